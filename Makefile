@@ -1,0 +1,39 @@
+# archportal: `make` builds, `make run` serves the demo, `make check` runs every test.
+DATA ?= ./var
+LISTEN ?= 127.0.0.1:8080
+STAMP := build/.deps-ok
+
+.PHONY: all run check bench fuzz clean deps
+all: build/archportal
+
+deps: $(STAMP)
+$(STAMP): scripts/install-deps.sh
+	@sh scripts/install-deps.sh
+	@mkdir -p build && touch $@
+
+build/build.ninja: | $(STAMP)
+	meson setup build --buildtype=debugoptimized -Dwerror=true >/dev/null
+
+build/archportal: build/build.ninja FORCE
+	ninja -C build archportal
+
+run: build/archportal
+	./build/archportal serve --data $(DATA) --listen $(LISTEN) --demo
+
+build-check/build.ninja: | $(STAMP)
+	meson setup build-check --buildtype=debug -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
+
+check: build-check/build.ninja
+	ninja -C build-check
+	sh scripts/run-tests.sh build-check
+
+fuzz: | $(STAMP)
+	sh scripts/run-fuzz.sh
+
+bench: build/archportal
+	sh bench/run.sh
+
+clean:
+	rm -rf build build-check build-fuzz
+
+FORCE:

@@ -1,0 +1,18 @@
+#!/bin/sh
+# Installs the Debian 12 packages archportal needs to build, test and run.
+# Called by the Makefile when something is missing; safe to run again.
+set -eu
+PKGS="build-essential meson ninja-build pkg-config clang libclang-rt-14-dev \
+  libmicrohttpd-dev libjansson-dev libsqlite3-dev sqlite3 libsodium-dev \
+  libcmocka-dev libcurl4-openssl-dev python3 curl nginx-light wrk"
+missing=""
+for p in $PKGS; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \
+    || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+echo "install-deps: installing$missing"
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing

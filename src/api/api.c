@@ -1,0 +1,439 @@
+/* api: HTTP handlers for the registry API. */
+#include "api.h"
+
+#include "registry/listq.h"
+#include "registry/token.h"
+#include "util/text.h"
+#include "util/timeutil.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+void api_init(struct api *api, struct registry *reg, struct store *store,
+              const struct model *model)
+{
+    api->reg = reg;
+    api->store = store;
+    api->model = model;
+    api->model_json = json_dumps(model_json(model), JSON_COMPACT | JSON_PRESERVE_ORDER);
+    if (!api->model_json)
+        fatal("api: cannot serialise the model");
+    api->model_json_len = strlen(api->model_json);
+}
+
+void api_free(struct api *api)
+{
+    free(api->model_json);
+    api->model_json = NULL;
+}
+
+static void problem(struct http_resp *resp, int status, const char *type, const char *field,
+                    const char *detail)
+{
+    struct err e = ERR_INIT;
+    err_set(&e, status, type, field, "%s", detail);
+    http_resp_problem(resp, &e);
+}
+
+/* --- input helpers ------------------------------------------------------------ */
+
+/* Authenticates a writer. Rights per role arrive with accounts; until then
+ * only administrators' tokens may write. */
+static int require_writer(struct api *api, struct http_req *req, struct http_resp *resp,
+                          struct actor *a)
+{
+    const char *h = http_req_header(req, "Authorization");
+    if (!h || strncasecmp(h, "Bearer ", 7) != 0) {
+        http_resp_header(resp, "WWW-Authenticate", "Bearer");
+        problem(resp, 401, "unauthorized", "Authorization",
+                "writes need an 'Authorization: Bearer <token>' header");
+        return -1;
+    }
+    struct err e = ERR_INIT;
+    memset(a, 0, sizeof *a);
+    if (token_authenticate(api->store, h + 7, a, &e) < 0) {
+        if (e.status == 401)
+            http_resp_header(resp, "WWW-Authenticate", "Bearer error=\"invalid_token\"");
+        http_resp_problem(resp, &e);
+        return -1;
+    }
+    if (strcmp(a->role, "admin") != 0) {
+        problem(resp, 403, "forbidden", "", "this token's role may not write");
+        return -1;
+    }
+    return 0;
+}
+
+static bool content_type_is(const char *ct, const char *want)
+{
+    size_t n = strlen(want);
+    return ct && strncasecmp(ct, want, n) == 0 && (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
+}
+
+/* Parses the request body as a JSON object. */
+static json_t *json_body(struct http_req *req, struct http_resp *resp, bool merge_patch)
+{
+    const char *ct = http_req_header(req, "Content-Type");
+    if (!content_type_is(ct, "application/json") &&
+        !(merge_patch && content_type_is(ct, "application/merge-patch+json"))) {
+        problem(resp, 415, "unsupported-media-type", "Content-Type",
+                merge_patch ? "send application/merge-patch+json or application/json"
+                            : "send application/json");
+        return NULL;
+    }
+    json_error_t je;
+    json_t *j = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &je);
+    if (!j) {
+        char detail[300];
+        snprintf(detail, sizeof detail, "malformed JSON at line %d, column %d: %s", je.line,
+                 je.column, je.text);
+        problem(resp, 400, "malformed-json", "", detail);
+        return NULL;
+    }
+    if (!json_is_object(j)) {
+        json_decref(j);
+        problem(resp, 422, "wrong-type", "", "the body must be a JSON object");
+        return NULL;
+    }
+    return j;
+}
+
+static const struct model_collection *collection_of(struct api *api, struct http_req *req,
+                                                    struct http_resp *resp)
+{
+    const char *name = http_req_param(req, "collection");
+    const struct model_collection *c = name ? model_collection(api->model, name) : NULL;
+    if (!c) {
+        char detail[200];
+        snprintf(detail, sizeof detail, "no collection '%.60s'", name ? name : "");
+        problem(resp, 404, "not-found", "", detail);
+    }
+    return c;
+}
+
+static const char *record_id(struct http_req *req, struct http_resp *resp)
+{
+    const char *id = http_req_param(req, "id");
+    if (!id || !text_id_valid(id)) {
+        problem(resp, 404, "not-found", "", "no such record (malformed id)");
+        return NULL;
+    }
+    return id;
+}
+
+/* Parses If-Match: "N" → N; "*" → -1. Returns -2 when absent, -3 bad. */
+static int64_t if_match_revision(struct http_req *req)
+{
+    const char *h = http_req_header(req, "If-Match");
+    if (!h)
+        return -2;
+    if (strcmp(h, "*") == 0)
+        return -1;
+    size_t n = strlen(h);
+    if (n < 3 || n > 22 || h[0] != '"' || h[n - 1] != '"')
+        return -3;
+    int64_t v = 0;
+    for (size_t i = 1; i + 1 < n; i++) {
+        if (h[i] < '0' || h[i] > '9')
+            return -3;
+        v = v * 10 + (h[i] - '0');
+    }
+    return v > 0 ? v : -3;
+}
+
+static void set_etag(struct http_resp *resp, int64_t revision)
+{
+    http_resp_header(resp, "ETag", arena_printf(resp->arena, "\"%" PRId64 "\"", revision));
+}
+
+static void answer_record(struct http_resp *resp, int status, json_t *rec)
+{
+    set_etag(resp, json_integer_value(json_object_get(rec, "revision")));
+    http_resp_json(resp, status, rec);
+}
+
+/* --- handlers ----------------------------------------------------------------- */
+
+static void h_healthz(struct http_req *req, struct http_resp *resp, void *ctx)
+{
+    struct api *api = ctx;
+    struct err e = ERR_INIT;
+    struct store_conn *c = store_conn(api->store);
+    struct store_stmt *st = store_prepare(c, "SELECT 1", true, &e);
+    int rc = st ? store_step(st, &e) : STORE_ERROR;
+    if (st)
+        store_reset(st);
+    if (rc != STORE_ROW) {
+        problem(resp, 503, "unavailable", "", "the database does not answer");
+        return;
+    }
+    http_resp_json(resp, 200, json_pack("{s:s}", "status", "ok"));
+}
+
+static void metrics_extra(struct buf *out, void *ctx)
+{
+    struct api *api = ctx;
+    buf_printf(out,
+               "# HELP archportal_db_size_bytes Size of the database files.\n"
+               "# TYPE archportal_db_size_bytes gauge\n"
+               "archportal_db_size_bytes %" PRId64 "\n",
+               store_size_bytes(api->store));
+}
+
+static void h_metrics(struct http_req *req, struct http_resp *resp, void *ctx)
+{
+    struct buf b;
+    buf_init(&b, 0);
+    http_metrics_render(&b, metrics_extra, ctx);
+    http_resp_bytes(resp, 200, "text/plain; version=0.0.4; charset=utf-8", b.p ? b.p : "", b.len);
+    buf_free(&b);
+}
+
+static void h_model(struct http_req *req, struct http_resp *resp, void *ctx)
+{
+    struct api *api = ctx;
+    http_resp_bytes(resp, 200, "application/json", api->model_json, api->model_json_len);
+}
+
+static int parse_list(struct api *api, struct http_req *req, struct http_resp *resp,
+                      const struct model_collection *coll, const char *const *extra,
+                      struct list_query *q)
+{
+    struct listq_param params[HTTP_MAX_QUERY];
+    for (size_t i = 0; i < req->n_query; i++) {
+        params[i].key = req->query[i].key;
+        params[i].value = req->query[i].value;
+    }
+    struct err e = ERR_INIT;
+    if (listq_parse(req->arena, api->model, coll, params, req->n_query, extra, q, &e) < 0) {
+        http_resp_problem(resp, &e);
+        return -1;
+    }
+    return 0;
+}
+
+static void h_list(struct http_req *req, struct http_resp *resp, void *ctx)
+{
+    struct api *api = ctx;
+    const struct model_collection *coll = collection_of(api, req, resp);
+    struct list_query q;
+    if (!coll || parse_list(api, req, resp, coll, NULL, &q) < 0)
+        return;
+    json_t *out = NULL;
+    struct err e = ERR_INIT;
+    if (registry_list(api->reg, req->arena, &q, &out, &e) < 0)
+        http_resp_problem(resp, &e);
+    else
+        http_resp_json(resp, 200, out);
+}
+
+static void h_facets(struct http_req *req, struct http_resp *resp, void *ctx)
+{
+    struct api *api = ctx;
+    const struct model_collection *coll = collection_of(api, req, resp);
+    static const char *const extra[] = {"field", NULL};
+    struct list_query q;
+    if (!coll || parse_list(api, req, resp, coll, extra, &q) < 0)
+        return;
+    const char *field = http_req_query(req, "field");
+    if (!field || !*field) {
+        problem(resp, 400, "bad-request", "field", "facets need ?field=F");
+        return;
+    }
+    json_t *out = NULL;
+    struct err e = ERR_INIT;
+    if (registry_facets(api->reg, req->arena, &q, field, &out, &e) < 0)
+        http_resp_problem(resp, &e);
+    else
+        http_resp_json(resp, 200, out);
+}
+
+static void h_create(struct http_req *req, struct http_resp *resp, void *ctx)
+{
+    struct api *api = ctx;
+    struct actor a;
+    const struct model_collection *coll = collection_of(api, req, resp);
+    if (!coll || require_writer(api, req, resp, &a) < 0)
+        return;
+    json_t *body = json_body(req, resp, false);
+    if (!body)
+        return;
+    json_t *out = NULL;
+    struct err e = ERR_INIT;
+    int rc = registry_create(api->reg, &a, coll->id, body, NULL, &out, &e);
+    json_decref(body);
+    if (rc < 0) {
+        http_resp_problem(resp, &e);
+        return;
+    }
+    http_resp_header(resp, "Location",
+                     arena_printf(req->arena, "/api/v1/%s/%s", coll->id,
+                                  json_string_value(json_object_get(out, "id"))));
+    answer_record(resp, 201, out);
+}
+
+static int only_params(struct http_req *req, struct http_resp *resp, const char *const *allowed)
+{
+    for (size_t i = 0; i < req->n_query; i++) {
+        bool ok = false;
+        for (size_t j = 0; allowed[j]; j++)
+            ok = ok || strcmp(req->query[i].key, allowed[j]) == 0;
+        if (!ok) {
+            char detail[120];
+            snprintf(detail, sizeof detail, "unknown query parameter '%.60s'",
+                     req->query[i].key);
+            problem(resp, 400, "bad-request", req->query[i].key, detail);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static void get_at(struct api *api, struct http_req *req, struct http_resp *resp,
+                   const char *coll, const char *id, const char *at)
+{
+    int64_t ms;
+    if (time_parse_rfc3339(at, &ms) < 0) {
+        problem(resp, 400, "bad-request", "at", "'at' must be an RFC 3339 date-time");
+        return;
+    }
+    json_t *out = NULL;
+    struct err e = ERR_INIT;
+    if (registry_get_at(api->reg, coll, id, ms, &out, &e) < 0)
+        http_resp_problem(resp, &e);
+    else
+        answer_record(resp, 200, out);
+}
+
+static void h_get(struct http_req *req, struct http_resp *resp, void *ctx)
+{
+    struct api *api = ctx;
+    static const char *const allowed[] = {"at", NULL};
+    const struct model_collection *coll = collection_of(api, req, resp);
+    const char *id = coll ? record_id(req, resp) : NULL;
+    if (!id || only_params(req, resp, allowed) < 0)
+        return;
+    const char *at = http_req_query(req, "at");
+    if (at) {
+        get_at(api, req, resp, coll->id, id, at);
+        return;
+    }
+    char *json = NULL;
+    int64_t rev = 0;
+    struct err e = ERR_INIT;
+    if (registry_get_raw(api->reg, req->arena, coll->id, id, &json, &rev, &e) < 0) {
+        http_resp_problem(resp, &e);
+        return;
+    }
+    set_etag(resp, rev);
+    const char *inm = http_req_header(req, "If-None-Match");
+    char etag[32];
+    snprintf(etag, sizeof etag, "\"%" PRId64 "\"", rev);
+    if (inm && (strcmp(inm, etag) == 0 || strcmp(inm, "*") == 0)) {
+        http_resp_bytes(resp, 304, "application/json", "", 0);
+        return;
+    }
+    http_resp_bytes(resp, 200, "application/json", json, strlen(json));
+}
+
+static void h_patch(struct http_req *req, struct http_resp *resp, void *ctx)
+{
+    struct api *api = ctx;
+    struct actor a;
+    const struct model_collection *coll = collection_of(api, req, resp);
+    const char *id = coll ? record_id(req, resp) : NULL;
+    if (!id || require_writer(api, req, resp, &a) < 0)
+        return;
+    int64_t rev = if_match_revision(req);
+    if (rev == -2) {
+        problem(resp, 428, "precondition-required", "If-Match",
+                "PATCH needs If-Match with the record's ETag");
+        return;
+    }
+    if (rev == -3) {
+        problem(resp, 400, "bad-request", "If-Match", "If-Match must be an ETag like \"3\"");
+        return;
+    }
+    json_t *patch = json_body(req, resp, true);
+    if (!patch)
+        return;
+    json_t *out = NULL;
+    struct err e = ERR_INIT;
+    int rc = registry_patch(api->reg, &a, coll->id, id, rev, patch, &out, &e);
+    json_decref(patch);
+    if (rc < 0)
+        http_resp_problem(resp, &e);
+    else
+        answer_record(resp, 200, out);
+}
+
+static void h_delete(struct http_req *req, struct http_resp *resp, void *ctx)
+{
+    struct api *api = ctx;
+    struct actor a;
+    const struct model_collection *coll = collection_of(api, req, resp);
+    const char *id = coll ? record_id(req, resp) : NULL;
+    if (!id || require_writer(api, req, resp, &a) < 0)
+        return;
+    int64_t rev = if_match_revision(req);
+    if (rev == -3) {
+        problem(resp, 400, "bad-request", "If-Match", "If-Match must be an ETag like \"3\"");
+        return;
+    }
+    struct err e = ERR_INIT;
+    if (registry_retire(api->reg, &a, coll->id, id, rev < 0 ? -1 : rev, &e) < 0)
+        http_resp_problem(resp, &e);
+    else
+        http_resp_bytes(resp, 204, "application/json", "", 0);
+}
+
+static void h_history(struct http_req *req, struct http_resp *resp, void *ctx)
+{
+    struct api *api = ctx;
+    static const char *const allowed[] = {NULL};
+    const struct model_collection *coll = collection_of(api, req, resp);
+    const char *id = coll ? record_id(req, resp) : NULL;
+    if (!id || only_params(req, resp, allowed) < 0)
+        return;
+    json_t *out = NULL;
+    struct err e = ERR_INIT;
+    if (registry_history(api->reg, coll->id, id, &out, &e) < 0)
+        http_resp_problem(resp, &e);
+    else
+        http_resp_json(resp, 200, out);
+}
+
+static void h_relations(struct http_req *req, struct http_resp *resp, void *ctx)
+{
+    struct api *api = ctx;
+    static const char *const allowed[] = {"direction", "type", NULL};
+    const struct model_collection *coll = collection_of(api, req, resp);
+    const char *id = coll ? record_id(req, resp) : NULL;
+    if (!id || only_params(req, resp, allowed) < 0)
+        return;
+    json_t *out = NULL;
+    struct err e = ERR_INIT;
+    if (registry_relations_of(api->reg, coll->id, id, http_req_query(req, "direction"),
+                              http_req_query(req, "type"), &out, &e) < 0)
+        http_resp_problem(resp, &e);
+    else
+        http_resp_json(resp, 200, out);
+}
+
+void api_routes(struct api *api, struct router *rt)
+{
+    router_add(rt, "GET", "/healthz", h_healthz, api);
+    router_add(rt, "GET", "/metrics", h_metrics, api);
+    router_add(rt, "GET", "/api/v1/model", h_model, api);
+    router_add(rt, "GET", "/api/v1/{collection}", h_list, api);
+    router_add(rt, "POST", "/api/v1/{collection}", h_create, api);
+    router_add(rt, "GET", "/api/v1/{collection}/facets", h_facets, api);
+    router_add(rt, "GET", "/api/v1/{collection}/{id}", h_get, api);
+    router_add(rt, "PATCH", "/api/v1/{collection}/{id}", h_patch, api);
+    router_add(rt, "DELETE", "/api/v1/{collection}/{id}", h_delete, api);
+    router_add(rt, "GET", "/api/v1/{collection}/{id}/history", h_history, api);
+    router_add(rt, "GET", "/api/v1/{collection}/{id}/relations", h_relations, api);
+}

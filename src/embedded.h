@@ -1,0 +1,9 @@
+/* Data files compiled into the binary by scripts/embed.py (see meson.build). */
+#ifndef AP_EMBEDDED_H
+#define AP_EMBEDDED_H
+#include <stddef.h>
+extern const unsigned char model_egov_kz[];
+extern const size_t model_egov_kz_len;
+extern const unsigned char demo_kz[];
+extern const size_t demo_kz_len;
+#endif

@@ -1,0 +1,127 @@
+/* http: the project's own request/response interface over libmicrohttpd.
+ *
+ * No other module includes microhttpd.h. A handler receives a struct
+ * http_req (method, decoded path parameters, query parameters, headers,
+ * the whole body up to the configured limit, and a per-request arena freed
+ * when the request completes) and fills a struct http_resp. */
+#ifndef AP_HTTP_H
+#define AP_HTTP_H
+
+#include "util/arena.h"
+#include "util/buf.h"
+#include "util/err.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define HTTP_MAX_PARAMS 8
+#define HTTP_MAX_QUERY 64
+#define HTTP_MAX_HEADERS 32
+
+struct http_kv {
+    const char *key, *value;
+};
+
+struct http_req {
+    struct arena *arena;     /* freed when the request completes */
+    const char *method;      /* "GET", "POST", … */
+    const char *path;        /* raw path, without the query string */
+    const char *route;       /* the pattern that matched, for metrics/logs */
+    const char *remote_ip;
+    const char *body;        /* NUL-terminated copy of the body ("" if none) */
+    size_t body_len;
+    struct http_kv params[HTTP_MAX_PARAMS]; /* path parameters, decoded */
+    size_t n_params;
+    struct http_kv query[HTTP_MAX_QUERY];   /* query parameters, decoded, in order */
+    size_t n_query;
+    void *impl;              /* the server's connection, for header lookup */
+    void *user;              /* for the application (e.g. the actor) */
+};
+
+struct http_resp {
+    int status;
+    const char *content_type;
+    struct http_kv headers[HTTP_MAX_HEADERS];
+    size_t n_headers;
+    struct buf body;
+    struct arena *arena; /* the request's arena */
+    bool problem;        /* body is a problem document (counts as an error) */
+};
+
+typedef void (*http_handler)(struct http_req *req, struct http_resp *resp, void *ctx);
+
+/* Request accessors. Header names are case-insensitive. Query values are
+ * percent-decoded, valid UTF-8 and NUL-free (the server refuses others). */
+const char *http_req_header(const struct http_req *r, const char *name);
+const char *http_req_param(const struct http_req *r, const char *name);
+const char *http_req_query(const struct http_req *r, const char *name); /* first value */
+size_t http_req_query_all(const struct http_req *r, const char *name, const char **out,
+                          size_t max);
+
+/* Response builders. Strings are copied into the request's arena. */
+void http_resp_header(struct http_resp *r, const char *name, const char *value);
+/* Serialises j (steals the reference) as application/json. */
+void http_resp_json(struct http_resp *r, int status, json_t *j);
+/* Raw bytes with the given content type. */
+void http_resp_bytes(struct http_resp *r, int status, const char *content_type,
+                     const char *data, size_t n);
+/* An RFC 9457 problem from e (status, type, detail, field). */
+void http_resp_problem(struct http_resp *r, const struct err *e);
+/* Problem type URI for a slug: "urn:archportal:problem:<slug>". */
+const char *http_problem_type(struct arena *a, const char *slug);
+
+/* Router: patterns are paths whose segments may be "{name}" parameters,
+ * e.g. "/api/v1/{collection}/{id}/history". Literal segments win over
+ * parameters. Parameters match one non-empty segment and are
+ * percent-decoded (a decoded '/' stays inside the parameter). */
+struct router;
+struct router *router_new(void);
+void router_free(struct router *r);
+void router_add(struct router *r, const char *method, const char *pattern, http_handler h,
+                void *ctx);
+enum router_result { ROUTE_FOUND, ROUTE_NOT_FOUND, ROUTE_METHOD_NOT_ALLOWED, ROUTE_BAD_PATH };
+/* Matches method+path. On ROUTE_FOUND fills *h, *ctx, req->params and
+ * req->route. On ROUTE_METHOD_NOT_ALLOWED, *allow gets "GET, POST" (arena). */
+enum router_result router_match(const struct router *r, struct http_req *req, http_handler *h,
+                                void **ctx, const char **allow);
+
+/* Parses a raw query string ("a=1&b=%D0%B0") into req->query. Returns 0,
+ * or -1 with e filled (400) on bad percent-encoding, invalid UTF-8, NUL
+ * bytes or more than HTTP_MAX_QUERY parameters. */
+int http_parse_query(struct http_req *req, const char *raw, struct err *e);
+/* Percent-decodes s[0..n) into the arena; NULL on bad escapes, invalid
+ * UTF-8 or NUL. plus_is_space for query strings. */
+char *http_pct_decode(struct arena *a, const char *s, size_t n, bool plus_is_space);
+
+struct http_config {
+    const char *listen_addr; /* "127.0.0.1" */
+    uint16_t port;           /* 0 picks a free port (see http_server_port) */
+    unsigned threads;        /* 0 = number of cores */
+    size_t max_body;         /* bytes, default 1 MiB */
+    size_t max_header;       /* per-connection memory for headers, default 32 KiB */
+    unsigned max_conns;      /* default 1024 */
+    unsigned max_conns_per_ip; /* default 64 */
+    unsigned timeout_s;      /* idle connection timeout, default 30 */
+    bool access_log;         /* one JSON line per request on stderr */
+};
+void http_config_defaults(struct http_config *c);
+
+struct http_server;
+/* Starts serving in background threads. Returns NULL with e filled. The
+ * router must outlive the server. */
+struct http_server *http_server_start(const struct http_config *cfg, const struct router *r,
+                                      struct err *e);
+uint16_t http_server_port(const struct http_server *s);
+/* Stops accepting, lets requests in flight finish, joins the threads. */
+void http_server_stop(struct http_server *s);
+
+/* Metrics (Prometheus text format). Per-route request counts by status
+ * class and latency histograms are recorded by the server itself. */
+typedef void (*http_metrics_extra)(struct buf *out, void *ctx);
+void http_metrics_render(struct buf *out, http_metrics_extra extra, void *ctx);
+void http_metrics_record(const char *method, const char *route, int status, int64_t dur_ns);
+void http_metrics_reset(void);
+
+#endif

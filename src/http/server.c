@@ -1,0 +1,555 @@
+/* server: the libmicrohttpd wrapper, and the only file that includes
+ * microhttpd.h.
+ *
+ * Each request gets a context (its arena, the struct http_req, the body
+ * buffer) when MHD reports the raw request URI, and loses it when MHD
+ * reports completion. In between: on the first access-handler call the
+ * query is parsed, the path routed and the declared body size checked, so
+ * that 400/404/405/413 are answered before any body is read; the body is
+ * then accumulated up to cfg->max_body, and the last call runs the handler
+ * and queues its response. Every answered request is counted in the
+ * metrics and, if configured, written to the access log. Stopping the
+ * server first stops accepting, then waits (bounded) for the requests in
+ * flight. */
+#include "http/http.h"
+
+#include "util/log.h"
+#include "util/timeutil.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define SERVER_STOP_WAIT_NS (10 * 1000000000LL)
+/* Past the body cap we read and drop up to this much more, so that a
+ * client which ignores the early answer still gets its 413; beyond it the
+ * connection is closed. */
+#define SERVER_DISCARD_MAX (16u * 1024 * 1024)
+#define SERVER_MAX_THREADS 256
+
+struct http_server {
+    struct MHD_Daemon *daemon;
+    const struct router *router;
+    struct http_config cfg;
+    uint16_t port;
+    atomic_long inflight; /* requests between URI and completion */
+};
+
+struct http_ctx {
+    struct http_server *srv;
+    struct arena *arena;
+    struct http_req req;
+    struct buf body;
+    const char *raw_uri;
+    http_handler handler;
+    void *handler_ctx;
+    int64_t t0, dur_ns;
+    size_t discarded;
+    bool started, too_large, responded;
+    int status;
+    size_t bytes;
+};
+
+void http_config_defaults(struct http_config *c)
+{
+    *c = (struct http_config){
+        .listen_addr = "127.0.0.1",
+        .port = 8080,
+        .threads = 0,
+        .max_body = 1024 * 1024,
+        .max_header = 32 * 1024,
+        .max_conns = 1024,
+        .max_conns_per_ip = 64,
+        .timeout_s = 30,
+        .access_log = false,
+    };
+}
+
+/* A copy of s fit for a log line: bytes outside printable ASCII become
+ * %XX, so that a hostile path can neither break the JSON nor fool a
+ * reader. */
+static const char *log_safe(struct arena *a, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t n = strlen(s);
+    char *out = arena_alloc(a, n * 3 + 1);
+    size_t o = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p >= 0x20 && *p < 0x7f) {
+            out[o++] = (char)*p;
+        } else {
+            out[o++] = '%';
+            out[o++] = hex[*p >> 4];
+            out[o++] = hex[*p & 15];
+        }
+    }
+    out[o] = '\0';
+    return out;
+}
+
+/* ---- request headers --------------------------------------------------- */
+
+const char *http_req_header(const struct http_req *r, const char *name)
+{
+    if (!r || !r->impl || !name)
+        return NULL;
+    /* MHD compares header names case-insensitively. */
+    return MHD_lookup_connection_value((struct MHD_Connection *)r->impl, MHD_HEADER_KIND, name);
+}
+
+static const char *remote_ip(struct arena *a, struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    char ip[INET6_ADDRSTRLEN] = "";
+    if (ci && ci->client_addr) {
+        const struct sockaddr *sa = ci->client_addr;
+        const void *src = NULL;
+        if (sa->sa_family == AF_INET)
+            src = &((const struct sockaddr_in *)(const void *)sa)->sin_addr;
+        else if (sa->sa_family == AF_INET6)
+            src = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+        if (src && !inet_ntop(sa->sa_family, src, ip, sizeof ip))
+            ip[0] = '\0';
+    }
+    return arena_strdup(a, ip);
+}
+
+/* ---- queuing responses ------------------------------------------------- */
+
+static bool resp_has_header(const struct http_resp *r, const char *name)
+{
+    for (size_t i = 0; i < r->n_headers; i++)
+        if (strcasecmp(r->headers[i].key, name) == 0)
+            return true;
+    return false;
+}
+
+static void resp_init(struct http_resp *r, struct arena *a)
+{
+    memset(r, 0, sizeof *r);
+    r->arena = a;
+    buf_init(&r->body, 0);
+}
+
+static void add_header(struct MHD_Response *mr, const char *name, const char *value)
+{
+    if (MHD_add_response_header(mr, name, value) != MHD_YES)
+        log_event(LOG_WARN, "http_header_refused", "name", name, NULL);
+}
+
+/* Hands resp (body included) to MHD. Consumes resp->body. */
+static enum MHD_Result queue(struct http_ctx *c, struct MHD_Connection *conn,
+                             struct http_resp *resp)
+{
+    size_t len = 0;
+    char *p = buf_steal(&resp->body, &len);
+    struct MHD_Response *mr = MHD_create_response_from_buffer(len, p, MHD_RESPMEM_MUST_FREE);
+    if (!mr) {
+        free(p);
+        return MHD_NO;
+    }
+    if (resp->content_type)
+        add_header(mr, MHD_HTTP_HEADER_CONTENT_TYPE, resp->content_type);
+    else if (len)
+        add_header(mr, MHD_HTTP_HEADER_CONTENT_TYPE, "application/octet-stream");
+    for (size_t i = 0; i < resp->n_headers; i++)
+        add_header(mr, resp->headers[i].key, resp->headers[i].value);
+    if (resp->problem && !resp_has_header(resp, "Cache-Control"))
+        add_header(mr, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    enum MHD_Result rc = MHD_queue_response(conn, (unsigned)resp->status, mr);
+    MHD_destroy_response(mr);
+    c->responded = rc == MHD_YES;
+    c->status = resp->status;
+    c->bytes = strcmp(c->req.method, "HEAD") == 0 ? 0 : len;
+    c->dur_ns = time_mono_ns() - c->t0;
+    return rc;
+}
+
+/* Answers with a problem; allow (may be NULL) becomes the Allow header. */
+static enum MHD_Result queue_problem(struct http_ctx *c, struct MHD_Connection *conn,
+                                     const struct err *e, const char *allow)
+{
+    struct http_resp resp;
+    resp_init(&resp, c->arena);
+    http_resp_problem(&resp, e);
+    if (allow)
+        http_resp_header(&resp, MHD_HTTP_HEADER_ALLOW, allow);
+    return queue(c, conn, &resp);
+}
+
+/* ---- the request life cycle -------------------------------------------- */
+
+/* Parses a Content-Length value; false when it is not a plain number
+ * (MHD itself rejects those before we see them). */
+static bool parse_length(const char *s, uint64_t *out)
+{
+    uint64_t v = 0;
+    if (!s || !*s)
+        return false;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9')
+            return false;
+        unsigned d = (unsigned)(*s - '0');
+        if (v > (UINT64_MAX - d) / 10)
+            v = UINT64_MAX; /* saturate: too large either way */
+        else
+            v = v * 10 + d;
+    }
+    *out = v;
+    return true;
+}
+
+static enum MHD_Result answer_too_large(struct http_ctx *c, struct MHD_Connection *conn)
+{
+    struct err e = ERR_INIT;
+    err_set(&e, 413, "body-too-large", "", "the request body exceeds %zu bytes",
+            c->srv->cfg.max_body);
+    return queue_problem(c, conn, &e, NULL);
+}
+
+/* Routing outcome to problem; ROUTE_FOUND stores the handler instead. */
+static enum MHD_Result route(struct http_ctx *c, struct MHD_Connection *conn)
+{
+    const char *allow = NULL;
+    struct err e = ERR_INIT;
+    switch (router_match(c->srv->router, &c->req, &c->handler, &c->handler_ctx, &allow)) {
+    case ROUTE_FOUND:
+        return MHD_YES;
+    case ROUTE_NOT_FOUND:
+        err_not_found(&e, "no resource at this path");
+        break;
+    case ROUTE_METHOD_NOT_ALLOWED:
+        err_set(&e, 405, "method-not-allowed", "", "method %s is not allowed here; allowed: %s",
+                log_safe(c->arena, c->req.method), allow ? allow : "");
+        break;
+    case ROUTE_BAD_PATH:
+    default:
+        err_bad_request(&e, "", "the request path is malformed");
+        break;
+    }
+    return queue_problem(c, conn, &e, allow);
+}
+
+/* The origin form of a request target: "http://host:1/a?b" (the absolute
+ * form, RFC 9112 section 3.2.2) becomes "/a?b"; anything else is kept. */
+static const char *origin_form(struct arena *a, const char *target)
+{
+    size_t skip = 0;
+    if (strncasecmp(target, "http://", 7) == 0)
+        skip = 7;
+    else if (strncasecmp(target, "https://", 8) == 0)
+        skip = 8;
+    if (!skip)
+        return target;
+    const char *rest = target + skip + strcspn(target + skip, "/?");
+    return *rest == '/' ? rest : arena_printf(a, "/%s", rest);
+}
+
+/* First call, headers complete: everything that can be refused without
+ * reading the body is refused here. */
+static enum MHD_Result request_begin(struct http_ctx *c, struct MHD_Connection *conn,
+                                     const char *method)
+{
+    c->started = true;
+    c->req.method = arena_strdup(c->arena, method ? method : "");
+    c->req.impl = conn;
+    c->req.remote_ip = remote_ip(c->arena, conn);
+    const char *target = origin_form(c->arena, c->raw_uri);
+    const char *q = strchr(target, '?');
+    c->req.path = q ? arena_strndup(c->arena, target, (size_t)(q - target)) : target;
+    uint64_t declared = 0;
+    const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                 MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (parse_length(cl, &declared) && declared > c->srv->cfg.max_body)
+        return answer_too_large(c, conn);
+    struct err e = ERR_INIT;
+    if (http_parse_query(&c->req, q ? q + 1 : NULL, &e) < 0)
+        return queue_problem(c, conn, &e, NULL);
+    return route(c, conn);
+}
+
+/* A chunk of body. Past the cap the chunk is dropped and the request is
+ * marked for a 413; far past it the connection is closed. */
+static enum MHD_Result request_body(struct http_ctx *c, const char *data, size_t *size)
+{
+    size_t n = *size;
+    *size = 0;
+    if (!c->too_large && buf_append(&c->body, data, n) == 0)
+        return MHD_YES;
+    if (!c->too_large) {
+        c->too_large = true;
+        buf_free(&c->body);
+    }
+    if (n > SERVER_DISCARD_MAX - c->discarded) {
+        log_event(LOG_WARN, "http_body_abandoned", "path", log_safe(c->arena, c->req.path), NULL);
+        return MHD_NO;
+    }
+    c->discarded += n;
+    return MHD_YES;
+}
+
+/* Runs the handler and turns a malformed answer into a 500. */
+static enum MHD_Result request_finish(struct http_ctx *c, struct MHD_Connection *conn)
+{
+    if (c->too_large)
+        return answer_too_large(c, conn);
+    c->req.body = c->body.p ? c->body.p : "";
+    c->req.body_len = c->body.len;
+    struct http_resp resp;
+    resp_init(&resp, c->arena);
+    c->handler(&c->req, &resp, c->handler_ctx);
+    if (resp.status < 200 || resp.status > 599) {
+        log_event(LOG_ERROR, "http_bad_handler_status", "route", c->req.route, NULL);
+        struct err e = ERR_INIT;
+        err_internal(&e, "the handler produced no valid response");
+        buf_free(&resp.body);
+        return queue_problem(c, conn, &e, NULL);
+    }
+    return queue(c, conn, &resp);
+}
+
+static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url,
+                                 const char *method, const char *version,
+                                 const char *upload_data, size_t *upload_data_size,
+                                 void **req_cls)
+{
+    struct http_ctx *c = *req_cls;
+    if (!c)
+        return MHD_NO; /* no URI callback ran: cannot happen, refuse safely */
+    if (c->responded)
+        return MHD_YES; /* answered early; MHD is draining */
+    if (!c->started)
+        return request_begin(c, conn, method);
+    if (*upload_data_size)
+        return request_body(c, upload_data, upload_data_size);
+    return request_finish(c, conn);
+}
+
+/* Called by MHD with the raw request target before it decodes anything:
+ * the request context starts here. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    struct http_server *srv = cls;
+    struct arena *a = arena_new();
+    struct http_ctx *c = arena_calloc(a, 1, sizeof *c);
+    c->srv = srv;
+    c->arena = a;
+    c->req.arena = a;
+    c->req.path = "";
+    c->req.body = "";
+    c->raw_uri = arena_strdup(a, uri ? uri : "");
+    c->t0 = time_mono_ns();
+    buf_init(&c->body, srv->cfg.max_body);
+    atomic_fetch_add(&srv->inflight, 1);
+    return c;
+}
+
+/* "12.345" from nanoseconds, without the locale's decimal separator. */
+static const char *format_ms(struct arena *a, int64_t ns)
+{
+    if (ns < 0)
+        ns = 0;
+    int64_t us = ns / 1000;
+    return arena_printf(a, "%lld.%03lld", (long long)(us / 1000), (long long)(us % 1000));
+}
+
+static void access_log(const struct http_ctx *c)
+{
+    struct arena *a = c->arena;
+    log_event(LOG_INFO, "access", "method", log_safe(a, c->req.method ? c->req.method : ""),
+              "path", log_safe(a, c->req.path), "route", c->req.route ? c->req.route : "unmatched",
+              "status", arena_printf(a, "%d", c->status), "ms", format_ms(a, c->dur_ns), "bytes",
+              arena_printf(a, "%zu", c->bytes), "ip", c->req.remote_ip ? c->req.remote_ip : "",
+              NULL);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    struct http_server *srv = cls;
+    struct http_ctx *c = *req_cls;
+    if (!c)
+        return;
+    *req_cls = NULL;
+    if (c->responded) {
+        http_metrics_record(c->req.method, c->req.route ? c->req.route : "unmatched", c->status,
+                            c->dur_ns);
+        if (srv->cfg.access_log)
+            access_log(c);
+    }
+    buf_free(&c->body);
+    arena_free(c->arena); /* c lives in it */
+    atomic_fetch_sub(&srv->inflight, 1);
+}
+
+__attribute__((format(printf, 2, 0))) static void on_mhd_log(void *cls, const char *fmt,
+                                                             va_list ap)
+{
+    char msg[512];
+    if (vsnprintf(msg, sizeof msg, fmt, ap) < 0)
+        return;
+    for (char *p = msg; *p; p++)
+        if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
+            *p = *p == '\n' ? '\0' : '?';
+    /* Mostly clients' malformed requests, hence not a warning. */
+    log_event(LOG_INFO, "http_server", "msg", msg, NULL);
+}
+
+/* ---- start and stop ---------------------------------------------------- */
+
+/* Fills ss from "127.0.0.1", "::1" or "[::1]". */
+static int parse_listen(const char *addr, uint16_t port, struct sockaddr_storage *ss, bool *v6)
+{
+    memset(ss, 0, sizeof *ss);
+    struct sockaddr_in *s4 = (struct sockaddr_in *)(void *)ss;
+    if (inet_pton(AF_INET, addr, &s4->sin_addr) == 1) {
+        s4->sin_family = AF_INET;
+        s4->sin_port = htons(port);
+        *v6 = false;
+        return 0;
+    }
+    char host[INET6_ADDRSTRLEN];
+    size_t n = strlen(addr);
+    if (n >= 2 && addr[0] == '[' && addr[n - 1] == ']') {
+        addr++;
+        n -= 2;
+    }
+    if (n >= sizeof host)
+        return -1;
+    memcpy(host, addr, n);
+    host[n] = '\0';
+    struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)(void *)ss;
+    if (inet_pton(AF_INET6, host, &s6->sin6_addr) != 1)
+        return -1;
+    s6->sin6_family = AF_INET6;
+    s6->sin6_port = htons(port);
+    *v6 = true;
+    return 0;
+}
+
+/* Zero fields take their defaults. */
+static void config_normalise(struct http_config *c)
+{
+    struct http_config d;
+    http_config_defaults(&d);
+    if (!c->listen_addr || !*c->listen_addr)
+        c->listen_addr = d.listen_addr;
+    if (!c->max_body)
+        c->max_body = d.max_body;
+    if (!c->max_header)
+        c->max_header = d.max_header;
+    if (!c->max_conns)
+        c->max_conns = d.max_conns;
+    if (!c->max_conns_per_ip)
+        c->max_conns_per_ip = d.max_conns_per_ip;
+    if (!c->timeout_s)
+        c->timeout_s = d.timeout_s;
+    if (!c->threads) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        c->threads = n > 0 ? (unsigned)n : 1;
+    }
+    if (c->threads > SERVER_MAX_THREADS)
+        c->threads = SERVER_MAX_THREADS;
+    if (c->threads > c->max_conns)
+        c->threads = c->max_conns; /* MHD splits the limit between workers */
+}
+
+static unsigned daemon_flags(bool v6)
+{
+    unsigned f = MHD_USE_ERROR_LOG | MHD_USE_ITC; /* ITC: needed by MHD_quiesce_daemon */
+    if (MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES)
+        f |= MHD_USE_EPOLL_INTERNAL_THREAD;
+    else if (MHD_is_feature_supported(MHD_FEATURE_POLL) == MHD_YES)
+        f |= MHD_USE_POLL_INTERNAL_THREAD;
+    else
+        f |= MHD_USE_INTERNAL_POLLING_THREAD;
+    if (v6)
+        f |= MHD_USE_IPv6;
+    return f;
+}
+
+static struct MHD_Daemon *daemon_start(struct http_server *s, const struct sockaddr_storage *ss,
+                                       bool v6)
+{
+    const struct http_config *c = &s->cfg;
+    return MHD_start_daemon(
+        daemon_flags(v6), c->port, NULL, NULL, on_access, s, MHD_OPTION_EXTERNAL_LOGGER,
+        on_mhd_log, s, MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)(const void *)ss,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)c->threads, MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned int)c->max_conns, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        (unsigned int)c->max_conns_per_ip, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned int)c->timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)c->max_header,
+        MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+        MHD_OPTION_END);
+}
+
+struct http_server *http_server_start(const struct http_config *cfg, const struct router *r,
+                                      struct err *e)
+{
+    struct http_server *s = xcalloc(1, sizeof *s);
+    s->cfg = *cfg;
+    config_normalise(&s->cfg);
+    s->router = r;
+    atomic_init(&s->inflight, 0);
+    struct sockaddr_storage ss;
+    bool v6 = false;
+    if (parse_listen(s->cfg.listen_addr, s->cfg.port, &ss, &v6) < 0) {
+        err_internal(e, "listen address \"%s\" is not an IP address", s->cfg.listen_addr);
+        free(s);
+        return NULL;
+    }
+    s->daemon = daemon_start(s, &ss, v6);
+    if (!s->daemon) {
+        err_internal(e, "cannot listen on %s port %u", s->cfg.listen_addr,
+                     (unsigned)s->cfg.port);
+        free(s);
+        return NULL;
+    }
+    const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    s->port = di ? di->port : s->cfg.port;
+    return s;
+}
+
+uint16_t http_server_port(const struct http_server *s)
+{
+    return s ? s->port : 0;
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+/* Stops accepting, waits up to SERVER_STOP_WAIT_NS for the requests in
+ * flight, then closes every connection and joins the threads. */
+void http_server_stop(struct http_server *s)
+{
+    if (!s)
+        return;
+    MHD_socket lfd = MHD_quiesce_daemon(s->daemon);
+    int64_t deadline = time_mono_ns() + SERVER_STOP_WAIT_NS;
+    while (atomic_load(&s->inflight) > 0 && time_mono_ns() < deadline)
+        sleep_ms(5);
+    long left = atomic_load(&s->inflight);
+    if (left > 0) {
+        char n[32];
+        snprintf(n, sizeof n, "%ld", left);
+        log_event(LOG_WARN, "http_stop_forced", "requests", n, NULL);
+    }
+    MHD_stop_daemon(s->daemon);
+    if (lfd != MHD_INVALID_SOCKET)
+        close(lfd);
+    free(s);
+}

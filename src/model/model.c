@@ -1,0 +1,1084 @@
+/* model: loads the metamodel file, checks every key of it, and builds the
+ * immutable in-memory model (enumerations, kinds with their fields resolved,
+ * relation types as kinds, collections with their kinds) together with the
+ * expanded document served by GET /api/v1/model.
+ *
+ * Everything the model points to lives in one arena owned by the model.
+ * Checking stops at the first fault and names it by its path in the file,
+ * e.g. "kinds.information_system.fields[3].type: unknown type 'strnig'". */
+#include "model/model.h"
+
+#include "util/arena.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MODEL_NAME_MAX 64
+#define MODEL_FILE_MAX (16u * 1024 * 1024)
+#define MODEL_LENGTH_CAP 10000000
+
+struct model {
+    struct arena *arena;
+    json_t *doc; /* the expanded document */
+    struct model_enum *enums;
+    size_t n_enums;
+    struct model_kind *kinds; /* record kinds, then relation kinds */
+    size_t n_kinds;
+    struct model_collection *colls;
+    size_t n_colls;
+};
+
+struct field_set {
+    const char *id;
+    struct model_field *fields;
+    size_t n_fields;
+};
+
+/* State of one load. Paths and scratch go to `tmp`, freed when it ends. */
+struct loader {
+    struct model *m;
+    struct arena *tmp;
+    struct err *e;
+    json_t *root;
+    json_t *kinds_in;     /* root.kinds */
+    json_t *relations_in; /* root.relations (or NULL) */
+    struct field_set *sets;
+    size_t n_sets;
+};
+
+static const char *const TYPE_NAMES[] = {
+    "string", "text", "i18n", "integer", "decimal", "date", "timestamp",
+    "bool",   "enum", "url",  "email",   "list",    "ref",
+};
+#define N_TYPES (sizeof TYPE_NAMES / sizeof TYPE_NAMES[0])
+
+static const char *const LANGS[] = {"kk", "ru", "en", NULL};
+static const char *const TOP_KEYS[] = {"version",   "description", "languages",
+                                       "enums",     "field_sets",  "kinds",
+                                       "relations", "collections", NULL};
+static const char *const ENUM_KEYS[] = {"label", "values", NULL};
+static const char *const VALUE_KEYS[] = {"id", "label", NULL};
+static const char *const COLL_KEYS[] = {"label", "type", NULL};
+static const char *const KIND_KEYS[] = {"label",   "collection", "owned", "named",
+                                        "include", "fields",     NULL};
+static const char *const REL_KEYS[] = {"label",  "inverse",    "inverse_label", "source",
+                                       "target", "attributes", "collection",    NULL};
+static const char *const FIELD_KEYS[] = {
+    "name", "type", "label",  "required", "searchable", "filterable", "readonly", "enum",
+    "to",   "item", "format", "min",      "max",        "max_length", NULL};
+static const char *const ITEM_KEYS[] = {"type", "enum", "to",         "item", "format",
+                                        "min",  "max",  "max_length", NULL};
+/* Names the record and relation envelopes use. */
+static const char *const RESERVED[] = {
+    "id",      "kind",   "owner",           "name", "revision", "created_at", "updated_at",
+    "retired", "status", "accounting_code", "type", "source",   "target",     NULL};
+static const char *const FORMATS[] = {"bin", NULL};
+
+static const struct i18n SOURCE_LABEL = {"Бастапқы объект", "Исходный объект", "Source"};
+static const struct i18n TARGET_LABEL = {"Мақсатты объект", "Целевой объект", "Target"};
+
+/* ---- small helpers ---------------------------------------------------- */
+
+const char *model_type_name(enum field_type t)
+{
+    return (size_t)t < N_TYPES ? TYPE_NAMES[t] : "?";
+}
+
+size_t model_max_length(const struct model_field *f)
+{
+    switch (f->type) {
+    case FT_STRING:
+        return f->max_length ? f->max_length : 1000;
+    case FT_TEXT:
+        return f->max_length ? f->max_length : 100000;
+    case FT_I18N:
+        return f->max_length ? f->max_length : 10000;
+    case FT_URL:
+        return 2048;
+    case FT_EMAIL:
+        return 254;
+    default:
+        return 0;
+    }
+}
+
+static bool in_list(const char *s, const char *const *list)
+{
+    for (; *list; list++)
+        if (strcmp(s, *list) == 0)
+            return true;
+    return false;
+}
+
+/* ^[a-z][a-z0-9_]*$, at most MODEL_NAME_MAX bytes. */
+static bool name_ok(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > MODEL_NAME_MAX || s[0] < 'a' || s[0] > 'z')
+        return false;
+    for (size_t i = 1; i < n; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'))
+            return false;
+    }
+    return true;
+}
+
+static bool blank(const char *s)
+{
+    for (; *s; s++)
+        if (*s != ' ' && *s != '\t' && *s != '\n' && *s != '\r')
+            return false;
+    return true;
+}
+
+static int ld_fail(struct loader *ld, const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int ld_fail(struct loader *ld, const char *path, const char *fmt, ...)
+{
+    char msg[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    err_set(ld->e, 500, "invalid-model", path, "%s: %s", path, msg);
+    return -1;
+}
+
+static const char *sub(struct loader *ld, const char *path, const char *key)
+{
+    return *path ? arena_printf(ld->tmp, "%s.%s", path, key) : key;
+}
+
+static const char *idx(struct loader *ld, const char *path, size_t i)
+{
+    return arena_printf(ld->tmp, "%s[%zu]", path, i);
+}
+
+static char *keep(struct loader *ld, const char *s)
+{
+    return arena_strdup(ld->m->arena, s);
+}
+
+static int check_keys(struct loader *ld, const json_t *obj, const char *path,
+                      const char *const *allowed)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach((json_t *)obj, key, v)
+    {
+        if (!in_list(key, allowed))
+            return ld_fail(ld, sub(ld, path, key), "unknown key '%s'", key);
+    }
+    return 0;
+}
+
+static int want_object(struct loader *ld, const json_t *v, const char *path)
+{
+    return json_is_object(v) ? 0 : ld_fail(ld, path, "must be an object");
+}
+
+/* Member `key` of obj as an object or array; absent is an error only when
+ * required (then *out is NULL when absent). */
+static int get_member(struct loader *ld, const json_t *obj, const char *key, const char *path,
+                      json_type jtype, bool required, json_t **out)
+{
+    json_t *v = json_object_get(obj, key);
+    *out = NULL;
+    if (!v)
+        return required ? ld_fail(ld, sub(ld, path, key), "missing") : 0;
+    if (json_typeof(v) != jtype)
+        return ld_fail(ld, sub(ld, path, key), "must be %s",
+                       jtype == JSON_OBJECT ? "an object" : "an array");
+    *out = v;
+    return 0;
+}
+
+static int get_string(struct loader *ld, const json_t *obj, const char *key, const char *path,
+                      bool required, const char **out)
+{
+    json_t *v = json_object_get(obj, key);
+    *out = NULL;
+    if (!v)
+        return required ? ld_fail(ld, sub(ld, path, key), "missing") : 0;
+    if (!json_is_string(v))
+        return ld_fail(ld, sub(ld, path, key), "must be a string");
+    *out = json_string_value(v);
+    return 0;
+}
+
+static int get_bool(struct loader *ld, const json_t *obj, const char *key, const char *path,
+                    bool *out)
+{
+    json_t *v = json_object_get(obj, key);
+    *out = false;
+    if (!v)
+        return 0;
+    if (!json_is_boolean(v))
+        return ld_fail(ld, sub(ld, path, key), "must be true or false");
+    *out = json_is_true(v);
+    return 0;
+}
+
+static int get_name(struct loader *ld, const char *name, const char *path)
+{
+    if (!name_ok(name))
+        return ld_fail(ld, path, "'%s' must match ^[a-z][a-z0-9_]*$ (at most %d bytes)", name,
+                       MODEL_NAME_MAX);
+    return 0;
+}
+
+static int parse_label(struct loader *ld, const json_t *obj, const char *key, const char *path,
+                       struct i18n *out)
+{
+    json_t *v;
+    const char *lp = sub(ld, path, key);
+    if (get_member(ld, obj, key, path, JSON_OBJECT, true, &v) || check_keys(ld, v, lp, LANGS))
+        return -1;
+    const char *s[3];
+    for (size_t i = 0; i < 3; i++) {
+        json_t *t = json_object_get(v, LANGS[i]);
+        if (!json_is_string(t) || blank(json_string_value(t)))
+            return ld_fail(ld, sub(ld, lp, LANGS[i]), "missing or empty %s label", LANGS[i]);
+        s[i] = keep(ld, json_string_value(t));
+    }
+    out->kk = s[0];
+    out->ru = s[1];
+    out->en = s[2];
+    return 0;
+}
+
+/* ---- top level ---------------------------------------------------------- */
+
+static int parse_version(struct loader *ld)
+{
+    json_t *v = json_object_get(ld->root, "version");
+    if (!v)
+        return ld_fail(ld, "version", "missing");
+    if (!json_is_integer(v) || json_integer_value(v) != 1)
+        return ld_fail(ld, "version", "unsupported version (expected 1)");
+    const char *d;
+    return get_string(ld, ld->root, "description", "", false, &d);
+}
+
+/* languages must name kk, ru and en, each once: labels are struct i18n. */
+static int parse_languages(struct loader *ld)
+{
+    json_t *a, *v;
+    size_t i;
+    bool seen[3] = {false, false, false};
+    if (get_member(ld, ld->root, "languages", "", JSON_ARRAY, true, &a))
+        return -1;
+    json_array_foreach(a, i, v)
+    {
+        size_t j = 0;
+        while (LANGS[j] && !(json_is_string(v) && strcmp(json_string_value(v), LANGS[j]) == 0))
+            j++;
+        if (!LANGS[j] || seen[j])
+            return ld_fail(ld, idx(ld, "languages", i), "expected each of kk, ru, en once");
+        seen[j] = true;
+    }
+    if (!seen[0] || !seen[1] || !seen[2])
+        return ld_fail(ld, "languages", "must list kk, ru and en");
+    return 0;
+}
+
+/* ---- enumerations ------------------------------------------------------- */
+
+static int parse_enum_value(struct loader *ld, const struct model_enum *en, const json_t *v,
+                            const char *path, struct model_enum_value *out)
+{
+    const char *id;
+    if (want_object(ld, v, path) || check_keys(ld, v, path, VALUE_KEYS) ||
+        get_string(ld, v, "id", path, true, &id) || get_name(ld, id, sub(ld, path, "id")))
+        return -1;
+    for (size_t i = 0; i < en->n_values; i++)
+        if (strcmp(en->values[i].id, id) == 0)
+            return ld_fail(ld, sub(ld, path, "id"), "duplicate value '%s'", id);
+    out->id = keep(ld, id);
+    return parse_label(ld, v, "label", path, &out->label);
+}
+
+static int parse_enum(struct loader *ld, const char *id, const json_t *v, struct model_enum *en)
+{
+    const char *path = sub(ld, "enums", id);
+    json_t *vals, *x;
+    size_t i;
+    if (get_name(ld, id, path) || want_object(ld, v, path) || check_keys(ld, v, path, ENUM_KEYS) ||
+        parse_label(ld, v, "label", path, &en->label) ||
+        get_member(ld, v, "values", path, JSON_ARRAY, true, &vals))
+        return -1;
+    if (json_array_size(vals) == 0)
+        return ld_fail(ld, sub(ld, path, "values"), "must not be empty");
+    en->id = keep(ld, id);
+    en->values = arena_calloc(ld->m->arena, json_array_size(vals), sizeof *en->values);
+    json_array_foreach(vals, i, x)
+    {
+        if (parse_enum_value(ld, en, x, idx(ld, sub(ld, path, "values"), i),
+                             &en->values[en->n_values]))
+            return -1;
+        en->n_values++;
+    }
+    return 0;
+}
+
+static int parse_enums(struct loader *ld)
+{
+    json_t *obj, *v;
+    const char *id;
+    if (get_member(ld, ld->root, "enums", "", JSON_OBJECT, false, &obj))
+        return -1;
+    if (!obj)
+        return 0;
+    struct model *m = ld->m;
+    m->enums = arena_calloc(m->arena, json_object_size(obj), sizeof *m->enums);
+    json_object_foreach(obj, id, v)
+    {
+        if (parse_enum(ld, id, v, &m->enums[m->n_enums]))
+            return -1;
+        m->n_enums++;
+    }
+    return 0;
+}
+
+/* ---- collections -------------------------------------------------------- */
+
+static int parse_collections(struct loader *ld)
+{
+    json_t *obj, *v;
+    const char *id;
+    struct model *m = ld->m;
+    if (get_member(ld, ld->root, "collections", "", JSON_OBJECT, true, &obj))
+        return -1;
+    m->colls = arena_calloc(m->arena, json_object_size(obj), sizeof *m->colls);
+    json_object_foreach(obj, id, v)
+    {
+        const char *path = sub(ld, "collections", id), *type;
+        struct model_collection *c = &m->colls[m->n_colls];
+        if (get_name(ld, id, path) || want_object(ld, v, path) ||
+            check_keys(ld, v, path, COLL_KEYS) || parse_label(ld, v, "label", path, &c->label) ||
+            get_string(ld, v, "type", path, true, &type))
+            return -1;
+        if (strcmp(type, "records") == 0)
+            c->type = COLL_RECORDS;
+        else if (strcmp(type, "relations") == 0)
+            c->type = COLL_RELATIONS;
+        else
+            return ld_fail(ld, sub(ld, path, "type"),
+                           "unknown collection type '%s' (records or relations)", type);
+        c->id = keep(ld, id);
+        m->n_colls++;
+    }
+    return 0;
+}
+
+/* The collection named by v.key, which must exist and be of type `want`. */
+static int resolve_collection(struct loader *ld, const char *name, const char *path,
+                              enum collection_type want, const char **out)
+{
+    const struct model_collection *c = model_collection(ld->m, name);
+    if (!c)
+        return ld_fail(ld, path, "unknown collection '%s'", name);
+    if (c->type != want)
+        return ld_fail(ld, path, "collection '%s' holds %s", name,
+                       c->type == COLL_RECORDS ? "records, not relations"
+                                               : "relations, not records");
+    *out = c->id;
+    return 0;
+}
+
+/* ---- fields -------------------------------------------------------------- */
+
+static int parse_field(struct loader *ld, const json_t *v, const char *path, bool is_item,
+                       struct model_field *f);
+
+/* A non-empty list of record kind ids without repeats (ref "to", relation
+ * source and target). */
+static int parse_kind_list(struct loader *ld, const json_t *a, const char *path, const char ***out,
+                           size_t *n_out)
+{
+    json_t *v;
+    size_t i;
+    if (!json_is_array(a) || json_array_size(a) == 0)
+        return ld_fail(ld, path, "must be a non-empty array of kind ids");
+    const char **ids = arena_calloc(ld->m->arena, json_array_size(a), sizeof *ids);
+    json_array_foreach(a, i, v)
+    {
+        const char *id = json_is_string(v) ? json_string_value(v) : NULL;
+        if (!id)
+            return ld_fail(ld, idx(ld, path, i), "must be a string");
+        if (!json_object_get(ld->kinds_in, id)) {
+            if (ld->relations_in && json_object_get(ld->relations_in, id))
+                return ld_fail(ld, idx(ld, path, i), "'%s' is a relation type, not a kind", id);
+            return ld_fail(ld, idx(ld, path, i), "unknown kind '%s'", id);
+        }
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(ids[j], id) == 0)
+                return ld_fail(ld, idx(ld, path, i), "kind '%s' listed twice", id);
+        ids[i] = keep(ld, id);
+    }
+    *out = ids;
+    *n_out = json_array_size(a);
+    return 0;
+}
+
+/* Fails when `key` is present but the field's type is not `type`, or absent
+ * while it is. */
+static int key_for_type(struct loader *ld, const json_t *v, const char *path, const char *key,
+                        const struct model_field *f, enum field_type type, bool needed)
+{
+    bool has = json_object_get(v, key) != NULL;
+    if (has && f->type != type)
+        return ld_fail(ld, sub(ld, path, key), "only allowed with type '%s'",
+                       model_type_name(type));
+    if (!has && f->type == type && needed)
+        return ld_fail(ld, sub(ld, path, key), "missing (required with type '%s')",
+                       model_type_name(type));
+    return 0;
+}
+
+static int parse_enum_ref(struct loader *ld, const json_t *v, const char *path,
+                          struct model_field *f)
+{
+    const char *id;
+    if (key_for_type(ld, v, path, "enum", f, FT_ENUM, true) ||
+        get_string(ld, v, "enum", path, false, &id))
+        return -1;
+    if (!id)
+        return 0;
+    f->enumeration = model_enum(ld->m, id);
+    if (!f->enumeration)
+        return ld_fail(ld, sub(ld, path, "enum"), "enum '%s' is not defined", id);
+    return 0;
+}
+
+static int parse_ref_to(struct loader *ld, const json_t *v, const char *path, struct model_field *f)
+{
+    if (key_for_type(ld, v, path, "to", f, FT_REF, true))
+        return -1;
+    json_t *to = json_object_get(v, "to");
+    if (!to)
+        return 0;
+    return parse_kind_list(ld, to, sub(ld, path, "to"), &f->ref_kinds, &f->n_ref_kinds);
+}
+
+static int parse_item(struct loader *ld, const json_t *v, const char *path, struct model_field *f)
+{
+    if (key_for_type(ld, v, path, "item", f, FT_LIST, true))
+        return -1;
+    json_t *item = json_object_get(v, "item");
+    if (!item)
+        return 0;
+    f->item = arena_calloc(ld->m->arena, 1, sizeof *f->item);
+    return parse_field(ld, item, sub(ld, path, "item"), true, f->item);
+}
+
+static int parse_format(struct loader *ld, const json_t *v, const char *path, struct model_field *f)
+{
+    const char *fmt;
+    if (key_for_type(ld, v, path, "format", f, FT_STRING, false) ||
+        get_string(ld, v, "format", path, false, &fmt))
+        return -1;
+    if (!fmt)
+        return 0;
+    if (!in_list(fmt, FORMATS))
+        return ld_fail(ld, sub(ld, path, "format"), "unknown format '%s'", fmt);
+    f->format = keep(ld, fmt);
+    return 0;
+}
+
+static int parse_int_key(struct loader *ld, const json_t *v, const char *path, const char *key,
+                         bool *has, int64_t *out)
+{
+    json_t *x = json_object_get(v, key);
+    *has = x != NULL;
+    if (!x)
+        return 0;
+    if (!json_is_integer(x))
+        return ld_fail(ld, sub(ld, path, key), "must be an integer");
+    *out = (int64_t)json_integer_value(x);
+    return 0;
+}
+
+static int parse_bounds(struct loader *ld, const json_t *v, const char *path, struct model_field *f)
+{
+    if (key_for_type(ld, v, path, "min", f, FT_INTEGER, false) ||
+        key_for_type(ld, v, path, "max", f, FT_INTEGER, false) ||
+        parse_int_key(ld, v, path, "min", &f->has_min, &f->min) ||
+        parse_int_key(ld, v, path, "max", &f->has_max, &f->max))
+        return -1;
+    if (f->has_min && f->has_max && f->min > f->max)
+        return ld_fail(ld, sub(ld, path, "min"), "min (%lld) is greater than max (%lld)",
+                       (long long)f->min, (long long)f->max);
+    return 0;
+}
+
+static int parse_max_length(struct loader *ld, const json_t *v, const char *path,
+                            struct model_field *f)
+{
+    bool has;
+    int64_t n = 0;
+    if (parse_int_key(ld, v, path, "max_length", &has, &n))
+        return -1;
+    if (!has)
+        return 0;
+    if (f->type != FT_STRING && f->type != FT_TEXT && f->type != FT_I18N)
+        return ld_fail(ld, sub(ld, path, "max_length"),
+                       "only allowed with types string, text and i18n");
+    if (n < 1 || n > MODEL_LENGTH_CAP)
+        return ld_fail(ld, sub(ld, path, "max_length"), "must be between 1 and %d",
+                       MODEL_LENGTH_CAP);
+    f->max_length = (size_t)n;
+    return 0;
+}
+
+static int parse_type(struct loader *ld, const json_t *v, const char *path, struct model_field *f)
+{
+    const char *t;
+    if (get_string(ld, v, "type", path, true, &t))
+        return -1;
+    for (size_t i = 0; i < N_TYPES; i++) {
+        if (strcmp(t, TYPE_NAMES[i]) == 0) {
+            f->type = (enum field_type)i;
+            return 0;
+        }
+    }
+    return ld_fail(ld, sub(ld, path, "type"), "unknown type '%s'", t);
+}
+
+static int parse_flags(struct loader *ld, const json_t *v, const char *path, struct model_field *f)
+{
+    if (get_bool(ld, v, "required", path, &f->required) ||
+        get_bool(ld, v, "searchable", path, &f->searchable) ||
+        get_bool(ld, v, "filterable", path, &f->filterable) ||
+        get_bool(ld, v, "readonly", path, &f->readonly))
+        return -1;
+    enum field_type t = f->type == FT_LIST && f->item ? f->item->type : f->type;
+    if (f->filterable && (t == FT_TEXT || t == FT_I18N))
+        return ld_fail(ld, sub(ld, path, "filterable"), "not supported for type '%s'",
+                       model_type_name(t));
+    return 0;
+}
+
+static int parse_field_name(struct loader *ld, const json_t *v, const char *path,
+                            struct model_field *f)
+{
+    const char *name;
+    if (get_string(ld, v, "name", path, true, &name) || get_name(ld, name, sub(ld, path, "name")))
+        return -1;
+    if (in_list(name, RESERVED))
+        return ld_fail(ld, sub(ld, path, "name"), "'%s' is reserved for the envelope", name);
+    f->name = keep(ld, name);
+    return parse_label(ld, v, "label", path, &f->label);
+}
+
+/* Parses one field (or, with is_item, a list's item: a field without
+ * name, label and flags, which takes the list's name and label). */
+static int parse_field(struct loader *ld, const json_t *v, const char *path, bool is_item,
+                       struct model_field *f)
+{
+    if (want_object(ld, v, path) || check_keys(ld, v, path, is_item ? ITEM_KEYS : FIELD_KEYS))
+        return -1;
+    if (!is_item && parse_field_name(ld, v, path, f))
+        return -1;
+    if (parse_type(ld, v, path, f))
+        return -1;
+    if (is_item && f->type == FT_LIST)
+        return ld_fail(ld, sub(ld, path, "type"), "a list of lists is not allowed");
+    if (parse_enum_ref(ld, v, path, f) || parse_ref_to(ld, v, path, f) ||
+        parse_item(ld, v, path, f) || parse_format(ld, v, path, f) ||
+        parse_bounds(ld, v, path, f) || parse_max_length(ld, v, path, f))
+        return -1;
+    if (is_item)
+        return 0;
+    if (f->item) {
+        f->item->name = f->name;
+        f->item->label = f->label;
+    }
+    return parse_flags(ld, v, path, f);
+}
+
+static const struct model_field *find_field(const struct model_field *fs, size_t n,
+                                            const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(fs[i].name, name) == 0)
+            return &fs[i];
+    return NULL;
+}
+
+/* Parses the array `a` of fields at `path`, appending to fs[*n] (room for
+ * them was allocated by the caller); names must not repeat any before. */
+static int parse_field_array(struct loader *ld, const json_t *a, const char *path,
+                             struct model_field *fs, size_t *n)
+{
+    json_t *v;
+    size_t i;
+    json_array_foreach(a, i, v)
+    {
+        const char *fp = idx(ld, path, i);
+        if (parse_field(ld, v, fp, false, &fs[*n]))
+            return -1;
+        if (find_field(fs, *n, fs[*n].name))
+            return ld_fail(ld, sub(ld, fp, "name"), "duplicate field '%s'", fs[*n].name);
+        (*n)++;
+    }
+    return 0;
+}
+
+static int parse_field_sets(struct loader *ld)
+{
+    json_t *obj, *v;
+    const char *id;
+    if (get_member(ld, ld->root, "field_sets", "", JSON_OBJECT, false, &obj))
+        return -1;
+    if (!obj)
+        return 0;
+    ld->sets = arena_calloc(ld->tmp, json_object_size(obj), sizeof *ld->sets);
+    json_object_foreach(obj, id, v)
+    {
+        const char *path = sub(ld, "field_sets", id);
+        struct field_set *s = &ld->sets[ld->n_sets];
+        if (get_name(ld, id, path))
+            return -1;
+        if (!json_is_array(v))
+            return ld_fail(ld, path, "must be an array of fields");
+        s->id = id;
+        s->fields = arena_calloc(ld->m->arena, json_array_size(v), sizeof *s->fields);
+        if (parse_field_array(ld, v, path, s->fields, &s->n_fields))
+            return -1;
+        ld->n_sets++;
+    }
+    return 0;
+}
+
+static const struct field_set *find_set(const struct loader *ld, const char *id)
+{
+    for (size_t i = 0; i < ld->n_sets; i++)
+        if (strcmp(ld->sets[i].id, id) == 0)
+            return &ld->sets[i];
+    return NULL;
+}
+
+/* ---- kinds -------------------------------------------------------------- */
+
+/* Checks kind.include and returns the number of fields it brings. */
+static int count_includes(struct loader *ld, const json_t *inc, const char *path, size_t *n)
+{
+    json_t *v;
+    size_t i;
+    *n = 0;
+    if (!inc)
+        return 0;
+    json_array_foreach(inc, i, v)
+    {
+        const struct field_set *s = json_is_string(v) ? find_set(ld, json_string_value(v)) : NULL;
+        if (!json_is_string(v))
+            return ld_fail(ld, idx(ld, path, i), "must be a string");
+        if (!s)
+            return ld_fail(ld, idx(ld, path, i), "unknown field set '%s'", json_string_value(v));
+        *n += s->n_fields;
+    }
+    return 0;
+}
+
+static int copy_includes(struct loader *ld, const json_t *inc, const char *path,
+                         struct model_kind *k)
+{
+    json_t *v;
+    size_t i;
+    if (!inc)
+        return 0;
+    json_array_foreach(inc, i, v)
+    {
+        const struct field_set *s = find_set(ld, json_string_value(v));
+        for (size_t j = 0; j < s->n_fields; j++) {
+            if (find_field(k->fields, k->n_fields, s->fields[j].name))
+                return ld_fail(ld, idx(ld, path, i),
+                               "field '%s' of field set '%s' is already defined", s->fields[j].name,
+                               s->id);
+            k->fields[k->n_fields++] = s->fields[j];
+        }
+    }
+    return 0;
+}
+
+static int parse_kind_fields(struct loader *ld, const json_t *v, const char *path,
+                             struct model_kind *k)
+{
+    json_t *inc, *fields;
+    size_t n_inc;
+    const char *ip = sub(ld, path, "include");
+    if (get_member(ld, v, "include", path, JSON_ARRAY, false, &inc) ||
+        get_member(ld, v, "fields", path, JSON_ARRAY, false, &fields) ||
+        count_includes(ld, inc, ip, &n_inc))
+        return -1;
+    k->fields = arena_calloc(ld->m->arena, n_inc + json_array_size(fields), sizeof *k->fields);
+    if (copy_includes(ld, inc, ip, k))
+        return -1;
+    return fields ? parse_field_array(ld, fields, sub(ld, path, "fields"), k->fields, &k->n_fields)
+                  : 0;
+}
+
+static int parse_kind(struct loader *ld, const char *id, const json_t *v, struct model_kind *k)
+{
+    const char *path = sub(ld, "kinds", id), *coll;
+    if (get_name(ld, id, path) || want_object(ld, v, path) || check_keys(ld, v, path, KIND_KEYS) ||
+        parse_label(ld, v, "label", path, &k->label) ||
+        get_string(ld, v, "collection", path, true, &coll) ||
+        resolve_collection(ld, coll, sub(ld, path, "collection"), COLL_RECORDS, &k->collection) ||
+        get_bool(ld, v, "owned", path, &k->owned) || get_bool(ld, v, "named", path, &k->named))
+        return -1;
+    k->id = keep(ld, id);
+    return parse_kind_fields(ld, v, path, k);
+}
+
+/* ---- relation types ----------------------------------------------------- */
+
+static bool inverse_taken(const struct loader *ld, const char *inv, size_t n_done)
+{
+    if (json_object_get(ld->kinds_in, inv) || json_object_get(ld->relations_in, inv))
+        return true;
+    const struct model *m = ld->m;
+    for (size_t i = m->n_kinds - n_done; i < m->n_kinds; i++)
+        if (m->kinds[i].inverse && strcmp(m->kinds[i].inverse, inv) == 0)
+            return true;
+    return false;
+}
+
+static int parse_inverse(struct loader *ld, const json_t *v, const char *path, size_t n_done,
+                         struct model_kind *k)
+{
+    const char *inv;
+    if (get_string(ld, v, "inverse", path, true, &inv) ||
+        get_name(ld, inv, sub(ld, path, "inverse")))
+        return -1;
+    if (inverse_taken(ld, inv, n_done))
+        return ld_fail(ld, sub(ld, path, "inverse"), "'%s' is already a kind, relation or inverse",
+                       inv);
+    k->inverse = keep(ld, inv);
+    return parse_label(ld, v, "inverse_label", path, &k->inverse_label);
+}
+
+static void end_field(struct model_field *f, const char *name, struct i18n label,
+                      const char **kinds, size_t n)
+{
+    f->name = name;
+    f->type = FT_REF;
+    f->label = label;
+    f->required = true;
+    f->filterable = true;
+    f->ref_kinds = kinds;
+    f->n_ref_kinds = n;
+}
+
+static int parse_relation_fields(struct loader *ld, const json_t *v, const char *path,
+                                 struct model_kind *k)
+{
+    const char **src, **dst;
+    size_t n_src, n_dst;
+    json_t *attrs;
+    if (parse_kind_list(ld, json_object_get(v, "source"), sub(ld, path, "source"), &src, &n_src) ||
+        parse_kind_list(ld, json_object_get(v, "target"), sub(ld, path, "target"), &dst, &n_dst) ||
+        get_member(ld, v, "attributes", path, JSON_ARRAY, false, &attrs))
+        return -1;
+    k->fields = arena_calloc(ld->m->arena, 2 + json_array_size(attrs), sizeof *k->fields);
+    end_field(&k->fields[0], "source", SOURCE_LABEL, src, n_src);
+    end_field(&k->fields[1], "target", TARGET_LABEL, dst, n_dst);
+    k->n_fields = 2;
+    return attrs
+               ? parse_field_array(ld, attrs, sub(ld, path, "attributes"), k->fields, &k->n_fields)
+               : 0;
+}
+
+static int parse_relation(struct loader *ld, const char *id, const json_t *v, size_t n_done,
+                          struct model_kind *k)
+{
+    const char *path = sub(ld, "relations", id), *coll;
+    if (get_name(ld, id, path) || want_object(ld, v, path) || check_keys(ld, v, path, REL_KEYS))
+        return -1;
+    if (json_object_get(ld->kinds_in, id))
+        return ld_fail(ld, path, "relation type '%s' has the name of a kind", id);
+    if (parse_label(ld, v, "label", path, &k->label) || parse_inverse(ld, v, path, n_done, k) ||
+        get_string(ld, v, "collection", path, false, &coll) ||
+        resolve_collection(ld, coll ? coll : "relations", coll ? sub(ld, path, "collection") : path,
+                           COLL_RELATIONS, &k->collection))
+        return -1;
+    k->id = keep(ld, id);
+    k->is_relation = true;
+    return parse_relation_fields(ld, v, path, k);
+}
+
+static int parse_kinds(struct loader *ld)
+{
+    json_t *v;
+    const char *id;
+    struct model *m = ld->m;
+    size_t n = json_object_size(ld->kinds_in) + json_object_size(ld->relations_in);
+    m->kinds = arena_calloc(m->arena, n, sizeof *m->kinds);
+    json_object_foreach(ld->kinds_in, id, v)
+    {
+        if (parse_kind(ld, id, v, &m->kinds[m->n_kinds]))
+            return -1;
+        m->n_kinds++;
+    }
+    size_t n_rel = 0;
+    json_object_foreach(ld->relations_in, id, v)
+    {
+        if (parse_relation(ld, id, v, n_rel, &m->kinds[m->n_kinds]))
+            return -1;
+        m->n_kinds++;
+        n_rel++;
+    }
+    return 0;
+}
+
+static void fill_collections(struct model *m)
+{
+    for (size_t c = 0; c < m->n_colls; c++) {
+        struct model_collection *col = &m->colls[c];
+        col->kinds = arena_calloc(m->arena, m->n_kinds, sizeof *col->kinds);
+        for (size_t k = 0; k < m->n_kinds; k++)
+            if (strcmp(m->kinds[k].collection, col->id) == 0)
+                col->kinds[col->n_kinds++] = m->kinds[k].id;
+    }
+}
+
+/* ---- the expanded document --------------------------------------------- */
+
+static json_t *label_json(struct i18n l)
+{
+    return json_pack("{s:s, s:s, s:s}", "kk", l.kk, "ru", l.ru, "en", l.en);
+}
+
+static json_t *strings_json(const char *const *s, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(a, json_string(s[i]));
+    return a;
+}
+
+static json_t *field_json(const struct model_field *f, bool is_item)
+{
+    json_t *o = json_object();
+    if (!is_item) {
+        json_object_set_new(o, "name", json_string(f->name));
+        json_object_set_new(o, "label", label_json(f->label));
+    }
+    json_object_set_new(o, "type", json_string(model_type_name(f->type)));
+    if (!is_item) {
+        json_object_set_new(o, "required", json_boolean(f->required));
+        json_object_set_new(o, "searchable", json_boolean(f->searchable));
+        json_object_set_new(o, "filterable", json_boolean(f->filterable));
+        json_object_set_new(o, "readonly", json_boolean(f->readonly));
+    }
+    if (f->enumeration)
+        json_object_set_new(o, "enum", json_string(f->enumeration->id));
+    if (f->ref_kinds)
+        json_object_set_new(o, "to", strings_json(f->ref_kinds, f->n_ref_kinds));
+    if (f->item)
+        json_object_set_new(o, "item", field_json(f->item, true));
+    if (f->format)
+        json_object_set_new(o, "format", json_string(f->format));
+    if (f->has_min)
+        json_object_set_new(o, "min", json_integer((json_int_t)f->min));
+    if (f->has_max)
+        json_object_set_new(o, "max", json_integer((json_int_t)f->max));
+    if (model_max_length(f))
+        json_object_set_new(o, "max_length", json_integer((json_int_t)model_max_length(f)));
+    return o;
+}
+
+static json_t *kind_json(const struct model_kind *k)
+{
+    json_t *o = json_pack("{s:o, s:s, s:b, s:b, s:b}", "label", label_json(k->label), "collection",
+                          k->collection, "owned", k->owned, "named", k->named, "is_relation",
+                          k->is_relation);
+    if (k->inverse) {
+        json_object_set_new(o, "inverse", json_string(k->inverse));
+        json_object_set_new(o, "inverse_label", label_json(k->inverse_label));
+    }
+    json_t *fs = json_array();
+    for (size_t i = 0; i < k->n_fields; i++)
+        json_array_append_new(fs, field_json(&k->fields[i], false));
+    json_object_set_new(o, "fields", fs);
+    return o;
+}
+
+static json_t *enums_json(const struct model *m)
+{
+    json_t *o = json_object();
+    for (size_t i = 0; i < m->n_enums; i++) {
+        const struct model_enum *en = &m->enums[i];
+        json_t *vals = json_array();
+        for (size_t j = 0; j < en->n_values; j++)
+            json_array_append_new(vals, json_pack("{s:s, s:o}", "id", en->values[j].id, "label",
+                                                  label_json(en->values[j].label)));
+        json_object_set_new(
+            o, en->id, json_pack("{s:o, s:o}", "label", label_json(en->label), "values", vals));
+    }
+    return o;
+}
+
+static json_t *model_build_doc(const struct model *m, const json_t *root)
+{
+    json_t *doc = json_object(), *kinds = json_object(), *colls = json_object();
+    json_object_set_new(doc, "version", json_integer(1));
+    json_t *d = json_object_get(root, "description");
+    if (d)
+        json_object_set(doc, "description", d);
+    json_object_set_new(doc, "languages", strings_json(LANGS, 3));
+    json_object_set_new(doc, "enums", enums_json(m));
+    for (size_t i = 0; i < m->n_kinds; i++)
+        json_object_set_new(kinds, m->kinds[i].id, kind_json(&m->kinds[i]));
+    json_object_set_new(doc, "kinds", kinds);
+    for (size_t i = 0; i < m->n_colls; i++) {
+        const struct model_collection *c = &m->colls[i];
+        json_object_set_new(colls, c->id,
+                            json_pack("{s:o, s:s, s:o}", "label", label_json(c->label), "type",
+                                      c->type == COLL_RECORDS ? "records" : "relations", "kinds",
+                                      strings_json(c->kinds, c->n_kinds)));
+    }
+    json_object_set_new(doc, "collections", colls);
+    return doc;
+}
+
+/* ---- loading ------------------------------------------------------------ */
+
+static int model_check(struct loader *ld)
+{
+    if (want_object(ld, ld->root, "(document)") || check_keys(ld, ld->root, "", TOP_KEYS) ||
+        parse_version(ld) || parse_languages(ld) ||
+        get_member(ld, ld->root, "kinds", "", JSON_OBJECT, true, &ld->kinds_in) ||
+        get_member(ld, ld->root, "relations", "", JSON_OBJECT, false, &ld->relations_in) ||
+        parse_collections(ld) || parse_enums(ld) || parse_field_sets(ld) || parse_kinds(ld))
+        return -1;
+    fill_collections(ld->m);
+    return 0;
+}
+
+int model_load_buffer(const char *text, size_t len, struct model **out, struct err *e)
+{
+    json_error_t jerr;
+    *out = NULL;
+    json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!root) {
+        err_set(e, 500, "invalid-model", "", "line %d, column %d: %s", jerr.line, jerr.column,
+                jerr.text);
+        return -1;
+    }
+    struct model *m = xcalloc(1, sizeof *m);
+    m->arena = arena_new();
+    struct loader ld = {.m = m, .tmp = arena_new(), .e = e, .root = root};
+    int rc = model_check(&ld);
+    if (rc == 0)
+        m->doc = model_build_doc(m, root);
+    arena_free(ld.tmp);
+    json_decref(root);
+    if (rc) {
+        model_free(m);
+        return -1;
+    }
+    *out = m;
+    return 0;
+}
+
+int model_load_file(const char *path, struct model **out, struct err *e)
+{
+    *out = NULL;
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        err_set(e, 500, "invalid-model", "", "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    char *text = xmalloc(MODEL_FILE_MAX);
+    size_t n = fread(text, 1, MODEL_FILE_MAX, f);
+    bool bad = ferror(f) || (n == MODEL_FILE_MAX && fgetc(f) != EOF);
+    fclose(f);
+    int rc = -1;
+    if (bad)
+        err_set(e, 500, "invalid-model", "", "%s: read error or larger than %u bytes", path,
+                MODEL_FILE_MAX);
+    else
+        rc = model_load_buffer(text, n, out, e);
+    free(text);
+    return rc;
+}
+
+void model_free(struct model *m)
+{
+    if (!m)
+        return;
+    json_decref(m->doc);
+    arena_free(m->arena);
+    free(m);
+}
+
+/* ---- lookups ------------------------------------------------------------ */
+
+const json_t *model_json(const struct model *m)
+{
+    return m->doc;
+}
+
+const struct model_kind *model_kind(const struct model *m, const char *id)
+{
+    for (size_t i = 0; i < m->n_kinds; i++)
+        if (strcmp(m->kinds[i].id, id) == 0)
+            return &m->kinds[i];
+    return NULL;
+}
+
+const struct model_collection *model_collection(const struct model *m, const char *id)
+{
+    for (size_t i = 0; i < m->n_colls; i++)
+        if (strcmp(m->colls[i].id, id) == 0)
+            return &m->colls[i];
+    return NULL;
+}
+
+const struct model_enum *model_enum(const struct model *m, const char *id)
+{
+    for (size_t i = 0; i < m->n_enums; i++)
+        if (strcmp(m->enums[i].id, id) == 0)
+            return &m->enums[i];
+    return NULL;
+}
+
+const struct model_field *model_field(const struct model_kind *k, const char *name)
+{
+    return find_field(k->fields, k->n_fields, name);
+}
+
+bool model_collection_has_kind(const struct model_collection *c, const char *kind)
+{
+    for (size_t i = 0; i < c->n_kinds; i++)
+        if (strcmp(c->kinds[i], kind) == 0)
+            return true;
+    return false;
+}
+
+size_t model_n_collections(const struct model *m)
+{
+    return m->n_colls;
+}
+
+const struct model_collection *model_collection_at(const struct model *m, size_t i)
+{
+    return i < m->n_colls ? &m->colls[i] : NULL;
+}
+
+size_t model_n_kinds(const struct model *m)
+{
+    return m->n_kinds;
+}
+
+const struct model_kind *model_kind_at(const struct model *m, size_t i)
+{
+    return i < m->n_kinds ? &m->kinds[i] : NULL;
+}

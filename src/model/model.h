@@ -1,0 +1,158 @@
+/* model: the metamodel — kinds, fields, enumerations, relation types and
+ * collections — loaded from a JSON file and checked at start, and the
+ * validation of records against it.
+ *
+ * The model is immutable once loaded and shared by all threads. Relation
+ * types are also exposed as kinds (collection "relations", is_relation set)
+ * whose fields are `source`, `target` and the relation's attributes, so that
+ * one validator serves records and relations alike. */
+#ifndef AP_MODEL_H
+#define AP_MODEL_H
+
+#include "util/err.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct buf;
+
+struct i18n {
+    const char *kk, *ru, *en;
+};
+
+enum field_type {
+    FT_STRING,    /* one line of text */
+    FT_TEXT,      /* multi-line text */
+    FT_I18N,      /* {"kk":..,"ru":..,"en":..}, each optional string */
+    FT_INTEGER,   /* JSON integer, optional min/max */
+    FT_DECIMAL,   /* number or numeric string; stored as canonical string "123.45" */
+    FT_DATE,      /* "YYYY-MM-DD" */
+    FT_TIMESTAMP, /* RFC 3339, stored canonical UTC with ms */
+    FT_BOOL,
+    FT_ENUM,      /* one of an enumeration's value ids */
+    FT_URL,       /* absolute http(s) URL */
+    FT_EMAIL,
+    FT_LIST,      /* JSON array of `item` */
+    FT_REF,       /* id of another record, of one of ref_kinds */
+};
+
+struct model_enum_value {
+    const char *id;
+    struct i18n label;
+};
+
+struct model_enum {
+    const char *id;
+    struct i18n label;
+    struct model_enum_value *values;
+    size_t n_values;
+};
+
+struct model_field {
+    const char *name;
+    enum field_type type;
+    struct i18n label;
+    bool required;
+    bool searchable;  /* its text goes into the full-text index */
+    bool filterable;  /* indexed for filter=, facets and sort= */
+    bool readonly;    /* computed by the portal; ignored on input */
+    const struct model_enum *enumeration; /* FT_ENUM */
+    const char **ref_kinds;               /* FT_REF: allowed target kinds */
+    size_t n_ref_kinds;
+    struct model_field *item;             /* FT_LIST: the item type */
+    const char *format;                   /* named check, e.g. "bin" */
+    bool has_min, has_max;
+    int64_t min, max;                     /* FT_INTEGER bounds */
+    size_t max_length;                    /* strings, in bytes; 0 = default */
+};
+
+struct model_kind {
+    const char *id;
+    struct i18n label;
+    const char *collection;
+    bool owned;       /* has an `owner` (an organization's id) */
+    bool named;       /* has a required i18n `name` */
+    bool is_relation; /* a relation type */
+    /* relation types only: */
+    const char *inverse;
+    struct i18n inverse_label;
+    struct model_field *fields;
+    size_t n_fields;
+};
+
+enum collection_type { COLL_RECORDS, COLL_RELATIONS };
+
+struct model_collection {
+    const char *id;
+    enum collection_type type;
+    struct i18n label;
+    const char **kinds;
+    size_t n_kinds;
+};
+
+struct model;
+
+/* Loads and checks a model. On error returns -1 and e->detail names the
+ * key at fault as a path, e.g. "kinds.information_system.fields[3].type:
+ * unknown type 'strnig'". */
+int model_load_file(const char *path, struct model **out, struct err *e);
+int model_load_buffer(const char *text, size_t len, struct model **out, struct err *e);
+void model_free(struct model *m);
+
+/* The model document as served by GET /api/v1/model (borrowed). */
+const json_t *model_json(const struct model *m);
+
+const struct model_kind *model_kind(const struct model *m, const char *id);
+const struct model_collection *model_collection(const struct model *m, const char *id);
+const struct model_enum *model_enum(const struct model *m, const char *id);
+const struct model_field *model_field(const struct model_kind *k, const char *name);
+bool model_collection_has_kind(const struct model_collection *c, const char *kind);
+size_t model_n_collections(const struct model *m);
+const struct model_collection *model_collection_at(const struct model *m, size_t i);
+size_t model_n_kinds(const struct model *m);
+const struct model_kind *model_kind_at(const struct model *m, size_t i);
+
+/* Reference check supplied by the caller: does record `id` exist (and is it
+ * not retired)? On success sets *kind to its kind (a string that stays valid
+ * for the call) and returns 0; returns -1 when it does not exist. */
+typedef int (*model_ref_lookup)(void *ctx, const char *id, const char **kind);
+
+/* Validates the kind's own fields in `in` (an object that holds only field
+ * members: the caller has removed the envelope) and builds the normalised
+ * object in *out (new reference, fields in model order, absent optional
+ * fields omitted). Unknown fields, wrong types, missing required fields, bad
+ * enum values, bad formats and dangling or wrongly-typed references fail
+ * with 422 and e->field set to the field's path (e.g. "functions[2]"). */
+int model_validate_fields(const struct model_kind *k, const json_t *in, json_t **out,
+                          model_ref_lookup lookup, void *ctx, struct err *e);
+
+/* Validates an i18n value ({kk,ru,en} strings, at least one non-empty when
+ * required). Used for `name`. */
+int model_validate_i18n(const json_t *v, const char *field, bool required, size_t max_length,
+                        struct err *e);
+
+/* Calls fn(ctx, field, value) for every value of a filterable field of a
+ * normalised record (list items one by one; bools as "true"/"false";
+ * integers in decimal). */
+typedef void (*model_index_fn)(void *ctx, const char *field, const char *value);
+void model_index_values(const struct model_kind *k, const json_t *rec, model_index_fn fn,
+                        void *ctx);
+
+/* Appends to out the text of every searchable field of rec (i18n: all three
+ * languages), separated by newlines. */
+void model_search_text(const struct model_kind *k, const json_t *rec, struct buf *out);
+
+/* The type's name as written in the model file ("string", "ref", ...). */
+const char *model_type_name(enum field_type t);
+
+/* The byte limit that applies to a string-valued field: its max_length, or
+ * the type's default (string 1000, text 100000, i18n 10000 per language,
+ * url 2048, email 254); 0 for types that are not strings. */
+size_t model_max_length(const struct model_field *f);
+
+/* Kazakhstan BIN/IIN: 12 digits whose last is the check digit. */
+bool model_bin_valid(const char *s);
+
+#endif

@@ -1,0 +1,402 @@
+/* dump: export, import and check of the whole repository. */
+#include "dump.h"
+
+#include "internal.h"
+#include "util/buf.h"
+#include "util/text.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DUMP_MAX_LINE (256u * 1024 * 1024)
+
+/* --- export ---------------------------------------------------------------- */
+
+static json_t *json_or_null(const char *text)
+{
+    if (!text)
+        return json_null();
+    json_t *j = json_loads(text, JSON_DECODE_ANY, NULL);
+    return j ? j : json_string(text);
+}
+
+static int write_line(FILE *out, json_t *j)
+{
+    char *s = reg_dump(j);
+    int rc = fputs(s, out) < 0 || fputc('\n', out) == EOF ? -1 : 0;
+    free(s);
+    json_decref(j);
+    return rc;
+}
+
+static json_t *revisions_of(struct store_conn *c, int64_t rid, struct err *e)
+{
+    struct store_stmt *st = store_prepare(
+        c,
+        "SELECT revision, at, actor, action, data FROM revisions WHERE rid = $1 "
+        "ORDER BY revision",
+        true, e);
+    if (!st)
+        return NULL;
+    store_bind_int64(st, 1, rid);
+    json_t *revs = json_array();
+    int rc;
+    while ((rc = store_step(st, e)) == STORE_ROW) {
+        json_array_append_new(
+            revs, json_pack("{s:I, s:s, s:s, s:s, s:o}", "revision",
+                            (json_int_t)store_col_int64(st, 0), "at", store_col_text(st, 1),
+                            "actor", store_col_text(st, 2), "action", store_col_text(st, 3),
+                            "data", json_or_null(store_col_text(st, 4))));
+    }
+    store_reset(st);
+    if (rc == STORE_ERROR) {
+        json_decref(revs);
+        return NULL;
+    }
+    return revs;
+}
+
+static int export_records(struct store_conn *c, FILE *out, struct err *e)
+{
+    struct store_stmt *st = store_prepare(
+        c, "SELECT rid, id, collection, kind FROM records ORDER BY rid", false, e);
+    if (!st)
+        return -1;
+    int rc, wrc = 0;
+    while (wrc == 0 && (rc = store_step(st, e)) == STORE_ROW) {
+        json_t *revs = revisions_of(c, store_col_int64(st, 0), e);
+        if (!revs) {
+            rc = STORE_ERROR;
+            break;
+        }
+        wrc = write_line(out, json_pack("{s:{s:s, s:s, s:s, s:o}}", "record", "id",
+                                        store_col_text(st, 1), "collection",
+                                        store_col_text(st, 2), "kind", store_col_text(st, 3),
+                                        "revisions", revs));
+    }
+    store_finalize(st);
+    if (wrc < 0)
+        err_internal(e, "cannot write the export");
+    return rc == STORE_ERROR || wrc < 0 ? -1 : 0;
+}
+
+static json_t *text_or_null(struct store_stmt *st, int i)
+{
+    return store_col_null(st, i) ? json_null() : json_string(store_col_text(st, i));
+}
+
+static int export_tokens(struct store_conn *c, FILE *out, struct err *e)
+{
+    struct store_stmt *st = store_prepare(
+        c,
+        "SELECT id, name, hash, role, created_at, last_used_at, revoked_at FROM tokens "
+        "ORDER BY created_at, id",
+        false, e);
+    if (!st)
+        return -1;
+    int rc, wrc = 0;
+    while (wrc == 0 && (rc = store_step(st, e)) == STORE_ROW) {
+        wrc = write_line(out, json_pack("{s:{s:s, s:s, s:s, s:s, s:s, s:o, s:o}}", "token",
+                                        "id", store_col_text(st, 0), "name",
+                                        store_col_text(st, 1), "hash", store_col_text(st, 2),
+                                        "role", store_col_text(st, 3), "created_at",
+                                        store_col_text(st, 4), "last_used_at",
+                                        text_or_null(st, 5), "revoked_at", text_or_null(st, 6)));
+    }
+    store_finalize(st);
+    return rc == STORE_ERROR || wrc < 0 ? -1 : 0;
+}
+
+static int export_audit(struct store_conn *c, FILE *out, struct err *e)
+{
+    struct store_stmt *st = store_prepare(
+        c,
+        "SELECT seq, at, actor, action, collection, record_id, revision, before, after, "
+        "prev_hash, hash FROM audit ORDER BY seq",
+        false, e);
+    if (!st)
+        return -1;
+    int rc, wrc = 0;
+    while (wrc == 0 && (rc = store_step(st, e)) == STORE_ROW) {
+        wrc = write_line(
+            out, json_pack("{s:{s:I, s:s, s:s, s:s, s:s, s:s, s:I, s:o, s:o, s:s, s:s}}",
+                           "audit", "seq", (json_int_t)store_col_int64(st, 0), "at",
+                           store_col_text(st, 1), "actor", store_col_text(st, 2), "action",
+                           store_col_text(st, 3), "collection", store_col_text(st, 4),
+                           "record_id", store_col_text(st, 5), "revision",
+                           (json_int_t)store_col_int64(st, 6), "before",
+                           json_or_null(store_col_text(st, 7)), "after",
+                           json_or_null(store_col_text(st, 8)), "prev_hash",
+                           store_col_text(st, 9), "hash", store_col_text(st, 10)));
+    }
+    store_finalize(st);
+    return rc == STORE_ERROR || wrc < 0 ? -1 : 0;
+}
+
+int dump_export(struct registry *r, FILE *out, struct err *e)
+{
+    struct store_conn *c = store_conn(r->store);
+    if (store_begin(c, false, e) < 0)
+        return -1;
+    int rc = write_line(out, json_pack("{s:s, s:i}", "format", "archportal-export", "version", 1));
+    if (rc == 0)
+        rc = export_records(c, out, e);
+    if (rc == 0)
+        rc = export_tokens(c, out, e);
+    if (rc == 0)
+        rc = export_audit(c, out, e);
+    store_rollback(c);
+    if (rc == 0 && fflush(out) != 0) {
+        err_internal(e, "cannot write the export");
+        rc = -1;
+    }
+    return rc;
+}
+
+/* --- import ---------------------------------------------------------------- */
+
+int registry_is_empty(struct registry *r, struct err *e)
+{
+    struct store_conn *c = store_conn(r->store);
+    struct store_stmt *st = store_prepare(
+        c, "SELECT (SELECT count(*) FROM records) + (SELECT count(*) FROM audit)", true, e);
+    if (!st)
+        return -1;
+    int rc = store_step(st, e);
+    int64_t n = rc == STORE_ROW ? store_col_int64(st, 0) : -1;
+    store_reset(st);
+    return rc == STORE_ROW ? n == 0 : -1;
+}
+
+static int import_revision(struct store_conn *c, int64_t rid, const json_t *rev, int64_t expect,
+                           struct err *e)
+{
+    json_int_t num = 0;
+    const char *at = NULL, *actor = NULL, *action = NULL;
+    json_t *data = NULL;
+    if (json_unpack((json_t *)rev, "{s:I, s:s, s:s, s:s, s:o}", "revision", &num, "at", &at,
+                    "actor", &actor, "action", &action, "data", &data) != 0 ||
+        num != expect || !json_is_object(data)) {
+        err_bad_request(e, "revisions", "revision %" PRId64 " is malformed", expect);
+        return -1;
+    }
+    char *text = reg_dump(data);
+    struct store_stmt *st = store_prepare(
+        c,
+        "INSERT INTO revisions(rid, revision, at, actor, action, data) "
+        "VALUES ($1, $2, $3, $4, $5, $6)",
+        true, e);
+    int rc = st ? 0 : -1;
+    if (st) {
+        store_bind_int64(st, 1, rid);
+        store_bind_int64(st, 2, num);
+        store_bind_text(st, 3, at);
+        store_bind_text(st, 4, actor);
+        store_bind_text(st, 5, action);
+        store_bind_text(st, 6, text);
+        rc = store_step(st, e) == STORE_ERROR ? -1 : 0;
+        store_reset(st);
+    }
+    free(text);
+    return rc;
+}
+
+static int insert_current(struct store_conn *c, const char *id, const char *collection,
+                          const char *kind, const json_t *data, int64_t *rid, struct err *e)
+{
+    struct store_stmt *st = store_prepare(
+        c,
+        "INSERT INTO records(id, collection, kind, owner, revision, created_at, updated_at, "
+        "retired, sort_name, data) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        true, e);
+    if (!st)
+        return -1;
+    char *text = reg_dump(data), *sort = reg_sort_name(data);
+    const char *created = json_string_value(json_object_get(data, "created_at"));
+    const char *updated = json_string_value(json_object_get(data, "updated_at"));
+    store_bind_text(st, 1, id);
+    store_bind_text(st, 2, collection);
+    store_bind_text(st, 3, kind);
+    store_bind_text(st, 4, json_string_value(json_object_get(data, "owner")));
+    store_bind_int64(st, 5, json_integer_value(json_object_get(data, "revision")));
+    store_bind_text(st, 6, created ? created : "");
+    store_bind_text(st, 7, updated ? updated : "");
+    store_bind_int64(st, 8, json_object_get(data, "retired_at") ? 1 : 0);
+    store_bind_text(st, 9, sort);
+    store_bind_text(st, 10, text);
+    int rc = store_step(st, e) == STORE_ERROR ? -1 : 0;
+    store_reset(st);
+    free(text);
+    free(sort);
+    *rid = store_last_id(c);
+    return rc;
+}
+
+static int import_record(struct registry *r, struct store_conn *c, const json_t *rec,
+                         struct err *e)
+{
+    const char *id = NULL, *coll = NULL, *kind = NULL;
+    json_t *revs = NULL;
+    if (json_unpack((json_t *)rec, "{s:s, s:s, s:s, s:o}", "id", &id, "collection", &coll,
+                    "kind", &kind, "revisions", &revs) != 0 ||
+        !json_is_array(revs) || json_array_size(revs) == 0 || !text_id_valid(id)) {
+        err_bad_request(e, "record", "malformed record");
+        return -1;
+    }
+    const struct model_kind *k = model_kind(r->model, kind);
+    if (!k || strcmp(k->collection, coll) != 0) {
+        err_bad_request(e, "record", "record '%.60s' has unknown kind '%.60s'", id, kind);
+        return -1;
+    }
+    const json_t *last = json_object_get(json_array_get(revs, json_array_size(revs) - 1), "data");
+    int64_t rid;
+    if (!json_is_object(last) || json_integer_value(json_object_get(last, "revision")) !=
+                                     (json_int_t)json_array_size(revs)) {
+        err_bad_request(e, "record", "record '%.60s': revisions do not match", id);
+        return -1;
+    }
+    if (insert_current(c, id, coll, kind, last, &rid, e) < 0)
+        return -1;
+    for (size_t i = 0; i < json_array_size(revs); i++)
+        if (import_revision(c, rid, json_array_get(revs, i), (int64_t)i + 1, e) < 0)
+            return -1;
+    return reg_index(r, c, rid, k, last, e);
+}
+
+static const char *opt_text(const json_t *o, const char *key)
+{
+    return json_string_value(json_object_get(o, key));
+}
+
+static int import_token(struct store_conn *c, const json_t *t, struct err *e)
+{
+    const char *id = opt_text(t, "id"), *name = opt_text(t, "name"), *hash = opt_text(t, "hash");
+    const char *role = opt_text(t, "role"), *created = opt_text(t, "created_at");
+    if (!id || !name || !hash || !role || !created) {
+        err_bad_request(e, "token", "malformed token");
+        return -1;
+    }
+    struct store_stmt *st = store_prepare(
+        c,
+        "INSERT INTO tokens(id, name, hash, role, created_at, last_used_at, revoked_at) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        true, e);
+    if (!st)
+        return -1;
+    const char *vals[] = {id, name, hash, role, created, opt_text(t, "last_used_at"),
+                          opt_text(t, "revoked_at")};
+    for (int i = 0; i < 7; i++)
+        store_bind_text(st, i + 1, vals[i]);
+    int rc = store_step(st, e) == STORE_ERROR ? -1 : 0;
+    store_reset(st);
+    return rc;
+}
+
+static char *text_of(const json_t *j)
+{
+    return json_is_null(j) || !j ? NULL : reg_dump(j);
+}
+
+static int import_audit(struct store_conn *c, const json_t *a, struct err *e)
+{
+    json_int_t seq = 0, rev = 0;
+    const char *at, *actor, *action, *coll, *rid, *prev, *hash;
+    json_t *before = NULL, *after = NULL;
+    if (json_unpack((json_t *)a, "{s:I, s:s, s:s, s:s, s:s, s:s, s:I, s:o, s:o, s:s, s:s}",
+                    "seq", &seq, "at", &at, "actor", &actor, "action", &action, "collection",
+                    &coll, "record_id", &rid, "revision", &rev, "before", &before, "after",
+                    &after, "prev_hash", &prev, "hash", &hash) != 0) {
+        err_bad_request(e, "audit", "malformed audit entry");
+        return -1;
+    }
+    struct store_stmt *st = store_prepare(
+        c,
+        "INSERT INTO audit(seq, at, actor, action, collection, record_id, revision, before, "
+        "after, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        true, e);
+    if (!st)
+        return -1;
+    char *b = text_of(before), *af = text_of(after);
+    store_bind_int64(st, 1, seq);
+    const char *vals[] = {at, actor, action, coll, rid};
+    for (int i = 0; i < 5; i++)
+        store_bind_text(st, i + 2, vals[i]);
+    store_bind_int64(st, 7, rev);
+    store_bind_text(st, 8, b);
+    store_bind_text(st, 9, af);
+    store_bind_text(st, 10, prev);
+    store_bind_text(st, 11, hash);
+    int rc = store_step(st, e) == STORE_ERROR ? -1 : 0;
+    store_reset(st);
+    free(b);
+    free(af);
+    return rc;
+}
+
+static int import_line(struct registry *r, struct store_conn *c, const char *line, size_t len,
+                       size_t lineno, struct err *e)
+{
+    json_error_t je;
+    json_t *j = json_loadb(line, len, JSON_REJECT_DUPLICATES, &je);
+    int rc = -1;
+    if (!json_is_object(j) || json_object_size(j) < 1) {
+        err_bad_request(e, "", "line %zu: not a JSON object (%s)", lineno, j ? "" : je.text);
+    } else if (lineno == 1) {
+        const char *fmt = opt_text(j, "format");
+        rc = fmt && strcmp(fmt, "archportal-export") == 0 &&
+                     json_integer_value(json_object_get(j, "version")) == 1
+                 ? 0
+                 : -1;
+        if (rc < 0)
+            err_bad_request(e, "", "line 1: not an archportal export (version 1)");
+    } else if (json_object_get(j, "record")) {
+        rc = import_record(r, c, json_object_get(j, "record"), e);
+    } else if (json_object_get(j, "token")) {
+        rc = import_token(c, json_object_get(j, "token"), e);
+    } else if (json_object_get(j, "audit")) {
+        rc = import_audit(c, json_object_get(j, "audit"), e);
+    } else {
+        err_bad_request(e, "", "line %zu: unknown entry", lineno);
+    }
+    json_decref(j);
+    if (rc < 0 && strncmp(e->detail, "line ", 5) != 0)
+        err_prefix(e, "line %zu: ", lineno);
+    return rc;
+}
+
+int dump_import(struct registry *r, FILE *in, struct err *e)
+{
+    int empty = registry_is_empty(r, e);
+    if (empty <= 0) {
+        if (empty == 0)
+            err_set(e, 409, "conflict", "", "import needs an empty repository");
+        return -1;
+    }
+    struct store_conn *c = store_conn(r->store);
+    if (store_begin(c, true, e) < 0)
+        return -1;
+    char *line = NULL;
+    size_t cap = 0, lineno = 0;
+    ssize_t n;
+    int rc = 0;
+    while (rc == 0 && (n = getline(&line, &cap, in)) > 0) {
+        lineno++;
+        if ((size_t)n > DUMP_MAX_LINE) {
+            err_bad_request(e, "", "line %zu is too long", lineno);
+            rc = -1;
+            break;
+        }
+        rc = import_line(r, c, line, (size_t)n, lineno, e);
+    }
+    free(line);
+    if (rc == 0 && lineno == 0) {
+        err_bad_request(e, "", "the import is empty");
+        rc = -1;
+    }
+    if (rc < 0) {
+        store_rollback(c);
+        return -1;
+    }
+    return store_commit(c, e);
+}

@@ -1,0 +1,42 @@
+/* Shared between the registry's own files (not a public header). */
+#ifndef AP_REGISTRY_INTERNAL_H
+#define AP_REGISTRY_INTERNAL_H
+
+#include "registry.h"
+
+struct registry {
+    struct store *store;
+    const struct model *model;
+};
+
+/* A loaded record row. */
+struct rec_row {
+    int64_t rid;
+    char *id, *collection, *kind, *data; /* malloc'd */
+    int64_t revision;
+    bool retired;
+};
+void rec_row_free(struct rec_row *row);
+/* Loads the row of `id` in `collection` (any collection when NULL).
+ * Returns 1 found, 0 not found, -1 error. */
+int rec_load(struct store_conn *c, const char *collection, const char *id, struct rec_row *row,
+             struct err *e);
+
+/* Keys of the record envelope that clients may send back but never set. */
+bool reg_readonly_key(const char *key);
+
+/* Recomputes the filter index and full-text index of a record. */
+int reg_index(struct registry *r, struct store_conn *c, int64_t rid, const struct model_kind *k,
+              const json_t *rec, struct err *e);
+/* Calls fn for every (field, value) pair the filter index holds for rec. */
+void reg_index_entries(const struct model_kind *k, const json_t *rec, model_index_fn fn,
+                       void *ctx);
+/* The folded text the full-text index holds for rec (malloc'd). */
+char *reg_search_body(const struct model_kind *k, const json_t *rec);
+/* The folded sort key of a record's name (malloc'd). */
+char *reg_sort_name(const json_t *rec);
+
+/* Compact, order-preserving serialisation (malloc'd, aborts on OOM). */
+char *reg_dump(const json_t *j);
+
+#endif

@@ -1,0 +1,72 @@
+/* listq: the list query of GET /api/v1/{collection} — q, filter, kind,
+ * owner, sort, limit, cursor — parsed and checked against the metamodel,
+ * and the opaque cursor's encoding. */
+#ifndef AP_LISTQ_H
+#define AP_LISTQ_H
+
+#include "model/model.h"
+#include "util/arena.h"
+#include "util/err.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define LISTQ_MAX_FILTERS 16
+#define LISTQ_MAX_VALUES 32
+#define LISTQ_MAX_WORDS 16
+#define LISTQ_MAX_KINDS 16
+#define LISTQ_MAX_LIMIT 500
+#define LISTQ_DEFAULT_LIMIT 50
+
+enum listq_col { LISTQ_ATTR, LISTQ_KIND, LISTQ_OWNER };
+
+struct listq_filter {
+    const char *field;
+    enum listq_col col;
+    const char *values[LISTQ_MAX_VALUES];
+    size_t n_values;
+};
+
+enum listq_sort_key { SORT_NAME, SORT_CREATED, SORT_UPDATED, SORT_ID, SORT_FIELD };
+
+struct list_query {
+    const struct model_collection *coll;
+    const char *words[LISTQ_MAX_WORDS]; /* folded words of q */
+    size_t n_words;
+    struct listq_filter filters[LISTQ_MAX_FILTERS];
+    size_t n_filters;
+    enum listq_sort_key sort;
+    const char *sort_field;  /* SORT_FIELD: the model field */
+    bool sort_int;           /* SORT_FIELD: compare as integers */
+    bool sort_desc;
+    const char *sort_spec;   /* as given, e.g. "-updated_at" */
+    int limit;
+    bool has_cursor;
+    const char *cursor_key;  /* sort key of the last row seen */
+    int64_t cursor_rid;
+};
+
+/* One query parameter. */
+struct listq_param {
+    const char *key, *value;
+};
+
+/* Parses the parameters (unknown ones are refused with 400 so typos show).
+ * `extra_ok` names parameters the caller handles itself (e.g. "field" for
+ * facets), NULL-terminated. 400 for malformed input, 422 for a filter or
+ * sort on a field that is unknown or not filterable. */
+int listq_parse(struct arena *a, const struct model *m, const struct model_collection *coll,
+                const struct listq_param *params, size_t n, const char *const *extra_ok,
+                struct list_query *q, struct err *e);
+
+/* Encodes the cursor after a row with sort key `key` and rid. */
+char *listq_cursor_encode(struct arena *a, const struct list_query *q, const char *key,
+                          int64_t rid);
+
+/* True when any kind of the collection has `field` as a filterable field;
+ * sets *type to its type (list: the item type). */
+bool listq_field_filterable(const struct model *m, const struct model_collection *coll,
+                            const char *field, enum field_type *type,
+                            const struct model_field **def);
+
+#endif

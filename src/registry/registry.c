@@ -1,0 +1,909 @@
+/* registry: the write path (create, patch, retire) and single-record reads.
+ *
+ * A write runs entirely inside one BEGIN IMMEDIATE transaction: references
+ * are checked, the record row, its revision, its filter and full-text index
+ * entries and the audit entry are written, then the transaction commits.
+ * Any failure rolls everything back, so bad input changes nothing. */
+#include "internal.h"
+
+#include "util/buf.h"
+#include "util/text.h"
+#include "util/timeutil.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define NAME_MAX_BYTES 1000
+
+static const char *const readonly_keys[] = {"id",         "revision",   "created_at",
+                                            "updated_at", "retired_at", NULL};
+
+bool reg_readonly_key(const char *key)
+{
+    for (size_t i = 0; readonly_keys[i]; i++)
+        if (strcmp(readonly_keys[i], key) == 0)
+            return true;
+    return false;
+}
+
+struct registry *registry_new(struct store *s, const struct model *m)
+{
+    struct registry *r = xcalloc(1, sizeof *r);
+    r->store = s;
+    r->model = m;
+    return r;
+}
+
+void registry_free(struct registry *r)
+{
+    free(r);
+}
+
+const struct model *registry_model(const struct registry *r)
+{
+    return r->model;
+}
+
+struct store *registry_store(const struct registry *r)
+{
+    return r->store;
+}
+
+char *reg_dump(const json_t *j)
+{
+    char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    if (!s)
+        fatal("registry: cannot serialise JSON");
+    return s;
+}
+
+void rec_row_free(struct rec_row *row)
+{
+    free(row->id);
+    free(row->collection);
+    free(row->kind);
+    free(row->data);
+    memset(row, 0, sizeof *row);
+}
+
+static char *dup_col(struct store_stmt *st, int i)
+{
+    const char *s = store_col_text(st, i);
+    return xstrdup(s ? s : "");
+}
+
+int rec_load(struct store_conn *c, const char *collection, const char *id, struct rec_row *row,
+             struct err *e)
+{
+    memset(row, 0, sizeof *row);
+    struct store_stmt *st = store_prepare(
+        c,
+        "SELECT rid, id, collection, kind, data, revision, retired FROM records WHERE id = $1",
+        true, e);
+    if (!st)
+        return -1;
+    store_bind_text(st, 1, id);
+    int rc = store_step(st, e);
+    if (rc == STORE_ROW) {
+        row->rid = store_col_int64(st, 0);
+        row->id = dup_col(st, 1);
+        row->collection = dup_col(st, 2);
+        row->kind = dup_col(st, 3);
+        row->data = dup_col(st, 4);
+        row->revision = store_col_int64(st, 5);
+        row->retired = store_col_int64(st, 6) != 0;
+    }
+    store_reset(st);
+    if (rc == STORE_ERROR)
+        return -1;
+    if (rc == STORE_ROW && collection && strcmp(row->collection, collection) != 0) {
+        rec_row_free(row);
+        return 0;
+    }
+    return rc == STORE_ROW ? 1 : 0;
+}
+
+/* --- validation ---------------------------------------------------------- */
+
+struct ref_ctx {
+    struct store_conn *conn;
+    char kind[128];
+};
+
+static int ref_lookup(void *vctx, const char *id, const char **kind)
+{
+    struct ref_ctx *ctx = vctx;
+    if (!text_id_valid(id))
+        return -1;
+    struct err e = ERR_INIT;
+    struct store_stmt *st = store_prepare(
+        ctx->conn, "SELECT kind FROM records WHERE id = $1 AND retired = 0", true, &e);
+    if (!st)
+        return -1;
+    store_bind_text(st, 1, id);
+    int rc = store_step(st, &e);
+    if (rc == STORE_ROW) {
+        const char *k = store_col_text(st, 0);
+        snprintf(ctx->kind, sizeof ctx->kind, "%s", k ? k : "");
+        *kind = ctx->kind;
+    }
+    store_reset(st);
+    return rc == STORE_ROW ? 0 : -1;
+}
+
+static const struct model_kind *pick_kind(struct registry *r,
+                                          const struct model_collection *coll,
+                                          const json_t *body, struct err *e)
+{
+    const char *key = coll->type == COLL_RELATIONS ? "type" : "kind";
+    const json_t *v = json_object_get(body, key);
+    if (!v && coll->n_kinds == 1)
+        return model_kind(r->model, coll->kinds[0]);
+    if (!v) {
+        err_set(e, 422, "required", key, "'%s' is required", key);
+        return NULL;
+    }
+    if (!json_is_string(v)) {
+        err_set(e, 422, "wrong-type", key, "'%s' must be a string", key);
+        return NULL;
+    }
+    const char *kid = json_string_value(v);
+    if (!model_collection_has_kind(coll, kid)) {
+        err_set(e, 422, "bad-enum", key, "'%.60s' is not a %s of collection '%s'", kid, key,
+                coll->id);
+        return NULL;
+    }
+    return model_kind(r->model, kid);
+}
+
+static int check_owner(struct ref_ctx *rc, const json_t *v, struct err *e)
+{
+    if (!v || json_is_null(v)) {
+        err_set(e, 422, "required", "owner", "'owner' is required");
+        return -1;
+    }
+    if (!json_is_string(v)) {
+        err_set(e, 422, "wrong-type", "owner", "'owner' must be an organization id");
+        return -1;
+    }
+    const char *kind = NULL;
+    if (ref_lookup(rc, json_string_value(v), &kind) < 0) {
+        err_set(e, 422, "dangling-reference", "owner", "organization '%.60s' does not exist",
+                json_string_value(v));
+        return -1;
+    }
+    if (strcmp(kind, "organization") != 0) {
+        err_set(e, 422, "wrong-reference", "owner", "'%.60s' is a %s, not an organization",
+                json_string_value(v), kind);
+        return -1;
+    }
+    return 0;
+}
+
+/* Splits the client's object into envelope members and field members. */
+static int split_body(const struct model_kind *k, const json_t *body, json_t *fields,
+                      struct err *e)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach((json_t *)body, key, v)
+    {
+        if (reg_readonly_key(key))
+            continue;
+        if (strcmp(key, k->is_relation ? "type" : "kind") == 0)
+            continue;
+        if ((strcmp(key, "owner") == 0 && k->owned) || (strcmp(key, "name") == 0 && k->named))
+            continue;
+        const struct model_field *f = model_field(k, key);
+        if (f && f->readonly)
+            continue;
+        if (!f) {
+            err_set(e, 422, "unknown-field", key, "'%.60s' is not a field of '%s'", key, k->id);
+            return -1;
+        }
+        json_object_set(fields, key, v);
+    }
+    return 0;
+}
+
+static int check_relation(struct store_conn *c, const struct model_kind *k, const json_t *fields,
+                          const char *self_id, struct err *e)
+{
+    const char *src = json_string_value(json_object_get(fields, "source"));
+    const char *dst = json_string_value(json_object_get(fields, "target"));
+    if (src && dst && strcmp(src, dst) == 0) {
+        err_set(e, 422, "validation-failed", "target", "a record cannot relate to itself");
+        return -1;
+    }
+    struct store_stmt *st = store_prepare(
+        c,
+        "SELECT r.id FROM attrs s JOIN attrs t ON t.rid = s.rid AND t.field = 'target' "
+        "JOIN records r ON r.rid = s.rid "
+        "WHERE s.field = 'source' AND s.value = $1 AND t.value = $2 AND r.kind = $3 "
+        "AND r.retired = 0 AND r.collection = 'relations'",
+        true, e);
+    if (!st)
+        return -1;
+    store_bind_text(st, 1, src ? src : "");
+    store_bind_text(st, 2, dst ? dst : "");
+    store_bind_text(st, 3, k->id);
+    int rc;
+    int dup = 0;
+    while ((rc = store_step(st, e)) == STORE_ROW) {
+        const char *id = store_col_text(st, 0);
+        if (!self_id || strcmp(id, self_id) != 0)
+            dup = 1;
+    }
+    store_reset(st);
+    if (rc == STORE_ERROR)
+        return -1;
+    if (dup) {
+        err_set(e, 409, "conflict", "", "this %s relation already exists", k->id);
+        return -1;
+    }
+    return 0;
+}
+
+/* Builds the stored form of a record from the client's object: validated
+ * fields in model order inside the envelope. `prev` (NULL on create) gives
+ * id and created_at. */
+static json_t *build_record(struct registry *r, struct store_conn *c,
+                            const struct model_collection *coll, const json_t *body,
+                            const char *id, const char *created_at, const char *updated_at,
+                            int64_t revision, struct err *e)
+{
+    if (!json_is_object(body)) {
+        err_set(e, 422, "wrong-type", "", "the record must be a JSON object");
+        return NULL;
+    }
+    const struct model_kind *k = pick_kind(r, coll, body, e);
+    if (!k)
+        return NULL;
+    struct ref_ctx rc = {.conn = c};
+    json_t *in = json_object();
+    json_t *fields = NULL;
+    json_t *rec = NULL;
+    if (split_body(k, body, in, e) < 0)
+        goto out;
+    if (k->owned && check_owner(&rc, json_object_get(body, "owner"), e) < 0)
+        goto out;
+    if (k->named && model_validate_i18n(json_object_get(body, "name"), "name", true,
+                                        NAME_MAX_BYTES, e) < 0)
+        goto out;
+    if (model_validate_fields(k, in, &fields, ref_lookup, &rc, e) < 0)
+        goto out;
+    if (k->is_relation && check_relation(c, k, fields, id, e) < 0)
+        goto out;
+    rec = json_object();
+    json_object_set_new(rec, "id", json_string(id));
+    if (k->is_relation) {
+        json_object_set_new(rec, "type", json_string(k->id));
+        json_object_set(rec, "source", json_object_get(fields, "source"));
+        json_object_set(rec, "target", json_object_get(fields, "target"));
+    } else {
+        json_object_set_new(rec, "kind", json_string(k->id));
+        if (k->owned)
+            json_object_set(rec, "owner", json_object_get(body, "owner"));
+        if (k->named)
+            json_object_set(rec, "name", json_object_get(body, "name"));
+    }
+    json_object_set_new(rec, "revision", json_integer(revision));
+    json_object_set_new(rec, "created_at", json_string(created_at));
+    json_object_set_new(rec, "updated_at", json_string(updated_at));
+    const char *key;
+    json_t *v;
+    json_object_foreach(fields, key, v)
+    {
+        if (!json_object_get(rec, key))
+            json_object_set(rec, key, v);
+    }
+out:
+    json_decref(in);
+    json_decref(fields);
+    return rec;
+}
+
+/* --- index maintenance ----------------------------------------------------- */
+
+struct index_ctx {
+    struct store_conn *conn;
+    int64_t rid;
+    int failed;
+    struct err *e;
+};
+
+static void index_one(void *vctx, const char *field, const char *value)
+{
+    struct index_ctx *ctx = vctx;
+    if (ctx->failed)
+        return;
+    struct store_stmt *st = store_prepare(
+        ctx->conn,
+        "INSERT INTO attrs(field, value, rid) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+        true, ctx->e);
+    if (!st) {
+        ctx->failed = 1;
+        return;
+    }
+    store_bind_text(st, 1, field);
+    store_bind_text(st, 2, value);
+    store_bind_int64(st, 3, ctx->rid);
+    if (store_step(st, ctx->e) == STORE_ERROR)
+        ctx->failed = 1;
+    store_reset(st);
+}
+
+char *reg_search_body(const struct model_kind *k, const json_t *rec)
+{
+    struct buf b;
+    buf_init(&b, 0);
+    const json_t *name = json_object_get(rec, "name");
+    const char *lang[] = {"kk", "ru", "en"};
+    for (size_t i = 0; i < 3; i++) {
+        const char *s = json_string_value(json_object_get(name, lang[i]));
+        if (s) {
+            buf_puts(&b, s);
+            buf_putc(&b, '\n');
+        }
+    }
+    model_search_text(k, rec, &b);
+    struct arena *a = arena_new();
+    char *folded = xstrdup(text_fold(a, b.p ? b.p : ""));
+    arena_free(a);
+    buf_free(&b);
+    return folded;
+}
+
+char *reg_sort_name(const json_t *rec)
+{
+    const json_t *name = json_object_get(rec, "name");
+    const char *lang[] = {"ru", "kk", "en"};
+    const char *s = "";
+    for (size_t i = 0; i < 3 && !*s; i++) {
+        const char *v = json_string_value(json_object_get(name, lang[i]));
+        if (v)
+            s = v;
+    }
+    struct arena *a = arena_new();
+    char *folded = xstrdup(text_fold(a, s));
+    arena_free(a);
+    return folded;
+}
+
+static int exec_rid(struct store_conn *c, const char *sql, int64_t rid, struct err *e)
+{
+    struct store_stmt *st = store_prepare(c, sql, true, e);
+    if (!st)
+        return -1;
+    store_bind_int64(st, 1, rid);
+    int rc = store_step(st, e);
+    store_reset(st);
+    return rc == STORE_ERROR ? -1 : 0;
+}
+
+static int fts_insert(struct store_conn *c, int64_t rid, const char *body, struct err *e)
+{
+    struct store_stmt *st = store_prepare(c, store_sql(c, STORE_SQL_FTS_INSERT), true, e);
+    if (!st)
+        return -1;
+    store_bind_int64(st, 1, rid);
+    store_bind_text(st, 2, body);
+    int rc = store_step(st, e);
+    store_reset(st);
+    return rc == STORE_ERROR ? -1 : 0;
+}
+
+/* Every (field, value) pair of the filter index for a record: the model's
+ * filterable fields, the ends of a relation (neighbourhood queries go
+ * through them), and every reference (owner, ref fields) under the
+ * pseudo-field "_ref", so "who refers to X" is one index lookup. */
+void reg_index_entries(const struct model_kind *k, const json_t *rec, model_index_fn fn,
+                       void *ctx)
+{
+    if (k->is_relation) {
+        const char *src = json_string_value(json_object_get(rec, "source"));
+        const char *dst = json_string_value(json_object_get(rec, "target"));
+        if (src)
+            fn(ctx, "source", src);
+        if (dst)
+            fn(ctx, "target", dst);
+    }
+    const char *owner = json_string_value(json_object_get(rec, "owner"));
+    if (owner && k->owned)
+        fn(ctx, "_ref", owner);
+    for (size_t i = 0; i < k->n_fields; i++) {
+        const struct model_field *f = &k->fields[i];
+        const json_t *v = json_object_get(rec, f->name);
+        if (f->type == FT_REF && json_is_string(v))
+            fn(ctx, "_ref", json_string_value(v));
+        if (f->type == FT_LIST && f->item && f->item->type == FT_REF) {
+            size_t j;
+            const json_t *item;
+            json_array_foreach(v, j, item)
+            {
+                if (json_is_string(item))
+                    fn(ctx, "_ref", json_string_value(item));
+            }
+        }
+    }
+    model_index_values(k, rec, fn, ctx);
+}
+
+int reg_index(struct registry *r, struct store_conn *c, int64_t rid, const struct model_kind *k,
+              const json_t *rec, struct err *e)
+{
+    (void)r;
+    if (exec_rid(c, "DELETE FROM attrs WHERE rid = $1", rid, e) < 0)
+        return -1;
+    if (exec_rid(c, store_sql(c, STORE_SQL_FTS_DELETE), rid, e) < 0)
+        return -1;
+    if (json_object_get(rec, "retired_at"))
+        return 0; /* retired records leave every index */
+    struct index_ctx ctx = {.conn = c, .rid = rid, .e = e};
+    reg_index_entries(k, rec, index_one, &ctx);
+    if (ctx.failed)
+        return -1;
+    char *body = reg_search_body(k, rec);
+    int rc = fts_insert(c, rid, body, e);
+    free(body);
+    return rc;
+}
+
+/* --- writes ------------------------------------------------------------------ */
+
+static void now_text(char out[32])
+{
+    time_format_rfc3339(time_now_ms(), out, 32);
+}
+
+/* Instants of one record never go backwards, even if the clock does. */
+static void monotonic_after(char now[32], const char *prev)
+{
+    if (prev && strcmp(now, prev) < 0)
+        snprintf(now, 32, "%s", prev);
+}
+
+static int insert_revision(struct store_conn *c, int64_t rid, int64_t revision, const char *at,
+                           const struct actor *a, const char *action, const char *data,
+                           struct err *e)
+{
+    struct store_stmt *st = store_prepare(
+        c,
+        "INSERT INTO revisions(rid, revision, at, actor, action, data) "
+        "VALUES ($1, $2, $3, $4, $5, $6)",
+        true, e);
+    if (!st)
+        return -1;
+    store_bind_int64(st, 1, rid);
+    store_bind_int64(st, 2, revision);
+    store_bind_text(st, 3, at);
+    store_bind_text(st, 4, a->id);
+    store_bind_text(st, 5, action);
+    store_bind_text(st, 6, data);
+    int rc = store_step(st, e);
+    store_reset(st);
+    return rc == STORE_ERROR ? -1 : 0;
+}
+
+static int insert_record(struct store_conn *c, const struct model_kind *k, const json_t *rec,
+                         const char *data, int64_t *rid, struct err *e)
+{
+    struct store_stmt *st = store_prepare(
+        c,
+        "INSERT INTO records(id, collection, kind, owner, revision, created_at, updated_at, "
+        "retired, sort_name, data) VALUES ($1, $2, $3, $4, 1, $5, $5, 0, $6, $7)",
+        true, e);
+    if (!st)
+        return -1;
+    char *sort = reg_sort_name(rec);
+    store_bind_text(st, 1, json_string_value(json_object_get(rec, "id")));
+    store_bind_text(st, 2, k->collection);
+    store_bind_text(st, 3, k->id);
+    store_bind_text(st, 4, json_string_value(json_object_get(rec, "owner")));
+    store_bind_text(st, 5, json_string_value(json_object_get(rec, "created_at")));
+    store_bind_text(st, 6, sort);
+    store_bind_text(st, 7, data);
+    int rc = store_step(st, e);
+    store_reset(st);
+    free(sort);
+    if (rc == STORE_ERROR)
+        return -1;
+    *rid = store_last_id(c);
+    return 0;
+}
+
+static int update_record(struct store_conn *c, int64_t rid, const json_t *rec, const char *data,
+                         struct err *e)
+{
+    struct store_stmt *st = store_prepare(
+        c,
+        "UPDATE records SET owner = $2, revision = $3, updated_at = $4, retired = $5, "
+        "sort_name = $6, data = $7 WHERE rid = $1",
+        true, e);
+    if (!st)
+        return -1;
+    char *sort = reg_sort_name(rec);
+    store_bind_int64(st, 1, rid);
+    store_bind_text(st, 2, json_string_value(json_object_get(rec, "owner")));
+    store_bind_int64(st, 3, json_integer_value(json_object_get(rec, "revision")));
+    store_bind_text(st, 4, json_string_value(json_object_get(rec, "updated_at")));
+    store_bind_int64(st, 5, json_object_get(rec, "retired_at") ? 1 : 0);
+    store_bind_text(st, 6, sort);
+    store_bind_text(st, 7, data);
+    int rc = store_step(st, e);
+    store_reset(st);
+    free(sort);
+    return rc == STORE_ERROR ? -1 : 0;
+}
+
+/* A write joins the caller's transaction when one is open (bulk loads run
+ * many writes in one transaction); otherwise it runs in its own. */
+static int write_begin(struct registry *r, struct store_conn **c, bool *own, struct err *e)
+{
+    *c = store_conn(r->store);
+    *own = !store_in_tx(*c);
+    return *own ? store_begin(*c, true, e) : 0;
+}
+
+static int write_end(struct store_conn *c, bool own, int rc, struct err *e)
+{
+    if (!own)
+        return rc;
+    if (rc < 0) {
+        store_rollback(c);
+        return -1;
+    }
+    return store_commit(c, e);
+}
+
+static int create_in_tx(struct registry *r, struct store_conn *c, const struct actor *a,
+                        const struct model_collection *coll, const json_t *body,
+                        const char *id, json_t **out, struct err *e)
+{
+    char now[32];
+    now_text(now);
+    json_t *rec = build_record(r, c, coll, body, id, now, now, 1, e);
+    if (!rec)
+        return -1;
+    const char *kid = json_string_value(
+        json_object_get(rec, coll->type == COLL_RELATIONS ? "type" : "kind"));
+    const struct model_kind *k = model_kind(r->model, kid);
+    char *data = reg_dump(rec);
+    int64_t rid = 0;
+    int rc = insert_record(c, k, rec, data, &rid, e);
+    if (rc == 0)
+        rc = insert_revision(c, rid, 1, now, a, "create", data, e);
+    if (rc == 0)
+        rc = reg_index(r, c, rid, k, rec, e);
+    if (rc == 0)
+        rc = audit_append(c, now, a, "create", coll->id, id, 1, NULL, data, e);
+    free(data);
+    if (rc < 0) {
+        json_decref(rec);
+        return -1;
+    }
+    *out = rec;
+    return 0;
+}
+
+int registry_create(struct registry *r, const struct actor *a, const char *collection,
+                    const json_t *body, const char *id, json_t **out, struct err *e)
+{
+    const struct model_collection *coll = model_collection(r->model, collection);
+    if (!coll) {
+        err_not_found(e, "no collection '%.60s'", collection);
+        return -1;
+    }
+    char fresh[37];
+    if (!id) {
+        text_uuid7(fresh);
+        id = fresh;
+    } else if (!text_id_valid(id)) {
+        err_set(e, 422, "bad-format", "id", "'%.60s' is not a valid id", id);
+        return -1;
+    }
+    struct store_conn *c;
+    bool own;
+    if (write_begin(r, &c, &own, e) < 0)
+        return -1;
+    int rc = create_in_tx(r, c, a, coll, body, id, out, e);
+    if (write_end(c, own, rc, e) < 0) {
+        if (rc == 0) {
+            json_decref(*out);
+            *out = NULL;
+        }
+        return -1;
+    }
+    return 0;
+}
+
+/* RFC 7396: applies patch to target (modified in place when it is an
+ * object) and returns a new reference to the result. */
+static json_t *merge_patch(json_t *target, const json_t *patch)
+{
+    if (!json_is_object(patch))
+        return json_deep_copy(patch);
+    if (!json_is_object(target))
+        target = json_object();
+    else
+        json_incref(target);
+    const char *key;
+    json_t *v;
+    json_object_foreach((json_t *)patch, key, v)
+    {
+        if (json_is_null(v)) {
+            json_object_del(target, key);
+        } else {
+            json_t *merged = merge_patch(json_object_get(target, key), v);
+            json_object_set_new(target, key, merged);
+        }
+    }
+    return target;
+}
+
+/* Fields that change with every write and so don't count as a change. */
+static bool same_content(const json_t *a, const json_t *b)
+{
+    json_t *x = json_deep_copy(a), *y = json_deep_copy(b);
+    const char *skip[] = {"revision", "updated_at"};
+    for (size_t i = 0; i < 2; i++) {
+        json_object_del(x, skip[i]);
+        json_object_del(y, skip[i]);
+    }
+    bool same = json_equal(x, y);
+    json_decref(x);
+    json_decref(y);
+    return same;
+}
+
+static int load_current(struct store_conn *c, const char *collection, const char *id,
+                        struct rec_row *row, json_t **cur, struct err *e)
+{
+    int found = rec_load(c, collection, id, row, e);
+    if (found < 0)
+        return -1;
+    if (found == 0) {
+        err_not_found(e, "no record '%.60s' in '%.60s'", id, collection);
+        return -1;
+    }
+    if (row->retired) {
+        err_set(e, 410, "gone", "", "record '%.60s' is retired", id);
+        rec_row_free(row);
+        return -1;
+    }
+    *cur = json_loads(row->data, 0, NULL);
+    if (!*cur) {
+        rec_row_free(row);
+        err_internal(e, "stored record '%.60s' is not valid JSON", id);
+        return -1;
+    }
+    return 0;
+}
+
+static int check_if_match(const struct rec_row *row, int64_t if_match, struct err *e)
+{
+    if (if_match >= 0 && if_match != row->revision) {
+        err_set(e, 412, "stale-revision", "If-Match",
+                "the record is at revision %lld, not %lld", (long long)row->revision,
+                (long long)if_match);
+        return -1;
+    }
+    return 0;
+}
+
+static int store_new_revision(struct registry *r, struct store_conn *c, const struct actor *a,
+                              const struct rec_row *row, const char *action, json_t *next,
+                              struct err *e)
+{
+    const struct model_kind *k = model_kind(r->model, row->kind);
+    if (!k) {
+        err_internal(e, "record '%s' has unknown kind '%s'", row->id, row->kind);
+        return -1;
+    }
+    char *data = reg_dump(next);
+    int64_t rev = json_integer_value(json_object_get(next, "revision"));
+    const char *at = json_string_value(json_object_get(next, "updated_at"));
+    int rc = update_record(c, row->rid, next, data, e);
+    if (rc == 0)
+        rc = insert_revision(c, row->rid, rev, at, a, action, data, e);
+    if (rc == 0)
+        rc = reg_index(r, c, row->rid, k, next, e);
+    if (rc == 0)
+        rc = audit_append(c, at, a, action, row->collection, row->id, rev, row->data, data, e);
+    free(data);
+    return rc;
+}
+
+static int patch_in_tx(struct registry *r, struct store_conn *c, const struct actor *a,
+                       const struct model_collection *coll, const char *id, int64_t if_match,
+                       const json_t *patch, json_t **out, struct err *e)
+{
+    struct rec_row row;
+    json_t *cur = NULL;
+    if (load_current(c, coll->id, id, &row, &cur, e) < 0)
+        return -1;
+    int rc = check_if_match(&row, if_match, e);
+    json_t *next = NULL;
+    if (rc == 0) {
+        const char *kkey = coll->type == COLL_RELATIONS ? "type" : "kind";
+        const json_t *pk = json_object_get(patch, kkey);
+        if (pk && !json_equal(pk, json_object_get(cur, kkey))) {
+            err_set(e, 422, "immutable", kkey, "'%s' cannot be changed", kkey);
+            rc = -1;
+        }
+    }
+    if (rc == 0) {
+        json_t *copy = json_deep_copy(cur);
+        json_t *merged = merge_patch(copy, patch);
+        json_decref(copy);
+        char now[32];
+        now_text(now);
+        monotonic_after(now, json_string_value(json_object_get(cur, "updated_at")));
+        next = build_record(r, c, coll, merged, id,
+                            json_string_value(json_object_get(cur, "created_at")), now,
+                            row.revision + 1, e);
+        json_decref(merged);
+        rc = next ? 0 : -1;
+    }
+    if (rc == 0 && same_content(cur, next)) {
+        json_decref(next);
+        *out = json_incref(cur);
+    } else if (rc == 0) {
+        rc = store_new_revision(r, c, a, &row, "update", next, e);
+        *out = next;
+        next = NULL;
+    }
+    json_decref(next);
+    json_decref(cur);
+    rec_row_free(&row);
+    return rc;
+}
+
+int registry_patch(struct registry *r, const struct actor *a, const char *collection,
+                   const char *id, int64_t if_match, const json_t *patch, json_t **out,
+                   struct err *e)
+{
+    const struct model_collection *coll = model_collection(r->model, collection);
+    if (!coll) {
+        err_not_found(e, "no collection '%.60s'", collection);
+        return -1;
+    }
+    if (!json_is_object(patch)) {
+        err_set(e, 422, "wrong-type", "", "a merge patch must be a JSON object");
+        return -1;
+    }
+    struct store_conn *c;
+    bool own;
+    *out = NULL;
+    if (write_begin(r, &c, &own, e) < 0)
+        return -1;
+    int rc = patch_in_tx(r, c, a, coll, id, if_match, patch, out, e);
+    if (write_end(c, own, rc, e) < 0) {
+        json_decref(*out);
+        *out = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+static int retire_one(struct registry *r, struct store_conn *c, const struct actor *a,
+                      const char *collection, const char *id, int64_t if_match, struct err *e);
+
+/* Retires the live relations whose source or target is id. */
+static int retire_relations_of(struct registry *r, struct store_conn *c, const struct actor *a,
+                               const char *id, struct err *e)
+{
+    struct store_stmt *st = store_prepare(
+        c,
+        "SELECT DISTINCT r.id FROM attrs x JOIN records r ON r.rid = x.rid "
+        "WHERE x.field IN ('source', 'target') AND x.value = $1 "
+        "AND r.collection = 'relations' AND r.retired = 0",
+        false, e);
+    if (!st)
+        return -1;
+    store_bind_text(st, 1, id);
+    char **ids = NULL;
+    size_t n = 0;
+    int rc;
+    while ((rc = store_step(st, e)) == STORE_ROW) {
+        ids = xrealloc(ids, (n + 1) * sizeof *ids);
+        ids[n++] = xstrdup(store_col_text(st, 0));
+    }
+    store_finalize(st);
+    int out = rc == STORE_ERROR ? -1 : 0;
+    for (size_t i = 0; i < n; i++) {
+        if (out == 0)
+            out = retire_one(r, c, a, "relations", ids[i], -1, e);
+        free(ids[i]);
+    }
+    free(ids);
+    return out;
+}
+
+/* A record that live records (other than relations) refer to stays. */
+static int check_unreferenced(struct store_conn *c, const char *id, struct err *e)
+{
+    struct store_stmt *st = store_prepare(
+        c,
+        "SELECT r.id FROM attrs a JOIN records r ON r.rid = a.rid WHERE a.field = '_ref' "
+        "AND a.value = $1 AND r.retired = 0 AND r.collection <> 'relations' LIMIT 1",
+        true, e);
+    if (!st)
+        return -1;
+    store_bind_text(st, 1, id);
+    int rc = store_step(st, e);
+    if (rc == STORE_ROW)
+        err_set(e, 409, "referenced", "", "record '%.60s' still refers to '%.60s'",
+                store_col_text(st, 0), id);
+    store_reset(st);
+    return rc == STORE_DONE ? 0 : -1;
+}
+
+static int retire_one(struct registry *r, struct store_conn *c, const struct actor *a,
+                      const char *collection, const char *id, int64_t if_match, struct err *e)
+{
+    struct rec_row row;
+    json_t *cur = NULL;
+    if (load_current(c, collection, id, &row, &cur, e) < 0)
+        return -1;
+    int rc = check_if_match(&row, if_match, e);
+    if (rc == 0 && strcmp(collection, "relations") != 0)
+        rc = check_unreferenced(c, id, e);
+    if (rc == 0) {
+        char now[32];
+        now_text(now);
+        monotonic_after(now, json_string_value(json_object_get(cur, "updated_at")));
+        json_object_set_new(cur, "revision", json_integer(row.revision + 1));
+        json_object_set_new(cur, "updated_at", json_string(now));
+        json_object_set_new(cur, "retired_at", json_string(now));
+        rc = store_new_revision(r, c, a, &row, "retire", cur, e);
+    }
+    if (rc == 0 && strcmp(collection, "relations") != 0)
+        rc = retire_relations_of(r, c, a, id, e);
+    json_decref(cur);
+    rec_row_free(&row);
+    return rc;
+}
+
+int registry_retire(struct registry *r, const struct actor *a, const char *collection,
+                    const char *id, int64_t if_match, struct err *e)
+{
+    if (!model_collection(r->model, collection)) {
+        err_not_found(e, "no collection '%.60s'", collection);
+        return -1;
+    }
+    struct store_conn *c;
+    bool own;
+    if (write_begin(r, &c, &own, e) < 0)
+        return -1;
+    int rc = retire_one(r, c, a, collection, id, if_match, e);
+    return write_end(c, own, rc, e);
+}
+
+/* --- reads ------------------------------------------------------------------- */
+
+int registry_get_raw(struct registry *r, struct arena *ar, const char *collection,
+                     const char *id, char **json, int64_t *revision, struct err *e)
+{
+    struct store_conn *c = store_conn(r->store);
+    struct store_stmt *st = store_prepare(
+        c, "SELECT data, revision, retired FROM records WHERE id = $1 AND collection = $2", true,
+        e);
+    if (!st)
+        return -1;
+    store_bind_text(st, 1, id);
+    store_bind_text(st, 2, collection);
+    int rc = store_step(st, e);
+    if (rc == STORE_ROW && store_col_int64(st, 2)) {
+        err_set(e, 410, "gone", "", "record '%.60s' is retired", id);
+        rc = STORE_ERROR;
+    } else if (rc == STORE_ROW) {
+        *json = arena_strndup(ar, store_col_text(st, 0), store_col_bytes(st, 0));
+        *revision = store_col_int64(st, 1);
+    } else if (rc == STORE_DONE) {
+        err_not_found(e, "no record '%.60s' in '%.60s'", id, collection);
+        rc = STORE_ERROR;
+    }
+    store_reset(st);
+    return rc == STORE_ROW ? 0 : -1;
+}

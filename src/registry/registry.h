@@ -1,0 +1,98 @@
+/* registry: the generic engine that stores, validates, versions, indexes,
+ * searches and audits records of every kind the metamodel declares.
+ *
+ * Every write is one transaction that stores the record's new state, a new
+ * revision (a full snapshot) and an audit entry chained by hash. Records
+ * are never deleted: DELETE retires them (a revision with "retired_at"),
+ * which removes them from lists and searches but keeps their history.
+ *
+ * A record's JSON: id, kind (or type, source, target for relations),
+ * owner, name, revision, created_at, updated_at, [retired_at], then the
+ * kind's own fields in model order. */
+#ifndef AP_REGISTRY_H
+#define AP_REGISTRY_H
+
+#include "model/model.h"
+#include "store/store.h"
+#include "util/arena.h"
+#include "util/err.h"
+
+#include <jansson.h>
+#include <stdint.h>
+
+/* Who acts. Accounts and roles come later; tokens, the CLI and the demo
+ * loader act now. id is what the audit trail records. */
+struct actor {
+    char id[96];   /* "token:<id>", "cli", "system:demo", … */
+    char role[32]; /* "admin", … */
+    char org[64];  /* the actor's organization id, or "" */
+};
+
+struct registry;
+
+struct registry *registry_new(struct store *s, const struct model *m);
+void registry_free(struct registry *r);
+const struct model *registry_model(const struct registry *r);
+struct store *registry_store(const struct registry *r);
+
+/* Creates a record in `collection` from a client's JSON object. Read-only
+ * members (id, revision, timestamps, computed fields) are ignored; any
+ * other unknown member is refused. `id` forces the new record's id (demo
+ * data); NULL issues a new one. *out gets the stored record (new ref). */
+int registry_create(struct registry *r, const struct actor *a, const char *collection,
+                    const json_t *body, const char *id, json_t **out, struct err *e);
+
+/* The current record as stored JSON text (arena copy) with its revision.
+ * 404 when unknown (or in another collection), 410 when retired. */
+int registry_get_raw(struct registry *r, struct arena *ar, const char *collection,
+                     const char *id, char **json, int64_t *revision, struct err *e);
+
+/* The record as it was at instant at_ms (the last revision at or before
+ * it). 404 when it did not exist yet, 410 when it was retired then. */
+int registry_get_at(struct registry *r, const char *collection, const char *id, int64_t at_ms,
+                    json_t **out, struct err *e);
+
+/* Applies a JSON merge patch (RFC 7396) if the record is at revision
+ * if_match (412 otherwise) and validates the result as a whole. A patch
+ * that changes nothing stores nothing and returns the record as it is. */
+int registry_patch(struct registry *r, const struct actor *a, const char *collection,
+                   const char *id, int64_t if_match, const json_t *patch, json_t **out,
+                   struct err *e);
+
+/* Retires a record (and the relations that touch it). if_match < 0 skips
+ * the revision check. */
+int registry_retire(struct registry *r, const struct actor *a, const char *collection,
+                    const char *id, int64_t if_match, struct err *e);
+
+/* {"id":..,"items":[{revision, at, actor, action, changes:[{field, before,
+ * after}]}]}, oldest first. */
+int registry_history(struct registry *r, const char *collection, const char *id, json_t **out,
+                     struct err *e);
+
+/* Relations of a record: direction "out", "in" or "both", optional type.
+ * {"items":[relation + "direction"]}. */
+int registry_relations_of(struct registry *r, const char *collection, const char *id,
+                          const char *direction, const char *type, json_t **out,
+                          struct err *e);
+
+struct list_query;
+/* {"items":[…],"total":N,"next_cursor":"…"|null} */
+int registry_list(struct registry *r, struct arena *ar, const struct list_query *q, json_t **out,
+                  struct err *e);
+/* {"field":F,"values":[{"value":..,"count":N}]} under the same filters. */
+int registry_facets(struct registry *r, struct arena *ar, const struct list_query *q,
+                    const char *field, json_t **out, struct err *e);
+
+/* Canonical text of an audit entry that its hash covers (malloc'd). */
+char *audit_canonical(int64_t seq, const char *at, const char *actor, const char *action,
+                      const char *collection, const char *record_id, int64_t revision,
+                      const char *before, const char *after, const char *prev_hash);
+/* Appends an audit entry inside the caller's write transaction. */
+int audit_append(struct store_conn *c, const char *at, const struct actor *a, const char *action,
+                 const char *collection, const char *record_id, int64_t revision,
+                 const char *before, const char *after, struct err *e);
+/* Verifies the whole chain; appends problems to *report (malloc'd, may be
+ * NULL) and returns how many were found. */
+int audit_verify(struct store_conn *c, char **report);
+
+#endif

@@ -1,0 +1,497 @@
+/* search: lists with filters, full-text search, facets, keyset paging,
+ * relation neighbourhoods, history with field diffs, and "as of" reads.
+ *
+ * List SQL is assembled from fixed fragments; every value the client sent
+ * is bound as a parameter, never pasted into the SQL text. */
+#include "internal.h"
+
+#include "listq.h"
+#include "util/buf.h"
+#include "util/text.h"
+#include "util/timeutil.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SQLB_MAX_ARGS 96
+
+/* A SQL text with its bound arguments. */
+struct sqlb {
+    struct buf sql;
+    const char *text[SQLB_MAX_ARGS];
+    int64_t num[SQLB_MAX_ARGS];
+    bool is_num[SQLB_MAX_ARGS];
+    int n;
+};
+
+static void sqlb_init(struct sqlb *b)
+{
+    memset(b, 0, sizeof *b);
+    buf_init(&b->sql, 64 * 1024);
+}
+
+static int sqlb_text(struct sqlb *b, const char *v)
+{
+    if (b->n == SQLB_MAX_ARGS)
+        fatal("search: too many SQL arguments");
+    b->text[b->n] = v;
+    b->is_num[b->n] = false;
+    return ++b->n;
+}
+
+static int sqlb_num(struct sqlb *b, int64_t v)
+{
+    if (b->n == SQLB_MAX_ARGS)
+        fatal("search: too many SQL arguments");
+    b->num[b->n] = v;
+    b->is_num[b->n] = true;
+    return ++b->n;
+}
+
+static void sqlb_add(struct sqlb *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sqlb_add(struct sqlb *b, const char *fmt, ...)
+{
+    char tmp[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= sizeof tmp || buf_puts(&b->sql, tmp) < 0)
+        fatal("search: SQL fragment too long");
+}
+
+static struct store_stmt *sqlb_prepare(struct sqlb *b, struct store_conn *c, struct err *e)
+{
+    struct store_stmt *st = store_prepare(c, b->sql.p, false, e);
+    if (!st)
+        return NULL;
+    for (int i = 0; i < b->n; i++) {
+        if (b->is_num[i])
+            store_bind_int64(st, i + 1, b->num[i]);
+        else
+            store_bind_text(st, i + 1, b->text[i]);
+    }
+    return st;
+}
+
+static void sqlb_in_list(struct sqlb *b, const char *const *values, size_t n)
+{
+    sqlb_add(b, "(");
+    for (size_t i = 0; i < n; i++)
+        sqlb_add(b, "%s$%d", i ? ", " : "", sqlb_text(b, values[i]));
+    sqlb_add(b, ")");
+}
+
+/* The WHERE conditions shared by lists, counts and facets. */
+static void add_conditions(struct sqlb *b, struct store_conn *c, const struct list_query *q,
+                           char **fts_query)
+{
+    sqlb_add(b, " WHERE r.collection = $%d AND r.retired = 0", sqlb_text(b, q->coll->id));
+    for (size_t i = 0; i < q->n_filters; i++) {
+        const struct listq_filter *f = &q->filters[i];
+        if (f->col == LISTQ_KIND) {
+            sqlb_add(b, " AND r.kind IN ");
+        } else if (f->col == LISTQ_OWNER) {
+            sqlb_add(b, " AND r.owner IN ");
+        } else {
+            sqlb_add(b, " AND r.rid IN (SELECT rid FROM attrs WHERE field = $%d AND value IN ",
+                     sqlb_text(b, f->field));
+        }
+        sqlb_in_list(b, f->values, f->n_values);
+        if (f->col == LISTQ_ATTR)
+            sqlb_add(b, ")");
+    }
+    if (q->n_words) {
+        if (!*fts_query)
+            *fts_query = store_fts_query(c, q->words, q->n_words);
+        char frag[256];
+        snprintf(frag, sizeof frag, store_sql(c, STORE_SQL_FTS_MATCH), sqlb_text(b, *fts_query));
+        sqlb_add(b, " AND r.%s", frag);
+    }
+}
+
+static const char *sort_expr(const struct list_query *q)
+{
+    switch (q->sort) {
+    case SORT_NAME:
+        return "r.sort_name";
+    case SORT_CREATED:
+        return "r.created_at";
+    case SORT_UPDATED:
+        return "r.updated_at";
+    case SORT_ID:
+        return "r.id";
+    case SORT_FIELD:
+        return q->sort_int ? "COALESCE(CAST(sk.value AS INTEGER), -9223372036854775807)"
+                           : "COALESCE(sk.value, '')";
+    }
+    return "r.rid";
+}
+
+static void add_keyset(struct sqlb *b, const struct list_query *q, const char *sk)
+{
+    if (!q->has_cursor)
+        return;
+    int kp;
+    if (q->sort == SORT_FIELD && q->sort_int) {
+        char *end = NULL;
+        long long v = strtoll(q->cursor_key, &end, 10);
+        kp = sqlb_num(b, (*end || !*q->cursor_key) ? 0 : v);
+    } else {
+        kp = sqlb_text(b, q->cursor_key);
+    }
+    int rp = sqlb_num(b, q->cursor_rid);
+    const char *op = q->sort_desc ? "<" : ">";
+    sqlb_add(b, " AND (%s %s $%d OR (%s = $%d AND r.rid %s $%d))", sk, op, kp, sk, kp, op, rp);
+}
+
+static int count_total(struct store_conn *c, const struct list_query *q, char **fts,
+                       int64_t *total, struct err *e)
+{
+    struct sqlb b;
+    sqlb_init(&b);
+    sqlb_add(&b, "SELECT count(*) FROM records r");
+    add_conditions(&b, c, q, fts);
+    struct store_stmt *st = sqlb_prepare(&b, c, e);
+    buf_free(&b.sql);
+    if (!st)
+        return -1;
+    int rc = store_step(st, e);
+    *total = rc == STORE_ROW ? store_col_int64(st, 0) : 0;
+    store_finalize(st);
+    return rc == STORE_ERROR ? -1 : 0;
+}
+
+static json_t *parse_stored(const char *text)
+{
+    json_t *j = json_loads(text, 0, NULL);
+    return j ? j : json_null();
+}
+
+static int fetch_page(struct store_conn *c, struct arena *ar, const struct list_query *q,
+                      char **fts, json_t *items, char **next, struct err *e)
+{
+    struct sqlb b;
+    sqlb_init(&b);
+    const char *sk = sort_expr(q);
+    sqlb_add(&b, "SELECT r.rid, r.data, %s FROM records r", sk);
+    if (q->sort == SORT_FIELD)
+        sqlb_add(&b, " LEFT JOIN attrs sk ON sk.rid = r.rid AND sk.field = $%d",
+                 sqlb_text(&b, q->sort_field));
+    add_conditions(&b, c, q, fts);
+    add_keyset(&b, q, sk);
+    const char *dir = q->sort_desc ? "DESC" : "ASC";
+    sqlb_add(&b, " ORDER BY %s %s, r.rid %s LIMIT %d", sk, dir, dir, q->limit + 1);
+    struct store_stmt *st = sqlb_prepare(&b, c, e);
+    buf_free(&b.sql);
+    if (!st)
+        return -1;
+    int rc, n = 0;
+    bool more = false;
+    char *last_key = NULL;
+    int64_t last_rid = 0;
+    *next = NULL;
+    while ((rc = store_step(st, e)) == STORE_ROW) {
+        if (n == q->limit) {
+            more = true;
+            break;
+        }
+        json_array_append_new(items, parse_stored(store_col_text(st, 1)));
+        const char *key = store_col_text(st, 2);
+        last_key = arena_strdup(ar, key ? key : "");
+        last_rid = store_col_int64(st, 0);
+        n++;
+    }
+    if (more)
+        *next = listq_cursor_encode(ar, q, last_key, last_rid);
+    store_finalize(st);
+    return rc == STORE_ERROR ? -1 : 0;
+}
+
+int registry_list(struct registry *r, struct arena *ar, const struct list_query *q, json_t **out,
+                  struct err *e)
+{
+    struct store_conn *c = store_conn(r->store);
+    char *fts = NULL;
+    int64_t total = 0;
+    json_t *items = json_array();
+    char *next = NULL;
+    int rc = store_begin(c, false, e);
+    if (rc == 0)
+        rc = count_total(c, q, &fts, &total, e);
+    if (rc == 0)
+        rc = fetch_page(c, ar, q, &fts, items, &next, e);
+    store_rollback(c); /* read-only: nothing to commit */
+    free(fts);
+    if (rc < 0) {
+        json_decref(items);
+        return -1;
+    }
+    *out = json_pack("{s:o, s:I, s:o}", "items", items, "total", (json_int_t)total,
+                     "next_cursor", next ? json_string(next) : json_null());
+    return 0;
+}
+
+/* Labels of a facet value when the field is an enum or the kind. */
+static json_t *facet_label(const struct model *m, const char *field, const char *value)
+{
+    if (strcmp(field, "kind") == 0) {
+        const struct model_kind *k = model_kind(m, value);
+        return k ? json_pack("{s:s, s:s, s:s}", "kk", k->label.kk, "ru", k->label.ru, "en",
+                             k->label.en)
+                 : NULL;
+    }
+    return NULL;
+}
+
+static json_t *enum_label(const struct model_field *def, const char *value)
+{
+    const struct model_field *f = def && def->type == FT_LIST ? def->item : def;
+    if (!f || f->type != FT_ENUM || !f->enumeration)
+        return NULL;
+    for (size_t i = 0; i < f->enumeration->n_values; i++) {
+        const struct model_enum_value *v = &f->enumeration->values[i];
+        if (strcmp(v->id, value) == 0)
+            return json_pack("{s:s, s:s, s:s}", "kk", v->label.kk, "ru", v->label.ru, "en",
+                             v->label.en);
+    }
+    return NULL;
+}
+
+int registry_facets(struct registry *r, struct arena *ar, const struct list_query *q,
+                    const char *field, json_t **out, struct err *e)
+{
+    (void)ar;
+    const struct model_field *def = NULL;
+    enum field_type type;
+    bool is_kind = strcmp(field, "kind") == 0, is_owner = strcmp(field, "owner") == 0;
+    if (!is_kind && !is_owner && !listq_field_filterable(r->model, q->coll, field, &type, &def)) {
+        err_invalid(e, "field", "'%.60s' is not a filterable field of '%s'", field, q->coll->id);
+        return -1;
+    }
+    struct store_conn *c = store_conn(r->store);
+    struct sqlb b;
+    sqlb_init(&b);
+    char *fts = NULL;
+    if (is_kind || is_owner) {
+        const char *col = is_kind ? "r.kind" : "r.owner";
+        sqlb_add(&b, "SELECT %s, count(*) FROM records r", col);
+        add_conditions(&b, c, q, &fts);
+        sqlb_add(&b, " AND %s IS NOT NULL GROUP BY %s ORDER BY 2 DESC, 1", col, col);
+    } else {
+        sqlb_add(&b, "SELECT a.value, count(*) FROM attrs a JOIN records r ON r.rid = a.rid");
+        add_conditions(&b, c, q, &fts);
+        sqlb_add(&b, " AND a.field = $%d GROUP BY a.value ORDER BY 2 DESC, 1",
+                 sqlb_text(&b, field));
+    }
+    struct store_stmt *st = sqlb_prepare(&b, c, e);
+    buf_free(&b.sql);
+    if (!st) {
+        free(fts);
+        return -1;
+    }
+    json_t *values = json_array();
+    int rc;
+    while ((rc = store_step(st, e)) == STORE_ROW) {
+        const char *v = store_col_text(st, 0);
+        json_t *item = json_pack("{s:s, s:I}", "value", v, "count",
+                                 (json_int_t)store_col_int64(st, 1));
+        json_t *label = is_kind ? facet_label(r->model, field, v) : enum_label(def, v);
+        if (label)
+            json_object_set_new(item, "label", label);
+        json_array_append_new(values, item);
+    }
+    store_finalize(st);
+    free(fts);
+    if (rc == STORE_ERROR) {
+        json_decref(values);
+        return -1;
+    }
+    *out = json_pack("{s:s, s:o}", "field", field, "values", values);
+    return 0;
+}
+
+/* --- neighbourhood ----------------------------------------------------------- */
+
+static int add_relations(struct store_conn *c, const char *id, const char *end,
+                         const char *direction, const char *type, json_t *items, struct err *e)
+{
+    struct store_stmt *st = store_prepare(
+        c,
+        "SELECT r.data FROM attrs a JOIN records r ON r.rid = a.rid "
+        "WHERE a.field = $1 AND a.value = $2 AND r.collection = 'relations' "
+        "AND r.retired = 0 AND ($3 = '' OR r.kind = $3) ORDER BY r.rid",
+        true, e);
+    if (!st)
+        return -1;
+    store_bind_text(st, 1, end);
+    store_bind_text(st, 2, id);
+    store_bind_text(st, 3, type ? type : "");
+    int rc;
+    while ((rc = store_step(st, e)) == STORE_ROW) {
+        json_t *rel = parse_stored(store_col_text(st, 0));
+        if (json_is_object(rel))
+            json_object_set_new(rel, "direction", json_string(direction));
+        json_array_append_new(items, rel);
+    }
+    store_reset(st);
+    return rc == STORE_ERROR ? -1 : 0;
+}
+
+int registry_relations_of(struct registry *r, const char *collection, const char *id,
+                          const char *direction, const char *type, json_t **out, struct err *e)
+{
+    if (!direction)
+        direction = "both";
+    bool want_out = strcmp(direction, "out") == 0 || strcmp(direction, "both") == 0;
+    bool want_in = strcmp(direction, "in") == 0 || strcmp(direction, "both") == 0;
+    if (!want_out && !want_in) {
+        err_bad_request(e, "direction", "direction must be out, in or both");
+        return -1;
+    }
+    if (type && !model_collection_has_kind(model_collection(r->model, "relations"), type)) {
+        err_invalid(e, "type", "'%.60s' is not a relation type", type);
+        return -1;
+    }
+    struct store_conn *c = store_conn(r->store);
+    struct rec_row row;
+    int found = rec_load(c, collection, id, &row, e);
+    if (found <= 0) {
+        if (found == 0)
+            err_not_found(e, "no record '%.60s' in '%.60s'", id, collection);
+        return -1;
+    }
+    rec_row_free(&row);
+    json_t *items = json_array();
+    int rc = 0;
+    if (want_out)
+        rc = add_relations(c, id, "source", "out", type, items, e);
+    if (rc == 0 && want_in)
+        rc = add_relations(c, id, "target", "in", type, items, e);
+    if (rc < 0) {
+        json_decref(items);
+        return -1;
+    }
+    *out = json_pack("{s:s, s:o}", "id", id, "items", items);
+    return 0;
+}
+
+/* --- history ------------------------------------------------------------------ */
+
+static bool diff_skip(const char *key)
+{
+    return strcmp(key, "revision") == 0 || strcmp(key, "updated_at") == 0;
+}
+
+static void diff_add(json_t *changes, const char *key, json_t *before, json_t *after)
+{
+    json_array_append_new(changes, json_pack("{s:s, s:O, s:O}", "field", key, "before",
+                                             before ? before : json_null(), "after",
+                                             after ? after : json_null()));
+}
+
+/* Field-level changes from prev to cur, in cur's order then removed ones. */
+static json_t *diff_records(const json_t *prev, const json_t *cur)
+{
+    json_t *changes = json_array();
+    const char *key;
+    json_t *v;
+    json_object_foreach((json_t *)cur, key, v)
+    {
+        json_t *old = json_object_get(prev, key);
+        if (!diff_skip(key) && !json_equal(old, v))
+            diff_add(changes, key, old, v);
+    }
+    json_object_foreach((json_t *)prev, key, v)
+    {
+        if (!diff_skip(key) && !json_object_get(cur, key))
+            diff_add(changes, key, v, NULL);
+    }
+    return changes;
+}
+
+int registry_history(struct registry *r, const char *collection, const char *id, json_t **out,
+                     struct err *e)
+{
+    struct store_conn *c = store_conn(r->store);
+    struct rec_row row;
+    int found = rec_load(c, collection, id, &row, e);
+    if (found <= 0) {
+        if (found == 0)
+            err_not_found(e, "no record '%.60s' in '%.60s'", id, collection);
+        return -1;
+    }
+    struct store_stmt *st = store_prepare(
+        c,
+        "SELECT revision, at, actor, action, data FROM revisions WHERE rid = $1 "
+        "ORDER BY revision",
+        true, e);
+    if (!st) {
+        rec_row_free(&row);
+        return -1;
+    }
+    store_bind_int64(st, 1, row.rid);
+    json_t *items = json_array(), *prev = json_object();
+    int rc;
+    while ((rc = store_step(st, e)) == STORE_ROW) {
+        json_t *cur = parse_stored(store_col_text(st, 4));
+        json_array_append_new(
+            items, json_pack("{s:I, s:s, s:s, s:s, s:o}", "revision",
+                             (json_int_t)store_col_int64(st, 0), "at", store_col_text(st, 1),
+                             "actor", store_col_text(st, 2), "action", store_col_text(st, 3),
+                             "changes", diff_records(prev, cur)));
+        json_decref(prev);
+        prev = cur;
+    }
+    store_reset(st);
+    json_decref(prev);
+    rec_row_free(&row);
+    if (rc == STORE_ERROR) {
+        json_decref(items);
+        return -1;
+    }
+    *out = json_pack("{s:s, s:o}", "id", id, "items", items);
+    return 0;
+}
+
+int registry_get_at(struct registry *r, const char *collection, const char *id, int64_t at_ms,
+                    json_t **out, struct err *e)
+{
+    struct store_conn *c = store_conn(r->store);
+    struct rec_row row;
+    int found = rec_load(c, collection, id, &row, e);
+    if (found <= 0) {
+        if (found == 0)
+            err_not_found(e, "no record '%.60s' in '%.60s'", id, collection);
+        return -1;
+    }
+    char at[32];
+    time_format_rfc3339(at_ms, at, sizeof at);
+    struct store_stmt *st = store_prepare(c,
+                                          "SELECT data FROM revisions WHERE rid = $1 AND at <= $2 "
+                                          "ORDER BY revision DESC LIMIT 1",
+                                          true, e);
+    int rc = st ? STORE_DONE : STORE_ERROR;
+    if (st) {
+        store_bind_int64(st, 1, row.rid);
+        store_bind_text(st, 2, at);
+        rc = store_step(st, e);
+        if (rc == STORE_ROW)
+            *out = parse_stored(store_col_text(st, 0));
+        store_reset(st);
+    }
+    rec_row_free(&row);
+    if (rc == STORE_DONE)
+        err_not_found(e, "record '%.60s' did not exist at %s", id, at);
+    if (rc != STORE_ROW)
+        return -1;
+    if (json_object_get(*out, "retired_at")) {
+        err_set(e, 410, "gone", "", "record '%.60s' was retired at %s", id, at);
+        json_decref(*out);
+        *out = NULL;
+        return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,751 @@
+/* driver-sqlite: the SQLite backend of the store.
+ *
+ * One sqlite3 handle per thread (opened NOMUTEX: a connection is never
+ * shared), each in WAL mode with synchronous=FULL so that a COMMIT that
+ * returned is on disk. Statements are cached per connection in a small
+ * open-addressing table keyed by the SQL text. Callers' "$1".."$N" are
+ * SQLite named parameters, so $n is bound by looking its name up, which
+ * lets "$2" appear before "$1". The schema comes from migrations-sqlite.h
+ * and is applied in one IMMEDIATE transaction. */
+#include "store/migrations-sqlite.h"
+#include "store/store-private.h"
+
+#include "util/buf.h"
+#include "util/err.h"
+#include "util/log.h"
+#include "util/timeutil.h"
+
+#include <assert.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+enum {
+    STORE_SQLITE_CACHE_SLOTS = 512,     /* a power of two */
+    STORE_SQLITE_CACHE_MAX = 256,       /* entries kept, so the table stays half empty */
+    STORE_SQLITE_MIN_VERSION = 3037000, /* STRICT tables */
+};
+
+/* Per-connection pragmas (journal_mode is set and checked first). */
+static const char sqlite_conn_pragmas[] = "PRAGMA synchronous = FULL;"
+                                          "PRAGMA foreign_keys = ON;"
+                                          "PRAGMA temp_store = MEMORY;"
+                                          "PRAGMA cache_size = -16000;"
+                                          "PRAGMA mmap_size = 268435456;";
+
+struct sqlite_store {
+    struct store base;
+    char *path;
+    int busy_timeout_ms;
+};
+
+struct sqlite_stmt {
+    struct store_stmt base;
+    sqlite3_stmt *st;
+    char *sql;     /* the cache key, owned (cached statements only) */
+    uint32_t hash; /* of sql */
+    bool in_cache; /* owned by the connection's cache */
+    bool busy;     /* handed out and not reset yet */
+    int bind_rc;   /* first failed bind, reported by the next step */
+};
+
+struct sqlite_conn {
+    struct store_conn base;
+    sqlite3 *db;
+    size_t n_cached;
+    struct sqlite_stmt *cache[STORE_SQLITE_CACHE_SLOTS];
+};
+
+static struct sqlite_conn *sqlite_conn_of(struct store_conn *c)
+{
+    return container_of(c, struct sqlite_conn, base);
+}
+
+static struct sqlite_stmt *sqlite_stmt_of(struct store_stmt *st)
+{
+    return container_of(st, struct sqlite_stmt, base);
+}
+
+/* ---- errors ---- */
+
+/* Fills e for SQLite result code rc (extended codes are on): uniqueness
+ * is a conflict, a locked or full database is 503, the rest is 500. */
+static void sqlite_fail(sqlite3 *db, int rc, struct err *e, const char *what)
+{
+    const char *msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+    if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
+        err_set(e, 409, "conflict", "", "%s", msg);
+        return;
+    }
+    switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        err_set(e, 503, "busy", "", "the database is busy, try again: %s", msg);
+        break;
+    case SQLITE_FULL:
+        err_set(e, 503, "storage-full", "", "the disk holding the database is full");
+        break;
+    default:
+        err_set(e, 500, "storage-error", "", "%s: %s", what, msg);
+        break;
+    }
+}
+
+/* Runs SQL text (one or more statements, rows ignored). */
+static int sqlite_exec_text(sqlite3 *db, const char *sql, const char *what, struct err *e)
+{
+    int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+    if (rc == SQLITE_OK)
+        return 0;
+    sqlite_fail(db, sqlite3_extended_errcode(db), e, what);
+    return -1;
+}
+
+/* ---- statements and their cache ---- */
+
+static uint32_t sqlite_hash(const char *s)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 16777619u;
+    }
+    return h;
+}
+
+/* The slot holding sql, or the empty slot where it would go. Terminates
+ * because the table is never more than half full. */
+static size_t sqlite_cache_slot(const struct sqlite_conn *c, const char *sql, uint32_t h)
+{
+    size_t mask = STORE_SQLITE_CACHE_SLOTS - 1;
+    size_t i = h & mask;
+    while (c->cache[i] && (c->cache[i]->hash != h || strcmp(c->cache[i]->sql, sql) != 0))
+        i = (i + 1) & mask;
+    return i;
+}
+
+static bool sqlite_only_space(const char *s)
+{
+    while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r' || *s == ';')
+        s++;
+    return *s == '\0';
+}
+
+/* Compiles exactly one statement; NULL + e on failure. */
+static struct sqlite_stmt *sqlite_compile(struct sqlite_conn *c, const char *sql, bool persistent,
+                                          struct err *e)
+{
+    sqlite3_stmt *st = NULL;
+    const char *tail = NULL;
+    unsigned flags = persistent ? SQLITE_PREPARE_PERSISTENT : 0;
+    int rc = sqlite3_prepare_v3(c->db, sql, -1, flags, &st, &tail);
+    if (rc != SQLITE_OK) {
+        sqlite_fail(c->db, sqlite3_extended_errcode(c->db), e, "cannot prepare SQL");
+        return NULL;
+    }
+    if (!st || !sqlite_only_space(tail)) {
+        sqlite3_finalize(st);
+        err_internal(e, "store_prepare wants exactly one SQL statement");
+        return NULL;
+    }
+    struct sqlite_stmt *s = xcalloc(1, sizeof *s);
+    s->base.conn = &c->base;
+    s->st = st;
+    return s;
+}
+
+static void sqlite_stmt_free(struct sqlite_stmt *s)
+{
+    sqlite3_finalize(s->st); /* returns the last step's error, already reported */
+    free(s->sql);
+    free(s);
+}
+
+/* Keeps s in the cache at slot i when there is room; otherwise s stays a
+ * transient statement that store_reset frees. */
+static void sqlite_cache_put(struct sqlite_conn *c, size_t i, struct sqlite_stmt *s,
+                             const char *sql, uint32_t h)
+{
+    if (c->cache[i] || c->n_cached >= STORE_SQLITE_CACHE_MAX)
+        return;
+    s->sql = xstrdup(sql);
+    s->hash = h;
+    s->in_cache = true;
+    c->cache[i] = s;
+    c->n_cached++;
+}
+
+static void sqlite_cache_clear(struct sqlite_conn *c)
+{
+    for (size_t i = 0; i < STORE_SQLITE_CACHE_SLOTS; i++) {
+        if (c->cache[i])
+            sqlite_stmt_free(c->cache[i]);
+        c->cache[i] = NULL;
+    }
+    c->n_cached = 0;
+}
+
+/* A cached statement already handed out (the same SQL used while an
+ * earlier use is still stepping) gets a transient twin rather than being
+ * shared. */
+static struct store_stmt *sqlite_prepare(struct store_conn *cb, const char *sql, bool cache,
+                                         struct err *e)
+{
+    struct sqlite_conn *c = sqlite_conn_of(cb);
+    if (!cache) {
+        struct sqlite_stmt *once = sqlite_compile(c, sql, false, e);
+        return once ? &once->base : NULL;
+    }
+    uint32_t h = sqlite_hash(sql);
+    size_t i = sqlite_cache_slot(c, sql, h);
+    struct sqlite_stmt *s = c->cache[i];
+    if (!s || s->busy) {
+        s = sqlite_compile(c, sql, true, e);
+        if (!s)
+            return NULL;
+        s->base.cached = true;
+        sqlite_cache_put(c, i, s, sql, h);
+    }
+    s->busy = true;
+    return &s->base;
+}
+
+/* Cached statements are kept for reuse; bindings are cleared so that a
+ * forgotten bind is NULL rather than the previous caller's value. */
+static void sqlite_reset(struct store_stmt *sb)
+{
+    struct sqlite_stmt *s = sqlite_stmt_of(sb);
+    if (s->base.cached && !s->in_cache) {
+        sqlite_stmt_free(s);
+        return;
+    }
+    sqlite3_reset(s->st); /* returns the last step's error, already reported */
+    sqlite3_clear_bindings(s->st);
+    s->bind_rc = SQLITE_OK;
+    s->busy = false;
+}
+
+/* Finalising a statement owned by the cache only resets it (the cache
+ * still points to it). */
+static void sqlite_finalize(struct store_stmt *sb)
+{
+    struct sqlite_stmt *s = sqlite_stmt_of(sb);
+    if (s->in_cache)
+        sqlite_reset(sb);
+    else
+        sqlite_stmt_free(s);
+}
+
+/* ---- binding and stepping ---- */
+
+/* SQLite's index of "$n"; 0 (after an assertion in debug builds) when the
+ * statement has no such parameter, which is a programming error. */
+static int sqlite_param(struct sqlite_stmt *s, int n)
+{
+    char name[16];
+    int len = snprintf(name, sizeof name, "$%d", n);
+    assert(len > 0 && (size_t)len < sizeof name);
+    (void)len;
+    int i = sqlite3_bind_parameter_index(s->st, name);
+    assert(i > 0 && "store: binding a $n that the statement does not contain");
+    return i;
+}
+
+static void sqlite_bound(struct sqlite_stmt *s, int rc)
+{
+    if (rc != SQLITE_OK && s->bind_rc == SQLITE_OK)
+        s->bind_rc = rc;
+}
+
+static void sqlite_bind_text(struct store_stmt *sb, int n, const char *p, size_t len)
+{
+    struct sqlite_stmt *s = sqlite_stmt_of(sb);
+    int i = sqlite_param(s, n);
+    if (i > 0)
+        sqlite_bound(s, sqlite3_bind_text64(s->st, i, p, len, SQLITE_TRANSIENT, SQLITE_UTF8));
+}
+
+static void sqlite_bind_int64(struct store_stmt *sb, int n, int64_t v)
+{
+    struct sqlite_stmt *s = sqlite_stmt_of(sb);
+    int i = sqlite_param(s, n);
+    if (i > 0)
+        sqlite_bound(s, sqlite3_bind_int64(s->st, i, v));
+}
+
+static void sqlite_bind_null(struct store_stmt *sb, int n)
+{
+    struct sqlite_stmt *s = sqlite_stmt_of(sb);
+    int i = sqlite_param(s, n);
+    if (i > 0)
+        sqlite_bound(s, sqlite3_bind_null(s->st, i));
+}
+
+static int sqlite_step(struct store_stmt *sb, struct err *e)
+{
+    struct sqlite_stmt *s = sqlite_stmt_of(sb);
+    if (s->bind_rc != SQLITE_OK) {
+        err_set(e, 500, "storage-error", "", "cannot bind a parameter: %s",
+                sqlite3_errstr(s->bind_rc));
+        return STORE_ERROR;
+    }
+    int rc = sqlite3_step(s->st);
+    if (rc == SQLITE_ROW)
+        return STORE_ROW;
+    if (rc == SQLITE_DONE)
+        return STORE_DONE;
+    sqlite_fail(sqlite3_db_handle(s->st), rc, e, "statement failed");
+    return STORE_ERROR;
+}
+
+static const char *sqlite_col_text(struct store_stmt *sb, int i)
+{
+    return (const char *)sqlite3_column_text(sqlite_stmt_of(sb)->st, i);
+}
+
+/* Valid after sqlite_col_text for the same column (the text form's size). */
+static size_t sqlite_col_bytes(struct store_stmt *sb, int i)
+{
+    return (size_t)sqlite3_column_bytes(sqlite_stmt_of(sb)->st, i);
+}
+
+static int64_t sqlite_col_int64(struct store_stmt *sb, int i)
+{
+    return sqlite3_column_int64(sqlite_stmt_of(sb)->st, i);
+}
+
+static bool sqlite_col_null(struct store_stmt *sb, int i)
+{
+    return sqlite3_column_type(sqlite_stmt_of(sb)->st, i) == SQLITE_NULL;
+}
+
+/* ---- small helpers on a connection ---- */
+
+/* Runs a cached statement without parameters, ignoring any rows. */
+static int sqlite_run(struct sqlite_conn *c, const char *sql, struct err *e)
+{
+    struct store_stmt *st = sqlite_prepare(&c->base, sql, true, e);
+    if (!st)
+        return -1;
+    int rc = sqlite_step(st, e);
+    sqlite_reset(st);
+    return rc == STORE_ERROR ? -1 : 0;
+}
+
+/* Runs a cached one-row query and gives column 0 as an integer. */
+static int sqlite_query_int64(struct sqlite_conn *c, const char *sql, int64_t *out, struct err *e)
+{
+    struct store_stmt *st = sqlite_prepare(&c->base, sql, true, e);
+    if (!st)
+        return -1;
+    int rc = sqlite_step(st, e);
+    if (rc == STORE_ROW)
+        *out = sqlite_col_int64(st, 0);
+    else if (rc == STORE_DONE)
+        err_internal(e, "%s returned no row", sql);
+    sqlite_reset(st);
+    return rc == STORE_ROW ? 0 : -1;
+}
+
+/* Like sqlite_query_int64, copying column 0 as text into out. */
+static int sqlite_query_text(struct sqlite_conn *c, const char *sql, char *out, size_t n,
+                             struct err *e)
+{
+    struct store_stmt *st = sqlite_prepare(&c->base, sql, true, e);
+    if (!st)
+        return -1;
+    int rc = sqlite_step(st, e);
+    if (rc == STORE_ROW) {
+        const char *t = sqlite_col_text(st, 0);
+        snprintf(out, n, "%s", t ? t : "");
+    } else if (rc == STORE_DONE) {
+        err_internal(e, "%s returned no row", sql);
+    }
+    sqlite_reset(st);
+    return rc == STORE_ROW ? 0 : -1;
+}
+
+/* ---- stores and connections ---- */
+
+static struct store *sqlite_open(const char *path, const struct store_options *opt, struct err *e)
+{
+    if (sqlite3_libversion_number() < STORE_SQLITE_MIN_VERSION || !sqlite3_threadsafe()) {
+        err_set(e, 500, "storage-error", "", "SQLite %s is too old or not thread-safe",
+                sqlite3_libversion());
+        return NULL;
+    }
+    struct sqlite_store *s = xcalloc(1, sizeof *s);
+    s->base.v = &store_sqlite_vfuncs;
+    s->path = xstrdup(path);
+    s->busy_timeout_ms = opt->busy_timeout_ms;
+    return &s->base;
+}
+
+static void sqlite_close(struct store *sb)
+{
+    struct sqlite_store *s = container_of(sb, struct sqlite_store, base);
+    free(s->path);
+    free(s);
+}
+
+/* Connection settings: WAL (checked: some file systems refuse it),
+ * synchronous=FULL, foreign keys, a busy timeout, defensive mode. */
+static int sqlite_configure(struct sqlite_conn *c, int busy_ms, struct err *e)
+{
+    if (sqlite3_extended_result_codes(c->db, 1) != SQLITE_OK ||
+        sqlite3_busy_timeout(c->db, busy_ms) != SQLITE_OK ||
+        sqlite3_db_config(c->db, SQLITE_DBCONFIG_DEFENSIVE, 1, (int *)NULL) != SQLITE_OK) {
+        sqlite_fail(c->db, sqlite3_extended_errcode(c->db), e, "cannot configure SQLite");
+        return -1;
+    }
+    char mode[16];
+    if (sqlite_query_text(c, "PRAGMA journal_mode = WAL", mode, sizeof mode, e) < 0)
+        return -1;
+    if (strcmp(mode, "wal") != 0) {
+        err_set(e, 500, "storage-error", "", "the database cannot use WAL (journal mode %s)", mode);
+        return -1;
+    }
+    return sqlite_exec_text(c->db, sqlite_conn_pragmas, "cannot set connection pragmas", e);
+}
+
+static void sqlite_conn_free(struct sqlite_conn *c)
+{
+    sqlite_cache_clear(c);
+    int rc = sqlite3_close(c->db);
+    if (rc == SQLITE_BUSY) {
+        /* Statements the caller never finalised: finalise them so that the
+         * handle really closes, and say so (it is a leak in the caller). */
+        log_msg(LOG_WARN, "store: closing a connection with unfinalised statements");
+        sqlite3_stmt *st;
+        while ((st = sqlite3_next_stmt(c->db, NULL)) != NULL)
+            sqlite3_finalize(st);
+        rc = sqlite3_close(c->db);
+    }
+    if (rc != SQLITE_OK)
+        log_msg(LOG_ERROR, "store: cannot close the database: %s", sqlite3_errstr(rc));
+    free(c);
+}
+
+static struct store_conn *sqlite_conn_open(struct store *sb, struct err *e)
+{
+    struct sqlite_store *s = container_of(sb, struct sqlite_store, base);
+    const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    sqlite3 *db = NULL;
+    int rc = sqlite3_open_v2(s->path, &db, flags, NULL);
+    if (rc != SQLITE_OK) {
+        err_set(e, 500, "storage-error", "", "cannot open %.200s: %s", s->path,
+                db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+        sqlite3_close(db); /* a handle is returned even on failure */
+        return NULL;
+    }
+    struct sqlite_conn *c = xcalloc(1, sizeof *c);
+    c->db = db;
+    if (sqlite_configure(c, s->busy_timeout_ms, e) < 0) {
+        sqlite_conn_free(c);
+        return NULL;
+    }
+    return &c->base;
+}
+
+/* Housekeeping when the store closes: refresh planner statistics and fold
+ * the WAL into the database, without waiting for other processes. */
+static void sqlite_housekeeping(struct sqlite_conn *c)
+{
+    struct err e = ERR_INIT;
+    if (sqlite_exec_text(c->db, "PRAGMA optimize", "PRAGMA optimize", &e) < 0)
+        log_msg(LOG_WARN, "store: %s", e.detail);
+    if (sqlite3_busy_timeout(c->db, 0) != SQLITE_OK)
+        return;
+    int rc = sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+    if (rc != SQLITE_OK && (rc & 0xff) != SQLITE_BUSY)
+        log_msg(LOG_WARN, "store: checkpoint failed: %s", sqlite3_errmsg(c->db));
+}
+
+static void sqlite_conn_close(struct store_conn *cb, bool last)
+{
+    struct sqlite_conn *c = sqlite_conn_of(cb);
+    sqlite_cache_clear(c);
+    if (last)
+        sqlite_housekeeping(c);
+    sqlite_conn_free(c);
+}
+
+/* ---- transactions ---- */
+
+static void sqlite_rollback(struct store_conn *cb)
+{
+    struct sqlite_conn *c = sqlite_conn_of(cb);
+    if (sqlite3_get_autocommit(c->db))
+        return; /* SQLite already rolled back (after a failed statement) */
+    struct err ignored = ERR_INIT;
+    (void)sqlite_run(c, "ROLLBACK", &ignored);
+}
+
+/* A write transaction takes the write lock now, waiting up to the busy
+ * timeout; a read transaction takes its snapshot at the first read. */
+static int sqlite_begin(struct store_conn *cb, bool write, struct err *e)
+{
+    return sqlite_run(sqlite_conn_of(cb), write ? "BEGIN IMMEDIATE" : "BEGIN", e);
+}
+
+static int sqlite_commit(struct store_conn *cb, struct err *e)
+{
+    struct sqlite_conn *c = sqlite_conn_of(cb);
+    if (sqlite3_get_autocommit(c->db)) {
+        err_set(e, 500, "storage-error", "",
+                "the transaction was rolled back by SQLite after an earlier error");
+        return -1;
+    }
+    if (sqlite_run(c, "COMMIT", e) == 0)
+        return 0;
+    sqlite_rollback(cb);
+    return -1;
+}
+
+/* ---- migrations ---- */
+
+/* Sets *applied when schema_migrations records version v. */
+static int sqlite_version_applied(struct sqlite_conn *c, size_t v, bool *applied, struct err *e)
+{
+    struct store_stmt *st =
+        sqlite_prepare(&c->base, "SELECT 1 FROM schema_migrations WHERE version = $1", false, e);
+    if (!st)
+        return -1;
+    sqlite_bind_int64(st, 1, (int64_t)v);
+    int rc = sqlite_step(st, e);
+    *applied = rc == STORE_ROW;
+    sqlite_finalize(st);
+    return rc == STORE_ERROR ? -1 : 0;
+}
+
+/* Applies migration v (1-based) and records it. */
+static int sqlite_apply(struct sqlite_conn *c, size_t v, struct err *e)
+{
+    char what[48];
+    snprintf(what, sizeof what, "migration %zu failed", v);
+    if (sqlite_exec_text(c->db, sqlite_migrations[v - 1], what, e) < 0)
+        return -1;
+    struct store_stmt *st = sqlite_prepare(
+        &c->base, "INSERT INTO schema_migrations(version, applied_at) VALUES ($1, $2)", false, e);
+    if (!st)
+        return -1;
+    char now[32];
+    time_format_rfc3339(time_now_ms(), now, sizeof now);
+    sqlite_bind_int64(st, 1, (int64_t)v);
+    sqlite_bind_text(st, 2, now, strlen(now));
+    int rc = sqlite_step(st, e);
+    sqlite_finalize(st);
+    return rc == STORE_ERROR ? -1 : 0;
+}
+
+/* The body of the migration transaction. */
+static int sqlite_migrate_tx(struct sqlite_conn *c, struct err *e)
+{
+    if (sqlite_exec_text(c->db,
+                         "CREATE TABLE IF NOT EXISTS schema_migrations("
+                         "version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL) STRICT",
+                         "cannot create schema_migrations", e) < 0)
+        return -1;
+    int64_t newest = 0;
+    if (sqlite_query_int64(c, "SELECT coalesce(max(version), 0) FROM schema_migrations", &newest,
+                           e) < 0)
+        return -1;
+    if (newest > (int64_t)SQLITE_N_MIGRATIONS) {
+        err_set(e, 500, "storage-error", "",
+                "the database has schema version %lld but this program knows only %zu: "
+                "use a newer archportal",
+                (long long)newest, (size_t)SQLITE_N_MIGRATIONS);
+        return -1;
+    }
+    for (size_t v = 1; v <= SQLITE_N_MIGRATIONS; v++) {
+        bool applied = false;
+        if (sqlite_version_applied(c, v, &applied, e) < 0)
+            return -1;
+        if (!applied && sqlite_apply(c, v, e) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* All pending migrations in one IMMEDIATE transaction: a failure leaves
+ * the database as it was, and two processes starting together take turns. */
+static int sqlite_migrate(struct store_conn *cb, struct err *e)
+{
+    struct sqlite_conn *c = sqlite_conn_of(cb);
+    if (sqlite_run(c, "BEGIN IMMEDIATE", e) < 0)
+        return -1;
+    if (sqlite_migrate_tx(c, e) < 0 || sqlite_run(c, "COMMIT", e) < 0) {
+        sqlite_rollback(cb);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- dialect ---- */
+
+/* STORE_SQL_FTS_MATCH holds exactly one '%', in "%d", so it is a safe
+ * snprintf format for the parameter number. */
+static const char *sqlite_sql(struct store_conn *c, enum store_sql which)
+{
+    switch (which) {
+    case STORE_SQL_FTS_MATCH:
+        return "rid IN (SELECT rowid FROM fts WHERE fts MATCH $%d)";
+    case STORE_SQL_FTS_INSERT:
+        return "INSERT INTO fts(rowid, body) VALUES ($1, $2)";
+    case STORE_SQL_FTS_DELETE:
+        return "DELETE FROM fts WHERE rowid = $1";
+    }
+    fatal("store_sql: unknown fragment %d", (int)which);
+}
+
+/* Appends w as an FTS5 string ("" doubles a quote) marked as a prefix. */
+static int sqlite_fts_word(struct buf *b, const char *w)
+{
+    int rc = buf_putc(b, '"');
+    for (const char *q; (q = strchr(w, '"')) != NULL; w = q + 1) {
+        rc |= buf_append(b, w, (size_t)(q - w + 1)); /* up to and with the quote */
+        rc |= buf_putc(b, '"');
+    }
+    rc |= buf_puts(b, w);
+    rc |= buf_puts(b, "\"*");
+    return rc;
+}
+
+/* "w1"* AND "w2"* …; empty words are skipped; no words give "" (which
+ * callers must not put in a MATCH: it means "no full-text condition"). */
+static char *sqlite_fts_query(struct store_conn *c, const char *const *words, size_t n)
+{
+    struct buf b;
+    buf_init(&b, 0);
+    int rc = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!words[i] || !*words[i])
+            continue;
+        if (b.len > 0)
+            rc |= buf_puts(&b, " AND ");
+        rc |= sqlite_fts_word(&b, words[i]);
+    }
+    if (rc != 0)
+        fatal("store: full-text query too large");
+    return buf_steal(&b, NULL);
+}
+
+/* ---- size, ids, integrity ---- */
+
+/* page_count * page_size (as this thread's connection sees it) plus the
+ * WAL file, which may hold pages not yet checkpointed. */
+static int64_t sqlite_size_bytes(struct store *sb)
+{
+    struct sqlite_conn *c = sqlite_conn_of(store_conn(sb));
+    int64_t pages = 0, page_size = 0;
+    struct err e = ERR_INIT;
+    if (sqlite_query_int64(c, "PRAGMA page_count", &pages, &e) < 0 ||
+        sqlite_query_int64(c, "PRAGMA page_size", &page_size, &e) < 0)
+        return -1;
+    int64_t total = pages * page_size;
+    const char *name = sqlite3_db_filename(c->db, "main");
+    struct stat st;
+    if (name && *name && stat(sqlite3_filename_wal(name), &st) == 0)
+        total += (int64_t)st.st_size;
+    return total;
+}
+
+static int64_t sqlite_last_id(struct store_conn *cb)
+{
+    return sqlite3_last_insert_rowid(sqlite_conn_of(cb)->db);
+}
+
+static int sqlite_report(struct buf *r, const char *what, const char *detail)
+{
+    if (buf_printf(r, "%s: %s\n", what, detail) < 0)
+        fatal("store: integrity report too large");
+    return 1;
+}
+
+/* PRAGMA integrity_check: one row "ok", or one row per problem. */
+static int sqlite_check_pages(struct sqlite_conn *c, struct buf *r)
+{
+    struct err e = ERR_INIT;
+    struct store_stmt *st = sqlite_prepare(&c->base, "PRAGMA integrity_check", false, &e);
+    if (!st)
+        return sqlite_report(r, "integrity_check", e.detail);
+    int n = 0, rc;
+    while ((rc = sqlite_step(st, &e)) == STORE_ROW) {
+        const char *t = sqlite_col_text(st, 0);
+        if (!t || strcmp(t, "ok") != 0)
+            n += sqlite_report(r, "integrity_check", t ? t : "(null)");
+    }
+    if (rc == STORE_ERROR)
+        n += sqlite_report(r, "integrity_check", e.detail);
+    sqlite_finalize(st);
+    return n;
+}
+
+/* PRAGMA foreign_key_check: one row (table, rowid, parent, fkid) per
+ * dangling reference; rowid is NULL for WITHOUT ROWID tables. */
+static int sqlite_check_keys(struct sqlite_conn *c, struct buf *r)
+{
+    struct err e = ERR_INIT;
+    struct store_stmt *st = sqlite_prepare(&c->base, "PRAGMA foreign_key_check", false, &e);
+    if (!st)
+        return sqlite_report(r, "foreign_key_check", e.detail);
+    int n = 0, rc;
+    while ((rc = sqlite_step(st, &e)) == STORE_ROW) {
+        const char *table = sqlite_col_text(st, 0), *parent = sqlite_col_text(st, 2);
+        char line[400];
+        snprintf(line, sizeof line, "a row of %s (rowid %lld) refers to a missing row of %s",
+                 table ? table : "?", (long long)sqlite_col_int64(st, 1), parent ? parent : "?");
+        n += sqlite_report(r, "foreign_key_check", line);
+    }
+    if (rc == STORE_ERROR)
+        n += sqlite_report(r, "foreign_key_check", e.detail);
+    sqlite_finalize(st);
+    return n;
+}
+
+/* FTS5's own check compares the index with the stored text. It takes the
+ * write lock briefly, so run it outside a read transaction. */
+static int sqlite_check_fts(struct sqlite_conn *c, struct buf *r)
+{
+    struct err e = ERR_INIT;
+    if (sqlite_run(c, "INSERT INTO fts(fts) VALUES('integrity-check')", &e) < 0)
+        return sqlite_report(r, "fts integrity-check", e.detail);
+    return 0;
+}
+
+static int sqlite_integrity(struct store_conn *cb, struct buf *report)
+{
+    struct sqlite_conn *c = sqlite_conn_of(cb);
+    return sqlite_check_pages(c, report) + sqlite_check_keys(c, report) +
+           sqlite_check_fts(c, report);
+}
+
+const struct store_vfuncs store_sqlite_vfuncs = {
+    .name = "sqlite",
+    .open = sqlite_open,
+    .close = sqlite_close,
+    .conn_open = sqlite_conn_open,
+    .conn_close = sqlite_conn_close,
+    .migrate = sqlite_migrate,
+    .begin = sqlite_begin,
+    .commit = sqlite_commit,
+    .rollback = sqlite_rollback,
+    .prepare = sqlite_prepare,
+    .reset = sqlite_reset,
+    .finalize = sqlite_finalize,
+    .bind_text = sqlite_bind_text,
+    .bind_int64 = sqlite_bind_int64,
+    .bind_null = sqlite_bind_null,
+    .step = sqlite_step,
+    .col_text = sqlite_col_text,
+    .col_bytes = sqlite_col_bytes,
+    .col_int64 = sqlite_col_int64,
+    .col_null = sqlite_col_null,
+    .sql = sqlite_sql,
+    .fts_query = sqlite_fts_query,
+    .size_bytes = sqlite_size_bytes,
+    .last_id = sqlite_last_id,
+    .integrity = sqlite_integrity,
+};

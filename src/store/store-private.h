@@ -1,0 +1,105 @@
+/* store-private: what a storage driver implements, and the base structs it
+ * embeds. Only store.c and the driver files include this header; the rest
+ * of the program sees store.h.
+ *
+ * A driver defines its own struct sqlite_conn { struct store_conn base; ... }
+ * and so on, hands the generic layer pointers to the embedded base, and
+ * gets its own struct back with container_of(). The generic layer owns the
+ * fields of the base structs (the connection list, the per-thread key, the
+ * transaction flag); the driver owns everything else. */
+#ifndef AP_STORE_PRIVATE_H
+#define AP_STORE_PRIVATE_H
+
+#include "store/store.h"
+#include "util/buf.h"
+
+#include <pthread.h>
+#include <stddef.h>
+
+/* The struct of type `type` whose member `member` is at `ptr`. */
+#define container_of(ptr, type, member) ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
+
+/* The driver vtable. Every function is mandatory. Unless said otherwise,
+ * functions returning int give 0 or -1 with e filled. */
+struct store_vfuncs {
+    const char *name; /* "sqlite", for messages */
+
+    /* Creates the driver's store for `path` (no connection yet); opt is
+     * already normalised (busy_timeout_ms > 0). Sets base.v. NULL + e on
+     * failure. */
+    struct store *(*open)(const char *path, const struct store_options *opt, struct err *e);
+    /* Frees the driver's store; every connection is already closed. */
+    void (*close)(struct store *s);
+
+    /* Opens one connection, configured for durability; NULL + e on failure.
+     * The generic layer fills base.store and links it afterwards. */
+    struct store_conn *(*conn_open)(struct store *s, struct err *e);
+    /* Finalises the connection's statements and closes it. `last` is true
+     * for the final connection of the store (time for housekeeping). */
+    void (*conn_close)(struct store_conn *c, bool last);
+    /* Applies pending schema migrations atomically on c (called once, from
+     * store_open). Refuses a schema newer than the driver knows. */
+    int (*migrate)(struct store_conn *c, struct err *e);
+
+    /* Transactions. commit rolls back when it fails; rollback never fails. */
+    int (*begin)(struct store_conn *c, bool write, struct err *e);
+    int (*commit)(struct store_conn *c, struct err *e);
+    void (*rollback)(struct store_conn *c);
+
+    /* Statements: see store_prepare/store_reset/store_finalize. */
+    struct store_stmt *(*prepare)(struct store_conn *c, const char *sql, bool cache, struct err *e);
+    void (*reset)(struct store_stmt *st);
+    void (*finalize)(struct store_stmt *st);
+
+    /* Binds $n; a bind failure is reported by the next step. */
+    void (*bind_text)(struct store_stmt *st, int n, const char *s, size_t len);
+    void (*bind_int64)(struct store_stmt *st, int n, int64_t v);
+    void (*bind_null)(struct store_stmt *st, int n);
+
+    /* STORE_ROW, STORE_DONE or STORE_ERROR with e filled. */
+    int (*step)(struct store_stmt *st, struct err *e);
+    const char *(*col_text)(struct store_stmt *st, int i);
+    size_t (*col_bytes)(struct store_stmt *st, int i);
+    int64_t (*col_int64)(struct store_stmt *st, int i);
+    bool (*col_null)(struct store_stmt *st, int i);
+
+    /* Dialect: the fragment's text (static storage) and the full-text query
+     * for folded words (malloc'd). */
+    const char *(*sql)(struct store_conn *c, enum store_sql which);
+    char *(*fts_query)(struct store_conn *c, const char *const *words, size_t n);
+
+    /* Bytes on disk, or -1 when unknown. Called from any thread. */
+    int64_t (*size_bytes)(struct store *s);
+    int64_t (*last_id)(struct store_conn *c);
+    /* Appends one line per problem to report (each ending in '\n');
+     * returns the number of problems. */
+    int (*integrity)(struct store_conn *c, struct buf *report);
+};
+
+/* One database. Drivers embed it first-or-anywhere and set v; store.c
+ * initialises the rest. */
+struct store {
+    const struct store_vfuncs *v;
+    pthread_mutex_t lock;     /* guards conns */
+    pthread_key_t key;        /* this thread's struct store_conn * */
+    struct store_conn *conns; /* every open connection, newest first */
+};
+
+/* One connection, used by one thread at a time. */
+struct store_conn {
+    struct store *store;
+    struct store_conn *next; /* in store->conns, under store->lock */
+    bool in_tx;              /* between store_begin and commit/rollback */
+};
+
+/* One prepared statement. cached is true when the caller asked for a
+ * cached statement (released with store_reset). */
+struct store_stmt {
+    struct store_conn *conn;
+    bool cached;
+};
+
+/* The drivers built into this binary. */
+extern const struct store_vfuncs store_sqlite_vfuncs;
+
+#endif

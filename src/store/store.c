@@ -1,0 +1,302 @@
+/* store: the backend-independent half of the storage layer.
+ *
+ * Picks a driver from the URL, gives each thread its own connection
+ * (a pthread key per store, so several stores can live in one process,
+ * plus a locked list of every connection so store_close can close them
+ * all), keeps the transaction flag honest, and forwards everything else
+ * to the driver's vtable (store-private.h). */
+#include "store/store-private.h"
+
+#include "util/buf.h"
+#include "util/err.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { STORE_DEFAULT_BUSY_MS = 5000 };
+
+/* Splits url into a driver and the driver's path. Returns the driver or
+ * NULL with e filled. */
+static const struct store_vfuncs *store_pick_driver(const char *url, const char **path,
+                                                    struct err *e)
+{
+    static const char sqlite_prefix[] = "sqlite:";
+    if (strncmp(url, sqlite_prefix, sizeof sqlite_prefix - 1) == 0) {
+        *path = url + sizeof sqlite_prefix - 1;
+    } else if (strncmp(url, "postgresql://", 13) == 0 || strncmp(url, "postgres://", 11) == 0) {
+        err_set(e, 500, "storage-error", "", "the postgresql backend is not built in");
+        return NULL;
+    } else if (strstr(url, "://") != NULL) {
+        err_set(e, 500, "storage-error", "", "unknown storage backend in \"%.200s\"", url);
+        return NULL;
+    } else {
+        *path = url;
+    }
+    if (**path == '\0') {
+        err_set(e, 500, "storage-error", "", "empty database path");
+        return NULL;
+    }
+    return &store_sqlite_vfuncs;
+}
+
+/* Initialises the generic fields of a fresh driver store. On failure the
+ * driver store is closed. */
+static int store_base_init(struct store *s, struct err *e)
+{
+    s->conns = NULL;
+    if (pthread_mutex_init(&s->lock, NULL) != 0) {
+        s->v->close(s);
+        err_internal(e, "cannot create the store mutex");
+        return -1;
+    }
+    if (pthread_key_create(&s->key, NULL) != 0) {
+        pthread_mutex_destroy(&s->lock);
+        s->v->close(s);
+        err_internal(e, "cannot create a thread key for the store");
+        return -1;
+    }
+    return 0;
+}
+
+/* Opens a connection for this thread and registers it. NULL + e on
+ * failure (nothing registered). */
+static struct store_conn *store_conn_new(struct store *s, struct err *e)
+{
+    struct store_conn *c = s->v->conn_open(s, e);
+    if (!c)
+        return NULL;
+    c->store = s;
+    c->in_tx = false;
+    if (pthread_setspecific(s->key, c) != 0) {
+        s->v->conn_close(c, false);
+        err_internal(e, "cannot remember this thread's connection");
+        return NULL;
+    }
+    pthread_mutex_lock(&s->lock);
+    c->next = s->conns;
+    s->conns = c;
+    pthread_mutex_unlock(&s->lock);
+    return c;
+}
+
+/* This thread's connection, opened if needed; NULL + e on failure. */
+static struct store_conn *store_conn_get(struct store *s, struct err *e)
+{
+    struct store_conn *c = pthread_getspecific(s->key);
+    return c ? c : store_conn_new(s, e);
+}
+
+int store_open(const char *url, const struct store_options *opt, struct store **out, struct err *e)
+{
+    *out = NULL;
+    const char *path = NULL;
+    const struct store_vfuncs *v = store_pick_driver(url, &path, e);
+    if (!v)
+        return -1;
+    struct store_options o = {STORE_DEFAULT_BUSY_MS};
+    if (opt && opt->busy_timeout_ms > 0)
+        o.busy_timeout_ms = opt->busy_timeout_ms;
+    struct store *s = v->open(path, &o, e);
+    if (!s)
+        return -1;
+    if (store_base_init(s, e) < 0)
+        return -1;
+    /* The first connection migrates, then stays as this thread's own. */
+    struct store_conn *c = store_conn_get(s, e);
+    if (!c || s->v->migrate(c, e) < 0) {
+        store_close(s);
+        return -1;
+    }
+    *out = s;
+    return 0;
+}
+
+void store_close(struct store *s)
+{
+    if (!s)
+        return;
+    pthread_mutex_lock(&s->lock);
+    struct store_conn *c = s->conns;
+    s->conns = NULL;
+    pthread_mutex_unlock(&s->lock);
+    while (c) {
+        struct store_conn *next = c->next;
+        if (c->in_tx)
+            s->v->rollback(c);
+        s->v->conn_close(c, next == NULL);
+        c = next;
+    }
+    /* Other threads' values for the key are dropped with it (POSIX gives
+     * every thread NULL for a key created later). */
+    pthread_key_delete(s->key);
+    pthread_mutex_destroy(&s->lock);
+    s->v->close(s);
+}
+
+struct store_conn *store_conn(struct store *s)
+{
+    struct err e = ERR_INIT;
+    struct store_conn *c = store_conn_get(s, &e);
+    if (!c)
+        fatal("store: cannot open a connection: %s", e.detail);
+    return c;
+}
+
+int store_begin(struct store_conn *c, bool write, struct err *e)
+{
+    if (c->in_tx) {
+        err_internal(e, "store_begin: a transaction is already open");
+        return -1;
+    }
+    if (c->store->v->begin(c, write, e) < 0)
+        return -1;
+    c->in_tx = true;
+    return 0;
+}
+
+int store_commit(struct store_conn *c, struct err *e)
+{
+    if (!c->in_tx) {
+        err_internal(e, "store_commit: no transaction is open");
+        return -1;
+    }
+    c->in_tx = false; /* the driver rolls back when the commit fails */
+    return c->store->v->commit(c, e);
+}
+
+void store_rollback(struct store_conn *c)
+{
+    if (!c->in_tx)
+        return;
+    c->in_tx = false;
+    c->store->v->rollback(c);
+}
+
+bool store_in_tx(const struct store_conn *c)
+{
+    return c->in_tx;
+}
+
+struct store_stmt *store_prepare(struct store_conn *c, const char *sql, bool cache, struct err *e)
+{
+    return c->store->v->prepare(c, sql, cache, e);
+}
+
+void store_reset(struct store_stmt *st)
+{
+    if (st)
+        st->conn->store->v->reset(st);
+}
+
+void store_finalize(struct store_stmt *st)
+{
+    if (st)
+        st->conn->store->v->finalize(st);
+}
+
+/* A NULL s binds SQL NULL. */
+void store_bind_text(struct store_stmt *st, int n, const char *s)
+{
+    if (s)
+        st->conn->store->v->bind_text(st, n, s, strlen(s));
+    else
+        st->conn->store->v->bind_null(st, n);
+}
+
+void store_bind_textn(struct store_stmt *st, int n, const char *s, size_t len)
+{
+    if (s)
+        st->conn->store->v->bind_text(st, n, s, len);
+    else
+        st->conn->store->v->bind_null(st, n);
+}
+
+void store_bind_int64(struct store_stmt *st, int n, int64_t v)
+{
+    st->conn->store->v->bind_int64(st, n, v);
+}
+
+void store_bind_null(struct store_stmt *st, int n)
+{
+    st->conn->store->v->bind_null(st, n);
+}
+
+int store_step(struct store_stmt *st, struct err *e)
+{
+    return st->conn->store->v->step(st, e);
+}
+
+const char *store_col_text(struct store_stmt *st, int i)
+{
+    return st->conn->store->v->col_text(st, i);
+}
+
+size_t store_col_bytes(struct store_stmt *st, int i)
+{
+    return st->conn->store->v->col_bytes(st, i);
+}
+
+int64_t store_col_int64(struct store_stmt *st, int i)
+{
+    return st->conn->store->v->col_int64(st, i);
+}
+
+bool store_col_null(struct store_stmt *st, int i)
+{
+    return st->conn->store->v->col_null(st, i);
+}
+
+/* A statement that yields a row (PRAGMA, RETURNING) counts as success: its
+ * effect happens on the first step. */
+int store_exec(struct store_conn *c, const char *sql, struct err *e, int nargs, ...)
+{
+    struct store_stmt *st = store_prepare(c, sql, true, e);
+    if (!st)
+        return -1;
+    va_list ap;
+    va_start(ap, nargs);
+    for (int i = 1; i <= nargs; i++)
+        store_bind_text(st, i, va_arg(ap, const char *));
+    va_end(ap);
+    int rc = store_step(st, e);
+    store_reset(st);
+    return rc == STORE_ERROR ? -1 : 0;
+}
+
+const char *store_sql(struct store_conn *c, enum store_sql which)
+{
+    return c->store->v->sql(c, which);
+}
+
+char *store_fts_query(struct store_conn *c, const char *const *words, size_t n)
+{
+    return c->store->v->fts_query(c, words, n);
+}
+
+int64_t store_size_bytes(struct store *s)
+{
+    return s->v->size_bytes(s);
+}
+
+int64_t store_last_id(struct store_conn *c)
+{
+    return c->store->v->last_id(c);
+}
+
+/* *report is NULL or a malloc'd string; problems are appended to it (a new
+ * string is allocated when it was NULL and there are problems). */
+int store_integrity(struct store_conn *c, char **report)
+{
+    struct buf b;
+    buf_init(&b, 0);
+    int n = c->store->v->integrity(c, &b);
+    if (n > 0 && b.len > 0) {
+        size_t old = *report ? strlen(*report) : 0;
+        char *r = xrealloc(*report, old + b.len + 1);
+        memcpy(r + old, b.p, b.len + 1);
+        *report = r;
+    }
+    buf_free(&b);
+    return n;
+}

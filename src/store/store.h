@@ -1,0 +1,103 @@
+/* store: the storage interface. Callers write SQL with $1, $2 … placeholders
+ * and use only this header; each backend (driver-sqlite.c now, a libpq
+ * driver later) implements the vtable in store-private.h.
+ *
+ * A struct store is one database; each thread gets its own connection from
+ * store_conn() and keeps it (one connection per worker thread). Prepared
+ * statements are cached per connection, keyed by the SQL text.
+ *
+ * The few places where SQL dialects differ (full-text search, upserts) are
+ * reached through store_sql(), which returns the backend's text for a
+ * named fragment. */
+#ifndef AP_STORE_H
+#define AP_STORE_H
+
+#include "util/err.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct store;
+struct store_conn;
+struct store_stmt;
+
+struct store_options {
+    int busy_timeout_ms; /* how long a writer waits for the lock */
+};
+
+/* Opens (creating if needed) the database at `url`: "sqlite:PATH" or a
+ * bare path for SQLite. Applies the numbered migrations not yet applied.
+ * Returns 0 or -1 with e filled. */
+int store_open(const char *url, const struct store_options *opt, struct store **out,
+               struct err *e);
+/* Closes every connection (finalising cached statements). Call after all
+ * threads that used the store have finished. */
+void store_close(struct store *s);
+
+/* This thread's connection, opened on first use. Never NULL (aborts if the
+ * database can no longer be opened, which store_open has just proven). */
+struct store_conn *store_conn(struct store *s);
+
+/* Transactions. write=true takes the write lock at once (BEGIN IMMEDIATE).
+ * Commit is durable when it returns 0. */
+int store_begin(struct store_conn *c, bool write, struct err *e);
+int store_commit(struct store_conn *c, struct err *e);
+void store_rollback(struct store_conn *c);
+bool store_in_tx(const struct store_conn *c);
+
+/* Prepares (or takes from the cache) a statement. Cached statements are
+ * keyed by SQL text and must be released with store_reset(); one-off
+ * statements (dynamic SQL) are made with cache=false and freed with
+ * store_finalize(). Returns NULL with e filled on a syntax error. */
+struct store_stmt *store_prepare(struct store_conn *c, const char *sql, bool cache,
+                                 struct err *e);
+void store_reset(struct store_stmt *st);
+void store_finalize(struct store_stmt *st);
+
+/* Binds $n (1-based). Text is copied by the driver. */
+void store_bind_text(struct store_stmt *st, int n, const char *s);
+void store_bind_textn(struct store_stmt *st, int n, const char *s, size_t len);
+void store_bind_int64(struct store_stmt *st, int n, int64_t v);
+void store_bind_null(struct store_stmt *st, int n);
+
+enum { STORE_DONE = 0, STORE_ROW = 1, STORE_ERROR = -1 };
+/* Steps: STORE_ROW, STORE_DONE or STORE_ERROR (e filled; a uniqueness
+ * violation is 409 "conflict", a busy database 503 "busy"). */
+int store_step(struct store_stmt *st, struct err *e);
+/* Column accessors (0-based) for the current row; text is valid until the
+ * next step/reset. NULL columns give NULL text and 0. */
+const char *store_col_text(struct store_stmt *st, int i);
+size_t store_col_bytes(struct store_stmt *st, int i);
+int64_t store_col_int64(struct store_stmt *st, int i);
+bool store_col_null(struct store_stmt *st, int i);
+
+/* Runs a statement that returns no rows: prepare (cached), bind the given
+ * text arguments in order (NULL pointer binds SQL NULL), step, reset. */
+int store_exec(struct store_conn *c, const char *sql, struct err *e, int nargs, ...);
+
+/* Dialect fragments. */
+enum store_sql {
+    /* a condition true for rows whose rid matches the full-text query in $N;
+     * contains the literal "%d" where the parameter number goes */
+    STORE_SQL_FTS_MATCH,
+    /* statement inserting ($1 rid, $2 body) into the full-text index */
+    STORE_SQL_FTS_INSERT,
+    /* statement deleting rid $1 from the full-text index */
+    STORE_SQL_FTS_DELETE,
+};
+const char *store_sql(struct store_conn *c, enum store_sql which);
+/* Turns user words (already folded) into the backend's full-text query
+ * (prefix match on every word, all words required). Returns a malloc'd
+ * string. */
+char *store_fts_query(struct store_conn *c, const char *const *words, size_t n);
+
+/* Database size in bytes (for /metrics). */
+int64_t store_size_bytes(struct store *s);
+/* Last row id of an INSERT on this connection. */
+int64_t store_last_id(struct store_conn *c);
+/* Runs the backend's own integrity check; appends problems to report
+ * (newline-separated) and returns the count. */
+int store_integrity(struct store_conn *c, char **report);
+
+#endif

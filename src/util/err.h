@@ -1,0 +1,45 @@
+/* err: the error record every fallible function fills.
+ *
+ * Functions return 0 on success and -1 on failure; on failure they fill a
+ * struct err that the HTTP layer turns into an application/problem+json
+ * answer (RFC 9457). `type` is a stable slug (e.g. "validation-failed"),
+ * `field` names the offending input ("" when none), `detail` is for people. */
+#ifndef AP_ERR_H
+#define AP_ERR_H
+
+#include <stddef.h>
+
+struct err {
+    int status;       /* HTTP status this error maps to */
+    char type[64];    /* stable machine-readable slug */
+    char field[160];  /* offending field, JSON-pointer-like path, or "" */
+    char detail[512]; /* human-readable explanation */
+};
+
+#define ERR_INIT {0, "", "", ""}
+
+/* Fills e (if not NULL). Strings longer than the fields are truncated. */
+void err_set(struct err *e, int status, const char *type, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+/* Shorthands for the common cases. */
+#define err_internal(e, ...) err_set((e), 500, "internal-error", "", __VA_ARGS__)
+#define err_bad_request(e, field, ...) err_set((e), 400, "bad-request", (field), __VA_ARGS__)
+#define err_invalid(e, field, ...) err_set((e), 422, "validation-failed", (field), __VA_ARGS__)
+#define err_not_found(e, ...) err_set((e), 404, "not-found", "", __VA_ARGS__)
+
+void err_clear(struct err *e);
+
+/* Puts a prefix before e->detail ("line 3: " + detail), truncating. */
+void err_prefix(struct err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Prints a message and aborts: for out-of-memory and broken invariants only. */
+_Noreturn void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Allocation that never returns NULL (aborts on out-of-memory). */
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+
+#endif

@@ -1,0 +1,49 @@
+/* text: UTF-8 checks, case folding for Latin and Cyrillic (with the Kazakh
+ * letters ә ғ қ ң ө ұ ү һ і), search-word splitting, hex and base64url,
+ * SHA-256 and random identifiers. */
+#ifndef AP_TEXT_H
+#define AP_TEXT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct arena;
+
+/* True when s[0..n) is well-formed UTF-8 (no overlongs, no surrogates,
+ * nothing above U+10FFFF) and contains no NUL byte. */
+bool utf8_valid(const char *s, size_t n);
+
+/* Decodes one code point at *p (which must be valid UTF-8); advances *p. */
+uint32_t utf8_next(const char **p);
+/* Encodes cp into out (4 bytes room); returns the byte count. */
+size_t utf8_put(uint32_t cp, char *out);
+
+/* Lower-cases cp for Latin, Latin-1, Greek-free Cyrillic and its Kazakh,
+ * Ukrainian and other extensions; ё folds to е for search. */
+uint32_t text_fold_cp(uint32_t cp);
+/* Folded copy of a valid UTF-8 string, in the arena. */
+char *text_fold(struct arena *a, const char *s);
+
+/* Splits text into words (runs of letters and digits) folded for search.
+ * Returns the count; fills up to max words (arena strings). */
+size_t text_words(struct arena *a, const char *s, const char **words, size_t max);
+
+/* Hex of n bytes into out (2n+1 bytes). */
+void hex_encode(const unsigned char *in, size_t n, char *out);
+/* base64url without padding; returns an arena string. */
+char *b64url_encode(struct arena *a, const unsigned char *in, size_t n);
+/* Decodes base64url (no padding, strict alphabet). Returns an arena buffer
+ * (NUL-terminated for convenience) and its length, or NULL on bad input. */
+unsigned char *b64url_decode(struct arena *a, const char *s, size_t *n);
+
+/* SHA-256 of data as 64 hex chars into out (65 bytes). */
+void sha256_hex(const void *data, size_t n, char out[65]);
+
+/* A new random identifier: a UUID version 7 (time-ordered) string, 37 bytes. */
+void text_uuid7(char out[37]);
+/* True when s looks like a record id we issue or import: 1..64 chars of
+ * [A-Za-z0-9._-], not starting with '.' (ids appear in URLs and file names). */
+bool text_id_valid(const char *s);
+
+#endif

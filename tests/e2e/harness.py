@@ -1,0 +1,177 @@
+"""Test harness for end-to-end tests: starts the real archportal binary on a
+free loopback port with its own data directory, talks HTTP to it, and reports
+results in TAP so that meson counts every test case."""
+import http.client
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+BIN = os.environ.get('ARCHPORTAL', os.path.join(os.path.dirname(__file__), '../../build/archportal'))
+SOURCE = os.environ.get('ARCHPORTAL_SOURCE', os.path.join(os.path.dirname(__file__), '../..'))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def cli(data_dir, *args, stdin=None, check=True):
+    """Runs an archportal command; returns CompletedProcess."""
+    proc = subprocess.run([BIN, *args, '--data', data_dir], input=stdin,
+                          capture_output=True, timeout=300)
+    if check and proc.returncode != 0:
+        raise AssertionError(f'archportal {" ".join(args)} failed ({proc.returncode}): '
+                             f'{proc.stderr.decode(errors="replace")}')
+    return proc
+
+
+class Response:
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = headers
+        self.body = body
+
+    def json(self):
+        return json.loads(self.body)
+
+    def header(self, name):
+        for k, v in self.headers:
+            if k.lower() == name.lower():
+                return v
+        return None
+
+    def __repr__(self):
+        return f'<{self.status} {self.body[:300]!r}>'
+
+
+class Server:
+    """An archportal server on a free port with a fresh data directory."""
+
+    def __init__(self, demo=False, data_dir=None, extra=()):
+        self.own_dir = data_dir is None
+        self.data = data_dir or tempfile.mkdtemp(prefix='archportal-e2e-')
+        self.port = free_port()
+        self.demo = demo
+        self.extra = list(extra)
+        self.proc = None
+        self.log_path = os.path.join(self.data, 'server.log')
+
+    def start(self):
+        args = [BIN, 'serve', '--data', self.data, '--listen', f'127.0.0.1:{self.port}',
+                '--quiet', *self.extra]
+        if self.demo:
+            args.append('--demo')
+        self.log = open(self.log_path, 'ab')
+        self.proc = subprocess.Popen(args, stdout=self.log, stderr=self.log)
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError(f'server exited with {self.proc.returncode}: '
+                                     f'{open(self.log_path, errors="replace").read()[-2000:]}')
+            try:
+                if self.get('/healthz').status == 200:
+                    return self
+            except OSError:
+                time.sleep(0.05)
+        raise AssertionError('server did not become healthy')
+
+    def stop(self, sig=signal.SIGTERM):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if getattr(self, 'log', None):
+            self.log.close()
+            self.log = None
+        return self.proc.returncode if self.proc else None
+
+    def cleanup(self):
+        self.stop()
+        if self.own_dir:
+            shutil.rmtree(self.data, ignore_errors=True)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.cleanup()
+
+    def token(self, role='admin'):
+        return cli(self.data, 'token', 'create', '--name', 'e2e', '--role', role).stdout.decode().strip()
+
+    def request(self, method, path, body=None, headers=None, token=None, timeout=30):
+        conn = http.client.HTTPConnection('127.0.0.1', self.port, timeout=timeout)
+        hdrs = dict(headers or {})
+        if token:
+            hdrs['Authorization'] = f'Bearer {token}'
+        if body is not None and not isinstance(body, (bytes, str)):
+            body = json.dumps(body)
+            hdrs.setdefault('Content-Type', 'application/json')
+        if isinstance(body, str):
+            body = body.encode()
+        conn.request(method, path, body=body, headers=hdrs)
+        r = conn.getresponse()
+        resp = Response(r.status, r.getheaders(), r.read())
+        conn.close()
+        return resp
+
+    def get(self, path, **kw):
+        return self.request('GET', path, **kw)
+
+    def raw(self, data: bytes, timeout=10) -> bytes:
+        """Sends raw bytes and returns everything the server answers."""
+        with socket.create_connection(('127.0.0.1', self.port), timeout=timeout) as s:
+            s.sendall(data)
+            s.shutdown(socket.SHUT_WR)
+            chunks = []
+            try:
+                while True:
+                    b = s.recv(65536)
+                    if not b:
+                        break
+                    chunks.append(b)
+            except socket.timeout:
+                pass
+            return b''.join(chunks)
+
+    def export(self):
+        return cli(self.data, 'export').stdout
+
+
+def assert_problem(resp, status, field=None):
+    assert resp.status == status, f'expected {status}, got {resp}'
+    assert resp.header('Content-Type').startswith('application/problem+json'), resp.headers
+    doc = resp.json()
+    assert doc['status'] == status and doc['type'].startswith('urn:archportal:problem:'), doc
+    assert doc.get('detail'), doc
+    if field is not None:
+        assert doc.get('field') == field, f'expected field {field!r}, got {doc}'
+    return doc
+
+
+def run(tests):
+    """Runs test functions, printing TAP. Exits non-zero on failure."""
+    print(f'1..{len(tests)}', flush=True)
+    failed = 0
+    for i, t in enumerate(tests, 1):
+        name = t.__name__
+        try:
+            t()
+            print(f'ok {i} - {name}', flush=True)
+        except Exception:  # noqa: BLE001 - every failure is reported
+            failed += 1
+            print(f'not ok {i} - {name}', flush=True)
+            for line in traceback.format_exc().splitlines():
+                print(f'# {line}', flush=True)
+    sys.exit(1 if failed else 0)

@@ -1,0 +1,959 @@
+/* test_model: the metamodel loader (the shipped model loads; broken models
+ * fail naming the key at fault) and record validation for every field type
+ * and error type, BIN checks, index values and search text.
+ *
+ * The shipped model's path is MODEL_PATH (set by the build), overridden by
+ * the environment variable AP_MODEL. */
+#include "model/model.h"
+
+#include "util/buf.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#ifndef MODEL_PATH
+#define MODEL_PATH "../model/egov-kz.json"
+#endif
+
+#define L "{\"kk\":\"Қ\",\"ru\":\"Р\",\"en\":\"E\"}"
+
+/* A small model that uses every field type; the broken-model cases change
+ * one key of it. */
+static const char BASE[] =
+    "{\"version\":1,\"languages\":[\"kk\",\"ru\",\"en\"],"
+    "\"enums\":{\"color\":{\"label\":" L ",\"values\":["
+    "{\"id\":\"red\",\"label\":{\"kk\":\"Қызыл\",\"ru\":\"Красный\",\"en\":\"Red\"}},"
+    "{\"id\":\"green\",\"label\":" L "}]}},"
+    "\"field_sets\":{\"common\":[{\"name\":\"note\",\"type\":\"text\",\"label\":" L "}]},"
+    "\"kinds\":{"
+    "\"org\":{\"label\":" L ",\"collection\":\"orgs\",\"named\":true,\"fields\":["
+    "{\"name\":\"bin\",\"type\":\"string\",\"label\":" L ",\"format\":\"bin\"}]},"
+    "\"thing\":{\"label\":" L ",\"collection\":\"things\",\"owned\":true,\"named\":true,"
+    "\"include\":[\"common\"],\"fields\":["
+    "{\"name\":\"title\",\"type\":\"string\",\"label\":" L
+    ",\"required\":true,\"searchable\":true,\"max_length\":20},"
+    "{\"name\":\"color\",\"type\":\"enum\",\"label\":" L ",\"enum\":\"color\",\"filterable\":true},"
+    "{\"name\":\"count\",\"type\":\"integer\",\"label\":" L
+    ",\"min\":0,\"max\":10,\"filterable\":true},"
+    "{\"name\":\"tags\",\"type\":\"list\",\"label\":" L
+    ",\"item\":{\"type\":\"string\"},\"searchable\":true,\"filterable\":true},"
+    "{\"name\":\"maker\",\"type\":\"ref\",\"label\":" L ",\"to\":[\"org\"],\"filterable\":true},"
+    "{\"name\":\"price\",\"type\":\"decimal\",\"label\":" L "},"
+    "{\"name\":\"born\",\"type\":\"date\",\"label\":" L "},"
+    "{\"name\":\"seen\",\"type\":\"timestamp\",\"label\":" L "},"
+    "{\"name\":\"ok\",\"type\":\"bool\",\"label\":" L ",\"filterable\":true},"
+    "{\"name\":\"site\",\"type\":\"url\",\"label\":" L "},"
+    "{\"name\":\"mail\",\"type\":\"email\",\"label\":" L "},"
+    "{\"name\":\"desc\",\"type\":\"i18n\",\"label\":" L ",\"searchable\":true},"
+    "{\"name\":\"colors\",\"type\":\"list\",\"label\":" L
+    ",\"item\":{\"type\":\"enum\",\"enum\":\"color\"},\"filterable\":true,\"searchable\":true},"
+    "{\"name\":\"calc\",\"type\":\"integer\",\"label\":" L ",\"readonly\":true}]}},"
+    "\"relations\":{\"links\":{\"label\":" L ",\"inverse\":\"linked_from\",\"inverse_label\":" L
+    ",\"source\":[\"thing\"],\"target\":[\"thing\",\"org\"],\"attributes\":["
+    "{\"name\":\"why\",\"type\":\"text\",\"label\":" L ",\"required\":true}]}},"
+    "\"collections\":{\"orgs\":{\"label\":" L ",\"type\":\"records\"},"
+    "\"things\":{\"label\":" L ",\"type\":\"records\"},"
+    "\"relations\":{\"label\":" L ",\"type\":\"relations\"}}}";
+
+static struct model *g_base, *g_real;
+
+static struct model *load_text(const char *text, struct err *e)
+{
+    struct model *m = NULL;
+    if (model_load_buffer(text, strlen(text), &m, e))
+        return NULL;
+    return m;
+}
+
+static int setup(void **state)
+{
+    struct err e = ERR_INIT;
+    const char *path = getenv("AP_MODEL") ? getenv("AP_MODEL") : MODEL_PATH;
+    g_base = load_text(BASE, &e);
+    if (!g_base)
+        fprintf(stderr, "base model: %s\n", e.detail);
+    if (model_load_file(path, &g_real, &e))
+        fprintf(stderr, "%s: %s\n", path, e.detail);
+    return g_base && g_real ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    model_free(g_base);
+    model_free(g_real);
+    return 0;
+}
+
+/* ---- the shipped model ---------------------------------------------------- */
+
+static const struct model_field *real_field(const char *kind, const char *field)
+{
+    const struct model_kind *k = model_kind(g_real, kind);
+    assert_non_null(k);
+    const struct model_field *f = model_field(k, field);
+    if (!f)
+        fail_msg("%s has no field %s", kind, field);
+    return f;
+}
+
+static bool enum_has(const struct model_enum *en, const char *id)
+{
+    for (size_t i = 0; i < en->n_values; i++)
+        if (strcmp(en->values[i].id, id) == 0)
+            return true;
+    return false;
+}
+
+static const char *const OBJECT_KINDS[] = {
+    "state_information_resource", "information_system",
+    "internet_resource",          "ict_infrastructure_object",
+    "platform_software_product",  "ict_service",
+    "other_person_object",        NULL};
+
+/* REQ: REG-01 */
+static void test_real_object_kinds(void **state)
+{
+    const struct model_collection *c = model_collection(g_real, "objects");
+    assert_non_null(c);
+    assert_int_equal(c->type, COLL_RECORDS);
+    for (const char *const *k = OBJECT_KINDS; *k; k++) {
+        const struct model_kind *kind = model_kind(g_real, *k);
+        assert_non_null(kind);
+        assert_true(model_collection_has_kind(c, *k));
+        assert_true(kind->owned && kind->named && !kind->is_relation);
+        assert_non_null(model_field(kind, "purpose"));
+    }
+    const struct model_kind *org = model_kind(g_real, "organization");
+    assert_non_null(org);
+    assert_false(org->owned);
+    assert_string_equal(org->collection, "organizations");
+    assert_true(real_field("organization", "bin")->required);
+}
+
+/* REQ: REG-02 */
+static void test_real_platform_products(void **state)
+{
+    const struct model_kind *k = model_kind(g_real, "platform_software_product");
+    assert_non_null(k);
+    assert_string_equal(k->label.ru, "Платформенный программный продукт");
+    assert_int_equal(real_field("platform_software_product", "included_in_operator_list")->type,
+                     FT_BOOL);
+}
+
+/* REQ: REG-08 */
+static void test_real_object_class(void **state)
+{
+    const struct model_field *f = real_field("information_system", "class");
+    assert_int_equal(f->type, FT_ENUM);
+    assert_true(f->filterable);
+    assert_int_equal(f->enumeration->n_values, 3);
+    assert_true(enum_has(f->enumeration, "first") && enum_has(f->enumeration, "second") &&
+                enum_has(f->enumeration, "third"));
+    const struct model_field *p = real_field("information_system", "placement");
+    assert_true(enum_has(p->enumeration, "icp_eg") &&
+                enum_has(p->enumeration, "egov_infrastructure"));
+}
+
+/* REQ: REG-09 */
+static void test_real_placement_exception(void **state)
+{
+    const struct model_field *f = real_field("information_system", "placement_exception");
+    assert_true(f->filterable);
+    assert_int_equal(f->enumeration->n_values, 3);
+    assert_true(enum_has(f->enumeration, "outside_platform_development"));
+    assert_true(enum_has(f->enumeration, "platform_inexpedient"));
+    assert_true(enum_has(f->enumeration, "similar_in_register"));
+}
+
+/* REQ: REG-10 */
+static void test_real_source_code(void **state)
+{
+    const struct model_field *f = real_field("information_system", "source_code_transferred");
+    assert_int_equal(f->type, FT_BOOL);
+    assert_true(f->filterable);
+}
+
+/* REQ: REG-11 */
+static void test_real_warranty(void **state)
+{
+    assert_int_equal(real_field("information_system", "warranty_end")->type, FT_DATE);
+    assert_int_equal(real_field("information_system", "commissioning_date")->type, FT_DATE);
+}
+
+/* REQ: LC-02 */
+static void test_real_funding(void **state)
+{
+    const struct model_field *f = real_field("platform_software_product", "funding_source");
+    assert_true(enum_has(f->enumeration, "state_investment_project"));
+    assert_true(enum_has(f->enumeration, "own_funds"));
+}
+
+/* REQ: LC-01 */
+static void test_real_stages(void **state)
+{
+    const struct model_field *f = real_field("ict_infrastructure_object", "stage");
+    assert_true(f->required && f->filterable);
+    static const char *const st[] = {"creation", "pilot_operation", "industrial_operation",
+                                     "development", "termination"};
+    for (size_t i = 0; i < 5; i++)
+        assert_true(enum_has(f->enumeration, st[i]));
+}
+
+/* REQ: LC-04 */
+static void test_real_operation_measures(void **state)
+{
+    const struct model_field *f = real_field("information_system", "operation_measures");
+    assert_int_equal(f->type, FT_LIST);
+    static const char *const ms[] = {"support", "system_maintenance", "licensed_software_support",
+                                     "backup", "warranty_service"};
+    for (size_t i = 0; i < 5; i++)
+        assert_true(enum_has(f->item->enumeration, ms[i]));
+}
+
+/* REQ: SVC-01 */
+static void test_real_ict_service_types(void **state)
+{
+    const struct model_field *f = real_field("ict_service", "service_type");
+    assert_true(f->required && f->filterable);
+    assert_int_equal(f->enumeration->n_values, 3);
+    assert_true(enum_has(f->enumeration, "infrastructure_provision"));
+    assert_true(enum_has(f->enumeration, "software_provision"));
+    assert_true(enum_has(f->enumeration, "platform_provision"));
+    assert_string_equal(real_field("ict_service", "provider")->ref_kinds[0], "organization");
+}
+
+static void assert_label(struct i18n l)
+{
+    assert_true(l.kk && *l.kk && l.ru && *l.ru && l.en && *l.en);
+}
+
+/* REQ: X-I18N-01 */
+static void test_real_labels_complete(void **state)
+{
+    for (size_t i = 0; i < model_n_kinds(g_real); i++) {
+        const struct model_kind *k = model_kind_at(g_real, i);
+        assert_label(k->label);
+        for (size_t j = 0; j < k->n_fields; j++) {
+            assert_label(k->fields[j].label);
+            const struct model_enum *en =
+                k->fields[j].item ? k->fields[j].item->enumeration : k->fields[j].enumeration;
+            for (size_t v = 0; en && v < en->n_values; v++)
+                assert_label(en->values[v].label);
+        }
+    }
+    for (size_t i = 0; i < model_n_collections(g_real); i++)
+        assert_label(model_collection_at(g_real, i)->label);
+}
+
+static void test_real_relations(void **state)
+{
+    const struct model_kind *k = model_kind(g_real, "runs_on");
+    assert_non_null(k);
+    assert_true(k->is_relation && !k->owned && !k->named);
+    assert_string_equal(k->collection, "relations");
+    assert_string_equal(k->inverse, "hosts");
+    assert_string_equal(k->fields[0].name, "source");
+    assert_string_equal(k->fields[1].name, "target");
+    assert_string_equal(k->fields[1].ref_kinds[0], "ict_infrastructure_object");
+    const struct model_field *d = real_field("exchanges_data_with", "data_carried");
+    assert_true(d->required && d->searchable);
+    assert_string_equal(model_kind(g_real, "part_of")->inverse, "has_part");
+    assert_string_equal(model_kind(g_real, "uses")->inverse, "used_by");
+    assert_true(model_collection_has_kind(model_collection(g_real, "relations"), "uses"));
+}
+
+static void test_real_regions(void **state)
+{
+    const struct model_field *f = real_field("organization", "region");
+    assert_int_equal(f->enumeration->n_values, 20);
+    assert_true(enum_has(f->enumeration, "ulytau") && enum_has(f->enumeration, "shymkent"));
+}
+
+/* The served document is expanded: includes resolved, relations as kinds. */
+static void test_model_json_expanded(void **state)
+{
+    const json_t *doc = model_json(g_real);
+    const json_t *is = json_object_get(json_object_get(doc, "kinds"), "information_system");
+    assert_non_null(is);
+    assert_null(json_object_get(is, "include"));
+    assert_int_equal(json_array_size(json_object_get(is, "fields")),
+                     model_kind(g_real, "information_system")->n_fields);
+    const json_t *rel = json_object_get(json_object_get(doc, "kinds"), "runs_on");
+    assert_true(json_is_true(json_object_get(rel, "is_relation")));
+    const json_t *objs = json_object_get(json_object_get(doc, "collections"), "objects");
+    assert_int_equal(json_array_size(json_object_get(objs, "kinds")), 7);
+    assert_non_null(json_object_get(json_object_get(doc, "enums"), "lifecycle_stage"));
+    assert_null(json_object_get(doc, "field_sets"));
+}
+
+/* ---- broken models ---------------------------------------------------------- */
+
+/* Finds the parent of the last step of a path like "kinds.x.fields[3].type"
+ * in doc; sets *key (object member) or *index (array element). */
+static json_t *walk(json_t *doc, const char *path, char *key, size_t keysz, long *index)
+{
+    json_t *cur = doc, *parent = NULL;
+    const char *p = path;
+    while (*p) {
+        size_t n = strcspn(p, ".[");
+        snprintf(key, keysz, "%.*s", (int)n, p);
+        parent = cur;
+        *index = -1;
+        cur = json_object_get(cur, key);
+        p += n;
+        while (*p == '[') {
+            char *end;
+            long i = strtol(p + 1, &end, 10);
+            parent = cur;
+            *index = i;
+            cur = json_array_get(cur, (size_t)i);
+            p = end + 1; /* past ']' */
+        }
+        if (*p == '.')
+            p++;
+    }
+    return parent;
+}
+
+/* BASE with the value at path replaced by `value` (JSON text), or removed
+ * when value is NULL; returns a malloc'ed text. */
+static char *mutate(const char *path, const char *value)
+{
+    json_t *doc = json_loads(BASE, 0, NULL);
+    char key[64];
+    long index;
+    assert_non_null(doc);
+    json_t *parent = walk(doc, path, key, sizeof key, &index);
+    assert_non_null(parent);
+    json_t *v = value ? json_loads(value, JSON_DECODE_ANY, NULL) : NULL;
+    if (value)
+        assert_non_null(v);
+    if (index >= 0 && v)
+        json_array_set_new(parent, (size_t)index, v);
+    else if (index >= 0)
+        json_array_remove(parent, (size_t)index);
+    else if (v)
+        json_object_set_new(parent, key, v);
+    else
+        json_object_del(parent, key);
+    char *text = json_dumps(doc, 0);
+    json_decref(doc);
+    return text;
+}
+
+struct broken {
+    const char *path, *value, *expect;
+};
+
+static const struct broken BROKEN[] = {
+    {"kinds.thing.fields[2].type", "\"strnig\"",
+     "kinds.thing.fields[2].type: unknown type 'strnig'"},
+    {"kinds.thing.fields[0].colour", "true", "kinds.thing.fields[0].colour: unknown key"},
+    {"extra", "1", "extra: unknown key"},
+    {"kinds.thing.sorting", "1", "kinds.thing.sorting: unknown key"},
+    {"kinds.thing.fields[1].enum", "\"colour\"",
+     "kinds.thing.fields[1].enum: enum 'colour' is not defined"},
+    {"kinds.thing.fields[1].name", "\"title\"",
+     "kinds.thing.fields[1].name: duplicate field 'title'"},
+    {"kinds.thing.fields[0].name", "\"note\"",
+     "kinds.thing.fields[0].name: duplicate field 'note'"},
+    {"kinds.thing.include", "[\"common\",\"common\"]",
+     "kinds.thing.include[1]: field 'note' of field set 'common' is already defined"},
+    {"enums.color.values[1].id", "\"red\"", "enums.color.values[1].id: duplicate value 'red'"},
+    {"kinds.thing.fields[4].to", "[\"nothing\"]",
+     "kinds.thing.fields[4].to[0]: unknown kind 'nothing'"},
+    {"kinds.thing.fields[4].to", "[]", "kinds.thing.fields[4].to: must be a non-empty array"},
+    {"kinds.thing.fields[4].to", NULL, "kinds.thing.fields[4].to: missing"},
+    {"relations.links.source", "[\"ghost\"]", "relations.links.source[0]: unknown kind 'ghost'"},
+    {"relations.links.target", "[\"links\"]",
+     "relations.links.target[0]: 'links' is a relation type, not a kind"},
+    {"kinds.thing.collection", "\"stuff\"", "kinds.thing.collection: unknown collection 'stuff'"},
+    {"kinds.thing.collection", "\"relations\"",
+     "kinds.thing.collection: collection 'relations' holds relations"},
+    {"kinds.thing.label.ru", "\"\"", "kinds.thing.label.ru: missing or empty ru label"},
+    {"enums.color.values[0].label.kk", NULL,
+     "enums.color.values[0].label.kk: missing or empty kk label"},
+    {"relations.links.inverse_label.en", "\"  \"",
+     "relations.links.inverse_label.en: missing or empty en label"},
+    {"kinds.thing.label", NULL, "kinds.thing.label: missing"},
+    {"kinds.thing.fields[0].name", "\"Title\"", "kinds.thing.fields[0].name: 'Title' must match"},
+    {"enums.color.values[0].id", "\"1red\"", "enums.color.values[0].id: '1red' must match"},
+    {"kinds.thing.fields[0].name", "\"owner\"", "kinds.thing.fields[0].name: 'owner' is reserved"},
+    {"relations.links.attributes[0].name", "\"source\"",
+     "relations.links.attributes[0].name: 'source' is reserved"},
+    {"kinds.thing.fields[3].item", "{\"type\":\"list\",\"item\":{\"type\":\"string\"}}",
+     "kinds.thing.fields[3].item.type: a list of lists is not allowed"},
+    {"kinds.thing.fields[3].item", "{\"type\":\"string\",\"name\":\"x\"}",
+     "kinds.thing.fields[3].item.name: unknown key"},
+    {"kinds.thing.fields[2].min", "11",
+     "kinds.thing.fields[2].min: min (11) is greater than max (10)"},
+    {"kinds.thing.fields[2].max", "\"10\"", "kinds.thing.fields[2].max: must be an integer"},
+    {"version", "2", "version: unsupported version"},
+    {"languages", "[\"kk\",\"ru\"]", "languages: must list kk, ru and en"},
+    {"languages", "[\"kk\",\"ru\",\"en\",\"de\"]", "languages[3]: expected each of kk, ru, en"},
+    {"kinds.thing.fields[0].enum", "\"color\"",
+     "kinds.thing.fields[0].enum: only allowed with type 'enum'"},
+    {"kinds.thing.fields[1].enum", NULL,
+     "kinds.thing.fields[1].enum: missing (required with type 'enum')"},
+    {"kinds.thing.fields[5].max_length", "5",
+     "kinds.thing.fields[5].max_length: only allowed with types"},
+    {"kinds.thing.fields[0].max_length", "0",
+     "kinds.thing.fields[0].max_length: must be between 1 and"},
+    {"kinds.thing.include", "[\"nope\"]", "kinds.thing.include[0]: unknown field set 'nope'"},
+    {"relations.links.inverse", "\"thing\"",
+     "relations.links.inverse: 'thing' is already a kind, relation or inverse"},
+    {"relations.links.inverse", "\"links\"",
+     "relations.links.inverse: 'links' is already a kind, relation or inverse"},
+    {"kinds.thing.fields[0].format", "\"iin\"",
+     "kinds.thing.fields[0].format: unknown format 'iin'"},
+    {"kinds.thing.fields[0].required", "\"yes\"",
+     "kinds.thing.fields[0].required: must be true or false"},
+    {"collections.things.type", "\"bag\"",
+     "collections.things.type: unknown collection type 'bag'"},
+    {"kinds.thing.fields[11].filterable", "true",
+     "kinds.thing.fields[11].filterable: not supported for type 'i18n'"},
+    {"field_sets.common[0].type", "\"nope\"", "field_sets.common[0].type: unknown type 'nope'"},
+    {"enums.color.values", "[]", "enums.color.values: must not be empty"},
+    {"enums.color", "[]", "enums.color: must be an object"},
+    {"kinds.thing.fields", "{}", "kinds.thing.fields: must be an array"},
+    {"kinds", NULL, "kinds: missing"},
+    {"relations.thing", "{}", "relations.thing: relation type 'thing' has the name of a kind"},
+    {"relations.links.collection", "\"things\"",
+     "relations.links.collection: collection 'things' holds records"},
+    {"collections.relations", NULL, "relations.links: unknown collection 'relations'"},
+    {"kinds.org.fields[0].to", "[\"org\"]", "kinds.org.fields[0].to: only allowed with type 'ref'"},
+    {"kinds.Thing", "{}", "kinds.Thing: 'Thing' must match"},
+};
+
+static void test_broken_models(void **state)
+{
+    for (size_t i = 0; i < sizeof BROKEN / sizeof BROKEN[0]; i++) {
+        const struct broken *b = &BROKEN[i];
+        char *text = mutate(b->path, b->value);
+        struct err e = ERR_INIT;
+        struct model *m = load_text(text, &e);
+        if (m || strstr(e.detail, b->expect) != e.detail)
+            fail_msg("case %zu (%s): got \"%s\", want \"%s...\"", i, b->path,
+                     m ? "(loaded)" : e.detail, b->expect);
+        free(text);
+    }
+}
+
+static void test_broken_json(void **state)
+{
+    struct err e = ERR_INIT;
+    assert_null(load_text("{", &e));
+    assert_non_null(strstr(e.detail, "line 1"));
+    assert_null(load_text("{\"version\":1,\"version\":1}", &e));
+    assert_non_null(strstr(e.detail, "duplicate"));
+    assert_null(load_text("[]", &e));
+    assert_non_null(strstr(e.detail, "must be an object"));
+    struct model *m = NULL;
+    assert_int_equal(model_load_file("/nonexistent/model.json", &m, &e), -1);
+    assert_null(m);
+}
+
+/* ---- validation ------------------------------------------------------------ */
+
+/* Fake store: "org1" is an org, "thing1" a thing; nothing else exists. */
+static int fake_lookup(void *ctx, const char *id, const char **kind)
+{
+    if (strcmp(id, "org1") == 0)
+        *kind = "org";
+    else if (strcmp(id, "thing1") == 0)
+        *kind = "thing";
+    else
+        return -1;
+    return 0;
+}
+
+static const struct model_kind *thing(void)
+{
+    return model_kind(g_base, "thing");
+}
+
+/* Validates `text` against kind; returns the result and fills e. */
+static int check(const struct model_kind *k, const char *text, json_t **out, struct err *e)
+{
+    json_t *in = json_loads(text, 0, NULL);
+    json_t *tmp = NULL;
+    assert_non_null(in);
+    err_clear(e);
+    int rc = model_validate_fields(k, in, out ? out : &tmp, fake_lookup, NULL, e);
+    json_decref(in);
+    json_decref(tmp);
+    if (rc == 0)
+        assert_int_equal(e->status, 0);
+    return rc;
+}
+
+/* Asserts that `text` (fields of a thing) fails with type and field. */
+static void bad(const char *text, const char *type, const char *field)
+{
+    struct err e = ERR_INIT;
+    if (check(thing(), text, NULL, &e) == 0)
+        fail_msg("accepted: %s", text);
+    if (strcmp(e.type, type) != 0 || strcmp(e.field, field) != 0 || e.status != 422)
+        fail_msg("%s: got %d %s at '%s' (%s), want %s at '%s'", text, e.status, e.type, e.field,
+                 e.detail, type, field);
+}
+
+static void good(const char *text)
+{
+    struct err e = ERR_INIT;
+    if (check(thing(), text, NULL, &e) != 0)
+        fail_msg("rejected: %s: %s", text, e.detail);
+}
+
+/* The normalised value of field `name` when {"title":"t", name: value}. */
+static char *norm(const char *name, const char *value)
+{
+    char text[512];
+    json_t *out = NULL;
+    struct err e = ERR_INIT;
+    snprintf(text, sizeof text, "{\"title\":\"t\",\"%s\":%s}", name, value);
+    if (check(thing(), text, &out, &e))
+        fail_msg("rejected %s: %s", text, e.detail);
+    json_t *v = json_object_get(out, name);
+    char *s = v ? json_dumps(v, JSON_ENCODE_ANY) : strdup("null");
+    json_decref(out);
+    return s;
+}
+
+static void assert_norm(const char *name, const char *value, const char *want)
+{
+    char *got = norm(name, value);
+    if (strcmp(got, want) != 0)
+        fail_msg("%s=%s normalised to %s, want %s", name, value, got, want);
+    free(got);
+}
+
+static void test_validate_full_record(void **state)
+{
+    json_t *out = NULL;
+    struct err e = ERR_INIT;
+    int rc = check(thing(),
+                   "{\"calc\":99,\"desc\":{\"en\":\"E\",\"kk\":\"Қ\"},\"title\":\"Hello\","
+                   "\"color\":\"red\",\"count\":3,\"tags\":[\"a\",\"b\"],\"maker\":\"org1\","
+                   "\"price\":\"0012.500\",\"born\":null,"
+                   "\"seen\":\"2026-01-02T03:04:05+06:00\",\"ok\":true,"
+                   "\"site\":\"https://egov.kz/cms/ru\","
+                   "\"colors\":[\"green\"],\"note\":\"line 1\\nline 2\",\"mail\":null}",
+                   &out, &e);
+    assert_int_equal(rc, 0);
+    char *s = json_dumps(out, 0);
+    assert_string_equal(
+        s,
+        "{\"note\": \"line 1\\nline 2\", \"title\": \"Hello\", \"color\": \"red\", \"count\": 3, "
+        "\"tags\": [\"a\", \"b\"], \"maker\": \"org1\", \"price\": \"12.5\", "
+        "\"seen\": \"2026-01-01T21:04:05.000Z\", \"ok\": true, "
+        "\"site\": \"https://egov.kz/cms/ru\", "
+        "\"desc\": {\"kk\": \"Қ\", \"en\": \"E\"}, \"colors\": [\"green\"]}");
+    free(s);
+    json_decref(out);
+}
+
+static void test_validate_errors_by_type(void **state)
+{
+    bad("{\"title\":\"t\",\"bogus\":1}", "unknown-field", "bogus");
+    bad("{\"note\":\"x\"}", "required", "title");
+    bad("{\"title\":null}", "required", "title");
+    bad("{\"title\":\" \\t \"}", "required", "title");
+    bad("{\"title\":5}", "wrong-type", "title");
+    bad("{\"title\":\"t\",\"color\":\"blue\"}", "bad-enum", "color");
+    bad("{\"title\":\"t\",\"color\":1}", "wrong-type", "color");
+    bad("{\"title\":\"t\",\"maker\":\"ghost\"}", "dangling-reference", "maker");
+    bad("{\"title\":\"t\",\"maker\":\"thing1\"}", "bad-reference", "maker");
+    bad("{\"title\":\"t\",\"born\":\"2023-02-29\"}", "bad-format", "born");
+    bad("[1]", "wrong-type", "");
+}
+
+static void test_validate_strings(void **state)
+{
+    good("{\"title\":\"Ақпарат\"}");                                     /* 14 bytes */
+    bad("{\"title\":\"123456789012345678901\"}", "bad-format", "title"); /* max_length 20 */
+    good("{\"title\":\"12345678901234567890\"}");
+    bad("{\"title\":\"two\\nlines\"}", "bad-format", "title");
+    bad("{\"title\":\"bell\\u0007\"}", "bad-format", "title");
+    good("{\"title\":\"t\",\"note\":\"a\\r\\n\\tb\"}");
+    bad("{\"title\":\"t\",\"note\":\"a\\u0001\"}", "bad-format", "note");
+    good("{\"title\":\"t\",\"note\":\"\"}"); /* optional: empty allowed */
+
+    /* An embedded NUL cannot come from the JSON parser; build it directly. */
+    json_t *in = json_pack("{s:s%}", "title", "a\0b", (size_t)3), *out = NULL;
+    struct err e = ERR_INIT;
+    assert_int_equal(model_validate_fields(thing(), in, &out, NULL, NULL, &e), -1);
+    assert_string_equal(e.type, "bad-format");
+    assert_string_equal(e.field, "title");
+    json_decref(in);
+}
+
+static void test_validate_integer(void **state)
+{
+    assert_norm("count", "0", "0");
+    assert_norm("count", "10", "10");
+    bad("{\"title\":\"t\",\"count\":11}", "bad-format", "count");
+    bad("{\"title\":\"t\",\"count\":-1}", "bad-format", "count");
+    bad("{\"title\":\"t\",\"count\":3.0}", "wrong-type", "count");
+    bad("{\"title\":\"t\",\"count\":\"3\"}", "wrong-type", "count");
+    assert_norm("calc", "1", "null"); /* readonly: ignored on input */
+}
+
+static void test_validate_decimal(void **state)
+{
+    assert_norm("price", "42", "\"42\"");
+    assert_norm("price", "1.5", "\"1.5\"");
+    assert_norm("price", "\"-0.0\"", "\"0\"");
+    assert_norm("price", "\"-007.250\"", "\"-7.25\"");
+    assert_norm("price", "\"999999999999999999.999999\"", "\"999999999999999999.999999\"");
+    bad("{\"title\":\"t\",\"price\":\"1e5\"}", "bad-format", "price");
+    bad("{\"title\":\"t\",\"price\":\"1234567890123456789\"}", "bad-format", "price");
+    bad("{\"title\":\"t\",\"price\":\"1.1234567\"}", "bad-format", "price");
+    bad("{\"title\":\"t\",\"price\":\"1.\"}", "bad-format", "price");
+    bad("{\"title\":\"t\",\"price\":\".5\"}", "bad-format", "price");
+    bad("{\"title\":\"t\",\"price\":\"+1\"}", "bad-format", "price");
+    bad("{\"title\":\"t\",\"price\":1e300}", "bad-format", "price");
+    bad("{\"title\":\"t\",\"price\":true}", "wrong-type", "price");
+}
+
+static void test_validate_dates(void **state)
+{
+    assert_norm("born", "\"2024-02-29\"", "\"2024-02-29\"");
+    bad("{\"title\":\"t\",\"born\":\"2024-2-1\"}", "bad-format", "born");
+    bad("{\"title\":\"t\",\"born\":\"2024-13-01\"}", "bad-format", "born");
+    bad("{\"title\":\"t\",\"born\":20240101}", "wrong-type", "born");
+    assert_norm("seen", "\"2026-11-22T13:31:57Z\"", "\"2026-11-22T13:31:57.000Z\"");
+    assert_norm("seen", "\"2026-11-22t13:31:57.5+05:00\"", "\"2026-11-22T08:31:57.500Z\"");
+    bad("{\"title\":\"t\",\"seen\":\"2026-11-22\"}", "bad-format", "seen");
+    bad("{\"title\":\"t\",\"seen\":\"2026-11-22T25:00:00Z\"}", "bad-format", "seen");
+    bad("{\"title\":\"t\",\"seen\":1}", "wrong-type", "seen");
+}
+
+static void test_validate_bool(void **state)
+{
+    assert_norm("ok", "false", "false");
+    bad("{\"title\":\"t\",\"ok\":\"true\"}", "wrong-type", "ok");
+    bad("{\"title\":\"t\",\"ok\":1}", "wrong-type", "ok");
+}
+
+static void test_validate_url(void **state)
+{
+    static const char *const ok[] = {"https://egov.kz/cms/ru", "http://localhost:8080/x?y=1#z",
+                                     "HTTPS://EGOV.KZ", "https://[::1]/", "https://мемлекет.қаз/"};
+    static const char *const no[] = {"ftp://egov.kz",          "https://",
+                                     "https:///path",          "https://user:pw@egov.kz/",
+                                     "https://a b.kz",         "javascript:alert(1)",
+                                     "https://egov.kz:99999/", "egov.kz",
+                                     "https://egov.kz:/",      "https://-x.kz",
+                                     "https://egov.kz/\\u0001"};
+    char text[256];
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        snprintf(text, sizeof text, "{\"title\":\"t\",\"site\":\"%s\"}", ok[i]);
+        good(text);
+    }
+    for (size_t i = 0; i < sizeof no / sizeof no[0]; i++) {
+        snprintf(text, sizeof text, "{\"title\":\"t\",\"site\":\"%s\"}", no[i]);
+        bad(text, "bad-format", "site");
+    }
+    char long_url[2100 + 64];
+    memset(long_url, 'a', sizeof long_url);
+    memcpy(long_url, "https://egov.kz/", 16);
+    long_url[2049] = '\0';
+    json_t *in = json_pack("{s:s, s:s}", "title", "t", "site", long_url), *out = NULL;
+    struct err e = ERR_INIT;
+    assert_int_equal(model_validate_fields(thing(), in, &out, NULL, NULL, &e), -1);
+    assert_string_equal(e.field, "site");
+    json_decref(in);
+}
+
+static void test_validate_email(void **state)
+{
+    static const char *const ok[] = {"info@egov.kz", "a.b+c@mail.gov.kz", "x@пошта.қаз"};
+    static const char *const no[] = {"a@b",       "@egov.kz", "a@@egov.kz", "a b@egov.kz",
+                                     "a@-b.kz",   "a@b..kz",  "a@b.kz.",    ".a@b.kz",
+                                     "a..b@b.kz", "a@b.123",  "plain"};
+    char text[256];
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        snprintf(text, sizeof text, "{\"title\":\"t\",\"mail\":\"%s\"}", ok[i]);
+        good(text);
+    }
+    for (size_t i = 0; i < sizeof no / sizeof no[0]; i++) {
+        snprintf(text, sizeof text, "{\"title\":\"t\",\"mail\":\"%s\"}", no[i]);
+        bad(text, "bad-format", "mail");
+    }
+}
+
+static void test_validate_lists(void **state)
+{
+    assert_norm("tags", "[]", "[]");
+    assert_norm("colors", "[\"red\",\"green\"]", "[\"red\", \"green\"]");
+    bad("{\"title\":\"t\",\"tags\":[\"a\",5]}", "wrong-type", "tags[1]");
+    bad("{\"title\":\"t\",\"tags\":[null]}", "wrong-type", "tags[0]");
+    bad("{\"title\":\"t\",\"tags\":\"a\"}", "wrong-type", "tags");
+    bad("{\"title\":\"t\",\"colors\":[\"red\",\"blue\"]}", "bad-enum", "colors[1]");
+    bad("{\"title\":\"t\",\"tags\":[\"x\\ny\"]}", "bad-format", "tags[0]");
+
+    json_t *in = json_pack("{s:s, s:[]}", "title", "t", "tags"), *out = NULL;
+    json_t *tags = json_object_get(in, "tags");
+    for (int i = 0; i < 1001; i++)
+        json_array_append_new(tags, json_string("x"));
+    struct err e = ERR_INIT;
+    assert_int_equal(model_validate_fields(thing(), in, &out, NULL, NULL, &e), -1);
+    assert_string_equal(e.type, "bad-format");
+    assert_string_equal(e.field, "tags");
+    json_array_remove(tags, 0);
+    assert_int_equal(model_validate_fields(thing(), in, &out, NULL, NULL, &e), 0);
+    json_decref(out);
+    json_decref(in);
+}
+
+static void test_validate_refs(void **state)
+{
+    assert_norm("maker", "\"org1\"", "\"org1\"");
+    bad("{\"title\":\"t\",\"maker\":5}", "wrong-type", "maker");
+    bad("{\"title\":\"t\",\"maker\":\"bad id!\"}", "bad-format", "maker");
+    bad("{\"title\":\"t\",\"maker\":\"\"}", "bad-format", "maker");
+
+    /* Without a lookup only the id's form is checked. */
+    json_t *in = json_pack("{s:s, s:s}", "title", "t", "maker", "ghost"), *out = NULL;
+    struct err e = ERR_INIT;
+    assert_int_equal(model_validate_fields(thing(), in, &out, NULL, NULL, &e), 0);
+    json_decref(out);
+    json_decref(in);
+}
+
+static void test_validate_relation_kind(void **state)
+{
+    const struct model_kind *k = model_kind(g_base, "links");
+    struct err e = ERR_INIT;
+    assert_non_null(k);
+    assert_int_equal(
+        check(k, "{\"source\":\"thing1\",\"target\":\"org1\",\"why\":\"x\"}", NULL, &e), 0);
+    assert_int_equal(check(k, "{\"source\":\"org1\",\"target\":\"org1\",\"why\":\"x\"}", NULL, &e),
+                     -1);
+    assert_string_equal(e.type, "bad-reference");
+    assert_string_equal(e.field, "source");
+    assert_int_equal(check(k, "{\"source\":\"thing1\",\"target\":\"org1\"}", NULL, &e), -1);
+    assert_string_equal(e.type, "required");
+    assert_string_equal(e.field, "why");
+    assert_int_equal(check(k, "{\"target\":\"org1\",\"why\":\"x\"}", NULL, &e), -1);
+    assert_string_equal(e.field, "source");
+}
+
+/* REQ: X-I18N-01 */
+static void test_validate_i18n(void **state)
+{
+    assert_norm("desc", "{\"ru\":\"Имя\",\"kk\":null}", "{\"ru\": \"Имя\"}");
+    assert_norm("desc", "{}", "null"); /* empty: absent */
+    bad("{\"title\":\"t\",\"desc\":{\"fr\":\"x\"}}", "unknown-field", "desc.fr");
+    bad("{\"title\":\"t\",\"desc\":{\"kk\":5}}", "wrong-type", "desc.kk");
+    bad("{\"title\":\"t\",\"desc\":\"text\"}", "wrong-type", "desc");
+
+    struct err e = ERR_INIT;
+    json_t *v = json_pack("{s:s}", "kk", " ");
+    assert_int_equal(model_validate_i18n(v, "name", true, 0, &e), -1);
+    assert_string_equal(e.type, "required");
+    assert_string_equal(e.field, "name");
+    assert_int_equal(model_validate_i18n(v, "name", false, 0, &e), 0);
+    json_decref(v);
+    v = json_pack("{s:s, s:s}", "ru", "Мин", "en", "abcdefghijk");
+    assert_int_equal(model_validate_i18n(v, "name", true, 0, &e), 0);
+    assert_int_equal(model_validate_i18n(v, "name", true, 10, &e), -1);
+    assert_string_equal(e.field, "name.en");
+    json_decref(v);
+    assert_int_equal(model_validate_i18n(NULL, "name", true, 0, &e), -1);
+    assert_string_equal(e.type, "required");
+    assert_int_equal(model_validate_i18n(json_null(), "name", false, 0, &e), 0);
+}
+
+/* ---- BIN ---------------------------------------------------------------- */
+
+/* The check digit per the BIN rules, or -1 when none exists. */
+static int bin_check_digit(const char *d11)
+{
+    int s = 0;
+    for (int i = 0; i < 11; i++)
+        s += (d11[i] - '0') * (i + 1);
+    if (s % 11 != 10)
+        return s % 11;
+    s = 0;
+    for (int i = 0; i < 11; i++)
+        s += (d11[i] - '0') * ((i + 2) % 11 + 1);
+    return s % 11 == 10 ? -1 : s % 11;
+}
+
+static void test_bin(void **state)
+{
+    /* 1*1+2*2+...+1*11 = 296 = 10 (mod 11); second weights give 377 = 3. */
+    assert_true(model_bin_valid("123456789013"));
+    assert_false(model_bin_valid("123456789012"));
+    /* All zeros: the sum is 0, so the check digit is 0. */
+    assert_true(model_bin_valid("000000000000"));
+    assert_false(model_bin_valid("12345678901"));
+    assert_false(model_bin_valid("1234567890133"));
+    assert_false(model_bin_valid("12345678901a"));
+    assert_false(model_bin_valid(" 23456789013"));
+    assert_false(model_bin_valid(""));
+    assert_false(model_bin_valid(NULL));
+
+    /* Real-looking BINs: 2-digit year, month, entity type 4, then serial. */
+    char bin[13];
+    int valid = 0, none = 0;
+    for (int serial = 0; serial < 2000; serial++) {
+        snprintf(bin, sizeof bin, "0812%d%06d0", 4 + serial % 3, serial * 37 % 1000000);
+        int c = bin_check_digit(bin);
+        for (int d = 0; d <= 9; d++) {
+            bin[11] = (char)('0' + d);
+            assert_int_equal(model_bin_valid(bin), c == d);
+        }
+        valid += c >= 0;
+        none += c < 0;
+    }
+    assert_true(valid > 1000);
+    assert_true(none > 0); /* some prefixes have no valid check digit */
+}
+
+static void test_bin_field(void **state)
+{
+    const struct model_kind *org = model_kind(g_real, "organization");
+    struct err e = ERR_INIT;
+    assert_int_equal(check(org,
+                           "{\"bin\":\"123456789013\",\"org_type\":\"central_state_body\","
+                           "\"region\":\"astana\",\"website\":\"https://www.gov.kz\","
+                           "\"address\":{\"ru\":\"Астана\"}}",
+                           NULL, &e),
+                     0);
+    assert_int_equal(check(org, "{\"bin\":\"123456789012\",\"org_type\":\"operator\"}", NULL, &e),
+                     -1);
+    assert_string_equal(e.type, "bad-format");
+    assert_string_equal(e.field, "bin");
+    assert_int_equal(check(org, "{\"bin\":\"123456789013\",\"org_type\":\"ministry\"}", NULL, &e),
+                     -1);
+    assert_string_equal(e.type, "bad-enum");
+}
+
+/* REQ: REG-01 */
+static void test_real_records(void **state)
+{
+    struct err e = ERR_INIT;
+    const struct model_kind *is = model_kind(g_real, "information_system");
+    assert_int_equal(
+        check(is,
+              "{\"stage\":\"industrial_operation\",\"class\":\"first\","
+              "\"placement\":\"icp_eg\",\"funding_source\":\"state_investment_project\","
+              "\"source_code_transferred\":true,\"commissioning_date\":\"2024-03-01\","
+              "\"warranty_end\":\"2025-03-01\",\"functions\":[\"Қабылдау\",\"Приём\"],"
+              "\"purpose\":{\"ru\":\"Автоматизация\"},"
+              "\"operation_measures\":[\"backup\",\"warranty_service\"]}",
+              NULL, &e),
+        0);
+    assert_int_equal(check(is, "{\"class\":\"first\"}", NULL, &e), -1);
+    assert_string_equal(e.field, "stage");
+    const struct model_kind *ir = model_kind(g_real, "internet_resource");
+    assert_int_equal(check(ir, "{\"stage\":\"creation\"}", NULL, &e), -1);
+    assert_string_equal(e.field, "url");
+    const struct model_kind *svc = model_kind(g_real, "ict_service");
+    assert_int_equal(check(svc, "{\"stage\":\"creation\",\"service_type\":\"cloud\"}", NULL, &e),
+                     -1);
+    assert_string_equal(e.type, "bad-enum");
+}
+
+/* ---- index and search ----------------------------------------------------- */
+
+static void collect(void *ctx, const char *field, const char *value)
+{
+    struct buf *b = ctx;
+    buf_printf(b, "%s=%s;", field, value);
+}
+
+static void test_index_values(void **state)
+{
+    json_t *out = NULL;
+    struct err e = ERR_INIT;
+    assert_int_equal(check(thing(),
+                           "{\"title\":\"T\",\"color\":\"red\",\"count\":3,\"tags\":[\"a\",\"b\"],"
+                           "\"maker\":\"org1\",\"ok\":false,\"colors\":[\"green\",\"red\"],"
+                           "\"desc\":{\"ru\":\"Описание\"}}",
+                           &out, &e),
+                     0);
+    struct buf b;
+    buf_init(&b, 0);
+    model_index_values(thing(), out, collect, &b);
+    assert_string_equal(b.p, "color=red;count=3;tags=a;tags=b;maker=org1;ok=false;"
+                             "colors=green;colors=red;");
+    buf_reset(&b);
+    model_search_text(thing(), out, &b);
+    assert_string_equal(b.p, "T\na\nb\nОписание\nҚ\nР\nE\nҚызыл\nКрасный\nRed");
+    buf_free(&b);
+    json_decref(out);
+}
+
+static void test_search_text_real(void **state)
+{
+    json_t *out = NULL;
+    struct err e = ERR_INIT;
+    const struct model_kind *is = model_kind(g_real, "information_system");
+    assert_int_equal(check(is,
+                           "{\"stage\":\"creation\",\"short_name\":\"ИС ЭДО\","
+                           "\"purpose\":{\"kk\":\"Құжат айналымы\",\"en\":\"Document flow\"},"
+                           "\"supplier\":\"ТОО Пример\"}",
+                           &out, &e),
+                     0);
+    struct buf b;
+    buf_init(&b, 0);
+    buf_puts(&b, "name");
+    model_search_text(is, out, &b);
+    assert_string_equal(b.p, "name\nИС ЭДО\nҚұжат айналымы\nDocument flow\nТОО Пример");
+    buf_free(&b);
+    json_decref(out);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1)
+        setenv("AP_MODEL", argv[1], 1);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_real_object_kinds),
+        cmocka_unit_test(test_real_platform_products),
+        cmocka_unit_test(test_real_object_class),
+        cmocka_unit_test(test_real_placement_exception),
+        cmocka_unit_test(test_real_source_code),
+        cmocka_unit_test(test_real_warranty),
+        cmocka_unit_test(test_real_funding),
+        cmocka_unit_test(test_real_stages),
+        cmocka_unit_test(test_real_operation_measures),
+        cmocka_unit_test(test_real_ict_service_types),
+        cmocka_unit_test(test_real_labels_complete),
+        cmocka_unit_test(test_real_relations),
+        cmocka_unit_test(test_real_regions),
+        cmocka_unit_test(test_model_json_expanded),
+        cmocka_unit_test(test_broken_models),
+        cmocka_unit_test(test_broken_json),
+        cmocka_unit_test(test_validate_full_record),
+        cmocka_unit_test(test_validate_errors_by_type),
+        cmocka_unit_test(test_validate_strings),
+        cmocka_unit_test(test_validate_integer),
+        cmocka_unit_test(test_validate_decimal),
+        cmocka_unit_test(test_validate_dates),
+        cmocka_unit_test(test_validate_bool),
+        cmocka_unit_test(test_validate_url),
+        cmocka_unit_test(test_validate_email),
+        cmocka_unit_test(test_validate_lists),
+        cmocka_unit_test(test_validate_refs),
+        cmocka_unit_test(test_validate_relation_kind),
+        cmocka_unit_test(test_validate_i18n),
+        cmocka_unit_test(test_bin),
+        cmocka_unit_test(test_bin_field),
+        cmocka_unit_test(test_real_records),
+        cmocka_unit_test(test_index_values),
+        cmocka_unit_test(test_search_text_real),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,303 @@
+/* Unit tests of the registry engine over a real SQLite database in a temp
+ * directory and the shipped metamodel: writes, revisions, merge patches,
+ * retirement, the audit chain, export/import and the consistency check. */
+#include "registry/dump.h"
+#include "registry/listq.h"
+#include "registry/registry.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#ifndef MODEL_PATH
+#define MODEL_PATH "../model/egov-kz.json"
+#endif
+
+struct fx {
+    char dir[64];
+    struct model *model;
+    struct store *store;
+    struct registry *reg;
+    struct actor actor;
+};
+
+static int setup(void **state)
+{
+    struct fx *f = calloc(1, sizeof *f);
+    snprintf(f->dir, sizeof f->dir, "/tmp/ap-reg-XXXXXX");
+    if (!mkdtemp(f->dir))
+        return -1;
+    struct err e = ERR_INIT;
+    if (model_load_file(MODEL_PATH, &f->model, &e) < 0) {
+        fprintf(stderr, "model: %s\n", e.detail);
+        return -1;
+    }
+    char url[128];
+    snprintf(url, sizeof url, "sqlite:%s/db", f->dir);
+    struct store_options so = {.busy_timeout_ms = 5000};
+    if (store_open(url, &so, &f->store, &e) < 0)
+        return -1;
+    f->reg = registry_new(f->store, f->model);
+    snprintf(f->actor.id, sizeof f->actor.id, "test");
+    snprintf(f->actor.role, sizeof f->actor.role, "admin");
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fx *f = *state;
+    registry_free(f->reg);
+    store_close(f->store);
+    model_free(f->model);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
+    if (system(cmd) != 0)
+        return -1;
+    free(f);
+    return 0;
+}
+
+static json_t *create(struct fx *f, const char *coll, const char *json, const char *id)
+{
+    json_t *body = json_loads(json, 0, NULL);
+    assert_non_null(body);
+    json_t *out = NULL;
+    struct err e = ERR_INIT;
+    int rc = registry_create(f->reg, &f->actor, coll, body, id, &out, &e);
+    json_decref(body);
+    if (rc < 0)
+        fail_msg("create failed: %d %s %s: %s", e.status, e.type, e.field, e.detail);
+    return out;
+}
+
+static const char *ORG_JSON =
+    "{\"kind\":\"organization\",\"name\":{\"ru\":\"Министерство\",\"kk\":\"Министрлік\"},"
+    "\"bin\":\"000140000002\",\"org_type\":\"central_state_body\"}";
+
+static json_t *make_org(struct fx *f, const char *id)
+{
+    return create(f, "organizations", ORG_JSON, id);
+}
+
+static json_t *make_system(struct fx *f, const char *id, const char *owner)
+{
+    char body[512];
+    snprintf(body, sizeof body,
+             "{\"kind\":\"information_system\",\"owner\":\"%s\",\"name\":{\"ru\":\"Система %s\"},"
+             "\"stage\":\"creation\",\"supplier\":\"ТОО Поставщик\"}",
+             owner, id);
+    return create(f, "objects", body, id);
+}
+
+/* REQ: REG-06, X-AUD-01 */
+static void test_revisions_and_merge_patch(void **state)
+{
+    struct fx *f = *state;
+    json_decref(make_org(f, "org-1"));
+    json_t *rec = make_system(f, "is-1", "org-1");
+    assert_int_equal(json_integer_value(json_object_get(rec, "revision")), 1);
+    json_decref(rec);
+    json_t *patch = json_loads("{\"supplier\":null,\"stage\":\"development\"}", 0, NULL);
+    json_t *out = NULL;
+    struct err e = ERR_INIT;
+    assert_int_equal(registry_patch(f->reg, &f->actor, "objects", "is-1", 1, patch, &out, &e), 0);
+    assert_int_equal(json_integer_value(json_object_get(out, "revision")), 2);
+    assert_null(json_object_get(out, "supplier")); /* null removes (RFC 7396) */
+    assert_string_equal(json_string_value(json_object_get(out, "stage")), "development");
+    json_decref(out);
+    /* a stale revision changes nothing */
+    assert_int_equal(registry_patch(f->reg, &f->actor, "objects", "is-1", 1, patch, &out, &e), -1);
+    assert_int_equal(e.status, 412);
+    json_decref(patch);
+    json_t *hist = NULL;
+    assert_int_equal(registry_history(f->reg, "objects", "is-1", &hist, &e), 0);
+    json_t *items = json_object_get(hist, "items");
+    assert_int_equal(json_array_size(items), 2);
+    json_t *changes = json_object_get(json_array_get(items, 1), "changes");
+    assert_int_equal(json_array_size(changes), 2);
+    json_decref(hist);
+}
+
+static void test_invalid_patch_changes_nothing(void **state)
+{
+    struct fx *f = *state;
+    json_decref(make_org(f, "org-1"));
+    json_decref(make_system(f, "is-1", "org-1"));
+    json_t *patch = json_loads("{\"stage\":\"flying\"}", 0, NULL);
+    json_t *out = NULL;
+    struct err e = ERR_INIT;
+    assert_int_equal(registry_patch(f->reg, &f->actor, "objects", "is-1", 1, patch, &out, &e), -1);
+    assert_int_equal(e.status, 422);
+    assert_string_equal(e.field, "stage");
+    json_decref(patch);
+    char *raw = NULL;
+    int64_t rev = 0;
+    struct arena *a = arena_new();
+    assert_int_equal(registry_get_raw(f->reg, a, "objects", "is-1", &raw, &rev, &e), 0);
+    assert_int_equal(rev, 1);
+    assert_non_null(strstr(raw, "\"creation\""));
+    arena_free(a);
+}
+
+static void test_retire_and_references(void **state)
+{
+    struct fx *f = *state;
+    json_decref(make_org(f, "org-1"));
+    json_decref(make_system(f, "is-1", "org-1"));
+    struct err e = ERR_INIT;
+    assert_int_equal(registry_retire(f->reg, &f->actor, "organizations", "org-1", -1, &e), -1);
+    assert_int_equal(e.status, 409);
+    assert_int_equal(registry_retire(f->reg, &f->actor, "objects", "is-1", -1, &e), 0);
+    assert_int_equal(registry_retire(f->reg, &f->actor, "objects", "is-1", -1, &e), -1);
+    assert_int_equal(e.status, 410);
+    assert_int_equal(registry_retire(f->reg, &f->actor, "organizations", "org-1", -1, &e), 0);
+    /* the retired owner can no longer be referenced */
+    json_t *body = json_loads("{\"kind\":\"information_system\",\"owner\":\"org-1\","
+                              "\"name\":{\"en\":\"X\"},\"stage\":\"creation\"}",
+                              0, NULL);
+    json_t *out = NULL;
+    assert_int_equal(registry_create(f->reg, &f->actor, "objects", body, NULL, &out, &e), -1);
+    assert_int_equal(e.status, 422);
+    assert_string_equal(e.field, "owner");
+    json_decref(body);
+}
+
+static char *export_text(struct fx *f)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&text, &len);
+    struct err e = ERR_INIT;
+    assert_int_equal(dump_export(f->reg, m, &e), 0);
+    fclose(m);
+    return text;
+}
+
+/* REQ: X-AUD-01 */
+static void test_export_import_roundtrip_and_check(void **state)
+{
+    struct fx *f = *state;
+    json_decref(make_org(f, "org-1"));
+    json_decref(make_system(f, "is-1", "org-1"));
+    json_decref(make_system(f, "is-2", "org-1"));
+    json_decref(create(f, "relations",
+                       "{\"type\":\"exchanges_data_with\",\"source\":\"is-1\",\"target\":\"is-2\","
+                       "\"data_carried\":\"ИИН\"}",
+                       "rel-1"));
+    struct err e = ERR_INIT;
+    assert_int_equal(registry_retire(f->reg, &f->actor, "objects", "is-2", -1, &e), 0);
+    char *report = NULL;
+    assert_int_equal(dump_check(f->reg, &report), 0);
+    free(report);
+    char *first = export_text(f);
+
+    struct fx *g = NULL;
+    assert_int_equal(setup((void **)&g), 0);
+    FILE *in = fmemopen(first, strlen(first), "r");
+    assert_int_equal(dump_import(g->reg, in, &e), 0);
+    fclose(in);
+    char *second = export_text(g);
+    assert_string_equal(first, second);
+    assert_int_equal(dump_check(g->reg, &report), 0);
+    free(report);
+    /* importing again into a non-empty repository is refused */
+    in = fmemopen(first, strlen(first), "r");
+    assert_int_equal(dump_import(g->reg, in, &e), -1);
+    assert_int_equal(e.status, 409);
+    fclose(in);
+    free(first);
+    free(second);
+    assert_int_equal(teardown((void **)&g), 0);
+}
+
+static void test_check_detects_tampering(void **state)
+{
+    struct fx *f = *state;
+    json_decref(make_org(f, "org-1"));
+    json_decref(make_system(f, "is-1", "org-1"));
+    struct store_conn *c = store_conn(f->store);
+    struct err e = ERR_INIT;
+    assert_int_equal(store_exec(c, "UPDATE audit SET actor = 'mallory' WHERE seq = 1", &e, 0), 0);
+    assert_int_equal(store_exec(c, "DELETE FROM attrs WHERE field = 'stage'", &e, 0), 0);
+    char *report = NULL;
+    int n = dump_check(f->reg, &report);
+    assert_true(n >= 2);
+    assert_non_null(strstr(report, "altered"));
+    assert_non_null(strstr(report, "filter index"));
+    free(report);
+}
+
+static void test_failed_import_leaves_nothing(void **state)
+{
+    struct fx *f = *state;
+    const char *dump = "{\"format\":\"archportal-export\",\"version\":1}\n"
+                       "{\"token\":{\"id\":\"t\",\"name\":\"n\",\"hash\":\"h\",\"role\":\"admin\","
+                       "\"created_at\":\"2026-01-01T00:00:00.000Z\",\"last_used_at\":null,"
+                       "\"revoked_at\":null}}\n"
+                       "{\"record\":{\"id\":\"x\"}}\n";
+    FILE *in = fmemopen((void *)dump, strlen(dump), "r");
+    struct err e = ERR_INIT;
+    assert_int_equal(dump_import(f->reg, in, &e), -1);
+    fclose(in);
+    assert_non_null(strstr(e.detail, "line 3"));
+    char *text = export_text(f);
+    assert_null(strstr(text, "\"token\""));
+    free(text);
+}
+
+static void test_list_query_parsing(void **state)
+{
+    struct fx *f = *state;
+    const struct model_collection *coll = model_collection(f->model, "objects");
+    struct arena *a = arena_new();
+    struct list_query q;
+    struct err e = ERR_INIT;
+    struct listq_param ok[] = {{"q", "Электрондық ҮКІМЕТ"}, {"filter", "stage:creation"},
+                               {"filter", "stage:development"}, {"kind", "information_system"},
+                               {"sort", "-updated_at"}, {"limit", "10"}};
+    assert_int_equal(listq_parse(a, f->model, coll, ok, 6, NULL, &q, &e), 0);
+    assert_int_equal(q.n_words, 2);
+    assert_string_equal(q.words[1], "үкімет");
+    assert_int_equal(q.n_filters, 2);
+    assert_int_equal(q.filters[0].n_values, 2);
+    assert_true(q.sort_desc);
+    struct listq_param bad[][1] = {{{"limit", "0"}},      {{"limit", "12x"}},
+                                   {{"filter", "stage"}}, {{"filter", "nofield:1"}},
+                                   {{"sort", "purpose"}}, {{"cursor", "%%%"}},
+                                   {{"kind", "organization"}}, {{"owner", "'; --"}}};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_int_equal(listq_parse(a, f->model, coll, bad[i], 1, NULL, &q, &e), -1);
+    /* a cursor made for one sort order is refused for another */
+    struct listq_param s1[] = {{"sort", "name"}};
+    assert_int_equal(listq_parse(a, f->model, coll, s1, 1, NULL, &q, &e), 0);
+    char *cur = listq_cursor_encode(a, &q, "abc", 42);
+    struct listq_param s2[] = {{"sort", "id"}, {"cursor", cur}};
+    assert_int_equal(listq_parse(a, f->model, coll, s2, 2, NULL, &q, &e), -1);
+    assert_string_equal(e.field, "cursor");
+    struct listq_param s3[] = {{"sort", "name"}, {"cursor", cur}};
+    assert_int_equal(listq_parse(a, f->model, coll, s3, 2, NULL, &q, &e), 0);
+    assert_int_equal(q.cursor_rid, 42);
+    arena_free(a);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_revisions_and_merge_patch, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_invalid_patch_changes_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_retire_and_references, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_export_import_roundtrip_and_check, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_check_detects_tampering, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_failed_import_leaves_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_list_query_parsing, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,718 @@
+/* test_store: the storage layer against real SQLite files in a temporary
+ * directory: migrations, $n binding, the statement cache, error mapping,
+ * transactions across threads, per-thread connections, durability
+ * settings, full-text search (with Kazakh text), size and integrity. */
+#include "store/migrations-sqlite.h"
+#include "store/store.h"
+#include "util/err.h"
+#include "util/timeutil.h"
+
+#include <dirent.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+/* One temporary directory per test, removed afterwards. */
+struct fixture {
+    char dir[64];
+    char path[128];  /* dir/a.db */
+    struct store *s; /* opened by the test (closed by teardown) */
+};
+
+static int fx_setup(void **state)
+{
+    struct fixture *f = xcalloc(1, sizeof *f);
+    snprintf(f->dir, sizeof f->dir, "/tmp/store-test-XXXXXX");
+    if (!mkdtemp(f->dir))
+        return -1;
+    snprintf(f->path, sizeof f->path, "%s/a.db", f->dir);
+    *state = f;
+    return 0;
+}
+
+static int fx_remove_dir(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return -1;
+    int rc = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        if (unlinkat(dirfd(d), de->d_name, 0) != 0)
+            rc = -1;
+    }
+    closedir(d);
+    return rmdir(dir) == 0 ? rc : -1;
+}
+
+static int fx_teardown(void **state)
+{
+    struct fixture *f = *state;
+    store_close(f->s);
+    int rc = fx_remove_dir(f->dir);
+    free(f);
+    return rc;
+}
+
+/* Opens f->path (or fails the test). */
+static struct store *fx_open(struct fixture *f)
+{
+    struct err e = ERR_INIT;
+    struct store_options opt = {5000};
+    if (store_open(f->path, &opt, &f->s, &e) != 0)
+        fail_msg("store_open: %s", e.detail);
+    return f->s;
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0)
+        ;
+}
+
+/* The integer in column 0 of the one-row query sql with text args. */
+static int64_t q_int(struct store_conn *c, const char *sql, int nargs, ...)
+{
+    struct err e = ERR_INIT;
+    struct store_stmt *st = store_prepare(c, sql, true, &e);
+    if (!st)
+        fail_msg("prepare %s: %s", sql, e.detail);
+    va_list ap;
+    va_start(ap, nargs);
+    for (int i = 1; i <= nargs; i++)
+        store_bind_text(st, i, va_arg(ap, const char *));
+    va_end(ap);
+    if (store_step(st, &e) != STORE_ROW)
+        fail_msg("step %s: %s", sql, e.detail);
+    int64_t v = store_col_int64(st, 0);
+    store_reset(st);
+    return v;
+}
+
+/* Column 0 of a one-row query, copied into out. */
+static char *q_text(struct store_conn *c, const char *sql, char *out, size_t n)
+{
+    struct err e = ERR_INIT;
+    struct store_stmt *st = store_prepare(c, sql, true, &e);
+    assert_non_null(st);
+    assert_int_equal(store_step(st, &e), STORE_ROW);
+    const char *t = store_col_text(st, 0);
+    snprintf(out, n, "%s", t ? t : "(null)");
+    store_reset(st);
+    return out;
+}
+
+static int add_token(struct store_conn *c, const char *id, const char *hash, struct err *e)
+{
+    return store_exec(c,
+                      "INSERT INTO tokens(id, name, hash, role, created_at) "
+                      "VALUES ($1, $2, $3, $4, $5)",
+                      e, 5, id, "test", hash, "admin", "2026-01-01T00:00:00.000Z");
+}
+
+static int64_t count_tokens(struct store_conn *c)
+{
+    return q_int(c, "SELECT count(*) FROM tokens", 0);
+}
+
+/* ---- opening and migrations ---- */
+
+static void test_url_schemes(void **state)
+{
+    struct fixture *f = *state;
+    struct err e = ERR_INIT;
+    struct store *s = NULL;
+    assert_int_equal(store_open("postgresql://db/x", NULL, &s, &e), -1);
+    assert_null(s);
+    assert_non_null(strstr(e.detail, "not built in"));
+    assert_int_equal(store_open("mysql://db/x", NULL, &s, &e), -1);
+    assert_int_equal(store_open("", NULL, &s, &e), -1);
+    assert_int_equal(store_open("sqlite:", NULL, &s, &e), -1);
+
+    char url[160];
+    snprintf(url, sizeof url, "sqlite:%s/b.db", f->dir);
+    assert_int_equal(store_open(url, NULL, &s, &e), 0);
+    assert_int_equal(q_int(store_conn(s), "SELECT count(*) FROM schema_migrations", 0),
+                     (int64_t)SQLITE_N_MIGRATIONS);
+    store_close(s);
+}
+
+static void test_migrations_recorded(void **state)
+{
+    struct store_conn *c = store_conn(fx_open(*state));
+    assert_int_equal(q_int(c, "SELECT count(*) FROM schema_migrations", 0),
+                     (int64_t)SQLITE_N_MIGRATIONS);
+    assert_int_equal(q_int(c, "SELECT max(version) FROM schema_migrations", 0),
+                     (int64_t)SQLITE_N_MIGRATIONS);
+    char at[64];
+    int64_t ms = 0;
+    q_text(c, "SELECT applied_at FROM schema_migrations WHERE version = 1", at, sizeof at);
+    assert_int_equal(time_parse_rfc3339(at, &ms), 0);
+    assert_int_equal(q_int(c,
+                           "SELECT count(*) FROM sqlite_schema WHERE name IN "
+                           "('records', 'revisions', 'attrs', 'fts', 'audit', 'tokens')",
+                           0),
+                     6);
+}
+
+static void test_reopen_does_not_reapply(void **state)
+{
+    struct fixture *f = *state;
+    char first[64], again[64];
+    q_text(store_conn(fx_open(f)), "SELECT applied_at FROM schema_migrations WHERE version = 1",
+           first, sizeof first);
+    store_close(f->s);
+    f->s = NULL;
+    sleep_ms(5); /* applied_at has millisecond resolution */
+    struct store_conn *c = store_conn(fx_open(f));
+    q_text(c, "SELECT applied_at FROM schema_migrations WHERE version = 1", again, sizeof again);
+    assert_string_equal(first, again);
+    assert_int_equal(q_int(c, "SELECT count(*) FROM schema_migrations", 0),
+                     (int64_t)SQLITE_N_MIGRATIONS);
+}
+
+static void test_newer_schema_refused(void **state)
+{
+    struct fixture *f = *state;
+    struct err e = ERR_INIT;
+    char v[16];
+    snprintf(v, sizeof v, "%zu", (size_t)SQLITE_N_MIGRATIONS + 1);
+    assert_int_equal(store_exec(store_conn(fx_open(f)),
+                                "INSERT INTO schema_migrations(version, applied_at) "
+                                "VALUES (CAST($1 AS INTEGER), 'later')",
+                                &e, 1, v),
+                     0);
+    store_close(f->s);
+    f->s = NULL;
+    assert_int_equal(store_open(f->path, NULL, &f->s, &e), -1);
+    assert_null(f->s);
+    assert_int_equal(e.status, 500);
+    assert_non_null(strstr(e.detail, "schema version"));
+}
+
+/* Migration 1 fails at its last table when that name is taken: nothing
+ * of it (nor schema_migrations) may remain. */
+static void test_failed_migration_leaves_nothing(void **state)
+{
+    struct fixture *f = *state;
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "CREATE TABLE tokens(x)", NULL, NULL, NULL), SQLITE_OK);
+    struct err e = ERR_INIT;
+    assert_int_equal(store_open(f->path, NULL, &f->s, &e), -1);
+    assert_non_null(strstr(e.detail, "migration 1"));
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(
+        sqlite3_prepare_v2(db, "SELECT group_concat(name) FROM sqlite_schema", -1, &st, NULL),
+        SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(st, 0), "tokens");
+    sqlite3_finalize(st);
+    assert_int_equal(sqlite3_close(db), SQLITE_OK);
+}
+
+/* ---- statements ---- */
+
+static void test_bind_out_of_order(void **state)
+{
+    struct store_conn *c = store_conn(fx_open(*state));
+    struct err e = ERR_INIT;
+    struct store_stmt *st = store_prepare(c, "SELECT $2 || '-' || $1, $1 || $1", true, &e);
+    assert_non_null(st);
+    store_bind_text(st, 1, "a");
+    store_bind_text(st, 2, "b");
+    assert_int_equal(store_step(st, &e), STORE_ROW);
+    assert_string_equal(store_col_text(st, 0), "b-a");
+    assert_int_equal(store_col_bytes(st, 0), 3);
+    assert_string_equal(store_col_text(st, 1), "aa");
+    assert_int_equal(store_step(st, &e), STORE_DONE);
+    store_reset(st);
+
+    st = store_prepare(c, "SELECT $3 + 1, $1, length($2)", false, &e);
+    assert_non_null(st);
+    store_bind_int64(st, 3, INT64_C(41));
+    store_bind_null(st, 1);
+    store_bind_textn(st, 2, "abcdef", 3);
+    assert_int_equal(store_step(st, &e), STORE_ROW);
+    assert_int_equal(store_col_int64(st, 0), 42);
+    assert_true(store_col_null(st, 1));
+    assert_null(store_col_text(st, 1));
+    assert_int_equal(store_col_int64(st, 1), 0);
+    assert_false(store_col_null(st, 0));
+    assert_int_equal(store_col_int64(st, 2), 3);
+    store_finalize(st);
+}
+
+/* A reused cached statement starts with every parameter NULL. */
+static void test_reset_clears_bindings(void **state)
+{
+    struct store_conn *c = store_conn(fx_open(*state));
+    struct err e = ERR_INIT;
+    struct store_stmt *st = store_prepare(c, "SELECT $1", true, &e);
+    store_bind_text(st, 1, "secret");
+    assert_int_equal(store_step(st, &e), STORE_ROW);
+    store_reset(st);
+    st = store_prepare(c, "SELECT $1", true, &e);
+    assert_int_equal(store_step(st, &e), STORE_ROW);
+    assert_true(store_col_null(st, 0));
+    store_reset(st);
+}
+
+static void test_stmt_cache(void **state)
+{
+    struct store_conn *c = store_conn(fx_open(*state));
+    struct err e = ERR_INIT;
+    const char *sql = "SELECT count(*) FROM records";
+    struct store_stmt *a = store_prepare(c, sql, true, &e);
+    assert_non_null(a);
+    store_reset(a);
+    struct store_stmt *b = store_prepare(c, sql, true, &e);
+    assert_ptr_equal(a, b);
+    /* still in use: a second user gets its own statement */
+    struct store_stmt *twin = store_prepare(c, sql, true, &e);
+    assert_non_null(twin);
+    assert_ptr_not_equal(twin, b);
+    assert_int_equal(store_step(twin, &e), STORE_ROW);
+    assert_int_equal(store_step(b, &e), STORE_ROW);
+    store_reset(twin);
+    store_reset(b);
+    assert_ptr_equal(store_prepare(c, sql, true, &e), a);
+    store_finalize(a); /* a cached statement survives finalize (it only resets) */
+    assert_ptr_equal(store_prepare(c, sql, true, &e), a);
+    store_reset(a);
+}
+
+/* More distinct statements than the cache holds: the extra ones are
+ * freed on reset (ASan would report a leak), the early ones stay. */
+static void test_stmt_cache_full(void **state)
+{
+    struct store_conn *c = store_conn(fx_open(*state));
+    struct err e = ERR_INIT;
+    struct store_stmt *first = NULL;
+    for (int i = 0; i < 600; i++) {
+        char sql[64];
+        snprintf(sql, sizeof sql, "SELECT %d", i);
+        struct store_stmt *st = store_prepare(c, sql, true, &e);
+        assert_non_null(st);
+        assert_int_equal(store_step(st, &e), STORE_ROW);
+        assert_int_equal(store_col_int64(st, 0), i);
+        if (i == 0)
+            first = st;
+        store_reset(st);
+    }
+    assert_ptr_equal(store_prepare(c, "SELECT 0", true, &e), first);
+    store_reset(first);
+}
+
+static void test_prepare_errors(void **state)
+{
+    struct store_conn *c = store_conn(fx_open(*state));
+    struct err e = ERR_INIT;
+    assert_null(store_prepare(c, "SELEKT 1", true, &e));
+    assert_int_equal(e.status, 500);
+    assert_string_equal(e.type, "storage-error");
+    assert_null(store_prepare(c, "SELECT 1; SELECT 2", false, &e));
+    assert_null(store_prepare(c, "  ", false, &e));
+    struct store_stmt *st = store_prepare(c, "SELECT 1;  ", true, &e); /* trailing ';' is fine */
+    assert_non_null(st);
+    store_reset(st);
+}
+
+/* ---- errors and transactions ---- */
+
+static void test_unique_conflict(void **state)
+{
+    struct store_conn *c = store_conn(fx_open(*state));
+    struct err e = ERR_INIT;
+    assert_int_equal(add_token(c, "t1", "h1", &e), 0);
+    assert_int_equal(add_token(c, "t1", "h2", &e), -1); /* primary key */
+    assert_int_equal(e.status, 409);
+    assert_string_equal(e.type, "conflict");
+    err_clear(&e);
+    assert_int_equal(add_token(c, "t2", "h1", &e), -1); /* UNIQUE column */
+    assert_int_equal(e.status, 409);
+    assert_string_equal(e.type, "conflict");
+    assert_int_equal(count_tokens(c), 1);
+}
+
+static void test_not_null_is_storage_error(void **state)
+{
+    struct store_conn *c = store_conn(fx_open(*state));
+    struct err e = ERR_INIT;
+    assert_int_equal(add_token(c, "t1", NULL, &e), -1); /* NULL arg binds NULL */
+    assert_int_equal(e.status, 500);
+    assert_string_equal(e.type, "storage-error");
+}
+
+static void test_rollback_leaves_nothing(void **state)
+{
+    struct store_conn *c = store_conn(fx_open(*state));
+    struct err e = ERR_INIT;
+    assert_int_equal(store_begin(c, true, &e), 0);
+    assert_true(store_in_tx(c));
+    assert_int_equal(add_token(c, "t1", "h1", &e), 0);
+    assert_int_equal(count_tokens(c), 1);
+    store_rollback(c);
+    assert_false(store_in_tx(c));
+    assert_int_equal(count_tokens(c), 0);
+
+    assert_int_equal(store_begin(c, false, &e), 0);
+    assert_int_equal(add_token(c, "t2", "h2", &e), 0);
+    assert_int_equal(store_commit(c, &e), 0);
+    assert_false(store_in_tx(c));
+    assert_int_equal(count_tokens(c), 1);
+}
+
+static void test_tx_misuse(void **state)
+{
+    struct store_conn *c = store_conn(fx_open(*state));
+    struct err e = ERR_INIT;
+    assert_int_equal(store_commit(c, &e), -1);
+    assert_int_equal(store_begin(c, true, &e), 0);
+    assert_int_equal(store_begin(c, true, &e), -1);
+    assert_true(store_in_tx(c));
+    store_rollback(c);
+    store_rollback(c); /* harmless */
+    assert_false(store_in_tx(c));
+}
+
+struct writer {
+    struct store *s;
+    struct store_conn *conn;
+    int rc;
+    int64_t waited_ms;
+    struct err e;
+};
+
+/* Takes the write lock (timing the wait) and adds token "b". */
+static void *writer_main(void *arg)
+{
+    struct writer *w = arg;
+    w->conn = store_conn(w->s);
+    int64_t t0 = time_mono_ns();
+    w->rc = store_begin(w->conn, true, &w->e);
+    w->waited_ms = (time_mono_ns() - t0) / 1000000;
+    if (w->rc == 0) {
+        w->rc = add_token(w->conn, "b", "hb", &w->e);
+        if (w->rc == 0)
+            w->rc = store_commit(w->conn, &w->e);
+        else
+            store_rollback(w->conn);
+    }
+    return NULL;
+}
+
+static void test_write_tx_two_threads(void **state)
+{
+    struct store *s = fx_open(*state);
+    struct store_conn *c = store_conn(s);
+    struct err e = ERR_INIT;
+    assert_int_equal(store_begin(c, true, &e), 0);
+    assert_int_equal(add_token(c, "a", "ha", &e), 0);
+    struct writer w = {.s = s};
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, writer_main, &w), 0);
+    sleep_ms(300);
+    assert_int_equal(store_commit(c, &e), 0);
+    assert_int_equal(pthread_join(t, NULL), 0);
+    if (w.rc != 0)
+        fail_msg("second writer: %s", w.e.detail);
+    assert_true(w.waited_ms >= 150); /* it waited for the first commit */
+    assert_ptr_not_equal(w.conn, c);
+    assert_int_equal(count_tokens(c), 2);
+}
+
+/* With a short busy timeout the second writer gives up with 503 busy. */
+static void test_write_tx_busy_timeout(void **state)
+{
+    struct fixture *f = *state;
+    struct err e = ERR_INIT;
+    struct store_options opt = {100};
+    assert_int_equal(store_open(f->path, &opt, &f->s, &e), 0);
+    struct store_conn *c = store_conn(f->s);
+    assert_int_equal(store_begin(c, true, &e), 0);
+    struct writer w = {.s = f->s};
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, writer_main, &w), 0);
+    assert_int_equal(pthread_join(t, NULL), 0);
+    store_rollback(c);
+    assert_int_equal(w.rc, -1);
+    assert_int_equal(w.e.status, 503);
+    assert_string_equal(w.e.type, "busy");
+    assert_false(store_in_tx(w.conn));
+}
+
+/* ---- connections ---- */
+
+struct probe {
+    struct store *s;
+    struct store_conn *conn;
+    int64_t synchronous, foreign_keys;
+    char journal[16];
+};
+
+static void probe_conn(struct store_conn *c, struct probe *p)
+{
+    p->conn = c;
+    p->synchronous = q_int(c, "PRAGMA synchronous", 0);
+    p->foreign_keys = q_int(c, "PRAGMA foreign_keys", 0);
+    q_text(c, "PRAGMA journal_mode", p->journal, sizeof p->journal);
+}
+
+static void *probe_main(void *arg)
+{
+    struct probe *p = arg;
+    probe_conn(store_conn(p->s), p);
+    return NULL;
+}
+
+static void test_conn_per_thread(void **state)
+{
+    struct store *s = fx_open(*state);
+    struct store_conn *c = store_conn(s);
+    assert_ptr_equal(store_conn(s), c);
+    struct probe p[2] = {{.s = s}, {.s = s}};
+    pthread_t t[2];
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, probe_main, &p[i]), 0);
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(pthread_join(t[i], NULL), 0);
+    assert_ptr_not_equal(p[0].conn, c);
+    assert_ptr_not_equal(p[1].conn, c);
+    assert_ptr_not_equal(p[0].conn, p[1].conn);
+}
+
+/* Durability: synchronous=FULL (2) and WAL on every connection. */
+static void test_durability_settings(void **state)
+{
+    struct store *s = fx_open(*state);
+    struct probe p[2] = {{.s = s}, {.s = s}};
+    probe_conn(store_conn(s), &p[0]);
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, probe_main, &p[1]), 0);
+    assert_int_equal(pthread_join(t, NULL), 0);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(p[i].synchronous, 2);
+        assert_int_equal(p[i].foreign_keys, 1);
+        assert_string_equal(p[i].journal, "wal");
+    }
+}
+
+static void test_two_stores(void **state)
+{
+    struct fixture *f = *state;
+    struct store *s1 = fx_open(f), *s2 = NULL;
+    char other[160];
+    snprintf(other, sizeof other, "%s/other.db", f->dir);
+    struct err e = ERR_INIT;
+    assert_int_equal(store_open(other, NULL, &s2, &e), 0);
+    struct store_conn *c1 = store_conn(s1), *c2 = store_conn(s2);
+    assert_ptr_not_equal(c1, c2);
+    assert_ptr_equal(store_conn(s1), c1);
+    assert_ptr_equal(store_conn(s2), c2);
+    assert_int_equal(add_token(c1, "t1", "h1", &e), 0);
+    assert_int_equal(count_tokens(c1), 1);
+    assert_int_equal(count_tokens(c2), 0);
+    store_close(s2);
+    /* a store opened after another was closed never sees its connection */
+    assert_int_equal(store_open(other, NULL, &s2, &e), 0);
+    assert_int_equal(count_tokens(store_conn(s2)), 0);
+    store_close(s2);
+}
+
+/* ---- full-text search ---- */
+
+static void test_fts_query_text(void **state)
+{
+    struct store_conn *c = store_conn(fx_open(*state));
+    const char *w1[] = {"a\"b", "c"};
+    char *q = store_fts_query(c, w1, 2);
+    assert_string_equal(q, "\"a\"\"b\"* AND \"c\"*");
+    free(q);
+    const char *w2[] = {"\"\"", "", "үкім"};
+    q = store_fts_query(c, w2, 3);
+    assert_string_equal(q, "\"\"\"\"\"\"* AND \"үкім\"*");
+    free(q);
+    q = store_fts_query(c, NULL, 0);
+    assert_string_equal(q, "");
+    free(q);
+}
+
+/* The match fragment is a safe snprintf format: one '%', in "%d". */
+static void test_fts_match_fragment(void **state)
+{
+    struct store_conn *c = store_conn(fx_open(*state));
+    const char *m = store_sql(c, STORE_SQL_FTS_MATCH);
+    const char *pct = strchr(m, '%');
+    assert_non_null(pct);
+    assert_int_equal(pct[1], 'd');
+    assert_null(strchr(pct + 1, '%'));
+}
+
+static void add_record(struct store_conn *c, const char *rid, const char *body)
+{
+    struct err e = ERR_INIT;
+    assert_int_equal(store_exec(c,
+                                "INSERT INTO records(rid, id, collection, kind, revision, "
+                                "created_at, updated_at, data) VALUES "
+                                "(CAST($1 AS INTEGER), 'r' || $1, 'systems', 'system', 1, "
+                                "'t', 't', '{}')",
+                                &e, 1, rid),
+                     0);
+    struct store_stmt *st = store_prepare(c, store_sql(c, STORE_SQL_FTS_INSERT), true, &e);
+    assert_non_null(st);
+    store_bind_int64(st, 1, store_last_id(c));
+    store_bind_text(st, 2, body);
+    assert_int_equal(store_step(st, &e), STORE_DONE);
+    store_reset(st);
+}
+
+/* The rid found by a full-text search for words (0 when none). */
+static int64_t fts_find(struct store_conn *c, const char *const *words, size_t n)
+{
+    char where[200], sql[300];
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+    snprintf(where, sizeof where, store_sql(c, STORE_SQL_FTS_MATCH), 1);
+#pragma GCC diagnostic pop
+    snprintf(sql, sizeof sql, "SELECT rid FROM records WHERE %s ORDER BY rid", where);
+    char *q = store_fts_query(c, words, n);
+    struct err e = ERR_INIT;
+    struct store_stmt *st = store_prepare(c, sql, true, &e);
+    assert_non_null(st);
+    store_bind_text(st, 1, q);
+    int rc = store_step(st, &e);
+    if (rc == STORE_ERROR)
+        fail_msg("fts search %s: %s", q, e.detail);
+    int64_t rid = rc == STORE_ROW ? store_col_int64(st, 0) : 0;
+    store_reset(st);
+    free(q);
+    return rid;
+}
+
+static void test_fts_kazakh(void **state)
+{
+    struct store_conn *c = store_conn(fx_open(*state));
+    add_record(c, "7", "Электрондық үкімет порталы");
+    add_record(c, "8", "Ұлттық банк");
+    const char *w1[] = {"үкім"}, *w2[] = {"портал"}, *w3[] = {"электр", "портал"};
+    const char *w4[] = {"банк"}, *w5[] = {"ұлт"}, *w6[] = {"үкім", "банк"};
+    const char *w7[] = {"a\"b"};
+    assert_int_equal(fts_find(c, w1, 1), 7);
+    assert_int_equal(fts_find(c, w2, 1), 7);
+    assert_int_equal(fts_find(c, w3, 2), 7);
+    assert_int_equal(fts_find(c, w4, 1), 8);
+    assert_int_equal(fts_find(c, w5, 1), 8);
+    assert_int_equal(fts_find(c, w6, 2), 0);
+    assert_int_equal(fts_find(c, w7, 1), 0);
+
+    struct err e = ERR_INIT;
+    assert_int_equal(store_exec(c, store_sql(c, STORE_SQL_FTS_DELETE), &e, 1, "7"), 0);
+    assert_int_equal(fts_find(c, w1, 1), 0);
+}
+
+/* ---- size, ids, integrity ---- */
+
+static void test_size_and_last_id(void **state)
+{
+    struct store *s = fx_open(*state);
+    struct store_conn *c = store_conn(s);
+    assert_true(store_size_bytes(s) > 0);
+    add_record(c, "41", "x");
+    assert_int_equal(store_last_id(c), 41);
+    int64_t before = store_size_bytes(s);
+    for (int i = 0; i < 50; i++) {
+        char rid[16];
+        snprintf(rid, sizeof rid, "%d", 100 + i);
+        add_record(c, rid, "some text to make the database grow a little");
+    }
+    assert_true(store_size_bytes(s) > before);
+}
+
+static void test_integrity_clean(void **state)
+{
+    struct store_conn *c = store_conn(fx_open(*state));
+    add_record(c, "1", "Электрондық үкімет");
+    char *report = NULL;
+    assert_int_equal(store_integrity(c, &report), 0);
+    assert_null(report);
+}
+
+static void test_integrity_reports_dangling_key(void **state)
+{
+    struct store_conn *c = store_conn(fx_open(*state));
+    struct err e = ERR_INIT;
+    assert_int_equal(store_exec(c, "PRAGMA foreign_keys = OFF", &e, 0), 0);
+    assert_int_equal(store_exec(c,
+                                "INSERT INTO revisions VALUES "
+                                "(999, 1, 't', 'someone', 'create', '{}')",
+                                &e, 0),
+                     0);
+    assert_int_equal(store_exec(c, "PRAGMA foreign_keys = ON", &e, 0), 0);
+    char *report = xstrdup("earlier\n");
+    assert_int_equal(store_integrity(c, &report), 1);
+    assert_true(strncmp(report, "earlier\n", 8) == 0);
+    assert_non_null(strstr(report, "revisions"));
+    free(report);
+}
+
+/* With foreign keys on (every connection), the same insert is refused. */
+static void test_foreign_keys_enforced(void **state)
+{
+    struct store_conn *c = store_conn(fx_open(*state));
+    struct err e = ERR_INIT;
+    assert_int_equal(store_exec(c,
+                                "INSERT INTO revisions VALUES "
+                                "(999, 1, 't', 'someone', 'create', '{}')",
+                                &e, 0),
+                     -1);
+    assert_int_equal(e.status, 500);
+}
+
+#define T(f) cmocka_unit_test_setup_teardown(f, fx_setup, fx_teardown)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        T(test_url_schemes),
+        T(test_migrations_recorded),
+        T(test_reopen_does_not_reapply),
+        T(test_newer_schema_refused),
+        T(test_failed_migration_leaves_nothing),
+        T(test_bind_out_of_order),
+        T(test_reset_clears_bindings),
+        T(test_stmt_cache),
+        T(test_stmt_cache_full),
+        T(test_prepare_errors),
+        T(test_unique_conflict),
+        T(test_not_null_is_storage_error),
+        T(test_rollback_leaves_nothing),
+        T(test_tx_misuse),
+        T(test_write_tx_two_threads),
+        T(test_write_tx_busy_timeout),
+        T(test_conn_per_thread),
+        T(test_durability_settings),
+        T(test_two_stores),
+        T(test_fts_query_text),
+        T(test_fts_match_fragment),
+        T(test_fts_kazakh),
+        T(test_size_and_last_id),
+        T(test_integrity_clean),
+        T(test_integrity_reports_dangling_key),
+        T(test_foreign_keys_enforced),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,150 @@
+/* Unit tests of the util module: UTF-8, folding, words, encodings, time,
+ * arena and buffer limits. */
+#include "util/arena.h"
+#include "util/buf.h"
+#include "util/text.h"
+#include "util/timeutil.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+static void test_utf8_validation(void **state)
+{
+    (void)state;
+    assert_true(utf8_valid("Қазақстан", strlen("Қазақстан")));
+    assert_false(utf8_valid("\xC3\x28", 2));          /* bad continuation */
+    assert_false(utf8_valid("\xC0\xAF", 2));          /* overlong '/' */
+    assert_false(utf8_valid("\xED\xA0\x80", 3));      /* surrogate */
+    assert_false(utf8_valid("\xF4\x90\x80\x80", 4));  /* above U+10FFFF */
+    assert_false(utf8_valid("a\0b", 3));              /* NUL */
+    assert_false(utf8_valid("\xE2\x82", 2));          /* truncated */
+}
+
+/* REQ: X-I18N-01 */
+static void test_fold_kazakh_and_russian(void **state)
+{
+    (void)state;
+    struct arena *a = arena_new();
+    assert_string_equal(text_fold(a, "ӘҒҚҢӨҰҮҺІ"), "әғқңөұүһі");
+    assert_string_equal(text_fold(a, "ЭЛЕКТРОННОЕ Правительство"), "электронное правительство");
+    assert_string_equal(text_fold(a, "Ёлка ЁЖ"), "елка еж");
+    assert_string_equal(text_fold(a, "e-Gov PORTAL"), "e-gov portal");
+    arena_free(a);
+}
+
+static void test_words(void **state)
+{
+    (void)state;
+    struct arena *a = arena_new();
+    const char *w[8];
+    size_t n = text_words(a, "  «Электрондық ҮКІМЕТ» портал-2, e.gov!", w, 8);
+    assert_int_equal(n, 5);
+    assert_string_equal(w[0], "электрондық");
+    assert_string_equal(w[1], "үкімет");
+    assert_string_equal(w[2], "портал");
+    assert_string_equal(w[3], "2");
+    assert_string_equal(w[4], "e");
+    assert_int_equal(text_words(a, "\"*() AND OR", w, 8), 2); /* operators are just words */
+    arena_free(a);
+}
+
+static void test_base64url_roundtrip(void **state)
+{
+    (void)state;
+    struct arena *a = arena_new();
+    const unsigned char data[] = {0, 1, 2, 250, 251, 252, 253, 254, 255};
+    for (size_t n = 0; n <= sizeof data; n++) {
+        char *enc = b64url_encode(a, data, n);
+        size_t m = 0;
+        unsigned char *dec = b64url_decode(a, enc, &m);
+        assert_non_null(dec);
+        assert_int_equal(m, n);
+        assert_memory_equal(dec, data, n);
+    }
+    size_t m;
+    assert_null(b64url_decode(a, "a", &m));     /* impossible length */
+    assert_null(b64url_decode(a, "ab+/", &m));  /* not the url alphabet */
+    assert_null(b64url_decode(a, "QR", &m));    /* non-canonical trailing bits */
+    arena_free(a);
+}
+
+static void test_rfc3339(void **state)
+{
+    (void)state;
+    int64_t ms;
+    char out[32];
+    assert_int_equal(time_parse_rfc3339("2026-11-22T13:31:57.123Z", &ms), 0);
+    assert_string_equal(time_format_rfc3339(ms, out, sizeof out), "2026-11-22T13:31:57.123Z");
+    assert_int_equal(time_parse_rfc3339("2026-11-22T19:31:57+06:00", &ms), 0);
+    assert_string_equal(time_format_rfc3339(ms, out, sizeof out), "2026-11-22T13:31:57.000Z");
+    assert_int_equal(time_parse_rfc3339("1969-12-31T23:59:59.5Z", &ms), 0);
+    assert_int_equal(ms, -500);
+    assert_string_equal(time_format_rfc3339(ms, out, sizeof out), "1969-12-31T23:59:59.500Z");
+    const char *bad[] = {"2026-02-30T00:00:00Z", "2026-11-22 13:31:57Z", "2026-11-22T13:31:57",
+                         "2026-11-22T24:00:00Z", "2026-11-22T13:31:57.Z", "2026-11-22T13:31:57Zx",
+                         "yesterday", ""};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_int_equal(time_parse_rfc3339(bad[i], &ms), -1);
+}
+
+static void test_ids(void **state)
+{
+    (void)state;
+    char id[37];
+    text_uuid7(id);
+    assert_int_equal(strlen(id), 36);
+    assert_int_equal(id[14], '7');
+    assert_true(text_id_valid(id));
+    assert_true(text_id_valid("org-mdai"));
+    assert_false(text_id_valid("../etc/passwd"));
+    assert_false(text_id_valid("a'; DROP TABLE records;--"));
+    assert_false(text_id_valid(""));
+    assert_false(text_id_valid(".hidden"));
+}
+
+static void test_buf_cap(void **state)
+{
+    (void)state;
+    struct buf b;
+    buf_init(&b, 8);
+    assert_int_equal(buf_puts(&b, "12345678"), 0);
+    assert_int_equal(buf_putc(&b, '9'), -1);
+    assert_int_equal(b.len, 8);
+    assert_string_equal(b.p, "12345678");
+    buf_free(&b);
+}
+
+static void test_arena_alignment_and_big_blocks(void **state)
+{
+    (void)state;
+    struct arena *a = arena_new();
+    for (int i = 1; i < 100; i++) {
+        void *p = arena_alloc(a, (size_t)i * 37);
+        assert_int_equal((uintptr_t)p % 16, 0);
+        memset(p, 0xAB, (size_t)i * 37);
+    }
+    char *big = arena_alloc(a, 1 << 20);
+    memset(big, 1, 1 << 20);
+    assert_string_equal(arena_printf(a, "%s-%d", "x", 42), "x-42");
+    arena_free(a);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_utf8_validation),
+        cmocka_unit_test(test_fold_kazakh_and_russian),
+        cmocka_unit_test(test_words),
+        cmocka_unit_test(test_base64url_roundtrip),
+        cmocka_unit_test(test_rfc3339),
+        cmocka_unit_test(test_ids),
+        cmocka_unit_test(test_buf_cap),
+        cmocka_unit_test(test_arena_alignment_and_big_blocks),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
