@@ -4,7 +4,7 @@
  * Each request gets a context (its arena, the struct http_req, the body
  * buffer) when MHD reports the raw request URI, and loses it when MHD
  * reports completion. In between: on the first access-handler call the
- * query is parsed, the path routed and the declared body size checked, so
+ * path is routed, the query parsed and the declared body size checked, so
  * that 400/404/405/413 are answered before any body is read; the body is
  * then accumulated up to cfg->max_body, and the last call runs the handler
  * and queues its response. Every answered request is counted in the
@@ -217,14 +217,15 @@ static enum MHD_Result answer_too_large(struct http_ctx *c, struct MHD_Connectio
     return queue_problem(c, conn, &e, NULL);
 }
 
-/* Routing outcome to problem; ROUTE_FOUND stores the handler instead. */
-static enum MHD_Result route(struct http_ctx *c, struct MHD_Connection *conn)
+/* Routes the request: true when a handler was found, otherwise false
+ * with a 400/404/405 problem queued (*rc says whether that worked). */
+static bool route(struct http_ctx *c, struct MHD_Connection *conn, enum MHD_Result *rc)
 {
     const char *allow = NULL;
     struct err e = ERR_INIT;
     switch (router_match(c->srv->router, &c->req, &c->handler, &c->handler_ctx, &allow)) {
     case ROUTE_FOUND:
-        return MHD_YES;
+        return true;
     case ROUTE_NOT_FOUND:
         err_not_found(&e, "no resource at this path");
         break;
@@ -237,7 +238,8 @@ static enum MHD_Result route(struct http_ctx *c, struct MHD_Connection *conn)
         err_bad_request(&e, "", "the request path is malformed");
         break;
     }
-    return queue_problem(c, conn, &e, allow);
+    *rc = queue_problem(c, conn, &e, allow);
+    return false;
 }
 
 /* The origin form of a request target: "http://host:1/a?b" (the absolute
@@ -267,15 +269,18 @@ static enum MHD_Result request_begin(struct http_ctx *c, struct MHD_Connection *
     const char *target = origin_form(c->arena, c->raw_uri);
     const char *q = strchr(target, '?');
     c->req.path = q ? arena_strndup(c->arena, target, (size_t)(q - target)) : target;
+    enum MHD_Result rc = MHD_NO;
+    if (!route(c, conn, &rc))
+        return rc;
+    struct err e = ERR_INIT;
+    if (http_parse_query(&c->req, q ? q + 1 : NULL, &e) < 0)
+        return queue_problem(c, conn, &e, NULL);
     uint64_t declared = 0;
     const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
                                                  MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (parse_length(cl, &declared) && declared > c->srv->cfg.max_body)
         return answer_too_large(c, conn);
-    struct err e = ERR_INIT;
-    if (http_parse_query(&c->req, q ? q + 1 : NULL, &e) < 0)
-        return queue_problem(c, conn, &e, NULL);
-    return route(c, conn);
+    return MHD_YES; /* now read the body */
 }
 
 /* A chunk of body. Past the cap the chunk is dropped and the request is
@@ -303,6 +308,8 @@ static enum MHD_Result request_finish(struct http_ctx *c, struct MHD_Connection 
 {
     if (c->too_large)
         return answer_too_large(c, conn);
+    if (!c->handler)
+        return MHD_NO; /* unreachable: routing failures are answered early */
     c->req.body = c->body.p ? c->body.p : "";
     c->req.body_len = c->body.len;
     struct http_resp resp;
@@ -326,8 +333,10 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
     struct http_ctx *c = *req_cls;
     if (!c)
         return MHD_NO; /* no URI callback ran: cannot happen, refuse safely */
-    if (c->responded)
-        return MHD_YES; /* answered early; MHD is draining */
+    if (c->responded) {
+        *upload_data_size = 0; /* answered early: drop whatever still comes */
+        return MHD_YES;
+    }
     if (!c->started)
         return request_begin(c, conn, method);
     if (*upload_data_size)

@@ -125,6 +125,8 @@ static void attr_set_free(struct attr_set *s)
 
 static void dedupe(struct attr_set *s)
 {
+    if (s->n == 0)
+        return;
     qsort(s->items, s->n, sizeof *s->items, cmp_str);
     size_t w = 0;
     for (size_t i = 0; i < s->n; i++) {

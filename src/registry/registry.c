@@ -747,6 +747,7 @@ static int patch_in_tx(struct registry *r, struct store_conn *c, const struct ac
     }
     if (rc == 0 && same_content(cur, next)) {
         json_decref(next);
+        next = NULL;
         *out = json_incref(cur);
     } else if (rc == 0) {
         rc = store_new_revision(r, c, a, &row, "update", next, e);

@@ -129,7 +129,7 @@ def test_validation_errors_name_the_field():
         (dict(base, functions=['ok', 7]), 'functions[1]'),
         (dict(base, kind='spaceship'), 'kind'),
         ({k: v for k, v in base.items() if k != 'name'}, 'name'),
-        (dict(base, name={'de': 'System'}), 'name'),
+        (dict(base, name={'de': 'System'}), 'name.de'),
     ]
     before = SRV.export()
     for body, field in cases:

@@ -1,0 +1,116 @@
+"""End-to-end tests of the command line: export/import round trip, check,
+tamper detection, token creation, and refusal of a bad metamodel."""
+import json
+import os
+import sqlite3
+import subprocess
+import tempfile
+
+from harness import BIN, SOURCE, Server, cli, run
+
+
+def test_export_import_export_is_identical():
+    # REQ: REG-06
+    with Server(demo=True) as srv:
+        tok = srv.token()
+        objs = srv.get('/api/v1/objects?limit=3').json()['items']
+        r = srv.request('PATCH', f'/api/v1/objects/{objs[0]["id"]}', {'supplier': 'ТОО «Жаңа»'},
+                        headers={'If-Match': f'"{objs[0]["revision"]}"'}, token=tok)
+        assert r.status == 200, r
+        assert srv.request('DELETE', f'/api/v1/objects/{objs[1]["id"]}', token=tok).status in (204, 409)
+        first = srv.export()
+    with tempfile.TemporaryDirectory() as other:
+        dump = os.path.join(other, 'dump.jsonl')
+        with open(dump, 'wb') as f:
+            f.write(first)
+        cli(os.path.join(other, 'data'), 'import', dump)
+        second = cli(os.path.join(other, 'data'), 'export').stdout
+        assert first == second
+        assert cli(os.path.join(other, 'data'), 'check').returncode == 0
+        # a second import into the now non-empty repository is refused
+        again = cli(os.path.join(other, 'data'), 'import', dump, check=False)
+        assert again.returncode == 1 and b'empty' in again.stderr
+
+
+def test_import_of_a_broken_file_keeps_nothing():
+    with tempfile.TemporaryDirectory() as d:
+        bad = os.path.join(d, 'bad.jsonl')
+        with open(bad, 'w') as f:
+            f.write('{"format":"archportal-export","version":1}\n{"record":{"id":"a"}}\n')
+        r = cli(os.path.join(d, 'data'), 'import', bad, check=False)
+        assert r.returncode == 1 and b'line 2' in r.stderr, r.stderr
+        out = cli(os.path.join(d, 'data'), 'export').stdout.decode().splitlines()
+        assert len(out) == 1, out
+
+
+def test_check_reports_tampering():
+    # REQ: X-AUD-01
+    with Server(demo=True) as srv:
+        data = srv.data
+    ok = cli(data, 'check')
+    assert b'ok' in ok.stdout
+    db = sqlite3.connect(os.path.join(data, 'archportal.db'))
+    db.execute("UPDATE audit SET after = replace(after, 'Портал', 'Партал') WHERE seq = "
+               "(SELECT min(seq) FROM audit WHERE after LIKE '%Портал%')")
+    db.execute("UPDATE records SET data = replace(data, '\"creation\"', '\"development\"') "
+               "WHERE rid = (SELECT min(rid) FROM records WHERE data LIKE '%\"creation\"%')")
+    db.commit()
+    db.close()
+    bad = cli(data, 'check', check=False)
+    assert bad.returncode == 1, bad
+    text = bad.stdout.decode()
+    assert 'altered' in text and 'differs from its last revision' in text, text
+    subprocess.run(['rm', '-rf', data], check=True)
+
+
+def test_token_create_validates_role():
+    with tempfile.TemporaryDirectory() as d:
+        r = cli(d, 'token', 'create', '--name', 'x', '--role', 'emperor', check=False)
+        assert r.returncode == 1 and b'role' in r.stderr
+        tok = cli(d, 'token', 'create', '--name', 'ci', '--role', 'admin').stdout.decode().strip()
+        assert tok.startswith('apt_') and len(tok) == 47
+        db = sqlite3.connect(os.path.join(d, 'archportal.db'))
+        stored = [row[0] for row in db.execute('SELECT hash FROM tokens')]
+        db.close()
+        assert stored and tok not in stored[0], 'tokens are stored hashed'
+
+
+def test_bad_model_stops_the_server_naming_the_key():
+    with tempfile.TemporaryDirectory() as d:
+        model = json.load(open(os.path.join(SOURCE, 'model/egov-kz.json'), encoding='utf-8'))
+        model['kinds']['information_system'].setdefault('fields', []).append(
+            {'name': 'colour', 'type': 'strnig', 'label': {'kk': 'т', 'ru': 'ц', 'en': 'c'}})
+        path = os.path.join(d, 'bad.json')
+        json.dump(model, open(path, 'w', encoding='utf-8'), ensure_ascii=False)
+        r = subprocess.run([BIN, 'serve', '--data', os.path.join(d, 'data'), '--model', path,
+                            '--listen', '127.0.0.1:1'], capture_output=True, timeout=30)
+        assert r.returncode != 0
+        err = r.stderr.decode()
+        assert 'kinds.information_system' in err and 'strnig' in err, err
+
+
+def test_unknown_command_and_options():
+    r = subprocess.run([BIN, 'fly'], capture_output=True)
+    assert r.returncode == 2 and b'unknown command' in r.stderr
+    r = subprocess.run([BIN, 'serve', '--bogus'], capture_output=True)
+    assert r.returncode == 2
+    r = subprocess.run([BIN, 'serve', '--listen', 'nowhere'], capture_output=True)
+    assert r.returncode == 2
+
+
+def test_graceful_shutdown_closes_cleanly():
+    srv = Server().start()
+    try:
+        assert srv.stop() == 0
+        assert cli(srv.data, 'check').returncode == 0
+        assert not os.path.exists(os.path.join(srv.data, 'archportal.db-wal')) or \
+            os.path.getsize(os.path.join(srv.data, 'archportal.db-wal')) == 0
+    finally:
+        srv.cleanup()
+
+
+if __name__ == '__main__':
+    run([test_export_import_export_is_identical, test_import_of_a_broken_file_keeps_nothing,
+         test_check_reports_tampering, test_token_create_validates_role,
+         test_bad_model_stops_the_server_naming_the_key, test_unknown_command_and_options,
+         test_graceful_shutdown_closes_cleanly])

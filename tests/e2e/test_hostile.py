@@ -1,0 +1,139 @@
+"""Hostile input: every request below gets a clear 4xx problem answer and
+leaves the repository unchanged (the export is byte-identical)."""
+import urllib.parse
+
+from harness import Server, assert_problem, run
+
+SRV = None
+TOK = None
+OBJ = None
+
+
+def post_raw(path, body: bytes, ctype='application/json', method='POST', headers=None):
+    h = {'Content-Type': ctype}
+    h.update(headers or {})
+    return SRV.request(method, path, body=body, headers=h, token=TOK)
+
+
+def test_malformed_and_truncated_json():
+    for body in [b'{', b'{"kind":', b'{"kind":"organization",}', b'nul', b'',
+                 b'{"a":1}{"b":2}', b'\xef\xbb\xbf{}', b'{"kind":"organization" "x":1}']:
+        assert_problem(post_raw('/api/v1/organizations', body), 400)
+
+
+def test_wrong_json_shapes():
+    for body in [b'[]', b'"text"', b'42', b'null']:
+        assert_problem(post_raw('/api/v1/organizations', body), 422)
+    assert_problem(post_raw('/api/v1/organizations', b'{"kind":"organization","kind":"x"}'), 400)
+
+
+def test_deep_nesting():
+    deep = b'{"name":' + b'[' * 10000 + b']' * 10000 + b'}'
+    assert_problem(post_raw('/api/v1/organizations', deep), 400)
+    deep_obj = b'{"a":' * 10000 + b'1' + b'}' * 10000
+    assert_problem(post_raw('/api/v1/organizations', deep_obj), 400)
+
+
+def test_invalid_utf8_and_nul_bytes():
+    assert_problem(post_raw('/api/v1/organizations', b'{"kind":"organization","name":{"ru":"\xc3\x28"}}'), 400)
+    assert_problem(post_raw('/api/v1/organizations', b'{"kind":"organization","name":{"ru":"a\\u0000b"}}'), 400)
+    assert_problem(post_raw('/api/v1/organizations', b'{"kind":"organization"\x00}'), 400)
+    assert_problem(SRV.get('/api/v1/objects?q=%C3%28'), 400)
+    assert_problem(SRV.get('/api/v1/objects?q=a%00b'), 400)
+    assert_problem(SRV.get('/api/v1/objects/%C3%28'), 400)
+
+
+def test_body_over_the_limit():
+    big = b'{"kind":"organization","short_name":"' + b'x' * (2 * 1024 * 1024) + b'"}'
+    r = post_raw('/api/v1/organizations', big)
+    assert r.status == 413, r
+    # chunked, without Content-Length
+    raw = (b'POST /api/v1/organizations HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n'
+           b'Authorization: Bearer ' + TOK.encode() + b'\r\nTransfer-Encoding: chunked\r\n'
+           b'Connection: close\r\n\r\n')
+    chunk = b'x' * 65536
+    for _ in range(40):
+        raw += b'%x\r\n' % len(chunk) + chunk + b'\r\n'
+    raw += b'0\r\n\r\n'
+    answer = SRV.raw(raw)
+    assert answer.startswith(b'HTTP/1.1 413'), answer[:200]
+
+
+def test_sql_and_path_tricks_in_ids():
+    for rid in ["x' OR '1'='1", '1;DROP TABLE records', '..%2F..%2Fetc%2Fpasswd', '%2e%2e',
+                'a%20b', '*', 'x"y']:
+        r = SRV.get('/api/v1/objects/' + rid)
+        assert r.status in (400, 404), (rid, r)
+        assert r.header('Content-Type').startswith('application/problem+json')
+    r = SRV.request('DELETE', '/api/v1/objects/' + urllib.parse.quote("x' OR 1=1 --", safe=''), token=TOK)
+    assert r.status in (400, 404), r
+    assert_problem(SRV.get('/api/v1/../etc/passwd'), 400)
+    assert SRV.get('/api/v1/objects/' + OBJ['id']).status == 200
+
+
+def test_sql_tricks_in_filters_and_cursors():
+    cases = [
+        ('filter', "stage:creation' OR 1=1 --", 422),
+        ('filter', "stage') OR 1=1 --:x", 422),
+        ('sort', 'name; DROP TABLE records', 422),
+        ('sort', 'name,(SELECT 1)', 422),
+        ('owner', "x' OR '1'='1", 400),
+        ('kind', "information_system' --", 422),
+        ('cursor', "' OR 1=1 --", 400),
+        ('cursor', 'eyJzIjoibmFtZSIsImsiOiInIE9SIDE9MSIsInIiOi0xfQ', 400),
+        ('limit', '1; DROP TABLE records', 400),
+        ('limit', '-1', 400),
+    ]
+    for key, value, status in cases:
+        r = SRV.get('/api/v1/objects?' + urllib.parse.urlencode({key: value}))
+        assert_problem(r, status, key)
+    # a search full of FTS syntax is only words
+    r = SRV.get('/api/v1/objects?' + urllib.parse.urlencode({'q': '"* OR NEAR( ) AND -x ^'}))
+    assert r.status == 200, r
+
+
+def test_bad_patch_inputs():
+    path = '/api/v1/objects/' + OBJ['id']
+    assert_problem(post_raw(path, b'{"stage":', method='PATCH', headers={'If-Match': '"1"'}), 400)
+    assert_problem(post_raw(path, b'[1]', method='PATCH', headers={'If-Match': '"1"'}), 422)
+    assert_problem(post_raw(path, b'{"kind":"internet_resource"}', method='PATCH',
+                            headers={'If-Match': '"1"'}), 422, 'kind')
+    assert_problem(post_raw(path, b'{"stage":"x"}', method='PATCH', headers={'If-Match': '"0"'}), 400)
+    assert_problem(post_raw(path, b'{"stage":"x"}', method='PATCH',
+                            headers={'If-Match': '"99999999999999999999999"'}), 400)
+
+
+def test_oversized_headers_and_garbage_requests():
+    big = b'GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ' + b'a' * 100000 + b'\r\n\r\n'
+    answer = SRV.raw(big)
+    assert answer == b'' or answer.split(b' ')[1][:1] == b'4', answer[:100]
+    for junk in [b'\x00\x01\x02\r\n\r\n', b'GET\r\n\r\n', b'GARBAGE / HTTP/1.1\r\nHost: x\r\n\r\n',
+                 b'GET /healthz HTTP/9.9\r\n\r\n']:
+        answer = SRV.raw(junk)
+        assert answer == b'' or b' 4' in answer.split(b'\r\n')[0] or b' 5' not in answer[:20], answer[:100]
+    assert SRV.get('/healthz').status == 200
+
+
+def main():
+    global SRV, TOK, OBJ
+    with Server(demo=True) as srv:
+        SRV = srv
+        TOK = srv.token()
+        OBJ = srv.get('/api/v1/objects?limit=1').json()['items'][0]
+        # the token's first use records last_used_at; do it before the snapshot
+        srv.request('POST', '/api/v1/organizations', b'{}', token=TOK,
+                    headers={'Content-Type': 'application/json'})
+        before = srv.export()
+        tests = [test_malformed_and_truncated_json, test_wrong_json_shapes, test_deep_nesting,
+                 test_invalid_utf8_and_nul_bytes, test_body_over_the_limit,
+                 test_sql_and_path_tricks_in_ids, test_sql_tricks_in_filters_and_cursors,
+                 test_bad_patch_inputs, test_oversized_headers_and_garbage_requests]
+
+        def test_repository_unchanged():
+            assert srv.export() == before, 'hostile requests changed the repository'
+
+        run(tests + [test_repository_unchanged])
+
+
+if __name__ == '__main__':
+    main()
