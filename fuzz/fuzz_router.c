@@ -28,8 +28,8 @@ static const char *const patterns[] = {
 };
 #define N_PATTERNS (sizeof patterns / sizeof patterns[0])
 
-static const char *const methods[] = {"GET", "POST", "PATCH", "DELETE", "HEAD",
-                                      "PUT", "OPTIONS", "BREW", ""};
+static const char *const methods[] = {"GET", "POST",    "PATCH", "DELETE", "HEAD",
+                                      "PUT", "OPTIONS", "BREW",  ""};
 #define N_METHODS (sizeof methods / sizeof methods[0])
 
 static void nop(struct http_req *req, struct http_resp *resp, void *ctx)
@@ -58,8 +58,7 @@ static void check_found(const struct http_req *req, void *ctx)
         abort();
     for (size_t i = 0; i < req->n_params; i++) {
         const char *v = req->params[i].value;
-        if (!v || !*v || !utf8_valid(v, strlen(v)) || strcmp(v, ".") == 0 ||
-            strcmp(v, "..") == 0)
+        if (!v || !*v || !utf8_valid(v, strlen(v)) || strcmp(v, ".") == 0 || strcmp(v, "..") == 0)
             abort();
     }
 }

@@ -85,7 +85,8 @@ static json_t *json_body(struct http_req *req, struct http_resp *resp, bool merg
         return NULL;
     }
     json_error_t je;
-    json_t *j = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &je);
+    json_t *j =
+        json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
     if (!j) {
         char detail[300];
         snprintf(detail, sizeof detail, "malformed JSON at line %d, column %d: %s", je.line,

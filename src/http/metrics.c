@@ -23,7 +23,7 @@
 #define METRICS_ROUTE_MAX 256
 
 static const int64_t bucket_ns[METRICS_N_BOUNDS] = {
-    1000000,   2500000,   5000000,   10000000,   25000000,  50000000,
+    1000000,   2500000,   5000000,   10000000,   25000000,   50000000,
     100000000, 250000000, 500000000, 1000000000, 2500000000,
 };
 static const char *const bucket_le[METRICS_N_BOUNDS] = {
@@ -193,7 +193,8 @@ static int put_family(struct buf *out, const char *name, const char *type, const
 static int render_codes(struct buf *out)
 {
     const char *name = "archportal_http_requests_total";
-    int rc = put_family(out, name, "counter", "HTTP requests answered, by method, route and status code.");
+    int rc = put_family(out, name, "counter",
+                        "HTTP requests answered, by method, route and status code.");
     for (size_t i = 0; i < reg.n; i++) {
         const struct series *s = reg.series[i];
         for (int c = 0; c < METRICS_N_CODES; c++) {

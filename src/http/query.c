@@ -121,8 +121,7 @@ const char *http_req_query(const struct http_req *r, const char *name)
 
 /* Fills out[] with up to max values of `name`, in request order; returns
  * how many it wrote. */
-size_t http_req_query_all(const struct http_req *r, const char *name, const char **out,
-                          size_t max)
+size_t http_req_query_all(const struct http_req *r, const char *name, const char **out, size_t max)
 {
     size_t k = 0;
     for (size_t i = 0; i < r->n_query && k < max; i++)

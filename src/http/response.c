@@ -187,8 +187,8 @@ static json_t *problem_json(struct http_resp *r, int status, const struct err *e
     if (!o)
         return NULL;
     const char *slug = e->type[0] ? e->type : (status >= 500 ? "internal-error" : "error");
-    int rc = json_object_set_new(o, "type",
-                                 json_string(http_problem_type(r->arena, utf8_sanitize(r->arena, slug))));
+    int rc = json_object_set_new(
+        o, "type", json_string(http_problem_type(r->arena, utf8_sanitize(r->arena, slug))));
     rc |= json_object_set_new(o, "title", json_string(reason_phrase(status)));
     rc |= json_object_set_new(o, "status", json_integer(status));
     if (e->detail[0])
@@ -245,8 +245,8 @@ void http_resp_json(struct http_resp *r, int status, json_t *j)
         resp_internal(r, "the response is too large");
 }
 
-void http_resp_bytes(struct http_resp *r, int status, const char *content_type,
-                     const char *data, size_t n)
+void http_resp_bytes(struct http_resp *r, int status, const char *content_type, const char *data,
+                     size_t n)
 {
     if (!content_type)
         content_type = "application/octet-stream";

@@ -21,7 +21,7 @@ struct route_entry {
     char *pattern;
     http_handler handler;
     void *ctx;
-    char *names[HTTP_MAX_PARAMS]; /* parameter names in path order */
+    char *names[HTTP_MAX_PARAMS];   /* parameter names in path order */
     size_t depths[HTTP_MAX_PARAMS]; /* the segment index of each */
     size_t n_names;
 };
@@ -87,8 +87,8 @@ static void pattern_check_name(const char *pattern, const char *name, size_t n)
         fatal("router: empty parameter name in \"%s\"", pattern);
     for (size_t i = 0; i < n; i++) {
         char c = name[i];
-        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                  c == '_';
+        bool ok =
+            (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
         if (!ok)
             fatal("router: bad parameter name in \"%s\"", pattern);
     }
@@ -138,8 +138,7 @@ void router_add(struct router *r, const char *method, const char *pattern, http_
                 void *ctx)
 {
     if (!method || !*method || !pattern || pattern[0] != '/' || !h)
-        fatal("router: bad route %s %s", method ? method : "(null)",
-              pattern ? pattern : "(null)");
+        fatal("router: bad route %s %s", method ? method : "(null)", pattern ? pattern : "(null)");
     struct route_entry re = {.handler = h, .ctx = ctx};
     struct node *n = &r->root;
     const char *p = pattern + 1;

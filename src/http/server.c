@@ -276,8 +276,8 @@ static enum MHD_Result request_begin(struct http_ctx *c, struct MHD_Connection *
     if (http_parse_query(&c->req, q ? q + 1 : NULL, &e) < 0)
         return queue_problem(c, conn, &e, NULL);
     uint64_t declared = 0;
-    const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-                                                 MHD_HTTP_HEADER_CONTENT_LENGTH);
+    const char *cl =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (parse_length(cl, &declared) && declared > c->srv->cfg.max_body)
         return answer_too_large(c, conn);
     return MHD_YES; /* now read the body */
@@ -326,9 +326,8 @@ static enum MHD_Result request_finish(struct http_ctx *c, struct MHD_Connection 
 }
 
 static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url,
-                                 const char *method, const char *version,
-                                 const char *upload_data, size_t *upload_data_size,
-                                 void **req_cls)
+                                 const char *method, const char *version, const char *upload_data,
+                                 size_t *upload_data_size, void **req_cls)
 {
     struct http_ctx *c = *req_cls;
     if (!c)
@@ -375,8 +374,8 @@ static const char *format_ms(struct arena *a, int64_t ns)
 static void access_log(const struct http_ctx *c)
 {
     struct arena *a = c->arena;
-    log_event(LOG_INFO, "access", "method", log_safe(a, c->req.method ? c->req.method : ""),
-              "path", log_safe(a, c->req.path), "route", c->req.route ? c->req.route : "unmatched",
+    log_event(LOG_INFO, "access", "method", log_safe(a, c->req.method ? c->req.method : ""), "path",
+              log_safe(a, c->req.path), "route", c->req.route ? c->req.route : "unmatched",
               "status", arena_printf(a, "%d", c->status), "ms", format_ms(a, c->dur_ns), "bytes",
               arena_printf(a, "%zu", c->bytes), "ip", c->req.remote_ip ? c->req.remote_ip : "",
               NULL);
@@ -401,8 +400,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     atomic_fetch_sub(&srv->inflight, 1);
 }
 
-__attribute__((format(printf, 2, 0))) static void on_mhd_log(void *cls, const char *fmt,
-                                                             va_list ap)
+__attribute__((format(printf, 2, 0))) static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
     char msg[512];
     if (vsnprintf(msg, sizeof msg, fmt, ap) < 0)
@@ -491,15 +489,20 @@ static struct MHD_Daemon *daemon_start(struct http_server *s, const struct socka
                                        bool v6)
 {
     const struct http_config *c = &s->cfg;
-    return MHD_start_daemon(
-        daemon_flags(v6), c->port, NULL, NULL, on_access, s, MHD_OPTION_EXTERNAL_LOGGER,
-        on_mhd_log, s, MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)(const void *)ss,
-        MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)c->threads, MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned int)c->max_conns, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-        (unsigned int)c->max_conns_per_ip, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned int)c->timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)c->max_header,
-        MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+    /* One option and its arguments per line. */
+    /* clang-format off */
+    return MHD_start_daemon(daemon_flags(v6), c->port, NULL, NULL, on_access, s,
+        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s, /* first: covers option errors */
+        MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)(const void *)ss,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)c->threads,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned int)c->max_conns,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)c->max_conns_per_ip,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)c->timeout_s,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)c->max_header,
+        MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
         MHD_OPTION_END);
+    /* clang-format on */
 }
 
 struct http_server *http_server_start(const struct http_config *cfg, const struct router *r,
@@ -519,8 +522,7 @@ struct http_server *http_server_start(const struct http_config *cfg, const struc
     }
     s->daemon = daemon_start(s, &ss, v6);
     if (!s->daemon) {
-        err_internal(e, "cannot listen on %s port %u", s->cfg.listen_addr,
-                     (unsigned)s->cfg.port);
+        err_internal(e, "cannot listen on %s port %u", s->cfg.listen_addr, (unsigned)s->cfg.port);
         free(s);
         return NULL;
     }

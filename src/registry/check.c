@@ -177,13 +177,15 @@ static void check_fts(struct checker *k, int64_t rid, const char *id,
                       const struct model_kind *kind, const json_t *rec, bool live)
 {
     struct err e = ERR_INIT;
-    struct store_stmt *st = store_prepare(k->c, "SELECT body FROM fts WHERE rowid = $1", true, &e);
+    struct store_stmt *st =
+        store_prepare(k->c, "SELECT body, coll FROM fts WHERE rowid = $1", true, &e);
     if (!st)
         return;
     store_bind_int64(st, 1, rid);
     int rc = store_step(st, &e);
     char *want = live ? reg_search_body(kind, rec) : NULL;
-    if (live && (rc != STORE_ROW || strcmp(store_col_text(st, 0), want) != 0))
+    if (live && (rc != STORE_ROW || strcmp(store_col_text(st, 0), want) != 0 ||
+                 strcmp(store_col_text(st, 1), kind->collection) != 0))
         problem(k, "record %s: full-text index out of date", id);
     if (!live && rc == STORE_ROW)
         problem(k, "record %s: retired but still in the full-text index", id);
@@ -199,7 +201,7 @@ static void check_record(struct checker *k, struct store_stmt *st)
     bool retired = store_col_int64(st, 4) != 0;
     const char *data = store_col_text(st, 5);
     const struct model_kind *kind = model_kind(k->r->model, kind_id);
-    json_t *rec = json_loads(data, 0, NULL);
+    json_t *rec = data ? json_loads(data, 0, NULL) : NULL;
     if (!kind || !rec) {
         problem(k, "record %s: %s", id, kind ? "stored JSON is broken" : "unknown kind");
         json_decref(rec);
@@ -221,8 +223,10 @@ static void check_records(struct checker *k)
 {
     struct err e = ERR_INIT;
     struct store_stmt *st = store_prepare(
-        k->c, "SELECT rid, id, kind, revision, retired, data FROM records ORDER BY rid", false,
-        &e);
+        k->c,
+        "SELECT r.rid, r.id, r.kind, r.revision, r.retired, d.data FROM records r "
+        "LEFT JOIN record_data d ON d.rid = r.rid ORDER BY r.rid",
+        false, &e);
     if (!st) {
         problem(k, "records: cannot read: %s", e.detail);
         return;
@@ -244,6 +248,31 @@ static void check_orphans(struct checker *k)
                            0, NULL, &e);
     if (n != 0)
         problem(k, "filter index: %" PRId64 " entries of no record", n);
+}
+
+/* The live counts must equal the live records per (collection, kind). */
+static void check_counts(struct checker *k)
+{
+    struct err e = ERR_INIT;
+    struct store_stmt *st = store_prepare(
+        k->c,
+        "SELECT c.collection, c.kind, c.n, (SELECT count(*) FROM records r WHERE "
+        "r.collection = c.collection AND r.kind = c.kind AND r.retired = 0) FROM counts c "
+        "UNION ALL SELECT r.collection, r.kind, 0, count(*) FROM records r WHERE r.retired = 0 "
+        "AND NOT EXISTS (SELECT 1 FROM counts c WHERE c.collection = r.collection AND "
+        "c.kind = r.kind) GROUP BY r.collection, r.kind",
+        false, &e);
+    if (!st) {
+        problem(k, "counts: cannot read: %s", e.detail);
+        return;
+    }
+    while (store_step(st, &e) == STORE_ROW) {
+        if (store_col_int64(st, 2) != store_col_int64(st, 3))
+            problem(k, "counts: %s/%s says %" PRId64 " live records, there are %" PRId64,
+                    store_col_text(st, 0), store_col_text(st, 1), store_col_int64(st, 2),
+                    store_col_int64(st, 3));
+    }
+    store_finalize(st);
 }
 
 static void append_report(struct checker *k, const char *text, int n)
@@ -274,6 +303,7 @@ int dump_check(struct registry *r, char **report)
     free(text);
     check_records(&k);
     check_orphans(&k);
+    check_counts(&k);
     store_rollback(k.c);
     *report = buf_steal(&k.rep, NULL);
     return k.problems;

@@ -2,6 +2,7 @@
  * records have revisions and audit entries like any other. */
 #include "dump.h"
 
+#include "cache.h"
 #include "internal.h"
 
 #include <string.h>
@@ -55,6 +56,7 @@ int demo_load(struct registry *r, const char *json, size_t len, struct err *e)
         rc = store_commit(c, e);
     else
         store_rollback(c);
+    cache_bump();
     json_decref(doc);
     return rc < 0 ? -1 : count;
 }

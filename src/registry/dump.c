@@ -1,6 +1,7 @@
 /* dump: export, import and check of the whole repository. */
 #include "dump.h"
 
+#include "cache.h"
 #include "internal.h"
 #include "util/buf.h"
 #include "util/text.h"
@@ -208,7 +209,7 @@ static int insert_current(struct store_conn *c, const char *id, const char *coll
     struct store_stmt *st = store_prepare(
         c,
         "INSERT INTO records(id, collection, kind, owner, revision, created_at, updated_at, "
-        "retired, sort_name, data) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        "retired, sort_name) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         true, e);
     if (!st)
         return -1;
@@ -224,12 +225,13 @@ static int insert_current(struct store_conn *c, const char *id, const char *coll
     store_bind_text(st, 7, updated ? updated : "");
     store_bind_int64(st, 8, json_object_get(data, "retired_at") ? 1 : 0);
     store_bind_text(st, 9, sort);
-    store_bind_text(st, 10, text);
     int rc = store_step(st, e) == STORE_ERROR ? -1 : 0;
     store_reset(st);
+    *rid = store_last_id(c);
+    if (rc == 0)
+        rc = reg_data_put(c, *rid, text, e);
     free(text);
     free(sort);
-    *rid = store_last_id(c);
     return rc;
 }
 
@@ -261,6 +263,8 @@ static int import_record(struct registry *r, struct store_conn *c, const json_t 
     for (size_t i = 0; i < json_array_size(revs); i++)
         if (import_revision(c, rid, json_array_get(revs, i), (int64_t)i + 1, e) < 0)
             return -1;
+    if (!json_object_get(last, "retired_at") && reg_count_add(c, coll, kind, 1, e) < 0)
+        return -1;
     return reg_index(r, c, rid, k, last, e);
 }
 
@@ -398,5 +402,7 @@ int dump_import(struct registry *r, FILE *in, struct err *e)
         store_rollback(c);
         return -1;
     }
-    return store_commit(c, e);
+    rc = store_commit(c, e);
+    cache_bump();
+    return rc;
 }

@@ -36,6 +36,12 @@ char *reg_search_body(const struct model_kind *k, const json_t *rec);
 /* The folded sort key of a record's name (malloc'd). */
 char *reg_sort_name(const json_t *rec);
 
+/* Stores a record's current JSON. */
+int reg_data_put(struct store_conn *c, int64_t rid, const char *data, struct err *e);
+/* Adds delta to the live-record count of (collection, kind). */
+int reg_count_add(struct store_conn *c, const char *collection, const char *kind, int64_t delta,
+                  struct err *e);
+
 /* Compact, order-preserving serialisation (malloc'd, aborts on OOM). */
 char *reg_dump(const json_t *j);
 

@@ -6,6 +6,8 @@
  * Any failure rolls everything back, so bad input changes nothing. */
 #include "internal.h"
 
+#include "cache.h"
+
 #include "util/buf.h"
 #include "util/text.h"
 #include "util/timeutil.h"
@@ -78,7 +80,8 @@ int rec_load(struct store_conn *c, const char *collection, const char *id, struc
     memset(row, 0, sizeof *row);
     struct store_stmt *st = store_prepare(
         c,
-        "SELECT rid, id, collection, kind, data, revision, retired FROM records WHERE id = $1",
+        "SELECT r.rid, r.id, r.collection, r.kind, d.data, r.revision, r.retired FROM records r "
+        "JOIN record_data d ON d.rid = r.rid WHERE r.id = $1",
         true, e);
     if (!st)
         return -1;
@@ -381,16 +384,34 @@ static int exec_rid(struct store_conn *c, const char *sql, int64_t rid, struct e
     return rc == STORE_ERROR ? -1 : 0;
 }
 
-static int fts_insert(struct store_conn *c, int64_t rid, const char *body, struct err *e)
+static int fts_insert(struct store_conn *c, int64_t rid, const char *body, const char *collection,
+                      struct err *e)
 {
     struct store_stmt *st = store_prepare(c, store_sql(c, STORE_SQL_FTS_INSERT), true, e);
     if (!st)
         return -1;
     store_bind_int64(st, 1, rid);
     store_bind_text(st, 2, body);
+    store_bind_text(st, 3, collection);
     int rc = store_step(st, e);
     store_reset(st);
     return rc == STORE_ERROR ? -1 : 0;
+}
+
+/* Model fields are indexed as "<collection>:<field>", so a field's entries
+ * belong to one collection and counts need no join with records. */
+struct prefixed {
+    const char *collection;
+    model_index_fn fn;
+    void *ctx;
+};
+
+static void index_prefixed(void *vctx, const char *field, const char *value)
+{
+    struct prefixed *p = vctx;
+    char key[192];
+    if (snprintf(key, sizeof key, "%s:%s", p->collection, field) < (int)sizeof key)
+        p->fn(p->ctx, key, value);
 }
 
 /* Every (field, value) pair of the filter index for a record: the model's
@@ -426,7 +447,15 @@ void reg_index_entries(const struct model_kind *k, const json_t *rec, model_inde
             }
         }
     }
-    model_index_values(k, rec, fn, ctx);
+    struct prefixed p = {.collection = k->collection, .fn = fn, .ctx = ctx};
+    model_index_values(k, rec, index_prefixed, &p);
+    /* An absent filterable scalar is indexed as "" so that a sort on the
+     * field can walk its index range and still meet every record. */
+    for (size_t i = 0; i < k->n_fields; i++) {
+        const struct model_field *f = &k->fields[i];
+        if (f->filterable && f->type != FT_LIST && !json_object_get(rec, f->name))
+            index_prefixed(&p, f->name, "");
+    }
 }
 
 int reg_index(struct registry *r, struct store_conn *c, int64_t rid, const struct model_kind *k,
@@ -444,9 +473,43 @@ int reg_index(struct registry *r, struct store_conn *c, int64_t rid, const struc
     if (ctx.failed)
         return -1;
     char *body = reg_search_body(k, rec);
-    int rc = fts_insert(c, rid, body, e);
+    int rc = fts_insert(c, rid, body, k->collection, e);
     free(body);
     return rc;
+}
+
+int reg_data_put(struct store_conn *c, int64_t rid, const char *data, struct err *e)
+{
+    struct store_stmt *st = store_prepare(
+        c,
+        "INSERT INTO record_data(rid, data) VALUES ($1, $2) "
+        "ON CONFLICT(rid) DO UPDATE SET data = excluded.data",
+        true, e);
+    if (!st)
+        return -1;
+    store_bind_int64(st, 1, rid);
+    store_bind_text(st, 2, data);
+    int rc = store_step(st, e);
+    store_reset(st);
+    return rc == STORE_ERROR ? -1 : 0;
+}
+
+int reg_count_add(struct store_conn *c, const char *collection, const char *kind, int64_t delta,
+                  struct err *e)
+{
+    struct store_stmt *st = store_prepare(
+        c,
+        "INSERT INTO counts(collection, kind, n) VALUES ($1, $2, $3) "
+        "ON CONFLICT(collection, kind) DO UPDATE SET n = n + excluded.n",
+        true, e);
+    if (!st)
+        return -1;
+    store_bind_text(st, 1, collection);
+    store_bind_text(st, 2, kind);
+    store_bind_int64(st, 3, delta);
+    int rc = store_step(st, e);
+    store_reset(st);
+    return rc == STORE_ERROR ? -1 : 0;
 }
 
 /* --- writes ------------------------------------------------------------------ */
@@ -491,7 +554,7 @@ static int insert_record(struct store_conn *c, const struct model_kind *k, const
     struct store_stmt *st = store_prepare(
         c,
         "INSERT INTO records(id, collection, kind, owner, revision, created_at, updated_at, "
-        "retired, sort_name, data) VALUES ($1, $2, $3, $4, 1, $5, $5, 0, $6, $7)",
+        "retired, sort_name) VALUES ($1, $2, $3, $4, 1, $5, $5, 0, $6)",
         true, e);
     if (!st)
         return -1;
@@ -502,14 +565,13 @@ static int insert_record(struct store_conn *c, const struct model_kind *k, const
     store_bind_text(st, 4, json_string_value(json_object_get(rec, "owner")));
     store_bind_text(st, 5, json_string_value(json_object_get(rec, "created_at")));
     store_bind_text(st, 6, sort);
-    store_bind_text(st, 7, data);
     int rc = store_step(st, e);
     store_reset(st);
     free(sort);
     if (rc == STORE_ERROR)
         return -1;
     *rid = store_last_id(c);
-    return 0;
+    return reg_data_put(c, *rid, data, e);
 }
 
 static int update_record(struct store_conn *c, int64_t rid, const json_t *rec, const char *data,
@@ -518,7 +580,7 @@ static int update_record(struct store_conn *c, int64_t rid, const json_t *rec, c
     struct store_stmt *st = store_prepare(
         c,
         "UPDATE records SET owner = $2, revision = $3, updated_at = $4, retired = $5, "
-        "sort_name = $6, data = $7 WHERE rid = $1",
+        "sort_name = $6 WHERE rid = $1",
         true, e);
     if (!st)
         return -1;
@@ -529,11 +591,10 @@ static int update_record(struct store_conn *c, int64_t rid, const json_t *rec, c
     store_bind_text(st, 4, json_string_value(json_object_get(rec, "updated_at")));
     store_bind_int64(st, 5, json_object_get(rec, "retired_at") ? 1 : 0);
     store_bind_text(st, 6, sort);
-    store_bind_text(st, 7, data);
     int rc = store_step(st, e);
     store_reset(st);
     free(sort);
-    return rc == STORE_ERROR ? -1 : 0;
+    return rc == STORE_ERROR ? -1 : reg_data_put(c, rid, data, e);
 }
 
 /* A write joins the caller's transaction when one is open (bulk loads run
@@ -553,7 +614,9 @@ static int write_end(struct store_conn *c, bool own, int rc, struct err *e)
         store_rollback(c);
         return -1;
     }
-    return store_commit(c, e);
+    rc = store_commit(c, e);
+    cache_bump(); /* also after a failed commit: be safe */
+    return rc;
 }
 
 static int create_in_tx(struct registry *r, struct store_conn *c, const struct actor *a,
@@ -575,6 +638,8 @@ static int create_in_tx(struct registry *r, struct store_conn *c, const struct a
         rc = insert_revision(c, rid, 1, now, a, "create", data, e);
     if (rc == 0)
         rc = reg_index(r, c, rid, k, rec, e);
+    if (rc == 0)
+        rc = reg_count_add(c, coll->id, k->id, 1, e);
     if (rc == 0)
         rc = audit_append(c, now, a, "create", coll->id, id, 1, NULL, data, e);
     free(data);
@@ -858,6 +923,8 @@ static int retire_one(struct registry *r, struct store_conn *c, const struct act
         json_object_set_new(cur, "updated_at", json_string(now));
         json_object_set_new(cur, "retired_at", json_string(now));
         rc = store_new_revision(r, c, a, &row, "retire", cur, e);
+        if (rc == 0)
+            rc = reg_count_add(c, row.collection, row.kind, -1, e);
     }
     if (rc == 0 && strcmp(collection, "relations") != 0)
         rc = retire_relations_of(r, c, a, id, e);
@@ -888,8 +955,10 @@ int registry_get_raw(struct registry *r, struct arena *ar, const char *collectio
 {
     struct store_conn *c = store_conn(r->store);
     struct store_stmt *st = store_prepare(
-        c, "SELECT data, revision, retired FROM records WHERE id = $1 AND collection = $2", true,
-        e);
+        c,
+        "SELECT d.data, r.revision, r.retired FROM records r JOIN record_data d ON d.rid = r.rid "
+        "WHERE r.id = $1 AND r.collection = $2",
+        true, e);
     if (!st)
         return -1;
     store_bind_text(st, 1, id);

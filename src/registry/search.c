@@ -5,8 +5,10 @@
  * is bound as a parameter, never pasted into the SQL text. */
 #include "internal.h"
 
+#include "cache.h"
 #include "listq.h"
 #include "util/buf.h"
+#include "util/log.h"
 #include "util/text.h"
 #include "util/timeutil.h"
 
@@ -62,6 +64,30 @@ static void sqlb_add(struct sqlb *b, const char *fmt, ...)
         fatal("search: SQL fragment too long");
 }
 
+/* Queries slower than this are logged with their SQL (AP_SLOW_MS, ms). */
+static int64_t slow_ns(void)
+{
+    static _Atomic int64_t cached = -1;
+    int64_t v = cached;
+    if (v < 0) {
+        const char *env = getenv("AP_SLOW_MS");
+        long ms = env ? strtol(env, NULL, 10) : 250;
+        v = (ms > 0 ? ms : 250) * 1000000LL;
+        cached = v;
+    }
+    return v;
+}
+
+static void log_if_slow(const struct sqlb *b, int64_t start_ns, const char *what)
+{
+    int64_t took = time_mono_ns() - start_ns;
+    if (took < slow_ns())
+        return;
+    char ms[32];
+    snprintf(ms, sizeof ms, "%.1f", (double)took / 1e6);
+    log_event(LOG_WARN, "slow-query", "what", what, "ms", ms, "sql", b->sql.p, NULL);
+}
+
 static struct store_stmt *sqlb_prepare(struct sqlb *b, struct store_conn *c, struct err *e)
 {
     struct store_stmt *st = store_prepare(c, b->sql.p, false, e);
@@ -84,32 +110,136 @@ static void sqlb_in_list(struct sqlb *b, const char *const *values, size_t n)
     sqlb_add(b, ")");
 }
 
-/* The WHERE conditions shared by lists, counts and facets. */
-static void add_conditions(struct sqlb *b, struct store_conn *c, const struct list_query *q,
-                           char **fts_query)
+/* The cache key of a query: its SQL and arguments. */
+static char *sqlb_key(struct sqlb *b, struct arena *ar)
 {
-    sqlb_add(b, " WHERE r.collection = $%d AND r.retired = 0", sqlb_text(b, q->coll->id));
+    struct buf k;
+    buf_init(&k, 0);
+    buf_puts(&k, b->sql.p ? b->sql.p : "");
+    for (int i = 0; i < b->n; i++) {
+        if (b->is_num[i])
+            buf_printf(&k, "\x1f%" PRId64, b->num[i]);
+        else
+            buf_printf(&k, "\x1f%s", b->text[i]);
+    }
+    char *out = arena_strndup(ar, k.p ? k.p : "", k.len);
+    buf_free(&k);
+    return out;
+}
+
+/* Model fields live in the filter index as "<collection>:<field>". */
+static const char *attr_key(struct arena *ar, const struct list_query *q, const char *field)
+{
+    return arena_printf(ar, "%s:%s", q->coll->id, field);
+}
+
+static bool has_record_filters(const struct list_query *q)
+{
+    for (size_t i = 0; i < q->n_filters; i++)
+        if (q->filters[i].col != LISTQ_ATTR)
+            return true;
+    return false;
+}
+
+/* kind and owner conditions on records r. */
+static void add_record_filters(struct sqlb *b, const struct list_query *q)
+{
     for (size_t i = 0; i < q->n_filters; i++) {
         const struct listq_filter *f = &q->filters[i];
-        if (f->col == LISTQ_KIND) {
-            sqlb_add(b, " AND r.kind IN ");
-        } else if (f->col == LISTQ_OWNER) {
-            sqlb_add(b, " AND r.owner IN ");
-        } else {
-            sqlb_add(b, " AND r.rid IN (SELECT rid FROM attrs WHERE field = $%d AND value IN ",
-                     sqlb_text(b, f->field));
-        }
-        sqlb_in_list(b, f->values, f->n_values);
         if (f->col == LISTQ_ATTR)
-            sqlb_add(b, ")");
+            continue;
+        sqlb_add(b, f->col == LISTQ_KIND ? " AND r.kind IN " : " AND r.owner IN ");
+        sqlb_in_list(b, f->values, f->n_values);
     }
-    if (q->n_words) {
-        if (!*fts_query)
-            *fts_query = store_fts_query(c, q->words, q->n_words);
-        char frag[256];
-        snprintf(frag, sizeof frag, store_sql(c, STORE_SQL_FTS_MATCH), sqlb_text(b, *fts_query));
-        sqlb_add(b, " AND r.%s", frag);
+}
+
+/* One EXISTS probe per filter field (but `skip`), on the rid in rid_expr. */
+static void add_attr_filters(struct sqlb *b, struct arena *ar, const struct list_query *q,
+                             const char *rid_expr, const struct listq_filter *skip)
+{
+    for (size_t i = 0; i < q->n_filters; i++) {
+        const struct listq_filter *f = &q->filters[i];
+        if (f->col != LISTQ_ATTR || f == skip)
+            continue;
+        sqlb_add(b, " AND EXISTS (SELECT 1 FROM attrs x WHERE x.field = $%d AND x.value IN ",
+                 sqlb_text(b, attr_key(ar, q, f->field)));
+        sqlb_in_list(b, f->values, f->n_values);
+        sqlb_add(b, " AND x.rid = %s)", rid_expr);
     }
+}
+
+static void add_fts(struct sqlb *b, struct store_conn *c, const struct list_query *q,
+                    char **fts_query, const char *rid_col)
+{
+    if (!q->n_words)
+        return;
+    if (!*fts_query)
+        *fts_query = store_fts_query(c, q->coll->id, q->words, q->n_words);
+    char frag[256];
+    snprintf(frag, sizeof frag, store_sql(c, STORE_SQL_FTS_MATCH), sqlb_text(b, *fts_query));
+    sqlb_add(b, " AND %s %s", rid_col, frag);
+}
+
+/* How a page query finds its rows: walking an index in sort order and
+ * probing each record against the filters (good when many records match),
+ * or collecting the matches and sorting them (good when few do). */
+enum drive { DRIVE_ORDER, DRIVE_MATCHES };
+
+/* Above this many matches a page walks the sort index. */
+#define DRIVE_ORDER_MIN 1000
+
+/* "FROM (<matching record ids>) m": the full-text index alone knows which
+ * live records of the collection match. */
+static void add_fts_rows(struct sqlb *b, struct store_conn *c, const struct list_query *q,
+                         char **fts_query)
+{
+    if (!*fts_query)
+        *fts_query = store_fts_query(c, q->coll->id, q->words, q->n_words);
+    char frag[256];
+    snprintf(frag, sizeof frag, store_sql(c, STORE_SQL_FTS_ROWS), sqlb_text(b, *fts_query));
+    sqlb_add(b, " FROM (%s) m", frag);
+}
+
+/* FROM clause of a query over records r. With a full-text query and
+ * DRIVE_MATCHES, the matches lead (CROSS JOIN keeps that order). */
+static void add_from(struct sqlb *b, struct store_conn *c, const struct list_query *q,
+                     char **fts_query, enum drive mode)
+{
+    if (!q->n_words || mode != DRIVE_MATCHES) {
+        sqlb_add(b, " FROM records r ");
+        return;
+    }
+    add_fts_rows(b, c, q, fts_query);
+    sqlb_add(b, " CROSS JOIN records r ");
+}
+
+static void add_conditions(struct sqlb *b, struct arena *ar, struct store_conn *c,
+                           const struct list_query *q, char **fts_query, enum drive mode)
+{
+    bool fts_led = q->n_words && mode == DRIVE_MATCHES;
+    sqlb_add(b, " WHERE %sr.collection = $%d AND r.retired = 0", fts_led ? "r.rid = m.rid AND " : "",
+             sqlb_text(b, q->coll->id));
+    add_record_filters(b, q);
+    /* Matches are collected from the first filter's index range, unless a
+     * full-text query or an owner (both more selective) leads. */
+    const struct listq_filter *first = NULL;
+    bool owner = false;
+    for (size_t i = 0; i < q->n_filters; i++) {
+        owner = owner || q->filters[i].col == LISTQ_OWNER;
+        if (!first && q->filters[i].col == LISTQ_ATTR && mode == DRIVE_MATCHES)
+            first = &q->filters[i];
+    }
+    if (first && !q->n_words && !owner) {
+        sqlb_add(b, " AND r.rid IN (SELECT rid FROM attrs WHERE field = $%d AND value IN ",
+                 sqlb_text(b, attr_key(ar, q, first->field)));
+        sqlb_in_list(b, first->values, first->n_values);
+        sqlb_add(b, ")");
+    } else {
+        first = NULL;
+    }
+    add_attr_filters(b, ar, q, "r.rid", first);
+    if (!fts_led)
+        add_fts(b, c, q, fts_query, "r.rid");
 }
 
 static const char *sort_expr(const struct list_query *q)
@@ -147,21 +277,84 @@ static void add_keyset(struct sqlb *b, const struct list_query *q, const char *s
     sqlb_add(b, " AND (%s %s $%d OR (%s = $%d AND r.rid %s $%d))", sk, op, kp, sk, kp, op, rp);
 }
 
-static int count_total(struct store_conn *c, const struct list_query *q, char **fts,
-                       int64_t *total, struct err *e)
+/* Builds the cheapest counting query for the filters: from the live counts
+ * when only kinds are filtered, from the full-text index when there is a
+ * query, from the first filter's index range, or from records. */
+static void build_count(struct sqlb *b, struct arena *ar, struct store_conn *c,
+                        const struct list_query *q, char **fts)
+{
+    const struct listq_filter *driver = NULL;
+    for (size_t i = 0; i < q->n_filters && !driver; i++)
+        if (q->filters[i].col == LISTQ_ATTR)
+            driver = &q->filters[i];
+    bool owner = false;
+    for (size_t i = 0; i < q->n_filters; i++)
+        owner = owner || q->filters[i].col == LISTQ_OWNER;
+    if (!q->n_words && !driver && !owner) {
+        sqlb_add(b, "SELECT COALESCE(SUM(n), 0) FROM counts r WHERE r.collection = $%d",
+                 sqlb_text(b, q->coll->id));
+        add_record_filters(b, q); /* only kinds here */
+        return;
+    }
+    if (q->n_words) {
+        sqlb_add(b, "SELECT count(*)");
+        add_fts_rows(b, c, q, fts);
+        sqlb_add(b, " WHERE 1 = 1");
+        add_attr_filters(b, ar, q, "m.rid", NULL);
+        if (has_record_filters(q)) {
+            sqlb_add(b, " AND EXISTS (SELECT 1 FROM records r WHERE r.rid = m.rid");
+            add_record_filters(b, q);
+            sqlb_add(b, ")");
+        }
+        return;
+    }
+    if (!driver || owner) { /* owners are selective: use their index */
+        sqlb_add(b, "SELECT count(*)");
+        add_from(b, c, q, fts, DRIVE_MATCHES);
+        add_conditions(b, ar, c, q, fts, DRIVE_MATCHES);
+        return;
+    }
+    bool join = has_record_filters(q);
+    sqlb_add(b, "SELECT count(%sa.rid) FROM attrs a%s WHERE a.field = $%d AND a.value IN ",
+             driver->n_values > 1 ? "DISTINCT " : "", join ? " JOIN records r ON r.rid = a.rid" : "",
+             sqlb_text(b, attr_key(ar, q, driver->field)));
+    sqlb_in_list(b, driver->values, driver->n_values);
+    add_attr_filters(b, ar, q, "a.rid", driver);
+    if (join)
+        add_record_filters(b, q);
+}
+
+static int count_total(struct store_conn *c, struct arena *ar, const struct list_query *q,
+                       char **fts, int64_t *total, struct err *e)
 {
     struct sqlb b;
     sqlb_init(&b);
-    sqlb_add(&b, "SELECT count(*) FROM records r");
-    add_conditions(&b, c, q, fts);
+    build_count(&b, ar, c, q, fts);
+    char *key = sqlb_key(&b, ar), *hit = NULL;
+    if (cache_get(key, &hit)) {
+        *total = strtoll(hit, NULL, 10);
+        free(hit);
+        buf_free(&b.sql);
+        return 0;
+    }
+    uint64_t gen = cache_generation();
+    int64_t t0 = time_mono_ns();
     struct store_stmt *st = sqlb_prepare(&b, c, e);
-    buf_free(&b.sql);
-    if (!st)
+    if (!st) {
+        buf_free(&b.sql);
         return -1;
+    }
     int rc = store_step(st, e);
     *total = rc == STORE_ROW ? store_col_int64(st, 0) : 0;
     store_finalize(st);
-    return rc == STORE_ERROR ? -1 : 0;
+    log_if_slow(&b, t0, "count");
+    buf_free(&b.sql);
+    if (rc == STORE_ERROR)
+        return -1;
+    char num[32];
+    snprintf(num, sizeof num, "%" PRId64, *total);
+    cache_put(key, num, gen);
+    return 0;
 }
 
 static json_t *parse_stored(const char *text)
@@ -170,44 +363,112 @@ static json_t *parse_stored(const char *text)
     return j ? j : json_null();
 }
 
+static const char *sort_index(const struct list_query *q)
+{
+    switch (q->sort) {
+    case SORT_NAME:
+        return "records_list";
+    case SORT_CREATED:
+        return "records_created";
+    case SORT_UPDATED:
+        return "records_updated";
+    case SORT_ID:
+        return "records_ids";
+    case SORT_FIELD:
+        break;
+    }
+    return NULL;
+}
+
+/* The page's record ids in order, then their data (so that sorting never
+ * carries whole records). */
+static int fetch_data(struct store_conn *c, const int64_t *rids, int n, json_t *items,
+                      struct err *e)
+{
+    for (int i = 0; i < n; i++) {
+        /* prepared each time: a reset statement may be gone (store.h) */
+        struct store_stmt *st =
+            store_prepare(c, "SELECT data FROM record_data WHERE rid = $1", true, e);
+        if (!st)
+            return -1;
+        store_bind_int64(st, 1, rids[i]);
+        int step = store_step(st, e);
+        if (step == STORE_ROW)
+            json_array_append_new(items, parse_stored(store_col_text(st, 0)));
+        store_reset(st);
+        if (step == STORE_ERROR)
+            return -1;
+    }
+    return 0;
+}
+
+static int run_page(struct store_conn *c, struct arena *ar, const struct list_query *q,
+                    struct sqlb *sb, json_t *items, char **next, struct err *e);
+
 static int fetch_page(struct store_conn *c, struct arena *ar, const struct list_query *q,
-                      char **fts, json_t *items, char **next, struct err *e)
+                      int64_t total, char **fts, json_t *items, char **next, struct err *e)
 {
     struct sqlb b;
     sqlb_init(&b);
-    const char *sk = sort_expr(q);
-    sqlb_add(&b, "SELECT r.rid, r.data, %s FROM records r", sk);
+    const char *sk = sort_expr(q), *index = sort_index(q);
+    bool by_field = q->sort == SORT_FIELD && !q->sort_int;
+    enum drive mode =
+        (index || by_field) && total > DRIVE_ORDER_MIN ? DRIVE_ORDER : DRIVE_MATCHES;
+    if (mode == DRIVE_ORDER && by_field) {
+        /* the field's index range is already in (value, rid) order */
+        sk = "sk.value";
+        sqlb_add(&b, "SELECT r.rid, sk.value FROM attrs sk CROSS JOIN records r");
+        add_conditions(&b, ar, c, q, fts, mode);
+        sqlb_add(&b, " AND r.rid = sk.rid AND sk.field = $%d",
+                 sqlb_text(&b, attr_key(ar, q, q->sort_field)));
+        add_keyset(&b, q, sk);
+        const char *d = q->sort_desc ? "DESC" : "ASC";
+        sqlb_add(&b, " ORDER BY sk.value %s, sk.rid %s LIMIT %d", d, d, q->limit + 1);
+        return run_page(c, ar, q, &b, items, next, e);
+    }
+    sqlb_add(&b, "SELECT r.rid, %s", sk);
+    add_from(&b, c, q, fts, mode);
+    if (mode == DRIVE_ORDER)
+        sqlb_add(&b, store_sql(c, STORE_SQL_USE_INDEX), index);
     if (q->sort == SORT_FIELD)
         sqlb_add(&b, " LEFT JOIN attrs sk ON sk.rid = r.rid AND sk.field = $%d",
-                 sqlb_text(&b, q->sort_field));
-    add_conditions(&b, c, q, fts);
+                 sqlb_text(&b, attr_key(ar, q, q->sort_field)));
+    add_conditions(&b, ar, c, q, fts, mode);
     add_keyset(&b, q, sk);
     const char *dir = q->sort_desc ? "DESC" : "ASC";
     sqlb_add(&b, " ORDER BY %s %s, r.rid %s LIMIT %d", sk, dir, dir, q->limit + 1);
+    return run_page(c, ar, q, &b, items, next, e);
+}
+
+/* Runs a page query (rid, sort key) and loads the records' data. */
+static int run_page(struct store_conn *c, struct arena *ar, const struct list_query *q,
+                    struct sqlb *sb, json_t *items, char **next, struct err *e)
+{
+    struct sqlb b = *sb;
+    int64_t t0 = time_mono_ns();
     struct store_stmt *st = sqlb_prepare(&b, c, e);
-    buf_free(&b.sql);
-    if (!st)
+    if (!st) {
+        buf_free(&b.sql);
         return -1;
-    int rc, n = 0;
-    bool more = false;
-    char *last_key = NULL;
-    int64_t last_rid = 0;
-    *next = NULL;
-    while ((rc = store_step(st, e)) == STORE_ROW) {
-        if (n == q->limit) {
-            more = true;
-            break;
-        }
-        json_array_append_new(items, parse_stored(store_col_text(st, 1)));
-        const char *key = store_col_text(st, 2);
-        last_key = arena_strdup(ar, key ? key : "");
-        last_rid = store_col_int64(st, 0);
-        n++;
     }
-    if (more)
-        *next = listq_cursor_encode(ar, q, last_key, last_rid);
+    int64_t *rids = arena_alloc(ar, sizeof *rids * (size_t)(q->limit + 1));
+    int rc, n = 0;
+    char *last_key = NULL;
+    *next = NULL;
+    while ((rc = store_step(st, e)) == STORE_ROW && n < q->limit) {
+        rids[n++] = store_col_int64(st, 0);
+        const char *key = store_col_text(st, 1);
+        last_key = arena_strdup(ar, key ? key : "");
+    }
+    bool more = rc == STORE_ROW;
     store_finalize(st);
-    return rc == STORE_ERROR ? -1 : 0;
+    log_if_slow(&b, t0, "page");
+    buf_free(&b.sql);
+    if (rc == STORE_ERROR)
+        return -1;
+    if (more)
+        *next = listq_cursor_encode(ar, q, last_key, rids[n - 1]);
+    return fetch_data(c, rids, n, items, e);
 }
 
 int registry_list(struct registry *r, struct arena *ar, const struct list_query *q, json_t **out,
@@ -220,9 +481,9 @@ int registry_list(struct registry *r, struct arena *ar, const struct list_query 
     char *next = NULL;
     int rc = store_begin(c, false, e);
     if (rc == 0)
-        rc = count_total(c, q, &fts, &total, e);
+        rc = count_total(c, ar, q, &fts, &total, e);
     if (rc == 0)
-        rc = fetch_page(c, ar, q, &fts, items, &next, e);
+        rc = fetch_page(c, ar, q, total, &fts, items, &next, e);
     store_rollback(c); /* read-only: nothing to commit */
     free(fts);
     if (rc < 0) {
@@ -235,15 +496,12 @@ int registry_list(struct registry *r, struct arena *ar, const struct list_query 
 }
 
 /* Labels of a facet value when the field is an enum or the kind. */
-static json_t *facet_label(const struct model *m, const char *field, const char *value)
+static json_t *kind_label(const struct model *m, const char *value)
 {
-    if (strcmp(field, "kind") == 0) {
-        const struct model_kind *k = model_kind(m, value);
-        return k ? json_pack("{s:s, s:s, s:s}", "kk", k->label.kk, "ru", k->label.ru, "en",
-                             k->label.en)
-                 : NULL;
-    }
-    return NULL;
+    const struct model_kind *k = model_kind(m, value);
+    return k ? json_pack("{s:s, s:s, s:s}", "kk", k->label.kk, "ru", k->label.ru, "en",
+                         k->label.en)
+             : NULL;
 }
 
 static json_t *enum_label(const struct model_field *def, const char *value)
@@ -260,10 +518,54 @@ static json_t *enum_label(const struct model_field *def, const char *value)
     return NULL;
 }
 
+static void build_facets(struct sqlb *b, struct arena *ar, struct store_conn *c,
+                         const struct list_query *q, const char *field, char **fts)
+{
+    bool is_kind = strcmp(field, "kind") == 0, is_owner = strcmp(field, "owner") == 0;
+    if (is_kind && !q->n_words && !q->n_filters) {
+        sqlb_add(b, "SELECT kind, n FROM counts WHERE collection = $%d AND n > 0 "
+                    "ORDER BY 2 DESC, 1",
+                 sqlb_text(b, q->coll->id));
+    } else if (is_kind || is_owner) {
+        const char *col = is_kind ? "r.kind" : "r.owner";
+        sqlb_add(b, "SELECT %s, count(*)", col);
+        add_from(b, c, q, fts, DRIVE_MATCHES);
+        add_conditions(b, ar, c, q, fts, DRIVE_MATCHES);
+        sqlb_add(b, " AND %s IS NOT NULL GROUP BY %s ORDER BY 2 DESC, 1", col, col);
+    } else {
+        sqlb_add(b, "SELECT a.value, count(*) FROM attrs a WHERE a.field = $%d",
+                 sqlb_text(b, attr_key(ar, q, field)));
+        add_attr_filters(b, ar, q, "a.rid", NULL);
+        if (has_record_filters(q)) {
+            sqlb_add(b, " AND EXISTS (SELECT 1 FROM records r WHERE r.rid = a.rid");
+            add_record_filters(b, q);
+            sqlb_add(b, ")");
+        }
+        add_fts(b, c, q, fts, "a.rid");
+        sqlb_add(b, " AND a.value <> '' GROUP BY a.value ORDER BY 2 DESC, 1");
+    }
+}
+
+static json_t *facet_values(struct registry *r, struct store_stmt *st, const char *field,
+                            const struct model_field *def, struct err *e, int *rc)
+{
+    bool is_kind = strcmp(field, "kind") == 0;
+    json_t *values = json_array();
+    while ((*rc = store_step(st, e)) == STORE_ROW) {
+        const char *v = store_col_text(st, 0);
+        json_t *item = json_pack("{s:s, s:I}", "value", v, "count",
+                                 (json_int_t)store_col_int64(st, 1));
+        json_t *label = is_kind ? kind_label(r->model, v) : enum_label(def, v);
+        if (label)
+            json_object_set_new(item, "label", label);
+        json_array_append_new(values, item);
+    }
+    return values;
+}
+
 int registry_facets(struct registry *r, struct arena *ar, const struct list_query *q,
                     const char *field, json_t **out, struct err *e)
 {
-    (void)ar;
     const struct model_field *def = NULL;
     enum field_type type;
     bool is_kind = strcmp(field, "kind") == 0, is_owner = strcmp(field, "owner") == 0;
@@ -275,41 +577,35 @@ int registry_facets(struct registry *r, struct arena *ar, const struct list_quer
     struct sqlb b;
     sqlb_init(&b);
     char *fts = NULL;
-    if (is_kind || is_owner) {
-        const char *col = is_kind ? "r.kind" : "r.owner";
-        sqlb_add(&b, "SELECT %s, count(*) FROM records r", col);
-        add_conditions(&b, c, q, &fts);
-        sqlb_add(&b, " AND %s IS NOT NULL GROUP BY %s ORDER BY 2 DESC, 1", col, col);
-    } else {
-        sqlb_add(&b, "SELECT a.value, count(*) FROM attrs a JOIN records r ON r.rid = a.rid");
-        add_conditions(&b, c, q, &fts);
-        sqlb_add(&b, " AND a.field = $%d GROUP BY a.value ORDER BY 2 DESC, 1",
-                 sqlb_text(&b, field));
-    }
-    struct store_stmt *st = sqlb_prepare(&b, c, e);
-    buf_free(&b.sql);
-    if (!st) {
+    build_facets(&b, ar, c, q, field, &fts);
+    char *key = sqlb_key(&b, ar), *hit = NULL;
+    if (cache_get(key, &hit)) {
+        *out = json_loads(hit, 0, NULL);
+        free(hit);
         free(fts);
+        buf_free(&b.sql);
+        if (*out)
+            return 0;
+        err_internal(e, "facet cache corrupt");
         return -1;
     }
-    json_t *values = json_array();
-    int rc;
-    while ((rc = store_step(st, e)) == STORE_ROW) {
-        const char *v = store_col_text(st, 0);
-        json_t *item = json_pack("{s:s, s:I}", "value", v, "count",
-                                 (json_int_t)store_col_int64(st, 1));
-        json_t *label = is_kind ? facet_label(r->model, field, v) : enum_label(def, v);
-        if (label)
-            json_object_set_new(item, "label", label);
-        json_array_append_new(values, item);
-    }
-    store_finalize(st);
+    uint64_t gen = cache_generation();
+    struct store_stmt *st = sqlb_prepare(&b, c, e);
+    buf_free(&b.sql);
     free(fts);
+    if (!st)
+        return -1;
+    int rc;
+    json_t *values = facet_values(r, st, field, def, e, &rc);
+    store_finalize(st);
     if (rc == STORE_ERROR) {
         json_decref(values);
         return -1;
     }
     *out = json_pack("{s:s, s:o}", "field", field, "values", values);
+    char *text = reg_dump(*out);
+    cache_put(key, text, gen);
+    free(text);
     return 0;
 }
 
@@ -320,8 +616,8 @@ static int add_relations(struct store_conn *c, const char *id, const char *end,
 {
     struct store_stmt *st = store_prepare(
         c,
-        "SELECT r.data FROM attrs a JOIN records r ON r.rid = a.rid "
-        "WHERE a.field = $1 AND a.value = $2 AND r.collection = 'relations' "
+        "SELECT d.data FROM attrs a JOIN records r ON r.rid = a.rid "
+        "JOIN record_data d ON d.rid = r.rid WHERE a.field = $1 AND a.value = $2 AND r.collection = 'relations' "
         "AND r.retired = 0 AND ($3 = '' OR r.kind = $3) ORDER BY r.rid",
         true, e);
     if (!st)

@@ -591,17 +591,21 @@ static const char *sqlite_sql(struct store_conn *c, enum store_sql which)
 {
     switch (which) {
     case STORE_SQL_FTS_MATCH:
-        return "rid IN (SELECT rowid FROM fts WHERE fts MATCH $%d)";
+        return "IN (SELECT rowid FROM fts WHERE fts MATCH $%d)";
     case STORE_SQL_FTS_INSERT:
-        return "INSERT INTO fts(rowid, body) VALUES ($1, $2)";
+        return "INSERT INTO fts(rowid, body, coll) VALUES ($1, $2, $3)";
     case STORE_SQL_FTS_DELETE:
         return "DELETE FROM fts WHERE rowid = $1";
+    case STORE_SQL_FTS_ROWS:
+        return "SELECT rowid AS rid FROM fts WHERE fts MATCH $%d";
+    case STORE_SQL_USE_INDEX:
+        return "INDEXED BY %s";
     }
     fatal("store_sql: unknown fragment %d", (int)which);
 }
 
 /* Appends w as an FTS5 string ("" doubles a quote) marked as a prefix. */
-static int sqlite_fts_word(struct buf *b, const char *w)
+static int sqlite_fts_phrase(struct buf *b, const char *w)
 {
     int rc = buf_putc(b, '"');
     for (const char *q; (q = strchr(w, '"')) != NULL; w = q + 1) {
@@ -609,24 +613,46 @@ static int sqlite_fts_word(struct buf *b, const char *w)
         rc |= buf_putc(b, '"');
     }
     rc |= buf_puts(b, w);
-    rc |= buf_puts(b, "\"*");
+    rc |= buf_putc(b, '"');
     return rc;
+}
+
+static int sqlite_fts_word(struct buf *b, const char *w)
+{
+    return sqlite_fts_phrase(b, w) | buf_putc(b, '*');
 }
 
 /* "w1"* AND "w2"* …; empty words are skipped; no words give "" (which
  * callers must not put in a MATCH: it means "no full-text condition"). */
-static char *sqlite_fts_query(struct store_conn *c, const char *const *words, size_t n)
+/* With a collection: coll:"objects" AND body:(w1* AND w2*). The
+ * collection is a token of the `coll` column, so the index alone answers
+ * which records of a collection match. */
+static char *sqlite_fts_query(struct store_conn *c, const char *collection,
+                              const char *const *words, size_t n)
 {
     struct buf b;
     buf_init(&b, 0);
     int rc = 0;
+    size_t used = 0;
+    for (size_t i = 0; i < n; i++)
+        used += words[i] && *words[i];
+    if (used == 0)
+        return xstrdup("");
+    used = 0;
+    if (collection) {
+        rc |= buf_puts(&b, "coll:");
+        rc |= sqlite_fts_phrase(&b, collection);
+        rc |= buf_puts(&b, " AND body:(");
+    }
     for (size_t i = 0; i < n; i++) {
         if (!words[i] || !*words[i])
             continue;
-        if (b.len > 0)
+        if (used++ > 0)
             rc |= buf_puts(&b, " AND ");
         rc |= sqlite_fts_word(&b, words[i]);
     }
+    if (collection)
+        rc |= buf_putc(&b, ')');
     if (rc != 0)
         fatal("store: full-text query too large");
     return buf_steal(&b, NULL);

@@ -5,7 +5,8 @@
 #define AP_MIGRATIONS_SQLITE_H
 
 static const char *const sqlite_migrations[] = {
-    /* 1: records, revisions, filter index, full-text index, audit chain, tokens */
+    /* 1: records, revisions, filter index, live counts, full-text index, audit
+     * chain, tokens */
     "CREATE TABLE records ("
     "  rid INTEGER PRIMARY KEY,"
     "  id TEXT NOT NULL UNIQUE,"
@@ -16,11 +17,17 @@ static const char *const sqlite_migrations[] = {
     "  created_at TEXT NOT NULL,"
     "  updated_at TEXT NOT NULL,"
     "  retired INTEGER NOT NULL DEFAULT 0,"
-    "  sort_name TEXT NOT NULL DEFAULT '',"
+    "  sort_name TEXT NOT NULL DEFAULT ''"
+    ") STRICT;"
+    /* the record's JSON apart, so that lists and counts scan narrow rows */
+    "CREATE TABLE record_data ("
+    "  rid INTEGER PRIMARY KEY REFERENCES records(rid),"
     "  data TEXT NOT NULL"
     ") STRICT;"
     "CREATE INDEX records_list ON records(collection, retired, sort_name, rid);"
     "CREATE INDEX records_updated ON records(collection, retired, updated_at, rid);"
+    "CREATE INDEX records_created ON records(collection, retired, created_at, rid);"
+    "CREATE INDEX records_ids ON records(collection, retired, id, rid);"
     "CREATE INDEX records_kind ON records(collection, retired, kind, rid);"
     "CREATE INDEX records_owner ON records(owner, retired);"
     "CREATE TABLE revisions ("
@@ -39,8 +46,14 @@ static const char *const sqlite_migrations[] = {
     "  PRIMARY KEY (field, value, rid)"
     ") STRICT, WITHOUT ROWID;"
     "CREATE INDEX attrs_rid ON attrs(rid);"
-    "CREATE VIRTUAL TABLE fts USING fts5(body, tokenize = 'unicode61 remove_diacritics 0',"
-    "  prefix = '2 3');"
+    "CREATE TABLE counts ("
+    "  collection TEXT NOT NULL,"
+    "  kind TEXT NOT NULL,"
+    "  n INTEGER NOT NULL,"
+    "  PRIMARY KEY (collection, kind)"
+    ") STRICT, WITHOUT ROWID;"
+    "CREATE VIRTUAL TABLE fts USING fts5(coll, body,"
+    "  tokenize = 'unicode61 remove_diacritics 0', prefix = '2 3');"
     "CREATE TABLE audit ("
     "  seq INTEGER PRIMARY KEY,"
     "  at TEXT NOT NULL,"

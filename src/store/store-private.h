@@ -66,7 +66,8 @@ struct store_vfuncs {
     /* Dialect: the fragment's text (static storage) and the full-text query
      * for folded words (malloc'd). */
     const char *(*sql)(struct store_conn *c, enum store_sql which);
-    char *(*fts_query)(struct store_conn *c, const char *const *words, size_t n);
+    char *(*fts_query)(struct store_conn *c, const char *collection, const char *const *words,
+                       size_t n);
 
     /* Bytes on disk, or -1 when unknown. Called from any thread. */
     int64_t (*size_bytes)(struct store *s);

@@ -269,9 +269,10 @@ const char *store_sql(struct store_conn *c, enum store_sql which)
     return c->store->v->sql(c, which);
 }
 
-char *store_fts_query(struct store_conn *c, const char *const *words, size_t n)
+char *store_fts_query(struct store_conn *c, const char *collection, const char *const *words,
+                      size_t n)
 {
-    return c->store->v->fts_query(c, words, n);
+    return c->store->v->fts_query(c, collection, words, n);
 }
 
 int64_t store_size_bytes(struct store *s)

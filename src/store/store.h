@@ -78,19 +78,29 @@ int store_exec(struct store_conn *c, const char *sql, struct err *e, int nargs, 
 
 /* Dialect fragments. */
 enum store_sql {
-    /* a condition true for rows whose rid matches the full-text query in $N;
-     * contains the literal "%d" where the parameter number goes */
+    /* the tail of a condition "<rid column> IN (…)" that is true for the
+     * record ids matching the full-text query in $N; contains exactly one
+     * "%d", where the parameter number goes */
     STORE_SQL_FTS_MATCH,
-    /* statement inserting ($1 rid, $2 body) into the full-text index */
+    /* statement inserting ($1 rid, $2 body, $3 collection) into the
+     * full-text index */
     STORE_SQL_FTS_INSERT,
     /* statement deleting rid $1 from the full-text index */
     STORE_SQL_FTS_DELETE,
+    /* a subquery "SELECT <rid> AS rid FROM … " listing the record ids that
+     * match the full-text query in $N (one "%d"), for use in FROM */
+    STORE_SQL_FTS_ROWS,
+    /* a table-reference suffix that makes the planner use the index named
+     * by its one "%s" (walk in sort order); "" where the backend's planner
+     * needs no hint */
+    STORE_SQL_USE_INDEX,
 };
 const char *store_sql(struct store_conn *c, enum store_sql which);
 /* Turns user words (already folded) into the backend's full-text query
- * (prefix match on every word, all words required). Returns a malloc'd
- * string. */
-char *store_fts_query(struct store_conn *c, const char *const *words, size_t n);
+ * (prefix match on every word, all words required), limited to records of
+ * `collection` when it is not NULL. Returns a malloc'd string. */
+char *store_fts_query(struct store_conn *c, const char *collection, const char *const *words,
+                      size_t n);
 
 /* Database size in bytes (for /metrics). */
 int64_t store_size_bytes(struct store *s);

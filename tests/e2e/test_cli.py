@@ -45,8 +45,9 @@ def test_import_of_a_broken_file_keeps_nothing():
 
 def test_check_reports_tampering():
     # REQ: X-AUD-01
-    with Server(demo=True) as srv:
-        data = srv.data
+    data = tempfile.mkdtemp(prefix='archportal-tamper-')
+    with Server(demo=True, data_dir=data):
+        pass
     ok = cli(data, 'check')
     assert b'ok' in ok.stdout
     db = sqlite3.connect(os.path.join(data, 'archportal.db'))

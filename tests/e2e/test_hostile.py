@@ -60,9 +60,9 @@ def test_body_over_the_limit():
 
 
 def test_sql_and_path_tricks_in_ids():
-    for rid in ["x' OR '1'='1", '1;DROP TABLE records', '..%2F..%2Fetc%2Fpasswd', '%2e%2e',
-                'a%20b', '*', 'x"y']:
-        r = SRV.get('/api/v1/objects/' + rid)
+    for rid in ["x' OR '1'='1", '1;DROP TABLE records', '../../etc/passwd', '..', '.',
+                'a b', '*', 'x"y', 'a/b', '%00']:
+        r = SRV.get('/api/v1/objects/' + urllib.parse.quote(rid, safe=''))
         assert r.status in (400, 404), (rid, r)
         assert r.header('Content-Type').startswith('application/problem+json')
     r = SRV.request('DELETE', '/api/v1/objects/' + urllib.parse.quote("x' OR 1=1 --", safe=''), token=TOK)
@@ -110,7 +110,9 @@ def test_oversized_headers_and_garbage_requests():
     for junk in [b'\x00\x01\x02\r\n\r\n', b'GET\r\n\r\n', b'GARBAGE / HTTP/1.1\r\nHost: x\r\n\r\n',
                  b'GET /healthz HTTP/9.9\r\n\r\n']:
         answer = SRV.raw(junk)
-        assert answer == b'' or b' 4' in answer.split(b'\r\n')[0] or b' 5' not in answer[:20], answer[:100]
+        status = answer.split(b'\r\n')[0]
+        # MHD itself answers 400, or 505 for an unsupported HTTP version
+        assert answer == b'' or status.split(b' ')[1][:1] == b'4' or b' 505 ' in status, answer[:100]
     assert SRV.get('/healthz').status == 200
 
 

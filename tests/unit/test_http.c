@@ -202,12 +202,28 @@ static void test_router_bad_paths(void **state)
     struct router *r = project_router();
     struct rt t = {0};
     static const char *const bad[] = {
-        "/api/v1/%2e%2e/x", "/api/v1/%2E%2e", "/api/v1/../model", "/api/v1/./model",
-        "/api/v1/objects/..", "/api/v1/objects/.", "/api/v1/objects/a%00b",
-        "/api/v1/objects/%C3%28", "/api/v1/objects/%C0%AF", "/api/v1/objects/%ED%A0%80",
-        "/api/v1/objects/%", "/api/v1/objects/%4", "/api/v1/objects/%G1",
-        "/api/v1/objects/\xff", "//api/v1/model", "/api//v1/model", "/api/v1/objects//",
-        "//", "", "api/v1/model", "*", "http://x/healthz",
+        "/api/v1/%2e%2e/x",
+        "/api/v1/%2E%2e",
+        "/api/v1/../model",
+        "/api/v1/./model",
+        "/api/v1/objects/..",
+        "/api/v1/objects/.",
+        "/api/v1/objects/a%00b",
+        "/api/v1/objects/%C3%28",
+        "/api/v1/objects/%C0%AF",
+        "/api/v1/objects/%ED%A0%80",
+        "/api/v1/objects/%",
+        "/api/v1/objects/%4",
+        "/api/v1/objects/%G1",
+        "/api/v1/objects/\xff",
+        "//api/v1/model",
+        "/api//v1/model",
+        "/api/v1/objects//",
+        "//",
+        "",
+        "api/v1/model",
+        "*",
+        "http://x/healthz",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         enum router_result res = match(r, &t, "GET", bad[i]);
@@ -262,8 +278,8 @@ static void test_pct_decode(void **state)
     assert_null(http_pct_decode(a, "%00", 3, false));
     assert_null(http_pct_decode(a, "a\0b", 3, false));
     assert_null(http_pct_decode(a, "%C3%28", 6, false));
-    assert_null(http_pct_decode(a, "%C0%AF", 6, false)); /* overlong '/' */
-    assert_null(http_pct_decode(a, "%ED%A0%80", 9, false)); /* surrogate */
+    assert_null(http_pct_decode(a, "%C0%AF", 6, false));        /* overlong '/' */
+    assert_null(http_pct_decode(a, "%ED%A0%80", 9, false));     /* surrogate */
     assert_null(http_pct_decode(a, "%F4%90%80%80", 12, false)); /* > U+10FFFF */
     assert_null(http_pct_decode(a, "\xC3", 1, false));
     arena_free(a);
@@ -469,8 +485,9 @@ static void test_resp_headers(void **state)
 
 static void extra_metrics(struct buf *out, void *ctx)
 {
-    assert_int_equal(buf_printf(out, "# TYPE archportal_db_size_bytes gauge\n"
-                                     "archportal_db_size_bytes %d\n",
+    assert_int_equal(buf_printf(out,
+                                "# TYPE archportal_db_size_bytes gauge\n"
+                                "archportal_db_size_bytes %d\n",
                                 *(int *)ctx),
                      0);
 }
@@ -500,8 +517,8 @@ static void test_metrics_render(void **state)
 {
     (void)state;
     http_metrics_reset();
-    http_metrics_record("GET", "/healthz", 200, 2000000);     /* 2 ms */
-    http_metrics_record("GET", "/healthz", 200, 300000000);   /* 300 ms */
+    http_metrics_record("GET", "/healthz", 200, 2000000);   /* 2 ms */
+    http_metrics_record("GET", "/healthz", 200, 300000000); /* 300 ms */
     http_metrics_record("GET", "/healthz", 404, 10);
     http_metrics_record("POST", "unmatched", 503, 5000000000); /* 5 s */
     http_metrics_record("BREW", "/pot", 418, 1);
@@ -516,15 +533,16 @@ static void test_metrics_render(void **state)
     assert_non_null(strstr(t, "# TYPE archportal_http_requests_total counter\n"));
     assert_non_null(strstr(t, "# TYPE archportal_http_request_duration_seconds histogram\n"));
     assert_non_null(strstr(t, "# TYPE archportal_http_errors_total counter\n"));
-    assert_non_null(
-        strstr(t, "\narchportal_http_requests_total{method=\"GET\",route=\"/healthz\",code=\"200\"} 2\n"));
-    assert_non_null(
-        strstr(t, "\narchportal_http_requests_total{method=\"GET\",route=\"/healthz\",code=\"404\"} 1\n"));
     assert_non_null(strstr(
-        t, "\narchportal_http_requests_by_class_total{method=\"GET\",route=\"/healthz\",class=\"2xx\"} 2\n"));
+        t, "\narchportal_http_requests_total{method=\"GET\",route=\"/healthz\",code=\"200\"} 2\n"));
+    assert_non_null(strstr(
+        t, "\narchportal_http_requests_total{method=\"GET\",route=\"/healthz\",code=\"404\"} 1\n"));
+    assert_non_null(strstr(t, "\narchportal_http_requests_by_class_total{method=\"GET\",route=\"/"
+                              "healthz\",class=\"2xx\"} 2\n"));
     assert_non_null(strstr(
         t, "\narchportal_http_requests_total{method=\"other\",route=\"/pot\",code=\"418\"} 1\n"));
-    const char *base = "archportal_http_request_duration_seconds_bucket{method=\"GET\",route=\"/healthz\"";
+    const char *base =
+        "archportal_http_request_duration_seconds_bucket{method=\"GET\",route=\"/healthz\"";
     char line[256];
     static const struct {
         const char *le;
@@ -945,7 +963,7 @@ static void test_server_garbage(void **state)
         "Connection: close\r\n\r\nzz\r\n",
         "GET * HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
         "GET /hello HTTP/1.1\r\nHost: x\r\nX-Bad\r\nConnection: close\r\n\r\n",
-        "\r\n\r\n\r\n",
+        "\r\n\r\nBREW /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
     };
     for (size_t i = 0; i < sizeof junk / sizeof junk[0]; i++) {
         struct reply r = roundtrip(s->port, junk[i], strlen(junk[i]));

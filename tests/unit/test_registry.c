@@ -226,7 +226,7 @@ static void test_check_detects_tampering(void **state)
     struct store_conn *c = store_conn(f->store);
     struct err e = ERR_INIT;
     assert_int_equal(store_exec(c, "UPDATE audit SET actor = 'mallory' WHERE seq = 1", &e, 0), 0);
-    assert_int_equal(store_exec(c, "DELETE FROM attrs WHERE field = 'stage'", &e, 0), 0);
+    assert_int_equal(store_exec(c, "DELETE FROM attrs WHERE field = 'objects:stage'", &e, 0), 0);
     char *report = NULL;
     int n = dump_check(f->reg, &report);
     assert_true(n >= 2);

@@ -539,14 +539,14 @@ static void test_fts_query_text(void **state)
 {
     struct store_conn *c = store_conn(fx_open(*state));
     const char *w1[] = {"a\"b", "c"};
-    char *q = store_fts_query(c, w1, 2);
+    char *q = store_fts_query(c, NULL, w1, 2);
     assert_string_equal(q, "\"a\"\"b\"* AND \"c\"*");
     free(q);
     const char *w2[] = {"\"\"", "", "үкім"};
-    q = store_fts_query(c, w2, 3);
+    q = store_fts_query(c, NULL, w2, 3);
     assert_string_equal(q, "\"\"\"\"\"\"* AND \"үкім\"*");
     free(q);
-    q = store_fts_query(c, NULL, 0);
+    q = store_fts_query(c, NULL, NULL, 0);
     assert_string_equal(q, "");
     free(q);
 }
@@ -567,7 +567,7 @@ static void add_record(struct store_conn *c, const char *rid, const char *body)
     struct err e = ERR_INIT;
     assert_int_equal(store_exec(c,
                                 "INSERT INTO records(rid, id, collection, kind, revision, "
-                                "created_at, updated_at, data) VALUES "
+                                "created_at, updated_at, sort_name) VALUES "
                                 "(CAST($1 AS INTEGER), 'r' || $1, 'systems', 'system', 1, "
                                 "'t', 't', '{}')",
                                 &e, 1, rid),
@@ -576,6 +576,7 @@ static void add_record(struct store_conn *c, const char *rid, const char *body)
     assert_non_null(st);
     store_bind_int64(st, 1, store_last_id(c));
     store_bind_text(st, 2, body);
+    store_bind_text(st, 3, "systems");
     assert_int_equal(store_step(st, &e), STORE_DONE);
     store_reset(st);
 }
@@ -588,8 +589,8 @@ static int64_t fts_find(struct store_conn *c, const char *const *words, size_t n
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
     snprintf(where, sizeof where, store_sql(c, STORE_SQL_FTS_MATCH), 1);
 #pragma GCC diagnostic pop
-    snprintf(sql, sizeof sql, "SELECT rid FROM records WHERE %s ORDER BY rid", where);
-    char *q = store_fts_query(c, words, n);
+    snprintf(sql, sizeof sql, "SELECT rid FROM records WHERE rid %s ORDER BY rid", where);
+    char *q = store_fts_query(c, NULL, words, n);
     struct err e = ERR_INIT;
     struct store_stmt *st = store_prepare(c, sql, true, &e);
     assert_non_null(st);

@@ -1,0 +1,167 @@
+#!/usr/bin/env python3
+"""Generates the benchmark dataset as an archportal export (JSON Lines):
+ORGS organizations, OBJECTS informatization objects and RELATIONS relations,
+each with one revision and a valid audit hash chain, ready for
+`archportal import`. Deterministic for a given seed.
+
+usage: gen.py OUT [--orgs N] [--objects N] [--relations N] [--seed S]"""
+import argparse
+import hashlib
+import json
+import random
+
+KINDS = ['information_system', 'state_information_resource', 'internet_resource',
+         'ict_infrastructure_object', 'platform_software_product', 'ict_service',
+         'other_person_object']
+STAGES = ['creation', 'pilot_operation', 'industrial_operation', 'development', 'termination']
+CLASSES = ['first', 'second', 'third']
+PLACEMENTS = ['icp_eg', 'egov_infrastructure', 'other']
+FUNDING = ['state_investment_project', 'own_funds']
+WORDS = [  # (kk, ru, en)
+    ('мемлекеттік', 'государственная', 'state'), ('ақпараттық', 'информационная', 'information'),
+    ('жүйе', 'система', 'system'), ('тізілім', 'реестр', 'registry'),
+    ('дерекқор', 'база данных', 'database'), ('портал', 'портал', 'portal'),
+    ('шлюз', 'шлюз', 'gateway'), ('салық', 'налоговая', 'tax'), ('кеден', 'таможенная', 'customs'),
+    ('денсаулық', 'здравоохранение', 'health'), ('білім', 'образование', 'education'),
+    ('жер', 'земельный', 'land'), ('көлік', 'транспорт', 'transport'),
+    ('әлеуметтік', 'социальная', 'social'), ('қаржы', 'финансовая', 'finance'),
+    ('электрондық', 'электронная', 'electronic'), ('мұрағат', 'архив', 'archive'),
+    ('лицензиялау', 'лицензирование', 'licensing'), ('төлем', 'платёжный', 'payment'),
+    ('мониторинг', 'мониторинг', 'monitoring'), ('есептілік', 'отчётность', 'reporting'),
+    ('қызмет', 'услуга', 'service'), ('өңірлік', 'региональная', 'regional'),
+    ('ұлттық', 'национальная', 'national'),
+]
+ZERO = '0' * 64
+T0 = 1700000000000
+
+
+def ts(ms):
+    import datetime
+    d = datetime.datetime.fromtimestamp(ms / 1000, datetime.timezone.utc)
+    return d.strftime('%Y-%m-%dT%H:%M:%S.') + f'{ms % 1000:03d}Z'
+
+
+def dump(o):
+    return json.dumps(o, ensure_ascii=False, separators=(',', ':'))
+
+
+def bin_for(n):
+    for s in range(n * 7, n * 7 + 100):
+        digits = [int(c) for c in f'1001400{s % 10000:04d}'[:11]]
+        c = sum(d * w for d, w in zip(digits, range(1, 12))) % 11
+        if c == 10:
+            c = sum(d * w for d, w in zip(digits, [3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2])) % 11
+        if c != 10:
+            return ''.join(map(str, digits)) + str(c)
+    raise ValueError
+
+
+class Writer:
+    def __init__(self, out):
+        self.out = out
+        self.audit = []
+        self.prev = ZERO
+        self.seq = 0
+        self.clock = T0
+
+    def record(self, coll, kind, rid, body):
+        self.clock += 1
+        at = ts(self.clock)
+        data = {'id': rid}
+        if coll == 'relations':
+            data['type'] = kind
+            data['source'] = body.pop('source')
+            data['target'] = body.pop('target')
+        else:
+            data['kind'] = kind
+            if 'owner' in body:
+                data['owner'] = body.pop('owner')
+            data['name'] = body.pop('name')
+        data.update({'revision': 1, 'created_at': at, 'updated_at': at})
+        data.update(body)
+        text = dump(data)
+        self.out.write(dump({'record': {'id': rid, 'collection': coll, 'kind': kind,
+                                        'revisions': [{'revision': 1, 'at': at, 'actor': 'system:bench',
+                                                       'action': 'create', 'data': data}]}}) + '\n')
+        self.seq += 1
+        canon = '\n'.join([str(self.seq), at, 'system:bench', 'create', coll, rid, '1', '', text,
+                           self.prev])
+        h = hashlib.sha256(canon.encode()).hexdigest()
+        self.audit.append(dump({'audit': {'seq': self.seq, 'at': at, 'actor': 'system:bench',
+                                          'action': 'create', 'collection': coll, 'record_id': rid,
+                                          'revision': 1, 'before': None, 'after': data,
+                                          'prev_hash': self.prev, 'hash': h}}))
+        self.prev = h
+
+    def finish(self):
+        for line in self.audit:
+            self.out.write(line + '\n')
+
+
+def name(rng, n):
+    picks = rng.sample(WORDS, 3)
+    return {'kk': ' '.join(p[0] for p in picks) + f' {n}', 'ru': ' '.join(p[1] for p in picks) + f' {n}',
+            'en': ' '.join(p[2] for p in picks) + f' {n}'}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('out')
+    ap.add_argument('--orgs', type=int, default=1000)
+    ap.add_argument('--objects', type=int, default=100000)
+    ap.add_argument('--relations', type=int, default=300000)
+    ap.add_argument('--seed', type=int, default=1)
+    a = ap.parse_args()
+    rng = random.Random(a.seed)
+    with open(a.out, 'w', encoding='utf-8') as f:
+        f.write(dump({'format': 'archportal-export', 'version': 1}) + '\n')
+        w = Writer(f)
+        for i in range(a.orgs):
+            w.record('organizations', 'organization', f'org-{i}', {
+                'name': {'kk': f'Ұйым {i}', 'ru': f'Организация {i}', 'en': f'Organisation {i}'},
+                'bin': bin_for(i), 'org_type': 'central_state_body'})
+        kinds_of = []
+        for i in range(a.objects):
+            kind = KINDS[i % len(KINDS)]
+            kinds_of.append(kind)
+            body = {'owner': f'org-{rng.randrange(a.orgs)}', 'name': name(rng, i),
+                    'purpose': {'ru': 'Автоматизация государственных функций и услуг',
+                                'kk': 'Мемлекеттік функциялар мен қызметтерді автоматтандыру'},
+                    'class': rng.choice(CLASSES), 'stage': rng.choice(STAGES),
+                    'placement': rng.choice(PLACEMENTS), 'funding_source': rng.choice(FUNDING),
+                    'source_code_transferred': rng.random() < 0.5}
+            if kind == 'internet_resource':
+                body['url'] = f'https://site{i}.gov.kz'
+            if kind == 'ict_infrastructure_object':
+                body['infrastructure_type'] = 'server_equipment'
+            if kind == 'ict_service':
+                body['service_type'] = 'infrastructure_provision'
+            if kind == 'other_person_object':
+                body['holder'] = f'ТОО Холдер {i}'
+            w.record('objects', kind, f'obj-{i}', body)
+        infra = [i for i, k in enumerate(kinds_of) if k == 'ict_infrastructure_object']
+        services = [i for i, k in enumerate(kinds_of) if k == 'ict_service']
+        data_kinds = {'information_system', 'state_information_resource', 'internet_resource',
+                      'platform_software_product', 'other_person_object'}
+        apps = [i for i, k in enumerate(kinds_of) if k in data_kinds]
+        seen = set()
+        n = 0
+        while n < a.relations:
+            r = n % 3
+            if r == 0:
+                typ, s, t, extra = 'runs_on', rng.choice(apps), rng.choice(infra), {}
+            elif r == 1:
+                typ, s, t = 'exchanges_data_with', rng.choice(apps), rng.choice(apps)
+                extra = {'data_carried': 'ИИН, ФИО, адрес'}
+            else:
+                typ, s, t, extra = 'uses', rng.choice(apps), rng.choice(services), {}
+            if s == t or (typ, s, t) in seen:
+                continue
+            seen.add((typ, s, t))
+            w.record('relations', typ, f'rel-{n}', dict(source=f'obj-{s}', target=f'obj-{t}', **extra))
+            n += 1
+        w.finish()
+
+
+if __name__ == '__main__':
+    main()
