@@ -53,8 +53,8 @@ def test_check_reports_tampering():
     db = sqlite3.connect(os.path.join(data, 'archportal.db'))
     db.execute("UPDATE audit SET after = replace(after, 'Портал', 'Партал') WHERE seq = "
                "(SELECT min(seq) FROM audit WHERE after LIKE '%Портал%')")
-    db.execute("UPDATE records SET data = replace(data, '\"creation\"', '\"development\"') "
-               "WHERE rid = (SELECT min(rid) FROM records WHERE data LIKE '%\"creation\"%')")
+    db.execute("UPDATE record_data SET data = replace(data, '\"creation\"', '\"development\"') "
+               "WHERE rid = (SELECT min(rid) FROM record_data WHERE data LIKE '%\"creation\"%')")
     db.commit()
     db.close()
     bad = cli(data, 'check', check=False)

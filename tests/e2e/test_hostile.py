@@ -45,8 +45,12 @@ def test_invalid_utf8_and_nul_bytes():
 
 def test_body_over_the_limit():
     big = b'{"kind":"organization","short_name":"' + b'x' * (2 * 1024 * 1024) + b'"}'
-    r = post_raw('/api/v1/organizations', big)
-    assert r.status == 413, r
+    raw = (b'POST /api/v1/organizations HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n'
+           b'Authorization: Bearer ' + TOK.encode() + b'\r\nContent-Length: %d\r\n'
+           b'Connection: close\r\n\r\n' % len(big)) + big
+    answer = SRV.raw(raw)
+    assert answer.startswith(b'HTTP/1.1 413'), answer[:200]
+    assert b'application/problem+json' in answer
     # chunked, without Content-Length
     raw = (b'POST /api/v1/organizations HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n'
            b'Authorization: Bearer ' + TOK.encode() + b'\r\nTransfer-Encoding: chunked\r\n'
