@@ -263,7 +263,12 @@ static int cmd_serve(struct opts *o)
     struct app app;
     if (app_open(o, &app) < 0)
         return 1;
-    int rc = (o->demo && load_demo(&app) < 0) ? -1 : serve_until_signal(&app, &o->http);
+    struct err e = ERR_INIT;
+    int rc = (o->demo && load_demo(&app) < 0) ? -1 : 0;
+    if (rc == 0 && store_analyze(app.store, &e) < 0)
+        log_msg(LOG_WARN, "planner statistics not refreshed: %s", e.detail);
+    if (rc == 0)
+        rc = serve_until_signal(&app, &o->http);
     app_close(&app);
     log_event(LOG_INFO, "stopped", NULL);
     return rc < 0 ? 1 : 0;
@@ -311,6 +316,8 @@ static int cmd_import(struct opts *o)
         rc = dump_import(app.reg, in, &e);
         if (rc < 0)
             fprintf(stderr, "archportal: import failed, nothing was imported: %s\n", e.detail);
+        else if (store_analyze(app.store, &e) < 0)
+            fprintf(stderr, "archportal: imported; statistics not refreshed: %s\n", e.detail);
         app_close(&app);
     }
     if (in != stdin)

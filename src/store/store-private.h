@@ -66,6 +66,7 @@ struct store_vfuncs {
     /* Dialect: the fragment's text (static storage) and the full-text query
      * for folded words (malloc'd). */
     const char *(*sql)(struct store_conn *c, enum store_sql which);
+    int (*analyze)(struct store *s, struct err *e);
     char *(*fts_query)(struct store_conn *c, const char *collection, const char *const *words,
                        size_t n);
 

@@ -275,6 +275,11 @@ char *store_fts_query(struct store_conn *c, const char *collection, const char *
     return c->store->v->fts_query(c, collection, words, n);
 }
 
+int store_analyze(struct store *s, struct err *e)
+{
+    return s->v->analyze(s, e);
+}
+
 int64_t store_size_bytes(struct store *s)
 {
     return s->v->size_bytes(s);

@@ -102,6 +102,10 @@ const char *store_sql(struct store_conn *c, enum store_sql which);
 char *store_fts_query(struct store_conn *c, const char *collection, const char *const *words,
                       size_t n);
 
+/* Refreshes the planner's statistics (cheaply, by sampling). Called after
+ * bulk loads and when serving starts. */
+int store_analyze(struct store *s, struct err *e);
+
 /* Database size in bytes (for /metrics). */
 int64_t store_size_bytes(struct store *s);
 /* Last row id of an INSERT on this connection. */
