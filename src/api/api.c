@@ -150,6 +150,15 @@ static void set_etag(struct http_resp *resp, int64_t revision)
     http_resp_header(resp, "ETag", arena_printf(resp->arena, "\"%" PRId64 "\"", revision));
 }
 
+/* 200 with out, or the problem in e. */
+static void answer(struct http_resp *resp, int rc, const struct err *e, json_t *out)
+{
+    if (rc < 0)
+        http_resp_problem(resp, e);
+    else
+        http_resp_json(resp, 200, out);
+}
+
 static void answer_record(struct http_resp *resp, int status, json_t *rec)
 {
     set_etag(resp, json_integer_value(json_object_get(rec, "revision")));
@@ -225,10 +234,8 @@ static void h_list(struct http_req *req, struct http_resp *resp, void *ctx)
         return;
     json_t *out = NULL;
     struct err e = ERR_INIT;
-    if (registry_list(api->reg, req->arena, &q, &out, &e) < 0)
-        http_resp_problem(resp, &e);
-    else
-        http_resp_json(resp, 200, out);
+    int rc = registry_list(api->reg, req->arena, &q, &out, &e);
+    answer(resp, rc, &e, out);
 }
 
 static void h_facets(struct http_req *req, struct http_resp *resp, void *ctx)
@@ -246,10 +253,8 @@ static void h_facets(struct http_req *req, struct http_resp *resp, void *ctx)
     }
     json_t *out = NULL;
     struct err e = ERR_INIT;
-    if (registry_facets(api->reg, req->arena, &q, field, &out, &e) < 0)
-        http_resp_problem(resp, &e);
-    else
-        http_resp_json(resp, 200, out);
+    int rc = registry_facets(api->reg, req->arena, &q, field, &out, &e);
+    answer(resp, rc, &e, out);
 }
 
 static void h_create(struct http_req *req, struct http_resp *resp, void *ctx)
@@ -401,10 +406,8 @@ static void h_history(struct http_req *req, struct http_resp *resp, void *ctx)
         return;
     json_t *out = NULL;
     struct err e = ERR_INIT;
-    if (registry_history(api->reg, coll->id, id, &out, &e) < 0)
-        http_resp_problem(resp, &e);
-    else
-        http_resp_json(resp, 200, out);
+    int rc = registry_history(api->reg, coll->id, id, &out, &e);
+    answer(resp, rc, &e, out);
 }
 
 static void h_relations(struct http_req *req, struct http_resp *resp, void *ctx)
@@ -417,11 +420,9 @@ static void h_relations(struct http_req *req, struct http_resp *resp, void *ctx)
         return;
     json_t *out = NULL;
     struct err e = ERR_INIT;
-    if (registry_relations_of(api->reg, coll->id, id, http_req_query(req, "direction"),
-                              http_req_query(req, "type"), &out, &e) < 0)
-        http_resp_problem(resp, &e);
-    else
-        http_resp_json(resp, 200, out);
+    int rc = registry_relations_of(api->reg, coll->id, id, http_req_query(req, "direction"),
+                                   http_req_query(req, "type"), &out, &e);
+    answer(resp, rc, &e, out);
 }
 
 void api_routes(struct api *api, struct router *rt)

@@ -63,6 +63,13 @@ int audit_append(struct store_conn *c, const char *at, const struct actor *a, co
                                   before, after, prev);
     sha256_hex(canon, strlen(canon), hash);
     free(canon);
+    struct audit_row row = {seq,    at,     a->id, action, collection, record_id,
+                            revision, before, after, prev,   hash};
+    return audit_insert(c, &row, e);
+}
+
+int audit_insert(struct store_conn *c, const struct audit_row *row, struct err *e)
+{
     struct store_stmt *st = store_prepare(
         c,
         "INSERT INTO audit(seq, at, actor, action, collection, record_id, revision, before, "
@@ -70,17 +77,17 @@ int audit_append(struct store_conn *c, const char *at, const struct actor *a, co
         true, e);
     if (!st)
         return -1;
-    store_bind_int64(st, 1, seq);
-    store_bind_text(st, 2, at);
-    store_bind_text(st, 3, a->id);
-    store_bind_text(st, 4, action);
-    store_bind_text(st, 5, collection);
-    store_bind_text(st, 6, record_id);
-    store_bind_int64(st, 7, revision);
-    store_bind_text(st, 8, before);
-    store_bind_text(st, 9, after);
-    store_bind_text(st, 10, prev);
-    store_bind_text(st, 11, hash);
+    store_bind_int64(st, 1, row->seq);
+    store_bind_text(st, 2, row->at);
+    store_bind_text(st, 3, row->actor);
+    store_bind_text(st, 4, row->action);
+    store_bind_text(st, 5, row->collection);
+    store_bind_text(st, 6, row->record_id);
+    store_bind_int64(st, 7, row->revision);
+    store_bind_text(st, 8, row->before);
+    store_bind_text(st, 9, row->after);
+    store_bind_text(st, 10, row->prev_hash);
+    store_bind_text(st, 11, row->hash);
     int rc = store_step(st, e);
     store_reset(st);
     return rc == STORE_ERROR ? -1 : 0;

@@ -314,25 +314,9 @@ static int import_audit(struct store_conn *c, const json_t *a, struct err *e)
         err_bad_request(e, "audit", "malformed audit entry");
         return -1;
     }
-    struct store_stmt *st = store_prepare(
-        c,
-        "INSERT INTO audit(seq, at, actor, action, collection, record_id, revision, before, "
-        "after, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-        true, e);
-    if (!st)
-        return -1;
     char *b = text_of(before), *af = text_of(after);
-    store_bind_int64(st, 1, seq);
-    const char *vals[] = {at, actor, action, coll, rid};
-    for (int i = 0; i < 5; i++)
-        store_bind_text(st, i + 2, vals[i]);
-    store_bind_int64(st, 7, rev);
-    store_bind_text(st, 8, b);
-    store_bind_text(st, 9, af);
-    store_bind_text(st, 10, prev);
-    store_bind_text(st, 11, hash);
-    int rc = store_step(st, e) == STORE_ERROR ? -1 : 0;
-    store_reset(st);
+    struct audit_row row = {seq, at, actor, action, coll, rid, rev, b, af, prev, hash};
+    int rc = audit_insert(c, &row, e);
     free(b);
     free(af);
     return rc;

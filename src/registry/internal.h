@@ -36,6 +36,16 @@ char *reg_search_body(const struct model_kind *k, const json_t *rec);
 /* The folded sort key of a record's name (malloc'd). */
 char *reg_sort_name(const json_t *rec);
 
+/* One audit entry as stored (before/after may be NULL). */
+struct audit_row {
+    int64_t seq;
+    const char *at, *actor, *action, *collection, *record_id;
+    int64_t revision;
+    const char *before, *after, *prev_hash, *hash;
+};
+/* Inserts an audit entry verbatim (the chain is the caller's business). */
+int audit_insert(struct store_conn *c, const struct audit_row *row, struct err *e);
+
 /* Stores a record's current JSON. */
 int reg_data_put(struct store_conn *c, int64_t rid, const char *data, struct err *e);
 /* Adds delta to the live-record count of (collection, kind). */

@@ -242,22 +242,28 @@ static void add_conditions(struct sqlb *b, struct arena *ar, struct store_conn *
         add_fts(b, c, q, fts_query, "r.rid");
 }
 
+/* Per sort key: its SQL expression and the index that walks in its order. */
+static const struct {
+    const char *expr, *index;
+} sort_keys[] = {
+    [SORT_NAME] = {"r.sort_name", "records_list"},
+    [SORT_CREATED] = {"r.created_at", "records_created"},
+    [SORT_UPDATED] = {"r.updated_at", "records_updated"},
+    [SORT_ID] = {"r.id", "records_ids"},
+    [SORT_FIELD] = {NULL, NULL},
+};
+
 static const char *sort_expr(const struct list_query *q)
 {
-    switch (q->sort) {
-    case SORT_NAME:
-        return "r.sort_name";
-    case SORT_CREATED:
-        return "r.created_at";
-    case SORT_UPDATED:
-        return "r.updated_at";
-    case SORT_ID:
-        return "r.id";
-    case SORT_FIELD:
-        return q->sort_int ? "COALESCE(CAST(sk.value AS INTEGER), -9223372036854775807)"
-                           : "COALESCE(sk.value, '')";
-    }
-    return "r.rid";
+    if (q->sort != SORT_FIELD)
+        return sort_keys[q->sort].expr;
+    return q->sort_int ? "COALESCE(CAST(sk.value AS INTEGER), -9223372036854775807)"
+                       : "COALESCE(sk.value, '')";
+}
+
+static const char *sort_index(const struct list_query *q)
+{
+    return sort_keys[q->sort].index;
 }
 
 static void add_keyset(struct sqlb *b, const struct list_query *q, const char *sk)
@@ -361,23 +367,6 @@ static json_t *parse_stored(const char *text)
 {
     json_t *j = json_loads(text, 0, NULL);
     return j ? j : json_null();
-}
-
-static const char *sort_index(const struct list_query *q)
-{
-    switch (q->sort) {
-    case SORT_NAME:
-        return "records_list";
-    case SORT_CREATED:
-        return "records_created";
-    case SORT_UPDATED:
-        return "records_updated";
-    case SORT_ID:
-        return "records_ids";
-    case SORT_FIELD:
-        break;
-    }
-    return NULL;
 }
 
 /* The page's record ids in order, then their data (so that sorting never
