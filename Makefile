@@ -1,7 +1,7 @@
 # archportal: `make` builds, `make run` serves the demo, `make check` runs every test.
 DATA ?= ./var
 LISTEN ?= 127.0.0.1:8080
-STAMP := build/.deps-ok
+STAMP := .deps-ok
 
 .PHONY: all run check bench fuzz clean deps
 all: build/archportal
@@ -9,7 +9,7 @@ all: build/archportal
 deps: $(STAMP)
 $(STAMP): scripts/install-deps.sh
 	@sh scripts/install-deps.sh
-	@mkdir -p build && touch $@
+	@touch $@
 
 build/build.ninja: | $(STAMP)
 	meson setup build --buildtype=debugoptimized -Dwerror=true >/dev/null

@@ -32,8 +32,11 @@ enum {
 static const char sqlite_conn_pragmas[] = "PRAGMA synchronous = FULL;"
                                           "PRAGMA foreign_keys = ON;"
                                           "PRAGMA temp_store = MEMORY;"
-                                          "PRAGMA cache_size = -16000;"
-                                          "PRAGMA mmap_size = 268435456;";
+                                          /* 8 MB of page cache per connection
+                                           * and no mmap: memory stays small
+                                           * and the OS caches the file */
+                                          "PRAGMA cache_size = -8000;"
+                                          "PRAGMA mmap_size = 0;";
 
 struct sqlite_store {
     struct store base;

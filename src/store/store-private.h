@@ -85,6 +85,9 @@ struct store {
     pthread_mutex_t lock;     /* guards conns */
     pthread_key_t key;        /* this thread's struct store_conn * */
     struct store_conn *conns; /* every open connection, newest first */
+    /* Writers of this process queue here, so that they wake in turn at
+     * once instead of sleeping in the database's busy handler. */
+    pthread_mutex_t write_lock;
 };
 
 /* One connection, used by one thread at a time. */
@@ -92,6 +95,7 @@ struct store_conn {
     struct store *store;
     struct store_conn *next; /* in store->conns, under store->lock */
     bool in_tx;              /* between store_begin and commit/rollback */
+    bool holds_write_lock;   /* store->write_lock taken by this transaction */
 };
 
 /* One prepared statement. cached is true when the caller asked for a

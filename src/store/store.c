@@ -40,6 +40,14 @@ static const struct store_vfuncs *store_pick_driver(const char *url, const char 
     return &store_sqlite_vfuncs;
 }
 
+static void store_release_write_lock(struct store_conn *c)
+{
+    if (c->holds_write_lock) {
+        c->holds_write_lock = false;
+        pthread_mutex_unlock(&c->store->write_lock);
+    }
+}
+
 /* Initialises the generic fields of a fresh driver store. On failure the
  * driver store is closed. */
 static int store_base_init(struct store *s, struct err *e)
@@ -50,7 +58,14 @@ static int store_base_init(struct store *s, struct err *e)
         err_internal(e, "cannot create the store mutex");
         return -1;
     }
+    if (pthread_mutex_init(&s->write_lock, NULL) != 0) {
+        pthread_mutex_destroy(&s->lock);
+        s->v->close(s);
+        err_internal(e, "cannot create the store write mutex");
+        return -1;
+    }
     if (pthread_key_create(&s->key, NULL) != 0) {
+        pthread_mutex_destroy(&s->write_lock);
         pthread_mutex_destroy(&s->lock);
         s->v->close(s);
         err_internal(e, "cannot create a thread key for the store");
@@ -124,12 +139,14 @@ void store_close(struct store *s)
         struct store_conn *next = c->next;
         if (c->in_tx)
             s->v->rollback(c);
+        store_release_write_lock(c);
         s->v->conn_close(c, next == NULL);
         c = next;
     }
     /* Other threads' values for the key are dropped with it (POSIX gives
      * every thread NULL for a key created later). */
     pthread_key_delete(s->key);
+    pthread_mutex_destroy(&s->write_lock);
     pthread_mutex_destroy(&s->lock);
     s->v->close(s);
 }
@@ -149,8 +166,14 @@ int store_begin(struct store_conn *c, bool write, struct err *e)
         err_internal(e, "store_begin: a transaction is already open");
         return -1;
     }
-    if (c->store->v->begin(c, write, e) < 0)
+    if (write) {
+        pthread_mutex_lock(&c->store->write_lock);
+        c->holds_write_lock = true;
+    }
+    if (c->store->v->begin(c, write, e) < 0) {
+        store_release_write_lock(c);
         return -1;
+    }
     c->in_tx = true;
     return 0;
 }
@@ -162,7 +185,9 @@ int store_commit(struct store_conn *c, struct err *e)
         return -1;
     }
     c->in_tx = false; /* the driver rolls back when the commit fails */
-    return c->store->v->commit(c, e);
+    int rc = c->store->v->commit(c, e);
+    store_release_write_lock(c);
+    return rc;
 }
 
 void store_rollback(struct store_conn *c)
@@ -171,6 +196,7 @@ void store_rollback(struct store_conn *c)
         return;
     c->in_tx = false;
     c->store->v->rollback(c);
+    store_release_write_lock(c);
 }
 
 bool store_in_tx(const struct store_conn *c)

@@ -1,0 +1,333 @@
+#!/bin/sh
+# archportal benchmark: one command (`make bench`, or `sh bench/run.sh`).
+#
+# Generates (or reuses) a dataset, imports it into a fresh data directory,
+# serves it, serves 1000 of its objects as static files with nginx for
+# comparison, then measures:
+#   a. GET one object: archportal vs nginx (req/s, ratio; target >= 0.25)
+#   b. filtered lists and full-text searches, cold and warm (p99 <= 20 ms)
+#   c. durable creates per second (target >= 1000/s)
+#   d. peak RSS of the server (VmHWM; target <= 100 MB)
+#   e. database size and import time
+# and prints a results table, also written to bench/out/results.md.
+#
+# Everything it makes lives in bench/out/. Only loopback addresses are used.
+# It exits 0 when the measurement ran, even if a target was missed (the
+# table says FAIL); it exits non-zero only when the benchmark itself broke.
+#
+# Knobs (environment): BENCH_ORGS, BENCH_OBJECTS, BENCH_RELATIONS,
+# BENCH_SEED (dataset), BENCH_DURATION (seconds per wrk run, default 10),
+# BENCH_THREADS (server --threads; default: the server's own, one per CPU),
+# AP_SLOW_MS (passed to the server: log queries slower than this many ms).
+set -eu
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BENCH=$ROOT/bench
+OUT=$BENCH/out
+NGX=$OUT/nginx
+RES=$OUT/results.txt # key=value lines, turned into the table at the end
+
+ORGS=${BENCH_ORGS:-1000}
+OBJECTS=${BENCH_OBJECTS:-100000}
+RELATIONS=${BENCH_RELATIONS:-300000}
+SEED=${BENCH_SEED:-1}
+DURATION=${BENCH_DURATION:-10}
+THREADS=${BENCH_THREADS:-}
+
+# wrk's default 2 s timeout would drop slower answers from the latency
+# figures (counting them as socket timeouts): record up to 10 s instead.
+WRK_TIMEOUT=10s
+
+START=$(date +%s)
+SERVER_PID=
+NGINX_PID=
+
+say() { printf '[bench %4ss] %s\n' "$(($(date +%s) - START))" "$*"; }
+die() { say "ERROR: $*" >&2; exit 1; }
+now() { date +%s.%N; }
+put() { printf '%s=%s\n' "$1" "$2" >>"$RES"; }
+
+# field KEY FILE: the value of KEY=... on the "BENCH ..." line of FILE.
+field() {
+	awk -v k="$1" '$1 == "BENCH" { for (i = 2; i <= NF; i++) {
+		j = index($i, "="); if (substr($i, 1, j - 1) == k) print substr($i, j + 1) } }' "$2" |
+		head -n 1
+}
+
+# hwm PHASE: notes the server's peak RSS so far (VmHWM, kB) after PHASE, so
+# that the table can tell which phase made the peak.
+HWM_STEPS=
+hwm() {
+	HWM_STEPS="$HWM_STEPS $1:$(awk '$1 == "VmHWM:" { print $2 }' "/proc/$SERVER_PID/status")"
+}
+
+# need_bench FILE: the tool that wrote FILE must have printed its BENCH line.
+need_bench() {
+	grep -q '^BENCH ' "$1" || die "no result in $1 (see that file)"
+}
+
+# stop_pid PID SIGNAL: signals a process we started and waits (up to 15 s,
+# then SIGKILL) for it to end.
+stop_pid() {
+	[ -n "$1" ] || return 0
+	kill -"$2" "$1" 2>/dev/null || return 0
+	i=0
+	while kill -0 "$1" 2>/dev/null; do
+		i=$((i + 1))
+		if [ "$i" -ge 150 ]; then
+			say "process $1 did not stop in 15 s; killing it"
+			kill -KILL "$1" 2>/dev/null || true
+		fi
+		sleep 0.1
+	done
+	wait "$1" 2>/dev/null || true
+}
+
+# On any exit (normal, error, ^C) stop what we started: nginx and the server.
+cleanup() {
+	rc=$?
+	trap - EXIT INT TERM
+	stop_pid "$NGINX_PID" QUIT
+	stop_pid "$SERVER_PID" TERM
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+for tool in python3 curl wrk /usr/sbin/nginx; do
+	command -v "$tool" >/dev/null 2>&1 || die "$tool is missing (run: make deps)"
+done
+mkdir -p "$OUT"
+: >"$RES"
+put load "$(cut -d' ' -f1-3 /proc/loadavg)" # others' work on the host skews every figure
+
+# --- the binary ---------------------------------------------------------------
+# Another build may be replacing build/archportal while we run: wait a little
+# for it to reappear before building, then work on a private copy so that a
+# rebuild during the run cannot change the program under measurement.
+i=0
+while [ ! -x "$ROOT/build/archportal" ] && [ "$i" -lt 20 ]; do
+	[ "$i" -eq 0 ] && say "build/archportal is missing; waiting for a build in progress"
+	sleep 1
+	i=$((i + 1))
+done
+if [ ! -x "$ROOT/build/archportal" ]; then
+	say "building build/archportal"
+	make -C "$ROOT" all
+fi
+BIN=$OUT/archportal
+i=0
+until cp "$ROOT/build/archportal" "$BIN.tmp" 2>/dev/null && "$BIN.tmp" --help >/dev/null 2>&1; do
+	i=$((i + 1))
+	[ "$i" -lt 30 ] || die "cannot get a working copy of build/archportal"
+	sleep 1 # caught it mid-link: try again
+done
+mv -f "$BIN.tmp" "$BIN"
+put binary "build/archportal of $(date -u -r "$ROOT/build/archportal" '+%Y-%m-%d %H:%M UTC'), sha256 $(sha256sum "$BIN" | cut -c1-12)"
+
+# --- dataset: reused when made by the same gen.py with the same parameters ------
+GEN_SUM=$(sha256sum "$BENCH/gen.py" | cut -d' ' -f1)
+STAMP="orgs=$ORGS objects=$OBJECTS relations=$RELATIONS seed=$SEED gen.py=$GEN_SUM"
+DATASET=$OUT/dataset.jsonl
+if [ -f "$DATASET" ] && [ "$(cat "$OUT/dataset.stamp" 2>/dev/null)" = "$STAMP" ]; then
+	say "reusing $DATASET ($STAMP)"
+else
+	say "generating the dataset: $ORGS orgs, $OBJECTS objects, $RELATIONS relations"
+	rm -f "$DATASET" "$OUT/dataset.stamp"
+	t0=$(now)
+	python3 "$BENCH/gen.py" "$DATASET.tmp" --orgs "$ORGS" --objects "$OBJECTS" \
+		--relations "$RELATIONS" --seed "$SEED"
+	mv "$DATASET.tmp" "$DATASET" # the stamp is written only for a complete file
+	printf '%s\n' "$STAMP" >"$OUT/dataset.stamp"
+	say "generated in $(echo "$(now) $t0" | awk '{ printf "%.1f", $1 - $2 }') s"
+fi
+put dataset "$ORGS orgs / $OBJECTS objects / $RELATIONS relations"
+
+# --- import into a fresh data directory ------------------------------------------
+rm -rf "$OUT/data"
+say "importing into bench/out/data"
+t0=$(now)
+"$BIN" import "$DATASET" --data "$OUT/data"
+IMPORT_S=$(echo "$(now) $t0" | awk '{ printf "%.1f", $1 - $2 }')
+put import_s "$IMPORT_S"
+put db_bytes "$(du -sb "$OUT/data" | cut -f1)"
+say "imported in $IMPORT_S s ($(du -sh "$OUT/data" | cut -f1))"
+TOKEN=$("$BIN" token create --name bench --role admin --data "$OUT/data")
+
+# --- start the server (access log on, as in production) ---------------------------
+# Port 0: the kernel picks a free port and the server logs which.
+say "starting archportal${AP_SLOW_MS:+ (AP_SLOW_MS=$AP_SLOW_MS)}"
+"$BIN" serve --data "$OUT/data" --listen 127.0.0.1:0 ${THREADS:+--threads "$THREADS"} \
+	2>"$OUT/server.log" &
+SERVER_PID=$!
+PORT=
+i=0
+while [ -z "$PORT" ]; do
+	kill -0 "$SERVER_PID" 2>/dev/null || die "the server exited; see bench/out/server.log"
+	i=$((i + 1))
+	[ "$i" -lt 600 ] || die "the server did not start in 60 s; see bench/out/server.log"
+	sleep 0.1
+	PORT=$(sed -n 's/.*"event":"listening".*"port":"\([0-9]*\)".*/\1/p' "$OUT/server.log" | head -n 1)
+done
+BASE=http://127.0.0.1:$PORT
+curl -sf -o /dev/null "$BASE/healthz" || die "the server does not answer /healthz"
+put cpus "$(nproc)"
+put threads "${THREADS:-default ($(nproc))}"
+say "archportal listens on $BASE (pid $SERVER_PID)"
+hwm start
+
+# --- request sets and the static copies for nginx ----------------------------------
+python3 "$BENCH/tool.py" urls "$OUT" --objects "$OBJECTS" --orgs "$ORGS"
+rm -rf "$NGX"
+mkdir -p "$NGX/www" "$NGX/tmp"
+python3 "$BENCH/tool.py" curlcfg "$BASE" "$OUT/paths-get.txt" "$NGX/www" "$OUT/curl-fetch.cfg"
+curl -sS --fail --create-dirs --config "$OUT/curl-fetch.cfg" ||
+	die "could not fetch the sample objects"
+n=$(find "$NGX/www" -type f | wc -l)
+[ "$n" -eq "$(wc -l <"$OUT/paths-get.txt")" ] || die "fetched $n sample objects, expected 1000"
+
+# --- start nginx on another free loopback port --------------------------------------
+NGINX_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+USER_LINE=
+# As root the workers would run as nobody; run them as the owner of the files.
+[ "$(id -u)" -eq 0 ] && USER_LINE="user $(stat -c %U "$OUT");"
+cat >"$NGX/nginx.conf" <<EOF
+# Generated by bench/run.sh: static copies of archportal's answers.
+daemon off;
+master_process on;
+worker_processes 2;
+$USER_LINE
+pid $NGX/nginx.pid;
+error_log $NGX/error.log warn;
+events { worker_connections 1024; }
+http {
+    access_log $NGX/access.log; # like archportal's access log: one line per request
+    client_body_temp_path $NGX/tmp/body;
+    proxy_temp_path $NGX/tmp/proxy;
+    fastcgi_temp_path $NGX/tmp/fastcgi;
+    uwsgi_temp_path $NGX/tmp/uwsgi;
+    scgi_temp_path $NGX/tmp/scgi;
+    sendfile on;
+    tcp_nopush on;
+    keepalive_timeout 65s;
+    keepalive_requests 100000000; # archportal does not close busy connections either
+    default_type application/json;
+    server {
+        listen 127.0.0.1:$NGINX_PORT;
+        root $NGX/www;
+    }
+}
+EOF
+/usr/sbin/nginx -t -q -p "$NGX/" -e "$NGX/error.log" -c "$NGX/nginx.conf" ||
+	die "bad nginx config; see $NGX/error.log"
+/usr/sbin/nginx -p "$NGX/" -e "$NGX/error.log" -c "$NGX/nginx.conf" &
+NGINX_PID=$!
+NGINX=http://127.0.0.1:$NGINX_PORT
+i=0
+until curl -sf -o /dev/null "$NGINX$(head -n 1 "$OUT/paths-get.txt")"; do
+	kill -0 "$NGINX_PID" 2>/dev/null || die "nginx exited; see $NGX/error.log"
+	i=$((i + 1))
+	[ "$i" -lt 100 ] || die "nginx did not start in 10 s"
+	sleep 0.1
+done
+# The copies must be byte for byte what archportal answers.
+p=$(sed -n 500p "$OUT/paths-get.txt")
+[ "$(curl -sf "$NGINX$p" | sha256sum)" = "$(curl -sf "$BASE$p" | sha256sum)" ] ||
+	die "nginx and archportal answer $p differently"
+say "nginx listens on $NGINX (pid $NGINX_PID)"
+
+# --- a. GET one object ----------------------------------------------------------------
+say "a. GET one object, archportal: wrk -t2 -c32 -d${DURATION}s"
+wrk -t2 -c32 -d"${DURATION}s" --timeout "$WRK_TIMEOUT" -s "$BENCH/rotate.lua" "$BASE" -- "$OUT/paths-get.txt" \
+	>"$OUT/wrk-get-server.txt"
+say "a. GET one object, nginx: wrk -t2 -c32 -d${DURATION}s"
+wrk -t2 -c32 -d"${DURATION}s" --timeout "$WRK_TIMEOUT" -s "$BENCH/rotate.lua" "$NGINX" -- "$OUT/paths-get.txt" \
+	>"$OUT/wrk-get-nginx.txt"
+for who in server nginx; do
+	f=$OUT/wrk-get-$who.txt
+	need_bench "$f"
+	put "get_${who}_rps" "$(field rps "$f")"
+	put "get_${who}_p99_ms" "$(field p99_ms "$f")"
+	put "get_${who}_errors" "$(($(field errors_status "$f") + $(field errors_socket "$f")))"
+	say "   $who: $(field rps "$f") req/s, p99 $(field p99_ms "$f") ms"
+done
+hwm get
+stop_pid "$NGINX_PID" QUIT # not needed any more: give its CPU back
+NGINX_PID=
+
+# One create, so that the server's count/facet cache is certainly empty.
+empty_cache() {
+	code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "$BASE/api/v1/objects" \
+		-H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+		-d '{"kind":"information_system","owner":"org-1","name":{"ru":"Сброс кэша","kk":"Кэшті тазарту","en":"Cache reset"},"stage":"creation"}')
+	[ "$code" = 201 ] || die "a create answered $code, not 201"
+}
+
+# --- b. lists and searches: cold (each URL once), then warm (wrk) -----------------------
+for kind in list search; do
+	urls=$OUT/urls-$kind.txt
+	empty_cache
+	say "b. $kind, cold: $(wc -l <"$urls") distinct URLs, each asked once, one connection"
+	python3 "$BENCH/tool.py" cold "$BASE" "$urls" "$OUT/cold-$kind.tsv" >"$OUT/cold-$kind.txt"
+	f=$OUT/cold-$kind.txt
+	need_bench "$f"
+	put "${kind}_n" "$(field n "$f")"
+	put "${kind}_cold_p50_ms" "$(field p50_ms "$f")"
+	put "${kind}_cold_p99_ms" "$(field p99_ms "$f")"
+	put "${kind}_cold_max_ms" "$(field max_ms "$f")"
+	put "${kind}_cold_errors" "$(field errors "$f")"
+	say "   p50 $(field p50_ms "$f") ms, p99 $(field p99_ms "$f") ms, max $(field max_ms "$f") ms"
+	say "b. $kind, warm: wrk -t1 -c4 -d${DURATION}s over the same URLs"
+	wrk -t1 -c4 -d"${DURATION}s" --timeout "$WRK_TIMEOUT" -s "$BENCH/rotate.lua" "$BASE" -- "$urls" \
+		>"$OUT/wrk-$kind-warm.txt"
+	f=$OUT/wrk-$kind-warm.txt
+	need_bench "$f"
+	put "${kind}_warm_p50_ms" "$(field p50_ms "$f")"
+	put "${kind}_warm_p99_ms" "$(field p99_ms "$f")"
+	put "${kind}_warm_rps" "$(field rps "$f")"
+	put "${kind}_warm_errors" "$(($(field errors_status "$f") + $(field errors_socket "$f")))"
+	say "   p50 $(field p50_ms "$f") ms, p99 $(field p99_ms "$f") ms, $(field rps "$f") req/s"
+	hwm "$kind"
+done
+
+# --- c. durable creates ---------------------------------------------------------------------
+say "c. creates: wrk -t2 -c4 -d${DURATION}s POST"
+wrk -t2 -c4 -d"${DURATION}s" --timeout "$WRK_TIMEOUT" -s "$BENCH/create.lua" "$BASE" -- "$TOKEN" >"$OUT/wrk-create.txt"
+f=$OUT/wrk-create.txt
+need_bench "$f"
+put create_rps "$(field creates_per_s "$f")"
+put create_ok "$(field created "$f")"
+put create_non201 "$(field non201 "$f")"
+put create_socket_errors "$(field errors_socket "$f")"
+put create_max_ms "$(field max_ms "$f")"
+put create_p99_ms "$(field p99_ms "$f")"
+say "   $(field creates_per_s "$f") creates/s, $(field non201 "$f") non-201"
+hwm create
+
+# --- d./e. memory and size, then a graceful stop ------------------------------------------------
+RSS_KB=$(awk '$1 == "VmHWM:" { print $2 }' "/proc/$SERVER_PID/status")
+put rss_kb "$RSS_KB"
+put rss_steps "${HWM_STEPS# }"
+# Where the memory is at the end: heap and stacks (anonymous) versus pages of
+# the database file mapped by SQLite (file-backed; see PRAGMA mmap_size).
+put rss_anon_kb "$(awk '$1 == "RssAnon:" { print $2 }' "/proc/$SERVER_PID/status")"
+put rss_file_kb "$(awk '$1 == "RssFile:" { print $2 }' "/proc/$SERVER_PID/status")"
+put db_end_bytes "$(du -sb "$OUT/data" | cut -f1)"
+say "d. peak RSS $RSS_KB kB"
+say "stopping archportal"
+kill -TERM "$SERVER_PID"
+rc=0
+wait "$SERVER_PID" || rc=$?
+SERVER_PID=
+[ "$rc" -eq 0 ] || say "WARNING: the server exited with status $rc"
+# How fast this disk makes a small write durable (the server is stopped).
+python3 "$BENCH/tool.py" fsync "$OUT" 2 >"$OUT/fsync.txt"
+put disk_syncs_per_s "$(field syncs_per_s "$OUT/fsync.txt")"
+put slow_queries "$(grep -c '"event":"slow-query"' "$OUT/server.log" || true)"
+put slow_ms "${AP_SLOW_MS:-250}"
+
+put date "$(date -u '+%Y-%m-%d %H:%M UTC')"
+put elapsed_s "$(($(date +%s) - START))"
+echo
+python3 "$BENCH/tool.py" report "$RES" "$OUT/results.md"

@@ -1,0 +1,310 @@
+#!/usr/bin/env python3
+"""Helpers for bench/run.sh (standard library only).
+
+  tool.py urls OUTDIR [--objects N] [--orgs N]
+      writes the request sets, deterministically:
+        OUTDIR/paths-get.txt     1000 sample object paths (GET one object)
+        OUTDIR/urls-list.txt     >= 300 distinct filtered-list URLs
+        OUTDIR/urls-search.txt   >= 300 distinct full-text search URLs
+  tool.py cold BASE URLFILE TSV
+      asks every URL of URLFILE exactly once, in order, over one keep-alive
+      connection; measures each request on the client (send -> last byte);
+      writes "ms<TAB>status<TAB>total<TAB>url" lines to TSV and prints one
+      "BENCH n=.. errors=.. p50_ms=.. p99_ms=.. max_ms=.." line.
+  tool.py curlcfg BASE PATHS WWW OUT
+      writes a curl config fetching each path of PATHS from BASE into WWW.
+  tool.py fsync DIR SECONDS
+      appends 4 KiB blocks to a scratch file in DIR, each followed by
+      fdatasync, for SECONDS; prints "BENCH syncs_per_s=..": the disk's
+      durable-commit ceiling for one writer (context for the creates figure).
+  tool.py report RESULTS OUT_MD
+      turns the key=value RESULTS file into the results table (Markdown),
+      prints it and writes it to OUT_MD.
+"""
+import http.client
+import json
+import os
+import random
+import sys
+import time
+import urllib.parse
+
+sys.dont_write_bytecode = True  # keep bench/ free of __pycache__
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import gen  # noqa: E402  (the dataset's vocabulary and enums)
+
+N_LIST = 320
+N_SEARCH = 320
+N_SAMPLE = 1000
+SORTS = ['-updated_at', 'name', '-created_at', 'updated_at', 'id']
+ENUM_FILTERS = {
+    'stage': gen.STAGES,
+    'class': gen.CLASSES,
+    'placement': gen.PLACEMENTS,
+    'funding_source': gen.FUNDING,
+    'source_code_transferred': ['true', 'false'],
+}
+
+
+def q(s):
+    return urllib.parse.quote(s, safe='-_.~')
+
+
+def list_url(rng, n_orgs):
+    """A filtered list as a portal page would ask it: 1-3 enum filters
+    (sometimes two values of one field), sometimes a kind, an owner, a sort."""
+    parts = []
+    for field in rng.sample(sorted(ENUM_FILTERS), rng.randint(1, 3)):
+        values = ENUM_FILTERS[field]
+        k = 2 if len(values) > 2 and rng.random() < 0.15 else 1
+        for v in rng.sample(values, k):
+            parts.append(f'filter={field}:{v}')
+    if rng.random() < 0.4:
+        parts.append('kind=' + rng.choice(gen.KINDS))
+    if rng.random() < 0.2:
+        parts.append(f'owner=org-{rng.randrange(n_orgs)}')
+    if rng.random() < 0.6:
+        parts.append('sort=' + rng.choice(SORTS))
+    parts.append('limit=50')
+    return '/api/v1/objects?' + '&'.join(parts)
+
+
+def search_words(rng):
+    """1-2 words of one language (kk, ru or en), sometimes a word prefix."""
+    lang = rng.randrange(3)
+    words = []
+    for entry in rng.sample(gen.WORDS, rng.choice([1, 1, 2])):
+        w = entry[lang]
+        if rng.random() < 0.3:  # a prefix, as typed into a search box
+            first = w.split(' ')[0]
+            w = first[:max(3, min(len(first) - 1, rng.randint(3, 6)))]
+        words.append(w)
+    return ' '.join(words)
+
+
+def search_url(rng, n_orgs):
+    parts = ['q=' + q(search_words(rng))]
+    r = rng.random()
+    if r < 0.25:
+        field = rng.choice(sorted(ENUM_FILTERS))
+        parts.append(f'filter={field}:{rng.choice(ENUM_FILTERS[field])}')
+    elif r < 0.35:
+        parts.append('kind=' + rng.choice(gen.KINDS))
+    if rng.random() < 0.2:
+        parts.append('sort=' + rng.choice(SORTS))
+    parts.append('limit=50')
+    return '/api/v1/objects?' + '&'.join(parts)
+
+
+def distinct(make, n):
+    seen, out = set(), []
+    while len(out) < n:
+        u = make()
+        if u not in seen:
+            seen.add(u)
+            out.append(u)
+    return out
+
+
+def write_lines(path, lines):
+    with open(path, 'w', encoding='utf-8') as f:
+        f.write(''.join(l + '\n' for l in lines))
+
+
+def cmd_urls(argv):
+    import argparse
+    ap = argparse.ArgumentParser(prog='tool.py urls')
+    ap.add_argument('outdir')
+    ap.add_argument('--objects', type=int, default=100000)
+    ap.add_argument('--orgs', type=int, default=1000)
+    a = ap.parse_args(argv)
+    rng = random.Random(20240601)
+    sample = rng.sample(range(a.objects), min(N_SAMPLE, a.objects))
+    write_lines(os.path.join(a.outdir, 'paths-get.txt'),
+                [f'/api/v1/objects/obj-{i}' for i in sample])
+    write_lines(os.path.join(a.outdir, 'urls-list.txt'),
+                distinct(lambda: list_url(rng, a.orgs), N_LIST))
+    write_lines(os.path.join(a.outdir, 'urls-search.txt'),
+                distinct(lambda: search_url(rng, a.orgs), N_SEARCH))
+
+
+def cmd_curlcfg(argv):
+    base, paths, www, out = argv
+    with open(paths, encoding='utf-8') as f, open(out, 'w', encoding='utf-8') as o:
+        for p in f.read().split():
+            o.write(f'url = "{base}{p}"\noutput = "{www}{p}"\n')
+
+
+def percentile(sorted_vals, p):
+    """Nearest-rank percentile (the value below which p% of samples lie)."""
+    if not sorted_vals:
+        return float('nan')
+    k = max(0, min(len(sorted_vals) - 1, int(-(-p * len(sorted_vals) // 100)) - 1))
+    return sorted_vals[k]
+
+
+def cmd_cold(argv):
+    base, urlfile, tsv = argv
+    u = urllib.parse.urlsplit(base)
+    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=120)
+    conn.connect()
+    with open(urlfile, encoding='utf-8') as f:
+        urls = f.read().split()
+    lat, errors = [], 0
+    with open(tsv, 'w', encoding='utf-8') as out:
+        for url in urls:
+            t0 = time.perf_counter_ns()
+            conn.request('GET', url)
+            r = conn.getresponse()
+            body = r.read()
+            ms = (time.perf_counter_ns() - t0) / 1e6
+            total = ''
+            if r.status == 200:
+                total = json.loads(body).get('total', '')
+            else:
+                errors += 1
+            lat.append(ms)
+            out.write(f'{ms:.3f}\t{r.status}\t{total}\t{url}\n')
+    conn.close()
+    lat.sort()
+    print(f'BENCH n={len(lat)} errors={errors} p50_ms={percentile(lat, 50):.3f} '
+          f'p99_ms={percentile(lat, 99):.3f} max_ms={lat[-1]:.3f}')
+
+
+def cmd_fsync(argv):
+    d, secs = argv[0], float(argv[1])
+    path = os.path.join(d, 'fsync-probe.tmp')
+    block = b'\0' * 4096
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        n, t0 = 0, time.perf_counter()
+        while time.perf_counter() - t0 < secs:
+            os.write(fd, block)
+            os.fdatasync(fd)
+            n += 1
+        rate = n / (time.perf_counter() - t0)
+    finally:
+        os.close(fd)
+        os.unlink(path)
+    print(f'BENCH syncs_per_s={rate:.0f}')
+
+
+def fnum(v, digits=1):
+    try:
+        return f'{float(v):,.{digits}f}'
+    except (TypeError, ValueError):
+        return 'n/a'
+
+
+def verdict(value, target, higher_is_better):
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return '**FAIL** (not measured)'
+    ok = v >= target if higher_is_better else v <= target
+    return 'PASS' if ok else '**FAIL**'
+
+
+def cmd_report(argv):
+    res_path, md_path = argv
+    r = {}
+    with open(res_path, encoding='utf-8') as f:
+        for line in f:
+            if '=' in line:
+                k, v = line.rstrip('\n').split('=', 1)
+                r[k] = v
+    g = r.get
+    rows = []
+
+    def row(name, value, target='', result='info'):
+        rows.append((name, value, target, result))
+
+    ratio = None
+    try:
+        ratio = float(g('get_server_rps')) / float(g('get_nginx_rps'))
+    except (TypeError, ValueError, ZeroDivisionError):
+        pass
+    row('GET one object, archportal (req/s)', fnum(g('get_server_rps'), 0) +
+        f" (p99 {fnum(g('get_server_p99_ms'), 2)} ms, errors {g('get_server_errors', '?')})")
+    row('GET one object, nginx static file (req/s)', fnum(g('get_nginx_rps'), 0) +
+        f" (p99 {fnum(g('get_nginx_p99_ms'), 2)} ms, errors {g('get_nginx_errors', '?')})")
+    row('GET one object, ratio archportal / nginx', fnum(ratio, 3), '≥ 0.25',
+        verdict(ratio, 0.25, True))
+    for kind, label in (('list', 'Filtered list'), ('search', 'Full-text search')):
+        n = g(f'{kind}_n', '?')
+        row(f'{label}, cold p50 / p99 / max (ms), {n} distinct URLs once each',
+            f"{fnum(g(f'{kind}_cold_p50_ms'), 2)} / **{fnum(g(f'{kind}_cold_p99_ms'), 2)}** / "
+            f"{fnum(g(f'{kind}_cold_max_ms'), 2)} (errors {g(f'{kind}_cold_errors', '?')})",
+            'p99 ≤ 20 ms', verdict(g(f'{kind}_cold_p99_ms'), 20, False))
+        row(f'{label}, warm p50 / p99 (ms), wrk -t1 -c4',
+            f"{fnum(g(f'{kind}_warm_p50_ms'), 2)} / **{fnum(g(f'{kind}_warm_p99_ms'), 2)}** "
+            f"({fnum(g(f'{kind}_warm_rps'), 0)} req/s, errors {g(f'{kind}_warm_errors', '?')})",
+            'p99 ≤ 20 ms', verdict(g(f'{kind}_warm_p99_ms'), 20, False))
+    row('Durable creates (201/s), wrk -t2 -c4',
+        fnum(g('create_rps'), 0) + f" ({g('create_ok', '?')} created, p99 "
+        f"{fnum(g('create_p99_ms'), 2)} ms, max {fnum(g('create_max_ms'), 0)} ms)",
+        '≥ 1000/s', verdict(g('create_rps'), 1000, True))
+    row('Create responses other than 201 (socket errors/timeouts)',
+        f"{g('create_non201', 'n/a')} ({g('create_socket_errors', '?')})", '0',
+        verdict(g('create_non201'), 0, False))
+    row('Disk: 4 KiB appends + fdatasync per second, one writer (context for creates)',
+        fnum(g('disk_syncs_per_s'), 0))
+    rss = None
+    try:
+        rss = float(g('rss_kb')) / 1024
+    except (TypeError, ValueError):
+        pass
+    row('Peak RSS of the server, VmHWM (MB)', fnum(rss, 1), '≤ 100 MB', verdict(rss, 100, False))
+    try:
+        row('Server RSS at the end: anonymous / file-backed (MB)',
+            f"{float(g('rss_anon_kb')) / 1024:,.1f} / {float(g('rss_file_kb')) / 1024:,.1f}")
+    except (TypeError, ValueError):
+        pass
+    steps = g('rss_steps', '').split()
+    if steps:
+        row('Server VmHWM after each phase (MB)', ', '.join(
+            f"{k} {float(v) / 1024:,.0f}" for k, v in (x.split(':') for x in steps)))
+    row('Database size after import (MB)', fnum(float(g('db_bytes', 'nan')) / 1e6, 1))
+    row('Database size at the end (MB)', fnum(float(g('db_end_bytes', 'nan')) / 1e6, 1))
+    row('Import time (s)', fnum(g('import_s'), 1))
+    row(f"Slow-query log lines (queries ≥ {g('slow_ms', '?')} ms)", g('slow_queries', 'n/a'))
+
+    lines = [f"Benchmark of archportal ({g('binary', '?')}), {g('date', '?')}, {g('cpus', '?')} CPUs "
+             f"(client and server share them), dataset {g('dataset', '?')}, "
+             f"server threads {g('threads', '?')}, load average at the "
+             f"start {g('load', '?')}.", '',
+             '| Figure | Value | Target | Result |', '|---|---|---|---|']
+    for name, value, target, result in rows:
+        lines.append(f'| {name} | {value} | {target} | {result} |')
+    fails = sum(1 for x in rows if 'FAIL' in x[3])
+    lines += ['', f"{fails} target(s) missed." if fails else 'All targets met.',
+              f"Run time {g('elapsed_s', '?')} s.", '']
+    # The slowest cold requests, to show which query shapes cost most.
+    for kind in ('list', 'search'):
+        tsv = os.path.join(os.path.dirname(os.path.abspath(res_path)), f'cold-{kind}.tsv')
+        if not os.path.exists(tsv):
+            continue
+        with open(tsv, encoding='utf-8') as f:
+            rows_ = [l.rstrip('\n').split('\t') for l in f if l.strip()]
+        rows_.sort(key=lambda x: -float(x[0]))
+        lines += [f'Slowest cold {kind} requests (ms, matches, URL):', '']
+        for ms, status, total, url in rows_[:5]:
+            lines.append(f'- {float(ms):.1f} ms, {total or status}: '
+                         f'`{urllib.parse.unquote(url)}`')
+        lines.append('')
+    text = '\n'.join(lines)
+    with open(md_path, 'w', encoding='utf-8') as f:
+        f.write(text)
+    sys.stdout.write(text)
+
+
+def main():
+    cmds = {'urls': cmd_urls, 'cold': cmd_cold, 'curlcfg': cmd_curlcfg, 'fsync': cmd_fsync,
+            'report': cmd_report}
+    if len(sys.argv) < 2 or sys.argv[1] not in cmds:
+        sys.exit(__doc__)
+    cmds[sys.argv[1]](sys.argv[2:])
+
+
+if __name__ == '__main__':
+    main()
