@@ -267,6 +267,10 @@ static int cmd_serve(struct opts *o)
     int rc = (o->demo && load_demo(&app) < 0) ? -1 : 0;
     if (rc == 0 && store_analyze(app.store, &e) < 0)
         log_msg(LOG_WARN, "planner statistics not refreshed: %s", e.detail);
+    if (rc == 0 && registry_enable_filter_index(app.reg, &e) < 0) {
+        fprintf(stderr, "archportal: cannot build the filter index: %s\n", e.detail);
+        rc = -1;
+    }
     if (rc == 0)
         rc = serve_until_signal(&app, &o->http);
     app_close(&app);

@@ -3,6 +3,7 @@
 #include "dump.h"
 
 #include "cache.h"
+#include "fidx.h"
 #include "internal.h"
 
 #include <string.h>
@@ -57,6 +58,10 @@ int demo_load(struct registry *r, const char *json, size_t len, struct err *e)
     else
         store_rollback(c);
     cache_bump();
+    if (rc == 0)
+        fidx_commit(r->fidx);
+    else
+        fidx_discard(r->fidx);
     json_decref(doc);
     return rc < 0 ? -1 : count;
 }

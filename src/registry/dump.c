@@ -2,6 +2,7 @@
 #include "dump.h"
 
 #include "cache.h"
+#include "fidx.h"
 #include "internal.h"
 #include "util/buf.h"
 #include "util/text.h"
@@ -384,9 +385,14 @@ int dump_import(struct registry *r, FILE *in, struct err *e)
     }
     if (rc < 0) {
         store_rollback(c);
+        fidx_discard(r->fidx);
         return -1;
     }
     rc = store_commit(c, e);
     cache_bump();
+    if (rc == 0)
+        fidx_commit(r->fidx);
+    else
+        fidx_discard(r->fidx);
     return rc;
 }

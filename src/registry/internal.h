@@ -4,9 +4,12 @@
 
 #include "registry.h"
 
+struct fidx;
+
 struct registry {
     struct store *store;
     const struct model *model;
+    struct fidx *fidx; /* in-memory filter index, once enabled */
 };
 
 /* A loaded record row. */

@@ -7,6 +7,7 @@
 #include "internal.h"
 
 #include "cache.h"
+#include "fidx.h"
 
 #include "util/buf.h"
 #include "util/text.h"
@@ -33,12 +34,20 @@ struct registry *registry_new(struct store *s, const struct model *m)
     struct registry *r = xcalloc(1, sizeof *r);
     r->store = s;
     r->model = m;
+    r->fidx = fidx_new();
     return r;
 }
 
 void registry_free(struct registry *r)
 {
+    if (r)
+        fidx_free(r->fidx);
     free(r);
+}
+
+int registry_enable_filter_index(struct registry *r, struct err *e)
+{
+    return fidx_build(r->fidx, store_conn(r->store), e);
 }
 
 const struct model *registry_model(const struct registry *r)
@@ -458,10 +467,55 @@ void reg_index_entries(const struct model_kind *k, const json_t *rec, model_inde
     }
 }
 
+struct stage_ctx {
+    struct arena *a;
+    const char **keys;
+    size_t n, cap;
+};
+
+static void stage_key(struct stage_ctx *s, const char *key)
+{
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 32;
+        const char **keys = arena_alloc(s->a, cap * sizeof *keys);
+        if (s->n)
+            memcpy(keys, s->keys, s->n * sizeof *keys);
+        s->keys = keys;
+        s->cap = cap;
+    }
+    s->keys[s->n++] = key;
+}
+
+static void stage_field(void *vctx, const char *field, const char *value)
+{
+    struct stage_ctx *s = vctx;
+    if (strchr(field, ':')) /* model fields only: ends and references are no filters */
+        stage_key(s, fidx_key_field(s->a, field, value));
+}
+
+/* Stages the record's filter keys for the in-memory index. */
+static void stage_filter_keys(struct registry *r, int64_t rid, const struct model_kind *k,
+                              const json_t *rec)
+{
+    if (!fidx_ready(r->fidx))
+        return;
+    struct stage_ctx s = {.a = arena_new()};
+    if (!json_object_get(rec, "retired_at")) {
+        stage_key(&s, fidx_key_collection(s.a, k->collection));
+        stage_key(&s, fidx_key_kind(s.a, k->id));
+        const char *owner = json_string_value(json_object_get(rec, "owner"));
+        if (owner && k->owned)
+            stage_key(&s, fidx_key_owner(s.a, owner));
+        reg_index_entries(k, rec, stage_field, &s);
+    }
+    fidx_stage(r->fidx, rid, s.keys, s.n);
+    arena_free(s.a);
+}
+
 int reg_index(struct registry *r, struct store_conn *c, int64_t rid, const struct model_kind *k,
               const json_t *rec, struct err *e)
 {
-    (void)r;
+    stage_filter_keys(r, rid, k, rec);
     if (exec_rid(c, "DELETE FROM attrs WHERE rid = $1", rid, e) < 0)
         return -1;
     if (exec_rid(c, store_sql(c, STORE_SQL_FTS_DELETE), rid, e) < 0)
@@ -606,16 +660,21 @@ static int write_begin(struct registry *r, struct store_conn **c, bool *own, str
     return *own ? store_begin(*c, true, e) : 0;
 }
 
-static int write_end(struct store_conn *c, bool own, int rc, struct err *e)
+static int write_end(struct registry *r, struct store_conn *c, bool own, int rc, struct err *e)
 {
     if (!own)
         return rc;
     if (rc < 0) {
         store_rollback(c);
+        fidx_discard(r->fidx);
         return -1;
     }
     rc = store_commit(c, e);
     cache_bump(); /* also after a failed commit: be safe */
+    if (rc == 0)
+        fidx_commit(r->fidx);
+    else
+        fidx_discard(r->fidx);
     return rc;
 }
 
@@ -672,7 +731,7 @@ int registry_create(struct registry *r, const struct actor *a, const char *colle
     if (write_begin(r, &c, &own, e) < 0)
         return -1;
     int rc = create_in_tx(r, c, a, coll, body, id, out, e);
-    if (write_end(c, own, rc, e) < 0) {
+    if (write_end(r, c, own, rc, e) < 0) {
         if (rc == 0) {
             json_decref(*out);
             *out = NULL;
@@ -844,7 +903,7 @@ int registry_patch(struct registry *r, const struct actor *a, const char *collec
     if (write_begin(r, &c, &own, e) < 0)
         return -1;
     int rc = patch_in_tx(r, c, a, coll, id, if_match, patch, out, e);
-    if (write_end(c, own, rc, e) < 0) {
+    if (write_end(r, c, own, rc, e) < 0) {
         json_decref(*out);
         *out = NULL;
         return -1;
@@ -945,7 +1004,7 @@ int registry_retire(struct registry *r, const struct actor *a, const char *colle
     if (write_begin(r, &c, &own, e) < 0)
         return -1;
     int rc = retire_one(r, c, a, collection, id, if_match, e);
-    return write_end(c, own, rc, e);
+    return write_end(r, c, own, rc, e);
 }
 
 /* --- reads ------------------------------------------------------------------- */

@@ -75,6 +75,10 @@ int registry_relations_of(struct registry *r, const char *collection, const char
                           const char *direction, const char *type, json_t **out,
                           struct err *e);
 
+/* Builds the in-memory filter index (for a serving process: lists, totals
+ * and facets then come from memory). Call once, before serving. */
+int registry_enable_filter_index(struct registry *r, struct err *e);
+
 struct list_query;
 /* {"items":[…],"total":N,"next_cursor":"…"|null} */
 int registry_list(struct registry *r, struct arena *ar, const struct list_query *q, json_t **out,

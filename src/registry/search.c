@@ -6,6 +6,7 @@
 #include "internal.h"
 
 #include "cache.h"
+#include "search-mem.h"
 #include "listq.h"
 #include "util/buf.h"
 #include "util/log.h"
@@ -460,6 +461,28 @@ static int run_page(struct store_conn *c, struct arena *ar, const struct list_qu
     return fetch_data(c, rids, n, items, e);
 }
 
+/* From the in-memory index: the matches, then the page. */
+static int list_in_memory(struct registry *r, struct store_conn *c, struct arena *ar,
+                          const struct list_query *q, int64_t *total, json_t *items,
+                          char **next, struct err *e)
+{
+    struct rids s;
+    int64_t *rids = NULL;
+    size_t n = 0;
+    if (mem_matches(r, c, ar, q, &s, e) < 0)
+        return -1;
+    *total = (int64_t)s.n;
+    if (q->sort == SORT_FIELD && q->sort_int) { /* rare: let SQL order numbers */
+        char *fts = NULL;
+        int rc = fetch_page(c, ar, q, *total, &fts, items, next, e);
+        free(fts);
+        return rc;
+    }
+    if (mem_page(r, c, ar, q, s, &rids, &n, next, e) < 0)
+        return -1;
+    return fetch_data(c, rids, (int)n, items, e);
+}
+
 int registry_list(struct registry *r, struct arena *ar, const struct list_query *q, json_t **out,
                   struct err *e)
 {
@@ -469,10 +492,14 @@ int registry_list(struct registry *r, struct arena *ar, const struct list_query 
     json_t *items = json_array();
     char *next = NULL;
     int rc = store_begin(c, false, e);
-    if (rc == 0)
-        rc = count_total(c, ar, q, &fts, &total, e);
-    if (rc == 0)
-        rc = fetch_page(c, ar, q, total, &fts, items, &next, e);
+    if (rc == 0 && fidx_ready(r->fidx)) {
+        rc = list_in_memory(r, c, ar, q, &total, items, &next, e);
+    } else {
+        if (rc == 0)
+            rc = count_total(c, ar, q, &fts, &total, e);
+        if (rc == 0)
+            rc = fetch_page(c, ar, q, total, &fts, items, &next, e);
+    }
     store_rollback(c); /* read-only: nothing to commit */
     free(fts);
     if (rc < 0) {
@@ -552,6 +579,33 @@ static json_t *facet_values(struct registry *r, struct store_stmt *st, const cha
     return values;
 }
 
+static int facets_in_memory(struct registry *r, struct store_conn *c, struct arena *ar,
+                            const struct list_query *q, const char *field,
+                            const struct model_field *def, json_t **out, struct err *e)
+{
+    struct rids s;
+    int rc = store_begin(c, false, e);
+    if (rc == 0)
+        rc = mem_matches(r, c, ar, q, &s, e);
+    store_rollback(c);
+    if (rc < 0)
+        return -1;
+    const char **values = NULL;
+    size_t *counts = NULL;
+    size_t n = mem_facet_counts(r, ar, q, s, field, &values, &counts);
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++) {
+        json_t *item = json_pack("{s:s, s:I}", "value", values[i], "count", (json_int_t)counts[i]);
+        json_t *label = strcmp(field, "kind") == 0 ? kind_label(r->model, values[i])
+                                                   : enum_label(def, values[i]);
+        if (label)
+            json_object_set_new(item, "label", label);
+        json_array_append_new(arr, item);
+    }
+    *out = json_pack("{s:s, s:o}", "field", field, "values", arr);
+    return 0;
+}
+
 int registry_facets(struct registry *r, struct arena *ar, const struct list_query *q,
                     const char *field, json_t **out, struct err *e)
 {
@@ -563,6 +617,8 @@ int registry_facets(struct registry *r, struct arena *ar, const struct list_quer
         return -1;
     }
     struct store_conn *c = store_conn(r->store);
+    if (fidx_ready(r->fidx))
+        return facets_in_memory(r, c, ar, q, field, def, out, e);
     struct sqlb b;
     sqlb_init(&b);
     char *fts = NULL;

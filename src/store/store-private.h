@@ -88,6 +88,7 @@ struct store {
     /* Writers of this process queue here, so that they wake in turn at
      * once instead of sleeping in the database's busy handler. */
     pthread_mutex_t write_lock;
+    int busy_timeout_ms; /* how long a writer waits for write_lock */
 };
 
 /* One connection, used by one thread at a time. */

@@ -13,6 +13,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 enum { STORE_DEFAULT_BUSY_MS = 5000 };
 
@@ -117,6 +118,7 @@ int store_open(const char *url, const struct store_options *opt, struct store **
         return -1;
     if (store_base_init(s, e) < 0)
         return -1;
+    s->busy_timeout_ms = o.busy_timeout_ms;
     /* The first connection migrates, then stays as this thread's own. */
     struct store_conn *c = store_conn_get(s, e);
     if (!c || s->v->migrate(c, e) < 0) {
@@ -167,7 +169,15 @@ int store_begin(struct store_conn *c, bool write, struct err *e)
         return -1;
     }
     if (write) {
-        pthread_mutex_lock(&c->store->write_lock);
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        int64_t ns = until.tv_nsec + (int64_t)c->store->busy_timeout_ms * 1000000;
+        until.tv_sec += (time_t)(ns / 1000000000);
+        until.tv_nsec = (long)(ns % 1000000000);
+        if (pthread_mutex_timedlock(&c->store->write_lock, &until) != 0) {
+            err_set(e, 503, "busy", "", "the database is busy, try again");
+            return -1;
+        }
         c->holds_write_lock = true;
     }
     if (c->store->v->begin(c, write, e) < 0) {

@@ -1,0 +1,529 @@
+/* fidx: sorted rid sets per filter key, kept in memory.
+ *
+ * Keys are strings "<tag>\x1f<rest>": c (collection), k (kind), o (owner),
+ * f (field value, rest = "collection:field\x1fvalue"). A key's group is the
+ * key without its last "\x1f<value>" part; groups list their keys so that a
+ * field's values can be enumerated for facets and sorting. */
+#include "fidx.h"
+
+#include "util/log.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SEP "\x1f"
+
+struct fkey {
+    char *key;
+    size_t group;   /* index in groups */
+    uint32_t *rids; /* sorted */
+    size_t n, cap;
+};
+
+struct group {
+    char *name;
+    size_t *keys; /* indices into fidx.keys */
+    size_t n, cap;
+};
+
+struct ridkeys {
+    uint32_t *keys; /* indices into fidx.keys */
+    uint32_t n;
+};
+
+struct fidx {
+    pthread_rwlock_t lock;
+    bool ready;
+    struct fkey *keys;
+    size_t n_keys, cap_keys;
+    size_t *table; /* open addressing: key index + 1, 0 = empty */
+    size_t table_cap;
+    struct group *groups;
+    size_t n_groups, cap_groups;
+    struct ridkeys *by_rid;
+    size_t cap_rid;
+};
+
+/* --- staging (per thread) --------------------------------------------------- */
+
+struct staged {
+    struct fidx *x;
+    uint32_t rid;
+    char **keys;
+    size_t n;
+    struct staged *next;
+};
+
+static __thread struct staged *staged_head, *staged_tail;
+
+/* --- hashing ------------------------------------------------------------------ */
+
+static uint64_t hash_str(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        h = (h ^ *p) * 1099511628211ULL;
+    return h;
+}
+
+static size_t *table_slot(struct fidx *x, const char *key)
+{
+    size_t mask = x->table_cap - 1;
+    for (size_t i = hash_str(key) & mask;; i = (i + 1) & mask) {
+        size_t v = x->table[i];
+        if (v == 0 || strcmp(x->keys[v - 1].key, key) == 0)
+            return &x->table[i];
+    }
+}
+
+static void table_grow(struct fidx *x)
+{
+    size_t cap = x->table_cap ? x->table_cap * 2 : 1024;
+    free(x->table);
+    x->table = xcalloc(cap, sizeof *x->table);
+    x->table_cap = cap;
+    for (size_t k = 0; k < x->n_keys; k++)
+        *table_slot(x, x->keys[k].key) = k + 1;
+}
+
+static size_t group_of(struct fidx *x, const char *key)
+{
+    const char *last = strrchr(key, SEP[0]);
+    size_t len = last ? (size_t)(last - key) : strlen(key);
+    for (size_t g = 0; g < x->n_groups; g++)
+        if (strlen(x->groups[g].name) == len && strncmp(x->groups[g].name, key, len) == 0)
+            return g;
+    if (x->n_groups == x->cap_groups) {
+        x->cap_groups = x->cap_groups ? x->cap_groups * 2 : 64;
+        x->groups = xrealloc(x->groups, x->cap_groups * sizeof *x->groups);
+    }
+    struct group *g = &x->groups[x->n_groups];
+    memset(g, 0, sizeof *g);
+    g->name = xmalloc(len + 1);
+    memcpy(g->name, key, len);
+    g->name[len] = '\0';
+    return x->n_groups++;
+}
+
+/* The index of key, created when missing. */
+static size_t key_index(struct fidx *x, const char *key)
+{
+    if (x->table_cap == 0 || (x->n_keys + 1) * 2 > x->table_cap)
+        table_grow(x);
+    size_t *slot = table_slot(x, key);
+    if (*slot)
+        return *slot - 1;
+    if (x->n_keys == x->cap_keys) {
+        x->cap_keys = x->cap_keys ? x->cap_keys * 2 : 1024;
+        x->keys = xrealloc(x->keys, x->cap_keys * sizeof *x->keys);
+    }
+    struct fkey *k = &x->keys[x->n_keys];
+    memset(k, 0, sizeof *k);
+    k->key = xstrdup(key);
+    k->group = group_of(x, key);
+    struct group *g = &x->groups[k->group];
+    if (g->n == g->cap) {
+        g->cap = g->cap ? g->cap * 2 : 8;
+        g->keys = xrealloc(g->keys, g->cap * sizeof *g->keys);
+    }
+    g->keys[g->n++] = x->n_keys;
+    *slot = x->n_keys + 1;
+    return x->n_keys++;
+}
+
+/* --- sets ---------------------------------------------------------------------- */
+
+static size_t lower_bound(const uint32_t *v, size_t n, uint32_t rid)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (v[mid] < rid)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static void set_add(struct fkey *k, uint32_t rid)
+{
+    size_t at = (k->n && k->rids[k->n - 1] < rid) ? k->n : lower_bound(k->rids, k->n, rid);
+    if (at < k->n && k->rids[at] == rid)
+        return;
+    if (k->n == k->cap) {
+        k->cap = k->cap ? k->cap * 2 : 4;
+        k->rids = xrealloc(k->rids, k->cap * sizeof *k->rids);
+    }
+    memmove(k->rids + at + 1, k->rids + at, (k->n - at) * sizeof *k->rids);
+    k->rids[at] = rid;
+    k->n++;
+}
+
+static void set_remove(struct fkey *k, uint32_t rid)
+{
+    size_t at = lower_bound(k->rids, k->n, rid);
+    if (at < k->n && k->rids[at] == rid) {
+        memmove(k->rids + at, k->rids + at + 1, (k->n - at - 1) * sizeof *k->rids);
+        k->n--;
+    }
+}
+
+static struct ridkeys *rid_slot(struct fidx *x, uint32_t rid)
+{
+    if (rid >= x->cap_rid) {
+        size_t cap = x->cap_rid ? x->cap_rid : 1024;
+        while (cap <= rid)
+            cap *= 2;
+        x->by_rid = xrealloc(x->by_rid, cap * sizeof *x->by_rid);
+        memset(x->by_rid + x->cap_rid, 0, (cap - x->cap_rid) * sizeof *x->by_rid);
+        x->cap_rid = cap;
+    }
+    return &x->by_rid[rid];
+}
+
+static void rid_add_key(struct fidx *x, uint32_t rid, size_t key)
+{
+    struct ridkeys *rk = rid_slot(x, rid);
+    rk->keys = xrealloc(rk->keys, (rk->n + 1) * sizeof *rk->keys);
+    rk->keys[rk->n++] = (uint32_t)key;
+    set_add(&x->keys[key], rid);
+}
+
+/* Replaces rid's keys (under the write lock). */
+static void apply(struct fidx *x, uint32_t rid, char *const *keys, size_t n)
+{
+    struct ridkeys *rk = rid_slot(x, rid);
+    for (uint32_t i = 0; i < rk->n; i++)
+        set_remove(&x->keys[rk->keys[i]], rid);
+    free(rk->keys);
+    rk->keys = NULL;
+    rk->n = 0;
+    for (size_t i = 0; i < n; i++)
+        rid_add_key(x, rid, key_index(x, keys[i]));
+}
+
+/* --- life cycle ----------------------------------------------------------------- */
+
+struct fidx *fidx_new(void)
+{
+    struct fidx *x = xcalloc(1, sizeof *x);
+    if (pthread_rwlock_init(&x->lock, NULL) != 0)
+        fatal("fidx: cannot create a lock");
+    return x;
+}
+
+void fidx_free(struct fidx *x)
+{
+    if (!x)
+        return;
+    fidx_discard(x);
+    for (size_t i = 0; i < x->n_keys; i++) {
+        free(x->keys[i].key);
+        free(x->keys[i].rids);
+    }
+    for (size_t g = 0; g < x->n_groups; g++) {
+        free(x->groups[g].name);
+        free(x->groups[g].keys);
+    }
+    for (size_t r = 0; r < x->cap_rid; r++)
+        free(x->by_rid[r].keys);
+    free(x->keys);
+    free(x->table);
+    free(x->groups);
+    free(x->by_rid);
+    pthread_rwlock_destroy(&x->lock);
+    free(x);
+}
+
+bool fidx_ready(const struct fidx *x)
+{
+    return x && x->ready;
+}
+
+char *fidx_key_collection(struct arena *a, const char *collection)
+{
+    return arena_printf(a, "c" SEP "%s", collection);
+}
+
+char *fidx_key_kind(struct arena *a, const char *kind)
+{
+    return arena_printf(a, "k" SEP "%s", kind);
+}
+
+char *fidx_key_owner(struct arena *a, const char *owner)
+{
+    return arena_printf(a, "o" SEP "%s", owner);
+}
+
+char *fidx_key_field(struct arena *a, const char *field, const char *value)
+{
+    return arena_printf(a, "f" SEP "%s" SEP "%s", field, value);
+}
+
+static int build_records(struct fidx *x, struct store_conn *c, struct err *e)
+{
+    struct store_stmt *st = store_prepare(
+        c, "SELECT rid, collection, kind, owner FROM records WHERE retired = 0 ORDER BY rid",
+        false, e);
+    if (!st)
+        return -1;
+    struct arena *a = arena_new();
+    int rc;
+    while ((rc = store_step(st, e)) == STORE_ROW) {
+        uint32_t rid = (uint32_t)store_col_int64(st, 0);
+        rid_add_key(x, rid, key_index(x, fidx_key_collection(a, store_col_text(st, 1))));
+        rid_add_key(x, rid, key_index(x, fidx_key_kind(a, store_col_text(st, 2))));
+        if (!store_col_null(st, 3))
+            rid_add_key(x, rid, key_index(x, fidx_key_owner(a, store_col_text(st, 3))));
+    }
+    store_finalize(st);
+    arena_free(a);
+    return rc == STORE_ERROR ? -1 : 0;
+}
+
+static int build_attrs(struct fidx *x, struct store_conn *c, struct err *e)
+{
+    /* model fields are stored as "collection:field"; other entries
+     * (relation ends, references) are not list filters */
+    struct store_stmt *st = store_prepare(
+        c, "SELECT field, value, rid FROM attrs WHERE instr(field, ':') > 0", false, e);
+    if (!st)
+        return -1;
+    struct arena *a = arena_new();
+    int rc;
+    size_t n = 0;
+    while ((rc = store_step(st, e)) == STORE_ROW) {
+        const char *key = fidx_key_field(a, store_col_text(st, 0), store_col_text(st, 1));
+        rid_add_key(x, (uint32_t)store_col_int64(st, 2), key_index(x, key));
+        if (++n % 4096 == 0) { /* keep the scratch arena small */
+            arena_free(a);
+            a = arena_new();
+        }
+    }
+    store_finalize(st);
+    arena_free(a);
+    return rc == STORE_ERROR ? -1 : 0;
+}
+
+int fidx_build(struct fidx *x, struct store_conn *c, struct err *e)
+{
+    pthread_rwlock_wrlock(&x->lock);
+    int rc = store_begin(c, false, e);
+    if (rc == 0)
+        rc = build_records(x, c, e);
+    if (rc == 0)
+        rc = build_attrs(x, c, e);
+    store_rollback(c);
+    x->ready = rc == 0;
+    pthread_rwlock_unlock(&x->lock);
+    return rc;
+}
+
+/* --- staging ----------------------------------------------------------------- */
+
+void fidx_stage(struct fidx *x, int64_t rid, const char *const *keys, size_t n)
+{
+    if (!fidx_ready(x) || rid <= 0 || rid > UINT32_MAX)
+        return;
+    struct staged *s = xcalloc(1, sizeof *s);
+    s->x = x;
+    s->rid = (uint32_t)rid;
+    s->keys = xcalloc(n ? n : 1, sizeof *s->keys);
+    for (size_t i = 0; i < n; i++)
+        s->keys[i] = xstrdup(keys[i]);
+    s->n = n;
+    if (staged_tail)
+        staged_tail->next = s;
+    else
+        staged_head = s;
+    staged_tail = s;
+}
+
+static void staged_free(struct staged *s)
+{
+    for (size_t i = 0; i < s->n; i++)
+        free(s->keys[i]);
+    free(s->keys);
+    free(s);
+}
+
+void fidx_commit(struct fidx *x)
+{
+    if (!staged_head)
+        return;
+    pthread_rwlock_wrlock(&x->lock);
+    for (struct staged *s = staged_head; s; s = s->next)
+        if (s->x == x)
+            apply(x, s->rid, s->keys, s->n);
+    pthread_rwlock_unlock(&x->lock);
+    fidx_discard(x);
+}
+
+void fidx_discard(struct fidx *x)
+{
+    (void)x;
+    struct staged *s = staged_head;
+    while (s) {
+        struct staged *next = s->next;
+        staged_free(s);
+        s = next;
+    }
+    staged_head = staged_tail = NULL;
+}
+
+/* --- reading ----------------------------------------------------------------- */
+
+void fidx_read_lock(struct fidx *x)
+{
+    pthread_rwlock_rdlock(&x->lock);
+}
+
+void fidx_read_unlock(struct fidx *x)
+{
+    pthread_rwlock_unlock(&x->lock);
+}
+
+struct rids fidx_get(struct fidx *x, const char *key)
+{
+    struct rids r = {NULL, 0};
+    if (x->table_cap == 0)
+        return r;
+    size_t v = *table_slot(x, key);
+    if (v) {
+        r.v = x->keys[v - 1].rids;
+        r.n = x->keys[v - 1].n;
+    }
+    return r;
+}
+
+static int cmp_cstr(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+size_t fidx_values(struct fidx *x, struct arena *a, const char *field, const char ***out)
+{
+    const char *gname = strcmp(field, "owner") == 0 ? arena_strdup(a, "o")
+                                                      : arena_printf(a, "f" SEP "%s", field);
+    *out = NULL;
+    for (size_t g = 0; g < x->n_groups; g++) {
+        const struct group *gr = &x->groups[g];
+        if (strcmp(gr->name, gname) != 0)
+            continue;
+        const char **vals = arena_calloc(a, gr->n ? gr->n : 1, sizeof *vals);
+        size_t n = 0, skip = strlen(gname) + 1;
+        for (size_t i = 0; i < gr->n; i++)
+            if (x->keys[gr->keys[i]].n > 0)
+                vals[n++] = arena_strdup(a, x->keys[gr->keys[i]].key + skip);
+        qsort(vals, n, sizeof *vals, cmp_cstr);
+        *out = vals;
+        return n;
+    }
+    return 0;
+}
+
+/* --- set algebra ------------------------------------------------------------- */
+
+struct rids rids_copy(struct arena *a, struct rids x)
+{
+    uint32_t *v = arena_alloc(a, (x.n ? x.n : 1) * sizeof *v);
+    if (x.n)
+        memcpy(v, x.v, x.n * sizeof *v);
+    return (struct rids){v, x.n};
+}
+
+static struct rids merge2(struct arena *a, struct rids x, struct rids y)
+{
+    uint32_t *v = arena_alloc(a, (x.n + y.n ? x.n + y.n : 1) * sizeof *v);
+    size_t i = 0, j = 0, n = 0;
+    while (i < x.n && j < y.n) {
+        if (x.v[i] < y.v[j])
+            v[n++] = x.v[i++];
+        else if (y.v[j] < x.v[i])
+            v[n++] = y.v[j++];
+        else
+            v[n++] = x.v[i++], j++;
+    }
+    while (i < x.n)
+        v[n++] = x.v[i++];
+    while (j < y.n)
+        v[n++] = y.v[j++];
+    return (struct rids){v, n};
+}
+
+struct rids rids_union(struct arena *a, const struct rids *sets, size_t n)
+{
+    if (n == 0)
+        return (struct rids){NULL, 0};
+    struct rids acc = sets[0];
+    for (size_t i = 1; i < n; i++)
+        acc = merge2(a, acc, sets[i]);
+    return acc;
+}
+
+/* Galloping when one side is much smaller, a linear merge otherwise. */
+struct rids rids_intersect(struct arena *a, struct rids x, struct rids y)
+{
+    if (x.n > y.n) {
+        struct rids t = x;
+        x = y;
+        y = t;
+    }
+    uint32_t *v = arena_alloc(a, (x.n ? x.n : 1) * sizeof *v);
+    size_t n = 0;
+    if (x.n * 16 < y.n) {
+        size_t lo = 0;
+        for (size_t i = 0; i < x.n && lo < y.n; i++) {
+            lo += lower_bound(y.v + lo, y.n - lo, x.v[i]);
+            if (lo < y.n && y.v[lo] == x.v[i])
+                v[n++] = x.v[i];
+        }
+    } else {
+        size_t i = 0, j = 0;
+        while (i < x.n && j < y.n) {
+            if (x.v[i] < y.v[j])
+                i++;
+            else if (y.v[j] < x.v[i])
+                j++;
+            else
+                v[n++] = x.v[i++], j++;
+        }
+    }
+    return (struct rids){v, n};
+}
+
+size_t rids_intersect_count(struct rids x, struct rids y)
+{
+    if (x.n > y.n) {
+        struct rids t = x;
+        x = y;
+        y = t;
+    }
+    size_t n = 0;
+    if (x.n * 16 < y.n) {
+        size_t lo = 0;
+        for (size_t i = 0; i < x.n && lo < y.n; i++) {
+            lo += lower_bound(y.v + lo, y.n - lo, x.v[i]);
+            n += lo < y.n && y.v[lo] == x.v[i];
+        }
+        return n;
+    }
+    size_t i = 0, j = 0;
+    while (i < x.n && j < y.n) {
+        if (x.v[i] < y.v[j])
+            i++;
+        else if (y.v[j] < x.v[i])
+            j++;
+        else
+            n++, i++, j++;
+    }
+    return n;
+}
+
+bool rids_has(struct rids x, uint32_t rid)
+{
+    size_t at = lower_bound(x.v, x.n, rid);
+    return at < x.n && x.v[at] == rid;
+}

@@ -1,0 +1,70 @@
+/* fidx: the in-memory filter index of the serving process.
+ *
+ * For every filter key — a collection, a kind, an owner, or a filterable
+ * field's value — it keeps the sorted ids (rids) of the live records that
+ * have it, so that a list's total, its facets and the membership test of its
+ * page are set intersections in memory instead of index walks in SQL.
+ *
+ * It mirrors the `attrs` table (and records' collection, kind and owner) and
+ * is built from them when serving starts. Writes stage their new keys per
+ * record on their own thread; the staged changes are applied after the
+ * transaction commits and dropped when it rolls back. The server process is
+ * the only writer of records, so the mirror stays exact (a reader may see a
+ * just-committed write a moment late). Thread-safe (a read-write lock). */
+#ifndef AP_FIDX_H
+#define AP_FIDX_H
+
+#include "store/store.h"
+#include "util/arena.h"
+#include "util/err.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct fidx;
+
+/* A sorted array of rids, ascending, without duplicates. */
+struct rids {
+    const uint32_t *v;
+    size_t n;
+};
+
+struct fidx *fidx_new(void);
+void fidx_free(struct fidx *x);
+
+/* Loads the index from the database. Until it has been built, staging does
+ * nothing and fidx_ready() is false. */
+int fidx_build(struct fidx *x, struct store_conn *c, struct err *e);
+bool fidx_ready(const struct fidx *x);
+
+/* Keys. */
+char *fidx_key_collection(struct arena *a, const char *collection);
+char *fidx_key_kind(struct arena *a, const char *kind);
+char *fidx_key_owner(struct arena *a, const char *owner);
+/* field is "collection:field" as in the attrs table */
+char *fidx_key_field(struct arena *a, const char *field, const char *value);
+
+/* Staging (this thread): the complete new key set of rid (n == 0: the
+ * record left every list). Keys are copied. */
+void fidx_stage(struct fidx *x, int64_t rid, const char *const *keys, size_t n);
+void fidx_commit(struct fidx *x);
+void fidx_discard(struct fidx *x);
+
+/* Reading: hold the read lock while using sets obtained from the index. */
+void fidx_read_lock(struct fidx *x);
+void fidx_read_unlock(struct fidx *x);
+/* The set of a key (empty when unknown). */
+struct rids fidx_get(struct fidx *x, const char *key);
+/* The values a field ("collection:field", or "owner") currently has, sorted
+ * ascending (bytewise), as arena strings; returns the count. */
+size_t fidx_values(struct fidx *x, struct arena *a, const char *field, const char ***out);
+
+/* Set algebra on sorted rid arrays (results in the arena). */
+struct rids rids_union(struct arena *a, const struct rids *sets, size_t n);
+struct rids rids_intersect(struct arena *a, struct rids x, struct rids y);
+size_t rids_intersect_count(struct rids x, struct rids y);
+struct rids rids_copy(struct arena *a, struct rids x);
+bool rids_has(struct rids x, uint32_t rid);
+
+#endif

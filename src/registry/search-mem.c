@@ -1,0 +1,331 @@
+/* search-mem: lists, totals and facets answered from the in-memory filter
+ * index (fidx.h); SQL is used only for the full-text matches, the sort keys
+ * of a page and the records' JSON.
+ *
+ * The matching set is the collection's set intersected with the union of
+ * each filter's values and with the full-text matches. A page then either
+ * sorts the few matches by their keys, or walks the sort index in order and
+ * keeps the rows that are in the set. */
+#include "search-mem.h"
+
+#include "fidx.h"
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Up to this many matches a page sorts them instead of walking an index. */
+#define MEM_SORT_MAX 2000
+
+struct page_row {
+    const char *key;
+    uint32_t rid;
+};
+
+static char *filter_key(struct arena *a, const struct list_query *q,
+                        const struct listq_filter *f, const char *value)
+{
+    switch (f->col) {
+    case LISTQ_KIND:
+        return fidx_key_kind(a, value);
+    case LISTQ_OWNER:
+        return fidx_key_owner(a, value);
+    case LISTQ_ATTR:
+        break;
+    }
+    return fidx_key_field(a, arena_printf(a, "%s:%s", q->coll->id, f->field), value);
+}
+
+/* The rids of the collection's records that match the full-text query. */
+static int fts_rids(struct store_conn *c, struct arena *a, const struct list_query *q,
+                    struct rids *out, struct err *e)
+{
+    char *query = store_fts_query(c, q->coll->id, q->words, q->n_words);
+    char sql[256];
+    snprintf(sql, sizeof sql, "%s ORDER BY rid", store_sql(c, STORE_SQL_FTS_ROWS));
+    char stmt_sql[300];
+    snprintf(stmt_sql, sizeof stmt_sql, sql, 1);
+    struct store_stmt *st = store_prepare(c, stmt_sql, true, e);
+    if (!st) {
+        free(query);
+        return -1;
+    }
+    store_bind_text(st, 1, query);
+    size_t n = 0, cap = 1024;
+    uint32_t *v = malloc(cap * sizeof *v);
+    int rc;
+    while ((rc = store_step(st, e)) == STORE_ROW) {
+        if (n == cap)
+            v = xrealloc(v, (cap *= 2) * sizeof *v);
+        v[n++] = (uint32_t)store_col_int64(st, 0);
+    }
+    store_reset(st);
+    free(query);
+    *out = rids_copy(a, (struct rids){v, n});
+    free(v);
+    return rc == STORE_ERROR ? -1 : 0;
+}
+
+int mem_matches(struct registry *r, struct store_conn *c, struct arena *a,
+                const struct list_query *q, struct rids *out, struct err *e)
+{
+    struct rids fts = {NULL, 0};
+    if (q->n_words && fts_rids(c, a, q, &fts, e) < 0)
+        return -1;
+    fidx_read_lock(r->fidx);
+    struct rids s = fidx_get(r->fidx, fidx_key_collection(a, q->coll->id));
+    bool own = false;
+    if (q->n_words) {
+        s = rids_intersect(a, s, fts);
+        own = true;
+    }
+    for (size_t i = 0; i < q->n_filters && s.n; i++) {
+        const struct listq_filter *f = &q->filters[i];
+        struct rids sets[LISTQ_MAX_VALUES];
+        for (size_t j = 0; j < f->n_values; j++)
+            sets[j] = fidx_get(r->fidx, filter_key(a, q, f, f->values[j]));
+        s = rids_intersect(a, s, rids_union(a, sets, f->n_values));
+        own = true;
+    }
+    if (!own)
+        s = rids_copy(a, s);
+    fidx_read_unlock(r->fidx);
+    *out = s;
+    return 0;
+}
+
+/* --- pages ------------------------------------------------------------------- */
+
+static int row_cmp_key(const struct page_row *x, const char *key, uint32_t rid)
+{
+    int c = strcmp(x->key, key);
+    return c ? c : (x->rid < rid ? -1 : x->rid > rid);
+}
+
+static int row_cmp(const void *pa, const void *pb, void *desc)
+{
+    const struct page_row *x = pa, *y = pb;
+    int c = row_cmp_key(x, y->key, y->rid);
+    return *(const bool *)desc ? -c : c;
+}
+
+/* Is the row after the cursor in the page's order? */
+static bool after_cursor(const struct list_query *q, const struct page_row *row)
+{
+    if (!q->has_cursor)
+        return true;
+    int c = row_cmp_key(row, q->cursor_key, (uint32_t)q->cursor_rid);
+    return q->sort_desc ? c < 0 : c > 0;
+}
+
+static const char *key_sql(const struct list_query *q)
+{
+    switch (q->sort) {
+    case SORT_CREATED:
+        return "SELECT created_at FROM records WHERE rid = $1";
+    case SORT_UPDATED:
+        return "SELECT updated_at FROM records WHERE rid = $1";
+    case SORT_ID:
+        return "SELECT id FROM records WHERE rid = $1";
+    default:
+        return "SELECT sort_name FROM records WHERE rid = $1";
+    }
+}
+
+/* Few matches: read each one's sort key and sort. */
+static int page_by_sorting(struct store_conn *c, struct arena *a, const struct list_query *q,
+                           struct rids s, struct page_row *rows, size_t *n, struct err *e)
+{
+    struct page_row *all = arena_alloc(a, (s.n ? s.n : 1) * sizeof *all);
+    size_t m = 0;
+    for (size_t i = 0; i < s.n; i++) {
+        struct store_stmt *st = store_prepare(c, key_sql(q), true, e);
+        if (!st)
+            return -1;
+        store_bind_int64(st, 1, s.v[i]);
+        int rc = store_step(st, e);
+        if (rc == STORE_ROW) {
+            const char *k = store_col_text(st, 0);
+            all[m].key = arena_strdup(a, k ? k : "");
+            all[m].rid = s.v[i];
+            m += after_cursor(q, &all[m]);
+        }
+        store_reset(st);
+        if (rc == STORE_ERROR)
+            return -1;
+    }
+    bool desc = q->sort_desc;
+    qsort_r(all, m, sizeof *all, row_cmp, &desc);
+    *n = m < (size_t)q->limit + 1 ? m : (size_t)q->limit + 1;
+    memcpy(rows, all, *n * sizeof *rows);
+    return 0;
+}
+
+static unsigned char *bitmap_of(struct arena *a, struct rids s)
+{
+    uint32_t max = s.n ? s.v[s.n - 1] : 0;
+    unsigned char *bits = arena_calloc(a, max / 8 + 1, 1);
+    for (size_t i = 0; i < s.n; i++)
+        bits[s.v[i] / 8] |= (unsigned char)(1u << (s.v[i] % 8));
+    return bits;
+}
+
+static bool bitmap_has(const unsigned char *bits, struct rids s, uint32_t rid)
+{
+    return s.n && rid <= s.v[s.n - 1] && (bits[rid / 8] >> (rid % 8)) & 1;
+}
+
+/* The column and index of each sort key (SORT_FIELD is paged apart). */
+static const struct {
+    const char *col, *index;
+} walk_keys[] = {
+    [SORT_NAME] = {"sort_name", "records_list"},
+    [SORT_CREATED] = {"created_at", "records_created"},
+    [SORT_UPDATED] = {"updated_at", "records_updated"},
+    [SORT_ID] = {"id", "records_ids"},
+    [SORT_FIELD] = {NULL, NULL},
+};
+
+static char *walk_sql(struct store_conn *c, struct arena *a, const struct list_query *q)
+{
+    const char *col = walk_keys[q->sort].col, *op = q->sort_desc ? "<" : ">";
+    const char *dir = q->sort_desc ? "DESC" : "ASC";
+    char hint[96];
+    snprintf(hint, sizeof hint, store_sql(c, STORE_SQL_USE_INDEX), walk_keys[q->sort].index);
+    const char *keyset = q->has_cursor ? arena_printf(a,
+                                                      " AND (r.%s %s $2 OR (r.%s = $2 AND "
+                                                      "r.rid %s $3))",
+                                                      col, op, col, op)
+                                       : "";
+    return arena_printf(a,
+                        "SELECT r.rid, r.%s FROM records r %s WHERE r.collection = $1 AND "
+                        "r.retired = 0%s ORDER BY r.%s %s, r.rid %s",
+                        col, hint, keyset, col, dir, dir);
+}
+
+/* Many matches: walk the sort index in order and keep the members. */
+static int page_by_walking(struct store_conn *c, struct arena *a, const struct list_query *q,
+                           struct rids s, struct page_row *rows, size_t *n, struct err *e)
+{
+    unsigned char *bits = bitmap_of(a, s);
+    struct store_stmt *st = store_prepare(c, walk_sql(c, a, q), true, e);
+    if (!st)
+        return -1;
+    store_bind_text(st, 1, q->coll->id);
+    if (q->has_cursor) {
+        store_bind_text(st, 2, q->cursor_key);
+        store_bind_int64(st, 3, q->cursor_rid);
+    }
+    int rc;
+    *n = 0;
+    while (*n < (size_t)q->limit + 1 && (rc = store_step(st, e)) == STORE_ROW) {
+        uint32_t rid = (uint32_t)store_col_int64(st, 0);
+        if (!bitmap_has(bits, s, rid))
+            continue;
+        const char *k = store_col_text(st, 1);
+        rows[*n].key = arena_strdup(a, k ? k : "");
+        rows[(*n)++].rid = rid;
+    }
+    store_reset(st);
+    return *n < (size_t)q->limit + 1 && rc == STORE_ERROR ? -1 : 0;
+}
+
+/* Sorted by a field: its values in order, each value's members in rid
+ * order (the order the SQL path's index gives too). */
+static void page_by_field(struct registry *r, struct arena *a, const struct list_query *q,
+                          struct rids s, struct page_row *rows, size_t *n)
+{
+    const char *field = arena_printf(a, "%s:%s", q->coll->id, q->sort_field);
+    *n = 0;
+    fidx_read_lock(r->fidx);
+    const char **values = NULL;
+    size_t nv = fidx_values(r->fidx, a, field, &values);
+    for (size_t k = 0; k < nv && *n < (size_t)q->limit + 1; k++) {
+        const char *v = values[q->sort_desc ? nv - 1 - k : k];
+        struct rids in = rids_intersect(a, s, fidx_get(r->fidx, fidx_key_field(a, field, v)));
+        for (size_t i = 0; i < in.n && *n < (size_t)q->limit + 1; i++) {
+            struct page_row row = {v, in.v[q->sort_desc ? in.n - 1 - i : i]};
+            if (after_cursor(q, &row))
+                rows[(*n)++] = row;
+        }
+    }
+    fidx_read_unlock(r->fidx);
+}
+
+int mem_page(struct registry *r, struct store_conn *c, struct arena *a,
+             const struct list_query *q, struct rids s, int64_t **rids, size_t *n_rids,
+             char **next, struct err *e)
+{
+    struct page_row *rows = arena_alloc(a, ((size_t)q->limit + 1) * sizeof *rows);
+    size_t n = 0;
+    int rc = 0;
+    if (q->sort == SORT_FIELD)
+        page_by_field(r, a, q, s, rows, &n);
+    else if (s.n <= MEM_SORT_MAX)
+        rc = page_by_sorting(c, a, q, s, rows, &n, e);
+    else
+        rc = page_by_walking(c, a, q, s, rows, &n, e);
+    if (rc < 0)
+        return -1;
+    bool more = n > (size_t)q->limit;
+    if (more)
+        n = (size_t)q->limit;
+    *next = more ? listq_cursor_encode(a, q, rows[n - 1].key, rows[n - 1].rid) : NULL;
+    *rids = arena_alloc(a, (n ? n : 1) * sizeof **rids);
+    for (size_t i = 0; i < n; i++)
+        (*rids)[i] = rows[i].rid;
+    *n_rids = n;
+    return 0;
+}
+
+/* --- facets ------------------------------------------------------------------ */
+
+struct facet_count {
+    const char *value;
+    size_t count;
+};
+
+static int facet_cmp(const void *pa, const void *pb)
+{
+    const struct facet_count *x = pa, *y = pb;
+    if (x->count != y->count)
+        return x->count > y->count ? -1 : 1;
+    return strcmp(x->value, y->value);
+}
+
+size_t mem_facet_counts(struct registry *r, struct arena *a, const struct list_query *q,
+                        struct rids s, const char *field, const char ***values, size_t **counts)
+{
+    bool is_kind = strcmp(field, "kind") == 0, is_owner = strcmp(field, "owner") == 0;
+    const char *group = is_owner ? "owner" : arena_printf(a, "%s:%s", q->coll->id, field);
+    fidx_read_lock(r->fidx);
+    const char **vals = NULL;
+    size_t nv = 0;
+    if (is_kind) {
+        vals = (const char **)q->coll->kinds;
+        nv = q->coll->n_kinds;
+    } else {
+        nv = fidx_values(r->fidx, a, group, &vals);
+    }
+    struct facet_count *fc = arena_alloc(a, (nv ? nv : 1) * sizeof *fc);
+    size_t m = 0;
+    for (size_t i = 0; i < nv; i++) {
+        if (!*vals[i])
+            continue; /* "" stands for "no value" */
+        const char *key = is_kind    ? fidx_key_kind(a, vals[i])
+                          : is_owner ? fidx_key_owner(a, vals[i])
+                                     : fidx_key_field(a, group, vals[i]);
+        size_t cnt = rids_intersect_count(s, fidx_get(r->fidx, key));
+        if (cnt)
+            fc[m++] = (struct facet_count){vals[i], cnt};
+    }
+    fidx_read_unlock(r->fidx);
+    qsort(fc, m, sizeof *fc, facet_cmp);
+    *values = arena_alloc(a, (m ? m : 1) * sizeof **values);
+    *counts = arena_alloc(a, (m ? m : 1) * sizeof **counts);
+    for (size_t i = 0; i < m; i++) {
+        (*values)[i] = fc[i].value;
+        (*counts)[i] = fc[i].count;
+    }
+    return m;
+}
