@@ -288,6 +288,147 @@ static void test_list_query_parsing(void **state)
     arena_free(a);
 }
 
+
+/* Lists and facets from the in-memory filter index must equal the SQL
+ * path's, for random queries, across pages, and after writes. */
+static const char *const STAGES[] = {"creation", "pilot_operation", "industrial_operation",
+                                     "development", "termination"};
+static const char *const CLASSES[] = {"first", "second", "third"};
+static const char *const WORDS[] = {"портал", "шлюз", "тізілім", "registry", "жүйе", "база"};
+
+static void make_random_objects(struct fx *f, unsigned *seed, int n)
+{
+    for (int i = 0; i < n; i++) {
+        char body[768], id[32], cls[48] = "", src[48] = "";
+        snprintf(id, sizeof id, "o-%d", i);
+        if (rand_r(seed) % 4)
+            snprintf(cls, sizeof cls, ",\"class\":\"%s\"", CLASSES[rand_r(seed) % 3]);
+        if (rand_r(seed) % 2)
+            snprintf(src, sizeof src, ",\"source_code_transferred\":true");
+        snprintf(body, sizeof body,
+                 "{\"kind\":\"%s\",\"owner\":\"org-%d\",\"name\":{\"ru\":\"%s %s %d\","
+                 "\"kk\":\"%s\"},\"stage\":\"%s\"%s%s}",
+                 rand_r(seed) % 3 ? "information_system" : "state_information_resource",
+                 (int)(rand_r(seed) % 4), WORDS[rand_r(seed) % 6], WORDS[rand_r(seed) % 6], i,
+                 WORDS[rand_r(seed) % 6], STAGES[rand_r(seed) % 5], cls, src);
+        json_decref(create(f, "objects", body, id));
+    }
+}
+
+static size_t random_query(unsigned *seed, struct listq_param *p, char bufs[][64])
+{
+    static const char *const sorts[] = {"name", "-name", "created_at", "-updated_at", "id",
+                                        "stage", "-class", "-id"};
+    size_t n = 0;
+    if (rand_r(seed) % 3 == 0) {
+        snprintf(bufs[n], 64, "stage:%s", STAGES[rand_r(seed) % 5]);
+        p[n].key = "filter", p[n].value = bufs[n], n++;
+        if (rand_r(seed) % 2) {
+            snprintf(bufs[n], 64, "stage:%s", STAGES[rand_r(seed) % 5]);
+            p[n].key = "filter", p[n].value = bufs[n], n++;
+        }
+    }
+    if (rand_r(seed) % 3 == 0) {
+        snprintf(bufs[n], 64, "class:%s", CLASSES[rand_r(seed) % 3]);
+        p[n].key = "filter", p[n].value = bufs[n], n++;
+    }
+    if (rand_r(seed) % 4 == 0) {
+        snprintf(bufs[n], 64, "org-%d", (int)(rand_r(seed) % 4));
+        p[n].key = "owner", p[n].value = bufs[n], n++;
+    }
+    if (rand_r(seed) % 4 == 0)
+        p[n].key = "kind", p[n].value = "information_system", n++;
+    if (rand_r(seed) % 3 == 0) {
+        const char *w = WORDS[rand_r(seed) % 6];
+        snprintf(bufs[n], 64, "%.*s", (int)(strlen(w) > 6 ? 6 : strlen(w)), w);
+        p[n].key = "q", p[n].value = bufs[n], n++;
+    }
+    p[n].key = "sort", p[n].value = sorts[rand_r(seed) % 8], n++;
+    snprintf(bufs[n], 64, "%d", 1 + (int)(rand_r(seed) % 40));
+    p[n].key = "limit", p[n].value = bufs[n], n++;
+    return n;
+}
+
+static void compare_paths(struct fx *f, struct registry *mem, unsigned *seed, int queries)
+{
+    const struct model_collection *coll = model_collection(f->model, "objects");
+    for (int qi = 0; qi < queries; qi++) {
+        struct listq_param p[12];
+        char bufs[12][64];
+        size_t n = random_query(seed, p, bufs);
+        char *cursor = NULL;
+        for (int page = 0; page < 50; page++) {
+            struct arena *a = arena_new();
+            struct listq_param pc[13];
+            memcpy(pc, p, n * sizeof *p);
+            size_t m = n;
+            if (cursor)
+                pc[m].key = "cursor", pc[m].value = cursor, m++;
+            struct list_query q;
+            struct err e = ERR_INIT;
+            assert_int_equal(listq_parse(a, f->model, coll, pc, m, NULL, &q, &e), 0);
+            json_t *x = NULL, *y = NULL;
+            assert_int_equal(registry_list(f->reg, a, &q, &x, &e), 0);
+            assert_int_equal(registry_list(mem, a, &q, &y, &e), 0);
+            if (!json_equal(x, y)) {
+                char *sx = json_dumps(x, JSON_COMPACT), *sy = json_dumps(y, JSON_COMPACT);
+                fail_msg("query %d page %d differs:\nsql %.600s\nmem %.600s", qi, page, sx, sy);
+            }
+            json_t *fx1 = NULL, *fx2 = NULL;
+            const char *field = (qi % 3 == 0) ? "stage" : (qi % 3 == 1) ? "kind" : "owner";
+            assert_int_equal(registry_facets(f->reg, a, &q, field, &fx1, &e), 0);
+            assert_int_equal(registry_facets(mem, a, &q, field, &fx2, &e), 0);
+            assert_true(json_equal(fx1, fx2));
+            json_decref(fx1);
+            json_decref(fx2);
+            const char *next = json_string_value(json_object_get(x, "next_cursor"));
+            free(cursor);
+            cursor = next ? strdup(next) : NULL;
+            json_decref(x);
+            json_decref(y);
+            arena_free(a);
+            if (!cursor)
+                break;
+        }
+        free(cursor);
+    }
+}
+
+static void test_memory_index_matches_sql(void **state)
+{
+    struct fx *f = *state;
+    unsigned seed = 12345;
+    for (int i = 0; i < 4; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "org-%d", i);
+        json_decref(make_org(f, id));
+    }
+    make_random_objects(f, &seed, 300);
+    struct registry *mem = registry_new(f->store, f->model);
+    struct err e = ERR_INIT;
+    assert_int_equal(registry_enable_filter_index(mem, &e), 0);
+    compare_paths(f, mem, &seed, 150);
+    /* writes through the indexed registry keep its index exact */
+    for (int i = 0; i < 40; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "o-%d", (int)(rand_r(&seed) % 300));
+        json_t *patch = json_pack("{s:s}", "stage", STAGES[rand_r(&seed) % 5]);
+        json_t *out = NULL;
+        if (i % 5 == 0)
+            registry_retire(mem, &f->actor, "objects", id, -1, &e); /* may be retired already */
+        else if (registry_patch(mem, &f->actor, "objects", id, -1, patch, &out, &e) == 0)
+            json_decref(out);
+        json_decref(patch);
+    }
+    /* a refused write leaves the index as it was */
+    json_t *bad = json_pack("{s:s}", "stage", "flying");
+    json_t *out = NULL;
+    assert_int_equal(registry_patch(mem, &f->actor, "objects", "o-1", -1, bad, &out, &e), -1);
+    json_decref(bad);
+    compare_paths(f, mem, &seed, 150);
+    registry_free(mem);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -298,6 +439,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_check_detects_tampering, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failed_import_leaves_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_list_query_parsing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_memory_index_matches_sql, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
