@@ -49,13 +49,13 @@ int demo_load(struct registry *r, const char *json, size_t len, struct err *e)
     struct actor a = {.id = "system:demo", .role = "admin"};
     int count = 0;
     static const char *const sections[] = {"organizations", "objects", "relations"};
-    struct store_conn *c = store_conn(r->store);
-    int rc = store_begin(c, true, e); /* all or nothing */
+    struct store_conn *c = store_begin_write(r->store, e); /* all or nothing */
+    int rc = c ? 0 : -1;
     for (size_t i = 0; i < 3 && rc == 0; i++)
         rc = load_section(r, &a, doc, sections[i], &count, e);
     if (rc == 0)
         rc = store_commit(c, e);
-    else
+    else if (c)
         store_rollback(c);
     cache_bump();
     if (rc == 0)

@@ -362,8 +362,8 @@ int dump_import(struct registry *r, FILE *in, struct err *e)
             err_set(e, 409, "conflict", "", "import needs an empty repository");
         return -1;
     }
-    struct store_conn *c = store_conn(r->store);
-    if (store_begin(c, true, e) < 0)
+    struct store_conn *c = store_begin_write(r->store, e);
+    if (!c)
         return -1;
     char *line = NULL;
     size_t cap = 0, lineno = 0;

@@ -55,6 +55,11 @@ struct staged {
     struct staged *next;
 };
 
+/* A list of staged changes handed from one thread to another. */
+struct fidx_staged {
+    struct staged *head;
+};
+
 static __thread struct staged *staged_head, *staged_tail;
 
 /* --- hashing ------------------------------------------------------------------ */
@@ -359,6 +364,36 @@ void fidx_commit(struct fidx *x)
             apply(x, s->rid, s->keys, s->n);
     pthread_rwlock_unlock(&x->lock);
     fidx_discard(x);
+}
+
+struct fidx_staged *fidx_take_staged(void)
+{
+    if (!staged_head)
+        return NULL;
+    struct fidx_staged *t = xcalloc(1, sizeof *t);
+    t->head = staged_head;
+    staged_head = staged_tail = NULL;
+    return t;
+}
+
+void fidx_apply_taken(struct fidx *x, struct fidx_staged *list, bool committed)
+{
+    if (!list)
+        return;
+    if (committed) {
+        pthread_rwlock_wrlock(&x->lock);
+        for (struct staged *s = list->head; s; s = s->next)
+            if (s->x == x)
+                apply(x, s->rid, s->keys, s->n);
+        pthread_rwlock_unlock(&x->lock);
+    }
+    struct staged *s = list->head;
+    while (s) {
+        struct staged *next = s->next;
+        staged_free(s);
+        s = next;
+    }
+    free(list);
 }
 
 void fidx_discard(struct fidx *x)

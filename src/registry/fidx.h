@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 struct fidx;
+struct fidx_staged;
 
 /* A sorted array of rids, ascending, without duplicates. */
 struct rids {
@@ -50,6 +51,11 @@ char *fidx_key_field(struct arena *a, const char *field, const char *value);
 void fidx_stage(struct fidx *x, int64_t rid, const char *const *keys, size_t n);
 void fidx_commit(struct fidx *x);
 void fidx_discard(struct fidx *x);
+/* Hands this thread's staged changes over (NULL when none), so that the
+ * thread that commits a group of writes can apply them in commit order. */
+struct fidx_staged *fidx_take_staged(void);
+/* Applies (committed) or drops taken changes, and frees them. */
+void fidx_apply_taken(struct fidx *x, struct fidx_staged *list, bool committed);
 
 /* Reading: hold the read lock while using sets obtained from the index. */
 void fidx_read_lock(struct fidx *x);

@@ -655,27 +655,34 @@ static int update_record(struct store_conn *c, int64_t rid, const json_t *rec, c
  * many writes in one transaction); otherwise it runs in its own. */
 static int write_begin(struct registry *r, struct store_conn **c, bool *own, struct err *e)
 {
-    *c = store_conn(r->store);
-    *own = !store_in_tx(*c);
-    return *own ? store_begin(*c, true, e) : 0;
+    struct store_conn *cur = store_conn(r->store);
+    *own = !store_in_tx(cur);
+    *c = *own ? store_write_enter(r->store, e) : cur;
+    return *c ? 0 : -1;
+}
+
+struct after_write {
+    struct registry *r;
+    struct fidx_staged *staged;
+};
+
+/* Runs after the group commit that holds the write (in commit order). */
+static void after_write(void *ctx, bool committed)
+{
+    struct after_write *aw = ctx;
+    cache_bump(); /* also after a failed commit: be safe */
+    fidx_apply_taken(aw->r->fidx, aw->staged, committed);
+    free(aw);
 }
 
 static int write_end(struct registry *r, struct store_conn *c, bool own, int rc, struct err *e)
 {
     if (!own)
         return rc;
-    if (rc < 0) {
-        store_rollback(c);
-        fidx_discard(r->fidx);
-        return -1;
-    }
-    rc = store_commit(c, e);
-    cache_bump(); /* also after a failed commit: be safe */
-    if (rc == 0)
-        fidx_commit(r->fidx);
-    else
-        fidx_discard(r->fidx);
-    return rc;
+    struct after_write *aw = xcalloc(1, sizeof *aw);
+    aw->r = r;
+    aw->staged = fidx_take_staged();
+    return store_write_leave(c, rc, after_write, aw, e);
 }
 
 static int create_in_tx(struct registry *r, struct store_conn *c, const struct actor *a,

@@ -69,15 +69,15 @@ int token_create(struct store *s, const struct actor *by, const char *name, cons
     json_t *after = json_pack("{s:s, s:s, s:s}", "id", id, "name", name, "role", role);
     char *after_s = json_dumps(after, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(after);
-    struct store_conn *c = store_conn(s);
-    int rc = store_begin(c, true, e);
+    struct store_conn *c = store_begin_write(s, e);
+    int rc = c ? 0 : -1;
     if (rc == 0)
         rc = insert_token(c, id, name, hash, role, now, e);
     if (rc == 0)
         rc = audit_append(c, now, by, "token-create", "tokens", id, 0, NULL, after_s, e);
     if (rc == 0)
         rc = store_commit(c, e);
-    else
+    else if (c)
         store_rollback(c);
     free(after_s);
     if (rc == 0)
@@ -87,7 +87,7 @@ int token_create(struct store *s, const struct actor *by, const char *name, cons
     return rc;
 }
 
-static void touch_token(struct store_conn *c, const char *id, const char *last_used)
+static void touch_token(struct store *s, const char *id, const char *last_used)
 {
     int64_t last = 0;
     int64_t now = time_now_ms();
@@ -97,7 +97,13 @@ static void touch_token(struct store_conn *c, const char *id, const char *last_u
     time_format_rfc3339(now, ts, sizeof ts);
     struct err e = ERR_INIT;
     /* Best effort: a busy database must not fail the request. */
-    store_exec(c, "UPDATE tokens SET last_used_at = $2 WHERE id = $1", &e, 2, id, ts);
+    struct store_conn *w = store_begin_write(s, &e);
+    if (!w)
+        return;
+    if (store_exec(w, "UPDATE tokens SET last_used_at = $2 WHERE id = $1", &e, 2, id, ts) == 0)
+        store_commit(w, &e);
+    else
+        store_rollback(w);
 }
 
 int token_authenticate(struct store *s, const char *plain, struct actor *out, struct err *e)
@@ -134,6 +140,6 @@ int token_authenticate(struct store *s, const char *plain, struct actor *out, st
         return -1;
     }
     if (!store_in_tx(c))
-        touch_token(c, id, last[0] ? last : NULL);
+        touch_token(s, id, last[0] ? last : NULL);
     return 0;
 }

@@ -32,10 +32,10 @@ enum {
 static const char sqlite_conn_pragmas[] = "PRAGMA synchronous = FULL;"
                                           "PRAGMA foreign_keys = ON;"
                                           "PRAGMA temp_store = MEMORY;"
-                                          /* 8 MB of page cache per connection
+                                          /* 4 MB of page cache per connection
                                            * and no mmap: memory stays small
                                            * and the OS caches the file */
-                                          "PRAGMA cache_size = -8000;"
+                                          "PRAGMA cache_size = -4000;"
                                           "PRAGMA mmap_size = 0;";
 
 struct sqlite_store {
@@ -670,6 +670,12 @@ static int sqlite_analyze(struct store *s, struct err *e)
                                                                    : store_exec(c, "ANALYZE", e, 0);
 }
 
+/* The writer touches index pages all over a large database: give it the
+ * cache that the many readers do without. */
+static int sqlite_make_writer(struct store_conn *c, struct err *e)
+{
+    return store_exec(c, "PRAGMA cache_size = -48000", e, 0);
+}
 /* ---- size, ids, integrity ---- */
 
 /* page_count * page_size (as this thread's connection sees it) plus the
@@ -783,6 +789,7 @@ const struct store_vfuncs store_sqlite_vfuncs = {
     .col_null = sqlite_col_null,
     .sql = sqlite_sql,
     .analyze = sqlite_analyze,
+    .make_writer = sqlite_make_writer,
     .fts_query = sqlite_fts_query,
     .size_bytes = sqlite_size_bytes,
     .last_id = sqlite_last_id,

@@ -67,6 +67,8 @@ struct store_vfuncs {
      * for folded words (malloc'd). */
     const char *(*sql)(struct store_conn *c, enum store_sql which);
     int (*analyze)(struct store *s, struct err *e);
+    /* Tunes a connection for the writer's role (e.g. a larger cache). */
+    int (*make_writer)(struct store_conn *c, struct err *e);
     char *(*fts_query)(struct store_conn *c, const char *collection, const char *const *words,
                        size_t n);
 
@@ -89,6 +91,25 @@ struct store {
      * once instead of sleeping in the database's busy handler. */
     pthread_mutex_t write_lock;
     int busy_timeout_ms; /* how long a writer waits for write_lock */
+    struct store_conn *writer; /* the connection of store_begin_write */
+    pthread_t writer_thread;   /* who holds it, while writer_held */
+    bool writer_held;
+    /* group commit (store_write_enter/leave) */
+    _Atomic int waiting;         /* writers waiting for write_lock */
+    pthread_mutex_t batch_mu;    /* guards the fields below */
+    pthread_cond_t batch_done_cv;
+    uint64_t batch_id;           /* the open (or last) batch */
+    uint64_t batch_done;         /* the last finished batch */
+    int batch_size;              /* writes in the open batch */
+    struct store_batch_item *items, *items_tail; /* done callbacks */
+    int batch_rc[64];            /* outcome of batch id % 64 */
+    struct err batch_err[64];
+};
+
+struct store_batch_item {
+    store_done_fn fn;
+    void *ctx;
+    struct store_batch_item *next;
 };
 
 /* One connection, used by one thread at a time. */

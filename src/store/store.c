@@ -12,6 +12,7 @@
 
 #include <stdarg.h>
 #include <stdlib.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <time.h>
 
@@ -45,8 +46,25 @@ static void store_release_write_lock(struct store_conn *c)
 {
     if (c->holds_write_lock) {
         c->holds_write_lock = false;
+        if (c == c->store->writer)
+            c->store->writer_held = false;
         pthread_mutex_unlock(&c->store->write_lock);
     }
+}
+
+/* Waits for the process's write lock up to the busy timeout. */
+static int store_take_write_lock(struct store *s, struct err *e)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    int64_t ns = until.tv_nsec + (int64_t)s->busy_timeout_ms * 1000000;
+    until.tv_sec += (time_t)(ns / 1000000000);
+    until.tv_nsec = (long)(ns % 1000000000);
+    if (pthread_mutex_timedlock(&s->write_lock, &until) != 0) {
+        err_set(e, 503, "busy", "", "the database is busy, try again");
+        return -1;
+    }
+    return 0;
 }
 
 /* Initialises the generic fields of a fresh driver store. On failure the
@@ -65,6 +83,9 @@ static int store_base_init(struct store *s, struct err *e)
         err_internal(e, "cannot create the store write mutex");
         return -1;
     }
+    if (pthread_mutex_init(&s->batch_mu, NULL) != 0 ||
+        pthread_cond_init(&s->batch_done_cv, NULL) != 0)
+        fatal("store: cannot create the batch lock");
     if (pthread_key_create(&s->key, NULL) != 0) {
         pthread_mutex_destroy(&s->write_lock);
         pthread_mutex_destroy(&s->lock);
@@ -96,11 +117,30 @@ static struct store_conn *store_conn_new(struct store *s, struct err *e)
     return c;
 }
 
-/* This thread's connection, opened if needed; NULL + e on failure. */
+/* This thread's connection (or the writer, while this thread holds it),
+ * opened if needed; NULL + e on failure. */
 static struct store_conn *store_conn_get(struct store *s, struct err *e)
 {
+    if (s->writer_held && pthread_equal(s->writer_thread, pthread_self()))
+        return s->writer;
     struct store_conn *c = pthread_getspecific(s->key);
     return c ? c : store_conn_new(s, e);
+}
+
+/* Opens the writer connection (not any thread's own). */
+static int store_writer_open(struct store *s, struct err *e)
+{
+    struct store_conn *c = s->v->conn_open(s, e);
+    if (!c)
+        return -1;
+    c->store = s;
+    c->in_tx = false;
+    pthread_mutex_lock(&s->lock);
+    c->next = s->conns;
+    s->conns = c;
+    pthread_mutex_unlock(&s->lock);
+    s->writer = c;
+    return s->v->make_writer(c, e);
 }
 
 int store_open(const char *url, const struct store_options *opt, struct store **out, struct err *e)
@@ -121,7 +161,7 @@ int store_open(const char *url, const struct store_options *opt, struct store **
     s->busy_timeout_ms = o.busy_timeout_ms;
     /* The first connection migrates, then stays as this thread's own. */
     struct store_conn *c = store_conn_get(s, e);
-    if (!c || s->v->migrate(c, e) < 0) {
+    if (!c || s->v->migrate(c, e) < 0 || store_writer_open(s, e) < 0) {
         store_close(s);
         return -1;
     }
@@ -148,6 +188,8 @@ void store_close(struct store *s)
     /* Other threads' values for the key are dropped with it (POSIX gives
      * every thread NULL for a key created later). */
     pthread_key_delete(s->key);
+    pthread_cond_destroy(&s->batch_done_cv);
+    pthread_mutex_destroy(&s->batch_mu);
     pthread_mutex_destroy(&s->write_lock);
     pthread_mutex_destroy(&s->lock);
     s->v->close(s);
@@ -169,15 +211,8 @@ int store_begin(struct store_conn *c, bool write, struct err *e)
         return -1;
     }
     if (write) {
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        int64_t ns = until.tv_nsec + (int64_t)c->store->busy_timeout_ms * 1000000;
-        until.tv_sec += (time_t)(ns / 1000000000);
-        until.tv_nsec = (long)(ns % 1000000000);
-        if (pthread_mutex_timedlock(&c->store->write_lock, &until) != 0) {
-            err_set(e, 503, "busy", "", "the database is busy, try again");
+        if (store_take_write_lock(c->store, e) < 0)
             return -1;
-        }
         c->holds_write_lock = true;
     }
     if (c->store->v->begin(c, write, e) < 0) {
@@ -186,6 +221,166 @@ int store_begin(struct store_conn *c, bool write, struct err *e)
     }
     c->in_tx = true;
     return 0;
+}
+
+/* --- group commit ------------------------------------------------------------ */
+
+/* Commits the open batch (write_lock held), runs its callbacks in order,
+ * records its outcome and wakes its writers. */
+static void store_batch_commit(struct store *s)
+{
+    struct store_conn *w = s->writer;
+    struct err e = ERR_INIT;
+    int rc = 0;
+    if (w->in_tx) {
+        w->in_tx = false;
+        rc = s->v->commit(w, &e);
+    }
+    pthread_mutex_lock(&s->batch_mu);
+    struct store_batch_item *it = s->items;
+    s->items = s->items_tail = NULL;
+    uint64_t id = s->batch_id;
+    s->batch_rc[id % 64] = rc;
+    s->batch_err[id % 64] = e;
+    s->batch_done = id;
+    s->batch_size = 0;
+    pthread_mutex_unlock(&s->batch_mu);
+    while (it) {
+        struct store_batch_item *next = it->next;
+        it->fn(it->ctx, rc == 0);
+        free(it);
+        it = next;
+    }
+    pthread_mutex_lock(&s->batch_mu);
+    pthread_cond_broadcast(&s->batch_done_cv);
+    pthread_mutex_unlock(&s->batch_mu);
+}
+
+struct store_conn *store_write_enter(struct store *s, struct err *e)
+{
+    atomic_fetch_add(&s->waiting, 1);
+    int rc = store_take_write_lock(s, e);
+    atomic_fetch_sub(&s->waiting, 1);
+    if (rc < 0)
+        return NULL;
+    struct store_conn *w = s->writer;
+    w->holds_write_lock = true;
+    if (!w->in_tx) {
+        if (s->v->begin(w, true, e) < 0) {
+            store_release_write_lock(w);
+            return NULL;
+        }
+        w->in_tx = true;
+        pthread_mutex_lock(&s->batch_mu);
+        s->batch_id++;
+        pthread_mutex_unlock(&s->batch_mu);
+    }
+    s->batch_size++;
+    if (store_exec(w, "SAVEPOINT write", e, 0) < 0) {
+        store_batch_commit(s); /* keep what the batch has; this write fails */
+        store_release_write_lock(w);
+        return NULL;
+    }
+    s->writer_thread = pthread_self();
+    s->writer_held = true;
+    return w;
+}
+
+/* Ends this write's savepoint: kept, or rolled back alone. */
+static int store_savepoint_end(struct store_conn *w, int rc, struct err *e)
+{
+    struct err ignore = ERR_INIT;
+    if (rc == 0 && store_exec(w, "RELEASE write", e, 0) == 0)
+        return 0;
+    if (store_exec(w, "ROLLBACK TO write", &ignore, 0) < 0 ||
+        store_exec(w, "RELEASE write", &ignore, 0) < 0) {
+        /* the transaction itself is broken: the batch's commit will fail */
+    }
+    return -1;
+}
+
+/* Waits until batch `id` has been committed by someone, committing it
+ * itself when nobody else is left to do so. */
+static int store_batch_wait(struct store *s, uint64_t id, struct err *e)
+{
+    pthread_mutex_lock(&s->batch_mu);
+    while (s->batch_done < id) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += 50 * 1000000;
+        if (until.tv_nsec >= 1000000000) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000;
+        }
+        if (pthread_cond_timedwait(&s->batch_done_cv, &s->batch_mu, &until) == 0 ||
+            s->batch_done >= id)
+            continue;
+        /* the writers we passed the batch to may have given up */
+        pthread_mutex_unlock(&s->batch_mu);
+        if (pthread_mutex_trylock(&s->write_lock) == 0) {
+            if (s->batch_done < id && s->batch_id == id)
+                store_batch_commit(s);
+            pthread_mutex_unlock(&s->write_lock);
+        }
+        pthread_mutex_lock(&s->batch_mu);
+    }
+    int rc = s->batch_rc[id % 64];
+    if (rc < 0 && e)
+        *e = s->batch_err[id % 64];
+    pthread_mutex_unlock(&s->batch_mu);
+    return rc;
+}
+
+int store_write_leave(struct store_conn *w, int rc, store_done_fn done, void *ctx, struct err *e)
+{
+    struct store *s = w->store;
+    rc = store_savepoint_end(w, rc, e);
+    if (done && rc < 0)
+        done(ctx, false);
+    if (done && rc == 0) {
+        struct store_batch_item *it = xcalloc(1, sizeof *it);
+        it->fn = done;
+        it->ctx = ctx;
+        pthread_mutex_lock(&s->batch_mu);
+        if (s->items_tail)
+            s->items_tail->next = it;
+        else
+            s->items = it;
+        s->items_tail = it;
+        pthread_mutex_unlock(&s->batch_mu);
+    }
+    uint64_t id = s->batch_id;
+    s->writer_held = false;
+    bool pass = atomic_load(&s->waiting) > 0 && s->batch_size < 64;
+    if (!pass)
+        store_batch_commit(s);
+    w->holds_write_lock = false;
+    pthread_mutex_unlock(&s->write_lock);
+    if (rc < 0)
+        return -1;
+    return store_batch_wait(s, id, e);
+}
+
+struct store_conn *store_begin_write(struct store *s, struct err *e)
+{
+    if (s->writer_held && pthread_equal(s->writer_thread, pthread_self())) {
+        err_internal(e, "store_begin_write: this thread already writes");
+        return NULL;
+    }
+    if (store_take_write_lock(s, e) < 0)
+        return NULL;
+    struct store_conn *w = s->writer;
+    w->holds_write_lock = true;
+    if (w->in_tx)
+        store_batch_commit(s); /* a group commit left open: finish it first */
+    if (s->v->begin(w, true, e) < 0) {
+        store_release_write_lock(w);
+        return NULL;
+    }
+    w->in_tx = true;
+    s->writer_thread = pthread_self();
+    s->writer_held = true;
+    return w;
 }
 
 int store_commit(struct store_conn *c, struct err *e)

@@ -41,6 +41,27 @@ struct store_conn *store_conn(struct store *s);
 
 /* Transactions. write=true takes the write lock at once (BEGIN IMMEDIATE).
  * Commit is durable when it returns 0. */
+/* Begins a write transaction on the store's one writer connection (which
+ * keeps a large page cache, since writes touch many index pages) and
+ * returns it; NULL with e filled (503 "busy" after the busy timeout). Until
+ * the commit or rollback, store_conn() on this thread returns the writer
+ * too, so nested code joins the transaction. */
+struct store_conn *store_begin_write(struct store *s, struct err *e);
+
+/* Group commit for many small writes from many threads.
+ *
+ * store_write_enter() waits for the writer, opens a transaction unless one
+ * is open, and starts a savepoint; the caller does its work on the returned
+ * connection and calls store_write_leave() with its outcome. A failed write
+ * is rolled back to its savepoint alone. When other writers are waiting,
+ * the open transaction passes to them and is committed by the last one, so
+ * one commit (one fsync) makes a whole batch durable. store_write_leave()
+ * returns only when the caller's write is durable (0) or has failed (-1,
+ * e filled); `done` (if not NULL) is called once with the outcome, after
+ * the commit and in commit order, before anything later is applied. */
+typedef void (*store_done_fn)(void *ctx, bool committed);
+struct store_conn *store_write_enter(struct store *s, struct err *e);
+int store_write_leave(struct store_conn *w, int rc, store_done_fn done, void *ctx, struct err *e);
 int store_begin(struct store_conn *c, bool write, struct err *e);
 int store_commit(struct store_conn *c, struct err *e);
 void store_rollback(struct store_conn *c);

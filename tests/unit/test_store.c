@@ -9,6 +9,7 @@
 
 #include <dirent.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <setjmp.h>
 #include <sqlite3.h>
 #include <stdarg.h>
@@ -455,6 +456,89 @@ static void test_write_tx_busy_timeout(void **state)
     assert_false(store_in_tx(w.conn));
 }
 
+
+/* ---- group commit ---- */
+
+struct gc_writer {
+    struct store *s;
+    int idx;
+    int ok, failed, callbacks_ok, callbacks_failed;
+};
+
+static _Atomic int gc_order_next;
+static int gc_order[800];
+
+static void gc_done(void *ctx, bool committed)
+{
+    int *slot = ctx;
+    if (committed)
+        gc_order[atomic_fetch_add(&gc_order_next, 1)] = *slot;
+    free(slot);
+}
+
+/* Each thread writes 100 tokens; every 7th write fails on purpose (a
+ * duplicate hash) and must be rolled back alone. */
+static void *gc_main(void *arg)
+{
+    struct gc_writer *w = arg;
+    for (int i = 0; i < 100; i++) {
+        struct err e = ERR_INIT;
+        struct store_conn *c = store_write_enter(w->s, &e);
+        if (!c) {
+            w->failed++;
+            continue;
+        }
+        char id[32], hash[32];
+        snprintf(id, sizeof id, "t%d-%d", w->idx, i);
+        if (i % 7 == 6)
+            snprintf(hash, sizeof hash, "dup");
+        else
+            snprintf(hash, sizeof hash, "h%d-%d", w->idx, i);
+        int rc = add_token(c, id, hash, &e);
+        if (rc == 0 && i % 7 == 6) /* the first "dup" succeeds: force a failure */
+            rc = add_token(c, "dup-again", "dup", &e);
+        int *slot = malloc(sizeof *slot);
+        *slot = w->idx * 1000 + i;
+        if (store_write_leave(c, rc, gc_done, slot, &e) == 0)
+            w->ok++;
+        else
+            w->failed++;
+    }
+    return NULL;
+}
+
+static void test_group_commit(void **state)
+{
+    struct store *s = fx_open(*state);
+    struct gc_writer w[8];
+    pthread_t t[8];
+    atomic_store(&gc_order_next, 0);
+    for (int i = 0; i < 8; i++) {
+        w[i] = (struct gc_writer){.s = s, .idx = i};
+        assert_int_equal(pthread_create(&t[i], NULL, gc_main, &w[i]), 0);
+    }
+    int ok = 0, failed = 0;
+    for (int i = 0; i < 8; i++) {
+        assert_int_equal(pthread_join(t[i], NULL), 0);
+        ok += w[i].ok;
+        failed += w[i].failed;
+    }
+    /* 14 writes per thread hit the duplicate: each is refused alone */
+    assert_int_equal(failed, 8 * 14);
+    assert_int_equal(ok, 8 * 86);
+    assert_int_equal(count_tokens(store_conn(s)), ok);
+    /* every durable write's callback ran once, in commit order per thread */
+    assert_int_equal(atomic_load(&gc_order_next), ok);
+    int last[8];
+    for (int i = 0; i < 8; i++)
+        last[i] = -1;
+    for (int k = 0; k < ok; k++) {
+        int th = gc_order[k] / 1000, i = gc_order[k] % 1000;
+        assert_true(i > last[th]);
+        last[th] = i;
+    }
+}
+
 /* ---- connections ---- */
 
 struct probe {
@@ -704,6 +788,7 @@ int main(void)
         T(test_tx_misuse),
         T(test_write_tx_two_threads),
         T(test_write_tx_busy_timeout),
+        T(test_group_commit),
         T(test_conn_per_thread),
         T(test_durability_settings),
         T(test_two_stores),
