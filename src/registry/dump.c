@@ -266,7 +266,7 @@ static int import_record(struct registry *r, struct store_conn *c, const json_t 
             return -1;
     if (!json_object_get(last, "retired_at") && reg_count_add(c, coll, kind, 1, e) < 0)
         return -1;
-    return reg_index(r, c, rid, k, last, e);
+    return reg_index(r, c, rid, k, last, NULL, e);
 }
 
 static const char *opt_text(const json_t *o, const char *key)

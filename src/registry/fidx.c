@@ -9,6 +9,7 @@
 #include "util/log.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,11 +28,6 @@ struct group {
     size_t n, cap;
 };
 
-struct ridkeys {
-    uint32_t *keys; /* indices into fidx.keys */
-    uint32_t n;
-};
-
 struct fidx {
     pthread_rwlock_t lock;
     bool ready;
@@ -41,8 +37,6 @@ struct fidx {
     size_t table_cap;
     struct group *groups;
     size_t n_groups, cap_groups;
-    struct ridkeys *by_rid;
-    size_t cap_rid;
 };
 
 /* --- staging (per thread) --------------------------------------------------- */
@@ -50,8 +44,8 @@ struct fidx {
 struct staged {
     struct fidx *x;
     uint32_t rid;
-    char **keys;
-    size_t n;
+    char **keys; /* the old keys, then the new ones */
+    size_t n_old, n_new;
     struct staged *next;
 };
 
@@ -175,38 +169,24 @@ static void set_remove(struct fkey *k, uint32_t rid)
     }
 }
 
-static struct ridkeys *rid_slot(struct fidx *x, uint32_t rid)
+/* Adds rid to key's set (key_index may move x->keys: index first). */
+static void add_to(struct fidx *x, const char *key, uint32_t rid)
 {
-    if (rid >= x->cap_rid) {
-        size_t cap = x->cap_rid ? x->cap_rid : 1024;
-        while (cap <= rid)
-            cap *= 2;
-        x->by_rid = xrealloc(x->by_rid, cap * sizeof *x->by_rid);
-        memset(x->by_rid + x->cap_rid, 0, (cap - x->cap_rid) * sizeof *x->by_rid);
-        x->cap_rid = cap;
+    size_t k = key_index(x, key);
+    set_add(&x->keys[k], rid);
+}
+
+/* Moves rid from its old keys' sets to its new keys' sets (under the
+ * write lock). */
+static void apply(struct fidx *x, uint32_t rid, char *const *keys, size_t n_old, size_t n_new)
+{
+    for (size_t i = 0; i < n_old; i++) {
+        size_t *slot = table_slot(x, keys[i]);
+        if (*slot)
+            set_remove(&x->keys[*slot - 1], rid);
     }
-    return &x->by_rid[rid];
-}
-
-static void rid_add_key(struct fidx *x, uint32_t rid, size_t key)
-{
-    struct ridkeys *rk = rid_slot(x, rid);
-    rk->keys = xrealloc(rk->keys, (rk->n + 1) * sizeof *rk->keys);
-    rk->keys[rk->n++] = (uint32_t)key;
-    set_add(&x->keys[key], rid);
-}
-
-/* Replaces rid's keys (under the write lock). */
-static void apply(struct fidx *x, uint32_t rid, char *const *keys, size_t n)
-{
-    struct ridkeys *rk = rid_slot(x, rid);
-    for (uint32_t i = 0; i < rk->n; i++)
-        set_remove(&x->keys[rk->keys[i]], rid);
-    free(rk->keys);
-    rk->keys = NULL;
-    rk->n = 0;
-    for (size_t i = 0; i < n; i++)
-        rid_add_key(x, rid, key_index(x, keys[i]));
+    for (size_t i = n_old; i < n_old + n_new; i++)
+        add_to(x, keys[i], rid);
 }
 
 /* --- life cycle ----------------------------------------------------------------- */
@@ -232,12 +212,9 @@ void fidx_free(struct fidx *x)
         free(x->groups[g].name);
         free(x->groups[g].keys);
     }
-    for (size_t r = 0; r < x->cap_rid; r++)
-        free(x->by_rid[r].keys);
     free(x->keys);
     free(x->table);
     free(x->groups);
-    free(x->by_rid);
     pthread_rwlock_destroy(&x->lock);
     free(x);
 }
@@ -278,17 +255,18 @@ static int build_records(struct fidx *x, struct store_conn *c, struct err *e)
     int rc;
     while ((rc = store_step(st, e)) == STORE_ROW) {
         uint32_t rid = (uint32_t)store_col_int64(st, 0);
-        rid_add_key(x, rid, key_index(x, fidx_key_collection(a, store_col_text(st, 1))));
-        rid_add_key(x, rid, key_index(x, fidx_key_kind(a, store_col_text(st, 2))));
+        add_to(x, fidx_key_collection(a, store_col_text(st, 1)), rid);
+        add_to(x, fidx_key_kind(a, store_col_text(st, 2)), rid);
         if (!store_col_null(st, 3))
-            rid_add_key(x, rid, key_index(x, fidx_key_owner(a, store_col_text(st, 3))));
+            add_to(x, fidx_key_owner(a, store_col_text(st, 3)), rid);
     }
     store_finalize(st);
     arena_free(a);
     return rc == STORE_ERROR ? -1 : 0;
 }
 
-static int build_attrs(struct fidx *x, struct store_conn *c, struct err *e)
+static int build_attrs(struct fidx *x, struct store_conn *c, fidx_field_pred want, void *ctx,
+                       struct err *e)
 {
     /* model fields are stored as "collection:field"; other entries
      * (relation ends, references) are not list filters */
@@ -299,9 +277,18 @@ static int build_attrs(struct fidx *x, struct store_conn *c, struct err *e)
     struct arena *a = arena_new();
     int rc;
     size_t n = 0;
+    char last_field[192] = "";
+    bool wanted = false;
     while ((rc = store_step(st, e)) == STORE_ROW) {
-        const char *key = fidx_key_field(a, store_col_text(st, 0), store_col_text(st, 1));
-        rid_add_key(x, (uint32_t)store_col_int64(st, 2), key_index(x, key));
+        const char *field = store_col_text(st, 0);
+        if (strcmp(field, last_field) != 0) { /* rows come grouped by field */
+            snprintf(last_field, sizeof last_field, "%s", field);
+            wanted = want(ctx, field);
+        }
+        if (!wanted)
+            continue;
+        const char *key = fidx_key_field(a, field, store_col_text(st, 1));
+        add_to(x, key, (uint32_t)store_col_int64(st, 2));
         if (++n % 4096 == 0) { /* keep the scratch arena small */
             arena_free(a);
             a = arena_new();
@@ -312,14 +299,15 @@ static int build_attrs(struct fidx *x, struct store_conn *c, struct err *e)
     return rc == STORE_ERROR ? -1 : 0;
 }
 
-int fidx_build(struct fidx *x, struct store_conn *c, struct err *e)
+int fidx_build(struct fidx *x, struct store_conn *c, fidx_field_pred want, void *ctx,
+               struct err *e)
 {
     pthread_rwlock_wrlock(&x->lock);
     int rc = store_begin(c, false, e);
     if (rc == 0)
         rc = build_records(x, c, e);
     if (rc == 0)
-        rc = build_attrs(x, c, e);
+        rc = build_attrs(x, c, want, ctx, e);
     store_rollback(c);
     x->ready = rc == 0;
     pthread_rwlock_unlock(&x->lock);
@@ -328,17 +316,21 @@ int fidx_build(struct fidx *x, struct store_conn *c, struct err *e)
 
 /* --- staging ----------------------------------------------------------------- */
 
-void fidx_stage(struct fidx *x, int64_t rid, const char *const *keys, size_t n)
+void fidx_stage(struct fidx *x, int64_t rid, const char *const *old_keys, size_t n_old,
+                const char *const *new_keys, size_t n_new)
 {
     if (!fidx_ready(x) || rid <= 0 || rid > UINT32_MAX)
         return;
     struct staged *s = xcalloc(1, sizeof *s);
     s->x = x;
     s->rid = (uint32_t)rid;
-    s->keys = xcalloc(n ? n : 1, sizeof *s->keys);
-    for (size_t i = 0; i < n; i++)
-        s->keys[i] = xstrdup(keys[i]);
-    s->n = n;
+    s->keys = xcalloc(n_old + n_new ? n_old + n_new : 1, sizeof *s->keys);
+    for (size_t i = 0; i < n_old; i++)
+        s->keys[i] = xstrdup(old_keys[i]);
+    for (size_t i = 0; i < n_new; i++)
+        s->keys[n_old + i] = xstrdup(new_keys[i]);
+    s->n_old = n_old;
+    s->n_new = n_new;
     if (staged_tail)
         staged_tail->next = s;
     else
@@ -348,7 +340,7 @@ void fidx_stage(struct fidx *x, int64_t rid, const char *const *keys, size_t n)
 
 static void staged_free(struct staged *s)
 {
-    for (size_t i = 0; i < s->n; i++)
+    for (size_t i = 0; i < s->n_old + s->n_new; i++)
         free(s->keys[i]);
     free(s->keys);
     free(s);
@@ -361,7 +353,7 @@ void fidx_commit(struct fidx *x)
     pthread_rwlock_wrlock(&x->lock);
     for (struct staged *s = staged_head; s; s = s->next)
         if (s->x == x)
-            apply(x, s->rid, s->keys, s->n);
+            apply(x, s->rid, s->keys, s->n_old, s->n_new);
     pthread_rwlock_unlock(&x->lock);
     fidx_discard(x);
 }
@@ -384,7 +376,7 @@ void fidx_apply_taken(struct fidx *x, struct fidx_staged *list, bool committed)
         pthread_rwlock_wrlock(&x->lock);
         for (struct staged *s = list->head; s; s = s->next)
             if (s->x == x)
-                apply(x, s->rid, s->keys, s->n);
+                apply(x, s->rid, s->keys, s->n_old, s->n_new);
         pthread_rwlock_unlock(&x->lock);
     }
     struct staged *s = list->head;

@@ -34,9 +34,14 @@ struct rids {
 struct fidx *fidx_new(void);
 void fidx_free(struct fidx *x);
 
+/* Which fields ("collection:field") the index holds: the others are left
+ * to SQL (high-cardinality fields would cost memory for little gain). */
+typedef bool (*fidx_field_pred)(void *ctx, const char *field);
+
 /* Loads the index from the database. Until it has been built, staging does
  * nothing and fidx_ready() is false. */
-int fidx_build(struct fidx *x, struct store_conn *c, struct err *e);
+int fidx_build(struct fidx *x, struct store_conn *c, fidx_field_pred want, void *ctx,
+               struct err *e);
 bool fidx_ready(const struct fidx *x);
 
 /* Keys. */
@@ -46,9 +51,11 @@ char *fidx_key_owner(struct arena *a, const char *owner);
 /* field is "collection:field" as in the attrs table */
 char *fidx_key_field(struct arena *a, const char *field, const char *value);
 
-/* Staging (this thread): the complete new key set of rid (n == 0: the
- * record left every list). Keys are copied. */
-void fidx_stage(struct fidx *x, int64_t rid, const char *const *keys, size_t n);
+/* Staging (this thread): rid leaves the sets of its old keys and joins
+ * those of its new ones (none: the record left every list). Keys are
+ * copied. */
+void fidx_stage(struct fidx *x, int64_t rid, const char *const *old_keys, size_t n_old,
+                const char *const *new_keys, size_t n_new);
 void fidx_commit(struct fidx *x);
 void fidx_discard(struct fidx *x);
 /* Hands this thread's staged changes over (NULL when none), so that the

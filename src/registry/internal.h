@@ -28,9 +28,10 @@ int rec_load(struct store_conn *c, const char *collection, const char *id, struc
 /* Keys of the record envelope that clients may send back but never set. */
 bool reg_readonly_key(const char *key);
 
-/* Recomputes the filter index and full-text index of a record. */
+/* Recomputes the filter index and full-text index of a record; prev is
+ * its previous state (NULL for a new record). */
 int reg_index(struct registry *r, struct store_conn *c, int64_t rid, const struct model_kind *k,
-              const json_t *rec, struct err *e);
+              const json_t *rec, const json_t *prev, struct err *e);
 /* Calls fn for every (field, value) pair the filter index holds for rec. */
 void reg_index_entries(const struct model_kind *k, const json_t *rec, model_index_fn fn,
                        void *ctx);
@@ -48,6 +49,9 @@ struct audit_row {
 };
 /* Inserts an audit entry verbatim (the chain is the caller's business). */
 int audit_insert(struct store_conn *c, const struct audit_row *row, struct err *e);
+
+/* True when the in-memory filter index holds this field of the collection. */
+bool reg_field_in_memory(const struct model *m, const char *collection, const char *field);
 
 /* Stores a record's current JSON. */
 int reg_data_put(struct store_conn *c, int64_t rid, const char *data, struct err *e);

@@ -45,9 +45,36 @@ void registry_free(struct registry *r)
     free(r);
 }
 
+/* The in-memory index holds fields with few distinct values (enums and
+ * booleans); filters on other fields are answered by SQL. */
+bool reg_field_in_memory(const struct model *m, const char *collection, const char *field)
+{
+    const struct model_collection *coll = model_collection(m, collection);
+    for (size_t i = 0; coll && i < coll->n_kinds; i++) {
+        const struct model_field *f = model_field(model_kind(m, coll->kinds[i]), field);
+        if (!f)
+            continue;
+        enum field_type t = f->type == FT_LIST && f->item ? f->item->type : f->type;
+        return t == FT_ENUM || t == FT_BOOL;
+    }
+    return false;
+}
+
+static bool want_field(void *ctx, const char *key)
+{
+    const struct registry *r = ctx;
+    const char *colon = strchr(key, ':');
+    if (!colon || colon - key > 63)
+        return false;
+    char coll[64];
+    memcpy(coll, key, (size_t)(colon - key));
+    coll[colon - key] = '\0';
+    return reg_field_in_memory(r->model, coll, colon + 1);
+}
+
 int registry_enable_filter_index(struct registry *r, struct err *e)
 {
-    return fidx_build(r->fidx, store_conn(r->store), e);
+    return fidx_build(r->fidx, store_conn(r->store), want_field, r, e);
 }
 
 const struct model *registry_model(const struct registry *r)
@@ -468,6 +495,7 @@ void reg_index_entries(const struct model_kind *k, const json_t *rec, model_inde
 }
 
 struct stage_ctx {
+    struct registry *r;
     struct arena *a;
     const char **keys;
     size_t n, cap;
@@ -489,33 +517,41 @@ static void stage_key(struct stage_ctx *s, const char *key)
 static void stage_field(void *vctx, const char *field, const char *value)
 {
     struct stage_ctx *s = vctx;
-    if (strchr(field, ':')) /* model fields only: ends and references are no filters */
+    if (want_field(s->r, field)) /* model fields the memory index holds */
         stage_key(s, fidx_key_field(s->a, field, value));
 }
 
-/* Stages the record's filter keys for the in-memory index. */
+/* Collects the filter keys of a record state (none when retired). */
+static void filter_keys(struct stage_ctx *s, const struct model_kind *k, const json_t *rec)
+{
+    if (!rec || json_object_get(rec, "retired_at"))
+        return;
+    stage_key(s, fidx_key_collection(s->a, k->collection));
+    stage_key(s, fidx_key_kind(s->a, k->id));
+    const char *owner = json_string_value(json_object_get(rec, "owner"));
+    if (owner && k->owned)
+        stage_key(s, fidx_key_owner(s->a, owner));
+    reg_index_entries(k, rec, stage_field, s);
+}
+
+/* Stages the change of the record's filter keys for the in-memory index. */
 static void stage_filter_keys(struct registry *r, int64_t rid, const struct model_kind *k,
-                              const json_t *rec)
+                              const json_t *rec, const json_t *prev)
 {
     if (!fidx_ready(r->fidx))
         return;
-    struct stage_ctx s = {.a = arena_new()};
-    if (!json_object_get(rec, "retired_at")) {
-        stage_key(&s, fidx_key_collection(s.a, k->collection));
-        stage_key(&s, fidx_key_kind(s.a, k->id));
-        const char *owner = json_string_value(json_object_get(rec, "owner"));
-        if (owner && k->owned)
-            stage_key(&s, fidx_key_owner(s.a, owner));
-        reg_index_entries(k, rec, stage_field, &s);
-    }
-    fidx_stage(r->fidx, rid, s.keys, s.n);
-    arena_free(s.a);
+    struct arena *a = arena_new();
+    struct stage_ctx was = {.r = r, .a = a}, now = {.r = r, .a = a};
+    filter_keys(&was, k, prev);
+    filter_keys(&now, k, rec);
+    fidx_stage(r->fidx, rid, was.keys, was.n, now.keys, now.n);
+    arena_free(a);
 }
 
 int reg_index(struct registry *r, struct store_conn *c, int64_t rid, const struct model_kind *k,
-              const json_t *rec, struct err *e)
+              const json_t *rec, const json_t *prev, struct err *e)
 {
-    stage_filter_keys(r, rid, k, rec);
+    stage_filter_keys(r, rid, k, rec, prev);
     if (exec_rid(c, "DELETE FROM attrs WHERE rid = $1", rid, e) < 0)
         return -1;
     if (exec_rid(c, store_sql(c, STORE_SQL_FTS_DELETE), rid, e) < 0)
@@ -703,7 +739,7 @@ static int create_in_tx(struct registry *r, struct store_conn *c, const struct a
     if (rc == 0)
         rc = insert_revision(c, rid, 1, now, a, "create", data, e);
     if (rc == 0)
-        rc = reg_index(r, c, rid, k, rec, e);
+        rc = reg_index(r, c, rid, k, rec, NULL, e);
     if (rc == 0)
         rc = reg_count_add(c, coll->id, k->id, 1, e);
     if (rc == 0)
@@ -832,15 +868,17 @@ static int store_new_revision(struct registry *r, struct store_conn *c, const st
         return -1;
     }
     char *data = reg_dump(next);
+    json_t *prev = json_loads(row->data, 0, NULL);
     int64_t rev = json_integer_value(json_object_get(next, "revision"));
     const char *at = json_string_value(json_object_get(next, "updated_at"));
     int rc = update_record(c, row->rid, next, data, e);
     if (rc == 0)
         rc = insert_revision(c, row->rid, rev, at, a, action, data, e);
     if (rc == 0)
-        rc = reg_index(r, c, row->rid, k, next, e);
+        rc = reg_index(r, c, row->rid, k, next, prev, e);
     if (rc == 0)
         rc = audit_append(c, at, a, action, row->collection, row->id, rev, row->data, data, e);
+    json_decref(prev);
     free(data);
     return rc;
 }

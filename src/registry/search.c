@@ -461,6 +461,21 @@ static int run_page(struct store_conn *c, struct arena *ar, const struct list_qu
     return fetch_data(c, rids, n, items, e);
 }
 
+/* Can the in-memory index answer q (and a facet on `field`)? */
+static bool in_memory(struct registry *r, const struct list_query *q, const char *field)
+{
+    if (!fidx_ready(r->fidx))
+        return false;
+    for (size_t i = 0; i < q->n_filters; i++)
+        if (q->filters[i].col == LISTQ_ATTR &&
+            !reg_field_in_memory(r->model, q->coll->id, q->filters[i].field))
+            return false;
+    if (q->sort == SORT_FIELD && !reg_field_in_memory(r->model, q->coll->id, q->sort_field))
+        return false;
+    return !field || strcmp(field, "kind") == 0 || strcmp(field, "owner") == 0 ||
+           reg_field_in_memory(r->model, q->coll->id, field);
+}
+
 /* From the in-memory index: the matches, then the page. */
 static int list_in_memory(struct registry *r, struct store_conn *c, struct arena *ar,
                           const struct list_query *q, int64_t *total, json_t *items,
@@ -492,7 +507,7 @@ int registry_list(struct registry *r, struct arena *ar, const struct list_query 
     json_t *items = json_array();
     char *next = NULL;
     int rc = store_begin(c, false, e);
-    if (rc == 0 && fidx_ready(r->fidx)) {
+    if (rc == 0 && in_memory(r, q, NULL)) {
         rc = list_in_memory(r, c, ar, q, &total, items, &next, e);
     } else {
         if (rc == 0)
@@ -617,7 +632,7 @@ int registry_facets(struct registry *r, struct arena *ar, const struct list_quer
         return -1;
     }
     struct store_conn *c = store_conn(r->store);
-    if (fidx_ready(r->fidx))
+    if (in_memory(r, q, field))
         return facets_in_memory(r, c, ar, q, field, def, out, e);
     struct sqlb b;
     sqlb_init(&b);

@@ -674,7 +674,7 @@ static int sqlite_analyze(struct store *s, struct err *e)
  * cache that the many readers do without. */
 static int sqlite_make_writer(struct store_conn *c, struct err *e)
 {
-    return store_exec(c, "PRAGMA cache_size = -48000", e, 0);
+    return store_exec(c, "PRAGMA cache_size = -40000", e, 0);
 }
 /* ---- size, ids, integrity ---- */
 
