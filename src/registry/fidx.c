@@ -490,38 +490,9 @@ struct rids rids_union(struct arena *a, const struct rids *sets, size_t n)
     return acc;
 }
 
-/* Galloping when one side is much smaller, a linear merge otherwise. */
-struct rids rids_intersect(struct arena *a, struct rids x, struct rids y)
-{
-    if (x.n > y.n) {
-        struct rids t = x;
-        x = y;
-        y = t;
-    }
-    uint32_t *v = arena_alloc(a, (x.n ? x.n : 1) * sizeof *v);
-    size_t n = 0;
-    if (x.n * 16 < y.n) {
-        size_t lo = 0;
-        for (size_t i = 0; i < x.n && lo < y.n; i++) {
-            lo += lower_bound(y.v + lo, y.n - lo, x.v[i]);
-            if (lo < y.n && y.v[lo] == x.v[i])
-                v[n++] = x.v[i];
-        }
-    } else {
-        size_t i = 0, j = 0;
-        while (i < x.n && j < y.n) {
-            if (x.v[i] < y.v[j])
-                i++;
-            else if (y.v[j] < x.v[i])
-                j++;
-            else
-                v[n++] = x.v[i++], j++;
-        }
-    }
-    return (struct rids){v, n};
-}
-
-size_t rids_intersect_count(struct rids x, struct rids y)
+/* Intersects x and y into out (which may be NULL: count only); returns the
+ * size. Galloping when one side is much smaller, a linear merge otherwise. */
+static size_t intersect(struct rids x, struct rids y, uint32_t *out)
 {
     if (x.n > y.n) {
         struct rids t = x;
@@ -533,20 +504,37 @@ size_t rids_intersect_count(struct rids x, struct rids y)
         size_t lo = 0;
         for (size_t i = 0; i < x.n && lo < y.n; i++) {
             lo += lower_bound(y.v + lo, y.n - lo, x.v[i]);
+            if (lo < y.n && y.v[lo] == x.v[i] && out)
+                out[n] = x.v[i];
             n += lo < y.n && y.v[lo] == x.v[i];
         }
         return n;
     }
     size_t i = 0, j = 0;
     while (i < x.n && j < y.n) {
-        if (x.v[i] < y.v[j])
+        if (x.v[i] < y.v[j]) {
             i++;
-        else if (y.v[j] < x.v[i])
+        } else if (y.v[j] < x.v[i]) {
             j++;
-        else
+        } else {
+            if (out)
+                out[n] = x.v[i];
             n++, i++, j++;
+        }
     }
     return n;
+}
+
+struct rids rids_intersect(struct arena *a, struct rids x, struct rids y)
+{
+    size_t cap = x.n < y.n ? x.n : y.n;
+    uint32_t *v = arena_alloc(a, (cap ? cap : 1) * sizeof *v);
+    return (struct rids){v, intersect(x, y, v)};
+}
+
+size_t rids_intersect_count(struct rids x, struct rids y)
+{
+    return intersect(x, y, NULL);
 }
 
 bool rids_has(struct rids x, uint32_t rid)

@@ -194,6 +194,26 @@ static int parse_q(struct arena *a, struct list_query *q, const char *v, struct 
     return 0;
 }
 
+static const struct {
+    const char *col, *index;
+} sort_columns[] = {
+    [SORT_NAME] = {"sort_name", "records_list"},
+    [SORT_CREATED] = {"created_at", "records_created"},
+    [SORT_UPDATED] = {"updated_at", "records_updated"},
+    [SORT_ID] = {"id", "records_ids"},
+    [SORT_FIELD] = {NULL, NULL},
+};
+
+const char *listq_sort_column(enum listq_sort_key k)
+{
+    return sort_columns[k].col;
+}
+
+const char *listq_sort_index(enum listq_sort_key k)
+{
+    return sort_columns[k].index;
+}
+
 char *listq_cursor_encode(struct arena *a, const struct list_query *q, const char *key,
                           int64_t rid)
 {

@@ -59,6 +59,11 @@ int listq_parse(struct arena *a, const struct model *m, const struct model_colle
                 const struct listq_param *params, size_t n, const char *const *extra_ok,
                 struct list_query *q, struct err *e);
 
+/* The records column a sort key orders by, and the index that walks in
+ * that order (NULL for SORT_FIELD). */
+const char *listq_sort_column(enum listq_sort_key k);
+const char *listq_sort_index(enum listq_sort_key k);
+
 /* Encodes the cursor after a row with sort key `key` and rid. */
 char *listq_cursor_encode(struct arena *a, const struct list_query *q, const char *key,
                           int64_t rid);

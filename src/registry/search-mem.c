@@ -118,18 +118,9 @@ static bool after_cursor(const struct list_query *q, const struct page_row *row)
     return q->sort_desc ? c < 0 : c > 0;
 }
 
-static const char *key_sql(const struct list_query *q)
+static const char *key_sql(struct arena *a, const struct list_query *q)
 {
-    switch (q->sort) {
-    case SORT_CREATED:
-        return "SELECT created_at FROM records WHERE rid = $1";
-    case SORT_UPDATED:
-        return "SELECT updated_at FROM records WHERE rid = $1";
-    case SORT_ID:
-        return "SELECT id FROM records WHERE rid = $1";
-    default:
-        return "SELECT sort_name FROM records WHERE rid = $1";
-    }
+    return arena_printf(a, "SELECT %s FROM records WHERE rid = $1", listq_sort_column(q->sort));
 }
 
 /* Few matches: read each one's sort key and sort. */
@@ -137,9 +128,10 @@ static int page_by_sorting(struct store_conn *c, struct arena *a, const struct l
                            struct rids s, struct page_row *rows, size_t *n, struct err *e)
 {
     struct page_row *all = arena_alloc(a, (s.n ? s.n : 1) * sizeof *all);
+    const char *sql = key_sql(a, q);
     size_t m = 0;
     for (size_t i = 0; i < s.n; i++) {
-        struct store_stmt *st = store_prepare(c, key_sql(q), true, e);
+        struct store_stmt *st = store_prepare(c, sql, true, e);
         if (!st)
             return -1;
         store_bind_int64(st, 1, s.v[i]);
@@ -175,23 +167,12 @@ static bool bitmap_has(const unsigned char *bits, struct rids s, uint32_t rid)
     return s.n && rid <= s.v[s.n - 1] && (bits[rid / 8] >> (rid % 8)) & 1;
 }
 
-/* The column and index of each sort key (SORT_FIELD is paged apart). */
-static const struct {
-    const char *col, *index;
-} walk_keys[] = {
-    [SORT_NAME] = {"sort_name", "records_list"},
-    [SORT_CREATED] = {"created_at", "records_created"},
-    [SORT_UPDATED] = {"updated_at", "records_updated"},
-    [SORT_ID] = {"id", "records_ids"},
-    [SORT_FIELD] = {NULL, NULL},
-};
-
 static char *walk_sql(struct store_conn *c, struct arena *a, const struct list_query *q)
 {
-    const char *col = walk_keys[q->sort].col, *op = q->sort_desc ? "<" : ">";
+    const char *col = listq_sort_column(q->sort), *op = q->sort_desc ? "<" : ">";
     const char *dir = q->sort_desc ? "DESC" : "ASC";
     char hint[96];
-    snprintf(hint, sizeof hint, store_sql(c, STORE_SQL_USE_INDEX), walk_keys[q->sort].index);
+    snprintf(hint, sizeof hint, store_sql(c, STORE_SQL_USE_INDEX), listq_sort_index(q->sort));
     const char *keyset = q->has_cursor ? arena_printf(a,
                                                       " AND (r.%s %s $2 OR (r.%s = $2 AND "
                                                       "r.rid %s $3))",

@@ -243,28 +243,21 @@ static void add_conditions(struct sqlb *b, struct arena *ar, struct store_conn *
         add_fts(b, c, q, fts_query, "r.rid");
 }
 
-/* Per sort key: its SQL expression and the index that walks in its order. */
-static const struct {
-    const char *expr, *index;
-} sort_keys[] = {
-    [SORT_NAME] = {"r.sort_name", "records_list"},
-    [SORT_CREATED] = {"r.created_at", "records_created"},
-    [SORT_UPDATED] = {"r.updated_at", "records_updated"},
-    [SORT_ID] = {"r.id", "records_ids"},
-    [SORT_FIELD] = {NULL, NULL},
-};
-
 static const char *sort_expr(const struct list_query *q)
 {
+    static const char *const exprs[] = {[SORT_NAME] = "r.sort_name",
+                                        [SORT_CREATED] = "r.created_at",
+                                        [SORT_UPDATED] = "r.updated_at",
+                                        [SORT_ID] = "r.id"};
     if (q->sort != SORT_FIELD)
-        return sort_keys[q->sort].expr;
+        return exprs[q->sort];
     return q->sort_int ? "COALESCE(CAST(sk.value AS INTEGER), -9223372036854775807)"
                        : "COALESCE(sk.value, '')";
 }
 
 static const char *sort_index(const struct list_query *q)
 {
-    return sort_keys[q->sort].index;
+    return listq_sort_index(q->sort);
 }
 
 static void add_keyset(struct sqlb *b, const struct list_query *q, const char *sk)
