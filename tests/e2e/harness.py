@@ -135,7 +135,7 @@ class Server:
             try:
                 s.sendall(data)
                 s.shutdown(socket.SHUT_WR)
-            except (BrokenPipeError, ConnectionResetError):
+            except OSError:
                 pass  # the server answered early and closed: read what it said
             chunks = []
             try:
