@@ -98,7 +98,7 @@ char *http_pct_decode(struct arena *a, const char *s, size_t n, bool plus_is_spa
 struct http_config {
     const char *listen_addr; /* "127.0.0.1" */
     uint16_t port;           /* 0 picks a free port (see http_server_port) */
-    unsigned threads;        /* 0 = number of cores */
+    unsigned threads;        /* 0 = two per core */
     size_t max_body;         /* bytes, default 1 MiB */
     size_t max_header;       /* per-connection memory for headers, default 32 KiB */
     unsigned max_conns;      /* default 1024 */

@@ -462,8 +462,11 @@ static void config_normalise(struct http_config *c)
     if (!c->timeout_s)
         c->timeout_s = d.timeout_s;
     if (!c->threads) {
+        /* Two workers per core: a worker waiting for a durable commit (an
+         * fsync) leaves its core to the other, and more writers in flight
+         * make larger commit groups. */
         long n = sysconf(_SC_NPROCESSORS_ONLN);
-        c->threads = n > 0 ? (unsigned)n : 1;
+        c->threads = 2 * (n > 0 ? (unsigned)n : 1);
     }
     if (c->threads > SERVER_MAX_THREADS)
         c->threads = SERVER_MAX_THREADS;

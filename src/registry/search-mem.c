@@ -8,9 +8,11 @@
  * keeps the rows that are in the set. */
 #include "search-mem.h"
 
+#include "cache.h"
 #include "fidx.h"
 #include "internal.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,11 +38,95 @@ static char *filter_key(struct arena *a, const struct list_query *q,
     return fidx_key_field(a, arena_printf(a, "%s:%s", q->coll->id, f->field), value);
 }
 
+/* Full-text matches of broad queries are kept until the next write: reading
+ * 100,000 ids from the index costs more than the rest of a request. */
+#define FTS_CACHE_SLOTS 64
+#define FTS_CACHE_MIN 2000             /* smaller answers are cheap to redo */
+#define FTS_CACHE_BUDGET (16u << 20)   /* bytes of ids kept at most */
+
+struct fts_entry {
+    char *query;
+    uint64_t gen, used;
+    uint32_t *v;
+    size_t n;
+};
+
+static struct fts_entry fts_cache[FTS_CACHE_SLOTS];
+static size_t fts_cache_bytes;
+static uint64_t fts_cache_tick;
+static pthread_mutex_t fts_cache_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static void fts_entry_drop(struct fts_entry *x)
+{
+    fts_cache_bytes -= x->n * sizeof *x->v;
+    free(x->query);
+    free(x->v);
+    memset(x, 0, sizeof *x);
+}
+
+static bool fts_cache_get(struct arena *a, const char *query, struct rids *out)
+{
+    bool hit = false;
+    pthread_mutex_lock(&fts_cache_mu);
+    for (size_t i = 0; i < FTS_CACHE_SLOTS && !hit; i++) {
+        struct fts_entry *x = &fts_cache[i];
+        if (x->query && x->gen == cache_generation() && strcmp(x->query, query) == 0) {
+            x->used = ++fts_cache_tick;
+            *out = rids_copy(a, (struct rids){x->v, x->n});
+            hit = true;
+        }
+    }
+    pthread_mutex_unlock(&fts_cache_mu);
+    return hit;
+}
+
+/* Keeps v (taking it) under query; evicts stale, then least recently used
+ * entries to stay within the budget. */
+static void fts_cache_put(const char *query, uint64_t gen, uint32_t *v, size_t n)
+{
+    size_t bytes = n * sizeof *v;
+    if (n < FTS_CACHE_MIN || bytes > FTS_CACHE_BUDGET / 4) {
+        free(v);
+        return;
+    }
+    pthread_mutex_lock(&fts_cache_mu);
+    for (;;) {
+        struct fts_entry *victim = NULL, *empty = NULL;
+        for (size_t i = 0; i < FTS_CACHE_SLOTS; i++) {
+            struct fts_entry *x = &fts_cache[i];
+            if (!x->query) {
+                empty = empty ? empty : x;
+            } else if (x->gen != cache_generation()) {
+                victim = x; /* stale: the first to go */
+                break;
+            } else if (!victim || x->used < victim->used) {
+                victim = x;
+            }
+        }
+        if (empty && fts_cache_bytes + bytes <= FTS_CACHE_BUDGET) {
+            *empty = (struct fts_entry){xstrdup(query), gen, ++fts_cache_tick, v, n};
+            fts_cache_bytes += bytes;
+            break;
+        }
+        if (!victim) {
+            free(v);
+            break;
+        }
+        fts_entry_drop(victim);
+    }
+    pthread_mutex_unlock(&fts_cache_mu);
+}
+
 /* The rids of the collection's records that match the full-text query. */
 static int fts_rids(struct store_conn *c, struct arena *a, const struct list_query *q,
                     struct rids *out, struct err *e)
 {
     char *query = store_fts_query(c, q->coll->id, q->words, q->n_words);
+    if (fts_cache_get(a, query, out)) {
+        free(query);
+        return 0;
+    }
+    uint64_t gen = cache_generation();
     char sql[256];
     snprintf(sql, sizeof sql, "%s ORDER BY rid", store_sql(c, STORE_SQL_FTS_ROWS));
     char stmt_sql[300];
@@ -52,7 +138,7 @@ static int fts_rids(struct store_conn *c, struct arena *a, const struct list_que
     }
     store_bind_text(st, 1, query);
     size_t n = 0, cap = 1024;
-    uint32_t *v = malloc(cap * sizeof *v);
+    uint32_t *v = xmalloc(cap * sizeof *v);
     int rc;
     while ((rc = store_step(st, e)) == STORE_ROW) {
         if (n == cap)
@@ -60,9 +146,12 @@ static int fts_rids(struct store_conn *c, struct arena *a, const struct list_que
         v[n++] = (uint32_t)store_col_int64(st, 0);
     }
     store_reset(st);
-    free(query);
     *out = rids_copy(a, (struct rids){v, n});
-    free(v);
+    if (rc == STORE_ERROR)
+        free(v);
+    else
+        fts_cache_put(query, gen, v, n);
+    free(query);
     return rc == STORE_ERROR ? -1 : 0;
 }
 

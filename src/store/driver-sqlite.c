@@ -620,9 +620,35 @@ static int sqlite_fts_phrase(struct buf *b, const char *w)
     return rc;
 }
 
-static int sqlite_fts_word(struct buf *b, const char *w)
+/* A word becomes one prefix term per run of token characters (letters and
+ * digits of any script, '_'): the index keeps no positions, so a term must
+ * never be more than one token. ASCII punctuation separates. Returns the
+ * number of terms written, or -1. */
+static int sqlite_fts_word(struct buf *b, const char *w, size_t *used)
 {
-    return sqlite_fts_phrase(b, w) | buf_putc(b, '*');
+    int rc = 0;
+    while (*w) {
+        size_t n = 0;
+        while (w[n] && ((unsigned char)w[n] >= 0x80 || w[n] == '_' ||
+                        (w[n] >= '0' && w[n] <= '9') || (w[n] >= 'a' && w[n] <= 'z') ||
+                        (w[n] >= 'A' && w[n] <= 'Z')))
+            n++;
+        if (n) {
+            char term[256];
+            if (n >= sizeof term)
+                n = sizeof term - 1;
+            memcpy(term, w, n);
+            term[n] = '\0';
+            if ((*used)++ > 0)
+                rc |= buf_puts(b, " AND ");
+            rc |= sqlite_fts_phrase(b, term) | buf_putc(b, '*');
+            w += n;
+        }
+        while (*w && !((unsigned char)*w >= 0x80 || *w == '_' || (*w >= '0' && *w <= '9') ||
+                       (*w >= 'a' && *w <= 'z') || (*w >= 'A' && *w <= 'Z')))
+            w++;
+    }
+    return rc;
 }
 
 /* "w1"* AND "w2"* …; empty words are skipped; no words give "" (which
@@ -633,29 +659,30 @@ static int sqlite_fts_word(struct buf *b, const char *w)
 static char *sqlite_fts_query(struct store_conn *c, const char *collection,
                               const char *const *words, size_t n)
 {
-    struct buf b;
-    buf_init(&b, 0);
+    (void)c;
+    struct buf terms;
+    buf_init(&terms, 0);
     int rc = 0;
     size_t used = 0;
     for (size_t i = 0; i < n; i++)
-        used += words[i] && *words[i];
-    if (used == 0)
+        if (words[i])
+            rc |= sqlite_fts_word(&terms, words[i], &used);
+    if (rc != 0)
+        fatal("store: full-text query too large");
+    if (used == 0) {
+        buf_free(&terms);
         return xstrdup("");
-    used = 0;
-    if (collection) {
-        rc |= buf_puts(&b, "coll:");
-        rc |= sqlite_fts_phrase(&b, collection);
-        rc |= buf_puts(&b, " AND body:(");
     }
-    for (size_t i = 0; i < n; i++) {
-        if (!words[i] || !*words[i])
-            continue;
-        if (used++ > 0)
-            rc |= buf_puts(&b, " AND ");
-        rc |= sqlite_fts_word(&b, words[i]);
-    }
-    if (collection)
-        rc |= buf_putc(&b, ')');
+    if (!collection)
+        return buf_steal(&terms, NULL);
+    struct buf b;
+    buf_init(&b, 0);
+    rc |= buf_puts(&b, "coll:");
+    rc |= sqlite_fts_phrase(&b, collection);
+    rc |= buf_puts(&b, " AND body:(");
+    rc |= buf_append(&b, terms.p, terms.len);
+    rc |= buf_putc(&b, ')');
+    buf_free(&terms);
     if (rc != 0)
         fatal("store: full-text query too large");
     return buf_steal(&b, NULL);

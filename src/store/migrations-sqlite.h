@@ -52,8 +52,11 @@ static const char *const sqlite_migrations[] = {
     "  n INTEGER NOT NULL,"
     "  PRIMARY KEY (collection, kind)"
     ") STRICT, WITHOUT ROWID;"
-    "CREATE VIRTUAL TABLE fts USING fts5(coll, body,"
-    "  tokenize = 'unicode61 remove_diacritics 0', prefix = '2 3');"
+    /* detail=column: no word positions (queries are words and prefixes, never
+     * phrases); columnsize=0: no per-document sizes (nothing is ranked) */
+    "CREATE VIRTUAL TABLE fts USING fts5(coll, body, detail = column, columnsize = 0,"
+    /* '_' joins a token, so that a collection id is one token in `coll` */
+    "  tokenize = 'unicode61 remove_diacritics 0 tokenchars _', prefix = '2 3');"
     "CREATE TABLE audit ("
     "  seq INTEGER PRIMARY KEY,"
     "  at TEXT NOT NULL,"
