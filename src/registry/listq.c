@@ -183,9 +183,10 @@ static int parse_q(struct arena *a, struct list_query *q, const char *v, struct 
         err_bad_request(e, "q", "q must be at most %d bytes", LISTQ_MAX_Q);
         return -1;
     }
+    /* q may be repeated: the limit is on all of its words together */
     const char *words[LISTQ_MAX_WORDS + 1];
     size_t n = text_words(a, v, words, LISTQ_MAX_WORDS + 1);
-    if (n > LISTQ_MAX_WORDS) {
+    if (n > LISTQ_MAX_WORDS - q->n_words) {
         err_bad_request(e, "q", "q may hold at most %d words", LISTQ_MAX_WORDS);
         return -1;
     }

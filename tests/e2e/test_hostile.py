@@ -91,6 +91,9 @@ def test_sql_tricks_in_filters_and_cursors():
     for key, value, status in cases:
         r = SRV.get('/api/v1/objects?' + urllib.parse.urlencode({key: value}))
         assert_problem(r, status, key)
+    # repeated q parameters cannot overflow the word limit together
+    many = '&'.join('q=' + urllib.parse.quote(' '.join('w%d' % i for i in range(10))) for _ in range(5))
+    assert_problem(SRV.get('/api/v1/objects?' + many), 400, 'q')
     # a search full of FTS syntax is only words
     r = SRV.get('/api/v1/objects?' + urllib.parse.urlencode({'q': '"* OR NEAR( ) AND -x ^'}))
     assert r.status == 200, r

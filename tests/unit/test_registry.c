@@ -275,6 +275,10 @@ static void test_list_query_parsing(void **state)
                                    {{"kind", "organization"}}, {{"owner", "'; --"}}};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         assert_int_equal(listq_parse(a, f->model, coll, bad[i], 1, NULL, &q, &e), -1);
+    /* repeated q parameters share one limit on words (found by fuzzing) */
+    struct listq_param many[] = {{"q", "a b c d e f g h i j"}, {"q", "k l m n o p q r s t"}};
+    assert_int_equal(listq_parse(a, f->model, coll, many, 2, NULL, &q, &e), -1);
+    assert_string_equal(e.field, "q");
     /* a cursor made for one sort order is refused for another */
     struct listq_param s1[] = {{"sort", "name"}};
     assert_int_equal(listq_parse(a, f->model, coll, s1, 1, NULL, &q, &e), 0);
