@@ -2,6 +2,8 @@
 tamper detection, token creation, and refusal of a bad metamodel."""
 import json
 import os
+import socket
+import time
 import sqlite3
 import subprocess
 import tempfile
@@ -110,8 +112,32 @@ def test_graceful_shutdown_closes_cleanly():
         srv.cleanup()
 
 
+def test_limits_are_configurable():
+    srv = Server(extra=['--max-body', '2000', '--max-conns-per-ip', '3', '--timeout', '5']).start()
+    try:
+        tok = srv.token()
+        big = b'{"kind":"organization","short_name":"' + b'x' * 3000 + b'"}'
+        raw = (b'POST /api/v1/organizations HTTP/1.1\r\nHost: x\r\nContent-Type: application/json'
+               b'\r\nAuthorization: Bearer ' + tok.encode() + b'\r\nContent-Length: %d\r\n'
+               b'Connection: close\r\n\r\n' % len(big)) + big
+        assert srv.raw(raw).startswith(b'HTTP/1.1 413')
+        idle = [socket.create_connection(('127.0.0.1', srv.port)) for _ in range(3)]
+        try:
+            time.sleep(0.2)
+            answer = srv.raw(b'GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
+                             timeout=3)
+            assert not answer.startswith(b'HTTP/1.1 200'), 'a 4th connection from one IP was served'
+        finally:
+            for s in idle:
+                s.close()
+        time.sleep(0.3)
+        assert srv.get('/healthz').status == 200
+    finally:
+        srv.cleanup()
+
+
 if __name__ == '__main__':
-    run([test_export_import_export_is_identical, test_import_of_a_broken_file_keeps_nothing,
+    run([test_limits_are_configurable, test_export_import_export_is_identical, test_import_of_a_broken_file_keeps_nothing,
          test_check_reports_tampering, test_token_create_validates_role,
          test_bad_model_stops_the_server_naming_the_key, test_unknown_command_and_options,
          test_graceful_shutdown_closes_cleanly])
