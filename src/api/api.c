@@ -232,10 +232,13 @@ static void h_list(struct http_req *req, struct http_resp *resp, void *ctx)
     struct list_query q;
     if (!coll || parse_list(api, req, resp, coll, NULL, &q) < 0)
         return;
-    json_t *out = NULL;
+    char *text = NULL;
+    size_t len = 0;
     struct err e = ERR_INIT;
-    int rc = registry_list(api->reg, req->arena, &q, &out, &e);
-    answer(resp, rc, &e, out);
+    if (registry_list_text(api->reg, req->arena, &q, &text, &len, &e) < 0)
+        http_resp_problem(resp, &e);
+    else
+        http_resp_bytes(resp, 200, "application/json", text, len);
 }
 
 static void h_facets(struct http_req *req, struct http_resp *resp, void *ctx)

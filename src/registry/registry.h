@@ -80,7 +80,11 @@ int registry_relations_of(struct registry *r, const char *collection, const char
 int registry_enable_filter_index(struct registry *r, struct err *e);
 
 struct list_query;
-/* {"items":[…],"total":N,"next_cursor":"…"|null} */
+/* {"items":[…],"total":N,"next_cursor":"…"|null} as text (arena), the
+ * items spliced from the stored JSON without re-serialising it. */
+int registry_list_text(struct registry *r, struct arena *ar, const struct list_query *q,
+                       char **out, size_t *len, struct err *e);
+/* The same as a JSON value. */
 int registry_list(struct registry *r, struct arena *ar, const struct list_query *q, json_t **out,
                   struct err *e);
 /* {"field":F,"values":[{"value":..,"count":N}]} under the same filters. */

@@ -165,7 +165,8 @@ int mem_matches(struct registry *r, struct store_conn *c, struct arena *a,
     struct rids s = fidx_get(r->fidx, fidx_key_collection(a, q->coll->id));
     bool own = false;
     if (q->n_words) {
-        s = rids_intersect(a, s, fts);
+        /* the full-text index holds the collection's live records only */
+        s = fts;
         own = true;
     }
     for (size_t i = 0; i < q->n_filters && s.n; i++) {

@@ -365,7 +365,7 @@ static json_t *parse_stored(const char *text)
 
 /* The page's record ids in order, then their data (so that sorting never
  * carries whole records). */
-static int fetch_data(struct store_conn *c, const int64_t *rids, int n, json_t *items,
+static int fetch_data(struct store_conn *c, const int64_t *rids, int n, struct buf *items,
                       struct err *e)
 {
     for (int i = 0; i < n; i++) {
@@ -377,7 +377,10 @@ static int fetch_data(struct store_conn *c, const int64_t *rids, int n, json_t *
         store_bind_int64(st, 1, rids[i]);
         int step = store_step(st, e);
         if (step == STORE_ROW)
-            json_array_append_new(items, parse_stored(store_col_text(st, 0)));
+            /* the stored JSON is exactly what GET serves: splice it in */
+            if ((items->len && buf_putc(items, ',') < 0) ||
+                buf_append(items, store_col_text(st, 0), store_col_bytes(st, 0)) < 0)
+                fatal("search: page too large");
         store_reset(st);
         if (step == STORE_ERROR)
             return -1;
@@ -386,10 +389,10 @@ static int fetch_data(struct store_conn *c, const int64_t *rids, int n, json_t *
 }
 
 static int run_page(struct store_conn *c, struct arena *ar, const struct list_query *q,
-                    struct sqlb *sb, json_t *items, char **next, struct err *e);
+                    struct sqlb *sb, struct buf *items, char **next, struct err *e);
 
 static int fetch_page(struct store_conn *c, struct arena *ar, const struct list_query *q,
-                      int64_t total, char **fts, json_t *items, char **next, struct err *e)
+                      int64_t total, char **fts, struct buf *items, char **next, struct err *e)
 {
     struct sqlb b;
     sqlb_init(&b);
@@ -425,7 +428,7 @@ static int fetch_page(struct store_conn *c, struct arena *ar, const struct list_
 
 /* Runs a page query (rid, sort key) and loads the records' data. */
 static int run_page(struct store_conn *c, struct arena *ar, const struct list_query *q,
-                    struct sqlb *sb, json_t *items, char **next, struct err *e)
+                    struct sqlb *sb, struct buf *items, char **next, struct err *e)
 {
     struct sqlb b = *sb;
     int64_t t0 = time_mono_ns();
@@ -471,7 +474,7 @@ static bool in_memory(struct registry *r, const struct list_query *q, const char
 
 /* From the in-memory index: the matches, then the page. */
 static int list_in_memory(struct registry *r, struct store_conn *c, struct arena *ar,
-                          const struct list_query *q, int64_t *total, json_t *items,
+                          const struct list_query *q, int64_t *total, struct buf *items,
                           char **next, struct err *e)
 {
     struct rids s;
@@ -491,31 +494,52 @@ static int list_in_memory(struct registry *r, struct store_conn *c, struct arena
     return fetch_data(c, rids, (int)n, items, e);
 }
 
-int registry_list(struct registry *r, struct arena *ar, const struct list_query *q, json_t **out,
-                  struct err *e)
+int registry_list_text(struct registry *r, struct arena *ar, const struct list_query *q,
+                       char **out, size_t *len, struct err *e)
 {
     struct store_conn *c = store_conn(r->store);
     char *fts = NULL;
     int64_t total = 0;
-    json_t *items = json_array();
+    struct buf items;
+    buf_init(&items, 0);
     char *next = NULL;
     int rc = store_begin(c, false, e);
     if (rc == 0 && in_memory(r, q, NULL)) {
-        rc = list_in_memory(r, c, ar, q, &total, items, &next, e);
+        rc = list_in_memory(r, c, ar, q, &total, &items, &next, e);
     } else {
         if (rc == 0)
             rc = count_total(c, ar, q, &fts, &total, e);
         if (rc == 0)
-            rc = fetch_page(c, ar, q, total, &fts, items, &next, e);
+            rc = fetch_page(c, ar, q, total, &fts, &items, &next, e);
     }
     store_rollback(c); /* read-only: nothing to commit */
     free(fts);
     if (rc < 0) {
-        json_decref(items);
+        buf_free(&items);
         return -1;
     }
-    *out = json_pack("{s:o, s:I, s:o}", "items", items, "total", (json_int_t)total,
-                     "next_cursor", next ? json_string(next) : json_null());
+    /* the cursor is base64url: nothing in it needs escaping */
+    char *text = arena_printf(ar, "{\"items\":[%s],\"total\":%" PRId64 ",\"next_cursor\":%s%s%s}",
+                              items.p ? items.p : "", total, next ? "\"" : "", next ? next : "null",
+                              next ? "\"" : "");
+    buf_free(&items);
+    *out = text;
+    *len = strlen(text);
+    return 0;
+}
+
+int registry_list(struct registry *r, struct arena *ar, const struct list_query *q, json_t **out,
+                  struct err *e)
+{
+    char *text;
+    size_t len;
+    if (registry_list_text(r, ar, q, &text, &len, e) < 0)
+        return -1;
+    *out = json_loadb(text, len, 0, NULL);
+    if (!*out) {
+        err_internal(e, "a stored record is not valid JSON");
+        return -1;
+    }
     return 0;
 }
 
