@@ -11,6 +11,7 @@
 #include "cache.h"
 #include "fidx.h"
 #include "internal.h"
+#include "util/buf.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -41,7 +42,7 @@ static char *filter_key(struct arena *a, const struct list_query *q,
 /* Full-text matches of broad queries are kept until the next write: reading
  * 100,000 ids from the index costs more than the rest of a request. */
 #define FTS_CACHE_SLOTS 64
-#define FTS_CACHE_MIN 2000             /* smaller answers are cheap to redo */
+#define FTS_CACHE_MIN 500              /* smaller answers are cheap to redo */
 #define FTS_CACHE_BUDGET (16u << 20)   /* bytes of ids kept at most */
 
 struct fts_entry {
@@ -208,53 +209,55 @@ static bool after_cursor(const struct list_query *q, const struct page_row *row)
     return q->sort_desc ? c < 0 : c > 0;
 }
 
-static const char *key_sql(struct arena *a, const struct list_query *q)
+/* Reads the sort keys of all matches in one statement (the ids go in as a
+ * JSON array). */
+static struct store_stmt *keys_stmt(struct store_conn *c, struct arena *a,
+                                    const struct list_query *q, struct rids s, struct err *e)
 {
-    return arena_printf(a, "SELECT %s FROM records WHERE rid = $1", listq_sort_column(q->sort));
+    char from[64];
+    snprintf(from, sizeof from, store_sql(c, STORE_SQL_JSON_INTS), 1);
+    const char *sql = arena_printf(a,
+                                   "SELECT r.rid, r.%s FROM %s j JOIN records r ON r.rid = "
+                                   "j.value",
+                                   listq_sort_column(q->sort), from);
+    struct store_stmt *st = store_prepare(c, sql, true, e);
+    if (!st)
+        return NULL;
+    struct buf ids;
+    buf_init(&ids, 0);
+    buf_putc(&ids, '[');
+    for (size_t i = 0; i < s.n; i++)
+        buf_printf(&ids, i ? ",%u" : "%u", s.v[i]);
+    buf_putc(&ids, ']');
+    store_bind_textn(st, 1, ids.p, ids.len);
+    buf_free(&ids);
+    return st;
 }
 
-/* Few matches: read each one's sort key and sort. */
+/* Few matches: read their sort keys and sort. */
 static int page_by_sorting(struct store_conn *c, struct arena *a, const struct list_query *q,
                            struct rids s, struct page_row *rows, size_t *n, struct err *e)
 {
     struct page_row *all = arena_alloc(a, (s.n ? s.n : 1) * sizeof *all);
-    const char *sql = key_sql(a, q);
     size_t m = 0;
-    for (size_t i = 0; i < s.n; i++) {
-        struct store_stmt *st = store_prepare(c, sql, true, e);
-        if (!st)
-            return -1;
-        store_bind_int64(st, 1, s.v[i]);
-        int rc = store_step(st, e);
-        if (rc == STORE_ROW) {
-            const char *k = store_col_text(st, 0);
-            all[m].key = arena_strdup(a, k ? k : "");
-            all[m].rid = s.v[i];
-            m += after_cursor(q, &all[m]);
-        }
-        store_reset(st);
-        if (rc == STORE_ERROR)
-            return -1;
+    struct store_stmt *st = keys_stmt(c, a, q, s, e);
+    if (!st)
+        return -1;
+    int rc;
+    while ((rc = store_step(st, e)) == STORE_ROW && m < s.n) {
+        const char *k = store_col_text(st, 1);
+        all[m].key = arena_strdup(a, k ? k : "");
+        all[m].rid = (uint32_t)store_col_int64(st, 0);
+        m += after_cursor(q, &all[m]);
     }
+    store_reset(st);
+    if (rc == STORE_ERROR)
+        return -1;
     bool desc = q->sort_desc;
     qsort_r(all, m, sizeof *all, row_cmp, &desc);
     *n = m < (size_t)q->limit + 1 ? m : (size_t)q->limit + 1;
     memcpy(rows, all, *n * sizeof *rows);
     return 0;
-}
-
-static unsigned char *bitmap_of(struct arena *a, struct rids s)
-{
-    uint32_t max = s.n ? s.v[s.n - 1] : 0;
-    unsigned char *bits = arena_calloc(a, max / 8 + 1, 1);
-    for (size_t i = 0; i < s.n; i++)
-        bits[s.v[i] / 8] |= (unsigned char)(1u << (s.v[i] % 8));
-    return bits;
-}
-
-static bool bitmap_has(const unsigned char *bits, struct rids s, uint32_t rid)
-{
-    return s.n && rid <= s.v[s.n - 1] && (bits[rid / 8] >> (rid % 8)) & 1;
 }
 
 static char *walk_sql(struct store_conn *c, struct arena *a, const struct list_query *q)
@@ -278,7 +281,6 @@ static char *walk_sql(struct store_conn *c, struct arena *a, const struct list_q
 static int page_by_walking(struct store_conn *c, struct arena *a, const struct list_query *q,
                            struct rids s, struct page_row *rows, size_t *n, struct err *e)
 {
-    unsigned char *bits = bitmap_of(a, s);
     struct store_stmt *st = store_prepare(c, walk_sql(c, a, q), true, e);
     if (!st)
         return -1;
@@ -291,7 +293,7 @@ static int page_by_walking(struct store_conn *c, struct arena *a, const struct l
     *n = 0;
     while (*n < (size_t)q->limit + 1 && (rc = store_step(st, e)) == STORE_ROW) {
         uint32_t rid = (uint32_t)store_col_int64(st, 0);
-        if (!bitmap_has(bits, s, rid))
+        if (!rids_has(s, rid)) /* a binary search: few rows are walked */
             continue;
         const char *k = store_col_text(st, 1);
         rows[*n].key = arena_strdup(a, k ? k : "");

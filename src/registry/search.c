@@ -519,12 +519,32 @@ int registry_list_text(struct registry *r, struct arena *ar, const struct list_q
         return -1;
     }
     /* the cursor is base64url: nothing in it needs escaping */
-    char *text = arena_printf(ar, "{\"items\":[%s],\"total\":%" PRId64 ",\"next_cursor\":%s%s%s}",
-                              items.p ? items.p : "", total, next ? "\"" : "", next ? next : "null",
-                              next ? "\"" : "");
+    char tail[160];
+    snprintf(tail, sizeof tail, "],\"total\":%" PRId64 ",\"next_cursor\":", total);
+    size_t n = items.len, t = strlen(tail), cl = next ? strlen(next) + 2 : 4;
+    char *text = arena_alloc(ar, 10 + n + t + cl + 2);
+    char *o = text;
+    memcpy(o, "{\"items\":[", 10);
+    o += 10;
+    if (n)
+        memcpy(o, items.p, n);
+    o += n;
+    memcpy(o, tail, t);
+    o += t;
+    if (next) {
+        *o++ = '"';
+        memcpy(o, next, cl - 2);
+        o += cl - 2;
+        *o++ = '"';
+    } else {
+        memcpy(o, "null", 4);
+        o += 4;
+    }
+    *o++ = '}';
+    *o = '\0';
     buf_free(&items);
     *out = text;
-    *len = strlen(text);
+    *len = (size_t)(o - text);
     return 0;
 }
 

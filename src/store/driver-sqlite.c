@@ -601,6 +601,8 @@ static const char *sqlite_sql(struct store_conn *c, enum store_sql which)
         return "DELETE FROM fts WHERE rowid = $1";
     case STORE_SQL_FTS_ROWS:
         return "SELECT rowid AS rid FROM fts WHERE fts MATCH $%d";
+    case STORE_SQL_JSON_INTS:
+        return "json_each($%d)";
     case STORE_SQL_USE_INDEX:
         return "INDEXED BY %s";
     }

@@ -111,6 +111,9 @@ enum store_sql {
     /* a subquery "SELECT <rid> AS rid FROM … " listing the record ids that
      * match the full-text query in $N (one "%d"), for use in FROM */
     STORE_SQL_FTS_ROWS,
+    /* a table expression listing the integers of the JSON array in $N
+     * (one "%d") as the column `value`, e.g. for "rid IN (…)" lookups */
+    STORE_SQL_JSON_INTS,
     /* a table-reference suffix that makes the planner use the index named
      * by its one "%s" (walk in sort order); "" where the backend's planner
      * needs no hint */
