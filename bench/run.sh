@@ -325,6 +325,15 @@ SERVER_PID=
 python3 "$BENCH/tool.py" fsync "$OUT" 2 >"$OUT/fsync.txt"
 put disk_syncs_per_s "$(field syncs_per_s "$OUT/fsync.txt")"
 put slow_queries "$(grep -c '"event":"slow-query"' "$OUT/server.log" || true)"
+# The database must still be consistent after the load (audit chain,
+# revisions, references, indexes, counts): a benchmark is also a soak test.
+say "checking the database after the load"
+if "$BIN" check --data "$OUT/data" >"$OUT/check.txt" 2>&1; then
+	say "   consistent"
+else
+	say "WARNING: archportal check found problems after the load (see $OUT/check.txt):"
+	tail -n 5 "$OUT/check.txt"
+fi
 put slow_ms "${AP_SLOW_MS:-250}"
 
 put date "$(date -u '+%Y-%m-%d %H:%M UTC')"
