@@ -18,7 +18,7 @@
 #include <string.h>
 
 /* Up to this many matches a page sorts them instead of walking an index. */
-#define MEM_SORT_MAX 2000
+#define MEM_SORT_MAX 300
 
 struct page_row {
     const char *key;

@@ -32,10 +32,10 @@ enum {
 static const char sqlite_conn_pragmas[] = "PRAGMA synchronous = FULL;"
                                           "PRAGMA foreign_keys = ON;"
                                           "PRAGMA temp_store = MEMORY;"
-                                          /* 4 MB of page cache per connection
+                                          /* 8 MB of page cache per connection
                                            * and no mmap: memory stays small
                                            * and the OS caches the file */
-                                          "PRAGMA cache_size = -4000;"
+                                          "PRAGMA cache_size = -8000;"
                                           "PRAGMA mmap_size = 0;";
 
 struct sqlite_store {
