@@ -70,27 +70,13 @@ int audit_append(struct store_conn *c, const char *at, const struct actor *a, co
 
 int audit_insert(struct store_conn *c, const struct audit_row *row, struct err *e)
 {
-    struct store_stmt *st = store_prepare(
-        c,
-        "INSERT INTO audit(seq, at, actor, action, collection, record_id, revision, before, "
-        "after, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-        true, e);
-    if (!st)
-        return -1;
-    store_bind_int64(st, 1, row->seq);
-    store_bind_text(st, 2, row->at);
-    store_bind_text(st, 3, row->actor);
-    store_bind_text(st, 4, row->action);
-    store_bind_text(st, 5, row->collection);
-    store_bind_text(st, 6, row->record_id);
-    store_bind_int64(st, 7, row->revision);
-    store_bind_text(st, 8, row->before);
-    store_bind_text(st, 9, row->after);
-    store_bind_text(st, 10, row->prev_hash);
-    store_bind_text(st, 11, row->hash);
-    int rc = store_step(st, e);
-    store_reset(st);
-    return rc == STORE_ERROR ? -1 : 0;
+    return store_execf(c,
+                       "INSERT INTO audit(seq, at, actor, action, collection, record_id, revision, "
+                       "before, after, prev_hash, hash) "
+                       "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                       e, "itttttitttt", row->seq, row->at, row->actor, row->action,
+                       row->collection, row->record_id, row->revision, row->before, row->after,
+                       row->prev_hash, row->hash);
 }
 
 static void report_add(struct buf *rep, int *n, const char *fmt, int64_t seq, const char *what)

@@ -184,57 +184,11 @@ static int import_revision(struct store_conn *c, int64_t rid, const json_t *rev,
         return -1;
     }
     char *text = reg_dump(data);
-    struct store_stmt *st = store_prepare(
-        c,
-        "INSERT INTO revisions(rid, revision, at, actor, action, data) "
-        "VALUES ($1, $2, $3, $4, $5, $6)",
-        true, e);
-    int rc = st ? 0 : -1;
-    if (st) {
-        store_bind_int64(st, 1, rid);
-        store_bind_int64(st, 2, num);
-        store_bind_text(st, 3, at);
-        store_bind_text(st, 4, actor);
-        store_bind_text(st, 5, action);
-        store_bind_text(st, 6, text);
-        rc = store_step(st, e) == STORE_ERROR ? -1 : 0;
-        store_reset(st);
-    }
+    int rc = reg_revision_put(c, rid, (int64_t)num, at, actor, action, text, e);
     free(text);
     return rc;
 }
 
-static int insert_current(struct store_conn *c, const char *id, const char *collection,
-                          const char *kind, const json_t *data, int64_t *rid, struct err *e)
-{
-    struct store_stmt *st = store_prepare(
-        c,
-        "INSERT INTO records(id, collection, kind, owner, revision, created_at, updated_at, "
-        "retired, sort_name) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        true, e);
-    if (!st)
-        return -1;
-    char *text = reg_dump(data), *sort = reg_sort_name(data);
-    const char *created = json_string_value(json_object_get(data, "created_at"));
-    const char *updated = json_string_value(json_object_get(data, "updated_at"));
-    store_bind_text(st, 1, id);
-    store_bind_text(st, 2, collection);
-    store_bind_text(st, 3, kind);
-    store_bind_text(st, 4, json_string_value(json_object_get(data, "owner")));
-    store_bind_int64(st, 5, json_integer_value(json_object_get(data, "revision")));
-    store_bind_text(st, 6, created ? created : "");
-    store_bind_text(st, 7, updated ? updated : "");
-    store_bind_int64(st, 8, json_object_get(data, "retired_at") ? 1 : 0);
-    store_bind_text(st, 9, sort);
-    int rc = store_step(st, e) == STORE_ERROR ? -1 : 0;
-    store_reset(st);
-    *rid = store_last_id(c);
-    if (rc == 0)
-        rc = reg_data_put(c, *rid, text, e);
-    free(text);
-    free(sort);
-    return rc;
-}
 
 static int import_record(struct registry *r, struct store_conn *c, const json_t *rec,
                          struct err *e)
@@ -259,7 +213,14 @@ static int import_record(struct registry *r, struct store_conn *c, const json_t 
         err_bad_request(e, "record", "record '%.60s': revisions do not match", id);
         return -1;
     }
-    if (insert_current(c, id, coll, kind, last, &rid, e) < 0)
+    if (!json_equal(json_object_get(last, "id"), json_object_get(rec, "id"))) {
+        err_bad_request(e, "record", "record '%.60s': its data has another id", id);
+        return -1;
+    }
+    char *text = reg_dump(last);
+    int rc = reg_record_insert(c, coll, kind, last, text, &rid, e);
+    free(text);
+    if (rc < 0)
         return -1;
     for (size_t i = 0; i < json_array_size(revs); i++)
         if (import_revision(c, rid, json_array_get(revs, i), (int64_t)i + 1, e) < 0)
@@ -282,20 +243,11 @@ static int import_token(struct store_conn *c, const json_t *t, struct err *e)
         err_bad_request(e, "token", "malformed token");
         return -1;
     }
-    struct store_stmt *st = store_prepare(
-        c,
-        "INSERT INTO tokens(id, name, hash, role, created_at, last_used_at, revoked_at) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        true, e);
-    if (!st)
-        return -1;
-    const char *vals[] = {id, name, hash, role, created, opt_text(t, "last_used_at"),
-                          opt_text(t, "revoked_at")};
-    for (int i = 0; i < 7; i++)
-        store_bind_text(st, i + 1, vals[i]);
-    int rc = store_step(st, e) == STORE_ERROR ? -1 : 0;
-    store_reset(st);
-    return rc;
+    return store_exec(c,
+                      "INSERT INTO tokens(id, name, hash, role, created_at, last_used_at, "
+                      "revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                      e, 7, id, name, hash, role, created, opt_text(t, "last_used_at"),
+                      opt_text(t, "revoked_at"));
 }
 
 static char *text_of(const json_t *j)

@@ -53,6 +53,13 @@ int audit_insert(struct store_conn *c, const struct audit_row *row, struct err *
 /* True when the in-memory filter index holds this field of the collection. */
 bool reg_field_in_memory(const struct model *m, const char *collection, const char *field);
 
+/* Inserts the row of a record (state from its JSON rec, stored text data)
+ * and its current JSON; *rid gets its row id. */
+int reg_record_insert(struct store_conn *c, const char *collection, const char *kind,
+                      const json_t *rec, const char *data, int64_t *rid, struct err *e);
+/* Inserts one revision of a record. */
+int reg_revision_put(struct store_conn *c, int64_t rid, int64_t revision, const char *at,
+                     const char *actor, const char *action, const char *data, struct err *e);
 /* Stores a record's current JSON. */
 int reg_data_put(struct store_conn *c, int64_t rid, const char *data, struct err *e);
 /* Adds delta to the live-record count of (collection, kind). */

@@ -411,27 +411,13 @@ char *reg_sort_name(const json_t *rec)
 
 static int exec_rid(struct store_conn *c, const char *sql, int64_t rid, struct err *e)
 {
-    struct store_stmt *st = store_prepare(c, sql, true, e);
-    if (!st)
-        return -1;
-    store_bind_int64(st, 1, rid);
-    int rc = store_step(st, e);
-    store_reset(st);
-    return rc == STORE_ERROR ? -1 : 0;
+    return store_execf(c, sql, e, "i", rid);
 }
 
 static int fts_insert(struct store_conn *c, int64_t rid, const char *body, const char *collection,
                       struct err *e)
 {
-    struct store_stmt *st = store_prepare(c, store_sql(c, STORE_SQL_FTS_INSERT), true, e);
-    if (!st)
-        return -1;
-    store_bind_int64(st, 1, rid);
-    store_bind_text(st, 2, body);
-    store_bind_text(st, 3, collection);
-    int rc = store_step(st, e);
-    store_reset(st);
-    return rc == STORE_ERROR ? -1 : 0;
+    return store_execf(c, store_sql(c, STORE_SQL_FTS_INSERT), e, "itt", rid, body, collection);
 }
 
 /* Model fields are indexed as "<collection>:<field>", so a field's entries
@@ -570,36 +556,19 @@ int reg_index(struct registry *r, struct store_conn *c, int64_t rid, const struc
 
 int reg_data_put(struct store_conn *c, int64_t rid, const char *data, struct err *e)
 {
-    struct store_stmt *st = store_prepare(
-        c,
-        "INSERT INTO record_data(rid, data) VALUES ($1, $2) "
-        "ON CONFLICT(rid) DO UPDATE SET data = excluded.data",
-        true, e);
-    if (!st)
-        return -1;
-    store_bind_int64(st, 1, rid);
-    store_bind_text(st, 2, data);
-    int rc = store_step(st, e);
-    store_reset(st);
-    return rc == STORE_ERROR ? -1 : 0;
+    return store_execf(c,
+                       "INSERT INTO record_data(rid, data) VALUES ($1, $2) "
+                       "ON CONFLICT(rid) DO UPDATE SET data = excluded.data",
+                       e, "it", rid, data);
 }
 
 int reg_count_add(struct store_conn *c, const char *collection, const char *kind, int64_t delta,
                   struct err *e)
 {
-    struct store_stmt *st = store_prepare(
-        c,
-        "INSERT INTO counts(collection, kind, n) VALUES ($1, $2, $3) "
-        "ON CONFLICT(collection, kind) DO UPDATE SET n = n + excluded.n",
-        true, e);
-    if (!st)
-        return -1;
-    store_bind_text(st, 1, collection);
-    store_bind_text(st, 2, kind);
-    store_bind_int64(st, 3, delta);
-    int rc = store_step(st, e);
-    store_reset(st);
-    return rc == STORE_ERROR ? -1 : 0;
+    return store_execf(c,
+                       "INSERT INTO counts(collection, kind, n) VALUES ($1, $2, $3) "
+                       "ON CONFLICT(collection, kind) DO UPDATE SET n = n + excluded.n",
+                       e, "tti", collection, kind, delta);
 }
 
 /* --- writes ------------------------------------------------------------------ */
@@ -616,49 +585,32 @@ static void monotonic_after(char now[32], const char *prev)
         snprintf(now, 32, "%s", prev);
 }
 
-static int insert_revision(struct store_conn *c, int64_t rid, int64_t revision, const char *at,
-                           const struct actor *a, const char *action, const char *data,
-                           struct err *e)
+int reg_revision_put(struct store_conn *c, int64_t rid, int64_t revision, const char *at,
+                     const char *actor, const char *action, const char *data, struct err *e)
 {
-    struct store_stmt *st = store_prepare(
-        c,
-        "INSERT INTO revisions(rid, revision, at, actor, action, data) "
-        "VALUES ($1, $2, $3, $4, $5, $6)",
-        true, e);
-    if (!st)
-        return -1;
-    store_bind_int64(st, 1, rid);
-    store_bind_int64(st, 2, revision);
-    store_bind_text(st, 3, at);
-    store_bind_text(st, 4, a->id);
-    store_bind_text(st, 5, action);
-    store_bind_text(st, 6, data);
-    int rc = store_step(st, e);
-    store_reset(st);
-    return rc == STORE_ERROR ? -1 : 0;
+    return store_execf(c,
+                       "INSERT INTO revisions(rid, revision, at, actor, action, data) "
+                       "VALUES ($1, $2, $3, $4, $5, $6)",
+                       e, "iitttt", rid, revision, at, actor, action, data);
 }
 
-static int insert_record(struct store_conn *c, const struct model_kind *k, const json_t *rec,
-                         const char *data, int64_t *rid, struct err *e)
+int reg_record_insert(struct store_conn *c, const char *collection, const char *kind,
+                      const json_t *rec, const char *data, int64_t *rid, struct err *e)
 {
-    struct store_stmt *st = store_prepare(
-        c,
-        "INSERT INTO records(id, collection, kind, owner, revision, created_at, updated_at, "
-        "retired, sort_name) VALUES ($1, $2, $3, $4, 1, $5, $5, 0, $6)",
-        true, e);
-    if (!st)
-        return -1;
     char *sort = reg_sort_name(rec);
-    store_bind_text(st, 1, json_string_value(json_object_get(rec, "id")));
-    store_bind_text(st, 2, k->collection);
-    store_bind_text(st, 3, k->id);
-    store_bind_text(st, 4, json_string_value(json_object_get(rec, "owner")));
-    store_bind_text(st, 5, json_string_value(json_object_get(rec, "created_at")));
-    store_bind_text(st, 6, sort);
-    int rc = store_step(st, e);
-    store_reset(st);
+    const char *created = json_string_value(json_object_get(rec, "created_at"));
+    const char *updated = json_string_value(json_object_get(rec, "updated_at"));
+    int rc = store_execf(c,
+                         "INSERT INTO records(id, collection, kind, owner, revision, created_at, "
+                         "updated_at, retired, sort_name) "
+                         "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                         e, "ttttittit", json_string_value(json_object_get(rec, "id")), collection,
+                         kind, json_string_value(json_object_get(rec, "owner")),
+                         (int64_t)json_integer_value(json_object_get(rec, "revision")),
+                         created ? created : "", updated ? updated : "",
+                         (int64_t)(json_object_get(rec, "retired_at") ? 1 : 0), sort);
     free(sort);
-    if (rc == STORE_ERROR)
+    if (rc < 0)
         return -1;
     *rid = store_last_id(c);
     return reg_data_put(c, *rid, data, e);
@@ -667,24 +619,17 @@ static int insert_record(struct store_conn *c, const struct model_kind *k, const
 static int update_record(struct store_conn *c, int64_t rid, const json_t *rec, const char *data,
                          struct err *e)
 {
-    struct store_stmt *st = store_prepare(
-        c,
-        "UPDATE records SET owner = $2, revision = $3, updated_at = $4, retired = $5, "
-        "sort_name = $6 WHERE rid = $1",
-        true, e);
-    if (!st)
-        return -1;
     char *sort = reg_sort_name(rec);
-    store_bind_int64(st, 1, rid);
-    store_bind_text(st, 2, json_string_value(json_object_get(rec, "owner")));
-    store_bind_int64(st, 3, json_integer_value(json_object_get(rec, "revision")));
-    store_bind_text(st, 4, json_string_value(json_object_get(rec, "updated_at")));
-    store_bind_int64(st, 5, json_object_get(rec, "retired_at") ? 1 : 0);
-    store_bind_text(st, 6, sort);
-    int rc = store_step(st, e);
-    store_reset(st);
+    int rc = store_execf(c,
+                         "UPDATE records SET owner = $2, revision = $3, updated_at = $4, "
+                         "retired = $5, sort_name = $6 WHERE rid = $1",
+                         e, "ititit", rid,
+                         json_string_value(json_object_get(rec, "owner")),
+                         (int64_t)json_integer_value(json_object_get(rec, "revision")),
+                         json_string_value(json_object_get(rec, "updated_at")),
+                         (int64_t)(json_object_get(rec, "retired_at") ? 1 : 0), sort);
     free(sort);
-    return rc == STORE_ERROR ? -1 : reg_data_put(c, rid, data, e);
+    return rc < 0 ? -1 : reg_data_put(c, rid, data, e);
 }
 
 /* A write joins the caller's transaction when one is open (bulk loads run
@@ -735,9 +680,9 @@ static int create_in_tx(struct registry *r, struct store_conn *c, const struct a
     const struct model_kind *k = model_kind(r->model, kid);
     char *data = reg_dump(rec);
     int64_t rid = 0;
-    int rc = insert_record(c, k, rec, data, &rid, e);
+    int rc = reg_record_insert(c, k->collection, k->id, rec, data, &rid, e);
     if (rc == 0)
-        rc = insert_revision(c, rid, 1, now, a, "create", data, e);
+        rc = reg_revision_put(c, rid, 1, now, a->id, "create", data, e);
     if (rc == 0)
         rc = reg_index(r, c, rid, k, rec, NULL, e);
     if (rc == 0)
@@ -858,9 +803,11 @@ static int check_if_match(const struct rec_row *row, int64_t if_match, struct er
     return 0;
 }
 
+/* Stores next as the record's new state; prev is its current state
+ * (row->data, already parsed by the caller). */
 static int store_new_revision(struct registry *r, struct store_conn *c, const struct actor *a,
-                              const struct rec_row *row, const char *action, json_t *next,
-                              struct err *e)
+                              const struct rec_row *row, const char *action, const json_t *prev,
+                              json_t *next, struct err *e)
 {
     const struct model_kind *k = model_kind(r->model, row->kind);
     if (!k) {
@@ -868,17 +815,15 @@ static int store_new_revision(struct registry *r, struct store_conn *c, const st
         return -1;
     }
     char *data = reg_dump(next);
-    json_t *prev = json_loads(row->data, 0, NULL);
     int64_t rev = json_integer_value(json_object_get(next, "revision"));
     const char *at = json_string_value(json_object_get(next, "updated_at"));
     int rc = update_record(c, row->rid, next, data, e);
     if (rc == 0)
-        rc = insert_revision(c, row->rid, rev, at, a, action, data, e);
+        rc = reg_revision_put(c, row->rid, rev, at, a->id, action, data, e);
     if (rc == 0)
         rc = reg_index(r, c, row->rid, k, next, prev, e);
     if (rc == 0)
         rc = audit_append(c, at, a, action, row->collection, row->id, rev, row->data, data, e);
-    json_decref(prev);
     free(data);
     return rc;
 }
@@ -919,7 +864,7 @@ static int patch_in_tx(struct registry *r, struct store_conn *c, const struct ac
         next = NULL;
         *out = json_incref(cur);
     } else if (rc == 0) {
-        rc = store_new_revision(r, c, a, &row, "update", next, e);
+        rc = store_new_revision(r, c, a, &row, "update", cur, next, e);
         *out = next;
         next = NULL;
     }
@@ -1023,10 +968,12 @@ static int retire_one(struct registry *r, struct store_conn *c, const struct act
         char now[32];
         now_text(now);
         monotonic_after(now, json_string_value(json_object_get(cur, "updated_at")));
-        json_object_set_new(cur, "revision", json_integer(row.revision + 1));
-        json_object_set_new(cur, "updated_at", json_string(now));
-        json_object_set_new(cur, "retired_at", json_string(now));
-        rc = store_new_revision(r, c, a, &row, "retire", cur, e);
+        json_t *next = json_deep_copy(cur);
+        json_object_set_new(next, "revision", json_integer(row.revision + 1));
+        json_object_set_new(next, "updated_at", json_string(now));
+        json_object_set_new(next, "retired_at", json_string(now));
+        rc = store_new_revision(r, c, a, &row, "retire", cur, next, e);
+        json_decref(next);
         if (rc == 0)
             rc = reg_count_add(c, row.collection, row.kind, -1, e);
     }

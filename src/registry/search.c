@@ -218,7 +218,8 @@ static void add_conditions(struct sqlb *b, struct arena *ar, struct store_conn *
                            const struct list_query *q, char **fts_query, enum drive mode)
 {
     bool fts_led = q->n_words && mode == DRIVE_MATCHES;
-    sqlb_add(b, " WHERE %sr.collection = $%d AND r.retired = 0", fts_led ? "r.rid = m.rid AND " : "",
+    sqlb_add(b, " WHERE %sr.collection = $%d AND r.retired = 0",
+             fts_led ? "r.rid = m.rid AND " : "",
              sqlb_text(b, q->coll->id));
     add_record_filters(b, q);
     /* Matches are collected from the first filter's index range, unless a
@@ -316,7 +317,8 @@ static void build_count(struct sqlb *b, struct arena *ar, struct store_conn *c,
     }
     bool join = has_record_filters(q);
     sqlb_add(b, "SELECT count(%sa.rid) FROM attrs a%s WHERE a.field = $%d AND a.value IN ",
-             driver->n_values > 1 ? "DISTINCT " : "", join ? " JOIN records r ON r.rid = a.rid" : "",
+             driver->n_values > 1 ? "DISTINCT " : "",
+             join ? " JOIN records r ON r.rid = a.rid" : "",
              sqlb_text(b, attr_key(ar, q, driver->field)));
     sqlb_in_list(b, driver->values, driver->n_values);
     add_attr_filters(b, ar, q, "a.rid", driver);
@@ -714,8 +716,9 @@ static int add_relations(struct store_conn *c, const char *id, const char *end,
     struct store_stmt *st = store_prepare(
         c,
         "SELECT d.data FROM attrs a JOIN records r ON r.rid = a.rid "
-        "JOIN record_data d ON d.rid = r.rid WHERE a.field = $1 AND a.value = $2 AND r.collection = 'relations' "
-        "AND r.retired = 0 AND ($3 = '' OR r.kind = $3) ORDER BY r.rid",
+        "JOIN record_data d ON d.rid = r.rid WHERE a.field = $1 AND a.value = $2 "
+        "AND r.collection = 'relations' AND r.retired = 0 AND ($3 = '' OR r.kind = $3) "
+        "ORDER BY r.rid",
         true, e);
     if (!st)
         return -1;

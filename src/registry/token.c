@@ -31,20 +31,10 @@ bool token_role_valid(const char *role)
 static int insert_token(struct store_conn *c, const char *id, const char *name, const char *hash,
                         const char *role, const char *now, struct err *e)
 {
-    struct store_stmt *st = store_prepare(
-        c,
-        "INSERT INTO tokens(id, name, hash, role, created_at) VALUES ($1, $2, $3, $4, $5)", true,
-        e);
-    if (!st)
-        return -1;
-    store_bind_text(st, 1, id);
-    store_bind_text(st, 2, name);
-    store_bind_text(st, 3, hash);
-    store_bind_text(st, 4, role);
-    store_bind_text(st, 5, now);
-    int rc = store_step(st, e);
-    store_reset(st);
-    return rc == STORE_ERROR ? -1 : 0;
+    return store_exec(c,
+                      "INSERT INTO tokens(id, name, hash, role, created_at) "
+                      "VALUES ($1, $2, $3, $4, $5)",
+                      e, 5, id, name, hash, role, now);
 }
 
 int token_create(struct store *s, const struct actor *by, const char *name, const char *role,

@@ -495,6 +495,25 @@ int store_exec(struct store_conn *c, const char *sql, struct err *e, int nargs, 
     return rc == STORE_ERROR ? -1 : 0;
 }
 
+int store_execf(struct store_conn *c, const char *sql, struct err *e, const char *types, ...)
+{
+    struct store_stmt *st = store_prepare(c, sql, true, e);
+    if (!st)
+        return -1;
+    va_list ap;
+    va_start(ap, types);
+    for (int i = 0; types[i]; i++) {
+        if (types[i] == 'i')
+            store_bind_int64(st, i + 1, va_arg(ap, int64_t));
+        else
+            store_bind_text(st, i + 1, va_arg(ap, const char *));
+    }
+    va_end(ap);
+    int rc = store_step(st, e);
+    store_reset(st);
+    return rc == STORE_ERROR ? -1 : 0;
+}
+
 const char *store_sql(struct store_conn *c, enum store_sql which)
 {
     return c->store->v->sql(c, which);

@@ -97,6 +97,11 @@ bool store_col_null(struct store_stmt *st, int i);
  * text arguments in order (NULL pointer binds SQL NULL), step, reset. */
 int store_exec(struct store_conn *c, const char *sql, struct err *e, int nargs, ...);
 
+/* Like store_exec, with typed arguments: `types` has one letter per
+ * argument, 't' for const char * (NULL binds SQL NULL) and 'i' for int64_t.
+ * For the many INSERT/UPDATE/DELETE statements that return no rows. */
+int store_execf(struct store_conn *c, const char *sql, struct err *e, const char *types, ...);
+
 /* Dialect fragments. */
 enum store_sql {
     /* the tail of a condition "<rid column> IN (…)" that is true for the
