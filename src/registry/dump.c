@@ -267,6 +267,11 @@ static int import_audit(struct store_conn *c, const json_t *a, struct err *e)
         err_bad_request(e, "audit", "malformed audit entry");
         return -1;
     }
+    if ((!json_is_null(before) && !json_is_object(before)) ||
+        (!json_is_null(after) && !json_is_object(after))) {
+        err_bad_request(e, "audit", "audit before/after must be objects or null");
+        return -1;
+    }
     char *b = text_of(before), *af = text_of(after);
     struct audit_row row = {seq, at, actor, action, coll, rid, rev, b, af, prev, hash};
     int rc = audit_insert(c, &row, e);

@@ -43,6 +43,14 @@ def test_import_of_a_broken_file_keeps_nothing():
         assert r.returncode == 1 and b'line 2' in r.stderr, r.stderr
         out = cli(os.path.join(d, 'data'), 'export').stdout.decode().splitlines()
         assert len(out) == 1, out
+        # an audit entry whose before/after is not an object is refused, not a crash
+        with open(bad, 'w') as f:
+            f.write('{"format":"archportal-export","version":1}\n'
+                    '{"audit":{"seq":1,"at":"2026-01-01T00:00:00.000Z","actor":"a","action":"create",'
+                    '"collection":"objects","record_id":"x","revision":1,"before":true,"after":null,'
+                    '"prev_hash":"","hash":"h"}}\n')
+        r = cli(os.path.join(d, 'data'), 'import', bad, check=False)
+        assert r.returncode == 1 and b'before/after' in r.stderr, r.stderr
 
 
 def test_check_reports_tampering():
