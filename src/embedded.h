@@ -6,4 +6,8 @@ extern const unsigned char model_egov_kz[];
 extern const size_t model_egov_kz_len;
 extern const unsigned char demo_kz[];
 extern const size_t demo_kz_len;
+extern const unsigned char rights_kz[];
+extern const size_t rights_kz_len;
+extern const unsigned char calendar_kz[];
+extern const size_t calendar_kz_len;
 #endif

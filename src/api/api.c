@@ -2,7 +2,8 @@
 #include "api.h"
 
 #include "registry/listq.h"
-#include "registry/token.h"
+#include "account/account.h"
+#include "api/internal.h"
 #include "util/text.h"
 #include "util/timeutil.h"
 
@@ -12,9 +13,14 @@
 #include <string.h>
 #include <strings.h>
 
+#include <sodium.h>
+
 void api_init(struct api *api, struct registry *reg, struct store *store,
-              const struct model *model)
+              const struct model *model, struct accounts *acct, struct calsvc *cal)
 {
+    api->acct = acct;
+    api->cal = cal;
+    api->secure_cookies = false;
     api->reg = reg;
     api->store = store;
     api->model = model;
@@ -30,7 +36,7 @@ void api_free(struct api *api)
     api->model_json = NULL;
 }
 
-static void problem(struct http_resp *resp, int status, const char *type, const char *field,
+void problem(struct http_resp *resp, int status, const char *type, const char *field,
                     const char *detail)
 {
     struct err e = ERR_INIT;
@@ -40,28 +46,63 @@ static void problem(struct http_resp *resp, int status, const char *type, const 
 
 /* --- input helpers ------------------------------------------------------------ */
 
-/* Authenticates a writer. Rights per role arrive with accounts; until then
- * only administrators' tokens may write. */
-static int require_writer(struct api *api, struct http_req *req, struct http_resp *resp,
-                          struct actor *a)
+/* The session cookie's value, or NULL. */
+const char *session_cookie(struct http_req *req)
 {
-    const char *h = http_req_header(req, "Authorization");
-    if (!h || strncasecmp(h, "Bearer ", 7) != 0) {
-        http_resp_header(resp, "WWW-Authenticate", "Bearer");
-        problem(resp, 401, "unauthorized", "Authorization",
-                "writes need an 'Authorization: Bearer <token>' header");
-        return -1;
+    const char *h = http_req_header(req, "Cookie");
+    const char *name = SESSION_COOKIE "=";
+    size_t n = strlen(name);
+    for (const char *p = h; p && *p;) {
+        while (*p == ' ' || *p == ';')
+            p++;
+        if (strncmp(p, name, n) == 0) {
+            size_t len = strcspn(p + n, ";");
+            return arena_strndup(req->arena, p + n, len);
+        }
+        p += strcspn(p, ";");
     }
+    return NULL;
+}
+
+int authenticate(struct api *api, struct http_req *req, struct http_resp *resp, bool write,
+                 struct actor *a)
+{
+    static const struct actor anonymous = ACTOR_ANONYMOUS;
+    *a = anonymous;
     struct err e = ERR_INIT;
-    memset(a, 0, sizeof *a);
-    if (token_authenticate(api->store, h + 7, a, &e) < 0) {
-        if (e.status == 401)
-            http_resp_header(resp, "WWW-Authenticate", "Bearer error=\"invalid_token\"");
+    const char *h = http_req_header(req, "Authorization");
+    if (h) {
+        if (strncasecmp(h, "Bearer ", 7) == 0 && token_authenticate(api->acct, h + 7, a, &e) == 0)
+            return 0;
+        if (!e.status)
+            err_set(&e, 401, "unauthorized", "Authorization", "use 'Authorization: Bearer <token>'");
+        http_resp_header(resp, "WWW-Authenticate", "Bearer error=\"invalid_token\"");
         http_resp_problem(resp, &e);
         return -1;
     }
-    if (strcmp(a->role, "admin") != 0) {
-        problem(resp, 403, "forbidden", "", "this token's role may not write");
+    const char *cookie = session_cookie(req);
+    char csrf[64] = "";
+    if (cookie && session_resolve(api->acct, cookie, a, csrf, &e) < 0) {
+        *a = anonymous;
+        if (!write)
+            return 0; /* an ended session reads as the public */
+        http_resp_problem(resp, &e);
+        return -1;
+    }
+    if (!write)
+        return 0;
+    if (!a->user[0]) {
+        http_resp_header(resp, "WWW-Authenticate", "Bearer");
+        problem(resp, 401, "unauthorized", "Authorization",
+                "sign in (session cookie) or send 'Authorization: Bearer <token>'");
+        return -1;
+    }
+    /* a write carried by the session cookie must prove it comes from our
+     * own pages or client: the session's CSRF token in a header */
+    const char *sent = http_req_header(req, "X-CSRF-Token");
+    if (!sent || strlen(sent) != strlen(csrf) || sodium_memcmp(sent, csrf, strlen(csrf)) != 0) {
+        problem(resp, 403, "csrf-failed", "X-CSRF-Token",
+                "a write with the session cookie needs the session's X-CSRF-Token header");
         return -1;
     }
     return 0;
@@ -74,7 +115,7 @@ static bool content_type_is(const char *ct, const char *want)
 }
 
 /* Parses the request body as a JSON object. */
-static json_t *json_body(struct http_req *req, struct http_resp *resp, bool merge_patch)
+json_t *json_body(struct http_req *req, struct http_resp *resp, bool merge_patch)
 {
     const char *ct = http_req_header(req, "Content-Type");
     if (!content_type_is(ct, "application/json") &&
@@ -151,7 +192,7 @@ static void set_etag(struct http_resp *resp, int64_t revision)
 }
 
 /* 200 with out, or the problem in e. */
-static void answer(struct http_resp *resp, int rc, const struct err *e, json_t *out)
+void answer(struct http_resp *resp, int rc, const struct err *e, json_t *out)
 {
     if (rc < 0)
         http_resp_problem(resp, e);
@@ -232,13 +273,26 @@ static void h_list(struct http_req *req, struct http_resp *resp, void *ctx)
     struct list_query q;
     if (!coll || parse_list(api, req, resp, coll, NULL, &q) < 0)
         return;
+    struct actor a;
+    if (authenticate(api, req, resp, false, &a) < 0)
+        return;
     char *text = NULL;
     size_t len = 0;
     struct err e = ERR_INIT;
-    if (registry_list_text(api->reg, req->arena, &q, &text, &len, &e) < 0)
+    if (registry_list_text(api->reg, req->arena, &q, &text, &len, &e) < 0) {
         http_resp_problem(resp, &e);
-    else
-        http_resp_bytes(resp, 200, "application/json", text, len);
+        return;
+    }
+    if (!a.system && registry_text_may_hold_restricted(api->reg, text, len)) {
+        /* some item may hold restricted fields: check item by item */
+        json_t *page = json_loadb(text, len, 0, NULL);
+        json_t *items = json_object_get(page, "items");
+        for (size_t i = 0; i < json_array_size(items); i++)
+            registry_redact(api->reg, &a, json_array_get(items, i));
+        http_resp_json(resp, 200, page);
+        return;
+    }
+    http_resp_bytes(resp, 200, "application/json", text, len);
 }
 
 static void h_facets(struct http_req *req, struct http_resp *resp, void *ctx)
@@ -265,7 +319,7 @@ static void h_create(struct http_req *req, struct http_resp *resp, void *ctx)
     struct api *api = ctx;
     struct actor a;
     const struct model_collection *coll = collection_of(api, req, resp);
-    if (!coll || require_writer(api, req, resp, &a) < 0)
+    if (!coll || authenticate(api, req, resp, true, &a) < 0)
         return;
     json_t *body = json_body(req, resp, false);
     if (!body)
@@ -284,7 +338,7 @@ static void h_create(struct http_req *req, struct http_resp *resp, void *ctx)
     answer_record(resp, 201, out);
 }
 
-static int only_params(struct http_req *req, struct http_resp *resp, const char *const *allowed)
+int only_params(struct http_req *req, struct http_resp *resp, const char *const *allowed)
 {
     for (size_t i = 0; i < req->n_query; i++) {
         bool ok = false;
@@ -302,7 +356,7 @@ static int only_params(struct http_req *req, struct http_resp *resp, const char 
 }
 
 static void get_at(struct api *api, struct http_req *req, struct http_resp *resp,
-                   const char *coll, const char *id, const char *at)
+                   const struct actor *a, const char *coll, const char *id, const char *at)
 {
     int64_t ms;
     if (time_parse_rfc3339(at, &ms) < 0) {
@@ -311,10 +365,12 @@ static void get_at(struct api *api, struct http_req *req, struct http_resp *resp
     }
     json_t *out = NULL;
     struct err e = ERR_INIT;
-    if (registry_get_at(api->reg, coll, id, ms, &out, &e) < 0)
+    if (registry_get_at(api->reg, coll, id, ms, &out, &e) < 0) {
         http_resp_problem(resp, &e);
-    else
-        answer_record(resp, 200, out);
+        return;
+    }
+    registry_redact(api->reg, a, out);
+    answer_record(resp, 200, out);
 }
 
 static void h_get(struct http_req *req, struct http_resp *resp, void *ctx)
@@ -323,11 +379,12 @@ static void h_get(struct http_req *req, struct http_resp *resp, void *ctx)
     static const char *const allowed[] = {"at", NULL};
     const struct model_collection *coll = collection_of(api, req, resp);
     const char *id = coll ? record_id(req, resp) : NULL;
-    if (!id || only_params(req, resp, allowed) < 0)
+    struct actor a;
+    if (!id || only_params(req, resp, allowed) < 0 || authenticate(api, req, resp, false, &a) < 0)
         return;
     const char *at = http_req_query(req, "at");
     if (at) {
-        get_at(api, req, resp, coll->id, id, at);
+        get_at(api, req, resp, &a, coll->id, id, at);
         return;
     }
     char *json = NULL;
@@ -345,6 +402,12 @@ static void h_get(struct http_req *req, struct http_resp *resp, void *ctx)
         http_resp_bytes(resp, 304, "application/json", "", 0);
         return;
     }
+    char *redacted = registry_redact_text(api->reg, &a, json, strlen(json));
+    if (redacted) {
+        http_resp_bytes(resp, 200, "application/json", redacted, strlen(redacted));
+        free(redacted);
+        return;
+    }
     http_resp_bytes(resp, 200, "application/json", json, strlen(json));
 }
 
@@ -354,7 +417,7 @@ static void h_patch(struct http_req *req, struct http_resp *resp, void *ctx)
     struct actor a;
     const struct model_collection *coll = collection_of(api, req, resp);
     const char *id = coll ? record_id(req, resp) : NULL;
-    if (!id || require_writer(api, req, resp, &a) < 0)
+    if (!id || authenticate(api, req, resp, true, &a) < 0)
         return;
     int64_t rev = if_match_revision(req);
     if (rev == -2) {
@@ -385,7 +448,7 @@ static void h_delete(struct http_req *req, struct http_resp *resp, void *ctx)
     struct actor a;
     const struct model_collection *coll = collection_of(api, req, resp);
     const char *id = coll ? record_id(req, resp) : NULL;
-    if (!id || require_writer(api, req, resp, &a) < 0)
+    if (!id || authenticate(api, req, resp, true, &a) < 0)
         return;
     int64_t rev = if_match_revision(req);
     if (rev == -3) {
@@ -399,6 +462,53 @@ static void h_delete(struct http_req *req, struct http_resp *resp, void *ctx)
         http_resp_bytes(resp, 204, "application/json", "", 0);
 }
 
+static bool restricted_in_collection(const struct model *m, const char *coll, const char *field)
+{
+    const struct model_collection *c = model_collection(m, coll);
+    for (size_t i = 0; c && i < c->n_kinds; i++) {
+        const struct model_field *f = model_field(model_kind(m, c->kinds[i]), field);
+        if (f && f->restricted)
+            return true;
+    }
+    return false;
+}
+
+/* Drops the changes of restricted fields the actor may not read. When the
+ * record's current state cannot be read (retired), they are dropped for
+ * everyone but system actors. */
+static void redact_history(struct api *api, struct http_req *req, const struct actor *a,
+                           const char *coll, const char *id, json_t *hist)
+{
+    if (a->system)
+        return;
+    char *json = NULL;
+    int64_t rev;
+    struct err e = ERR_INIT;
+    json_t *cur = NULL;
+    if (registry_get_raw(api->reg, req->arena, coll, id, &json, &rev, &e) == 0)
+        cur = json_loads(json, 0, NULL);
+    bool hide = true;
+    if (cur) {
+        /* whether restricted fields are hidden does not depend on their values */
+        const char *kind = json_string_value(json_object_get(cur, "kind"));
+        const struct model_kind *k = kind ? model_kind(api->model, kind) : NULL;
+        for (size_t i = 0; k && i < k->n_fields; i++)
+            if (k->fields[i].restricted)
+                json_object_set_new(cur, k->fields[i].name, json_string(""));
+        hide = registry_redact(api->reg, a, cur);
+        json_decref(cur);
+    }
+    json_t *items = json_object_get(hist, "items");
+    for (size_t i = 0; hide && i < json_array_size(items); i++) {
+        json_t *changes = json_object_get(json_array_get(items, i), "changes");
+        for (size_t j = json_array_size(changes); j-- > 0;) {
+            const char *field = json_string_value(json_object_get(json_array_get(changes, j), "field"));
+            if (field && restricted_in_collection(api->model, coll, field))
+                json_array_remove(changes, j);
+        }
+    }
+}
+
 static void h_history(struct http_req *req, struct http_resp *resp, void *ctx)
 {
     struct api *api = ctx;
@@ -407,9 +517,14 @@ static void h_history(struct http_req *req, struct http_resp *resp, void *ctx)
     const char *id = coll ? record_id(req, resp) : NULL;
     if (!id || only_params(req, resp, allowed) < 0)
         return;
+    struct actor a;
+    if (authenticate(api, req, resp, false, &a) < 0)
+        return;
     json_t *out = NULL;
     struct err e = ERR_INIT;
     int rc = registry_history(api->reg, coll->id, id, &out, &e);
+    if (rc == 0)
+        redact_history(api, req, &a, coll->id, id, out);
     answer(resp, rc, &e, out);
 }
 
@@ -430,6 +545,7 @@ static void h_relations(struct http_req *req, struct http_resp *resp, void *ctx)
 
 void api_routes(struct api *api, struct router *rt)
 {
+    api_account_routes(api, rt);
     router_add(rt, "GET", "/healthz", h_healthz, api);
     router_add(rt, "GET", "/metrics", h_metrics, api);
     router_add(rt, "GET", "/api/v1/model", h_model, api);

@@ -5,9 +5,14 @@
 #define AP_API_H
 
 #include "http/http.h"
+#include "account/account.h"
+#include "calendar/calsvc.h"
 #include "registry/registry.h"
 
 struct api {
+    struct accounts *acct;
+    struct calsvc *cal;
+    bool secure_cookies; /* served over TLS (behind a proxy): cookies get Secure */
     struct registry *reg;
     struct store *store;
     const struct model *model;
@@ -17,7 +22,7 @@ struct api {
 
 /* Prepares the api (serialises the model) and registers its routes. */
 void api_init(struct api *api, struct registry *reg, struct store *store,
-              const struct model *model);
+              const struct model *model, struct accounts *acct, struct calsvc *cal);
 void api_routes(struct api *api, struct router *rt);
 void api_free(struct api *api);
 

@@ -5,7 +5,8 @@
 #include "embedded.h"
 #include "http/http.h"
 #include "registry/dump.h"
-#include "registry/token.h"
+#include "account/account.h"
+#include "auth/password.h"
 #include "util/log.h"
 
 #include <errno.h>
@@ -25,7 +26,12 @@ struct opts {
     const char *model;
     const char *name;
     const char *role;
+    const char *user;
+    const char *email;
+    const char *org;
+    const char *public_url;
     bool demo;
+    bool secure_cookies;
     struct http_config http;
     int argc;
     char **argv; /* positional arguments after the command */
@@ -41,14 +47,19 @@ static void usage(FILE *f)
           "  export                                write the whole repository as JSON Lines\n"
           "  import FILE                           load an export into an empty repository\n"
           "  check                                 verify audit chain, references, indexes\n"
-          "  token create --name N --role R        print a new API token (role: admin, ...)\n"
+          "  user create --email E [--org ORG_ID] --role R [--name \"Last First\"]\n"
+          "                                        create an active user; the password is read\n"
+          "                                        from standard input\n"
+          "  token create --name N --user E        print a new personal API token of user E\n"
+          "  calendar show YEAR                    print the year's holidays and days off\n"
           "\n"
           "options for every command:\n"
           "  --data DIR        data directory (default ./var)\n"
           "  --model FILE      metamodel file (default: the built-in model/egov-kz.json)\n"
           "serve options:\n"
           "  --threads N  --max-body BYTES  --max-header BYTES  --max-conns N\n"
-          "  --max-conns-per-ip N  --timeout SECONDS  --quiet (no access log)\n",
+          "  --max-conns-per-ip N  --timeout SECONDS  --quiet (no access log)\n"
+          "  --public-url URL (base of links in messages)  --secure-cookies (behind TLS)\n",
           f);
 }
 
@@ -66,6 +77,7 @@ static int parse_uint(const char *s, unsigned long max, unsigned long *out)
 enum {
     OPT_DATA = 256, OPT_LISTEN, OPT_MODEL, OPT_DEMO, OPT_NAME, OPT_ROLE, OPT_THREADS,
     OPT_MAX_BODY, OPT_MAX_HEADER, OPT_MAX_CONNS, OPT_MAX_PER_IP, OPT_TIMEOUT, OPT_QUIET,
+    OPT_USER, OPT_EMAIL, OPT_ORG, OPT_PUBLIC_URL, OPT_SECURE,
 };
 
 static int apply_numeric(struct opts *o, int c, const char *arg)
@@ -103,6 +115,11 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         {"max-conns-per-ip", required_argument, NULL, OPT_MAX_PER_IP},
         {"timeout", required_argument, NULL, OPT_TIMEOUT},
         {"quiet", no_argument, NULL, OPT_QUIET},
+        {"user", required_argument, NULL, OPT_USER},
+        {"email", required_argument, NULL, OPT_EMAIL},
+        {"org", required_argument, NULL, OPT_ORG},
+        {"public-url", required_argument, NULL, OPT_PUBLIC_URL},
+        {"secure-cookies", no_argument, NULL, OPT_SECURE},
         {NULL, 0, NULL, 0},
     };
     int c;
@@ -116,6 +133,11 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         case OPT_NAME: o->name = optarg; break;
         case OPT_ROLE: o->role = optarg; break;
         case OPT_QUIET: o->http.access_log = false; break;
+        case OPT_USER: o->user = optarg; break;
+        case OPT_EMAIL: o->email = optarg; break;
+        case OPT_ORG: o->org = optarg; break;
+        case OPT_PUBLIC_URL: o->public_url = optarg; break;
+        case OPT_SECURE: o->secure_cookies = true; break;
         case '?':
             fprintf(stderr, "archportal: unknown or incomplete option '%s'\n",
                     argv[optind - 1]);
@@ -136,6 +158,9 @@ struct app {
     struct model *model;
     struct store *store;
     struct registry *reg;
+    struct rights *rights;
+    struct calsvc *cal;
+    struct accounts *acct;
 };
 
 static int mkdir_p(const char *dir)
@@ -153,6 +178,8 @@ static int mkdir_p(const char *dir)
     }
     return mkdir(path, 0700) < 0 && errno != EEXIST ? -1 : 0;
 }
+
+static void app_close(struct app *app);
 
 static int app_open(const struct opts *o, struct app *app)
 {
@@ -181,11 +208,26 @@ static int app_open(const struct opts *o, struct app *app)
         return -1;
     }
     app->reg = registry_new(app->store, app->model);
+    if (rights_load((const char *)rights_kz, rights_kz_len, app->model, &app->rights, &e) < 0 ||
+        calsvc_open(app->store, (const char *)calendar_kz, calendar_kz_len, &app->cal, &e) < 0) {
+        fprintf(stderr, "archportal: %s\n", e.detail);
+        app_close(app);
+        return -1;
+    }
+    registry_set_rights(app->reg, app->rights);
+    struct accounts_config ac;
+    accounts_config_defaults(&ac);
+    if (o->public_url)
+        ac.public_url = o->public_url;
+    app->acct = accounts_new(app->reg, app->cal, &ac);
     return 0;
 }
 
 static void app_close(struct app *app)
 {
+    accounts_free(app->acct);
+    calsvc_free(app->cal);
+    rights_free(app->rights);
     registry_free(app->reg);
     store_close(app->store);
     model_free(app->model);
@@ -219,7 +261,7 @@ static int load_demo(struct app *app)
     return 0;
 }
 
-static int serve_until_signal(struct app *app, struct http_config *cfg)
+static int serve_until_signal(struct app *app, struct http_config *cfg, bool secure_cookies)
 {
     sigset_t set;
     sigemptyset(&set);
@@ -228,7 +270,8 @@ static int serve_until_signal(struct app *app, struct http_config *cfg)
     pthread_sigmask(SIG_BLOCK, &set, NULL); /* server threads inherit the mask */
     signal(SIGPIPE, SIG_IGN);
     struct api api;
-    api_init(&api, app->reg, app->store, app->model);
+    api_init(&api, app->reg, app->store, app->model, app->acct, app->cal);
+    api.secure_cookies = secure_cookies;
     struct router *rt = router_new();
     api_routes(&api, rt);
     struct err e = ERR_INIT;
@@ -272,7 +315,7 @@ static int cmd_serve(struct opts *o)
         rc = -1;
     }
     if (rc == 0)
-        rc = serve_until_signal(&app, &o->http);
+        rc = serve_until_signal(&app, &o->http, o->secure_cookies);
     app_close(&app);
     log_event(LOG_INFO, "stopped", NULL);
     return rc < 0 ? 1 : 0;
@@ -349,22 +392,120 @@ static int cmd_check(struct opts *o)
 
 static int cmd_token(struct opts *o)
 {
-    if (o->argc < 1 || strcmp(o->argv[0], "create") != 0 || !o->name || !o->role) {
-        fputs("usage: archportal token create --name NAME --role ROLE\n", stderr);
+    if (o->argc < 1 || strcmp(o->argv[0], "create") != 0 || !o->name || !o->user) {
+        fputs("usage: archportal token create --name NAME --user EMAIL\n", stderr);
         return 2;
     }
     struct app app;
     if (app_open(o, &app) < 0)
         return 1;
-    struct actor by = {.id = "cli", .role = "admin"};
-    char *plain = NULL;
+    struct actor by = {.id = "cli", .system = true};
+    char *plain = NULL, uid[40];
+    json_t *meta = NULL;
     struct err e = ERR_INIT;
-    int rc = token_create(app.store, &by, o->name, o->role, &plain, &e);
+    int rc = user_id_by_email(app.acct, o->user, uid, &e);
+    if (rc == 0)
+        rc = token_create(app.acct, &by, uid, o->name, NULL, &plain, &meta, &e);
     if (rc < 0)
         fprintf(stderr, "archportal: %s\n", e.detail);
     else
         printf("%s\n", plain);
     free(plain);
+    json_decref(meta);
+    app_close(&app);
+    return rc < 0 ? 1 : 0;
+}
+
+/* Reads one line (the password) from standard input, without its newline. */
+static int read_password(char *buf, size_t n)
+{
+    if (!fgets(buf, (int)n, stdin))
+        return -1;
+    size_t len = strcspn(buf, "\r\n");
+    if (buf[len] == '\0' && len == n - 1)
+        return -1; /* longer than the buffer */
+    buf[len] = '\0';
+    return 0;
+}
+
+static int cmd_user(struct opts *o)
+{
+    if (o->argc < 1 || strcmp(o->argv[0], "create") != 0 || !o->email || !o->role) {
+        fputs("usage: archportal user create --email E [--org ORG_ID] --role ROLE "
+              "[--name \"LAST FIRST\"] < password\n",
+              stderr);
+        return 2;
+    }
+    char pw[256];
+    if (read_password(pw, sizeof pw) < 0) {
+        fputs("archportal: the password (one line, at most 128 bytes) is read from standard "
+              "input\n",
+              stderr);
+        return 2;
+    }
+    struct app app;
+    if (app_open(o, &app) < 0)
+        return 1;
+    char last[128] = "", *first = NULL;
+    snprintf(last, sizeof last, "%s", o->name ? o->name : o->email);
+    first = strchr(last, ' ');
+    if (first)
+        *first++ = '\0';
+    json_t *in = json_pack("{s:s, s:s?, s:[s], s:s, s:s}", "email", o->email, "org", o->org,
+                           "roles", o->role, "last_name", last, "first_name",
+                           first && *first ? first : "-");
+    struct actor by = {.id = "cli", .system = true};
+    json_t *out = NULL;
+    struct err e = ERR_INIT;
+    int rc = user_create(app.acct, &by, in, pw, &out, &e);
+    memset(pw, 0, sizeof pw);
+    if (rc < 0)
+        fprintf(stderr, "archportal: %s%s%s\n", e.field[0] ? e.field : "", e.field[0] ? ": " : "",
+                e.detail);
+    else
+        printf("%s\n", json_string_value(json_object_get(out, "id")));
+    json_decref(in);
+    json_decref(out);
+    app_close(&app);
+    return rc < 0 ? 1 : 0;
+}
+
+static int cmd_calendar(struct opts *o)
+{
+    char *end = NULL;
+    long year = o->argc >= 2 ? strtol(o->argv[1], &end, 10) : 0;
+    if (o->argc < 2 || strcmp(o->argv[0], "show") != 0 || !end || *end) {
+        fputs("usage: archportal calendar show YEAR\n", stderr);
+        return 2;
+    }
+    struct app app;
+    if (app_open(o, &app) < 0)
+        return 1;
+    json_t *y = NULL;
+    struct err e = ERR_INIT;
+    int rc = calsvc_year(app.cal, (int)year, &y, &e);
+    if (rc < 0) {
+        fprintf(stderr, "archportal: %s\n", e.detail);
+    } else {
+        printf("%ld: %lld working days, %lld days off\n", year,
+               (long long)json_integer_value(json_object_get(y, "working_days")),
+               (long long)json_integer_value(json_object_get(y, "non_working_days")));
+        const json_t *days = json_object_get(y, "days");
+        for (size_t i = 0; i < json_array_size(days); i++) {
+            const json_t *d = json_array_get(days, i);
+            const json_t *name = json_object_get(d, "name");
+            const char *ru = json_string_value(json_object_get(name, "ru"));
+            const char *en = json_string_value(json_object_get(name, "en"));
+            const char *from = json_string_value(json_object_get(d, "moved_from"));
+            printf("%s  %-11s  %s%s%s%s%s\n", json_string_value(json_object_get(d, "date")),
+                   json_string_value(json_object_get(d, "type")), ru ? ru : "",
+                   ru && en ? " / " : "", en ? en : "", from ? "  (moved from " : "",
+                   from ? from : "");
+            if (from)
+                fputs(")", stdout), putchar('\n');
+        }
+    }
+    json_decref(y);
     app_close(&app);
     return rc < 0 ? 1 : 0;
 }
@@ -375,6 +516,7 @@ int main(int argc, char **argv)
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }
+    password_init(0, 0, 0);
     struct opts o = {.data = "./var", .listen = "127.0.0.1:8080"};
     http_config_defaults(&o.http);
     o.http.access_log = true;
@@ -385,7 +527,8 @@ int main(int argc, char **argv)
         const char *name;
         int (*fn)(struct opts *);
     } cmds[] = {{"serve", cmd_serve},   {"migrate", cmd_migrate}, {"export", cmd_export},
-                {"import", cmd_import}, {"check", cmd_check},     {"token", cmd_token}};
+                {"import", cmd_import}, {"check", cmd_check},     {"token", cmd_token},
+                {"user", cmd_user},     {"calendar", cmd_calendar}};
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         if (strcmp(cmd, cmds[i].name) == 0)
             return cmds[i].fn(&o);

@@ -9,6 +9,7 @@
 #include "model/model.h"
 
 #include "util/arena.h"
+#include "util/timeutil.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -29,6 +30,8 @@ struct model {
     size_t n_kinds;
     struct model_collection *colls;
     size_t n_colls;
+    struct model_policy *policies;
+    size_t n_policies;
 };
 
 struct field_set {
@@ -58,7 +61,8 @@ static const char *const TYPE_NAMES[] = {
 static const char *const LANGS[] = {"kk", "ru", "en", NULL};
 static const char *const TOP_KEYS[] = {"version",   "description", "languages",
                                        "enums",     "field_sets",  "kinds",
-                                       "relations", "collections", NULL};
+                                       "relations", "collections", "policies",
+                                       NULL};
 static const char *const ENUM_KEYS[] = {"label", "values", NULL};
 static const char *const VALUE_KEYS[] = {"id", "label", NULL};
 static const char *const COLL_KEYS[] = {"label", "type", NULL};
@@ -68,7 +72,7 @@ static const char *const REL_KEYS[] = {"label",  "inverse",    "inverse_label", 
                                        "target", "attributes", "collection",    NULL};
 static const char *const FIELD_KEYS[] = {
     "name", "type", "label",  "required", "searchable", "filterable", "readonly", "enum",
-    "to",   "item", "format", "min",      "max",        "max_length", NULL};
+    "to",   "item", "format", "min",      "max",        "max_length", "restricted", NULL};
 static const char *const ITEM_KEYS[] = {"type", "enum", "to",         "item", "format",
                                         "min",  "max",  "max_length", NULL};
 /* Names the record and relation envelopes use. */
@@ -555,8 +559,13 @@ static int parse_flags(struct loader *ld, const json_t *v, const char *path, str
     if (get_bool(ld, v, "required", path, &f->required) ||
         get_bool(ld, v, "searchable", path, &f->searchable) ||
         get_bool(ld, v, "filterable", path, &f->filterable) ||
-        get_bool(ld, v, "readonly", path, &f->readonly))
+        get_bool(ld, v, "readonly", path, &f->readonly) ||
+        get_bool(ld, v, "restricted", path, &f->restricted))
         return -1;
+    if (f->restricted && (f->searchable || f->filterable))
+        return ld_fail(ld, sub(ld, path, "restricted"),
+                       "a restricted field can be neither searchable nor filterable (its "
+                       "values would leak through searches and counts)");
     enum field_type t = f->type == FT_LIST && f->item ? f->item->type : f->type;
     if (f->filterable && (t == FT_TEXT || t == FT_I18N))
         return ld_fail(ld, sub(ld, path, "filterable"), "not supported for type '%s'",
@@ -734,7 +743,11 @@ static int parse_kind(struct loader *ld, const char *id, const json_t *v, struct
         get_bool(ld, v, "owned", path, &k->owned) || get_bool(ld, v, "named", path, &k->named))
         return -1;
     k->id = keep(ld, id);
-    return parse_kind_fields(ld, v, path, k);
+    if (parse_kind_fields(ld, v, path, k))
+        return -1;
+    for (size_t i = 0; i < k->n_fields; i++)
+        k->has_restricted = k->has_restricted || k->fields[i].restricted;
+    return 0;
 }
 
 /* ---- relation types ----------------------------------------------------- */
@@ -848,6 +861,79 @@ static void fill_collections(struct model *m)
     }
 }
 
+/* ---- dated policies ----------------------------------------------------- */
+
+static const char *const POLICY_KEYS[] = {"label", "unit", "values", NULL};
+static const char *const POLICY_VALUE_KEYS[] = {"from", "value", "source", NULL};
+static const char *const POLICY_UNITS[] = {"working_days", NULL};
+
+static int parse_policy_value(struct loader *ld, const json_t *v, const char *path,
+                              const struct model_policy_value *prev,
+                              struct model_policy_value *out)
+{
+    const char *from, *source;
+    int y, mo, d;
+    if (want_object(ld, v, path) || check_keys(ld, v, path, POLICY_VALUE_KEYS) ||
+        get_string(ld, v, "from", path, true, &from) ||
+        get_string(ld, v, "source", path, false, &source))
+        return -1;
+    if (time_parse_date(from, &y, &mo, &d) < 0)
+        return ld_fail(ld, sub(ld, path, "from"), "'%s' is not a date YYYY-MM-DD", from);
+    json_t *val = json_object_get(v, "value");
+    if (!json_is_integer(val) || json_integer_value(val) < 0 || json_integer_value(val) > 1000)
+        return ld_fail(ld, sub(ld, path, "value"), "must be an integer 0..1000");
+    out->from = keep(ld, from);
+    out->from_day = time_days_from_civil(y, mo, d);
+    out->value = (int)json_integer_value(val);
+    out->source = source ? keep(ld, source) : NULL;
+    if (prev && out->from_day <= prev->from_day)
+        return ld_fail(ld, sub(ld, path, "from"), "values must be in increasing date order");
+    return 0;
+}
+
+static int parse_policy(struct loader *ld, const char *id, const json_t *v,
+                        struct model_policy *p)
+{
+    const char *path = sub(ld, "policies", id), *unit;
+    json_t *vals;
+    if (get_name(ld, id, path) || want_object(ld, v, path) ||
+        check_keys(ld, v, path, POLICY_KEYS) || parse_label(ld, v, "label", path, &p->label) ||
+        get_string(ld, v, "unit", path, true, &unit) ||
+        get_member(ld, v, "values", path, JSON_ARRAY, true, &vals))
+        return -1;
+    if (!in_list(unit, POLICY_UNITS))
+        return ld_fail(ld, sub(ld, path, "unit"), "unknown unit '%s'", unit);
+    if (json_array_size(vals) == 0)
+        return ld_fail(ld, sub(ld, path, "values"), "needs at least one value");
+    p->id = keep(ld, id);
+    p->unit = keep(ld, unit);
+    p->values = arena_calloc(ld->m->arena, json_array_size(vals), sizeof *p->values);
+    for (size_t i = 0; i < json_array_size(vals); i++) {
+        if (parse_policy_value(ld, json_array_get(vals, i), idx(ld, sub(ld, path, "values"), i),
+                               i ? &p->values[i - 1] : NULL, &p->values[i]))
+            return -1;
+        p->n_values++;
+    }
+    return 0;
+}
+
+static int parse_policies(struct loader *ld)
+{
+    json_t *in, *v;
+    const char *id;
+    if (get_member(ld, ld->root, "policies", "", JSON_OBJECT, false, &in) || !in)
+        return in ? -1 : 0;
+    struct model *m = ld->m;
+    m->policies = arena_calloc(m->arena, json_object_size(in), sizeof *m->policies);
+    json_object_foreach(in, id, v)
+    {
+        if (parse_policy(ld, id, v, &m->policies[m->n_policies]))
+            return -1;
+        m->n_policies++;
+    }
+    return 0;
+}
+
 /* ---- the expanded document --------------------------------------------- */
 
 static json_t *label_json(struct i18n l)
@@ -876,6 +962,7 @@ static json_t *field_json(const struct model_field *f, bool is_item)
         json_object_set_new(o, "searchable", json_boolean(f->searchable));
         json_object_set_new(o, "filterable", json_boolean(f->filterable));
         json_object_set_new(o, "readonly", json_boolean(f->readonly));
+        json_object_set_new(o, "restricted", json_boolean(f->restricted));
     }
     if (f->enumeration)
         json_object_set_new(o, "enum", json_string(f->enumeration->id));
@@ -925,6 +1012,19 @@ static json_t *enums_json(const struct model *m)
     return o;
 }
 
+json_t *model_policy_json(const struct model_policy *p)
+{
+    json_t *vals = json_array();
+    for (size_t i = 0; i < p->n_values; i++) {
+        json_t *o = json_pack("{s:s, s:i}", "from", p->values[i].from, "value", p->values[i].value);
+        if (p->values[i].source)
+            json_object_set_new(o, "source", json_string(p->values[i].source));
+        json_array_append_new(vals, o);
+    }
+    return json_pack("{s:o, s:s, s:o}", "label", label_json(p->label), "unit", p->unit, "values",
+                     vals);
+}
+
 static json_t *model_build_doc(const struct model *m, const json_t *root)
 {
     json_t *doc = json_object(), *kinds = json_object(), *colls = json_object();
@@ -945,6 +1045,10 @@ static json_t *model_build_doc(const struct model *m, const json_t *root)
                                       strings_json(c->kinds, c->n_kinds)));
     }
     json_object_set_new(doc, "collections", colls);
+    json_t *pols = json_object();
+    for (size_t i = 0; i < m->n_policies; i++)
+        json_object_set_new(pols, m->policies[i].id, model_policy_json(&m->policies[i]));
+    json_object_set_new(doc, "policies", pols);
     return doc;
 }
 
@@ -956,7 +1060,8 @@ static int model_check(struct loader *ld)
         parse_version(ld) || parse_languages(ld) ||
         get_member(ld, ld->root, "kinds", "", JSON_OBJECT, true, &ld->kinds_in) ||
         get_member(ld, ld->root, "relations", "", JSON_OBJECT, false, &ld->relations_in) ||
-        parse_collections(ld) || parse_enums(ld) || parse_field_sets(ld) || parse_kinds(ld))
+        parse_collections(ld) || parse_enums(ld) || parse_field_sets(ld) || parse_kinds(ld) ||
+        parse_policies(ld))
         return -1;
     fill_collections(ld->m);
     return 0;
@@ -1071,6 +1176,32 @@ size_t model_n_collections(const struct model *m)
 const struct model_collection *model_collection_at(const struct model *m, size_t i)
 {
     return i < m->n_colls ? &m->colls[i] : NULL;
+}
+
+const struct model_policy *model_policy(const struct model *m, const char *id)
+{
+    for (size_t i = 0; i < m->n_policies; i++)
+        if (strcmp(m->policies[i].id, id) == 0)
+            return &m->policies[i];
+    return NULL;
+}
+
+size_t model_n_policies(const struct model *m)
+{
+    return m->n_policies;
+}
+
+const struct model_policy *model_policy_at(const struct model *m, size_t i)
+{
+    return i < m->n_policies ? &m->policies[i] : NULL;
+}
+
+const struct model_policy_value *model_policy_in_force(const struct model_policy *p, int64_t day)
+{
+    const struct model_policy_value *in_force = NULL;
+    for (size_t i = 0; i < p->n_values && p->values[i].from_day <= day; i++)
+        in_force = &p->values[i];
+    return in_force;
 }
 
 size_t model_n_kinds(const struct model *m)

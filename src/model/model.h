@@ -58,6 +58,8 @@ struct model_field {
     bool searchable;  /* its text goes into the full-text index */
     bool filterable;  /* indexed for filter=, facets and sort= */
     bool readonly;    /* computed by the portal; ignored on input */
+    bool restricted;  /* contacts and the like: hidden from the public and from
+                         other organisations (never searchable or filterable) */
     const struct model_enum *enumeration; /* FT_ENUM */
     const char **ref_kinds;               /* FT_REF: allowed target kinds */
     size_t n_ref_kinds;
@@ -75,6 +77,7 @@ struct model_kind {
     bool owned;       /* has an `owner` (an organization's id) */
     bool named;       /* has a required i18n `name` */
     bool is_relation; /* a relation type */
+    bool has_restricted; /* some field is restricted */
     /* relation types only: */
     const char *inverse;
     struct i18n inverse_label;
@@ -90,6 +93,23 @@ struct model_collection {
     struct i18n label;
     const char **kinds;
     size_t n_kinds;
+};
+
+/* A dated policy value (REQ X-POL-01): `value` applies to clocks started
+ * on or after `from` (a local date), until the next value's date. */
+struct model_policy_value {
+    const char *from;  /* "YYYY-MM-DD" */
+    int64_t from_day;  /* days since 1970-01-01 */
+    int value;
+    const char *source; /* the legal act, or NULL */
+};
+
+struct model_policy {
+    const char *id;   /* e.g. "account_decision" */
+    struct i18n label;
+    const char *unit; /* "working_days" */
+    struct model_policy_value *values; /* increasing `from` */
+    size_t n_values;
 };
 
 struct model;
@@ -113,6 +133,15 @@ size_t model_n_collections(const struct model *m);
 const struct model_collection *model_collection_at(const struct model *m, size_t i);
 size_t model_n_kinds(const struct model *m);
 const struct model_kind *model_kind_at(const struct model *m, size_t i);
+
+const struct model_policy *model_policy(const struct model *m, const char *id);
+size_t model_n_policies(const struct model *m);
+const struct model_policy *model_policy_at(const struct model *m, size_t i);
+/* The value in force on local day `day` (days since 1970-01-01), or NULL
+ * when the policy did not exist yet. */
+const struct model_policy_value *model_policy_in_force(const struct model_policy *p, int64_t day);
+/* {"label":..,"unit":..,"values":[{"from","value","source"}]} (new ref). */
+json_t *model_policy_json(const struct model_policy *p);
 
 /* Reference check supplied by the caller: does record `id` exist (and is it
  * not retired)? On success sets *kind to its kind (a string that stays valid
@@ -151,6 +180,9 @@ const char *model_type_name(enum field_type t);
  * the type's default (string 1000, text 100000, i18n 10000 per language,
  * url 2048, email 254); 0 for types that are not strings. */
 size_t model_max_length(const struct model_field *f);
+
+/* An e-mail address as the `email` type accepts it. */
+bool model_email_valid(const char *s);
 
 /* Kazakhstan BIN/IIN: 12 digits whose last is the check digit. */
 bool model_bin_valid(const char *s);

@@ -372,6 +372,11 @@ static bool email_ok(const char *s, size_t n)
     return domain_ok(at + 1);
 }
 
+bool model_email_valid(const char *s)
+{
+    return s && email_ok(s, strlen(s));
+}
+
 static int v_url_email(const struct model_field *f, const json_t *v, const char *path, json_t **out,
                        struct err *e)
 {

@@ -46,7 +46,7 @@ int demo_load(struct registry *r, const char *json, size_t len, struct err *e)
         json_decref(doc);
         return -1;
     }
-    struct actor a = {.id = "system:demo", .role = "admin"};
+    struct actor a = {.id = "system:demo", .system = true};
     int count = 0;
     static const char *const sections[] = {"organizations", "objects", "relations"};
     struct store_conn *c = store_begin_write(r->store, e); /* all or nothing */

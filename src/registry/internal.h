@@ -10,6 +10,7 @@ struct registry {
     struct store *store;
     const struct model *model;
     struct fidx *fidx; /* in-memory filter index, once enabled */
+    const struct rights *rights;
 };
 
 /* A loaded record row. */

@@ -6,6 +6,7 @@
  * Any failure rolls everything back, so bad input changes nothing. */
 #include "internal.h"
 
+#include "auth/authz.h"
 #include "cache.h"
 #include "fidx.h"
 
@@ -80,6 +81,112 @@ int registry_enable_filter_index(struct registry *r, struct err *e)
 const struct model *registry_model(const struct registry *r)
 {
     return r->model;
+}
+
+void registry_set_rights(struct registry *r, const struct rights *rights)
+{
+    r->rights = rights;
+}
+
+const struct rights *registry_rights(const struct registry *r)
+{
+    return r->rights;
+}
+
+/* The organisation of a non-relation record. */
+static const char *org_of(const json_t *rec)
+{
+    const char *kind = json_string_value(json_object_get(rec, "kind"));
+    if (kind && strcmp(kind, "organization") == 0)
+        return json_string_value(json_object_get(rec, "id"));
+    return json_string_value(json_object_get(rec, "owner"));
+}
+
+int registry_record_org(struct registry *r, struct store_conn *c, const json_t *rec, char *out,
+                        size_t n, struct err *e)
+{
+    out[0] = '\0';
+    if (!json_object_get(rec, "type")) {
+        const char *org = org_of(rec);
+        snprintf(out, n, "%s", org ? org : "");
+        return 0;
+    }
+    const char *src = json_string_value(json_object_get(rec, "source"));
+    struct store_stmt *st =
+        store_prepare(c, "SELECT kind, owner FROM records WHERE id = $1", true, e);
+    if (!st)
+        return -1;
+    store_bind_text(st, 1, src ? src : "");
+    int rc = store_step(st, e);
+    if (rc == STORE_ROW) {
+        const char *kind = store_col_text(st, 0), *owner = store_col_text(st, 1);
+        snprintf(out, n, "%s", strcmp(kind, "organization") == 0 ? src : owner ? owner : "");
+    }
+    store_reset(st);
+    return rc == STORE_ERROR ? -1 : 0;
+}
+
+/* Checks a write against the rights matrix. */
+static int authorize(struct registry *r, struct store_conn *c, const struct actor *a,
+                     enum rights_action action, const json_t *rec, struct err *e)
+{
+    if (a->system)
+        return 0;
+    const char *kind = json_string_value(json_object_get(rec, "type"));
+    if (!kind)
+        kind = json_string_value(json_object_get(rec, "kind"));
+    char org[128];
+    if (registry_record_org(r, c, rec, org, sizeof org, e) < 0)
+        return -1;
+    if (!r->rights) {
+        err_set(e, 403, "forbidden", "", "no rights are configured");
+        return -1;
+    }
+    return authz_check(r->rights, a, action, kind, org, e);
+}
+
+bool registry_redact(const struct registry *r, const struct actor *a, json_t *rec)
+{
+    const char *kind = json_string_value(json_object_get(rec, "kind"));
+    const struct model_kind *k = kind ? model_kind(r->model, kind) : NULL;
+    if (!k || !k->has_restricted || a->system ||
+        (r->rights && authz_may(r->rights, a, RA_READ_RESTRICTED, k->id, org_of(rec))))
+        return false;
+    bool removed = false;
+    for (size_t i = 0; i < k->n_fields; i++)
+        if (k->fields[i].restricted && json_object_get(rec, k->fields[i].name))
+            removed = json_object_del(rec, k->fields[i].name) == 0 || removed;
+    return removed;
+}
+
+/* Could the stored text hold a restricted member? A key "name": can only
+ * appear as a key in JSON text: inside a string every '"' is escaped. */
+bool registry_text_may_hold_restricted(const struct registry *r, const char *text, size_t len)
+{
+    const struct model *m = r->model;
+    for (size_t i = 0; i < model_n_kinds(m); i++) {
+        const struct model_kind *k = model_kind_at(m, i);
+        for (size_t f = 0; k->has_restricted && f < k->n_fields; f++) {
+            if (!k->fields[f].restricted)
+                continue;
+            char key[80];
+            int n = snprintf(key, sizeof key, "\"%s\":", k->fields[f].name);
+            if (n < 0 || (size_t)n >= sizeof key || memmem(text, len, key, (size_t)n))
+                return true;
+        }
+    }
+    return false;
+}
+
+char *registry_redact_text(const struct registry *r, const struct actor *a, const char *text,
+                           size_t len)
+{
+    if (a->system || !registry_text_may_hold_restricted(r, text, len))
+        return NULL;
+    json_t *rec = json_loadb(text, len, 0, NULL);
+    char *out = rec && registry_redact(r, a, rec) ? reg_dump(rec) : NULL;
+    json_decref(rec);
+    return out;
 }
 
 struct store *registry_store(const struct registry *r)
@@ -666,6 +773,16 @@ static int write_end(struct registry *r, struct store_conn *c, bool own, int rc,
     return store_write_leave(c, rc, after_write, aw, e);
 }
 
+struct store_conn *registry_write_enter(struct registry *r, struct err *e)
+{
+    return store_write_enter(r->store, e);
+}
+
+int registry_write_leave(struct registry *r, struct store_conn *c, int rc, struct err *e)
+{
+    return write_end(r, c, true, rc, e);
+}
+
 static int create_in_tx(struct registry *r, struct store_conn *c, const struct actor *a,
                         const struct model_collection *coll, const json_t *body,
                         const char *id, json_t **out, struct err *e)
@@ -675,6 +792,10 @@ static int create_in_tx(struct registry *r, struct store_conn *c, const struct a
     json_t *rec = build_record(r, c, coll, body, id, now, now, 1, e);
     if (!rec)
         return -1;
+    if (authorize(r, c, a, RA_CREATE, rec, e) < 0) {
+        json_decref(rec);
+        return -1;
+    }
     const char *kid = json_string_value(
         json_object_get(rec, coll->type == COLL_RELATIONS ? "type" : "kind"));
     const struct model_kind *k = model_kind(r->model, kid);
@@ -836,7 +957,9 @@ static int patch_in_tx(struct registry *r, struct store_conn *c, const struct ac
     json_t *cur = NULL;
     if (load_current(c, coll->id, id, &row, &cur, e) < 0)
         return -1;
-    int rc = check_if_match(&row, if_match, e);
+    int rc = authorize(r, c, a, RA_UPDATE, cur, e);
+    if (rc == 0)
+        rc = check_if_match(&row, if_match, e);
     json_t *next = NULL;
     if (rc == 0) {
         const char *kkey = coll->type == COLL_RELATIONS ? "type" : "kind";
@@ -858,6 +981,9 @@ static int patch_in_tx(struct registry *r, struct store_conn *c, const struct ac
                             row.revision + 1, e);
         json_decref(merged);
         rc = next ? 0 : -1;
+        /* moving a record to another organisation needs the right there too */
+        if (rc == 0)
+            rc = authorize(r, c, a, RA_UPDATE, next, e);
     }
     if (rc == 0 && same_content(cur, next)) {
         json_decref(next);
@@ -902,7 +1028,8 @@ int registry_patch(struct registry *r, const struct actor *a, const char *collec
 }
 
 static int retire_one(struct registry *r, struct store_conn *c, const struct actor *a,
-                      const char *collection, const char *id, int64_t if_match, struct err *e);
+                      const char *collection, const char *id, int64_t if_match, bool check,
+                      struct err *e);
 
 /* Retires the live relations whose source or target is id. */
 static int retire_relations_of(struct registry *r, struct store_conn *c, const struct actor *a,
@@ -928,7 +1055,7 @@ static int retire_relations_of(struct registry *r, struct store_conn *c, const s
     int out = rc == STORE_ERROR ? -1 : 0;
     for (size_t i = 0; i < n; i++) {
         if (out == 0)
-            out = retire_one(r, c, a, "relations", ids[i], -1, e);
+            out = retire_one(r, c, a, "relations", ids[i], -1, false, e);
         free(ids[i]);
     }
     free(ids);
@@ -954,14 +1081,19 @@ static int check_unreferenced(struct store_conn *c, const char *id, struct err *
     return rc == STORE_DONE ? 0 : -1;
 }
 
+/* Retires one record; `check` applies the rights (relations retired with
+ * their source or target follow it without a check of their own). */
 static int retire_one(struct registry *r, struct store_conn *c, const struct actor *a,
-                      const char *collection, const char *id, int64_t if_match, struct err *e)
+                      const char *collection, const char *id, int64_t if_match, bool check,
+                      struct err *e)
 {
     struct rec_row row;
     json_t *cur = NULL;
     if (load_current(c, collection, id, &row, &cur, e) < 0)
         return -1;
-    int rc = check_if_match(&row, if_match, e);
+    int rc = check ? authorize(r, c, a, RA_RETIRE, cur, e) : 0;
+    if (rc == 0)
+        rc = check_if_match(&row, if_match, e);
     if (rc == 0 && strcmp(collection, "relations") != 0)
         rc = check_unreferenced(c, id, e);
     if (rc == 0) {
@@ -995,7 +1127,7 @@ int registry_retire(struct registry *r, const struct actor *a, const char *colle
     bool own;
     if (write_begin(r, &c, &own, e) < 0)
         return -1;
-    int rc = retire_one(r, c, a, collection, id, if_match, e);
+    int rc = retire_one(r, c, a, collection, id, if_match, true, e);
     return write_end(r, c, own, rc, e);
 }
 

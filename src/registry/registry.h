@@ -12,6 +12,8 @@
 #ifndef AP_REGISTRY_H
 #define AP_REGISTRY_H
 
+#include "auth/actor.h"
+#include "auth/rights.h"
 #include "model/model.h"
 #include "store/store.h"
 #include "util/arena.h"
@@ -20,20 +22,41 @@
 #include <jansson.h>
 #include <stdint.h>
 
-/* Who acts. Accounts and roles come later; tokens, the CLI and the demo
- * loader act now. id is what the audit trail records. */
-struct actor {
-    char id[96];   /* "token:<id>", "cli", "system:demo", … */
-    char role[32]; /* "admin", … */
-    char org[64];  /* the actor's organization id, or "" */
-};
 
 struct registry;
 
 struct registry *registry_new(struct store *s, const struct model *m);
 void registry_free(struct registry *r);
 const struct model *registry_model(const struct registry *r);
+/* The rights matrix every write is checked against (auth/authz.h). Without
+ * one, only system actors may write. */
+void registry_set_rights(struct registry *r, const struct rights *rights);
+const struct rights *registry_rights(const struct registry *r);
+
+/* The organisation a record belongs to, for rights: an organisation
+ * itself, an owned record's owner, a relation's source's organisation
+ * (looked up). "" when none. */
+int registry_record_org(struct registry *r, struct store_conn *c, const json_t *rec, char *out,
+                        size_t n, struct err *e);
+
+/* Removes the restricted fields of rec (a stored record) unless the actor
+ * may read them. Returns true when something was removed. */
+bool registry_redact(const struct registry *r, const struct actor *a, json_t *rec);
+/* Could JSON text (a record or a page of them) hold a restricted field?
+ * False proves it does not (the text can then be served as it is). */
+bool registry_text_may_hold_restricted(const struct registry *r, const char *text, size_t len);
+/* The same on stored JSON text: NULL when nothing needs removing (the text
+ * is served as it is), else the redacted text (malloc'd). */
+char *registry_redact_text(const struct registry *r, const struct actor *a, const char *text,
+                           size_t len);
 struct store *registry_store(const struct registry *r);
+
+/* A write (one group-commit savepoint) for callers that change their own
+ * tables together with records: registry calls made on this thread in
+ * between join it, and leave applies the registry's in-memory indexes
+ * after the commit. Returns 0 when durable. */
+struct store_conn *registry_write_enter(struct registry *r, struct err *e);
+int registry_write_leave(struct registry *r, struct store_conn *c, int rc, struct err *e);
 
 /* Creates a record in `collection` from a client's JSON object. Read-only
  * members (id, revision, timestamps, computed fields) are ignored; any

@@ -80,6 +80,90 @@ static const char *const sqlite_migrations[] = {
     "  last_used_at TEXT,"
     "  revoked_at TEXT"
     ") STRICT;",
+    /* 2: accounts (users, sessions, one-time links, the outbox), account
+     * applications, obligations with deadlines, calendar years, and tokens
+     * that belong to users */
+    "CREATE TABLE users ("
+    "  id TEXT PRIMARY KEY,"
+    "  email TEXT NOT NULL UNIQUE," /* lower-cased; the login */
+    "  org TEXT NOT NULL,"
+    "  roles TEXT NOT NULL,"        /* space-separated role ids */
+    "  last_name TEXT NOT NULL,"
+    "  first_name TEXT NOT NULL,"
+    "  patronymic TEXT,"
+    "  position TEXT,"
+    "  phone TEXT,"
+    "  structural_unit TEXT,"
+    "  password_hash TEXT,"
+    "  status TEXT NOT NULL,"       /* invited | active | disabled */
+    "  created_at TEXT NOT NULL,"
+    "  updated_at TEXT NOT NULL"
+    ") STRICT;"
+    "CREATE INDEX users_org ON users(org);"
+    "CREATE TABLE sessions ("
+    "  hash TEXT PRIMARY KEY,"      /* SHA-256 of the cookie value */
+    "  user_id TEXT NOT NULL REFERENCES users(id),"
+    "  csrf TEXT NOT NULL,"
+    "  created_at TEXT NOT NULL,"
+    "  seen_at TEXT NOT NULL,"
+    "  expires_at TEXT NOT NULL"   /* absolute expiry */
+    ") STRICT;"
+    "CREATE INDEX sessions_user ON sessions(user_id);"
+    "CREATE TABLE links ("
+    "  hash TEXT PRIMARY KEY,"      /* SHA-256 of the link's secret */
+    "  user_id TEXT NOT NULL REFERENCES users(id),"
+    "  purpose TEXT NOT NULL,"      /* activate | reset */
+    "  created_at TEXT NOT NULL,"
+    "  expires_at TEXT NOT NULL,"
+    "  used_at TEXT"
+    ") STRICT;"
+    "CREATE TABLE outbox ("
+    "  id INTEGER PRIMARY KEY,"
+    "  created_at TEXT NOT NULL,"
+    "  recipient TEXT NOT NULL,"
+    "  template TEXT NOT NULL,"
+    "  subject TEXT NOT NULL,"
+    "  body TEXT NOT NULL,"
+    "  sent_at TEXT"
+    ") STRICT;"
+    "CREATE TABLE applications ("
+    "  id TEXT PRIMARY KEY,"
+    "  submitted_at TEXT NOT NULL,"
+    "  ip TEXT NOT NULL,"
+    "  data TEXT NOT NULL,"         /* the form, as JSON */
+    "  status TEXT NOT NULL,"       /* pending | granted | refused */
+    "  decided_at TEXT,"
+    "  decided_by TEXT,"
+    "  reason TEXT,"
+    "  user_id TEXT,"
+    "  org TEXT,"
+    "  obligation_id TEXT NOT NULL"
+    ") STRICT;"
+    "CREATE INDEX applications_status ON applications(status, submitted_at);"
+    "CREATE TABLE obligations ("
+    "  id TEXT PRIMARY KEY,"
+    "  policy TEXT NOT NULL,"       /* the model's policy id */
+    "  policy_value INTEGER NOT NULL,"
+    "  subject TEXT NOT NULL,"      /* what it is about, e.g. account-applications/<id> */
+    "  debtor_org TEXT,"            /* who owes it: an organisation, */
+    "  debtor_role TEXT,"           /* and/or a role */
+    "  started_at TEXT NOT NULL,"
+    "  due_at TEXT NOT NULL,"
+    "  done_at TEXT,"
+    "  outcome TEXT"
+    ") STRICT;"
+    "CREATE INDEX obligations_org ON obligations(debtor_org, done_at, due_at);"
+    "CREATE INDEX obligations_role ON obligations(debtor_role, done_at, due_at);"
+    "CREATE INDEX obligations_subject ON obligations(subject);"
+    "CREATE TABLE calendar_years ("
+    "  year INTEGER PRIMARY KEY,"
+    "  entries TEXT NOT NULL,"      /* JSON array of the year's entries */
+    "  updated_at TEXT NOT NULL,"
+    "  updated_by TEXT NOT NULL"
+    ") STRICT;"
+    "ALTER TABLE tokens ADD COLUMN user_id TEXT REFERENCES users(id);"
+    "ALTER TABLE tokens ADD COLUMN scopes TEXT NOT NULL DEFAULT 'read write';"
+    "CREATE INDEX tokens_user ON tokens(user_id);",
 };
 
 #define SQLITE_N_MIGRATIONS (sizeof sqlite_migrations / sizeof sqlite_migrations[0])

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 import traceback
 
 BIN = os.environ.get('ARCHPORTAL', os.path.join(os.path.dirname(__file__), '../../build/archportal'))
@@ -107,8 +108,19 @@ class Server:
     def __exit__(self, *exc):
         self.cleanup()
 
-    def token(self, role='admin'):
-        return cli(self.data, 'token', 'create', '--name', 'e2e', '--role', role).stdout.decode().strip()
+    def user(self, role='admin', org=None, password='Corr3ct-Horse-Battery'):
+        """Creates an active user through the CLI; returns its e-mail."""
+        email = f'{role}-{uuid.uuid4().hex[:10]}@e2e.gov.kz'
+        args = ['user', 'create', '--email', email, '--role', role, '--name', 'Тестов Тест']
+        if org:
+            args += ['--org', org]
+        cli(self.data, *args, stdin=(password + '\n').encode())
+        return email
+
+    def token(self, role='admin', org=None):
+        """A personal token of a new user with this role (and organisation)."""
+        email = self.user(role, org)
+        return cli(self.data, 'token', 'create', '--name', 'e2e', '--user', email).stdout.decode().strip()
 
     def request(self, method, path, body=None, headers=None, token=None, timeout=30):
         conn = http.client.HTTPConnection('127.0.0.1', self.port, timeout=timeout)

@@ -86,7 +86,7 @@ def test_create_patch_history_and_as_of():
     assert r.header('ETag') == '"2"'
     hist = SRV.get(f'/api/v1/objects/{rec["id"]}/history').json()['items']
     assert [h['revision'] for h in hist] == [1, 2]
-    assert hist[1]['action'] == 'update' and hist[1]['actor'].startswith('token:')
+    assert hist[1]['action'] == 'update' and hist[1]['actor'].startswith('user:') and '/token:' in hist[1]['actor']
     changed = {c['field']: c for c in hist[1]['changes']}
     assert set(changed) == {'stage', 'name'}, changed
     assert changed['stage']['before'] == 'creation' and changed['stage']['after'] == 'pilot_operation'

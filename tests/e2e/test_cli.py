@@ -74,16 +74,38 @@ def test_check_reports_tampering():
     subprocess.run(['rm', '-rf', data], check=True)
 
 
-def test_token_create_validates_role():
+def test_user_and_token_create_validate_their_input():
     with tempfile.TemporaryDirectory() as d:
-        r = cli(d, 'token', 'create', '--name', 'x', '--role', 'emperor', check=False)
-        assert r.returncode == 1 and b'role' in r.stderr
-        tok = cli(d, 'token', 'create', '--name', 'ci', '--role', 'admin').stdout.decode().strip()
+        pw = b'Corr3ct-Horse-Battery\n'
+        r = cli(d, 'user', 'create', '--email', 'x@gov.kz', '--role', 'emperor', stdin=pw, check=False)
+        assert r.returncode == 1 and b'role' in r.stderr, r.stderr
+        r = cli(d, 'user', 'create', '--email', 'x@gov.kz', '--role', 'admin', stdin=b'short\n',
+                check=False)
+        assert r.returncode == 1 and b'password' in r.stderr, r.stderr
+        r = cli(d, 'user', 'create', '--email', 'x@gov.kz', '--role', 'admin', '--org', 'org-none',
+                stdin=pw, check=False)
+        assert r.returncode == 1 and b'org' in r.stderr, r.stderr
+        cli(d, 'user', 'create', '--email', 'X@gov.kz', '--role', 'admin', stdin=pw)
+        again = cli(d, 'user', 'create', '--email', 'x@GOV.kz', '--role', 'admin', stdin=pw, check=False)
+        assert again.returncode == 1 and b'exists' in again.stderr, again.stderr
+        r = cli(d, 'token', 'create', '--name', 'x', '--user', 'nobody@gov.kz', check=False)
+        assert r.returncode == 1 and b'no user' in r.stderr, r.stderr
+        tok = cli(d, 'token', 'create', '--name', 'ci', '--user', 'x@gov.kz').stdout.decode().strip()
         assert tok.startswith('apt_') and len(tok) == 47
         db = sqlite3.connect(os.path.join(d, 'archportal.db'))
         stored = [row[0] for row in db.execute('SELECT hash FROM tokens')]
+        pw_hash = db.execute('SELECT password_hash FROM users').fetchone()[0]
         db.close()
         assert stored and tok not in stored[0], 'tokens are stored hashed'
+        assert pw_hash.startswith('$argon2id$'), pw_hash
+
+
+def test_calendar_show():
+    # REQ: X-CAL-01
+    with tempfile.TemporaryDirectory() as d:
+        out = cli(d, 'calendar', 'show', '2026').stdout.decode()
+        assert '2026-12-16' in out and '2026-03-24' in out and '2026-08-31' in out, out
+        assert cli(d, 'calendar', 'show', '1999', check=False).returncode == 1
 
 
 def test_bad_model_stops_the_server_naming_the_key():
@@ -153,6 +175,6 @@ def test_limits_are_configurable():
 
 if __name__ == '__main__':
     run([test_limits_are_configurable, test_export_import_export_is_identical, test_import_of_a_broken_file_keeps_nothing,
-         test_check_reports_tampering, test_token_create_validates_role,
+         test_check_reports_tampering, test_user_and_token_create_validate_their_input, test_calendar_show,
          test_bad_model_stops_the_server_naming_the_key, test_unknown_command_and_options,
          test_graceful_shutdown_closes_cleanly])

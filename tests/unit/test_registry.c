@@ -46,7 +46,7 @@ static int setup(void **state)
         return -1;
     f->reg = registry_new(f->store, f->model);
     snprintf(f->actor.id, sizeof f->actor.id, "test");
-    snprintf(f->actor.role, sizeof f->actor.role, "admin");
+    f->actor.system = true;
     *state = f;
     return 0;
 }

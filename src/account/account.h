@@ -1,0 +1,158 @@
+/* account: users, sign-in sessions, one-time links and the outbox, account
+ * applications (REQ ACC-01, ACC-02) and obligations with deadlines in
+ * working days (REQ X-POL-01, X-CAL-01).
+ *
+ * Every change is one transaction with its audit entry (collection
+ * "users", "account-applications", "obligations", "calendar"); secrets
+ * (session cookies, link secrets, tokens) are stored only as SHA-256
+ * hashes, passwords only as Argon2id hashes. */
+#ifndef AP_ACCOUNT_H
+#define AP_ACCOUNT_H
+
+#include "auth/actor.h"
+#include "auth/rights.h"
+#include "calendar/calsvc.h"
+#include "registry/registry.h"
+#include "util/err.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct accounts_config {
+    int64_t session_idle_ms;     /* default 30 minutes */
+    int64_t session_absolute_ms; /* default 12 hours */
+    int64_t activation_ttl_ms;   /* default 72 hours */
+    int64_t reset_ttl_ms;        /* default 1 hour */
+    const char *public_url;      /* base of the links in messages */
+    unsigned applications_per_hour; /* per IP, default 5 */
+};
+void accounts_config_defaults(struct accounts_config *c);
+
+struct accounts;
+struct accounts *accounts_new(struct registry *reg, struct calsvc *cal,
+                              const struct accounts_config *cfg);
+void accounts_free(struct accounts *ac);
+const struct rights *accounts_rights(const struct accounts *ac);
+
+/* ---- users ---------------------------------------------------------------- */
+
+/* Creates a user from {email, org, roles:[..], last_name, first_name,
+ * patronymic?, position?, phone?, structural_unit?}. With a password (the
+ * CLI) the user is active at once; without, the user is "invited" and an
+ * activation link goes to the outbox. Needs users-manage (or a system
+ * actor). 409 when the e-mail is taken. */
+int user_create(struct accounts *ac, const struct actor *by, const json_t *in,
+                const char *password, json_t **out, struct err *e);
+/* Within the caller's write transaction (used by grant). *link_out gets
+ * the activation URL (malloc'd) when no password was given. */
+int user_create_in_tx(struct accounts *ac, struct store_conn *c, const struct actor *by,
+                      const json_t *in, const char *password, json_t **out, char **link_out,
+                      struct err *e);
+int user_get(struct accounts *ac, const struct actor *by, const char *id, json_t **out,
+             struct err *e);
+/* {"items":[user...]}: every user (users-manage), optionally of one org. */
+int user_list(struct accounts *ac, const struct actor *by, const char *org, json_t **out,
+              struct err *e);
+/* Changes roles, org, status ("active" | "disabled") or the person's
+ * details. Rights changes are audited and end the user's sessions. Nobody
+ * changes their own roles or status. */
+int user_update(struct accounts *ac, const struct actor *by, const char *id, const json_t *patch,
+                json_t **out, struct err *e);
+
+/* ---- sign-in ------------------------------------------------------------------ */
+
+/* Checks e-mail and password and opens a session: *cookie gets the new
+ * session's secret (malloc'd), *me the user with "csrf_token". Any session
+ * named by old_cookie is ended (no fixation). 401 "invalid-credentials"
+ * for every kind of failure (no enumeration), 429 "locked" with
+ * *retry_after_s during a lockout. */
+int session_login(struct accounts *ac, const char *email, const char *password,
+                  const char *ip, const char *old_cookie, char **cookie, json_t **me,
+                  int64_t *retry_after_s, struct err *e);
+/* Resolves a session cookie to an actor (and its CSRF token, 44 bytes).
+ * 401 when unknown, idle too long, past its absolute expiry, or the user
+ * is no longer active. */
+int session_resolve(struct accounts *ac, const char *cookie, struct actor *out, char csrf[64],
+                    struct err *e);
+/* Ends this session, or (everywhere) all sessions of its user. */
+int session_logout(struct accounts *ac, const char *cookie, bool everywhere, struct err *e);
+/* {"user":{...},"csrf_token"?} for GET /api/v1/me. */
+int session_me(struct accounts *ac, const struct actor *a, json_t **out, struct err *e);
+
+/* Uses a one-time link (activation or reset) to set the password: 410
+ * "link-used" / "link-expired", 404 unknown, 422 weak password. */
+int link_use(struct accounts *ac, const char *secret, const char *password, struct err *e);
+/* Sends a reset link if the e-mail belongs to an active user; answers the
+ * same either way. */
+int password_reset_request(struct accounts *ac, const char *email, const char *ip, struct err *e);
+
+/* {"items":[{id, created_at, recipient, template, subject, body}]}
+ * (users-manage or applications-decide). */
+int outbox_list(struct accounts *ac, const struct actor *by, json_t **out, struct err *e);
+
+/* ---- personal API tokens ------------------------------------------------------ */
+
+/* A token is "apt_" + 43 base64url characters (32 random bytes); only its
+ * SHA-256 is stored. It acts as its user with the user's current roles,
+ * limited by its scopes ("read", "write"). *plain gets the secret
+ * (malloc'd), shown once; *out the token's metadata. The user is `by`
+ * itself, or anyone for a users manager (and the CLI). */
+int token_create(struct accounts *ac, const struct actor *by, const char *user_id,
+                 const char *name, const json_t *scopes, char **plain, json_t **out,
+                 struct err *e);
+/* {"items":[{id, name, scopes, created_at, last_used_at, revoked_at}]}. */
+int token_list(struct accounts *ac, const struct actor *by, const char *user_id, json_t **out,
+               struct err *e);
+int token_revoke(struct accounts *ac, const struct actor *by, const char *user_id,
+                 const char *token_id, struct err *e);
+/* Resolves a bearer token to its user as an actor: 401 for an unknown,
+ * malformed or revoked token or a user no longer active. */
+int token_authenticate(struct accounts *ac, const char *plain, struct actor *out,
+                       struct err *e);
+/* The id of the user with this e-mail (for the CLI): 0, or -1 with 404. */
+int user_id_by_email(struct accounts *ac, const char *email, char id[40], struct err *e);
+
+/* ---- account applications (REQ ACC-01, ACC-02) ------------------------------- */
+
+/* Anyone: validates the Appendix 2 form field by field and stores it with
+ * its obligation (the integrator's decision, 1 working day). 429 when the
+ * IP has sent too many. *out: {id, status, submitted_at, due_at}. */
+int application_submit(struct accounts *ac, const json_t *form, const char *ip, json_t **out,
+                       int64_t *retry_after_s, struct err *e);
+/* applications-decide: {"items":[application + due_at, overdue]}; status
+ * "pending" (default), "granted", "refused" or "all". */
+int application_list(struct accounts *ac, const struct actor *by, const char *status,
+                     json_t **out, struct err *e);
+int application_get(struct accounts *ac, const struct actor *by, const char *id, json_t **out,
+                    struct err *e);
+/* Grants: body {"organization": id} or {"new_organization": {record}},
+ * and "roles": [..] (default the requested access, else owner-editor).
+ * Creates the user (invited, activation link in the outbox) and closes
+ * the obligation. 409 when already decided. */
+int application_grant(struct accounts *ac, const struct actor *by, const char *id,
+                      const json_t *body, json_t **out, struct err *e);
+/* Refuses with {"reason": text} (required). */
+int application_refuse(struct accounts *ac, const struct actor *by, const char *id,
+                       const json_t *body, json_t **out, struct err *e);
+
+/* ---- obligations ------------------------------------------------------------- */
+
+/* Opens an obligation inside the caller's write transaction: who owes
+ * (debtor_org and/or debtor_role) what (policy) about subject, from
+ * start_ms; the due instant comes from the policy value in force on the
+ * start's local date and the working-day calendar. */
+int obligation_open(struct accounts *ac, struct store_conn *c, const char *policy,
+                    const char *subject, const char *debtor_org, const char *debtor_role,
+                    int64_t start_ms, char id[37], char due[32], struct err *e);
+/* Closes the open obligations of subject (under policy) with an outcome. */
+int obligation_close(struct store_conn *c, const char *subject, const char *policy,
+                     const char *outcome, const char *now, struct err *e);
+/* {"items":[{id, policy, policy_value, subject, debtor_org, debtor_role,
+ * started_at, due_at, done_at, outcome, overdue}]}. Filters: org, role,
+ * state ("open", "done", "overdue", "all"). Without obligations-read on
+ * every organisation, only the actor's own organisation's. */
+int obligation_list(struct accounts *ac, const struct actor *by, const char *org,
+                    const char *role, const char *state, json_t **out, struct err *e);
+
+#endif

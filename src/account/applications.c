@@ -1,0 +1,484 @@
+/* account/applications: the Appendix 2 application for a portal account
+ * (REQ ACC-01) and the integrator's decision within the deadline (ACC-02). */
+#include "account/internal.h"
+
+#include "util/text.h"
+#include "util/timeutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define POLICY "account_decision"
+#define DECIDER_ROLE "integrator-verifier"
+
+struct form_field {
+    const char *name;
+    bool required;
+    size_t max;
+    bool multiline;
+};
+
+/* Appendix 2 of the Rules (seed 002): the fields, in the form's order. */
+static const struct form_field FORM[] = {
+    {"organization_name", true, 500, false}, {"structural_unit", true, 300, false},
+    {"last_name", true, 100, false},         {"first_name", true, 100, false},
+    {"patronymic", false, 100, false},       {"position", true, 300, false},
+    {"phone", true, 40, false},              {"email", true, 254, false},
+    {"access_purpose", true, 2000, true},    {"requested_role", false, 40, false},
+};
+#define N_FORM (sizeof FORM / sizeof FORM[0])
+
+static bool phone_ok(const char *s)
+{
+    size_t digits = 0;
+    for (const char *p = s; *p; p++) {
+        if (*p >= '0' && *p <= '9')
+            digits++;
+        else if (!strchr("+ ()-", *p))
+            return false;
+    }
+    return digits >= 7 && digits <= 15;
+}
+
+static bool text_ok(const char *s, const struct form_field *f)
+{
+    size_t n = strlen(s);
+    if (n > f->max || !utf8_valid(s, n))
+        return false;
+    bool blank = true;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p < 0x20 && !(f->multiline && (*p == '\n' || *p == '\r' || *p == '\t')))
+            return false;
+        blank = blank && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r');
+    }
+    return !blank;
+}
+
+/* Checks the form field by field; *clean gets the stored form. */
+static int check_form(struct accounts *ac, const json_t *in, json_t **clean, struct err *e)
+{
+    if (!json_is_object(in)) {
+        err_set(e, 422, "wrong-type", "", "the application must be a JSON object");
+        return -1;
+    }
+    const char *key;
+    json_t *v;
+    json_object_foreach((json_t *)in, key, v)
+    {
+        size_t i = 0;
+        while (i < N_FORM && strcmp(FORM[i].name, key) != 0)
+            i++;
+        if (i == N_FORM) {
+            err_set(e, 422, "unknown-field", key, "'%.60s' is not a field of the application", key);
+            return -1;
+        }
+    }
+    json_t *out = json_object();
+    for (size_t i = 0; i < N_FORM; i++) {
+        const struct form_field *f = &FORM[i];
+        const json_t *fv = json_object_get(in, f->name);
+        const char *s = json_string_value(fv);
+        if (!fv || json_is_null(fv) || (s && !*s && !f->required)) {
+            if (f->required) {
+                err_set(e, 422, "required", f->name, "'%s' is required", f->name);
+                goto bad;
+            }
+            continue;
+        }
+        if (!s) {
+            err_set(e, 422, "wrong-type", f->name, "'%s' must be a string", f->name);
+            goto bad;
+        }
+        if (!text_ok(s, f)) {
+            err_set(e, 422, "validation-failed", f->name,
+                    "'%s' must be %s text of at most %zu bytes", f->name,
+                    f->multiline ? "non-blank" : "one non-blank line of", f->max);
+            goto bad;
+        }
+        if (strcmp(f->name, "email") == 0 && !model_email_valid(s)) {
+            err_set(e, 422, "bad-format", "email", "'email' must be a work e-mail address");
+            goto bad;
+        }
+        if (strcmp(f->name, "phone") == 0 && !phone_ok(s)) {
+            err_set(e, 422, "bad-format", "phone",
+                    "'phone' must be 7..15 digits with optional + ( ) - and spaces");
+            goto bad;
+        }
+        if (strcmp(f->name, "requested_role") == 0 && rights_role_index(ac->rights, s) < 0) {
+            err_set(e, 422, "bad-enum", "requested_role", "unknown role '%.40s'", s);
+            goto bad;
+        }
+        json_object_set_new(out, f->name, json_string(s));
+    }
+    *clean = out;
+    return 0;
+bad:
+    json_decref(out);
+    return -1;
+}
+
+/* The service integrator's organisation, if one is registered. */
+static int integrator_org(struct store_conn *c, char *out, size_t n, struct err *e)
+{
+    out[0] = '\0';
+    struct store_stmt *st = store_prepare(
+        c,
+        "SELECT r.id FROM attrs a JOIN records r ON r.rid = a.rid "
+        "WHERE a.field = 'organizations:org_type' AND a.value = 'service_integrator' "
+        "AND r.retired = 0 ORDER BY r.rid LIMIT 1",
+        true, e);
+    if (!st)
+        return -1;
+    int rc = store_step(st, e);
+    if (rc == STORE_ROW)
+        snprintf(out, n, "%s", store_col_text(st, 0));
+    store_reset(st);
+    return rc == STORE_ERROR ? -1 : 0;
+}
+
+struct submit_ctx {
+    const json_t *form;
+    const char *ip;
+    json_t **out;
+};
+
+static int submit_fn(struct accounts *ac, struct store_conn *c, void *vctx, struct err *e)
+{
+    struct submit_ctx *x = vctx;
+    char id[37], subject[80], ob[37], due[32], now[32], debtor[128];
+    int64_t now_ms = time_now_ms();
+    time_format_rfc3339(now_ms, now, sizeof now);
+    text_uuid7(id);
+    snprintf(subject, sizeof subject, "account-applications/%s", id);
+    if (integrator_org(c, debtor, sizeof debtor, e) < 0 ||
+        obligation_open(ac, c, POLICY, subject, debtor[0] ? debtor : NULL, DECIDER_ROLE, now_ms,
+                        ob, due, e) < 0)
+        return -1;
+    char *data = json_dumps(x->form, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    int rc = store_execf(c,
+                         "INSERT INTO applications(id, submitted_at, ip, data, status, "
+                         "obligation_id) VALUES ($1, $2, $3, $4, 'pending', $5)",
+                         e, "ttttt", id, now, x->ip, data, ob);
+    free(data);
+    struct actor anon = ACTOR_ANONYMOUS;
+    snprintf(anon.id, sizeof anon.id, "anonymous:%s", x->ip);
+    if (rc == 0)
+        rc = acct_audit(c, now, &anon, "application-submit", "account-applications", id, NULL,
+                        x->form, e);
+    if (rc == 0)
+        *x->out = json_pack("{s:s, s:s, s:s, s:s}", "id", id, "status", "pending",
+                            "submitted_at", now, "due_at", due);
+    return rc;
+}
+
+int application_submit(struct accounts *ac, const json_t *form, const char *ip, json_t **out,
+                       int64_t *retry_after_s, struct err *e)
+{
+    *out = NULL;
+    *retry_after_s = 0;
+    json_t *clean = NULL;
+    if (check_form(ac, form, &clean, e) < 0)
+        return -1;
+    int64_t wait = throttle_rate(ac->applications, ip, ac->cfg.applications_per_hour,
+                                 3600 * 1000LL, time_now_ms());
+    if (wait > 0) {
+        json_decref(clean);
+        *retry_after_s = (wait + 999) / 1000;
+        err_set(e, 429, "too-many-requests", "",
+                "too many applications from this address: try again in %lld s",
+                (long long)*retry_after_s);
+        return -1;
+    }
+    struct submit_ctx x = {clean, ip, out};
+    int rc = acct_write(ac, submit_fn, &x, e);
+    json_decref(clean);
+    if (rc < 0) {
+        json_decref(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
+/* ---- reading ---------------------------------------------------------------------- */
+
+#define APP_SELECT                                                                          \
+    "SELECT a.id, a.submitted_at, a.data, a.status, a.decided_at, a.decided_by, a.reason, " \
+    "a.user_id, a.org, o.due_at, o.done_at FROM applications a "                            \
+    "JOIN obligations o ON o.id = a.obligation_id "
+
+static json_t *app_row(struct store_stmt *st, const char *now)
+{
+    json_t *form = json_loads(store_col_text(st, 2), 0, NULL);
+    const char *due = store_col_text(st, 9), *done = store_col_text(st, 10);
+    bool overdue = done ? strcmp(done, due) > 0 : strcmp(now, due) > 0;
+    return json_pack("{s:s, s:s, s:o, s:s, s:s?, s:s?, s:s?, s:s?, s:s?, s:s, s:b}", "id",
+                     store_col_text(st, 0), "submitted_at", store_col_text(st, 1), "form",
+                     form ? form : json_object(), "status", store_col_text(st, 3), "decided_at",
+                     store_col_text(st, 4), "decided_by", store_col_text(st, 5), "reason",
+                     store_col_text(st, 6), "user_id", store_col_text(st, 7), "org",
+                     store_col_text(st, 8), "due_at", due, "overdue", overdue);
+}
+
+int application_list(struct accounts *ac, const struct actor *by, const char *status,
+                     json_t **out, struct err *e)
+{
+    if (authz_check(ac->rights, by, RA_APPLICATIONS, NULL, "\x01other", e) < 0)
+        return -1;
+    if (!status)
+        status = "pending";
+    if (strcmp(status, "pending") && strcmp(status, "granted") && strcmp(status, "refused") &&
+        strcmp(status, "all")) {
+        err_bad_request(e, "status", "'status' is pending, granted, refused or all");
+        return -1;
+    }
+    struct store_stmt *st = store_prepare(
+        store_conn(ac->store),
+        APP_SELECT "WHERE $1 = 'all' OR a.status = $1 ORDER BY a.submitted_at, a.id LIMIT 1000",
+        true, e);
+    if (!st)
+        return -1;
+    store_bind_text(st, 1, status);
+    char now[32];
+    acct_now(now);
+    json_t *items = json_array();
+    int rc;
+    while ((rc = store_step(st, e)) == STORE_ROW)
+        json_array_append_new(items, app_row(st, now));
+    store_reset(st);
+    if (rc == STORE_ERROR) {
+        json_decref(items);
+        return -1;
+    }
+    *out = json_pack("{s:o}", "items", items);
+    return 0;
+}
+
+static int load_app(struct store_conn *c, const char *id, json_t **out, struct err *e)
+{
+    struct store_stmt *st = store_prepare(c, APP_SELECT "WHERE a.id = $1", true, e);
+    if (!st)
+        return -1;
+    store_bind_text(st, 1, id);
+    char now[32];
+    acct_now(now);
+    int rc = store_step(st, e);
+    if (rc == STORE_ROW)
+        *out = app_row(st, now);
+    store_reset(st);
+    if (rc == STORE_DONE)
+        err_not_found(e, "no application '%.60s'", id);
+    return rc == STORE_ROW ? 0 : -1;
+}
+
+int application_get(struct accounts *ac, const struct actor *by, const char *id, json_t **out,
+                    struct err *e)
+{
+    if (authz_check(ac->rights, by, RA_APPLICATIONS, NULL, "\x01other", e) < 0)
+        return -1;
+    return load_app(store_conn(ac->store), id, out, e);
+}
+
+/* ---- deciding -------------------------------------------------------------------------- */
+
+struct decide_ctx {
+    const struct actor *by;
+    const char *id;
+    const json_t *body;
+    json_t **out;
+};
+
+static int pending_app(struct store_conn *c, const char *id, json_t **app, struct err *e)
+{
+    if (load_app(c, id, app, e) < 0)
+        return -1;
+    if (strcmp(json_string_value(json_object_get(*app, "status")), "pending") != 0) {
+        err_set(e, 409, "already-decided", "", "this application has already been decided");
+        return -1;
+    }
+    return 0;
+}
+
+/* The organisation the user joins: an existing one, or one created now. */
+static int grant_org(struct accounts *ac, struct store_conn *c, const struct decide_ctx *x,
+                     char *org, size_t n, struct err *e)
+{
+    const json_t *existing = json_object_get(x->body, "organization");
+    const json_t *fresh = json_object_get(x->body, "new_organization");
+    if ((existing != NULL) == (fresh != NULL)) {
+        err_set(e, 422, "required", "organization",
+                "give either 'organization' (an id) or 'new_organization' (a record)");
+        return -1;
+    }
+    if (existing) {
+        const char *id = json_string_value(existing);
+        if (!id) {
+            err_set(e, 422, "wrong-type", "organization", "'organization' must be an id");
+            return -1;
+        }
+        snprintf(org, n, "%s", id);
+        return 0;
+    }
+    json_t *rec = NULL;
+    if (registry_create(ac->reg, x->by, "organizations", fresh, NULL, &rec, e) < 0) {
+        char field[sizeof e->field + 20];
+        snprintf(field, sizeof field, "new_organization%s%.120s", e->field[0] ? "." : "", e->field);
+        snprintf(e->field, sizeof e->field, "%.150s", field);
+        return -1;
+    }
+    snprintf(org, n, "%s", json_string_value(json_object_get(rec, "id")));
+    json_decref(rec);
+    return 0;
+}
+
+/* Roles that give rights over users may be granted only by those who
+ * manage users themselves. */
+static int check_grantable(struct accounts *ac, const struct actor *by, const json_t *roles,
+                           struct err *e)
+{
+    if (authz_may(ac->rights, by, RA_USERS, NULL, "\x01other"))
+        return 0;
+    for (size_t i = 0; i < json_array_size(roles); i++) {
+        int ri = rights_role_index(ac->rights, json_string_value(json_array_get(roles, i)));
+        if (ri >= 0 && (rights_allows(ac->rights, 1u << ri, RA_USERS, NULL, false) ||
+                        rights_allows(ac->rights, 1u << ri, RA_USERS, NULL, true))) {
+            err_set(e, 403, "forbidden", "roles", "only user managers grant the role '%s'",
+                    rights_role_id(ac->rights, (size_t)ri));
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int grant_fn(struct accounts *ac, struct store_conn *c, void *vctx, struct err *e)
+{
+    struct decide_ctx *x = vctx;
+    json_t *app = NULL, *user = NULL, *in = NULL;
+    char org[128], now[32];
+    int rc = pending_app(c, x->id, &app, e);
+    const json_t *form = json_object_get(app, "form");
+    json_t *roles = json_object_get(x->body, "roles");
+    if (rc == 0 && !roles) {
+        const char *req = json_string_value(json_object_get(form, "requested_role"));
+        roles = json_pack("[s]", req ? req : "owner-editor");
+    } else {
+        json_incref(roles);
+    }
+    if (rc == 0)
+        rc = check_grantable(ac, x->by, roles, e);
+    if (rc == 0)
+        rc = grant_org(ac, c, x, org, sizeof org, e);
+    if (rc == 0) {
+        in = json_pack("{s:O, s:s, s:O, s:O, s:O, s:O?, s:O, s:O, s:O}", "email",
+                       json_object_get(form, "email"), "org", org, "roles", roles, "last_name",
+                       json_object_get(form, "last_name"), "first_name",
+                       json_object_get(form, "first_name"), "patronymic",
+                       json_object_get(form, "patronymic"), "position",
+                       json_object_get(form, "position"), "phone", json_object_get(form, "phone"),
+                       "structural_unit", json_object_get(form, "structural_unit"));
+        rc = user_create_in_tx(ac, c, x->by, in, NULL, &user, NULL, e);
+    }
+    acct_now(now);
+    const char *uid = json_string_value(json_object_get(user, "id"));
+    if (rc == 0)
+        rc = store_execf(c,
+                         "UPDATE applications SET status = 'granted', decided_at = $2, "
+                         "decided_by = $3, user_id = $4, org = $5 WHERE id = $1",
+                         e, "ttttt", x->id, now, x->by->id, uid, org);
+    char subject[80];
+    snprintf(subject, sizeof subject, "account-applications/%s", x->id);
+    if (rc == 0)
+        rc = obligation_close(c, subject, POLICY, "granted", now, e);
+    if (rc == 0) {
+        json_t *after = json_pack("{s:s, s:s, s:O}", "user_id", uid, "org", org, "roles", roles);
+        rc = acct_audit(c, now, x->by, "application-grant", "account-applications", x->id,
+                        NULL, after, e);
+        json_decref(after);
+    }
+    if (rc == 0)
+        rc = load_app(c, x->id, x->out, e);
+    json_decref(app);
+    json_decref(user);
+    json_decref(in);
+    json_decref(roles);
+    return rc;
+}
+
+int application_grant(struct accounts *ac, const struct actor *by, const char *id,
+                      const json_t *body, json_t **out, struct err *e)
+{
+    *out = NULL;
+    if (authz_check(ac->rights, by, RA_APPLICATIONS, NULL, "\x01other", e) < 0)
+        return -1;
+    if (!json_is_object(body)) {
+        err_set(e, 422, "wrong-type", "", "the body must be a JSON object");
+        return -1;
+    }
+    struct decide_ctx x = {by, id, body, out};
+    int rc = acct_write(ac, grant_fn, &x, e);
+    if (rc < 0) {
+        json_decref(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
+static int refuse_fn(struct accounts *ac, struct store_conn *c, void *vctx, struct err *e)
+{
+    (void)ac;
+    struct decide_ctx *x = vctx;
+    json_t *app = NULL;
+    char now[32], subject[80];
+    acct_now(now);
+    snprintf(subject, sizeof subject, "account-applications/%s", x->id);
+    const char *reason = json_string_value(json_object_get(x->body, "reason"));
+    int rc = pending_app(c, x->id, &app, e);
+    if (rc == 0)
+        rc = store_execf(c,
+                         "UPDATE applications SET status = 'refused', decided_at = $2, "
+                         "decided_by = $3, reason = $4 WHERE id = $1",
+                         e, "tttt", x->id, now, x->by->id, reason);
+    if (rc == 0)
+        rc = obligation_close(c, subject, POLICY, "refused", now, e);
+    if (rc == 0) {
+        char body[2600];
+        snprintf(body, sizeof body,
+                 "Өтінім қабылданбады / Заявка отклонена / The application was refused:\n%s\n",
+                 reason);
+        rc = acct_outbox(c, now,
+                         json_string_value(json_object_get(json_object_get(app, "form"), "email")),
+                         "application-refused", "Архитектурный портал / Architectural portal",
+                         body, e);
+    }
+    if (rc == 0) {
+        json_t *after = json_pack("{s:s}", "reason", reason);
+        rc = acct_audit(c, now, x->by, "application-refuse", "account-applications", x->id,
+                        NULL, after, e);
+        json_decref(after);
+    }
+    if (rc == 0)
+        rc = load_app(c, x->id, x->out, e);
+    json_decref(app);
+    return rc;
+}
+
+int application_refuse(struct accounts *ac, const struct actor *by, const char *id,
+                       const json_t *body, json_t **out, struct err *e)
+{
+    *out = NULL;
+    if (authz_check(ac->rights, by, RA_APPLICATIONS, NULL, "\x01other", e) < 0)
+        return -1;
+    const char *reason = json_string_value(json_object_get(body, "reason"));
+    static const struct form_field REASON = {"reason", true, 2000, true};
+    if (!reason || !text_ok(reason, &REASON)) {
+        err_set(e, 422, "required", "reason", "a refusal needs a 'reason' of 1..2000 bytes");
+        return -1;
+    }
+    struct decide_ctx x = {by, id, body, out};
+    int rc = acct_write(ac, refuse_fn, &x, e);
+    if (rc < 0) {
+        json_decref(*out);
+        *out = NULL;
+    }
+    return rc;
+}

@@ -1,0 +1,48 @@
+/* Private to the account module. */
+#ifndef AP_ACCOUNT_INTERNAL_H
+#define AP_ACCOUNT_INTERNAL_H
+
+#include "account/account.h"
+#include "auth/authz.h"
+#include "auth/throttle.h"
+
+struct accounts {
+    struct registry *reg;
+    struct store *store;
+    const struct model *model;
+    const struct rights *rights;
+    struct calsvc *cal;
+    struct accounts_config cfg;
+    struct throttle *logins;       /* per e-mail: lockout with back-off */
+    struct throttle *ips;          /* per IP: sign-in attempts */
+    struct throttle *applications; /* per IP: submitted applications */
+};
+
+void acct_now(char out[32]);
+/* Runs one write: fn inside a group-commit transaction. */
+typedef int (*acct_write_fn)(struct accounts *ac, struct store_conn *c, void *ctx,
+                             struct err *e);
+int acct_write(struct accounts *ac, acct_write_fn fn, void *ctx, struct err *e);
+/* A random secret (32 bytes, base64url, 43 chars) and its SHA-256 hex. */
+void acct_secret(char secret[48], char hash[65]);
+/* Appends an audit entry whose before/after are JSON values (may be NULL). */
+int acct_audit(struct store_conn *c, const char *now, const struct actor *by, const char *action,
+               const char *collection, const char *id, const json_t *before,
+               const json_t *after, struct err *e);
+/* Puts a message into the outbox. */
+int acct_outbox(struct store_conn *c, const char *now, const char *to, const char *tmpl,
+                const char *subject, const char *body, struct err *e);
+/* Issues a one-time link (purpose "activate" or "reset"); *url (malloc'd). */
+int acct_link(struct accounts *ac, struct store_conn *c, const char *user_id,
+              const char *purpose, const char *now, char **url, struct err *e);
+
+/* The user with this e-mail (any case) and its password hash ("" when
+ * none): 1 found, 0 not, -1 error. */
+int user_load_for_login(struct accounts *ac, const char *email, json_t **user, char *pw,
+                        size_t pw_n, struct err *e);
+int user_load_by_id(struct accounts *ac, struct store_conn *c, const char *id, json_t **user,
+                    struct err *e);
+/* Fills an actor from a user row. */
+void acct_actor_of_user(struct accounts *ac, const json_t *user, struct actor *out);
+
+#endif

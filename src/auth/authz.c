@@ -1,0 +1,53 @@
+/* authz: applies the rights matrix to an actor. */
+#include "auth/authz.h"
+
+#include <string.h>
+
+static bool writes(enum rights_action action)
+{
+    return action == RA_CREATE || action == RA_UPDATE || action == RA_RETIRE ||
+           action == RA_APPLICATIONS || action == RA_USERS || action == RA_CALENDAR;
+}
+
+bool authz_may(const struct rights *r, const struct actor *a, enum rights_action action,
+               const char *kind, const char *record_org)
+{
+    if (a->system)
+        return true;
+    if (a->read_only && writes(action))
+        return false;
+    bool own = a->org[0] && record_org && strcmp(a->org, record_org) == 0;
+    return rights_allows(r, a->roles, action, kind, own);
+}
+
+static int refuse(const struct actor *a, enum rights_action action, const char *kind,
+                  struct err *e)
+{
+    if (!a->user[0] && !a->system) {
+        err_set(e, 401, "unauthorized", "", "sign in first: '%s' needs an account",
+                rights_action_id(action));
+        return -1;
+    }
+    if (a->read_only && writes(action)) {
+        err_set(e, 403, "forbidden", "", "this token has no 'write' scope");
+        return -1;
+    }
+    err_set(e, 403, "forbidden", "", "your roles do not allow '%s'%s%s", rights_action_id(action),
+            kind ? " on this " : "", kind ? kind : "");
+    return -1;
+}
+
+int authz_check(const struct rights *r, const struct actor *a, enum rights_action action,
+                const char *kind, const char *record_org, struct err *e)
+{
+    return authz_may(r, a, action, kind, record_org) ? 0 : refuse(a, action, kind, e);
+}
+
+int authz_system(const struct rights *r, const struct actor *a, enum rights_action action,
+                 bool *any, struct err *e)
+{
+    *any = a->system || authz_may(r, a, action, NULL, "\x01other");
+    if (*any || authz_may(r, a, action, NULL, a->org))
+        return 0;
+    return refuse(a, action, NULL, e);
+}
