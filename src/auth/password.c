@@ -153,15 +153,20 @@ static bool cps_contain(const uint32_t *hay, size_t nh, const uint32_t *needle, 
     return false;
 }
 
+/* Letters count by case in Latin and Cyrillic (Kazakh and Russian
+ * passwords are as good as English ones); anything else is "other". */
 static int count_classes(const char *s)
 {
     bool lower = false, upper = false, digit = false, other = false;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p >= 'a' && *p <= 'z')
+    const char *p = s;
+    while (*p) {
+        uint32_t cp = utf8_next(&p);
+        bool cyrillic = cp >= 0x0400 && cp <= 0x04FF;
+        if ((cp >= 'a' && cp <= 'z') || (cyrillic && text_fold_cp(cp) == cp))
             lower = true;
-        else if (*p >= 'A' && *p <= 'Z')
+        else if ((cp >= 'A' && cp <= 'Z') || (cyrillic && text_fold_cp(cp) != cp))
             upper = true;
-        else if (*p >= '0' && *p <= '9')
+        else if (cp >= '0' && cp <= '9')
             digit = true;
         else
             other = true;
@@ -217,8 +222,8 @@ int password_policy_check(const char *password, const char *email, struct err *e
         return weak(e, "the password is shorter than %d bytes (a Cyrillic letter counts as 2)",
                     PASSWORD_MIN_BYTES);
     if (count_classes(password) < 3)
-        return weak(e, "the password needs at least 3 of: lower-case Latin letters, upper-case "
-                       "Latin letters, digits, other characters (other letters, spaces, signs)");
+        return weak(e, "the password needs at least 3 of: lower-case letters, upper-case "
+                       "letters, digits, other characters (spaces, signs)");
     uint32_t cps[PASSWORD_MAX_BYTES];
     size_t n = fold_cps(password, len, cps, PASSWORD_MAX_BYTES);
     if (contains_local_part(cps, n, email))

@@ -43,7 +43,7 @@ struct offset {
 struct rule {
     char *id;
     int month, day;
-    bool moves; /* on a weekend day, gives a day off on the next working day */
+    bool moves;                /* on a weekend day, gives a day off on the next working day */
     int from_year, until_year; /* INT_MIN / INT_MAX when unbounded */
     json_t *name;
 };
@@ -341,8 +341,8 @@ static int check_rule_years(struct rule *r, const json_t *v, const char *path, s
 
 static int check_rule(struct calendar *c, const json_t *v, size_t i, struct err *e)
 {
-    static const char *const keys[] = {"id",      "month",     "day",        "name",
-                                       "moves",   "from_year", "until_year", NULL};
+    static const char *const keys[] = {"id",    "month",     "day",        "name",
+                                       "moves", "from_year", "until_year", NULL};
     char path[PATH_LEN], p[PATH_LEN];
     path_idx(path, "holidays", i);
     if (!json_is_object(v))
@@ -725,8 +725,10 @@ int calendar_load(const char *json_text, size_t len, struct calendar **out, stru
     *out = NULL;
     if (len > CALENDAR_DOC_MAX)
         return fail(e, 400, "", "the calendar is larger than %u bytes", CALENDAR_DOC_MAX);
+    if (!json_text)
+        len = 0, json_text = "";
     json_error_t jerr;
-    json_t *root = json_loadb(json_text ? json_text : "", len, JSON_REJECT_DUPLICATES, &jerr);
+    json_t *root = json_loadb(json_text, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!root)
         return fail(e, 400, "", "line %d, column %d: %s", jerr.line, jerr.column, jerr.text);
     struct calendar *c = xcalloc(1, sizeof *c);
@@ -784,8 +786,8 @@ json_t *calendar_document(const struct calendar *c)
     for (size_t i = 0; i < c->n_offs; i++) {
         char from[40];
         time_format_rfc3339(c->offs[i].from_ms, from, sizeof from);
-        json_array_append_new(offs, json_pack("{s:s, s:i}", "from", from, "minutes",
-                                              c->offs[i].minutes));
+        json_array_append_new(offs,
+                              json_pack("{s:s, s:i}", "from", from, "minutes", c->offs[i].minutes));
     }
     for (int d = 1; d <= 7; d++)
         if (c->weekend[d])
@@ -837,12 +839,13 @@ json_t *calendar_year_entries(const struct calendar *c, int year)
 static json_t *dayrec_json(const struct dayrec *r)
 {
     char date[40], from[40];
-    json_t *o = json_pack("{s:s, s:s, s:o, s:s}", "date", fmt_day(r->day, date, sizeof date),
-                          "type", TYPE_NAMES[r->type], "name",
-                          r->name ? json_deep_copy(r->name) : json_object(), "origin",
-                          ORIGIN_NAMES[r->origin]);
+    json_t *o =
+        json_pack("{s:s, s:s, s:o, s:s}", "date", fmt_day(r->day, date, sizeof date), "type",
+                  TYPE_NAMES[r->type], "name", r->name ? json_deep_copy(r->name) : json_object(),
+                  "origin", ORIGIN_NAMES[r->origin]);
     if (r->origin == DO_MOVED)
-        json_object_set_new(o, "moved_from", json_string(fmt_day(r->moved_from, from, sizeof from)));
+        json_object_set_new(o, "moved_from",
+                            json_string(fmt_day(r->moved_from, from, sizeof from)));
     return o;
 }
 
@@ -916,8 +919,8 @@ static int64_t day_end_utc(const struct calendar *c, int64_t day)
 
 static int out_of_range(struct err *e, const char *field)
 {
-    return fail(e, 400, field, "the date is outside the calendar's years %d..%d",
-                CALENDAR_YEAR_MIN, CALENDAR_YEAR_MAX);
+    return fail(e, 400, field, "the date is outside the calendar's years %d..%d", CALENDAR_YEAR_MIN,
+                CALENDAR_YEAR_MAX);
 }
 
 int calendar_add_working_days(const struct calendar *c, int64_t t_ms, int n, int64_t *due,

@@ -36,9 +36,10 @@ struct calendar;
 
 /* Parses and checks the calendar document. On error returns -1 and fills e:
  * 400 "bad-request" for text that is not JSON or is larger than
- * CALENDAR_DOC_MAX, 422 "validation-failed" for a document that is wrong; e->field is the key path at fault and
- * e->detail starts with it ("holidays[3].month: must be 1..12"). *out is
- * NULL on error; on success the caller owns it (calendar_free). */
+ * CALENDAR_DOC_MAX; 422 "validation-failed" for a wrong document, with
+ * e->field the key path at fault and e->detail starting with it
+ * ("holidays[3].month: must be 1..12"). *out is NULL on error; on success
+ * the caller owns it (calendar_free). */
 int calendar_load(const char *json_text, size_t len, struct calendar **out, struct err *e);
 void calendar_free(struct calendar *c);
 

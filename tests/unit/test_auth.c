@@ -175,8 +175,10 @@ static void test_policy_classes(void **state)
     assert_weak("abcdefghijklm", NULL, "at least 3 of");
     assert_weak("abcdefgh12345", NULL, "at least 3 of");
     assert_weak("ABCDEFGH-+=_#", NULL, "at least 3 of");
-    assert_weak("Құпиясөзқұпия2026", NULL, "at least 3 of"); /* other + digit only */
-    assert_weak("Құпия сөз, құпия!", NULL, "at least 3 of"); /* other only */
+    assert_weak("құпиясөзқұпия2026", NULL, "at least 3 of"); /* lower + digit only */
+    assert_weak("құпия сөз, құпия!", NULL, "at least 3 of"); /* lower + other only */
+    assert_ok("Құпиясөзқұпия2026", NULL); /* Kazakh letters count by case */
+    assert_ok("ҚҰПИЯ-сөз-ҚҰПИЯ!", NULL);
     assert_ok("Abcdefgh12345", NULL);
     assert_ok("abcdefgh-12345", NULL);
     assert_ok("құпиясөз-2026-Qz", NULL);

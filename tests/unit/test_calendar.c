@@ -107,9 +107,9 @@ static void test_fixed_holidays(void **state)
     json_t *y = calendar_year_json(c, 2026);
     assert_day(y, "2026-12-16", "holiday", "rule", NULL);
     assert_day(y, "2026-05-27", "holiday", "entry", NULL);
-    assert_string_equal(
-        json_string_value(json_object_get(json_object_get(find_day(y, "2026-05-27"), "name"), "en")),
-        "Kurban Ait");
+    assert_string_equal(json_string_value(json_object_get(
+                            json_object_get(find_day(y, "2026-05-27"), "name"), "en")),
+                        "Kurban Ait");
     json_decref(y);
     /* not covered or not a date */
     assert_false(calendar_is_working_date(c, 1999, 6, 1));
@@ -259,8 +259,7 @@ static void test_working_days_between(void **state)
         for (int d = 1; d <= 31; d++)
             count += calendar_is_working_date(c, 2026, m, d);
     assert_int_equal(count, n);
-    assert_int_equal(calendar_working_days_between(c, at("1999-12-31T12:00:00Z"), fri, &n, &e),
-                     -1);
+    assert_int_equal(calendar_working_days_between(c, at("1999-12-31T12:00:00Z"), fri, &n, &e), -1);
     assert_int_equal(e.status, 400);
     calendar_free(c);
 }
@@ -283,8 +282,7 @@ static void test_set_year(void **state)
         {"[{\"date\":\"2026-05-27\",\"type\":\"vacation\"}]", "entries[0].type"},
         {"[{\"date\":\"2026-05-27\"}]", "entries[0].type"},
         {"[{\"date\":\"2026-02-30\",\"type\":\"holiday\"}]", "entries[0].date"},
-        {"[{\"date\":\"2026-05-27\",\"type\":\"holiday\",\"name\":\"Kurban\"}]",
-         "entries[0].name"},
+        {"[{\"date\":\"2026-05-27\",\"type\":\"holiday\",\"name\":\"Kurban\"}]", "entries[0].name"},
         {"[{\"date\":\"2026-05-27\",\"type\":\"holiday\",\"name\":{\"de\":\"x\"}}]",
          "entries[0].name.de"},
         {"[{\"date\":\"2026-05-27\",\"type\":\"holiday\",\"name\":{\"kk\":7}}]",
@@ -318,11 +316,12 @@ static void test_set_year(void **state)
 
     /* Saturday 28 March made a working day, Friday 27 a day off (a transfer) */
     assert_false(calendar_is_working_date(c, 2026, 3, 28));
-    json_t *j = json_loads("[{\"date\":\"2026-05-27\",\"type\":\"holiday\",\"name\":{\"kk\":\"Құрбан "
-                           "айт\",\"ru\":\"Курбан айт\",\"en\":\"Kurban Ait\"}},"
-                           "{\"date\":\"2026-03-28\",\"type\":\"working_day\",\"note\":\"decree\"},"
-                           "{\"date\":\"2026-03-27\",\"type\":\"day_off\"}]",
-                           0, NULL);
+    json_t *j =
+        json_loads("[{\"date\":\"2026-05-27\",\"type\":\"holiday\",\"name\":{\"kk\":\"Құрбан "
+                   "айт\",\"ru\":\"Курбан айт\",\"en\":\"Kurban Ait\"}},"
+                   "{\"date\":\"2026-03-28\",\"type\":\"working_day\",\"note\":\"decree\"},"
+                   "{\"date\":\"2026-03-27\",\"type\":\"day_off\"}]",
+                   0, NULL);
     assert_int_equal(calendar_set_year(c, 2026, j, &e), 0);
     json_decref(j);
     assert_true(calendar_is_working_date(c, 2026, 3, 28));
@@ -339,8 +338,7 @@ static void test_set_year(void **state)
                         "2026-03-27"); /* in date order */
     json_decref(ent);
     int64_t due;
-    assert_int_equal(
-        calendar_add_working_days(c, at("2026-03-20T10:00:00+05:00"), 2, &due, &e), 0);
+    assert_int_equal(calendar_add_working_days(c, at("2026-03-20T10:00:00+05:00"), 2, &due, &e), 0);
     char out[32];
     assert_string_equal(time_format_rfc3339(due, out, sizeof out), "2026-03-28T18:59:59.999Z");
 
@@ -352,9 +350,9 @@ static void test_set_year(void **state)
     assert_true(calendar_is_working_date(c, 2026, 5, 27)); /* Kurban Ait entry replaced */
     y = calendar_year_json(c, 2026);
     assert_day(y, "2026-12-16", "working_day", "entry", NULL);
-    assert_string_equal(
-        json_string_value(json_object_get(json_object_get(find_day(y, "2026-12-16"), "name"), "en")),
-        "Independence Day");
+    assert_string_equal(json_string_value(json_object_get(
+                            json_object_get(find_day(y, "2026-12-16"), "name"), "en")),
+                        "Independence Day");
     json_decref(y);
 
     /* an empty year */
@@ -481,7 +479,8 @@ static void test_bad_documents(void **state)
         {unknown_key, "weekends", "weekends: unknown key"},
         {whole_week, "weekend", "weekend: at least one day of the week must be a working day"},
         {bad_minutes, "utc_offsets[0].minutes", "utc_offsets[0].minutes: must be an integer"},
-        {same_date, "holidays[1].day", "holidays[1].day: same date as holidays[0] in the same years"},
+        {same_date, "holidays[1].day",
+         "holidays[1].day: same date as holidays[0] in the same years"},
         {years_reversed, "holidays[0].until_year", "holidays[0].until_year: must not be before"},
         {day_31_april, "holidays[3].day", "holidays[3].day: must be 1..30"},
     };
@@ -555,14 +554,10 @@ static void test_document_roundtrip(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_fixed_holidays),
-        cmocka_unit_test(test_moved_days),
-        cmocka_unit_test(test_utc_offsets),
-        cmocka_unit_test(test_add_working_days),
-        cmocka_unit_test(test_working_days_between),
-        cmocka_unit_test(test_set_year),
-        cmocka_unit_test(test_bad_documents),
-        cmocka_unit_test(test_small_calendar),
+        cmocka_unit_test(test_fixed_holidays),       cmocka_unit_test(test_moved_days),
+        cmocka_unit_test(test_utc_offsets),          cmocka_unit_test(test_add_working_days),
+        cmocka_unit_test(test_working_days_between), cmocka_unit_test(test_set_year),
+        cmocka_unit_test(test_bad_documents),        cmocka_unit_test(test_small_calendar),
         cmocka_unit_test(test_document_roundtrip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
