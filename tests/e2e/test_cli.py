@@ -153,7 +153,11 @@ def test_limits_are_configurable():
         assert srv.raw(raw).startswith(b'HTTP/1.1 413')
         idle = [socket.create_connection(('127.0.0.1', srv.port)) for _ in range(3)]
         try:
-            time.sleep(0.5)  # let the server take all three in
+            # a served keep-alive request proves the server holds each connection
+            for s in idle:
+                s.settimeout(10)
+                s.sendall(b'GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n')
+                assert s.recv(65536).startswith(b'HTTP/1.1 200')
             answer = srv.raw(b'GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
                              timeout=3)
             assert not answer.startswith(b'HTTP/1.1 200'), 'a 4th connection from one IP was served'
