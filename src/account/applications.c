@@ -62,18 +62,12 @@ static int check_form(struct accounts *ac, const json_t *in, json_t **clean, str
         err_set(e, 422, "wrong-type", "", "the application must be a JSON object");
         return -1;
     }
-    const char *key;
-    json_t *v;
-    json_object_foreach((json_t *)in, key, v)
-    {
-        size_t i = 0;
-        while (i < N_FORM && strcmp(FORM[i].name, key) != 0)
-            i++;
-        if (i == N_FORM) {
-            err_set(e, 422, "unknown-field", key, "'%.60s' is not a field of the application", key);
-            return -1;
-        }
-    }
+    const char *names[N_FORM + 1];
+    for (size_t i = 0; i < N_FORM; i++)
+        names[i] = FORM[i].name;
+    names[N_FORM] = NULL;
+    if (acct_known_keys(in, names, "is not a field of the application", e) < 0)
+        return -1;
     json_t *out = json_object();
     for (size_t i = 0; i < N_FORM; i++) {
         const struct form_field *f = &FORM[i];
@@ -211,7 +205,7 @@ static json_t *app_row(struct store_stmt *st, const char *now)
 {
     json_t *form = json_loads(store_col_text(st, 2), 0, NULL);
     const char *due = store_col_text(st, 9), *done = store_col_text(st, 10);
-    bool overdue = done ? strcmp(done, due) > 0 : strcmp(now, due) > 0;
+    bool overdue = acct_overdue(due, done, now);
     return json_pack("{s:s, s:s, s:o, s:s, s:s?, s:s?, s:s?, s:s?, s:s?, s:s, s:b}", "id",
                      store_col_text(st, 0), "submitted_at", store_col_text(st, 1), "form",
                      form ? form : json_object(), "status", store_col_text(st, 3), "decided_at",
@@ -223,7 +217,7 @@ static json_t *app_row(struct store_stmt *st, const char *now)
 int application_list(struct accounts *ac, const struct actor *by, const char *status,
                      json_t **out, struct err *e)
 {
-    if (authz_check(ac->rights, by, RA_APPLICATIONS, NULL, "\x01other", e) < 0)
+    if (authz_check_everywhere(ac->rights, by, RA_APPLICATIONS, e) < 0)
         return -1;
     if (!status)
         status = "pending";
@@ -274,7 +268,7 @@ static int load_app(struct store_conn *c, const char *id, json_t **out, struct e
 int application_get(struct accounts *ac, const struct actor *by, const char *id, json_t **out,
                     struct err *e)
 {
-    if (authz_check(ac->rights, by, RA_APPLICATIONS, NULL, "\x01other", e) < 0)
+    if (authz_check_everywhere(ac->rights, by, RA_APPLICATIONS, e) < 0)
         return -1;
     return load_app(store_conn(ac->store), id, out, e);
 }
@@ -336,7 +330,7 @@ static int grant_org(struct accounts *ac, struct store_conn *c, const struct dec
 static int check_grantable(struct accounts *ac, const struct actor *by, const json_t *roles,
                            struct err *e)
 {
-    if (authz_may(ac->rights, by, RA_USERS, NULL, "\x01other"))
+    if (authz_may_everywhere(ac->rights, by, RA_USERS))
         return 0;
     for (size_t i = 0; i < json_array_size(roles); i++) {
         int ri = rights_role_index(ac->rights, json_string_value(json_array_get(roles, i)));
@@ -408,7 +402,7 @@ int application_grant(struct accounts *ac, const struct actor *by, const char *i
                       const json_t *body, json_t **out, struct err *e)
 {
     *out = NULL;
-    if (authz_check(ac->rights, by, RA_APPLICATIONS, NULL, "\x01other", e) < 0)
+    if (authz_check_everywhere(ac->rights, by, RA_APPLICATIONS, e) < 0)
         return -1;
     if (!json_is_object(body)) {
         err_set(e, 422, "wrong-type", "", "the body must be a JSON object");
@@ -466,7 +460,7 @@ int application_refuse(struct accounts *ac, const struct actor *by, const char *
                        const json_t *body, json_t **out, struct err *e)
 {
     *out = NULL;
-    if (authz_check(ac->rights, by, RA_APPLICATIONS, NULL, "\x01other", e) < 0)
+    if (authz_check_everywhere(ac->rights, by, RA_APPLICATIONS, e) < 0)
         return -1;
     const char *reason = json_string_value(json_object_get(body, "reason"));
     static const struct form_field REASON = {"reason", true, 2000, true};

@@ -29,6 +29,13 @@ void acct_secret(char secret[48], char hash[65]);
 int acct_audit(struct store_conn *c, const char *now, const struct actor *by, const char *action,
                const char *collection, const char *id, const json_t *before,
                const json_t *after, struct err *e);
+/* Lower-cases the ASCII of an e-mail address into out (the login). */
+void acct_email_norm(const char *in, char *out, size_t n);
+/* Refuses (422 "unknown-field", detail "'<key>' <what>") a member of obj
+ * not in keys (NULL-terminated). */
+int acct_known_keys(const json_t *obj, const char *const *keys, const char *what, struct err *e);
+/* Is an obligation due at `due`, done at `done` (NULL: not yet) overdue at `now`? */
+bool acct_overdue(const char *due, const char *done, const char *now);
 /* Puts a message into the outbox. */
 int acct_outbox(struct store_conn *c, const char *now, const char *to, const char *tmpl,
                 const char *subject, const char *body, struct err *e);

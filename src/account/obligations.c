@@ -56,10 +56,16 @@ int obligation_close(struct store_conn *c, const char *subject, const char *poli
                        e, "tttt", subject, policy, now, outcome);
 }
 
+bool acct_overdue(const char *due, const char *done, const char *now)
+{
+    /* canonical RFC 3339 instants (UTC, ms) compare as text */
+    return strcmp(done ? done : now, due) > 0;
+}
+
 static json_t *obligation_row(struct store_stmt *st, const char *now)
 {
     const char *due = store_col_text(st, 7), *done = store_col_text(st, 8);
-    bool overdue = done ? strcmp(done, due) > 0 : strcmp(now, due) > 0;
+    bool overdue = acct_overdue(due, done, now);
     json_t *o = json_pack("{s:s, s:s, s:I, s:s, s:s?, s:s?, s:s, s:s, s:s?, s:s?, s:s, s:b}",
                           "id", store_col_text(st, 0), "policy", store_col_text(st, 1),
                           "policy_value", (json_int_t)store_col_int64(st, 2), "subject",

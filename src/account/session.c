@@ -102,11 +102,8 @@ int session_login(struct accounts *ac, const char *email, const char *password,
         fail_credentials(e);
         return -1;
     }
-    char key[300];
-    snprintf(key, sizeof key, "%s", email);
-    for (char *p = key; *p; p++)
-        if (*p >= 'A' && *p <= 'Z')
-            *p = (char)(*p - 'A' + 'a');
+    char key[256];
+    acct_email_norm(email, key, sizeof key);
     int64_t now = time_now_ms();
     int64_t wait = locked_for(ac, key, ip, now);
     if (wait > 0) {

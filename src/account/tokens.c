@@ -21,7 +21,7 @@ static int may_manage(struct accounts *ac, const struct actor *by, const char *u
 {
     if (by->user[0] && strcmp(by->user, user_id) == 0 && !by->read_only)
         return 0;
-    return authz_check(ac->rights, by, RA_USERS, NULL, "\x01other", e);
+    return authz_check_everywhere(ac->rights, by, RA_USERS, e);
 }
 
 static int parse_scopes(const json_t *scopes, char *out, size_t n, struct err *e)
@@ -46,6 +46,12 @@ static int parse_scopes(const json_t *scopes, char *out, size_t n, struct err *e
     }
     snprintf(out, n, "%s", write ? "read write" : read ? "read" : "");
     return 0;
+}
+
+/* The stored scopes ("read" or "read write") as a JSON array. */
+static json_t *scopes_json(const char *stored)
+{
+    return strstr(stored, "write") ? json_pack("[s, s]", "read", "write") : json_pack("[s]", "read");
 }
 
 struct create_ctx {
@@ -108,11 +114,7 @@ int token_create(struct accounts *ac, const struct actor *by, const char *user_i
         return -1;
     *plain = xstrdup(x.secret);
     sodium_memzero(x.secret, sizeof x.secret);
-    json_t *sa = json_array();
-    json_array_append_new(sa, json_string("read"));
-    if (strcmp(sc, "read write") == 0)
-        json_array_append_new(sa, json_string("write"));
-    *out = json_pack("{s:s, s:s, s:o}", "id", x.id, "name", name, "scopes", sa);
+    *out = json_pack("{s:s, s:s, s:o}", "id", x.id, "name", name, "scopes", scopes_json(sc));
     return 0;
 }
 
@@ -131,17 +133,13 @@ int token_list(struct accounts *ac, const struct actor *by, const char *user_id,
     store_bind_text(st, 1, user_id);
     json_t *items = json_array();
     int rc;
-    while ((rc = store_step(st, e)) == STORE_ROW) {
-        json_t *sa = json_array();
-        json_array_append_new(sa, json_string("read"));
-        if (strstr(store_col_text(st, 2), "write"))
-            json_array_append_new(sa, json_string("write"));
+    while ((rc = store_step(st, e)) == STORE_ROW)
         json_array_append_new(
             items, json_pack("{s:s, s:s, s:o, s:s, s:s?, s:s?}", "id", store_col_text(st, 0),
-                             "name", store_col_text(st, 1), "scopes", sa, "created_at",
+                             "name", store_col_text(st, 1), "scopes",
+                             scopes_json(store_col_text(st, 2)), "created_at",
                              store_col_text(st, 3), "last_used_at", store_col_text(st, 4),
                              "revoked_at", store_col_text(st, 5)));
-    }
     store_reset(st);
     if (rc == STORE_ERROR) {
         json_decref(items);

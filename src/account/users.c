@@ -97,6 +97,23 @@ int acct_audit(struct store_conn *c, const char *now, const struct actor *by, co
     return rc;
 }
 
+int acct_known_keys(const json_t *obj, const char *const *keys, const char *what, struct err *e)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach((json_t *)obj, key, v)
+    {
+        size_t i = 0;
+        while (keys[i] && strcmp(keys[i], key) != 0)
+            i++;
+        if (!keys[i]) {
+            err_set(e, 422, "unknown-field", key, "'%.60s' %s", key, what);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 int acct_outbox(struct store_conn *c, const char *now, const char *to, const char *tmpl,
                 const char *subject, const char *body, struct err *e)
 {
@@ -189,8 +206,7 @@ static int load_user(struct store_conn *c, const char *where, const char *key, j
     return rc == STORE_ERROR ? -1 : rc == STORE_ROW ? 1 : 0;
 }
 
-/* Lower-cases the ASCII of an e-mail address into out. */
-static void email_norm(const char *in, char *out, size_t n)
+void acct_email_norm(const char *in, char *out, size_t n)
 {
     size_t i = 0;
     for (; in[i] && i + 1 < n; i++)
@@ -281,24 +297,14 @@ static int user_fields(struct accounts *ac, struct store_conn *c, const json_t *
         err_set(e, 422, "wrong-type", "", "a user must be a JSON object");
         return -1;
     }
-    const char *key;
-    json_t *v;
-    json_object_foreach((json_t *)in, key, v)
-    {
-        bool known = false;
-        for (size_t i = 0; keys[i]; i++)
-            known = known || strcmp(keys[i], key) == 0;
-        if (!known) {
-            err_set(e, 422, "unknown-field", key, "'%.60s' is not a field of a user", key);
-            return -1;
-        }
-    }
+    if (acct_known_keys(in, keys, "is not a field of a user", e) < 0)
+        return -1;
     const char *email = json_string_value(json_object_get(in, "email"));
     if (!model_email_valid(email)) {
         err_set(e, 422, "bad-format", "email", "'email' must be an e-mail address");
         return -1;
     }
-    email_norm(email, u->email, sizeof u->email);
+    acct_email_norm(email, u->email, sizeof u->email);
     u->org = json_string_value(json_object_get(in, "org"));
     /* only the command line makes users of no organisation (the first
      * administrator of an empty portal) */
@@ -334,8 +340,8 @@ int user_create_in_tx(struct accounts *ac, struct store_conn *c, const struct ac
         return -1;
     /* who may grant which roles: users-manage on every organisation, or
      * (an application's grant) applications-decide */
-    if (!authz_may(ac->rights, by, RA_USERS, NULL, "\x01other") &&
-        !authz_may(ac->rights, by, RA_APPLICATIONS, NULL, "\x01other")) {
+    if (!authz_may_everywhere(ac->rights, by, RA_USERS) &&
+        !authz_may_everywhere(ac->rights, by, RA_APPLICATIONS)) {
         err_set(e, 403, "forbidden", "", "your roles do not allow creating users");
         return -1;
     }
@@ -404,7 +410,7 @@ static int create_fn(struct accounts *ac, struct store_conn *c, void *vctx, stru
 int user_create(struct accounts *ac, const struct actor *by, const json_t *in,
                 const char *password, json_t **out, struct err *e)
 {
-    if (authz_check(ac->rights, by, RA_USERS, NULL, "\x01other", e) < 0)
+    if (authz_check_everywhere(ac->rights, by, RA_USERS, e) < 0)
         return -1;
     struct create_ctx x = {by, in, password, out};
     int rc = acct_write(ac, create_fn, &x, e);
@@ -420,7 +426,7 @@ static bool may_see_user(struct accounts *ac, const struct actor *by, const json
 {
     const char *id = json_string_value(json_object_get(u, "id"));
     return (id && strcmp(by->user, id) == 0) ||
-           authz_may(ac->rights, by, RA_USERS, NULL, "\x01other");
+           authz_may_everywhere(ac->rights, by, RA_USERS);
 }
 
 int user_get(struct accounts *ac, const struct actor *by, const char *id, json_t **out,
@@ -441,7 +447,7 @@ int user_get(struct accounts *ac, const struct actor *by, const char *id, json_t
 int user_list(struct accounts *ac, const struct actor *by, const char *org, json_t **out,
               struct err *e)
 {
-    if (authz_check(ac->rights, by, RA_USERS, NULL, "\x01other", e) < 0)
+    if (authz_check_everywhere(ac->rights, by, RA_USERS, e) < 0)
         return -1;
     char sql[300];
     snprintf(sql, sizeof sql, "SELECT %s FROM users WHERE $1 IS NULL OR org = $1 ORDER BY email",
@@ -571,28 +577,17 @@ int user_update(struct accounts *ac, const struct actor *by, const char *id, con
     static const char *const keys[] = {"roles",    "org",   "status",          "last_name",
                                        "first_name", "patronymic", "position", "phone",
                                        "structural_unit", NULL};
-    const char *key;
-    json_t *v;
-    bool touches_rights = false;
-    json_object_foreach((json_t *)patch, key, v)
-    {
-        bool known = false;
-        for (size_t i = 0; keys[i]; i++)
-            known = known || strcmp(keys[i], key) == 0;
-        if (!known) {
-            err_set(e, 422, "unknown-field", key, "'%.60s' cannot be changed here", key);
-            return -1;
-        }
-        touches_rights = touches_rights || strcmp(key, "roles") == 0 ||
-                         strcmp(key, "org") == 0 || strcmp(key, "status") == 0;
-    }
+    if (acct_known_keys(patch, keys, "cannot be changed here", e) < 0)
+        return -1;
+    bool touches_rights = json_object_get(patch, "roles") || json_object_get(patch, "org") ||
+                          json_object_get(patch, "status");
     bool self = by->user[0] && strcmp(by->user, id) == 0;
     if (touches_rights && self && !by->system) {
         err_set(e, 403, "forbidden", "", "nobody changes their own roles, organization or status");
         return -1;
     }
     if ((touches_rights || !self) &&
-        authz_check(ac->rights, by, RA_USERS, NULL, "\x01other", e) < 0)
+        authz_check_everywhere(ac->rights, by, RA_USERS, e) < 0)
         return -1;
     struct update_ctx x = {by, id, patch, out};
     int rc = acct_write(ac, update_fn, &x, e);
@@ -740,7 +735,7 @@ int password_reset_request(struct accounts *ac, const char *email, const char *i
         return -1;
     }
     char norm[256];
-    email_norm(email, norm, sizeof norm);
+    acct_email_norm(email, norm, sizeof norm);
     struct reset_ctx x = {norm};
     return acct_write(ac, reset_fn, &x, e);
 }
@@ -749,8 +744,8 @@ int password_reset_request(struct accounts *ac, const char *email, const char *i
 
 int outbox_list(struct accounts *ac, const struct actor *by, json_t **out, struct err *e)
 {
-    if (!authz_may(ac->rights, by, RA_USERS, NULL, "\x01other") &&
-        authz_check(ac->rights, by, RA_APPLICATIONS, NULL, "\x01other", e) < 0)
+    if (!authz_may_everywhere(ac->rights, by, RA_USERS) &&
+        authz_check_everywhere(ac->rights, by, RA_APPLICATIONS, e) < 0)
         return -1;
     struct store_stmt *st = store_prepare(
         store_conn(ac->store),
@@ -783,7 +778,7 @@ int user_load_for_login(struct accounts *ac, const char *email, json_t **user, c
                         size_t pw_n, struct err *e)
 {
     char norm[256];
-    email_norm(email, norm, sizeof norm);
+    acct_email_norm(email, norm, sizeof norm);
     return load_user(store_conn(ac->store), "email", norm, user, pw, pw_n, e);
 }
 

@@ -87,18 +87,14 @@ static void h_me(struct http_req *req, struct http_resp *resp, void *ctx)
 {
     struct api *api = ctx;
     struct actor a;
-    if (authenticate(api, req, resp, false, &a) < 0)
+    char csrf[64];
+    if (authenticate_csrf(api, req, resp, false, &a, csrf) < 0)
         return;
     json_t *out = NULL;
     struct err e = ERR_INIT;
     int rc = session_me(api->acct, &a, &out, &e);
-    if (rc == 0) {
-        const char *cookie = session_cookie(req);
-        char csrf[64];
-        struct actor again;
-        if (cookie && session_resolve(api->acct, cookie, &again, csrf, &e) == 0)
-            json_object_set_new(out, "csrf_token", json_string(csrf));
-    }
+    if (rc == 0 && csrf[0])
+        json_object_set_new(out, "csrf_token", json_string(csrf));
     answer(resp, rc, &e, out);
 }
 

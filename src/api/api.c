@@ -67,8 +67,16 @@ const char *session_cookie(struct http_req *req)
 int authenticate(struct api *api, struct http_req *req, struct http_resp *resp, bool write,
                  struct actor *a)
 {
+    char csrf[64];
+    return authenticate_csrf(api, req, resp, write, a, csrf);
+}
+
+int authenticate_csrf(struct api *api, struct http_req *req, struct http_resp *resp, bool write,
+                      struct actor *a, char csrf[64])
+{
     static const struct actor anonymous = ACTOR_ANONYMOUS;
     *a = anonymous;
+    csrf[0] = '\0';
     struct err e = ERR_INIT;
     const char *h = http_req_header(req, "Authorization");
     if (h) {
@@ -81,9 +89,9 @@ int authenticate(struct api *api, struct http_req *req, struct http_resp *resp, 
         return -1;
     }
     const char *cookie = session_cookie(req);
-    char csrf[64] = "";
     if (cookie && session_resolve(api->acct, cookie, a, csrf, &e) < 0) {
         *a = anonymous;
+        csrf[0] = '\0';
         if (!write)
             return 0; /* an ended session reads as the public */
         http_resp_problem(resp, &e);

@@ -21,6 +21,9 @@ const char *session_cookie(struct http_req *req);
  * answering. */
 int authenticate(struct api *api, struct http_req *req, struct http_resp *resp, bool write,
                  struct actor *a);
+/* The same; csrf gets the session's CSRF token ("" without a session). */
+int authenticate_csrf(struct api *api, struct http_req *req, struct http_resp *resp, bool write,
+                      struct actor *a, char csrf[64]);
 void api_account_routes(struct api *api, struct router *rt);
 
 #endif

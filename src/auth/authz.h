@@ -22,6 +22,12 @@ bool authz_may(const struct rights *r, const struct actor *a, enum rights_action
  * anonymous) and a detail that names the action. */
 int authz_check(const struct rights *r, const struct actor *a, enum rights_action action,
                 const char *kind, const char *record_org, struct err *e);
+/* System actions on every organisation (not only the actor's own): the
+ * integrator's and administrators' duties. */
+bool authz_may_everywhere(const struct rights *r, const struct actor *a,
+                          enum rights_action action);
+int authz_check_everywhere(const struct rights *r, const struct actor *a,
+                           enum rights_action action, struct err *e);
 /* System actions: may the actor do it for its own organisation only
  * (*any = false) or for every organisation (*any = true)? -1 with 403 when
  * neither. */

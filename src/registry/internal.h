@@ -11,6 +11,8 @@ struct registry {
     const struct model *model;
     struct fidx *fidx; /* in-memory filter index, once enabled */
     const struct rights *rights;
+    char **restricted_keys; /* `"name":` of every restricted field */
+    size_t n_restricted_keys;
 };
 
 /* A loaded record row. */

@@ -36,13 +36,38 @@ struct registry *registry_new(struct store *s, const struct model *m)
     r->store = s;
     r->model = m;
     r->fidx = fidx_new();
+    /* the keys `"name":` of restricted fields, once (lists test them on
+     * every read by someone who may not see them), without repeats */
+    for (size_t i = 0; i < model_n_kinds(m); i++) {
+        const struct model_kind *k = model_kind_at(m, i);
+        for (size_t f = 0; k->has_restricted && f < k->n_fields; f++) {
+            if (!k->fields[f].restricted)
+                continue;
+            char *key = xmalloc(strlen(k->fields[f].name) + 4);
+            sprintf(key, "\"%s\":", k->fields[f].name);
+            bool seen = false;
+            for (size_t j = 0; j < r->n_restricted_keys && !seen; j++)
+                seen = strcmp(r->restricted_keys[j], key) == 0;
+            if (seen) {
+                free(key);
+                continue;
+            }
+            r->restricted_keys =
+                xrealloc(r->restricted_keys, (r->n_restricted_keys + 1) * sizeof *r->restricted_keys);
+            r->restricted_keys[r->n_restricted_keys++] = key;
+        }
+    }
     return r;
 }
 
 void registry_free(struct registry *r)
 {
-    if (r)
-        fidx_free(r->fidx);
+    if (!r)
+        return;
+    fidx_free(r->fidx);
+    for (size_t i = 0; i < r->n_restricted_keys; i++)
+        free(r->restricted_keys[i]);
+    free(r->restricted_keys);
     free(r);
 }
 
@@ -163,18 +188,9 @@ bool registry_redact(const struct registry *r, const struct actor *a, json_t *re
  * appear as a key in JSON text: inside a string every '"' is escaped. */
 bool registry_text_may_hold_restricted(const struct registry *r, const char *text, size_t len)
 {
-    const struct model *m = r->model;
-    for (size_t i = 0; i < model_n_kinds(m); i++) {
-        const struct model_kind *k = model_kind_at(m, i);
-        for (size_t f = 0; k->has_restricted && f < k->n_fields; f++) {
-            if (!k->fields[f].restricted)
-                continue;
-            char key[80];
-            int n = snprintf(key, sizeof key, "\"%s\":", k->fields[f].name);
-            if (n < 0 || (size_t)n >= sizeof key || memmem(text, len, key, (size_t)n))
-                return true;
-        }
-    }
+    for (size_t i = 0; i < r->n_restricted_keys; i++)
+        if (memmem(text, len, r->restricted_keys[i], strlen(r->restricted_keys[i])))
+            return true;
     return false;
 }
 
