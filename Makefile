@@ -23,7 +23,7 @@ run: build/archportal
 build-check/build.ninja: | $(STAMP)
 	meson setup build-check --buildtype=debug -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
 
-check: build-check/build.ninja
+check: build-check/build.ninja build/archportal
 	ninja -C build-check
 	sh scripts/run-tests.sh build-check
 

@@ -1,6 +1,8 @@
-/* libFuzzer target: `archportal import` (the export-file parser) into a
- * real SQLite repository in a temporary directory, emptied after every
- * input that imports. Also checks that a refused import leaves nothing. */
+/* libFuzzer target: `archportal import` (the export-file parser, with the
+ * account module's tables and their checks) into a real SQLite repository
+ * in a temporary directory, emptied after every input that imports. Also
+ * checks that a refused import leaves nothing. */
+#include "account/account.h"
 #include "embedded.h"
 #include "registry/dump.h"
 
@@ -12,6 +14,9 @@
 static struct model *model;
 static struct store *store;
 static struct registry *reg;
+static struct rights *rights;
+static struct calsvc *cal;
+static struct accounts *acct;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -30,13 +35,22 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     if (store_open(url, NULL, &store, &e) < 0)
         abort();
     reg = registry_new(store, model);
+    if (rights_load((const char *)rights_kz, rights_kz_len, model, &rights, &e) < 0 ||
+        calsvc_open(store, (const char *)calendar_kz, calendar_kz_len, &cal, &e) < 0)
+        abort();
+    registry_set_rights(reg, rights);
+    struct accounts_config ac;
+    accounts_config_defaults(&ac);
+    acct = accounts_new(reg, cal, &ac);
     return 0;
 }
 
 static void empty_repository(void)
 {
-    static const char *const tables[] = {"attrs",  "fts",   "counts", "revisions", "record_data",
-                                         "records", "audit", "tokens"};
+    static const char *const tables[] = {
+        "attrs",    "fts",   "counts",   "revisions",  "record_data", "records",
+        "audit",    "tokens", "links",   "sessions",   "outbox",      "applications",
+        "obligations", "calendar_years", "users"};
     struct err e = ERR_INIT;
     struct store_conn *c = store_begin_write(store, &e);
     if (!c)

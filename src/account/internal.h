@@ -5,6 +5,7 @@
 #include "account/account.h"
 #include "auth/authz.h"
 #include "auth/throttle.h"
+#include "registry/dump.h"
 
 struct accounts {
     struct registry *reg;
@@ -16,7 +17,11 @@ struct accounts {
     struct throttle *logins;       /* per e-mail: lockout with back-off */
     struct throttle *ips;          /* per IP: sign-in attempts */
     struct throttle *applications; /* per IP: submitted applications */
+    struct dump_part dump_part;    /* our tables in export, import, check */
 };
+
+/* Declares the module's tables to export, import and check (acct-dump.c). */
+void acct_dump_register(struct accounts *ac);
 
 void acct_now(char out[32]);
 /* Runs one write: fn inside a group-commit transaction. */

@@ -37,6 +37,7 @@ struct accounts *accounts_new(struct registry *reg, struct calsvc *cal,
     ac->logins = throttle_new(100000);
     ac->ips = throttle_new(100000);
     ac->applications = throttle_new(100000);
+    acct_dump_register(ac);
     return ac;
 }
 

@@ -146,17 +146,20 @@ __attribute__((format(printf, 4, 5))) static int fail(struct err *e, int status,
     return -1;
 }
 
+/* Paths longer than PATH_LEN are cut: they only name a place in messages. */
 static void path_key(char *out, const char *base, const char *key)
 {
-    if (*base)
-        snprintf(out, PATH_LEN, "%s.%s", base, key);
-    else
-        snprintf(out, PATH_LEN, "%s", key);
+    int n = *base ? snprintf(out, PATH_LEN, "%s.%s", base, key)
+                  : snprintf(out, PATH_LEN, "%s", key);
+    if (n < 0 || n >= PATH_LEN)
+        out[PATH_LEN - 1] = '\0';
 }
 
 static void path_idx(char *out, const char *base, size_t i)
 {
-    snprintf(out, PATH_LEN, "%s[%zu]", base, i);
+    int n = snprintf(out, PATH_LEN, "%s[%zu]", base, i);
+    if (n < 0 || n >= PATH_LEN)
+        out[PATH_LEN - 1] = '\0';
 }
 
 static bool in_list(const char *s, const char *const *list)

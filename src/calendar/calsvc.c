@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 struct calsvc {
     struct store *store;
@@ -103,6 +104,24 @@ int calsvc_year(struct calsvc *c, int year, json_t **out, struct err *e)
     json_object_set_new(y, "entries", entries);
     *out = y;
     return 0;
+}
+
+int calsvc_check_year(struct calsvc *c, int year, const json_t *entries, struct err *e)
+{
+    pthread_rwlock_rdlock(&c->lock);
+    json_t *doc = calendar_document(c->cal);
+    pthread_rwlock_unlock(&c->lock);
+    char *text = json_dumps(doc, JSON_COMPACT);
+    json_decref(doc);
+    struct calendar *scratch = NULL;
+    int rc = text ? calendar_load(text, strlen(text), &scratch, e) : -1;
+    if (!text)
+        err_internal(e, "cannot copy the calendar");
+    if (rc == 0)
+        rc = calendar_set_year(scratch, year, entries, e);
+    calendar_free(scratch);
+    free(text);
+    return rc;
 }
 
 int calsvc_set_year(struct calsvc *c, const struct rights *r, const struct actor *by, int year,

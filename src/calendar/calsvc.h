@@ -26,6 +26,9 @@ int64_t calsvc_local_day(struct calsvc *c, int64_t t_ms);
 /* The derived year plus its editable "entries" (new ref); 404 when the
  * year is not covered. */
 int calsvc_year(struct calsvc *c, int year, json_t **out, struct err *e);
+/* Would calsvc_set_year accept these entries? Checked on a copy; changes
+ * nothing. */
+int calsvc_check_year(struct calsvc *c, int year, const json_t *entries, struct err *e);
 /* Replaces a year's entries (calendar-edit right, or a system actor):
  * checked, stored with an audit entry, then applied. */
 int calsvc_set_year(struct calsvc *c, const struct rights *r, const struct actor *by, int year,

@@ -383,7 +383,7 @@ static int cmd_check(struct opts *o)
         fprintf(stdout, "%s%d problem%s found\n", report ? report : "", problems,
                 problems == 1 ? "" : "s");
     } else {
-        fputs("ok: audit chain, revisions, references and indexes are consistent\n", stdout);
+        fputs("ok: audit chain, revisions, references, indexes and account tables are consistent\n", stdout);
     }
     free(report);
     app_close(&app);

@@ -10,29 +10,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CHECK_MAX_LINES 200
-
 struct checker {
     struct registry *r;
     struct store_conn *c;
-    struct buf rep;
-    int problems;
+    struct dump_report rep;
 };
 
-static void problem(struct checker *k, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void problem(struct checker *k, const char *fmt, ...)
-{
-    k->problems++;
-    if (k->problems > CHECK_MAX_LINES)
-        return;
-    char line[600];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    buf_puts(&k->rep, line);
-    buf_putc(&k->rep, '\n');
-}
+#define problem(k, ...) dump_problem(&(k)->rep, __VA_ARGS__)
 
 static int64_t scalar_int(struct store_conn *c, const char *sql, int64_t rid, const char *text,
                           struct err *e)
@@ -278,20 +262,33 @@ static void check_counts(struct checker *k)
 static void append_report(struct checker *k, const char *text, int n)
 {
     if (n > 0 && text) {
-        buf_puts(&k->rep, text);
-        k->problems += n;
+        buf_puts(&k->rep.text, text);
+        k->rep.problems += n;
+        if (!k->rep.first[0])
+            snprintf(k->rep.first, sizeof k->rep.first, "%.*s", (int)strcspn(text, "\n"), text);
+    }
+}
+
+void dump_check_parts(struct registry *r, struct store_conn *c, struct dump_report *rep)
+{
+    for (size_t p = 0; p < r->n_parts; p++) {
+        const struct dump_part *part = r->parts[p];
+        for (size_t t = 0; t < part->ntables; t++)
+            dump_table_check(c, &part->tables[t], rep);
+        if (part->check)
+            part->check(part->ctx, c, rep);
     }
 }
 
 int dump_check(struct registry *r, char **report)
 {
     struct checker k = {.r = r, .c = store_conn(r->store)};
-    buf_init(&k.rep, 0);
+    buf_init(&k.rep.text, 0);
     struct err e = ERR_INIT;
     if (store_begin(k.c, false, &e) < 0) {
         problem(&k, "cannot read the database: %s", e.detail);
-        *report = buf_steal(&k.rep, NULL);
-        return k.problems;
+        *report = buf_steal(&k.rep.text, NULL);
+        return k.rep.problems;
     }
     char *text = NULL;
     int n = store_integrity(k.c, &text);
@@ -304,7 +301,8 @@ int dump_check(struct registry *r, char **report)
     check_records(&k);
     check_orphans(&k);
     check_counts(&k);
+    dump_check_parts(r, k.c, &k.rep);
     store_rollback(k.c);
-    *report = buf_steal(&k.rep, NULL);
-    return k.problems;
+    *report = buf_steal(&k.rep.text, NULL);
+    return k.rep.problems;
 }

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #define DUMP_MAX_LINE (256u * 1024 * 1024)
+#define DUMP_VERSION 2
 
 /* --- export ---------------------------------------------------------------- */
 
@@ -83,33 +84,6 @@ static int export_records(struct store_conn *c, FILE *out, struct err *e)
     return rc == STORE_ERROR || wrc < 0 ? -1 : 0;
 }
 
-static json_t *text_or_null(struct store_stmt *st, int i)
-{
-    return store_col_null(st, i) ? json_null() : json_string(store_col_text(st, i));
-}
-
-static int export_tokens(struct store_conn *c, FILE *out, struct err *e)
-{
-    struct store_stmt *st = store_prepare(
-        c,
-        "SELECT id, name, hash, role, created_at, last_used_at, revoked_at FROM tokens "
-        "ORDER BY created_at, id",
-        false, e);
-    if (!st)
-        return -1;
-    int rc, wrc = 0;
-    while (wrc == 0 && (rc = store_step(st, e)) == STORE_ROW) {
-        wrc = write_line(out, json_pack("{s:{s:s, s:s, s:s, s:s, s:s, s:o, s:o}}", "token",
-                                        "id", store_col_text(st, 0), "name",
-                                        store_col_text(st, 1), "hash", store_col_text(st, 2),
-                                        "role", store_col_text(st, 3), "created_at",
-                                        store_col_text(st, 4), "last_used_at",
-                                        text_or_null(st, 5), "revoked_at", text_or_null(st, 6)));
-    }
-    store_finalize(st);
-    return rc == STORE_ERROR || wrc < 0 ? -1 : 0;
-}
-
 static int export_audit(struct store_conn *c, FILE *out, struct err *e)
 {
     struct store_stmt *st = store_prepare(
@@ -141,11 +115,13 @@ int dump_export(struct registry *r, FILE *out, struct err *e)
     struct store_conn *c = store_conn(r->store);
     if (store_begin(c, false, e) < 0)
         return -1;
-    int rc = write_line(out, json_pack("{s:s, s:i}", "format", "archportal-export", "version", 1));
+    int rc = write_line(out, json_pack("{s:s, s:i}", "format", "archportal-export", "version",
+                                       DUMP_VERSION));
     if (rc == 0)
         rc = export_records(c, out, e);
-    if (rc == 0)
-        rc = export_tokens(c, out, e);
+    for (size_t p = 0; rc == 0 && p < r->n_parts; p++)
+        for (size_t t = 0; rc == 0 && t < r->parts[p]->ntables; t++)
+            rc = dump_table_export(c, &r->parts[p]->tables[t], out, e);
     if (rc == 0)
         rc = export_audit(c, out, e);
     store_rollback(c);
@@ -158,17 +134,29 @@ int dump_export(struct registry *r, FILE *out, struct err *e)
 
 /* --- import ---------------------------------------------------------------- */
 
-int registry_is_empty(struct registry *r, struct err *e)
+static int table_empty(struct store_conn *c, const char *table, struct err *e)
 {
-    struct store_conn *c = store_conn(r->store);
-    struct store_stmt *st = store_prepare(
-        c, "SELECT (SELECT count(*) FROM records) + (SELECT count(*) FROM audit)", true, e);
+    char sql[160];
+    snprintf(sql, sizeof sql, "SELECT NOT EXISTS (SELECT 1 FROM %s)", table);
+    struct store_stmt *st = store_prepare(c, sql, true, e);
     if (!st)
         return -1;
     int rc = store_step(st, e);
-    int64_t n = rc == STORE_ROW ? store_col_int64(st, 0) : -1;
+    int empty = rc == STORE_ROW ? (int)store_col_int64(st, 0) : -1;
     store_reset(st);
-    return rc == STORE_ROW ? n == 0 : -1;
+    return empty;
+}
+
+int registry_is_empty(struct registry *r, struct err *e)
+{
+    struct store_conn *c = store_conn(r->store);
+    int empty = table_empty(c, "records", e);
+    if (empty == 1)
+        empty = table_empty(c, "audit", e);
+    for (size_t p = 0; empty == 1 && p < r->n_parts; p++)
+        for (size_t t = 0; empty == 1 && t < r->parts[p]->ntables; t++)
+            empty = table_empty(c, r->parts[p]->tables[t].table, e);
+    return empty;
 }
 
 static int import_revision(struct store_conn *c, int64_t rid, const json_t *rev, int64_t expect,
@@ -235,21 +223,6 @@ static const char *opt_text(const json_t *o, const char *key)
     return json_string_value(json_object_get(o, key));
 }
 
-static int import_token(struct store_conn *c, const json_t *t, struct err *e)
-{
-    const char *id = opt_text(t, "id"), *name = opt_text(t, "name"), *hash = opt_text(t, "hash");
-    const char *role = opt_text(t, "role"), *created = opt_text(t, "created_at");
-    if (!id || !name || !hash || !role || !created) {
-        err_bad_request(e, "token", "malformed token");
-        return -1;
-    }
-    return store_exec(c,
-                      "INSERT INTO tokens(id, name, hash, role, created_at, last_used_at, "
-                      "revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                      e, 7, id, name, hash, role, created, opt_text(t, "last_used_at"),
-                      opt_text(t, "revoked_at"));
-}
-
 static char *text_of(const json_t *j)
 {
     return json_is_null(j) || !j ? NULL : reg_dump(j);
@@ -280,6 +253,15 @@ static int import_audit(struct store_conn *c, const json_t *a, struct err *e)
     return rc;
 }
 
+static const struct dump_table *part_table(struct registry *r, const char *entity)
+{
+    for (size_t p = 0; p < r->n_parts; p++)
+        for (size_t t = 0; t < r->parts[p]->ntables; t++)
+            if (strcmp(r->parts[p]->tables[t].entity, entity) == 0)
+                return &r->parts[p]->tables[t];
+    return NULL;
+}
+
 static int import_line(struct registry *r, struct store_conn *c, const char *line, size_t len,
                        size_t lineno, struct err *e)
 {
@@ -290,20 +272,27 @@ static int import_line(struct registry *r, struct store_conn *c, const char *lin
         err_bad_request(e, "", "line %zu: not a JSON object (%s)", lineno, j ? "" : je.text);
     } else if (lineno == 1) {
         const char *fmt = opt_text(j, "format");
-        rc = fmt && strcmp(fmt, "archportal-export") == 0 &&
-                     json_integer_value(json_object_get(j, "version")) == 1
+        json_int_t version = json_integer_value(json_object_get(j, "version"));
+        rc = fmt && strcmp(fmt, "archportal-export") == 0 && version >= 1 &&
+                     version <= DUMP_VERSION
                  ? 0
                  : -1;
         if (rc < 0)
-            err_bad_request(e, "", "line 1: not an archportal export (version 1)");
+            err_bad_request(e, "", "line 1: not an archportal export (version 1 to %d)",
+                            DUMP_VERSION);
+    } else if (json_object_size(j) != 1) {
+        err_bad_request(e, "", "line %zu: an entry has exactly one key", lineno);
     } else if (json_object_get(j, "record")) {
         rc = import_record(r, c, json_object_get(j, "record"), e);
-    } else if (json_object_get(j, "token")) {
-        rc = import_token(c, json_object_get(j, "token"), e);
     } else if (json_object_get(j, "audit")) {
         rc = import_audit(c, json_object_get(j, "audit"), e);
     } else {
-        err_bad_request(e, "", "line %zu: unknown entry", lineno);
+        const char *entity = json_object_iter_key(json_object_iter(j));
+        const struct dump_table *t = part_table(r, entity);
+        if (t)
+            rc = dump_table_import(c, t, json_object_get(j, entity), e);
+        else
+            err_bad_request(e, "", "line %zu: unknown entry '%.60s'", lineno, entity);
     }
     json_decref(j);
     if (rc < 0 && strncmp(e->detail, "line ", 5) != 0)
@@ -339,6 +328,19 @@ int dump_import(struct registry *r, FILE *in, struct err *e)
     if (rc == 0 && lineno == 0) {
         err_bad_request(e, "", "the import is empty");
         rc = -1;
+    }
+    if (rc == 0 && r->n_parts > 0) {
+        /* what the tables' column types cannot say: references between
+         * them, known roles and values */
+        struct dump_report rep = {.problems = 0};
+        buf_init(&rep.text, 0);
+        dump_check_parts(r, c, &rep);
+        buf_free(&rep.text);
+        if (rep.problems > 0) {
+            err_bad_request(e, "", "%s%s", rep.first,
+                            rep.problems > 1 ? " (and more problems)" : "");
+            rc = -1;
+        }
     }
     if (rc < 0) {
         store_rollback(c);

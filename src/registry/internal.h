@@ -3,8 +3,13 @@
 #define AP_REGISTRY_INTERNAL_H
 
 #include "registry.h"
+#include "util/buf.h"
+
+#include <stdio.h>
 
 struct fidx;
+struct dump_part;
+struct dump_table;
 
 struct registry {
     struct store *store;
@@ -13,6 +18,8 @@ struct registry {
     const struct rights *rights;
     char **restricted_keys; /* `"name":` of every restricted field */
     size_t n_restricted_keys;
+    const struct dump_part *parts[4]; /* other modules' tables in dumps */
+    size_t n_parts;
 };
 
 /* A loaded record row. */
@@ -68,6 +75,22 @@ int reg_data_put(struct store_conn *c, int64_t rid, const char *data, struct err
 /* Adds delta to the live-record count of (collection, kind). */
 int reg_count_add(struct store_conn *c, const char *collection, const char *kind, int64_t delta,
                   struct err *e);
+
+/* Collected problems of `archportal check` (and of an import's last step). */
+struct dump_report {
+    struct buf text;
+    int problems;
+    char first[600]; /* the first problem, for an import's error */
+};
+/* Checks the rows of a part's tables against their columns' types. */
+void dump_table_check(struct store_conn *c, const struct dump_table *t, struct dump_report *rep);
+/* Every part's table and semantic checks, into rep. */
+void dump_check_parts(struct registry *r, struct store_conn *c, struct dump_report *rep);
+int dump_table_export(struct store_conn *c, const struct dump_table *t, FILE *out,
+                      struct err *e);
+/* Inserts one row from an export line's object. */
+int dump_table_import(struct store_conn *c, const struct dump_table *t, const json_t *row,
+                      struct err *e);
 
 /* Compact, order-preserving serialisation (malloc'd, aborts on OOM). */
 char *reg_dump(const json_t *j);

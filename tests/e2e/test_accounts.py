@@ -2,9 +2,12 @@
 sign-in flow, rights (the whole matrix), restricted fields, deadlines,
 policies, the calendar API, and the attacks of issue 3."""
 import json
+import os
 import re
+import sqlite3
+import tempfile
 
-from harness import Server, assert_problem, run, valid_bin
+from harness import Server, assert_problem, cli, run, valid_bin
 
 SRV = None
 ADMIN = None
@@ -391,6 +394,92 @@ def test_policies_and_calendar_api():
     assert_problem(SRV.get('/api/v1/calendar/add?at=yesterday&days=1'), 400, 'at')
 
 
+def import_lines(lines):
+    """Imports these export lines into a fresh repository; returns the CLI result
+    and the repository's export afterwards."""
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, 'dump.jsonl')
+        with open(path, 'w', encoding='utf-8') as f:
+            f.write(''.join(line + '\n' for line in lines))
+        r = cli(os.path.join(d, 'data'), 'import', path, check=False)
+        after = cli(os.path.join(d, 'data'), 'export').stdout.decode().splitlines()
+        return r, after
+
+
+def test_export_and_import_carry_accounts():
+    # REQ: X-AUD-01
+    # REQ: ACC-03
+    first = SRV.export()
+    kinds = {next(iter(json.loads(line))) for line in first.decode().splitlines()[1:]}
+    assert {'record', 'user', 'token', 'link', 'outbox', 'obligation', 'application', 'calendar_year',
+            'audit'} <= kinds, kinds
+    assert b'"session"' not in first
+    with tempfile.TemporaryDirectory() as d:
+        data = os.path.join(d, 'data')
+        path = os.path.join(d, 'dump.jsonl')
+        with open(path, 'wb') as f:
+            f.write(first)
+        cli(data, 'import', path)
+        assert cli(data, 'export').stdout == first
+        assert cli(data, 'check').returncode == 0
+        with Server(data_dir=data) as copy:
+            # the same people sign in with the same passwords and tokens
+            r = copy.request('POST', '/api/v1/session', {'email': FORM['email'], 'password': PASSWORD})
+            assert r.status == 200, r
+            assert copy.get('/api/v1/me', token=ADMIN).status == 200
+            # the edited calendar year, the applications and the obligations came along
+            r = copy.get('/api/v1/calendar/between?from=2026-12-14T09:00:00Z&to=2026-12-21T09:00:00Z').json()
+            assert r['working_days'] == 3, r
+            mine = copy.get('/api/v1/account-applications?status=granted', token=INTEGRATOR).json()['items']
+            assert any(a['form']['email'] == FORM['email'] for a in mine), mine
+            assert (copy.get('/api/v1/obligations?state=done', token=INTEGRATOR).json() ==
+                    SRV.get('/api/v1/obligations?state=done', token=INTEGRATOR).json())
+        # `check` sees account rows changed behind the portal's back
+        db = sqlite3.connect(os.path.join(data, 'archportal.db'))
+        db.execute("UPDATE users SET roles = 'owner-editor root' WHERE email = ?", (FORM['email'],))
+        db.execute("UPDATE obligations SET due_at = 'soon' WHERE rowid = 1")
+        db.commit()
+        db.close()
+        r = cli(data, 'check', check=False)
+        assert r.returncode == 1, r.stdout
+        assert b'not all known roles' in r.stdout and b"'due_at' is not an RFC 3339" in r.stdout, r.stdout
+    # bad account lines are refused with their reason, and nothing is kept
+    lines = first.decode().splitlines()
+    head = [line for line in lines if next(iter(json.loads(line))) in ('format', 'record')]
+    user = next(json.loads(line) for line in lines if line.startswith('{"user"'))
+
+    def refused(extra, words):
+        r, after = import_lines(head + [json.dumps(x, ensure_ascii=False) for x in extra])
+        assert r.returncode == 1, (extra, r.stdout)
+        assert words.encode() in r.stderr, (words, r.stderr)
+        assert len(after) == 1, after  # only the format line: nothing was imported
+
+    def with_user(**changes):
+        return {'user': dict(user['user'], **changes)}
+
+    refused([with_user(org='no-such-org')], "organization 'no-such-org' does not exist")
+    refused([with_user(roles='owner-editor root')], 'not all known roles')
+    refused([with_user(email='Not-Lower@x.kz')], 'lower case')
+    refused([with_user(status='active', password_hash=None)], 'without a password')
+    refused([with_user(created_at='yesterday')], 'RFC 3339')
+    refused([with_user(is_admin=True)], "'is_admin' is not a field")
+    refused([{'user': {k: v for k, v in user['user'].items() if k != 'email'}}], "needs 'email'")
+    refused([{'token': {'id': 't1', 'name': 'n', 'hash': 'h', 'role': '', 'user_id': 'ghost',
+                        'scopes': 'read', 'created_at': '2026-01-01T00:00:00.000Z'}}], 'token refused')
+    refused([user, {'token': {'id': 't1', 'name': 'n', 'hash': 'h', 'role': '', 'user_id': user['user']['id'],
+                              'scopes': 'admin', 'created_at': '2026-01-01T00:00:00.000Z'}}], 'scopes')
+    refused([{'calendar_year': {'year': 2026, 'entries': [{'date': '2027-01-01', 'type': 'day_off'}],
+                                'updated_at': '2026-01-01T00:00:00.000Z', 'updated_by': 'x'}}],
+            'calendar year 2026')
+    refused([{'obligation': {'id': 'o1', 'policy': 'no_such_policy', 'policy_value': 1, 'subject': 's',
+                             'debtor_role': 'integrator-verifier', 'started_at': '2026-01-01T00:00:00.000Z',
+                             'due_at': '2026-01-02T00:00:00.000Z'}}], 'not in the metamodel')
+    refused([{'application': {'id': 'a1', 'submitted_at': '2026-01-01T00:00:00.000Z', 'ip': '1.2.3.4',
+                              'data': {}, 'status': 'pending', 'obligation_id': 'gone'}}],
+            "obligation 'gone' does not exist")
+    refused([{'session': {'hash': 'x'}}], "unknown entry 'session'")
+
+
 def main():
     global SRV, ADMIN, INTEGRATOR
     with Server(demo=True) as srv:
@@ -401,7 +490,7 @@ def main():
              test_brute_force_locks_without_enumeration, test_session_fixation_and_token_lifecycle,
              test_restricted_fields_are_hidden_from_the_public, test_rights_matrix,
              test_rights_changes_are_audited_and_end_sessions, test_policies_and_calendar_api,
-             test_hostile_applications])
+             test_hostile_applications, test_export_and_import_carry_accounts])
 
 
 if __name__ == '__main__':
