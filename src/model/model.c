@@ -17,40 +17,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MODEL_NAME_MAX 64
 #define MODEL_FILE_MAX (16u * 1024 * 1024)
 #define MODEL_LENGTH_CAP 10000000
 
-struct model {
-    struct arena *arena;
-    json_t *doc; /* the expanded document */
-    struct model_enum *enums;
-    size_t n_enums;
-    struct model_kind *kinds; /* record kinds, then relation kinds */
-    size_t n_kinds;
-    struct model_collection *colls;
-    size_t n_colls;
-    struct model_policy *policies;
-    size_t n_policies;
-};
-
-struct field_set {
-    const char *id;
-    struct model_field *fields;
-    size_t n_fields;
-};
-
-/* State of one load. Paths and scratch go to `tmp`, freed when it ends. */
-struct loader {
-    struct model *m;
-    struct arena *tmp;
-    struct err *e;
-    json_t *root;
-    json_t *kinds_in;     /* root.kinds */
-    json_t *relations_in; /* root.relations (or NULL) */
-    struct field_set *sets;
-    size_t n_sets;
-};
+#include "model/loader.h"
 
 static const char *const TYPE_NAMES[] = {
     "string", "text", "i18n", "integer", "decimal", "date", "timestamp",
@@ -59,26 +29,26 @@ static const char *const TYPE_NAMES[] = {
 #define N_TYPES (sizeof TYPE_NAMES / sizeof TYPE_NAMES[0])
 
 static const char *const LANGS[] = {"kk", "ru", "en", NULL};
-static const char *const TOP_KEYS[] = {"version",   "description", "languages",
-                                       "enums",     "field_sets",  "kinds",
-                                       "relations", "collections", "policies",
-                                       NULL};
+static const char *const TOP_KEYS[] = {"version",   "description", "languages", "enums",
+                                       "field_sets", "kinds",      "relations", "collections",
+                                       "policies",  "workflows",   NULL};
 static const char *const ENUM_KEYS[] = {"label", "values", NULL};
 static const char *const VALUE_KEYS[] = {"id", "label", NULL};
 static const char *const COLL_KEYS[] = {"label", "type", NULL};
-static const char *const KIND_KEYS[] = {"label",   "collection", "owned", "named",
-                                        "include", "fields",     NULL};
+static const char *const KIND_KEYS[] = {"label",   "collection", "owned",    "named",
+                                        "include", "fields",     "workflow", "code_prefix",
+                                        NULL};
 static const char *const REL_KEYS[] = {"label",  "inverse",    "inverse_label", "source",
                                        "target", "attributes", "collection",    NULL};
 static const char *const FIELD_KEYS[] = {
     "name", "type", "label",  "required", "searchable", "filterable", "readonly", "enum",
-    "to",   "item", "format", "min",      "max",        "max_length", "restricted", NULL};
+    "to",   "item", "format", "min",      "max",        "max_length", "restricted", "needed", NULL};
 static const char *const ITEM_KEYS[] = {"type", "enum", "to",         "item", "format",
                                         "min",  "max",  "max_length", NULL};
 /* Names the record and relation envelopes use. */
 static const char *const RESERVED[] = {
     "id",      "kind",   "owner",           "name", "revision", "created_at", "updated_at",
-    "retired", "status", "accounting_code", "type", "source",   "target",     NULL};
+    "retired", "type", "source",   "target", NULL};
 static const char *const FORMATS[] = {"bin", NULL};
 
 static const struct i18n SOURCE_LABEL = {"Бастапқы объект", "Исходный объект", "Source"};
@@ -109,7 +79,7 @@ size_t model_max_length(const struct model_field *f)
     }
 }
 
-static bool in_list(const char *s, const char *const *list)
+bool in_list(const char *s, const char *const *list)
 {
     for (; *list; list++)
         if (strcmp(s, *list) == 0)
@@ -118,7 +88,7 @@ static bool in_list(const char *s, const char *const *list)
 }
 
 /* ^[a-z][a-z0-9_]*$, at most MODEL_NAME_MAX bytes. */
-static bool name_ok(const char *s)
+bool name_ok(const char *s)
 {
     size_t n = strlen(s);
     if (n == 0 || n > MODEL_NAME_MAX || s[0] < 'a' || s[0] > 'z')
@@ -131,7 +101,7 @@ static bool name_ok(const char *s)
     return true;
 }
 
-static bool blank(const char *s)
+bool blank(const char *s)
 {
     for (; *s; s++)
         if (*s != ' ' && *s != '\t' && *s != '\n' && *s != '\r')
@@ -139,10 +109,7 @@ static bool blank(const char *s)
     return true;
 }
 
-static int ld_fail(struct loader *ld, const char *path, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int ld_fail(struct loader *ld, const char *path, const char *fmt, ...)
+int ld_fail(struct loader *ld, const char *path, const char *fmt, ...)
 {
     char msg[400];
     va_list ap;
@@ -153,22 +120,22 @@ static int ld_fail(struct loader *ld, const char *path, const char *fmt, ...)
     return -1;
 }
 
-static const char *sub(struct loader *ld, const char *path, const char *key)
+const char *sub(struct loader *ld, const char *path, const char *key)
 {
     return *path ? arena_printf(ld->tmp, "%s.%s", path, key) : key;
 }
 
-static const char *idx(struct loader *ld, const char *path, size_t i)
+const char *idx(struct loader *ld, const char *path, size_t i)
 {
     return arena_printf(ld->tmp, "%s[%zu]", path, i);
 }
 
-static char *keep(struct loader *ld, const char *s)
+char *keep(struct loader *ld, const char *s)
 {
     return arena_strdup(ld->m->arena, s);
 }
 
-static int check_keys(struct loader *ld, const json_t *obj, const char *path,
+int check_keys(struct loader *ld, const json_t *obj, const char *path,
                       const char *const *allowed)
 {
     const char *key;
@@ -181,14 +148,14 @@ static int check_keys(struct loader *ld, const json_t *obj, const char *path,
     return 0;
 }
 
-static int want_object(struct loader *ld, const json_t *v, const char *path)
+int want_object(struct loader *ld, const json_t *v, const char *path)
 {
     return json_is_object(v) ? 0 : ld_fail(ld, path, "must be an object");
 }
 
 /* Member `key` of obj as an object or array; absent is an error only when
  * required (then *out is NULL when absent). */
-static int get_member(struct loader *ld, const json_t *obj, const char *key, const char *path,
+int get_member(struct loader *ld, const json_t *obj, const char *key, const char *path,
                       json_type jtype, bool required, json_t **out)
 {
     json_t *v = json_object_get(obj, key);
@@ -202,7 +169,7 @@ static int get_member(struct loader *ld, const json_t *obj, const char *key, con
     return 0;
 }
 
-static int get_string(struct loader *ld, const json_t *obj, const char *key, const char *path,
+int get_string(struct loader *ld, const json_t *obj, const char *key, const char *path,
                       bool required, const char **out)
 {
     json_t *v = json_object_get(obj, key);
@@ -215,7 +182,7 @@ static int get_string(struct loader *ld, const json_t *obj, const char *key, con
     return 0;
 }
 
-static int get_bool(struct loader *ld, const json_t *obj, const char *key, const char *path,
+int get_bool(struct loader *ld, const json_t *obj, const char *key, const char *path,
                     bool *out)
 {
     json_t *v = json_object_get(obj, key);
@@ -228,7 +195,7 @@ static int get_bool(struct loader *ld, const json_t *obj, const char *key, const
     return 0;
 }
 
-static int get_name(struct loader *ld, const char *name, const char *path)
+int get_name(struct loader *ld, const char *name, const char *path)
 {
     if (!name_ok(name))
         return ld_fail(ld, path, "'%s' must match ^[a-z][a-z0-9_]*$ (at most %d bytes)", name,
@@ -236,7 +203,7 @@ static int get_name(struct loader *ld, const char *name, const char *path)
     return 0;
 }
 
-static int parse_label(struct loader *ld, const json_t *obj, const char *key, const char *path,
+int parse_label(struct loader *ld, const json_t *obj, const char *key, const char *path,
                        struct i18n *out)
 {
     json_t *v;
@@ -554,6 +521,37 @@ static int parse_type(struct loader *ld, const json_t *v, const char *path, stru
     return ld_fail(ld, sub(ld, path, "type"), "unknown type '%s'", t);
 }
 
+/* "needed": true, or {"<enum field>": [values]}: needed while that field
+ * holds one of the values (resolved per kind by check_needed). */
+static int parse_needed(struct loader *ld, const json_t *v, const char *path,
+                        struct model_field *f)
+{
+    const json_t *n = json_object_get(v, "needed");
+    const char *np = sub(ld, path, "needed");
+    if (!n || json_is_false(n))
+        return 0;
+    f->needed = true;
+    if (json_is_true(n))
+        return 0;
+    if (!json_is_object(n) || json_object_size(n) != 1)
+        return ld_fail(ld, np, "must be true, false or {\"<enum field>\": [values]}");
+    const char *name = json_object_iter_key(json_object_iter((json_t *)n));
+    const json_t *vals = json_object_iter_value(json_object_iter((json_t *)n));
+    const char *vp = sub(ld, np, name);
+    if (!json_is_array(vals) || json_array_size(vals) == 0)
+        return ld_fail(ld, vp, "must be a non-empty array of values");
+    f->needed_when_name = keep(ld, name);
+    f->needed_when_values =
+        arena_calloc(ld->m->arena, json_array_size(vals), sizeof *f->needed_when_values);
+    for (size_t i = 0; i < json_array_size(vals); i++) {
+        const char *s = json_string_value(json_array_get(vals, i));
+        if (!s)
+            return ld_fail(ld, idx(ld, vp, i), "must be a string");
+        f->needed_when_values[f->n_needed_when_values++] = keep(ld, s);
+    }
+    return 0;
+}
+
 static int parse_flags(struct loader *ld, const json_t *v, const char *path, struct model_field *f)
 {
     if (get_bool(ld, v, "required", path, &f->required) ||
@@ -561,6 +559,8 @@ static int parse_flags(struct loader *ld, const json_t *v, const char *path, str
         get_bool(ld, v, "filterable", path, &f->filterable) ||
         get_bool(ld, v, "readonly", path, &f->readonly) ||
         get_bool(ld, v, "restricted", path, &f->restricted))
+        return -1;
+    if (parse_needed(ld, v, path, f))
         return -1;
     if (f->restricted && (f->searchable || f->filterable))
         return ld_fail(ld, sub(ld, path, "restricted"),
@@ -743,7 +743,8 @@ static int parse_kind(struct loader *ld, const char *id, const json_t *v, struct
         get_bool(ld, v, "owned", path, &k->owned) || get_bool(ld, v, "named", path, &k->named))
         return -1;
     k->id = keep(ld, id);
-    if (parse_kind_fields(ld, v, path, k))
+    if (parse_kind_fields(ld, v, path, k) || check_needed(ld, path, k) ||
+        parse_kind_workflow(ld, v, path, k))
         return -1;
     for (size_t i = 0; i < k->n_fields; i++)
         k->has_restricted = k->has_restricted || k->fields[i].restricted;
@@ -963,6 +964,12 @@ static json_t *field_json(const struct model_field *f, bool is_item)
         json_object_set_new(o, "filterable", json_boolean(f->filterable));
         json_object_set_new(o, "readonly", json_boolean(f->readonly));
         json_object_set_new(o, "restricted", json_boolean(f->restricted));
+        if (f->needed_when_field) {
+            json_t *vals = strings_json(f->needed_when_values, f->n_needed_when_values);
+            json_object_set_new(o, "needed", json_pack("{s:o}", f->needed_when_field->name, vals));
+        } else {
+            json_object_set_new(o, "needed", json_boolean(f->needed));
+        }
     }
     if (f->enumeration)
         json_object_set_new(o, "enum", json_string(f->enumeration->id));
@@ -986,6 +993,10 @@ static json_t *kind_json(const struct model_kind *k)
     json_t *o = json_pack("{s:o, s:s, s:b, s:b, s:b}", "label", label_json(k->label), "collection",
                           k->collection, "owned", k->owned, "named", k->named, "is_relation",
                           k->is_relation);
+    if (k->workflow) {
+        json_object_set_new(o, "workflow", json_string(k->workflow->id));
+        json_object_set_new(o, "code_prefix", json_string(k->code_prefix));
+    }
     if (k->inverse) {
         json_object_set_new(o, "inverse", json_string(k->inverse));
         json_object_set_new(o, "inverse_label", label_json(k->inverse_label));
@@ -1049,6 +1060,7 @@ static json_t *model_build_doc(const struct model *m, const json_t *root)
     for (size_t i = 0; i < m->n_policies; i++)
         json_object_set_new(pols, m->policies[i].id, model_policy_json(&m->policies[i]));
     json_object_set_new(doc, "policies", pols);
+    json_object_set_new(doc, "workflows", workflows_json(m));
     return doc;
 }
 
@@ -1060,8 +1072,8 @@ static int model_check(struct loader *ld)
         parse_version(ld) || parse_languages(ld) ||
         get_member(ld, ld->root, "kinds", "", JSON_OBJECT, true, &ld->kinds_in) ||
         get_member(ld, ld->root, "relations", "", JSON_OBJECT, false, &ld->relations_in) ||
-        parse_collections(ld) || parse_enums(ld) || parse_field_sets(ld) || parse_kinds(ld) ||
-        parse_policies(ld))
+        parse_collections(ld) || parse_enums(ld) || parse_policies(ld) || parse_workflows(ld) ||
+        parse_field_sets(ld) || parse_kinds(ld))
         return -1;
     fill_collections(ld->m);
     return 0;

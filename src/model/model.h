@@ -68,6 +68,68 @@ struct model_field {
     bool has_min, has_max;
     int64_t min, max;                     /* FT_INTEGER bounds */
     size_t max_length;                    /* strings, in bytes; 0 = default */
+    /* Needed for a complete record (to submit it), always or only while
+     * the enum field needed_when_field holds one of needed_when_values. */
+    bool needed;
+    const char *needed_when_name;
+    const struct model_field *needed_when_field;
+    const char **needed_when_values;
+    size_t n_needed_when_values;
+};
+
+/* ---- workflows: a record's life in the registry as a state machine ---- */
+
+struct model_wf_state {
+    const char *id;
+    struct i18n label;
+    bool initial;   /* new records start here (exactly one state) */
+    bool published; /* the public sees records in this state */
+    bool coded;     /* records here hold an accounting code */
+    bool locked;    /* records here cannot be edited (under verification) */
+};
+
+/* What starts a transition: the owner's submission, the verifier's
+ * decision, or an edit of the record. */
+enum wf_trigger { WF_SUBMIT, WF_ACCEPT, WF_RETURN, WF_UPDATE };
+
+/* An obligation a transition opens: owed by the record's owner
+ * organisation, or by everyone holding a role. */
+struct model_wf_duty {
+    const struct model_policy *policy;
+    const char *debtor_role; /* NULL: the record's owner */
+};
+
+struct model_wf_transition {
+    const char *id;
+    struct i18n label;
+    enum wf_trigger trigger;
+    const struct model_wf_state **from;
+    size_t n_from;
+    /* review states it applies in ("none" = no review); none listed = any */
+    const char **review_from;
+    size_t n_review_from;
+    const struct model_wf_state *to;
+    const char *review;  /* the review state after it; NULL = none */
+    bool complete;       /* refused while the record has gaps */
+    bool assign_code;    /* gives the record its accounting code */
+    bool remarks;        /* needs remarks */
+    struct model_wf_duty *opens;
+    size_t n_opens;
+    const struct model_policy **closes; /* its obligations about the record */
+    size_t n_closes;
+};
+
+struct model_workflow {
+    const char *id;
+    struct i18n label;
+    const char *status_field; /* enum field: one value per state */
+    const char *review_field; /* enum field of review states, or NULL */
+    const char *code_field;   /* string field for the accounting code */
+    const char *code_pattern; /* {prefix}, {year}, {seq:N} */
+    struct model_wf_state *states;
+    size_t n_states;
+    struct model_wf_transition *transitions;
+    size_t n_transitions;
 };
 
 struct model_kind {
@@ -78,6 +140,8 @@ struct model_kind {
     bool named;       /* has a required i18n `name` */
     bool is_relation; /* a relation type */
     bool has_restricted; /* some field is restricted */
+    const struct model_workflow *workflow; /* NULL: no workflow (always published) */
+    const char *code_prefix;               /* {prefix} of its accounting codes */
     /* relation types only: */
     const char *inverse;
     struct i18n inverse_label;
@@ -142,6 +206,21 @@ const struct model_policy *model_policy_at(const struct model *m, size_t i);
 const struct model_policy_value *model_policy_in_force(const struct model_policy *p, int64_t day);
 /* {"label":..,"unit":..,"values":[{"from","value","source"}]} (new ref). */
 json_t *model_policy_json(const struct model_policy *p);
+
+const struct model_workflow *model_workflow(const struct model *m, const char *id);
+const struct model_wf_state *model_wf_state(const struct model_workflow *w, const char *id);
+const struct model_wf_state *model_wf_initial(const struct model_workflow *w);
+/* The transition `trigger` takes from (status, review) (review NULL or ""
+ * = none), or NULL when none applies. */
+const struct model_wf_transition *model_wf_find(const struct model_workflow *w,
+                                                enum wf_trigger trigger, const char *status,
+                                                const char *review);
+const char *model_wf_trigger_name(enum wf_trigger t);
+/* Is a record of kind k in this stored state visible to the public? */
+bool model_record_published(const struct model_kind *k, const json_t *rec);
+/* The gaps that keep rec from being complete: a JSON array of
+ * {"field", "problem"} (new ref; empty when complete). */
+json_t *model_gaps(const struct model_kind *k, const json_t *rec);
 
 /* Reference check supplied by the caller: does record `id` exist (and is it
  * not retired)? On success sets *kind to its kind (a string that stays valid

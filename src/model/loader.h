@@ -1,0 +1,79 @@
+/* Private to the model module: the state of one load and the helpers
+ * that parse and check the model document (model.c, workflow.c). */
+#ifndef AP_MODEL_LOADER_H
+#define AP_MODEL_LOADER_H
+
+#include "model/model.h"
+#include "util/arena.h"
+
+#define MODEL_NAME_MAX 64
+
+struct model {
+    struct arena *arena;
+    json_t *doc; /* the expanded document */
+    struct model_enum *enums;
+    size_t n_enums;
+    struct model_kind *kinds; /* record kinds, then relation kinds */
+    size_t n_kinds;
+    struct model_collection *colls;
+    size_t n_colls;
+    struct model_policy *policies;
+    size_t n_policies;
+    struct model_workflow *workflows;
+    size_t n_workflows;
+};
+
+struct field_set {
+    const char *id;
+    struct model_field *fields;
+    size_t n_fields;
+};
+
+/* State of one load. Paths and scratch go to `tmp`, freed when it ends. */
+struct loader {
+    struct model *m;
+    struct arena *tmp;
+    struct err *e;
+    json_t *root;
+    json_t *kinds_in;     /* root.kinds */
+    json_t *relations_in; /* root.relations (or NULL) */
+    struct field_set *sets;
+    size_t n_sets;
+};
+
+bool in_list(const char *s, const char *const *list);
+/* ^[a-z][a-z0-9_]*$, at most MODEL_NAME_MAX bytes. */
+bool name_ok(const char *s);
+bool blank(const char *s);
+/* Fails the load: e names path and the message. Returns -1. */
+int ld_fail(struct loader *ld, const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* path.key and path[i] (scratch memory of the load). */
+const char *sub(struct loader *ld, const char *path, const char *key);
+const char *idx(struct loader *ld, const char *path, size_t i);
+/* A copy that lives as long as the model. */
+char *keep(struct loader *ld, const char *s);
+int check_keys(struct loader *ld, const json_t *obj, const char *path,
+               const char *const *allowed);
+int want_object(struct loader *ld, const json_t *v, const char *path);
+/* Member `key` of obj as an object or array; absent is an error only when
+ * required (then *out is NULL when absent). */
+int get_member(struct loader *ld, const json_t *obj, const char *key, const char *path,
+               json_type jtype, bool required, json_t **out);
+int get_string(struct loader *ld, const json_t *obj, const char *key, const char *path,
+               bool required, const char **out);
+int get_bool(struct loader *ld, const json_t *obj, const char *key, const char *path, bool *out);
+int get_name(struct loader *ld, const char *name, const char *path);
+/* A {kk, ru, en} label, all three non-blank. */
+int parse_label(struct loader *ld, const json_t *obj, const char *key, const char *path,
+                struct i18n *out);
+
+/* workflow.c: the `workflows` section, and each kind's link to one. */
+int parse_workflows(struct loader *ld);
+int parse_kind_workflow(struct loader *ld, const json_t *v, const char *path,
+                        struct model_kind *k);
+/* Checks the `needed` conditions of a kind's fields against its fields. */
+int check_needed(struct loader *ld, const char *path, struct model_kind *k);
+json_t *workflows_json(const struct model *m);
+
+#endif

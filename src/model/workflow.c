@@ -1,0 +1,536 @@
+/* workflow: the `workflows` section of the metamodel (a record's life in
+ * the registry as a state machine), each kind's link to one, the fields a
+ * complete record needs, and the questions the engine asks of them. */
+#include "model/loader.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const WF_KEYS[] = {"label",       "status_field", "review_field", "code_field",
+                                      "code_pattern", "states",      "transitions",  NULL};
+static const char *const STATE_KEYS[] = {"label", "initial", "published", "coded", "locked", NULL};
+static const char *const TRANSITION_KEYS[] = {
+    "label",   "trigger",  "from",        "review_from", "to",     "review",
+    "complete", "remarks", "assign_code", "opens",       "closes", NULL};
+static const char *const DUTY_KEYS[] = {"policy", "debtor", NULL};
+static const char *const TRIGGERS[] = {"submit", "accept", "return", "update", NULL};
+
+#define CODE_PREFIX_MAX 8
+#define CODE_SEQ_DIGITS_MAX 12
+
+const char *model_wf_trigger_name(enum wf_trigger t)
+{
+    return (size_t)t < 4 ? TRIGGERS[t] : "?";
+}
+
+const struct model_workflow *model_workflow(const struct model *m, const char *id)
+{
+    for (size_t i = 0; i < m->n_workflows; i++)
+        if (strcmp(m->workflows[i].id, id) == 0)
+            return &m->workflows[i];
+    return NULL;
+}
+
+const struct model_wf_state *model_wf_state(const struct model_workflow *w, const char *id)
+{
+    for (size_t i = 0; id && i < w->n_states; i++)
+        if (strcmp(w->states[i].id, id) == 0)
+            return &w->states[i];
+    return NULL;
+}
+
+const struct model_wf_state *model_wf_initial(const struct model_workflow *w)
+{
+    for (size_t i = 0; i < w->n_states; i++)
+        if (w->states[i].initial)
+            return &w->states[i];
+    return NULL;
+}
+
+static bool review_matches(const struct model_wf_transition *t, const char *review)
+{
+    if (t->n_review_from == 0)
+        return true;
+    const char *r = review && *review ? review : "none";
+    for (size_t i = 0; i < t->n_review_from; i++)
+        if (strcmp(t->review_from[i], r) == 0)
+            return true;
+    return false;
+}
+
+const struct model_wf_transition *model_wf_find(const struct model_workflow *w,
+                                                enum wf_trigger trigger, const char *status,
+                                                const char *review)
+{
+    for (size_t i = 0; status && i < w->n_transitions; i++) {
+        const struct model_wf_transition *t = &w->transitions[i];
+        if (t->trigger != trigger || !review_matches(t, review))
+            continue;
+        for (size_t j = 0; j < t->n_from; j++)
+            if (strcmp(t->from[j]->id, status) == 0)
+                return t;
+    }
+    return NULL;
+}
+
+bool model_record_published(const struct model_kind *k, const json_t *rec)
+{
+    if (!k->workflow)
+        return true;
+    const struct model_wf_state *s = model_wf_state(
+        k->workflow, json_string_value(json_object_get(rec, k->workflow->status_field)));
+    return s && s->published;
+}
+
+static bool is_empty(const json_t *v)
+{
+    if (!v || json_is_null(v))
+        return true;
+    if (json_is_string(v))
+        return blank(json_string_value(v));
+    if (json_is_array(v))
+        return json_array_size(v) == 0;
+    if (json_is_object(v)) {
+        const char *key;
+        json_t *x;
+        json_object_foreach((json_t *)v, key, x)
+        {
+            if (!is_empty(x))
+                return false;
+        }
+        return true;
+    }
+    return false;
+}
+
+static bool needed_now(const struct model_field *f, const json_t *rec)
+{
+    if (!f->needed)
+        return false;
+    if (!f->needed_when_field)
+        return true;
+    const char *cur = json_string_value(json_object_get(rec, f->needed_when_field->name));
+    for (size_t i = 0; cur && i < f->n_needed_when_values; i++)
+        if (strcmp(f->needed_when_values[i], cur) == 0)
+            return true;
+    return false;
+}
+
+json_t *model_gaps(const struct model_kind *k, const json_t *rec)
+{
+    json_t *gaps = json_array();
+    for (size_t i = 0; i < k->n_fields; i++) {
+        const struct model_field *f = &k->fields[i];
+        if (needed_now(f, rec) && is_empty(json_object_get(rec, f->name)))
+            json_array_append_new(
+                gaps, json_pack("{s:s, s:s}", "field", f->name, "problem",
+                                f->needed_when_field ? "needed at this stage" : "needed"));
+    }
+    return gaps;
+}
+
+/* ---- loading ------------------------------------------------------------ */
+
+int check_needed(struct loader *ld, const char *path, struct model_kind *k)
+{
+    for (size_t i = 0; i < k->n_fields; i++) {
+        struct model_field *f = &k->fields[i];
+        if (!f->needed_when_name)
+            continue;
+        const char *np = sub(ld, sub(ld, sub(ld, path, "fields"), f->name), "needed");
+        const struct model_field *w = model_field(k, f->needed_when_name);
+        if (!w || w->type != FT_ENUM)
+            return ld_fail(ld, np, "'%s' is not an enum field of '%s'", f->needed_when_name,
+                           k->id);
+        for (size_t j = 0; j < f->n_needed_when_values; j++) {
+            bool known = false;
+            for (size_t v = 0; v < w->enumeration->n_values && !known; v++)
+                known = strcmp(w->enumeration->values[v].id, f->needed_when_values[j]) == 0;
+            if (!known)
+                return ld_fail(ld, idx(ld, sub(ld, np, w->name), j), "'%s' is not a value of '%s'",
+                               f->needed_when_values[j], w->enumeration->id);
+        }
+        f->needed_when_field = w;
+    }
+    return 0;
+}
+
+static int parse_state(struct loader *ld, const char *id, const json_t *v, const char *path,
+                       struct model_wf_state *s)
+{
+    if (get_name(ld, id, path) || want_object(ld, v, path) ||
+        check_keys(ld, v, path, STATE_KEYS) || parse_label(ld, v, "label", path, &s->label) ||
+        get_bool(ld, v, "initial", path, &s->initial) ||
+        get_bool(ld, v, "published", path, &s->published) ||
+        get_bool(ld, v, "coded", path, &s->coded) || get_bool(ld, v, "locked", path, &s->locked))
+        return -1;
+    s->id = keep(ld, id);
+    return 0;
+}
+
+static int parse_states(struct loader *ld, const json_t *v, const char *path,
+                        struct model_workflow *w)
+{
+    json_t *states, *sv;
+    const char *id, *sp = sub(ld, path, "states");
+    if (get_member(ld, v, "states", path, JSON_OBJECT, true, &states))
+        return -1;
+    w->states = arena_calloc(ld->m->arena, json_object_size(states) + 1, sizeof *w->states);
+    size_t initial = 0;
+    json_object_foreach(states, id, sv)
+    {
+        struct model_wf_state *s = &w->states[w->n_states];
+        if (parse_state(ld, id, sv, sub(ld, sp, id), s))
+            return -1;
+        initial += s->initial;
+        w->n_states++;
+    }
+    if (initial != 1)
+        return ld_fail(ld, sp, "exactly one state must be initial (%zu are)", initial);
+    return 0;
+}
+
+static int parse_state_list(struct loader *ld, const json_t *a, const char *path,
+                            const struct model_workflow *w, const struct model_wf_state ***out,
+                            size_t *n)
+{
+    if (!json_is_array(a) || json_array_size(a) == 0)
+        return ld_fail(ld, path, "must be a non-empty array of states");
+    *out = arena_calloc(ld->m->arena, json_array_size(a), sizeof **out);
+    for (size_t i = 0; i < json_array_size(a); i++) {
+        const struct model_wf_state *s = model_wf_state(w, json_string_value(json_array_get(a, i)));
+        if (!s)
+            return ld_fail(ld, idx(ld, path, i), "not a state of this workflow");
+        (*out)[(*n)++] = s;
+    }
+    return 0;
+}
+
+static int parse_review_from(struct loader *ld, const json_t *v, const char *path,
+                             struct model_wf_transition *t)
+{
+    json_t *a;
+    const char *rp = sub(ld, path, "review_from");
+    if (get_member(ld, v, "review_from", path, JSON_ARRAY, false, &a) || !a)
+        return a ? -1 : 0;
+    t->review_from = arena_calloc(ld->m->arena, json_array_size(a) + 1, sizeof *t->review_from);
+    for (size_t i = 0; i < json_array_size(a); i++) {
+        const char *r = json_string_value(json_array_get(a, i));
+        if (!r || !name_ok(r))
+            return ld_fail(ld, idx(ld, rp, i), "must be a review state name (or \"none\")");
+        t->review_from[t->n_review_from++] = keep(ld, r);
+    }
+    return 0;
+}
+
+static int parse_duties(struct loader *ld, const json_t *v, const char *path,
+                        struct model_wf_transition *t)
+{
+    json_t *a, *d;
+    size_t i;
+    const char *op = sub(ld, path, "opens");
+    if (get_member(ld, v, "opens", path, JSON_ARRAY, false, &a) || !a)
+        return a ? -1 : 0;
+    t->opens = arena_calloc(ld->m->arena, json_array_size(a) + 1, sizeof *t->opens);
+    json_array_foreach(a, i, d)
+    {
+        const char *dp = idx(ld, op, i), *policy, *debtor;
+        if (want_object(ld, d, dp) || check_keys(ld, d, dp, DUTY_KEYS) ||
+            get_string(ld, d, "policy", dp, true, &policy) ||
+            get_string(ld, d, "debtor", dp, true, &debtor))
+            return -1;
+        struct model_wf_duty *duty = &t->opens[t->n_opens++];
+        duty->policy = model_policy(ld->m, policy);
+        if (!duty->policy)
+            return ld_fail(ld, sub(ld, dp, "policy"), "unknown policy '%s'", policy);
+        if (strncmp(debtor, "role:", 5) == 0 && debtor[5])
+            duty->debtor_role = keep(ld, debtor + 5); /* checked by the rights file */
+        else if (strcmp(debtor, "owner") != 0)
+            return ld_fail(ld, sub(ld, dp, "debtor"), "must be \"owner\" or \"role:<role id>\"");
+    }
+    return 0;
+}
+
+static int parse_closes(struct loader *ld, const json_t *v, const char *path,
+                        struct model_wf_transition *t)
+{
+    json_t *a;
+    const char *cp = sub(ld, path, "closes");
+    if (get_member(ld, v, "closes", path, JSON_ARRAY, false, &a) || !a)
+        return a ? -1 : 0;
+    t->closes = arena_calloc(ld->m->arena, json_array_size(a) + 1, sizeof *t->closes);
+    for (size_t i = 0; i < json_array_size(a); i++) {
+        const char *p = json_string_value(json_array_get(a, i));
+        const struct model_policy *pol = p ? model_policy(ld->m, p) : NULL;
+        if (!pol)
+            return ld_fail(ld, idx(ld, cp, i), "not a policy");
+        t->closes[t->n_closes++] = pol;
+    }
+    return 0;
+}
+
+static int parse_transition(struct loader *ld, const char *id, const json_t *v, const char *path,
+                            const struct model_workflow *w, struct model_wf_transition *t)
+{
+    const char *trigger, *to, *review;
+    if (get_name(ld, id, path) || want_object(ld, v, path) ||
+        check_keys(ld, v, path, TRANSITION_KEYS) || parse_label(ld, v, "label", path, &t->label) ||
+        get_string(ld, v, "trigger", path, true, &trigger) ||
+        get_string(ld, v, "to", path, true, &to) ||
+        get_string(ld, v, "review", path, false, &review) ||
+        get_bool(ld, v, "complete", path, &t->complete) ||
+        get_bool(ld, v, "remarks", path, &t->remarks) ||
+        get_bool(ld, v, "assign_code", path, &t->assign_code))
+        return -1;
+    t->id = keep(ld, id);
+    size_t ti = 0;
+    while (TRIGGERS[ti] && strcmp(TRIGGERS[ti], trigger) != 0)
+        ti++;
+    if (!TRIGGERS[ti])
+        return ld_fail(ld, sub(ld, path, "trigger"), "'%s' is not submit, accept, return or update",
+                       trigger);
+    t->trigger = (enum wf_trigger)ti;
+    if (!(t->to = model_wf_state(w, to)))
+        return ld_fail(ld, sub(ld, path, "to"), "'%s' is not a state of this workflow", to);
+    if (review && !name_ok(review))
+        return ld_fail(ld, sub(ld, path, "review"), "must be a review state name (or \"none\")");
+    t->review = review && strcmp(review, "none") != 0 ? keep(ld, review) : NULL;
+    if (t->remarks && t->trigger != WF_RETURN)
+        return ld_fail(ld, sub(ld, path, "remarks"), "only a return takes remarks");
+    if (t->assign_code && !t->to->coded)
+        return ld_fail(ld, sub(ld, path, "assign_code"), "state '%s' holds no code", t->to->id);
+    return parse_state_list(ld, json_object_get(v, "from"), sub(ld, path, "from"), w,
+                            (const struct model_wf_state ***)&t->from, &t->n_from) ||
+                   parse_review_from(ld, v, path, t) || parse_duties(ld, v, path, t) ||
+                   parse_closes(ld, v, path, t)
+               ? -1
+               : 0;
+}
+
+/* Two transitions of one trigger must not both apply to a (state, review). */
+static int check_ambiguous(struct loader *ld, const char *path, const struct model_workflow *w)
+{
+    for (size_t i = 0; i < w->n_transitions; i++) {
+        const struct model_wf_transition *a = &w->transitions[i];
+        for (size_t s = 0; s < a->n_from; s++) {
+            size_t nr = a->n_review_from ? a->n_review_from : 1;
+            for (size_t r = 0; r < nr; r++) {
+                const char *rev = a->n_review_from ? a->review_from[r] : NULL;
+                const struct model_wf_transition *b =
+                    model_wf_find(w, a->trigger, a->from[s]->id, rev);
+                if (b != a)
+                    return ld_fail(ld, sub(ld, path, a->id),
+                                   "'%s' and '%s' both apply to %s from '%s'", b->id, a->id,
+                                   model_wf_trigger_name(a->trigger), a->from[s]->id);
+            }
+        }
+    }
+    return 0;
+}
+
+static int parse_code_pattern(struct loader *ld, const char *pattern, const char *path)
+{
+    bool seq = false;
+    for (const char *p = pattern; *p; p++) {
+        if (*p == '}')
+            return ld_fail(ld, path, "unmatched '}'");
+        if (*p != '{')
+            continue;
+        const char *end = strchr(p, '}');
+        if (!end)
+            return ld_fail(ld, path, "unmatched '{'");
+        size_t n = (size_t)(end - p - 1);
+        if (n == 6 && strncmp(p + 1, "prefix", 6) == 0) {
+        } else if (n == 4 && strncmp(p + 1, "year", 4) == 0) {
+        } else if (n == 5 && strncmp(p + 1, "seq:", 4) == 0 && p[5] >= '1' && p[5] <= '9') {
+            seq = true;
+        } else {
+            return ld_fail(ld, path, "unknown placeholder '%.*s' (use {prefix}, {year}, {seq:N})",
+                           (int)n + 2, p);
+        }
+        p = end;
+    }
+    return seq ? 0 : ld_fail(ld, path, "needs a {seq:N} placeholder (N digits, 1..9)");
+}
+
+static int parse_workflow(struct loader *ld, const char *id, const json_t *v,
+                          struct model_workflow *w)
+{
+    const char *path = sub(ld, "workflows", id);
+    json_t *ts, *tv;
+    const char *tid;
+    if (get_name(ld, id, path) || want_object(ld, v, path) || check_keys(ld, v, path, WF_KEYS) ||
+        parse_label(ld, v, "label", path, &w->label) ||
+        get_string(ld, v, "status_field", path, true, &w->status_field) ||
+        get_string(ld, v, "review_field", path, false, &w->review_field) ||
+        get_string(ld, v, "code_field", path, true, &w->code_field) ||
+        get_string(ld, v, "code_pattern", path, true, &w->code_pattern) ||
+        parse_code_pattern(ld, w->code_pattern, sub(ld, path, "code_pattern")) ||
+        parse_states(ld, v, path, w) ||
+        get_member(ld, v, "transitions", path, JSON_OBJECT, true, &ts))
+        return -1;
+    w->id = keep(ld, id);
+    w->status_field = keep(ld, w->status_field);
+    w->review_field = w->review_field ? keep(ld, w->review_field) : NULL;
+    w->code_field = keep(ld, w->code_field);
+    w->code_pattern = keep(ld, w->code_pattern);
+    w->transitions = arena_calloc(ld->m->arena, json_object_size(ts) + 1, sizeof *w->transitions);
+    const char *tp = sub(ld, path, "transitions");
+    json_object_foreach(ts, tid, tv)
+    {
+        struct model_wf_transition *t = &w->transitions[w->n_transitions];
+        if (parse_transition(ld, tid, tv, sub(ld, tp, tid), w, t))
+            return -1;
+        if ((t->review || t->n_review_from) && !w->review_field)
+            return ld_fail(ld, sub(ld, tp, tid), "review states need the workflow's review_field");
+        w->n_transitions++;
+    }
+    return check_ambiguous(ld, tp, w);
+}
+
+int parse_workflows(struct loader *ld)
+{
+    json_t *in, *v;
+    const char *id;
+    if (get_member(ld, ld->root, "workflows", "", JSON_OBJECT, false, &in) || !in)
+        return in ? -1 : 0;
+    struct model *m = ld->m;
+    m->workflows = arena_calloc(m->arena, json_object_size(in) + 1, sizeof *m->workflows);
+    json_object_foreach(in, id, v)
+    {
+        if (parse_workflow(ld, id, v, &m->workflows[m->n_workflows]))
+            return -1;
+        m->n_workflows++;
+    }
+    return 0;
+}
+
+/* The workflow's fields in a kind: read-only, of the right type. */
+static int check_wf_field(struct loader *ld, const char *path, const struct model_kind *k,
+                          const char *name, enum field_type type)
+{
+    const struct model_field *f = model_field(k, name);
+    if (!f || f->type != type || !f->readonly)
+        return ld_fail(ld, path, "its workflow needs a read-only %s field '%s'",
+                       model_type_name(type), name);
+    return 0;
+}
+
+int parse_kind_workflow(struct loader *ld, const json_t *v, const char *path,
+                        struct model_kind *k)
+{
+    const char *wid, *prefix;
+    const char *wp = sub(ld, path, "workflow");
+    if (get_string(ld, v, "workflow", path, false, &wid) ||
+        get_string(ld, v, "code_prefix", path, false, &prefix))
+        return -1;
+    if (!wid) {
+        if (prefix)
+            return ld_fail(ld, sub(ld, path, "code_prefix"), "only a kind with a workflow has one");
+        return 0;
+    }
+    const struct model_workflow *w = model_workflow(ld->m, wid);
+    if (!w)
+        return ld_fail(ld, wp, "unknown workflow '%s'", wid);
+    if (!k->owned)
+        return ld_fail(ld, wp, "only owned kinds can have a workflow");
+    if (check_wf_field(ld, wp, k, w->status_field, FT_ENUM) ||
+        check_wf_field(ld, wp, k, w->code_field, FT_STRING) ||
+        (w->review_field && check_wf_field(ld, wp, k, w->review_field, FT_ENUM)))
+        return -1;
+    const struct model_enum *en = model_field(k, w->status_field)->enumeration;
+    bool same = en->n_values == w->n_states;
+    for (size_t i = 0; same && i < en->n_values; i++)
+        same = model_wf_state(w, en->values[i].id) != NULL;
+    if (!same)
+        return ld_fail(ld, wp, "the values of enum '%s' must be the states of workflow '%s'",
+                       en->id, w->id);
+    if (w->review_field) {
+        const struct model_enum *ren = model_field(k, w->review_field)->enumeration;
+        for (size_t t = 0; t < w->n_transitions; t++) {
+            const struct model_wf_transition *tr = &w->transitions[t];
+            for (size_t r = 0; r <= tr->n_review_from; r++) {
+                const char *rv = r < tr->n_review_from ? tr->review_from[r] : tr->review;
+                bool ok = !rv || strcmp(rv, "none") == 0;
+                for (size_t j = 0; !ok && j < ren->n_values; j++)
+                    ok = strcmp(ren->values[j].id, rv) == 0;
+                if (!ok)
+                    return ld_fail(ld, wp, "transition '%s': '%s' is not a value of enum '%s'",
+                                   tr->id, rv, ren->id);
+            }
+        }
+    }
+    if (strstr(w->code_pattern, "{prefix}")) {
+        size_t n = prefix ? strlen(prefix) : 0;
+        bool ok = n > 0 && n <= CODE_PREFIX_MAX;
+        for (size_t i = 0; ok && i < n; i++)
+            ok = (prefix[i] >= 'A' && prefix[i] <= 'Z') || (prefix[i] >= '0' && prefix[i] <= '9');
+        if (!ok)
+            return ld_fail(ld, sub(ld, path, "code_prefix"),
+                           "needed by the code pattern: 1..%d of A-Z, 0-9", CODE_PREFIX_MAX);
+    }
+    k->workflow = w;
+    k->code_prefix = prefix ? keep(ld, prefix) : NULL;
+    return 0;
+}
+
+/* ---- the expanded document --------------------------------------------- */
+
+static json_t *label_of(struct i18n l)
+{
+    return json_pack("{s:s, s:s, s:s}", "kk", l.kk, "ru", l.ru, "en", l.en);
+}
+
+static json_t *transition_json(const struct model_wf_transition *t)
+{
+    json_t *from = json_array(), *opens = json_array(), *closes = json_array();
+    for (size_t i = 0; i < t->n_from; i++)
+        json_array_append_new(from, json_string(t->from[i]->id));
+    for (size_t i = 0; i < t->n_opens; i++) {
+        const struct model_wf_duty *d = &t->opens[i];
+        char debtor[80];
+        snprintf(debtor, sizeof debtor, "%s%s", d->debtor_role ? "role:" : "owner",
+                 d->debtor_role ? d->debtor_role : "");
+        json_array_append_new(opens,
+                              json_pack("{s:s, s:s}", "policy", d->policy->id, "debtor", debtor));
+    }
+    for (size_t i = 0; i < t->n_closes; i++)
+        json_array_append_new(closes, json_string(t->closes[i]->id));
+    json_t *o = json_pack("{s:o, s:s, s:o, s:s, s:s?, s:b, s:b, s:b, s:o, s:o}", "label",
+                          label_of(t->label), "trigger", model_wf_trigger_name(t->trigger), "from",
+                          from, "to", t->to->id, "review", t->review, "complete", t->complete,
+                          "remarks", t->remarks, "assign_code", t->assign_code, "opens", opens,
+                          "closes", closes);
+    if (t->n_review_from) {
+        json_t *rf = json_array();
+        for (size_t i = 0; i < t->n_review_from; i++)
+            json_array_append_new(rf, json_string(t->review_from[i]));
+        json_object_set_new(o, "review_from", rf);
+    }
+    return o;
+}
+
+json_t *workflows_json(const struct model *m)
+{
+    json_t *out = json_object();
+    for (size_t i = 0; i < m->n_workflows; i++) {
+        const struct model_workflow *w = &m->workflows[i];
+        json_t *states = json_object(), *ts = json_object();
+        for (size_t s = 0; s < w->n_states; s++) {
+            const struct model_wf_state *st = &w->states[s];
+            json_object_set_new(states, st->id,
+                                json_pack("{s:o, s:b, s:b, s:b, s:b}", "label", label_of(st->label),
+                                          "initial", st->initial, "published", st->published,
+                                          "coded", st->coded, "locked", st->locked));
+        }
+        for (size_t t = 0; t < w->n_transitions; t++)
+            json_object_set_new(ts, w->transitions[t].id, transition_json(&w->transitions[t]));
+        json_object_set_new(
+            out, w->id,
+            json_pack("{s:o, s:s, s:s?, s:s, s:s, s:o, s:o}", "label", label_of(w->label),
+                      "status_field", w->status_field, "review_field", w->review_field,
+                      "code_field", w->code_field, "code_pattern", w->code_pattern, "states",
+                      states, "transitions", ts));
+    }
+    return out;
+}
