@@ -145,9 +145,16 @@ int application_refuse(struct accounts *ac, const struct actor *by, const char *
 int obligation_open(struct accounts *ac, struct store_conn *c, const char *policy,
                     const char *subject, const char *debtor_org, const char *debtor_role,
                     int64_t start_ms, char id[37], char due[32], struct err *e);
-/* Closes the open obligations of subject (under policy) with an outcome. */
+/* Closes the open obligations of subject (under policy; NULL: every
+ * policy) with an outcome. */
 int obligation_close(struct store_conn *c, const char *subject, const char *policy,
                      const char *outcome, const char *now, struct err *e);
+/* Puts a message to every active user of org holding role (NULL: any
+ * role) into the outbox, inside the caller's write transaction. */
+int accounts_notify_org(struct accounts *ac, struct store_conn *c, const char *org,
+                        const char *role, const char *tmpl, const char *subject,
+                        const char *body, struct err *e);
+
 /* {"items":[{id, policy, policy_value, subject, debtor_org, debtor_role,
  * started_at, due_at, done_at, outcome, overdue}]}. Filters: org, role,
  * state ("open", "done", "overdue", "all"). Without obligations-read on

@@ -52,7 +52,7 @@ int obligation_close(struct store_conn *c, const char *subject, const char *poli
 {
     return store_execf(c,
                        "UPDATE obligations SET done_at = $3, outcome = $4 "
-                       "WHERE subject = $1 AND policy = $2 AND done_at IS NULL",
+                       "WHERE subject = $1 AND ($2 IS NULL OR policy = $2) AND done_at IS NULL",
                        e, "tttt", subject, policy, now, outcome);
 }
 

@@ -124,6 +124,39 @@ int acct_outbox(struct store_conn *c, const char *now, const char *to, const cha
                        e, "ttttt", now, to, tmpl, subject, body);
 }
 
+int accounts_notify_org(struct accounts *ac, struct store_conn *c, const char *org,
+                        const char *role, const char *tmpl, const char *subject,
+                        const char *body, struct err *e)
+{
+    char now[32];
+    acct_now(now);
+    int ri = role ? rights_role_index(ac->rights, role) : -1;
+    if (role && ri < 0) {
+        err_internal(e, "no role '%s'", role);
+        return -1;
+    }
+    struct store_stmt *st = store_prepare(
+        c, "SELECT email, roles FROM users WHERE org = $1 AND status = 'active' ORDER BY email",
+        false, e);
+    if (!st)
+        return -1;
+    store_bind_text(st, 1, org);
+    int rc;
+    while ((rc = store_step(st, e)) == STORE_ROW) {
+        uint32_t roles = 0;
+        if (role && (rights_roles_parse(ac->rights, store_col_text(st, 1), &roles) < 0 ||
+                     !(roles & (1u << ri))))
+            continue;
+        /* the statement stays open: the insert is another table */
+        if (acct_outbox(c, now, store_col_text(st, 0), tmpl, subject, body, e) < 0) {
+            rc = STORE_ERROR;
+            break;
+        }
+    }
+    store_finalize(st);
+    return rc == STORE_ERROR ? -1 : 0;
+}
+
 int acct_link(struct accounts *ac, struct store_conn *c, const char *user_id,
               const char *purpose, const char *now, char **url, struct err *e)
 {

@@ -151,7 +151,7 @@ json_t *json_body(struct http_req *req, struct http_resp *resp, bool merge_patch
     return j;
 }
 
-static const struct model_collection *collection_of(struct api *api, struct http_req *req,
+const struct model_collection *collection_of(struct api *api, struct http_req *req,
                                                     struct http_resp *resp)
 {
     const char *name = http_req_param(req, "collection");
@@ -164,7 +164,7 @@ static const struct model_collection *collection_of(struct api *api, struct http
     return c;
 }
 
-static const char *record_id(struct http_req *req, struct http_resp *resp)
+const char *record_id(struct http_req *req, struct http_resp *resp)
 {
     const char *id = http_req_param(req, "id");
     if (!id || !text_id_valid(id)) {
@@ -175,7 +175,7 @@ static const char *record_id(struct http_req *req, struct http_resp *resp)
 }
 
 /* Parses If-Match: "N" → N; "*" → -1. Returns -2 when absent, -3 bad. */
-static int64_t if_match_revision(struct http_req *req)
+int64_t if_match_revision(struct http_req *req)
 {
     const char *h = http_req_header(req, "If-Match");
     if (!h)
@@ -208,7 +208,7 @@ void answer(struct http_resp *resp, int rc, const struct err *e, json_t *out)
         http_resp_json(resp, 200, out);
 }
 
-static void answer_record(struct http_resp *resp, int status, json_t *rec)
+void answer_record(struct http_resp *resp, int status, json_t *rec)
 {
     set_etag(resp, json_integer_value(json_object_get(rec, "revision")));
     http_resp_json(resp, status, rec);
@@ -287,7 +287,8 @@ static void h_list(struct http_req *req, struct http_resp *resp, void *ctx)
     char *text = NULL;
     size_t len = 0;
     struct err e = ERR_INIT;
-    if (registry_list_text(api->reg, req->arena, &q, &text, &len, &e) < 0) {
+    if (registry_scope_list(api->reg, &a, &q, &e) < 0 ||
+        registry_list_text(api->reg, req->arena, &q, &text, &len, &e) < 0) {
         http_resp_problem(resp, &e);
         return;
     }
@@ -316,9 +317,14 @@ static void h_facets(struct http_req *req, struct http_resp *resp, void *ctx)
         problem(resp, 400, "bad-request", "field", "facets need ?field=F");
         return;
     }
+    struct actor a;
+    if (authenticate(api, req, resp, false, &a) < 0)
+        return;
     json_t *out = NULL;
     struct err e = ERR_INIT;
-    int rc = registry_facets(api->reg, req->arena, &q, field, &out, &e);
+    int rc = registry_scope_list(api->reg, &a, &q, &e);
+    if (rc == 0)
+        rc = registry_facets(api->reg, req->arena, &q, field, &out, &e);
     answer(resp, rc, &e, out);
 }
 
@@ -377,6 +383,11 @@ static void get_at(struct api *api, struct http_req *req, struct http_resp *resp
         http_resp_problem(resp, &e);
         return;
     }
+    if (!registry_may_read(api->reg, a, out)) {
+        json_decref(out);
+        problem(resp, 404, "not-found", "", "no such record at that time");
+        return;
+    }
     registry_redact(api->reg, a, out);
     answer_record(resp, 200, out);
 }
@@ -401,6 +412,16 @@ static void h_get(struct http_req *req, struct http_resp *resp, void *ctx)
     if (registry_get_raw(api->reg, req->arena, coll->id, id, &json, &rev, &e) < 0) {
         http_resp_problem(resp, &e);
         return;
+    }
+    if (!a.system && strstr(json, "\"status\":\"")) {
+        /* a record with a workflow: unpublished ones are not for everyone */
+        json_t *rec = json_loads(json, 0, NULL);
+        bool may = rec && registry_may_read(api->reg, &a, rec);
+        json_decref(rec);
+        if (!may) {
+            problem(resp, 404, "not-found", "", "no such record");
+            return;
+        }
     }
     set_etag(resp, rev);
     const char *inm = http_req_header(req, "If-None-Match");
@@ -528,8 +549,14 @@ static void h_history(struct http_req *req, struct http_resp *resp, void *ctx)
     struct actor a;
     if (authenticate(api, req, resp, false, &a) < 0)
         return;
-    json_t *out = NULL;
+    json_t *out = NULL, *cur = NULL;
     struct err e = ERR_INIT;
+    if (registry_get_visible(api->reg, &a, coll->id, id, &cur, &e) < 0 && e.status != 410) {
+        http_resp_problem(resp, &e);
+        return;
+    }
+    json_decref(cur);
+    e = (struct err)ERR_INIT;
     int rc = registry_history(api->reg, coll->id, id, &out, &e);
     if (rc == 0)
         redact_history(api, req, &a, coll->id, id, out);
@@ -554,6 +581,7 @@ static void h_relations(struct http_req *req, struct http_resp *resp, void *ctx)
 void api_routes(struct api *api, struct router *rt)
 {
     api_account_routes(api, rt);
+    api_workflow_routes(api, rt);
     router_add(rt, "GET", "/healthz", h_healthz, api);
     router_add(rt, "GET", "/metrics", h_metrics, api);
     router_add(rt, "GET", "/api/v1/model", h_model, api);

@@ -8,10 +8,12 @@
 #include "account/account.h"
 #include "calendar/calsvc.h"
 #include "registry/registry.h"
+#include "workflow/workflow.h"
 
 struct api {
     struct accounts *acct;
     struct calsvc *cal;
+    struct workflow *wf;
     bool secure_cookies; /* served over TLS (behind a proxy): cookies get Secure */
     struct registry *reg;
     struct store *store;

@@ -25,5 +25,14 @@ int authenticate(struct api *api, struct http_req *req, struct http_resp *resp, 
 int authenticate_csrf(struct api *api, struct http_req *req, struct http_resp *resp, bool write,
                       struct actor *a, char csrf[64]);
 void api_account_routes(struct api *api, struct router *rt);
+void api_workflow_routes(struct api *api, struct router *rt);
+/* The {collection} and {id} path parameters, or NULL after answering 404. */
+const struct model_collection *collection_of(struct api *api, struct http_req *req,
+                                             struct http_resp *resp);
+const char *record_id(struct http_req *req, struct http_resp *resp);
+/* If-Match: "N" → N; "*" → -1; -2 when absent, -3 when malformed. */
+int64_t if_match_revision(struct http_req *req);
+/* status with the record and its ETag. */
+void answer_record(struct http_resp *resp, int status, json_t *rec);
 
 #endif

@@ -6,7 +6,7 @@
 static bool writes(enum rights_action action)
 {
     return action == RA_CREATE || action == RA_UPDATE || action == RA_RETIRE ||
-           action == RA_APPLICATIONS || action == RA_USERS || action == RA_CALENDAR;
+           action == RA_SUBMIT || action == RA_VERIFY || action == RA_APPLICATIONS || action == RA_USERS || action == RA_CALENDAR;
 }
 
 bool authz_may(const struct rights *r, const struct actor *a, enum rights_action action,

@@ -14,8 +14,9 @@
 #define ROLE_ID_MAX 40
 
 static const char *const ACTION_IDS[RA_N] = {
-    "read-restricted",     "create",       "update",        "retire",
-    "applications-decide", "users-manage", "calendar-edit", "obligations-read",
+    "read-restricted", "read-unpublished",    "create",       "update",
+    "retire",          "submit",              "verify",       "applications-decide",
+    "users-manage",    "calendar-edit",       "obligations-read",
 };
 
 struct rights {
@@ -256,6 +257,25 @@ static int load_doc(struct rloader *ld, const json_t *root)
     return 0;
 }
 
+/* The roles the model's workflows make debtors must exist here. */
+static int check_workflow_roles(struct rights *r, struct err *e)
+{
+    for (size_t i = 0; i < model_n_workflows(r->model); i++) {
+        const struct model_workflow *w = model_workflow_at(r->model, i);
+        for (size_t t = 0; t < w->n_transitions; t++)
+            for (size_t d = 0; d < w->transitions[t].n_opens; d++) {
+                const char *role = w->transitions[t].opens[d].debtor_role;
+                if (role && rights_role_index(r, role) < 0) {
+                    err_set(e, 500, "invalid-rights", "roles",
+                            "roles: the model's workflow '%s' (transition '%s') needs role '%s'",
+                            w->id, w->transitions[t].id, role);
+                    return -1;
+                }
+            }
+    }
+    return 0;
+}
+
 int rights_load(const char *text, size_t len, const struct model *m, struct rights **out,
                 struct err *e)
 {
@@ -273,6 +293,8 @@ int rights_load(const char *text, size_t len, const struct model *m, struct righ
     struct rloader ld = {r, e};
     int rc = load_doc(&ld, root);
     json_decref(root);
+    if (rc == 0)
+        rc = check_workflow_roles(r, e);
     if (rc < 0) {
         rights_free(r);
         return -1;

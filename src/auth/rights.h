@@ -18,9 +18,12 @@
  * ("system" actions) do not. */
 enum rights_action {
     RA_READ_RESTRICTED, /* read restricted fields (contacts) of a record */
+    RA_READ_UNPUBLISHED, /* read records the workflow has not published */
     RA_CREATE,
     RA_UPDATE,
     RA_RETIRE,
+    RA_SUBMIT,          /* submit a record for verification */
+    RA_VERIFY,          /* accept or return a submitted or changed record */
     RA_APPLICATIONS,    /* list and decide account applications */
     RA_USERS,           /* manage users and their roles */
     RA_CALENDAR,        /* edit the working-day calendar */

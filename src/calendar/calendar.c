@@ -83,20 +83,6 @@ static int64_t floor_div(int64_t a, int64_t b)
     return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
 }
 
-/* Howard Hinnant's civil_from_days (public-domain formula). */
-static void civil_from_days(int64_t z, int *y, int *m, int *d)
-{
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *y = (int)(yoe + era * 400 + (*m <= 2));
-}
-
 static int64_t jan1(int y)
 {
     return time_days_from_civil(y, 1, 1);
@@ -117,7 +103,7 @@ static int iso_weekday(int64_t day)
 static char *fmt_day(int64_t day, char *out, size_t n)
 {
     int y, m, d;
-    civil_from_days(day, &y, &m, &d);
+    time_civil_from_days(day, &y, &m, &d);
     snprintf(out, n, "%04d-%02d-%02d", y, m, d);
     return out;
 }
@@ -898,7 +884,7 @@ static int64_t local_day(const struct calendar *c, int64_t t)
 
 void calendar_local_date(const struct calendar *c, int64_t t_ms, int *y, int *m, int *d)
 {
-    civil_from_days(local_day(c, t_ms), y, m, d);
+    time_civil_from_days(local_day(c, t_ms), y, m, d);
 }
 
 /* The last instant whose local date is `day`: for each offset period, the

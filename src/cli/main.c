@@ -161,6 +161,7 @@ struct app {
     struct rights *rights;
     struct calsvc *cal;
     struct accounts *acct;
+    struct workflow *wf;
 };
 
 static int mkdir_p(const char *dir)
@@ -220,11 +221,13 @@ static int app_open(const struct opts *o, struct app *app)
     if (o->public_url)
         ac.public_url = o->public_url;
     app->acct = accounts_new(app->reg, app->cal, &ac);
+    app->wf = workflow_new(app->reg, app->acct, app->cal);
     return 0;
 }
 
 static void app_close(struct app *app)
 {
+    workflow_free(app->wf);
     accounts_free(app->acct);
     calsvc_free(app->cal);
     rights_free(app->rights);
@@ -256,8 +259,17 @@ static int load_demo(struct app *app)
         fprintf(stderr, "archportal: demo data: %s\n", e.detail);
         return -1;
     }
-    if (n > 0)
-        log_msg(LOG_INFO, "loaded %d demo records", n);
+    if (n > 0) {
+        /* the demo shows a registry in use: complete objects registered,
+         * the others left as drafts with their gaps */
+        struct actor sys = {.id = "demo", .system = true};
+        int registered = 0;
+        if (workflow_register_complete(app->wf, &sys, &registered, &e) < 0) {
+            fprintf(stderr, "archportal: demo registration: %s\n", e.detail);
+            return -1;
+        }
+        log_msg(LOG_INFO, "loaded %d demo records, registered %d", n, registered);
+    }
     return 0;
 }
 
@@ -272,6 +284,7 @@ static int serve_until_signal(struct app *app, struct http_config *cfg, bool sec
     struct api api;
     api_init(&api, app->reg, app->store, app->model, app->acct, app->cal);
     api.secure_cookies = secure_cookies;
+    api.wf = app->wf;
     struct router *rt = router_new();
     api_routes(&api, rt);
     struct err e = ERR_INIT;

@@ -69,6 +69,10 @@ void http_resp_bytes(struct http_resp *r, int status, const char *content_type,
                      const char *data, size_t n);
 /* An RFC 9457 problem from e (status, type, detail, field). */
 void http_resp_problem(struct http_resp *r, const struct err *e);
+/* The same with one extension member (RFC 9457 §3.2): key → value (the
+ * reference to value is taken). */
+void http_resp_problem_ext(struct http_resp *r, const struct err *e, const char *key,
+                           json_t *value);
 /* Problem type URI for a slug: "urn:archportal:problem:<slug>". */
 const char *http_problem_type(struct arena *a, const char *slug);
 

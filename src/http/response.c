@@ -207,11 +207,20 @@ static const char problem_fallback[] = "{\"type\":\"" PROBLEM_URN "internal-erro
 
 void http_resp_problem(struct http_resp *r, const struct err *e)
 {
+    http_resp_problem_ext(r, e, NULL, NULL);
+}
+
+void http_resp_problem_ext(struct http_resp *r, const struct err *e, const char *key,
+                           json_t *value)
+{
     struct err none = ERR_INIT;
     if (!e)
         e = &none;
     int status = e->status >= 400 && e->status <= 599 ? e->status : 500;
     json_t *o = problem_json(r, status, e);
+    if (o && key && value)
+        json_object_set(o, key, value);
+    json_decref(value);
     char *s = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
     json_decref(o);
     const char *ct = "application/problem+json";

@@ -1145,7 +1145,7 @@ const json_t *model_json(const struct model *m)
 
 const struct model_kind *model_kind(const struct model *m, const char *id)
 {
-    for (size_t i = 0; i < m->n_kinds; i++)
+    for (size_t i = 0; id && i < m->n_kinds; i++)
         if (strcmp(m->kinds[i].id, id) == 0)
             return &m->kinds[i];
     return NULL;

@@ -208,6 +208,8 @@ const struct model_policy_value *model_policy_in_force(const struct model_policy
 json_t *model_policy_json(const struct model_policy *p);
 
 const struct model_workflow *model_workflow(const struct model *m, const char *id);
+size_t model_n_workflows(const struct model *m);
+const struct model_workflow *model_workflow_at(const struct model *m, size_t i);
 const struct model_wf_state *model_wf_state(const struct model_workflow *w, const char *id);
 const struct model_wf_state *model_wf_initial(const struct model_workflow *w);
 /* The transition `trigger` takes from (status, review) (review NULL or ""

@@ -31,6 +31,16 @@ const struct model_workflow *model_workflow(const struct model *m, const char *i
     return NULL;
 }
 
+size_t model_n_workflows(const struct model *m)
+{
+    return m->n_workflows;
+}
+
+const struct model_workflow *model_workflow_at(const struct model *m, size_t i)
+{
+    return i < m->n_workflows ? &m->workflows[i] : NULL;
+}
+
 const struct model_wf_state *model_wf_state(const struct model_workflow *w, const char *id)
 {
     for (size_t i = 0; id && i < w->n_states; i++)

@@ -19,6 +19,8 @@ struct registry {
     char **restricted_keys; /* `"name":` of every restricted field */
     size_t n_restricted_keys;
     const struct dump_part *parts[4]; /* other modules' tables in dumps */
+    registry_update_hook hook;         /* the workflow's view of edits */
+    void *hook_ctx;
     size_t n_parts;
 };
 

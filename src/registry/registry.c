@@ -13,6 +13,7 @@
 #include "util/buf.h"
 #include "util/text.h"
 #include "util/timeutil.h"
+#include "listq.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -168,6 +169,108 @@ static int authorize(struct registry *r, struct store_conn *c, const struct acto
         return -1;
     }
     return authz_check(r->rights, a, action, kind, org, e);
+}
+
+bool registry_may_read(const struct registry *r, const struct actor *a, const json_t *rec)
+{
+    const char *kind = json_string_value(json_object_get(rec, "kind"));
+    const struct model_kind *k = kind ? model_kind(r->model, kind) : NULL;
+    if (a->system || !k || model_record_published(k, rec))
+        return true;
+    return r->rights && authz_may(r->rights, a, RA_READ_UNPUBLISHED, k->id, org_of(rec));
+}
+
+int registry_get_visible(struct registry *r, const struct actor *a, const char *collection,
+                         const char *id, json_t **out, struct err *e)
+{
+    struct rec_row row;
+    *out = NULL;
+    struct store_conn *c = store_conn(r->store);
+    int found = rec_load(c, collection, id, &row, e);
+    if (found <= 0) {
+        if (found == 0)
+            err_not_found(e, "no record '%.60s' in '%.60s'", id, collection);
+        return -1;
+    }
+    json_t *rec = json_loads(row.data, 0, NULL);
+    bool retired = row.retired;
+    rec_row_free(&row);
+    if (!rec || !registry_may_read(r, a, rec)) {
+        json_decref(rec);
+        err_not_found(e, "no record '%.60s' in '%.60s'", id, collection);
+        return -1;
+    }
+    if (retired) {
+        json_decref(rec);
+        err_set(e, 410, "gone", "", "record '%.60s' is retired", id);
+        return -1;
+    }
+    *out = rec;
+    return 0;
+}
+
+/* Which readers of the collection see only published records: those who
+ * may not read unpublished ones of every organisation, unless they list
+ * only their own organisation's (and may read those). */
+static bool sees_only_published(const struct registry *r, const struct actor *a,
+                                const struct model_collection *coll, const struct list_query *q)
+{
+    bool own_only = false;
+    for (size_t i = 0; i < q->n_filters; i++)
+        if (q->filters[i].col == LISTQ_OWNER)
+            own_only = q->filters[i].n_values == 1 && a->org[0] &&
+                       strcmp(q->filters[i].values[0], a->org) == 0;
+    for (size_t i = 0; i < coll->n_kinds; i++) {
+        const struct model_kind *k = model_kind(r->model, coll->kinds[i]);
+        if (!k->workflow)
+            continue;
+        if (!r->rights ||
+            !authz_may(r->rights, a, RA_READ_UNPUBLISHED, k->id, own_only ? a->org : NULL))
+            return true;
+    }
+    return false;
+}
+
+int registry_scope_list(const struct registry *r, const struct actor *a, struct list_query *q,
+                        struct err *e)
+{
+    const struct model_collection *coll = q->coll;
+    const struct model_workflow *wf = NULL;
+    for (size_t i = 0; i < coll->n_kinds && !wf; i++)
+        wf = model_kind(r->model, coll->kinds[i])->workflow;
+    if (!wf || a->system || !sees_only_published(r, a, coll, q))
+        return 0;
+    struct listq_filter *f = NULL;
+    for (size_t i = 0; i < q->n_filters && !f; i++)
+        if (q->filters[i].col == LISTQ_ATTR && strcmp(q->filters[i].field, wf->status_field) == 0)
+            f = &q->filters[i];
+    if (f) {
+        /* keep the published states asked for; none left matches nothing */
+        size_t n = 0;
+        for (size_t i = 0; i < f->n_values; i++) {
+            const struct model_wf_state *s = model_wf_state(wf, f->values[i]);
+            if (s && s->published)
+                f->values[n++] = f->values[i];
+        }
+        f->n_values = n;
+        if (n == 0)
+            f->values[f->n_values++] = "\x01none";
+        return 0;
+    }
+    if (q->n_filters == LISTQ_MAX_FILTERS) {
+        err_bad_request(e, "filter", "too many filters");
+        return -1;
+    }
+    f = &q->filters[q->n_filters++];
+    memset(f, 0, sizeof *f);
+    f->field = wf->status_field;
+    f->col = LISTQ_ATTR;
+    for (size_t i = 0; i < wf->n_states && f->n_values < LISTQ_MAX_VALUES; i++)
+        if (wf->states[i].published)
+            f->values[f->n_values++] = wf->states[i].id;
+    if (f->n_values == 0)
+        f->values[f->n_values++] = "\x01none";
+    return 0;
 }
 
 bool registry_redact(const struct registry *r, const struct actor *a, json_t *rec)
@@ -406,13 +509,30 @@ static int check_relation(struct store_conn *c, const struct model_kind *k, cons
     return 0;
 }
 
+/* The values of the kind's read-only fields (set by the portal, never by
+ * clients): carried over from the previous state, or on create the
+ * workflow's initial status. */
+static void set_readonly_fields(const struct model_kind *k, const json_t *prev, json_t *rec)
+{
+    for (size_t i = 0; i < k->n_fields; i++) {
+        const struct model_field *f = &k->fields[i];
+        if (!f->readonly)
+            continue;
+        json_t *v = prev ? json_object_get(prev, f->name) : NULL;
+        if (!prev && k->workflow && strcmp(f->name, k->workflow->status_field) == 0)
+            json_object_set_new(rec, f->name, json_string(model_wf_initial(k->workflow)->id));
+        else if (v)
+            json_object_set(rec, f->name, v);
+    }
+}
+
 /* Builds the stored form of a record from the client's object: validated
- * fields in model order inside the envelope. `prev` (NULL on create) gives
- * id and created_at. */
+ * fields in model order inside the envelope. `prev` (NULL on create) is
+ * the current state: read-only fields come from it. */
 static json_t *build_record(struct registry *r, struct store_conn *c,
                             const struct model_collection *coll, const json_t *body,
                             const char *id, const char *created_at, const char *updated_at,
-                            int64_t revision, struct err *e)
+                            int64_t revision, const json_t *prev, struct err *e)
 {
     if (!json_is_object(body)) {
         err_set(e, 422, "wrong-type", "", "the record must be a JSON object");
@@ -452,13 +572,16 @@ static json_t *build_record(struct registry *r, struct store_conn *c,
     json_object_set_new(rec, "revision", json_integer(revision));
     json_object_set_new(rec, "created_at", json_string(created_at));
     json_object_set_new(rec, "updated_at", json_string(updated_at));
-    const char *key;
-    json_t *v;
-    json_object_foreach(fields, key, v)
-    {
-        if (!json_object_get(rec, key))
-            json_object_set(rec, key, v);
+    /* fields in model order, read-only ones in their place */
+    json_t *ro = json_object();
+    set_readonly_fields(k, prev, ro);
+    for (size_t i = 0; i < k->n_fields; i++) {
+        const char *name = k->fields[i].name;
+        json_t *v = json_object_get(k->fields[i].readonly ? ro : fields, name);
+        if (v && !json_object_get(rec, name))
+            json_object_set(rec, name, v);
     }
+    json_decref(ro);
 out:
     json_decref(in);
     json_decref(fields);
@@ -805,7 +928,7 @@ static int create_in_tx(struct registry *r, struct store_conn *c, const struct a
 {
     char now[32];
     now_text(now);
-    json_t *rec = build_record(r, c, coll, body, id, now, now, 1, e);
+    json_t *rec = build_record(r, c, coll, body, id, now, now, 1, NULL, e);
     if (!rec)
         return -1;
     if (authorize(r, c, a, RA_CREATE, rec, e) < 0) {
@@ -965,6 +1088,61 @@ static int store_new_revision(struct registry *r, struct store_conn *c, const st
     return rc;
 }
 
+/* Records in a locked workflow state (under verification) cannot change. */
+static int check_unlocked(struct registry *r, const json_t *cur, struct err *e)
+{
+    const struct model_kind *k =
+        model_kind(r->model, json_string_value(json_object_get(cur, "kind")));
+    if (!k || !k->workflow)
+        return 0;
+    const struct model_wf_state *s = model_wf_state(
+        k->workflow, json_string_value(json_object_get(cur, k->workflow->status_field)));
+    if (s && s->locked) {
+        err_set(e, 409, "locked", k->workflow->status_field,
+                "the record is %s: it cannot change until the verifier decides", s->label.en);
+        return -1;
+    }
+    return 0;
+}
+
+void registry_set_update_hook(struct registry *r, registry_update_hook hook, void *ctx)
+{
+    r->hook = hook;
+    r->hook_ctx = ctx;
+}
+
+int registry_transition(struct registry *r, struct store_conn *c, const struct actor *a,
+                        const char *collection, const char *id, int64_t if_match,
+                        const char *action, registry_mutate_fn fn, void *ctx, json_t **out,
+                        struct err *e)
+{
+    struct rec_row row;
+    json_t *cur = NULL;
+    *out = NULL;
+    if (load_current(c, collection, id, &row, &cur, e) < 0)
+        return -1;
+    int rc = check_if_match(&row, if_match, e);
+    json_t *next = rc == 0 ? json_deep_copy(cur) : NULL;
+    if (rc == 0)
+        rc = fn(ctx, c, cur, next, e);
+    if (rc == 0) {
+        char now[32];
+        now_text(now);
+        monotonic_after(now, json_string_value(json_object_get(cur, "updated_at")));
+        json_object_set_new(next, "revision", json_integer(row.revision + 1));
+        json_object_set_new(next, "updated_at", json_string(now));
+        rc = store_new_revision(r, c, a, &row, action, cur, next, e);
+    }
+    if (rc == 0) {
+        *out = next;
+        next = NULL;
+    }
+    json_decref(next);
+    json_decref(cur);
+    rec_row_free(&row);
+    return rc;
+}
+
 static int patch_in_tx(struct registry *r, struct store_conn *c, const struct actor *a,
                        const struct model_collection *coll, const char *id, int64_t if_match,
                        const json_t *patch, json_t **out, struct err *e)
@@ -976,6 +1154,8 @@ static int patch_in_tx(struct registry *r, struct store_conn *c, const struct ac
     int rc = authorize(r, c, a, RA_UPDATE, cur, e);
     if (rc == 0)
         rc = check_if_match(&row, if_match, e);
+    if (rc == 0)
+        rc = check_unlocked(r, cur, e);
     json_t *next = NULL;
     if (rc == 0) {
         const char *kkey = coll->type == COLL_RELATIONS ? "type" : "kind";
@@ -994,7 +1174,7 @@ static int patch_in_tx(struct registry *r, struct store_conn *c, const struct ac
         monotonic_after(now, json_string_value(json_object_get(cur, "updated_at")));
         next = build_record(r, c, coll, merged, id,
                             json_string_value(json_object_get(cur, "created_at")), now,
-                            row.revision + 1, e);
+                            row.revision + 1, cur, e);
         json_decref(merged);
         rc = next ? 0 : -1;
         /* moving a record to another organisation needs the right there too */
@@ -1006,9 +1186,14 @@ static int patch_in_tx(struct registry *r, struct store_conn *c, const struct ac
         next = NULL;
         *out = json_incref(cur);
     } else if (rc == 0) {
-        rc = store_new_revision(r, c, a, &row, "update", cur, next, e);
-        *out = next;
-        next = NULL;
+        if (r->hook)
+            rc = r->hook(r->hook_ctx, c, a, cur, next, e);
+        if (rc == 0)
+            rc = store_new_revision(r, c, a, &row, "update", cur, next, e);
+        if (rc == 0) {
+            *out = next;
+            next = NULL;
+        }
     }
     json_decref(next);
     json_decref(cur);
@@ -1110,6 +1295,8 @@ static int retire_one(struct registry *r, struct store_conn *c, const struct act
     int rc = check ? authorize(r, c, a, RA_RETIRE, cur, e) : 0;
     if (rc == 0)
         rc = check_if_match(&row, if_match, e);
+    if (rc == 0)
+        rc = check_unlocked(r, cur, e);
     if (rc == 0 && strcmp(collection, "relations") != 0)
         rc = check_unreferenced(c, id, e);
     if (rc == 0) {
@@ -1120,7 +1307,9 @@ static int retire_one(struct registry *r, struct store_conn *c, const struct act
         json_object_set_new(next, "revision", json_integer(row.revision + 1));
         json_object_set_new(next, "updated_at", json_string(now));
         json_object_set_new(next, "retired_at", json_string(now));
-        rc = store_new_revision(r, c, a, &row, "retire", cur, next, e);
+        rc = r->hook ? r->hook(r->hook_ctx, c, a, cur, next, e) : 0;
+        if (rc == 0)
+            rc = store_new_revision(r, c, a, &row, "retire", cur, next, e);
         json_decref(next);
         if (rc == 0)
             rc = reg_count_add(c, row.collection, row.kind, -1, e);

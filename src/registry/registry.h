@@ -39,6 +39,20 @@ const struct rights *registry_rights(const struct registry *r);
 int registry_record_org(struct registry *r, struct store_conn *c, const json_t *rec, char *out,
                         size_t n, struct err *e);
 
+/* May the actor read this stored record? Published records (and kinds
+ * without a workflow) are public; the others need read-unpublished. */
+bool registry_may_read(const struct registry *r, const struct actor *a, const json_t *rec);
+/* The current record, parsed, if the actor may read it: 404 when it does
+ * not exist or may not be read, 410 when retired. */
+int registry_get_visible(struct registry *r, const struct actor *a, const char *collection,
+                         const char *id, json_t **out, struct err *e);
+struct list_query;
+/* Narrows a list query to what the actor may read: only published
+ * records, unless it may read unpublished ones of every organisation or
+ * lists only its own organisation's. */
+int registry_scope_list(const struct registry *r, const struct actor *a, struct list_query *q,
+                        struct err *e);
+
 /* Removes the restricted fields of rec (a stored record) unless the actor
  * may read them. Returns true when something was removed. */
 bool registry_redact(const struct registry *r, const struct actor *a, json_t *rec);
@@ -81,6 +95,26 @@ int registry_get_at(struct registry *r, const char *collection, const char *id, 
 int registry_patch(struct registry *r, const struct actor *a, const char *collection,
                    const char *id, int64_t if_match, const json_t *patch, json_t **out,
                    struct err *e);
+
+/* Called inside the write transaction of every update that changes a
+ * record and of every retirement (next then has "retired_at"), after
+ * validation and before storing: may change next's read-only fields and
+ * write its own tables on c, or fail the write. */
+typedef int (*registry_update_hook)(void *ctx, struct store_conn *c, const struct actor *a,
+                                    const json_t *prev, json_t *next, struct err *e);
+void registry_set_update_hook(struct registry *r, registry_update_hook hook, void *ctx);
+
+/* Changes a record's read-only fields (a workflow step) inside the
+ * caller's write transaction (registry_write_enter): fn gets the current
+ * state and a copy to change; the result is stored as a new revision with
+ * its audit entry, under `action`. if_match < 0 skips the revision check.
+ * Rights are the caller's business. */
+typedef int (*registry_mutate_fn)(void *ctx, struct store_conn *c, const json_t *cur,
+                                  json_t *next, struct err *e);
+int registry_transition(struct registry *r, struct store_conn *c, const struct actor *a,
+                        const char *collection, const char *id, int64_t if_match,
+                        const char *action, registry_mutate_fn fn, void *ctx, json_t **out,
+                        struct err *e);
 
 /* Retires a record (and the relations that touch it). if_match < 0 skips
  * the revision check. */

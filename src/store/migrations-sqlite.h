@@ -164,6 +164,36 @@ static const char *const sqlite_migrations[] = {
     "ALTER TABLE tokens ADD COLUMN user_id TEXT REFERENCES users(id);"
     "ALTER TABLE tokens ADD COLUMN scopes TEXT NOT NULL DEFAULT 'read write';"
     "CREATE INDEX tokens_user ON tokens(user_id);",
+    /* 3: the registration workflow: every accounting code ever assigned
+     * (never reused, retired records' too), the counters they come from,
+     * and each record's workflow events with their remarks */
+    "CREATE TABLE accounting_codes ("
+    "  code TEXT PRIMARY KEY,"
+    "  record_id TEXT NOT NULL UNIQUE,"
+    "  kind TEXT NOT NULL,"
+    "  assigned_at TEXT NOT NULL,"
+    "  assigned_by TEXT NOT NULL"
+    ") STRICT;"
+    "CREATE TABLE code_counters ("
+    "  prefix TEXT NOT NULL,"
+    "  year INTEGER NOT NULL,"
+    "  next INTEGER NOT NULL,"
+    "  PRIMARY KEY (prefix, year)"
+    ") STRICT, WITHOUT ROWID;"
+    "CREATE TABLE workflow_events ("
+    "  id INTEGER PRIMARY KEY,"
+    "  record_id TEXT NOT NULL,"
+    "  revision INTEGER NOT NULL,"  /* the record's revision it made */
+    "  at TEXT NOT NULL,"
+    "  actor TEXT NOT NULL,"
+    "  transition TEXT NOT NULL,"
+    "  from_status TEXT NOT NULL,"
+    "  to_status TEXT NOT NULL,"
+    "  review TEXT,"
+    "  remarks TEXT,"               /* JSON array of {field?, text} */
+    "  code TEXT"
+    ") STRICT;"
+    "CREATE INDEX workflow_events_record ON workflow_events(record_id, id);",
 };
 
 #define SQLITE_N_MIGRATIONS (sizeof sqlite_migrations / sizeof sqlite_migrations[0])

@@ -23,5 +23,7 @@ int time_parse_date(const char *s, int *y, int *m, int *d);
 
 /* Days since 1970-01-01 for a proleptic Gregorian date. */
 int64_t time_days_from_civil(int y, int m, int d);
+/* The date of a day number (days since 1970-01-01). */
+void time_civil_from_days(int64_t z, int *y, int *m, int *d);
 
 #endif

@@ -31,9 +31,15 @@ SRV = None
 TOK = None
 
 
+def get(path, **kw):
+    """Reads as the administrator: drafts are not public (see test_public_sees_only_published)."""
+    kw.setdefault('token', TOK)
+    return SRV.get(path, **kw)
+
+
 def test_healthz_and_metrics():
-    assert SRV.get('/healthz').json() == {'status': 'ok'}
-    m = SRV.get('/metrics')
+    assert get('/healthz').json() == {'status': 'ok'}
+    m = get('/metrics')
     assert m.status == 200 and m.header('Content-Type').startswith('text/plain')
     text = m.body.decode()
     assert 'archportal_http_requests_total{' in text, text[:500]
@@ -43,7 +49,7 @@ def test_healthz_and_metrics():
 
 def test_model_is_served():
     # REQ: REG-01, REG-02, SVC-01
-    m = SRV.get('/api/v1/model').json()
+    m = get('/api/v1/model').json()
     text = str(m)
     for kind in ['organization', 'information_system', 'state_information_resource',
                  'internet_resource', 'ict_infrastructure_object', 'platform_software_product',
@@ -57,9 +63,9 @@ def test_create_patch_history_and_as_of():
     rec = make_is(SRV, TOK, org['id'])
     assert rec['revision'] == 1 and rec['owner'] == org['id']
     assert list(rec)[:7] == ['id', 'kind', 'owner', 'name', 'revision', 'created_at', 'updated_at']
-    got = SRV.get(f'/api/v1/objects/{rec["id"]}')
+    got = get(f'/api/v1/objects/{rec["id"]}')
     assert got.status == 200 and got.header('ETag') == '"1"' and got.json() == rec
-    assert SRV.get(f'/api/v1/objects/{rec["id"]}', headers={'If-None-Match': '"1"'}).status == 304
+    assert get(f'/api/v1/objects/{rec["id"]}', headers={'If-None-Match': '"1"'}).status == 304
     time.sleep(0.01)
     between = time.strftime('%Y-%m-%dT%H:%M:%S', time.gmtime()) + '.%03dZ' % (int(time.time() * 1000) % 1000)
     time.sleep(0.01)
@@ -72,17 +78,17 @@ def test_create_patch_history_and_as_of():
     assert v2['revision'] == 2 and v2['stage'] == 'pilot_operation'
     assert v2['name'] == {'kk': 'Сынақ жүйесі', 'ru': 'Тестовая система', 'en': 'Test system v2'}
     assert r.header('ETag') == '"2"'
-    hist = SRV.get(f'/api/v1/objects/{rec["id"]}/history').json()['items']
+    hist = get(f'/api/v1/objects/{rec["id"]}/history').json()['items']
     assert [h['revision'] for h in hist] == [1, 2]
     assert hist[1]['action'] == 'update' and hist[1]['actor'].startswith('user:') and '/token:' in hist[1]['actor']
     changed = {c['field']: c for c in hist[1]['changes']}
     assert set(changed) == {'stage', 'name'}, changed
     assert changed['stage']['before'] == 'creation' and changed['stage']['after'] == 'pilot_operation'
-    old = SRV.get(f'/api/v1/objects/{rec["id"]}?at=' + urllib.parse.quote(between))
+    old = get(f'/api/v1/objects/{rec["id"]}?at=' + urllib.parse.quote(between))
     assert old.status == 200 and old.json()['revision'] == 1, old
-    before = SRV.get(f'/api/v1/objects/{rec["id"]}?at=2000-01-01T00:00:00Z')
+    before = get(f'/api/v1/objects/{rec["id"]}?at=2000-01-01T00:00:00Z')
     assert_problem(before, 404)
-    assert_problem(SRV.get(f'/api/v1/objects/{rec["id"]}?at=yesterday'), 400, 'at')
+    assert_problem(get(f'/api/v1/objects/{rec["id"]}?at=yesterday'), 400, 'at')
 
 
 def test_noop_patch_keeps_revision():
@@ -100,7 +106,7 @@ def test_if_match_rules():
                                headers={'If-Match': '"7"'}), 412, 'If-Match')
     assert_problem(SRV.request('PATCH', path, {'region': 'shymkent'}, token=TOK,
                                headers={'If-Match': 'W/"1"'}), 400, 'If-Match')
-    assert SRV.get(path).json()['region'] == 'astana'
+    assert get(path).json()['region'] == 'astana'
 
 
 def test_validation_errors_name_the_field():
@@ -143,10 +149,10 @@ def test_delete_retires_and_keeps_history():
     assert_problem(SRV.request('DELETE', f'/api/v1/organizations/{org["id"]}', token=TOK), 409)
     r = SRV.request('DELETE', f'/api/v1/objects/{rec["id"]}', token=TOK)
     assert r.status == 204, r
-    assert_problem(SRV.get(f'/api/v1/objects/{rec["id"]}'), 410)
-    listed = SRV.get('/api/v1/objects?q=' + urllib.parse.quote('Удаляемая')).json()
+    assert_problem(get(f'/api/v1/objects/{rec["id"]}'), 410)
+    listed = get('/api/v1/objects?q=' + urllib.parse.quote('Удаляемая')).json()
     assert listed['total'] == 0, listed
-    hist = SRV.get(f'/api/v1/objects/{rec["id"]}/history').json()['items']
+    hist = get(f'/api/v1/objects/{rec["id"]}/history').json()['items']
     assert [h['action'] for h in hist] == ['create', 'retire']
     assert SRV.request('DELETE', f'/api/v1/organizations/{org["id"]}', token=TOK).status == 204
 
@@ -178,17 +184,17 @@ def test_relations():
     assert_problem(SRV.request('POST', '/api/v1/relations',
                                {'type': 'exchanges_data_with', 'source': sys_a['id'],
                                 'target': dc['id'], 'data_carried': 'x'}, token=TOK), 422, 'target')
-    out = SRV.get(f'/api/v1/objects/{sys_a["id"]}/relations?direction=out').json()['items']
+    out = get(f'/api/v1/objects/{sys_a["id"]}/relations?direction=out').json()['items']
     assert sorted(i['type'] for i in out) == ['exchanges_data_with', 'runs_on']
-    inn = SRV.get(f'/api/v1/objects/{dc["id"]}/relations?direction=in').json()['items']
+    inn = get(f'/api/v1/objects/{dc["id"]}/relations?direction=in').json()['items']
     assert [i['source'] for i in inn] == [sys_a['id']] and inn[0]['direction'] == 'in'
-    typed = SRV.get(f'/api/v1/objects/{sys_a["id"]}/relations?type=runs_on').json()['items']
+    typed = get(f'/api/v1/objects/{sys_a["id"]}/relations?type=runs_on').json()['items']
     assert len(typed) == 1
-    assert_problem(SRV.get(f'/api/v1/objects/{sys_a["id"]}/relations?direction=up'), 400, 'direction')
+    assert_problem(get(f'/api/v1/objects/{sys_a["id"]}/relations?direction=up'), 400, 'direction')
     # retiring an end retires its relations
     assert SRV.request('DELETE', f'/api/v1/objects/{sys_b["id"]}', token=TOK).status == 204
-    assert_problem(SRV.get(f'/api/v1/relations/{ex.json()["id"]}'), 410)
-    assert SRV.get(f'/api/v1/relations/{runs.json()["id"]}').status == 200
+    assert_problem(get(f'/api/v1/relations/{ex.json()["id"]}'), 410)
+    assert get(f'/api/v1/relations/{runs.json()["id"]}').status == 200
 
 
 def test_list_filters_sort_and_cursor():
@@ -199,44 +205,44 @@ def test_list_filters_sort_and_cursor():
         made.append(make_is(SRV, TOK, org['id'], name=f'Листинг {i:02d}',
                             stage=stages[i % 3], **{'class': ['first', 'second'][i % 2]}))
     q = f'/api/v1/objects?owner={org["id"]}'
-    everything = SRV.get(q + '&limit=500').json()
+    everything = get(q + '&limit=500').json()
     assert everything['total'] == 23 and everything['next_cursor'] is None
     # OR within a field, AND across fields
-    r = SRV.get(q + '&filter=stage:creation&filter=stage:pilot_operation&filter=class:first').json()
+    r = get(q + '&filter=stage:creation&filter=stage:pilot_operation&filter=class:first').json()
     want = [m for m in made if m['stage'] in ('creation', 'pilot_operation') and m['class'] == 'first']
     assert r['total'] == len(want) and {i['id'] for i in r['items']} == {m['id'] for m in want}
     # paging with a cursor visits every record once, in order
     seen, cursor = [], None
     while True:
-        page = SRV.get(q + '&sort=-name&limit=5' + (f'&cursor={cursor}' if cursor else '')).json()
+        page = get(q + '&sort=-name&limit=5' + (f'&cursor={cursor}' if cursor else '')).json()
         assert page['total'] == 23
         seen += [i['name']['ru'] for i in page['items']]
         cursor = page['next_cursor']
         if not cursor:
             break
     assert seen == sorted((m['name']['ru'] for m in made), reverse=True), seen
-    by_stage = SRV.get(q + '&sort=stage&limit=500').json()['items']
+    by_stage = get(q + '&sort=stage&limit=500').json()['items']
     assert [i['stage'] for i in by_stage] == sorted(i['stage'] for i in by_stage)
-    assert_problem(SRV.get(q + '&limit=501'), 400, 'limit')
-    assert_problem(SRV.get(q + '&sort=purpose'), 422, 'sort')
-    assert_problem(SRV.get(q + '&filter=stage:flying'), 422, 'filter')
-    assert_problem(SRV.get(q + '&colour=red'), 400, 'colour')
-    assert_problem(SRV.get(q + '&sort=name&cursor=' + (cursor or 'eyJ4IjoxfQ')), 400, 'cursor')
+    assert_problem(get(q + '&limit=501'), 400, 'limit')
+    assert_problem(get(q + '&sort=purpose'), 422, 'sort')
+    assert_problem(get(q + '&filter=stage:flying'), 422, 'filter')
+    assert_problem(get(q + '&colour=red'), 400, 'colour')
+    assert_problem(get(q + '&sort=name&cursor=' + (cursor or 'eyJ4IjoxfQ')), 400, 'cursor')
 
 
 def test_facets_count_under_filters():
     org = make_org(SRV, TOK, 90)
     for i, stage in enumerate(['creation', 'creation', 'development']):
         make_is(SRV, TOK, org['id'], name=f'Фасет {i}', stage=stage)
-    f = SRV.get(f'/api/v1/objects/facets?field=stage&owner={org["id"]}').json()
+    f = get(f'/api/v1/objects/facets?field=stage&owner={org["id"]}').json()
     counts = {v['value']: v['count'] for v in f['values']}
     assert counts == {'creation': 2, 'development': 1}, f
     assert all('label' in v for v in f['values']) or True
-    k = SRV.get(f'/api/v1/objects/facets?field=kind&owner={org["id"]}').json()
+    k = get(f'/api/v1/objects/facets?field=kind&owner={org["id"]}').json()
     assert k['values'][0]['value'] == 'information_system' and k['values'][0]['count'] == 3
     assert k['values'][0]['label']['kk']
-    assert_problem(SRV.get('/api/v1/objects/facets?field=purpose'), 422, 'field')
-    assert_problem(SRV.get('/api/v1/objects/facets'), 400, 'field')
+    assert_problem(get('/api/v1/objects/facets?field=purpose'), 422, 'field')
+    assert_problem(get('/api/v1/objects/facets'), 400, 'field')
 
 
 def test_auth_is_required_for_writes():
@@ -267,12 +273,12 @@ def test_concurrent_patches_exactly_one_wins():
     for t in threads:
         t.join()
     assert sorted(results) == [200] + [412] * 7, results
-    assert SRV.get(f'/api/v1/objects/{rec["id"]}').json()['revision'] == 2
+    assert get(f'/api/v1/objects/{rec["id"]}').json()['revision'] == 2
 
 
 def test_unknown_routes_and_methods():
-    assert_problem(SRV.get('/api/v1/spaceships'), 404)
-    assert_problem(SRV.get('/nothing/here'), 404)
+    assert_problem(get('/api/v1/spaceships'), 404)
+    assert_problem(get('/nothing/here'), 404)
     r = SRV.request('PUT', '/api/v1/objects')
     assert_problem(r, 405)
     assert 'GET' in r.header('Allow')
@@ -281,6 +287,18 @@ def test_unknown_routes_and_methods():
 def test_demo_search_finds_the_portal():
     # REQ: REG-01
     with Server(demo=True) as demo:
+        # the demo's complete objects are registered; the public sees those
+        public = demo.get('/api/v1/objects/facets?field=status').json()['values']
+        assert [v['value'] for v in public] == ['registered'] and public[0]['count'] >= 20, public
+        tok = demo.token()
+        demo_get = demo.get
+
+        def get_as_admin(path, **kw):
+            kw.setdefault('token', tok)
+            return demo_get(path, **kw)
+        demo.get = get_as_admin
+        drafts = demo.get('/api/v1/objects?filter=status:draft&limit=1').json()['total']
+        assert drafts > 0
         ru = demo.get('/api/v1/objects?q=' + urllib.parse.quote('портал')).json()
         names = [i['name']['ru'] for i in ru['items']]
         assert any('ортал' in n and 'правительств' in n for n in names), names

@@ -47,9 +47,9 @@ def test_kill9_during_writes_loses_nothing_acknowledged():
         srv2.port = srv.port
         srv2.start()
         try:
-            missing = [i for i in acked if srv2.get(f'/api/v1/objects/{i}').status != 200]
+            missing = [i for i in acked if srv2.get(f'/api/v1/objects/{i}', token=tok).status != 200]
             assert not missing, f'{len(missing)} acknowledged writes lost'
-            total = srv2.get(f'/api/v1/objects?owner={org}&limit=1').json()['total']
+            total = srv2.get(f'/api/v1/objects?owner={org}&limit=1', token=tok).json()['total']
             assert total >= len(acked)
         finally:
             srv2.stop()

@@ -101,10 +101,10 @@ def test_sql_tricks_in_filters_and_cursors():
 
 def test_bad_patch_inputs():
     path = '/api/v1/objects/' + OBJ['id']
-    assert_problem(post_raw(path, b'{"stage":', method='PATCH', headers={'If-Match': '"1"'}), 400)
-    assert_problem(post_raw(path, b'[1]', method='PATCH', headers={'If-Match': '"1"'}), 422)
-    assert_problem(post_raw(path, b'{"kind":"internet_resource"}', method='PATCH',
-                            headers={'If-Match': '"1"'}), 422, 'kind')
+    rev = {'If-Match': f'"{OBJ["revision"]}"'}
+    assert_problem(post_raw(path, b'{"stage":', method='PATCH', headers=rev), 400)
+    assert_problem(post_raw(path, b'[1]', method='PATCH', headers=rev), 422)
+    assert_problem(post_raw(path, b'{"kind":"internet_resource"}', method='PATCH', headers=rev), 422, 'kind')
     assert_problem(post_raw(path, b'{"stage":"x"}', method='PATCH', headers={'If-Match': '"0"'}), 400)
     assert_problem(post_raw(path, b'{"stage":"x"}', method='PATCH',
                             headers={'If-Match': '"99999999999999999999999"'}), 400)

@@ -1,0 +1,832 @@
+/* workflow: registration steps, the review of changes, codes, timelines
+ * and the verifier's queue. */
+#include "workflow/workflow.h"
+
+#include "auth/authz.h"
+#include "calendar/calsvc.h"
+#include "registry/dump.h"
+#include "util/buf.h"
+#include "util/timeutil.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define REMARKS_MAX 100
+#define REMARK_TEXT_MAX 4000
+#define CODE_TRIES 1000
+#define QUEUE_MAX 1000
+#define QUEUE_POLICIES 4
+
+struct workflow {
+    struct registry *reg;
+    struct accounts *ac;
+    struct calsvc *cal;
+    const struct model *model;
+    const struct rights *rights;
+    struct dump_part part;
+    /* the policies whose obligations a verifier's decision closes */
+    const char *queue_policies[QUEUE_POLICIES];
+    size_t n_queue_policies;
+};
+
+static const struct model_kind *kind_of(const struct workflow *w, const json_t *rec)
+{
+    const char *kind = json_string_value(json_object_get(rec, "kind"));
+    return kind ? model_kind(w->model, kind) : NULL;
+}
+
+static const char *owner_of(const json_t *rec)
+{
+    const char *o = json_string_value(json_object_get(rec, "owner"));
+    return o ? o : "";
+}
+
+static const char *text_of(const json_t *rec, const char *field)
+{
+    return field ? json_string_value(json_object_get(rec, field)) : NULL;
+}
+
+static void subject_of(const char *collection, const char *id, char *out, size_t n)
+{
+    snprintf(out, n, "%s/%s", collection, id);
+}
+
+static enum rights_action action_of(enum wf_trigger t)
+{
+    return t == WF_SUBMIT ? RA_SUBMIT : t == WF_UPDATE ? RA_UPDATE : RA_VERIFY;
+}
+
+/* ---- accounting codes --------------------------------------------------------- */
+
+static int local_year(struct workflow *w, int64_t ms)
+{
+    int y, m, d;
+    time_civil_from_days(calsvc_local_day(w->cal, ms), &y, &m, &d);
+    return y;
+}
+
+static void format_code(const char *pattern, const char *prefix, int year, int64_t seq,
+                        char *out, size_t n)
+{
+    struct buf b;
+    buf_init(&b, 0);
+    for (const char *p = pattern; *p; p++) {
+        if (strncmp(p, "{prefix}", 8) == 0) {
+            buf_puts(&b, prefix);
+            p += 7;
+        } else if (strncmp(p, "{year}", 6) == 0) {
+            buf_printf(&b, "%04d", year);
+            p += 5;
+        } else if (strncmp(p, "{seq:", 5) == 0) {
+            buf_printf(&b, "%0*" PRId64, p[5] - '0', seq);
+            p += 6;
+        } else {
+            buf_putc(&b, *p);
+        }
+    }
+    char *s = buf_steal(&b, NULL);
+    snprintf(out, n, "%s", s);
+    free(s);
+}
+
+static int64_t counter_next(struct store_conn *c, const char *prefix, int year, struct err *e)
+{
+    struct store_stmt *st = store_prepare(
+        c, "SELECT next FROM code_counters WHERE prefix = $1 AND year = $2", true, e);
+    if (!st)
+        return -1;
+    store_bind_text(st, 1, prefix);
+    store_bind_int64(st, 2, year);
+    int rc = store_step(st, e);
+    int64_t seq = rc == STORE_ROW ? store_col_int64(st, 0) : 1;
+    store_reset(st);
+    if (rc == STORE_ERROR)
+        return -1;
+    if (store_execf(c,
+                    "INSERT INTO code_counters(prefix, year, next) VALUES ($1, $2, $3) "
+                    "ON CONFLICT(prefix, year) DO UPDATE SET next = excluded.next",
+                    e, "tii", prefix, (int64_t)year, seq + 1) < 0)
+        return -1;
+    return seq;
+}
+
+static int code_taken(struct store_conn *c, const char *code, struct err *e)
+{
+    struct store_stmt *st =
+        store_prepare(c, "SELECT 1 FROM accounting_codes WHERE code = $1", true, e);
+    if (!st)
+        return -1;
+    store_bind_text(st, 1, code);
+    int rc = store_step(st, e);
+    store_reset(st);
+    return rc == STORE_ERROR ? -1 : rc == STORE_ROW;
+}
+
+/* The next code of the kind's sequence, recorded for the record. Inside
+ * the write transaction: two decisions never draw the same number, and a
+ * number once drawn is never drawn again. */
+static int assign_code(struct workflow *w, struct store_conn *c, const struct model_kind *k,
+                       const char *record_id, const struct actor *a, int64_t now_ms,
+                       const char *now, char *code, size_t n, struct err *e)
+{
+    const char *pattern = k->workflow->code_pattern;
+    const char *prefix = strstr(pattern, "{prefix}") ? k->code_prefix : "";
+    int year = strstr(pattern, "{year}") ? local_year(w, now_ms) : 0;
+    for (int i = 0; i < CODE_TRIES; i++) {
+        int64_t seq = counter_next(c, prefix, year, e);
+        if (seq < 0)
+            return -1;
+        format_code(pattern, prefix, year, seq, code, n);
+        int taken = code_taken(c, code, e);
+        if (taken < 0)
+            return -1;
+        if (!taken)
+            return store_execf(c,
+                               "INSERT INTO accounting_codes(code, record_id, kind, assigned_at, "
+                               "assigned_by) VALUES ($1, $2, $3, $4, $5)",
+                               e, "ttttt", code, record_id, k->id, now, a->id);
+    }
+    err_internal(e, "no free accounting code after %d tries", CODE_TRIES);
+    return -1;
+}
+
+/* ---- effects of a step ------------------------------------------------------------ */
+
+struct step {
+    struct workflow *w;
+    const struct actor *a;
+    const char *collection;
+    enum wf_trigger trigger;
+    const json_t *remarks; /* a return's */
+    json_t *gaps;          /* set when refused as incomplete */
+    const struct model_wf_transition *done;
+};
+
+static int record_event(struct store_conn *c, const json_t *cur, const json_t *next,
+                        const struct model_kind *k, const struct actor *a,
+                        const char *transition, const json_t *remarks, const char *now,
+                        struct err *e)
+{
+    const struct model_workflow *wf = k->workflow;
+    char *rtext = remarks ? json_dumps(remarks, JSON_COMPACT) : NULL;
+    int rc = store_execf(
+        c,
+        "INSERT INTO workflow_events(record_id, revision, at, actor, transition, from_status, "
+        "to_status, review, remarks, code) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        e, "titttttttt", text_of(cur, "id"),
+        (int64_t)json_integer_value(json_object_get(cur, "revision")) + 1, now, a->id,
+        transition, text_of(cur, wf->status_field), text_of(next, wf->status_field),
+        text_of(next, wf->review_field), rtext, text_of(next, wf->code_field));
+    free(rtext);
+    return rc;
+}
+
+static void remarks_text(const json_t *remarks, struct buf *out)
+{
+    size_t i;
+    const json_t *r;
+    json_array_foreach(remarks, i, r)
+    {
+        const char *field = json_string_value(json_object_get(r, "field"));
+        buf_printf(out, "- %s%s%s\n", field ? field : "", field ? ": " : "",
+                   json_string_value(json_object_get(r, "text")));
+    }
+}
+
+/* Tells the owner's editors about a decision. */
+static int notify_owner(struct workflow *w, struct store_conn *c, const json_t *next,
+                        const struct model_wf_transition *t, const json_t *remarks,
+                        struct err *e)
+{
+    if (t->trigger != WF_ACCEPT && t->trigger != WF_RETURN)
+        return 0;
+    const struct model_kind *k = kind_of(w, next);
+    const json_t *name = json_object_get(next, "name");
+    const char *title = text_of(name, "ru");
+    if (!title)
+        title = text_of(name, "kk");
+    if (!title)
+        title = text_of(name, "en");
+    struct buf b;
+    buf_init(&b, 0);
+    buf_printf(&b, "%s / %s / %s\n«%s» (%s)\n", t->label.kk, t->label.ru, t->label.en,
+               title ? title : "", text_of(next, "id"));
+    const char *code = text_of(next, k->workflow->code_field);
+    if (code && t->assign_code)
+        buf_printf(&b, "Есептік код / Учётный код / Accounting code: %s\n", code);
+    if (remarks) {
+        buf_puts(&b, "Ескертулер / Замечания / Remarks:\n");
+        remarks_text(remarks, &b);
+    }
+    char *body = buf_steal(&b, NULL);
+    int rc = accounts_notify_org(w->ac, c, owner_of(next), "owner-editor",
+                                 t->trigger == WF_ACCEPT ? "record-accepted" : "record-returned",
+                                 "Архитектурный портал / Architectural portal", body, e);
+    free(body);
+    return rc;
+}
+
+/* Applies transition t to next (status, review, code) and does what it
+ * entails: obligations closed and opened, the event, the messages. */
+static int take(struct workflow *w, struct store_conn *c, const struct actor *a,
+                const char *collection, const struct model_kind *k,
+                const struct model_wf_transition *t, const json_t *cur, json_t *next,
+                const json_t *remarks, struct err *e)
+{
+    const struct model_workflow *wf = k->workflow;
+    int64_t now_ms = time_now_ms();
+    char now[32], subject[200];
+    time_format_rfc3339(now_ms, now, sizeof now);
+    const char *id = text_of(cur, "id");
+    subject_of(collection, id, subject, sizeof subject);
+    json_object_set_new(next, wf->status_field, json_string(t->to->id));
+    if (wf->review_field) {
+        if (t->review)
+            json_object_set_new(next, wf->review_field, json_string(t->review));
+        else
+            json_object_del(next, wf->review_field);
+    }
+    if (t->assign_code) {
+        char code[128];
+        if (assign_code(w, c, k, id, a, now_ms, now, code, sizeof code, e) < 0)
+            return -1;
+        json_object_set_new(next, wf->code_field, json_string(code));
+    }
+    for (size_t i = 0; i < t->n_closes; i++)
+        if (obligation_close(c, subject, t->closes[i]->id, t->id, now, e) < 0)
+            return -1;
+    for (size_t i = 0; i < t->n_opens; i++) {
+        const struct model_wf_duty *d = &t->opens[i];
+        char oid[37], due[32];
+        if (obligation_open(w->ac, c, d->policy->id, subject,
+                            d->debtor_role ? NULL : owner_of(cur), d->debtor_role, now_ms, oid,
+                            due, e) < 0)
+            return -1;
+    }
+    if (record_event(c, cur, next, k, a, t->id, remarks, now, e) < 0)
+        return -1;
+    return notify_owner(w, c, next, t, remarks, e);
+}
+
+static int step_fn(void *ctx, struct store_conn *c, const json_t *cur, json_t *next,
+                   struct err *e)
+{
+    struct step *s = ctx;
+    struct workflow *w = s->w;
+    const struct model_kind *k = kind_of(w, cur);
+    if (!k || !k->workflow) {
+        err_set(e, 409, "no-workflow", "", "records of this kind have no registration workflow");
+        return -1;
+    }
+    const struct model_workflow *wf = k->workflow;
+    const char *status = text_of(cur, wf->status_field);
+    if (authz_check(w->rights, s->a, action_of(s->trigger), k->id, owner_of(cur), e) < 0)
+        return -1;
+    const struct model_wf_transition *t =
+        model_wf_find(wf, s->trigger, status, text_of(cur, wf->review_field));
+    if (!t) {
+        const struct model_wf_state *st = model_wf_state(wf, status);
+        err_set(e, 409, "wrong-state", wf->status_field, "a record that is %s cannot be %s",
+                st ? st->label.en : "in an unknown state",
+                s->trigger == WF_SUBMIT ? "submitted" : "verified now");
+        return -1;
+    }
+    if (t->complete) {
+        json_t *gaps = model_gaps(k, cur);
+        if (json_array_size(gaps) > 0) {
+            err_set(e, 422, "incomplete", "gaps",
+                    "the record is not complete: %zu needed field%s %s empty (see gaps)",
+                    json_array_size(gaps), json_array_size(gaps) == 1 ? "" : "s",
+                    json_array_size(gaps) == 1 ? "is" : "are");
+            s->gaps = gaps;
+            return -1;
+        }
+        json_decref(gaps);
+    }
+    if (t->remarks && json_array_size(s->remarks) == 0) {
+        err_set(e, 422, "required", "remarks", "a return needs remarks");
+        return -1;
+    }
+    s->done = t;
+    return take(w, c, s->a, s->collection, k, t, cur, next, t->remarks ? s->remarks : NULL, e);
+}
+
+static int run_step(struct workflow *w, struct step *s, const char *id, int64_t if_match,
+                    json_t **out, struct err *e)
+{
+    *out = NULL;
+    if (!model_collection(w->model, s->collection)) {
+        err_not_found(e, "no collection '%.60s'", s->collection);
+        return -1;
+    }
+    struct store_conn *c = registry_write_enter(w->reg, e);
+    if (!c)
+        return -1;
+    int rc = registry_transition(w->reg, c, s->a, s->collection, id, if_match,
+                                 s->trigger == WF_SUBMIT ? "submit" : "verify", step_fn, s, out,
+                                 e);
+    if (registry_write_leave(w->reg, c, rc, e) < 0) {
+        json_decref(*out);
+        *out = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+int workflow_submit(struct workflow *w, const struct actor *a, const char *collection,
+                    const char *id, int64_t if_match, json_t **out, json_t **gaps,
+                    struct err *e)
+{
+    struct step s = {.w = w, .a = a, .collection = collection, .trigger = WF_SUBMIT};
+    int rc = run_step(w, &s, id, if_match, out, e);
+    *gaps = s.gaps;
+    return rc;
+}
+
+/* {"decision":"accept"|"return","remarks":[{"field"?, "text"}]}: checked
+ * against the record's kind once it is loaded (the field names). */
+static int parse_decision(const json_t *body, enum wf_trigger *trigger, const json_t **remarks,
+                          struct err *e)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach((json_t *)body, key, v)
+    {
+        if (strcmp(key, "decision") != 0 && strcmp(key, "remarks") != 0) {
+            err_set(e, 422, "unknown-field", key, "'%.60s' is not part of a decision", key);
+            return -1;
+        }
+    }
+    const char *d = json_string_value(json_object_get(body, "decision"));
+    if (!d || (strcmp(d, "accept") != 0 && strcmp(d, "return") != 0)) {
+        err_set(e, 422, "bad-enum", "decision", "'decision' is \"accept\" or \"return\"");
+        return -1;
+    }
+    *trigger = strcmp(d, "accept") == 0 ? WF_ACCEPT : WF_RETURN;
+    *remarks = json_object_get(body, "remarks");
+    if (*trigger == WF_ACCEPT && *remarks) {
+        err_set(e, 422, "unexpected", "remarks", "remarks go with a return, not an acceptance");
+        return -1;
+    }
+    if (*trigger == WF_ACCEPT)
+        return 0;
+    if (!json_is_array(*remarks) || json_array_size(*remarks) == 0 ||
+        json_array_size(*remarks) > REMARKS_MAX) {
+        err_set(e, 422, "required", "remarks", "a return needs 1..%d remarks", REMARKS_MAX);
+        return -1;
+    }
+    return 0;
+}
+
+/* Each remark: {"field"?: a field of the kind (or name, owner), "text"}. */
+static int check_remarks(const struct model_kind *k, const json_t *remarks, struct err *e)
+{
+    size_t i;
+    const json_t *r;
+    json_array_foreach(remarks, i, r)
+    {
+        char path[64];
+        snprintf(path, sizeof path, "remarks[%zu]", i);
+        const char *key;
+        json_t *v;
+        if (!json_is_object(r)) {
+            err_set(e, 422, "wrong-type", path, "a remark is {\"field\"?, \"text\"}");
+            return -1;
+        }
+        json_object_foreach((json_t *)r, key, v)
+        {
+            if (strcmp(key, "field") != 0 && strcmp(key, "text") != 0) {
+                err_set(e, 422, "unknown-field", path, "'%.60s' is not part of a remark", key);
+                return -1;
+            }
+        }
+        const char *text = json_string_value(json_object_get(r, "text"));
+        size_t n = text ? strlen(text) : 0;
+        size_t blank = text ? strspn(text, " \t\r\n") : 0;
+        if (!text || n == blank || n > REMARK_TEXT_MAX) {
+            err_set(e, 422, "required", path, "%s.text must be 1..%d bytes of text", path,
+                    REMARK_TEXT_MAX);
+            return -1;
+        }
+        const json_t *f = json_object_get(r, "field");
+        const char *field = json_string_value(f);
+        if (f && (!field || (!model_field(k, field) && strcmp(field, "name") != 0 &&
+                             strcmp(field, "owner") != 0))) {
+            err_set(e, 422, "unknown-field", path, "%s.field is not a field of '%s'", path, k->id);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int verify_fn(void *ctx, struct store_conn *c, const json_t *cur, json_t *next,
+                     struct err *e)
+{
+    struct step *s = ctx;
+    const struct model_kind *k = kind_of(s->w, cur);
+    if (k && s->remarks && check_remarks(k, s->remarks, e) < 0)
+        return -1;
+    return step_fn(ctx, c, cur, next, e);
+}
+
+int workflow_verify(struct workflow *w, const struct actor *a, const char *collection,
+                    const char *id, int64_t if_match, const json_t *body, json_t **out,
+                    struct err *e)
+{
+    struct step s = {.w = w, .a = a, .collection = collection};
+    *out = NULL;
+    if (parse_decision(body, &s.trigger, &s.remarks, e) < 0)
+        return -1;
+    if (!model_collection(w->model, collection)) {
+        err_not_found(e, "no collection '%.60s'", collection);
+        return -1;
+    }
+    struct store_conn *c = registry_write_enter(w->reg, e);
+    if (!c)
+        return -1;
+    int rc = registry_transition(w->reg, c, a, collection, id, if_match,
+                                 s.trigger == WF_ACCEPT ? "verify-accept" : "verify-return",
+                                 verify_fn, &s, out, e);
+    if (registry_write_leave(w->reg, c, rc, e) < 0) {
+        json_decref(*out);
+        *out = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- edits and retirement (the registry's update hook) ---------------------------- */
+
+static int on_write(void *ctx, struct store_conn *c, const struct actor *a, const json_t *prev,
+                    json_t *next, struct err *e)
+{
+    struct workflow *w = ctx;
+    const struct model_kind *k = kind_of(w, prev);
+    if (!k || !k->workflow)
+        return 0;
+    char subject[200];
+    subject_of(k->collection, text_of(prev, "id"), subject, sizeof subject);
+    if (json_object_get(next, "retired_at")) {
+        char now[32];
+        time_format_rfc3339(time_now_ms(), now, sizeof now);
+        if (obligation_close(c, subject, NULL, "retired", now, e) < 0)
+            return -1;
+        return record_event(c, prev, next, k, a, "retire", NULL, now, e);
+    }
+    const struct model_workflow *wf = k->workflow;
+    const struct model_wf_transition *t = model_wf_find(
+        wf, WF_UPDATE, text_of(prev, wf->status_field), text_of(prev, wf->review_field));
+    return t ? take(w, c, a, k->collection, k, t, prev, next, NULL, e) : 0;
+}
+
+/* ---- reading ------------------------------------------------------------------------ */
+
+static json_t *events_of(struct store_conn *c, const char *id, struct err *e)
+{
+    struct store_stmt *st = store_prepare(
+        c,
+        "SELECT revision, at, actor, transition, from_status, to_status, review, remarks, code "
+        "FROM workflow_events WHERE record_id = $1 ORDER BY id",
+        true, e);
+    if (!st)
+        return NULL;
+    store_bind_text(st, 1, id);
+    json_t *items = json_array();
+    int rc;
+    while ((rc = store_step(st, e)) == STORE_ROW) {
+        json_t *ev = json_pack("{s:I, s:s, s:s, s:s, s:s, s:s}", "revision",
+                               (json_int_t)store_col_int64(st, 0), "at", store_col_text(st, 1),
+                               "actor", store_col_text(st, 2), "transition",
+                               store_col_text(st, 3), "from", store_col_text(st, 4), "to",
+                               store_col_text(st, 5));
+        if (!store_col_null(st, 6))
+            json_object_set_new(ev, "review", json_string(store_col_text(st, 6)));
+        if (!store_col_null(st, 7))
+            json_object_set_new(ev, "remarks", json_loads(store_col_text(st, 7), 0, NULL));
+        if (!store_col_null(st, 8))
+            json_object_set_new(ev, "code", json_string(store_col_text(st, 8)));
+        json_array_append_new(items, ev);
+    }
+    store_reset(st);
+    if (rc == STORE_ERROR) {
+        json_decref(items);
+        return NULL;
+    }
+    return items;
+}
+
+static json_t *obligations_of(struct store_conn *c, const char *subject, const char *now,
+                              struct err *e)
+{
+    struct store_stmt *st = store_prepare(
+        c,
+        "SELECT id, policy, policy_value, debtor_org, debtor_role, started_at, due_at, "
+        "done_at, outcome FROM obligations WHERE subject = $1 ORDER BY started_at, id",
+        true, e);
+    if (!st)
+        return NULL;
+    store_bind_text(st, 1, subject);
+    json_t *items = json_array();
+    int rc;
+    while ((rc = store_step(st, e)) == STORE_ROW) {
+        const char *due = store_col_text(st, 6);
+        const char *done = store_col_null(st, 7) ? NULL : store_col_text(st, 7);
+        json_array_append_new(
+            items,
+            json_pack("{s:s, s:s, s:I, s:s?, s:s?, s:s, s:s, s:s?, s:s?, s:b}", "id",
+                      store_col_text(st, 0), "policy", store_col_text(st, 1), "policy_value",
+                      (json_int_t)store_col_int64(st, 2),
+                      "debtor_org", store_col_null(st, 3) ? NULL : store_col_text(st, 3),
+                      "debtor_role", store_col_null(st, 4) ? NULL : store_col_text(st, 4),
+                      "started_at", store_col_text(st, 5), "due_at", due, "done_at", done,
+                      "outcome", store_col_null(st, 8) ? NULL : store_col_text(st, 8), "overdue",
+                      strcmp(done ? done : now, due) > 0));
+    }
+    store_reset(st);
+    if (rc == STORE_ERROR) {
+        json_decref(items);
+        return NULL;
+    }
+    return items;
+}
+
+/* The triggers this actor may start on the record now. */
+static json_t *possible(struct workflow *w, const struct actor *a, const struct model_kind *k,
+                        const json_t *rec)
+{
+    json_t *can = json_array();
+    const struct model_workflow *wf = k->workflow;
+    static const enum wf_trigger triggers[] = {WF_SUBMIT, WF_ACCEPT, WF_RETURN};
+    for (size_t i = 0; i < sizeof triggers / sizeof triggers[0]; i++) {
+        const struct model_wf_transition *t = model_wf_find(
+            wf, triggers[i], text_of(rec, wf->status_field), text_of(rec, wf->review_field));
+        if (t && authz_may(w->rights, a, action_of(triggers[i]), k->id, owner_of(rec)))
+            json_array_append_new(can, json_string(model_wf_trigger_name(triggers[i])));
+    }
+    return can;
+}
+
+int workflow_timeline(struct workflow *w, const struct actor *a, const char *collection,
+                      const char *id, json_t **out, struct err *e)
+{
+    *out = NULL;
+    json_t *rec = NULL;
+    if (registry_get_visible(w->reg, a, collection, id, &rec, e) < 0)
+        return -1;
+    const struct model_kind *k = kind_of(w, rec);
+    if (!k || !k->workflow) {
+        json_decref(rec);
+        err_not_found(e, "records of this kind have no registration workflow");
+        return -1;
+    }
+    const struct model_workflow *wf = k->workflow;
+    struct store_conn *c = store_conn(registry_store(w->reg));
+    char subject[200], now[32];
+    subject_of(collection, id, subject, sizeof subject);
+    time_format_rfc3339(time_now_ms(), now, sizeof now);
+    json_t *events = events_of(c, id, e);
+    json_t *obs = events ? obligations_of(c, subject, now, e) : NULL;
+    if (!obs) {
+        json_decref(events);
+        json_decref(rec);
+        return -1;
+    }
+    *out = json_pack("{s:s, s:s, s:s?, s:s?, s:s?, s:b, s:o, s:o, s:o, s:o}", "id", id,
+                     "status", text_of(rec, wf->status_field), "review",
+                     text_of(rec, wf->review_field), "accounting_code",
+                     text_of(rec, wf->code_field), "workflow", wf->id, "published",
+                     model_record_published(k, rec), "gaps", model_gaps(k, rec), "events",
+                     events, "obligations", obs, "can", possible(w, a, k, rec));
+    json_decref(rec);
+    return 0;
+}
+
+int workflow_queue(struct workflow *w, const struct actor *a, json_t **out, struct err *e)
+{
+    *out = NULL;
+    bool verifier = false;
+    for (size_t i = 0; i < model_n_kinds(w->model) && !verifier; i++) {
+        const struct model_kind *k = model_kind_at(w->model, i);
+        verifier = k->workflow && authz_may(w->rights, a, RA_VERIFY, k->id, NULL);
+    }
+    if (!verifier) {
+        if (!a->user[0] && !a->system)
+            err_set(e, 401, "unauthorized", "", "sign in first: the queue is the verifiers'");
+        else
+            err_set(e, 403, "forbidden", "", "only verifiers see the verification queue");
+        return -1;
+    }
+    struct store_conn *c = store_conn(registry_store(w->reg));
+    struct store_stmt *st = store_prepare(
+        c,
+        "SELECT o.id, o.subject, o.policy, o.started_at, o.due_at, d.data FROM obligations o "
+        "JOIN records r ON r.id = substr(o.subject, instr(o.subject, '/') + 1) "
+        "JOIN record_data d ON d.rid = r.rid "
+        "WHERE o.done_at IS NULL AND o.policy IN ($1, $2, $3, $4) AND r.retired = 0 "
+        "ORDER BY o.due_at, o.id LIMIT 1000",
+        true, e);
+    if (!st)
+        return -1;
+    for (int i = 0; i < QUEUE_POLICIES; i++)
+        store_bind_text(st, i + 1,
+                        w->n_queue_policies ? w->queue_policies[(size_t)i < w->n_queue_policies
+                                                                    ? (size_t)i
+                                                                    : 0]
+                                            : "");
+    char now[32];
+    time_format_rfc3339(time_now_ms(), now, sizeof now);
+    json_t *items = json_array();
+    int rc;
+    while ((rc = store_step(st, e)) == STORE_ROW) {
+        json_t *rec = json_loads(store_col_text(st, 5), 0, NULL);
+        const struct model_kind *k = rec ? kind_of(w, rec) : NULL;
+        if (!k || !k->workflow) {
+            json_decref(rec);
+            continue;
+        }
+        const char *due = store_col_text(st, 4);
+        json_array_append_new(
+            items,
+            json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:{s:s, s:s, s:s, s:O?, s:s?, s:s?, s:s?}}",
+                      "obligation", store_col_text(st, 0), "subject", store_col_text(st, 1),
+                      "policy", store_col_text(st, 2), "started_at", store_col_text(st, 3),
+                      "due_at", due, "overdue", strcmp(now, due) > 0, "record", "id",
+                      text_of(rec, "id"), "kind", k->id, "owner", owner_of(rec), "name",
+                      json_object_get(rec, "name"), "status",
+                      text_of(rec, k->workflow->status_field), "review",
+                      text_of(rec, k->workflow->review_field), "accounting_code",
+                      text_of(rec, k->workflow->code_field)));
+        json_decref(rec);
+    }
+    store_reset(st);
+    if (rc == STORE_ERROR) {
+        json_decref(items);
+        return -1;
+    }
+    *out = json_pack("{s:o}", "items", items);
+    return 0;
+}
+
+int workflow_register_complete(struct workflow *w, const struct actor *a, int *n,
+                               struct err *e)
+{
+    *n = 0;
+    struct store_conn *c = store_conn(registry_store(w->reg));
+    struct store_stmt *st = store_prepare(
+        c, "SELECT r.collection, r.id, d.data FROM records r JOIN record_data d ON d.rid = r.rid "
+           "WHERE r.retired = 0 ORDER BY r.rid",
+        false, e);
+    if (!st)
+        return -1;
+    json_t *todo = json_array();
+    int rc;
+    while ((rc = store_step(st, e)) == STORE_ROW) {
+        json_t *rec = json_loads(store_col_text(st, 2), 0, NULL);
+        const struct model_kind *k = rec ? kind_of(w, rec) : NULL;
+        json_t *gaps = k && k->workflow ? model_gaps(k, rec) : NULL;
+        const struct model_wf_state *s =
+            gaps ? model_wf_state(k->workflow, text_of(rec, k->workflow->status_field)) : NULL;
+        if (s && s->initial && json_array_size(gaps) == 0)
+            json_array_append_new(todo, json_pack("[s, s]", store_col_text(st, 0),
+                                                  store_col_text(st, 1)));
+        json_decref(gaps);
+        json_decref(rec);
+    }
+    store_finalize(st);
+    size_t i;
+    json_t *item;
+    json_array_foreach(todo, i, item)
+    {
+        const char *coll = json_string_value(json_array_get(item, 0));
+        const char *id = json_string_value(json_array_get(item, 1));
+        json_t *out = NULL, *gaps = NULL;
+        json_t *accept = json_pack("{s:s}", "decision", "accept");
+        if (rc == STORE_DONE && workflow_submit(w, a, coll, id, -1, &out, &gaps, e) < 0)
+            rc = STORE_ERROR;
+        json_decref(out);
+        json_decref(gaps);
+        out = NULL;
+        if (rc == STORE_DONE && workflow_verify(w, a, coll, id, -1, accept, &out, e) < 0)
+            rc = STORE_ERROR;
+        json_decref(out);
+        json_decref(accept);
+        if (rc == STORE_DONE)
+            (*n)++;
+    }
+    json_decref(todo);
+    return rc == STORE_ERROR ? -1 : 0;
+}
+
+/* ---- export, import, check ---------------------------------------------------------- */
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+static const struct dump_col code_cols[] = {
+    {"code", 's', true},       {"record_id", 's', true},   {"kind", 's', true},
+    {"assigned_at", 't', true}, {"assigned_by", 's', true},
+};
+static const struct dump_col counter_cols[] = {
+    {"prefix", 's', true},
+    {"year", 'i', true},
+    {"next", 'i', true},
+};
+static const struct dump_col event_cols[] = {
+    {"id", 'i', true},          {"record_id", 's', true}, {"revision", 'i', true},
+    {"at", 't', true},          {"actor", 's', true},     {"transition", 's', true},
+    {"from_status", 's', true}, {"to_status", 's', true}, {"review", 's', false},
+    {"remarks", 'j', false},    {"code", 's', false},
+};
+static const struct dump_table tables[] = {
+    {"accounting_code", "accounting_codes", "assigned_at, code", code_cols, N(code_cols)},
+    {"code_counter", "code_counters", "prefix, year", counter_cols, N(counter_cols)},
+    {"workflow_event", "workflow_events", "id", event_cols, N(event_cols)},
+};
+
+static const char *const rules[] = {
+    "SELECT 'accounting code', code, 'its record ''' || record_id || ''' does not exist' "
+    "FROM accounting_codes WHERE record_id NOT IN (SELECT id FROM records)",
+    "SELECT 'workflow event', CAST(id AS TEXT), 'its record ''' || record_id || ''' does not "
+    "exist' FROM workflow_events WHERE record_id NOT IN (SELECT id FROM records)",
+    "SELECT 'code counter', prefix || '/' || year, 'next is below 1' FROM code_counters "
+    "WHERE next < 1",
+};
+
+static void check_codes(struct workflow *w, struct store_conn *c, struct dump_report *rep)
+{
+    struct err e = ERR_INIT;
+    struct store_stmt *st = store_prepare(
+        c,
+        "SELECT r.id, d.data, (SELECT code FROM accounting_codes a WHERE a.record_id = r.id) "
+        "FROM records r JOIN record_data d ON d.rid = r.rid",
+        false, &e);
+    while (st && store_step(st, &e) == STORE_ROW) {
+        json_t *rec = json_loads(store_col_text(st, 1), 0, NULL);
+        const struct model_kind *k = rec ? kind_of(w, rec) : NULL;
+        if (k && k->workflow) {
+            const char *code = text_of(rec, k->workflow->code_field);
+            const char *kept = store_col_null(st, 2) ? NULL : store_col_text(st, 2);
+            const struct model_wf_state *s =
+                model_wf_state(k->workflow, text_of(rec, k->workflow->status_field));
+            if (!s)
+                dump_problem(rep, "record %s: unknown workflow state", store_col_text(st, 0));
+            else if (s->coded && !code)
+                dump_problem(rep, "record %s: %s but without an accounting code",
+                             store_col_text(st, 0), s->id);
+            if (code && (!kept || strcmp(code, kept) != 0))
+                dump_problem(rep, "record %s: accounting code %s is not the one assigned (%s)",
+                             store_col_text(st, 0), code, kept ? kept : "none");
+        }
+        json_decref(rec);
+    }
+    store_finalize(st);
+    for (size_t i = 0; i < N(rules); i++) {
+        st = store_prepare(c, rules[i], false, &e);
+        while (st && store_step(st, &e) == STORE_ROW)
+            dump_problem(rep, "%s %s: %s", store_col_text(st, 0), store_col_text(st, 1),
+                         store_col_text(st, 2));
+        store_finalize(st);
+    }
+    if (e.status)
+        dump_problem(rep, "workflow: cannot check: %s", e.detail);
+}
+
+static void check_part(void *ctx, struct store_conn *c, struct dump_report *rep)
+{
+    check_codes(ctx, c, rep);
+}
+
+/* ---- set-up ------------------------------------------------------------------------- */
+
+struct workflow *workflow_new(struct registry *reg, struct accounts *ac, struct calsvc *cal)
+{
+    struct workflow *w = xcalloc(1, sizeof *w);
+    w->reg = reg;
+    w->ac = ac;
+    w->cal = cal;
+    w->model = registry_model(reg);
+    w->rights = registry_rights(reg);
+    for (size_t i = 0; i < model_n_workflows(w->model); i++) {
+        const struct model_workflow *wf = model_workflow_at(w->model, i);
+        for (size_t t = 0; t < wf->n_transitions; t++) {
+            const struct model_wf_transition *tr = &wf->transitions[t];
+            for (size_t p = 0; tr->trigger == WF_ACCEPT && p < tr->n_closes; p++) {
+                bool seen = false;
+                for (size_t q = 0; q < w->n_queue_policies; q++)
+                    seen = seen || strcmp(w->queue_policies[q], tr->closes[p]->id) == 0;
+                if (!seen && w->n_queue_policies < QUEUE_POLICIES)
+                    w->queue_policies[w->n_queue_policies++] = tr->closes[p]->id;
+            }
+        }
+    }
+    registry_set_update_hook(reg, on_write, w);
+    w->part = (struct dump_part){tables, N(tables), w, check_part};
+    dump_add_part(reg, &w->part);
+    return w;
+}
+
+void workflow_free(struct workflow *w)
+{
+    free(w);
+}
