@@ -1,0 +1,270 @@
+"""End-to-end tests of the registration workflow (issue 4, part 1): drafts,
+submission with gaps, return with remarks, resubmission, verification with an
+accounting code, the review of changes to registered records, deadlines, the
+verifier's queue, who may see what, and codes under concurrency."""
+import json
+import re
+import threading
+
+from harness import Server, assert_problem, cli, run, valid_bin
+
+SRV = None
+ADMIN = None
+VERIFIER = None
+ORG = None
+OWNER = None
+CODE_RE = re.compile(r'^IS-20\d\d-\d{6}$')
+
+COMPLETE = {
+    'purpose': {'ru': 'Учёт обращений граждан'},
+    'functions': ['Приём обращений', 'Учёт ответов'],
+    'class': 'second',
+    'placement': 'icp_eg',
+    'funding_source': 'state_investment_project',
+    'stored_data': 'ФИО, ИИН заявителей',
+    'legal_basis': 'Приказ № 1',
+    'contacts': 'Отдел цифровизации, +7 (7172) 55-00-00',
+}
+
+
+def make_org(n):
+    body = {'name': {'ru': f'Ведомство {n}'}, 'bin': valid_bin(8100 + n), 'org_type': 'central_state_body'}
+    r = SRV.request('POST', '/api/v1/organizations', body, token=ADMIN)
+    assert r.status == 201, r
+    return r.json()['id']
+
+
+def draft(token=None, **fields):
+    body = {'kind': 'information_system', 'owner': ORG, 'name': {'ru': 'Система обращений'},
+            'stage': 'creation'}
+    body.update(fields)
+    r = SRV.request('POST', '/api/v1/objects', body, token=token or OWNER)
+    assert r.status == 201, r
+    return r.json()
+
+
+def patch(rec, changes, token=None):
+    return SRV.request('PATCH', f'/api/v1/objects/{rec["id"]}', changes, token=token or OWNER,
+                       headers={'If-Match': f'"{rec["revision"]}"'})
+
+
+def submit(rec, token=None):
+    return SRV.request('POST', f'/api/v1/objects/{rec["id"]}/submit', token=token or OWNER)
+
+
+def verify(rec, body, token=None):
+    return SRV.request('POST', f'/api/v1/objects/{rec["id"]}/verify', body, token=token or VERIFIER)
+
+
+def timeline(rec, token=None):
+    r = SRV.get(f'/api/v1/objects/{rec["id"]}/workflow', token=token or OWNER)
+    assert r.status == 200, r
+    return r.json()
+
+
+def outbox_to(words):
+    items = SRV.get('/api/v1/outbox', token=VERIFIER).json()['items']
+    return [m for m in items if words in m['body']]
+
+
+def register(rec):
+    r = submit(rec)
+    assert r.status == 200, r
+    r = verify(rec, {'decision': 'accept'})
+    assert r.status == 200, r
+    return r.json()
+
+
+def test_draft_to_registered_with_return_and_resubmission():
+    # REQ: REG-03
+    # REQ: REG-04
+    # REQ: REG-05
+    rec = draft()
+    assert rec['status'] == 'draft' and 'accounting_code' not in rec
+    # a draft is the owner's and the integrator's, not the public's
+    assert_problem(SRV.get(f'/api/v1/objects/{rec["id"]}'), 404)
+    assert_problem(SRV.get(f'/api/v1/objects/{rec["id"]}/history'), 404)
+    assert_problem(SRV.get(f'/api/v1/objects/{rec["id"]}/workflow'), 404)
+    assert SRV.get(f'/api/v1/objects/{rec["id"]}', token=OWNER).status == 200
+    assert SRV.get(f'/api/v1/objects/{rec["id"]}', token=VERIFIER).status == 200
+    public = SRV.get(f'/api/v1/objects?owner={ORG}').json()
+    assert rec['id'] not in [i['id'] for i in public['items']]
+    mine = SRV.get(f'/api/v1/objects?owner={ORG}', token=OWNER).json()
+    assert rec['id'] in [i['id'] for i in mine['items']]
+    # clients cannot set the workflow's fields
+    r = patch(rec, {'status': 'registered', 'accounting_code': 'IS-1999-000001'})
+    assert r.status == 200 and r.json()['status'] == 'draft' and 'accounting_code' not in r.json(), r
+    # an incomplete record is refused with its gaps, and nothing changes
+    r = submit(rec)
+    assert_problem(r, 422, 'gaps')
+    gaps = {g['field'] for g in r.json()['gaps']}
+    assert gaps == set(COMPLETE), gaps
+    assert SRV.get(f'/api/v1/objects/{rec["id"]}', token=OWNER).json()['status'] == 'draft'
+    # the stage makes more fields needed
+    r = patch(SRV.get(f'/api/v1/objects/{rec["id"]}', token=OWNER).json(), dict(COMPLETE, stage='industrial_operation'))
+    assert r.status == 200, r
+    gaps = {g['field'] for g in timeline(rec)['gaps']}
+    assert gaps == {'supplier', 'commissioning_date'}, gaps
+    rec = patch(r.json(), {'supplier': 'ТОО «Разработчик»', 'commissioning_date': '2024-05-01'}).json()
+    assert timeline(rec)['gaps'] == []
+    # only the owner's side submits; the integrator verifies
+    assert_problem(SRV.request('POST', f'/api/v1/objects/{rec["id"]}/submit'), 401)
+    assert_problem(submit(rec, token=VERIFIER), 403)
+    r = submit(rec)
+    assert r.status == 200 and r.json()['status'] == 'submitted', r
+    rec = r.json()
+    assert_problem(submit(rec), 409)
+    # locked while under verification
+    assert_problem(patch(rec, {'supplier': 'другой'}), 409, 'status')
+    assert_problem(SRV.request('DELETE', f'/api/v1/objects/{rec["id"]}', token=OWNER), 409)
+    # the verifier owes a decision within 2 working days, and sees it in the queue
+    t = timeline(rec)
+    open_obs = [o for o in t['obligations'] if o['done_at'] is None]
+    assert [(o['policy'], o['policy_value'], o['debtor_role']) for o in open_obs] == [
+        ('verification', 2, 'integrator-verifier')], open_obs
+    due = SRV.get('/api/v1/calendar/add?at=' + open_obs[0]['started_at'] + '&days=2').json()['due']
+    assert open_obs[0]['due_at'] == due
+    queue = SRV.get('/api/v1/verification-queue', token=VERIFIER).json()['items']
+    mine = [q for q in queue if q['record']['id'] == rec['id']]
+    assert mine and mine[0]['due_at'] == due and mine[0]['overdue'] is False
+    assert [q['due_at'] for q in queue] == sorted(q['due_at'] for q in queue)
+    assert_problem(SRV.get('/api/v1/verification-queue', token=OWNER), 403)
+    assert_problem(SRV.get('/api/v1/verification-queue'), 401)
+    # the owner cannot verify its own record
+    assert_problem(verify(rec, {'decision': 'accept'}, token=OWNER), 403)
+    # a return needs remarks, about real fields
+    assert_problem(verify(rec, {'decision': 'return'}), 422, 'remarks')
+    assert_problem(verify(rec, {'decision': 'return', 'remarks': [{'field': 'nonsense', 'text': 'x'}]}),
+                   422, 'remarks[0]')
+    assert_problem(verify(rec, {'decision': 'return', 'remarks': [{'text': '   '}]}), 422, 'remarks[0]')
+    assert_problem(verify(rec, {'decision': 'maybe'}), 422, 'decision')
+    assert_problem(verify(rec, {'decision': 'accept', 'remarks': [{'text': 'x'}]}), 422, 'remarks')
+    remark = 'Уточните назначение <script>alert(1)</script>'
+    r = verify(rec, {'decision': 'return', 'remarks': [{'field': 'purpose', 'text': remark}]})
+    assert r.status == 200 and r.json()['status'] == 'returned', r
+    rec = r.json()
+    # the owner owes the rework within 5 working days, and was told what to fix
+    t = timeline(rec)
+    assert [(o['policy'], o['policy_value'], o['debtor_org']) for o in t['obligations'] if not o['done_at']] == [
+        ('owner_update', 5, ORG)], t['obligations']
+    assert any(o['policy'] == 'verification' and o['outcome'] == 'return' for o in t['obligations'])
+    assert t['events'][-1]['remarks'] == [{'field': 'purpose', 'text': remark}]
+    assert outbox_to(remark), 'no message about the return'
+    assert rec['id'] not in [q['record']['id'] for q in SRV.get('/api/v1/verification-queue', token=VERIFIER).json()['items']]
+    # fixed and resubmitted; then accepted with a code
+    rec = patch(rec, {'purpose': {'ru': 'Учёт и рассмотрение обращений граждан'}}).json()
+    assert rec['status'] == 'returned'
+    rec = submit(rec).json()
+    assert rec['status'] == 'submitted'
+    assert all(o['done_at'] for o in timeline(rec)['obligations'] if o['policy'] == 'owner_update')
+    r = verify(rec, {'decision': 'accept'})
+    assert r.status == 200, r
+    rec = r.json()
+    assert rec['status'] == 'registered' and CODE_RE.match(rec['accounting_code']), rec
+    assert_problem(verify(rec, {'decision': 'accept'}), 409)
+    assert outbox_to(rec['accounting_code']), 'no message with the code'
+    # published: the public sees it now, and finds it by its code
+    pub = SRV.get(f'/api/v1/objects/{rec["id"]}')
+    assert pub.status == 200 and pub.json()['accounting_code'] == rec['accounting_code']
+    assert 'contacts' not in pub.json()
+    found = SRV.get('/api/v1/objects?q=' + rec['accounting_code']).json()['items']
+    assert [i['id'] for i in found] == [rec['id']], found
+    # a change stays registered and published at once, queued for review
+    r = patch(rec, {'supplier': 'ТОО «Новый разработчик»'})
+    assert r.status == 200, r
+    rec = r.json()
+    assert (rec['status'], rec['review'], rec['accounting_code']) == ('registered', 'pending', pub.json()['accounting_code'])
+    assert SRV.get(f'/api/v1/objects/{rec["id"]}').json()['supplier'] == 'ТОО «Новый разработчик»'
+    assert rec['id'] in [q['record']['id'] for q in SRV.get('/api/v1/verification-queue', token=VERIFIER).json()['items']]
+    # a second change while under review opens nothing new
+    rec = patch(rec, {'legal_basis': 'Приказ № 2'}).json()
+    assert len([o for o in timeline(rec)['obligations'] if not o['done_at']]) == 1
+    rec = verify(rec, {'decision': 'return', 'remarks': [{'field': 'supplier', 'text': 'БИН поставщика?'}]}).json()
+    assert (rec['status'], rec['review']) == ('registered', 'returned')
+    rec = patch(rec, {'supplier': 'ТОО «Новый разработчик» (БИН 123456789012)'}).json()
+    assert rec['review'] == 'pending'
+    rec = verify(rec, {'decision': 'accept'}).json()
+    assert rec['status'] == 'registered' and 'review' not in rec
+    assert rec['accounting_code'] == pub.json()['accounting_code']
+    t = timeline(rec, token=None)
+    assert [e['transition'] for e in t['events']] == [
+        'submit', 'return', 'submit', 'accept', 'change', 'return_change', 'change', 'accept_change']
+    assert all(o['done_at'] for o in t['obligations']) and t['published'] is True
+    # the public timeline is there too, once published
+    assert SRV.get(f'/api/v1/objects/{rec["id"]}/workflow').status == 200
+    # the record's history keeps every step (REG-06)
+    hist = SRV.get(f'/api/v1/objects/{rec["id"]}/history').json()['items']
+    assert [h['action'] for h in hist][:5] == ['create', 'update', 'update', 'submit', 'verify-return'], hist
+
+
+def test_one_code_under_concurrent_verification_and_never_reused():
+    # REQ: REG-03
+    rec = draft(**COMPLETE)
+    assert submit(rec).status == 200
+    results = []
+
+    def accept():
+        results.append(verify(rec, {'decision': 'accept'}))
+    threads = [threading.Thread(target=accept) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(r.status for r in results) == [200] + [409] * 7, [r.status for r in results]
+    code = next(r.json()['accounting_code'] for r in results if r.status == 200)
+    assert CODE_RE.match(code)
+    # retired, its code stays taken: the next record gets another
+    assert SRV.request('DELETE', f'/api/v1/objects/{rec["id"]}', token=OWNER).status == 204
+    other = register(draft(**COMPLETE))
+    assert other['accounting_code'] != code
+    assert int(other['accounting_code'][-6:]) > int(code[-6:])
+    export = SRV.export().decode().splitlines()
+    codes = [json.loads(line)['accounting_code'] for line in export if line.startswith('{"accounting_code"')]
+    assert {c['code'] for c in codes} >= {code, other['accounting_code']}
+    # retiring closed what was open about it
+    r = submit(draft(**COMPLETE))
+    assert r.status == 200
+    assert SRV.request('DELETE', f'/api/v1/objects/{r.json()["id"]}', token=ADMIN).status == 409  # locked
+
+
+def test_other_organisations_and_kinds():
+    other_org = make_org(2)
+    stranger = SRV.token('owner-editor', other_org)
+    rec = draft(**COMPLETE)
+    # another organisation's editor can neither read the draft nor submit it
+    assert_problem(SRV.get(f'/api/v1/objects/{rec["id"]}', token=stranger), 404)
+    assert_problem(submit(rec, token=stranger), 403)
+    assert_problem(SRV.get(f'/api/v1/objects/{rec["id"]}/workflow', token=stranger), 404)
+    assert SRV.get(f'/api/v1/objects?owner={ORG}&filter=status:draft', token=stranger).json()['total'] == 0
+    # a public filter on unpublished states finds nothing
+    assert SRV.get('/api/v1/objects?filter=status:draft').json()['total'] == 0
+    assert SRV.get('/api/v1/objects?filter=status:draft', token=VERIFIER).json()['total'] > 0
+    # organisations have no workflow
+    assert_problem(SRV.request('POST', f'/api/v1/organizations/{ORG}/submit', token=ADMIN), 409)
+    assert_problem(SRV.request('POST', '/api/v1/objects/no-such-id/submit', token=OWNER), 404)
+    assert_problem(SRV.request('POST', f'/api/v1/objects/{rec["id"]}/submit', {'x': 1}, token=OWNER), 422)
+
+
+def test_dump_carries_the_workflow():
+    # REQ: REG-06
+    first = SRV.export()
+    kinds = {next(iter(json.loads(line))) for line in first.decode().splitlines()[1:]}
+    assert {'accounting_code', 'code_counter', 'workflow_event'} <= kinds, kinds
+    assert cli(SRV.data, 'check').returncode == 0
+
+
+def main():
+    global SRV, ADMIN, VERIFIER, ORG, OWNER
+    with Server() as srv:
+        SRV = srv
+        ADMIN = srv.token('admin')
+        ORG = make_org(1)
+        OWNER = srv.token('owner-editor', ORG)
+        VERIFIER = srv.token('integrator-verifier', make_org(3))
+        run([test_draft_to_registered_with_return_and_resubmission,
+             test_one_code_under_concurrent_verification_and_never_reused,
+             test_other_organisations_and_kinds, test_dump_carries_the_workflow])
+
+
+if __name__ == '__main__':
+    main()
