@@ -324,9 +324,9 @@ static json_t *walk(json_t *doc, const char *path, char *key, size_t keysz, long
 
 /* BASE with the value at path replaced by `value` (JSON text), or removed
  * when value is NULL; returns a malloc'ed text. */
-static char *mutate(const char *path, const char *value)
+static char *mutate_text(const char *base, const char *path, const char *value)
 {
-    json_t *doc = json_loads(BASE, 0, NULL);
+    json_t *doc = json_loads(base, 0, NULL);
     char key[64];
     long index;
     assert_non_null(doc);
@@ -346,6 +346,11 @@ static char *mutate(const char *path, const char *value)
     char *text = json_dumps(doc, 0);
     json_decref(doc);
     return text;
+}
+
+static char *mutate(const char *path, const char *value)
+{
+    return mutate_text(BASE, path, value);
 }
 
 struct broken {
@@ -444,6 +449,103 @@ static void test_broken_models(void **state)
                      m ? "(loaded)" : e.detail, b->expect);
         free(text);
     }
+}
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    char *text = calloc(1, 1 << 22);
+    size_t n = fread(text, 1, (1 << 22) - 1, f);
+    fclose(f);
+    assert_true(n > 0);
+    return text;
+}
+
+#define WF "workflows.registration."
+#define IS "kinds.information_system."
+static const struct broken BROKEN_WORKFLOWS[] = {
+    {WF "states.draft.initial", "false", "workflows.registration.states: exactly one state must be initial (0 are)"},
+    {WF "states.submitted.initial", "true", "workflows.registration.states: exactly one state must be initial (2 are)"},
+    {WF "transitions.submit.to", "\"limbo\"", "workflows.registration.transitions.submit.to: 'limbo' is not a state"},
+    {WF "transitions.submit.from", "[\"draft\",\"gone\"]", "workflows.registration.transitions.submit.from[1]: not a state"},
+    {WF "transitions.submit.trigger", "\"approve\"", "workflows.registration.transitions.submit.trigger: 'approve' is not"},
+    {WF "transitions.accept.remarks", "true", "workflows.registration.transitions.accept.remarks: only a return takes remarks"},
+    {WF "transitions.return.assign_code", "true", "workflows.registration.transitions.return.assign_code: state 'returned' holds no code"},
+    {WF "transitions.submit.opens", "[{\"policy\":\"nope\",\"debtor\":\"owner\"}]", "workflows.registration.transitions.submit.opens[0].policy: unknown policy 'nope'"},
+    {WF "transitions.submit.opens", "[{\"policy\":\"verification\",\"debtor\":\"boss\"}]", "workflows.registration.transitions.submit.opens[0].debtor: must be"},
+    {WF "transitions.submit.closes", "[\"nope\"]", "workflows.registration.transitions.submit.closes[0]: not a policy"},
+    {WF "transitions.resubmit", "{\"label\":" L ",\"trigger\":\"submit\",\"from\":[\"returned\"],\"to\":\"submitted\"}", "both apply to submit from 'returned'"},
+    {WF "code_pattern", "\"{prefix}-{year}\"", "workflows.registration.code_pattern: needs a {seq:N}"},
+    {WF "code_pattern", "\"{prefix}-{month}-{seq:4}\"", "workflows.registration.code_pattern: unknown placeholder '{month}'"},
+    {WF "code_pattern", "\"{prefix-{seq:4}\"", "workflows.registration.code_pattern: unknown placeholder"},
+    {WF "status_field", NULL, "workflows.registration.status_field: missing"},
+    {IS "workflow", "\"approval\"", "kinds.information_system.workflow: unknown workflow 'approval'"},
+    {IS "code_prefix", "\"is\"", "kinds.information_system.code_prefix: needed by the code pattern"},
+    {IS "code_prefix", NULL, "kinds.information_system.code_prefix: needed by the code pattern"},
+    {"kinds.organization.workflow", "\"registration\"", "kinds.organization.workflow: only owned kinds"},
+    {"kinds.organization.code_prefix", "\"OR\"", "kinds.organization.code_prefix: only a kind with a workflow"},
+    {IS "include", "[\"object_common\"]", "kinds.information_system.workflow: its workflow needs a read-only enum field 'status'"},
+    {"enums.record_status.values[3].id", "\"done\"", "the values of enum 'record_status' must be the states"},
+    {"field_sets.object_common[12].needed", "{\"stage\":[\"someday\"]}", "'someday' is not a value of 'lifecycle_stage'"},
+    {"field_sets.object_common[12].needed", "{\"purpose\":[\"x\"]}", "'purpose' is not an enum field"},
+    {"field_sets.object_common[12].needed", "\"yes\"", "field_sets.object_common[12].needed: must be true, false or"},
+};
+
+/* REQ: REG-03 */
+static void test_broken_workflows(void **state)
+{
+    char *real = slurp(getenv("AP_MODEL") ? getenv("AP_MODEL") : MODEL_PATH);
+    for (size_t i = 0; i < sizeof BROKEN_WORKFLOWS / sizeof BROKEN_WORKFLOWS[0]; i++) {
+        const struct broken *b = &BROKEN_WORKFLOWS[i];
+        char *text = mutate_text(real, b->path, b->value);
+        struct err e = ERR_INIT;
+        struct model *m = load_text(text, &e);
+        if (m || !strstr(e.detail, b->expect))
+            fail_msg("case %zu (%s): got \"%s\", want \"...%s...\"", i, b->path,
+                     m ? "(loaded)" : e.detail, b->expect);
+        free(text);
+    }
+    free(real);
+}
+
+/* REQ: REG-03 */
+/* REQ: REG-04 */
+static void test_real_workflow(void **state)
+{
+    const struct model_kind *k = model_kind(g_real, "information_system");
+    const struct model_workflow *w = k->workflow;
+    assert_non_null(w);
+    assert_string_equal(k->code_prefix, "IS");
+    assert_string_equal(model_wf_initial(w)->id, "draft");
+    const struct model_wf_transition *t = model_wf_find(w, WF_SUBMIT, "draft", NULL);
+    assert_non_null(t);
+    assert_true(t->complete);
+    assert_string_equal(t->to->id, "submitted");
+    assert_null(model_wf_find(w, WF_SUBMIT, "submitted", NULL));
+    assert_true(model_wf_find(w, WF_ACCEPT, "submitted", NULL)->assign_code);
+    assert_string_equal(model_wf_find(w, WF_UPDATE, "registered", NULL)->review, "pending");
+    assert_string_equal(model_wf_find(w, WF_UPDATE, "registered", "returned")->review, "pending");
+    assert_null(model_wf_find(w, WF_UPDATE, "registered", "pending"));
+    assert_null(model_wf_find(w, WF_UPDATE, "draft", NULL));
+    assert_string_equal(model_wf_find(w, WF_RETURN, "registered", "pending")->id, "return_change");
+    assert_true(model_wf_state(w, "submitted")->locked);
+    /* publication follows the state; kinds without a workflow are public */
+    json_t *rec = json_pack("{s:s, s:s}", "kind", "information_system", "status", "draft");
+    assert_false(model_record_published(k, rec));
+    json_object_set_new(rec, "status", json_string("registered"));
+    assert_true(model_record_published(k, rec));
+    assert_true(model_record_published(model_kind(g_real, "organization"), rec));
+    /* gaps: always-needed fields, and the stage's */
+    json_t *gaps = model_gaps(k, rec);
+    assert_int_equal(json_array_size(gaps), 8);
+    json_decref(gaps);
+    json_object_set_new(rec, "stage", json_string("termination"));
+    json_object_set_new(rec, "purpose", json_pack("{s:s}", "ru", "  "));
+    gaps = model_gaps(k, rec);
+    assert_int_equal(json_array_size(gaps), 11); /* blank purpose still a gap, + 3 for the stage */
+    json_decref(gaps);
+    json_decref(rec);
 }
 
 static void test_broken_json(void **state)
@@ -935,6 +1037,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_real_regions),
         cmocka_unit_test(test_model_json_expanded),
         cmocka_unit_test(test_broken_models),
+        cmocka_unit_test(test_broken_workflows),
+        cmocka_unit_test(test_real_workflow),
         cmocka_unit_test(test_broken_json),
         cmocka_unit_test(test_validate_full_record),
         cmocka_unit_test(test_validate_errors_by_type),
