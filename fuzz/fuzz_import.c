@@ -5,6 +5,7 @@
 #include "account/account.h"
 #include "embedded.h"
 #include "registry/dump.h"
+#include "workflow/workflow.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -42,6 +43,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     struct accounts_config ac;
     accounts_config_defaults(&ac);
     acct = accounts_new(reg, cal, &ac);
+    workflow_new(reg, acct, cal);
     return 0;
 }
 
@@ -50,7 +52,8 @@ static void empty_repository(void)
     static const char *const tables[] = {
         "attrs",    "fts",   "counts",   "revisions",  "record_data", "records",
         "audit",    "tokens", "links",   "sessions",   "outbox",      "applications",
-        "obligations", "calendar_years", "users"};
+        "obligations", "calendar_years", "users", "accounting_codes", "code_counters",
+        "workflow_events"};
     struct err e = ERR_INIT;
     struct store_conn *c = store_begin_write(store, &e);
     if (!c)
