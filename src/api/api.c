@@ -563,18 +563,47 @@ static void h_history(struct http_req *req, struct http_resp *resp, void *ctx)
     answer(resp, rc, &e, out);
 }
 
+/* Drops relations whose other end the actor may not see (a draft of
+ * another organisation must not show through its links). */
+static void drop_hidden_ends(struct api *api, const struct actor *a, const char *id, json_t *rels)
+{
+    json_t *items = json_object_get(rels, "items");
+    for (size_t i = json_array_size(items); i-- > 0;) {
+        json_t *rel = json_array_get(items, i);
+        const char *src = json_string_value(json_object_get(rel, "source"));
+        const char *dst = json_string_value(json_object_get(rel, "target"));
+        const char *other = src && strcmp(src, id) != 0 ? src : dst;
+        json_t *rec = NULL;
+        struct err e = ERR_INIT;
+        if (!other || registry_get_visible(api->reg, a, NULL, other, &rec, &e) < 0) {
+            if (e.status != 410)
+                json_array_remove(items, i);
+        }
+        json_decref(rec);
+    }
+}
+
 static void h_relations(struct http_req *req, struct http_resp *resp, void *ctx)
 {
     struct api *api = ctx;
     static const char *const allowed[] = {"direction", "type", NULL};
     const struct model_collection *coll = collection_of(api, req, resp);
     const char *id = coll ? record_id(req, resp) : NULL;
-    if (!id || only_params(req, resp, allowed) < 0)
+    struct actor a;
+    if (!id || only_params(req, resp, allowed) < 0 || authenticate(api, req, resp, false, &a) < 0)
         return;
-    json_t *out = NULL;
+    json_t *out = NULL, *cur = NULL;
     struct err e = ERR_INIT;
+    if (registry_get_visible(api->reg, &a, coll->id, id, &cur, &e) < 0 && e.status != 410) {
+        http_resp_problem(resp, &e);
+        return;
+    }
+    json_decref(cur);
+    e = (struct err)ERR_INIT;
     int rc = registry_relations_of(api->reg, coll->id, id, http_req_query(req, "direction"),
                                    http_req_query(req, "type"), &out, &e);
+    if (rc == 0 && !a.system)
+        drop_hidden_ends(api, &a, id, out);
     answer(resp, rc, &e, out);
 }
 

@@ -187,6 +187,8 @@ int registry_get_visible(struct registry *r, const struct actor *a, const char *
     *out = NULL;
     struct store_conn *c = store_conn(r->store);
     int found = rec_load(c, collection, id, &row, e);
+    if (!collection)
+        collection = "any collection";
     if (found <= 0) {
         if (found == 0)
             err_not_found(e, "no record '%.60s' in '%.60s'", id, collection);

@@ -43,7 +43,7 @@ int registry_record_org(struct registry *r, struct store_conn *c, const json_t *
  * without a workflow) are public; the others need read-unpublished. */
 bool registry_may_read(const struct registry *r, const struct actor *a, const json_t *rec);
 /* The current record, parsed, if the actor may read it: 404 when it does
- * not exist or may not be read, 410 when retired. */
+ * not exist or may not be read, 410 when retired. collection NULL: any. */
 int registry_get_visible(struct registry *r, const struct actor *a, const char *collection,
                          const char *id, json_t **out, struct err *e);
 struct list_query;

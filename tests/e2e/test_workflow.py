@@ -239,6 +239,16 @@ def test_other_organisations_and_kinds():
     # a public filter on unpublished states finds nothing
     assert SRV.get('/api/v1/objects?filter=status:draft').json()['total'] == 0
     assert SRV.get('/api/v1/objects?filter=status:draft', token=VERIFIER).json()['total'] > 0
+    # a registered object's links to a draft do not show the draft to the public
+    pub = register(draft(**COMPLETE))
+    r = SRV.request('POST', '/api/v1/relations', {'type': 'exchanges_data_with', 'source': pub['id'],
+                                                  'target': rec['id'], 'data_carried': 'обращения'}, token=OWNER)
+    assert r.status == 201, r
+    rels = SRV.get(f'/api/v1/objects/{pub["id"]}/relations').json()['items']
+    assert rels == [], rels
+    rels = SRV.get(f'/api/v1/objects/{pub["id"]}/relations', token=VERIFIER).json()['items']
+    assert [x['target'] for x in rels] == [rec['id']], rels
+    assert_problem(SRV.get(f'/api/v1/objects/{rec["id"]}/relations'), 404)
     # organisations have no workflow
     assert_problem(SRV.request('POST', f'/api/v1/organizations/{ORG}/submit', token=ADMIN), 409)
     assert_problem(SRV.request('POST', '/api/v1/objects/no-such-id/submit', token=OWNER), 404)
