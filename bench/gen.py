@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Generates the benchmark dataset as an archportal export (JSON Lines):
-ORGS organizations, OBJECTS informatization objects and RELATIONS relations,
+ORGS organizations, OBJECTS informatization objects (nine in ten registered
+with an accounting code, every tenth a draft) and RELATIONS relations,
 each with one revision and a valid audit hash chain, ready for
 `archportal import`. Deterministic for a given seed.
 
@@ -33,6 +34,13 @@ WORDS = [  # (kk, ru, en)
 ]
 ZERO = '0' * 64
 T0 = 1700000000000
+
+
+# the registration workflow's code prefixes (model/egov-kz.json)
+PREFIXES = {'state_information_resource': 'GR', 'information_system': 'IS', 'internet_resource': 'IR',
+            'ict_infrastructure_object': 'II', 'platform_software_product': 'PP', 'ict_service': 'IC',
+            'other_person_object': 'OO'}
+YEAR = '2026'
 
 
 def ts(ms):
@@ -93,7 +101,16 @@ class Writer:
                                           'prev_hash': self.prev, 'hash': h}}))
         self.prev = h
 
-    def finish(self):
+    def finish(self, codes):
+        # the registered objects' codes and the counters they came from
+        top = {}
+        for rid, kind, code in codes:
+            self.out.write(dump({'accounting_code': {'code': code, 'record_id': rid, 'kind': kind,
+                                                     'assigned_at': ts(T0), 'assigned_by': 'system:bench'}}) + '\n')
+            prefix, year, seq = code.split('-')
+            top[prefix] = max(top.get(prefix, 0), int(seq))
+        for prefix in sorted(top):
+            self.out.write(dump({'code_counter': {'prefix': prefix, 'year': int(YEAR), 'next': top[prefix] + 1}}) + '\n')
         for line in self.audit:
             self.out.write(line + '\n')
 
@@ -114,13 +131,14 @@ def main():
     a = ap.parse_args()
     rng = random.Random(a.seed)
     with open(a.out, 'w', encoding='utf-8') as f:
-        f.write(dump({'format': 'archportal-export', 'version': 1}) + '\n')
+        f.write(dump({'format': 'archportal-export', 'version': 2}) + '\n')
         w = Writer(f)
         for i in range(a.orgs):
             w.record('organizations', 'organization', f'org-{i}', {
                 'name': {'kk': f'Ұйым {i}', 'ru': f'Организация {i}', 'en': f'Organisation {i}'},
                 'bin': bin_for(i), 'org_type': 'central_state_body'})
         kinds_of = []
+        codes = []
         for i in range(a.objects):
             kind = KINDS[i % len(KINDS)]
             kinds_of.append(kind)
@@ -138,6 +156,14 @@ def main():
                 body['service_type'] = 'infrastructure_provision'
             if kind == 'other_person_object':
                 body['holder'] = f'ТОО Холдер {i}'
+            # every tenth object is a draft; the others are registered (public)
+            if i % 10 == 9:
+                body['status'] = 'draft'
+            else:
+                code = f'{PREFIXES[kind]}-{YEAR}-{len(codes) + 1:06d}'
+                body['status'] = 'registered'
+                body['accounting_code'] = code
+                codes.append((f'obj-{i}', kind, code))
             w.record('objects', kind, f'obj-{i}', body)
         infra = [i for i, k in enumerate(kinds_of) if k == 'ict_infrastructure_object']
         services = [i for i, k in enumerate(kinds_of) if k == 'ict_service']
@@ -160,7 +186,7 @@ def main():
             seen.add((typ, s, t))
             w.record('relations', typ, f'rel-{n}', dict(source=f'obj-{s}', target=f'obj-{t}', **extra))
             n += 1
-        w.finish()
+        w.finish(codes)
 
 
 if __name__ == '__main__':
