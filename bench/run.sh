@@ -153,7 +153,9 @@ IMPORT_S=$(echo "$(now) $t0" | awk '{ printf "%.1f", $1 - $2 }')
 put import_s "$IMPORT_S"
 put db_bytes "$(du -sb "$OUT/data" | cut -f1)"
 say "imported in $IMPORT_S s ($(du -sh "$OUT/data" | cut -f1))"
-TOKEN=$("$BIN" token create --name bench --role admin --data "$OUT/data")
+printf 'Wrk-Load-Tester-7x\n' | "$BIN" user create --email bench@bench.gov.kz --role admin \
+	--name "Bench Admin" --data "$OUT/data" >/dev/null
+TOKEN=$("$BIN" token create --name bench --user bench@bench.gov.kz --data "$OUT/data")
 
 # --- start the server (access log on, as in production) ---------------------------
 # Port 0: the kernel picks a free port and the server logs which.

@@ -19,6 +19,10 @@ struct registry {
     char **restricted_keys; /* `"name":` of every restricted field */
     size_t n_restricted_keys;
     const struct dump_part *parts[4]; /* other modules' tables in dumps */
+    char **published_keys; /* `"<status field>":"<published state>"` */
+    size_t n_published_keys;
+    char **status_keys;    /* `"<status field>":"` of every workflow */
+    size_t n_status_keys;
     registry_update_hook hook;         /* the workflow's view of edits */
     void *hook_ctx;
     size_t n_parts;

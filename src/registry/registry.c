@@ -31,6 +31,27 @@ bool reg_readonly_key(const char *key)
     return false;
 }
 
+static void add_key(char ***keys, size_t *n, const char *fmt, const char *a, const char *b)
+{
+    size_t len = strlen(fmt) + strlen(a) + strlen(b) + 1;
+    char *key = xmalloc(len);
+    snprintf(key, len, fmt, a, b);
+    for (size_t i = 0; i < *n; i++)
+        if (strcmp((*keys)[i], key) == 0) {
+            free(key);
+            return;
+        }
+    *keys = xrealloc(*keys, (*n + 1) * sizeof **keys);
+    (*keys)[(*n)++] = key;
+}
+
+static void free_keys(char **keys, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(keys[i]);
+    free(keys);
+}
+
 struct registry *registry_new(struct store *s, const struct model *m)
 {
     struct registry *r = xcalloc(1, sizeof *r);
@@ -41,22 +62,21 @@ struct registry *registry_new(struct store *s, const struct model *m)
      * every read by someone who may not see them), without repeats */
     for (size_t i = 0; i < model_n_kinds(m); i++) {
         const struct model_kind *k = model_kind_at(m, i);
-        for (size_t f = 0; k->has_restricted && f < k->n_fields; f++) {
-            if (!k->fields[f].restricted)
-                continue;
-            char *key = xmalloc(strlen(k->fields[f].name) + 4);
-            sprintf(key, "\"%s\":", k->fields[f].name);
-            bool seen = false;
-            for (size_t j = 0; j < r->n_restricted_keys && !seen; j++)
-                seen = strcmp(r->restricted_keys[j], key) == 0;
-            if (seen) {
-                free(key);
-                continue;
-            }
-            r->restricted_keys =
-                xrealloc(r->restricted_keys, (r->n_restricted_keys + 1) * sizeof *r->restricted_keys);
-            r->restricted_keys[r->n_restricted_keys++] = key;
-        }
+        for (size_t f = 0; k->has_restricted && f < k->n_fields; f++)
+            if (k->fields[f].restricted)
+                add_key(&r->restricted_keys, &r->n_restricted_keys, "\"%s\":%s",
+                        k->fields[f].name, "");
+    }
+    /* the stored text of a published record says so in a key (records are
+     * flat but for i18n objects, whose keys are languages, and quotes in
+     * strings are escaped) */
+    for (size_t i = 0; i < model_n_workflows(m); i++) {
+        const struct model_workflow *w = model_workflow_at(m, i);
+        add_key(&r->status_keys, &r->n_status_keys, "\"%s\":\"%s", w->status_field, "");
+        for (size_t j = 0; j < w->n_states; j++)
+            if (w->states[j].published)
+                add_key(&r->published_keys, &r->n_published_keys, "\"%s\":\"%s\"",
+                        w->status_field, w->states[j].id);
     }
     return r;
 }
@@ -66,9 +86,9 @@ void registry_free(struct registry *r)
     if (!r)
         return;
     fidx_free(r->fidx);
-    for (size_t i = 0; i < r->n_restricted_keys; i++)
-        free(r->restricted_keys[i]);
-    free(r->restricted_keys);
+    free_keys(r->restricted_keys, r->n_restricted_keys);
+    free_keys(r->published_keys, r->n_published_keys);
+    free_keys(r->status_keys, r->n_status_keys);
     free(r);
 }
 
@@ -169,6 +189,17 @@ static int authorize(struct registry *r, struct store_conn *c, const struct acto
         return -1;
     }
     return authz_check(r->rights, a, action, kind, org, e);
+}
+
+bool registry_text_surely_public(const struct registry *r, const char *text, size_t len)
+{
+    for (size_t i = 0; i < r->n_published_keys; i++)
+        if (memmem(text, len, r->published_keys[i], strlen(r->published_keys[i])))
+            return true;
+    for (size_t i = 0; i < r->n_status_keys; i++)
+        if (memmem(text, len, r->status_keys[i], strlen(r->status_keys[i])))
+            return false;
+    return true;
 }
 
 bool registry_may_read(const struct registry *r, const struct actor *a, const json_t *rec)

@@ -42,6 +42,9 @@ int registry_record_org(struct registry *r, struct store_conn *c, const json_t *
 /* May the actor read this stored record? Published records (and kinds
  * without a workflow) are public; the others need read-unpublished. */
 bool registry_may_read(const struct registry *r, const struct actor *a, const json_t *rec);
+/* True when stored record text is surely of a published record (or of a
+ * kind without a workflow); false means: parse it and ask may_read. */
+bool registry_text_surely_public(const struct registry *r, const char *text, size_t len);
 /* The current record, parsed, if the actor may read it: 404 when it does
  * not exist or may not be read, 410 when retired. collection NULL: any. */
 int registry_get_visible(struct registry *r, const struct actor *a, const char *collection,
