@@ -1,5 +1,6 @@
 /* Private to the model module: the state of one load and the helpers
- * that parse and check the model document (model.c, workflow.c). */
+ * that parse and check the model document (model.c, workflow.c; ld_blank
+ * also serves validate.c). */
 #ifndef AP_MODEL_LOADER_H
 #define AP_MODEL_LOADER_H
 
@@ -41,31 +42,31 @@ struct loader {
     size_t n_sets;
 };
 
-bool in_list(const char *s, const char *const *list);
+bool ld_in_list(const char *s, const char *const *list);
 /* ^[a-z][a-z0-9_]*$, at most MODEL_NAME_MAX bytes. */
-bool name_ok(const char *s);
-bool blank(const char *s);
+bool ld_name_ok(const char *s);
+bool ld_blank(const char *s);
 /* Fails the load: e names path and the message. Returns -1. */
 int ld_fail(struct loader *ld, const char *path, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* path.key and path[i] (scratch memory of the load). */
-const char *sub(struct loader *ld, const char *path, const char *key);
-const char *idx(struct loader *ld, const char *path, size_t i);
+const char *ld_sub(struct loader *ld, const char *path, const char *key);
+const char *ld_idx(struct loader *ld, const char *path, size_t i);
 /* A copy that lives as long as the model. */
-char *keep(struct loader *ld, const char *s);
-int check_keys(struct loader *ld, const json_t *obj, const char *path,
+char *ld_keep(struct loader *ld, const char *s);
+int ld_check_keys(struct loader *ld, const json_t *obj, const char *path,
                const char *const *allowed);
-int want_object(struct loader *ld, const json_t *v, const char *path);
+int ld_want_object(struct loader *ld, const json_t *v, const char *path);
 /* Member `key` of obj as an object or array; absent is an error only when
  * required (then *out is NULL when absent). */
-int get_member(struct loader *ld, const json_t *obj, const char *key, const char *path,
+int ld_member(struct loader *ld, const json_t *obj, const char *key, const char *path,
                json_type jtype, bool required, json_t **out);
-int get_string(struct loader *ld, const json_t *obj, const char *key, const char *path,
+int ld_string(struct loader *ld, const json_t *obj, const char *key, const char *path,
                bool required, const char **out);
-int get_bool(struct loader *ld, const json_t *obj, const char *key, const char *path, bool *out);
-int get_name(struct loader *ld, const char *name, const char *path);
+int ld_bool(struct loader *ld, const json_t *obj, const char *key, const char *path, bool *out);
+int ld_name(struct loader *ld, const char *name, const char *path);
 /* A {kk, ru, en} label, all three non-blank. */
-int parse_label(struct loader *ld, const json_t *obj, const char *key, const char *path,
+int ld_label(struct loader *ld, const json_t *obj, const char *key, const char *path,
                 struct i18n *out);
 
 /* workflow.c: the `workflows` section, and each kind's link to one. */

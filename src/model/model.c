@@ -79,7 +79,7 @@ size_t model_max_length(const struct model_field *f)
     }
 }
 
-bool in_list(const char *s, const char *const *list)
+bool ld_in_list(const char *s, const char *const *list)
 {
     for (; *list; list++)
         if (strcmp(s, *list) == 0)
@@ -88,7 +88,7 @@ bool in_list(const char *s, const char *const *list)
 }
 
 /* ^[a-z][a-z0-9_]*$, at most MODEL_NAME_MAX bytes. */
-bool name_ok(const char *s)
+bool ld_name_ok(const char *s)
 {
     size_t n = strlen(s);
     if (n == 0 || n > MODEL_NAME_MAX || s[0] < 'a' || s[0] > 'z')
@@ -101,7 +101,7 @@ bool name_ok(const char *s)
     return true;
 }
 
-bool blank(const char *s)
+bool ld_blank(const char *s)
 {
     for (; *s; s++)
         if (*s != ' ' && *s != '\t' && *s != '\n' && *s != '\r')
@@ -120,69 +120,69 @@ int ld_fail(struct loader *ld, const char *path, const char *fmt, ...)
     return -1;
 }
 
-const char *sub(struct loader *ld, const char *path, const char *key)
+const char *ld_sub(struct loader *ld, const char *path, const char *key)
 {
     return *path ? arena_printf(ld->tmp, "%s.%s", path, key) : key;
 }
 
-const char *idx(struct loader *ld, const char *path, size_t i)
+const char *ld_idx(struct loader *ld, const char *path, size_t i)
 {
     return arena_printf(ld->tmp, "%s[%zu]", path, i);
 }
 
-char *keep(struct loader *ld, const char *s)
+char *ld_keep(struct loader *ld, const char *s)
 {
     return arena_strdup(ld->m->arena, s);
 }
 
-int check_keys(struct loader *ld, const json_t *obj, const char *path,
+int ld_check_keys(struct loader *ld, const json_t *obj, const char *path,
                       const char *const *allowed)
 {
     const char *key;
     json_t *v;
     json_object_foreach((json_t *)obj, key, v)
     {
-        if (!in_list(key, allowed))
-            return ld_fail(ld, sub(ld, path, key), "unknown key '%s'", key);
+        if (!ld_in_list(key, allowed))
+            return ld_fail(ld, ld_sub(ld, path, key), "unknown key '%s'", key);
     }
     return 0;
 }
 
-int want_object(struct loader *ld, const json_t *v, const char *path)
+int ld_want_object(struct loader *ld, const json_t *v, const char *path)
 {
     return json_is_object(v) ? 0 : ld_fail(ld, path, "must be an object");
 }
 
 /* Member `key` of obj as an object or array; absent is an error only when
  * required (then *out is NULL when absent). */
-int get_member(struct loader *ld, const json_t *obj, const char *key, const char *path,
+int ld_member(struct loader *ld, const json_t *obj, const char *key, const char *path,
                       json_type jtype, bool required, json_t **out)
 {
     json_t *v = json_object_get(obj, key);
     *out = NULL;
     if (!v)
-        return required ? ld_fail(ld, sub(ld, path, key), "missing") : 0;
+        return required ? ld_fail(ld, ld_sub(ld, path, key), "missing") : 0;
     if (json_typeof(v) != jtype)
-        return ld_fail(ld, sub(ld, path, key), "must be %s",
+        return ld_fail(ld, ld_sub(ld, path, key), "must be %s",
                        jtype == JSON_OBJECT ? "an object" : "an array");
     *out = v;
     return 0;
 }
 
-int get_string(struct loader *ld, const json_t *obj, const char *key, const char *path,
+int ld_string(struct loader *ld, const json_t *obj, const char *key, const char *path,
                       bool required, const char **out)
 {
     json_t *v = json_object_get(obj, key);
     *out = NULL;
     if (!v)
-        return required ? ld_fail(ld, sub(ld, path, key), "missing") : 0;
+        return required ? ld_fail(ld, ld_sub(ld, path, key), "missing") : 0;
     if (!json_is_string(v))
-        return ld_fail(ld, sub(ld, path, key), "must be a string");
+        return ld_fail(ld, ld_sub(ld, path, key), "must be a string");
     *out = json_string_value(v);
     return 0;
 }
 
-int get_bool(struct loader *ld, const json_t *obj, const char *key, const char *path,
+int ld_bool(struct loader *ld, const json_t *obj, const char *key, const char *path,
                     bool *out)
 {
     json_t *v = json_object_get(obj, key);
@@ -190,32 +190,32 @@ int get_bool(struct loader *ld, const json_t *obj, const char *key, const char *
     if (!v)
         return 0;
     if (!json_is_boolean(v))
-        return ld_fail(ld, sub(ld, path, key), "must be true or false");
+        return ld_fail(ld, ld_sub(ld, path, key), "must be true or false");
     *out = json_is_true(v);
     return 0;
 }
 
-int get_name(struct loader *ld, const char *name, const char *path)
+int ld_name(struct loader *ld, const char *name, const char *path)
 {
-    if (!name_ok(name))
+    if (!ld_name_ok(name))
         return ld_fail(ld, path, "'%s' must match ^[a-z][a-z0-9_]*$ (at most %d bytes)", name,
                        MODEL_NAME_MAX);
     return 0;
 }
 
-int parse_label(struct loader *ld, const json_t *obj, const char *key, const char *path,
+int ld_label(struct loader *ld, const json_t *obj, const char *key, const char *path,
                        struct i18n *out)
 {
     json_t *v;
-    const char *lp = sub(ld, path, key);
-    if (get_member(ld, obj, key, path, JSON_OBJECT, true, &v) || check_keys(ld, v, lp, LANGS))
+    const char *lp = ld_sub(ld, path, key);
+    if (ld_member(ld, obj, key, path, JSON_OBJECT, true, &v) || ld_check_keys(ld, v, lp, LANGS))
         return -1;
     const char *s[3];
     for (size_t i = 0; i < 3; i++) {
         json_t *t = json_object_get(v, LANGS[i]);
-        if (!json_is_string(t) || blank(json_string_value(t)))
-            return ld_fail(ld, sub(ld, lp, LANGS[i]), "missing or empty %s label", LANGS[i]);
-        s[i] = keep(ld, json_string_value(t));
+        if (!json_is_string(t) || ld_blank(json_string_value(t)))
+            return ld_fail(ld, ld_sub(ld, lp, LANGS[i]), "missing or empty %s label", LANGS[i]);
+        s[i] = ld_keep(ld, json_string_value(t));
     }
     out->kk = s[0];
     out->ru = s[1];
@@ -233,7 +233,7 @@ static int parse_version(struct loader *ld)
     if (!json_is_integer(v) || json_integer_value(v) != 1)
         return ld_fail(ld, "version", "unsupported version (expected 1)");
     const char *d;
-    return get_string(ld, ld->root, "description", "", false, &d);
+    return ld_string(ld, ld->root, "description", "", false, &d);
 }
 
 /* languages must name kk, ru and en, each once: labels are struct i18n. */
@@ -242,7 +242,7 @@ static int parse_languages(struct loader *ld)
     json_t *a, *v;
     size_t i;
     bool seen[3] = {false, false, false};
-    if (get_member(ld, ld->root, "languages", "", JSON_ARRAY, true, &a))
+    if (ld_member(ld, ld->root, "languages", "", JSON_ARRAY, true, &a))
         return -1;
     json_array_foreach(a, i, v)
     {
@@ -250,7 +250,7 @@ static int parse_languages(struct loader *ld)
         while (LANGS[j] && !(json_is_string(v) && strcmp(json_string_value(v), LANGS[j]) == 0))
             j++;
         if (!LANGS[j] || seen[j])
-            return ld_fail(ld, idx(ld, "languages", i), "expected each of kk, ru, en once");
+            return ld_fail(ld, ld_idx(ld, "languages", i), "expected each of kk, ru, en once");
         seen[j] = true;
     }
     if (!seen[0] || !seen[1] || !seen[2])
@@ -264,32 +264,32 @@ static int parse_enum_value(struct loader *ld, const struct model_enum *en, cons
                             const char *path, struct model_enum_value *out)
 {
     const char *id;
-    if (want_object(ld, v, path) || check_keys(ld, v, path, VALUE_KEYS) ||
-        get_string(ld, v, "id", path, true, &id) || get_name(ld, id, sub(ld, path, "id")))
+    if (ld_want_object(ld, v, path) || ld_check_keys(ld, v, path, VALUE_KEYS) ||
+        ld_string(ld, v, "id", path, true, &id) || ld_name(ld, id, ld_sub(ld, path, "id")))
         return -1;
     for (size_t i = 0; i < en->n_values; i++)
         if (strcmp(en->values[i].id, id) == 0)
-            return ld_fail(ld, sub(ld, path, "id"), "duplicate value '%s'", id);
-    out->id = keep(ld, id);
-    return parse_label(ld, v, "label", path, &out->label);
+            return ld_fail(ld, ld_sub(ld, path, "id"), "duplicate value '%s'", id);
+    out->id = ld_keep(ld, id);
+    return ld_label(ld, v, "label", path, &out->label);
 }
 
 static int parse_enum(struct loader *ld, const char *id, const json_t *v, struct model_enum *en)
 {
-    const char *path = sub(ld, "enums", id);
+    const char *path = ld_sub(ld, "enums", id);
     json_t *vals, *x;
     size_t i;
-    if (get_name(ld, id, path) || want_object(ld, v, path) || check_keys(ld, v, path, ENUM_KEYS) ||
-        parse_label(ld, v, "label", path, &en->label) ||
-        get_member(ld, v, "values", path, JSON_ARRAY, true, &vals))
+    if (ld_name(ld, id, path) || ld_want_object(ld, v, path) || ld_check_keys(ld, v, path, ENUM_KEYS) ||
+        ld_label(ld, v, "label", path, &en->label) ||
+        ld_member(ld, v, "values", path, JSON_ARRAY, true, &vals))
         return -1;
     if (json_array_size(vals) == 0)
-        return ld_fail(ld, sub(ld, path, "values"), "must not be empty");
-    en->id = keep(ld, id);
+        return ld_fail(ld, ld_sub(ld, path, "values"), "must not be empty");
+    en->id = ld_keep(ld, id);
     en->values = arena_calloc(ld->m->arena, json_array_size(vals), sizeof *en->values);
     json_array_foreach(vals, i, x)
     {
-        if (parse_enum_value(ld, en, x, idx(ld, sub(ld, path, "values"), i),
+        if (parse_enum_value(ld, en, x, ld_idx(ld, ld_sub(ld, path, "values"), i),
                              &en->values[en->n_values]))
             return -1;
         en->n_values++;
@@ -301,7 +301,7 @@ static int parse_enums(struct loader *ld)
 {
     json_t *obj, *v;
     const char *id;
-    if (get_member(ld, ld->root, "enums", "", JSON_OBJECT, false, &obj))
+    if (ld_member(ld, ld->root, "enums", "", JSON_OBJECT, false, &obj))
         return -1;
     if (!obj)
         return 0;
@@ -323,25 +323,25 @@ static int parse_collections(struct loader *ld)
     json_t *obj, *v;
     const char *id;
     struct model *m = ld->m;
-    if (get_member(ld, ld->root, "collections", "", JSON_OBJECT, true, &obj))
+    if (ld_member(ld, ld->root, "collections", "", JSON_OBJECT, true, &obj))
         return -1;
     m->colls = arena_calloc(m->arena, json_object_size(obj), sizeof *m->colls);
     json_object_foreach(obj, id, v)
     {
-        const char *path = sub(ld, "collections", id), *type;
+        const char *path = ld_sub(ld, "collections", id), *type;
         struct model_collection *c = &m->colls[m->n_colls];
-        if (get_name(ld, id, path) || want_object(ld, v, path) ||
-            check_keys(ld, v, path, COLL_KEYS) || parse_label(ld, v, "label", path, &c->label) ||
-            get_string(ld, v, "type", path, true, &type))
+        if (ld_name(ld, id, path) || ld_want_object(ld, v, path) ||
+            ld_check_keys(ld, v, path, COLL_KEYS) || ld_label(ld, v, "label", path, &c->label) ||
+            ld_string(ld, v, "type", path, true, &type))
             return -1;
         if (strcmp(type, "records") == 0)
             c->type = COLL_RECORDS;
         else if (strcmp(type, "relations") == 0)
             c->type = COLL_RELATIONS;
         else
-            return ld_fail(ld, sub(ld, path, "type"),
+            return ld_fail(ld, ld_sub(ld, path, "type"),
                            "unknown collection type '%s' (records or relations)", type);
-        c->id = keep(ld, id);
+        c->id = ld_keep(ld, id);
         m->n_colls++;
     }
     return 0;
@@ -381,16 +381,16 @@ static int parse_kind_list(struct loader *ld, const json_t *a, const char *path,
     {
         const char *id = json_is_string(v) ? json_string_value(v) : NULL;
         if (!id)
-            return ld_fail(ld, idx(ld, path, i), "must be a string");
+            return ld_fail(ld, ld_idx(ld, path, i), "must be a string");
         if (!json_object_get(ld->kinds_in, id)) {
             if (ld->relations_in && json_object_get(ld->relations_in, id))
-                return ld_fail(ld, idx(ld, path, i), "'%s' is a relation type, not a kind", id);
-            return ld_fail(ld, idx(ld, path, i), "unknown kind '%s'", id);
+                return ld_fail(ld, ld_idx(ld, path, i), "'%s' is a relation type, not a kind", id);
+            return ld_fail(ld, ld_idx(ld, path, i), "unknown kind '%s'", id);
         }
         for (size_t j = 0; j < i; j++)
             if (strcmp(ids[j], id) == 0)
-                return ld_fail(ld, idx(ld, path, i), "kind '%s' listed twice", id);
-        ids[i] = keep(ld, id);
+                return ld_fail(ld, ld_idx(ld, path, i), "kind '%s' listed twice", id);
+        ids[i] = ld_keep(ld, id);
     }
     *out = ids;
     *n_out = json_array_size(a);
@@ -404,10 +404,10 @@ static int key_for_type(struct loader *ld, const json_t *v, const char *path, co
 {
     bool has = json_object_get(v, key) != NULL;
     if (has && f->type != type)
-        return ld_fail(ld, sub(ld, path, key), "only allowed with type '%s'",
+        return ld_fail(ld, ld_sub(ld, path, key), "only allowed with type '%s'",
                        model_type_name(type));
     if (!has && f->type == type && needed)
-        return ld_fail(ld, sub(ld, path, key), "missing (required with type '%s')",
+        return ld_fail(ld, ld_sub(ld, path, key), "missing (required with type '%s')",
                        model_type_name(type));
     return 0;
 }
@@ -417,13 +417,13 @@ static int parse_enum_ref(struct loader *ld, const json_t *v, const char *path,
 {
     const char *id;
     if (key_for_type(ld, v, path, "enum", f, FT_ENUM, true) ||
-        get_string(ld, v, "enum", path, false, &id))
+        ld_string(ld, v, "enum", path, false, &id))
         return -1;
     if (!id)
         return 0;
     f->enumeration = model_enum(ld->m, id);
     if (!f->enumeration)
-        return ld_fail(ld, sub(ld, path, "enum"), "enum '%s' is not defined", id);
+        return ld_fail(ld, ld_sub(ld, path, "enum"), "enum '%s' is not defined", id);
     return 0;
 }
 
@@ -434,7 +434,7 @@ static int parse_ref_to(struct loader *ld, const json_t *v, const char *path, st
     json_t *to = json_object_get(v, "to");
     if (!to)
         return 0;
-    return parse_kind_list(ld, to, sub(ld, path, "to"), &f->ref_kinds, &f->n_ref_kinds);
+    return parse_kind_list(ld, to, ld_sub(ld, path, "to"), &f->ref_kinds, &f->n_ref_kinds);
 }
 
 static int parse_item(struct loader *ld, const json_t *v, const char *path, struct model_field *f)
@@ -445,20 +445,20 @@ static int parse_item(struct loader *ld, const json_t *v, const char *path, stru
     if (!item)
         return 0;
     f->item = arena_calloc(ld->m->arena, 1, sizeof *f->item);
-    return parse_field(ld, item, sub(ld, path, "item"), true, f->item);
+    return parse_field(ld, item, ld_sub(ld, path, "item"), true, f->item);
 }
 
 static int parse_format(struct loader *ld, const json_t *v, const char *path, struct model_field *f)
 {
     const char *fmt;
     if (key_for_type(ld, v, path, "format", f, FT_STRING, false) ||
-        get_string(ld, v, "format", path, false, &fmt))
+        ld_string(ld, v, "format", path, false, &fmt))
         return -1;
     if (!fmt)
         return 0;
-    if (!in_list(fmt, FORMATS))
-        return ld_fail(ld, sub(ld, path, "format"), "unknown format '%s'", fmt);
-    f->format = keep(ld, fmt);
+    if (!ld_in_list(fmt, FORMATS))
+        return ld_fail(ld, ld_sub(ld, path, "format"), "unknown format '%s'", fmt);
+    f->format = ld_keep(ld, fmt);
     return 0;
 }
 
@@ -470,7 +470,7 @@ static int parse_int_key(struct loader *ld, const json_t *v, const char *path, c
     if (!x)
         return 0;
     if (!json_is_integer(x))
-        return ld_fail(ld, sub(ld, path, key), "must be an integer");
+        return ld_fail(ld, ld_sub(ld, path, key), "must be an integer");
     *out = (int64_t)json_integer_value(x);
     return 0;
 }
@@ -483,7 +483,7 @@ static int parse_bounds(struct loader *ld, const json_t *v, const char *path, st
         parse_int_key(ld, v, path, "max", &f->has_max, &f->max))
         return -1;
     if (f->has_min && f->has_max && f->min > f->max)
-        return ld_fail(ld, sub(ld, path, "min"), "min (%lld) is greater than max (%lld)",
+        return ld_fail(ld, ld_sub(ld, path, "min"), "min (%lld) is greater than max (%lld)",
                        (long long)f->min, (long long)f->max);
     return 0;
 }
@@ -498,10 +498,10 @@ static int parse_max_length(struct loader *ld, const json_t *v, const char *path
     if (!has)
         return 0;
     if (f->type != FT_STRING && f->type != FT_TEXT && f->type != FT_I18N)
-        return ld_fail(ld, sub(ld, path, "max_length"),
+        return ld_fail(ld, ld_sub(ld, path, "max_length"),
                        "only allowed with types string, text and i18n");
     if (n < 1 || n > MODEL_LENGTH_CAP)
-        return ld_fail(ld, sub(ld, path, "max_length"), "must be between 1 and %d",
+        return ld_fail(ld, ld_sub(ld, path, "max_length"), "must be between 1 and %d",
                        MODEL_LENGTH_CAP);
     f->max_length = (size_t)n;
     return 0;
@@ -510,7 +510,7 @@ static int parse_max_length(struct loader *ld, const json_t *v, const char *path
 static int parse_type(struct loader *ld, const json_t *v, const char *path, struct model_field *f)
 {
     const char *t;
-    if (get_string(ld, v, "type", path, true, &t))
+    if (ld_string(ld, v, "type", path, true, &t))
         return -1;
     for (size_t i = 0; i < N_TYPES; i++) {
         if (strcmp(t, TYPE_NAMES[i]) == 0) {
@@ -518,7 +518,7 @@ static int parse_type(struct loader *ld, const json_t *v, const char *path, stru
             return 0;
         }
     }
-    return ld_fail(ld, sub(ld, path, "type"), "unknown type '%s'", t);
+    return ld_fail(ld, ld_sub(ld, path, "type"), "unknown type '%s'", t);
 }
 
 /* "needed": true, or {"<enum field>": [values]}: needed while that field
@@ -527,7 +527,7 @@ static int parse_needed(struct loader *ld, const json_t *v, const char *path,
                         struct model_field *f)
 {
     const json_t *n = json_object_get(v, "needed");
-    const char *np = sub(ld, path, "needed");
+    const char *np = ld_sub(ld, path, "needed");
     if (!n || json_is_false(n))
         return 0;
     f->needed = true;
@@ -537,38 +537,38 @@ static int parse_needed(struct loader *ld, const json_t *v, const char *path,
         return ld_fail(ld, np, "must be true, false or {\"<enum field>\": [values]}");
     const char *name = json_object_iter_key(json_object_iter((json_t *)n));
     const json_t *vals = json_object_iter_value(json_object_iter((json_t *)n));
-    const char *vp = sub(ld, np, name);
+    const char *vp = ld_sub(ld, np, name);
     if (!json_is_array(vals) || json_array_size(vals) == 0)
         return ld_fail(ld, vp, "must be a non-empty array of values");
-    f->needed_when_name = keep(ld, name);
+    f->needed_when_name = ld_keep(ld, name);
     f->needed_when_values =
         arena_calloc(ld->m->arena, json_array_size(vals), sizeof *f->needed_when_values);
     for (size_t i = 0; i < json_array_size(vals); i++) {
         const char *s = json_string_value(json_array_get(vals, i));
         if (!s)
-            return ld_fail(ld, idx(ld, vp, i), "must be a string");
-        f->needed_when_values[f->n_needed_when_values++] = keep(ld, s);
+            return ld_fail(ld, ld_idx(ld, vp, i), "must be a string");
+        f->needed_when_values[f->n_needed_when_values++] = ld_keep(ld, s);
     }
     return 0;
 }
 
 static int parse_flags(struct loader *ld, const json_t *v, const char *path, struct model_field *f)
 {
-    if (get_bool(ld, v, "required", path, &f->required) ||
-        get_bool(ld, v, "searchable", path, &f->searchable) ||
-        get_bool(ld, v, "filterable", path, &f->filterable) ||
-        get_bool(ld, v, "readonly", path, &f->readonly) ||
-        get_bool(ld, v, "restricted", path, &f->restricted))
+    if (ld_bool(ld, v, "required", path, &f->required) ||
+        ld_bool(ld, v, "searchable", path, &f->searchable) ||
+        ld_bool(ld, v, "filterable", path, &f->filterable) ||
+        ld_bool(ld, v, "readonly", path, &f->readonly) ||
+        ld_bool(ld, v, "restricted", path, &f->restricted))
         return -1;
     if (parse_needed(ld, v, path, f))
         return -1;
     if (f->restricted && (f->searchable || f->filterable))
-        return ld_fail(ld, sub(ld, path, "restricted"),
+        return ld_fail(ld, ld_sub(ld, path, "restricted"),
                        "a restricted field can be neither searchable nor filterable (its "
                        "values would leak through searches and counts)");
     enum field_type t = f->type == FT_LIST && f->item ? f->item->type : f->type;
     if (f->filterable && (t == FT_TEXT || t == FT_I18N))
-        return ld_fail(ld, sub(ld, path, "filterable"), "not supported for type '%s'",
+        return ld_fail(ld, ld_sub(ld, path, "filterable"), "not supported for type '%s'",
                        model_type_name(t));
     return 0;
 }
@@ -577,12 +577,12 @@ static int parse_field_name(struct loader *ld, const json_t *v, const char *path
                             struct model_field *f)
 {
     const char *name;
-    if (get_string(ld, v, "name", path, true, &name) || get_name(ld, name, sub(ld, path, "name")))
+    if (ld_string(ld, v, "name", path, true, &name) || ld_name(ld, name, ld_sub(ld, path, "name")))
         return -1;
-    if (in_list(name, RESERVED))
-        return ld_fail(ld, sub(ld, path, "name"), "'%s' is reserved for the envelope", name);
-    f->name = keep(ld, name);
-    return parse_label(ld, v, "label", path, &f->label);
+    if (ld_in_list(name, RESERVED))
+        return ld_fail(ld, ld_sub(ld, path, "name"), "'%s' is reserved for the envelope", name);
+    f->name = ld_keep(ld, name);
+    return ld_label(ld, v, "label", path, &f->label);
 }
 
 /* Parses one field (or, with is_item, a list's item: a field without
@@ -590,14 +590,14 @@ static int parse_field_name(struct loader *ld, const json_t *v, const char *path
 static int parse_field(struct loader *ld, const json_t *v, const char *path, bool is_item,
                        struct model_field *f)
 {
-    if (want_object(ld, v, path) || check_keys(ld, v, path, is_item ? ITEM_KEYS : FIELD_KEYS))
+    if (ld_want_object(ld, v, path) || ld_check_keys(ld, v, path, is_item ? ITEM_KEYS : FIELD_KEYS))
         return -1;
     if (!is_item && parse_field_name(ld, v, path, f))
         return -1;
     if (parse_type(ld, v, path, f))
         return -1;
     if (is_item && f->type == FT_LIST)
-        return ld_fail(ld, sub(ld, path, "type"), "a list of lists is not allowed");
+        return ld_fail(ld, ld_sub(ld, path, "type"), "a list of lists is not allowed");
     if (parse_enum_ref(ld, v, path, f) || parse_ref_to(ld, v, path, f) ||
         parse_item(ld, v, path, f) || parse_format(ld, v, path, f) ||
         parse_bounds(ld, v, path, f) || parse_max_length(ld, v, path, f))
@@ -629,11 +629,11 @@ static int parse_field_array(struct loader *ld, const json_t *a, const char *pat
     size_t i;
     json_array_foreach(a, i, v)
     {
-        const char *fp = idx(ld, path, i);
+        const char *fp = ld_idx(ld, path, i);
         if (parse_field(ld, v, fp, false, &fs[*n]))
             return -1;
         if (find_field(fs, *n, fs[*n].name))
-            return ld_fail(ld, sub(ld, fp, "name"), "duplicate field '%s'", fs[*n].name);
+            return ld_fail(ld, ld_sub(ld, fp, "name"), "duplicate field '%s'", fs[*n].name);
         (*n)++;
     }
     return 0;
@@ -643,16 +643,16 @@ static int parse_field_sets(struct loader *ld)
 {
     json_t *obj, *v;
     const char *id;
-    if (get_member(ld, ld->root, "field_sets", "", JSON_OBJECT, false, &obj))
+    if (ld_member(ld, ld->root, "field_sets", "", JSON_OBJECT, false, &obj))
         return -1;
     if (!obj)
         return 0;
     ld->sets = arena_calloc(ld->tmp, json_object_size(obj), sizeof *ld->sets);
     json_object_foreach(obj, id, v)
     {
-        const char *path = sub(ld, "field_sets", id);
+        const char *path = ld_sub(ld, "field_sets", id);
         struct field_set *s = &ld->sets[ld->n_sets];
-        if (get_name(ld, id, path))
+        if (ld_name(ld, id, path))
             return -1;
         if (!json_is_array(v))
             return ld_fail(ld, path, "must be an array of fields");
@@ -687,9 +687,9 @@ static int count_includes(struct loader *ld, const json_t *inc, const char *path
     {
         const struct field_set *s = json_is_string(v) ? find_set(ld, json_string_value(v)) : NULL;
         if (!json_is_string(v))
-            return ld_fail(ld, idx(ld, path, i), "must be a string");
+            return ld_fail(ld, ld_idx(ld, path, i), "must be a string");
         if (!s)
-            return ld_fail(ld, idx(ld, path, i), "unknown field set '%s'", json_string_value(v));
+            return ld_fail(ld, ld_idx(ld, path, i), "unknown field set '%s'", json_string_value(v));
         *n += s->n_fields;
     }
     return 0;
@@ -707,7 +707,7 @@ static int copy_includes(struct loader *ld, const json_t *inc, const char *path,
         const struct field_set *s = find_set(ld, json_string_value(v));
         for (size_t j = 0; j < s->n_fields; j++) {
             if (find_field(k->fields, k->n_fields, s->fields[j].name))
-                return ld_fail(ld, idx(ld, path, i),
+                return ld_fail(ld, ld_idx(ld, path, i),
                                "field '%s' of field set '%s' is already defined", s->fields[j].name,
                                s->id);
             k->fields[k->n_fields++] = s->fields[j];
@@ -721,28 +721,28 @@ static int parse_kind_fields(struct loader *ld, const json_t *v, const char *pat
 {
     json_t *inc, *fields;
     size_t n_inc;
-    const char *ip = sub(ld, path, "include");
-    if (get_member(ld, v, "include", path, JSON_ARRAY, false, &inc) ||
-        get_member(ld, v, "fields", path, JSON_ARRAY, false, &fields) ||
+    const char *ip = ld_sub(ld, path, "include");
+    if (ld_member(ld, v, "include", path, JSON_ARRAY, false, &inc) ||
+        ld_member(ld, v, "fields", path, JSON_ARRAY, false, &fields) ||
         count_includes(ld, inc, ip, &n_inc))
         return -1;
     k->fields = arena_calloc(ld->m->arena, n_inc + json_array_size(fields), sizeof *k->fields);
     if (copy_includes(ld, inc, ip, k))
         return -1;
-    return fields ? parse_field_array(ld, fields, sub(ld, path, "fields"), k->fields, &k->n_fields)
+    return fields ? parse_field_array(ld, fields, ld_sub(ld, path, "fields"), k->fields, &k->n_fields)
                   : 0;
 }
 
 static int parse_kind(struct loader *ld, const char *id, const json_t *v, struct model_kind *k)
 {
-    const char *path = sub(ld, "kinds", id), *coll;
-    if (get_name(ld, id, path) || want_object(ld, v, path) || check_keys(ld, v, path, KIND_KEYS) ||
-        parse_label(ld, v, "label", path, &k->label) ||
-        get_string(ld, v, "collection", path, true, &coll) ||
-        resolve_collection(ld, coll, sub(ld, path, "collection"), COLL_RECORDS, &k->collection) ||
-        get_bool(ld, v, "owned", path, &k->owned) || get_bool(ld, v, "named", path, &k->named))
+    const char *path = ld_sub(ld, "kinds", id), *coll;
+    if (ld_name(ld, id, path) || ld_want_object(ld, v, path) || ld_check_keys(ld, v, path, KIND_KEYS) ||
+        ld_label(ld, v, "label", path, &k->label) ||
+        ld_string(ld, v, "collection", path, true, &coll) ||
+        resolve_collection(ld, coll, ld_sub(ld, path, "collection"), COLL_RECORDS, &k->collection) ||
+        ld_bool(ld, v, "owned", path, &k->owned) || ld_bool(ld, v, "named", path, &k->named))
         return -1;
-    k->id = keep(ld, id);
+    k->id = ld_keep(ld, id);
     if (parse_kind_fields(ld, v, path, k) || check_needed(ld, path, k) ||
         parse_kind_workflow(ld, v, path, k))
         return -1;
@@ -768,14 +768,14 @@ static int parse_inverse(struct loader *ld, const json_t *v, const char *path, s
                          struct model_kind *k)
 {
     const char *inv;
-    if (get_string(ld, v, "inverse", path, true, &inv) ||
-        get_name(ld, inv, sub(ld, path, "inverse")))
+    if (ld_string(ld, v, "inverse", path, true, &inv) ||
+        ld_name(ld, inv, ld_sub(ld, path, "inverse")))
         return -1;
     if (inverse_taken(ld, inv, n_done))
-        return ld_fail(ld, sub(ld, path, "inverse"), "'%s' is already a kind, relation or inverse",
+        return ld_fail(ld, ld_sub(ld, path, "inverse"), "'%s' is already a kind, relation or inverse",
                        inv);
-    k->inverse = keep(ld, inv);
-    return parse_label(ld, v, "inverse_label", path, &k->inverse_label);
+    k->inverse = ld_keep(ld, inv);
+    return ld_label(ld, v, "inverse_label", path, &k->inverse_label);
 }
 
 static void end_field(struct model_field *f, const char *name, struct i18n label,
@@ -796,33 +796,33 @@ static int parse_relation_fields(struct loader *ld, const json_t *v, const char 
     const char **src, **dst;
     size_t n_src, n_dst;
     json_t *attrs;
-    if (parse_kind_list(ld, json_object_get(v, "source"), sub(ld, path, "source"), &src, &n_src) ||
-        parse_kind_list(ld, json_object_get(v, "target"), sub(ld, path, "target"), &dst, &n_dst) ||
-        get_member(ld, v, "attributes", path, JSON_ARRAY, false, &attrs))
+    if (parse_kind_list(ld, json_object_get(v, "source"), ld_sub(ld, path, "source"), &src, &n_src) ||
+        parse_kind_list(ld, json_object_get(v, "target"), ld_sub(ld, path, "target"), &dst, &n_dst) ||
+        ld_member(ld, v, "attributes", path, JSON_ARRAY, false, &attrs))
         return -1;
     k->fields = arena_calloc(ld->m->arena, 2 + json_array_size(attrs), sizeof *k->fields);
     end_field(&k->fields[0], "source", SOURCE_LABEL, src, n_src);
     end_field(&k->fields[1], "target", TARGET_LABEL, dst, n_dst);
     k->n_fields = 2;
     return attrs
-               ? parse_field_array(ld, attrs, sub(ld, path, "attributes"), k->fields, &k->n_fields)
+               ? parse_field_array(ld, attrs, ld_sub(ld, path, "attributes"), k->fields, &k->n_fields)
                : 0;
 }
 
 static int parse_relation(struct loader *ld, const char *id, const json_t *v, size_t n_done,
                           struct model_kind *k)
 {
-    const char *path = sub(ld, "relations", id), *coll;
-    if (get_name(ld, id, path) || want_object(ld, v, path) || check_keys(ld, v, path, REL_KEYS))
+    const char *path = ld_sub(ld, "relations", id), *coll;
+    if (ld_name(ld, id, path) || ld_want_object(ld, v, path) || ld_check_keys(ld, v, path, REL_KEYS))
         return -1;
     if (json_object_get(ld->kinds_in, id))
         return ld_fail(ld, path, "relation type '%s' has the name of a kind", id);
-    if (parse_label(ld, v, "label", path, &k->label) || parse_inverse(ld, v, path, n_done, k) ||
-        get_string(ld, v, "collection", path, false, &coll) ||
-        resolve_collection(ld, coll ? coll : "relations", coll ? sub(ld, path, "collection") : path,
+    if (ld_label(ld, v, "label", path, &k->label) || parse_inverse(ld, v, path, n_done, k) ||
+        ld_string(ld, v, "collection", path, false, &coll) ||
+        resolve_collection(ld, coll ? coll : "relations", coll ? ld_sub(ld, path, "collection") : path,
                            COLL_RELATIONS, &k->collection))
         return -1;
-    k->id = keep(ld, id);
+    k->id = ld_keep(ld, id);
     k->is_relation = true;
     return parse_relation_fields(ld, v, path, k);
 }
@@ -874,43 +874,43 @@ static int parse_policy_value(struct loader *ld, const json_t *v, const char *pa
 {
     const char *from, *source;
     int y, mo, d;
-    if (want_object(ld, v, path) || check_keys(ld, v, path, POLICY_VALUE_KEYS) ||
-        get_string(ld, v, "from", path, true, &from) ||
-        get_string(ld, v, "source", path, false, &source))
+    if (ld_want_object(ld, v, path) || ld_check_keys(ld, v, path, POLICY_VALUE_KEYS) ||
+        ld_string(ld, v, "from", path, true, &from) ||
+        ld_string(ld, v, "source", path, false, &source))
         return -1;
     if (time_parse_date(from, &y, &mo, &d) < 0)
-        return ld_fail(ld, sub(ld, path, "from"), "'%s' is not a date YYYY-MM-DD", from);
+        return ld_fail(ld, ld_sub(ld, path, "from"), "'%s' is not a date YYYY-MM-DD", from);
     json_t *val = json_object_get(v, "value");
     if (!json_is_integer(val) || json_integer_value(val) < 0 || json_integer_value(val) > 1000)
-        return ld_fail(ld, sub(ld, path, "value"), "must be an integer 0..1000");
-    out->from = keep(ld, from);
+        return ld_fail(ld, ld_sub(ld, path, "value"), "must be an integer 0..1000");
+    out->from = ld_keep(ld, from);
     out->from_day = time_days_from_civil(y, mo, d);
     out->value = (int)json_integer_value(val);
-    out->source = source ? keep(ld, source) : NULL;
+    out->source = source ? ld_keep(ld, source) : NULL;
     if (prev && out->from_day <= prev->from_day)
-        return ld_fail(ld, sub(ld, path, "from"), "values must be in increasing date order");
+        return ld_fail(ld, ld_sub(ld, path, "from"), "values must be in increasing date order");
     return 0;
 }
 
 static int parse_policy(struct loader *ld, const char *id, const json_t *v,
                         struct model_policy *p)
 {
-    const char *path = sub(ld, "policies", id), *unit;
+    const char *path = ld_sub(ld, "policies", id), *unit;
     json_t *vals;
-    if (get_name(ld, id, path) || want_object(ld, v, path) ||
-        check_keys(ld, v, path, POLICY_KEYS) || parse_label(ld, v, "label", path, &p->label) ||
-        get_string(ld, v, "unit", path, true, &unit) ||
-        get_member(ld, v, "values", path, JSON_ARRAY, true, &vals))
+    if (ld_name(ld, id, path) || ld_want_object(ld, v, path) ||
+        ld_check_keys(ld, v, path, POLICY_KEYS) || ld_label(ld, v, "label", path, &p->label) ||
+        ld_string(ld, v, "unit", path, true, &unit) ||
+        ld_member(ld, v, "values", path, JSON_ARRAY, true, &vals))
         return -1;
-    if (!in_list(unit, POLICY_UNITS))
-        return ld_fail(ld, sub(ld, path, "unit"), "unknown unit '%s'", unit);
+    if (!ld_in_list(unit, POLICY_UNITS))
+        return ld_fail(ld, ld_sub(ld, path, "unit"), "unknown unit '%s'", unit);
     if (json_array_size(vals) == 0)
-        return ld_fail(ld, sub(ld, path, "values"), "needs at least one value");
-    p->id = keep(ld, id);
-    p->unit = keep(ld, unit);
+        return ld_fail(ld, ld_sub(ld, path, "values"), "needs at least one value");
+    p->id = ld_keep(ld, id);
+    p->unit = ld_keep(ld, unit);
     p->values = arena_calloc(ld->m->arena, json_array_size(vals), sizeof *p->values);
     for (size_t i = 0; i < json_array_size(vals); i++) {
-        if (parse_policy_value(ld, json_array_get(vals, i), idx(ld, sub(ld, path, "values"), i),
+        if (parse_policy_value(ld, json_array_get(vals, i), ld_idx(ld, ld_sub(ld, path, "values"), i),
                                i ? &p->values[i - 1] : NULL, &p->values[i]))
             return -1;
         p->n_values++;
@@ -922,7 +922,7 @@ static int parse_policies(struct loader *ld)
 {
     json_t *in, *v;
     const char *id;
-    if (get_member(ld, ld->root, "policies", "", JSON_OBJECT, false, &in) || !in)
+    if (ld_member(ld, ld->root, "policies", "", JSON_OBJECT, false, &in) || !in)
         return in ? -1 : 0;
     struct model *m = ld->m;
     m->policies = arena_calloc(m->arena, json_object_size(in), sizeof *m->policies);
@@ -1068,10 +1068,10 @@ static json_t *model_build_doc(const struct model *m, const json_t *root)
 
 static int model_check(struct loader *ld)
 {
-    if (want_object(ld, ld->root, "(document)") || check_keys(ld, ld->root, "", TOP_KEYS) ||
+    if (ld_want_object(ld, ld->root, "(document)") || ld_check_keys(ld, ld->root, "", TOP_KEYS) ||
         parse_version(ld) || parse_languages(ld) ||
-        get_member(ld, ld->root, "kinds", "", JSON_OBJECT, true, &ld->kinds_in) ||
-        get_member(ld, ld->root, "relations", "", JSON_OBJECT, false, &ld->relations_in) ||
+        ld_member(ld, ld->root, "kinds", "", JSON_OBJECT, true, &ld->kinds_in) ||
+        ld_member(ld, ld->root, "relations", "", JSON_OBJECT, false, &ld->relations_in) ||
         parse_collections(ld) || parse_enums(ld) || parse_policies(ld) || parse_workflows(ld) ||
         parse_field_sets(ld) || parse_kinds(ld))
         return -1;

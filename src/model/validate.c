@@ -7,7 +7,7 @@
  * required, wrong-type, bad-enum, bad-format, dangling-reference and
  * bad-reference (a reference to a record of a kind the field does not
  * allow). */
-#include "model/model.h"
+#include "model/loader.h"
 
 #include "util/buf.h"
 #include "util/text.h"
@@ -43,14 +43,6 @@ static int fail(struct err *e, const char *type, const char *path, const char *f
     va_end(ap);
     err_set(e, 422, type, path, "%s: %s", path, msg);
     return -1;
-}
-
-static bool blank(const char *s)
-{
-    for (; *s; s++)
-        if (*s != ' ' && *s != '\t' && *s != '\n' && *s != '\r')
-            return false;
-    return true;
 }
 
 static bool is_digit(char c)
@@ -97,7 +89,7 @@ static int v_string(const struct model_field *f, const json_t *v, const char *pa
                     struct err *e)
 {
     const char *s;
-    if (f->required && json_is_string(v) && blank(json_string_value(v)))
+    if (f->required && json_is_string(v) && ld_blank(json_string_value(v)))
         return fail(e, "required", path, "must not be empty");
     if (check_text(v, path, model_max_length(f), f->type != FT_STRING, &s, e))
         return -1;
@@ -120,7 +112,7 @@ static int i18n_lang(const json_t *obj, const char *key, const char *field, size
     snprintf(path, sizeof path, "%s.%s", field, key);
     if (check_text(t, path, max, true, &s, e))
         return -1;
-    if (!blank(s))
+    if (!ld_blank(s))
         *any = true;
     if (out)
         json_object_set_new(out, key, json_string(s));

@@ -97,7 +97,7 @@ static bool is_empty(const json_t *v)
     if (!v || json_is_null(v))
         return true;
     if (json_is_string(v))
-        return blank(json_string_value(v));
+        return ld_blank(json_string_value(v));
     if (json_is_array(v))
         return json_array_size(v) == 0;
     if (json_is_object(v)) {
@@ -147,7 +147,7 @@ int check_needed(struct loader *ld, const char *path, struct model_kind *k)
         struct model_field *f = &k->fields[i];
         if (!f->needed_when_name)
             continue;
-        const char *np = sub(ld, sub(ld, sub(ld, path, "fields"), f->name), "needed");
+        const char *np = ld_sub(ld, ld_sub(ld, ld_sub(ld, path, "fields"), f->name), "needed");
         const struct model_field *w = model_field(k, f->needed_when_name);
         if (!w || w->type != FT_ENUM)
             return ld_fail(ld, np, "'%s' is not an enum field of '%s'", f->needed_when_name,
@@ -157,7 +157,7 @@ int check_needed(struct loader *ld, const char *path, struct model_kind *k)
             for (size_t v = 0; v < w->enumeration->n_values && !known; v++)
                 known = strcmp(w->enumeration->values[v].id, f->needed_when_values[j]) == 0;
             if (!known)
-                return ld_fail(ld, idx(ld, sub(ld, np, w->name), j), "'%s' is not a value of '%s'",
+                return ld_fail(ld, ld_idx(ld, ld_sub(ld, np, w->name), j), "'%s' is not a value of '%s'",
                                f->needed_when_values[j], w->enumeration->id);
         }
         f->needed_when_field = w;
@@ -168,13 +168,13 @@ int check_needed(struct loader *ld, const char *path, struct model_kind *k)
 static int parse_state(struct loader *ld, const char *id, const json_t *v, const char *path,
                        struct model_wf_state *s)
 {
-    if (get_name(ld, id, path) || want_object(ld, v, path) ||
-        check_keys(ld, v, path, STATE_KEYS) || parse_label(ld, v, "label", path, &s->label) ||
-        get_bool(ld, v, "initial", path, &s->initial) ||
-        get_bool(ld, v, "published", path, &s->published) ||
-        get_bool(ld, v, "coded", path, &s->coded) || get_bool(ld, v, "locked", path, &s->locked))
+    if (ld_name(ld, id, path) || ld_want_object(ld, v, path) ||
+        ld_check_keys(ld, v, path, STATE_KEYS) || ld_label(ld, v, "label", path, &s->label) ||
+        ld_bool(ld, v, "initial", path, &s->initial) ||
+        ld_bool(ld, v, "published", path, &s->published) ||
+        ld_bool(ld, v, "coded", path, &s->coded) || ld_bool(ld, v, "locked", path, &s->locked))
         return -1;
-    s->id = keep(ld, id);
+    s->id = ld_keep(ld, id);
     return 0;
 }
 
@@ -182,15 +182,15 @@ static int parse_states(struct loader *ld, const json_t *v, const char *path,
                         struct model_workflow *w)
 {
     json_t *states, *sv;
-    const char *id, *sp = sub(ld, path, "states");
-    if (get_member(ld, v, "states", path, JSON_OBJECT, true, &states))
+    const char *id, *sp = ld_sub(ld, path, "states");
+    if (ld_member(ld, v, "states", path, JSON_OBJECT, true, &states))
         return -1;
     w->states = arena_calloc(ld->m->arena, json_object_size(states) + 1, sizeof *w->states);
     size_t initial = 0;
     json_object_foreach(states, id, sv)
     {
         struct model_wf_state *s = &w->states[w->n_states];
-        if (parse_state(ld, id, sv, sub(ld, sp, id), s))
+        if (parse_state(ld, id, sv, ld_sub(ld, sp, id), s))
             return -1;
         initial += s->initial;
         w->n_states++;
@@ -210,7 +210,7 @@ static int parse_state_list(struct loader *ld, const json_t *a, const char *path
     for (size_t i = 0; i < json_array_size(a); i++) {
         const struct model_wf_state *s = model_wf_state(w, json_string_value(json_array_get(a, i)));
         if (!s)
-            return ld_fail(ld, idx(ld, path, i), "not a state of this workflow");
+            return ld_fail(ld, ld_idx(ld, path, i), "not a state of this workflow");
         (*out)[(*n)++] = s;
     }
     return 0;
@@ -220,15 +220,15 @@ static int parse_review_from(struct loader *ld, const json_t *v, const char *pat
                              struct model_wf_transition *t)
 {
     json_t *a;
-    const char *rp = sub(ld, path, "review_from");
-    if (get_member(ld, v, "review_from", path, JSON_ARRAY, false, &a) || !a)
+    const char *rp = ld_sub(ld, path, "review_from");
+    if (ld_member(ld, v, "review_from", path, JSON_ARRAY, false, &a) || !a)
         return a ? -1 : 0;
     t->review_from = arena_calloc(ld->m->arena, json_array_size(a) + 1, sizeof *t->review_from);
     for (size_t i = 0; i < json_array_size(a); i++) {
         const char *r = json_string_value(json_array_get(a, i));
-        if (!r || !name_ok(r))
-            return ld_fail(ld, idx(ld, rp, i), "must be a review state name (or \"none\")");
-        t->review_from[t->n_review_from++] = keep(ld, r);
+        if (!r || !ld_name_ok(r))
+            return ld_fail(ld, ld_idx(ld, rp, i), "must be a review state name (or \"none\")");
+        t->review_from[t->n_review_from++] = ld_keep(ld, r);
     }
     return 0;
 }
@@ -238,25 +238,25 @@ static int parse_duties(struct loader *ld, const json_t *v, const char *path,
 {
     json_t *a, *d;
     size_t i;
-    const char *op = sub(ld, path, "opens");
-    if (get_member(ld, v, "opens", path, JSON_ARRAY, false, &a) || !a)
+    const char *op = ld_sub(ld, path, "opens");
+    if (ld_member(ld, v, "opens", path, JSON_ARRAY, false, &a) || !a)
         return a ? -1 : 0;
     t->opens = arena_calloc(ld->m->arena, json_array_size(a) + 1, sizeof *t->opens);
     json_array_foreach(a, i, d)
     {
-        const char *dp = idx(ld, op, i), *policy, *debtor;
-        if (want_object(ld, d, dp) || check_keys(ld, d, dp, DUTY_KEYS) ||
-            get_string(ld, d, "policy", dp, true, &policy) ||
-            get_string(ld, d, "debtor", dp, true, &debtor))
+        const char *dp = ld_idx(ld, op, i), *policy, *debtor;
+        if (ld_want_object(ld, d, dp) || ld_check_keys(ld, d, dp, DUTY_KEYS) ||
+            ld_string(ld, d, "policy", dp, true, &policy) ||
+            ld_string(ld, d, "debtor", dp, true, &debtor))
             return -1;
         struct model_wf_duty *duty = &t->opens[t->n_opens++];
         duty->policy = model_policy(ld->m, policy);
         if (!duty->policy)
-            return ld_fail(ld, sub(ld, dp, "policy"), "unknown policy '%s'", policy);
+            return ld_fail(ld, ld_sub(ld, dp, "policy"), "unknown policy '%s'", policy);
         if (strncmp(debtor, "role:", 5) == 0 && debtor[5])
-            duty->debtor_role = keep(ld, debtor + 5); /* checked by the rights file */
+            duty->debtor_role = ld_keep(ld, debtor + 5); /* checked by the rights file */
         else if (strcmp(debtor, "owner") != 0)
-            return ld_fail(ld, sub(ld, dp, "debtor"), "must be \"owner\" or \"role:<role id>\"");
+            return ld_fail(ld, ld_sub(ld, dp, "debtor"), "must be \"owner\" or \"role:<role id>\"");
     }
     return 0;
 }
@@ -265,15 +265,15 @@ static int parse_closes(struct loader *ld, const json_t *v, const char *path,
                         struct model_wf_transition *t)
 {
     json_t *a;
-    const char *cp = sub(ld, path, "closes");
-    if (get_member(ld, v, "closes", path, JSON_ARRAY, false, &a) || !a)
+    const char *cp = ld_sub(ld, path, "closes");
+    if (ld_member(ld, v, "closes", path, JSON_ARRAY, false, &a) || !a)
         return a ? -1 : 0;
     t->closes = arena_calloc(ld->m->arena, json_array_size(a) + 1, sizeof *t->closes);
     for (size_t i = 0; i < json_array_size(a); i++) {
         const char *p = json_string_value(json_array_get(a, i));
         const struct model_policy *pol = p ? model_policy(ld->m, p) : NULL;
         if (!pol)
-            return ld_fail(ld, idx(ld, cp, i), "not a policy");
+            return ld_fail(ld, ld_idx(ld, cp, i), "not a policy");
         t->closes[t->n_closes++] = pol;
     }
     return 0;
@@ -283,33 +283,33 @@ static int parse_transition(struct loader *ld, const char *id, const json_t *v, 
                             const struct model_workflow *w, struct model_wf_transition *t)
 {
     const char *trigger, *to, *review;
-    if (get_name(ld, id, path) || want_object(ld, v, path) ||
-        check_keys(ld, v, path, TRANSITION_KEYS) || parse_label(ld, v, "label", path, &t->label) ||
-        get_string(ld, v, "trigger", path, true, &trigger) ||
-        get_string(ld, v, "to", path, true, &to) ||
-        get_string(ld, v, "review", path, false, &review) ||
-        get_bool(ld, v, "complete", path, &t->complete) ||
-        get_bool(ld, v, "remarks", path, &t->remarks) ||
-        get_bool(ld, v, "assign_code", path, &t->assign_code))
+    if (ld_name(ld, id, path) || ld_want_object(ld, v, path) ||
+        ld_check_keys(ld, v, path, TRANSITION_KEYS) || ld_label(ld, v, "label", path, &t->label) ||
+        ld_string(ld, v, "trigger", path, true, &trigger) ||
+        ld_string(ld, v, "to", path, true, &to) ||
+        ld_string(ld, v, "review", path, false, &review) ||
+        ld_bool(ld, v, "complete", path, &t->complete) ||
+        ld_bool(ld, v, "remarks", path, &t->remarks) ||
+        ld_bool(ld, v, "assign_code", path, &t->assign_code))
         return -1;
-    t->id = keep(ld, id);
+    t->id = ld_keep(ld, id);
     size_t ti = 0;
     while (TRIGGERS[ti] && strcmp(TRIGGERS[ti], trigger) != 0)
         ti++;
     if (!TRIGGERS[ti])
-        return ld_fail(ld, sub(ld, path, "trigger"), "'%s' is not submit, accept, return or update",
+        return ld_fail(ld, ld_sub(ld, path, "trigger"), "'%s' is not submit, accept, return or update",
                        trigger);
     t->trigger = (enum wf_trigger)ti;
     if (!(t->to = model_wf_state(w, to)))
-        return ld_fail(ld, sub(ld, path, "to"), "'%s' is not a state of this workflow", to);
-    if (review && !name_ok(review))
-        return ld_fail(ld, sub(ld, path, "review"), "must be a review state name (or \"none\")");
-    t->review = review && strcmp(review, "none") != 0 ? keep(ld, review) : NULL;
+        return ld_fail(ld, ld_sub(ld, path, "to"), "'%s' is not a state of this workflow", to);
+    if (review && !ld_name_ok(review))
+        return ld_fail(ld, ld_sub(ld, path, "review"), "must be a review state name (or \"none\")");
+    t->review = review && strcmp(review, "none") != 0 ? ld_keep(ld, review) : NULL;
     if (t->remarks && t->trigger != WF_RETURN)
-        return ld_fail(ld, sub(ld, path, "remarks"), "only a return takes remarks");
+        return ld_fail(ld, ld_sub(ld, path, "remarks"), "only a return takes remarks");
     if (t->assign_code && !t->to->coded)
-        return ld_fail(ld, sub(ld, path, "assign_code"), "state '%s' holds no code", t->to->id);
-    return parse_state_list(ld, json_object_get(v, "from"), sub(ld, path, "from"), w,
+        return ld_fail(ld, ld_sub(ld, path, "assign_code"), "state '%s' holds no code", t->to->id);
+    return parse_state_list(ld, json_object_get(v, "from"), ld_sub(ld, path, "from"), w,
                             (const struct model_wf_state ***)&t->from, &t->n_from) ||
                    parse_review_from(ld, v, path, t) || parse_duties(ld, v, path, t) ||
                    parse_closes(ld, v, path, t)
@@ -329,7 +329,7 @@ static int check_ambiguous(struct loader *ld, const char *path, const struct mod
                 const struct model_wf_transition *b =
                     model_wf_find(w, a->trigger, a->from[s]->id, rev);
                 if (b != a)
-                    return ld_fail(ld, sub(ld, path, a->id),
+                    return ld_fail(ld, ld_sub(ld, path, a->id),
                                    "'%s' and '%s' both apply to %s from '%s'", b->id, a->id,
                                    model_wf_trigger_name(a->trigger), a->from[s]->id);
             }
@@ -366,33 +366,33 @@ static int parse_code_pattern(struct loader *ld, const char *pattern, const char
 static int parse_workflow(struct loader *ld, const char *id, const json_t *v,
                           struct model_workflow *w)
 {
-    const char *path = sub(ld, "workflows", id);
+    const char *path = ld_sub(ld, "workflows", id);
     json_t *ts, *tv;
     const char *tid;
-    if (get_name(ld, id, path) || want_object(ld, v, path) || check_keys(ld, v, path, WF_KEYS) ||
-        parse_label(ld, v, "label", path, &w->label) ||
-        get_string(ld, v, "status_field", path, true, &w->status_field) ||
-        get_string(ld, v, "review_field", path, false, &w->review_field) ||
-        get_string(ld, v, "code_field", path, true, &w->code_field) ||
-        get_string(ld, v, "code_pattern", path, true, &w->code_pattern) ||
-        parse_code_pattern(ld, w->code_pattern, sub(ld, path, "code_pattern")) ||
+    if (ld_name(ld, id, path) || ld_want_object(ld, v, path) || ld_check_keys(ld, v, path, WF_KEYS) ||
+        ld_label(ld, v, "label", path, &w->label) ||
+        ld_string(ld, v, "status_field", path, true, &w->status_field) ||
+        ld_string(ld, v, "review_field", path, false, &w->review_field) ||
+        ld_string(ld, v, "code_field", path, true, &w->code_field) ||
+        ld_string(ld, v, "code_pattern", path, true, &w->code_pattern) ||
+        parse_code_pattern(ld, w->code_pattern, ld_sub(ld, path, "code_pattern")) ||
         parse_states(ld, v, path, w) ||
-        get_member(ld, v, "transitions", path, JSON_OBJECT, true, &ts))
+        ld_member(ld, v, "transitions", path, JSON_OBJECT, true, &ts))
         return -1;
-    w->id = keep(ld, id);
-    w->status_field = keep(ld, w->status_field);
-    w->review_field = w->review_field ? keep(ld, w->review_field) : NULL;
-    w->code_field = keep(ld, w->code_field);
-    w->code_pattern = keep(ld, w->code_pattern);
+    w->id = ld_keep(ld, id);
+    w->status_field = ld_keep(ld, w->status_field);
+    w->review_field = w->review_field ? ld_keep(ld, w->review_field) : NULL;
+    w->code_field = ld_keep(ld, w->code_field);
+    w->code_pattern = ld_keep(ld, w->code_pattern);
     w->transitions = arena_calloc(ld->m->arena, json_object_size(ts) + 1, sizeof *w->transitions);
-    const char *tp = sub(ld, path, "transitions");
+    const char *tp = ld_sub(ld, path, "transitions");
     json_object_foreach(ts, tid, tv)
     {
         struct model_wf_transition *t = &w->transitions[w->n_transitions];
-        if (parse_transition(ld, tid, tv, sub(ld, tp, tid), w, t))
+        if (parse_transition(ld, tid, tv, ld_sub(ld, tp, tid), w, t))
             return -1;
         if ((t->review || t->n_review_from) && !w->review_field)
-            return ld_fail(ld, sub(ld, tp, tid), "review states need the workflow's review_field");
+            return ld_fail(ld, ld_sub(ld, tp, tid), "review states need the workflow's review_field");
         w->n_transitions++;
     }
     return check_ambiguous(ld, tp, w);
@@ -402,7 +402,7 @@ int parse_workflows(struct loader *ld)
 {
     json_t *in, *v;
     const char *id;
-    if (get_member(ld, ld->root, "workflows", "", JSON_OBJECT, false, &in) || !in)
+    if (ld_member(ld, ld->root, "workflows", "", JSON_OBJECT, false, &in) || !in)
         return in ? -1 : 0;
     struct model *m = ld->m;
     m->workflows = arena_calloc(m->arena, json_object_size(in) + 1, sizeof *m->workflows);
@@ -430,13 +430,13 @@ int parse_kind_workflow(struct loader *ld, const json_t *v, const char *path,
                         struct model_kind *k)
 {
     const char *wid, *prefix;
-    const char *wp = sub(ld, path, "workflow");
-    if (get_string(ld, v, "workflow", path, false, &wid) ||
-        get_string(ld, v, "code_prefix", path, false, &prefix))
+    const char *wp = ld_sub(ld, path, "workflow");
+    if (ld_string(ld, v, "workflow", path, false, &wid) ||
+        ld_string(ld, v, "code_prefix", path, false, &prefix))
         return -1;
     if (!wid) {
         if (prefix)
-            return ld_fail(ld, sub(ld, path, "code_prefix"), "only a kind with a workflow has one");
+            return ld_fail(ld, ld_sub(ld, path, "code_prefix"), "only a kind with a workflow has one");
         return 0;
     }
     const struct model_workflow *w = model_workflow(ld->m, wid);
@@ -476,11 +476,11 @@ int parse_kind_workflow(struct loader *ld, const json_t *v, const char *path,
         for (size_t i = 0; ok && i < n; i++)
             ok = (prefix[i] >= 'A' && prefix[i] <= 'Z') || (prefix[i] >= '0' && prefix[i] <= '9');
         if (!ok)
-            return ld_fail(ld, sub(ld, path, "code_prefix"),
+            return ld_fail(ld, ld_sub(ld, path, "code_prefix"),
                            "needed by the code pattern: 1..%d of A-Z, 0-9", CODE_PREFIX_MAX);
     }
     k->workflow = w;
-    k->code_prefix = prefix ? keep(ld, prefix) : NULL;
+    k->code_prefix = prefix ? ld_keep(ld, prefix) : NULL;
     return 0;
 }
 
