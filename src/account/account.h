@@ -149,6 +149,13 @@ int obligation_open(struct accounts *ac, struct store_conn *c, const char *polic
  * policy) with an outcome. */
 int obligation_close(struct store_conn *c, const char *subject, const char *policy,
                      const char *outcome, const char *now, struct err *e);
+/* Is an obligation due at `due`, done at `done` (NULL: not yet) overdue at
+ * `now`? (All canonical RFC 3339 instants.) */
+bool obligation_overdue(const char *due, const char *done, const char *now);
+/* Every obligation about subject, oldest first, as obligation_list gives
+ * them (new array), for whoever may read the subject. */
+int obligations_about(struct accounts *ac, const char *subject, json_t **items, struct err *e);
+
 /* Puts a message to every active user of org holding role (NULL: any
  * role) into the outbox, inside the caller's write transaction. */
 int accounts_notify_org(struct accounts *ac, struct store_conn *c, const char *org,

@@ -102,22 +102,6 @@ static const char *const rules[] = {
     "WHERE json_valid(data) = 0 OR json_type(data) <> 'object'",
 };
 
-static void check_rules(struct store_conn *c, struct dump_report *rep)
-{
-    for (size_t i = 0; i < N(rules); i++) {
-        struct err e = ERR_INIT;
-        struct store_stmt *st = store_prepare(c, rules[i], false, &e);
-        if (!st) {
-            dump_problem(rep, "accounts: cannot check: %s", e.detail);
-            continue;
-        }
-        while (store_step(st, &e) == STORE_ROW)
-            dump_problem(rep, "%s %s: %s", store_col_text(st, 0), store_col_text(st, 1),
-                         store_col_text(st, 2));
-        store_finalize(st);
-    }
-}
-
 /* What needs the rights table, the model or the calendar. */
 static void check_values(struct accounts *ac, struct store_conn *c, struct dump_report *rep)
 {
@@ -159,12 +143,11 @@ static void check_values(struct accounts *ac, struct store_conn *c, struct dump_
 
 static void check_part(void *ctx, struct store_conn *c, struct dump_report *rep)
 {
-    check_rules(c, rep);
     check_values(ctx, c, rep);
 }
 
 void acct_dump_register(struct accounts *ac)
 {
-    ac->dump_part = (struct dump_part){tables, N(tables), ac, check_part};
+    ac->dump_part = (struct dump_part){tables, N(tables), rules, N(rules), ac, check_part};
     dump_add_part(ac->reg, &ac->dump_part);
 }

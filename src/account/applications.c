@@ -205,7 +205,7 @@ static json_t *app_row(struct store_stmt *st, const char *now)
 {
     json_t *form = json_loads(store_col_text(st, 2), 0, NULL);
     const char *due = store_col_text(st, 9), *done = store_col_text(st, 10);
-    bool overdue = acct_overdue(due, done, now);
+    bool overdue = obligation_overdue(due, done, now);
     return json_pack("{s:s, s:s, s:o, s:s, s:s?, s:s?, s:s?, s:s?, s:s?, s:s, s:b}", "id",
                      store_col_text(st, 0), "submitted_at", store_col_text(st, 1), "form",
                      form ? form : json_object(), "status", store_col_text(st, 3), "decided_at",

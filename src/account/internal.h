@@ -39,8 +39,6 @@ void acct_email_norm(const char *in, char *out, size_t n);
 /* Refuses (422 "unknown-field", detail "'<key>' <what>") a member of obj
  * not in keys (NULL-terminated). */
 int acct_known_keys(const json_t *obj, const char *const *keys, const char *what, struct err *e);
-/* Is an obligation due at `due`, done at `done` (NULL: not yet) overdue at `now`? */
-bool acct_overdue(const char *due, const char *done, const char *now);
 /* Puts a message into the outbox. */
 int acct_outbox(struct store_conn *c, const char *now, const char *to, const char *tmpl,
                 const char *subject, const char *body, struct err *e);

@@ -56,7 +56,7 @@ int obligation_close(struct store_conn *c, const char *subject, const char *poli
                        e, "tttt", subject, policy, now, outcome);
 }
 
-bool acct_overdue(const char *due, const char *done, const char *now)
+bool obligation_overdue(const char *due, const char *done, const char *now)
 {
     /* canonical RFC 3339 instants (UTC, ms) compare as text */
     return strcmp(done ? done : now, due) > 0;
@@ -65,7 +65,7 @@ bool acct_overdue(const char *due, const char *done, const char *now)
 static json_t *obligation_row(struct store_stmt *st, const char *now)
 {
     const char *due = store_col_text(st, 7), *done = store_col_text(st, 8);
-    bool overdue = acct_overdue(due, done, now);
+    bool overdue = obligation_overdue(due, done, now);
     json_t *o = json_pack("{s:s, s:s, s:I, s:s, s:s?, s:s?, s:s, s:s, s:s?, s:s?, s:s, s:b}",
                           "id", store_col_text(st, 0), "policy", store_col_text(st, 1),
                           "policy_value", (json_int_t)store_col_int64(st, 2), "subject",
@@ -75,6 +75,38 @@ static json_t *obligation_row(struct store_stmt *st, const char *now)
                           store_col_text(st, 9), "state", done ? "done" : "open", "overdue",
                           overdue);
     return o;
+}
+
+/* Appends the rows of st (obligation columns in obligation_row's order). */
+static int collect_rows(struct store_stmt *st, const char *now, json_t *items, struct err *e)
+{
+    int rc;
+    while ((rc = store_step(st, e)) == STORE_ROW)
+        json_array_append_new(items, obligation_row(st, now));
+    store_reset(st);
+    return rc == STORE_ERROR ? -1 : 0;
+}
+
+int obligations_about(struct accounts *ac, const char *subject, json_t **items, struct err *e)
+{
+    *items = NULL;
+    char now[32];
+    acct_now(now);
+    struct store_stmt *st = store_prepare(
+        store_conn(ac->store),
+        "SELECT id, policy, policy_value, subject, debtor_org, debtor_role, started_at, due_at, "
+        "done_at, outcome FROM obligations WHERE subject = $1 ORDER BY started_at, id",
+        true, e);
+    if (!st)
+        return -1;
+    store_bind_text(st, 1, subject);
+    json_t *a = json_array();
+    if (collect_rows(st, now, a, e) < 0) {
+        json_decref(a);
+        return -1;
+    }
+    *items = a;
+    return 0;
 }
 
 int obligation_list(struct accounts *ac, const struct actor *by, const char *org,
@@ -122,11 +154,7 @@ int obligation_list(struct accounts *ac, const struct actor *by, const char *org
     store_bind_text(st, 3, state);
     store_bind_text(st, 4, now);
     json_t *items = json_array();
-    int rc;
-    while ((rc = store_step(st, e)) == STORE_ROW)
-        json_array_append_new(items, obligation_row(st, now));
-    store_reset(st);
-    if (rc == STORE_ERROR) {
+    if (collect_rows(st, now, items, e) < 0) {
         json_decref(items);
         return -1;
     }

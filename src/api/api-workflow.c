@@ -4,14 +4,18 @@
 
 #include <string.h>
 
-/* If-Match is optional on workflow steps: "*" or absent skip the check. */
-static int step_revision(struct http_req *req, struct http_resp *resp, int64_t *rev)
+/* The record a step is about, who takes it, and the revision it expects
+ * (If-Match is optional: absent or "*" skip the check). -1 after answering. */
+static int step_target(struct api *api, struct http_req *req, struct http_resp *resp,
+                       const struct model_collection **coll, const char **id, struct actor *a,
+                       int64_t *rev)
 {
-    *rev = if_match_revision(req);
-    if (*rev == -3) {
-        problem(resp, 400, "bad-request", "If-Match", "If-Match must be an ETag like \"3\"");
+    static const char *const allowed[] = {NULL};
+    *coll = collection_of(api, req, resp);
+    *id = *coll ? record_id(req, resp) : NULL;
+    if (!*id || only_params(req, resp, allowed) < 0 ||
+        authenticate(api, req, resp, true, a) < 0 || if_match_checked(req, resp, rev) < 0)
         return -1;
-    }
     if (*rev < 0)
         *rev = -1;
     return 0;
@@ -20,13 +24,11 @@ static int step_revision(struct http_req *req, struct http_resp *resp, int64_t *
 static void h_submit(struct http_req *req, struct http_resp *resp, void *ctx)
 {
     struct api *api = ctx;
-    static const char *const allowed[] = {NULL};
-    const struct model_collection *coll = collection_of(api, req, resp);
-    const char *id = coll ? record_id(req, resp) : NULL;
+    const struct model_collection *coll;
+    const char *id;
     struct actor a;
     int64_t rev;
-    if (!id || only_params(req, resp, allowed) < 0 ||
-        authenticate(api, req, resp, true, &a) < 0 || step_revision(req, resp, &rev) < 0)
+    if (step_target(api, req, resp, &coll, &id, &a, &rev) < 0)
         return;
     if (req->body_len > 0) {
         /* nothing to send; an empty JSON object is tolerated */
@@ -51,13 +53,11 @@ static void h_submit(struct http_req *req, struct http_resp *resp, void *ctx)
 static void h_verify(struct http_req *req, struct http_resp *resp, void *ctx)
 {
     struct api *api = ctx;
-    static const char *const allowed[] = {NULL};
-    const struct model_collection *coll = collection_of(api, req, resp);
-    const char *id = coll ? record_id(req, resp) : NULL;
+    const struct model_collection *coll;
+    const char *id;
     struct actor a;
     int64_t rev;
-    if (!id || only_params(req, resp, allowed) < 0 ||
-        authenticate(api, req, resp, true, &a) < 0 || step_revision(req, resp, &rev) < 0)
+    if (step_target(api, req, resp, &coll, &id, &a, &rev) < 0)
         return;
     json_t *body = json_body(req, resp, false);
     if (!body)

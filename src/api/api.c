@@ -194,6 +194,16 @@ int64_t if_match_revision(struct http_req *req)
     return v > 0 ? v : -3;
 }
 
+int if_match_checked(struct http_req *req, struct http_resp *resp, int64_t *rev)
+{
+    *rev = if_match_revision(req);
+    if (*rev == -3) {
+        problem(resp, 400, "bad-request", "If-Match", "If-Match must be an ETag like \"3\"");
+        return -1;
+    }
+    return 0;
+}
+
 static void set_etag(struct http_resp *resp, int64_t revision)
 {
     http_resp_header(resp, "ETag", arena_printf(resp->arena, "\"%" PRId64 "\"", revision));
@@ -448,14 +458,12 @@ static void h_patch(struct http_req *req, struct http_resp *resp, void *ctx)
     const char *id = coll ? record_id(req, resp) : NULL;
     if (!id || authenticate(api, req, resp, true, &a) < 0)
         return;
-    int64_t rev = if_match_revision(req);
+    int64_t rev;
+    if (if_match_checked(req, resp, &rev) < 0)
+        return;
     if (rev == -2) {
         problem(resp, 428, "precondition-required", "If-Match",
                 "PATCH needs If-Match with the record's ETag");
-        return;
-    }
-    if (rev == -3) {
-        problem(resp, 400, "bad-request", "If-Match", "If-Match must be an ETag like \"3\"");
         return;
     }
     json_t *patch = json_body(req, resp, true);
@@ -479,11 +487,9 @@ static void h_delete(struct http_req *req, struct http_resp *resp, void *ctx)
     const char *id = coll ? record_id(req, resp) : NULL;
     if (!id || authenticate(api, req, resp, true, &a) < 0)
         return;
-    int64_t rev = if_match_revision(req);
-    if (rev == -3) {
-        problem(resp, 400, "bad-request", "If-Match", "If-Match must be an ETag like \"3\"");
+    int64_t rev;
+    if (if_match_checked(req, resp, &rev) < 0)
         return;
-    }
     struct err e = ERR_INIT;
     if (registry_retire(api->reg, &a, coll->id, id, rev < 0 ? -1 : rev, &e) < 0)
         http_resp_problem(resp, &e);
@@ -538,6 +544,20 @@ static void redact_history(struct api *api, struct http_req *req, const struct a
     }
 }
 
+/* May the actor read the record (retired ones too)? Answers 404 if not. */
+static bool readable(struct api *api, struct http_resp *resp, const struct actor *a,
+                     const char *coll, const char *id)
+{
+    json_t *cur = NULL;
+    struct err e = ERR_INIT;
+    if (registry_get_visible(api->reg, a, coll, id, &cur, &e) < 0 && e.status != 410) {
+        http_resp_problem(resp, &e);
+        return false;
+    }
+    json_decref(cur);
+    return true;
+}
+
 static void h_history(struct http_req *req, struct http_resp *resp, void *ctx)
 {
     struct api *api = ctx;
@@ -549,14 +569,10 @@ static void h_history(struct http_req *req, struct http_resp *resp, void *ctx)
     struct actor a;
     if (authenticate(api, req, resp, false, &a) < 0)
         return;
-    json_t *out = NULL, *cur = NULL;
-    struct err e = ERR_INIT;
-    if (registry_get_visible(api->reg, &a, coll->id, id, &cur, &e) < 0 && e.status != 410) {
-        http_resp_problem(resp, &e);
+    if (!readable(api, resp, &a, coll->id, id))
         return;
-    }
-    json_decref(cur);
-    e = (struct err)ERR_INIT;
+    json_t *out = NULL;
+    struct err e = ERR_INIT;
     int rc = registry_history(api->reg, coll->id, id, &out, &e);
     if (rc == 0)
         redact_history(api, req, &a, coll->id, id, out);
@@ -592,14 +608,10 @@ static void h_relations(struct http_req *req, struct http_resp *resp, void *ctx)
     struct actor a;
     if (!id || only_params(req, resp, allowed) < 0 || authenticate(api, req, resp, false, &a) < 0)
         return;
-    json_t *out = NULL, *cur = NULL;
-    struct err e = ERR_INIT;
-    if (registry_get_visible(api->reg, &a, coll->id, id, &cur, &e) < 0 && e.status != 410) {
-        http_resp_problem(resp, &e);
+    if (!readable(api, resp, &a, coll->id, id))
         return;
-    }
-    json_decref(cur);
-    e = (struct err)ERR_INIT;
+    json_t *out = NULL;
+    struct err e = ERR_INIT;
     int rc = registry_relations_of(api->reg, coll->id, id, http_req_query(req, "direction"),
                                    http_req_query(req, "type"), &out, &e);
     if (rc == 0 && !a.system)

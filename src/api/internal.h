@@ -32,6 +32,8 @@ const struct model_collection *collection_of(struct api *api, struct http_req *r
 const char *record_id(struct http_req *req, struct http_resp *resp);
 /* If-Match: "N" → N; "*" → -1; -2 when absent, -3 when malformed. */
 int64_t if_match_revision(struct http_req *req);
+/* The same, answering 400 (and returning -1) when it is malformed. */
+int if_match_checked(struct http_req *req, struct http_resp *resp, int64_t *rev);
 /* status with the record and its ETag. */
 void answer_record(struct http_resp *resp, int status, json_t *rec);
 

@@ -269,12 +269,31 @@ static void append_report(struct checker *k, const char *text, int n)
     }
 }
 
+static void check_rule(struct store_conn *c, const char *sql, struct dump_report *rep)
+{
+    struct err e = ERR_INIT;
+    struct store_stmt *st = store_prepare(c, sql, false, &e);
+    if (!st) {
+        dump_problem(rep, "cannot check: %s", e.detail);
+        return;
+    }
+    int rc;
+    while ((rc = store_step(st, &e)) == STORE_ROW)
+        dump_problem(rep, "%s %s: %s", store_col_text(st, 0), store_col_text(st, 1),
+                     store_col_text(st, 2));
+    if (rc == STORE_ERROR)
+        dump_problem(rep, "cannot check: %s", e.detail);
+    store_finalize(st);
+}
+
 void dump_check_parts(struct registry *r, struct store_conn *c, struct dump_report *rep)
 {
     for (size_t p = 0; p < r->n_parts; p++) {
         const struct dump_part *part = r->parts[p];
         for (size_t t = 0; t < part->ntables; t++)
             dump_table_check(c, &part->tables[t], rep);
+        for (size_t i = 0; i < part->nrules; i++)
+            check_rule(c, part->rules[i], rep);
         if (part->check)
             part->check(part->ctx, c, rep);
     }

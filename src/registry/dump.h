@@ -45,8 +45,12 @@ void dump_problem(struct dump_report *rep, const char *fmt, ...)
 struct dump_part {
     const struct dump_table *tables; /* exported and imported in this order */
     size_t ntables;
+    /* SQL queries that each give (what, which, what is wrong) per bad row */
+    const char *const *rules;
+    size_t nrules;
     void *ctx;
-    /* Reports what the stored rows break beyond their columns' types. */
+    /* Reports what the stored rows break beyond their columns' types and
+     * the rules (NULL: nothing more). */
     void (*check)(void *ctx, struct store_conn *c, struct dump_report *rep);
 };
 /* Adds a part to what export, import and check carry (at most 4; the

@@ -864,6 +864,20 @@ static void monotonic_after(char now[32], const char *prev)
         snprintf(now, 32, "%s", prev);
 }
 
+/* The instant of a record's next revision: now, but after its last one. */
+static void next_instant(const json_t *cur, char now[32])
+{
+    now_text(now);
+    monotonic_after(now, json_string_value(json_object_get(cur, "updated_at")));
+}
+
+/* Marks next as revision `revision`, written at `now`. */
+static void stamp(json_t *next, int64_t revision, const char *now)
+{
+    json_object_set_new(next, "revision", json_integer(revision));
+    json_object_set_new(next, "updated_at", json_string(now));
+}
+
 int reg_revision_put(struct store_conn *c, int64_t rid, int64_t revision, const char *at,
                      const char *actor, const char *action, const char *data, struct err *e)
 {
@@ -1160,10 +1174,8 @@ int registry_transition(struct registry *r, struct store_conn *c, const struct a
         rc = fn(ctx, c, cur, next, e);
     if (rc == 0) {
         char now[32];
-        now_text(now);
-        monotonic_after(now, json_string_value(json_object_get(cur, "updated_at")));
-        json_object_set_new(next, "revision", json_integer(row.revision + 1));
-        json_object_set_new(next, "updated_at", json_string(now));
+        next_instant(cur, now);
+        stamp(next, row.revision + 1, now);
         rc = store_new_revision(r, c, a, &row, action, cur, next, e);
     }
     if (rc == 0) {
@@ -1203,8 +1215,7 @@ static int patch_in_tx(struct registry *r, struct store_conn *c, const struct ac
         json_t *merged = merge_patch(copy, patch);
         json_decref(copy);
         char now[32];
-        now_text(now);
-        monotonic_after(now, json_string_value(json_object_get(cur, "updated_at")));
+        next_instant(cur, now);
         next = build_record(r, c, coll, merged, id,
                             json_string_value(json_object_get(cur, "created_at")), now,
                             row.revision + 1, cur, e);
@@ -1334,11 +1345,9 @@ static int retire_one(struct registry *r, struct store_conn *c, const struct act
         rc = check_unreferenced(c, id, e);
     if (rc == 0) {
         char now[32];
-        now_text(now);
-        monotonic_after(now, json_string_value(json_object_get(cur, "updated_at")));
+        next_instant(cur, now);
         json_t *next = json_deep_copy(cur);
-        json_object_set_new(next, "revision", json_integer(row.revision + 1));
-        json_object_set_new(next, "updated_at", json_string(now));
+        stamp(next, row.revision + 1, now);
         json_object_set_new(next, "retired_at", json_string(now));
         rc = r->hook ? r->hook(r->hook_ctx, c, a, cur, next, e) : 0;
         if (rc == 0)

@@ -196,13 +196,12 @@ static void remarks_text(const json_t *remarks, struct buf *out)
 }
 
 /* Tells the owner's editors about a decision. */
-static int notify_owner(struct workflow *w, struct store_conn *c, const json_t *next,
-                        const struct model_wf_transition *t, const json_t *remarks,
-                        struct err *e)
+static int notify_owner(struct workflow *w, struct store_conn *c, const struct model_kind *k,
+                        const json_t *next, const struct model_wf_transition *t,
+                        const json_t *remarks, struct err *e)
 {
     if (t->trigger != WF_ACCEPT && t->trigger != WF_RETURN)
         return 0;
-    const struct model_kind *k = kind_of(w, next);
     const json_t *name = json_object_get(next, "name");
     const char *title = text_of(name, "ru");
     if (!title)
@@ -267,7 +266,7 @@ static int take(struct workflow *w, struct store_conn *c, const struct actor *a,
     }
     if (record_event(c, cur, next, k, a, t->id, remarks, now, e) < 0)
         return -1;
-    return notify_owner(w, c, next, t, remarks, e);
+    return notify_owner(w, c, k, next, t, remarks, e);
 }
 
 static int step_fn(void *ctx, struct store_conn *c, const json_t *cur, json_t *next,
@@ -517,41 +516,6 @@ static json_t *events_of(struct store_conn *c, const char *id, struct err *e)
     return items;
 }
 
-static json_t *obligations_of(struct store_conn *c, const char *subject, const char *now,
-                              struct err *e)
-{
-    struct store_stmt *st = store_prepare(
-        c,
-        "SELECT id, policy, policy_value, debtor_org, debtor_role, started_at, due_at, "
-        "done_at, outcome FROM obligations WHERE subject = $1 ORDER BY started_at, id",
-        true, e);
-    if (!st)
-        return NULL;
-    store_bind_text(st, 1, subject);
-    json_t *items = json_array();
-    int rc;
-    while ((rc = store_step(st, e)) == STORE_ROW) {
-        const char *due = store_col_text(st, 6);
-        const char *done = store_col_null(st, 7) ? NULL : store_col_text(st, 7);
-        json_array_append_new(
-            items,
-            json_pack("{s:s, s:s, s:I, s:s?, s:s?, s:s, s:s, s:s?, s:s?, s:b}", "id",
-                      store_col_text(st, 0), "policy", store_col_text(st, 1), "policy_value",
-                      (json_int_t)store_col_int64(st, 2),
-                      "debtor_org", store_col_null(st, 3) ? NULL : store_col_text(st, 3),
-                      "debtor_role", store_col_null(st, 4) ? NULL : store_col_text(st, 4),
-                      "started_at", store_col_text(st, 5), "due_at", due, "done_at", done,
-                      "outcome", store_col_null(st, 8) ? NULL : store_col_text(st, 8), "overdue",
-                      strcmp(done ? done : now, due) > 0));
-    }
-    store_reset(st);
-    if (rc == STORE_ERROR) {
-        json_decref(items);
-        return NULL;
-    }
-    return items;
-}
-
 /* The triggers this actor may start on the record now. */
 static json_t *possible(struct workflow *w, const struct actor *a, const struct model_kind *k,
                         const json_t *rec)
@@ -583,11 +547,11 @@ int workflow_timeline(struct workflow *w, const struct actor *a, const char *col
     }
     const struct model_workflow *wf = k->workflow;
     struct store_conn *c = store_conn(registry_store(w->reg));
-    char subject[200], now[32];
+    char subject[200];
     subject_of(collection, id, subject, sizeof subject);
-    time_format_rfc3339(time_now_ms(), now, sizeof now);
-    json_t *events = events_of(c, id, e);
-    json_t *obs = events ? obligations_of(c, subject, now, e) : NULL;
+    json_t *events = events_of(c, id, e), *obs = NULL;
+    if (events)
+        obligations_about(w->ac, subject, &obs, e);
     if (!obs) {
         json_decref(events);
         json_decref(rec);
@@ -629,12 +593,11 @@ int workflow_queue(struct workflow *w, const struct actor *a, json_t **out, stru
         true, e);
     if (!st)
         return -1;
-    for (int i = 0; i < QUEUE_POLICIES; i++)
-        store_bind_text(st, i + 1,
-                        w->n_queue_policies ? w->queue_policies[(size_t)i < w->n_queue_policies
-                                                                    ? (size_t)i
-                                                                    : 0]
-                                            : "");
+    /* unused slots repeat a policy (or match none when there is none) */
+    for (size_t i = 0; i < QUEUE_POLICIES; i++) {
+        size_t p = i < w->n_queue_policies ? i : 0;
+        store_bind_text(st, (int)i + 1, w->n_queue_policies ? w->queue_policies[p] : "");
+    }
     char now[32];
     time_format_rfc3339(time_now_ms(), now, sizeof now);
     json_t *items = json_array();
@@ -652,7 +615,7 @@ int workflow_queue(struct workflow *w, const struct actor *a, json_t **out, stru
             json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:{s:s, s:s, s:s, s:O?, s:s?, s:s?, s:s?}}",
                       "obligation", store_col_text(st, 0), "subject", store_col_text(st, 1),
                       "policy", store_col_text(st, 2), "started_at", store_col_text(st, 3),
-                      "due_at", due, "overdue", strcmp(now, due) > 0, "record", "id",
+                      "due_at", due, "overdue", obligation_overdue(due, NULL, now), "record", "id",
                       text_of(rec, "id"), "kind", k->id, "owner", owner_of(rec), "name",
                       json_object_get(rec, "name"), "status",
                       text_of(rec, k->workflow->status_field), "review",
@@ -753,8 +716,10 @@ static const char *const rules[] = {
     "WHERE next < 1",
 };
 
-static void check_codes(struct workflow *w, struct store_conn *c, struct dump_report *rep)
+/* Each registered record's code is the one assigned to it. */
+static void check_codes(void *ctx, struct store_conn *c, struct dump_report *rep)
 {
+    struct workflow *w = ctx;
     struct err e = ERR_INIT;
     struct store_stmt *st = store_prepare(
         c,
@@ -781,21 +746,10 @@ static void check_codes(struct workflow *w, struct store_conn *c, struct dump_re
         json_decref(rec);
     }
     store_finalize(st);
-    for (size_t i = 0; i < N(rules); i++) {
-        st = store_prepare(c, rules[i], false, &e);
-        while (st && store_step(st, &e) == STORE_ROW)
-            dump_problem(rep, "%s %s: %s", store_col_text(st, 0), store_col_text(st, 1),
-                         store_col_text(st, 2));
-        store_finalize(st);
-    }
     if (e.status)
         dump_problem(rep, "workflow: cannot check: %s", e.detail);
 }
 
-static void check_part(void *ctx, struct store_conn *c, struct dump_report *rep)
-{
-    check_codes(ctx, c, rep);
-}
 
 /* ---- set-up ------------------------------------------------------------------------- */
 
@@ -821,7 +775,7 @@ struct workflow *workflow_new(struct registry *reg, struct accounts *ac, struct 
         }
     }
     registry_set_update_hook(reg, on_write, w);
-    w->part = (struct dump_part){tables, N(tables), w, check_part};
+    w->part = (struct dump_part){tables, N(tables), rules, N(rules), w, check_codes};
     dump_add_part(reg, &w->part);
     return w;
 }
