@@ -228,6 +228,8 @@ def test_one_code_under_concurrent_verification_and_never_reused():
 
 
 def test_other_organisations_and_kinds():
+    # REQ: ROL-04
+    # REQ: ROL-05
     other_org = make_org(2)
     stranger = SRV.token('owner-editor', other_org)
     rec = draft(**COMPLETE)
