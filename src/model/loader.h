@@ -22,6 +22,8 @@ struct model {
     size_t n_policies;
     struct model_workflow *workflows;
     size_t n_workflows;
+    struct model_doc_list *doc_lists;
+    size_t n_doc_lists;
 };
 
 struct field_set {
@@ -68,6 +70,25 @@ int ld_name(struct loader *ld, const char *name, const char *path);
 /* A {kk, ru, en} label, all three non-blank. */
 int ld_label(struct loader *ld, const json_t *obj, const char *key, const char *path,
                 struct i18n *out);
+
+/* A condition {"<name>": [values]} (one member, a non-empty array of
+ * strings) into *name and a model-lifetime array *values of *n strings. */
+int ld_condition(struct loader *ld, const json_t *v, const char *path, const char **name,
+                 const char ***values, size_t *n);
+/* An enum value of the model's enum en (NULL-safe on en). */
+bool ld_enum_has(const struct model_enum *en, const char *value);
+json_t *ld_label_json(struct i18n l);
+/* The condition's field is an enum field of k and the values are its
+ * values; *field gets it. */
+int ld_check_condition(struct loader *ld, const char *path, const struct model_kind *k,
+                       const char *name, const char **values, size_t n,
+                       const struct model_field **field);
+
+/* doctypes.c: the `document_lists` section, and each kind's link to one. */
+int parse_doc_lists(struct loader *ld);
+int parse_kind_documents(struct loader *ld, const json_t *v, const char *path,
+                         struct model_kind *k);
+json_t *doc_lists_json(const struct model *m);
 
 /* workflow.c: the `workflows` section, and each kind's link to one. */
 int parse_workflows(struct loader *ld);

@@ -31,13 +31,13 @@ static const char *const TYPE_NAMES[] = {
 static const char *const LANGS[] = {"kk", "ru", "en", NULL};
 static const char *const TOP_KEYS[] = {"version",   "description", "languages", "enums",
                                        "field_sets", "kinds",      "relations", "collections",
-                                       "policies",  "workflows",   NULL};
+                                       "policies",  "workflows",   "document_lists", NULL};
 static const char *const ENUM_KEYS[] = {"label", "values", NULL};
 static const char *const VALUE_KEYS[] = {"id", "label", NULL};
 static const char *const COLL_KEYS[] = {"label", "type", NULL};
 static const char *const KIND_KEYS[] = {"label",   "collection", "owned",    "named",
                                         "include", "fields",     "workflow", "code_prefix",
-                                        NULL};
+                                        "documents", NULL};
 static const char *const REL_KEYS[] = {"label",  "inverse",    "inverse_label", "source",
                                        "target", "attributes", "collection",    NULL};
 static const char *const FIELD_KEYS[] = {
@@ -521,35 +521,49 @@ static int parse_type(struct loader *ld, const json_t *v, const char *path, stru
     return ld_fail(ld, ld_sub(ld, path, "type"), "unknown type '%s'", t);
 }
 
+int ld_condition(struct loader *ld, const json_t *v, const char *path, const char **name,
+                 const char ***values, size_t *n)
+{
+    if (!json_is_object(v) || json_object_size(v) != 1)
+        return ld_fail(ld, path, "must be true, false or {\"<enum field>\": [values]}");
+    const char *key = json_object_iter_key(json_object_iter((json_t *)v));
+    const json_t *vals = json_object_iter_value(json_object_iter((json_t *)v));
+    const char *vp = ld_sub(ld, path, key);
+    if (!json_is_array(vals) || json_array_size(vals) == 0)
+        return ld_fail(ld, vp, "must be a non-empty array of values");
+    *name = ld_keep(ld, key);
+    *values = arena_calloc(ld->m->arena, json_array_size(vals), sizeof **values);
+    *n = 0;
+    for (size_t i = 0; i < json_array_size(vals); i++) {
+        const char *str = json_string_value(json_array_get(vals, i));
+        if (!str)
+            return ld_fail(ld, ld_idx(ld, vp, i), "must be a string");
+        (*values)[(*n)++] = ld_keep(ld, str);
+    }
+    return 0;
+}
+
+bool ld_enum_has(const struct model_enum *en, const char *value)
+{
+    for (size_t i = 0; en && i < en->n_values; i++)
+        if (strcmp(en->values[i].id, value) == 0)
+            return true;
+    return false;
+}
+
 /* "needed": true, or {"<enum field>": [values]}: needed while that field
  * holds one of the values (resolved per kind by check_needed). */
 static int parse_needed(struct loader *ld, const json_t *v, const char *path,
                         struct model_field *f)
 {
     const json_t *n = json_object_get(v, "needed");
-    const char *np = ld_sub(ld, path, "needed");
     if (!n || json_is_false(n))
         return 0;
     f->needed = true;
     if (json_is_true(n))
         return 0;
-    if (!json_is_object(n) || json_object_size(n) != 1)
-        return ld_fail(ld, np, "must be true, false or {\"<enum field>\": [values]}");
-    const char *name = json_object_iter_key(json_object_iter((json_t *)n));
-    const json_t *vals = json_object_iter_value(json_object_iter((json_t *)n));
-    const char *vp = ld_sub(ld, np, name);
-    if (!json_is_array(vals) || json_array_size(vals) == 0)
-        return ld_fail(ld, vp, "must be a non-empty array of values");
-    f->needed_when_name = ld_keep(ld, name);
-    f->needed_when_values =
-        arena_calloc(ld->m->arena, json_array_size(vals), sizeof *f->needed_when_values);
-    for (size_t i = 0; i < json_array_size(vals); i++) {
-        const char *s = json_string_value(json_array_get(vals, i));
-        if (!s)
-            return ld_fail(ld, ld_idx(ld, vp, i), "must be a string");
-        f->needed_when_values[f->n_needed_when_values++] = ld_keep(ld, s);
-    }
-    return 0;
+    return ld_condition(ld, n, ld_sub(ld, path, "needed"), &f->needed_when_name,
+                        &f->needed_when_values, &f->n_needed_when_values);
 }
 
 static int parse_flags(struct loader *ld, const json_t *v, const char *path, struct model_field *f)
@@ -744,7 +758,7 @@ static int parse_kind(struct loader *ld, const char *id, const json_t *v, struct
         return -1;
     k->id = ld_keep(ld, id);
     if (parse_kind_fields(ld, v, path, k) || check_needed(ld, path, k) ||
-        parse_kind_workflow(ld, v, path, k))
+        parse_kind_workflow(ld, v, path, k) || parse_kind_documents(ld, v, path, k))
         return -1;
     for (size_t i = 0; i < k->n_fields; i++)
         k->has_restricted = k->has_restricted || k->fields[i].restricted;
@@ -937,7 +951,7 @@ static int parse_policies(struct loader *ld)
 
 /* ---- the expanded document --------------------------------------------- */
 
-static json_t *label_json(struct i18n l)
+json_t *ld_label_json(struct i18n l)
 {
     return json_pack("{s:s, s:s, s:s}", "kk", l.kk, "ru", l.ru, "en", l.en);
 }
@@ -955,7 +969,7 @@ static json_t *field_json(const struct model_field *f, bool is_item)
     json_t *o = json_object();
     if (!is_item) {
         json_object_set_new(o, "name", json_string(f->name));
-        json_object_set_new(o, "label", label_json(f->label));
+        json_object_set_new(o, "label", ld_label_json(f->label));
     }
     json_object_set_new(o, "type", json_string(model_type_name(f->type)));
     if (!is_item) {
@@ -990,16 +1004,18 @@ static json_t *field_json(const struct model_field *f, bool is_item)
 
 static json_t *kind_json(const struct model_kind *k)
 {
-    json_t *o = json_pack("{s:o, s:s, s:b, s:b, s:b}", "label", label_json(k->label), "collection",
+    json_t *o = json_pack("{s:o, s:s, s:b, s:b, s:b}", "label", ld_label_json(k->label), "collection",
                           k->collection, "owned", k->owned, "named", k->named, "is_relation",
                           k->is_relation);
     if (k->workflow) {
         json_object_set_new(o, "workflow", json_string(k->workflow->id));
         json_object_set_new(o, "code_prefix", json_string(k->code_prefix));
     }
+    if (k->documents)
+        json_object_set_new(o, "documents", json_string(k->documents->id));
     if (k->inverse) {
         json_object_set_new(o, "inverse", json_string(k->inverse));
-        json_object_set_new(o, "inverse_label", label_json(k->inverse_label));
+        json_object_set_new(o, "inverse_label", ld_label_json(k->inverse_label));
     }
     json_t *fs = json_array();
     for (size_t i = 0; i < k->n_fields; i++)
@@ -1016,9 +1032,9 @@ static json_t *enums_json(const struct model *m)
         json_t *vals = json_array();
         for (size_t j = 0; j < en->n_values; j++)
             json_array_append_new(vals, json_pack("{s:s, s:o}", "id", en->values[j].id, "label",
-                                                  label_json(en->values[j].label)));
+                                                  ld_label_json(en->values[j].label)));
         json_object_set_new(
-            o, en->id, json_pack("{s:o, s:o}", "label", label_json(en->label), "values", vals));
+            o, en->id, json_pack("{s:o, s:o}", "label", ld_label_json(en->label), "values", vals));
     }
     return o;
 }
@@ -1032,7 +1048,7 @@ json_t *model_policy_json(const struct model_policy *p)
             json_object_set_new(o, "source", json_string(p->values[i].source));
         json_array_append_new(vals, o);
     }
-    return json_pack("{s:o, s:s, s:o}", "label", label_json(p->label), "unit", p->unit, "values",
+    return json_pack("{s:o, s:s, s:o}", "label", ld_label_json(p->label), "unit", p->unit, "values",
                      vals);
 }
 
@@ -1051,7 +1067,7 @@ static json_t *model_build_doc(const struct model *m, const json_t *root)
     for (size_t i = 0; i < m->n_colls; i++) {
         const struct model_collection *c = &m->colls[i];
         json_object_set_new(colls, c->id,
-                            json_pack("{s:o, s:s, s:o}", "label", label_json(c->label), "type",
+                            json_pack("{s:o, s:s, s:o}", "label", ld_label_json(c->label), "type",
                                       c->type == COLL_RECORDS ? "records" : "relations", "kinds",
                                       strings_json(c->kinds, c->n_kinds)));
     }
@@ -1061,6 +1077,7 @@ static json_t *model_build_doc(const struct model *m, const json_t *root)
         json_object_set_new(pols, m->policies[i].id, model_policy_json(&m->policies[i]));
     json_object_set_new(doc, "policies", pols);
     json_object_set_new(doc, "workflows", workflows_json(m));
+    json_object_set_new(doc, "document_lists", doc_lists_json(m));
     return doc;
 }
 
@@ -1073,6 +1090,7 @@ static int model_check(struct loader *ld)
         ld_member(ld, ld->root, "kinds", "", JSON_OBJECT, true, &ld->kinds_in) ||
         ld_member(ld, ld->root, "relations", "", JSON_OBJECT, false, &ld->relations_in) ||
         parse_collections(ld) || parse_enums(ld) || parse_policies(ld) || parse_workflows(ld) ||
+        parse_doc_lists(ld) ||
         parse_field_sets(ld) || parse_kinds(ld))
         return -1;
     fill_collections(ld->m);

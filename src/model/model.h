@@ -132,6 +132,30 @@ struct model_workflow {
     size_t n_transitions;
 };
 
+/* ---- technical documentation (REQ DOC-02…DOC-04) ---------------------- */
+
+/* A document type of a legal list (e.g. Appendix 1 of the rules). It is
+ * due for a record always, or while the record's enum field due_field
+ * holds one of due_values (e.g. the life-cycle stage); otherwise it may be
+ * placed but is not demanded. */
+struct model_doc_type {
+    const char *id;
+    int number; /* its item number in the legal list */
+    struct i18n label;
+    bool due_always;
+    const char *due_field;
+    const char **due_values;
+    size_t n_due_values;
+};
+
+struct model_doc_list {
+    const char *id;
+    struct i18n label;
+    const char *source; /* the legal act, or NULL */
+    struct model_doc_type *types;
+    size_t n_types;
+};
+
 struct model_kind {
     const char *id;
     struct i18n label;
@@ -142,6 +166,7 @@ struct model_kind {
     bool has_restricted; /* some field is restricted */
     const struct model_workflow *workflow; /* NULL: no workflow (always published) */
     const char *code_prefix;               /* {prefix} of its accounting codes */
+    const struct model_doc_list *documents; /* its technical documentation, or NULL */
     /* relation types only: */
     const char *inverse;
     struct i18n inverse_label;
@@ -223,6 +248,11 @@ bool model_record_published(const struct model_kind *k, const json_t *rec);
 /* The gaps that keep rec from being complete: a JSON array of
  * {"field", "problem"} (new ref; empty when complete). */
 json_t *model_gaps(const struct model_kind *k, const json_t *rec);
+
+const struct model_doc_list *model_doc_list(const struct model *m, const char *id);
+const struct model_doc_type *model_doc_type(const struct model_doc_list *l, const char *id);
+/* Is a document of type t due for the record rec (its stored JSON)? */
+bool model_doc_due(const struct model_doc_type *t, const json_t *rec);
 
 /* Reference check supplied by the caller: does record `id` exist (and is it
  * not retired)? On success sets *kind to its kind (a string that stays valid

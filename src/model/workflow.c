@@ -141,6 +141,21 @@ json_t *model_gaps(const struct model_kind *k, const json_t *rec)
 
 /* ---- loading ------------------------------------------------------------ */
 
+int ld_check_condition(struct loader *ld, const char *path, const struct model_kind *k,
+                       const char *name, const char **values, size_t n,
+                       const struct model_field **field)
+{
+    const struct model_field *w = model_field(k, name);
+    if (!w || w->type != FT_ENUM)
+        return ld_fail(ld, path, "'%s' is not an enum field of '%s'", name, k->id);
+    for (size_t j = 0; j < n; j++)
+        if (!ld_enum_has(w->enumeration, values[j]))
+            return ld_fail(ld, ld_idx(ld, ld_sub(ld, path, name), j), "'%s' is not a value of '%s'",
+                           values[j], w->enumeration->id);
+    *field = w;
+    return 0;
+}
+
 int check_needed(struct loader *ld, const char *path, struct model_kind *k)
 {
     for (size_t i = 0; i < k->n_fields; i++) {
@@ -148,18 +163,10 @@ int check_needed(struct loader *ld, const char *path, struct model_kind *k)
         if (!f->needed_when_name)
             continue;
         const char *np = ld_sub(ld, ld_sub(ld, ld_sub(ld, path, "fields"), f->name), "needed");
-        const struct model_field *w = model_field(k, f->needed_when_name);
-        if (!w || w->type != FT_ENUM)
-            return ld_fail(ld, np, "'%s' is not an enum field of '%s'", f->needed_when_name,
-                           k->id);
-        for (size_t j = 0; j < f->n_needed_when_values; j++) {
-            bool known = false;
-            for (size_t v = 0; v < w->enumeration->n_values && !known; v++)
-                known = strcmp(w->enumeration->values[v].id, f->needed_when_values[j]) == 0;
-            if (!known)
-                return ld_fail(ld, ld_idx(ld, ld_sub(ld, np, w->name), j), "'%s' is not a value of '%s'",
-                               f->needed_when_values[j], w->enumeration->id);
-        }
+        const struct model_field *w;
+        if (ld_check_condition(ld, np, k, f->needed_when_name, f->needed_when_values,
+                               f->n_needed_when_values, &w))
+            return -1;
         f->needed_when_field = w;
     }
     return 0;
@@ -486,11 +493,6 @@ int parse_kind_workflow(struct loader *ld, const json_t *v, const char *path,
 
 /* ---- the expanded document --------------------------------------------- */
 
-static json_t *label_of(struct i18n l)
-{
-    return json_pack("{s:s, s:s, s:s}", "kk", l.kk, "ru", l.ru, "en", l.en);
-}
-
 static json_t *transition_json(const struct model_wf_transition *t)
 {
     json_t *from = json_array(), *opens = json_array(), *closes = json_array();
@@ -507,7 +509,7 @@ static json_t *transition_json(const struct model_wf_transition *t)
     for (size_t i = 0; i < t->n_closes; i++)
         json_array_append_new(closes, json_string(t->closes[i]->id));
     json_t *o = json_pack("{s:o, s:s, s:o, s:s, s:s?, s:b, s:b, s:b, s:o, s:o}", "label",
-                          label_of(t->label), "trigger", model_wf_trigger_name(t->trigger), "from",
+                          ld_label_json(t->label), "trigger", model_wf_trigger_name(t->trigger), "from",
                           from, "to", t->to->id, "review", t->review, "complete", t->complete,
                           "remarks", t->remarks, "assign_code", t->assign_code, "opens", opens,
                           "closes", closes);
@@ -529,7 +531,7 @@ json_t *workflows_json(const struct model *m)
         for (size_t s = 0; s < w->n_states; s++) {
             const struct model_wf_state *st = &w->states[s];
             json_object_set_new(states, st->id,
-                                json_pack("{s:o, s:b, s:b, s:b, s:b}", "label", label_of(st->label),
+                                json_pack("{s:o, s:b, s:b, s:b, s:b}", "label", ld_label_json(st->label),
                                           "initial", st->initial, "published", st->published,
                                           "coded", st->coded, "locked", st->locked));
         }
@@ -537,7 +539,7 @@ json_t *workflows_json(const struct model *m)
             json_object_set_new(ts, w->transitions[t].id, transition_json(&w->transitions[t]));
         json_object_set_new(
             out, w->id,
-            json_pack("{s:o, s:s, s:s?, s:s, s:s, s:o, s:o}", "label", label_of(w->label),
+            json_pack("{s:o, s:s, s:s?, s:s, s:s, s:o, s:o}", "label", ld_label_json(w->label),
                       "status_field", w->status_field, "review_field", w->review_field,
                       "code_field", w->code_field, "code_pattern", w->code_pattern, "states",
                       states, "transitions", ts));

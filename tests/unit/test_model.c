@@ -509,6 +509,81 @@ static void test_broken_workflows(void **state)
     free(real);
 }
 
+#define DL "document_lists.object_documents."
+static const struct broken BROKEN_DOC_LISTS[] = {
+    {DL "types.contract.number", "11", "document_lists.object_documents.types.contract.number: 11 is also the number of 'technical_specification'"},
+    {DL "types.contract.number", "0", "document_lists.object_documents.types.contract.number: must be an integer 1..999"},
+    {DL "types.contract.number", NULL, "document_lists.object_documents.types.contract.number: must be an integer"},
+    {DL "types.contract.due", "{\"stage\":[\"someday\"]}", "document_lists.object_documents.types.contract.due.stage[0]: 'someday' is not a value of 'lifecycle_stage'"},
+    {DL "types.contract.due", "{\"purpose\":[\"x\"]}", "'purpose' is not an enum field of 'state_information_resource'"},
+    {DL "types.contract.due", "\"always\"", "document_lists.object_documents.types.contract.due: must be true, false or"},
+    {DL "types.contract.color", "1", "document_lists.object_documents.types.contract: unknown key 'color'"},
+    {DL "types.Contract", "{}", "document_lists.object_documents.types.Contract"},
+    {DL "types", "{}", "document_lists.object_documents.types: must name at least one document type"},
+    {DL "label", NULL, "document_lists.object_documents.label"},
+    {IS "documents", "\"nope\"", "kinds.information_system.documents: unknown document list 'nope'"},
+    {"kinds.organization.documents", "\"object_documents\"", "kinds.organization.documents: only owned kinds"},
+};
+
+/* REQ: DOC-02 */
+/* REQ: DOC-04 */
+static void test_broken_doc_lists(void **state)
+{
+    char *real = slurp(getenv("AP_MODEL") ? getenv("AP_MODEL") : MODEL_PATH);
+    for (size_t i = 0; i < sizeof BROKEN_DOC_LISTS / sizeof BROKEN_DOC_LISTS[0]; i++) {
+        const struct broken *b = &BROKEN_DOC_LISTS[i];
+        char *text = mutate_text(real, b->path, b->value);
+        struct err e = ERR_INIT;
+        struct model *m = load_text(text, &e);
+        if (m || !strstr(e.detail, b->expect))
+            fail_msg("case %zu (%s): got \"%s\", want \"...%s...\"", i, b->path,
+                     m ? "(loaded)" : e.detail, b->expect);
+        free(text);
+    }
+    free(real);
+}
+
+/* The real lists: Appendix 1's 15 object documents and 12 product
+ * documents, due by stage. REQ: DOC-02 REQ: DOC-03 REQ: DOC-04 */
+static void test_real_doc_lists(void **state)
+{
+    const struct model_kind *is = model_kind(g_real, "information_system");
+    const struct model_kind *pp = model_kind(g_real, "platform_software_product");
+    assert_non_null(is->documents);
+    assert_string_equal(is->documents->id, "object_documents");
+    assert_int_equal(is->documents->n_types, 15);
+    assert_string_equal(pp->documents->id, "product_documents");
+    assert_int_equal(pp->documents->n_types, 12);
+    assert_null(model_kind(g_real, "organization")->documents);
+    const struct model_doc_type *act = model_doc_type(is->documents, "commissioning_act");
+    const struct model_doc_type *term = model_doc_type(is->documents, "termination_document");
+    const struct model_doc_type *spec = model_doc_type(is->documents, "technical_specification");
+    assert_int_equal(act->number, 9);
+    json_t *rec = json_pack("{s:s}", "stage", "creation");
+    assert_false(model_doc_due(act, rec));
+    assert_false(model_doc_due(term, rec));
+    assert_true(model_doc_due(spec, rec));
+    json_object_set_new(rec, "stage", json_string("pilot_operation"));
+    assert_true(model_doc_due(act, rec));
+    assert_false(model_doc_due(term, rec));
+    json_object_set_new(rec, "stage", json_string("termination"));
+    assert_true(model_doc_due(term, rec));
+    json_object_del(rec, "stage");
+    assert_false(model_doc_due(act, rec)); /* no stage: only documents due always */
+    assert_false(model_doc_due(model_doc_type(is->documents, "documentation_changes"), rec));
+    json_decref(rec);
+    /* the served model carries the lists */
+    const json_t *doc = model_json(g_real);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(json_object_get(
+                         json_object_get(json_object_get(doc, "document_lists"), "object_documents"),
+                         "types"), "contract"), "number")),
+                     12);
+    assert_string_equal(json_string_value(json_object_get(
+                            json_object_get(json_object_get(doc, "kinds"), "platform_software_product"),
+                            "documents")),
+                        "product_documents");
+}
+
 /* REQ: REG-03 */
 /* REQ: REG-04 */
 static void test_real_workflow(void **state)
@@ -1038,6 +1113,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_model_json_expanded),
         cmocka_unit_test(test_broken_models),
         cmocka_unit_test(test_broken_workflows),
+        cmocka_unit_test(test_broken_doc_lists),
+        cmocka_unit_test(test_real_doc_lists),
         cmocka_unit_test(test_real_workflow),
         cmocka_unit_test(test_broken_json),
         cmocka_unit_test(test_validate_full_record),

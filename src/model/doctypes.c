@@ -1,0 +1,168 @@
+/* model/doctypes: the `document_lists` section — the legal lists of
+ * technical documents (REQ DOC-02, DOC-03), which of them are due at which
+ * stage of a record's life (DOC-04) — and each kind's link to one. */
+#include "model/loader.h"
+
+#include <string.h>
+
+static const char *const LIST_KEYS[] = {"label", "source", "types", NULL};
+static const char *const TYPE_KEYS[] = {"number", "label", "due", NULL};
+
+/* "due": true, false (or absent: optional), or {"<enum field>": [values]}. */
+static int parse_due(struct loader *ld, const json_t *v, const char *path,
+                     struct model_doc_type *t)
+{
+    const json_t *d = json_object_get(v, "due");
+    if (!d || json_is_false(d))
+        return 0;
+    if (json_is_true(d)) {
+        t->due_always = true;
+        return 0;
+    }
+    return ld_condition(ld, d, ld_sub(ld, path, "due"), &t->due_field, &t->due_values,
+                        &t->n_due_values);
+}
+
+static int parse_type(struct loader *ld, const char *id, const json_t *v, const char *path,
+                      struct model_doc_list *l)
+{
+    struct model_doc_type *t = &l->types[l->n_types];
+    if (ld_name(ld, id, path) || ld_want_object(ld, v, path) ||
+        ld_check_keys(ld, v, path, TYPE_KEYS) || ld_label(ld, v, "label", path, &t->label))
+        return -1;
+    const json_t *num = json_object_get(v, "number");
+    if (!json_is_integer(num) || json_integer_value(num) < 1 || json_integer_value(num) > 999)
+        return ld_fail(ld, ld_sub(ld, path, "number"), "must be an integer 1..999");
+    t->number = (int)json_integer_value(num);
+    for (size_t i = 0; i < l->n_types; i++)
+        if (l->types[i].number == t->number)
+            return ld_fail(ld, ld_sub(ld, path, "number"), "%d is also the number of '%s'",
+                           t->number, l->types[i].id);
+    t->id = ld_keep(ld, id);
+    if (parse_due(ld, v, path, t))
+        return -1;
+    l->n_types++;
+    return 0;
+}
+
+static int parse_list(struct loader *ld, const char *id, const json_t *v, struct model_doc_list *l)
+{
+    const char *path = ld_sub(ld, "document_lists", id);
+    json_t *types, *tv;
+    const char *tid;
+    if (ld_name(ld, id, path) || ld_want_object(ld, v, path) ||
+        ld_check_keys(ld, v, path, LIST_KEYS) || ld_label(ld, v, "label", path, &l->label) ||
+        ld_string(ld, v, "source", path, false, &l->source) ||
+        ld_member(ld, v, "types", path, JSON_OBJECT, true, &types))
+        return -1;
+    if (json_object_size(types) == 0)
+        return ld_fail(ld, ld_sub(ld, path, "types"), "must name at least one document type");
+    l->id = ld_keep(ld, id);
+    l->source = l->source ? ld_keep(ld, l->source) : NULL;
+    l->types = arena_calloc(ld->m->arena, json_object_size(types), sizeof *l->types);
+    const char *tp = ld_sub(ld, path, "types");
+    json_object_foreach(types, tid, tv)
+    {
+        if (parse_type(ld, tid, tv, ld_sub(ld, tp, tid), l))
+            return -1;
+    }
+    return 0;
+}
+
+int parse_doc_lists(struct loader *ld)
+{
+    json_t *in, *v;
+    const char *id;
+    if (ld_member(ld, ld->root, "document_lists", "", JSON_OBJECT, false, &in) || !in)
+        return in ? -1 : 0;
+    struct model *m = ld->m;
+    m->doc_lists = arena_calloc(m->arena, json_object_size(in) + 1, sizeof *m->doc_lists);
+    json_object_foreach(in, id, v)
+    {
+        if (parse_list(ld, id, v, &m->doc_lists[m->n_doc_lists]))
+            return -1;
+        m->n_doc_lists++;
+    }
+    return 0;
+}
+
+int parse_kind_documents(struct loader *ld, const json_t *v, const char *path,
+                         struct model_kind *k)
+{
+    const char *lid;
+    const char *dp = ld_sub(ld, path, "documents");
+    if (ld_string(ld, v, "documents", path, false, &lid) || !lid)
+        return lid ? -1 : 0;
+    const struct model_doc_list *l = model_doc_list(ld->m, lid);
+    if (!l)
+        return ld_fail(ld, dp, "unknown document list '%s'", lid);
+    if (!k->owned)
+        return ld_fail(ld, dp, "only owned kinds have technical documentation");
+    for (size_t i = 0; i < l->n_types; i++) {
+        const struct model_doc_type *t = &l->types[i];
+        const struct model_field *f;
+        const char *tp = ld_sub(ld, ld_sub(ld, ld_sub(ld, "document_lists", l->id), "types"), t->id);
+        /* the list's condition must hold in every kind that uses it */
+        if (t->due_field && ld_check_condition(ld, ld_sub(ld, tp, "due"), k, t->due_field,
+                                               t->due_values, t->n_due_values, &f))
+            return -1;
+    }
+    k->documents = l;
+    return 0;
+}
+
+const struct model_doc_list *model_doc_list(const struct model *m, const char *id)
+{
+    for (size_t i = 0; id && i < m->n_doc_lists; i++)
+        if (strcmp(m->doc_lists[i].id, id) == 0)
+            return &m->doc_lists[i];
+    return NULL;
+}
+
+const struct model_doc_type *model_doc_type(const struct model_doc_list *l, const char *id)
+{
+    for (size_t i = 0; l && id && i < l->n_types; i++)
+        if (strcmp(l->types[i].id, id) == 0)
+            return &l->types[i];
+    return NULL;
+}
+
+bool model_doc_due(const struct model_doc_type *t, const json_t *rec)
+{
+    if (t->due_always)
+        return true;
+    if (!t->due_field)
+        return false;
+    const char *cur = json_string_value(json_object_get(rec, t->due_field));
+    for (size_t i = 0; cur && i < t->n_due_values; i++)
+        if (strcmp(t->due_values[i], cur) == 0)
+            return true;
+    return false;
+}
+
+json_t *doc_lists_json(const struct model *m)
+{
+    json_t *out = json_object();
+    for (size_t i = 0; i < m->n_doc_lists; i++) {
+        const struct model_doc_list *l = &m->doc_lists[i];
+        json_t *types = json_object();
+        for (size_t j = 0; j < l->n_types; j++) {
+            const struct model_doc_type *t = &l->types[j];
+            json_t *due = json_boolean(t->due_always);
+            if (t->due_field) {
+                json_t *vals = json_array();
+                for (size_t v = 0; v < t->n_due_values; v++)
+                    json_array_append_new(vals, json_string(t->due_values[v]));
+                json_decref(due);
+                due = json_pack("{s:o}", t->due_field, vals);
+            }
+            json_object_set_new(types, t->id,
+                                json_pack("{s:i, s:o, s:o}", "number", t->number, "label",
+                                          ld_label_json(t->label), "due", due));
+        }
+        json_object_set_new(out, l->id,
+                            json_pack("{s:o, s:s?, s:o}", "label", ld_label_json(l->label),
+                                      "source", l->source, "types", types));
+    }
+    return out;
+}
