@@ -517,7 +517,7 @@ static const struct broken BROKEN_DOC_LISTS[] = {
     {DL "types.contract.due", "{\"stage\":[\"someday\"]}", "document_lists.object_documents.types.contract.due.stage[0]: 'someday' is not a value of 'lifecycle_stage'"},
     {DL "types.contract.due", "{\"purpose\":[\"x\"]}", "'purpose' is not an enum field of 'state_information_resource'"},
     {DL "types.contract.due", "\"always\"", "document_lists.object_documents.types.contract.due: must be true, false or"},
-    {DL "types.contract.color", "1", "document_lists.object_documents.types.contract: unknown key 'color'"},
+    {DL "types.contract.color", "1", "document_lists.object_documents.types.contract.color: unknown key"},
     {DL "types.Contract", "{}", "document_lists.object_documents.types.Contract"},
     {DL "types", "{}", "document_lists.object_documents.types: must name at least one document type"},
     {DL "label", NULL, "document_lists.object_documents.label"},
