@@ -15,7 +15,8 @@
 
 static const char *const ACTION_IDS[RA_N] = {
     "read-restricted", "read-unpublished",    "create",       "update",
-    "retire",          "submit",              "verify",       "applications-decide",
+    "retire",          "submit",              "verify",       "read-restricted-documents",
+    "applications-decide",
     "users-manage",    "calendar-edit",       "obligations-read",
 };
 

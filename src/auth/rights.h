@@ -24,6 +24,7 @@ enum rights_action {
     RA_RETIRE,
     RA_SUBMIT,          /* submit a record for verification */
     RA_VERIFY,          /* accept or return a submitted or changed record */
+    RA_READ_RESTRICTED_DOCS, /* download a record's documents under restriction */
     RA_APPLICATIONS,    /* list and decide account applications */
     RA_USERS,           /* manage users and their roles */
     RA_CALENDAR,        /* edit the working-day calendar */

@@ -38,6 +38,7 @@ struct http_req {
     size_t n_query;
     void *impl;              /* the server's connection, for header lookup */
     void *user;              /* for the application (e.g. the actor) */
+    const struct http_stream_ops *stream; /* set when the route streams its body */
 };
 
 struct http_resp {
@@ -48,6 +49,11 @@ struct http_resp {
     struct buf body;
     struct arena *arena; /* the request's arena */
     bool problem;        /* body is a problem document (counts as an error) */
+    /* A file answer instead of body (http_resp_file): the server sends
+     * file_len bytes of file_fd from file_off and closes the descriptor. */
+    bool file;
+    int file_fd;
+    uint64_t file_off, file_len;
 };
 
 typedef void (*http_handler)(struct http_req *req, struct http_resp *resp, void *ctx);
@@ -67,6 +73,11 @@ void http_resp_json(struct http_resp *r, int status, json_t *j);
 /* Raw bytes with the given content type. */
 void http_resp_bytes(struct http_resp *r, int status, const char *content_type,
                      const char *data, size_t n);
+/* Answers with file_len bytes of the open file fd from file_off, without
+ * reading them into memory (the server closes fd when it is done, also on
+ * errors). */
+void http_resp_file(struct http_resp *r, int status, const char *content_type, int fd,
+                    uint64_t file_off, uint64_t file_len);
 /* An RFC 9457 problem from e (status, type, detail, field). */
 void http_resp_problem(struct http_resp *r, const struct err *e);
 /* The same with one extension member (RFC 9457 §3.2): key → value (the
@@ -75,6 +86,31 @@ void http_resp_problem_ext(struct http_resp *r, const struct err *e, const char 
                            json_t *value);
 /* Problem type URI for a slug: "urn:archportal:problem:<slug>". */
 const char *http_problem_type(struct arena *a, const char *slug);
+
+/* Streaming request bodies: a route whose body is multipart/form-data
+ * that is handed over part by part as it arrives, never held whole in
+ * memory (uploads). The server refuses a declared Content-Length above
+ * max_body with 413 before reading the body, and other content types than
+ * multipart/form-data with 415. Calls, all on the request's thread:
+ *   begin   once the headers are in; 0 to read the body (*state is then
+ *           passed to the other calls), or -1 with resp filled to answer
+ *           at once without reading it;
+ *   part    for each piece of each form field as it arrives: name,
+ *           filename (NULL for a plain field), its content type, data[0..n)
+ *           at offset off within the field; -1 with e filled stops reading
+ *           and answers with e;
+ *   finish  when the whole body has arrived well-formed: fills resp;
+ *   cleanup always last, once begin returned 0 (done: finish ran and its
+ *           answer was sent in full; false when the client went away, the
+ *           body was cut short or malformed, or a call refused it). */
+struct http_stream_ops {
+    uint64_t max_body;
+    int (*begin)(struct http_req *req, struct http_resp *resp, void *ctx, void **state);
+    int (*part)(void *state, const char *name, const char *filename, const char *content_type,
+                const char *data, uint64_t off, size_t n, struct err *e);
+    void (*finish)(void *state, struct http_req *req, struct http_resp *resp);
+    void (*cleanup)(void *state, bool done);
+};
 
 /* Router: patterns are paths whose segments may be "{name}" parameters,
  * e.g. "/api/v1/{collection}/{id}/history". Literal segments win over
@@ -85,9 +121,12 @@ struct router *router_new(void);
 void router_free(struct router *r);
 void router_add(struct router *r, const char *method, const char *pattern, http_handler h,
                 void *ctx);
+/* The same for a streaming route (ops must outlive the router). */
+void router_add_stream(struct router *r, const char *method, const char *pattern,
+                       const struct http_stream_ops *ops, void *ctx);
 enum router_result { ROUTE_FOUND, ROUTE_NOT_FOUND, ROUTE_METHOD_NOT_ALLOWED, ROUTE_BAD_PATH };
-/* Matches method+path. On ROUTE_FOUND fills *h, *ctx, req->params and
- * req->route. On ROUTE_METHOD_NOT_ALLOWED, *allow gets "GET, POST" (arena). */
+/* Matches method+path. On ROUTE_FOUND fills *h (NULL for a streaming
+ * route), *ctx, req->params, req->route and req->stream. On ROUTE_METHOD_NOT_ALLOWED, *allow gets "GET, POST" (arena). */
 enum router_result router_match(const struct router *r, struct http_req *req, http_handler *h,
                                 void **ctx, const char **allow);
 
@@ -98,6 +137,18 @@ int http_parse_query(struct http_req *req, const char *raw, struct err *e);
 /* Percent-decodes s[0..n) into the arena; NULL on bad escapes, invalid
  * UTF-8 or NUL. plus_is_space for query strings. */
 char *http_pct_decode(struct arena *a, const char *s, size_t n, bool plus_is_space);
+
+/* Range (RFC 9110 section 14.2) of a representation of `size` bytes: 1
+ * with *off and *len set for one satisfiable byte range ("bytes=0-99",
+ * "bytes=100-", "bytes=-500"); 0 when the header is absent, malformed, or
+ * asks for several ranges (the whole representation is served); -1 when
+ * the range cannot be satisfied (416). */
+int http_parse_range(const char *header, uint64_t size, uint64_t *off, uint64_t *len);
+/* "attachment; filename=\"<ASCII fallback>\"; filename*=UTF-8''<pct>" for
+ * a file name (RFC 6266, RFC 8187): path parts, quotes, backslashes,
+ * control characters and invalid UTF-8 never get through; an empty or
+ * unusable name becomes `fallback`. */
+const char *http_content_disposition(struct arena *a, const char *name, const char *fallback);
 
 struct http_config {
     const char *listen_addr; /* "127.0.0.1" */

@@ -262,3 +262,15 @@ void http_resp_bytes(struct http_resp *r, int status, const char *content_type, 
     if (resp_set_body(r, status, content_type, data ? data : "", data ? n : 0) < 0)
         resp_internal(r, "the response is too large");
 }
+
+void http_resp_file(struct http_resp *r, int status, const char *content_type, int fd,
+                    uint64_t file_off, uint64_t file_len)
+{
+    r->status = status;
+    r->content_type = arena_strdup(r->arena, content_type ? content_type : "application/octet-stream");
+    r->problem = false;
+    r->file = true;
+    r->file_fd = fd;
+    r->file_off = file_off;
+    r->file_len = file_len;
+}

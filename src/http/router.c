@@ -20,6 +20,7 @@ struct route_entry {
     char *method;
     char *pattern;
     http_handler handler;
+    const struct http_stream_ops *stream;
     void *ctx;
     char *names[HTTP_MAX_PARAMS];   /* parameter names in path order */
     size_t depths[HTTP_MAX_PARAMS]; /* the segment index of each */
@@ -132,14 +133,14 @@ static struct node *pattern_step(struct node *n, const char *pattern, const char
     return n->param;
 }
 
-/* Registers a handler. Bad patterns and duplicate (method, pattern) pairs
- * are programming errors and abort. */
-void router_add(struct router *r, const char *method, const char *pattern, http_handler h,
-                void *ctx)
+/* Registers a handler or stream. Bad patterns and duplicate (method,
+ * pattern) pairs are programming errors and abort. */
+static void route_add(struct router *r, const char *method, const char *pattern, http_handler h,
+                      const struct http_stream_ops *stream, void *ctx)
 {
-    if (!method || !*method || !pattern || pattern[0] != '/' || !h)
+    if (!method || !*method || !pattern || pattern[0] != '/' || (!h == !stream))
         fatal("router: bad route %s %s", method ? method : "(null)", pattern ? pattern : "(null)");
-    struct route_entry re = {.handler = h, .ctx = ctx};
+    struct route_entry re = {.handler = h, .stream = stream, .ctx = ctx};
     struct node *n = &r->root;
     const char *p = pattern + 1;
     for (size_t depth = 0; *p; depth++) {
@@ -159,6 +160,22 @@ void router_add(struct router *r, const char *method, const char *pattern, http_
     re.pattern = xstrdup(pattern);
     n->routes = xrealloc(n->routes, (n->n_routes + 1) * sizeof *n->routes);
     n->routes[n->n_routes++] = re;
+}
+
+void router_add(struct router *r, const char *method, const char *pattern, http_handler h,
+                void *ctx)
+{
+    if (!h)
+        fatal("router: no handler for %s", pattern ? pattern : "(null)");
+    route_add(r, method, pattern, h, NULL, ctx);
+}
+
+void router_add_stream(struct router *r, const char *method, const char *pattern,
+                       const struct http_stream_ops *ops, void *ctx)
+{
+    if (!ops || !ops->begin || !ops->part || !ops->finish || !ops->cleanup)
+        fatal("router: incomplete stream for %s", pattern ? pattern : "(null)");
+    route_add(r, method, pattern, NULL, ops, ctx);
 }
 
 /* ---- matching ---------------------------------------------------------- */
@@ -304,5 +321,6 @@ enum router_result router_match(const struct router *r, struct http_req *req, ht
     match_fill(req, &m, re);
     *h = re->handler;
     *ctx = re->ctx;
+    req->stream = re->stream;
     return ROUTE_FOUND;
 }

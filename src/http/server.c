@@ -7,7 +7,10 @@
  * path is routed, the query parsed and the declared body size checked, so
  * that 400/404/405/413 are answered before any body is read; the body is
  * then accumulated up to cfg->max_body, and the last call runs the handler
- * and queues its response. Every answered request is counted in the
+ * and queues its response. A streaming route (uploads) gets its
+ * multipart/form-data body part by part through libmicrohttpd's form
+ * parser instead, under its own limit, and is told when the request ends
+ * however it ends. Every answered request is counted in the
  * metrics and, if configured, written to the access log. Stopping the
  * server first stops accepting, then waits (bounded) for the requests in
  * flight. */
@@ -56,7 +59,14 @@ struct http_ctx {
     size_t discarded;
     bool started, too_large, responded;
     int status;
-    size_t bytes;
+    uint64_t bytes;
+    /* streaming routes (req.stream): the application's state, the form
+     * parser, what arrived, and the error that stopped reading */
+    void *stream_state;
+    struct MHD_PostProcessor *pp;
+    uint64_t received;
+    bool stream_begun, stream_failed, stream_finished;
+    struct err stream_err;
 };
 
 void http_config_defaults(struct http_config *c)
@@ -152,11 +162,23 @@ static enum MHD_Result queue(struct http_ctx *c, struct MHD_Connection *conn,
                              struct http_resp *resp)
 {
     size_t len = 0;
-    char *p = buf_steal(&resp->body, &len);
-    struct MHD_Response *mr = MHD_create_response_from_buffer(len, p, MHD_RESPMEM_MUST_FREE);
-    if (!mr) {
-        free(p);
-        return MHD_NO;
+    struct MHD_Response *mr;
+    if (resp->file) {
+        buf_free(&resp->body);
+        len = resp->file_len;
+        mr = MHD_create_response_from_fd_at_offset64(resp->file_len, resp->file_fd,
+                                                     resp->file_off);
+        if (!mr) {
+            close(resp->file_fd);
+            return MHD_NO;
+        }
+    } else {
+        char *p = buf_steal(&resp->body, &len);
+        mr = MHD_create_response_from_buffer(len, p, MHD_RESPMEM_MUST_FREE);
+        if (!mr) {
+            free(p);
+            return MHD_NO;
+        }
     }
     if (resp->content_type)
         add_header(mr, MHD_HTTP_HEADER_CONTENT_TYPE, resp->content_type);
@@ -170,7 +192,7 @@ static enum MHD_Result queue(struct http_ctx *c, struct MHD_Connection *conn,
     MHD_destroy_response(mr);
     c->responded = rc == MHD_YES;
     c->status = resp->status;
-    c->bytes = strcmp(c->req.method, "HEAD") == 0 ? 0 : len;
+    c->bytes = strcmp(c->req.method, "HEAD") == 0 ? 0 : (uint64_t)len;
     c->dur_ns = time_mono_ns() - c->t0;
     return rc;
 }
@@ -209,12 +231,120 @@ static bool parse_length(const char *s, uint64_t *out)
     return true;
 }
 
+/* The body limit of this request: its streaming route's, or the server's. */
+static uint64_t body_cap(const struct http_ctx *c)
+{
+    return c->req.stream ? c->req.stream->max_body : c->srv->cfg.max_body;
+}
+
 static enum MHD_Result answer_too_large(struct http_ctx *c, struct MHD_Connection *conn)
 {
     struct err e = ERR_INIT;
-    err_set(&e, 413, "body-too-large", "", "the request body exceeds %zu bytes",
-            c->srv->cfg.max_body);
+    err_set(&e, 413, "body-too-large", "", "the request body exceeds %llu bytes",
+            (unsigned long long)body_cap(c));
     return queue_problem(c, conn, &e, NULL);
+}
+
+/* Queues what a handler produced, or a 500 when that is malformed. */
+static enum MHD_Result queue_handled(struct http_ctx *c, struct MHD_Connection *conn,
+                                     struct http_resp *resp)
+{
+    if (resp->status < 200 || resp->status > 599) {
+        log_event(LOG_ERROR, "http_bad_handler_status", "route", c->req.route, NULL);
+        struct err e = ERR_INIT;
+        err_internal(&e, "the handler produced no valid response");
+        buf_free(&resp->body);
+        if (resp->file)
+            close(resp->file_fd);
+        return queue_problem(c, conn, &e, NULL);
+    }
+    return queue(c, conn, resp);
+}
+
+/* ---- streaming bodies -------------------------------------------------- */
+
+static enum MHD_Result on_part(void *cls, enum MHD_ValueKind kind, const char *key,
+                               const char *filename, const char *content_type,
+                               const char *transfer_encoding, const char *data, uint64_t off,
+                               size_t size)
+{
+    struct http_ctx *c = cls;
+    if (c->stream_failed)
+        return MHD_NO;
+    if (c->req.stream->part(c->stream_state, key ? key : "", filename, content_type, data, off,
+                            size, &c->stream_err) < 0) {
+        c->stream_failed = true;
+        return MHD_NO;
+    }
+    return MHD_YES;
+}
+
+static bool is_multipart(struct MHD_Connection *conn)
+{
+    const char *ct =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+    return ct && strncasecmp(ct, "multipart/form-data", 19) == 0;
+}
+
+/* Headers are in: the application may refuse at once; otherwise the form
+ * parser is made and the body is read. */
+static enum MHD_Result stream_begin(struct http_ctx *c, struct MHD_Connection *conn)
+{
+    struct http_resp resp;
+    resp_init(&resp, c->arena);
+    if (c->req.stream->begin(&c->req, &resp, c->handler_ctx, &c->stream_state) < 0)
+        return queue_handled(c, conn, &resp);
+    buf_free(&resp.body);
+    c->stream_begun = true;
+    if (is_multipart(conn))
+        c->pp = MHD_create_post_processor(conn, 64 * 1024, on_part, c);
+    if (!c->pp) {
+        struct err e = ERR_INIT;
+        err_set(&e, 415, "unsupported-media-type", "",
+                "the body must be multipart/form-data with a boundary");
+        return queue_problem(c, conn, &e, NULL);
+    }
+    return MHD_YES;
+}
+
+/* Feeds a chunk to the form parser: 0, or -1 when the body is now too
+ * large or refused (the rest is then dropped). */
+static int stream_feed(struct http_ctx *c, const char *data, size_t n)
+{
+    c->received += n;
+    if (c->received > body_cap(c)) {
+        c->too_large = true;
+        return -1;
+    }
+    if (MHD_post_process(c->pp, data, n) == MHD_YES)
+        return 0;
+    if (!c->stream_failed) {
+        c->stream_failed = true;
+        err_bad_request(&c->stream_err, "", "the multipart/form-data body is malformed");
+    }
+    return -1;
+}
+
+static enum MHD_Result stream_finish(struct http_ctx *c, struct MHD_Connection *conn)
+{
+    if (c->pp) {
+        /* the parser hands over what it still holds, and says whether the
+         * body ended well (its closing boundary) */
+        enum MHD_Result ok = MHD_destroy_post_processor(c->pp);
+        c->pp = NULL;
+        if (ok != MHD_YES && !c->stream_failed) {
+            c->stream_failed = true;
+            err_bad_request(&c->stream_err, "",
+                            "the multipart/form-data body is malformed or cut short");
+        }
+    }
+    if (c->stream_failed)
+        return queue_problem(c, conn, &c->stream_err, NULL);
+    struct http_resp resp;
+    resp_init(&resp, c->arena);
+    c->req.stream->finish(c->stream_state, &c->req, &resp);
+    c->stream_finished = true;
+    return queue_handled(c, conn, &resp);
 }
 
 /* Routes the request: true when a handler was found, otherwise false
@@ -278,22 +408,30 @@ static enum MHD_Result request_begin(struct http_ctx *c, struct MHD_Connection *
     uint64_t declared = 0;
     const char *cl =
         MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-    if (parse_length(cl, &declared) && declared > c->srv->cfg.max_body)
+    if (parse_length(cl, &declared) && declared > body_cap(c))
         return answer_too_large(c, conn);
+    if (c->req.stream)
+        return stream_begin(c, conn);
     return MHD_YES; /* now read the body */
 }
 
-/* A chunk of body. Past the cap the chunk is dropped and the request is
- * marked for a 413; far past it the connection is closed. */
+/* A chunk of body. Past the cap (or once a stream refused the body) the
+ * chunk is dropped and the request is marked for its error; far past it
+ * the connection is closed. */
 static enum MHD_Result request_body(struct http_ctx *c, const char *data, size_t *size)
 {
     size_t n = *size;
     *size = 0;
-    if (!c->too_large && buf_append(&c->body, data, n) == 0)
-        return MHD_YES;
-    if (!c->too_large) {
-        c->too_large = true;
-        buf_free(&c->body);
+    if (!c->too_large && !c->stream_failed) {
+        if (c->req.stream) {
+            if (stream_feed(c, data, n) == 0)
+                return MHD_YES;
+        } else if (buf_append(&c->body, data, n) == 0) {
+            return MHD_YES;
+        } else {
+            c->too_large = true;
+            buf_free(&c->body);
+        }
     }
     if (n > SERVER_DISCARD_MAX - c->discarded) {
         log_event(LOG_WARN, "http_body_abandoned", "path", log_safe(c->arena, c->req.path), NULL);
@@ -308,6 +446,8 @@ static enum MHD_Result request_finish(struct http_ctx *c, struct MHD_Connection 
 {
     if (c->too_large)
         return answer_too_large(c, conn);
+    if (c->req.stream)
+        return stream_finish(c, conn);
     if (!c->handler)
         return MHD_NO; /* unreachable: routing failures are answered early */
     c->req.body = c->body.p ? c->body.p : "";
@@ -315,14 +455,7 @@ static enum MHD_Result request_finish(struct http_ctx *c, struct MHD_Connection 
     struct http_resp resp;
     resp_init(&resp, c->arena);
     c->handler(&c->req, &resp, c->handler_ctx);
-    if (resp.status < 200 || resp.status > 599) {
-        log_event(LOG_ERROR, "http_bad_handler_status", "route", c->req.route, NULL);
-        struct err e = ERR_INIT;
-        err_internal(&e, "the handler produced no valid response");
-        buf_free(&resp.body);
-        return queue_problem(c, conn, &e, NULL);
-    }
-    return queue(c, conn, &resp);
+    return queue_handled(c, conn, &resp);
 }
 
 static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url,
@@ -377,7 +510,7 @@ static void access_log(const struct http_ctx *c)
     log_event(LOG_INFO, "access", "method", log_safe(a, c->req.method ? c->req.method : ""), "path",
               log_safe(a, c->req.path), "route", c->req.route ? c->req.route : "unmatched",
               "status", arena_printf(a, "%d", c->status), "ms", format_ms(a, c->dur_ns), "bytes",
-              arena_printf(a, "%zu", c->bytes), "ip", c->req.remote_ip ? c->req.remote_ip : "",
+              arena_printf(a, "%llu", (unsigned long long)c->bytes), "ip", c->req.remote_ip ? c->req.remote_ip : "",
               NULL);
 }
 
@@ -395,6 +528,11 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
         if (srv->cfg.access_log)
             access_log(c);
     }
+    if (c->pp)
+        MHD_destroy_post_processor(c->pp);
+    if (c->stream_begun)
+        c->req.stream->cleanup(c->stream_state,
+                               c->stream_finished && toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
     buf_free(&c->body);
     arena_free(c->arena); /* c lives in it */
     atomic_fetch_sub(&srv->inflight, 1);

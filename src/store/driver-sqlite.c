@@ -588,19 +588,22 @@ static int sqlite_migrate(struct store_conn *cb, struct err *e)
 
 /* ---- dialect ---- */
 
-/* STORE_SQL_FTS_MATCH holds exactly one '%', in "%d", so it is a safe
- * snprintf format for the parameter number. */
+/* STORE_SQL_FTS_MATCH and _ROWS hold no '%' but "%1$d" (twice), so they
+ * are safe snprintf formats for the one parameter number. A record matches
+ * by its own text (fts) or by the text of its documents (doc_fts). */
 static const char *sqlite_sql(struct store_conn *c, enum store_sql which)
 {
     switch (which) {
     case STORE_SQL_FTS_MATCH:
-        return "IN (SELECT rowid FROM fts WHERE fts MATCH $%d)";
+        return "IN (SELECT rowid FROM fts WHERE fts MATCH $%1$d"
+               " UNION SELECT rid FROM doc_fts WHERE doc_fts MATCH $%1$d)";
     case STORE_SQL_FTS_INSERT:
         return "INSERT INTO fts(rowid, body, coll) VALUES ($1, $2, $3)";
     case STORE_SQL_FTS_DELETE:
         return "DELETE FROM fts WHERE rowid = $1";
     case STORE_SQL_FTS_ROWS:
-        return "SELECT rowid AS rid FROM fts WHERE fts MATCH $%d";
+        return "SELECT rowid AS rid FROM fts WHERE fts MATCH $%1$d"
+               " UNION SELECT rid FROM doc_fts WHERE doc_fts MATCH $%1$d";
     case STORE_SQL_JSON_INTS:
         return "json_each($%d)";
     case STORE_SQL_USE_INDEX:

@@ -194,6 +194,36 @@ static const char *const sqlite_migrations[] = {
     "  code TEXT"
     ") STRICT;"
     "CREATE INDEX workflow_events_record ON workflow_events(record_id, id);",
+    /* 4: technical documentation: every version of every document placed
+     * for a record (its bytes live in the content-addressed blob store),
+     * the text extracted from it, and the full-text index of the text of
+     * each type's newest signed copy and draft that is not restricted */
+    "CREATE TABLE documents ("
+    "  n INTEGER PRIMARY KEY,"
+    "  id TEXT NOT NULL UNIQUE,"
+    "  record_id TEXT NOT NULL,"
+    "  doc_type TEXT NOT NULL,"       /* a type of the kind's document list */
+    "  version INTEGER NOT NULL,"     /* 1, 2, … per (record, type) */
+    "  variant TEXT NOT NULL,"        /* signed (PDF/A-1) | draft (DOCX) */
+    "  sha256 TEXT NOT NULL,"
+    "  size INTEGER NOT NULL,"
+    "  file_name TEXT NOT NULL,"
+    "  media_type TEXT NOT NULL,"
+    "  pages INTEGER,"
+    "  pdfa TEXT,"                    /* e.g. 1B */
+    "  restricted_ground TEXT,"
+    "  restricted_until TEXT,"        /* YYYY-MM-DD, the last day */
+    "  uploaded_at TEXT NOT NULL,"
+    "  uploaded_by TEXT NOT NULL,"
+    "  UNIQUE (record_id, doc_type, version)"
+    ") STRICT;"
+    "CREATE INDEX documents_sha ON documents(sha256);"
+    "CREATE TABLE document_text ("
+    "  doc_id TEXT PRIMARY KEY REFERENCES documents(id),"
+    "  body TEXT NOT NULL"            /* folded for search */
+    ") STRICT;"
+    "CREATE VIRTUAL TABLE doc_fts USING fts5(coll, body, rid UNINDEXED, detail = column,"
+    "  columnsize = 0);",
 };
 
 #define SQLITE_N_MIGRATIONS (sizeof sqlite_migrations / sizeof sqlite_migrations[0])

@@ -105,8 +105,9 @@ int store_execf(struct store_conn *c, const char *sql, struct err *e, const char
 /* Dialect fragments. */
 enum store_sql {
     /* the tail of a condition "<rid column> IN (…)" that is true for the
-     * record ids matching the full-text query in $N; contains exactly one
-     * "%d", where the parameter number goes */
+     * record ids matching the full-text query in $N (by the record's text
+     * or its documents'); its only conversions are "%1$d", where the
+     * parameter number goes */
     STORE_SQL_FTS_MATCH,
     /* statement inserting ($1 rid, $2 body, $3 collection) into the
      * full-text index */
@@ -114,7 +115,8 @@ enum store_sql {
     /* statement deleting rid $1 from the full-text index */
     STORE_SQL_FTS_DELETE,
     /* a subquery "SELECT <rid> AS rid FROM … " listing the record ids that
-     * match the full-text query in $N (one "%d"), for use in FROM */
+     * match the full-text query in $N (conversions "%1$d" only), for use
+     * in FROM */
     STORE_SQL_FTS_ROWS,
     /* a table expression listing the integers of the JSON array in $N
      * (one "%d") as the column `value`, e.g. for "rid IN (…)" lookups */

@@ -279,3 +279,54 @@ bool text_id_valid(const char *s)
     }
     return true;
 }
+
+static bool filename_char_ok(uint32_t cp)
+{
+    if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0) || cp == 0xFFFD)
+        return false;
+    if (cp == 0x2028 || cp == 0x2029 || (cp >= 0x202a && cp <= 0x202e) ||
+        (cp >= 0x2066 && cp <= 0x2069) || cp == 0x200e || cp == 0x200f)
+        return false; /* line separators and bidirectional controls */
+    return !strchr("\"'\\/<>:|?*", (int)(cp < 0x80 ? cp : 'a'));
+}
+
+void text_safe_filename(const char *in, char *out, size_t cap)
+{
+    if (!cap)
+        return;
+    out[0] = '\0';
+    if (!in)
+        return;
+    const char *base = in;
+    for (const char *p = in; *p; p++)
+        if (*p == '/' || *p == '\\')
+            base = p + 1;
+    size_t n = strlen(base), o = 0;
+    /* keep the valid characters; an invalid sequence is dropped byte by byte */
+    for (size_t i = 0; i < n;) {
+        size_t len = 1;
+        unsigned char b = (unsigned char)base[i];
+        if (b >= 0xF0)
+            len = 4;
+        else if (b >= 0xE0)
+            len = 3;
+        else if (b >= 0xC0)
+            len = 2;
+        if (i + len > n || !utf8_valid(base + i, len)) {
+            i++;
+            continue;
+        }
+        const char *q = base + i;
+        uint32_t cp = utf8_next(&q);
+        if (filename_char_ok(cp) && !(o == 0 && (cp == '.' || cp == ' '))) {
+            if (o + len >= cap)
+                break;
+            memcpy(out + o, base + i, len);
+            o += len;
+        }
+        i += len;
+    }
+    while (o > 0 && (out[o - 1] == ' ' || out[o - 1] == '.'))
+        o--;
+    out[o] = '\0';
+}

@@ -46,4 +46,11 @@ void text_uuid7(char out[37]);
  * [A-Za-z0-9._-], not starting with '.' (ids appear in URLs and file names). */
 bool text_id_valid(const char *s);
 
+/* A file name fit to store and to offer for download, from what a client
+ * sent: only its last path component (after '/' or '\\'); control
+ * characters, quotes, backslashes, '<>:|?*' and invalid UTF-8 dropped;
+ * spaces trimmed; leading dots removed; at most cap-1 bytes cut at a
+ * character boundary. Writes the result (possibly empty) to out. */
+void text_safe_filename(const char *in, char *out, size_t cap);
+
 #endif

@@ -635,15 +635,19 @@ static void test_fts_query_text(void **state)
     free(q);
 }
 
-/* The match fragment is a safe snprintf format: one '%', in "%d". */
+/* The match and rows fragments are safe snprintf formats: every '%' is
+ * "%1$d" (the one parameter number), and there is at least one. */
 static void test_fts_match_fragment(void **state)
 {
     struct store_conn *c = store_conn(fx_open(*state));
-    const char *m = store_sql(c, STORE_SQL_FTS_MATCH);
-    const char *pct = strchr(m, '%');
-    assert_non_null(pct);
-    assert_int_equal(pct[1], 'd');
-    assert_null(strchr(pct + 1, '%'));
+    const enum store_sql which[] = {STORE_SQL_FTS_MATCH, STORE_SQL_FTS_ROWS};
+    for (size_t i = 0; i < 2; i++) {
+        const char *m = store_sql(c, which[i]);
+        size_t n = 0;
+        for (const char *pct = strchr(m, '%'); pct; pct = strchr(pct + 1, '%'), n++)
+            assert_int_equal(strncmp(pct, "%1$d", 4), 0);
+        assert_true(n >= 1);
+    }
 }
 
 static void add_record(struct store_conn *c, const char *rid, const char *body)

@@ -1,0 +1,274 @@
+/* blobs: content-addressed files (see blobs.h). */
+#include "docs/blobs.h"
+
+#include "util/log.h"
+#include "util/text.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct blobs {
+    char *dir;
+};
+
+struct blob_writer {
+    struct blobs *b;
+    int fd;
+    char path[PATH_MAX];
+    uint64_t size;
+    crypto_hash_sha256_state st;
+    char sha[65];
+    bool finished, committed;
+};
+
+static int fail_errno(struct err *e, const char *what, const char *path)
+{
+    int status = errno == ENOSPC || errno == EDQUOT ? 507 : 500;
+    log_event(LOG_ERROR, "blob_io", "what", what, "path", path, "error", strerror(errno), NULL);
+    err_set(e, status, status == 507 ? "insufficient-storage" : "internal", "",
+            "the document store cannot %s", what);
+    return -1;
+}
+
+static int make_dir(const char *path, struct err *e)
+{
+    if (mkdir(path, 0750) == 0 || errno == EEXIST)
+        return 0;
+    return fail_errno(e, "create its directory", path);
+}
+
+static int sync_dir(const char *path, struct err *e)
+{
+    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0 || fsync(fd) < 0) {
+        int rc = fail_errno(e, "make its directory durable", path);
+        if (fd >= 0)
+            close(fd);
+        return rc;
+    }
+    close(fd);
+    return 0;
+}
+
+/* Removes what a crash left in tmp/. */
+static void sweep_tmp(const char *tmp)
+{
+    DIR *d = opendir(tmp);
+    if (!d)
+        return;
+    struct dirent *de;
+    char p[PATH_MAX];
+    while ((de = readdir(d)))
+        if (strncmp(de->d_name, "upload-", 7) == 0 &&
+            snprintf(p, sizeof p, "%s/%s", tmp, de->d_name) < (int)sizeof p && unlink(p) == 0)
+            log_event(LOG_INFO, "blob_tmp_removed", "file", de->d_name, NULL);
+    closedir(d);
+}
+
+struct blobs *blobs_open(const char *dir, struct err *e)
+{
+    char p[PATH_MAX];
+    if (strlen(dir) > PATH_MAX - 80) {
+        err_internal(e, "the document store's path is too long");
+        return NULL;
+    }
+    if (make_dir(dir, e) < 0)
+        return NULL;
+    snprintf(p, sizeof p, "%s/sha256", dir);
+    if (make_dir(p, e) < 0)
+        return NULL;
+    snprintf(p, sizeof p, "%s/tmp", dir);
+    if (make_dir(p, e) < 0)
+        return NULL;
+    sweep_tmp(p);
+    struct blobs *b = xcalloc(1, sizeof *b);
+    b->dir = xstrdup(dir);
+    return b;
+}
+
+void blobs_close(struct blobs *b)
+{
+    if (!b)
+        return;
+    free(b->dir);
+    free(b);
+}
+
+bool blob_sha_valid(const char *sha)
+{
+    if (!sha || strlen(sha) != 64)
+        return false;
+    for (const char *p = sha; *p; p++)
+        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+            return false;
+    return true;
+}
+
+/* <dir>/sha256/ab and <dir>/sha256/ab/cdef… */
+static void blob_paths(const struct blobs *b, const char *sha, char dir[PATH_MAX],
+                       char file[PATH_MAX])
+{
+    snprintf(dir, PATH_MAX, "%s/sha256/%.2s", b->dir, sha);
+    snprintf(file, PATH_MAX, "%s/%s", dir, sha + 2);
+}
+
+struct blob_writer *blob_writer_new(struct blobs *b, struct err *e)
+{
+    struct blob_writer *w = xcalloc(1, sizeof *w);
+    w->b = b;
+    snprintf(w->path, sizeof w->path, "%s/tmp/upload-XXXXXX", b->dir);
+    w->fd = mkostemp(w->path, O_CLOEXEC);
+    if (w->fd < 0) {
+        fail_errno(e, "create a temporary file", w->path);
+        free(w);
+        return NULL;
+    }
+    crypto_hash_sha256_init(&w->st);
+    return w;
+}
+
+int blob_write(struct blob_writer *w, const void *data, size_t n, struct err *e)
+{
+    if (w->finished) {
+        err_internal(e, "blob: write after the hash was taken");
+        return -1;
+    }
+    const char *p = data;
+    size_t left = n;
+    while (left) {
+        ssize_t k = write(w->fd, p, left);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            return fail_errno(e, "write the upload", w->path);
+        p += k;
+        left -= (size_t)k;
+    }
+    crypto_hash_sha256_update(&w->st, data, n);
+    w->size += n;
+    return 0;
+}
+
+const char *blob_writer_path(const struct blob_writer *w)
+{
+    return w->path;
+}
+
+uint64_t blob_writer_size(const struct blob_writer *w)
+{
+    return w->size;
+}
+
+const char *blob_writer_sha256(struct blob_writer *w)
+{
+    if (!w->finished) {
+        unsigned char h[crypto_hash_sha256_BYTES];
+        crypto_hash_sha256_final(&w->st, h);
+        hex_encode(h, sizeof h, w->sha);
+        w->finished = true;
+    }
+    return w->sha;
+}
+
+int blob_writer_commit(struct blob_writer *w, struct err *e)
+{
+    const char *sha = blob_writer_sha256(w);
+    char dir[PATH_MAX], file[PATH_MAX];
+    blob_paths(w->b, sha, dir, file);
+    if (fsync(w->fd) < 0)
+        return fail_errno(e, "make the upload durable", w->path);
+    struct stat st;
+    bool new_dir = stat(dir, &st) != 0;
+    if (new_dir) {
+        char top[PATH_MAX];
+        snprintf(top, sizeof top, "%s/sha256", w->b->dir);
+        if (make_dir(dir, e) < 0 || sync_dir(top, e) < 0)
+            return -1;
+    }
+    /* link() never replaces: an identical blob already stored wins */
+    if (link(w->path, file) < 0) {
+        if (errno != EEXIST)
+            return fail_errno(e, "store the upload", file);
+        if (stat(file, &st) != 0 || (uint64_t)st.st_size != w->size) {
+            log_event(LOG_ERROR, "blob_size_mismatch", "blob", sha, NULL);
+            err_internal(e, "a stored document does not match its name; run archportal check");
+            return -1;
+        }
+    } else if (sync_dir(dir, e) < 0) {
+        return -1;
+    }
+    w->committed = true;
+    return 0;
+}
+
+void blob_writer_free(struct blob_writer *w)
+{
+    if (!w)
+        return;
+    close(w->fd);
+    if (unlink(w->path) < 0 && errno != ENOENT)
+        log_event(LOG_WARN, "blob_tmp_left", "path", w->path, "error", strerror(errno), NULL);
+    free(w);
+}
+
+int blob_open(struct blobs *b, const char *sha, int *fd, uint64_t *size, struct err *e)
+{
+    if (!blob_sha_valid(sha)) {
+        err_not_found(e, "no such document content");
+        return -1;
+    }
+    char dir[PATH_MAX], file[PATH_MAX];
+    blob_paths(b, sha, dir, file);
+    *fd = open(file, O_RDONLY | O_CLOEXEC);
+    if (*fd < 0) {
+        if (errno == ENOENT) {
+            log_event(LOG_ERROR, "blob_missing", "blob", sha, NULL);
+            err_not_found(e, "the document's content is missing from the store");
+            return -1;
+        }
+        return fail_errno(e, "open a document", file);
+    }
+    struct stat st;
+    if (fstat(*fd, &st) < 0) {
+        close(*fd);
+        return fail_errno(e, "read a document", file);
+    }
+    *size = (uint64_t)st.st_size;
+    return 0;
+}
+
+int blob_verify(struct blobs *b, const char *sha, uint64_t size, struct err *e)
+{
+    int fd;
+    uint64_t have;
+    if (blob_open(b, sha, &fd, &have, e) < 0)
+        return -1;
+    crypto_hash_sha256_state st;
+    crypto_hash_sha256_init(&st);
+    static _Thread_local unsigned char chunk[1 << 16];
+    ssize_t k;
+    uint64_t total = 0;
+    while ((k = read(fd, chunk, sizeof chunk)) > 0) {
+        crypto_hash_sha256_update(&st, chunk, (size_t)k);
+        total += (uint64_t)k;
+    }
+    close(fd);
+    unsigned char h[crypto_hash_sha256_BYTES];
+    char hex[65];
+    crypto_hash_sha256_final(&st, h);
+    hex_encode(h, sizeof h, hex);
+    if (k < 0 || total != size || strcmp(hex, sha) != 0) {
+        err_set(e, 500, "blob-corrupt", "", "blob %s: %s", sha,
+                k < 0 ? "unreadable" : total != size ? "size differs" : "content differs from its hash");
+        return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,52 @@
+/* blobs: the content-addressed file store of uploaded documents.
+ *
+ * A blob is a file named by the SHA-256 of its bytes,
+ * <dir>/sha256/<first two hex>/<the other 62 hex>, written once and never
+ * changed, so identical uploads share one file and a copy of the tree is
+ * a consistent backup at any moment. An upload streams into a temporary
+ * file in <dir>/tmp (hashed as it arrives); commit makes it durable
+ * (fsync of the file, then of the directories) before it takes its name,
+ * so a database row can never name a blob that a crash lost. Leftover
+ * temporary files (a crash mid-upload) are removed when the store opens. */
+#ifndef AP_BLOBS_H
+#define AP_BLOBS_H
+
+#include "util/err.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct blobs;
+struct blob_writer;
+
+/* Opens (creating) the store under dir. Returns NULL with e filled. */
+struct blobs *blobs_open(const char *dir, struct err *e);
+void blobs_close(struct blobs *b);
+
+/* A new temporary blob. Returns NULL with e filled (500). */
+struct blob_writer *blob_writer_new(struct blobs *b, struct err *e);
+/* Appends n bytes. -1 with e filled on a write error (507 when the disk
+ * is full). */
+int blob_write(struct blob_writer *w, const void *data, size_t n, struct err *e);
+/* The temporary file (for inspection before commit) and its size. */
+const char *blob_writer_path(const struct blob_writer *w);
+uint64_t blob_writer_size(const struct blob_writer *w);
+/* The SHA-256 (hex) of what was written; the writer takes no more. */
+const char *blob_writer_sha256(struct blob_writer *w);
+/* Makes the blob durable under its name (an identical stored blob is
+ * kept and this copy dropped). 0, or -1 with e filled. */
+int blob_writer_commit(struct blob_writer *w, struct err *e);
+/* Frees the writer, removing its temporary file unless committed. */
+void blob_writer_free(struct blob_writer *w);
+
+/* Opens blob sha for reading: *fd (the caller closes it) and *size.
+ * 404 when there is no such blob, 500 on other errors. */
+int blob_open(struct blobs *b, const char *sha, int *fd, uint64_t *size, struct err *e);
+/* Re-reads blob sha and compares its hash and size: 0, or -1 with
+ * e saying what is wrong. */
+int blob_verify(struct blobs *b, const char *sha, uint64_t size, struct err *e);
+/* True when sha is 64 lower-case hex digits. */
+bool blob_sha_valid(const char *sha);
+
+#endif
