@@ -7,6 +7,7 @@
 #include "registry/dump.h"
 #include "account/account.h"
 #include "auth/password.h"
+#include "docs/inspect.h"
 #include "util/log.h"
 
 #include <errno.h>
@@ -52,6 +53,8 @@ static void usage(FILE *f)
           "                                        from standard input\n"
           "  token create --name N --user E        print a new personal API token of user E\n"
           "  calendar show YEAR                    print the year's holidays and days off\n"
+          "  inspect-document [--max-* N] [--text] FILE\n"
+          "                                        print a PDF/DOCX upload's inspection as JSON\n"
           "\n"
           "options for every command:\n"
           "  --data DIR        data directory (default ./var)\n"
@@ -523,12 +526,81 @@ static int cmd_calendar(struct opts *o)
     return rc < 0 ? 1 : 0;
 }
 
+/* inspect-document [--max-entries N --max-uncompressed N --max-ratio N
+ * --max-text N] [--text [--pdftotext PATH]] [--] FILE: prints the
+ * inspection report (docs/inspect.h) as JSON; the server runs it as its
+ * isolated child (doc_inspect_isolated). --text also puts a PDF's text
+ * (pdftotext) into the report. Parses its own options: they are not the
+ * other commands'. */
+static int cmd_inspect_document(int argc, char **argv)
+{
+    struct doc_caps caps;
+    doc_caps_defaults(&caps);
+    const char *path = NULL, *pdftotext = "/usr/bin/pdftotext";
+    bool text = false, opts_done = false;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        unsigned long v = 0;
+        if (!opts_done && strcmp(a, "--") == 0) {
+            opts_done = true;
+        } else if (!opts_done && strcmp(a, "--text") == 0) {
+            text = true;
+        } else if (!opts_done && strcmp(a, "--pdftotext") == 0 && i + 1 < argc) {
+            pdftotext = argv[++i];
+        } else if (!opts_done && strncmp(a, "--max-", 6) == 0 && i + 1 < argc &&
+                   parse_uint(argv[i + 1], ULONG_MAX, &v) == 0 && v > 0) {
+            i++;
+            if (strcmp(a, "--max-entries") == 0)
+                caps.max_entries = v;
+            else if (strcmp(a, "--max-uncompressed") == 0)
+                caps.max_uncompressed = v;
+            else if (strcmp(a, "--max-ratio") == 0)
+                caps.max_ratio = v;
+            else if (strcmp(a, "--max-text") == 0)
+                caps.max_text = v;
+            else
+                path = NULL, i = argc; /* unknown --max-*: usage */
+        } else if ((opts_done || a[0] != '-') && !path) {
+            path = a;
+        } else {
+            path = NULL;
+            break;
+        }
+    }
+    if (!path) {
+        fputs("usage: archportal inspect-document [--max-entries N] [--max-uncompressed N]\n"
+              "         [--max-ratio N] [--max-text N] [--text [--pdftotext PATH]] [--] FILE\n",
+              stderr);
+        return 2;
+    }
+    struct doc_report r;
+    struct err e = ERR_INIT;
+    if (doc_inspect_path(path, &caps, &r, &e) < 0) {
+        fprintf(stderr, "archportal: %s\n", e.detail);
+        doc_report_free(&r);
+        return 1;
+    }
+    if (text && r.format == DOC_FORMAT_PDF && r.pages >= 0 && !r.encrypted &&
+        doc_pdf_text(pdftotext, path, caps.max_text, &r.text, &r.text_len, &e) < 0)
+        fprintf(stderr, "archportal: no text from the PDF: %s\n", e.detail);
+    json_t *j = doc_report_json(&r);
+    int rc = json_dumpf(j, stdout, JSON_COMPACT) == 0 && fputc('\n', stdout) != EOF &&
+                     fflush(stdout) == 0
+                 ? 0
+                 : 1;
+    json_decref(j);
+    doc_report_free(&r);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2 || strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }
+    if (strcmp(argv[1], "inspect-document") == 0)
+        return cmd_inspect_document(argc - 1, argv + 1);
     password_init(0, 0, 0);
     struct opts o = {.data = "./var", .listen = "127.0.0.1:8080"};
     http_config_defaults(&o.http);

@@ -1,0 +1,57 @@
+/* docs/internal.h: what the inspector's files share — the safe XML reader
+ * (no network, no DTD, no entity substitution, errors captured instead of
+ * printed) and small UTF-8 helpers. Not for use outside src/docs/. */
+#ifndef AP_DOCS_INTERNAL_H
+#define AP_DOCS_INTERNAL_H
+
+#include "docs/inspect.h"
+
+#include <libxml/xmlreader.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+/* A streaming XML reader and the first error it met. */
+struct docxml {
+    xmlTextReaderPtr r;
+    bool doctype;   /* refused: the document has a DOCTYPE */
+    char msg[200];  /* the first error libxml2 reported ("line N: ...") */
+};
+
+/* Starts a reader over memory or over a read callback (the callback's
+ * context stays the caller's; nothing is closed for it). -1 only when
+ * libxml2 cannot allocate a reader. */
+int docxml_open_memory(struct docxml *x, const char *buf, size_t n, const char *name);
+int docxml_open_io(struct docxml *x, xmlInputReadCallback rd, void *ctx, const char *name);
+void docxml_close(struct docxml *x);
+
+/* Advances to the next node: 1 a node, 0 the end, -1 malformed XML or a
+ * DOCTYPE (x->doctype set, x->msg says what). */
+int docxml_next(struct docxml *x);
+
+/* The current node's local name and namespace URI ("" when none). */
+const char *docxml_name(const struct docxml *x);
+const char *docxml_ns(const struct docxml *x);
+/* True when the current node is an element start named ns:local. */
+bool docxml_is(const struct docxml *x, const char *ns, const char *local);
+/* The current element's attribute without namespace, NULL when absent
+ * (the caller frees the result with xmlFree). */
+char *docxml_attr(const struct docxml *x, const char *name);
+
+/* The largest length <= max at which s[0..n) can be cut without splitting
+ * a UTF-8 sequence. */
+size_t doc_utf8_cut(const char *s, size_t n, size_t max);
+
+/* Makes s[0..*n) valid UTF-8 in place: a truncated sequence at the end is
+ * dropped (*n shrinks), other invalid bytes become '?', NUL bytes ' '. */
+void doc_utf8_clean(char *s, size_t *n);
+
+/* Copies s[0..n) into out (size cap >= 1) as printable, valid UTF-8:
+ * valid non-ASCII sequences are kept, control characters, backslashes,
+ * quotes and invalid bytes are written \xHH; cut (with "...") to fit. */
+void doc_escape(const char *s, size_t n, char *out, size_t cap);
+
+/* Inspectors by format; each fills r (format, flags, problems, text). */
+void doc_inspect_pdf(const char *path, struct doc_report *r);
+void doc_inspect_zip(const char *path, const struct doc_caps *caps, struct doc_report *r);
+
+#endif
