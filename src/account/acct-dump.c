@@ -148,6 +148,6 @@ static void check_part(void *ctx, struct store_conn *c, struct dump_report *rep)
 
 void acct_dump_register(struct accounts *ac)
 {
-    ac->dump_part = (struct dump_part){tables, N(tables), rules, N(rules), ac, check_part};
+    ac->dump_part = (struct dump_part){tables, N(tables), rules, N(rules), ac, check_part, NULL};
     dump_add_part(ac->reg, &ac->dump_part);
 }

@@ -10,8 +10,12 @@
 #include "registry/registry.h"
 #include "workflow/workflow.h"
 
+struct docs;
+
 struct api {
     struct accounts *acct;
+    struct docs *docs; /* technical documentation (NULL: not served) */
+    struct http_stream_ops upload_ops;
     struct calsvc *cal;
     struct workflow *wf;
     bool secure_cookies; /* served over TLS (behind a proxy): cookies get Secure */

@@ -7,6 +7,7 @@
 #include "registry/dump.h"
 #include "account/account.h"
 #include "auth/password.h"
+#include "docs/documents.h"
 #include "docs/inspect.h"
 #include "util/log.h"
 
@@ -31,6 +32,7 @@ struct opts {
     const char *email;
     const char *org;
     const char *public_url;
+    unsigned long max_upload;
     bool demo;
     bool secure_cookies;
     struct http_config http;
@@ -62,7 +64,8 @@ static void usage(FILE *f)
           "serve options:\n"
           "  --threads N  --max-body BYTES  --max-header BYTES  --max-conns N\n"
           "  --max-conns-per-ip N  --timeout SECONDS  --quiet (no access log)\n"
-          "  --public-url URL (base of links in messages)  --secure-cookies (behind TLS)\n",
+          "  --public-url URL (base of links in messages)  --secure-cookies (behind TLS)\n"
+          "  --max-upload BYTES (a document upload; default 100 MiB)\n",
           f);
 }
 
@@ -80,7 +83,7 @@ static int parse_uint(const char *s, unsigned long max, unsigned long *out)
 enum {
     OPT_DATA = 256, OPT_LISTEN, OPT_MODEL, OPT_DEMO, OPT_NAME, OPT_ROLE, OPT_THREADS,
     OPT_MAX_BODY, OPT_MAX_HEADER, OPT_MAX_CONNS, OPT_MAX_PER_IP, OPT_TIMEOUT, OPT_QUIET,
-    OPT_USER, OPT_EMAIL, OPT_ORG, OPT_PUBLIC_URL, OPT_SECURE,
+    OPT_USER, OPT_EMAIL, OPT_ORG, OPT_PUBLIC_URL, OPT_SECURE, OPT_MAX_UPLOAD,
 };
 
 static int apply_numeric(struct opts *o, int c, const char *arg)
@@ -97,6 +100,7 @@ static int apply_numeric(struct opts *o, int c, const char *arg)
     case OPT_MAX_CONNS: o->http.max_conns = (unsigned)v; break;
     case OPT_MAX_PER_IP: o->http.max_conns_per_ip = (unsigned)v; break;
     case OPT_TIMEOUT: o->http.timeout_s = (unsigned)v; break;
+    case OPT_MAX_UPLOAD: o->max_upload = v; break;
     default: return -1;
     }
     return 0;
@@ -123,6 +127,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         {"org", required_argument, NULL, OPT_ORG},
         {"public-url", required_argument, NULL, OPT_PUBLIC_URL},
         {"secure-cookies", no_argument, NULL, OPT_SECURE},
+        {"max-upload", required_argument, NULL, OPT_MAX_UPLOAD},
         {NULL, 0, NULL, 0},
     };
     int c;
@@ -165,6 +170,7 @@ struct app {
     struct calsvc *cal;
     struct accounts *acct;
     struct workflow *wf;
+    struct docs *docs;
 };
 
 static int mkdir_p(const char *dir)
@@ -225,11 +231,25 @@ static int app_open(const struct opts *o, struct app *app)
         ac.public_url = o->public_url;
     app->acct = accounts_new(app->reg, app->cal, &ac);
     app->wf = workflow_new(app->reg, app->acct, app->cal);
+    struct docs_config dc;
+    docs_config_defaults(&dc);
+    char blobs[PATH_MAX];
+    snprintf(blobs, sizeof blobs, "%s/blobs", o->data);
+    dc.dir = blobs;
+    if (o->max_upload)
+        dc.max_upload = o->max_upload;
+    app->docs = docs_new(app->reg, app->cal, &dc, &e);
+    if (!app->docs) {
+        fprintf(stderr, "archportal: %s\n", e.detail);
+        app_close(app);
+        return -1;
+    }
     return 0;
 }
 
 static void app_close(struct app *app)
 {
+    docs_free(app->docs);
     workflow_free(app->wf);
     accounts_free(app->acct);
     calsvc_free(app->cal);
@@ -288,6 +308,7 @@ static int serve_until_signal(struct app *app, struct http_config *cfg, bool sec
     api_init(&api, app->reg, app->store, app->model, app->acct, app->cal);
     api.secure_cookies = secure_cookies;
     api.wf = app->wf;
+    api.docs = app->docs;
     struct router *rt = router_new();
     api_routes(&api, rt);
     struct err e = ERR_INIT;

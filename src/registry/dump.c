@@ -342,6 +342,9 @@ int dump_import(struct registry *r, FILE *in, struct err *e)
             rc = -1;
         }
     }
+    for (size_t p = 0; rc == 0 && p < r->n_parts; p++)
+        if (r->parts[p]->after_import)
+            rc = r->parts[p]->after_import(r->parts[p]->ctx, c, e);
     if (rc < 0) {
         store_rollback(c);
         fidx_discard(r->fidx);

@@ -52,8 +52,12 @@ struct dump_part {
     /* Reports what the stored rows break beyond their columns' types and
      * the rules (NULL: nothing more). */
     void (*check)(void *ctx, struct store_conn *c, struct dump_report *rep);
+    /* Rebuilds what the part derives from its rows (an index), at the end
+     * of an import that passed every check, in its transaction (NULL:
+     * nothing to rebuild). */
+    int (*after_import)(void *ctx, struct store_conn *c, struct err *e);
 };
-/* Adds a part to what export, import and check carry (at most 4; the
+/* Adds a part to what export, import and check carry (at most 8; the
  * part must stay valid while they run). */
 void dump_add_part(struct registry *r, const struct dump_part *p);
 

@@ -222,8 +222,10 @@ static const char *const sqlite_migrations[] = {
     "  doc_id TEXT PRIMARY KEY REFERENCES documents(id),"
     "  body TEXT NOT NULL"            /* folded for search */
     ") STRICT;"
+    /* the same columns and tokenizer as fts: one query string serves both */
     "CREATE VIRTUAL TABLE doc_fts USING fts5(coll, body, rid UNINDEXED, detail = column,"
-    "  columnsize = 0);",
+    "  columnsize = 0, tokenize = 'unicode61 remove_diacritics 0 tokenchars _',"
+    "  prefix = '2 3');",
 };
 
 #define SQLITE_N_MIGRATIONS (sizeof sqlite_migrations / sizeof sqlite_migrations[0])

@@ -775,7 +775,7 @@ struct workflow *workflow_new(struct registry *reg, struct accounts *ac, struct 
         }
     }
     registry_set_update_hook(reg, on_write, w);
-    w->part = (struct dump_part){tables, N(tables), rules, N(rules), w, check_codes};
+    w->part = (struct dump_part){tables, N(tables), rules, N(rules), w, check_codes, NULL};
     dump_add_part(reg, &w->part);
     return w;
 }

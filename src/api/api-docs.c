@@ -1,0 +1,181 @@
+/* api-docs: HTTP handlers of technical documentation — the streamed
+ * upload (multipart/form-data), a record's checklist, a document's
+ * metadata, and its download with ETag, Range and a safe file name. */
+#include "api/internal.h"
+
+#include "docs/documents.h"
+#include "util/text.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+/* ---- upload: POST /api/v1/{collection}/{id}/documents ---------------------------- */
+
+static int up_begin(struct http_req *req, struct http_resp *resp, void *ctx, void **state)
+{
+    struct api *api = ctx;
+    static const char *const allowed[] = {NULL};
+    const struct model_collection *coll = collection_of(api, req, resp);
+    const char *id = coll ? record_id(req, resp) : NULL;
+    struct actor a;
+    if (!id || only_params(req, resp, allowed) < 0 || authenticate(api, req, resp, true, &a) < 0)
+        return -1;
+    struct err e = ERR_INIT;
+    struct docs_upload *u;
+    if (docs_upload_begin(api->docs, &a, coll->id, id, &u, &e) < 0) {
+        http_resp_problem(resp, &e);
+        return -1;
+    }
+    *state = u;
+    return 0;
+}
+
+static int up_part(void *state, const char *name, const char *filename, const char *content_type,
+                   const char *data, uint64_t off, size_t n, struct err *e)
+{
+    return docs_upload_part(state, name, filename, content_type, data, off, n, e);
+}
+
+static void up_finish(void *state, struct http_req *req, struct http_resp *resp)
+{
+    json_t *doc = NULL, *problems = NULL;
+    struct err e = ERR_INIT;
+    if (docs_upload_finish(state, &doc, &problems, &e) < 0) {
+        http_resp_problem_ext(resp, &e, "problems", problems);
+        return;
+    }
+    http_resp_header(resp, "Location",
+                     arena_printf(req->arena, "/api/v1/documents/%s",
+                                  json_string_value(json_object_get(doc, "id"))));
+    http_resp_json(resp, 201, doc);
+}
+
+static void up_cleanup(void *state, bool done)
+{
+    (void)done; /* what was recorded stays; the rest goes */
+    docs_upload_free(state);
+}
+
+/* ---- reading ------------------------------------------------------------------------- */
+
+static void h_checklist(struct http_req *req, struct http_resp *resp, void *ctx)
+{
+    struct api *api = ctx;
+    static const char *const allowed[] = {NULL};
+    const struct model_collection *coll = collection_of(api, req, resp);
+    const char *id = coll ? record_id(req, resp) : NULL;
+    struct actor a;
+    if (!id || only_params(req, resp, allowed) < 0 || authenticate(api, req, resp, false, &a) < 0)
+        return;
+    json_t *out = NULL;
+    struct err e = ERR_INIT;
+    int rc = docs_checklist(api->docs, &a, coll->id, id, &out, &e);
+    answer(resp, rc, &e, out);
+}
+
+/* The {doc_id} path parameter, or NULL after answering 404. */
+static const char *doc_id_of(struct http_req *req, struct http_resp *resp)
+{
+    const char *id = http_req_param(req, "doc_id");
+    if (!id || !text_id_valid(id)) {
+        problem(resp, 404, "not-found", "", "no such document");
+        return NULL;
+    }
+    return id;
+}
+
+static void h_document(struct http_req *req, struct http_resp *resp, void *ctx)
+{
+    struct api *api = ctx;
+    static const char *const allowed[] = {NULL};
+    const char *id = doc_id_of(req, resp);
+    struct actor a;
+    if (!id || only_params(req, resp, allowed) < 0 || authenticate(api, req, resp, false, &a) < 0)
+        return;
+    json_t *out = NULL;
+    struct err e = ERR_INIT;
+    int rc = docs_get(api->docs, &a, id, &out, &e);
+    answer(resp, rc, &e, out);
+}
+
+/* Does an If-None-Match or If-Range value name this ETag? */
+static bool etag_listed(const char *header, const char *etag)
+{
+    if (strcmp(header, "*") == 0)
+        return true;
+    size_t n = strlen(etag);
+    for (const char *p = strstr(header, etag); p; p = strstr(p + 1, etag)) {
+        bool start = p == header || p[-1] == ' ' || p[-1] == ',' || p[-1] == '/';
+        bool end = p[n] == '\0' || p[n] == ',' || p[n] == ' ';
+        if (start && end)
+            return true;
+    }
+    return false;
+}
+
+static void h_content(struct http_req *req, struct http_resp *resp, void *ctx)
+{
+    struct api *api = ctx;
+    static const char *const allowed[] = {NULL};
+    const char *id = doc_id_of(req, resp);
+    struct actor a;
+    if (!id || only_params(req, resp, allowed) < 0 || authenticate(api, req, resp, false, &a) < 0)
+        return;
+    struct docs_file f;
+    struct err e = ERR_INIT;
+    if (docs_open(api->docs, &a, id, &f, &e) < 0) {
+        http_resp_problem(resp, &e);
+        return;
+    }
+    const char *etag = arena_printf(req->arena, "\"%s\"", f.sha256);
+    http_resp_header(resp, "ETag", etag);
+    http_resp_header(resp, "Accept-Ranges", "bytes");
+    http_resp_header(resp, "X-Content-Type-Options", "nosniff");
+    http_resp_header(resp, "Cache-Control", f.public ? "public, max-age=3600" : "private, no-cache");
+    const char *inm = http_req_header(req, "If-None-Match");
+    if (inm && etag_listed(inm, etag)) {
+        close(f.fd);
+        http_resp_bytes(resp, 304, NULL, NULL, 0);
+        return;
+    }
+    http_resp_header(resp, "Content-Disposition",
+                     http_content_disposition(req->arena, f.file_name, "document"));
+    uint64_t off = 0, len = f.size;
+    const char *range = http_req_header(req, "Range");
+    const char *if_range = http_req_header(req, "If-Range");
+    int r = range && (!if_range || etag_listed(if_range, etag))
+                ? http_parse_range(range, f.size, &off, &len)
+                : 0;
+    if (r < 0) {
+        close(f.fd);
+        http_resp_header(resp, "Content-Range",
+                         arena_printf(req->arena, "bytes */%llu", (unsigned long long)f.size));
+        struct err re = ERR_INIT;
+        err_set(&re, 416, "range-not-satisfiable", "", "the document has %llu bytes",
+                (unsigned long long)f.size);
+        http_resp_problem(resp, &re);
+        return;
+    }
+    if (r > 0)
+        http_resp_header(resp, "Content-Range",
+                         arena_printf(req->arena, "bytes %llu-%llu/%llu", (unsigned long long)off,
+                                      (unsigned long long)(off + len - 1),
+                                      (unsigned long long)f.size));
+    http_resp_file(resp, r > 0 ? 206 : 200, f.media_type, f.fd, off, len);
+}
+
+void api_docs_routes(struct api *api, struct router *rt)
+{
+    api->upload_ops = (struct http_stream_ops){
+        .max_body = docs_max_upload(api->docs),
+        .begin = up_begin,
+        .part = up_part,
+        .finish = up_finish,
+        .cleanup = up_cleanup,
+    };
+    router_add_stream(rt, "POST", "/api/v1/{collection}/{id}/documents", &api->upload_ops, api);
+    router_add(rt, "GET", "/api/v1/{collection}/{id}/documents", h_checklist, api);
+    router_add(rt, "GET", "/api/v1/documents/{doc_id}", h_document, api);
+    router_add(rt, "GET", "/api/v1/documents/{doc_id}/content", h_content, api);
+}
