@@ -326,7 +326,9 @@ def raw_upload(port, rec_id, body, ctype, declared, send, token, wait_answer=Tru
 
 def test_upload_limits_and_cut_off_uploads():
     # REQ: DOC-01
-    with Server(extra=['--max-upload', '60000']) as small:
+    # a short idle timeout: the server may notice a client that went away
+    # mid-body only when the connection times out
+    with Server(extra=['--max-upload', '60000', '--timeout', '2']) as small:
         admin = small.token('admin')
         r = small.request('POST', '/api/v1/organizations',
                           {'name': {'ru': 'Ведомство'}, 'bin': valid_bin(8390), 'org_type': 'central_state_body'},
@@ -350,7 +352,8 @@ def test_upload_limits_and_cut_off_uploads():
         answer = s.recv(65536)
         s.close()
         assert answer.startswith(b'HTTP/1.1 413'), answer[:200]
-        # cut off halfway: the client goes away; nothing is stored
+        # cut off halfway: the client goes away; nothing is stored, and the
+        # temporary file is gone once the server lets the connection go
         ok, ctype = multipart([('type', 'contract')], [('file', 'a.docx', read('docx'))])
         raw_upload(small.port, rec['id'], ok, ctype, len(ok), len(ok) // 2, owner, wait_answer=False)
         deadline = time.time() + 10
