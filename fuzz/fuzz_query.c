@@ -1,11 +1,13 @@
-/* fuzz_query: libFuzzer target for the query-string parser and for
- * percent-decoding.
+/* fuzz_query: libFuzzer target for the query-string parser, for
+ * percent-decoding, and for the download headers (Range, Content-Disposition).
  *
  * The whole input is the raw query string (as it follows '?'), and is also
  * decoded directly in both modes. Checks: on success every key and value
  * is valid UTF-8 without NUL and there are at most HTTP_MAX_QUERY pairs;
  * on failure the error is a 400; a decoded string is never longer than its
- * input. */
+ * input. A Range that parses lies within the representation and is not
+ * empty; a Content-Disposition never holds a control character or more
+ * than the two quotes of its fallback name. */
 #include "http/http.h"
 
 #include "util/text.h"
@@ -29,6 +31,25 @@ static void check_text(const char *s)
         abort();
 }
 
+static void check_download_headers(struct arena *a, const char *raw, size_t size)
+{
+    uint64_t off = 0, len = 0, sizes[] = {0, 1, 100, (uint64_t)size, UINT64_MAX / 2};
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        int r = http_parse_range(raw, sizes[i], &off, &len);
+        if (r == 1 && (len == 0 || off >= sizes[i] || len > sizes[i] - off))
+            abort();
+    }
+    const char *cd = http_content_disposition(a, raw, "document");
+    size_t quotes = 0;
+    for (const char *p = cd; *p; p++) {
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            abort();
+        quotes += *p == '"';
+    }
+    if (quotes != 0 && quotes != 2)
+        abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct arena *a = arena_new();
@@ -40,6 +61,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     req.arena = a;
     struct err e = ERR_INIT;
     const char *raw = arena_strndup(a, (const char *)data, size);
+    check_download_headers(a, raw, size);
     if (http_parse_query(&req, raw, &e) == 0) {
         if (req.n_query > HTTP_MAX_QUERY)
             abort();

@@ -1,6 +1,7 @@
 /* libFuzzer target: the text parsers of util/ — RFC 3339 instants (the
  * `at` parameter), calendar dates, base64url (cursors), UTF-8 checks,
- * folding and word splitting (the `q` parameter). */
+ * folding and word splitting (the `q` parameter), and the file names kept
+ * from uploads. */
 #include "util/arena.h"
 #include "util/text.h"
 #include "util/timeutil.h"
@@ -33,6 +34,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (strcmp(enc, s) != 0)
             __builtin_trap(); /* decoding is strict: re-encoding gives the input */
     }
+    char name[64];
+    text_safe_filename(s, name, sizeof name);
+    size_t nl = strlen(name);
+    if (nl >= sizeof name || !utf8_valid(name, nl) || strpbrk(name, "/\\\"'") ||
+        name[0] == '.' || name[0] == ' ' || (nl && (name[nl - 1] == ' ' || name[nl - 1] == '.')))
+        __builtin_trap(); /* a stored file name is safe whatever was sent */
+    for (size_t i = 0; i < nl; i++)
+        if ((unsigned char)name[i] < 0x20 || name[i] == 0x7f)
+            __builtin_trap();
     if (utf8_valid(s, size)) {
         const char *words[16];
         (void)text_words(a, s, words, 16);

@@ -1066,6 +1066,48 @@ static void test_server_bad_listen(void **state)
 
 #define SERVER_TEST(f) cmocka_unit_test_setup_teardown(f, srv_setup, srv_teardown)
 
+/* REQ: DOC-01 (downloads) */
+static void test_range(void **state)
+{
+    uint64_t off = 7, len = 7;
+    assert_int_equal(http_parse_range(NULL, 100, &off, &len), 0);
+    assert_int_equal(http_parse_range("bytes=0-99", 1000, &off, &len), 1);
+    assert_true(off == 0 && len == 100);
+    assert_int_equal(http_parse_range("bytes=900-", 1000, &off, &len), 1);
+    assert_true(off == 900 && len == 100);
+    assert_int_equal(http_parse_range("bytes=900-5000", 1000, &off, &len), 1);
+    assert_true(off == 900 && len == 100); /* the end is clipped */
+    assert_int_equal(http_parse_range("bytes=-10", 1000, &off, &len), 1);
+    assert_true(off == 990 && len == 10);
+    assert_int_equal(http_parse_range("bytes=-5000", 1000, &off, &len), 1);
+    assert_true(off == 0 && len == 1000);
+    assert_int_equal(http_parse_range("bytes=1000-", 1000, &off, &len), -1);
+    assert_int_equal(http_parse_range("bytes=-0", 1000, &off, &len), -1);
+    assert_int_equal(http_parse_range("bytes=0-", 0, &off, &len), -1);
+    assert_int_equal(http_parse_range("bytes=99999999999999999999999-", 10, &off, &len), -1);
+    /* malformed, several ranges, other units: the whole representation */
+    const char *whole[] = {"bytes=5-1", "bytes=0-1,5-9", "items=0-1", "bytes=", "bytes=-",
+                           "bytes=a-b", "bytes=1-2x", "Bytes=0-1"};
+    for (size_t i = 0; i < sizeof whole / sizeof whole[0]; i++)
+        assert_int_equal(http_parse_range(whole[i], 1000, &off, &len), 0);
+}
+
+static void test_content_disposition(void **state)
+{
+    struct arena *a = arena_new();
+    assert_string_equal(http_content_disposition(a, "spec.pdf", "x"),
+                        "attachment; filename=\"spec.pdf\"; filename*=UTF-8''spec.pdf");
+    assert_string_equal(http_content_disposition(a, "../../etc/pass\"wd\r\n.pdf", "x"),
+                        "attachment; filename=\"passwd.pdf\"; filename*=UTF-8''passwd.pdf");
+    assert_string_equal(http_content_disposition(a, "C:\\docs\\ТЗ 1.docx", "x"),
+                        "attachment; filename=\"__ 1.docx\"; "
+                        "filename*=UTF-8''%D0%A2%D0%97%201.docx");
+    assert_string_equal(http_content_disposition(a, "...", "document"),
+                        "attachment; filename=\"document\"; filename*=UTF-8''document");
+    assert_string_equal(http_content_disposition(a, "\xff\xfe", ""), "attachment");
+    arena_free(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1092,6 +1134,8 @@ int main(void)
         SERVER_TEST(test_server_metrics),
         cmocka_unit_test(test_server_graceful_stop),
         cmocka_unit_test(test_server_bad_listen),
+        cmocka_unit_test(test_range),
+        cmocka_unit_test(test_content_disposition),
     };
     return cmocka_run_group_tests_name("http", tests, NULL, NULL);
 }

@@ -135,6 +135,33 @@ static void test_arena_alignment_and_big_blocks(void **state)
     arena_free(a);
 }
 
+static void test_safe_filename(void **state)
+{
+    char out[32];
+    const struct {
+        const char *in, *want;
+    } cases[] = {
+        {"report.pdf", "report.pdf"},
+        {"../../etc/passwd", "passwd"},
+        {"C:\\Users\\x\\Отчёт «1».docx", "Отчёт «1».docx"},
+        {"a\"b'c<d>e:f|g?h*i.pdf", "abcdefghi.pdf"},
+        {"tab\there\r\n.pdf", "tabhere.pdf"},
+        {"  ..hidden.pdf. . ", "hidden.pdf"},
+        {"bad\xc3(utf8\xff" ".pdf", "bad(utf8.pdf"},
+        {"rtl\xe2\x80\xae" "fdp.exe", "rtlfdp.exe"},
+        {"dir/", ""},
+        {"", ""},
+        {"0123456789012345678901234567890123456789", "0123456789012345678901234567890"},
+        {"ааааааааааааааааааа", "ааааааааааааааа"}, /* cut at a character, 30 bytes */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        text_safe_filename(cases[i].in, out, sizeof out);
+        assert_string_equal(out, cases[i].want);
+    }
+    text_safe_filename(NULL, out, sizeof out);
+    assert_string_equal(out, "");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -144,6 +171,7 @@ int main(void)
         cmocka_unit_test(test_base64url_roundtrip),
         cmocka_unit_test(test_rfc3339),
         cmocka_unit_test(test_ids),
+        cmocka_unit_test(test_safe_filename),
         cmocka_unit_test(test_buf_cap),
         cmocka_unit_test(test_arena_alignment_and_big_blocks),
     };
