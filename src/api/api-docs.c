@@ -165,6 +165,55 @@ static void h_content(struct http_req *req, struct http_resp *resp, void *ctx)
     http_resp_file(resp, r > 0 ? 206 : 200, f.media_type, f.fd, off, len);
 }
 
+/* The organisation's deadlines when the actor may read them: open ones,
+ * those of them past due, and all missed ones (past due, or done late). */
+static json_t *obligation_counts(struct api *api, const struct actor *a, const char *org)
+{
+    json_t *open = NULL, *missed = NULL;
+    struct err e = ERR_INIT;
+    if (obligation_list(api->acct, a, org, NULL, "open", &open, &e) < 0 ||
+        obligation_list(api->acct, a, org, NULL, "overdue", &missed, &e) < 0) {
+        json_decref(open);
+        return NULL;
+    }
+    size_t i, overdue = 0;
+    json_t *o;
+    json_array_foreach(json_object_get(open, "items"), i, o)
+        overdue += json_is_true(json_object_get(o, "overdue"));
+    json_t *out = json_pack("{s:i, s:i, s:i}", "open",
+                            (int)json_array_size(json_object_get(open, "items")), "overdue",
+                            (int)overdue, "missed",
+                            (int)json_array_size(json_object_get(missed, "items")));
+    json_decref(open);
+    json_decref(missed);
+    return out;
+}
+
+/* GET /api/v1/{collection}/{id}/completeness: an object's, or an
+ * organisation's objects' (with its open and overdue obligations). */
+static void h_completeness(struct http_req *req, struct http_resp *resp, void *ctx)
+{
+    struct api *api = ctx;
+    static const char *const allowed[] = {NULL};
+    const struct model_collection *coll = collection_of(api, req, resp);
+    const char *id = coll ? record_id(req, resp) : NULL;
+    struct actor a;
+    if (!id || only_params(req, resp, allowed) < 0 || authenticate(api, req, resp, false, &a) < 0)
+        return;
+    json_t *out = NULL;
+    struct err e = ERR_INIT;
+    int rc;
+    if (strcmp(coll->id, "organizations") == 0) {
+        rc = docs_org_completeness(api->docs, &a, id, &out, &e);
+        json_t *ob = rc == 0 ? obligation_counts(api, &a, id) : NULL;
+        if (ob)
+            json_object_set_new(out, "obligations", ob);
+    } else {
+        rc = docs_completeness(api->docs, &a, coll->id, id, &out, &e);
+    }
+    answer(resp, rc, &e, out);
+}
+
 void api_docs_routes(struct api *api, struct router *rt)
 {
     api->upload_ops = (struct http_stream_ops){
@@ -176,6 +225,7 @@ void api_docs_routes(struct api *api, struct router *rt)
     };
     router_add_stream(rt, "POST", "/api/v1/{collection}/{id}/documents", &api->upload_ops, api);
     router_add(rt, "GET", "/api/v1/{collection}/{id}/documents", h_checklist, api);
+    router_add(rt, "GET", "/api/v1/{collection}/{id}/completeness", h_completeness, api);
     router_add(rt, "GET", "/api/v1/documents/{doc_id}", h_document, api);
     router_add(rt, "GET", "/api/v1/documents/{doc_id}/content", h_content, api);
 }

@@ -51,6 +51,16 @@ uint64_t docs_max_upload(const struct docs *d)
     return d->cfg.max_upload;
 }
 
+const struct model *docs_model(const struct docs *d)
+{
+    return d->model;
+}
+
+struct registry *docs_registry(const struct docs *d)
+{
+    return d->reg;
+}
+
 /* Today's local date (the calendar's time zone) as YYYY-MM-DD. */
 static void today(struct docs *d, char out[11])
 {

@@ -98,6 +98,24 @@ int docs_open(struct docs *d, const struct actor *a, const char *doc_id, struct 
  * in list order). rec is the stored record. */
 int docs_missing(struct docs *d, const json_t *rec, int *due, json_t **missing, struct err *e);
 
+/* ---- completeness (completeness.c) --------------------------------------------- */
+
+/* A record's completeness (REQ REG-12): {record_id, kind, name, stage,
+ * status, accounting_code, score (0-100), complete, gaps: {fields,
+ * documents, relations}, counts: {fields: {needed, filled}, documents:
+ * {due, present}, relations: {required, present}}, expenses: {supported,
+ * reasons: [{code, detail}]}}. 422 for kinds without documentation. */
+int docs_completeness(struct docs *d, const struct actor *a, const char *collection,
+                      const char *id, json_t **out, struct err *e);
+/* The same for every object of an organisation the actor may see:
+ * {organization, items: [...], summary: {objects, complete, score,
+ * expenses_supported, documents_missing}}. */
+int docs_org_completeness(struct docs *d, const struct actor *a, const char *org, json_t **out,
+                          struct err *e);
+
+const struct model *docs_model(const struct docs *d);
+struct registry *docs_registry(const struct docs *d);
+
 /* Indexes the text of documents whose restriction has ended since they
  * were placed. 0, or -1 with e filled. */
 int docs_reindex_expired(struct docs *d, struct err *e);

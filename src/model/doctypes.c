@@ -1,6 +1,8 @@
-/* model/doctypes: the `document_lists` section — the legal lists of
- * technical documents (REQ DOC-02, DOC-03), which of them are due at which
- * stage of a record's life (DOC-04) — and each kind's link to one. */
+/* model/doctypes: what a complete record needs beyond its fields — the
+ * `document_lists` section (the legal lists of technical documents, REQ
+ * DOC-02, DOC-03, and which of them are due at which stage of a record's
+ * life, DOC-04) with each kind's link to one, and the relations a record
+ * must have (a relation type's `required_for`). */
 #include "model/loader.h"
 
 #include <string.h>
@@ -131,13 +133,7 @@ bool model_doc_due(const struct model_doc_type *t, const json_t *rec)
 {
     if (t->due_always)
         return true;
-    if (!t->due_field)
-        return false;
-    const char *cur = json_string_value(json_object_get(rec, t->due_field));
-    for (size_t i = 0; cur && i < t->n_due_values; i++)
-        if (strcmp(t->due_values[i], cur) == 0)
-            return true;
-    return false;
+    return t->due_field && ld_cond_holds(rec, t->due_field, t->due_values, t->n_due_values);
 }
 
 json_t *doc_lists_json(const struct model *m)
@@ -165,4 +161,80 @@ json_t *doc_lists_json(const struct model *m)
                                       "source", l->source, "types", types));
     }
     return out;
+}
+
+/* ---- required relations ---------------------------------------------------------- */
+
+static const char *const REQUIRED_KEYS[] = {"kinds", "when", NULL};
+
+static bool is_source(const struct model_kind *rel, const char *kind)
+{
+    const struct model_field *src = &rel->fields[0]; /* "source" */
+    for (size_t i = 0; i < src->n_ref_kinds; i++)
+        if (strcmp(src->ref_kinds[i], kind) == 0)
+            return true;
+    return false;
+}
+
+int parse_relation_required(struct loader *ld, const json_t *v, const char *path,
+                            struct model_kind *rel)
+{
+    json_t *req, *kinds;
+    const char *rp = ld_sub(ld, path, "required_for");
+    if (ld_member(ld, v, "required_for", path, JSON_OBJECT, false, &req) || !req)
+        return req ? -1 : 0;
+    if (ld_check_keys(ld, req, rp, REQUIRED_KEYS) ||
+        ld_member(ld, req, "kinds", rp, JSON_ARRAY, true, &kinds))
+        return -1;
+    const char *kp = ld_sub(ld, rp, "kinds");
+    if (json_array_size(kinds) == 0)
+        return ld_fail(ld, kp, "must name at least one kind");
+    rel->required_kinds = arena_calloc(ld->m->arena, json_array_size(kinds), sizeof(char *));
+    const json_t *when = json_object_get(req, "when");
+    if (when && ld_condition(ld, when, ld_sub(ld, rp, "when"), &rel->required_field,
+                             &rel->required_values, &rel->n_required_values))
+        return -1;
+    for (size_t i = 0; i < json_array_size(kinds); i++) {
+        const char *kid = json_string_value(json_array_get(kinds, i));
+        const struct model_kind *k = kid ? model_kind(ld->m, kid) : NULL;
+        const struct model_field *f;
+        if (!k || k->is_relation)
+            return ld_fail(ld, ld_idx(ld, kp, i), "not a record kind");
+        if (!is_source(rel, kid))
+            return ld_fail(ld, ld_idx(ld, kp, i), "'%s' is not a source kind of '%s'", kid,
+                           rel->id);
+        if (rel->required_field &&
+            ld_check_condition(ld, ld_sub(ld, rp, "when"), k, rel->required_field,
+                               rel->required_values, rel->n_required_values, &f))
+            return -1;
+        rel->required_kinds[rel->n_required_kinds++] = ld_keep(ld, kid);
+    }
+    return 0;
+}
+
+json_t *relation_required_json(const struct model_kind *rel)
+{
+    json_t *kinds = json_array();
+    for (size_t i = 0; i < rel->n_required_kinds; i++)
+        json_array_append_new(kinds, json_string(rel->required_kinds[i]));
+    json_t *o = json_pack("{s:o}", "kinds", kinds);
+    if (rel->required_field) {
+        json_t *vals = json_array();
+        for (size_t i = 0; i < rel->n_required_values; i++)
+            json_array_append_new(vals, json_string(rel->required_values[i]));
+        json_object_set_new(o, "when", json_pack("{s:o}", rel->required_field, vals));
+    }
+    return o;
+}
+
+bool model_relation_required(const struct model_kind *rel, const json_t *rec)
+{
+    const char *kind = json_string_value(json_object_get(rec, "kind"));
+    bool listed = false;
+    for (size_t i = 0; kind && i < rel->n_required_kinds; i++)
+        listed = listed || strcmp(rel->required_kinds[i], kind) == 0;
+    if (!listed)
+        return false;
+    return !rel->required_field || ld_cond_holds(rec, rel->required_field, rel->required_values,
+                                                 rel->n_required_values);
 }

@@ -75,6 +75,8 @@ int ld_label(struct loader *ld, const json_t *obj, const char *key, const char *
  * strings) into *name and a model-lifetime array *values of *n strings. */
 int ld_condition(struct loader *ld, const json_t *v, const char *path, const char **name,
                  const char ***values, size_t *n);
+/* Does rec's string member `field` hold one of values? */
+bool ld_cond_holds(const json_t *rec, const char *field, const char **values, size_t n);
 /* An enum value of the model's enum en (NULL-safe on en). */
 bool ld_enum_has(const struct model_enum *en, const char *value);
 json_t *ld_label_json(struct i18n l);
@@ -89,6 +91,11 @@ int parse_doc_lists(struct loader *ld);
 int parse_kind_documents(struct loader *ld, const json_t *v, const char *path,
                          struct model_kind *k);
 json_t *doc_lists_json(const struct model *m);
+/* A relation type's `required_for` ({"kinds": [...], "when": {<enum
+ * field>: [values]}}), checked against the kinds. */
+int parse_relation_required(struct loader *ld, const json_t *v, const char *path,
+                            struct model_kind *rel);
+json_t *relation_required_json(const struct model_kind *rel);
 
 /* workflow.c: the `workflows` section, and each kind's link to one. */
 int parse_workflows(struct loader *ld);

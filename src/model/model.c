@@ -39,7 +39,8 @@ static const char *const KIND_KEYS[] = {"label",   "collection", "owned",    "na
                                         "include", "fields",     "workflow", "code_prefix",
                                         "documents", NULL};
 static const char *const REL_KEYS[] = {"label",  "inverse",    "inverse_label", "source",
-                                       "target", "attributes", "collection",    NULL};
+                                       "target", "attributes", "collection",    "required_for",
+                                       NULL};
 static const char *const FIELD_KEYS[] = {
     "name", "type", "label",  "required", "searchable", "filterable", "readonly", "enum",
     "to",   "item", "format", "min",      "max",        "max_length", "restricted", "needed", NULL};
@@ -838,7 +839,7 @@ static int parse_relation(struct loader *ld, const char *id, const json_t *v, si
         return -1;
     k->id = ld_keep(ld, id);
     k->is_relation = true;
-    return parse_relation_fields(ld, v, path, k);
+    return parse_relation_fields(ld, v, path, k) || parse_relation_required(ld, v, path, k);
 }
 
 static int parse_kinds(struct loader *ld)
@@ -1017,6 +1018,8 @@ static json_t *kind_json(const struct model_kind *k)
         json_object_set_new(o, "inverse", json_string(k->inverse));
         json_object_set_new(o, "inverse_label", ld_label_json(k->inverse_label));
     }
+    if (k->n_required_kinds)
+        json_object_set_new(o, "required_for", relation_required_json(k));
     json_t *fs = json_array();
     for (size_t i = 0; i < k->n_fields; i++)
         json_array_append_new(fs, field_json(&k->fields[i], false));

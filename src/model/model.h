@@ -170,6 +170,14 @@ struct model_kind {
     /* relation types only: */
     const char *inverse;
     struct i18n inverse_label;
+    /* Required of the records of required_kinds (at least one relation of
+     * this type from each), always or while their enum field
+     * required_field holds one of required_values (REQ REG-12). */
+    const char **required_kinds;
+    size_t n_required_kinds;
+    const char *required_field;
+    const char **required_values;
+    size_t n_required_values;
     struct model_field *fields;
     size_t n_fields;
 };
@@ -253,6 +261,11 @@ const struct model_doc_list *model_doc_list(const struct model *m, const char *i
 const struct model_doc_type *model_doc_type(const struct model_doc_list *l, const char *id);
 /* Is a document of type t due for the record rec (its stored JSON)? */
 bool model_doc_due(const struct model_doc_type *t, const json_t *rec);
+/* Must rec (a stored record) be the source of a relation of type rel? */
+bool model_relation_required(const struct model_kind *rel, const json_t *rec);
+/* How many fields are needed for rec to be complete (model_gaps lists
+ * the missing ones). */
+size_t model_needed_count(const struct model_kind *k, const json_t *rec);
 
 /* Reference check supplied by the caller: does record `id` exist (and is it
  * not retired)? On success sets *kind to its kind (a string that stays valid

@@ -113,17 +113,29 @@ static bool is_empty(const json_t *v)
     return false;
 }
 
+bool ld_cond_holds(const json_t *rec, const char *field, const char **values, size_t n)
+{
+    const char *cur = json_string_value(json_object_get(rec, field));
+    for (size_t i = 0; cur && i < n; i++)
+        if (strcmp(values[i], cur) == 0)
+            return true;
+    return false;
+}
+
 static bool needed_now(const struct model_field *f, const json_t *rec)
 {
     if (!f->needed)
         return false;
-    if (!f->needed_when_field)
-        return true;
-    const char *cur = json_string_value(json_object_get(rec, f->needed_when_field->name));
-    for (size_t i = 0; cur && i < f->n_needed_when_values; i++)
-        if (strcmp(f->needed_when_values[i], cur) == 0)
-            return true;
-    return false;
+    return !f->needed_when_field || ld_cond_holds(rec, f->needed_when_field->name,
+                                                  f->needed_when_values, f->n_needed_when_values);
+}
+
+size_t model_needed_count(const struct model_kind *k, const json_t *rec)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < k->n_fields; i++)
+        n += needed_now(&k->fields[i], rec);
+    return n;
 }
 
 json_t *model_gaps(const struct model_kind *k, const json_t *rec)

@@ -398,6 +398,89 @@ def test_export_import_carries_documents():
             assert rec['id'] in [i['id'] for i in again.get('/api/v1/objects?q=' + FX_MOD.UNIQUE_WORD, token=token).json()['items']]
 
 
+OPERATION_DOCS = ['security_documentation', 'security_test_protocol', 'books_document',
+                  'procurement_data', 'operational_documents', 'technical_working_project',
+                  'test_programme', 'commissioning_act', 'technical_specification', 'contract',
+                  'inventory_list', 'operational_data']
+
+
+def completeness(path, token=None):
+    r = SRV.get(path + '/completeness', token=token)
+    assert r.status == 200, r
+    return r.json()
+
+
+def test_completeness_and_operation_expenses():
+    # REQ: REG-12
+    # REQ: DOC-04
+    org = make_org(3)
+    owner = SRV.token('owner-editor', org)
+    body = {'kind': 'information_system', 'owner': org, 'name': {'ru': 'Эксплуатируемая система'},
+            'stage': 'industrial_operation', 'supplier': 'ТОО «Разработчик»',
+            'commissioning_date': '2024-05-01'}
+    body.update(COMPLETE)
+    body.pop('legal_basis')
+    rec = SRV.request('POST', '/api/v1/objects', body, token=owner).json()
+    path = f'/api/v1/objects/{rec["id"]}'
+    c = completeness(path, owner)
+    needed = c['counts']['fields']['needed']
+    assert c['counts'] == {'fields': {'needed': needed, 'filled': needed - 1},
+                           'documents': {'due': 12, 'present': 0},
+                           'relations': {'required': 1, 'present': 0}}, c['counts']
+    assert [g['field'] for g in c['gaps']['fields']] == ['legal_basis']
+    assert [g['type'] for g in c['gaps']['documents']] == OPERATION_DOCS
+    assert [g['type'] for g in c['gaps']['relations']] == ['runs_on']
+    assert c['score'] == (needed - 1) * 100 // (needed + 13) and c['complete'] is False
+    assert c['expenses']['supported'] is False
+    assert {r['code'] for r in c['expenses']['reasons']} == {'not-registered', 'data-missing', 'documents-missing'}
+    # fill the field, place the documents, say where it runs
+    rec = SRV.request('PATCH', path, {'legal_basis': 'Приказ № 1'}, token=owner,
+                      headers={'If-Match': f'"{rec["revision"]}"'}).json()
+    for t in OPERATION_DOCS:
+        assert upload(rec['id'], t, 'pdfa1b', token=owner).status == 201
+    infra = SRV.request('POST', '/api/v1/objects', {
+        'kind': 'ict_infrastructure_object', 'owner': org, 'name': {'ru': 'Серверная'},
+        'stage': 'industrial_operation', 'infrastructure_type': 'server_equipment'}, token=owner).json()
+    r = SRV.request('POST', '/api/v1/relations', {'type': 'runs_on', 'source': rec['id'], 'target': infra['id']},
+                    token=owner)
+    assert r.status == 201, r
+    c = completeness(path, owner)
+    assert c['score'] == 100 and c['complete'] is True, c
+    assert [r['code'] for r in c['expenses']['reasons']] == ['not-registered']
+    org_view = completeness(f'/api/v1/organizations/{org}', owner)
+    mine = next(i for i in org_view['items'] if i['record_id'] == rec['id'])
+    assert mine['score'] == 100 and org_view['summary']['objects'] == 2
+    assert org_view['obligations'] == {'open': 0, 'overdue': 0, 'missed': 0}, org_view
+    # submitted: the integrator owes a decision; registered: expenses may be supported
+    r = SRV.request('POST', f'{path}/submit', token=owner)
+    assert r.status == 200, r
+    org_view = completeness(f'/api/v1/organizations/{org}', owner)
+    assert org_view['obligations']['open'] == 0  # the integrator's, not the organization's
+    assert completeness(f'/api/v1/organizations/{org}', VERIFIER)['summary']['objects'] == 2
+    r = SRV.request('POST', f'{path}/verify', {'decision': 'return', 'remarks': [{'text': 'Уточните'}]},
+                    token=VERIFIER)
+    assert r.status == 200, r
+    org_view = completeness(f'/api/v1/organizations/{org}', owner)
+    assert org_view['obligations'] == {'open': 1, 'overdue': 0, 'missed': 0}, org_view
+    rec = SRV.request('POST', f'{path}/submit', token=owner).json()
+    rec = SRV.request('POST', f'{path}/verify', {'decision': 'accept'}, token=VERIFIER).json()
+    c = completeness(path)
+    assert c['expenses'] == {'supported': True, 'reasons': []} and c['accounting_code'] == rec['accounting_code'], c
+    # the public sees the registered object only, and no deadlines
+    pub = completeness(f'/api/v1/organizations/{org}')
+    assert [i['record_id'] for i in pub['items']] == [rec['id']] and 'obligations' not in pub, pub
+    assert pub['summary'] == {'objects': 1, 'complete': 1, 'score': 100, 'expenses_supported': 1,
+                              'documents_missing': 0}, pub['summary']
+    # the stage moves on: the termination document is now due, and missing
+    rec = SRV.request('PATCH', path, {'stage': 'termination', 'termination_date': '2026-01-10'}, token=owner,
+                      headers={'If-Match': f'"{rec["revision"]}"'}).json()
+    c = completeness(path, owner)
+    assert [g['type'] for g in c['gaps']['documents']] == ['termination_document'], c['gaps']
+    assert c['expenses']['supported'] is False
+    assert_problem(SRV.get(f'/api/v1/organizations/{ORG}/completeness?x=1'), 400)
+    assert_problem(SRV.get(f'/api/v1/organizations/no-such-org/completeness'), 404)
+
+
 def main():
     global SRV, ADMIN, VERIFIER, OWNER, OTHER_OWNER, OPERATOR, APPROVER, ORG, OTHER_ORG
     fx_dir = os.path.join(tempfile.gettempdir(), 'archportal-fixtures')
@@ -415,7 +498,7 @@ def main():
         OPERATOR = srv.token('operator', OTHER_ORG)
         run([test_upload_checklist_versions_download_and_search, test_restricted_documents,
              test_bad_documents_refused_and_nothing_left, test_upload_limits_and_cut_off_uploads,
-             test_export_import_carries_documents])
+             test_export_import_carries_documents, test_completeness_and_operation_expenses])
 
 
 if __name__ == '__main__':
