@@ -138,6 +138,8 @@ int application_refuse(struct accounts *ac, const struct actor *by, const char *
 
 /* ---- obligations ------------------------------------------------------------- */
 
+/* The subject of obligations about a record: "<collection>/<id>". */
+void obligation_subject(const char *collection, const char *id, char *out, size_t n);
 /* Opens an obligation inside the caller's write transaction: who owes
  * (debtor_org and/or debtor_role) what (policy) about subject, from
  * start_ms; the due instant comes from the policy value in force on the

@@ -109,6 +109,11 @@ int obligations_about(struct accounts *ac, const char *subject, json_t **items, 
     return 0;
 }
 
+void obligation_subject(const char *collection, const char *id, char *out, size_t n)
+{
+    snprintf(out, n, "%s/%s", collection, id);
+}
+
 int obligation_list(struct accounts *ac, const struct actor *by, const char *org,
                     const char *role, const char *state, json_t **out, struct err *e)
 {

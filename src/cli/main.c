@@ -244,6 +244,7 @@ static int app_open(const struct opts *o, struct app *app)
         app_close(app);
         return -1;
     }
+    workflow_set_documents(app->wf, docs_count_missing, app->docs);
     return 0;
 }
 

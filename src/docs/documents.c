@@ -1,6 +1,7 @@
 /* documents: technical documentation of records (see documents.h). */
 #include "docs/documents.h"
 
+#include "account/account.h"
 #include "auth/authz.h"
 #include "calendar/calsvc.h"
 #include "docs/blobs.h"
@@ -412,6 +413,22 @@ static int inspect(struct docs_upload *u, struct verdict *v, json_t **problems, 
     return 0;
 }
 
+/* With the documents due at its stage all there, the owner has done what
+ * a change of stage asked (the workflow's stage policy). */
+static int stage_duty_done(struct docs *d, struct store_conn *c, const struct target *t,
+                           const char *now, struct err *e)
+{
+    const struct model_workflow *w = t->kind->workflow;
+    int missing;
+    if (!w || !w->stage_policy || docs_count_missing(d, t->rec, &missing, e) < 0)
+        return w && w->stage_policy ? -1 : 0;
+    if (missing > 0)
+        return 0;
+    char subject[200];
+    obligation_subject(t->kind->collection, text_of(t->rec, "id"), subject, sizeof subject);
+    return obligation_close(c, subject, w->stage_policy->id, "documents-placed", now, e);
+}
+
 /* The new version's row, its text, the index and the audit entry, in the
  * caller's transaction. */
 static int record_version(struct docs_upload *u, struct store_conn *c, const struct form *f,
@@ -490,6 +507,8 @@ static int record_version(struct docs_upload *u, struct store_conn *c, const str
             *out = doc_json(st, today_s, true);
         store_reset(st);
     }
+    if (rc == 0)
+        rc = stage_duty_done(d, c, &t, now, e);
     if (rc == 0) {
         char *after = json_dumps(*out, JSON_COMPACT);
         rc = audit_append(c, now, &u->actor, "document", u->collection, u->id,
@@ -725,6 +744,16 @@ int docs_open(struct docs *d, const struct actor *a, const char *doc_id, struct 
     }
     json_decref(doc);
     target_free(&t);
+    return rc;
+}
+
+int docs_count_missing(void *ctx, const json_t *rec, int *missing, struct err *e)
+{
+    int due;
+    json_t *list = NULL;
+    int rc = docs_missing(ctx, rec, &due, &list, e);
+    *missing = (int)json_array_size(list);
+    json_decref(list);
     return rc;
 }
 

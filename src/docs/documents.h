@@ -116,6 +116,9 @@ int docs_org_completeness(struct docs *d, const struct actor *a, const char *org
 const struct model *docs_model(const struct docs *d);
 struct registry *docs_registry(const struct docs *d);
 
+/* The same as a count, in the shape of workflow_docs_fn (ctx: the docs). */
+int docs_count_missing(void *ctx, const json_t *rec, int *missing, struct err *e);
+
 /* Indexes the text of documents whose restriction has ended since they
  * were placed. 0, or -1 with e filled. */
 int docs_reindex_expired(struct docs *d, struct err *e);

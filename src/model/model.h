@@ -126,6 +126,11 @@ struct model_workflow {
     const char *review_field; /* enum field of review states, or NULL */
     const char *code_field;   /* string field for the accounting code */
     const char *code_pattern; /* {prefix}, {year}, {seq:N} */
+    /* A change of the record's stage_field (its life-cycle stage) makes
+     * the owner owe stage_policy: the data and documents of the new stage
+     * (NULL: no such duty). */
+    const char *stage_field;
+    const struct model_policy *stage_policy;
     struct model_wf_state *states;
     size_t n_states;
     struct model_wf_transition *transitions;

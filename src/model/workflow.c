@@ -7,7 +7,8 @@
 #include <string.h>
 
 static const char *const WF_KEYS[] = {"label",       "status_field", "review_field", "code_field",
-                                      "code_pattern", "states",      "transitions",  NULL};
+                                      "code_pattern", "states",      "transitions",  "stage_field",
+                                      "stage_policy", NULL};
 static const char *const STATE_KEYS[] = {"label", "initial", "published", "coded", "locked", NULL};
 static const char *const TRANSITION_KEYS[] = {
     "label",   "trigger",  "from",        "review_from", "to",     "review",
@@ -382,6 +383,27 @@ static int parse_code_pattern(struct loader *ld, const char *pattern, const char
     return seq ? 0 : ld_fail(ld, path, "needs a {seq:N} placeholder (N digits, 1..9)");
 }
 
+/* "stage_field" and "stage_policy", both or neither: a change of the
+ * stage opens the policy's obligation for the owner. */
+static int parse_stage(struct loader *ld, const json_t *v, const char *path,
+                       struct model_workflow *w)
+{
+    const char *field, *policy;
+    if (ld_string(ld, v, "stage_field", path, false, &field) ||
+        ld_string(ld, v, "stage_policy", path, false, &policy))
+        return -1;
+    if (!field != !policy)
+        return ld_fail(ld, ld_sub(ld, path, field ? "stage_policy" : "stage_field"),
+                       "stage_field and stage_policy go together");
+    if (!field)
+        return 0;
+    w->stage_policy = model_policy(ld->m, policy);
+    if (!w->stage_policy)
+        return ld_fail(ld, ld_sub(ld, path, "stage_policy"), "unknown policy '%s'", policy);
+    w->stage_field = ld_keep(ld, field);
+    return 0;
+}
+
 static int parse_workflow(struct loader *ld, const char *id, const json_t *v,
                           struct model_workflow *w)
 {
@@ -395,7 +417,7 @@ static int parse_workflow(struct loader *ld, const char *id, const json_t *v,
         ld_string(ld, v, "code_field", path, true, &w->code_field) ||
         ld_string(ld, v, "code_pattern", path, true, &w->code_pattern) ||
         parse_code_pattern(ld, w->code_pattern, ld_sub(ld, path, "code_pattern")) ||
-        parse_states(ld, v, path, w) ||
+        parse_states(ld, v, path, w) || parse_stage(ld, v, path, w) ||
         ld_member(ld, v, "transitions", path, JSON_OBJECT, true, &ts))
         return -1;
     w->id = ld_keep(ld, id);
@@ -463,6 +485,9 @@ int parse_kind_workflow(struct loader *ld, const json_t *v, const char *path,
         return ld_fail(ld, wp, "unknown workflow '%s'", wid);
     if (!k->owned)
         return ld_fail(ld, wp, "only owned kinds can have a workflow");
+    if (w->stage_field && (!model_field(k, w->stage_field) ||
+                           model_field(k, w->stage_field)->type != FT_ENUM))
+        return ld_fail(ld, wp, "its workflow needs an enum field '%s' (the stage)", w->stage_field);
     if (check_wf_field(ld, wp, k, w->status_field, FT_ENUM) ||
         check_wf_field(ld, wp, k, w->code_field, FT_STRING) ||
         (w->review_field && check_wf_field(ld, wp, k, w->review_field, FT_ENUM)))
@@ -551,10 +576,12 @@ json_t *workflows_json(const struct model *m)
             json_object_set_new(ts, w->transitions[t].id, transition_json(&w->transitions[t]));
         json_object_set_new(
             out, w->id,
-            json_pack("{s:o, s:s, s:s?, s:s, s:s, s:o, s:o}", "label", ld_label_json(w->label),
-                      "status_field", w->status_field, "review_field", w->review_field,
-                      "code_field", w->code_field, "code_pattern", w->code_pattern, "states",
-                      states, "transitions", ts));
+            json_pack("{s:o, s:s, s:s?, s:s, s:s, s:s?, s:s?, s:o, s:o}", "label",
+                      ld_label_json(w->label), "status_field", w->status_field, "review_field",
+                      w->review_field, "code_field", w->code_field, "code_pattern",
+                      w->code_pattern, "stage_field", w->stage_field, "stage_policy",
+                      w->stage_policy ? w->stage_policy->id : NULL, "states", states,
+                      "transitions", ts));
     }
     return out;
 }

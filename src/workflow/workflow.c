@@ -29,6 +29,8 @@ struct workflow {
     /* the policies whose obligations a verifier's decision closes */
     const char *queue_policies[QUEUE_POLICIES];
     size_t n_queue_policies;
+    workflow_docs_fn docs_fn; /* how many documents a record lacks */
+    void *docs_ctx;
 };
 
 static const struct model_kind *kind_of(const struct workflow *w, const json_t *rec)
@@ -46,11 +48,6 @@ static const char *owner_of(const json_t *rec)
 static const char *text_of(const json_t *rec, const char *field)
 {
     return field ? json_string_value(json_object_get(rec, field)) : NULL;
-}
-
-static void subject_of(const char *collection, const char *id, char *out, size_t n)
-{
-    snprintf(out, n, "%s/%s", collection, id);
 }
 
 static enum rights_action action_of(enum wf_trigger t)
@@ -239,7 +236,7 @@ static int take(struct workflow *w, struct store_conn *c, const struct actor *a,
     char now[32], subject[200];
     time_format_rfc3339(now_ms, now, sizeof now);
     const char *id = text_of(cur, "id");
-    subject_of(collection, id, subject, sizeof subject);
+    obligation_subject(collection, id, subject, sizeof subject);
     json_object_set_new(next, wf->status_field, json_string(t->to->id));
     if (wf->review_field) {
         if (t->review)
@@ -458,6 +455,31 @@ int workflow_verify(struct workflow *w, const struct actor *a, const char *colle
 
 /* ---- edits and retirement (the registry's update hook) ---------------------------- */
 
+static bool same_text(const char *x, const char *y)
+{
+    return x == y || (x && y && strcmp(x, y) == 0);
+}
+
+/* The stage changed: what the owner owed for the old stage is superseded;
+ * for the new one it owes its data and documents (REQ REG-07), unless the
+ * documents due are already there. */
+static int stage_changed(struct workflow *w, struct store_conn *c, const struct model_kind *k,
+                         const char *subject, const json_t *next, struct err *e)
+{
+    const struct model_policy *p = k->workflow->stage_policy;
+    char now[32], id[37], due[32];
+    int64_t now_ms = time_now_ms();
+    time_format_rfc3339(now_ms, now, sizeof now);
+    int missing = 1;
+    if (obligation_close(c, subject, p->id, "stage-changed", now, e) < 0 ||
+        (w->docs_fn && w->docs_fn(w->docs_ctx, next, &missing, e) < 0))
+        return -1;
+    if (missing == 0)
+        return 0;
+    return obligation_open(w->ac, c, p->id, subject, text_of(next, "owner"), NULL, now_ms, id,
+                           due, e);
+}
+
 static int on_write(void *ctx, struct store_conn *c, const struct actor *a, const json_t *prev,
                     json_t *next, struct err *e)
 {
@@ -466,7 +488,7 @@ static int on_write(void *ctx, struct store_conn *c, const struct actor *a, cons
     if (!k || !k->workflow)
         return 0;
     char subject[200];
-    subject_of(k->collection, text_of(prev, "id"), subject, sizeof subject);
+    obligation_subject(k->collection, text_of(prev, "id"), subject, sizeof subject);
     if (json_object_get(next, "retired_at")) {
         char now[32];
         time_format_rfc3339(time_now_ms(), now, sizeof now);
@@ -475,6 +497,9 @@ static int on_write(void *ctx, struct store_conn *c, const struct actor *a, cons
         return record_event(c, prev, next, k, a, "retire", NULL, now, e);
     }
     const struct model_workflow *wf = k->workflow;
+    if (wf->stage_field && !same_text(text_of(prev, wf->stage_field), text_of(next, wf->stage_field)) &&
+        stage_changed(w, c, k, subject, next, e) < 0)
+        return -1;
     const struct model_wf_transition *t = model_wf_find(
         wf, WF_UPDATE, text_of(prev, wf->status_field), text_of(prev, wf->review_field));
     return t ? take(w, c, a, k->collection, k, t, prev, next, NULL, e) : 0;
@@ -548,7 +573,7 @@ int workflow_timeline(struct workflow *w, const struct actor *a, const char *col
     const struct model_workflow *wf = k->workflow;
     struct store_conn *c = store_conn(registry_store(w->reg));
     char subject[200];
-    subject_of(collection, id, subject, sizeof subject);
+    obligation_subject(collection, id, subject, sizeof subject);
     json_t *events = events_of(c, id, e), *obs = NULL;
     if (events)
         obligations_about(w->ac, subject, &obs, e);
@@ -778,6 +803,12 @@ struct workflow *workflow_new(struct registry *reg, struct accounts *ac, struct 
     w->part = (struct dump_part){tables, N(tables), rules, N(rules), w, check_codes, NULL};
     dump_add_part(reg, &w->part);
     return w;
+}
+
+void workflow_set_documents(struct workflow *w, workflow_docs_fn fn, void *ctx)
+{
+    w->docs_fn = fn;
+    w->docs_ctx = ctx;
 }
 
 void workflow_free(struct workflow *w)

@@ -23,6 +23,11 @@ struct workflow;
  * and its tables into export, import and check. */
 struct workflow *workflow_new(struct registry *reg, struct accounts *ac, struct calsvc *cal);
 void workflow_free(struct workflow *w);
+/* How a changed stage learns whether the documents due at the new stage
+ * are all there already (*missing = 0: nothing is owed). Without it, a
+ * change of stage always opens the stage policy's obligation. */
+typedef int (*workflow_docs_fn)(void *ctx, const json_t *rec, int *missing, struct err *e);
+void workflow_set_documents(struct workflow *w, workflow_docs_fn fn, void *ctx);
 
 /* The owner sends a record for verification: refused with 422
  * "incomplete" and the list of gaps (e->field "gaps", *gaps set) while it
