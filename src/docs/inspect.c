@@ -155,7 +155,7 @@ int doc_report_from_json(const json_t *j, struct doc_report *out, struct err *e)
     const size_t nm = sizeof members / sizeof members[0];
     if (!json_is_object(j)) {
         err_invalid(e, "", "the inspection report is not a JSON object");
-        return -1;
+        goto fail;
     }
     const char *key;
     const json_t *v;
@@ -167,13 +167,13 @@ int doc_report_from_json(const json_t *j, struct doc_report *out, struct err *e)
             char esc[64];
             doc_escape(key, strlen(key), esc, sizeof esc);
             err_invalid(e, "", "the inspection report has an unknown member '%s'", esc);
-            return -1;
+            goto fail;
         }
     }
     for (size_t i = 0; i < nm; i++)
         if (!json_object_get(j, members[i])) {
             err_invalid(e, members[i], "the inspection report lacks '%s'", members[i]);
-            return -1;
+            goto fail;
         }
     if (scalars_from_json(j, out, e) < 0 ||
         problems_from_json(json_object_get(j, "problems"), out, e) < 0)

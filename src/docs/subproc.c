@@ -213,8 +213,7 @@ static void explain(const struct run *r, int status, const struct rusage *ru,
     double cpu = (double)ru->ru_utime.tv_sec + (double)ru->ru_stime.tv_sec +
                  (double)(ru->ru_utime.tv_usec + ru->ru_stime.tv_usec) / 1e6;
     bool oom_hint = lim->mem_bytes &&
-                    (strstr(r->errtext, "memory") || strstr(r->errtext, "bad_alloc") ||
-                     strstr(r->errtext, "alloc"));
+                    (strcasestr(r->errtext, "memory") || strcasestr(r->errtext, "alloc"));
     if (r->timed_out) {
         snprintf(why, sizeof why, "took longer than %u ms and was stopped", lim->wall_ms);
     } else if (WIFSIGNALED(status) &&
