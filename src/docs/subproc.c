@@ -264,11 +264,12 @@ int subproc_run(char *const argv[], const struct subproc_limits *lim, char **out
     pump(&r, lim);
     kill(-pid, SIGKILL); /* no-op when it already ended */
     kill(pid, SIGKILL);
-    int status = 0;
+    int status = 0, waited;
     struct rusage ru;
     memset(&ru, 0, sizeof ru);
-    while (wait4(pid, &status, 0, &ru) < 0 && errno == EINTR)
+    while ((waited = wait4(pid, &status, 0, &ru)) < 0 && errno == EINTR)
         ;
+    int wait_errno = errno;
     if (r.out >= 0)
         close(r.out);
     if (r.err >= 0)
@@ -276,7 +277,11 @@ int subproc_run(char *const argv[], const struct subproc_limits *lim, char **out
     if (r.pidfd >= 0)
         close(r.pidfd);
     r.errtext[r.errlen] = 0;
-    if (r.too_large) {
+    if (waited != pid) {
+        /* e.g. SIGCHLD ignored by the process: the status is lost, and a
+         * child whose status is unknown has not succeeded */
+        err_internal(e, "cannot learn how %s ended: %s", argv[0], strerror(wait_errno));
+    } else if (r.too_large) {
         err_set(e, 422, "output-too-large", "", "the program wrote more than %zu bytes",
                 lim->max_out);
     } else if (!r.cut && (r.timed_out || !WIFEXITED(status) || WEXITSTATUS(status) != 0)) {

@@ -124,6 +124,14 @@ static void test_xmp_without_pdfaid(void **state)
                          &part, &conf),
                      0);
     assert_int_equal(part, 0);
+    /* a long value is not cut down to a valid one */
+    assert_int_equal(xmp(XMP_HEAD "<rdf:Description xmlns:pdfaid='http://www.aiim.org/pdfa/ns/id/' "
+                                  "pdfaid:part='1                          2' "
+                                  "pdfaid:conformance='B                      x'/>" XMP_TAIL,
+                         &part, &conf),
+                     0);
+    assert_int_equal(part, 0);
+    assert_int_equal(conf, '?');
 }
 
 static void test_xmp_malformed(void **state)
