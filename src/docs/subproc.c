@@ -45,8 +45,8 @@ static void move_fd(int from, int to)
         (void)dup2(from, to);
 }
 
-static _Noreturn void child(char *const argv[], const struct subproc_limits *lim, int in,
-                            int out, int err, int maxfd)
+static _Noreturn void child(char *const argv[], const struct subproc_limits *lim, int in, int out,
+                            int err, int maxfd)
 {
     (void)setpgid(0, 0);
     sigset_t none;
@@ -105,7 +105,8 @@ static bool child_ended(struct run *r)
 {
     siginfo_t si;
     memset(&si, 0, sizeof si);
-    return waitid(P_PID, (id_t)r->pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == r->pid;
+    return waitid(P_PID, (id_t)r->pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+           si.si_pid == r->pid;
 }
 
 /* Reads what the child wrote on stdout; false when the loop must stop. */
@@ -177,13 +178,12 @@ static void pump(struct run *r, const struct subproc_limits *lim)
         int rc = poll(p, np, timeout);
         if (rc < 0 && errno != EINTR)
             return;
-        if (iout >= 0 && (p[iout].revents & (POLLIN | POLLHUP | POLLERR)) &&
-            !read_stdout(r, lim))
+        if (iout >= 0 && (p[iout].revents & (POLLIN | POLLHUP | POLLERR)) && !read_stdout(r, lim))
             return;
         if (ierr >= 0 && (p[ierr].revents & (POLLIN | POLLHUP | POLLERR)))
             read_stderr(r);
-        bool ended = !r->exited && (r->pidfd >= 0 ? ipid >= 0 && (p[ipid].revents & POLLIN)
-                                                  : child_ended(r));
+        bool ended = !r->exited &&
+                     (r->pidfd >= 0 ? ipid >= 0 && (p[ipid].revents & POLLIN) : child_ended(r));
         if (ended) {
             /* whatever the child left running in its group goes with it, so
              * that the pipes close and nothing outlives the run */
@@ -212,8 +212,8 @@ static void explain(const struct run *r, int status, const struct rusage *ru,
     first_line(r, line, sizeof line);
     double cpu = (double)ru->ru_utime.tv_sec + (double)ru->ru_stime.tv_sec +
                  (double)(ru->ru_utime.tv_usec + ru->ru_stime.tv_usec) / 1e6;
-    bool oom_hint = lim->mem_bytes &&
-                    (strcasestr(r->errtext, "memory") || strcasestr(r->errtext, "alloc"));
+    bool oom_hint =
+        lim->mem_bytes && (strcasestr(r->errtext, "memory") || strcasestr(r->errtext, "alloc"));
     if (r->timed_out) {
         snprintf(why, sizeof why, "took longer than %u ms and was stopped", lim->wall_ms);
     } else if (WIFSIGNALED(status) &&
@@ -234,8 +234,8 @@ static void explain(const struct run *r, int status, const struct rusage *ru,
             line);
 }
 
-int subproc_run(char *const argv[], const struct subproc_limits *lim, char **out,
-                size_t *out_len, struct err *e)
+int subproc_run(char *const argv[], const struct subproc_limits *lim, char **out, size_t *out_len,
+                struct err *e)
 {
     *out = NULL;
     *out_len = 0;

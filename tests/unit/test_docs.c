@@ -29,8 +29,8 @@ static int xmp(const char *xml, int *part, char *conf)
     return doc_xmp_pdfa(xml, strlen(xml), part, conf);
 }
 
-#define XMP_HEAD                                                                                 \
-    "<?xpacket begin=\"\xEF\xBB\xBF\" id=\"W5M0MpCehiHzreSzNTczkc9d\"?>"                          \
+#define XMP_HEAD                                                                                   \
+    "<?xpacket begin=\"\xEF\xBB\xBF\" id=\"W5M0MpCehiHzreSzNTczkc9d\"?>"                           \
     "<x:xmpmeta xmlns:x=\"adobe:ns:meta/\"><rdf:RDF "                                              \
     "xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\">"
 #define XMP_TAIL "</rdf:RDF></x:xmpmeta><?xpacket end=\"w\"?>"
@@ -206,8 +206,8 @@ static void test_report_json_roundtrip(void **state)
     r.text = strdup("Қазақ\nzanzibarite");
     r.text_len = strlen(r.text);
     json_t *j = doc_report_json(&r);
-    const char *detail =
-        json_string_value(json_object_get(json_array_get(json_object_get(j, "problems"), 0), "detail"));
+    const char *detail = json_string_value(
+        json_object_get(json_array_get(json_object_get(j, "problems"), 0), "detail"));
     assert_string_equal(detail, "bad byte ? and ? control"); /* always valid UTF-8 */
     struct doc_report back;
     struct err e = ERR_INIT;
@@ -306,8 +306,7 @@ static void test_subproc_output_and_status(void **state)
     assert_string_equal(out, "Қазақстан\n");
     assert_int_equal(len, strlen("Қазақстан\n"));
     free(out);
-    assert_int_equal(run(&lim, &out, &len, &e, "/bin/sh", "-c", "echo oops >&2; exit 3", NULL),
-                     -1);
+    assert_int_equal(run(&lim, &out, &len, &e, "/bin/sh", "-c", "echo oops >&2; exit 3", NULL), -1);
     assert_null(out);
     assert_int_equal(e.status, 422);
     assert_string_equal(e.type, "document-unreadable");
@@ -403,9 +402,8 @@ static void test_subproc_descriptors_and_signals(void **state)
     int leak = open("/dev/null", O_RDONLY); /* inheritable on purpose */
     assert_true(leak > 2);
     int before = count_fds();
-    assert_int_equal(run(&lim, &out, &len, &e, "/bin/sh", "-c",
-                         "ls /proc/$$/fd | tr '\\n' ' '; true", NULL),
-                     0);
+    assert_int_equal(
+        run(&lim, &out, &len, &e, "/bin/sh", "-c", "ls /proc/$$/fd | tr '\\n' ' '; true", NULL), 0);
     assert_string_equal(out, "0 1 2 "); /* nothing else reaches the child */
     free(out);
     assert_int_equal(count_fds(), before); /* nor stays open here */
@@ -415,8 +413,7 @@ static void test_subproc_descriptors_and_signals(void **state)
     sigemptyset(&term);
     sigaddset(&term, SIGTERM);
     sigprocmask(SIG_BLOCK, &term, &old);
-    assert_int_equal(run(&lim, &out, &len, &e, "/bin/sh", "-c", "kill -TERM $$; echo alive",
-                         NULL),
+    assert_int_equal(run(&lim, &out, &len, &e, "/bin/sh", "-c", "kill -TERM $$; echo alive", NULL),
                      -1);
     sigprocmask(SIG_SETMASK, &old, NULL);
     assert_non_null(strstr(e.detail, "signal 15"));
@@ -431,8 +428,7 @@ static void test_subproc_kills_leftovers(void **state)
     struct err e = ERR_INIT;
     /* the background sleep holds stdout open; it dies with its parent's run */
     time_t t0 = time(NULL);
-    assert_int_equal(run(&lim, &out, &len, &e, "/bin/sh", "-c", "sleep 30 & echo started",
-                         NULL),
+    assert_int_equal(run(&lim, &out, &len, &e, "/bin/sh", "-c", "sleep 30 & echo started", NULL),
                      0);
     assert_true(time(NULL) - t0 < 5);
     assert_string_equal(out, "started\n");
