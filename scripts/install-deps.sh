@@ -4,7 +4,9 @@
 set -eu
 PKGS="build-essential meson ninja-build pkg-config clang libclang-rt-14-dev \
   libmicrohttpd-dev libjansson-dev libsqlite3-dev sqlite3 libsodium-dev \
-  libcmocka-dev libcurl4-openssl-dev python3 curl nginx-light wrk"
+  libcmocka-dev libcurl4-openssl-dev python3 curl nginx-light wrk \
+  libqpdf-dev qpdf libzip-dev libxml2-dev poppler-utils ghostscript \
+  libreoffice-writer-nogui fonts-dejavu-core"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \

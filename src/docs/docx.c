@@ -259,7 +259,8 @@ static int visit_types(struct docxml *x, void *arg)
         if (part && ct) {
             if (strcmp(ct, DOCX_MAIN) == 0 && !t->main_part)
                 t->main_part = xstrdup(part);
-            else if (!t->other_main && strlen(ct) > 9 && strcmp(ct + strlen(ct) - 9, ".main+xml") == 0)
+            else if (!t->other_main && strlen(ct) > 9 &&
+                     strcmp(ct + strlen(ct) - 9, ".main+xml") == 0)
                 t->other_main = xstrdup(ct);
         }
         xmlFree(part), xmlFree(ct);
@@ -411,9 +412,9 @@ static char *main_part(struct pkg *p)
     char esc[160];
     doc_escape(entry, strlen(entry), esc, sizeof esc);
     const char *why = name_problem(entry);
-    bool declared = t.main_part ? strcasecmp(t.main_part + (t.main_part[0] == '/'), entry) == 0
-                                : strlen(entry) > 4 &&
-                                      strcasecmp(entry + strlen(entry) - 4, ".xml") == 0;
+    bool declared = t.main_part
+                        ? strcasecmp(t.main_part + (t.main_part[0] == '/'), entry) == 0
+                        : strlen(entry) > 4 && strcasecmp(entry + strlen(entry) - 4, ".xml") == 0;
     if (why || !declared) {
         doc_report_problem(p->r, "docx-missing-part",
                            "the package's document part \"%s\" %s; save it again as .docx", esc,

@@ -42,12 +42,23 @@ int doc_inspect_isolated(const char *self_exe, const char *path, const struct do
     snprintf(n2, sizeof n2, "%llu", (unsigned long long)c.max_uncompressed);
     snprintf(n3, sizeof n3, "%llu", (unsigned long long)c.max_ratio);
     snprintf(n4, sizeof n4, "%zu", c.max_text);
-    char *argv[] = {(char *)self_exe, "inspect-document", "--max-entries", n1,
-                    "--max-uncompressed", n2, "--max-ratio", n3, "--max-text", n4, "--",
-                    (char *)path, NULL};
+    char *argv[] = {(char *)self_exe,
+                    "inspect-document",
+                    "--max-entries",
+                    n1,
+                    "--max-uncompressed",
+                    n2,
+                    "--max-ratio",
+                    n3,
+                    "--max-text",
+                    n4,
+                    "--",
+                    (char *)path,
+                    NULL};
     /* JSON escapes make text at most 6 times longer (\u00XX); the rest of
      * the report is small */
-    size_t max_out = c.max_text > (SIZE_MAX - (1 << 20)) / 6 ? SIZE_MAX / 2 : c.max_text * 6 + (1 << 20);
+    size_t max_out =
+        c.max_text > (SIZE_MAX - (1 << 20)) / 6 ? SIZE_MAX / 2 : c.max_text * 6 + (1 << 20);
     struct subproc_limits lim = {
         .cpu_s = DOC_CHILD_CPU_S,
         .mem_bytes = subproc_self_sanitized() ? 0 : DOC_CHILD_MEM,
@@ -78,12 +89,17 @@ int doc_inspect_isolated(const char *self_exe, const char *path, const struct do
     return 0;
 }
 
-int doc_pdf_text(const char *pdftotext, const char *path, size_t max_text, char **text,
-                 size_t *len, struct err *e)
+int doc_pdf_text(const char *pdftotext, const char *path, size_t max_text, char **text, size_t *len,
+                 struct err *e)
 {
     char pbuf[4096];
-    char *argv[] = {(char *)pdftotext, "-enc", "UTF-8", "-q",
-                    (char *)safe_path(path, pbuf, sizeof pbuf), "-", NULL};
+    char *argv[] = {(char *)pdftotext,
+                    "-enc",
+                    "UTF-8",
+                    "-q",
+                    (char *)safe_path(path, pbuf, sizeof pbuf),
+                    "-",
+                    NULL};
     struct subproc_limits lim = {
         .cpu_s = DOC_CHILD_CPU_S,
         .mem_bytes = DOC_CHILD_MEM,

@@ -94,13 +94,14 @@ static int problems_from_json(const json_t *a, struct doc_report *out, struct er
         return bad(e, "problems", "is not an array");
     size_t i;
     const json_t *p;
-    json_array_foreach(a, i, p) {
+    json_array_foreach (a, i, p) {
         const json_t *code = json_object_get(p, "code"), *detail = json_object_get(p, "detail");
         if (!json_is_object(p) || json_object_size(p) != 2 || !json_is_string(code) ||
             !json_is_string(detail) || json_string_length(code) == 0)
             return bad(e, "problems", "holds an item that is not {code, detail}");
-        json_array_append_new(out->problems, json_pack("{s:s, s:s}", "code", json_string_value(code),
-                                                       "detail", json_string_value(detail)));
+        json_array_append_new(out->problems,
+                              json_pack("{s:s, s:s}", "code", json_string_value(code), "detail",
+                                        json_string_value(detail)));
     }
     return 0;
 }
@@ -150,16 +151,16 @@ static int scalars_from_json(const json_t *j, struct doc_report *out, struct err
 int doc_report_from_json(const json_t *j, struct doc_report *out, struct err *e)
 {
     report_init(out);
-    static const char *const members[] = {"format", "pdfa1", "pdfa_conformance", "encrypted",
-                                          "pages", "problems", "text"};
+    static const char *const members[] = {
+        "format", "pdfa1", "pdfa_conformance", "encrypted", "pages", "problems", "text"};
     const size_t nm = sizeof members / sizeof members[0];
     if (!json_is_object(j)) {
         err_invalid(e, "", "the inspection report is not a JSON object");
-        return -1;
+        goto fail;
     }
     const char *key;
     const json_t *v;
-    json_object_foreach((json_t *)j, key, v) {
+    json_object_foreach ((json_t *)j, key, v) {
         size_t i = 0;
         while (i < nm && strcmp(key, members[i]) != 0)
             i++;
@@ -167,13 +168,13 @@ int doc_report_from_json(const json_t *j, struct doc_report *out, struct err *e)
             char esc[64];
             doc_escape(key, strlen(key), esc, sizeof esc);
             err_invalid(e, "", "the inspection report has an unknown member '%s'", esc);
-            return -1;
+            goto fail;
         }
     }
     for (size_t i = 0; i < nm; i++)
         if (!json_object_get(j, members[i])) {
             err_invalid(e, members[i], "the inspection report lacks '%s'", members[i]);
-            return -1;
+            goto fail;
         }
     if (scalars_from_json(j, out, e) < 0 ||
         problems_from_json(json_object_get(j, "problems"), out, e) < 0)
@@ -258,8 +259,7 @@ int doc_inspect_path(const char *path, const struct doc_caps *caps, struct doc_r
                            ".doc or a password-protected Office file); save it as an "
                            "unprotected .docx or as PDF/A-1");
     } else {
-        doc_report_problem(out, "unknown-format",
-                           "the file is neither a PDF nor a DOCX document");
+        doc_report_problem(out, "unknown-format", "the file is neither a PDF nor a DOCX document");
     }
     return 0;
 }

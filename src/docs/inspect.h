@@ -61,15 +61,15 @@ struct doc_caps {
 void doc_caps_defaults(struct doc_caps *c);
 
 struct doc_report {
-    enum doc_format format;  /* what the bytes are (by content, never by file name) */
-    bool pdfa1;              /* PDF declaring PDF/A-1 (pdfaid:part 1, conformance A or B) */
-    char pdfa_conformance;   /* 'A', 'B' or 0 */
+    enum doc_format format; /* what the bytes are (by content, never by file name) */
+    bool pdfa1;             /* PDF declaring PDF/A-1 (pdfaid:part 1, conformance A or B) */
+    char pdfa_conformance;  /* 'A', 'B' or 0 */
     bool encrypted;
-    long pages;              /* PDF page count, -1 unknown */
-    json_t *problems;        /* array of {"code": slug, "detail": English sentence};
-                              * empty = acceptable */
-    char *text;              /* DOCX: the document text (UTF-8, paragraphs separated by
-                              * '\n'); NULL for PDF (see doc_pdf_text in extract.h) */
+    long pages;       /* PDF page count, -1 unknown */
+    json_t *problems; /* array of {"code": slug, "detail": English sentence};
+                       * empty = acceptable */
+    char *text;       /* DOCX: the document text (UTF-8, paragraphs separated by
+                       * '\n'); NULL for PDF (see doc_pdf_text below) */
     size_t text_len;
 };
 
@@ -128,8 +128,8 @@ int doc_inspect_isolated(const char *self_exe, const char *path, const struct do
  * ' '. Returns 0 with *text (caller frees, NUL-terminated) and *len;
  * -1 with e from subproc_run (422 document-unreadable: the PDF made
  * pdftotext fail, crash or time out; 500: pdftotext could not be started). */
-int doc_pdf_text(const char *pdftotext, const char *path, size_t max_text, char **text,
-                 size_t *len, struct err *e);
+int doc_pdf_text(const char *pdftotext, const char *path, size_t max_text, char **text, size_t *len,
+                 struct err *e);
 
 /* The PDF/A identification in an XMP packet (xml[0..n), n at most
  * DOC_XMP_MAX): *part the pdfaid:part number (0 when absent), *conformance

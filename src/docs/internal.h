@@ -13,8 +13,8 @@
 /* A streaming XML reader and the first error it met. */
 struct docxml {
     xmlTextReaderPtr r;
-    bool doctype;   /* refused: the document has a DOCTYPE */
-    char msg[200];  /* the first error libxml2 reported ("line N: ...") */
+    bool doctype;  /* refused: the document has a DOCTYPE */
+    char msg[200]; /* the first error libxml2 reported ("line N: ...") */
 };
 
 /* Starts a reader over memory or over a read callback (the callback's

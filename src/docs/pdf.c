@@ -31,6 +31,15 @@ static char *trim(char *s)
     return s;
 }
 
+/* Copies a value that fits, else "#" (no valid part or level is long:
+ * truncating would turn "1  garbage" into "1"). */
+static void copy_value(char *out, size_t cap, const char *v)
+{
+    if (!v)
+        v = "";
+    snprintf(out, cap, "%s", strlen(v) < cap ? v : "#");
+}
+
 /* Records a pdfaid value (part or conformance) if it is the first seen. */
 static void take_value(const char *local, char *value, int *part, char *conf)
 {
@@ -56,9 +65,8 @@ static void scan_attributes(struct docxml *x, int *part, char *conf)
     while (xmlTextReaderMoveToNextAttribute(x->r) == 1) {
         if (strcmp(docxml_ns(x), PDFAID_NS) != 0)
             continue;
-        const xmlChar *v = xmlTextReaderConstValue(x->r);
         char value[16];
-        snprintf(value, sizeof value, "%s", v ? (const char *)v : "");
+        copy_value(value, sizeof value, (const char *)xmlTextReaderConstValue(x->r));
         take_value(docxml_name(x), value, part, conf);
     }
     xmlTextReaderMoveToElement(x->r);
@@ -85,7 +93,7 @@ int doc_xmp_pdfa(const char *xml, size_t n, int *part, char *conformance)
             snprintf(local, sizeof local, "%s", docxml_name(&x));
             xmlChar *s = xmlTextReaderReadString(x.r);
             char value[16];
-            snprintf(value, sizeof value, "%s", s ? (const char *)s : "");
+            copy_value(value, sizeof value, (const char *)s);
             xmlFree(s);
             take_value(local, value, part, conformance);
         }
@@ -140,6 +148,13 @@ static unsigned char *metadata_bytes(qpdf_data q, size_t *len, const char **why)
     }
     qpdf_oh dict = qpdf_oh_get_dict(q, meta);
     bool filtered = qpdf_oh_has_key(q, dict, "/Filter");
+    qpdf_oh length = qpdf_oh_get_key(q, dict, "/Length");
+    if (qpdf_oh_is_integer(q, length) &&
+        (qpdf_oh_get_int_value(q, length) < 0 ||
+         (unsigned long long)qpdf_oh_get_int_value(q, length) > DOC_XMP_MAX)) {
+        *why = "too large"; /* not even read */
+        return NULL;
+    }
     unsigned char *raw = NULL;
     size_t n = 0;
     if (qpdf_oh_get_stream_data(q, meta, qpdf_dl_none, NULL, &raw, &n) & QPDF_ERRORS)

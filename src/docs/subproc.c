@@ -45,8 +45,8 @@ static void move_fd(int from, int to)
         (void)dup2(from, to);
 }
 
-static _Noreturn void child(char *const argv[], const struct subproc_limits *lim, int in,
-                            int out, int err, int maxfd)
+static _Noreturn void child(char *const argv[], const struct subproc_limits *lim, int in, int out,
+                            int err, int maxfd)
 {
     (void)setpgid(0, 0);
     sigset_t none;
@@ -105,7 +105,8 @@ static bool child_ended(struct run *r)
 {
     siginfo_t si;
     memset(&si, 0, sizeof si);
-    return waitid(P_PID, (id_t)r->pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == r->pid;
+    return waitid(P_PID, (id_t)r->pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+           si.si_pid == r->pid;
 }
 
 /* Reads what the child wrote on stdout; false when the loop must stop. */
@@ -177,13 +178,12 @@ static void pump(struct run *r, const struct subproc_limits *lim)
         int rc = poll(p, np, timeout);
         if (rc < 0 && errno != EINTR)
             return;
-        if (iout >= 0 && (p[iout].revents & (POLLIN | POLLHUP | POLLERR)) &&
-            !read_stdout(r, lim))
+        if (iout >= 0 && (p[iout].revents & (POLLIN | POLLHUP | POLLERR)) && !read_stdout(r, lim))
             return;
         if (ierr >= 0 && (p[ierr].revents & (POLLIN | POLLHUP | POLLERR)))
             read_stderr(r);
-        bool ended = !r->exited && (r->pidfd >= 0 ? ipid >= 0 && (p[ipid].revents & POLLIN)
-                                                  : child_ended(r));
+        bool ended = !r->exited &&
+                     (r->pidfd >= 0 ? ipid >= 0 && (p[ipid].revents & POLLIN) : child_ended(r));
         if (ended) {
             /* whatever the child left running in its group goes with it, so
              * that the pipes close and nothing outlives the run */
@@ -212,9 +212,8 @@ static void explain(const struct run *r, int status, const struct rusage *ru,
     first_line(r, line, sizeof line);
     double cpu = (double)ru->ru_utime.tv_sec + (double)ru->ru_stime.tv_sec +
                  (double)(ru->ru_utime.tv_usec + ru->ru_stime.tv_usec) / 1e6;
-    bool oom_hint = lim->mem_bytes &&
-                    (strstr(r->errtext, "memory") || strstr(r->errtext, "bad_alloc") ||
-                     strstr(r->errtext, "alloc"));
+    bool oom_hint =
+        lim->mem_bytes && (strcasestr(r->errtext, "memory") || strcasestr(r->errtext, "alloc"));
     if (r->timed_out) {
         snprintf(why, sizeof why, "took longer than %u ms and was stopped", lim->wall_ms);
     } else if (WIFSIGNALED(status) &&
@@ -235,8 +234,8 @@ static void explain(const struct run *r, int status, const struct rusage *ru,
             line);
 }
 
-int subproc_run(char *const argv[], const struct subproc_limits *lim, char **out,
-                size_t *out_len, struct err *e)
+int subproc_run(char *const argv[], const struct subproc_limits *lim, char **out, size_t *out_len,
+                struct err *e)
 {
     *out = NULL;
     *out_len = 0;
@@ -265,11 +264,12 @@ int subproc_run(char *const argv[], const struct subproc_limits *lim, char **out
     pump(&r, lim);
     kill(-pid, SIGKILL); /* no-op when it already ended */
     kill(pid, SIGKILL);
-    int status = 0;
+    int status = 0, waited;
     struct rusage ru;
     memset(&ru, 0, sizeof ru);
-    while (wait4(pid, &status, 0, &ru) < 0 && errno == EINTR)
+    while ((waited = wait4(pid, &status, 0, &ru)) < 0 && errno == EINTR)
         ;
+    int wait_errno = errno;
     if (r.out >= 0)
         close(r.out);
     if (r.err >= 0)
@@ -277,7 +277,11 @@ int subproc_run(char *const argv[], const struct subproc_limits *lim, char **out
     if (r.pidfd >= 0)
         close(r.pidfd);
     r.errtext[r.errlen] = 0;
-    if (r.too_large) {
+    if (waited != pid) {
+        /* e.g. SIGCHLD ignored by the process: the status is lost, and a
+         * child whose status is unknown has not succeeded */
+        err_internal(e, "cannot learn how %s ended: %s", argv[0], strerror(wait_errno));
+    } else if (r.too_large) {
         err_set(e, 422, "output-too-large", "", "the program wrote more than %zu bytes",
                 lim->max_out);
     } else if (!r.cut && (r.timed_out || !WIFEXITED(status) || WEXITSTATUS(status) != 0)) {

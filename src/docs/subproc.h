@@ -42,8 +42,8 @@ struct subproc_limits {
  *                            with the first line of its stderr
  * The slugs are chosen here so that callers working on uploads can pass e
  * on as is; a caller that means something else rewrites e. */
-int subproc_run(char *const argv[], const struct subproc_limits *lim, char **out,
-                size_t *out_len, struct err *e);
+int subproc_run(char *const argv[], const struct subproc_limits *lim, char **out, size_t *out_len,
+                struct err *e);
 
 /* True when this binary is built with AddressSanitizer. Such a binary maps
  * terabytes of shadow memory and cannot start under an RLIMIT_AS, so a

@@ -483,7 +483,7 @@ def test_completeness_and_operation_expenses():
 
 def main():
     global SRV, ADMIN, VERIFIER, OWNER, OTHER_OWNER, OPERATOR, APPROVER, ORG, OTHER_ORG
-    fx_dir = os.path.join(tempfile.gettempdir(), 'archportal-fixtures')
+    fx_dir = os.environ.get('DOC_FIXTURES') or os.path.join(tempfile.gettempdir(), 'archportal-fixtures')
     os.makedirs(fx_dir, exist_ok=True)
     FX.update(FX_MOD.make_all(fx_dir))
     with Server() as srv:
