@@ -412,6 +412,7 @@ def completeness(path, token=None):
 
 def test_completeness_and_operation_expenses():
     # REQ: REG-12
+    # REQ: REG-05
     # REQ: DOC-04
     org = make_org(3)
     owner = SRV.token('owner-editor', org)
@@ -477,6 +478,17 @@ def test_completeness_and_operation_expenses():
     c = completeness(path, owner)
     assert [g['type'] for g in c['gaps']['documents']] == ['termination_document'], c['gaps']
     assert c['expenses']['supported'] is False
+    # ... and the owner owes the new stage's data within 5 working days (REG-05),
+    # until the documents due at the stage are all there
+    def stage_duties():
+        t = SRV.get(f'{path}/workflow', token=owner).json()
+        return [(o['debtor_org'], o['policy_value'], o['outcome']) for o in t['obligations']
+                if o['policy'] == 'stage_update']
+    assert stage_duties() == [(org, 5, None)], stage_duties()
+    assert completeness(f'/api/v1/organizations/{org}', owner)['obligations']['open'] == 1
+    assert upload(rec['id'], 'termination_document', 'pdfa1b', token=owner).status == 201
+    assert stage_duties() == [(org, 5, 'documents-placed')], stage_duties()
+    assert completeness(path, owner)['score'] == 100
     assert_problem(SRV.get(f'/api/v1/organizations/{ORG}/completeness?x=1'), 400)
     assert_problem(SRV.get(f'/api/v1/organizations/no-such-org/completeness'), 404)
 
