@@ -522,6 +522,14 @@ static const struct broken BROKEN_DOC_LISTS[] = {
     {DL "types", "{}", "document_lists.object_documents.types: must name at least one document type"},
     {DL "label", NULL, "document_lists.object_documents.label"},
     {IS "documents", "\"nope\"", "kinds.information_system.documents: unknown document list 'nope'"},
+    {"relations.runs_on.required_for.kinds", "[\"organization\"]", "relations.runs_on.required_for.kinds[0]: 'organization' is not a source kind of 'runs_on'"},
+    {"relations.runs_on.required_for.kinds", "[\"nope\"]", "relations.runs_on.required_for.kinds[0]: not a record kind"},
+    {"relations.runs_on.required_for.kinds", "[]", "relations.runs_on.required_for.kinds: must name at least one kind"},
+    {"relations.runs_on.required_for.when", "{\"stage\":[\"later\"]}", "relations.runs_on.required_for.when.stage[0]: 'later' is not a value of 'lifecycle_stage'"},
+    {"relations.runs_on.required_for.often", "1", "relations.runs_on.required_for.often: unknown key"},
+    {WF "stage_policy", NULL, "workflows.registration.stage_policy: stage_field and stage_policy go together"},
+    {WF "stage_policy", "\"nope\"", "workflows.registration.stage_policy: unknown policy 'nope'"},
+    {WF "stage_field", "\"purpose\"", "kinds.state_information_resource.workflow: its workflow needs an enum field 'purpose' (the stage)"},
     {"kinds.organization.documents", "\"object_documents\"", "kinds.organization.documents: only owned kinds"},
 };
 
