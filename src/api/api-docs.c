@@ -214,6 +214,85 @@ static void h_completeness(struct http_req *req, struct http_resp *resp, void *c
     answer(resp, rc, &e, out);
 }
 
+/* ---- inclusion in the operator's list ---------------------------------------------- */
+
+static void h_inclusion_request(struct http_req *req, struct http_resp *resp, void *ctx)
+{
+    struct api *api = ctx;
+    static const char *const allowed[] = {NULL};
+    const struct model_collection *coll = collection_of(api, req, resp);
+    const char *id = coll ? record_id(req, resp) : NULL;
+    struct actor a;
+    if (!id || only_params(req, resp, allowed) < 0 || authenticate(api, req, resp, true, &a) < 0)
+        return;
+    json_t *body = json_body(req, resp, false);
+    if (!body)
+        return;
+    json_t *out = NULL;
+    struct err e = ERR_INIT;
+    int rc = docs_inclusion_request(api->docs, &a, coll->id, id, body, &out, &e);
+    json_decref(body);
+    if (rc < 0)
+        http_resp_problem(resp, &e);
+    else
+        http_resp_json(resp, 201, out);
+}
+
+static const char *request_id_of(struct http_req *req, struct http_resp *resp)
+{
+    const char *id = http_req_param(req, "request_id");
+    if (!id || !text_id_valid(id)) {
+        problem(resp, 404, "not-found", "", "no such inclusion request");
+        return NULL;
+    }
+    return id;
+}
+
+static void h_inclusion_decide(struct http_req *req, struct http_resp *resp, void *ctx)
+{
+    struct api *api = ctx;
+    static const char *const allowed[] = {NULL};
+    const char *id = request_id_of(req, resp);
+    struct actor a;
+    if (!id || only_params(req, resp, allowed) < 0 || authenticate(api, req, resp, true, &a) < 0)
+        return;
+    json_t *body = json_body(req, resp, false);
+    if (!body)
+        return;
+    json_t *out = NULL;
+    struct err e = ERR_INIT;
+    int rc = docs_inclusion_decide(api->docs, &a, id, body, &out, &e);
+    json_decref(body);
+    answer(resp, rc, &e, out);
+}
+
+static void h_inclusion_list(struct http_req *req, struct http_resp *resp, void *ctx)
+{
+    struct api *api = ctx;
+    static const char *const allowed[] = {"status", NULL};
+    struct actor a;
+    if (only_params(req, resp, allowed) < 0 || authenticate(api, req, resp, false, &a) < 0)
+        return;
+    json_t *out = NULL;
+    struct err e = ERR_INIT;
+    int rc = docs_inclusion_list(api->docs, &a, http_req_query(req, "status"), &out, &e);
+    answer(resp, rc, &e, out);
+}
+
+static void h_inclusion_get(struct http_req *req, struct http_resp *resp, void *ctx)
+{
+    struct api *api = ctx;
+    static const char *const allowed[] = {NULL};
+    const char *id = request_id_of(req, resp);
+    struct actor a;
+    if (!id || only_params(req, resp, allowed) < 0 || authenticate(api, req, resp, false, &a) < 0)
+        return;
+    json_t *out = NULL;
+    struct err e = ERR_INIT;
+    int rc = docs_inclusion_get(api->docs, &a, id, &out, &e);
+    answer(resp, rc, &e, out);
+}
+
 void api_docs_routes(struct api *api, struct router *rt)
 {
     api->upload_ops = (struct http_stream_ops){
@@ -228,4 +307,9 @@ void api_docs_routes(struct api *api, struct router *rt)
     router_add(rt, "GET", "/api/v1/{collection}/{id}/completeness", h_completeness, api);
     router_add(rt, "GET", "/api/v1/documents/{doc_id}", h_document, api);
     router_add(rt, "GET", "/api/v1/documents/{doc_id}/content", h_content, api);
+    router_add(rt, "POST", "/api/v1/{collection}/{id}/inclusion-requests", h_inclusion_request, api);
+    router_add(rt, "GET", "/api/v1/inclusion-requests", h_inclusion_list, api);
+    router_add(rt, "GET", "/api/v1/inclusion-requests/{request_id}", h_inclusion_get, api);
+    router_add(rt, "POST", "/api/v1/inclusion-requests/{request_id}/decision", h_inclusion_decide,
+               api);
 }

@@ -16,7 +16,7 @@
 static const char *const ACTION_IDS[RA_N] = {
     "read-restricted", "read-unpublished",    "create",       "update",
     "retire",          "submit",              "verify",       "read-restricted-documents",
-    "applications-decide",
+    "decide-inclusion", "applications-decide",
     "users-manage",    "calendar-edit",       "obligations-read",
 };
 

@@ -25,6 +25,7 @@ enum rights_action {
     RA_SUBMIT,          /* submit a record for verification */
     RA_VERIFY,          /* accept or return a submitted or changed record */
     RA_READ_RESTRICTED_DOCS, /* download a record's documents under restriction */
+    RA_DECIDE_INCLUSION, /* accept or refuse a product into the operator's list */
     RA_APPLICATIONS,    /* list and decide account applications */
     RA_USERS,           /* manage users and their roles */
     RA_CALENDAR,        /* edit the working-day calendar */

@@ -238,7 +238,7 @@ static int app_open(const struct opts *o, struct app *app)
     dc.dir = blobs;
     if (o->max_upload)
         dc.max_upload = o->max_upload;
-    app->docs = docs_new(app->reg, app->cal, &dc, &e);
+    app->docs = docs_new(app->reg, app->acct, app->cal, &dc, &e);
     if (!app->docs) {
         fprintf(stderr, "archportal: %s\n", e.detail);
         app_close(app);

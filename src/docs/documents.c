@@ -27,6 +27,7 @@
 
 struct docs {
     struct registry *reg;
+    struct accounts *ac;
     const struct model *model;
     const struct rights *rights;
     struct calsvc *cal;
@@ -60,6 +61,11 @@ const struct model *docs_model(const struct docs *d)
 struct registry *docs_registry(const struct docs *d)
 {
     return d->reg;
+}
+
+struct accounts *docs_accounts(const struct docs *d)
+{
+    return d->ac;
 }
 
 /* Today's local date (the calendar's time zone) as YYYY-MM-DD. */
@@ -829,9 +835,17 @@ static const struct dump_col text_cols[] = {
     {"doc_id", 's', true},
     {"body", 's', true},
 };
+static const struct dump_col inclusion_cols[] = {
+    {"id", 's', true},           {"record_id", 's', true},    {"protocol_doc", 's', true},
+    {"note", 's', false},        {"requested_at", 't', true}, {"requested_by", 's', true},
+    {"status", 's', true},       {"decided_at", 't', false},  {"decided_by", 's', false},
+    {"reason", 's', false},
+};
 static const struct dump_table tables[] = {
     {"document", "documents", "n", document_cols, N(document_cols)},
     {"document_text", "document_text", "doc_id", text_cols, N(text_cols)},
+    {"inclusion_request", "inclusion_requests", "requested_at, id", inclusion_cols,
+     N(inclusion_cols)},
 };
 
 static const char *const rules[] = {
@@ -851,6 +865,17 @@ static const char *const rules[] = {
     "WHERE id NOT IN (SELECT doc_id FROM document_text)",
     "SELECT 'document text', doc_id, 'its document does not exist' FROM document_text "
     "WHERE doc_id NOT IN (SELECT id FROM documents)",
+    "SELECT 'inclusion request', id, 'its record ''' || record_id || ''' does not exist' "
+    "FROM inclusion_requests WHERE record_id NOT IN (SELECT id FROM records)",
+    "SELECT 'inclusion request', id, 'its protocol is not a signed document of its record' "
+    "FROM inclusion_requests q WHERE NOT EXISTS (SELECT 1 FROM documents d WHERE "
+    "d.id = q.protocol_doc AND d.record_id = q.record_id AND d.variant = 'signed')",
+    "SELECT 'inclusion request', id, 'status is not pending, accepted or refused' "
+    "FROM inclusion_requests WHERE status NOT IN ('pending', 'accepted', 'refused')",
+    "SELECT 'inclusion request', id, 'refused without a reason' FROM inclusion_requests "
+    "WHERE status = 'refused' AND reason IS NULL",
+    "SELECT 'inclusion request', id, 'decided without a time' FROM inclusion_requests "
+    "WHERE status <> 'pending' AND decided_at IS NULL",
 };
 
 /* Types the model knows for the record's kind; blobs present with their size. */
@@ -895,14 +920,15 @@ static int rebuild_index(void *ctx, struct store_conn *c, struct err *e)
 
 /* ---- set-up --------------------------------------------------------------------------- */
 
-struct docs *docs_new(struct registry *reg, struct calsvc *cal, const struct docs_config *cfg,
-                      struct err *e)
+struct docs *docs_new(struct registry *reg, struct accounts *ac, struct calsvc *cal,
+                      const struct docs_config *cfg, struct err *e)
 {
     struct blobs *b = blobs_open(cfg->dir, e);
     if (!b)
         return NULL;
     struct docs *d = xcalloc(1, sizeof *d);
     d->reg = reg;
+    d->ac = ac;
     d->model = registry_model(reg);
     d->rights = registry_rights(reg);
     d->cal = cal;

@@ -28,6 +28,7 @@
 
 struct registry;
 struct calsvc;
+struct accounts;
 
 struct docs_config {
     const char *dir;       /* the blob store's directory */
@@ -41,8 +42,8 @@ void docs_config_defaults(struct docs_config *c);
 struct docs;
 /* Opens the blob store and registers the documents' dump part. NULL with
  * e filled. */
-struct docs *docs_new(struct registry *reg, struct calsvc *cal, const struct docs_config *cfg,
-                      struct err *e);
+struct docs *docs_new(struct registry *reg, struct accounts *ac, struct calsvc *cal,
+                      const struct docs_config *cfg, struct err *e);
 void docs_free(struct docs *d);
 uint64_t docs_max_upload(const struct docs *d);
 
@@ -115,6 +116,28 @@ int docs_org_completeness(struct docs *d, const struct actor *a, const char *org
 
 const struct model *docs_model(const struct docs *d);
 struct registry *docs_registry(const struct docs *d);
+struct accounts *docs_accounts(const struct docs *d);
+
+/* ---- inclusion in the operator's list (inclusion.c, REQ REG-13) ----------------- */
+
+/* The owner (submit right) asks for its registered product's inclusion:
+ * body {"protocol": <id of the signed protocol document>, "note"?}. 409
+ * when unregistered, included already, or a request is pending. *out: the
+ * request {id, record_id, protocol, note, requested_at, requested_by,
+ * status, decided_at, decided_by, reason}. */
+int docs_inclusion_request(struct docs *d, const struct actor *a, const char *collection,
+                           const char *id, const json_t *body, json_t **out, struct err *e);
+/* The authorized body (decide-inclusion) decides: {"decision": "accept"}
+ * or {"decision": "refuse", "reason": "..."}; acceptance sets the
+ * product's inclusion field; the owner's editors are told. */
+int docs_inclusion_decide(struct docs *d, const struct actor *a, const char *request_id,
+                          const json_t *body, json_t **out, struct err *e);
+/* Requests the actor may see (its own organisation's, or all for those
+ * who decide), oldest first; status filters (pending|accepted|refused). */
+int docs_inclusion_list(struct docs *d, const struct actor *a, const char *status, json_t **out,
+                        struct err *e);
+int docs_inclusion_get(struct docs *d, const struct actor *a, const char *request_id,
+                       json_t **out, struct err *e);
 
 /* The same as a count, in the shape of workflow_docs_fn (ctx: the docs). */
 int docs_count_missing(void *ctx, const json_t *rec, int *missing, struct err *e);

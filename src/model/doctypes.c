@@ -88,13 +88,42 @@ int parse_doc_lists(struct loader *ld)
     return 0;
 }
 
+static const char *const INCLUSION_KEYS[] = {"field", "protocol", NULL};
+
+/* "inclusion": {"field": <read-only bool field>, "protocol": <document type>} */
+static int parse_kind_inclusion(struct loader *ld, const json_t *v, const char *path,
+                                struct model_kind *k)
+{
+    json_t *in;
+    const char *ip = ld_sub(ld, path, "inclusion"), *field, *protocol;
+    if (ld_member(ld, v, "inclusion", path, JSON_OBJECT, false, &in) || !in)
+        return in ? -1 : 0;
+    if (ld_check_keys(ld, in, ip, INCLUSION_KEYS) || ld_string(ld, in, "field", ip, true, &field) ||
+        ld_string(ld, in, "protocol", ip, true, &protocol))
+        return -1;
+    const struct model_field *f = model_field(k, field);
+    if (!f || f->type != FT_BOOL || !f->readonly)
+        return ld_fail(ld, ld_sub(ld, ip, "field"), "'%s' is not a read-only bool field of '%s'",
+                       field, k->id);
+    k->inclusion_protocol = model_doc_type(k->documents, protocol);
+    if (!k->inclusion_protocol)
+        return ld_fail(ld, ld_sub(ld, ip, "protocol"), "'%s' is not a document type of '%s'",
+                       protocol, k->id);
+    k->inclusion_field = ld_keep(ld, field);
+    return 0;
+}
+
 int parse_kind_documents(struct loader *ld, const json_t *v, const char *path,
                          struct model_kind *k)
 {
     const char *lid;
     const char *dp = ld_sub(ld, path, "documents");
-    if (ld_string(ld, v, "documents", path, false, &lid) || !lid)
-        return lid ? -1 : 0;
+    if (ld_string(ld, v, "documents", path, false, &lid))
+        return -1;
+    if (!lid)
+        return json_object_get(v, "inclusion")
+                   ? ld_fail(ld, ld_sub(ld, path, "inclusion"), "needs the kind's documents")
+                   : 0;
     const struct model_doc_list *l = model_doc_list(ld->m, lid);
     if (!l)
         return ld_fail(ld, dp, "unknown document list '%s'", lid);
@@ -110,7 +139,7 @@ int parse_kind_documents(struct loader *ld, const json_t *v, const char *path,
             return -1;
     }
     k->documents = l;
-    return 0;
+    return parse_kind_inclusion(ld, v, path, k);
 }
 
 const struct model_doc_list *model_doc_list(const struct model *m, const char *id)

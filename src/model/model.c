@@ -37,7 +37,7 @@ static const char *const VALUE_KEYS[] = {"id", "label", NULL};
 static const char *const COLL_KEYS[] = {"label", "type", NULL};
 static const char *const KIND_KEYS[] = {"label",   "collection", "owned",    "named",
                                         "include", "fields",     "workflow", "code_prefix",
-                                        "documents", NULL};
+                                        "documents", "inclusion", NULL};
 static const char *const REL_KEYS[] = {"label",  "inverse",    "inverse_label", "source",
                                        "target", "attributes", "collection",    "required_for",
                                        NULL};
@@ -1014,6 +1014,10 @@ static json_t *kind_json(const struct model_kind *k)
     }
     if (k->documents)
         json_object_set_new(o, "documents", json_string(k->documents->id));
+    if (k->inclusion_field)
+        json_object_set_new(o, "inclusion",
+                            json_pack("{s:s, s:s}", "field", k->inclusion_field, "protocol",
+                                      k->inclusion_protocol->id));
     if (k->inverse) {
         json_object_set_new(o, "inverse", json_string(k->inverse));
         json_object_set_new(o, "inverse_label", ld_label_json(k->inverse_label));

@@ -172,6 +172,11 @@ struct model_kind {
     const struct model_workflow *workflow; /* NULL: no workflow (always published) */
     const char *code_prefix;               /* {prefix} of its accounting codes */
     const struct model_doc_list *documents; /* its technical documentation, or NULL */
+    /* Inclusion in the operator's list at the authorized body's decision
+     * (REQ REG-13): the read-only bool field that records it and the
+     * document type of the protocol a request must attach; NULL: none. */
+    const char *inclusion_field;
+    const struct model_doc_type *inclusion_protocol;
     /* relation types only: */
     const char *inverse;
     struct i18n inverse_label;

@@ -225,7 +225,23 @@ static const char *const sqlite_migrations[] = {
     /* the same columns and tokenizer as fts: one query string serves both */
     "CREATE VIRTUAL TABLE doc_fts USING fts5(coll, body, rid UNINDEXED, detail = column,"
     "  columnsize = 0, tokenize = 'unicode61 remove_diacritics 0 tokenchars _',"
-    "  prefix = '2 3');",
+    "  prefix = '2 3');"
+    /* requests to include a platform software product in the operator's
+     * list, with the protocol attached, and the authorized body's decision */
+    "CREATE TABLE inclusion_requests ("
+    "  id TEXT PRIMARY KEY,"
+    "  record_id TEXT NOT NULL,"
+    "  protocol_doc TEXT NOT NULL REFERENCES documents(id),"
+    "  note TEXT,"
+    "  requested_at TEXT NOT NULL,"
+    "  requested_by TEXT NOT NULL,"
+    "  status TEXT NOT NULL,"         /* pending | accepted | refused */
+    "  decided_at TEXT,"
+    "  decided_by TEXT,"
+    "  reason TEXT"
+    ") STRICT;"
+    "CREATE INDEX inclusion_requests_record ON inclusion_requests(record_id, requested_at);"
+    "CREATE INDEX inclusion_requests_status ON inclusion_requests(status, requested_at);",
 };
 
 #define SQLITE_N_MIGRATIONS (sizeof sqlite_migrations / sizeof sqlite_migrations[0])

@@ -493,6 +493,65 @@ def test_completeness_and_operation_expenses():
     assert_problem(SRV.get(f'/api/v1/organizations/no-such-org/completeness'), 404)
 
 
+def test_platform_product_inclusion():
+    # REQ: REG-13
+    body = {'kind': 'platform_software_product', 'owner': ORG, 'name': {'ru': 'Платформенный продукт'},
+            'stage': 'creation', 'included_in_operator_list': True}
+    body.update(COMPLETE)
+    prod = SRV.request('POST', '/api/v1/objects', body, token=OWNER).json()
+    assert 'included_in_operator_list' not in prod, prod  # the authorized body decides it
+    path = f'/api/v1/objects/{prod["id"]}/inclusion-requests'
+    r = upload(prod['id'], 'security_test_protocol', 'pdfa1b')
+    assert r.status == 201, r
+    protocol = r.json()['id']
+    assert_problem(SRV.request('POST', path, {'protocol': protocol}, token=OWNER), 409)  # not registered
+    prod = register(prod)
+    contract = upload(prod['id'], 'contract', 'pdfa1b').json()['id']
+    draft_protocol = upload(prod['id'], 'security_test_protocol', 'docx').json()['id']
+    assert_problem(SRV.request('POST', path, {}, token=OWNER), 422, 'protocol')
+    assert_problem(SRV.request('POST', path, {'protocol': contract}, token=OWNER), 422, 'protocol')
+    assert_problem(SRV.request('POST', path, {'protocol': draft_protocol}, token=OWNER), 422, 'protocol')
+    assert_problem(SRV.request('POST', path, {'protocol': protocol, 'colour': 1}, token=OWNER), 422, 'colour')
+    assert_problem(SRV.request('POST', path, {'protocol': protocol}), 401)
+    assert_problem(SRV.request('POST', path, {'protocol': protocol}, token=VERIFIER), 403)
+    r = SRV.request('POST', path, {'protocol': protocol, 'note': 'Протокол № 17 от 01.10.2026'}, token=OWNER)
+    assert r.status == 201, r
+    req = r.json()
+    assert (req['status'], req['protocol'], req['record_id']) == ('pending', protocol, prod['id']), req
+    assert_problem(SRV.request('POST', path, {'protocol': protocol}, token=OWNER), 409)
+    # who sees the requests
+    assert req['id'] in [q['id'] for q in SRV.get('/api/v1/inclusion-requests?status=pending', token=APPROVER).json()['items']]
+    assert req['id'] in [q['id'] for q in SRV.get('/api/v1/inclusion-requests', token=OWNER).json()['items']]
+    assert req['id'] not in [q['id'] for q in SRV.get('/api/v1/inclusion-requests', token=OTHER_OWNER).json()['items']]
+    assert_problem(SRV.get('/api/v1/inclusion-requests'), 401)
+    assert_problem(SRV.get('/api/v1/inclusion-requests?status=maybe', token=APPROVER), 400, 'status')
+    assert_problem(SRV.get(f'/api/v1/inclusion-requests/{req["id"]}', token=OTHER_OWNER), 404)
+    # the authorized body decides, not the owner or the integrator; a refusal has its reason
+    decide = f'/api/v1/inclusion-requests/{req["id"]}/decision'
+    assert_problem(SRV.request('POST', decide, {'decision': 'accept'}, token=OWNER), 403)
+    assert_problem(SRV.request('POST', decide, {'decision': 'accept'}, token=VERIFIER), 403)
+    assert_problem(SRV.request('POST', decide, {'decision': 'refuse'}, token=APPROVER), 422, 'reason')
+    assert_problem(SRV.request('POST', decide, {'decision': 'maybe'}, token=APPROVER), 422, 'decision')
+    reason = 'Протокол испытаний не содержит положительного заключения'
+    r = SRV.request('POST', decide, {'decision': 'refuse', 'reason': reason}, token=APPROVER)
+    assert r.status == 200 and r.json()['status'] == 'refused' and r.json()['reason'] == reason, r
+    assert_problem(SRV.request('POST', decide, {'decision': 'accept'}, token=APPROVER), 409)
+    assert 'included_in_operator_list' not in SRV.get(f'/api/v1/objects/{prod["id"]}').json()
+    msgs = [m for m in SRV.get('/api/v1/outbox', token=VERIFIER).json()['items'] if reason in m['body']]
+    assert msgs and msgs[0]['template'] == 'inclusion-refused', msgs
+    # asked again, and accepted: the product is in the operator's list
+    req = SRV.request('POST', path, {'protocol': protocol}, token=OWNER).json()
+    r = SRV.request('POST', f'/api/v1/inclusion-requests/{req["id"]}/decision', {'decision': 'accept'},
+                    token=APPROVER)
+    assert r.status == 200 and r.json()['status'] == 'accepted', r
+    pub = SRV.get(f'/api/v1/objects/{prod["id"]}').json()
+    assert pub['included_in_operator_list'] is True and pub['status'] == 'registered', pub
+    hist = SRV.get(f'/api/v1/objects/{prod["id"]}/history').json()['items']
+    assert hist[-1]['action'] == 'inclusion', hist[-1]
+    assert_problem(SRV.request('POST', path, {'protocol': protocol}, token=OWNER), 409)
+    assert prod['id'] in [i['id'] for i in SRV.get('/api/v1/objects?filter=included_in_operator_list:true').json()['items']]
+
+
 def main():
     global SRV, ADMIN, VERIFIER, OWNER, OTHER_OWNER, OPERATOR, APPROVER, ORG, OTHER_ORG
     fx_dir = os.environ.get('DOC_FIXTURES') or os.path.join(tempfile.gettempdir(), 'archportal-fixtures')
@@ -510,7 +569,8 @@ def main():
         OPERATOR = srv.token('operator', OTHER_ORG)
         run([test_upload_checklist_versions_download_and_search, test_restricted_documents,
              test_bad_documents_refused_and_nothing_left, test_upload_limits_and_cut_off_uploads,
-             test_export_import_carries_documents, test_completeness_and_operation_expenses])
+             test_export_import_carries_documents, test_completeness_and_operation_expenses,
+             test_platform_product_inclusion])
 
 
 if __name__ == '__main__':
