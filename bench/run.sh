@@ -342,3 +342,7 @@ put date "$(date -u '+%Y-%m-%d %H:%M UTC')"
 put elapsed_s "$(($(date +%s) - START))"
 echo
 python3 "$BENCH/tool.py" report "$RES" "$OUT/results.md"
+echo
+# Technical documents: a 50 MB upload and its download, against cp.
+say "uploading and downloading a 50 MB document"
+python3 "$BENCH/upload.py" "$BIN" || say "WARNING: the upload benchmark failed"

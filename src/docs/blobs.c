@@ -116,8 +116,10 @@ bool blob_sha_valid(const char *sha)
 static void blob_paths(const struct blobs *b, const char *sha, char dir[PATH_MAX],
                        char file[PATH_MAX])
 {
-    snprintf(dir, PATH_MAX, "%s/sha256/%.2s", b->dir, sha);
-    snprintf(file, PATH_MAX, "%s/%s", dir, sha + 2);
+    /* blobs_open keeps dir short enough for both */
+    if (snprintf(dir, PATH_MAX, "%s/sha256/%.2s", b->dir, sha) >= PATH_MAX ||
+        snprintf(file, PATH_MAX, "%s/sha256/%.2s/%s", b->dir, sha, sha + 2) >= PATH_MAX)
+        fatal("blobs: path too long");
 }
 
 struct blob_writer *blob_writer_new(struct blobs *b, struct err *e)
