@@ -497,7 +497,11 @@ static int on_write(void *ctx, struct store_conn *c, const struct actor *a, cons
         return record_event(c, prev, next, k, a, "retire", NULL, now, e);
     }
     const struct model_workflow *wf = k->workflow;
-    if (wf->stage_field && !same_text(text_of(prev, wf->stage_field), text_of(next, wf->stage_field)) &&
+    /* a registered record's stage moved on (a draft's data are not on the
+     * portal yet: nothing is owed for them) */
+    const struct model_wf_state *st = model_wf_state(wf, text_of(prev, wf->status_field));
+    if (wf->stage_field && st && st->coded &&
+        !same_text(text_of(prev, wf->stage_field), text_of(next, wf->stage_field)) &&
         stage_changed(w, c, k, subject, next, e) < 0)
         return -1;
     const struct model_wf_transition *t = model_wf_find(
