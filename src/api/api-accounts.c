@@ -20,14 +20,6 @@ static void set_session_cookie(struct api *api, struct http_resp *resp, const ch
                                   value, max_age_s, api->secure_cookies ? "; Secure" : ""));
 }
 
-static void answer_created(struct http_resp *resp, int rc, const struct err *e, json_t *out)
-{
-    if (rc < 0)
-        http_resp_problem(resp, e);
-    else
-        http_resp_json(resp, 201, out);
-}
-
 static void retry_after(struct http_resp *resp, int64_t s)
 {
     if (s > 0)

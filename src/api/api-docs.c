@@ -15,11 +15,10 @@
 static int up_begin(struct http_req *req, struct http_resp *resp, void *ctx, void **state)
 {
     struct api *api = ctx;
-    static const char *const allowed[] = {NULL};
-    const struct model_collection *coll = collection_of(api, req, resp);
-    const char *id = coll ? record_id(req, resp) : NULL;
+    const struct model_collection *coll;
+    const char *id;
     struct actor a;
-    if (!id || only_params(req, resp, allowed) < 0 || authenticate(api, req, resp, true, &a) < 0)
+    if (record_request(api, req, resp, true, NULL, &coll, &id, &a) < 0)
         return -1;
     struct err e = ERR_INIT;
     struct docs_upload *u;
@@ -62,11 +61,10 @@ static void up_cleanup(void *state, bool done)
 static void h_checklist(struct http_req *req, struct http_resp *resp, void *ctx)
 {
     struct api *api = ctx;
-    static const char *const allowed[] = {NULL};
-    const struct model_collection *coll = collection_of(api, req, resp);
-    const char *id = coll ? record_id(req, resp) : NULL;
+    const struct model_collection *coll;
+    const char *id;
     struct actor a;
-    if (!id || only_params(req, resp, allowed) < 0 || authenticate(api, req, resp, false, &a) < 0)
+    if (record_request(api, req, resp, false, NULL, &coll, &id, &a) < 0)
         return;
     json_t *out = NULL;
     struct err e = ERR_INIT;
@@ -74,29 +72,27 @@ static void h_checklist(struct http_req *req, struct http_resp *resp, void *ctx)
     answer(resp, rc, &e, out);
 }
 
-/* The {doc_id} path parameter, or NULL after answering 404. */
-static const char *doc_id_of(struct http_req *req, struct http_resp *resp)
+/* An answer about one document or inclusion request named in the path:
+ * fn(docs, actor, id, &out, e). */
+typedef int (*by_id_fn)(struct docs *d, const struct actor *a, const char *id, json_t **out,
+                        struct err *e);
+static void answer_by_id(struct http_req *req, struct http_resp *resp, struct api *api,
+                         const char *param, const char *what, by_id_fn fn)
 {
-    const char *id = http_req_param(req, "doc_id");
-    if (!id || !text_id_valid(id)) {
-        problem(resp, 404, "not-found", "", "no such document");
-        return NULL;
-    }
-    return id;
-}
-
-static void h_document(struct http_req *req, struct http_resp *resp, void *ctx)
-{
-    struct api *api = ctx;
     static const char *const allowed[] = {NULL};
-    const char *id = doc_id_of(req, resp);
+    const char *id = id_param(req, resp, param, what);
     struct actor a;
     if (!id || only_params(req, resp, allowed) < 0 || authenticate(api, req, resp, false, &a) < 0)
         return;
     json_t *out = NULL;
     struct err e = ERR_INIT;
-    int rc = docs_get(api->docs, &a, id, &out, &e);
+    int rc = fn(api->docs, &a, id, &out, &e);
     answer(resp, rc, &e, out);
+}
+
+static void h_document(struct http_req *req, struct http_resp *resp, void *ctx)
+{
+    answer_by_id(req, resp, ctx, "doc_id", "document", docs_get);
 }
 
 /* Does an If-None-Match or If-Range value name this ETag? */
@@ -118,7 +114,7 @@ static void h_content(struct http_req *req, struct http_resp *resp, void *ctx)
 {
     struct api *api = ctx;
     static const char *const allowed[] = {NULL};
-    const char *id = doc_id_of(req, resp);
+    const char *id = id_param(req, resp, "doc_id", "document");
     struct actor a;
     if (!id || only_params(req, resp, allowed) < 0 || authenticate(api, req, resp, false, &a) < 0)
         return;
@@ -194,11 +190,10 @@ static json_t *obligation_counts(struct api *api, const struct actor *a, const c
 static void h_completeness(struct http_req *req, struct http_resp *resp, void *ctx)
 {
     struct api *api = ctx;
-    static const char *const allowed[] = {NULL};
-    const struct model_collection *coll = collection_of(api, req, resp);
-    const char *id = coll ? record_id(req, resp) : NULL;
+    const struct model_collection *coll;
+    const char *id;
     struct actor a;
-    if (!id || only_params(req, resp, allowed) < 0 || authenticate(api, req, resp, false, &a) < 0)
+    if (record_request(api, req, resp, false, NULL, &coll, &id, &a) < 0)
         return;
     json_t *out = NULL;
     struct err e = ERR_INIT;
@@ -219,11 +214,10 @@ static void h_completeness(struct http_req *req, struct http_resp *resp, void *c
 static void h_inclusion_request(struct http_req *req, struct http_resp *resp, void *ctx)
 {
     struct api *api = ctx;
-    static const char *const allowed[] = {NULL};
-    const struct model_collection *coll = collection_of(api, req, resp);
-    const char *id = coll ? record_id(req, resp) : NULL;
+    const struct model_collection *coll;
+    const char *id;
     struct actor a;
-    if (!id || only_params(req, resp, allowed) < 0 || authenticate(api, req, resp, true, &a) < 0)
+    if (record_request(api, req, resp, true, NULL, &coll, &id, &a) < 0)
         return;
     json_t *body = json_body(req, resp, false);
     if (!body)
@@ -232,27 +226,14 @@ static void h_inclusion_request(struct http_req *req, struct http_resp *resp, vo
     struct err e = ERR_INIT;
     int rc = docs_inclusion_request(api->docs, &a, coll->id, id, body, &out, &e);
     json_decref(body);
-    if (rc < 0)
-        http_resp_problem(resp, &e);
-    else
-        http_resp_json(resp, 201, out);
-}
-
-static const char *request_id_of(struct http_req *req, struct http_resp *resp)
-{
-    const char *id = http_req_param(req, "request_id");
-    if (!id || !text_id_valid(id)) {
-        problem(resp, 404, "not-found", "", "no such inclusion request");
-        return NULL;
-    }
-    return id;
+    answer_created(resp, rc, &e, out);
 }
 
 static void h_inclusion_decide(struct http_req *req, struct http_resp *resp, void *ctx)
 {
     struct api *api = ctx;
     static const char *const allowed[] = {NULL};
-    const char *id = request_id_of(req, resp);
+    const char *id = id_param(req, resp, "request_id", "inclusion request");
     struct actor a;
     if (!id || only_params(req, resp, allowed) < 0 || authenticate(api, req, resp, true, &a) < 0)
         return;
@@ -281,16 +262,7 @@ static void h_inclusion_list(struct http_req *req, struct http_resp *resp, void 
 
 static void h_inclusion_get(struct http_req *req, struct http_resp *resp, void *ctx)
 {
-    struct api *api = ctx;
-    static const char *const allowed[] = {NULL};
-    const char *id = request_id_of(req, resp);
-    struct actor a;
-    if (!id || only_params(req, resp, allowed) < 0 || authenticate(api, req, resp, false, &a) < 0)
-        return;
-    json_t *out = NULL;
-    struct err e = ERR_INIT;
-    int rc = docs_inclusion_get(api->docs, &a, id, &out, &e);
-    answer(resp, rc, &e, out);
+    answer_by_id(req, resp, ctx, "request_id", "inclusion request", docs_inclusion_get);
 }
 
 void api_docs_routes(struct api *api, struct router *rt)

@@ -10,11 +10,8 @@ static int step_target(struct api *api, struct http_req *req, struct http_resp *
                        const struct model_collection **coll, const char **id, struct actor *a,
                        int64_t *rev)
 {
-    static const char *const allowed[] = {NULL};
-    *coll = collection_of(api, req, resp);
-    *id = *coll ? record_id(req, resp) : NULL;
-    if (!*id || only_params(req, resp, allowed) < 0 ||
-        authenticate(api, req, resp, true, a) < 0 || if_match_checked(req, resp, rev) < 0)
+    if (record_request(api, req, resp, true, NULL, coll, id, a) < 0 ||
+        if_match_checked(req, resp, rev) < 0)
         return -1;
     if (*rev < 0)
         *rev = -1;
@@ -75,11 +72,10 @@ static void h_verify(struct http_req *req, struct http_resp *resp, void *ctx)
 static void h_timeline(struct http_req *req, struct http_resp *resp, void *ctx)
 {
     struct api *api = ctx;
-    static const char *const allowed[] = {NULL};
-    const struct model_collection *coll = collection_of(api, req, resp);
-    const char *id = coll ? record_id(req, resp) : NULL;
+    const struct model_collection *coll;
+    const char *id;
     struct actor a;
-    if (!id || only_params(req, resp, allowed) < 0 || authenticate(api, req, resp, false, &a) < 0)
+    if (record_request(api, req, resp, false, NULL, &coll, &id, &a) < 0)
         return;
     json_t *out = NULL;
     struct err e = ERR_INIT;

@@ -164,14 +164,43 @@ const struct model_collection *collection_of(struct api *api, struct http_req *r
     return c;
 }
 
-const char *record_id(struct http_req *req, struct http_resp *resp)
+const char *id_param(struct http_req *req, struct http_resp *resp, const char *name,
+                     const char *what)
 {
-    const char *id = http_req_param(req, "id");
+    const char *id = http_req_param(req, name);
     if (!id || !text_id_valid(id)) {
-        problem(resp, 404, "not-found", "", "no such record (malformed id)");
+        struct err e = ERR_INIT;
+        err_not_found(&e, "no such %s (malformed id)", what);
+        http_resp_problem(resp, &e);
         return NULL;
     }
     return id;
+}
+
+const char *record_id(struct http_req *req, struct http_resp *resp)
+{
+    return id_param(req, resp, "id", "record");
+}
+
+int record_request(struct api *api, struct http_req *req, struct http_resp *resp, bool write,
+                   const char *const *params, const struct model_collection **coll,
+                   const char **id, struct actor *a)
+{
+    static const char *const none[] = {NULL};
+    *coll = collection_of(api, req, resp);
+    *id = *coll ? record_id(req, resp) : NULL;
+    if (!*id || only_params(req, resp, params ? params : none) < 0 ||
+        authenticate(api, req, resp, write, a) < 0)
+        return -1;
+    return 0;
+}
+
+void answer_created(struct http_resp *resp, int rc, const struct err *e, json_t *out)
+{
+    if (rc < 0)
+        http_resp_problem(resp, e);
+    else
+        http_resp_json(resp, 201, out);
 }
 
 /* Parses If-Match: "N" → N; "*" → -1. Returns -2 when absent, -3 bad. */

@@ -31,6 +31,18 @@ void api_docs_routes(struct api *api, struct router *rt);
 const struct model_collection *collection_of(struct api *api, struct http_req *req,
                                              struct http_resp *resp);
 const char *record_id(struct http_req *req, struct http_resp *resp);
+/* The path parameter `name` as an id, or NULL after answering 404 ("no
+ * such <what>"). */
+const char *id_param(struct http_req *req, struct http_resp *resp, const char *name,
+                     const char *what);
+/* A request about one record: its collection and id, only `params` (NULL:
+ * none) in the query, and who asks (write: may change it). -1 after
+ * answering. */
+int record_request(struct api *api, struct http_req *req, struct http_resp *resp, bool write,
+                   const char *const *params, const struct model_collection **coll,
+                   const char **id, struct actor *a);
+/* 201 with out, or the problem in e. */
+void answer_created(struct http_resp *resp, int rc, const struct err *e, json_t *out);
 /* If-Match: "N" → N; "*" → -1; -2 when absent, -3 when malformed. */
 int64_t if_match_revision(struct http_req *req);
 /* The same, answering 400 (and returning -1) when it is malformed. */
