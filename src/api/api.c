@@ -623,6 +623,7 @@ void api_routes(struct api *api, struct router *rt)
 {
     api_account_routes(api, rt);
     api_workflow_routes(api, rt);
+    api_notify_routes(api, rt);
     router_add(rt, "GET", "/healthz", h_healthz, api);
     router_add(rt, "GET", "/metrics", h_metrics, api);
     router_add(rt, "GET", "/api/v1/model", h_model, api);

@@ -53,7 +53,7 @@ struct dump_part {
      * the rules (NULL: nothing more). */
     void (*check)(void *ctx, struct store_conn *c, struct dump_report *rep);
 };
-/* Adds a part to what export, import and check carry (at most 4; the
+/* Adds a part to what export, import and check carry (at most 8; the
  * part must stay valid while they run). */
 void dump_add_part(struct registry *r, const struct dump_part *p);
 

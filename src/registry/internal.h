@@ -18,7 +18,7 @@ struct registry {
     const struct rights *rights;
     char **restricted_keys; /* `"name":` of every restricted field */
     size_t n_restricted_keys;
-    const struct dump_part *parts[4]; /* other modules' tables in dumps */
+    const struct dump_part *parts[8]; /* other modules' tables in dumps */
     char **published_keys; /* `"<status field>":"<published state>"` */
     size_t n_published_keys;
     char **status_keys;    /* `"<status field>":"` of every workflow */

@@ -564,6 +564,8 @@ static int sqlite_migrate_tx(struct sqlite_conn *c, struct err *e)
     }
     for (size_t v = 1; v <= SQLITE_N_MIGRATIONS; v++) {
         bool applied = false;
+        if (!sqlite_migrations[v - 1])
+            continue; /* a reserved slot (see migrations-sqlite.h) */
         if (sqlite_version_applied(c, v, &applied, e) < 0)
             return -1;
         if (!applied && sqlite_apply(c, v, e) < 0)
