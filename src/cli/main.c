@@ -563,8 +563,7 @@ static int notify_send(struct app *app)
         fprintf(stderr, "archportal: %s\n", e.detail);
         return -1;
     }
-    printf("sent %d, failed %d (tried again after their back-off), waiting %lld\n", st.sent,
-           st.failed, (long long)st.waiting);
+    printf("sent %d, failed %d, waiting %lld\n", st.sent, st.failed, (long long)st.waiting);
     return 0;
 }
 

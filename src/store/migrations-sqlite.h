@@ -204,13 +204,15 @@ static const char *const sqlite_migrations[] = {
     /* 5: notifications: the outbox learns whom it is for (user_id, NULL
      * for a plain address such as an applicant's), how often sending was
      * tried, when to try next and why the last try failed; each user's
-     * inbox; and which reminders and digests went out (each goes once) */
+     * inbox; which reminders and digests went out (each goes once); open
+     * obligations by deadline, for the reminders' scan */
     "ALTER TABLE outbox ADD COLUMN user_id TEXT REFERENCES users(id);"
     "ALTER TABLE outbox ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE outbox ADD COLUMN next_attempt_at TEXT;" /* NULL: at once */
     "ALTER TABLE outbox ADD COLUMN last_error TEXT;"
     "UPDATE outbox SET next_attempt_at = created_at WHERE sent_at IS NULL;"
     "CREATE INDEX outbox_due ON outbox(next_attempt_at) WHERE sent_at IS NULL;"
+    "CREATE INDEX obligations_open ON obligations(due_at) WHERE done_at IS NULL;"
     "CREATE TABLE inbox ("
     "  id INTEGER PRIMARY KEY,"
     "  user_id TEXT NOT NULL REFERENCES users(id),"
