@@ -251,8 +251,8 @@ static void *run(void *arg)
 
 int notify_start(struct notify *n, struct err *e)
 {
-    if (n->running)
-        return 0;
+    if (n->running || (!n->cfg.smtp_url && n->cfg.scan_ms <= 0))
+        return 0; /* nothing to do */
     if (n->cfg.smtp_url && notify_check_config(n, e) < 0)
         return -1;
     n->stop = false;

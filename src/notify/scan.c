@@ -55,15 +55,22 @@ static void ob_row(struct store_stmt *st, struct ob *o)
     o->has_role = role != NULL;
 }
 
-/* Runs the obligations query st (bound by the caller) into a new array. */
+/* Runs the obligations query st (bound by the caller) into a new array of
+ * at most max rows. */
 static int read_obs(struct store_stmt *st, struct ob **out, size_t *n, size_t max,
                     struct err *e)
 {
-    *out = xcalloc(max, sizeof **out);
+    *out = NULL;
     *n = 0;
+    size_t cap = 0;
     int rc = STORE_DONE;
-    while (*n < max && (rc = store_step(st, e)) == STORE_ROW)
+    while (*n < max && (rc = store_step(st, e)) == STORE_ROW) {
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 16;
+            *out = xrealloc(*out, cap * sizeof **out);
+        }
         ob_row(st, &(*out)[(*n)++]);
+    }
     store_reset(st);
     if (rc == STORE_ERROR) {
         free(*out);
