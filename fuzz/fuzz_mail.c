@@ -14,10 +14,10 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static const char *const HEADERS[] = {"Date",         "From",        "To",
-                                      "Subject",      "Message-ID",  "MIME-Version",
-                                      "Content-Type", "Content-Transfer-Encoding",
-                                      "Auto-Submitted"};
+static const char *const HEADERS[] = {
+    "Date",          "From",         "To",           "Subject",
+    "Message-ID",    "MIME-Version", "Content-Type", "Content-Transfer-Encoding",
+    "Auto-Submitted"};
 
 /* The next NUL-terminated field of the input (the rest when none). */
 static char *field(const uint8_t **p, const uint8_t *end)
@@ -142,7 +142,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char *to = field(&p, end), *subject = field(&p, end), *name = field(&p, end);
     char *body = field(&p, end);
     check_one_line(subject);
-    struct mail m = {"portal@e-gov.kz", name[0] ? name : NULL, to, subject, body,
+    struct mail m = {"portal@e-gov.kz",         name[0] ? name : NULL, to, subject, body,
                      "archportal.1.2@e-gov.kz", 1772683200000};
     struct buf out;
     buf_init(&out, 0);

@@ -132,13 +132,13 @@ struct outbox_msg {
     char created_at[32];
     char *to, *subject, *body; /* malloc'd */
 };
-/* Takes up to max messages due at now_ms (not sent, next attempt at or
- * before now_ms), oldest first, and moves their next attempt to now_ms +
- * lease_ms in the same write, so that no other sender (the server's
+/* Takes up to max messages due at due_ms (not sent, next attempt at or
+ * before due_ms), oldest first, and moves their next attempt to
+ * lease_until_ms in the same write, so that no other sender (the server's
  * thread, `archportal notify send`) takes them meanwhile; if this one
  * dies, they are due again when the lease ends. *out (free with
  * outbox_msgs_free) and *n. */
-int outbox_claim(struct accounts *ac, int64_t now_ms, int64_t lease_ms, size_t max,
+int outbox_claim(struct accounts *ac, int64_t due_ms, int64_t lease_until_ms, size_t max,
                  struct outbox_msg **out, size_t *n, struct err *e);
 void outbox_msgs_free(struct outbox_msg *m, size_t n);
 /* Records a try: sent (error NULL: sent_at = now_ms) or failed (error

@@ -30,14 +30,16 @@ static const struct dump_col link_cols[] = {
     {"created_at", 't', true}, {"expires_at", 't', true}, {"used_at", 't', false},
 };
 static const struct dump_col outbox_cols[] = {
-    {"id", 'i', true},      {"created_at", 't', true}, {"recipient", 's', true},
-    {"template", 's', true}, {"subject", 's', true},   {"body", 's', true},
-    {"sent_at", 't', false}, {"user_id", 's', false},  {"attempts", 'i', false},
-    {"next_attempt_at", 't', false}, {"last_error", 's', false},
+    {"id", 'i', true},          {"created_at", 't', true},
+    {"recipient", 's', true},   {"template", 's', true},
+    {"subject", 's', true},     {"body", 's', true},
+    {"sent_at", 't', false},    {"user_id", 's', false},
+    {"attempts", 'i', false},   {"next_attempt_at", 't', false},
+    {"last_error", 's', false},
 };
 static const struct dump_col inbox_cols[] = {
-    {"id", 'i', true},         {"user_id", 's', true}, {"created_at", 't', true},
-    {"template", 's', true},   {"subject", 's', true}, {"body", 's', true},
+    {"id", 'i', true},           {"user_id", 's', true},  {"created_at", 't', true},
+    {"template", 's', true},     {"subject", 's', true},  {"body", 's', true},
     {"subject_ref", 's', false}, {"read_at", 't', false},
 };
 static const struct dump_col obligation_cols[] = {

@@ -348,8 +348,8 @@ static int check_grantable(struct accounts *ac, const struct actor *by, const js
 /* The applicant learns the decision (the activation link comes in its own
  * message, from user_create_in_tx); the message stays in the new user's
  * inbox for after the first sign-in. */
-static int tell_granted(struct store_conn *c, const char *now, const json_t *user,
-                        const char *org, const json_t *roles, struct err *e)
+static int tell_granted(struct store_conn *c, const char *now, const json_t *user, const char *org,
+                        const json_t *roles, struct err *e)
 {
     struct buf b;
     buf_init(&b, 0);
@@ -366,8 +366,10 @@ static int tell_granted(struct store_conn *c, const char *now, const json_t *use
     char *body = buf_steal(&b, NULL);
     struct acct_msg m = {.user_id = json_string_value(json_object_get(user, "id")),
                          .to = json_string_value(json_object_get(user, "email")),
-                         .tmpl = "application-granted", .subject = ACCT_SUBJECT_GRANTED,
-                         .body = body, .inbox = true};
+                         .tmpl = "application-granted",
+                         .subject = ACCT_SUBJECT_GRANTED,
+                         .body = body,
+                         .inbox = true};
     int rc = accounts_message(c, now, &m, e);
     free(body);
     return rc;
@@ -473,7 +475,9 @@ static int refuse_fn(struct accounts *ac, struct store_conn *c, void *vctx, stru
         /* a plain address: the applicant has no account */
         struct acct_msg m = {
             .to = json_string_value(json_object_get(json_object_get(app, "form"), "email")),
-            .tmpl = "application-refused", .subject = ACCT_SUBJECT_REFUSED, .body = body};
+            .tmpl = "application-refused",
+            .subject = ACCT_SUBJECT_REFUSED,
+            .body = body};
         rc = accounts_message(c, now, &m, e);
     }
     if (rc == 0) {

@@ -15,8 +15,7 @@
 #define INBOX_LIMIT_MAX 500
 #define OUTBOX_LIST_MAX 500
 
-int accounts_message(struct store_conn *c, const char *now, const struct acct_msg *m,
-                     struct err *e)
+int accounts_message(struct store_conn *c, const char *now, const struct acct_msg *m, struct err *e)
 {
     if (!m->to || !m->tmpl || !m->subject || !m->body || (m->inbox && !m->user_id)) {
         err_internal(e, "a message needs a recipient, a template, a subject and a body");
@@ -69,8 +68,12 @@ int accounts_notify(struct accounts *ac, struct store_conn *c, const char *org, 
                      !(roles & (1u << ri))))
             continue;
         /* the statement stays open: the inserts are into other tables */
-        struct acct_msg m = {.user_id = store_col_text(st, 0), .to = store_col_text(st, 1),
-                             .tmpl = tmpl, .subject = subject, .body = body, .ref = ref,
+        struct acct_msg m = {.user_id = store_col_text(st, 0),
+                             .to = store_col_text(st, 1),
+                             .tmpl = tmpl,
+                             .subject = subject,
+                             .body = body,
+                             .ref = ref,
                              .inbox = true};
         if (accounts_message(c, now, &m, e) < 0) {
             rc = STORE_ERROR;
@@ -105,10 +108,10 @@ int outbox_list(struct accounts *ac, const struct actor *by, json_t **out, struc
             json_pack("{s:I, s:s, s:s, s:s?, s:s, s:s, s:s, s:s?, s:I, s:s?, s:s?}", "id",
                       (json_int_t)store_col_int64(st, 0), "created_at", store_col_text(st, 1),
                       "recipient", store_col_text(st, 2), "user_id", store_col_text(st, 3),
-                      "template", store_col_text(st, 4), "subject", store_col_text(st, 5),
-                      "body", store_col_text(st, 6), "sent_at", store_col_text(st, 7),
-                      "attempts", (json_int_t)store_col_int64(st, 8), "next_attempt_at",
-                      store_col_text(st, 9), "last_error", store_col_text(st, 10)));
+                      "template", store_col_text(st, 4), "subject", store_col_text(st, 5), "body",
+                      store_col_text(st, 6), "sent_at", store_col_text(st, 7), "attempts",
+                      (json_int_t)store_col_int64(st, 8), "next_attempt_at", store_col_text(st, 9),
+                      "last_error", store_col_text(st, 10)));
     store_reset(st);
     if (rc == STORE_ERROR) {
         json_decref(items);
@@ -119,7 +122,7 @@ int outbox_list(struct accounts *ac, const struct actor *by, json_t **out, struc
 }
 
 struct claim_ctx {
-    int64_t now_ms, lease_ms;
+    int64_t due_ms, lease_until_ms;
     size_t max;
     struct outbox_msg *msgs;
     size_t n;
@@ -129,9 +132,9 @@ static int claim_fn(struct accounts *ac, struct store_conn *c, void *vctx, struc
 {
     (void)ac;
     struct claim_ctx *x = vctx;
-    char now[32], lease[32];
-    time_format_rfc3339(x->now_ms, now, sizeof now);
-    time_format_rfc3339(x->now_ms + x->lease_ms, lease, sizeof lease);
+    char due[32], lease[32];
+    time_format_rfc3339(x->due_ms, due, sizeof due);
+    time_format_rfc3339(x->lease_until_ms, lease, sizeof lease);
     struct store_stmt *st = store_prepare(
         c,
         "SELECT id, attempts, created_at, recipient, subject, body FROM outbox "
@@ -140,7 +143,7 @@ static int claim_fn(struct accounts *ac, struct store_conn *c, void *vctx, struc
         true, e);
     if (!st)
         return -1;
-    store_bind_text(st, 1, now);
+    store_bind_text(st, 1, due);
     store_bind_int64(st, 2, (int64_t)x->max);
     x->msgs = xcalloc(x->max, sizeof *x->msgs);
     int rc = STORE_DONE;
@@ -163,14 +166,14 @@ static int claim_fn(struct accounts *ac, struct store_conn *c, void *vctx, struc
     return 0;
 }
 
-int outbox_claim(struct accounts *ac, int64_t now_ms, int64_t lease_ms, size_t max,
+int outbox_claim(struct accounts *ac, int64_t due_ms, int64_t lease_until_ms, size_t max,
                  struct outbox_msg **out, size_t *n, struct err *e)
 {
     *out = NULL;
     *n = 0;
     if (max == 0)
         return 0;
-    struct claim_ctx x = {now_ms, lease_ms, max, NULL, 0};
+    struct claim_ctx x = {due_ms, lease_until_ms, max, NULL, 0};
     if (acct_write(ac, claim_fn, &x, e) < 0) {
         outbox_msgs_free(x.msgs, x.n);
         return -1;
@@ -295,11 +298,11 @@ int inbox_list(struct accounts *ac, const struct actor *by, bool unread_only, in
         return -1;
     }
     struct store_conn *c = store_conn(ac->store);
-    struct store_stmt *st = store_prepare(
-        c,
-        "SELECT " INBOX_COLS " FROM inbox WHERE user_id = $1 AND ($2 = 0 OR id < $2) "
-        "AND ($3 = 0 OR read_at IS NULL) ORDER BY id DESC LIMIT $4",
-        true, e);
+    struct store_stmt *st =
+        store_prepare(c,
+                      "SELECT " INBOX_COLS " FROM inbox WHERE user_id = $1 AND ($2 = 0 OR id < $2) "
+                      "AND ($3 = 0 OR read_at IS NULL) ORDER BY id DESC LIMIT $4",
+                      true, e);
     if (!st)
         return -1;
     store_bind_text(st, 1, by->user);
@@ -352,8 +355,7 @@ static int read_fn(struct accounts *ac, struct store_conn *c, void *vctx, struct
     return rc == STORE_ROW ? 0 : -1;
 }
 
-int inbox_read(struct accounts *ac, const struct actor *by, int64_t id, json_t **out,
-               struct err *e)
+int inbox_read(struct accounts *ac, const struct actor *by, int64_t id, json_t **out, struct err *e)
 {
     *out = NULL;
     if (signed_in(by, e) < 0)

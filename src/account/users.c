@@ -372,8 +372,11 @@ int user_create_in_tx(struct accounts *ac, struct store_conn *c, const struct ac
                      "Your account on the architectural portal is open. Set your password:\n%s\n",
                      url);
             /* outbox only: an inbox is no use to someone who cannot sign in yet */
-            struct acct_msg m = {.user_id = id, .to = u.email, .tmpl = "activate",
-                                 .subject = ACCT_SUBJECT_ACTIVATE, .body = body};
+            struct acct_msg m = {.user_id = id,
+                                 .to = u.email,
+                                 .tmpl = "activate",
+                                 .subject = ACCT_SUBJECT_ACTIVATE,
+                                 .body = body};
             rc = accounts_message(c, now, &m, e);
         }
         if (rc == 0 && link_out)
@@ -709,8 +712,10 @@ static int reset_fn(struct accounts *ac, struct store_conn *c, void *vctx, struc
                      url);
             /* outbox only: the link must not outlive its use in an inbox */
             struct acct_msg m = {.user_id = json_string_value(json_object_get(user, "id")),
-                                 .to = x->email, .tmpl = "reset",
-                                 .subject = ACCT_SUBJECT_RESET, .body = body};
+                                 .to = x->email,
+                                 .tmpl = "reset",
+                                 .subject = ACCT_SUBJECT_RESET,
+                                 .body = body};
             rc = accounts_message(c, now, &m, e);
         }
         free(url);

@@ -20,8 +20,8 @@ struct notify {
     bool running;
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    bool stop;               /* under mu: the thread's loop ends */
-    atomic_bool stopping;    /* read by curl's progress callback */
+    bool stop;            /* under mu: the thread's loop ends */
+    atomic_bool stopping; /* read by curl's progress callback */
 };
 
 /* ---- smtp.c: sending one message with libcurl ---- */

@@ -94,8 +94,7 @@ static bool header_text_ok(const char *s, size_t max)
         return false;
     for (const char *p = s; *p;) {
         uint32_t cp = utf8_next(&p);
-        if (cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp < 0xA0) || cp == 0x2028 ||
-            cp == 0x2029)
+        if (cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp < 0xA0) || cp == 0x2028 || cp == 0x2029)
             return false;
     }
     return true;

@@ -19,9 +19,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define MAIL_BODY_MAX (1u << 20)   /* bytes of body text */
-#define MAIL_SUBJECT_MAX 998       /* bytes of subject text */
-#define MAIL_WORD_BYTES 42         /* text bytes per encoded word: 56 base64 chars */
+#define MAIL_BODY_MAX (1u << 20) /* bytes of body text */
+#define MAIL_SUBJECT_MAX 998     /* bytes of subject text */
+#define MAIL_WORD_BYTES 42       /* text bytes per encoded word: 56 base64 chars */
 
 struct mail {
     const char *from;       /* envelope and header address */

@@ -132,8 +132,8 @@ static int send_one(struct notify *n, struct smtp *s, const struct outbox_msg *m
 {
     char mid[300], why[300] = "";
     message_id(n, m, mid, sizeof mid);
-    struct mail mail = {n->cfg.mail_from, n->cfg.from_name, m->to, m->subject,
-                        m->body,          mid,              time_now_ms()};
+    struct mail mail = {n->cfg.mail_from, n->cfg.from_name, m->to, m->subject, m->body, mid,
+                        time_now_ms()};
     struct buf data;
     buf_init(&data, 0);
     struct err me = ERR_INIT;
@@ -144,8 +144,8 @@ static int send_one(struct notify *n, struct smtp *s, const struct outbox_msg *m
         rc = smtp_send(s, n->cfg.mail_from, m->to, data.p, data.len, why, sizeof why);
     buf_free(&data);
     int64_t now = time_now_ms();
-    int64_t next = now + notify_backoff_ms(n->cfg.backoff_ms, n->cfg.backoff_cap_ms,
-                                           m->attempts + 1);
+    int64_t next =
+        now + notify_backoff_ms(n->cfg.backoff_ms, n->cfg.backoff_cap_ms, m->attempts + 1);
     char id[24], tries[24];
     snprintf(id, sizeof id, "%" PRId64, m->id);
     snprintf(tries, sizeof tries, "%" PRId64, m->attempts + 1);
@@ -167,14 +167,14 @@ int notify_send_due(struct notify *n, struct notify_send_stats *st, struct err *
     /* due as of the pass's start: a message that fails now waits for its
      * back-off, so each is tried at most once per pass */
     int64_t start = time_now_ms();
-    int64_t lease = (int64_t)n->cfg.batch * (n->cfg.connect_timeout_ms + n->cfg.timeout_ms) +
-                    LEASE_SLACK_MS;
+    int64_t lease =
+        (int64_t)n->cfg.batch * (n->cfg.connect_timeout_ms + n->cfg.timeout_ms) + LEASE_SLACK_MS;
     struct smtp *s = NULL;
     int rc = 0;
     while (rc == 0 && !atomic_load(&n->stopping)) {
         struct outbox_msg *msgs = NULL;
         size_t k = 0;
-        rc = outbox_claim(n->ac, start, lease, n->cfg.batch, &msgs, &k, e);
+        rc = outbox_claim(n->ac, start, time_now_ms() + lease, n->cfg.batch, &msgs, &k, e);
         if (rc < 0 || k == 0) {
             outbox_msgs_free(msgs, k);
             break;
@@ -240,8 +240,8 @@ static void *run(void *arg)
             if (notify_scan(n, now, &sc, &e) < 0)
                 log_msg(LOG_WARN, "reminders: scan failed: %s", e.detail);
             else if (sc.reminders || sc.digests)
-                log_msg(LOG_INFO, "reminders: %d reminders, %d digests, %d messages",
-                        sc.reminders, sc.digests, sc.messages);
+                log_msg(LOG_INFO, "reminders: %d reminders, %d digests, %d messages", sc.reminders,
+                        sc.digests, sc.messages);
             next_scan = now + n->cfg.scan_ms;
         }
         wait_ms(n, n->cfg.poll_ms > 0 ? n->cfg.poll_ms : 1000);

@@ -14,7 +14,7 @@
 #define DIGEST_FROM_MINUTE (9 * 60) /* 09:00 local */
 #define REMINDERS_MAX 1000          /* per scan; the next scan takes the rest */
 #define OVERDUE_MAX 10000
-#define DIGEST_ITEMS_MAX 200        /* listed per digest; the rest are counted */
+#define DIGEST_ITEMS_MAX 200 /* listed per digest; the rest are counted */
 #define EDITOR_ROLE "owner-editor"
 #define INTEGRATOR_ROLE "integrator-verifier"
 #define TITLE_MAX 300
@@ -57,8 +57,7 @@ static void ob_row(struct store_stmt *st, struct ob *o)
 
 /* Runs the obligations query st (bound by the caller) into a new array of
  * at most max rows. */
-static int read_obs(struct store_stmt *st, struct ob **out, size_t *n, size_t max,
-                    struct err *e)
+static int read_obs(struct store_stmt *st, struct ob **out, size_t *n, size_t max, struct err *e)
 {
     *out = NULL;
     *n = 0;
@@ -102,20 +101,19 @@ static void record_title(struct notify *n, struct store_conn *c, const char *id,
     out[0] = '\0';
     struct err e = ERR_INIT;
     struct store_stmt *st = store_prepare(
-        c, "SELECT d.data FROM records r JOIN record_data d ON d.rid = r.rid WHERE r.id = $1",
-        true, &e);
+        c, "SELECT d.data FROM records r JOIN record_data d ON d.rid = r.rid WHERE r.id = $1", true,
+        &e);
     if (!st)
         return;
     store_bind_text(st, 1, id);
-    json_t *rec = store_step(st, &e) == STORE_ROW ? json_loads(store_col_text(st, 0), 0, NULL)
-                                                   : NULL;
+    json_t *rec =
+        store_step(st, &e) == STORE_ROW ? json_loads(store_col_text(st, 0), 0, NULL) : NULL;
     store_reset(st);
     const char *name = i18n_text(json_object_get(rec, "name"));
     const char *kind = json_string_value(json_object_get(rec, "kind"));
     const struct model_kind *k = kind ? model_kind(n->model, kind) : NULL;
-    const char *code = k && k->workflow
-                           ? json_string_value(json_object_get(rec, k->workflow->code_field))
-                           : NULL;
+    const char *code =
+        k && k->workflow ? json_string_value(json_object_get(rec, k->workflow->code_field)) : NULL;
     char one[TITLE_MAX];
     if (name)
         snprintf(out, len, "«%s»%s%s", text_one_line(name, one, sizeof one), code ? " " : "",
@@ -133,9 +131,8 @@ static void application_title(struct store_conn *c, const char *id, char *out, s
     if (!st)
         return;
     store_bind_text(st, 1, id);
-    json_t *form = store_step(st, &e) == STORE_ROW
-                       ? json_loads(store_col_text(st, 0), 0, NULL)
-                       : NULL;
+    json_t *form =
+        store_step(st, &e) == STORE_ROW ? json_loads(store_col_text(st, 0), 0, NULL) : NULL;
     store_reset(st);
     const char *org = json_string_value(json_object_get(form, "organization_name"));
     const char *mail = json_string_value(json_object_get(form, "email"));
@@ -149,8 +146,8 @@ static void application_title(struct store_conn *c, const char *id, char *out, s
 /* People's words for an obligation's subject ("collection/id"): the
  * record's name and code, or the application's organisation, followed by
  * the subject itself. */
-static void subject_title(struct notify *n, struct store_conn *c, const char *subject,
-                          char *out, size_t len)
+static void subject_title(struct notify *n, struct store_conn *c, const char *subject, char *out,
+                          size_t len)
 {
     char title[TITLE_MAX + 64] = "";
     const char *slash = strchr(subject, '/');
@@ -172,8 +169,8 @@ static void policy_label(struct notify *n, const char *policy, struct buf *b)
 
 /* ---- once each ---------------------------------------------------------------------- */
 
-static int already_sent(struct store_conn *c, const char *kind, const char *ref,
-                        const char *day, struct err *e)
+static int already_sent(struct store_conn *c, const char *kind, const char *ref, const char *day,
+                        struct err *e)
 {
     struct store_stmt *st = store_prepare(
         c, "SELECT 1 FROM notify_sent WHERE kind = $1 AND ref = $2 AND day = $3", true, e);
@@ -195,8 +192,7 @@ static int mark_sent(struct store_conn *c, const char *kind, const char *ref, co
     return store_execf(c,
                        "INSERT INTO notify_sent(kind, ref, day, sent_at, messages) "
                        "VALUES ($1, $2, $3, $4, $5)",
-                       e, "tttti", kind, ref, day, now,
-                       (int64_t)messages);
+                       e, "tttti", kind, ref, day, now, (int64_t)messages);
 }
 
 typedef int (*write_fn)(struct notify *n, struct store_conn *c, void *ctx, struct err *e);
@@ -244,16 +240,15 @@ static int remind_fn(struct notify *n, struct store_conn *c, void *vctx, struct 
     char *body = buf_steal(&b, NULL);
     int rc = o->has_role ? accounts_notify(n->ac, c, NULL, o->role, "reminder", subject, body,
                                            o->id, &r->made, e)
-                         : accounts_notify(n->ac, c, o->org, EDITOR_ROLE, "reminder", subject,
-                                           body, o->id, &r->made, e);
+                         : accounts_notify(n->ac, c, o->org, EDITOR_ROLE, "reminder", subject, body,
+                                           o->id, &r->made, e);
     free(body);
     if (rc == 0)
         rc = mark_sent(c, "reminder", o->id, "", r->made, e);
     return rc;
 }
 
-static int reminders(struct notify *n, int64_t now_ms, struct notify_scan_stats *st,
-                     struct err *e)
+static int reminders(struct notify *n, int64_t now_ms, struct notify_scan_stats *st, struct err *e)
 {
     int64_t bound_ms;
     if (calsvc_add_working_days(n->cal, now_ms, REMINDER_WORKING_DAYS, &bound_ms, e) < 0)
@@ -340,8 +335,7 @@ static int digest_fn(struct notify *n, struct store_conn *c, void *vctx, struct 
             char org[TITLE_MAX + 64] = "";
             if (o->has_org)
                 record_title(n, c, o->org, org, sizeof org);
-            buf_printf(&b, "; %s%s%s", org, org[0] ? " " : "",
-                       o->has_role ? o->role : o->org);
+            buf_printf(&b, "; %s%s%s", org, org[0] ? " " : "", o->has_role ? o->role : o->org);
         }
         buf_putc(&b, '\n');
     }
@@ -357,8 +351,8 @@ static int digest_fn(struct notify *n, struct store_conn *c, void *vctx, struct 
     return rc;
 }
 
-static int send_digest(struct notify *n, struct digest *d, struct notify_scan_stats *st,
-                       int *rc, struct err *e)
+static int send_digest(struct notify *n, struct digest *d, struct notify_scan_stats *st, int *rc,
+                       struct err *e)
 {
     struct err ie = ERR_INIT;
     if (in_write(n, digest_fn, d, &ie) < 0) {
@@ -372,8 +366,7 @@ static int send_digest(struct notify *n, struct digest *d, struct notify_scan_st
     return *rc;
 }
 
-static int digests(struct notify *n, int64_t now_ms, struct notify_scan_stats *st,
-                   struct err *e)
+static int digests(struct notify *n, int64_t now_ms, struct notify_scan_stats *st, struct err *e)
 {
     if (calsvc_local_minute(n->cal, now_ms) < DIGEST_FROM_MINUTE)
         return 0;

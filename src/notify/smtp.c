@@ -83,10 +83,10 @@ static CURLcode set_options(struct smtp *s, const char *from, struct curl_slist 
 {
     CURL *c = s->curl;
     CURLcode rc = CURLE_OK;
-#define SET(opt, val)                                                                          \
-    do {                                                                                       \
-        if (rc == CURLE_OK)                                                                    \
-            rc = curl_easy_setopt(c, opt, val);                                                \
+#define SET(opt, val)                                                                              \
+    do {                                                                                           \
+        if (rc == CURLE_OK)                                                                        \
+            rc = curl_easy_setopt(c, opt, val);                                                    \
     } while (0)
     SET(CURLOPT_URL, s->cfg->smtp_url);
     SET(CURLOPT_PROTOCOLS_STR, "smtp,smtps");

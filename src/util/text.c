@@ -74,8 +74,7 @@ char *text_one_line(const char *in, char *out, size_t n)
     bool space = false;
     for (const char *p = in; *p;) {
         uint32_t cp = utf8_next(&p);
-        if (cp < 0x20 || (cp >= 0x7F && cp < 0xA0) || cp == 0x2028 || cp == 0x2029 ||
-            cp == ' ') {
+        if (cp < 0x20 || (cp >= 0x7F && cp < 0xA0) || cp == 0x2028 || cp == 0x2029 || cp == ' ') {
             space = len > 0;
             continue;
         }

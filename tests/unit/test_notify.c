@@ -66,8 +66,8 @@ static void decode_words(const char *value, char *out, size_t n)
         assert_non_null(end);
         unsigned char raw[64];
         size_t got = 0;
-        assert_int_equal(sodium_base642bin(raw, sizeof raw, p, (size_t)(end - p), NULL, &got,
-                                           NULL, sodium_base64_VARIANT_ORIGINAL),
+        assert_int_equal(sodium_base642bin(raw, sizeof raw, p, (size_t)(end - p), NULL, &got, NULL,
+                                           sodium_base64_VARIANT_ORIGINAL),
                          0);
         assert_true(got <= MAIL_WORD_BYTES);
         /* each word holds whole characters: valid UTF-8 on its own */
@@ -175,7 +175,8 @@ static void test_words_are_cut_between_characters(void **state)
     buf_free(&b);
     buf_init(&b, 0);
     mail_encode_words(&b, "");
-    assert_string_equal(b.p, "=?UTF-8?B?" "?=");
+    assert_string_equal(b.p, "=?UTF-8?B?"
+                             "?=");
     buf_free(&b);
 }
 
@@ -201,8 +202,7 @@ static void test_body_is_base64_of_crlf_text(void **state)
                                        sodium_base64_VARIANT_ORIGINAL),
                      0);
     raw[n] = '\0';
-    assert_string_equal((char *)raw,
-                        "бірінші жол\r\n.\r\n..\r\nсоңғы\r\nжол без конца\r\n");
+    assert_string_equal((char *)raw, "бірінші жол\r\n.\r\n..\r\nсоңғы\r\nжол без конца\r\n");
     free(msg);
 }
 
