@@ -1,9 +1,11 @@
 /* libFuzzer target: `archportal import` (the export-file parser, with the
- * account module's tables and their checks) into a real SQLite repository
- * in a temporary directory, emptied after every input that imports. Also
- * checks that a refused import leaves nothing. */
+ * tables of the account module, the workflow and notify, with their
+ * checks) into a real SQLite repository in a temporary directory, emptied
+ * after every input that imports. Also checks that a refused import
+ * leaves nothing. */
 #include "account/account.h"
 #include "embedded.h"
+#include "notify/notify.h"
 #include "registry/dump.h"
 #include "workflow/workflow.h"
 
@@ -44,6 +46,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     accounts_config_defaults(&ac);
     acct = accounts_new(reg, cal, &ac);
     workflow_new(reg, acct, cal);
+    static struct notify_config nc;
+    notify_config_defaults(&nc);
+    notify_new(reg, acct, cal, &nc);
     return 0;
 }
 
@@ -52,8 +57,8 @@ static void empty_repository(void)
     static const char *const tables[] = {
         "attrs",    "fts",   "counts",   "revisions",  "record_data", "records",
         "audit",    "tokens", "links",   "sessions",   "outbox",      "applications",
-        "obligations", "calendar_years", "users", "accounting_codes", "code_counters",
-        "workflow_events"};
+        "obligations", "calendar_years", "inbox", "users", "accounting_codes", "code_counters",
+        "workflow_events", "notify_sent"};
     struct err e = ERR_INIT;
     struct store_conn *c = store_begin_write(store, &e);
     if (!c)

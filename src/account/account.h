@@ -1,6 +1,7 @@
-/* account: users, sign-in sessions, one-time links and the outbox, account
- * applications (REQ ACC-01, ACC-02) and obligations with deadlines in
- * working days (REQ X-POL-01, X-CAL-01).
+/* account: users, sign-in sessions, one-time links, messages (each user's
+ * inbox and the outbox of e-mail), account applications (REQ ACC-01,
+ * ACC-02) and obligations with deadlines in working days (REQ X-POL-01,
+ * X-CAL-01).
  *
  * Every change is one transaction with its audit entry (collection
  * "users", "account-applications", "obligations", "calendar"); secrets
@@ -87,9 +88,67 @@ int link_use(struct accounts *ac, const char *secret, const char *password, stru
  * same either way. */
 int password_reset_request(struct accounts *ac, const char *email, const char *ip, struct err *e);
 
-/* {"items":[{id, created_at, recipient, template, subject, body}]}
- * (users-manage or applications-decide). */
+/* ---- messages: the inbox and the outbox (messages.c) ------------------------ */
+
+/* A message to a person. It goes to the outbox, from where notify/ sends
+ * it by e-mail; with `inbox` it also goes to the user's inbox in the
+ * portal. Links that set a password (activation, reset) go to the outbox
+ * only: an inbox is no use to someone who cannot sign in. */
+struct acct_msg {
+    const char *user_id; /* the user it is for; NULL for a plain address (an applicant) */
+    const char *to;      /* e-mail address */
+    const char *tmpl;    /* what kind: activate, reset, record-returned, reminder … */
+    const char *subject; /* kept as one line: control characters become spaces */
+    const char *body;    /* plain text, lines end in LF */
+    const char *ref;     /* what it is about: a record id or an obligation id, or NULL */
+    bool inbox;          /* also into the user's inbox (needs user_id) */
+};
+/* Stores the message inside the caller's write transaction: the one way
+ * every message is made. Sending is due at once (next_attempt_at = now). */
+int accounts_message(struct store_conn *c, const char *now, const struct acct_msg *m,
+                     struct err *e);
+
+/* {"items":[{id, created_at, recipient, user_id, template, subject, body,
+ * sent_at, attempts, next_attempt_at, last_error}]}, newest first, at most
+ * 500 (users-manage or applications-decide). */
 int outbox_list(struct accounts *ac, const struct actor *by, json_t **out, struct err *e);
+
+/* The signed-in user's inbox, newest first: {"items":[{id, created_at,
+ * template, subject, body, subject_ref, read_at}], "unread": N} with at
+ * most `limit` (1..500) messages whose id is below `before` (0: no
+ * bound), only unread ones with unread_only. 401 for an actor who is not
+ * a user. */
+int inbox_list(struct accounts *ac, const struct actor *by, bool unread_only, int64_t before,
+               int limit, json_t **out, struct err *e);
+/* Marks one of the user's own messages read (the first reading's time is
+ * kept); *out the message. 404 for a message that is not the user's. */
+int inbox_read(struct accounts *ac, const struct actor *by, int64_t id, json_t **out,
+               struct err *e);
+
+/* A message the sender took from the outbox (outbox_claim). */
+struct outbox_msg {
+    int64_t id;
+    int64_t attempts; /* tries before this one */
+    char created_at[32];
+    char *to, *subject, *body; /* malloc'd */
+};
+/* Takes up to max messages due at due_ms (not sent, next attempt at or
+ * before due_ms), oldest first, and moves their next attempt to
+ * lease_until_ms in the same write, so that no other sender (the server's
+ * thread, `archportal notify send`) takes them meanwhile; if this one
+ * dies, they are due again when the lease ends. *out (free with
+ * outbox_msgs_free) and *n. */
+int outbox_claim(struct accounts *ac, int64_t due_ms, int64_t lease_until_ms, size_t max,
+                 struct outbox_msg **out, size_t *n, struct err *e);
+void outbox_msgs_free(struct outbox_msg *m, size_t n);
+/* Records a try: sent (error NULL: sent_at = now_ms) or failed (error
+ * kept, next try at next_ms). Either way attempts grows by one. */
+int outbox_record(struct accounts *ac, int64_t id, int64_t now_ms, const char *error,
+                  int64_t next_ms, struct err *e);
+/* Gives back a claimed message that was not tried: due again at once. */
+int outbox_release(struct accounts *ac, int64_t id, struct err *e);
+/* Messages not sent yet. */
+int outbox_waiting(struct accounts *ac, int64_t *n, struct err *e);
 
 /* ---- personal API tokens ------------------------------------------------------ */
 
@@ -158,11 +217,14 @@ bool obligation_overdue(const char *due, const char *done, const char *now);
  * them (new array), for whoever may read the subject. */
 int obligations_about(struct accounts *ac, const char *subject, json_t **items, struct err *e);
 
-/* Puts a message to every active user of org holding role (NULL: any
- * role) into the outbox, inside the caller's write transaction. */
-int accounts_notify_org(struct accounts *ac, struct store_conn *c, const char *org,
-                        const char *role, const char *tmpl, const char *subject,
-                        const char *body, struct err *e);
+/* Sends a message (accounts_message, inbox and outbox) to every active
+ * user of org (NULL: of any organisation) holding role (NULL: any role),
+ * inside the caller's write transaction; org and role are not both NULL.
+ * ref: what it is about (a record or obligation id, or NULL). *n (may be
+ * NULL) gets how many users it went to. */
+int accounts_notify(struct accounts *ac, struct store_conn *c, const char *org, const char *role,
+                    const char *tmpl, const char *subject, const char *body, const char *ref,
+                    int *n, struct err *e);
 
 /* {"items":[{id, policy, policy_value, subject, debtor_org, debtor_role,
  * started_at, due_at, done_at, outcome, overdue}]}. Filters: org, role,

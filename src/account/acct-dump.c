@@ -2,7 +2,8 @@
  * and `check` (a dump part, see registry/dump.h).
  *
  * Sessions are not carried: a restored portal asks everyone to sign in
- * again. Secrets stay hashed as they are stored. */
+ * again. Secrets stay hashed as they are stored (the outbox keeps the
+ * text of messages not sent yet, links included: it must, to send them). */
 #include "account/internal.h"
 
 #include "registry/dump.h"
@@ -29,9 +30,17 @@ static const struct dump_col link_cols[] = {
     {"created_at", 't', true}, {"expires_at", 't', true}, {"used_at", 't', false},
 };
 static const struct dump_col outbox_cols[] = {
-    {"id", 'i', true},      {"created_at", 't', true}, {"recipient", 's', true},
-    {"template", 's', true}, {"subject", 's', true},   {"body", 's', true},
-    {"sent_at", 't', false},
+    {"id", 'i', true},          {"created_at", 't', true},
+    {"recipient", 's', true},   {"template", 's', true},
+    {"subject", 's', true},     {"body", 's', true},
+    {"sent_at", 't', false},    {"user_id", 's', false},
+    {"attempts", 'i', false},   {"next_attempt_at", 't', false},
+    {"last_error", 's', false},
+};
+static const struct dump_col inbox_cols[] = {
+    {"id", 'i', true},           {"user_id", 's', true},  {"created_at", 't', true},
+    {"template", 's', true},     {"subject", 's', true},  {"body", 's', true},
+    {"subject_ref", 's', false}, {"read_at", 't', false},
 };
 static const struct dump_col obligation_cols[] = {
     {"id", 's', true},          {"policy", 's', true},       {"policy_value", 'i', true},
@@ -58,6 +67,7 @@ static const struct dump_table tables[] = {
     {"token", "tokens", "created_at, id", token_cols, N(token_cols)},
     {"link", "links", "created_at, hash", link_cols, N(link_cols)},
     {"outbox", "outbox", "id", outbox_cols, N(outbox_cols)},
+    {"inbox", "inbox", "id", inbox_cols, N(inbox_cols)},
     {"obligation", "obligations", "started_at, id", obligation_cols, N(obligation_cols)},
     {"application", "applications", "submitted_at, id", application_cols, N(application_cols)},
     {"calendar_year", "calendar_years", "year", calendar_cols, N(calendar_cols)},
@@ -81,6 +91,15 @@ static const char *const rules[] = {
     "WHERE user_id NOT IN (SELECT id FROM users)",
     "SELECT 'link', substr(hash, 1, 12), 'purpose is not activate or reset' FROM links "
     "WHERE purpose NOT IN ('activate', 'reset')",
+    "SELECT 'outbox', CAST(id AS TEXT), 'user ''' || user_id || ''' does not exist' FROM outbox "
+    "WHERE user_id IS NOT NULL AND user_id NOT IN (SELECT id FROM users)",
+    "SELECT 'outbox', CAST(id AS TEXT), 'negative attempts' FROM outbox WHERE attempts < 0",
+    "SELECT 'outbox', CAST(id AS TEXT), 'sent before it was made' FROM outbox "
+    "WHERE sent_at < created_at",
+    "SELECT 'inbox', CAST(id AS TEXT), 'user ''' || user_id || ''' does not exist' FROM inbox "
+    "WHERE user_id NOT IN (SELECT id FROM users)",
+    "SELECT 'inbox', CAST(id AS TEXT), 'read before it arrived' FROM inbox "
+    "WHERE read_at < created_at",
     "SELECT 'obligation', id, 'organization ''' || debtor_org || ''' does not exist' "
     "FROM obligations WHERE debtor_org IS NOT NULL AND NOT EXISTS (SELECT 1 FROM records r "
     "WHERE r.id = obligations.debtor_org AND r.kind = 'organization')",

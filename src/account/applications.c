@@ -2,6 +2,7 @@
  * (REQ ACC-01) and the integrator's decision within the deadline (ACC-02). */
 #include "account/internal.h"
 
+#include "util/buf.h"
 #include "util/text.h"
 #include "util/timeutil.h"
 
@@ -344,6 +345,36 @@ static int check_grantable(struct accounts *ac, const struct actor *by, const js
     return 0;
 }
 
+/* The applicant learns the decision (the activation link comes in its own
+ * message, from user_create_in_tx); the message stays in the new user's
+ * inbox for after the first sign-in. */
+static int tell_granted(struct store_conn *c, const char *now, const json_t *user, const char *org,
+                        const json_t *roles, struct err *e)
+{
+    struct buf b;
+    buf_init(&b, 0);
+    buf_printf(&b,
+               "Өтінім қанағаттандырылды / Заявка одобрена / The application was granted.\n"
+               "Ұйым / Организация / Organization: %s\n"
+               "Рөлдер / Роли / Roles:",
+               org);
+    for (size_t i = 0; i < json_array_size(roles); i++)
+        buf_printf(&b, " %s", json_string_value(json_array_get(roles, i)));
+    buf_puts(&b, "\nҚұпиясөзді орнату сілтемесі бөлек хатта / Ссылка для задания пароля — "
+                 "в отдельном письме / The link to set your password comes in a separate "
+                 "message.\n");
+    char *body = buf_steal(&b, NULL);
+    struct acct_msg m = {.user_id = json_string_value(json_object_get(user, "id")),
+                         .to = json_string_value(json_object_get(user, "email")),
+                         .tmpl = "application-granted",
+                         .subject = ACCT_SUBJECT_GRANTED,
+                         .body = body,
+                         .inbox = true};
+    int rc = accounts_message(c, now, &m, e);
+    free(body);
+    return rc;
+}
+
 static int grant_fn(struct accounts *ac, struct store_conn *c, void *vctx, struct err *e)
 {
     struct decide_ctx *x = vctx;
@@ -383,6 +414,8 @@ static int grant_fn(struct accounts *ac, struct store_conn *c, void *vctx, struc
     snprintf(subject, sizeof subject, "account-applications/%s", x->id);
     if (rc == 0)
         rc = obligation_close(c, subject, POLICY, "granted", now, e);
+    if (rc == 0)
+        rc = tell_granted(c, now, user, org, roles, e);
     if (rc == 0) {
         json_t *after = json_pack("{s:s, s:s, s:O}", "user_id", uid, "org", org, "roles", roles);
         rc = acct_audit(c, now, x->by, "application-grant", "account-applications", x->id,
@@ -439,10 +472,13 @@ static int refuse_fn(struct accounts *ac, struct store_conn *c, void *vctx, stru
         snprintf(body, sizeof body,
                  "Өтінім қабылданбады / Заявка отклонена / The application was refused:\n%s\n",
                  reason);
-        rc = acct_outbox(c, now,
-                         json_string_value(json_object_get(json_object_get(app, "form"), "email")),
-                         "application-refused", "Архитектурный портал / Architectural portal",
-                         body, e);
+        /* a plain address: the applicant has no account */
+        struct acct_msg m = {
+            .to = json_string_value(json_object_get(json_object_get(app, "form"), "email")),
+            .tmpl = "application-refused",
+            .subject = ACCT_SUBJECT_REFUSED,
+            .body = body};
+        rc = accounts_message(c, now, &m, e);
     }
     if (rc == 0) {
         json_t *after = json_pack("{s:s}", "reason", reason);

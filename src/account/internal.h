@@ -39,9 +39,12 @@ void acct_email_norm(const char *in, char *out, size_t n);
 /* Refuses (422 "unknown-field", detail "'<key>' <what>") a member of obj
  * not in keys (NULL-terminated). */
 int acct_known_keys(const json_t *obj, const char *const *keys, const char *what, struct err *e);
-/* Puts a message into the outbox. */
-int acct_outbox(struct store_conn *c, const char *now, const char *to, const char *tmpl,
-                const char *subject, const char *body, struct err *e);
+/* Subjects of the module's own messages. */
+#define ACCT_SUBJECT_ACTIVATE                                                                      \
+    "Есептік жазбаны белсендіру / Активация учётной записи / Account activation"
+#define ACCT_SUBJECT_RESET "Құпиясөзді қалпына келтіру / Восстановление пароля / Password reset"
+#define ACCT_SUBJECT_GRANTED "Өтінім қанағаттандырылды / Заявка одобрена / Application granted"
+#define ACCT_SUBJECT_REFUSED "Өтінім қабылданбады / Заявка отклонена / Application refused"
 /* Issues a one-time link (purpose "activate" or "reset"); *url (malloc'd). */
 int acct_link(struct accounts *ac, struct store_conn *c, const char *user_id,
               const char *purpose, const char *now, char **url, struct err *e);

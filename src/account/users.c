@@ -1,4 +1,4 @@
-/* account/users: users, one-time links and the outbox. */
+/* account/users: users and one-time links. */
 #include "account/internal.h"
 
 #include "auth/password.h"
@@ -113,48 +113,6 @@ int acct_known_keys(const json_t *obj, const char *const *keys, const char *what
         }
     }
     return 0;
-}
-
-int acct_outbox(struct store_conn *c, const char *now, const char *to, const char *tmpl,
-                const char *subject, const char *body, struct err *e)
-{
-    return store_execf(c,
-                       "INSERT INTO outbox(created_at, recipient, template, subject, body) "
-                       "VALUES ($1, $2, $3, $4, $5)",
-                       e, "ttttt", now, to, tmpl, subject, body);
-}
-
-int accounts_notify_org(struct accounts *ac, struct store_conn *c, const char *org,
-                        const char *role, const char *tmpl, const char *subject,
-                        const char *body, struct err *e)
-{
-    char now[32];
-    acct_now(now);
-    int ri = role ? rights_role_index(ac->rights, role) : -1;
-    if (role && ri < 0) {
-        err_internal(e, "no role '%s'", role);
-        return -1;
-    }
-    struct store_stmt *st = store_prepare(
-        c, "SELECT email, roles FROM users WHERE org = $1 AND status = 'active' ORDER BY email",
-        false, e);
-    if (!st)
-        return -1;
-    store_bind_text(st, 1, org);
-    int rc;
-    while ((rc = store_step(st, e)) == STORE_ROW) {
-        uint32_t roles = 0;
-        if (role && (rights_roles_parse(ac->rights, store_col_text(st, 1), &roles) < 0 ||
-                     !(roles & (1u << ri))))
-            continue;
-        /* the statement stays open: the insert is another table */
-        if (acct_outbox(c, now, store_col_text(st, 0), tmpl, subject, body, e) < 0) {
-            rc = STORE_ERROR;
-            break;
-        }
-    }
-    store_finalize(st);
-    return rc == STORE_ERROR ? -1 : 0;
 }
 
 int acct_link(struct accounts *ac, struct store_conn *c, const char *user_id,
@@ -413,8 +371,13 @@ int user_create_in_tx(struct accounts *ac, struct store_conn *c, const struct ac
                      "Ваша учётная запись на архитектурном портале открыта. Задайте пароль:\n"
                      "Your account on the architectural portal is open. Set your password:\n%s\n",
                      url);
-            rc = acct_outbox(c, now, u.email, "activate", "Архитектурный портал / Architectural portal",
-                             body, e);
+            /* outbox only: an inbox is no use to someone who cannot sign in yet */
+            struct acct_msg m = {.user_id = id,
+                                 .to = u.email,
+                                 .tmpl = "activate",
+                                 .subject = ACCT_SUBJECT_ACTIVATE,
+                                 .body = body};
+            rc = accounts_message(c, now, &m, e);
         }
         if (rc == 0 && link_out)
             *link_out = url;
@@ -747,8 +710,13 @@ static int reset_fn(struct accounts *ac, struct store_conn *c, void *vctx, struc
             snprintf(body, sizeof body,
                      "Құпиясөзді қалпына келтіру / Восстановление пароля / Password reset:\n%s\n",
                      url);
-            rc = acct_outbox(c, now, x->email, "reset",
-                             "Архитектурный портал / Architectural portal", body, e);
+            /* outbox only: the link must not outlive its use in an inbox */
+            struct acct_msg m = {.user_id = json_string_value(json_object_get(user, "id")),
+                                 .to = x->email,
+                                 .tmpl = "reset",
+                                 .subject = ACCT_SUBJECT_RESET,
+                                 .body = body};
+            rc = accounts_message(c, now, &m, e);
         }
         free(url);
     }
@@ -772,38 +740,6 @@ int password_reset_request(struct accounts *ac, const char *email, const char *i
     acct_email_norm(email, norm, sizeof norm);
     struct reset_ctx x = {norm};
     return acct_write(ac, reset_fn, &x, e);
-}
-
-/* ---- outbox -------------------------------------------------------------------- */
-
-int outbox_list(struct accounts *ac, const struct actor *by, json_t **out, struct err *e)
-{
-    if (!authz_may_everywhere(ac->rights, by, RA_USERS) &&
-        authz_check_everywhere(ac->rights, by, RA_APPLICATIONS, e) < 0)
-        return -1;
-    struct store_stmt *st = store_prepare(
-        store_conn(ac->store),
-        "SELECT id, created_at, recipient, template, subject, body FROM outbox "
-        "ORDER BY id DESC LIMIT 500",
-        true, e);
-    if (!st)
-        return -1;
-    json_t *items = json_array();
-    int rc;
-    while ((rc = store_step(st, e)) == STORE_ROW)
-        json_array_append_new(
-            items, json_pack("{s:I, s:s, s:s, s:s, s:s, s:s}", "id",
-                             (json_int_t)store_col_int64(st, 0), "created_at",
-                             store_col_text(st, 1), "recipient", store_col_text(st, 2),
-                             "template", store_col_text(st, 3), "subject", store_col_text(st, 4),
-                             "body", store_col_text(st, 5)));
-    store_reset(st);
-    if (rc == STORE_ERROR) {
-        json_decref(items);
-        return -1;
-    }
-    *out = json_pack("{s:o}", "items", items);
-    return 0;
 }
 
 /* ---- sign-in -------------------------------------------------------------------- */

@@ -89,6 +89,15 @@ int64_t calsvc_local_day(struct calsvc *c, int64_t t_ms)
     return time_days_from_civil(y, m, d);
 }
 
+int calsvc_local_minute(struct calsvc *c, int64_t t_ms)
+{
+    pthread_rwlock_rdlock(&c->lock);
+    int offset = calendar_utc_offset(c->cal, t_ms);
+    pthread_rwlock_unlock(&c->lock);
+    int64_t local_min = (t_ms >= 0 ? t_ms / 60000 : (t_ms - 59999) / 60000) + offset;
+    return (int)(((local_min % 1440) + 1440) % 1440);
+}
+
 int calsvc_year(struct calsvc *c, int year, json_t **out, struct err *e)
 {
     pthread_rwlock_rdlock(&c->lock);

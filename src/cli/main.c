@@ -1,6 +1,6 @@
-/* archportal: the command line — serve, migrate, export, import, check and
- * token create. Every command takes --data DIR (default ./var), where the
- * SQLite database lives. */
+/* archportal: the command line — serve, migrate, export, import, check,
+ * user and token create, calendar show, notify send and scan. Every command
+ * takes --data DIR (default ./var), where the SQLite database lives. */
 #include "api/api.h"
 #include "embedded.h"
 #include "http/http.h"
@@ -9,6 +9,8 @@
 #include "auth/password.h"
 #include "docs/documents.h"
 #include "docs/inspect.h"
+#include "notify/notify.h"
+#include "util/timeutil.h"
 #include "util/log.h"
 
 #include <errno.h>
@@ -33,9 +35,11 @@ struct opts {
     const char *org;
     const char *public_url;
     unsigned long max_upload;
+    const char *at; /* notify scan --at */
     bool demo;
     bool secure_cookies;
     struct http_config http;
+    struct notify_config notify;
     int argc;
     char **argv; /* positional arguments after the command */
 };
@@ -57,6 +61,9 @@ static void usage(FILE *f)
           "  calendar show YEAR                    print the year's holidays and days off\n"
           "  inspect-document [--max-* N] [--text] FILE\n"
           "                                        print a PDF/DOCX upload's inspection as JSON\n"
+          "  notify send --smtp URL [--mail-from A]  send the messages due now, once, and exit\n"
+          "  notify scan [--at RFC3339]            make the deadline reminders and digests due\n"
+          "                                        at that instant (default now) and exit\n"
           "\n"
           "options for every command:\n"
           "  --data DIR        data directory (default ./var)\n"
@@ -65,7 +72,12 @@ static void usage(FILE *f)
           "  --threads N  --max-body BYTES  --max-header BYTES  --max-conns N\n"
           "  --max-conns-per-ip N  --timeout SECONDS  --quiet (no access log)\n"
           "  --public-url URL (base of links in messages)  --secure-cookies (behind TLS)\n"
-          "  --max-upload BYTES (a document upload; default 100 MiB)\n",
+          "  --max-upload BYTES (a document upload; default 100 MiB)\n"
+          "  --scan-every-s N (reminders and digests; default 60, 0: never)\n"
+          "e-mail (serve, notify send):\n"
+          "  --smtp smtp://HOST:PORT (or smtps://; without it messages wait in the outbox)\n"
+          "  --mail-from ADDR (default archportal@localhost)\n"
+          "  --smtp-backoff-s N (wait after a first failed try, doubling up to 6 h; default 60)\n",
           f);
 }
 
@@ -83,7 +95,8 @@ static int parse_uint(const char *s, unsigned long max, unsigned long *out)
 enum {
     OPT_DATA = 256, OPT_LISTEN, OPT_MODEL, OPT_DEMO, OPT_NAME, OPT_ROLE, OPT_THREADS,
     OPT_MAX_BODY, OPT_MAX_HEADER, OPT_MAX_CONNS, OPT_MAX_PER_IP, OPT_TIMEOUT, OPT_QUIET,
-    OPT_USER, OPT_EMAIL, OPT_ORG, OPT_PUBLIC_URL, OPT_SECURE, OPT_MAX_UPLOAD,
+    OPT_USER, OPT_EMAIL, OPT_ORG, OPT_PUBLIC_URL, OPT_SECURE, OPT_MAX_UPLOAD, OPT_SMTP,
+    OPT_MAIL_FROM, OPT_SMTP_BACKOFF, OPT_SCAN_EVERY, OPT_AT,
 };
 
 static int apply_numeric(struct opts *o, int c, const char *arg)
@@ -101,6 +114,8 @@ static int apply_numeric(struct opts *o, int c, const char *arg)
     case OPT_MAX_PER_IP: o->http.max_conns_per_ip = (unsigned)v; break;
     case OPT_TIMEOUT: o->http.timeout_s = (unsigned)v; break;
     case OPT_MAX_UPLOAD: o->max_upload = v; break;
+    case OPT_SMTP_BACKOFF: o->notify.backoff_ms = (int64_t)v * 1000; break;
+    case OPT_SCAN_EVERY: o->notify.scan_ms = (int64_t)v * 1000; break;
     default: return -1;
     }
     return 0;
@@ -128,6 +143,11 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         {"public-url", required_argument, NULL, OPT_PUBLIC_URL},
         {"secure-cookies", no_argument, NULL, OPT_SECURE},
         {"max-upload", required_argument, NULL, OPT_MAX_UPLOAD},
+        {"smtp", required_argument, NULL, OPT_SMTP},
+        {"mail-from", required_argument, NULL, OPT_MAIL_FROM},
+        {"smtp-backoff-s", required_argument, NULL, OPT_SMTP_BACKOFF},
+        {"scan-every-s", required_argument, NULL, OPT_SCAN_EVERY},
+        {"at", required_argument, NULL, OPT_AT},
         {NULL, 0, NULL, 0},
     };
     int c;
@@ -146,6 +166,9 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         case OPT_ORG: o->org = optarg; break;
         case OPT_PUBLIC_URL: o->public_url = optarg; break;
         case OPT_SECURE: o->secure_cookies = true; break;
+        case OPT_SMTP: o->notify.smtp_url = optarg; break;
+        case OPT_MAIL_FROM: o->notify.mail_from = optarg; break;
+        case OPT_AT: o->at = optarg; break;
         case '?':
             fprintf(stderr, "archportal: unknown or incomplete option '%s'\n",
                     argv[optind - 1]);
@@ -171,6 +194,7 @@ struct app {
     struct accounts *acct;
     struct workflow *wf;
     struct docs *docs;
+    struct notify *notify;
 };
 
 static int mkdir_p(const char *dir)
@@ -245,12 +269,14 @@ static int app_open(const struct opts *o, struct app *app)
         return -1;
     }
     workflow_set_documents(app->wf, docs_count_missing, app->docs);
+    app->notify = notify_new(app->reg, app->acct, app->cal, &o->notify);
     return 0;
 }
 
 static void app_close(struct app *app)
 {
     docs_free(app->docs);
+    notify_free(app->notify);
     workflow_free(app->wf);
     accounts_free(app->acct);
     calsvc_free(app->cal);
@@ -319,6 +345,10 @@ static int serve_until_signal(struct app *app, struct http_config *cfg, bool sec
         fprintf(stderr, "archportal: cannot listen on %s:%u: %s\n", cfg->listen_addr,
                 cfg->port, e.detail);
         rc = -1;
+    } else if (notify_start(app->notify, &e) < 0) {
+        fprintf(stderr, "archportal: %s\n", e.detail);
+        http_server_stop(srv);
+        rc = -1;
     } else {
         char port[8];
         snprintf(port, sizeof port, "%u", http_server_port(srv));
@@ -327,6 +357,8 @@ static int serve_until_signal(struct app *app, struct http_config *cfg, bool sec
         sigwait(&set, &sig);
         log_event(LOG_INFO, "stopping", "signal", sig == SIGTERM ? "SIGTERM" : "SIGINT", NULL);
         http_server_stop(srv);
+        /* after the requests: what they put in the outbox waits there */
+        notify_stop(app->notify);
     }
     router_free(rt);
     api_free(&api);
@@ -348,6 +380,10 @@ static int cmd_serve(struct opts *o)
     int rc = (o->demo && load_demo(&app) < 0) ? -1 : 0;
     if (rc == 0 && store_analyze(app.store, &e) < 0)
         log_msg(LOG_WARN, "planner statistics not refreshed: %s", e.detail);
+    /* documents whose restriction ended while the server was down become
+     * searchable */
+    if (rc == 0 && docs_reindex_expired(app.docs, &e) < 0)
+        log_msg(LOG_WARN, "documents not re-indexed: %s", e.detail);
     if (rc == 0 && registry_enable_filter_index(app.reg, &e) < 0) {
         fprintf(stderr, "archportal: cannot build the filter index: %s\n", e.detail);
         rc = -1;
@@ -615,6 +651,53 @@ static int cmd_inspect_document(int argc, char **argv)
     return rc;
 }
 
+static int notify_send(struct app *app)
+{
+    struct notify_send_stats st;
+    struct err e = ERR_INIT;
+    if (notify_send_due(app->notify, &st, &e) < 0) {
+        fprintf(stderr, "archportal: %s\n", e.detail);
+        return -1;
+    }
+    printf("sent %d, failed %d, waiting %lld\n", st.sent, st.failed, (long long)st.waiting);
+    return 0;
+}
+
+static int notify_scan_at(struct app *app, const char *at)
+{
+    int64_t now = time_now_ms();
+    if (at && time_parse_rfc3339(at, &now) < 0) {
+        fprintf(stderr, "archportal: --at wants an RFC 3339 date-time, got '%s'\n", at);
+        return -1;
+    }
+    struct notify_scan_stats st;
+    struct err e = ERR_INIT;
+    if (notify_scan(app->notify, now, &st, &e) < 0) {
+        fprintf(stderr, "archportal: %s\n", e.detail);
+        return -1;
+    }
+    printf("reminders %d, digests %d, messages %d\n", st.reminders, st.digests, st.messages);
+    return 0;
+}
+
+static int cmd_notify(struct opts *o)
+{
+    bool send = o->argc == 1 && strcmp(o->argv[0], "send") == 0;
+    bool scan = o->argc == 1 && strcmp(o->argv[0], "scan") == 0;
+    if ((!send && !scan) || (send && !o->notify.smtp_url)) {
+        fputs("usage: archportal notify send --smtp URL [--mail-from ADDR] [--smtp-backoff-s N]\n"
+              "       archportal notify scan [--at RFC3339]\n",
+              stderr);
+        return 2;
+    }
+    struct app app;
+    if (app_open(o, &app) < 0)
+        return 1;
+    int rc = send ? notify_send(&app) : notify_scan_at(&app, o->at);
+    app_close(&app);
+    return rc < 0 ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2 || strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0) {
@@ -626,6 +709,7 @@ int main(int argc, char **argv)
     password_init(0, 0, 0);
     struct opts o = {.data = "./var", .listen = "127.0.0.1:8080"};
     http_config_defaults(&o.http);
+    notify_config_defaults(&o.notify);
     o.http.access_log = true;
     const char *cmd = argv[1];
     if (parse_opts(argc - 1, argv + 1, &o) < 0)
@@ -635,7 +719,7 @@ int main(int argc, char **argv)
         int (*fn)(struct opts *);
     } cmds[] = {{"serve", cmd_serve},   {"migrate", cmd_migrate}, {"export", cmd_export},
                 {"import", cmd_import}, {"check", cmd_check},     {"token", cmd_token},
-                {"user", cmd_user},     {"calendar", cmd_calendar}};
+                {"user", cmd_user},     {"calendar", cmd_calendar}, {"notify", cmd_notify}};
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         if (strcmp(cmd, cmds[i].name) == 0)
             return cmds[i].fn(&o);

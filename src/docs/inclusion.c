@@ -122,6 +122,9 @@ static int check_protocol(struct store_conn *c, const struct model_kind *k, cons
     return 0;
 }
 
+static int notify_approvers(struct docs *d, struct store_conn *c, const json_t *rec,
+                            const char *request_id, struct err *e);
+
 int docs_inclusion_request(struct docs *d, const struct actor *a, const char *collection,
                            const char *id, const json_t *body, json_t **out, struct err *e)
 {
@@ -204,6 +207,8 @@ int docs_inclusion_request(struct docs *d, const struct actor *a, const char *co
                           after, e);
         free(after);
     }
+    if (rc == 0)
+        rc = notify_approvers(d, c, rec, req_id, e);
     if (c)
         rc = registry_write_leave(reg, c, rc, e);
     if (rc < 0 && *out) {
@@ -270,12 +275,35 @@ static int set_included(void *ctx, struct store_conn *c, const json_t *cur, json
     return 0;
 }
 
-static int notify_owner(struct docs *d, struct store_conn *c, const json_t *rec, bool accept,
-                        const char *reason, struct err *e)
+/* The product's name for messages. */
+static const char *title_of(const json_t *rec)
 {
     const json_t *name = json_object_get(rec, "name");
     const char *ru = text_of(name, "ru"), *kk = text_of(name, "kk"), *en = text_of(name, "en");
-    const char *title = ru ? ru : kk ? kk : en ? en : text_of(rec, "id");
+    return ru ? ru : kk ? kk : en ? en : text_of(rec, "id");
+}
+
+/* Tells the authorized body's approvers that a request awaits them. */
+static int notify_approvers(struct docs *d, struct store_conn *c, const json_t *rec,
+                            const char *request_id, struct err *e)
+{
+    char subject[256], body[1024];
+    snprintf(subject, sizeof subject,
+             "Заявка на включение в перечень оператора / Request for inclusion in the operator's "
+             "list: %s", title_of(rec));
+    snprintf(body, sizeof body,
+             "Платформенный программный продукт «%s» (%s): заявка %s ожидает решения.\n"
+             "Platform software product \"%s\" (%s): request %s awaits a decision.\n",
+             title_of(rec), text_of(rec, "id"), request_id, title_of(rec), text_of(rec, "id"),
+             request_id);
+    return accounts_notify(docs_accounts(d), c, NULL, "approver", "inclusion-requested", subject,
+                           body, text_of(rec, "id"), NULL, e);
+}
+
+static int notify_owner(struct docs *d, struct store_conn *c, const json_t *rec, bool accept,
+                        const char *reason, struct err *e)
+{
+    const char *title = title_of(rec);
     char subject[256], body[4096];
     snprintf(subject, sizeof subject, "%s: %s",
              accept ? "Продукт включён в перечень оператора / Product included in the operator's list"
@@ -287,9 +315,9 @@ static int notify_owner(struct docs *d, struct store_conn *c, const json_t *rec,
              accept ? "включён в перечень оператора. / is included in the operator's list."
                     : "не включён в перечень оператора. / is not included in the operator's list.",
              reason ? "Причина / Reason: " : "", reason ? reason : "");
-    return accounts_notify_org(docs_accounts(d), c, text_of(rec, "owner"), "owner-editor",
-                               accept ? "inclusion-accepted" : "inclusion-refused", subject, body,
-                               e);
+    return accounts_notify(docs_accounts(d), c, text_of(rec, "owner"), "owner-editor",
+                           accept ? "inclusion-accepted" : "inclusion-refused", subject, body,
+                           text_of(rec, "id"), NULL, e);
 }
 
 int docs_inclusion_decide(struct docs *d, const struct actor *a, const char *request_id,

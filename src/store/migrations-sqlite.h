@@ -4,6 +4,8 @@
 #ifndef AP_MIGRATIONS_SQLITE_H
 #define AP_MIGRATIONS_SQLITE_H
 
+#include <stddef.h>
+
 static const char *const sqlite_migrations[] = {
     /* 1: records, revisions, filter index, live counts, full-text index, audit
      * chain, tokens */
@@ -242,6 +244,38 @@ static const char *const sqlite_migrations[] = {
     ") STRICT;"
     "CREATE INDEX inclusion_requests_record ON inclusion_requests(record_id, requested_at);"
     "CREATE INDEX inclusion_requests_status ON inclusion_requests(status, requested_at);",
+    /* 5: notifications: the outbox learns whom it is for (user_id, NULL
+     * for a plain address such as an applicant's), how often sending was
+     * tried, when to try next and why the last try failed; each user's
+     * inbox; which reminders and digests went out (each goes once); open
+     * obligations by deadline, for the reminders' scan */
+    "ALTER TABLE outbox ADD COLUMN user_id TEXT REFERENCES users(id);"
+    "ALTER TABLE outbox ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE outbox ADD COLUMN next_attempt_at TEXT;" /* NULL: at once */
+    "ALTER TABLE outbox ADD COLUMN last_error TEXT;"
+    "UPDATE outbox SET next_attempt_at = created_at WHERE sent_at IS NULL;"
+    "CREATE INDEX outbox_due ON outbox(next_attempt_at) WHERE sent_at IS NULL;"
+    "CREATE INDEX obligations_open ON obligations(due_at) WHERE done_at IS NULL;"
+    "CREATE TABLE inbox ("
+    "  id INTEGER PRIMARY KEY,"
+    "  user_id TEXT NOT NULL REFERENCES users(id),"
+    "  created_at TEXT NOT NULL,"
+    "  template TEXT NOT NULL,"
+    "  subject TEXT NOT NULL,"
+    "  body TEXT NOT NULL,"
+    "  subject_ref TEXT,"           /* a record id or an obligation id */
+    "  read_at TEXT"
+    ") STRICT;"
+    "CREATE INDEX inbox_user ON inbox(user_id, id);"
+    "CREATE INDEX inbox_unread ON inbox(user_id) WHERE read_at IS NULL;"
+    "CREATE TABLE notify_sent ("
+    "  kind TEXT NOT NULL,"         /* reminder | digest */
+    "  ref TEXT NOT NULL,"          /* the obligation; the organisation or '*' (digest) */
+    "  day TEXT NOT NULL,"          /* '' (reminder); the local date (digest) */
+    "  sent_at TEXT NOT NULL,"
+    "  messages INTEGER NOT NULL,"  /* how many messages it made */
+    "  PRIMARY KEY (kind, ref, day)"
+    ") STRICT, WITHOUT ROWID;",
 };
 
 #define SQLITE_N_MIGRATIONS (sizeof sqlite_migrations / sizeof sqlite_migrations[0])

@@ -68,6 +68,30 @@ uint32_t utf8_next(const char **pp)
     return cp;
 }
 
+char *text_one_line(const char *in, char *out, size_t n)
+{
+    size_t len = 0;
+    bool space = false;
+    for (const char *p = in; *p;) {
+        uint32_t cp = utf8_next(&p);
+        if (cp < 0x20 || (cp >= 0x7F && cp < 0xA0) || cp == 0x2028 || cp == 0x2029 || cp == ' ') {
+            space = len > 0;
+            continue;
+        }
+        char enc[4];
+        size_t k = utf8_put(cp, enc);
+        if (len + space + k + 1 > n)
+            break;
+        if (space)
+            out[len++] = ' ';
+        space = false;
+        memcpy(out + len, enc, k);
+        len += k;
+    }
+    out[len] = '\0';
+    return out;
+}
+
 size_t utf8_put(uint32_t cp, char *out)
 {
     unsigned char *o = (unsigned char *)out;

@@ -19,6 +19,12 @@ uint32_t utf8_next(const char **p);
 /* Encodes cp into out (4 bytes room); returns the byte count. */
 size_t utf8_put(uint32_t cp, char *out);
 
+/* Copies UTF-8 text as one line for a message subject or a list item:
+ * line breaks, tabs and other control characters become spaces, runs of
+ * spaces one space, no space at either end; cut at a character boundary
+ * to fit n bytes (n > 0) with its NUL. Returns out. */
+char *text_one_line(const char *in, char *out, size_t n);
+
 /* Lower-cases cp for Latin, Latin-1, Greek-free Cyrillic and its Kazakh,
  * Ukrainian and other extensions; ё folds to е for search. */
 uint32_t text_fold_cp(uint32_t cp);

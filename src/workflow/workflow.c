@@ -6,6 +6,7 @@
 #include "calendar/calsvc.h"
 #include "registry/dump.h"
 #include "util/buf.h"
+#include "util/text.h"
 #include "util/timeutil.h"
 
 #include <inttypes.h>
@@ -192,7 +193,7 @@ static void remarks_text(const json_t *remarks, struct buf *out)
     }
 }
 
-/* Tells the owner's editors about a decision. */
+/* Tells the owner's editors about a decision: in their inbox and by e-mail. */
 static int notify_owner(struct workflow *w, struct store_conn *c, const struct model_kind *k,
                         const json_t *next, const struct model_wf_transition *t,
                         const json_t *remarks, struct err *e)
@@ -217,9 +218,22 @@ static int notify_owner(struct workflow *w, struct store_conn *c, const struct m
         remarks_text(remarks, &b);
     }
     char *body = buf_steal(&b, NULL);
-    int rc = accounts_notify_org(w->ac, c, owner_of(next), "owner-editor",
-                                 t->trigger == WF_ACCEPT ? "record-accepted" : "record-returned",
-                                 "Архитектурный портал / Architectural portal", body, e);
+    char one[160], subject[400];
+    text_one_line(title ? title : text_of(next, "id"), one, sizeof one);
+    if (t->trigger == WF_RETURN)
+        snprintf(subject, sizeof subject,
+                 "Ескертулермен қайтарылды / Возвращено с замечаниями / Returned with remarks: "
+                 "«%s»",
+                 one);
+    else if (code && t->assign_code)
+        snprintf(subject, sizeof subject, "Есепке алынды / Учтено / Registered: «%s» %s", one,
+                 code);
+    else
+        snprintf(subject, sizeof subject,
+                 "Өзгерістер қабылданды / Изменения приняты / Changes accepted: «%s»", one);
+    int rc = accounts_notify(w->ac, c, owner_of(next), "owner-editor",
+                             t->trigger == WF_ACCEPT ? "record-accepted" : "record-returned",
+                             subject, body, text_of(next, "id"), NULL, e);
     free(body);
     return rc;
 }

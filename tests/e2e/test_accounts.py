@@ -421,10 +421,14 @@ def import_lines(lines):
 def test_export_and_import_carry_accounts():
     # REQ: X-AUD-01
     # REQ: ACC-03
+    # a scan far ahead: the pending applications' deadlines are missed by then, so the
+    # integrator's digest is made and remembered (notify_sent)
+    scanned = cli(SRV.data, 'notify', 'scan', '--at', '2099-06-01T10:00:00+05:00').stdout.decode()
+    assert int(re.search(r'digests (\d+)', scanned).group(1)) >= 1, scanned
     first = SRV.export()
     kinds = {next(iter(json.loads(line))) for line in first.decode().splitlines()[1:]}
-    assert {'record', 'user', 'token', 'link', 'outbox', 'obligation', 'application', 'calendar_year',
-            'audit'} <= kinds, kinds
+    assert {'record', 'user', 'token', 'link', 'outbox', 'inbox', 'notify_sent', 'obligation', 'application',
+            'calendar_year', 'audit'} <= kinds, kinds
     assert b'"session"' not in first
     with tempfile.TemporaryDirectory() as d:
         data = os.path.join(d, 'data')
@@ -490,6 +494,12 @@ def test_export_and_import_carry_accounts():
                               'data': {}, 'status': 'pending', 'obligation_id': 'gone'}}],
             "obligation 'gone' does not exist")
     refused([{'session': {'hash': 'x'}}], "unknown entry 'session'")
+    refused([{'inbox': {'id': 1, 'user_id': 'ghost', 'created_at': '2026-01-01T00:00:00.000Z', 'template': 't',
+                        'subject': 's', 'body': 'b'}}], 'inbox refused')
+    refused([{'outbox': {'id': 1, 'created_at': '2026-01-01T00:00:00.000Z', 'recipient': 'a@b.kz', 'template': 't',
+                         'subject': 's', 'body': 'b', 'attempts': -1}}], 'negative attempts')
+    refused([{'outbox': {'id': 1, 'created_at': '2026-01-01T00:00:00.000Z', 'recipient': 'a@b.kz', 'template': 't',
+                         'subject': 's', 'body': 'b', 'next_attempt_at': 'soon'}}], 'RFC 3339')
 
 
 def main():
