@@ -79,40 +79,43 @@ def main():
     make_big_docx(fixtures['docx'], big, SIZE_MB)
     size = os.path.getsize(big)
     mb = size / 1e6
-    rows = []
     try:
-        with Server(extra=['--max-upload', str(size + (1 << 20))]) as srv:
-            admin = srv.token('admin')
-            org = srv.request('POST', '/api/v1/organizations',
-                              {'name': {'ru': 'Ведомство'}, 'bin': valid_bin(9000),
-                               'org_type': 'central_state_body'}, token=admin).json()['id']
-            owner = srv.token('owner-editor', org)
-            rec = srv.request('POST', '/api/v1/objects',
-                              {'kind': 'information_system', 'owner': org,
-                               'name': {'ru': 'Система'}, 'stage': 'creation'}, token=owner).json()
-            url = f'http://127.0.0.1:{srv.port}/api/v1/objects/{rec["id"]}/documents'
-            auth = ['-H', f'Authorization: Bearer {owner}']
-            # warm up with a small upload, so the figure is the big file's own cost
-            timed(['curl', '-sf', *auth, '-F', 'type=contract', '-F',
-                   f'file=@{fixtures["docx"]}', url])
-            pid = srv.proc.pid
-            # reset the peak to the current RSS (proc(5), clear_refs "5"), so
-            # that VmHWM afterwards is the peak of the upload itself
-            with open(f'/proc/{pid}/clear_refs', 'w') as f:
-                f.write('5')
-            hwm0, rss0 = status_kb(pid, 'VmHWM'), status_kb(pid, 'VmRSS')
-            up_s, body = timed(['curl', '-sf', *auth, '-F', 'type=technical_specification', '-F',
-                                f'file=@{big}', url])
-            hwm1 = status_kb(pid, 'VmHWM')
-            doc = json.loads(body)
-            assert doc['size'] == size, doc
-            down = os.path.join(work, 'down.docx')
-            dl_url = f'http://127.0.0.1:{srv.port}{doc["content_url"]}'
-            down_s, _ = timed(['curl', '-sf', *auth, '-o', down, dl_url])
-            assert os.path.getsize(down) == size
-            rss1 = status_kb(pid, 'VmRSS')
+        measure(big, size, mb, fixtures, work)
     finally:
-        pass
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def measure(big, size, mb, fixtures, work):
+    with Server(extra=['--max-upload', str(size + (1 << 20))]) as srv:
+        admin = srv.token('admin')
+        org = srv.request('POST', '/api/v1/organizations',
+                          {'name': {'ru': 'Ведомство'}, 'bin': valid_bin(9000),
+                           'org_type': 'central_state_body'}, token=admin).json()['id']
+        owner = srv.token('owner-editor', org)
+        rec = srv.request('POST', '/api/v1/objects',
+                          {'kind': 'information_system', 'owner': org,
+                           'name': {'ru': 'Система'}, 'stage': 'creation'}, token=owner).json()
+        url = f'http://127.0.0.1:{srv.port}/api/v1/objects/{rec["id"]}/documents'
+        auth = ['-H', f'Authorization: Bearer {owner}']
+        # warm up with a small upload, so the figure is the big file's own cost
+        timed(['curl', '-sf', *auth, '-F', 'type=contract', '-F',
+               f'file=@{fixtures["docx"]}', url])
+        pid = srv.proc.pid
+        # reset the peak to the current RSS (proc(5), clear_refs "5"), so
+        # that VmHWM afterwards is the peak of the upload itself
+        with open(f'/proc/{pid}/clear_refs', 'w') as f:
+            f.write('5')
+        hwm0, rss0 = status_kb(pid, 'VmHWM'), status_kb(pid, 'VmRSS')
+        up_s, body = timed(['curl', '-sf', *auth, '-F', 'type=technical_specification', '-F',
+                            f'file=@{big}', url])
+        hwm1 = status_kb(pid, 'VmHWM')
+        doc = json.loads(body)
+        assert doc['size'] == size, doc
+        down = os.path.join(work, 'down.docx')
+        dl_url = f'http://127.0.0.1:{srv.port}{doc["content_url"]}'
+        down_s, _ = timed(['curl', '-sf', *auth, '-o', down, dl_url])
+        assert os.path.getsize(down) == size
+        rss1 = status_kb(pid, 'VmRSS')
     copy = os.path.join(work, 'copy.docx')
     cp_s, _ = timed(['cp', big, copy])
     os.unlink(copy)
@@ -136,7 +139,6 @@ def main():
     with open(os.path.join(OUT, 'upload.md'), 'w') as f:
         f.write(text)
     print(text)
-    shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == '__main__':
