@@ -164,6 +164,20 @@ class Server:
         return cli(self.data, 'export').stdout
 
 
+# The fields an information system needs to be submitted (at the creation
+# stage), filled.
+COMPLETE = {
+    'purpose': {'ru': 'Учёт обращений граждан'},
+    'functions': ['Приём обращений'],
+    'class': 'second',
+    'placement': 'icp_eg',
+    'funding_source': 'state_investment_project',
+    'stored_data': 'ФИО заявителей',
+    'legal_basis': 'Приказ № 1',
+    'contacts': 'Отдел цифровизации',
+}
+
+
 def valid_bin(serial: int) -> str:
     """A BIN with a valid check digit (same algorithm as the server)."""
     for s in range(serial, serial + 1000):

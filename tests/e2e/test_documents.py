@@ -12,7 +12,7 @@ import tempfile
 import time
 import uuid
 
-from harness import Server, assert_problem, cli, run, valid_bin
+from harness import COMPLETE, Server, assert_problem, cli, run, valid_bin
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 spec = importlib.util.spec_from_file_location(
@@ -25,16 +25,6 @@ ADMIN = VERIFIER = OWNER = OTHER_OWNER = OPERATOR = APPROVER = None
 ORG = OTHER_ORG = None
 FX = {}
 
-COMPLETE = {
-    'purpose': {'ru': 'Учёт обращений граждан'},
-    'functions': ['Приём обращений'],
-    'class': 'second',
-    'placement': 'icp_eg',
-    'funding_source': 'state_investment_project',
-    'stored_data': 'ФИО заявителей',
-    'legal_basis': 'Приказ № 1',
-    'contacts': 'Отдел цифровизации',
-}
 
 
 def read(name):

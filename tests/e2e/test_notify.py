@@ -14,7 +14,7 @@ import time
 import uuid
 from datetime import datetime, timezone
 
-from harness import Server, assert_problem, cli, run, valid_bin
+from harness import COMPLETE, Server, assert_problem, cli, run, valid_bin
 from smtpd import SMTPServer, dead_port
 
 SRV = None
@@ -27,16 +27,6 @@ MAIL_FROM = 'portal@e2e.gov.kz'
 PASSWORD = 'Жаңа-Пароль-2026!'
 HEADERS = {'Date', 'From', 'To', 'Subject', 'Message-ID', 'MIME-Version', 'Content-Type',
            'Content-Transfer-Encoding', 'Auto-Submitted'}
-COMPLETE = {
-    'purpose': {'ru': 'Учёт обращений граждан'},
-    'functions': ['Приём обращений'],
-    'class': 'second',
-    'placement': 'icp_eg',
-    'funding_source': 'state_investment_project',
-    'stored_data': 'ФИО заявителей',
-    'legal_basis': 'Приказ № 1',
-    'contacts': 'Отдел цифровизации',
-}
 FORM = {
     'organization_name': 'ГУ «Аппарат акима района Тест»',
     'structural_unit': 'Отдел цифровизации',

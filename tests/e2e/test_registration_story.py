@@ -13,7 +13,7 @@ import re
 import tempfile
 from datetime import datetime, timedelta
 
-from harness import Server, assert_problem, cli, run, valid_bin
+from harness import COMPLETE, Server, assert_problem, cli, run, valid_bin
 from smtpd import SMTPServer
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -22,16 +22,6 @@ spec = importlib.util.spec_from_file_location(
 FX_MOD = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(FX_MOD)
 
-COMPLETE = {
-    'purpose': {'ru': 'Учёт обращений граждан'},
-    'functions': ['Приём обращений'],
-    'class': 'second',
-    'placement': 'icp_eg',
-    'funding_source': 'state_investment_project',
-    'stored_data': 'ФИО заявителей',
-    'legal_basis': 'Приказ № 1',
-    'contacts': 'Отдел цифровизации',
-}
 CODE_RE = re.compile(r'^IS-20\d\d-\d{6}$')
 
 
