@@ -2,6 +2,7 @@
  * hashes in flight (each one takes memlimit bytes). */
 #include "password.h"
 
+#include "util/log.h"
 #include "util/text.h"
 
 #include <pthread.h>
@@ -21,7 +22,7 @@ static const char *const common[] = {
     "letmein12345",  "iloveyou1234", "abc123456789", "kazakhstan2024", "kazakhstan2025",
     "qazaqstan2024", "astana123456", "almaty123456", "egov12345678",   NULL};
 
-/* The cost, the slot counter and the dummy hash, shared by all threads. */
+/* The cost and the slot counter, shared by all threads. */
 static struct {
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -29,13 +30,11 @@ static struct {
     unsigned busy, max;
     unsigned long long ops;
     size_t mem;
-    char dummy[crypto_pwhash_STRBYTES];
 } pw = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
 
 struct cost {
     unsigned long long ops;
     size_t mem;
-    char dummy[crypto_pwhash_STRBYTES];
 };
 
 void password_init(unsigned long long opslimit, size_t memlimit, unsigned max_parallel)
@@ -47,18 +46,10 @@ void password_init(unsigned long long opslimit, size_t memlimit, unsigned max_pa
     if (ops < crypto_pwhash_opslimit_min() || ops > crypto_pwhash_opslimit_max() ||
         mem < crypto_pwhash_memlimit_min() || mem > crypto_pwhash_memlimit_max())
         fatal("password cost out of range (opslimit %llu, memlimit %zu)", ops, mem);
-    /* The dummy stands in for a stored hash: same cost, unknowable password. */
-    unsigned char secret[32];
-    char dummy[crypto_pwhash_STRBYTES];
-    randombytes_buf(secret, sizeof secret);
-    if (crypto_pwhash_str(dummy, (const char *)secret, sizeof secret, ops, mem) != 0)
-        fatal("cannot make the dummy password hash (out of memory?)");
-    sodium_memzero(secret, sizeof secret);
     pthread_mutex_lock(&pw.mu);
     pw.ops = ops;
     pw.mem = mem;
     pw.max = max_parallel ? max_parallel : 2;
-    memcpy(pw.dummy, dummy, sizeof dummy);
     pw.ready = true;
     pthread_cond_broadcast(&pw.cv); /* a raised bound may free waiters */
     pthread_mutex_unlock(&pw.mu);
@@ -75,7 +66,6 @@ static void slot_take(struct cost *c)
     pw.busy++;
     c->ops = pw.ops;
     c->mem = pw.mem;
-    memcpy(c->dummy, pw.dummy, sizeof c->dummy);
     pthread_mutex_unlock(&pw.mu);
 }
 
@@ -109,7 +99,18 @@ bool password_verify(const char *password, const char *stored)
     const char *p = password ? password : "";
     struct cost c;
     slot_take(&c);
-    int rc = crypto_pwhash_str_verify(stored ? stored : c.dummy, p, strlen(p));
+    int rc;
+    if (stored) {
+        rc = crypto_pwhash_str_verify(stored, p, strlen(p));
+    } else {
+        /* no stored hash: the same Argon2id work (hashing costs what
+         * verifying does), without a dummy held from start-up */
+        char scratch[crypto_pwhash_STRBYTES];
+        if (crypto_pwhash_str(scratch, p, strlen(p), c.ops, c.mem) != 0)
+            log_msg(LOG_WARN, "password hashing failed (out of memory?)");
+        rc = -1;
+        sodium_memzero(scratch, sizeof scratch);
+    }
     slot_give();
     return rc == 0 && stored && password;
 }

@@ -18,8 +18,8 @@
  * sodium_init; aborts if it fails). Sets the Argon2id cost: opslimit and
  * memlimit (0 picks crypto_pwhash_OPSLIMIT_INTERACTIVE / MEMLIMIT_INTERACTIVE)
  * and the number of hashes that may run at once (0 picks 2). A test build may
- * lower the cost. Aborts on limits libsodium refuses. Also makes the dummy
- * hash password_verify uses for unknown users. */
+ * lower the cost. Aborts on limits libsodium refuses. Allocates nothing
+ * (a hash's memory is taken only while it runs). */
 void password_init(unsigned long long opslimit, size_t memlimit, unsigned max_parallel);
 
 /* Policy check for a new password: 12..128 bytes of valid UTF-8; at least 3
@@ -37,9 +37,9 @@ int password_policy_check(const char *password, const char *email, struct err *e
 int password_hash(const char *password, char out[], size_t out_len, struct err *e);
 
 /* True when password matches stored (crypto_pwhash_str_verify). stored ==
- * NULL (unknown user, or no password set yet) does the same work against the
- * dummy hash and returns false, so that timing does not reveal whether the
- * user exists. A NULL password never matches. Waits for a free hashing slot. */
+ * NULL (unknown user, or no password set yet) does the same work (hashes the
+ * password at the same cost) and returns false, so that timing does not
+ * reveal whether the user exists. A NULL password never matches. Waits for a free hashing slot. */
 bool password_verify(const char *password, const char *stored);
 
 /* True when stored was made with other cost parameters than the current ones
