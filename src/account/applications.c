@@ -3,6 +3,7 @@
 #include "account/internal.h"
 
 #include "util/buf.h"
+#include "util/jsonx.h"
 #include "util/text.h"
 #include "util/timeutil.h"
 
@@ -67,7 +68,7 @@ static int check_form(struct accounts *ac, const json_t *in, json_t **clean, str
     for (size_t i = 0; i < N_FORM; i++)
         names[i] = FORM[i].name;
     names[N_FORM] = NULL;
-    if (acct_known_keys(in, names, "is not a field of the application", e) < 0)
+    if (jsonx_known_keys(in, names, "is not a field of the application", e) < 0)
         return -1;
     json_t *out = json_object();
     for (size_t i = 0; i < N_FORM; i++) {

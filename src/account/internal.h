@@ -36,9 +36,6 @@ int acct_audit(struct store_conn *c, const char *now, const struct actor *by, co
                const json_t *after, struct err *e);
 /* Lower-cases the ASCII of an e-mail address into out (the login). */
 void acct_email_norm(const char *in, char *out, size_t n);
-/* Refuses (422 "unknown-field", detail "'<key>' <what>") a member of obj
- * not in keys (NULL-terminated). */
-int acct_known_keys(const json_t *obj, const char *const *keys, const char *what, struct err *e);
 /* Subjects of the module's own messages. */
 #define ACCT_SUBJECT_ACTIVATE                                                                      \
     "Есептік жазбаны белсендіру / Активация учётной записи / Account activation"

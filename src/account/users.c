@@ -3,6 +3,7 @@
 
 #include "auth/password.h"
 #include "util/arena.h"
+#include "util/jsonx.h"
 #include "util/text.h"
 #include "util/timeutil.h"
 
@@ -96,23 +97,6 @@ int acct_audit(struct store_conn *c, const char *now, const struct actor *by, co
     free(b);
     free(a);
     return rc;
-}
-
-int acct_known_keys(const json_t *obj, const char *const *keys, const char *what, struct err *e)
-{
-    const char *key;
-    json_t *v;
-    json_object_foreach((json_t *)obj, key, v)
-    {
-        size_t i = 0;
-        while (keys[i] && strcmp(keys[i], key) != 0)
-            i++;
-        if (!keys[i]) {
-            err_set(e, 422, "unknown-field", key, "'%.60s' %s", key, what);
-            return -1;
-        }
-    }
-    return 0;
 }
 
 int acct_link(struct accounts *ac, struct store_conn *c, const char *user_id,
@@ -289,7 +273,7 @@ static int user_fields(struct accounts *ac, struct store_conn *c, const json_t *
         err_set(e, 422, "wrong-type", "", "a user must be a JSON object");
         return -1;
     }
-    if (acct_known_keys(in, keys, "is not a field of a user", e) < 0)
+    if (jsonx_known_keys(in, keys, "is not a field of a user", e) < 0)
         return -1;
     const char *email = json_string_value(json_object_get(in, "email"));
     if (!model_email_valid(email)) {
@@ -574,7 +558,7 @@ int user_update(struct accounts *ac, const struct actor *by, const char *id, con
     static const char *const keys[] = {"roles",    "org",   "status",          "last_name",
                                        "first_name", "patronymic", "position", "phone",
                                        "structural_unit", NULL};
-    if (acct_known_keys(patch, keys, "cannot be changed here", e) < 0)
+    if (jsonx_known_keys(patch, keys, "cannot be changed here", e) < 0)
         return -1;
     bool touches_rights = json_object_get(patch, "roles") || json_object_get(patch, "org") ||
                           json_object_get(patch, "status");

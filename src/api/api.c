@@ -435,10 +435,10 @@ static void h_get(struct http_req *req, struct http_resp *resp, void *ctx)
 {
     struct api *api = ctx;
     static const char *const allowed[] = {"at", NULL};
-    const struct model_collection *coll = collection_of(api, req, resp);
-    const char *id = coll ? record_id(req, resp) : NULL;
+    const struct model_collection *coll;
+    const char *id;
     struct actor a;
-    if (!id || only_params(req, resp, allowed) < 0 || authenticate(api, req, resp, false, &a) < 0)
+    if (record_request(api, req, resp, false, allowed, &coll, &id, &a) < 0)
         return;
     const char *at = http_req_query(req, "at");
     if (at) {
@@ -590,13 +590,10 @@ static bool readable(struct api *api, struct http_resp *resp, const struct actor
 static void h_history(struct http_req *req, struct http_resp *resp, void *ctx)
 {
     struct api *api = ctx;
-    static const char *const allowed[] = {NULL};
-    const struct model_collection *coll = collection_of(api, req, resp);
-    const char *id = coll ? record_id(req, resp) : NULL;
-    if (!id || only_params(req, resp, allowed) < 0)
-        return;
+    const struct model_collection *coll;
+    const char *id;
     struct actor a;
-    if (authenticate(api, req, resp, false, &a) < 0)
+    if (record_request(api, req, resp, false, NULL, &coll, &id, &a) < 0)
         return;
     if (!readable(api, resp, &a, coll->id, id))
         return;
@@ -632,10 +629,10 @@ static void h_relations(struct http_req *req, struct http_resp *resp, void *ctx)
 {
     struct api *api = ctx;
     static const char *const allowed[] = {"direction", "type", NULL};
-    const struct model_collection *coll = collection_of(api, req, resp);
-    const char *id = coll ? record_id(req, resp) : NULL;
+    const struct model_collection *coll;
+    const char *id;
     struct actor a;
-    if (!id || only_params(req, resp, allowed) < 0 || authenticate(api, req, resp, false, &a) < 0)
+    if (record_request(api, req, resp, false, allowed, &coll, &id, &a) < 0)
         return;
     if (!readable(api, resp, &a, coll->id, id))
         return;

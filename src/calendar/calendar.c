@@ -100,14 +100,6 @@ static int iso_weekday(int64_t day)
     return (int)((day % 7 + 7 + 3) % 7) + 1;
 }
 
-static char *fmt_day(int64_t day, char *out, size_t n)
-{
-    int y, m, d;
-    time_civil_from_days(day, &y, &m, &d);
-    snprintf(out, n, "%04d-%02d-%02d", y, m, d);
-    return out;
-}
-
 static bool year_covered(int y)
 {
     return y >= CALENDAR_YEAR_MIN && y <= CALENDAR_YEAR_MAX;
@@ -428,7 +420,7 @@ static int check_entry(const json_t *v, int year, const char *base, size_t i, st
     out->day = time_days_from_civil(y, m, d);
     out->idx = i;
     out->type = (enum day_type)type;
-    out->obj = json_pack("{s:s, s:s}", "date", fmt_day(out->day, date, sizeof date), "type", t);
+    out->obj = json_pack("{s:s, s:s}", "date", time_format_date(out->day, date, sizeof date), "type", t);
     const json_t *name = json_object_get(v, "name"), *note = json_object_get(v, "note");
     path_key(p, path, "name");
     json_t *n = name ? check_name(name, false, p, e) : NULL;
@@ -829,12 +821,12 @@ static json_t *dayrec_json(const struct dayrec *r)
 {
     char date[40], from[40];
     json_t *o =
-        json_pack("{s:s, s:s, s:o, s:s}", "date", fmt_day(r->day, date, sizeof date), "type",
+        json_pack("{s:s, s:s, s:o, s:s}", "date", time_format_date(r->day, date, sizeof date), "type",
                   TYPE_NAMES[r->type], "name", r->name ? json_deep_copy(r->name) : json_object(),
                   "origin", ORIGIN_NAMES[r->origin]);
     if (r->origin == DO_MOVED)
         json_object_set_new(o, "moved_from",
-                            json_string(fmt_day(r->moved_from, from, sizeof from)));
+                            json_string(time_format_date(r->moved_from, from, sizeof from)));
     return o;
 }
 

@@ -89,6 +89,11 @@ int64_t calsvc_local_day(struct calsvc *c, int64_t t_ms)
     return time_days_from_civil(y, m, d);
 }
 
+void calsvc_local_date(struct calsvc *c, int64_t t_ms, char out[11])
+{
+    time_format_date(calsvc_local_day(c, t_ms), out, 11);
+}
+
 int calsvc_local_minute(struct calsvc *c, int64_t t_ms)
 {
     pthread_rwlock_rdlock(&c->lock);

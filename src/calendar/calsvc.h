@@ -23,6 +23,8 @@ int calsvc_working_days_between(struct calsvc *c, int64_t a_ms, int64_t b_ms, in
                                 struct err *e);
 /* Days since 1970-01-01 of t's local date. */
 int64_t calsvc_local_day(struct calsvc *c, int64_t t_ms);
+/* The same as "YYYY-MM-DD" into out. */
+void calsvc_local_date(struct calsvc *c, int64_t t_ms, char out[11]);
 /* Minutes since local midnight at t (0..1439). */
 int calsvc_local_minute(struct calsvc *c, int64_t t_ms);
 /* The derived year plus its editable "entries" (new ref); 404 when the

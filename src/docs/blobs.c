@@ -246,31 +246,3 @@ int blob_open(struct blobs *b, const char *sha, int *fd, uint64_t *size, struct 
     *size = (uint64_t)st.st_size;
     return 0;
 }
-
-int blob_verify(struct blobs *b, const char *sha, uint64_t size, struct err *e)
-{
-    int fd;
-    uint64_t have;
-    if (blob_open(b, sha, &fd, &have, e) < 0)
-        return -1;
-    crypto_hash_sha256_state st;
-    crypto_hash_sha256_init(&st);
-    static _Thread_local unsigned char chunk[1 << 16];
-    ssize_t k;
-    uint64_t total = 0;
-    while ((k = read(fd, chunk, sizeof chunk)) > 0) {
-        crypto_hash_sha256_update(&st, chunk, (size_t)k);
-        total += (uint64_t)k;
-    }
-    close(fd);
-    unsigned char h[crypto_hash_sha256_BYTES];
-    char hex[65];
-    crypto_hash_sha256_final(&st, h);
-    hex_encode(h, sizeof h, hex);
-    if (k < 0 || total != size || strcmp(hex, sha) != 0) {
-        err_set(e, 500, "blob-corrupt", "", "blob %s: %s", sha,
-                k < 0 ? "unreadable" : total != size ? "size differs" : "content differs from its hash");
-        return -1;
-    }
-    return 0;
-}

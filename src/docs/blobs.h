@@ -43,9 +43,6 @@ void blob_writer_free(struct blob_writer *w);
 /* Opens blob sha for reading: *fd (the caller closes it) and *size.
  * 404 when there is no such blob, 500 on other errors. */
 int blob_open(struct blobs *b, const char *sha, int *fd, uint64_t *size, struct err *e);
-/* Re-reads blob sha and compares its hash and size: 0, or -1 with
- * e saying what is wrong. */
-int blob_verify(struct blobs *b, const char *sha, uint64_t size, struct err *e);
 /* True when sha is 64 lower-case hex digits. */
 bool blob_sha_valid(const char *sha);
 

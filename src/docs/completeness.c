@@ -16,11 +16,6 @@ static const char *text_of(const json_t *o, const char *key)
     return json_string_value(json_object_get(o, key));
 }
 
-static json_t *label_json(struct i18n l)
-{
-    return json_pack("{s:s, s:s, s:s}", "kk", l.kk, "ru", l.ru, "en", l.en);
-}
-
 static void reason(json_t *reasons, const char *code, json_t *detail)
 {
     json_array_append_new(reasons, json_pack("{s:s, s:o}", "code", code, "detail", detail));
@@ -45,7 +40,7 @@ static int relation_gaps(struct docs *d, const json_t *rec, int *required, json_
             return -1;
         if (json_array_size(json_object_get(found, "items")) == 0)
             json_array_append_new(*gaps, json_pack("{s:s, s:o}", "type", rel->id, "label",
-                                                   label_json(rel->label)));
+                                                   model_label_json(rel->label)));
         json_decref(found);
     }
     return 0;
@@ -78,7 +73,7 @@ static int assess(struct docs *d, const struct model_kind *k, const json_t *rec,
     {
         const struct model_doc_type *dt = model_doc_type(k->documents, json_string_value(t));
         json_array_append_new(docs_out, json_pack("{s:s, s:i, s:o}", "type", dt->id, "number",
-                                                  dt->number, "label", label_json(dt->label)));
+                                                  dt->number, "label", model_label_json(dt->label)));
     }
     json_decref(doc_missing);
     /* REQ REG-12: registered, complete data, documentation on the portal */

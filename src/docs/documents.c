@@ -71,9 +71,7 @@ struct accounts *docs_accounts(const struct docs *d)
 /* Today's local date (the calendar's time zone) as YYYY-MM-DD. */
 static void today(struct docs *d, char out[11])
 {
-    int y, m, day;
-    time_civil_from_days(calsvc_local_day(d->cal, time_now_ms()), &y, &m, &day);
-    snprintf(out, 11, "%04d-%02d-%02d", y, m, day);
+    calsvc_local_date(d->cal, time_now_ms(), out);
 }
 
 static const char *text_of(const json_t *o, const char *key)
@@ -145,39 +143,43 @@ static bool may_read_restricted(struct docs *d, const struct actor *a, const str
     "id, record_id, doc_type, version, variant, sha256, size, file_name, media_type, pages, " \
     "pdfa, restricted_ground, restricted_until, uploaded_at, uploaded_by"
 
-static const char *col_or_null(struct store_stmt *st, int i)
+/* What of a document only those who may read it under restriction see:
+ * its file (the rest says that it exists). */
+static void hide_file(json_t *doc)
 {
-    return store_col_null(st, i) ? NULL : store_col_text(st, i);
+    static const char *const hidden[] = {"file_name", "media_type", "size", "sha256",
+                                         "pages",     "pdfa",       "content_url"};
+    for (size_t i = 0; i < N(hidden); i++)
+        json_object_del(doc, hidden[i]);
 }
 
-/* A document row (DOC_COLS) as JSON. Under an active restriction and
- * without the right to read it, only that it exists: no file, name, size
- * or hash. */
+/* A document row (DOC_COLS) as JSON; its file hidden while a restriction
+ * is active and the reader may not read it (may_restricted false). */
 static json_t *doc_json(struct store_stmt *st, const char *today_s, bool may_restricted)
 {
-    const char *until = col_or_null(st, 12);
+    const char *until = store_col_text(st, 12);
     bool active = until && strcmp(until, today_s) >= 0;
     json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:s}", "id", store_col_text(st, 0), "record_id",
                           store_col_text(st, 1), "type", store_col_text(st, 2), "version",
                           (json_int_t)store_col_int64(st, 3), "variant", store_col_text(st, 4));
-    if (!active || may_restricted) {
-        json_object_set_new(o, "file_name", json_string(store_col_text(st, 7)));
-        json_object_set_new(o, "media_type", json_string(store_col_text(st, 8)));
-        json_object_set_new(o, "size", json_integer(store_col_int64(st, 6)));
-        json_object_set_new(o, "sha256", json_string(store_col_text(st, 5)));
-        if (!store_col_null(st, 9))
-            json_object_set_new(o, "pages", json_integer(store_col_int64(st, 9)));
-        if (!store_col_null(st, 10))
-            json_object_set_new(o, "pdfa", json_string(store_col_text(st, 10)));
-        json_object_set_new(o, "content_url",
-                            json_sprintf("/api/v1/documents/%s/content", store_col_text(st, 0)));
-    }
+    json_object_set_new(o, "file_name", json_string(store_col_text(st, 7)));
+    json_object_set_new(o, "media_type", json_string(store_col_text(st, 8)));
+    json_object_set_new(o, "size", json_integer(store_col_int64(st, 6)));
+    json_object_set_new(o, "sha256", json_string(store_col_text(st, 5)));
+    if (!store_col_null(st, 9))
+        json_object_set_new(o, "pages", json_integer(store_col_int64(st, 9)));
+    if (!store_col_null(st, 10))
+        json_object_set_new(o, "pdfa", json_string(store_col_text(st, 10)));
+    json_object_set_new(o, "content_url",
+                        json_sprintf("/api/v1/documents/%s/content", store_col_text(st, 0)));
     json_object_set_new(o, "restricted",
                         until ? json_pack("{s:s, s:s, s:b}", "ground", store_col_text(st, 11),
                                           "until", until, "active", active)
                               : json_null());
     json_object_set_new(o, "uploaded_at", json_string(store_col_text(st, 13)));
     json_object_set_new(o, "uploaded_by", json_string(store_col_text(st, 14)));
+    if (active && !may_restricted)
+        hide_file(o);
     return o;
 }
 
@@ -187,6 +189,7 @@ struct docs_upload {
     struct docs *d;
     struct actor actor;
     char *collection, *id;
+    const struct model_kind *kind; /* the record's (checked again when recording) */
     struct blob_writer *blob;
     bool file_seen;
     char file_name[NAME_MAX_BYTES + 1];
@@ -201,11 +204,13 @@ int docs_upload_begin(struct docs *d, const struct actor *a, const char *collect
     if (target_load(d, a, collection, id, &t, e) < 0)
         return -1;
     int rc = may_place(d, a, &t, e);
+    const struct model_kind *kind = t.kind;
     target_free(&t);
     if (rc < 0)
         return -1;
     struct docs_upload *u = xcalloc(1, sizeof *u);
     u->d = d;
+    u->kind = kind;
     u->actor = *a;
     u->collection = xstrdup(collection);
     u->id = xstrdup(id);
@@ -298,8 +303,8 @@ static const char *field_text(struct buf *b, const char *field, struct err *e)
     return b->p;
 }
 
-static int form_check(struct docs_upload *u, const struct target *t, const char *today_s,
-                      struct form *f, struct err *e)
+static int form_check(struct docs_upload *u, const char *today_s, struct form *f,
+                      struct err *e)
 {
     if (!(f->type = field_text(&u->type, "type", e)) ||
         !(f->ground = field_text(&u->ground, "restricted_ground", e)) ||
@@ -317,10 +322,10 @@ static int form_check(struct docs_upload *u, const struct target *t, const char 
         err_set(e, 422, "validation-failed", "type", "the document type is missing");
         return -1;
     }
-    f->dt = model_doc_type(t->kind->documents, f->type);
+    f->dt = model_doc_type(u->kind->documents, f->type);
     if (!f->dt) {
         err_set(e, 422, "validation-failed", "type", "'%.64s' is not a document type of %s",
-                f->type, t->kind->documents->id);
+                f->type, u->kind->documents->id);
         return -1;
     }
     bool has_ground = f->ground[strspn(f->ground, " \t\r\n")] != '\0';
@@ -348,13 +353,12 @@ static char *clean_text(const char *s, size_t n)
     char *out = xmalloc(n + 1);
     size_t o = 0;
     for (size_t i = 0; i < n;) {
-        unsigned char b = (unsigned char)s[i];
-        size_t len = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : b >= 0xC0 ? 2 : 1;
-        if (i + len > n || !utf8_valid(s + i, len)) {
+        size_t len = utf8_char_len(s + i, n - i);
+        if (!len) {
             i++;
             continue;
         }
-        if (len == 1 && b < 0x20 && b != '\n')
+        if (len == 1 && (unsigned char)s[i] < 0x20 && s[i] != '\n')
             out[o++] = ' ';
         else
             memcpy(out + o, s + i, len), o += len;
@@ -533,12 +537,8 @@ int docs_upload_finish(struct docs_upload *u, json_t **out, json_t **problems, s
     *problems = NULL;
     char today_s[11];
     today(d, today_s);
-    struct target t;
-    if (target_load(d, &u->actor, u->collection, u->id, &t, e) < 0)
-        return -1;
     struct form f;
-    int rc = form_check(u, &t, today_s, &f, e);
-    target_free(&t);
+    int rc = form_check(u, today_s, &f, e);
     struct verdict v = {0};
     if (rc == 0)
         rc = inspect(u, &v, problems, e);
@@ -647,8 +647,7 @@ int docs_checklist(struct docs *d, const struct actor *a, const char *collection
         n_restricted += json_is_true(json_object_get(r, "active"));
         json_array_append_new(
             items, json_pack("{s:s, s:i, s:o, s:b, s:s, s:o, s:o, s:o}", "type", dt->id, "number",
-                             dt->number, "label", json_pack("{s:s, s:s, s:s}", "kk", dt->label.kk,
-                                                             "ru", dt->label.ru, "en", dt->label.en),
+                             dt->number, "label", model_label_json(dt->label),
                              "due", due, "state", state, "signed", signed_copy, "draft", draft,
                              "versions", versions ? json_incref(versions) : json_array()));
     }
@@ -713,12 +712,8 @@ int docs_get(struct docs *d, const struct actor *a, const char *doc_id, json_t *
     json_t *doc;
     if (with_document(d, a, doc_id, &t, &doc, e) < 0)
         return -1;
-    if (restriction_active(doc) && !may_read_restricted(d, a, &t)) {
-        const char *hidden[] = {"file_name", "media_type", "size", "sha256", "pages", "pdfa",
-                                "content_url"};
-        for (size_t i = 0; i < N(hidden); i++)
-            json_object_del(doc, hidden[i]);
-    }
+    if (restriction_active(doc) && !may_read_restricted(d, a, &t))
+        hide_file(doc);
     target_free(&t);
     *out = doc;
     return 0;

@@ -10,11 +10,13 @@
 #include "auth/authz.h"
 #include "registry/registry.h"
 #include "store/store.h"
+#include "util/jsonx.h"
 #include "util/log.h"
 #include "util/text.h"
 #include "util/timeutil.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define NOTE_MAX 2000
@@ -32,19 +34,14 @@ static const char *text_of(const json_t *o, const char *key)
     return json_string_value(json_object_get(o, key));
 }
 
-static const char *col_or_null(struct store_stmt *st, int i)
-{
-    return store_col_null(st, i) ? NULL : store_col_text(st, i);
-}
-
 static json_t *request_json(struct store_stmt *st)
 {
     return json_pack("{s:s, s:s, s:s, s:s?, s:s, s:s, s:s, s:s?, s:s?, s:s?}", "id",
                      store_col_text(st, 0), "record_id", store_col_text(st, 1), "protocol",
-                     store_col_text(st, 2), "note", col_or_null(st, 3), "requested_at",
+                     store_col_text(st, 2), "note", store_col_text(st, 3), "requested_at",
                      store_col_text(st, 4), "requested_by", store_col_text(st, 5), "status",
-                     store_col_text(st, 6), "decided_at", col_or_null(st, 7), "decided_by",
-                     col_or_null(st, 8), "reason", col_or_null(st, 9));
+                     store_col_text(st, 6), "decided_at", store_col_text(st, 7), "decided_by",
+                     store_col_text(st, 8), "reason", store_col_text(st, 9));
 }
 
 static int request_load(struct store_conn *c, const char *id, json_t **out, struct err *e)
@@ -77,23 +74,6 @@ static int body_text(const json_t *body, const char *key, size_t max, const char
         return -1;
     }
     *out = json_string_value(v);
-    return 0;
-}
-
-static int only_keys(const json_t *body, const char *const *keys, struct err *e)
-{
-    const char *key;
-    const json_t *v;
-    json_object_foreach((json_t *)body, key, v)
-    {
-        bool known = false;
-        for (size_t i = 0; keys[i] && !known; i++)
-            known = strcmp(keys[i], key) == 0;
-        if (!known) {
-            err_set(e, 422, "unknown-field", key, "'%.60s' is not a member of this request", key);
-            return -1;
-        }
-    }
     return 0;
 }
 
@@ -131,7 +111,7 @@ int docs_inclusion_request(struct docs *d, const struct actor *a, const char *co
     static const char *const keys[] = {"protocol", "note", NULL};
     struct registry *reg = docs_registry(d);
     const char *protocol, *note;
-    if (only_keys(body, keys, e) < 0 || body_text(body, "protocol", 64, &protocol, e) < 0 ||
+    if (jsonx_known_keys(body, keys, "is not a member of this request", e) < 0 || body_text(body, "protocol", 64, &protocol, e) < 0 ||
         body_text(body, "note", NOTE_MAX, &note, e) < 0)
         return -1;
     if (!protocol) {
@@ -251,7 +231,7 @@ int docs_inclusion_list(struct docs *d, const struct actor *a, const char *statu
     json_t *items = json_array();
     int rc;
     while ((rc = store_step(st, e)) == STORE_ROW)
-        if (may_see(d, a, store_col_text(st, 10), col_or_null(st, 11)))
+        if (may_see(d, a, store_col_text(st, 10), store_col_text(st, 11)))
             json_array_append_new(items, request_json(st));
     store_reset(st);
     if (rc == STORE_ERROR) {
@@ -326,7 +306,7 @@ int docs_inclusion_decide(struct docs *d, const struct actor *a, const char *req
     static const char *const keys[] = {"decision", "reason", NULL};
     struct registry *reg = docs_registry(d);
     const char *decision, *reason;
-    if (only_keys(body, keys, e) < 0 || body_text(body, "decision", 16, &decision, e) < 0 ||
+    if (jsonx_known_keys(body, keys, "is not a member of this request", e) < 0 || body_text(body, "decision", 16, &decision, e) < 0 ||
         body_text(body, "reason", NOTE_MAX, &reason, e) < 0)
         return -1;
     bool accept = decision && strcmp(decision, "accept") == 0;

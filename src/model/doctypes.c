@@ -183,10 +183,10 @@ json_t *doc_lists_json(const struct model *m)
             }
             json_object_set_new(types, t->id,
                                 json_pack("{s:i, s:o, s:o}", "number", t->number, "label",
-                                          ld_label_json(t->label), "due", due));
+                                          model_label_json(t->label), "due", due));
         }
         json_object_set_new(out, l->id,
-                            json_pack("{s:o, s:s?, s:o}", "label", ld_label_json(l->label),
+                            json_pack("{s:o, s:s?, s:o}", "label", model_label_json(l->label),
                                       "source", l->source, "types", types));
     }
     return out;

@@ -79,7 +79,6 @@ int ld_condition(struct loader *ld, const json_t *v, const char *path, const cha
 bool ld_cond_holds(const json_t *rec, const char *field, const char **values, size_t n);
 /* An enum value of the model's enum en (NULL-safe on en). */
 bool ld_enum_has(const struct model_enum *en, const char *value);
-json_t *ld_label_json(struct i18n l);
 /* The condition's field is an enum field of k and the values are its
  * values; *field gets it. */
 int ld_check_condition(struct loader *ld, const char *path, const struct model_kind *k,

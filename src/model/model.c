@@ -952,7 +952,7 @@ static int parse_policies(struct loader *ld)
 
 /* ---- the expanded document --------------------------------------------- */
 
-json_t *ld_label_json(struct i18n l)
+json_t *model_label_json(struct i18n l)
 {
     return json_pack("{s:s, s:s, s:s}", "kk", l.kk, "ru", l.ru, "en", l.en);
 }
@@ -970,7 +970,7 @@ static json_t *field_json(const struct model_field *f, bool is_item)
     json_t *o = json_object();
     if (!is_item) {
         json_object_set_new(o, "name", json_string(f->name));
-        json_object_set_new(o, "label", ld_label_json(f->label));
+        json_object_set_new(o, "label", model_label_json(f->label));
     }
     json_object_set_new(o, "type", json_string(model_type_name(f->type)));
     if (!is_item) {
@@ -1005,7 +1005,7 @@ static json_t *field_json(const struct model_field *f, bool is_item)
 
 static json_t *kind_json(const struct model_kind *k)
 {
-    json_t *o = json_pack("{s:o, s:s, s:b, s:b, s:b}", "label", ld_label_json(k->label), "collection",
+    json_t *o = json_pack("{s:o, s:s, s:b, s:b, s:b}", "label", model_label_json(k->label), "collection",
                           k->collection, "owned", k->owned, "named", k->named, "is_relation",
                           k->is_relation);
     if (k->workflow) {
@@ -1020,7 +1020,7 @@ static json_t *kind_json(const struct model_kind *k)
                                       k->inclusion_protocol->id));
     if (k->inverse) {
         json_object_set_new(o, "inverse", json_string(k->inverse));
-        json_object_set_new(o, "inverse_label", ld_label_json(k->inverse_label));
+        json_object_set_new(o, "inverse_label", model_label_json(k->inverse_label));
     }
     if (k->n_required_kinds)
         json_object_set_new(o, "required_for", relation_required_json(k));
@@ -1039,9 +1039,9 @@ static json_t *enums_json(const struct model *m)
         json_t *vals = json_array();
         for (size_t j = 0; j < en->n_values; j++)
             json_array_append_new(vals, json_pack("{s:s, s:o}", "id", en->values[j].id, "label",
-                                                  ld_label_json(en->values[j].label)));
+                                                  model_label_json(en->values[j].label)));
         json_object_set_new(
-            o, en->id, json_pack("{s:o, s:o}", "label", ld_label_json(en->label), "values", vals));
+            o, en->id, json_pack("{s:o, s:o}", "label", model_label_json(en->label), "values", vals));
     }
     return o;
 }
@@ -1055,7 +1055,7 @@ json_t *model_policy_json(const struct model_policy *p)
             json_object_set_new(o, "source", json_string(p->values[i].source));
         json_array_append_new(vals, o);
     }
-    return json_pack("{s:o, s:s, s:o}", "label", ld_label_json(p->label), "unit", p->unit, "values",
+    return json_pack("{s:o, s:s, s:o}", "label", model_label_json(p->label), "unit", p->unit, "values",
                      vals);
 }
 
@@ -1074,7 +1074,7 @@ static json_t *model_build_doc(const struct model *m, const json_t *root)
     for (size_t i = 0; i < m->n_colls; i++) {
         const struct model_collection *c = &m->colls[i];
         json_object_set_new(colls, c->id,
-                            json_pack("{s:o, s:s, s:o}", "label", ld_label_json(c->label), "type",
+                            json_pack("{s:o, s:s, s:o}", "label", model_label_json(c->label), "type",
                                       c->type == COLL_RECORDS ? "records" : "relations", "kinds",
                                       strings_json(c->kinds, c->n_kinds)));
     }

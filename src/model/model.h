@@ -307,6 +307,9 @@ void model_index_values(const struct model_kind *k, const json_t *rec, model_ind
  * languages), separated by newlines. */
 void model_search_text(const struct model_kind *k, const json_t *rec, struct buf *out);
 
+/* A label as {"kk", "ru", "en"} (new reference). */
+json_t *model_label_json(struct i18n l);
+
 /* The type's name as written in the model file ("string", "ref", ...). */
 const char *model_type_name(enum field_type t);
 

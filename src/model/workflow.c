@@ -546,7 +546,7 @@ static json_t *transition_json(const struct model_wf_transition *t)
     for (size_t i = 0; i < t->n_closes; i++)
         json_array_append_new(closes, json_string(t->closes[i]->id));
     json_t *o = json_pack("{s:o, s:s, s:o, s:s, s:s?, s:b, s:b, s:b, s:o, s:o}", "label",
-                          ld_label_json(t->label), "trigger", model_wf_trigger_name(t->trigger), "from",
+                          model_label_json(t->label), "trigger", model_wf_trigger_name(t->trigger), "from",
                           from, "to", t->to->id, "review", t->review, "complete", t->complete,
                           "remarks", t->remarks, "assign_code", t->assign_code, "opens", opens,
                           "closes", closes);
@@ -568,7 +568,7 @@ json_t *workflows_json(const struct model *m)
         for (size_t s = 0; s < w->n_states; s++) {
             const struct model_wf_state *st = &w->states[s];
             json_object_set_new(states, st->id,
-                                json_pack("{s:o, s:b, s:b, s:b, s:b}", "label", ld_label_json(st->label),
+                                json_pack("{s:o, s:b, s:b, s:b, s:b}", "label", model_label_json(st->label),
                                           "initial", st->initial, "published", st->published,
                                           "coded", st->coded, "locked", st->locked));
         }
@@ -577,7 +577,7 @@ json_t *workflows_json(const struct model *m)
         json_object_set_new(
             out, w->id,
             json_pack("{s:o, s:s, s:s?, s:s, s:s, s:s?, s:s?, s:o, s:o}", "label",
-                      ld_label_json(w->label), "status_field", w->status_field, "review_field",
+                      model_label_json(w->label), "status_field", w->status_field, "review_field",
                       w->review_field, "code_field", w->code_field, "code_pattern",
                       w->code_pattern, "stage_field", w->stage_field, "stage_policy",
                       w->stage_policy ? w->stage_policy->id : NULL, "states", states,

@@ -25,18 +25,11 @@ struct ob {
     bool has_org, has_role;
 };
 
-static void local_date(struct calsvc *cal, int64_t ms, char out[16])
-{
-    int y, m, d;
-    time_civil_from_days(calsvc_local_day(cal, ms), &y, &m, &d);
-    snprintf(out, 16, "%04d-%02d-%02d", y, m, d);
-}
-
 static void local_date_of(struct calsvc *cal, const char *instant, char out[16])
 {
     int64_t ms = 0;
     time_parse_rfc3339(instant, &ms);
-    local_date(cal, ms, out);
+    calsvc_local_date(cal, ms, out);
 }
 
 /* Reads the obligation columns id, policy, subject, debtor_org,
@@ -372,7 +365,7 @@ static int digests(struct notify *n, int64_t now_ms, struct notify_scan_stats *s
         return 0;
     char now[32], day[16];
     time_format_rfc3339(now_ms, now, sizeof now);
-    local_date(n->cal, now_ms, day);
+    calsvc_local_date(n->cal, now_ms, day);
     /* organisations' own obligations first, grouped, then those of roles */
     struct store_stmt *st_q = store_prepare(
         store_conn(registry_store(n->reg)),

@@ -569,9 +569,7 @@ int registry_list(struct registry *r, struct arena *ar, const struct list_query 
 static json_t *kind_label(const struct model *m, const char *value)
 {
     const struct model_kind *k = model_kind(m, value);
-    return k ? json_pack("{s:s, s:s, s:s}", "kk", k->label.kk, "ru", k->label.ru, "en",
-                         k->label.en)
-             : NULL;
+    return k ? model_label_json(k->label) : NULL;
 }
 
 static json_t *enum_label(const struct model_field *def, const char *value)
@@ -582,8 +580,7 @@ static json_t *enum_label(const struct model_field *def, const char *value)
     for (size_t i = 0; i < f->enumeration->n_values; i++) {
         const struct model_enum_value *v = &f->enumeration->values[i];
         if (strcmp(v->id, value) == 0)
-            return json_pack("{s:s, s:s, s:s}", "kk", v->label.kk, "ru", v->label.ru, "en",
-                             v->label.en);
+            return model_label_json(v->label);
     }
     return NULL;
 }

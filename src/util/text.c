@@ -314,6 +314,13 @@ static bool filename_char_ok(uint32_t cp)
     return !strchr("\"'\\/<>:|?*", (int)(cp < 0x80 ? cp : 'a'));
 }
 
+size_t utf8_char_len(const char *s, size_t n)
+{
+    unsigned char b = n ? (unsigned char)s[0] : 0;
+    size_t len = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : b >= 0xC0 ? 2 : 1;
+    return n && len <= n && utf8_valid(s, len) ? len : 0;
+}
+
 void text_safe_filename(const char *in, char *out, size_t cap)
 {
     if (!cap)
@@ -328,15 +335,8 @@ void text_safe_filename(const char *in, char *out, size_t cap)
     size_t n = strlen(base), o = 0;
     /* keep the valid characters; an invalid sequence is dropped byte by byte */
     for (size_t i = 0; i < n;) {
-        size_t len = 1;
-        unsigned char b = (unsigned char)base[i];
-        if (b >= 0xF0)
-            len = 4;
-        else if (b >= 0xE0)
-            len = 3;
-        else if (b >= 0xC0)
-            len = 2;
-        if (i + len > n || !utf8_valid(base + i, len)) {
+        size_t len = utf8_char_len(base + i, n - i);
+        if (!len) {
             i++;
             continue;
         }

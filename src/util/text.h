@@ -14,6 +14,10 @@ struct arena;
  * nothing above U+10FFFF) and contains no NUL byte. */
 bool utf8_valid(const char *s, size_t n);
 
+/* The byte length of the well-formed character at s (at most n bytes
+ * long), or 0 when the bytes there do not start one (or are a NUL). */
+size_t utf8_char_len(const char *s, size_t n);
+
 /* Decodes one code point at *p (which must be valid UTF-8); advances *p. */
 uint32_t utf8_next(const char **p);
 /* Encodes cp into out (4 bytes room); returns the byte count. */

@@ -143,3 +143,11 @@ int time_parse_rfc3339(const char *s, int64_t *ms)
     *ms = secs * 1000 + frac;
     return 0;
 }
+
+char *time_format_date(int64_t z, char *out, size_t n)
+{
+    int y, m, d;
+    time_civil_from_days(z, &y, &m, &d);
+    snprintf(out, n, "%04d-%02d-%02d", y, m, d);
+    return out;
+}

@@ -25,5 +25,8 @@ int time_parse_date(const char *s, int *y, int *m, int *d);
 int64_t time_days_from_civil(int y, int m, int d);
 /* The date of a day number (days since 1970-01-01). */
 void time_civil_from_days(int64_t z, int *y, int *m, int *d);
+/* "YYYY-MM-DD" of day z (days since 1970-01-01) into out (n >= 11);
+ * returns out. */
+char *time_format_date(int64_t z, char *out, size_t n);
 
 #endif

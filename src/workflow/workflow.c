@@ -6,6 +6,7 @@
 #include "calendar/calsvc.h"
 #include "registry/dump.h"
 #include "util/buf.h"
+#include "util/jsonx.h"
 #include "util/text.h"
 #include "util/timeutil.h"
 
@@ -360,15 +361,9 @@ int workflow_submit(struct workflow *w, const struct actor *a, const char *colle
 static int parse_decision(const json_t *body, enum wf_trigger *trigger, const json_t **remarks,
                           struct err *e)
 {
-    const char *key;
-    json_t *v;
-    json_object_foreach((json_t *)body, key, v)
-    {
-        if (strcmp(key, "decision") != 0 && strcmp(key, "remarks") != 0) {
-            err_set(e, 422, "unknown-field", key, "'%.60s' is not part of a decision", key);
-            return -1;
-        }
-    }
+    static const char *const keys[] = {"decision", "remarks", NULL};
+    if (jsonx_known_keys(body, keys, "is not part of a decision", e) < 0)
+        return -1;
     const char *d = json_string_value(json_object_get(body, "decision"));
     if (!d || (strcmp(d, "accept") != 0 && strcmp(d, "return") != 0)) {
         err_set(e, 422, "bad-enum", "decision", "'decision' is \"accept\" or \"return\"");
@@ -774,7 +769,7 @@ static void check_codes(void *ctx, struct store_conn *c, struct dump_report *rep
         const struct model_kind *k = rec ? kind_of(w, rec) : NULL;
         if (k && k->workflow) {
             const char *code = text_of(rec, k->workflow->code_field);
-            const char *kept = store_col_null(st, 2) ? NULL : store_col_text(st, 2);
+            const char *kept = store_col_text(st, 2); /* NULL when none */
             const struct model_wf_state *s =
                 model_wf_state(k->workflow, text_of(rec, k->workflow->status_field));
             if (!s)

@@ -178,6 +178,21 @@ COMPLETE = {
 }
 
 
+def multipart(fields=(), files=()):
+    """A multipart/form-data body: fields (name, value), files (name, filename, bytes)."""
+    boundary = 'ap' + uuid.uuid4().hex
+    out = []
+    for name, value in fields:
+        out.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode()
+                   + value.encode() + b'\r\n')
+    for name, filename, data in files:
+        out.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; '
+                   f'filename="{filename}"\r\nContent-Type: application/octet-stream\r\n\r\n'
+                   .encode('utf-8') + data + b'\r\n')
+    out.append(f'--{boundary}--\r\n'.encode())
+    return b''.join(out), f'multipart/form-data; boundary={boundary}'
+
+
 def valid_bin(serial: int) -> str:
     """A BIN with a valid check digit (same algorithm as the server)."""
     for s in range(serial, serial + 1000):

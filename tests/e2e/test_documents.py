@@ -12,7 +12,7 @@ import tempfile
 import time
 import uuid
 
-from harness import COMPLETE, Server, assert_problem, cli, run, valid_bin
+from harness import COMPLETE, multipart, Server, assert_problem, cli, run, valid_bin
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 spec = importlib.util.spec_from_file_location(
@@ -30,21 +30,6 @@ FX = {}
 def read(name):
     with open(FX[name], 'rb') as f:
         return f.read()
-
-
-def multipart(fields=(), files=()):
-    """A multipart/form-data body: fields (name, value), files (name, filename, bytes)."""
-    boundary = 'ap' + uuid.uuid4().hex
-    out = []
-    for name, value in fields:
-        out.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode()
-                   + value.encode() + b'\r\n')
-    for name, filename, data in files:
-        out.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; '
-                   f'filename="{filename}"\r\nContent-Type: application/octet-stream\r\n\r\n'
-                   .encode('utf-8') + data + b'\r\n')
-    out.append(f'--{boundary}--\r\n'.encode())
-    return b''.join(out), f'multipart/form-data; boundary={boundary}'
 
 
 def upload(rec_id, doc_type, name, token=None, filename=None, extra=(), data=None):

@@ -13,7 +13,7 @@ import re
 import tempfile
 from datetime import datetime, timedelta
 
-from harness import COMPLETE, Server, assert_problem, cli, run, valid_bin
+from harness import COMPLETE, multipart, Server, assert_problem, cli, run, valid_bin
 from smtpd import SMTPServer
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -23,16 +23,6 @@ FX_MOD = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(FX_MOD)
 
 CODE_RE = re.compile(r'^IS-20\d\d-\d{6}$')
-
-
-def multipart(fields, filename, data):
-    boundary = 'story7c1b'
-    out = [f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
-           for k, v in fields]
-    out.append(f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{filename}"\r\n'
-               'Content-Type: application/octet-stream\r\n\r\n'.encode() + data + b'\r\n')
-    out.append(f'--{boundary}--\r\n'.encode())
-    return b''.join(out), f'multipart/form-data; boundary={boundary}'
 
 
 def test_registration_story():
@@ -67,7 +57,7 @@ def test_registration_story():
 
         def upload(rec_id, doc_type, name):
             with open(fx[name], 'rb') as f:
-                body, ctype = multipart([('type', doc_type)], os.path.basename(fx[name]), f.read())
+                body, ctype = multipart([('type', doc_type)], [('file', os.path.basename(fx[name]), f.read())])
             r = srv.request('POST', f'/api/v1/objects/{rec_id}/documents', body,
                             headers={'Content-Type': ctype}, token=owner)
             assert r.status == 201, r
