@@ -7,7 +7,7 @@ STAMP := .deps-ok
 all: build/archportal
 
 deps: $(STAMP)
-$(STAMP): scripts/install-deps.sh
+$(STAMP): scripts/install-deps.sh package-lock.json
 	@sh scripts/install-deps.sh
 	@touch $@
 

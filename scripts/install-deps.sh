@@ -6,15 +6,25 @@ PKGS="build-essential meson ninja-build pkg-config clang libclang-rt-14-dev \
   libmicrohttpd-dev libjansson-dev libsqlite3-dev sqlite3 libsodium-dev \
   libcmocka-dev libcurl4-openssl-dev python3 curl nginx-light wrk \
   libqpdf-dev qpdf libzip-dev libxml2-dev poppler-utils ghostscript \
-  libreoffice-writer-nogui fonts-dejavu-core"
+  libreoffice-writer-nogui fonts-dejavu-core \
+  python3-polib gettext libgraphviz-dev graphviz nodejs chromium"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \
     || missing="$missing $p"
 done
-[ -z "$missing" ] && exit 0
-echo "install-deps: installing$missing"
-SUDO=""
-[ "$(id -u)" -ne 0 ] && SUDO="sudo"
-$SUDO apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing
+if [ -n "$missing" ]; then
+  echo "install-deps: installing$missing"
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing
+fi
+# npm (with Debian's nodejs package, or the one that came with the machine's
+# Node.js): USWDS for the pages, playwright-core and axe-core for the browser
+# tests, exactly as package-lock.json pins them.
+if ! command -v npm >/dev/null 2>&1; then
+  DEBIAN_FRONTEND=noninteractive ${SUDO:-} apt-get install -y -qq --no-install-recommends npm
+fi
+cd "$(dirname "$0")/.."
+npm ci --no-audit --no-fund --loglevel=error

@@ -2,6 +2,7 @@
  * user and token create, calendar show, notify send and scan. Every command
  * takes --data DIR (default ./var), where the SQLite database lives. */
 #include "api/api.h"
+#include "web/web.h"
 #include "embedded.h"
 #include "http/http.h"
 #include "registry/dump.h"
@@ -339,6 +340,15 @@ static int serve_until_signal(struct app *app, struct http_config *cfg, bool sec
     struct router *rt = router_new();
     api_routes(&api, rt);
     struct err e = ERR_INIT;
+    struct web web;
+    if (web_init(&web, &api, &e) < 0) {
+        fprintf(stderr, "archportal: %s\n", e.detail);
+        web_free(&web);
+        router_free(rt);
+        api_free(&api);
+        return -1;
+    }
+    web_routes(&web, rt);
     struct http_server *srv = http_server_start(cfg, rt, &e);
     int rc = 0;
     if (!srv) {
@@ -361,6 +371,7 @@ static int serve_until_signal(struct app *app, struct http_config *cfg, bool sec
         notify_stop(app->notify);
     }
     router_free(rt);
+    web_free(&web);
     api_free(&api);
     return rc;
 }

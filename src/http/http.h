@@ -54,6 +54,10 @@ struct http_resp {
     bool file;
     int file_fd;
     uint64_t file_off, file_len;
+    /* Bytes that live as long as the server (compiled in), sent without a
+     * copy (http_resp_static); NULL: the body. */
+    const char *persistent;
+    size_t persistent_len;
 };
 
 typedef void (*http_handler)(struct http_req *req, struct http_resp *resp, void *ctx);
@@ -78,6 +82,10 @@ void http_resp_bytes(struct http_resp *r, int status, const char *content_type,
  * errors). */
 void http_resp_file(struct http_resp *r, int status, const char *content_type, int fd,
                     uint64_t file_off, uint64_t file_len);
+/* Answers with n bytes at data, which must outlive the server (files
+ * compiled into the binary): nothing is copied. */
+void http_resp_static(struct http_resp *r, int status, const char *content_type,
+                      const char *data, size_t n);
 /* An RFC 9457 problem from e (status, type, detail, field). */
 void http_resp_problem(struct http_resp *r, const struct err *e);
 /* The same with one extension member (RFC 9457 §3.2): key → value (the
@@ -124,8 +132,12 @@ void router_add(struct router *r, const char *method, const char *pattern, http_
 /* The same for a streaming route (ops must outlive the router). */
 void router_add_stream(struct router *r, const char *method, const char *pattern,
                        const struct http_stream_ops *ops, void *ctx);
+/* The handler of paths no route matches (e.g. an HTML "not found" page
+ * for browsers); without one they get a 404 problem. */
+void router_set_fallback(struct router *r, http_handler h, void *ctx);
 enum router_result { ROUTE_FOUND, ROUTE_NOT_FOUND, ROUTE_METHOD_NOT_ALLOWED, ROUTE_BAD_PATH };
-/* Matches method+path. On ROUTE_FOUND fills *h (NULL for a streaming
+/* Matches method+path (a path no route matches goes to the fallback, as
+ * ROUTE_FOUND with req->route "*", when there is one). On ROUTE_FOUND fills *h (NULL for a streaming
  * route), *ctx, req->params, req->route and req->stream. On ROUTE_METHOD_NOT_ALLOWED, *allow gets "GET, POST" (arena). */
 enum router_result router_match(const struct router *r, struct http_req *req, http_handler *h,
                                 void **ctx, const char **allow);
@@ -134,6 +146,10 @@ enum router_result router_match(const struct router *r, struct http_req *req, ht
  * or -1 with e filled (400) on bad percent-encoding, invalid UTF-8, NUL
  * bytes or more than HTTP_MAX_QUERY parameters. */
 int http_parse_query(struct http_req *req, const char *raw, struct err *e);
+/* Parses an application/x-www-form-urlencoded body (the same rules as a
+ * query string) into out[0..max); *count gets how many pairs. */
+int http_parse_form(struct arena *arena, const char *body, size_t len, struct http_kv *out,
+                    size_t max, size_t *count, struct err *e);
 /* Percent-decodes s[0..n) into the arena; NULL on bad escapes, invalid
  * UTF-8 or NUL. plus_is_space for query strings. */
 char *http_pct_decode(struct arena *a, const char *s, size_t n, bool plus_is_space);

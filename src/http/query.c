@@ -63,13 +63,14 @@ static void query_error_field(const char *key, size_t n, char *out, size_t cap)
     out[n] = '\0';
 }
 
-/* Decodes one "key[=value]" pair of n bytes into req->query. */
-static int query_add_pair(struct http_req *req, const char *pair, size_t n, struct err *e)
+/* Decodes one "key[=value]" pair of n bytes into kv[*count]. */
+static int kv_add_pair(struct arena *arena, const char *pair, size_t n, struct http_kv *kv,
+                       size_t max, size_t *count, struct err *e)
 {
     const char *eq = memchr(pair, '=', n);
     size_t klen = eq ? (size_t)(eq - pair) : n;
     char field[sizeof e->field];
-    char *key = http_pct_decode(req->arena, pair, klen, true);
+    char *key = http_pct_decode(arena, pair, klen, true);
     if (!key) {
         query_error_field(pair, klen, field, sizeof field);
         err_bad_request(e, field, "a query parameter name is not valid percent-encoded UTF-8");
@@ -77,21 +78,45 @@ static int query_add_pair(struct http_req *req, const char *pair, size_t n, stru
     }
     const char *value = "";
     if (eq) {
-        value = http_pct_decode(req->arena, eq + 1, n - klen - 1, true);
+        value = http_pct_decode(arena, eq + 1, n - klen - 1, true);
         if (!value) {
             err_bad_request(e, key, "query parameter \"%s\" is not valid percent-encoded UTF-8",
                             key);
             return -1;
         }
     }
-    if (req->n_query >= HTTP_MAX_QUERY) {
-        err_bad_request(e, "", "too many query parameters (at most %d)", HTTP_MAX_QUERY);
+    if (*count >= max) {
+        err_bad_request(e, "", "too many parameters (at most %zu)", max);
         return -1;
     }
-    req->query[req->n_query].key = key;
-    req->query[req->n_query].value = value;
-    req->n_query++;
+    kv[*count].key = key;
+    kv[*count].value = value;
+    (*count)++;
     return 0;
+}
+
+/* Splits raw[0..n) at '&' and decodes each pair. */
+static int parse_pairs(struct arena *arena, const char *raw, size_t len, struct http_kv *kv,
+                       size_t max, size_t *count, struct err *e)
+{
+    *count = 0;
+    const char *p = raw, *end = raw + len;
+    while (p < end) {
+        const char *amp = memchr(p, '&', (size_t)(end - p));
+        size_t n = amp ? (size_t)(amp - p) : (size_t)(end - p);
+        if (n > 0 && kv_add_pair(arena, p, n, kv, max, count, e) < 0)
+            return -1;
+        if (!amp)
+            break;
+        p = amp + 1;
+    }
+    return 0;
+}
+
+int http_parse_form(struct arena *arena, const char *body, size_t len, struct http_kv *out,
+                    size_t max, size_t *count, struct err *e)
+{
+    return parse_pairs(arena, body ? body : "", body ? len : 0, out, max, count, e);
 }
 
 int http_parse_query(struct http_req *req, const char *raw, struct err *e)
@@ -99,16 +124,7 @@ int http_parse_query(struct http_req *req, const char *raw, struct err *e)
     req->n_query = 0;
     if (!raw)
         return 0;
-    const char *p = raw;
-    for (;;) {
-        const char *amp = strchr(p, '&');
-        size_t n = amp ? (size_t)(amp - p) : strlen(p);
-        if (n > 0 && query_add_pair(req, p, n, e) < 0)
-            return -1;
-        if (!amp)
-            return 0;
-        p = amp + 1;
-    }
+    return parse_pairs(req->arena, raw, strlen(raw), req->query, HTTP_MAX_QUERY, &req->n_query, e);
 }
 
 const char *http_req_query(const struct http_req *r, const char *name)

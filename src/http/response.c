@@ -167,6 +167,7 @@ static int resp_set_body(struct http_resp *r, int status, const char *content_ty
                          const char *data, size_t n)
 {
     buf_reset(&r->body);
+    r->persistent = NULL;
     r->status = status;
     r->content_type = arena_strdup(r->arena, content_type);
     r->problem = false;
@@ -261,6 +262,17 @@ void http_resp_bytes(struct http_resp *r, int status, const char *content_type, 
         content_type = "application/octet-stream";
     if (resp_set_body(r, status, content_type, data ? data : "", data ? n : 0) < 0)
         resp_internal(r, "the response is too large");
+}
+
+void http_resp_static(struct http_resp *r, int status, const char *content_type,
+                      const char *data, size_t n)
+{
+    r->status = status;
+    r->content_type = arena_strdup(r->arena, content_type ? content_type : "application/octet-stream");
+    r->problem = false;
+    buf_reset(&r->body);
+    r->persistent = data ? data : "";
+    r->persistent_len = data ? n : 0;
 }
 
 void http_resp_file(struct http_resp *r, int status, const char *content_type, int fd,

@@ -38,7 +38,29 @@ struct node {
 
 struct router {
     struct node root;
+    http_handler fallback;
+    void *fallback_ctx;
 };
+
+void router_set_fallback(struct router *r, http_handler h, void *ctx)
+{
+    r->fallback = h;
+    r->fallback_ctx = ctx;
+}
+
+/* No route: the fallback's, when there is one. */
+static enum router_result not_found(const struct router *r, struct http_req *req,
+                                    http_handler *h, void **ctx)
+{
+    if (!r->fallback)
+        return ROUTE_NOT_FOUND;
+    req->n_params = 0;
+    req->route = "*";
+    req->stream = NULL;
+    *h = r->fallback;
+    *ctx = r->fallback_ctx;
+    return ROUTE_FOUND;
+}
 
 struct router *router_new(void)
 {
@@ -307,11 +329,13 @@ enum router_result router_match(const struct router *r, struct http_req *req, ht
     if (allow)
         *allow = NULL;
     enum router_result res = path_split(req, &m);
+    if (res == ROUTE_NOT_FOUND)
+        return not_found(r, req, h, ctx);
     if (res != ROUTE_FOUND)
         return res;
     const struct node *n = node_search(&r->root, 0, &m);
     if (!n)
-        return ROUTE_NOT_FOUND;
+        return not_found(r, req, h, ctx);
     const struct route_entry *re = node_pick(n, method);
     if (!re) {
         if (allow)

@@ -172,6 +172,13 @@ static enum MHD_Result queue(struct http_ctx *c, struct MHD_Connection *conn,
             close(resp->file_fd);
             return MHD_NO;
         }
+    } else if (resp->persistent) {
+        buf_free(&resp->body);
+        len = resp->persistent_len;
+        mr = MHD_create_response_from_buffer(len, (void *)resp->persistent,
+                                             MHD_RESPMEM_PERSISTENT);
+        if (!mr)
+            return MHD_NO;
     } else {
         char *p = buf_steal(&resp->body, &len);
         mr = MHD_create_response_from_buffer(len, p, MHD_RESPMEM_MUST_FREE);

@@ -12,6 +12,7 @@ void buf_init(struct buf *b, size_t max)
 {
     b->p = NULL;
     b->len = b->cap = 0;
+    b->full = 0;
     b->max = max ? max : SIZE_MAX / 2;
 }
 
@@ -25,14 +26,17 @@ void buf_free(struct buf *b)
 void buf_reset(struct buf *b)
 {
     b->len = 0;
+    b->full = 0;
     if (b->p)
         b->p[0] = '\0';
 }
 
 static int buf_reserve(struct buf *b, size_t n)
 {
-    if (n > b->max || b->len > b->max - n)
+    if (n > b->max || b->len > b->max - n) {
+        b->full = 1;
         return -1;
+    }
     size_t need = b->len + n + 1;
     if (need <= b->cap)
         return 0;

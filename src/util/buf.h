@@ -12,6 +12,7 @@
 struct buf {
     char *p;
     size_t len, cap, max;
+    int full; /* an append failed since the last reset (sticky) */
 };
 
 /* max == 0 means no cap beyond SIZE_MAX/2. */

@@ -1,0 +1,80 @@
+/* Private to the web module: one page's request, and the helpers every
+ * page handler shares (the language, the visitor, rendering into the
+ * layout, forms, errors). */
+#ifndef AP_WEB_INTERNAL_H
+#define AP_WEB_INTERNAL_H
+
+#include "auth/actor.h"
+#include "model/model.h"
+#include "web/i18n.h"
+#include "web/tpl.h"
+#include "web/web.h"
+
+#include <jansson.h>
+
+#define WEB_SESSION_COOKIE "ap_session"
+#define WEB_LANG_COOKIE "ap_lang"
+#define WEB_MAX_FORM 128 /* fields of one form */
+#define WEB_MAX_PAGE (8u << 20) /* bytes of one rendered page */
+
+struct page {
+    struct web *w;
+    struct http_req *req;
+    struct http_resp *resp;
+    enum lang lang;
+    struct actor actor; /* the anonymous public when not signed in */
+    bool signed_in;
+    char csrf[64];      /* the session's CSRF token ("" without a session) */
+    const char *nav;    /* which menu item is current: "home", "registry" … */
+    json_t *data;       /* the page's data: the root scope of its template */
+    struct http_kv form[WEB_MAX_FORM]; /* a POSTed form (page_form) */
+    size_t n_form;
+};
+
+/* Registers h for GET (or method) of "/kk<suffix>", "/ru<suffix>" and
+ * "/en<suffix>"; suffix "" is the home page. */
+void web_route(struct router *rt, const char *method, const char *suffix, http_handler h,
+               struct web *w);
+/* Starts a page: its language from the path, the visitor from the session
+ * cookie (an ended session reads as the public), the common data (lang,
+ * the visitor, language links). Frees nothing: page_render or page_error
+ * answer and release pg->data. */
+void page_begin(struct web *w, struct http_req *req, struct http_resp *resp, struct page *pg);
+/* Renders template `tpl` with pg->data into the layout under `title`
+ * (already in the page's language) and answers with status. */
+void page_render(struct page *pg, int status, const char *tpl, const char *title);
+/* The same with trusted HTML fragments for {{{name}}} (SVG drawn by the
+ * server). */
+void page_render_raw(struct page *pg, int status, const char *tpl, const char *title,
+                     const struct tpl_raw *raw, size_t n_raw);
+/* The friendly error page for status (400, 403, 404, 409, 413, 422, 500…)
+ * with an optional detail in the page's language. */
+void page_error(struct page *pg, int status, const char *detail);
+/* 303 See Other to a path inside the portal (already in this language). */
+void page_redirect(struct page *pg, const char *path);
+/* The message in the page's language. */
+const char *page_tr(const struct page *pg, const char *msgid);
+/* "/<lang><fmt…>" in the request's arena. */
+const char *page_url(const struct page *pg, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Reads a POSTed application/x-www-form-urlencoded form into pg->form,
+ * after checking that it comes from the portal's own pages (Origin, and
+ * the session's CSRF token in "_csrf" when signed in). -1 after answering
+ * (400, 403, 415). */
+int page_form(struct page *pg);
+/* A field of the form ("" when absent). */
+const char *form_value(const struct page *pg, const char *name);
+
+/* A label in the language (falling back to Russian, then Kazakh, then
+ * English when empty). */
+const char *web_label(enum lang l, struct i18n label);
+/* A record's name ({"kk","ru","en"} object or a string) in the language,
+ * with the same fall-backs; "" when it has none. */
+const char *web_name(enum lang l, const json_t *name);
+/* Sets the security headers every answer of the web module carries. */
+void web_security_headers(const struct web *w, struct http_resp *resp);
+
+/* The page groups (one file each). */
+void web_home_routes(struct web *w, struct router *rt);
+
+#endif

@@ -1,0 +1,120 @@
+/* The home page: the search box, counts of informatization objects by
+ * kind, life-cycle stage and status (links into the registry), and the
+ * objects registered most recently. */
+#include "web/internal.h"
+
+#include "registry/listq.h"
+#include "registry/registry.h"
+
+#include <string.h>
+
+#define RECENT 8
+
+/* The objects list query of the visitor with params, scoped to what the
+ * visitor may see. */
+static int objects_query(struct page *pg, const struct listq_param *params, size_t n,
+                         struct list_query *q, struct err *e)
+{
+    const struct model *m = pg->w->api->model;
+    const struct model_collection *coll = model_collection(m, "objects");
+    if (!coll) {
+        err_internal(e, "the model has no 'objects' collection");
+        return -1;
+    }
+    if (listq_parse(pg->req->arena, m, coll, params, n, NULL, q, e) < 0)
+        return -1;
+    return registry_scope_list(pg->w->api->reg, &pg->actor, q, e);
+}
+
+/* [{label, count, url}] of a facet, largest first as the registry gives it. */
+static json_t *facet_links(struct page *pg, const struct list_query *q, const char *field,
+                           struct err *e)
+{
+    json_t *f = NULL;
+    if (registry_facets(pg->w->api->reg, pg->req->arena, q, field, &f, e) < 0)
+        return NULL;
+    json_t *out = json_array();
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(f, "values"), i, v)
+    {
+        const char *value = json_string_value(json_object_get(v, "value"));
+        json_int_t count = json_integer_value(json_object_get(v, "count"));
+        if (!value || count <= 0)
+            continue;
+        const json_t *label = json_object_get(v, "label");
+        json_t *o = json_object();
+        json_object_set_new(o, "label", json_string(label ? web_name(pg->lang, label) : value));
+        json_object_set_new(o, "count", json_integer(count));
+        json_object_set_new(o, "url",
+                            json_string(strcmp(field, "kind") == 0
+                                            ? page_url(pg, "/registry?kind=%s", value)
+                                            : page_url(pg, "/registry?filter=%s:%s", field,
+                                                       value)));
+        json_array_append_new(out, o);
+    }
+    json_decref(f);
+    return out;
+}
+
+static void h_home(struct http_req *req, struct http_resp *resp, void *ctx)
+{
+    struct page pg;
+    page_begin(ctx, req, resp, &pg);
+    pg.nav = "home";
+    struct err e = ERR_INIT;
+    struct list_query all;
+    if (objects_query(&pg, NULL, 0, &all, &e) < 0) {
+        page_error(&pg, e.status, NULL);
+        return;
+    }
+    static const char *const fields[] = {"kind", "stage", "status"};
+    static const char *const keys[] = {"by_kind", "by_stage", "by_status"};
+    for (size_t i = 0; i < 3; i++) {
+        json_t *links = facet_links(&pg, &all, fields[i], &e);
+        if (!links) {
+            page_error(&pg, e.status, NULL);
+            return;
+        }
+        json_object_set_new(pg.data, keys[i], links);
+    }
+    const struct listq_param recent_params[] = {
+        {"filter", "status:registered"}, {"sort", "-updated_at"}, {"limit", "8"}};
+    struct list_query recent;
+    json_t *list = NULL;
+    if (objects_query(&pg, recent_params, 3, &recent, &e) < 0 ||
+        registry_list(pg.w->api->reg, req->arena, &recent, &list, &e) < 0) {
+        page_error(&pg, e.status, NULL);
+        return;
+    }
+    json_t *items = json_array();
+    size_t i;
+    json_t *rec;
+    const struct model *m = pg.w->api->model;
+    json_array_foreach(json_object_get(list, "items"), i, rec)
+    {
+        const char *id = json_string_value(json_object_get(rec, "id"));
+        const struct model_kind *k = model_kind(m, json_string_value(json_object_get(rec, "kind")));
+        json_t *o = json_object();
+        json_object_set_new(o, "name", json_string(web_name(pg.lang, json_object_get(rec, "name"))));
+        json_object_set_new(o, "kind", json_string(k ? web_label(pg.lang, k->label) : ""));
+        json_object_set_new(o, "code", json_deep_copy(json_object_get(rec, "accounting_code")));
+        const char *updated = json_string_value(json_object_get(rec, "updated_at"));
+        if (updated && strlen(updated) >= 10)
+            json_object_set_new(o, "updated", json_stringn(updated, 10));
+        json_object_set_new(o, "url", json_string(page_url(&pg, "/objects/%s", id ? id : "")));
+        json_array_append_new(items, o);
+    }
+    json_decref(list);
+    json_object_set_new(pg.data, "recent", items);
+    json_int_t total = 0;
+    json_t *kinds = json_object_get(pg.data, "by_kind");
+    json_array_foreach(kinds, i, rec) total += json_integer_value(json_object_get(rec, "count"));
+    json_object_set_new(pg.data, "total", json_integer(total));
+    page_render(&pg, 200, "home", page_tr(&pg, TR("Architectural portal of e-government")));
+}
+
+void web_home_routes(struct web *w, struct router *rt)
+{
+    web_route(rt, "GET", "", h_home, w);
+}

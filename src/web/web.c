@@ -1,0 +1,468 @@
+/* web: the shared machinery of the pages — routes per language, the
+ * visitor, the layout, forms, errors, static files and headers. */
+#include "web/internal.h"
+
+#include "account/account.h"
+#include "auth/authz.h"
+#include "web/assets.h"
+
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+/* ---- static files --------------------------------------------------------------- */
+
+const char *web_static_url(const char *name)
+{
+    for (const struct web_static *s = web_statics; s->name; s++)
+        if (strcmp(s->name, name) == 0)
+            return s->url;
+    return NULL;
+}
+
+const struct web_static *web_static_by_file(const char *file)
+{
+    for (const struct web_static *s = web_statics; s->name; s++) {
+        const char *last = strrchr(s->url, '/');
+        if (last && strcmp(last + 1, file) == 0)
+            return s;
+    }
+    return NULL;
+}
+
+static bool accepts_gzip(const struct http_req *req)
+{
+    const char *ae = http_req_header(req, "Accept-Encoding");
+    for (const char *p = ae; p && *p;) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        size_t n = strcspn(p, ",");
+        size_t tok = strcspn(p, ";, ");
+        if (tok == 4 && strncasecmp(p, "gzip", 4) == 0) {
+            const char *q = memchr(p, ';', n);
+            /* "gzip;q=0" refuses it */
+            return !(q && strstr(q, "q=0") && !strstr(q, "q=0."));
+        }
+        p += n;
+    }
+    return false;
+}
+
+static void h_static(struct http_req *req, struct http_resp *resp, void *ctx)
+{
+    struct web *w = ctx;
+    web_security_headers(w, resp);
+    const struct web_static *s = web_static_by_file(http_req_param(req, "file"));
+    if (!s) {
+        http_resp_bytes(resp, 404, "text/plain; charset=utf-8", "not found\n", 10);
+        return;
+    }
+    http_resp_header(resp, "Cache-Control", "public, max-age=31536000, immutable");
+    http_resp_header(resp, "ETag", s->etag);
+    http_resp_header(resp, "Vary", "Accept-Encoding");
+    const char *inm = http_req_header(req, "If-None-Match");
+    if (inm && strstr(inm, s->etag)) {
+        http_resp_bytes(resp, 304, s->type, NULL, 0);
+        return;
+    }
+    if (s->gz && accepts_gzip(req)) {
+        http_resp_header(resp, "Content-Encoding", "gzip");
+        http_resp_static(resp, 200, s->type, s->gz, s->gz_len);
+    } else
+        http_resp_static(resp, 200, s->type, s->data, s->len);
+}
+
+/* ---- headers ---------------------------------------------------------------------- */
+
+void web_security_headers(const struct web *w, struct http_resp *resp)
+{
+    http_resp_header(resp, "Content-Security-Policy",
+                     "default-src 'self'; script-src 'self'; style-src 'self'; "
+                     "img-src 'self' data:; font-src 'self'; connect-src 'self'; "
+                     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; "
+                     "object-src 'none'");
+    http_resp_header(resp, "X-Content-Type-Options", "nosniff");
+    http_resp_header(resp, "X-Frame-Options", "DENY");
+    http_resp_header(resp, "Referrer-Policy", "same-origin");
+    http_resp_header(resp, "Cross-Origin-Opener-Policy", "same-origin");
+    http_resp_header(resp, "Permissions-Policy", "camera=(), microphone=(), geolocation=()");
+    if (w->api->secure_cookies)
+        http_resp_header(resp, "Strict-Transport-Security", "max-age=63072000; includeSubDomains");
+}
+
+/* ---- labels ------------------------------------------------------------------------ */
+
+const char *web_label(enum lang l, struct i18n label)
+{
+    const char *order[LANG_N][3] = {
+        [LANG_KK] = {label.kk, label.ru, label.en},
+        [LANG_RU] = {label.ru, label.kk, label.en},
+        [LANG_EN] = {label.en, label.ru, label.kk},
+    };
+    for (int i = 0; i < 3; i++)
+        if (order[l][i] && *order[l][i])
+            return order[l][i];
+    return "";
+}
+
+const char *web_name(enum lang l, const json_t *name)
+{
+    if (json_is_string(name))
+        return json_string_value(name);
+    struct i18n n = {json_string_value(json_object_get(name, "kk")),
+                     json_string_value(json_object_get(name, "ru")),
+                     json_string_value(json_object_get(name, "en"))};
+    return web_label(l, n);
+}
+
+/* ---- the visitor and the language -------------------------------------------------- */
+
+static const char *cookie_value(struct http_req *req, const char *name)
+{
+    const char *h = http_req_header(req, "Cookie");
+    size_t n = strlen(name);
+    for (const char *p = h; p && *p;) {
+        while (*p == ' ' || *p == ';')
+            p++;
+        if (strncmp(p, name, n) == 0 && p[n] == '=')
+            return arena_strndup(req->arena, p + n + 1, strcspn(p + n + 1, ";"));
+        p += strcspn(p, ";");
+    }
+    return NULL;
+}
+
+/* The language a visitor prefers: the cookie, else Accept-Language, else kk. */
+static enum lang preferred_lang(struct http_req *req)
+{
+    enum lang l;
+    if (i18n_parse(cookie_value(req, WEB_LANG_COOKIE), &l))
+        return l;
+    return i18n_negotiate(http_req_header(req, "Accept-Language"), LANG_KK);
+}
+
+/* The language of a path "/ru/…", if it has one. */
+static bool path_lang(const char *path, enum lang *l)
+{
+    char code[3] = {0};
+    if (!path || path[0] != '/' || strlen(path) < 3 || (path[3] != '\0' && path[3] != '/'))
+        return false;
+    memcpy(code, path + 1, 2);
+    return i18n_parse(code, l);
+}
+
+/* The query string of the request, re-encoded. */
+static const char *query_string(const struct page *pg)
+{
+    struct buf b;
+    buf_init(&b, 0);
+    for (size_t i = 0; i < pg->req->n_query; i++) {
+        buf_putc(&b, b.len ? '&' : '?');
+        tpl_esc_url_part(&b, pg->req->query[i].key, strlen(pg->req->query[i].key));
+        buf_putc(&b, '=');
+        tpl_esc_url_part(&b, pg->req->query[i].value, strlen(pg->req->query[i].value));
+    }
+    const char *out = arena_strdup(pg->req->arena, b.p ? b.p : "");
+    buf_free(&b);
+    return out;
+}
+
+static const char *const lang_names[LANG_N] = {"Қазақша", "Русский", "English"};
+
+void page_begin(struct web *w, struct http_req *req, struct http_resp *resp, struct page *pg)
+{
+    memset(pg, 0, sizeof *pg);
+    pg->w = w;
+    pg->req = req;
+    pg->resp = resp;
+    if (!path_lang(req->path, &pg->lang))
+        pg->lang = preferred_lang(req);
+    struct actor anon = ACTOR_ANONYMOUS;
+    pg->actor = anon;
+    const char *cookie = cookie_value(req, WEB_SESSION_COOKIE);
+    struct err e = ERR_INIT;
+    if (cookie && session_resolve(w->api->acct, cookie, &pg->actor, pg->csrf, &e) == 0)
+        pg->signed_in = true;
+    else {
+        pg->actor = anon;
+        pg->csrf[0] = '\0';
+    }
+    pg->data = json_object();
+    json_object_set_new(pg->data, "lang", json_string(i18n_code(pg->lang)));
+    json_object_set_new(pg->data, "signed_in", json_boolean(pg->signed_in));
+    json_object_set_new(pg->data, "csrf", json_string(pg->csrf));
+    const struct rights *rights = accounts_rights(w->api->acct);
+    if (pg->signed_in) {
+        json_object_set_new(pg->data, "user_org", json_string(pg->actor.org));
+        json_object_set_new(pg->data, "may_verify",
+                            json_boolean(authz_may_everywhere(rights, &pg->actor, RA_VERIFY)));
+        json_object_set_new(pg->data, "may_decide_applications",
+                            json_boolean(authz_may_everywhere(rights, &pg->actor,
+                                                              RA_APPLICATIONS)));
+    }
+    /* the same page in the other languages */
+    const char *rest = req->path && path_lang(req->path, &(enum lang){0}) ? req->path + 3 : "";
+    const char *qs = query_string(pg);
+    json_t *langs = json_array();
+    for (int l = 0; l < LANG_N; l++) {
+        json_t *o = json_object();
+        json_object_set_new(o, "code", json_string(i18n_code((enum lang)l)));
+        json_object_set_new(o, "name", json_string(lang_names[l]));
+        json_object_set_new(o, "url", json_string(arena_printf(req->arena, "/%s%s%s",
+                                                               i18n_code((enum lang)l), rest,
+                                                               qs)));
+        json_object_set_new(o, "current", json_boolean(l == (int)pg->lang));
+        json_array_append_new(langs, o);
+    }
+    json_object_set_new(pg->data, "langs", langs);
+}
+
+const char *page_tr(const struct page *pg, const char *msgid)
+{
+    return i18n_tr(pg->lang, msgid);
+}
+
+const char *page_url(const struct page *pg, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    const char *rest = arena_vprintf(pg->req->arena, fmt, ap);
+    va_end(ap);
+    return arena_printf(pg->req->arena, "/%s%s", i18n_code(pg->lang), rest);
+}
+
+/* ---- answering ----------------------------------------------------------------------- */
+
+static void remember_lang(struct page *pg)
+{
+    enum lang had;
+    if (i18n_parse(cookie_value(pg->req, WEB_LANG_COOKIE), &had) && had == pg->lang)
+        return;
+    http_resp_header(pg->resp, "Set-Cookie",
+                     arena_printf(pg->req->arena,
+                                  WEB_LANG_COOKIE "=%s; Path=/; Max-Age=31536000; SameSite=Lax%s",
+                                  i18n_code(pg->lang),
+                                  pg->w->api->secure_cookies ? "; Secure" : ""));
+}
+
+void page_render_raw(struct page *pg, int status, const char *tpl, const char *title,
+                     const struct tpl_raw *raw, size_t n_raw)
+{
+    struct buf body, html;
+    buf_init(&body, WEB_MAX_PAGE);
+    buf_init(&html, WEB_MAX_PAGE);
+    struct err e = ERR_INIT;
+    json_object_set_new(pg->data, "title", json_string(title ? title : ""));
+    if (pg->nav)
+        json_object_set_new(pg->data, arena_printf(pg->req->arena, "nav_%s", pg->nav),
+                            json_true());
+    int rc = tpl_render(pg->w->tpl, tpl, pg->lang, pg->data, raw, n_raw, &body, &e);
+    if (rc == 0) {
+        struct tpl_raw content = {"content", body.p ? body.p : "", body.len};
+        rc = tpl_render(pg->w->tpl, "layout", pg->lang, pg->data, &content, 1, &html, &e);
+    }
+    web_security_headers(pg->w, pg->resp);
+    if (rc < 0) {
+        http_resp_problem(pg->resp, &e);
+    } else {
+        remember_lang(pg);
+        http_resp_header(pg->resp, "Cache-Control", "no-cache, private");
+        http_resp_header(pg->resp, "Content-Language", i18n_tag(pg->lang));
+        http_resp_bytes(pg->resp, status, "text/html; charset=utf-8", html.p, html.len);
+    }
+    buf_free(&body);
+    buf_free(&html);
+    json_decref(pg->data);
+    pg->data = NULL;
+}
+
+void page_render(struct page *pg, int status, const char *tpl, const char *title)
+{
+    page_render_raw(pg, status, tpl, title, NULL, 0);
+}
+
+void page_error(struct page *pg, int status, const char *detail)
+{
+    const char *heading, *text;
+    switch (status) {
+    case 403:
+        heading = TR("Access denied");
+        text = TR("You do not have the right to see this page or to do this. "
+                  "Sign in with an account that has it, or ask your organisation's administrator.");
+        break;
+    case 404:
+        heading = TR("Page not found");
+        text = TR("There is no page at this address. It may have been moved, or the link "
+                  "may be mistyped.");
+        break;
+    case 400:
+    case 413:
+    case 415:
+        heading = TR("The request could not be understood");
+        text = TR("The form or link sent something the portal cannot accept. "
+                  "Go back and try again.");
+        break;
+    case 409:
+        heading = TR("Someone changed this meanwhile");
+        text = TR("The record was changed after you opened it. Open it again to see the "
+                  "changes, then repeat your edit.");
+        break;
+    default:
+        status = status >= 400 && status <= 599 ? status : 500;
+        heading = status >= 500 ? TR("Something went wrong") : TR("This cannot be done");
+        text = status >= 500 ? TR("The portal could not complete the request. Try again in a "
+                                  "minute; if it keeps happening, tell the service integrator.")
+                             : TR("The portal refused the request.");
+        break;
+    }
+    if (!pg->data)
+        pg->data = json_object();
+    json_object_set_new(pg->data, "status", json_integer(status));
+    json_object_set_new(pg->data, "heading", json_string(page_tr(pg, heading)));
+    json_object_set_new(pg->data, "text", json_string(page_tr(pg, text)));
+    if (detail && *detail)
+        json_object_set_new(pg->data, "detail", json_string(detail));
+    page_render(pg, status, "error", page_tr(pg, heading));
+}
+
+void page_redirect(struct page *pg, const char *path)
+{
+    web_security_headers(pg->w, pg->resp);
+    remember_lang(pg);
+    http_resp_header(pg->resp, "Location", path);
+    http_resp_header(pg->resp, "Cache-Control", "no-store");
+    http_resp_bytes(pg->resp, 303, "text/plain; charset=utf-8", NULL, 0);
+    json_decref(pg->data);
+    pg->data = NULL;
+}
+
+/* ---- forms --------------------------------------------------------------------------- */
+
+/* A POST must come from the portal's own pages: the browser's Origin (when
+ * it sends one) names this host, and Sec-Fetch-Site is not cross-site. */
+static bool same_origin(const struct page *pg)
+{
+    const char *site = http_req_header(pg->req, "Sec-Fetch-Site");
+    if (site && strcmp(site, "same-origin") != 0 && strcmp(site, "none") != 0)
+        return false;
+    const char *origin = http_req_header(pg->req, "Origin");
+    if (!origin)
+        return true;
+    const char *host = http_req_header(pg->req, "Host");
+    const char *sep = strstr(origin, "://");
+    return host && sep && strcmp(sep + 3, host) == 0;
+}
+
+int page_form(struct page *pg)
+{
+    const char *ct = http_req_header(pg->req, "Content-Type");
+    if (!ct || strncasecmp(ct, "application/x-www-form-urlencoded", 33) != 0) {
+        page_error(pg, 415, NULL);
+        return -1;
+    }
+    struct err e = ERR_INIT;
+    if (http_parse_form(pg->req->arena, pg->req->body, pg->req->body_len, pg->form,
+                        WEB_MAX_FORM, &pg->n_form, &e) < 0) {
+        page_error(pg, 400, NULL);
+        return -1;
+    }
+    if (!same_origin(pg)) {
+        page_error(pg, 403, page_tr(pg, TR("The form was not sent from the portal's own page.")));
+        return -1;
+    }
+    if (pg->signed_in) {
+        const char *sent = form_value(pg, "_csrf");
+        size_t n = strlen(pg->csrf);
+        if (strlen(sent) != n || sodium_memcmp(sent, pg->csrf, n) != 0) {
+            page_error(pg, 403,
+                       page_tr(pg, TR("The form has expired. Open the page again and repeat.")));
+            return -1;
+        }
+    }
+    return 0;
+}
+
+const char *form_value(const struct page *pg, const char *name)
+{
+    for (size_t i = 0; i < pg->n_form; i++)
+        if (strcmp(pg->form[i].key, name) == 0)
+            return pg->form[i].value;
+    return "";
+}
+
+/* ---- routes ---------------------------------------------------------------------------- */
+
+void web_route(struct router *rt, const char *method, const char *suffix, http_handler h,
+               struct web *w)
+{
+    for (int l = 0; l < LANG_N; l++) {
+        char pattern[256];
+        snprintf(pattern, sizeof pattern, "/%s%s", i18n_code((enum lang)l), suffix);
+        router_add(rt, method, pattern, h, w);
+    }
+}
+
+/* "/": to the home page in the visitor's language. */
+static void h_root(struct http_req *req, struct http_resp *resp, void *ctx)
+{
+    struct web *w = ctx;
+    web_security_headers(w, resp);
+    http_resp_header(resp, "Location",
+                     arena_printf(req->arena, "/%s", i18n_code(preferred_lang(req))));
+    http_resp_header(resp, "Vary", "Accept-Language, Cookie");
+    http_resp_header(resp, "Cache-Control", "no-store");
+    http_resp_bytes(resp, 303, "text/plain; charset=utf-8", NULL, 0);
+}
+
+static bool wants_html(const struct http_req *req)
+{
+    const char *accept = http_req_header(req, "Accept");
+    return accept && strstr(accept, "text/html");
+}
+
+/* No route: a page for browsers ("/kk/" → "/kk"), a problem for others. */
+static void h_fallback(struct http_req *req, struct http_resp *resp, void *ctx)
+{
+    struct web *w = ctx;
+    size_t n = strlen(req->path);
+    if (!wants_html(req) || strncmp(req->path, "/api/", 5) == 0) {
+        struct err e = ERR_INIT;
+        err_not_found(&e, "no resource at this path");
+        http_resp_problem(resp, &e);
+        return;
+    }
+    if (n > 1 && req->path[n - 1] == '/' && strcmp(req->method, "GET") == 0) {
+        http_resp_header(resp, "Location", arena_strndup(req->arena, req->path, n - 1));
+        http_resp_bytes(resp, 308, "text/plain; charset=utf-8", NULL, 0);
+        web_security_headers(w, resp);
+        return;
+    }
+    struct page pg;
+    page_begin(w, req, resp, &pg);
+    page_error(&pg, 404, NULL);
+}
+
+int web_init(struct web *w, struct api *api, struct err *e)
+{
+    w->api = api;
+    w->tpl = tpl_set_new(web_static_url);
+    for (const struct web_template *t = web_templates; t->name; t++)
+        if (tpl_add(w->tpl, t->name, t->src, t->len, e) < 0)
+            return -1;
+    return tpl_link(w->tpl, e);
+}
+
+void web_routes(struct web *w, struct router *rt)
+{
+    router_add(rt, "GET", "/", h_root, w);
+    router_add(rt, "GET", "/static/{file}", h_static, w);
+    router_set_fallback(rt, h_fallback, w);
+    web_home_routes(w, rt);
+}
+
+void web_free(struct web *w)
+{
+    tpl_set_free(w->tpl);
+    w->tpl = NULL;
+}

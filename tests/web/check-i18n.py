@@ -1,0 +1,110 @@
+#!/usr/bin/env python3
+"""The web pages' catalogs are complete (REQ X-I18N-01): every message a
+template ({{t "…"}}) or the web module's C code (TR("…")) uses is in the kk,
+ru and en catalogs (web/po/<lang>/*.po), translated (not empty, not fuzzy),
+with the same {placeholders} as its msgid; every catalog passes
+`msgfmt --check`; and the three languages hold the same messages.
+
+  check-i18n.py SOURCE_ROOT            TAP output, one test per check
+  check-i18n.py SOURCE_ROOT --missing  lists what is missing, per language
+"""
+import os
+import re
+import subprocess
+import sys
+
+import polib
+
+LANGS = ['kk', 'ru', 'en']
+TPL_RE = re.compile(r'\{\{t\s+"([^"]*)"\s*\}\}')
+TR_RE = re.compile(r'\bTR\(((?:\s*"(?:[^"\\]|\\.)*")+)\s*\)')
+STR_RE = re.compile(r'"((?:[^"\\]|\\.)*)"')
+PH_RE = re.compile(r'\{([A-Za-z0-9_]+)\}')
+
+
+def c_unescape(s):
+    return s.encode('latin-1', 'backslashreplace').decode('unicode_escape') \
+        if '\\' in s else s
+
+
+def used_messages(root):
+    used = {}
+    tdir = os.path.join(root, 'web', 'templates')
+    for base, _, files in os.walk(tdir):
+        for name in files:
+            if name.endswith('.html'):
+                path = os.path.join(base, name)
+                with open(path, encoding='utf-8') as f:
+                    for m in TPL_RE.finditer(f.read()):
+                        used.setdefault(m.group(1), os.path.relpath(path, root))
+    cdir = os.path.join(root, 'src', 'web')
+    for name in sorted(os.listdir(cdir)):
+        if name.endswith('.c'):
+            path = os.path.join(cdir, name)
+            with open(path, encoding='utf-8') as f:
+                text = f.read()
+            for m in TR_RE.finditer(text):
+                msg = ''.join(c_unescape(s) for s in STR_RE.findall(m.group(1)))
+                used.setdefault(msg, os.path.relpath(path, root))
+    return used
+
+
+def catalogs(root):
+    cats = {}
+    files = []
+    for lang in LANGS:
+        d = os.path.join(root, 'web', 'po', lang)
+        cats[lang] = {}
+        for name in sorted(os.listdir(d)):
+            if name.endswith('.po'):
+                path = os.path.join(d, name)
+                files.append(path)
+                for e in polib.pofile(path):
+                    if not e.obsolete and e.msgid:
+                        cats[lang][e.msgid] = '' if 'fuzzy' in e.flags else e.msgstr
+    return cats, files
+
+
+def main():
+    root = sys.argv[1]
+    used = used_messages(root)
+    cats, files = catalogs(root)
+    if '--missing' in sys.argv:
+        for lang in LANGS:
+            for msg in sorted(used):
+                if not cats[lang].get(msg):
+                    print(f'{lang}\t{msg}')
+        return 0
+    results = []
+    for path in files:
+        r = subprocess.run(['msgfmt', '--check', '-o', os.devnull, path],
+                           capture_output=True, text=True)
+        results.append((r.returncode == 0, 'msgfmt --check ' + os.path.relpath(path, root),
+                        r.stderr.strip()))
+    for lang in LANGS:
+        missing = [f'"{m}" ({where})' for m, where in sorted(used.items())
+                   if not cats[lang].get(m)]
+        results.append((not missing, f'{lang}: every message used is translated',
+                        '; '.join(missing[:20])))
+        bad = [f'"{m}"' for m, s in cats[lang].items()
+               if s and set(PH_RE.findall(m)) != set(PH_RE.findall(s))]
+        results.append((not bad, f'{lang}: translations keep the placeholders',
+                        '; '.join(bad[:20])))
+        others = set().union(*(cats[x].keys() for x in LANGS if x != lang))
+        extra = sorted(others - cats[lang].keys())
+        results.append((not extra, f'{lang}: holds every message the other languages hold',
+                        '; '.join(extra[:20])))
+    unused = sorted(set(cats['en']) - set(used))
+    results.append((not unused, 'no catalog message is unused', '; '.join(unused[:20])))
+    print(f'1..{len(results)}')
+    failed = 0
+    for i, (ok, name, detail) in enumerate(results, 1):
+        print(f'{"ok" if ok else "not ok"} {i} - {name}  # REQ: X-I18N-01')
+        if not ok:
+            failed += 1
+            print('# ' + detail)
+    return 1 if failed else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
