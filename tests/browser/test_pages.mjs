@@ -1,0 +1,78 @@
+// The pages every visitor meets, in a real browser: the home page and the
+// error pages in each language, accessible (axe-core), within the
+// Content-Security-Policy (no console errors), usable without JavaScript
+// and on a phone; the language choice is kept.
+import { Server, launch, axeCheck, shot, watchConsole, assert, run, LANGS } from './harness.mjs';
+
+const srv = await new Server({ demo: true }).start();
+const browser = await launch();
+const heading = { kk: 'сәулет порталы', ru: 'Архитектурный портал', en: 'Architectural portal' };
+
+const cases = [];
+for (const lang of LANGS) {
+  cases.push([`home page in ${lang}: translated, accessible, no CSP or script errors  # REQ: X-I18N-01`, async () => {
+    const page = await browser.newPage();
+    const problems = watchConsole(page);
+    const r = await page.goto(`${srv.base}/${lang}`);
+    assert(r.status() === 200, `status ${r.status()}`);
+    assert(await page.getAttribute('html', 'lang') === lang, 'html lang');
+    const h1 = await page.textContent('h1');
+    assert(h1.includes(heading[lang]), `h1 is ${h1}`);
+    const counts = await page.locator('.portal-counts li').count();
+    assert(counts > 0, 'counts by kind, stage and status are listed');
+    await axeCheck(page, `home ${lang}`);
+    await shot(page, `home-${lang}`);
+    assert(problems.length === 0, 'console: ' + problems.join('; '));
+    await page.close();
+  }]);
+  cases.push([`not-found page in ${lang} is friendly and accessible`, async () => {
+    const page = await browser.newPage();
+    const r = await page.goto(`${srv.base}/${lang}/no-such-page`);
+    assert(r.status() === 404, `status ${r.status()}`);
+    assert(await page.getAttribute('html', 'lang') === lang, 'html lang');
+    assert(await page.locator('[role=alert] h1').count() === 1, 'an alert with a heading');
+    await axeCheck(page, `404 ${lang}`);
+    await page.close();
+  }]);
+}
+
+cases.push(['the language chosen is kept: "/" goes to the last language visited  # REQ: X-I18N-01', async () => {
+  const ctx = await browser.newContext({ locale: 'en-US' });
+  const page = await ctx.newPage();
+  await page.goto(`${srv.base}/`);
+  assert(page.url().endsWith('/en'), `Accept-Language en: ${page.url()}`);
+  await page.click('.portal-langs a[lang=ru]');
+  assert(page.url().endsWith('/ru'), `after the switch: ${page.url()}`);
+  await page.goto(`${srv.base}/`);
+  assert(page.url().endsWith('/ru'), `the cookie keeps ru: ${page.url()}`);
+  await ctx.close();
+}]);
+
+cases.push(['without JavaScript the home page and its search work', async () => {
+  const ctx = await browser.newContext({ javaScriptEnabled: false });
+  const page = await ctx.newPage();
+  await page.goto(`${srv.base}/kk`);
+  assert(await page.locator('h1').count() === 1, 'rendered');
+  const before = page.url();
+  await page.fill('#home-q', 'платформа');
+  await page.press('#home-q', 'Enter');
+  await page.waitForURL(u => String(u) !== before);
+  assert(page.url().includes('/kk/registry?q='), `search goes to the registry: ${page.url()}`);
+  await ctx.close();
+}]);
+
+cases.push(['on a phone the page fits the screen', async () => {
+  const ctx = await browser.newContext({ viewport: { width: 375, height: 740 }, isMobile: true });
+  const page = await ctx.newPage();
+  await page.goto(`${srv.base}/ru`);
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert(overflow <= 0, `wider than the screen by ${overflow}px`);
+  assert(await page.isVisible('.usa-menu-btn'), 'the menu button shows on a phone');
+  await shot(page, 'home-phone');
+  await ctx.close();
+}]);
+
+await run(cases, async () => {
+  await browser.close();
+  await srv.stop();
+});
