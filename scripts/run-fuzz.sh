@@ -12,7 +12,7 @@ if [ ! -f "$DIR/build.ninja" ]; then
 fi
 ninja -C "$DIR" >/dev/null || { echo "fuzz build: FAILED"; exit 1; }
 rc=0
-for t in router query model listq text import calendar rights inspect xmp mail; do
+for t in router query model listq text import calendar rights inspect xmp mail tpl; do
   exe="$DIR/fuzz/fuzz_$t"
   [ -x "$exe" ] || { echo "fuzz $t: FAILED (not built)"; rc=1; continue; }
   work="$DIR/corpus-$t"

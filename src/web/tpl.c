@@ -47,6 +47,7 @@ struct tpl_set {
 
 enum hstate {
     H_TEXT,
+    H_LT,       /* right after "<" at the end of a literal */
     H_TAGNAME,  /* after "<x" */
     H_TAG,      /* between attributes */
     H_ATTR,     /* in an attribute name */
@@ -142,9 +143,25 @@ static int track(struct cc *c, const char *s, size_t n)
         char ch = s[i];
         bool space = ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' || ch == '\f';
         switch (h->st) {
+        case H_LT:
+            h->st = H_TEXT;
+            if (ch == '/')
+                h->st = H_ENDTAG;
+            else if (ch == '!' || ch == '?')
+                h->st = H_DECL;
+            else if (isalpha((unsigned char)ch)) {
+                h->st = H_TAGNAME;
+                h->tag[0] = '\0';
+                append_lower(h->tag, sizeof h->tag, ch);
+            }
+            break;
         case H_TEXT:
-            if (ch != '<' || i + 1 >= n)
+            if (ch != '<')
                 break;
+            if (i + 1 >= n) {
+                h->st = H_LT; /* what follows decides */
+                break;
+            }
             if (n - i >= 4 && memcmp(s + i, "<!--", 4) == 0) {
                 h->st = H_COMMENT;
                 i += 3;
@@ -857,14 +874,12 @@ static int render_section(struct rc *r, const struct tpl *t, size_t i, int pdept
         }
         return 0;
     }
-    if (json_is_object(v)) {
-        if (push_scope(r, v) < 0)
-            return -1;
-        int rc = render_range(r, t, i + 1, nd->end, pdepth);
-        r->depth--;
-        return rc;
-    }
-    return render_range(r, t, i + 1, nd->end, pdepth);
+    /* an object, or a true scalar that {{.}} then names */
+    if (push_scope(r, v) < 0)
+        return -1;
+    int rc = render_range(r, t, i + 1, nd->end, pdepth);
+    r->depth--;
+    return rc;
 }
 
 static int render_range(struct rc *r, const struct tpl *t, size_t from, size_t to, int pdepth)
