@@ -25,6 +25,20 @@ for (const lang of LANGS) {
     assert(problems.length === 0, 'console: ' + problems.join('; '));
     await page.close();
   }]);
+  cases.push([`dashboards in ${lang}: SVG charts with tables of the same figures, accessible`, async () => {
+    const page = await browser.newPage();
+    const problems = watchConsole(page);
+    const r = await page.goto(`${srv.base}/${lang}/dashboards`);
+    assert(r.status() === 200, `status ${r.status()}`);
+    assert(await page.locator('svg.portal-chart[role=img]').count() >= 2, 'charts');
+    assert(await page.locator('table.usa-table').count() >= 2, 'tables beside the charts');
+    await axeCheck(page, `dashboards ${lang}`);
+    await shot(page, `dashboards-${lang}`);
+    assert(problems.length === 0, 'console: ' + problems.join('; '));
+    await page.click('table.usa-table tbody th a >> nth=0');
+    assert(page.url().includes(`/${lang}/registry?`), `a row opens the registry: ${page.url()}`);
+    await page.close();
+  }]);
   cases.push([`not-found page in ${lang} is friendly and accessible`, async () => {
     const page = await browser.newPage();
     const r = await page.goto(`${srv.base}/${lang}/no-such-page`);

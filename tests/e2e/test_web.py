@@ -128,6 +128,45 @@ def test_home_counts_match_the_registry():
             assert f'href="/en/registry?kind={f["value"]}"' in page, f
 
 
+def session_cookie(email, password='Corr3ct-Horse-Battery'):
+    r = srv.request('POST', '/api/v1/session', {'email': email, 'password': password})
+    assert r.status == 200, r
+    return re.match(r'ap_session=([^;]*)', r.header('Set-Cookie')).group(1)
+
+
+def test_dashboards_show_the_registry_figures():
+    page = srv.get('/en/dashboards').body.decode()
+    assert '<svg' in page and 'role="img"' in page and 'style=' not in page.split('<main')[1]
+    # the table's row of a stage: the count of each kind at that stage
+    kinds = [f['value'] for f in srv.get('/api/v1/objects/facets?field=kind').json()['values']]
+    stages = srv.get('/api/v1/objects/facets?field=stage').json()['values']
+    for st in stages:
+        if not st['count']:
+            continue
+        row = re.search(r'href="/en/registry\?filter=stage:%s">[^<]*</a></th>(.*?)</tr>'
+                        % st['value'], page).group(1)
+        cells = [int(x) for x in re.findall(r'<td class="portal-num">(\d+)</td>', row)]
+        assert cells[-1] == st['count'], (st, cells)
+        for k in kinds:
+            n = srv.get(f'/api/v1/objects?limit=1&kind={k}&filter=stage:{st["value"]}').json()['total']
+            assert n in cells, (k, st['value'], n, cells)
+    # completeness per organisation, as the API computes it
+    org = srv.get('/api/v1/objects/facets?field=owner').json()['values'][0]['value']
+    score = srv.get(f'/api/v1/organizations/{org}/completeness').json()['summary']['score']
+    table = page.split('<caption>Completeness per organisation</caption>')[1]
+    row = re.search(r'href="/en/registry\?owner=%s">.*?</tr>' % org, table, re.S).group(0)
+    assert f'<td class="portal-num">{score}</td>' in row, (score, row)
+    # deadlines are not for the public
+    assert 'Overdue obligations' not in page
+
+
+def test_dashboards_show_overdue_obligations_to_the_integrator():
+    cookie = session_cookie(srv.user('integrator-verifier'))
+    page = srv.get('/ru/dashboards', headers={'Cookie': f'ap_session={cookie}'}).body.decode()
+    assert 'Просроченные обязательства по организациям' in page
+    assert 'Просроченных обязательств</th>' in page
+
+
 def main():
     global srv
     with Server(demo=True) as s:
@@ -138,7 +177,9 @@ def main():
              test_static_files_are_hashed_cached_and_compressed,
              test_not_found_for_browsers_and_for_clients,
              test_what_the_visitor_sends_is_shown_as_text,
-             test_home_counts_match_the_registry])
+             test_home_counts_match_the_registry,
+             test_dashboards_show_the_registry_figures,
+             test_dashboards_show_overdue_obligations_to_the_integrator])
 
 
 if __name__ == '__main__':

@@ -4,6 +4,7 @@
  * templates and static files. */
 #include "web/assets.h"
 #include "web/i18n.h"
+#include "web/svg.h"
 #include "web/tpl.h"
 
 #include <setjmp.h>
@@ -277,6 +278,41 @@ static void test_compiled_in_templates_and_statics(void **state)
     assert_null(web_static_by_file("uswds.css"));
 }
 
+/* Charts: every text escaped, long labels cut with their whole text in a
+ * <title>, no style attributes or scripts (the CSP allows neither). */
+static void test_svg_charts(void **state)
+{
+    (void)state;
+    char longname[400];
+    memset(longname, 0, sizeof longname);
+    for (int i = 0; i < 100; i++)
+        strcat(longname, "Қ");
+    struct svg_bar bars[] = {{"<script>alert(1)</script>", 3}, {longname, 0}, {"half", 1.5}};
+    struct buf b;
+    buf_init(&b, 0);
+    svg_bars(&b, "T & \"q\"", bars, 3, 0, "%.0f");
+    assert_null(strstr(b.p, "<script"));
+    assert_non_null(strstr(b.p, "&lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert_null(strstr(b.p, "<a "));
+    assert_non_null(strstr(b.p, "<title id=\"chart-"));
+    assert_non_null(strstr(b.p, "T &amp; &quot;q&quot;"));
+    assert_null(strstr(b.p, "style="));
+    assert_non_null(strstr(b.p, "…"));   /* the long label is cut */
+    assert_non_null(strstr(b.p, ">3<"));  /* the largest bar's value */
+    assert_non_null(strstr(b.p, "width=\"710\"")); /* the largest bar fills the track */
+    buf_reset(&b);
+    const char *rows[] = {"r<1>", "r2"}, *series[] = {"s&1", "s2"};
+    const double values[] = {1, 2, 0, 4};
+    struct svg_stack st = {"Stack", rows, 2, series, 2, values};
+    svg_stacked(&b, &st);
+    assert_non_null(strstr(b.p, "r&lt;1&gt;"));
+    assert_non_null(strstr(b.p, "s&amp;1: 1"));
+    assert_null(strstr(b.p, "style="));
+    assert_non_null(strstr(b.p, ">3</text>")); /* row totals */
+    assert_non_null(strstr(b.p, ">4</text>"));
+    buf_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -289,6 +325,7 @@ int main(void)
         cmocka_unit_test(test_accept_language),
         cmocka_unit_test(test_raw_and_limits),
         cmocka_unit_test(test_compiled_in_templates_and_statics),
+        cmocka_unit_test(test_svg_charts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
