@@ -86,7 +86,7 @@ static int kv_add_pair(struct arena *arena, const char *pair, size_t n, struct h
         }
     }
     if (*count >= max) {
-        err_bad_request(e, "", "too many parameters (at most %zu)", max);
+        err_bad_request(e, "", "too many query parameters or form fields (at most %zu)", max);
         return -1;
     }
     kv[*count].key = key;
