@@ -32,7 +32,7 @@ const char *acct_err_text(const struct page *pg, const struct err *e);
 /* A success message chosen by the code in ?done= (never the text itself). */
 void acct_notice(struct page *pg, const char *const codes[], const char *const msgids[]);
 /* Requires a signed-in user: otherwise answers with a redirect to the
- * sign-in page that comes back here, and returns -1. */
+ * sign-in page (which comes back here after a GET) and returns -1. */
 int acct_need_signin(struct page *pg);
 
 void web_apply_routes(struct web *w, struct router *rt);

@@ -65,7 +65,11 @@ void acct_error(struct page *pg, json_t *field, const char *link_id, const char 
         json_object_set_new(field, "error", json_string(message));
         link_id = json_string_value(json_object_get(field, "id"));
     }
-    json_t *o = json_pack("{s:s}", "message", message);
+    /* in the summary, the message names its field */
+    const char *label = field ? json_string_value(json_object_get(field, "label")) : NULL;
+    json_t *o = json_pack("{s:s}", "message", label ? arena_printf(pg->req->arena, "%s: %s", label,
+                                                                    message)
+                                                    : message);
     if (link_id)
         json_object_set_new(o, "id", json_string(link_id));
     json_array_append_new(errors, o);
@@ -134,6 +138,10 @@ int acct_need_signin(struct page *pg)
 {
     if (pg->signed_in)
         return 0;
+    if (strcmp(pg->req->method, "GET") != 0) { /* a form cannot be sent again by a redirect */
+        page_redirect(pg, page_url(pg, "/signin"));
+        return -1;
+    }
     struct buf b;
     buf_init(&b, 0);
     buf_puts(&b, pg->req->path);
