@@ -18,8 +18,7 @@
 /* ---- form helpers ------------------------------------------------------------- */
 
 json_t *acct_field(struct page *pg, const char *list, const char *form, const char *name,
-                   const char *label, enum field_kind kind, const char *autocomplete,
-                   bool required)
+                   const char *label, enum field_kind kind, const char *autocomplete, bool required)
 {
     static const char *const types[] = {"text", "email", "password", "tel", "text"};
     json_t *fields = json_object_get(pg->data, list);
@@ -35,7 +34,8 @@ json_t *acct_field(struct page *pg, const char *list, const char *form, const ch
     json_object_set_new(f, "multiline", json_boolean(kind == FIELD_MULTILINE));
     json_object_set_new(f, "autocomplete", json_string(autocomplete ? autocomplete : "off"));
     json_object_set_new(f, "required", json_boolean(required));
-    json_object_set_new(f, "value", json_string(kind == FIELD_PASSWORD ? "" : form_value(pg, name)));
+    json_object_set_new(f, "value",
+                        json_string(kind == FIELD_PASSWORD ? "" : form_value(pg, name)));
     json_array_append_new(fields, f);
     return f;
 }
@@ -44,8 +44,7 @@ json_t *acct_field_get(struct page *pg, const char *list, const char *name)
 {
     size_t i;
     json_t *f;
-    json_array_foreach(json_object_get(pg->data, list), i, f)
-    {
+    json_array_foreach (json_object_get(pg->data, list), i, f) {
         if (strcmp(json_string_value(json_object_get(f, "name")), name) == 0)
             return f;
     }
@@ -67,9 +66,8 @@ void acct_error(struct page *pg, json_t *field, const char *link_id, const char 
     }
     /* in the summary, the message names its field */
     const char *label = field ? json_string_value(json_object_get(field, "label")) : NULL;
-    json_t *o = json_pack("{s:s}", "message", label ? arena_printf(pg->req->arena, "%s: %s", label,
-                                                                    message)
-                                                    : message);
+    json_t *o = json_pack("{s:s}", "message",
+                          label ? arena_printf(pg->req->arena, "%s: %s", label, message) : message);
     if (link_id)
         json_object_set_new(o, "id", json_string(link_id));
     json_array_append_new(errors, o);
@@ -81,8 +79,7 @@ int acct_require(struct page *pg, const char *list)
     int n = 0;
     size_t i;
     json_t *f;
-    json_array_foreach(json_object_get(pg->data, list), i, f)
-    {
+    json_array_foreach (json_object_get(pg->data, list), i, f) {
         const char *v = form_value(pg, json_string_value(json_object_get(f, "name")));
         if (!json_is_true(json_object_get(f, "required")) || v[strspn(v, " \t\r\n")])
             continue;
@@ -288,8 +285,7 @@ static void h_forgot_post(struct http_req *req, struct http_resp *resp, void *ct
         return;
     }
     struct err e = ERR_INIT;
-    if (password_reset_request(pg.w->api->acct, form_value(&pg, "email"), req->remote_ip, &e) <
-        0) {
+    if (password_reset_request(pg.w->api->acct, form_value(&pg, "email"), req->remote_ip, &e) < 0) {
         page_error(&pg, e.status, NULL);
         return;
     }

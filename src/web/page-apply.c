@@ -70,8 +70,7 @@ static void h_apply_post(struct http_req *req, struct http_resp *resp, void *ctx
     json_t *form = json_object();
     size_t i;
     json_t *f;
-    json_array_foreach(json_object_get(pg.data, "fields"), i, f)
-    {
+    json_array_foreach (json_object_get(pg.data, "fields"), i, f) {
         const char *name = json_string_value(json_object_get(f, "name"));
         const char *v = form_value(&pg, name);
         if (*v)
@@ -123,8 +122,7 @@ static json_t *org_options(struct page *pg, const char *chosen, struct err *e)
     json_t *out = json_array();
     size_t i;
     json_t *rec;
-    json_array_foreach(json_object_get(list, "items"), i, rec)
-    {
+    json_array_foreach (json_object_get(list, "items"), i, rec) {
         const char *id = json_string_value(json_object_get(rec, "id"));
         if (!id)
             continue;
@@ -154,8 +152,8 @@ static json_t *app_details(struct page *pg, const json_t *form)
     for (size_t i = 0; i < sizeof F / sizeof F[0]; i++) {
         const char *v = json_string_value(json_object_get(form, F[i].name));
         if (v && *v)
-            json_array_append_new(out, json_pack("{s:s, s:s}", "label", page_tr(pg, F[i].label),
-                                                 "value", v));
+            json_array_append_new(
+                out, json_pack("{s:s, s:s}", "label", page_tr(pg, F[i].label), "value", v));
     }
     return out;
 }
@@ -199,8 +197,7 @@ static void apps_render(struct page *pg, int status, const struct decision_err *
     json_t *items = json_array();
     size_t i;
     json_t *app;
-    json_array_foreach(json_object_get(list, "items"), i, app)
-    {
+    json_array_foreach (json_object_get(list, "items"), i, app) {
         const char *id = json_string_value(json_object_get(app, "id"));
         const json_t *form = json_object_get(app, "form");
         bool mine = de && strcmp(de->app, id) == 0;
@@ -214,19 +211,18 @@ static void apps_render(struct page *pg, int status, const struct decision_err *
         const char *due = json_string_value(json_object_get(app, "due_at"));
         const char *sub = json_string_value(json_object_get(app, "submitted_at"));
         json_t *o = json_pack("{s:s, s:s, s:o, s:o, s:s, s:s, s:b, s:s, s:s}", "id", id, "person",
-                              person_name(pg, form), "details", app_details(pg, form),
-                              "orgs", orgs, "submitted", sub ? arena_strndup(pg->req->arena, sub, 10) : "",
-                              "due", due ? arena_strndup(pg->req->arena, due, 10) : "",
-                              "overdue", json_is_true(json_object_get(app, "overdue")),
-                              "grant_url", page_url(pg, "/applications/%s/grant", id),
-                              "refuse_url", page_url(pg, "/applications/%s/refuse", id));
+                              person_name(pg, form), "details", app_details(pg, form), "orgs", orgs,
+                              "submitted", sub ? arena_strndup(pg->req->arena, sub, 10) : "", "due",
+                              due ? arena_strndup(pg->req->arena, due, 10) : "", "overdue",
+                              json_is_true(json_object_get(app, "overdue")), "grant_url",
+                              page_url(pg, "/applications/%s/grant", id), "refuse_url",
+                              page_url(pg, "/applications/%s/refuse", id));
         if (mine) {
             json_object_set_new(o, "reason", json_string(form_value(pg, "reason")));
-            const char *fid = arena_printf(pg->req->arena, "%s-%s-%s",
-                                           strcmp(de->field, "reason") == 0 ? "refuse" : "grant",
-                                           id, de->field);
-            json_object_set_new(o, strcmp(de->field, "reason") == 0 ? "reason_error"
-                                                                   : "org_error",
+            const char *fid =
+                arena_printf(pg->req->arena, "%s-%s-%s",
+                             strcmp(de->field, "reason") == 0 ? "refuse" : "grant", id, de->field);
+            json_object_set_new(o, strcmp(de->field, "reason") == 0 ? "reason_error" : "org_error",
                                 json_string(de->message));
             acct_error(pg, NULL, fid, de->message);
         }

@@ -20,8 +20,7 @@ static void tokens_render(struct page *pg, int status)
     json_t *items = json_array();
     size_t i;
     json_t *t;
-    json_array_foreach(json_object_get(list, "items"), i, t)
-    {
+    json_array_foreach (json_object_get(list, "items"), i, t) {
         const char *id = json_string_value(json_object_get(t, "id"));
         const char *created = json_string_value(json_object_get(t, "created_at"));
         const char *used = json_string_value(json_object_get(t, "last_used_at"));
@@ -29,19 +28,18 @@ static void tokens_render(struct page *pg, int status)
         buf_init(&sc, 0);
         size_t j;
         json_t *s;
-        json_array_foreach(json_object_get(t, "scopes"), j, s)
-        {
+        json_array_foreach (json_object_get(t, "scopes"), j, s) {
             if (sc.len)
                 buf_puts(&sc, ", ");
             buf_puts(&sc, strcmp(json_string_value(s), "write") == 0 ? page_tr(pg, TR("write"))
-                                                                       : page_tr(pg, TR("read")));
+                                                                     : page_tr(pg, TR("read")));
         }
-        json_t *o = json_pack(
-            "{s:s, s:O, s:s, s:s, s:s, s:b, s:s}", "id", id, "name", json_object_get(t, "name"),
-            "scopes", sc.p ? sc.p : "", "created", created ? arena_strndup(pg->req->arena, created, 10) : "",
-            "used", used ? arena_strndup(pg->req->arena, used, 10) : "", "revoked",
-            json_is_string(json_object_get(t, "revoked_at")), "revoke_url",
-            page_url(pg, "/tokens/%s/revoke", id));
+        json_t *o = json_pack("{s:s, s:O, s:s, s:s, s:s, s:b, s:s}", "id", id, "name",
+                              json_object_get(t, "name"), "scopes", sc.p ? sc.p : "", "created",
+                              created ? arena_strndup(pg->req->arena, created, 10) : "", "used",
+                              used ? arena_strndup(pg->req->arena, used, 10) : "", "revoked",
+                              json_is_string(json_object_get(t, "revoked_at")), "revoke_url",
+                              page_url(pg, "/tokens/%s/revoke", id));
         buf_free(&sc);
         json_array_append_new(items, o);
     }
@@ -78,9 +76,9 @@ static void h_token_create(struct http_req *req, struct http_resp *resp, void *c
     for (size_t i = 0; i < pg.n_form; i++)
         if (strcmp(pg.form[i].key, "scope") == 0) {
             json_array_append_new(scopes, json_string(pg.form[i].value));
-            json_object_set_new(pg.data, strcmp(pg.form[i].value, "write") == 0 ? "scope_write"
-                                                                                 : "scope_read",
-                                json_true());
+            json_object_set_new(
+                pg.data, strcmp(pg.form[i].value, "write") == 0 ? "scope_write" : "scope_read",
+                json_true());
         }
     if (acct_require(&pg, "fields") > 0 || json_array_size(scopes) == 0) {
         if (json_array_size(scopes) == 0)
