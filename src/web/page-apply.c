@@ -103,8 +103,9 @@ static void h_apply_post(struct http_req *req, struct http_resp *resp, void *ctx
 
 /* ---- the integrator's decisions --------------------------------------------------------- */
 
-/* [{id, name}] of the registered organisations, to choose the applicant's. */
-static json_t *org_options(struct page *pg, const char *chosen, struct err *e)
+/* [{id, name}] of the registered organisations (the first 500), to choose
+ * the applicant's. */
+static json_t *org_options(struct page *pg, struct err *e)
 {
     const struct model *m = pg->w->api->model;
     const struct model_collection *coll = model_collection(m, "organizations");
@@ -126,9 +127,8 @@ static json_t *org_options(struct page *pg, const char *chosen, struct err *e)
         const char *id = json_string_value(json_object_get(rec, "id"));
         if (!id)
             continue;
-        json_array_append_new(out, json_pack("{s:s, s:s, s:b}", "id", id, "name",
-                                             web_name(pg->lang, json_object_get(rec, "name")),
-                                             "selected", chosen && strcmp(chosen, id) == 0));
+        json_array_append_new(out, json_pack("{s:s, s:s}", "id", id, "name",
+                                             web_name(pg->lang, json_object_get(rec, "name"))));
     }
     json_decref(list);
     return out;
@@ -167,6 +167,19 @@ static const char *person_name(struct page *pg, const json_t *form)
                         patr ? " " : "", patr ? patr : "");
 }
 
+/* The options with the one chosen in the form sent (a new array). */
+static json_t *org_chosen(const json_t *orgs, const char *chosen)
+{
+    json_t *out = json_deep_copy(orgs);
+    size_t i;
+    json_t *o;
+    json_array_foreach (out, i, o) {
+        if (strcmp(json_string_value(json_object_get(o, "id")), chosen) == 0)
+            json_object_set_new(o, "selected", json_true());
+    }
+    return out;
+}
+
 /* A failed decision to show on the page again: which application, which
  * field, what message, and the input to keep. */
 struct decision_err {
@@ -194,6 +207,12 @@ static void apps_render(struct page *pg, int status, const struct decision_err *
         page_error(pg, e.status, NULL);
         return;
     }
+    json_t *all = org_options(pg, &e);
+    if (!all) {
+        json_decref(list);
+        page_error(pg, e.status, NULL);
+        return;
+    }
     json_t *items = json_array();
     size_t i;
     json_t *app;
@@ -201,13 +220,7 @@ static void apps_render(struct page *pg, int status, const struct decision_err *
         const char *id = json_string_value(json_object_get(app, "id"));
         const json_t *form = json_object_get(app, "form");
         bool mine = de && strcmp(de->app, id) == 0;
-        json_t *orgs = org_options(pg, mine ? form_value(pg, "organization") : NULL, &e);
-        if (!orgs) {
-            json_decref(items);
-            json_decref(list);
-            page_error(pg, e.status, NULL);
-            return;
-        }
+        json_t *orgs = mine ? org_chosen(all, form_value(pg, "organization")) : json_incref(all);
         const char *due = json_string_value(json_object_get(app, "due_at"));
         const char *sub = json_string_value(json_object_get(app, "submitted_at"));
         json_t *o = json_pack("{s:s, s:s, s:o, s:o, s:s, s:s, s:b, s:s, s:s}", "id", id, "person",
@@ -229,6 +242,7 @@ static void apps_render(struct page *pg, int status, const struct decision_err *
         json_array_append_new(items, o);
     }
     json_decref(list);
+    json_decref(all);
     json_object_set_new(pg->data, "items", items);
     static const char *const codes[] = {"granted", "refused", NULL};
     static const char *const msgs[] = {
