@@ -44,6 +44,7 @@ static void tokens_render(struct page *pg, int status)
         json_array_append_new(items, o);
     }
     json_decref(list);
+    json_object_set_new(pg->data, "has_tokens", json_boolean(json_array_size(items) > 0));
     json_object_set_new(pg->data, "items", items);
     if (!json_object_get(pg->data, "fields"))
         acct_field(pg, "fields", "token", "name", page_tr(pg, TR("Name of the new token")),

@@ -82,6 +82,17 @@ cases.push(['the other account pages and the error states are accessible', async
   await visit(d, '/en/tokens', 'tokens');
   await visit(d, '/en/applications', 'applications');
   await d.close();
+  // a user without tokens, then the new token's secret shown once
+  const u = await browser.newContext();
+  await signin(u, srv.user('owner-editor', 'org-nit'), PASSWORD);
+  const tp = await visit(u, '/kk/tokens', 'tokens, none yet');
+  assert(await tp.locator('main table').count() === 0, 'no empty table');
+  await tp.fill('#token-name', 'CI');
+  await Promise.all([tp.waitForNavigation(), tp.click('main form.usa-form button[type=submit]')]);
+  assert(/^apt_/.test(await tp.textContent('#new-token')), 'the secret is shown');
+  await axeCheck(tp, 'tokens, a new secret');
+  await shot(tp, 'tokens-kk');
+  await u.close();
   await ctx.close();
 }]);
 
