@@ -180,9 +180,8 @@ static void signin_render(struct page *pg, int status, const char *next)
 {
     pg->nav = "signin";
     json_object_set_new(pg->data, "next", json_string(safe_next(next) ? next : ""));
-    static const char *const codes[] = {"password", "signedout", NULL};
-    static const char *const msgs[] = {TR("Your password is set. You can sign in now."),
-                                       TR("You have signed out."), NULL};
+    static const char *const codes[] = {"password", NULL};
+    static const char *const msgs[] = {TR("Your password is set. You can sign in now."), NULL};
     acct_notice(pg, codes, msgs);
     page_render(pg, status, "account/signin", page_tr(pg, TR("Sign in")));
 }
@@ -252,7 +251,7 @@ static void h_signout(struct http_req *req, struct http_resp *resp, void *ctx)
         return;
     }
     set_cookie(&pg, "", 0);
-    page_redirect(&pg, page_url(&pg, "/signin?done=signedout"));
+    page_redirect(&pg, page_url(&pg, "%s", "")); /* home: the menu shows "Sign in" again */
 }
 
 /* ---- the reset request --------------------------------------------------------------- */
