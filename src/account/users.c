@@ -115,7 +115,10 @@ int acct_link(struct accounts *ac, struct store_conn *c, const char *user_id,
         return -1;
     size_t n = strlen(ac->cfg.public_url) + 64;
     *url = xmalloc(n);
-    snprintf(*url, n, "%s/activate#%s", ac->cfg.public_url, secret);
+    /* a page the server reads (no fragment: the pages work without
+     * JavaScript); the query never reaches the access log */
+    snprintf(*url, n, "%s/%s?s=%s", ac->cfg.public_url,
+             strcmp(purpose, "reset") == 0 ? "reset" : "activate", secret);
     sodium_memzero(secret, sizeof secret);
     return 0;
 }

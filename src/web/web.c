@@ -460,6 +460,7 @@ void web_routes(struct web *w, struct router *rt)
     router_set_fallback(rt, h_fallback, w);
     web_home_routes(w, rt);
     web_dash_routes(w, rt);
+    web_account_routes(w, rt);
 }
 
 void web_free(struct web *w)

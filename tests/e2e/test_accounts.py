@@ -75,7 +75,7 @@ def activation_secret(email):
     assert box.status == 200, box
     for m in box.json()['items']:
         if m['recipient'] == email and m['template'] in ('activate', 'reset'):
-            return re.search(r'#([A-Za-z0-9_-]{43})', m['body']).group(1)
+            return re.search(r'/(?:activate|reset)\?s=([A-Za-z0-9_-]{43})', m['body']).group(1)
     raise AssertionError(f'no message to {email}')
 
 

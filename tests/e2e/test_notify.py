@@ -156,7 +156,7 @@ def test_activation_link_arrives_by_email():
                'Өтінім қанағаттандырылды / Заявка одобрена / Application granted']
     assert len(act) == 1 and len(granted) == 1, msgs
     assert org in granted[0].body() and 'owner-editor' in granted[0].body()
-    secret = re.search(r'/activate#([A-Za-z0-9_-]{43})\n', act[0].body()).group(1)
+    secret = re.search(r'/activate\?s=([A-Za-z0-9_-]{43})\n', act[0].body()).group(1)
     r = SRV.request('POST', '/api/v1/activation', {'token': secret, 'password': PASSWORD})
     assert r.status == 204, r
     r = SRV.request('POST', '/api/v1/session', {'email': FORM['email'], 'password': PASSWORD})
@@ -426,7 +426,7 @@ def test_dead_server_then_refusing_then_working():
             smtp.refuse(0)
             m = smtp.wait_for(lambda m: to in m.to, timeout=60)[0]
             check_message(m, to)
-            assert 'activate#' in m.body()
+            assert '/activate?s=' in m.body()
             done = wait_until(lambda: row()['sent_at'] and row(), what='sent_at')
             assert done['attempts'] == tries + 1, done
             time.sleep(2)

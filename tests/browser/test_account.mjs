@@ -1,0 +1,177 @@
+// The account pages in a real browser: sign-in, the application, the reset
+// request, the password link, tokens and the integrator's applications are
+// accessible (axe-core) in each language and stay within the
+// Content-Security-Policy; the whole path apply → grant → activate → sign
+// in works with JavaScript disabled; a script typed into the fields stays
+// text.
+import { Server, launch, axeCheck, shot, watchConsole, assert, run, cli, LANGS } from './harness.mjs';
+
+const srv = await new Server({ demo: true }).start();
+const browser = await launch();
+const PASSWORD = 'Corr3ct-Horse-Battery';
+const NEW_PASSWORD = 'Жаңа-Пароль-2026!';
+const SCRIPT = '<script>alert(1)</script>"\'><img src=x onerror=alert(2)>';
+const integrator = srv.user('integrator-verifier', 'org-nit');
+const apiToken = cli(srv.data, ['token', 'create', '--name', 'browser', '--user', integrator]).trim();
+const FORM = {
+  organization_name: 'ГУ «Аппарат акима города Тест»', structural_unit: 'Отдел цифровизации',
+  last_name: 'Браузеров', first_name: 'Асқар', patronymic: 'Маратұлы', position: 'Главный специалист',
+  phone: '+7 (7172) 55-00-00', email: 'browser.applicant@test-akimat.gov.kz',
+  access_purpose: 'Учёт информационных систем акимата',
+};
+
+async function api(path) {
+  const r = await fetch(`${srv.base}${path}`, { headers: { Authorization: `Bearer ${apiToken}` } });
+  assert(r.ok, `${path}: ${r.status}`);
+  return r.json();
+}
+
+/** Visits path, checks status, axe and the console; returns the page. */
+async function visit(ctx, path, what, status = 200) {
+  const page = await ctx.newPage();
+  const problems = watchConsole(page);
+  const r = await page.goto(`${srv.base}${path}`);
+  assert(r.status() === status, `${path}: status ${r.status()}`);
+  await axeCheck(page, what);
+  assert(problems.length === 0, `${what}: console: ` + problems.join('; '));
+  return page;
+}
+
+async function signin(ctx, email, password, next) {
+  const page = await ctx.newPage();
+  await page.goto(`${srv.base}/en/signin${next ? '?next=' + encodeURIComponent(next) : ''}`);
+  await page.fill('#signin-email', email);
+  await page.fill('#signin-password', password);
+  await Promise.all([page.waitForNavigation(), page.click('form.usa-form button[type=submit]')]);
+  return page;
+}
+
+const cases = [];
+for (const lang of LANGS) {
+  cases.push([`sign-in and apply pages in ${lang}: accessible, no console errors  # REQ: ACC-01`, async () => {
+    const ctx = await browser.newContext();
+    const p1 = await visit(ctx, `/${lang}/signin`, `signin ${lang}`);
+    assert(await p1.getAttribute('html', 'lang') === lang, 'html lang');
+    assert(await p1.locator(`a[href="/${lang}/forgot"]`).count() === 1, 'forgot link');
+    assert(await p1.locator(`main a[href="/${lang}/apply"]`).count() === 1, 'apply link');
+    await shot(p1, `signin-${lang}`);
+    const p2 = await visit(ctx, `/${lang}/apply`, `apply ${lang}`);
+    for (const name of Object.keys(FORM))
+      assert(await p2.locator(`[name=${name}]`).count() === 1, `field ${name}`);
+    await shot(p2, `apply-${lang}`);
+    await ctx.close();
+  }]);
+}
+
+cases.push(['the other account pages and the error states are accessible', async () => {
+  const ctx = await browser.newContext();
+  await visit(ctx, '/ru/forgot', 'forgot');
+  await visit(ctx, '/kk/activate?s=' + 'A'.repeat(43), 'activate form');
+  // the apply form sent empty: errors at the fields and in the summary
+  const page = await visit(ctx, '/en/apply', 'apply');
+  await Promise.all([page.waitForNavigation(), page.click('main button[type=submit]')]);
+  assert(await page.locator('.usa-alert--error a[href="#apply-last_name"]').count() === 1, 'summary links');
+  assert(await page.locator('.usa-form-group--error').count() === 8, 'eight required fields');
+  await axeCheck(page, 'apply with errors');
+  await shot(page, 'apply-errors-en');
+  const p2 = await signin(ctx, 'nobody@browser.gov.kz', 'wrong-password');
+  assert(await p2.locator('.usa-alert--error').count() === 1, 'the sign-in error');
+  await axeCheck(p2, 'signin failed');
+  const d = await browser.newContext();
+  await signin(d, integrator, PASSWORD);
+  await visit(d, '/en/tokens', 'tokens');
+  await visit(d, '/en/applications', 'applications');
+  await d.close();
+  // a user without tokens, then the new token's secret shown once
+  const u = await browser.newContext();
+  await signin(u, srv.user('owner-editor', 'org-nit'), PASSWORD);
+  const tp = await visit(u, '/kk/tokens', 'tokens, none yet');
+  assert(await tp.locator('main table').count() === 0, 'no empty table');
+  await tp.fill('#token-name', 'CI');
+  await Promise.all([tp.waitForNavigation(), tp.click('main form.usa-form button[type=submit]')]);
+  assert(/^apt_/.test(await tp.textContent('#new-token')), 'the secret is shown');
+  await axeCheck(tp, 'tokens, a new secret');
+  await shot(tp, 'tokens-kk');
+  await u.close();
+  await ctx.close();
+}]);
+
+cases.push(['a script typed into every text field is shown as text', async () => {
+  const ctx = await browser.newContext();
+  const page = await ctx.newPage();
+  let dialogs = 0;
+  page.on('dialog', dlg => { dialogs++; dlg.dismiss(); });
+  const problems = watchConsole(page);
+  await page.goto(`${srv.base}/en/apply`);
+  for (const name of Object.keys(FORM))
+    await page.fill(`[name=${name}]`, SCRIPT);
+  await Promise.all([page.waitForNavigation(), page.click('main button[type=submit]')]);
+  for (const name of Object.keys(FORM))
+    assert(await page.inputValue(`[name=${name}]`) === SCRIPT, `${name} keeps the text`);
+  assert(await page.locator('main script, main img').count() === 0, 'no element was made');
+  await page.goto(`${srv.base}/en/signin`);
+  await page.fill('#signin-email', SCRIPT);
+  await page.fill('#signin-password', SCRIPT);
+  await Promise.all([page.waitForNavigation(), page.click('main button[type=submit]')]);
+  assert(await page.inputValue('#signin-email') === SCRIPT, 'e-mail kept as text');
+  assert(await page.inputValue('#signin-password') === '', 'the password is not sent back');
+  const d = await browser.newContext();
+  const tp = await signin(d, integrator, PASSWORD, '/en/tokens');
+  tp.on('dialog', dlg => { dialogs++; dlg.dismiss(); });
+  await tp.fill('#token-name', SCRIPT);
+  await Promise.all([tp.waitForNavigation(), tp.click('main form.usa-form button[type=submit]')]);
+  assert(await tp.locator('main th[scope=row]').filter({ hasText: SCRIPT }).count() === 1, 'token name as text');
+  await d.close();
+  assert(dialogs === 0, 'no script ran');
+  // the re-rendered forms answer 401 and 422 on purpose; Chromium notes
+  // each such document in the console: anything else is a problem
+  const real = problems.filter(p => !/^Failed to load resource: .* status of (401|422) /.test(p));
+  assert(real.length === 0, 'console: ' + real.join('; '));
+  await ctx.close();
+}]);
+
+cases.push(['without JavaScript: apply → grant → activate → sign in  # REQ: ACC-01 ACC-02', async () => {
+  const visitor = await browser.newContext({ javaScriptEnabled: false, locale: 'ru-RU' });
+  let page = await visitor.newPage();
+  await page.goto(`${srv.base}/ru/apply`);
+  for (const [k, v] of Object.entries(FORM))
+    await page.fill(`[name=${k}]`, v);
+  await Promise.all([page.waitForNavigation(), page.click('main button[type=submit]')]);
+  assert(page.url().endsWith('/ru/apply?done=sent'), page.url());
+  assert((await page.textContent('main')).includes('Заявка принята'), 'confirmation');
+  // the integrator grants it, without JavaScript too
+  const dc = await browser.newContext({ javaScriptEnabled: false });
+  const dp = await signin(dc, integrator, PASSWORD, '/en/applications');
+  assert(dp.url().endsWith('/en/applications'), dp.url());
+  const app = (await api('/api/v1/account-applications')).items.find(a => a.form.email === FORM.email);
+  await dp.selectOption(`#grant-${app.id}-organization`, 'org-nit');
+  await Promise.all([dp.waitForNavigation(), dp.click(`form[action$="/${app.id}/grant"] button`)]);
+  assert(dp.url().endsWith('/en/applications?done=granted'), dp.url());
+  await dc.close();
+  // the activation link from the e-mail
+  const msg = (await api('/api/v1/outbox')).items.find(m => m.recipient === FORM.email && m.template === 'activate');
+  const link = msg.body.match(/https?:\/\/[^\s/]+(\/activate\?s=[A-Za-z0-9_-]{43})/)[1];
+  await page.goto(`${srv.base}${link}`);
+  assert(page.url().includes('/ru/activate?s='), `the language of the visitor: ${page.url()}`);
+  await page.fill('#link-password', NEW_PASSWORD);
+  await page.fill('#link-password2', NEW_PASSWORD);
+  await Promise.all([page.waitForNavigation(), page.click('main button[type=submit]')]);
+  assert(page.url().endsWith('/ru/signin?done=password'), page.url());
+  await page.fill('#signin-email', FORM.email);
+  await page.fill('#signin-password', NEW_PASSWORD);
+  await Promise.all([page.waitForNavigation(), page.click('main button[type=submit]')]);
+  assert(page.url().endsWith('/ru/workspace'), `signed in: ${page.url()}`);
+  page = await visitor.newPage();
+  await page.goto(`${srv.base}/ru/tokens`);
+  assert(page.url().endsWith('/ru/tokens'), 'signed in, the tokens page opens');
+  // and signs out
+  await Promise.all([page.waitForNavigation(), page.click('.portal-signout button')]);
+  assert(page.url().endsWith('/ru'), page.url());
+  assert(await page.locator('.portal-signout').count() === 0, 'signed out');
+  await visitor.close();
+}]);
+
+await run(cases, async () => {
+  await browser.close();
+  await srv.stop();
+});

@@ -1,0 +1,438 @@
+"""End-to-end tests of the account pages: sign-in (and its lockout),
+sign-out, the application form, the one-time links that set a password,
+the reset request, personal tokens and the integrator's decisions — plain
+HTML forms driven over HTTP as a browser without JavaScript sends them."""
+import re
+import urllib.parse
+
+import subprocess
+import time
+
+from harness import BIN, Server, run
+
+SRV = None
+INTEGRATOR = None  # an API token, to look at the outbox and the applications
+PASSWORD = 'Corr3ct-Horse-Battery'
+NEW_PASSWORD = 'Жаңа-Пароль-2026!'
+SCRIPT = '<script>alert(1)</script>"\'>'
+
+FORM = {
+    'organization_name': 'ГУ «Аппарат акима города Тест»',
+    'structural_unit': 'Отдел цифровизации',
+    'last_name': 'Серікбаев',
+    'first_name': 'Асқар',
+    'patronymic': 'Маратұлы',
+    'position': 'Главный специалист',
+    'phone': '+7 (7172) 55-00-00',
+    'email': 'web.applicant@test-akimat.gov.kz',
+    'access_purpose': 'Учёт информационных систем акимата',
+}
+
+
+class Browser:
+    """A visitor with a cookie jar who sends forms like a browser does."""
+
+    def __init__(self):
+        self.cookies = {}
+
+    def request(self, method, path, form=None, origin=None, headers=None):
+        h = {'Accept': 'text/html'}
+        if self.cookies:
+            h['Cookie'] = '; '.join(f'{k}={v}' for k, v in self.cookies.items())
+        body = None
+        if form is not None:
+            body = urllib.parse.urlencode(form)
+            h['Content-Type'] = 'application/x-www-form-urlencoded'
+            h['Origin'] = origin or f'http://127.0.0.1:{SRV.port}'
+        h.update(headers or {})
+        r = SRV.request(method, path, body=body, headers=h)
+        for k, v in r.headers:
+            if k.lower() == 'set-cookie':
+                m = re.match(r'([^=]+)=([^;]*)', v)
+                if 'Max-Age=0' in v:
+                    self.cookies.pop(m.group(1), None)
+                else:
+                    self.cookies[m.group(1)] = m.group(2)
+        return r
+
+    def get(self, path):
+        return self.request('GET', path)
+
+    def post(self, path, form, with_csrf=True, **kw):
+        form = dict(form)
+        if with_csrf:
+            form['_csrf'] = self.csrf
+        return self.request('POST', path, form=form, **kw)
+
+    @property
+    def csrf(self):
+        """The CSRF token the pages put into their forms."""
+        page = self.get('/en/signin').body.decode()
+        return re.search(r'name="_csrf" value="([^"]*)"', page).group(1)
+
+    def signin(self, email, password=PASSWORD, next_=None):
+        form = {'email': email, 'password': password}
+        if next_ is not None:
+            form['next'] = next_
+        return self.post('/en/signin', form)
+
+
+def text(r):
+    return r.body.decode()
+
+
+def location(r):
+    return r.header('Location')
+
+
+def outbox_link(email, kind):
+    box = SRV.get('/api/v1/outbox', token=INTEGRATOR)
+    assert box.status == 200, box
+    for m in box.json()['items']:
+        if m['recipient'] == email and m['template'] == kind:
+            found = re.search(r'https?://[^/\s]+(/(?:activate|reset)\?s=[A-Za-z0-9_-]{43})\n', m['body'])
+            assert found, m['body']
+            return found.group(1)
+    raise AssertionError(f'no {kind} message to {email}')
+
+
+def my_tokens(b):
+    r = SRV.get('/api/v1/me/tokens', headers={'Cookie': f'ap_session={b.cookies["ap_session"]}'})
+    assert r.status == 200, r
+    return r.json()['items']
+
+
+def applications(status='all'):
+    r = SRV.get(f'/api/v1/account-applications?status={status}', token=INTEGRATOR)
+    assert r.status == 200, r
+    return r.json()['items']
+
+
+def test_signin_success_and_failure():
+    email = SRV.user('owner-viewer', 'org-nit')
+    b = Browser()
+    page = b.get('/ru/signin')
+    assert page.status == 200 and 'href="/ru/forgot"' in text(page) and 'href="/ru/apply"' in text(page)
+    r = b.signin(email, 'not-the-password')
+    assert r.status == 401, r
+    html = text(r)
+    assert 'The e-mail or the password is wrong.' in html
+    assert '<div class="usa-alert usa-alert--error" role="alert"' in html and 'href="#signin-email"' in html
+    assert f'value="{email}"' in html  # the e-mail is kept, the password is not
+    assert 'not-the-password' not in html
+    assert 'ap_session' not in b.cookies
+    # an unknown address gets the very same answer (no enumeration)
+    other = Browser().signin('nobody@e2e.gov.kz', 'not-the-password')
+    assert other.status == 401 and 'The e-mail or the password is wrong.' in text(other)
+    # blank fields are shown at the fields
+    r = b.signin('', '')
+    assert r.status == 422 and text(r).count('usa-form-group--error') == 2, r
+    r = b.signin(email, next_='/en/registry?q=x')
+    assert r.status == 303 and location(r) == '/en/registry?q=x', r
+    sc = r.header('Set-Cookie')
+    assert 'ap_session=' in sc and 'HttpOnly' in sc and 'SameSite=Strict' in sc and 'Path=/' in sc, sc
+    assert b.get('/en/tokens').status == 200
+    r = Browser().signin(email)
+    assert r.status == 303 and location(r) == '/en/workspace', r
+
+
+def test_lockout_message():
+    email = SRV.user('owner-viewer', 'org-nit')
+    b = Browser()
+    for i in range(5):
+        assert b.signin(email, f'wrong-{i}').status == 401
+    r = b.signin(email)  # the right password, during the lockout
+    assert r.status == 429, r
+    assert int(r.header('Retry-After')) > 0
+    assert re.search(r'Too many failed sign-in attempts\. Try again in \d+ min\.', text(r)), text(r)
+    assert 'ap_session' not in b.cookies
+    r = Browser().request('POST', '/ru/signin', form={'email': email, 'password': PASSWORD})
+    assert r.status == 429 and 'Слишком много неудачных попыток входа' in text(r)
+
+
+def test_next_cannot_leave_the_portal():
+    email = SRV.user('owner-viewer', 'org-nit')
+    for bad in ['https://evil.example/', '//evil.example/x', '/\\evil.example', '/en//evil.example',
+                'javascript:alert(1)', '/xx/registry', '/en\r\nSet-Cookie: x=1', ' /en/registry', '/english']:
+        r = Browser().signin(email, next_=bad)
+        assert r.status == 303 and location(r) == '/en/workspace', (bad, r.headers)
+    page = Browser().get('/en/signin?next=%2F%2Fevil.example')
+    assert 'name="next" value=""' in text(page)
+    page = Browser().get('/en/signin?next=%2Fen%2Ftokens')
+    assert 'name="next" value="/en/tokens"' in text(page)
+
+
+def test_signout():
+    email = SRV.user('owner-viewer', 'org-nit')
+    b = Browser()
+    assert b.signin(email).status == 303
+    cookie = b.cookies['ap_session']
+    r = b.post('/en/signout', {})
+    assert r.status == 303 and location(r) == '/en', r
+    assert 'Max-Age=0' in r.header('Set-Cookie') and 'ap_session' not in b.cookies
+    assert 'action="/en/signout"' not in text(b.get('/en'))
+    # the old session is over on the server too
+    old = SRV.get('/en/tokens', headers={'Accept': 'text/html', 'Cookie': f'ap_session={cookie}'})
+    assert old.status == 303 and location(old).startswith('/en/signin?next='), old
+    assert SRV.get('/api/v1/me/tokens', headers={'Cookie': f'ap_session={cookie}'}).status == 401
+
+
+def test_csrf_and_origin():
+    email = SRV.user('owner-editor', 'org-nit')
+    b = Browser()
+    assert b.signin(email).status == 303
+    before = my_tokens(b)
+    # without the token
+    r = b.post('/en/tokens', {'name': 'csrf', 'scope': 'read'}, with_csrf=False)
+    assert r.status == 403, r
+    # with a wrong one
+    r = b.request('POST', '/en/tokens', form={'name': 'csrf', 'scope': 'read', '_csrf': 'x' * 44})
+    assert r.status == 403, r
+    # from another site, even with the token
+    r = b.post('/en/tokens', {'name': 'csrf', 'scope': 'read'}, origin='https://evil.example')
+    assert r.status == 403, r
+    r = b.post('/en/tokens', {'name': 'csrf', 'scope': 'read'}, headers={'Sec-Fetch-Site': 'cross-site'})
+    assert r.status == 403, r
+    # sign-out without the token does not end the session
+    assert b.post('/en/signout', {}, with_csrf=False).status == 403
+    assert my_tokens(b) == before
+    # an anonymous form from another site changes nothing either
+    n = len(applications())
+    r = Browser().request('POST', '/en/apply', form=dict(FORM, email='csrf@test.gov.kz'),
+                          origin='https://evil.example')
+    assert r.status == 403 and len(applications()) == n, r
+
+
+def test_apply_and_its_errors():
+    # REQ: ACC-01
+    b = Browser()
+    page = b.get('/kk/apply')
+    assert page.status == 200
+    for name in FORM:
+        assert f'name="{name}"' in text(page), name
+    # blank required fields and a bad phone: errors at the fields, input kept
+    r = b.request('POST', '/ru/apply', form=dict(FORM, last_name='', position=' ', phone='abc'))
+    assert r.status == 422, r
+    html = text(r)
+    assert 'href="#apply-last_name"' in html and 'href="#apply-position"' in html
+    assert html.count('Заполните это поле.') >= 2 and FORM['organization_name'].replace('«', '«') in html
+    r = b.request('POST', '/ru/apply', form=dict(FORM, phone='abc'))
+    assert r.status == 422 and 'href="#apply-phone"' in text(r) and 'value="abc"' in text(r), r
+    n = len(applications())
+    assert n == len(applications('all'))
+    r = b.request('POST', '/ru/apply', form=FORM)
+    assert r.status == 303 and location(r) == '/ru/apply?done=sent', r
+    done = b.get(location(r))
+    assert done.status == 200 and 'Заявка принята' in text(done)
+    mine = [a for a in applications() if a['form']['email'] == FORM['email']]
+    assert len(mine) == 1 and mine[0]['status'] == 'pending' and mine[0]['form'] == FORM, mine
+
+
+def decider():
+    email = SRV.user('integrator-verifier', 'org-nit')
+    b = Browser()
+    assert b.signin(email).status == 303
+    return b
+
+
+def test_applications_grant_refuse_and_rights():
+    # REQ: ACC-02
+    form = dict(FORM, email='web.refused@test.gov.kz', last_name='Отказов')
+    assert Browser().request('POST', '/en/apply', form=form).status == 303
+    app = [a for a in applications() if a['form']['email'] == form['email']][0]
+    # the public is sent to sign in; others may not
+    r = Browser().get('/en/applications')
+    assert r.status == 303 and location(r) == '/en/signin?next=%2Fen%2Fapplications', r
+    other = Browser()
+    assert other.signin(SRV.user('owner-editor', 'org-nit')).status == 303
+    assert other.get('/en/applications').status == 403
+    assert other.post(f'/en/applications/{app["id"]}/refuse', {'reason': 'нет'}).status == 403
+    assert other.post(f'/en/applications/{app["id"]}/grant', {'organization': 'org-nit'}).status == 403
+    assert applications('pending') and app['id'] in [a['id'] for a in applications('pending')]
+    b = decider()
+    page = b.get('/en/applications')
+    assert page.status == 200 and 'Отказов Асқар Маратұлы' in text(page), page
+    # a refusal needs a reason
+    r = b.post(f'/en/applications/{app["id"]}/refuse', {'reason': '  '})
+    assert r.status == 422 and f'href="#refuse-{app["id"]}-reason"' in text(r), r
+    r = b.post(f'/en/applications/{app["id"]}/grant', {'organization': ''})
+    assert r.status == 422 and f'href="#grant-{app["id"]}-organization"' in text(r), r
+    assert app['id'] in [a['id'] for a in applications('pending')]
+    r = b.post(f'/en/applications/{app["id"]}/refuse', {'reason': 'Организация не найдена'})
+    assert r.status == 303 and location(r) == '/en/applications?done=refused', r
+    got = [a for a in applications() if a['id'] == app['id']][0]
+    assert got['status'] == 'refused' and got['reason'] == 'Организация не найдена'
+    assert 'The application was refused' in text(b.get(location(r)))
+    # decided once only
+    assert b.post(f'/en/applications/{app["id"]}/grant', {'organization': 'org-nit'}).status == 409
+
+
+def test_activation_via_the_new_link():
+    # REQ: ACC-02
+    # REQ: ACC-03
+    app = [a for a in applications('pending') if a['form']['email'] == FORM['email']][0]
+    b = decider()
+    page = text(b.get('/ru/applications'))
+    assert 'value="org-nit"' in page
+    r = b.post(f'/ru/applications/{app["id"]}/grant', {'organization': 'org-nit'})
+    assert r.status == 303 and location(r) == '/ru/applications?done=granted', r
+    assert [a for a in applications() if a['id'] == app['id']][0]['status'] == 'granted'
+    link = outbox_link(FORM['email'], 'activate')
+    v = Browser()
+    r = v.request('GET', link, headers={'Accept-Language': 'ru'})
+    assert r.status == 303 and location(r) == '/ru' + link, r
+    page = v.get(location(r))
+    assert page.status == 200 and 'Активация учётной записи' in text(page)
+    secret = link.split('s=')[1]
+    assert f'name="s" value="{secret}"' in text(page)
+    # a weak password, then two different ones: shown at the field, nothing set
+    r = v.request('POST', '/ru/activate', form={'s': secret, 'password': 'short', 'password2': 'short'})
+    assert r.status == 422 and 'href="#link-password"' in text(r) and 'Пароль слишком простой' in text(r), r
+    r = v.request('POST', '/ru/activate', form={'s': secret, 'password': NEW_PASSWORD, 'password2': 'x'})
+    assert r.status == 422 and 'href="#link-password2"' in text(r), r
+    r = v.request('POST', '/ru/activate', form={'s': secret, 'password': NEW_PASSWORD, 'password2': NEW_PASSWORD})
+    assert r.status == 303 and location(r) == '/ru/signin?done=password', r
+    assert 'Пароль установлен' in text(v.get(location(r)))
+    assert v.signin(FORM['email'], NEW_PASSWORD).status == 303
+    # the link is spent
+    r = Browser().get('/en' + link)
+    assert r.status == 200  # the form is shown; using it says why it cannot be used
+    r = Browser().request('POST', '/en/activate', form={'s': secret, 'password': NEW_PASSWORD + 'x',
+                                                         'password2': NEW_PASSWORD + 'x'})
+    assert r.status == 410 and 'This link has already been used' in text(r), r
+    r = Browser().request('POST', '/en/activate', form={'s': 'A' * 43, 'password': NEW_PASSWORD,
+                                                         'password2': NEW_PASSWORD})
+    assert r.status == 404 and 'This link is not known' in text(r), r
+
+
+def test_reset_flow():
+    email = SRV.user('owner-viewer', 'org-nit')
+    b = Browser()
+    assert b.get('/en/forgot').status == 200
+    known = b.request('POST', '/en/forgot', form={'email': email})
+    unknown = b.request('POST', '/en/forgot', form={'email': 'nobody-here@e2e.gov.kz'})
+    assert known.status == unknown.status == 303, (known, unknown)
+    assert location(known) == location(unknown) == '/en/forgot?done=sent'
+    assert 'a link to set a new password was sent' in text(b.get('/en/forgot?done=sent'))
+    link = outbox_link(email, 'reset')
+    assert link.startswith('/reset?s=')
+    page = b.get('/en' + link)
+    assert page.status == 200 and 'Set a new password' in text(page)
+    secret = link.split('s=')[1]
+    r = b.request('POST', '/en/reset', form={'s': secret, 'password': NEW_PASSWORD, 'password2': NEW_PASSWORD})
+    assert r.status == 303 and location(r) == '/en/signin?done=password', r
+    assert Browser().signin(email, PASSWORD).status == 401
+    assert Browser().signin(email, NEW_PASSWORD).status == 303
+
+
+def test_tokens_create_and_revoke():
+    email = SRV.user('owner-editor', 'org-nit')
+    r = Browser().get('/kk/tokens')
+    assert r.status == 303 and location(r) == '/kk/signin?next=%2Fkk%2Ftokens', r
+    b = Browser()
+    assert b.signin(email, next_='/kk/tokens').status == 303
+    assert b.get('/kk/tokens').status == 200
+    r = b.post('/en/tokens', {'name': '', 'scope': 'read'})
+    assert r.status == 422 and 'href="#token-name"' in text(r), r
+    r = b.post('/en/tokens', {'name': 'no scope'})
+    assert r.status == 422 and 'href="#token-scope-read"' in text(r), r
+    assert my_tokens(b) == []
+    r = b.post('/en/tokens', {'name': 'Деплой', 'scope': 'read'})
+    assert r.status == 200, r
+    secret = re.search(r'id="new-token">(apt_[A-Za-z0-9_-]{43})<', text(r)).group(1)
+    assert 'no-store' in ','.join(v for k, v in r.headers if k.lower() == 'cache-control')
+    assert SRV.get('/api/v1/me', token=secret).status == 200
+    # the secret is shown once: not on the list
+    listing = text(b.get('/en/tokens'))
+    assert secret not in listing and 'Деплой' in listing
+    tok = my_tokens(b)
+    assert len(tok) == 1 and tok[0]['scopes'] == ['read']
+    r = b.post(f'/en/tokens/{tok[0]["id"]}/revoke', {})
+    assert r.status == 303 and location(r) == '/en/tokens?done=revoked', r
+    assert SRV.get('/api/v1/me', token=secret).status == 401
+    assert 'The token was revoked' in text(b.get(location(r)))
+    # another user cannot revoke it (nor see it)
+    other = Browser()
+    assert other.signin(SRV.user('owner-editor', 'org-nit')).status == 303
+    assert other.post(f'/en/tokens/{tok[0]["id"]}/revoke', {}).status in (403, 404)
+
+
+def test_scripts_are_shown_as_text():
+    def inert(r):
+        html = text(r)
+        assert '<script>alert(1)' not in html, html
+        assert '&lt;script&gt;alert(1)&lt;/script&gt;' in html, html
+    r = Browser().signin(SCRIPT, SCRIPT)
+    assert r.status == 401
+    inert(r)
+    r = Browser().request('POST', '/en/apply', form={k: SCRIPT for k in FORM})
+    assert r.status == 422
+    inert(r)
+    assert text(r).count('&lt;script&gt;alert(1)&lt;/script&gt;') == len(FORM)
+    b = Browser()
+    assert b.signin(SRV.user('owner-editor', 'org-nit')).status == 303
+    r = b.post('/en/tokens', {'name': SCRIPT * 30, 'scope': 'read'})
+    assert r.status == 422
+    inert(r)
+    d = decider()
+    assert Browser().request('POST', '/en/apply', form=dict(FORM, email='xss@test.gov.kz',
+                                                            last_name=SCRIPT, access_purpose=SCRIPT)).status == 303
+    page = d.get('/en/applications')
+    inert(page)
+    r = Browser().get('/en/activate?s=' + urllib.parse.quote(SCRIPT))
+    inert(r)
+    r = Browser().request('POST', '/en/signin', form={'email': SCRIPT, 'password': 'x', 'next': SCRIPT})
+    inert(r)
+    r = d.post(f'/en/applications/{applications("pending")[0]["id"]}/refuse', {'reason': SCRIPT * 300})
+    assert r.status == 422
+    inert(r)
+
+
+class LoggingServer(Server):
+    """A server that keeps its access log (the harness's is --quiet)."""
+
+    def start(self):
+        args = [BIN, 'serve', '--data', self.data, '--listen', f'127.0.0.1:{self.port}']
+        self.log = open(self.log_path, 'ab')
+        self.proc = subprocess.Popen(args, stdout=self.log, stderr=self.log)
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            try:
+                if self.get('/healthz').status == 200:
+                    return self
+            except OSError:
+                time.sleep(0.05)
+        raise AssertionError('server did not become healthy')
+
+
+def test_link_secrets_stay_out_of_the_access_log():
+    secret = 'S3cretInTheQuery' + 'x' * 27
+    with LoggingServer() as srv:
+        for path in ['/activate?s=', '/en/activate?s=', '/ru/reset?s=']:
+            r = srv.get(path + secret, headers={'Accept': 'text/html'})
+            assert r.status in (200, 303), r
+            if r.status == 200:
+                assert 'same-origin' == r.header('Referrer-Policy')
+        r = srv.request('POST', '/en/activate', body=f's={secret}&password=x&password2=x',
+                        headers={'Content-Type': 'application/x-www-form-urlencoded'})
+        assert r.status == 404, r  # an unknown link
+        srv.stop()
+        log = open(srv.log_path, errors='replace').read()
+    assert '"path":"/en/activate"' in log and '"path":"/activate"' in log, log[-2000:]
+    assert 'S3cretInTheQuery' not in log
+
+
+def main():
+    global SRV, INTEGRATOR
+    with Server(demo=True) as srv:
+        SRV = srv
+        INTEGRATOR = srv.token('integrator-verifier', 'org-nit')
+        run([test_signin_success_and_failure, test_lockout_message, test_next_cannot_leave_the_portal,
+             test_signout, test_csrf_and_origin, test_apply_and_its_errors,
+             test_applications_grant_refuse_and_rights, test_activation_via_the_new_link, test_reset_flow,
+             test_tokens_create_and_revoke, test_scripts_are_shown_as_text,
+             test_link_secrets_stay_out_of_the_access_log])
+
+
+if __name__ == '__main__':
+    main()
