@@ -746,9 +746,10 @@ static int cu_part(void *state, const char *name, const char *filename, const ch
 
 static void cu_finish(void *state, struct http_req *req, struct http_resp *resp)
 {
-    (void)req;
-    (void)resp;
     struct card_upload *cu = state;
+    /* begin's answer was another one: this is the one that goes out */
+    cu->pg.req = req;
+    cu->pg.resp = resp;
     struct err e = ERR_INIT;
     if (csrf_check(cu, &e) < 0) {
         page_error(&cu->pg, 403, page_tr(&cu->pg, TR("The form has expired. Open the page again and repeat.")));
