@@ -1,7 +1,15 @@
 /* graph: Graphviz drawing of a record's neighbourhood. The gvc context
- * and cgraph keep global state, so every drawing holds one mutex. */
+ * and cgraph keep global state, so every drawing holds one mutex.
+ *
+ * The context gets only two plugins, the dot layout and the core SVG
+ * renderer, loaded from Graphviz's plugin directory beside libgvc: with
+ * its configured plugins it would measure text through pango and
+ * fontconfig, which leak memory at every start (and a leak fails our
+ * sanitized tests); the core estimates text widths from its own font
+ * metrics, which is enough for boxes of names. */
 #include "web/graph.h"
 
+#include <dlfcn.h>
 #include <graphviz/cgraph.h>
 #include <graphviz/gvc.h>
 #include <pthread.h>
@@ -10,6 +18,43 @@
 
 static pthread_mutex_t gv_lock = PTHREAD_MUTEX_INITIALIZER;
 static GVC_t *gvc; /* made once, kept for the life of the process */
+
+/* The address of plugin `name`'s library descriptor, from the plugin
+ * directory ("graphviz/" beside libgvc). NULL when it cannot be loaded. */
+static void *plugin_library(const char *dir, const char *name)
+{
+    char path[4096], sym[128];
+    if (snprintf(path, sizeof path, "%s/graphviz/libgvplugin_%s.so.6", dir, name) >=
+            (int)sizeof path ||
+        snprintf(sym, sizeof sym, "gvplugin_%s_LTX_library", name) >= (int)sizeof sym)
+        return NULL;
+    void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    return h ? dlsym(h, sym) : NULL; /* kept open: the context uses it */
+}
+
+static GVC_t *context(void)
+{
+    Dl_info info;
+    GVC_t *(*fn)(void) = gvContext;
+    void *addr; /* a function's address as dladdr takes it */
+    memcpy(&addr, &fn, sizeof addr);
+    if (!dladdr(addr, &info) || !info.dli_fname)
+        return NULL;
+    char dir[4096];
+    const char *slash = strrchr(info.dli_fname, '/');
+    size_t n = slash ? (size_t)(slash - info.dli_fname) : 0;
+    if (!slash || n >= sizeof dir)
+        return NULL;
+    memcpy(dir, info.dli_fname, n);
+    dir[n] = '\0';
+    static lt_symlist_t builtins[3];
+    builtins[0] = (lt_symlist_t){"gvplugin_dot_layout_LTX_library", plugin_library(dir, "dot_layout")};
+    builtins[1] = (lt_symlist_t){"gvplugin_core_LTX_library", plugin_library(dir, "core")};
+    builtins[2] = (lt_symlist_t){NULL, NULL};
+    if (!builtins[0].address || !builtins[1].address)
+        return NULL;
+    return gvContextPlugins(builtins, 0);
+}
 
 /* A label as Graphviz text: its escapes (\N, \G, \n, \l …) are made
  * literal by doubling every backslash; Graphviz escapes & < > " ' itself
@@ -85,7 +130,7 @@ int graph_svg(const struct graph_node *nodes, size_t n_nodes, const struct graph
     int rc = -1;
     pthread_mutex_lock(&gv_lock);
     if (!gvc)
-        gvc = gvContext();
+        gvc = context();
     Agraph_t *g = gvc ? build(nodes, n_nodes, edges, n_edges, made) : NULL;
     if (g && gvLayout(gvc, g, "dot") == 0) {
         unsigned int ulen = 0;
