@@ -56,19 +56,29 @@ static GVC_t *context(void)
     return gvContextPlugins(builtins, 0);
 }
 
-/* A label as Graphviz text: its escapes (\N, \G, \n, \l …) are made
- * literal by doubling every backslash; Graphviz escapes & < > " ' itself
- * when it writes SVG. Newlines become spaces. */
+/* A label as Graphviz text: its escapes (\N, \G, \l …) are made literal
+ * by doubling every backslash (Graphviz escapes & < > " ' itself when it
+ * writes SVG); long labels are wrapped at spaces into lines of about
+ * WRAP characters (Graphviz's "\n"), so that the picture stays narrow. */
+#define WRAP 26
 static void label_text(struct buf *b, const char *s)
 {
     buf_reset(b);
+    size_t col = 0;
     for (; *s; s++) {
-        if (*s == '\\')
+        unsigned char ch = (unsigned char)*s;
+        bool space = ch == ' ' || ch == '\n' || ch == '\r' || ch == '\t';
+        if (space && col >= WRAP) {
+            buf_puts(b, "\\n");
+            col = 0;
+            continue;
+        }
+        if (ch == '\\')
             buf_puts(b, "\\\\");
-        else if (*s == '\n' || *s == '\r')
-            buf_putc(b, ' ');
         else
-            buf_putc(b, *s);
+            buf_putc(b, space ? ' ' : (char)ch);
+        if ((ch & 0xC0) != 0x80) /* count characters, not UTF-8 bytes */
+            col++;
     }
     buf_putc(b, '\0');
 }
@@ -84,7 +94,7 @@ static Agraph_t *build(const struct graph_node *nodes, size_t n_nodes,
     Agraph_t *g = agopen((char *)"neighbourhood", Agdirected, NULL);
     set(g, "rankdir", "LR");
     set(g, "bgcolor", "transparent");
-    set(g, "fontname", "sans-serif");
+    set(g, "fontname", "Helvetica");
     struct buf b;
     buf_init(&b, 1u << 20);
     for (size_t i = 0; i < n_nodes; i++) {
@@ -98,7 +108,7 @@ static Agraph_t *build(const struct graph_node *nodes, size_t n_nodes,
         set(made[i], "style", nodes[i].focus ? "rounded,filled,bold" : "rounded,filled");
         set(made[i], "fillcolor", nodes[i].focus ? "#d9e8f6" : "#ffffff");
         set(made[i], "color", "#1a4480");
-        set(made[i], "fontname", "sans-serif");
+        set(made[i], "fontname", "Helvetica");
         set(made[i], "fontsize", "11");
         if (nodes[i].url) {
             set(made[i], "URL", nodes[i].url);
@@ -111,7 +121,7 @@ static Agraph_t *build(const struct graph_node *nodes, size_t n_nodes,
         Agedge_t *ed = agedge(g, made[edges[i].from], made[edges[i].to], NULL, 1);
         label_text(&b, edges[i].label ? edges[i].label : "");
         set(ed, "label", b.p);
-        set(ed, "fontname", "sans-serif");
+        set(ed, "fontname", "Helvetica");
         set(ed, "fontsize", "9");
         set(ed, "color", "#565c65");
     }
