@@ -110,6 +110,7 @@ static Agraph_t *build(const struct graph_node *nodes, size_t n_nodes,
         set(made[i], "color", "#1a4480");
         set(made[i], "fontname", "Helvetica");
         set(made[i], "fontsize", "11");
+        set(made[i], "margin", "0.22,0.06"); /* browsers' sans fonts are wider than the estimate */
         if (nodes[i].url) {
             set(made[i], "URL", nodes[i].url);
             set(made[i], "target", "_top");

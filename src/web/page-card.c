@@ -369,6 +369,30 @@ static const char *instant_text(const struct page *pg, const char *at)
     return arena_printf(pg->req->arena, "%.10s %.5s UTC", at, at + 11);
 }
 
+/* Who made a revision or a workflow step: a user's name when the visitor
+ * may see the user, else what kind of actor it was. */
+static const char *actor_text(const struct page *pg, const char *actor)
+{
+    if (!actor || strncmp(actor, "user:", 5) != 0)
+        return page_tr(pg, TR("Portal administration"));
+    char uid[40];
+    size_t n = strcspn(actor + 5, "/");
+    if (n == 0 || n >= sizeof uid)
+        return page_tr(pg, TR("Portal user"));
+    memcpy(uid, actor + 5, n);
+    uid[n] = '\0';
+    json_t *u = NULL;
+    struct err e = ERR_INIT;
+    const char *out = page_tr(pg, TR("Portal user"));
+    if (user_get(pg->w->api->acct, &pg->actor, uid, &u, &e) == 0) {
+        const char *last = sv(u, "last_name"), *first = sv(u, "first_name");
+        if (*last || *first)
+            out = arena_printf(pg->req->arena, "%s%s%s", last, *last && *first ? " " : "", first);
+        json_decref(u);
+    }
+    return out;
+}
+
 static json_t *history_section(struct page *pg, const struct model_kind *k, const char *coll,
                                const char *id, bool hide_restricted)
 {
@@ -411,7 +435,7 @@ static json_t *history_section(struct page *pg, const struct model_kind *k, cons
         const char *at = json_string_value(json_object_get(rev, "at"));
         json_t *o = json_pack("{s:O, s:s, s:s, s:s, s:o}", "revision", json_object_get(rev, "revision"),
                               "at", instant_text(pg, at), "actor",
-                              sv(rev, "actor"), "action",
+                              actor_text(pg, sv(rev, "actor")), "action",
                               sv(rev, "action"),
                               "changes", changes);
         flag(o, "changes");
@@ -462,7 +486,7 @@ static json_t *timeline_section(struct page *pg, const struct model_kind *k, con
         const char *at = json_string_value(json_object_get(ev, "at"));
         json_array_append_new(
             events, json_pack("{s:s, s:s, s:s, s:s, s:s, s:o}", "label", label, "at", instant_text(pg, at),
-                              "actor", sv(ev, "actor"),
+                              "actor", actor_text(pg, sv(ev, "actor")),
                               "from", state_label(pg->lang, w, json_string_value(json_object_get(ev, "from"))),
                               "to", state_label(pg->lang, w, json_string_value(json_object_get(ev, "to"))),
                               "remarks", remarks));

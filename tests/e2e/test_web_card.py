@@ -171,6 +171,7 @@ def test_every_section_renders():
     tl = section(body, 'timeline-h')
     assert 'Submitted for verification' in tl and rec['accounting_code'] in tl, tl
     assert 'Deadlines' in tl
+    assert 'Portal user' in tl and not re.search(r'user:[A-Za-z0-9_-]', body)  # the public is not told who
     # history: revisions, newest first, with before and after
     hist = section(body, 'history-h')
     revs = [int(x) for x in re.findall(r'Revision (\d+):', hist)]
