@@ -48,7 +48,8 @@ static GVC_t *context(void)
     memcpy(dir, info.dli_fname, n);
     dir[n] = '\0';
     static lt_symlist_t builtins[3];
-    builtins[0] = (lt_symlist_t){"gvplugin_dot_layout_LTX_library", plugin_library(dir, "dot_layout")};
+    builtins[0] =
+        (lt_symlist_t){"gvplugin_dot_layout_LTX_library", plugin_library(dir, "dot_layout")};
     builtins[1] = (lt_symlist_t){"gvplugin_core_LTX_library", plugin_library(dir, "core")};
     builtins[2] = (lt_symlist_t){NULL, NULL};
     if (!builtins[0].address || !builtins[1].address)

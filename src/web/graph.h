@@ -17,7 +17,7 @@ struct graph_node {
     bool focus;        /* the record the card is about */
 };
 struct graph_edge {
-    size_t from, to;   /* indexes into the nodes */
+    size_t from, to; /* indexes into the nodes */
     const char *label;
 };
 

@@ -127,7 +127,8 @@ static json_t *field_value(struct page *pg, const struct model_field *f, const j
     if (list) {
         size_t i;
         json_t *item;
-        json_array_foreach(v, i, item) json_array_append_new(values, scalar_value(pg, f->item, item));
+        json_array_foreach (v, i, item)
+            json_array_append_new(values, scalar_value(pg, f->item, item));
     } else if (v && !json_is_null(v))
         json_array_append_new(values, scalar_value(pg, f, v));
     json_t *out = json_pack("{s:b, s:o}", "list", list, "values", values);
@@ -145,8 +146,7 @@ static const char *value_text(struct page *pg, const struct model_field *f, cons
     buf_init(&b, 1u << 20);
     size_t i;
     json_t *item;
-    json_array_foreach(json_object_get(fv, "values"), i, item)
-    {
+    json_array_foreach (json_object_get(fv, "values"), i, item) {
         if (i)
             buf_puts(&b, "; ");
         buf_puts(&b, json_string_value(json_object_get(item, "text")));
@@ -165,9 +165,8 @@ static const char *envelope_label(const struct page *pg, const char *name)
     static const struct {
         const char *name, *label;
     } known[] = {
-        {"name", TR("Name")},         {"owner", TR("Owner")},
-        {"kind", TR("Kind")},         {"created_at", TR("Created")},
-        {"retired_at", TR("Retired")}, {"id", TR("Identifier")},
+        {"name", TR("Name")},          {"owner", TR("Owner")},        {"kind", TR("Kind")},
+        {"created_at", TR("Created")}, {"retired_at", TR("Retired")}, {"id", TR("Identifier")},
     };
     for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
         if (strcmp(known[i].name, name) == 0)
@@ -200,8 +199,8 @@ static json_t *general_section(struct page *pg, const struct model_kind *k, cons
 }
 
 /* The documents' checklist, with upload forms for who may update. */
-static json_t *documents_section(struct page *pg, const char *coll, const char *id,
-                                 bool may_update, const struct refused *refused)
+static json_t *documents_section(struct page *pg, const char *coll, const char *id, bool may_update,
+                                 const struct refused *refused)
 {
     json_t *cl = NULL;
     struct err e = ERR_INIT;
@@ -210,14 +209,14 @@ static json_t *documents_section(struct page *pg, const char *coll, const char *
     json_t *items = json_array();
     size_t i;
     json_t *it;
-    json_array_foreach(json_object_get(cl, "items"), i, it)
-    {
+    json_array_foreach (json_object_get(cl, "items"), i, it) {
         const char *type = json_string_value(json_object_get(it, "type"));
         const char *state = json_string_value(json_object_get(it, "state"));
         json_t *o = json_object();
         json_object_set_new(o, "type", json_string(type));
         json_object_set_new(o, "number", json_incref(json_object_get(it, "number")));
-        json_object_set_new(o, "label", json_string(web_name(pg->lang, json_object_get(it, "label"))));
+        json_object_set_new(o, "label",
+                            json_string(web_name(pg->lang, json_object_get(it, "label"))));
         const char *state_label = strcmp(state, "present") == 0   ? TR("Present")
                                   : strcmp(state, "missing") == 0 ? TR("Missing")
                                                                   : TR("Not due at this stage");
@@ -244,7 +243,8 @@ static json_t *documents_section(struct page *pg, const char *coll, const char *
             if (uploaded && strlen(uploaded) >= 10)
                 json_object_set_new(f, "uploaded", json_stringn(uploaded, 10));
             if (active)
-                json_object_set_new(f, "restricted_until", json_incref(json_object_get(r, "until")));
+                json_object_set_new(f, "restricted_until",
+                                    json_incref(json_object_get(r, "until")));
             json_array_append_new(files, f);
         }
         json_object_set_new(o, "files", files);
@@ -254,8 +254,7 @@ static json_t *documents_section(struct page *pg, const char *coll, const char *
             json_t *probs = json_array();
             size_t j;
             json_t *p;
-            json_array_foreach(refused->problems, j, p)
-            {
+            json_array_foreach (refused->problems, j, p) {
                 const char *msg = json_string_value(json_object_get(p, "message"));
                 if (!msg)
                     msg = json_string_value(json_object_get(p, "detail"));
@@ -297,11 +296,11 @@ static json_t *relations_section(struct page *pg, const char *coll, const char *
     json_t *items = json_array();
     size_t i;
     json_t *rel;
-    json_array_foreach(json_object_get(rels, "items"), i, rel)
-    {
+    json_array_foreach (json_object_get(rels, "items"), i, rel) {
         const char *src = json_string_value(json_object_get(rel, "source"));
         const char *dst = json_string_value(json_object_get(rel, "target"));
-        const struct model_kind *rk = model_kind(m, json_string_value(json_object_get(rel, "type")));
+        const struct model_kind *rk =
+            model_kind(m, json_string_value(json_object_get(rel, "type")));
         bool out = src && strcmp(src, id) == 0;
         const char *other = out ? dst : src;
         if (!rk || !other)
@@ -310,14 +309,14 @@ static json_t *relations_section(struct page *pg, const char *coll, const char *
         struct err oe = ERR_INIT;
         if (registry_get_visible(pg->w->api->reg, &pg->actor, NULL, other, &orec, &oe) < 0)
             continue; /* a draft of another organisation does not show through */
-        const char *oname = arena_strdup(pg->req->arena,
-                                         web_name(pg->lang, json_object_get(orec, "name")));
+        const char *oname =
+            arena_strdup(pg->req->arena, web_name(pg->lang, json_object_get(orec, "name")));
         const struct model_kind *ok =
             model_kind(m, json_string_value(json_object_get(orec, "kind")));
         const char *url = card_url(pg, ok, other);
         json_decref(orec);
-        const char *label = out ? web_label(pg->lang, rk->label)
-                                : web_label(pg->lang, rk->inverse_label);
+        const char *label =
+            out ? web_label(pg->lang, rk->label) : web_label(pg->lang, rk->inverse_label);
         json_t *o = json_pack("{s:s, s:s, s:s, s:b}", "type", label, "name", *oname ? oname : other,
                               "kind", ok ? web_label(pg->lang, ok->label) : "", "outgoing", out);
         if (url)
@@ -335,8 +334,8 @@ static json_t *relations_section(struct page *pg, const char *coll, const char *
             nodes[n_nodes++] = (struct graph_node){*oname ? oname : other, url, false};
         }
         if (n_edges < sizeof edges / sizeof edges[0])
-            edges[n_edges++] = (struct graph_edge){out ? 0 : at, out ? at : 0,
-                                                   web_label(pg->lang, rk->label)};
+            edges[n_edges++] =
+                (struct graph_edge){out ? 0 : at, out ? at : 0, web_label(pg->lang, rk->label)};
     }
     json_decref(rels);
     if (n_nodes > 1 && graph_svg(nodes, n_nodes, edges, n_edges, svg, &e) < 0)
@@ -345,8 +344,8 @@ static json_t *relations_section(struct page *pg, const char *coll, const char *
 }
 
 /* The label of a member of a record of kind k in the history. */
-static const char *member_label(const struct page *pg, const struct model_kind *k,
-                                const char *name, const struct model_field **f)
+static const char *member_label(const struct page *pg, const struct model_kind *k, const char *name,
+                                const struct model_field **f)
 {
     *f = model_field(k, name);
     if (*f)
@@ -403,13 +402,11 @@ static json_t *history_section(struct page *pg, const struct model_kind *k, cons
     json_t *out = json_array();
     size_t i;
     json_t *rev;
-    json_array_foreach(json_object_get(hist, "items"), i, rev)
-    {
+    json_array_foreach (json_object_get(hist, "items"), i, rev) {
         json_t *changes = json_array();
         size_t j;
         json_t *c;
-        json_array_foreach(json_object_get(rev, "changes"), j, c)
-        {
+        json_array_foreach (json_object_get(rev, "changes"), j, c) {
             const char *name = json_string_value(json_object_get(c, "field"));
             if (!name || strcmp(name, "id") == 0 || strcmp(name, "created_at") == 0)
                 continue;
@@ -433,11 +430,10 @@ static json_t *history_section(struct page *pg, const struct model_kind *k, cons
                                                      before, "after", after));
         }
         const char *at = json_string_value(json_object_get(rev, "at"));
-        json_t *o = json_pack("{s:O, s:s, s:s, s:s, s:o}", "revision", json_object_get(rev, "revision"),
-                              "at", instant_text(pg, at), "actor",
-                              actor_text(pg, sv(rev, "actor")), "action",
-                              sv(rev, "action"),
-                              "changes", changes);
+        json_t *o =
+            json_pack("{s:O, s:s, s:s, s:s, s:o}", "revision", json_object_get(rev, "revision"),
+                      "at", instant_text(pg, at), "actor", actor_text(pg, sv(rev, "actor")),
+                      "action", sv(rev, "action"), "changes", changes);
         flag(o, "changes");
         json_array_insert_new(out, 0, o); /* newest first */
     }
@@ -464,8 +460,7 @@ static json_t *timeline_section(struct page *pg, const struct model_kind *k, con
     json_t *events = json_array();
     size_t i;
     json_t *ev;
-    json_array_foreach(json_object_get(tl, "events"), i, ev)
-    {
+    json_array_foreach (json_object_get(tl, "events"), i, ev) {
         const char *tid = json_string_value(json_object_get(ev, "transition"));
         const char *label = tid ? tid : "";
         for (size_t t = 0; tid && t < w->n_transitions; t++)
@@ -474,22 +469,23 @@ static json_t *timeline_section(struct page *pg, const struct model_kind *k, con
         json_t *remarks = json_array();
         size_t j;
         json_t *r;
-        json_array_foreach(json_object_get(ev, "remarks"), j, r)
-        {
+        json_array_foreach (json_object_get(ev, "remarks"), j, r) {
             const char *field = json_string_value(json_object_get(r, "field"));
             const struct model_field *f = field ? model_field(k, field) : NULL;
             json_t *o = json_pack("{s:s}", "text", sv(r, "text"));
             if (field)
-                json_object_set_new(o, "field", json_string(f ? web_label(pg->lang, f->label) : field));
+                json_object_set_new(o, "field",
+                                    json_string(f ? web_label(pg->lang, f->label) : field));
             json_array_append_new(remarks, o);
         }
         const char *at = json_string_value(json_object_get(ev, "at"));
         json_array_append_new(
-            events, json_pack("{s:s, s:s, s:s, s:s, s:s, s:o}", "label", label, "at", instant_text(pg, at),
-                              "actor", actor_text(pg, sv(ev, "actor")),
-                              "from", state_label(pg->lang, w, json_string_value(json_object_get(ev, "from"))),
-                              "to", state_label(pg->lang, w, json_string_value(json_object_get(ev, "to"))),
-                              "remarks", remarks));
+            events,
+            json_pack("{s:s, s:s, s:s, s:s, s:s, s:o}", "label", label, "at", instant_text(pg, at),
+                      "actor", actor_text(pg, sv(ev, "actor")), "from",
+                      state_label(pg->lang, w, json_string_value(json_object_get(ev, "from"))),
+                      "to", state_label(pg->lang, w, json_string_value(json_object_get(ev, "to"))),
+                      "remarks", remarks));
         flag(json_array_get(events, json_array_size(events) - 1), "remarks");
         json_t *code = json_object_get(ev, "code");
         if (json_is_string(code))
@@ -498,8 +494,7 @@ static json_t *timeline_section(struct page *pg, const struct model_kind *k, con
     json_t *obs = json_array();
     int open = 0, overdue = 0;
     json_t *ob;
-    json_array_foreach(json_object_get(tl, "obligations"), i, ob)
-    {
+    json_array_foreach (json_object_get(tl, "obligations"), i, ob) {
         const char *pid = json_string_value(json_object_get(ob, "policy"));
         const struct model_policy *p = pid ? model_policy(pg->w->api->model, pid) : NULL;
         bool is_open = strcmp(sv(ob, "state"), "open") == 0;
@@ -508,9 +503,13 @@ static json_t *timeline_section(struct page *pg, const struct model_kind *k, con
         overdue += is_open && late;
         const char *due = json_string_value(json_object_get(ob, "due_at"));
         const char *done = json_string_value(json_object_get(ob, "done_at"));
-        json_t *o = json_pack("{s:s, s:s, s:b, s:b}", "label", p ? web_label(pg->lang, p->label) : pid ? pid : "",
-                              "due", due && strlen(due) >= 10 ? arena_strndup(pg->req->arena, due, 10) : "",
-                              "open", is_open, "overdue", late);
+        json_t *o =
+            json_pack("{s:s, s:s, s:b, s:b}", "label",
+                      p     ? web_label(pg->lang, p->label)
+                      : pid ? pid
+                            : "",
+                      "due", due && strlen(due) >= 10 ? arena_strndup(pg->req->arena, due, 10) : "",
+                      "open", is_open, "overdue", late);
         if (done && strlen(done) >= 10)
             json_object_set_new(o, "done", json_stringn(done, 10));
         json_array_append_new(obs, o);
@@ -540,31 +539,34 @@ static json_t *summary_section(struct page *pg, const struct model_kind *k, cons
         const struct model_field *sf = w->stage_field ? model_field(k, w->stage_field) : NULL;
         const char *stage = sf ? json_string_value(json_object_get(rec, sf->name)) : NULL;
         if (stage)
-            json_object_set_new(s, "stage", json_string(enum_label(pg->lang, sf->enumeration, stage)));
+            json_object_set_new(s, "stage",
+                                json_string(enum_label(pg->lang, sf->enumeration, stage)));
     }
     json_t *c = NULL;
     struct err e = ERR_INIT;
-    if (k->documents && docs_completeness(pg->w->api->docs, &pg->actor, coll, id, &c, &e) == 0) {
+    if (k->documents && pg->w->api->docs &&
+        docs_completeness(pg->w->api->docs, &pg->actor, coll, id, &c, &e) == 0) {
         json_object_set(s, "score", json_object_get(c, "score"));
         json_object_set_new(s, "has_score", json_true());
         json_t *gaps = json_array();
         const json_t *g = json_object_get(c, "gaps");
         size_t i;
         json_t *x;
-        json_array_foreach(json_object_get(g, "fields"), i, x)
-        {
+        json_array_foreach (json_object_get(g, "fields"), i, x) {
             const struct model_field *f;
             const char *name = json_string_value(json_object_get(x, "field"));
             const char *label = member_label(pg, k, name ? name : "", &f);
-            json_array_append_new(gaps, json_pack("{s:s, s:s}", "what", page_tr(pg, TR("Data")),
-                                                  "label", label));
+            json_array_append_new(
+                gaps, json_pack("{s:s, s:s}", "what", page_tr(pg, TR("Data")), "label", label));
         }
-        json_array_foreach(json_object_get(g, "documents"), i, x)
+        json_array_foreach (json_object_get(g, "documents"), i, x)
             json_array_append_new(gaps, json_pack("{s:s, s:s}", "what", page_tr(pg, TR("Document")),
-                                                  "label", web_name(pg->lang, json_object_get(x, "label"))));
-        json_array_foreach(json_object_get(g, "relations"), i, x)
+                                                  "label",
+                                                  web_name(pg->lang, json_object_get(x, "label"))));
+        json_array_foreach (json_object_get(g, "relations"), i, x)
             json_array_append_new(gaps, json_pack("{s:s, s:s}", "what", page_tr(pg, TR("Relation")),
-                                                  "label", web_name(pg->lang, json_object_get(x, "label"))));
+                                                  "label",
+                                                  web_name(pg->lang, json_object_get(x, "label"))));
         json_object_set_new(s, "gaps", gaps);
         flag(s, "gaps");
         json_decref(c);
@@ -639,7 +641,7 @@ static void card_render(struct page *pg, const char *coll, const char *id, int s
         json_object_set_new(d, "timeline", tl);
     json_object_set_new(d, "summary", summary);
     bool upd = may_update(pg, k, coll, id, rec);
-    if (k->documents) {
+    if (k->documents && pg->w->api->docs) { /* documents may not be served */
         json_t *docs = documents_section(pg, coll, id, upd, refused);
         if (docs)
             json_object_set_new(d, "documents", docs);
@@ -776,7 +778,8 @@ static void cu_finish(void *state, struct http_req *req, struct http_resp *resp)
     cu->pg.resp = resp;
     struct err e = ERR_INIT;
     if (csrf_check(cu, &e) < 0) {
-        page_error(&cu->pg, 403, page_tr(&cu->pg, TR("The form has expired. Open the page again and repeat.")));
+        page_error(&cu->pg, 403,
+                   page_tr(&cu->pg, TR("The form has expired. Open the page again and repeat.")));
         return;
     }
     json_t *doc = NULL, *problems = NULL;
