@@ -86,6 +86,25 @@ cases.push(['an upload with JavaScript shows its progress and ends on the card w
   await ctx.close();
 }]);
 
+cases.push(['a file refused during an upload with JavaScript shows its problems next to its type', async () => {
+  const ctx = await browser.newContext();
+  await signIn(ctx);
+  const page = await ctx.newPage();
+  const problems = watchConsole(page);
+  await page.goto(`${srv.base}/en/objects/${CARD}`);
+  const item = page.locator('#doc-test_programme');
+  await item.locator('input[type=file]').setInputFiles(FX['text-as-pdf']);
+  await item.locator('button[type=submit]').click();
+  await page.locator('#problems-test_programme').waitFor({ state: 'visible' });
+  assert(await page.locator('#problems-test_programme li').count() >= 1, 'the inspector\'s problems');
+  assert(await page.locator('.usa-alert--error').count() === 1, 'the error message at the top');
+  await axeCheck(page, 'card with a refused file');
+  // the refusal's own status (422) is logged by the browser; nothing else may be
+  const others = problems.filter(p => !/status of 422/.test(p));
+  assert(others.length === 0, 'console: ' + others.join('; '));
+  await ctx.close();
+}]);
+
 cases.push(['without JavaScript the card renders and its upload form works  # REQ: DOC-01', async () => {
   const ctx = await browser.newContext({ javaScriptEnabled: false });
   await signIn(ctx);
