@@ -639,7 +639,11 @@ static void card_render(struct page *pg, const char *coll, const char *id, int s
     json_t *tl = timeline_section(pg, k, coll, id, summary);
     if (tl)
         json_object_set_new(d, "timeline", tl);
-    json_object_set_new(d, "summary", summary);
+    /* organisations and kinds without a workflow have nothing to sum up */
+    if (k->workflow || json_object_get(summary, "has_score"))
+        json_object_set_new(d, "summary", summary);
+    else
+        json_decref(summary);
     bool upd = may_update(pg, k, coll, id, rec);
     if (k->documents && pg->w->api->docs) { /* documents may not be served */
         json_t *docs = documents_section(pg, coll, id, upd, refused);

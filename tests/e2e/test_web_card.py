@@ -116,6 +116,8 @@ def section(body, heading_id):
 
 def test_every_section_renders():
     # REQ: X-I18N-01
+    # REQ: REG-06
+    # REQ: DOC-04
     rec = make_object('Система карточки')
     dc = SRV.request('POST', '/api/v1/objects', {
         'kind': 'ict_infrastructure_object', 'owner': ORG, 'stage': 'industrial_operation',
@@ -180,6 +182,31 @@ def test_every_section_renders():
     # the organisation's card
     r = page(f'/ru/organizations/{ORG}')
     assert r.status == 200 and 'Ведомство 1' in text(r), r
+    assert 'usa-summary-box' not in text(r)  # no workflow, no documents: nothing to sum up
+    h2 = re.findall(r'<h2[^>]*>([^<]*)</h2>', text(r))
+    assert h2 == ['Общие сведения', 'Связи', 'История изменений'], h2
+
+
+def test_remarks_and_deadlines_in_the_timeline():
+    # REQ: REG-04
+    # REQ: REG-05
+    rec = make_object('Возвращённая система', register=False)
+    r = SRV.request('POST', f'/api/v1/objects/{rec["id"]}/submit', token=OWNER)
+    assert r.status == 200, r
+    r = SRV.request('POST', f'/api/v1/objects/{rec["id"]}/verify',
+                    {'decision': 'return', 'remarks': [{'field': 'purpose', 'text': 'Уточните <назначение>'},
+                                                       {'text': 'Приложите договор'}]},
+                    token=VERIFIER)
+    assert r.status == 200, r
+    body = text(page(f'/en/objects/{rec["id"]}', SESSION))
+    tl = section(body, 'timeline-h')
+    assert '<li>Purpose: Уточните &lt;назначение&gt;</li>' in tl, tl
+    assert '<li>Приложите договор</li>' in tl, tl
+    box = body[body.index('usa-summary-box'):body.index('</dl>', body.index('usa-summary-box'))]
+    m = re.search(r'Open deadlines</dt><dd>(\d+)', box)
+    assert m and int(m.group(1)) >= 1, box
+    assert 'Overdue' not in tl
+    assert re.search(r'due \d{4}-\d\d-\d\d', tl), tl
 
 
 def test_restricted_fields_only_for_the_owner():
@@ -327,7 +354,8 @@ def main():
         ORG = make_org(1)
         OWNER = srv.token('owner-editor', ORG)
         SESSION = sign_in(srv.user('owner-editor', ORG, PASSWORD))
-        run([test_every_section_renders, test_restricted_fields_only_for_the_owner,
+        run([test_every_section_renders, test_remarks_and_deadlines_in_the_timeline,
+             test_restricted_fields_only_for_the_owner,
              test_upload_without_javascript, test_upload_without_or_with_a_wrong_token_stores_nothing,
              test_refused_file_shows_its_problems, test_markup_in_names_is_text, test_not_found])
 
