@@ -42,6 +42,10 @@ for (const lang of LANGS) {
     assert(await page.locator('.portal-card-graph svg').count() === 1, 'the relations picture');
     await axeCheck(page, `card ${lang}`);
     await shot(page, `card-${lang}`);
+    // the owner's card too
+    const o = await page.goto(`${srv.base}/${lang}/organizations/${OWNER_ORG}`);
+    assert(o.status() === 200, `organisation: status ${o.status()}`);
+    await axeCheck(page, `organisation card ${lang}`);
     assert(problems.length === 0, 'console: ' + problems.join('; '));
     await page.close();
   }]);
