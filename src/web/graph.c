@@ -62,15 +62,22 @@ static GVC_t *context(void)
  * writes SVG); long labels are wrapped at spaces into lines of about
  * WRAP characters (Graphviz's "\n"), so that the picture stays narrow. */
 #define WRAP 26
-static void label_text(struct buf *b, const char *s)
+#define FONT_PT 11 /* the nodes' font size */
+struct label_size {
+    size_t cols, lines; /* the longest line's characters, how many lines */
+};
+
+static void label_text(struct buf *b, const char *s, struct label_size *size)
 {
     buf_reset(b);
     size_t col = 0;
+    *size = (struct label_size){0, 1};
     for (; *s; s++) {
         unsigned char ch = (unsigned char)*s;
         bool space = ch == ' ' || ch == '\n' || ch == '\r' || ch == '\t';
         if (space && col >= WRAP) {
             buf_puts(b, "\\n");
+            size->lines++;
             col = 0;
             continue;
         }
@@ -80,6 +87,8 @@ static void label_text(struct buf *b, const char *s)
             buf_putc(b, space ? ' ' : (char)ch);
         if ((ch & 0xC0) != 0x80) /* count characters, not UTF-8 bytes */
             col++;
+        if (col > size->cols)
+            size->cols = col;
     }
     buf_putc(b, '\0');
 }
@@ -102,8 +111,17 @@ static Agraph_t *build(const struct graph_node *nodes, size_t n_nodes,
         char name[32];
         snprintf(name, sizeof name, "n%zu", i);
         made[i] = agnode(g, name, 1);
-        label_text(&b, nodes[i].label ? nodes[i].label : "");
+        struct label_size size;
+        label_text(&b, nodes[i].label ? nodes[i].label : "", &size);
         set(made[i], "label", b.p);
+        /* the box's size from the characters: the core plugin's estimate
+         * counts UTF-8 bytes, which makes Cyrillic boxes twice too wide */
+        char dim[32];
+        snprintf(dim, sizeof dim, "%.2f", (double)size.cols * FONT_PT * 0.6 / 72.0 + 0.3);
+        set(made[i], "width", dim);
+        snprintf(dim, sizeof dim, "%.2f", (double)size.lines * FONT_PT * 1.3 / 72.0 + 0.2);
+        set(made[i], "height", dim);
+        set(made[i], "fixedsize", "true");
         set(made[i], "tooltip", b.p);
         set(made[i], "shape", "box");
         set(made[i], "style", nodes[i].focus ? "rounded,filled,bold" : "rounded,filled");
@@ -111,7 +129,6 @@ static Agraph_t *build(const struct graph_node *nodes, size_t n_nodes,
         set(made[i], "color", "#1a4480");
         set(made[i], "fontname", "Helvetica");
         set(made[i], "fontsize", "11");
-        set(made[i], "margin", "0.22,0.06"); /* browsers' sans fonts are wider than the estimate */
         if (nodes[i].url) {
             set(made[i], "URL", nodes[i].url);
             set(made[i], "target", "_top");
@@ -121,7 +138,8 @@ static Agraph_t *build(const struct graph_node *nodes, size_t n_nodes,
         if (edges[i].from >= n_nodes || edges[i].to >= n_nodes)
             continue;
         Agedge_t *ed = agedge(g, made[edges[i].from], made[edges[i].to], NULL, 1);
-        label_text(&b, edges[i].label ? edges[i].label : "");
+        struct label_size size;
+        label_text(&b, edges[i].label ? edges[i].label : "", &size);
         set(ed, "label", b.p);
         set(ed, "fontname", "Helvetica");
         set(ed, "fontsize", "9");
