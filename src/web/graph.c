@@ -121,7 +121,7 @@ static Agraph_t *build(const struct graph_node *nodes, size_t n_nodes,
         set(made[i], "width", dim);
         snprintf(dim, sizeof dim, "%.2f", (double)size.lines * FONT_PT * 1.3 / 72.0 + 0.2);
         set(made[i], "height", dim);
-        set(made[i], "fixedsize", "true");
+        set(made[i], "fixedsize", "shape");
         set(made[i], "tooltip", b.p);
         set(made[i], "shape", "box");
         set(made[i], "style", nodes[i].focus ? "rounded,filled,bold" : "rounded,filled");
@@ -159,8 +159,10 @@ int graph_svg(const struct graph_node *nodes, size_t n_nodes, const struct graph
     size_t len = 0;
     int rc = -1;
     pthread_mutex_lock(&gv_lock);
-    if (!gvc)
+    if (!gvc) {
+        agseterr(AGERR); /* its warnings (text sizes) would go to stderr */
         gvc = context();
+    }
     Agraph_t *g = gvc ? build(nodes, n_nodes, edges, n_edges, made) : NULL;
     if (g && gvLayout(gvc, g, "dot") == 0) {
         unsigned int ulen = 0;
