@@ -78,5 +78,6 @@ void web_security_headers(const struct web *w, struct http_resp *resp);
 void web_home_routes(struct web *w, struct router *rt);
 void web_dash_routes(struct web *w, struct router *rt);
 void web_account_routes(struct web *w, struct router *rt);
+void web_card_routes(struct web *w, struct router *rt);
 
 #endif

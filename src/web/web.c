@@ -461,6 +461,7 @@ void web_routes(struct web *w, struct router *rt)
     web_home_routes(w, rt);
     web_dash_routes(w, rt);
     web_account_routes(w, rt);
+    web_card_routes(w, rt);
 }
 
 void web_free(struct web *w)

@@ -1,0 +1,833 @@
+/* The card of one record (objects and organisations): a summary box
+ * (status, accounting code, stage, completeness, deadlines), its data in
+ * model order with the metamodel's labels, its documents with downloads
+ * and an upload form per type (a plain multipart POST, streamed into the
+ * docs module), its relations as a list and as a Graphviz picture, its
+ * history with each revision's changes, and its workflow timeline. */
+#include "web/internal.h"
+
+#include "account/account.h"
+#include "auth/authz.h"
+#include "docs/documents.h"
+#include "registry/registry.h"
+#include "util/text.h"
+#include "web/graph.h"
+#include "workflow/workflow.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+/* A string member of o, or "". */
+static const char *sv(const json_t *o, const char *key)
+{
+    const char *s = json_string_value(json_object_get(o, key));
+    return s ? s : "";
+}
+
+/* An upload the inspector refused, shown next to its document type. */
+struct refused {
+    const char *type;
+    const char *detail;
+    const json_t *problems;
+};
+
+/* Sets "has_<key>" on o: whether its array member key has items (the
+ * templates wrap lists in <ul> only when there is something to list). */
+static void flag(json_t *o, const char *key)
+{
+    char name[64];
+    snprintf(name, sizeof name, "has_%s", key);
+    json_object_set_new(o, name, json_boolean(json_array_size(json_object_get(o, key)) > 0));
+}
+
+/* ---- values ------------------------------------------------------------------- */
+
+static const char *enum_label(enum lang l, const struct model_enum *en, const char *id)
+{
+    for (size_t i = 0; en && id && i < en->n_values; i++)
+        if (strcmp(en->values[i].id, id) == 0)
+            return web_label(l, en->values[i].label);
+    return id ? id : "";
+}
+
+/* The card URL of a record of kind k, or NULL when it has no card. */
+static const char *card_url(const struct page *pg, const struct model_kind *k, const char *id)
+{
+    if (!k || !k->collection || !id)
+        return NULL;
+    if (strcmp(k->collection, "objects") != 0 && strcmp(k->collection, "organizations") != 0)
+        return NULL;
+    return page_url(pg, "/%s/%s", k->collection, id);
+}
+
+/* A referenced record's name and card URL (the id, unlinked, when the
+ * visitor may not see it). */
+static void ref_value(struct page *pg, const char *id, const char **text, const char **href)
+{
+    json_t *rec = NULL;
+    struct err e = ERR_INIT;
+    *text = id;
+    *href = NULL;
+    if (registry_get_visible(pg->w->api->reg, &pg->actor, NULL, id, &rec, &e) < 0)
+        return;
+    const char *name = web_name(pg->lang, json_object_get(rec, "name"));
+    const struct model_kind *k =
+        model_kind(pg->w->api->model, json_string_value(json_object_get(rec, "kind")));
+    *text = arena_strdup(pg->req->arena, *name ? name : id);
+    *href = card_url(pg, k, id);
+    json_decref(rec);
+}
+
+/* One scalar value as {text, href?}. */
+static json_t *scalar_value(struct page *pg, const struct model_field *f, const json_t *v)
+{
+    const char *text = "", *href = NULL;
+    switch (f ? f->type : FT_STRING) {
+    case FT_I18N:
+        text = web_name(pg->lang, v);
+        break;
+    case FT_ENUM:
+        text = enum_label(pg->lang, f->enumeration, json_string_value(v));
+        break;
+    case FT_BOOL:
+        text = page_tr(pg, json_is_true(v) ? TR("Yes") : TR("No"));
+        break;
+    case FT_URL:
+        text = json_string_value(v);
+        href = text;
+        break;
+    case FT_REF:
+        if (json_is_string(v))
+            ref_value(pg, json_string_value(v), &text, &href);
+        break;
+    default:
+        if (json_is_string(v))
+            text = json_string_value(v);
+        else if (json_is_integer(v))
+            text = arena_printf(pg->req->arena, "%lld", (long long)json_integer_value(v));
+        else if (!json_is_null(v)) {
+            char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+            text = arena_strdup(pg->req->arena, s ? s : "");
+            free(s);
+        }
+        break;
+    }
+    json_t *o = json_pack("{s:s}", "text", text ? text : "");
+    if (href)
+        json_object_set_new(o, "href", json_string(href));
+    return o;
+}
+
+/* A field's value as {list, values:[{text, href?}]}. */
+static json_t *field_value(struct page *pg, const struct model_field *f, const json_t *v)
+{
+    json_t *values = json_array();
+    bool list = f && f->type == FT_LIST;
+    if (list) {
+        size_t i;
+        json_t *item;
+        json_array_foreach (v, i, item)
+            json_array_append_new(values, scalar_value(pg, f->item, item));
+    } else if (v && !json_is_null(v))
+        json_array_append_new(values, scalar_value(pg, f, v));
+    json_t *out = json_pack("{s:b, s:o}", "list", list, "values", values);
+    flag(out, "values");
+    return out;
+}
+
+/* A value as one line of text (for the history). */
+static const char *value_text(struct page *pg, const struct model_field *f, const json_t *v)
+{
+    if (!v || json_is_null(v))
+        return "";
+    json_t *fv = field_value(pg, f, v);
+    struct buf b;
+    buf_init(&b, 1u << 20);
+    size_t i;
+    json_t *item;
+    json_array_foreach (json_object_get(fv, "values"), i, item) {
+        if (i)
+            buf_puts(&b, "; ");
+        buf_puts(&b, json_string_value(json_object_get(item, "text")));
+    }
+    const char *out = arena_strdup(pg->req->arena, b.p ? b.p : "");
+    buf_free(&b);
+    json_decref(fv);
+    return out;
+}
+
+/* ---- sections ------------------------------------------------------------------------ */
+
+/* The envelope's members that have a label of their own. */
+static const char *envelope_label(const struct page *pg, const char *name)
+{
+    static const struct {
+        const char *name, *label;
+    } known[] = {
+        {"name", TR("Name")},          {"owner", TR("Owner")},        {"kind", TR("Kind")},
+        {"created_at", TR("Created")}, {"retired_at", TR("Retired")}, {"id", TR("Identifier")},
+    };
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+        if (strcmp(known[i].name, name) == 0)
+            return page_tr(pg, known[i].label);
+    return NULL;
+}
+
+static json_t *general_section(struct page *pg, const struct model_kind *k, const json_t *rec,
+                               bool hide_restricted)
+{
+    json_t *fields = json_array();
+    if (k->owned) {
+        static const struct model_field owner = {.name = "owner", .type = FT_REF};
+        json_t *o = field_value(pg, &owner, json_object_get(rec, "owner"));
+        json_object_set_new(o, "label", json_string(page_tr(pg, TR("Owner"))));
+        json_array_append_new(fields, o);
+    }
+    for (size_t i = 0; i < k->n_fields; i++) {
+        const struct model_field *f = &k->fields[i];
+        if (f->restricted && hide_restricted)
+            continue;
+        json_t *o = field_value(pg, f, json_object_get(rec, f->name));
+        json_object_set_new(o, "label", json_string(web_label(pg->lang, f->label)));
+        json_object_set_new(o, "field", json_string(f->name));
+        if (f->restricted)
+            json_object_set_new(o, "restricted", json_true());
+        json_array_append_new(fields, o);
+    }
+    return fields;
+}
+
+/* The documents' checklist, with upload forms for who may update. */
+static json_t *documents_section(struct page *pg, const char *coll, const char *id, bool may_update,
+                                 const struct refused *refused)
+{
+    json_t *cl = NULL;
+    struct err e = ERR_INIT;
+    if (docs_checklist(pg->w->api->docs, &pg->actor, coll, id, &cl, &e) < 0)
+        return NULL;
+    json_t *items = json_array();
+    size_t i;
+    json_t *it;
+    json_array_foreach (json_object_get(cl, "items"), i, it) {
+        const char *type = json_string_value(json_object_get(it, "type"));
+        const char *state = json_string_value(json_object_get(it, "state"));
+        json_t *o = json_object();
+        json_object_set_new(o, "type", json_string(type));
+        json_object_set_new(o, "number", json_incref(json_object_get(it, "number")));
+        json_object_set_new(o, "label",
+                            json_string(web_name(pg->lang, json_object_get(it, "label"))));
+        const char *state_label = strcmp(state, "present") == 0   ? TR("Present")
+                                  : strcmp(state, "missing") == 0 ? TR("Missing")
+                                                                  : TR("Not due at this stage");
+        json_object_set_new(o, "state_label", json_string(page_tr(pg, state_label)));
+        json_object_set_new(o, "present", json_boolean(strcmp(state, "present") == 0));
+        json_object_set_new(o, "missing", json_boolean(strcmp(state, "missing") == 0));
+        json_t *files = json_array();
+        static const char *const variants[] = {"signed", "draft"};
+        for (int v = 0; v < 2; v++) {
+            const json_t *d = json_object_get(it, variants[v]);
+            if (!json_is_object(d))
+                continue;
+            const json_t *r = json_object_get(d, "restricted");
+            bool active = json_is_true(json_object_get(r, "active"));
+            const char *url = json_string_value(json_object_get(d, "content_url"));
+            const char *uploaded = json_string_value(json_object_get(d, "uploaded_at"));
+            json_t *f = json_object();
+            json_object_set_new(f, "variant",
+                                json_string(page_tr(pg, v == 0 ? TR("Signed copy") : TR("Draft"))));
+            json_object_set_new(f, "file_name", json_incref(json_object_get(d, "file_name")));
+            json_object_set_new(f, "version", json_incref(json_object_get(d, "version")));
+            if (url)
+                json_object_set_new(f, "url", json_string(url));
+            if (uploaded && strlen(uploaded) >= 10)
+                json_object_set_new(f, "uploaded", json_stringn(uploaded, 10));
+            if (active)
+                json_object_set_new(f, "restricted_until",
+                                    json_incref(json_object_get(r, "until")));
+            json_array_append_new(files, f);
+        }
+        json_object_set_new(o, "files", files);
+        flag(o, "files");
+        json_object_set_new(o, "may_upload", json_boolean(may_update));
+        if (refused && refused->type && strcmp(refused->type, type) == 0) {
+            json_t *probs = json_array();
+            size_t j;
+            json_t *p;
+            json_array_foreach (refused->problems, j, p) {
+                const char *msg = json_string_value(json_object_get(p, "message"));
+                if (!msg)
+                    msg = json_string_value(json_object_get(p, "detail"));
+                if (!msg)
+                    msg = json_string_value(p);
+                if (msg)
+                    json_array_append_new(probs, json_string(msg));
+            }
+            if (!json_array_size(probs) && refused->detail)
+                json_array_append_new(probs, json_string(refused->detail));
+            json_object_set_new(o, "problems", probs);
+            flag(o, "problems");
+        }
+        json_array_append_new(items, o);
+    }
+    json_t *sum = json_object_get(cl, "summary");
+    json_t *out = json_pack("{s:o, s:O, s:s}", "items", items, "summary", sum, "upload_url",
+                            page_url(pg, "/%s/%s/documents", coll, id));
+    json_decref(cl);
+    return out;
+}
+
+/* The relations of the record (both directions) as a list, and as nodes
+ * and edges of the picture (the record is node 0). */
+static json_t *relations_section(struct page *pg, const char *coll, const char *id,
+                                 const char *name, struct buf *svg)
+{
+    json_t *rels = NULL;
+    struct err e = ERR_INIT;
+    if (registry_relations_of(pg->w->api->reg, coll, id, "both", NULL, &rels, &e) < 0)
+        return NULL;
+    const struct model *m = pg->w->api->model;
+    struct graph_node nodes[GRAPH_MAX_NODES];
+    struct graph_edge edges[GRAPH_MAX_NODES * 2];
+    const char *node_ids[GRAPH_MAX_NODES];
+    size_t n_nodes = 1, n_edges = 0;
+    nodes[0] = (struct graph_node){name, NULL, true};
+    node_ids[0] = id;
+    json_t *items = json_array();
+    size_t i;
+    json_t *rel;
+    json_array_foreach (json_object_get(rels, "items"), i, rel) {
+        const char *src = json_string_value(json_object_get(rel, "source"));
+        const char *dst = json_string_value(json_object_get(rel, "target"));
+        const struct model_kind *rk =
+            model_kind(m, json_string_value(json_object_get(rel, "type")));
+        bool out = src && strcmp(src, id) == 0;
+        const char *other = out ? dst : src;
+        if (!rk || !other)
+            continue;
+        json_t *orec = NULL;
+        struct err oe = ERR_INIT;
+        if (registry_get_visible(pg->w->api->reg, &pg->actor, NULL, other, &orec, &oe) < 0)
+            continue; /* a draft of another organisation does not show through */
+        const char *oname =
+            arena_strdup(pg->req->arena, web_name(pg->lang, json_object_get(orec, "name")));
+        const struct model_kind *ok =
+            model_kind(m, json_string_value(json_object_get(orec, "kind")));
+        const char *url = card_url(pg, ok, other);
+        json_decref(orec);
+        const char *label =
+            out ? web_label(pg->lang, rk->label) : web_label(pg->lang, rk->inverse_label);
+        json_t *o = json_pack("{s:s, s:s, s:s, s:b}", "type", label, "name", *oname ? oname : other,
+                              "kind", ok ? web_label(pg->lang, ok->label) : "", "outgoing", out);
+        if (url)
+            json_object_set_new(o, "url", json_string(url));
+        json_array_append_new(items, o);
+        /* the picture */
+        size_t at = n_nodes;
+        for (size_t j = 0; j < n_nodes; j++)
+            if (strcmp(node_ids[j], other) == 0)
+                at = j;
+        if (at == n_nodes) {
+            if (n_nodes == GRAPH_MAX_NODES)
+                continue;
+            node_ids[n_nodes] = arena_strdup(pg->req->arena, other);
+            nodes[n_nodes++] = (struct graph_node){*oname ? oname : other, url, false};
+        }
+        if (n_edges < sizeof edges / sizeof edges[0])
+            edges[n_edges++] =
+                (struct graph_edge){out ? 0 : at, out ? at : 0, web_label(pg->lang, rk->label)};
+    }
+    json_decref(rels);
+    if (n_nodes > 1 && graph_svg(nodes, n_nodes, edges, n_edges, svg, &e) < 0)
+        buf_reset(svg);
+    return items;
+}
+
+/* The label of a member of a record of kind k in the history. */
+static const char *member_label(const struct page *pg, const struct model_kind *k, const char *name,
+                                const struct model_field **f)
+{
+    *f = model_field(k, name);
+    if (*f)
+        return web_label(pg->lang, (*f)->label);
+    const char *l = envelope_label(pg, name);
+    return l ? l : name;
+}
+
+static const char *kind_label(const struct page *pg, const char *id)
+{
+    const struct model_kind *k = id ? model_kind(pg->w->api->model, id) : NULL;
+    return k ? web_label(pg->lang, k->label) : id ? id : "";
+}
+
+/* An instant "2026-11-22T19:32:54.655Z" as "2026-11-22 19:32 UTC". */
+static const char *instant_text(const struct page *pg, const char *at)
+{
+    if (!at || strlen(at) < 16 || at[10] != 'T')
+        return at ? at : "";
+    return arena_printf(pg->req->arena, "%.10s %.5s UTC", at, at + 11);
+}
+
+/* Who made a revision or a workflow step: a user's name when the visitor
+ * may see the user, else what kind of actor it was. */
+static const char *actor_text(const struct page *pg, const char *actor)
+{
+    if (!actor || strncmp(actor, "user:", 5) != 0)
+        return page_tr(pg, TR("Portal administration"));
+    char uid[40];
+    size_t n = strcspn(actor + 5, "/");
+    if (n == 0 || n >= sizeof uid)
+        return page_tr(pg, TR("Portal user"));
+    memcpy(uid, actor + 5, n);
+    uid[n] = '\0';
+    json_t *u = NULL;
+    struct err e = ERR_INIT;
+    const char *out = page_tr(pg, TR("Portal user"));
+    if (user_get(pg->w->api->acct, &pg->actor, uid, &u, &e) == 0) {
+        const char *last = sv(u, "last_name"), *first = sv(u, "first_name");
+        if (*last || *first)
+            out = arena_printf(pg->req->arena, "%s%s%s", last, *last && *first ? " " : "", first);
+        json_decref(u);
+    }
+    return out;
+}
+
+static json_t *history_section(struct page *pg, const struct model_kind *k, const char *coll,
+                               const char *id, bool hide_restricted)
+{
+    json_t *hist = NULL;
+    struct err e = ERR_INIT;
+    if (registry_history(pg->w->api->reg, coll, id, &hist, &e) < 0)
+        return NULL;
+    json_t *out = json_array();
+    size_t i;
+    json_t *rev;
+    json_array_foreach (json_object_get(hist, "items"), i, rev) {
+        json_t *changes = json_array();
+        size_t j;
+        json_t *c;
+        json_array_foreach (json_object_get(rev, "changes"), j, c) {
+            const char *name = json_string_value(json_object_get(c, "field"));
+            if (!name || strcmp(name, "id") == 0 || strcmp(name, "created_at") == 0)
+                continue;
+            const struct model_field *f;
+            const char *label = member_label(pg, k, name, &f);
+            if (f && f->restricted && hide_restricted)
+                continue;
+            static const struct model_field owner = {.name = "owner", .type = FT_REF};
+            static const struct model_field i18n = {.name = "name", .type = FT_I18N};
+            if (!f && strcmp(name, "owner") == 0)
+                f = &owner;
+            else if (!f && strcmp(name, "name") == 0)
+                f = &i18n;
+            const char *before = value_text(pg, f, json_object_get(c, "before"));
+            const char *after = value_text(pg, f, json_object_get(c, "after"));
+            if (strcmp(name, "kind") == 0) {
+                before = kind_label(pg, json_string_value(json_object_get(c, "before")));
+                after = kind_label(pg, json_string_value(json_object_get(c, "after")));
+            }
+            json_array_append_new(changes, json_pack("{s:s, s:s, s:s}", "label", label, "before",
+                                                     before, "after", after));
+        }
+        const char *at = json_string_value(json_object_get(rev, "at"));
+        json_t *o =
+            json_pack("{s:O, s:s, s:s, s:s, s:o}", "revision", json_object_get(rev, "revision"),
+                      "at", instant_text(pg, at), "actor", actor_text(pg, sv(rev, "actor")),
+                      "action", sv(rev, "action"), "changes", changes);
+        flag(o, "changes");
+        json_array_insert_new(out, 0, o); /* newest first */
+    }
+    json_decref(hist);
+    return out;
+}
+
+static const char *state_label(enum lang l, const struct model_workflow *w, const char *id)
+{
+    const struct model_wf_state *s = id ? model_wf_state(w, id) : NULL;
+    return s ? web_label(l, s->label) : id ? id : "";
+}
+
+/* The workflow's events (with remarks) and deadlines; counts the open and
+ * overdue ones into the summary. */
+static json_t *timeline_section(struct page *pg, const struct model_kind *k, const char *coll,
+                                const char *id, json_t *summary)
+{
+    json_t *tl = NULL;
+    struct err e = ERR_INIT;
+    if (!k->workflow || workflow_timeline(pg->w->api->wf, &pg->actor, coll, id, &tl, &e) < 0)
+        return NULL;
+    const struct model_workflow *w = k->workflow;
+    json_t *events = json_array();
+    size_t i;
+    json_t *ev;
+    json_array_foreach (json_object_get(tl, "events"), i, ev) {
+        const char *tid = json_string_value(json_object_get(ev, "transition"));
+        const char *label = tid ? tid : "";
+        for (size_t t = 0; tid && t < w->n_transitions; t++)
+            if (strcmp(w->transitions[t].id, tid) == 0)
+                label = web_label(pg->lang, w->transitions[t].label);
+        json_t *remarks = json_array();
+        size_t j;
+        json_t *r;
+        json_array_foreach (json_object_get(ev, "remarks"), j, r) {
+            const char *field = json_string_value(json_object_get(r, "field"));
+            const struct model_field *f = field ? model_field(k, field) : NULL;
+            json_t *o = json_pack("{s:s}", "text", sv(r, "text"));
+            if (field)
+                json_object_set_new(o, "field",
+                                    json_string(f ? web_label(pg->lang, f->label) : field));
+            json_array_append_new(remarks, o);
+        }
+        const char *at = json_string_value(json_object_get(ev, "at"));
+        json_array_append_new(
+            events,
+            json_pack("{s:s, s:s, s:s, s:s, s:s, s:o}", "label", label, "at", instant_text(pg, at),
+                      "actor", actor_text(pg, sv(ev, "actor")), "from",
+                      state_label(pg->lang, w, json_string_value(json_object_get(ev, "from"))),
+                      "to", state_label(pg->lang, w, json_string_value(json_object_get(ev, "to"))),
+                      "remarks", remarks));
+        flag(json_array_get(events, json_array_size(events) - 1), "remarks");
+        json_t *code = json_object_get(ev, "code");
+        if (json_is_string(code))
+            json_object_set(json_array_get(events, json_array_size(events) - 1), "code", code);
+    }
+    json_t *obs = json_array();
+    int open = 0, overdue = 0;
+    json_t *ob;
+    json_array_foreach (json_object_get(tl, "obligations"), i, ob) {
+        const char *pid = json_string_value(json_object_get(ob, "policy"));
+        const struct model_policy *p = pid ? model_policy(pg->w->api->model, pid) : NULL;
+        bool is_open = strcmp(sv(ob, "state"), "open") == 0;
+        bool late = json_is_true(json_object_get(ob, "overdue"));
+        open += is_open;
+        overdue += is_open && late;
+        const char *due = json_string_value(json_object_get(ob, "due_at"));
+        const char *done = json_string_value(json_object_get(ob, "done_at"));
+        json_t *o =
+            json_pack("{s:s, s:s, s:b, s:b}", "label",
+                      p     ? web_label(pg->lang, p->label)
+                      : pid ? pid
+                            : "",
+                      "due", due && strlen(due) >= 10 ? arena_strndup(pg->req->arena, due, 10) : "",
+                      "open", is_open, "overdue", late);
+        if (done && strlen(done) >= 10)
+            json_object_set_new(o, "done", json_stringn(done, 10));
+        json_array_append_new(obs, o);
+    }
+    json_object_set_new(summary, "open", json_integer(open));
+    json_object_set_new(summary, "overdue", json_integer(overdue));
+    json_t *out = json_pack("{s:o, s:o}", "events", events, "obligations", obs);
+    flag(out, "events");
+    flag(out, "obligations");
+    json_decref(tl);
+    return out;
+}
+
+/* The summary box: status, accounting code, stage, completeness with its
+ * gaps. */
+static json_t *summary_section(struct page *pg, const struct model_kind *k, const char *coll,
+                               const char *id, const json_t *rec)
+{
+    json_t *s = json_object();
+    const struct model_workflow *w = k->workflow;
+    if (w) {
+        const char *st = json_string_value(json_object_get(rec, w->status_field));
+        json_object_set_new(s, "status", json_string(state_label(pg->lang, w, st)));
+        json_t *code = json_object_get(rec, w->code_field);
+        if (json_is_string(code))
+            json_object_set(s, "code", code);
+        const struct model_field *sf = w->stage_field ? model_field(k, w->stage_field) : NULL;
+        const char *stage = sf ? json_string_value(json_object_get(rec, sf->name)) : NULL;
+        if (stage)
+            json_object_set_new(s, "stage",
+                                json_string(enum_label(pg->lang, sf->enumeration, stage)));
+    }
+    json_t *c = NULL;
+    struct err e = ERR_INIT;
+    if (k->documents && pg->w->api->docs &&
+        docs_completeness(pg->w->api->docs, &pg->actor, coll, id, &c, &e) == 0) {
+        json_object_set(s, "score", json_object_get(c, "score"));
+        json_object_set_new(s, "has_score", json_true());
+        json_t *gaps = json_array();
+        const json_t *g = json_object_get(c, "gaps");
+        size_t i;
+        json_t *x;
+        json_array_foreach (json_object_get(g, "fields"), i, x) {
+            const struct model_field *f;
+            const char *name = json_string_value(json_object_get(x, "field"));
+            const char *label = member_label(pg, k, name ? name : "", &f);
+            json_array_append_new(
+                gaps, json_pack("{s:s, s:s}", "what", page_tr(pg, TR("Data")), "label", label));
+        }
+        json_array_foreach (json_object_get(g, "documents"), i, x)
+            json_array_append_new(gaps, json_pack("{s:s, s:s}", "what", page_tr(pg, TR("Document")),
+                                                  "label",
+                                                  web_name(pg->lang, json_object_get(x, "label"))));
+        json_array_foreach (json_object_get(g, "relations"), i, x)
+            json_array_append_new(gaps, json_pack("{s:s, s:s}", "what", page_tr(pg, TR("Relation")),
+                                                  "label",
+                                                  web_name(pg->lang, json_object_get(x, "label"))));
+        json_object_set_new(s, "gaps", gaps);
+        flag(s, "gaps");
+        json_decref(c);
+    }
+    return s;
+}
+
+/* ---- the page ------------------------------------------------------------------------- */
+
+/* "objects" or "organizations" from "/<lang>/<collection>/…". */
+static const char *path_collection(const struct http_req *req)
+{
+    const char *p = req->path && strlen(req->path) > 4 ? req->path + 4 : "";
+    if (strncmp(p, "objects/", 8) == 0)
+        return "objects";
+    if (strncmp(p, "organizations/", 14) == 0)
+        return "organizations";
+    return NULL;
+}
+
+/* May the visitor place documents on (update) the record? */
+static bool may_update(const struct page *pg, const struct model_kind *k, const char *coll,
+                       const char *id, const json_t *rec)
+{
+    const char *org = k->owned ? json_string_value(json_object_get(rec, "owner"))
+                      : strcmp(coll, "organizations") == 0 ? id
+                                                           : "";
+    return pg->signed_in &&
+           authz_may(accounts_rights(pg->w->api->acct), &pg->actor, RA_UPDATE, k->id, org);
+}
+
+/* Renders the card of coll/id with status (a refused upload: 422 with its
+ * problems next to its type). */
+static void card_render(struct page *pg, const char *coll, const char *id, int status,
+                        const struct refused *refused)
+{
+    json_t *rec = NULL;
+    struct err e = ERR_INIT;
+    if (!text_id_valid(id) ||
+        registry_get_visible(pg->w->api->reg, &pg->actor, coll, id, &rec, &e) < 0) {
+        page_error(pg, e.status == 410 || e.status == 404 || !e.status ? 404 : e.status, NULL);
+        return;
+    }
+    const struct model *m = pg->w->api->model;
+    const struct model_kind *k = model_kind(m, json_string_value(json_object_get(rec, "kind")));
+    if (!k) {
+        json_decref(rec);
+        page_error(pg, 404, NULL);
+        return;
+    }
+    /* whether restricted fields are hidden does not depend on their values */
+    json_t *probe = json_deep_copy(rec);
+    for (size_t i = 0; i < k->n_fields; i++)
+        if (k->fields[i].restricted)
+            json_object_set_new(probe, k->fields[i].name, json_string(""));
+    bool hide = registry_redact(pg->w->api->reg, &pg->actor, probe);
+    json_decref(probe);
+    registry_redact(pg->w->api->reg, &pg->actor, rec);
+
+    const char *name = web_name(pg->lang, json_object_get(rec, "name"));
+    name = arena_strdup(pg->req->arena, *name ? name : id);
+    json_t *d = pg->data;
+    pg->nav = "registry";
+    json_object_set_new(d, "name", json_string(name));
+    json_object_set_new(d, "id", json_string(id));
+    json_object_set_new(d, "kind", json_string(web_label(pg->lang, k->label)));
+    json_object_set_new(d, "hidden_restricted", json_boolean(hide && k->has_restricted));
+    json_object_set_new(d, "fields", general_section(pg, k, rec, hide));
+    json_t *summary = summary_section(pg, k, coll, id, rec);
+    json_t *tl = timeline_section(pg, k, coll, id, summary);
+    if (tl)
+        json_object_set_new(d, "timeline", tl);
+    /* organisations and kinds without a workflow have nothing to sum up */
+    if (k->workflow || json_object_get(summary, "has_score"))
+        json_object_set_new(d, "summary", summary);
+    else
+        json_decref(summary);
+    bool upd = may_update(pg, k, coll, id, rec);
+    if (k->documents && pg->w->api->docs) { /* documents may not be served */
+        json_t *docs = documents_section(pg, coll, id, upd, refused);
+        if (docs)
+            json_object_set_new(d, "documents", docs);
+    }
+    struct buf svg;
+    buf_init(&svg, 4u << 20);
+    json_t *rels = relations_section(pg, coll, id, name, &svg);
+    json_object_set_new(d, "relations", rels ? rels : json_array());
+    flag(d, "relations");
+    json_object_set_new(d, "has_graph", json_boolean(svg.len > 0));
+    json_t *hist = history_section(pg, k, coll, id, hide);
+    json_object_set_new(d, "history", hist ? hist : json_array());
+    const char *uploaded = http_req_query(pg->req, "uploaded");
+    if (uploaded && *uploaded && !refused)
+        json_object_set_new(d, "upload_done", json_true());
+    if (refused)
+        json_object_set_new(d, "refused", json_true());
+    json_decref(rec);
+    struct tpl_raw raw = {"graph", svg.p ? svg.p : "", svg.len};
+    page_render_raw(pg, status, "card/card", name, &raw, 1);
+    buf_free(&svg);
+}
+
+static void h_card(struct http_req *req, struct http_resp *resp, void *ctx)
+{
+    struct page pg;
+    page_begin(ctx, req, resp, &pg);
+    const char *coll = path_collection(req);
+    const char *id = http_req_param(req, "id");
+    if (!coll || !id) {
+        page_error(&pg, 404, NULL);
+        return;
+    }
+    card_render(&pg, coll, id, 200, NULL);
+}
+
+/* ---- the upload form (multipart/form-data, streamed) --------------------------------- */
+
+struct card_upload {
+    struct page pg;
+    const char *coll, *id;
+    struct docs_upload *u;
+    char csrf[80]; /* the "_csrf" field as it arrives */
+    size_t csrf_len;
+    bool csrf_ok;
+    char type[64]; /* the document type, for showing a refusal next to it */
+    size_t type_len;
+};
+
+/* The form comes from the portal's own pages (the browser's Sec-Fetch-Site
+ * and Origin), as page_form checks for plain forms. */
+static bool upload_same_origin(const struct http_req *req)
+{
+    const char *site = http_req_header(req, "Sec-Fetch-Site");
+    if (site && strcmp(site, "same-origin") != 0 && strcmp(site, "none") != 0)
+        return false;
+    const char *origin = http_req_header(req, "Origin");
+    const char *host = http_req_header(req, "Host");
+    const char *sep = origin ? strstr(origin, "://") : NULL;
+    return !origin || (host && sep && strcmp(sep + 3, host) == 0);
+}
+
+static int cu_begin(struct http_req *req, struct http_resp *resp, void *ctx, void **state)
+{
+    struct card_upload *cu = arena_calloc(req->arena, 1, sizeof *cu);
+    page_begin(ctx, req, resp, &cu->pg);
+    cu->coll = path_collection(req);
+    cu->id = http_req_param(req, "id");
+    if (!cu->coll || !cu->id || !text_id_valid(cu->id)) {
+        page_error(&cu->pg, 404, NULL);
+        return -1;
+    }
+    if (!upload_same_origin(req)) {
+        page_error(&cu->pg, 403,
+                   page_tr(&cu->pg, TR("The form was not sent from the portal's own page.")));
+        return -1;
+    }
+    if (!cu->pg.signed_in) {
+        page_error(&cu->pg, 403, page_tr(&cu->pg, TR("Sign in to place documents.")));
+        return -1;
+    }
+    struct err e = ERR_INIT;
+    if (docs_upload_begin(cu->pg.w->api->docs, &cu->pg.actor, cu->coll, cu->id, &cu->u, &e) < 0) {
+        page_error(&cu->pg, e.status == 401 ? 403 : e.status, NULL);
+        return -1;
+    }
+    *state = cu;
+    return 0;
+}
+
+/* The token must have arrived, whole and right, before any other field. */
+static int csrf_check(struct card_upload *cu, struct err *e)
+{
+    if (cu->csrf_ok)
+        return 0;
+    size_t n = strlen(cu->pg.csrf);
+    if (n == 0 || cu->csrf_len != n || sodium_memcmp(cu->csrf, cu->pg.csrf, n) != 0) {
+        err_set(e, 403, "csrf-failed", "_csrf",
+                "the form must send the session's token in its first field, _csrf");
+        return -1;
+    }
+    cu->csrf_ok = true;
+    return 0;
+}
+
+static int cu_part(void *state, const char *name, const char *filename, const char *content_type,
+                   const char *data, uint64_t off, size_t n, struct err *e)
+{
+    struct card_upload *cu = state;
+    if (strcmp(name, "_csrf") == 0) {
+        if (cu->csrf_ok || off + n >= sizeof cu->csrf) {
+            err_set(e, 403, "csrf-failed", "_csrf", "the form's token is malformed");
+            return -1;
+        }
+        memcpy(cu->csrf + off, data, n);
+        cu->csrf_len = (size_t)off + n;
+        return 0;
+    }
+    if (csrf_check(cu, e) < 0)
+        return -1;
+    if (strcmp(name, "type") == 0 && off + n < sizeof cu->type) {
+        memcpy(cu->type + off, data, n);
+        cu->type_len = (size_t)off + n;
+        cu->type[cu->type_len] = '\0';
+    }
+    return docs_upload_part(cu->u, name, filename, content_type, data, off, n, e);
+}
+
+static void cu_finish(void *state, struct http_req *req, struct http_resp *resp)
+{
+    struct card_upload *cu = state;
+    /* begin's answer was another one: this is the one that goes out */
+    cu->pg.req = req;
+    cu->pg.resp = resp;
+    struct err e = ERR_INIT;
+    if (csrf_check(cu, &e) < 0) {
+        page_error(&cu->pg, 403,
+                   page_tr(&cu->pg, TR("The form has expired. Open the page again and repeat.")));
+        return;
+    }
+    json_t *doc = NULL, *problems = NULL;
+    if (docs_upload_finish(cu->u, &doc, &problems, &e) < 0) {
+        if (e.status == 422) {
+            struct refused r = {cu->type, e.detail, problems};
+            card_render(&cu->pg, cu->coll, cu->id, 422, &r);
+        } else
+            page_error(&cu->pg, e.status, e.detail);
+        json_decref(problems);
+        return;
+    }
+    json_decref(doc);
+    page_redirect(&cu->pg, page_url(&cu->pg, "/%s/%s?uploaded=%s#documents", cu->coll, cu->id,
+                                    cu->type_len ? cu->type : "1"));
+}
+
+static void cu_cleanup(void *state, bool done)
+{
+    (void)done;
+    struct card_upload *cu = state;
+    docs_upload_free(cu->u);
+    json_decref(cu->pg.data); /* when no answer released it */
+    cu->pg.data = NULL;
+}
+
+static struct http_stream_ops upload_ops;
+
+void web_card_routes(struct web *w, struct router *rt)
+{
+    web_route(rt, "GET", "/objects/{id}", h_card, w);
+    web_route(rt, "GET", "/organizations/{id}", h_card, w);
+    if (!w->api->docs)
+        return;
+    upload_ops = (struct http_stream_ops){
+        .max_body = docs_max_upload(w->api->docs),
+        .begin = cu_begin,
+        .part = cu_part,
+        .finish = cu_finish,
+        .cleanup = cu_cleanup,
+    };
+    for (int l = 0; l < LANG_N; l++) {
+        char pattern[64];
+        snprintf(pattern, sizeof pattern, "/%s/objects/{id}/documents", i18n_code((enum lang)l));
+        router_add_stream(rt, "POST", pattern, &upload_ops, w);
+    }
+}
