@@ -185,11 +185,11 @@ def test_create_with_every_field_type():
     assert rec['source_code_transferred'] is False and 'warranty_end' not in rec
     # a url and a reference
     r = post('/en/objects/new?kind=internet_resource',
-             [('name.ru', 'Сайт'), ('url', 'https://example.gov.kz/'), ('stage', 'operation')], OWNER)
+             [('name.ru', 'Сайт'), ('url', 'https://example.gov.kz/'), ('stage', 'creation')], OWNER)
     assert api_get(created_id_lang(r, 'en'))['url'] == 'https://example.gov.kz/'
     r = post('/en/objects/new?kind=ict_service',
              [('name.ru', 'Облако'), ('service_type', first_enum('ict_service_type')),
-              ('provider', ORG2), ('in_trusted_register._present', '1'), ('stage', 'operation')], OWNER)
+              ('provider', ORG2), ('in_trusted_register._present', '1'), ('stage', 'creation')], OWNER)
     rec = api_get(created_id_lang(r, 'en'))
     assert rec['provider'] == ORG2 and rec['in_trusted_register'] is False
 
@@ -208,7 +208,7 @@ def created_id_lang(r, lang):
 def test_reference_search_keeps_the_input():
     r = post('/ru/objects/new?kind=ict_service',
              [('name.ru', 'Облако с поиском'), ('provider._q', 'Поставщик'), ('_find', 'provider'),
-              ('stage', 'operation')], OWNER)
+              ('stage', 'creation')], OWNER)
     assert r.status == 200, r
     body = text(r)
     assert 'value="Облако с поиском"' in body
