@@ -398,6 +398,13 @@ def test_workspace_deadlines_overdue_and_inbox():
     assert post(m.group(1), [], OTHER).status == 404
 
 
+def test_server_stops_cleanly():
+    # under the sanitizers, a leak or a memory error fails the server's exit
+    assert SRV.stop() == 0
+    log = open(SRV.log_path, errors='replace').read()
+    assert 'Sanitizer' not in log and 'runtime error' not in log, log[-3000:]
+
+
 def main():
     global SRV, ADMIN, ORG, ORG2, OWNER, OTHER, VERIFIER, VIEWER
     with Server() as srv:
@@ -415,7 +422,7 @@ def main():
              test_text_fields_keep_a_script_as_text,
              test_stale_revision_is_a_conflict_with_input_kept, test_submit_shows_gaps_then_goes,
              test_queue_order_and_overdue_then_return_and_verify,
-             test_workspace_deadlines_overdue_and_inbox])
+             test_workspace_deadlines_overdue_and_inbox, test_server_stops_cleanly])
 
 
 if __name__ == '__main__':
