@@ -165,12 +165,15 @@ static void h_workspace(struct http_req *req, struct http_resp *resp, void *ctx)
     const char *done = forms_done_text(&pg, http_req_query(req, "done"));
     if (done)
         json_object_set_new(pg.data, "done", json_string(done));
-    json_object_set_new(pg.data, "objects", my_objects(&pg));
+    json_t *objects = my_objects(&pg);
+    json_object_set_new(pg.data, "has_objects", json_boolean(json_array_size(objects) > 0));
+    json_object_set_new(pg.data, "objects", objects);
     json_t *obl = my_obligations(&pg);
     json_int_t overdue = 0;
     size_t i;
     json_t *it;
     json_array_foreach(obl, i, it) overdue += json_is_true(json_object_get(it, "overdue"));
+    json_object_set_new(pg.data, "has_obligations", json_boolean(json_array_size(obl) > 0));
     json_object_set_new(pg.data, "obligations", obl);
     json_object_set_new(pg.data, "overdue", json_integer(overdue));
     json_int_t unread;
@@ -275,6 +278,7 @@ static void h_queue(struct http_req *req, struct http_resp *resp, void *ctx)
                       page_url(&pg, "/objects/%s/verify", id ? id : "")));
     }
     json_decref(q);
+    json_object_set_new(pg.data, "has_items", json_boolean(json_array_size(items) > 0));
     json_object_set_new(pg.data, "items", items);
     const char *done = forms_done_text(&pg, http_req_query(req, "done"));
     if (done)

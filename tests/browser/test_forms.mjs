@@ -10,8 +10,9 @@ const SCRIPT = '<script>window.__pwned = 1</script><img src=x onerror="window.__
 
 const srv = await new Server({ demo: true }).start();
 const browser = await launch();
-const orgs = await (await fetch(`${srv.base}/api/v1/organizations?limit=1`)).json();
-const ORG = orgs.items[0].id;
+// an organisation that owns objects of the demo data
+const objs = await (await fetch(`${srv.base}/api/v1/objects?limit=1`)).json();
+const ORG = objs.items[0].owner;
 const owner = srv.user('owner-editor', ORG);
 const verifier = srv.user('integrator-verifier');
 
@@ -39,7 +40,7 @@ async function checkPage(ctx, path, name, title) {
 
 const heading = {
   form: { kk: 'Жаңа объект', ru: 'Новый объект', en: 'New object' },
-  workspace: { kk: 'Менің жұмыс орным', ru: 'Мой кабинет', en: 'My workspace' },
+  workspace: { kk: 'Менің кабинетім', ru: 'Мой кабинет', en: 'My workspace' },
   queue: { kk: 'Тексеру', ru: 'Проверка', en: 'Verification' },
 };
 
@@ -51,7 +52,7 @@ for (const lang of LANGS) {
     assert(await page.getAttribute('html', 'lang') === lang, 'html lang');
     assert(await page.locator('fieldset#f-name legend').count() === 1, 'the name in a fieldset with a legend');
     await page.close();
-    page = await checkPage(ctx, `/${lang}/workspace`, `workspace-${lang}`);
+    page = await checkPage(ctx, `/${lang}/workspace`, `workspace-${lang}`, heading.workspace[lang]);
     assert(await page.locator('a[href$="/objects/new"]').count() >= 1, 'a link to create an object');
     await page.close();
     await ctx.close();
