@@ -92,8 +92,7 @@ const char *forms_value_text(struct page *pg, const struct model_field *f, const
         buf_init(&b, 0);
         size_t i;
         json_t *it;
-        json_array_foreach(v, i, it)
-        {
+        json_array_foreach (v, i, it) {
             if (i)
                 buf_puts(&b, "; ");
             buf_puts(&b, forms_value_text(pg, f->item, it));
@@ -170,7 +169,7 @@ static json_t *field_from_form(struct page *pg, const struct model_field *f)
         if (form_has(pg, f->name))
             return json_true();
         return form_has(pg, arena_printf(pg->req->arena, "%s._present", f->name)) ? json_false()
-                                                                                   : NULL;
+                                                                                  : NULL;
     case FT_LIST: {
         json_t *a = json_array();
         if (f->item->type == FT_ENUM) {
@@ -269,14 +268,14 @@ static json_t *enum_options(struct page *pg, const struct model_enum *en, const 
         if (multiple) {
             size_t j;
             json_t *it;
-            json_array_foreach(cur, j, it) on |= json_is_string(it) &&
-                                                 strcmp(json_string_value(it), v) == 0;
+            json_array_foreach (cur, j, it)
+                on |= json_is_string(it) && strcmp(json_string_value(it), v) == 0;
         } else
             on = json_is_string(cur) && strcmp(json_string_value(cur), v) == 0;
-        json_array_append_new(opts, json_pack("{s:s, s:s, s:b, s:s}", "value", v, "label",
-                                              web_label(pg->lang, en->values[i].label),
-                                              "selected", on, "id",
-                                              arena_printf(pg->req->arena, "%s-%zu", id, i)));
+        json_array_append_new(opts,
+                              json_pack("{s:s, s:s, s:b, s:s}", "value", v, "label",
+                                        web_label(pg->lang, en->values[i].label), "selected", on,
+                                        "id", arena_printf(pg->req->arena, "%s-%zu", id, i)));
     }
     return opts;
 }
@@ -318,8 +317,7 @@ static json_t *ref_options(struct page *pg, const struct model_field *f, const j
         registry_list(pg->w->api->reg, pg->req->arena, &lq, &list, &e) == 0) {
         size_t i;
         json_t *rec;
-        json_array_foreach(json_object_get(list, "items"), i, rec)
-        {
+        json_array_foreach (json_object_get(list, "items"), i, rec) {
             const char *id = json_string_value(json_object_get(rec, "id"));
             if (!id)
                 continue;
@@ -341,9 +339,9 @@ static json_t *ref_options(struct page *pg, const struct model_field *f, const j
                 label = arena_strdup(pg->req->arena, name);
         }
         json_decref(rec);
-        json_array_insert_new(opts, 0,
-                              json_pack("{s:s, s:s, s:b}", "value", cur_id, "label", label,
-                                        "selected", true));
+        json_array_insert_new(
+            opts, 0,
+            json_pack("{s:s, s:s, s:b}", "value", cur_id, "label", label, "selected", true));
     }
     return opts;
 }
@@ -356,11 +354,11 @@ static json_t *i18n_inputs(struct page *pg, const char *name, const json_t *cur)
     for (int l = 0; l < LANG_N; l++) {
         const char *v = json_string_value(json_object_get(cur, lang_codes[l]));
         json_array_append_new(
-            out, json_pack("{s:s, s:s, s:s, s:s, s:s}", "name",
-                           arena_printf(pg->req->arena, "%s.%s", name, lang_codes[l]), "id",
-                           arena_printf(pg->req->arena, "f-%s-%s", name, lang_codes[l]), "code",
-                           lang_codes[l], "label", page_tr(pg, lang_labels[l]), "value",
-                           v ? v : ""));
+            out,
+            json_pack("{s:s, s:s, s:s, s:s, s:s}", "name",
+                      arena_printf(pg->req->arena, "%s.%s", name, lang_codes[l]), "id",
+                      arena_printf(pg->req->arena, "f-%s-%s", name, lang_codes[l]), "code",
+                      lang_codes[l], "label", page_tr(pg, lang_labels[l]), "value", v ? v : ""));
     }
     return out;
 }
@@ -372,8 +370,7 @@ static const char *list_lines(struct page *pg, const json_t *cur)
     buf_init(&b, 0);
     size_t i;
     json_t *it;
-    json_array_foreach(cur, i, it)
-    {
+    json_array_foreach (cur, i, it) {
         if (i)
             buf_putc(&b, '\n');
         if (json_is_string(it))
@@ -408,8 +405,8 @@ static json_t *control(struct page *pg, const struct form_state *st, const char 
                           web_label(pg->lang, label), "required", required);
     if (st->err_field && strcmp(st->err_field, name) == 0) {
         json_object_set_new(c, "error", json_string(st->err_text));
-        json_object_set_new(c, "error_id", json_string(arena_printf(pg->req->arena,
-                                                                    "%s-error", id)));
+        json_object_set_new(c, "error_id",
+                            json_string(arena_printf(pg->req->arena, "%s-error", id)));
     }
     switch (type) {
     case FT_I18N:
@@ -444,8 +441,8 @@ static json_t *control(struct page *pg, const struct form_state *st, const char 
     case FT_LIST:
         if (f->item->type == FT_ENUM) {
             json_object_set_new(c, "t_enumlist", json_true());
-            json_object_set_new(c, "options", enum_options(pg, f->item->enumeration, cur, true,
-                                                           id));
+            json_object_set_new(c, "options",
+                                enum_options(pg, f->item->enumeration, cur, true, id));
         } else {
             json_object_set_new(c, "t_list", json_true());
             json_object_set_new(c, "value", json_string(list_lines(pg, cur)));
@@ -479,8 +476,7 @@ static json_t *controls(struct page *pg, const struct form_state *st)
         const struct model_field *f = &st->k->fields[i];
         if (f->readonly)
             continue;
-        json_array_append_new(out, control(pg, st, f->name, f->type, f, f->label,
-                                           f->required));
+        json_array_append_new(out, control(pg, st, f->name, f->type, f, f->label, f->required));
     }
     return out;
 }
@@ -514,14 +510,13 @@ static json_t *owner_options(struct page *pg, const char *cur)
         registry_list(pg->w->api->reg, pg->req->arena, &lq, &list, &e) == 0) {
         size_t i;
         json_t *rec;
-        json_array_foreach(json_object_get(list, "items"), i, rec)
-        {
+        json_array_foreach (json_object_get(list, "items"), i, rec) {
             const char *id = json_string_value(json_object_get(rec, "id"));
             if (id)
-                json_array_append_new(
-                    opts, json_pack("{s:s, s:s, s:b}", "value", id, "label",
-                                    web_name(pg->lang, json_object_get(rec, "name")), "selected",
-                                    cur && strcmp(cur, id) == 0));
+                json_array_append_new(opts,
+                                      json_pack("{s:s, s:s, s:b}", "value", id, "label",
+                                                web_name(pg->lang, json_object_get(rec, "name")),
+                                                "selected", cur && strcmp(cur, id) == 0));
         }
     }
     json_decref(list);
@@ -548,9 +543,9 @@ static void render_kinds(struct page *pg)
     for (size_t i = 0; coll && i < coll->n_kinds; i++) {
         const struct model_kind *k = model_kind(m, coll->kinds[i]);
         if (k && may_create(pg, k))
-            json_array_append_new(
-                kinds, json_pack("{s:s, s:s}", "label", web_label(pg->lang, k->label), "url",
-                                 page_url(pg, "/objects/new?kind=%s", k->id)));
+            json_array_append_new(kinds,
+                                  json_pack("{s:s, s:s}", "label", web_label(pg->lang, k->label),
+                                            "url", page_url(pg, "/objects/new?kind=%s", k->id)));
     }
     if (json_array_size(kinds) == 0) {
         json_decref(kinds);
@@ -562,8 +557,8 @@ static void render_kinds(struct page *pg)
 }
 
 /* Renders the create or edit form: rec is the stored record when editing. */
-static void render_form(struct page *pg, int status, const struct form_state *st,
-                        const json_t *rec, const char *owner, const char *message)
+static void render_form(struct page *pg, int status, const struct form_state *st, const json_t *rec,
+                        const char *owner, const char *message)
 {
     const struct model_kind *k = st->k;
     json_object_set_new(pg->data, "kind_label", json_string(web_label(pg->lang, k->label)));
@@ -571,18 +566,17 @@ static void render_form(struct page *pg, int status, const struct form_state *st
     json_object_set_new(pg->data, "fields", controls(pg, st));
     if (st->err_text) {
         bool placed = false;
-        for (size_t i = 0; st->err_field && i < json_array_size(json_object_get(pg->data,
-                                                                                "fields"));
-             i++) {
+        for (size_t i = 0;
+             st->err_field && i < json_array_size(json_object_get(pg->data, "fields")); i++) {
             json_t *c = json_array_get(json_object_get(pg->data, "fields"), i);
             if (json_object_get(c, "error")) {
-                json_object_set_new(pg->data, "summary",
-                                    json_pack("{s:s, s:s, s:s}", "label",
-                                              json_string_value(json_object_get(c, "label")),
-                                              "text", st->err_text, "href",
-                                              arena_printf(pg->req->arena, "#%s",
-                                                           json_string_value(
-                                                               json_object_get(c, "id")))));
+                json_object_set_new(
+                    pg->data, "summary",
+                    json_pack("{s:s, s:s, s:s}", "label",
+                              json_string_value(json_object_get(c, "label")), "text", st->err_text,
+                              "href",
+                              arena_printf(pg->req->arena, "#%s",
+                                           json_string_value(json_object_get(c, "id")))));
                 placed = true;
             }
         }
@@ -746,10 +740,9 @@ static void workflow_data(struct page *pg, const char *id)
         return;
     size_t i;
     json_t *v;
-    json_array_foreach(json_object_get(tl, "can"), i, v) if (json_is_string(v) &&
-                                                            strcmp(json_string_value(v),
-                                                                   "submit") == 0)
-        json_object_set_new(pg->data, "may_submit", json_true());
+    json_array_foreach (json_object_get(tl, "can"), i, v)
+        if (json_is_string(v) && strcmp(json_string_value(v), "submit") == 0)
+            json_object_set_new(pg->data, "may_submit", json_true());
     json_t *events = json_object_get(tl, "events");
     json_t *last = json_array_get(events, json_array_size(events) - 1);
     json_t *remarks = json_object_get(last, "remarks");
@@ -768,11 +761,10 @@ static void remarks_data(struct page *pg, const struct model_kind *k)
     json_t *out = json_array();
     size_t i;
     json_t *r;
-    json_array_foreach(raw, i, r)
-    {
+    json_array_foreach (raw, i, r) {
         const char *field = json_string_value(json_object_get(r, "field"));
         const struct model_field *f = field ? model_field(k, field) : NULL;
-        const char *label = f ? web_label(pg->lang, f->label)
+        const char *label = f                                     ? web_label(pg->lang, f->label)
                             : field && strcmp(field, "name") == 0 ? page_tr(pg, TR("Name"))
                                                                   : "";
         json_array_append_new(out, json_pack("{s:s, s:s}", "label", label, "text",
@@ -941,18 +933,20 @@ static void h_submit(struct http_req *req, struct http_resp *resp, void *ctx)
         json_t *list = json_array();
         size_t i;
         json_t *g;
-        json_array_foreach(gaps, i, g)
-        {
+        json_array_foreach (gaps, i, g) {
             const char *field = json_string_value(json_object_get(g, "field"));
             const struct model_field *f = field ? model_field(k, field) : NULL;
             json_array_append_new(
-                list, json_pack("{s:s, s:s}", "label",
-                                f ? web_label(pg.lang, f->label) : field ? field : "", "href",
-                                page_url(&pg, "/objects/%s/edit#f-%s", id, field ? field : "")));
+                list,
+                json_pack("{s:s, s:s}", "label",
+                          f       ? web_label(pg.lang, f->label)
+                          : field ? field
+                                  : "",
+                          "href", page_url(&pg, "/objects/%s/edit#f-%s", id, field ? field : "")));
         }
         json_object_set_new(pg.data, "gaps", list);
-        json_object_set_new(pg.data, "edit_url", json_string(page_url(&pg, "/objects/%s/edit",
-                                                                      id)));
+        json_object_set_new(pg.data, "edit_url",
+                            json_string(page_url(&pg, "/objects/%s/edit", id)));
         json_object_set_new(pg.data, "record_name",
                             json_string(web_name(pg.lang, json_object_get(rec, "name"))));
         page_render(&pg, 422, "forms/gaps", page_tr(&pg, TR("The object is not complete")));

@@ -50,23 +50,21 @@ static json_t *my_objects(struct page *pg)
         return out;
     size_t i;
     json_t *it;
-    json_array_foreach(json_object_get(c, "items"), i, it)
-    {
+    json_array_foreach (json_object_get(c, "items"), i, it) {
         const char *id = json_string_value(json_object_get(it, "record_id"));
         const char *kind = json_string_value(json_object_get(it, "kind"));
         const struct model_kind *k = model_kind(pg->w->api->model, kind ? kind : "");
         const char *code = json_string_value(json_object_get(it, "accounting_code"));
         json_array_append_new(
-            out,
-            json_pack("{s:s, s:s, s:s, s:s, s:I, s:b, s:s, s:s}", "name",
-                      web_name(pg->lang, json_object_get(it, "name")), "kind",
-                      k ? web_label(pg->lang, k->label) : "", "status",
-                      status_label(pg, kind, json_string_value(json_object_get(it, "status"))),
-                      "code", code ? code : "", "score",
-                      json_integer_value(json_object_get(it, "score")), "complete",
-                      json_is_true(json_object_get(it, "complete")), "url",
-                      page_url(pg, "/objects/%s", id ? id : ""), "edit_url",
-                      page_url(pg, "/objects/%s/edit", id ? id : "")));
+            out, json_pack("{s:s, s:s, s:s, s:s, s:I, s:b, s:s, s:s}", "name",
+                           web_name(pg->lang, json_object_get(it, "name")), "kind",
+                           k ? web_label(pg->lang, k->label) : "", "status",
+                           status_label(pg, kind, json_string_value(json_object_get(it, "status"))),
+                           "code", code ? code : "", "score",
+                           json_integer_value(json_object_get(it, "score")), "complete",
+                           json_is_true(json_object_get(it, "complete")), "url",
+                           page_url(pg, "/objects/%s", id ? id : ""), "edit_url",
+                           page_url(pg, "/objects/%s/edit", id ? id : "")));
     }
     json_decref(c);
     return out;
@@ -100,13 +98,11 @@ static json_t *my_obligations(struct page *pg)
     struct err e = ERR_INIT;
     if (!pg->actor.org[0] ||
         !authz_may(rights_of(pg), &pg->actor, RA_OBLIGATIONS, NULL, pg->actor.org) ||
-        obligation_list(pg->w->api->acct, &pg->actor, pg->actor.org, NULL, "open", &list, &e) <
-            0)
+        obligation_list(pg->w->api->acct, &pg->actor, pg->actor.org, NULL, "open", &list, &e) < 0)
         return out;
     size_t i;
     json_t *it;
-    json_array_foreach(json_object_get(list, "items"), i, it)
-    {
+    json_array_foreach (json_object_get(list, "items"), i, it) {
         const char *pid = json_string_value(json_object_get(it, "policy"));
         const struct model_policy *p = model_policy(pg->w->api->model, pid ? pid : "");
         const char *url;
@@ -114,8 +110,7 @@ static json_t *my_obligations(struct page *pg)
             subject_name(pg, json_string_value(json_object_get(it, "subject")), &url);
         json_t *o = json_pack("{s:s, s:s, s:s, s:b}", "policy",
                               p ? web_label(pg->lang, p->label) : (pid ? pid : ""), "what", what,
-                              "due",
-                              day_of(pg, json_string_value(json_object_get(it, "due_at"))),
+                              "due", day_of(pg, json_string_value(json_object_get(it, "due_at"))),
                               "overdue", json_is_true(json_object_get(it, "overdue")));
         if (url)
             json_object_set_new(o, "url", json_string(url));
@@ -136,16 +131,14 @@ static json_t *my_inbox(struct page *pg, json_int_t *unread)
     *unread = json_integer_value(json_object_get(list, "unread"));
     size_t i;
     json_t *it;
-    json_array_foreach(json_object_get(list, "items"), i, it)
-    {
+    json_array_foreach (json_object_get(list, "items"), i, it) {
         const char *subject = json_string_value(json_object_get(it, "subject"));
         const char *body = json_string_value(json_object_get(it, "body"));
         json_int_t id = json_integer_value(json_object_get(it, "id"));
-        bool read = !json_is_null(json_object_get(it, "read_at")) &&
-                    json_object_get(it, "read_at");
+        bool read = !json_is_null(json_object_get(it, "read_at")) && json_object_get(it, "read_at");
         json_array_append_new(
-            out, json_pack("{s:s, s:s, s:s, s:b, s:s}", "subject", subject ? subject : "",
-                           "body", body ? body : "", "date",
+            out, json_pack("{s:s, s:s, s:s, s:b, s:s}", "subject", subject ? subject : "", "body",
+                           body ? body : "", "date",
                            day_of(pg, json_string_value(json_object_get(it, "created_at"))),
                            "unread", !read, "read_url",
                            page_url(pg, "/workspace/inbox/%lld/read", (long long)id)));
@@ -172,7 +165,8 @@ static void h_workspace(struct http_req *req, struct http_resp *resp, void *ctx)
     json_int_t overdue = 0;
     size_t i;
     json_t *it;
-    json_array_foreach(obl, i, it) overdue += json_is_true(json_object_get(it, "overdue"));
+    json_array_foreach (obl, i, it)
+        overdue += json_is_true(json_object_get(it, "overdue"));
     json_object_set_new(pg.data, "has_obligations", json_boolean(json_array_size(obl) > 0));
     json_object_set_new(pg.data, "obligations", obl);
     json_object_set_new(pg.data, "overdue", json_integer(overdue));
@@ -249,8 +243,7 @@ static void h_queue(struct http_req *req, struct http_resp *resp, void *ctx)
     json_t *items = json_array();
     size_t i;
     json_t *it;
-    json_array_foreach(json_object_get(q, "items"), i, it)
-    {
+    json_array_foreach (json_object_get(q, "items"), i, it) {
         json_t *rec = json_object_get(it, "record");
         const char *id = json_string_value(json_object_get(rec, "id"));
         const char *kind = json_string_value(json_object_get(rec, "kind"));
@@ -258,8 +251,7 @@ static void h_queue(struct http_req *req, struct http_resp *resp, void *ctx)
         const char *owner = json_string_value(json_object_get(rec, "owner"));
         const char *owner_name = owner ? owner : "";
         json_t *org = NULL;
-        if (owner &&
-            registry_get_visible(pg.w->api->reg, &pg.actor, NULL, owner, &org, &e) == 0) {
+        if (owner && registry_get_visible(pg.w->api->reg, &pg.actor, NULL, owner, &org, &e) == 0) {
             const char *n = web_name(pg.lang, json_object_get(org, "name"));
             if (*n)
                 owner_name = arena_strdup(req->arena, n);
@@ -274,8 +266,7 @@ static void h_queue(struct http_req *req, struct http_resp *resp, void *ctx)
                       status_label(&pg, kind, json_string_value(json_object_get(rec, "status"))),
                       "due", day_of(&pg, json_string_value(json_object_get(it, "due_at"))),
                       "overdue", json_is_true(json_object_get(it, "overdue")), "changes",
-                      review && *review, "url",
-                      page_url(&pg, "/objects/%s/verify", id ? id : "")));
+                      review && *review, "url", page_url(&pg, "/objects/%s/verify", id ? id : "")));
     }
     json_decref(q);
     json_object_set_new(pg.data, "has_items", json_boolean(json_array_size(items) > 0));
@@ -291,8 +282,8 @@ static json_t *verify_target(struct page *pg, const struct model_kind **k)
 {
     json_t *rec = NULL;
     struct err e = ERR_INIT;
-    if (registry_get_visible(pg->w->api->reg, &pg->actor, COLLECTION,
-                             http_req_param(pg->req, "id"), &rec, &e) < 0) {
+    if (registry_get_visible(pg->w->api->reg, &pg->actor, COLLECTION, http_req_param(pg->req, "id"),
+                             &rec, &e) < 0) {
         page_error(pg, e.status == 410 ? 404 : e.status, NULL);
         return NULL;
     }
@@ -318,9 +309,9 @@ static json_t *verify_fields(struct page *pg, const struct model_kind *k, const 
     const json_t *name = json_object_get(rec, "name");
     if (name)
         json_array_append_new(
-            out, json_pack("{s:s, s:s, s:s, s:s, s:s}", "label", page_tr(pg, TR("Name")),
-                           "value", web_name(pg->lang, name), "name", remark_name(pg, "name"),
-                           "id", "r-name", "remark", form_value(pg, remark_name(pg, "name"))));
+            out, json_pack("{s:s, s:s, s:s, s:s, s:s}", "label", page_tr(pg, TR("Name")), "value",
+                           web_name(pg->lang, name), "name", remark_name(pg, "name"), "id",
+                           "r-name", "remark", form_value(pg, remark_name(pg, "name"))));
     for (size_t i = 0; i < k->n_fields; i++) {
         const struct model_field *f = &k->fields[i];
         if (f->readonly)
@@ -328,11 +319,11 @@ static json_t *verify_fields(struct page *pg, const struct model_kind *k, const 
         const char *text = forms_value_text(pg, f, json_object_get(rec, f->name));
         if (!*text)
             continue;
-        json_array_append_new(
-            out, json_pack("{s:s, s:s, s:s, s:s, s:s}", "label", web_label(pg->lang, f->label),
-                           "value", text, "name", remark_name(pg, f->name), "id",
-                           arena_printf(pg->req->arena, "r-%s", f->name), "remark",
-                           form_value(pg, remark_name(pg, f->name))));
+        json_array_append_new(out, json_pack("{s:s, s:s, s:s, s:s, s:s}", "label",
+                                             web_label(pg->lang, f->label), "value", text, "name",
+                                             remark_name(pg, f->name), "id",
+                                             arena_printf(pg->req->arena, "r-%s", f->name),
+                                             "remark", form_value(pg, remark_name(pg, f->name))));
     }
     return out;
 }
@@ -345,9 +336,10 @@ static void render_verify(struct page *pg, int status, const struct model_kind *
     json_object_set_new(pg->data, "record_name",
                         json_string(web_name(pg->lang, json_object_get(rec, "name"))));
     json_object_set_new(pg->data, "kind_label", json_string(web_label(pg->lang, k->label)));
-    json_object_set_new(pg->data, "revision", json_object_get(rec, "revision")
-                                                  ? json_deep_copy(json_object_get(rec, "revision"))
-                                                  : json_integer(0));
+    json_object_set_new(pg->data, "revision",
+                        json_object_get(rec, "revision")
+                            ? json_deep_copy(json_object_get(rec, "revision"))
+                            : json_integer(0));
     json_object_set_new(pg->data, "fields", verify_fields(pg, k, rec));
     json_object_set_new(pg->data, "general", json_string(form_value(pg, "remark")));
     json_object_set_new(pg->data, "action", json_string(page_url(pg, "/objects/%s/verify", id)));
@@ -355,6 +347,22 @@ static void render_verify(struct page *pg, int status, const struct model_kind *
     if (error)
         json_object_set_new(pg->data, "error", json_string(error));
     page_render(pg, status, "workspace/verify", page_tr(pg, TR("Verify the object")));
+}
+
+/* Does the record await the visitor's decision (accept or return)? */
+static bool awaits_decision(struct page *pg, const char *id)
+{
+    json_t *tl = NULL;
+    struct err e = ERR_INIT;
+    bool awaits = false;
+    if (workflow_timeline(pg->w->api->wf, &pg->actor, COLLECTION, id, &tl, &e) == 0) {
+        size_t i;
+        json_t *v;
+        json_array_foreach (json_object_get(tl, "can"), i, v)
+            awaits |= json_is_string(v) && strcmp(json_string_value(v), "accept") == 0;
+    }
+    json_decref(tl);
+    return awaits;
 }
 
 static void h_verify(struct http_req *req, struct http_resp *resp, void *ctx)
@@ -367,7 +375,10 @@ static void h_verify(struct http_req *req, struct http_resp *resp, void *ctx)
     json_t *rec = verify_target(&pg, &k);
     if (!rec)
         return;
-    render_verify(&pg, 200, k, rec, NULL);
+    if (!awaits_decision(&pg, json_string_value(json_object_get(rec, "id"))))
+        page_error(&pg, 409, page_tr(&pg, TR("This object is not awaiting verification.")));
+    else
+        render_verify(&pg, 200, k, rec, NULL);
     json_decref(rec);
 }
 
@@ -438,6 +449,8 @@ static void h_verify_post(struct http_req *req, struct http_resp *resp, void *ct
                                     strcmp(decision, "accept") == 0 ? "verified" : "returned"));
     else if (e.status == 412)
         page_error(&pg, 409, NULL);
+    else if (e.status == 409)
+        page_error(&pg, 409, page_tr(&pg, TR("This object is not awaiting verification.")));
     else if (e.status == 422)
         render_verify(&pg, 422, k, rec, page_tr(&pg, TR("The remarks were not accepted.")));
     else

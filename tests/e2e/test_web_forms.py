@@ -363,6 +363,11 @@ def test_queue_order_and_overdue_then_return_and_verify():
     ws = text(page('/ru/workspace', OWNER))
     assert rec['accounting_code'] in ws
     assert 'Очередь Б' not in text(page('/ru/verification', VERIFIER))
+    # a registered record awaits no decision: no form, and a late decision is refused
+    r = page(f'/ru/objects/{b}/verify', VERIFIER)
+    assert r.status == 409 and 'Этот объект не ожидает проверки.' in text(r), r
+    r = post(f'/ru/objects/{b}/verify', [('revision', str(rec['revision'])), ('decision', 'accept')], VERIFIER)
+    assert r.status == 409 and api_get(b)['revision'] == rec['revision'], r
 
 
 def test_workspace_deadlines_overdue_and_inbox():
