@@ -30,15 +30,20 @@ bool forms_need_user(struct page *pg)
 {
     if (pg->signed_in)
         return true;
+    /* after signing in, a GET comes back to its page; a form sent without
+     * a session cannot be replayed, so it leads to the workspace */
     struct buf b;
     buf_init(&b, 0);
-    buf_puts(&b, pg->req->path ? pg->req->path : "/");
-    for (size_t i = 0; i < pg->req->n_query; i++) {
-        buf_putc(&b, i ? '&' : '?');
-        buf_puts(&b, pg->req->query[i].key);
-        buf_putc(&b, '=');
-        buf_puts(&b, pg->req->query[i].value);
-    }
+    if (pg->req->method && strcmp(pg->req->method, "GET") == 0) {
+        buf_puts(&b, pg->req->path ? pg->req->path : "/");
+        for (size_t i = 0; i < pg->req->n_query; i++) {
+            buf_putc(&b, i ? '&' : '?');
+            tpl_esc_url_part(&b, pg->req->query[i].key, strlen(pg->req->query[i].key));
+            buf_putc(&b, '=');
+            tpl_esc_url_part(&b, pg->req->query[i].value, strlen(pg->req->query[i].value));
+        }
+    } else
+        buf_puts(&b, page_url(pg, "/workspace"));
     struct buf enc;
     buf_init(&enc, 0);
     tpl_esc_url_part(&enc, b.p ? b.p : "/", b.len);
