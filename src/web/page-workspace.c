@@ -55,8 +55,9 @@ static json_t *my_objects(struct page *pg)
         const char *kind = json_string_value(json_object_get(it, "kind"));
         const struct model_kind *k = model_kind(pg->w->api->model, kind ? kind : "");
         const char *code = json_string_value(json_object_get(it, "accounting_code"));
+        bool editable = k && authz_may(rights_of(pg), &pg->actor, RA_UPDATE, k->id, pg->actor.org);
         json_array_append_new(
-            out, json_pack("{s:s, s:s, s:s, s:s, s:I, s:b, s:s, s:s}", "name",
+            out, json_pack("{s:s, s:s, s:s, s:s, s:I, s:b, s:s, s:s?}", "name",
                            web_name(pg->lang, json_object_get(it, "name")), "kind",
                            k ? web_label(pg->lang, k->label) : "", "status",
                            status_label(pg, kind, json_string_value(json_object_get(it, "status"))),
@@ -64,7 +65,7 @@ static json_t *my_objects(struct page *pg)
                            json_integer_value(json_object_get(it, "score")), "complete",
                            json_is_true(json_object_get(it, "complete")), "url",
                            page_url(pg, "/objects/%s", id ? id : ""), "edit_url",
-                           page_url(pg, "/objects/%s/edit", id ? id : "")));
+                           editable ? page_url(pg, "/objects/%s/edit", id ? id : "") : NULL));
     }
     json_decref(c);
     return out;

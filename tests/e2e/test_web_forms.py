@@ -99,6 +99,9 @@ def test_anonymous_and_other_organisations():
     assert api_get(rid)['name']['ru'] == 'Чужая система'
     # a viewer of the owner's organisation reads but may not edit or create
     assert page(f'/ru/objects/{rid}/edit', VIEWER).status == 403
+    ws = text(page('/ru/workspace', VIEWER))
+    assert 'Чужая система' in ws and f'/objects/{rid}/edit' not in ws
+    assert f'/objects/{rid}/edit' in text(page('/ru/workspace', OWNER))
     assert page('/ru/objects/new?kind=information_system', VIEWER).status == 403
     assert page('/ru/objects/new', VIEWER).status == 403
     # only verifiers reach the queue
