@@ -79,5 +79,7 @@ void web_home_routes(struct web *w, struct router *rt);
 void web_dash_routes(struct web *w, struct router *rt);
 void web_account_routes(struct web *w, struct router *rt);
 void web_card_routes(struct web *w, struct router *rt);
+void web_forms_routes(struct web *w, struct router *rt);
+void web_workspace_routes(struct web *w, struct router *rt);
 
 #endif

@@ -462,6 +462,8 @@ void web_routes(struct web *w, struct router *rt)
     web_dash_routes(w, rt);
     web_account_routes(w, rt);
     web_card_routes(w, rt);
+    web_forms_routes(w, rt);
+    web_workspace_routes(w, rt);
 }
 
 void web_free(struct web *w)

@@ -1,0 +1,974 @@
+/* The forms that create and edit an informatization object, generated
+ * from the metamodel (one control per field type), and the owner's
+ * submission for verification. They call the registry and the workflow
+ * as the API does; the registry's validation error is shown next to its
+ * field with what the visitor typed kept. */
+#include "web/forms.h"
+
+#include "account/account.h"
+#include "auth/authz.h"
+#include "registry/listq.h"
+#include "registry/registry.h"
+#include "util/buf.h"
+#include "workflow/workflow.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define REF_CANDIDATES 100
+#define COLLECTION "objects"
+
+static const struct rights *rights_of(const struct page *pg)
+{
+    return accounts_rights(pg->w->api->acct);
+}
+
+static const char *const lang_codes[LANG_N] = {"kk", "ru", "en"};
+
+bool forms_need_user(struct page *pg)
+{
+    if (pg->signed_in)
+        return true;
+    /* after signing in, a GET comes back to its page; a form sent without
+     * a session cannot be replayed, so it leads to the workspace */
+    struct buf b;
+    buf_init(&b, 0);
+    if (pg->req->method && strcmp(pg->req->method, "GET") == 0) {
+        buf_puts(&b, pg->req->path ? pg->req->path : "/");
+        for (size_t i = 0; i < pg->req->n_query; i++) {
+            buf_putc(&b, i ? '&' : '?');
+            tpl_esc_url_part(&b, pg->req->query[i].key, strlen(pg->req->query[i].key));
+            buf_putc(&b, '=');
+            tpl_esc_url_part(&b, pg->req->query[i].value, strlen(pg->req->query[i].value));
+        }
+    } else
+        buf_puts(&b, page_url(pg, "/workspace"));
+    struct buf enc;
+    buf_init(&enc, 0);
+    tpl_esc_url_part(&enc, b.p ? b.p : "/", b.len);
+    const char *url = page_url(pg, "/signin?next=%s", enc.p ? enc.p : "");
+    buf_free(&b);
+    buf_free(&enc);
+    page_redirect(pg, url);
+    return false;
+}
+
+const char *forms_done_text(struct page *pg, const char *code)
+{
+    if (!code)
+        return NULL;
+    if (strcmp(code, "created") == 0)
+        return page_tr(pg, TR("The object was created."));
+    if (strcmp(code, "saved") == 0)
+        return page_tr(pg, TR("The changes were saved."));
+    if (strcmp(code, "submitted") == 0)
+        return page_tr(pg, TR("The object was sent for verification."));
+    if (strcmp(code, "verified") == 0)
+        return page_tr(pg, TR("The object was verified and registered."));
+    if (strcmp(code, "returned") == 0)
+        return page_tr(pg, TR("The object was returned to its owner with remarks."));
+    return NULL;
+}
+
+static const char *enum_label(struct page *pg, const struct model_enum *en, const char *id)
+{
+    for (size_t i = 0; en && i < en->n_values; i++)
+        if (strcmp(en->values[i].id, id) == 0)
+            return web_label(pg->lang, en->values[i].label);
+    return id;
+}
+
+const char *forms_value_text(struct page *pg, const struct model_field *f, const json_t *v)
+{
+    if (!v || json_is_null(v))
+        return "";
+    switch (f->type) {
+    case FT_I18N:
+        return web_name(pg->lang, v);
+    case FT_BOOL:
+        return page_tr(pg, json_is_true(v) ? TR("Yes") : TR("No"));
+    case FT_ENUM:
+        return json_is_string(v) ? enum_label(pg, f->enumeration, json_string_value(v)) : "";
+    case FT_INTEGER:
+        return arena_printf(pg->req->arena, "%lld", (long long)json_integer_value(v));
+    case FT_LIST: {
+        struct buf b;
+        buf_init(&b, 0);
+        size_t i;
+        json_t *it;
+        json_array_foreach (v, i, it) {
+            if (i)
+                buf_puts(&b, "; ");
+            buf_puts(&b, forms_value_text(pg, f->item, it));
+        }
+        const char *out = arena_strdup(pg->req->arena, b.p ? b.p : "");
+        buf_free(&b);
+        return out;
+    }
+    default:
+        return json_is_string(v) ? json_string_value(v) : "";
+    }
+}
+
+/* ---- the values of a form ------------------------------------------------------- */
+
+static bool form_has(const struct page *pg, const char *name)
+{
+    for (size_t i = 0; i < pg->n_form; i++)
+        if (strcmp(pg->form[i].key, name) == 0)
+            return true;
+    return false;
+}
+
+/* A textarea's value with the browser's CR LF line ends made LF. */
+static char *unix_lines(struct page *pg, const char *s)
+{
+    size_t n = strlen(s);
+    char *out = arena_alloc(pg->req->arena, n + 1);
+    size_t j = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!(s[i] == '\r' && s[i + 1] == '\n'))
+            out[j++] = s[i];
+    out[j] = '\0';
+    return out;
+}
+
+/* An i18n value from "<name>.kk", "<name>.ru", "<name>.en"; NULL when all empty. */
+static json_t *i18n_from_form(struct page *pg, const char *name)
+{
+    json_t *o = json_object();
+    for (int l = 0; l < LANG_N; l++) {
+        const char *v = form_value(pg, arena_printf(pg->req->arena, "%s.%s", name, lang_codes[l]));
+        if (*v)
+            json_object_set_new(o, lang_codes[l], json_string(v));
+    }
+    if (json_object_size(o) == 0) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+/* One scalar from text: integers become JSON integers when they parse
+ * (otherwise the text goes on, and the registry names the field). */
+static json_t *scalar_from_text(const struct model_field *f, const char *s)
+{
+    if (f->type == FT_INTEGER) {
+        char *end;
+        errno = 0;
+        long long n = strtoll(s, &end, 10);
+        if (*s && !*end && errno == 0)
+            return json_integer(n);
+    }
+    return json_string(s);
+}
+
+/* The field's value as typed in the form, or NULL when left empty. */
+static json_t *field_from_form(struct page *pg, const struct model_field *f)
+{
+    switch (f->type) {
+    case FT_I18N:
+        return i18n_from_form(pg, f->name);
+    case FT_BOOL:
+        if (form_has(pg, f->name))
+            return json_true();
+        return form_has(pg, arena_printf(pg->req->arena, "%s._present", f->name)) ? json_false()
+                                                                                  : NULL;
+    case FT_LIST: {
+        json_t *a = json_array();
+        if (f->item->type == FT_ENUM) {
+            for (size_t i = 0; i < pg->n_form; i++)
+                if (strcmp(pg->form[i].key, f->name) == 0 && *pg->form[i].value)
+                    json_array_append_new(a, json_string(pg->form[i].value));
+        } else {
+            char *text = unix_lines(pg, form_value(pg, f->name));
+            for (char *line = text; line && *line;) {
+                char *nl = strchr(line, '\n');
+                if (nl)
+                    *nl = '\0';
+                while (*line == ' ' || *line == '\t')
+                    line++;
+                size_t n = strlen(line);
+                while (n && (line[n - 1] == ' ' || line[n - 1] == '\t'))
+                    line[--n] = '\0';
+                if (*line)
+                    json_array_append_new(a, scalar_from_text(f->item, line));
+                line = nl ? nl + 1 : NULL;
+            }
+        }
+        if (json_array_size(a) == 0) {
+            json_decref(a);
+            return NULL;
+        }
+        return a;
+    }
+    default: {
+        const char *v = form_value(pg, f->name);
+        if (f->type == FT_TEXT)
+            v = unix_lines(pg, v);
+        return *v ? scalar_from_text(f, v) : NULL;
+    }
+    }
+}
+
+/* Every editable value of the form: {"name": …, field: value …}. */
+static json_t *values_from_form(struct page *pg, const struct model_kind *k)
+{
+    json_t *vals = json_object();
+    json_t *name = i18n_from_form(pg, "name");
+    if (name)
+        json_object_set_new(vals, "name", name);
+    for (size_t i = 0; i < k->n_fields; i++) {
+        const struct model_field *f = &k->fields[i];
+        if (f->readonly)
+            continue;
+        json_t *v = field_from_form(pg, f);
+        if (v)
+            json_object_set_new(vals, f->name, v);
+    }
+    return vals;
+}
+
+/* ---- the controls --------------------------------------------------------------- */
+
+/* The state of one rendering: the values shown, the field at fault. */
+struct form_state {
+    const struct model_kind *k;
+    json_t *vals;          /* borrowed */
+    const char *err_field; /* a top-level field name, or NULL */
+    const char *err_text;  /* the message for it */
+    const char *find;      /* the ref field whose candidates are searched */
+};
+
+static const char *error_text(struct page *pg, const struct err *e)
+{
+    if (strcmp(e->type, "required") == 0)
+        return page_tr(pg, TR("Fill in this field."));
+    if (strcmp(e->type, "wrong-type") == 0)
+        return page_tr(pg, TR("Enter a value of the right type."));
+    if (strcmp(e->type, "bad-enum") == 0)
+        return page_tr(pg, TR("Choose one of the offered values."));
+    if (strcmp(e->type, "bad-format") == 0)
+        return page_tr(pg, TR("The value is not in the right format."));
+    if (strcmp(e->type, "dangling-reference") == 0 || strcmp(e->type, "wrong-reference") == 0)
+        return page_tr(pg, TR("Choose an existing record of the right kind."));
+    return page_tr(pg, TR("This value is not accepted."));
+}
+
+/* The top-level field of an error path ("functions[2]" → "functions"). */
+static const char *error_field(struct page *pg, const char *path)
+{
+    size_t n = strcspn(path, "[./");
+    return n ? arena_strndup(pg->req->arena, path, n) : NULL;
+}
+
+static json_t *enum_options(struct page *pg, const struct model_enum *en, const json_t *cur,
+                            bool multiple, const char *id)
+{
+    json_t *opts = json_array();
+    for (size_t i = 0; en && i < en->n_values; i++) {
+        const char *v = en->values[i].id;
+        bool on = false;
+        if (multiple) {
+            size_t j;
+            json_t *it;
+            json_array_foreach (cur, j, it)
+                on |= json_is_string(it) && strcmp(json_string_value(it), v) == 0;
+        } else
+            on = json_is_string(cur) && strcmp(json_string_value(cur), v) == 0;
+        json_array_append_new(opts,
+                              json_pack("{s:s, s:s, s:b, s:s}", "value", v, "label",
+                                        web_label(pg->lang, en->values[i].label), "selected", on,
+                                        "id", arena_printf(pg->req->arena, "%s-%zu", id, i)));
+    }
+    return opts;
+}
+
+/* The collection that holds records of kind id. */
+static const char *collection_of(const struct model *m, const char *kind)
+{
+    for (size_t i = 0; i < model_n_collections(m); i++) {
+        const struct model_collection *c = model_collection_at(m, i);
+        if (model_collection_has_kind(c, kind))
+            return c->id;
+    }
+    return NULL;
+}
+
+/* The records a ref field may point to (searched by q), as options, with
+ * the current value kept even when it is not among them. */
+static json_t *ref_options(struct page *pg, const struct model_field *f, const json_t *cur,
+                           const char *q)
+{
+    const struct model *m = pg->w->api->model;
+    json_t *opts = json_array();
+    const char *cur_id = json_string_value(cur);
+    bool cur_seen = false;
+    const char *coll_id = f->n_ref_kinds ? collection_of(m, f->ref_kinds[0]) : NULL;
+    const struct model_collection *coll = coll_id ? model_collection(m, coll_id) : NULL;
+    struct listq_param params[16];
+    size_t n = 0;
+    for (size_t i = 0; i < f->n_ref_kinds && n < 12; i++)
+        params[n++] = (struct listq_param){"kind", f->ref_kinds[i]};
+    params[n++] = (struct listq_param){"limit", "100"};
+    if (q && *q)
+        params[n++] = (struct listq_param){"q", q};
+    struct list_query lq;
+    json_t *list = NULL;
+    struct err e = ERR_INIT;
+    if (coll && listq_parse(pg->req->arena, m, coll, params, n, NULL, &lq, &e) == 0 &&
+        registry_scope_list(pg->w->api->reg, &pg->actor, &lq, &e) == 0 &&
+        registry_list(pg->w->api->reg, pg->req->arena, &lq, &list, &e) == 0) {
+        size_t i;
+        json_t *rec;
+        json_array_foreach (json_object_get(list, "items"), i, rec) {
+            const char *id = json_string_value(json_object_get(rec, "id"));
+            if (!id)
+                continue;
+            bool on = cur_id && strcmp(cur_id, id) == 0;
+            cur_seen |= on;
+            const char *name = web_name(pg->lang, json_object_get(rec, "name"));
+            json_array_append_new(opts, json_pack("{s:s, s:s, s:b}", "value", id, "label",
+                                                  *name ? name : id, "selected", on));
+        }
+    }
+    json_decref(list);
+    if (cur_id && *cur_id && !cur_seen) {
+        json_t *rec = NULL;
+        struct err e2 = ERR_INIT;
+        const char *label = cur_id;
+        if (registry_get_visible(pg->w->api->reg, &pg->actor, NULL, cur_id, &rec, &e2) == 0) {
+            const char *name = web_name(pg->lang, json_object_get(rec, "name"));
+            if (*name)
+                label = arena_strdup(pg->req->arena, name);
+        }
+        json_decref(rec);
+        json_array_insert_new(
+            opts, 0,
+            json_pack("{s:s, s:s, s:b}", "value", cur_id, "label", label, "selected", true));
+    }
+    return opts;
+}
+
+static json_t *i18n_inputs(struct page *pg, const char *name, const json_t *cur)
+{
+    static const char *const lang_labels[LANG_N] = {TR("In Kazakh"), TR("In Russian"),
+                                                    TR("In English")};
+    json_t *out = json_array();
+    for (int l = 0; l < LANG_N; l++) {
+        const char *v = json_string_value(json_object_get(cur, lang_codes[l]));
+        json_array_append_new(
+            out,
+            json_pack("{s:s, s:s, s:s, s:s, s:s}", "name",
+                      arena_printf(pg->req->arena, "%s.%s", name, lang_codes[l]), "id",
+                      arena_printf(pg->req->arena, "f-%s-%s", name, lang_codes[l]), "code",
+                      lang_codes[l], "label", page_tr(pg, lang_labels[l]), "value", v ? v : ""));
+    }
+    return out;
+}
+
+/* The text of a list for its textarea: one item per line. */
+static const char *list_lines(struct page *pg, const json_t *cur)
+{
+    struct buf b;
+    buf_init(&b, 0);
+    size_t i;
+    json_t *it;
+    json_array_foreach (cur, i, it) {
+        if (i)
+            buf_putc(&b, '\n');
+        if (json_is_string(it))
+            buf_puts(&b, json_string_value(it));
+        else if (json_is_integer(it))
+            buf_printf(&b, "%lld", (long long)json_integer_value(it));
+    }
+    const char *out = arena_strdup(pg->req->arena, b.p ? b.p : "");
+    buf_free(&b);
+    return out;
+}
+
+static const char *scalar_text(struct page *pg, const json_t *v)
+{
+    if (json_is_string(v))
+        return json_string_value(v);
+    if (json_is_integer(v))
+        return arena_printf(pg->req->arena, "%lld", (long long)json_integer_value(v));
+    if (json_is_real(v))
+        return arena_printf(pg->req->arena, "%g", json_real_value(v));
+    return "";
+}
+
+/* One control's data for the template: its type flag, label, value. */
+static json_t *control(struct page *pg, const struct form_state *st, const char *name,
+                       enum field_type type, const struct model_field *f, struct i18n label,
+                       bool required)
+{
+    const json_t *cur = json_object_get(st->vals, name);
+    const char *id = arena_printf(pg->req->arena, "f-%s", name);
+    json_t *c = json_pack("{s:s, s:s, s:s, s:b}", "name", name, "id", id, "label",
+                          web_label(pg->lang, label), "required", required);
+    if (st->err_field && strcmp(st->err_field, name) == 0) {
+        json_object_set_new(c, "error", json_string(st->err_text));
+        json_object_set_new(c, "error_id",
+                            json_string(arena_printf(pg->req->arena, "%s-error", id)));
+    }
+    switch (type) {
+    case FT_I18N:
+        json_object_set_new(c, "t_i18n", json_true());
+        json_object_set_new(c, "langs", i18n_inputs(pg, name, cur));
+        break;
+    case FT_TEXT:
+        json_object_set_new(c, "t_text", json_true());
+        json_object_set_new(c, "value", json_string(scalar_text(pg, cur)));
+        break;
+    case FT_BOOL:
+        json_object_set_new(c, "t_bool", json_true());
+        json_object_set_new(c, "checked", json_boolean(json_is_true(cur)));
+        json_object_set_new(c, "present",
+                            json_string(arena_printf(pg->req->arena, "%s._present", name)));
+        break;
+    case FT_ENUM:
+        json_object_set_new(c, "t_enum", json_true());
+        json_object_set_new(c, "options", enum_options(pg, f->enumeration, cur, false, id));
+        break;
+    case FT_REF: {
+        bool finding = st->find && strcmp(st->find, name) == 0;
+        const char *qname = arena_printf(pg->req->arena, "%s._q", name);
+        const char *q = finding ? form_value(pg, qname) : "";
+        json_object_set_new(c, "t_ref", json_true());
+        json_object_set_new(c, "q_name", json_string(qname));
+        json_object_set_new(c, "q_id", json_string(arena_printf(pg->req->arena, "%s-q", id)));
+        json_object_set_new(c, "q", json_string(q));
+        json_object_set_new(c, "options", ref_options(pg, f, cur, q));
+        break;
+    }
+    case FT_LIST:
+        if (f->item->type == FT_ENUM) {
+            json_object_set_new(c, "t_enumlist", json_true());
+            json_object_set_new(c, "options",
+                                enum_options(pg, f->item->enumeration, cur, true, id));
+        } else {
+            json_object_set_new(c, "t_list", json_true());
+            json_object_set_new(c, "value", json_string(list_lines(pg, cur)));
+        }
+        break;
+    default:
+        json_object_set_new(c, "t_input", json_true());
+        json_object_set_new(c, "value", json_string(scalar_text(pg, cur)));
+        json_object_set_new(c, "input_type",
+                            json_string(type == FT_DATE    ? "date"
+                                        : type == FT_URL   ? "url"
+                                        : type == FT_EMAIL ? "email"
+                                                           : "text"));
+        if (type == FT_INTEGER || type == FT_DECIMAL)
+            json_object_set_new(c, "inputmode",
+                                json_string(type == FT_INTEGER ? "numeric" : "decimal"));
+        break;
+    }
+    return c;
+}
+
+/* Every editable control of the kind, the name first. */
+static json_t *controls(struct page *pg, const struct form_state *st)
+{
+    json_t *out = json_array();
+    if (st->k->named) {
+        static const struct i18n name_label = {"Атауы", "Наименование", "Name"};
+        json_array_append_new(out, control(pg, st, "name", FT_I18N, NULL, name_label, true));
+    }
+    for (size_t i = 0; i < st->k->n_fields; i++) {
+        const struct model_field *f = &st->k->fields[i];
+        if (f->readonly)
+            continue;
+        json_array_append_new(out, control(pg, st, f->name, f->type, f, f->label, f->required));
+    }
+    return out;
+}
+
+/* ---- rights and owners --------------------------------------------------------- */
+
+/* May the visitor create records of kind k for organisations other than
+ * its own? */
+static bool may_create_any(const struct page *pg, const struct model_kind *k)
+{
+    return authz_may(rights_of(pg), &pg->actor, RA_CREATE, k->id, "\x01not-an-organisation");
+}
+
+static bool may_create(const struct page *pg, const struct model_kind *k)
+{
+    return authz_may(rights_of(pg), &pg->actor, RA_CREATE, k->id, pg->actor.org) ||
+           may_create_any(pg, k);
+}
+
+/* The organisations the visitor may create for, as select options. */
+static json_t *owner_options(struct page *pg, const char *cur)
+{
+    json_t *opts = json_array();
+    const struct model *m = pg->w->api->model;
+    const struct model_collection *coll = model_collection(m, "organizations");
+    struct listq_param params[] = {{"limit", "500"}};
+    struct list_query lq;
+    json_t *list = NULL;
+    struct err e = ERR_INIT;
+    if (coll && listq_parse(pg->req->arena, m, coll, params, 1, NULL, &lq, &e) == 0 &&
+        registry_list(pg->w->api->reg, pg->req->arena, &lq, &list, &e) == 0) {
+        size_t i;
+        json_t *rec;
+        json_array_foreach (json_object_get(list, "items"), i, rec) {
+            const char *id = json_string_value(json_object_get(rec, "id"));
+            if (id)
+                json_array_append_new(opts,
+                                      json_pack("{s:s, s:s, s:b}", "value", id, "label",
+                                                web_name(pg->lang, json_object_get(rec, "name")),
+                                                "selected", cur && strcmp(cur, id) == 0));
+        }
+    }
+    json_decref(list);
+    return opts;
+}
+
+static const struct model_kind *object_kind(const struct page *pg, const char *id)
+{
+    const struct model *m = pg->w->api->model;
+    const struct model_collection *coll = model_collection(m, COLLECTION);
+    if (!id || !coll || !model_collection_has_kind(coll, id))
+        return NULL;
+    return model_kind(m, id);
+}
+
+/* ---- the create form ----------------------------------------------------------- */
+
+/* The kind chooser: the kinds the visitor may create. */
+static void render_kinds(struct page *pg)
+{
+    const struct model *m = pg->w->api->model;
+    const struct model_collection *coll = model_collection(m, COLLECTION);
+    json_t *kinds = json_array();
+    for (size_t i = 0; coll && i < coll->n_kinds; i++) {
+        const struct model_kind *k = model_kind(m, coll->kinds[i]);
+        if (k && may_create(pg, k))
+            json_array_append_new(kinds,
+                                  json_pack("{s:s, s:s}", "label", web_label(pg->lang, k->label),
+                                            "url", page_url(pg, "/objects/new?kind=%s", k->id)));
+    }
+    if (json_array_size(kinds) == 0) {
+        json_decref(kinds);
+        page_error(pg, 403, NULL);
+        return;
+    }
+    json_object_set_new(pg->data, "kinds", kinds);
+    page_render(pg, 200, "forms/kinds", page_tr(pg, TR("New object")));
+}
+
+/* Renders the create or edit form: rec is the stored record when editing. */
+static void render_form(struct page *pg, int status, const struct form_state *st, const json_t *rec,
+                        const char *owner, const char *message)
+{
+    const struct model_kind *k = st->k;
+    json_object_set_new(pg->data, "kind_label", json_string(web_label(pg->lang, k->label)));
+    json_object_set_new(pg->data, "kind", json_string(k->id));
+    json_object_set_new(pg->data, "fields", controls(pg, st));
+    if (st->err_text) {
+        bool placed = false;
+        for (size_t i = 0;
+             st->err_field && i < json_array_size(json_object_get(pg->data, "fields")); i++) {
+            json_t *c = json_array_get(json_object_get(pg->data, "fields"), i);
+            if (json_object_get(c, "error")) {
+                json_object_set_new(
+                    pg->data, "summary",
+                    json_pack("{s:s, s:s, s:s}", "label",
+                              json_string_value(json_object_get(c, "label")), "text", st->err_text,
+                              "href",
+                              arena_printf(pg->req->arena, "#%s",
+                                           json_string_value(json_object_get(c, "id")))));
+                placed = true;
+            }
+        }
+        if (!placed)
+            json_object_set_new(pg->data, "general_error", json_string(st->err_text));
+    }
+    if (message)
+        json_object_set_new(pg->data, "message", json_string(message));
+    const char *title;
+    if (rec) {
+        const char *id = json_string_value(json_object_get(rec, "id"));
+        json_object_set_new(pg->data, "editing", json_true());
+        json_object_set_new(pg->data, "record_name",
+                            json_string(web_name(pg->lang, json_object_get(rec, "name"))));
+        json_object_set_new(pg->data, "action", json_string(page_url(pg, "/objects/%s/edit", id)));
+        json_object_set_new(pg->data, "card_url", json_string(page_url(pg, "/objects/%s", id)));
+        title = page_tr(pg, TR("Edit the object"));
+    } else {
+        json_object_set_new(pg->data, "action",
+                            json_string(page_url(pg, "/objects/new?kind=%s", k->id)));
+        if (k->owned && may_create_any(pg, k)) {
+            json_object_set_new(pg->data, "owner_choice", json_true());
+            json_object_set_new(pg->data, "owners",
+                                owner_options(pg, owner ? owner : pg->actor.org));
+            if (st->err_field && strcmp(st->err_field, "owner") == 0)
+                json_object_set_new(pg->data, "owner_error", json_string(st->err_text));
+        }
+        title = page_tr(pg, TR("New object"));
+    }
+    pg->nav = "workspace";
+    page_render(pg, status, "forms/edit", title);
+}
+
+static void h_new(struct http_req *req, struct http_resp *resp, void *ctx)
+{
+    struct page pg;
+    page_begin(ctx, req, resp, &pg);
+    if (!forms_need_user(&pg))
+        return;
+    const char *kind_id = http_req_query(req, "kind");
+    if (!kind_id || !*kind_id) {
+        render_kinds(&pg);
+        return;
+    }
+    const struct model_kind *k = object_kind(&pg, kind_id);
+    if (!k) {
+        page_error(&pg, 404, NULL);
+        return;
+    }
+    if (!may_create(&pg, k)) {
+        page_error(&pg, 403, NULL);
+        return;
+    }
+    json_t *vals = json_object();
+    struct form_state st = {.k = k, .vals = vals};
+    render_form(&pg, 200, &st, NULL, NULL, NULL);
+    json_decref(vals);
+}
+
+static void h_new_post(struct http_req *req, struct http_resp *resp, void *ctx)
+{
+    struct page pg;
+    page_begin(ctx, req, resp, &pg);
+    if (!forms_need_user(&pg) || page_form(&pg) < 0)
+        return;
+    const struct model_kind *k = object_kind(&pg, http_req_query(req, "kind"));
+    if (!k) {
+        page_error(&pg, 404, NULL);
+        return;
+    }
+    if (!may_create(&pg, k)) {
+        page_error(&pg, 403, NULL);
+        return;
+    }
+    json_t *vals = values_from_form(&pg, k);
+    struct form_state st = {.k = k, .vals = vals};
+    const char *owner = pg.actor.org;
+    if (k->owned && may_create_any(&pg, k) && *form_value(&pg, "owner"))
+        owner = form_value(&pg, "owner");
+    const char *find = form_value(&pg, "_find");
+    if (*find) {
+        st.find = find;
+        render_form(&pg, 200, &st, NULL, owner, NULL);
+        json_decref(vals);
+        return;
+    }
+    json_t *body = json_deep_copy(vals);
+    json_object_set_new(body, "kind", json_string(k->id));
+    if (k->owned)
+        json_object_set_new(body, "owner", json_string(owner));
+    json_t *out = NULL;
+    struct err e = ERR_INIT;
+    int rc = registry_create(pg.w->api->reg, &pg.actor, COLLECTION, body, NULL, &out, &e);
+    json_decref(body);
+    if (rc == 0) {
+        const char *id = json_string_value(json_object_get(out, "id"));
+        page_redirect(&pg, page_url(&pg, "/objects/%s?done=created", id ? id : ""));
+        json_decref(out);
+        json_decref(vals);
+        return;
+    }
+    if (e.status == 403 || e.status == 401) {
+        page_error(&pg, 403, NULL);
+        json_decref(vals);
+        return;
+    }
+    if (e.status != 422 && e.status != 400) {
+        page_error(&pg, e.status, NULL);
+        json_decref(vals);
+        return;
+    }
+    st.err_field = error_field(&pg, e.field);
+    st.err_text = error_text(&pg, &e);
+    render_form(&pg, 422, &st, NULL, owner, NULL);
+    json_decref(vals);
+}
+
+/* ---- the edit form ------------------------------------------------------------- */
+
+/* The record to edit, if the visitor may edit it; otherwise answers. */
+static json_t *editable_record(struct page *pg, const struct model_kind **k)
+{
+    const char *id = http_req_param(pg->req, "id");
+    json_t *rec = NULL;
+    struct err e = ERR_INIT;
+    if (registry_get_visible(pg->w->api->reg, &pg->actor, COLLECTION, id, &rec, &e) < 0) {
+        page_error(pg, e.status == 410 ? 404 : e.status, NULL);
+        return NULL;
+    }
+    *k = object_kind(pg, json_string_value(json_object_get(rec, "kind")));
+    const char *owner = json_string_value(json_object_get(rec, "owner"));
+    if (!*k || !authz_may(rights_of(pg), &pg->actor, RA_UPDATE, (*k)->id, owner ? owner : "")) {
+        page_error(pg, 403, NULL);
+        json_decref(rec);
+        return NULL;
+    }
+    return rec;
+}
+
+/* The editable values of a stored record. */
+static json_t *values_of_record(const struct model_kind *k, const json_t *rec)
+{
+    json_t *vals = json_object();
+    if (json_object_get(rec, "name"))
+        json_object_set(vals, "name", json_object_get(rec, "name"));
+    for (size_t i = 0; i < k->n_fields; i++) {
+        const json_t *v = json_object_get(rec, k->fields[i].name);
+        if (v && !k->fields[i].readonly)
+            json_object_set(vals, k->fields[i].name, (json_t *)v);
+    }
+    return vals;
+}
+
+/* The workflow's data for the edit page: the submit button when the
+ * visitor may submit, the remarks of the last return, the gaps. */
+static void workflow_data(struct page *pg, const char *id)
+{
+    json_t *tl = NULL;
+    struct err e = ERR_INIT;
+    if (workflow_timeline(pg->w->api->wf, &pg->actor, COLLECTION, id, &tl, &e) < 0)
+        return;
+    size_t i;
+    json_t *v;
+    json_array_foreach (json_object_get(tl, "can"), i, v)
+        if (json_is_string(v) && strcmp(json_string_value(v), "submit") == 0)
+            json_object_set_new(pg->data, "may_submit", json_true());
+    json_t *events = json_object_get(tl, "events");
+    json_t *last = json_array_get(events, json_array_size(events) - 1);
+    json_t *remarks = json_object_get(last, "remarks");
+    const char *status = json_string_value(json_object_get(tl, "status"));
+    if (remarks && status && strcmp(status, json_string_value(json_object_get(last, "to"))) == 0)
+        json_object_set(pg->data, "remarks_raw", remarks);
+    json_decref(tl);
+}
+
+/* The last return's remarks as [{label, text}] (label "" for a general one). */
+static void remarks_data(struct page *pg, const struct model_kind *k)
+{
+    json_t *raw = json_object_get(pg->data, "remarks_raw");
+    if (!raw)
+        return;
+    json_t *out = json_array();
+    size_t i;
+    json_t *r;
+    json_array_foreach (raw, i, r) {
+        const char *field = json_string_value(json_object_get(r, "field"));
+        const struct model_field *f = field ? model_field(k, field) : NULL;
+        const char *label = f                                     ? web_label(pg->lang, f->label)
+                            : field && strcmp(field, "name") == 0 ? page_tr(pg, TR("Name"))
+                                                                  : "";
+        json_array_append_new(out, json_pack("{s:s, s:s}", "label", label, "text",
+                                             json_string_value(json_object_get(r, "text"))
+                                                 ? json_string_value(json_object_get(r, "text"))
+                                                 : ""));
+    }
+    json_object_del(pg->data, "remarks_raw");
+    json_object_set_new(pg->data, "has_remarks", json_boolean(json_array_size(out) > 0));
+    json_object_set_new(pg->data, "remarks", out);
+}
+
+static void edit_page_data(struct page *pg, const struct model_kind *k, const json_t *rec,
+                           int64_t revision)
+{
+    const char *id = json_string_value(json_object_get(rec, "id"));
+    json_object_set_new(pg->data, "revision", json_integer(revision));
+    json_object_set_new(pg->data, "submit_url",
+                        json_string(page_url(pg, "/objects/%s/submit", id)));
+    workflow_data(pg, id);
+    remarks_data(pg, k);
+}
+
+static void h_edit(struct http_req *req, struct http_resp *resp, void *ctx)
+{
+    struct page pg;
+    page_begin(ctx, req, resp, &pg);
+    if (!forms_need_user(&pg))
+        return;
+    const struct model_kind *k;
+    json_t *rec = editable_record(&pg, &k);
+    if (!rec)
+        return;
+    json_t *vals = values_of_record(k, rec);
+    struct form_state st = {.k = k, .vals = vals};
+    edit_page_data(&pg, k, rec, json_integer_value(json_object_get(rec, "revision")));
+    render_form(&pg, 200, &st, rec, NULL, NULL);
+    json_decref(vals);
+    json_decref(rec);
+}
+
+/* The merge patch that makes the record hold vals: every editable field,
+ * null where the form left it empty. */
+static json_t *patch_of(const struct model_kind *k, const json_t *vals)
+{
+    json_t *p = json_object();
+    if (k->named) {
+        json_t *v = json_object_get(vals, "name");
+        json_object_set_new(p, "name", v ? json_deep_copy(v) : json_null());
+    }
+    for (size_t i = 0; i < k->n_fields; i++) {
+        const struct model_field *f = &k->fields[i];
+        if (f->readonly)
+            continue;
+        json_t *v = json_object_get(vals, f->name);
+        json_object_set_new(p, f->name, v ? json_deep_copy(v) : json_null());
+    }
+    return p;
+}
+
+static void h_edit_post(struct http_req *req, struct http_resp *resp, void *ctx)
+{
+    struct page pg;
+    page_begin(ctx, req, resp, &pg);
+    if (!forms_need_user(&pg) || page_form(&pg) < 0)
+        return;
+    const struct model_kind *k;
+    json_t *rec = editable_record(&pg, &k);
+    if (!rec)
+        return;
+    const char *id = json_string_value(json_object_get(rec, "id"));
+    char *end;
+    errno = 0;
+    const char *rev_text = form_value(&pg, "revision");
+    long long rev = strtoll(rev_text, &end, 10);
+    if (!*rev_text || *end || errno || rev < 1) {
+        page_error(&pg, 400, NULL);
+        json_decref(rec);
+        return;
+    }
+    json_t *vals = values_from_form(&pg, k);
+    struct form_state st = {.k = k, .vals = vals};
+    const char *find = form_value(&pg, "_find");
+    if (*find) {
+        st.find = find;
+        edit_page_data(&pg, k, rec, rev);
+        render_form(&pg, 200, &st, rec, NULL, NULL);
+        goto done;
+    }
+    json_t *patch = patch_of(k, vals);
+    json_t *out = NULL;
+    struct err e = ERR_INIT;
+    int rc = registry_patch(pg.w->api->reg, &pg.actor, COLLECTION, id, rev, patch, &out, &e);
+    json_decref(patch);
+    json_decref(out);
+    if (rc == 0) {
+        page_redirect(&pg, page_url(&pg, "/objects/%s?done=saved", id));
+        goto done;
+    }
+    if (e.status == 412) {
+        /* someone saved meanwhile: the visitor's input stays, the revision
+         * becomes the current one, so saving again is a deliberate choice */
+        int64_t cur = json_integer_value(json_object_get(rec, "revision"));
+        edit_page_data(&pg, k, rec, cur);
+        render_form(&pg, 409, &st, rec, NULL,
+                    page_tr(&pg, TR("Someone changed this object after you opened it. Your "
+                                    "input is kept below; compare it with the object's card "
+                                    "and save again to replace their changes.")));
+        goto done;
+    }
+    if (e.status == 409) {
+        edit_page_data(&pg, k, rec, rev);
+        render_form(&pg, 409, &st, rec, NULL,
+                    page_tr(&pg, TR("The object cannot be changed now: it is under "
+                                    "verification.")));
+        goto done;
+    }
+    if (e.status == 403 || e.status == 401) {
+        page_error(&pg, 403, NULL);
+        goto done;
+    }
+    if (e.status != 422 && e.status != 400) {
+        page_error(&pg, e.status, NULL);
+        goto done;
+    }
+    st.err_field = error_field(&pg, e.field);
+    st.err_text = error_text(&pg, &e);
+    edit_page_data(&pg, k, rec, rev);
+    render_form(&pg, 422, &st, rec, NULL, NULL);
+done:
+    json_decref(vals);
+    json_decref(rec);
+}
+
+/* ---- submission ----------------------------------------------------------------- */
+
+static void h_submit(struct http_req *req, struct http_resp *resp, void *ctx)
+{
+    struct page pg;
+    page_begin(ctx, req, resp, &pg);
+    if (!forms_need_user(&pg) || page_form(&pg) < 0)
+        return;
+    const char *id = http_req_param(req, "id");
+    json_t *rec = NULL;
+    struct err e = ERR_INIT;
+    if (registry_get_visible(pg.w->api->reg, &pg.actor, COLLECTION, id, &rec, &e) < 0) {
+        page_error(&pg, e.status == 410 ? 404 : e.status, NULL);
+        return;
+    }
+    const struct model_kind *k = object_kind(&pg, json_string_value(json_object_get(rec, "kind")));
+    const char *rev_text = form_value(&pg, "revision");
+    char *end;
+    errno = 0;
+    long long rev = strtoll(rev_text, &end, 10);
+    if (!k || !*rev_text || *end || errno || rev < 1) {
+        page_error(&pg, 400, NULL);
+        json_decref(rec);
+        return;
+    }
+    json_t *out = NULL, *gaps = NULL;
+    int rc = workflow_submit(pg.w->api->wf, &pg.actor, COLLECTION, id, rev, &out, &gaps, &e);
+    json_decref(out);
+    if (rc == 0) {
+        page_redirect(&pg, page_url(&pg, "/objects/%s?done=submitted", id));
+    } else if (gaps && e.status == 422) {
+        json_t *list = json_array();
+        size_t i;
+        json_t *g;
+        json_array_foreach (gaps, i, g) {
+            const char *field = json_string_value(json_object_get(g, "field"));
+            const struct model_field *f = field ? model_field(k, field) : NULL;
+            json_array_append_new(
+                list,
+                json_pack("{s:s, s:s}", "label",
+                          f       ? web_label(pg.lang, f->label)
+                          : field ? field
+                                  : "",
+                          "href", page_url(&pg, "/objects/%s/edit#f-%s", id, field ? field : "")));
+        }
+        json_object_set_new(pg.data, "gaps", list);
+        json_object_set_new(pg.data, "edit_url",
+                            json_string(page_url(&pg, "/objects/%s/edit", id)));
+        json_object_set_new(pg.data, "record_name",
+                            json_string(web_name(pg.lang, json_object_get(rec, "name"))));
+        page_render(&pg, 422, "forms/gaps", page_tr(&pg, TR("The object is not complete")));
+    } else if (e.status == 412) {
+        page_error(&pg, 409, NULL);
+    } else {
+        page_error(&pg, e.status == 401 ? 403 : e.status, NULL);
+    }
+    json_decref(gaps);
+    json_decref(rec);
+}
+
+void web_forms_routes(struct web *w, struct router *rt)
+{
+    web_route(rt, "GET", "/objects/new", h_new, w);
+    web_route(rt, "POST", "/objects/new", h_new_post, w);
+    web_route(rt, "GET", "/objects/{id}/edit", h_edit, w);
+    web_route(rt, "POST", "/objects/{id}/edit", h_edit_post, w);
+    web_route(rt, "POST", "/objects/{id}/submit", h_submit, w);
+}
