@@ -25,6 +25,7 @@ struct page {
     struct actor actor; /* the anonymous public when not signed in */
     bool signed_in;
     char csrf[64];      /* the session's CSRF token ("" without a session) */
+    bool may_verify;    /* may verify objects of every organisation (the integrator) */
     const char *nav;    /* which menu item is current: "home", "registry" … */
     json_t *data;       /* the page's data: the root scope of its template */
     struct http_kv form[WEB_MAX_FORM]; /* a POSTed form (page_form) */

@@ -23,7 +23,6 @@ static const struct rights *rights_of(const struct page *pg)
     return accounts_rights(pg->w->api->acct);
 }
 
-static bool may_verify(struct page *pg);
 
 static const char *status_label(struct page *pg, const char *kind_id, const char *status)
 {
@@ -155,7 +154,6 @@ static void h_workspace(struct http_req *req, struct http_resp *resp, void *ctx)
     if (!forms_need_user(&pg))
         return;
     pg.nav = "workspace";
-    may_verify(&pg);
     const char *done = forms_done_text(&pg, http_req_query(req, "done"));
     if (done)
         json_object_set_new(pg.data, "done", json_string(done));
@@ -204,24 +202,11 @@ static void h_inbox_read(struct http_req *req, struct http_resp *resp, void *ctx
 
 /* ---- the integrator's workspace --------------------------------------------------- */
 
-/* May the visitor verify objects of every organisation? Verify is granted
- * per kind, so the kinds are asked one by one (also for the menu's link). */
-static bool may_verify(struct page *pg)
-{
-    const struct model *m = pg->w->api->model;
-    const struct model_collection *coll = model_collection(m, COLLECTION);
-    bool may = false;
-    for (size_t i = 0; coll && i < coll->n_kinds && !may; i++)
-        may = authz_may(rights_of(pg), &pg->actor, RA_VERIFY, coll->kinds[i], "\x01other");
-    json_object_set_new(pg->data, "may_verify", json_boolean(may));
-    return may;
-}
-
 static bool need_verifier(struct page *pg)
 {
     if (!forms_need_user(pg))
         return false;
-    if (!may_verify(pg)) {
+    if (!pg->may_verify) {
         page_error(pg, 403, NULL);
         return false;
     }

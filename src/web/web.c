@@ -168,6 +168,18 @@ static const char *query_string(const struct page *pg)
     return out;
 }
 
+/* Verify is granted per kind: may the actor verify some kind of objects
+ * for any organisation (not only its own)? */
+static bool may_verify_everywhere(const struct web *w, const struct actor *a)
+{
+    const struct model_collection *coll = model_collection(w->api->model, "objects");
+    const struct rights *rights = accounts_rights(w->api->acct);
+    for (size_t i = 0; coll && i < coll->n_kinds; i++)
+        if (authz_may(rights, a, RA_VERIFY, coll->kinds[i], "\x01another organisation"))
+            return true;
+    return false;
+}
+
 static const char *const lang_names[LANG_N] = {"Қазақша", "Русский", "English"};
 
 void page_begin(struct web *w, struct http_req *req, struct http_resp *resp, struct page *pg)
@@ -195,8 +207,8 @@ void page_begin(struct web *w, struct http_req *req, struct http_resp *resp, str
     const struct rights *rights = accounts_rights(w->api->acct);
     if (pg->signed_in) {
         json_object_set_new(pg->data, "user_org", json_string(pg->actor.org));
-        json_object_set_new(pg->data, "may_verify",
-                            json_boolean(authz_may_everywhere(rights, &pg->actor, RA_VERIFY)));
+        pg->may_verify = may_verify_everywhere(w, &pg->actor);
+        json_object_set_new(pg->data, "may_verify", json_boolean(pg->may_verify));
         json_object_set_new(pg->data, "may_decide_applications",
                             json_boolean(authz_may_everywhere(rights, &pg->actor,
                                                               RA_APPLICATIONS)));
