@@ -76,5 +76,6 @@ void web_security_headers(const struct web *w, struct http_resp *resp);
 
 /* The page groups (one file each). */
 void web_home_routes(struct web *w, struct router *rt);
+void web_registry_routes(struct web *w, struct router *rt);
 
 #endif

@@ -459,6 +459,7 @@ void web_routes(struct web *w, struct router *rt)
     router_add(rt, "GET", "/static/{file}", h_static, w);
     router_set_fallback(rt, h_fallback, w);
     web_home_routes(w, rt);
+    web_registry_routes(w, rt);
 }
 
 void web_free(struct web *w)
