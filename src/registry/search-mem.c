@@ -366,6 +366,34 @@ static int facet_cmp(const void *pa, const void *pb)
     return strcmp(x->value, y->value);
 }
 
+/* A bitmap of a large matching set: a facet then counts each value's set
+ * with one bit test per member, instead of merging (or galloping through)
+ * the whole matching set once per value — for the owner facet that is a
+ * thousand passes over ~100,000 matches. NULL when the set is small. */
+struct rid_bits {
+    uint64_t *w;
+    uint32_t max; /* the largest rid of the set */
+};
+
+static bool rid_bits_make(struct arena *a, struct rids s, struct rid_bits *b)
+{
+    if (s.n < 4096)
+        return false;
+    b->max = s.v[s.n - 1];
+    b->w = arena_calloc(a, b->max / 64 + 1, sizeof *b->w);
+    for (size_t i = 0; i < s.n; i++)
+        b->w[s.v[i] / 64] |= (uint64_t)1 << (s.v[i] % 64);
+    return true;
+}
+
+static size_t rid_bits_count(const struct rid_bits *b, struct rids x)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < x.n && x.v[i] <= b->max; i++)
+        n += (b->w[x.v[i] / 64] >> (x.v[i] % 64)) & 1;
+    return n;
+}
+
 size_t mem_facet_counts(struct registry *r, struct arena *a, const struct list_query *q,
                         struct rids s, const char *field, const char ***values, size_t **counts)
 {
@@ -380,6 +408,8 @@ size_t mem_facet_counts(struct registry *r, struct arena *a, const struct list_q
     } else {
         nv = fidx_values(r->fidx, a, group, &vals);
     }
+    struct rid_bits bits;
+    bool have_bits = nv > 1 && rid_bits_make(a, s, &bits);
     struct facet_count *fc = arena_alloc(a, (nv ? nv : 1) * sizeof *fc);
     size_t m = 0;
     for (size_t i = 0; i < nv; i++) {
@@ -388,7 +418,10 @@ size_t mem_facet_counts(struct registry *r, struct arena *a, const struct list_q
         const char *key = is_kind    ? fidx_key_kind(a, vals[i])
                           : is_owner ? fidx_key_owner(a, vals[i])
                                      : fidx_key_field(a, group, vals[i]);
-        size_t cnt = rids_intersect_count(s, fidx_get(r->fidx, key));
+        struct rids set = fidx_get(r->fidx, key);
+        /* the bitmap pays when the value's set is not much larger than s */
+        size_t cnt = have_bits && set.n <= 4 * s.n ? rid_bits_count(&bits, set)
+                                                   : rids_intersect_count(s, set);
         if (cnt)
             fc[m++] = (struct facet_count){vals[i], cnt};
     }

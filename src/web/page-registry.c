@@ -234,10 +234,23 @@ static json_t *facet_value(struct page *pg, const char *field, const char *value
     return o;
 }
 
-/* One facet: its counts under every other selection (so that more values
- * of the same field can be ticked), the selected values always shown. */
-static json_t *facet(struct page *pg, const struct listq_param *p, size_t n, const char *field,
-                     json_t *names, struct err *e)
+/* Is any value of field selected? */
+static bool field_selected(struct page *pg, const struct listq_param *p, size_t n,
+                           const char *field)
+{
+    for (size_t i = 0; i < n; i++) {
+        const char *v;
+        const char *f = param_field(pg->req->arena, &p[i], &v);
+        if (f && strcmp(f, field) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* The registry's facet of a field with a selection: counted under every
+ * other selection, so that more values of the same field can be ticked. */
+static json_t *facet_counts(struct page *pg, const struct listq_param *p, size_t n,
+                            const char *field, struct err *e)
 {
     struct listq_param *others = arena_alloc(pg->req->arena, (n ? n : 1) * sizeof *others);
     size_t m = 0;
@@ -252,6 +265,15 @@ static json_t *facet(struct page *pg, const struct listq_param *p, size_t n, con
     if (objects_query(pg, others, m, &q, e) < 0 ||
         registry_facets(pg->w->api->reg, pg->req->arena, &q, field, &f, e) < 0)
         return NULL;
+    return f;
+}
+
+/* One facet as the page shows it, from the registry's answer f (taken):
+ * the values with matches (the largest owners only), the selected ones
+ * always. */
+static json_t *facet(struct page *pg, const struct listq_param *p, size_t n, const char *field,
+                     json_t *f, json_t *names)
+{
     bool is_owner = strcmp(field, "owner") == 0;
     json_t *values = json_array();
     size_t i, shown = 0;
@@ -461,15 +483,35 @@ static void h_registry(struct http_req *req, struct http_resp *resp, void *ctx)
         json_object_set_new(pg.data, "first_url",
                             json_string(url_with(&pg, "/registry", params, n, keep_but_cursor,
                                                  NULL, NULL, NULL)));
+    /* fields without a selection are counted under the page's own query,
+     * together (the matching set found once); the others each without
+     * their own selection */
+    json_t *answers[N_FACETS] = {NULL};
+    const char *plain[N_FACETS];
+    size_t n_plain = 0, at[N_FACETS];
+    int rc = 0;
+    for (size_t i = 0; i < N_FACETS && rc == 0; i++) {
+        if (!field_selected(&pg, params, n, facet_fields[i])) {
+            at[n_plain] = i;
+            plain[n_plain++] = facet_fields[i];
+        } else if (!(answers[i] = facet_counts(&pg, params, n, facet_fields[i], &e)))
+            rc = -1;
+    }
+    json_t *many[N_FACETS];
+    if (rc == 0 && n_plain &&
+        (rc = registry_facets_many(pg.w->api->reg, req->arena, &q, plain, n_plain, many, &e)) == 0)
+        for (size_t i = 0; i < n_plain; i++)
+            answers[at[i]] = many[i];
+    if (rc < 0) {
+        for (size_t i = 0; i < N_FACETS; i++)
+            json_decref(answers[i]);
+        json_decref(names);
+        page_error(&pg, e.status, NULL);
+        return;
+    }
     json_t *facets = json_array();
     for (size_t i = 0; i < N_FACETS; i++) {
-        json_t *f = facet(&pg, params, n, facet_fields[i], names, &e);
-        if (!f) {
-            json_decref(facets);
-            json_decref(names);
-            page_error(&pg, e.status, NULL);
-            return;
-        }
+        json_t *f = facet(&pg, params, n, facet_fields[i], answers[i], names);
         if (json_array_size(json_object_get(f, "values")))
             json_array_append_new(facets, f);
         else
