@@ -369,7 +369,8 @@ static int facet_cmp(const void *pa, const void *pb)
 /* A bitmap of a large matching set: a facet then counts each value's set
  * with one bit test per member, instead of merging (or galloping through)
  * the whole matching set once per value — for the owner facet that is a
- * thousand passes over ~100,000 matches. NULL when the set is small. */
+ * thousand passes over ~100,000 matches. Not made for a small or sparse
+ * set (galloping is cheap then). */
 struct rid_bits {
     uint64_t *w;
     uint32_t max; /* the largest rid of the set */
@@ -377,7 +378,8 @@ struct rid_bits {
 
 static bool rid_bits_make(struct arena *a, struct rids s, struct rid_bits *b)
 {
-    if (s.n < 4096)
+    /* dense enough that the bitmap is not much larger than s itself */
+    if (s.n < 64 || s.v[s.n - 1] / 64 > s.n)
         return false;
     b->max = s.v[s.n - 1];
     b->w = arena_calloc(a, b->max / 64 + 1, sizeof *b->w);
