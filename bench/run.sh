@@ -295,7 +295,7 @@ done
 
 # --- b2. the registry page against the API list (bench/pages.py) -------------------------
 say "b2. the registry page, 50 rows: plain, filtered and searched, against the API list"
-python3 "$BENCH/pages.py" "$BASE" "$OUT" >"$OUT/pages.txt" || say "WARNING: the page benchmark failed"
+python3 "$BENCH/pages.py" "$BASE" "$OUT" 10 "$SERVER_PID" >"$OUT/pages.txt" || say "WARNING: the page benchmark failed"
 hwm pages
 
 # --- c. durable creates ---------------------------------------------------------------------

@@ -165,18 +165,34 @@ int mem_matches(struct registry *r, struct store_conn *c, struct arena *a,
     fidx_read_lock(r->fidx);
     struct rids s = fidx_get(r->fidx, fidx_key_collection(a, q->coll->id));
     bool own = false;
+    /* The full-text index, the kinds and the fields (keyed by collection)
+     * hold the collection's live records only: the first of them stands
+     * for the collection's set instead of being intersected with it. */
+    size_t order[LISTQ_MAX_FILTERS], n = 0, first = q->n_filters;
     if (q->n_words) {
-        /* the full-text index holds the collection's live records only */
         s = fts;
         own = true;
+    } else {
+        for (size_t i = 0; i < q->n_filters && first == q->n_filters; i++)
+            if (q->filters[i].col != LISTQ_OWNER)
+                first = order[n++] = i;
     }
-    for (size_t i = 0; i < q->n_filters && s.n; i++) {
-        const struct listq_filter *f = &q->filters[i];
+    for (size_t i = 0; i < q->n_filters; i++)
+        if (i != first)
+            order[n++] = i;
+    for (size_t k = 0; k < n && s.n; k++) {
+        const struct listq_filter *f = &q->filters[order[k]];
         struct rids sets[LISTQ_MAX_VALUES];
         for (size_t j = 0; j < f->n_values; j++)
             sets[j] = fidx_get(r->fidx, filter_key(a, q, f, f->values[j]));
-        s = rids_intersect(a, s, rids_union(a, sets, f->n_values));
-        own = true;
+        struct rids u = rids_union(a, sets, f->n_values);
+        if (order[k] == first) {
+            s = u;
+            own = f->n_values > 1; /* one value: the index's own set, copied below */
+        } else {
+            s = rids_intersect(a, s, u);
+            own = true;
+        }
     }
     if (!own)
         s = rids_copy(a, s);
