@@ -293,6 +293,11 @@ for kind in list search; do
 	hwm "$kind"
 done
 
+# --- b2. the registry page against the API list (bench/pages.py) -------------------------
+say "b2. the registry page, 50 rows: plain, filtered and searched, against the API list"
+python3 "$BENCH/pages.py" "$BASE" "$OUT" 10 "$SERVER_PID" >"$OUT/pages.txt" || say "WARNING: the page benchmark failed"
+hwm pages
+
 # --- c. durable creates ---------------------------------------------------------------------
 say "c. creates: wrk -t2 -c4 -d${DURATION}s POST"
 wrk -t2 -c4 -d"${DURATION}s" --timeout "$WRK_TIMEOUT" -s "$BENCH/create.lua" "$BASE" -- "$TOKEN" >"$OUT/wrk-create.txt"
@@ -343,6 +348,7 @@ put elapsed_s "$(($(date +%s) - START))"
 echo
 python3 "$BENCH/tool.py" report "$RES" "$OUT/results.md"
 echo
+cat "$OUT/pages.md" 2>/dev/null && echo
 # Technical documents: a 50 MB upload and its download, against cp.
 say "uploading and downloading a 50 MB document"
 python3 "$BENCH/upload.py" "$BIN" || say "WARNING: the upload benchmark failed"

@@ -151,6 +151,13 @@ int registry_list(struct registry *r, struct arena *ar, const struct list_query 
 int registry_facets(struct registry *r, struct arena *ar, const struct list_query *q,
                     const char *field, json_t **out, struct err *e);
 
+/* The facets of several fields under the same filters (the matching set
+ * found once): out[i] gets field i's answer, as registry_facets gives it.
+ * On error no out[i] is left set. */
+#define REGISTRY_MAX_FACETS 16
+int registry_facets_many(struct registry *r, struct arena *ar, const struct list_query *q,
+                         const char *const *fields, size_t n, json_t **out, struct err *e);
+
 /* Canonical text of an audit entry that its hash covers (malloc'd). */
 char *audit_canonical(int64_t seq, const char *at, const char *actor, const char *action,
                       const char *collection, const char *record_id, int64_t revision,

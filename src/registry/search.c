@@ -630,17 +630,10 @@ static json_t *facet_values(struct registry *r, struct store_stmt *st, const cha
     return values;
 }
 
-static int facets_in_memory(struct registry *r, struct store_conn *c, struct arena *ar,
-                            const struct list_query *q, const char *field,
-                            const struct model_field *def, json_t **out, struct err *e)
+/* {"field":F,"values":[…]} of one field over the matching set s. */
+static json_t *facet_json(struct registry *r, struct arena *ar, const struct list_query *q,
+                          struct rids s, const char *field, const struct model_field *def)
 {
-    struct rids s;
-    int rc = store_begin(c, false, e);
-    if (rc == 0)
-        rc = mem_matches(r, c, ar, q, &s, e);
-    store_rollback(c);
-    if (rc < 0)
-        return -1;
     const char **values = NULL;
     size_t *counts = NULL;
     size_t n = mem_facet_counts(r, ar, q, s, field, &values, &counts);
@@ -653,7 +646,69 @@ static int facets_in_memory(struct registry *r, struct store_conn *c, struct are
             json_object_set_new(item, "label", label);
         json_array_append_new(arr, item);
     }
-    *out = json_pack("{s:s, s:o}", "field", field, "values", arr);
+    return json_pack("{s:s, s:o}", "field", field, "values", arr);
+}
+
+static int facets_in_memory(struct registry *r, struct store_conn *c, struct arena *ar,
+                            const struct list_query *q, const char *field,
+                            const struct model_field *def, json_t **out, struct err *e)
+{
+    struct rids s;
+    int rc = store_begin(c, false, e);
+    if (rc == 0)
+        rc = mem_matches(r, c, ar, q, &s, e);
+    store_rollback(c);
+    if (rc < 0)
+        return -1;
+    *out = facet_json(r, ar, q, s, field, def);
+    return 0;
+}
+
+/* The field's definition for a facet: NULL for kind and owner; -1 with e
+ * when it is not filterable. */
+static int facet_field(struct registry *r, const struct list_query *q, const char *field,
+                       const struct model_field **def, struct err *e)
+{
+    enum field_type type;
+    *def = NULL;
+    if (strcmp(field, "kind") == 0 || strcmp(field, "owner") == 0 ||
+        listq_field_filterable(r->model, q->coll, field, &type, def))
+        return 0;
+    err_invalid(e, "field", "'%.60s' is not a filterable field of '%s'", field, q->coll->id);
+    return -1;
+}
+
+int registry_facets_many(struct registry *r, struct arena *ar, const struct list_query *q,
+                         const char *const *fields, size_t n, json_t **out, struct err *e)
+{
+    const struct model_field *defs[REGISTRY_MAX_FACETS];
+    bool mem = n <= REGISTRY_MAX_FACETS;
+    for (size_t i = 0; i < n && mem; i++) {
+        if (facet_field(r, q, fields[i], &defs[i], e) < 0)
+            return -1;
+        mem = in_memory(r, q, fields[i]);
+    }
+    if (!mem) { /* one at a time, each the way registry_facets answers it */
+        for (size_t i = 0; i < n; i++) {
+            if (registry_facets(r, ar, q, fields[i], &out[i], e) < 0) {
+                while (i > 0)
+                    json_decref(out[--i]);
+                return -1;
+            }
+        }
+        return 0;
+    }
+    /* the matching set once, then each field's counts over it */
+    struct store_conn *c = store_conn(r->store);
+    struct rids s;
+    int rc = store_begin(c, false, e);
+    if (rc == 0)
+        rc = mem_matches(r, c, ar, q, &s, e);
+    store_rollback(c);
+    if (rc < 0)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        out[i] = facet_json(r, ar, q, s, fields[i], defs[i]);
     return 0;
 }
 
@@ -661,12 +716,8 @@ int registry_facets(struct registry *r, struct arena *ar, const struct list_quer
                     const char *field, json_t **out, struct err *e)
 {
     const struct model_field *def = NULL;
-    enum field_type type;
-    bool is_kind = strcmp(field, "kind") == 0, is_owner = strcmp(field, "owner") == 0;
-    if (!is_kind && !is_owner && !listq_field_filterable(r->model, q->coll, field, &type, &def)) {
-        err_invalid(e, "field", "'%.60s' is not a filterable field of '%s'", field, q->coll->id);
+    if (facet_field(r, q, field, &def, e) < 0)
         return -1;
-    }
     struct store_conn *c = store_conn(r->store);
     if (in_memory(r, q, field))
         return facets_in_memory(r, c, ar, q, field, def, out, e);

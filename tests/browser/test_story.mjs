@@ -1,0 +1,196 @@
+// The whole path a new organisation takes, in a real browser, once in each
+// language and once more with JavaScript disabled: it applies for an
+// account; the integrator grants it; the user activates the account, signs
+// in, records an information system, uploads its documents and submits it;
+// the integrator returns it with a remark; the user fixes it and submits
+// again; the integrator verifies it and the accounting code appears; an
+// anonymous visitor finds it by search. Screenshots of each main page are
+// kept.
+import { spawnSync } from 'node:child_process';
+import os from 'node:os';
+import path from 'node:path';
+import { Server, launch, axeCheck, shot, watchConsole, assert, run, cli, SOURCE } from './harness.mjs';
+
+const fxDir = process.env.DOC_FIXTURES || path.join(os.tmpdir(), 'archportal-fixtures');
+const made = spawnSync('/usr/bin/python3', [path.join(SOURCE, 'tests/fixtures/make-documents.py'), fxDir],
+                       { timeout: 600000 });
+if (made.status !== 0) throw new Error('fixtures: ' + made.stderr);
+const FX = Object.fromEntries(made.stdout.toString().trim().split('\n').map(l => l.split('\t')));
+
+const srv = await new Server({ demo: true, extra: ['--public-url', 'https://portal.example.kz'] }).start();
+const browser = await launch();
+const PASSWORD = 'Corr3ct-Horse-Battery';
+const integrator = srv.user('integrator-verifier', 'org-nit');
+const admin = srv.user('admin', 'org-nit');
+const token = cli(srv.data, ['token', 'create', '--name', 'story', '--user', admin]).trim();
+
+async function api(p) {
+  const r = await fetch(`${srv.base}${p}`, { headers: { Authorization: `Bearer ${token}` } });
+  assert(r.ok, `${p}: ${r.status}`);
+  return r.json();
+}
+
+/** Clicks what submits a form and waits for the next page. */
+async function submit(page, selector) {
+  await Promise.all([page.waitForNavigation(), page.click(selector)]);
+}
+
+const words = {
+  kk: { name: 'Жер қойнауын есепке алу жүйесі', fix: 'Жер қойнауын пайдаланушыларды есепке алу' },
+  ru: { name: 'Система учёта недропользования', fix: 'Учёт недропользователей' },
+  en: { name: 'Subsoil use accounting system', fix: 'Accounting of subsoil users' },
+};
+
+async function story(lang, js) {
+  const tag = `${lang}${js ? '' : '-nojs'}`;
+  const unique = `кварцит${lang}${js ? 'a' : 'b'}${Date.now() % 100000}`;
+  const email = `story.${tag}.${Date.now()}@akimat-test.gov.kz`;
+  const opts = { javaScriptEnabled: js, locale: { kk: 'kk-KZ', ru: 'ru-RU', en: 'en-US' }[lang] };
+  const problems = [];
+  const open = async (ctx) => {
+    const p = await ctx.newPage();
+    problems.push(watchConsole(p));
+    p.on('dialog', () => { throw new Error('a script ran'); });
+    return p;
+  };
+
+  // 1. the organisation applies
+  const visitor = await browser.newContext(opts);
+  let page = await open(visitor);
+  await page.goto(`${srv.base}/`);
+  assert(page.url().endsWith(`/${lang}`), `"/" goes to the browser's language: ${page.url()}`);
+  await page.goto(`${srv.base}/${lang}/apply`);
+  await shot(page, `story-apply-${tag}`);
+  const form = {
+    organization_name: `Аппарат акима ${unique}`, structural_unit: 'Отдел цифровизации',
+    last_name: 'Сулейменов', first_name: 'Ерлан', patronymic: 'Болатұлы', position: 'Главный специалист',
+    phone: '+7 (7172) 55-00-00', email, access_purpose: 'Учёт информационных систем',
+  };
+  for (const [k, v] of Object.entries(form))
+    await page.fill(`[name=${k}]`, v);
+  await submit(page, 'main button[type=submit]');
+  assert(page.url().endsWith(`/${lang}/apply?done=sent`), `applied: ${page.url()}`);
+
+  // 2. the integrator grants it
+  const integ = await browser.newContext(opts);
+  const ip = await open(integ);
+  await ip.goto(`${srv.base}/${lang}/signin?next=${encodeURIComponent(`/${lang}/applications`)}`);
+  await ip.fill('#signin-email', integrator);
+  await ip.fill('#signin-password', PASSWORD);
+  await submit(ip, 'main button[type=submit]');
+  assert(ip.url().endsWith(`/${lang}/applications`), `the integrator's applications: ${ip.url()}`);
+  await axeCheck(ip, `applications ${tag}`);
+  await shot(ip, `story-applications-${tag}`);
+  const app = (await api('/api/v1/account-applications')).items.find(a => a.form.email === email);
+  assert(app, 'the application is listed');
+  const org = (await api('/api/v1/objects?limit=1&kind=information_system')).items[0].owner;
+  await ip.selectOption(`#grant-${app.id}-organization`, org);
+  await submit(ip, `form[action$="/${app.id}/grant"] button`);
+  assert(ip.url().endsWith('?done=granted'), `granted: ${ip.url()}`);
+
+  // 3. the user activates the account from the e-mail's link and signs in
+  const mail = (await api('/api/v1/outbox')).items.find(m => m.recipient === email && m.template === 'activate');
+  const link = mail.body.match(/https:\/\/portal\.example\.kz(\/activate\?s=[A-Za-z0-9_-]+)/)[1];
+  await page.goto(`${srv.base}${link}`);
+  assert(page.url().includes(`/${lang}/activate?s=`), `activation in the visitor's language: ${page.url()}`);
+  await page.fill('#link-password', PASSWORD);
+  await page.fill('#link-password2', PASSWORD);
+  await submit(page, 'main button[type=submit]');
+  await page.fill('#signin-email', email);
+  await page.fill('#signin-password', PASSWORD);
+  await submit(page, 'main button[type=submit]');
+  assert(page.url().endsWith(`/${lang}/workspace`), `signed in: ${page.url()}`);
+
+  // 4. records an information system
+  await submit(page, 'main a[href$="/objects/new"]');
+  await submit(page, 'main a[href$="kind=information_system"]');
+  await page.fill(`#f-name-${lang}`, `${words[lang].name} ${unique}`);
+  await page.fill('#f-purpose-ru', 'Учёт недропользования');
+  await page.fill('#f-functions', 'Приём отчётов\nВедение реестра');
+  await page.fill('#f-stored_data', 'Сведения о недропользователях');
+  await page.fill('#f-legal_basis', 'Кодекс о недрах');
+  await page.fill('#f-contacts', 'Отдел цифровизации, +7 7172 55 00 00');
+  await page.selectOption('#f-stage', 'creation');
+  await page.selectOption('#f-class', 'second');
+  await page.selectOption('#f-placement', 'icp_eg');
+  await page.selectOption('#f-funding_source', 'state_investment_project');
+  await shot(page, `story-form-${tag}`);
+  await submit(page, '.portal-record-form button[type=submit]:not([name])');
+  const m = page.url().match(new RegExp(`/${lang}/objects/([^/?]+)\\?done=created$`));
+  assert(m, `created: ${page.url()}`);
+  const id = m[1];
+
+  // 5. uploads its documents (signed copies, PDF/A)
+  for (const type of ['technical_specification', 'contract']) {
+    const item = page.locator(`#doc-${type}`);
+    await item.locator('input[type=file]').setInputFiles(FX.pdfa1b);
+    await Promise.all([page.waitForURL(/uploaded=/), item.locator('button[type=submit]').click()]);
+    assert(await page.locator(`#doc-${type} a[href^="/api/v1/documents/"]`).count() >= 1, `${type} is listed`);
+  }
+  await axeCheck(page, `card of the owner ${tag}`);
+  await shot(page, `story-card-owner-${tag}`);
+
+  // 6. submits it
+  await page.goto(`${srv.base}/${lang}/objects/${id}/edit`);
+  await submit(page, '.portal-submit-form button[type=submit]');
+  assert(page.url().endsWith(`/${lang}/objects/${id}?done=submitted`), `submitted: ${page.url()}`);
+
+  // 7. the integrator returns it with a remark on the purpose
+  await ip.goto(`${srv.base}/${lang}/verification`);
+  await shot(ip, `story-verification-${tag}`);
+  await submit(ip, `a[href="/${lang}/objects/${id}/verify"]`);
+  await ip.fill('#r-purpose', `Уточните назначение ${unique}`);
+  await axeCheck(ip, `verify form ${tag}`);
+  await submit(ip, 'button[name=decision][value=return]');
+  assert(ip.url().endsWith('?done=returned'), `returned: ${ip.url()}`);
+
+  // 8. the user sees the remark, fixes the purpose and submits again
+  await page.goto(`${srv.base}/${lang}/objects/${id}/edit`);
+  assert((await page.textContent('.portal-remarks')).includes(`Уточните назначение ${unique}`), 'the remark');
+  await page.fill('#f-purpose-ru', words[lang].fix);
+  await submit(page, '.portal-record-form button[type=submit]:not([name])');
+  assert(page.url().endsWith('?done=saved'), `saved: ${page.url()}`);
+  await page.goto(`${srv.base}/${lang}/objects/${id}/edit`);
+  await submit(page, '.portal-submit-form button[type=submit]');
+  assert(page.url().endsWith('?done=submitted'), `submitted again: ${page.url()}`);
+
+  // 9. the integrator verifies it; the accounting code appears on its card
+  await ip.goto(`${srv.base}/${lang}/objects/${id}/verify`);
+  await submit(ip, 'button[name=decision][value=accept]');
+  assert(ip.url().endsWith('?done=verified'), `verified: ${ip.url()}`);
+  const rec = await api(`/api/v1/objects/${id}`);
+  assert(rec.status === 'registered' && /^IS-\d{4}-\d{6}$/.test(rec.accounting_code), JSON.stringify(rec));
+  await page.goto(`${srv.base}/${lang}/objects/${id}`);
+  assert((await page.textContent('main')).includes(rec.accounting_code), 'the code on the card');
+  await shot(page, `story-card-registered-${tag}`);
+
+  // 10. an anonymous visitor finds it by search
+  const anon = await browser.newContext(opts);
+  const ap = await open(anon);
+  await ap.goto(`${srv.base}/${lang}`);
+  await ap.fill('#home-q', unique);
+  await submit(ap, 'form[role=search] button[type=submit]');
+  assert(ap.url().includes(`/${lang}/registry?q=`), `the registry: ${ap.url()}`);
+  await axeCheck(ap, `registry ${tag}`);
+  await shot(ap, `story-registry-${tag}`);
+  await submit(ap, `main a[href="/${lang}/objects/${id}"]`);
+  assert((await ap.textContent('h1')).includes(unique), 'its card, for the public');
+  assert((await ap.textContent('main')).includes(rec.accounting_code), 'with its code');
+  assert(!(await ap.textContent('main')).includes('+7 7172 55 00 00'), 'contacts stay hidden from the public');
+
+  for (const ctx of [visitor, integ, anon])
+    await ctx.close();
+  // only the browser's own notes of answers the portal gives on purpose
+  const real = problems.flat().filter(p => !/^Failed to load resource: .* status of (401|409|422) /.test(p));
+  assert(real.length === 0, 'console: ' + real.join('; '));
+}
+
+await run([
+  ['the whole path in Kazakh  # REQ: ACC-01 ACC-02 REG-03 REG-04 DOC-01 X-I18N-01', () => story('kk', true)],
+  ['the whole path in Russian  # REQ: ACC-01 ACC-02 REG-03 REG-04 DOC-01 X-I18N-01', () => story('ru', true)],
+  ['the whole path in English  # REQ: ACC-01 ACC-02 REG-03 REG-04 DOC-01 X-I18N-01', () => story('en', true)],
+  ['the whole path with JavaScript disabled', () => story('ru', false)],
+], async () => {
+  await browser.close();
+  await srv.stop();
+});
