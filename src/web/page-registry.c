@@ -455,6 +455,7 @@ static void h_registry(struct http_req *req, struct http_resp *resp, void *ctx)
     struct page pg;
     page_begin(ctx, req, resp, &pg);
     pg.nav = "registry";
+    json_object_set_new(pg.data, "wide", json_true()); /* the table needs the room */
     struct listq_param params[HTTP_MAX_QUERY];
     size_t n = request_params(&pg, params);
     struct err e = ERR_INIT;
