@@ -63,6 +63,16 @@ const char *page_url(const struct page *pg, const char *fmt, ...)
  * the session's CSRF token in "_csrf" when signed in). -1 after answering
  * (400, 403, 415). */
 int page_form(struct page *pg);
+/* Does a POST come from the portal's own pages? The browser's Origin (when
+ * it sends one) names this host, and Sec-Fetch-Site is not cross-site. */
+bool web_same_origin(const struct http_req *req);
+/* The informatization objects' list query of params (the API's list
+ * parameters), scoped to what the visitor may see. -1 with e (400/422 for
+ * bad parameters). */
+struct list_query;
+struct listq_param;
+int web_objects_query(struct page *pg, const struct listq_param *params, size_t n,
+                      struct list_query *q, struct err *e);
 /* A field of the form ("" when absent). */
 const char *form_value(const struct page *pg, const char *name);
 

@@ -695,19 +695,6 @@ struct card_upload {
     size_t type_len;
 };
 
-/* The form comes from the portal's own pages (the browser's Sec-Fetch-Site
- * and Origin), as page_form checks for plain forms. */
-static bool upload_same_origin(const struct http_req *req)
-{
-    const char *site = http_req_header(req, "Sec-Fetch-Site");
-    if (site && strcmp(site, "same-origin") != 0 && strcmp(site, "none") != 0)
-        return false;
-    const char *origin = http_req_header(req, "Origin");
-    const char *host = http_req_header(req, "Host");
-    const char *sep = origin ? strstr(origin, "://") : NULL;
-    return !origin || (host && sep && strcmp(sep + 3, host) == 0);
-}
-
 static int cu_begin(struct http_req *req, struct http_resp *resp, void *ctx, void **state)
 {
     struct card_upload *cu = arena_calloc(req->arena, 1, sizeof *cu);
@@ -718,7 +705,7 @@ static int cu_begin(struct http_req *req, struct http_resp *resp, void *ctx, voi
         page_error(&cu->pg, 404, NULL);
         return -1;
     }
-    if (!upload_same_origin(req)) {
+    if (!web_same_origin(req)) {
         page_error(&cu->pg, 403,
                    page_tr(&cu->pg, TR("The form was not sent from the portal's own page.")));
         return -1;

@@ -25,9 +25,7 @@ struct dash {
 
 static int query(struct dash *d, const struct listq_param *params, size_t n, struct list_query *q)
 {
-    if (listq_parse(d->pg->req->arena, d->m, d->coll, params, n, NULL, q, &d->e) < 0)
-        return -1;
-    return registry_scope_list(d->pg->w->api->reg, &d->pg->actor, q, &d->e);
+    return web_objects_query(d->pg, params, n, q, &d->e);
 }
 
 /* value → count of a facet. */

@@ -10,22 +10,6 @@
 
 #define RECENT 8
 
-/* The objects list query of the visitor with params, scoped to what the
- * visitor may see. */
-static int objects_query(struct page *pg, const struct listq_param *params, size_t n,
-                         struct list_query *q, struct err *e)
-{
-    const struct model *m = pg->w->api->model;
-    const struct model_collection *coll = model_collection(m, "objects");
-    if (!coll) {
-        err_internal(e, "the model has no 'objects' collection");
-        return -1;
-    }
-    if (listq_parse(pg->req->arena, m, coll, params, n, NULL, q, e) < 0)
-        return -1;
-    return registry_scope_list(pg->w->api->reg, &pg->actor, q, e);
-}
-
 /* [{label, count, url}] of a facet, largest first as the registry gives it. */
 static json_t *facet_links(struct page *pg, const struct list_query *q, const char *field,
                            struct err *e)
@@ -64,7 +48,7 @@ static void h_home(struct http_req *req, struct http_resp *resp, void *ctx)
     pg.nav = "home";
     struct err e = ERR_INIT;
     struct list_query all;
-    if (objects_query(&pg, NULL, 0, &all, &e) < 0) {
+    if (web_objects_query(&pg, NULL, 0, &all, &e) < 0) {
         page_error(&pg, e.status, NULL);
         return;
     }
@@ -82,7 +66,7 @@ static void h_home(struct http_req *req, struct http_resp *resp, void *ctx)
         {"filter", "status:registered"}, {"sort", "-updated_at"}, {"limit", "8"}};
     struct list_query recent;
     json_t *list = NULL;
-    if (objects_query(&pg, recent_params, 3, &recent, &e) < 0 ||
+    if (web_objects_query(&pg, recent_params, 3, &recent, &e) < 0 ||
         registry_list(pg.w->api->reg, req->arena, &recent, &list, &e) < 0) {
         page_error(&pg, e.status, NULL);
         return;

@@ -49,21 +49,6 @@ static size_t request_params(const struct page *pg, struct listq_param *out)
     return pg->req->n_query;
 }
 
-/* Parses params into q, scoped to what the visitor may see. */
-static int objects_query(struct page *pg, const struct listq_param *params, size_t n,
-                         struct list_query *q, struct err *e)
-{
-    const struct model *m = pg->w->api->model;
-    const struct model_collection *coll = model_collection(m, "objects");
-    if (!coll) {
-        err_internal(e, "the model has no 'objects' collection");
-        return -1;
-    }
-    if (listq_parse(pg->req->arena, m, coll, params, n, NULL, q, e) < 0)
-        return -1;
-    return registry_scope_list(pg->w->api->reg, &pg->actor, q, e);
-}
-
 /* A bad parameter: the friendly 400 page, naming it. */
 static void bad_params(struct page *pg, const struct err *e)
 {
@@ -262,7 +247,7 @@ static json_t *facet_counts(struct page *pg, const struct listq_param *p, size_t
     }
     struct list_query q;
     json_t *f = NULL;
-    if (objects_query(pg, others, m, &q, e) < 0 ||
+    if (web_objects_query(pg, others, m, &q, e) < 0 ||
         registry_facets(pg->w->api->reg, pg->req->arena, &q, field, &f, e) < 0)
         return NULL;
     return f;
@@ -460,7 +445,7 @@ static void h_registry(struct http_req *req, struct http_resp *resp, void *ctx)
     size_t n = request_params(&pg, params);
     struct err e = ERR_INIT;
     struct list_query q;
-    if (objects_query(&pg, params, n, &q, &e) < 0) {
+    if (web_objects_query(&pg, params, n, &q, &e) < 0) {
         bad_params(&pg, &e);
         return;
     }
@@ -588,7 +573,7 @@ static int csv_rows(struct page *pg, struct listq_param *params, size_t n, FILE 
             p[m] = (struct listq_param){"cursor", cursor};
         struct list_query q;
         json_t *list = NULL;
-        if (objects_query(pg, p, m + (cursor ? 1 : 0), &q, e) < 0 ||
+        if (web_objects_query(pg, p, m + (cursor ? 1 : 0), &q, e) < 0 ||
             !(list = list_page(pg, &q, e))) {
             rc = -1;
             break;
@@ -633,7 +618,7 @@ static void h_registry_csv(struct http_req *req, struct http_resp *resp, void *c
     size_t n = request_params(&pg, params);
     struct err e = ERR_INIT;
     struct list_query check;
-    if (objects_query(&pg, params, n, &check, &e) < 0) {
+    if (web_objects_query(&pg, params, n, &check, &e) < 0) {
         bad_params(&pg, &e);
         return;
     }

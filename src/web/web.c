@@ -4,6 +4,8 @@
 
 #include "account/account.h"
 #include "auth/authz.h"
+#include "registry/listq.h"
+#include "registry/registry.h"
 #include "web/assets.h"
 
 #include <sodium.h>
@@ -351,19 +353,31 @@ void page_redirect(struct page *pg, const char *path)
 
 /* ---- forms --------------------------------------------------------------------------- */
 
-/* A POST must come from the portal's own pages: the browser's Origin (when
- * it sends one) names this host, and Sec-Fetch-Site is not cross-site. */
-static bool same_origin(const struct page *pg)
+bool web_same_origin(const struct http_req *req)
 {
-    const char *site = http_req_header(pg->req, "Sec-Fetch-Site");
+    const char *site = http_req_header(req, "Sec-Fetch-Site");
     if (site && strcmp(site, "same-origin") != 0 && strcmp(site, "none") != 0)
         return false;
-    const char *origin = http_req_header(pg->req, "Origin");
+    const char *origin = http_req_header(req, "Origin");
     if (!origin)
         return true;
-    const char *host = http_req_header(pg->req, "Host");
+    const char *host = http_req_header(req, "Host");
     const char *sep = strstr(origin, "://");
     return host && sep && strcmp(sep + 3, host) == 0;
+}
+
+int web_objects_query(struct page *pg, const struct listq_param *params, size_t n,
+                      struct list_query *q, struct err *e)
+{
+    const struct model *m = pg->w->api->model;
+    const struct model_collection *coll = model_collection(m, "objects");
+    if (!coll) {
+        err_internal(e, "the model has no 'objects' collection");
+        return -1;
+    }
+    if (listq_parse(pg->req->arena, m, coll, params, n, NULL, q, e) < 0)
+        return -1;
+    return registry_scope_list(pg->w->api->reg, &pg->actor, q, e);
 }
 
 int page_form(struct page *pg)
@@ -379,7 +393,7 @@ int page_form(struct page *pg)
         page_error(pg, 400, NULL);
         return -1;
     }
-    if (!same_origin(pg)) {
+    if (!web_same_origin(pg->req)) {
         page_error(pg, 403, page_tr(pg, TR("The form was not sent from the portal's own page.")));
         return -1;
     }
