@@ -200,9 +200,9 @@ async function walk(lang, js, contexts) {
 }
 
 await run([
-  ['the whole path in Kazakh  # REQ: ACC-01 ACC-02 REG-03 REG-04 DOC-01 X-I18N-01', () => story('kk', true)],
-  ['the whole path in Russian  # REQ: ACC-01 ACC-02 REG-03 REG-04 DOC-01 X-I18N-01', () => story('ru', true)],
-  ['the whole path in English  # REQ: ACC-01 ACC-02 REG-03 REG-04 DOC-01 X-I18N-01', () => story('en', true)],
+  ['the whole path in Kazakh  # REQ: ACC-01 ACC-02 REG-03 REG-04 DOC-01 DOC-04 ROL-02 ROL-05 X-I18N-01', () => story('kk', true)],
+  ['the whole path in Russian  # REQ: ACC-01 ACC-02 REG-03 REG-04 DOC-01 DOC-04 ROL-02 ROL-05 X-I18N-01', () => story('ru', true)],
+  ['the whole path in English  # REQ: ACC-01 ACC-02 REG-03 REG-04 DOC-01 DOC-04 ROL-02 ROL-05 X-I18N-01', () => story('en', true)],
   ['the whole path with JavaScript disabled', () => story('ru', false)],
 ], async () => {
   await browser.close();
