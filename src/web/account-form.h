@@ -29,11 +29,6 @@ int acct_require(struct page *pg, const char *list);
 /* The message of an error of the account module about a field, in the
  * page's language. */
 const char *acct_err_text(const struct page *pg, const struct err *e);
-/* A success message chosen by the code in ?done= (never the text itself). */
-void acct_notice(struct page *pg, const char *const codes[], const char *const msgids[]);
-/* Requires a signed-in user: otherwise answers with a redirect to the
- * sign-in page (which comes back here after a GET) and returns -1. */
-int acct_need_signin(struct page *pg);
 
 void web_apply_routes(struct web *w, struct router *rt);
 void web_tokens_routes(struct web *w, struct router *rt);

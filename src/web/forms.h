@@ -5,14 +5,11 @@
 
 #include "web/internal.h"
 
-/* True when the visitor is signed in; otherwise answers with a 303 to the
- * sign-in page that comes back to this page, and returns false. */
-bool forms_need_user(struct page *pg);
 /* A field's value of a stored record as one line of text for people (enum
  * labels, i18n in the page's language, lists joined); "" when empty. */
 const char *forms_value_text(struct page *pg, const struct model_field *f, const json_t *v);
-/* A message code of a finished step (?done=…) as text in the page's
- * language, or NULL when unknown. */
-const char *forms_done_text(struct page *pg, const char *code);
+/* The success message of a finished step of a record (?done=created,
+ * saved, submitted, verified, returned) for the partial "notice". */
+void forms_notice(struct page *pg);
 
 #endif

@@ -73,6 +73,16 @@ struct list_query;
 struct listq_param;
 int web_objects_query(struct page *pg, const struct listq_param *params, size_t n,
                       struct list_query *q, struct err *e);
+/* Requires a signed-in visitor. Otherwise answers with a 303 to the
+ * sign-in page, whose "next" comes back to this page after a GET; after a
+ * POST (a form cannot be sent again by a redirect) it is the page
+ * after_post ("/workspace"), or none when NULL. Returns false after
+ * answering. */
+bool page_need_user(struct page *pg, const char *after_post);
+/* The success message of a finished step, chosen by the code in ?done=
+ * (never text from the URL): msgids[i] for codes[i] (NULL-terminated),
+ * set as "notice" for the partial "notice". */
+void page_notice(struct page *pg, const char *const codes[], const char *const msgids[]);
 /* A field of the form ("" when absent). */
 const char *form_value(const struct page *pg, const char *name);
 

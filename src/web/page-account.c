@@ -106,14 +106,6 @@ const char *acct_err_text(const struct page *pg, const struct err *e)
                           "are not allowed."));
 }
 
-void acct_notice(struct page *pg, const char *const codes[], const char *const msgids[])
-{
-    const char *done = http_req_query(pg->req, "done");
-    for (size_t i = 0; done && codes[i]; i++)
-        if (strcmp(done, codes[i]) == 0)
-            json_object_set_new(pg->data, "notice", json_string(page_tr(pg, msgids[i])));
-}
-
 /* A local page of the portal in some language ("/ru…"), safe to send the
  * visitor to after sign-in: nothing that leaves the site. */
 static bool safe_next(const char *next)
@@ -129,32 +121,6 @@ static bool safe_next(const char *next)
         if (*p < 0x21 || *p == '\\' || *p == 0x7f)
             return false;
     return strncmp(next + 3, "//", 2) != 0;
-}
-
-int acct_need_signin(struct page *pg)
-{
-    if (pg->signed_in)
-        return 0;
-    if (strcmp(pg->req->method, "GET") != 0) { /* a form cannot be sent again by a redirect */
-        page_redirect(pg, page_url(pg, "/signin"));
-        return -1;
-    }
-    struct buf b;
-    buf_init(&b, 0);
-    buf_puts(&b, pg->req->path);
-    for (size_t i = 0; i < pg->req->n_query; i++) {
-        buf_putc(&b, i ? '&' : '?');
-        tpl_esc_url_part(&b, pg->req->query[i].key, strlen(pg->req->query[i].key));
-        buf_putc(&b, '=');
-        tpl_esc_url_part(&b, pg->req->query[i].value, strlen(pg->req->query[i].value));
-    }
-    struct buf to;
-    buf_init(&to, 0);
-    tpl_esc_url_part(&to, b.p ? b.p : "", b.len);
-    page_redirect(pg, page_url(pg, "/signin?next=%s", to.p ? to.p : ""));
-    buf_free(&b);
-    buf_free(&to);
-    return -1;
 }
 
 /* ---- sign-in and sign-out --------------------------------------------------------- */
@@ -182,7 +148,7 @@ static void signin_render(struct page *pg, int status, const char *next)
     json_object_set_new(pg->data, "next", json_string(safe_next(next) ? next : ""));
     static const char *const codes[] = {"password", NULL};
     static const char *const msgs[] = {TR("Your password is set. You can sign in now."), NULL};
-    acct_notice(pg, codes, msgs);
+    page_notice(pg, codes, msgs);
     page_render(pg, status, "account/signin", page_tr(pg, TR("Sign in")));
 }
 
@@ -267,7 +233,7 @@ static void h_forgot(struct http_req *req, struct http_resp *resp, void *ctx)
         TR("If an active account has this address, a link to set a new password was sent to it. "
            "The link works for one hour."),
         NULL};
-    acct_notice(&pg, codes, msgs);
+    page_notice(&pg, codes, msgs);
     page_render(&pg, 200, "account/forgot", page_tr(&pg, TR("Forgot your password?")));
 }
 

@@ -189,7 +189,7 @@ struct decision_err {
 /* Requires the right to decide applications: -1 after answering. */
 static int need_decider(struct page *pg)
 {
-    if (acct_need_signin(pg) < 0)
+    if (!page_need_user(pg, NULL))
         return -1;
     if (!authz_may_everywhere(accounts_rights(pg->w->api->acct), &pg->actor, RA_APPLICATIONS)) {
         page_error(pg, 403, NULL);
@@ -248,7 +248,7 @@ static void apps_render(struct page *pg, int status, const struct decision_err *
     static const char *const msgs[] = {
         TR("The application was granted: the applicant gets an e-mail with the activation link."),
         TR("The application was refused: the applicant gets an e-mail with the reason."), NULL};
-    acct_notice(pg, codes, msgs);
+    page_notice(pg, codes, msgs);
     page_render(pg, status, "account/applications", page_tr(pg, TR("Account applications")));
 }
 

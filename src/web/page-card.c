@@ -11,6 +11,7 @@
 #include "docs/documents.h"
 #include "registry/registry.h"
 #include "util/text.h"
+#include "web/forms.h"
 #include "web/graph.h"
 #include "workflow/workflow.h"
 
@@ -679,6 +680,7 @@ static void h_card(struct http_req *req, struct http_resp *resp, void *ctx)
         page_error(&pg, 404, NULL);
         return;
     }
+    forms_notice(&pg); /* after a create, save or submission */
     card_render(&pg, coll, id, 200, NULL);
 }
 

@@ -24,51 +24,15 @@ static const struct rights *rights_of(const struct page *pg)
     return accounts_rights(pg->w->api->acct);
 }
 
-static const char *const lang_codes[LANG_N] = {"kk", "ru", "en"};
-
-bool forms_need_user(struct page *pg)
+void forms_notice(struct page *pg)
 {
-    if (pg->signed_in)
-        return true;
-    /* after signing in, a GET comes back to its page; a form sent without
-     * a session cannot be replayed, so it leads to the workspace */
-    struct buf b;
-    buf_init(&b, 0);
-    if (pg->req->method && strcmp(pg->req->method, "GET") == 0) {
-        buf_puts(&b, pg->req->path ? pg->req->path : "/");
-        for (size_t i = 0; i < pg->req->n_query; i++) {
-            buf_putc(&b, i ? '&' : '?');
-            tpl_esc_url_part(&b, pg->req->query[i].key, strlen(pg->req->query[i].key));
-            buf_putc(&b, '=');
-            tpl_esc_url_part(&b, pg->req->query[i].value, strlen(pg->req->query[i].value));
-        }
-    } else
-        buf_puts(&b, page_url(pg, "/workspace"));
-    struct buf enc;
-    buf_init(&enc, 0);
-    tpl_esc_url_part(&enc, b.p ? b.p : "/", b.len);
-    const char *url = page_url(pg, "/signin?next=%s", enc.p ? enc.p : "");
-    buf_free(&b);
-    buf_free(&enc);
-    page_redirect(pg, url);
-    return false;
-}
-
-const char *forms_done_text(struct page *pg, const char *code)
-{
-    if (!code)
-        return NULL;
-    if (strcmp(code, "created") == 0)
-        return page_tr(pg, TR("The object was created."));
-    if (strcmp(code, "saved") == 0)
-        return page_tr(pg, TR("The changes were saved."));
-    if (strcmp(code, "submitted") == 0)
-        return page_tr(pg, TR("The object was sent for verification."));
-    if (strcmp(code, "verified") == 0)
-        return page_tr(pg, TR("The object was verified and registered."));
-    if (strcmp(code, "returned") == 0)
-        return page_tr(pg, TR("The object was returned to its owner with remarks."));
-    return NULL;
+    static const char *const codes[] = {"created", "saved", "submitted", "verified", "returned",
+                                        NULL};
+    static const char *const msgids[] = {
+        TR("The object was created."), TR("The changes were saved."),
+        TR("The object was sent for verification."), TR("The object was verified and registered."),
+        TR("The object was returned to its owner with remarks."), NULL};
+    page_notice(pg, codes, msgids);
 }
 
 static const char *enum_label(struct page *pg, const struct model_enum *en, const char *id)
@@ -139,9 +103,9 @@ static json_t *i18n_from_form(struct page *pg, const char *name)
 {
     json_t *o = json_object();
     for (int l = 0; l < LANG_N; l++) {
-        const char *v = form_value(pg, arena_printf(pg->req->arena, "%s.%s", name, lang_codes[l]));
+        const char *v = form_value(pg, arena_printf(pg->req->arena, "%s.%s", name, i18n_code((enum lang)l)));
         if (*v)
-            json_object_set_new(o, lang_codes[l], json_string(v));
+            json_object_set_new(o, i18n_code((enum lang)l), json_string(v));
     }
     if (json_object_size(o) == 0) {
         json_decref(o);
@@ -357,13 +321,13 @@ static json_t *i18n_inputs(struct page *pg, const char *name, const json_t *cur)
                                                     TR("In English")};
     json_t *out = json_array();
     for (int l = 0; l < LANG_N; l++) {
-        const char *v = json_string_value(json_object_get(cur, lang_codes[l]));
+        const char *v = json_string_value(json_object_get(cur, i18n_code((enum lang)l)));
         json_array_append_new(
             out,
             json_pack("{s:s, s:s, s:s, s:s, s:s}", "name",
-                      arena_printf(pg->req->arena, "%s.%s", name, lang_codes[l]), "id",
-                      arena_printf(pg->req->arena, "f-%s-%s", name, lang_codes[l]), "code",
-                      lang_codes[l], "label", page_tr(pg, lang_labels[l]), "value", v ? v : ""));
+                      arena_printf(pg->req->arena, "%s.%s", name, i18n_code((enum lang)l)), "id",
+                      arena_printf(pg->req->arena, "f-%s-%s", name, i18n_code((enum lang)l)), "code",
+                      i18n_code((enum lang)l), "label", page_tr(pg, lang_labels[l]), "value", v ? v : ""));
     }
     return out;
 }
@@ -619,7 +583,7 @@ static void h_new(struct http_req *req, struct http_resp *resp, void *ctx)
 {
     struct page pg;
     page_begin(ctx, req, resp, &pg);
-    if (!forms_need_user(&pg))
+    if (!page_need_user(&pg, "/workspace"))
         return;
     const char *kind_id = http_req_query(req, "kind");
     if (!kind_id || !*kind_id) {
@@ -645,7 +609,7 @@ static void h_new_post(struct http_req *req, struct http_resp *resp, void *ctx)
 {
     struct page pg;
     page_begin(ctx, req, resp, &pg);
-    if (!forms_need_user(&pg) || page_form(&pg) < 0)
+    if (!page_need_user(&pg, "/workspace") || page_form(&pg) < 0)
         return;
     const struct model_kind *k = object_kind(&pg, http_req_query(req, "kind"));
     if (!k) {
@@ -797,7 +761,7 @@ static void h_edit(struct http_req *req, struct http_resp *resp, void *ctx)
 {
     struct page pg;
     page_begin(ctx, req, resp, &pg);
-    if (!forms_need_user(&pg))
+    if (!page_need_user(&pg, "/workspace"))
         return;
     const struct model_kind *k;
     json_t *rec = editable_record(&pg, &k);
@@ -834,7 +798,7 @@ static void h_edit_post(struct http_req *req, struct http_resp *resp, void *ctx)
 {
     struct page pg;
     page_begin(ctx, req, resp, &pg);
-    if (!forms_need_user(&pg) || page_form(&pg) < 0)
+    if (!page_need_user(&pg, "/workspace") || page_form(&pg) < 0)
         return;
     const struct model_kind *k;
     json_t *rec = editable_record(&pg, &k);
@@ -910,7 +874,7 @@ static void h_submit(struct http_req *req, struct http_resp *resp, void *ctx)
 {
     struct page pg;
     page_begin(ctx, req, resp, &pg);
-    if (!forms_need_user(&pg) || page_form(&pg) < 0)
+    if (!page_need_user(&pg, "/workspace") || page_form(&pg) < 0)
         return;
     const char *id = http_req_param(req, "id");
     json_t *rec = NULL;

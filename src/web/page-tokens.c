@@ -51,7 +51,7 @@ static void tokens_render(struct page *pg, int status)
                    FIELD_TEXT, "off", true);
     static const char *const codes[] = {"revoked", NULL};
     static const char *const msgs[] = {TR("The token was revoked: it no longer works."), NULL};
-    acct_notice(pg, codes, msgs);
+    page_notice(pg, codes, msgs);
     page_render(pg, status, "account/tokens", page_tr(pg, TR("My API tokens")));
 }
 
@@ -59,7 +59,7 @@ static void h_tokens(struct http_req *req, struct http_resp *resp, void *ctx)
 {
     struct page pg;
     page_begin(ctx, req, resp, &pg);
-    if (acct_need_signin(&pg) < 0)
+    if (!page_need_user(&pg, NULL))
         return;
     json_object_set_new(pg.data, "scope_read", json_true());
     tokens_render(&pg, 200);
@@ -69,7 +69,7 @@ static void h_token_create(struct http_req *req, struct http_resp *resp, void *c
 {
     struct page pg;
     page_begin(ctx, req, resp, &pg);
-    if (acct_need_signin(&pg) < 0 || page_form(&pg) < 0)
+    if (!page_need_user(&pg, NULL) || page_form(&pg) < 0)
         return;
     json_t *name = acct_field(&pg, "fields", "token", "name",
                               page_tr(&pg, TR("Name of the new token")), FIELD_TEXT, "off", true);
@@ -124,7 +124,7 @@ static void h_token_revoke(struct http_req *req, struct http_resp *resp, void *c
 {
     struct page pg;
     page_begin(ctx, req, resp, &pg);
-    if (acct_need_signin(&pg) < 0 || page_form(&pg) < 0)
+    if (!page_need_user(&pg, NULL) || page_form(&pg) < 0)
         return;
     struct err e = ERR_INIT;
     if (token_revoke(pg.w->api->acct, &pg.actor, pg.actor.user, http_req_param(req, "id"), &e) <

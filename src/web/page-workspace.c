@@ -151,12 +151,10 @@ static void h_workspace(struct http_req *req, struct http_resp *resp, void *ctx)
 {
     struct page pg;
     page_begin(ctx, req, resp, &pg);
-    if (!forms_need_user(&pg))
+    if (!page_need_user(&pg, "/workspace"))
         return;
     pg.nav = "workspace";
-    const char *done = forms_done_text(&pg, http_req_query(req, "done"));
-    if (done)
-        json_object_set_new(pg.data, "done", json_string(done));
+    forms_notice(&pg);
     json_t *objects = my_objects(&pg);
     json_object_set_new(pg.data, "has_objects", json_boolean(json_array_size(objects) > 0));
     json_object_set_new(pg.data, "objects", objects);
@@ -180,7 +178,7 @@ static void h_inbox_read(struct http_req *req, struct http_resp *resp, void *ctx
 {
     struct page pg;
     page_begin(ctx, req, resp, &pg);
-    if (!forms_need_user(&pg) || page_form(&pg) < 0)
+    if (!page_need_user(&pg, "/workspace") || page_form(&pg) < 0)
         return;
     const char *text = http_req_param(req, "msg");
     char *end;
@@ -204,7 +202,7 @@ static void h_inbox_read(struct http_req *req, struct http_resp *resp, void *ctx
 
 static bool need_verifier(struct page *pg)
 {
-    if (!forms_need_user(pg))
+    if (!page_need_user(pg, "/workspace"))
         return false;
     if (!pg->may_verify) {
         page_error(pg, 403, NULL);
@@ -257,9 +255,7 @@ static void h_queue(struct http_req *req, struct http_resp *resp, void *ctx)
     json_decref(q);
     json_object_set_new(pg.data, "has_items", json_boolean(json_array_size(items) > 0));
     json_object_set_new(pg.data, "items", items);
-    const char *done = forms_done_text(&pg, http_req_query(req, "done"));
-    if (done)
-        json_object_set_new(pg.data, "done", json_string(done));
+    forms_notice(&pg);
     page_render(&pg, 200, "workspace/queue", page_tr(&pg, TR("Verification")));
 }
 

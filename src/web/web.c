@@ -409,6 +409,36 @@ int page_form(struct page *pg)
     return 0;
 }
 
+bool page_need_user(struct page *pg, const char *after_post)
+{
+    if (pg->signed_in)
+        return true;
+    const char *next = NULL;
+    if (pg->req->method && strcmp(pg->req->method, "GET") == 0)
+        next = arena_printf(pg->req->arena, "%s%s", pg->req->path ? pg->req->path : "/",
+                            query_string(pg));
+    else if (after_post) /* a form cannot be sent again by a redirect */
+        next = page_url(pg, "%s", after_post);
+    if (!next) {
+        page_redirect(pg, page_url(pg, "/signin"));
+        return false;
+    }
+    struct buf enc;
+    buf_init(&enc, 0);
+    tpl_esc_url_part(&enc, next, strlen(next));
+    page_redirect(pg, page_url(pg, "/signin?next=%s", enc.p ? enc.p : ""));
+    buf_free(&enc);
+    return false;
+}
+
+void page_notice(struct page *pg, const char *const codes[], const char *const msgids[])
+{
+    const char *done = http_req_query(pg->req, "done");
+    for (size_t i = 0; done && codes[i]; i++)
+        if (strcmp(done, codes[i]) == 0)
+            json_object_set_new(pg->data, "notice", json_string(page_tr(pg, msgids[i])));
+}
+
 const char *form_value(const struct page *pg, const char *name)
 {
     for (size_t i = 0; i < pg->n_form; i++)

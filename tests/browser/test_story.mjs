@@ -133,6 +133,7 @@ async function walk(lang, js, contexts) {
   const m = page.url().match(new RegExp(`/${lang}/objects/([^/?]+)\\?done=created$`));
   assert(m, `created: ${page.url()}`);
   const id = m[1];
+  assert(await page.locator('main .usa-alert--success[role=status]').count() === 1, 'the card says it was created');
 
   // 5. uploads its documents (signed copies, PDF/A)
   for (const type of ['technical_specification', 'contract']) {
