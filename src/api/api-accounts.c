@@ -10,12 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void set_session_cookie(struct api *api, struct http_resp *resp, const char *value,
-                               int64_t max_age_s)
+void api_set_session_cookie(const struct api *api, struct http_resp *resp, const char *value,
+                            int64_t max_age_s)
 {
     http_resp_header(resp, "Set-Cookie",
                      arena_printf(resp->arena,
-                                  SESSION_COOKIE "=%s; Path=/; HttpOnly; SameSite=Strict; "
+                                  API_SESSION_COOKIE "=%s; Path=/; HttpOnly; SameSite=Strict; "
                                                  "Max-Age=%" PRId64 "%s",
                                   value, max_age_s, api->secure_cookies ? "; Secure" : ""));
 }
@@ -40,14 +40,14 @@ static void h_login(struct http_req *req, struct http_resp *resp, void *ctx)
     struct err e = ERR_INIT;
     int rc = session_login(api->acct, json_string_value(json_object_get(body, "email")),
                            json_string_value(json_object_get(body, "password")), req->remote_ip,
-                           session_cookie(req), &cookie, &me, &wait, &e);
+                           http_req_cookie(req, API_SESSION_COOKIE), &cookie, &me, &wait, &e);
     json_decref(body);
     if (rc < 0) {
         retry_after(resp, wait);
         http_resp_problem(resp, &e);
         return;
     }
-    set_session_cookie(api, resp, cookie, 12 * 3600);
+    api_set_session_cookie(api, resp, cookie, 12 * 3600);
     free(cookie);
     http_resp_json(resp, 200, me);
 }
@@ -59,7 +59,7 @@ static void h_logout(struct http_req *req, struct http_resp *resp, void *ctx)
     struct actor a;
     if (only_params(req, resp, allowed) < 0 || authenticate(api, req, resp, true, &a) < 0)
         return;
-    const char *cookie = session_cookie(req);
+    const char *cookie = http_req_cookie(req, API_SESSION_COOKIE);
     const char *ev = http_req_query(req, "everywhere");
     bool everywhere = ev && strcmp(ev, "true") == 0;
     struct err e = ERR_INIT;
@@ -71,7 +71,7 @@ static void h_logout(struct http_req *req, struct http_resp *resp, void *ctx)
         http_resp_problem(resp, &e);
         return;
     }
-    set_session_cookie(api, resp, "", 0);
+    api_set_session_cookie(api, resp, "", 0);
     http_resp_bytes(resp, 204, "application/json", "", 0);
 }
 

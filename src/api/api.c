@@ -47,23 +47,6 @@ void problem(struct http_resp *resp, int status, const char *type, const char *f
 /* --- input helpers ------------------------------------------------------------ */
 
 /* The session cookie's value, or NULL. */
-const char *session_cookie(struct http_req *req)
-{
-    const char *h = http_req_header(req, "Cookie");
-    const char *name = SESSION_COOKIE "=";
-    size_t n = strlen(name);
-    for (const char *p = h; p && *p;) {
-        while (*p == ' ' || *p == ';')
-            p++;
-        if (strncmp(p, name, n) == 0) {
-            size_t len = strcspn(p + n, ";");
-            return arena_strndup(req->arena, p + n, len);
-        }
-        p += strcspn(p, ";");
-    }
-    return NULL;
-}
-
 int authenticate(struct api *api, struct http_req *req, struct http_resp *resp, bool write,
                  struct actor *a)
 {
@@ -88,7 +71,7 @@ int authenticate_csrf(struct api *api, struct http_req *req, struct http_resp *r
         http_resp_problem(resp, &e);
         return -1;
     }
-    const char *cookie = session_cookie(req);
+    const char *cookie = http_req_cookie(req, API_SESSION_COOKIE);
     if (cookie && session_resolve(api->acct, cookie, a, csrf, &e) < 0) {
         *a = anonymous;
         csrf[0] = '\0';

@@ -26,6 +26,13 @@ struct api {
     size_t model_json_len;
 };
 
+/* The session cookie that the API and the web pages share: its name, and
+ * setting it (HttpOnly, SameSite=Strict, Secure behind TLS; max_age_s 0
+ * ends it). */
+#define API_SESSION_COOKIE "ap_session"
+void api_set_session_cookie(const struct api *api, struct http_resp *resp, const char *value,
+                            int64_t max_age_s);
+
 /* Prepares the api (serialises the model) and registers its routes. */
 void api_init(struct api *api, struct registry *reg, struct store *store,
               const struct model *model, struct accounts *acct, struct calsvc *cal);

@@ -4,8 +4,6 @@
 
 #include "api/api.h"
 
-#define SESSION_COOKIE "ap_session"
-
 void problem(struct http_resp *resp, int status, const char *type, const char *field,
              const char *detail);
 /* The request body as a JSON object, or NULL after answering 4xx. */
@@ -14,7 +12,6 @@ json_t *json_body(struct http_req *req, struct http_resp *resp, bool merge_patch
 void answer(struct http_resp *resp, int rc, const struct err *e, json_t *out);
 /* Refuses query parameters not in `allowed` (400). */
 int only_params(struct http_req *req, struct http_resp *resp, const char *const *allowed);
-const char *session_cookie(struct http_req *req);
 /* Who is asking: a bearer token, a session cookie, or the anonymous
  * public. With write, the anonymous get 401, and a cookie-carried request
  * must send the session's X-CSRF-Token (403 otherwise). -1 after

@@ -67,6 +67,9 @@ typedef void (*http_handler)(struct http_req *req, struct http_resp *resp, void 
 const char *http_req_header(const struct http_req *r, const char *name);
 const char *http_req_param(const struct http_req *r, const char *name);
 const char *http_req_query(const struct http_req *r, const char *name); /* first value */
+/* The value of cookie `name` in the Cookie header (in the request's
+ * arena), or NULL. */
+const char *http_req_cookie(struct http_req *r, const char *name);
 size_t http_req_query_all(const struct http_req *r, const char *name, const char **out,
                           size_t max);
 

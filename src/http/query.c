@@ -127,6 +127,20 @@ int http_parse_query(struct http_req *req, const char *raw, struct err *e)
     return parse_pairs(req->arena, raw, strlen(raw), req->query, HTTP_MAX_QUERY, &req->n_query, e);
 }
 
+const char *http_req_cookie(struct http_req *r, const char *name)
+{
+    const char *h = http_req_header(r, "Cookie");
+    size_t n = strlen(name);
+    for (const char *p = h; p && *p;) {
+        while (*p == ' ' || *p == ';')
+            p++;
+        if (strncmp(p, name, n) == 0 && p[n] == '=')
+            return arena_strndup(r->arena, p + n + 1, strcspn(p + n + 1, ";"));
+        p += strcspn(p, ";");
+    }
+    return NULL;
+}
+
 const char *http_req_query(const struct http_req *r, const char *name)
 {
     for (size_t i = 0; i < r->n_query; i++)

@@ -12,7 +12,6 @@
 
 #include <jansson.h>
 
-#define WEB_SESSION_COOKIE "ap_session"
 #define WEB_LANG_COOKIE "ap_lang"
 #define WEB_MAX_FORM 128 /* fields of one form */
 #define WEB_MAX_PAGE (8u << 20) /* bytes of one rendered page */

@@ -7,7 +7,6 @@
 #include "web/account-form.h"
 
 #include "account/account.h"
-#include "api/internal.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -125,15 +124,6 @@ static bool safe_next(const char *next)
 
 /* ---- sign-in and sign-out --------------------------------------------------------- */
 
-static void set_cookie(struct page *pg, const char *value, int64_t max_age_s)
-{
-    http_resp_header(pg->resp, "Set-Cookie",
-                     arena_printf(pg->req->arena,
-                                  WEB_SESSION_COOKIE "=%s; Path=/; HttpOnly; SameSite=Strict; "
-                                                     "Max-Age=%" PRId64 "%s",
-                                  value, max_age_s, pg->w->api->secure_cookies ? "; Secure" : ""));
-}
-
 static void signin_fields(struct page *pg)
 {
     acct_field(pg, "fields", "signin", "email", page_tr(pg, TR("E-mail")), FIELD_EMAIL, "username",
@@ -177,7 +167,7 @@ static void h_signin_post(struct http_req *req, struct http_resp *resp, void *ct
     int64_t wait = 0;
     struct err e = ERR_INIT;
     if (session_login(pg.w->api->acct, form_value(&pg, "email"), form_value(&pg, "password"),
-                      req->remote_ip, session_cookie(req), &cookie, &me, &wait, &e) < 0) {
+                      req->remote_ip, http_req_cookie(req, API_SESSION_COOKIE), &cookie, &me, &wait, &e) < 0) {
         if (e.status == 429) {
             /* the wait, in whole minutes, put into the translated sentence */
             const char *msg = page_tr(&pg, TR("Too many failed sign-in attempts. Try again in "
@@ -199,7 +189,7 @@ static void h_signin_post(struct http_req *req, struct http_resp *resp, void *ct
         return;
     }
     json_decref(me);
-    set_cookie(&pg, cookie, SESSION_MAX_AGE_S);
+    api_set_session_cookie(pg.w->api, pg.resp, cookie, SESSION_MAX_AGE_S);
     free(cookie);
     page_redirect(&pg, safe_next(next) ? next : page_url(&pg, "/workspace"));
 }
@@ -210,13 +200,13 @@ static void h_signout(struct http_req *req, struct http_resp *resp, void *ctx)
     page_begin(ctx, req, resp, &pg);
     if (page_form(&pg) < 0)
         return;
-    const char *cookie = session_cookie(req);
+    const char *cookie = http_req_cookie(req, API_SESSION_COOKIE);
     struct err e = ERR_INIT;
     if (pg.signed_in && cookie && session_logout(pg.w->api->acct, cookie, false, &e) < 0) {
         page_error(&pg, e.status, NULL);
         return;
     }
-    set_cookie(&pg, "", 0);
+    api_set_session_cookie(pg.w->api, pg.resp, "", 0);
     page_redirect(&pg, page_url(&pg, "%s", "")); /* home: the menu shows "Sign in" again */
 }
 

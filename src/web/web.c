@@ -121,25 +121,11 @@ const char *web_name(enum lang l, const json_t *name)
 
 /* ---- the visitor and the language -------------------------------------------------- */
 
-static const char *cookie_value(struct http_req *req, const char *name)
-{
-    const char *h = http_req_header(req, "Cookie");
-    size_t n = strlen(name);
-    for (const char *p = h; p && *p;) {
-        while (*p == ' ' || *p == ';')
-            p++;
-        if (strncmp(p, name, n) == 0 && p[n] == '=')
-            return arena_strndup(req->arena, p + n + 1, strcspn(p + n + 1, ";"));
-        p += strcspn(p, ";");
-    }
-    return NULL;
-}
-
 /* The language a visitor prefers: the cookie, else Accept-Language, else kk. */
 static enum lang preferred_lang(struct http_req *req)
 {
     enum lang l;
-    if (i18n_parse(cookie_value(req, WEB_LANG_COOKIE), &l))
+    if (i18n_parse(http_req_cookie(req, WEB_LANG_COOKIE), &l))
         return l;
     return i18n_negotiate(http_req_header(req, "Accept-Language"), LANG_KK);
 }
@@ -194,7 +180,7 @@ void page_begin(struct web *w, struct http_req *req, struct http_resp *resp, str
         pg->lang = preferred_lang(req);
     struct actor anon = ACTOR_ANONYMOUS;
     pg->actor = anon;
-    const char *cookie = cookie_value(req, WEB_SESSION_COOKIE);
+    const char *cookie = http_req_cookie(req, API_SESSION_COOKIE);
     struct err e = ERR_INIT;
     if (cookie && session_resolve(w->api->acct, cookie, &pg->actor, pg->csrf, &e) == 0)
         pg->signed_in = true;
@@ -251,7 +237,7 @@ const char *page_url(const struct page *pg, const char *fmt, ...)
 static void remember_lang(struct page *pg)
 {
     enum lang had;
-    if (i18n_parse(cookie_value(pg->req, WEB_LANG_COOKIE), &had) && had == pg->lang)
+    if (i18n_parse(http_req_cookie(pg->req, WEB_LANG_COOKIE), &had) && had == pg->lang)
         return;
     http_resp_header(pg->resp, "Set-Cookie",
                      arena_printf(pg->req->arena,
