@@ -262,6 +262,35 @@ static void metrics_extra(struct buf *out, void *ctx)
                "# TYPE archportal_db_size_bytes gauge\n"
                "archportal_db_size_bytes %" PRId64 "\n",
                store_size_bytes(api->store));
+    struct store_stats st = store_stats(api->store);
+    buf_printf(out,
+               "# HELP archportal_db_writes_total Writes committed or refused through the "
+               "group commit.\n"
+               "# TYPE archportal_db_writes_total counter\n"
+               "archportal_db_writes_total %" PRIu64 "\n"
+               "# HELP archportal_db_commits_total Commits of the writer connection.\n"
+               "# TYPE archportal_db_commits_total counter\n"
+               "archportal_db_commits_total %" PRIu64 "\n"
+               "# HELP archportal_db_commit_seconds_total Time spent committing.\n"
+               "# TYPE archportal_db_commit_seconds_total counter\n"
+               "archportal_db_commit_seconds_total %.6f\n"
+               "# HELP archportal_db_syncs_total Flushes of the log that made commits durable.\n"
+               "# TYPE archportal_db_syncs_total counter\n"
+               "archportal_db_syncs_total %" PRIu64 "\n"
+               "# HELP archportal_db_sync_seconds_total Time spent flushing the log.\n"
+               "# TYPE archportal_db_sync_seconds_total counter\n"
+               "archportal_db_sync_seconds_total %.6f\n"
+               "# HELP archportal_db_write_lock_wait_seconds_total Time writers waited for the "
+               "write lock.\n"
+               "# TYPE archportal_db_write_lock_wait_seconds_total counter\n"
+               "archportal_db_write_lock_wait_seconds_total %.6f\n"
+               "# HELP archportal_db_write_lock_held_seconds_total Time writers held the write "
+               "lock, commits included.\n"
+               "# TYPE archportal_db_write_lock_held_seconds_total counter\n"
+               "archportal_db_write_lock_held_seconds_total %.6f\n",
+               st.writes, st.commits, (double)st.commit_ns / 1e9, st.syncs,
+               (double)st.sync_ns / 1e9, (double)st.wait_ns / 1e9,
+               (double)st.hold_ns / 1e9);
 }
 
 static void h_metrics(struct http_req *req, struct http_resp *resp, void *ctx)

@@ -196,6 +196,8 @@ void http_server_stop(struct http_server *s);
 typedef void (*http_metrics_extra)(struct buf *out, void *ctx);
 void http_metrics_render(struct buf *out, http_metrics_extra extra, void *ctx);
 void http_metrics_record(const char *method, const char *route, int status, int64_t dur_ns);
+/* A connection opened (+1) or closed (-1) on worker thread `worker`. */
+void http_metrics_connection(unsigned worker, int delta);
 void http_metrics_reset(void);
 
 #endif

@@ -13,6 +13,7 @@
 
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,6 +22,7 @@
 #define METRICS_N_CODES 500     /* statuses 100..599 */
 #define METRICS_N_BOUNDS 11     /* finite histogram buckets; +Inf is implied */
 #define METRICS_ROUTE_MAX 256
+#define METRICS_MAX_WORKERS 256 /* as the server's thread limit */
 
 static const int64_t bucket_ns[METRICS_N_BOUNDS] = {
     1000000,   2500000,   5000000,   10000000,   25000000,   50000000,
@@ -268,6 +270,30 @@ static int render_errors(struct buf *out)
     return rc;
 }
 
+/* Open connections per worker thread: how evenly the work is spread. */
+static atomic_int worker_open[METRICS_MAX_WORKERS];
+static atomic_uint workers_seen; /* highest worker index + 1 */
+
+void http_metrics_connection(unsigned worker, int delta)
+{
+    if (worker >= METRICS_MAX_WORKERS)
+        return;
+    atomic_fetch_add(&worker_open[worker], delta);
+    unsigned seen = atomic_load(&workers_seen);
+    while (seen < worker + 1 && !atomic_compare_exchange_weak(&workers_seen, &seen, worker + 1))
+        ;
+}
+
+static int render_workers(struct buf *out)
+{
+    const char *name = "archportal_http_open_connections";
+    int rc = put_family(out, name, "gauge", "Open connections, by worker thread.");
+    unsigned n = atomic_load(&workers_seen);
+    for (unsigned i = 0; i < n; i++)
+        rc |= buf_printf(out, "%s{worker=\"%u\"} %d\n", name, i, atomic_load(&worker_open[i]));
+    return rc;
+}
+
 /* Appends the exposition to out, then lets extra(out, ctx) (if given) add
  * the application's own families. */
 void http_metrics_render(struct buf *out, http_metrics_extra extra, void *ctx)
@@ -277,6 +303,7 @@ void http_metrics_render(struct buf *out, http_metrics_extra extra, void *ctx)
     rc |= render_classes(out);
     rc |= render_histograms(out);
     rc |= render_errors(out);
+    rc |= render_workers(out);
     pthread_mutex_unlock(&reg.mu);
     if (rc != 0)
         log_event(LOG_WARN, "metrics_truncated", NULL);

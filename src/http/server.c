@@ -11,9 +11,12 @@
  * multipart/form-data body part by part through libmicrohttpd's form
  * parser instead, under its own limit, and is told when the request ends
  * however it ends. Every answered request is counted in the
- * metrics and, if configured, written to the access log. Stopping the
- * server first stops accepting, then waits (bounded) for the requests in
- * flight. */
+ * metrics and, if configured, written to the access log.
+ *
+ * Connections are accepted by one thread of ours and handed to the worker
+ * (a libmicrohttpd daemon with one thread) that has the fewest, which also
+ * enforces the connection limits. Stopping the server first stops
+ * accepting, then waits (bounded) for the requests in flight. */
 #include "http/http.h"
 
 #include "util/log.h"
@@ -21,8 +24,11 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,8 +45,32 @@
 #define SERVER_DISCARD_MAX (16u * 1024 * 1024)
 #define SERVER_MAX_THREADS 256
 
-struct http_server {
+/* One worker: a libmicrohttpd daemon with its own thread, fed accepted
+ * connections by the acceptor. */
+struct http_worker {
     struct MHD_Daemon *daemon;
+    atomic_int open;    /* connections started and not closed */
+    atomic_int pending; /* handed over, not started yet */
+};
+
+/* Open connections of one client address (a slot of ip_table). */
+struct ip_slot {
+    unsigned char key[17]; /* family, then 4 or 16 address bytes */
+    unsigned n;            /* 0: free */
+};
+
+struct http_server {
+    struct http_worker *workers;
+    unsigned n_workers;
+    int listen_fd;
+    int wake[2]; /* a byte on wake[1] stops the acceptor */
+    pthread_t acceptor;
+    bool acceptor_started;
+    unsigned next; /* where the acceptor's search for a worker starts */
+    atomic_long open; /* connections started and not closed, all workers */
+    pthread_mutex_t ip_mu;
+    struct ip_slot *ips; /* open addressing, cap slots (a power of two) */
+    size_t ip_cap;
     const struct router *router;
     struct http_config cfg;
     uint16_t port;
@@ -616,72 +646,7 @@ static void config_normalise(struct http_config *c)
     if (c->threads > SERVER_MAX_THREADS)
         c->threads = SERVER_MAX_THREADS;
     if (c->threads > c->max_conns)
-        c->threads = c->max_conns; /* MHD splits the limit between workers */
-}
-
-static unsigned daemon_flags(bool v6)
-{
-    unsigned f = MHD_USE_ERROR_LOG | MHD_USE_ITC; /* ITC: needed by MHD_quiesce_daemon */
-    if (MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES)
-        f |= MHD_USE_EPOLL_INTERNAL_THREAD;
-    else if (MHD_is_feature_supported(MHD_FEATURE_POLL) == MHD_YES)
-        f |= MHD_USE_POLL_INTERNAL_THREAD;
-    else
-        f |= MHD_USE_INTERNAL_POLLING_THREAD;
-    if (v6)
-        f |= MHD_USE_IPv6;
-    return f;
-}
-
-static struct MHD_Daemon *daemon_start(struct http_server *s, const struct sockaddr_storage *ss,
-                                       bool v6)
-{
-    const struct http_config *c = &s->cfg;
-    /* One option and its arguments per line. */
-    /* clang-format off */
-    return MHD_start_daemon(daemon_flags(v6), c->port, NULL, NULL, on_access, s,
-        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s, /* first: covers option errors */
-        MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)(const void *)ss,
-        MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)c->threads,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned int)c->max_conns,
-        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)c->max_conns_per_ip,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)c->timeout_s,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)c->max_header,
-        MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-        MHD_OPTION_END);
-    /* clang-format on */
-}
-
-struct http_server *http_server_start(const struct http_config *cfg, const struct router *r,
-                                      struct err *e)
-{
-    struct http_server *s = xcalloc(1, sizeof *s);
-    s->cfg = *cfg;
-    config_normalise(&s->cfg);
-    s->router = r;
-    atomic_init(&s->inflight, 0);
-    struct sockaddr_storage ss;
-    bool v6 = false;
-    if (parse_listen(s->cfg.listen_addr, s->cfg.port, &ss, &v6) < 0) {
-        err_internal(e, "listen address \"%s\" is not an IP address", s->cfg.listen_addr);
-        free(s);
-        return NULL;
-    }
-    s->daemon = daemon_start(s, &ss, v6);
-    if (!s->daemon) {
-        err_internal(e, "cannot listen on %s port %u", s->cfg.listen_addr, (unsigned)s->cfg.port);
-        free(s);
-        return NULL;
-    }
-    const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
-    s->port = di ? di->port : s->cfg.port;
-    return s;
-}
-
-uint16_t http_server_port(const struct http_server *s)
-{
-    return s ? s->port : 0;
+        c->threads = c->max_conns; /* more could never all be busy */
 }
 
 static void sleep_ms(long ms)
@@ -691,24 +656,337 @@ static void sleep_ms(long ms)
         ;
 }
 
+/* ---- connections: accepted here, served by the least busy worker ---------
+ *
+ * libmicrohttpd's own thread pool lets whichever thread wakes first accept
+ * a burst of connections (up to ten at once), so a few keep-alive clients
+ * often end up on one thread while the others idle. The acceptor instead
+ * hands each new connection to the worker with the fewest open ones. The
+ * connection limits are kept here too: a connection over the total or the
+ * per-address limit is closed at once. */
+
+/* The address key of sa (family byte, then the address). */
+static size_t ip_key(const struct sockaddr *sa, unsigned char key[17])
+{
+    memset(key, 0, 17);
+    if (sa->sa_family == AF_INET6) {
+        key[0] = 6;
+        memcpy(key + 1, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, 16);
+    } else {
+        key[0] = 4;
+        memcpy(key + 1, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, 4);
+    }
+    return 17;
+}
+
+static size_t ip_hash(const unsigned char key[17])
+{
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+    for (size_t i = 0; i < 17; i++)
+        h = (h ^ key[i]) * 1099511628211ull;
+    return (size_t)h;
+}
+
+/* The slot of key, or the free slot where it would go (ip_mu held). The
+ * table holds at most max_conns addresses and has twice that many slots,
+ * so a free slot always exists. Removal uses backward shifting (no
+ * tombstones). */
+static struct ip_slot *ip_find(struct http_server *s, const unsigned char key[17])
+{
+    size_t mask = s->ip_cap - 1, i = ip_hash(key) & mask;
+    while (s->ips[i].n && memcmp(s->ips[i].key, key, 17) != 0)
+        i = (i + 1) & mask;
+    return &s->ips[i];
+}
+
+static void ip_remove(struct http_server *s, struct ip_slot *slot)
+{
+    size_t mask = s->ip_cap - 1, hole = (size_t)(slot - s->ips);
+    slot->n = 0;
+    for (size_t i = (hole + 1) & mask; s->ips[i].n; i = (i + 1) & mask) {
+        size_t home = ip_hash(s->ips[i].key) & mask;
+        /* move i into the hole unless its home lies cyclically in (hole, i] */
+        bool stays = hole <= i ? (home > hole && home <= i) : (home > hole || home <= i);
+        if (!stays) {
+            s->ips[hole] = s->ips[i];
+            s->ips[i].n = 0;
+            hole = i;
+        }
+    }
+}
+
+/* How many connections of sa's address are open. */
+static unsigned ip_open(struct http_server *s, const struct sockaddr *sa)
+{
+    unsigned char key[17];
+    ip_key(sa, key);
+    pthread_mutex_lock(&s->ip_mu);
+    unsigned n = ip_find(s, key)->n;
+    pthread_mutex_unlock(&s->ip_mu);
+    return n;
+}
+
+static void ip_count(struct http_server *s, const struct sockaddr *sa, int delta)
+{
+    unsigned char key[17];
+    ip_key(sa, key);
+    pthread_mutex_lock(&s->ip_mu);
+    struct ip_slot *slot = ip_find(s, key);
+    if (delta > 0) {
+        memcpy(slot->key, key, 17);
+        slot->n++;
+    } else if (slot->n > 1) {
+        slot->n--;
+    } else if (slot->n == 1) {
+        ip_remove(s, slot);
+    }
+    pthread_mutex_unlock(&s->ip_mu);
+}
+
+/* MHD_OPTION_NOTIFY_CONNECTION: a connection a worker took or closed. */
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_ctx,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    (void)socket_ctx;
+    struct http_worker *w = NULL;
+    struct http_server *s = cls;
+    const union MHD_ConnectionInfo *di =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_DAEMON);
+    for (unsigned i = 0; di && i < s->n_workers && !w; i++)
+        if (s->workers[i].daemon == di->daemon)
+            w = &s->workers[i];
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    int delta = code == MHD_CONNECTION_NOTIFY_STARTED ? 1 : -1;
+    if (w) {
+        atomic_fetch_add(&w->open, delta);
+        if (delta > 0 && atomic_load(&w->pending) > 0)
+            atomic_fetch_sub(&w->pending, 1);
+        http_metrics_connection((unsigned)(w - s->workers), delta);
+    }
+    atomic_fetch_add(&s->open, delta);
+    if (ci && ci->client_addr)
+        ip_count(s, ci->client_addr, delta);
+}
+
+/* The worker with the fewest connections, ties taken in turn. */
+static struct http_worker *pick_worker(struct http_server *s)
+{
+    struct http_worker *best = NULL;
+    int best_load = 0;
+    for (unsigned k = 0; k < s->n_workers; k++) {
+        struct http_worker *w = &s->workers[(s->next + k) % s->n_workers];
+        int load = atomic_load(&w->open) + atomic_load(&w->pending);
+        if (!best || load < best_load) {
+            best = w;
+            best_load = load;
+        }
+    }
+    s->next = (s->next + 1) % s->n_workers;
+    return best;
+}
+
+static void *acceptor_main(void *arg)
+{
+    struct http_server *s = arg;
+    for (;;) {
+        struct pollfd p[2] = {{.fd = s->listen_fd, .events = POLLIN},
+                              {.fd = s->wake[0], .events = POLLIN}};
+        if (poll(p, 2, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            log_msg(LOG_ERROR, "http: poll: %s", strerror(errno));
+            sleep_ms(10);
+            continue;
+        }
+        if (p[1].revents)
+            break;
+        struct sockaddr_storage ss;
+        socklen_t len = sizeof ss;
+        int fd = accept4(s->listen_fd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+                log_msg(LOG_WARN, "http: cannot accept: %s", strerror(errno));
+                sleep_ms(10); /* out of descriptors: let some close */
+            }
+            continue; /* EAGAIN, EINTR, ECONNABORTED and the like */
+        }
+        const struct sockaddr *sa = (const struct sockaddr *)&ss;
+        if (atomic_load(&s->open) >= (long)s->cfg.max_conns ||
+            ip_open(s, sa) >= s->cfg.max_conns_per_ip) {
+            close(fd);
+            continue;
+        }
+        struct http_worker *w = pick_worker(s);
+        atomic_fetch_add(&w->pending, 1);
+        if (MHD_add_connection(w->daemon, fd, sa, len) != MHD_YES)
+            atomic_fetch_sub(&w->pending, 1); /* MHD has closed fd */
+    }
+    return NULL;
+}
+
+/* The listening socket on ss (port 0: any free port). -1 + e on failure. */
+static int listen_on(const struct sockaddr_storage *ss, bool v6, struct err *e)
+{
+    int fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        err_internal(e, "cannot make a socket: %s", strerror(errno));
+        return -1;
+    }
+    int on = 1;
+    socklen_t len = v6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) != 0 ||
+        (v6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on) != 0) ||
+        bind(fd, (const struct sockaddr *)ss, len) != 0 || listen(fd, SOMAXCONN) != 0) {
+        err_internal(e, "%s", strerror(errno));
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static unsigned daemon_flags(void)
+{
+    /* ITC: MHD_add_connection from the acceptor's thread wakes the worker */
+    unsigned f = MHD_USE_ERROR_LOG | MHD_USE_ITC | MHD_USE_NO_LISTEN_SOCKET;
+    if (MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES)
+        f |= MHD_USE_EPOLL_INTERNAL_THREAD;
+    else if (MHD_is_feature_supported(MHD_FEATURE_POLL) == MHD_YES)
+        f |= MHD_USE_POLL_INTERNAL_THREAD;
+    else
+        f |= MHD_USE_INTERNAL_POLLING_THREAD;
+    return f;
+}
+
+static struct MHD_Daemon *daemon_start(struct http_server *s)
+{
+    const struct http_config *c = &s->cfg;
+    /* The limits are the acceptor's; MHD's own are a backstop for the
+     * moment between a hand-over and the worker's count. */
+    /* One option and its arguments per line. */
+    /* clang-format off */
+    return MHD_start_daemon(daemon_flags(), 0, NULL, NULL, on_access, s,
+        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s, /* first: covers option errors */
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned int)c->max_conns,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)c->max_conns_per_ip,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)c->timeout_s,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)c->max_header,
+        MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
+        MHD_OPTION_END);
+    /* clang-format on */
+}
+
+/* Stops the acceptor and the workers and frees s (whatever was started). */
+static void server_free(struct http_server *s)
+{
+    if (s->acceptor_started) {
+        ssize_t n;
+        do
+            n = write(s->wake[1], "x", 1);
+        while (n < 0 && errno == EINTR);
+        pthread_join(s->acceptor, NULL);
+    }
+    if (s->listen_fd >= 0)
+        close(s->listen_fd);
+    for (unsigned i = 0; i < s->n_workers; i++)
+        if (s->workers[i].daemon)
+            MHD_stop_daemon(s->workers[i].daemon);
+    for (int i = 0; i < 2; i++)
+        if (s->wake[i] >= 0)
+            close(s->wake[i]);
+    pthread_mutex_destroy(&s->ip_mu);
+    free(s->ips);
+    free(s->workers);
+    free(s);
+}
+
+struct http_server *http_server_start(const struct http_config *cfg, const struct router *r,
+                                      struct err *e)
+{
+    struct http_server *s = xcalloc(1, sizeof *s);
+    s->cfg = *cfg;
+    config_normalise(&s->cfg);
+    s->router = r;
+    s->listen_fd = s->wake[0] = s->wake[1] = -1;
+    atomic_init(&s->inflight, 0);
+    atomic_init(&s->open, 0);
+    pthread_mutex_init(&s->ip_mu, NULL);
+    for (s->ip_cap = 16; s->ip_cap < 2 * (size_t)s->cfg.max_conns;)
+        s->ip_cap *= 2;
+    s->ips = xcalloc(s->ip_cap, sizeof *s->ips);
+    struct sockaddr_storage ss;
+    bool v6 = false;
+    if (parse_listen(s->cfg.listen_addr, s->cfg.port, &ss, &v6) < 0) {
+        err_internal(e, "listen address \"%s\" is not an IP address", s->cfg.listen_addr);
+        server_free(s);
+        return NULL;
+    }
+    struct err why = ERR_INIT;
+    s->listen_fd = listen_on(&ss, v6, &why);
+    if (s->listen_fd < 0) {
+        err_internal(e, "cannot listen on %s port %u: %s", s->cfg.listen_addr,
+                     (unsigned)s->cfg.port, why.detail);
+        server_free(s);
+        return NULL;
+    }
+    s->workers = xcalloc(s->cfg.threads, sizeof *s->workers);
+    for (; s->n_workers < s->cfg.threads; s->n_workers++) {
+        struct http_worker *w = &s->workers[s->n_workers];
+        atomic_init(&w->open, 0);
+        atomic_init(&w->pending, 0);
+        w->daemon = daemon_start(s);
+        if (!w->daemon) {
+            err_internal(e, "cannot start the HTTP worker threads");
+            server_free(s);
+            return NULL;
+        }
+    }
+    if (pipe2(s->wake, O_CLOEXEC) != 0 ||
+        pthread_create(&s->acceptor, NULL, acceptor_main, s) != 0) {
+        err_internal(e, "cannot start the HTTP acceptor: %s", strerror(errno));
+        server_free(s);
+        return NULL;
+    }
+    s->acceptor_started = true;
+    struct sockaddr_storage bound;
+    socklen_t len = sizeof bound;
+    s->port = s->cfg.port;
+    if (getsockname(s->listen_fd, (struct sockaddr *)&bound, &len) == 0)
+        s->port = ntohs(bound.ss_family == AF_INET6
+                            ? ((struct sockaddr_in6 *)(void *)&bound)->sin6_port
+                            : ((struct sockaddr_in *)(void *)&bound)->sin_port);
+    return s;
+}
+
+uint16_t http_server_port(const struct http_server *s)
+{
+    return s ? s->port : 0;
+}
+
 /* Stops accepting, waits up to SERVER_STOP_WAIT_NS for the requests in
  * flight, then closes every connection and joins the threads. */
 void http_server_stop(struct http_server *s)
 {
     if (!s)
         return;
-    MHD_socket lfd = MHD_quiesce_daemon(s->daemon);
+    ssize_t n;
+    do
+        n = write(s->wake[1], "x", 1); /* the acceptor stops */
+    while (n < 0 && errno == EINTR);
+    pthread_join(s->acceptor, NULL);
+    s->acceptor_started = false;
+    close(s->listen_fd);
+    s->listen_fd = -1;
     int64_t deadline = time_mono_ns() + SERVER_STOP_WAIT_NS;
     while (atomic_load(&s->inflight) > 0 && time_mono_ns() < deadline)
         sleep_ms(5);
     long left = atomic_load(&s->inflight);
     if (left > 0) {
-        char n[32];
-        snprintf(n, sizeof n, "%ld", left);
-        log_event(LOG_WARN, "http_stop_forced", "requests", n, NULL);
+        char num[32];
+        snprintf(num, sizeof num, "%ld", left);
+        log_event(LOG_WARN, "http_stop_forced", "requests", num, NULL);
     }
-    MHD_stop_daemon(s->daemon);
-    if (lfd != MHD_INVALID_SOCKET)
-        close(lfd);
-    free(s);
+    server_free(s);
 }

@@ -118,25 +118,16 @@ static void fts_cache_put(const char *query, uint64_t gen, uint32_t *v, size_t n
     pthread_mutex_unlock(&fts_cache_mu);
 }
 
-/* The rids of the collection's records that match the full-text query. */
-static int fts_rids(struct store_conn *c, struct arena *a, const struct list_query *q,
+/* Reads the ascending rids of one statement (fragment `which`, its
+ * parameter the full-text query). The array is malloc'd. */
+static int fts_read(struct store_conn *c, enum store_sql which, const char *query,
                     struct rids *out, struct err *e)
 {
-    char *query = store_fts_query(c, q->coll->id, q->words, q->n_words);
-    if (fts_cache_get(a, query, out)) {
-        free(query);
-        return 0;
-    }
-    uint64_t gen = cache_generation();
     char sql[256];
-    snprintf(sql, sizeof sql, "%s ORDER BY rid", store_sql(c, STORE_SQL_FTS_ROWS));
-    char stmt_sql[300];
-    snprintf(stmt_sql, sizeof stmt_sql, sql, 1);
-    struct store_stmt *st = store_prepare(c, stmt_sql, true, e);
-    if (!st) {
-        free(query);
+    snprintf(sql, sizeof sql, store_sql(c, which), 1);
+    struct store_stmt *st = store_prepare(c, sql, true, e);
+    if (!st)
         return -1;
-    }
     store_bind_text(st, 1, query);
     size_t n = 0, cap = 1024;
     uint32_t *v = xmalloc(cap * sizeof *v);
@@ -147,13 +138,50 @@ static int fts_rids(struct store_conn *c, struct arena *a, const struct list_que
         v[n++] = (uint32_t)store_col_int64(st, 0);
     }
     store_reset(st);
-    *out = rids_copy(a, (struct rids){v, n});
-    if (rc == STORE_ERROR)
+    if (rc == STORE_ERROR) {
         free(v);
-    else
-        fts_cache_put(query, gen, v, n);
+        return -1;
+    }
+    *out = (struct rids){v, n};
+    return 0;
+}
+
+/* The rids of the collection's records that match the full-text query:
+ * by their own text or by their documents' (usually few). */
+static int fts_rids(struct store_conn *c, struct arena *a, const struct list_query *q,
+                    struct rids *out, struct err *e)
+{
+    char *query = store_fts_query(c, q->coll->id, q->words, q->n_words);
+    if (fts_cache_get(a, query, out)) {
+        free(query);
+        return 0;
+    }
+    uint64_t gen = cache_generation();
+    struct rids own, docs;
+    if (fts_read(c, STORE_SQL_FTS_OWN_ROWS, query, &own, e) < 0) {
+        free(query);
+        return -1;
+    }
+    if (fts_read(c, STORE_SQL_FTS_DOC_ROWS, query, &docs, e) < 0) {
+        free((void *)own.v);
+        free(query);
+        return -1;
+    }
+    uint32_t *v = (uint32_t *)own.v;
+    size_t n = own.n;
+    if (docs.n) {
+        struct rids both[2] = {own, docs};
+        struct rids u = rids_union(a, both, 2);
+        free(v);
+        v = xmalloc((u.n ? u.n : 1) * sizeof *v);
+        memcpy(v, u.v, u.n * sizeof *v);
+        n = u.n;
+    }
+    free((void *)docs.v);
+    *out = rids_copy(a, (struct rids){v, n});
+    fts_cache_put(query, gen, v, n);
     free(query);
-    return rc == STORE_ERROR ? -1 : 0;
+    return 0;
 }
 
 int mem_matches(struct registry *r, struct store_conn *c, struct arena *a,

@@ -2,7 +2,8 @@
  *
  * One sqlite3 handle per thread (opened NOMUTEX: a connection is never
  * shared), each in WAL mode with synchronous=FULL so that a COMMIT that
- * returned is on disk. Statements are cached per connection in a small
+ * returned is on disk; the writer's with synchronous=NORMAL, its log
+ * flushed by sqlite_make_durable after the write lock is released. Statements are cached per connection in a small
  * open-addressing table keyed by the SQL text. Callers' "$1".."$N" are
  * SQLite named parameters, so $n is bound by looking its name up, which
  * lets "$2" appear before "$1". The schema comes from migrations-sqlite.h
@@ -16,11 +17,14 @@
 #include "util/timeutil.h"
 
 #include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 enum {
     STORE_SQLITE_CACHE_SLOTS = 512,     /* a power of two */
@@ -42,6 +46,8 @@ struct sqlite_store {
     struct store base;
     char *path;
     int busy_timeout_ms;
+    char *wal_path; /* the write-ahead log, which make_durable flushes */
+    int wal_fd;     /* open on it, or -1 */
 };
 
 struct sqlite_stmt {
@@ -383,12 +389,19 @@ static struct store *sqlite_open(const char *path, const struct store_options *o
     s->base.v = &store_sqlite_vfuncs;
     s->path = xstrdup(path);
     s->busy_timeout_ms = opt->busy_timeout_ms;
+    size_t n = strlen(path) + sizeof "-wal";
+    s->wal_path = xmalloc(n);
+    snprintf(s->wal_path, n, "%s-wal", path);
+    s->wal_fd = -1;
     return &s->base;
 }
 
 static void sqlite_close(struct store *sb)
 {
     struct sqlite_store *s = container_of(sb, struct sqlite_store, base);
+    if (s->wal_fd >= 0)
+        close(s->wal_fd);
+    free(s->wal_path);
     free(s->path);
     free(s);
 }
@@ -604,6 +617,10 @@ static const char *sqlite_sql(struct store_conn *c, enum store_sql which)
     case STORE_SQL_FTS_ROWS:
         return "SELECT rowid AS rid FROM fts WHERE fts MATCH $%1$d"
                " UNION SELECT rid FROM doc_fts WHERE doc_fts MATCH $%1$d";
+    case STORE_SQL_FTS_OWN_ROWS:
+        return "SELECT rowid FROM fts WHERE fts MATCH $%1$d ORDER BY rowid";
+    case STORE_SQL_FTS_DOC_ROWS:
+        return "SELECT DISTINCT rid FROM doc_fts WHERE doc_fts MATCH $%1$d ORDER BY rid";
     case STORE_SQL_JSON_INTS:
         return "json_each($%d)";
     case STORE_SQL_USE_INDEX:
@@ -707,7 +724,49 @@ static int sqlite_analyze(struct store *s, struct err *e)
  * creates per second in the benchmark, and cost the peak RSS target). */
 static int sqlite_make_writer(struct store_conn *c, struct err *e)
 {
-    return store_exec(c, "PRAGMA cache_size = -28000", e, 0);
+    /* synchronous=NORMAL: a commit writes the log without an fsync (the
+     * log is still synced before each checkpoint, and a new log's header
+     * at once); sqlite_make_durable then flushes it outside the lock. */
+    return store_exec(c, "PRAGMA cache_size = -28000", e, 0) < 0
+               ? -1
+               : store_exec(c, "PRAGMA synchronous = NORMAL", e, 0);
+}
+
+/* Is fd still open on the file at path (not on a log since removed)? */
+static bool same_file(int fd, const char *path)
+{
+    struct stat a, b;
+    return fstat(fd, &a) == 0 && stat(path, &b) == 0 && a.st_dev == b.st_dev &&
+           a.st_ino == b.st_ino;
+}
+
+/* Flushes the write-ahead log: every frame written to it before this call
+ * is on disk after it, so every commit made before is durable. The log
+ * exists as long as a connection is open, which the writer is; if it is
+ * gone, its last checkpoint (which syncs the database) took everything. */
+static int sqlite_make_durable(struct store *sb, struct err *e)
+{
+    struct sqlite_store *s = container_of(sb, struct sqlite_store, base);
+    if (s->wal_fd >= 0 && !same_file(s->wal_fd, s->wal_path)) {
+        close(s->wal_fd);
+        s->wal_fd = -1;
+    }
+    if (s->wal_fd < 0) {
+        s->wal_fd = open(s->wal_path, O_RDONLY | O_CLOEXEC);
+        if (s->wal_fd < 0 && errno == ENOENT)
+            return 0;
+        if (s->wal_fd < 0) {
+            err_set(e, 500, "storage-error", "", "cannot open %.200s: %s", s->wal_path,
+                    strerror(errno));
+            return -1;
+        }
+    }
+    if (fdatasync(s->wal_fd) != 0) {
+        err_set(e, 500, "storage-error", "", "cannot flush %.200s to disk: %s", s->wal_path,
+                strerror(errno));
+        return -1;
+    }
+    return 0;
 }
 /* ---- size, ids, integrity ---- */
 
@@ -823,6 +882,7 @@ const struct store_vfuncs store_sqlite_vfuncs = {
     .sql = sqlite_sql,
     .analyze = sqlite_analyze,
     .make_writer = sqlite_make_writer,
+    .make_durable = sqlite_make_durable,
     .fts_query = sqlite_fts_query,
     .size_bytes = sqlite_size_bytes,
     .last_id = sqlite_last_id,

@@ -67,8 +67,14 @@ struct store_vfuncs {
      * for folded words (malloc'd). */
     const char *(*sql)(struct store_conn *c, enum store_sql which);
     int (*analyze)(struct store *s, struct err *e);
-    /* Tunes a connection for the writer's role (e.g. a larger cache). */
+    /* Tunes a connection for the writer's role (e.g. a larger cache). The
+     * writer's commits need not wait for the disk: the generic layer calls
+     * make_durable after each of them, outside the write lock. */
     int (*make_writer)(struct store_conn *c, struct err *e);
+    /* Makes every transaction the writer has committed durable (e.g. an
+     * fsync of the write-ahead log). Called from any thread, never by two
+     * at once. */
+    int (*make_durable)(struct store *s, struct err *e);
     char *(*fts_query)(struct store_conn *c, const char *collection, const char *const *words,
                        size_t n);
 
@@ -104,6 +110,16 @@ struct store {
     struct store_batch_item *items, *items_tail; /* done callbacks */
     int batch_rc[64];            /* outcome of batch id % 64 */
     struct err batch_err[64];
+    uint64_t batch_seq[64];      /* commit number of batch id % 64 */
+    int64_t held_since_ns;       /* when the write lock was taken */
+    /* durability of the writer's commits (store_durable) */
+    pthread_mutex_t sync_mu;     /* guards the fields below */
+    pthread_cond_t sync_cv;
+    uint64_t commit_seq;         /* commits of the writer so far */
+    uint64_t synced_seq;         /* of those, made durable */
+    bool syncing;                /* a make_durable call is under way */
+    _Atomic uint64_t st_writes, st_commits, st_syncs, st_wait_ns, st_hold_ns, st_commit_ns,
+        st_sync_ns;
 };
 
 struct store_batch_item {

@@ -84,7 +84,8 @@ static int store_base_init(struct store *s, struct err *e)
         return -1;
     }
     if (pthread_mutex_init(&s->batch_mu, NULL) != 0 ||
-        pthread_cond_init(&s->batch_done_cv, NULL) != 0)
+        pthread_cond_init(&s->batch_done_cv, NULL) != 0 ||
+        pthread_mutex_init(&s->sync_mu, NULL) != 0 || pthread_cond_init(&s->sync_cv, NULL) != 0)
         fatal("store: cannot create the batch lock");
     if (pthread_key_create(&s->key, NULL) != 0) {
         pthread_mutex_destroy(&s->write_lock);
@@ -190,6 +191,8 @@ void store_close(struct store *s)
     pthread_key_delete(s->key);
     pthread_cond_destroy(&s->batch_done_cv);
     pthread_mutex_destroy(&s->batch_mu);
+    pthread_cond_destroy(&s->sync_cv);
+    pthread_mutex_destroy(&s->sync_mu);
     pthread_mutex_destroy(&s->write_lock);
     pthread_mutex_destroy(&s->lock);
     s->v->close(s);
@@ -225,6 +228,78 @@ int store_begin(struct store_conn *c, bool write, struct err *e)
 
 /* --- group commit ------------------------------------------------------------ */
 
+static int64_t mono_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+struct store_stats store_stats(struct store *s)
+{
+    pthread_mutex_lock(&s->sync_mu);
+    uint64_t committed = s->commit_seq, durable = s->synced_seq;
+    pthread_mutex_unlock(&s->sync_mu);
+    return (struct store_stats){
+        .committed = committed,
+        .durable = durable,
+        .writes = atomic_load(&s->st_writes),
+        .commits = atomic_load(&s->st_commits),
+        .syncs = atomic_load(&s->st_syncs),
+        .wait_ns = atomic_load(&s->st_wait_ns),
+        .hold_ns = atomic_load(&s->st_hold_ns),
+        .commit_ns = atomic_load(&s->st_commit_ns),
+        .sync_ns = atomic_load(&s->st_sync_ns),
+    };
+}
+
+/* Commits the writer's open transaction (write_lock held) and numbers the
+ * commit for store_durable; 0 when it failed. */
+static uint64_t store_writer_commit(struct store *s, int *rc, struct err *e)
+{
+    int64_t t0 = mono_ns();
+    *rc = s->v->commit(s->writer, e);
+    atomic_fetch_add(&s->st_commit_ns, (uint64_t)(mono_ns() - t0));
+    atomic_fetch_add(&s->st_commits, 1);
+    if (*rc < 0)
+        return 0;
+    pthread_mutex_lock(&s->sync_mu);
+    uint64_t seq = ++s->commit_seq;
+    pthread_mutex_unlock(&s->sync_mu);
+    return seq;
+}
+
+/* Returns when the writer's commit number `seq` is durable. One caller at a
+ * time flushes, for every commit made before it starts; the others wait and
+ * are usually covered by that flush. A failed flush leaves the state of the
+ * disk unknown (the kernel may have dropped the pages it could not write),
+ * so the process stops rather than acknowledge anything more: the database
+ * is then recovered from what the disk holds. */
+static void store_durable(struct store *s, uint64_t seq)
+{
+    pthread_mutex_lock(&s->sync_mu);
+    while (s->synced_seq < seq) {
+        if (s->syncing) {
+            pthread_cond_wait(&s->sync_cv, &s->sync_mu);
+            continue;
+        }
+        s->syncing = true;
+        uint64_t target = s->commit_seq;
+        pthread_mutex_unlock(&s->sync_mu);
+        struct err e = ERR_INIT;
+        int64_t t0 = mono_ns();
+        if (s->v->make_durable(s, &e) < 0)
+            fatal("store: %s", e.detail);
+        atomic_fetch_add(&s->st_sync_ns, (uint64_t)(mono_ns() - t0));
+        atomic_fetch_add(&s->st_syncs, 1);
+        pthread_mutex_lock(&s->sync_mu);
+        s->syncing = false;
+        s->synced_seq = target;
+        pthread_cond_broadcast(&s->sync_cv);
+    }
+    pthread_mutex_unlock(&s->sync_mu);
+}
+
 /* Commits the open batch (write_lock held), runs its callbacks in order,
  * records its outcome and wakes its writers. */
 static void store_batch_commit(struct store *s)
@@ -232,15 +307,17 @@ static void store_batch_commit(struct store *s)
     struct store_conn *w = s->writer;
     struct err e = ERR_INIT;
     int rc = 0;
+    uint64_t seq = 0;
     if (w->in_tx) {
         w->in_tx = false;
-        rc = s->v->commit(w, &e);
+        seq = store_writer_commit(s, &rc, &e);
     }
     pthread_mutex_lock(&s->batch_mu);
     struct store_batch_item *it = s->items;
     s->items = s->items_tail = NULL;
     uint64_t id = s->batch_id;
     s->batch_rc[id % 64] = rc;
+    s->batch_seq[id % 64] = seq;
     s->batch_err[id % 64] = e;
     s->batch_done = id;
     s->batch_size = 0;
@@ -258,11 +335,15 @@ static void store_batch_commit(struct store *s)
 
 struct store_conn *store_write_enter(struct store *s, struct err *e)
 {
+    int64_t t0 = mono_ns();
     atomic_fetch_add(&s->waiting, 1);
     int rc = store_take_write_lock(s, e);
     atomic_fetch_sub(&s->waiting, 1);
     if (rc < 0)
         return NULL;
+    s->held_since_ns = mono_ns();
+    atomic_fetch_add(&s->st_wait_ns, (uint64_t)(s->held_since_ns - t0));
+    atomic_fetch_add(&s->st_writes, 1);
     struct store_conn *w = s->writer;
     w->holds_write_lock = true;
     if (!w->in_tx) {
@@ -325,9 +406,12 @@ static int store_batch_wait(struct store *s, uint64_t id, struct err *e)
         pthread_mutex_lock(&s->batch_mu);
     }
     int rc = s->batch_rc[id % 64];
+    uint64_t seq = s->batch_seq[id % 64];
     if (rc < 0 && e)
         *e = s->batch_err[id % 64];
     pthread_mutex_unlock(&s->batch_mu);
+    if (rc == 0)
+        store_durable(s, seq);
     return rc;
 }
 
@@ -354,6 +438,7 @@ int store_write_leave(struct store_conn *w, int rc, store_done_fn done, void *ct
     bool pass = atomic_load(&s->waiting) > 0 && s->batch_size < 64;
     if (!pass)
         store_batch_commit(s);
+    atomic_fetch_add(&s->st_hold_ns, (uint64_t)(mono_ns() - s->held_since_ns));
     w->holds_write_lock = false;
     pthread_mutex_unlock(&s->write_lock);
     if (rc < 0)
@@ -390,8 +475,17 @@ int store_commit(struct store_conn *c, struct err *e)
         return -1;
     }
     c->in_tx = false; /* the driver rolls back when the commit fails */
-    int rc = c->store->v->commit(c, e);
+    struct store *s = c->store;
+    if (c != s->writer) {
+        int rc = s->v->commit(c, e);
+        store_release_write_lock(c);
+        return rc;
+    }
+    int rc;
+    uint64_t seq = store_writer_commit(s, &rc, e);
     store_release_write_lock(c);
+    if (rc == 0)
+        store_durable(s, seq);
     return rc;
 }
 

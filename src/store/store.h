@@ -40,7 +40,14 @@ void store_close(struct store *s);
 struct store_conn *store_conn(struct store *s);
 
 /* Transactions. write=true takes the write lock at once (BEGIN IMMEDIATE).
- * Commit is durable when it returns 0. */
+ * Commit is durable when it returns 0.
+ *
+ * The writer connection commits without waiting for the disk and flushes
+ * after releasing the write lock, so that the next batch is built while
+ * this one reaches the disk; a writer's call returns only after the flush
+ * that covers its commit. Others may read a commit before that flush ends:
+ * as after a crash the log is replayed in order, a later write that was
+ * acknowledged implies every earlier one is on disk too. */
 /* Begins a write transaction on the store's one writer connection (which
  * keeps a large page cache, since writes touch many index pages) and
  * returns it; NULL with e filled (503 "busy" after the busy timeout). Until
@@ -118,6 +125,12 @@ enum store_sql {
      * match the full-text query in $N (conversions "%1$d" only), for use
      * in FROM */
     STORE_SQL_FTS_ROWS,
+    /* the two halves of STORE_SQL_FTS_ROWS, each a statement listing its
+     * record ids once and in ascending order: records matching by their
+     * own text, and records matching by their documents' text (two
+     * statements: a union of large answers costs more than the search) */
+    STORE_SQL_FTS_OWN_ROWS,
+    STORE_SQL_FTS_DOC_ROWS,
     /* a table expression listing the integers of the JSON array in $N
      * (one "%d") as the column `value`, e.g. for "rid IN (…)" lookups */
     STORE_SQL_JSON_INTS,
@@ -136,6 +149,19 @@ char *store_fts_query(struct store_conn *c, const char *collection, const char *
 /* Refreshes the planner's statistics (cheaply, by sampling). Called after
  * bulk loads and when serving starts. */
 int store_analyze(struct store *s, struct err *e);
+
+/* Counters of the group commit since the store opened (for /metrics):
+ * writes that went through store_write_enter/leave, the writer's commits,
+ * the flushes that made them durable (one flush covers every commit before
+ * it), and the time spent waiting for the write lock, holding it,
+ * committing and flushing, in nanoseconds. */
+struct store_stats {
+    uint64_t writes, commits, syncs;
+    uint64_t wait_ns, hold_ns, commit_ns, sync_ns;
+    /* the writer's successful commits, and how many of them are durable */
+    uint64_t committed, durable;
+};
+struct store_stats store_stats(struct store *s);
 
 /* Database size in bytes (for /metrics). */
 int64_t store_size_bytes(struct store *s);

@@ -8,7 +8,7 @@ import sqlite3
 import subprocess
 import tempfile
 
-from harness import BIN, SOURCE, Server, cli, run
+from harness import BIN, SOURCE, Server, cli, run, valid_bin
 
 
 def test_export_import_export_is_identical():
@@ -198,8 +198,77 @@ def test_limits_are_configurable():
         srv.cleanup()
 
 
+def metric_values(srv, name):
+    """{labels: value} of one metric family in /metrics."""
+    out = {}
+    for line in srv.get('/metrics').body.decode().splitlines():
+        if line.startswith(name + '{') or line.startswith(name + ' '):
+            key, value = line.rsplit(' ', 1)
+            out[key[len(name):]] = float(value)
+    return out
+
+
+def test_connections_are_spread_over_the_workers():
+    # libmicrohttpd's own pool lets one thread take a burst of connections;
+    # the server's acceptor gives each to the worker with the fewest.
+    srv = Server(extra=['--threads', '4']).start()
+    try:
+        idle = hold_connections(srv, 8)
+        try:
+            # each worker holds two of the eight, give or take the /metrics one
+            deadline = time.time() + 10
+            while True:
+                open_by_worker = metric_values(srv, 'archportal_http_open_connections')
+                counts = sorted(open_by_worker.values())
+                if len(counts) == 4 and sum(counts) >= 9:
+                    break
+                assert time.time() < deadline, open_by_worker
+                time.sleep(0.1)
+            assert counts[-1] - counts[0] <= 1, open_by_worker
+        finally:
+            for s in idle:
+                s.close()
+    finally:
+        srv.cleanup()
+
+
+def test_total_connection_limit():
+    srv = Server(extra=['--max-conns', '3', '--threads', '2', '--timeout', '5']).start()
+    try:
+        idle = hold_connections(srv, 3)
+        try:
+            answer = srv.raw(b'GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
+                             timeout=3)
+            assert not answer.startswith(b'HTTP/1.1 200'), 'a 4th connection was served'
+        finally:
+            for s in idle:
+                s.close()
+    finally:
+        srv.cleanup()
+
+
+def test_writes_are_flushed_before_they_are_acknowledged():
+    # REQ: X-AUD-01
+    with Server(demo=True) as srv:
+        tok = srv.token()
+        before = metric_values(srv, 'archportal_db_syncs_total')['']
+        for i in range(3):
+            r = srv.request('POST', '/api/v1/organizations',
+                            {'kind': 'organization', 'bin': valid_bin(700 + i),
+                             'name': {'kk': f'Сынақ {i}', 'ru': f'Тест {i}', 'en': f'Test {i}'},
+                             'org_type': 'central_state_body', 'region': 'astana'},
+                            token=tok)
+            assert r.status == 201, r
+        commits = metric_values(srv, 'archportal_db_commits_total')['']
+        syncs = metric_values(srv, 'archportal_db_syncs_total')['']
+        # one request at a time: every commit had its own flush of the log
+        assert syncs - before >= 3, (before, syncs)
+        assert commits >= syncs - before
+
+
 if __name__ == '__main__':
-    run([test_limits_are_configurable, test_export_import_export_is_identical, test_import_of_a_broken_file_keeps_nothing,
+    run([test_connections_are_spread_over_the_workers, test_total_connection_limit,
+         test_writes_are_flushed_before_they_are_acknowledged, test_limits_are_configurable, test_export_import_export_is_identical, test_import_of_a_broken_file_keeps_nothing,
          test_check_reports_tampering, test_user_and_token_create_validate_their_input, test_calendar_show,
          test_bad_model_stops_the_server_naming_the_key, test_unknown_command_and_options,
          test_graceful_shutdown_closes_cleanly])

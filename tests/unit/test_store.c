@@ -540,6 +540,48 @@ static void test_group_commit(void **state)
         assert_true(i > last[th]);
         last[th] = i;
     }
+    /* every commit was flushed, most flushes covering several */
+    struct store_stats st = store_stats(s);
+    assert_true(st.committed > 0);
+    assert_true(st.durable == st.committed);
+    assert_true(st.syncs >= 1 && st.syncs <= st.committed);
+    assert_int_equal(st.writes, 8 * 100);
+}
+
+/* The writer commits without waiting for the disk, so the log must be
+ * flushed before a write is acknowledged: one writer at a time, each
+ * acknowledged commit is already counted durable. REQ: X-AUD-01 */
+static void test_writer_flushes_before_acknowledging(void **state)
+{
+    struct store *s = fx_open(*state);
+    for (int i = 0; i < 5; i++) {
+        struct err e = ERR_INIT;
+        struct store_stats before = store_stats(s);
+        struct store_conn *c = store_write_enter(s, &e);
+        assert_non_null(c);
+        char id[16];
+        snprintf(id, sizeof id, "f%d", i);
+        assert_int_equal(store_write_leave(c, add_token(c, id, id, &e), NULL, NULL, &e), 0);
+        struct store_stats after = store_stats(s);
+        assert_true(after.committed == before.committed + 1);
+        assert_true(after.durable == after.committed);
+        assert_true(after.syncs == before.syncs + 1);
+    }
+    /* the same for a transaction of store_begin_write */
+    struct err e = ERR_INIT;
+    struct store_conn *w = store_begin_write(s, &e);
+    assert_non_null(w);
+    assert_int_equal(add_token(w, "bw", "bw", &e), 0);
+    assert_int_equal(store_commit(w, &e), 0);
+    struct store_stats st = store_stats(s);
+    assert_true(st.durable == st.committed);
+    /* and another process (a fresh store) sees every acknowledged write */
+    struct fixture *f = *state;
+    struct store *again = NULL;
+    struct store_options opt = {5000};
+    assert_int_equal(store_open(f->path, &opt, &again, &e), 0);
+    assert_int_equal(count_tokens(store_conn(again)), 6);
+    store_close(again);
 }
 
 /* ---- connections ---- */
@@ -582,7 +624,8 @@ static void test_conn_per_thread(void **state)
     assert_ptr_not_equal(p[0].conn, p[1].conn);
 }
 
-/* Durability: synchronous=FULL (2) and WAL on every connection. */
+/* Durability: synchronous=FULL (2) and WAL on every connection of a
+ * thread (the writer's own flush is tested above). */
 static void test_durability_settings(void **state)
 {
     struct store *s = fx_open(*state);
@@ -796,6 +839,7 @@ int main(void)
         T(test_write_tx_two_threads),
         T(test_write_tx_busy_timeout),
         T(test_group_commit),
+        T(test_writer_flushes_before_acknowledging),
         T(test_conn_per_thread),
         T(test_durability_settings),
         T(test_two_stores),
