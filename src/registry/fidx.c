@@ -6,6 +6,8 @@
  * field's values can be enumerated for facets and sorting. */
 #include "fidx.h"
 
+#include "tidx.h"
+#include "util/buf.h"
 #include "util/log.h"
 
 #include <pthread.h>
@@ -31,6 +33,7 @@ struct group {
 struct fidx {
     pthread_rwlock_t lock;
     bool ready;
+    struct tidx *text; /* the records' words */
     struct fkey *keys;
     size_t n_keys, cap_keys;
     size_t *table; /* open addressing: key index + 1, 0 = empty */
@@ -44,8 +47,9 @@ struct fidx {
 struct staged {
     struct fidx *x;
     uint32_t rid;
-    char **keys; /* the old keys, then the new ones */
+    char **keys; /* the old keys, then the new ones; or the words */
     size_t n_old, n_new;
+    char *text_coll; /* words of a record of this collection (keys: n_new words) */
     struct staged *next;
 };
 
@@ -189,6 +193,19 @@ static void apply(struct fidx *x, uint32_t rid, char *const *keys, size_t n_old,
         add_to(x, keys[i], rid);
 }
 
+static void apply_staged(struct fidx *x, const struct staged *s)
+{
+    if (!s->text_coll) {
+        apply(x, s->rid, s->keys, s->n_old, s->n_new);
+        return;
+    }
+    size_t *lens = xmalloc((s->n_new ? s->n_new : 1) * sizeof *lens);
+    for (size_t i = 0; i < s->n_new; i++)
+        lens[i] = strlen(s->keys[i]);
+    tidx_set(x->text, s->text_coll, s->rid, (const char *const *)s->keys, lens, s->n_new);
+    free(lens);
+}
+
 /* --- life cycle ----------------------------------------------------------------- */
 
 struct fidx *fidx_new(void)
@@ -196,6 +213,7 @@ struct fidx *fidx_new(void)
     struct fidx *x = xcalloc(1, sizeof *x);
     if (pthread_rwlock_init(&x->lock, NULL) != 0)
         fatal("fidx: cannot create a lock");
+    x->text = tidx_new(&x->lock);
     return x;
 }
 
@@ -215,6 +233,7 @@ void fidx_free(struct fidx *x)
     free(x->keys);
     free(x->table);
     free(x->groups);
+    tidx_free(x->text);
     pthread_rwlock_destroy(&x->lock);
     free(x);
 }
@@ -299,6 +318,90 @@ static int build_attrs(struct fidx *x, struct store_conn *c, fidx_field_pred wan
     return rc == STORE_ERROR ? -1 : 0;
 }
 
+/* The words of one text, as the store's full-text index splits them,
+ * copied into one buffer. */
+struct words {
+    struct buf text;
+    size_t *at, *len;
+    size_t n, cap;
+};
+
+static void add_word(void *vctx, const char *w, size_t n)
+{
+    struct words *ws = vctx;
+    if (ws->n == ws->cap) {
+        ws->cap = ws->cap ? ws->cap * 2 : 64;
+        ws->at = xrealloc(ws->at, ws->cap * sizeof *ws->at);
+        ws->len = xrealloc(ws->len, ws->cap * sizeof *ws->len);
+    }
+    ws->at[ws->n] = ws->text.len;
+    ws->len[ws->n++] = n;
+    if (buf_append(&ws->text, w, n) < 0 || buf_putc(&ws->text, '\0') < 0)
+        fatal("fidx: text too large");
+}
+
+/* Splits text into ws (emptied first); the word pointers are in `ptrs`
+ * (ws->n of them, valid until the next call). */
+static int split_words(struct store_conn *c, const char *text, size_t len, struct words *ws,
+                       const char ***ptrs)
+{
+    ws->n = 0;
+    ws->text.len = 0;
+    if (store_fts_terms(c, text, len, add_word, ws) < 0)
+        return -1;
+    *ptrs = xrealloc((void *)*ptrs, (ws->n ? ws->n : 1) * sizeof **ptrs);
+    for (size_t i = 0; i < ws->n; i++)
+        (*ptrs)[i] = ws->text.p + ws->at[i];
+    return 0;
+}
+
+static void words_free(struct words *ws, const char **ptrs)
+{
+    buf_free(&ws->text);
+    free(ws->at);
+    free(ws->len);
+    free((void *)ptrs);
+}
+
+/* One pass over the records' texts into the word index. */
+static int text_pass(struct fidx *x, struct store_conn *c, struct err *e)
+{
+    struct store_stmt *st = store_prepare(c, store_sql(c, STORE_SQL_FTS_DOCS), true, e);
+    if (!st)
+        return -1;
+    struct words ws = {0};
+    buf_init(&ws.text, 0);
+    const char **ptrs = NULL;
+    int rc;
+    while ((rc = store_step(st, e)) == STORE_ROW) {
+        const char *body = store_col_text(st, 2);
+        if (split_words(c, body ? body : "", store_col_bytes(st, 2), &ws, &ptrs) < 0) {
+            err_internal(e, "the full-text tokenizer is not available");
+            rc = STORE_ERROR;
+            break;
+        }
+        tidx_load(x->text, store_col_text(st, 1), (uint32_t)store_col_int64(st, 0), ptrs,
+                  ws.len, ws.n);
+    }
+    store_reset(st);
+    words_free(&ws, ptrs);
+    return rc == STORE_ERROR ? -1 : 0;
+}
+
+static int build_text(struct fidx *x, struct store_conn *c, struct err *e)
+{
+    int rc = text_pass(x, c, e);
+    tidx_fill_begin(x->text);
+    if (rc == 0)
+        rc = text_pass(x, c, e);
+    tidx_seal(x->text);
+    size_t terms, postings, bytes;
+    tidx_size(x->text, &terms, &postings, &bytes);
+    log_msg(LOG_INFO, "fidx: text index of %zu words, %zu entries, %zu kB", terms, postings,
+            bytes / 1024);
+    return rc;
+}
+
 int fidx_build(struct fidx *x, struct store_conn *c, fidx_field_pred want, void *ctx,
                struct err *e)
 {
@@ -308,6 +411,8 @@ int fidx_build(struct fidx *x, struct store_conn *c, fidx_field_pred want, void 
         rc = build_records(x, c, e);
     if (rc == 0)
         rc = build_attrs(x, c, want, ctx, e);
+    if (rc == 0)
+        rc = build_text(x, c, e);
     store_rollback(c);
     x->ready = rc == 0;
     pthread_rwlock_unlock(&x->lock);
@@ -338,8 +443,38 @@ void fidx_stage(struct fidx *x, int64_t rid, const char *const *old_keys, size_t
     staged_tail = s;
 }
 
+int fidx_stage_text(struct fidx *x, struct store_conn *c, int64_t rid, const char *collection,
+                    const char *text)
+{
+    if (!fidx_ready(x) || rid <= 0 || rid > UINT32_MAX)
+        return 0;
+    struct words ws = {0};
+    buf_init(&ws.text, 0);
+    const char **ptrs = NULL;
+    if (text && split_words(c, text, strlen(text), &ws, &ptrs) < 0) {
+        words_free(&ws, ptrs);
+        return -1;
+    }
+    struct staged *s = xcalloc(1, sizeof *s);
+    s->x = x;
+    s->rid = (uint32_t)rid;
+    s->text_coll = xstrdup(collection);
+    s->keys = xcalloc(ws.n ? ws.n : 1, sizeof *s->keys);
+    for (size_t i = 0; i < ws.n; i++)
+        s->keys[i] = xstrdup(ptrs[i]);
+    s->n_new = ws.n;
+    words_free(&ws, ptrs);
+    if (staged_tail)
+        staged_tail->next = s;
+    else
+        staged_head = s;
+    staged_tail = s;
+    return 0;
+}
+
 static void staged_free(struct staged *s)
 {
+    free(s->text_coll);
     for (size_t i = 0; i < s->n_old + s->n_new; i++)
         free(s->keys[i]);
     free(s->keys);
@@ -353,7 +488,7 @@ void fidx_commit(struct fidx *x)
     pthread_rwlock_wrlock(&x->lock);
     for (struct staged *s = staged_head; s; s = s->next)
         if (s->x == x)
-            apply(x, s->rid, s->keys, s->n_old, s->n_new);
+            apply_staged(x, s);
     pthread_rwlock_unlock(&x->lock);
     fidx_discard(x);
 }
@@ -376,7 +511,7 @@ void fidx_apply_taken(struct fidx *x, struct fidx_staged *list, bool committed)
         pthread_rwlock_wrlock(&x->lock);
         for (struct staged *s = list->head; s; s = s->next)
             if (s->x == x)
-                apply(x, s->rid, s->keys, s->n_old, s->n_new);
+                apply_staged(x, s);
         pthread_rwlock_unlock(&x->lock);
     }
     struct staged *s = list->head;
@@ -452,6 +587,37 @@ size_t fidx_values(struct fidx *x, struct arena *a, const char *field, const cha
 }
 
 /* --- set algebra ------------------------------------------------------------- */
+
+int fidx_text_match(struct fidx *x, struct store_conn *c, struct arena *a,
+                    const char *collection, const char *const *words, size_t n, struct rids *out)
+{
+    const char **prefixes = NULL;
+    size_t np = 0, cap = 0;
+    struct words ws = {0};
+    buf_init(&ws.text, 0);
+    const char **ptrs = NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (split_words(c, words[i], strlen(words[i]), &ws, &ptrs) < 0) {
+            words_free(&ws, ptrs);
+            return -1;
+        }
+        for (size_t k = 0; k < ws.n; k++) {
+            if (np == cap) {
+                cap = cap ? cap * 2 : 8;
+                const char **more = arena_alloc(a, cap * sizeof *more);
+                if (np)
+                    memcpy(more, prefixes, np * sizeof *more);
+                prefixes = more;
+            }
+            prefixes[np++] = arena_strdup(a, ptrs[k]);
+        }
+    }
+    words_free(&ws, ptrs);
+    pthread_rwlock_rdlock(&x->lock);
+    *out = tidx_match(x->text, a, collection, prefixes, np);
+    pthread_rwlock_unlock(&x->lock);
+    return 0;
+}
 
 struct rids rids_copy(struct arena *a, struct rids x)
 {

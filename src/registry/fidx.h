@@ -6,7 +6,8 @@
  * page are set intersections in memory instead of index walks in SQL.
  *
  * It mirrors the `attrs` table (and records' collection, kind and owner) and
- * is built from them when serving starts. Writes stage their new keys per
+ * is built from them when serving starts, and holds the words of the
+ * full-text index too (tidx.h). Writes stage their new keys per
  * record on their own thread; the staged changes are applied after the
  * transaction commits and dropped when it rolls back. The server process is
  * the only writer of records, so the mirror stays exact (a reader may see a
@@ -56,6 +57,10 @@ char *fidx_key_field(struct arena *a, const char *field, const char *value);
  * copied. */
 void fidx_stage(struct fidx *x, int64_t rid, const char *const *old_keys, size_t n_old,
                 const char *const *new_keys, size_t n_new);
+/* Stages rid's words: `text` split by the store's full-text tokenizer
+ * (NULL: the record has none any more). -1 when text cannot be split. */
+int fidx_stage_text(struct fidx *x, struct store_conn *c, int64_t rid, const char *collection,
+                    const char *text);
 void fidx_commit(struct fidx *x);
 void fidx_discard(struct fidx *x);
 /* Hands this thread's staged changes over (NULL when none), so that the
@@ -72,6 +77,13 @@ struct rids fidx_get(struct fidx *x, const char *key);
 /* The values a field ("collection:field", or "owner") currently has, sorted
  * ascending (bytewise), as arena strings; returns the count. */
 size_t fidx_values(struct fidx *x, struct arena *a, const char *field, const char ***out);
+
+/* The rids of collection's live records whose words include, for each of
+ * the n user words (split as the store's full-text index splits them), one
+ * starting with it; in the arena. Takes the read lock itself. -1 when a
+ * word cannot be split. */
+int fidx_text_match(struct fidx *x, struct store_conn *c, struct arena *a,
+                    const char *collection, const char *const *words, size_t n, struct rids *out);
 
 /* Set algebra on sorted rid arrays (results in the arena). */
 struct rids rids_union(struct arena *a, const struct rids *sets, size_t n);

@@ -821,14 +821,18 @@ int reg_index(struct registry *r, struct store_conn *c, int64_t rid, const struc
         return -1;
     if (exec_rid(c, store_sql(c, STORE_SQL_FTS_DELETE), rid, e) < 0)
         return -1;
-    if (json_object_get(rec, "retired_at"))
+    bool retired = json_object_get(rec, "retired_at") != NULL;
+    char *body = retired ? NULL : reg_search_body(k, rec);
+    if (fidx_stage_text(r->fidx, c, rid, k->collection, body) < 0) {
+        free(body);
+        err_internal(e, "the full-text tokenizer is not available");
+        return -1;
+    }
+    if (retired)
         return 0; /* retired records leave every index */
     struct index_ctx ctx = {.conn = c, .rid = rid, .e = e};
     reg_index_entries(k, rec, index_one, &ctx);
-    if (ctx.failed)
-        return -1;
-    char *body = reg_search_body(k, rec);
-    int rc = fts_insert(c, rid, body, k->collection, e);
+    int rc = ctx.failed ? -1 : fts_insert(c, rid, body, k->collection, e);
     free(body);
     return rc;
 }

@@ -1,6 +1,6 @@
 /* search-mem: lists, totals and facets answered from the in-memory filter
- * index (fidx.h); SQL is used only for the full-text matches, the sort keys
- * of a page and the records' JSON.
+ * and word index (fidx.h, tidx.h); SQL is used only for the matches in
+ * documents' text, the sort keys of a page and the records' JSON.
  *
  * The matching set is the collection's set intersected with the union of
  * each filter's values and with the full-text matches. A page then either
@@ -8,17 +8,16 @@
  * keeps the rows that are in the set. */
 #include "search-mem.h"
 
-#include "cache.h"
 #include "fidx.h"
 #include "internal.h"
 #include "util/buf.h"
 
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Up to this many matches a page sorts them instead of walking an index. */
-#define MEM_SORT_MAX 300
+/* Up to this many matches a page sorts them instead of walking an index
+ * (see sorts_matches). */
+#define MEM_SORT_MIN 300
 
 struct page_row {
     const char *key;
@@ -37,85 +36,6 @@ static char *filter_key(struct arena *a, const struct list_query *q,
         break;
     }
     return fidx_key_field(a, arena_printf(a, "%s:%s", q->coll->id, f->field), value);
-}
-
-/* Full-text matches of broad queries are kept until the next write: reading
- * 100,000 ids from the index costs more than the rest of a request. */
-#define FTS_CACHE_SLOTS 64
-#define FTS_CACHE_MIN 500              /* smaller answers are cheap to redo */
-#define FTS_CACHE_BUDGET (16u << 20)   /* bytes of ids kept at most */
-
-struct fts_entry {
-    char *query;
-    uint64_t gen, used;
-    uint32_t *v;
-    size_t n;
-};
-
-static struct fts_entry fts_cache[FTS_CACHE_SLOTS];
-static size_t fts_cache_bytes;
-static uint64_t fts_cache_tick;
-static pthread_mutex_t fts_cache_mu = PTHREAD_MUTEX_INITIALIZER;
-
-static void fts_entry_drop(struct fts_entry *x)
-{
-    fts_cache_bytes -= x->n * sizeof *x->v;
-    free(x->query);
-    free(x->v);
-    memset(x, 0, sizeof *x);
-}
-
-static bool fts_cache_get(struct arena *a, const char *query, struct rids *out)
-{
-    bool hit = false;
-    pthread_mutex_lock(&fts_cache_mu);
-    for (size_t i = 0; i < FTS_CACHE_SLOTS && !hit; i++) {
-        struct fts_entry *x = &fts_cache[i];
-        if (x->query && x->gen == cache_generation() && strcmp(x->query, query) == 0) {
-            x->used = ++fts_cache_tick;
-            *out = rids_copy(a, (struct rids){x->v, x->n});
-            hit = true;
-        }
-    }
-    pthread_mutex_unlock(&fts_cache_mu);
-    return hit;
-}
-
-/* Keeps v (taking it) under query; evicts stale, then least recently used
- * entries to stay within the budget. */
-static void fts_cache_put(const char *query, uint64_t gen, uint32_t *v, size_t n)
-{
-    size_t bytes = n * sizeof *v;
-    if (n < FTS_CACHE_MIN || bytes > FTS_CACHE_BUDGET / 4) {
-        free(v);
-        return;
-    }
-    pthread_mutex_lock(&fts_cache_mu);
-    for (;;) {
-        struct fts_entry *victim = NULL, *empty = NULL;
-        for (size_t i = 0; i < FTS_CACHE_SLOTS; i++) {
-            struct fts_entry *x = &fts_cache[i];
-            if (!x->query) {
-                empty = empty ? empty : x;
-            } else if (x->gen != cache_generation()) {
-                victim = x; /* stale: the first to go */
-                break;
-            } else if (!victim || x->used < victim->used) {
-                victim = x;
-            }
-        }
-        if (empty && fts_cache_bytes + bytes <= FTS_CACHE_BUDGET) {
-            *empty = (struct fts_entry){xstrdup(query), gen, ++fts_cache_tick, v, n};
-            fts_cache_bytes += bytes;
-            break;
-        }
-        if (!victim) {
-            free(v);
-            break;
-        }
-        fts_entry_drop(victim);
-    }
-    pthread_mutex_unlock(&fts_cache_mu);
 }
 
 /* Reads the ascending rids of one statement (fragment `which`, its
@@ -147,40 +67,29 @@ static int fts_read(struct store_conn *c, enum store_sql which, const char *quer
 }
 
 /* The rids of the collection's records that match the full-text query:
- * by their own text or by their documents' (usually few). */
-static int fts_rids(struct store_conn *c, struct arena *a, const struct list_query *q,
-                    struct rids *out, struct err *e)
+ * by their own text (the in-memory word index) or by their documents'
+ * (the store's index: few records have documents that match). */
+static int fts_rids(struct registry *r, struct store_conn *c, struct arena *a,
+                    const struct list_query *q, struct rids *out, struct err *e)
 {
+    struct rids own, docs;
+    if (fidx_text_match(r->fidx, c, a, q->coll->id, q->words, q->n_words, &own) < 0) {
+        err_internal(e, "the full-text tokenizer is not available");
+        return -1;
+    }
     char *query = store_fts_query(c, q->coll->id, q->words, q->n_words);
-    if (fts_cache_get(a, query, out)) {
-        free(query);
+    int rc = fts_read(c, STORE_SQL_FTS_DOC_ROWS, query, &docs, e);
+    free(query);
+    if (rc < 0)
+        return -1;
+    if (!docs.n) {
+        free((void *)docs.v);
+        *out = own;
         return 0;
     }
-    uint64_t gen = cache_generation();
-    struct rids own, docs;
-    if (fts_read(c, STORE_SQL_FTS_OWN_ROWS, query, &own, e) < 0) {
-        free(query);
-        return -1;
-    }
-    if (fts_read(c, STORE_SQL_FTS_DOC_ROWS, query, &docs, e) < 0) {
-        free((void *)own.v);
-        free(query);
-        return -1;
-    }
-    uint32_t *v = (uint32_t *)own.v;
-    size_t n = own.n;
-    if (docs.n) {
-        struct rids both[2] = {own, docs};
-        struct rids u = rids_union(a, both, 2);
-        free(v);
-        v = xmalloc((u.n ? u.n : 1) * sizeof *v);
-        memcpy(v, u.v, u.n * sizeof *v);
-        n = u.n;
-    }
+    struct rids both[2] = {own, rids_copy(a, docs)};
     free((void *)docs.v);
-    *out = rids_copy(a, (struct rids){v, n});
-    fts_cache_put(query, gen, v, n);
-    free(query);
+    *out = rids_union(a, both, 2);
     return 0;
 }
 
@@ -188,7 +97,7 @@ int mem_matches(struct registry *r, struct store_conn *c, struct arena *a,
                 const struct list_query *q, struct rids *out, struct err *e)
 {
     struct rids fts = {NULL, 0};
-    if (q->n_words && fts_rids(c, a, q, &fts, e) < 0)
+    if (q->n_words && fts_rids(r, c, a, q, &fts, e) < 0)
         return -1;
     fidx_read_lock(r->fidx);
     struct rids s = fidx_get(r->fidx, fidx_key_collection(a, q->coll->id));
@@ -369,6 +278,21 @@ static void page_by_field(struct registry *r, struct arena *a, const struct list
     fidx_read_unlock(r->fidx);
 }
 
+/* Sort the s.n matches, or walk the sort index? Sorting reads every
+ * match's key (about s.n lookups); a walk meets a match every n/s.n rows of
+ * the collection's n, so it reads about (limit + 1) * n / s.n rows, each
+ * about half the cost of a lookup. */
+static bool sorts_matches(struct registry *r, struct arena *a, const struct list_query *q,
+                          struct rids s)
+{
+    if (s.n <= MEM_SORT_MIN)
+        return true;
+    fidx_read_lock(r->fidx);
+    size_t n = fidx_get(r->fidx, fidx_key_collection(a, q->coll->id)).n;
+    fidx_read_unlock(r->fidx);
+    return (double)s.n * (double)s.n <= (double)n * (double)(q->limit + 1) / 2;
+}
+
 int mem_page(struct registry *r, struct store_conn *c, struct arena *a,
              const struct list_query *q, struct rids s, int64_t **rids, size_t *n_rids,
              char **next, struct err *e)
@@ -378,7 +302,7 @@ int mem_page(struct registry *r, struct store_conn *c, struct arena *a,
     int rc = 0;
     if (q->sort == SORT_FIELD)
         page_by_field(r, a, q, s, rows, &n);
-    else if (s.n <= MEM_SORT_MAX)
+    else if (sorts_matches(r, a, q, s))
         rc = page_by_sorting(c, a, q, s, rows, &n, e);
     else
         rc = page_by_walking(c, a, q, s, rows, &n, e);

@@ -19,6 +19,7 @@
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,6 +66,9 @@ struct sqlite_conn {
     sqlite3 *db;
     size_t n_cached;
     struct sqlite_stmt *cache[STORE_SQLITE_CACHE_SLOTS];
+    /* the full-text index's tokenizer, made on first use (sqlite_fts_terms) */
+    fts5_tokenizer tok_api;
+    Fts5Tokenizer *tok;
 };
 
 static struct sqlite_conn *sqlite_conn_of(struct store_conn *c)
@@ -429,6 +433,8 @@ static int sqlite_configure(struct sqlite_conn *c, int busy_ms, struct err *e)
 static void sqlite_conn_free(struct sqlite_conn *c)
 {
     sqlite_cache_clear(c);
+    if (c->tok)
+        c->tok_api.xDelete(c->tok);
     int rc = sqlite3_close(c->db);
     if (rc == SQLITE_BUSY) {
         /* Statements the caller never finalised: finalise them so that the
@@ -621,12 +627,69 @@ static const char *sqlite_sql(struct store_conn *c, enum store_sql which)
         return "SELECT rowid FROM fts WHERE fts MATCH $%1$d ORDER BY rowid";
     case STORE_SQL_FTS_DOC_ROWS:
         return "SELECT DISTINCT rid FROM doc_fts WHERE doc_fts MATCH $%1$d ORDER BY rid";
+    case STORE_SQL_FTS_DOCS:
+        return "SELECT rowid, coll, body FROM fts ORDER BY rowid";
     case STORE_SQL_JSON_INTS:
         return "json_each($%d)";
     case STORE_SQL_USE_INDEX:
         return "INDEXED BY %s";
     }
     fatal("store_sql: unknown fragment %d", (int)which);
+}
+
+/* The tokenizer of the fts and doc_fts tables, as their migration declares
+ * it ("unicode61 remove_diacritics 0 tokenchars _"): test_store checks that
+ * terms split by it are what the tables match. */
+static const char *const sqlite_tokenizer_args[] = {"remove_diacritics", "0", "tokenchars", "_"};
+
+/* This connection's instance of the tables' tokenizer, or NULL. */
+static Fts5Tokenizer *sqlite_tokenizer(struct sqlite_conn *c)
+{
+    if (c->tok)
+        return c->tok;
+    fts5_api *api = NULL;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(c->db, "SELECT fts5(?1)", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_bind_pointer(st, 1, (void *)&api, "fts5_api_ptr", NULL) == SQLITE_OK)
+        (void)sqlite3_step(st);
+    sqlite3_finalize(st);
+    void *user = NULL;
+    if (!api || api->xFindTokenizer(api, "unicode61", &user, &c->tok_api) != SQLITE_OK ||
+        c->tok_api.xCreate(user, (const char **)sqlite_tokenizer_args,
+                           (int)(sizeof sqlite_tokenizer_args / sizeof *sqlite_tokenizer_args),
+                           &c->tok) != SQLITE_OK)
+        c->tok = NULL;
+    return c->tok;
+}
+
+struct sqlite_terms {
+    store_term_fn fn;
+    void *ctx;
+};
+
+static int sqlite_term(void *vctx, int flags, const char *tok, int n, int start, int end)
+{
+    (void)flags;
+    (void)start;
+    (void)end;
+    struct sqlite_terms *t = vctx;
+    if (n > 0)
+        t->fn(t->ctx, tok, (size_t)n);
+    return SQLITE_OK;
+}
+
+static int sqlite_fts_terms(struct store_conn *cb, const char *text, size_t len, store_term_fn fn,
+                            void *ctx)
+{
+    struct sqlite_conn *c = sqlite_conn_of(cb);
+    Fts5Tokenizer *tok = sqlite_tokenizer(c);
+    if (!tok || len > INT_MAX)
+        return -1;
+    struct sqlite_terms t = {fn, ctx};
+    return c->tok_api.xTokenize(tok, &t, FTS5_TOKENIZE_DOCUMENT, text, (int)len, sqlite_term) ==
+                   SQLITE_OK
+               ? 0
+               : -1;
 }
 
 /* Appends w as an FTS5 string ("" doubles a quote) marked as a prefix. */
@@ -884,6 +947,7 @@ const struct store_vfuncs store_sqlite_vfuncs = {
     .make_writer = sqlite_make_writer,
     .make_durable = sqlite_make_durable,
     .fts_query = sqlite_fts_query,
+    .fts_terms = sqlite_fts_terms,
     .size_bytes = sqlite_size_bytes,
     .last_id = sqlite_last_id,
     .integrity = sqlite_integrity,

@@ -613,6 +613,12 @@ const char *store_sql(struct store_conn *c, enum store_sql which)
     return c->store->v->sql(c, which);
 }
 
+int store_fts_terms(struct store_conn *c, const char *text, size_t len, store_term_fn fn,
+                    void *ctx)
+{
+    return c->store->v->fts_terms(c, text, len, fn, ctx);
+}
+
 char *store_fts_query(struct store_conn *c, const char *collection, const char *const *words,
                       size_t n)
 {

@@ -131,6 +131,9 @@ enum store_sql {
      * statements: a union of large answers costs more than the search) */
     STORE_SQL_FTS_OWN_ROWS,
     STORE_SQL_FTS_DOC_ROWS,
+    /* a statement listing (rid, collection, text) of every record in the
+     * full-text index, in rid order */
+    STORE_SQL_FTS_DOCS,
     /* a table expression listing the integers of the JSON array in $N
      * (one "%d") as the column `value`, e.g. for "rid IN (…)" lookups */
     STORE_SQL_JSON_INTS,
@@ -140,6 +143,12 @@ enum store_sql {
     STORE_SQL_USE_INDEX,
 };
 const char *store_sql(struct store_conn *c, enum store_sql which);
+/* Calls fn with each term of text, split and folded exactly as the
+ * full-text index does it (for an index kept elsewhere, e.g. in memory).
+ * Returns 0, or -1 when the backend cannot split text. */
+typedef void (*store_term_fn)(void *ctx, const char *term, size_t len);
+int store_fts_terms(struct store_conn *c, const char *text, size_t len, store_term_fn fn,
+                    void *ctx);
 /* Turns user words (already folded) into the backend's full-text query
  * (prefix match on every word, all words required), limited to records of
  * `collection` when it is not NULL. Returns a malloc'd string. */

@@ -442,12 +442,28 @@ static void test_memory_index_matches_sql(void **state)
         char id[16];
         snprintf(id, sizeof id, "o-%d", (int)(rand_r(&seed) % 420));
         json_t *patch = json_pack("{s:s}", "stage", STAGES[rand_r(&seed) % 5]);
+        if (i % 3 == 1) /* new words: the word index follows */
+            json_object_set_new(patch, "name",
+                                json_pack("{s:s}", "ru", WORDS[rand_r(&seed) % 6]));
         json_t *out = NULL;
         if (i % 5 == 0)
             registry_retire(mem, &f->actor, "objects", id, -1, &e); /* may be retired already */
         else if (registry_patch(mem, &f->actor, "objects", id, -1, patch, &out, &e) == 0)
             json_decref(out);
         json_decref(patch);
+    }
+    /* new records through the indexed registry are found by their words */
+    for (int i = 0; i < 20; i++) {
+        char body[256];
+        snprintf(body, sizeof body,
+                 "{\"kind\":\"information_system\",\"owner\":\"org-1\",\"name\":{\"ru\":"
+                 "\"%s новый %d\"},\"stage\":\"%s\"}",
+                 WORDS[rand_r(&seed) % 6], i, STAGES[rand_r(&seed) % 5]);
+        json_t *in = json_loads(body, 0, NULL), *made = NULL;
+        assert_non_null(in);
+        assert_int_equal(registry_create(mem, &f->actor, "objects", in, NULL, &made, &e), 0);
+        json_decref(in);
+        json_decref(made);
     }
     /* a refused write leaves the index as it was */
     json_t *bad = json_pack("{s:s}", "stage", "flying");

@@ -1,0 +1,220 @@
+/* Unit tests of the in-memory word index (src/registry/tidx.c) against a
+ * plain model: every record's set of words, searched by brute force. */
+#include "registry/tidx.h"
+
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#define N_RIDS 3000
+#define N_VOCAB 40
+#define MAX_WORDS 6
+
+/* Words sharing prefixes, Cyrillic and Latin, so that prefixes match
+ * several of them. */
+static char vocab[N_VOCAB][32];
+
+static void make_vocab(void)
+{
+    static const char *const stems[] = {"мемлекет", "қызмет", "жүйе", "service", "servo",
+                                        "порт",     "портал", "ақпарат"};
+    for (int i = 0; i < N_VOCAB; i++)
+        snprintf(vocab[i], sizeof vocab[i], "%s%c", stems[i % 8], 'a' + i / 8);
+}
+
+/* The index's lock, as fidx holds it: merges run in their own thread and
+ * take it to install their result. */
+static pthread_rwlock_t lock = PTHREAD_RWLOCK_INITIALIZER;
+
+/* The model: each rid's words (indexes into vocab), or none. */
+struct model {
+    int n[N_RIDS + 1];
+    int w[N_RIDS + 1][MAX_WORDS];
+};
+
+static void set_words(struct tidx *t, struct model *m, uint32_t rid, unsigned *seed, bool load)
+{
+    int n = (int)(rand_r(seed) % (MAX_WORDS + 1));
+    const char *terms[MAX_WORDS + 1];
+    size_t lens[MAX_WORDS + 1];
+    for (int i = 0; i < n; i++) {
+        m->w[rid][i] = (int)(rand_r(seed) % N_VOCAB);
+        terms[i] = vocab[m->w[rid][i]];
+        lens[i] = strlen(terms[i]);
+    }
+    m->n[rid] = n;
+    if (load) {
+        tidx_load(t, "objects", rid, terms, lens, (size_t)n);
+    } else {
+        pthread_rwlock_wrlock(&lock);
+        tidx_set(t, "objects", rid, terms, lens, (size_t)n);
+        pthread_rwlock_unlock(&lock);
+    }
+}
+
+static bool model_has(const struct model *m, uint32_t rid, const char *prefix)
+{
+    for (int i = 0; i < m->n[rid]; i++)
+        if (strncmp(vocab[m->w[rid][i]], prefix, strlen(prefix)) == 0)
+            return true;
+    return false;
+}
+
+/* Checks a query of one or two prefixes against the model. */
+static void check_query(struct tidx *t, const struct model *m, const char *const *prefixes,
+                        size_t n)
+{
+    struct arena *a = arena_new();
+    pthread_rwlock_rdlock(&lock);
+    struct rids got = tidx_match(t, a, "objects", prefixes, n);
+    pthread_rwlock_unlock(&lock);
+    size_t k = 0;
+    for (uint32_t rid = 1; rid <= N_RIDS; rid++) {
+        bool want = true;
+        for (size_t i = 0; i < n; i++)
+            want = want && model_has(m, rid, prefixes[i]);
+        if (!want)
+            continue;
+        if (k >= got.n || got.v[k] != rid)
+            fail_msg("query '%s'%s%s: rid %u missing (at %zu of %zu)", prefixes[0],
+                     n > 1 ? " + " : "", n > 1 ? prefixes[1] : "", rid, k, got.n);
+        k++;
+    }
+    if (k != got.n)
+        fail_msg("query '%s': %zu rids, the model has %zu", prefixes[0], got.n, k);
+    arena_free(a);
+}
+
+static void check_all(struct tidx *t, const struct model *m, unsigned *seed)
+{
+    static const char *const fixed[] = {"м", "мем", "мемлекетa", "қыз", "serv", "servi",
+                                        "порт", "портал", "x", "ақ"};
+    for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++)
+        check_query(t, m, &fixed[i], 1);
+    for (int i = 0; i < 20; i++) {
+        char p1[32], p2[32];
+        const char *w1 = vocab[rand_r(seed) % N_VOCAB], *w2 = vocab[rand_r(seed) % N_VOCAB];
+        snprintf(p1, sizeof p1, "%.*s", 1 + (int)(rand_r(seed) % strlen(w1)), w1);
+        snprintf(p2, sizeof p2, "%.*s", 1 + (int)(rand_r(seed) % strlen(w2)), w2);
+        const char *two[2] = {p1, p2};
+        check_query(t, m, two, 1);
+        check_query(t, m, two, 2);
+    }
+}
+
+/* Loads the model in two passes (as fidx does from the database). */
+static struct tidx *build(struct model *m, unsigned *seed, bool descending)
+{
+    struct tidx *t = tidx_new(&lock);
+    unsigned first = *seed;
+    for (int pass = 0; pass < 2; pass++) {
+        *seed = first; /* the same words both times */
+        for (uint32_t k = 1; k <= N_RIDS; k++) {
+            uint32_t rid = descending ? N_RIDS + 1 - k : k;
+            if (k % 7 == 0) { /* a record without text */
+                m->n[rid] = 0;
+                continue;
+            }
+            set_words(t, m, rid, seed, true);
+        }
+        if (pass == 0)
+            tidx_fill_begin(t);
+    }
+    tidx_seal(t);
+    return t;
+}
+
+static void test_build_and_query(void **state)
+{
+    (void)state;
+    static struct model m;
+    unsigned seed = 7;
+    struct tidx *t = build(&m, &seed, false);
+    check_all(t, &m, &seed);
+    size_t terms, postings, bytes;
+    tidx_size(t, &terms, &postings, &bytes);
+    assert_int_equal(terms, N_VOCAB);
+    assert_true(postings > N_RIDS && bytes > postings * 4);
+    /* another collection is separate, and an empty query matches nothing */
+    struct arena *a = arena_new();
+    const char *p = "м";
+    assert_int_equal(tidx_match(t, a, "relations", &p, 1).n, 0);
+    assert_int_equal(tidx_match(t, a, "objects", &p, 0).n, 0);
+    arena_free(a);
+    tidx_free(t);
+}
+
+static void test_rids_out_of_order(void **state)
+{
+    (void)state;
+    static struct model m;
+    unsigned seed = 11;
+    struct tidx *t = build(&m, &seed, true);
+    check_all(t, &m, &seed);
+    tidx_free(t);
+}
+
+/* Changes, removals and new records, across several merges of the delta
+ * into the base; the index answers as the model after every round. */
+static void test_changes_and_merges(void **state)
+{
+    (void)state;
+    static struct model m;
+    unsigned seed = 3;
+    struct tidx *t = build(&m, &seed, false);
+    for (int round = 0; round < 6; round++) {
+        for (int i = 0; i < 700; i++) {
+            uint32_t rid = 1 + (uint32_t)(rand_r(&seed) % N_RIDS);
+            if (rand_r(&seed) % 5 == 0) {
+                m.n[rid] = 0;
+                pthread_rwlock_wrlock(&lock);
+                tidx_set(t, "objects", rid, NULL, NULL, 0);
+                pthread_rwlock_unlock(&lock);
+            } else {
+                set_words(t, &m, rid, &seed, false);
+            }
+        }
+        check_all(t, &m, &seed); /* a merge may be under way */
+        if (round % 2)
+            tidx_wait(t);
+        check_all(t, &m, &seed);
+    }
+    tidx_free(t);
+}
+
+/* Without a lock to share, a merge happens at once. */
+static void test_merge_without_a_thread(void **state)
+{
+    (void)state;
+    static struct model m;
+    unsigned seed = 5;
+    struct tidx *t = tidx_new(NULL);
+    tidx_fill_begin(t);
+    tidx_seal(t);
+    for (uint32_t rid = 1; rid <= N_RIDS; rid++)
+        set_words(t, &m, rid, &seed, false);
+    check_all(t, &m, &seed);
+    size_t terms, postings, bytes;
+    tidx_size(t, &terms, &postings, &bytes);
+    assert_true(terms > 0); /* merged into the base */
+    tidx_free(t);
+}
+
+int main(void)
+{
+    make_vocab();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_build_and_query),
+        cmocka_unit_test(test_rids_out_of_order),
+        cmocka_unit_test(test_changes_and_merges),
+        cmocka_unit_test(test_merge_without_a_thread),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
