@@ -175,7 +175,7 @@ done
 BASE=http://127.0.0.1:$PORT
 curl -sf -o /dev/null "$BASE/healthz" || die "the server does not answer /healthz"
 put cpus "$(nproc)"
-put threads "${THREADS:-default ($(nproc))}"
+put threads "${THREADS:-default ($(($(nproc) * 2)): two per CPU)}"
 say "archportal listens on $BASE (pid $SERVER_PID)"
 hwm start
 

@@ -16,6 +16,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
@@ -399,6 +400,7 @@ static int cmd_serve(struct opts *o)
         fprintf(stderr, "archportal: cannot build the filter index: %s\n", e.detail);
         rc = -1;
     }
+    malloc_trim(0); /* the builds' scratch memory goes back to the system */
     if (rc == 0)
         rc = serve_until_signal(&app, &o->http, o->secure_cookies);
     app_close(&app);
@@ -717,6 +719,11 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "inspect-document") == 0)
         return cmd_inspect_document(argc - 1, argv + 1);
+    /* A fixed threshold: blocks from 128 KiB up are mapped on their own and
+     * unmapped when freed. glibc otherwise raises the threshold after each
+     * such free, and the index builds' large temporary arrays then stay in
+     * the heap as holes that the resident size never loses. */
+    mallopt(M_MMAP_THRESHOLD, 128 * 1024);
     password_init(0, 0, 0);
     struct opts o = {.data = "./var", .listen = "127.0.0.1:8080"};
     http_config_defaults(&o.http);

@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,16 +32,24 @@ enum {
     STORE_SQLITE_CACHE_SLOTS = 512,     /* a power of two */
     STORE_SQLITE_CACHE_MAX = 256,       /* entries kept, so the table stays half empty */
     STORE_SQLITE_MIN_VERSION = 3037000, /* STRICT tables */
+    /* the log's length (in pages) after a commit of the writer that... */
+    STORE_SQLITE_CKPT_WAKE = 1000,  /* ...wakes the checkpointer */
+    STORE_SQLITE_CKPT_RESET = 8000, /* ...copies the rest itself, if that is little */
+    STORE_SQLITE_CKPT_TAIL = 2000,  /* (little: at most this many pages) */
+    STORE_SQLITE_CKPT_FORCE = 32000, /* ...copies the rest itself, however much */
 };
 
 /* Per-connection pragmas (journal_mode is set and checked first). */
 static const char sqlite_conn_pragmas[] = "PRAGMA synchronous = FULL;"
                                           "PRAGMA foreign_keys = ON;"
                                           "PRAGMA temp_store = MEMORY;"
-                                          /* 8 MB of page cache per connection
+                                          /* 2 MB of page cache per connection
                                            * and no mmap: memory stays small
-                                           * and the OS caches the file */
-                                          "PRAGMA cache_size = -8000;"
+                                           * and the OS caches the file (8 MB
+                                           * made lists no faster in the
+                                           * benchmark, and every worker
+                                           * thread has one) */
+                                          "PRAGMA cache_size = -2000;"
                                           "PRAGMA mmap_size = 0;";
 
 struct sqlite_store {
@@ -49,6 +58,12 @@ struct sqlite_store {
     int busy_timeout_ms;
     char *wal_path; /* the write-ahead log, which make_durable flushes */
     int wal_fd;     /* open on it, or -1 */
+    /* the checkpointer (see sqlite_ckpt_main) */
+    pthread_mutex_t ckpt_mu; /* guards the fields below */
+    pthread_cond_t ckpt_cv;
+    pthread_t ckpt_thread;
+    bool ckpt_started, ckpt_wanted, ckpt_stop;
+    int ckpt_done; /* log pages copied by its last pass */
 };
 
 struct sqlite_stmt {
@@ -397,6 +412,8 @@ static struct store *sqlite_open(const char *path, const struct store_options *o
     s->wal_path = xmalloc(n);
     snprintf(s->wal_path, n, "%s-wal", path);
     s->wal_fd = -1;
+    pthread_mutex_init(&s->ckpt_mu, NULL);
+    pthread_cond_init(&s->ckpt_cv, NULL);
     return &s->base;
 }
 
@@ -405,6 +422,8 @@ static void sqlite_close(struct store *sb)
     struct sqlite_store *s = container_of(sb, struct sqlite_store, base);
     if (s->wal_fd >= 0)
         close(s->wal_fd);
+    pthread_cond_destroy(&s->ckpt_cv);
+    pthread_mutex_destroy(&s->ckpt_mu);
     free(s->wal_path);
     free(s->path);
     free(s);
@@ -471,6 +490,101 @@ static struct store_conn *sqlite_conn_open(struct store *sb, struct err *e)
     return &c->base;
 }
 
+/* ---- the checkpointer ---- */
+
+/* A checkpoint copies the log's pages into the database and syncs both.
+ * SQLite's automatic one runs inside the COMMIT that finds the log long,
+ * and every writer waits behind it (in the benchmark it made the 99th
+ * percentile of creates 40 ms instead of 7). Here the writer's commits
+ * wake a thread that checkpoints on a connection of its own (PASSIVE: it
+ * neither waits for nor blocks anyone). While writes go on it cannot reach
+ * the end of the log, and the log starts over only once all of it is
+ * copied; so when the log is long and the thread's last pass left little,
+ * the writer copies that rest itself after its commit, and its next
+ * transaction starts the log over. */
+static int sqlite_ckpt(sqlite3 *db, int *copied)
+{
+    int log = 0, done = 0;
+    int rc = sqlite3_wal_checkpoint_v2(db, "main", SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+    if (rc != SQLITE_OK && (rc & 0xff) != SQLITE_BUSY)
+        log_msg(LOG_WARN, "store: checkpoint failed: %s", sqlite3_errmsg(db));
+    if (copied)
+        *copied = rc == SQLITE_OK ? done : 0;
+    return rc;
+}
+
+static void *sqlite_ckpt_main(void *arg)
+{
+    struct sqlite_store *s = arg;
+    sqlite3 *db = NULL;
+    int rc = sqlite3_open_v2(s->path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+    /* the log is opened by a first use of the database */
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL);
+    if (rc != SQLITE_OK) {
+        log_msg(LOG_ERROR, "store: the checkpointer cannot open the database: %s",
+                db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+        sqlite3_close(db);
+        db = NULL;
+    }
+    pthread_mutex_lock(&s->ckpt_mu);
+    for (;;) {
+        while (!s->ckpt_wanted && !s->ckpt_stop)
+            pthread_cond_wait(&s->ckpt_cv, &s->ckpt_mu);
+        if (s->ckpt_stop)
+            break;
+        s->ckpt_wanted = false;
+        pthread_mutex_unlock(&s->ckpt_mu);
+        int done = 0;
+        if (db)
+            sqlite_ckpt(db, &done);
+        pthread_mutex_lock(&s->ckpt_mu);
+        s->ckpt_done = done;
+    }
+    pthread_mutex_unlock(&s->ckpt_mu);
+    sqlite3_close(db);
+    return NULL;
+}
+
+/* sqlite3_wal_hook of the writer, after each of its commits (in place of
+ * the automatic checkpoint); `pages` is the log's length. */
+static int sqlite_wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
+{
+    (void)name;
+    struct sqlite_store *s = arg;
+    if (pages < STORE_SQLITE_CKPT_WAKE)
+        return SQLITE_OK;
+    pthread_mutex_lock(&s->ckpt_mu);
+    if (!s->ckpt_started && !s->ckpt_stop)
+        s->ckpt_started = pthread_create(&s->ckpt_thread, NULL, sqlite_ckpt_main, s) == 0;
+    bool rest = pages >= STORE_SQLITE_CKPT_FORCE || !s->ckpt_started ||
+                (pages >= STORE_SQLITE_CKPT_RESET &&
+                 pages - s->ckpt_done <= STORE_SQLITE_CKPT_TAIL);
+    if (!rest) {
+        s->ckpt_wanted = true;
+        pthread_cond_signal(&s->ckpt_cv);
+    }
+    pthread_mutex_unlock(&s->ckpt_mu);
+    if (rest && sqlite_ckpt(db, NULL) == SQLITE_OK) {
+        pthread_mutex_lock(&s->ckpt_mu);
+        s->ckpt_done = 0; /* the log starts over */
+        pthread_mutex_unlock(&s->ckpt_mu);
+    }
+    return SQLITE_OK;
+}
+
+static void sqlite_ckpt_stop(struct sqlite_store *s)
+{
+    pthread_mutex_lock(&s->ckpt_mu);
+    s->ckpt_stop = true;
+    bool started = s->ckpt_started;
+    s->ckpt_started = false;
+    pthread_cond_signal(&s->ckpt_cv);
+    pthread_mutex_unlock(&s->ckpt_mu);
+    if (started)
+        pthread_join(s->ckpt_thread, NULL);
+}
+
 /* Housekeeping when the store closes: refresh planner statistics and fold
  * the WAL into the database, without waiting for other processes. */
 static void sqlite_housekeeping(struct sqlite_conn *c)
@@ -489,8 +603,10 @@ static void sqlite_conn_close(struct store_conn *cb, bool last)
 {
     struct sqlite_conn *c = sqlite_conn_of(cb);
     sqlite_cache_clear(c);
-    if (last)
+    if (last) {
+        sqlite_ckpt_stop(container_of(cb->store, struct sqlite_store, base));
         sqlite_housekeeping(c);
+    }
     sqlite_conn_free(c);
 }
 
@@ -790,9 +906,13 @@ static int sqlite_make_writer(struct store_conn *c, struct err *e)
     /* synchronous=NORMAL: a commit writes the log without an fsync (the
      * log is still synced before each checkpoint, and a new log's header
      * at once); sqlite_make_durable then flushes it outside the lock. */
-    return store_exec(c, "PRAGMA cache_size = -28000", e, 0) < 0
-               ? -1
-               : store_exec(c, "PRAGMA synchronous = NORMAL", e, 0);
+    if (store_exec(c, "PRAGMA cache_size = -28000", e, 0) < 0 ||
+        store_exec(c, "PRAGMA synchronous = NORMAL", e, 0) < 0)
+        return -1;
+    /* checkpoints: see sqlite_wal_hook (it replaces the automatic one) */
+    sqlite3_wal_hook(sqlite_conn_of(c)->db, sqlite_wal_hook,
+                     container_of(c->store, struct sqlite_store, base));
+    return 0;
 }
 
 /* Is fd still open on the file at path (not on a log since removed)? */

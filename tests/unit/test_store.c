@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -584,6 +585,36 @@ static void test_writer_flushes_before_acknowledging(void **state)
     store_close(again);
 }
 
+/* The writer's checkpoints keep the log short while writes go on: 100 MB
+ * written through the group commit leave a log file of at most about 40
+ * MB (it starts over), and every write is there. */
+static void test_checkpoints_keep_the_log_short(void **state)
+{
+    struct fixture *f = *state;
+    struct store *s = fx_open(f);
+    static char big[40 * 1024 + 1];
+    memset(big, 'x', sizeof big - 1);
+    const int n = 2500;
+    for (int i = 0; i < n; i++) {
+        struct err e = ERR_INIT;
+        struct store_conn *c = store_write_enter(s, &e);
+        assert_non_null(c);
+        char id[16];
+        snprintf(id, sizeof id, "k%d", i);
+        int rc = store_exec(c,
+                            "INSERT INTO tokens(id, name, hash, role, created_at) "
+                            "VALUES ($1, $2, $1, 'admin', '2026-01-01T00:00:00.000Z')",
+                            &e, 2, id, big);
+        assert_int_equal(store_write_leave(c, rc, NULL, NULL, &e), 0);
+    }
+    char wal[160];
+    snprintf(wal, sizeof wal, "%s-wal", f->path);
+    struct stat st;
+    assert_int_equal(stat(wal, &st), 0);
+    assert_true(st.st_size < 48 * 1024 * 1024);
+    assert_int_equal(count_tokens(store_conn(s)), n);
+}
+
 /* ---- connections ---- */
 
 struct probe {
@@ -840,6 +871,7 @@ int main(void)
         T(test_write_tx_busy_timeout),
         T(test_group_commit),
         T(test_writer_flushes_before_acknowledging),
+        T(test_checkpoints_keep_the_log_short),
         T(test_conn_per_thread),
         T(test_durability_settings),
         T(test_two_stores),
