@@ -11,10 +11,12 @@ if [ ! -f "$DIR/build.ninja" ]; then
     -Db_sanitize=address,undefined -Db_lundef=false >/dev/null || exit 1
 fi
 ninja -C "$DIR" >/dev/null || { echo "fuzz build: FAILED"; exit 1; }
-rc=0
-for t in router query model listq text import calendar rights inspect xmp mail tpl; do
+# run_one NAME: runs one target; writes its verdict line to $DIR/verdict-NAME
+run_one() {
+  t=$1
   exe="$DIR/fuzz/fuzz_$t"
-  [ -x "$exe" ] || { echo "fuzz $t: FAILED (not built)"; rc=1; continue; }
+  out="$DIR/verdict-$t"
+  [ -x "$exe" ] || { echo "fuzz $t: FAILED (not built)" >"$out"; return; }
   work="$DIR/corpus-$t"
   mkdir -p "$work"
   dict=""
@@ -23,11 +25,29 @@ for t in router query model listq text import calendar rights inspect xmp mail t
   done
   if "$exe" -max_total_time="$SECS" -timeout=10 -rss_limit_mb=2048 $dict \
       -artifact_prefix="$DIR/crash-$t-" "$work" "fuzz/corpus/$t" > "$DIR/fuzz-$t.log" 2>&1; then
-    echo "fuzz $t: ok ($(grep -c . "$DIR/fuzz-$t.log") log lines)"
+    echo "fuzz $t: ok ($(grep -c . "$DIR/fuzz-$t.log") log lines)" >"$out"
   else
-    echo "fuzz $t: FAILED (see $DIR/fuzz-$t.log)"
-    tail -n 30 "$DIR/fuzz-$t.log"
-    rc=1
+    { echo "fuzz $t: FAILED (see $DIR/fuzz-$t.log)"; tail -n 30 "$DIR/fuzz-$t.log"; } >"$out"
   fi
+}
+
+# As many targets at once as there are CPUs (each still gets SECS of its
+# own); the verdicts are printed in the list's order.
+TARGETS="router query model listq text import calendar rights inspect xmp mail tpl"
+JOBS=$(nproc 2>/dev/null || echo 1)
+n=0
+for t in $TARGETS; do
+  run_one "$t" &
+  n=$((n + 1))
+  if [ "$n" -ge "$JOBS" ]; then
+    wait
+    n=0
+  fi
+done
+wait
+rc=0
+for t in $TARGETS; do
+  cat "$DIR/verdict-$t"
+  grep -q "^fuzz $t: ok" "$DIR/verdict-$t" || rc=1
 done
 exit $rc

@@ -43,13 +43,13 @@ enum {
 static const char sqlite_conn_pragmas[] = "PRAGMA synchronous = FULL;"
                                           "PRAGMA foreign_keys = ON;"
                                           "PRAGMA temp_store = MEMORY;"
-                                          /* 2 MB of page cache per connection
+                                          /* 4 MB of page cache per connection
                                            * and no mmap: memory stays small
                                            * and the OS caches the file (8 MB
                                            * made lists no faster in the
                                            * benchmark, and every worker
                                            * thread has one) */
-                                          "PRAGMA cache_size = -2000;"
+                                          "PRAGMA cache_size = -4000;"
                                           "PRAGMA mmap_size = 0;";
 
 struct sqlite_store {
