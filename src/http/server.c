@@ -67,7 +67,8 @@ struct http_server {
     pthread_t acceptor;
     bool acceptor_started;
     unsigned next; /* where the acceptor's search for a worker starts */
-    atomic_long open; /* connections started and not closed, all workers */
+    atomic_long open;    /* connections started and not closed, all workers */
+    atomic_long pending; /* handed over and not started yet, all workers */
     pthread_mutex_t ip_mu;
     struct ip_slot *ips; /* open addressing, cap slots (a power of two) */
     size_t ip_cap;
@@ -760,8 +761,10 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
     int delta = code == MHD_CONNECTION_NOTIFY_STARTED ? 1 : -1;
     if (w) {
         atomic_fetch_add(&w->open, delta);
-        if (delta > 0 && atomic_load(&w->pending) > 0)
+        if (delta > 0 && atomic_load(&w->pending) > 0) {
             atomic_fetch_sub(&w->pending, 1);
+            atomic_fetch_sub(&s->pending, 1);
+        }
         http_metrics_connection((unsigned)(w - s->workers), delta);
     }
     atomic_fetch_add(&s->open, delta);
@@ -812,15 +815,20 @@ static void *acceptor_main(void *arg)
             continue; /* EAGAIN, EINTR, ECONNABORTED and the like */
         }
         const struct sockaddr *sa = (const struct sockaddr *)&ss;
-        if (atomic_load(&s->open) >= (long)s->cfg.max_conns ||
+        /* pending ones count too: the address table then never holds
+         * more than max_conns addresses */
+        if (atomic_load(&s->open) + atomic_load(&s->pending) >= (long)s->cfg.max_conns ||
             ip_open(s, sa) >= s->cfg.max_conns_per_ip) {
             close(fd);
             continue;
         }
         struct http_worker *w = pick_worker(s);
         atomic_fetch_add(&w->pending, 1);
-        if (MHD_add_connection(w->daemon, fd, sa, len) != MHD_YES)
+        atomic_fetch_add(&s->pending, 1);
+        if (MHD_add_connection(w->daemon, fd, sa, len) != MHD_YES) {
             atomic_fetch_sub(&w->pending, 1); /* MHD has closed fd */
+            atomic_fetch_sub(&s->pending, 1);
+        }
     }
     return NULL;
 }
@@ -912,6 +920,7 @@ struct http_server *http_server_start(const struct http_config *cfg, const struc
     s->listen_fd = s->wake[0] = s->wake[1] = -1;
     atomic_init(&s->inflight, 0);
     atomic_init(&s->open, 0);
+    atomic_init(&s->pending, 0);
     pthread_mutex_init(&s->ip_mu, NULL);
     for (s->ip_cap = 16; s->ip_cap < 2 * (size_t)s->cfg.max_conns;)
         s->ip_cap *= 2;

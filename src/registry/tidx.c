@@ -281,7 +281,9 @@ static void layout_one(struct tcoll *c)
         c->post_at[b->rank[i] + 1] = b->count[i];
     for (size_t r = 0; r < n; r++)
         c->post_at[r + 1] += c->post_at[r];
-    c->post = xmalloc((c->post_at[n] ? c->post_at[n] : 1) * sizeof *c->post);
+    /* zeroed: were the second pass to meet fewer records, no entry is
+     * left undefined */
+    c->post = xcalloc(c->post_at[n] ? c->post_at[n] : 1, sizeof *c->post);
     b->fill = xmalloc((n ? n : 1) * sizeof *b->fill);
     memcpy(b->fill, c->post_at, n * sizeof *b->fill);
     free(b->count);
