@@ -100,8 +100,6 @@ struct store {
     pthread_mutex_t write_lock;
     int busy_timeout_ms; /* how long a writer waits for write_lock */
     struct store_conn *writer; /* the connection of store_begin_write */
-    pthread_t writer_thread;   /* who holds it, while writer_held */
-    bool writer_held;
     /* group commit (store_write_enter/leave) */
     _Atomic int waiting;         /* writers waiting for write_lock */
     pthread_mutex_t batch_mu;    /* guards the fields below */

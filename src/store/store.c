@@ -42,12 +42,16 @@ static const struct store_vfuncs *store_pick_driver(const char *url, const char 
     return &store_sqlite_vfuncs;
 }
 
+/* The store whose writer this thread holds (store_conn() then returns the
+ * writer, so that nested code joins the transaction), or NULL. */
+static _Thread_local const struct store *tls_writer;
+
 static void store_release_write_lock(struct store_conn *c)
 {
     if (c->holds_write_lock) {
         c->holds_write_lock = false;
-        if (c == c->store->writer)
-            c->store->writer_held = false;
+        if (c == c->store->writer && tls_writer == c->store)
+            tls_writer = NULL;
         pthread_mutex_unlock(&c->store->write_lock);
     }
 }
@@ -122,7 +126,7 @@ static struct store_conn *store_conn_new(struct store *s, struct err *e)
  * opened if needed; NULL + e on failure. */
 static struct store_conn *store_conn_get(struct store *s, struct err *e)
 {
-    if (s->writer_held && pthread_equal(s->writer_thread, pthread_self()))
+    if (tls_writer == s)
         return s->writer;
     struct store_conn *c = pthread_getspecific(s->key);
     return c ? c : store_conn_new(s, e);
@@ -362,8 +366,7 @@ struct store_conn *store_write_enter(struct store *s, struct err *e)
         store_release_write_lock(w);
         return NULL;
     }
-    s->writer_thread = pthread_self();
-    s->writer_held = true;
+    tls_writer = s;
     return w;
 }
 
@@ -434,7 +437,7 @@ int store_write_leave(struct store_conn *w, int rc, store_done_fn done, void *ct
         pthread_mutex_unlock(&s->batch_mu);
     }
     uint64_t id = s->batch_id;
-    s->writer_held = false;
+    tls_writer = NULL;
     bool pass = atomic_load(&s->waiting) > 0 && s->batch_size < 64;
     if (!pass)
         store_batch_commit(s);
@@ -448,7 +451,7 @@ int store_write_leave(struct store_conn *w, int rc, store_done_fn done, void *ct
 
 struct store_conn *store_begin_write(struct store *s, struct err *e)
 {
-    if (s->writer_held && pthread_equal(s->writer_thread, pthread_self())) {
+    if (tls_writer == s) {
         err_internal(e, "store_begin_write: this thread already writes");
         return NULL;
     }
@@ -463,8 +466,7 @@ struct store_conn *store_begin_write(struct store *s, struct err *e)
         return NULL;
     }
     w->in_tx = true;
-    s->writer_thread = pthread_self();
-    s->writer_held = true;
+    tls_writer = s;
     return w;
 }
 
