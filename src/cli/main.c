@@ -719,11 +719,6 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "inspect-document") == 0)
         return cmd_inspect_document(argc - 1, argv + 1);
-    /* A fixed threshold: blocks from 128 KiB up are mapped on their own and
-     * unmapped when freed. glibc otherwise raises the threshold after each
-     * such free, and the index builds' large temporary arrays then stay in
-     * the heap as holes that the resident size never loses. */
-    mallopt(M_MMAP_THRESHOLD, 128 * 1024);
     password_init(0, 0, 0);
     struct opts o = {.data = "./var", .listen = "127.0.0.1:8080"};
     http_config_defaults(&o.http);
