@@ -20,6 +20,7 @@
 #include "http/http.h"
 
 #include "util/log.h"
+#include "util/text.h"
 #include "util/timeutil.h"
 
 #include <arpa/inet.h>
@@ -680,21 +681,13 @@ static size_t ip_key(const struct sockaddr *sa, unsigned char key[17])
     return 17;
 }
 
-static size_t ip_hash(const unsigned char key[17])
-{
-    uint64_t h = 1469598103934665603ull; /* FNV-1a */
-    for (size_t i = 0; i < 17; i++)
-        h = (h ^ key[i]) * 1099511628211ull;
-    return (size_t)h;
-}
-
 /* The slot of key, or the free slot where it would go (ip_mu held). The
  * table holds at most max_conns addresses and has twice that many slots,
  * so a free slot always exists. Removal uses backward shifting (no
  * tombstones). */
 static struct ip_slot *ip_find(struct http_server *s, const unsigned char key[17])
 {
-    size_t mask = s->ip_cap - 1, i = ip_hash(key) & mask;
+    size_t mask = s->ip_cap - 1, i = (size_t)text_hash(key, 17) & mask;
     while (s->ips[i].n && memcmp(s->ips[i].key, key, 17) != 0)
         i = (i + 1) & mask;
     return &s->ips[i];
@@ -705,7 +698,7 @@ static void ip_remove(struct http_server *s, struct ip_slot *slot)
     size_t mask = s->ip_cap - 1, hole = (size_t)(slot - s->ips);
     slot->n = 0;
     for (size_t i = (hole + 1) & mask; s->ips[i].n; i = (i + 1) & mask) {
-        size_t home = ip_hash(s->ips[i].key) & mask;
+        size_t home = (size_t)text_hash(s->ips[i].key, 17) & mask;
         /* move i into the hole unless its home lies cyclically in (hole, i] */
         bool stays = hole <= i ? (home > hole && home <= i) : (home > hole || home <= i);
         if (!stays) {
@@ -886,8 +879,8 @@ static struct MHD_Daemon *daemon_start(struct http_server *s)
     /* clang-format on */
 }
 
-/* Stops the acceptor and the workers and frees s (whatever was started). */
-static void server_free(struct http_server *s)
+/* Stops accepting: the acceptor ends and the listening socket closes. */
+static void acceptor_stop(struct http_server *s)
 {
     if (s->acceptor_started) {
         ssize_t n;
@@ -895,9 +888,17 @@ static void server_free(struct http_server *s)
             n = write(s->wake[1], "x", 1);
         while (n < 0 && errno == EINTR);
         pthread_join(s->acceptor, NULL);
+        s->acceptor_started = false;
     }
     if (s->listen_fd >= 0)
         close(s->listen_fd);
+    s->listen_fd = -1;
+}
+
+/* Stops the acceptor and the workers and frees s (whatever was started). */
+static void server_free(struct http_server *s)
+{
+    acceptor_stop(s);
     for (unsigned i = 0; i < s->n_workers; i++)
         if (s->workers[i].daemon)
             MHD_stop_daemon(s->workers[i].daemon);
@@ -980,14 +981,7 @@ void http_server_stop(struct http_server *s)
 {
     if (!s)
         return;
-    ssize_t n;
-    do
-        n = write(s->wake[1], "x", 1); /* the acceptor stops */
-    while (n < 0 && errno == EINTR);
-    pthread_join(s->acceptor, NULL);
-    s->acceptor_started = false;
-    close(s->listen_fd);
-    s->listen_fd = -1;
+    acceptor_stop(s);
     int64_t deadline = time_mono_ns() + SERVER_STOP_WAIT_NS;
     while (atomic_load(&s->inflight) > 0 && time_mono_ns() < deadline)
         sleep_ms(5);

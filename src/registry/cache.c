@@ -2,6 +2,7 @@
 #include "cache.h"
 
 #include "util/err.h"
+#include "util/text.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -23,10 +24,7 @@ static atomic_uint_fast64_t generation = 1;
 
 static size_t slot_of(const char *key)
 {
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-    for (const unsigned char *p = (const unsigned char *)key; *p; p++)
-        h = (h ^ *p) * 1099511628211ULL;
-    return (size_t)(h % CACHE_SLOTS);
+    return (size_t)(text_hash(key, strlen(key)) % CACHE_SLOTS);
 }
 
 void cache_bump(void)

@@ -9,6 +9,7 @@
 #include "tidx.h"
 #include "util/buf.h"
 #include "util/log.h"
+#include "util/text.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -62,18 +63,10 @@ static __thread struct staged *staged_head, *staged_tail;
 
 /* --- hashing ------------------------------------------------------------------ */
 
-static uint64_t hash_str(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-        h = (h ^ *p) * 1099511628211ULL;
-    return h;
-}
-
 static size_t *table_slot(struct fidx *x, const char *key)
 {
     size_t mask = x->table_cap - 1;
-    for (size_t i = hash_str(key) & mask;; i = (i + 1) & mask) {
+    for (size_t i = text_hash(key, strlen(key)) & mask;; i = (i + 1) & mask) {
         size_t v = x->table[i];
         if (v == 0 || strcmp(x->keys[v - 1].key, key) == 0)
             return &x->table[i];
@@ -421,6 +414,16 @@ int fidx_build(struct fidx *x, struct store_conn *c, fidx_field_pred want, void 
 
 /* --- staging ----------------------------------------------------------------- */
 
+/* Appends s to this thread's staged changes. */
+static void staged_push(struct staged *s)
+{
+    if (staged_tail)
+        staged_tail->next = s;
+    else
+        staged_head = s;
+    staged_tail = s;
+}
+
 void fidx_stage(struct fidx *x, int64_t rid, const char *const *old_keys, size_t n_old,
                 const char *const *new_keys, size_t n_new)
 {
@@ -436,11 +439,7 @@ void fidx_stage(struct fidx *x, int64_t rid, const char *const *old_keys, size_t
         s->keys[n_old + i] = xstrdup(new_keys[i]);
     s->n_old = n_old;
     s->n_new = n_new;
-    if (staged_tail)
-        staged_tail->next = s;
-    else
-        staged_head = s;
-    staged_tail = s;
+    staged_push(s);
 }
 
 int fidx_stage_text(struct fidx *x, struct store_conn *c, int64_t rid, const char *collection,
@@ -464,11 +463,7 @@ int fidx_stage_text(struct fidx *x, struct store_conn *c, int64_t rid, const cha
         s->keys[i] = xstrdup(ptrs[i]);
     s->n_new = ws.n;
     words_free(&ws, ptrs);
-    if (staged_tail)
-        staged_tail->next = s;
-    else
-        staged_head = s;
-    staged_tail = s;
+    staged_push(s);
     return 0;
 }
 

@@ -8,6 +8,7 @@
 #include "tidx.h"
 
 #include "util/err.h"
+#include "util/text.h"
 
 #include <pthread.h>
 #include <stdbool.h>
@@ -147,14 +148,6 @@ static const char *term_of(const struct tcoll *c, size_t i)
 
 /* --- building ------------------------------------------------------------------- */
 
-static uint64_t hash_bytes(const char *s, size_t n)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
-    return h;
-}
-
 /* Appends the term (s, n) and its '\0' to the text being built; returns
  * its offset. */
 static uint32_t text_add(struct tcoll *c, const char *s, size_t n)
@@ -180,7 +173,7 @@ static void build_rehash(struct tcoll *c)
     b->cap = cap;
     for (size_t i = 0; i < c->n_terms; i++) {
         const char *s = term_of(c, i);
-        size_t k = hash_bytes(s, strlen(s)) & (cap - 1);
+        size_t k = text_hash(s, strlen(s)) & (cap - 1);
         while (b->slots[k])
             k = (k + 1) & (cap - 1);
         b->slots[k] = (uint32_t)i + 1;
@@ -194,7 +187,7 @@ static uint32_t build_term(struct tcoll *c, const char *s, size_t n)
     struct tbuild *b = c->b;
     if (!b->filling && (c->n_terms + 1) * 2 > b->cap)
         build_rehash(c);
-    size_t k = hash_bytes(s, n) & (b->cap - 1);
+    size_t k = text_hash(s, n) & (b->cap - 1);
     for (; b->slots[k]; k = (k + 1) & (b->cap - 1)) {
         const char *t = term_of(c, b->slots[k] - 1);
         if (strncmp(t, s, n) == 0 && t[n] == '\0')

@@ -9,6 +9,7 @@
 
 #include "util/buf.h"
 #include "util/err.h"
+#include "util/timeutil.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -232,13 +233,6 @@ int store_begin(struct store_conn *c, bool write, struct err *e)
 
 /* --- group commit ------------------------------------------------------------ */
 
-static int64_t mono_ns(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
-}
-
 struct store_stats store_stats(struct store *s)
 {
     pthread_mutex_lock(&s->sync_mu);
@@ -261,9 +255,9 @@ struct store_stats store_stats(struct store *s)
  * commit for store_durable; 0 when it failed. */
 static uint64_t store_writer_commit(struct store *s, int *rc, struct err *e)
 {
-    int64_t t0 = mono_ns();
+    int64_t t0 = time_mono_ns();
     *rc = s->v->commit(s->writer, e);
-    atomic_fetch_add(&s->st_commit_ns, (uint64_t)(mono_ns() - t0));
+    atomic_fetch_add(&s->st_commit_ns, (uint64_t)(time_mono_ns() - t0));
     atomic_fetch_add(&s->st_commits, 1);
     if (*rc < 0)
         return 0;
@@ -291,10 +285,10 @@ static void store_durable(struct store *s, uint64_t seq)
         uint64_t target = s->commit_seq;
         pthread_mutex_unlock(&s->sync_mu);
         struct err e = ERR_INIT;
-        int64_t t0 = mono_ns();
+        int64_t t0 = time_mono_ns();
         if (s->v->make_durable(s, &e) < 0)
             fatal("store: %s", e.detail);
-        atomic_fetch_add(&s->st_sync_ns, (uint64_t)(mono_ns() - t0));
+        atomic_fetch_add(&s->st_sync_ns, (uint64_t)(time_mono_ns() - t0));
         atomic_fetch_add(&s->st_syncs, 1);
         pthread_mutex_lock(&s->sync_mu);
         s->syncing = false;
@@ -339,13 +333,13 @@ static void store_batch_commit(struct store *s)
 
 struct store_conn *store_write_enter(struct store *s, struct err *e)
 {
-    int64_t t0 = mono_ns();
+    int64_t t0 = time_mono_ns();
     atomic_fetch_add(&s->waiting, 1);
     int rc = store_take_write_lock(s, e);
     atomic_fetch_sub(&s->waiting, 1);
     if (rc < 0)
         return NULL;
-    s->held_since_ns = mono_ns();
+    s->held_since_ns = time_mono_ns();
     atomic_fetch_add(&s->st_wait_ns, (uint64_t)(s->held_since_ns - t0));
     atomic_fetch_add(&s->st_writes, 1);
     struct store_conn *w = s->writer;
@@ -441,7 +435,7 @@ int store_write_leave(struct store_conn *w, int rc, store_done_fn done, void *ct
     bool pass = atomic_load(&s->waiting) > 0 && s->batch_size < 64;
     if (!pass)
         store_batch_commit(s);
-    atomic_fetch_add(&s->st_hold_ns, (uint64_t)(mono_ns() - s->held_since_ns));
+    atomic_fetch_add(&s->st_hold_ns, (uint64_t)(time_mono_ns() - s->held_since_ns));
     w->holds_write_lock = false;
     pthread_mutex_unlock(&s->write_lock);
     if (rc < 0)

@@ -117,6 +117,14 @@ size_t utf8_put(uint32_t cp, char *out)
     return 4;
 }
 
+uint64_t text_hash(const void *p, size_t n)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (const unsigned char *b = p, *end = b + n; b < end; b++)
+        h = (h ^ *b) * 1099511628211ULL;
+    return h;
+}
+
 uint32_t text_fold_cp(uint32_t c)
 {
     if (c >= 'A' && c <= 'Z')

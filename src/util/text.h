@@ -12,6 +12,9 @@ struct arena;
 
 /* True when s[0..n) is well-formed UTF-8 (no overlongs, no surrogates,
  * nothing above U+10FFFF) and contains no NUL byte. */
+/* FNV-1a of n bytes: for hash tables, not for security. */
+uint64_t text_hash(const void *p, size_t n);
+
 bool utf8_valid(const char *s, size_t n);
 
 /* The byte length of the well-formed character at s (at most n bytes

@@ -168,6 +168,18 @@ def hold_connections(srv, n):
         time.sleep(0.2)
 
 
+def assert_one_more_refused(srv, n, message):
+    """With n connections held, one more is not served."""
+    idle = hold_connections(srv, n)
+    try:
+        answer = srv.raw(b'GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
+                         timeout=3)
+        assert not answer.startswith(b'HTTP/1.1 200'), message
+    finally:
+        for s in idle:
+            s.close()
+
+
 def test_limits_are_configurable():
     srv = Server(extra=['--max-body', '2000', '--max-conns-per-ip', '3', '--timeout', '5']).start()
     try:
@@ -177,14 +189,7 @@ def test_limits_are_configurable():
                b'\r\nAuthorization: Bearer ' + tok.encode() + b'\r\nContent-Length: %d\r\n'
                b'Connection: close\r\n\r\n' % len(big)) + big
         assert srv.raw(raw).startswith(b'HTTP/1.1 413')
-        idle = hold_connections(srv, 3)
-        try:
-            answer = srv.raw(b'GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
-                             timeout=3)
-            assert not answer.startswith(b'HTTP/1.1 200'), 'a 4th connection from one IP was served'
-        finally:
-            for s in idle:
-                s.close()
+        assert_one_more_refused(srv, 3, 'a 4th connection from one IP was served')
         deadline = time.time() + 10  # until the server notices the closed ones
         while True:
             try:
@@ -235,14 +240,7 @@ def test_connections_are_spread_over_the_workers():
 def test_total_connection_limit():
     srv = Server(extra=['--max-conns', '3', '--threads', '2', '--timeout', '5']).start()
     try:
-        idle = hold_connections(srv, 3)
-        try:
-            answer = srv.raw(b'GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
-                             timeout=3)
-            assert not answer.startswith(b'HTTP/1.1 200'), 'a 4th connection was served'
-        finally:
-            for s in idle:
-                s.close()
+        assert_one_more_refused(srv, 3, 'a 4th connection was served')
     finally:
         srv.cleanup()
 

@@ -423,6 +423,8 @@ static void compare_paths(struct fx *f, struct registry *mem, unsigned *seed, in
     }
 }
 
+/* The in-memory filter and word indexes answer every list, total and
+ * facet exactly as SQL does, also after writes. REQ: REG-01 */
 static void test_memory_index_matches_sql(void **state)
 {
     struct fx *f = *state;

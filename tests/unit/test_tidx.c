@@ -1,5 +1,6 @@
 /* Unit tests of the in-memory word index (src/registry/tidx.c) against a
- * plain model: every record's set of words, searched by brute force. */
+ * plain model: every record's set of words, searched by brute force.
+ * REQ: REG-01 (finding the registry's objects by their words) */
 #include "registry/tidx.h"
 
 #include <pthread.h>
