@@ -62,6 +62,11 @@ const char *model_type_name(enum field_type t)
     return (size_t)t < N_TYPES ? TYPE_NAMES[t] : "?";
 }
 
+bool model_type_few_values(enum field_type t)
+{
+    return t == FT_ENUM || t == FT_BOOL;
+}
+
 size_t model_max_length(const struct model_field *f)
 {
     switch (f->type) {

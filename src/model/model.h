@@ -313,6 +313,10 @@ json_t *model_label_json(struct i18n l);
 /* The type's name as written in the model file ("string", "ref", ...). */
 const char *model_type_name(enum field_type t);
 
+/* Does a field of this type take few distinct values (an enumeration's, or
+ * true and false)? Lists are judged by their items' type. */
+bool model_type_few_values(enum field_type t);
+
 /* The byte limit that applies to a string-valued field: its max_length, or
  * the type's default (string 1000, text 100000, i18n 10000 per language,
  * url 2048, email 254); 0 for types that are not strings. */

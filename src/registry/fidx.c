@@ -395,8 +395,43 @@ static int build_text(struct fidx *x, struct store_conn *c, struct err *e)
     return rc;
 }
 
+/* Adds to field="" every record of `kind` that has no value for field. */
+static void build_absent(struct fidx *x, const char *kind, const char *field)
+{
+    if (!x->table_cap) /* no records */
+        return;
+    struct arena *a = arena_new();
+    size_t *slot = table_slot(x, fidx_key_kind(a, kind));
+    if (!*slot || !x->keys[*slot - 1].n) {
+        arena_free(a);
+        return;
+    }
+    size_t kind_key = *slot - 1;
+    uint32_t max = x->keys[kind_key].rids[x->keys[kind_key].n - 1];
+    uint64_t *has = xcalloc(max / 64 + 1, sizeof *has); /* rids with a value */
+    const char *group = arena_printf(a, "f" SEP "%s", field);
+    for (size_t g = 0; g < x->n_groups; g++) {
+        if (strcmp(x->groups[g].name, group) != 0)
+            continue;
+        for (size_t i = 0; i < x->groups[g].n; i++) {
+            const struct fkey *k = &x->keys[x->groups[g].keys[i]];
+            for (size_t j = 0; j < k->n && k->rids[j] <= max; j++)
+                has[k->rids[j] / 64] |= UINT64_C(1) << (k->rids[j] % 64);
+        }
+    }
+    size_t none = key_index(x, fidx_key_field(a, field, "")); /* may move x->keys */
+    const struct fkey *members = &x->keys[kind_key];
+    for (size_t i = 0; i < members->n; i++) {
+        uint32_t rid = members->rids[i];
+        if (!(has[rid / 64] >> (rid % 64) & 1))
+            set_add(&x->keys[none], rid);
+    }
+    free(has);
+    arena_free(a);
+}
+
 int fidx_build(struct fidx *x, struct store_conn *c, fidx_field_pred want, void *ctx,
-               struct err *e)
+               const struct fidx_absent *absent, size_t n_absent, struct err *e)
 {
     pthread_rwlock_wrlock(&x->lock);
     int rc = store_begin(c, false, e);
@@ -404,6 +439,8 @@ int fidx_build(struct fidx *x, struct store_conn *c, fidx_field_pred want, void 
         rc = build_records(x, c, e);
     if (rc == 0)
         rc = build_attrs(x, c, want, ctx, e);
+    for (size_t i = 0; rc == 0 && i < n_absent; i++)
+        build_absent(x, absent[i].kind, absent[i].field);
     if (rc == 0)
         rc = build_text(x, c, e);
     store_rollback(c);

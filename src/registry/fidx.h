@@ -39,10 +39,16 @@ void fidx_free(struct fidx *x);
  * to SQL (high-cardinality fields would cost memory for little gain). */
 typedef bool (*fidx_field_pred)(void *ctx, const char *field);
 
+/* A field ("collection:field") whose absence from a record of `kind` has no
+ * row in the attrs table: the index holds such records under the value "". */
+struct fidx_absent {
+    const char *kind, *field;
+};
+
 /* Loads the index from the database. Until it has been built, staging does
  * nothing and fidx_ready() is false. */
 int fidx_build(struct fidx *x, struct store_conn *c, fidx_field_pred want, void *ctx,
-               struct err *e);
+               const struct fidx_absent *absent, size_t n_absent, struct err *e);
 bool fidx_ready(const struct fidx *x);
 
 /* Keys. */

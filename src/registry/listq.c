@@ -162,6 +162,7 @@ static int parse_sort(const struct model *m, struct list_query *q, const char *s
     q->sort = SORT_FIELD;
     q->sort_field = name;
     q->sort_int = type == FT_INTEGER;
+    q->sort_few = model_type_few_values(type);
     return 0;
 }
 

@@ -38,6 +38,7 @@ struct list_query {
     enum listq_sort_key sort;
     const char *sort_field;  /* SORT_FIELD: the model field */
     bool sort_int;           /* SORT_FIELD: compare as integers */
+    bool sort_few;           /* SORT_FIELD: few values (no attrs row when absent) */
     bool sort_desc;
     const char *sort_spec;   /* as given, e.g. "-updated_at" */
     int limit;

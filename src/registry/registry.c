@@ -101,8 +101,7 @@ bool reg_field_in_memory(const struct model *m, const char *collection, const ch
         const struct model_field *f = model_field(model_kind(m, coll->kinds[i]), field);
         if (!f)
             continue;
-        enum field_type t = f->type == FT_LIST && f->item ? f->item->type : f->type;
-        return t == FT_ENUM || t == FT_BOOL;
+        return model_type_few_values(f->type == FT_LIST && f->item ? f->item->type : f->type);
     }
     return false;
 }
@@ -119,9 +118,68 @@ static bool want_field(void *ctx, const char *key)
     return reg_field_in_memory(r->model, coll, colon + 1);
 }
 
+/* Does the memory index hold the absence of this field of a record, as the
+ * value ""? A scalar field with few values: the attrs table has no row for
+ * it (see reg_index_entries). */
+static bool absent_in_memory(const struct model_field *f)
+{
+    return f->filterable && f->type != FT_LIST && model_type_few_values(f->type);
+}
+
+/* Before attrs stopped holding "" for absent fields with few values, every
+ * record had such rows: they are dropped once, so that the table is what
+ * reg_index_entries says (one indexed statement per field when none are
+ * left). */
+static int drop_old_absent_rows(struct registry *r, struct err *e)
+{
+    struct store_conn *c = store_conn(r->store);
+    if (store_begin(c, true, e) < 0)
+        return -1;
+    for (size_t i = 0; i < model_n_kinds(r->model); i++) {
+        const struct model_kind *k = model_kind_at(r->model, i);
+        for (size_t j = 0; j < k->n_fields; j++) {
+            if (!absent_in_memory(&k->fields[j]))
+                continue;
+            char key[192];
+            snprintf(key, sizeof key, "%s:%s", k->collection, k->fields[j].name);
+            if (store_execf(c, "DELETE FROM attrs WHERE field = $1 AND value = ''", e, "t",
+                            key) < 0) {
+                store_rollback(c);
+                return -1;
+            }
+        }
+    }
+    return store_commit(c, e);
+}
+
 int registry_enable_filter_index(struct registry *r, struct err *e)
 {
-    return fidx_build(r->fidx, store_conn(r->store), want_field, r, e);
+    if (drop_old_absent_rows(r, e) < 0)
+        return -1;
+    /* every (kind, field) whose absence the index derives */
+    struct arena *a = arena_new();
+    size_t n = 0, cap = 0;
+    struct fidx_absent *absent = NULL;
+    for (size_t i = 0; i < model_n_kinds(r->model); i++) {
+        const struct model_kind *k = model_kind_at(r->model, i);
+        for (size_t j = 0; j < k->n_fields; j++) {
+            if (!absent_in_memory(&k->fields[j]))
+                continue;
+            if (n == cap) {
+                cap = cap ? cap * 2 : 32;
+                struct fidx_absent *grown = arena_alloc(a, cap * sizeof *grown);
+                if (n)
+                    memcpy(grown, absent, n * sizeof *grown);
+                absent = grown;
+            }
+            absent[n++] = (struct fidx_absent){
+                .kind = k->id,
+                .field = arena_printf(a, "%s:%s", k->collection, k->fields[j].name)};
+        }
+    }
+    int rc = fidx_build(r->fidx, store_conn(r->store), want_field, r, absent, n, e);
+    arena_free(a);
+    return rc;
 }
 
 const struct model *registry_model(const struct registry *r)
@@ -751,10 +809,14 @@ void reg_index_entries(const struct model_kind *k, const json_t *rec, model_inde
     struct prefixed p = {.collection = k->collection, .fn = fn, .ctx = ctx};
     model_index_values(k, rec, index_prefixed, &p);
     /* An absent filterable scalar is indexed as "" so that a sort on the
-     * field can walk its index range and still meet every record. */
+     * field in SQL can walk its index range and still meet every record.
+     * Not a field with few values (an enum, a boolean): the memory index
+     * sorts by those and derives their "" itself, and every row saved is a
+     * page less to write on most creates. */
     for (size_t i = 0; i < k->n_fields; i++) {
         const struct model_field *f = &k->fields[i];
-        if (f->filterable && f->type != FT_LIST && !json_object_get(rec, f->name))
+        if (f->filterable && f->type != FT_LIST && !absent_in_memory(f) &&
+            !json_object_get(rec, f->name))
             index_prefixed(&p, f->name, "");
     }
 }
@@ -797,6 +859,12 @@ static void filter_keys(struct stage_ctx *s, const struct model_kind *k, const j
     if (owner && k->owned)
         stage_key(s, fidx_key_owner(s->a, owner));
     reg_index_entries(k, rec, stage_field, s);
+    for (size_t i = 0; i < k->n_fields; i++) /* what the attrs table leaves out */
+        if (absent_in_memory(&k->fields[i]) && !json_object_get(rec, k->fields[i].name))
+            stage_key(s, fidx_key_field(s->a,
+                                        arena_printf(s->a, "%s:%s", k->collection,
+                                                     k->fields[i].name),
+                                        ""));
 }
 
 /* Stages the change of the record's filter keys for the in-memory index. */

@@ -399,7 +399,9 @@ static int fetch_page(struct store_conn *c, struct arena *ar, const struct list_
     struct sqlb b;
     sqlb_init(&b);
     const char *sk = sort_expr(q), *index = sort_index(q);
-    bool by_field = q->sort == SORT_FIELD && !q->sort_int;
+    /* a walk of the field's index range meets every record only when absent
+     * values have rows too (reg_index_entries) */
+    bool by_field = q->sort == SORT_FIELD && !q->sort_int && !q->sort_few;
     enum drive mode =
         (index || by_field) && total > DRIVE_ORDER_MIN ? DRIVE_ORDER : DRIVE_MATCHES;
     if (mode == DRIVE_ORDER && by_field) {

@@ -476,6 +476,103 @@ static void test_memory_index_matches_sql(void **state)
     registry_free(mem);
 }
 
+static int64_t count_rows(struct fx *f, const char *sql)
+{
+    struct err e = ERR_INIT;
+    struct store_stmt *st = store_prepare(store_conn(f->store), sql, false, &e);
+    assert_non_null(st);
+    assert_int_equal(store_step(st, &e), STORE_ROW);
+    int64_t n = store_col_int64(st, 0);
+    store_finalize(st);
+    return n;
+}
+
+/* The position of record `id` in the objects sorted by `sort` (-1 when it
+ * is not among them). */
+static int position_in(struct fx *f, struct registry *r, const char *sort, const char *id)
+{
+    struct arena *a = arena_new();
+    struct listq_param p[] = {{"sort", sort}, {"limit", "500"}};
+    struct list_query q;
+    struct err e = ERR_INIT;
+    assert_int_equal(
+        listq_parse(a, f->model, model_collection(f->model, "objects"), p, 2, NULL, &q, &e), 0);
+    json_t *out = NULL;
+    assert_int_equal(registry_list(r, a, &q, &out, &e), 0);
+    int at = -1;
+    size_t i;
+    json_t *item;
+    json_array_foreach(json_object_get(out, "items"), i, item)
+    {
+        if (strcmp(json_string_value(json_object_get(item, "id")), id) == 0)
+            at = (int)i;
+    }
+    json_decref(out);
+    arena_free(a);
+    return at;
+}
+
+/* An absent enum or boolean field has no row in the attrs table (a write
+ * stores fewer rows); the memory index, built from the table, still holds
+ * such records under "" and sorts them first, as the SQL path does. Rows
+ * an older version stored for them are dropped when the index is enabled.
+ * An absent field of many values (a date) keeps its "" row, which SQL
+ * sorts walk. REQ: REG-01 */
+static void test_absent_few_valued_fields_have_no_rows(void **state)
+{
+    struct fx *f = *state;
+    json_decref(make_org(f, "org-1"));
+    json_decref(create(f, "objects",
+                       "{\"kind\":\"information_system\",\"owner\":\"org-1\",\"name\":{\"ru\":"
+                       "\"Б\"},\"stage\":\"creation\",\"class\":\"second\"}",
+                       "with-class"));
+    json_decref(create(f, "objects",
+                       "{\"kind\":\"information_system\",\"owner\":\"org-1\",\"name\":{\"ru\":"
+                       "\"А\"},\"stage\":\"creation\"}",
+                       "no-class"));
+    assert_int_equal(count_rows(f, "SELECT count(*) FROM attrs WHERE value = '' AND field IN "
+                                   "('objects:class', 'objects:placement', "
+                                   "'objects:source_code_transferred')"),
+                     0);
+    assert_true(count_rows(f, "SELECT count(*) FROM attrs WHERE value = '' AND field = "
+                              "'objects:commissioning_date'") == 2);
+    /* an older version's row for the absent class */
+    struct err e = ERR_INIT;
+    assert_int_equal(store_exec(store_conn(f->store),
+                                "INSERT INTO attrs(field, value, rid) SELECT 'objects:class', "
+                                "'', rid FROM records WHERE id = 'no-class'",
+                                &e, 0),
+                     0);
+    struct registry *mem = registry_new(f->store, f->model);
+    assert_int_equal(registry_enable_filter_index(mem, &e), 0);
+    assert_int_equal(
+        count_rows(f, "SELECT count(*) FROM attrs WHERE value = '' AND field = 'objects:class'"),
+        0);
+    char *report = NULL;
+    assert_int_equal(dump_check(f->reg, &report), 0);
+    free(report);
+    /* both paths sort the record without a class first, and last when
+     * descending */
+    assert_int_equal(position_in(f, f->reg, "class", "no-class"), 0);
+    assert_int_equal(position_in(f, mem, "class", "no-class"), 0);
+    assert_int_equal(position_in(f, f->reg, "-class", "no-class"), 1);
+    assert_int_equal(position_in(f, mem, "-class", "no-class"), 1);
+    /* a record created through the indexed registry without a class too */
+    json_t *in = json_loads("{\"kind\":\"information_system\",\"owner\":\"org-1\","
+                            "\"name\":{\"ru\":\"В\"},\"stage\":\"creation\"}",
+                            0, NULL),
+           *made = NULL;
+    assert_int_equal(registry_create(mem, &f->actor, "objects", in, NULL, &made, &e), 0);
+    const char *id = json_string_value(json_object_get(made, "id"));
+    /* among those without a class, the newest first */
+    assert_int_equal(position_in(f, mem, "-class", id), 1);
+    assert_int_equal(position_in(f, f->reg, "-class", id), 1);
+    assert_int_equal(position_in(f, mem, "-class", "no-class"), 2);
+    json_decref(in);
+    json_decref(made);
+    registry_free(mem);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -487,6 +584,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_failed_import_leaves_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_list_query_parsing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_memory_index_matches_sql, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_absent_few_valued_fields_have_no_rows, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
