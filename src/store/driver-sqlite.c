@@ -58,7 +58,6 @@ struct sqlite_store {
     int busy_timeout_ms;
     char *wal_path; /* the write-ahead log, which make_durable flushes */
     int wal_fd;     /* open on it, or -1 */
-    pthread_rwlock_t wal_lock; /* write-held to change wal_fd, read-held to use it */
     /* the checkpointer (see sqlite_ckpt_main) */
     pthread_mutex_t ckpt_mu; /* guards the fields below */
     pthread_cond_t ckpt_cv;
@@ -413,7 +412,6 @@ static struct store *sqlite_open(const char *path, const struct store_options *o
     s->wal_path = xmalloc(n);
     snprintf(s->wal_path, n, "%s-wal", path);
     s->wal_fd = -1;
-    pthread_rwlock_init(&s->wal_lock, NULL);
     pthread_mutex_init(&s->ckpt_mu, NULL);
     pthread_cond_init(&s->ckpt_cv, NULL);
     return &s->base;
@@ -424,7 +422,6 @@ static void sqlite_close(struct store *sb)
     struct sqlite_store *s = container_of(sb, struct sqlite_store, base);
     if (s->wal_fd >= 0)
         close(s->wal_fd);
-    pthread_rwlock_destroy(&s->wal_lock);
     pthread_cond_destroy(&s->ckpt_cv);
     pthread_mutex_destroy(&s->ckpt_mu);
     free(s->wal_path);
@@ -926,47 +923,30 @@ static bool same_file(int fd, const char *path)
            a.st_ino == b.st_ino;
 }
 
-/* Opens wal_fd on the write-ahead log as it is now (it is -1 when the log
- * does not exist). Called with wal_lock write-held. */
-static int wal_reopen(struct sqlite_store *s, struct err *e)
-{
-    if (s->wal_fd >= 0 && same_file(s->wal_fd, s->wal_path))
-        return 0;
-    if (s->wal_fd >= 0)
-        close(s->wal_fd);
-    s->wal_fd = open(s->wal_path, O_RDONLY | O_CLOEXEC);
-    if (s->wal_fd < 0 && errno != ENOENT) {
-        err_set(e, 500, "storage-error", "", "cannot open %.200s: %s", s->wal_path,
-                strerror(errno));
-        return -1;
-    }
-    return 0;
-}
-
 /* Flushes the write-ahead log: every frame written to it before this call
  * is on disk after it, so every commit made before is durable. The log
  * exists as long as a connection is open, which the writer is; if it is
- * gone, its last checkpoint (which syncs the database) took everything.
- * Several threads may flush at once: they share wal_fd under wal_lock. */
+ * gone, its last checkpoint (which syncs the database) took everything. */
 static int sqlite_make_durable(struct store *sb, struct err *e)
 {
     struct sqlite_store *s = container_of(sb, struct sqlite_store, base);
-    pthread_rwlock_rdlock(&s->wal_lock);
-    if (s->wal_fd < 0 || !same_file(s->wal_fd, s->wal_path)) {
-        pthread_rwlock_unlock(&s->wal_lock);
-        pthread_rwlock_wrlock(&s->wal_lock);
-        int rc = wal_reopen(s, e);
-        pthread_rwlock_unlock(&s->wal_lock);
-        if (rc < 0)
-            return -1;
-        pthread_rwlock_rdlock(&s->wal_lock);
+    if (s->wal_fd >= 0 && !same_file(s->wal_fd, s->wal_path)) {
+        close(s->wal_fd);
+        s->wal_fd = -1;
     }
-    int rc = s->wal_fd < 0 ? 0 : fdatasync(s->wal_fd);
-    int err = errno;
-    pthread_rwlock_unlock(&s->wal_lock);
-    if (rc != 0) {
+    if (s->wal_fd < 0) {
+        s->wal_fd = open(s->wal_path, O_RDONLY | O_CLOEXEC);
+        if (s->wal_fd < 0 && errno == ENOENT)
+            return 0;
+        if (s->wal_fd < 0) {
+            err_set(e, 500, "storage-error", "", "cannot open %.200s: %s", s->wal_path,
+                    strerror(errno));
+            return -1;
+        }
+    }
+    if (fdatasync(s->wal_fd) != 0) {
         err_set(e, 500, "storage-error", "", "cannot flush %.200s to disk: %s", s->wal_path,
-                strerror(err));
+                strerror(errno));
         return -1;
     }
     return 0;

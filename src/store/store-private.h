@@ -19,9 +19,6 @@
 /* The struct of type `type` whose member `member` is at `ptr`. */
 #define container_of(ptr, type, member) ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
 
-/* make_durable calls that may run at once (store_durable) */
-enum { STORE_SYNCS_MAX = 4 };
-
 /* The driver vtable. Every function is mandatory. Unless said otherwise,
  * functions returning int give 0 or -1 with e filled. */
 struct store_vfuncs {
@@ -74,9 +71,9 @@ struct store_vfuncs {
      * writer's commits need not wait for the disk: the generic layer calls
      * make_durable after each of them, outside the write lock. */
     int (*make_writer)(struct store_conn *c, struct err *e);
-    /* Makes every transaction the writer has committed before the call
-     * durable (e.g. an fsync of the write-ahead log). Called from any
-     * thread, by up to STORE_SYNCS_MAX at once. */
+    /* Makes every transaction the writer has committed durable (e.g. an
+     * fsync of the write-ahead log). Called from any thread, never by two
+     * at once. */
     int (*make_durable)(struct store *s, struct err *e);
     char *(*fts_query)(struct store_conn *c, const char *collection, const char *const *words,
                        size_t n);
@@ -120,8 +117,7 @@ struct store {
     pthread_cond_t sync_cv;
     uint64_t commit_seq;         /* commits of the writer so far */
     uint64_t synced_seq;         /* of those, made durable */
-    int syncing;                 /* make_durable calls under way */
-    uint64_t sync_target;        /* the newest commit they cover */
+    bool syncing;                /* a make_durable call is under way */
     _Atomic uint64_t st_writes, st_commits, st_syncs, st_wait_ns, st_hold_ns, st_commit_ns,
         st_sync_ns;
 };

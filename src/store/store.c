@@ -267,26 +267,22 @@ static uint64_t store_writer_commit(struct store *s, int *rc, struct err *e)
     return seq;
 }
 
-/* Returns when the writer's commit number `seq` is durable. A flush covers
- * every commit made before it starts, so a caller waits for one under way
- * that started after its commit; otherwise it starts its own at once, even
- * while older ones run (up to STORE_SYNCS_MAX): waiting for those first
- * would cost it up to two flushes. Flushes may end out of order, and
- * synced_seq only grows. A failed flush leaves the state of the disk
- * unknown (the kernel may have dropped the pages it could not write), so
- * the process stops rather than acknowledge anything more: the database is
- * then recovered from what the disk holds. */
+/* Returns when the writer's commit number `seq` is durable. One caller at a
+ * time flushes, for every commit made before it starts; the others wait and
+ * are usually covered by that flush. A failed flush leaves the state of the
+ * disk unknown (the kernel may have dropped the pages it could not write),
+ * so the process stops rather than acknowledge anything more: the database
+ * is then recovered from what the disk holds. */
 static void store_durable(struct store *s, uint64_t seq)
 {
     pthread_mutex_lock(&s->sync_mu);
     while (s->synced_seq < seq) {
-        if ((s->syncing && s->sync_target >= seq) || s->syncing >= STORE_SYNCS_MAX) {
+        if (s->syncing) {
             pthread_cond_wait(&s->sync_cv, &s->sync_mu);
             continue;
         }
+        s->syncing = true;
         uint64_t target = s->commit_seq;
-        s->syncing++;
-        s->sync_target = target;
         pthread_mutex_unlock(&s->sync_mu);
         struct err e = ERR_INIT;
         int64_t t0 = time_mono_ns();
@@ -295,9 +291,8 @@ static void store_durable(struct store *s, uint64_t seq)
         atomic_fetch_add(&s->st_sync_ns, (uint64_t)(time_mono_ns() - t0));
         atomic_fetch_add(&s->st_syncs, 1);
         pthread_mutex_lock(&s->sync_mu);
-        s->syncing--;
-        if (target > s->synced_seq)
-            s->synced_seq = target;
+        s->syncing = false;
+        s->synced_seq = target;
         pthread_cond_broadcast(&s->sync_cv);
     }
     pthread_mutex_unlock(&s->sync_mu);
