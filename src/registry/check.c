@@ -162,7 +162,7 @@ static void check_fts(struct checker *k, int64_t rid, const char *id,
 {
     struct err e = ERR_INIT;
     struct store_stmt *st =
-        store_prepare(k->c, "SELECT body, coll FROM fts WHERE rowid = $1", true, &e);
+        store_prepare(k->c, "SELECT body, coll FROM search_text WHERE rid = $1", true, &e);
     if (!st)
         return;
     store_bind_int64(st, 1, rid);

@@ -359,7 +359,8 @@ static void words_free(struct words *ws, const char **ptrs)
 /* One pass over the records' texts into the word index. */
 static int text_pass(struct fidx *x, struct store_conn *c, struct err *e)
 {
-    struct store_stmt *st = store_prepare(c, store_sql(c, STORE_SQL_FTS_DOCS), true, e);
+    struct store_stmt *st =
+        store_prepare(c, "SELECT rid, coll, body FROM search_text ORDER BY rid", true, e);
     if (!st)
         return -1;
     struct words ws = {0};

@@ -751,10 +751,13 @@ static int exec_rid(struct store_conn *c, const char *sql, int64_t rid, struct e
     return store_execf(c, sql, e, "i", rid);
 }
 
-static int fts_insert(struct store_conn *c, int64_t rid, const char *body, const char *collection,
-                      struct err *e)
+static int text_put(struct store_conn *c, int64_t rid, const char *body, const char *collection,
+                    struct err *e)
 {
-    return store_execf(c, store_sql(c, STORE_SQL_FTS_INSERT), e, "itt", rid, body, collection);
+    return store_execf(c,
+                       "INSERT INTO search_text(rid, coll, body) VALUES ($1, $2, $3) "
+                       "ON CONFLICT(rid) DO UPDATE SET coll = excluded.coll, body = excluded.body",
+                       e, "itt", rid, collection, body);
 }
 
 /* Model fields are indexed as "<collection>:<field>", so a field's entries
@@ -887,8 +890,6 @@ int reg_index(struct registry *r, struct store_conn *c, int64_t rid, const struc
     stage_filter_keys(r, rid, k, rec, prev);
     if (exec_rid(c, "DELETE FROM attrs WHERE rid = $1", rid, e) < 0)
         return -1;
-    if (exec_rid(c, store_sql(c, STORE_SQL_FTS_DELETE), rid, e) < 0)
-        return -1;
     bool retired = json_object_get(rec, "retired_at") != NULL;
     char *body = retired ? NULL : reg_search_body(k, rec);
     if (fidx_stage_text(r->fidx, c, rid, k->collection, body) < 0) {
@@ -896,11 +897,11 @@ int reg_index(struct registry *r, struct store_conn *c, int64_t rid, const struc
         err_internal(e, "the full-text tokenizer is not available");
         return -1;
     }
-    if (retired)
-        return 0; /* retired records leave every index */
+    if (retired) /* retired records leave every index */
+        return exec_rid(c, "DELETE FROM search_text WHERE rid = $1", rid, e);
     struct index_ctx ctx = {.conn = c, .rid = rid, .e = e};
     reg_index_entries(k, rec, index_one, &ctx);
-    int rc = ctx.failed ? -1 : fts_insert(c, rid, body, k->collection, e);
+    int rc = ctx.failed ? -1 : text_put(c, rid, body, k->collection, e);
     free(body);
     return rc;
 }

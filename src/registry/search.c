@@ -169,16 +169,22 @@ static void add_attr_filters(struct sqlb *b, struct arena *ar, const struct list
     }
 }
 
-static void add_fts(struct sqlb *b, struct store_conn *c, const struct list_query *q,
-                    char **fts_query, const char *rid_col)
+/* The words condition on the rid in rid_col: by the record's own text or
+ * its documents' (tested per row: other conditions lead). */
+static void add_fts(struct sqlb *b, struct arena *ar, struct store_conn *c,
+                    const struct list_query *q, char **fts_query, const char *rid_col)
 {
     if (!q->n_words)
         return;
     if (!*fts_query)
         *fts_query = store_fts_query(c, q->coll->id, q->words, q->n_words);
-    char frag[256];
-    snprintf(frag, sizeof frag, store_sql(c, STORE_SQL_FTS_MATCH), sqlb_text(b, *fts_query));
-    sqlb_add(b, " AND %s %s", rid_col, frag);
+    const char *words = "";
+    for (size_t i = 0; i < q->n_words; i++)
+        words = arena_printf(ar, "%s%s ", words, q->words[i]);
+    int pw = sqlb_text(b, words), pq = sqlb_text(b, *fts_query);
+    char frag[512];
+    snprintf(frag, sizeof frag, store_sql(c, STORE_SQL_TEXT_MATCH), rid_col, pw, pq);
+    sqlb_add(b, " AND %s", frag);
 }
 
 /* How a page query finds its rows: walking an index in sort order and
@@ -189,41 +195,14 @@ enum drive { DRIVE_ORDER, DRIVE_MATCHES };
 /* Above this many matches a page walks the sort index. */
 #define DRIVE_ORDER_MIN 1000
 
-/* "FROM (<matching record ids>) m": the full-text index alone knows which
- * live records of the collection match. */
-static void add_fts_rows(struct sqlb *b, struct store_conn *c, const struct list_query *q,
-                         char **fts_query)
-{
-    if (!*fts_query)
-        *fts_query = store_fts_query(c, q->coll->id, q->words, q->n_words);
-    char frag[256];
-    snprintf(frag, sizeof frag, store_sql(c, STORE_SQL_FTS_ROWS), sqlb_text(b, *fts_query));
-    sqlb_add(b, " FROM (%s) m", frag);
-}
-
-/* FROM clause of a query over records r. With a full-text query and
- * DRIVE_MATCHES, the matches lead (CROSS JOIN keeps that order). */
-static void add_from(struct sqlb *b, struct store_conn *c, const struct list_query *q,
-                     char **fts_query, enum drive mode)
-{
-    if (!q->n_words || mode != DRIVE_MATCHES) {
-        sqlb_add(b, " FROM records r ");
-        return;
-    }
-    add_fts_rows(b, c, q, fts_query);
-    sqlb_add(b, " CROSS JOIN records r ");
-}
-
 static void add_conditions(struct sqlb *b, struct arena *ar, struct store_conn *c,
                            const struct list_query *q, char **fts_query, enum drive mode)
 {
-    bool fts_led = q->n_words && mode == DRIVE_MATCHES;
-    sqlb_add(b, " WHERE %sr.collection = $%d AND r.retired = 0",
-             fts_led ? "r.rid = m.rid AND " : "",
+    sqlb_add(b, " WHERE r.collection = $%d AND r.retired = 0",
              sqlb_text(b, q->coll->id));
     add_record_filters(b, q);
-    /* Matches are collected from the first filter's index range, unless a
-     * full-text query or an owner (both more selective) leads. */
+    /* Matches are collected from the first filter's index range, unless an
+     * owner (more selective) leads. */
     const struct listq_filter *first = NULL;
     bool owner = false;
     for (size_t i = 0; i < q->n_filters; i++) {
@@ -231,7 +210,7 @@ static void add_conditions(struct sqlb *b, struct arena *ar, struct store_conn *
         if (!first && q->filters[i].col == LISTQ_ATTR && mode == DRIVE_MATCHES)
             first = &q->filters[i];
     }
-    if (first && !q->n_words && !owner) {
+    if (first && !owner) {
         sqlb_add(b, " AND r.rid IN (SELECT rid FROM attrs WHERE field = $%d AND value IN ",
                  sqlb_text(b, attr_key(ar, q, first->field)));
         sqlb_in_list(b, first->values, first->n_values);
@@ -240,8 +219,7 @@ static void add_conditions(struct sqlb *b, struct arena *ar, struct store_conn *
         first = NULL;
     }
     add_attr_filters(b, ar, q, "r.rid", first);
-    if (!fts_led)
-        add_fts(b, c, q, fts_query, "r.rid");
+    add_fts(b, ar, c, q, fts_query, "r.rid");
 }
 
 static const char *sort_expr(const struct list_query *q)
@@ -279,8 +257,8 @@ static void add_keyset(struct sqlb *b, const struct list_query *q, const char *s
 }
 
 /* Builds the cheapest counting query for the filters: from the live counts
- * when only kinds are filtered, from the full-text index when there is a
- * query, from the first filter's index range, or from records. */
+ * when only kinds are filtered, from the first filter's index range, or
+ * from records. */
 static void build_count(struct sqlb *b, struct arena *ar, struct store_conn *c,
                         const struct list_query *q, char **fts)
 {
@@ -297,21 +275,8 @@ static void build_count(struct sqlb *b, struct arena *ar, struct store_conn *c,
         add_record_filters(b, q); /* only kinds here */
         return;
     }
-    if (q->n_words) {
-        sqlb_add(b, "SELECT count(*)");
-        add_fts_rows(b, c, q, fts);
-        sqlb_add(b, " WHERE 1 = 1");
-        add_attr_filters(b, ar, q, "m.rid", NULL);
-        if (has_record_filters(q)) {
-            sqlb_add(b, " AND EXISTS (SELECT 1 FROM records r WHERE r.rid = m.rid");
-            add_record_filters(b, q);
-            sqlb_add(b, ")");
-        }
-        return;
-    }
     if (!driver || owner) { /* owners are selective: use their index */
-        sqlb_add(b, "SELECT count(*)");
-        add_from(b, c, q, fts, DRIVE_MATCHES);
+        sqlb_add(b, "SELECT count(*) FROM records r");
         add_conditions(b, ar, c, q, fts, DRIVE_MATCHES);
         return;
     }
@@ -324,6 +289,7 @@ static void build_count(struct sqlb *b, struct arena *ar, struct store_conn *c,
     add_attr_filters(b, ar, q, "a.rid", driver);
     if (join)
         add_record_filters(b, q);
+    add_fts(b, ar, c, q, fts, "a.rid");
 }
 
 static int count_total(struct store_conn *c, struct arena *ar, const struct list_query *q,
@@ -416,8 +382,7 @@ static int fetch_page(struct store_conn *c, struct arena *ar, const struct list_
         sqlb_add(&b, " ORDER BY sk.value %s, sk.rid %s LIMIT %d", d, d, q->limit + 1);
         return run_page(c, ar, q, &b, items, next, e);
     }
-    sqlb_add(&b, "SELECT r.rid, %s", sk);
-    add_from(&b, c, q, fts, mode);
+    sqlb_add(&b, "SELECT r.rid, %s FROM records r", sk);
     if (mode == DRIVE_ORDER)
         sqlb_add(&b, store_sql(c, STORE_SQL_USE_INDEX), index);
     if (q->sort == SORT_FIELD)
@@ -597,8 +562,7 @@ static void build_facets(struct sqlb *b, struct arena *ar, struct store_conn *c,
                  sqlb_text(b, q->coll->id));
     } else if (is_kind || is_owner) {
         const char *col = is_kind ? "r.kind" : "r.owner";
-        sqlb_add(b, "SELECT %s, count(*)", col);
-        add_from(b, c, q, fts, DRIVE_MATCHES);
+        sqlb_add(b, "SELECT %s, count(*) FROM records r", col);
         add_conditions(b, ar, c, q, fts, DRIVE_MATCHES);
         sqlb_add(b, " AND %s IS NOT NULL GROUP BY %s ORDER BY 2 DESC, 1", col, col);
     } else {
@@ -610,7 +574,7 @@ static void build_facets(struct sqlb *b, struct arena *ar, struct store_conn *c,
             add_record_filters(b, q);
             sqlb_add(b, ")");
         }
-        add_fts(b, c, q, fts, "a.rid");
+        add_fts(b, ar, c, q, fts, "a.rid");
         sqlb_add(b, " AND a.value <> '' GROUP BY a.value ORDER BY 2 DESC, 1");
     }
 }

@@ -429,6 +429,8 @@ static void sqlite_close(struct store *sb)
     free(s);
 }
 
+static void sqlite_ap_words(sqlite3_context *ctx, int argc, sqlite3_value **argv);
+
 /* Connection settings: WAL (checked: some file systems refuse it),
  * synchronous=FULL, foreign keys, a busy timeout, defensive mode. */
 static int sqlite_configure(struct sqlite_conn *c, int busy_ms, struct err *e)
@@ -444,6 +446,12 @@ static int sqlite_configure(struct sqlite_conn *c, int busy_ms, struct err *e)
         return -1;
     if (strcmp(mode, "wal") != 0) {
         err_set(e, 500, "storage-error", "", "the database cannot use WAL (journal mode %s)", mode);
+        return -1;
+    }
+    if (sqlite3_create_function(c->db, "ap_words", 2,
+                                SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY, c,
+                                sqlite_ap_words, NULL, NULL) != SQLITE_OK) {
+        sqlite_fail(c->db, sqlite3_extended_errcode(c->db), e, "cannot define ap_words");
         return -1;
     }
     return sqlite_exec_text(c->db, sqlite_conn_pragmas, "cannot set connection pragmas", e);
@@ -723,28 +731,18 @@ static int sqlite_migrate(struct store_conn *cb, struct err *e)
 
 /* ---- dialect ---- */
 
-/* STORE_SQL_FTS_MATCH and _ROWS hold no '%' but "%1$d" (twice), so they
- * are safe snprintf formats for the one parameter number. A record matches
- * by its own text (fts) or by the text of its documents (doc_fts). */
+/* The fragments hold no '%' but their documented conversions, so they are
+ * safe snprintf formats. A record matches by its own text (search_text,
+ * through ap_words) or by the text of its documents (doc_fts). */
 static const char *sqlite_sql(struct store_conn *c, enum store_sql which)
 {
     switch (which) {
-    case STORE_SQL_FTS_MATCH:
-        return "IN (SELECT rowid FROM fts WHERE fts MATCH $%1$d"
-               " UNION SELECT rid FROM doc_fts WHERE doc_fts MATCH $%1$d)";
-    case STORE_SQL_FTS_INSERT:
-        return "INSERT INTO fts(rowid, body, coll) VALUES ($1, $2, $3)";
-    case STORE_SQL_FTS_DELETE:
-        return "DELETE FROM fts WHERE rowid = $1";
-    case STORE_SQL_FTS_ROWS:
-        return "SELECT rowid AS rid FROM fts WHERE fts MATCH $%1$d"
-               " UNION SELECT rid FROM doc_fts WHERE doc_fts MATCH $%1$d";
-    case STORE_SQL_FTS_OWN_ROWS:
-        return "SELECT rowid FROM fts WHERE fts MATCH $%1$d ORDER BY rowid";
+    case STORE_SQL_TEXT_MATCH:
+        return "(EXISTS (SELECT 1 FROM search_text t WHERE t.rid = %1$s AND "
+               "ap_words(t.body, $%2$d)) OR %1$s IN (SELECT rid FROM doc_fts WHERE doc_fts "
+               "MATCH $%3$d))";
     case STORE_SQL_FTS_DOC_ROWS:
         return "SELECT DISTINCT rid FROM doc_fts WHERE doc_fts MATCH $%1$d ORDER BY rid";
-    case STORE_SQL_FTS_DOCS:
-        return "SELECT rowid, coll, body FROM fts ORDER BY rowid";
     case STORE_SQL_JSON_INTS:
         return "json_each($%d)";
     case STORE_SQL_USE_INDEX:
@@ -806,6 +804,91 @@ static int sqlite_fts_terms(struct store_conn *cb, const char *text, size_t len,
                    SQLITE_OK
                ? 0
                : -1;
+}
+
+/* ap_words(text, words): 1 when every term of `words` is the prefix of a
+ * term of `text`, both split by the full-text tokenizer (as the in-memory
+ * word index matches them); NULL text matches nothing. */
+struct sqlite_prefixes {
+    struct buf text; /* the words' terms, each followed by '\0' */
+    size_t at[STORE_MAX_QUERY_TERMS], len[STORE_MAX_QUERY_TERMS];
+    bool found[STORE_MAX_QUERY_TERMS];
+    size_t n, left;
+    bool too_many;
+};
+
+static int sqlite_prefix_term(void *vctx, int flags, const char *tok, int n, int start, int end)
+{
+    (void)flags;
+    (void)start;
+    (void)end;
+    struct sqlite_prefixes *p = vctx;
+    if (n <= 0)
+        return SQLITE_OK;
+    if (p->n == STORE_MAX_QUERY_TERMS) {
+        p->too_many = true;
+        return SQLITE_OK;
+    }
+    p->at[p->n] = p->text.len;
+    p->len[p->n++] = (size_t)n;
+    return buf_append(&p->text, tok, (size_t)n) < 0 || buf_putc(&p->text, '\0') < 0
+               ? SQLITE_NOMEM
+               : SQLITE_OK;
+}
+
+static int sqlite_text_term(void *vctx, int flags, const char *tok, int n, int start, int end)
+{
+    (void)flags;
+    (void)start;
+    (void)end;
+    struct sqlite_prefixes *p = vctx;
+    for (size_t i = 0; i < p->n; i++) {
+        if (!p->found[i] && (size_t)n >= p->len[i] &&
+            memcmp(tok, p->text.p + p->at[i], p->len[i]) == 0) {
+            p->found[i] = true;
+            if (--p->left == 0)
+                return SQLITE_DONE; /* every word found: stop splitting */
+        }
+    }
+    return SQLITE_OK;
+}
+
+static void sqlite_ap_words(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    struct sqlite_conn *c = sqlite3_user_data(ctx);
+    Fts5Tokenizer *tok = sqlite_tokenizer(c);
+    if (!tok) {
+        sqlite3_result_error(ctx, "ap_words: the full-text tokenizer is not available", -1);
+        return;
+    }
+    const char *text = (const char *)sqlite3_value_text(argv[0]);
+    const char *words = (const char *)sqlite3_value_text(argv[1]);
+    if (!text || !words) {
+        sqlite3_result_int(ctx, 0);
+        return;
+    }
+    struct sqlite_prefixes p = {.n = 0};
+    buf_init(&p.text, 0);
+    int rc = c->tok_api.xTokenize(tok, &p, FTS5_TOKENIZE_DOCUMENT, words,
+                                  sqlite3_value_bytes(argv[1]), sqlite_prefix_term);
+    if (rc != SQLITE_OK || p.too_many) {
+        buf_free(&p.text);
+        sqlite3_result_error(ctx, "ap_words: too many words", -1);
+        return;
+    }
+    p.left = p.n;
+    if (p.left) {
+        rc = c->tok_api.xTokenize(tok, &p, FTS5_TOKENIZE_DOCUMENT, text,
+                                  sqlite3_value_bytes(argv[0]), sqlite_text_term);
+        if (rc != SQLITE_OK && rc != SQLITE_DONE) {
+            buf_free(&p.text);
+            sqlite3_result_error_code(ctx, rc);
+            return;
+        }
+    }
+    buf_free(&p.text);
+    sqlite3_result_int(ctx, p.left == 0);
 }
 
 /* Appends w as an FTS5 string ("" doubles a quote) marked as a prefix. */
@@ -1029,8 +1112,8 @@ static int sqlite_check_keys(struct sqlite_conn *c, struct buf *r)
 static int sqlite_check_fts(struct sqlite_conn *c, struct buf *r)
 {
     struct err e = ERR_INIT;
-    if (sqlite_run(c, "INSERT INTO fts(fts) VALUES('integrity-check')", &e) < 0)
-        return sqlite_report(r, "fts integrity-check", e.detail);
+    if (sqlite_run(c, "INSERT INTO doc_fts(doc_fts) VALUES('integrity-check')", &e) < 0)
+        return sqlite_report(r, "doc_fts integrity-check", e.detail);
     return 0;
 }
 

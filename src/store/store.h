@@ -109,31 +109,23 @@ int store_exec(struct store_conn *c, const char *sql, struct err *e, int nargs, 
  * For the many INSERT/UPDATE/DELETE statements that return no rows. */
 int store_execf(struct store_conn *c, const char *sql, struct err *e, const char *types, ...);
 
+/* The most terms the words of one STORE_SQL_TEXT_MATCH may split into. */
+#define STORE_MAX_QUERY_TERMS 64
+
 /* Dialect fragments. */
 enum store_sql {
-    /* the tail of a condition "<rid column> IN (…)" that is true for the
-     * record ids matching the full-text query in $N (by the record's text
-     * or its documents'); its only conversions are "%1$d", where the
-     * parameter number goes */
-    STORE_SQL_FTS_MATCH,
-    /* statement inserting ($1 rid, $2 body, $3 collection) into the
-     * full-text index */
-    STORE_SQL_FTS_INSERT,
-    /* statement deleting rid $1 from the full-text index */
-    STORE_SQL_FTS_DELETE,
-    /* a subquery "SELECT <rid> AS rid FROM … " listing the record ids that
-     * match the full-text query in $N (conversions "%1$d" only), for use
-     * in FROM */
-    STORE_SQL_FTS_ROWS,
-    /* the two halves of STORE_SQL_FTS_ROWS, each a statement listing its
-     * record ids once and in ascending order: records matching by their
-     * own text, and records matching by their documents' text (two
-     * statements: a union of large answers costs more than the search) */
-    STORE_SQL_FTS_OWN_ROWS,
+    /* a condition, true when the record whose rid is the expression "%1$s"
+     * matches the words: by its own text (search_text.body), every word in
+     * $%2$d (words separated by spaces) being the prefix of one of its
+     * terms (store_fts_terms); or by its documents' text, for the full-text
+     * query in $%3$d (store_fts_query). Its only conversions are those
+     * three. The record's own text is tested row by row: the condition
+     * suits queries that other conditions make selective. */
+    STORE_SQL_TEXT_MATCH,
+    /* a statement listing once and in ascending order the record ids that
+     * match the full-text query in $N (conversions "%1$d" only) by their
+     * documents' text */
     STORE_SQL_FTS_DOC_ROWS,
-    /* a statement listing (rid, collection, text) of every record in the
-     * full-text index, in rid order */
-    STORE_SQL_FTS_DOCS,
     /* a table expression listing the integers of the JSON array in $N
      * (one "%d") as the column `value`, e.g. for "rid IN (…)" lookups */
     STORE_SQL_JSON_INTS,
