@@ -811,10 +811,9 @@ static int sqlite_fts_terms(struct store_conn *cb, const char *text, size_t len,
  * word index matches them); NULL text matches nothing. */
 struct sqlite_prefixes {
     struct buf text; /* the words' terms, each followed by '\0' */
-    size_t at[STORE_MAX_QUERY_TERMS], len[STORE_MAX_QUERY_TERMS];
-    bool found[STORE_MAX_QUERY_TERMS];
-    size_t n, left;
-    bool too_many;
+    size_t *at, *len;
+    bool *found;
+    size_t n, cap, left;
 };
 
 static int sqlite_prefix_term(void *vctx, int flags, const char *tok, int n, int start, int end)
@@ -825,10 +824,13 @@ static int sqlite_prefix_term(void *vctx, int flags, const char *tok, int n, int
     struct sqlite_prefixes *p = vctx;
     if (n <= 0)
         return SQLITE_OK;
-    if (p->n == STORE_MAX_QUERY_TERMS) {
-        p->too_many = true;
-        return SQLITE_OK;
+    if (p->n == p->cap) {
+        p->cap = p->cap ? p->cap * 2 : 8;
+        p->at = xrealloc(p->at, p->cap * sizeof *p->at);
+        p->len = xrealloc(p->len, p->cap * sizeof *p->len);
+        p->found = xrealloc(p->found, p->cap * sizeof *p->found);
     }
+    p->found[p->n] = false;
     p->at[p->n] = p->text.len;
     p->len[p->n++] = (size_t)n;
     return buf_append(&p->text, tok, (size_t)n) < 0 || buf_putc(&p->text, '\0') < 0
@@ -872,23 +874,18 @@ static void sqlite_ap_words(sqlite3_context *ctx, int argc, sqlite3_value **argv
     buf_init(&p.text, 0);
     int rc = c->tok_api.xTokenize(tok, &p, FTS5_TOKENIZE_DOCUMENT, words,
                                   sqlite3_value_bytes(argv[1]), sqlite_prefix_term);
-    if (rc != SQLITE_OK || p.too_many) {
-        buf_free(&p.text);
-        sqlite3_result_error(ctx, "ap_words: too many words", -1);
-        return;
-    }
     p.left = p.n;
-    if (p.left) {
+    if (rc == SQLITE_OK && p.left)
         rc = c->tok_api.xTokenize(tok, &p, FTS5_TOKENIZE_DOCUMENT, text,
                                   sqlite3_value_bytes(argv[0]), sqlite_text_term);
-        if (rc != SQLITE_OK && rc != SQLITE_DONE) {
-            buf_free(&p.text);
-            sqlite3_result_error_code(ctx, rc);
-            return;
-        }
-    }
+    if (rc == SQLITE_OK || rc == SQLITE_DONE)
+        sqlite3_result_int(ctx, p.left == 0);
+    else
+        sqlite3_result_error_code(ctx, rc);
     buf_free(&p.text);
-    sqlite3_result_int(ctx, p.left == 0);
+    free(p.at);
+    free(p.len);
+    free(p.found);
 }
 
 /* Appends w as an FTS5 string ("" doubles a quote) marked as a prefix. */

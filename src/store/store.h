@@ -109,9 +109,6 @@ int store_exec(struct store_conn *c, const char *sql, struct err *e, int nargs, 
  * For the many INSERT/UPDATE/DELETE statements that return no rows. */
 int store_execf(struct store_conn *c, const char *sql, struct err *e, const char *types, ...);
 
-/* The most terms the words of one STORE_SQL_TEXT_MATCH may split into. */
-#define STORE_MAX_QUERY_TERMS 64
-
 /* Dialect fragments. */
 enum store_sql {
     /* a condition, true when the record whose rid is the expression "%1$s"

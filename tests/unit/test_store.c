@@ -807,6 +807,12 @@ static void test_fts_kazakh(void **state)
     assert_int_equal(fts_find(c, w8, 1), 9);
     assert_int_equal(fts_find(c, w9, 1), 9);
     assert_int_equal(fts_find(c, w10, 3), 9);
+    /* a word of many terms (here 90 times "e") */
+    char many[181] = "";
+    for (int i = 0; i < 90; i++)
+        strcat(many, "e.");
+    const char *w11[] = {many};
+    assert_int_equal(fts_find(c, w11, 1), 9);
 }
 
 /* ---- size, ids, integrity ---- */
