@@ -69,8 +69,8 @@ static int fts_read(struct store_conn *c, enum store_sql which, const char *quer
 /* The rids of the collection's records that match the full-text query:
  * by their own text (the in-memory word index) or by their documents'
  * (the store's index: few records have documents that match). */
-static int fts_rids(struct registry *r, struct store_conn *c, struct arena *a,
-                    const struct list_query *q, struct rids *out, struct err *e)
+int mem_word_matches(struct registry *r, struct store_conn *c, struct arena *a,
+                     const struct list_query *q, struct rids *out, struct err *e)
 {
     struct rids own, docs;
     if (fidx_text_match(r->fidx, c, a, q->coll->id, q->words, q->n_words, &own) < 0) {
@@ -97,7 +97,7 @@ int mem_matches(struct registry *r, struct store_conn *c, struct arena *a,
                 const struct list_query *q, struct rids *out, struct err *e)
 {
     struct rids fts = {NULL, 0};
-    if (q->n_words && fts_rids(r, c, a, q, &fts, e) < 0)
+    if (q->n_words && mem_word_matches(r, c, a, q, &fts, e) < 0)
         return -1;
     fidx_read_lock(r->fidx);
     struct rids s = fidx_get(r->fidx, fidx_key_collection(a, q->coll->id));

@@ -7,6 +7,10 @@
 #include "listq.h"
 #include "registry.h"
 
+/* The sorted rids of the live records of q's collection that match its
+ * words, by their own text (the word index) or their documents' (doc_fts). */
+int mem_word_matches(struct registry *r, struct store_conn *c, struct arena *a,
+                     const struct list_query *q, struct rids *out, struct err *e);
 /* The sorted rids of the live records of q's collection that match all of
  * q's filters and words. */
 int mem_matches(struct registry *r, struct store_conn *c, struct arena *a,

@@ -24,6 +24,7 @@
 struct sqlb {
     struct buf sql;
     const char *text[SQLB_MAX_ARGS];
+    const char *key[SQLB_MAX_ARGS]; /* stands for text in the cache key, or NULL */
     int64_t num[SQLB_MAX_ARGS];
     bool is_num[SQLB_MAX_ARGS];
     int n;
@@ -42,6 +43,15 @@ static int sqlb_text(struct sqlb *b, const char *v)
     b->text[b->n] = v;
     b->is_num[b->n] = false;
     return ++b->n;
+}
+
+/* A text argument that the cache key names by `key` (a long value that
+ * follows from it). */
+static int sqlb_text_keyed(struct sqlb *b, const char *v, const char *key)
+{
+    int n = sqlb_text(b, v);
+    b->key[n - 1] = key;
+    return n;
 }
 
 static int sqlb_num(struct sqlb *b, int64_t v)
@@ -121,7 +131,7 @@ static char *sqlb_key(struct sqlb *b, struct arena *ar)
         if (b->is_num[i])
             buf_printf(&k, "\x1f%" PRId64, b->num[i]);
         else
-            buf_printf(&k, "\x1f%s", b->text[i]);
+            buf_printf(&k, "\x1f%s", b->key[i] ? b->key[i] : b->text[i]);
     }
     char *out = arena_strndup(ar, k.p ? k.p : "", k.len);
     buf_free(&k);
@@ -169,19 +179,70 @@ static void add_attr_filters(struct sqlb *b, struct arena *ar, const struct list
     }
 }
 
-/* The words condition on the rid in rid_col: by the record's own text or
- * its documents' (tested per row: other conditions lead). */
-static void add_fts(struct sqlb *b, struct arena *ar, struct store_conn *c,
-                    const struct list_query *q, char **fts_query, const char *rid_col)
+/* How the SQL path tests q. */
+struct words_sql {
+    char *fts_query;     /* the documents' full-text query (malloc'd, made on use) */
+    const char *matches; /* the memory index's matches as a JSON array, or NULL */
+};
+
+/* With the memory index ready, its matches for q's words (they spare a
+ * test of every record's text, which a sort on a field it does not hold
+ * would otherwise need). */
+static int words_sql_init(struct registry *r, struct store_conn *c, struct arena *ar,
+                          const struct list_query *q, struct words_sql *w, struct err *e)
 {
-    if (!q->n_words)
-        return;
-    if (!*fts_query)
-        *fts_query = store_fts_query(c, q->coll->id, q->words, q->n_words);
+    *w = (struct words_sql){NULL, NULL};
+    if (!q->n_words || !fidx_ready(r->fidx))
+        return 0;
+    struct rids s;
+    if (mem_word_matches(r, c, ar, q, &s, e) < 0)
+        return -1;
+    struct buf json;
+    buf_init(&json, 16 + s.n * 8);
+    buf_putc(&json, '[');
+    for (size_t i = 0; i < s.n; i++)
+        buf_printf(&json, i ? ",%u" : "%u", s.v[i]);
+    buf_putc(&json, ']');
+    w->matches = arena_strndup(ar, json.p, json.len);
+    buf_free(&json);
+    return 0;
+}
+
+/* q's words separated by spaces. */
+static const char *words_text(struct arena *ar, const struct list_query *q)
+{
     const char *words = "";
     for (size_t i = 0; i < q->n_words; i++)
         words = arena_printf(ar, "%s%s ", words, q->words[i]);
-    int pw = sqlb_text(b, words), pq = sqlb_text(b, *fts_query);
+    return words;
+}
+
+/* A table expression of the word matches' ids (column `value`). */
+static const char *matches_table(struct sqlb *b, struct arena *ar, struct store_conn *c,
+                                 const struct list_query *q, const struct words_sql *w)
+{
+    char from[64];
+    snprintf(from, sizeof from, store_sql(c, STORE_SQL_JSON_INTS),
+             sqlb_text_keyed(b, w->matches, arena_printf(ar, "matches of %s", words_text(ar, q))));
+    return arena_strdup(ar, from);
+}
+
+/* The words condition on the rid in rid_col. With the memory index, its
+ * matches (bound as one JSON array, which the planner can also lead with);
+ * without, the record's own text or its documents', tested per row. */
+static void add_fts(struct sqlb *b, struct arena *ar, struct store_conn *c,
+                    const struct list_query *q, struct words_sql *w, const char *rid_col)
+{
+    if (!q->n_words)
+        return;
+    const char *words = words_text(ar, q);
+    if (w->matches) {
+        sqlb_add(b, " AND %s IN (SELECT value FROM %s)", rid_col, matches_table(b, ar, c, q, w));
+        return;
+    }
+    if (!w->fts_query)
+        w->fts_query = store_fts_query(c, q->coll->id, q->words, q->n_words);
+    int pw = sqlb_text(b, words), pq = sqlb_text(b, w->fts_query);
     char frag[512];
     snprintf(frag, sizeof frag, store_sql(c, STORE_SQL_TEXT_MATCH), rid_col, pw, pq);
     sqlb_add(b, " AND %s", frag);
@@ -195,14 +256,32 @@ enum drive { DRIVE_ORDER, DRIVE_MATCHES };
 /* Above this many matches a page walks the sort index. */
 #define DRIVE_ORDER_MIN 1000
 
-static void add_conditions(struct sqlb *b, struct arena *ar, struct store_conn *c,
-                           const struct list_query *q, char **fts_query, enum drive mode)
+/* Do the word matches lead a query that collects matches? */
+static bool words_lead(const struct list_query *q, const struct words_sql *w, enum drive mode)
 {
-    sqlb_add(b, " WHERE r.collection = $%d AND r.retired = 0",
+    return q->n_words && w->matches && mode == DRIVE_MATCHES;
+}
+
+/* FROM clause of a query over records r; the word matches lead when known
+ * (CROSS JOIN keeps that order). */
+static void add_from(struct sqlb *b, struct arena *ar, struct store_conn *c,
+                     const struct list_query *q, struct words_sql *w, enum drive mode)
+{
+    if (words_lead(q, w, mode))
+        sqlb_add(b, " FROM %s m CROSS JOIN records r", matches_table(b, ar, c, q, w));
+    else
+        sqlb_add(b, " FROM records r");
+}
+
+static void add_conditions(struct sqlb *b, struct arena *ar, struct store_conn *c,
+                           const struct list_query *q, struct words_sql *w, enum drive mode)
+{
+    bool led = words_lead(q, w, mode);
+    sqlb_add(b, " WHERE %sr.collection = $%d AND r.retired = 0", led ? "r.rid = m.value AND " : "",
              sqlb_text(b, q->coll->id));
     add_record_filters(b, q);
-    /* Matches are collected from the first filter's index range, unless an
-     * owner (more selective) leads. */
+    /* Matches are collected from the first filter's index range, unless the
+     * words or an owner (both more selective) lead. */
     const struct listq_filter *first = NULL;
     bool owner = false;
     for (size_t i = 0; i < q->n_filters; i++) {
@@ -210,7 +289,7 @@ static void add_conditions(struct sqlb *b, struct arena *ar, struct store_conn *
         if (!first && q->filters[i].col == LISTQ_ATTR && mode == DRIVE_MATCHES)
             first = &q->filters[i];
     }
-    if (first && !owner) {
+    if (first && !led && !owner) {
         sqlb_add(b, " AND r.rid IN (SELECT rid FROM attrs WHERE field = $%d AND value IN ",
                  sqlb_text(b, attr_key(ar, q, first->field)));
         sqlb_in_list(b, first->values, first->n_values);
@@ -219,7 +298,8 @@ static void add_conditions(struct sqlb *b, struct arena *ar, struct store_conn *
         first = NULL;
     }
     add_attr_filters(b, ar, q, "r.rid", first);
-    add_fts(b, ar, c, q, fts_query, "r.rid");
+    if (!led)
+        add_fts(b, ar, c, q, w, "r.rid");
 }
 
 static const char *sort_expr(const struct list_query *q)
@@ -260,7 +340,7 @@ static void add_keyset(struct sqlb *b, const struct list_query *q, const char *s
  * when only kinds are filtered, from the first filter's index range, or
  * from records. */
 static void build_count(struct sqlb *b, struct arena *ar, struct store_conn *c,
-                        const struct list_query *q, char **fts)
+                        const struct list_query *q, struct words_sql *w)
 {
     const struct listq_filter *driver = NULL;
     for (size_t i = 0; i < q->n_filters && !driver; i++)
@@ -276,8 +356,9 @@ static void build_count(struct sqlb *b, struct arena *ar, struct store_conn *c,
         return;
     }
     if (!driver || owner) { /* owners are selective: use their index */
-        sqlb_add(b, "SELECT count(*) FROM records r");
-        add_conditions(b, ar, c, q, fts, DRIVE_MATCHES);
+        sqlb_add(b, "SELECT count(*)");
+        add_from(b, ar, c, q, w, DRIVE_MATCHES);
+        add_conditions(b, ar, c, q, w, DRIVE_MATCHES);
         return;
     }
     bool join = has_record_filters(q);
@@ -289,15 +370,15 @@ static void build_count(struct sqlb *b, struct arena *ar, struct store_conn *c,
     add_attr_filters(b, ar, q, "a.rid", driver);
     if (join)
         add_record_filters(b, q);
-    add_fts(b, ar, c, q, fts, "a.rid");
+    add_fts(b, ar, c, q, w, "a.rid");
 }
 
 static int count_total(struct store_conn *c, struct arena *ar, const struct list_query *q,
-                       char **fts, int64_t *total, struct err *e)
+                       struct words_sql *w, int64_t *total, struct err *e)
 {
     struct sqlb b;
     sqlb_init(&b);
-    build_count(&b, ar, c, q, fts);
+    build_count(&b, ar, c, q, w);
     char *key = sqlb_key(&b, ar), *hit = NULL;
     if (cache_get(key, &hit)) {
         *total = strtoll(hit, NULL, 10);
@@ -360,7 +441,8 @@ static int run_page(struct store_conn *c, struct arena *ar, const struct list_qu
                     struct sqlb *sb, struct buf *items, char **next, struct err *e);
 
 static int fetch_page(struct store_conn *c, struct arena *ar, const struct list_query *q,
-                      int64_t total, char **fts, struct buf *items, char **next, struct err *e)
+                      int64_t total, struct words_sql *w, struct buf *items, char **next,
+                      struct err *e)
 {
     struct sqlb b;
     sqlb_init(&b);
@@ -374,7 +456,7 @@ static int fetch_page(struct store_conn *c, struct arena *ar, const struct list_
         /* the field's index range is already in (value, rid) order */
         sk = "sk.value";
         sqlb_add(&b, "SELECT r.rid, sk.value FROM attrs sk CROSS JOIN records r");
-        add_conditions(&b, ar, c, q, fts, mode);
+        add_conditions(&b, ar, c, q, w, mode);
         sqlb_add(&b, " AND r.rid = sk.rid AND sk.field = $%d",
                  sqlb_text(&b, attr_key(ar, q, q->sort_field)));
         add_keyset(&b, q, sk);
@@ -382,13 +464,14 @@ static int fetch_page(struct store_conn *c, struct arena *ar, const struct list_
         sqlb_add(&b, " ORDER BY sk.value %s, sk.rid %s LIMIT %d", d, d, q->limit + 1);
         return run_page(c, ar, q, &b, items, next, e);
     }
-    sqlb_add(&b, "SELECT r.rid, %s FROM records r", sk);
+    sqlb_add(&b, "SELECT r.rid, %s", sk);
+    add_from(&b, ar, c, q, w, mode);
     if (mode == DRIVE_ORDER)
         sqlb_add(&b, store_sql(c, STORE_SQL_USE_INDEX), index);
     if (q->sort == SORT_FIELD)
         sqlb_add(&b, " LEFT JOIN attrs sk ON sk.rid = r.rid AND sk.field = $%d",
                  sqlb_text(&b, attr_key(ar, q, q->sort_field)));
-    add_conditions(&b, ar, c, q, fts, mode);
+    add_conditions(&b, ar, c, q, w, mode);
     add_keyset(&b, q, sk);
     const char *dir = q->sort_desc ? "DESC" : "ASC";
     sqlb_add(&b, " ORDER BY %s %s, r.rid %s LIMIT %d", sk, dir, dir, q->limit + 1);
@@ -453,9 +536,11 @@ static int list_in_memory(struct registry *r, struct store_conn *c, struct arena
         return -1;
     *total = (int64_t)s.n;
     if (q->sort == SORT_FIELD && q->sort_int) { /* rare: let SQL order numbers */
-        char *fts = NULL;
-        int rc = fetch_page(c, ar, q, *total, &fts, items, next, e);
-        free(fts);
+        struct words_sql w;
+        int rc = words_sql_init(r, c, ar, q, &w, e);
+        if (rc == 0)
+            rc = fetch_page(c, ar, q, *total, &w, items, next, e);
+        free(w.fts_query);
         return rc;
     }
     if (mem_page(r, c, ar, q, s, &rids, &n, next, e) < 0)
@@ -467,7 +552,7 @@ int registry_list_text(struct registry *r, struct arena *ar, const struct list_q
                        char **out, size_t *len, struct err *e)
 {
     struct store_conn *c = store_conn(r->store);
-    char *fts = NULL;
+    struct words_sql w = {NULL, NULL};
     int64_t total = 0;
     struct buf items;
     buf_init(&items, 0);
@@ -477,12 +562,14 @@ int registry_list_text(struct registry *r, struct arena *ar, const struct list_q
         rc = list_in_memory(r, c, ar, q, &total, &items, &next, e);
     } else {
         if (rc == 0)
-            rc = count_total(c, ar, q, &fts, &total, e);
+            rc = words_sql_init(r, c, ar, q, &w, e);
         if (rc == 0)
-            rc = fetch_page(c, ar, q, total, &fts, &items, &next, e);
+            rc = count_total(c, ar, q, &w, &total, e);
+        if (rc == 0)
+            rc = fetch_page(c, ar, q, total, &w, &items, &next, e);
     }
     store_rollback(c); /* read-only: nothing to commit */
-    free(fts);
+    free(w.fts_query);
     if (rc < 0) {
         buf_free(&items);
         return -1;
@@ -553,7 +640,7 @@ static json_t *enum_label(const struct model_field *def, const char *value)
 }
 
 static void build_facets(struct sqlb *b, struct arena *ar, struct store_conn *c,
-                         const struct list_query *q, const char *field, char **fts)
+                         const struct list_query *q, const char *field, struct words_sql *w)
 {
     bool is_kind = strcmp(field, "kind") == 0, is_owner = strcmp(field, "owner") == 0;
     if (is_kind && !q->n_words && !q->n_filters) {
@@ -562,8 +649,9 @@ static void build_facets(struct sqlb *b, struct arena *ar, struct store_conn *c,
                  sqlb_text(b, q->coll->id));
     } else if (is_kind || is_owner) {
         const char *col = is_kind ? "r.kind" : "r.owner";
-        sqlb_add(b, "SELECT %s, count(*) FROM records r", col);
-        add_conditions(b, ar, c, q, fts, DRIVE_MATCHES);
+        sqlb_add(b, "SELECT %s, count(*)", col);
+        add_from(b, ar, c, q, w, DRIVE_MATCHES);
+        add_conditions(b, ar, c, q, w, DRIVE_MATCHES);
         sqlb_add(b, " AND %s IS NOT NULL GROUP BY %s ORDER BY 2 DESC, 1", col, col);
     } else {
         sqlb_add(b, "SELECT a.value, count(*) FROM attrs a WHERE a.field = $%d",
@@ -574,7 +662,7 @@ static void build_facets(struct sqlb *b, struct arena *ar, struct store_conn *c,
             add_record_filters(b, q);
             sqlb_add(b, ")");
         }
-        add_fts(b, ar, c, q, fts, "a.rid");
+        add_fts(b, ar, c, q, w, "a.rid");
         sqlb_add(b, " AND a.value <> '' GROUP BY a.value ORDER BY 2 DESC, 1");
     }
 }
@@ -689,13 +777,21 @@ int registry_facets(struct registry *r, struct arena *ar, const struct list_quer
         return facets_in_memory(r, c, ar, q, field, def, out, e);
     struct sqlb b;
     sqlb_init(&b);
-    char *fts = NULL;
-    build_facets(&b, ar, c, q, field, &fts);
+    struct words_sql w;
+    int wrc = store_begin(c, false, e);
+    if (wrc == 0)
+        wrc = words_sql_init(r, c, ar, q, &w, e);
+    store_rollback(c);
+    if (wrc < 0) {
+        buf_free(&b.sql);
+        return -1;
+    }
+    build_facets(&b, ar, c, q, field, &w);
     char *key = sqlb_key(&b, ar), *hit = NULL;
     if (cache_get(key, &hit)) {
         *out = json_loads(hit, 0, NULL);
         free(hit);
-        free(fts);
+        free(w.fts_query);
         buf_free(&b.sql);
         if (*out)
             return 0;
@@ -705,7 +801,7 @@ int registry_facets(struct registry *r, struct arena *ar, const struct list_quer
     uint64_t gen = cache_generation();
     struct store_stmt *st = sqlb_prepare(&b, c, e);
     buf_free(&b.sql);
-    free(fts);
+    free(w.fts_query);
     if (!st)
         return -1;
     int rc;

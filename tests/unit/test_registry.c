@@ -314,12 +314,15 @@ static const char *const WORDS[] = {"портал", "шлюз", "тізілім"
 static void make_random_objects(struct fx *f, unsigned *seed, int n)
 {
     for (int i = 0; i < n; i++) {
-        char body[768], id[32], cls[48] = "", src[48] = "";
+        char body[768], id[32], cls[48] = "", src[96] = "";
         snprintf(id, sizeof id, "o-%d", i);
         if (rand_r(seed) % 4)
             snprintf(cls, sizeof cls, ",\"class\":\"%s\"", CLASSES[rand_r(seed) % 3]);
         if (rand_r(seed) % 2)
             snprintf(src, sizeof src, ",\"source_code_transferred\":true");
+        if (rand_r(seed) % 2) /* a field the memory index does not hold */
+            snprintf(src + strlen(src), sizeof src - strlen(src),
+                     ",\"commissioning_date\":\"2020-01-%02d\"", 1 + (int)(rand_r(seed) % 28));
         snprintf(body, sizeof body,
                  "{\"kind\":\"%s\",\"owner\":\"org-%d\",\"name\":{\"ru\":\"%s %s %d\","
                  "\"kk\":\"%s\"},\"stage\":\"%s\"%s%s}",
@@ -332,8 +335,11 @@ static void make_random_objects(struct fx *f, unsigned *seed, int n)
 
 static size_t random_query(unsigned *seed, struct listq_param *p, char bufs[][64])
 {
-    static const char *const sorts[] = {"name", "-name", "created_at", "-updated_at", "id",
-                                        "stage", "-class", "-id"};
+    /* the dates: the SQL path even for the indexed registry, which then
+     * tests the words by its word index's matches */
+    static const char *const sorts[] = {"name",  "-name",  "created_at", "-updated_at",
+                                        "id",    "stage",  "-class",     "-id",
+                                        "commissioning_date", "-commissioning_date"};
     size_t n = 0;
     if (rand_r(seed) % 3 == 0) {
         snprintf(bufs[n], 64, "stage:%s", STAGES[rand_r(seed) % 5]);
@@ -358,7 +364,7 @@ static size_t random_query(unsigned *seed, struct listq_param *p, char bufs[][64
         snprintf(bufs[n], 64, "%.*s", (int)(strlen(w) > 6 ? 6 : strlen(w)), w);
         p[n].key = "q", p[n].value = bufs[n], n++;
     }
-    p[n].key = "sort", p[n].value = sorts[rand_r(seed) % 8], n++;
+    p[n].key = "sort", p[n].value = sorts[rand_r(seed) % 10], n++;
     snprintf(bufs[n], 64, "%d", 1 + (int)(rand_r(seed) % 40));
     p[n].key = "limit", p[n].value = bufs[n], n++;
     return n;
