@@ -932,22 +932,46 @@ static int sqlite_fts_word(struct buf *b, const char *w, size_t *used)
     return rc;
 }
 
-/* "w1"* AND "w2"* …; empty words are skipped; no words give "" (which
- * callers must not put in a MATCH: it means "no full-text condition"). */
+/* Appends one prefix term per term the tokenizer splits a word into (as
+ * the word index and ap_words split it). */
+struct sqlite_query_terms {
+    struct buf *b;
+    size_t *used;
+    int rc;
+};
+
+static void sqlite_query_term(void *vctx, const char *t, size_t n)
+{
+    struct sqlite_query_terms *q = vctx;
+    char term[256];
+    if (n >= sizeof term)
+        n = sizeof term - 1;
+    memcpy(term, t, n);
+    term[n] = '\0';
+    if ((*q->used)++ > 0)
+        q->rc |= buf_puts(q->b, " AND ");
+    q->rc |= sqlite_fts_phrase(q->b, term) | buf_putc(q->b, '*');
+}
+
+/* "w1"* AND "w2"* …: each word's terms as the tokenizer splits them (or,
+ * should it be missing, at ASCII punctuation); empty words are skipped; no
+ * words give "" (which callers must not put in a MATCH: it means "no
+ * full-text condition"). */
 /* With a collection: coll:"objects" AND body:(w1* AND w2*). The
  * collection is a token of the `coll` column, so the index alone answers
  * which records of a collection match. */
 static char *sqlite_fts_query(struct store_conn *c, const char *collection,
                               const char *const *words, size_t n)
 {
-    (void)c;
     struct buf terms;
     buf_init(&terms, 0);
     int rc = 0;
     size_t used = 0;
+    struct sqlite_query_terms qt = {&terms, &used, 0};
     for (size_t i = 0; i < n; i++)
-        if (words[i])
+        if (words[i] && sqlite_fts_terms(c, words[i], strlen(words[i]), sqlite_query_term, &qt) < 0)
             rc |= sqlite_fts_word(&terms, words[i], &used);
+    rc |= qt.rc;
     if (rc != 0)
         fatal("store: full-text query too large");
     if (used == 0) {

@@ -139,8 +139,9 @@ typedef void (*store_term_fn)(void *ctx, const char *term, size_t len);
 int store_fts_terms(struct store_conn *c, const char *text, size_t len, store_term_fn fn,
                     void *ctx);
 /* Turns user words (already folded) into the backend's full-text query
- * (prefix match on every word, all words required), limited to records of
- * `collection` when it is not NULL. Returns a malloc'd string. */
+ * (every term of every word, split as store_fts_terms splits, must begin a
+ * term of the text), limited to records of `collection` when it is not
+ * NULL. Returns a malloc'd string. */
 char *store_fts_query(struct store_conn *c, const char *collection, const char *const *words,
                       size_t n);
 

@@ -710,6 +710,11 @@ static void test_fts_query_text(void **state)
     q = store_fts_query(c, NULL, NULL, 0);
     assert_string_equal(q, "");
     free(q);
+    /* split as the tokenizer splits text: at any punctuation */
+    const char *w3[] = {"e\u2014gov", "\u00abпортал\u00bb"};
+    q = store_fts_query(c, NULL, w3, 2);
+    assert_string_equal(q, "\"e\"* AND \"gov\"* AND \"портал\"*");
+    free(q);
 }
 
 /* The words and rows fragments are safe snprintf formats: every '%' is one
@@ -815,6 +820,46 @@ static void test_fts_kazakh(void **state)
     assert_int_equal(fts_find(c, w11, 1), 9);
 }
 
+/* A database made before migration 6, with its records' text in the FTS5
+ * table `fts`, keeps every text when it is opened: migration 6 moves it to
+ * search_text and drops fts. */
+static void test_upgrade_moves_text(void **state)
+{
+    struct fixture *f = *state;
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "PRAGMA journal_mode = WAL;"
+                                  "CREATE TABLE schema_migrations(version INTEGER PRIMARY KEY, "
+                                  "applied_at TEXT NOT NULL) STRICT",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    for (int v = 1; v <= 5; v++) {
+        assert_int_equal(sqlite3_exec(db, sqlite_migrations[v - 1], NULL, NULL, NULL), SQLITE_OK);
+        char sql[128];
+        snprintf(sql, sizeof sql,
+                 "INSERT INTO schema_migrations VALUES (%d, '2026-01-01T00:00:00Z')", v);
+        assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    }
+    assert_int_equal(sqlite3_exec(db,
+                                  "INSERT INTO records(rid, id, collection, kind, revision, "
+                                  "created_at, updated_at) VALUES (7, 'r7', 'systems', 'system', "
+                                  "1, 't', 't');"
+                                  "INSERT INTO fts(rowid, body, coll) VALUES (7, 'электрондық "
+                                  "үкімет порталы', 'systems')",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    struct store_conn *c = store_conn(fx_open(f));
+    assert_int_equal(q_int(c, "SELECT count(*) FROM schema_migrations", 0), n_migrations());
+    assert_int_equal(q_int(c, "SELECT count(*) FROM sqlite_schema WHERE name = 'fts'", 0), 0);
+    char body[128];
+    q_text(c, "SELECT coll || ':' || body FROM search_text WHERE rid = 7", body, sizeof body);
+    assert_string_equal(body, "systems:электрондық үкімет порталы");
+    const char *w[] = {"үкім", "порт"};
+    assert_int_equal(fts_find(c, w, 2), 7);
+}
+
 /* ---- size, ids, integrity ---- */
 
 static void test_size_and_last_id(void **state)
@@ -902,6 +947,7 @@ int main(void)
         T(test_two_stores),
         T(test_fts_query_text),
         T(test_fts_match_fragment),
+        T(test_upgrade_moves_text),
         T(test_fts_kazakh),
         T(test_size_and_last_id),
         T(test_integrity_clean),
