@@ -126,27 +126,41 @@ static bool absent_in_memory(const struct model_field *f)
     return f->filterable && f->type != FT_LIST && model_type_few_values(f->type);
 }
 
+/* Every (kind, "collection:field") whose absence the memory index holds
+ * (absent_in_memory), in the arena; returns the count. */
+static size_t absent_fields(const struct model *m, struct arena *a, struct fidx_absent **out)
+{
+    size_t max = 0, n = 0;
+    for (size_t i = 0; i < model_n_kinds(m); i++)
+        max += model_kind_at(m, i)->n_fields;
+    struct fidx_absent *v = arena_alloc(a, (max ? max : 1) * sizeof *v);
+    for (size_t i = 0; i < model_n_kinds(m); i++) {
+        const struct model_kind *k = model_kind_at(m, i);
+        for (size_t j = 0; j < k->n_fields; j++)
+            if (absent_in_memory(&k->fields[j]))
+                v[n++] = (struct fidx_absent){
+                    .kind = k->id,
+                    .field = arena_printf(a, "%s:%s", k->collection, k->fields[j].name)};
+    }
+    *out = v;
+    return n;
+}
+
 /* Before attrs stopped holding "" for absent fields with few values, every
  * record had such rows: they are dropped once, so that the table is what
  * reg_index_entries says (one indexed statement per field when none are
  * left). */
-static int drop_old_absent_rows(struct registry *r, struct err *e)
+static int drop_old_absent_rows(struct registry *r, const struct fidx_absent *absent, size_t n,
+                                struct err *e)
 {
     struct store_conn *c = store_conn(r->store);
     if (store_begin(c, true, e) < 0)
         return -1;
-    for (size_t i = 0; i < model_n_kinds(r->model); i++) {
-        const struct model_kind *k = model_kind_at(r->model, i);
-        for (size_t j = 0; j < k->n_fields; j++) {
-            if (!absent_in_memory(&k->fields[j]))
-                continue;
-            char key[192];
-            snprintf(key, sizeof key, "%s:%s", k->collection, k->fields[j].name);
-            if (store_execf(c, "DELETE FROM attrs WHERE field = $1 AND value = ''", e, "t",
-                            key) < 0) {
-                store_rollback(c);
-                return -1;
-            }
+    for (size_t i = 0; i < n; i++) {
+        if (store_execf(c, "DELETE FROM attrs WHERE field = $1 AND value = ''", e, "t",
+                        absent[i].field) < 0) {
+            store_rollback(c);
+            return -1;
         }
     }
     return store_commit(c, e);
@@ -154,30 +168,12 @@ static int drop_old_absent_rows(struct registry *r, struct err *e)
 
 int registry_enable_filter_index(struct registry *r, struct err *e)
 {
-    if (drop_old_absent_rows(r, e) < 0)
-        return -1;
-    /* every (kind, field) whose absence the index derives */
     struct arena *a = arena_new();
-    size_t n = 0, cap = 0;
-    struct fidx_absent *absent = NULL;
-    for (size_t i = 0; i < model_n_kinds(r->model); i++) {
-        const struct model_kind *k = model_kind_at(r->model, i);
-        for (size_t j = 0; j < k->n_fields; j++) {
-            if (!absent_in_memory(&k->fields[j]))
-                continue;
-            if (n == cap) {
-                cap = cap ? cap * 2 : 32;
-                struct fidx_absent *grown = arena_alloc(a, cap * sizeof *grown);
-                if (n)
-                    memcpy(grown, absent, n * sizeof *grown);
-                absent = grown;
-            }
-            absent[n++] = (struct fidx_absent){
-                .kind = k->id,
-                .field = arena_printf(a, "%s:%s", k->collection, k->fields[j].name)};
-        }
-    }
-    int rc = fidx_build(r->fidx, store_conn(r->store), want_field, r, absent, n, e);
+    struct fidx_absent *absent;
+    size_t n = absent_fields(r->model, a, &absent);
+    int rc = drop_old_absent_rows(r, absent, n, e);
+    if (rc == 0)
+        rc = fidx_build(r->fidx, store_conn(r->store), want_field, r, absent, n, e);
     arena_free(a);
     return rc;
 }
@@ -776,6 +772,19 @@ static void index_prefixed(void *vctx, const char *field, const char *value)
         p->fn(p->ctx, key, value);
 }
 
+/* Indexes as "" each absent filterable scalar of rec whose absence the
+ * memory index holds (in_memory) or that the attrs table holds (not). */
+static void index_absent(const struct model_kind *k, const json_t *rec, struct prefixed *p,
+                         bool in_memory)
+{
+    for (size_t i = 0; i < k->n_fields; i++) {
+        const struct model_field *f = &k->fields[i];
+        if (f->filterable && f->type != FT_LIST && absent_in_memory(f) == in_memory &&
+            !json_object_get(rec, f->name))
+            index_prefixed(p, f->name, "");
+    }
+}
+
 /* Every (field, value) pair of the filter index for a record: the model's
  * filterable fields, the ends of a relation (neighbourhood queries go
  * through them), and every reference (owner, ref fields) under the
@@ -816,12 +825,7 @@ void reg_index_entries(const struct model_kind *k, const json_t *rec, model_inde
      * Not a field with few values (an enum, a boolean): the memory index
      * sorts by those and derives their "" itself, and every row saved is a
      * page less to write on most creates. */
-    for (size_t i = 0; i < k->n_fields; i++) {
-        const struct model_field *f = &k->fields[i];
-        if (f->filterable && f->type != FT_LIST && !absent_in_memory(f) &&
-            !json_object_get(rec, f->name))
-            index_prefixed(&p, f->name, "");
-    }
+    index_absent(k, rec, &p, false);
 }
 
 struct stage_ctx {
@@ -862,12 +866,8 @@ static void filter_keys(struct stage_ctx *s, const struct model_kind *k, const j
     if (owner && k->owned)
         stage_key(s, fidx_key_owner(s->a, owner));
     reg_index_entries(k, rec, stage_field, s);
-    for (size_t i = 0; i < k->n_fields; i++) /* what the attrs table leaves out */
-        if (absent_in_memory(&k->fields[i]) && !json_object_get(rec, k->fields[i].name))
-            stage_key(s, fidx_key_field(s->a,
-                                        arena_printf(s->a, "%s:%s", k->collection,
-                                                     k->fields[i].name),
-                                        ""));
+    struct prefixed p = {.collection = k->collection, .fn = stage_field, .ctx = s};
+    index_absent(k, rec, &p, true); /* what the attrs table leaves out */
 }
 
 /* Stages the change of the record's filter keys for the in-memory index. */

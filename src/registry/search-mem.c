@@ -162,6 +162,19 @@ static bool after_cursor(const struct list_query *q, const struct page_row *row)
     return q->sort_desc ? c < 0 : c > 0;
 }
 
+const char *mem_rids_json(struct arena *a, struct rids s)
+{
+    struct buf ids;
+    buf_init(&ids, 16 + s.n * 8);
+    buf_putc(&ids, '[');
+    for (size_t i = 0; i < s.n; i++)
+        buf_printf(&ids, i ? ",%u" : "%u", s.v[i]);
+    buf_putc(&ids, ']');
+    const char *json = arena_strndup(a, ids.p, ids.len);
+    buf_free(&ids);
+    return json;
+}
+
 /* Reads the sort keys of all matches in one statement (the ids go in as a
  * JSON array). */
 static struct store_stmt *keys_stmt(struct store_conn *c, struct arena *a,
@@ -174,16 +187,8 @@ static struct store_stmt *keys_stmt(struct store_conn *c, struct arena *a,
                                    "j.value",
                                    listq_sort_column(q->sort), from);
     struct store_stmt *st = store_prepare(c, sql, true, e);
-    if (!st)
-        return NULL;
-    struct buf ids;
-    buf_init(&ids, 0);
-    buf_putc(&ids, '[');
-    for (size_t i = 0; i < s.n; i++)
-        buf_printf(&ids, i ? ",%u" : "%u", s.v[i]);
-    buf_putc(&ids, ']');
-    store_bind_textn(st, 1, ids.p, ids.len);
-    buf_free(&ids);
+    if (st)
+        store_bind_text(st, 1, mem_rids_json(a, s));
     return st;
 }
 

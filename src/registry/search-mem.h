@@ -11,6 +11,8 @@
  * words, by their own text (the word index) or their documents' (doc_fts). */
 int mem_word_matches(struct registry *r, struct store_conn *c, struct arena *a,
                      const struct list_query *q, struct rids *out, struct err *e);
+/* s as a JSON array of integers (for STORE_SQL_JSON_INTS), in the arena. */
+const char *mem_rids_json(struct arena *a, struct rids s);
 /* The sorted rids of the live records of q's collection that match all of
  * q's filters and words. */
 int mem_matches(struct registry *r, struct store_conn *c, struct arena *a,

@@ -197,14 +197,7 @@ static int words_sql_init(struct registry *r, struct store_conn *c, struct arena
     struct rids s;
     if (mem_word_matches(r, c, ar, q, &s, e) < 0)
         return -1;
-    struct buf json;
-    buf_init(&json, 16 + s.n * 8);
-    buf_putc(&json, '[');
-    for (size_t i = 0; i < s.n; i++)
-        buf_printf(&json, i ? ",%u" : "%u", s.v[i]);
-    buf_putc(&json, ']');
-    w->matches = arena_strndup(ar, json.p, json.len);
-    buf_free(&json);
+    w->matches = mem_rids_json(ar, s);
     return 0;
 }
 
@@ -235,14 +228,13 @@ static void add_fts(struct sqlb *b, struct arena *ar, struct store_conn *c,
 {
     if (!q->n_words)
         return;
-    const char *words = words_text(ar, q);
     if (w->matches) {
         sqlb_add(b, " AND %s IN (SELECT value FROM %s)", rid_col, matches_table(b, ar, c, q, w));
         return;
     }
     if (!w->fts_query)
         w->fts_query = store_fts_query(c, q->coll->id, q->words, q->n_words);
-    int pw = sqlb_text(b, words), pq = sqlb_text(b, w->fts_query);
+    int pw = sqlb_text(b, words_text(ar, q)), pq = sqlb_text(b, w->fts_query);
     char frag[512];
     snprintf(frag, sizeof frag, store_sql(c, STORE_SQL_TEXT_MATCH), rid_col, pw, pq);
     sqlb_add(b, " AND %s", frag);
@@ -257,9 +249,9 @@ enum drive { DRIVE_ORDER, DRIVE_MATCHES };
 #define DRIVE_ORDER_MIN 1000
 
 /* Do the word matches lead a query that collects matches? */
-static bool words_lead(const struct list_query *q, const struct words_sql *w, enum drive mode)
+static bool words_lead(const struct words_sql *w, enum drive mode)
 {
-    return q->n_words && w->matches && mode == DRIVE_MATCHES;
+    return w->matches && mode == DRIVE_MATCHES; /* there are matches only with words */
 }
 
 /* FROM clause of a query over records r; the word matches lead when known
@@ -267,7 +259,7 @@ static bool words_lead(const struct list_query *q, const struct words_sql *w, en
 static void add_from(struct sqlb *b, struct arena *ar, struct store_conn *c,
                      const struct list_query *q, struct words_sql *w, enum drive mode)
 {
-    if (words_lead(q, w, mode))
+    if (words_lead(w, mode))
         sqlb_add(b, " FROM %s m CROSS JOIN records r", matches_table(b, ar, c, q, w));
     else
         sqlb_add(b, " FROM records r");
@@ -276,7 +268,7 @@ static void add_from(struct sqlb *b, struct arena *ar, struct store_conn *c,
 static void add_conditions(struct sqlb *b, struct arena *ar, struct store_conn *c,
                            const struct list_query *q, struct words_sql *w, enum drive mode)
 {
-    bool led = words_lead(q, w, mode);
+    bool led = words_lead(w, mode);
     sqlb_add(b, " WHERE %sr.collection = $%d AND r.retired = 0", led ? "r.rid = m.value AND " : "",
              sqlb_text(b, q->coll->id));
     add_record_filters(b, q);
@@ -778,11 +770,7 @@ int registry_facets(struct registry *r, struct arena *ar, const struct list_quer
     struct sqlb b;
     sqlb_init(&b);
     struct words_sql w;
-    int wrc = store_begin(c, false, e);
-    if (wrc == 0)
-        wrc = words_sql_init(r, c, ar, q, &w, e);
-    store_rollback(c);
-    if (wrc < 0) {
+    if (words_sql_init(r, c, ar, q, &w, e) < 0) {
         buf_free(&b.sql);
         return -1;
     }

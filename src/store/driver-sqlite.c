@@ -810,32 +810,24 @@ static int sqlite_fts_terms(struct store_conn *cb, const char *text, size_t len,
  * term of `text`, both split by the full-text tokenizer (as the in-memory
  * word index matches them); NULL text matches nothing. */
 struct sqlite_prefixes {
-    struct buf text; /* the words' terms, each followed by '\0' */
-    size_t *at, *len;
-    bool *found;
+    struct buf text; /* the words' terms, one after the other */
+    struct sqlite_prefix {
+        size_t at, len;
+        bool found;
+    } *v;
     size_t n, cap, left;
 };
 
-static int sqlite_prefix_term(void *vctx, int flags, const char *tok, int n, int start, int end)
+static void sqlite_prefix_term(void *vctx, const char *tok, size_t n)
 {
-    (void)flags;
-    (void)start;
-    (void)end;
     struct sqlite_prefixes *p = vctx;
-    if (n <= 0)
-        return SQLITE_OK;
     if (p->n == p->cap) {
         p->cap = p->cap ? p->cap * 2 : 8;
-        p->at = xrealloc(p->at, p->cap * sizeof *p->at);
-        p->len = xrealloc(p->len, p->cap * sizeof *p->len);
-        p->found = xrealloc(p->found, p->cap * sizeof *p->found);
+        p->v = xrealloc(p->v, p->cap * sizeof *p->v);
     }
-    p->found[p->n] = false;
-    p->at[p->n] = p->text.len;
-    p->len[p->n++] = (size_t)n;
-    return buf_append(&p->text, tok, (size_t)n) < 0 || buf_putc(&p->text, '\0') < 0
-               ? SQLITE_NOMEM
-               : SQLITE_OK;
+    p->v[p->n++] = (struct sqlite_prefix){p->text.len, n, false};
+    if (buf_append(&p->text, tok, n) < 0)
+        fatal("store: words too long");
 }
 
 static int sqlite_text_term(void *vctx, int flags, const char *tok, int n, int start, int end)
@@ -845,9 +837,9 @@ static int sqlite_text_term(void *vctx, int flags, const char *tok, int n, int s
     (void)end;
     struct sqlite_prefixes *p = vctx;
     for (size_t i = 0; i < p->n; i++) {
-        if (!p->found[i] && (size_t)n >= p->len[i] &&
-            memcmp(tok, p->text.p + p->at[i], p->len[i]) == 0) {
-            p->found[i] = true;
+        struct sqlite_prefix *w = &p->v[i];
+        if (!w->found && (size_t)n >= w->len && memcmp(tok, p->text.p + w->at, w->len) == 0) {
+            w->found = true;
             if (--p->left == 0)
                 return SQLITE_DONE; /* every word found: stop splitting */
         }
@@ -872,8 +864,10 @@ static void sqlite_ap_words(sqlite3_context *ctx, int argc, sqlite3_value **argv
     }
     struct sqlite_prefixes p = {.n = 0};
     buf_init(&p.text, 0);
-    int rc = c->tok_api.xTokenize(tok, &p, FTS5_TOKENIZE_DOCUMENT, words,
-                                  sqlite3_value_bytes(argv[1]), sqlite_prefix_term);
+    int rc = sqlite_fts_terms(&c->base, words, (size_t)sqlite3_value_bytes(argv[1]),
+                              sqlite_prefix_term, &p) < 0
+                 ? SQLITE_ERROR
+                 : SQLITE_OK;
     p.left = p.n;
     if (rc == SQLITE_OK && p.left)
         rc = c->tok_api.xTokenize(tok, &p, FTS5_TOKENIZE_DOCUMENT, text,
@@ -883,9 +877,7 @@ static void sqlite_ap_words(sqlite3_context *ctx, int argc, sqlite3_value **argv
     else
         sqlite3_result_error_code(ctx, rc);
     buf_free(&p.text);
-    free(p.at);
-    free(p.len);
-    free(p.found);
+    free(p.v);
 }
 
 /* Appends w as an FTS5 string ("" doubles a quote) marked as a prefix. */
@@ -901,42 +893,11 @@ static int sqlite_fts_phrase(struct buf *b, const char *w)
     return rc;
 }
 
-/* A word becomes one prefix term per run of token characters (letters and
- * digits of any script, '_'): the index keeps no positions, so a term must
- * never be more than one token. ASCII punctuation separates. Returns the
- * number of terms written, or -1. */
-static int sqlite_fts_word(struct buf *b, const char *w, size_t *used)
-{
-    int rc = 0;
-    while (*w) {
-        size_t n = 0;
-        while (w[n] && ((unsigned char)w[n] >= 0x80 || w[n] == '_' ||
-                        (w[n] >= '0' && w[n] <= '9') || (w[n] >= 'a' && w[n] <= 'z') ||
-                        (w[n] >= 'A' && w[n] <= 'Z')))
-            n++;
-        if (n) {
-            char term[256];
-            if (n >= sizeof term)
-                n = sizeof term - 1;
-            memcpy(term, w, n);
-            term[n] = '\0';
-            if ((*used)++ > 0)
-                rc |= buf_puts(b, " AND ");
-            rc |= sqlite_fts_phrase(b, term) | buf_putc(b, '*');
-            w += n;
-        }
-        while (*w && !((unsigned char)*w >= 0x80 || *w == '_' || (*w >= '0' && *w <= '9') ||
-                       (*w >= 'a' && *w <= 'z') || (*w >= 'A' && *w <= 'Z')))
-            w++;
-    }
-    return rc;
-}
-
 /* Appends one prefix term per term the tokenizer splits a word into (as
- * the word index and ap_words split it). */
+ * the word index and ap_words split it), "AND" between terms. */
 struct sqlite_query_terms {
     struct buf *b;
-    size_t *used;
+    size_t used; /* terms written */
     int rc;
 };
 
@@ -948,15 +909,15 @@ static void sqlite_query_term(void *vctx, const char *t, size_t n)
         n = sizeof term - 1;
     memcpy(term, t, n);
     term[n] = '\0';
-    if ((*q->used)++ > 0)
+    if (q->used++ > 0)
         q->rc |= buf_puts(q->b, " AND ");
     q->rc |= sqlite_fts_phrase(q->b, term) | buf_putc(q->b, '*');
 }
 
-/* "w1"* AND "w2"* …: each word's terms as the tokenizer splits them (or,
- * should it be missing, at ASCII punctuation); empty words are skipped; no
- * words give "" (which callers must not put in a MATCH: it means "no
- * full-text condition"). */
+/* "w1"* AND "w2"* …: each word's terms as the tokenizer splits them; empty
+ * words are skipped; no words give "" (which callers must not put in a
+ * MATCH: it means "no full-text condition"). The tokenizer is there once
+ * the migrations ran (they make FTS5 tables). */
 /* With a collection: coll:"objects" AND body:(w1* AND w2*). The
  * collection is a token of the `coll` column, so the index alone answers
  * which records of a collection match. */
@@ -965,16 +926,14 @@ static char *sqlite_fts_query(struct store_conn *c, const char *collection,
 {
     struct buf terms;
     buf_init(&terms, 0);
-    int rc = 0;
-    size_t used = 0;
-    struct sqlite_query_terms qt = {&terms, &used, 0};
+    struct sqlite_query_terms qt = {&terms, 0, 0};
     for (size_t i = 0; i < n; i++)
         if (words[i] && sqlite_fts_terms(c, words[i], strlen(words[i]), sqlite_query_term, &qt) < 0)
-            rc |= sqlite_fts_word(&terms, words[i], &used);
-    rc |= qt.rc;
+            fatal("store: the full-text tokenizer is not available");
+    int rc = qt.rc;
     if (rc != 0)
         fatal("store: full-text query too large");
-    if (used == 0) {
+    if (qt.used == 0) {
         buf_free(&terms);
         return xstrdup("");
     }
