@@ -822,7 +822,7 @@ static void test_fts_kazakh(void **state)
 
 /* A database made before migration 6, with its records' text in the FTS5
  * table `fts`, keeps every text when it is opened: migration 6 moves it to
- * search_text and drops fts. */
+ * search_text and drops fts, and the records stay findable. REQ: REG-01 */
 static void test_upgrade_moves_text(void **state)
 {
     struct fixture *f = *state;
