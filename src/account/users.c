@@ -354,7 +354,7 @@ int user_create_in_tx(struct accounts *ac, struct store_conn *c, const struct ac
         if (rc == 0) {
             char body[1200];
             snprintf(body, sizeof body,
-                     "Сәулет порталындағы есептік жазбаңыз ашылды. Құпиясөзді орнатыңыз:\n"
+                     "Архитектуралық порталдағы есептік жазбаңыз ашылды. Құпиясөзді орнатыңыз:\n"
                      "Ваша учётная запись на архитектурном портале открыта. Задайте пароль:\n"
                      "Your account on the architectural portal is open. Set your password:\n%s\n",
                      url);

@@ -19,7 +19,7 @@ void notify_config_defaults(struct notify_config *c)
 {
     *c = (struct notify_config){
         .mail_from = "archportal@localhost",
-        .from_name = "Сәулет порталы / Архитектурный портал",
+        .from_name = "Архитектуралық портал / Архитектурный портал",
         .backoff_ms = 60 * 1000,
         .backoff_cap_ms = 6 * 3600 * 1000LL,
         .connect_timeout_ms = 10 * 1000,

@@ -6,7 +6,7 @@ import { Server, launch, axeCheck, shot, watchConsole, assert, run, LANGS } from
 
 const srv = await new Server({ demo: true }).start();
 const browser = await launch();
-const heading = { kk: 'сәулет порталы', ru: 'Архитектурный портал', en: 'Architectural portal' };
+const heading = { kk: 'архитектуралық порталы', ru: 'Архитектурный портал', en: 'Architectural portal' };
 
 const cases = [];
 for (const lang of LANGS) {

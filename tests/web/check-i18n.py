@@ -3,11 +3,15 @@
 template ({{t "…"}}) or the web module's C code (TR("…")) uses is in the kk,
 ru and en catalogs (web/po/<lang>/*.po), translated (not empty, not fuzzy),
 with the same {placeholders} as its msgid; every catalog passes
-`msgfmt --check`; and the three languages hold the same messages.
+`msgfmt --check`; and the three languages hold the same messages. The
+Kazakh text (catalogs, the model's and the demo's "kk" values, Kazakh
+strings in the C sources) uses the Order's terms: «архитектура»,
+«архитектуралық портал», never «сәулет»; МЕМСТ, never ГОСТ.
 
   check-i18n.py SOURCE_ROOT            TAP output, one test per check
   check-i18n.py SOURCE_ROOT --missing  lists what is missing, per language
 """
+import json
 import os
 import re
 import subprocess
@@ -65,6 +69,60 @@ def catalogs(root):
     return cats, files
 
 
+# The Order's Kazakh terms (seed 002): a word the Order does not use for the
+# thing, and what it says instead.
+KK_TERMS = [
+    (re.compile(r'сәулет', re.I), '«архитектура», «архитектуралық портал»'),
+    (re.compile(r'\bГОСТ\b'), 'МЕМСТ'),
+]
+KK_LETTERS = re.compile('[әғқңөұүһіӘҒҚҢӨҰҮҺІ]')
+
+
+def kk_texts(root):
+    """Yields (where, text) for every Kazakh text the portal shows."""
+    for lang_dir in ['kk']:
+        d = os.path.join(root, 'web', 'po', lang_dir)
+        for name in sorted(os.listdir(d)):
+            if name.endswith('.po'):
+                for e in polib.pofile(os.path.join(d, name)):
+                    yield f'web/po/kk/{name}: "{e.msgid}"', e.msgstr
+
+    def walk(node, where):
+        if isinstance(node, dict):
+            for k, v in node.items():
+                if k == 'kk' and isinstance(v, str):
+                    yield where, v
+                else:
+                    yield from walk(v, where)
+        elif isinstance(node, list):
+            for v in node:
+                yield from walk(v, where)
+    for sub in ['model', 'demo']:
+        d = os.path.join(root, sub)
+        for name in sorted(os.listdir(d)):
+            if name.endswith('.json'):
+                with open(os.path.join(d, name), encoding='utf-8') as f:
+                    yield from walk(json.load(f), f'{sub}/{name}')
+    for base, _, files in os.walk(os.path.join(root, 'src')):
+        for name in sorted(files):
+            if name.endswith(('.c', '.h')):
+                path = os.path.join(base, name)
+                with open(path, encoding='utf-8') as f:
+                    for lit in STR_RE.findall(f.read()):
+                        if KK_LETTERS.search(lit):
+                            yield os.path.relpath(path, root), lit
+
+
+def kk_term_problems(root):
+    bad = []
+    for where, text in kk_texts(root):
+        for word, instead in KK_TERMS:
+            m = word.search(text)
+            if m:
+                bad.append(f'{where}: «{m.group(0)}», the Order says {instead}')
+    return bad
+
+
 def main():
     root = sys.argv[1]
     used = used_messages(root)
@@ -94,6 +152,9 @@ def main():
         extra = sorted(others - cats[lang].keys())
         results.append((not extra, f'{lang}: holds every message the other languages hold',
                         '; '.join(extra[:20])))
+    bad_terms = kk_term_problems(root)
+    results.append((not bad_terms, "kk: the Order's terms (архитектуралық портал, МЕМСТ)",
+                    '; '.join(bad_terms[:20])))
     unused = sorted(set(cats['en']) - set(used))
     results.append((not unused, 'no catalog message is unused', '; '.join(unused[:20])))
     print(f'1..{len(results)}')
