@@ -8,6 +8,7 @@
 #include "registry/dump.h"
 #include "account/account.h"
 #include "auth/password.h"
+#include "docs/blobs.h"
 #include "docs/documents.h"
 #include "docs/inspect.h"
 #include "notify/notify.h"
@@ -217,6 +218,57 @@ static int mkdir_p(const char *dir)
 
 static void app_close(struct app *app);
 
+/* A data folder that held a portal keeps this file, so that a database lost
+ * or emptied later is not taken for a new portal (its documents' blobs are
+ * the other sign of earlier use). */
+#define DATA_MARKER ".archportal-data"
+
+static int count_blob(void *ctx, const char *sha)
+{
+    (void)ctx, (void)sha;
+    return 0;
+}
+
+/* What shows that the data folder was used before; "" when nothing does. */
+static void data_earlier_use(const char *data, char *why, size_t n)
+{
+    char p[PATH_MAX];
+    struct stat st;
+    why[0] = '\0';
+    size_t blobs = 0;
+    if (snprintf(p, sizeof p, "%s/blobs", data) < (int)sizeof p)
+        blobs = blobs_each(p, count_blob, NULL);
+    bool marked = snprintf(p, sizeof p, "%s/" DATA_MARKER, data) < (int)sizeof p &&
+                  stat(p, &st) == 0;
+    if (blobs)
+        snprintf(why, n, "blobs/ holds %zu stored document file%s", blobs, blobs == 1 ? "" : "s");
+    else if (marked)
+        snprintf(why, n, "it holds the file " DATA_MARKER " that a portal left there");
+}
+
+/* Leaves the marker in a data folder whose database now holds a portal.
+ * Written to a temporary name and renamed, so it is whole or absent. */
+static void data_mark(const char *data)
+{
+    char p[PATH_MAX], tmp[PATH_MAX];
+    struct stat st;
+    if (snprintf(p, sizeof p, "%s/" DATA_MARKER, data) >= (int)sizeof p ||
+        snprintf(tmp, sizeof tmp, "%s.tmp", p) >= (int)sizeof tmp || stat(p, &st) == 0)
+        return;
+    FILE *f = fopen(tmp, "w");
+    if (!f)
+        return;
+    bool ok = fputs("This folder holds an archportal's data (archportal.db and blobs/).\n"
+                    "archportal refuses to start a new portal here if the database is lost:\n"
+                    "restore it from a backup.\n",
+                    f) >= 0;
+    ok = fflush(f) == 0 && fsync(fileno(f)) == 0 && ok;
+    if (fclose(f) == 0 && ok && rename(tmp, p) == 0)
+        return;
+    log_event(LOG_WARN, "data_marker", "path", p, "error", strerror(errno), NULL);
+    unlink(tmp);
+}
+
 static int app_open(const struct opts *o, struct app *app)
 {
     memset(app, 0, sizeof *app);
@@ -235,14 +287,21 @@ static int app_open(const struct opts *o, struct app *app)
         model_free(app->model);
         return -1;
     }
-    char url[PATH_MAX + 16];
+    char url[PATH_MAX + 16], used[160];
     snprintf(url, sizeof url, "sqlite:%s/archportal.db", o->data);
-    struct store_options so = {.busy_timeout_ms = 10000};
+    data_earlier_use(o->data, used, sizeof used);
+    struct store_options so = {.busy_timeout_ms = 10000, .must_exist = used[0] != '\0'};
     if (store_open(url, &so, &app->store, &e) < 0) {
         fprintf(stderr, "archportal: cannot open %s: %s\n", url, e.detail);
+        if (strcmp(e.type, "database-empty") == 0)
+            fprintf(stderr,
+                    "archportal: the data folder %s was used before (%s). Restore "
+                    "archportal.db from a backup, or give an empty folder with --data.\n",
+                    o->data, used);
         model_free(app->model);
         return -1;
     }
+    data_mark(o->data);
     app->reg = registry_new(app->store, app->model);
     if (rights_load((const char *)rights_kz, rights_kz_len, app->model, &app->rights, &e) < 0 ||
         calsvc_open(app->store, (const char *)calendar_kz, calendar_kz_len, &app->cal, &e) < 0) {

@@ -94,6 +94,11 @@ struct blobs *blobs_open(const char *dir, struct err *e)
     return b;
 }
 
+const char *blobs_dir(const struct blobs *b)
+{
+    return b->dir;
+}
+
 void blobs_close(struct blobs *b)
 {
     if (!b)
@@ -110,6 +115,52 @@ bool blob_sha_valid(const char *sha)
         if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
             return false;
     return true;
+}
+
+/* The blobs of one fan-out directory <dir>/sha256/ab; false once fn stopped. */
+static bool each_in(const char *fan, const char *two, blob_each_fn fn, void *ctx, size_t *n)
+{
+    DIR *d = opendir(fan);
+    if (!d)
+        return true;
+    struct dirent *de;
+    char sha[65];
+    bool go = true;
+    while (go && (de = readdir(d))) {
+        if (strlen(de->d_name) != 62)
+            continue;
+        memcpy(sha, two, 2);
+        memcpy(sha + 2, de->d_name, 63);
+        if (!blob_sha_valid(sha))
+            continue;
+        (*n)++;
+        go = fn(ctx, sha) == 0;
+    }
+    closedir(d);
+    return go;
+}
+
+size_t blobs_each(const char *dir, blob_each_fn fn, void *ctx)
+{
+    char top[PATH_MAX], fan[PATH_MAX];
+    if (snprintf(top, sizeof top, "%s/sha256", dir) >= (int)sizeof top)
+        return 0;
+    DIR *d = opendir(top);
+    if (!d)
+        return 0;
+    size_t n = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        const char *two = de->d_name;
+        if (strlen(two) != 2 || !strchr("0123456789abcdef", two[0]) ||
+            !strchr("0123456789abcdef", two[1]) ||
+            snprintf(fan, sizeof fan, "%s/%s", top, two) >= (int)sizeof fan)
+            continue;
+        if (!each_in(fan, two, fn, ctx, &n))
+            break;
+    }
+    closedir(d);
+    return n;
 }
 
 /* <dir>/sha256/ab and <dir>/sha256/ab/cdef… */

@@ -46,4 +46,14 @@ int blob_open(struct blobs *b, const char *sha, int *fd, uint64_t *size, struct 
 /* True when sha is 64 lower-case hex digits. */
 bool blob_sha_valid(const char *sha);
 
+/* The directory the store was opened on. */
+const char *blobs_dir(const struct blobs *b);
+
+/* Calls fn for every blob stored under dir (the store's directory, opened
+ * or not; a missing one holds none) with its SHA-256 in hex, in no set
+ * order, until fn returns non-zero. Files that are not blobs are skipped.
+ * Returns the number of blobs passed to fn. */
+typedef int (*blob_each_fn)(void *ctx, const char *sha);
+size_t blobs_each(const char *dir, blob_each_fn fn, void *ctx);
+
 #endif

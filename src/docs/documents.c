@@ -873,6 +873,49 @@ static const char *const rules[] = {
     "WHERE status <> 'pending' AND decided_at IS NULL",
 };
 
+/* The blobs no document names (`archportal check`): left by an import that
+ * failed, or by a database that lost rows. */
+struct blob_refs {
+    char (*sha)[65];
+    size_t n;
+    struct dump_report *rep;
+};
+
+static int cmp_sha(const void *a, const void *b)
+{
+    return strcmp(a, b);
+}
+
+static int check_blob_referenced(void *ctx, const char *sha)
+{
+    struct blob_refs *r = ctx;
+    if (!bsearch(sha, r->sha, r->n, sizeof *r->sha, cmp_sha))
+        dump_problem(r->rep, "stored content %s: no document refers to it", sha);
+    return 0;
+}
+
+static void check_unreferenced_blobs(struct docs *d, struct store_conn *c, struct dump_report *rep)
+{
+    struct err e = ERR_INIT;
+    struct blob_refs r = {NULL, 0, rep};
+    size_t cap = 0;
+    struct store_stmt *st = store_prepare(
+        c, "SELECT DISTINCT sha256 FROM documents ORDER BY sha256", false, &e);
+    while (st && store_step(st, &e) == STORE_ROW) {
+        if (r.n == cap) {
+            cap = cap ? 2 * cap : 64;
+            r.sha = xrealloc(r.sha, cap * sizeof *r.sha);
+        }
+        snprintf(r.sha[r.n++], sizeof *r.sha, "%s", store_col_text(st, 0));
+    }
+    store_finalize(st);
+    if (e.status)
+        dump_problem(rep, "documents: cannot list their contents: %s", e.detail);
+    else
+        blobs_each(blobs_dir(d->blobs), check_blob_referenced, &r);
+    free(r.sha);
+}
+
 /* Types the model knows for the record's kind; blobs present with their size. */
 static void check_documents(void *ctx, struct store_conn *c, struct dump_report *rep)
 {
@@ -904,6 +947,7 @@ static void check_documents(void *ctx, struct store_conn *c, struct dump_report 
     store_finalize(st);
     if (e.status)
         dump_problem(rep, "documents: cannot check: %s", e.detail);
+    check_unreferenced_blobs(d, c, rep);
 }
 
 static int rebuild_index(void *ctx, struct store_conn *c, struct err *e)

@@ -404,6 +404,13 @@ static struct store *sqlite_open(const char *path, const struct store_options *o
                 sqlite3_libversion());
         return NULL;
     }
+    /* An empty file is a database SQLite would initialise: refuse it before
+     * any connection writes a header to it. */
+    struct stat st;
+    if (opt->must_exist && (stat(path, &st) < 0 || st.st_size == 0)) {
+        store_refuse_empty(e, path);
+        return NULL;
+    }
     struct sqlite_store *s = xcalloc(1, sizeof *s);
     s->base.v = &store_sqlite_vfuncs;
     s->path = xstrdup(path);
@@ -698,6 +705,10 @@ static int sqlite_migrate_tx(struct sqlite_conn *c, struct err *e)
     if (sqlite_query_int64(c, "SELECT coalesce(max(version), 0) FROM schema_migrations", &newest,
                            e) < 0)
         return -1;
+    if (newest == 0 && c->base.store->must_exist) {
+        store_refuse_empty(e, container_of(c->base.store, struct sqlite_store, base)->path);
+        return -1;
+    }
     if (newest > (int64_t)SQLITE_N_MIGRATIONS) {
         err_set(e, 500, "storage-error", "",
                 "the database has schema version %lld but this program knows only %zu: "

@@ -38,7 +38,8 @@ struct store_vfuncs {
      * for the final connection of the store (time for housekeeping). */
     void (*conn_close)(struct store_conn *c, bool last);
     /* Applies pending schema migrations atomically on c (called once, from
-     * store_open). Refuses a schema newer than the driver knows. */
+     * store_open). Refuses a schema newer than the driver knows, and an
+     * empty one when the store's must_exist is set (see store_empty_err). */
     int (*migrate)(struct store_conn *c, struct err *e);
 
     /* Transactions. commit rolls back when it fails; rollback never fails. */
@@ -99,6 +100,7 @@ struct store {
      * once instead of sleeping in the database's busy handler. */
     pthread_mutex_t write_lock;
     int busy_timeout_ms; /* how long a writer waits for write_lock */
+    bool must_exist;     /* store_options.must_exist: migrate refuses an empty schema */
     struct store_conn *writer; /* the connection of store_begin_write */
     /* group commit (store_write_enter/leave) */
     _Atomic int waiting;         /* writers waiting for write_lock */
@@ -145,5 +147,9 @@ struct store_stmt {
 
 /* The drivers built into this binary. */
 extern const struct store_vfuncs store_sqlite_vfuncs;
+
+/* Fills e for a database that holds no schema although the caller said it
+ * must (store_options.must_exist): status 409, type "database-empty". */
+void store_refuse_empty(struct err *e, const char *where);
 
 #endif

@@ -149,6 +149,14 @@ static int store_writer_open(struct store *s, struct err *e)
     return s->v->make_writer(c, e);
 }
 
+void store_refuse_empty(struct err *e, const char *where)
+{
+    err_set(e, 409, "database-empty", "",
+            "the database %s holds no portal (it is empty or missing), though the portal's "
+            "data shows earlier use: it is not initialised as a new one",
+            where);
+}
+
 int store_open(const char *url, const struct store_options *opt, struct store **out, struct err *e)
 {
     *out = NULL;
@@ -156,7 +164,7 @@ int store_open(const char *url, const struct store_options *opt, struct store **
     const struct store_vfuncs *v = store_pick_driver(url, &path, e);
     if (!v)
         return -1;
-    struct store_options o = {STORE_DEFAULT_BUSY_MS};
+    struct store_options o = {STORE_DEFAULT_BUSY_MS, opt && opt->must_exist};
     if (opt && opt->busy_timeout_ms > 0)
         o.busy_timeout_ms = opt->busy_timeout_ms;
     struct store *s = v->open(path, &o, e);
@@ -165,6 +173,7 @@ int store_open(const char *url, const struct store_options *opt, struct store **
     if (store_base_init(s, e) < 0)
         return -1;
     s->busy_timeout_ms = o.busy_timeout_ms;
+    s->must_exist = o.must_exist;
     /* The first connection migrates, then stays as this thread's own. */
     struct store_conn *c = store_conn_get(s, e);
     if (!c || s->v->migrate(c, e) < 0 || store_writer_open(s, e) < 0) {

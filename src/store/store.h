@@ -24,11 +24,15 @@ struct store_stmt;
 
 struct store_options {
     int busy_timeout_ms; /* how long a writer waits for the lock */
+    /* The database must already hold a schema: an empty or missing one is
+     * refused ("database-empty") instead of being initialised, and nothing
+     * is written. For a data folder that shows earlier use. */
+    bool must_exist;
 };
 
-/* Opens (creating if needed) the database at `url`: "sqlite:PATH" or a
- * bare path for SQLite. Applies the numbered migrations not yet applied.
- * Returns 0 or -1 with e filled. */
+/* Opens (creating if needed, unless opt->must_exist) the database at
+ * `url`: "sqlite:PATH" or a bare path for SQLite. Applies the numbered
+ * migrations not yet applied. Returns 0 or -1 with e filled. */
 int store_open(const char *url, const struct store_options *opt, struct store **out,
                struct err *e);
 /* Closes every connection (finalising cached statements). Call after all

@@ -74,6 +74,64 @@ def test_check_reports_tampering():
     subprocess.run(['rm', '-rf', data], check=True)
 
 
+def put_blob(data_dir, content: bytes) -> str:
+    """Stores content in the document store the way an upload does."""
+    import hashlib
+    sha = hashlib.sha256(content).hexdigest()
+    fan = os.path.join(data_dir, 'blobs', 'sha256', sha[:2])
+    os.makedirs(fan, exist_ok=True)
+    with open(os.path.join(fan, sha[2:]), 'wb') as f:
+        f.write(content)
+    return sha
+
+
+def test_an_emptied_database_is_not_taken_for_a_new_portal():
+    data = tempfile.mkdtemp(prefix='archportal-emptied-')
+    with Server(demo=True, data_dir=data):
+        pass
+    assert cli(data, 'check').returncode == 0
+    db = os.path.join(data, 'archportal.db')
+    for suffix in ('-wal', '-shm'):
+        if os.path.exists(db + suffix):
+            os.unlink(db + suffix)
+    os.truncate(db, 0)
+    # serve (with or without the demo) and check refuse, and write nothing
+    for args in (['serve', '--listen', '127.0.0.1:1', '--demo'], ['serve', '--listen', '127.0.0.1:1'],
+                 ['check'], ['export']):
+        try:
+            r = subprocess.run([BIN, *args, '--data', data], capture_output=True, timeout=60)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(f'{args} started over the emptied database')
+        assert r.returncode != 0, (args, r)
+        err = r.stderr.decode()
+        assert 'holds no portal' in err and 'used before' in err and 'backup' in err, (args, err)
+        assert os.path.getsize(db) == 0, args
+    shutil_rm(data)
+    # a folder of an older version (no marker) with stored documents is refused too
+    data = tempfile.mkdtemp(prefix='archportal-emptied-')
+    put_blob(data, b'%PDF-1.4 an earlier upload')
+    r = cli(data, 'check', check=False)
+    assert r.returncode != 0 and 'blobs/ holds 1 stored document file' in r.stderr.decode(), r
+    assert not os.path.exists(os.path.join(data, 'archportal.db')) or \
+        os.path.getsize(os.path.join(data, 'archportal.db')) == 0
+    shutil_rm(data)
+
+
+def test_check_reports_stored_content_no_document_names():
+    data = tempfile.mkdtemp(prefix='archportal-orphan-blob-')
+    with Server(demo=True, data_dir=data):
+        pass
+    sha = put_blob(data, b'bytes left behind by a failed import')
+    r = cli(data, 'check', check=False)
+    assert r.returncode == 1, r
+    assert f'stored content {sha}: no document refers to it' in r.stdout.decode(), r.stdout
+    shutil_rm(data)
+
+
+def shutil_rm(path):
+    subprocess.run(['rm', '-rf', path], check=True)
+
+
 def test_user_and_token_create_validate_their_input():
     with tempfile.TemporaryDirectory() as d:
         pw = b'Corr3ct-Horse-Battery\n'
@@ -269,4 +327,5 @@ if __name__ == '__main__':
          test_writes_are_flushed_before_they_are_acknowledged, test_limits_are_configurable, test_export_import_export_is_identical, test_import_of_a_broken_file_keeps_nothing,
          test_check_reports_tampering, test_user_and_token_create_validate_their_input, test_calendar_show,
          test_bad_model_stops_the_server_naming_the_key, test_unknown_command_and_options,
-         test_graceful_shutdown_closes_cleanly])
+         test_graceful_shutdown_closes_cleanly, test_an_emptied_database_is_not_taken_for_a_new_portal,
+         test_check_reports_stored_content_no_document_names])

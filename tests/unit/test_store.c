@@ -72,7 +72,7 @@ static int fx_teardown(void **state)
 static struct store *fx_open(struct fixture *f)
 {
     struct err e = ERR_INIT;
-    struct store_options opt = {5000};
+    struct store_options opt = {.busy_timeout_ms = 5000};
     if (store_open(f->path, &opt, &f->s, &e) != 0)
         fail_msg("store_open: %s", e.detail);
     return f->s;
@@ -206,6 +206,49 @@ static void test_newer_schema_refused(void **state)
     assert_null(f->s);
     assert_int_equal(e.status, 500);
     assert_non_null(strstr(e.detail, "schema version"));
+}
+
+/* must_exist: a missing or empty file, and a database without a schema,
+ * are refused and left as they were; a database with one opens. */
+static void test_must_exist_refuses_an_empty_database(void **state)
+{
+    struct fixture *f = *state;
+    struct err e = ERR_INIT;
+    struct store_options opt = {.busy_timeout_ms = 1000, .must_exist = true};
+    assert_int_equal(store_open(f->path, &opt, &f->s, &e), -1);
+    assert_string_equal(e.type, "database-empty");
+    struct stat st;
+    assert_int_not_equal(stat(f->path, &st), 0); /* not created */
+    FILE *fp = fopen(f->path, "w");
+    assert_non_null(fp);
+    fclose(fp);
+    assert_int_equal(store_open(f->path, &opt, &f->s, &e), -1);
+    assert_string_equal(e.type, "database-empty");
+    assert_int_equal(stat(f->path, &st), 0);
+    assert_int_equal(st.st_size, 0); /* nothing written */
+    /* a file with SQLite's header but no portal in it */
+    assert_int_equal(unlink(f->path), 0);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "CREATE TABLE t(x)", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    e = (struct err)ERR_INIT;
+    assert_int_equal(store_open(f->path, &opt, &f->s, &e), -1);
+    assert_string_equal(e.type, "database-empty");
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    sqlite3_stmt *q;
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master", -1, &q, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(q, 0), 1); /* only t: no migration was left */
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+    /* once a portal's schema is there, must_exist opens it */
+    assert_int_equal(unlink(f->path), 0);
+    fx_open(f);
+    store_close(f->s);
+    f->s = NULL;
+    assert_int_equal(store_open(f->path, &opt, &f->s, &e), 0);
 }
 
 /* Migration 1 fails at its last table when that name is taken: nothing
@@ -445,7 +488,7 @@ static void test_write_tx_busy_timeout(void **state)
 {
     struct fixture *f = *state;
     struct err e = ERR_INIT;
-    struct store_options opt = {100};
+    struct store_options opt = {.busy_timeout_ms = 100};
     assert_int_equal(store_open(f->path, &opt, &f->s, &e), 0);
     struct store_conn *c = store_conn(f->s);
     assert_int_equal(store_begin(c, true, &e), 0);
@@ -579,7 +622,7 @@ static void test_writer_flushes_before_acknowledging(void **state)
     /* and another process (a fresh store) sees every acknowledged write */
     struct fixture *f = *state;
     struct store *again = NULL;
-    struct store_options opt = {5000};
+    struct store_options opt = {.busy_timeout_ms = 5000};
     assert_int_equal(store_open(f->path, &opt, &again, &e), 0);
     assert_int_equal(count_tokens(store_conn(again)), 6);
     store_close(again);
@@ -927,6 +970,7 @@ int main(void)
         T(test_migrations_recorded),
         T(test_reopen_does_not_reapply),
         T(test_newer_schema_refused),
+        T(test_must_exist_refuses_an_empty_database),
         T(test_failed_migration_leaves_nothing),
         T(test_bind_out_of_order),
         T(test_reset_clears_bindings),
