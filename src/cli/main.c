@@ -39,6 +39,7 @@ struct opts {
     const char *public_url;
     unsigned long max_upload;
     const char *at; /* notify scan --at */
+    bool restoring; /* import: a new database in a used data folder is the restore */
     bool demo;
     bool secure_cookies;
     struct http_config http;
@@ -290,13 +291,15 @@ static int app_open(const struct opts *o, struct app *app)
     char url[PATH_MAX + 16], used[160];
     snprintf(url, sizeof url, "sqlite:%s/archportal.db", o->data);
     data_earlier_use(o->data, used, sizeof used);
-    struct store_options so = {.busy_timeout_ms = 10000, .must_exist = used[0] != '\0'};
+    struct store_options so = {.busy_timeout_ms = 10000,
+                               .must_exist = used[0] != '\0' && !o->restoring};
     if (store_open(url, &so, &app->store, &e) < 0) {
         fprintf(stderr, "archportal: cannot open %s: %s\n", url, e.detail);
         if (strcmp(e.type, "database-empty") == 0)
             fprintf(stderr,
                     "archportal: the data folder %s was used before (%s). Restore "
-                    "archportal.db from a backup, or give an empty folder with --data.\n",
+                    "archportal.db from a backup (or import an export), or give an empty "
+                    "folder with --data.\n",
                     o->data, used);
         model_free(app->model);
         return -1;
@@ -329,7 +332,7 @@ static int app_open(const struct opts *o, struct app *app)
         app_close(app);
         return -1;
     }
-    workflow_set_documents(app->wf, docs_count_missing, app->docs);
+    workflow_set_gaps(app->wf, docs_gaps, app->docs);
     app->notify = notify_new(app->reg, app->acct, app->cal, &o->notify);
     return 0;
 }
@@ -497,6 +500,7 @@ static int cmd_import(struct opts *o)
         return 2;
     }
     const char *path = o->argv[0];
+    o->restoring = true; /* into an empty repository, which may be a lost one's folder */
     FILE *in = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
     if (!in) {
         fprintf(stderr, "archportal: cannot open %s: %s\n", path, strerror(errno));

@@ -46,25 +46,25 @@ static int relation_gaps(struct docs *d, const json_t *rec, int *required, json_
     return 0;
 }
 
-/* Completeness of rec, a stored record of a kind with documents. */
-static int assess(struct docs *d, const struct model_kind *k, const json_t *rec, json_t **out,
-                  struct err *e)
+/* rec's gaps (the shape of workflow_gaps_fn) and how many fields are
+ * needed, documents due and relations required of it. */
+static int gaps_counted(struct docs *d, const json_t *rec, json_t **gaps, int *needed, int *due,
+                        int *required, struct err *e)
 {
-    json_t *field_gaps = model_gaps(k, rec), *doc_missing = NULL, *rel_gaps = NULL;
-    int needed = (int)model_needed_count(k, rec), due = 0, required = 0;
-    if (docs_missing(d, rec, &due, &doc_missing, e) < 0 ||
-        relation_gaps(d, rec, &required, &rel_gaps, e) < 0) {
-        json_decref(field_gaps);
+    *gaps = NULL;
+    *needed = *due = *required = 0;
+    const struct model_kind *k = model_kind(docs_model(d), text_of(rec, "kind"));
+    if (!k) {
+        err_internal(e, "a record of unknown kind '%.60s'", text_of(rec, "kind"));
+        return -1;
+    }
+    json_t *doc_missing = NULL, *rel_gaps = NULL;
+    if (docs_missing(d, rec, due, &doc_missing, e) < 0 ||
+        relation_gaps(d, rec, required, &rel_gaps, e) < 0) {
         json_decref(doc_missing);
         json_decref(rel_gaps);
         return -1;
     }
-    int n_field_gaps = (int)json_array_size(field_gaps);
-    int n_doc_gaps = (int)json_array_size(doc_missing);
-    int n_rel_gaps = (int)json_array_size(rel_gaps);
-    int total = needed + due + required;
-    int met = total - n_field_gaps - n_doc_gaps - n_rel_gaps;
-    int score = total ? met * 100 / total : 100;
     /* documents by type, with their labels */
     json_t *docs_out = json_array();
     size_t i;
@@ -76,6 +76,32 @@ static int assess(struct docs *d, const struct model_kind *k, const json_t *rec,
                                                   dt->number, "label", model_label_json(dt->label)));
     }
     json_decref(doc_missing);
+    *needed = (int)model_needed_count(k, rec);
+    *gaps = json_pack("{s:o, s:o, s:o}", "fields", model_gaps(k, rec), "documents", docs_out,
+                      "relations", rel_gaps);
+    return 0;
+}
+
+int docs_gaps(void *ctx, const json_t *rec, json_t **gaps, struct err *e)
+{
+    int needed, due, required;
+    return gaps_counted(ctx, rec, gaps, &needed, &due, &required, e);
+}
+
+/* Completeness of rec, a stored record of a kind with documents. */
+static int assess(struct docs *d, const struct model_kind *k, const json_t *rec, json_t **out,
+                  struct err *e)
+{
+    json_t *gaps;
+    int needed, due, required;
+    if (gaps_counted(d, rec, &gaps, &needed, &due, &required, e) < 0)
+        return -1;
+    int n_field_gaps = (int)json_array_size(json_object_get(gaps, "fields"));
+    int n_doc_gaps = (int)json_array_size(json_object_get(gaps, "documents"));
+    int n_rel_gaps = (int)json_array_size(json_object_get(gaps, "relations"));
+    int total = needed + due + required;
+    int met = total - n_field_gaps - n_doc_gaps - n_rel_gaps;
+    int score = total ? met * 100 / total : 100;
     /* REQ REG-12: registered, complete data, documentation on the portal */
     json_t *reasons = json_array();
     const struct model_workflow *w = k->workflow;
@@ -92,12 +118,12 @@ static int assess(struct docs *d, const struct model_kind *k, const json_t *rec,
                json_sprintf("%d document(s) due at its stage are not on the portal", n_doc_gaps));
     *out = json_pack(
         "{s:s, s:s, s:O?, s:s?, s:s?, s:s?, s:i, s:b, "
-        "s:{s:o, s:o, s:o}, s:{s:{s:i, s:i}, s:{s:i, s:i}, s:{s:i, s:i}}, s:{s:b, s:o}}",
+        "s:o, s:{s:{s:i, s:i}, s:{s:i, s:i}, s:{s:i, s:i}}, s:{s:b, s:o}}",
         "record_id", text_of(rec, "id"), "kind", k->id, "name", json_object_get(rec, "name"),
         "stage", text_of(rec, "stage"), "status",
         w ? text_of(rec, w->status_field) : NULL, "accounting_code",
         w ? text_of(rec, w->code_field) : NULL, "score", score, "complete", met == total, "gaps",
-        "fields", field_gaps, "documents", docs_out, "relations", rel_gaps, "counts", "fields",
+        gaps, "counts", "fields",
         "needed", needed, "filled", needed - n_field_gaps, "documents", "due", due, "present",
         due - n_doc_gaps, "relations", "required", required, "present", required - n_rel_gaps,
         "expenses", "supported", json_array_size(reasons) == 0, "reasons", reasons);

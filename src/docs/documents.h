@@ -139,8 +139,13 @@ int docs_inclusion_list(struct docs *d, const struct actor *a, const char *statu
 int docs_inclusion_get(struct docs *d, const struct actor *a, const char *request_id,
                        json_t **out, struct err *e);
 
-/* The same as a count, in the shape of workflow_docs_fn (ctx: the docs). */
+/* How many documents due at rec's stage have no signed copy (ctx: the docs). */
 int docs_count_missing(void *ctx, const json_t *rec, int *missing, struct err *e);
+/* What rec lacks: its empty needed fields, the documents due at its stage
+ * without a signed copy, the relations the model requires that it has
+ * none of; in the shape of workflow_gaps_fn (ctx: the docs). The one
+ * computation behind submission and the card's "what is missing". */
+int docs_gaps(void *ctx, const json_t *rec, json_t **gaps, struct err *e);
 
 /* Indexes the text of documents whose restriction has ended since they
  * were placed. 0, or -1 with e filled. */

@@ -91,6 +91,12 @@ const char *web_label(enum lang l, struct i18n label);
 /* A record's name ({"kk","ru","en"} object or a string) in the language,
  * with the same fall-backs; "" when it has none. */
 const char *web_name(enum lang l, const json_t *name);
+/* What a record of kind k in coll still lacks (gaps in the shape of
+ * workflow_gaps_fn) as a list for the pages: {what, label, href}, each
+ * linking to where it is put right (the field on the edit form, the
+ * document's slot or the relations on the card). */
+json_t *page_gap_items(const struct page *pg, const struct model_kind *k, const char *coll,
+                       const char *id, const json_t *gaps);
 /* Sets the security headers every answer of the web module carries. */
 void web_security_headers(const struct web *w, struct http_resp *resp);
 

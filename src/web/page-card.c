@@ -549,26 +549,8 @@ static json_t *summary_section(struct page *pg, const struct model_kind *k, cons
         docs_completeness(pg->w->api->docs, &pg->actor, coll, id, &c, &e) == 0) {
         json_object_set(s, "score", json_object_get(c, "score"));
         json_object_set_new(s, "has_score", json_true());
-        json_t *gaps = json_array();
-        const json_t *g = json_object_get(c, "gaps");
-        size_t i;
-        json_t *x;
-        json_array_foreach (json_object_get(g, "fields"), i, x) {
-            const struct model_field *f;
-            const char *name = json_string_value(json_object_get(x, "field"));
-            const char *label = member_label(pg, k, name ? name : "", &f);
-            json_array_append_new(
-                gaps, json_pack("{s:s, s:s}", "what", page_tr(pg, TR("Data")), "label", label));
-        }
-        json_array_foreach (json_object_get(g, "documents"), i, x)
-            json_array_append_new(gaps, json_pack("{s:s, s:s}", "what", page_tr(pg, TR("Document")),
-                                                  "label",
-                                                  web_name(pg->lang, json_object_get(x, "label"))));
-        json_array_foreach (json_object_get(g, "relations"), i, x)
-            json_array_append_new(gaps, json_pack("{s:s, s:s}", "what", page_tr(pg, TR("Relation")),
-                                                  "label",
-                                                  web_name(pg->lang, json_object_get(x, "label"))));
-        json_object_set_new(s, "gaps", gaps);
+        json_object_set_new(s, "gaps",
+                            page_gap_items(pg, k, coll, id, json_object_get(c, "gaps")));
         flag(s, "gaps");
         json_decref(c);
     }

@@ -899,21 +899,7 @@ static void h_submit(struct http_req *req, struct http_resp *resp, void *ctx)
     if (rc == 0) {
         page_redirect(&pg, page_url(&pg, "/objects/%s?done=submitted", id));
     } else if (gaps && e.status == 422) {
-        json_t *list = json_array();
-        size_t i;
-        json_t *g;
-        json_array_foreach (gaps, i, g) {
-            const char *field = json_string_value(json_object_get(g, "field"));
-            const struct model_field *f = field ? model_field(k, field) : NULL;
-            json_array_append_new(
-                list,
-                json_pack("{s:s, s:s}", "label",
-                          f       ? web_label(pg.lang, f->label)
-                          : field ? field
-                                  : "",
-                          "href", page_url(&pg, "/objects/%s/edit#f-%s", id, field ? field : "")));
-        }
-        json_object_set_new(pg.data, "gaps", list);
+        json_object_set_new(pg.data, "gaps", page_gap_items(&pg, k, COLLECTION, id, gaps));
         json_object_set_new(pg.data, "edit_url",
                             json_string(page_url(&pg, "/objects/%s/edit", id)));
         json_object_set_new(pg.data, "record_name",

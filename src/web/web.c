@@ -119,6 +119,35 @@ const char *web_name(enum lang l, const json_t *name)
     return web_label(l, n);
 }
 
+json_t *page_gap_items(const struct page *pg, const struct model_kind *k, const char *coll,
+                       const char *id, const json_t *gaps)
+{
+    json_t *items = json_array();
+    size_t i;
+    json_t *x;
+    json_array_foreach (json_object_get(gaps, "fields"), i, x) {
+        const char *name = json_string_value(json_object_get(x, "field"));
+        const struct model_field *f = name ? model_field(k, name) : NULL;
+        json_array_append_new(
+            items, json_pack("{s:s, s:s, s:s}", "what", page_tr(pg, TR("Data")), "label",
+                             f ? web_label(pg->lang, f->label) : name ? name : "", "href",
+                             page_url(pg, "/%s/%s/edit#f-%s", coll, id, name ? name : "")));
+    }
+    json_array_foreach (json_object_get(gaps, "documents"), i, x)
+        json_array_append_new(
+            items,
+            json_pack("{s:s, s:s, s:s}", "what", page_tr(pg, TR("Document")), "label",
+                      web_name(pg->lang, json_object_get(x, "label")), "href",
+                      page_url(pg, "/%s/%s#doc-%s", coll, id,
+                               json_string_value(json_object_get(x, "type")))));
+    json_array_foreach (json_object_get(gaps, "relations"), i, x)
+        json_array_append_new(items, json_pack("{s:s, s:s, s:s}", "what",
+                                               page_tr(pg, TR("Relation")), "label",
+                                               web_name(pg->lang, json_object_get(x, "label")),
+                                               "href", page_url(pg, "/%s/%s#relations", coll, id)));
+    return items;
+}
+
 /* ---- the visitor and the language -------------------------------------------------- */
 
 /* The language a visitor prefers: the cookie, else Accept-Language, else kk. */

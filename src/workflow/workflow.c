@@ -31,8 +31,8 @@ struct workflow {
     /* the policies whose obligations a verifier's decision closes */
     const char *queue_policies[QUEUE_POLICIES];
     size_t n_queue_policies;
-    workflow_docs_fn docs_fn; /* how many documents a record lacks */
-    void *docs_ctx;
+    workflow_gaps_fn gaps_fn; /* what a record lacks (workflow_set_gaps) */
+    void *gaps_ctx;
 };
 
 static const struct model_kind *kind_of(const struct workflow *w, const json_t *rec)
@@ -151,6 +151,49 @@ static int assign_code(struct workflow *w, struct store_conn *c, const struct mo
     return -1;
 }
 
+/* ---- what a record lacks ------------------------------------------------------------ */
+
+/* rec's gaps (see workflow_gaps_fn); with fields_only, its fields alone. */
+static int record_gaps(struct workflow *w, const struct model_kind *k, const json_t *rec,
+                       bool fields_only, json_t **gaps, struct err *e)
+{
+    if (w->gaps_fn && !fields_only)
+        return w->gaps_fn(w->gaps_ctx, rec, gaps, e);
+    *gaps = json_pack("{s:o, s:[], s:[]}", "fields", model_gaps(k, rec), "documents",
+                      "relations");
+    return 0;
+}
+
+static size_t gaps_of(const json_t *gaps, const char *what)
+{
+    return json_array_size(json_object_get(gaps, what));
+}
+
+/* Refuses a step whose record has gaps: 422 "incomplete" saying how many
+ * of each. */
+static int refuse_gaps(const json_t *gaps, struct err *e)
+{
+    size_t f = gaps_of(gaps, "fields"), d = gaps_of(gaps, "documents"),
+           r = gaps_of(gaps, "relations");
+    if (f + d + r == 0)
+        return 0;
+    char what[3][96];
+    int n = 0;
+    if (f)
+        snprintf(what[n++], sizeof what[0], "%zu needed field%s empty", f,
+                 f == 1 ? " is" : "s are");
+    if (d)
+        snprintf(what[n++], sizeof what[0], "%zu document%s due at its stage %s no signed copy",
+                 d, d == 1 ? "" : "s", d == 1 ? "has" : "have");
+    if (r)
+        snprintf(what[n++], sizeof what[0], "%zu required relation%s missing", r,
+                 r == 1 ? " is" : "s are");
+    err_set(e, 422, "incomplete", "gaps", "the record is not complete: %s%s%s%s%s (see gaps)",
+            what[0], n > 1 ? ", " : "", n > 1 ? what[1] : "", n > 2 ? ", " : "",
+            n > 2 ? what[2] : "");
+    return -1;
+}
+
 /* ---- effects of a step ------------------------------------------------------------ */
 
 struct step {
@@ -159,6 +202,7 @@ struct step {
     const char *collection;
     enum wf_trigger trigger;
     const json_t *remarks; /* a return's */
+    bool fields_only;      /* completeness is its fields' (records carried over) */
     json_t *gaps;          /* set when refused as incomplete */
     const struct model_wf_transition *done;
 };
@@ -305,12 +349,10 @@ static int step_fn(void *ctx, struct store_conn *c, const json_t *cur, json_t *n
         return -1;
     }
     if (t->complete) {
-        json_t *gaps = model_gaps(k, cur);
-        if (json_array_size(gaps) > 0) {
-            err_set(e, 422, "incomplete", "gaps",
-                    "the record is not complete: %zu needed field%s %s empty (see gaps)",
-                    json_array_size(gaps), json_array_size(gaps) == 1 ? "" : "s",
-                    json_array_size(gaps) == 1 ? "is" : "are");
+        json_t *gaps;
+        if (record_gaps(w, k, cur, s->fields_only, &gaps, e) < 0)
+            return -1;
+        if (refuse_gaps(gaps, e) < 0) {
             s->gaps = gaps;
             return -1;
         }
@@ -479,10 +521,12 @@ static int stage_changed(struct workflow *w, struct store_conn *c, const struct 
     char now[32], id[37], due[32];
     int64_t now_ms = time_now_ms();
     time_format_rfc3339(now_ms, now, sizeof now);
-    int missing = 1;
+    json_t *gaps = NULL;
     if (obligation_close(c, subject, p->id, "stage-changed", now, e) < 0 ||
-        (w->docs_fn && w->docs_fn(w->docs_ctx, next, &missing, e) < 0))
+        (w->gaps_fn && w->gaps_fn(w->gaps_ctx, next, &gaps, e) < 0))
         return -1;
+    size_t missing = gaps ? gaps_of(gaps, "documents") : 1;
+    json_decref(gaps);
     if (missing == 0)
         return 0;
     return obligation_open(w->ac, c, p->id, subject, text_of(next, "owner"), NULL, now_ms, id,
@@ -587,9 +631,12 @@ int workflow_timeline(struct workflow *w, const struct actor *a, const char *col
     struct store_conn *c = store_conn(registry_store(w->reg));
     char subject[200];
     obligation_subject(collection, id, subject, sizeof subject);
-    json_t *events = events_of(c, id, e), *obs = NULL;
-    if (events)
-        obligations_about(w->ac, subject, &obs, e);
+    json_t *events = events_of(c, id, e), *obs = NULL, *gaps = NULL;
+    if (events && obligations_about(w->ac, subject, &obs, e) == 0 &&
+        record_gaps(w, k, rec, false, &gaps, e) < 0) {
+        json_decref(obs);
+        obs = NULL;
+    }
     if (!obs) {
         json_decref(events);
         json_decref(rec);
@@ -599,8 +646,8 @@ int workflow_timeline(struct workflow *w, const struct actor *a, const char *col
                      "status", text_of(rec, wf->status_field), "review",
                      text_of(rec, wf->review_field), "accounting_code",
                      text_of(rec, wf->code_field), "workflow", wf->id, "published",
-                     model_record_published(k, rec), "gaps", model_gaps(k, rec), "events",
-                     events, "obligations", obs, "can", possible(w, a, k, rec));
+                     model_record_published(k, rec), "gaps", gaps, "events", events,
+                     "obligations", obs, "can", possible(w, a, k, rec));
     json_decref(rec);
     return 0;
 }
@@ -702,12 +749,14 @@ int workflow_register_complete(struct workflow *w, const struct actor *a, int *n
     {
         const char *coll = json_string_value(json_array_get(item, 0));
         const char *id = json_string_value(json_array_get(item, 1));
-        json_t *out = NULL, *gaps = NULL;
+        json_t *out = NULL;
         json_t *accept = json_pack("{s:s}", "decision", "accept");
-        if (rc == STORE_DONE && workflow_submit(w, a, coll, id, -1, &out, &gaps, e) < 0)
+        struct step s = {.w = w, .a = a, .collection = coll, .trigger = WF_SUBMIT,
+                         .fields_only = true};
+        if (rc == STORE_DONE && run_step(w, &s, id, -1, &out, e) < 0)
             rc = STORE_ERROR;
         json_decref(out);
-        json_decref(gaps);
+        json_decref(s.gaps);
         out = NULL;
         if (rc == STORE_DONE && workflow_verify(w, a, coll, id, -1, accept, &out, e) < 0)
             rc = STORE_ERROR;
@@ -818,10 +867,10 @@ struct workflow *workflow_new(struct registry *reg, struct accounts *ac, struct 
     return w;
 }
 
-void workflow_set_documents(struct workflow *w, workflow_docs_fn fn, void *ctx)
+void workflow_set_gaps(struct workflow *w, workflow_gaps_fn fn, void *ctx)
 {
-    w->docs_fn = fn;
-    w->docs_ctx = ctx;
+    w->gaps_fn = fn;
+    w->gaps_ctx = ctx;
 }
 
 void workflow_free(struct workflow *w)

@@ -23,15 +23,20 @@ struct workflow;
  * and its tables into export, import and check. */
 struct workflow *workflow_new(struct registry *reg, struct accounts *ac, struct calsvc *cal);
 void workflow_free(struct workflow *w);
-/* How a changed stage learns whether the documents due at the new stage
- * are all there already (*missing = 0: nothing is owed). Without it, a
- * change of stage always opens the stage policy's obligation. */
-typedef int (*workflow_docs_fn)(void *ctx, const json_t *rec, int *missing, struct err *e);
-void workflow_set_documents(struct workflow *w, workflow_docs_fn fn, void *ctx);
+/* What a record still lacks (REQ REG-03): *gaps =
+ * {"fields":[{field, problem}], "documents":[{type, number, label}],
+ *  "relations":[{type, label}]} — its needed fields that are empty, the
+ * documents due at its stage without a signed copy, the relations the
+ * model requires that it has none of. The one computation behind
+ * submission, the stage's duty, the timeline and the card's "what is
+ * missing". Without it (no documents module), only fields are known. */
+typedef int (*workflow_gaps_fn)(void *ctx, const json_t *rec, json_t **gaps, struct err *e);
+void workflow_set_gaps(struct workflow *w, workflow_gaps_fn fn, void *ctx);
 
 /* The owner sends a record for verification: refused with 422
- * "incomplete" and the list of gaps (e->field "gaps", *gaps set) while it
- * has any; 409 when its state does not allow it. *out: the record. */
+ * "incomplete" and its gaps (e->field "gaps", *gaps set, in the shape of
+ * workflow_gaps_fn) while it has any; 409 when its state does not allow
+ * it. *out: the record. */
 int workflow_submit(struct workflow *w, const struct actor *a, const char *collection,
                     const char *id, int64_t if_match, json_t **out, json_t **gaps,
                     struct err *e);
@@ -41,7 +46,7 @@ int workflow_submit(struct workflow *w, const struct actor *a, const char *colle
 int workflow_verify(struct workflow *w, const struct actor *a, const char *collection,
                     const char *id, int64_t if_match, const json_t *body, json_t **out,
                     struct err *e);
-/* {"status","review","accounting_code","published","gaps":[..],
+/* {"status","review","accounting_code","published","gaps":{..},
  * "events":[..],"obligations":[..],"can":[triggers the actor may start]}
  * for anyone who may read the record. */
 int workflow_timeline(struct workflow *w, const struct actor *a, const char *collection,
@@ -50,8 +55,12 @@ int workflow_timeline(struct workflow *w, const struct actor *a, const char *col
  * first, with "due_at" and "overdue". Needs verify on every organisation. */
 int workflow_queue(struct workflow *w, const struct actor *a, json_t **out, struct err *e);
 
-/* Submits and accepts every complete record still in its initial state
- * (the demo data); *n gets how many were registered. */
+/* Submits and accepts every record still in its initial state whose
+ * needed fields are filled; *n gets how many were registered. For the
+ * demo only, whose records stand for ones carried over from an earlier
+ * registry: their documents are not on the portal, so they are registered
+ * on their data alone and their cards show the documents still owed.
+ * Submission through the API and the pages always needs the documents. */
 int workflow_register_complete(struct workflow *w, const struct actor *a, int *n,
                                struct err *e);
 

@@ -114,6 +114,32 @@ export function watchConsole(page) {
   return problems;
 }
 
+/** The document fixtures made by Ghostscript and LibreOffice, as the e2e
+ * tests make them (tests/fixtures/make-documents.py): { name: path }. */
+export function docFixtures() {
+  const dir = process.env.DOC_FIXTURES || path.join(os.tmpdir(), 'archportal-fixtures');
+  const made = spawnSync('/usr/bin/python3', [path.join(SOURCE, 'tests/fixtures/make-documents.py'), dir],
+                         { timeout: 600000 });
+  if (made.status !== 0) throw new Error('fixtures: ' + made.stderr);
+  return Object.fromEntries(made.stdout.toString().trim().split('\n').map(l => l.split('\t')));
+}
+
+/** Uploads `file` (a signed PDF/A copy) into every slot the card at
+ * cardUrl shows as missing, through the card's own forms (with or without
+ * JavaScript); returns the types placed. */
+export async function placeMissingDocuments(page, cardUrl, file) {
+  await page.goto(cardUrl);
+  const types = await page.locator('li.portal-card-doc:has(.portal-tag--missing)')
+    .evaluateAll(els => els.map(e => e.id.replace(/^doc-/, '')));
+  for (const type of types) {
+    const item = page.locator(`#doc-${type}`);
+    await item.locator('input[type=file]').setInputFiles(file);
+    await Promise.all([page.waitForURL(u => String(u).includes(`uploaded=${type}`)),
+                       item.locator('button[type=submit]').click()]);
+  }
+  return types;
+}
+
 export function assert(cond, msg) {
   if (!cond) throw new Error(msg || 'assertion failed');
 }

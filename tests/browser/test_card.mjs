@@ -2,17 +2,9 @@
 // (axe-core), within the Content-Security-Policy (no console errors), its
 // relations' picture clickable, an upload with JavaScript showing its
 // progress bar, an upload without JavaScript, and on a phone.
-import { spawnSync } from 'node:child_process';
-import os from 'node:os';
-import path from 'node:path';
-import { Server, launch, axeCheck, shot, watchConsole, assert, run, LANGS, SOURCE } from './harness.mjs';
+import { docFixtures, Server, launch, axeCheck, shot, watchConsole, assert, run, LANGS } from './harness.mjs';
 
-// the documents made by Ghostscript and LibreOffice, as the e2e tests make them
-const fxDir = process.env.DOC_FIXTURES || path.join(os.tmpdir(), 'archportal-fixtures');
-const made = spawnSync('/usr/bin/python3', [path.join(SOURCE, 'tests/fixtures/make-documents.py'), fxDir],
-                       { timeout: 600000 });
-if (made.status !== 0) throw new Error('fixtures: ' + made.stderr);
-const FX = Object.fromEntries(made.stdout.toString().trim().split('\n').map(l => l.split('\t')));
+const FX = docFixtures();
 
 const srv = await new Server({ demo: true }).start();
 const browser = await launch();

@@ -3,7 +3,7 @@
 // axe-core without console errors; an object is created, submitted and
 // verified with JavaScript disabled; a script typed into the text fields
 // stays text.
-import { Server, launch, axeCheck, shot, watchConsole, assert, run, LANGS } from './harness.mjs';
+import { docFixtures, placeMissingDocuments, Server, launch, axeCheck, shot, watchConsole, assert, run, LANGS } from './harness.mjs';
 
 const PASSWORD = 'Corr3ct-Horse-Battery';
 const SCRIPT = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned=1">';
@@ -114,6 +114,10 @@ cases.push(['create, submit and verify with JavaScript disabled; a script stays 
   assert(await page.inputValue('#f-functions') === 'Приём обращений\n' + SCRIPT, 'the functions as typed');
   assert(await page.locator('img[src=x]').count() === 0, 'no element was injected');
   assert(await page.isChecked('#f-source_code_transferred'), 'the box stays ticked');
+  // the documents due, through the card's forms without JavaScript
+  assert((await placeMissingDocuments(page, `${srv.base}/ru/objects/${id}`, docFixtures().pdfa1b)).length === 4,
+         'four documents are due at creation');
+  await page.goto(`${srv.base}/ru/objects/${id}/edit`);
   await Promise.all([page.waitForNavigation(), page.click('.portal-submit-form button[type=submit]')]);
   assert(page.url().endsWith(`/ru/objects/${id}?done=submitted`), `after submission: ${page.url()}`);
   // the verifier registers it

@@ -163,6 +163,12 @@ class Server:
     def export(self):
         return cli(self.data, 'export').stdout
 
+    def copy_blobs(self, data_dir):
+        """Copies the documents' bytes into data_dir, as one does before
+        importing an export (the export carries their rows, not the bytes)."""
+        shutil.copytree(os.path.join(self.data, 'blobs', 'sha256'),
+                        os.path.join(data_dir, 'blobs', 'sha256'), dirs_exist_ok=True)
+
 
 # The fields an information system needs to be submitted (at the creation
 # stage), filled.
@@ -176,6 +182,43 @@ COMPLETE = {
     'legal_basis': 'Приказ № 1',
     'contacts': 'Отдел цифровизации',
 }
+
+
+_FIXTURES = {}
+
+
+def doc_fixture(name):
+    """The bytes of a document fixture of tests/fixtures/make-documents.py
+    (made once in DOC_FIXTURES, shared by the suites)."""
+    if not _FIXTURES:
+        import importlib.util
+        spec = importlib.util.spec_from_file_location(
+            'make_documents', os.path.join(SOURCE, 'tests', 'fixtures', 'make-documents.py'))
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+        fx_dir = os.environ.get('DOC_FIXTURES') or os.path.join(tempfile.gettempdir(),
+                                                                'archportal-fixtures')
+        _FIXTURES.update(mod.make_all(fx_dir))
+    with open(_FIXTURES[name], 'rb') as f:
+        return f.read()
+
+
+def place_documents(srv, rec_id, token, collection='objects', fixture='pdfa1b'):
+    """Places a signed PDF/A-1b copy (the fixture) of every document due at
+    the record's stage that has none yet: what submission needs besides the
+    fields. Returns how many were placed."""
+    r = srv.get(f'/api/v1/{collection}/{rec_id}/documents', token=token)
+    assert r.status == 200, r
+    placed = 0
+    for item in r.json()['items']:
+        if item['due'] and not item.get('signed'):
+            body, ctype = multipart([('type', item['type'])],
+                                    [('file', f'{item["type"]}.pdf', doc_fixture(fixture))])
+            up = srv.request('POST', f'/api/v1/{collection}/{rec_id}/documents', body,
+                             headers={'Content-Type': ctype}, token=token)
+            assert up.status == 201, up
+            placed += 1
+    return placed
 
 
 def multipart(fields=(), files=()):

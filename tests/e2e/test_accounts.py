@@ -7,7 +7,7 @@ import re
 import sqlite3
 import tempfile
 
-from harness import Server, assert_problem, cli, run, valid_bin
+from harness import Server, assert_problem, cli, place_documents, run, valid_bin
 
 SRV = None
 ADMIN = None
@@ -293,6 +293,8 @@ def attempt(tok, action, kind_collection, own_org, target_org):
         r = SRV.request('POST', '/api/v1/objects', is_body(target_org), token=tok)
         return r.status == 201
     obj = SRV.request('POST', '/api/v1/objects', dict(is_body(target_org), **COMPLETE), token=ADMIN).json()
+    if action in ('submit', 'verify'):
+        place_documents(SRV, obj['id'], ADMIN)
     if action == 'read-unpublished':
         return SRV.get(f'/api/v1/objects/{obj["id"]}', token=tok).status == 200
     if action == 'submit':
@@ -435,6 +437,7 @@ def test_export_and_import_carry_accounts():
         path = os.path.join(d, 'dump.jsonl')
         with open(path, 'wb') as f:
             f.write(first)
+        SRV.copy_blobs(data)
         cli(data, 'import', path)
         assert cli(data, 'export').stdout == first
         assert cli(data, 'check').returncode == 0

@@ -90,6 +90,7 @@ def test_an_emptied_database_is_not_taken_for_a_new_portal():
     with Server(demo=True, data_dir=data):
         pass
     assert cli(data, 'check').returncode == 0
+    dump = cli(data, 'export').stdout
     db = os.path.join(data, 'archportal.db')
     for suffix in ('-wal', '-shm'):
         if os.path.exists(db + suffix):
@@ -106,6 +107,12 @@ def test_an_emptied_database_is_not_taken_for_a_new_portal():
         err = r.stderr.decode()
         assert 'holds no portal' in err and 'used before' in err and 'backup' in err, (args, err)
         assert os.path.getsize(db) == 0, args
+    # an export imported into it restores the portal
+    path = os.path.join(data, 'dump.jsonl')
+    with open(path, 'wb') as f:
+        f.write(dump)
+    cli(data, 'import', path)
+    assert cli(data, 'export').stdout == dump and cli(data, 'check').returncode == 0
     shutil_rm(data)
     # a folder of an older version (no marker) with stored documents is refused too
     data = tempfile.mkdtemp(prefix='archportal-emptied-')

@@ -12,7 +12,7 @@ import tempfile
 import time
 import uuid
 
-from harness import COMPLETE, multipart, Server, assert_problem, cli, run, valid_bin
+from harness import COMPLETE, multipart, Server, assert_problem, cli, place_documents, run, valid_bin
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 spec = importlib.util.spec_from_file_location(
@@ -63,7 +63,8 @@ def draft(owner=None, token=None, stage='creation'):
     return r.json()
 
 
-def register(rec):
+def register(rec, fixture='pdfa1b'):
+    place_documents(SRV, rec['id'], OWNER, fixture=fixture)
     r = SRV.request('POST', f'/api/v1/objects/{rec["id"]}/submit', token=OWNER)
     assert r.status == 200, r
     r = SRV.request('POST', f'/api/v1/objects/{rec["id"]}/verify', {'decision': 'accept'}, token=VERIFIER)
@@ -174,7 +175,7 @@ def test_restricted_documents():
     assert r.status == 201, r
     doc = r.json()
     assert doc['restricted'] == {'ground': ground, 'until': until, 'active': True}, doc
-    rec = register(rec)
+    rec = register(rec, fixture='pdfa1b-only')  # the other documents lack the word
     path = f'/api/v1/documents/{doc["id"]}/content'
     # the public sees that it exists, not what it is
     c = checklist(rec['id'])
@@ -277,6 +278,7 @@ def test_bad_documents_refused_and_nothing_left():
     r = upload(rec['id'], 'contract', 'docx', filename='../../"evil".docx')
     assert r.status == 201 and '/' not in r.json()['file_name'] and '"' not in r.json()['file_name'], r
     # locked while under verification
+    place_documents(SRV, rec['id'], OWNER)
     r = SRV.request('POST', f'/api/v1/objects/{rec["id"]}/submit', token=OWNER)
     assert r.status == 200, r
     assert_problem(upload(rec['id'], 'contract', 'docx'), 409)

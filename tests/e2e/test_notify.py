@@ -14,7 +14,7 @@ import time
 import uuid
 from datetime import datetime, timezone
 
-from harness import COMPLETE, Server, assert_problem, cli, run, valid_bin
+from harness import COMPLETE, Server, assert_problem, cli, place_documents, run, valid_bin
 from smtpd import SMTPServer, dead_port
 
 SRV = None
@@ -63,6 +63,7 @@ def draft(org, token, name='Система обращений'):
     body = dict(COMPLETE, kind='information_system', owner=org, name={'ru': name}, stage='creation')
     r = SRV.request('POST', '/api/v1/objects', body, token=token)
     assert r.status == 201, r
+    place_documents(SRV, r.json()['id'], token)  # ready to be submitted
     return r.json()
 
 
@@ -500,6 +501,7 @@ def test_export_import_carries_the_notifications():
         path = os.path.join(d, 'dump.jsonl')
         with open(path, 'wb') as f:
             f.write(first)
+        SRV.copy_blobs(data)
         cli(data, 'import', path)
         assert cli(data, 'export').stdout == first
         assert cli(data, 'check').returncode == 0
@@ -519,6 +521,7 @@ def test_export_import_carries_the_notifications():
             path = os.path.join(d, 'dump.jsonl')
             with open(path, 'w', encoding='utf-8') as f:
                 f.write(''.join(line + '\n' for line in lines[:audit_at] + [json.dumps(bad)] + lines[audit_at:]))
+            SRV.copy_blobs(os.path.join(d, 'data'))
             r = cli(os.path.join(d, 'data'), 'import', path, check=False)
             assert r.returncode == 1 and words.encode() in r.stderr, (bad, r.stderr)
 

@@ -84,14 +84,21 @@ def test_registration_story():
         assert c['counts']['documents'] == {'due': 4, 'present': 1}, c
         assert rec['id'] in search(FX_MOD.PDF_ONLY_WORD, owner, mine=True)
         assert rec['id'] not in search(FX_MOD.PDF_ONLY_WORD)  # a draft is not public
-        # 3. submitted: the integrator owes a decision, the owner nothing
+        # 3. not yet: the integrator's check starts once the technical
+        # documentation is there too (002 §12), signed
+        r = srv.request('POST', f'/api/v1/objects/{rec["id"]}/submit', token=owner)
+        assert r.status == 422 and sorted(g['type'] for g in r.json()['gaps']['documents']) == [
+            'contract', 'general_data', 'procurement_data'], r
+        for doc_type in ('procurement_data', 'contract', 'general_data'):
+            upload(rec['id'], doc_type, 'pdfa1b')
+        # submitted: the integrator owes a decision, the owner nothing
         r = srv.request('POST', f'/api/v1/objects/{rec["id"]}/submit', token=owner)
         assert r.status == 200 and r.json()['status'] == 'submitted', r
         queue = srv.get('/api/v1/verification-queue', token=verifier).json()['items']
         assert rec['id'] in [q['record']['id'] for q in queue]
         assert deadlines() == {'open': 0, 'overdue': 0, 'missed': 0}
         # 4. returned with a remark: the owner owes the rework, and is told by e-mail
-        remark = 'Приложите договор на создание системы'
+        remark = 'Приложите подписанный договор в новой редакции'
         r = srv.request('POST', f'/api/v1/objects/{rec["id"]}/verify',
                         {'decision': 'return', 'remarks': [{'text': remark}]}, token=verifier)
         assert r.status == 200 and r.json()['status'] == 'returned', r
@@ -129,11 +136,7 @@ def test_registration_story():
         assert search(FX_MOD.PDF_ONLY_WORD) == [rec['id']]
         assert search(FX_MOD.PDF_ONLY_WORD[:6]) == [rec['id']]
         assert srv.get(f'/api/v1/documents/{signed["id"]}/content').status == 200
-        # 7. the documents due at its stage complete it: expenses may be supported
-        c = completeness(rec['id'], token=None)
-        assert [r['code'] for r in c['expenses']['reasons']] == ['documents-missing'], c
-        for t in ('procurement_data', 'general_data'):
-            upload(rec['id'], t, 'pdfa1b')
+        # 7. registered with the documents due at its stage: expenses may be supported
         c = completeness(rec['id'], token=None)
         assert c['score'] == 100 and c['expenses'] == {'supported': True, 'reasons': []}, c
         assert c['accounting_code'] == rec['accounting_code']

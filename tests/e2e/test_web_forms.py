@@ -10,7 +10,7 @@ import re
 import sqlite3
 import urllib.parse
 
-from harness import COMPLETE, Server, run, valid_bin
+from harness import COMPLETE, Server, place_documents, run, valid_bin
 
 SRV = None
 ADMIN = None
@@ -277,7 +277,10 @@ def test_stale_revision_is_a_conflict_with_input_kept():
     assert api_get(rid)['name']['ru'] == 'Моя правка'
 
 
-def submit(rid, who=None):
+def submit(rid, who=None, place=True):
+    """Submits through the form; with place, after the documents due are placed."""
+    if place:
+        place_documents(SRV, rid, ADMIN)
     body = text(page(f'/ru/objects/{rid}/edit', who or OWNER))
     assert 'action="/ru/objects/%s/submit"' % rid in body, 'no submit button'
     rev = re.search(r'name="revision" value="(\d+)"', body).group(1)
@@ -288,7 +291,7 @@ def test_submit_shows_gaps_then_goes():
     # REQ: REG-03
     rid = created_id(post('/ru/objects/new?kind=information_system',
                           is_form('Неполная', legal_basis='', stored_data=''), OWNER))
-    r = submit(rid)
+    r = submit(rid, place=False)
     assert r.status == 422, r
     body = text(r)
     assert f'href="/ru/objects/{rid}/edit#f-legal_basis"' in body
@@ -297,6 +300,16 @@ def test_submit_shows_gaps_then_goes():
     rev = api_get(rid)['revision']
     r = post(f'/ru/objects/{rid}/edit', is_form('Неполная') + [('revision', str(rev))], OWNER)
     assert r.status == 303, r
+    # the data are complete; the documents due at the stage are not (002 §12):
+    # each links to its slot on the card, as the card's own list does
+    r = submit(rid, place=False)
+    assert r.status == 422, r
+    body = text(r)
+    assert 'edit#f-' not in body
+    for doc_type in ('procurement_data', 'technical_specification', 'contract', 'general_data'):
+        assert f'href="/ru/objects/{rid}#doc-{doc_type}"' in body, doc_type
+        assert f'href="/ru/objects/{rid}#doc-{doc_type}"' in text(page(f'/ru/objects/{rid}', OWNER))
+    assert api_get(rid)['status'] == 'draft'
     r = submit(rid)
     assert r.status == 303 and r.header('Location') == f'/ru/objects/{rid}?done=submitted', r
     assert api_get(rid)['status'] == 'submitted'

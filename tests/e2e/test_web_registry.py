@@ -9,7 +9,7 @@ import io
 import re
 import urllib.parse
 
-from harness import COMPLETE, Server, run, valid_bin
+from harness import COMPLETE, Server, place_documents, run, valid_bin
 
 SRV = None
 ADMIN = None
@@ -39,6 +39,16 @@ def registered(name, **fields):
     r = SRV.request('POST', '/api/v1/objects', body, token=OWNER)
     assert r.status == 201, r
     rec = r.json()
+    place_documents(SRV, rec['id'], OWNER)
+    gaps = SRV.get(f'/api/v1/objects/{rec["id"]}/workflow', token=OWNER).json()['gaps']
+    if gaps['relations']:  # where it runs, from the pilot stage on: a draft server room
+        infra = SRV.request('POST', '/api/v1/objects', {
+            'kind': 'ict_infrastructure_object', 'owner': ORG, 'name': {'ru': 'Серверная ' + name},
+            'stage': 'industrial_operation', 'infrastructure_type': 'server_equipment'}, token=OWNER)
+        assert infra.status == 201, infra
+        r = SRV.request('POST', '/api/v1/relations', {'type': 'runs_on', 'source': rec['id'],
+                                                      'target': infra.json()['id']}, token=OWNER)
+        assert r.status == 201, r
     r = SRV.request('POST', f'/api/v1/objects/{rec["id"]}/submit', token=OWNER)
     assert r.status == 200, r
     r = SRV.request('POST', f'/api/v1/objects/{rec["id"]}/verify', {'decision': 'accept'},

@@ -6,7 +6,8 @@ import json
 import re
 import threading
 
-from harness import Server, assert_problem, cli, run, valid_bin
+from harness import (Server, assert_problem, cli, doc_fixture, multipart, place_documents, run,
+                     valid_bin)
 
 SRV = None
 ADMIN = None
@@ -41,6 +42,13 @@ def draft(token=None, **fields):
     r = SRV.request('POST', '/api/v1/objects', body, token=token or OWNER)
     assert r.status == 201, r
     return r.json()
+
+
+def complete_draft(**fields):
+    """A draft with its fields filled and the documents due at its stage placed."""
+    rec = draft(**dict(COMPLETE, **fields))
+    place_documents(SRV, rec['id'], OWNER)
+    return rec
 
 
 def patch(rec, changes, token=None):
@@ -97,16 +105,44 @@ def test_draft_to_registered_with_return_and_resubmission():
     # an incomplete record is refused with its gaps, and nothing changes
     r = submit(rec)
     assert_problem(r, 422, 'gaps')
-    gaps = {g['field'] for g in r.json()['gaps']}
+    gaps = {g['field'] for g in r.json()['gaps']['fields']}
     assert gaps == set(COMPLETE), gaps
+    assert {g['type'] for g in r.json()['gaps']['documents']} == {
+        'procurement_data', 'technical_specification', 'contract', 'general_data'}, r.json()['gaps']
     assert SRV.get(f'/api/v1/objects/{rec["id"]}', token=OWNER).json()['status'] == 'draft'
     # the stage makes more fields needed
     r = patch(SRV.get(f'/api/v1/objects/{rec["id"]}', token=OWNER).json(), dict(COMPLETE, stage='industrial_operation'))
     assert r.status == 200, r
-    gaps = {g['field'] for g in timeline(rec)['gaps']}
+    gaps = {g['field'] for g in timeline(rec)['gaps']['fields']}
     assert gaps == {'supplier', 'commissioning_date'}, gaps
     rec = patch(r.json(), {'supplier': 'ТОО «Разработчик»', 'commissioning_date': '2024-05-01'}).json()
-    assert timeline(rec)['gaps'] == []
+    # complete data is not enough (002 §12): the documents due at the stage,
+    # signed, and the relations the model requires come first, and the
+    # timeline's gaps are what submission refuses on
+    gaps = timeline(rec)['gaps']
+    assert gaps['fields'] == [] and len(gaps['documents']) == 12, gaps
+    assert [g['type'] for g in gaps['relations']] == ['runs_on'], gaps
+    r = submit(rec)
+    assert_problem(r, 422, 'gaps')
+    assert r.json()['gaps'] == gaps, r.json()
+    assert '12 documents due at its stage have no signed copy' in r.json()['detail'], r.json()
+    assert '1 required relation is missing' in r.json()['detail'], r.json()
+    # a draft (DOCX) is not the signed copy that counts
+    body, ctype = multipart([('type', 'contract')], [('file', 'contract.docx', doc_fixture('docx'))])
+    up = SRV.request('POST', f'/api/v1/objects/{rec["id"]}/documents', body,
+                     headers={'Content-Type': ctype}, token=OWNER)
+    assert up.status == 201 and up.json()['variant'] == 'draft', up
+    assert 'contract' in [g['type'] for g in timeline(rec)['gaps']['documents']]
+    assert place_documents(SRV, rec['id'], OWNER) == 12
+    assert [g['type'] for g in timeline(rec)['gaps']['documents']] == []
+    infra = SRV.request('POST', '/api/v1/objects', {
+        'kind': 'ict_infrastructure_object', 'owner': ORG, 'name': {'ru': 'Серверная'},
+        'stage': 'industrial_operation', 'infrastructure_type': 'server_equipment'}, token=OWNER).json()
+    assert_problem(submit(rec), 422, 'gaps')
+    r = SRV.request('POST', '/api/v1/relations', {'type': 'runs_on', 'source': rec['id'],
+                                                  'target': infra['id']}, token=OWNER)
+    assert r.status == 201, r
+    assert timeline(rec)['gaps'] == {'fields': [], 'documents': [], 'relations': []}
     # only the owner's side submits; the integrator verifies
     assert_problem(SRV.request('POST', f'/api/v1/objects/{rec["id"]}/submit'), 401)
     assert_problem(submit(rec, token=VERIFIER), 403)
@@ -199,7 +235,7 @@ def test_draft_to_registered_with_return_and_resubmission():
 
 def test_one_code_under_concurrent_verification_and_never_reused():
     # REQ: REG-03
-    rec = draft(**COMPLETE)
+    rec = complete_draft()
     assert submit(rec).status == 200
     results = []
 
@@ -215,14 +251,14 @@ def test_one_code_under_concurrent_verification_and_never_reused():
     assert CODE_RE.match(code)
     # retired, its code stays taken: the next record gets another
     assert SRV.request('DELETE', f'/api/v1/objects/{rec["id"]}', token=OWNER).status == 204
-    other = register(draft(**COMPLETE))
+    other = register(complete_draft())
     assert other['accounting_code'] != code
     assert int(other['accounting_code'][-6:]) > int(code[-6:])
     export = SRV.export().decode().splitlines()
     codes = [json.loads(line)['accounting_code'] for line in export if line.startswith('{"accounting_code"')]
     assert {c['code'] for c in codes} >= {code, other['accounting_code']}
     # retiring closed what was open about it
-    r = submit(draft(**COMPLETE))
+    r = submit(complete_draft())
     assert r.status == 200
     assert SRV.request('DELETE', f'/api/v1/objects/{r.json()["id"]}', token=ADMIN).status == 409  # locked
 
@@ -232,7 +268,7 @@ def test_other_organisations_and_kinds():
     # REQ: ROL-05
     other_org = make_org(2)
     stranger = SRV.token('owner-editor', other_org)
-    rec = draft(**COMPLETE)
+    rec = complete_draft()
     # another organisation's editor can neither read the draft nor submit it
     assert_problem(SRV.get(f'/api/v1/objects/{rec["id"]}', token=stranger), 404)
     assert_problem(submit(rec, token=stranger), 403)
@@ -242,7 +278,7 @@ def test_other_organisations_and_kinds():
     assert SRV.get('/api/v1/objects?filter=status:draft').json()['total'] == 0
     assert SRV.get('/api/v1/objects?filter=status:draft', token=VERIFIER).json()['total'] > 0
     # a registered object's links to a draft do not show the draft to the public
-    pub = register(draft(**COMPLETE))
+    pub = register(complete_draft())
     r = SRV.request('POST', '/api/v1/relations', {'type': 'exchanges_data_with', 'source': pub['id'],
                                                   'target': rec['id'], 'data_carried': 'обращения'}, token=OWNER)
     assert r.status == 201, r
