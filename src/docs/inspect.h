@@ -98,7 +98,8 @@ void doc_caps_defaults(struct doc_caps *c);
 
 struct doc_report {
     enum doc_format format; /* what the bytes are (by content, never by file name) */
-    bool pdfa1;             /* PDF declaring PDF/A-1 (pdfaid:part 1, conformance A or B) */
+    bool pdfa1;             /* accepted as PDF/A-1: declared in the XMP (pdfaid:part 1,
+                             * conformance A or B) and no problem found */
     char pdfa_conformance;  /* 'A', 'B' or 0 */
     bool encrypted;
     long pages;       /* PDF page count, -1 unknown */
