@@ -237,33 +237,43 @@ static bool is_action_type(const char *s)
     return false;
 }
 
-/* Checks one action dictionary and the chain of its /Next actions (at
- * most 64 steps: each step is also visited by the walk). */
+/* Checks one action dictionary and what its /Next names (an action or an
+ * array of them), at most 64 actions in all per chain (*budget). */
+static void check_one_action(struct walk *w, qpdf_oh a, const char *origin, int *budget)
+{
+    if (w->stop || (*budget)-- <= 0 || !qpdf_oh_is_dictionary(w->q, a))
+        return;
+    char type[64];
+    name_copy(w, qpdf_oh_get_key(w->q, a, "/S"), type, sizeof type);
+    if (strcmp(type, "/JavaScript") == 0 || qpdf_oh_has_key(w->q, a, "/JS")) {
+        broken(w, R_JAVASCRIPT, "a JavaScript action in %s", origin);
+    } else if (strcmp(type, "/Launch") == 0) {
+        broken(w, R_LAUNCH, "in %s", origin);
+    } else if (!is_action_type(type)) {
+        broken(w, R_ACTION, "%s in %s", type[0] ? type : "an action without a type", origin);
+    } else if (strcmp(type, "/Named") == 0) {
+        char named[64];
+        name_copy(w, qpdf_oh_get_key(w->q, a, "/N"), named, sizeof named);
+        if (strcmp(named, "/NextPage") != 0 && strcmp(named, "/PrevPage") != 0 &&
+            strcmp(named, "/FirstPage") != 0 && strcmp(named, "/LastPage") != 0)
+            broken(w, R_ACTION, "the named action %s in %s", named[0] ? named : "without a name",
+                   origin);
+    }
+    qpdf_oh next = qpdf_oh_get_key(w->q, a, "/Next");
+    if (qpdf_oh_is_array(w->q, next)) {
+        int n = qpdf_oh_get_array_n_items(w->q, next);
+        for (int i = 0; i < n && *budget > 0 && !failed(w); i++)
+            check_one_action(w, qpdf_oh_get_array_item(w->q, next, i), origin, budget);
+    } else {
+        check_one_action(w, next, origin, budget);
+    }
+    failed(w);
+}
+
 static void check_action(struct walk *w, qpdf_oh a, const char *origin)
 {
-    for (int step = 0; step < 64 && !w->stop && qpdf_oh_is_dictionary(w->q, a); step++) {
-        char type[64];
-        name_copy(w, qpdf_oh_get_key(w->q, a, "/S"), type, sizeof type);
-        if (strcmp(type, "/JavaScript") == 0 || qpdf_oh_has_key(w->q, a, "/JS"))
-            broken(w, R_JAVASCRIPT, "a JavaScript action in %s", origin);
-        else if (strcmp(type, "/Launch") == 0)
-            broken(w, R_LAUNCH, "in %s", origin);
-        else if (!is_action_type(type))
-            broken(w, R_ACTION, "%s in %s", type[0] ? type : "an action without a type",
-                   origin);
-        else if (strcmp(type, "/Named") == 0) {
-            char named[64];
-            name_copy(w, qpdf_oh_get_key(w->q, a, "/N"), named, sizeof named);
-            if (strcmp(named, "/NextPage") != 0 && strcmp(named, "/PrevPage") != 0 &&
-                strcmp(named, "/FirstPage") != 0 && strcmp(named, "/LastPage") != 0)
-                broken(w, R_ACTION, "the named action %s in %s",
-                       named[0] ? named : "without a name", origin);
-        }
-        a = qpdf_oh_get_key(w->q, a, "/Next");
-        if (qpdf_oh_is_array(w->q, a)) /* several next actions: the walk sees them all */
-            a = qpdf_oh_get_array_item(w->q, a, 0);
-        failed(w);
-    }
+    int budget = 64;
+    check_one_action(w, a, origin, &budget);
 }
 
 /* The actions an entry of a dictionary holds by its key. */

@@ -467,6 +467,10 @@ static void test_pdfa_rules_on_written_pdfs(void **state)
                  "/OpenAction << /S /GoTo /D [3 0 R /Fit] /Next << /S /Hide /T (x) >> >>", "",
                  NULL);
     EXPECT_CODES("pdfa-forbidden-action", "/OpenAction << /S /GoToE /D [0 /Fit] >>", "", NULL);
+    EXPECT_CODES("pdfa-launch",
+                 "/OpenAction << /S /URI /URI (https://egov.kz/) /Next [<< /S /GoTo /D [3 0 R "
+                 "/Fit] >> << /S /Launch /F (cmd.exe) >>] >>",
+                 "", NULL);
     /* document-level scripts in the name tree */
     EXPECT_CODES("pdfa-javascript", "/Names << /JavaScript 6 0 R >>", "",
                  "6 0 obj\n<< /Names [(a) << /S /JavaScript /JS (1) >>] >>\nendobj\n", NULL);
