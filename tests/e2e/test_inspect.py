@@ -78,7 +78,7 @@ def test_real_pdfa1_producers_pass():
     # REQ: DOC-01
     # LibreOffice's PDF/A-1 export and Ghostscript's -dPDFA=1 with its
     # PDFA_def.ps pass the content checks, not only the XMP declaration
-    for name in ('lo-pdfa1', 'pdfa1b', 'pdfa1b-only', 'pdfa-info-only'):
+    for name in ('lo-pdfa1', 'lo-pdfa1-link', 'pdfa1b', 'pdfa1b-only', 'pdfa-info-only'):
         rep, _ = inspect(fixture(name))
         assert rep['problems'] == [] and rep['pdfa1'] is True, (name, rep)
         assert rep['pdfa_conformance'] in ('A', 'B'), (name, rep)

@@ -315,6 +315,7 @@ static const struct {
     {"pdfa1b", ""}, /* Ghostscript with PDFA_def.ps */
     {"pdfa1b-only", ""},
     {"lo-pdfa1", ""}, /* LibreOffice, SelectPdfVersion 1 */
+    {"lo-pdfa1-link", ""}, /* a Link annotation with a URI action */
     {"pdfa-info-only", ""},
     {"pdfa-javascript", "pdfa-javascript"},
     {"pdfa-launch", "pdfa-launch"},
