@@ -364,7 +364,8 @@ static void types_free(struct types *t)
     free(t->xml_default), free(t->main_part), free(t->other_main);
 }
 
-/* What a package with another main content type is, for the clerk. */
+/* What a package with another main content type is, for the clerk (a
+ * macro-enabled one is docx-macros, found with the content types). */
 static const char *other_kind(const char *ct)
 {
     static const struct {
@@ -374,8 +375,6 @@ static const char *other_kind(const char *ct)
         {"presentationml", "a presentation (PPTX)"},
         {"ms-excel", "a spreadsheet (XLSX)"},
         {"ms-powerpoint", "a presentation (PPTX)"},
-        {"ms-word.document.macroEnabled", "a Word document with macros (DOCM)"},
-        {"ms-word.template", "a Word template with macros (DOTM)"},
         {"wordprocessingml.template", "a Word template (DOTX)"},
     };
     for (size_t i = 0; ct && i < sizeof kinds / sizeof kinds[0]; i++)
