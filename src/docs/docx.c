@@ -96,8 +96,7 @@ static void active_name(struct pkg *p, const char *name)
 /* A content type in [Content_Types].xml. */
 static void active_type(struct pkg *p, const char *ct)
 {
-    if (strcasestr(ct, "vbaProject") || strcasestr(ct, "macroEnabled") ||
-        strcasestr(ct, "vbaData"))
+    if (strcasestr(ct, "vbaProject") || strcasestr(ct, "macroEnabled") || strcasestr(ct, "vbaData"))
         active_found(p, A_MACROS, ct);
     else if (strcasestr(ct, "activeX"))
         active_found(p, A_ACTIVEX, ct);
@@ -106,8 +105,7 @@ static void active_type(struct pkg *p, const char *ct)
 }
 
 /* A relationship of any .rels part. */
-static void active_relationship(struct pkg *p, const char *type, const char *target,
-                                bool external)
+static void active_relationship(struct pkg *p, const char *type, const char *target, bool external)
 {
     if (ends_with(type, "/vbaProject") || ends_with(type, "/wordVbaData"))
         active_found(p, A_MACROS, target);

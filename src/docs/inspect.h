@@ -181,15 +181,15 @@ int doc_pdf_text(const char *pdftotext, const char *path, size_t max_text, char 
  * document information dictionary. Each string is NULL when the packet
  * does not have it; the first occurrence wins. */
 struct doc_xmp {
-    int part;         /* pdfaid:part, 0 when absent or not a number of 1-2 digits */
-    char conformance; /* pdfaid:conformance upper-cased ('A', 'B', '?' when not
-                       * one letter), 0 when absent */
-    char *title;       /* dc:title: the x-default item of its rdf:Alt, else the first */
-    char *creator;     /* dc:creator: the first item of its rdf:Seq */
+    int part;           /* pdfaid:part, 0 when absent or not a number of 1-2 digits */
+    char conformance;   /* pdfaid:conformance upper-cased ('A', 'B', '?' when not
+                         * one letter), 0 when absent */
+    char *title;        /* dc:title: the x-default item of its rdf:Alt, else the first */
+    char *creator;      /* dc:creator: the first item of its rdf:Seq */
     char *creator_tool; /* xmp:CreatorTool */
-    char *create_date; /* xmp:CreateDate */
-    char *modify_date; /* xmp:ModifyDate */
-    char *producer;    /* pdf:Producer */
+    char *create_date;  /* xmp:CreateDate */
+    char *modify_date;  /* xmp:ModifyDate */
+    char *producer;     /* pdf:Producer */
 };
 
 /* Reads an XMP packet (xml[0..n), n at most DOC_XMP_MAX) into *out (which

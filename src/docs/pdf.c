@@ -106,16 +106,16 @@ static void scan_attributes(struct docxml *x, struct doc_xmp *out)
 
 /* Where the reader is inside dc:title or dc:creator (their rdf:li items). */
 struct xmp_state {
-    char **list;   /* &out->title or &out->creator while inside one */
-    int depth;     /* the property element's depth */
+    char **list;    /* &out->title or &out->creator while inside one */
+    int depth;      /* the property element's depth */
     bool x_default; /* dc:title: the x-default item was taken */
 };
 
 static void list_item(struct docxml *x, struct xmp_state *st, struct doc_xmp *out)
 {
     const xmlChar *lang = xmlTextReaderConstXmlLang(x->r);
-    bool x_default = st->list == &out->title && lang &&
-                     strcmp((const char *)lang, "x-default") == 0;
+    bool x_default =
+        st->list == &out->title && lang && strcmp((const char *)lang, "x-default") == 0;
     if (*st->list && !(x_default && !st->x_default))
         return;
     xmlChar *s = xmlTextReaderIsEmptyElement(x->r) ? NULL : xmlTextReaderReadString(x->r);

@@ -88,7 +88,7 @@ struct walk {
     /* the work list: indirect objects still to visit */
     struct ref {
         int id, gen;
-    } *todo;
+    } * todo;
     size_t todo_n, todo_cap;
     size_t objects, items;
 };
@@ -262,7 +262,7 @@ static void check_one_action(struct walk *w, qpdf_oh a, const char *origin, int 
     qpdf_oh next = qpdf_oh_get_key(w->q, a, "/Next");
     if (qpdf_oh_is_array(w->q, next)) {
         int n = qpdf_oh_get_array_n_items(w->q, next);
-        for (int i = 0; i < n && *budget > 0 && !failed(w); i++)
+        for (int i = 0; i<n && * budget> 0 && !failed(w); i++)
             check_one_action(w, qpdf_oh_get_array_item(w->q, next, i), origin, budget);
     } else {
         check_one_action(w, next, origin, budget);
@@ -451,9 +451,8 @@ static void walk_all(struct walk *w)
         struct ref ref = w->todo[--w->todo_n];
         qpdf_oh h = qpdf_get_object_by_id(w->q, ref.id, ref.gen);
         char origin[32];
-        snprintf(origin, sizeof origin, ref.id == qpdf_oh_get_object_id(w->q, root)
-                                            ? "the document catalog"
-                                            : "object %d",
+        snprintf(origin, sizeof origin,
+                 ref.id == qpdf_oh_get_object_id(w->q, root) ? "the document catalog" : "object %d",
                  ref.id);
         if (!failed(w))
             visit(w, h, 0, origin);
@@ -676,8 +675,8 @@ static long days_from_civil(int y, int m, int d)
 
 static long long minutes_utc(const struct when *t)
 {
-    return (long long)days_from_civil(t->f[0], t->f[1], t->f[2]) * 1440 + t->f[3] * 60 +
-           t->f[4] - t->offset;
+    return (long long)days_from_civil(t->f[0], t->f[1], t->f[2]) * 1440 + t->f[3] * 60 + t->f[4] -
+           t->offset;
 }
 
 bool doc_dates_agree(const char *pdf_date, const char *xmp_date)

@@ -195,7 +195,6 @@ static void test_xmp_entities_refused(void **state)
     assert_int_equal(part, 0);
 }
 
-
 /* ---- XMP properties and dates (what pdfa-metadata-mismatch compares) ---- */
 
 /* REQ: DOC-01 */
@@ -203,23 +202,22 @@ static void test_xmp_properties(void **state)
 {
     (void)state;
     struct doc_xmp x;
-    const char *attrs =
-        XMP_HEAD "<rdf:Description rdf:about='' xmlns:pdf='http://ns.adobe.com/pdf/1.3/' "
-                 "xmlns:xmp='http://ns.adobe.com/xap/1.0/' pdf:Producer='GPL Ghostscript' "
-                 "xmp:CreateDate='2026-12-06T07:27:50Z'/>"
-                 "<rdf:Description xmlns:dc='http://purl.org/dc/elements/1.1/'>"
-                 "<dc:title><rdf:Alt><rdf:li xml:lang='ru'>Спецификация</rdf:li>"
-                 "<rdf:li xml:lang='x-default'>Specification</rdf:li></rdf:Alt></dc:title>"
-                 "<dc:creator><rdf:Seq><rdf:li>Aigerim</rdf:li><rdf:li>Second</rdf:li></rdf:Seq>"
-                 "</dc:creator></rdf:Description>"
-                 "<rdf:Description xmlns:x2='http://ns.adobe.com/xap/1.0/'>"
-                 "<x2:CreatorTool>Writer</x2:CreatorTool><x2:ModifyDate>2026-12-07"
-                 "</x2:ModifyDate><x2:CreateDate>1999-01-01</x2:CreateDate></rdf:Description>"
-                 XMP_TAIL;
+    const char *attrs = XMP_HEAD
+        "<rdf:Description rdf:about='' xmlns:pdf='http://ns.adobe.com/pdf/1.3/' "
+        "xmlns:xmp='http://ns.adobe.com/xap/1.0/' pdf:Producer='GPL Ghostscript' "
+        "xmp:CreateDate='2026-12-06T07:27:50Z'/>"
+        "<rdf:Description xmlns:dc='http://purl.org/dc/elements/1.1/'>"
+        "<dc:title><rdf:Alt><rdf:li xml:lang='ru'>Спецификация</rdf:li>"
+        "<rdf:li xml:lang='x-default'>Specification</rdf:li></rdf:Alt></dc:title>"
+        "<dc:creator><rdf:Seq><rdf:li>Aigerim</rdf:li><rdf:li>Second</rdf:li></rdf:Seq>"
+        "</dc:creator></rdf:Description>"
+        "<rdf:Description xmlns:x2='http://ns.adobe.com/xap/1.0/'>"
+        "<x2:CreatorTool>Writer</x2:CreatorTool><x2:ModifyDate>2026-12-07"
+        "</x2:ModifyDate><x2:CreateDate>1999-01-01</x2:CreateDate></rdf:Description>" XMP_TAIL;
     assert_int_equal(doc_xmp_read(attrs, strlen(attrs), &x), 0);
     assert_string_equal(x.producer, "GPL Ghostscript");
     assert_string_equal(x.create_date, "2026-12-06T07:27:50Z"); /* the first wins */
-    assert_string_equal(x.title, "Specification");               /* x-default wins */
+    assert_string_equal(x.title, "Specification");              /* x-default wins */
     assert_string_equal(x.creator, "Aigerim");
     assert_string_equal(x.creator_tool, "Writer");
     assert_string_equal(x.modify_date, "2026-12-07");
@@ -314,7 +312,7 @@ static const struct {
 } expected[] = {
     {"pdfa1b", ""}, /* Ghostscript with PDFA_def.ps */
     {"pdfa1b-only", ""},
-    {"lo-pdfa1", ""}, /* LibreOffice, SelectPdfVersion 1 */
+    {"lo-pdfa1", ""},      /* LibreOffice, SelectPdfVersion 1 */
     {"lo-pdfa1-link", ""}, /* a Link annotation with a URI action */
     {"pdfa-info-only", ""},
     {"pdfa-javascript", "pdfa-javascript"},
@@ -376,7 +374,7 @@ static void test_producers_pass_and_defects_are_named(void **state)
 #define PDFA_XMP                                                                                   \
     "<x:xmpmeta xmlns:x='adobe:ns:meta/'><rdf:RDF "                                                \
     "xmlns:rdf='http://www.w3.org/1999/02/22-rdf-syntax-ns#'><rdf:Description "                    \
-    "xmlns:pdfaid='http://www.aiim.org/pdfa/ns/id/' pdfaid:part='1' pdfaid:conformance='B'/>"     \
+    "xmlns:pdfaid='http://www.aiim.org/pdfa/ns/id/' pdfaid:part='1' pdfaid:conformance='B'/>"      \
     "</rdf:RDF></x:xmpmeta>"
 
 /* Writes a PDF whose catalog (object 1) has the extra entries `catalog`,
@@ -395,8 +393,7 @@ static char *write_pdf(const char *catalog, const char *page, const char *const 
              "/DestOutputProfile 5 0 R >> ] %s >>\nendobj\n",
              catalog);
     snprintf(o3, sizeof o3,
-             "3 0 obj\n<< /Type /Page /Parent 2 0 R /MediaBox [0 0 100 100] %s >>\nendobj\n",
-             page);
+             "3 0 obj\n<< /Type /Page /Parent 2 0 R /MediaBox [0 0 100 100] %s >>\nendobj\n", page);
     snprintf(o4, sizeof o4,
              "4 0 obj\n<< /Type /Metadata /Subtype /XML /Length %zu >>\nstream\n%s\nendstream\n"
              "endobj\n",
@@ -446,7 +443,7 @@ static void inspect_written(const char *catalog, const char *page, const char *c
         char got_[400];                                                                            \
         inspect_written(catalog, page, objs_, got_, sizeof got_);                                  \
         if (strcmp(got_, want) != 0)                                                               \
-            fail_msg("%s | %s: expected [%s], got [%s]", catalog, page, want, got_);              \
+            fail_msg("%s | %s: expected [%s], got [%s]", catalog, page, want, got_);               \
     } while (0)
 
 /* REQ: DOC-01 */
@@ -457,7 +454,8 @@ static void test_pdfa_rules_on_written_pdfs(void **state)
     EXPECT_CODES("", "", "", NULL);
     /* allowed actions: GoTo, URI, the four page-turning named actions; a
      * structure element's /A (attributes, no /S) is not an action */
-    EXPECT_CODES("", "/OpenAction << /S /GoTo /D [3 0 R /Fit] /Next << /S /Named /N /NextPage >> >>",
+    EXPECT_CODES("",
+                 "/OpenAction << /S /GoTo /D [3 0 R /Fit] /Next << /S /Named /N /NextPage >> >>",
                  "/Annots [<< /Type /Annot /Subtype /Link /Rect [0 0 1 1] /A << /S /URI /URI "
                  "(https://egov.kz/) >> >>] /StructParents 0",
                  "6 0 obj\n<< /Type /StructElem /S /P /A << /O /Layout /Placement /Block >> "
