@@ -516,6 +516,15 @@ static void test_pdfa_rules_on_written_pdfs(void **state)
     EXPECT_CODES("pdfa-no-output-intent pdfa-transparency",
                  "/OutputIntents [<< /S /GTS_PDFX /DestOutputProfile 5 0 R >>]",
                  "/Group << /S /Transparency >>", NULL);
+    EXPECT_CODES("pdfa-no-output-intent",
+                 "/OutputIntents [<< /S /GTS_PDFA1 /OutputConditionIdentifier (sRGB) >>]", "",
+                 NULL);
+    /* additional actions on a form field (reached from the catalog's form,
+     * not from the page) */
+    EXPECT_CODES("pdfa-additional-actions", "/AcroForm << /Fields [6 0 R] >>", "",
+                 "6 0 obj\n<< /FT /Tx /T (name) /Subtype /Widget /Rect [0 0 1 1] /AA << /K << "
+                 "/S /URI /URI (https://egov.kz/) >> >> >>\nendobj\n",
+                 NULL);
     /* cycles cost nothing; nesting beyond the cap is refused, not followed */
     EXPECT_CODES("", "/X 6 0 R", "", "6 0 obj\n<< /Next 7 0 R >>\nendobj\n",
                  "7 0 obj\n<< /Next 6 0 R /Up 1 0 R >>\nendobj\n", NULL);
