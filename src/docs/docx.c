@@ -32,7 +32,90 @@ struct pkg {
     const struct doc_caps *caps;
     struct doc_report *r;
     uint64_t produced; /* bytes decompressed so far, all parts */
+    unsigned active;   /* the kinds of active content reported (a bit each) */
 };
+
+/* ---- active content: what a draft must not carry ----
+ *
+ * A draft is read by people who open it in their word processor, so
+ * nothing in it may run or reach out on opening: no macros, no ActiveX
+ * controls, no embedded OLE objects (a double click runs their program),
+ * and no external relationships, which Word follows when it opens the file
+ * (a remote template, an image or frame from another server, a linked
+ * object) — except hyperlinks, which are only followed when the reader
+ * chooses to click them, and are an ordinary part of technical documents.
+ * Each is found by any of its traces: the part's name, its content type,
+ * or the relationship that points to it. */
+enum active { A_EXTERNAL, A_MACROS, A_ACTIVEX, A_OLE };
+
+static void active_found(struct pkg *p, enum active a, const char *what)
+{
+    static const struct {
+        const char *code, *fmt;
+    } kinds[] = {
+        [A_EXTERNAL] = {"docx-external-relationship",
+                        "the document links to %s outside itself, which a word processor "
+                        "fetches or opens when the file is opened; save it again without the "
+                        "link (only hyperlinks may point outside)"},
+        [A_MACROS] = {"docx-macros",
+                      "the document carries macros (%s); save it as a Word document without "
+                      "macros (.docx)"},
+        [A_ACTIVEX] = {"docx-activex",
+                       "the document carries ActiveX controls (%s); remove them and save it "
+                       "again as .docx"},
+        [A_OLE] = {"docx-ole-object",
+                   "the document embeds an OLE object (%s), whose program runs when it is "
+                   "opened; remove the object or paste it as a picture, and save it again"},
+    };
+    if (p->active & (1u << a))
+        return;
+    p->active |= 1u << a;
+    char esc[160];
+    doc_escape(what, strlen(what), esc, sizeof esc);
+    doc_report_problem(p->r, kinds[a].code, kinds[a].fmt, esc);
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), k = strlen(suffix);
+    return n >= k && strcasecmp(s + n - k, suffix) == 0;
+}
+
+/* An entry's name: a VBA project, an ActiveX control, an OLE object. */
+static void active_name(struct pkg *p, const char *name)
+{
+    const char *base = strrchr(name, '/') ? strrchr(name, '/') + 1 : name;
+    if (strncasecmp(base, "vbaProject", 10) == 0 || strncasecmp(base, "vbaData", 7) == 0)
+        active_found(p, A_MACROS, name);
+    else if (strncasecmp(name, "word/activeX/", 13) == 0)
+        active_found(p, A_ACTIVEX, name);
+    else if (strncasecmp(base, "oleObject", 9) == 0)
+        active_found(p, A_OLE, name);
+}
+
+/* A content type in [Content_Types].xml. */
+static void active_type(struct pkg *p, const char *ct)
+{
+    if (strcasestr(ct, "vbaProject") || strcasestr(ct, "macroEnabled") || strcasestr(ct, "vbaData"))
+        active_found(p, A_MACROS, ct);
+    else if (strcasestr(ct, "activeX"))
+        active_found(p, A_ACTIVEX, ct);
+    else if (strcasestr(ct, "oleObject"))
+        active_found(p, A_OLE, ct);
+}
+
+/* A relationship of any .rels part. */
+static void active_relationship(struct pkg *p, const char *type, const char *target, bool external)
+{
+    if (ends_with(type, "/vbaProject") || ends_with(type, "/wordVbaData"))
+        active_found(p, A_MACROS, target);
+    else if (ends_with(type, "/control") || ends_with(type, "/activeXControlBinary"))
+        active_found(p, A_ACTIVEX, target);
+    else if (ends_with(type, "/oleObject"))
+        active_found(p, A_OLE, target);
+    if (external && !ends_with(type, "/hyperlink"))
+        active_found(p, A_EXTERNAL, target);
+}
 
 /* ---- before decompressing: the central directory ---- */
 
@@ -115,6 +198,7 @@ static bool directory_ok(struct pkg *p, uint64_t n)
             break;
         }
         names[i] = st.name;
+        active_name(p, st.name);
         const char *why = name_problem(st.name);
         if (why) {
             bad_name(p, st.name, why);
@@ -241,6 +325,7 @@ static int read_part(struct pkg *p, const char *name, part_visit visit, void *ar
 /* ---- the package's structure ---- */
 
 struct types {
+    struct pkg *p;
     char *xml_default; /* content type of Default Extension="xml" */
     char *main_part;   /* PartName of the first Override with a WordprocessingML main type */
     char *other_main;  /* the first other "*.main+xml" content type seen */
@@ -253,9 +338,13 @@ static int visit_types(struct docxml *x, void *arg)
         char *ext = docxml_attr(x, "Extension"), *ct = docxml_attr(x, "ContentType");
         if (ext && ct && strcasecmp(ext, "xml") == 0 && !t->xml_default)
             t->xml_default = xstrdup(ct);
+        if (ct)
+            active_type(t->p, ct);
         xmlFree(ext), xmlFree(ct);
     } else if (docxml_is(x, NS_CT, "Override")) {
         char *part = docxml_attr(x, "PartName"), *ct = docxml_attr(x, "ContentType");
+        if (ct)
+            active_type(t->p, ct);
         if (part && ct) {
             if (strcmp(ct, DOCX_MAIN) == 0 && !t->main_part)
                 t->main_part = xstrdup(part);
@@ -273,7 +362,8 @@ static void types_free(struct types *t)
     free(t->xml_default), free(t->main_part), free(t->other_main);
 }
 
-/* What a package with another main content type is, for the clerk. */
+/* What a package with another main content type is, for the clerk (a
+ * macro-enabled one is docx-macros, found with the content types). */
 static const char *other_kind(const char *ct)
 {
     static const struct {
@@ -283,8 +373,6 @@ static const char *other_kind(const char *ct)
         {"presentationml", "a presentation (PPTX)"},
         {"ms-excel", "a spreadsheet (XLSX)"},
         {"ms-powerpoint", "a presentation (PPTX)"},
-        {"ms-word.document.macroEnabled", "a Word document with macros (DOCM)"},
-        {"ms-word.template", "a Word template with macros (DOTM)"},
         {"wordprocessingml.template", "a Word template (DOTX)"},
     };
     for (size_t i = 0; ct && i < sizeof kinds / sizeof kinds[0]; i++)
@@ -311,6 +399,32 @@ static int visit_rels(struct docxml *x, void *arg)
         xmlFree(target), xmlFree(mode);
     }
     xmlFree(type);
+    return 0;
+}
+
+static int visit_any_rels(struct docxml *x, void *arg)
+{
+    struct pkg *p = arg;
+    if (!docxml_is(x, NS_RELS, "Relationship"))
+        return 0;
+    char *type = docxml_attr(x, "Type"), *target = docxml_attr(x, "Target"),
+         *mode = docxml_attr(x, "TargetMode");
+    active_relationship(p, type ? type : "", target ? target : "",
+                        mode && strcmp(mode, "External") == 0);
+    xmlFree(type), xmlFree(target), xmlFree(mode);
+    return 0;
+}
+
+/* Reads every relationships part (*.rels) for active content; -1 when
+ * one cannot be read (its problem reported). */
+static int read_all_rels(struct pkg *p)
+{
+    zip_int64_t n = zip_get_num_entries(p->z, 0);
+    for (zip_int64_t i = 0; i < n; i++) {
+        const char *name = zip_get_name(p->z, (zip_uint64_t)i, ZIP_FL_ENC_RAW);
+        if (name && ends_with(name, ".rels") && read_part(p, name, visit_any_rels, p) < 0)
+            return -1;
+    }
     return 0;
 }
 
@@ -385,10 +499,12 @@ static char *target_entry(const char *target)
 /* Finds the main part and checks its declared content type. */
 static char *main_part(struct pkg *p)
 {
-    struct types t = {0};
+    struct types t = {.p = p};
     char *entry = NULL;
     if (read_part(p, "[Content_Types].xml", visit_types, &t) < 0)
         goto out;
+    if (p->active & (1u << A_MACROS) && !t.main_part)
+        goto out; /* a macro-enabled document (DOCM): said so already */
     if (!t.main_part && !(t.xml_default && strcmp(t.xml_default, DOCX_MAIN) == 0)) {
         p->r->format = DOC_FORMAT_NONE;
         doc_report_problem(p->r, "not-docx",
@@ -491,6 +607,10 @@ void doc_inspect_zip(const char *path, const struct doc_caps *caps, struct doc_r
     char *entry = main_part(&p);
     if (!entry)
         goto out;
+    if (read_all_rels(&p) < 0) {
+        free(entry);
+        goto out;
+    }
     struct text t = {.max = caps->max_text, .p = &p};
     buf_init(&t.out, 0); /* text_add keeps it within max_text */
     if (read_part(&p, entry, visit_document, &t) == 0 && !t.root_seen)

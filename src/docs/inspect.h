@@ -20,6 +20,32 @@
  *                          (or is not readable XMP)
  *   not-pdfa-1             PDF/A, but another part (the detail names it)
  *   bad-pdfa-conformance   PDF/A-1 with a conformance level other than A or B
+ *   A PDF that declares PDF/A-1 is then checked by its content (pdfa.c);
+ *   each rule broken gives one problem (the detail names the first
+ *   offending object):
+ *   pdfa-javascript        JavaScript: a JavaScript action, a /JS entry or
+ *                          document-level scripts (/Names /JavaScript)
+ *   pdfa-launch            a Launch action (runs a program or opens a file)
+ *   pdfa-forbidden-action  another action PDF/A-1 forbids (ImportData,
+ *                          ResetForm, SubmitForm, Movie, Sound, Hide,
+ *                          SetOCGState, Rendition, Trans, GoTo3DView, any
+ *                          type not GoTo/GoToR/Thread/URI/Named, a Named
+ *                          action other than Next/Prev/First/LastPage)
+ *   pdfa-additional-actions  an /AA (additional actions) entry
+ *   pdfa-embedded-file     embedded files (/EmbeddedFiles, /EF)
+ *   pdfa-no-output-intent  no /OutputIntents entry of subtype GTS_PDFA1
+ *                          with a /DestOutputProfile ICC stream
+ *   pdfa-font-not-embedded a font (not Type3) whose descriptor has no
+ *                          FontFile, FontFile2 or FontFile3 stream
+ *   pdfa-transparency      a soft mask (/SMask not /None), a transparency
+ *                          group, /CA or /ca other than 1, a blend mode
+ *                          other than Normal or Compatible
+ *   pdfa-lzw               a stream compressed with LZWDecode
+ *   pdfa-metadata-mismatch the XMP and the document information dictionary
+ *                          disagree (see doc_xmp_read for what is compared)
+ *   pdfa-no-file-id        the trailer has no /ID of two strings
+ *   pdfa-too-complex       more objects or nesting than the inspector checks
+ *                          (DOC_PDF_MAX_OBJECTS, DOC_PDF_MAX_DEPTH)
  *   docx-damaged           a zip archive libzip cannot open (truncated, inconsistent)
  *   docx-too-many-entries  more entries than caps.max_entries
  *   docx-bad-entry-name    an unsafe entry name (absolute, "..", backslash,
@@ -29,6 +55,16 @@
  *                          (OpenDocument, spreadsheet, macro-enabled, ...)
  *   docx-missing-part      a required part is missing or not declared
  *   docx-bad-xml           a required part is not well-formed XML or has a DOCTYPE
+ *   docx-external-relationship  a relationship (in any .rels part) with
+ *                          TargetMode="External" other than a hyperlink:
+ *                          a template, image, frame or OLE link fetched
+ *                          or opened from elsewhere when the file is opened
+ *   docx-macros            a VBA project (vbaProject part, its content type
+ *                          or relationship) or a macro-enabled main part (DOCM)
+ *   docx-activex           ActiveX controls (activeX parts, their content
+ *                          type or the control relationship)
+ *   docx-ole-object        embedded OLE objects (oleObject parts, their
+ *                          content type or relationship)
  *   inspection-failed      (doc_inspect_isolated only) the inspecting process
  *                          crashed, ran out of time or memory
  */
@@ -62,7 +98,8 @@ void doc_caps_defaults(struct doc_caps *c);
 
 struct doc_report {
     enum doc_format format; /* what the bytes are (by content, never by file name) */
-    bool pdfa1;             /* PDF declaring PDF/A-1 (pdfaid:part 1, conformance A or B) */
+    bool pdfa1;             /* accepted as PDF/A-1: declared in the XMP (pdfaid:part 1,
+                             * conformance A or B) and no problem found */
     char pdfa_conformance;  /* 'A', 'B' or 0 */
     bool encrypted;
     long pages;       /* PDF page count, -1 unknown */
@@ -101,6 +138,14 @@ int doc_report_from_json(const json_t *j, struct doc_report *out, struct err *e)
 /* The name of a format as in the JSON ("pdf", "docx", "none"). */
 const char *doc_format_name(enum doc_format f);
 
+/* The PDF/A-1 content checks visit at most this many indirect objects and
+ * dictionary entries or array items in all, and nest at most this deep
+ * inside one object; a file beyond them is refused (pdfa-too-complex)
+ * rather than half checked. */
+#define DOC_PDF_MAX_OBJECTS 300000
+#define DOC_PDF_MAX_ITEMS 6000000
+#define DOC_PDF_MAX_DEPTH 64
+
 /* ---- in a child process (extract.c) ---- */
 
 /* Limits of the child processes below: CPU 20 s, wall clock 30 s, address
@@ -130,6 +175,48 @@ int doc_inspect_isolated(const char *self_exe, const char *path, const struct do
  * pdftotext fail, crash or time out; 500: pdftotext could not be started). */
 int doc_pdf_text(const char *pdftotext, const char *path, size_t max_text, char **text, size_t *len,
                  struct err *e);
+
+/* What the inspector reads from a PDF's XMP packet: the PDF/A
+ * identification and the properties PDF/A-1 asks to agree with the
+ * document information dictionary. Each string is NULL when the packet
+ * does not have it; the first occurrence wins. */
+struct doc_xmp {
+    int part;           /* pdfaid:part, 0 when absent or not a number of 1-2 digits */
+    char conformance;   /* pdfaid:conformance upper-cased ('A', 'B', '?' when not
+                         * one letter), 0 when absent */
+    char *title;        /* dc:title: the x-default item of its rdf:Alt, else the first */
+    char *creator;      /* dc:creator: the first item of its rdf:Seq */
+    char *creator_tool; /* xmp:CreatorTool */
+    char *create_date;  /* xmp:CreateDate */
+    char *modify_date;  /* xmp:ModifyDate */
+    char *producer;     /* pdf:Producer */
+};
+
+/* Reads an XMP packet (xml[0..n), n at most DOC_XMP_MAX) into *out (which
+ * the caller frees with doc_xmp_free, also after -1). Simple properties
+ * are read in either form, attributes of any element (rdf:Description) or
+ * child elements, under any prefix of their namespace. Returns 0, or -1
+ * (out left empty) when the packet is not well-formed XML, is larger than
+ * the cap, or has a DOCTYPE (refused, so no entity is ever declared, let
+ * alone expanded or fetched).
+ *
+ * Consistency with the information dictionary (pdfa-metadata-mismatch)
+ * compares, where both sides have the entry: Title and dc:title, Author
+ * and dc:creator, Creator and xmp:CreatorTool, Producer and pdf:Producer
+ * as text (UTF-8, leading and trailing white space ignored, otherwise
+ * exact); CreationDate and xmp:CreateDate, ModDate and xmp:ModifyDate as
+ * dates (doc_dates_agree). An entry present on one side only is not a
+ * mismatch. */
+int doc_xmp_read(const char *xml, size_t n, struct doc_xmp *out);
+void doc_xmp_free(struct doc_xmp *x);
+
+/* Whether a PDF date ("D:YYYYMMDDHHmmSSOHH'mm'", every field after the
+ * year optional) and an XMP date (ISO 8601 "YYYY[-MM[-DD[Thh:mm[:ss[.s]]
+ * [Z|+hh:mm|-hh:mm]]]]") name the same time: their fields are compared
+ * down to the coarser of the two precisions; when both carry a time zone
+ * and at least minutes, as instants in UTC. false when either is not a
+ * date. */
+bool doc_dates_agree(const char *pdf_date, const char *xmp_date);
 
 /* The PDF/A identification in an XMP packet (xml[0..n), n at most
  * DOC_XMP_MAX): *part the pdfaid:part number (0 when absent), *conformance

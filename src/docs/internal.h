@@ -7,6 +7,7 @@
 #include "docs/inspect.h"
 
 #include <libxml/xmlreader.h>
+#include <qpdf/qpdf-c.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -52,6 +53,10 @@ void doc_escape(const char *s, size_t n, char *out, size_t cap);
 
 /* Inspectors by format; each fills r (format, flags, problems, text). */
 void doc_inspect_pdf(const char *path, struct doc_report *r);
+/* The PDF/A-1 content checks (pdfa.c) of a PDF read by qpdf whose XMP x
+ * declares PDF/A-1; each rule broken appends its problem to r. Releases
+ * every qpdf object handle. */
+void doc_pdfa_check(qpdf_data q, const struct doc_xmp *x, struct doc_report *r);
 void doc_inspect_zip(const char *path, const struct doc_caps *caps, struct doc_report *r);
 
 #endif

@@ -58,53 +58,156 @@ static void take_value(const char *local, char *value, int *part, char *conf)
     }
 }
 
-/* Looks at the current element's attributes for pdfaid:part and
- * pdfaid:conformance (the usual form: attributes of rdf:Description). */
-static void scan_attributes(struct docxml *x, int *part, char *conf)
+#define NS_DC "http://purl.org/dc/elements/1.1/"
+#define NS_XMP "http://ns.adobe.com/xap/1.0/"
+#define NS_PDF "http://ns.adobe.com/pdf/1.3/"
+#define NS_RDF "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+
+/* The simple properties read in either form: namespace, local name, and
+ * where in struct doc_xmp the value goes. */
+static char **simple_slot(struct doc_xmp *out, const char *ns, const char *local)
+{
+    if (strcmp(ns, NS_XMP) == 0) {
+        if (strcmp(local, "CreatorTool") == 0)
+            return &out->creator_tool;
+        if (strcmp(local, "CreateDate") == 0)
+            return &out->create_date;
+        if (strcmp(local, "ModifyDate") == 0)
+            return &out->modify_date;
+    } else if (strcmp(ns, NS_PDF) == 0 && strcmp(local, "Producer") == 0) {
+        return &out->producer;
+    }
+    return NULL;
+}
+
+static void set_once(char **slot, const char *v)
+{
+    if (slot && !*slot)
+        *slot = xstrdup(v ? v : "");
+}
+
+/* Looks at the current element's attributes for pdfaid:part,
+ * pdfaid:conformance and the simple properties (the usual form:
+ * attributes of rdf:Description). */
+static void scan_attributes(struct docxml *x, struct doc_xmp *out)
 {
     while (xmlTextReaderMoveToNextAttribute(x->r) == 1) {
-        if (strcmp(docxml_ns(x), PDFAID_NS) != 0)
-            continue;
-        char value[16];
-        copy_value(value, sizeof value, (const char *)xmlTextReaderConstValue(x->r));
-        take_value(docxml_name(x), value, part, conf);
+        const char *ns = docxml_ns(x), *v = (const char *)xmlTextReaderConstValue(x->r);
+        if (strcmp(ns, PDFAID_NS) == 0) {
+            char value[16];
+            copy_value(value, sizeof value, v);
+            take_value(docxml_name(x), value, &out->part, &out->conformance);
+        } else {
+            set_once(simple_slot(out, ns, docxml_name(x)), v);
+        }
     }
     xmlTextReaderMoveToElement(x->r);
 }
 
-int doc_xmp_pdfa(const char *xml, size_t n, int *part, char *conformance)
+/* Where the reader is inside dc:title or dc:creator (their rdf:li items). */
+struct xmp_state {
+    char **list;    /* &out->title or &out->creator while inside one */
+    int depth;      /* the property element's depth */
+    bool x_default; /* dc:title: the x-default item was taken */
+};
+
+static void list_item(struct docxml *x, struct xmp_state *st, struct doc_xmp *out)
 {
-    *part = 0;
-    *conformance = 0;
+    const xmlChar *lang = xmlTextReaderConstXmlLang(x->r);
+    bool x_default =
+        st->list == &out->title && lang && strcmp((const char *)lang, "x-default") == 0;
+    if (*st->list && !(x_default && !st->x_default))
+        return;
+    xmlChar *s = xmlTextReaderIsEmptyElement(x->r) ? NULL : xmlTextReaderReadString(x->r);
+    free(*st->list);
+    *st->list = xstrdup(s ? (const char *)s : "");
+    xmlFree(s);
+    st->x_default = st->x_default || x_default;
+}
+
+/* One element start of the packet. */
+static void xmp_element(struct docxml *x, struct xmp_state *st, struct doc_xmp *out)
+{
+    const char *ns = docxml_ns(x), *local = docxml_name(x);
+    int depth = xmlTextReaderDepth(x->r);
+    if (st->list && depth <= st->depth)
+        st->list = NULL; /* a sibling after an empty dc:title */
+    if (st->list) {
+        if (strcmp(ns, NS_RDF) == 0 && strcmp(local, "li") == 0)
+            list_item(x, st, out);
+        return;
+    }
+    if (xmlTextReaderHasAttributes(x->r) == 1)
+        scan_attributes(x, out);
+    if (xmlTextReaderIsEmptyElement(x->r))
+        return;
+    if (strcmp(ns, NS_DC) == 0 && (strcmp(local, "title") == 0 || strcmp(local, "creator") == 0)) {
+        char **list = local[0] == 't' ? &out->title : &out->creator;
+        if (!*list || list == &out->title) {
+            st->list = list;
+            st->depth = depth;
+        }
+        return;
+    }
+    char **slot = simple_slot(out, ns, local);
+    bool pdfaid = strcmp(ns, PDFAID_NS) == 0;
+    if (!pdfaid && !(slot && !*slot))
+        return;
+    /* the element form: <pdfaid:part>1</pdfaid:part>, <pdf:Producer>…</pdf:Producer> */
+    char name[16];
+    snprintf(name, sizeof name, "%s", local);
+    xmlChar *s = xmlTextReaderReadString(x->r);
+    if (pdfaid) {
+        char value[16];
+        copy_value(value, sizeof value, (const char *)s);
+        take_value(name, value, &out->part, &out->conformance);
+    } else {
+        set_once(slot, (const char *)s);
+    }
+    xmlFree(s);
+}
+
+void doc_xmp_free(struct doc_xmp *x)
+{
+    free(x->title), free(x->creator), free(x->creator_tool);
+    free(x->create_date), free(x->modify_date), free(x->producer);
+    memset(x, 0, sizeof *x);
+}
+
+int doc_xmp_read(const char *xml, size_t n, struct doc_xmp *out)
+{
+    memset(out, 0, sizeof *out);
     if (n > DOC_XMP_MAX)
         return -1;
     struct docxml x;
     if (docxml_open_memory(&x, xml, n, "metadata.xmp") < 0)
         return -1;
+    struct xmp_state st = {0};
     int rc;
     while ((rc = docxml_next(&x)) == 1) {
-        if (xmlTextReaderNodeType(x.r) != XML_READER_TYPE_ELEMENT)
-            continue;
-        if (xmlTextReaderHasAttributes(x.r) == 1)
-            scan_attributes(&x, part, conformance);
-        if (strcmp(docxml_ns(&x), PDFAID_NS) == 0 && !xmlTextReaderIsEmptyElement(x.r)) {
-            /* the element form: <pdfaid:part>1</pdfaid:part> */
-            char local[16];
-            snprintf(local, sizeof local, "%s", docxml_name(&x));
-            xmlChar *s = xmlTextReaderReadString(x.r);
-            char value[16];
-            copy_value(value, sizeof value, (const char *)s);
-            xmlFree(s);
-            take_value(local, value, part, conformance);
-        }
+        int type = xmlTextReaderNodeType(x.r);
+        if (type == XML_READER_TYPE_ELEMENT)
+            xmp_element(&x, &st, out);
+        else if (type == XML_READER_TYPE_END_ELEMENT && st.list &&
+                 xmlTextReaderDepth(x.r) <= st.depth)
+            st.list = NULL;
     }
     docxml_close(&x);
     if (rc < 0) {
-        *part = 0;
-        *conformance = 0;
+        doc_xmp_free(out);
         return -1;
     }
     return 0;
+}
+
+int doc_xmp_pdfa(const char *xml, size_t n, int *part, char *conformance)
+{
+    struct doc_xmp x;
+    int rc = doc_xmp_read(xml, n, &x);
+    *part = x.part;
+    *conformance = x.conformance;
+    doc_xmp_free(&x);
+    return rc;
 }
 
 /* ---- the PDF ---- */
@@ -201,8 +304,8 @@ static void check_pdfa(int part, char conf, struct doc_report *r)
     }
 }
 
-/* Reads the XMP metadata and decides PDF/A. */
-static void inspect_metadata(qpdf_data q, struct doc_report *r)
+/* Reads the XMP metadata into *x and decides whether it declares PDF/A-1. */
+static void inspect_metadata(qpdf_data q, struct doc_xmp *x, struct doc_report *r)
 {
     size_t n = 0;
     const char *why = NULL;
@@ -221,21 +324,20 @@ static void inspect_metadata(qpdf_data q, struct doc_report *r)
                                why ? why : "unreadable");
         return;
     }
-    int part = 0;
-    char conf = 0;
-    int rc = doc_xmp_pdfa((const char *)xmp, n, &part, &conf);
+    int rc = doc_xmp_read((const char *)xmp, n, x);
     free(xmp);
     if (rc < 0)
         doc_report_problem(r, "not-pdfa",
                            "the PDF's XMP metadata is not well-formed XML, so it declares no "
                            "PDF/A conformance; save the signed copy as PDF/A-1");
     else
-        check_pdfa(part, conf, r);
+        check_pdfa(x->part, x->conformance, r);
 }
 
 void doc_inspect_pdf(const char *path, struct doc_report *r)
 {
     r->format = DOC_FORMAT_PDF;
+    struct doc_xmp x = {0};
     qpdf_data q = qpdf_init();
     qpdf_silence_errors(q);
     qpdf_set_suppress_warnings(q, QPDF_TRUE);
@@ -253,7 +355,19 @@ void doc_inspect_pdf(const char *path, struct doc_report *r)
     if (qpdf_failed(q, r) || pages < 0)
         goto done;
     r->pages = pages;
-    inspect_metadata(q, r);
+    inspect_metadata(q, &x, r);
+    /* the declaration is the producer's word: a PDF that makes it is
+     * checked by its content too */
+    if (r->pdfa1) {
+        doc_pdfa_check(q, &x, r);
+        qpdf_failed(q, r);
+    }
 done:
+    /* pdfa1 says the file is accepted as PDF/A-1, not merely declared so */
+    if (json_array_size(r->problems) > 0) {
+        r->pdfa1 = false;
+        r->pdfa_conformance = 0;
+    }
+    doc_xmp_free(&x);
     qpdf_cleanup(&q);
 }

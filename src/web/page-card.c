@@ -27,6 +27,82 @@ static const char *sv(const json_t *o, const char *key)
 }
 
 /* An upload the inspector refused, shown next to its document type. */
+/* The inspector's problems (docs/inspect.h) as the page words them: its
+ * details are English sentences for the API, so the page says the same in
+ * the visitor's language by the problem's code. */
+static const struct {
+    const char *code, *msgid;
+} problem_messages[] = {
+    {"unknown-format", TR("The file is neither a PDF nor a DOCX document.")},
+    {"pdf-damaged",
+     TR("The PDF is damaged and cannot be read; export it again from the original program.")},
+    {"pdf-encrypted", TR("The PDF is encrypted or protected by a password; upload the signed copy "
+                         "without encryption.")},
+    {"no-xmp-metadata",
+     TR("The PDF has no XMP metadata, so it is not PDF/A; save the signed copy as PDF/A-1.")},
+    {"not-pdfa",
+     TR("The PDF does not declare PDF/A conformance; save the signed copy as PDF/A-1.")},
+    {"not-pdfa-1",
+     TR("The PDF is not PDF/A-1; save the signed copy as PDF/A-1 (PDF/A-1a or PDF/A-1b).")},
+    {"bad-pdfa-conformance", TR("The PDF declares PDF/A-1 without the level A or B; save it again "
+                                "as PDF/A-1a or PDF/A-1b.")},
+    {"pdfa-javascript", TR("The PDF contains JavaScript, which PDF/A-1 forbids; export the signed "
+                           "copy again as PDF/A-1.")},
+    {"pdfa-launch", TR("The PDF contains an action that starts a program or opens a file, which "
+                       "PDF/A-1 forbids; export the signed copy again as PDF/A-1.")},
+    {"pdfa-forbidden-action",
+     TR("The PDF contains an action that PDF/A-1 forbids (only links, web addresses and page "
+        "turning are allowed); export the signed copy again as PDF/A-1.")},
+    {"pdfa-additional-actions",
+     TR("The PDF has actions that run on opening, closing or other events, which PDF/A-1 forbids; "
+        "export the signed copy again as PDF/A-1.")},
+    {"pdfa-embedded-file", TR("The PDF has embedded files, which PDF/A-1 forbids; export the "
+                              "signed copy again as PDF/A-1 without attachments.")},
+    {"pdfa-no-output-intent", TR("The PDF has no PDF/A output intent with a colour profile, which "
+                                 "PDF/A-1 requires; export the signed copy again as PDF/A-1.")},
+    {"pdfa-font-not-embedded",
+     TR("The PDF uses a font that is not embedded in it; PDF/A-1 requires every font embedded. "
+        "Export the signed copy again as PDF/A-1.")},
+    {"pdfa-transparency", TR("The PDF uses transparency, which PDF/A-1 forbids; export the signed "
+                             "copy again as PDF/A-1.")},
+    {"pdfa-lzw", TR("The PDF uses LZW compression, which PDF/A-1 forbids; export the signed copy "
+                    "again as PDF/A-1.")},
+    {"pdfa-metadata-mismatch",
+     TR("The PDF's XMP metadata disagree with its document properties, which PDF/A-1 requires to "
+        "agree; export the signed copy again as PDF/A-1.")},
+    {"pdfa-no-file-id", TR("The PDF has no file identifier, which PDF/A-1 requires; export the "
+                           "signed copy again as PDF/A-1.")},
+    {"pdfa-too-complex", TR("The PDF is too complex to be checked as PDF/A-1; export the signed "
+                            "copy again as PDF/A-1.")},
+    {"docx-damaged", TR("The DOCX file is damaged or truncated; upload it again.")},
+    {"docx-too-many-entries", TR("The DOCX file holds too many parts to be a document.")},
+    {"docx-bad-entry-name", TR("The DOCX file holds a part with an unsafe name.")},
+    {"docx-zip-bomb",
+     TR("The DOCX file unpacks to far more data than a document holds (a zip bomb).")},
+    {"not-docx", TR("The file is not a Word document; save it as a Word document (.docx).")},
+    {"docx-missing-part",
+     TR("The DOCX file lacks a part every Word document has; save it again as .docx.")},
+    {"docx-bad-xml", TR("A part of the DOCX file is not acceptable XML; save it again as .docx.")},
+    {"docx-external-relationship",
+     TR("The document links to content outside itself that a word processor fetches when it opens "
+        "the file; remove the link (only hyperlinks may point outside) and save it again.")},
+    {"docx-macros",
+     TR("The document carries macros; save it as a Word document without macros (.docx).")},
+    {"docx-activex",
+     TR("The document carries ActiveX controls; remove them and save it again as .docx.")},
+    {"docx-ole-object", TR("The document embeds an OLE object; remove it or paste it as a picture, "
+                           "and save the document again.")},
+    {"inspection-failed", TR("The file could not be inspected; save it anew and upload it again.")},
+};
+
+static const char *problem_message(const char *code)
+{
+    for (size_t i = 0; code && i < sizeof problem_messages / sizeof problem_messages[0]; i++)
+        if (strcmp(code, problem_messages[i].code) == 0)
+            return problem_messages[i].msgid;
+    return TR("The file is not an acceptable document.");
+}
+
 struct refused {
     const char *type;
     const char *detail;
@@ -256,13 +332,8 @@ static json_t *documents_section(struct page *pg, const char *coll, const char *
             size_t j;
             json_t *p;
             json_array_foreach (refused->problems, j, p) {
-                const char *msg = json_string_value(json_object_get(p, "message"));
-                if (!msg)
-                    msg = json_string_value(json_object_get(p, "detail"));
-                if (!msg)
-                    msg = json_string_value(p);
-                if (msg)
-                    json_array_append_new(probs, json_string(msg));
+                const char *code = json_string_value(json_object_get(p, "code"));
+                json_array_append_new(probs, json_string(page_tr(pg, problem_message(code))));
             }
             if (!json_array_size(probs) && refused->detail)
                 json_array_append_new(probs, json_string(refused->detail));

@@ -284,6 +284,42 @@ def test_bad_documents_refused_and_nothing_left():
     assert_problem(upload(rec['id'], 'contract', 'docx'), 409)
 
 
+def test_pdfa_defects_never_become_the_signed_copy():
+    # REQ: DOC-01
+    # issue 13: a file that claims PDF/A-1 but breaks it is refused as the
+    # signed copy of a registered record, so the public never gets it; the
+    # real producers' PDF/A-1 files are accepted and the public downloads them
+    rec = draft()
+    register(rec)
+    before = blob_files()
+    defects = {name: code for name, (_, _, code) in FX_MOD.FIXTURES.items()
+               if code and (name.startswith('pdfa-') or name.startswith('docx-') or name == 'docm')}
+    assert len(defects) >= 20, defects
+    for name, code in defects.items():
+        doc_type = 'contract' if name.startswith('docx') or name == 'docm' else \
+            'technical_specification'
+        doc = assert_problem(upload(rec['id'], doc_type, name), 422, 'file')
+        codes = [p['code'] for p in doc['problems']]
+        assert code in codes, (name, codes)
+        if name == 'pdfa-liar':
+            assert set(FX_MOD.LIAR_CODES) <= set(codes), codes
+        assert doc['problems'][0]['detail'] in doc['detail'], doc
+    # nothing was stored: no version, no file; the public sees no copy to download
+    assert blob_files() == before
+    for token in (OWNER, None):
+        c = checklist(rec['id'], token)
+        assert all(i['versions'] == [] and not i.get('signed') for i in c['items']), c
+    for name in ('lo-pdfa1', 'pdfa1b'):
+        r = upload(rec['id'], 'technical_specification', name)
+        assert r.status == 201, (name, r)
+        doc = r.json()
+        assert doc['pdfa'] in ('1A', '1B'), doc
+        pub = SRV.get(f'/api/v1/documents/{doc["id"]}/content')
+        assert pub.status == 200 and pub.body == read(name), pub
+    r = upload(rec['id'], 'contract', 'docx-hyperlink')
+    assert r.status == 201, r
+
+
 def raw_upload(port, rec_id, body, ctype, declared, send, token, wait_answer=True):
     """Sends headers declaring `declared` bytes, then `send` bytes of body."""
     s = socket.create_connection(('127.0.0.1', port), timeout=10)
@@ -545,7 +581,8 @@ def main():
         OTHER_OWNER = srv.token('owner-editor', OTHER_ORG)
         OPERATOR = srv.token('operator', OTHER_ORG)
         run([test_upload_checklist_versions_download_and_search, test_restricted_documents,
-             test_bad_documents_refused_and_nothing_left, test_upload_limits_and_cut_off_uploads,
+             test_bad_documents_refused_and_nothing_left,
+             test_pdfa_defects_never_become_the_signed_copy, test_upload_limits_and_cut_off_uploads,
              test_export_import_carries_documents, test_completeness_and_operation_expenses,
              test_platform_product_inclusion])
 

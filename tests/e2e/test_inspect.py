@@ -74,6 +74,33 @@ def test_every_bad_document_is_refused_with_its_reason():
             assert rep['text'] is None, (name, rep)
 
 
+def test_real_pdfa1_producers_pass():
+    # REQ: DOC-01
+    # LibreOffice's PDF/A-1 export and Ghostscript's -dPDFA=1 with its
+    # PDFA_def.ps pass the content checks, not only the XMP declaration
+    for name in ('lo-pdfa1', 'lo-pdfa1-link', 'pdfa1b', 'pdfa1b-only', 'pdfa-info-only'):
+        rep, _ = inspect(fixture(name))
+        assert rep['problems'] == [] and rep['pdfa1'] is True, (name, rep)
+        assert rep['pdfa_conformance'] in ('A', 'B'), (name, rep)
+    rep, _ = inspect(fixture('docx-hyperlink'))
+    assert rep['problems'] == [] and docs.UNIQUE_WORD in rep['text'], rep
+
+
+def test_pdfa_claim_is_checked_by_content():
+    # REQ: DOC-01
+    # the file of issue 13 gets one problem per rule it breaks, each once
+    rep, _ = inspect(fixture('pdfa-liar'))
+    got = codes(rep)
+    assert sorted(got) == sorted(docs.LIAR_CODES), got
+    assert rep['pdfa1'] is False and rep['pdfa_conformance'] is None, rep
+    font = next(p for p in rep['problems'] if p['code'] == 'pdfa-font-not-embedded')
+    assert 'DejaVuSansMono' in font['detail'] or '+' in font['detail'], font
+    # one defect, one code
+    for name in ('pdfa-javascript', 'pdfa-lzw', 'docx-template'):
+        rep, _ = inspect(fixture(name))
+        assert codes(rep) == [docs.FIXTURES[name][2]], (name, rep)
+
+
 def test_pdf_details_name_what_is_wrong():
     rep, _ = inspect(fixture('pdfa2b'))
     assert 'PDF/A-2' in rep['problems'][0]['detail'], rep
@@ -150,7 +177,8 @@ def test_usage_errors():
 
 if __name__ == '__main__':
     run([test_pdfa1b_is_accepted, test_docx_is_accepted_with_its_text,
-         test_every_bad_document_is_refused_with_its_reason, test_pdf_details_name_what_is_wrong,
+         test_every_bad_document_is_refused_with_its_reason, test_real_pdfa1_producers_pass,
+         test_pdfa_claim_is_checked_by_content, test_pdf_details_name_what_is_wrong,
          test_zip_bomb_is_refused_quickly, test_format_is_decided_by_content_not_name,
          test_pdf_text_through_pdftotext, test_docx_text_is_cut_at_a_character_boundary,
          test_caps_from_the_command_line, test_usage_errors])

@@ -303,6 +303,36 @@ def test_refused_file_shows_its_problems():
     assert checklist(rec['id'])['technical_specification']['state'] == 'missing'
 
 
+def test_refused_pdfa_problems_in_the_pages_language():
+    # REQ: DOC-01
+    # REQ: X-I18N-01
+    # the file of issue 13: it claims PDF/A-1b; the page names each defect
+    # in its own language (the API's English details never reach it)
+    rec = make_object('Система с ложным PDF/A')
+    before = blob_files()
+    want = {
+        'ru': ['PDF содержит JavaScript', 'при открытии, закрытии',
+               'запускает программу', 'нет условия вывода PDF/A', 'не встроенный в файл'],
+        'kk': ['құрамында JavaScript бар', 'ашқанда, жапқанда',
+               'бағдарламаны іске қосатын', 'шығару шарты жоқ', 'ендірілмеген қаріпті'],
+        'en': ['contains JavaScript', 'on opening, closing', 'starts a program',
+               'no PDF/A output intent', 'not embedded in it'],
+    }
+    for lang, phrases in want.items():
+        r = post_upload(rec['id'], [('_csrf', SESSION[1]), ('type', 'technical_specification')],
+                        file_name='pdfa-liar', lang=lang)
+        assert r.status == 422, r
+        item = section(text(r), 'documents-h')
+        item = item[item.index('id="problems-technical_specification"'):]
+        problems = [html.unescape(p) for p in re.findall(r'<li>([^<]+)</li>', item[:item.index('</ul>')])]
+        assert len(problems) == len(phrases), (lang, problems)
+        for phrase in phrases:
+            assert any(phrase in p for p in problems), (lang, phrase, problems)
+        assert not any('declares PDF/A-1 but' in p for p in problems), problems
+    assert blobs_back_to(before)
+    assert checklist(rec['id'])['technical_specification']['state'] == 'missing'
+
+
 def test_markup_in_names_is_text():
     evil = make_object(EVIL)
     rec = make_object('Система рядом со злой')
@@ -361,7 +391,8 @@ def main():
         run([test_every_section_renders, test_remarks_and_deadlines_in_the_timeline,
              test_restricted_fields_only_for_the_owner,
              test_upload_without_javascript, test_upload_without_or_with_a_wrong_token_stores_nothing,
-             test_refused_file_shows_its_problems, test_markup_in_names_is_text, test_not_found])
+             test_refused_file_shows_its_problems, test_refused_pdfa_problems_in_the_pages_language,
+             test_markup_in_names_is_text, test_not_found])
 
 
 if __name__ == '__main__':

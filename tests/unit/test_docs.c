@@ -1,5 +1,9 @@
 /* Unit tests of the docs module: the PDF/A identification in XMP (both
- * forms, other parts and levels, hostile XML), the report's JSON (strict
+ * forms, other parts and levels, hostile XML), the XMP properties and the
+ * dates compared with the information dictionary, the PDF/A-1 content
+ * checks and the DOCX active-content checks on real producers' files and
+ * one defect each (tests/fixtures/make-documents.py) and on small PDFs
+ * written here, the report's JSON (strict
  * reading), the child-process runner (exit status, timeout, output cap,
  * memory limit, signal mask, descriptors, leftovers of the child) and the
  * isolated inspection through our own binary.
@@ -21,6 +25,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+static char *write_temp(const char *content);
 
 /* ---- XMP ---- */
 
@@ -187,6 +193,347 @@ static void test_xmp_entities_refused(void **state)
                          &part, &conf),
                      -1);
     assert_int_equal(part, 0);
+}
+
+/* ---- XMP properties and dates (what pdfa-metadata-mismatch compares) ---- */
+
+/* REQ: DOC-01 */
+static void test_xmp_properties(void **state)
+{
+    (void)state;
+    struct doc_xmp x;
+    const char *attrs = XMP_HEAD
+        "<rdf:Description rdf:about='' xmlns:pdf='http://ns.adobe.com/pdf/1.3/' "
+        "xmlns:xmp='http://ns.adobe.com/xap/1.0/' pdf:Producer='GPL Ghostscript' "
+        "xmp:CreateDate='2026-12-06T07:27:50Z'/>"
+        "<rdf:Description xmlns:dc='http://purl.org/dc/elements/1.1/'>"
+        "<dc:title><rdf:Alt><rdf:li xml:lang='ru'>Спецификация</rdf:li>"
+        "<rdf:li xml:lang='x-default'>Specification</rdf:li></rdf:Alt></dc:title>"
+        "<dc:creator><rdf:Seq><rdf:li>Aigerim</rdf:li><rdf:li>Second</rdf:li></rdf:Seq>"
+        "</dc:creator></rdf:Description>"
+        "<rdf:Description xmlns:x2='http://ns.adobe.com/xap/1.0/'>"
+        "<x2:CreatorTool>Writer</x2:CreatorTool><x2:ModifyDate>2026-12-07"
+        "</x2:ModifyDate><x2:CreateDate>1999-01-01</x2:CreateDate></rdf:Description>" XMP_TAIL;
+    assert_int_equal(doc_xmp_read(attrs, strlen(attrs), &x), 0);
+    assert_string_equal(x.producer, "GPL Ghostscript");
+    assert_string_equal(x.create_date, "2026-12-06T07:27:50Z"); /* the first wins */
+    assert_string_equal(x.title, "Specification");              /* x-default wins */
+    assert_string_equal(x.creator, "Aigerim");
+    assert_string_equal(x.creator_tool, "Writer");
+    assert_string_equal(x.modify_date, "2026-12-07");
+    assert_int_equal(x.part, 0);
+    doc_xmp_free(&x);
+    /* without x-default the first item; absent properties stay NULL */
+    const char *first = XMP_HEAD "<rdf:Description xmlns:dc='http://purl.org/dc/elements/1.1/'>"
+                                 "<dc:title><rdf:Alt><rdf:li xml:lang='kk'>Ерекшелік</rdf:li>"
+                                 "<rdf:li xml:lang='en'>Spec</rdf:li></rdf:Alt></dc:title>"
+                                 "</rdf:Description>" XMP_TAIL;
+    assert_int_equal(doc_xmp_read(first, strlen(first), &x), 0);
+    assert_string_equal(x.title, "Ерекшелік");
+    assert_null(x.creator);
+    assert_null(x.producer);
+    doc_xmp_free(&x);
+    assert_int_equal(doc_xmp_read("<a><b></a>", 10, &x), -1);
+    assert_null(x.title);
+    doc_xmp_free(&x);
+}
+
+/* REQ: DOC-01 */
+static void test_dates_agree(void **state)
+{
+    (void)state;
+    /* the forms real producers write */
+    assert_true(doc_dates_agree("D:20261206072734Z'", "2026-12-06T07:27:34Z"));
+    assert_true(doc_dates_agree("D:20261206072750Z00'00'", "2026-12-06T07:27:50Z"));
+    assert_true(doc_dates_agree("D:20261206122734+05'00'", "2026-12-06T07:27:34Z"));
+    assert_true(doc_dates_agree("D:20261206122734+05'00'", "2026-12-06T12:27:34+05:00"));
+    assert_true(doc_dates_agree("D:20261206000000-03'30", "2026-12-06T03:30:00Z"));
+    assert_true(doc_dates_agree("20261206", "2026-12-06T23:59:59+06:00"));
+    assert_true(doc_dates_agree("D:2026120607", "2026-12-06T07:15"));
+    assert_true(doc_dates_agree("D:20261206072734", "2026-12-06T07:27:34.250Z"));
+    /* another instant, or not a date */
+    assert_false(doc_dates_agree("D:20261206072734Z", "2026-12-06T07:27:35Z"));
+    assert_false(doc_dates_agree("D:20261206072734+05'00'", "2026-12-06T07:27:34+06:00"));
+    assert_false(doc_dates_agree("D:19990101000000+05'00'", "2026-12-06T07:27:34Z"));
+    assert_false(doc_dates_agree("D:20261306", "2026-13-06"));
+    assert_false(doc_dates_agree("yesterday", "2026-12-06"));
+    assert_false(doc_dates_agree("D:20261206", "06.12.2026"));
+    assert_false(doc_dates_agree("D:20261206", "2026-12-06T07"));
+    assert_false(doc_dates_agree("D:2026120607Q", "2026-12-06"));
+}
+
+/* ---- the inspector on real producers' files and one defect each ---- */
+
+static char fixture_paths[64][2][256]; /* name, path */
+static size_t n_fixtures;
+
+/* Makes (or finds cached) the fixtures with tests/fixtures/make-documents.py. */
+static const char *fixture(const char *name)
+{
+    if (!n_fixtures) {
+        FILE *f = popen("python3 '" MAKE_DOCUMENTS "' '" DOC_FIXTURES "'", "r");
+        assert_non_null(f);
+        char line[500];
+        while (fgets(line, sizeof line, f) && n_fixtures < 64) {
+            line[strcspn(line, "\n")] = 0;
+            char *tab = strchr(line, '\t');
+            assert_non_null(tab);
+            *tab = 0;
+            assert_true(strlen(line) < 256 && strlen(tab + 1) < 256);
+            memcpy(fixture_paths[n_fixtures][0], line, strlen(line) + 1);
+            memcpy(fixture_paths[n_fixtures][1], tab + 1, strlen(tab + 1) + 1);
+            n_fixtures++;
+        }
+        assert_int_equal(pclose(f), 0);
+    }
+    for (size_t i = 0; i < n_fixtures; i++)
+        if (strcmp(fixture_paths[i][0], name) == 0)
+            return fixture_paths[i][1];
+    fail_msg("no fixture %s", name);
+    return NULL;
+}
+
+/* The report's problem codes, space-separated, in order. */
+static void codes_of(const struct doc_report *r, char *out, size_t cap)
+{
+    out[0] = 0;
+    size_t i;
+    json_t *p;
+    json_array_foreach (r->problems, i, p) {
+        size_t n = strlen(out);
+        snprintf(out + n, cap - n, "%s%s", n ? " " : "",
+                 json_string_value(json_object_get(p, "code")));
+    }
+}
+
+/* Each file and exactly the problems it must get ("" = accepted). */
+static const struct {
+    const char *name, *codes;
+} expected[] = {
+    {"pdfa1b", ""}, /* Ghostscript with PDFA_def.ps */
+    {"pdfa1b-only", ""},
+    {"lo-pdfa1", ""},      /* LibreOffice, SelectPdfVersion 1 */
+    {"lo-pdfa1-link", ""}, /* a Link annotation with a URI action */
+    {"pdfa-info-only", ""},
+    {"pdfa-javascript", "pdfa-javascript"},
+    {"pdfa-launch", "pdfa-launch"},
+    {"pdfa-reset-form", "pdfa-forbidden-action"},
+    {"pdfa-named-print", "pdfa-forbidden-action"},
+    {"pdfa-page-aa", "pdfa-additional-actions"},
+    {"pdfa-attachment", "pdfa-embedded-file"},
+    {"pdfa-encrypted", "pdf-encrypted"},
+    {"pdfa-no-output-intent", "pdfa-no-output-intent"},
+    {"pdfa-font", "pdfa-font-not-embedded"},
+    {"pdfa-group", "pdfa-transparency"},
+    {"pdfa-opacity", "pdfa-transparency"},
+    {"pdfa-lzw", "pdfa-lzw"},
+    {"pdfa-producer", "pdfa-metadata-mismatch"},
+    {"pdfa-date", "pdfa-metadata-mismatch"},
+    {"pdfa-no-id", "pdfa-no-file-id"},
+    /* the file of issue 13: each of its defects named */
+    {"pdfa-liar", "pdfa-no-output-intent pdfa-javascript pdfa-additional-actions pdfa-launch "
+                  "pdfa-font-not-embedded"},
+    {"docx", ""},
+    {"docx-hyperlink", ""},
+    {"docx-template", "docx-external-relationship"},
+    {"docx-vba", "docx-macros"},
+    {"docm", "docx-macros"},
+    {"docx-activex", "docx-activex"},
+    {"docx-ole", "docx-ole-object"},
+};
+
+/* REQ: DOC-01 */
+static void test_producers_pass_and_defects_are_named(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof expected / sizeof expected[0]; i++) {
+        struct doc_report r;
+        struct err e = ERR_INIT;
+        assert_int_equal(doc_inspect_path(fixture(expected[i].name), NULL, &r, &e), 0);
+        char got[400];
+        codes_of(&r, got, sizeof got);
+        if (strcmp(got, expected[i].codes) != 0)
+            fail_msg("%s: expected [%s], got [%s]", expected[i].name, expected[i].codes, got);
+        bool pdf = r.format == DOC_FORMAT_PDF;
+        /* accepted as PDF/A-1 only when nothing is wrong */
+        assert_int_equal(r.pdfa1, pdf && !*expected[i].codes);
+        if (pdf && !*expected[i].codes)
+            assert_true(r.pdfa_conformance == 'A' || r.pdfa_conformance == 'B');
+        size_t k;
+        json_t *p;
+        json_array_foreach (r.problems, k, p) {
+            const char *d = json_string_value(json_object_get(p, "detail"));
+            assert_true(d && d[0] >= 'a' && d[0] <= 'z');
+        }
+        doc_report_free(&r);
+    }
+}
+
+/* ---- small PDFs written here: what the fixtures do not show ---- */
+
+#define PDFA_XMP                                                                                   \
+    "<x:xmpmeta xmlns:x='adobe:ns:meta/'><rdf:RDF "                                                \
+    "xmlns:rdf='http://www.w3.org/1999/02/22-rdf-syntax-ns#'><rdf:Description "                    \
+    "xmlns:pdfaid='http://www.aiim.org/pdfa/ns/id/' pdfaid:part='1' pdfaid:conformance='B'/>"      \
+    "</rdf:RDF></x:xmpmeta>"
+
+/* Writes a PDF whose catalog (object 1) has the extra entries `catalog`,
+ * whose one page (object 3) has `page`, and more objects from 6 on
+ * (objs: "6 0 obj ... endobj" texts); the XMP declares PDF/A-1b, there is
+ * an OutputIntent with a profile (object 5) and a trailer /ID. */
+static char *write_pdf(const char *catalog, const char *page, const char *const *objs)
+{
+    char body[16384], *b = body;
+    size_t off[32], n = 0;
+    const char *fixed[5];
+    char o1[4096], o3[4096], o4[1024];
+    snprintf(o1, sizeof o1,
+             "1 0 obj\n<< /Type /Catalog /Pages 2 0 R /Metadata 4 0 R /OutputIntents [ << "
+             "/Type /OutputIntent /S /GTS_PDFA1 /OutputConditionIdentifier (sRGB) "
+             "/DestOutputProfile 5 0 R >> ] %s >>\nendobj\n",
+             catalog);
+    snprintf(o3, sizeof o3,
+             "3 0 obj\n<< /Type /Page /Parent 2 0 R /MediaBox [0 0 100 100] %s >>\nendobj\n", page);
+    snprintf(o4, sizeof o4,
+             "4 0 obj\n<< /Type /Metadata /Subtype /XML /Length %zu >>\nstream\n%s\nendstream\n"
+             "endobj\n",
+             strlen(PDFA_XMP), PDFA_XMP);
+    fixed[0] = o1;
+    fixed[1] = "2 0 obj\n<< /Type /Pages /Kids [3 0 R] /Count 1 >>\nendobj\n";
+    fixed[2] = o3;
+    fixed[3] = o4;
+    fixed[4] = "5 0 obj\n<< /N 3 /Length 4 >>\nstream\nicc!\nendstream\nendobj\n";
+    b += sprintf(b, "%%PDF-1.4\n");
+    for (size_t i = 0; i < 5; i++) {
+        off[n++] = (size_t)(b - body);
+        b += sprintf(b, "%s", fixed[i]);
+    }
+    for (size_t i = 0; objs && objs[i]; i++) {
+        off[n++] = (size_t)(b - body);
+        b += sprintf(b, "%s", objs[i]);
+    }
+    size_t xref = (size_t)(b - body);
+    b += sprintf(b, "xref\n0 %zu\n0000000000 65535 f \n", n + 1);
+    for (size_t i = 0; i < n; i++)
+        b += sprintf(b, "%010zu 00000 n \n", off[i]);
+    b += sprintf(b,
+                 "trailer\n<< /Size %zu /Root 1 0 R /ID [<00112233445566778899aabbccddeeff> "
+                 "<00112233445566778899aabbccddeeff>] >>\nstartxref\n%zu\n%%%%EOF\n",
+                 n + 1, xref);
+    return write_temp(body);
+}
+
+/* The problem codes of the PDF written by write_pdf. */
+static void inspect_written(const char *catalog, const char *page, const char *const *objs,
+                            char *got, size_t cap)
+{
+    char *path = write_pdf(catalog, page, objs);
+    struct doc_report r;
+    struct err e = ERR_INIT;
+    assert_int_equal(doc_inspect_path(path, NULL, &r, &e), 0);
+    codes_of(&r, got, cap);
+    doc_report_free(&r);
+    unlink(path);
+    free(path);
+}
+
+#define EXPECT_CODES(want, catalog, page, ...)                                                     \
+    do {                                                                                           \
+        static const char *const objs_[] = {__VA_ARGS__};                                          \
+        char got_[400];                                                                            \
+        inspect_written(catalog, page, objs_, got_, sizeof got_);                                  \
+        if (strcmp(got_, want) != 0)                                                               \
+            fail_msg("%s | %s: expected [%s], got [%s]", catalog, page, want, got_);               \
+    } while (0)
+
+/* REQ: DOC-01 */
+static void test_pdfa_rules_on_written_pdfs(void **state)
+{
+    (void)state;
+    /* the base file passes: the checks see only what the cases add */
+    EXPECT_CODES("", "", "", NULL);
+    /* allowed actions: GoTo, URI, the four page-turning named actions; a
+     * structure element's /A (attributes, no /S) is not an action */
+    EXPECT_CODES("",
+                 "/OpenAction << /S /GoTo /D [3 0 R /Fit] /Next << /S /Named /N /NextPage >> >>",
+                 "/Annots [<< /Type /Annot /Subtype /Link /Rect [0 0 1 1] /A << /S /URI /URI "
+                 "(https://egov.kz/) >> >>] /StructParents 0",
+                 "6 0 obj\n<< /Type /StructElem /S /P /A << /O /Layout /Placement /Block >> "
+                 ">>\nendobj\n",
+                 NULL);
+    /* a forbidden action at the end of a chain of allowed ones */
+    EXPECT_CODES("pdfa-forbidden-action",
+                 "/OpenAction << /S /GoTo /D [3 0 R /Fit] /Next << /S /Hide /T (x) >> >>", "",
+                 NULL);
+    EXPECT_CODES("pdfa-forbidden-action", "/OpenAction << /S /GoToE /D [0 /Fit] >>", "", NULL);
+    EXPECT_CODES("pdfa-launch",
+                 "/OpenAction << /S /URI /URI (https://egov.kz/) /Next [<< /S /GoTo /D [3 0 R "
+                 "/Fit] >> << /S /Launch /F (cmd.exe) >>] >>",
+                 "", NULL);
+    /* document-level scripts in the name tree */
+    EXPECT_CODES("pdfa-javascript", "/Names << /JavaScript 6 0 R >>", "",
+                 "6 0 obj\n<< /Names [(a) << /S /JavaScript /JS (1) >>] >>\nendobj\n", NULL);
+    /* fonts: Type3 exempt; a Type0's descendant without its program is caught
+     * through the page's form XObject */
+    EXPECT_CODES("", "",
+                 "/Resources << /Font << /F3 << /Type /Font /Subtype /Type3 /FontBBox [0 0 1 1] "
+                 "/FontMatrix [1 0 0 1 0 0] /CharProcs << >> /Encoding << >> /FirstChar 0 "
+                 "/LastChar 0 /Widths [0] >> >> >>",
+                 NULL);
+    EXPECT_CODES("pdfa-font-not-embedded", "", "/Resources << /XObject << /X1 6 0 R >> >>",
+                 "6 0 obj\n<< /Type /XObject /Subtype /Form /BBox [0 0 1 1] /Resources << /Font "
+                 "<< /F0 7 0 R >> >> /Length 0 >>\nstream\n\nendstream\nendobj\n",
+                 "7 0 obj\n<< /Type /Font /Subtype /Type0 /BaseFont /Arial /Encoding /Identity-H "
+                 "/DescendantFonts [8 0 R] >>\nendobj\n",
+                 "8 0 obj\n<< /Type /Font /Subtype /CIDFontType2 /BaseFont /Arial "
+                 "/CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) /Supplement 0 >> "
+                 "/FontDescriptor << /Type /FontDescriptor /FontName /Arial /Flags 32 >> >>\n"
+                 "endobj\n",
+                 NULL);
+    /* transparency: a blend mode, an image's soft mask; /SMask /None and
+     * opacity 1 are not transparency */
+    EXPECT_CODES("", "",
+                 "/Resources << /ExtGState << /G << /SMask /None /CA 1 /ca 1.0 /BM /Normal >> "
+                 ">> >>",
+                 NULL);
+    EXPECT_CODES("pdfa-transparency", "",
+                 "/Resources << /ExtGState << /G << /BM [/Multiply /Normal] >> >> >>", NULL);
+    EXPECT_CODES("pdfa-transparency", "", "/Resources << /XObject << /I 6 0 R >> >>",
+                 "6 0 obj\n<< /Type /XObject /Subtype /Image /Width 1 /Height 1 /ColorSpace "
+                 "/DeviceGray /BitsPerComponent 8 /SMask 7 0 R /Length 1 >>\nstream\n\x01\n"
+                 "endstream\nendobj\n",
+                 "7 0 obj\n<< /Type /XObject /Subtype /Image /Width 1 /Height 1 /ColorSpace "
+                 "/DeviceGray /BitsPerComponent 8 /Length 1 >>\nstream\n\x01\nendstream\n"
+                 "endobj\n",
+                 NULL);
+    /* an embedded file reached through a file attachment annotation */
+    EXPECT_CODES("pdfa-embedded-file", "",
+                 "/Annots [<< /Type /Annot /Subtype /FileAttachment /Rect [0 0 1 1] /FS << "
+                 "/Type /Filespec /F (a.txt) /EF << /F 6 0 R >> >> >>]",
+                 "6 0 obj\n<< /Type /EmbeddedFile /Length 1 >>\nstream\nx\nendstream\nendobj\n",
+                 NULL);
+    /* an output intent of another standard is not PDF/A's */
+    EXPECT_CODES("pdfa-no-output-intent pdfa-transparency",
+                 "/OutputIntents [<< /S /GTS_PDFX /DestOutputProfile 5 0 R >>]",
+                 "/Group << /S /Transparency >>", NULL);
+    EXPECT_CODES("pdfa-no-output-intent",
+                 "/OutputIntents [<< /S /GTS_PDFA1 /OutputConditionIdentifier (sRGB) >>]", "",
+                 NULL);
+    /* additional actions on a form field (reached from the catalog's form,
+     * not from the page) */
+    EXPECT_CODES("pdfa-additional-actions", "/AcroForm << /Fields [6 0 R] >>", "",
+                 "6 0 obj\n<< /FT /Tx /T (name) /Subtype /Widget /Rect [0 0 1 1] /AA << /K << "
+                 "/S /URI /URI (https://egov.kz/) >> >> >>\nendobj\n",
+                 NULL);
+    /* cycles cost nothing; nesting beyond the cap is refused, not followed */
+    EXPECT_CODES("", "/X 6 0 R", "", "6 0 obj\n<< /Next 7 0 R >>\nendobj\n",
+                 "7 0 obj\n<< /Next 6 0 R /Up 1 0 R >>\nendobj\n", NULL);
+    char deep[1024] = "/Deep ";
+    for (int i = 0; i < DOC_PDF_MAX_DEPTH + 5; i++)
+        strcat(deep, "[");
+    for (int i = 0; i < DOC_PDF_MAX_DEPTH + 5; i++)
+        strcat(deep, "]");
+    EXPECT_CODES("pdfa-too-complex", deep, "", NULL);
 }
 
 /* ---- the report's JSON ---- */
@@ -497,6 +844,10 @@ int main(void)
         cmocka_unit_test(test_xmp_without_pdfaid),
         cmocka_unit_test(test_xmp_malformed),
         cmocka_unit_test(test_xmp_entities_refused),
+        cmocka_unit_test(test_xmp_properties),
+        cmocka_unit_test(test_dates_agree),
+        cmocka_unit_test(test_producers_pass_and_defects_are_named),
+        cmocka_unit_test(test_pdfa_rules_on_written_pdfs),
         cmocka_unit_test(test_report_json_roundtrip),
         cmocka_unit_test(test_report_from_json_is_strict),
         cmocka_unit_test(test_subproc_output_and_status),
