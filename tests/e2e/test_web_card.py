@@ -308,7 +308,7 @@ def test_refused_pdfa_problems_in_the_pages_language():
     # REQ: X-I18N-01
     # the file of issue 13: it claims PDF/A-1b; the page names each defect
     # in its own language (the API's English details never reach it)
-    rec = make_object('Система с ложным PDF/A')
+    rec = make_object('Система с ложным PDF/A', register=False)
     before = blob_files()
     want = {
         'ru': ['PDF содержит JavaScript', 'при открытии, закрытии',
