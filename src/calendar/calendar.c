@@ -290,7 +290,7 @@ static int check_weekend(struct calendar *c, const json_t *a, struct err *e)
         return fail(e, 422, "weekend", "must be an array of ISO weekdays 1..7");
     for (size_t i = 0; i < json_array_size(a); i++) {
         char p[PATH_LEN];
-        int d;
+        int d = 0; /* set by get_int; -O3 cannot see it */
         path_idx(p, "weekend", i);
         if (get_int(json_array_get(a, i), 1, 7, p, &d, e))
             return -1;
