@@ -118,7 +118,7 @@ static void test_revisions_and_merge_patch(void **state)
     assert_int_equal(e.status, 412);
     json_decref(patch);
     json_t *hist = NULL;
-    assert_int_equal(registry_history(f->reg, "objects", "is-1", &hist, &e), 0);
+    assert_int_equal(registry_history(f->reg, &f->actor, "objects", "is-1", &hist, &e), 0);
     json_t *items = json_object_get(hist, "items");
     assert_int_equal(json_array_size(items), 2);
     json_t *changes = json_object_get(json_array_get(items, 1), "changes");
