@@ -456,6 +456,9 @@ static void h_get(struct http_req *req, struct http_resp *resp, void *ctx)
     int64_t rev = 0;
     struct err e = ERR_INIT;
     if (registry_get_raw(api->reg, req->arena, coll->id, id, &json, &rev, &e) < 0) {
+        json_t *rec = NULL; /* retired: gone for those who may read it, else missing */
+        if (e.status == 410 && registry_get_visible(api->reg, &a, coll->id, id, &rec, &e) == 0)
+            json_decref(rec);
         http_resp_problem(resp, &e);
         return;
     }

@@ -43,6 +43,13 @@ void rec_row_free(struct rec_row *row);
 int rec_load(struct store_conn *c, const char *collection, const char *id, struct rec_row *row,
              struct err *e);
 
+/* The one answer for a record that does not exist and for one the reader
+ * may not read: the same bytes either way, naming nothing. */
+static inline void reg_not_found(struct err *e)
+{
+    err_not_found(e, "no such record");
+}
+
 /* Keys of the record envelope that clients may send back but never set. */
 bool reg_readonly_key(const char *key);
 

@@ -418,11 +418,9 @@ int registry_get_visible(struct registry *r, const struct actor *a, const char *
     *out = NULL;
     struct store_conn *c = store_conn(r->store);
     int found = rec_load(c, collection, id, &row, e);
-    if (!collection)
-        collection = "any collection";
     if (found <= 0) {
         if (found == 0)
-            err_not_found(e, "no record '%.60s' in '%.60s'", id, collection);
+            reg_not_found(e);
         return -1;
     }
     json_t *rec = json_loads(row.data, 0, NULL);
@@ -430,7 +428,7 @@ int registry_get_visible(struct registry *r, const struct actor *a, const char *
     rec_row_free(&row);
     if (!rec || !registry_may_read(r, a, rec)) {
         json_decref(rec);
-        err_not_found(e, "no record '%.60s' in '%.60s'", id, collection);
+        reg_not_found(e);
         return -1;
     }
     if (retired) {
@@ -1473,7 +1471,7 @@ static int load_current(struct registry *r, struct store_conn *c, const struct a
         return -1;
     }
     if (!found || (a && !may_read_on(r, c, a, *cur))) {
-        err_not_found(e, "no record '%.60s' in '%.60s'", id, collection);
+        reg_not_found(e);
         goto fail;
     }
     if (row->retired) {
@@ -1799,7 +1797,7 @@ int registry_get_raw(struct registry *r, struct arena *ar, const char *collectio
         *json = arena_strndup(ar, store_col_text(st, 0), store_col_bytes(st, 0));
         *revision = store_col_int64(st, 1);
     } else if (rc == STORE_DONE) {
-        err_not_found(e, "no record '%.60s' in '%.60s'", id, collection);
+        reg_not_found(e);
         rc = STORE_ERROR;
     }
     store_reset(st);

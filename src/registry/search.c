@@ -854,7 +854,7 @@ int registry_relations_of(struct registry *r, const char *collection, const char
     int found = rec_load(c, collection, id, &row, e);
     if (found <= 0) {
         if (found == 0)
-            err_not_found(e, "no record '%.60s' in '%.60s'", id, collection);
+            reg_not_found(e);
         return -1;
     }
     rec_row_free(&row);
@@ -1026,7 +1026,7 @@ int registry_history(struct registry *r, const struct actor *a, const char *coll
     if (found <= 0) {
         json_decref(rec);
         if (found == 0)
-            err_not_found(e, "no record '%.60s' in '%.60s'", id, collection);
+            reg_not_found(e);
         return -1;
     }
     /* those who may not read it unpublished see it from its publication on,
@@ -1117,7 +1117,7 @@ int registry_get_at(struct registry *r, const struct actor *a, const char *colle
     }
     if (found <= 0) {
         if (found == 0)
-            err_not_found(e, "no record '%.60s' in '%.60s'", id, collection);
+            reg_not_found(e);
         return -1;
     }
     char at[32];
