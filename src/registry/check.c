@@ -139,7 +139,8 @@ static void check_attrs(struct checker *k, int64_t rid, const char *id,
     struct attr_set want = {0}, have = {0};
     char vis[128] = "";
     struct err ve = ERR_INIT;
-    if (live && kind->is_relation && reg_relation_visible(k->r, k->c, rec, vis, sizeof vis, &ve) < 0)
+    if (live && kind->is_relation &&
+        reg_relation_visible(k->r, k->c, rec, vis, sizeof vis, &ve) < 0)
         problem(k, "record %s: cannot read its ends: %s", id, ve.detail);
     if (live)
         reg_index_entries(kind, rec, *vis ? vis : NULL, collect_attr, &want);

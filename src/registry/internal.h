@@ -25,7 +25,7 @@ struct registry {
     size_t n_status_keys;
     registry_update_hook hook;         /* the workflow's view of edits */
     void *hook_ctx;
-    registry_actor_org_fn actor_org;   /* a user's organisation, for the public */
+    registry_actor_org_fn actor_org; /* a user's organisation, for the public */
     void *actor_org_ctx;
     size_t n_parts;
 };

@@ -820,9 +820,9 @@ static void set_readonly_fields(const struct model_kind *k, const json_t *prev, 
  * fields in model order inside the envelope. `prev` (NULL on create) is
  * the current state: read-only fields come from it. */
 static json_t *build_record(struct registry *r, struct store_conn *c, const struct actor *a,
-                            const struct model_collection *coll, const json_t *body,
-                            const char *id, const char *created_at, const char *updated_at,
-                            int64_t revision, const json_t *prev, struct err *e)
+                            const struct model_collection *coll, const json_t *body, const char *id,
+                            const char *created_at, const char *updated_at, int64_t revision,
+                            const json_t *prev, struct err *e)
 {
     if (!json_is_object(body)) {
         err_set(e, 422, "wrong-type", "", "the record must be a JSON object");
@@ -1093,8 +1093,8 @@ static void stage_filter_keys(struct registry *r, int64_t rid, const struct mode
 }
 
 /* The visibility a relation's index entries hold now ("" when none). */
-static int visible_stored(struct store_conn *c, int64_t rid, const struct model_kind *k,
-                          char *out, size_t n, struct err *e)
+static int visible_stored(struct store_conn *c, int64_t rid, const struct model_kind *k, char *out,
+                          size_t n, struct err *e)
 {
     out[0] = '\0';
     struct store_stmt *st =
@@ -1122,8 +1122,7 @@ int reg_index(struct registry *r, struct store_conn *c, int64_t rid, const struc
     if (k->is_relation && !retired &&
         reg_relation_visible(r, c, rec, vis_now, sizeof vis_now, e) < 0)
         return -1;
-    stage_filter_keys(r, rid, k, rec, *vis_now ? vis_now : NULL, prev,
-                      *vis_was ? vis_was : NULL);
+    stage_filter_keys(r, rid, k, rec, *vis_now ? vis_now : NULL, prev, *vis_was ? vis_was : NULL);
     if (exec_rid(c, "DELETE FROM attrs WHERE rid = $1", rid, e) < 0)
         return -1;
     char *body = retired ? NULL : reg_search_body(k, rec);
@@ -1458,8 +1457,8 @@ static bool same_content(const json_t *a, const json_t *b)
  * one it may not read is answered as one that does not exist, before
  * anything else (rights, revision, state) could tell them apart. */
 static int load_current(struct registry *r, struct store_conn *c, const struct actor *a,
-                        const char *collection, const char *id, struct rec_row *row,
-                        json_t **cur, struct err *e)
+                        const char *collection, const char *id, struct rec_row *row, json_t **cur,
+                        struct err *e)
 {
     int found = rec_load(c, collection, id, row, e);
     if (found < 0)
@@ -1616,8 +1615,7 @@ static int patch_in_tx(struct registry *r, struct store_conn *c, const struct ac
         if (rc == 0)
             rc = authorize(r, c, a, RA_UPDATE, next, e);
         const struct model_kind *k =
-            rc == 0 ? model_kind(r->model, json_string_value(json_object_get(next, "type")))
-                    : NULL;
+            rc == 0 ? model_kind(r->model, json_string_value(json_object_get(next, "type"))) : NULL;
         if (k && k->is_relation)
             rc = check_relation(c, k, next, id, e);
     }

@@ -960,8 +960,8 @@ static int revision_at(struct store_conn *c, int64_t rid, const char *at, int64_
 
 /* The first published revision of the record `id` and its instant (see
  * first_published); *revision 0 when it does not exist. */
-static int published_since(struct registry *r, struct store_conn *c, const char *id,
-                           int64_t *rid, int64_t *revision, char at[32], struct err *e)
+static int published_since(struct registry *r, struct store_conn *c, const char *id, int64_t *rid,
+                           int64_t *revision, char at[32], struct err *e)
 {
     struct rec_row row;
     *revision = 0;
@@ -984,8 +984,8 @@ int registry_public_since(struct registry *r, const json_t *rec, int64_t *revisi
     const struct model_kind *rk = type ? model_kind(r->model, type) : NULL;
     int64_t rid = 0;
     if (!rk || !rk->is_relation)
-        return published_since(r, c, json_string_value(json_object_get(rec, "id")), &rid,
-                               revision, at, e);
+        return published_since(r, c, json_string_value(json_object_get(rec, "id")), &rid, revision,
+                               at, e);
     /* a relation: from its state when the later of its ends was published */
     static const char *const ends[] = {"source", "target"};
     *revision = 0;
@@ -1034,20 +1034,17 @@ int registry_history(struct registry *r, const struct actor *a, const char *coll
     bool all = registry_may_read_unpublished(r, a, rec);
     int64_t since = 1;
     char since_at[32];
-    int prc = all ? 0 : registry_public_since(r, rec, &since, since_at, e);
+    int rc = all ? 0 : registry_public_since(r, rec, &since, since_at, e);
     json_decref(rec);
-    struct store_stmt *st = prc < 0 ? NULL : store_prepare(
-        c,
-        "SELECT revision, at, actor, action, data FROM revisions WHERE rid = $1 "
-        "ORDER BY revision",
-        true, e);
+    static const char *const sql = "SELECT revision, at, actor, action, data FROM revisions "
+                                   "WHERE rid = $1 ORDER BY revision";
+    struct store_stmt *st = rc < 0 ? NULL : store_prepare(c, sql, true, e);
     if (!st) {
         rec_row_free(&row);
         return -1;
     }
     store_bind_int64(st, 1, row.rid);
     json_t *items = json_array(), *prev = json_object();
-    int rc;
     while ((rc = store_step(st, e)) == STORE_ROW) {
         int64_t revision = store_col_int64(st, 0);
         if (!since || revision < since)
@@ -1058,10 +1055,10 @@ int registry_history(struct registry *r, const struct actor *a, const char *coll
             snprintf(actor, sizeof actor, "%s", store_col_text(st, 2));
         else
             registry_public_actor(r, store_col_text(st, 2), actor, sizeof actor);
-        json_array_append_new(
-            items, json_pack("{s:I, s:s, s:s, s:s, s:o}", "revision", (json_int_t)revision,
-                             "at", store_col_text(st, 1), "actor", actor, "action",
-                             store_col_text(st, 3), "changes", diff_records(prev, cur)));
+        json_array_append_new(items, json_pack("{s:I, s:s, s:s, s:s, s:o}", "revision",
+                                               (json_int_t)revision, "at", store_col_text(st, 1),
+                                               "actor", actor, "action", store_col_text(st, 3),
+                                               "changes", diff_records(prev, cur)));
         json_decref(prev);
         prev = cur;
     }

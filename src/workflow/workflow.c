@@ -334,9 +334,9 @@ static int may_step(struct workflow *w, struct step *s, const char *id, struct e
     if (registry_get_visible(w->reg, s->a, s->collection, id, &rec, e) < 0)
         return -1;
     const struct model_kind *k = kind_of(w, rec);
-    int rc = k && k->workflow ? authz_check(w->rights, s->a, action_of(s->trigger), k->id,
-                                            owner_of(rec), e)
-                              : 0;
+    int rc = k && k->workflow
+                 ? authz_check(w->rights, s->a, action_of(s->trigger), k->id, owner_of(rec), e)
+                 : 0;
     json_decref(rec);
     return rc;
 }
@@ -565,9 +565,8 @@ static json_t *events_of(struct workflow *w, struct store_conn *c, const char *i
             registry_public_actor(w->reg, store_col_text(st, 2), actor, sizeof actor);
         json_t *ev = json_pack("{s:I, s:s, s:s, s:s, s:s, s:s}", "revision",
                                (json_int_t)store_col_int64(st, 0), "at", store_col_text(st, 1),
-                               "actor", actor, "transition",
-                               store_col_text(st, 3), "from", store_col_text(st, 4), "to",
-                               store_col_text(st, 5));
+                               "actor", actor, "transition", store_col_text(st, 3), "from",
+                               store_col_text(st, 4), "to", store_col_text(st, 5));
         if (!store_col_null(st, 6))
             json_object_set_new(ev, "review", json_string(store_col_text(st, 6)));
         if (!store_col_null(st, 7))

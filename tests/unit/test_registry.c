@@ -490,8 +490,7 @@ static int set_status(void *ctx, struct store_conn *c, const json_t *cur, json_t
     return 0;
 }
 
-static void set_record_status(struct fx *f, struct registry *r, const char *id,
-                              const char *status)
+static void set_record_status(struct fx *f, struct registry *r, const char *id, const char *status)
 {
     struct err e = ERR_INIT;
     struct store_conn *c = registry_write_enter(r, &e);
@@ -532,7 +531,8 @@ static bool expect_visible(struct fx *f, const struct actor *a, const json_t *re
                          0);
         const char *status = json_string_value(json_object_get(end, "status"));
         const char *owner = json_string_value(json_object_get(end, "owner"));
-        bool ok = strcmp(status, "registered") == 0 || strcmp(a->id, "user:u-integrator-verifier") == 0 ||
+        bool ok = strcmp(status, "registered") == 0 ||
+                  strcmp(a->id, "user:u-integrator-verifier") == 0 ||
                   (a->org[0] && strcmp(owner, a->org) == 0);
         json_decref(end);
         if (!ok)
@@ -567,10 +567,9 @@ static void check_relations_for(struct fx *f, struct registry *mem, const struct
     assert_int_equal(registry_list(f->reg, ar, &every, &all, &e), 0);
     size_t want = 0, i, j;
     json_t *rel, *item;
-    json_array_foreach(json_object_get(all, "items"), i, rel)
-    {
+    json_array_foreach (json_object_get(all, "items"), i, rel) {
         bool expected = expect_visible(f, a, rel), listed = false;
-        json_array_foreach(json_object_get(x, "items"), j, item)
+        json_array_foreach (json_object_get(x, "items"), j, item)
             listed = listed || json_equal(json_object_get(item, "id"), json_object_get(rel, "id"));
         if (expected != listed)
             fail_msg("%s: relation %s expected %d, listed %d", a->id,
@@ -580,7 +579,7 @@ static void check_relations_for(struct fx *f, struct registry *mem, const struct
     }
     assert_int_equal(json_integer_value(json_object_get(x, "total")), want);
     json_int_t counted = 0;
-    json_array_foreach(json_object_get(fx1, "values"), i, item)
+    json_array_foreach (json_object_get(fx1, "values"), i, item)
         counted += json_integer_value(json_object_get(item, "count"));
     assert_int_equal(counted, want);
     json_decref(all);
