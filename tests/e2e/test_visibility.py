@@ -190,6 +190,14 @@ def test_writes_on_hidden_records_answer_as_missing():
                                                   'target': GHOST, 'data_carried': 'x'}, token=OWNER)
     assert_problem(a, 404, 'target')
     same_answer(a, b, 'relate to another draft')
+    # rights come before uniqueness: a relation that exists is not confirmed to those
+    # who may not make it
+    assert_problem(SRV.request('POST', '/api/v1/relations', {
+        'type': 'exchanges_data_with', 'source': W['pub_a']['id'], 'target': W['pub_b']['id'],
+        'data_carried': 'x'}, token=STRANGER), 403)
+    assert_problem(SRV.request('POST', '/api/v1/relations', {
+        'type': 'exchanges_data_with', 'source': W['pub_a']['id'], 'target': W['pub_b']['id'],
+        'data_carried': 'x'}, token=OWNER), 409)
     # nothing was written
     assert SRV.get(f'/api/v1/objects/{hidden["id"]}', token=OWNER).json()['revision'] == hidden['revision']
     assert SRV.get(f'/api/v1/relations/{W["open"]["id"]}', token=OWNER).json()['target'] == W['pub_b']['id']
