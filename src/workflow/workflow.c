@@ -467,6 +467,8 @@ int workflow_verify(struct workflow *w, const struct actor *a, const char *colle
         err_not_found(e, "no collection '%.60s'", collection);
         return -1;
     }
+    if (may_step(w, &s, id, e) < 0)
+        return -1;
     struct store_conn *c = registry_write_enter(w->reg, e);
     if (!c)
         return -1;

@@ -190,6 +190,15 @@ def test_writes_on_hidden_records_answer_as_missing():
                                                   'target': GHOST, 'data_carried': 'x'}, token=OWNER)
     assert_problem(a, 404, 'target')
     same_answer(a, b, 'relate to another draft')
+    # on records it may read, the right comes before the revision, the state and the body
+    stale = {'If-Match': '"99"'}
+    assert_problem(SRV.request('POST', f'/api/v1/objects/{W["pub_b"]["id"]}/verify',
+                               {'decision': 'return', 'remarks': [{'field': 'nosuch', 'text': 'x'}]},
+                               token=STRANGER, headers=stale), 403)
+    assert_problem(SRV.request('POST', f'/api/v1/objects/{W["pub_a"]["id"]}/submit', token=STRANGER,
+                               headers=stale), 403)
+    assert_problem(SRV.request('PATCH', f'/api/v1/objects/{W["pub_a"]["id"]}', {'stage': 'flying'},
+                               token=STRANGER, headers=stale), 403)
     # rights come before uniqueness: a relation that exists is not confirmed to those
     # who may not make it
     assert_problem(SRV.request('POST', '/api/v1/relations', {
