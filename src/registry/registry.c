@@ -168,12 +168,16 @@ static int drop_old_absent_rows(struct registry *r, const struct fidx_absent *ab
     return store_commit(c, e);
 }
 
+static int index_unindexed_relations(struct registry *r, struct err *e);
+
 int registry_enable_filter_index(struct registry *r, struct err *e)
 {
     struct arena *a = arena_new();
     struct fidx_absent *absent;
     size_t n = absent_fields(r->model, a, &absent);
     int rc = drop_old_absent_rows(r, absent, n, e);
+    if (rc == 0)
+        rc = index_unindexed_relations(r, e);
     if (rc == 0)
         rc = fidx_build(r->fidx, store_conn(r->store), want_field, r, absent, n, e);
     arena_free(a);
@@ -1176,6 +1180,69 @@ int reg_reindex_relations_of(struct registry *r, struct store_conn *c, const cha
     }
     free(rels);
     return out;
+}
+
+/* Relations an older version stored have no visibility row: they get it
+ * once, when serving starts. */
+static int index_relations_in(struct registry *r, struct store_conn *c,
+                              const struct model_collection *coll, struct err *e)
+{
+    char field[160];
+    snprintf(field, sizeof field, "%s:%s", coll->id, REG_VISIBLE_FIELD);
+    struct store_stmt *st = store_prepare(
+        c,
+        "SELECT r.rid, d.data FROM records r JOIN record_data d ON d.rid = r.rid "
+        "WHERE r.collection = $1 AND r.retired = 0 AND NOT EXISTS "
+        "(SELECT 1 FROM attrs a WHERE a.rid = r.rid AND a.field = $2)",
+        false, e);
+    if (!st)
+        return -1;
+    store_bind_text(st, 1, coll->id);
+    store_bind_text(st, 2, field);
+    struct rel {
+        int64_t rid;
+        char *data;
+    } *rels = NULL;
+    size_t n = 0;
+    int rc;
+    while ((rc = store_step(st, e)) == STORE_ROW) {
+        rels = xrealloc(rels, (n + 1) * sizeof *rels);
+        rels[n++] = (struct rel){store_col_int64(st, 0), dup_col(st, 1)};
+    }
+    store_finalize(st);
+    int out = rc == STORE_ERROR ? -1 : 0;
+    for (size_t i = 0; i < n; i++) {
+        json_t *rel = json_loads(rels[i].data, 0, NULL);
+        char vis[128];
+        if (out == 0 && !rel) {
+            err_internal(e, "a stored relation is not valid JSON");
+            out = -1;
+        }
+        if (out == 0)
+            out = reg_relation_visible(r, c, rel, vis, sizeof vis, e);
+        if (out == 0)
+            out = store_execf(c, "INSERT INTO attrs(field, value, rid) VALUES ($1, $2, $3)", e,
+                              "tti", field, vis, rels[i].rid);
+        json_decref(rel);
+        free(rels[i].data);
+    }
+    free(rels);
+    return out;
+}
+
+static int index_unindexed_relations(struct registry *r, struct err *e)
+{
+    struct store_conn *c = store_conn(r->store);
+    if (store_begin(c, true, e) < 0)
+        return -1;
+    for (size_t i = 0; i < model_n_collections(r->model); i++) {
+        const struct model_collection *coll = model_collection_at(r->model, i);
+        if (coll->type == COLL_RELATIONS && index_relations_in(r, c, coll, e) < 0) {
+            store_rollback(c);
+            return -1;
+        }
+    }
+    return store_commit(c, e);
 }
 
 /* Does everyone see the record as they did (its publication and
