@@ -1189,12 +1189,12 @@ static int index_relations_in(struct registry *r, struct store_conn *c,
 {
     char field[160];
     snprintf(field, sizeof field, "%s:%s", coll->id, REG_VISIBLE_FIELD);
-    struct store_stmt *st = store_prepare(
-        c,
-        "SELECT r.rid, d.data FROM records r JOIN record_data d ON d.rid = r.rid "
-        "WHERE r.collection = $1 AND r.retired = 0 AND NOT EXISTS "
-        "(SELECT 1 FROM attrs a WHERE a.rid = r.rid AND a.field = $2)",
-        false, e);
+    struct store_stmt *st =
+        store_prepare(c,
+                      "SELECT r.rid, d.data FROM records r JOIN record_data d ON d.rid = r.rid "
+                      "WHERE r.collection = $1 AND r.retired = 0 AND NOT EXISTS "
+                      "(SELECT 1 FROM attrs a WHERE a.rid = r.rid AND a.field = $2)",
+                      false, e);
     if (!st)
         return -1;
     store_bind_text(st, 1, coll->id);
