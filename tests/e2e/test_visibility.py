@@ -134,7 +134,6 @@ def test_relation_reads_answer_as_missing():
 
 def test_writes_on_hidden_records_answer_as_missing():
     # REQ: ACC-03
-    # REQ: ROL-04
     hidden, rel = W['draft_a'], W['hidden']
     gone = draft(ORG, OWNER, 'Снятый черновик А')
     r = SRV.request('DELETE', f'/api/v1/objects/{gone["id"]}', token=OWNER,
