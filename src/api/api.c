@@ -430,13 +430,8 @@ static void get_at(struct api *api, struct http_req *req, struct http_resp *resp
     }
     json_t *out = NULL;
     struct err e = ERR_INIT;
-    if (registry_get_at(api->reg, coll, id, ms, &out, &e) < 0) {
+    if (registry_get_at(api->reg, a, coll, id, ms, &out, &e) < 0) {
         http_resp_problem(resp, &e);
-        return;
-    }
-    if (!registry_may_read(api->reg, a, out)) {
-        json_decref(out);
-        problem(resp, 404, "not-found", "", "no such record at that time");
         return;
     }
     registry_redact(api->reg, a, out);
@@ -461,6 +456,9 @@ static void h_get(struct http_req *req, struct http_resp *resp, void *ctx)
     int64_t rev = 0;
     struct err e = ERR_INIT;
     if (registry_get_raw(api->reg, req->arena, coll->id, id, &json, &rev, &e) < 0) {
+        json_t *rec = NULL; /* retired: gone for those who may read it, else missing */
+        if (e.status == 410 && registry_get_visible(api->reg, &a, coll->id, id, &rec, &e) == 0)
+            json_decref(rec);
         http_resp_problem(resp, &e);
         return;
     }
@@ -611,7 +609,7 @@ static void h_history(struct http_req *req, struct http_resp *resp, void *ctx)
         return;
     json_t *out = NULL;
     struct err e = ERR_INIT;
-    int rc = registry_history(api->reg, coll->id, id, &out, &e);
+    int rc = registry_history(api->reg, &a, coll->id, id, &out, &e);
     if (rc == 0)
         redact_history(api, req, &a, coll->id, id, out);
     answer(resp, rc, &e, out);

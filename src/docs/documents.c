@@ -137,6 +137,17 @@ static bool may_read_restricted(struct docs *d, const struct actor *a, const str
     return authz_may(d->rights, a, RA_READ_RESTRICTED_DOCS, t->kind->id, t->org);
 }
 
+/* Who placed a document, as the reader sees it: an organisation rather
+ * than a person to those who may not read the record unpublished. */
+static void show_uploader(struct docs *d, bool public, json_t *doc)
+{
+    if (!public)
+        return;
+    char who[160];
+    registry_public_actor(d->reg, text_of(doc, "uploaded_by"), who, sizeof who);
+    json_object_set_new(doc, "uploaded_by", json_string(who));
+}
+
 /* ---- rows as JSON ------------------------------------------------------------------ */
 
 #define DOC_COLS                                                                               \
@@ -582,7 +593,7 @@ void docs_upload_free(struct docs_upload *u)
 /* Every version of the record's documents, newest first per type, into
  * by_type (type id → array). */
 static int versions_of(struct docs *d, const char *id, const char *today_s, bool may_restricted,
-                       json_t *by_type, struct err *e)
+                       bool public, json_t *by_type, struct err *e)
 {
     struct store_conn *c = store_conn(registry_store(d->reg));
     struct store_stmt *st = store_prepare(
@@ -599,7 +610,9 @@ static int versions_of(struct docs *d, const char *id, const char *today_s, bool
             arr = json_array();
             json_object_set_new(by_type, type, arr);
         }
-        json_array_append_new(arr, doc_json(st, today_s, may_restricted));
+        json_t *doc = doc_json(st, today_s, may_restricted);
+        show_uploader(d, public, doc);
+        json_array_append_new(arr, doc);
     }
     store_reset(st);
     return rc == STORE_ERROR ? -1 : 0;
@@ -626,7 +639,8 @@ int docs_checklist(struct docs *d, const struct actor *a, const char *collection
     char today_s[11];
     today(d, today_s);
     json_t *by_type = json_object();
-    if (versions_of(d, id, today_s, may_read_restricted(d, a, &t), by_type, e) < 0) {
+    if (versions_of(d, id, today_s, may_read_restricted(d, a, &t),
+                    !registry_may_read_unpublished(d->reg, a, t.rec), by_type, e) < 0) {
         json_decref(by_type);
         target_free(&t);
         return -1;
@@ -692,8 +706,8 @@ static int with_document(struct docs *d, const struct actor *a, const char *doc_
     free(coll);
     if (rc < 0) {
         json_decref(full);
-        if (e->status == 410 || e->status == 422)
-            err_not_found(e, "no such document");
+        if (e->status == 404 || e->status == 410 || e->status == 422)
+            err_not_found(e, "no such document"); /* naming no record */
         return -1;
     }
     *doc = full;
@@ -714,6 +728,7 @@ int docs_get(struct docs *d, const struct actor *a, const char *doc_id, json_t *
         return -1;
     if (restriction_active(doc) && !may_read_restricted(d, a, &t))
         hide_file(doc);
+    show_uploader(d, !registry_may_read_unpublished(d->reg, a, t.rec), doc);
     target_free(&t);
     *out = doc;
     return 0;

@@ -137,8 +137,13 @@ static void check_attrs(struct checker *k, int64_t rid, const char *id,
                         const struct model_kind *kind, const json_t *rec, bool live)
 {
     struct attr_set want = {0}, have = {0};
+    char vis[128] = "";
+    struct err ve = ERR_INIT;
+    if (live && kind->is_relation &&
+        reg_relation_visible(k->r, k->c, rec, vis, sizeof vis, &ve) < 0)
+        problem(k, "record %s: cannot read its ends: %s", id, ve.detail);
     if (live)
-        reg_index_entries(kind, rec, collect_attr, &want);
+        reg_index_entries(kind, rec, *vis ? vis : NULL, collect_attr, &want);
     dedupe(&want);
     struct err e = ERR_INIT;
     struct store_stmt *st =
@@ -196,7 +201,7 @@ static void check_record(struct checker *k, struct store_stmt *st)
         problem(k, "record %s: retired flag disagrees with its data", id);
     if (!retired) {
         struct ref_check rc = {k, id};
-        reg_index_entries(kind, rec, check_one_ref, &rc);
+        reg_index_entries(kind, rec, NULL, check_one_ref, &rc);
     }
     check_attrs(k, rid, id, kind, rec, !retired);
     check_fts(k, rid, id, kind, rec, !retired);

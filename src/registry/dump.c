@@ -215,7 +215,10 @@ static int import_record(struct registry *r, struct store_conn *c, const json_t 
             return -1;
     if (!json_object_get(last, "retired_at") && reg_count_add(c, coll, kind, 1, e) < 0)
         return -1;
-    return reg_index(r, c, rid, k, last, NULL, e);
+    if (reg_index(r, c, rid, k, last, NULL, e) < 0)
+        return -1;
+    /* a relation edited to point at a newer record came before it */
+    return k->is_relation ? 0 : reg_reindex_relations_of(r, c, id, e);
 }
 
 static const char *opt_text(const json_t *o, const char *key)

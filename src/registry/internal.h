@@ -25,6 +25,8 @@ struct registry {
     size_t n_status_keys;
     registry_update_hook hook;         /* the workflow's view of edits */
     void *hook_ctx;
+    registry_actor_org_fn actor_org; /* a user's organisation, for the public */
+    void *actor_org_ctx;
     size_t n_parts;
 };
 
@@ -41,6 +43,13 @@ void rec_row_free(struct rec_row *row);
 int rec_load(struct store_conn *c, const char *collection, const char *id, struct rec_row *row,
              struct err *e);
 
+/* The one answer for a record that does not exist and for one the reader
+ * may not read: the same bytes either way, naming nothing. */
+static inline void reg_not_found(struct err *e)
+{
+    err_not_found(e, "no such record");
+}
+
 /* Keys of the record envelope that clients may send back but never set. */
 bool reg_readonly_key(const char *key);
 
@@ -48,9 +57,27 @@ bool reg_readonly_key(const char *key);
  * its previous state (NULL for a new record). */
 int reg_index(struct registry *r, struct store_conn *c, int64_t rid, const struct model_kind *k,
               const json_t *rec, const json_t *prev, struct err *e);
-/* Calls fn for every (field, value) pair the filter index holds for rec. */
-void reg_index_entries(const struct model_kind *k, const json_t *rec, model_index_fn fn,
-                       void *ctx);
+/* Calls fn for every (field, value) pair the filter index holds for rec;
+ * `visible` is a relation's reg_relation_visible (NULL for other records). */
+void reg_index_entries(const struct model_kind *k, const json_t *rec, const char *visible,
+                       model_index_fn fn, void *ctx);
+
+/* Who may read a relation, as the filter index holds it under the
+ * pseudo-field "<collection>:_visible" (a model field never starts with
+ * '_'), so that lists and facets narrow relations as they narrow records:
+ * ":public" when everyone may read both ends, the organisation's id when
+ * the ends not everyone may read are that organisation's, ":none"
+ * otherwise (no id holds ':'). It follows the ends: a write that changes an
+ * end's publication or organisation re-indexes its relations. */
+#define REG_VISIBLE_FIELD "_visible"
+#define REG_VISIBLE_PUBLIC ":public"
+#define REG_VISIBLE_NONE ":none"
+int reg_relation_visible(const struct registry *r, struct store_conn *c, const json_t *rel,
+                         char *out, size_t n, struct err *e);
+/* Re-indexes the live relations of record id (after its visibility changed,
+ * or when an import loads it after them). */
+int reg_reindex_relations_of(struct registry *r, struct store_conn *c, const char *id,
+                             struct err *e);
 /* The folded text the full-text index holds for rec (malloc'd). */
 char *reg_search_body(const struct model_kind *k, const json_t *rec);
 /* The folded sort key of a record's name (malloc'd). */

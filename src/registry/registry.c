@@ -97,6 +97,8 @@ void registry_free(struct registry *r)
 bool reg_field_in_memory(const struct model *m, const char *collection, const char *field)
 {
     const struct model_collection *coll = model_collection(m, collection);
+    if (coll && coll->type == COLL_RELATIONS && strcmp(field, REG_VISIBLE_FIELD) == 0)
+        return true; /* a few values: ":public", ":none", organisations */
     for (size_t i = 0; coll && i < coll->n_kinds; i++) {
         const struct model_field *f = model_field(model_kind(m, coll->kinds[i]), field);
         if (!f)
@@ -166,12 +168,16 @@ static int drop_old_absent_rows(struct registry *r, const struct fidx_absent *ab
     return store_commit(c, e);
 }
 
+static int index_unindexed_relations(struct registry *r, struct err *e);
+
 int registry_enable_filter_index(struct registry *r, struct err *e)
 {
     struct arena *a = arena_new();
     struct fidx_absent *absent;
     size_t n = absent_fields(r->model, a, &absent);
     int rc = drop_old_absent_rows(r, absent, n, e);
+    if (rc == 0)
+        rc = index_unindexed_relations(r, e);
     if (rc == 0)
         rc = fidx_build(r->fidx, store_conn(r->store), want_field, r, absent, n, e);
     arena_free(a);
@@ -247,6 +253,9 @@ static int authorize(struct registry *r, struct store_conn *c, const struct acto
 
 bool registry_text_surely_public(const struct registry *r, const char *text, size_t len)
 {
+    /* a relation is as public as its ends (a key "source" can only be one) */
+    if (r->n_status_keys && memmem(text, len, "\"source\":\"", 10))
+        return false;
     for (size_t i = 0; i < r->n_published_keys; i++)
         if (memmem(text, len, r->published_keys[i], strlen(r->published_keys[i])))
             return true;
@@ -256,13 +265,154 @@ bool registry_text_surely_public(const struct registry *r, const char *text, siz
     return true;
 }
 
-bool registry_may_read(const struct registry *r, const struct actor *a, const json_t *rec)
+/* The relation kind of rec, or NULL when it is not a relation. */
+static const struct model_kind *relation_kind(const struct registry *r, const json_t *rec)
+{
+    const char *type = json_string_value(json_object_get(rec, "type"));
+    const struct model_kind *k = type ? model_kind(r->model, type) : NULL;
+    return k && k->is_relation ? k : NULL;
+}
+
+/* The organisation of a record not everyone may read (unpublished), or
+ * NULL when everyone may ("" when it has no organisation). */
+static const char *hidden_org(const struct registry *r, const json_t *rec)
 {
     const char *kind = json_string_value(json_object_get(rec, "kind"));
     const struct model_kind *k = kind ? model_kind(r->model, kind) : NULL;
-    if (a->system || !k || model_record_published(k, rec))
+    if (!k || model_record_published(k, rec))
+        return NULL;
+    const char *org = org_of(rec);
+    return org ? org : "";
+}
+
+static bool record_readable(const struct registry *r, const struct actor *a, const json_t *rec)
+{
+    const char *kind = json_string_value(json_object_get(rec, "kind"));
+    if (!hidden_org(r, rec))
         return true;
-    return r->rights && authz_may(r->rights, a, RA_READ_UNPUBLISHED, k->id, org_of(rec));
+    return r->rights && authz_may(r->rights, a, RA_READ_UNPUBLISHED, kind, org_of(rec));
+}
+
+static bool record_unpublished_readable(const struct registry *r, const struct actor *a,
+                                        const json_t *rec)
+{
+    const char *kind = json_string_value(json_object_get(rec, "kind"));
+    return r->rights && kind && authz_may(r->rights, a, RA_READ_UNPUBLISHED, kind, org_of(rec));
+}
+
+/* The current state of a relation's end `which` ("source", "target"):
+ * 1 found, 0 not, -1 error. */
+static int load_end(struct store_conn *c, const json_t *rel, const char *which, json_t **out,
+                    struct err *e)
+{
+    *out = NULL;
+    const char *id = json_string_value(json_object_get(rel, which));
+    struct rec_row row;
+    int found = id ? rec_load(c, NULL, id, &row, e) : 0;
+    if (found <= 0)
+        return found;
+    *out = json_loads(row.data, 0, NULL);
+    rec_row_free(&row);
+    if (!*out) {
+        err_internal(e, "stored record '%.60s' is not valid JSON", id);
+        return -1;
+    }
+    return 1;
+}
+
+/* Does pred hold for both ends of the relation rel (their state on c)? */
+static bool both_ends(const struct registry *r, struct store_conn *c, const struct actor *a,
+                      const json_t *rel,
+                      bool (*pred)(const struct registry *, const struct actor *, const json_t *))
+{
+    static const char *const ends[] = {"source", "target"};
+    for (size_t i = 0; i < 2; i++) {
+        json_t *end;
+        struct err e = ERR_INIT;
+        bool ok = load_end(c, rel, ends[i], &end, &e) == 1 && pred(r, a, end);
+        json_decref(end);
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+static bool may_read_on(const struct registry *r, struct store_conn *c, const struct actor *a,
+                        const json_t *rec)
+{
+    if (a->system)
+        return true;
+    if (relation_kind(r, rec))
+        return both_ends(r, c, a, rec, record_readable);
+    return record_readable(r, a, rec);
+}
+
+bool registry_may_read(const struct registry *r, const struct actor *a, const json_t *rec)
+{
+    return may_read_on(r, store_conn(r->store), a, rec);
+}
+
+bool registry_may_read_unpublished(const struct registry *r, const struct actor *a,
+                                   const json_t *rec)
+{
+    if (a->system)
+        return true;
+    if (relation_kind(r, rec))
+        return both_ends(r, store_conn(r->store), a, rec, record_unpublished_readable);
+    return record_unpublished_readable(r, a, rec);
+}
+
+int reg_relation_visible(const struct registry *r, struct store_conn *c, const json_t *rel,
+                         char *out, size_t n, struct err *e)
+{
+    static const char *const ends[] = {"source", "target"};
+    char org[128] = "";
+    bool hidden = false, mixed = false;
+    for (size_t i = 0; i < 2; i++) {
+        json_t *end;
+        int found = load_end(c, rel, ends[i], &end, e);
+        if (found < 0)
+            return -1;
+        const char *h = found ? hidden_org(r, end) : "";
+        if (h && !hidden)
+            snprintf(org, sizeof org, "%s", h);
+        else if (h && strcmp(h, org) != 0)
+            mixed = true;
+        hidden = hidden || h;
+        json_decref(end);
+    }
+    if (!hidden)
+        snprintf(out, n, "%s", REG_VISIBLE_PUBLIC);
+    else if (mixed || !*org)
+        snprintf(out, n, "%s", REG_VISIBLE_NONE);
+    else
+        snprintf(out, n, "%s", org);
+    return 0;
+}
+
+void registry_set_actor_org(struct registry *r, registry_actor_org_fn fn, void *ctx)
+{
+    r->actor_org = fn;
+    r->actor_org_ctx = ctx;
+}
+
+void registry_public_actor(const struct registry *r, const char *actor, char *out, size_t n)
+{
+    if (!actor || strncmp(actor, "user:", 5) != 0) {
+        snprintf(out, n, "%s", actor ? actor : "");
+        return;
+    }
+    char uid[40], org[128];
+    size_t len = strcspn(actor + 5, "/");
+    if (len && len < sizeof uid && r->actor_org) {
+        memcpy(uid, actor + 5, len);
+        uid[len] = '\0';
+        if (r->actor_org(r->actor_org_ctx, uid, org, sizeof org) == 0 && *org) {
+            snprintf(out, n, "org:%s", org);
+            return;
+        }
+    }
+    snprintf(out, n, "user");
 }
 
 int registry_get_visible(struct registry *r, const struct actor *a, const char *collection,
@@ -272,11 +422,9 @@ int registry_get_visible(struct registry *r, const struct actor *a, const char *
     *out = NULL;
     struct store_conn *c = store_conn(r->store);
     int found = rec_load(c, collection, id, &row, e);
-    if (!collection)
-        collection = "any collection";
     if (found <= 0) {
         if (found == 0)
-            err_not_found(e, "no record '%.60s' in '%.60s'", id, collection);
+            reg_not_found(e);
         return -1;
     }
     json_t *rec = json_loads(row.data, 0, NULL);
@@ -284,7 +432,7 @@ int registry_get_visible(struct registry *r, const struct actor *a, const char *
     rec_row_free(&row);
     if (!rec || !registry_may_read(r, a, rec)) {
         json_decref(rec);
-        err_not_found(e, "no record '%.60s' in '%.60s'", id, collection);
+        reg_not_found(e);
         return -1;
     }
     if (retired) {
@@ -318,10 +466,55 @@ static bool sees_only_published(const struct registry *r, const struct actor *a,
     return false;
 }
 
+/* May the actor read unpublished records of every kind with a workflow,
+ * of every organisation (org NULL) or of org? */
+static bool reads_unpublished(const struct registry *r, const struct actor *a, const char *org)
+{
+    for (size_t i = 0; i < model_n_kinds(r->model); i++) {
+        const struct model_kind *k = model_kind_at(r->model, i);
+        if (k->workflow &&
+            (!r->rights || !authz_may(r->rights, a, RA_READ_UNPUBLISHED, k->id, org)))
+            return false;
+    }
+    return true;
+}
+
+static struct listq_filter *scope_filter(struct list_query *q, struct err *e)
+{
+    if (q->n_filters == LISTQ_MAX_FILTERS) {
+        err_bad_request(e, "filter", "too many filters");
+        return NULL;
+    }
+    struct listq_filter *f = &q->filters[q->n_filters++];
+    memset(f, 0, sizeof *f);
+    f->col = LISTQ_ATTR;
+    return f;
+}
+
+/* Relations: those whose ends everyone may read, and those whose hidden
+ * ends are of the actor's organisation if it may read its unpublished
+ * records (reg_relation_visible), unless it may read every record. */
+static int scope_relations(const struct registry *r, const struct actor *a, struct list_query *q,
+                           struct err *e)
+{
+    if (a->system || !r->n_status_keys || reads_unpublished(r, a, NULL))
+        return 0;
+    struct listq_filter *f = scope_filter(q, e);
+    if (!f)
+        return -1;
+    f->field = REG_VISIBLE_FIELD;
+    f->values[f->n_values++] = REG_VISIBLE_PUBLIC;
+    if (a->org[0] && reads_unpublished(r, a, a->org))
+        f->values[f->n_values++] = a->org;
+    return 0;
+}
+
 int registry_scope_list(const struct registry *r, const struct actor *a, struct list_query *q,
                         struct err *e)
 {
     const struct model_collection *coll = q->coll;
+    if (coll->type == COLL_RELATIONS)
+        return scope_relations(r, a, q, e);
     const struct model_workflow *wf = NULL;
     for (size_t i = 0; i < coll->n_kinds && !wf; i++)
         wf = model_kind(r->model, coll->kinds[i])->workflow;
@@ -344,14 +537,9 @@ int registry_scope_list(const struct registry *r, const struct actor *a, struct 
             f->values[f->n_values++] = "\x01none";
         return 0;
     }
-    if (q->n_filters == LISTQ_MAX_FILTERS) {
-        err_bad_request(e, "filter", "too many filters");
+    if (!(f = scope_filter(q, e)))
         return -1;
-    }
-    f = &q->filters[q->n_filters++];
-    memset(f, 0, sizeof *f);
     f->field = wf->status_field;
-    f->col = LISTQ_ATTR;
     for (size_t i = 0; i < wf->n_states && f->n_values < LISTQ_MAX_VALUES; i++)
         if (wf->states[i].published)
             f->values[f->n_values++] = wf->states[i].id;
@@ -458,7 +646,9 @@ int rec_load(struct store_conn *c, const char *collection, const char *id, struc
 /* --- validation ---------------------------------------------------------- */
 
 struct ref_ctx {
+    const struct registry *r;
     struct store_conn *conn;
+    const struct actor *a; /* who writes: a record it may not read does not exist */
     char kind[128];
 };
 
@@ -468,19 +658,34 @@ static int ref_lookup(void *vctx, const char *id, const char **kind)
     if (!text_id_valid(id))
         return -1;
     struct err e = ERR_INIT;
-    struct store_stmt *st = store_prepare(
-        ctx->conn, "SELECT kind FROM records WHERE id = $1 AND retired = 0", true, &e);
-    if (!st)
+    struct rec_row row;
+    if (rec_load(ctx->conn, NULL, id, &row, &e) <= 0)
         return -1;
-    store_bind_text(st, 1, id);
-    int rc = store_step(st, &e);
-    if (rc == STORE_ROW) {
-        const char *k = store_col_text(st, 0);
-        snprintf(ctx->kind, sizeof ctx->kind, "%s", k ? k : "");
+    json_t *rec = row.retired ? NULL : json_loads(row.data, 0, NULL);
+    bool seen = rec && may_read_on(ctx->r, ctx->conn, ctx->a, rec);
+    if (seen) {
+        snprintf(ctx->kind, sizeof ctx->kind, "%s", row.kind);
         *kind = ctx->kind;
     }
-    store_reset(st);
-    return rc == STORE_ROW ? 0 : -1;
+    json_decref(rec);
+    rec_row_free(&row);
+    return seen ? 0 : -1;
+}
+
+/* A relation's ends must be records the writer may read; one it may not
+ * is answered as one that does not exist (404, naming neither). */
+static int check_ends(struct ref_ctx *rc, const json_t *fields, struct err *e)
+{
+    static const char *const ends[] = {"source", "target"};
+    for (size_t i = 0; i < 2; i++) {
+        const char *id = json_string_value(json_object_get(fields, ends[i]));
+        const char *kind;
+        if (id && text_id_valid(id) && ref_lookup(rc, id, &kind) < 0) {
+            err_set(e, 404, "not-found", ends[i], "the %s record does not exist", ends[i]);
+            return -1;
+        }
+    }
+    return 0;
 }
 
 static const struct model_kind *pick_kind(struct registry *r,
@@ -558,6 +763,8 @@ static int split_body(const struct model_kind *k, const json_t *body, json_t *fi
     return 0;
 }
 
+/* A relation to itself, or one that already exists, is refused (once the
+ * writer has been authorised: ends it may read make relations it may read). */
 static int check_relation(struct store_conn *c, const struct model_kind *k, const json_t *fields,
                           const char *self_id, struct err *e)
 {
@@ -616,10 +823,10 @@ static void set_readonly_fields(const struct model_kind *k, const json_t *prev, 
 /* Builds the stored form of a record from the client's object: validated
  * fields in model order inside the envelope. `prev` (NULL on create) is
  * the current state: read-only fields come from it. */
-static json_t *build_record(struct registry *r, struct store_conn *c,
-                            const struct model_collection *coll, const json_t *body,
-                            const char *id, const char *created_at, const char *updated_at,
-                            int64_t revision, const json_t *prev, struct err *e)
+static json_t *build_record(struct registry *r, struct store_conn *c, const struct actor *a,
+                            const struct model_collection *coll, const json_t *body, const char *id,
+                            const char *created_at, const char *updated_at, int64_t revision,
+                            const json_t *prev, struct err *e)
 {
     if (!json_is_object(body)) {
         err_set(e, 422, "wrong-type", "", "the record must be a JSON object");
@@ -628,7 +835,7 @@ static json_t *build_record(struct registry *r, struct store_conn *c,
     const struct model_kind *k = pick_kind(r, coll, body, e);
     if (!k)
         return NULL;
-    struct ref_ctx rc = {.conn = c};
+    struct ref_ctx rc = {.r = r, .conn = c, .a = a};
     json_t *in = json_object();
     json_t *fields = NULL;
     json_t *rec = NULL;
@@ -639,9 +846,9 @@ static json_t *build_record(struct registry *r, struct store_conn *c,
     if (k->named && model_validate_i18n(json_object_get(body, "name"), "name", true,
                                         NAME_MAX_BYTES, e) < 0)
         goto out;
-    if (model_validate_fields(k, in, &fields, ref_lookup, &rc, e) < 0)
+    if (k->is_relation && check_ends(&rc, in, e) < 0)
         goto out;
-    if (k->is_relation && check_relation(c, k, fields, id, e) < 0)
+    if (model_validate_fields(k, in, &fields, ref_lookup, &rc, e) < 0)
         goto out;
     rec = json_object();
     json_object_set_new(rec, "id", json_string(id));
@@ -789,8 +996,8 @@ static void index_absent(const struct model_kind *k, const json_t *rec, struct p
  * filterable fields, the ends of a relation (neighbourhood queries go
  * through them), and every reference (owner, ref fields) under the
  * pseudo-field "_ref", so "who refers to X" is one index lookup. */
-void reg_index_entries(const struct model_kind *k, const json_t *rec, model_index_fn fn,
-                       void *ctx)
+void reg_index_entries(const struct model_kind *k, const json_t *rec, const char *visible,
+                       model_index_fn fn, void *ctx)
 {
     if (k->is_relation) {
         const char *src = json_string_value(json_object_get(rec, "source"));
@@ -819,6 +1026,8 @@ void reg_index_entries(const struct model_kind *k, const json_t *rec, model_inde
         }
     }
     struct prefixed p = {.collection = k->collection, .fn = fn, .ctx = ctx};
+    if (k->is_relation && visible)
+        index_prefixed(&p, REG_VISIBLE_FIELD, visible);
     model_index_values(k, rec, index_prefixed, &p);
     /* An absent filterable scalar is indexed as "" so that a sort on the
      * field in SQL can walk its index range and still meet every record.
@@ -856,7 +1065,8 @@ static void stage_field(void *vctx, const char *field, const char *value)
 }
 
 /* Collects the filter keys of a record state (none when retired). */
-static void filter_keys(struct stage_ctx *s, const struct model_kind *k, const json_t *rec)
+static void filter_keys(struct stage_ctx *s, const struct model_kind *k, const json_t *rec,
+                        const char *visible)
 {
     if (!rec || json_object_get(rec, "retired_at"))
         return;
@@ -865,32 +1075,60 @@ static void filter_keys(struct stage_ctx *s, const struct model_kind *k, const j
     const char *owner = json_string_value(json_object_get(rec, "owner"));
     if (owner && k->owned)
         stage_key(s, fidx_key_owner(s->a, owner));
-    reg_index_entries(k, rec, stage_field, s);
+    reg_index_entries(k, rec, visible, stage_field, s);
     struct prefixed p = {.collection = k->collection, .fn = stage_field, .ctx = s};
     index_absent(k, rec, &p, true); /* what the attrs table leaves out */
 }
 
-/* Stages the change of the record's filter keys for the in-memory index. */
+/* Stages the change of the record's filter keys for the in-memory index
+ * (a relation's visibility was `vis_was`, is `vis_now`). */
 static void stage_filter_keys(struct registry *r, int64_t rid, const struct model_kind *k,
-                              const json_t *rec, const json_t *prev)
+                              const json_t *rec, const char *vis_now, const json_t *prev,
+                              const char *vis_was)
 {
     if (!fidx_ready(r->fidx))
         return;
     struct arena *a = arena_new();
     struct stage_ctx was = {.r = r, .a = a}, now = {.r = r, .a = a};
-    filter_keys(&was, k, prev);
-    filter_keys(&now, k, rec);
+    filter_keys(&was, k, prev, vis_was);
+    filter_keys(&now, k, rec, vis_now);
     fidx_stage(r->fidx, rid, was.keys, was.n, now.keys, now.n);
     arena_free(a);
+}
+
+/* The visibility a relation's index entries hold now ("" when none). */
+static int visible_stored(struct store_conn *c, int64_t rid, const struct model_kind *k, char *out,
+                          size_t n, struct err *e)
+{
+    out[0] = '\0';
+    struct store_stmt *st =
+        store_prepare(c, "SELECT value FROM attrs WHERE rid = $1 AND field = $2", true, e);
+    if (!st)
+        return -1;
+    char field[160];
+    snprintf(field, sizeof field, "%s:%s", k->collection, REG_VISIBLE_FIELD);
+    store_bind_int64(st, 1, rid);
+    store_bind_text(st, 2, field);
+    int rc = store_step(st, e);
+    if (rc == STORE_ROW)
+        snprintf(out, n, "%s", store_col_text(st, 0));
+    store_reset(st);
+    return rc == STORE_ERROR ? -1 : 0;
 }
 
 int reg_index(struct registry *r, struct store_conn *c, int64_t rid, const struct model_kind *k,
               const json_t *rec, const json_t *prev, struct err *e)
 {
-    stage_filter_keys(r, rid, k, rec, prev);
+    bool retired = json_object_get(rec, "retired_at") != NULL;
+    char vis_was[128] = "", vis_now[128] = "";
+    if (k->is_relation && prev && visible_stored(c, rid, k, vis_was, sizeof vis_was, e) < 0)
+        return -1;
+    if (k->is_relation && !retired &&
+        reg_relation_visible(r, c, rec, vis_now, sizeof vis_now, e) < 0)
+        return -1;
+    stage_filter_keys(r, rid, k, rec, *vis_now ? vis_now : NULL, prev, *vis_was ? vis_was : NULL);
     if (exec_rid(c, "DELETE FROM attrs WHERE rid = $1", rid, e) < 0)
         return -1;
-    bool retired = json_object_get(rec, "retired_at") != NULL;
     char *body = retired ? NULL : reg_search_body(k, rec);
     if (fidx_stage_text(r->fidx, c, rid, k->collection, body) < 0) {
         free(body);
@@ -900,10 +1138,119 @@ int reg_index(struct registry *r, struct store_conn *c, int64_t rid, const struc
     if (retired) /* retired records leave every index */
         return exec_rid(c, "DELETE FROM search_text WHERE rid = $1", rid, e);
     struct index_ctx ctx = {.conn = c, .rid = rid, .e = e};
-    reg_index_entries(k, rec, index_one, &ctx);
+    reg_index_entries(k, rec, *vis_now ? vis_now : NULL, index_one, &ctx);
     int rc = ctx.failed ? -1 : text_put(c, rid, body, k->collection, e);
     free(body);
     return rc;
+}
+
+int reg_reindex_relations_of(struct registry *r, struct store_conn *c, const char *id,
+                             struct err *e)
+{
+    struct store_stmt *st = store_prepare(
+        c,
+        "SELECT DISTINCT r.rid, r.kind, d.data FROM attrs x JOIN records r ON r.rid = x.rid "
+        "JOIN record_data d ON d.rid = r.rid "
+        "WHERE x.field IN ('source', 'target') AND x.value = $1 AND r.retired = 0",
+        false, e);
+    if (!st)
+        return -1;
+    store_bind_text(st, 1, id);
+    struct rel {
+        int64_t rid;
+        char *kind, *data;
+    } *rels = NULL;
+    size_t n = 0;
+    int rc;
+    while ((rc = store_step(st, e)) == STORE_ROW) {
+        rels = xrealloc(rels, (n + 1) * sizeof *rels);
+        rels[n++] = (struct rel){store_col_int64(st, 0), dup_col(st, 1), dup_col(st, 2)};
+    }
+    store_finalize(st);
+    int out = rc == STORE_ERROR ? -1 : 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct model_kind *k = model_kind(r->model, rels[i].kind);
+        json_t *rel = json_loads(rels[i].data, 0, NULL);
+        /* its own state is unchanged: only its visibility follows the end */
+        if (out == 0 && k && rel)
+            out = reg_index(r, c, rels[i].rid, k, rel, rel, e);
+        json_decref(rel);
+        free(rels[i].kind);
+        free(rels[i].data);
+    }
+    free(rels);
+    return out;
+}
+
+/* Relations an older version stored have no visibility row: they get it
+ * once, when serving starts. */
+static int index_relations_in(struct registry *r, struct store_conn *c,
+                              const struct model_collection *coll, struct err *e)
+{
+    char field[160];
+    snprintf(field, sizeof field, "%s:%s", coll->id, REG_VISIBLE_FIELD);
+    struct store_stmt *st =
+        store_prepare(c,
+                      "SELECT r.rid, d.data FROM records r JOIN record_data d ON d.rid = r.rid "
+                      "WHERE r.collection = $1 AND r.retired = 0 AND NOT EXISTS "
+                      "(SELECT 1 FROM attrs a WHERE a.rid = r.rid AND a.field = $2)",
+                      false, e);
+    if (!st)
+        return -1;
+    store_bind_text(st, 1, coll->id);
+    store_bind_text(st, 2, field);
+    struct rel {
+        int64_t rid;
+        char *data;
+    } *rels = NULL;
+    size_t n = 0;
+    int rc;
+    while ((rc = store_step(st, e)) == STORE_ROW) {
+        rels = xrealloc(rels, (n + 1) * sizeof *rels);
+        rels[n++] = (struct rel){store_col_int64(st, 0), dup_col(st, 1)};
+    }
+    store_finalize(st);
+    int out = rc == STORE_ERROR ? -1 : 0;
+    for (size_t i = 0; i < n; i++) {
+        json_t *rel = json_loads(rels[i].data, 0, NULL);
+        char vis[128];
+        if (out == 0 && !rel) {
+            err_internal(e, "a stored relation is not valid JSON");
+            out = -1;
+        }
+        if (out == 0)
+            out = reg_relation_visible(r, c, rel, vis, sizeof vis, e);
+        if (out == 0)
+            out = store_execf(c, "INSERT INTO attrs(field, value, rid) VALUES ($1, $2, $3)", e,
+                              "tti", field, vis, rels[i].rid);
+        json_decref(rel);
+        free(rels[i].data);
+    }
+    free(rels);
+    return out;
+}
+
+static int index_unindexed_relations(struct registry *r, struct err *e)
+{
+    struct store_conn *c = store_conn(r->store);
+    if (store_begin(c, true, e) < 0)
+        return -1;
+    for (size_t i = 0; i < model_n_collections(r->model); i++) {
+        const struct model_collection *coll = model_collection_at(r->model, i);
+        if (coll->type == COLL_RELATIONS && index_relations_in(r, c, coll, e) < 0) {
+            store_rollback(c);
+            return -1;
+        }
+    }
+    return store_commit(c, e);
+}
+
+/* Does everyone see the record as they did (its publication and
+ * organisation, which decide its relations' visibility)? */
+static bool same_visibility(const struct registry *r, const json_t *prev, const json_t *next)
+{
+    const char *a = hidden_org(r, prev), *b = hidden_org(r, next);
+    return (!a && !b) || (a && b && strcmp(a, b) == 0);
 }
 
 int reg_data_put(struct store_conn *c, int64_t rid, const char *data, struct err *e)
@@ -1042,22 +1389,47 @@ int registry_write_leave(struct registry *r, struct store_conn *c, int rc, struc
     return write_end(r, c, true, rc, e);
 }
 
+/* The right to create the record the body describes (its kind, and its
+ * owner or a relation's source), checked before the body is, so that a
+ * writer without it learns nothing of the records the body names. The
+ * stored record is checked again once built. */
+static int authorize_body(struct registry *r, struct store_conn *c, const struct actor *a,
+                          const struct model_collection *coll, const json_t *body, struct err *e)
+{
+    if (a->system || !json_is_object(body))
+        return 0;
+    const struct model_kind *k = pick_kind(r, coll, body, e);
+    if (!k)
+        return -1;
+    const char *key = k->is_relation ? "source" : "owner";
+    json_t *probe = json_pack("{s:s}", k->is_relation ? "type" : "kind", k->id);
+    const json_t *v = json_object_get(body, key);
+    if (json_is_string(v))
+        json_object_set(probe, key, (json_t *)v);
+    int rc = authorize(r, c, a, RA_CREATE, probe, e);
+    json_decref(probe);
+    return rc;
+}
+
 static int create_in_tx(struct registry *r, struct store_conn *c, const struct actor *a,
                         const struct model_collection *coll, const json_t *body,
                         const char *id, json_t **out, struct err *e)
 {
     char now[32];
     now_text(now);
-    json_t *rec = build_record(r, c, coll, body, id, now, now, 1, NULL, e);
+    if (authorize_body(r, c, a, coll, body, e) < 0)
+        return -1;
+    json_t *rec = build_record(r, c, a, coll, body, id, now, now, 1, NULL, e);
     if (!rec)
         return -1;
-    if (authorize(r, c, a, RA_CREATE, rec, e) < 0) {
-        json_decref(rec);
-        return -1;
-    }
     const char *kid = json_string_value(
         json_object_get(rec, coll->type == COLL_RELATIONS ? "type" : "kind"));
     const struct model_kind *k = model_kind(r->model, kid);
+    if (authorize(r, c, a, RA_CREATE, rec, e) < 0 ||
+        (k->is_relation && check_relation(c, k, rec, id, e) < 0)) {
+        json_decref(rec);
+        return -1;
+    }
     char *data = reg_dump(rec);
     int64_t rid = 0;
     int rc = reg_record_insert(c, k->collection, k->id, rec, data, &rid, e);
@@ -1148,28 +1520,37 @@ static bool same_content(const json_t *a, const json_t *b)
     return same;
 }
 
-static int load_current(struct store_conn *c, const char *collection, const char *id,
-                        struct rec_row *row, json_t **cur, struct err *e)
+/* Loads the current state of a record the actor may read (a NULL: any);
+ * one it may not read is answered as one that does not exist, before
+ * anything else (rights, revision, state) could tell them apart. */
+static int load_current(struct registry *r, struct store_conn *c, const struct actor *a,
+                        const char *collection, const char *id, struct rec_row *row, json_t **cur,
+                        struct err *e)
 {
     int found = rec_load(c, collection, id, row, e);
     if (found < 0)
         return -1;
-    if (found == 0) {
-        err_not_found(e, "no record '%.60s' in '%.60s'", id, collection);
-        return -1;
-    }
-    if (row->retired) {
-        err_set(e, 410, "gone", "", "record '%.60s' is retired", id);
-        rec_row_free(row);
-        return -1;
-    }
-    *cur = json_loads(row->data, 0, NULL);
-    if (!*cur) {
+    *cur = found ? json_loads(row->data, 0, NULL) : NULL;
+    if (found && !*cur) {
         rec_row_free(row);
         err_internal(e, "stored record '%.60s' is not valid JSON", id);
         return -1;
     }
+    if (!found || (a && !may_read_on(r, c, a, *cur))) {
+        reg_not_found(e);
+        goto fail;
+    }
+    if (row->retired) {
+        err_set(e, 410, "gone", "", "record '%.60s' is retired", id);
+        goto fail;
+    }
     return 0;
+fail:
+    json_decref(*cur);
+    *cur = NULL;
+    if (found)
+        rec_row_free(row);
+    return -1;
 }
 
 static int check_if_match(const struct rec_row *row, int64_t if_match, struct err *e)
@@ -1202,6 +1583,9 @@ static int store_new_revision(struct registry *r, struct store_conn *c, const st
         rc = reg_revision_put(c, row->rid, rev, at, a->id, action, data, e);
     if (rc == 0)
         rc = reg_index(r, c, row->rid, k, next, prev, e);
+    if (rc == 0 && !k->is_relation && !json_object_get(next, "retired_at") &&
+        !same_visibility(r, prev, next))
+        rc = reg_reindex_relations_of(r, c, row->id, e);
     if (rc == 0)
         rc = audit_append(c, at, a, action, row->collection, row->id, rev, row->data, data, e);
     free(data);
@@ -1239,7 +1623,7 @@ int registry_transition(struct registry *r, struct store_conn *c, const struct a
     struct rec_row row;
     json_t *cur = NULL;
     *out = NULL;
-    if (load_current(c, collection, id, &row, &cur, e) < 0)
+    if (load_current(r, c, a, collection, id, &row, &cur, e) < 0)
         return -1;
     int rc = check_if_match(&row, if_match, e);
     json_t *next = rc == 0 ? json_deep_copy(cur) : NULL;
@@ -1267,7 +1651,7 @@ static int patch_in_tx(struct registry *r, struct store_conn *c, const struct ac
 {
     struct rec_row row;
     json_t *cur = NULL;
-    if (load_current(c, coll->id, id, &row, &cur, e) < 0)
+    if (load_current(r, c, a, coll->id, id, &row, &cur, e) < 0)
         return -1;
     int rc = authorize(r, c, a, RA_UPDATE, cur, e);
     if (rc == 0)
@@ -1289,7 +1673,7 @@ static int patch_in_tx(struct registry *r, struct store_conn *c, const struct ac
         json_decref(copy);
         char now[32];
         next_instant(cur, now);
-        next = build_record(r, c, coll, merged, id,
+        next = build_record(r, c, a, coll, merged, id,
                             json_string_value(json_object_get(cur, "created_at")), now,
                             row.revision + 1, cur, e);
         json_decref(merged);
@@ -1297,6 +1681,10 @@ static int patch_in_tx(struct registry *r, struct store_conn *c, const struct ac
         /* moving a record to another organisation needs the right there too */
         if (rc == 0)
             rc = authorize(r, c, a, RA_UPDATE, next, e);
+        const struct model_kind *k =
+            rc == 0 ? model_kind(r->model, json_string_value(json_object_get(next, "type"))) : NULL;
+        if (k && k->is_relation)
+            rc = check_relation(c, k, next, id, e);
     }
     if (rc == 0 && same_content(cur, next)) {
         json_decref(next);
@@ -1407,7 +1795,7 @@ static int retire_one(struct registry *r, struct store_conn *c, const struct act
 {
     struct rec_row row;
     json_t *cur = NULL;
-    if (load_current(c, collection, id, &row, &cur, e) < 0)
+    if (load_current(r, c, check ? a : NULL, collection, id, &row, &cur, e) < 0)
         return -1;
     int rc = check ? authorize(r, c, a, RA_RETIRE, cur, e) : 0;
     if (rc == 0)
@@ -1474,7 +1862,7 @@ int registry_get_raw(struct registry *r, struct arena *ar, const char *collectio
         *json = arena_strndup(ar, store_col_text(st, 0), store_col_bytes(st, 0));
         *revision = store_col_int64(st, 1);
     } else if (rc == STORE_DONE) {
-        err_not_found(e, "no record '%.60s' in '%.60s'", id, collection);
+        reg_not_found(e);
         rc = STORE_ERROR;
     }
     store_reset(st);

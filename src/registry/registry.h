@@ -40,11 +40,34 @@ int registry_record_org(struct registry *r, struct store_conn *c, const json_t *
                         size_t n, struct err *e);
 
 /* May the actor read this stored record? Published records (and kinds
- * without a workflow) are public; the others need read-unpublished. */
+ * without a workflow) are public; the others need read-unpublished. A
+ * relation may be read by those who may read both of its ends (their
+ * current state). */
 bool registry_may_read(const struct registry *r, const struct actor *a, const json_t *rec);
+/* May the actor read the record as it was unpublished (its draft phase:
+ * every revision, who made it)? read-unpublished on the record, or for a
+ * relation on both of its ends. */
+bool registry_may_read_unpublished(const struct registry *r, const struct actor *a,
+                                   const json_t *rec);
 /* True when stored record text is surely of a published record (or of a
- * kind without a workflow); false means: parse it and ask may_read. */
+ * kind without a workflow, not a relation); false means: parse it and ask
+ * may_read. */
 bool registry_text_surely_public(const struct registry *r, const char *text, size_t len);
+
+/* Who acted, as those who may not read a record unpublished see it: a
+ * user's (or a user's token's) organisation as "org:<id>" (through the
+ * function set below; "user" when it cannot tell), other actors (the
+ * command line, the demo loader) as they are. */
+typedef int (*registry_actor_org_fn)(void *ctx, const char *user_id, char *org, size_t n);
+void registry_set_actor_org(struct registry *r, registry_actor_org_fn fn, void *ctx);
+void registry_public_actor(const struct registry *r, const char *actor, char *out, size_t n);
+/* The first revision of a record that those who may not read it
+ * unpublished see: its first published one (a relation: the one in force
+ * when its later end was first published). 0 when there is none (they see
+ * nothing of its history), 1 for a kind without a workflow. *at gets that
+ * publication's instant ("" for 1). */
+int registry_public_since(struct registry *r, const json_t *rec, int64_t *revision, char at[32],
+                          struct err *e);
 /* The current record, parsed, if the actor may read it: 404 when it does
  * not exist or may not be read, 410 when retired. collection NULL: any. */
 int registry_get_visible(struct registry *r, const struct actor *a, const char *collection,
@@ -52,7 +75,8 @@ int registry_get_visible(struct registry *r, const struct actor *a, const char *
 struct list_query;
 /* Narrows a list query to what the actor may read: only published
  * records, unless it may read unpublished ones of every organisation or
- * lists only its own organisation's. */
+ * lists only its own organisation's; relations whose ends it may read
+ * (reg_relation_visible). q may then point into *a: use it while a lives. */
 int registry_scope_list(const struct registry *r, const struct actor *a, struct list_query *q,
                         struct err *e);
 
@@ -88,9 +112,11 @@ int registry_get_raw(struct registry *r, struct arena *ar, const char *collectio
                      const char *id, char **json, int64_t *revision, struct err *e);
 
 /* The record as it was at instant at_ms (the last revision at or before
- * it). 404 when it did not exist yet, 410 when it was retired then. */
-int registry_get_at(struct registry *r, const char *collection, const char *id, int64_t at_ms,
-                    json_t **out, struct err *e);
+ * it), if the actor may read it as it was then (a relation: both ends as
+ * they were then, and now). 404 when it did not exist yet or may not be
+ * read, 410 when it was retired then. */
+int registry_get_at(struct registry *r, const struct actor *a, const char *collection,
+                    const char *id, int64_t at_ms, json_t **out, struct err *e);
 
 /* Applies a JSON merge patch (RFC 7396) if the record is at revision
  * if_match (412 otherwise) and validates the result as a whole. A patch
@@ -125,9 +151,12 @@ int registry_retire(struct registry *r, const struct actor *a, const char *colle
                     const char *id, int64_t if_match, struct err *e);
 
 /* {"id":..,"items":[{revision, at, actor, action, changes:[{field, before,
- * after}]}]}, oldest first. */
-int registry_history(struct registry *r, const char *collection, const char *id, json_t **out,
-                     struct err *e);
+ * after}]}]}, oldest first, as the actor may see it: 404 when it may not
+ * read the record (retired ones are read as they were); those who may not
+ * read it unpublished see the revisions from registry_public_since on (the
+ * first one's changes from nothing) with registry_public_actor. */
+int registry_history(struct registry *r, const struct actor *a, const char *collection,
+                     const char *id, json_t **out, struct err *e);
 
 /* Relations of a record: direction "out", "in" or "both", optional type.
  * {"items":[relation + "direction"]}. */

@@ -854,7 +854,7 @@ int registry_relations_of(struct registry *r, const char *collection, const char
     int found = rec_load(c, collection, id, &row, e);
     if (found <= 0) {
         if (found == 0)
-            err_not_found(e, "no record '%.60s' in '%.60s'", id, collection);
+            reg_not_found(e);
         return -1;
     }
     rec_row_free(&row);
@@ -906,36 +906,159 @@ static json_t *diff_records(const json_t *prev, const json_t *cur)
     return changes;
 }
 
-int registry_history(struct registry *r, const char *collection, const char *id, json_t **out,
-                     struct err *e)
+/* The first published revision of record rid (of kind k) and its instant:
+ * 1 and "" for a kind without a workflow, 0 when there is none. */
+static int first_published(struct store_conn *c, int64_t rid, const struct model_kind *k,
+                           int64_t *revision, char at[32], struct err *e)
+{
+    *revision = 0;
+    at[0] = '\0';
+    if (!k->workflow) {
+        *revision = 1;
+        return 0;
+    }
+    struct store_stmt *st = store_prepare(
+        c, "SELECT revision, at, data FROM revisions WHERE rid = $1 ORDER BY revision", true, e);
+    if (!st)
+        return -1;
+    store_bind_int64(st, 1, rid);
+    int rc = STORE_DONE;
+    while (!*revision && (rc = store_step(st, e)) == STORE_ROW) {
+        json_t *data = json_loads(store_col_text(st, 2), 0, NULL);
+        if (data && model_record_published(k, data)) {
+            *revision = store_col_int64(st, 0);
+            snprintf(at, 32, "%s", store_col_text(st, 1));
+        }
+        json_decref(data);
+    }
+    store_reset(st);
+    return *revision || rc != STORE_ERROR ? 0 : -1;
+}
+
+/* The last revision of rid at or before `at` (0 when none). */
+static int revision_at(struct store_conn *c, int64_t rid, const char *at, int64_t *revision,
+                       char **data, struct err *e)
+{
+    *revision = 0;
+    struct store_stmt *st = store_prepare(c,
+                                          "SELECT revision, data FROM revisions WHERE rid = $1 "
+                                          "AND at <= $2 ORDER BY revision DESC LIMIT 1",
+                                          true, e);
+    if (!st)
+        return -1;
+    store_bind_int64(st, 1, rid);
+    store_bind_text(st, 2, at);
+    int rc = store_step(st, e);
+    if (rc == STORE_ROW) {
+        *revision = store_col_int64(st, 0);
+        if (data)
+            *data = xstrdup(store_col_text(st, 1));
+    }
+    store_reset(st);
+    return rc == STORE_ERROR ? -1 : 0;
+}
+
+/* The first published revision of the record `id` and its instant (see
+ * first_published); *revision 0 when it does not exist. */
+static int published_since(struct registry *r, struct store_conn *c, const char *id, int64_t *rid,
+                           int64_t *revision, char at[32], struct err *e)
+{
+    struct rec_row row;
+    *revision = 0;
+    at[0] = '\0';
+    int found = id ? rec_load(c, NULL, id, &row, e) : 0;
+    if (found <= 0)
+        return found;
+    const struct model_kind *k = model_kind(r->model, row.kind);
+    *rid = row.rid;
+    int rc = k ? first_published(c, row.rid, k, revision, at, e) : 0;
+    rec_row_free(&row);
+    return rc;
+}
+
+int registry_public_since(struct registry *r, const json_t *rec, int64_t *revision, char at[32],
+                          struct err *e)
+{
+    struct store_conn *c = store_conn(r->store);
+    const char *type = json_string_value(json_object_get(rec, "type"));
+    const struct model_kind *rk = type ? model_kind(r->model, type) : NULL;
+    int64_t rid = 0;
+    if (!rk || !rk->is_relation)
+        return published_since(r, c, json_string_value(json_object_get(rec, "id")), &rid, revision,
+                               at, e);
+    /* a relation: from its state when the later of its ends was published */
+    static const char *const ends[] = {"source", "target"};
+    *revision = 0;
+    at[0] = '\0';
+    for (size_t i = 0; i < 2; i++) {
+        int64_t rev;
+        char since[32];
+        if (published_since(r, c, json_string_value(json_object_get(rec, ends[i])), &rid, &rev,
+                            since, e) < 0)
+            return -1;
+        if (!rev)
+            return 0;
+        if (strcmp(since, at) > 0)
+            snprintf(at, 32, "%s", since);
+    }
+    struct rec_row self;
+    int found = rec_load(c, NULL, json_string_value(json_object_get(rec, "id")), &self, e);
+    if (found <= 0)
+        return found;
+    int rc = *at ? revision_at(c, self.rid, at, revision, NULL, e) : 0;
+    rec_row_free(&self);
+    if (!*revision)
+        *revision = 1; /* made after both ends were published */
+    return rc;
+}
+
+int registry_history(struct registry *r, const struct actor *a, const char *collection,
+                     const char *id, json_t **out, struct err *e)
 {
     struct store_conn *c = store_conn(r->store);
     struct rec_row row;
     int found = rec_load(c, collection, id, &row, e);
+    json_t *rec = found > 0 ? json_loads(row.data, 0, NULL) : NULL;
+    if (found > 0 && (!rec || !registry_may_read(r, a, rec))) {
+        rec_row_free(&row);
+        found = 0;
+    }
     if (found <= 0) {
+        json_decref(rec);
         if (found == 0)
-            err_not_found(e, "no record '%.60s' in '%.60s'", id, collection);
+            reg_not_found(e);
         return -1;
     }
-    struct store_stmt *st = store_prepare(
-        c,
-        "SELECT revision, at, actor, action, data FROM revisions WHERE rid = $1 "
-        "ORDER BY revision",
-        true, e);
+    /* those who may not read it unpublished see it from its publication on,
+     * and organisations rather than people */
+    bool all = registry_may_read_unpublished(r, a, rec);
+    int64_t since = 1;
+    char since_at[32];
+    int rc = all ? 0 : registry_public_since(r, rec, &since, since_at, e);
+    json_decref(rec);
+    static const char *const sql = "SELECT revision, at, actor, action, data FROM revisions "
+                                   "WHERE rid = $1 ORDER BY revision";
+    struct store_stmt *st = rc < 0 ? NULL : store_prepare(c, sql, true, e);
     if (!st) {
         rec_row_free(&row);
         return -1;
     }
     store_bind_int64(st, 1, row.rid);
     json_t *items = json_array(), *prev = json_object();
-    int rc;
     while ((rc = store_step(st, e)) == STORE_ROW) {
+        int64_t revision = store_col_int64(st, 0);
+        if (!since || revision < since)
+            continue; /* the first one shown: its changes from nothing */
         json_t *cur = parse_stored(store_col_text(st, 4));
-        json_array_append_new(
-            items, json_pack("{s:I, s:s, s:s, s:s, s:o}", "revision",
-                             (json_int_t)store_col_int64(st, 0), "at", store_col_text(st, 1),
-                             "actor", store_col_text(st, 2), "action", store_col_text(st, 3),
-                             "changes", diff_records(prev, cur)));
+        char actor[160];
+        if (all)
+            snprintf(actor, sizeof actor, "%s", store_col_text(st, 2));
+        else
+            registry_public_actor(r, store_col_text(st, 2), actor, sizeof actor);
+        json_array_append_new(items, json_pack("{s:I, s:s, s:s, s:s, s:o}", "revision",
+                                               (json_int_t)revision, "at", store_col_text(st, 1),
+                                               "actor", actor, "action", store_col_text(st, 3),
+                                               "changes", diff_records(prev, cur)));
         json_decref(prev);
         prev = cur;
     }
@@ -950,37 +1073,75 @@ int registry_history(struct registry *r, const char *collection, const char *id,
     return 0;
 }
 
-int registry_get_at(struct registry *r, const char *collection, const char *id, int64_t at_ms,
-                    json_t **out, struct err *e)
+/* May the actor read the relation rel as its ends were at `at`? */
+static bool ends_readable_at(struct registry *r, struct store_conn *c, const struct actor *a,
+                             const json_t *rel, const char *at)
+{
+    static const char *const ends[] = {"source", "target"};
+    for (size_t i = 0; i < 2; i++) {
+        struct err e = ERR_INIT;
+        struct rec_row row;
+        const char *id = json_string_value(json_object_get(rel, ends[i]));
+        if (!id || rec_load(c, NULL, id, &row, &e) <= 0)
+            return false;
+        int64_t rev = 0;
+        char *data = NULL;
+        int rc = revision_at(c, row.rid, at, &rev, &data, &e);
+        rec_row_free(&row);
+        json_t *end = data ? json_loads(data, 0, NULL) : NULL;
+        free(data);
+        bool ok = rc == 0 && end && registry_may_read(r, a, end);
+        json_decref(end);
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+int registry_get_at(struct registry *r, const struct actor *a, const char *collection,
+                    const char *id, int64_t at_ms, json_t **out, struct err *e)
 {
     struct store_conn *c = store_conn(r->store);
     struct rec_row row;
+    *out = NULL;
     int found = rec_load(c, collection, id, &row, e);
+    json_t *now = found > 0 ? json_loads(row.data, 0, NULL) : NULL;
+    bool seen = now && registry_may_read(r, a, now); /* else it may not exist */
+    json_decref(now);
+    if (found > 0 && !seen) {
+        rec_row_free(&row);
+        found = 0;
+    }
     if (found <= 0) {
         if (found == 0)
-            err_not_found(e, "no record '%.60s' in '%.60s'", id, collection);
+            reg_not_found(e);
         return -1;
     }
     char at[32];
     time_format_rfc3339(at_ms, at, sizeof at);
-    struct store_stmt *st = store_prepare(c,
-                                          "SELECT data FROM revisions WHERE rid = $1 AND at <= $2 "
-                                          "ORDER BY revision DESC LIMIT 1",
-                                          true, e);
-    int rc = st ? STORE_DONE : STORE_ERROR;
-    if (st) {
-        store_bind_int64(st, 1, row.rid);
-        store_bind_text(st, 2, at);
-        rc = store_step(st, e);
-        if (rc == STORE_ROW)
-            *out = parse_stored(store_col_text(st, 0));
-        store_reset(st);
-    }
+    int64_t rev = 0;
+    char *data = NULL;
+    int rc = revision_at(c, row.rid, at, &rev, &data, e);
     rec_row_free(&row);
-    if (rc == STORE_DONE)
-        err_not_found(e, "record '%.60s' did not exist at %s", id, at);
-    if (rc != STORE_ROW)
+    if (rc < 0)
         return -1;
+    if (!rev) {
+        err_not_found(e, "record '%.60s' did not exist at %s", id, at);
+        return -1;
+    }
+    *out = parse_stored(data);
+    free(data);
+    /* as it was then: a draft then is not for the public, nor a relation
+     * whose end was one */
+    const char *type = json_string_value(json_object_get(*out, "type"));
+    const struct model_kind *rk = type ? model_kind(r->model, type) : NULL;
+    if (!a->system && (!registry_may_read(r, a, *out) ||
+                       (rk && rk->is_relation && !ends_readable_at(r, c, a, *out, at)))) {
+        err_not_found(e, "record '%.60s' may not be read as it was at %s", id, at);
+        json_decref(*out);
+        *out = NULL;
+        return -1;
+    }
     if (json_object_get(*out, "retired_at")) {
         err_set(e, 410, "gone", "", "record '%.60s' was retired at %s", id, at);
         json_decref(*out);

@@ -444,6 +444,17 @@ static const char *instant_text(const struct page *pg, const char *at)
  * may see the user, else what kind of actor it was. */
 static const char *actor_text(const struct page *pg, const char *actor)
 {
+    if (actor && strncmp(actor, "org:", 4) == 0) { /* registry_public_actor */
+        json_t *org = NULL;
+        struct err oe = ERR_INIT;
+        const char *out = page_tr(pg, TR("Portal user"));
+        if (registry_get_visible(pg->w->api->reg, &pg->actor, NULL, actor + 4, &org, &oe) == 0)
+            out = arena_strdup(pg->req->arena, web_name(pg->lang, json_object_get(org, "name")));
+        json_decref(org);
+        return out;
+    }
+    if (actor && strcmp(actor, "user") == 0) /* registry_public_actor: no organisation */
+        return page_tr(pg, TR("Portal user"));
     if (!actor || strncmp(actor, "user:", 5) != 0)
         return page_tr(pg, TR("Portal administration"));
     char uid[40];
@@ -469,7 +480,7 @@ static json_t *history_section(struct page *pg, const struct model_kind *k, cons
 {
     json_t *hist = NULL;
     struct err e = ERR_INIT;
-    if (registry_history(pg->w->api->reg, coll, id, &hist, &e) < 0)
+    if (registry_history(pg->w->api->reg, &pg->actor, coll, id, &hist, &e) < 0)
         return NULL;
     json_t *out = json_array();
     size_t i;

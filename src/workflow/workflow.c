@@ -366,6 +366,23 @@ static int step_fn(void *ctx, struct store_conn *c, const json_t *cur, json_t *n
     return take(w, c, s->a, s->collection, k, t, cur, next, t->remarks ? s->remarks : NULL, e);
 }
 
+/* Who may take the step, checked first: a record the actor may not read is
+ * one that does not exist (404), and one it may read but not step on is
+ * refused (403) before its revision or state could say more. The step
+ * checks the right again inside its write. */
+static int may_step(struct workflow *w, struct step *s, const char *id, struct err *e)
+{
+    json_t *rec = NULL;
+    if (registry_get_visible(w->reg, s->a, s->collection, id, &rec, e) < 0)
+        return -1;
+    const struct model_kind *k = kind_of(w, rec);
+    int rc = k && k->workflow
+                 ? authz_check(w->rights, s->a, action_of(s->trigger), k->id, owner_of(rec), e)
+                 : 0;
+    json_decref(rec);
+    return rc;
+}
+
 static int run_step(struct workflow *w, struct step *s, const char *id, int64_t if_match,
                     json_t **out, struct err *e)
 {
@@ -374,6 +391,8 @@ static int run_step(struct workflow *w, struct step *s, const char *id, int64_t 
         err_not_found(e, "no collection '%.60s'", s->collection);
         return -1;
     }
+    if (may_step(w, s, id, e) < 0)
+        return -1;
     struct store_conn *c = registry_write_enter(w->reg, e);
     if (!c)
         return -1;
@@ -490,6 +509,8 @@ int workflow_verify(struct workflow *w, const struct actor *a, const char *colle
         err_not_found(e, "no collection '%.60s'", collection);
         return -1;
     }
+    if (may_step(w, &s, id, e) < 0)
+        return -1;
     struct store_conn *c = registry_write_enter(w->reg, e);
     if (!c)
         return -1;
@@ -564,7 +585,11 @@ static int on_write(void *ctx, struct store_conn *c, const struct actor *a, cons
 
 /* ---- reading ------------------------------------------------------------------------ */
 
-static json_t *events_of(struct store_conn *c, const char *id, struct err *e)
+/* The events of record id from revision `since` on; `public`: their
+ * actors as registry_public_actor shows them (to those who may not read
+ * the record unpublished). */
+static json_t *events_of(struct workflow *w, struct store_conn *c, const char *id, int64_t since,
+                         bool public, struct err *e)
 {
     struct store_stmt *st = store_prepare(
         c,
@@ -577,11 +602,17 @@ static json_t *events_of(struct store_conn *c, const char *id, struct err *e)
     json_t *items = json_array();
     int rc;
     while ((rc = store_step(st, e)) == STORE_ROW) {
+        if (store_col_int64(st, 0) < since)
+            continue;
+        char actor[160];
+        if (!public)
+            snprintf(actor, sizeof actor, "%s", store_col_text(st, 2));
+        else
+            registry_public_actor(w->reg, store_col_text(st, 2), actor, sizeof actor);
         json_t *ev = json_pack("{s:I, s:s, s:s, s:s, s:s, s:s}", "revision",
                                (json_int_t)store_col_int64(st, 0), "at", store_col_text(st, 1),
-                               "actor", store_col_text(st, 2), "transition",
-                               store_col_text(st, 3), "from", store_col_text(st, 4), "to",
-                               store_col_text(st, 5));
+                               "actor", actor, "transition", store_col_text(st, 3), "from",
+                               store_col_text(st, 4), "to", store_col_text(st, 5));
         if (!store_col_null(st, 6))
             json_object_set_new(ev, "review", json_string(store_col_text(st, 6)));
         if (!store_col_null(st, 7))
@@ -596,6 +627,33 @@ static json_t *events_of(struct store_conn *c, const char *id, struct err *e)
         return NULL;
     }
     return items;
+}
+
+/* Drops the obligations started before `at` (of the draft phase; NULL:
+ * all). */
+static void drop_before(json_t *obs, const char *at)
+{
+    for (size_t i = json_array_size(obs); i-- > 0;) {
+        const char *started = text_of(json_array_get(obs, i), "started_at");
+        if (!at || !started || strcmp(started, at) < 0)
+            json_array_remove(obs, i);
+    }
+}
+
+/* A user's organisation, shown to those who see organisations rather than
+ * people (registry_public_actor). */
+static int actor_org(void *ctx, const char *user_id, char *org, size_t n)
+{
+    struct workflow *w = ctx;
+    struct actor sys = {.id = "system", .system = true};
+    json_t *u = NULL;
+    struct err e = ERR_INIT;
+    if (user_get(w->ac, &sys, user_id, &u, &e) < 0)
+        return -1;
+    const char *o = text_of(u, "org");
+    snprintf(org, n, "%s", o ? o : "");
+    json_decref(u);
+    return 0;
 }
 
 /* The triggers this actor may start on the record now. */
@@ -631,9 +689,20 @@ int workflow_timeline(struct workflow *w, const struct actor *a, const char *col
     struct store_conn *c = store_conn(registry_store(w->reg));
     char subject[200];
     obligation_subject(collection, id, subject, sizeof subject);
-    json_t *events = events_of(c, id, e), *obs = NULL, *gaps = NULL;
-    if (events && obligations_about(w->ac, subject, &obs, e) == 0 &&
-        record_gaps(w, k, rec, false, &gaps, e) < 0) {
+    /* those who may not read it unpublished see it from its publication on */
+    int64_t since = 1;
+    char since_at[32] = "";
+    bool public = !registry_may_read_unpublished(w->reg, a, rec);
+    if (public && registry_public_since(w->reg, rec, &since, since_at, e) < 0) {
+        json_decref(rec);
+        return -1;
+    }
+    if (!since) /* never published: nothing of it */
+        since = INT64_MAX;
+    json_t *events = events_of(w, c, id, since, public, e), *obs = NULL, *gaps = NULL;
+    if (events && obligations_about(w->ac, subject, &obs, e) == 0 && public)
+        drop_before(obs, since == INT64_MAX ? NULL : since_at);
+    if (obs && record_gaps(w, k, rec, false, &gaps, e) < 0) {
         json_decref(obs);
         obs = NULL;
     }
@@ -862,6 +931,7 @@ struct workflow *workflow_new(struct registry *reg, struct accounts *ac, struct 
         }
     }
     registry_set_update_hook(reg, on_write, w);
+    registry_set_actor_org(reg, actor_org, w);
     w->part = (struct dump_part){tables, N(tables), rules, N(rules), w, check_codes, NULL};
     dump_add_part(reg, &w->part);
     return w;

@@ -228,9 +228,12 @@ def test_draft_to_registered_with_return_and_resubmission():
     assert all(o['done_at'] for o in t['obligations']) and t['published'] is True
     # the public timeline is there too, once published
     assert SRV.get(f'/api/v1/objects/{rec["id"]}/workflow').status == 200
-    # the record's history keeps every step (REG-06)
-    hist = SRV.get(f'/api/v1/objects/{rec["id"]}/history').json()['items']
+    # the record's history keeps every step (REG-06) for its organisation
+    hist = SRV.get(f'/api/v1/objects/{rec["id"]}/history', token=OWNER).json()['items']
     assert [h['action'] for h in hist][:5] == ['create', 'update', 'update', 'submit', 'verify-return'], hist
+    # the public sees it from its registration on (test_visibility.py)
+    hist = SRV.get(f'/api/v1/objects/{rec["id"]}/history').json()['items']
+    assert hist[0]['action'] == 'verify-accept', hist
 
 
 def test_one_code_under_concurrent_verification_and_never_reused():
@@ -271,7 +274,7 @@ def test_other_organisations_and_kinds():
     rec = complete_draft()
     # another organisation's editor can neither read the draft nor submit it
     assert_problem(SRV.get(f'/api/v1/objects/{rec["id"]}', token=stranger), 404)
-    assert_problem(submit(rec, token=stranger), 403)
+    assert_problem(submit(rec, token=stranger), 404)
     assert_problem(SRV.get(f'/api/v1/objects/{rec["id"]}/workflow', token=stranger), 404)
     assert SRV.get(f'/api/v1/objects?owner={ORG}&filter=status:draft', token=stranger).json()['total'] == 0
     # a public filter on unpublished states finds nothing

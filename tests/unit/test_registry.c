@@ -118,7 +118,7 @@ static void test_revisions_and_merge_patch(void **state)
     assert_int_equal(e.status, 412);
     json_decref(patch);
     json_t *hist = NULL;
-    assert_int_equal(registry_history(f->reg, "objects", "is-1", &hist, &e), 0);
+    assert_int_equal(registry_history(f->reg, &f->actor, "objects", "is-1", &hist, &e), 0);
     json_t *items = json_object_get(hist, "items");
     assert_int_equal(json_array_size(items), 2);
     json_t *changes = json_object_get(json_array_get(items, 1), "changes");
@@ -482,6 +482,197 @@ static void test_memory_index_matches_sql(void **state)
     registry_free(mem);
 }
 
+/* Sets a record's workflow status (as a verifier's decision would). */
+static int set_status(void *ctx, struct store_conn *c, const json_t *cur, json_t *next,
+                      struct err *e)
+{
+    json_object_set_new(next, "status", json_string(ctx));
+    return 0;
+}
+
+static void set_record_status(struct fx *f, struct registry *r, const char *id, const char *status)
+{
+    struct err e = ERR_INIT;
+    struct store_conn *c = registry_write_enter(r, &e);
+    assert_non_null(c);
+    json_t *out = NULL;
+    int rc = registry_transition(r, c, &f->actor, "objects", id, -1, "test", set_status,
+                                 (void *)status, &out, &e);
+    json_decref(out);
+    assert_int_equal(registry_write_leave(r, c, rc, &e), 0);
+    assert_int_equal(rc, 0);
+}
+
+static struct actor actor_of(const struct rights *rights, const char *role, const char *org)
+{
+    struct actor a = ACTOR_ANONYMOUS;
+    if (role) {
+        snprintf(a.id, sizeof a.id, "user:u-%s", role);
+        snprintf(a.user, sizeof a.user, "u-%s", role);
+        snprintf(a.org, sizeof a.org, "%s", org);
+        a.roles = 1u << rights_role_index(rights, role);
+        a.read_only = false;
+    }
+    return a;
+}
+
+/* What the actor should see of a relation, from its ends' stored state:
+ * registered ends are public, the others their organisation's (owners'
+ * read-unpublished) or the integrator's. */
+static bool expect_visible(struct fx *f, const struct actor *a, const json_t *rel)
+{
+    static const char *const ends[] = {"source", "target"};
+    for (size_t i = 0; i < 2; i++) {
+        json_t *end = NULL;
+        struct err e = ERR_INIT;
+        assert_int_equal(registry_get_visible(f->reg, &f->actor, NULL,
+                                              json_string_value(json_object_get(rel, ends[i])),
+                                              &end, &e),
+                         0);
+        const char *status = json_string_value(json_object_get(end, "status"));
+        const char *owner = json_string_value(json_object_get(end, "owner"));
+        bool ok = strcmp(status, "registered") == 0 ||
+                  strcmp(a->id, "user:u-integrator-verifier") == 0 ||
+                  (a->org[0] && strcmp(owner, a->org) == 0);
+        json_decref(end);
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+/* The relations an actor lists (every page) and their facet of types, by
+ * both paths: the SQL one and the memory index's. */
+static void check_relations_for(struct fx *f, struct registry *mem, const struct actor *a,
+                                const char *q)
+{
+    const struct model_collection *coll = model_collection(f->model, "relations");
+    struct arena *ar = arena_new();
+    struct listq_param p[] = {{"limit", "500"}, {"q", q}};
+    struct list_query lq;
+    struct err e = ERR_INIT;
+    assert_int_equal(listq_parse(ar, f->model, coll, p, q ? 2 : 1, NULL, &lq, &e), 0);
+    assert_int_equal(registry_scope_list(f->reg, a, &lq, &e), 0);
+    json_t *x = NULL, *y = NULL, *fx1 = NULL, *fx2 = NULL;
+    assert_int_equal(registry_list(f->reg, ar, &lq, &x, &e), 0);
+    assert_int_equal(registry_list(mem, ar, &lq, &y, &e), 0);
+    assert_true(json_equal(x, y));
+    assert_int_equal(registry_facets(f->reg, ar, &lq, "kind", &fx1, &e), 0);
+    assert_int_equal(registry_facets(mem, ar, &lq, "kind", &fx2, &e), 0);
+    assert_true(json_equal(fx1, fx2));
+    /* exactly the live relations whose ends it may read */
+    json_t *all = NULL;
+    struct list_query every;
+    assert_int_equal(listq_parse(ar, f->model, coll, p, q ? 2 : 1, NULL, &every, &e), 0);
+    assert_int_equal(registry_list(f->reg, ar, &every, &all, &e), 0);
+    size_t want = 0, i, j;
+    json_t *rel, *item;
+    json_array_foreach (json_object_get(all, "items"), i, rel) {
+        bool expected = expect_visible(f, a, rel), listed = false;
+        json_array_foreach (json_object_get(x, "items"), j, item)
+            listed = listed || json_equal(json_object_get(item, "id"), json_object_get(rel, "id"));
+        if (expected != listed)
+            fail_msg("%s: relation %s expected %d, listed %d", a->id,
+                     json_string_value(json_object_get(rel, "id")), expected, listed);
+        assert_true(registry_may_read(f->reg, a, rel) == expected);
+        want += expected;
+    }
+    assert_int_equal(json_integer_value(json_object_get(x, "total")), want);
+    json_int_t counted = 0;
+    json_array_foreach (json_object_get(fx1, "values"), i, item)
+        counted += json_integer_value(json_object_get(item, "count"));
+    assert_int_equal(counted, want);
+    json_decref(all);
+    json_decref(x);
+    json_decref(y);
+    json_decref(fx1);
+    json_decref(fx2);
+    arena_free(ar);
+}
+
+/* A relation is listed, counted, found and faceted for those who may read
+ * both of its ends, by the memory index as by SQL, and follows its ends
+ * when they are registered or change organisation. REQ: ROL-05, ACC-03 */
+static void test_relations_visible_as_their_ends(void **state)
+{
+    struct fx *f = *state;
+    FILE *fp = fopen(RIGHTS_PATH, "rb");
+    assert_non_null(fp);
+    char text[16384];
+    size_t len = fread(text, 1, sizeof text, fp);
+    fclose(fp);
+    struct rights *rights = NULL;
+    struct err e = ERR_INIT;
+    assert_int_equal(rights_load(text, len, f->model, &rights, &e), 0);
+    registry_set_rights(f->reg, rights);
+    unsigned seed = 777;
+    for (int i = 0; i < 4; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "org-%d", i);
+        json_decref(make_org(f, id));
+    }
+    make_random_objects(f, &seed, 60);
+    char id[16];
+    for (int i = 0; i < 60; i += 3) { /* a third registered */
+        snprintf(id, sizeof id, "o-%d", i);
+        set_record_status(f, f->reg, id, "registered");
+    }
+    for (int i = 0; i < 90; i++) { /* relations between random objects */
+        char body[256];
+        int s = (int)(rand_r(&seed) % 60), t = (int)(rand_r(&seed) % 60);
+        if (s == t)
+            continue;
+        snprintf(body, sizeof body,
+                 "{\"type\":\"exchanges_data_with\",\"source\":\"o-%d\",\"target\":\"o-%d\","
+                 "\"data_carried\":\"%s\"}",
+                 s, t, WORDS[rand_r(&seed) % 6]);
+        json_t *in = json_loads(body, 0, NULL), *out = NULL;
+        if (registry_create(f->reg, &f->actor, "relations", in, NULL, &out, &e) < 0)
+            assert_int_equal(e.status, 409); /* already there */
+        json_decref(in);
+        json_decref(out);
+    }
+    /* relations an older version stored have no visibility row: serving
+     * starts by giving them one */
+    assert_int_equal(store_exec(store_conn(f->store),
+                                "DELETE FROM attrs WHERE field = 'relations:_visible' AND rid IN "
+                                "(SELECT rid FROM records WHERE rid % 2 = 0)",
+                                &e, 0),
+                     0);
+    struct registry *mem = registry_new(f->store, f->model);
+    registry_set_rights(mem, rights);
+    assert_int_equal(registry_enable_filter_index(mem, &e), 0);
+    struct actor actors[] = {actor_of(rights, NULL, ""), actor_of(rights, "owner-editor", "org-1"),
+                             actor_of(rights, "owner-viewer", "org-2"),
+                             actor_of(rights, "integrator-verifier", "org-3")};
+    for (int round = 0; round < 2; round++) {
+        for (size_t i = 0; i < 4; i++) {
+            check_relations_for(f, mem, &actors[i], NULL);
+            check_relations_for(f, mem, &actors[i], WORDS[round]);
+        }
+        /* writes through the indexed registry: ends registered, returned,
+         * moved to another organisation; their relations follow */
+        for (int i = 0; i < 25; i++) {
+            snprintf(id, sizeof id, "o-%d", (int)(rand_r(&seed) % 60));
+            if (i % 5 == 4) {
+                json_t *patch = json_pack("{s:s}", "owner", i % 2 ? "org-1" : "org-2"), *out = NULL;
+                assert_int_equal(registry_patch(mem, &f->actor, "objects", id, -1, patch, &out, &e),
+                                 0);
+                json_decref(patch);
+                json_decref(out);
+            } else {
+                set_record_status(f, mem, id, i % 3 ? "registered" : "returned");
+            }
+        }
+    }
+    char *report = NULL;
+    assert_int_equal(dump_check(f->reg, &report), 0); /* the index holds what check expects */
+    free(report);
+    registry_free(mem);
+    registry_set_rights(f->reg, NULL);
+    rights_free(rights);
+}
+
 static int64_t count_rows(struct fx *f, const char *sql)
 {
     struct err e = ERR_INIT;
@@ -590,6 +781,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_failed_import_leaves_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_list_query_parsing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_memory_index_matches_sql, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_relations_visible_as_their_ends, setup, teardown),
         cmocka_unit_test_setup_teardown(test_absent_few_valued_fields_have_no_rows, setup,
                                         teardown),
     };
