@@ -13,7 +13,7 @@ import re
 import tempfile
 from urllib.parse import quote
 
-from harness import COMPLETE, Server, assert_problem, cli, multipart, run, valid_bin
+from harness import COMPLETE, Server, assert_problem, cli, multipart, place_documents, run, valid_bin
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 spec = importlib.util.spec_from_file_location(
@@ -48,6 +48,7 @@ def draft(owner, token, name, **fields):
 
 
 def register(rec, token):
+    place_documents(SRV, rec['id'], token)
     r = SRV.request('POST', f'/api/v1/objects/{rec["id"]}/submit', token=token)
     assert r.status == 200, r
     r = SRV.request('POST', f'/api/v1/objects/{rec["id"]}/verify', {'decision': 'accept'}, token=VERIFIER)
@@ -221,6 +222,7 @@ def test_public_history_from_publication():
     r = SRV.request('POST', f'/api/v1/objects/{rec["id"]}/documents', body,
                     headers={'Content-Type': ctype}, token=OWNER)
     assert r.status == 201, r
+    place_documents(SRV, rec['id'], OWNER)
     r = SRV.request('POST', f'/api/v1/objects/{rec["id"]}/submit', token=OWNER)
     assert r.status == 200, r
     r = SRV.request('POST', f'/api/v1/objects/{rec["id"]}/verify',
