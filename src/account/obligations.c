@@ -62,7 +62,21 @@ bool obligation_overdue(const char *due, const char *done, const char *now)
     return strcmp(done ? done : now, due) > 0;
 }
 
-static json_t *obligation_row(struct store_stmt *st, const char *now)
+/* How many working days late an overdue obligation is (was, when done):
+ * those after its due day up to the day it was done, or today. -1 when
+ * the calendar does not cover them. */
+static int64_t days_late(struct accounts *ac, const char *due, const char *done,
+                         const char *now)
+{
+    int64_t due_ms, end_ms, n;
+    struct err e = ERR_INIT;
+    if (time_parse_rfc3339(due, &due_ms) < 0 || time_parse_rfc3339(done ? done : now, &end_ms) < 0 ||
+        calsvc_working_days_between(ac->cal, due_ms, end_ms, &n, &e) < 0)
+        return -1;
+    return n;
+}
+
+static json_t *obligation_row(struct accounts *ac, struct store_stmt *st, const char *now)
 {
     const char *due = store_col_text(st, 7), *done = store_col_text(st, 8);
     bool overdue = obligation_overdue(due, done, now);
@@ -74,15 +88,19 @@ static json_t *obligation_row(struct store_stmt *st, const char *now)
                           store_col_text(st, 6), "due_at", due, "done_at", done, "outcome",
                           store_col_text(st, 9), "state", done ? "done" : "open", "overdue",
                           overdue);
+    int64_t late = overdue ? days_late(ac, due, done, now) : -1;
+    if (late >= 0)
+        json_object_set_new(o, "days_late", json_integer(late));
     return o;
 }
 
 /* Appends the rows of st (obligation columns in obligation_row's order). */
-static int collect_rows(struct store_stmt *st, const char *now, json_t *items, struct err *e)
+static int collect_rows(struct accounts *ac, struct store_stmt *st, const char *now,
+                        json_t *items, struct err *e)
 {
     int rc;
     while ((rc = store_step(st, e)) == STORE_ROW)
-        json_array_append_new(items, obligation_row(st, now));
+        json_array_append_new(items, obligation_row(ac, st, now));
     store_reset(st);
     return rc == STORE_ERROR ? -1 : 0;
 }
@@ -101,7 +119,7 @@ int obligations_about(struct accounts *ac, const char *subject, json_t **items, 
         return -1;
     store_bind_text(st, 1, subject);
     json_t *a = json_array();
-    if (collect_rows(st, now, a, e) < 0) {
+    if (collect_rows(ac, st, now, a, e) < 0) {
         json_decref(a);
         return -1;
     }
@@ -159,7 +177,7 @@ int obligation_list(struct accounts *ac, const struct actor *by, const char *org
     store_bind_text(st, 3, state);
     store_bind_text(st, 4, now);
     json_t *items = json_array();
-    if (collect_rows(st, now, items, e) < 0) {
+    if (collect_rows(ac, st, now, items, e) < 0) {
         json_decref(items);
         return -1;
     }

@@ -434,16 +434,23 @@ static int inspect(struct docs_upload *u, struct verdict *v, json_t **problems, 
     return 0;
 }
 
-/* With the documents due at its stage all there, the owner has done what
- * a change of stage asked (the workflow's stage policy). */
+/* With the documents due at its stage all there, and the fields the stage
+ * needs filled, the owner has done what a change of stage asked (the
+ * workflow's stage policy; the workflow closes it when a field is the last
+ * thing filled). */
 static int stage_duty_done(struct docs *d, struct store_conn *c, const struct target *t,
                            const char *now, struct err *e)
 {
     const struct model_workflow *w = t->kind->workflow;
-    int missing;
-    if (!w || !w->stage_policy || docs_count_missing(d, t->rec, &missing, e) < 0)
-        return w && w->stage_policy ? -1 : 0;
-    if (missing > 0)
+    json_t *gaps;
+    if (!w || !w->stage_policy)
+        return 0;
+    if (docs_gaps(d, t->rec, &gaps, e) < 0)
+        return -1;
+    size_t owed = json_array_size(json_object_get(gaps, "fields")) +
+                  json_array_size(json_object_get(gaps, "documents"));
+    json_decref(gaps);
+    if (owed > 0)
         return 0;
     char subject[200];
     obligation_subject(t->kind->collection, text_of(t->rec, "id"), subject, sizeof subject);
@@ -760,16 +767,6 @@ int docs_open(struct docs *d, const struct actor *a, const char *doc_id, struct 
     }
     json_decref(doc);
     target_free(&t);
-    return rc;
-}
-
-int docs_count_missing(void *ctx, const json_t *rec, int *missing, struct err *e)
-{
-    int due;
-    json_t *list = NULL;
-    int rc = docs_missing(ctx, rec, &due, &list, e);
-    *missing = (int)json_array_size(list);
-    json_decref(list);
     return rc;
 }
 

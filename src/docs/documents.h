@@ -139,8 +139,6 @@ int docs_inclusion_list(struct docs *d, const struct actor *a, const char *statu
 int docs_inclusion_get(struct docs *d, const struct actor *a, const char *request_id,
                        json_t **out, struct err *e);
 
-/* How many documents due at rec's stage have no signed copy (ctx: the docs). */
-int docs_count_missing(void *ctx, const json_t *rec, int *missing, struct err *e);
 /* What rec lacks: its empty needed fields, the documents due at its stage
  * without a signed copy, the relations the model requires that it has
  * none of; in the shape of workflow_gaps_fn (ctx: the docs). The one

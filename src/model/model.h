@@ -131,6 +131,13 @@ struct model_workflow {
      * (NULL: no such duty). */
     const char *stage_field;
     const struct model_policy *stage_policy;
+    /* The date field that says when a stage began, per stage value (e.g.
+     * industrial_operation: commissioning_date): the stage's duty runs from
+     * that day, not from the day of the edit (REQ REG-05). NULL-terminated
+     * pairs; a stage without one starts its duty when it is recorded. */
+    struct model_stage_date {
+        const char *stage, *field;
+    } *stage_dates;
     struct model_wf_state *states;
     size_t n_states;
     struct model_wf_transition *transitions;
@@ -254,6 +261,8 @@ const struct model_workflow *model_workflow(const struct model *m, const char *i
 size_t model_n_workflows(const struct model *m);
 const struct model_workflow *model_workflow_at(const struct model *m, size_t i);
 const struct model_wf_state *model_wf_state(const struct model_workflow *w, const char *id);
+/* The date field that says when `stage` began (stage_dates), or NULL. */
+const char *model_stage_date_field(const struct model_workflow *w, const char *stage);
 const struct model_wf_state *model_wf_initial(const struct model_workflow *w);
 /* The transition `trigger` takes from (status, review) (review NULL or ""
  * = none), or NULL when none applies. */

@@ -8,7 +8,7 @@
 
 static const char *const WF_KEYS[] = {"label",       "status_field", "review_field", "code_field",
                                       "code_pattern", "states",      "transitions",  "stage_field",
-                                      "stage_policy", NULL};
+                                      "stage_policy", "stage_dates", NULL};
 static const char *const STATE_KEYS[] = {"label", "initial", "published", "coded", "locked", NULL};
 static const char *const TRANSITION_KEYS[] = {
     "label",   "trigger",  "from",        "review_from", "to",     "review",
@@ -401,7 +401,30 @@ static int parse_stage(struct loader *ld, const json_t *v, const char *path,
     if (!w->stage_policy)
         return ld_fail(ld, ld_sub(ld, path, "stage_policy"), "unknown policy '%s'", policy);
     w->stage_field = ld_keep(ld, field);
+    json_t *dates;
+    if (ld_member(ld, v, "stage_dates", path, JSON_OBJECT, false, &dates))
+        return -1;
+    w->stage_dates = arena_calloc(ld->m->arena, json_object_size(dates) + 1, sizeof *w->stage_dates);
+    struct model_stage_date *d = w->stage_dates;
+    const char *stage;
+    json_t *f;
+    json_object_foreach (dates, stage, f) {
+        const char *fp = ld_sub(ld, ld_sub(ld, path, "stage_dates"), stage);
+        if (!json_is_string(f) || ld_name(ld, json_string_value(f), fp))
+            return json_is_string(f) ? -1 : ld_fail(ld, fp, "must be the name of a date field");
+        d->stage = ld_keep(ld, stage);
+        d->field = ld_keep(ld, json_string_value(f));
+        d++;
+    }
     return 0;
+}
+
+const char *model_stage_date_field(const struct model_workflow *w, const char *stage)
+{
+    for (const struct model_stage_date *d = w->stage_dates; d && d->stage; d++)
+        if (stage && strcmp(d->stage, stage) == 0)
+            return d->field;
+    return NULL;
 }
 
 static int parse_workflow(struct loader *ld, const char *id, const json_t *v,
@@ -488,6 +511,15 @@ int parse_kind_workflow(struct loader *ld, const json_t *v, const char *path,
     if (w->stage_field && (!model_field(k, w->stage_field) ||
                            model_field(k, w->stage_field)->type != FT_ENUM))
         return ld_fail(ld, wp, "its workflow needs an enum field '%s' (the stage)", w->stage_field);
+    for (const struct model_stage_date *d = w->stage_dates; d && d->stage; d++) {
+        const struct model_field *df = model_field(k, d->field);
+        if (!ld_enum_has(model_field(k, w->stage_field)->enumeration, d->stage))
+            return ld_fail(ld, wp, "its workflow dates stage '%s', which is not a value of '%s'",
+                           d->stage, w->stage_field);
+        if (!df || df->type != FT_DATE)
+            return ld_fail(ld, wp, "its workflow needs a date field '%s' (when stage '%s' began)",
+                           d->field, d->stage);
+    }
     if (check_wf_field(ld, wp, k, w->status_field, FT_ENUM) ||
         check_wf_field(ld, wp, k, w->code_field, FT_STRING) ||
         (w->review_field && check_wf_field(ld, wp, k, w->review_field, FT_ENUM)))
@@ -574,14 +606,17 @@ json_t *workflows_json(const struct model *m)
         }
         for (size_t t = 0; t < w->n_transitions; t++)
             json_object_set_new(ts, w->transitions[t].id, transition_json(&w->transitions[t]));
+        json_t *dates = json_object();
+        for (const struct model_stage_date *d = w->stage_dates; d && d->stage; d++)
+            json_object_set_new(dates, d->stage, json_string(d->field));
         json_object_set_new(
             out, w->id,
-            json_pack("{s:o, s:s, s:s?, s:s, s:s, s:s?, s:s?, s:o, s:o}", "label",
+            json_pack("{s:o, s:s, s:s?, s:s, s:s, s:s?, s:s?, s:o, s:o, s:o}", "label",
                       model_label_json(w->label), "status_field", w->status_field, "review_field",
                       w->review_field, "code_field", w->code_field, "code_pattern",
                       w->code_pattern, "stage_field", w->stage_field, "stage_policy",
-                      w->stage_policy ? w->stage_policy->id : NULL, "states", states,
-                      "transitions", ts));
+                      w->stage_policy ? w->stage_policy->id : NULL, "stage_dates", dates,
+                      "states", states, "transitions", ts));
     }
     return out;
 }

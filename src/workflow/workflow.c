@@ -532,9 +532,46 @@ static bool same_text(const char *x, const char *y)
     return x == y || (x && y && strcmp(x, y) == 0);
 }
 
+/* When the duty of rec's stage started (REQ REG-05): the day the record
+ * says the stage began (the workflow's stage_dates), not the day someone
+ * recorded it, so that a late report shows its delay; the moment of the
+ * edit when the stage has no date, the date is in the future, or it is
+ * not there. A start before the rules' first value (the policy's first
+ * `from`) starts on that day. Noon UTC of a date is that date in every
+ * offset within 12 hours. */
+static int64_t stage_started_ms(const struct model_workflow *wf, const json_t *rec,
+                                int64_t now_ms)
+{
+    const char *f = model_stage_date_field(wf, text_of(rec, wf->stage_field));
+    const char *date = f ? text_of(rec, f) : NULL;
+    int y, m, d;
+    if (!date || time_parse_date(date, &y, &m, &d) < 0)
+        return now_ms;
+    int64_t day = time_days_from_civil(y, m, d);
+    const struct model_policy *p = wf->stage_policy;
+    if (p->n_values && day < p->values[0].from_day)
+        day = p->values[0].from_day;
+    int64_t ms = day * 86400000LL + 12 * 3600000LL;
+    return ms < now_ms ? ms : now_ms;
+}
+
+/* What the stage's duty is waiting for: the needed fields and the documents
+ * due at the stage (the relations are the integrator's check, not this
+ * duty's). *owed: how many; -1 with e on failure. */
+static int stage_owed(struct workflow *w, const struct model_kind *k, const json_t *rec,
+                      size_t *owed, struct err *e)
+{
+    json_t *gaps;
+    if (record_gaps(w, k, rec, false, &gaps, e) < 0)
+        return -1;
+    *owed = gaps_of(gaps, "fields") + gaps_of(gaps, "documents");
+    json_decref(gaps);
+    return 0;
+}
+
 /* The stage changed: what the owner owed for the old stage is superseded;
- * for the new one it owes its data and documents (REQ REG-07), unless the
- * documents due are already there. */
+ * for the new one it owes its data and documents (REQ REG-05, REG-07),
+ * from the day the stage began, unless they are all there already. */
 static int stage_changed(struct workflow *w, struct store_conn *c, const struct model_kind *k,
                          const char *subject, const json_t *next, struct err *e)
 {
@@ -542,16 +579,30 @@ static int stage_changed(struct workflow *w, struct store_conn *c, const struct 
     char now[32], id[37], due[32];
     int64_t now_ms = time_now_ms();
     time_format_rfc3339(now_ms, now, sizeof now);
-    json_t *gaps = NULL;
+    size_t owed;
     if (obligation_close(c, subject, p->id, "stage-changed", now, e) < 0 ||
-        (w->gaps_fn && w->gaps_fn(w->gaps_ctx, next, &gaps, e) < 0))
+        stage_owed(w, k, next, &owed, e) < 0)
         return -1;
-    size_t missing = gaps ? gaps_of(gaps, "documents") : 1;
-    json_decref(gaps);
-    if (missing == 0)
+    if (owed == 0)
         return 0;
-    return obligation_open(w->ac, c, p->id, subject, text_of(next, "owner"), NULL, now_ms, id,
-                           due, e);
+    return obligation_open(w->ac, c, p->id, subject, text_of(next, "owner"), NULL,
+                           stage_started_ms(k->workflow, next, now_ms), id, due, e);
+}
+
+/* An edit of a registered record that leaves nothing owed for its stage
+ * ends the stage's duty ("data-complete"); placing the last document ends
+ * it too, in the documents module ("documents-placed"). */
+static int stage_settled(struct workflow *w, struct store_conn *c, const struct model_kind *k,
+                         const char *subject, const json_t *next, struct err *e)
+{
+    size_t owed;
+    if (stage_owed(w, k, next, &owed, e) < 0)
+        return -1;
+    if (owed > 0)
+        return 0;
+    char now[32];
+    time_format_rfc3339(time_now_ms(), now, sizeof now);
+    return obligation_close(c, subject, k->workflow->stage_policy->id, "data-complete", now, e);
 }
 
 static int on_write(void *ctx, struct store_conn *c, const struct actor *a, const json_t *prev,
@@ -575,8 +626,9 @@ static int on_write(void *ctx, struct store_conn *c, const struct actor *a, cons
      * portal yet: nothing is owed for them) */
     const struct model_wf_state *st = model_wf_state(wf, text_of(prev, wf->status_field));
     if (wf->stage_field && st && st->coded &&
-        !same_text(text_of(prev, wf->stage_field), text_of(next, wf->stage_field)) &&
-        stage_changed(w, c, k, subject, next, e) < 0)
+        (!same_text(text_of(prev, wf->stage_field), text_of(next, wf->stage_field))
+             ? stage_changed(w, c, k, subject, next, e)
+             : stage_settled(w, c, k, subject, next, e)) < 0)
         return -1;
     const struct model_wf_transition *t = model_wf_find(
         wf, WF_UPDATE, text_of(prev, wf->status_field), text_of(prev, wf->review_field));

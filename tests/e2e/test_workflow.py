@@ -2,6 +2,7 @@
 submission with gaps, return with remarks, resubmission, verification with an
 accounting code, the review of changes to registered records, deadlines, the
 verifier's queue, who may see what, and codes under concurrency."""
+import datetime
 import json
 import re
 import threading
@@ -296,6 +297,43 @@ def test_other_organisations_and_kinds():
     assert_problem(SRV.request('POST', f'/api/v1/objects/{rec["id"]}/submit', {'x': 1}, token=OWNER), 422)
 
 
+def test_stage_duty_runs_from_the_day_the_stage_began():
+    # REQ: REG-05
+    # REQ: X-POL-01
+    rec = register(complete_draft())
+    # commissioned 60 days ago, reported only now: the owner's 5 working
+    # days ran from the commissioning, so the report is late, with its delay
+    commissioned = (datetime.date.today() - datetime.timedelta(days=60)).isoformat()
+    r = patch(rec, {'stage': 'industrial_operation', 'commissioning_date': commissioned})
+    assert r.status == 200, r
+    rec = r.json()
+
+    def duty():
+        duties = [o for o in timeline(rec)['obligations'] if o['policy'] == 'stage_update']
+        assert len(duties) == 1, duties
+        return duties[0]
+    d = duty()
+    assert d['started_at'].startswith(commissioned) and d['done_at'] is None, d
+    due = SRV.get('/api/v1/calendar/add?at=' + d['started_at'] + '&days=5').json()['due']
+    assert d['due_at'] == due and d['policy_value'] == 5 and d['overdue'] is True, d
+    # about 40 working days of the 60 calendar days, less the 5 it had
+    assert 25 <= d['days_late'] <= 45, d
+    # the documents due at the new stage are placed, but a field the stage
+    # needs (the supplier) is still empty: the duty stays open
+    place_documents(SRV, rec['id'], OWNER)
+    assert 'supplier' in [g['field'] for g in timeline(rec)['gaps']['fields']]
+    assert duty()['done_at'] is None
+    rec = SRV.get(f'/api/v1/objects/{rec["id"]}', token=OWNER).json()
+    rec = patch(rec, {'supplier': 'ТОО «Поставщик»'}).json()
+    d = duty()
+    assert d['done_at'] and d['outcome'] == 'data-complete' and d['days_late'] >= 25, d
+    # a stage whose date is not given yet runs from the edit
+    rec = patch(rec, {'stage': 'termination'}).json()
+    duties = [o for o in timeline(rec)['obligations'] if o['policy'] == 'stage_update' and not o['done_at']]
+    assert len(duties) == 1 and duties[0]['started_at'][:10] == datetime.datetime.utcnow().date().isoformat()
+    assert duties[0]['overdue'] is False and 'days_late' not in duties[0], duties
+
+
 def test_dump_carries_the_workflow():
     # REQ: REG-06
     first = SRV.export()
@@ -314,7 +352,8 @@ def main():
         VERIFIER = srv.token('integrator-verifier', make_org(3))
         run([test_draft_to_registered_with_return_and_resubmission,
              test_one_code_under_concurrent_verification_and_never_reused,
-             test_other_organisations_and_kinds, test_dump_carries_the_workflow])
+             test_other_organisations_and_kinds, test_stage_duty_runs_from_the_day_the_stage_began,
+             test_dump_carries_the_workflow])
 
 
 if __name__ == '__main__':

@@ -536,6 +536,9 @@ static const struct broken BROKEN_DOC_LISTS[] = {
     {WF "stage_policy", NULL, "workflows.registration.stage_policy: stage_field and stage_policy go together"},
     {WF "stage_policy", "\"nope\"", "workflows.registration.stage_policy: unknown policy 'nope'"},
     {WF "stage_field", "\"purpose\"", "kinds.state_information_resource.workflow: its workflow needs an enum field 'purpose' (the stage)"},
+    {WF "stage_dates.industrial_operation", "\"purpose\"", "kinds.state_information_resource.workflow: its workflow needs a date field 'purpose' (when stage 'industrial_operation' began)"},
+    {WF "stage_dates.someday", "\"commissioning_date\"", "its workflow dates stage 'someday', which is not a value of 'stage'"},
+    {WF "stage_dates.termination", "1", "workflows.registration.stage_dates.termination: must be the name of a date field"},
     {"kinds.organization.documents", "\"object_documents\"", "kinds.organization.documents: only owned kinds"},
 };
 
