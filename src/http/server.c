@@ -1,11 +1,17 @@
 /* server: the libmicrohttpd wrapper, and the only file that includes
  * microhttpd.h.
  *
- * Each request gets a context (its arena, the struct http_req, the body
- * buffer) when MHD reports the raw request URI, and loses it when MHD
- * reports completion. In between: on the first access-handler call the
- * path is routed, the query parsed and the declared body size checked, so
- * that 400/404/405/413 are answered before any body is read; the body is
+ * Each connection gets a context (struct http_conn) when MHD reports it
+ * started and loses it when MHD reports it closed. Each request gets one
+ * (its arena, the struct http_req, the body buffer) when MHD reports the
+ * raw request URI, owned by its connection, and loses it when MHD reports
+ * completion, or else when the connection closes (MHD 0.9.75 reports no
+ * completion for a request it gave up on while storing its query
+ * arguments). A target too long or with too many query arguments is
+ * refused from the URI callback, before MHD splits it. In between: on the
+ * first access-handler call the path is routed, the query parsed and the
+ * declared body size checked, so that 400/404/405/413 are answered before
+ * any body is read; the body is
  * then accumulated up to cfg->max_body, and the last call runs the handler
  * and queues its response. A streaming route (uploads) gets its
  * multipart/form-data body part by part through libmicrohttpd's form
@@ -15,7 +21,12 @@
  *
  * Connections are accepted by one thread of ours and handed to the worker
  * (a libmicrohttpd daemon with one thread) that has the fewest, which also
- * enforces the connection limits. Stopping the server first stops
+ * enforces the connection limits. Every SERVER_SWEEP_MS the same thread
+ * shuts down connections past their deadlines (MHD's own timeout counts
+ * idle time only, so a client sending a byte now and then would stay
+ * forever): headers within header_timeout_s of the connection's opening
+ * or its previous answer, a body within body_timeout_s plus one second
+ * per body_min_rate bytes received. Stopping the server first stops
  * accepting, then waits (bounded) for the requests in flight. */
 #include "http/http.h"
 
@@ -81,9 +92,9 @@ struct http_conn {
     struct http_ctx *req; /* the request in flight, or NULL (worker thread only) */
     /* under w->mu: */
     enum conn_phase phase;
-    int64_t since;   /* when the phase began (time_mono_ns) */
-    uint64_t bytes;  /* body bytes received in PHASE_BODY */
-    bool cut;        /* shut down for missing a deadline */
+    int64_t since;  /* when the phase began (time_mono_ns) */
+    uint64_t bytes; /* body bytes received in PHASE_BODY */
+    bool cut;       /* shut down for missing a deadline */
 };
 
 /* Open connections of one client address (a slot of ip_table). */
@@ -185,21 +196,26 @@ const char *http_req_header(const struct http_req *r, const char *name)
     return MHD_lookup_connection_value((struct MHD_Connection *)r->impl, MHD_HEADER_KIND, name);
 }
 
+/* The text form of an IPv4 or IPv6 address ("" for others). */
+static void ip_text(const struct sockaddr *sa, char ip[INET6_ADDRSTRLEN])
+{
+    const void *src = NULL;
+    ip[0] = '\0';
+    if (sa->sa_family == AF_INET)
+        src = &((const struct sockaddr_in *)(const void *)sa)->sin_addr;
+    else if (sa->sa_family == AF_INET6)
+        src = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+    if (src && !inet_ntop(sa->sa_family, src, ip, INET6_ADDRSTRLEN))
+        ip[0] = '\0';
+}
+
 static const char *remote_ip(struct arena *a, struct MHD_Connection *conn)
 {
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     char ip[INET6_ADDRSTRLEN] = "";
-    if (ci && ci->client_addr) {
-        const struct sockaddr *sa = ci->client_addr;
-        const void *src = NULL;
-        if (sa->sa_family == AF_INET)
-            src = &((const struct sockaddr_in *)(const void *)sa)->sin_addr;
-        else if (sa->sa_family == AF_INET6)
-            src = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
-        if (src && !inet_ntop(sa->sa_family, src, ip, sizeof ip))
-            ip[0] = '\0';
-    }
+    if (ci && ci->client_addr)
+        ip_text(ci->client_addr, ip);
     return arena_strdup(a, ip);
 }
 
@@ -676,8 +692,10 @@ static void refuse_uri(struct http_ctx *c, struct MHD_Connection *conn, const st
     c->status = resp.status;
     c->bytes = resp.body.len;
     c->dur_ns = time_mono_ns() - c->t0;
-    c->req.method = "";
-    c->req.path = "";
+    c->req.method = ""; /* MHD has not told it yet */
+    /* the log gets the path, at most 200 bytes of it */
+    size_t path_len = strcspn(c->raw_uri, "?");
+    c->req.path = arena_strndup(c->arena, c->raw_uri, path_len < 200 ? path_len : 200);
     buf_free(&resp.body);
 }
 
@@ -950,14 +968,8 @@ static void conn_open(struct http_server *s, struct http_worker *w, struct MHD_C
     const union MHD_ConnectionInfo *fi =
         MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
     hc->fd = fi ? fi->connect_fd : -1;
-    if (ci && ci->client_addr) {
-        const struct sockaddr *sa = ci->client_addr;
-        const void *src = sa->sa_family == AF_INET6
-                              ? (const void *)&((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr
-                              : (const void *)&((const struct sockaddr_in *)(const void *)sa)->sin_addr;
-        if (!inet_ntop(sa->sa_family, src, hc->ip, sizeof hc->ip))
-            hc->ip[0] = '\0';
-    }
+    if (ci && ci->client_addr)
+        ip_text(ci->client_addr, hc->ip);
     hc->phase = PHASE_HEADERS;
     hc->since = time_mono_ns();
     if (w && hc->fd >= 0) {
