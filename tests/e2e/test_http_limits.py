@@ -231,6 +231,14 @@ def padded_docx(size):
     return out.getvalue()
 
 
+def blob_files(srv):
+    """Every file in the blob store (stored and temporary)."""
+    out = []
+    for root, _, files in os.walk(os.path.join(srv.data, 'blobs')):
+        out += [os.path.join(root, f) for f in files]
+    return sorted(out)
+
+
 def upload_head(srv, rec_id, tok, ctype, length):
     return (f'POST /api/v1/objects/{rec_id}/documents HTTP/1.1\r\nHost: x\r\n'
             f'Authorization: Bearer {tok}\r\nContent-Type: {ctype}\r\n'
@@ -272,6 +280,7 @@ def test_a_slow_upload_finishes_and_a_trickle_is_cut():
         assert took > 3.5, took
         # a trickle of 1 KiB/s: cut once the grace and its bytes' allowance
         # are spent, about 1 s after the headers
+        stored = blob_files(srv)
         s = socket.create_connection(('127.0.0.1', srv.port), timeout=20)
         s.sendall(upload_head(srv, rec['id'], owner, ctype, len(body)))
         lived = lifetimes([s], 1.0, body[:1024], 10)[0]
@@ -279,6 +288,9 @@ def test_a_slow_upload_finishes_and_a_trickle_is_cut():
         assert 0.9 < lived < 3, lived
         cut = metric(srv, admin, 'archportal_http_connections_cut_total')
         assert cut['{phase="body"}'] == 1, cut
+        # the cut upload's partial file is gone
+        wait_in_flight(srv, admin, 0)
+        assert blob_files(srv) == stored, (stored, blob_files(srv))
     finally:
         srv.cleanup()
 
