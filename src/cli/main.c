@@ -72,7 +72,7 @@ static void usage(FILE *f)
           "  --data DIR        data directory (default ./var)\n"
           "  --model FILE      metamodel file (default: the built-in model/egov-kz.json)\n"
           "serve options:\n"
-          "  --threads N  --max-body BYTES  --max-header BYTES  --max-conns N\n"
+          "  --threads N  --max-body BYTES  --max-header BYTES (16384 or more)  --max-conns N\n"
           "  --max-conns-per-ip N  --timeout SECONDS (idle)  --quiet (no access log)\n"
           "  --header-timeout SECONDS (a request's headers, counted from the connection's\n"
           "      opening or its previous answer; default 20)\n"

@@ -174,7 +174,9 @@ struct http_config {
     uint16_t port;           /* 0 picks a free port (see http_server_port) */
     unsigned threads;        /* 0 = two per core */
     size_t max_body;         /* bytes, default 1 MiB */
-    size_t max_header;       /* per-connection memory for headers, default 32 KiB */
+    size_t max_header;       /* per-connection memory for headers, default 32 KiB; below
+                              * about 16 KiB libmicrohttpd may drop a request with many
+                              * query arguments unanswered (it ends at the header deadline) */
     unsigned max_conns;      /* default 1024 */
     unsigned max_conns_per_ip; /* default 64 */
     unsigned timeout_s;      /* idle connection timeout, default 30 */
