@@ -84,7 +84,6 @@ enum conn_phase {
  * socket context). It owns the request in flight, so that a request MHD
  * never reports complete still ends when its connection closes. */
 struct http_conn {
-    struct http_server *srv;
     struct http_worker *w; /* NULL: not in a worker's list */
     struct http_conn *prev, *next;
     int fd;
@@ -341,9 +340,9 @@ static bool conn_late(const struct http_conn *conn, const struct http_config *cf
 
 /* Shuts down every connection past its deadline. The socket is only shut
  * down (its worker closes it on its next turn, as for a client that went
- * away), never closed here: the worker's list holds only connections whose
- * "closed" notification has not run, and MHD closes the descriptor after
- * that notification, under the same lock. Runs in the acceptor. */
+ * away), never closed here. The descriptor is still this connection's:
+ * MHD closes it only after the "closed" notification, which first takes
+ * the connection out of the list under w->mu. Runs in the acceptor. */
 static void sweep(struct http_server *s)
 {
     int64_t now = time_mono_ns();
@@ -960,11 +959,10 @@ static void ip_count(struct http_server *s, const struct sockaddr *sa, int delta
 
 /* A connection starts: its context, in its worker's list (for the
  * deadlines). */
-static void conn_open(struct http_server *s, struct http_worker *w, struct MHD_Connection *conn,
+static void conn_open(struct http_worker *w, struct MHD_Connection *conn,
                       const union MHD_ConnectionInfo *ci, void **socket_ctx)
 {
     struct http_conn *hc = xcalloc(1, sizeof *hc);
-    hc->srv = s;
     const union MHD_ConnectionInfo *fi =
         MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
     hc->fd = fi ? fi->connect_fd : -1;
@@ -1033,7 +1031,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
     if (ci && ci->client_addr)
         ip_count(s, ci->client_addr, delta);
     if (delta > 0)
-        conn_open(s, w, conn, ci, socket_ctx);
+        conn_open(w, conn, ci, socket_ctx);
     else
         conn_close(*socket_ctx);
 }
