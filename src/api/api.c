@@ -3,6 +3,7 @@
 
 #include "registry/listq.h"
 #include "account/account.h"
+#include "auth/authz.h"
 #include "api/internal.h"
 #include "util/text.h"
 #include "util/timeutil.h"
@@ -293,8 +294,19 @@ static void metrics_extra(struct buf *out, void *ctx)
                (double)st.hold_ns / 1e9);
 }
 
+/* For administrators only (metrics-read): the figures tell an attacker
+ * which routes are slow and how busy the server is. */
 static void h_metrics(struct http_req *req, struct http_resp *resp, void *ctx)
 {
+    struct api *api = ctx;
+    struct actor a;
+    if (authenticate(api, req, resp, false, &a) < 0)
+        return;
+    struct err e = ERR_INIT;
+    if (authz_check_everywhere(registry_rights(api->reg), &a, RA_METRICS, &e) < 0) {
+        http_resp_problem(resp, &e);
+        return;
+    }
     struct buf b;
     buf_init(&b, 0);
     http_metrics_render(&b, metrics_extra, ctx);

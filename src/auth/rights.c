@@ -17,7 +17,7 @@ static const char *const ACTION_IDS[RA_N] = {
     "read-restricted", "read-unpublished",    "create",       "update",
     "retire",          "submit",              "verify",       "read-restricted-documents",
     "decide-inclusion", "applications-decide",
-    "users-manage",    "calendar-edit",       "obligations-read",
+    "users-manage",    "calendar-edit",       "obligations-read", "metrics-read",
 };
 
 struct rights {

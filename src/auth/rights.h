@@ -30,6 +30,7 @@ enum rights_action {
     RA_USERS,           /* manage users and their roles */
     RA_CALENDAR,        /* edit the working-day calendar */
     RA_OBLIGATIONS,     /* read deadlines (own organisation's, or all) */
+    RA_METRICS,         /* read the server's metrics (GET /metrics) */
     RA_N
 };
 

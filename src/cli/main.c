@@ -42,6 +42,7 @@ struct opts {
     bool restoring; /* import: a new database in a used data folder is the restore */
     bool demo;
     bool secure_cookies;
+    bool help; /* --help after the command */
     struct http_config http;
     struct notify_config notify;
     int argc;
@@ -73,8 +74,12 @@ static void usage(FILE *f)
           "  --data DIR        data directory (default ./var)\n"
           "  --model FILE      metamodel file (default: the built-in model/egov-kz.json)\n"
           "serve options:\n"
-          "  --threads N  --max-body BYTES  --max-header BYTES  --max-conns N\n"
-          "  --max-conns-per-ip N  --timeout SECONDS  --quiet (no access log)\n"
+          "  --threads N  --max-body BYTES  --max-header BYTES (16384 or more)  --max-conns N\n"
+          "  --max-conns-per-ip N  --timeout SECONDS (idle)  --quiet (no access log)\n"
+          "  --header-timeout SECONDS (a request's headers, counted from the connection's\n"
+          "      opening or its previous answer; default 20)\n"
+          "  --body-timeout SECONDS  --body-min-rate BYTES_PER_S (a body must be in within\n"
+          "      SECONDS plus one second per BYTES_PER_S received; defaults 20 and 8192)\n"
           "  --public-url URL (base of links in messages)  --secure-cookies (behind TLS)\n"
           "  --max-upload BYTES (a document upload; default 100 MiB)\n"
           "  --scan-every-s N (reminders and digests; default 60, 0: never)\n"
@@ -100,7 +105,8 @@ enum {
     OPT_DATA = 256, OPT_LISTEN, OPT_MODEL, OPT_DEMO, OPT_NAME, OPT_ROLE, OPT_THREADS,
     OPT_MAX_BODY, OPT_MAX_HEADER, OPT_MAX_CONNS, OPT_MAX_PER_IP, OPT_TIMEOUT, OPT_QUIET,
     OPT_USER, OPT_EMAIL, OPT_ORG, OPT_PUBLIC_URL, OPT_SECURE, OPT_MAX_UPLOAD, OPT_SMTP,
-    OPT_MAIL_FROM, OPT_SMTP_BACKOFF, OPT_SCAN_EVERY, OPT_AT,
+    OPT_MAIL_FROM, OPT_SMTP_BACKOFF, OPT_SCAN_EVERY, OPT_AT, OPT_HEADER_TIMEOUT,
+    OPT_BODY_TIMEOUT, OPT_BODY_MIN_RATE, OPT_HELP,
 };
 
 static int apply_numeric(struct opts *o, int c, const char *arg)
@@ -117,6 +123,9 @@ static int apply_numeric(struct opts *o, int c, const char *arg)
     case OPT_MAX_CONNS: o->http.max_conns = (unsigned)v; break;
     case OPT_MAX_PER_IP: o->http.max_conns_per_ip = (unsigned)v; break;
     case OPT_TIMEOUT: o->http.timeout_s = (unsigned)v; break;
+    case OPT_HEADER_TIMEOUT: o->http.header_timeout_s = (unsigned)v; break;
+    case OPT_BODY_TIMEOUT: o->http.body_timeout_s = (unsigned)v; break;
+    case OPT_BODY_MIN_RATE: o->http.body_min_rate = (unsigned)v; break;
     case OPT_MAX_UPLOAD: o->max_upload = v; break;
     case OPT_SMTP_BACKOFF: o->notify.backoff_ms = (int64_t)v * 1000; break;
     case OPT_SCAN_EVERY: o->notify.scan_ms = (int64_t)v * 1000; break;
@@ -140,6 +149,10 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         {"max-conns", required_argument, NULL, OPT_MAX_CONNS},
         {"max-conns-per-ip", required_argument, NULL, OPT_MAX_PER_IP},
         {"timeout", required_argument, NULL, OPT_TIMEOUT},
+        {"header-timeout", required_argument, NULL, OPT_HEADER_TIMEOUT},
+        {"body-timeout", required_argument, NULL, OPT_BODY_TIMEOUT},
+        {"body-min-rate", required_argument, NULL, OPT_BODY_MIN_RATE},
+        {"help", no_argument, NULL, OPT_HELP},
         {"quiet", no_argument, NULL, OPT_QUIET},
         {"user", required_argument, NULL, OPT_USER},
         {"email", required_argument, NULL, OPT_EMAIL},
@@ -173,6 +186,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         case OPT_SMTP: o->notify.smtp_url = optarg; break;
         case OPT_MAIL_FROM: o->notify.mail_from = optarg; break;
         case OPT_AT: o->at = optarg; break;
+        case OPT_HELP: o->help = true; break;
         case '?':
             fprintf(stderr, "archportal: unknown or incomplete option '%s'\n",
                     argv[optind - 1]);
@@ -790,6 +804,10 @@ int main(int argc, char **argv)
     const char *cmd = argv[1];
     if (parse_opts(argc - 1, argv + 1, &o) < 0)
         return 2;
+    if (o.help) {
+        usage(stdout);
+        return 0;
+    }
     static const struct {
         const char *name;
         int (*fn)(struct opts *);

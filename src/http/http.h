@@ -174,10 +174,21 @@ struct http_config {
     uint16_t port;           /* 0 picks a free port (see http_server_port) */
     unsigned threads;        /* 0 = two per core */
     size_t max_body;         /* bytes, default 1 MiB */
-    size_t max_header;       /* per-connection memory for headers, default 32 KiB */
+    size_t max_header;       /* per-connection memory for headers, default 32 KiB; below
+                              * about 16 KiB libmicrohttpd may drop a request with many
+                              * query arguments unanswered (it ends at the header deadline) */
     unsigned max_conns;      /* default 1024 */
     unsigned max_conns_per_ip; /* default 64 */
     unsigned timeout_s;      /* idle connection timeout, default 30 */
+    /* Deadlines, however steadily the client sends: a request's headers
+     * must be in within header_timeout_s of the connection's opening or
+     * its previous answer (so an idle keep-alive connection lasts no
+     * longer either), default 20; a body within body_timeout_s plus one
+     * second per body_min_rate bytes received (bytes/s), defaults 20 and
+     * 8192. */
+    unsigned header_timeout_s;
+    unsigned body_timeout_s;
+    unsigned body_min_rate;
     bool access_log;         /* one JSON line per request on stderr */
 };
 void http_config_defaults(struct http_config *c);
@@ -198,6 +209,11 @@ void http_metrics_render(struct buf *out, http_metrics_extra extra, void *ctx);
 void http_metrics_record(const char *method, const char *route, int status, int64_t dur_ns);
 /* A connection opened (+1) or closed (-1) on worker thread `worker`. */
 void http_metrics_connection(unsigned worker, int delta);
+/* A request began (+1) or ended (-1), however it ended. */
+void http_metrics_in_flight(int delta);
+/* The server cut a connection that sent its headers (body false) or its
+ * body too slowly. */
+void http_metrics_cut(bool body);
 void http_metrics_reset(void);
 
 #endif

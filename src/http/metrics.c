@@ -143,6 +143,11 @@ void http_metrics_record(const char *method, const char *route, int status, int6
     pthread_mutex_unlock(&reg.mu);
 }
 
+/* Requests between their request line and their end (answered, cut off
+ * or abandoned), and connections the server cut for their slowness. */
+static atomic_long in_flight;
+static atomic_ulong cut_header, cut_body;
+
 void http_metrics_reset(void)
 {
     pthread_mutex_lock(&reg.mu);
@@ -154,6 +159,8 @@ void http_metrics_reset(void)
     reg.n = 0;
     memset(reg.slots, 0, sizeof reg.slots);
     reg.errors_4xx = reg.errors_5xx = 0;
+    atomic_store(&cut_header, 0);
+    atomic_store(&cut_body, 0);
     pthread_mutex_unlock(&reg.mu);
 }
 
@@ -284,6 +291,16 @@ void http_metrics_connection(unsigned worker, int delta)
         ;
 }
 
+void http_metrics_in_flight(int delta)
+{
+    atomic_fetch_add(&in_flight, delta);
+}
+
+void http_metrics_cut(bool body)
+{
+    atomic_fetch_add(body ? &cut_body : &cut_header, 1);
+}
+
 static int render_workers(struct buf *out)
 {
     const char *name = "archportal_http_open_connections";
@@ -291,6 +308,14 @@ static int render_workers(struct buf *out)
     unsigned n = atomic_load(&workers_seen);
     for (unsigned i = 0; i < n; i++)
         rc |= buf_printf(out, "%s{worker=\"%u\"} %d\n", name, i, atomic_load(&worker_open[i]));
+    name = "archportal_http_requests_in_flight";
+    rc |= put_family(out, name, "gauge", "Requests received and not yet ended.");
+    rc |= buf_printf(out, "%s %ld\n", name, atomic_load(&in_flight));
+    name = "archportal_http_connections_cut_total";
+    rc |= put_family(out, name, "counter",
+                     "Connections closed for sending their headers or body too slowly.");
+    rc |= buf_printf(out, "%s{phase=\"headers\"} %lu\n", name, atomic_load(&cut_header));
+    rc |= buf_printf(out, "%s{phase=\"body\"} %lu\n", name, atomic_load(&cut_body));
     return rc;
 }
 

@@ -1,11 +1,17 @@
 /* server: the libmicrohttpd wrapper, and the only file that includes
  * microhttpd.h.
  *
- * Each request gets a context (its arena, the struct http_req, the body
- * buffer) when MHD reports the raw request URI, and loses it when MHD
- * reports completion. In between: on the first access-handler call the
- * path is routed, the query parsed and the declared body size checked, so
- * that 400/404/405/413 are answered before any body is read; the body is
+ * Each connection gets a context (struct http_conn) when MHD reports it
+ * started and loses it when MHD reports it closed. Each request gets one
+ * (its arena, the struct http_req, the body buffer) when MHD reports the
+ * raw request URI, owned by its connection, and loses it when MHD reports
+ * completion, or else when the connection closes (MHD 0.9.75 reports no
+ * completion for a request it gave up on while storing its query
+ * arguments). A target too long or with too many query arguments is
+ * refused from the URI callback, before MHD splits it. In between: on the
+ * first access-handler call the path is routed, the query parsed and the
+ * declared body size checked, so that 400/404/405/413 are answered before
+ * any body is read; the body is
  * then accumulated up to cfg->max_body, and the last call runs the handler
  * and queues its response. A streaming route (uploads) gets its
  * multipart/form-data body part by part through libmicrohttpd's form
@@ -15,7 +21,12 @@
  *
  * Connections are accepted by one thread of ours and handed to the worker
  * (a libmicrohttpd daemon with one thread) that has the fewest, which also
- * enforces the connection limits. Stopping the server first stops
+ * enforces the connection limits. Every SERVER_SWEEP_MS the same thread
+ * shuts down connections past their deadlines (MHD's own timeout counts
+ * idle time only, so a client sending a byte now and then would stay
+ * forever): headers within header_timeout_s of the connection's opening
+ * or its previous answer, a body within body_timeout_s plus one second
+ * per body_min_rate bytes received. Stopping the server first stops
  * accepting, then waits (bounded) for the requests in flight. */
 #include "http/http.h"
 
@@ -36,6 +47,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -45,6 +57,11 @@
  * connection is closed. */
 #define SERVER_DISCARD_MAX (16u * 1024 * 1024)
 #define SERVER_MAX_THREADS 256
+/* How often the acceptor looks for connections past their deadlines. */
+#define SERVER_SWEEP_MS 200
+/* The longest request target served (RFC 9112 section 3 asks for at least
+ * 8000 octets); longer ones get 414 before libmicrohttpd splits them. */
+#define SERVER_MAX_URI 8192
 
 /* One worker: a libmicrohttpd daemon with its own thread, fed accepted
  * connections by the acceptor. */
@@ -52,6 +69,31 @@ struct http_worker {
     struct MHD_Daemon *daemon;
     atomic_int open;    /* connections started and not closed */
     atomic_int pending; /* handed over, not started yet */
+    pthread_mutex_t mu; /* guards conns and their phases */
+    struct http_conn *conns;
+};
+
+/* Where a connection stands, for its deadlines. */
+enum conn_phase {
+    PHASE_HEADERS, /* opened, or its last answer sent: until a request's headers are in */
+    PHASE_BODY,    /* headers in: until the whole body is */
+    PHASE_ANSWER,  /* the handler runs or the answer is being sent: no deadline of ours */
+};
+
+/* One connection, from MHD's "started" to its "closed" notification (its
+ * socket context). It owns the request in flight, so that a request MHD
+ * never reports complete still ends when its connection closes. */
+struct http_conn {
+    struct http_worker *w; /* NULL: not in a worker's list */
+    struct http_conn *prev, *next;
+    int fd;
+    char ip[INET6_ADDRSTRLEN];
+    struct http_ctx *req; /* the request in flight, or NULL (worker thread only) */
+    /* under w->mu: */
+    enum conn_phase phase;
+    int64_t since;  /* when the phase began (time_mono_ns) */
+    uint64_t bytes; /* body bytes received in PHASE_BODY */
+    bool cut;       /* shut down for missing a deadline */
 };
 
 /* Open connections of one client address (a slot of ip_table). */
@@ -81,6 +123,7 @@ struct http_server {
 
 struct http_ctx {
     struct http_server *srv;
+    struct http_conn *conn; /* NULL when MHD gave no socket context */
     struct arena *arena;
     struct http_req req;
     struct buf body;
@@ -90,6 +133,7 @@ struct http_ctx {
     int64_t t0, dur_ns;
     size_t discarded;
     bool started, too_large, responded;
+    bool refused; /* answered in on_uri, before MHD parsed the target */
     int status;
     uint64_t bytes;
     /* streaming routes (req.stream): the application's state, the form
@@ -112,6 +156,9 @@ void http_config_defaults(struct http_config *c)
         .max_conns = 1024,
         .max_conns_per_ip = 64,
         .timeout_s = 30,
+        .header_timeout_s = 20,
+        .body_timeout_s = 20,
+        .body_min_rate = 8192,
         .access_log = false,
     };
 }
@@ -148,21 +195,26 @@ const char *http_req_header(const struct http_req *r, const char *name)
     return MHD_lookup_connection_value((struct MHD_Connection *)r->impl, MHD_HEADER_KIND, name);
 }
 
+/* The text form of an IPv4 or IPv6 address ("" for others). */
+static void ip_text(const struct sockaddr *sa, char ip[INET6_ADDRSTRLEN])
+{
+    const void *src = NULL;
+    ip[0] = '\0';
+    if (sa->sa_family == AF_INET)
+        src = &((const struct sockaddr_in *)(const void *)sa)->sin_addr;
+    else if (sa->sa_family == AF_INET6)
+        src = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+    if (src && !inet_ntop(sa->sa_family, src, ip, INET6_ADDRSTRLEN))
+        ip[0] = '\0';
+}
+
 static const char *remote_ip(struct arena *a, struct MHD_Connection *conn)
 {
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     char ip[INET6_ADDRSTRLEN] = "";
-    if (ci && ci->client_addr) {
-        const struct sockaddr *sa = ci->client_addr;
-        const void *src = NULL;
-        if (sa->sa_family == AF_INET)
-            src = &((const struct sockaddr_in *)(const void *)sa)->sin_addr;
-        else if (sa->sa_family == AF_INET6)
-            src = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
-        if (src && !inet_ntop(sa->sa_family, src, ip, sizeof ip))
-            ip[0] = '\0';
-    }
+    if (ci && ci->client_addr)
+        ip_text(ci->client_addr, ip);
     return arena_strdup(a, ip);
 }
 
@@ -246,6 +298,69 @@ static enum MHD_Result queue_problem(struct http_ctx *c, struct MHD_Connection *
     if (allow)
         http_resp_header(&resp, MHD_HTTP_HEADER_ALLOW, allow);
     return queue(c, conn, &resp);
+}
+
+/* ---- deadlines ----------------------------------------------------------- */
+
+/* Moves conn to phase p, starting its clock (any thread of its worker). */
+static void conn_phase(struct http_conn *conn, enum conn_phase p)
+{
+    if (!conn || !conn->w)
+        return;
+    pthread_mutex_lock(&conn->w->mu);
+    conn->phase = p;
+    conn->since = time_mono_ns();
+    conn->bytes = 0;
+    pthread_mutex_unlock(&conn->w->mu);
+}
+
+static void conn_received(struct http_conn *conn, size_t n)
+{
+    if (!conn || !conn->w)
+        return;
+    pthread_mutex_lock(&conn->w->mu);
+    conn->bytes += n;
+    pthread_mutex_unlock(&conn->w->mu);
+}
+
+/* Has conn missed its deadline at now? (w->mu held) */
+static bool conn_late(const struct http_conn *conn, const struct http_config *cfg, int64_t now)
+{
+    double elapsed = (double)(now - conn->since) / 1e9;
+    switch (conn->phase) {
+    case PHASE_HEADERS:
+        return elapsed > cfg->header_timeout_s;
+    case PHASE_BODY:
+        return elapsed > cfg->body_timeout_s + (double)conn->bytes / cfg->body_min_rate;
+    case PHASE_ANSWER:
+    default:
+        return false;
+    }
+}
+
+/* Shuts down every connection past its deadline. The socket is only shut
+ * down (its worker closes it on its next turn, as for a client that went
+ * away), never closed here. The descriptor is still this connection's:
+ * MHD closes it only after the "closed" notification, which first takes
+ * the connection out of the list under w->mu. Runs in the acceptor. */
+static void sweep(struct http_server *s)
+{
+    int64_t now = time_mono_ns();
+    for (unsigned i = 0; i < s->n_workers; i++) {
+        struct http_worker *w = &s->workers[i];
+        pthread_mutex_lock(&w->mu);
+        for (struct http_conn *c = w->conns; c; c = c->next) {
+            if (c->cut || !conn_late(c, &s->cfg, now))
+                continue;
+            c->cut = true;
+            bool body = c->phase == PHASE_BODY;
+            shutdown(c->fd, SHUT_RDWR);
+            http_metrics_cut(body);
+            log_event(LOG_INFO, "http_connection_cut", "ip", c->ip, "phase",
+                      body ? "body" : "headers", NULL);
+        }
+        pthread_mutex_unlock(&w->mu);
+    }
 }
 
 /* ---- the request life cycle -------------------------------------------- */
@@ -432,6 +547,7 @@ static enum MHD_Result request_begin(struct http_ctx *c, struct MHD_Connection *
                                      const char *method)
 {
     c->started = true;
+    conn_phase(c->conn, PHASE_BODY);
     c->req.method = arena_strdup(c->arena, method ? method : "");
     c->req.impl = conn;
     c->req.remote_ip = remote_ip(c->arena, conn);
@@ -483,6 +599,7 @@ static enum MHD_Result request_body(struct http_ctx *c, const char *data, size_t
 /* Runs the handler and turns a malformed answer into a 500. */
 static enum MHD_Result request_finish(struct http_ctx *c, struct MHD_Connection *conn)
 {
+    conn_phase(c->conn, PHASE_ANSWER);
     if (c->too_large)
         return answer_too_large(c, conn);
     if (c->req.stream)
@@ -502,8 +619,10 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
                                  size_t *upload_data_size, void **req_cls)
 {
     struct http_ctx *c = *req_cls;
-    if (!c)
-        return MHD_NO; /* no URI callback ran: cannot happen, refuse safely */
+    if (!c || c->refused)
+        return MHD_NO; /* no URI callback ran (cannot happen), or it answered */
+    if (*upload_data_size)
+        conn_received(c->conn, *upload_data_size);
     if (c->responded) {
         *upload_data_size = 0; /* answered early: drop whatever still comes */
         return MHD_YES;
@@ -515,8 +634,81 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
     return request_finish(c, conn);
 }
 
+/* Why a request target is refused before libmicrohttpd splits its query
+ * (0: it is not). MHD stores every query argument in the connection's
+ * memory pool before the access handler runs; when the pool runs out it
+ * neither answers nor reports the request complete, so the limits of
+ * http_parse_query (HTTP_MAX_QUERY parameters, empty ones included since
+ * MHD stores those too) and a length limit are applied here, first. */
+static int uri_refusal(const char *uri, struct err *e)
+{
+    size_t n = strlen(uri);
+    if (n > SERVER_MAX_URI) {
+        err_set(e, 414, "uri-too-long", "", "the request target exceeds %d bytes", SERVER_MAX_URI);
+        return 414;
+    }
+    const char *q = strchr(uri, '?');
+    size_t args = q ? 1 : 0;
+    for (const char *p = q; p && (p = strchr(p + 1, '&'));)
+        args++;
+    if (args > HTTP_MAX_QUERY) {
+        err_bad_request(e, "", "too many query parameters (at most %d)", HTTP_MAX_QUERY);
+        return 400;
+    }
+    return 0;
+}
+
+/* Answers c with e from the URI callback, before MHD has parsed the
+ * request (so it has no response to queue yet): the problem document is
+ * written to the socket, whose sending side is then shut down, and MHD is
+ * told to drop the connection within a second. Every later call for this
+ * request closes it (c->refused). */
+static void refuse_uri(struct http_ctx *c, struct MHD_Connection *conn, const struct err *e)
+{
+    struct http_resp resp;
+    resp_init(&resp, c->arena);
+    http_resp_problem(&resp, e);
+    const char *reason = MHD_get_reason_phrase_for((unsigned)resp.status);
+    const char *head = arena_printf(c->arena,
+                                    "HTTP/1.1 %d %s\r\nContent-Type: %s\r\n"
+                                    "Cache-Control: no-store\r\nConnection: close\r\n"
+                                    "Content-Length: %zu\r\n\r\n",
+                                    resp.status, reason && *reason ? reason : "Error",
+                                    resp.content_type, resp.body.len);
+    const union MHD_ConnectionInfo *fi =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (fi) {
+        /* a few hundred bytes into an empty socket buffer: one call each */
+        struct iovec iov[2] = {{.iov_base = (void *)head, .iov_len = strlen(head)},
+                               {.iov_base = resp.body.p, .iov_len = resp.body.len}};
+        struct msghdr msg = {.msg_iov = iov, .msg_iovlen = 2};
+        if (sendmsg(fi->connect_fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+            log_event(LOG_INFO, "http_refusal_unsent", "error", strerror(errno), NULL);
+        shutdown(fi->connect_fd, SHUT_WR);
+    }
+    MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT, 1u);
+    c->refused = c->responded = true;
+    c->status = resp.status;
+    c->bytes = resp.body.len;
+    c->dur_ns = time_mono_ns() - c->t0;
+    c->req.method = ""; /* MHD has not told it yet */
+    /* the log gets the path, at most 200 bytes of it */
+    size_t path_len = strcspn(c->raw_uri, "?");
+    c->req.path = arena_strndup(c->arena, c->raw_uri, path_len < 200 ? path_len : 200);
+    buf_free(&resp.body);
+}
+
+/* This request's connection (its socket context), or NULL. */
+static struct http_conn *conn_of(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ci ? ci->socket_context : NULL;
+}
+
 /* Called by MHD with the raw request target before it decodes anything:
- * the request context starts here. */
+ * the request context starts here, owned by the connection until MHD
+ * reports the request complete (or the connection closed). */
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
     struct http_server *srv = cls;
@@ -531,6 +723,15 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
     c->t0 = time_mono_ns();
     buf_init(&c->body, srv->cfg.max_body);
     atomic_fetch_add(&srv->inflight, 1);
+    http_metrics_in_flight(1);
+    c->conn = conn_of(conn);
+    if (c->conn)
+        c->conn->req = c;
+    struct err e = ERR_INIT;
+    if (uri_refusal(c->raw_uri, &e)) {
+        c->req.remote_ip = remote_ip(a, conn);
+        refuse_uri(c, conn, &e);
+    }
     return c;
 }
 
@@ -553,14 +754,13 @@ static void access_log(const struct http_ctx *c)
               NULL);
 }
 
-static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
-                         enum MHD_RequestTerminationCode toe)
+/* The end of request c, however it ended (ok: its answer was sent in
+ * full): metrics, access log, the stream's cleanup, and its memory. */
+static void request_end(struct http_ctx *c, bool ok)
 {
-    struct http_server *srv = cls;
-    struct http_ctx *c = *req_cls;
-    if (!c)
-        return;
-    *req_cls = NULL;
+    struct http_server *srv = c->srv;
+    if (c->conn)
+        c->conn->req = NULL;
     if (c->responded) {
         http_metrics_record(c->req.method, c->req.route ? c->req.route : "unmatched", c->status,
                             c->dur_ns);
@@ -570,11 +770,25 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     if (c->pp)
         MHD_destroy_post_processor(c->pp);
     if (c->stream_begun)
-        c->req.stream->cleanup(c->stream_state,
-                               c->stream_finished && toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
+        c->req.stream->cleanup(c->stream_state, c->stream_finished && ok);
     buf_free(&c->body);
     arena_free(c->arena); /* c lives in it */
     atomic_fetch_sub(&srv->inflight, 1);
+    http_metrics_in_flight(-1);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)conn;
+    struct http_ctx *c = *req_cls;
+    if (!c)
+        return;
+    *req_cls = NULL;
+    struct http_conn *hc = c->conn;
+    request_end(c, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
+    conn_phase(hc, PHASE_HEADERS); /* the next request's clock */
 }
 
 __attribute__((format(printf, 2, 0))) static void on_mhd_log(void *cls, const char *fmt, va_list ap)
@@ -638,6 +852,12 @@ static void config_normalise(struct http_config *c)
         c->max_conns_per_ip = d.max_conns_per_ip;
     if (!c->timeout_s)
         c->timeout_s = d.timeout_s;
+    if (!c->header_timeout_s)
+        c->header_timeout_s = d.header_timeout_s;
+    if (!c->body_timeout_s)
+        c->body_timeout_s = d.body_timeout_s;
+    if (!c->body_min_rate)
+        c->body_min_rate = d.body_min_rate;
     if (!c->threads) {
         /* Two workers per core: a worker waiting for a durable commit (an
          * fsync) leaves its core to the other, and more writers in flight
@@ -737,11 +957,58 @@ static void ip_count(struct http_server *s, const struct sockaddr *sa, int delta
     pthread_mutex_unlock(&s->ip_mu);
 }
 
+/* A connection starts: its context, in its worker's list (for the
+ * deadlines). */
+static void conn_open(struct http_worker *w, struct MHD_Connection *conn,
+                      const union MHD_ConnectionInfo *ci, void **socket_ctx)
+{
+    struct http_conn *hc = xcalloc(1, sizeof *hc);
+    const union MHD_ConnectionInfo *fi =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    hc->fd = fi ? fi->connect_fd : -1;
+    if (ci && ci->client_addr)
+        ip_text(ci->client_addr, hc->ip);
+    hc->phase = PHASE_HEADERS;
+    hc->since = time_mono_ns();
+    if (w && hc->fd >= 0) {
+        hc->w = w;
+        pthread_mutex_lock(&w->mu);
+        hc->next = w->conns;
+        if (w->conns)
+            w->conns->prev = hc;
+        w->conns = hc;
+        pthread_mutex_unlock(&w->mu);
+    }
+    *socket_ctx = hc;
+}
+
+/* A connection closed (its descriptor is still open): out of the list, and
+ * the request MHD left unfinished, if any, ends now. */
+static void conn_close(struct http_conn *hc)
+{
+    if (!hc)
+        return;
+    if (hc->w) {
+        pthread_mutex_lock(&hc->w->mu);
+        if (hc->prev)
+            hc->prev->next = hc->next;
+        else
+            hc->w->conns = hc->next;
+        if (hc->next)
+            hc->next->prev = hc->prev;
+        pthread_mutex_unlock(&hc->w->mu);
+    }
+    if (hc->req) {
+        log_event(LOG_INFO, "http_request_abandoned", "ip", hc->ip, NULL);
+        request_end(hc->req, false);
+    }
+    free(hc);
+}
+
 /* MHD_OPTION_NOTIFY_CONNECTION: a connection a worker took or closed. */
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_ctx,
                           enum MHD_ConnectionNotificationCode code)
 {
-    (void)socket_ctx;
     struct http_worker *w = NULL;
     struct http_server *s = cls;
     const union MHD_ConnectionInfo *di =
@@ -763,6 +1030,10 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
     atomic_fetch_add(&s->open, delta);
     if (ci && ci->client_addr)
         ip_count(s, ci->client_addr, delta);
+    if (delta > 0)
+        conn_open(w, conn, ci, socket_ctx);
+    else
+        conn_close(*socket_ctx);
 }
 
 /* The worker with the fewest connections, ties taken in turn. */
@@ -785,10 +1056,19 @@ static struct http_worker *pick_worker(struct http_server *s)
 static void *acceptor_main(void *arg)
 {
     struct http_server *s = arg;
+    int64_t next_sweep = time_mono_ns();
     for (;;) {
+        int64_t now = time_mono_ns();
+        if (now >= next_sweep) {
+            sweep(s);
+            next_sweep = now + SERVER_SWEEP_MS * 1000000LL;
+        }
         struct pollfd p[2] = {{.fd = s->listen_fd, .events = POLLIN},
                               {.fd = s->wake[0], .events = POLLIN}};
-        if (poll(p, 2, -1) < 0) {
+        int n = poll(p, 2, (int)((next_sweep - now) / 1000000 + 1));
+        if (n == 0)
+            continue;
+        if (n < 0) {
             if (errno == EINTR)
                 continue;
             log_msg(LOG_ERROR, "http: poll: %s", strerror(errno));
@@ -902,6 +1182,8 @@ static void server_free(struct http_server *s)
     for (unsigned i = 0; i < s->n_workers; i++)
         if (s->workers[i].daemon)
             MHD_stop_daemon(s->workers[i].daemon);
+    for (unsigned i = 0; i < s->n_workers; i++)
+        pthread_mutex_destroy(&s->workers[i].mu);
     for (int i = 0; i < 2; i++)
         if (s->wake[i] >= 0)
             close(s->wake[i]);
@@ -946,6 +1228,7 @@ struct http_server *http_server_start(const struct http_config *cfg, const struc
         struct http_worker *w = &s->workers[s->n_workers];
         atomic_init(&w->open, 0);
         atomic_init(&w->pending, 0);
+        pthread_mutex_init(&w->mu, NULL);
         w->daemon = daemon_start(s);
         if (!w->daemon) {
             err_internal(e, "cannot start the HTTP worker threads");

@@ -56,8 +56,9 @@ class Response:
 class Server:
     """An archportal server on a free port with a fresh data directory."""
 
-    def __init__(self, demo=False, data_dir=None, extra=()):
+    def __init__(self, demo=False, data_dir=None, extra=(), env=None):
         self.own_dir = data_dir is None
+        self.env = None if env is None else {**os.environ, **env}
         self.data = data_dir or tempfile.mkdtemp(prefix='archportal-e2e-')
         self.port = free_port()
         self.demo = demo
@@ -71,7 +72,7 @@ class Server:
         if self.demo:
             args.append('--demo')
         self.log = open(self.log_path, 'ab')
-        self.proc = subprocess.Popen(args, stdout=self.log, stderr=self.log)
+        self.proc = subprocess.Popen(args, stdout=self.log, stderr=self.log, env=self.env)
         deadline = time.time() + 30
         while time.time() < deadline:
             if self.proc.poll() is not None:

@@ -346,6 +346,7 @@ def test_rights_matrix():
             'applications-decide': SRV.get('/api/v1/account-applications', token=tok).status == 200,
             'users-manage': SRV.get('/api/v1/users', token=tok).status == 200,
             'calendar-edit': SRV.request('PUT', '/api/v1/calendar/2099', {'entries': []}, token=tok).status == 200,
+            'metrics-read': SRV.get('/metrics', token=tok).status == 200,
         }
         for action, got in sys_checks.items():
             m = matrix.get((role, action, None))
