@@ -9,10 +9,17 @@
 -- shares the cores with the server). No response() hook for the same
 -- reason: wrk's own summary counts statuses >= 400 (errors.status).
 --
+-- With BENCH_STATIC=1 in the environment the script defines no request()
+-- hook and reads no list: wrk sends the one URL of its command line, a
+-- request it formats once. That is the client's cheapest way: a Lua call
+-- per request costs the client about as much CPU as the server spends on
+-- the answer, and on a 2-core machine the client then limits both servers.
+--
 -- done() prints one machine-readable line:
 --   BENCH requests=N duration_s=S rps=R p50_ms=.. p90_ms=.. p99_ms=.. max_ms=..
 --         errors_status=N errors_socket=N
 
+local static = os.getenv("BENCH_STATIC") == "1"
 local next_id = 0
 
 function setup(thread)
@@ -23,6 +30,9 @@ end
 local reqs, pos = {}, 1
 
 function init(args)
+  if static then
+    return
+  end
   local file = assert(args[1], "usage: -- PATHS_FILE")
   local f = assert(io.open(file, "r"))
   for line in f:lines() do
@@ -36,10 +46,12 @@ function init(args)
   pos = ((thread_id or 0) * 7919) % #reqs + 1
 end
 
-function request()
-  local r = reqs[pos]
-  pos = pos % #reqs + 1
-  return r
+if not static then
+  function request()
+    local r = reqs[pos]
+    pos = pos % #reqs + 1
+    return r
+  end
 end
 
 function done(summary, latency, requests)

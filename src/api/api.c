@@ -314,6 +314,21 @@ static void h_metrics(struct http_req *req, struct http_resp *resp, void *ctx)
     buf_free(&b);
 }
 
+/* GET /api/v1/rules: which records break the model's rules (the
+ * integrator's list of what to put right), among those the caller reads. */
+static void h_rules(struct http_req *req, struct http_resp *resp, void *ctx)
+{
+    struct api *api = ctx;
+    static const char *const allowed[] = {NULL};
+    struct actor a;
+    if (only_params(req, resp, allowed) < 0 || authenticate(api, req, resp, false, &a) < 0)
+        return;
+    json_t *out = NULL;
+    struct err e = ERR_INIT;
+    int rc = registry_rules_report(api->reg, &a, &out, &e);
+    answer(resp, rc, &e, out);
+}
+
 static void h_model(struct http_req *req, struct http_resp *resp, void *ctx)
 {
     struct api *api = ctx;
@@ -677,6 +692,7 @@ void api_routes(struct api *api, struct router *rt)
     router_add(rt, "GET", "/healthz", h_healthz, api);
     router_add(rt, "GET", "/metrics", h_metrics, api);
     router_add(rt, "GET", "/api/v1/model", h_model, api);
+    router_add(rt, "GET", "/api/v1/rules", h_rules, api);
     router_add(rt, "GET", "/api/v1/{collection}", h_list, api);
     router_add(rt, "POST", "/api/v1/{collection}", h_create, api);
     router_add(rt, "GET", "/api/v1/{collection}/facets", h_facets, api);

@@ -77,8 +77,9 @@ static int gaps_counted(struct docs *d, const json_t *rec, json_t **gaps, int *n
     }
     json_decref(doc_missing);
     *needed = (int)model_needed_count(k, rec);
-    *gaps = json_pack("{s:o, s:o, s:o}", "fields", model_gaps(k, rec), "documents", docs_out,
-                      "relations", rel_gaps);
+    *gaps = json_pack("{s:o, s:o, s:o, s:o}", "fields", model_gaps(k, rec), "documents",
+                      docs_out, "relations", rel_gaps, "rules",
+                      model_rule_gaps(docs_model(d), rec, false));
     return 0;
 }
 
@@ -102,6 +103,7 @@ static int assess(struct docs *d, const struct model_kind *k, const json_t *rec,
     int total = needed + due + required;
     int met = total - n_field_gaps - n_doc_gaps - n_rel_gaps;
     int score = total ? met * 100 / total : 100;
+    bool rules_kept = json_array_size(json_object_get(gaps, "rules")) == 0;
     /* REQ REG-12: registered, complete data, documentation on the portal */
     json_t *reasons = json_array();
     const struct model_workflow *w = k->workflow;
@@ -122,7 +124,7 @@ static int assess(struct docs *d, const struct model_kind *k, const json_t *rec,
         "record_id", text_of(rec, "id"), "kind", k->id, "name", json_object_get(rec, "name"),
         "stage", text_of(rec, "stage"), "status",
         w ? text_of(rec, w->status_field) : NULL, "accounting_code",
-        w ? text_of(rec, w->code_field) : NULL, "score", score, "complete", met == total, "gaps",
+        w ? text_of(rec, w->code_field) : NULL, "score", score, "complete", met == total && rules_kept, "gaps",
         gaps, "counts", "fields",
         "needed", needed, "filled", needed - n_field_gaps, "documents", "due", due, "present",
         due - n_doc_gaps, "relations", "required", required, "present", required - n_rel_gaps,

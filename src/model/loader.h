@@ -24,6 +24,8 @@ struct model {
     size_t n_workflows;
     struct model_doc_list *doc_lists;
     size_t n_doc_lists;
+    struct model_rule *rules;
+    size_t n_rules;
 };
 
 struct field_set {
@@ -77,6 +79,13 @@ int ld_condition(struct loader *ld, const json_t *v, const char *path, const cha
                  const char ***values, size_t *n);
 /* Does rec's string member `field` hold one of values? */
 bool ld_cond_holds(const json_t *rec, const char *field, const char **values, size_t n);
+/* A condition {"<field>": [values], …} (at least one member, each a
+ * non-empty array of strings) into *c, model-lifetime. */
+int ld_cond(struct loader *ld, const json_t *v, const char *path, struct model_cond *c);
+/* Every term's field is an enum or boolean field of k and its values are
+ * the field's values ("true"/"false" for a boolean). */
+int ld_check_cond(struct loader *ld, const char *path, const struct model_kind *k,
+                  const struct model_cond *c);
 /* An enum value of the model's enum en (NULL-safe on en). */
 bool ld_enum_has(const struct model_enum *en, const char *value);
 /* The condition's field is an enum field of k and the values are its
@@ -84,6 +93,13 @@ bool ld_enum_has(const struct model_enum *en, const char *value);
 int ld_check_condition(struct loader *ld, const char *path, const struct model_kind *k,
                        const char *name, const char **values, size_t n,
                        const struct model_field **field);
+
+/* workflow.c: each derived field of k derives from a date field of k. */
+int check_derived(struct loader *ld, const char *path, struct model_kind *k);
+
+/* rules.c: the `rules` section (after the kinds), and its JSON. */
+int parse_rules(struct loader *ld);
+json_t *rules_json(const struct model *m);
 
 /* doctypes.c: the `document_lists` section, and each kind's link to one. */
 int parse_doc_lists(struct loader *ld);

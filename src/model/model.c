@@ -31,7 +31,8 @@ static const char *const TYPE_NAMES[] = {
 static const char *const LANGS[] = {"kk", "ru", "en", NULL};
 static const char *const TOP_KEYS[] = {"version",   "description", "languages", "enums",
                                        "field_sets", "kinds",      "relations", "collections",
-                                       "policies",  "workflows",   "document_lists", NULL};
+                                       "policies",  "workflows",   "document_lists", "rules",
+                                       NULL};
 static const char *const ENUM_KEYS[] = {"label", "values", NULL};
 static const char *const VALUE_KEYS[] = {"id", "label", NULL};
 static const char *const COLL_KEYS[] = {"label", "type", NULL};
@@ -43,7 +44,8 @@ static const char *const REL_KEYS[] = {"label",  "inverse",    "inverse_label", 
                                        NULL};
 static const char *const FIELD_KEYS[] = {
     "name", "type", "label",  "required", "searchable", "filterable", "readonly", "enum",
-    "to",   "item", "format", "min",      "max",        "max_length", "restricted", "needed", NULL};
+    "to",   "item", "format", "min",      "max",        "max_length", "restricted", "needed",
+    "derived", NULL};
 static const char *const ITEM_KEYS[] = {"type", "enum", "to",         "item", "format",
                                         "min",  "max",  "max_length", NULL};
 /* Names the record and relation envelopes use. */
@@ -557,8 +559,33 @@ bool ld_enum_has(const struct model_enum *en, const char *value)
     return false;
 }
 
-/* "needed": true, or {"<enum field>": [values]}: needed while that field
- * holds one of the values (resolved per kind by check_needed). */
+int ld_cond(struct loader *ld, const json_t *v, const char *path, struct model_cond *c)
+{
+    if (!json_is_object(v) || json_object_size(v) == 0)
+        return ld_fail(ld, path, "must be {\"<field>\": [values], …}");
+    c->terms = arena_calloc(ld->m->arena, json_object_size(v), sizeof *c->terms);
+    c->n_terms = 0;
+    const char *key;
+    json_t *vals;
+    json_object_foreach ((json_t *)v, key, vals) {
+        struct model_cond_term *t = &c->terms[c->n_terms++];
+        const char *vp = ld_sub(ld, path, key);
+        if (!json_is_array(vals) || json_array_size(vals) == 0)
+            return ld_fail(ld, vp, "must be a non-empty array of values");
+        t->field = ld_keep(ld, key);
+        t->values = arena_calloc(ld->m->arena, json_array_size(vals), sizeof *t->values);
+        for (size_t i = 0; i < json_array_size(vals); i++) {
+            const char *str = json_string_value(json_array_get(vals, i));
+            if (!str)
+                return ld_fail(ld, ld_idx(ld, vp, i), "must be a string");
+            t->values[t->n_values++] = ld_keep(ld, str);
+        }
+    }
+    return 0;
+}
+
+/* "needed": true, or {"<field>": [values], …}: needed while the condition
+ * holds (checked per kind by check_needed). */
 static int parse_needed(struct loader *ld, const json_t *v, const char *path,
                         struct model_field *f)
 {
@@ -568,8 +595,34 @@ static int parse_needed(struct loader *ld, const json_t *v, const char *path,
     f->needed = true;
     if (json_is_true(n))
         return 0;
-    return ld_condition(ld, n, ld_sub(ld, path, "needed"), &f->needed_when_name,
-                        &f->needed_when_values, &f->n_needed_when_values);
+    if (!json_is_object(n))
+        return ld_fail(ld, ld_sub(ld, path, "needed"),
+                       "must be true, false or {\"<field>\": [values], …}");
+    return ld_cond(ld, n, ld_sub(ld, path, "needed"), &f->needed_when);
+}
+
+/* "derived": {"from": "<date field>", "add_months": N}: a date the portal
+ * computes (checked per kind by check_derived); the field is read-only. */
+static int parse_derived(struct loader *ld, const json_t *v, const char *path,
+                         struct model_field *f)
+{
+    static const char *const keys[] = {"from", "add_months", NULL};
+    const json_t *d = json_object_get(v, "derived");
+    const char *dp = ld_sub(ld, path, "derived"), *from;
+    if (!d)
+        return 0;
+    if (ld_want_object(ld, d, dp) || ld_check_keys(ld, d, dp, keys) ||
+        ld_string(ld, d, "from", dp, true, &from))
+        return -1;
+    const json_t *n = json_object_get(d, "add_months");
+    if (f->type != FT_DATE)
+        return ld_fail(ld, dp, "only a date can be derived");
+    if (!json_is_integer(n) || json_integer_value(n) < 1 || json_integer_value(n) > 1200)
+        return ld_fail(ld, ld_sub(ld, dp, "add_months"), "must be an integer 1..1200");
+    f->derived_from = ld_keep(ld, from);
+    f->derived_months = (int)json_integer_value(n);
+    f->readonly = true;
+    return 0;
 }
 
 static int parse_flags(struct loader *ld, const json_t *v, const char *path, struct model_field *f)
@@ -580,7 +633,7 @@ static int parse_flags(struct loader *ld, const json_t *v, const char *path, str
         ld_bool(ld, v, "readonly", path, &f->readonly) ||
         ld_bool(ld, v, "restricted", path, &f->restricted))
         return -1;
-    if (parse_needed(ld, v, path, f))
+    if (parse_needed(ld, v, path, f) || parse_derived(ld, v, path, f))
         return -1;
     if (f->restricted && (f->searchable || f->filterable))
         return ld_fail(ld, ld_sub(ld, path, "restricted"),
@@ -763,7 +816,7 @@ static int parse_kind(struct loader *ld, const char *id, const json_t *v, struct
         ld_bool(ld, v, "owned", path, &k->owned) || ld_bool(ld, v, "named", path, &k->named))
         return -1;
     k->id = ld_keep(ld, id);
-    if (parse_kind_fields(ld, v, path, k) || check_needed(ld, path, k) ||
+    if (parse_kind_fields(ld, v, path, k) || check_needed(ld, path, k) || check_derived(ld, path, k) ||
         parse_kind_workflow(ld, v, path, k) || parse_kind_documents(ld, v, path, k))
         return -1;
     for (size_t i = 0; i < k->n_fields; i++)
@@ -984,9 +1037,11 @@ static json_t *field_json(const struct model_field *f, bool is_item)
         json_object_set_new(o, "filterable", json_boolean(f->filterable));
         json_object_set_new(o, "readonly", json_boolean(f->readonly));
         json_object_set_new(o, "restricted", json_boolean(f->restricted));
-        if (f->needed_when_field) {
-            json_t *vals = strings_json(f->needed_when_values, f->n_needed_when_values);
-            json_object_set_new(o, "needed", json_pack("{s:o}", f->needed_when_field->name, vals));
+        if (f->derived_from)
+            json_object_set_new(o, "derived", json_pack("{s:s, s:i}", "from", f->derived_from,
+                                                        "add_months", f->derived_months));
+        if (f->needed_when.n_terms) {
+            json_object_set_new(o, "needed", model_cond_json(&f->needed_when));
         } else {
             json_object_set_new(o, "needed", json_boolean(f->needed));
         }
@@ -1090,6 +1145,7 @@ static json_t *model_build_doc(const struct model *m, const json_t *root)
     json_object_set_new(doc, "policies", pols);
     json_object_set_new(doc, "workflows", workflows_json(m));
     json_object_set_new(doc, "document_lists", doc_lists_json(m));
+    json_object_set_new(doc, "rules", rules_json(m));
     return doc;
 }
 
@@ -1106,7 +1162,7 @@ static int model_check(struct loader *ld)
         parse_field_sets(ld) || parse_kinds(ld))
         return -1;
     fill_collections(ld->m);
-    return 0;
+    return parse_rules(ld); /* after the collections know their kinds */
 }
 
 int model_load_buffer(const char *text, size_t len, struct model **out, struct err *e)

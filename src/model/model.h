@@ -50,6 +50,24 @@ struct model_enum {
     size_t n_values;
 };
 
+/* A condition on a record's fields: every term holds (AND); n_terms == 0
+ * is always. A term holds while the record's enum field holds one of its
+ * values, or its boolean field is one of "true" / "false". Checked
+ * against each kind that uses it when the model loads. */
+struct model_cond_term {
+    const char *field;
+    const char **values;
+    size_t n_values;
+};
+struct model_cond {
+    struct model_cond_term *terms;
+    size_t n_terms;
+};
+
+bool model_cond_holds(const struct model_cond *c, const json_t *rec);
+/* {"<field>": [values], …} */
+json_t *model_cond_json(const struct model_cond *c);
+
 struct model_field {
     const char *name;
     enum field_type type;
@@ -69,12 +87,13 @@ struct model_field {
     int64_t min, max;                     /* FT_INTEGER bounds */
     size_t max_length;                    /* strings, in bytes; 0 = default */
     /* Needed for a complete record (to submit it), always or only while
-     * the enum field needed_when_field holds one of needed_when_values. */
+     * needed_when holds. */
     bool needed;
-    const char *needed_when_name;
-    const struct model_field *needed_when_field;
-    const char **needed_when_values;
-    size_t n_needed_when_values;
+    struct model_cond needed_when;
+    /* A date the portal derives (REQ REG-11): derived_from (a date field of
+     * the kind) plus derived_months months; such a field is read-only. */
+    const char *derived_from;
+    int derived_months;
 };
 
 /* ---- workflows: a record's life in the registry as a state machine ---- */
@@ -138,6 +157,14 @@ struct model_workflow {
     struct model_stage_date {
         const char *stage, *field;
     } *stage_dates;
+    /* The stages a registered record may move to from each stage (REQ
+     * LC-01; NULL: any move). A stage listed with no moves is final. */
+    struct model_stage_moves {
+        const char *from;
+        const char **to;
+        size_t n_to;
+    } *stage_moves;
+    size_t n_stage_moves;
     struct model_wf_state *states;
     size_t n_states;
     struct model_wf_transition *transitions;
@@ -226,6 +253,24 @@ struct model_policy {
     size_t n_values;
 };
 
+/* ---- rules: what must hold of a record beyond its fields' types ------- */
+
+/* A rule of the Rules over a record's fields (REQ REG-08…REG-10, LC-03):
+ * for records of its kinds for which `when` holds, `require` must hold.
+ * An error keeps the record from being submitted (a gap, like an empty
+ * needed field); a warning is only reported. The integrator's report
+ * lists the records that break each rule. */
+struct model_rule {
+    const char *id;
+    struct i18n label;       /* what must hold, for people */
+    const char *requirement; /* the requirement it serves ("REG-08"), or NULL */
+    const char **kinds;
+    size_t n_kinds;
+    struct model_cond when;
+    struct model_cond require;
+    bool warning;
+};
+
 struct model;
 
 /* Loads and checks a model. On error returns -1 and e->detail names the
@@ -246,6 +291,17 @@ bool model_collection_has_kind(const struct model_collection *c, const char *kin
 size_t model_n_collections(const struct model *m);
 const struct model_collection *model_collection_at(const struct model *m, size_t i);
 size_t model_n_kinds(const struct model *m);
+size_t model_n_rules(const struct model *m);
+const struct model_rule *model_rule_at(const struct model *m, size_t i);
+/* Does rule r apply to rec (its kind is listed and `when` holds)? */
+bool model_rule_applies(const struct model_rule *r, const json_t *rec);
+/* The rules rec breaks (errors only, or warnings too): a new array of
+ * {rule, label, requirement?, field, severity}; field is the first field
+ * the rule requires, the one to put right. */
+json_t *model_rule_gaps(const struct model *m, const json_t *rec, bool warnings);
+/* Sets rec's derived fields from the fields they derive from (removing a
+ * derived value whose source is empty). */
+void model_derive(const struct model_kind *k, json_t *rec);
 const struct model_kind *model_kind_at(const struct model *m, size_t i);
 
 const struct model_policy *model_policy(const struct model *m, const char *id);
@@ -261,6 +317,9 @@ const struct model_workflow *model_workflow(const struct model *m, const char *i
 size_t model_n_workflows(const struct model *m);
 const struct model_workflow *model_workflow_at(const struct model *m, size_t i);
 const struct model_wf_state *model_wf_state(const struct model_workflow *w, const char *id);
+/* May a registered record move from stage `from` to `to`? (The same stage
+ * is no move.) */
+bool model_stage_move_allowed(const struct model_workflow *w, const char *from, const char *to);
 /* The date field that says when `stage` began (stage_dates), or NULL. */
 const char *model_stage_date_field(const struct model_workflow *w, const char *stage);
 const struct model_wf_state *model_wf_initial(const struct model_workflow *w);

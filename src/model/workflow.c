@@ -2,13 +2,14 @@
  * the registry as a state machine), each kind's link to one, the fields a
  * complete record needs, and the questions the engine asks of them. */
 #include "model/loader.h"
+#include "util/timeutil.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 static const char *const WF_KEYS[] = {"label",       "status_field", "review_field", "code_field",
                                       "code_pattern", "states",      "transitions",  "stage_field",
-                                      "stage_policy", "stage_dates", NULL};
+                                      "stage_policy", "stage_dates", "stage_moves", NULL};
 static const char *const STATE_KEYS[] = {"label", "initial", "published", "coded", "locked", NULL};
 static const char *const TRANSITION_KEYS[] = {
     "label",   "trigger",  "from",        "review_from", "to",     "review",
@@ -114,21 +115,47 @@ static bool is_empty(const json_t *v)
     return false;
 }
 
-bool ld_cond_holds(const json_t *rec, const char *field, const char **values, size_t n)
+static bool ld_cond_holds_value(const char *cur, const char **values, size_t n)
 {
-    const char *cur = json_string_value(json_object_get(rec, field));
     for (size_t i = 0; cur && i < n; i++)
         if (strcmp(values[i], cur) == 0)
             return true;
     return false;
 }
 
+bool ld_cond_holds(const json_t *rec, const char *field, const char **values, size_t n)
+{
+    return ld_cond_holds_value(json_string_value(json_object_get(rec, field)), values, n);
+}
+
+bool model_cond_holds(const struct model_cond *c, const json_t *rec)
+{
+    for (size_t i = 0; i < c->n_terms; i++) {
+        const struct model_cond_term *t = &c->terms[i];
+        const json_t *v = json_object_get(rec, t->field);
+        const char *cur = json_is_boolean(v) ? (json_is_true(v) ? "true" : "false")
+                                             : json_string_value(v);
+        if (!ld_cond_holds_value(cur, t->values, t->n_values))
+            return false;
+    }
+    return true;
+}
+
+json_t *model_cond_json(const struct model_cond *c)
+{
+    json_t *o = json_object();
+    for (size_t i = 0; i < c->n_terms; i++) {
+        json_t *vals = json_array();
+        for (size_t j = 0; j < c->terms[i].n_values; j++)
+            json_array_append_new(vals, json_string(c->terms[i].values[j]));
+        json_object_set_new(o, c->terms[i].field, vals);
+    }
+    return o;
+}
+
 static bool needed_now(const struct model_field *f, const json_t *rec)
 {
-    if (!f->needed)
-        return false;
-    return !f->needed_when_field || ld_cond_holds(rec, f->needed_when_field->name,
-                                                  f->needed_when_values, f->n_needed_when_values);
+    return f->needed && model_cond_holds(&f->needed_when, rec);
 }
 
 size_t model_needed_count(const struct model_kind *k, const json_t *rec)
@@ -147,7 +174,7 @@ json_t *model_gaps(const struct model_kind *k, const json_t *rec)
         if (needed_now(f, rec) && is_empty(json_object_get(rec, f->name)))
             json_array_append_new(
                 gaps, json_pack("{s:s, s:s}", "field", f->name, "problem",
-                                f->needed_when_field ? "needed at this stage" : "needed"));
+                                f->needed_when.n_terms ? "needed at this stage" : "needed"));
     }
     return gaps;
 }
@@ -169,18 +196,77 @@ int ld_check_condition(struct loader *ld, const char *path, const struct model_k
     return 0;
 }
 
+int ld_check_cond(struct loader *ld, const char *path, const struct model_kind *k,
+                  const struct model_cond *c)
+{
+    static const char *const bools[] = {"true", "false", NULL};
+    for (size_t i = 0; i < c->n_terms; i++) {
+        const struct model_cond_term *t = &c->terms[i];
+        const struct model_field *w = model_field(k, t->field);
+        if (!w || (w->type != FT_ENUM && w->type != FT_BOOL))
+            return ld_fail(ld, path, "'%s' is not an enum or boolean field of '%s'", t->field,
+                           k->id);
+        for (size_t j = 0; j < t->n_values; j++)
+            if (w->type == FT_ENUM ? !ld_enum_has(w->enumeration, t->values[j])
+                                   : !ld_in_list(t->values[j], bools))
+                return ld_fail(ld, ld_idx(ld, ld_sub(ld, path, t->field), j),
+                               "'%s' is not a value of '%s'", t->values[j],
+                               w->type == FT_ENUM ? w->enumeration->id : "true/false");
+    }
+    return 0;
+}
+
+int check_derived(struct loader *ld, const char *path, struct model_kind *k)
+{
+    for (size_t i = 0; i < k->n_fields; i++) {
+        const struct model_field *f = &k->fields[i], *from;
+        if (!f->derived_from)
+            continue;
+        from = model_field(k, f->derived_from);
+        if (!from || from->type != FT_DATE || from->derived_from)
+            return ld_fail(ld, ld_sub(ld, ld_sub(ld, ld_sub(ld, path, "fields"), f->name), "derived"),
+                           "'%s' is not a date field of '%s' that clients set", f->derived_from,
+                           k->id);
+    }
+    return 0;
+}
+
+/* date + n months, the day kept (the last day of a shorter month). */
+static int64_t add_months(int y, int m, int d, int n)
+{
+    static const int len[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int total = y * 12 + (m - 1) + n;
+    y = total / 12;
+    m = total % 12 + 1;
+    int last = len[m - 1] + (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0));
+    return time_days_from_civil(y, m, d > last ? last : d);
+}
+
+void model_derive(const struct model_kind *k, json_t *rec)
+{
+    for (size_t i = 0; i < k->n_fields; i++) {
+        const struct model_field *f = &k->fields[i];
+        if (!f->derived_from)
+            continue;
+        const char *from = json_string_value(json_object_get(rec, f->derived_from));
+        int y, m, d;
+        char out[11];
+        if (from && time_parse_date(from, &y, &m, &d) == 0)
+            json_object_set_new(rec, f->name,
+                                json_string(time_format_date(add_months(y, m, d, f->derived_months),
+                                                             out, sizeof out)));
+        else
+            json_object_del(rec, f->name);
+    }
+}
+
 int check_needed(struct loader *ld, const char *path, struct model_kind *k)
 {
     for (size_t i = 0; i < k->n_fields; i++) {
         struct model_field *f = &k->fields[i];
-        if (!f->needed_when_name)
-            continue;
         const char *np = ld_sub(ld, ld_sub(ld, ld_sub(ld, path, "fields"), f->name), "needed");
-        const struct model_field *w;
-        if (ld_check_condition(ld, np, k, f->needed_when_name, f->needed_when_values,
-                               f->n_needed_when_values, &w))
+        if (ld_check_cond(ld, np, k, &f->needed_when))
             return -1;
-        f->needed_when_field = w;
     }
     return 0;
 }
@@ -383,6 +469,34 @@ static int parse_code_pattern(struct loader *ld, const char *pattern, const char
     return seq ? 0 : ld_fail(ld, path, "needs a {seq:N} placeholder (N digits, 1..9)");
 }
 
+/* "stage_moves": {"<stage>": [stages it may move to], …} (values checked
+ * per kind against the stage field's enum). */
+static int parse_stage_moves(struct loader *ld, const json_t *v, const char *path,
+                             struct model_workflow *w)
+{
+    json_t *moves;
+    if (ld_member(ld, v, "stage_moves", path, JSON_OBJECT, false, &moves) || !moves)
+        return moves ? -1 : 0;
+    w->stage_moves = arena_calloc(ld->m->arena, json_object_size(moves), sizeof *w->stage_moves);
+    const char *from;
+    json_t *to;
+    json_object_foreach (moves, from, to) {
+        struct model_stage_moves *sm = &w->stage_moves[w->n_stage_moves++];
+        const char *mp = ld_sub(ld, ld_sub(ld, path, "stage_moves"), from);
+        if (!json_is_array(to))
+            return ld_fail(ld, mp, "must be an array of stages ([] for a final stage)");
+        sm->from = ld_keep(ld, from);
+        sm->to = arena_calloc(ld->m->arena, json_array_size(to) + 1, sizeof *sm->to);
+        for (size_t i = 0; i < json_array_size(to); i++) {
+            const char *t = json_string_value(json_array_get(to, i));
+            if (!t)
+                return ld_fail(ld, ld_idx(ld, mp, i), "must be a string");
+            sm->to[sm->n_to++] = ld_keep(ld, t);
+        }
+    }
+    return 0;
+}
+
 /* "stage_field" and "stage_policy", both or neither: a change of the
  * stage opens the policy's obligation for the owner. */
 static int parse_stage(struct loader *ld, const json_t *v, const char *path,
@@ -416,7 +530,17 @@ static int parse_stage(struct loader *ld, const json_t *v, const char *path,
         d->field = ld_keep(ld, json_string_value(f));
         d++;
     }
-    return 0;
+    return parse_stage_moves(ld, v, path, w);
+}
+
+bool model_stage_move_allowed(const struct model_workflow *w, const char *from, const char *to)
+{
+    if (!w->stage_moves || !from || !to || strcmp(from, to) == 0)
+        return true;
+    for (size_t i = 0; i < w->n_stage_moves; i++)
+        if (strcmp(w->stage_moves[i].from, from) == 0)
+            return ld_in_list(to, w->stage_moves[i].to);
+    return false;
 }
 
 const char *model_stage_date_field(const struct model_workflow *w, const char *stage)
@@ -511,6 +635,17 @@ int parse_kind_workflow(struct loader *ld, const json_t *v, const char *path,
     if (w->stage_field && (!model_field(k, w->stage_field) ||
                            model_field(k, w->stage_field)->type != FT_ENUM))
         return ld_fail(ld, wp, "its workflow needs an enum field '%s' (the stage)", w->stage_field);
+    const struct model_enum *stages = model_field(k, w->stage_field)->enumeration;
+    for (size_t i = 0; i < w->n_stage_moves; i++) {
+        const struct model_stage_moves *sm = &w->stage_moves[i];
+        if (!ld_enum_has(stages, sm->from))
+            return ld_fail(ld, wp, "its workflow moves from stage '%s', not a value of '%s'",
+                           sm->from, w->stage_field);
+        for (size_t j = 0; j < sm->n_to; j++)
+            if (!ld_enum_has(stages, sm->to[j]))
+                return ld_fail(ld, wp, "its workflow moves to stage '%s', not a value of '%s'",
+                               sm->to[j], w->stage_field);
+    }
     for (const struct model_stage_date *d = w->stage_dates; d && d->stage; d++) {
         const struct model_field *df = model_field(k, d->field);
         if (!ld_enum_has(model_field(k, w->stage_field)->enumeration, d->stage))

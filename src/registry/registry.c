@@ -866,12 +866,15 @@ static json_t *build_record(struct registry *r, struct store_conn *c, const stru
     json_object_set_new(rec, "revision", json_integer(revision));
     json_object_set_new(rec, "created_at", json_string(created_at));
     json_object_set_new(rec, "updated_at", json_string(updated_at));
-    /* fields in model order, read-only ones in their place */
+    /* fields in model order, read-only ones in their place, derived ones
+     * computed from what they derive from */
     json_t *ro = json_object();
     set_readonly_fields(k, prev, ro);
+    model_derive(k, fields);
     for (size_t i = 0; i < k->n_fields; i++) {
         const char *name = k->fields[i].name;
-        json_t *v = json_object_get(k->fields[i].readonly ? ro : fields, name);
+        bool from_ro = k->fields[i].readonly && !k->fields[i].derived_from;
+        json_t *v = json_object_get(from_ro ? ro : fields, name);
         if (v && !json_object_get(rec, name))
             json_object_set(rec, name, v);
     }

@@ -44,6 +44,12 @@ int registry_record_org(struct registry *r, struct store_conn *c, const json_t *
  * relation may be read by those who may read both of its ends (their
  * current state). */
 bool registry_may_read(const struct registry *r, const struct actor *a, const json_t *rec);
+/* The report on the model's rules over the records a may read:
+ * {"items":[{rule, label, requirement, severity, applicable, compliant,
+ * compliant_percent, violators:[{id, kind, name, owner, field}]}]}
+ * (at most 1,000 violators listed per rule; the counts are exact). */
+int registry_rules_report(struct registry *r, const struct actor *a, json_t **out,
+                          struct err *e);
 /* May the actor read the record as it was unpublished (its draft phase:
  * every revision, who made it)? read-unpublished on the record, or for a
  * relation on both of its ends. */

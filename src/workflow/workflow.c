@@ -153,14 +153,16 @@ static int assign_code(struct workflow *w, struct store_conn *c, const struct mo
 
 /* ---- what a record lacks ------------------------------------------------------------ */
 
-/* rec's gaps (see workflow_gaps_fn); with fields_only, its fields alone. */
+/* rec's gaps (see workflow_gaps_fn); with fields_only, its fields alone
+ * (the demo's records carried over from an earlier registry). */
 static int record_gaps(struct workflow *w, const struct model_kind *k, const json_t *rec,
                        bool fields_only, json_t **gaps, struct err *e)
 {
     if (w->gaps_fn && !fields_only)
         return w->gaps_fn(w->gaps_ctx, rec, gaps, e);
-    *gaps = json_pack("{s:o, s:[], s:[]}", "fields", model_gaps(k, rec), "documents",
-                      "relations");
+    *gaps = json_pack("{s:o, s:[], s:[], s:o}", "fields", model_gaps(k, rec), "documents",
+                      "relations", "rules",
+                      fields_only ? json_array() : model_rule_gaps(w->model, rec, false));
     return 0;
 }
 
@@ -174,10 +176,10 @@ static size_t gaps_of(const json_t *gaps, const char *what)
 static int refuse_gaps(const json_t *gaps, struct err *e)
 {
     size_t f = gaps_of(gaps, "fields"), d = gaps_of(gaps, "documents"),
-           r = gaps_of(gaps, "relations");
-    if (f + d + r == 0)
+           r = gaps_of(gaps, "relations"), ru = gaps_of(gaps, "rules");
+    if (f + d + r + ru == 0)
         return 0;
-    char what[3][96];
+    char what[4][96];
     int n = 0;
     if (f)
         snprintf(what[n++], sizeof what[0], "%zu needed field%s empty", f,
@@ -188,9 +190,12 @@ static int refuse_gaps(const json_t *gaps, struct err *e)
     if (r)
         snprintf(what[n++], sizeof what[0], "%zu required relation%s missing", r,
                  r == 1 ? " is" : "s are");
-    err_set(e, 422, "incomplete", "gaps", "the record is not complete: %s%s%s%s%s (see gaps)",
+    if (ru)
+        snprintf(what[n++], sizeof what[0], "%zu rule%s of the Rules %s broken", ru,
+                 ru == 1 ? "" : "s", ru == 1 ? "is" : "are");
+    err_set(e, 422, "incomplete", "gaps", "the record is not complete: %s%s%s%s%s%s%s (see gaps)",
             what[0], n > 1 ? ", " : "", n > 1 ? what[1] : "", n > 2 ? ", " : "",
-            n > 2 ? what[2] : "");
+            n > 2 ? what[2] : "", n > 3 ? ", " : "", n > 3 ? what[3] : "");
     return -1;
 }
 
@@ -589,6 +594,33 @@ static int stage_changed(struct workflow *w, struct store_conn *c, const struct 
                            stage_started_ms(k->workflow, next, now_ms), id, due, e);
 }
 
+/* The English label of a value of enum field `field` of k (its id when
+ * unknown), for messages. */
+static const char *value_label(const struct model_kind *k, const char *field, const char *id)
+{
+    const struct model_field *f = model_field(k, field);
+    for (size_t i = 0; f && f->enumeration && id && i < f->enumeration->n_values; i++)
+        if (strcmp(f->enumeration->values[i].id, id) == 0)
+            return f->enumeration->values[i].label.en;
+    return id ? id : "";
+}
+
+/* A registered record moves only along the workflow's stage_moves (REQ
+ * LC-01: development only after commissioning, termination is final):
+ * 422 "stage-move" otherwise. Drafts may still correct their stage. */
+static bool stage_move_refused(const struct model_kind *k, const json_t *prev,
+                               const json_t *next, struct err *e)
+{
+    const struct model_workflow *wf = k->workflow;
+    const char *from = text_of(prev, wf->stage_field), *to = text_of(next, wf->stage_field);
+    if (model_stage_move_allowed(wf, from, to))
+        return false;
+    err_set(e, 422, "stage-move", wf->stage_field,
+            "a registered record cannot move from the stage '%s' to '%s'",
+            value_label(k, wf->stage_field, from), value_label(k, wf->stage_field, to));
+    return true;
+}
+
 /* An edit of a registered record that leaves nothing owed for its stage
  * ends the stage's duty ("data-complete"); placing the last document ends
  * it too, in the documents module ("documents-placed"). */
@@ -625,6 +657,8 @@ static int on_write(void *ctx, struct store_conn *c, const struct actor *a, cons
     /* a registered record's stage moved on (a draft's data are not on the
      * portal yet: nothing is owed for them) */
     const struct model_wf_state *st = model_wf_state(wf, text_of(prev, wf->status_field));
+    if (wf->stage_field && st && st->coded && stage_move_refused(k, prev, next, e))
+        return -1;
     if (wf->stage_field && st && st->coded &&
         (!same_text(text_of(prev, wf->stage_field), text_of(next, wf->stage_field))
              ? stage_changed(w, c, k, subject, next, e)

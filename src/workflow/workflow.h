@@ -25,9 +25,10 @@ struct workflow *workflow_new(struct registry *reg, struct accounts *ac, struct 
 void workflow_free(struct workflow *w);
 /* What a record still lacks (REQ REG-03): *gaps =
  * {"fields":[{field, problem}], "documents":[{type, number, label}],
- *  "relations":[{type, label}]} — its needed fields that are empty, the
- * documents due at its stage without a signed copy, the relations the
- * model requires that it has none of. The one computation behind
+ *  "relations":[{type, label}], "rules":[{rule, label, field, …}]} — its
+ * needed fields that are empty, the documents due at its stage without a
+ * signed copy, the relations the model requires that it has none of, the
+ * model's rules (errors) it breaks. The one computation behind
  * submission, the stage's duty, the timeline and the card's "what is
  * missing". Without it (no documents module), only fields are known. */
 typedef int (*workflow_gaps_fn)(void *ctx, const json_t *rec, json_t **gaps, struct err *e);

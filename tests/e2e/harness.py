@@ -164,6 +164,23 @@ class Server:
     def export(self):
         return cli(self.data, 'export').stdout
 
+    def blob_files(self):
+        """Every file in the blob store (stored and temporary)."""
+        out = []
+        for root, _, files in os.walk(os.path.join(self.data, 'blobs')):
+            out += [os.path.join(root, f) for f in files]
+        return sorted(out)
+
+    def blobs_back_to(self, before, timeout=5.0):
+        """Whether the blob store holds just `before` again: a refused
+        upload's temporary file goes once the answer has been sent."""
+        deadline = time.time() + timeout
+        while self.blob_files() != before:
+            if time.time() > deadline:
+                return False
+            time.sleep(0.05)
+        return True
+
     def copy_blobs(self, data_dir):
         """Copies the documents' bytes into data_dir, as one does before
         importing an export (the export carries their rows, not the bytes)."""
@@ -179,6 +196,7 @@ COMPLETE = {
     'class': 'second',
     'placement': 'icp_eg',
     'funding_source': 'state_investment_project',
+    'source_code_transferred': True,
     'stored_data': 'ФИО заявителей',
     'legal_basis': 'Приказ № 1',
     'contacts': 'Отдел цифровизации',

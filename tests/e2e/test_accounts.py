@@ -269,7 +269,8 @@ def test_restricted_fields_are_hidden_from_the_public():
 
 ACTIONS = ('create', 'update', 'retire', 'read-restricted', 'read-unpublished', 'submit', 'verify')
 COMPLETE = {'purpose': {'ru': 'Назначение'}, 'functions': ['Функция'], 'class': 'third', 'placement': 'other',
-            'funding_source': 'own_funds', 'stored_data': 'Данные', 'legal_basis': 'Приказ',
+            'funding_source': 'own_funds', 'placement_exception': 'platform_inexpedient',
+            'stored_data': 'Данные', 'legal_basis': 'Приказ',
             'contacts': '8 700 000 00 00'}
 
 

@@ -72,13 +72,6 @@ def register(rec, fixture='pdfa1b'):
     return r.json()
 
 
-def blob_files():
-    """Every file in the blob store (stored and temporary)."""
-    out = []
-    for root, _, files in os.walk(os.path.join(SRV.data, 'blobs')):
-        out += [os.path.join(root, f) for f in files]
-    return sorted(out)
-
 
 def search_ids(word, token=None, owner=None):
     r = SRV.get('/api/v1/objects?q=' + word + (f'&owner={owner}' if owner else ''), token=token)
@@ -126,7 +119,7 @@ def test_upload_checklist_versions_download_and_search():
     assert [v['version'] for v in spec_item['versions']] == [3, 2, 1]
     assert c['summary'] == {'due': 4, 'present': 1, 'missing': 3, 'restricted': 0}, c['summary']
     # the same bytes are stored once
-    assert len([f for f in blob_files() if '/sha256/' in f]) == 2
+    assert len([f for f in SRV.blob_files() if '/sha256/' in f]) == 2
     # download: the bytes, the type, a safe attachment name, ETag and Range
     path = f'/api/v1/documents/{doc["id"]}/content'
     r = SRV.get(path, token=OWNER)
@@ -225,7 +218,7 @@ BAD_FILES = {
 def test_bad_documents_refused_and_nothing_left():
     # REQ: DOC-01
     rec = draft()
-    before = blob_files()
+    before = SRV.blob_files()
     for name, (doc_type, code) in BAD_FILES.items():
         r = upload(rec['id'], doc_type, name)
         doc = assert_problem(r, 422, 'file')
@@ -264,7 +257,7 @@ def test_bad_documents_refused_and_nothing_left():
     # nothing was kept: no version, no file
     c = checklist(rec['id'], OWNER)
     assert all(i['versions'] == [] for i in c['items']), c
-    assert blob_files() == before
+    assert SRV.blobs_back_to(before)
     # a file name with a path, quotes and control characters is made safe
     r = upload(rec['id'], 'contract', 'docx', filename='../../etc/pass\x01wd\x7f «отчёт»;x.docx')
     assert r.status == 201, r
@@ -291,7 +284,7 @@ def test_pdfa_defects_never_become_the_signed_copy():
     # real producers' PDF/A-1 files are accepted and the public downloads them
     rec = draft()
     register(rec)  # with the documents due at creation, signed
-    before = blob_files()
+    before = SRV.blob_files()
     # the defects go to slots still empty (not due at creation)
     empty = {'pdf': 'security_documentation', 'docx': 'operational_documents'}
     defects = {name: code for name, (_, _, code) in FX_MOD.FIXTURES.items()
@@ -306,7 +299,7 @@ def test_pdfa_defects_never_become_the_signed_copy():
             assert set(FX_MOD.LIAR_CODES) <= set(codes), codes
         assert doc['problems'][0]['detail'] in doc['detail'], doc
     # nothing was stored: no version, no file; the public sees no copy to download
-    assert blob_files() == before
+    assert SRV.blobs_back_to(before)
     for token in (OWNER, None):
         c = checklist(rec['id'], token)
         assert all(i['versions'] == [] and not i.get('signed') for i in c['items']

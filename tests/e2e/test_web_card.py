@@ -91,22 +91,6 @@ def checklist(rec_id):
     return {i['type']: i for i in r.json()['items']}
 
 
-def blob_files():
-    out = []
-    for root, _, files in os.walk(os.path.join(SRV.data, 'blobs')):
-        out += [os.path.join(root, f) for f in files]
-    return sorted(out)
-
-
-def blobs_back_to(before, timeout=5.0):
-    """Whether the blob store holds just `before` again: a refused upload's
-    temporary file goes when the answer has been sent."""
-    deadline = time.time() + timeout
-    while blob_files() != before:
-        if time.time() > deadline:
-            return False
-        time.sleep(0.05)
-    return True
 
 
 def section(body, heading_id):
@@ -267,14 +251,14 @@ def test_upload_without_javascript():
 
 def test_upload_without_or_with_a_wrong_token_stores_nothing():
     rec = make_object('Система без токена', register=False)
-    before = blob_files()
+    before = SRV.blob_files()
     for fields in ([('type', 'technical_specification')],
                    [('_csrf', 'x' * len(SESSION[1])), ('type', 'technical_specification')],
                    [('_csrf', ''), ('type', 'technical_specification')],
                    [('type', 'technical_specification'), ('_csrf', SESSION[1])]):
         r = post_upload(rec['id'], fields)
         assert r.status == 403, (fields, r)
-        assert blobs_back_to(before), fields
+        assert SRV.blobs_back_to(before), fields
     assert checklist(rec['id'])['technical_specification']['state'] == 'missing'
     # a form from another site is refused too
     with open(FX['pdfa1b'], 'rb') as f:
@@ -282,16 +266,16 @@ def test_upload_without_or_with_a_wrong_token_stores_nothing():
     r = SRV.request('POST', f'/en/objects/{rec["id"]}/documents', body,
                     headers={'Content-Type': ctype, 'Cookie': f'ap_session={SESSION[0]}',
                              'Origin': 'https://evil.example'})
-    assert r.status == 403 and blobs_back_to(before), r
+    assert r.status == 403 and SRV.blobs_back_to(before), r
     # the public may not upload at all
     r = SRV.request('POST', f'/en/objects/{rec["id"]}/documents', body, headers={'Content-Type': ctype})
-    assert r.status == 403 and blobs_back_to(before), r
+    assert r.status == 403 and SRV.blobs_back_to(before), r
 
 
 def test_refused_file_shows_its_problems():
     # REQ: DOC-01
     rec = make_object('Система с плохим файлом', register=False)
-    before = blob_files()
+    before = SRV.blob_files()
     r = post_upload(rec['id'], [('_csrf', SESSION[1]), ('type', 'technical_specification')],
                     file_name='text-as-pdf')
     assert r.status == 422, r
@@ -303,7 +287,7 @@ def test_refused_file_shows_its_problems():
     assert 'usa-form-group--error' in body and 'id="problems-technical_specification"' in item, item
     problems = re.findall(r'<li>([^<]+)</li>', item[item.index('problems-technical_specification'):])
     assert problems, item
-    assert blobs_back_to(before)
+    assert SRV.blobs_back_to(before)
     assert checklist(rec['id'])['technical_specification']['state'] == 'missing'
 
 
@@ -313,7 +297,7 @@ def test_refused_pdfa_problems_in_the_pages_language():
     # the file of issue 13: it claims PDF/A-1b; the page names each defect
     # in its own language (the API's English details never reach it)
     rec = make_object('Система с ложным PDF/A', register=False)
-    before = blob_files()
+    before = SRV.blob_files()
     want = {
         'ru': ['PDF содержит JavaScript', 'при открытии, закрытии',
                'запускает программу', 'нет условия вывода PDF/A', 'не встроенный в файл'],
@@ -333,7 +317,7 @@ def test_refused_pdfa_problems_in_the_pages_language():
         for phrase in phrases:
             assert any(phrase in p for p in problems), (lang, phrase, problems)
         assert not any('declares PDF/A-1 but' in p for p in problems), problems
-    assert blobs_back_to(before)
+    assert SRV.blobs_back_to(before)
     assert checklist(rec['id'])['technical_specification']['state'] == 'missing'
 
 

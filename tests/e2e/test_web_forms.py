@@ -156,6 +156,7 @@ def test_kind_chooser_and_controls_per_type():
 
 def test_create_with_every_field_type():
     # REQ: X-I18N-01
+    # REQ: REG-11
     fields = is_form('Система обращений', **{'name.en': 'Appeals system'}) + [
         ('source_code_transferred', 'true'),
         ('operation_measures', 'commissioning_act'), ('operation_measures', 'certificate'),
@@ -171,7 +172,8 @@ def test_create_with_every_field_type():
     assert rec['purpose'] == {'ru': 'Учёт обращений граждан'}
     assert rec['functions'] == ['Приём обращений', 'Учёт ответов']
     assert rec['source_code_transferred'] is True
-    assert rec['commissioning_date'] == '2024-03-01' and rec['warranty_end'] == '2026-01-31'
+    # the warranty ends 12 months after commissioning: derived, whatever is sent
+    assert rec['commissioning_date'] == '2024-03-01' and rec['warranty_end'] == '2025-03-01'
     assert rec['operation_measures'] == measures[:2]
     assert rec['class'] == 'second' and rec['status'] == 'draft'
     # the edit form shows the stored values; unticking the box sends "off"
@@ -180,12 +182,13 @@ def test_create_with_every_field_type():
     body = text(r)
     assert 'value="Appeals system"' in body and 'Приём обращений\nУчёт ответов</textarea>' in body
     assert re.search(r'id="f-source_code_transferred"[^>]*value="true" checked', body)
+    assert 'id="f-warranty_end"' not in body  # nobody types it
     rev = re.search(r'name="revision" value="(\d+)"', body).group(1)
     edit = [(k, v) for k, v in fields if k not in ('source_code_transferred', 'warranty_end')]
     r = post(f'/ru/objects/{rid}/edit', edit + [('revision', rev)], OWNER)
     assert r.status == 303 and r.header('Location') == f'/ru/objects/{rid}?done=saved', r
     rec = api_get(rid)
-    assert rec['source_code_transferred'] is False and 'warranty_end' not in rec
+    assert rec['source_code_transferred'] is False and rec['warranty_end'] == '2025-03-01'
     # a url and a reference
     r = post('/en/objects/new?kind=internet_resource',
              [('name.ru', 'Сайт'), ('url', 'https://example.gov.kz/'), ('stage', 'creation')], OWNER)

@@ -23,6 +23,7 @@ COMPLETE = {
     'class': 'second',
     'placement': 'icp_eg',
     'funding_source': 'state_investment_project',
+    'source_code_transferred': True,
     'stored_data': 'ФИО, ИИН заявителей',
     'legal_basis': 'Приказ № 1',
     'contacts': 'Отдел цифровизации, +7 (7172) 55-00-00',
@@ -107,7 +108,7 @@ def test_draft_to_registered_with_return_and_resubmission():
     r = submit(rec)
     assert_problem(r, 422, 'gaps')
     gaps = {g['field'] for g in r.json()['gaps']['fields']}
-    assert gaps == set(COMPLETE), gaps
+    assert gaps == set(COMPLETE) - {'source_code_transferred'}, gaps
     assert {g['type'] for g in r.json()['gaps']['documents']} == {
         'procurement_data', 'technical_specification', 'contract', 'general_data'}, r.json()['gaps']
     assert SRV.get(f'/api/v1/objects/{rec["id"]}', token=OWNER).json()['status'] == 'draft'
@@ -143,7 +144,7 @@ def test_draft_to_registered_with_return_and_resubmission():
     r = SRV.request('POST', '/api/v1/relations', {'type': 'runs_on', 'source': rec['id'],
                                                   'target': infra['id']}, token=OWNER)
     assert r.status == 201, r
-    assert timeline(rec)['gaps'] == {'fields': [], 'documents': [], 'relations': []}
+    assert timeline(rec)['gaps'] == {'fields': [], 'documents': [], 'relations': [], 'rules': []}
     # only the owner's side submits; the integrator verifies
     assert_problem(SRV.request('POST', f'/api/v1/objects/{rec["id"]}/submit'), 401)
     assert_problem(submit(rec, token=VERIFIER), 403)
@@ -334,6 +335,76 @@ def test_stage_duty_runs_from_the_day_the_stage_began():
     assert duties[0]['overdue'] is False and 'days_late' not in duties[0], duties
 
 
+def rules_broken(rec, token=None):
+    return [g['rule'] for g in timeline(rec, token)['gaps']['rules']]
+
+
+def test_rules_of_placement_funding_and_stages():
+    # REQ: REG-08
+    # REQ: REG-09
+    # REQ: REG-10
+    # REQ: LC-01
+    # REQ: LC-03
+    # a first-class object elsewhere than the platform or the e-government
+    # infrastructure breaks REG-08: submission lists the rule, not a field
+    rec = complete_draft(**{'class': 'first', 'placement': 'other'})
+    r = submit(rec)
+    assert_problem(r, 422, 'gaps')
+    assert [g['rule'] for g in r.json()['gaps']['rules']] == ['first_class_placement'], r.json()
+    assert r.json()['gaps']['rules'][0]['field'] == 'placement'
+    assert '1 rule of the Rules is broken' in r.json()['detail'], r.json()
+    # built outside the platform (REG-09): the exception is needed, for
+    # state-funded objects only
+    rec = patch(SRV.get(f'/api/v1/objects/{rec["id"]}', token=OWNER).json(), {'class': 'second'}).json()
+    assert rules_broken(rec) == []
+    assert [g['field'] for g in timeline(rec)['gaps']['fields']] == ['placement_exception']
+    rec = patch(rec, {'funding_source': 'other'}).json()
+    assert timeline(rec)['gaps']['fields'] == []
+    rec = patch(rec, {'funding_source': 'state_investment_project',
+                      'placement_exception': 'platform_inexpedient'}).json()
+    assert timeline(rec)['gaps']['fields'] == []
+    # budget-funded software in operation says whether its source code was
+    # handed over (REG-10); the warranty's end is derived (REG-11)
+    body = dict(COMPLETE, stage='industrial_operation', supplier='ТОО', commissioning_date='2024-02-29',
+                warranty_end='2030-01-01')
+    del body['source_code_transferred']
+    op = draft(**body)
+    assert op['warranty_end'] == '2025-02-28', op
+    assert rules_broken(op) == ['budget_source_code']
+    op = patch(op, {'source_code_transferred': False}).json()
+    assert rules_broken(op) == [] and op['warranty_end'] == '2025-02-28'
+    # a registered object moves only along the life cycle (LC-01): not back
+    # to creation, development only from operation, termination is final
+    reg = register(complete_draft())
+    assert_problem(patch(reg, {'stage': 'development'}), 422, 'stage')
+    r = patch(reg, {'stage': 'industrial_operation', 'supplier': 'ТОО', 'commissioning_date': '2026-01-15'})
+    assert r.status == 200, r
+    reg = r.json()
+    assert_problem(patch(reg, {'stage': 'creation'}), 422, 'stage')
+    # development changes the main object's source code; otherwise it is
+    # refinement (LC-03): the rule is broken until the record says so
+    reg = patch(reg, {'stage': 'development'}).json()
+    assert reg['stage'] == 'development'
+    assert rules_broken(reg) == ['development_changes_main_code']
+    report = SRV.get('/api/v1/rules', token=VERIFIER).json()['items']
+    mine = next(i for i in report if i['rule'] == 'development_changes_main_code')
+    assert reg['id'] in [v['id'] for v in mine['violators']] and mine['requirement'] == 'LC-03', mine
+    assert mine['compliant'] < mine['applicable'] and 0 <= mine['compliant_percent'] < 100
+    reg = patch(reg, {'main_source_code_changed': True}).json()
+    assert rules_broken(reg) == []
+    mine = next(i for i in SRV.get('/api/v1/rules', token=VERIFIER).json()['items']
+                if i['rule'] == 'development_changes_main_code')
+    assert reg['id'] not in [v['id'] for v in mine['violators']]
+    reg = patch(reg, {'stage': 'termination', 'termination_date': '2026-11-30'}).json()
+    assert_problem(patch(reg, {'stage': 'industrial_operation'}), 422, 'stage')
+    # a draft may still correct its stage; the public report shows no draft
+    d = complete_draft(stage='termination')
+    assert patch(d, {'stage': 'creation'}).status == 200
+    public = SRV.get('/api/v1/rules').json()['items']
+    assert all(v['id'] != rec['id'] for i in public for v in i['violators'])
+    assert_problem(SRV.get('/api/v1/rules?x=1'), 400)
+
+
 def test_dump_carries_the_workflow():
     # REQ: REG-06
     first = SRV.export()
@@ -353,6 +424,7 @@ def main():
         run([test_draft_to_registered_with_return_and_resubmission,
              test_one_code_under_concurrent_verification_and_never_reused,
              test_other_organisations_and_kinds, test_stage_duty_runs_from_the_day_the_stage_began,
+             test_rules_of_placement_funding_and_stages,
              test_dump_carries_the_workflow])
 
 

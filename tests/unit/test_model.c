@@ -488,7 +488,9 @@ static const struct broken BROKEN_WORKFLOWS[] = {
     {IS "include", "[\"object_common\"]", "kinds.information_system.workflow: its workflow needs a read-only enum field 'status'"},
     {"enums.record_status.values[3].id", "\"done\"", "the values of enum 'record_status' must be the states"},
     {"field_sets.object_common[12].needed", "{\"stage\":[\"someday\"]}", "'someday' is not a value of 'lifecycle_stage'"},
-    {"field_sets.object_common[12].needed", "{\"purpose\":[\"x\"]}", "'purpose' is not an enum field"},
+    {"field_sets.object_common[12].needed", "{\"purpose\":[\"x\"]}", "'purpose' is not an enum or boolean field"},
+    {"field_sets.object_common[12].needed", "{\"stage\":[\"creation\"],\"source_code_transferred\":[\"maybe\"]}", "'maybe' is not a value of 'true/false'"},
+    {"field_sets.object_common[12].needed", "{}", "must be {\"<field>\": [values]"},
     {"field_sets.object_common[12].needed", "\"yes\"", "field_sets.object_common[12].needed: must be true, false or"},
 };
 
@@ -539,6 +541,17 @@ static const struct broken BROKEN_DOC_LISTS[] = {
     {WF "stage_dates.industrial_operation", "\"purpose\"", "kinds.state_information_resource.workflow: its workflow needs a date field 'purpose' (when stage 'industrial_operation' began)"},
     {WF "stage_dates.someday", "\"commissioning_date\"", "its workflow dates stage 'someday', which is not a value of 'stage'"},
     {WF "stage_dates.termination", "1", "workflows.registration.stage_dates.termination: must be the name of a date field"},
+    {WF "stage_moves.creation", "[\"someday\"]", "its workflow moves to stage 'someday', not a value of 'stage'"},
+    {WF "stage_moves.creation", "\"pilot_operation\"", "workflows.registration.stage_moves.creation: must be an array of stages"},
+    {"rules.first_class_placement.severity", "\"fatal\"", "rules.first_class_placement.severity: must be \"error\" or \"warning\""},
+    {"rules.first_class_placement.require", "{\"placement\":[\"moon\"]}", "rules.first_class_placement.require.placement[0]: 'moon' is not a value of 'placement'"},
+    {"rules.first_class_placement.require", NULL, "rules.first_class_placement.require: is required"},
+    {"rules.first_class_placement.when", "{\"purpose\":[\"x\"]}", "'purpose' is not an enum or boolean field"},
+    {"rules.first_class_placement.kinds", "[\"runs_on\"]", "rules.first_class_placement.kinds[0]: not a record kind"},
+    {"rules.first_class_placement.kinds", "\"collection:nowhere\"", "unknown collection of records 'nowhere'"},
+    {"field_sets.object_common[14].derived.from", "\"purpose\"", "'purpose' is not a date field of"},
+    {"field_sets.object_common[14].derived.add_months", "0", "derived.add_months: must be an integer 1..1200"},
+    {"field_sets.object_common[0].derived", "{\"from\":\"commissioning_date\",\"add_months\":1}", "only a date can be derived"},
     {"kinds.organization.documents", "\"object_documents\"", "kinds.organization.documents: only owned kinds"},
 };
 

@@ -1,0 +1,137 @@
+/* rules: the `rules` section of the metamodel — what must hold of a record
+ * of some kinds beyond its fields' types (see model.h, struct model_rule)
+ * — and their evaluation, which is the same for submission, the card and
+ * the integrator's report. */
+#include "model/loader.h"
+#include "util/arena.h"
+
+#include <string.h>
+
+static const char *const RULE_KEYS[] = {"label", "requirement", "kinds", "when",
+                                        "require", "severity", NULL};
+
+/* "kinds": [kind ids] or "collection:<id>" (every kind of a collection). */
+static int parse_rule_kinds(struct loader *ld, const json_t *v, const char *path,
+                            struct model_rule *r)
+{
+    const json_t *ks = json_object_get(v, "kinds");
+    const char *kp = ld_sub(ld, path, "kinds");
+    if (json_is_string(ks) && strncmp(json_string_value(ks), "collection:", 11) == 0) {
+        const struct model_collection *c = model_collection(ld->m, json_string_value(ks) + 11);
+        if (!c || c->type != COLL_RECORDS)
+            return ld_fail(ld, kp, "unknown collection of records '%s'", json_string_value(ks) + 11);
+        r->kinds = arena_calloc(ld->m->arena, c->n_kinds, sizeof *r->kinds);
+        for (size_t i = 0; i < c->n_kinds; i++)
+            r->kinds[r->n_kinds++] = c->kinds[i];
+        return 0;
+    }
+    if (!json_is_array(ks) || json_array_size(ks) == 0)
+        return ld_fail(ld, kp, "must be a non-empty array of kind ids or \"collection:<id>\"");
+    r->kinds = arena_calloc(ld->m->arena, json_array_size(ks), sizeof *r->kinds);
+    for (size_t i = 0; i < json_array_size(ks); i++) {
+        const char *id = json_string_value(json_array_get(ks, i));
+        const struct model_kind *k = id ? model_kind(ld->m, id) : NULL;
+        if (!k || k->is_relation)
+            return ld_fail(ld, ld_idx(ld, kp, i), "not a record kind");
+        r->kinds[r->n_kinds++] = k->id;
+    }
+    return 0;
+}
+
+static int parse_rule(struct loader *ld, const char *id, const json_t *v, struct model_rule *r)
+{
+    const char *path = ld_sub(ld, "rules", id), *severity = NULL;
+    const json_t *when = json_object_get(v, "when"), *req = json_object_get(v, "require");
+    if (ld_name(ld, id, path) || ld_want_object(ld, v, path) ||
+        ld_check_keys(ld, v, path, RULE_KEYS) || ld_label(ld, v, "label", path, &r->label) ||
+        ld_string(ld, v, "requirement", path, false, &r->requirement) ||
+        ld_string(ld, v, "severity", path, true, &severity) || parse_rule_kinds(ld, v, path, r))
+        return -1;
+    if (strcmp(severity, "error") != 0 && strcmp(severity, "warning") != 0)
+        return ld_fail(ld, ld_sub(ld, path, "severity"), "must be \"error\" or \"warning\"");
+    r->id = ld_keep(ld, id);
+    r->warning = strcmp(severity, "warning") == 0;
+    if (r->requirement)
+        r->requirement = ld_keep(ld, r->requirement);
+    if (!req)
+        return ld_fail(ld, ld_sub(ld, path, "require"), "is required");
+    if ((when && ld_cond(ld, when, ld_sub(ld, path, "when"), &r->when)) ||
+        ld_cond(ld, req, ld_sub(ld, path, "require"), &r->require))
+        return -1;
+    /* the fields must exist, with those values, in every kind it names */
+    for (size_t i = 0; i < r->n_kinds; i++) {
+        const struct model_kind *k = model_kind(ld->m, r->kinds[i]);
+        if (ld_check_cond(ld, ld_sub(ld, path, "when"), k, &r->when) ||
+            ld_check_cond(ld, ld_sub(ld, path, "require"), k, &r->require))
+            return -1;
+    }
+    return 0;
+}
+
+int parse_rules(struct loader *ld)
+{
+    json_t *in;
+    if (ld_member(ld, ld->root, "rules", "", JSON_OBJECT, false, &in) || !in)
+        return in ? -1 : 0;
+    ld->m->rules = arena_calloc(ld->m->arena, json_object_size(in) + 1, sizeof *ld->m->rules);
+    const char *id;
+    json_t *v;
+    json_object_foreach (in, id, v)
+        if (parse_rule(ld, id, v, &ld->m->rules[ld->m->n_rules++]))
+            return -1;
+    return 0;
+}
+
+json_t *rules_json(const struct model *m)
+{
+    json_t *out = json_object();
+    for (size_t i = 0; i < m->n_rules; i++) {
+        const struct model_rule *r = &m->rules[i];
+        json_t *kinds = json_array();
+        for (size_t j = 0; j < r->n_kinds; j++)
+            json_array_append_new(kinds, json_string(r->kinds[j]));
+        json_object_set_new(
+            out, r->id,
+            json_pack("{s:o, s:s?, s:o, s:o, s:o, s:s}", "label", model_label_json(r->label),
+                      "requirement", r->requirement, "kinds", kinds, "when",
+                      model_cond_json(&r->when), "require", model_cond_json(&r->require),
+                      "severity", r->warning ? "warning" : "error"));
+    }
+    return out;
+}
+
+size_t model_n_rules(const struct model *m)
+{
+    return m->n_rules;
+}
+
+const struct model_rule *model_rule_at(const struct model *m, size_t i)
+{
+    return i < m->n_rules ? &m->rules[i] : NULL;
+}
+
+bool model_rule_applies(const struct model_rule *r, const json_t *rec)
+{
+    const char *kind = json_string_value(json_object_get(rec, "kind"));
+    for (size_t i = 0; kind && i < r->n_kinds; i++)
+        if (strcmp(r->kinds[i], kind) == 0)
+            return model_cond_holds(&r->when, rec);
+    return false;
+}
+
+json_t *model_rule_gaps(const struct model *m, const json_t *rec, bool warnings)
+{
+    json_t *out = json_array();
+    for (size_t i = 0; i < m->n_rules; i++) {
+        const struct model_rule *r = &m->rules[i];
+        if ((r->warning && !warnings) || !model_rule_applies(r, rec) ||
+            model_cond_holds(&r->require, rec))
+            continue;
+        json_array_append_new(
+            out, json_pack("{s:s, s:o, s:s?, s:s, s:s}", "rule", r->id, "label",
+                           model_label_json(r->label), "requirement", r->requirement, "field",
+                           r->require.terms[0].field, "severity",
+                           r->warning ? "warning" : "error"));
+    }
+    return out;
+}

@@ -1,0 +1,77 @@
+/* rules-report: the integrator's report on the model's rules (REQ REG-08…
+ * REG-10, LC-01, LC-03): per rule, how many records it applies to, how
+ * many keep it, and which break it — among the records the caller may
+ * read, so the report leaks nothing a list would not show. */
+#include "registry/internal.h"
+
+#include <string.h>
+
+/* Violators listed per rule at most (the counts stay exact). */
+#define RULES_REPORT_MAX_LISTED 1000
+
+struct tally {
+    json_int_t applicable, compliant;
+    json_t *violators;
+};
+
+static void tally_record(const struct model *m, struct tally *t, const json_t *rec)
+{
+    for (size_t i = 0; i < model_n_rules(m); i++) {
+        const struct model_rule *r = model_rule_at(m, i);
+        if (!model_rule_applies(r, rec))
+            continue;
+        t[i].applicable++;
+        if (model_cond_holds(&r->require, rec)) {
+            t[i].compliant++;
+        } else if (json_array_size(t[i].violators) < RULES_REPORT_MAX_LISTED) {
+            json_array_append_new(
+                t[i].violators,
+                json_pack("{s:O?, s:O?, s:O?, s:O?, s:s}", "id", json_object_get(rec, "id"),
+                          "kind", json_object_get(rec, "kind"), "name",
+                          json_object_get(rec, "name"), "owner", json_object_get(rec, "owner"),
+                          "field", r->require.terms[0].field));
+        }
+    }
+}
+
+int registry_rules_report(struct registry *r, const struct actor *a, json_t **out,
+                          struct err *e)
+{
+    *out = NULL;
+    const struct model *m = r->model;
+    size_t n = model_n_rules(m);
+    struct tally *t = xcalloc(n ? n : 1, sizeof *t);
+    for (size_t i = 0; i < n; i++)
+        t[i].violators = json_array();
+    struct store_stmt *st = store_prepare(
+        store_conn(r->store),
+        "SELECT d.data FROM records r JOIN record_data d ON d.rid = r.rid "
+        "WHERE r.retired = 0 ORDER BY r.rid",
+        false, e);
+    int rc = st ? STORE_ROW : STORE_ERROR;
+    while (st && (rc = store_step(st, e)) == STORE_ROW) {
+        json_t *rec = json_loads(store_col_text(st, 0), 0, NULL);
+        if (rec && registry_may_read(r, a, rec))
+            tally_record(m, t, rec);
+        json_decref(rec);
+    }
+    store_finalize(st);
+    json_t *items = json_array();
+    for (size_t i = 0; i < n; i++) {
+        const struct model_rule *ru = model_rule_at(m, i);
+        json_int_t share = t[i].applicable ? t[i].compliant * 100 / t[i].applicable : 100;
+        json_array_append_new(
+            items, json_pack("{s:s, s:o, s:s?, s:s, s:I, s:I, s:I, s:o}", "rule", ru->id, "label",
+                             model_label_json(ru->label), "requirement", ru->requirement,
+                             "severity", ru->warning ? "warning" : "error", "applicable",
+                             t[i].applicable, "compliant", t[i].compliant, "compliant_percent",
+                             share, "violators", t[i].violators));
+    }
+    free(t);
+    if (rc == STORE_ERROR) {
+        json_decref(items);
+        return -1;
+    }
+    *out = json_pack("{s:o}", "items", items);
+    return 0;
+}
