@@ -46,15 +46,23 @@ static bool phone_ok(const char *s)
 static bool text_ok(const char *s, const struct form_field *f)
 {
     size_t n = strlen(s);
-    if (n > f->max || !utf8_valid(s, n))
+    if (n > f->max)
         return false;
+    /* a textarea's lines end in CR LF: the pair is one line break, and
+     * nothing else of C0 or C1 passes (single lines take no break at all) */
+    char *lf = xmalloc(n + 1);
+    size_t k = 0;
     bool blank = true;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p < 0x20 && !(f->multiline && (*p == '\n' || *p == '\r' || *p == '\t')))
-            return false;
-        blank = blank && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r');
+    for (size_t i = 0; i < n; i++) {
+        if (f->multiline && s[i] == '\r' && s[i + 1] == '\n')
+            continue;
+        lf[k++] = s[i];
+        blank = blank && (s[i] == ' ' || s[i] == '\n');
     }
-    return !blank;
+    lf[k] = '\0';
+    bool ok = text_controls_ok(lf, k, f->multiline) && !blank;
+    free(lf);
+    return ok;
 }
 
 /* Checks the form field by field; *clean gets the stored form. */

@@ -211,12 +211,10 @@ static int person_text(const json_t *in, const char *key, bool required, const c
         return -1;
     }
     size_t n = strlen(s);
-    bool blank = true;
-    for (size_t i = 0; i < n; i++)
-        blank = blank && (s[i] == ' ' || s[i] == '\t');
-    if (n > PERSON_MAX || !utf8_valid(s, n) || strpbrk(s, "\r\n") || (required && blank)) {
+    if (n > PERSON_MAX || !text_controls_ok(s, n, false) || (required && !s[strspn(s, " ")])) {
         err_set(e, 422, "validation-failed", key,
-                "'%s' must be one line of 1..%d bytes of UTF-8", key, PERSON_MAX);
+                "'%s' must be one line of 1..%d bytes of UTF-8 without control characters",
+                key, PERSON_MAX);
         return -1;
     }
     *out = n ? s : NULL;

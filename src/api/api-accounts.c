@@ -166,8 +166,9 @@ static void h_token_create(struct http_req *req, struct http_resp *resp, void *c
 static void h_token_revoke(struct http_req *req, struct http_resp *resp, void *ctx)
 {
     struct api *api = ctx;
+    static const char *const none[] = {NULL};
     struct actor a;
-    if (authenticate(api, req, resp, true, &a) < 0)
+    if (only_params(req, resp, none) < 0 || authenticate(api, req, resp, true, &a) < 0)
         return;
     struct err e = ERR_INIT;
     if (token_revoke(api->acct, &a, a.user, http_req_param(req, "id"), &e) < 0)

@@ -307,7 +307,7 @@ def attempt(tok, action, kind_collection, own_org, target_org):
         r = SRV.request('PATCH', f'/api/v1/objects/{obj["id"]}', {'supplier': 'ТОО'},
                         headers={'If-Match': '"1"'}, token=tok)
         return r.status == 200
-    r = SRV.request('DELETE', f'/api/v1/objects/{obj["id"]}', token=tok)
+    r = SRV.request('DELETE', f'/api/v1/objects/{obj["id"]}', headers={'If-Match': '*'}, token=tok)
     return r.status == 204
 
 
