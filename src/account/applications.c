@@ -335,25 +335,6 @@ static int grant_org(struct accounts *ac, struct store_conn *c, const struct dec
     return 0;
 }
 
-/* Roles that give rights over users may be granted only by those who
- * manage users themselves. */
-static int check_grantable(struct accounts *ac, const struct actor *by, const json_t *roles,
-                           struct err *e)
-{
-    if (authz_may_everywhere(ac->rights, by, RA_USERS))
-        return 0;
-    for (size_t i = 0; i < json_array_size(roles); i++) {
-        int ri = rights_role_index(ac->rights, json_string_value(json_array_get(roles, i)));
-        if (ri >= 0 && (rights_allows(ac->rights, 1u << ri, RA_USERS, NULL, false) ||
-                        rights_allows(ac->rights, 1u << ri, RA_USERS, NULL, true))) {
-            err_set(e, 403, "forbidden", "roles", "only user managers grant the role '%s'",
-                    rights_role_id(ac->rights, (size_t)ri));
-            return -1;
-        }
-    }
-    return 0;
-}
-
 /* The applicant learns the decision (the activation link comes in its own
  * message, from user_create_in_tx); the message stays in the new user's
  * inbox for after the first sign-in. */
@@ -398,8 +379,7 @@ static int grant_fn(struct accounts *ac, struct store_conn *c, void *vctx, struc
     } else {
         json_incref(roles);
     }
-    if (rc == 0)
-        rc = check_grantable(ac, x->by, roles, e);
+    /* the roles' granted_with are checked as the user is made */
     if (rc == 0)
         rc = grant_org(ac, c, x, org, sizeof org, e);
     if (rc == 0) {

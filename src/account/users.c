@@ -125,6 +125,21 @@ int acct_link(struct accounts *ac, struct store_conn *c, const char *user_id,
 
 /* ---- users ------------------------------------------------------------------- */
 
+int acct_roles_grantable(struct accounts *ac, const struct actor *by, uint32_t roles,
+                         struct err *e)
+{
+    for (size_t i = 0; i < rights_n_roles(ac->rights); i++) {
+        enum rights_action with = rights_role_granted_with(ac->rights, i);
+        if ((roles & (1u << i)) && !authz_may_everywhere(ac->rights, by, with)) {
+            err_set(e, 403, "forbidden", "roles",
+                    "the role '%s' is given only by those who hold '%s' (an administrator)",
+                    rights_role_id(ac->rights, i), rights_action_id(with));
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static const char *const USER_COLS =
     "id, email, org, roles, last_name, first_name, patronymic, position, phone, "
     "structural_unit, status, created_at, updated_at";
@@ -315,13 +330,8 @@ int user_create_in_tx(struct accounts *ac, struct store_conn *c, const struct ac
         *link_out = NULL;
     if (user_fields(ac, c, in, by->system, &u, e) < 0)
         return -1;
-    /* who may grant which roles: users-manage on every organisation, or
-     * (an application's grant) applications-decide */
-    if (!authz_may_everywhere(ac->rights, by, RA_USERS) &&
-        !authz_may_everywhere(ac->rights, by, RA_APPLICATIONS)) {
-        err_set(e, 403, "forbidden", "", "your roles do not allow creating users");
+    if (acct_roles_grantable(ac, by, u.roles, e) < 0)
         return -1;
-    }
     char hash[crypto_pwhash_STRBYTES] = "";
     if (password && (password_policy_check(password, u.email, e) < 0 ||
                      password_hash(password, hash, sizeof hash, e) < 0))
@@ -495,7 +505,7 @@ static int update_rights(struct accounts *ac, struct store_conn *c, const struct
     if (roles) {
         uint32_t set;
         char list[400];
-        if (parse_roles(ac, roles, &set, e) < 0)
+        if (parse_roles(ac, roles, &set, e) < 0 || acct_roles_grantable(ac, x->by, set, e) < 0)
             return -1;
         rights_roles_format(ac->rights, set, list, sizeof list);
         if (store_execf(c, "UPDATE users SET roles = $2, updated_at = $3 WHERE id = $1", e,

@@ -142,7 +142,8 @@ def test_application_grant_activation_and_own_writes():
     assert_problem(p, 403)
     assert_problem(SRV.request('POST', '/api/v1/objects', is_body(other['owner']),
                                headers=as_session(cookie, csrf)), 403)
-    assert_problem(SRV.request('DELETE', f'/api/v1/objects/{other["id"]}', headers=as_session(cookie, csrf)), 403)
+    assert_problem(SRV.request('DELETE', f'/api/v1/objects/{other["id"]}',
+                               headers=dict(as_session(cookie, csrf), **{'If-Match': '*'})), 403)
     # nor grant itself a role
     uid = me['user']['id']
     r = SRV.request('PATCH', f'/api/v1/users/{uid}', {'roles': ['admin']},
@@ -378,6 +379,51 @@ def test_rights_changes_are_audited_and_end_sessions():
     assert any(a['action'] == 'user-rights' and a['record_id'] == uid for a in audits)
 
 
+def test_verifiers_grant_owner_roles_only():
+    """A verifier deciding an application gives owner roles only; the roles
+    of the integrator, the authorized body, the operator and administrators
+    come from an administrator, and that grant is audited."""
+    # REQ: ACC-02
+    # REQ: ROL-02
+    # REQ: X-AUD-01
+    org = make_org(30)
+    for n, role in enumerate(['approver', 'operator', 'integrator-verifier', 'integrator-architect',
+                              'admin']):
+        form = dict(FORM, email=f'escalate-{n}@test.gov.kz', requested_role=role)
+        app = SRV.request('POST', '/api/v1/account-applications', form, source=f'127.0.1.{n + 1}').json()
+        url = f'/api/v1/account-applications/{app["id"]}/grant'
+        before = SRV.export()
+        # the role named in the body, or the one the applicant asked for
+        for body in [{'organization': org, 'roles': [role]},
+                     {'organization': org, 'roles': ['owner-editor', role]},
+                     {'organization': org},
+                     {'new_organization': org_body(40 + n), 'roles': [role]}]:
+            assert_problem(SRV.request('POST', url, body, token=INTEGRATOR), 403, 'roles')
+        assert SRV.export() == before
+        # users-manage is not the verifier's either
+        assert_problem(SRV.request('POST', '/api/v1/users',
+                                   {'email': f'direct-{n}@test.gov.kz', 'org': org, 'roles': [role],
+                                    'last_name': 'Прямой'}, token=INTEGRATOR), 403)
+        # an administrator may, audited
+        g = SRV.request('POST', url, {'organization': org}, token=ADMIN)
+        assert g.status == 200, g
+        audits = [json.loads(line)['audit'] for line in SRV.export().decode().splitlines()
+                  if line.startswith('{"audit"')]
+        assert any(a['action'] == 'application-grant' and a['record_id'] == app['id']
+                   and a['after']['roles'] == [role] for a in audits), audits[-3:]
+    # owner roles stay the verifier's to give
+    app = SRV.request('POST', '/api/v1/account-applications',
+                      dict(FORM, email='owner-ok@test.gov.kz', requested_role='owner-viewer'),
+                      source='127.0.1.9').json()
+    g = SRV.request('POST', f'/api/v1/account-applications/{app["id"]}/grant', {'organization': org},
+                    token=INTEGRATOR)
+    assert g.status == 200, g
+    # and a verifier may not raise a user's roles afterwards either
+    uid = g.json()['user_id']
+    assert_problem(SRV.request('PATCH', f'/api/v1/users/{uid}', {'roles': ['approver']}, token=INTEGRATOR,
+                               headers={'Content-Type': 'application/merge-patch+json'}), 403)
+
+
 def test_policies_and_calendar_api():
     # REQ: X-POL-01
     # REQ: X-CAL-01
@@ -511,7 +557,8 @@ def main():
         run([test_application_grant_activation_and_own_writes, test_refusal_needs_a_reason_and_is_sent,
              test_brute_force_locks_without_enumeration, test_session_fixation_and_token_lifecycle,
              test_restricted_fields_are_hidden_from_the_public, test_rights_matrix,
-             test_rights_changes_are_audited_and_end_sessions, test_policies_and_calendar_api,
+             test_rights_changes_are_audited_and_end_sessions, test_verifiers_grant_owner_roles_only,
+             test_policies_and_calendar_api,
              test_hostile_applications, test_export_and_import_carry_accounts])
 
 
