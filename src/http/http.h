@@ -39,6 +39,7 @@ struct http_req {
     void *impl;              /* the server's connection, for header lookup */
     void *user;              /* for the application (e.g. the actor) */
     const struct http_stream_ops *stream; /* set when the route streams its body */
+    bool pooled;             /* the route's handler runs on the server's pool */
 };
 
 struct http_resp {
@@ -132,6 +133,13 @@ struct router *router_new(void);
 void router_free(struct router *r);
 void router_add(struct router *r, const char *method, const char *pattern, http_handler h,
                 void *ctx);
+/* The same for a handler whose work is expensive (password hashing): it
+ * runs on the server's small bounded pool (http_config.pool_threads), never
+ * on a connection thread, whose other connections would wait meanwhile.
+ * When the pool's threads are busy and its queue is full the request is
+ * answered at once with 503, Retry-After: 1 and a problem "busy". */
+void router_add_pooled(struct router *r, const char *method, const char *pattern, http_handler h,
+                       void *ctx);
 /* The same for a streaming route (ops must outlive the router). */
 void router_add_stream(struct router *r, const char *method, const char *pattern,
                        const struct http_stream_ops *ops, void *ctx);
@@ -178,6 +186,8 @@ struct http_config {
     unsigned max_conns;      /* default 1024 */
     unsigned max_conns_per_ip; /* default 64 */
     unsigned timeout_s;      /* idle connection timeout, default 30 */
+    unsigned pool_threads;   /* pooled routes' threads, 0 = half the cores (at least 1) */
+    unsigned pool_queue;     /* pooled requests that may wait, 0 = 4 per pool thread */
     bool access_log;         /* one JSON line per request on stderr */
 };
 void http_config_defaults(struct http_config *c);

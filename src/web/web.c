@@ -435,14 +435,29 @@ const char *form_value(const struct page *pg, const char *name)
 
 /* ---- routes ---------------------------------------------------------------------------- */
 
-void web_route(struct router *rt, const char *method, const char *suffix, http_handler h,
-               struct web *w)
+static void route_langs(struct router *rt, const char *method, const char *suffix, http_handler h,
+                        struct web *w, bool pooled)
 {
     for (int l = 0; l < LANG_N; l++) {
         char pattern[256];
         snprintf(pattern, sizeof pattern, "/%s%s", i18n_code((enum lang)l), suffix);
-        router_add(rt, method, pattern, h, w);
+        if (pooled)
+            router_add_pooled(rt, method, pattern, h, w);
+        else
+            router_add(rt, method, pattern, h, w);
     }
+}
+
+void web_route(struct router *rt, const char *method, const char *suffix, http_handler h,
+               struct web *w)
+{
+    route_langs(rt, method, suffix, h, w, false);
+}
+
+void web_route_pooled(struct router *rt, const char *method, const char *suffix, http_handler h,
+                      struct web *w)
+{
+    route_langs(rt, method, suffix, h, w, true);
 }
 
 /* "/": to the home page in the visitor's language. */

@@ -383,7 +383,6 @@ def test_verifiers_grant_owner_roles_only():
     """A verifier deciding an application gives owner roles only; the roles
     of the integrator, the authorized body, the operator and administrators
     come from an administrator, and that grant is audited."""
-    # REQ: ACC-02
     # REQ: ROL-02
     # REQ: X-AUD-01
     org = make_org(30)

@@ -139,7 +139,6 @@ def test_writes_refuse_what_reads_refuse():
 def test_one_line_fields_refuse_control_characters():
     """Names (multilingual) and every one-line field refuse CR, LF, tabs and
     other C0/C1 controls; text fields keep LF and nothing else."""
-    # REQ: X-I18N-01
     org = make_org(SRV, TOK, 32)
     base = {'kind': 'information_system', 'owner': org['id'], 'name': {'ru': 'Система'},
             'stage': 'creation'}
