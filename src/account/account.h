@@ -28,11 +28,11 @@ struct accounts_config {
     const char *public_url;      /* base of the links in messages */
     unsigned applications_per_hour; /* per IP, default 5 */
     /* Sign-in attempts from all addresses together that may reach password
-     * hashing, per minute (default 120, in bursts of at most a sixth of
+     * hashing, per minute (default 300, in bursts of at most a sixth of
      * it): beyond it sign-ins get 503 before any hashing, whatever the
      * per-address lockout says. It caps the processor time a flood from
-     * many addresses can spend on hashing (at 2 a second, about a fifth
-     * of a core at the default cost). */
+     * many addresses can spend on hashing (5 a second: about half a core
+     * at the default cost, on a pool that yields to reads). */
     unsigned logins_per_minute;
 };
 void accounts_config_defaults(struct accounts_config *c);

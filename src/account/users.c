@@ -23,7 +23,7 @@ void accounts_config_defaults(struct accounts_config *c)
     c->reset_ttl_ms = 3600 * 1000LL;
     c->public_url = "http://127.0.0.1:8080";
     c->applications_per_hour = 5;
-    c->logins_per_minute = 120;
+    c->logins_per_minute = 300;
 }
 
 struct accounts *accounts_new(struct registry *reg, struct calsvc *cal,
