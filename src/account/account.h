@@ -52,11 +52,11 @@ const struct rights *accounts_rights(const struct accounts *ac);
  * actor). 409 when the e-mail is taken. */
 int user_create(struct accounts *ac, const struct actor *by, const json_t *in,
                 const char *password, json_t **out, struct err *e);
-/* Within the caller's write transaction (used by grant). *link_out gets
- * the activation URL (malloc'd) when no password was given. */
+/* Within the caller's write transaction (used by grant). Without a
+ * password, the activation message waits in the outbox, its link minted
+ * as it is sent. */
 int user_create_in_tx(struct accounts *ac, struct store_conn *c, const struct actor *by,
-                      const json_t *in, const char *password, json_t **out, char **link_out,
-                      struct err *e);
+                      const json_t *in, const char *password, json_t **out, struct err *e);
 int user_get(struct accounts *ac, const struct actor *by, const char *id, json_t **out,
              struct err *e);
 /* {"items":[user...]}: every user (users-manage), optionally of one org. */
@@ -109,7 +109,15 @@ struct acct_msg {
     const char *body;    /* plain text, lines end in LF */
     const char *ref;     /* what it is about: a record id or an obligation id, or NULL */
     bool inbox;          /* also into the user's inbox (needs user_id) */
+    /* A one-time link ("activate" or "reset") that the sender mints as it
+     * sends, written where the body has ACCT_LINK_MARK: the stored message
+     * never holds a usable secret. "activate" is for user_id (still
+     * invited); "reset" for the active user whose address is `to`, if
+     * there is one: otherwise nothing is sent. Not with inbox. */
+    const char *link;
 };
+/* Where a message's minted link goes in its stored body. */
+#define ACCT_LINK_MARK "{link}"
 /* Stores the message inside the caller's write transaction: the one way
  * every message is made. Sending is due at once (next_attempt_at = now). */
 int accounts_message(struct store_conn *c, const char *now, const struct acct_msg *m,

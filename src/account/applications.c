@@ -390,7 +390,7 @@ static int grant_fn(struct accounts *ac, struct store_conn *c, void *vctx, struc
                        json_object_get(form, "patronymic"), "position",
                        json_object_get(form, "position"), "phone", json_object_get(form, "phone"),
                        "structural_unit", json_object_get(form, "structural_unit"));
-        rc = user_create_in_tx(ac, c, x->by, in, NULL, &user, NULL, e);
+        rc = user_create_in_tx(ac, c, x->by, in, NULL, &user, e);
     }
     acct_now(now);
     const char *uid = json_string_value(json_object_get(user, "id"));

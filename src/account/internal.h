@@ -42,9 +42,6 @@ void acct_email_norm(const char *in, char *out, size_t n);
 #define ACCT_SUBJECT_RESET "Құпиясөзді қалпына келтіру / Восстановление пароля / Password reset"
 #define ACCT_SUBJECT_GRANTED "Өтінім қанағаттандырылды / Заявка одобрена / Application granted"
 #define ACCT_SUBJECT_REFUSED "Өтінім қабылданбады / Заявка отклонена / Application refused"
-/* Issues a one-time link (purpose "activate" or "reset"); *url (malloc'd). */
-int acct_link(struct accounts *ac, struct store_conn *c, const char *user_id,
-              const char *purpose, const char *now, char **url, struct err *e);
 
 /* The user with this e-mail (any case) and its password hash ("" when
  * none): 1 found, 0 not, -1 error. */

@@ -100,30 +100,6 @@ int acct_audit(struct store_conn *c, const char *now, const struct actor *by, co
     return rc;
 }
 
-int acct_link(struct accounts *ac, struct store_conn *c, const char *user_id,
-              const char *purpose, const char *now, char **url, struct err *e)
-{
-    char secret[48], hash[65], expires[32];
-    acct_secret(secret, hash);
-    int64_t now_ms = 0;
-    time_parse_rfc3339(now, &now_ms);
-    int64_t ttl = strcmp(purpose, "reset") == 0 ? ac->cfg.reset_ttl_ms : ac->cfg.activation_ttl_ms;
-    time_format_rfc3339(now_ms + ttl, expires, sizeof expires);
-    if (store_execf(c,
-                    "INSERT INTO links(hash, user_id, purpose, created_at, expires_at) "
-                    "VALUES ($1, $2, $3, $4, $5)",
-                    e, "ttttt", hash, user_id, purpose, now, expires) < 0)
-        return -1;
-    size_t n = strlen(ac->cfg.public_url) + 64;
-    *url = xmalloc(n);
-    /* a page the server reads (no fragment: the pages work without
-     * JavaScript); the query never reaches the access log */
-    snprintf(*url, n, "%s/%s?s=%s", ac->cfg.public_url,
-             strcmp(purpose, "reset") == 0 ? "reset" : "activate", secret);
-    sodium_memzero(secret, sizeof secret);
-    return 0;
-}
-
 /* ---- users ------------------------------------------------------------------- */
 
 int acct_roles_grantable(struct accounts *ac, const struct actor *by, uint32_t roles,
@@ -322,13 +298,10 @@ static int user_fields(struct accounts *ac, struct store_conn *c, const json_t *
 }
 
 int user_create_in_tx(struct accounts *ac, struct store_conn *c, const struct actor *by,
-                      const json_t *in, const char *password, json_t **out, char **link_out,
-                      struct err *e)
+                      const json_t *in, const char *password, json_t **out, struct err *e)
 {
     struct user_fields u;
     *out = NULL;
-    if (link_out)
-        *link_out = NULL;
     if (user_fields(ac, c, in, by->system, &u, e) < 0)
         return -1;
     if (acct_roles_grantable(ac, by, u.roles, e) < 0)
@@ -358,27 +331,20 @@ int user_create_in_tx(struct accounts *ac, struct store_conn *c, const struct ac
         return -1;
     rc = acct_audit(c, now, by, "user-create", "users", id, NULL, *out, e);
     if (rc == 0 && !password) {
-        char *url = NULL;
-        rc = acct_link(ac, c, id, "activate", now, &url, e);
-        if (rc == 0) {
-            char body[1200];
-            snprintf(body, sizeof body,
-                     "Сәулет порталындағы есептік жазбаңыз ашылды. Құпиясөзді орнатыңыз:\n"
-                     "Ваша учётная запись на архитектурном портале открыта. Задайте пароль:\n"
-                     "Your account on the architectural portal is open. Set your password:\n%s\n",
-                     url);
-            /* outbox only: an inbox is no use to someone who cannot sign in yet */
-            struct acct_msg m = {.user_id = id,
-                                 .to = u.email,
-                                 .tmpl = "activate",
-                                 .subject = ACCT_SUBJECT_ACTIVATE,
-                                 .body = body};
-            rc = accounts_message(c, now, &m, e);
-        }
-        if (rc == 0 && link_out)
-            *link_out = url;
-        else
-            free(url);
+        /* outbox only: an inbox is no use to someone who cannot sign in
+         * yet; the link is minted as the message is sent */
+        struct acct_msg m = {.user_id = id,
+                             .to = u.email,
+                             .tmpl = "activate",
+                             .subject = ACCT_SUBJECT_ACTIVATE,
+                             .body = "Архитектуралық порталдағы есептік жазбаңыз ашылды. "
+                                     "Құпиясөзді орнатыңыз:\n"
+                                     "Ваша учётная запись на архитектурном портале открыта. "
+                                     "Задайте пароль:\n"
+                                     "Your account on the architectural portal is open. "
+                                     "Set your password:\n" ACCT_LINK_MARK "\n",
+                             .link = "activate"};
+        rc = accounts_message(c, now, &m, e);
     }
     if (rc < 0) {
         json_decref(*out);
@@ -397,7 +363,7 @@ struct create_ctx {
 static int create_fn(struct accounts *ac, struct store_conn *c, void *vctx, struct err *e)
 {
     struct create_ctx *x = vctx;
-    return user_create_in_tx(ac, c, x->by, x->in, x->password, x->out, NULL, e);
+    return user_create_in_tx(ac, c, x->by, x->in, x->password, x->out, e);
 }
 
 int user_create(struct accounts *ac, const struct actor *by, const json_t *in,
@@ -652,12 +618,17 @@ static int link_fn(struct accounts *ac, struct store_conn *c, void *vctx, struct
                          "updated_at = $3 WHERE id = $1",
                          e, "ttt", user_id, pw, now);
     sodium_memzero(pw, sizeof pw);
-    /* every link of the user is spent; every session ends */
+    /* every link of the user is spent; every session ends and every API
+     * token is revoked (whoever knew the old password may have made one) */
     if (rc == 0)
         rc = store_execf(c, "UPDATE links SET used_at = $2 WHERE user_id = $1 AND used_at IS NULL",
                          e, "tt", user_id, now);
     if (rc == 0)
         rc = store_execf(c, "DELETE FROM sessions WHERE user_id = $1", e, "t", user_id);
+    if (rc == 0)
+        rc = store_execf(c,
+                         "UPDATE tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL",
+                         e, "tt", user_id, now);
     if (rc == 0) {
         struct actor self = {.system = false};
         snprintf(self.id, sizeof self.id, "user:%s", user_id);
@@ -687,37 +658,28 @@ struct reset_ctx {
     const char *email;
 };
 
+/* The same work whether or not the address has an account (a request's
+ * answer and its time tell nothing): one message, whose sender mints the
+ * link for the active user of that address, or sends nothing. */
 static int reset_fn(struct accounts *ac, struct store_conn *c, void *vctx, struct err *e)
 {
+    (void)ac;
     struct reset_ctx *x = vctx;
-    json_t *user = NULL;
-    int found = load_user(c, "email", x->email, &user, NULL, 0, e);
-    if (found <= 0)
-        return found;
-    int rc = 0;
-    const char *status = json_string_value(json_object_get(user, "status"));
-    if (strcmp(status, "active") == 0) {
-        char now[32], *url = NULL;
-        acct_now(now);
-        rc = acct_link(ac, c, json_string_value(json_object_get(user, "id")), "reset", now,
-                       &url, e);
-        if (rc == 0) {
-            char body[1200];
-            snprintf(body, sizeof body,
-                     "Құпиясөзді қалпына келтіру / Восстановление пароля / Password reset:\n%s\n",
-                     url);
-            /* outbox only: the link must not outlive its use in an inbox */
-            struct acct_msg m = {.user_id = json_string_value(json_object_get(user, "id")),
-                                 .to = x->email,
-                                 .tmpl = "reset",
-                                 .subject = ACCT_SUBJECT_RESET,
-                                 .body = body};
-            rc = accounts_message(c, now, &m, e);
-        }
-        free(url);
-    }
-    json_decref(user);
-    return rc;
+    char now[32];
+    acct_now(now);
+    /* outbox only: the link must not outlive its use in an inbox */
+    struct acct_msg m = {.to = x->email,
+                         .tmpl = "reset",
+                         .subject = ACCT_SUBJECT_RESET,
+                         .body = "Құпиясөзді қалпына келтіру / Восстановление пароля / "
+                                 "Password reset:\n" ACCT_LINK_MARK "\n"
+                                 "Жаңа құпиясөз барлық сеанстарды аяқтайды және барлық API "
+                                 "токендерін кері қайтарады.\n"
+                                 "Новый пароль завершает все сеансы и отзывает все API-токены.\n"
+                                 "A new password ends every session and revokes every API "
+                                 "token.\n",
+                         .link = "reset"};
+    return accounts_message(c, now, &m, e);
 }
 
 int password_reset_request(struct accounts *ac, const char *email, const char *ip, struct err *e)

@@ -482,7 +482,7 @@ void api_account_routes(struct api *api, struct router *rt)
     router_add(rt, "POST", "/api/v1/me/tokens", h_token_create, api);
     router_add(rt, "DELETE", "/api/v1/me/tokens/{id}", h_token_revoke, api);
     router_add_pooled(rt, "POST", "/api/v1/activation", h_activate, api);
-    router_add_pooled(rt, "POST", "/api/v1/password-reset", h_reset, api);
+    router_add(rt, "POST", "/api/v1/password-reset", h_reset, api);
     router_add(rt, "GET", "/api/v1/users", h_users, api);
     router_add(rt, "POST", "/api/v1/users", h_user_create, api);
     router_add(rt, "GET", "/api/v1/users/{id}", h_user, api);

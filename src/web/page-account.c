@@ -358,7 +358,7 @@ void web_account_routes(struct web *w, struct router *rt)
     web_route_pooled(rt, "POST", "/signin", h_signin_post, w);
     web_route(rt, "POST", "/signout", h_signout, w);
     web_route(rt, "GET", "/forgot", h_forgot, w);
-    web_route_pooled(rt, "POST", "/forgot", h_forgot_post, w);
+    web_route(rt, "POST", "/forgot", h_forgot_post, w);
     router_add(rt, "GET", "/activate", h_link_entry, w);
     router_add(rt, "GET", "/reset", h_link_entry, w);
     web_route(rt, "GET", "/activate", h_link, w);
