@@ -561,12 +561,15 @@ int user_update(struct accounts *ac, const struct actor *by, const char *id, con
 
 struct link_ctx {
     const char *secret, *password;
+    char pw_hash[crypto_pwhash_STRBYTES]; /* the new password's, made outside any write */
+    char user_id[40], purpose[16];        /* the link's */
 };
 
-static int link_fn(struct accounts *ac, struct store_conn *c, void *vctx, struct err *e)
+/* The link may set a password now (known, unused, unexpired, its account
+ * not disabled) and the password passes the policy: 0, or -1 with e. */
+static int link_check(struct store_conn *c, struct link_ctx *x, const char *now, struct err *e)
 {
-    struct link_ctx *x = vctx;
-    char hash[65], user_id[40] = "", expires[32] = "", purpose[16] = "";
+    char hash[65], expires[32] = "";
     bool used = false;
     sha256_hex(x->secret, strlen(x->secret), hash);
     struct store_stmt *st = store_prepare(
@@ -577,16 +580,14 @@ static int link_fn(struct accounts *ac, struct store_conn *c, void *vctx, struct
     store_bind_text(st, 1, hash);
     int rc = store_step(st, e);
     if (rc == STORE_ROW) {
-        snprintf(user_id, sizeof user_id, "%s", store_col_text(st, 0));
+        snprintf(x->user_id, sizeof x->user_id, "%s", store_col_text(st, 0));
         snprintf(expires, sizeof expires, "%s", store_col_text(st, 1));
         used = store_col_int64(st, 2) != 0;
-        snprintf(purpose, sizeof purpose, "%s", store_col_text(st, 3));
+        snprintf(x->purpose, sizeof x->purpose, "%s", store_col_text(st, 3));
     }
     store_reset(st);
     if (rc == STORE_ERROR)
         return -1;
-    char now[32];
-    acct_now(now);
     if (rc == STORE_DONE) {
         err_set(e, 404, "not-found", "token", "this link is not known");
         return -1;
@@ -600,24 +601,34 @@ static int link_fn(struct accounts *ac, struct store_conn *c, void *vctx, struct
         return -1;
     }
     json_t *user = NULL;
-    if (load_user(c, "id", user_id, &user, NULL, 0, e) != 1)
+    if (load_user(c, "id", x->user_id, &user, NULL, 0, e) != 1)
         return -1;
     const char *email = json_string_value(json_object_get(user, "email"));
     const char *status = json_string_value(json_object_get(user, "status"));
-    char pw[crypto_pwhash_STRBYTES];
     rc = strcmp(status, "disabled") == 0 ? -1 : 0;
     if (rc < 0)
         err_set(e, 403, "forbidden", "token", "this account is disabled");
     if (rc == 0)
         rc = password_policy_check(x->password, email, e);
-    if (rc == 0)
-        rc = password_hash(x->password, pw, sizeof pw, e);
+    json_decref(user);
+    return rc;
+}
+
+/* Checks the link again (it may have been used meanwhile) and stores the
+ * hash made before the write began. */
+static int link_fn(struct accounts *ac, struct store_conn *c, void *vctx, struct err *e)
+{
+    (void)ac;
+    struct link_ctx *x = vctx;
+    char now[32];
+    acct_now(now);
+    int rc = link_check(c, x, now, e);
+    const char *user_id = x->user_id;
     if (rc == 0)
         rc = store_execf(c,
                          "UPDATE users SET password_hash = $2, status = 'active', "
                          "updated_at = $3 WHERE id = $1",
-                         e, "ttt", user_id, pw, now);
-    sodium_memzero(pw, sizeof pw);
+                         e, "ttt", user_id, x->pw_hash, now);
     /* every link of the user is spent; every session ends and every API
      * token is revoked (whoever knew the old password may have made one) */
     if (rc == 0)
@@ -632,11 +643,10 @@ static int link_fn(struct accounts *ac, struct store_conn *c, void *vctx, struct
     if (rc == 0) {
         struct actor self = {.system = false};
         snprintf(self.id, sizeof self.id, "user:%s", user_id);
-        json_t *after = json_pack("{s:s}", "purpose", purpose);
+        json_t *after = json_pack("{s:s}", "purpose", x->purpose);
         rc = acct_audit(c, now, &self, "user-password", "users", user_id, NULL, after, e);
         json_decref(after);
     }
-    json_decref(user);
     return rc;
 }
 
@@ -650,8 +660,18 @@ int link_use(struct accounts *ac, const char *secret, const char *password, stru
         err_set(e, 422, "required", "password", "'password' is required");
         return -1;
     }
-    struct link_ctx x = {secret, password};
-    return acct_write(ac, link_fn, &x, e);
+    struct link_ctx x = {.secret = secret, .password = password};
+    char now[32];
+    acct_now(now);
+    /* Argon2id before the write, not inside it: the write lock is never
+     * held for a hash (and a bad link costs no hashing) */
+    int rc = link_check(store_conn(ac->store), &x, now, e);
+    if (rc == 0)
+        rc = password_hash(password, x.pw_hash, sizeof x.pw_hash, e);
+    if (rc == 0)
+        rc = acct_write(ac, link_fn, &x, e);
+    sodium_memzero(x.pw_hash, sizeof x.pw_hash);
+    return rc;
 }
 
 struct reset_ctx {
