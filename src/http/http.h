@@ -24,6 +24,8 @@ struct http_kv {
     const char *key, *value;
 };
 
+struct http_resp;
+
 struct http_req {
     struct arena *arena;     /* freed when the request completes */
     const char *method;      /* "GET", "POST", … */
@@ -40,6 +42,8 @@ struct http_req {
     void *user;              /* for the application (e.g. the actor) */
     const struct http_stream_ops *stream; /* set when the route streams its body */
     bool pooled;             /* the route's handler runs on the server's pool */
+    /* a pooled route's answer when the pool is full (an http_handler), or NULL */
+    void (*busy)(struct http_req *req, struct http_resp *resp, void *ctx);
 };
 
 struct http_resp {
@@ -137,9 +141,11 @@ void router_add(struct router *r, const char *method, const char *pattern, http_
  * runs on the server's small bounded pool (http_config.pool_threads), never
  * on a connection thread, whose other connections would wait meanwhile.
  * When the pool's threads are busy and its queue is full the request is
- * answered at once with 503, Retry-After: 1 and a problem "busy". */
+ * answered at once, on the connection thread, by `busy` (which must be
+ * cheap; e.g. an HTML page) or, when busy is NULL, with a 503 problem
+ * "busy"; either way with Retry-After: 1 unless busy set one. */
 void router_add_pooled(struct router *r, const char *method, const char *pattern, http_handler h,
-                       void *ctx);
+                       http_handler busy, void *ctx);
 /* The same for a streaming route (ops must outlive the router). */
 void router_add_stream(struct router *r, const char *method, const char *pattern,
                        const struct http_stream_ops *ops, void *ctx);

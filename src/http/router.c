@@ -22,6 +22,7 @@ struct route_entry {
     http_handler handler;
     const struct http_stream_ops *stream;
     bool pooled;
+    http_handler busy;
     void *ctx;
     char *names[HTTP_MAX_PARAMS];   /* parameter names in path order */
     size_t depths[HTTP_MAX_PARAMS]; /* the segment index of each */
@@ -59,6 +60,7 @@ static enum router_result not_found(const struct router *r, struct http_req *req
     req->route = "*";
     req->stream = NULL;
     req->pooled = false;
+    req->busy = NULL;
     *h = r->fallback;
     *ctx = r->fallback_ctx;
     return ROUTE_FOUND;
@@ -197,11 +199,13 @@ void router_add(struct router *r, const char *method, const char *pattern, http_
 }
 
 void router_add_pooled(struct router *r, const char *method, const char *pattern, http_handler h,
-                       void *ctx)
+                       http_handler busy, void *ctx)
 {
     if (!h)
         fatal("router: no handler for %s", pattern ? pattern : "(null)");
-    route_add(r, method, pattern, h, NULL, ctx)->pooled = true;
+    struct route_entry *re = route_add(r, method, pattern, h, NULL, ctx);
+    re->pooled = true;
+    re->busy = busy;
 }
 
 void router_add_stream(struct router *r, const char *method, const char *pattern,
@@ -359,5 +363,6 @@ enum router_result router_match(const struct router *r, struct http_req *req, ht
     *ctx = re->ctx;
     req->stream = re->stream;
     req->pooled = re->pooled;
+    req->busy = re->busy;
     return ROUTE_FOUND;
 }

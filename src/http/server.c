@@ -507,13 +507,18 @@ static enum MHD_Result pooled_finish(struct http_ctx *c, struct MHD_Connection *
     if (atomic_load(&c->pool_done))
         return queue_handled(c, conn, &c->pool_resp);
     if (!http_pool_reserve(c->srv->pool)) {
-        struct err e = ERR_INIT;
-        err_set(&e, 503, "busy", "", "the server is busy with sign-ins: try again in a second");
         struct http_resp resp;
         resp_init(&resp, c->arena);
-        http_resp_problem(&resp, &e);
-        http_resp_header(&resp, "Retry-After", "1");
-        return queue(c, conn, &resp);
+        if (c->req.busy) {
+            c->req.busy(&c->req, &resp, c->handler_ctx);
+        } else {
+            struct err e = ERR_INIT;
+            err_set(&e, 503, "busy", "", "the server is busy with sign-ins: try again in a second");
+            http_resp_problem(&resp, &e);
+        }
+        if (!resp_has_header(&resp, "Retry-After"))
+            http_resp_header(&resp, "Retry-After", "1");
+        return queue_handled(c, conn, &resp);
     }
     MHD_suspend_connection(conn);
     http_pool_submit(c->srv->pool, pooled_run, c);

@@ -6,6 +6,7 @@ import re
 import urllib.parse
 
 import subprocess
+import threading
 import time
 
 from harness import BIN, Server, run
@@ -147,6 +148,30 @@ def test_lockout_message():
     assert 'ap_session' not in b.cookies
     r = Browser().request('POST', '/ru/signin', form={'email': email, 'password': PASSWORD})
     assert r.status == 429 and 'Слишком много неудачных попыток входа' in text(r)
+
+
+def test_busy_sign_in_is_a_page():
+    """Sign-ins beyond what the hashing pool holds are answered at once
+    with a 503 page in the visitor's language (not a JSON problem), with
+    Retry-After."""
+    answers = []
+
+    def one(i):
+        h = {'Accept': 'text/html', 'Content-Type': 'application/x-www-form-urlencoded',
+             'Origin': f'http://127.0.0.1:{SRV.port}'}
+        body = urllib.parse.urlencode({'email': f'busy-{i}@test.gov.kz', 'password': 'Wrong-Passw0rd!'})
+        answers.append(SRV.request('POST', '/ru/signin', body=body, headers=h, source=f'127.0.5.{i + 1}'))
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(32)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    busy = [r for r in answers if r.status == 503]
+    assert busy and len(answers) == 32, [r.status for r in answers]
+    r = busy[0]
+    assert r.header('Content-Type').startswith('text/html') and r.header('Retry-After') == '1', r.headers
+    assert 'Портал перегружен' in text(r), text(r)
 
 
 def test_next_cannot_leave_the_portal():
@@ -429,7 +454,8 @@ def main():
         SMTP = smtp
         SRV = srv
         INTEGRATOR = srv.token('integrator-verifier', 'org-nit')
-        run([test_signin_success_and_failure, test_lockout_message, test_next_cannot_leave_the_portal,
+        run([test_signin_success_and_failure, test_lockout_message, test_busy_sign_in_is_a_page,
+             test_next_cannot_leave_the_portal,
              test_signout, test_csrf_and_origin, test_apply_and_its_errors,
              test_applications_grant_refuse_and_rights, test_activation_via_the_new_link, test_reset_flow,
              test_tokens_create_and_revoke, test_scripts_are_shown_as_text,

@@ -1066,6 +1066,13 @@ static void h_pooled(struct http_req *req, struct http_resp *resp, void *ctx)
     http_resp_bytes(resp, 200, "text/plain", "pooled", 6);
 }
 
+static void h_busy_page(struct http_req *req, struct http_resp *resp, void *ctx)
+{
+    (void)req;
+    (void)ctx;
+    http_resp_bytes(resp, 503, "text/html; charset=utf-8", "<p>busy</p>", 11);
+}
+
 static void *pooled_client(void *arg)
 {
     struct pooled_call *pc = arg;
@@ -1091,7 +1098,8 @@ static void test_server_pooled_routes(void **state)
     (void)state;
     struct router *rt = router_new();
     router_add(rt, "GET", "/hello", h_hello, NULL);
-    router_add_pooled(rt, "GET", "/pooled", h_pooled, NULL);
+    router_add_pooled(rt, "GET", "/pooled", h_pooled, NULL, NULL);
+    router_add_pooled(rt, "GET", "/pooled-page", h_pooled, h_busy_page, NULL);
     struct http_config cfg;
     http_config_defaults(&cfg);
     cfg.port = 0;
@@ -1120,6 +1128,11 @@ static void test_server_pooled_routes(void **state)
     assert_true(has_header(&r, "Retry-After: 1"));
     assert_true(has_header(&r, "Content-Type: application/problem+json"));
     assert_non_null(strstr(r.body, "urn:archportal:problem:busy"));
+    free(r.raw);
+    r = get(port, "GET", "/pooled-page"); /* its own answer when full */
+    assert_int_equal(r.status, 503);
+    assert_true(has_header(&r, "Retry-After: 1"));
+    assert_string_equal(r.body, "<p>busy</p>");
     free(r.raw);
     assert_int_equal(pthread_join(ta, NULL), 0);
     assert_int_equal(pthread_join(tb, NULL), 0);
