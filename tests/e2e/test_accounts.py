@@ -569,6 +569,10 @@ def test_policies_and_calendar_api():
     assert_problem(SRV.request('PUT', '/api/v1/calendar/2026', {'entries': entries}, token=owner), 403)
     assert_problem(SRV.request('PUT', '/api/v1/calendar/2026', {'entries': [{'date': '2025-01-01', 'type': 'day_off'}]},
                                token=ADMIN), 422)
+    # a holiday's name is one line
+    for bad in ['Перенос\r\nX-Injected: 1', 'Перенос\t', 'Moved\u0085']:
+        broken = [dict(entries[0], name={'ru': bad})]
+        assert_problem(SRV.request('PUT', '/api/v1/calendar/2026', {'entries': broken}, token=ADMIN), 422)
     r = SRV.request('PUT', '/api/v1/calendar/2026', {'entries': entries}, token=ADMIN)
     assert r.status == 200, r
     r = SRV.get('/api/v1/calendar/between?from=2026-12-14T09:00:00Z&to=2026-12-21T09:00:00Z').json()
