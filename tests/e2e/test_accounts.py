@@ -549,6 +549,33 @@ def test_reset_mail_goes_to_known_addresses_only():
     assert len(ghost) == 1 and ghost[0]['sent_at'] and ghost[0]['last_error'].startswith('not sent'), ghost
 
 
+def test_account_fields_are_one_line():
+    """The application's one-line fields, a user's names and a token's name
+    refuse line breaks, tabs and C0/C1 controls; the purpose (a text)
+    keeps its line breaks."""
+    email = SRV.user('owner-editor', 'org-nit')
+    cookie = cookie_of(login(email, 'Corr3ct-Horse-Battery'))
+    csrf = SRV.get('/api/v1/me', headers=as_session(cookie)).json()['csrf_token']
+    before = settled_export()
+    for n, bad in enumerate(['Имя\u0085', 'Имя\u2028X', 'Имя\x1b[31m']):
+        r = SRV.request('POST', '/api/v1/account-applications', dict(FORM, last_name=bad),
+                        source=f'127.0.6.{n + 1}')
+        assert_problem(r, 422, 'last_name')
+    for bad in ['Имя\tX', 'Имя\u0085', 'Имя\rX']:
+        assert_problem(SRV.request('POST', '/api/v1/users',
+                                   {'email': 'one-line@test.gov.kz', 'org': 'org-nit',
+                                    'roles': ['owner-viewer'], 'last_name': bad}, token=ADMIN),
+                       422, 'last_name')
+    for bad in ['ci\nX-Injected: 1', 'ci\t', 'ci\u009b']:
+        assert_problem(SRV.request('POST', '/api/v1/me/tokens', {'name': bad},
+                                   headers=as_session(cookie, csrf)), 422, 'name')
+    assert settled_export() == before
+    ok = SRV.request('POST', '/api/v1/account-applications',
+                     dict(FORM, email='lines@test.gov.kz', access_purpose='Учёт\r\nсистем'),
+                     source='127.0.6.9')
+    assert ok.status == 201, ok
+
+
 def test_policies_and_calendar_api():
     # REQ: X-POL-01
     # REQ: X-CAL-01
@@ -691,7 +718,7 @@ def main():
              test_restricted_fields_are_hidden_from_the_public, test_rights_matrix,
              test_rights_changes_are_audited_and_end_sessions, test_verifiers_grant_owner_roles_only,
              test_no_usable_secret_in_stored_mail, test_reset_answer_takes_the_same_time,
-             test_reset_mail_goes_to_known_addresses_only,
+             test_reset_mail_goes_to_known_addresses_only, test_account_fields_are_one_line,
              test_policies_and_calendar_api,
              test_hostile_applications, test_export_and_import_carry_accounts])
 
