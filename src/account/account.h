@@ -89,10 +89,14 @@ int session_logout(struct accounts *ac, const char *cookie, bool everywhere, str
 int session_me(struct accounts *ac, const struct actor *a, json_t **out, struct err *e);
 
 /* Uses a one-time link (activation or reset) to set the password: 410
- * "link-used" / "link-expired", 404 unknown, 422 weak password. */
+ * "link-used" / "link-expired", 404 unknown, 422 weak password. The new
+ * password spends every link of the user, ends every session and revokes
+ * every API token. Hashes (Argon2id) before its write, not inside it. */
 int link_use(struct accounts *ac, const char *secret, const char *password, struct err *e);
-/* Sends a reset link if the e-mail belongs to an active user; answers the
- * same either way. */
+/* Queues a reset message for the address, whether or not it has an
+ * account (the same work and answer either way: 429 past the per-address
+ * rate); its sender mints a link for the address's active user, or sends
+ * nothing (messages.c). */
 int password_reset_request(struct accounts *ac, const char *email, const char *ip, struct err *e);
 
 /* ---- messages: the inbox and the outbox (messages.c) ------------------------ */
