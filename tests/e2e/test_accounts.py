@@ -451,8 +451,6 @@ def test_no_usable_secret_in_stored_mail():
     outbox, GET /outbox and an export hold the message with "{link}" in its
     place, before and after sending; what is in them activates nothing,
     while the mail itself carries a working link."""
-    # REQ: ACC-02
-    # REQ: X-AUD-01
     form = dict(FORM, email='no-secret@test.gov.kz')
     app = SRV.request('POST', '/api/v1/account-applications', form, source='127.0.2.1').json()
     org = make_org(50)
