@@ -219,6 +219,28 @@ def test_sign_in_flood_leaves_reads_alone():
         assert r.status == 200, r
 
 
+def test_global_sign_in_limit():
+    """Sign-ins from all addresses together pass a global limit before any
+    hashing (here 12 a minute: bursts of 2): the third sign-in within 10 s,
+    each from another address and each under its own lockout, is a 503
+    with Retry-After, and so is a right password then."""
+    with Server(demo=True, extra=['--logins-per-minute', '12']) as srv:
+        email = srv.user('owner-viewer', 'org-nit')
+        answers = [srv.request('POST', '/api/v1/session',
+                               {'email': f'someone-{i}@gov.kz', 'password': 'Wrong-Passw0rd!'},
+                               source=f'127.0.7.{i + 1}') for i in range(3)]
+        assert [r.status for r in answers] == [401, 401, 503], answers
+        doc = assert_problem(answers[2], 503)
+        assert doc['type'].endswith(':busy') and 1 <= int(answers[2].header('Retry-After')) <= 10, doc
+        r = srv.request('POST', '/api/v1/session', {'email': email, 'password': 'Corr3ct-Horse-Battery'},
+                        source='127.0.7.9')
+        assert_problem(r, 503)
+        time.sleep(int(r.header('Retry-After')) + 0.5)
+        r = srv.request('POST', '/api/v1/session', {'email': email, 'password': 'Corr3ct-Horse-Battery'},
+                        source='127.0.7.9')
+        assert r.status == 200, r
+
+
 def main():
     global SRV, TOK, OBJ
     with Server(demo=True) as srv:
@@ -237,7 +259,8 @@ def main():
         def test_repository_unchanged():
             assert srv.export() == before, 'hostile requests changed the repository'
 
-        run(tests + [test_repository_unchanged, test_sign_in_flood_leaves_reads_alone])
+        run(tests + [test_repository_unchanged, test_sign_in_flood_leaves_reads_alone,
+                     test_global_sign_in_limit])
 
 
 if __name__ == '__main__':
