@@ -135,15 +135,15 @@ struct claim_ctx {
 /* The user a link message is for, if the link may still be given: an
  * invited user (activation) or the active user with the recipient's
  * address (reset). 1 with uid filled, 0 when there is none, -1 error. */
-static int link_user(struct store_conn *c, const char *purpose, const char *user_id,
-                     const char *to, char uid[40], struct err *e)
+static int link_user(struct store_conn *c, const char *purpose, const char *user_id, const char *to,
+                     char uid[40], struct err *e)
 {
     bool activate = strcmp(purpose, "activate") == 0;
-    struct store_stmt *st = store_prepare(
-        c,
-        activate ? "SELECT id FROM users WHERE id = $1 AND status = 'invited'"
-                 : "SELECT id FROM users WHERE email = $1 AND status = 'active'",
-        true, e);
+    struct store_stmt *st =
+        store_prepare(c,
+                      activate ? "SELECT id FROM users WHERE id = $1 AND status = 'invited'"
+                               : "SELECT id FROM users WHERE email = $1 AND status = 'active'",
+                      true, e);
     if (!st)
         return -1;
     store_bind_text(st, 1, activate ? user_id : to);
@@ -159,8 +159,8 @@ static int link_user(struct store_conn *c, const char *purpose, const char *user
  * NULL with *gone set when nobody may get the link any more. The secret
  * exists only in the returned text, never in the database. */
 static char *mint_link(struct accounts *ac, struct store_conn *c, int64_t id, const char *purpose,
-                       const char *user_id, const char *to, const char *old_hash,
-                       const char *body, bool *gone, struct err *e)
+                       const char *user_id, const char *to, const char *old_hash, const char *body,
+                       bool *gone, struct err *e)
 {
     char uid[40], now[32], expires[32], secret[48], hash[65];
     *gone = false;
@@ -176,14 +176,14 @@ static char *mint_link(struct accounts *ac, struct store_conn *c, int64_t id, co
     time_format_rfc3339(now_ms + (reset ? ac->cfg.reset_ttl_ms : ac->cfg.activation_ttl_ms),
                         expires, sizeof expires);
     acct_secret(secret, hash);
-    if ((old_hash && store_execf(c, "DELETE FROM links WHERE hash = $1 AND used_at IS NULL", e,
-                                 "t", old_hash) < 0) ||
+    if ((old_hash && store_execf(c, "DELETE FROM links WHERE hash = $1 AND used_at IS NULL", e, "t",
+                                 old_hash) < 0) ||
         store_execf(c,
                     "INSERT INTO links(hash, user_id, purpose, created_at, expires_at) "
                     "VALUES ($1, $2, $3, $4, $5)",
                     e, "ttttt", hash, uid, purpose, now, expires) < 0 ||
-        store_execf(c, "UPDATE outbox SET link_hash = $2, user_id = $3 WHERE id = $1", e, "itt",
-                    id, hash, uid) < 0) {
+        store_execf(c, "UPDATE outbox SET link_hash = $2, user_id = $3 WHERE id = $1", e, "itt", id,
+                    hash, uid) < 0) {
         sodium_memzero(secret, sizeof secret);
         return NULL;
     }
@@ -253,8 +253,8 @@ static int claim_fn(struct accounts *ac, struct store_conn *c, void *vctx, struc
         struct outbox_msg *m = &x->msgs[i];
         if (out == 0 && links[i]) {
             bool gone = false;
-            char *body = mint_link(ac, c, m->id, links[i], owners[i], m->to, old[i], m->body,
-                                   &gone, e);
+            char *body =
+                mint_link(ac, c, m->id, links[i], owners[i], m->to, old[i], m->body, &gone, e);
             if (!body && (!gone || drop_message(c, m->id, now, e) < 0))
                 out = -1;
             free(m->body);
