@@ -27,6 +27,13 @@ struct accounts_config {
     int64_t reset_ttl_ms;        /* default 1 hour */
     const char *public_url;      /* base of the links in messages */
     unsigned applications_per_hour; /* per IP, default 5 */
+    /* Sign-in attempts from all addresses together that may reach password
+     * hashing, per minute (default 300, in bursts of at most a sixth of
+     * it): beyond it sign-ins get 503 before any hashing, whatever the
+     * per-address lockout says. It caps the processor time a flood from
+     * many addresses can spend on hashing (5 a second: about half a core
+     * at the default cost, on a pool that yields to reads). */
+    unsigned logins_per_minute;
 };
 void accounts_config_defaults(struct accounts_config *c);
 
@@ -45,11 +52,11 @@ const struct rights *accounts_rights(const struct accounts *ac);
  * actor). 409 when the e-mail is taken. */
 int user_create(struct accounts *ac, const struct actor *by, const json_t *in,
                 const char *password, json_t **out, struct err *e);
-/* Within the caller's write transaction (used by grant). *link_out gets
- * the activation URL (malloc'd) when no password was given. */
+/* Within the caller's write transaction (used by grant). Without a
+ * password, the activation message waits in the outbox, its link minted
+ * as it is sent. */
 int user_create_in_tx(struct accounts *ac, struct store_conn *c, const struct actor *by,
-                      const json_t *in, const char *password, json_t **out, char **link_out,
-                      struct err *e);
+                      const json_t *in, const char *password, json_t **out, struct err *e);
 int user_get(struct accounts *ac, const struct actor *by, const char *id, json_t **out,
              struct err *e);
 /* {"items":[user...]}: every user (users-manage), optionally of one org. */
@@ -82,10 +89,14 @@ int session_logout(struct accounts *ac, const char *cookie, bool everywhere, str
 int session_me(struct accounts *ac, const struct actor *a, json_t **out, struct err *e);
 
 /* Uses a one-time link (activation or reset) to set the password: 410
- * "link-used" / "link-expired", 404 unknown, 422 weak password. */
+ * "link-used" / "link-expired", 404 unknown, 422 weak password. The new
+ * password spends every link of the user, ends every session and revokes
+ * every API token. Hashes (Argon2id) before its write, not inside it. */
 int link_use(struct accounts *ac, const char *secret, const char *password, struct err *e);
-/* Sends a reset link if the e-mail belongs to an active user; answers the
- * same either way. */
+/* Queues a reset message for the address, whether or not it has an
+ * account (the same work and answer either way: 429 past the per-address
+ * rate); its sender mints a link for the address's active user, or sends
+ * nothing (messages.c). */
 int password_reset_request(struct accounts *ac, const char *email, const char *ip, struct err *e);
 
 /* ---- messages: the inbox and the outbox (messages.c) ------------------------ */
@@ -102,7 +113,15 @@ struct acct_msg {
     const char *body;    /* plain text, lines end in LF */
     const char *ref;     /* what it is about: a record id or an obligation id, or NULL */
     bool inbox;          /* also into the user's inbox (needs user_id) */
+    /* A one-time link ("activate" or "reset") that the sender mints as it
+     * sends, written where the body has ACCT_LINK_MARK: the stored message
+     * never holds a usable secret. "activate" is for user_id (still
+     * invited); "reset" for the active user whose address is `to`, if
+     * there is one: otherwise nothing is sent. Not with inbox. */
+    const char *link;
 };
+/* Where a message's minted link goes in its stored body. */
+#define ACCT_LINK_MARK "{link}"
 /* Stores the message inside the caller's write transaction: the one way
  * every message is made. Sending is due at once (next_attempt_at = now). */
 int accounts_message(struct store_conn *c, const char *now, const struct acct_msg *m,

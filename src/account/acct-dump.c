@@ -2,8 +2,8 @@
  * and `check` (a dump part, see registry/dump.h).
  *
  * Sessions are not carried: a restored portal asks everyone to sign in
- * again. Secrets stay hashed as they are stored (the outbox keeps the
- * text of messages not sent yet, links included: it must, to send them). */
+ * again. Secrets stay hashed as they are stored, and no message holds a
+ * usable one: a link is minted as its message is sent (messages.c). */
 #include "account/internal.h"
 
 #include "registry/dump.h"
@@ -35,7 +35,8 @@ static const struct dump_col outbox_cols[] = {
     {"subject", 's', true},     {"body", 's', true},
     {"sent_at", 't', false},    {"user_id", 's', false},
     {"attempts", 'i', false},   {"next_attempt_at", 't', false},
-    {"last_error", 's', false},
+    {"last_error", 's', false}, {"link", 's', false},
+    {"link_hash", 's', false},
 };
 static const struct dump_col inbox_cols[] = {
     {"id", 'i', true},           {"user_id", 's', true},  {"created_at", 't', true},

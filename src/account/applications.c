@@ -46,15 +46,23 @@ static bool phone_ok(const char *s)
 static bool text_ok(const char *s, const struct form_field *f)
 {
     size_t n = strlen(s);
-    if (n > f->max || !utf8_valid(s, n))
+    if (n > f->max)
         return false;
+    /* a textarea's lines end in CR LF: the pair is one line break, and
+     * nothing else of C0 or C1 passes (single lines take no break at all) */
+    char *lf = xmalloc(n + 1);
+    size_t k = 0;
     bool blank = true;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p < 0x20 && !(f->multiline && (*p == '\n' || *p == '\r' || *p == '\t')))
-            return false;
-        blank = blank && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r');
+    for (size_t i = 0; i < n; i++) {
+        if (f->multiline && s[i] == '\r' && s[i + 1] == '\n')
+            continue;
+        lf[k++] = s[i];
+        blank = blank && (s[i] == ' ' || s[i] == '\n');
     }
-    return !blank;
+    lf[k] = '\0';
+    bool ok = text_controls_ok(lf, k, f->multiline) && !blank;
+    free(lf);
+    return ok;
 }
 
 /* Checks the form field by field; *clean gets the stored form. */
@@ -327,25 +335,6 @@ static int grant_org(struct accounts *ac, struct store_conn *c, const struct dec
     return 0;
 }
 
-/* Roles that give rights over users may be granted only by those who
- * manage users themselves. */
-static int check_grantable(struct accounts *ac, const struct actor *by, const json_t *roles,
-                           struct err *e)
-{
-    if (authz_may_everywhere(ac->rights, by, RA_USERS))
-        return 0;
-    for (size_t i = 0; i < json_array_size(roles); i++) {
-        int ri = rights_role_index(ac->rights, json_string_value(json_array_get(roles, i)));
-        if (ri >= 0 && (rights_allows(ac->rights, 1u << ri, RA_USERS, NULL, false) ||
-                        rights_allows(ac->rights, 1u << ri, RA_USERS, NULL, true))) {
-            err_set(e, 403, "forbidden", "roles", "only user managers grant the role '%s'",
-                    rights_role_id(ac->rights, (size_t)ri));
-            return -1;
-        }
-    }
-    return 0;
-}
-
 /* The applicant learns the decision (the activation link comes in its own
  * message, from user_create_in_tx); the message stays in the new user's
  * inbox for after the first sign-in. */
@@ -390,8 +379,7 @@ static int grant_fn(struct accounts *ac, struct store_conn *c, void *vctx, struc
     } else {
         json_incref(roles);
     }
-    if (rc == 0)
-        rc = check_grantable(ac, x->by, roles, e);
+    /* the roles' granted_with are checked as the user is made */
     if (rc == 0)
         rc = grant_org(ac, c, x, org, sizeof org, e);
     if (rc == 0) {
@@ -402,7 +390,7 @@ static int grant_fn(struct accounts *ac, struct store_conn *c, void *vctx, struc
                        json_object_get(form, "patronymic"), "position",
                        json_object_get(form, "position"), "phone", json_object_get(form, "phone"),
                        "structural_unit", json_object_get(form, "structural_unit"));
-        rc = user_create_in_tx(ac, c, x->by, in, NULL, &user, NULL, e);
+        rc = user_create_in_tx(ac, c, x->by, in, NULL, &user, e);
     }
     acct_now(now);
     const char *uid = json_string_value(json_object_get(user, "id"));

@@ -42,9 +42,6 @@ void acct_email_norm(const char *in, char *out, size_t n);
 #define ACCT_SUBJECT_RESET "Құпиясөзді қалпына келтіру / Восстановление пароля / Password reset"
 #define ACCT_SUBJECT_GRANTED "Өтінім қанағаттандырылды / Заявка одобрена / Application granted"
 #define ACCT_SUBJECT_REFUSED "Өтінім қабылданбады / Заявка отклонена / Application refused"
-/* Issues a one-time link (purpose "activate" or "reset"); *url (malloc'd). */
-int acct_link(struct accounts *ac, struct store_conn *c, const char *user_id,
-              const char *purpose, const char *now, char **url, struct err *e);
 
 /* The user with this e-mail (any case) and its password hash ("" when
  * none): 1 found, 0 not, -1 error. */
@@ -52,6 +49,11 @@ int user_load_for_login(struct accounts *ac, const char *email, json_t **user, c
                         size_t pw_n, struct err *e);
 int user_load_by_id(struct accounts *ac, struct store_conn *c, const char *id, json_t **user,
                     struct err *e);
+/* 0 when `by` may give every role of the set (each role's granted_with,
+ * from the rights file, held on every organisation); else -1 with e 403
+ * naming the first role it may not give. */
+int acct_roles_grantable(struct accounts *ac, const struct actor *by, uint32_t roles,
+                         struct err *e);
 /* Fills an actor from a user row. */
 void acct_actor_of_user(struct accounts *ac, const json_t *user, struct actor *out);
 

@@ -4,9 +4,11 @@
  * for its user. */
 #include "account/internal.h"
 
+#include "util/buf.h"
 #include "util/text.h"
 #include "util/timeutil.h"
 
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,16 +19,18 @@
 
 int accounts_message(struct store_conn *c, const char *now, const struct acct_msg *m, struct err *e)
 {
-    if (!m->to || !m->tmpl || !m->subject || !m->body || (m->inbox && !m->user_id)) {
-        err_internal(e, "a message needs a recipient, a template, a subject and a body");
+    if (!m->to || !m->tmpl || !m->subject || !m->body || (m->inbox && !m->user_id) ||
+        (m->link && (m->inbox || !strstr(m->body, ACCT_LINK_MARK)))) {
+        err_internal(e, "a message needs a recipient, a template, a subject and a body "
+                        "(with the link's place when it has one, and then no inbox copy)");
         return -1;
     }
     char subject[SUBJECT_MAX];
     text_one_line(m->subject, subject, sizeof subject);
     if (store_execf(c,
                     "INSERT INTO outbox(created_at, recipient, user_id, template, subject, body, "
-                    "next_attempt_at) VALUES ($1, $2, $3, $4, $5, $6, $1)",
-                    e, "tttttt", now, m->to, m->user_id, m->tmpl, subject, m->body) < 0)
+                    "next_attempt_at, link) VALUES ($1, $2, $3, $4, $5, $6, $1, $7)",
+                    e, "ttttttt", now, m->to, m->user_id, m->tmpl, subject, m->body, m->link) < 0)
         return -1;
     if (!m->inbox)
         return 0;
@@ -128,17 +132,94 @@ struct claim_ctx {
     size_t n;
 };
 
+/* The user a link message is for, if the link may still be given: an
+ * invited user (activation) or the active user with the recipient's
+ * address (reset). 1 with uid filled, 0 when there is none, -1 error. */
+static int link_user(struct store_conn *c, const char *purpose, const char *user_id, const char *to,
+                     char uid[40], struct err *e)
+{
+    bool activate = strcmp(purpose, "activate") == 0;
+    struct store_stmt *st =
+        store_prepare(c,
+                      activate ? "SELECT id FROM users WHERE id = $1 AND status = 'invited'"
+                               : "SELECT id FROM users WHERE email = $1 AND status = 'active'",
+                      true, e);
+    if (!st)
+        return -1;
+    store_bind_text(st, 1, activate ? user_id : to);
+    int rc = store_step(st, e);
+    if (rc == STORE_ROW)
+        snprintf(uid, 40, "%s", store_col_text(st, 0));
+    store_reset(st);
+    return rc == STORE_ERROR ? -1 : rc == STORE_ROW;
+}
+
+/* The body with a freshly minted link in place of ACCT_LINK_MARK (the
+ * link row is written, the one minted for an earlier try is spent), or
+ * NULL with *gone set when nobody may get the link any more. The secret
+ * exists only in the returned text, never in the database. */
+static char *mint_link(struct accounts *ac, struct store_conn *c, int64_t id, const char *purpose,
+                       const char *user_id, const char *to, const char *old_hash, const char *body,
+                       bool *gone, struct err *e)
+{
+    char uid[40], now[32], expires[32], secret[48], hash[65];
+    *gone = false;
+    int found = link_user(c, purpose, user_id, to, uid, e);
+    if (found <= 0) {
+        *gone = found == 0;
+        return NULL;
+    }
+    acct_now(now);
+    int64_t now_ms = 0;
+    time_parse_rfc3339(now, &now_ms);
+    bool reset = strcmp(purpose, "reset") == 0;
+    time_format_rfc3339(now_ms + (reset ? ac->cfg.reset_ttl_ms : ac->cfg.activation_ttl_ms),
+                        expires, sizeof expires);
+    acct_secret(secret, hash);
+    if ((old_hash && store_execf(c, "DELETE FROM links WHERE hash = $1 AND used_at IS NULL", e, "t",
+                                 old_hash) < 0) ||
+        store_execf(c,
+                    "INSERT INTO links(hash, user_id, purpose, created_at, expires_at) "
+                    "VALUES ($1, $2, $3, $4, $5)",
+                    e, "ttttt", hash, uid, purpose, now, expires) < 0 ||
+        store_execf(c, "UPDATE outbox SET link_hash = $2, user_id = $3 WHERE id = $1", e, "itt", id,
+                    hash, uid) < 0) {
+        sodium_memzero(secret, sizeof secret);
+        return NULL;
+    }
+    /* a page the server reads (no fragment: the pages work without
+     * JavaScript); the query never reaches the access log */
+    const char *mark = strstr(body, ACCT_LINK_MARK);
+    struct buf b;
+    buf_init(&b, 0);
+    buf_append(&b, body, (size_t)(mark - body));
+    buf_printf(&b, "%s/%s?s=%s", ac->cfg.public_url, reset ? "reset" : "activate", secret);
+    buf_puts(&b, mark + strlen(ACCT_LINK_MARK));
+    sodium_memzero(secret, sizeof secret);
+    return buf_steal(&b, NULL);
+}
+
+/* A message whose link may not be given (the account was activated,
+ * disabled, or the address has no active account): done, unsent. */
+static int drop_message(struct store_conn *c, int64_t id, const char *now, struct err *e)
+{
+    return store_execf(c,
+                       "UPDATE outbox SET sent_at = $2, next_attempt_at = NULL, last_error = "
+                       "'not sent: no account may receive this link' WHERE id = $1",
+                       e, "it", id, now);
+}
+
 static int claim_fn(struct accounts *ac, struct store_conn *c, void *vctx, struct err *e)
 {
-    (void)ac;
     struct claim_ctx *x = vctx;
-    char due[32], lease[32];
+    char due[32], lease[32], now[32];
     time_format_rfc3339(x->due_ms, due, sizeof due);
     time_format_rfc3339(x->lease_until_ms, lease, sizeof lease);
+    acct_now(now);
     struct store_stmt *st = store_prepare(
         c,
-        "SELECT id, attempts, created_at, recipient, subject, body FROM outbox "
-        "WHERE sent_at IS NULL AND (next_attempt_at IS NULL OR next_attempt_at <= $1) "
+        "SELECT id, attempts, created_at, recipient, subject, body, link, user_id, link_hash "
+        "FROM outbox WHERE sent_at IS NULL AND (next_attempt_at IS NULL OR next_attempt_at <= $1) "
         "ORDER BY coalesce(next_attempt_at, created_at), id LIMIT $2",
         true, e);
     if (!st)
@@ -146,24 +227,58 @@ static int claim_fn(struct accounts *ac, struct store_conn *c, void *vctx, struc
     store_bind_text(st, 1, due);
     store_bind_int64(st, 2, (int64_t)x->max);
     x->msgs = xcalloc(x->max, sizeof *x->msgs);
+    char **links = xcalloc(x->max, sizeof *links), **owners = xcalloc(x->max, sizeof *owners);
+    char **old = xcalloc(x->max, sizeof *old);
     int rc = STORE_DONE;
     while (x->n < x->max && (rc = store_step(st, e)) == STORE_ROW) {
-        struct outbox_msg *m = &x->msgs[x->n++];
+        struct outbox_msg *m = &x->msgs[x->n];
         m->id = store_col_int64(st, 0);
         m->attempts = store_col_int64(st, 1);
         snprintf(m->created_at, sizeof m->created_at, "%s", store_col_text(st, 2));
         m->to = xstrdup(store_col_text(st, 3));
         m->subject = xstrdup(store_col_text(st, 4));
         m->body = xstrdup(store_col_text(st, 5));
+        const char *link = store_col_text(st, 6), *owner = store_col_text(st, 7),
+                   *hash = store_col_text(st, 8);
+        links[x->n] = link ? xstrdup(link) : NULL;
+        owners[x->n] = owner ? xstrdup(owner) : NULL;
+        old[x->n] = hash ? xstrdup(hash) : NULL;
+        x->n++;
     }
     store_reset(st);
-    if (rc == STORE_ERROR)
-        return -1;
-    for (size_t i = 0; i < x->n; i++)
-        if (store_execf(c, "UPDATE outbox SET next_attempt_at = $2 WHERE id = $1", e, "it",
-                        x->msgs[i].id, lease) < 0)
-            return -1;
-    return 0;
+    int out = rc == STORE_ERROR ? -1 : 0;
+    /* links are minted once the statement is done (the writes touch its table) */
+    size_t kept = 0;
+    for (size_t i = 0; i < x->n; i++) {
+        struct outbox_msg *m = &x->msgs[i];
+        if (out == 0 && links[i]) {
+            bool gone = false;
+            char *body =
+                mint_link(ac, c, m->id, links[i], owners[i], m->to, old[i], m->body, &gone, e);
+            if (!body && (!gone || drop_message(c, m->id, now, e) < 0))
+                out = -1;
+            free(m->body);
+            m->body = body;
+        }
+        if (out == 0 && m->body &&
+            store_execf(c, "UPDATE outbox SET next_attempt_at = $2 WHERE id = $1", e, "it", m->id,
+                        lease) < 0)
+            out = -1;
+        if (m->body) {
+            x->msgs[kept++] = *m;
+        } else {
+            free(m->to);
+            free(m->subject);
+        }
+        free(links[i]);
+        free(owners[i]);
+        free(old[i]);
+    }
+    x->n = kept;
+    free(links);
+    free(owners);
+    free(old);
+    return out;
 }
 
 int outbox_claim(struct accounts *ac, int64_t due_ms, int64_t lease_until_ms, size_t max,

@@ -16,6 +16,9 @@
 
 static const struct throttle_lockout EMAIL_LOCKOUT = {5, 30 * 1000, 60 * 60 * 1000};
 static const struct throttle_lockout IP_LOCKOUT = {50, 60 * 1000, 60 * 60 * 1000};
+/* The key in ac->ips of the limit on all addresses together (no address
+ * looks like it). */
+#define GLOBAL_KEY "*"
 
 void acct_actor_of_user(struct accounts *ac, const json_t *user, struct actor *out)
 {
@@ -110,6 +113,16 @@ int session_login(struct accounts *ac, const char *email, const char *password,
         *retry_after_s = (wait + 999) / 1000;
         err_set(e, 429, "locked", "",
                 "too many failed sign-ins: try again in %lld s", (long long)*retry_after_s);
+        return -1;
+    }
+    /* all addresses together: a flood from many addresses, each below its
+     * own lockout, is cut off before it costs any hashing */
+    unsigned burst = ac->cfg.logins_per_minute / 6 ? ac->cfg.logins_per_minute / 6 : 1;
+    wait = throttle_rate(ac->ips, GLOBAL_KEY, burst, 10 * 1000, now);
+    if (wait > 0) {
+        *retry_after_s = (wait + 999) / 1000;
+        err_set(e, 503, "busy", "", "too many sign-ins on the portal: try again in %lld s",
+                (long long)*retry_after_s);
         return -1;
     }
     json_t *user = NULL;

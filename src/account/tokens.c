@@ -102,8 +102,8 @@ int token_create(struct accounts *ac, const struct actor *by, const char *user_i
     *out = NULL;
     if (may_manage(ac, by, user_id, e) < 0)
         return -1;
-    if (!name || !*name || strlen(name) > 200 || !utf8_valid(name, strlen(name))) {
-        err_invalid(e, "name", "a token needs a name of 1..200 bytes of UTF-8");
+    if (!name || !*name || strlen(name) > 200 || !text_controls_ok(name, strlen(name), false)) {
+        err_invalid(e, "name", "a token needs a name: one line of 1..200 bytes of UTF-8");
         return -1;
     }
     char sc[16];

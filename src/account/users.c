@@ -23,6 +23,7 @@ void accounts_config_defaults(struct accounts_config *c)
     c->reset_ttl_ms = 3600 * 1000LL;
     c->public_url = "http://127.0.0.1:8080";
     c->applications_per_hour = 5;
+    c->logins_per_minute = 300;
 }
 
 struct accounts *accounts_new(struct registry *reg, struct calsvc *cal,
@@ -99,31 +100,22 @@ int acct_audit(struct store_conn *c, const char *now, const struct actor *by, co
     return rc;
 }
 
-int acct_link(struct accounts *ac, struct store_conn *c, const char *user_id,
-              const char *purpose, const char *now, char **url, struct err *e)
+/* ---- users ------------------------------------------------------------------- */
+
+int acct_roles_grantable(struct accounts *ac, const struct actor *by, uint32_t roles,
+                         struct err *e)
 {
-    char secret[48], hash[65], expires[32];
-    acct_secret(secret, hash);
-    int64_t now_ms = 0;
-    time_parse_rfc3339(now, &now_ms);
-    int64_t ttl = strcmp(purpose, "reset") == 0 ? ac->cfg.reset_ttl_ms : ac->cfg.activation_ttl_ms;
-    time_format_rfc3339(now_ms + ttl, expires, sizeof expires);
-    if (store_execf(c,
-                    "INSERT INTO links(hash, user_id, purpose, created_at, expires_at) "
-                    "VALUES ($1, $2, $3, $4, $5)",
-                    e, "ttttt", hash, user_id, purpose, now, expires) < 0)
-        return -1;
-    size_t n = strlen(ac->cfg.public_url) + 64;
-    *url = xmalloc(n);
-    /* a page the server reads (no fragment: the pages work without
-     * JavaScript); the query never reaches the access log */
-    snprintf(*url, n, "%s/%s?s=%s", ac->cfg.public_url,
-             strcmp(purpose, "reset") == 0 ? "reset" : "activate", secret);
-    sodium_memzero(secret, sizeof secret);
+    for (size_t i = 0; i < rights_n_roles(ac->rights); i++) {
+        enum rights_action with = rights_role_granted_with(ac->rights, i);
+        if ((roles & (1u << i)) && !authz_may_everywhere(ac->rights, by, with)) {
+            err_set(e, 403, "forbidden", "roles",
+                    "the role '%s' is given only by those who hold '%s' (an administrator)",
+                    rights_role_id(ac->rights, i), rights_action_id(with));
+            return -1;
+        }
+    }
     return 0;
 }
-
-/* ---- users ------------------------------------------------------------------- */
 
 static const char *const USER_COLS =
     "id, email, org, roles, last_name, first_name, patronymic, position, phone, "
@@ -211,12 +203,10 @@ static int person_text(const json_t *in, const char *key, bool required, const c
         return -1;
     }
     size_t n = strlen(s);
-    bool blank = true;
-    for (size_t i = 0; i < n; i++)
-        blank = blank && (s[i] == ' ' || s[i] == '\t');
-    if (n > PERSON_MAX || !utf8_valid(s, n) || strpbrk(s, "\r\n") || (required && blank)) {
+    if (n > PERSON_MAX || !text_controls_ok(s, n, false) || (required && !s[strspn(s, " ")])) {
         err_set(e, 422, "validation-failed", key,
-                "'%s' must be one line of 1..%d bytes of UTF-8", key, PERSON_MAX);
+                "'%s' must be one line of 1..%d bytes of UTF-8 without control characters",
+                key, PERSON_MAX);
         return -1;
     }
     *out = n ? s : NULL;
@@ -308,22 +298,14 @@ static int user_fields(struct accounts *ac, struct store_conn *c, const json_t *
 }
 
 int user_create_in_tx(struct accounts *ac, struct store_conn *c, const struct actor *by,
-                      const json_t *in, const char *password, json_t **out, char **link_out,
-                      struct err *e)
+                      const json_t *in, const char *password, json_t **out, struct err *e)
 {
     struct user_fields u;
     *out = NULL;
-    if (link_out)
-        *link_out = NULL;
     if (user_fields(ac, c, in, by->system, &u, e) < 0)
         return -1;
-    /* who may grant which roles: users-manage on every organisation, or
-     * (an application's grant) applications-decide */
-    if (!authz_may_everywhere(ac->rights, by, RA_USERS) &&
-        !authz_may_everywhere(ac->rights, by, RA_APPLICATIONS)) {
-        err_set(e, 403, "forbidden", "", "your roles do not allow creating users");
+    if (acct_roles_grantable(ac, by, u.roles, e) < 0)
         return -1;
-    }
     char hash[crypto_pwhash_STRBYTES] = "";
     if (password && (password_policy_check(password, u.email, e) < 0 ||
                      password_hash(password, hash, sizeof hash, e) < 0))
@@ -349,27 +331,20 @@ int user_create_in_tx(struct accounts *ac, struct store_conn *c, const struct ac
         return -1;
     rc = acct_audit(c, now, by, "user-create", "users", id, NULL, *out, e);
     if (rc == 0 && !password) {
-        char *url = NULL;
-        rc = acct_link(ac, c, id, "activate", now, &url, e);
-        if (rc == 0) {
-            char body[1200];
-            snprintf(body, sizeof body,
-                     "Архитектуралық порталдағы есептік жазбаңыз ашылды. Құпиясөзді орнатыңыз:\n"
-                     "Ваша учётная запись на архитектурном портале открыта. Задайте пароль:\n"
-                     "Your account on the architectural portal is open. Set your password:\n%s\n",
-                     url);
-            /* outbox only: an inbox is no use to someone who cannot sign in yet */
-            struct acct_msg m = {.user_id = id,
-                                 .to = u.email,
-                                 .tmpl = "activate",
-                                 .subject = ACCT_SUBJECT_ACTIVATE,
-                                 .body = body};
-            rc = accounts_message(c, now, &m, e);
-        }
-        if (rc == 0 && link_out)
-            *link_out = url;
-        else
-            free(url);
+        /* outbox only: an inbox is no use to someone who cannot sign in
+         * yet; the link is minted as the message is sent */
+        struct acct_msg m = {.user_id = id,
+                             .to = u.email,
+                             .tmpl = "activate",
+                             .subject = ACCT_SUBJECT_ACTIVATE,
+                             .body = "Архитектуралық порталдағы есептік жазбаңыз ашылды. "
+                                     "Құпиясөзді орнатыңыз:\n"
+                                     "Ваша учётная запись на архитектурном портале открыта. "
+                                     "Задайте пароль:\n"
+                                     "Your account on the architectural portal is open. "
+                                     "Set your password:\n" ACCT_LINK_MARK "\n",
+                             .link = "activate"};
+        rc = accounts_message(c, now, &m, e);
     }
     if (rc < 0) {
         json_decref(*out);
@@ -388,7 +363,7 @@ struct create_ctx {
 static int create_fn(struct accounts *ac, struct store_conn *c, void *vctx, struct err *e)
 {
     struct create_ctx *x = vctx;
-    return user_create_in_tx(ac, c, x->by, x->in, x->password, x->out, NULL, e);
+    return user_create_in_tx(ac, c, x->by, x->in, x->password, x->out, e);
 }
 
 int user_create(struct accounts *ac, const struct actor *by, const json_t *in,
@@ -497,7 +472,7 @@ static int update_rights(struct accounts *ac, struct store_conn *c, const struct
     if (roles) {
         uint32_t set;
         char list[400];
-        if (parse_roles(ac, roles, &set, e) < 0)
+        if (parse_roles(ac, roles, &set, e) < 0 || acct_roles_grantable(ac, x->by, set, e) < 0)
             return -1;
         rights_roles_format(ac->rights, set, list, sizeof list);
         if (store_execf(c, "UPDATE users SET roles = $2, updated_at = $3 WHERE id = $1", e,
@@ -586,12 +561,15 @@ int user_update(struct accounts *ac, const struct actor *by, const char *id, con
 
 struct link_ctx {
     const char *secret, *password;
+    char pw_hash[crypto_pwhash_STRBYTES]; /* the new password's, made outside any write */
+    char user_id[40], purpose[16];        /* the link's */
 };
 
-static int link_fn(struct accounts *ac, struct store_conn *c, void *vctx, struct err *e)
+/* The link may set a password now (known, unused, unexpired, its account
+ * not disabled) and the password passes the policy: 0, or -1 with e. */
+static int link_check(struct store_conn *c, struct link_ctx *x, const char *now, struct err *e)
 {
-    struct link_ctx *x = vctx;
-    char hash[65], user_id[40] = "", expires[32] = "", purpose[16] = "";
+    char hash[65], expires[32] = "";
     bool used = false;
     sha256_hex(x->secret, strlen(x->secret), hash);
     struct store_stmt *st = store_prepare(
@@ -602,16 +580,14 @@ static int link_fn(struct accounts *ac, struct store_conn *c, void *vctx, struct
     store_bind_text(st, 1, hash);
     int rc = store_step(st, e);
     if (rc == STORE_ROW) {
-        snprintf(user_id, sizeof user_id, "%s", store_col_text(st, 0));
+        snprintf(x->user_id, sizeof x->user_id, "%s", store_col_text(st, 0));
         snprintf(expires, sizeof expires, "%s", store_col_text(st, 1));
         used = store_col_int64(st, 2) != 0;
-        snprintf(purpose, sizeof purpose, "%s", store_col_text(st, 3));
+        snprintf(x->purpose, sizeof x->purpose, "%s", store_col_text(st, 3));
     }
     store_reset(st);
     if (rc == STORE_ERROR)
         return -1;
-    char now[32];
-    acct_now(now);
     if (rc == STORE_DONE) {
         err_set(e, 404, "not-found", "token", "this link is not known");
         return -1;
@@ -625,38 +601,52 @@ static int link_fn(struct accounts *ac, struct store_conn *c, void *vctx, struct
         return -1;
     }
     json_t *user = NULL;
-    if (load_user(c, "id", user_id, &user, NULL, 0, e) != 1)
+    if (load_user(c, "id", x->user_id, &user, NULL, 0, e) != 1)
         return -1;
     const char *email = json_string_value(json_object_get(user, "email"));
     const char *status = json_string_value(json_object_get(user, "status"));
-    char pw[crypto_pwhash_STRBYTES];
     rc = strcmp(status, "disabled") == 0 ? -1 : 0;
     if (rc < 0)
         err_set(e, 403, "forbidden", "token", "this account is disabled");
     if (rc == 0)
         rc = password_policy_check(x->password, email, e);
-    if (rc == 0)
-        rc = password_hash(x->password, pw, sizeof pw, e);
+    json_decref(user);
+    return rc;
+}
+
+/* Checks the link again (it may have been used meanwhile) and stores the
+ * hash made before the write began. */
+static int link_fn(struct accounts *ac, struct store_conn *c, void *vctx, struct err *e)
+{
+    (void)ac;
+    struct link_ctx *x = vctx;
+    char now[32];
+    acct_now(now);
+    int rc = link_check(c, x, now, e);
+    const char *user_id = x->user_id;
     if (rc == 0)
         rc = store_execf(c,
                          "UPDATE users SET password_hash = $2, status = 'active', "
                          "updated_at = $3 WHERE id = $1",
-                         e, "ttt", user_id, pw, now);
-    sodium_memzero(pw, sizeof pw);
-    /* every link of the user is spent; every session ends */
+                         e, "ttt", user_id, x->pw_hash, now);
+    /* every link of the user is spent; every session ends and every API
+     * token is revoked (whoever knew the old password may have made one) */
     if (rc == 0)
         rc = store_execf(c, "UPDATE links SET used_at = $2 WHERE user_id = $1 AND used_at IS NULL",
                          e, "tt", user_id, now);
     if (rc == 0)
         rc = store_execf(c, "DELETE FROM sessions WHERE user_id = $1", e, "t", user_id);
+    if (rc == 0)
+        rc = store_execf(c,
+                         "UPDATE tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL",
+                         e, "tt", user_id, now);
     if (rc == 0) {
         struct actor self = {.system = false};
         snprintf(self.id, sizeof self.id, "user:%s", user_id);
-        json_t *after = json_pack("{s:s}", "purpose", purpose);
+        json_t *after = json_pack("{s:s}", "purpose", x->purpose);
         rc = acct_audit(c, now, &self, "user-password", "users", user_id, NULL, after, e);
         json_decref(after);
     }
-    json_decref(user);
     return rc;
 }
 
@@ -670,45 +660,46 @@ int link_use(struct accounts *ac, const char *secret, const char *password, stru
         err_set(e, 422, "required", "password", "'password' is required");
         return -1;
     }
-    struct link_ctx x = {secret, password};
-    return acct_write(ac, link_fn, &x, e);
+    struct link_ctx x = {.secret = secret, .password = password};
+    char now[32];
+    acct_now(now);
+    /* Argon2id before the write, not inside it: the write lock is never
+     * held for a hash (and a bad link costs no hashing) */
+    int rc = link_check(store_conn(ac->store), &x, now, e);
+    if (rc == 0)
+        rc = password_hash(password, x.pw_hash, sizeof x.pw_hash, e);
+    if (rc == 0)
+        rc = acct_write(ac, link_fn, &x, e);
+    sodium_memzero(x.pw_hash, sizeof x.pw_hash);
+    return rc;
 }
 
 struct reset_ctx {
     const char *email;
 };
 
+/* The same work whether or not the address has an account (a request's
+ * answer and its time tell nothing): one message, whose sender mints the
+ * link for the active user of that address, or sends nothing. */
 static int reset_fn(struct accounts *ac, struct store_conn *c, void *vctx, struct err *e)
 {
+    (void)ac;
     struct reset_ctx *x = vctx;
-    json_t *user = NULL;
-    int found = load_user(c, "email", x->email, &user, NULL, 0, e);
-    if (found <= 0)
-        return found;
-    int rc = 0;
-    const char *status = json_string_value(json_object_get(user, "status"));
-    if (strcmp(status, "active") == 0) {
-        char now[32], *url = NULL;
-        acct_now(now);
-        rc = acct_link(ac, c, json_string_value(json_object_get(user, "id")), "reset", now,
-                       &url, e);
-        if (rc == 0) {
-            char body[1200];
-            snprintf(body, sizeof body,
-                     "Құпиясөзді қалпына келтіру / Восстановление пароля / Password reset:\n%s\n",
-                     url);
-            /* outbox only: the link must not outlive its use in an inbox */
-            struct acct_msg m = {.user_id = json_string_value(json_object_get(user, "id")),
-                                 .to = x->email,
-                                 .tmpl = "reset",
-                                 .subject = ACCT_SUBJECT_RESET,
-                                 .body = body};
-            rc = accounts_message(c, now, &m, e);
-        }
-        free(url);
-    }
-    json_decref(user);
-    return rc;
+    char now[32];
+    acct_now(now);
+    /* outbox only: the link must not outlive its use in an inbox */
+    struct acct_msg m = {.to = x->email,
+                         .tmpl = "reset",
+                         .subject = ACCT_SUBJECT_RESET,
+                         .body = "Құпиясөзді қалпына келтіру / Восстановление пароля / "
+                                 "Password reset:\n" ACCT_LINK_MARK "\n"
+                                 "Жаңа құпиясөз барлық сеанстарды аяқтайды және барлық API "
+                                 "токендерін кері қайтарады.\n"
+                                 "Новый пароль завершает все сеансы и отзывает все API-токены.\n"
+                                 "A new password ends every session and revokes every API "
+                                 "token.\n",
+                         .link = "reset"};
+    return accounts_message(c, now, &m, e);
 }
 
 int password_reset_request(struct accounts *ac, const char *email, const char *ip, struct err *e)

@@ -166,8 +166,9 @@ static void h_token_create(struct http_req *req, struct http_resp *resp, void *c
 static void h_token_revoke(struct http_req *req, struct http_resp *resp, void *ctx)
 {
     struct api *api = ctx;
+    static const char *const none[] = {NULL};
     struct actor a;
-    if (authenticate(api, req, resp, true, &a) < 0)
+    if (only_params(req, resp, none) < 0 || authenticate(api, req, resp, true, &a) < 0)
         return;
     struct err e = ERR_INIT;
     if (token_revoke(api->acct, &a, a.user, http_req_param(req, "id"), &e) < 0)
@@ -474,13 +475,13 @@ static void h_cal_between(struct http_req *req, struct http_resp *resp, void *ct
 
 void api_account_routes(struct api *api, struct router *rt)
 {
-    router_add(rt, "POST", "/api/v1/session", h_login, api);
+    router_add_pooled(rt, "POST", "/api/v1/session", h_login, NULL, api);
     router_add(rt, "DELETE", "/api/v1/session", h_logout, api);
     router_add(rt, "GET", "/api/v1/me", h_me, api);
     router_add(rt, "GET", "/api/v1/me/tokens", h_my_tokens, api);
     router_add(rt, "POST", "/api/v1/me/tokens", h_token_create, api);
     router_add(rt, "DELETE", "/api/v1/me/tokens/{id}", h_token_revoke, api);
-    router_add(rt, "POST", "/api/v1/activation", h_activate, api);
+    router_add_pooled(rt, "POST", "/api/v1/activation", h_activate, NULL, api);
     router_add(rt, "POST", "/api/v1/password-reset", h_reset, api);
     router_add(rt, "GET", "/api/v1/users", h_users, api);
     router_add(rt, "POST", "/api/v1/users", h_user_create, api);

@@ -132,6 +132,12 @@ json_t *json_body(struct http_req *req, struct http_resp *resp, bool merge_patch
         problem(resp, 422, "wrong-type", "", "the body must be a JSON object");
         return NULL;
     }
+    /* a request with a JSON body says everything in it */
+    static const char *const none[] = {NULL};
+    if (only_params(req, resp, none) < 0) {
+        json_decref(j);
+        return NULL;
+    }
     return j;
 }
 
@@ -200,8 +206,8 @@ int64_t if_match_revision(struct http_req *req)
         return -3;
     int64_t v = 0;
     for (size_t i = 1; i + 1 < n; i++) {
-        if (h[i] < '0' || h[i] > '9')
-            return -3;
+        if (h[i] < '0' || h[i] > '9' || v > (INT64_MAX - (h[i] - '0')) / 10)
+            return -3; /* not a number, or beyond any revision (no wrap-around) */
         v = v * 10 + (h[i] - '0');
     }
     return v > 0 ? v : -3;
@@ -516,22 +522,29 @@ static void h_get(struct http_req *req, struct http_resp *resp, void *ctx)
     http_resp_bytes(resp, 200, "application/json", json, strlen(json));
 }
 
+/* The revision a PATCH or DELETE expects: If-Match is required. */
+static int if_match_required(struct http_req *req, struct http_resp *resp, int64_t *rev)
+{
+    if (if_match_checked(req, resp, rev) < 0)
+        return -1;
+    if (*rev == -2) {
+        problem(resp, 428, "precondition-required", "If-Match",
+                arena_printf(req->arena, "%s needs If-Match with the record's ETag", req->method));
+        return -1;
+    }
+    return 0;
+}
+
 static void h_patch(struct http_req *req, struct http_resp *resp, void *ctx)
 {
     struct api *api = ctx;
     struct actor a;
-    const struct model_collection *coll = collection_of(api, req, resp);
-    const char *id = coll ? record_id(req, resp) : NULL;
-    if (!id || authenticate(api, req, resp, true, &a) < 0)
-        return;
+    const struct model_collection *coll;
+    const char *id;
     int64_t rev;
-    if (if_match_checked(req, resp, &rev) < 0)
+    if (record_request(api, req, resp, true, NULL, &coll, &id, &a) < 0 ||
+        if_match_required(req, resp, &rev) < 0)
         return;
-    if (rev == -2) {
-        problem(resp, 428, "precondition-required", "If-Match",
-                "PATCH needs If-Match with the record's ETag");
-        return;
-    }
     json_t *patch = json_body(req, resp, true);
     if (!patch)
         return;
@@ -549,12 +562,11 @@ static void h_delete(struct http_req *req, struct http_resp *resp, void *ctx)
 {
     struct api *api = ctx;
     struct actor a;
-    const struct model_collection *coll = collection_of(api, req, resp);
-    const char *id = coll ? record_id(req, resp) : NULL;
-    if (!id || authenticate(api, req, resp, true, &a) < 0)
-        return;
+    const struct model_collection *coll;
+    const char *id;
     int64_t rev;
-    if (if_match_checked(req, resp, &rev) < 0)
+    if (record_request(api, req, resp, true, NULL, &coll, &id, &a) < 0 ||
+        if_match_required(req, resp, &rev) < 0)
         return;
     struct err e = ERR_INIT;
     if (registry_retire(api->reg, &a, coll->id, id, rev < 0 ? -1 : rev, &e) < 0)

@@ -25,6 +25,7 @@ struct rights {
     const struct model *model;
     size_t n_roles, n_kinds; /* kinds: the model's, plus one slot for system actions */
     const char **role_ids;
+    enum rights_action *granted_with; /* per role: what giving it takes */
     json_t *roles_doc, *actions_doc;
     uint8_t *allow; /* [role][action][kind] */
 };
@@ -97,14 +98,38 @@ static int load_roles(struct rloader *ld, const json_t *roles)
     if (json_object_size(roles) > RIGHTS_MAX_ROLES)
         return fail(ld, "roles: at most %d roles", RIGHTS_MAX_ROLES);
     r->role_ids = arena_calloc(r->arena, json_object_size(roles), sizeof *r->role_ids);
+    r->granted_with = arena_calloc(r->arena, json_object_size(roles), sizeof *r->granted_with);
     const char *id;
     json_t *v;
     json_object_foreach((json_t *)roles, id, v)
     {
         if (!role_id_ok(id))
             return fail(ld, "roles.%s: a role id is 1..%d of a-z, 0-9 and '-'", id, ROLE_ID_MAX);
-        if (!label_ok(v))
-            return fail(ld, "roles.%s: must be {\"label\":{\"kk\",\"ru\",\"en\"}}", id);
+        json_t *label_only = json_pack("{s:O?}", "label", json_object_get(v, "label"));
+        bool ok = json_is_object(v) && label_ok(label_only);
+        json_decref(label_only);
+        if (!ok)
+            return fail(ld, "roles.%s: must be {\"label\":{\"kk\",\"ru\",\"en\"}, "
+                            "\"granted_with\": a system action}", id);
+        const char *key;
+        json_t *kv;
+        json_object_foreach(v, key, kv)
+        {
+            if (strcmp(key, "label") && strcmp(key, "granted_with"))
+                return fail(ld, "roles.%s.%s: unknown key", id, key);
+        }
+        /* who may give the role: those who hold this system action on
+         * every organisation (REQ ROL-01..04: owners are granted by the
+         * integrator, the other roles by administrators) */
+        const char *gw = json_string_value(json_object_get(v, "granted_with"));
+        int ai = -1;
+        for (int a = 0; gw && a < RA_N; a++)
+            if (strcmp(gw, ACTION_IDS[a]) == 0)
+                ai = a;
+        if (ai < 0 || !rights_action_is_system((enum rights_action)ai))
+            return fail(ld, "roles.%s.granted_with: must name a system action (e.g. "
+                            "\"users-manage\")", id);
+        r->granted_with[r->n_roles] = (enum rights_action)ai;
         r->role_ids[r->n_roles++] = arena_strdup(r->arena, id);
     }
     r->roles_doc = json_incref((json_t *)roles);
@@ -324,6 +349,11 @@ size_t rights_n_roles(const struct rights *r)
 const char *rights_role_id(const struct rights *r, size_t i)
 {
     return i < r->n_roles ? r->role_ids[i] : NULL;
+}
+
+enum rights_action rights_role_granted_with(const struct rights *r, size_t i)
+{
+    return i < r->n_roles ? r->granted_with[i] : RA_USERS;
 }
 
 int rights_role_index(const struct rights *r, const char *id)

@@ -51,6 +51,9 @@ bool rights_action_is_system(enum rights_action a);
 
 size_t rights_n_roles(const struct rights *r);
 const char *rights_role_id(const struct rights *r, size_t i);
+/* The system action that giving role i takes (its "granted_with"): who
+ * holds it on every organisation may grant the role. */
+enum rights_action rights_role_granted_with(const struct rights *r, size_t i);
 /* Index of a role id, or -1. */
 int rights_role_index(const struct rights *r, const char *id);
 /* Parses "a b c" (space-separated role ids) into a bit set; -1 on an

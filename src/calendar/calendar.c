@@ -175,7 +175,8 @@ static const json_t *need(const json_t *o, const char *key, const char *path, st
     return v;
 }
 
-/* A string of 1..max bytes of UTF-8 without NUL, or NULL with e filled. */
+/* One line of 1..max bytes of UTF-8 (no NUL, no control character), or
+ * NULL with e filled. */
 static const char *get_text(const json_t *v, size_t max, const char *path, struct err *e)
 {
     if (!json_is_string(v)) {
@@ -184,8 +185,8 @@ static const char *get_text(const json_t *v, size_t max, const char *path, struc
     }
     const char *s = json_string_value(v);
     size_t n = json_string_length(v);
-    if (n == 0 || n > max || strlen(s) != n || !utf8_valid(s, n)) {
-        fail(e, 422, path, "must be 1..%zu bytes of text", max);
+    if (n == 0 || n > max || strlen(s) != n || !text_controls_ok(s, n, false)) {
+        fail(e, 422, path, "must be one line of 1..%zu bytes of text", max);
         return NULL;
     }
     return s;

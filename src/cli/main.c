@@ -38,6 +38,7 @@ struct opts {
     const char *org;
     const char *public_url;
     unsigned long max_upload;
+    unsigned logins_per_minute; /* 0: the default */
     const char *at; /* notify scan --at */
     bool restoring; /* import: a new database in a used data folder is the restore */
     bool demo;
@@ -82,6 +83,8 @@ static void usage(FILE *f)
           "      SECONDS plus one second per BYTES_PER_S received; defaults 20 and 8192)\n"
           "  --public-url URL (base of links in messages)  --secure-cookies (behind TLS)\n"
           "  --max-upload BYTES (a document upload; default 100 MiB)\n"
+          "  --logins-per-minute N (sign-ins from all addresses together that reach\n"
+          "    password hashing; default 300, in bursts of N/6; beyond: 503)\n"
           "  --scan-every-s N (reminders and digests; default 60, 0: never)\n"
           "e-mail (serve, notify send):\n"
           "  --smtp smtp://HOST:PORT (or smtps://; without it messages wait in the outbox)\n"
@@ -106,7 +109,7 @@ enum {
     OPT_MAX_BODY, OPT_MAX_HEADER, OPT_MAX_CONNS, OPT_MAX_PER_IP, OPT_TIMEOUT, OPT_QUIET,
     OPT_USER, OPT_EMAIL, OPT_ORG, OPT_PUBLIC_URL, OPT_SECURE, OPT_MAX_UPLOAD, OPT_SMTP,
     OPT_MAIL_FROM, OPT_SMTP_BACKOFF, OPT_SCAN_EVERY, OPT_AT, OPT_HEADER_TIMEOUT,
-    OPT_BODY_TIMEOUT, OPT_BODY_MIN_RATE, OPT_HELP,
+    OPT_BODY_TIMEOUT, OPT_BODY_MIN_RATE, OPT_HELP, OPT_LOGINS,
 };
 
 static int apply_numeric(struct opts *o, int c, const char *arg)
@@ -129,6 +132,7 @@ static int apply_numeric(struct opts *o, int c, const char *arg)
     case OPT_MAX_UPLOAD: o->max_upload = v; break;
     case OPT_SMTP_BACKOFF: o->notify.backoff_ms = (int64_t)v * 1000; break;
     case OPT_SCAN_EVERY: o->notify.scan_ms = (int64_t)v * 1000; break;
+    case OPT_LOGINS: o->logins_per_minute = (unsigned)v; break;
     default: return -1;
     }
     return 0;
@@ -160,6 +164,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         {"public-url", required_argument, NULL, OPT_PUBLIC_URL},
         {"secure-cookies", no_argument, NULL, OPT_SECURE},
         {"max-upload", required_argument, NULL, OPT_MAX_UPLOAD},
+        {"logins-per-minute", required_argument, NULL, OPT_LOGINS},
         {"smtp", required_argument, NULL, OPT_SMTP},
         {"mail-from", required_argument, NULL, OPT_MAIL_FROM},
         {"smtp-backoff-s", required_argument, NULL, OPT_SMTP_BACKOFF},
@@ -331,6 +336,8 @@ static int app_open(const struct opts *o, struct app *app)
     accounts_config_defaults(&ac);
     if (o->public_url)
         ac.public_url = o->public_url;
+    if (o->logins_per_minute)
+        ac.logins_per_minute = o->logins_per_minute;
     app->acct = accounts_new(app->reg, app->cal, &ac);
     app->wf = workflow_new(app->reg, app->acct, app->cal);
     struct docs_config dc;

@@ -24,6 +24,8 @@ struct http_kv {
     const char *key, *value;
 };
 
+struct http_resp;
+
 struct http_req {
     struct arena *arena;     /* freed when the request completes */
     const char *method;      /* "GET", "POST", … */
@@ -39,6 +41,9 @@ struct http_req {
     void *impl;              /* the server's connection, for header lookup */
     void *user;              /* for the application (e.g. the actor) */
     const struct http_stream_ops *stream; /* set when the route streams its body */
+    bool pooled;             /* the route's handler runs on the server's pool */
+    /* a pooled route's answer when the pool is full (an http_handler), or NULL */
+    void (*busy)(struct http_req *req, struct http_resp *resp, void *ctx);
 };
 
 struct http_resp {
@@ -132,6 +137,15 @@ struct router *router_new(void);
 void router_free(struct router *r);
 void router_add(struct router *r, const char *method, const char *pattern, http_handler h,
                 void *ctx);
+/* The same for a handler whose work is expensive (password hashing): it
+ * runs on the server's small bounded pool (http_config.pool_threads), never
+ * on a connection thread, whose other connections would wait meanwhile.
+ * When the pool's threads are busy and its queue is full the request is
+ * answered at once, on the connection thread, by `busy` (which must be
+ * cheap; e.g. an HTML page) or, when busy is NULL, with a 503 problem
+ * "busy"; either way with Retry-After: 1 unless busy set one. */
+void router_add_pooled(struct router *r, const char *method, const char *pattern, http_handler h,
+                       http_handler busy, void *ctx);
 /* The same for a streaming route (ops must outlive the router). */
 void router_add_stream(struct router *r, const char *method, const char *pattern,
                        const struct http_stream_ops *ops, void *ctx);
@@ -189,6 +203,8 @@ struct http_config {
     unsigned header_timeout_s;
     unsigned body_timeout_s;
     unsigned body_min_rate;
+    unsigned pool_threads;   /* pooled routes' threads, 0 = half the cores (at least 1) */
+    unsigned pool_queue;     /* pooled requests that may wait, 0 = 4 per pool thread */
     bool access_log;         /* one JSON line per request on stderr */
 };
 void http_config_defaults(struct http_config *c);

@@ -21,6 +21,8 @@ struct route_entry {
     char *pattern;
     http_handler handler;
     const struct http_stream_ops *stream;
+    bool pooled;
+    http_handler busy;
     void *ctx;
     char *names[HTTP_MAX_PARAMS];   /* parameter names in path order */
     size_t depths[HTTP_MAX_PARAMS]; /* the segment index of each */
@@ -57,6 +59,8 @@ static enum router_result not_found(const struct router *r, struct http_req *req
     req->n_params = 0;
     req->route = "*";
     req->stream = NULL;
+    req->pooled = false;
+    req->busy = NULL;
     *h = r->fallback;
     *ctx = r->fallback_ctx;
     return ROUTE_FOUND;
@@ -157,8 +161,9 @@ static struct node *pattern_step(struct node *n, const char *pattern, const char
 
 /* Registers a handler or stream. Bad patterns and duplicate (method,
  * pattern) pairs are programming errors and abort. */
-static void route_add(struct router *r, const char *method, const char *pattern, http_handler h,
-                      const struct http_stream_ops *stream, void *ctx)
+static struct route_entry *route_add(struct router *r, const char *method, const char *pattern,
+                                     http_handler h, const struct http_stream_ops *stream,
+                                     void *ctx)
 {
     if (!method || !*method || !pattern || pattern[0] != '/' || (!h == !stream))
         fatal("router: bad route %s %s", method ? method : "(null)", pattern ? pattern : "(null)");
@@ -182,6 +187,7 @@ static void route_add(struct router *r, const char *method, const char *pattern,
     re.pattern = xstrdup(pattern);
     n->routes = xrealloc(n->routes, (n->n_routes + 1) * sizeof *n->routes);
     n->routes[n->n_routes++] = re;
+    return &n->routes[n->n_routes - 1];
 }
 
 void router_add(struct router *r, const char *method, const char *pattern, http_handler h,
@@ -190,6 +196,16 @@ void router_add(struct router *r, const char *method, const char *pattern, http_
     if (!h)
         fatal("router: no handler for %s", pattern ? pattern : "(null)");
     route_add(r, method, pattern, h, NULL, ctx);
+}
+
+void router_add_pooled(struct router *r, const char *method, const char *pattern, http_handler h,
+                       http_handler busy, void *ctx)
+{
+    if (!h)
+        fatal("router: no handler for %s", pattern ? pattern : "(null)");
+    struct route_entry *re = route_add(r, method, pattern, h, NULL, ctx);
+    re->pooled = true;
+    re->busy = busy;
 }
 
 void router_add_stream(struct router *r, const char *method, const char *pattern,
@@ -346,5 +362,7 @@ enum router_result router_match(const struct router *r, struct http_req *req, ht
     *h = re->handler;
     *ctx = re->ctx;
     req->stream = re->stream;
+    req->pooled = re->pooled;
+    req->busy = re->busy;
     return ROUTE_FOUND;
 }

@@ -29,6 +29,7 @@
  * per body_min_rate bytes received. Stopping the server first stops
  * accepting, then waits (bounded) for the requests in flight. */
 #include "http/http.h"
+#include "http/pool.h"
 
 #include "util/log.h"
 #include "util/text.h"
@@ -119,6 +120,7 @@ struct http_server {
     struct http_config cfg;
     uint16_t port;
     atomic_long inflight; /* requests between URI and completion */
+    struct http_pool *pool; /* pooled routes' handlers run here */
 };
 
 struct http_ctx {
@@ -134,6 +136,10 @@ struct http_ctx {
     size_t discarded;
     bool started, too_large, responded;
     bool refused; /* answered in on_uri, before MHD parsed the target */
+    /* a pooled route: its handler ran on the pool (set before the pool
+     * resumes the connection) and left its answer in pool_resp */
+    atomic_bool pool_done;
+    struct http_resp pool_resp;
     int status;
     uint64_t bytes;
     /* streaming routes (req.stream): the application's state, the form
@@ -159,6 +165,8 @@ void http_config_defaults(struct http_config *c)
         .header_timeout_s = 20,
         .body_timeout_s = 20,
         .body_min_rate = 8192,
+        .pool_threads = 0,
+        .pool_queue = 0,
         .access_log = false,
     };
 }
@@ -596,6 +604,43 @@ static enum MHD_Result request_body(struct http_ctx *c, const char *data, size_t
     return MHD_YES;
 }
 
+/* On a pool thread: the handler of a pooled route, then the connection
+ * goes back to its worker, which queues the answer (on_access again). */
+static void pooled_run(void *arg)
+{
+    struct http_ctx *c = arg;
+    resp_init(&c->pool_resp, c->arena);
+    c->handler(&c->req, &c->pool_resp, c->handler_ctx);
+    atomic_store(&c->pool_done, true);
+    MHD_resume_connection(c->req.impl);
+}
+
+/* A pooled route's handler runs on the pool while its connection is
+ * suspended, so that the connection thread goes on serving the others.
+ * A full pool is answered at once, without running the handler. */
+static enum MHD_Result pooled_finish(struct http_ctx *c, struct MHD_Connection *conn)
+{
+    if (atomic_load(&c->pool_done))
+        return queue_handled(c, conn, &c->pool_resp);
+    if (!http_pool_reserve(c->srv->pool)) {
+        struct http_resp resp;
+        resp_init(&resp, c->arena);
+        if (c->req.busy) {
+            c->req.busy(&c->req, &resp, c->handler_ctx);
+        } else {
+            struct err e = ERR_INIT;
+            err_set(&e, 503, "busy", "", "the server is busy with sign-ins: try again in a second");
+            http_resp_problem(&resp, &e);
+        }
+        if (!resp_has_header(&resp, "Retry-After"))
+            http_resp_header(&resp, "Retry-After", "1");
+        return queue_handled(c, conn, &resp);
+    }
+    MHD_suspend_connection(conn);
+    http_pool_submit(c->srv->pool, pooled_run, c);
+    return MHD_YES;
+}
+
 /* Runs the handler and turns a malformed answer into a 500. */
 static enum MHD_Result request_finish(struct http_ctx *c, struct MHD_Connection *conn)
 {
@@ -608,6 +653,8 @@ static enum MHD_Result request_finish(struct http_ctx *c, struct MHD_Connection 
         return MHD_NO; /* unreachable: routing failures are answered early */
     c->req.body = c->body.p ? c->body.p : "";
     c->req.body_len = c->body.len;
+    if (c->req.pooled)
+        return pooled_finish(c, conn);
     struct http_resp resp;
     resp_init(&resp, c->arena);
     c->handler(&c->req, &resp, c->handler_ctx);
@@ -869,6 +916,13 @@ static void config_normalise(struct http_config *c)
         c->threads = SERVER_MAX_THREADS;
     if (c->threads > c->max_conns)
         c->threads = c->max_conns; /* more could never all be busy */
+    if (!c->pool_threads) {
+        /* half the cores: hashing never takes the whole machine */
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        c->pool_threads = n > 1 ? (unsigned)n / 2 : 1;
+    }
+    if (!c->pool_queue)
+        c->pool_queue = 4 * c->pool_threads;
 }
 
 static void sleep_ms(long ms)
@@ -1129,7 +1183,8 @@ static int listen_on(const struct sockaddr_storage *ss, bool v6, struct err *e)
 static unsigned daemon_flags(void)
 {
     /* ITC: MHD_add_connection from the acceptor's thread wakes the worker */
-    unsigned f = MHD_USE_ERROR_LOG | MHD_USE_ITC | MHD_USE_NO_LISTEN_SOCKET;
+    unsigned f = MHD_USE_ERROR_LOG | MHD_USE_ITC | MHD_USE_NO_LISTEN_SOCKET |
+                 MHD_ALLOW_SUSPEND_RESUME; /* pooled routes */
     if (MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES)
         f |= MHD_USE_EPOLL_INTERNAL_THREAD;
     else if (MHD_is_feature_supported(MHD_FEATURE_POLL) == MHD_YES)
@@ -1179,6 +1234,7 @@ static void acceptor_stop(struct http_server *s)
 static void server_free(struct http_server *s)
 {
     acceptor_stop(s);
+    http_pool_free(s->pool); /* its last jobs resume their connections */
     for (unsigned i = 0; i < s->n_workers; i++)
         if (s->workers[i].daemon)
             MHD_stop_daemon(s->workers[i].daemon);
@@ -1208,6 +1264,7 @@ struct http_server *http_server_start(const struct http_config *cfg, const struc
     for (s->ip_cap = 16; s->ip_cap < 2 * (size_t)s->cfg.max_conns;)
         s->ip_cap *= 2;
     s->ips = xcalloc(s->ip_cap, sizeof *s->ips);
+    s->pool = http_pool_new(s->cfg.pool_threads, s->cfg.pool_queue);
     struct sockaddr_storage ss;
     bool v6 = false;
     if (parse_listen(s->cfg.listen_addr, s->cfg.port, &ss, &v6) < 0) {

@@ -52,21 +52,6 @@ static bool is_digit(char c)
 
 /* ---- strings ------------------------------------------------------------ */
 
-/* Control characters: none in one-line strings; tab, CR and LF in text. */
-static bool controls_ok(const char *s, size_t n, bool multiline)
-{
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '\t' || c == '\n' || c == '\r') {
-            if (!multiline)
-                return false;
-        } else if (c < 0x20 || c == 0x7f) {
-            return false;
-        }
-    }
-    return true;
-}
-
 /* A JSON string that is valid UTF-8, has no NUL, no forbidden control
  * characters and at most max bytes. Sets *s. */
 static int check_text(const json_t *v, const char *path, size_t max, bool multiline, const char **s,
@@ -78,8 +63,10 @@ static int check_text(const json_t *v, const char *path, size_t max, bool multil
     *s = json_string_value(v);
     if (strlen(*s) != n || !utf8_valid(*s, n))
         return fail(e, "bad-format", path, "contains a NUL byte or invalid UTF-8");
-    if (!controls_ok(*s, n, multiline))
-        return fail(e, "bad-format", path, "contains control characters");
+    if (!text_controls_ok(*s, n, multiline))
+        return fail(e, "bad-format", path,
+                    multiline ? "contains control characters (only line breaks, as LF, are allowed)"
+                              : "must be one line without control characters");
     if (n > max)
         return fail(e, "bad-format", path, "longer than %zu bytes", max);
     return 0;
@@ -110,7 +97,8 @@ static int i18n_lang(const json_t *obj, const char *key, const char *field, size
     if (!t || json_is_null(t))
         return 0;
     snprintf(path, sizeof path, "%s.%s", field, key);
-    if (check_text(t, path, max, true, &s, e))
+    /* names, addresses, purposes: one line in each language */
+    if (check_text(t, path, max, false, &s, e))
         return -1;
     if (!ld_blank(s))
         *any = true;

@@ -287,6 +287,20 @@ static const char *const sqlite_migrations[] = {
     ") STRICT;"
     "INSERT INTO search_text(rid, coll, body) SELECT rowid, coll, body FROM fts;"
     "DROP TABLE fts;",
+    /* 7: no usable secret in a stored message: an activation or reset
+     * message keeps "{link}" where its link goes, and the sender mints the
+     * link as it sends (link: the purpose; link_hash: the SHA-256 of the
+     * secret it minted last, to spend it if it mints another). The links
+     * already written into messages are cut out of them; those not sent
+     * yet get a fresh link when they are. */
+    "ALTER TABLE outbox ADD COLUMN link TEXT;"      /* activate | reset | NULL */
+    "ALTER TABLE outbox ADD COLUMN link_hash TEXT;"
+    "UPDATE outbox SET body = substr(body, 1, instr(body, 'Set your password:' || char(10)) + 18)"
+    "  || '{link}' || char(10), link = CASE WHEN sent_at IS NULL THEN 'activate' END "
+    "WHERE template = 'activate' AND instr(body, 'Set your password:' || char(10)) > 0;"
+    "UPDATE outbox SET body = substr(body, 1, instr(body, 'Password reset:' || char(10)) + 15)"
+    "  || '{link}' || char(10), link = CASE WHEN sent_at IS NULL THEN 'reset' END "
+    "WHERE template = 'reset' AND instr(body, 'Password reset:' || char(10)) > 0;",
 };
 
 #define SQLITE_N_MIGRATIONS (sizeof sqlite_migrations / sizeof sqlite_migrations[0])

@@ -44,6 +44,21 @@ bool utf8_valid(const char *str, size_t n)
     return true;
 }
 
+bool text_controls_ok(const char *s, size_t n, bool multiline)
+{
+    if (!utf8_valid(s, n))
+        return false;
+    const char *p = s, *end = s + n;
+    while (p < end) {
+        uint32_t cp = utf8_next(&p);
+        if (cp == '\n' && multiline)
+            continue;
+        if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp == 0x2028 || cp == 0x2029)
+            return false;
+    }
+    return true;
+}
+
 uint32_t utf8_next(const char **pp)
 {
     const unsigned char *s = (const unsigned char *)*pp;

@@ -26,6 +26,12 @@ uint32_t utf8_next(const char **p);
 /* Encodes cp into out (4 bytes room); returns the byte count. */
 size_t utf8_put(uint32_t cp, char *out);
 
+/* True when s[0..n) is valid UTF-8 without control characters: none of
+ * C0 (U+0000..U+001F), DEL, C1 (U+0080..U+009F) and the line and paragraph
+ * separators U+2028, U+2029, except LF when multiline (a text's line
+ * break; CR, tabs and the rest are refused there too). */
+bool text_controls_ok(const char *s, size_t n, bool multiline);
+
 /* Copies UTF-8 text as one line for a message subject or a list item:
  * line breaks, tabs and other control characters become spaces, runs of
  * spaces one space, no space at either end; cut at a character boundary

@@ -35,6 +35,10 @@ struct page {
  * "/en<suffix>"; suffix "" is the home page. */
 void web_route(struct router *rt, const char *method, const char *suffix, http_handler h,
                struct web *w);
+/* The same for a handler that hashes a password: it runs on the server's
+ * bounded pool (router_add_pooled). */
+void web_route_pooled(struct router *rt, const char *method, const char *suffix, http_handler h,
+                      struct web *w);
 /* Starts a page: its language from the path, the visitor from the session
  * cookie (an ended session reads as the public), the common data (lang,
  * the visitor, language links). Frees nothing: page_render or page_error

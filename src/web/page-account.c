@@ -182,6 +182,8 @@ static void h_signin_post(struct http_req *req, struct http_resp *resp, void *ct
             acct_error(&pg, NULL, "signin-email",
                        page_tr(&pg, TR("The e-mail or the password is wrong.")));
         } else {
+            if (wait > 0) /* 503: too many sign-ins on the portal */
+                http_resp_header(resp, "Retry-After", arena_printf(req->arena, "%" PRId64, wait));
             page_error(&pg, e.status, NULL);
             return;
         }
@@ -353,16 +355,16 @@ static void h_link_post(struct http_req *req, struct http_resp *resp, void *ctx)
 void web_account_routes(struct web *w, struct router *rt)
 {
     web_route(rt, "GET", "/signin", h_signin, w);
-    web_route(rt, "POST", "/signin", h_signin_post, w);
+    web_route_pooled(rt, "POST", "/signin", h_signin_post, w);
     web_route(rt, "POST", "/signout", h_signout, w);
     web_route(rt, "GET", "/forgot", h_forgot, w);
     web_route(rt, "POST", "/forgot", h_forgot_post, w);
     router_add(rt, "GET", "/activate", h_link_entry, w);
     router_add(rt, "GET", "/reset", h_link_entry, w);
     web_route(rt, "GET", "/activate", h_link, w);
-    web_route(rt, "POST", "/activate", h_link_post, w);
+    web_route_pooled(rt, "POST", "/activate", h_link_post, w);
     web_route(rt, "GET", "/reset", h_link, w);
-    web_route(rt, "POST", "/reset", h_link_post, w);
+    web_route_pooled(rt, "POST", "/reset", h_link_post, w);
     web_apply_routes(w, rt);
     web_tokens_routes(w, rt);
 }

@@ -338,6 +338,10 @@ void page_error(struct page *pg, int status, const char *detail)
         text = TR("The form or link sent something the portal cannot accept. "
                   "Go back and try again.");
         break;
+    case 503:
+        heading = TR("The portal is busy");
+        text = TR("Too many sign-ins are being checked right now. Try again in a few seconds.");
+        break;
     case 409:
         heading = TR("Someone changed this meanwhile");
         text = TR("The record was changed after you opened it. Open it again to see the "
@@ -470,14 +474,37 @@ const char *form_value(const struct page *pg, const char *name)
 
 /* ---- routes ---------------------------------------------------------------------------- */
 
-void web_route(struct router *rt, const char *method, const char *suffix, http_handler h,
-               struct web *w)
+/* A pooled page's answer when the pool is full: a page, not a problem. */
+static void h_busy(struct http_req *req, struct http_resp *resp, void *ctx)
+{
+    struct page pg;
+    page_begin(ctx, req, resp, &pg);
+    page_error(&pg, 503, NULL);
+}
+
+static void route_langs(struct router *rt, const char *method, const char *suffix, http_handler h,
+                        struct web *w, bool pooled)
 {
     for (int l = 0; l < LANG_N; l++) {
         char pattern[256];
         snprintf(pattern, sizeof pattern, "/%s%s", i18n_code((enum lang)l), suffix);
-        router_add(rt, method, pattern, h, w);
+        if (pooled)
+            router_add_pooled(rt, method, pattern, h, h_busy, w);
+        else
+            router_add(rt, method, pattern, h, w);
     }
+}
+
+void web_route(struct router *rt, const char *method, const char *suffix, http_handler h,
+               struct web *w)
+{
+    route_langs(rt, method, suffix, h, w, false);
+}
+
+void web_route_pooled(struct router *rt, const char *method, const char *suffix, http_handler h,
+                      struct web *w)
+{
+    route_langs(rt, method, suffix, h, w, true);
 }
 
 /* "/": to the home page in the visitor's language. */

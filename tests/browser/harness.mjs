@@ -36,6 +36,70 @@ export function cli(dataDir, args, input) {
   return r.stdout.toString();
 }
 
+/** A mail server on loopback that keeps what it is sent (SMTP's minimum:
+ * EHLO/HELO, MAIL, RCPT, DATA, RSET, NOOP, QUIT): where the one-time links
+ * are, since the portal keeps no usable one.
+ *   const mails = await new MailSink().start();  … --smtp smtp://127.0.0.1:${mails.port}
+ *   const m = await mails.waitFor(m => m.to.includes(email)); m.text */
+export class MailSink {
+  constructor() { this.messages = []; this.waiters = []; }
+  start() {
+    this.server = net.createServer(sock => {
+      let buf = '', data = null, to = [];
+      sock.write('220 localhost ESMTP browser-tests\r\n');
+      sock.on('data', chunk => {
+        buf += chunk.toString('latin1');
+        let i;
+        while ((i = buf.indexOf('\r\n')) >= 0) {
+          const line = buf.slice(0, i);
+          buf = buf.slice(i + 2);
+          if (data !== null) {
+            if (line === '.') { this.keep(to, data); data = null; to = []; sock.write('250 kept\r\n'); }
+            else data.push(line.startsWith('..') ? line.slice(1) : line);
+            continue;
+          }
+          const verb = line.slice(0, 4).toUpperCase();
+          if (verb === 'EHLO') sock.write('250-localhost\r\n250 8BITMIME\r\n');
+          else if (verb === 'RCPT') { to.push(line.slice(line.indexOf('<') + 1, line.indexOf('>'))); sock.write('250 ok\r\n'); }
+          else if (verb === 'DATA') { data = []; sock.write('354 go on\r\n'); }
+          else if (verb === 'QUIT') { sock.end('221 bye\r\n'); }
+          else sock.write('250 ok\r\n'); /* HELO, MAIL, RSET, NOOP */
+        }
+      });
+      sock.on('error', () => {});
+    });
+    return new Promise(resolve => this.server.listen(0, '127.0.0.1', () => {
+      this.port = this.server.address().port;
+      resolve(this);
+    }));
+  }
+  keep(to, lines) {
+    const raw = Buffer.from(lines.join('\r\n'), 'latin1').toString('utf8');
+    const cut = raw.indexOf('\r\n\r\n');
+    const head = raw.slice(0, cut), body = raw.slice(cut + 4);
+    const text = /^Content-Transfer-Encoding:\s*base64/mi.test(head)
+      ? Buffer.from(body.replace(/\s+/g, ''), 'base64').toString('utf8') : body;
+    this.messages.push({ to, head, text: text.replace(/\r\n/g, '\n') });
+    this.waiters = this.waiters.filter(w => !w());
+  }
+  /** The newest message for which pred holds, once there is one (at most 20 s). */
+  waitFor(pred, timeoutMs = 20000) {
+    return new Promise((resolve, reject) => {
+      const look = () => {
+        const found = this.messages.filter(pred);
+        if (found.length) { clearTimeout(timer); resolve(found[found.length - 1]); return true; }
+        return false;
+      };
+      const timer = setTimeout(() => reject(new Error(`no such mail among ${this.messages.length}`)), timeoutMs);
+      if (!look()) this.waiters.push(look);
+    });
+  }
+  /** The server's arguments that send mail here. */
+  args() { return ['--smtp', `smtp://127.0.0.1:${this.port}`, '--mail-from', 'portal@browser.gov.kz',
+                   '--scan-every-s', '0']; }
+  stop() { return new Promise(resolve => this.server.close(() => resolve())); }
+}
+
 export class Server {
   constructor({ demo = false, extra = [] } = {}) {
     this.demo = demo;

@@ -4,9 +4,10 @@
 // Content-Security-Policy; the whole path apply → grant → activate → sign
 // in works with JavaScript disabled; a script typed into the fields stays
 // text.
-import { Server, launch, axeCheck, shot, watchConsole, assert, run, cli, LANGS } from './harness.mjs';
+import { MailSink, Server, launch, axeCheck, shot, watchConsole, assert, run, cli, LANGS } from './harness.mjs';
 
-const srv = await new Server({ demo: true }).start();
+const mails = await new MailSink().start();
+const srv = await new Server({ demo: true, extra: mails.args() }).start();
 const browser = await launch();
 const PASSWORD = 'Corr3ct-Horse-Battery';
 const NEW_PASSWORD = 'Жаңа-Пароль-2026!';
@@ -149,8 +150,8 @@ cases.push(['without JavaScript: apply → grant → activate → sign in  # REQ
   assert(dp.url().endsWith('/en/applications?done=granted'), dp.url());
   await dc.close();
   // the activation link from the e-mail
-  const msg = (await api('/api/v1/outbox')).items.find(m => m.recipient === FORM.email && m.template === 'activate');
-  const link = msg.body.match(/https?:\/\/[^\s/]+(\/activate\?s=[A-Za-z0-9_-]{43})/)[1];
+  const msg = await mails.waitFor(m => m.to.includes(FORM.email) && /\/activate\?s=/.test(m.text));
+  const link = msg.text.match(/https?:\/\/[^\s/]+(\/activate\?s=[A-Za-z0-9_-]{43})/)[1];
   await page.goto(`${srv.base}${link}`);
   assert(page.url().includes('/ru/activate?s='), `the language of the visitor: ${page.url()}`);
   await page.fill('#link-password', NEW_PASSWORD);
@@ -174,4 +175,5 @@ cases.push(['without JavaScript: apply → grant → activate → sign in  # REQ
 await run(cases, async () => {
   await browser.close();
   await srv.stop();
+  await mails.stop();
 });

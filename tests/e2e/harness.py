@@ -123,8 +123,11 @@ class Server:
         email = self.user(role, org)
         return cli(self.data, 'token', 'create', '--name', 'e2e', '--user', email).stdout.decode().strip()
 
-    def request(self, method, path, body=None, headers=None, token=None, timeout=30):
-        conn = http.client.HTTPConnection('127.0.0.1', self.port, timeout=timeout)
+    def request(self, method, path, body=None, headers=None, token=None, timeout=30, source=None):
+        """source: a loopback address to send from (127.0.0.2, …), to look
+        like another client to per-address limits."""
+        conn = http.client.HTTPConnection('127.0.0.1', self.port, timeout=timeout,
+                                          source_address=(source, 0) if source else None)
         hdrs = dict(headers or {})
         if token:
             hdrs['Authorization'] = f'Bearer {token}'

@@ -109,6 +109,63 @@ def test_if_match_rules():
     assert get(path).json()['region'] == 'astana'
 
 
+def test_writes_refuse_what_reads_refuse():
+    """If-Match beyond 64 bits is refused, not wrapped round to a small
+    revision; DELETE needs If-Match as PATCH does; POST, PATCH and DELETE
+    refuse unknown query parameters as GET does. Nothing changes."""
+    org = make_org(SRV, TOK, 31)
+    rec = make_is(SRV, TOK, org['id'], name='Система под запросами')
+    path = f'/api/v1/objects/{rec["id"]}'
+    before = SRV.export()
+    # 2^64 + 1 wrapped to 1 (the current revision) and the patch went through
+    for big in [str(2**64 + 1), str(2**63), '9' * 20]:
+        assert_problem(SRV.request('PATCH', path, {'supplier': 'x'}, token=TOK,
+                                   headers={'If-Match': f'"{big}"'}), 400, 'If-Match')
+        assert_problem(SRV.request('DELETE', path, token=TOK, headers={'If-Match': f'"{big}"'}),
+                       400, 'If-Match')
+    assert_problem(SRV.request('DELETE', path, token=TOK), 428, 'If-Match')
+    assert_problem(SRV.request('POST', '/api/v1/objects?dry_run=1', dict(rec, id=None), token=TOK),
+                   400, 'dry_run')
+    assert_problem(SRV.request('PATCH', path + '?force=true', {'supplier': 'x'}, token=TOK,
+                               headers={'If-Match': '"1"'}), 400, 'force')
+    assert_problem(SRV.request('DELETE', path + '?cascade=true', token=TOK,
+                               headers={'If-Match': '"1"'}), 400, 'cascade')
+    assert_problem(SRV.request('POST', '/api/v1/session?next=/', {'email': 'a@b.kz', 'password': 'x'}),
+                   400, 'next')
+    assert SRV.export() == before
+    assert SRV.request('DELETE', path, token=TOK, headers={'If-Match': '"1"'}).status == 204
+
+
+def test_one_line_fields_refuse_control_characters():
+    """Names (multilingual) and every one-line field refuse CR, LF, tabs and
+    other C0/C1 controls; text fields keep LF and nothing else."""
+    org = make_org(SRV, TOK, 32)
+    base = {'kind': 'information_system', 'owner': org['id'], 'name': {'ru': 'Система'},
+            'stage': 'creation'}
+    cases = [
+        (dict(base, name={'ru': 'Система\r\nX-Injected: 1'}), 'name.ru'),
+        (dict(base, name={'kk': 'Жүйе\n'}), 'name.kk'),
+        (dict(base, name={'en': 'Sys\ttem'}), 'name.en'),
+        (dict(base, name={'en': 'Sys\u0085tem'}), 'name.en'),
+        (dict(base, name={'en': 'Sys\u2028tem'}), 'name.en'),
+        (dict(base, purpose={'ru': 'Учёт\rобъектов'}), 'purpose.ru'),
+        (dict(base, supplier='ТОО «Поставщик»\n'), 'supplier'),
+        (dict(base, short_name='a\x1bb'), 'short_name'),
+        (dict(base, stored_data='строка\rвторая'), 'stored_data'),
+        (dict(base, stored_data='строка\x07'), 'stored_data'),
+    ]
+    before = SRV.export()
+    for body, field in cases:
+        assert_problem(SRV.request('POST', '/api/v1/objects', body, token=TOK), 422, field)
+    assert_problem(SRV.request('POST', '/api/v1/organizations',
+                               dict(ORG, bin=valid_bin(33), address={'ru': 'Астана,\nпр. 1'}),
+                               token=TOK), 422, 'address.ru')
+    assert SRV.export() == before
+    ok = SRV.request('POST', '/api/v1/objects', dict(base, stored_data='строка\nвторая'), token=TOK)
+    assert ok.status == 201, ok
+    assert ok.json()['stored_data'] == 'строка\nвторая'
+
+
 def test_validation_errors_name_the_field():
     org = make_org(SRV, TOK, 40)
     base = {'kind': 'information_system', 'owner': org['id'],
@@ -146,15 +203,15 @@ def test_delete_retires_and_keeps_history():
     # REQ: REG-06
     org = make_org(SRV, TOK, 60)
     rec = make_is(SRV, TOK, org['id'], name='Удаляемая система')
-    assert_problem(SRV.request('DELETE', f'/api/v1/organizations/{org["id"]}', token=TOK), 409)
-    r = SRV.request('DELETE', f'/api/v1/objects/{rec["id"]}', token=TOK)
+    assert_problem(SRV.request('DELETE', f'/api/v1/organizations/{org["id"]}', headers={'If-Match': '*'}, token=TOK), 409)
+    r = SRV.request('DELETE', f'/api/v1/objects/{rec["id"]}', headers={'If-Match': '*'}, token=TOK)
     assert r.status == 204, r
     assert_problem(get(f'/api/v1/objects/{rec["id"]}'), 410)
     listed = get('/api/v1/objects?q=' + urllib.parse.quote('Удаляемая')).json()
     assert listed['total'] == 0, listed
     hist = get(f'/api/v1/objects/{rec["id"]}/history').json()['items']
     assert [h['action'] for h in hist] == ['create', 'retire']
-    assert SRV.request('DELETE', f'/api/v1/organizations/{org["id"]}', token=TOK).status == 204
+    assert SRV.request('DELETE', f'/api/v1/organizations/{org["id"]}', headers={'If-Match': '*'}, token=TOK).status == 204
 
 
 def test_relations():
@@ -192,7 +249,7 @@ def test_relations():
     assert len(typed) == 1
     assert_problem(get(f'/api/v1/objects/{sys_a["id"]}/relations?direction=up'), 400, 'direction')
     # retiring an end retires its relations
-    assert SRV.request('DELETE', f'/api/v1/objects/{sys_b["id"]}', token=TOK).status == 204
+    assert SRV.request('DELETE', f'/api/v1/objects/{sys_b["id"]}', headers={'If-Match': '*'}, token=TOK).status == 204
     assert_problem(get(f'/api/v1/relations/{ex.json()["id"]}'), 410)
     assert get(f'/api/v1/relations/{runs.json()["id"]}').status == 200
 
@@ -319,7 +376,8 @@ def main():
         SRV = srv
         TOK = srv.token()
         run([test_healthz_and_metrics, test_model_is_served, test_create_patch_history_and_as_of,
-             test_noop_patch_keeps_revision, test_if_match_rules,
+             test_noop_patch_keeps_revision, test_if_match_rules, test_writes_refuse_what_reads_refuse,
+             test_one_line_fields_refuse_control_characters,
              test_validation_errors_name_the_field, test_readonly_fields_are_ignored_on_copy,
              test_delete_retires_and_keeps_history, test_relations,
              test_list_filters_sort_and_cursor, test_facets_count_under_filters,

@@ -355,10 +355,14 @@ def test_no_header_injection_and_kazakh_subjects():
     assert_problem(r, 422, 'email')
     assert_problem(SRV.request('POST', '/api/v1/account-applications',
                                dict(FORM, email=f'a@b.kz\nBcc: {evil}')), 422, 'email')
-    # a record's name may hold line breaks: the subject made of it is one line
+    # a record's name holds no line break (refused), and a subject made of
+    # one that looks like headers stays one line of the subject
     org = make_org(5)
     ed, tok = person('owner-editor', org)
-    rec = draft(org, tok, f'Имя\r\nBcc: {evil}\r\nX-Injected: yes')
+    body = dict(COMPLETE, kind='information_system', owner=org, stage='creation',
+                name={'ru': f'Имя\r\nBcc: {evil}\r\nX-Injected: yes'})
+    assert_problem(SRV.request('POST', '/api/v1/objects', body, token=tok), 422, 'name.ru')
+    rec = draft(org, tok, f'Имя Bcc: {evil} X-Injected: yes')
     assert SRV.request('POST', f'/api/v1/objects/{rec["id"]}/submit', token=tok).status == 200
     r = SRV.request('POST', f'/api/v1/objects/{rec["id"]}/verify',
                     {'decision': 'return', 'remarks': [{'text': 'Имя с переводом строки'}]}, token=VERIFIER)

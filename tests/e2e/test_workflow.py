@@ -154,7 +154,7 @@ def test_draft_to_registered_with_return_and_resubmission():
     assert_problem(submit(rec), 409)
     # locked while under verification
     assert_problem(patch(rec, {'supplier': 'другой'}), 409, 'status')
-    assert_problem(SRV.request('DELETE', f'/api/v1/objects/{rec["id"]}', token=OWNER), 409)
+    assert_problem(SRV.request('DELETE', f'/api/v1/objects/{rec["id"]}', headers={'If-Match': '*'}, token=OWNER), 409)
     # the verifier owes a decision within 2 working days, and sees it in the queue
     t = timeline(rec)
     open_obs = [o for o in t['obligations'] if o['done_at'] is None]
@@ -255,7 +255,7 @@ def test_one_code_under_concurrent_verification_and_never_reused():
     code = next(r.json()['accounting_code'] for r in results if r.status == 200)
     assert CODE_RE.match(code)
     # retired, its code stays taken: the next record gets another
-    assert SRV.request('DELETE', f'/api/v1/objects/{rec["id"]}', token=OWNER).status == 204
+    assert SRV.request('DELETE', f'/api/v1/objects/{rec["id"]}', headers={'If-Match': '*'}, token=OWNER).status == 204
     other = register(complete_draft())
     assert other['accounting_code'] != code
     assert int(other['accounting_code'][-6:]) > int(code[-6:])
@@ -265,7 +265,7 @@ def test_one_code_under_concurrent_verification_and_never_reused():
     # retiring closed what was open about it
     r = submit(complete_draft())
     assert r.status == 200
-    assert SRV.request('DELETE', f'/api/v1/objects/{r.json()["id"]}', token=ADMIN).status == 409  # locked
+    assert SRV.request('DELETE', f'/api/v1/objects/{r.json()["id"]}', headers={'If-Match': '*'}, token=ADMIN).status == 409  # locked
 
 
 def test_other_organisations_and_kinds():

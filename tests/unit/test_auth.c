@@ -1,9 +1,13 @@
 /* Unit tests of the auth module: password policy, Argon2id hashing (at the
  * lowest cost libsodium allows), login lockout, rate limits, eviction and
- * thread safety of the throttle table. */
+ * thread safety of the throttle table, and who may give which role in the
+ * rights file. */
 #include "auth/password.h"
+#include "auth/rights.h"
 #include "auth/throttle.h"
+#include "model/model.h"
 
+#include <jansson.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <sodium.h>
@@ -11,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -472,6 +477,69 @@ static void test_concurrent(void **state)
     throttle_free(t);
 }
 
+/* ---- who gives which role (rights file) ---- */
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    static char buf[1 << 16];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    return buf;
+}
+
+/* Owner roles are the integrator's to give (applications-decide); the
+ * integrator's, the authorized body's, the operator's and administrators'
+ * roles need users-manage. The file says so, and a role that does not
+ * say, or names a record action, is refused at load. REQ: ROL-02 */
+static void test_roles_granted_with(void **state)
+{
+    (void)state;
+    struct model *m = NULL;
+    struct err e = ERR_INIT;
+    assert_int_equal(model_load_file(MODEL_PATH, &m, &e), 0);
+    const char *text = slurp(RIGHTS_PATH);
+    struct rights *r = NULL;
+    assert_int_equal(rights_load(text, strlen(text), m, &r, &e), 0);
+    static const struct {
+        const char *role;
+        enum rights_action with;
+    } want[] = {{"owner-editor", RA_APPLICATIONS}, {"owner-viewer", RA_APPLICATIONS},
+                {"integrator-verifier", RA_USERS}, {"integrator-architect", RA_USERS},
+                {"approver", RA_USERS},            {"operator", RA_USERS},
+                {"admin", RA_USERS}};
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        int ri = rights_role_index(r, want[i].role);
+        assert_true(ri >= 0);
+        assert_int_equal(rights_role_granted_with(r, (size_t)ri), want[i].with);
+    }
+    rights_free(r);
+
+    json_t *doc = json_loads(text, 0, NULL);
+    json_t *approver = json_object_get(json_object_get(doc, "roles"), "approver");
+    json_object_del(approver, "granted_with");
+    char *bad = json_dumps(doc, 0);
+    r = NULL;
+    assert_int_equal(rights_load(bad, strlen(bad), m, &r, &e), -1);
+    assert_non_null(strstr(e.detail, "roles.approver.granted_with"));
+    free(bad);
+    json_object_set_new(approver, "granted_with", json_string("update"));
+    bad = json_dumps(doc, 0);
+    assert_int_equal(rights_load(bad, strlen(bad), m, &r, &e), -1);
+    assert_non_null(strstr(e.detail, "roles.approver.granted_with"));
+    free(bad);
+    json_object_set_new(approver, "granted_by", json_string("admin"));
+    json_object_set_new(approver, "granted_with", json_string("users-manage"));
+    bad = json_dumps(doc, 0);
+    assert_int_equal(rights_load(bad, strlen(bad), m, &r, &e), -1);
+    assert_non_null(strstr(e.detail, "roles.approver.granted_by"));
+    free(bad);
+    json_decref(doc);
+    model_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -496,6 +564,7 @@ int main(void)
         cmocka_unit_test(test_many_keys),
         cmocka_unit_test(test_long_keys),
         cmocka_unit_test(test_concurrent),
+        cmocka_unit_test(test_roles_granted_with),
     };
     /* the lowest cost libsodium allows, for speed; one init for the run */
     return cmocka_run_group_tests(tests, setup_password, NULL);

@@ -1049,6 +1049,103 @@ static void test_server_graceful_stop(void **state)
     srv_stop(s);
 }
 
+struct pooled_call {
+    uint16_t port;
+    struct reply rep;
+};
+
+static atomic_int pooled_entered;
+
+static void h_pooled(struct http_req *req, struct http_resp *resp, void *ctx)
+{
+    (void)req;
+    (void)ctx;
+    atomic_fetch_add(&pooled_entered, 1);
+    struct timespec ts = {0, 600 * 1000000L};
+    nanosleep(&ts, NULL);
+    http_resp_bytes(resp, 200, "text/plain", "pooled", 6);
+}
+
+static void h_busy_page(struct http_req *req, struct http_resp *resp, void *ctx)
+{
+    (void)req;
+    (void)ctx;
+    http_resp_bytes(resp, 503, "text/html; charset=utf-8", "<p>busy</p>", 11);
+}
+
+static void *pooled_client(void *arg)
+{
+    struct pooled_call *pc = arg;
+    pc->rep = get(pc->port, "GET", "/pooled");
+    return NULL;
+}
+
+static void wait_entered(int n)
+{
+    int64_t deadline = time_mono_ns() + 5000000000LL;
+    while (atomic_load(&pooled_entered) < n && time_mono_ns() < deadline) {
+        struct timespec ts = {0, 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    assert_true(atomic_load(&pooled_entered) >= n);
+}
+
+/* A pooled route runs off the connection threads: with one connection
+ * thread busy in a slow pooled handler, other requests are answered at
+ * once; one more than the pool's threads and queue is a 503 at once. */
+static void test_server_pooled_routes(void **state)
+{
+    (void)state;
+    struct router *rt = router_new();
+    router_add(rt, "GET", "/hello", h_hello, NULL);
+    router_add_pooled(rt, "GET", "/pooled", h_pooled, NULL, NULL);
+    router_add_pooled(rt, "GET", "/pooled-page", h_pooled, h_busy_page, NULL);
+    struct http_config cfg;
+    http_config_defaults(&cfg);
+    cfg.port = 0;
+    cfg.threads = 1; /* one connection thread: a handler on it would hold all */
+    cfg.pool_threads = 1;
+    cfg.pool_queue = 1;
+    struct err e = ERR_INIT;
+    struct http_server *server = http_server_start(&cfg, rt, &e);
+    assert_non_null(server);
+    uint16_t port = http_server_port(server);
+    atomic_store(&pooled_entered, 0);
+    struct pooled_call a = {.port = port}, b = {.port = port};
+    pthread_t ta, tb;
+    assert_int_equal(pthread_create(&ta, NULL, pooled_client, &a), 0);
+    wait_entered(1);
+    assert_int_equal(pthread_create(&tb, NULL, pooled_client, &b), 0);
+    struct timespec settle = {0, 100 * 1000000L}; /* b reaches the queue */
+    nanosleep(&settle, NULL);
+    int64_t t0 = time_mono_ns();
+    struct reply r = get(port, "GET", "/hello");
+    assert_int_equal(r.status, 200);
+    free(r.raw);
+    r = get(port, "GET", "/pooled"); /* a runs, b waits: no room */
+    assert_true(time_mono_ns() - t0 < 300 * 1000000LL);
+    assert_int_equal(r.status, 503);
+    assert_true(has_header(&r, "Retry-After: 1"));
+    assert_true(has_header(&r, "Content-Type: application/problem+json"));
+    assert_non_null(strstr(r.body, "urn:archportal:problem:busy"));
+    free(r.raw);
+    r = get(port, "GET", "/pooled-page"); /* its own answer when full */
+    assert_int_equal(r.status, 503);
+    assert_true(has_header(&r, "Retry-After: 1"));
+    assert_string_equal(r.body, "<p>busy</p>");
+    free(r.raw);
+    assert_int_equal(pthread_join(ta, NULL), 0);
+    assert_int_equal(pthread_join(tb, NULL), 0);
+    assert_int_equal(a.rep.status, 200);
+    assert_string_equal(a.rep.body, "pooled");
+    assert_int_equal(b.rep.status, 200);
+    free(a.rep.raw);
+    free(b.rep.raw);
+    assert_int_equal(atomic_load(&pooled_entered), 2); /* the refused one never ran */
+    http_server_stop(server);
+    router_free(rt);
+}
+
 static void test_server_bad_listen(void **state)
 {
     (void)state;
@@ -1134,6 +1231,7 @@ int main(void)
         SERVER_TEST(test_server_metrics),
         cmocka_unit_test(test_server_graceful_stop),
         cmocka_unit_test(test_server_bad_listen),
+        cmocka_unit_test(test_server_pooled_routes),
         cmocka_unit_test(test_range),
         cmocka_unit_test(test_content_disposition),
     };

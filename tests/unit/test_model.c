@@ -778,8 +778,19 @@ static void test_validate_strings(void **state)
     good("{\"title\":\"12345678901234567890\"}");
     bad("{\"title\":\"two\\nlines\"}", "bad-format", "title");
     bad("{\"title\":\"bell\\u0007\"}", "bad-format", "title");
-    good("{\"title\":\"t\",\"note\":\"a\\r\\n\\tb\"}");
+    /* text keeps its line breaks (LF) and nothing else of C0 or C1 */
+    good("{\"title\":\"t\",\"note\":\"a\\nb\\n\"}");
+    bad("{\"title\":\"t\",\"note\":\"a\\r\\nb\"}", "bad-format", "note");
+    bad("{\"title\":\"t\",\"note\":\"a\\tb\"}", "bad-format", "note");
+    bad("{\"title\":\"t\",\"note\":\"a\\u0085b\"}", "bad-format", "note");
     bad("{\"title\":\"t\",\"note\":\"a\\u0001\"}", "bad-format", "note");
+    /* one line: no CR, LF, tab, DEL, C1, line or paragraph separator */
+    bad("{\"title\":\"a\\rb\"}", "bad-format", "title");
+    bad("{\"title\":\"a\\tb\"}", "bad-format", "title");
+    bad("{\"title\":\"a\\u007fb\"}", "bad-format", "title");
+    bad("{\"title\":\"a\\u009bb\"}", "bad-format", "title");
+    bad("{\"title\":\"a\\u2028b\"}", "bad-format", "title");
+    bad("{\"title\":\"t\",\"tags\":[\"ok\",\"a\\nb\"]}", "bad-format", "tags[1]");
     good("{\"title\":\"t\",\"note\":\"\"}"); /* optional: empty allowed */
 
     /* An embedded NUL cannot come from the JSON parser; build it directly. */
@@ -951,6 +962,11 @@ static void test_validate_i18n(void **state)
     bad("{\"title\":\"t\",\"desc\":{\"fr\":\"x\"}}", "unknown-field", "desc.fr");
     bad("{\"title\":\"t\",\"desc\":{\"kk\":5}}", "wrong-type", "desc.kk");
     bad("{\"title\":\"t\",\"desc\":\"text\"}", "wrong-type", "desc");
+    /* a multilingual value is a name: one line in each language */
+    bad("{\"title\":\"t\",\"desc\":{\"ru\":\"Имя\\r\\nX-Injected: 1\"}}", "bad-format", "desc.ru");
+    bad("{\"title\":\"t\",\"desc\":{\"kk\":\"Атауы\\n\"}}", "bad-format", "desc.kk");
+    bad("{\"title\":\"t\",\"desc\":{\"en\":\"Na\\tme\"}}", "bad-format", "desc.en");
+    bad("{\"title\":\"t\",\"desc\":{\"en\":\"Na\\u0085me\"}}", "bad-format", "desc.en");
 
     struct err e = ERR_INIT;
     json_t *v = json_pack("{s:s}", "kk", " ");

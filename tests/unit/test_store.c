@@ -903,6 +903,55 @@ static void test_upgrade_moves_text(void **state)
     assert_int_equal(fts_find(c, w, 2), 7);
 }
 
+/* A database made before migration 7 held activation and reset links in
+ * clear in its outbox: opened, the links are cut out of every message,
+ * sent or not, "{link}" keeps their place, and the unsent ones are left
+ * for the sender to mint a fresh link (outbox.link). */
+static void test_upgrade_cuts_links_out_of_mail(void **state)
+{
+    struct fixture *f = *state;
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "PRAGMA journal_mode = WAL;"
+                                  "CREATE TABLE schema_migrations(version INTEGER PRIMARY KEY, "
+                                  "applied_at TEXT NOT NULL) STRICT",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    for (int v = 1; v <= 6; v++) {
+        assert_int_equal(sqlite3_exec(db, sqlite_migrations[v - 1], NULL, NULL, NULL), SQLITE_OK);
+        char sql[128];
+        snprintf(sql, sizeof sql,
+                 "INSERT INTO schema_migrations VALUES (%d, '2026-01-01T00:00:00Z')", v);
+        assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    }
+    const char *secret = "AbCdEfGhIjKlMnOpQrStUvWxYz0123456789-_abcd";
+    char sql[1200];
+    snprintf(sql, sizeof sql,
+             "INSERT INTO outbox(id, created_at, recipient, template, subject, body, sent_at) "
+             "VALUES (1, 't', 'a@b.kz', 'activate', 's', 'Open.\nSet your password:\n"
+             "http://p.kz/activate?s=%s\n', NULL),"
+             "(2, 't', 'a@b.kz', 'reset', 's', 'Password reset:\nhttp://p.kz/reset?s=%s\n', 't'),"
+             "(3, 't', 'a@b.kz', 'record-returned', 's', 'Remarks: Set your password:\nx', NULL)",
+             secret, secret);
+    /* the test's SQL holds literal "\n": make them line breaks */
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "UPDATE outbox SET body = replace(body, '\\n', char(10))",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    struct store_conn *c = store_conn(fx_open(f));
+    assert_int_equal(q_int(c, "SELECT count(*) FROM schema_migrations", 0), n_migrations());
+    assert_int_equal(q_int(c, "SELECT count(*) FROM outbox WHERE instr(body, '?s=') > 0", 0), 0);
+    char out[256];
+    q_text(c, "SELECT body || '|' || link FROM outbox WHERE id = 1", out, sizeof out);
+    assert_string_equal(out, "Open.\nSet your password:\n{link}\n|activate");
+    q_text(c, "SELECT body || '|' || coalesce(link, '-') FROM outbox WHERE id = 2", out, sizeof out);
+    assert_string_equal(out, "Password reset:\n{link}\n|-");
+    q_text(c, "SELECT body || '|' || coalesce(link, '-') FROM outbox WHERE id = 3", out, sizeof out);
+    assert_string_equal(out, "Remarks: Set your password:\nx|-");
+}
+
 /* ---- size, ids, integrity ---- */
 
 static void test_size_and_last_id(void **state)
@@ -992,6 +1041,7 @@ int main(void)
         T(test_fts_query_text),
         T(test_fts_match_fragment),
         T(test_upgrade_moves_text),
+        T(test_upgrade_cuts_links_out_of_mail),
         T(test_fts_kazakh),
         T(test_size_and_last_id),
         T(test_integrity_clean),

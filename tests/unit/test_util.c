@@ -25,6 +25,22 @@ static void test_utf8_validation(void **state)
     assert_false(utf8_valid("\xE2\x82", 2));          /* truncated */
 }
 
+static void test_controls(void **state)
+{
+    (void)state;
+    const char *ok = "Қазақстан — «e-Gov» №1";
+    assert_true(text_controls_ok(ok, strlen(ok), false));
+    assert_true(text_controls_ok("a\nb", 3, true));
+    assert_false(text_controls_ok("a\nb", 3, false));
+    const char *bad[] = {"a\rb", "a\tb", "a\x1b[0m", "a\x7f", "a\xc2\x85", "a\xc2\x9f",
+                         "a\xe2\x80\xa8", "a\xe2\x80\xa9", "\xc3\x28"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_false(text_controls_ok(bad[i], strlen(bad[i]), false));
+        assert_false(text_controls_ok(bad[i], strlen(bad[i]), true));
+    }
+    assert_true(text_controls_ok("\xc2\xa0", 2, false)); /* U+00A0 is no control */
+}
+
 /* REQ: X-I18N-01 */
 static void test_fold_kazakh_and_russian(void **state)
 {
@@ -166,6 +182,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_utf8_validation),
+        cmocka_unit_test(test_controls),
         cmocka_unit_test(test_fold_kazakh_and_russian),
         cmocka_unit_test(test_words),
         cmocka_unit_test(test_base64url_roundtrip),
