@@ -418,8 +418,35 @@ static void year_1999(json_t *doc)
 
 static void entry_wrong_year(json_t *doc)
 {
-    json_t *e = json_array_get(json_object_get(json_object_get(doc, "years"), "2025"), 0);
-    json_object_set_new(e, "date", json_string("2026-06-06"));
+    json_t *y = json_object_get(json_object_get(doc, "years"), "2025");
+    json_object_set_new(json_array_get(json_object_get(y, "entries"), 0), "date",
+                        json_string("2026-06-06"));
+}
+
+/* A year in the format before statuses: the entries array alone. */
+static void old_format_wrong_year(json_t *doc)
+{
+    json_object_set_new(json_object_get(doc, "years"), "2025",
+                        json_pack("[{s:s, s:s}]", "date", "2026-06-06", "type", "holiday"));
+}
+
+static void transfers_maybe(json_t *doc)
+{
+    json_t *y = json_object_get(json_object_get(doc, "years"), "2024");
+    json_object_set_new(y, "transfers", json_string("maybe"));
+}
+
+static void year_without_entries(json_t *doc)
+{
+    json_object_set_new(json_object_get(doc, "years"), "2024",
+                        json_pack("{s:s}", "transfers", "loaded"));
+}
+
+static void source_not_text(json_t *doc)
+{
+    json_t *y = json_object_get(json_object_get(doc, "years"), "2024");
+    json_object_set_new(json_array_get(json_object_get(y, "entries"), 0), "source",
+                        json_integer(85));
 }
 
 static void duplicate_id(json_t *doc)
@@ -474,7 +501,14 @@ static void test_bad_documents(void **state)
          "utc_offsets[1].from: must be later than utc_offsets[0].from"},
         {no_holiday_name, "holidays[2].name.ru", "holidays[2].name.ru: is required"},
         {year_1999, "years.1999", "years.1999: must be a year 2000..2100"},
-        {entry_wrong_year, "years.2025[0].date", "years.2025[0].date: must be a date in 2025"},
+        {entry_wrong_year, "years.2025.entries[0].date",
+         "years.2025.entries[0].date: must be a date in 2025"},
+        {old_format_wrong_year, "years.2025[0].date", "years.2025[0].date: must be a date in 2025"},
+        {transfers_maybe, "years.2024.transfers",
+         "years.2024.transfers: must be loaded, none or unknown"},
+        {year_without_entries, "years.2024.entries", "years.2024.entries: is required"},
+        {source_not_text, "years.2024.entries[0].source",
+         "years.2024.entries[0].source: must be a string"},
         {duplicate_id, "holidays[5].id", "holidays[5].id: is also the id of holidays[0]"},
         {unknown_key, "weekends", "weekends: unknown key"},
         {whole_week, "weekend", "weekend: at least one day of the week must be a working day"},
