@@ -1,10 +1,12 @@
 /* fuzz_calendar: libFuzzer target for the working-day calendar. The input
  * is a calendar document, optionally followed by a NUL byte and a JSON
- * entries array for one year. When the document loads: derives the year,
- * computes a deadline and a count, replaces the year's entries with the
- * array (or with the year's own entries when there is none) and checks
+ * year (an entries array, or {transfers?, note?, entries}). When the
+ * document loads: derives the year, computes a deadline and a count, lists
+ * the incomplete years of a span, replaces the year with the given one (or
+ * with the year's own {transfers, note?, entries} when there is none) and
+ * checks
  *  - that a refused calendar_set_year changes nothing, and that putting a
- *    year's own entries back succeeds and changes nothing;
+ *    year's own spec back succeeds and changes nothing;
  *  - that a year's working_days agree with calendar_is_working_date;
  *  - that calendar_document loads again and derives the same year. */
 #include "calendar/calendar.h"
@@ -54,21 +56,21 @@ static void check_roundtrip(const struct calendar *c, int year)
     free(doc);
 }
 
-/* Sets the year's entries to `entries`; a refusal must change nothing. */
-static void set_year(struct calendar *c, int year, const json_t *entries, bool must_work)
+/* Sets the year to `spec`; a refusal must change nothing. */
+static void set_year(struct calendar *c, int year, const json_t *spec, bool must_work)
 {
     struct err e = ERR_INIT;
     char *before = dump(calendar_year_json(c, year));
-    char *entries_before = dump(calendar_year_entries(c, year));
-    int rc = calendar_set_year(c, year, entries, &e);
+    char *spec_before = dump(calendar_year_spec(c, year));
+    int rc = calendar_set_year(c, year, spec, &e);
     if (rc != 0 && (must_work || e.status != 422 || !e.field[0]))
         __builtin_trap();
     if (rc != 0 || must_work) {
         same(before, dump(calendar_year_json(c, year)));
-        same(entries_before, dump(calendar_year_entries(c, year)));
+        same(spec_before, dump(calendar_year_spec(c, year)));
     } else {
         free(before);
-        free(entries_before);
+        free(spec_before);
     }
 }
 
@@ -96,6 +98,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (calendar_add_working_days(c, t, n, &due, &e) == 0 && due < t - 2 * 86400000LL)
         __builtin_trap(); /* offsets are within 26 hours of each other */
     (void)calendar_working_days_between(c, t, t + (int64_t)(h % 1000) * 86400000, &count, &e);
+    json_t *inc = calendar_incomplete_years(c, t, t - (int64_t)(h % 1000) * 86400000);
+    if (!json_is_array(inc) || json_array_size(inc) > 4)
+        __builtin_trap(); /* a span of under 1000 days touches at most 4 years */
+    json_decref(inc);
     int y, m, d;
     calendar_local_date(c, t, &y, &m, &d);
     check_counts(c, year);
@@ -104,7 +110,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         set_year(c, year, entries, false);
         json_decref(entries);
     } else {
-        json_t *own = calendar_year_entries(c, year);
+        json_t *own = calendar_year_spec(c, year);
         set_year(c, year, own, true);
         json_decref(own);
     }

@@ -408,12 +408,12 @@ static void h_cal_put(struct http_req *req, struct http_resp *resp, void *ctx)
         return;
     struct err e = ERR_INIT;
     json_t *out = NULL;
-    const json_t *entries = json_object_get(body, "entries");
     int rc = -1;
-    if (!entries)
-        err_set(&e, 422, "required", "entries", "send {\"entries\": [...]}");
+    if (!json_object_get(body, "entries"))
+        err_set(&e, 422, "required", "entries",
+                "send {\"transfers\"?: \"loaded\"|\"none\"|\"unknown\", \"entries\": [...]}");
     else
-        rc = calsvc_set_year(api->cal, accounts_rights(api->acct), &a, year, entries, &e);
+        rc = calsvc_set_year(api->cal, accounts_rights(api->acct), &a, year, body, &e);
     if (rc == 0)
         rc = calsvc_year(api->cal, year, &out, &e);
     json_decref(body);
@@ -454,7 +454,10 @@ static void h_cal_add(struct http_req *req, struct http_resp *resp, void *ctx)
     char a[32], d[32];
     time_format_rfc3339(at, a, sizeof a);
     time_format_rfc3339(due, d, sizeof d);
-    http_resp_json(resp, 200, json_pack("{s:s, s:i, s:s}", "at", a, "days", (int)days, "due", d));
+    /* the years whose moved days off are not loaded: the due day may be one */
+    http_resp_json(resp, 200,
+                   json_pack("{s:s, s:i, s:s, s:o}", "at", a, "days", (int)days, "due", d,
+                             "incomplete_years", calsvc_incomplete_years(api->cal, at, due)));
 }
 
 static void h_cal_between(struct http_req *req, struct http_resp *resp, void *ctx)
@@ -470,7 +473,9 @@ static void h_cal_between(struct http_req *req, struct http_resp *resp, void *ct
         http_resp_problem(resp, &e);
         return;
     }
-    http_resp_json(resp, 200, json_pack("{s:I}", "working_days", (json_int_t)n));
+    http_resp_json(resp, 200,
+                   json_pack("{s:I, s:o}", "working_days", (json_int_t)n, "incomplete_years",
+                             calsvc_incomplete_years(api->cal, from, to)));
 }
 
 void api_account_routes(struct api *api, struct router *rt)

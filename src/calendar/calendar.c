@@ -23,6 +23,7 @@
 #define MAX_ENTRIES 366
 #define NAME_MAX_BYTES 300
 #define NOTE_MAX_BYTES 2000
+#define SOURCE_MAX_BYTES 1000
 #define DESC_MAX_BYTES 4000
 #define PATH_LEN 160
 /* A derivation window: the year before, the year and the year after. */
@@ -33,6 +34,20 @@ enum day_origin { DO_RULE, DO_MOVED, DO_ENTRY };
 
 static const char *const TYPE_NAMES[] = {"holiday", "day_off", "working_day"};
 static const char *const ORIGIN_NAMES[] = {"rule", "moved", "entry"};
+/* Indexed by enum calendar_transfers. */
+static const char *const TRANSFER_NAMES[] = {"unknown", "loaded", "none", NULL};
+/* What each status tells a reader, in kk/ru/en. */
+static const char *const TRANSFER_TEXT[][3] = {
+    {"Осы жылғы демалыс күндерін ауыстыру жүктелмеген: мерзім демалыс күніне түсуі мүмкін.",
+     "Переносы дней отдыха этого года не загружены: срок может прийтись на день отдыха.",
+     "The moved days off of this year are not loaded: a deadline may fall on a day off."},
+    {"Осы жылғы демалыс күндерін ауыстыру оларды ауыстырған актілер бойынша жүктелген.",
+     "Переносы дней отдыха этого года загружены по актам, которые их перенесли.",
+     "The moved days off of this year are loaded from the acts that moved them."},
+    {"Тексерілді: осы жылы демалыс күндері ауыстырылмаған.",
+     "Проверено: в этом году дни отдыха не переносились.",
+     "Checked: no day off was moved this year."},
+};
 
 struct offset {
     int64_t from_ms;
@@ -52,13 +67,17 @@ struct entry {
     int64_t day; /* days since 1970-01-01 */
     enum day_type type;
     const json_t *name; /* inside the year's doc; NULL when absent */
+    const json_t *obj;  /* the entry itself, inside the year's doc */
 };
 
-/* A year's administrator entries, in date order. */
+/* A year's administrator entries, in date order, and whether its moved
+ * days off are loaded. */
 struct year {
     struct entry *v;
     size_t n;
     json_t *doc; /* the canonical entries array */
+    enum calendar_transfers transfers;
+    char *note; /* about the year's status; NULL when none */
 };
 
 struct calendar {
@@ -394,12 +413,12 @@ struct pending {
 static int check_entry(const json_t *v, int year, const char *base, size_t i, struct pending *out,
                        struct err *e)
 {
-    static const char *const keys[] = {"date", "type", "name", "note", NULL};
+    static const char *const keys[] = {"date", "type", "name", "note", "source", NULL};
     char path[PATH_LEN], p[PATH_LEN], date[40];
     int y, m, d;
     path_idx(path, base, i);
     if (!json_is_object(v))
-        return fail(e, 422, path, "must be an object {date, type, name?, note?}");
+        return fail(e, 422, path, "must be an object {date, type, name?, note?, source?}");
     if (only_keys(v, keys, path, e))
         return -1;
     const json_t *dv = need(v, "date", path, e), *tv = dv ? need(v, "type", path, e) : NULL;
@@ -435,6 +454,13 @@ static int check_entry(const json_t *v, int year, const char *base, size_t i, st
         return -1;
     if (s)
         json_object_set_new(out->obj, "note", json_string(s));
+    const json_t *source = json_object_get(v, "source");
+    path_key(p, path, "source");
+    s = source ? get_text(source, SOURCE_MAX_BYTES, p, e) : NULL;
+    if (source && !s)
+        return -1;
+    if (s)
+        json_object_set_new(out->obj, "source", json_string(s));
     return 0;
 }
 
@@ -450,6 +476,7 @@ static void year_clear(struct year *y)
 {
     json_decref(y->doc);
     free(y->v);
+    free(y->note);
     memset(y, 0, sizeof *y);
 }
 
@@ -484,7 +511,8 @@ static int check_entries(const json_t *a, int year, const char *base, struct yea
     out->n = n;
     for (size_t i = 0; i < n; i++) {
         json_array_append(out->doc, p[i].obj);
-        out->v[i] = (struct entry){p[i].day, p[i].type, json_object_get(p[i].obj, "name")};
+        out->v[i] =
+            (struct entry){p[i].day, p[i].type, json_object_get(p[i].obj, "name"), p[i].obj};
     }
     rc = 0;
 done:
@@ -492,6 +520,49 @@ done:
         json_decref(p[i].obj);
     free(p);
     return rc;
+}
+
+/* A year as the document and a PUT give it: the entries array alone (the
+ * format before statuses: transfers "unknown"), or
+ * {"transfers"?: "loaded"|"none"|"unknown", "note"?: text, "entries": [..]}.
+ * Paths start with `base` ("" for a PUT's body). On error *out is empty. */
+static int check_year_spec(const json_t *v, int year, const char *base, struct year *out,
+                           struct err *e)
+{
+    static const char *const keys[] = {"transfers", "note", "entries", NULL};
+    char p[PATH_LEN];
+    memset(out, 0, sizeof *out);
+    if (json_is_array(v))
+        return check_entries(v, year, *base ? base : "entries", out, e);
+    if (!json_is_object(v))
+        return fail(e, 422, *base ? base : "entries",
+                    "must be {transfers?, note?, entries} or an array of entries");
+    const json_t *entries = need(v, "entries", base, e);
+    if (!entries || only_keys(v, keys, base, e))
+        return -1;
+    const json_t *tr = json_object_get(v, "transfers"), *note = json_object_get(v, "note");
+    int t = 0;
+    if (tr) {
+        const char *ts = json_is_string(tr) ? json_string_value(tr) : "";
+        while (TRANSFER_NAMES[t] && strcmp(ts, TRANSFER_NAMES[t]) != 0)
+            t++;
+        if (!TRANSFER_NAMES[t]) {
+            path_key(p, base, "transfers");
+            return fail(e, 422, p, "must be loaded, none or unknown");
+        }
+    }
+    const char *ns = NULL;
+    if (note) {
+        path_key(p, base, "note");
+        if (!(ns = get_text(note, NOTE_MAX_BYTES, p, e)))
+            return -1;
+    }
+    path_key(p, base, "entries");
+    if (check_entries(entries, year, p, out, e))
+        return -1;
+    out->transfers = (enum calendar_transfers)t;
+    out->note = ns ? xstrdup(ns) : NULL;
+    return 0;
 }
 
 static int check_years(struct calendar *c, const json_t *o, struct err *e)
@@ -512,7 +583,7 @@ static int check_years(struct calendar *c, const json_t *o, struct err *e)
         if (!ok || !year_covered(y))
             return fail(e, 422, path, "must be a year %d..%d", CALENDAR_YEAR_MIN,
                         CALENDAR_YEAR_MAX);
-        if (check_entries(v, y, path, &c->years[y - CALENDAR_YEAR_MIN], e))
+        if (check_year_spec(v, y, path, &c->years[y - CALENDAR_YEAR_MIN], e))
             return -1;
     }
     return 0;
@@ -569,7 +640,8 @@ struct dayrec {
     int64_t moved_from; /* DO_MOVED */
     enum day_type type;
     enum day_origin origin;
-    const json_t *name; /* borrowed; NULL when none */
+    const json_t *name;  /* borrowed; NULL when none */
+    const json_t *entry; /* DO_ENTRY: the entry (borrowed) */
 };
 
 struct derived {
@@ -642,6 +714,7 @@ static void derive_year(const struct calendar *c, int year, struct window *w, st
         if (w->entry[i]) {
             r.type = w->entry[i]->type;
             r.origin = DO_ENTRY;
+            r.entry = w->entry[i]->obj;
             if (w->entry[i]->name)
                 r.name = w->entry[i]->name;
         } else if (f & F_RULE) {
@@ -780,8 +853,10 @@ json_t *calendar_document(const struct calendar *c)
         const struct year *ye = &c->years[y - CALENDAR_YEAR_MIN];
         char key[16];
         snprintf(key, sizeof key, "%d", y);
-        if (ye->n)
-            json_object_set_new(years, key, json_deep_copy(ye->doc));
+        json_t *spec = calendar_year_spec(c, y);
+        if (ye->n || ye->transfers != CAL_TRANSFERS_UNKNOWN || ye->note)
+            json_object_set(years, key, spec);
+        json_decref(spec);
     }
     json_object_set_new(doc, "utc_offsets", offs);
     json_object_set_new(doc, "weekend", wk);
@@ -792,12 +867,12 @@ json_t *calendar_document(const struct calendar *c)
 
 /* ---- years ------------------------------------------------------------- */
 
-int calendar_set_year(struct calendar *c, int year, const json_t *entries, struct err *e)
+int calendar_set_year(struct calendar *c, int year, const json_t *spec, struct err *e)
 {
     if (!year_covered(year))
         return fail(e, 400, "year", "must be %d..%d", CALENDAR_YEAR_MIN, CALENDAR_YEAR_MAX);
     struct year ny;
-    if (check_entries(entries, year, "entries", &ny, e))
+    if (check_year_spec(spec, year, "", &ny, e))
         return -1;
     year_clear(&c->years[year - CALENDAR_YEAR_MIN]);
     c->years[year - CALENDAR_YEAR_MIN] = ny;
@@ -818,6 +893,24 @@ json_t *calendar_year_entries(const struct calendar *c, int year)
     return ye->doc ? json_deep_copy(ye->doc) : json_array();
 }
 
+json_t *calendar_year_spec(const struct calendar *c, int year)
+{
+    if (!year_covered(year))
+        return NULL;
+    const struct year *ye = &c->years[year - CALENDAR_YEAR_MIN];
+    json_t *o = json_pack("{s:s}", "transfers", TRANSFER_NAMES[ye->transfers]);
+    if (ye->note)
+        json_object_set_new(o, "note", json_string(ye->note));
+    json_object_set_new(o, "entries", calendar_year_entries(c, year));
+    return o;
+}
+
+enum calendar_transfers calendar_year_transfers(const struct calendar *c, int year)
+{
+    return year_covered(year) ? c->years[year - CALENDAR_YEAR_MIN].transfers
+                              : CAL_TRANSFERS_UNKNOWN;
+}
+
 static json_t *dayrec_json(const struct dayrec *r)
 {
     char date[40], from[40];
@@ -828,6 +921,12 @@ static json_t *dayrec_json(const struct dayrec *r)
     if (r->origin == DO_MOVED)
         json_object_set_new(o, "moved_from",
                             json_string(time_format_date(r->moved_from, from, sizeof from)));
+    static const char *const copied[] = {"note", "source"};
+    for (size_t i = 0; r->entry && i < 2; i++) {
+        json_t *v = json_object_get(r->entry, copied[i]);
+        if (v)
+            json_object_set(o, copied[i], v);
+    }
     return o;
 }
 
@@ -843,8 +942,29 @@ json_t *calendar_year_json(const struct calendar *c, int year)
         json_array_append_new(days, dayrec_json(&dv.v[i]));
     int64_t first = jan1(year) - c->day0, n = jan1(year + 1) - jan1(year);
     int64_t work = prefix(c, first + n - 1) - (first ? prefix(c, first - 1) : 0);
-    return json_pack("{s:i, s:o, s:I, s:I}", "year", year, "days", days, "working_days",
-                     (json_int_t)work, "non_working_days", (json_int_t)(n - work));
+    const struct year *ye = &c->years[year - CALENDAR_YEAR_MIN];
+    const char *const *text = TRANSFER_TEXT[ye->transfers];
+    json_t *o = json_pack("{s:i, s:s, s:{s:s, s:s, s:s}, s:o, s:I, s:I}", "year", year,
+                          "transfers", TRANSFER_NAMES[ye->transfers], "transfers_text", "kk",
+                          text[0], "ru", text[1], "en", text[2], "days", days, "working_days",
+                          (json_int_t)work, "non_working_days", (json_int_t)(n - work));
+    if (ye->note)
+        json_object_set_new(o, "transfers_note", json_string(ye->note));
+    return o;
+}
+
+json_t *calendar_incomplete_years(const struct calendar *c, int64_t a_ms, int64_t b_ms)
+{
+    int ya, yb, m, d;
+    calendar_local_date(c, a_ms < b_ms ? a_ms : b_ms, &ya, &m, &d);
+    calendar_local_date(c, a_ms < b_ms ? b_ms : a_ms, &yb, &m, &d);
+    json_t *out = json_array();
+    ya = ya < CALENDAR_YEAR_MIN ? CALENDAR_YEAR_MIN : ya;
+    yb = yb > CALENDAR_YEAR_MAX ? CALENDAR_YEAR_MAX : yb;
+    for (int y = ya; y <= yb; y++)
+        if (calendar_year_transfers(c, y) == CAL_TRANSFERS_UNKNOWN)
+            json_array_append_new(out, json_integer(y));
+    return out;
 }
 
 bool calendar_is_working_date(const struct calendar *c, int y, int m, int d)

@@ -5,7 +5,9 @@
  * the time zone's UTC offsets, the weekend days, the rule holidays of the
  * Law "On holidays" (month/day, whether a holiday on a weekend day gives a
  * day off on the next working day, the years it applies) and per-year
- * entries an administrator edits (Kurban Ait, government-decree transfers).
+ * entries an administrator edits (Kurban Ait, the transfers of days off by
+ * a government decree or a Minister's order, each with its act as
+ * "source"), with each year's status: whether its transfers are loaded.
  *
  * The years 2000..2100 are covered; for every covered day a working-day
  * bit is precomputed at load and recomputed by calendar_set_year, so the
@@ -34,6 +36,11 @@
 
 struct calendar;
 
+/* Whether a year's transfers of days off are in the calendar: not known
+ * (the default, and every year stored before statuses existed), loaded
+ * from the acts, or checked and there were none. */
+enum calendar_transfers { CAL_TRANSFERS_UNKNOWN, CAL_TRANSFERS_LOADED, CAL_TRANSFERS_NONE };
+
 /* Parses and checks the calendar document. On error returns -1 and fills e:
  * 400 "bad-request" for text that is not JSON or is larger than
  * CALENDAR_DOC_MAX; 422 "validation-failed" for a wrong document, with
@@ -47,28 +54,46 @@ void calendar_free(struct calendar *c);
  * per-year entries (to save after calendar_set_year). New reference. */
 json_t *calendar_document(const struct calendar *c);
 
-/* Replaces the per-year entries of `year`: an array of
- * {"date":"YYYY-MM-DD","type":"holiday"|"day_off"|"working_day",
- *  "name"?:{"kk"?,"ru"?,"en"?},"note"?:string}, dates in that year, no date
+/* Replaces a year's entries and status. `spec` is
+ * {"transfers"?:"loaded"|"none"|"unknown" (default unknown),"note"?:string,
+ *  "entries":[...]} or, as before statuses existed, the entries array alone
+ * (status unknown). An entry is {"date":"YYYY-MM-DD",
+ * "type":"holiday"|"day_off"|"working_day","name"?:{"kk"?,"ru"?,"en"?},
+ * "note"?:string,"source"?:string (the act)}, dates in that year, no date
  * twice. Entries override the rule-derived day on their date. Recomputes
  * the working days of the year (and of the years next to it, which moved
  * days may cross into). On bad input returns -1 with e (422, field like
- * "entries[2].date"; 400 "year" when the year is not covered) and changes
- * nothing. `entries` stays the caller's. */
-int calendar_set_year(struct calendar *c, int year, const json_t *entries, struct err *e);
+ * "entries[2].date" or "transfers"; 400 "year" when the year is not
+ * covered) and changes nothing. `spec` stays the caller's. */
+int calendar_set_year(struct calendar *c, int year, const json_t *spec, struct err *e);
 
 /* The editable entries of a year, in date order (new reference; [] when
  * none; NULL when the year is not covered). */
 json_t *calendar_year_entries(const struct calendar *c, int year);
 
+/* The year as calendar_set_year takes it, canonical:
+ * {"transfers","note"?,"entries"} (new reference; NULL when not covered). */
+json_t *calendar_year_spec(const struct calendar *c, int year);
+
+/* The year's status; CAL_TRANSFERS_UNKNOWN for years not covered. */
+enum calendar_transfers calendar_year_transfers(const struct calendar *c, int year);
+
+/* The covered years, in order, of the local dates from a to b (either
+ * order) whose transfers are unknown: a deadline there may fall on a day
+ * off the calendar does not know (new reference, [] when none). */
+json_t *calendar_incomplete_years(const struct calendar *c, int64_t a_ms, int64_t b_ms);
+
 /* The derived, complete list of the year's non-ordinary days in date order
  * (new reference; NULL when the year is not covered):
  * {"year":Y,"days":[{"date","type","name":{..},"origin":"rule"|"moved"|"entry",
- *  "moved_from"?:"YYYY-MM-DD"}],"working_days":N,"non_working_days":M}.
+ *  "moved_from"?:"YYYY-MM-DD","note"?,"source"?}],"working_days":N,
+ *  "non_working_days":M,"transfers":"loaded"|"none"|"unknown",
+ *  "transfers_text":{"kk","ru","en"},"transfers_note"?}.
  * "holiday" is a rule holiday (or an entry of that type); "day_off" a day
  * off a weekend holiday moved to (origin "moved", with moved_from, which may
  * be in the year before) or an entry; "working_day" an entry. An entry
- * without a name takes the name of the rule day it overrides ({} if none). */
+ * without a name takes the name of the rule day it overrides ({} if none);
+ * an entry's note and source come with its day. */
 json_t *calendar_year_json(const struct calendar *c, int year);
 
 /* False for non-existent dates and dates outside the covered years. */

@@ -26,9 +26,11 @@ static int apply_stored(struct calsvc *s, struct err *e)
     int rc;
     while ((rc = store_step(st, e)) == STORE_ROW) {
         int year = (int)store_col_int64(st, 0);
-        json_t *entries = json_loads(store_col_text(st, 1), 0, NULL);
-        int set = entries ? calendar_set_year(s->cal, year, entries, e) : -1;
-        json_decref(entries);
+        /* the year's {transfers, note?, entries}, or a bare entries array
+         * as stored before statuses (read as transfers "unknown") */
+        json_t *spec = json_loads(store_col_text(st, 1), 0, NULL);
+        int set = spec ? calendar_set_year(s->cal, year, spec, e) : -1;
+        json_decref(spec);
         if (set < 0) {
             err_prefix(e, "stored calendar year %d: ", year);
             rc = STORE_ERROR;
@@ -120,7 +122,7 @@ int calsvc_year(struct calsvc *c, int year, json_t **out, struct err *e)
     return 0;
 }
 
-int calsvc_check_year(struct calsvc *c, int year, const json_t *entries, struct err *e)
+int calsvc_check_year(struct calsvc *c, int year, const json_t *spec, struct err *e)
 {
     pthread_rwlock_rdlock(&c->lock);
     json_t *doc = calendar_document(c->cal);
@@ -132,25 +134,28 @@ int calsvc_check_year(struct calsvc *c, int year, const json_t *entries, struct 
     if (!text)
         err_internal(e, "cannot copy the calendar");
     if (rc == 0)
-        rc = calendar_set_year(scratch, year, entries, e);
+        rc = calendar_set_year(scratch, year, spec, e);
     calendar_free(scratch);
     free(text);
     return rc;
 }
 
 int calsvc_set_year(struct calsvc *c, const struct rights *r, const struct actor *by, int year,
-                    const json_t *entries, struct err *e)
+                    const json_t *spec, struct err *e)
 {
     if (authz_check(r, by, RA_CALENDAR, NULL, NULL, e) < 0)
         return -1;
     /* one writer at a time holds the lock from the check to the apply, so
      * what is stored is what is applied */
     pthread_rwlock_wrlock(&c->lock);
-    json_t *before = calendar_year_entries(c->cal, year);
-    int rc = calendar_set_year(c->cal, year, entries, e);
+    json_t *before = calendar_year_spec(c->cal, year);
+    int rc = calendar_set_year(c->cal, year, spec, e);
     if (rc == 0) {
-        /* checked and applied in memory; store it, or undo */
-        char *after_s = json_dumps(entries, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        /* checked and applied in memory; store its canonical form (the
+         * column holds the year's {transfers, note?, entries}, or the bare
+         * entries array of the years stored before statuses), or undo */
+        json_t *after = calendar_year_spec(c->cal, year);
+        char *after_s = json_dumps(after, JSON_COMPACT | JSON_PRESERVE_ORDER);
         char now[32], key[16];
         time_format_rfc3339(time_now_ms(), now, sizeof now);
         snprintf(key, sizeof key, "%d", year);
@@ -164,8 +169,9 @@ int calsvc_set_year(struct calsvc *c, const struct rights *r, const struct actor
                              "updated_by = excluded.updated_by",
                              e, "ittt", (int64_t)year, after_s, now, by->id);
         if (rc == 0) {
-            json_t *ba = json_pack("{s:i, s:O}", "year", year, "entries", before);
-            json_t *aa = json_pack("{s:i, s:O}", "year", year, "entries", entries);
+            json_t *ba = json_deep_copy(before), *aa = json_deep_copy(after);
+            json_object_set_new(ba, "year", json_integer(year));
+            json_object_set_new(aa, "year", json_integer(year));
             char *b = json_dumps(ba, JSON_COMPACT), *a = json_dumps(aa, JSON_COMPACT);
             rc = audit_append(w, now, by, "calendar-set", "calendar", key, 0, b, a, e);
             free(b);
@@ -180,8 +186,17 @@ int calsvc_set_year(struct calsvc *c, const struct rights *r, const struct actor
             calendar_set_year(c->cal, year, before, &ignore);
         }
         free(after_s);
+        json_decref(after);
     }
     pthread_rwlock_unlock(&c->lock);
     json_decref(before);
     return rc;
+}
+
+json_t *calsvc_incomplete_years(struct calsvc *c, int64_t a_ms, int64_t b_ms)
+{
+    pthread_rwlock_rdlock(&c->lock);
+    json_t *out = calendar_incomplete_years(c->cal, a_ms, b_ms);
+    pthread_rwlock_unlock(&c->lock);
+    return out;
 }

@@ -30,12 +30,15 @@ int calsvc_local_minute(struct calsvc *c, int64_t t_ms);
 /* The derived year plus its editable "entries" (new ref); 404 when the
  * year is not covered. */
 int calsvc_year(struct calsvc *c, int year, json_t **out, struct err *e);
-/* Would calsvc_set_year accept these entries? Checked on a copy; changes
- * nothing. */
-int calsvc_check_year(struct calsvc *c, int year, const json_t *entries, struct err *e);
-/* Replaces a year's entries (calendar-edit right, or a system actor):
- * checked, stored with an audit entry, then applied. */
+/* Would calsvc_set_year accept this year (calendar_set_year's spec)?
+ * Checked on a copy; changes nothing. */
+int calsvc_check_year(struct calsvc *c, int year, const json_t *spec, struct err *e);
+/* Replaces a year's entries and status (calendar-edit right, or a system
+ * actor): checked, stored with an audit entry, then applied. `spec` as
+ * calendar_set_year takes it. */
 int calsvc_set_year(struct calsvc *c, const struct rights *r, const struct actor *by, int year,
-                    const json_t *entries, struct err *e);
+                    const json_t *spec, struct err *e);
+/* calendar_incomplete_years under the lock (new reference). */
+json_t *calsvc_incomplete_years(struct calsvc *c, int64_t a_ms, int64_t b_ms);
 
 #endif

@@ -64,7 +64,8 @@ static void usage(FILE *f)
           "                                        create an active user; the password is read\n"
           "                                        from standard input\n"
           "  token create --name N --user E        print a new personal API token of user E\n"
-          "  calendar show YEAR                    print the year's holidays and days off\n"
+          "  calendar show YEAR                    print the year's holidays, days off and\n"
+          "                                        whether its moved days off are loaded\n"
           "  inspect-document [--max-* N] [--text] FILE\n"
           "                                        print a PDF/DOCX upload's inspection as JSON\n"
           "  notify send --smtp URL [--mail-from A]  send the messages due now, once, and exit\n"
@@ -661,6 +662,10 @@ static int cmd_calendar(struct opts *o)
         printf("%ld: %lld working days, %lld days off\n", year,
                (long long)json_integer_value(json_object_get(y, "working_days")),
                (long long)json_integer_value(json_object_get(y, "non_working_days")));
+        const char *note = json_string_value(json_object_get(y, "transfers_note"));
+        printf("transfers: %s (%s)%s%s\n", json_string_value(json_object_get(y, "transfers")),
+               json_string_value(json_object_get(json_object_get(y, "transfers_text"), "en")),
+               note ? "\n  " : "", note ? note : "");
         const json_t *days = json_object_get(y, "days");
         for (size_t i = 0; i < json_array_size(days); i++) {
             const json_t *d = json_array_get(days, i);
@@ -668,12 +673,16 @@ static int cmd_calendar(struct opts *o)
             const char *ru = json_string_value(json_object_get(name, "ru"));
             const char *en = json_string_value(json_object_get(name, "en"));
             const char *from = json_string_value(json_object_get(d, "moved_from"));
-            printf("%s  %-11s  %s%s%s%s%s\n", json_string_value(json_object_get(d, "date")),
+            printf("%s  %-11s  %s%s%s%s%s%s\n", json_string_value(json_object_get(d, "date")),
                    json_string_value(json_object_get(d, "type")), ru ? ru : "",
                    ru && en ? " / " : "", en ? en : "", from ? "  (moved from " : "",
-                   from ? from : "");
-            if (from)
-                fputs(")", stdout), putchar('\n');
+                   from ? from : "", from ? ")" : "");
+            static const char *const more[] = {"note", "source"};
+            for (size_t k = 0; k < 2; k++) {
+                const char *v = json_string_value(json_object_get(d, more[k]));
+                if (v)
+                    printf("            %s: %s\n", more[k], v);
+            }
         }
     }
     json_decref(y);

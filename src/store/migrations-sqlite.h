@@ -159,7 +159,8 @@ static const char *const sqlite_migrations[] = {
     "CREATE INDEX obligations_subject ON obligations(subject);"
     "CREATE TABLE calendar_years ("
     "  year INTEGER PRIMARY KEY,"
-    "  entries TEXT NOT NULL,"      /* JSON array of the year's entries */
+    "  entries TEXT NOT NULL,"      /* JSON: {transfers, note?, entries}, or (stored
+                                     * before statuses) the entries array */
     "  updated_at TEXT NOT NULL,"
     "  updated_by TEXT NOT NULL"
     ") STRICT;"

@@ -578,6 +578,71 @@ def test_account_fields_are_one_line():
                      source='127.0.6.9')
     assert ok.status == 201, ok
 
+def test_architecture_approval_before_2025():
+    # REQ: X-POL-01
+    # The Rules of Order 193/НҚ in the wording of Order 464/НҚ (in force 1 January 2023), §12:
+    # 10 working days; before 2023 the seeds do not say, so nothing is in force.
+    p = SRV.get('/api/v1/policies?at=2024-06-03T12:00:00%2B05:00').json()['policies']['architecture_approval']
+    assert p['in_force'] == 10, p
+    assert [v['from'] for v in p['values']] == ['2023-01-01', '2025-01-08'], p
+    assert '464' in p['values'][0]['source'] and 'seed 000' in p['values'][0]['source'], p
+    early = SRV.get('/api/v1/policies?at=2022-06-01T12:00:00%2B05:00').json()['policies']
+    assert early['architecture_approval']['in_force'] is None, early
+
+
+def test_calendar_transfers_and_year_status():
+    # REQ: X-CAL-01
+    y = SRV.get('/api/v1/calendar/2024').json()
+    assert y['transfers'] == 'loaded', y
+    days = {d['date']: d for d in y['days']}
+    assert days['2024-05-08']['type'] == 'day_off' and '17.04.2024' in days['2024-05-08']['source'], days
+    assert days['2024-05-04']['type'] == 'working_day' and days['2024-05-04']['source'], days
+    # every moved day of the loaded years names its act
+    for year in range(2020, 2026):
+        y = SRV.get(f'/api/v1/calendar/{year}').json()
+        assert y['transfers'] == 'loaded', (year, y['transfers'])
+        moved = [d for d in y['days'] if d['origin'] == 'entry' and d['type'] != 'holiday']
+        assert moved and all(d.get('source') for d in moved), (year, moved)
+    # the First President's day: a day off in 2020 (Tuesday), not in 2022 (Thursday)
+    assert any(d['date'] == '2020-12-01' and d['type'] == 'holiday'
+               for d in SRV.get('/api/v1/calendar/2020').json()['days'])
+    assert not any(d['date'] == '2022-12-01' for d in SRV.get('/api/v1/calendar/2022').json()['days'])
+    # a deadline across May 2024: from Friday 3 May, Saturday 4 and Monday 6 May
+    r = SRV.get('/api/v1/calendar/add?at=2024-05-03T10:00:00%2B05:00&days=2').json()
+    assert r['due'] == '2024-05-06T18:59:59.999Z' and r['incomplete_years'] == [], r
+    r = SRV.get('/api/v1/calendar/between?from=2024-05-05T10:00:00%2B05:00&to=2024-05-09T10:00:00%2B05:00').json()
+    assert r == {'working_days': 1, 'incomplete_years': []}, r
+    # a year whose transfers are not established says so, and so do the spans touching it
+    y = SRV.get('/api/v1/calendar/2027').json()
+    assert y['transfers'] == 'unknown' and set(y['transfers_text']) == {'kk', 'ru', 'en'}, y
+    assert 'not loaded' in y['transfers_text']['en'] and y['transfers_note'], y
+    r = SRV.get('/api/v1/calendar/add?at=2026-12-30T10:00:00%2B05:00&days=5').json()
+    assert r['incomplete_years'] == [2026, 2027], r
+    r = SRV.get('/api/v1/calendar/between?from=2025-12-01T00:00:00Z&to=2026-01-31T00:00:00Z').json()
+    assert r['incomplete_years'] == [2026], r
+    # an administrator sets a year's entries, their acts and its status: stored, audited
+    body = {'transfers': 'loaded', 'note': 'checked against the order',
+            'entries': [{'date': '2098-01-04', 'type': 'working_day', 'source': 'Order 1 of 01.12.2097'},
+                        {'date': '2098-01-06', 'type': 'day_off', 'source': 'Order 1 of 01.12.2097'}]}
+    assert_problem(SRV.request('PUT', '/api/v1/calendar/2098', {**body, 'transfers': 'maybe'}, token=ADMIN),
+                   422, 'transfers')
+    assert_problem(SRV.request('PUT', '/api/v1/calendar/2098', {**body, 'sources': 1}, token=ADMIN), 422, 'sources')
+    r = SRV.request('PUT', '/api/v1/calendar/2098', body, token=ADMIN)
+    assert r.status == 200, r
+    for y in (r.json(), SRV.get('/api/v1/calendar/2098').json()):
+        assert y['transfers'] == 'loaded' and y['transfers_note'] == 'checked against the order', y
+        assert y['entries'] == body['entries'], y
+        assert [d.get('source') for d in y['days'] if d['date'] == '2098-01-06'] == ['Order 1 of 01.12.2097'], y
+    # Friday 3 January: the next working day is Saturday 4 (Monday 6 is off, Tuesday 7 Christmas)
+    r = SRV.get('/api/v1/calendar/add?at=2098-01-03T10:00:00%2B05:00&days=2').json()
+    assert r['due'] == '2098-01-08T18:59:59.999Z' and r['incomplete_years'] == [], r
+    audits = [json.loads(line)['audit'] for line in SRV.export().decode().splitlines()
+              if line.startswith('{"audit"')]
+    mine = [a for a in audits if a['action'] == 'calendar-set' and a['record_id'] == '2098']
+    assert mine, audits[-3:]
+    after = mine[-1]['after']
+    assert after['transfers'] == 'loaded' and after['entries'][1]['source'] == 'Order 1 of 01.12.2097', after
+
 
 def test_policies_and_calendar_api():
     # REQ: X-POL-01
@@ -723,7 +788,8 @@ def main():
              test_rights_changes_are_audited_and_end_sessions, test_verifiers_grant_owner_roles_only,
              test_no_usable_secret_in_stored_mail, test_reset_answer_takes_the_same_time,
              test_reset_mail_goes_to_known_addresses_only, test_account_fields_are_one_line,
-             test_policies_and_calendar_api,
+             test_policies_and_calendar_api, test_architecture_approval_before_2025,
+             test_calendar_transfers_and_year_status,
              test_hostile_applications, test_export_and_import_carry_accounts])
 
 

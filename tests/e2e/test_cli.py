@@ -173,6 +173,32 @@ def test_calendar_show():
         assert cli(d, 'calendar', 'show', '1999', check=False).returncode == 1
 
 
+def test_calendar_show_states_transfers_and_their_acts():
+    # REQ: X-CAL-01
+    with tempfile.TemporaryDirectory() as d:
+        out = cli(d, 'calendar', 'show', '2024').stdout.decode()
+        assert 'transfers: loaded' in out, out
+        lines = out.splitlines()
+        i = next(k for k, line in enumerate(lines) if line.startswith('2024-05-08  day_off'))
+        assert any('source: Order of the acting Minister of Labour' in line and '17.04.2024' in line
+                   for line in lines[i + 1:i + 3]), lines[i:i + 3]
+        assert any(line.startswith('2024-05-04  working_day') for line in lines), out
+        out = cli(d, 'calendar', 'show', '2020').stdout.decode()
+        assert '2020-12-01  holiday' in out, out  # the Day of the First President, a Tuesday
+        out = cli(d, 'calendar', 'show', '2027').stdout.decode()
+        assert 'transfers: unknown (The moved days off of this year are not loaded' in out, out
+        # a year an administrator stored before statuses existed (a bare entries array) still loads
+        db = sqlite3.connect(os.path.join(d, 'archportal.db'))
+        db.execute("INSERT INTO calendar_years(year, entries, updated_at, updated_by) VALUES (2030, ?, "
+                   "'2026-01-01T00:00:00.000Z', 'admin')",
+                   (json.dumps([{'date': '2030-01-04', 'type': 'day_off', 'note': 'old row'}]),))
+        db.commit()
+        db.close()
+        out = cli(d, 'calendar', 'show', '2030').stdout.decode()
+        assert 'transfers: unknown' in out and '2030-01-04  day_off' in out and 'note: old row' in out, out
+        assert cli(d, 'check').returncode == 0
+
+
 def test_bad_model_stops_the_server_naming_the_key():
     with tempfile.TemporaryDirectory() as d:
         model = json.load(open(os.path.join(SOURCE, 'model/egov-kz.json'), encoding='utf-8'))
@@ -335,6 +361,7 @@ if __name__ == '__main__':
     run([test_connections_are_spread_over_the_workers, test_total_connection_limit,
          test_writes_are_flushed_before_they_are_acknowledged, test_limits_are_configurable, test_export_import_export_is_identical, test_import_of_a_broken_file_keeps_nothing,
          test_check_reports_tampering, test_user_and_token_create_validate_their_input, test_calendar_show,
+         test_calendar_show_states_transfers_and_their_acts,
          test_bad_model_stops_the_server_naming_the_key, test_unknown_command_and_options,
          test_graceful_shutdown_closes_cleanly, test_an_emptied_database_is_not_taken_for_a_new_portal,
          test_check_reports_stored_content_no_document_names])

@@ -418,8 +418,35 @@ static void year_1999(json_t *doc)
 
 static void entry_wrong_year(json_t *doc)
 {
-    json_t *e = json_array_get(json_object_get(json_object_get(doc, "years"), "2025"), 0);
-    json_object_set_new(e, "date", json_string("2026-06-06"));
+    json_t *y = json_object_get(json_object_get(doc, "years"), "2025");
+    json_object_set_new(json_array_get(json_object_get(y, "entries"), 0), "date",
+                        json_string("2026-06-06"));
+}
+
+/* A year in the format before statuses: the entries array alone. */
+static void old_format_wrong_year(json_t *doc)
+{
+    json_object_set_new(json_object_get(doc, "years"), "2025",
+                        json_pack("[{s:s, s:s}]", "date", "2026-06-06", "type", "holiday"));
+}
+
+static void transfers_maybe(json_t *doc)
+{
+    json_t *y = json_object_get(json_object_get(doc, "years"), "2024");
+    json_object_set_new(y, "transfers", json_string("maybe"));
+}
+
+static void year_without_entries(json_t *doc)
+{
+    json_object_set_new(json_object_get(doc, "years"), "2024",
+                        json_pack("{s:s}", "transfers", "loaded"));
+}
+
+static void source_not_text(json_t *doc)
+{
+    json_t *y = json_object_get(json_object_get(doc, "years"), "2024");
+    json_object_set_new(json_array_get(json_object_get(y, "entries"), 0), "source",
+                        json_integer(85));
 }
 
 static void duplicate_id(json_t *doc)
@@ -474,7 +501,14 @@ static void test_bad_documents(void **state)
          "utc_offsets[1].from: must be later than utc_offsets[0].from"},
         {no_holiday_name, "holidays[2].name.ru", "holidays[2].name.ru: is required"},
         {year_1999, "years.1999", "years.1999: must be a year 2000..2100"},
-        {entry_wrong_year, "years.2025[0].date", "years.2025[0].date: must be a date in 2025"},
+        {entry_wrong_year, "years.2025.entries[0].date",
+         "years.2025.entries[0].date: must be a date in 2025"},
+        {old_format_wrong_year, "years.2025[0].date", "years.2025[0].date: must be a date in 2025"},
+        {transfers_maybe, "years.2024.transfers",
+         "years.2024.transfers: must be loaded, none or unknown"},
+        {year_without_entries, "years.2024.entries", "years.2024.entries: is required"},
+        {source_not_text, "years.2024.entries[0].source",
+         "years.2024.entries[0].source: must be a string"},
         {duplicate_id, "holidays[5].id", "holidays[5].id: is also the id of holidays[0]"},
         {unknown_key, "weekends", "weekends: unknown key"},
         {whole_week, "weekend", "weekend: at least one day of the week must be a working day"},
@@ -551,6 +585,156 @@ static void test_document_roundtrip(void **state)
     calendar_free(c);
 }
 
+
+/* The Day of the First President, 1 December, was a day off from 2012 to
+ * 2021 (removed by the Law of 29.09.2022). REQ: X-CAL-01 */
+static void test_first_president_day(void **state)
+{
+    (void)state;
+    struct calendar *c = shipped();
+    assert_false(calendar_is_working_date(c, 2020, 12, 1)); /* a Tuesday */
+    assert_false(calendar_is_working_date(c, 2021, 12, 1)); /* a Wednesday */
+    assert_true(calendar_is_working_date(c, 2022, 12, 1));  /* a Thursday */
+    assert_true(calendar_is_working_date(c, 2023, 12, 1));  /* a Friday */
+    json_t *y = calendar_year_json(c, 2019); /* a Sunday: Monday 2 December off */
+    assert_day(y, "2019-12-01", "holiday", "rule", NULL);
+    assert_day(y, "2019-12-02", "day_off", "moved", "2019-12-01");
+    json_decref(y);
+    y = calendar_year_json(c, 2022);
+    assert_null(find_day(y, "2022-12-01"));
+    json_decref(y);
+    calendar_free(c);
+}
+
+/* The day off moved from Saturday 4 May to Wednesday 8 May 2024 by the
+ * Minister's order, and the other transfers of the acts found.
+ * REQ: X-CAL-01 */
+static void test_transfers(void **state)
+{
+    (void)state;
+    struct calendar *c = shipped();
+    assert_true(calendar_is_working_date(c, 2024, 5, 4));  /* a Saturday */
+    assert_false(calendar_is_working_date(c, 2024, 5, 8)); /* a Wednesday */
+    /* from Friday 3 May, 2 working days: Saturday 4 and Monday 6 May */
+    int64_t due;
+    struct err e = ERR_INIT;
+    assert_int_equal(calendar_add_working_days(c, at("2024-05-03T10:00:00+05:00"), 2, &due, &e), 0);
+    assert_int_equal(due, at("2024-05-06T18:59:59.999Z"));
+    int64_t n;
+    assert_int_equal(calendar_working_days_between(c, at("2024-05-05T10:00:00+05:00"),
+                                                   at("2024-05-09T10:00:00+05:00"), &n, &e),
+                     0);
+    assert_int_equal(n, 1); /* only Monday 6 May: 7 and 9 are holidays, 8 the moved day */
+    /* 2020: Victory Day on Saturday 9 May gave Monday 11 May, which the
+     * decree moved to Friday 8 May; Sunday 5 January worked for Friday 3 */
+    assert_true(calendar_is_working_date(c, 2020, 5, 11));
+    assert_false(calendar_is_working_date(c, 2020, 5, 8));
+    assert_true(calendar_is_working_date(c, 2020, 1, 5));
+    assert_false(calendar_is_working_date(c, 2020, 1, 3));
+    assert_true(calendar_is_working_date(c, 2022, 10, 22));
+    assert_false(calendar_is_working_date(c, 2022, 10, 24));
+    assert_false(calendar_is_working_date(c, 2023, 7, 7));
+    assert_false(calendar_is_working_date(c, 2025, 1, 3));
+    assert_true(calendar_is_working_date(c, 2025, 1, 5));
+    json_t *y = calendar_year_json(c, 2024);
+    assert_string_equal(json_string_value(json_object_get(y, "transfers")), "loaded");
+    assert_day(y, "2024-05-08", "day_off", "entry", NULL);
+    assert_day(y, "2024-05-04", "working_day", "entry", NULL);
+    const char *src = json_string_value(json_object_get(find_day(y, "2024-05-08"), "source"));
+    assert_non_null(src);
+    assert_non_null(strstr(src, "17.04.2024"));
+    json_decref(y);
+    /* every moved day of a loaded year names its act */
+    for (int year = 2019; year <= 2027; year++) {
+        y = calendar_year_json(c, year);
+        const char *tr = json_string_value(json_object_get(y, "transfers"));
+        size_t i, moved = 0;
+        json_t *d;
+        json_array_foreach(json_object_get(y, "days"), i, d) {
+            const char *type = json_string_value(json_object_get(d, "type"));
+            if (strcmp(json_string_value(json_object_get(d, "origin")), "entry") != 0 ||
+                strcmp(type, "holiday") == 0)
+                continue;
+            moved++;
+            if (!json_string_value(json_object_get(d, "source")))
+                fail_msg("%d: %s has no source", year,
+                         json_string_value(json_object_get(d, "date")));
+        }
+        if (year >= 2020 && year <= 2025) {
+            assert_string_equal(tr, "loaded");
+            assert_true(moved >= 2);
+        } else {
+            assert_string_equal(tr, "unknown");
+            assert_int_equal(moved, 0);
+        }
+        json_decref(y);
+    }
+    calendar_free(c);
+}
+
+/* A year's status: unknown says so (in three languages), a span touching
+ * it is incomplete; a year given as a bare entries array (the format
+ * stored before statuses) loads as unknown. REQ: X-CAL-01 */
+static void test_year_status(void **state)
+{
+    (void)state;
+    struct calendar *c = shipped();
+    json_t *y = calendar_year_json(c, 2027);
+    assert_string_equal(json_string_value(json_object_get(y, "transfers")), "unknown");
+    const json_t *text = json_object_get(y, "transfers_text");
+    static const char *const langs[] = {"kk", "ru", "en"};
+    for (size_t i = 0; i < 3; i++)
+        assert_non_null(json_string_value(json_object_get(text, langs[i])));
+    assert_non_null(json_string_value(json_object_get(y, "transfers_note")));
+    json_decref(y);
+    char *s = dump(calendar_incomplete_years(c, at("2025-12-30T10:00:00+05:00"),
+                                             at("2027-01-05T10:00:00+05:00")));
+    assert_string_equal(s, "[2026,2027]");
+    free(s);
+    s = dump(calendar_incomplete_years(c, at("2024-05-31T10:00:00+05:00"),
+                                       at("2024-05-01T10:00:00+05:00")));
+    assert_string_equal(s, "[]");
+    free(s);
+    /* the old format: an array, read as unknown */
+    struct err e = ERR_INIT;
+    json_t *old = json_loads("[{\"date\":\"2024-05-08\",\"type\":\"day_off\"}]", 0, NULL);
+    assert_int_equal(calendar_set_year(c, 2024, old, &e), 0);
+    json_decref(old);
+    assert_int_equal(calendar_year_transfers(c, 2024), CAL_TRANSFERS_UNKNOWN);
+    assert_false(calendar_is_working_date(c, 2024, 5, 8));
+    assert_false(calendar_is_working_date(c, 2024, 5, 4)); /* a Saturday again */
+    /* the new one round-trips through the spec and the document */
+    const char *spec = "{\"transfers\":\"loaded\",\"note\":\"checked\",\"entries\":[{\"date\":"
+                       "\"2024-05-04\",\"type\":\"working_day\",\"source\":\"Order A\"},"
+                       "{\"date\":\"2024-05-08\",\"type\":\"day_off\",\"note\":\"n\","
+                       "\"source\":\"Order A\"}]}";
+    json_t *j = json_loads(spec, 0, NULL);
+    assert_int_equal(calendar_set_year(c, 2024, j, &e), 0);
+    json_decref(j);
+    s = dump(calendar_year_spec(c, 2024));
+    assert_string_equal(s, spec);
+    free(s);
+    char *doc = dump(calendar_document(c));
+    struct calendar *c2 = NULL;
+    if (calendar_load(doc, strlen(doc), &c2, &e))
+        fail_msg("%s", e.detail);
+    s = dump(calendar_year_spec(c2, 2024));
+    assert_string_equal(s, spec);
+    free(s);
+    y = calendar_year_json(c2, 2024);
+    assert_string_equal(json_string_value(json_object_get(find_day(y, "2024-05-08"), "note")), "n");
+    json_decref(y);
+    calendar_free(c2);
+    free(doc);
+    /* a bad status changes nothing */
+    j = json_loads("{\"transfers\":\"perhaps\",\"entries\":[]}", 0, NULL);
+    assert_int_equal(calendar_set_year(c, 2024, j, &e), -1);
+    assert_string_equal(e.field, "transfers");
+    json_decref(j);
+    assert_int_equal(calendar_year_transfers(c, 2024), CAL_TRANSFERS_LOADED);
+    calendar_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -558,7 +742,8 @@ int main(void)
         cmocka_unit_test(test_utc_offsets),          cmocka_unit_test(test_add_working_days),
         cmocka_unit_test(test_working_days_between), cmocka_unit_test(test_set_year),
         cmocka_unit_test(test_bad_documents),        cmocka_unit_test(test_small_calendar),
-        cmocka_unit_test(test_document_roundtrip),
+        cmocka_unit_test(test_document_roundtrip),   cmocka_unit_test(test_first_president_day),
+        cmocka_unit_test(test_transfers),            cmocka_unit_test(test_year_status),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
