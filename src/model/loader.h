@@ -79,6 +79,10 @@ int ld_condition(struct loader *ld, const json_t *v, const char *path, const cha
                  const char ***values, size_t *n);
 /* Does rec's string member `field` hold one of values? */
 bool ld_cond_holds(const json_t *rec, const char *field, const char **values, size_t n);
+/* The strings of array a (non-empty when nonempty) into a model-lifetime,
+ * NULL-terminated *out of *n. */
+int ld_strings(struct loader *ld, const json_t *a, const char *path, bool nonempty,
+               const char ***out, size_t *n);
 /* A condition {"<field>": [values], …} (at least one member, each a
  * non-empty array of strings) into *c, model-lifetime. */
 int ld_cond(struct loader *ld, const json_t *v, const char *path, struct model_cond *c);

@@ -529,6 +529,23 @@ static int parse_type(struct loader *ld, const json_t *v, const char *path, stru
     return ld_fail(ld, ld_sub(ld, path, "type"), "unknown type '%s'", t);
 }
 
+int ld_strings(struct loader *ld, const json_t *a, const char *path, bool nonempty,
+               const char ***out, size_t *n)
+{
+    if (!json_is_array(a) || (nonempty && json_array_size(a) == 0))
+        return ld_fail(ld, path, nonempty ? "must be a non-empty array of values"
+                                          : "must be an array of values");
+    *out = arena_calloc(ld->m->arena, json_array_size(a) + 1, sizeof **out);
+    *n = 0;
+    for (size_t i = 0; i < json_array_size(a); i++) {
+        const char *str = json_string_value(json_array_get(a, i));
+        if (!str)
+            return ld_fail(ld, ld_idx(ld, path, i), "must be a string");
+        (*out)[(*n)++] = ld_keep(ld, str);
+    }
+    return 0;
+}
+
 int ld_condition(struct loader *ld, const json_t *v, const char *path, const char **name,
                  const char ***values, size_t *n)
 {
@@ -536,19 +553,8 @@ int ld_condition(struct loader *ld, const json_t *v, const char *path, const cha
         return ld_fail(ld, path, "must be true, false or {\"<enum field>\": [values]}");
     const char *key = json_object_iter_key(json_object_iter((json_t *)v));
     const json_t *vals = json_object_iter_value(json_object_iter((json_t *)v));
-    const char *vp = ld_sub(ld, path, key);
-    if (!json_is_array(vals) || json_array_size(vals) == 0)
-        return ld_fail(ld, vp, "must be a non-empty array of values");
     *name = ld_keep(ld, key);
-    *values = arena_calloc(ld->m->arena, json_array_size(vals), sizeof **values);
-    *n = 0;
-    for (size_t i = 0; i < json_array_size(vals); i++) {
-        const char *str = json_string_value(json_array_get(vals, i));
-        if (!str)
-            return ld_fail(ld, ld_idx(ld, vp, i), "must be a string");
-        (*values)[(*n)++] = ld_keep(ld, str);
-    }
-    return 0;
+    return ld_strings(ld, vals, ld_sub(ld, path, key), true, values, n);
 }
 
 bool ld_enum_has(const struct model_enum *en, const char *value)
@@ -569,17 +575,9 @@ int ld_cond(struct loader *ld, const json_t *v, const char *path, struct model_c
     json_t *vals;
     json_object_foreach ((json_t *)v, key, vals) {
         struct model_cond_term *t = &c->terms[c->n_terms++];
-        const char *vp = ld_sub(ld, path, key);
-        if (!json_is_array(vals) || json_array_size(vals) == 0)
-            return ld_fail(ld, vp, "must be a non-empty array of values");
         t->field = ld_keep(ld, key);
-        t->values = arena_calloc(ld->m->arena, json_array_size(vals), sizeof *t->values);
-        for (size_t i = 0; i < json_array_size(vals); i++) {
-            const char *str = json_string_value(json_array_get(vals, i));
-            if (!str)
-                return ld_fail(ld, ld_idx(ld, vp, i), "must be a string");
-            t->values[t->n_values++] = ld_keep(ld, str);
-        }
+        if (ld_strings(ld, vals, ld_sub(ld, path, key), true, &t->values, &t->n_values))
+            return -1;
     }
     return 0;
 }

@@ -483,16 +483,9 @@ static int parse_stage_moves(struct loader *ld, const json_t *v, const char *pat
     json_object_foreach (moves, from, to) {
         struct model_stage_moves *sm = &w->stage_moves[w->n_stage_moves++];
         const char *mp = ld_sub(ld, ld_sub(ld, path, "stage_moves"), from);
-        if (!json_is_array(to))
-            return ld_fail(ld, mp, "must be an array of stages ([] for a final stage)");
         sm->from = ld_keep(ld, from);
-        sm->to = arena_calloc(ld->m->arena, json_array_size(to) + 1, sizeof *sm->to);
-        for (size_t i = 0; i < json_array_size(to); i++) {
-            const char *t = json_string_value(json_array_get(to, i));
-            if (!t)
-                return ld_fail(ld, ld_idx(ld, mp, i), "must be a string");
-            sm->to[sm->n_to++] = ld_keep(ld, t);
-        }
+        if (ld_strings(ld, to, mp, false, &sm->to, &sm->n_to))
+            return -1; /* [] is a final stage */
     }
     return 0;
 }

@@ -542,7 +542,7 @@ static const struct broken BROKEN_DOC_LISTS[] = {
     {WF "stage_dates.someday", "\"commissioning_date\"", "its workflow dates stage 'someday', which is not a value of 'stage'"},
     {WF "stage_dates.termination", "1", "workflows.registration.stage_dates.termination: must be the name of a date field"},
     {WF "stage_moves.creation", "[\"someday\"]", "its workflow moves to stage 'someday', not a value of 'stage'"},
-    {WF "stage_moves.creation", "\"pilot_operation\"", "workflows.registration.stage_moves.creation: must be an array of stages"},
+    {WF "stage_moves.creation", "\"pilot_operation\"", "workflows.registration.stage_moves.creation: must be an array of values"},
     {"rules.first_class_placement.severity", "\"fatal\"", "rules.first_class_placement.severity: must be \"error\" or \"warning\""},
     {"rules.first_class_placement.require", "{\"placement\":[\"moon\"]}", "rules.first_class_placement.require.placement[0]: 'moon' is not a value of 'placement'"},
     {"rules.first_class_placement.require", NULL, "rules.first_class_placement.require: is required"},
