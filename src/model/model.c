@@ -44,7 +44,7 @@ static const char *const REL_KEYS[] = {"label",  "inverse",    "inverse_label", 
 static const char *const FIELD_KEYS[] = {
     "name", "type", "label",  "required", "searchable", "filterable", "readonly", "enum",
     "to",   "item", "format", "min",      "max",        "max_length", "restricted", "needed",
-    "fields", NULL};
+    "fields", "help", NULL};
 static const char *const ITEM_KEYS[] = {"type", "enum", "to",         "item", "format",
                                         "min",  "max",  "max_length", "fields", NULL};
 /* A sub-field of an object: a scalar with its name, label and whether
@@ -487,9 +487,6 @@ static int parse_sub_fields(struct loader *ld, const json_t *v, const char *path
         struct model_field *s = &f->sub[f->n_sub];
         if (parse_field(ld, json_array_get(a, i), sp, ROLE_SUB, s))
             return -1;
-        if (s->type == FT_LIST || s->type == FT_OBJECT || s->type == FT_I18N || s->type == FT_REF)
-            return ld_fail(ld, ld_sub(ld, sp, "type"), "a sub-field cannot be of type '%s'",
-                           model_type_name(s->type));
         if (find_field(f->sub, f->n_sub, s->name))
             return ld_fail(ld, ld_sub(ld, sp, "name"), "duplicate sub-field '%s'", s->name);
         f->n_sub++;
@@ -623,7 +620,8 @@ static int parse_flags(struct loader *ld, const json_t *v, const char *path, str
         ld_bool(ld, v, "readonly", path, &f->readonly) ||
         ld_bool(ld, v, "restricted", path, &f->restricted))
         return -1;
-    if (parse_needed(ld, v, path, f))
+    if (parse_needed(ld, v, path, f) ||
+        (json_object_get(v, "help") && ld_label(ld, v, "help", path, &f->help)))
         return -1;
     if (f->restricted && (f->searchable || f->filterable))
         return ld_fail(ld, ld_sub(ld, path, "restricted"),
@@ -636,13 +634,15 @@ static int parse_flags(struct loader *ld, const json_t *v, const char *path, str
     return 0;
 }
 
-static int parse_field_name(struct loader *ld, const json_t *v, const char *path,
+/* A field's name and label; a sub-field's name lives inside its object,
+ * so the envelope's names are free there. */
+static int parse_field_name(struct loader *ld, const json_t *v, const char *path, bool sub,
                             struct model_field *f)
 {
     const char *name;
     if (ld_string(ld, v, "name", path, true, &name) || ld_name(ld, name, ld_sub(ld, path, "name")))
         return -1;
-    if (ld_in_list(name, RESERVED))
+    if (!sub && ld_in_list(name, RESERVED))
         return ld_fail(ld, ld_sub(ld, path, "name"), "'%s' is reserved for the envelope", name);
     f->name = ld_keep(ld, name);
     return ld_label(ld, v, "label", path, &f->label);
@@ -655,12 +655,16 @@ static int parse_field(struct loader *ld, const json_t *v, const char *path, enu
     static const char *const *const keys[] = {FIELD_KEYS, ITEM_KEYS, SUB_KEYS};
     if (ld_want_object(ld, v, path) || ld_check_keys(ld, v, path, keys[role]))
         return -1;
-    if (role != ROLE_ITEM && parse_field_name(ld, v, path, f))
+    if (role != ROLE_ITEM && parse_field_name(ld, v, path, role == ROLE_SUB, f))
         return -1;
     if (parse_type(ld, v, path, f))
         return -1;
     if (role == ROLE_ITEM && f->type == FT_LIST)
         return ld_fail(ld, ld_sub(ld, path, "type"), "a list of lists is not allowed");
+    if (role == ROLE_SUB &&
+        (f->type == FT_LIST || f->type == FT_OBJECT || f->type == FT_I18N || f->type == FT_REF))
+        return ld_fail(ld, ld_sub(ld, path, "type"), "a sub-field cannot be of type '%s'",
+                       model_type_name(f->type));
     if (parse_enum_ref(ld, v, path, f) || parse_ref_to(ld, v, path, f) ||
         parse_item(ld, v, path, f) || parse_sub_fields(ld, v, path, f) ||
         parse_format(ld, v, path, f) || parse_bounds(ld, v, path, f) ||
@@ -1027,6 +1031,8 @@ static json_t *field_json(const struct model_field *f, enum field_role role)
     if (role == ROLE_SUB)
         json_object_set_new(o, "required", json_boolean(f->required));
     if (role == ROLE_FIELD) {
+        if (f->help.kk)
+            json_object_set_new(o, "help", model_label_json(f->help));
         json_object_set_new(o, "required", json_boolean(f->required));
         json_object_set_new(o, "searchable", json_boolean(f->searchable));
         json_object_set_new(o, "filterable", json_boolean(f->filterable));

@@ -55,6 +55,7 @@ struct model_field {
     const char *name;
     enum field_type type;
     struct i18n label;
+    struct i18n help; /* how to fill it in (the forms' hint); kk NULL: none */
     bool required;
     bool searchable;  /* its text goes into the full-text index */
     bool filterable;  /* indexed for filter=, facets and sort= */

@@ -465,7 +465,8 @@ static int v_list(const struct model_field *f, const json_t *v, const char *path
 
 /* An object: only its sub-fields, each checked at "path.sub"; a required
  * sub-field must have a value. The normalised object keeps the sub-fields
- * given, in model order; as a list's item it needs at least one. */
+ * given, in model order. One with no value is an absent field, and as a
+ * list's item is refused. */
 static int v_object(const struct model_field *f, const json_t *v, const char *path, bool is_item,
                     json_t **out, const struct vctx *c)
 {
@@ -484,6 +485,14 @@ static int v_object(const struct model_field *f, const json_t *v, const char *pa
             return fail(c->e, "unknown-field", sp, "%s has no sub-field '%s'", f->name, key);
         }
     }
+    bool any = false;
+    json_object_foreach((json_t *)v, key, x) any = any || !json_is_null(x);
+    if (!any && is_item)
+        return fail(c->e, "required", path, "an item needs at least one value");
+    if (!any) { /* no value at all: the field is absent */
+        *out = json_object();
+        return 0;
+    }
     json_t *o = json_object();
     for (size_t i = 0; i < f->n_sub; i++) {
         const struct model_field *s = &f->sub[i];
@@ -498,10 +507,6 @@ static int v_object(const struct model_field *f, const json_t *v, const char *pa
             json_decref(o);
             return -1;
         }
-    }
-    if (is_item && json_object_size(o) == 0) {
-        json_decref(o);
-        return fail(c->e, "required", path, "an item needs at least one value");
     }
     *out = o;
     return 0;

@@ -503,6 +503,8 @@ static json_t *control(struct page *pg, const struct form_state *st, const char 
     const char *id = arena_printf(pg->req->arena, "f-%s", name);
     json_t *c = json_pack("{s:s, s:s, s:s, s:b}", "name", name, "id", id, "label",
                           web_label(pg->lang, label), "required", required);
+    if (f && f->help.kk)
+        json_object_set_new(c, "hint", json_string(web_label(pg->lang, f->help)));
     if (st->err_field && strcmp(st->err_field, name) == 0) {
         json_object_set_new(c, "error", json_string(st->err_text));
         json_object_set_new(c, "error_id",
