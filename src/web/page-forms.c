@@ -281,6 +281,32 @@ static const char *error_text(struct page *pg, const struct err *e)
     return page_tr(pg, TR("This value is not accepted."));
 }
 
+/* Where inside a structured field an error path points ("costs[1].year":
+ * "Row 2, Year"), before the message; the message alone otherwise. */
+static const char *error_text_at(struct page *pg, const struct model_kind *k, const struct err *e)
+{
+    const char *text = error_text(pg, e), *path = e->field;
+    size_t n = strcspn(path, "[.");
+    const struct model_field *f = n && path[n] ? model_field(k, arena_strndup(pg->req->arena, path, n)) : NULL;
+    if (!f || !(f->type == FT_OBJECT || (f->type == FT_LIST && f->item->type == FT_OBJECT)))
+        return text;
+    const struct model_field *obj = f->type == FT_LIST ? f->item : f;
+    const char *rest = path + n, *where = "";
+    if (*rest == '[') {
+        char *end;
+        unsigned long row = strtoul(rest + 1, &end, 10);
+        if (*end != ']')
+            return text;
+        where = arena_printf(pg->req->arena, "%s %lu", page_tr(pg, TR("Row")), row + 1);
+        rest = end + 1;
+    }
+    for (size_t i = 0; *rest == '.' && i < obj->n_sub; i++)
+        if (strcmp(obj->sub[i].name, rest + 1) == 0)
+            where = arena_printf(pg->req->arena, "%s%s%s", where, *where ? ", " : "",
+                                 web_label(pg->lang, obj->sub[i].label));
+    return *where ? arena_printf(pg->req->arena, "%s: %s", where, text) : text;
+}
+
 /* The top-level field of an error path ("functions[2]" → "functions"). */
 static const char *error_field(struct page *pg, const char *path)
 {
@@ -798,7 +824,7 @@ static void h_new_post(struct http_req *req, struct http_resp *resp, void *ctx)
         return;
     }
     st.err_field = error_field(&pg, e.field);
-    st.err_text = error_text(&pg, &e);
+    st.err_text = error_text_at(&pg, k, &e);
     render_form(&pg, 422, &st, NULL, owner, NULL);
     json_decref(vals);
 }
@@ -1000,7 +1026,7 @@ static void h_edit_post(struct http_req *req, struct http_resp *resp, void *ctx)
         goto done;
     }
     st.err_field = error_field(&pg, e.field);
-    st.err_text = error_text(&pg, &e);
+    st.err_text = error_text_at(&pg, k, &e);
     edit_page_data(&pg, k, rec, rev);
     render_form(&pg, 422, &st, rec, NULL, NULL);
 done:
