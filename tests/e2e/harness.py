@@ -194,7 +194,6 @@ OPERATION_DATA = {
     'installations': [{'place': 'ЦОД ЭП', 'address': 'Астана, пр. Мангилик Ел, 55/15', 'count': 1}],
     'deployment': [{'organization': 'Министерство', 'deployed_on': '2025-12-01', 'users': 120}],
     'costs': [{'year': 2025, 'purpose': 'creation', 'amount': '125000000'}],
-    'automation': [{'function': 'Приём обращений', 'level': 'full'}],
 }
 
 

@@ -1229,6 +1229,7 @@ static void test_real_appendix1_data(void **state)
         assert_true(needed_at(k, "costs", "development"));
         assert_false(needed_at(k, "costs", "creation"));
         assert_false(needed_at(k, "inventory", "industrial_operation"));
+        assert_false(needed_at(k, "automation", "industrial_operation")); /* not of every object */
         /* … and no longer as a document; the inventory list stays one */
         json_t *rec = json_pack("{s:s}", "stage", "industrial_operation");
         assert_false(model_doc_due(model_doc_type(k->documents, "procurement_data"), rec));
