@@ -920,7 +920,7 @@ static int cmp_sha(const void *a, const void *b)
 static int check_blob_referenced(void *ctx, const char *sha)
 {
     struct blob_refs *r = ctx;
-    if (!bsearch(sha, r->sha, r->n, sizeof *r->sha, cmp_sha))
+    if (r->n == 0 || !bsearch(sha, r->sha, r->n, sizeof *r->sha, cmp_sha)) /* no array: NULL */
         dump_problem(r->rep, "stored content %s: no document refers to it", sha);
     return 0;
 }
