@@ -270,7 +270,10 @@ def test_restricted_fields_are_hidden_from_the_public():
 ACTIONS = ('create', 'update', 'retire', 'read-restricted', 'read-unpublished', 'submit', 'verify')
 COMPLETE = {'purpose': {'ru': 'Назначение'}, 'functions': ['Функция'], 'class': 'third', 'placement': 'other',
             'funding_source': 'own_funds', 'stored_data': 'Данные', 'legal_basis': 'Приказ',
-            'contacts': '8 700 000 00 00'}
+            'contacts': '8 700 000 00 00',
+            'procurement_contracts': [{'contract_number': '1', 'contract_date': '2025-01-10',
+                                       'supplier_name': 'ТОО Поставщик'}],
+            'general_data': {'developer': 'ТОО Поставщик'}}
 
 
 def attempt(tok, action, kind_collection, own_org, target_org):
