@@ -215,6 +215,7 @@ def test_structured_data_without_javascript():
     assert re.search(r'<input [^>]*id="f-procurement_contracts-0-contract_date" name="procurement_contracts\[0\]'
                      r'\.contract_date" type="date"', rows), rows
     assert 'Заключённые договоры о государственных закупках' in rows
+    assert 'По одной строке на каждый договор о государственных закупках' in rows  # the model's help
     assert re.search(r'<fieldset class="usa-fieldset portal-object" id="f-general_data"', body)
     assert 'name="general_data.developer"' in body and 'name="source_code.location"' in body
     m = re.search(r'<select [^>]*name="costs\[0\]\.purpose".*?</select>', body, re.S).group(0)
