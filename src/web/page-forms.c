@@ -200,13 +200,11 @@ static json_t *field_from_form(struct page *pg, const struct model_field *f)
                                                                                   : NULL;
     case FT_LIST: {
         json_t *a = f->item->type == FT_OBJECT ? rows_from_form(pg, f) : json_array();
-        if (f->item->type == FT_OBJECT) {
-            /* rows_from_form read them */
-        } else if (f->item->type == FT_ENUM) {
+        if (f->item->type == FT_ENUM) {
             for (size_t i = 0; i < pg->n_form; i++)
                 if (strcmp(pg->form[i].key, f->name) == 0 && *pg->form[i].value)
                     json_array_append_new(a, json_string(pg->form[i].value));
-        } else {
+        } else if (f->item->type != FT_OBJECT) {
             char *text = unix_lines(pg, form_value(pg, f->name));
             for (char *line = text; line && *line;) {
                 char *nl = strchr(line, '\n');
@@ -450,7 +448,7 @@ static const char *scalar_text(struct page *pg, const json_t *v)
     return "";
 }
 
-#define BLANK_ROWS 2 /* empty rows offered under a list of objects's items */
+#define BLANK_ROWS 2 /* empty rows offered after the items of a list of objects */
 
 /* One input of an object's sub-field, named "<prefix>.<sub>", for the
  * forms/sub partial. Every key the partial reads is set, so that none is
