@@ -676,11 +676,11 @@ int docs_checklist(struct docs *d, const struct actor *a, const char *collection
         n_missing += due && !present;
         const json_t *r = json_object_get(signed_copy, "restricted");
         n_restricted += json_is_true(json_object_get(r, "active"));
-        json_t *item = json_pack("{s:s, s:i, s:s, s:o, s:b, s:s, s:o, s:o, s:o}", "type", dt->id,
-                                 "number", dt->number, "item", dt->item, "label",
-                                 model_label_json(dt->label), "due", due, "state", state,
-                                 "signed", signed_copy, "draft", draft, "versions",
-                                 versions ? json_incref(versions) : json_array());
+        json_t *item =
+            json_pack("{s:s, s:i, s:s, s:o, s:b, s:s, s:o, s:o, s:o}", "type", dt->id, "number",
+                      dt->number, "item", dt->item, "label", model_label_json(dt->label), "due",
+                      due, "state", state, "signed", signed_copy, "draft", draft, "versions",
+                      versions ? json_incref(versions) : json_array());
         if (dt->part)
             json_object_set_new(item, "part", json_integer(dt->part));
         if (dt->replaced_by) {

@@ -33,8 +33,8 @@ static int parse_number(struct loader *ld, const json_t *v, const char *path,
     const json_t *num = json_object_get(v, "number"), *part = json_object_get(v, "part");
     if (!json_is_integer(num) || json_integer_value(num) < 1 || json_integer_value(num) > 999)
         return ld_fail(ld, ld_sub(ld, path, "number"), "must be an integer 1..999");
-    if (part && (!json_is_integer(part) || json_integer_value(part) < 1 ||
-                 json_integer_value(part) > 99))
+    if (part &&
+        (!json_is_integer(part) || json_integer_value(part) < 1 || json_integer_value(part) > 99))
         return ld_fail(ld, ld_sub(ld, path, "part"), "must be an integer 1..99");
     t->number = (int)json_integer_value(num);
     t->part = part ? (int)json_integer_value(part) : 0;
@@ -77,7 +77,8 @@ static int parse_replaced_by(struct loader *ld, const json_t *types, const char 
         return ld_fail(ld, ld_sub(ld, path, "due"), "a replaced type is never due");
     t->replaced_by = arena_calloc(ld->m->arena, json_array_size(r) + 1, sizeof *t->replaced_by);
     for (size_t i = 0; i < json_array_size(r); i++) {
-        const struct model_doc_type *by = model_doc_type(l, json_string_value(json_array_get(r, i)));
+        const struct model_doc_type *by =
+            model_doc_type(l, json_string_value(json_array_get(r, i)));
         if (!by || by == t || json_object_get(json_object_get(types, by->id), "replaced_by"))
             return ld_fail(ld, ld_idx(ld, rp, i), "not a type of this list in use");
         t->replaced_by[i] = by->id;

@@ -42,15 +42,15 @@ static const char *const REL_KEYS[] = {"label",  "inverse",    "inverse_label", 
                                        "target", "attributes", "collection",    "required_for",
                                        NULL};
 static const char *const FIELD_KEYS[] = {
-    "name", "type", "label",  "required", "searchable", "filterable", "readonly", "enum",
-    "to",   "item", "format", "min",      "max",        "max_length", "restricted", "needed",
-    "fields", "help", NULL};
-static const char *const ITEM_KEYS[] = {"type", "enum", "to",         "item", "format",
+    "name",       "type",   "label",  "required", "searchable", "filterable", "readonly",
+    "enum",       "to",     "item",   "format",   "min",        "max",        "max_length",
+    "restricted", "needed", "fields", "help",     NULL};
+static const char *const ITEM_KEYS[] = {"type", "enum", "to",         "item",   "format",
                                         "min",  "max",  "max_length", "fields", NULL};
 /* A sub-field of an object: a scalar with its name, label and whether
  * each value must have it. */
-static const char *const SUB_KEYS[] = {"name", "type", "label",      "required", "enum",
-                                       "format", "min", "max", "max_length", NULL};
+static const char *const SUB_KEYS[] = {"name",   "type", "label", "required",   "enum",
+                                       "format", "min",  "max",   "max_length", NULL};
 /* Names the record and relation envelopes use. */
 static const char *const RESERVED[] = {
     "id",      "kind",   "owner",           "name", "revision", "created_at", "updated_at",

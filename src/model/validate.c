@@ -450,7 +450,7 @@ static int v_list(const struct model_field *f, const json_t *v, const char *path
     {
         json_t *nv = NULL;
         snprintf(ip, sizeof ip, "%s[%zu]", path, i);
-        int rc = json_is_null(x)                ? fail(c->e, "wrong-type", ip, "must not be null")
+        int rc = json_is_null(x)              ? fail(c->e, "wrong-type", ip, "must not be null")
                  : f->item->type == FT_OBJECT ? v_object(f->item, x, ip, true, &nv, c)
                                               : v_value(f->item, x, ip, &nv, c);
         if (rc) {
@@ -475,8 +475,7 @@ static int v_object(const struct model_field *f, const json_t *v, const char *pa
     char sp[200];
     if (!json_is_object(v))
         return fail(c->e, "wrong-type", path, "must be an object");
-    json_object_foreach((json_t *)v, key, x)
-    {
+    json_object_foreach ((json_t *)v, key, x) {
         bool known = false;
         for (size_t i = 0; i < f->n_sub && !known; i++)
             known = strcmp(f->sub[i].name, key) == 0;
@@ -486,7 +485,8 @@ static int v_object(const struct model_field *f, const json_t *v, const char *pa
         }
     }
     bool any = false;
-    json_object_foreach((json_t *)v, key, x) any = any || !json_is_null(x);
+    json_object_foreach ((json_t *)v, key, x)
+        any = any || !json_is_null(x);
     if (!any && is_item)
         return fail(c->e, "required", path, "an item needs at least one value");
     if (!any) { /* no value at all: the field is absent */

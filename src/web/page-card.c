@@ -323,7 +323,7 @@ static json_t *documents_section(struct page *pg, const char *coll, const char *
         bool replaced = json_object_get(it, "replaced_by") != NULL;
         json_object_set_new(o, "label",
                             json_string(web_name(pg->lang, json_object_get(it, "label"))));
-        const char *state_label = replaced                          ? TR("Earlier type: replaced by the documents below")
+        const char *state_label = replaced ? TR("Earlier type: replaced by the documents below")
                                   : strcmp(state, "present") == 0 ? TR("Present")
                                   : strcmp(state, "missing") == 0 ? TR("Missing")
                                                                   : TR("Not due at this stage");

@@ -63,8 +63,8 @@ const char *forms_value_text(struct page *pg, const struct model_field *f, const
         buf_init(&b, 0);
         size_t n = f->type == FT_LIST ? json_array_size(v) : f->n_sub;
         for (size_t i = 0; i < n; i++) {
-            const json_t *x = f->type == FT_LIST ? json_array_get(v, i)
-                                                 : json_object_get(v, f->sub[i].name);
+            const json_t *x =
+                f->type == FT_LIST ? json_array_get(v, i) : json_object_get(v, f->sub[i].name);
             if (f->type == FT_OBJECT && !x)
                 continue;
             if (b.len)
@@ -178,7 +178,8 @@ static json_t *rows_from_form(struct page *pg, const struct model_field *f)
 {
     json_t *a = json_array();
     for (size_t i = 0; i < pg->n_form && form_has_row(pg, f->name, i); i++) {
-        json_t *o = object_from_form(pg, f->item, arena_printf(pg->req->arena, "%s[%zu]", f->name, i));
+        json_t *o =
+            object_from_form(pg, f->item, arena_printf(pg->req->arena, "%s[%zu]", f->name, i));
         if (o)
             json_array_append_new(a, o);
     }
@@ -285,7 +286,8 @@ static const char *error_text_at(struct page *pg, const struct model_kind *k, co
 {
     const char *text = error_text(pg, e), *path = e->field;
     size_t n = strcspn(path, "[.");
-    const struct model_field *f = n && path[n] ? model_field(k, arena_strndup(pg->req->arena, path, n)) : NULL;
+    const struct model_field *f =
+        n && path[n] ? model_field(k, arena_strndup(pg->req->arena, path, n)) : NULL;
     if (!f || !(f->type == FT_OBJECT || (f->type == FT_LIST && f->item->type == FT_OBJECT)))
         return text;
     const struct model_field *obj = f->type == FT_LIST ? f->item : f;
@@ -476,10 +478,11 @@ static json_t *sub_control(struct page *pg, const struct model_field *sf, const 
         break;
     default:
         json_object_set_new(c, "t_input", json_true());
-        json_object_set_new(c, "input_type", json_string(sf->type == FT_DATE    ? "date"
-                                                         : sf->type == FT_URL   ? "url"
-                                                         : sf->type == FT_EMAIL ? "email"
-                                                                                : "text"));
+        json_object_set_new(c, "input_type",
+                            json_string(sf->type == FT_DATE    ? "date"
+                                        : sf->type == FT_URL   ? "url"
+                                        : sf->type == FT_EMAIL ? "email"
+                                                               : "text"));
         if (sf->type == FT_INTEGER || sf->type == FT_DECIMAL)
             json_object_set_new(c, "inputmode",
                                 json_string(sf->type == FT_INTEGER ? "numeric" : "decimal"));
@@ -508,12 +511,12 @@ static json_t *row_controls(struct page *pg, const struct model_field *f, const 
     size_t n = json_is_array(cur) ? json_array_size(cur) : 0;
     for (size_t i = 0; i < n + BLANK_ROWS; i++) {
         const json_t *item = i < n ? json_array_get(cur, i) : NULL;
-        json_t *cells = sub_controls(pg, f->item,
-                                     arena_printf(pg->req->arena, "%s[%zu]", f->name, i),
-                                     arena_printf(pg->req->arena, "%s-%zu", id, i), item);
-        json_array_append_new(rows, json_pack("{s:o, s:s}", "cells", cells, "row_label",
-                                              arena_printf(pg->req->arena, "%s %zu",
-                                                           page_tr(pg, TR("Row")), i + 1)));
+        json_t *cells =
+            sub_controls(pg, f->item, arena_printf(pg->req->arena, "%s[%zu]", f->name, i),
+                         arena_printf(pg->req->arena, "%s-%zu", id, i), item);
+        json_array_append_new(
+            rows, json_pack("{s:o, s:s}", "cells", cells, "row_label",
+                            arena_printf(pg->req->arena, "%s %zu", page_tr(pg, TR("Row")), i + 1)));
     }
     return rows;
 }
