@@ -51,6 +51,12 @@ static json_t *sample(const struct model_field *f)
         return json_pack("[o, o]", sample(f->item), sample(f->item));
     case FT_REF:
         return json_string(f->ref_kinds[0]);
+    case FT_OBJECT: {
+        json_t *o = json_object();
+        for (size_t i = 0; i < f->n_sub; i++)
+            json_object_set_new(o, f->sub[i].name, sample(&f->sub[i]));
+        return o;
+    }
     }
     return json_null();
 }

@@ -20,7 +20,8 @@ without the server:
     attributes for relations), required fields present and not blank, every
     value of the field's type (string/text lengths and control characters,
     i18n objects, integers, decimals, dates, timestamps, bools, enums
-    including list items, https URLs, e-mails, lists, references), BINs with
+    including list items, https URLs, e-mails, lists, objects and their
+    sub-fields, references), BINs with
     valid check digits;
   * references (owner, ref fields, source, target): defined earlier in the
     file and of a kind the field allows; relations: no self-relation and no
@@ -361,6 +362,23 @@ class Checker:
                 self.warn(where, "%s has repeated items" % path)
         elif t == "ref":
             self.check_ref(where, path, v, f.get("to") or [])
+        elif t == "object":
+            if not isinstance(v, dict):
+                self.err(where, "%s must be an object" % path)
+                return
+            subs = {s.get("name"): s for s in f.get("fields") or []}
+            for k in v:
+                if k not in subs:
+                    self.err(where, "%s.%s: the object has no such sub-field" % (path, k))
+            if not any(x is not None for x in v.values()):
+                self.err(where, "%s: an object needs at least one value" % path)
+            for name, sub in subs.items():
+                x = v.get(name)
+                if x is None:
+                    if sub.get("required"):
+                        self.err(where, "%s.%s is required" % (path, name))
+                else:
+                    self.check_value(where, "%s.%s" % (path, name), sub, x)
         else:
             self.err(where, "%s: unsupported field type %r in the model" % (path, t))
 

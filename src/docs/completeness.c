@@ -72,8 +72,9 @@ static int gaps_counted(struct docs *d, const json_t *rec, json_t **gaps, int *n
     json_array_foreach(doc_missing, i, t)
     {
         const struct model_doc_type *dt = model_doc_type(k->documents, json_string_value(t));
-        json_array_append_new(docs_out, json_pack("{s:s, s:i, s:o}", "type", dt->id, "number",
-                                                  dt->number, "label", model_label_json(dt->label)));
+        json_array_append_new(docs_out, json_pack("{s:s, s:i, s:s, s:o}", "type", dt->id, "number",
+                                                  dt->number, "item", dt->item, "label",
+                                                  model_label_json(dt->label)));
     }
     json_decref(doc_missing);
     *needed = (int)model_needed_count(k, rec);

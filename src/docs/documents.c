@@ -339,6 +339,14 @@ static int form_check(struct docs_upload *u, const char *today_s, struct form *f
                 f->type, u->kind->documents->id);
         return -1;
     }
+    if (f->dt->replaced_by) {
+        /* what was placed under it stays; new files go to the types that
+         * replaced it */
+        err_set(e, 422, "validation-failed", "type",
+                "'%.64s' is replaced by '%.64s'%s: place the file under one of those", f->type,
+                f->dt->replaced_by[0], f->dt->replaced_by[1] ? " and others" : "");
+        return -1;
+    }
     bool has_ground = f->ground[strspn(f->ground, " \t\r\n")] != '\0';
     if (has_ground != (*f->until != '\0')) {
         err_set(e, 422, "validation-failed", has_ground ? "restricted_until" : "restricted_ground",
@@ -658,6 +666,8 @@ int docs_checklist(struct docs *d, const struct actor *a, const char *collection
     for (size_t i = 0; i < l->n_types; i++) {
         const struct model_doc_type *dt = &l->types[i];
         json_t *versions = json_object_get(by_type, dt->id);
+        if (dt->replaced_by && !versions)
+            continue; /* a replaced type appears only while it holds documents */
         json_t *signed_copy = newest(versions, "signed"), *draft = newest(versions, "draft");
         bool due = model_doc_due(dt, t.rec), present = !json_is_null(signed_copy);
         const char *state = present ? "present" : due ? "missing" : "optional";
@@ -666,11 +676,20 @@ int docs_checklist(struct docs *d, const struct actor *a, const char *collection
         n_missing += due && !present;
         const json_t *r = json_object_get(signed_copy, "restricted");
         n_restricted += json_is_true(json_object_get(r, "active"));
-        json_array_append_new(
-            items, json_pack("{s:s, s:i, s:o, s:b, s:s, s:o, s:o, s:o}", "type", dt->id, "number",
-                             dt->number, "label", model_label_json(dt->label),
-                             "due", due, "state", state, "signed", signed_copy, "draft", draft,
-                             "versions", versions ? json_incref(versions) : json_array()));
+        json_t *item =
+            json_pack("{s:s, s:i, s:s, s:o, s:b, s:s, s:o, s:o, s:o}", "type", dt->id, "number",
+                      dt->number, "item", dt->item, "label", model_label_json(dt->label), "due",
+                      due, "state", state, "signed", signed_copy, "draft", draft, "versions",
+                      versions ? json_incref(versions) : json_array());
+        if (dt->part)
+            json_object_set_new(item, "part", json_integer(dt->part));
+        if (dt->replaced_by) {
+            json_t *by = json_array();
+            for (size_t j = 0; dt->replaced_by[j]; j++)
+                json_array_append_new(by, json_string(dt->replaced_by[j]));
+            json_object_set_new(item, "replaced_by", by);
+        }
+        json_array_append_new(items, item);
     }
     const char *stage = text_of(t.rec, "stage");
     *out = json_pack("{s:s, s:s, s:s?, s:s, s:o, s:{s:i, s:i, s:i, s:i}}", "record_id", id, "kind",

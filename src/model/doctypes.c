@@ -8,7 +8,7 @@
 #include <string.h>
 
 static const char *const LIST_KEYS[] = {"label", "source", "types", NULL};
-static const char *const TYPE_KEYS[] = {"number", "label", "due", NULL};
+static const char *const TYPE_KEYS[] = {"number", "part", "label", "due", "replaced_by", NULL};
 
 /* "due": true, false (or absent: optional), or {"<enum field>": [values]}. */
 static int parse_due(struct loader *ld, const json_t *v, const char *path,
@@ -25,25 +25,64 @@ static int parse_due(struct loader *ld, const json_t *v, const char *path,
                         &t->n_due_values);
 }
 
+/* "number" 1..999 and "part" 1..99 (a document of a composite item):
+ * together unique in the list. */
+static int parse_number(struct loader *ld, const json_t *v, const char *path,
+                        const struct model_doc_list *l, struct model_doc_type *t)
+{
+    const json_t *num = json_object_get(v, "number"), *part = json_object_get(v, "part");
+    if (!json_is_integer(num) || json_integer_value(num) < 1 || json_integer_value(num) > 999)
+        return ld_fail(ld, ld_sub(ld, path, "number"), "must be an integer 1..999");
+    if (part &&
+        (!json_is_integer(part) || json_integer_value(part) < 1 || json_integer_value(part) > 99))
+        return ld_fail(ld, ld_sub(ld, path, "part"), "must be an integer 1..99");
+    t->number = (int)json_integer_value(num);
+    t->part = part ? (int)json_integer_value(part) : 0;
+    for (size_t i = 0; i < l->n_types; i++)
+        if (l->types[i].number == t->number && l->types[i].part == t->part)
+            return ld_fail(ld, ld_sub(ld, path, t->part ? "part" : "number"),
+                           "%s is also the number of '%s'", l->types[i].item, l->types[i].id);
+    t->item = t->part ? arena_printf(ld->m->arena, "%d.%d", t->number, t->part)
+                      : arena_printf(ld->m->arena, "%d", t->number);
+    return 0;
+}
+
 static int parse_type(struct loader *ld, const char *id, const json_t *v, const char *path,
                       struct model_doc_list *l)
 {
     struct model_doc_type *t = &l->types[l->n_types];
     if (ld_name(ld, id, path) || ld_want_object(ld, v, path) ||
-        ld_check_keys(ld, v, path, TYPE_KEYS) || ld_label(ld, v, "label", path, &t->label))
+        ld_check_keys(ld, v, path, TYPE_KEYS) || ld_label(ld, v, "label", path, &t->label) ||
+        parse_number(ld, v, path, l, t))
         return -1;
-    const json_t *num = json_object_get(v, "number");
-    if (!json_is_integer(num) || json_integer_value(num) < 1 || json_integer_value(num) > 999)
-        return ld_fail(ld, ld_sub(ld, path, "number"), "must be an integer 1..999");
-    t->number = (int)json_integer_value(num);
-    for (size_t i = 0; i < l->n_types; i++)
-        if (l->types[i].number == t->number)
-            return ld_fail(ld, ld_sub(ld, path, "number"), "%d is also the number of '%s'",
-                           t->number, l->types[i].id);
     t->id = ld_keep(ld, id);
     if (parse_due(ld, v, path, t))
         return -1;
     l->n_types++;
+    return 0;
+}
+
+/* "replaced_by": the types of the same list that took over from a type;
+ * such a type is never due. Checked once the whole list is read. */
+static int parse_replaced_by(struct loader *ld, const json_t *types, const char *path,
+                             const struct model_doc_list *l, struct model_doc_type *t)
+{
+    const json_t *r = json_object_get(json_object_get(types, t->id), "replaced_by");
+    const char *rp = ld_sub(ld, path, "replaced_by");
+    if (!r)
+        return 0;
+    if (!json_is_array(r) || json_array_size(r) == 0)
+        return ld_fail(ld, rp, "must be a non-empty array of document types");
+    if (t->due_always || t->due_field)
+        return ld_fail(ld, ld_sub(ld, path, "due"), "a replaced type is never due");
+    t->replaced_by = arena_calloc(ld->m->arena, json_array_size(r) + 1, sizeof *t->replaced_by);
+    for (size_t i = 0; i < json_array_size(r); i++) {
+        const struct model_doc_type *by =
+            model_doc_type(l, json_string_value(json_array_get(r, i)));
+        if (!by || by == t || json_object_get(json_object_get(types, by->id), "replaced_by"))
+            return ld_fail(ld, ld_idx(ld, rp, i), "not a type of this list in use");
+        t->replaced_by[i] = by->id;
+    }
     return 0;
 }
 
@@ -68,6 +107,9 @@ static int parse_list(struct loader *ld, const char *id, const json_t *v, struct
         if (parse_type(ld, tid, tv, ld_sub(ld, tp, tid), l))
             return -1;
     }
+    for (size_t i = 0; i < l->n_types; i++)
+        if (parse_replaced_by(ld, types, ld_sub(ld, tp, l->types[i].id), l, &l->types[i]))
+            return -1;
     return 0;
 }
 
@@ -181,9 +223,17 @@ json_t *doc_lists_json(const struct model *m)
                 json_decref(due);
                 due = json_pack("{s:o}", t->due_field, vals);
             }
-            json_object_set_new(types, t->id,
-                                json_pack("{s:i, s:o, s:o}", "number", t->number, "label",
-                                          model_label_json(t->label), "due", due));
+            json_t *o = json_pack("{s:i, s:s, s:o, s:o}", "number", t->number, "item", t->item,
+                                  "label", model_label_json(t->label), "due", due);
+            if (t->part)
+                json_object_set_new(o, "part", json_integer(t->part));
+            if (t->replaced_by) {
+                json_t *by = json_array();
+                for (size_t r = 0; t->replaced_by[r]; r++)
+                    json_array_append_new(by, json_string(t->replaced_by[r]));
+                json_object_set_new(o, "replaced_by", by);
+            }
+            json_object_set_new(types, t->id, o);
         }
         json_object_set_new(out, l->id,
                             json_pack("{s:o, s:s?, s:o}", "label", model_label_json(l->label),

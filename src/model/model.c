@@ -24,7 +24,7 @@
 
 static const char *const TYPE_NAMES[] = {
     "string", "text", "i18n", "integer", "decimal", "date", "timestamp",
-    "bool",   "enum", "url",  "email",   "list",    "ref",
+    "bool",   "enum", "url",  "email",   "list",    "ref",  "object",
 };
 #define N_TYPES (sizeof TYPE_NAMES / sizeof TYPE_NAMES[0])
 
@@ -43,11 +43,15 @@ static const char *const REL_KEYS[] = {"label",  "inverse",    "inverse_label", 
                                        "target", "attributes", "collection",    "required_for",
                                        NULL};
 static const char *const FIELD_KEYS[] = {
-    "name", "type", "label",  "required", "searchable", "filterable", "readonly", "enum",
-    "to",   "item", "format", "min",      "max",        "max_length", "restricted", "needed",
-    "derived", NULL};
-static const char *const ITEM_KEYS[] = {"type", "enum", "to",         "item", "format",
-                                        "min",  "max",  "max_length", NULL};
+    "name",       "type",   "label",  "required", "searchable", "filterable", "readonly",
+    "enum",       "to",     "item",   "format",   "min",        "max",        "max_length",
+    "restricted", "needed", "fields", "help",     "derived",    NULL};
+static const char *const ITEM_KEYS[] = {"type", "enum", "to",         "item",   "format",
+                                        "min",  "max",  "max_length", "fields", NULL};
+/* A sub-field of an object: a scalar with its name, label and whether
+ * each value must have it. */
+static const char *const SUB_KEYS[] = {"name",   "type", "label", "required",   "enum",
+                                       "format", "min",  "max",   "max_length", NULL};
 /* Names the record and relation envelopes use. */
 static const char *const RESERVED[] = {
     "id",      "kind",   "owner",           "name", "revision", "created_at", "updated_at",
@@ -372,7 +376,12 @@ static int resolve_collection(struct loader *ld, const char *name, const char *p
 
 /* ---- fields -------------------------------------------------------------- */
 
-static int parse_field(struct loader *ld, const json_t *v, const char *path, bool is_item,
+/* What a field definition is: a record's field, a list's item (no name,
+ * label or flags: it takes the list's) or an object's sub-field (a scalar
+ * with a name, a label and `required`). */
+enum field_role { ROLE_FIELD, ROLE_ITEM, ROLE_SUB };
+
+static int parse_field(struct loader *ld, const json_t *v, const char *path, enum field_role role,
                        struct model_field *f);
 
 /* A non-empty list of record kind ids without repeats (ref "to", relation
@@ -453,7 +462,37 @@ static int parse_item(struct loader *ld, const json_t *v, const char *path, stru
     if (!item)
         return 0;
     f->item = arena_calloc(ld->m->arena, 1, sizeof *f->item);
-    return parse_field(ld, item, ld_sub(ld, path, "item"), true, f->item);
+    return parse_field(ld, item, ld_sub(ld, path, "item"), ROLE_ITEM, f->item);
+}
+
+static const struct model_field *find_field(const struct model_field *fs, size_t n,
+                                            const char *name);
+
+/* "fields" of an object: a non-empty array of sub-fields with distinct
+ * names, each a scalar (not a list, an object, an i18n value or a
+ * reference: an object's value is one group of plain values). */
+static int parse_sub_fields(struct loader *ld, const json_t *v, const char *path,
+                            struct model_field *f)
+{
+    if (key_for_type(ld, v, path, "fields", f, FT_OBJECT, true))
+        return -1;
+    const json_t *a = json_object_get(v, "fields");
+    if (!a)
+        return 0;
+    const char *fp = ld_sub(ld, path, "fields");
+    if (!json_is_array(a) || json_array_size(a) == 0)
+        return ld_fail(ld, fp, "must be a non-empty array of fields");
+    f->sub = arena_calloc(ld->m->arena, json_array_size(a), sizeof *f->sub);
+    for (size_t i = 0; i < json_array_size(a); i++) {
+        const char *sp = ld_idx(ld, fp, i);
+        struct model_field *s = &f->sub[f->n_sub];
+        if (parse_field(ld, json_array_get(a, i), sp, ROLE_SUB, s))
+            return -1;
+        if (find_field(f->sub, f->n_sub, s->name))
+            return ld_fail(ld, ld_sub(ld, sp, "name"), "duplicate sub-field '%s'", s->name);
+        f->n_sub++;
+    }
+    return 0;
 }
 
 static int parse_format(struct loader *ld, const json_t *v, const char *path, struct model_field *f)
@@ -631,50 +670,60 @@ static int parse_flags(struct loader *ld, const json_t *v, const char *path, str
         ld_bool(ld, v, "readonly", path, &f->readonly) ||
         ld_bool(ld, v, "restricted", path, &f->restricted))
         return -1;
-    if (parse_needed(ld, v, path, f) || parse_derived(ld, v, path, f))
+    if (parse_needed(ld, v, path, f) || parse_derived(ld, v, path, f) ||
+        (json_object_get(v, "help") && ld_label(ld, v, "help", path, &f->help)))
         return -1;
     if (f->restricted && (f->searchable || f->filterable))
         return ld_fail(ld, ld_sub(ld, path, "restricted"),
                        "a restricted field can be neither searchable nor filterable (its "
                        "values would leak through searches and counts)");
     enum field_type t = f->type == FT_LIST && f->item ? f->item->type : f->type;
-    if (f->filterable && (t == FT_TEXT || t == FT_I18N))
+    if (f->filterable && (t == FT_TEXT || t == FT_I18N || t == FT_OBJECT))
         return ld_fail(ld, ld_sub(ld, path, "filterable"), "not supported for type '%s'",
                        model_type_name(t));
     return 0;
 }
 
-static int parse_field_name(struct loader *ld, const json_t *v, const char *path,
+/* A field's name and label; a sub-field's name lives inside its object,
+ * so the envelope's names are free there. */
+static int parse_field_name(struct loader *ld, const json_t *v, const char *path, bool sub,
                             struct model_field *f)
 {
     const char *name;
     if (ld_string(ld, v, "name", path, true, &name) || ld_name(ld, name, ld_sub(ld, path, "name")))
         return -1;
-    if (ld_in_list(name, RESERVED))
+    if (!sub && ld_in_list(name, RESERVED))
         return ld_fail(ld, ld_sub(ld, path, "name"), "'%s' is reserved for the envelope", name);
     f->name = ld_keep(ld, name);
     return ld_label(ld, v, "label", path, &f->label);
 }
 
-/* Parses one field (or, with is_item, a list's item: a field without
- * name, label and flags, which takes the list's name and label). */
-static int parse_field(struct loader *ld, const json_t *v, const char *path, bool is_item,
+/* Parses one field in its role (see enum field_role). */
+static int parse_field(struct loader *ld, const json_t *v, const char *path, enum field_role role,
                        struct model_field *f)
 {
-    if (ld_want_object(ld, v, path) || ld_check_keys(ld, v, path, is_item ? ITEM_KEYS : FIELD_KEYS))
+    static const char *const *const keys[] = {FIELD_KEYS, ITEM_KEYS, SUB_KEYS};
+    if (ld_want_object(ld, v, path) || ld_check_keys(ld, v, path, keys[role]))
         return -1;
-    if (!is_item && parse_field_name(ld, v, path, f))
+    if (role != ROLE_ITEM && parse_field_name(ld, v, path, role == ROLE_SUB, f))
         return -1;
     if (parse_type(ld, v, path, f))
         return -1;
-    if (is_item && f->type == FT_LIST)
+    if (role == ROLE_ITEM && f->type == FT_LIST)
         return ld_fail(ld, ld_sub(ld, path, "type"), "a list of lists is not allowed");
+    if (role == ROLE_SUB &&
+        (f->type == FT_LIST || f->type == FT_OBJECT || f->type == FT_I18N || f->type == FT_REF))
+        return ld_fail(ld, ld_sub(ld, path, "type"), "a sub-field cannot be of type '%s'",
+                       model_type_name(f->type));
     if (parse_enum_ref(ld, v, path, f) || parse_ref_to(ld, v, path, f) ||
-        parse_item(ld, v, path, f) || parse_format(ld, v, path, f) ||
-        parse_bounds(ld, v, path, f) || parse_max_length(ld, v, path, f))
+        parse_item(ld, v, path, f) || parse_sub_fields(ld, v, path, f) ||
+        parse_format(ld, v, path, f) || parse_bounds(ld, v, path, f) ||
+        parse_max_length(ld, v, path, f))
         return -1;
-    if (is_item)
+    if (role == ROLE_ITEM)
         return 0;
+    if (role == ROLE_SUB)
+        return ld_bool(ld, v, "required", path, &f->required);
     if (f->item) {
         f->item->name = f->name;
         f->item->label = f->label;
@@ -701,7 +750,7 @@ static int parse_field_array(struct loader *ld, const json_t *a, const char *pat
     json_array_foreach(a, i, v)
     {
         const char *fp = ld_idx(ld, path, i);
-        if (parse_field(ld, v, fp, false, &fs[*n]))
+        if (parse_field(ld, v, fp, ROLE_FIELD, &fs[*n]))
             return -1;
         if (find_field(fs, *n, fs[*n].name))
             return ld_fail(ld, ld_sub(ld, fp, "name"), "duplicate field '%s'", fs[*n].name);
@@ -1021,15 +1070,19 @@ static json_t *strings_json(const char *const *s, size_t n)
     return a;
 }
 
-static json_t *field_json(const struct model_field *f, bool is_item)
+static json_t *field_json(const struct model_field *f, enum field_role role)
 {
     json_t *o = json_object();
-    if (!is_item) {
+    if (role != ROLE_ITEM) {
         json_object_set_new(o, "name", json_string(f->name));
         json_object_set_new(o, "label", model_label_json(f->label));
     }
     json_object_set_new(o, "type", json_string(model_type_name(f->type)));
-    if (!is_item) {
+    if (role == ROLE_SUB)
+        json_object_set_new(o, "required", json_boolean(f->required));
+    if (role == ROLE_FIELD) {
+        if (f->help.kk)
+            json_object_set_new(o, "help", model_label_json(f->help));
         json_object_set_new(o, "required", json_boolean(f->required));
         json_object_set_new(o, "searchable", json_boolean(f->searchable));
         json_object_set_new(o, "filterable", json_boolean(f->filterable));
@@ -1049,7 +1102,13 @@ static json_t *field_json(const struct model_field *f, bool is_item)
     if (f->ref_kinds)
         json_object_set_new(o, "to", strings_json(f->ref_kinds, f->n_ref_kinds));
     if (f->item)
-        json_object_set_new(o, "item", field_json(f->item, true));
+        json_object_set_new(o, "item", field_json(f->item, ROLE_ITEM));
+    if (f->n_sub) {
+        json_t *subs = json_array();
+        for (size_t i = 0; i < f->n_sub; i++)
+            json_array_append_new(subs, field_json(&f->sub[i], ROLE_SUB));
+        json_object_set_new(o, "fields", subs);
+    }
     if (f->format)
         json_object_set_new(o, "format", json_string(f->format));
     if (f->has_min)
@@ -1084,7 +1143,7 @@ static json_t *kind_json(const struct model_kind *k)
         json_object_set_new(o, "required_for", relation_required_json(k));
     json_t *fs = json_array();
     for (size_t i = 0; i < k->n_fields; i++)
-        json_array_append_new(fs, field_json(&k->fields[i], false));
+        json_array_append_new(fs, field_json(&k->fields[i], ROLE_FIELD));
     json_object_set_new(o, "fields", fs);
     return o;
 }

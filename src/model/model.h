@@ -36,6 +36,7 @@ enum field_type {
     FT_EMAIL,
     FT_LIST,      /* JSON array of `item` */
     FT_REF,       /* id of another record, of one of ref_kinds */
+    FT_OBJECT,    /* {"<sub-field>": value, …}: a group of scalar sub-fields */
 };
 
 struct model_enum_value {
@@ -72,6 +73,7 @@ struct model_field {
     const char *name;
     enum field_type type;
     struct i18n label;
+    struct i18n help; /* how to fill it in (the forms' hint); kk NULL: none */
     bool required;
     bool searchable;  /* its text goes into the full-text index */
     bool filterable;  /* indexed for filter=, facets and sort= */
@@ -82,6 +84,8 @@ struct model_field {
     const char **ref_kinds;               /* FT_REF: allowed target kinds */
     size_t n_ref_kinds;
     struct model_field *item;             /* FT_LIST: the item type */
+    struct model_field *sub;              /* FT_OBJECT: its sub-fields, in order */
+    size_t n_sub;
     const char *format;                   /* named check, e.g. "bin" */
     bool has_min, has_max;
     int64_t min, max;                     /* FT_INTEGER bounds */
@@ -180,6 +184,12 @@ struct model_workflow {
 struct model_doc_type {
     const char *id;
     int number; /* its item number in the legal list */
+    int part;   /* its document within a composite item (6.1, 6.2), or 0 */
+    const char *item; /* "6" or "6.1": the number as shown */
+    /* A type that newer types replace (an item split into its documents):
+     * what is stored under it stays readable, it is never due, and new
+     * files go to one of these types. NULL-terminated; NULL: in use. */
+    const char **replaced_by;
     struct i18n label;
     bool due_always;
     const char *due_field;

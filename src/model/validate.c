@@ -418,6 +418,8 @@ static int v_ref(const struct model_field *f, const json_t *v, const char *path,
 
 static int v_value(const struct model_field *f, const json_t *v, const char *path, json_t **out,
                    const struct vctx *c);
+static int v_object(const struct model_field *f, const json_t *v, const char *path, bool is_item,
+                    json_t **out, const struct vctx *c);
 
 static int v_list(const struct model_field *f, const json_t *v, const char *path, json_t **out,
                   const struct vctx *c)
@@ -436,8 +438,9 @@ static int v_list(const struct model_field *f, const json_t *v, const char *path
     {
         json_t *nv = NULL;
         snprintf(ip, sizeof ip, "%s[%zu]", path, i);
-        int rc = json_is_null(x) ? fail(c->e, "wrong-type", ip, "must not be null")
-                                 : v_value(f->item, x, ip, &nv, c);
+        int rc = json_is_null(x)              ? fail(c->e, "wrong-type", ip, "must not be null")
+                 : f->item->type == FT_OBJECT ? v_object(f->item, x, ip, true, &nv, c)
+                                              : v_value(f->item, x, ip, &nv, c);
         if (rc) {
             json_decref(a);
             return -1;
@@ -445,6 +448,55 @@ static int v_list(const struct model_field *f, const json_t *v, const char *path
         json_array_append_new(a, nv);
     }
     *out = a;
+    return 0;
+}
+
+/* An object: only its sub-fields, each checked at "path.sub"; a required
+ * sub-field must have a value. The normalised object keeps the sub-fields
+ * given, in model order. One with no value is an absent field, and as a
+ * list's item is refused. */
+static int v_object(const struct model_field *f, const json_t *v, const char *path, bool is_item,
+                    json_t **out, const struct vctx *c)
+{
+    const char *key;
+    json_t *x;
+    char sp[200];
+    if (!json_is_object(v))
+        return fail(c->e, "wrong-type", path, "must be an object");
+    json_object_foreach ((json_t *)v, key, x) {
+        bool known = false;
+        for (size_t i = 0; i < f->n_sub && !known; i++)
+            known = strcmp(f->sub[i].name, key) == 0;
+        if (!known) {
+            snprintf(sp, sizeof sp, "%s.%s", path, key);
+            return fail(c->e, "unknown-field", sp, "%s has no sub-field '%s'", f->name, key);
+        }
+    }
+    bool any = false;
+    json_object_foreach ((json_t *)v, key, x)
+        any = any || !json_is_null(x);
+    if (!any && is_item)
+        return fail(c->e, "required", path, "an item needs at least one value");
+    if (!any) { /* no value at all: the field is absent */
+        *out = json_object();
+        return 0;
+    }
+    json_t *o = json_object();
+    for (size_t i = 0; i < f->n_sub; i++) {
+        const struct model_field *s = &f->sub[i];
+        json_t *sv = json_object_get(v, s->name), *nv = NULL;
+        snprintf(sp, sizeof sp, "%s.%s", path, s->name);
+        int rc = 0;
+        if (!sv || json_is_null(sv))
+            rc = s->required ? fail(c->e, "required", sp, "is required") : 0;
+        else if ((rc = v_value(s, sv, sp, &nv, c)) == 0)
+            json_object_set_new(o, s->name, nv);
+        if (rc) {
+            json_decref(o);
+            return -1;
+        }
+    }
+    *out = o;
     return 0;
 }
 
@@ -480,6 +532,8 @@ static int v_value(const struct model_field *f, const json_t *v, const char *pat
         return v_list(f, v, path, out, c);
     case FT_REF:
         return v_ref(f, v, path, out, c);
+    case FT_OBJECT:
+        return v_object(f, v, path, false, out, c);
     }
     return fail(c->e, "wrong-type", path, "unsupported type");
 }
@@ -522,7 +576,7 @@ int model_validate_fields(const struct model_kind *k, const json_t *in, json_t *
             json_decref(o);
             return -1;
         }
-        if (f->type == FT_I18N && json_object_size(nv) == 0)
+        if ((f->type == FT_I18N || f->type == FT_OBJECT) && json_object_size(nv) == 0)
             json_decref(nv); /* {} or all-null: absent */
         else
             json_object_set_new(o, f->name, nv);
@@ -571,10 +625,17 @@ static void put_piece(struct buf *out, const char *s)
     buf_puts(out, s);
 }
 
-/* Enum values are searchable by their labels in all three languages. */
+/* Enum values are searchable by their labels in all three languages; an
+ * object by each of its sub-fields' values. */
 static void search_one(const struct model_field *f, const json_t *v, struct buf *out)
 {
-    if (json_is_object(v)) {
+    if (f->type == FT_OBJECT) {
+        for (size_t i = 0; i < f->n_sub; i++) {
+            const json_t *x = json_object_get(v, f->sub[i].name);
+            if (x)
+                search_one(&f->sub[i], x, out);
+        }
+    } else if (json_is_object(v)) {
         for (size_t i = 0; i < 3; i++)
             put_piece(out, json_string_value(json_object_get(v, LANGS[i])));
     } else if (json_is_string(v) && f->type == FT_ENUM) {

@@ -156,10 +156,38 @@ static void ref_value(struct page *pg, const char *id, const char **text, const 
     json_decref(rec);
 }
 
+static json_t *scalar_value(struct page *pg, const struct model_field *f, const json_t *v);
+
+/* An object's value as {text, parts:[{label, text, href?}]}: the parts for
+ * the card, the text ("label: value, …") for one line of history. */
+static json_t *object_value(struct page *pg, const struct model_field *f, const json_t *v)
+{
+    json_t *parts = json_array();
+    struct buf b;
+    buf_init(&b, 1u << 20);
+    for (size_t i = 0; i < f->n_sub; i++) {
+        const json_t *x = json_object_get(v, f->sub[i].name);
+        if (!x || json_is_null(x))
+            continue;
+        json_t *p = scalar_value(pg, &f->sub[i], x);
+        const char *label = web_label(pg->lang, f->sub[i].label);
+        json_object_set_new(p, "label", json_string(label));
+        buf_printf(&b, "%s%s: %s", b.len ? ", " : "", label,
+                   json_string_value(json_object_get(p, "text")));
+        json_array_append_new(parts, p);
+    }
+    json_t *o = json_pack("{s:s, s:o}", "text", b.p ? b.p : "", "parts", parts);
+    buf_free(&b);
+    flag(o, "parts");
+    return o;
+}
+
 /* One scalar value as {text, href?}. */
 static json_t *scalar_value(struct page *pg, const struct model_field *f, const json_t *v)
 {
     const char *text = "", *href = NULL;
+    if (f && f->type == FT_OBJECT)
+        return object_value(pg, f, v);
     switch (f ? f->type : FT_STRING) {
     case FT_I18N:
         text = web_name(pg->lang, v);
@@ -291,10 +319,12 @@ static json_t *documents_section(struct page *pg, const char *coll, const char *
         const char *state = json_string_value(json_object_get(it, "state"));
         json_t *o = json_object();
         json_object_set_new(o, "type", json_string(type));
-        json_object_set_new(o, "number", json_incref(json_object_get(it, "number")));
+        json_object_set_new(o, "number", json_incref(json_object_get(it, "item")));
+        bool replaced = json_object_get(it, "replaced_by") != NULL;
         json_object_set_new(o, "label",
                             json_string(web_name(pg->lang, json_object_get(it, "label"))));
-        const char *state_label = strcmp(state, "present") == 0   ? TR("Present")
+        const char *state_label = replaced ? TR("Earlier type: replaced by the documents below")
+                                  : strcmp(state, "present") == 0 ? TR("Present")
                                   : strcmp(state, "missing") == 0 ? TR("Missing")
                                                                   : TR("Not due at this stage");
         json_object_set_new(o, "state_label", json_string(page_tr(pg, state_label)));
@@ -326,7 +356,7 @@ static json_t *documents_section(struct page *pg, const char *coll, const char *
         }
         json_object_set_new(o, "files", files);
         flag(o, "files");
-        json_object_set_new(o, "may_upload", json_boolean(may_update));
+        json_object_set_new(o, "may_upload", json_boolean(may_update && !replaced));
         if (refused && refused->type && strcmp(refused->type, type) == 0) {
             json_t *probs = json_array();
             size_t j;

@@ -56,15 +56,22 @@ const char *forms_value_text(struct page *pg, const struct model_field *f, const
         return json_is_string(v) ? enum_label(pg, f->enumeration, json_string_value(v)) : "";
     case FT_INTEGER:
         return arena_printf(pg->req->arena, "%lld", (long long)json_integer_value(v));
-    case FT_LIST: {
+    case FT_LIST:
+    case FT_OBJECT: {
+        /* items "; ", an object's sub-fields "label: value, …" */
         struct buf b;
         buf_init(&b, 0);
-        size_t i;
-        json_t *it;
-        json_array_foreach (v, i, it) {
-            if (i)
-                buf_puts(&b, "; ");
-            buf_puts(&b, forms_value_text(pg, f->item, it));
+        size_t n = f->type == FT_LIST ? json_array_size(v) : f->n_sub;
+        for (size_t i = 0; i < n; i++) {
+            const json_t *x =
+                f->type == FT_LIST ? json_array_get(v, i) : json_object_get(v, f->sub[i].name);
+            if (f->type == FT_OBJECT && !x)
+                continue;
+            if (b.len)
+                buf_puts(&b, f->type == FT_LIST ? "; " : ", ");
+            if (f->type == FT_OBJECT)
+                buf_printf(&b, "%s: ", web_label(pg->lang, f->sub[i].label));
+            buf_puts(&b, forms_value_text(pg, f->type == FT_LIST ? f->item : &f->sub[i], x));
         }
         const char *out = arena_strdup(pg->req->arena, b.p ? b.p : "");
         buf_free(&b);
@@ -128,10 +135,63 @@ static json_t *scalar_from_text(const struct model_field *f, const char *s)
     return json_string(s);
 }
 
+/* An object's sub-fields from "<prefix>.<sub>" (a checkbox left unticked
+ * is no value: a row of empty inputs stays empty); NULL when all empty. */
+static json_t *object_from_form(struct page *pg, const struct model_field *f, const char *prefix)
+{
+    json_t *o = json_object();
+    for (size_t i = 0; i < f->n_sub; i++) {
+        const struct model_field *sf = &f->sub[i];
+        const char *name = arena_printf(pg->req->arena, "%s.%s", prefix, sf->name);
+        const char *v = form_value(pg, name);
+        if (sf->type == FT_BOOL) {
+            if (form_has(pg, name))
+                json_object_set_new(o, sf->name, json_true());
+            continue;
+        }
+        if (sf->type == FT_TEXT)
+            v = unix_lines(pg, v);
+        if (*v)
+            json_object_set_new(o, sf->name, scalar_from_text(sf, v));
+    }
+    if (json_object_size(o) == 0) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+/* Does the form hold any input of row i of list `name` ("<name>[i].…")? */
+static bool form_has_row(const struct page *pg, const char *name, size_t i)
+{
+    char prefix[160];
+    int n = snprintf(prefix, sizeof prefix, "%s[%zu].", name, i);
+    for (size_t k = 0; n > 0 && (size_t)n < sizeof prefix && k < pg->n_form; k++)
+        if (strncmp(pg->form[k].key, prefix, (size_t)n) == 0)
+            return true;
+    return false;
+}
+
+/* A list of objects from its rows "<name>[i].<sub>", in order; rows left
+ * empty are dropped. */
+static json_t *rows_from_form(struct page *pg, const struct model_field *f)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < pg->n_form && form_has_row(pg, f->name, i); i++) {
+        json_t *o =
+            object_from_form(pg, f->item, arena_printf(pg->req->arena, "%s[%zu]", f->name, i));
+        if (o)
+            json_array_append_new(a, o);
+    }
+    return a;
+}
+
 /* The field's value as typed in the form, or NULL when left empty. */
 static json_t *field_from_form(struct page *pg, const struct model_field *f)
 {
     switch (f->type) {
+    case FT_OBJECT:
+        return object_from_form(pg, f, f->name);
     case FT_I18N:
         return i18n_from_form(pg, f->name);
     case FT_BOOL:
@@ -140,12 +200,12 @@ static json_t *field_from_form(struct page *pg, const struct model_field *f)
         return form_has(pg, arena_printf(pg->req->arena, "%s._present", f->name)) ? json_false()
                                                                                   : NULL;
     case FT_LIST: {
-        json_t *a = json_array();
+        json_t *a = f->item->type == FT_OBJECT ? rows_from_form(pg, f) : json_array();
         if (f->item->type == FT_ENUM) {
             for (size_t i = 0; i < pg->n_form; i++)
                 if (strcmp(pg->form[i].key, f->name) == 0 && *pg->form[i].value)
                     json_array_append_new(a, json_string(pg->form[i].value));
-        } else {
+        } else if (f->item->type != FT_OBJECT) {
             char *text = unix_lines(pg, form_value(pg, f->name));
             for (char *line = text; line && *line;) {
                 char *nl = strchr(line, '\n');
@@ -218,6 +278,33 @@ static const char *error_text(struct page *pg, const struct err *e)
     if (strcmp(e->type, "dangling-reference") == 0 || strcmp(e->type, "wrong-reference") == 0)
         return page_tr(pg, TR("Choose an existing record of the right kind."));
     return page_tr(pg, TR("This value is not accepted."));
+}
+
+/* Where inside a structured field an error path points ("costs[1].year":
+ * "Row 2, Year"), before the message; the message alone otherwise. */
+static const char *error_text_at(struct page *pg, const struct model_kind *k, const struct err *e)
+{
+    const char *text = error_text(pg, e), *path = e->field;
+    size_t n = strcspn(path, "[.");
+    const struct model_field *f =
+        n && path[n] ? model_field(k, arena_strndup(pg->req->arena, path, n)) : NULL;
+    if (!f || !(f->type == FT_OBJECT || (f->type == FT_LIST && f->item->type == FT_OBJECT)))
+        return text;
+    const struct model_field *obj = f->type == FT_LIST ? f->item : f;
+    const char *rest = path + n, *where = "";
+    if (*rest == '[') {
+        char *end;
+        unsigned long row = strtoul(rest + 1, &end, 10);
+        if (*end != ']')
+            return text;
+        where = arena_printf(pg->req->arena, "%s %lu", page_tr(pg, TR("Row")), row + 1);
+        rest = end + 1;
+    }
+    for (size_t i = 0; *rest == '.' && i < obj->n_sub; i++)
+        if (strcmp(obj->sub[i].name, rest + 1) == 0)
+            where = arena_printf(pg->req->arena, "%s%s%s", where, *where ? ", " : "",
+                                 web_label(pg->lang, obj->sub[i].label));
+    return *where ? arena_printf(pg->req->arena, "%s: %s", where, text) : text;
 }
 
 /* The top-level field of an error path ("functions[2]" → "functions"). */
@@ -363,6 +450,77 @@ static const char *scalar_text(struct page *pg, const json_t *v)
     return "";
 }
 
+#define BLANK_ROWS 2 /* empty rows offered after the items of a list of objects */
+
+/* One input of an object's sub-field, named "<prefix>.<sub>", for the
+ * forms/sub partial. Every key the partial reads is set, so that none is
+ * taken from the field around it. */
+static json_t *sub_control(struct page *pg, const struct model_field *sf, const char *prefix,
+                           const char *id_prefix, const json_t *cur)
+{
+    const char *id = arena_printf(pg->req->arena, "%s-%s", id_prefix, sf->name);
+    json_t *c = json_pack("{s:s, s:s, s:s, s:b, s:b, s:b, s:b, s:b, s:b, s:s, s:s}", "name",
+                          arena_printf(pg->req->arena, "%s.%s", prefix, sf->name), "id", id,
+                          "label", web_label(pg->lang, sf->label), "required", sf->required,
+                          "t_input", false, "t_text", false, "t_bool", false, "t_enum", false,
+                          "error", false, "value", scalar_text(pg, cur), "inputmode", "");
+    switch (sf->type) {
+    case FT_TEXT:
+        json_object_set_new(c, "t_text", json_true());
+        break;
+    case FT_BOOL:
+        json_object_set_new(c, "t_bool", json_true());
+        json_object_set_new(c, "checked", json_boolean(json_is_true(cur)));
+        break;
+    case FT_ENUM:
+        json_object_set_new(c, "t_enum", json_true());
+        json_object_set_new(c, "options", enum_options(pg, sf->enumeration, cur, false, id));
+        break;
+    default:
+        json_object_set_new(c, "t_input", json_true());
+        json_object_set_new(c, "input_type",
+                            json_string(sf->type == FT_DATE    ? "date"
+                                        : sf->type == FT_URL   ? "url"
+                                        : sf->type == FT_EMAIL ? "email"
+                                                               : "text"));
+        if (sf->type == FT_INTEGER || sf->type == FT_DECIMAL)
+            json_object_set_new(c, "inputmode",
+                                json_string(sf->type == FT_INTEGER ? "numeric" : "decimal"));
+        break;
+    }
+    return c;
+}
+
+/* The inputs of one object (f's sub-fields) under prefix. */
+static json_t *sub_controls(struct page *pg, const struct model_field *f, const char *prefix,
+                            const char *id_prefix, const json_t *cur)
+{
+    json_t *out = json_array();
+    for (size_t i = 0; i < f->n_sub; i++)
+        json_array_append_new(out, sub_control(pg, &f->sub[i], prefix, id_prefix,
+                                               json_object_get(cur, f->sub[i].name)));
+    return out;
+}
+
+/* A list of objects as rows: the items given, then BLANK_ROWS empty ones
+ * (more come after saving: the page works without scripts). */
+static json_t *row_controls(struct page *pg, const struct model_field *f, const char *id,
+                            const json_t *cur)
+{
+    json_t *rows = json_array();
+    size_t n = json_is_array(cur) ? json_array_size(cur) : 0;
+    for (size_t i = 0; i < n + BLANK_ROWS; i++) {
+        const json_t *item = i < n ? json_array_get(cur, i) : NULL;
+        json_t *cells =
+            sub_controls(pg, f->item, arena_printf(pg->req->arena, "%s[%zu]", f->name, i),
+                         arena_printf(pg->req->arena, "%s-%zu", id, i), item);
+        json_array_append_new(
+            rows, json_pack("{s:o, s:s}", "cells", cells, "row_label",
+                            arena_printf(pg->req->arena, "%s %zu", page_tr(pg, TR("Row")), i + 1)));
+    }
+    return rows;
+}
+
 /* One control's data for the template: its type flag, label, value. */
 static json_t *control(struct page *pg, const struct form_state *st, const char *name,
                        enum field_type type, const struct model_field *f, struct i18n label,
@@ -372,6 +530,8 @@ static json_t *control(struct page *pg, const struct form_state *st, const char 
     const char *id = arena_printf(pg->req->arena, "f-%s", name);
     json_t *c = json_pack("{s:s, s:s, s:s, s:b}", "name", name, "id", id, "label",
                           web_label(pg->lang, label), "required", required);
+    if (f && f->help.kk)
+        json_object_set_new(c, "hint", json_string(web_label(pg->lang, f->help)));
     if (st->err_field && strcmp(st->err_field, name) == 0) {
         json_object_set_new(c, "error", json_string(st->err_text));
         json_object_set_new(c, "error_id",
@@ -407,8 +567,15 @@ static json_t *control(struct page *pg, const struct form_state *st, const char 
         json_object_set_new(c, "options", ref_options(pg, f, cur, q));
         break;
     }
+    case FT_OBJECT:
+        json_object_set_new(c, "t_object", json_true());
+        json_object_set_new(c, "parts", sub_controls(pg, f, name, id, cur));
+        break;
     case FT_LIST:
-        if (f->item->type == FT_ENUM) {
+        if (f->item->type == FT_OBJECT) {
+            json_object_set_new(c, "t_rows", json_true());
+            json_object_set_new(c, "rows", row_controls(pg, f, id, cur));
+        } else if (f->item->type == FT_ENUM) {
             json_object_set_new(c, "t_enumlist", json_true());
             json_object_set_new(c, "options",
                                 enum_options(pg, f->item->enumeration, cur, true, id));
@@ -658,7 +825,7 @@ static void h_new_post(struct http_req *req, struct http_resp *resp, void *ctx)
         return;
     }
     st.err_field = error_field(&pg, e.field);
-    st.err_text = error_text(&pg, &e);
+    st.err_text = error_text_at(&pg, k, &e);
     render_form(&pg, 422, &st, NULL, owner, NULL);
     json_decref(vals);
 }
@@ -860,7 +1027,7 @@ static void h_edit_post(struct http_req *req, struct http_resp *resp, void *ctx)
         goto done;
     }
     st.err_field = error_field(&pg, e.field);
-    st.err_text = error_text(&pg, &e);
+    st.err_text = error_text_at(&pg, k, &e);
     edit_page_data(&pg, k, rec, rev);
     render_form(&pg, 422, &st, rec, NULL, NULL);
 done:

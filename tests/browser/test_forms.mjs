@@ -103,6 +103,11 @@ cases.push(['create, submit and verify with JavaScript disabled; a script stays 
   await page.selectOption('#f-funding_source', 'state_investment_project');
   await page.click('label[for=f-source_code_transferred]');
   await page.fill('#f-commissioning_date', '2024-03-01');
+  // Appendix 1's data: a row of the contracts, a group of general data
+  await page.fill('#f-procurement_contracts-0-contract_number', '45-ГЗ');
+  await page.fill('#f-procurement_contracts-0-contract_date', '2025-03-14');
+  await page.fill('#f-procurement_contracts-0-supplier_name', SCRIPT);
+  await page.fill('#f-general_data-summary', SCRIPT);
   await Promise.all([page.waitForNavigation(), page.click('.portal-record-form button[type=submit]:not([name])')]);
   const m = page.url().match(/\/ru\/objects\/([^/?]+)\?done=created$/);
   assert(m, `after creation: ${page.url()}`);
@@ -114,9 +119,11 @@ cases.push(['create, submit and verify with JavaScript disabled; a script stays 
   assert(await page.inputValue('#f-functions') === 'Приём обращений\n' + SCRIPT, 'the functions as typed');
   assert(await page.locator('img[src=x]').count() === 0, 'no element was injected');
   assert(await page.isChecked('#f-source_code_transferred'), 'the box stays ticked');
+  assert(await page.inputValue('#f-procurement_contracts-0-supplier_name') === SCRIPT, 'a row as typed');
+  assert(await page.inputValue('#f-procurement_contracts-1-supplier_name') === '', 'an empty row after it');
   // the documents due, through the card's forms without JavaScript
-  assert((await placeMissingDocuments(page, `${srv.base}/ru/objects/${id}`, docFixtures().pdfa1b)).length === 4,
-         'four documents are due at creation');
+  assert((await placeMissingDocuments(page, `${srv.base}/ru/objects/${id}`, docFixtures().pdfa1b)).length === 2,
+         'two documents are due at creation');
   await page.goto(`${srv.base}/ru/objects/${id}/edit`);
   await Promise.all([page.waitForNavigation(), page.click('.portal-submit-form button[type=submit]')]);
   assert(page.url().endsWith(`/ru/objects/${id}?done=submitted`), `after submission: ${page.url()}`);

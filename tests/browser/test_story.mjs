@@ -141,16 +141,23 @@ async function walk(lang, js, contexts) {
   await axe(page, `card of the owner ${tag}`);
   await shot(page, `story-card-owner-${tag}`);
 
-  // 6. submits it: not yet, the other documents due at the stage are
-  // missing (002 §12), each linked to its slot on the card; then it goes
+  // 6. submits it: not yet, Appendix 1's information (items 5 and 14) is
+  // data still to fill, each gap linked to its field (002 §12); the rows of
+  // the contracts and the general data are filled, then it goes
   await page.goto(`${srv.base}/${lang}/objects/${id}/edit`);
   await submit(page, '.portal-submit-form button[type=submit]');
-  for (const type of ['procurement_data', 'general_data'])
-    assert(await page.locator(`main a[href="/${lang}/objects/${id}#doc-${type}"]`).count() === 1,
-           `the refusal links to the ${type} slot`);
+  for (const field of ['procurement_contracts', 'general_data'])
+    assert(await page.locator(`main a[href="/${lang}/objects/${id}/edit#f-${field}"]`).count() === 1,
+           `the refusal links to the ${field} field`);
   await axe(page, `submission refused ${tag}`);
-  const placed = await placeMissingDocuments(page, `${srv.base}/${lang}/objects/${id}`, FX.pdfa1b);
-  assert(placed.join() === 'procurement_data,general_data', `placed ${placed}`);
+  await page.goto(`${srv.base}/${lang}/objects/${id}/edit`);
+  await page.fill('#f-procurement_contracts-0-contract_number', '45-ГЗ');
+  await page.fill('#f-procurement_contracts-0-contract_date', '2025-03-14');
+  await page.fill('#f-procurement_contracts-0-supplier_name', 'ТОО «Разработчик»');
+  await page.fill('#f-general_data-summary', 'Учёт недропользования');
+  await axe(page, `structured fields ${tag}`);
+  await submit(page, '.portal-record-form button[type=submit]:not([name])');
+  assert(page.url().endsWith('?done=saved'), `saved: ${page.url()}`);
   await page.goto(`${srv.base}/${lang}/objects/${id}/edit`);
   await submit(page, '.portal-submit-form button[type=submit]');
   assert(page.url().endsWith(`/${lang}/objects/${id}?done=submitted`), `submitted: ${page.url()}`);

@@ -203,6 +203,18 @@ COMPLETE = {
     'stored_data': 'ФИО заявителей',
     'legal_basis': 'Приказ № 1',
     'contacts': 'Отдел цифровизации',
+    # Appendix 1: contracts (item 5) and general data (item 14)
+    'procurement_contracts': [{'contract_number': '№ 45-ГЗ', 'contract_date': '2025-03-14',
+                               'supplier_bin': '240140090017', 'supplier_name': 'ТОО Пример',
+                               'amount': '125000000'}],
+    'general_data': {'developer': 'ТОО Пример', 'creation_started': '2025-04-01'},
+}
+
+# What Appendix 1 (item 15) needs besides, once the object is in operation.
+OPERATION_DATA = {
+    'installations': [{'place': 'ЦОД ЭП', 'address': 'Астана, пр. Мангилик Ел, 55/15', 'count': 1}],
+    'deployment': [{'organization': 'Министерство', 'deployed_on': '2025-12-01', 'users': 120}],
+    'costs': [{'year': 2025, 'purpose': 'creation', 'amount': '125000000'}],
 }
 
 

@@ -291,7 +291,10 @@ ACTIONS = ('create', 'update', 'retire', 'read-restricted', 'read-unpublished', 
 COMPLETE = {'purpose': {'ru': 'Назначение'}, 'functions': ['Функция'], 'class': 'third', 'placement': 'other',
             'funding_source': 'own_funds', 'placement_exception': 'platform_inexpedient',
             'stored_data': 'Данные', 'legal_basis': 'Приказ',
-            'contacts': '8 700 000 00 00'}
+            'contacts': '8 700 000 00 00',
+            'procurement_contracts': [{'contract_number': '1', 'contract_date': '2025-01-10',
+                                       'supplier_name': 'ТОО Поставщик'}],
+            'general_data': {'developer': 'ТОО Поставщик'}}
 
 
 def attempt(tok, action, kind_collection, own_org, target_org):

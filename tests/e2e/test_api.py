@@ -190,6 +190,62 @@ def test_validation_errors_name_the_field():
     assert SRV.export() == before
 
 
+def test_appendix1_data_as_structured_fields():
+    # REQ: REG-07
+    # Appendix 1's information items recorded as data: lists of rows and
+    # groups of values, each value checked at its path, read back, exported
+    org = make_org(SRV, TOK, 41)
+    data = {
+        'procurement_contracts': [{'contract_number': '45-ГЗ', 'contract_date': '2025-03-14',
+                                   'supplier_bin': valid_bin(4101), 'supplier_name': 'ТОО Пример',
+                                   'amount': 125000000.5}],
+        'general_data': {'developer': 'ТОО Пример', 'pilot_started': '2025-10-01'},
+        'installations': [{'place': 'ЦОД ЭП', 'count': 2}, {'place': 'Резервный ЦОД', 'address': 'Алматы'}],
+        'costs': [{'year': 2025, 'purpose': 'creation', 'amount': '125000000.50'}],
+        'classifiers': [{'title': 'КАТО', 'holder': 'Бюро национальной статистики'}],
+    }
+    rec = make_is(SRV, TOK, org['id'], **data)
+    assert rec['procurement_contracts'][0]['amount'] == '125000000.5', rec
+    assert rec['costs'] == [{'year': 2025, 'purpose': 'creation', 'amount': '125000000.5'}], rec
+    assert rec['installations'] == data['installations'] and rec['general_data'] == data['general_data']
+    got = get(f'/api/v1/objects/{rec["id"]}').json()
+    assert {k: got[k] for k in data} == {k: rec[k] for k in data}
+    # the model says what each row holds
+    fields = {f['name']: f for f in get('/api/v1/model').json()['kinds']['information_system']['fields']}
+    subs = [s['name'] for s in fields['installations']['item']['fields']]
+    assert fields['installations']['type'] == 'list' and subs == ['place', 'address', 'count'], fields['installations']
+    assert fields['general_data']['type'] == 'object' and fields['costs']['needed'] == {
+        'stage': ['industrial_operation', 'development']}
+    assert fields['procurement_contracts']['help']['kk'], fields['procurement_contracts']
+    # found by a classifier's name, in the export
+    found = get('/api/v1/objects?q=' + urllib.parse.quote('статистики')).json()['items']
+    assert rec['id'] in [i['id'] for i in found]
+    assert 'Резервный ЦОД'.encode() in SRV.export()
+    # bad values are refused at their path and change nothing
+    base = {'kind': 'information_system', 'owner': org['id'], 'name': {'ru': 'Система'},
+            'stage': 'creation'}
+    cases = [
+        (dict(base, installations=[{'place': 'A'}, {'place': 'B', 'count': 'два'}]), 'installations[1].count'),
+        (dict(base, installations=[{'place': 'A', 'rack': 5}]), 'installations[0].rack'),
+        (dict(base, installations=[{'count': 1}]), 'installations[0].place'),
+        (dict(base, installations=[{}]), 'installations[0]'),
+        (dict(base, installations={'place': 'A'}), 'installations'),
+        (dict(base, procurement_contracts=[dict(data['procurement_contracts'][0], supplier_bin='123456789012')]),
+         'procurement_contracts[0].supplier_bin'),
+        (dict(base, costs=[{'year': 1900, 'purpose': 'creation', 'amount': 1}]), 'costs[0].year'),
+        (dict(base, costs=[{'year': 2025, 'purpose': 'lunch', 'amount': 1}]), 'costs[0].purpose'),
+        (dict(base, general_data={'pilot_started': '2025-02-30'}), 'general_data.pilot_started'),
+        (dict(base, general_data='сведения'), 'general_data'),
+    ]
+    before = SRV.export()
+    for body, field in cases:
+        assert_problem(SRV.request('POST', '/api/v1/objects', body, token=TOK), 422, field)
+    r = SRV.request('PATCH', f'/api/v1/objects/{rec["id"]}', {'costs': [{'year': 'next'}]}, token=TOK,
+                    headers={'If-Match': f'"{rec["revision"]}"'})
+    assert_problem(r, 422, 'costs[0].year')
+    assert SRV.export() == before
+
+
 def test_readonly_fields_are_ignored_on_copy():
     org = make_org(SRV, TOK, 50)
     rec = make_is(SRV, TOK, org['id'])
@@ -378,7 +434,8 @@ def main():
         run([test_healthz_and_metrics, test_model_is_served, test_create_patch_history_and_as_of,
              test_noop_patch_keeps_revision, test_if_match_rules, test_writes_refuse_what_reads_refuse,
              test_one_line_fields_refuse_control_characters,
-             test_validation_errors_name_the_field, test_readonly_fields_are_ignored_on_copy,
+             test_validation_errors_name_the_field, test_appendix1_data_as_structured_fields,
+             test_readonly_fields_are_ignored_on_copy,
              test_delete_retires_and_keeps_history, test_relations,
              test_list_filters_sort_and_cursor, test_facets_count_under_filters,
              test_auth_is_required_for_writes, test_concurrent_patches_exactly_one_wins,

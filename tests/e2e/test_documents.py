@@ -12,7 +12,10 @@ import tempfile
 import time
 import uuid
 
-from harness import COMPLETE, multipart, Server, assert_problem, cli, place_documents, run, valid_bin
+import json
+
+from harness import (COMPLETE, OPERATION_DATA, multipart, Server, assert_problem, cli,
+                     place_documents, run, valid_bin)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 spec = importlib.util.spec_from_file_location(
@@ -87,10 +90,15 @@ def test_upload_checklist_versions_download_and_search():
     rec = draft()
     c = checklist(rec['id'], OWNER)
     assert c['list'] == 'object_documents' and c['stage'] == 'creation'
-    assert len(c['items']) == 15 and [i['number'] for i in c['items']] == list(range(1, 16))
+    # the 15 items of Appendix 1, items 6 and 7 one slot per document; the
+    # replaced whole types appear only while they hold documents
+    assert [i['item'] for i in c['items']] == [
+        '1', '2', '3', '4', '5', '6.1', '6.2', '7.1', '7.2', '7.3', '8', '9', '10', '11', '12',
+        '13', '14', '15'], c['items']
+    # items 5 and 14 are information, recorded as data (REG-07): not due as documents
     due = {i['type'] for i in c['items'] if i['due']}
-    assert due == {'procurement_data', 'technical_specification', 'contract', 'general_data'}, due
-    assert c['summary'] == {'due': 4, 'present': 0, 'missing': 4, 'restricted': 0}, c['summary']
+    assert due == {'technical_specification', 'contract'}, due
+    assert c['summary'] == {'due': 2, 'present': 0, 'missing': 2, 'restricted': 0}, c['summary']
     # the signed copy: PDF/A-1b made by Ghostscript
     pdf = read('pdfa1b')
     r = upload(rec['id'], 'technical_specification', 'pdfa1b')
@@ -117,7 +125,7 @@ def test_upload_checklist_versions_download_and_search():
     assert spec_item['state'] == 'present' and spec_item['signed']['version'] == 3
     assert spec_item['draft']['id'] == draft_doc['id']
     assert [v['version'] for v in spec_item['versions']] == [3, 2, 1]
-    assert c['summary'] == {'due': 4, 'present': 1, 'missing': 3, 'restricted': 0}, c['summary']
+    assert c['summary'] == {'due': 2, 'present': 1, 'missing': 1, 'restricted': 0}, c['summary']
     # the same bytes are stored once
     assert len([f for f in SRV.blob_files() if '/sha256/' in f]) == 2
     # download: the bytes, the type, a safe attachment name, ETag and Range
@@ -286,7 +294,7 @@ def test_pdfa_defects_never_become_the_signed_copy():
     register(rec)  # with the documents due at creation, signed
     before = SRV.blob_files()
     # the defects go to slots still empty (not due at creation)
-    empty = {'pdf': 'security_documentation', 'docx': 'operational_documents'}
+    empty = {'pdf': 'security_documentation', 'docx': 'user_manual'}
     defects = {name: code for name, (_, _, code) in FX_MOD.FIXTURES.items()
                if code and (name.startswith('pdfa-') or name.startswith('docx-') or name == 'docm')}
     assert len(defects) >= 20, defects
@@ -406,10 +414,61 @@ def test_export_import_carries_documents():
             assert rec['id'] in [i['id'] for i in again.get('/api/v1/objects?q=' + FX_MOD.UNIQUE_WORD, token=token).json()['items']]
 
 
+def test_replaced_types_stay_readable():
+    # REQ: DOC-02
+    # REQ: DOC-05
+    # Items 6 and 7 were one type each before they were split into their
+    # documents: what was stored under the old types stays readable (listed
+    # while it holds documents, never due, downloadable), and new files go
+    # to the new types
+    rec = draft()
+    r = upload(rec['id'], 'user_manual', 'pdfa1b')
+    assert r.status == 201, r
+    doc = r.json()
+    doc_r = assert_problem(upload(rec['id'], 'operational_documents', 'pdfa1b'), 422, 'type')
+    assert 'user_manual' in doc_r['detail'], doc_r
+    assert_problem(upload(rec['id'], 'technical_working_project', 'docx'), 422, 'type')
+    items = {i['type']: i for i in checklist(rec['id'], OWNER)['items']}
+    assert 'operational_documents' not in items and items['user_manual']['item'] == '6.1'
+    # the same data as stored before the split: the document under the old type
+    lines = []
+    for line in SRV.export().decode().splitlines():
+        row = json.loads(line)
+        d = row.get('document')
+        if isinstance(d, dict) and d.get('id') == doc['id']:
+            key = next(k for k, v in d.items() if v == 'user_manual')
+            d[key] = 'operational_documents'
+        lines.append(json.dumps(row, ensure_ascii=False))
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, 'dump.jsonl')
+        with open(path, 'w', encoding='utf-8') as f:
+            f.write('\n'.join(lines) + '\n')
+        fresh = os.path.join(d, 'fresh')
+        SRV.copy_blobs(fresh)
+        r = cli(fresh, 'import', path, check=False)
+        assert r.returncode == 0, r.stderr
+        assert cli(fresh, 'check', check=False).returncode == 0
+        with Server(data_dir=fresh) as old:
+            token = old.token('admin')
+            c = old.get(f'/api/v1/objects/{rec["id"]}/documents', token=token).json()
+            items = {i['type']: i for i in c['items']}
+            legacy = items['operational_documents']
+            assert (legacy['item'], legacy['due'], legacy['replaced_by']) == (
+                '6', False, ['user_manual', 'admin_manual']), legacy
+            assert legacy['signed']['id'] == doc['id'], legacy
+            assert items['user_manual']['signed'] is None and items['user_manual']['due'] is False
+            assert 'technical_working_project' not in items
+            r = old.get(f'/api/v1/documents/{doc["id"]}/content', token=token)
+            assert r.status == 200 and r.body == read('pdfa1b'), r
+            # listed in order: the whole, then its documents
+            order = [i['type'] for i in c['items']]
+            assert order.index('operational_documents') + 1 == order.index('user_manual'), order
+
+
 OPERATION_DOCS = ['security_documentation', 'security_test_protocol', 'books_document',
-                  'procurement_data', 'operational_documents', 'technical_working_project',
-                  'test_programme', 'commissioning_act', 'technical_specification', 'contract',
-                  'inventory_list', 'operational_data']
+                  'user_manual', 'admin_manual', 'specification', 'program_description',
+                  'explanatory_note', 'test_programme', 'commissioning_act',
+                  'technical_specification', 'contract', 'inventory_list']
 
 
 def completeness(path, token=None):
@@ -426,7 +485,7 @@ def test_completeness_and_operation_expenses():
     owner = SRV.token('owner-editor', org)
     body = {'kind': 'information_system', 'owner': org, 'name': {'ru': 'Эксплуатируемая система'},
             'stage': 'industrial_operation', 'supplier': 'ТОО «Разработчик»',
-            'commissioning_date': '2024-05-01'}
+            'commissioning_date': '2024-05-01', **OPERATION_DATA}
     body.update(COMPLETE)
     body.pop('legal_basis')
     rec = SRV.request('POST', '/api/v1/objects', body, token=owner).json()
@@ -434,12 +493,12 @@ def test_completeness_and_operation_expenses():
     c = completeness(path, owner)
     needed = c['counts']['fields']['needed']
     assert c['counts'] == {'fields': {'needed': needed, 'filled': needed - 1},
-                           'documents': {'due': 12, 'present': 0},
+                           'documents': {'due': 13, 'present': 0},
                            'relations': {'required': 1, 'present': 0}}, c['counts']
     assert [g['field'] for g in c['gaps']['fields']] == ['legal_basis']
     assert [g['type'] for g in c['gaps']['documents']] == OPERATION_DOCS
     assert [g['type'] for g in c['gaps']['relations']] == ['runs_on']
-    assert c['score'] == (needed - 1) * 100 // (needed + 13) and c['complete'] is False
+    assert c['score'] == (needed - 1) * 100 // (needed + 14) and c['complete'] is False
     assert c['expenses']['supported'] is False
     assert {r['code'] for r in c['expenses']['reasons']} == {'not-registered', 'data-missing', 'documents-missing'}
     # fill the field, place the documents, say where it runs
@@ -578,7 +637,8 @@ def main():
         run([test_upload_checklist_versions_download_and_search, test_restricted_documents,
              test_bad_documents_refused_and_nothing_left,
              test_pdfa_defects_never_become_the_signed_copy, test_upload_limits_and_cut_off_uploads,
-             test_export_import_carries_documents, test_completeness_and_operation_expenses,
+             test_export_import_carries_documents, test_replaced_types_stay_readable,
+             test_completeness_and_operation_expenses,
              test_platform_product_inclusion])
 
 

@@ -72,7 +72,7 @@ def test_registration_story():
                     name={'ru': 'Система учёта обращений'}, stage='creation')
         rec = srv.request('POST', '/api/v1/objects', body, token=owner).json()
         c = completeness(rec['id'])
-        assert c['counts']['documents'] == {'due': 4, 'present': 0}, c
+        assert c['counts']['documents'] == {'due': 2, 'present': 0}, c
         assert c['gaps']['fields'] == [] and c['score'] < 100 and c['expenses']['supported'] is False
         assert deadlines() == {'open': 0, 'overdue': 0, 'missed': 0}
         # 2. its signed technical specification (PDF/A-1) and a DOCX draft
@@ -81,16 +81,15 @@ def test_registration_story():
         draft = upload(rec['id'], 'technical_specification', 'docx')
         assert (draft['variant'], draft['version']) == ('draft', 2), draft
         c = completeness(rec['id'])
-        assert c['counts']['documents'] == {'due': 4, 'present': 1}, c
+        assert c['counts']['documents'] == {'due': 2, 'present': 1}, c
         assert rec['id'] in search(FX_MOD.PDF_ONLY_WORD, owner, mine=True)
         assert rec['id'] not in search(FX_MOD.PDF_ONLY_WORD)  # a draft is not public
         # 3. not yet: the integrator's check starts once the technical
         # documentation is there too (002 §12), signed
         r = srv.request('POST', f'/api/v1/objects/{rec["id"]}/submit', token=owner)
         assert r.status == 422 and sorted(g['type'] for g in r.json()['gaps']['documents']) == [
-            'contract', 'general_data', 'procurement_data'], r
-        for doc_type in ('procurement_data', 'contract', 'general_data'):
-            upload(rec['id'], doc_type, 'pdfa1b')
+            'contract'], r
+        upload(rec['id'], 'contract', 'pdfa1b')
         # submitted: the integrator owes a decision, the owner nothing
         r = srv.request('POST', f'/api/v1/objects/{rec["id"]}/submit', token=owner)
         assert r.status == 200 and r.json()['status'] == 'submitted', r

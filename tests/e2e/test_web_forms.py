@@ -76,7 +76,12 @@ def is_form(name, **over):
          'stored_data': 'ФИО заявителей', 'class': 'second', 'stage': 'creation',
          'placement': 'icp_eg', 'funding_source': 'state_investment_project',
          'legal_basis': 'Приказ № 1', 'contacts': 'Отдел цифровизации',
-         'source_code_transferred._present': '1', 'commissioning_date': '2024-03-01'}
+         'source_code_transferred._present': '1', 'commissioning_date': '2024-03-01',
+         # Appendix 1 items 5 and 14, needed at creation: a row, an object
+         'procurement_contracts[0].contract_number': '45-ГЗ',
+         'procurement_contracts[0].contract_date': '2025-03-14',
+         'procurement_contracts[0].supplier_name': 'ТОО Пример',
+         'general_data.summary': 'Учёт обращений граждан'}
     f.update(over)
     return [(k, v) for k, v in f.items() if v is not None]
 
@@ -200,6 +205,95 @@ def test_create_with_every_field_type():
     assert rec['provider'] == ORG2 and rec['in_trusted_register'] is False
 
 
+def test_structured_data_without_javascript():
+    # REQ: REG-07
+    # Appendix 1's data items as rows and groups of inputs: no script needed,
+    # empty rows left out, errors named by row and column, the input kept
+    body = text(page('/ru/objects/new?kind=information_system', OWNER))
+    rows = re.search(r'<fieldset class="usa-fieldset portal-rows" id="f-procurement_contracts".*?'
+                     r'</fieldset>\s*</fieldset>', body, re.S).group(0)
+    for i in (0, 1):  # two empty rows on a new form
+        assert f'name="procurement_contracts[{i}].contract_number"' in rows, rows
+    assert 'name="procurement_contracts[2].contract_number"' not in rows
+    assert re.search(r'<input [^>]*id="f-procurement_contracts-0-contract_date" name="procurement_contracts\[0\]'
+                     r'\.contract_date" type="date"', rows), rows
+    assert 'Заключённые договоры о государственных закупках' in rows
+    assert 'По одной строке на каждый договор о государственных закупках' in rows  # the model's help
+    assert re.search(r'<fieldset class="usa-fieldset portal-object" id="f-general_data"', body)
+    assert 'name="general_data.developer"' in body and 'name="source_code.location"' in body
+    m = re.search(r'<select [^>]*name="costs\[0\]\.purpose".*?</select>', body, re.S).group(0)
+    assert '<option value="operation">' in m, m
+    fields = is_form('Система с данными', stage='industrial_operation', supplier='ТОО Пример',
+                     **{'procurement_contracts[0].supplier_bin': valid_bin(8399),
+                        'procurement_contracts[0].amount': '125 000 000'})
+    fields += [('procurement_contracts[1].contract_number', ''), ('procurement_contracts[1].supplier_name', ''),
+               ('procurement_contracts[2].contract_number', '7-ГЗ'),
+               ('procurement_contracts[2].contract_date', '2025-09-01'),
+               ('procurement_contracts[2].supplier_name', 'ТОО Сопровождение'),
+               ('installations[0].place', 'ЦОД ЭП'), ('installations[0].count', 'два'),
+               ('deployment[0].organization', 'Министерство'), ('deployment[0].users', '120'),
+               ('costs[0].year', '2025'), ('costs[0].purpose', 'creation'), ('costs[0].amount', '125000000.50'),
+               ('automation[0].function', 'Приём обращений'), ('automation[0].level', 'full'),
+               ('source_code.location', 'Репозиторий оператора'),
+               ('classifiers[0].title', 'КАТО'), ('classifiers[1].title', '')]
+    r = post('/ru/objects/new?kind=information_system', fields, OWNER)
+    assert r.status == 422, r
+    body = text(r)
+    # a malformed amount comes first, in row 1 of the contracts
+    assert 'href="#f-procurement_contracts"' in body, body[:4000]
+    assert 'Строка 1, Сумма договора, тенге' in body, body[:4000]
+    assert 'value="125 000 000"' in body and 'value="два"' in body and 'value="7-ГЗ"' in body
+    fields = [(k, '125000000' if k == 'procurement_contracts[0].amount' else v) for k, v in fields]
+    r = post('/ru/objects/new?kind=information_system', fields, OWNER)
+    assert r.status == 422 and 'href="#f-installations"' in text(r), r
+    assert 'Строка 1, Количество инсталляций' in text(r)
+    fields = [(k, '2' if k == 'installations[0].count' else v) for k, v in fields]
+    rid = created_id(post('/ru/objects/new?kind=information_system', fields, OWNER))
+    rec = api_get(rid)
+    assert rec['procurement_contracts'] == [
+        {'contract_number': '45-ГЗ', 'contract_date': '2025-03-14', 'supplier_bin': valid_bin(8399),
+         'supplier_name': 'ТОО Пример', 'amount': '125000000'},
+        {'contract_number': '7-ГЗ', 'contract_date': '2025-09-01', 'supplier_name': 'ТОО Сопровождение'}], rec
+    assert rec['installations'] == [{'place': 'ЦОД ЭП', 'count': 2}]
+    assert rec['costs'] == [{'year': 2025, 'purpose': 'creation', 'amount': '125000000.5'}]
+    assert rec['deployment'] == [{'organization': 'Министерство', 'users': 120}]
+    assert rec['general_data'] == {'summary': 'Учёт обращений граждан'}
+    assert rec['source_code'] == {'location': 'Репозиторий оператора'}
+    assert rec['classifiers'] == [{'title': 'КАТО'}]
+    gaps = SRV.get(f'/api/v1/objects/{rid}/workflow', token=ADMIN).json()['gaps']['fields']
+    assert [g['field'] for g in gaps] == [], gaps
+    # found by a contract's supplier
+    assert rid in search('Сопровождение')
+    # the edit form: the stored rows, then two empty ones
+    body = text(page(f'/ru/objects/{rid}/edit', OWNER))
+    assert 'name="procurement_contracts[0].contract_number" type="text" value="45-ГЗ"' in body
+    assert 'name="procurement_contracts[1].contract_number" type="text" value="7-ГЗ"' in body
+    assert 'name="procurement_contracts[3].contract_number" type="text" value=""' in body
+    assert 'name="procurement_contracts[4].contract_number"' not in body
+    # a row emptied is removed
+    rev = re.search(r'name="revision" value="(\d+)"', body).group(1)
+    edit = [(k, '' if k.startswith('procurement_contracts[2]') else v) for k, v in fields]
+    r = post(f'/ru/objects/{rid}/edit', edit + [('revision', rev)], OWNER)
+    assert r.status == 303, r
+    assert [c['contract_number'] for c in api_get(rid)['procurement_contracts']] == ['45-ГЗ']
+    # the card shows each item's parts under their labels
+    card = text(page(f'/ru/objects/{rid}', OWNER))
+    assert re.search(r'<dl class="portal-card-parts"><dt>Номер договора</dt><dd>45-ГЗ</dd>', card), card
+    assert '<dt>Количество инсталляций</dt><dd>2</dd>' in card
+    assert '<dt>Назначение</dt><dd>Создание</dd>' in card
+    # and its documents, items 6 and 7 one slot per document
+    assert 'id="doc-user_manual"' in card and '6.1. Руководство пользователя' in card
+    assert '7.3. Пояснительная записка (ГОСТ 19.404-79)' in card
+    assert 'id="doc-operational_documents"' not in card
+    # the supplier of a removed contract no longer finds it
+    assert rid not in search('Сопровождение')
+
+
+def search(word):
+    found = SRV.get('/api/v1/objects?q=' + urllib.parse.quote(word), token=ADMIN).json()
+    return [i['id'] for i in found['items']]
+
+
 def first_enum(enum_id):
     return SRV.get('/api/v1/model').json()['enums'][enum_id]['values'][0]['id']
 
@@ -309,7 +403,7 @@ def test_submit_shows_gaps_then_goes():
     assert r.status == 422, r
     body = text(r)
     assert 'edit#f-' not in body
-    for doc_type in ('procurement_data', 'technical_specification', 'contract', 'general_data'):
+    for doc_type in ('technical_specification', 'contract'):
         assert f'href="/ru/objects/{rid}#doc-{doc_type}"' in body, doc_type
         assert f'href="/ru/objects/{rid}#doc-{doc_type}"' in text(page(f'/ru/objects/{rid}', OWNER))
     assert api_get(rid)['status'] == 'draft'
@@ -441,7 +535,8 @@ def main():
         OTHER = sign_in('owner-editor', ORG2)
         VERIFIER = sign_in('integrator-verifier')
         run([test_anonymous_and_other_organisations, test_kind_chooser_and_controls_per_type,
-             test_create_with_every_field_type, test_reference_search_keeps_the_input,
+             test_create_with_every_field_type, test_structured_data_without_javascript,
+             test_reference_search_keeps_the_input,
              test_validation_errors_beside_fields_with_input_kept,
              test_text_fields_keep_a_script_as_text,
              test_stale_revision_is_a_conflict_with_input_kept, test_submit_shows_gaps_then_goes,

@@ -9,7 +9,7 @@ import io
 import re
 import urllib.parse
 
-from harness import COMPLETE, Server, place_documents, run, valid_bin
+from harness import COMPLETE, OPERATION_DATA, Server, place_documents, run, valid_bin
 
 SRV = None
 ADMIN = None
@@ -334,7 +334,7 @@ def main():
         VERIFIER = srv.token('integrator-verifier', make_org(2))
         registered(SCRIPT_NAME)
         registered(FORMULA_NAME, stage='industrial_operation', supplier='ТОО Поставщик',
-                   commissioning_date='2020-01-01')
+                   commissioning_date='2020-01-01', **OPERATION_DATA)
         registered(QUOTED_NAME)
         r = SRV.request('POST', '/api/v1/objects',
                         {'kind': 'information_system', 'owner': ORG, 'name': {'ru': DRAFT_NAME},

@@ -7,8 +7,8 @@ import json
 import re
 import threading
 
-from harness import (Server, assert_problem, cli, doc_fixture, multipart, place_documents, run,
-                     valid_bin)
+from harness import (OPERATION_DATA, Server, assert_problem, cli, doc_fixture, multipart,
+                     place_documents, run, valid_bin)
 
 SRV = None
 ADMIN = None
@@ -27,6 +27,9 @@ COMPLETE = {
     'stored_data': 'ФИО, ИИН заявителей',
     'legal_basis': 'Приказ № 1',
     'contacts': 'Отдел цифровизации, +7 (7172) 55-00-00',
+    'procurement_contracts': [{'contract_number': '12-ГЗ', 'contract_date': '2025-02-03',
+                               'supplier_name': 'ТОО «Разработчик»'}],
+    'general_data': {'summary': 'Система обращений граждан'},
 }
 
 
@@ -109,25 +112,27 @@ def test_draft_to_registered_with_return_and_resubmission():
     assert_problem(r, 422, 'gaps')
     gaps = {g['field'] for g in r.json()['gaps']['fields']}
     assert gaps == set(COMPLETE) - {'source_code_transferred'}, gaps
+    # Appendix 1's information (items 5, 14) is data, not a document
     assert {g['type'] for g in r.json()['gaps']['documents']} == {
-        'procurement_data', 'technical_specification', 'contract', 'general_data'}, r.json()['gaps']
+        'technical_specification', 'contract'}, r.json()['gaps']
     assert SRV.get(f'/api/v1/objects/{rec["id"]}', token=OWNER).json()['status'] == 'draft'
     # the stage makes more fields needed
     r = patch(SRV.get(f'/api/v1/objects/{rec["id"]}', token=OWNER).json(), dict(COMPLETE, stage='industrial_operation'))
     assert r.status == 200, r
     gaps = {g['field'] for g in timeline(rec)['gaps']['fields']}
-    assert gaps == {'supplier', 'commissioning_date'}, gaps
-    rec = patch(r.json(), {'supplier': 'ТОО «Разработчик»', 'commissioning_date': '2024-05-01'}).json()
+    assert gaps == {'supplier', 'commissioning_date', *OPERATION_DATA}, gaps
+    rec = patch(r.json(), {'supplier': 'ТОО «Разработчик»', 'commissioning_date': '2024-05-01',
+                           **OPERATION_DATA}).json()
     # complete data is not enough (002 §12): the documents due at the stage,
     # signed, and the relations the model requires come first, and the
     # timeline's gaps are what submission refuses on
     gaps = timeline(rec)['gaps']
-    assert gaps['fields'] == [] and len(gaps['documents']) == 12, gaps
+    assert gaps['fields'] == [] and len(gaps['documents']) == 13, gaps
     assert [g['type'] for g in gaps['relations']] == ['runs_on'], gaps
     r = submit(rec)
     assert_problem(r, 422, 'gaps')
     assert r.json()['gaps'] == gaps, r.json()
-    assert '12 documents due at its stage have no signed copy' in r.json()['detail'], r.json()
+    assert '13 documents due at its stage have no signed copy' in r.json()['detail'], r.json()
     assert '1 required relation is missing' in r.json()['detail'], r.json()
     # a draft (DOCX) is not the signed copy that counts
     body, ctype = multipart([('type', 'contract')], [('file', 'contract.docx', doc_fixture('docx'))])
@@ -135,7 +140,7 @@ def test_draft_to_registered_with_return_and_resubmission():
                      headers={'Content-Type': ctype}, token=OWNER)
     assert up.status == 201 and up.json()['variant'] == 'draft', up
     assert 'contract' in [g['type'] for g in timeline(rec)['gaps']['documents']]
-    assert place_documents(SRV, rec['id'], OWNER) == 12
+    assert place_documents(SRV, rec['id'], OWNER) == 13
     assert [g['type'] for g in timeline(rec)['gaps']['documents']] == []
     infra = SRV.request('POST', '/api/v1/objects', {
         'kind': 'ict_infrastructure_object', 'owner': ORG, 'name': {'ru': 'Серверная'},
@@ -305,7 +310,8 @@ def test_stage_duty_runs_from_the_day_the_stage_began():
     # commissioned 60 days ago, reported only now: the owner's 5 working
     # days ran from the commissioning, so the report is late, with its delay
     commissioned = (datetime.date.today() - datetime.timedelta(days=60)).isoformat()
-    r = patch(rec, {'stage': 'industrial_operation', 'commissioning_date': commissioned})
+    r = patch(rec, {'stage': 'industrial_operation', 'commissioning_date': commissioned,
+                    **OPERATION_DATA})
     assert r.status == 200, r
     rec = r.json()
 

@@ -54,7 +54,17 @@ static const char BASE[] =
     "{\"name\":\"desc\",\"type\":\"i18n\",\"label\":" L ",\"searchable\":true},"
     "{\"name\":\"colors\",\"type\":\"list\",\"label\":" L
     ",\"item\":{\"type\":\"enum\",\"enum\":\"color\"},\"filterable\":true,\"searchable\":true},"
-    "{\"name\":\"calc\",\"type\":\"integer\",\"label\":" L ",\"readonly\":true}]}},"
+    "{\"name\":\"calc\",\"type\":\"integer\",\"label\":" L ",\"readonly\":true},"
+    "{\"name\":\"spot\",\"type\":\"object\",\"label\":" L ",\"searchable\":true,\"fields\":["
+    "{\"name\":\"city\",\"type\":\"string\",\"label\":" L ",\"required\":true},"
+    "{\"name\":\"floor\",\"type\":\"integer\",\"label\":" L ",\"min\":0},"
+    "{\"name\":\"kind\",\"type\":\"enum\",\"label\":" L ",\"enum\":\"color\"}]},"
+    "{\"name\":\"places\",\"type\":\"list\",\"label\":" L ",\"searchable\":true,"
+    "\"help\":" L ",\"item\":{\"type\":\"object\",\"fields\":["
+    "{\"name\":\"where\",\"type\":\"string\",\"label\":" L ",\"required\":true},"
+    "{\"name\":\"count\",\"type\":\"integer\",\"label\":" L ",\"min\":1},"
+    "{\"name\":\"cost\",\"type\":\"decimal\",\"label\":" L "},"
+    "{\"name\":\"on\",\"type\":\"bool\",\"label\":" L "}]}}]}},"
     "\"relations\":{\"links\":{\"label\":" L ",\"inverse\":\"linked_from\",\"inverse_label\":" L
     ",\"source\":[\"thing\"],\"target\":[\"thing\",\"org\"],\"attributes\":["
     "{\"name\":\"why\",\"type\":\"text\",\"label\":" L ",\"required\":true}]}},"
@@ -435,6 +445,31 @@ static const struct broken BROKEN[] = {
     {"collections.relations", NULL, "relations.links: unknown collection 'relations'"},
     {"kinds.org.fields[0].to", "[\"org\"]", "kinds.org.fields[0].to: only allowed with type 'ref'"},
     {"kinds.Thing", "{}", "kinds.Thing: 'Thing' must match"},
+    /* objects: a group of scalar sub-fields, alone or as a list's item */
+    {"kinds.thing.fields[14].fields", NULL,
+     "kinds.thing.fields[14].fields: missing (required with type 'object')"},
+    {"kinds.thing.fields[14].fields", "[]",
+     "kinds.thing.fields[14].fields: must be a non-empty array of fields"},
+    {"kinds.thing.fields[0].fields", "[]",
+     "kinds.thing.fields[0].fields: only allowed with type 'object'"},
+    {"kinds.thing.fields[14].fields[0].type", "\"i18n\"",
+     "kinds.thing.fields[14].fields[0].type: a sub-field cannot be of type 'i18n'"},
+    {"kinds.thing.fields[14].fields[2]",
+     "{\"name\":\"x\",\"type\":\"list\",\"label\":" L "}",
+     "kinds.thing.fields[14].fields[2].type: a sub-field cannot be of type 'list'"},
+    {"kinds.thing.fields[14].fields[1].name", "\"city\"",
+     "kinds.thing.fields[14].fields[1].name: duplicate sub-field 'city'"},
+    {"kinds.thing.fields[14].fields[1].searchable", "true",
+     "kinds.thing.fields[14].fields[1].searchable: unknown key"},
+    {"kinds.thing.fields[14].fields[1].label", NULL, "kinds.thing.fields[14].fields[1].label: missing"},
+    {"kinds.thing.fields[14].filterable", "true",
+     "kinds.thing.fields[14].filterable: not supported for type 'object'"},
+    {"kinds.thing.fields[15].filterable", "true",
+     "kinds.thing.fields[15].filterable: not supported for type 'object'"},
+    {"kinds.thing.fields[15].item.fields[0].type", "\"strnig\"",
+     "kinds.thing.fields[15].item.fields[0].type: unknown type 'strnig'"},
+    {"kinds.thing.fields[15].help", "{\"kk\":\"Қ\"}",
+     "kinds.thing.fields[15].help.ru: missing or empty ru label"},
 };
 
 static void test_broken_models(void **state)
@@ -553,6 +588,14 @@ static const struct broken BROKEN_DOC_LISTS[] = {
     {"field_sets.object_common[14].derived.add_months", "0", "derived.add_months: must be an integer 1..1200"},
     {"field_sets.object_common[0].derived", "{\"from\":\"commissioning_date\",\"add_months\":1}", "only a date can be derived"},
     {"kinds.organization.documents", "\"object_documents\"", "kinds.organization.documents: only owned kinds"},
+    /* composite items: one type per document, numbered 6.1, 6.2 */
+    {DL "types.user_manual.part", "2", "document_lists.object_documents.types.admin_manual.part: 6.2 is also the number of 'user_manual'"},
+    {DL "types.user_manual.part", "0", "document_lists.object_documents.types.user_manual.part: must be an integer 1..99"},
+    {DL "types.user_manual.part", NULL, "document_lists.object_documents.types.user_manual.number: 6 is also the number of 'operational_documents'"},
+    {DL "types.operational_documents.replaced_by", "[\"nope\"]", "document_lists.object_documents.types.operational_documents.replaced_by[0]: not a type of this list in use"},
+    {DL "types.operational_documents.replaced_by", "[\"technical_working_project\"]", "document_lists.object_documents.types.operational_documents.replaced_by[0]: not a type of this list in use"},
+    {DL "types.operational_documents.replaced_by", "[]", "document_lists.object_documents.types.operational_documents.replaced_by: must be a non-empty array"},
+    {DL "types.operational_documents.due", "true", "document_lists.object_documents.types.operational_documents.due: a replaced type is never due"},
 };
 
 /* REQ: DOC-02 */
@@ -570,9 +613,11 @@ static void test_real_doc_lists(void **state)
     const struct model_kind *pp = model_kind(g_real, "platform_software_product");
     assert_non_null(is->documents);
     assert_string_equal(is->documents->id, "object_documents");
-    assert_int_equal(is->documents->n_types, 15);
+    /* 15 items, 6 and 7 split into their documents, the whole kept as
+     * replaced types */
+    assert_int_equal(is->documents->n_types, 20);
     assert_string_equal(pp->documents->id, "product_documents");
-    assert_int_equal(pp->documents->n_types, 12);
+    assert_int_equal(pp->documents->n_types, 14);
     assert_null(model_kind(g_real, "organization")->documents);
     const struct model_doc_type *act = model_doc_type(is->documents, "commissioning_act");
     const struct model_doc_type *term = model_doc_type(is->documents, "termination_document");
@@ -592,6 +637,10 @@ static void test_real_doc_lists(void **state)
     assert_false(model_doc_due(model_doc_type(is->documents, "documentation_changes"), rec));
     json_decref(rec);
     /* the served model carries the lists */
+    assert_string_equal(model_doc_type(is->documents, "user_manual")->item, "6.1");
+    assert_string_equal(model_doc_type(pp->documents, "admin_manual")->item, "5.2");
+    assert_string_equal(model_doc_type(is->documents, "explanatory_note")->item, "7.3");
+    assert_string_equal(act->item, "9");
     const json_t *doc = model_json(g_real);
     assert_int_equal(json_integer_value(json_object_get(json_object_get(json_object_get(
                          json_object_get(json_object_get(doc, "document_lists"), "object_documents"),
@@ -921,6 +970,57 @@ static void test_validate_lists(void **state)
     json_decref(in);
 }
 
+/* Objects alone and as a list's items: each sub-value checked at its
+ * path, normalised like a field of its type. */
+static void test_validate_objects(void **state)
+{
+    assert_norm("spot", "{\"floor\":3,\"city\":\"Astana\"}", "{\"city\": \"Astana\", \"floor\": 3}");
+    assert_norm("spot", "{\"city\":\"A\",\"floor\":null}", "{\"city\": \"A\"}");
+    assert_norm("places", "[{\"where\":\"A\",\"count\":2,\"cost\":\"010.50\",\"on\":false}]",
+                "[{\"where\": \"A\", \"count\": 2, \"cost\": \"10.5\", \"on\": false}]");
+    bad("{\"title\":\"t\",\"spot\":[1]}", "wrong-type", "spot");
+    bad("{\"title\":\"t\",\"spot\":{\"city\":\"A\",\"floor\":\"3\"}}", "wrong-type", "spot.floor");
+    bad("{\"title\":\"t\",\"spot\":{\"city\":\"A\",\"x\":1}}", "unknown-field", "spot.x");
+    bad("{\"title\":\"t\",\"spot\":{\"floor\":1}}", "required", "spot.city");
+    bad("{\"title\":\"t\",\"spot\":{\"city\":\" \"}}", "required", "spot.city");
+    bad("{\"title\":\"t\",\"spot\":{\"city\":\"A\",\"kind\":\"blue\"}}", "bad-enum", "spot.kind");
+    bad("{\"title\":\"t\",\"places\":[{\"where\":\"A\"},{\"where\":\"B\",\"count\":\"two\"}]}",
+        "wrong-type", "places[1].count");
+    bad("{\"title\":\"t\",\"places\":[{\"where\":\"A\",\"count\":0}]}", "bad-format", "places[0].count");
+    bad("{\"title\":\"t\",\"places\":[{\"where\":\"A\",\"cost\":\"1,5\"}]}", "bad-format", "places[0].cost");
+    bad("{\"title\":\"t\",\"places\":[{}]}", "required", "places[0]");
+    bad("{\"title\":\"t\",\"places\":[{\"count\":1}]}", "required", "places[0].where");
+    bad("{\"title\":\"t\",\"places\":[5]}", "wrong-type", "places[0]");
+    bad("{\"title\":\"t\",\"places\":[{\"where\":\"A\",\"bad\":1}]}", "unknown-field", "places[0].bad");
+    /* an object with no value is absent */
+    json_t *out = NULL;
+    struct err e = ERR_INIT;
+    assert_int_equal(check(thing(), "{\"title\":\"t\",\"spot\":{\"floor\":null}}", &out, &e), 0);
+    assert_null(json_object_get(out, "spot"));
+    json_decref(out);
+    /* searchable: every sub-value */
+    assert_int_equal(check(thing(),
+                           "{\"title\":\"t\",\"spot\":{\"city\":\"Astana\",\"kind\":\"red\"},"
+                           "\"places\":[{\"where\":\"Almaty\",\"count\":2}]}",
+                           &out, &e),
+                     0);
+    struct buf b;
+    buf_init(&b, 0);
+    model_search_text(thing(), out, &b);
+    assert_string_equal(b.p, "t\nAstana\nҚызыл\nКрасный\nRed\nAlmaty\n2");
+    buf_free(&b);
+    json_decref(out);
+    /* the served model describes the sub-fields */
+    const json_t *f = json_array_get(json_object_get(json_object_get(json_object_get(
+                                         model_json(g_base), "kinds"), "thing"), "fields"), 16);
+    assert_string_equal(json_string_value(json_object_get(f, "name")), "places");
+    const json_t *subs = json_object_get(json_object_get(f, "item"), "fields");
+    assert_int_equal(json_array_size(subs), 4);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(subs, 1), "type")), "integer");
+    assert_true(json_is_true(json_object_get(json_array_get(subs, 0), "required")));
+    assert_string_equal(json_string_value(json_object_get(json_object_get(f, "help"), "en")), "E");
+}
+
 static void test_validate_refs(void **state)
 {
     assert_norm("maker", "\"org1\"", "\"org1\"");
@@ -1107,6 +1207,88 @@ static void test_index_values(void **state)
     json_decref(out);
 }
 
+static bool needed_at(const struct model_kind *k, const char *field, const char *stage)
+{
+    json_t *rec = json_pack("{s:s}", "stage", stage);
+    json_t *gaps = model_gaps(k, rec);
+    bool found = false;
+    size_t i;
+    json_t *g;
+    json_array_foreach(gaps, i, g)
+    {
+        found = found || strcmp(json_string_value(json_object_get(g, "field")), field) == 0;
+    }
+    json_decref(gaps);
+    json_decref(rec);
+    return found;
+}
+
+/* Appendix 1's data items as structured fields of every object and
+ * product (items 5, 13, 14, 15 of section 1; 4, 10, 11, 12 of section 2),
+ * needed at the stages the items speak of; the composite items as one
+ * document type each. REQ: REG-07 REQ: DOC-02 REQ: DOC-03 */
+static void test_real_appendix1_data(void **state)
+{
+    static const char *const kinds[] = {"information_system", "platform_software_product"};
+    for (size_t i = 0; i < 2; i++) {
+        const struct model_kind *k = model_kind(g_real, kinds[i]);
+        const struct model_field *pc = model_field(k, "procurement_contracts");
+        assert_non_null(pc);
+        assert_int_equal(pc->type, FT_LIST);
+        assert_int_equal(pc->item->type, FT_OBJECT);
+        const struct model_field *bin = NULL;
+        for (size_t j = 0; j < pc->item->n_sub; j++)
+            if (strcmp(pc->item->sub[j].name, "supplier_bin") == 0)
+                bin = &pc->item->sub[j];
+        assert_non_null(bin);
+        assert_string_equal(bin->format, "bin");
+        assert_int_equal(model_field(k, "general_data")->type, FT_OBJECT);
+        assert_int_equal(model_field(k, "source_code")->type, FT_OBJECT);
+        static const char *const lists[] = {"inventory", "installations", "deployment", "costs",
+                                            "automation", "classifiers"};
+        for (size_t j = 0; j < 6; j++)
+            assert_int_equal(model_field(k, lists[j])->item->type, FT_OBJECT);
+        assert_int_equal(model_field(k, "stored_data")->type, FT_TEXT);
+        /* information (сведения) is needed as data, at the item's stages */
+        assert_true(needed_at(k, "procurement_contracts", "creation"));
+        assert_false(needed_at(k, "procurement_contracts", "termination"));
+        assert_true(needed_at(k, "general_data", "pilot_operation"));
+        assert_false(needed_at(k, "general_data", "industrial_operation"));
+        assert_true(needed_at(k, "installations", "industrial_operation"));
+        assert_true(needed_at(k, "costs", "development"));
+        assert_false(needed_at(k, "costs", "creation"));
+        assert_false(needed_at(k, "inventory", "industrial_operation"));
+        assert_false(needed_at(k, "automation", "industrial_operation")); /* not of every object */
+        /* … and no longer as a document; the inventory list stays one */
+        json_t *rec = json_pack("{s:s}", "stage", "industrial_operation");
+        assert_false(model_doc_due(model_doc_type(k->documents, "procurement_data"), rec));
+        assert_false(model_doc_due(model_doc_type(k->documents, "operational_data"), rec));
+        assert_true(model_doc_due(model_doc_type(k->documents, "inventory_list"), rec));
+        assert_true(model_doc_due(model_doc_type(k->documents, "user_manual"), rec));
+        assert_true(model_doc_due(model_doc_type(k->documents, "admin_manual"), rec));
+        const struct model_doc_type *old = model_doc_type(k->documents, "operational_documents");
+        assert_false(model_doc_due(old, rec));
+        assert_string_equal(old->replaced_by[0], "user_manual");
+        assert_string_equal(old->replaced_by[1], "admin_manual");
+        assert_null(old->replaced_by[2]);
+        json_object_set_new(rec, "stage", json_string("creation"));
+        assert_false(model_doc_due(model_doc_type(k->documents, "general_data"), rec));
+        json_decref(rec);
+    }
+    const struct model_kind *is = model_kind(g_real, "information_system");
+    json_t *rec = json_pack("{s:s}", "stage", "pilot_operation");
+    static const char *const parts[] = {"specification", "program_description", "explanatory_note"};
+    for (size_t j = 0; j < 3; j++) {
+        const struct model_doc_type *t = model_doc_type(is->documents, parts[j]);
+        assert_int_equal(t->number, 7);
+        assert_int_equal(t->part, (int)j + 1);
+        assert_true(model_doc_due(t, rec));
+        assert_non_null(strstr(t->label.kk, "МЕМСТ"));
+    }
+    assert_false(model_doc_due(model_doc_type(is->documents, "technical_working_project"), rec));
+    json_decref(rec);
+}
+
 static void test_search_text_real(void **state)
 {
     json_t *out = NULL;
@@ -1162,6 +1344,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_validate_url),
         cmocka_unit_test(test_validate_email),
         cmocka_unit_test(test_validate_lists),
+        cmocka_unit_test(test_validate_objects),
         cmocka_unit_test(test_validate_refs),
         cmocka_unit_test(test_validate_relation_kind),
         cmocka_unit_test(test_validate_i18n),
@@ -1169,6 +1352,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_bin_field),
         cmocka_unit_test(test_real_records),
         cmocka_unit_test(test_index_values),
+        cmocka_unit_test(test_real_appendix1_data),
         cmocka_unit_test(test_search_text_real),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
