@@ -628,7 +628,9 @@ int parse_kind_workflow(struct loader *ld, const json_t *v, const char *path,
     if (w->stage_field && (!model_field(k, w->stage_field) ||
                            model_field(k, w->stage_field)->type != FT_ENUM))
         return ld_fail(ld, wp, "its workflow needs an enum field '%s' (the stage)", w->stage_field);
-    const struct model_enum *stages = model_field(k, w->stage_field)->enumeration;
+    /* a workflow without a stage field has no stage moves or dates */
+    const struct model_enum *stages =
+        w->stage_field ? model_field(k, w->stage_field)->enumeration : NULL;
     for (size_t i = 0; i < w->n_stage_moves; i++) {
         const struct model_stage_moves *sm = &w->stage_moves[i];
         if (!ld_enum_has(stages, sm->from))
@@ -641,7 +643,7 @@ int parse_kind_workflow(struct loader *ld, const json_t *v, const char *path,
     }
     for (const struct model_stage_date *d = w->stage_dates; d && d->stage; d++) {
         const struct model_field *df = model_field(k, d->field);
-        if (!ld_enum_has(model_field(k, w->stage_field)->enumeration, d->stage))
+        if (!ld_enum_has(stages, d->stage))
             return ld_fail(ld, wp, "its workflow dates stage '%s', which is not a value of '%s'",
                            d->stage, w->stage_field);
         if (!df || df->type != FT_DATE)
