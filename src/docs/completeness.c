@@ -91,8 +91,8 @@ int docs_gaps(void *ctx, const json_t *rec, json_t **gaps, struct err *e)
 }
 
 /* Completeness of rec, a stored record of a kind with documents. */
-static int assess(struct docs *d, const struct model_kind *k, const json_t *rec, json_t **out,
-                  struct err *e)
+static int assess(struct docs *d, const struct actor *a, const struct model_kind *k,
+                  const json_t *rec, json_t **out, struct err *e)
 {
     json_t *gaps;
     int needed, due, required;
@@ -119,6 +119,7 @@ static int assess(struct docs *d, const struct model_kind *k, const json_t *rec,
     if (n_doc_gaps)
         reason(reasons, "documents-missing",
                json_sprintf("%d document(s) due at its stage are not on the portal", n_doc_gaps));
+    registry_redact_gaps(docs_registry(d), a, rec, gaps); /* counted, not named */
     *out = json_pack(
         "{s:s, s:s, s:O?, s:s?, s:s?, s:s?, s:i, s:b, "
         "s:o, s:{s:{s:i, s:i}, s:{s:i, s:i}, s:{s:i, s:i}}, s:{s:b, s:o}}",
@@ -146,7 +147,7 @@ int docs_completeness(struct docs *d, const struct actor *a, const char *collect
                 "objects, not for records of kind '%s'", text_of(rec, "kind"));
         rc = -1;
     } else {
-        rc = assess(d, k, rec, out, e);
+        rc = assess(d, a, k, rec, out, e);
     }
     json_decref(rec);
     return rc;
@@ -175,7 +176,7 @@ int docs_org_completeness(struct docs *d, const struct actor *a, const char *org
         const struct model_kind *k = rec ? model_kind(docs_model(d), text_of(rec, "kind")) : NULL;
         json_t *one = NULL;
         if (k && k->documents && registry_may_read(reg, a, rec)) {
-            if (assess(d, k, rec, &one, e) < 0) {
+            if (assess(d, a, k, rec, &one, e) < 0) {
                 json_decref(rec);
                 rc = STORE_ERROR;
                 break;

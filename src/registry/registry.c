@@ -548,18 +548,44 @@ int registry_scope_list(const struct registry *r, const struct actor *a, struct 
     return 0;
 }
 
-bool registry_redact(const struct registry *r, const struct actor *a, json_t *rec)
+/* rec's kind when it has restricted fields that a may not read, else NULL. */
+static const struct model_kind *hidden_restricted(const struct registry *r,
+                                                  const struct actor *a, const json_t *rec)
 {
     const char *kind = json_string_value(json_object_get(rec, "kind"));
     const struct model_kind *k = kind ? model_kind(r->model, kind) : NULL;
     if (!k || !k->has_restricted || a->system ||
         (r->rights && authz_may(r->rights, a, RA_READ_RESTRICTED, k->id, org_of(rec))))
+        return NULL;
+    return k;
+}
+
+bool registry_redact(const struct registry *r, const struct actor *a, json_t *rec)
+{
+    const struct model_kind *k = hidden_restricted(r, a, rec);
+    if (!k)
         return false;
     bool removed = false;
     for (size_t i = 0; i < k->n_fields; i++)
         if (k->fields[i].restricted && json_object_get(rec, k->fields[i].name))
             removed = json_object_del(rec, k->fields[i].name) == 0 || removed;
     return removed;
+}
+
+void registry_redact_gaps(const struct registry *r, const struct actor *a, const json_t *rec,
+                          json_t *gaps)
+{
+    const struct model_kind *k = hidden_restricted(r, a, rec);
+    static const char *const lists[] = {"fields", "rules"};
+    for (size_t l = 0; k && l < 2; l++) {
+        json_t *items = json_object_get(gaps, lists[l]);
+        for (size_t i = json_array_size(items); i-- > 0;) {
+            const char *name = json_string_value(json_object_get(json_array_get(items, i), "field"));
+            const struct model_field *f = name ? model_field(k, name) : NULL;
+            if (f && f->restricted)
+                json_array_remove(items, i);
+        }
+    }
 }
 
 /* Could the stored text hold a restricted member? A key "name": can only

@@ -89,6 +89,11 @@ int registry_scope_list(const struct registry *r, const struct actor *a, struct 
 /* Removes the restricted fields of rec (a stored record) unless the actor
  * may read them. Returns true when something was removed. */
 bool registry_redact(const struct registry *r, const struct actor *a, json_t *rec);
+/* Removes from gaps (the shape of workflow_gaps_fn) the fields and rules
+ * about restricted fields of rec that the actor may not read: that such a
+ * field is empty is not theirs to know either. */
+void registry_redact_gaps(const struct registry *r, const struct actor *a, const json_t *rec,
+                          json_t *gaps);
 /* Could JSON text (a record or a page of them) hold a restricted field?
  * False proves it does not (the text can then be served as it is). */
 bool registry_text_may_hold_restricted(const struct registry *r, const char *text, size_t len);

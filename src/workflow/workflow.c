@@ -792,6 +792,8 @@ int workflow_timeline(struct workflow *w, const struct actor *a, const char *col
         json_decref(obs);
         obs = NULL;
     }
+    if (gaps)
+        registry_redact_gaps(w->reg, a, rec, gaps);
     if (!obs) {
         json_decref(events);
         json_decref(rec);

@@ -411,6 +411,21 @@ def test_rules_of_placement_funding_and_stages():
     assert_problem(SRV.get('/api/v1/rules?x=1'), 400)
 
 
+def test_public_gaps_name_no_restricted_field():
+    # REQ: ROL-05
+    # that a restricted field (contacts) of a registered record is empty is
+    # not the public's to know: its timeline and completeness leave it out
+    rec = register(complete_draft())
+    r = patch(rec, {'contacts': None})
+    assert r.status == 200 and 'contacts' not in r.json(), r
+    path = f'/api/v1/objects/{rec["id"]}'
+    for token, shown in ((None, False), (OWNER, True), (VERIFIER, True)):
+        t = SRV.get(f'{path}/workflow', token=token).json()
+        c = SRV.get(f'{path}/completeness', token=token).json()
+        for gaps in (t['gaps'], c['gaps']):
+            assert ('contacts' in [g['field'] for g in gaps['fields']]) is shown, (token, gaps)
+
+
 def test_dump_carries_the_workflow():
     # REQ: REG-06
     first = SRV.export()
@@ -430,7 +445,7 @@ def main():
         run([test_draft_to_registered_with_return_and_resubmission,
              test_one_code_under_concurrent_verification_and_never_reused,
              test_other_organisations_and_kinds, test_stage_duty_runs_from_the_day_the_stage_began,
-             test_rules_of_placement_funding_and_stages,
+             test_rules_of_placement_funding_and_stages, test_public_gaps_name_no_restricted_field,
              test_dump_carries_the_workflow])
 
 
