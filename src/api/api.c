@@ -321,7 +321,9 @@ static void h_metrics(struct http_req *req, struct http_resp *resp, void *ctx)
 }
 
 /* GET /api/v1/rules: which records break the model's rules (the
- * integrator's list of what to put right), among those the caller reads. */
+ * integrator's list of what to put right), among those the caller reads.
+ * It reads every record of the rules' kinds: for those who hold
+ * rules-report, not for anyone who asks. */
 static void h_rules(struct http_req *req, struct http_resp *resp, void *ctx)
 {
     struct api *api = ctx;
@@ -331,7 +333,9 @@ static void h_rules(struct http_req *req, struct http_resp *resp, void *ctx)
         return;
     json_t *out = NULL;
     struct err e = ERR_INIT;
-    int rc = registry_rules_report(api->reg, &a, &out, &e);
+    int rc = authz_check_everywhere(registry_rights(api->reg), &a, RA_RULES_REPORT, &e);
+    if (rc == 0)
+        rc = registry_rules_report(api->reg, &a, &out, &e);
     answer(resp, rc, &e, out);
 }
 

@@ -31,6 +31,7 @@ enum rights_action {
     RA_CALENDAR,        /* edit the working-day calendar */
     RA_OBLIGATIONS,     /* read deadlines (own organisation's, or all) */
     RA_METRICS,         /* read the server's metrics (GET /metrics) */
+    RA_RULES_REPORT,    /* read the report on the model's rules (GET /rules) */
     RA_N
 };
 

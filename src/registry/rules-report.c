@@ -3,6 +3,7 @@
  * many keep it, and which break it — among the records the caller may
  * read, so the report leaks nothing a list would not show. */
 #include "registry/internal.h"
+#include "util/buf.h"
 
 #include <string.h>
 
@@ -34,6 +35,42 @@ static void tally_record(const struct model *m, struct tally *t, const json_t *r
     }
 }
 
+/* The kinds some rule names, each once (at most MAX_KINDS). */
+#define MAX_KINDS 64
+static size_t rule_kinds(const struct model *m, const char *kinds[MAX_KINDS])
+{
+    size_t n = 0;
+    for (size_t i = 0; i < model_n_rules(m); i++) {
+        const struct model_rule *ru = model_rule_at(m, i);
+        for (size_t j = 0; j < ru->n_kinds; j++) {
+            size_t k = 0;
+            while (k < n && strcmp(kinds[k], ru->kinds[j]) != 0)
+                k++;
+            if (k == n && n < MAX_KINDS)
+                kinds[n++] = ru->kinds[j];
+        }
+    }
+    return n;
+}
+
+/* The live records of those kinds, in storage order. */
+static struct store_stmt *records_of(struct registry *r, const char *const *kinds, size_t n,
+                                     struct err *e)
+{
+    struct buf sql;
+    buf_init(&sql, 256);
+    buf_printf(&sql, "SELECT d.data FROM records r JOIN record_data d ON d.rid = r.rid "
+                     "WHERE r.retired = 0 AND r.kind IN (");
+    for (size_t i = 0; i < n; i++)
+        buf_printf(&sql, "%s$%zu", i ? ", " : "", i + 1);
+    buf_printf(&sql, ") ORDER BY r.rid");
+    struct store_stmt *st = store_prepare(store_conn(r->store), sql.p, false, e);
+    buf_free(&sql);
+    for (size_t i = 0; st && i < n; i++)
+        store_bind_text(st, (int)i + 1, kinds[i]);
+    return st;
+}
+
 int registry_rules_report(struct registry *r, const struct actor *a, json_t **out,
                           struct err *e)
 {
@@ -43,12 +80,10 @@ int registry_rules_report(struct registry *r, const struct actor *a, json_t **ou
     struct tally *t = xcalloc(n ? n : 1, sizeof *t);
     for (size_t i = 0; i < n; i++)
         t[i].violators = json_array();
-    struct store_stmt *st = store_prepare(
-        store_conn(r->store),
-        "SELECT d.data FROM records r JOIN record_data d ON d.rid = r.rid "
-        "WHERE r.retired = 0 ORDER BY r.rid",
-        false, e);
-    int rc = st ? STORE_ROW : STORE_ERROR;
+    const char *kinds[MAX_KINDS];
+    size_t n_kinds = rule_kinds(m, kinds);
+    struct store_stmt *st = n_kinds ? records_of(r, kinds, n_kinds, e) : NULL;
+    int rc = st || !n_kinds ? STORE_DONE : STORE_ERROR;
     while (st && (rc = store_step(st, e)) == STORE_ROW) {
         json_t *rec = json_loads(store_col_text(st, 0), 0, NULL);
         if (rec && registry_may_read(r, a, rec))
