@@ -107,12 +107,6 @@ static int64_t jan1(int y)
     return time_days_from_civil(y, 1, 1);
 }
 
-static int days_in_month(int y, int m)
-{
-    int64_t next = m == 12 ? jan1(y + 1) : time_days_from_civil(y, m + 1, 1);
-    return (int)(next - time_days_from_civil(y, m, 1));
-}
-
 /* ISO weekday 1 (Monday) .. 7 (Sunday); 1970-01-01 was a Thursday. */
 static int iso_weekday(int64_t day)
 {
@@ -368,7 +362,7 @@ static int check_rule(struct calendar *c, const json_t *v, size_t i, struct err 
     if (get_int(month, 1, 12, p, &r->month, e))
         return -1;
     path_key(p, path, "day");
-    if (get_int(day, 1, days_in_month(2000, r->month), p, &r->day, e))
+    if (get_int(day, 1, time_days_in_month(2000, r->month), p, &r->day, e))
         return -1;
     path_key(p, path, "name");
     if (!(r->name = check_name(name, true, p, e)))
@@ -660,7 +654,7 @@ static void window_fill(const struct calendar *c, int year, struct window *w)
     for (int y = year - 1; y <= year + 1; y++) {
         for (size_t r = 0; r < c->n_rules; r++) {
             const struct rule *h = &c->rules[r];
-            if (y < h->from_year || y > h->until_year || h->day > days_in_month(y, h->month))
+            if (y < h->from_year || y > h->until_year || h->day > time_days_in_month(y, h->month))
                 continue;
             int i = (int)(time_days_from_civil(y, h->month, h->day) - w->start);
             w->flag[i] |= F_RULE;
@@ -969,7 +963,7 @@ json_t *calendar_incomplete_years(const struct calendar *c, int64_t a_ms, int64_
 
 bool calendar_is_working_date(const struct calendar *c, int y, int m, int d)
 {
-    if (!year_covered(y) || m < 1 || m > 12 || d < 1 || d > days_in_month(y, m))
+    if (!year_covered(y) || m < 1 || m > 12 || d < 1 || d > time_days_in_month(y, m))
         return false;
     return bit_working(c, time_days_from_civil(y, m, d) - c->day0);
 }

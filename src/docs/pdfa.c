@@ -22,6 +22,7 @@
  * copied out before its values are looked at, and every handle is released
  * once its indirect object has been checked. */
 #include "docs/internal.h"
+#include "util/timeutil.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -662,20 +663,9 @@ static bool parse_xmp_date(const char *s, struct when *t)
     return valid_fields(t) && zone(s, t) && !(t->prec < 4 && t->tz);
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date. */
-static long days_from_civil(int y, int m, int d)
-{
-    y -= m <= 2;
-    long era = (y >= 0 ? y : y - 399) / 400;
-    long yoe = y - era * 400;
-    long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
 static long long minutes_utc(const struct when *t)
 {
-    return (long long)days_from_civil(t->f[0], t->f[1], t->f[2]) * 1440 + t->f[3] * 60 + t->f[4] -
+    return (long long)time_days_from_civil(t->f[0], t->f[1], t->f[2]) * 1440 + t->f[3] * 60 + t->f[4] -
            t->offset;
 }
 

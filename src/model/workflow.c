@@ -234,11 +234,10 @@ int check_derived(struct loader *ld, const char *path, struct model_kind *k)
 /* date + n months, the day kept (the last day of a shorter month). */
 static int64_t add_months(int y, int m, int d, int n)
 {
-    static const int len[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     int total = y * 12 + (m - 1) + n;
     y = total / 12;
     m = total % 12 + 1;
-    int last = len[m - 1] + (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0));
+    int last = time_days_in_month(y, m);
     return time_days_from_civil(y, m, d > last ? last : d);
 }
 

@@ -69,7 +69,7 @@ static int digits(const char *s, int n, int *out)
     return 0;
 }
 
-static int days_in_month(int y, int m)
+int time_days_in_month(int y, int m)
 {
     static const int dm[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
@@ -83,7 +83,7 @@ int time_parse_date(const char *s, int *y, int *m, int *d)
         return -1;
     if (digits(s, 4, y) || digits(s + 5, 2, m) || digits(s + 8, 2, d))
         return -1;
-    if (*y < 1 || *m < 1 || *m > 12 || *d < 1 || *d > days_in_month(*y, *m))
+    if (*y < 1 || *m < 1 || *m > 12 || *d < 1 || *d > time_days_in_month(*y, *m))
         return -1;
     return 0;
 }

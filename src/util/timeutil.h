@@ -21,6 +21,9 @@ int time_parse_rfc3339(const char *s, int64_t *ms);
 /* Parses a calendar date "YYYY-MM-DD" and checks it exists. 0 or -1. */
 int time_parse_date(const char *s, int *y, int *m, int *d);
 
+/* How many days month m (1..12) of year y has. */
+int time_days_in_month(int y, int m);
+
 /* Days since 1970-01-01 for a proleptic Gregorian date. */
 int64_t time_days_from_civil(int y, int m, int d);
 /* The date of a day number (days since 1970-01-01). */

@@ -4,18 +4,15 @@ neither memory nor a request in flight behind; a request libmicrohttpd never
 reports complete still ends with its connection; headers and bodies have
 deadlines (a slow-loris connection is cut, a slow but steady upload is
 not); /metrics is for administrators only."""
-import importlib.util
 import io
 import os
 import select
 import socket
-import tempfile
 import time
 import zipfile
 
-from harness import Server, assert_problem, multipart, run, valid_bin
+from harness import Server, assert_problem, doc_fixture, multipart, run, valid_bin
 
-HERE = os.path.dirname(os.path.abspath(__file__))
 
 # The request of issue 13: ~400 query arguments, ~9 KB.
 HUGE_QUERY = '&'.join(['filter=stage:creation'] * 400)
@@ -214,14 +211,7 @@ def test_slow_headers_are_cut_at_the_header_deadline():
 def padded_docx(size):
     """The fixtures' DOCX with a stored entry of random bytes: a valid
     document of about size bytes."""
-    spec = importlib.util.spec_from_file_location(
-        'make_documents', os.path.join(HERE, '..', 'fixtures', 'make-documents.py'))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    fx_dir = os.environ.get('DOC_FIXTURES') or os.path.join(tempfile.gettempdir(),
-                                                            'archportal-fixtures')
-    with open(mod.make_all(fx_dir)['docx'], 'rb') as f:
-        src = zipfile.ZipFile(io.BytesIO(f.read()))
+    src = zipfile.ZipFile(io.BytesIO(doc_fixture('docx')))
     out = io.BytesIO()
     with zipfile.ZipFile(out, 'w') as z:
         for info in src.infolist():
