@@ -67,7 +67,8 @@ def test_create_patch_history_and_as_of():
     assert got.status == 200 and got.header('ETag') == '"1"' and got.json() == rec
     assert get(f'/api/v1/objects/{rec["id"]}', headers={'If-None-Match': '"1"'}).status == 304
     time.sleep(0.01)
-    between = time.strftime('%Y-%m-%dT%H:%M:%S', time.gmtime()) + '.%03dZ' % (int(time.time() * 1000) % 1000)
+    now = time.time()  # one reading: seconds and milliseconds of the same instant
+    between = time.strftime('%Y-%m-%dT%H:%M:%S', time.gmtime(now)) + '.%03dZ' % (int(now * 1000) % 1000)
     time.sleep(0.01)
     r = SRV.request('PATCH', f'/api/v1/objects/{rec["id"]}',
                     {'stage': 'pilot_operation', 'name': {'en': 'Test system v2'}},
