@@ -8,6 +8,7 @@
 
 #include "registry/registry.h"
 #include "store/store.h"
+#include "util/timeutil.h"
 
 #include <string.h>
 
@@ -59,7 +60,9 @@ static int gaps_counted(struct docs *d, const json_t *rec, json_t **gaps, int *n
         return -1;
     }
     json_t *doc_missing = NULL, *rel_gaps = NULL;
-    if (docs_missing(d, rec, due, &doc_missing, e) < 0 ||
+    /* judged by the rules in force when it was submitted, or today */
+    int64_t day = docs_judging_day(d, k, rec);
+    if (docs_missing(d, rec, day, due, &doc_missing, e) < 0 ||
         relation_gaps(d, rec, required, &rel_gaps, e) < 0) {
         json_decref(doc_missing);
         json_decref(rel_gaps);
@@ -77,10 +80,12 @@ static int gaps_counted(struct docs *d, const json_t *rec, json_t **gaps, int *n
                                                   model_label_json(dt->label)));
     }
     json_decref(doc_missing);
-    *needed = (int)model_needed_count(k, rec);
-    *gaps = json_pack("{s:o, s:o, s:o, s:o}", "fields", model_gaps(k, rec), "documents",
+    *needed = (int)model_needed_count(k, rec, day);
+    char on[16];
+    *gaps = json_pack("{s:o, s:o, s:o, s:o, s:s}", "fields", model_gaps(k, rec, day), "documents",
                       docs_out, "relations", rel_gaps, "rules",
-                      model_rule_gaps(docs_model(d), rec, false));
+                      model_rule_gaps(docs_model(d), rec, false, day), "judged_on",
+                      time_format_date(day, on, sizeof on));
     return 0;
 }
 

@@ -663,13 +663,19 @@ int docs_checklist(struct docs *d, const struct actor *a, const char *collection
     const struct model_doc_list *l = t.kind->documents;
     json_t *items = json_array();
     int n_due = 0, n_present = 0, n_missing = 0, n_restricted = 0;
+    /* judged by the list in force when it was submitted, or today */
+    int64_t day = docs_judging_day(d, t.kind, t.rec);
+    char judged_on[16];
+    time_format_date(day, judged_on, sizeof judged_on);
     for (size_t i = 0; i < l->n_types; i++) {
         const struct model_doc_type *dt = &l->types[i];
         json_t *versions = json_object_get(by_type, dt->id);
-        if (dt->replaced_by && !versions)
-            continue; /* a replaced type appears only while it holds documents */
+        /* a replaced type, or one no longer in the list, appears only while
+         * it holds documents */
+        if ((dt->replaced_by || dt->in_force.until_day <= day) && !versions)
+            continue;
         json_t *signed_copy = newest(versions, "signed"), *draft = newest(versions, "draft");
-        bool due = model_doc_due(dt, t.rec), present = !json_is_null(signed_copy);
+        bool due = model_doc_due(dt, t.rec, day), present = !json_is_null(signed_copy);
         const char *state = present ? "present" : due ? "missing" : "optional";
         n_due += due;
         n_present += due && present;
@@ -678,11 +684,16 @@ int docs_checklist(struct docs *d, const struct actor *a, const char *collection
         n_restricted += json_is_true(json_object_get(r, "active"));
         json_t *item =
             json_pack("{s:s, s:i, s:s, s:o, s:b, s:s, s:o, s:o, s:o}", "type", dt->id, "number",
-                      dt->number, "item", dt->item, "label", model_label_json(dt->label), "due",
+                      dt->number, "item", dt->item, "label",
+                      model_label_json(*model_wording_on(&dt->label, dt->earlier, dt->n_earlier, day)),
+                      "due",
                       due, "state", state, "signed", signed_copy, "draft", draft, "versions",
                       versions ? json_incref(versions) : json_array());
         if (dt->part)
             json_object_set_new(item, "part", json_integer(dt->part));
+        json_t *span = model_span_json(&dt->in_force);
+        if (span)
+            json_object_set_new(item, "in_force", span);
         if (dt->replaced_by) {
             json_t *by = json_array();
             for (size_t j = 0; dt->replaced_by[j]; j++)
@@ -692,8 +703,9 @@ int docs_checklist(struct docs *d, const struct actor *a, const char *collection
         json_array_append_new(items, item);
     }
     const char *stage = text_of(t.rec, "stage");
-    *out = json_pack("{s:s, s:s, s:s?, s:s, s:o, s:{s:i, s:i, s:i, s:i}}", "record_id", id, "kind",
-                     t.kind->id, "stage", stage, "list", l->id, "items", items, "summary", "due",
+    *out = json_pack("{s:s, s:s, s:s?, s:s, s:s, s:o, s:{s:i, s:i, s:i, s:i}}", "record_id", id,
+                     "kind", t.kind->id, "stage", stage, "list", l->id, "judged_on", judged_on,
+                     "items", items, "summary", "due",
                      n_due, "present", n_present, "missing", n_missing, "restricted", n_restricted);
     json_decref(by_type);
     target_free(&t);
@@ -789,7 +801,13 @@ int docs_open(struct docs *d, const struct actor *a, const char *doc_id, struct 
     return rc;
 }
 
-int docs_missing(struct docs *d, const json_t *rec, int *due, json_t **missing, struct err *e)
+int64_t docs_judging_day(struct docs *d, const struct model_kind *k, const json_t *rec)
+{
+    return calsvc_local_day(d->cal, model_judging_ms(k, rec, time_now_ms()));
+}
+
+int docs_missing(struct docs *d, const json_t *rec, int64_t day, int *due, json_t **missing,
+                 struct err *e)
 {
     const struct model_kind *k = model_kind(d->model, text_of(rec, "kind"));
     *due = 0;
@@ -806,7 +824,7 @@ int docs_missing(struct docs *d, const json_t *rec, int *due, json_t **missing, 
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < k->documents->n_types; i++) {
         const struct model_doc_type *dt = &k->documents->types[i];
-        if (!model_doc_due(dt, rec))
+        if (!model_doc_due(dt, rec, day))
             continue;
         (*due)++;
         store_bind_text(st, 1, text_of(rec, "id"));

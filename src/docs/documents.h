@@ -29,6 +29,7 @@
 struct registry;
 struct calsvc;
 struct accounts;
+struct model_kind;
 
 struct docs_config {
     const char *dir;       /* the blob store's directory */
@@ -94,10 +95,16 @@ struct docs_file {
 int docs_open(struct docs *d, const struct actor *a, const char *doc_id, struct docs_file *f,
               struct err *e);
 
+/* The local day by whose rules rec (a stored record of kind k) is judged:
+ * the day it was submitted while it awaits a decision, otherwise today
+ * (REQ X-POL-01; model_judging_ms). */
+int64_t docs_judging_day(struct docs *d, const struct model_kind *k, const json_t *rec);
 /* Summary of a record's documents for completeness: how many are due at
- * its stage and which of those lack a signed copy (new array of type ids
- * in list order). rec is the stored record. */
-int docs_missing(struct docs *d, const json_t *rec, int *due, json_t **missing, struct err *e);
+ * its stage by the list in force on local day `day` and which of those
+ * lack a signed copy (new array of type ids in list order). rec is the
+ * stored record. */
+int docs_missing(struct docs *d, const json_t *rec, int64_t day, int *due, json_t **missing,
+                 struct err *e);
 
 /* ---- completeness (completeness.c) --------------------------------------------- */
 

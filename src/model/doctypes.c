@@ -8,7 +8,8 @@
 #include <string.h>
 
 static const char *const LIST_KEYS[] = {"label", "source", "types", NULL};
-static const char *const TYPE_KEYS[] = {"number", "part", "label", "due", "replaced_by", NULL};
+static const char *const TYPE_KEYS[] = {"number",      "part",     "label",   "due",
+                                        "replaced_by", "in_force", "earlier", NULL};
 
 /* "due": true, false (or absent: optional), or {"<enum field>": [values]}. */
 static int parse_due(struct loader *ld, const json_t *v, const char *path,
@@ -56,7 +57,8 @@ static int parse_type(struct loader *ld, const char *id, const json_t *v, const 
         parse_number(ld, v, path, l, t))
         return -1;
     t->id = ld_keep(ld, id);
-    if (parse_due(ld, v, path, t))
+    if (parse_due(ld, v, path, t) || ld_span(ld, v, "in_force", path, &t->in_force) ||
+        ld_wordings(ld, v, path, &t->earlier, &t->n_earlier))
         return -1;
     l->n_types++;
     return 0;
@@ -200,8 +202,10 @@ const struct model_doc_type *model_doc_type(const struct model_doc_list *l, cons
     return NULL;
 }
 
-bool model_doc_due(const struct model_doc_type *t, const json_t *rec)
+bool model_doc_due(const struct model_doc_type *t, const json_t *rec, int64_t day)
 {
+    if (!model_in_force(&t->in_force, day))
+        return false;
     if (t->due_always)
         return true;
     return t->due_field && ld_cond_holds(rec, t->due_field, t->due_values, t->n_due_values);
@@ -227,6 +231,11 @@ json_t *doc_lists_json(const struct model *m)
                                   "label", model_label_json(t->label), "due", due);
             if (t->part)
                 json_object_set_new(o, "part", json_integer(t->part));
+            json_t *span = model_span_json(&t->in_force);
+            if (span)
+                json_object_set_new(o, "in_force", span);
+            if (t->n_earlier)
+                json_object_set_new(o, "earlier", wordings_json(t->earlier, t->n_earlier));
             if (t->replaced_by) {
                 json_t *by = json_array();
                 for (size_t r = 0; t->replaced_by[r]; r++)

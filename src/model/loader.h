@@ -98,6 +98,15 @@ int ld_check_condition(struct loader *ld, const char *path, const struct model_k
                        const char *name, const char **values, size_t n,
                        const struct model_field **field);
 
+/* "<key>": {"from"?, "until"?, "source"?} of v into *out (always in force
+ * when absent). */
+int ld_span(struct loader *ld, const json_t *v, const char *key, const char *path,
+            struct model_span *out);
+/* v's "earlier": [{"until", "label", "source"?}, …] (none when absent). */
+int ld_wordings(struct loader *ld, const json_t *v, const char *path, struct model_wording **out,
+                size_t *n);
+json_t *wordings_json(const struct model_wording *w, size_t n);
+
 /* workflow.c: each derived field of k derives from a date field of k. */
 int check_derived(struct loader *ld, const char *path, struct model_kind *k);
 

@@ -34,7 +34,7 @@ static const char *const TOP_KEYS[] = {"version",   "description", "languages", 
                                        "policies",  "workflows",   "document_lists", "rules",
                                        NULL};
 static const char *const ENUM_KEYS[] = {"label", "values", NULL};
-static const char *const VALUE_KEYS[] = {"id", "label", NULL};
+static const char *const VALUE_KEYS[] = {"id", "label", "earlier", NULL};
 static const char *const COLL_KEYS[] = {"label", "type", NULL};
 static const char *const KIND_KEYS[] = {"label",   "collection", "owned",    "named",
                                         "include", "fields",     "workflow", "code_prefix",
@@ -45,7 +45,7 @@ static const char *const REL_KEYS[] = {"label",  "inverse",    "inverse_label", 
 static const char *const FIELD_KEYS[] = {
     "name",       "type",   "label",  "required", "searchable", "filterable", "readonly",
     "enum",       "to",     "item",   "format",   "min",        "max",        "max_length",
-    "restricted", "needed", "fields", "help",     "derived",    NULL};
+    "restricted", "needed", "fields", "help",     "derived",    "needed_in_force", NULL};
 static const char *const ITEM_KEYS[] = {"type", "enum", "to",         "item",   "format",
                                         "min",  "max",  "max_length", "fields", NULL};
 /* A sub-field of an object: a scalar with its name, label and whether
@@ -283,7 +283,8 @@ static int parse_enum_value(struct loader *ld, const struct model_enum *en, cons
         if (strcmp(en->values[i].id, id) == 0)
             return ld_fail(ld, ld_sub(ld, path, "id"), "duplicate value '%s'", id);
     out->id = ld_keep(ld, id);
-    return ld_label(ld, v, "label", path, &out->label);
+    return ld_label(ld, v, "label", path, &out->label) ||
+           ld_wordings(ld, v, path, &out->earlier, &out->n_earlier);
 }
 
 static int parse_enum(struct loader *ld, const char *id, const json_t *v, struct model_enum *en)
@@ -621,6 +622,121 @@ int ld_cond(struct loader *ld, const json_t *v, const char *path, struct model_c
     return 0;
 }
 
+/* ---- dated entries (REQ X-POL-01) ------------------------------------------------ */
+
+static int ld_day(struct loader *ld, const json_t *obj, const char *key, const char *path,
+                  bool required, const char **text, int64_t *day)
+{
+    int y, mo, d;
+    if (ld_string(ld, obj, key, path, required, text))
+        return -1;
+    if (!*text)
+        return 0;
+    if (time_parse_date(*text, &y, &mo, &d) < 0)
+        return ld_fail(ld, ld_sub(ld, path, key), "'%s' is not a date YYYY-MM-DD", *text);
+    *text = ld_keep(ld, *text);
+    *day = time_days_from_civil(y, mo, d);
+    return 0;
+}
+
+int ld_span(struct loader *ld, const json_t *v, const char *key, const char *path,
+            struct model_span *out)
+{
+    static const char *const keys[] = {"from", "until", "source", NULL};
+    const json_t *s = json_object_get(v, key);
+    const char *sp = ld_sub(ld, path, key);
+    *out = (struct model_span){.from_day = INT64_MIN, .until_day = INT64_MAX};
+    if (!s)
+        return 0;
+    if (ld_want_object(ld, s, sp) || ld_check_keys(ld, s, sp, keys) ||
+        ld_day(ld, s, "from", sp, false, &out->from, &out->from_day) ||
+        ld_day(ld, s, "until", sp, false, &out->until, &out->until_day) ||
+        ld_string(ld, s, "source", sp, false, &out->source))
+        return -1;
+    if (!out->from && !out->until)
+        return ld_fail(ld, sp, "needs \"from\", \"until\" or both");
+    if (out->from_day >= out->until_day)
+        return ld_fail(ld, ld_sub(ld, sp, "until"), "must come after \"from\"");
+    out->source = out->source ? ld_keep(ld, out->source) : NULL;
+    return 0;
+}
+
+int ld_wordings(struct loader *ld, const json_t *v, const char *path, struct model_wording **out,
+                size_t *n)
+{
+    static const char *const keys[] = {"until", "label", "source", NULL};
+    json_t *a;
+    const char *ap = ld_sub(ld, path, "earlier");
+    *out = NULL;
+    *n = 0;
+    if (ld_member(ld, v, "earlier", path, JSON_ARRAY, false, &a) || !a)
+        return a ? -1 : 0;
+    if (json_array_size(a) == 0)
+        return ld_fail(ld, ap, "must list at least one earlier wording");
+    *out = arena_calloc(ld->m->arena, json_array_size(a), sizeof **out);
+    for (size_t i = 0; i < json_array_size(a); i++) {
+        const json_t *w = json_array_get(a, i);
+        const char *wp = ld_idx(ld, ap, i);
+        struct model_wording *o = &(*out)[i];
+        if (ld_want_object(ld, w, wp) || ld_check_keys(ld, w, wp, keys) ||
+            ld_day(ld, w, "until", wp, true, &o->until, &o->until_day) ||
+            ld_label(ld, w, "label", wp, &o->label) ||
+            ld_string(ld, w, "source", wp, false, &o->source))
+            return -1;
+        o->source = o->source ? ld_keep(ld, o->source) : NULL;
+        if (i && o->until_day <= (*out)[i - 1].until_day)
+            return ld_fail(ld, ld_sub(ld, wp, "until"), "wordings must be in increasing date order");
+        (*n)++;
+    }
+    return 0;
+}
+
+bool model_in_force(const struct model_span *s, int64_t day)
+{
+    return (!s->from || day >= s->from_day) && (!s->until || day < s->until_day);
+}
+
+json_t *model_span_json(const struct model_span *s)
+{
+    if (!s->from && !s->until)
+        return NULL;
+    json_t *o = json_object();
+    if (s->from)
+        json_object_set_new(o, "from", json_string(s->from));
+    if (s->until)
+        json_object_set_new(o, "until", json_string(s->until));
+    if (s->source)
+        json_object_set_new(o, "source", json_string(s->source));
+    return o;
+}
+
+json_t *wordings_json(const struct model_wording *w, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(a, json_pack("{s:s, s:o, s:s?}", "until", w[i].until, "label",
+                                           model_label_json(w[i].label), "source", w[i].source));
+    return a;
+}
+
+const struct i18n *model_wording_on(const struct i18n *current, const struct model_wording *earlier,
+                                    size_t n_earlier, int64_t day)
+{
+    for (size_t i = 0; i < n_earlier; i++)
+        if (day < earlier[i].until_day)
+            return &earlier[i].label;
+    return current;
+}
+
+const struct i18n *model_enum_label(const struct model_enum *en, const char *id, int64_t day)
+{
+    for (size_t i = 0; en && id && i < en->n_values; i++)
+        if (strcmp(en->values[i].id, id) == 0)
+            return model_wording_on(&en->values[i].label, en->values[i].earlier,
+                                    en->values[i].n_earlier, day);
+    return NULL;
+}
+
 /* "needed": true, or {"<field>": [values], …}: needed while the condition
  * holds (checked per kind by check_needed). */
 static int parse_needed(struct loader *ld, const json_t *v, const char *path,
@@ -671,6 +787,7 @@ static int parse_flags(struct loader *ld, const json_t *v, const char *path, str
         ld_bool(ld, v, "restricted", path, &f->restricted))
         return -1;
     if (parse_needed(ld, v, path, f) || parse_derived(ld, v, path, f) ||
+        ld_span(ld, v, "needed_in_force", path, &f->needed_in_force) ||
         (json_object_get(v, "help") && ld_label(ld, v, "help", path, &f->help)))
         return -1;
     if (f->restricted && (f->searchable || f->filterable))
@@ -1096,6 +1213,9 @@ static json_t *field_json(const struct model_field *f, enum field_role role)
         } else {
             json_object_set_new(o, "needed", json_boolean(f->needed));
         }
+        json_t *span = model_span_json(&f->needed_in_force);
+        if (span)
+            json_object_set_new(o, "needed_in_force", span);
     }
     if (f->enumeration)
         json_object_set_new(o, "enum", json_string(f->enumeration->id));
@@ -1154,9 +1274,13 @@ static json_t *enums_json(const struct model *m)
     for (size_t i = 0; i < m->n_enums; i++) {
         const struct model_enum *en = &m->enums[i];
         json_t *vals = json_array();
-        for (size_t j = 0; j < en->n_values; j++)
-            json_array_append_new(vals, json_pack("{s:s, s:o}", "id", en->values[j].id, "label",
-                                                  model_label_json(en->values[j].label)));
+        for (size_t j = 0; j < en->n_values; j++) {
+            const struct model_enum_value *ev = &en->values[j];
+            json_t *val = json_pack("{s:s, s:o}", "id", ev->id, "label", model_label_json(ev->label));
+            if (ev->n_earlier)
+                json_object_set_new(val, "earlier", wordings_json(ev->earlier, ev->n_earlier));
+            json_array_append_new(vals, val);
+        }
         json_object_set_new(
             o, en->id, json_pack("{s:o, s:o}", "label", model_label_json(en->label), "values", vals));
     }

@@ -39,9 +39,35 @@ enum field_type {
     FT_OBJECT,    /* {"<sub-field>": value, …}: a group of scalar sub-fields */
 };
 
+/* When an entry of the Rules is in force (REQ X-POL-01): from `from`
+ * (inclusive) until `until` (exclusive), local dates "YYYY-MM-DD", either
+ * open; with the act that set it. Model key "in_force": {"from", "until",
+ * "source"}; an entry without one is always in force. */
+struct model_span {
+    const char *from, *until, *source; /* NULL: open / not given */
+    int64_t from_day, until_day;       /* days since 1970-01-01; INT64_MIN / INT64_MAX when open */
+};
+bool model_in_force(const struct model_span *s, int64_t day);
+/* {"from"?, "until"?, "source"?} (new ref), or NULL when always in force. */
+json_t *model_span_json(const struct model_span *s);
+
+/* An earlier wording of a label, used until `until` (a local date), set by
+ * `source`. Model key "earlier": [{"until", "label", "source"}, …] in
+ * increasing date order. */
+struct model_wording {
+    const char *until, *source;
+    int64_t until_day;
+    struct i18n label;
+};
+/* The wording of a label in force on `day` (INT64_MAX: today's). */
+const struct i18n *model_wording_on(const struct i18n *current, const struct model_wording *earlier,
+                                    size_t n_earlier, int64_t day);
+
 struct model_enum_value {
     const char *id;
-    struct i18n label;
+    struct i18n label; /* the wording in force now */
+    struct model_wording *earlier;
+    size_t n_earlier;
 };
 
 struct model_enum {
@@ -66,6 +92,9 @@ struct model_cond {
 };
 
 bool model_cond_holds(const struct model_cond *c, const json_t *rec);
+/* The label of value `id` of enum en in the wording in force on `day`
+ * (INT64_MAX: today's), or NULL when en has no such value. */
+const struct i18n *model_enum_label(const struct model_enum *en, const char *id, int64_t day);
 /* {"<field>": [values], …} */
 json_t *model_cond_json(const struct model_cond *c);
 
@@ -94,6 +123,7 @@ struct model_field {
      * needed_when holds. */
     bool needed;
     struct model_cond needed_when;
+    struct model_span needed_in_force; /* when the Rules began (or ceased) to ask for it */
     /* A date the portal derives (REQ REG-11): derived_from (a date field of
      * the kind) plus derived_months months; such a field is read-only. */
     const char *derived_from;
@@ -191,6 +221,9 @@ struct model_doc_type {
      * files go to one of these types. NULL-terminated; NULL: in use. */
     const char **replaced_by;
     struct i18n label;
+    struct model_wording *earlier; /* the item's earlier wordings */
+    size_t n_earlier;
+    struct model_span in_force; /* when the item is in the list */
     bool due_always;
     const char *due_field;
     const char **due_values;
@@ -279,6 +312,7 @@ struct model_rule {
     struct model_cond when;
     struct model_cond require;
     bool warning;
+    struct model_span in_force;
 };
 
 struct model;
@@ -303,12 +337,13 @@ const struct model_collection *model_collection_at(const struct model *m, size_t
 size_t model_n_kinds(const struct model *m);
 size_t model_n_rules(const struct model *m);
 const struct model_rule *model_rule_at(const struct model *m, size_t i);
-/* Does rule r apply to rec (its kind is listed and `when` holds)? */
-bool model_rule_applies(const struct model_rule *r, const json_t *rec);
+/* Does rule r apply to rec, judged on local day `day` (it is in force
+ * then, rec's kind is listed and `when` holds)? */
+bool model_rule_applies(const struct model_rule *r, const json_t *rec, int64_t day);
 /* The rules rec breaks (errors only, or warnings too): a new array of
  * {rule, label, requirement?, field, severity}; field is the first field
  * the rule requires, the one to put right. */
-json_t *model_rule_gaps(const struct model *m, const json_t *rec, bool warnings);
+json_t *model_rule_gaps(const struct model *m, const json_t *rec, bool warnings, int64_t day);
 /* Sets rec's derived fields from the fields they derive from (removing a
  * derived value whose source is empty). */
 void model_derive(const struct model_kind *k, json_t *rec);
@@ -341,19 +376,26 @@ const struct model_wf_transition *model_wf_find(const struct model_workflow *w,
 const char *model_wf_trigger_name(enum wf_trigger t);
 /* Is a record of kind k in this stored state visible to the public? */
 bool model_record_published(const struct model_kind *k, const json_t *rec);
-/* The gaps that keep rec from being complete: a JSON array of
- * {"field", "problem"} (new ref; empty when complete). */
-json_t *model_gaps(const struct model_kind *k, const json_t *rec);
+/* The instant by whose rules rec is judged (REQ X-POL-01): while its
+ * workflow state is locked (submitted, awaiting a decision) the instant it
+ * was submitted, its last write; otherwise now_ms. Callers turn it into a
+ * local day for the functions below that take `day`. */
+int64_t model_judging_ms(const struct model_kind *k, const json_t *rec, int64_t now_ms);
+/* The gaps that keep rec from being complete by the rules in force on
+ * local day `day`: a JSON array of {"field", "problem"} (new ref; empty
+ * when complete). */
+json_t *model_gaps(const struct model_kind *k, const json_t *rec, int64_t day);
 
 const struct model_doc_list *model_doc_list(const struct model *m, const char *id);
 const struct model_doc_type *model_doc_type(const struct model_doc_list *l, const char *id);
-/* Is a document of type t due for the record rec (its stored JSON)? */
-bool model_doc_due(const struct model_doc_type *t, const json_t *rec);
+/* Is a document of type t due for the record rec (its stored JSON) by
+ * the list in force on local day `day`? */
+bool model_doc_due(const struct model_doc_type *t, const json_t *rec, int64_t day);
 /* Must rec (a stored record) be the source of a relation of type rel? */
 bool model_relation_required(const struct model_kind *rel, const json_t *rec);
 /* How many fields are needed for rec to be complete (model_gaps lists
  * the missing ones). */
-size_t model_needed_count(const struct model_kind *k, const json_t *rec);
+size_t model_needed_count(const struct model_kind *k, const json_t *rec, int64_t day);
 
 /* Reference check supplied by the caller: does record `id` exist (and is it
  * not retired)? On success sets *kind to its kind (a string that stays valid

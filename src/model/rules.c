@@ -7,8 +7,8 @@
 
 #include <string.h>
 
-static const char *const RULE_KEYS[] = {"label", "requirement", "kinds", "when",
-                                        "require", "severity", NULL};
+static const char *const RULE_KEYS[] = {"label",   "requirement", "kinds",    "when",
+                                        "require", "severity",    "in_force", NULL};
 
 /* "kinds": [kind ids] or "collection:<id>" (every kind of a collection). */
 static int parse_rule_kinds(struct loader *ld, const json_t *v, const char *path,
@@ -45,7 +45,8 @@ static int parse_rule(struct loader *ld, const char *id, const json_t *v, struct
     if (ld_name(ld, id, path) || ld_want_object(ld, v, path) ||
         ld_check_keys(ld, v, path, RULE_KEYS) || ld_label(ld, v, "label", path, &r->label) ||
         ld_string(ld, v, "requirement", path, false, &r->requirement) ||
-        ld_string(ld, v, "severity", path, true, &severity) || parse_rule_kinds(ld, v, path, r))
+        ld_string(ld, v, "severity", path, true, &severity) || parse_rule_kinds(ld, v, path, r) ||
+        ld_span(ld, v, "in_force", path, &r->in_force))
         return -1;
     if (strcmp(severity, "error") != 0 && strcmp(severity, "warning") != 0)
         return ld_fail(ld, ld_sub(ld, path, "severity"), "must be \"error\" or \"warning\"");
@@ -96,6 +97,9 @@ json_t *rules_json(const struct model *m)
                       "requirement", r->requirement, "kinds", kinds, "when",
                       model_cond_json(&r->when), "require", model_cond_json(&r->require),
                       "severity", r->warning ? "warning" : "error"));
+        json_t *span = model_span_json(&r->in_force);
+        if (span)
+            json_object_set_new(json_object_get(out, r->id), "in_force", span);
     }
     return out;
 }
@@ -110,21 +114,23 @@ const struct model_rule *model_rule_at(const struct model *m, size_t i)
     return i < m->n_rules ? &m->rules[i] : NULL;
 }
 
-bool model_rule_applies(const struct model_rule *r, const json_t *rec)
+bool model_rule_applies(const struct model_rule *r, const json_t *rec, int64_t day)
 {
     const char *kind = json_string_value(json_object_get(rec, "kind"));
+    if (!model_in_force(&r->in_force, day))
+        return false;
     for (size_t i = 0; kind && i < r->n_kinds; i++)
         if (strcmp(r->kinds[i], kind) == 0)
             return model_cond_holds(&r->when, rec);
     return false;
 }
 
-json_t *model_rule_gaps(const struct model *m, const json_t *rec, bool warnings)
+json_t *model_rule_gaps(const struct model *m, const json_t *rec, bool warnings, int64_t day)
 {
     json_t *out = json_array();
     for (size_t i = 0; i < m->n_rules; i++) {
         const struct model_rule *r = &m->rules[i];
-        if ((r->warning && !warnings) || !model_rule_applies(r, rec) ||
+        if ((r->warning && !warnings) || !model_rule_applies(r, rec, day) ||
             model_cond_holds(&r->require, rec))
             continue;
         json_array_append_new(

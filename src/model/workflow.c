@@ -94,6 +94,20 @@ bool model_record_published(const struct model_kind *k, const json_t *rec)
     return s && s->published;
 }
 
+int64_t model_judging_ms(const struct model_kind *k, const json_t *rec, int64_t now_ms)
+{
+    if (!k || !k->workflow)
+        return now_ms;
+    const struct model_wf_state *s = model_wf_state(
+        k->workflow, json_string_value(json_object_get(rec, k->workflow->status_field)));
+    const char *updated = json_string_value(json_object_get(rec, "updated_at"));
+    int64_t at;
+    /* a locked record cannot change: its last write is its submission */
+    if (s && s->locked && updated && time_parse_rfc3339(updated, &at) == 0 && at < now_ms)
+        return at;
+    return now_ms;
+}
+
 static bool is_empty(const json_t *v)
 {
     if (!v || json_is_null(v))
@@ -153,25 +167,26 @@ json_t *model_cond_json(const struct model_cond *c)
     return o;
 }
 
-static bool needed_now(const struct model_field *f, const json_t *rec)
+static bool needed_now(const struct model_field *f, const json_t *rec, int64_t day)
 {
-    return f->needed && model_cond_holds(&f->needed_when, rec);
+    return f->needed && model_in_force(&f->needed_in_force, day) &&
+           model_cond_holds(&f->needed_when, rec);
 }
 
-size_t model_needed_count(const struct model_kind *k, const json_t *rec)
+size_t model_needed_count(const struct model_kind *k, const json_t *rec, int64_t day)
 {
     size_t n = 0;
     for (size_t i = 0; i < k->n_fields; i++)
-        n += needed_now(&k->fields[i], rec);
+        n += needed_now(&k->fields[i], rec, day);
     return n;
 }
 
-json_t *model_gaps(const struct model_kind *k, const json_t *rec)
+json_t *model_gaps(const struct model_kind *k, const json_t *rec, int64_t day)
 {
     json_t *gaps = json_array();
     for (size_t i = 0; i < k->n_fields; i++) {
         const struct model_field *f = &k->fields[i];
-        if (needed_now(f, rec) && is_empty(json_object_get(rec, f->name)))
+        if (needed_now(f, rec, day) && is_empty(json_object_get(rec, f->name)))
             json_array_append_new(
                 gaps, json_pack("{s:s, s:s}", "field", f->name, "problem",
                                 f->needed_when.n_terms ? "needed at this stage" : "needed"));

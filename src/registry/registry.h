@@ -47,9 +47,12 @@ bool registry_may_read(const struct registry *r, const struct actor *a, const js
 /* The report on the model's rules over the records a may read:
  * {"items":[{rule, label, requirement, severity, applicable, compliant,
  * compliant_percent, violators:[{id, kind, name, owner, field}]}]}
- * (at most 1,000 violators listed per rule; the counts are exact). */
-int registry_rules_report(struct registry *r, const struct actor *a, json_t **out,
-                          struct err *e);
+ * (at most 1,000 violators listed per rule; the counts are exact). Each
+ * record is judged by the rules in force on its judging day
+ * (model_judging_ms, turned into a local day by day_of). */
+typedef int64_t (*registry_day_fn)(void *ctx, int64_t t_ms); /* instant -> local day */
+int registry_rules_report(struct registry *r, const struct actor *a, registry_day_fn day_of,
+                          void *day_ctx, json_t **out, struct err *e);
 /* May the actor read the record as it was unpublished (its draft phase:
  * every revision, who made it)? read-unpublished on the record, or for a
  * relation on both of its ends. */

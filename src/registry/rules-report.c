@@ -4,6 +4,7 @@
  * read, so the report leaks nothing a list would not show. */
 #include "registry/internal.h"
 #include "util/buf.h"
+#include "util/timeutil.h"
 
 #include <string.h>
 
@@ -15,11 +16,15 @@ struct tally {
     json_t *violators;
 };
 
-static void tally_record(const struct model *m, struct tally *t, const json_t *rec)
+/* rec judged by the rules in force on its judging day (model_judging_ms) */
+static void tally_record(const struct model *m, struct tally *t, const json_t *rec,
+                         registry_day_fn day_of, void *day_ctx)
 {
+    const struct model_kind *k = model_kind(m, json_string_value(json_object_get(rec, "kind")));
+    int64_t day = day_of(day_ctx, model_judging_ms(k, rec, time_now_ms()));
     for (size_t i = 0; i < model_n_rules(m); i++) {
         const struct model_rule *r = model_rule_at(m, i);
-        if (!model_rule_applies(r, rec))
+        if (!model_rule_applies(r, rec, day))
             continue;
         t[i].applicable++;
         if (model_cond_holds(&r->require, rec)) {
@@ -71,8 +76,8 @@ static struct store_stmt *records_of(struct registry *r, const char *const *kind
     return st;
 }
 
-int registry_rules_report(struct registry *r, const struct actor *a, json_t **out,
-                          struct err *e)
+int registry_rules_report(struct registry *r, const struct actor *a, registry_day_fn day_of,
+                          void *day_ctx, json_t **out, struct err *e)
 {
     *out = NULL;
     const struct model *m = r->model;
@@ -87,7 +92,7 @@ int registry_rules_report(struct registry *r, const struct actor *a, json_t **ou
     while (st && (rc = store_step(st, e)) == STORE_ROW) {
         json_t *rec = json_loads(store_col_text(st, 0), 0, NULL);
         if (rec && registry_may_read(r, a, rec))
-            tally_record(m, t, rec);
+            tally_record(m, t, rec, day_of, day_ctx);
         json_decref(rec);
     }
     store_finalize(st);

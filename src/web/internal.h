@@ -27,6 +27,8 @@ struct page {
     bool may_verify;    /* may verify objects of every organisation (the integrator) */
     const char *nav;    /* which menu item is current: "home", "registry" … */
     json_t *data;       /* the page's data: the root scope of its template */
+    int64_t label_day;  /* the wordings shown are those in force on this local day
+                         * (INT64_MAX, set by page_begin: today's) */
     struct http_kv form[WEB_MAX_FORM]; /* a POSTed form (page_form) */
     size_t n_form;
 };
@@ -92,6 +94,9 @@ const char *form_value(const struct page *pg, const char *name);
 /* A label in the language (falling back to Russian, then Kazakh, then
  * English when empty). */
 const char *web_label(enum lang l, struct i18n label);
+/* The label of value id of enum en in the language, in the wording in
+ * force on pg->label_day; id itself when en has no such value. */
+const char *page_enum_label(const struct page *pg, const struct model_enum *en, const char *id);
 /* A record's name ({"kk","ru","en"} object or a string) in the language,
  * with the same fall-backs; "" when it has none. */
 const char *web_name(enum lang l, const json_t *name);

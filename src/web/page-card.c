@@ -8,9 +8,11 @@
 
 #include "account/account.h"
 #include "auth/authz.h"
+#include "calendar/calsvc.h"
 #include "docs/documents.h"
 #include "registry/registry.h"
 #include "util/text.h"
+#include "util/timeutil.h"
 #include "web/forms.h"
 #include "web/graph.h"
 #include "workflow/workflow.h"
@@ -120,14 +122,6 @@ static void flag(json_t *o, const char *key)
 
 /* ---- values ------------------------------------------------------------------- */
 
-static const char *enum_label(enum lang l, const struct model_enum *en, const char *id)
-{
-    for (size_t i = 0; en && id && i < en->n_values; i++)
-        if (strcmp(en->values[i].id, id) == 0)
-            return web_label(l, en->values[i].label);
-    return id ? id : "";
-}
-
 /* The card URL of a record of kind k, or NULL when it has no card. */
 static const char *card_url(const struct page *pg, const struct model_kind *k, const char *id)
 {
@@ -193,7 +187,7 @@ static json_t *scalar_value(struct page *pg, const struct model_field *f, const 
         text = web_name(pg->lang, v);
         break;
     case FT_ENUM:
-        text = enum_label(pg->lang, f->enumeration, json_string_value(v));
+        text = page_enum_label(pg, f->enumeration, json_string_value(v));
         break;
     case FT_BOOL:
         text = page_tr(pg, json_is_true(v) ? TR("Yes") : TR("No"));
@@ -328,6 +322,12 @@ static json_t *documents_section(struct page *pg, const char *coll, const char *
                                   : strcmp(state, "missing") == 0 ? TR("Missing")
                                                                   : TR("Not due at this stage");
         json_object_set_new(o, "state_label", json_string(page_tr(pg, state_label)));
+        const char *since = json_string_value(json_object_get(json_object_get(it, "in_force"), "from"));
+        const char *until = json_string_value(json_object_get(json_object_get(it, "in_force"), "until"));
+        if (since)
+            json_object_set_new(o, "in_force_from", json_string(since));
+        if (until)
+            json_object_set_new(o, "in_force_until", json_string(until));
         json_object_set_new(o, "present", json_boolean(strcmp(state, "present") == 0));
         json_object_set_new(o, "missing", json_boolean(strcmp(state, "missing") == 0));
         json_t *files = json_array();
@@ -517,6 +517,12 @@ static json_t *history_section(struct page *pg, const struct model_kind *k, cons
     json_t *rev;
     json_array_foreach (json_object_get(hist, "items"), i, rev) {
         json_t *changes = json_array();
+        /* each revision's values in the wordings in force when it was made */
+        const char *at = json_string_value(json_object_get(rev, "at"));
+        int64_t at_ms;
+        pg->label_day = at && time_parse_rfc3339(at, &at_ms) == 0
+                            ? calsvc_local_day(pg->w->api->cal, at_ms)
+                            : INT64_MAX;
         size_t j;
         json_t *c;
         json_array_foreach (json_object_get(rev, "changes"), j, c) {
@@ -542,7 +548,6 @@ static json_t *history_section(struct page *pg, const struct model_kind *k, cons
             json_array_append_new(changes, json_pack("{s:s, s:s, s:s}", "label", label, "before",
                                                      before, "after", after));
         }
-        const char *at = json_string_value(json_object_get(rev, "at"));
         json_t *o =
             json_pack("{s:O, s:s, s:s, s:s, s:o}", "revision", json_object_get(rev, "revision"),
                       "at", instant_text(pg, at), "actor", actor_text(pg, sv(rev, "actor")),
@@ -550,6 +555,7 @@ static json_t *history_section(struct page *pg, const struct model_kind *k, cons
         flag(o, "changes");
         json_array_insert_new(out, 0, o); /* newest first */
     }
+    pg->label_day = INT64_MAX;
     json_decref(hist);
     return out;
 }
@@ -653,7 +659,7 @@ static json_t *summary_section(struct page *pg, const struct model_kind *k, cons
         const char *stage = sf ? json_string_value(json_object_get(rec, sf->name)) : NULL;
         if (stage)
             json_object_set_new(s, "stage",
-                                json_string(enum_label(pg->lang, sf->enumeration, stage)));
+                                json_string(page_enum_label(pg, sf->enumeration, stage)));
     }
     json_t *c = NULL;
     struct err e = ERR_INIT;
@@ -664,6 +670,12 @@ static json_t *summary_section(struct page *pg, const struct model_kind *k, cons
         json_object_set_new(s, "gaps",
                             page_gap_items(pg, k, coll, id, json_object_get(c, "gaps")));
         flag(s, "gaps");
+        /* judged by the rules in force on another day than today: say so */
+        const char *on = json_string_value(json_object_get(json_object_get(c, "gaps"), "judged_on"));
+        char today[11];
+        calsvc_local_date(pg->w->api->cal, time_now_ms(), today);
+        if (on && strcmp(on, today) != 0)
+            json_object_set_new(s, "judged_on", json_string(on));
         json_decref(c);
     }
     return s;

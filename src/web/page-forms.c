@@ -35,14 +35,6 @@ void forms_notice(struct page *pg)
     page_notice(pg, codes, msgids);
 }
 
-static const char *enum_label(struct page *pg, const struct model_enum *en, const char *id)
-{
-    for (size_t i = 0; en && i < en->n_values; i++)
-        if (strcmp(en->values[i].id, id) == 0)
-            return web_label(pg->lang, en->values[i].label);
-    return id;
-}
-
 const char *forms_value_text(struct page *pg, const struct model_field *f, const json_t *v)
 {
     if (!v || json_is_null(v))
@@ -53,7 +45,7 @@ const char *forms_value_text(struct page *pg, const struct model_field *f, const
     case FT_BOOL:
         return page_tr(pg, json_is_true(v) ? TR("Yes") : TR("No"));
     case FT_ENUM:
-        return json_is_string(v) ? enum_label(pg, f->enumeration, json_string_value(v)) : "";
+        return json_is_string(v) ? page_enum_label(pg, f->enumeration, json_string_value(v)) : "";
     case FT_INTEGER:
         return arena_printf(pg->req->arena, "%lld", (long long)json_integer_value(v));
     case FT_LIST:

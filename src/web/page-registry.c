@@ -78,10 +78,7 @@ static const char *enum_label(const struct page *pg, const struct model_field *d
     const struct model_field *f = def && def->type == FT_LIST ? def->item : def;
     if (!value || !f || f->type != FT_ENUM || !f->enumeration)
         return value ? value : "";
-    for (size_t i = 0; i < f->enumeration->n_values; i++)
-        if (strcmp(f->enumeration->values[i].id, value) == 0)
-            return web_label(pg->lang, f->enumeration->values[i].label);
-    return value;
+    return page_enum_label(pg, f->enumeration, value);
 }
 
 static const char *kind_label(const struct page *pg, const char *kind)

@@ -96,6 +96,12 @@ void web_security_headers(const struct web *w, struct http_resp *resp)
 
 /* ---- labels ------------------------------------------------------------------------ */
 
+const char *page_enum_label(const struct page *pg, const struct model_enum *en, const char *id)
+{
+    const struct i18n *l = model_enum_label(en, id, pg->label_day);
+    return l ? web_label(pg->lang, *l) : id ? id : "";
+}
+
 const char *web_label(enum lang l, struct i18n label)
 {
     const char *order[LANG_N][3] = {
@@ -208,6 +214,7 @@ static const char *const lang_names[LANG_N] = {"Қазақша", "Русский
 void page_begin(struct web *w, struct http_req *req, struct http_resp *resp, struct page *pg)
 {
     memset(pg, 0, sizeof *pg);
+    pg->label_day = INT64_MAX;
     pg->w = w;
     pg->req = req;
     pg->resp = resp;

@@ -160,9 +160,12 @@ static int record_gaps(struct workflow *w, const struct model_kind *k, const jso
 {
     if (w->gaps_fn && !fields_only)
         return w->gaps_fn(w->gaps_ctx, rec, gaps, e);
-    *gaps = json_pack("{s:o, s:[], s:[], s:o}", "fields", model_gaps(k, rec), "documents",
-                      "relations", "rules",
-                      fields_only ? json_array() : model_rule_gaps(w->model, rec, false));
+    int64_t day = calsvc_local_day(w->cal, model_judging_ms(k, rec, time_now_ms()));
+    char on[16];
+    *gaps = json_pack("{s:o, s:[], s:[], s:o, s:s}", "fields", model_gaps(k, rec, day),
+                      "documents", "relations", "rules",
+                      fields_only ? json_array() : model_rule_gaps(w->model, rec, false, day),
+                      "judged_on", time_format_date(day, on, sizeof on));
     return 0;
 }
 
@@ -890,7 +893,9 @@ int workflow_register_complete(struct workflow *w, const struct actor *a, int *n
     while ((rc = store_step(st, e)) == STORE_ROW) {
         json_t *rec = json_loads(store_col_text(st, 2), 0, NULL);
         const struct model_kind *k = rec ? kind_of(w, rec) : NULL;
-        json_t *gaps = k && k->workflow ? model_gaps(k, rec) : NULL;
+        json_t *gaps = k && k->workflow
+                           ? model_gaps(k, rec, calsvc_local_day(w->cal, time_now_ms()))
+                           : NULL;
         const struct model_wf_state *s =
             gaps ? model_wf_state(k->workflow, text_of(rec, k->workflow->status_field)) : NULL;
         if (s && s->initial && json_array_size(gaps) == 0)

@@ -98,6 +98,7 @@ cases.push(['create, submit and verify with JavaScript disabled; a script stays 
   await page.fill('#f-contacts', SCRIPT);
   await page.fill('#f-supplier', SCRIPT);
   await page.selectOption('#f-stage', 'creation');
+  await page.selectOption('#f-creation_phase', 'software_development');
   await page.selectOption('#f-class', 'second');
   await page.selectOption('#f-placement', 'icp_eg');
   await page.selectOption('#f-funding_source', 'state_investment_project');

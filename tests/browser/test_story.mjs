@@ -120,6 +120,7 @@ async function walk(lang, js, contexts) {
   await page.fill('#f-legal_basis', 'Кодекс о недрах');
   await page.fill('#f-contacts', 'Отдел цифровизации, +7 7172 55 00 00');
   await page.selectOption('#f-stage', 'creation');
+  await page.selectOption('#f-creation_phase', 'software_development');
   await page.selectOption('#f-class', 'second');
   await page.selectOption('#f-placement', 'icp_eg');
   await page.selectOption('#f-funding_source', 'state_investment_project');

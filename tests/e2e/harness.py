@@ -203,6 +203,7 @@ COMPLETE = {
     'stored_data': 'ФИО заявителей',
     'legal_basis': 'Приказ № 1',
     'contacts': 'Отдел цифровизации',
+    'creation_phase': 'software_development',  # Order 129 §9
     # Appendix 1: contracts (item 5) and general data (item 14)
     'procurement_contracts': [{'contract_number': '№ 45-ГЗ', 'contract_date': '2025-03-14',
                                'supplier_bin': '240140090017', 'supplier_name': 'ТОО Пример',
@@ -216,6 +217,13 @@ OPERATION_DATA = {
     'deployment': [{'organization': 'Министерство', 'deployed_on': '2025-12-01', 'users': 120}],
     'costs': [{'year': 2025, 'purpose': 'creation', 'amount': '125000000'}],
 }
+
+
+def local_today():
+    """Today in Kazakhstan (UTC+5 since 1 March 2024), the day the portal
+    judges records by."""
+    import datetime
+    return (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=5)).date().isoformat()
 
 
 _FIXTURES = {}

@@ -292,6 +292,7 @@ COMPLETE = {'purpose': {'ru': 'Назначение'}, 'functions': ['Функц
             'funding_source': 'own_funds', 'placement_exception': 'platform_inexpedient',
             'stored_data': 'Данные', 'legal_basis': 'Приказ',
             'contacts': '8 700 000 00 00',
+            'creation_phase': 'software_development',  # Order 129 §9
             'procurement_contracts': [{'contract_number': '1', 'contract_date': '2025-01-10',
                                        'supplier_name': 'ТОО Поставщик'}],
             'general_data': {'developer': 'ТОО Поставщик'}}

@@ -4,10 +4,12 @@ accounting code, the review of changes to registered records, deadlines, the
 verifier's queue, who may see what, and codes under concurrency."""
 import datetime
 import json
+import os
 import re
+import tempfile
 import threading
 
-from harness import (OPERATION_DATA, Server, assert_problem, cli, doc_fixture, multipart,
+from harness import (OPERATION_DATA, local_today, Server, assert_problem, cli, doc_fixture, multipart,
                      place_documents, run, valid_bin)
 
 SRV = None
@@ -27,6 +29,7 @@ COMPLETE = {
     'stored_data': 'ФИО, ИИН заявителей',
     'legal_basis': 'Приказ № 1',
     'contacts': 'Отдел цифровизации, +7 (7172) 55-00-00',
+    'creation_phase': 'software_development',  # Order 129 §9
     'procurement_contracts': [{'contract_number': '12-ГЗ', 'contract_date': '2025-02-03',
                                'supplier_name': 'ТОО «Разработчик»'}],
     'general_data': {'summary': 'Система обращений граждан'},
@@ -111,7 +114,9 @@ def test_draft_to_registered_with_return_and_resubmission():
     r = submit(rec)
     assert_problem(r, 422, 'gaps')
     gaps = {g['field'] for g in r.json()['gaps']['fields']}
-    assert gaps == set(COMPLETE) - {'source_code_transferred'}, gaps
+    assert gaps == set(COMPLETE) - {'source_code_transferred', 'creation_phase'}, gaps
+    # the phase of creation is the Rules' (Order 129 §9), checked as a rule
+    assert [g['field'] for g in r.json()['gaps']['rules']] == ['creation_phase'], r.json()['gaps']
     # Appendix 1's information (items 5, 14) is data, not a document
     assert {g['type'] for g in r.json()['gaps']['documents']} == {
         'technical_specification', 'contract'}, r.json()['gaps']
@@ -149,7 +154,8 @@ def test_draft_to_registered_with_return_and_resubmission():
     r = SRV.request('POST', '/api/v1/relations', {'type': 'runs_on', 'source': rec['id'],
                                                   'target': infra['id']}, token=OWNER)
     assert r.status == 201, r
-    assert timeline(rec)['gaps'] == {'fields': [], 'documents': [], 'relations': [], 'rules': []}
+    assert timeline(rec)['gaps'] == {'fields': [], 'documents': [], 'relations': [], 'rules': [],
+                                     'judged_on': local_today()}
     # only the owner's side submits; the integrator verifies
     assert_problem(SRV.request('POST', f'/api/v1/objects/{rec["id"]}/submit'), 401)
     assert_problem(submit(rec, token=VERIFIER), 403)
@@ -436,6 +442,59 @@ def test_dump_carries_the_workflow():
     assert cli(SRV.data, 'check').returncode == 0
 
 
+def test_a_submitted_record_is_judged_by_the_rules_of_its_submission_day():
+    # REQ: X-POL-01
+    # An object in operation without Appendix 1's item 15 data (needed
+    # since Order 611/НҚ took effect on 08.01.2025). Today it lacks them;
+    # submitted on 20.12.2024 (a restored registry), it is judged by the
+    # rules then: no item 15, item 2 in Order 174's words.
+    rec = draft(**dict(COMPLETE, stage='industrial_operation', supplier='ТОО «Разработчик»',
+                       commissioning_date='2024-05-01'))
+    now = SRV.get(f'/api/v1/objects/{rec["id"]}/completeness', token=OWNER).json()
+    assert now['gaps']['judged_on'] == local_today()
+    assert {'installations', 'deployment', 'costs'} <= {g['field'] for g in now['gaps']['fields']}
+    lines = SRV.export().decode().splitlines()
+    for i, line in enumerate(lines):
+        row = json.loads(line)
+        if row.get('record', {}).get('id') == rec['id']:
+            last = row['record']['revisions'][-1]
+            last['data']['status'] = 'submitted'
+            last['data']['updated_at'] = last['at'] = '2024-12-20T06:00:00.000Z'
+            lines[i] = json.dumps(row, ensure_ascii=False)
+    with tempfile.TemporaryDirectory() as d:
+        dump = os.path.join(d, 'dump.jsonl')
+        with open(dump, 'w') as f:
+            f.write('\n'.join(lines) + '\n')
+        SRV.copy_blobs(os.path.join(d, 'data'))
+        cli(os.path.join(d, 'data'), 'import', dump)
+        with Server(data_dir=os.path.join(d, 'data')) as old:
+            tok = old.token('admin')
+            then = old.get(f'/api/v1/objects/{rec["id"]}/completeness', token=tok).json()
+            assert then['gaps']['judged_on'] == '2024-12-20', then['gaps']
+            fields = {g['field'] for g in then['gaps']['fields']}
+            assert not fields & {'installations', 'deployment', 'costs', 'stored_data'}, fields
+            assert then['counts']['fields']['needed'] == now['counts']['fields']['needed'] - 4
+            cl = old.get(f'/api/v1/objects/{rec["id"]}/documents', token=tok).json()
+            assert cl['judged_on'] == '2024-12-20'
+            items = {i['type']: i for i in cl['items']}
+            assert items['security_test_protocol']['label']['en'].startswith('Data on information-security'), items['security_test_protocol']
+            assert items['operational_data']['in_force'] == {
+                'from': '2025-01-08', 'source': 'Order 611/НҚ, in force 08.01.2025 (seed 002), Appendix 1 item 15'}
+            assert not items['operational_data']['due']
+            # the card says by which day's rules it is judged
+            email = old.user('admin')
+            r = old.request('POST', '/api/v1/session', {'email': email, 'password': 'Corr3ct-Horse-Battery'})
+            cookie = re.match(r'(ap_session=[^;]*)', r.header('Set-Cookie') or '').group(1)
+            page = old.get(f'/en/objects/{rec["id"]}', headers={'Cookie': cookie, 'Accept': 'text/html'})
+            assert page.status == 200, page
+            assert b'Judged by the rules in force on 2024-12-20' in page.body, page.body[:300]
+    # the model serves the dates and the earlier wordings
+    m = SRV.get('/api/v1/model').json()
+    sw = [v for v in m['enums']['ict_service_type']['values'] if v['id'] == 'software_provision'][0]
+    assert sw['earlier'][0]['until'] == '2025-01-08' and sw['earlier'][0]['label']['en'] == 'Provision of software'
+    assert m['kinds']['information_system']['fields'][[f['name'] for f in m['kinds']['information_system']['fields']].index('installations')]['needed_in_force']['from'] == '2025-01-08'
+
+
 def main():
     global SRV, ADMIN, VERIFIER, ORG, OWNER
     with Server() as srv:
@@ -448,7 +507,8 @@ def main():
              test_one_code_under_concurrent_verification_and_never_reused,
              test_other_organisations_and_kinds, test_stage_duty_runs_from_the_day_the_stage_began,
              test_rules_of_placement_funding_and_stages, test_public_gaps_name_no_restricted_field,
-             test_dump_carries_the_workflow])
+             test_dump_carries_the_workflow,
+             test_a_submitted_record_is_judged_by_the_rules_of_its_submission_day])
 
 
 if __name__ == '__main__':

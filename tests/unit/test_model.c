@@ -7,6 +7,7 @@
 #include "model/model.h"
 
 #include "util/buf.h"
+#include "util/timeutil.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,6 +18,10 @@
 #include <string.h>
 
 #include <cmocka.h>
+
+/* A day by whose rules the tests judge records: 06.12.2026, after every
+ * dated entry of the model took effect. */
+#define TODAY 20793
 
 #ifndef MODEL_PATH
 #define MODEL_PATH "../model/egov-kz.json"
@@ -584,8 +589,8 @@ static const struct broken BROKEN_DOC_LISTS[] = {
     {"rules.first_class_placement.when", "{\"purpose\":[\"x\"]}", "'purpose' is not an enum or boolean field"},
     {"rules.first_class_placement.kinds", "[\"runs_on\"]", "rules.first_class_placement.kinds[0]: not a record kind"},
     {"rules.first_class_placement.kinds", "\"collection:nowhere\"", "unknown collection of records 'nowhere'"},
-    {"field_sets.object_common[14].derived.from", "\"purpose\"", "'purpose' is not a date field of"},
-    {"field_sets.object_common[14].derived.add_months", "0", "derived.add_months: must be an integer 1..1200"},
+    {"field_sets.object_common[16].derived.from", "\"purpose\"", "'purpose' is not a date field of"},
+    {"field_sets.object_common[16].derived.add_months", "0", "derived.add_months: must be an integer 1..1200"},
     {"field_sets.object_common[0].derived", "{\"from\":\"commissioning_date\",\"add_months\":1}", "only a date can be derived"},
     {"kinds.organization.documents", "\"object_documents\"", "kinds.organization.documents: only owned kinds"},
     /* composite items: one type per document, numbered 6.1, 6.2 */
@@ -596,6 +601,16 @@ static const struct broken BROKEN_DOC_LISTS[] = {
     {DL "types.operational_documents.replaced_by", "[\"technical_working_project\"]", "document_lists.object_documents.types.operational_documents.replaced_by[0]: not a type of this list in use"},
     {DL "types.operational_documents.replaced_by", "[]", "document_lists.object_documents.types.operational_documents.replaced_by: must be a non-empty array"},
     {DL "types.operational_documents.due", "true", "document_lists.object_documents.types.operational_documents.due: a replaced type is never due"},
+    /* dated entries (REQ X-POL-01) */
+    {DL "types.operational_data.in_force.from", "\"2025-02-30\"", "document_lists.object_documents.types.operational_data.in_force.from: '2025-02-30' is not a date YYYY-MM-DD"},
+    {DL "types.operational_data.in_force.until", "\"2024-01-01\"", "document_lists.object_documents.types.operational_data.in_force.until: must come after \"from\""},
+    {DL "types.operational_data.in_force", "{}", "document_lists.object_documents.types.operational_data.in_force: needs \"from\", \"until\" or both"},
+    {DL "types.operational_data.in_force.since", "\"2025-01-08\"", "document_lists.object_documents.types.operational_data.in_force.since: unknown key"},
+    {DL "types.security_test_protocol.earlier[0].until", NULL, "document_lists.object_documents.types.security_test_protocol.earlier[0].until: missing"},
+    {DL "types.security_test_protocol.earlier[0].label", "{\"en\":\"x\"}", "document_lists.object_documents.types.security_test_protocol.earlier[0].label"},
+    {DL "types.security_test_protocol.earlier", "[]", "document_lists.object_documents.types.security_test_protocol.earlier: must list at least one earlier wording"},
+    {"rules.first_class_placement.in_force", "{\"from\":\"2023-05-27\",\"until\":\"2023-05-27\"}", "rules.first_class_placement.in_force.until: must come after \"from\""},
+    {"field_sets.object_common[3].needed_in_force.from", "\"08.01.2025\"", "field_sets.object_common[3].needed_in_force.from: '08.01.2025' is not a date YYYY-MM-DD"},
 };
 
 /* REQ: DOC-02 */
@@ -624,17 +639,17 @@ static void test_real_doc_lists(void **state)
     const struct model_doc_type *spec = model_doc_type(is->documents, "technical_specification");
     assert_int_equal(act->number, 9);
     json_t *rec = json_pack("{s:s}", "stage", "creation");
-    assert_false(model_doc_due(act, rec));
-    assert_false(model_doc_due(term, rec));
-    assert_true(model_doc_due(spec, rec));
+    assert_false(model_doc_due(act, rec, TODAY));
+    assert_false(model_doc_due(term, rec, TODAY));
+    assert_true(model_doc_due(spec, rec, TODAY));
     json_object_set_new(rec, "stage", json_string("pilot_operation"));
-    assert_true(model_doc_due(act, rec));
-    assert_false(model_doc_due(term, rec));
+    assert_true(model_doc_due(act, rec, TODAY));
+    assert_false(model_doc_due(term, rec, TODAY));
     json_object_set_new(rec, "stage", json_string("termination"));
-    assert_true(model_doc_due(term, rec));
+    assert_true(model_doc_due(term, rec, TODAY));
     json_object_del(rec, "stage");
-    assert_false(model_doc_due(act, rec)); /* no stage: only documents due always */
-    assert_false(model_doc_due(model_doc_type(is->documents, "documentation_changes"), rec));
+    assert_false(model_doc_due(act, rec, TODAY)); /* no stage: only documents due always */
+    assert_false(model_doc_due(model_doc_type(is->documents, "documentation_changes"), rec, TODAY));
     json_decref(rec);
     /* the served model carries the lists */
     assert_string_equal(model_doc_type(is->documents, "user_manual")->item, "6.1");
@@ -650,6 +665,85 @@ static void test_real_doc_lists(void **state)
                             json_object_get(json_object_get(doc, "kinds"), "platform_software_product"),
                             "documents")),
                         "product_documents");
+}
+
+/* Dated rules: the list, the data asked for, wordings and rules in force
+ * on the day a record is judged, and that day for a record awaiting a
+ * decision (its submission). REQ: X-POL-01 */
+static void test_dated_rules(void **state)
+{
+    const int64_t before = time_days_from_civil(2025, 1, 7), after = time_days_from_civil(2025, 1, 8);
+    const struct model_kind *is = model_kind(g_real, "information_system");
+    /* Appendix 1 item 15 (Order 611/НҚ): in the list, and its data needed, from 08.01.2025 */
+    const struct model_doc_type *item15 = model_doc_type(is->documents, "operational_data");
+    assert_false(model_in_force(&item15->in_force, before));
+    assert_true(model_in_force(&item15->in_force, after));
+    assert_true(model_in_force(&model_doc_type(is->documents, "contract")->in_force, before));
+    json_t *rec = json_pack("{s:s, s:s}", "kind", "information_system", "stage", "industrial_operation");
+    json_t *now = model_gaps(is, rec, after), *then = model_gaps(is, rec, before);
+    bool installations_now = false, installations_then = false;
+    size_t i;
+    json_t *g;
+    json_array_foreach (now, i, g)
+        installations_now |= strcmp(json_string_value(json_object_get(g, "field")), "installations") == 0;
+    json_array_foreach (then, i, g)
+        installations_then |= strcmp(json_string_value(json_object_get(g, "field")), "installations") == 0;
+    assert_true(installations_now);
+    assert_false(installations_then);
+    assert_int_equal(model_needed_count(is, rec, after), model_needed_count(is, rec, before) + 4);
+    json_decref(now);
+    json_decref(then);
+    /* wordings: the ICT service of software provision, item 2 of Appendix 1 */
+    const struct model_enum *st = model_enum(g_real, "ict_service_type");
+    assert_string_equal(model_enum_label(st, "software_provision", before)->en, "Provision of software");
+    assert_string_equal(model_enum_label(st, "software_provision", after)->en,
+                        "Provision of software and/or platform software products");
+    assert_string_equal(model_enum_label(st, "software_provision", INT64_MAX)->en,
+                        "Provision of software and/or platform software products");
+    assert_null(model_enum_label(st, "nothing", after));
+    const struct model_doc_type *p2 = model_doc_type(is->documents, "security_test_protocol");
+    assert_non_null(strstr(model_wording_on(&p2->label, p2->earlier, p2->n_earlier, before)->en, "test act"));
+    assert_ptr_equal(model_wording_on(&p2->label, p2->earlier, p2->n_earlier, after), &p2->label);
+    /* the day of judgement: a submitted (locked) record by its submission */
+    const int64_t now_ms = 1796000000000LL; /* 2026-11-30 */
+    json_object_set_new(rec, "status", json_string("submitted"));
+    json_object_set_new(rec, "updated_at", json_string("2025-01-06T10:00:00.000Z"));
+    assert_true(model_judging_ms(is, rec, now_ms) == 1736157600000LL);
+    json_object_set_new(rec, "status", json_string("draft"));
+    assert_true(model_judging_ms(is, rec, now_ms) == now_ms);
+    json_object_set_new(rec, "status", json_string("registered"));
+    assert_true(model_judging_ms(is, rec, now_ms) == now_ms);
+    json_decref(rec);
+    /* a rule with a date takes effect on it */
+    char *real = slurp(getenv("AP_MODEL") ? getenv("AP_MODEL") : MODEL_PATH);
+    char *text = mutate_text(real, "rules.first_class_placement.in_force", "{\"from\":\"2023-05-27\"}");
+    struct err e = ERR_INIT;
+    struct model *m = load_text(text, &e);
+    assert_non_null(m);
+    json_t *first = json_pack("{s:s, s:s, s:s}", "kind", "information_system", "class", "first",
+                              "placement", "other");
+    const struct model_rule *r = NULL;
+    for (size_t j = 0; j < model_n_rules(m); j++)
+        if (strcmp(model_rule_at(m, j)->id, "first_class_placement") == 0)
+            r = model_rule_at(m, j);
+    assert_non_null(r);
+    assert_false(model_rule_applies(r, first, time_days_from_civil(2023, 5, 26)));
+    assert_true(model_rule_applies(r, first, time_days_from_civil(2023, 5, 27)));
+    json_t *gaps = model_rule_gaps(m, first, false, time_days_from_civil(2023, 5, 26));
+    assert_int_equal(json_array_size(gaps), 0);
+    json_decref(gaps);
+    gaps = model_rule_gaps(m, first, false, time_days_from_civil(2023, 5, 27));
+    assert_int_equal(json_array_size(gaps), 1);
+    json_decref(gaps);
+    /* the served model says when */
+    assert_string_equal(json_string_value(json_object_get(json_object_get(json_object_get(
+                            json_object_get(model_json(m), "rules"), "first_class_placement"),
+                            "in_force"), "from")),
+                        "2023-05-27");
+    json_decref(first);
+    model_free(m);
+    free(text);
+    free(real);
 }
 
 /* REQ: REG-03 */
@@ -680,12 +774,12 @@ static void test_real_workflow(void **state)
     assert_true(model_record_published(k, rec));
     assert_true(model_record_published(model_kind(g_real, "organization"), rec));
     /* gaps: always-needed fields, and the stage's */
-    json_t *gaps = model_gaps(k, rec);
+    json_t *gaps = model_gaps(k, rec, TODAY);
     assert_int_equal(json_array_size(gaps), 8);
     json_decref(gaps);
     json_object_set_new(rec, "stage", json_string("termination"));
     json_object_set_new(rec, "purpose", json_pack("{s:s}", "ru", "  "));
-    gaps = model_gaps(k, rec);
+    gaps = model_gaps(k, rec, TODAY);
     assert_int_equal(json_array_size(gaps), 11); /* blank purpose still a gap, + 3 for the stage */
     json_decref(gaps);
     json_decref(rec);
@@ -1210,7 +1304,7 @@ static void test_index_values(void **state)
 static bool needed_at(const struct model_kind *k, const char *field, const char *stage)
 {
     json_t *rec = json_pack("{s:s}", "stage", stage);
-    json_t *gaps = model_gaps(k, rec);
+    json_t *gaps = model_gaps(k, rec, TODAY);
     bool found = false;
     size_t i;
     json_t *g;
@@ -1261,18 +1355,18 @@ static void test_real_appendix1_data(void **state)
         assert_false(needed_at(k, "automation", "industrial_operation")); /* not of every object */
         /* … and no longer as a document; the inventory list stays one */
         json_t *rec = json_pack("{s:s}", "stage", "industrial_operation");
-        assert_false(model_doc_due(model_doc_type(k->documents, "procurement_data"), rec));
-        assert_false(model_doc_due(model_doc_type(k->documents, "operational_data"), rec));
-        assert_true(model_doc_due(model_doc_type(k->documents, "inventory_list"), rec));
-        assert_true(model_doc_due(model_doc_type(k->documents, "user_manual"), rec));
-        assert_true(model_doc_due(model_doc_type(k->documents, "admin_manual"), rec));
+        assert_false(model_doc_due(model_doc_type(k->documents, "procurement_data"), rec, TODAY));
+        assert_false(model_doc_due(model_doc_type(k->documents, "operational_data"), rec, TODAY));
+        assert_true(model_doc_due(model_doc_type(k->documents, "inventory_list"), rec, TODAY));
+        assert_true(model_doc_due(model_doc_type(k->documents, "user_manual"), rec, TODAY));
+        assert_true(model_doc_due(model_doc_type(k->documents, "admin_manual"), rec, TODAY));
         const struct model_doc_type *old = model_doc_type(k->documents, "operational_documents");
-        assert_false(model_doc_due(old, rec));
+        assert_false(model_doc_due(old, rec, TODAY));
         assert_string_equal(old->replaced_by[0], "user_manual");
         assert_string_equal(old->replaced_by[1], "admin_manual");
         assert_null(old->replaced_by[2]);
         json_object_set_new(rec, "stage", json_string("creation"));
-        assert_false(model_doc_due(model_doc_type(k->documents, "general_data"), rec));
+        assert_false(model_doc_due(model_doc_type(k->documents, "general_data"), rec, TODAY));
         json_decref(rec);
     }
     const struct model_kind *is = model_kind(g_real, "information_system");
@@ -1282,10 +1376,10 @@ static void test_real_appendix1_data(void **state)
         const struct model_doc_type *t = model_doc_type(is->documents, parts[j]);
         assert_int_equal(t->number, 7);
         assert_int_equal(t->part, (int)j + 1);
-        assert_true(model_doc_due(t, rec));
+        assert_true(model_doc_due(t, rec, TODAY));
         assert_non_null(strstr(t->label.kk, "МЕМСТ"));
     }
-    assert_false(model_doc_due(model_doc_type(is->documents, "technical_working_project"), rec));
+    assert_false(model_doc_due(model_doc_type(is->documents, "technical_working_project"), rec, TODAY));
     json_decref(rec);
 }
 
@@ -1332,6 +1426,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_broken_workflows),
         cmocka_unit_test(test_broken_doc_lists),
         cmocka_unit_test(test_real_doc_lists),
+        cmocka_unit_test(test_dated_rules),
         cmocka_unit_test(test_real_workflow),
         cmocka_unit_test(test_broken_json),
         cmocka_unit_test(test_validate_full_record),
