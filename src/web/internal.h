@@ -112,6 +112,7 @@ void web_security_headers(const struct web *w, struct http_resp *resp);
 /* The page groups (one file each). */
 void web_home_routes(struct web *w, struct router *rt);
 void web_dash_routes(struct web *w, struct router *rt);
+void web_rules_routes(struct web *w, struct router *rt);
 void web_account_routes(struct web *w, struct router *rt);
 void web_card_routes(struct web *w, struct router *rt);
 void web_forms_routes(struct web *w, struct router *rt);

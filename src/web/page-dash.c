@@ -5,6 +5,7 @@
 #include "web/internal.h"
 
 #include "account/account.h"
+#include "auth/authz.h"
 #include "docs/documents.h"
 #include "registry/listq.h"
 #include "registry/registry.h"
@@ -239,6 +240,10 @@ static void h_dashboards(struct http_req *req, struct http_resp *resp, void *ctx
         rc = by_stage_and_kind(&d);
     if (rc == 0 && pg.w->api->docs)
         rc = completeness(&d);
+    struct err re = ERR_INIT;
+    if (pg.signed_in &&
+        authz_check_everywhere(registry_rights(pg.w->api->reg), &pg.actor, RA_RULES_REPORT, &re) == 0)
+        json_object_set_new(pg.data, "rules_url", json_string(page_url(&pg, "/rules")));
     if (rc < 0)
         page_error(&pg, d.e.status, NULL);
     else {

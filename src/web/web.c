@@ -571,6 +571,7 @@ void web_routes(struct web *w, struct router *rt)
     router_set_fallback(rt, h_fallback, w);
     web_home_routes(w, rt);
     web_dash_routes(w, rt);
+    web_rules_routes(w, rt);
     web_account_routes(w, rt);
     web_card_routes(w, rt);
     web_forms_routes(w, rt);

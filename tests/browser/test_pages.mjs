@@ -6,6 +6,7 @@ import { Server, launch, axeCheck, shot, watchConsole, assert, run, LANGS } from
 
 const srv = await new Server({ demo: true }).start();
 const browser = await launch();
+const verifier = srv.user('integrator-verifier', 'org-mdai', 'Corr3ct-Horse-Battery');
 const heading = { kk: 'архитектуралық порталы', ru: 'Архитектурный портал', en: 'Architectural portal' };
 
 const cases = [];
@@ -38,6 +39,19 @@ for (const lang of LANGS) {
     await page.click('table.usa-table tbody th a >> nth=0');
     assert(page.url().includes(`/${lang}/registry?`), `a row opens the registry: ${page.url()}`);
     await page.close();
+  }]);
+  cases.push([`the rules report in ${lang}: the integrator's page, accessible`, async () => {
+    const ctx = await browser.newContext();
+    const r0 = await ctx.request.post(`${srv.base}/api/v1/session`, { data: { email: verifier, password: 'Corr3ct-Horse-Battery' } });
+    assert(r0.ok(), `sign-in: ${r0.status()}`);
+    const page = await ctx.newPage();
+    const problems = watchConsole(page);
+    const r = await page.goto(`${srv.base}/${lang}/rules`);
+    assert(r.status() === 200, `status ${r.status()}`);
+    assert(await page.locator('main section[id^="rule-"]').count() >= 4, 'a section per rule');
+    await axeCheck(page, `rules ${lang}`);
+    assert(problems.length === 0, 'console: ' + problems.join('; '));
+    await ctx.close();
   }]);
   cases.push([`not-found page in ${lang} is friendly and accessible`, async () => {
     const page = await browser.newPage();

@@ -118,6 +118,13 @@ class Server:
         cli(self.data, *args, stdin=(password + '\n').encode())
         return email
 
+    def session(self, role='admin', org=None):
+        """A signed-in session of a new user with this role: its Cookie header value."""
+        email = self.user(role, org)
+        r = self.request('POST', '/api/v1/session', {'email': email, 'password': 'Corr3ct-Horse-Battery'})
+        assert r.status in (200, 201), r
+        return (r.header('Set-Cookie') or '').split(';')[0]
+
     def token(self, role='admin', org=None):
         """A personal token of a new user with this role (and organisation)."""
         email = self.user(role, org)

@@ -402,13 +402,43 @@ def test_rules_of_placement_funding_and_stages():
     mine = next(i for i in report if i['rule'] == 'development_changes_main_code')
     assert reg['id'] in [v['id'] for v in mine['violators']] and mine['requirement'] == 'LC-03', mine
     assert mine['compliant'] < mine['applicable'] and 0 <= mine['compliant_percent'] < 100
+    # the integrator reads the same report as a page, each record linked
+    verifier = SRV.session('integrator-verifier', VERIFIER_ORG)
+    page = SRV.get('/ru/rules', headers={'Cookie': verifier, 'Accept': 'text/html'})
+    assert page.status == 200, page
+    body = page.body.decode()
+    section = body[body.index('id="rule-development_changes_main_code"'):]
+    section = section[:section.index('</section>')]
+    assert f'href="/ru/objects/{reg["id"]}"' in section and 'LC-03' in section, section[:2000]
+    assert 'Изменяется исходный код основного объекта' in section  # the field to put right, labelled
+    dash = SRV.get('/ru/dashboards', headers={'Cookie': verifier, 'Accept': 'text/html'}).body.decode()
+    assert 'href="/ru/rules"' in dash
+    owner = SRV.session('owner-editor', ORG)
+    assert SRV.get('/ru/rules', headers={'Cookie': owner, 'Accept': 'text/html'}).status == 403
+    assert 'href="/ru/rules"' not in SRV.get('/ru/dashboards', headers={'Cookie': owner, 'Accept': 'text/html'}).body.decode()
+    assert SRV.get('/ru/rules', headers={'Accept': 'text/html'}).status == 401
     reg = patch(reg, {'main_source_code_changed': True}).json()
     assert rules_broken(reg) == []
     mine = next(i for i in SRV.get('/api/v1/rules', token=VERIFIER).json()['items']
                 if i['rule'] == 'development_changes_main_code')
     assert reg['id'] not in [v['id'] for v in mine['violators']]
+    # refinement (integration, external modules) is recorded as such: the
+    # object stays in operation and breaks no rule
+    reg = patch(reg, {'refinements': [{'type': 'integration', 'description': 'Интеграция с ШЭП',
+                                       'started_on': '2026-10-01'}]}).json()
+    assert reg['stage'] == 'development' and reg['refinements'][0]['type'] == 'integration'
+    assert_problem(patch(reg, {'refinements': [{'type': 'rewrite', 'description': 'x'}]}), 422,
+                   'refinements[0].type')
     reg = patch(reg, {'stage': 'termination', 'termination_date': '2026-11-30'}).json()
     assert_problem(patch(reg, {'stage': 'industrial_operation'}), 422, 'stage')
+    # the phases of creation (Order 129 §9): past trial operation, its
+    # completion certificate is needed
+    c = draft(**dict(COMPLETE, creation_phase='security_testing'))
+    assert [g['field'] for g in timeline(c)['gaps']['fields']] == ['trial_completion_certificate']
+    c = patch(c, {'trial_completion_certificate': {'number': 'АЗОЭ-7', 'date': '2026-09-01'}}).json()
+    assert timeline(c)['gaps']['fields'] == []
+    c = patch(c, {'creation_phase': None}).json()
+    assert rules_broken(c) == ['creation_phase_recorded']
     # a draft may still correct its stage; the public report shows no draft
     d = complete_draft(stage='termination')
     assert patch(d, {'stage': 'creation'}).status == 200
@@ -496,13 +526,14 @@ def test_a_submitted_record_is_judged_by_the_rules_of_its_submission_day():
 
 
 def main():
-    global SRV, ADMIN, VERIFIER, ORG, OWNER
+    global SRV, ADMIN, VERIFIER, VERIFIER_ORG, ORG, OWNER
     with Server() as srv:
         SRV = srv
         ADMIN = srv.token('admin')
         ORG = make_org(1)
         OWNER = srv.token('owner-editor', ORG)
-        VERIFIER = srv.token('integrator-verifier', make_org(3))
+        VERIFIER_ORG = make_org(3)
+        VERIFIER = srv.token('integrator-verifier', VERIFIER_ORG)
         run([test_draft_to_registered_with_return_and_resubmission,
              test_one_code_under_concurrent_verification_and_never_reused,
              test_other_organisations_and_kinds, test_stage_duty_runs_from_the_day_the_stage_began,

@@ -1,0 +1,112 @@
+/* The rules page: the integrator's view of the report on the model's rules
+ * (REQ REG-08…REG-10, LC-01, LC-03; GET /api/v1/rules): per rule, what it
+ * asks, when it took effect, how many records it applies to and keep it,
+ * and the records that break it, each linked to its card. For holders of
+ * rules-report only, like the API. */
+#include "web/internal.h"
+
+#include "auth/authz.h"
+#include "calendar/calsvc.h"
+#include "registry/registry.h"
+
+#include <string.h>
+
+static int64_t local_day(void *cal, int64_t t_ms)
+{
+    return calsvc_local_day(cal, t_ms);
+}
+
+/* A record's name and card link, or its id when the visitor cannot read it. */
+static json_t *record_link(struct page *pg, const char *id)
+{
+    json_t *rec = NULL;
+    struct err e = ERR_INIT;
+    json_t *o = json_pack("{s:s}", "text", id ? id : "");
+    if (!id || registry_get_visible(pg->w->api->reg, &pg->actor, NULL, id, &rec, &e) < 0)
+        return o;
+    const struct model_kind *k =
+        model_kind(pg->w->api->model, json_string_value(json_object_get(rec, "kind")));
+    const char *name = web_name(pg->lang, json_object_get(rec, "name"));
+    if (*name)
+        json_object_set_new(o, "text", json_string(name));
+    if (k && !k->is_relation)
+        json_object_set_new(o, "href", json_string(page_url(pg, "/%s/%s", k->collection, id)));
+    json_decref(rec);
+    return o;
+}
+
+/* The label of field `name` of the kind `kind` ("" when unknown). */
+static const char *field_label(struct page *pg, const char *kind, const char *name)
+{
+    const struct model_kind *k = kind ? model_kind(pg->w->api->model, kind) : NULL;
+    const struct model_field *f = k && name ? model_field(k, name) : NULL;
+    return f ? web_label(pg->lang, f->label) : name ? name : "";
+}
+
+static json_t *rule_item(struct page *pg, const json_t *it)
+{
+    const char *id = json_string_value(json_object_get(it, "rule"));
+    const struct model_rule *r = NULL;
+    for (size_t i = 0; id && i < model_n_rules(pg->w->api->model); i++)
+        if (strcmp(model_rule_at(pg->w->api->model, i)->id, id) == 0)
+            r = model_rule_at(pg->w->api->model, i);
+    json_t *violators = json_array();
+    size_t i;
+    json_t *v;
+    json_array_foreach (json_object_get(it, "violators"), i, v) {
+        const char *kind = json_string_value(json_object_get(v, "kind"));
+        json_t *row = json_pack("{s:o, s:o, s:s}", "record",
+                                record_link(pg, json_string_value(json_object_get(v, "id"))),
+                                "owner", record_link(pg, json_string_value(json_object_get(v, "owner"))),
+                                "field", field_label(pg, kind, json_string_value(json_object_get(v, "field"))));
+        json_array_append_new(violators, row);
+    }
+    json_int_t applicable = json_integer_value(json_object_get(it, "applicable"));
+    json_int_t compliant = json_integer_value(json_object_get(it, "compliant"));
+    json_t *o = json_pack(
+        "{s:s, s:s, s:s?, s:b, s:I, s:I, s:I, s:I, s:o, s:b}", "id", id,
+        "label", web_name(pg->lang, json_object_get(it, "label")), "requirement",
+        json_string_value(json_object_get(it, "requirement")), "warning",
+        strcmp(json_string_value(json_object_get(it, "severity")), "warning") == 0, "applicable",
+        applicable, "compliant", compliant, "broken", applicable - compliant, "percent",
+        json_integer_value(json_object_get(it, "compliant_percent")), "violators", violators,
+        "has_violators", json_array_size(violators) > 0);
+    if (r && r->in_force.from)
+        json_object_set_new(o, "in_force_from", json_string(r->in_force.from));
+    if (r && r->in_force.until)
+        json_object_set_new(o, "in_force_until", json_string(r->in_force.until));
+    if ((json_int_t)json_array_size(violators) < applicable - compliant)
+        json_object_set_new(o, "listed", json_integer((json_int_t)json_array_size(violators)));
+    return o;
+}
+
+static void h_rules(struct http_req *req, struct http_resp *resp, void *ctx)
+{
+    struct page pg;
+    page_begin(ctx, req, resp, &pg);
+    pg.nav = "dashboards";
+    struct err e = ERR_INIT;
+    json_t *report = NULL;
+    if (!pg.signed_in) {
+        page_error(&pg, 401, NULL);
+        return;
+    }
+    if (authz_check_everywhere(registry_rights(pg.w->api->reg), &pg.actor, RA_RULES_REPORT, &e) < 0 ||
+        registry_rules_report(pg.w->api->reg, &pg.actor, local_day, pg.w->api->cal, &report, &e) < 0) {
+        page_error(&pg, e.status, NULL);
+        return;
+    }
+    json_t *items = json_array();
+    size_t i;
+    json_t *it;
+    json_array_foreach (json_object_get(report, "items"), i, it)
+        json_array_append_new(items, rule_item(&pg, it));
+    json_decref(report);
+    json_object_set_new(pg.data, "rules", items);
+    page_render(&pg, 200, "rules", page_tr(&pg, TR("Compliance with the Rules")));
+}
+
+void web_rules_routes(struct web *w, struct router *rt)
+{
+    web_route(rt, "GET", "/rules", h_rules, w);
+}
