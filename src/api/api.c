@@ -325,11 +325,6 @@ static void h_metrics(struct http_req *req, struct http_resp *resp, void *ctx)
  * integrator's list of what to put right), among those the caller reads.
  * It reads every record of the rules' kinds: for those who hold
  * rules-report, not for anyone who asks. */
-static int64_t local_day(void *cal, int64_t t_ms)
-{
-    return calsvc_local_day(cal, t_ms);
-}
-
 static void h_rules(struct http_req *req, struct http_resp *resp, void *ctx)
 {
     struct api *api = ctx;
@@ -341,7 +336,7 @@ static void h_rules(struct http_req *req, struct http_resp *resp, void *ctx)
     struct err e = ERR_INIT;
     int rc = authz_check_everywhere(registry_rights(api->reg), &a, RA_RULES_REPORT, &e);
     if (rc == 0)
-        rc = registry_rules_report(api->reg, &a, local_day, api->cal, &out, &e);
+        rc = registry_rules_report(api->reg, &a, calsvc_local_day_cb, api->cal, &out, &e);
     answer(resp, rc, &e, out);
 }
 

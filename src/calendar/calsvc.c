@@ -82,6 +82,11 @@ int calsvc_working_days_between(struct calsvc *c, int64_t a_ms, int64_t b_ms, in
     return rc;
 }
 
+int64_t calsvc_local_day_cb(void *c, int64_t t_ms)
+{
+    return calsvc_local_day(c, t_ms);
+}
+
 int64_t calsvc_local_day(struct calsvc *c, int64_t t_ms)
 {
     int y, m, d;

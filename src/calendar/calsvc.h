@@ -23,6 +23,9 @@ int calsvc_working_days_between(struct calsvc *c, int64_t a_ms, int64_t b_ms, in
                                 struct err *e);
 /* Days since 1970-01-01 of t's local date. */
 int64_t calsvc_local_day(struct calsvc *c, int64_t t_ms);
+/* The same for callers that take an (void *ctx, instant) -> day function
+ * (e.g. registry_rules_report): ctx is the struct calsvc. */
+int64_t calsvc_local_day_cb(void *c, int64_t t_ms);
 /* The same as "YYYY-MM-DD" into out. */
 void calsvc_local_date(struct calsvc *c, int64_t t_ms, char out[11]);
 /* Minutes since local midnight at t (0..1439). */

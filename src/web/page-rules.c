@@ -11,11 +11,6 @@
 
 #include <string.h>
 
-static int64_t local_day(void *cal, int64_t t_ms)
-{
-    return calsvc_local_day(cal, t_ms);
-}
-
 /* A record's name and card link, or its id when the visitor cannot read it. */
 static json_t *record_link(struct page *pg, const char *id)
 {
@@ -92,7 +87,7 @@ static void h_rules(struct http_req *req, struct http_resp *resp, void *ctx)
         return;
     }
     if (authz_check_everywhere(registry_rights(pg.w->api->reg), &pg.actor, RA_RULES_REPORT, &e) < 0 ||
-        registry_rules_report(pg.w->api->reg, &pg.actor, local_day, pg.w->api->cal, &report, &e) < 0) {
+        registry_rules_report(pg.w->api->reg, &pg.actor, calsvc_local_day_cb, pg.w->api->cal, &report, &e) < 0) {
         page_error(&pg, e.status, NULL);
         return;
     }
