@@ -277,6 +277,11 @@ struct model_collection {
     struct i18n label;
     const char **kinds;
     size_t n_kinds;
+    /* The facets its lists show, in order (model key "facets"): "kind",
+     * "owner" or filterable enum / boolean fields of its kinds; none
+     * given: kind, every such field, owner (web_list_facets). */
+    const char **facets;
+    size_t n_facets;
 };
 
 /* A dated policy value (REQ X-POL-01): `value` applies to clocks started

@@ -1,8 +1,9 @@
-/* The forms that create and edit an informatization object, generated
+/* The forms that create and edit a record of any records collection
+ * (/{lang}/{collection}/new, /{lang}/{collection}/{id}/edit), generated
  * from the metamodel (one control per field type), and the owner's
- * submission for verification. They call the registry and the workflow
- * as the API does; the registry's validation error is shown next to its
- * field with what the visitor typed kept. */
+ * submission for verification of a kind with a workflow. They call the
+ * registry and the workflow as the API does; the registry's validation
+ * errors are shown next to their fields with what the visitor typed kept. */
 #include "web/forms.h"
 
 #include "account/account.h"
@@ -13,11 +14,11 @@
 #include "workflow/workflow.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define REF_CANDIDATES 100
-#define COLLECTION "objects"
 
 static const struct rights *rights_of(const struct page *pg)
 {
@@ -651,13 +652,21 @@ static json_t *owner_options(struct page *pg, const char *cur)
     return opts;
 }
 
+/* Kind id of the page's collection, or NULL. */
 static const struct model_kind *object_kind(const struct page *pg, const char *id)
 {
-    const struct model *m = pg->w->api->model;
-    const struct model_collection *coll = model_collection(m, COLLECTION);
-    if (!id || !coll || !model_collection_has_kind(coll, id))
+    if (!id || !pg->coll || !model_collection_has_kind(pg->coll, id))
         return NULL;
-    return model_kind(m, id);
+    return model_kind(pg->w->api->model, id);
+}
+
+/* The page's collection from its path; false after answering 404. */
+static bool form_collection(struct page *pg)
+{
+    pg->coll = web_path_collection(pg);
+    if (!pg->coll)
+        page_error(pg, 404, NULL);
+    return pg->coll != NULL;
 }
 
 /* ---- the create form ----------------------------------------------------------- */
@@ -666,22 +675,24 @@ static const struct model_kind *object_kind(const struct page *pg, const char *i
 static void render_kinds(struct page *pg)
 {
     const struct model *m = pg->w->api->model;
-    const struct model_collection *coll = model_collection(m, COLLECTION);
+    const struct model_collection *coll = pg->coll;
     json_t *kinds = json_array();
     for (size_t i = 0; coll && i < coll->n_kinds; i++) {
         const struct model_kind *k = model_kind(m, coll->kinds[i]);
         if (k && may_create(pg, k))
-            json_array_append_new(kinds,
-                                  json_pack("{s:s, s:s}", "label", web_label(pg->lang, k->label),
-                                            "url", page_url(pg, "/objects/new?kind=%s", k->id)));
+            json_array_append_new(
+                kinds, json_pack("{s:s, s:s}", "label", web_label(pg->lang, k->label), "url",
+                                 page_url(pg, "/%s/new?kind=%s", coll->id, k->id)));
     }
+    json_object_set_new(pg->data, "collection_label",
+                        json_string(web_label(pg->lang, coll->label)));
     if (json_array_size(kinds) == 0) {
         json_decref(kinds);
         page_error(pg, 403, NULL);
         return;
     }
     json_object_set_new(pg->data, "kinds", kinds);
-    page_render(pg, 200, "forms/kinds", page_tr(pg, TR("New object")));
+    page_render(pg, 200, "forms/kinds", page_tr(pg, TR("New record")));
 }
 
 /* Renders the create or edit form: rec is the stored record when editing. */
@@ -691,6 +702,8 @@ static void render_form(struct page *pg, int status, const struct form_state *st
     const struct model_kind *k = st->k;
     json_object_set_new(pg->data, "kind_label", json_string(web_label(pg->lang, k->label)));
     json_object_set_new(pg->data, "kind", json_string(k->id));
+    json_object_set_new(pg->data, "collection_label",
+                        json_string(web_label(pg->lang, pg->coll->label)));
     json_object_set_new(pg->data, "fields", controls(pg, st));
     if (st->err_text) {
         bool placed = false;
@@ -719,12 +732,14 @@ static void render_form(struct page *pg, int status, const struct form_state *st
         json_object_set_new(pg->data, "editing", json_true());
         json_object_set_new(pg->data, "record_name",
                             json_string(web_name(pg->lang, json_object_get(rec, "name"))));
-        json_object_set_new(pg->data, "action", json_string(page_url(pg, "/objects/%s/edit", id)));
-        json_object_set_new(pg->data, "card_url", json_string(page_url(pg, "/objects/%s", id)));
-        title = page_tr(pg, TR("Edit the object"));
+        json_object_set_new(pg->data, "action",
+                            json_string(page_url(pg, "/%s/%s/edit", pg->coll->id, id)));
+        json_object_set_new(pg->data, "card_url",
+                            json_string(page_url(pg, "/%s/%s", pg->coll->id, id)));
+        title = page_tr(pg, TR("Edit the record"));
     } else {
         json_object_set_new(pg->data, "action",
-                            json_string(page_url(pg, "/objects/new?kind=%s", k->id)));
+                            json_string(page_url(pg, "/%s/new?kind=%s", pg->coll->id, k->id)));
         if (k->owned && may_create_any(pg, k)) {
             json_object_set_new(pg->data, "owner_choice", json_true());
             json_object_set_new(pg->data, "owners",
@@ -732,7 +747,7 @@ static void render_form(struct page *pg, int status, const struct form_state *st
             if (st->err_field && strcmp(st->err_field, "owner") == 0)
                 json_object_set_new(pg->data, "owner_error", json_string(st->err_text));
         }
-        title = page_tr(pg, TR("New object"));
+        title = page_tr(pg, TR("New record"));
     }
     pg->nav = "workspace";
     page_render(pg, status, "forms/edit", title);
@@ -742,9 +757,11 @@ static void h_new(struct http_req *req, struct http_resp *resp, void *ctx)
 {
     struct page pg;
     page_begin(ctx, req, resp, &pg);
-    if (!page_need_user(&pg, "/workspace"))
+    if (!form_collection(&pg) || !page_need_user(&pg, "/workspace"))
         return;
     const char *kind_id = http_req_query(req, "kind");
+    if ((!kind_id || !*kind_id) && pg.coll->n_kinds == 1)
+        kind_id = pg.coll->kinds[0]; /* one kind: no choice to make */
     if (!kind_id || !*kind_id) {
         render_kinds(&pg);
         return;
@@ -768,9 +785,12 @@ static void h_new_post(struct http_req *req, struct http_resp *resp, void *ctx)
 {
     struct page pg;
     page_begin(ctx, req, resp, &pg);
-    if (!page_need_user(&pg, "/workspace") || page_form(&pg) < 0)
+    if (!form_collection(&pg) || !page_need_user(&pg, "/workspace") || page_form(&pg) < 0)
         return;
-    const struct model_kind *k = object_kind(&pg, http_req_query(req, "kind"));
+    const char *kind_id = http_req_query(req, "kind");
+    if ((!kind_id || !*kind_id) && pg.coll->n_kinds == 1)
+        kind_id = pg.coll->kinds[0];
+    const struct model_kind *k = object_kind(&pg, kind_id);
     if (!k) {
         page_error(&pg, 404, NULL);
         return;
@@ -797,11 +817,11 @@ static void h_new_post(struct http_req *req, struct http_resp *resp, void *ctx)
         json_object_set_new(body, "owner", json_string(owner));
     json_t *out = NULL;
     struct err e = ERR_INIT;
-    int rc = registry_create(pg.w->api->reg, &pg.actor, COLLECTION, body, NULL, &out, &e);
+    int rc = registry_create(pg.w->api->reg, &pg.actor, pg.coll->id, body, NULL, &out, &e);
     json_decref(body);
     if (rc == 0) {
         const char *id = json_string_value(json_object_get(out, "id"));
-        page_redirect(&pg, page_url(&pg, "/objects/%s?done=created", id ? id : ""));
+        page_redirect(&pg, page_url(&pg, "/%s/%s?done=created", pg.coll->id, id ? id : ""));
         json_decref(out);
         json_decref(vals);
         return;
@@ -830,7 +850,7 @@ static json_t *editable_record(struct page *pg, const struct model_kind **k)
     const char *id = http_req_param(pg->req, "id");
     json_t *rec = NULL;
     struct err e = ERR_INIT;
-    if (registry_get_visible(pg->w->api->reg, &pg->actor, COLLECTION, id, &rec, &e) < 0) {
+    if (registry_get_visible(pg->w->api->reg, &pg->actor, pg->coll->id, id, &rec, &e) < 0) {
         page_error(pg, e.status == 410 ? 404 : e.status, NULL);
         return NULL;
     }
@@ -864,7 +884,7 @@ static void workflow_data(struct page *pg, const char *id)
 {
     json_t *tl = NULL;
     struct err e = ERR_INIT;
-    if (workflow_timeline(pg->w->api->wf, &pg->actor, COLLECTION, id, &tl, &e) < 0)
+    if (workflow_timeline(pg->w->api->wf, &pg->actor, pg->coll->id, id, &tl, &e) < 0)
         return;
     size_t i;
     json_t *v;
@@ -911,7 +931,7 @@ static void edit_page_data(struct page *pg, const struct model_kind *k, const js
     const char *id = json_string_value(json_object_get(rec, "id"));
     json_object_set_new(pg->data, "revision", json_integer(revision));
     json_object_set_new(pg->data, "submit_url",
-                        json_string(page_url(pg, "/objects/%s/submit", id)));
+                        json_string(page_url(pg, "/%s/%s/submit", pg->coll->id, id)));
     workflow_data(pg, id);
     remarks_data(pg, k);
 }
@@ -920,7 +940,7 @@ static void h_edit(struct http_req *req, struct http_resp *resp, void *ctx)
 {
     struct page pg;
     page_begin(ctx, req, resp, &pg);
-    if (!page_need_user(&pg, "/workspace"))
+    if (!form_collection(&pg) || !page_need_user(&pg, "/workspace"))
         return;
     const struct model_kind *k;
     json_t *rec = editable_record(&pg, &k);
@@ -957,7 +977,7 @@ static void h_edit_post(struct http_req *req, struct http_resp *resp, void *ctx)
 {
     struct page pg;
     page_begin(ctx, req, resp, &pg);
-    if (!page_need_user(&pg, "/workspace") || page_form(&pg) < 0)
+    if (!form_collection(&pg) || !page_need_user(&pg, "/workspace") || page_form(&pg) < 0)
         return;
     const struct model_kind *k;
     json_t *rec = editable_record(&pg, &k);
@@ -985,11 +1005,11 @@ static void h_edit_post(struct http_req *req, struct http_resp *resp, void *ctx)
     json_t *patch = patch_of(k, vals);
     json_t *out = NULL;
     struct err e = ERR_INIT;
-    int rc = registry_patch(pg.w->api->reg, &pg.actor, COLLECTION, id, rev, patch, &out, &e);
+    int rc = registry_patch(pg.w->api->reg, &pg.actor, pg.coll->id, id, rev, patch, &out, &e);
     json_decref(patch);
     json_decref(out);
     if (rc == 0) {
-        page_redirect(&pg, page_url(&pg, "/objects/%s?done=saved", id));
+        page_redirect(&pg, page_url(&pg, "/%s/%s?done=saved", pg.coll->id, id));
         goto done;
     }
     if (e.status == 412) {
@@ -1033,12 +1053,12 @@ static void h_submit(struct http_req *req, struct http_resp *resp, void *ctx)
 {
     struct page pg;
     page_begin(ctx, req, resp, &pg);
-    if (!page_need_user(&pg, "/workspace") || page_form(&pg) < 0)
+    if (!form_collection(&pg) || !page_need_user(&pg, "/workspace") || page_form(&pg) < 0)
         return;
     const char *id = http_req_param(req, "id");
     json_t *rec = NULL;
     struct err e = ERR_INIT;
-    if (registry_get_visible(pg.w->api->reg, &pg.actor, COLLECTION, id, &rec, &e) < 0) {
+    if (registry_get_visible(pg.w->api->reg, &pg.actor, pg.coll->id, id, &rec, &e) < 0) {
         page_error(&pg, e.status == 410 ? 404 : e.status, NULL);
         return;
     }
@@ -1053,14 +1073,14 @@ static void h_submit(struct http_req *req, struct http_resp *resp, void *ctx)
         return;
     }
     json_t *out = NULL, *gaps = NULL;
-    int rc = workflow_submit(pg.w->api->wf, &pg.actor, COLLECTION, id, rev, &out, &gaps, &e);
+    int rc = workflow_submit(pg.w->api->wf, &pg.actor, pg.coll->id, id, rev, &out, &gaps, &e);
     json_decref(out);
     if (rc == 0) {
-        page_redirect(&pg, page_url(&pg, "/objects/%s?done=submitted", id));
+        page_redirect(&pg, page_url(&pg, "/%s/%s?done=submitted", pg.coll->id, id));
     } else if (gaps && e.status == 422) {
-        json_object_set_new(pg.data, "gaps", page_gap_items(&pg, k, COLLECTION, id, gaps));
+        json_object_set_new(pg.data, "gaps", page_gap_items(&pg, k, pg.coll->id, id, gaps));
         json_object_set_new(pg.data, "edit_url",
-                            json_string(page_url(&pg, "/objects/%s/edit", id)));
+                            json_string(page_url(&pg, "/%s/%s/edit", pg.coll->id, id)));
         json_object_set_new(pg.data, "record_name",
                             json_string(web_name(pg.lang, json_object_get(rec, "name"))));
         page_render(&pg, 422, "forms/gaps", page_tr(&pg, TR("The object is not complete")));
@@ -1073,11 +1093,18 @@ static void h_submit(struct http_req *req, struct http_resp *resp, void *ctx)
     json_decref(rec);
 }
 
-void web_forms_routes(struct web *w, struct router *rt)
+void web_forms_collection_routes(struct web *w, struct router *rt, const char *coll)
 {
-    web_route(rt, "GET", "/objects/new", h_new, w);
-    web_route(rt, "POST", "/objects/new", h_new_post, w);
-    web_route(rt, "GET", "/objects/{id}/edit", h_edit, w);
-    web_route(rt, "POST", "/objects/{id}/edit", h_edit_post, w);
-    web_route(rt, "POST", "/objects/{id}/submit", h_submit, w);
+    const struct model *m = w->api->model;
+    char path[160];
+    snprintf(path, sizeof path, "/%s/new", coll);
+    web_route(rt, "GET", path, h_new, w);
+    web_route(rt, "POST", path, h_new_post, w);
+    snprintf(path, sizeof path, "/%s/{id}/edit", coll);
+    web_route(rt, "GET", path, h_edit, w);
+    web_route(rt, "POST", path, h_edit_post, w);
+    if (web_collection_workflow(m, model_collection(m, coll))) {
+        snprintf(path, sizeof path, "/%s/{id}/submit", coll);
+        web_route(rt, "POST", path, h_submit, w);
+    }
 }

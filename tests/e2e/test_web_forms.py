@@ -75,6 +75,7 @@ def is_form(name, **over):
          'purpose.ru': 'Учёт обращений граждан', 'functions': 'Приём обращений\r\nУчёт ответов\r\n',
          'stored_data': 'ФИО заявителей', 'class': 'second', 'stage': 'creation',
          'placement': 'icp_eg', 'funding_source': 'state_investment_project',
+         'creation_phase': 'software_development',  # Order 129 §9
          'legal_basis': 'Приказ № 1', 'contacts': 'Отдел цифровизации',
          'source_code_transferred._present': '1', 'commissioning_date': '2024-03-01',
          # Appendix 1 items 5 and 14, needed at creation: a row, an object

@@ -96,7 +96,7 @@ def page_facets(body):
 
 
 def total_of(body):
-    m = re.search(r'<h2 id="results-h">Найдено объектов: (\d+)</h2>', body)
+    m = re.search(r'<h2 id="results-h">Найдено записей: (\d+)</h2>', body)
     assert m, body[:3000]
     return int(m.group(1))
 
@@ -184,15 +184,22 @@ def test_filter_sort_and_paging_links():
         got += [h.rsplit('/', 1)[1] for h, _ in rows]
         assert all(h.startswith('/ru/objects/') for h, _ in rows)
         pages += 1
+        # "N–M of T", and a previous page that shows the rows before
+        first_row = (pages - 1) * 5 + 1
+        assert f'{first_row}–{first_row + len(rows) - 1} из {len(want)}' in body, body
+        prev = link(body, 'Предыдущая страница')
         if pages > 1:
-            first = link(body, 'Первая страница')
-            assert first and 'cursor=' not in first and 'sort=-name' in first, first
+            assert prev and 'cursor=' not in prev and 'sort=-name' in prev, prev
+            assert (f'at={first_row - 6}' in prev) == (pages > 2), prev
+            back = row_links(page(prev))
+            assert [h.rsplit('/', 1)[1] for h, _ in back] == got[-len(rows) - 5:-len(rows)], prev
         else:
-            assert link(body, 'Первая страница') is None
+            assert prev is None
         path = link(body, 'Следующая страница')
         if not path:
             break
         assert path.startswith('/ru/registry?') and 'cursor=' in path, path
+        assert f'at={first_row + len(rows) - 1}' in path, path
         body = page(path)
     assert got == want and pages == -(-len(want) // 5), (got, want)
     # the sort select keeps the order; the query string holds every state
