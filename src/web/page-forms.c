@@ -253,8 +253,8 @@ static json_t *values_from_form(struct page *pg, const struct model_kind *k)
 struct form_state {
     const struct model_kind *k;
     json_t *vals;          /* borrowed */
-    const char *err_field; /* a top-level field name, or NULL */
-    const char *err_text;  /* the message for it */
+    json_t *errs;          /* borrowed: {top-level field: message} of a refused
+                              write ("": none named), or NULL */
     const char *find;      /* the ref field whose candidates are searched */
 };
 
@@ -305,6 +305,37 @@ static const char *error_field(struct page *pg, const char *path)
 {
     size_t n = strcspn(path, "[./");
     return n ? arena_strndup(pg->req->arena, path, n) : NULL;
+}
+
+/* Notes problem one under its top-level field in errs (each field's
+ * first problem only). */
+static void note_error(struct page *pg, const struct model_kind *k, json_t *errs,
+                       const struct err *one)
+{
+    const char *field = error_field(pg, one->field);
+    if (!field)
+        field = "";
+    if (!json_object_get(errs, field))
+        json_object_set_new(errs, field, json_string(error_text_at(pg, k, one)));
+}
+
+/* The problems of a refused write (e, with the list e->errors when it
+ * collected them) as {field: message} (new reference). */
+static json_t *form_errors(struct page *pg, const struct model_kind *k, const struct err *e)
+{
+    json_t *errs = json_object();
+    size_t i;
+    json_t *x;
+    json_array_foreach (e->errors, i, x) {
+        struct err one = ERR_INIT;
+        err_set(&one, 422, json_string_value(json_object_get(x, "type")),
+                json_string_value(json_object_get(x, "field")), "%s",
+                json_string_value(json_object_get(x, "detail")));
+        note_error(pg, k, errs, &one);
+    }
+    if (json_object_size(errs) == 0)
+        note_error(pg, k, errs, e);
+    return errs;
 }
 
 static json_t *enum_options(struct page *pg, const struct model_enum *en, const json_t *cur,
@@ -525,8 +556,9 @@ static json_t *control(struct page *pg, const struct form_state *st, const char 
                           web_label(pg->lang, label), "required", required);
     if (f && f->help.kk)
         json_object_set_new(c, "hint", json_string(web_label(pg->lang, f->help)));
-    if (st->err_field && strcmp(st->err_field, name) == 0) {
-        json_object_set_new(c, "error", json_string(st->err_text));
+    const char *err = json_string_value(json_object_get(st->errs, name));
+    if (err) {
+        json_object_set_new(c, "error", json_string(err));
         json_object_set_new(c, "error_id",
                             json_string(arena_printf(pg->req->arena, "%s-error", id)));
     }
@@ -695,6 +727,51 @@ static void render_kinds(struct page *pg)
     page_render(pg, 200, "forms/kinds", page_tr(pg, TR("New record")));
 }
 
+/* Every problem of a refused write above the form, each linking to its
+ * field (the fields' controls already carry theirs); problems of no
+ * field shown (general_errors) are listed apart. */
+static void summary_data(struct page *pg, const struct form_state *st)
+{
+    if (!st->errs || json_object_size(st->errs) == 0)
+        return;
+    json_t *summary = json_array(), *general = json_array();
+    json_t *fields = json_object_get(pg->data, "fields");
+    const char *owner_err = json_string_value(json_object_get(st->errs, "owner"));
+    if (owner_err && json_is_true(json_object_get(pg->data, "owner_choice")))
+        json_array_append_new(summary, json_pack("{s:s, s:s, s:s}", "label",
+                                                 page_tr(pg, TR("Owner organisation")), "text",
+                                                 owner_err, "href", "#f-owner"));
+    else if (owner_err)
+        json_array_append_new(general, json_string(owner_err));
+    size_t i;
+    json_t *c;
+    json_array_foreach (fields, i, c) {
+        const char *err = json_string_value(json_object_get(c, "error"));
+        if (err)
+            json_array_append_new(
+                summary, json_pack("{s:s, s:s, s:s}", "label",
+                                   json_string_value(json_object_get(c, "label")), "text", err,
+                                   "href",
+                                   arena_printf(pg->req->arena, "#%s",
+                                                json_string_value(json_object_get(c, "id")))));
+    }
+    const char *name;
+    json_t *v;
+    json_object_foreach (st->errs, name, v) {
+        bool shown = strcmp(name, "owner") == 0;
+        json_array_foreach (fields, i, c)
+            shown = shown || strcmp(json_string_value(json_object_get(c, "name")), name) == 0;
+        if (!shown)
+            json_array_append_new(general, json_copy(v));
+    }
+    size_t n = json_array_size(summary);
+    json_object_set_new(pg->data, "one_error", json_boolean(n == 1));
+    json_object_set_new(pg->data, "n_errors", json_integer((json_int_t)n));
+    json_object_set_new(pg->data, "has_summary", json_boolean(n > 0));
+    json_object_set_new(pg->data, "summary", summary);
+    json_object_set_new(pg->data, "general_errors", general);
+}
+
 /* Renders the create or edit form: rec is the stored record when editing. */
 static void render_form(struct page *pg, int status, const struct form_state *st, const json_t *rec,
                         const char *owner, const char *message)
@@ -705,25 +782,7 @@ static void render_form(struct page *pg, int status, const struct form_state *st
     json_object_set_new(pg->data, "collection_label",
                         json_string(web_label(pg->lang, pg->coll->label)));
     json_object_set_new(pg->data, "fields", controls(pg, st));
-    if (st->err_text) {
-        bool placed = false;
-        for (size_t i = 0;
-             st->err_field && i < json_array_size(json_object_get(pg->data, "fields")); i++) {
-            json_t *c = json_array_get(json_object_get(pg->data, "fields"), i);
-            if (json_object_get(c, "error")) {
-                json_object_set_new(
-                    pg->data, "summary",
-                    json_pack("{s:s, s:s, s:s}", "label",
-                              json_string_value(json_object_get(c, "label")), "text", st->err_text,
-                              "href",
-                              arena_printf(pg->req->arena, "#%s",
-                                           json_string_value(json_object_get(c, "id")))));
-                placed = true;
-            }
-        }
-        if (!placed)
-            json_object_set_new(pg->data, "general_error", json_string(st->err_text));
-    }
+    summary_data(pg, st);
     if (message)
         json_object_set_new(pg->data, "message", json_string(message));
     const char *title;
@@ -744,8 +803,9 @@ static void render_form(struct page *pg, int status, const struct form_state *st
             json_object_set_new(pg->data, "owner_choice", json_true());
             json_object_set_new(pg->data, "owners",
                                 owner_options(pg, owner ? owner : pg->actor.org));
-            if (st->err_field && strcmp(st->err_field, "owner") == 0)
-                json_object_set_new(pg->data, "owner_error", json_string(st->err_text));
+            const char *err = json_string_value(json_object_get(st->errs, "owner"));
+            if (err)
+                json_object_set_new(pg->data, "owner_error", json_string(err));
         }
         title = page_tr(pg, TR("New record"));
     }
@@ -817,28 +877,23 @@ static void h_new_post(struct http_req *req, struct http_resp *resp, void *ctx)
         json_object_set_new(body, "owner", json_string(owner));
     json_t *out = NULL;
     struct err e = ERR_INIT;
+    json_t *all = e.errors = json_array(); /* every problem at once */
     int rc = registry_create(pg.w->api->reg, &pg.actor, pg.coll->id, body, NULL, &out, &e);
     json_decref(body);
     if (rc == 0) {
         const char *id = json_string_value(json_object_get(out, "id"));
         page_redirect(&pg, page_url(&pg, "/%s/%s?done=created", pg.coll->id, id ? id : ""));
         json_decref(out);
-        json_decref(vals);
-        return;
-    }
-    if (e.status == 403 || e.status == 401) {
+    } else if (e.status == 403 || e.status == 401) {
         page_error(&pg, 403, NULL);
-        json_decref(vals);
-        return;
-    }
-    if (e.status != 422 && e.status != 400) {
+    } else if (e.status != 422 && e.status != 400) {
         page_error(&pg, e.status, NULL);
-        json_decref(vals);
-        return;
+    } else {
+        st.errs = form_errors(&pg, k, &e);
+        render_form(&pg, 422, &st, NULL, owner, NULL);
+        json_decref(st.errs);
     }
-    st.err_field = error_field(&pg, e.field);
-    st.err_text = error_text_at(&pg, k, &e);
-    render_form(&pg, 422, &st, NULL, owner, NULL);
+    json_decref(all);
     json_decref(vals);
 }
 
@@ -993,7 +1048,7 @@ static void h_edit_post(struct http_req *req, struct http_resp *resp, void *ctx)
         json_decref(rec);
         return;
     }
-    json_t *vals = values_from_form(&pg, k);
+    json_t *vals = values_from_form(&pg, k), *all = NULL;
     struct form_state st = {.k = k, .vals = vals};
     const char *find = form_value(&pg, "_find");
     if (*find) {
@@ -1005,6 +1060,7 @@ static void h_edit_post(struct http_req *req, struct http_resp *resp, void *ctx)
     json_t *patch = patch_of(k, vals);
     json_t *out = NULL;
     struct err e = ERR_INIT;
+    all = e.errors = json_array(); /* every problem at once */
     int rc = registry_patch(pg.w->api->reg, &pg.actor, pg.coll->id, id, rev, patch, &out, &e);
     json_decref(patch);
     json_decref(out);
@@ -1038,11 +1094,12 @@ static void h_edit_post(struct http_req *req, struct http_resp *resp, void *ctx)
         page_error(&pg, e.status, NULL);
         goto done;
     }
-    st.err_field = error_field(&pg, e.field);
-    st.err_text = error_text_at(&pg, k, &e);
+    st.errs = form_errors(&pg, k, &e);
     edit_page_data(&pg, k, rec, rev);
     render_form(&pg, 422, &st, rec, NULL, NULL);
+    json_decref(st.errs);
 done:
+    json_decref(all);
     json_decref(vals);
     json_decref(rec);
 }

@@ -343,6 +343,20 @@ def test_validation_errors_beside_fields_with_input_kept():
     assert r.status == 422 and 'href="#f-name"' in text(r) or 'href="#f-stage"' in text(r), text(r)[:3000]
 
 
+def test_every_problem_shown_at_once():
+    fields = is_form('', stage='flying', commissioning_date='2024-13-45')
+    r = post('/ru/objects/new?kind=information_system', fields, OWNER)
+    assert r.status == 422, r
+    body = text(r)
+    assert 'Ошибок в форме: 3' in body, body[:4000]
+    summary = re.search(r'id="form-errors-h">.*?</ul>', body, re.S).group(0)
+    assert re.findall(r'href="#f-([a-z_]+)"', summary) == ['name', 'stage', 'commissioning_date']
+    assert body.count('usa-form-group--error') == 3
+    for name in ('name', 'stage', 'commissioning_date'):
+        assert f'id="f-{name}-error"' in body, name
+    assert 'value="2024-13-45"' in body  # the input stays
+
+
 def test_text_fields_keep_a_script_as_text():
     fields = is_form(SCRIPT, short_name=SCRIPT, stored_data=SCRIPT, legal_basis=SCRIPT,
                      contacts=SCRIPT, supplier=SCRIPT, functions=SCRIPT,
@@ -538,7 +552,7 @@ def main():
         run([test_anonymous_and_other_organisations, test_kind_chooser_and_controls_per_type,
              test_create_with_every_field_type, test_structured_data_without_javascript,
              test_reference_search_keeps_the_input,
-             test_validation_errors_beside_fields_with_input_kept,
+             test_validation_errors_beside_fields_with_input_kept, test_every_problem_shown_at_once,
              test_text_fields_keep_a_script_as_text,
              test_stale_revision_is_a_conflict_with_input_kept, test_submit_shows_gaps_then_goes,
              test_queue_order_and_overdue_then_return_and_verify,
