@@ -883,9 +883,10 @@ static json_t *build_record(struct registry *r, struct store_conn *c, const stru
     if (k->named && model_validate_i18n(json_object_get(body, "name"), "name", true,
                                         NAME_MAX_BYTES, e) < 0 && !all)
         goto out;
-    if (k->is_relation && !(all && e->status) && check_ends(&rc, in, e) < 0)
+    if (k->is_relation && !(all && json_array_size(e->errors)) && check_ends(&rc, in, e) < 0)
         goto out;
-    if (model_validate_fields(k, in, &fields, ref_lookup, &rc, e) < 0 || (all && e->status))
+    if (model_validate_fields(k, in, &fields, ref_lookup, &rc, e) < 0 ||
+        (all && json_array_size(e->errors)))
         goto out;
     rec = json_object();
     json_object_set_new(rec, "id", json_string(id));

@@ -30,7 +30,7 @@ void err_collect(struct err *e, const struct err *one)
 {
     if (!e || !one || !one->status)
         return;
-    if (!e->status) {
+    if (!e->errors || json_array_size(e->errors) == 0) { /* the first */
         json_t *keep = e->errors;
         *e = *one;
         e->errors = keep;

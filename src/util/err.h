@@ -37,8 +37,9 @@ void err_set(struct err *e, int status, const char *type, const char *field, con
 
 void err_clear(struct err *e);
 
-/* Notes problem `one` in e: e's members get it when e holds none yet, and
- * e->errors (when set) gets it appended. */
+/* Notes problem `one` in e: e's members get it unless e->errors already
+ * holds a problem (then they keep the first), and e->errors (when set)
+ * gets it appended. */
 void err_collect(struct err *e, const struct err *one);
 
 /* Puts a prefix before e->detail ("line 3: " + detail), truncating. */
