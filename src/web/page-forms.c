@@ -8,9 +8,11 @@
 
 #include "account/account.h"
 #include "auth/authz.h"
+#include "calendar/calsvc.h"
 #include "registry/listq.h"
 #include "registry/registry.h"
 #include "util/buf.h"
+#include "util/timeutil.h"
 #include "workflow/workflow.h"
 
 #include <errno.h>
@@ -255,6 +257,7 @@ struct form_state {
     json_t *vals;          /* borrowed */
     json_t *errs;          /* borrowed: {top-level field: message} of a refused
                               write ("": none named), or NULL */
+    int64_t day;           /* the local day whose rules say what is needed */
     const char *find;      /* the ref field whose candidates are searched */
 };
 
@@ -554,8 +557,14 @@ static json_t *control(struct page *pg, const struct form_state *st, const char 
     const char *id = arena_printf(pg->req->arena, "f-%s", name);
     json_t *c = json_pack("{s:s, s:s, s:s, s:b}", "name", name, "id", id, "label",
                           web_label(pg->lang, label), "required", required);
-    if (f && f->help.kk)
+    if (f && f->help.kk) {
         json_object_set_new(c, "hint", json_string(web_label(pg->lang, f->help)));
+        json_object_set_new(c, "hint_id", json_string(arena_printf(pg->req->arena, "%s-help", id)));
+    }
+    /* needed to send it for verification, with the values as they stand
+     * (the stage chosen): said before a submission is refused */
+    json_object_set_new(c, "needed", json_boolean(f && st->k->workflow && !required &&
+                                                  model_field_needed(f, st->vals, st->day)));
     const char *err = json_string_value(json_object_get(st->errs, name));
     if (err) {
         json_object_set_new(c, "error", json_string(err));
@@ -701,6 +710,14 @@ static bool form_collection(struct page *pg)
     return pg->coll != NULL;
 }
 
+/* The local day by whose rules a record of kind k is judged: today for a
+ * new one, for a stored one (rec) its judging day. */
+static int64_t form_day(const struct page *pg, const struct model_kind *k, const json_t *rec)
+{
+    int64_t now = time_now_ms();
+    return calsvc_local_day(pg->w->api->cal, rec ? model_judging_ms(k, rec, now) : now);
+}
+
 /* ---- the create form ----------------------------------------------------------- */
 
 /* The kind chooser: the kinds the visitor may create. */
@@ -725,6 +742,44 @@ static void render_kinds(struct page *pg)
     }
     json_object_set_new(pg->data, "kinds", kinds);
     page_render(pg, 200, "forms/kinds", page_tr(pg, TR("New record")));
+}
+
+/* The ids that describe a control: its help, its remarks, its error. */
+static void described_by(struct page *pg, json_t *c)
+{
+    static const char *const keys[] = {"hint_id", "remark_id", "error_id"};
+    struct buf b;
+    buf_init(&b, 0);
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        const char *id = json_string_value(json_object_get(c, keys[i]));
+        if (id)
+            buf_printf(&b, "%s%s", b.len ? " " : "", id);
+    }
+    if (b.len)
+        json_object_set_new(c, "describedby", json_string(b.p));
+    buf_free(&b);
+}
+
+/* The verifier's remarks about a field also stand in the field's group
+ * (the list above the form links to them); then what describes each
+ * control. */
+static void remarks_at_fields(struct page *pg)
+{
+    json_t *remarks = json_object_get(pg->data, "remarks");
+    size_t i, j;
+    json_t *c, *r;
+    json_array_foreach (json_object_get(pg->data, "fields"), i, c) {
+        const char *name = json_string_value(json_object_get(c, "name"));
+        json_t *mine = json_array();
+        json_array_foreach (remarks, j, r)
+            if (strcmp(json_string_value(json_object_get(r, "field")), name) == 0)
+                json_array_append(mine, json_object_get(r, "text"));
+        if (json_array_size(mine))
+            json_object_set_new(c, "remark_id",
+                                json_string(arena_printf(pg->req->arena, "f-%s-remark", name)));
+        json_object_set_new(c, "field_remarks", mine);
+        described_by(pg, c);
+    }
 }
 
 /* Every problem of a refused write above the form, each linking to its
@@ -783,6 +838,7 @@ static void render_form(struct page *pg, int status, const struct form_state *st
                         json_string(web_label(pg->lang, pg->coll->label)));
     json_object_set_new(pg->data, "fields", controls(pg, st));
     summary_data(pg, st);
+    remarks_at_fields(pg);
     if (message)
         json_object_set_new(pg->data, "message", json_string(message));
     const char *title;
@@ -836,7 +892,7 @@ static void h_new(struct http_req *req, struct http_resp *resp, void *ctx)
         return;
     }
     json_t *vals = json_object();
-    struct form_state st = {.k = k, .vals = vals};
+    struct form_state st = {.k = k, .vals = vals, .day = form_day(&pg, k, NULL)};
     render_form(&pg, 200, &st, NULL, NULL, NULL);
     json_decref(vals);
 }
@@ -860,7 +916,7 @@ static void h_new_post(struct http_req *req, struct http_resp *resp, void *ctx)
         return;
     }
     json_t *vals = values_from_form(&pg, k);
-    struct form_state st = {.k = k, .vals = vals};
+    struct form_state st = {.k = k, .vals = vals, .day = form_day(&pg, k, NULL)};
     const char *owner = pg.actor.org;
     if (k->owned && may_create_any(&pg, k) && *form_value(&pg, "owner"))
         owner = form_value(&pg, "owner");
@@ -970,10 +1026,13 @@ static void remarks_data(struct page *pg, const struct model_kind *k)
         const char *label = f                                     ? web_label(pg->lang, f->label)
                             : field && strcmp(field, "name") == 0 ? page_tr(pg, TR("Name"))
                                                                   : "";
-        json_array_append_new(out, json_pack("{s:s, s:s}", "label", label, "text",
-                                             json_string_value(json_object_get(r, "text"))
-                                                 ? json_string_value(json_object_get(r, "text"))
-                                                 : ""));
+        const char *text = json_string_value(json_object_get(r, "text"));
+        json_t *o = json_pack("{s:s, s:s, s:s}", "label", label, "text", text ? text : "",
+                              "field", *label ? field : "");
+        if (*label)
+            json_object_set_new(o, "href",
+                                json_string(arena_printf(pg->req->arena, "#f-%s", field)));
+        json_array_append_new(out, o);
     }
     json_object_del(pg->data, "remarks_raw");
     json_object_set_new(pg->data, "has_remarks", json_boolean(json_array_size(out) > 0));
@@ -1002,7 +1061,7 @@ static void h_edit(struct http_req *req, struct http_resp *resp, void *ctx)
     if (!rec)
         return;
     json_t *vals = values_of_record(k, rec);
-    struct form_state st = {.k = k, .vals = vals};
+    struct form_state st = {.k = k, .vals = vals, .day = form_day(&pg, k, rec)};
     edit_page_data(&pg, k, rec, json_integer_value(json_object_get(rec, "revision")));
     render_form(&pg, 200, &st, rec, NULL, NULL);
     json_decref(vals);
@@ -1049,7 +1108,7 @@ static void h_edit_post(struct http_req *req, struct http_resp *resp, void *ctx)
         return;
     }
     json_t *vals = values_from_form(&pg, k), *all = NULL;
-    struct form_state st = {.k = k, .vals = vals};
+    struct form_state st = {.k = k, .vals = vals, .day = form_day(&pg, k, rec)};
     const char *find = form_value(&pg, "_find");
     if (*find) {
         st.find = find;
