@@ -218,7 +218,7 @@ def test_filter_sort_and_paging_links():
     assert names[QUOTED_NAME].startswith('/ru/objects/')
 
 
-def csv_rows(path):
+def csv_rows(path, delimiter=','):
     r = SRV.get(path)
     assert r.status == 200, r
     assert r.header('Content-Type').startswith('text/csv; charset=utf-8'), r.headers
@@ -227,7 +227,7 @@ def csv_rows(path):
     assert r.body.startswith(b'\xef\xbb\xbf'), r.body[:10]
     text = r.body[3:].decode('utf-8')
     assert '\r\n' in text
-    return list(csv.reader(io.StringIO(text, newline='')))
+    return list(csv.reader(io.StringIO(text, newline=''), delimiter=delimiter))
 
 
 def test_csv_download():
@@ -262,6 +262,24 @@ def test_csv_download():
     # the injection guard on every dangerous first character
     r = SRV.get('/ru/registry.csv?q=' + urllib.parse.quote('HYPERLINK'))
     assert b'"\'=HYPERLINK(""http://evil.example"",""x"")"' in r.body, r.body
+    # the semicolon separator Excel expects under kk/ru settings: the same
+    # cells, offered by a link beside the comma one
+    m = re.search(r'<a class="usa-link" href="([^"]*)" download id="csv-semicolon">', body)
+    assert m, body
+    semi = html.unescape(m.group(1))
+    assert semi == url + '&sep=semicolon', (semi, url)
+    assert csv_rows(semi, ';') == rows
+    raw = SRV.get(semi).body.decode('utf-8-sig')
+    assert raw.split('\r\n')[0].count(';') == 7 and '"Система ""Учёт"", версия 2"' in raw
+    # a name with a semicolon is quoted in it, not in the comma file
+    semi_name = 'Система; с точкой с запятой'
+    registered(semi_name)
+    q = '&q=' + urllib.parse.quote('точкой')
+    assert f'"{semi_name}"' in SRV.get(semi + q).body.decode()
+    assert f',{semi_name},' not in SRV.get(url + q).body.decode()
+    assert f'{semi_name},' in SRV.get(url + q).body.decode()
+    r = SRV.get('/ru/registry.csv?sep=tab', headers={'Accept': 'text/html'})
+    assert r.status == 400 and 'sep' in r.body.decode(), r
 
 
 def test_bad_parameters_give_a_friendly_400_page():
