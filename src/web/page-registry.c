@@ -657,12 +657,18 @@ static int facet_answers(struct page *pg, const struct listq_param *params, size
     return rc;
 }
 
+/* Is the request's page the registry's (/{lang}/registry[.csv]) rather
+ * than its collection's own address? */
+static bool at_registry(const struct page *pg)
+{
+    const char *seg = pg->req->path + 4; /* after "/kk/" */
+    return strcmp(seg, "registry") == 0 || strcmp(seg, "registry.csv") == 0;
+}
+
 /* The list's own address: /registry for the registry, else /{collection}. */
 static const char *list_path(const struct page *pg)
 {
-    const char *seg = pg->req->path + 4;
-    return strncmp(seg, "registry", 8) == 0 ? "/registry"
-                                            : arena_printf(pg->req->arena, "/%s", pg->coll->id);
+    return at_registry(pg) ? "/registry" : arena_printf(pg->req->arena, "/%s", pg->coll->id);
 }
 
 static void h_registry(struct http_req *req, struct http_resp *resp, void *ctx)
@@ -676,8 +682,7 @@ static void h_registry(struct http_req *req, struct http_resp *resp, void *ctx)
     }
     const struct model *m = pg.w->api->model;
     const char *path = list_path(&pg);
-    pg.nav = strcmp(path, "/registry") == 0 || pg.coll == web_main_collection(m) ? "registry"
-                                                                                 : NULL;
+    pg.nav = pg.coll == web_main_collection(m) ? "registry" : NULL;
     json_object_set_new(pg.data, "wide", json_true()); /* the table needs the room */
     struct listq_param params[HTTP_MAX_QUERY + 1];
     size_t n = request_params(&pg, params);
@@ -911,7 +916,7 @@ static void h_registry_csv(struct http_req *req, struct http_resp *resp, void *c
     struct tm tm;
     gmtime_r(&now, &tm);
     strftime(day, sizeof day, "%Y-%m-%d", &tm);
-    const char *base = strncmp(req->path + 4, "registry", 8) == 0 ? "registry" : pg.coll->id;
+    const char *base = at_registry(&pg) ? "registry" : pg.coll->id;
     http_resp_header(resp, "Content-Disposition",
                      http_content_disposition(req->arena,
                                               arena_printf(req->arena, "%s-%s.csv", base, day),
