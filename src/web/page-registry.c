@@ -25,7 +25,8 @@
 
 #define MAX_FACETS REGISTRY_MAX_FACETS
 #define MAX_COLS 3 /* the workflow's code, stage and status fields */
-#define MAX_AT 1000000 /* the furthest row a page may start at */
+#define MAX_AT CSV_MAX_ROWS /* the furthest row a page may start at: walking to it
+                            * costs what the CSV of as many rows does */
 
 static bool facet_type_ok(const struct model_field *f)
 {

@@ -287,7 +287,8 @@ def test_bad_parameters_give_a_friendly_400_page():
                  '/ru/registry?cursor=not-a-cursor', '/ru/registry?foo=bar',
                  '/ru/registry?limit=0', '/ru/registry?sort=contacts', '/ru/registry?owner=..%2F',
                  '/ru/registry?filter=nocolon', '/kk/registry.csv?filter=nonsense:1',
-                 '/en/registry.csv?cursor=eyJ4IjoxfQ']:
+                 '/en/registry.csv?cursor=eyJ4IjoxfQ', '/ru/registry?at=-5', '/ru/registry?at=x',
+                 '/en/registry?at=100001', '/kk/objects?filter=nonsense:1']:
         r = SRV.get(path, headers={'Accept': 'text/html'})
         assert r.status == 400, (path, r)
         assert r.header('Content-Type').startswith('text/html'), (path, r.headers)
