@@ -229,6 +229,18 @@ static void set_etag(struct http_resp *resp, int64_t revision)
     http_resp_header(resp, "ETag", arena_printf(resp->arena, "\"%" PRId64 "\"", revision));
 }
 
+/* The problem in e, with `errors`: every problem of the input as
+ * {field, type, detail} for a 422 (all is taken). */
+static void problem_all(struct http_resp *resp, const struct err *e, json_t *all)
+{
+    if (e->status == 422 && json_array_size(all) > 0) {
+        http_resp_problem_ext(resp, e, "errors", all);
+        return;
+    }
+    json_decref(all);
+    http_resp_problem(resp, e);
+}
+
 /* 200 with out, or the problem in e. */
 void answer(struct http_resp *resp, int rc, const struct err *e, json_t *out)
 {
@@ -429,12 +441,14 @@ static void h_create(struct http_req *req, struct http_resp *resp, void *ctx)
         return;
     json_t *out = NULL;
     struct err e = ERR_INIT;
+    json_t *all = e.errors = json_array(); /* every problem of the body at once */
     int rc = registry_create(api->reg, &a, coll->id, body, NULL, &out, &e);
     json_decref(body);
     if (rc < 0) {
-        http_resp_problem(resp, &e);
+        problem_all(resp, &e, all);
         return;
     }
+    json_decref(all);
     http_resp_header(resp, "Location",
                      arena_printf(req->arena, "/api/v1/%s/%s", coll->id,
                                   json_string_value(json_object_get(out, "id"))));
@@ -555,12 +569,15 @@ static void h_patch(struct http_req *req, struct http_resp *resp, void *ctx)
         return;
     json_t *out = NULL;
     struct err e = ERR_INIT;
+    json_t *all = e.errors = json_array();
     int rc = registry_patch(api->reg, &a, coll->id, id, rev, patch, &out, &e);
     json_decref(patch);
-    if (rc < 0)
-        http_resp_problem(resp, &e);
-    else
-        answer_record(resp, 200, out);
+    if (rc < 0) {
+        problem_all(resp, &e, all);
+        return;
+    }
+    json_decref(all);
+    answer_record(resp, 200, out);
 }
 
 static void h_delete(struct http_req *req, struct http_resp *resp, void *ctx)

@@ -35,7 +35,7 @@ static const char *const TOP_KEYS[] = {"version",   "description", "languages", 
                                        NULL};
 static const char *const ENUM_KEYS[] = {"label", "values", NULL};
 static const char *const VALUE_KEYS[] = {"id", "label", "earlier", NULL};
-static const char *const COLL_KEYS[] = {"label", "type", NULL};
+static const char *const COLL_KEYS[] = {"label", "type", "facets", NULL};
 static const char *const KIND_KEYS[] = {"label",   "collection", "owned",    "named",
                                         "include", "fields",     "workflow", "code_prefix",
                                         "documents", "inclusion", NULL};
@@ -354,6 +354,10 @@ static int parse_collections(struct loader *ld)
         else
             return ld_fail(ld, ld_sub(ld, path, "type"),
                            "unknown collection type '%s' (records or relations)", type);
+        json_t *facets = json_object_get(v, "facets");
+        if (facets && ld_strings(ld, facets, ld_sub(ld, path, "facets"), true, &c->facets,
+                                 &c->n_facets))
+            return -1;
         c->id = ld_keep(ld, id);
         m->n_colls++;
     }
@@ -1088,15 +1092,40 @@ static int parse_kinds(struct loader *ld)
     return 0;
 }
 
-static void fill_collections(struct model *m)
+/* Is name a facet the lists of col can show: "kind", "owner" (some kind
+ * is owned) or an enum, enum-list or boolean filterable field of one of
+ * its kinds? */
+static bool facet_ok(const struct model *m, const struct model_collection *col, const char *name)
 {
+    bool owned = false;
+    for (size_t i = 0; i < col->n_kinds; i++) {
+        const struct model_kind *k = model_kind(m, col->kinds[i]);
+        owned = owned || k->owned;
+        const struct model_field *f = model_field(k, name);
+        const struct model_field *t = f && f->type == FT_LIST ? f->item : f;
+        if (f && f->filterable && (t->type == FT_ENUM || t->type == FT_BOOL))
+            return true;
+    }
+    return strcmp(name, "kind") == 0 || (owned && strcmp(name, "owner") == 0);
+}
+
+static int fill_collections(struct loader *ld)
+{
+    struct model *m = ld->m;
     for (size_t c = 0; c < m->n_colls; c++) {
         struct model_collection *col = &m->colls[c];
         col->kinds = arena_calloc(m->arena, m->n_kinds, sizeof *col->kinds);
         for (size_t k = 0; k < m->n_kinds; k++)
             if (strcmp(m->kinds[k].collection, col->id) == 0)
                 col->kinds[col->n_kinds++] = m->kinds[k].id;
+        for (size_t i = 0; i < col->n_facets; i++)
+            if (!facet_ok(m, col, col->facets[i]))
+                return ld_fail(ld, ld_idx(ld, ld_sub(ld, ld_sub(ld, "collections", col->id), "facets"), i),
+                               "'%s' is not 'kind', 'owner' or a filterable enum or boolean "
+                               "field of the collection's kinds",
+                               col->facets[i]);
     }
+    return 0;
 }
 
 /* ---- dated policies ----------------------------------------------------- */
@@ -1314,10 +1343,12 @@ static json_t *model_build_doc(const struct model *m, const json_t *root)
     json_object_set_new(doc, "kinds", kinds);
     for (size_t i = 0; i < m->n_colls; i++) {
         const struct model_collection *c = &m->colls[i];
-        json_object_set_new(colls, c->id,
-                            json_pack("{s:o, s:s, s:o}", "label", model_label_json(c->label), "type",
-                                      c->type == COLL_RECORDS ? "records" : "relations", "kinds",
-                                      strings_json(c->kinds, c->n_kinds)));
+        json_t *o = json_pack("{s:o, s:s, s:o}", "label", model_label_json(c->label), "type",
+                              c->type == COLL_RECORDS ? "records" : "relations", "kinds",
+                              strings_json(c->kinds, c->n_kinds));
+        if (c->n_facets)
+            json_object_set_new(o, "facets", strings_json(c->facets, c->n_facets));
+        json_object_set_new(colls, c->id, o);
     }
     json_object_set_new(doc, "collections", colls);
     json_t *pols = json_object();
@@ -1340,9 +1371,8 @@ static int model_check(struct loader *ld)
         ld_member(ld, ld->root, "relations", "", JSON_OBJECT, false, &ld->relations_in) ||
         parse_collections(ld) || parse_enums(ld) || parse_policies(ld) || parse_workflows(ld) ||
         parse_doc_lists(ld) ||
-        parse_field_sets(ld) || parse_kinds(ld))
+        parse_field_sets(ld) || parse_kinds(ld) || fill_collections(ld))
         return -1;
-    fill_collections(ld->m);
     return parse_rules(ld); /* after the collections know their kinds */
 }
 

@@ -277,6 +277,11 @@ struct model_collection {
     struct i18n label;
     const char **kinds;
     size_t n_kinds;
+    /* The facets its lists show, in order (model key "facets"): "kind",
+     * "owner" or filterable enum / boolean fields of its kinds; none
+     * given: kind, every such field, owner (web_list_facets). */
+    const char **facets;
+    size_t n_facets;
 };
 
 /* A dated policy value (REQ X-POL-01): `value` applies to clocks started
@@ -393,6 +398,9 @@ const struct model_doc_type *model_doc_type(const struct model_doc_list *l, cons
 bool model_doc_due(const struct model_doc_type *t, const json_t *rec, int64_t day);
 /* Must rec (a stored record) be the source of a relation of type rel? */
 bool model_relation_required(const struct model_kind *rel, const json_t *rec);
+/* Is field f needed for rec to be complete on local day `day` (needed,
+ * its need in force, its condition holding of rec's values)? */
+bool model_field_needed(const struct model_field *f, const json_t *rec, int64_t day);
 /* How many fields are needed for rec to be complete (model_gaps lists
  * the missing ones). */
 size_t model_needed_count(const struct model_kind *k, const json_t *rec, int64_t day);

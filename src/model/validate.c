@@ -34,6 +34,8 @@ struct vctx {
 static int fail(struct err *e, const char *type, const char *path, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* A problem of the input: e's first one, and one more of e->errors when
+ * the caller collects them all. */
 static int fail(struct err *e, const char *type, const char *path, const char *fmt, ...)
 {
     char msg[400];
@@ -41,7 +43,12 @@ static int fail(struct err *e, const char *type, const char *path, const char *f
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    err_set(e, 422, type, path, "%s: %s", path, msg);
+    struct err one = ERR_INIT;
+    err_set(&one, 422, type, path, "%s: %s", path, msg);
+    if (e && e->errors)
+        err_collect(e, &one);
+    else if (e)
+        err_set(e, 422, type, path, "%s", one.detail);
     return -1;
 }
 
@@ -542,44 +549,51 @@ static int check_unknown(const struct model_kind *k, const json_t *in, struct er
 {
     const char *key;
     json_t *v;
+    int rc = 0;
     json_object_foreach((json_t *)in, key, v)
     {
         if (!model_field(k, key))
-            return fail(e, "unknown-field", key, "%s has no field '%s'", k->id, key);
+            rc = fail(e, "unknown-field", key, "%s has no field '%s'", k->id, key);
+        if (rc && !e->errors)
+            break;
     }
-    return 0;
+    return rc;
 }
 
 int model_validate_fields(const struct model_kind *k, const json_t *in, json_t **out,
                           model_ref_lookup lookup, void *ctx, struct err *e)
 {
     struct vctx c = {lookup, ctx, e};
+    bool all = e && e->errors; /* every problem, not only the first */
     *out = NULL;
     if (!json_is_object(in))
         return fail(e, "wrong-type", "", "the fields must be a JSON object");
-    if (check_unknown(k, in, e))
+    int bad = check_unknown(k, in, e);
+    if (bad && !all)
         return -1;
     json_t *o = json_object();
-    for (size_t i = 0; i < k->n_fields; i++) {
+    for (size_t i = 0; i < k->n_fields && !(bad && !all); i++) {
         const struct model_field *f = &k->fields[i];
         json_t *v = json_object_get(in, f->name), *nv = NULL;
         if (f->readonly)
             continue;
         if (!v || json_is_null(v)) {
-            if (!f->required)
-                continue;
-            fail(e, "required", f->name, "is required");
-            json_decref(o);
-            return -1;
+            if (f->required)
+                bad = fail(e, "required", f->name, "is required");
+            continue;
         }
         if (v_value(f, v, f->name, &nv, &c)) {
-            json_decref(o);
-            return -1;
+            bad = -1;
+            continue;
         }
         if ((f->type == FT_I18N || f->type == FT_OBJECT) && json_object_size(nv) == 0)
             json_decref(nv); /* {} or all-null: absent */
         else
             json_object_set_new(o, f->name, nv);
+    }
+    if (bad) {
+        json_decref(o);
+        return -1;
     }
     *out = o;
     return 0;

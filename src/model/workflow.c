@@ -173,6 +173,11 @@ static bool needed_now(const struct model_field *f, const json_t *rec, int64_t d
            model_cond_holds(&f->needed_when, rec);
 }
 
+bool model_field_needed(const struct model_field *f, const json_t *rec, int64_t day)
+{
+    return needed_now(f, rec, day);
+}
+
 size_t model_needed_count(const struct model_kind *k, const json_t *rec, int64_t day)
 {
     size_t n = 0;

@@ -763,12 +763,14 @@ static int check_owner(struct ref_ctx *rc, const json_t *v, struct err *e)
     return 0;
 }
 
-/* Splits the client's object into envelope members and field members. */
+/* Splits the client's object into envelope members and field members;
+ * an unknown member fails (with e->errors: after noting every one). */
 static int split_body(const struct model_kind *k, const json_t *body, json_t *fields,
                       struct err *e)
 {
     const char *key;
     json_t *v;
+    int rc = 0;
     json_object_foreach((json_t *)body, key, v)
     {
         if (reg_readonly_key(key))
@@ -781,12 +783,17 @@ static int split_body(const struct model_kind *k, const json_t *body, json_t *fi
         if (f && f->readonly)
             continue;
         if (!f) {
-            err_set(e, 422, "unknown-field", key, "'%.60s' is not a field of '%s'", key, k->id);
-            return -1;
+            struct err one = ERR_INIT;
+            err_set(&one, 422, "unknown-field", key, "'%.60s' is not a field of '%s'", key, k->id);
+            err_collect(e, &one);
+            rc = -1;
+            if (!e->errors)
+                return -1;
+            continue;
         }
         json_object_set(fields, key, v);
     }
-    return 0;
+    return rc;
 }
 
 /* A relation to itself, or one that already exists, is refused (once the
@@ -865,16 +872,21 @@ static json_t *build_record(struct registry *r, struct store_conn *c, const stru
     json_t *in = json_object();
     json_t *fields = NULL;
     json_t *rec = NULL;
-    if (split_body(k, body, in, e) < 0)
+    /* with e->errors every problem is noted before giving up */
+    bool all = e->errors != NULL;
+    struct err one = ERR_INIT;
+    if (split_body(k, body, in, e) < 0 && !all)
         goto out;
-    if (k->owned && check_owner(&rc, json_object_get(body, "owner"), e) < 0)
+    if (k->owned && check_owner(&rc, json_object_get(body, "owner"), &one) < 0 &&
+        (err_collect(e, &one), !all))
         goto out;
     if (k->named && model_validate_i18n(json_object_get(body, "name"), "name", true,
-                                        NAME_MAX_BYTES, e) < 0)
+                                        NAME_MAX_BYTES, e) < 0 && !all)
         goto out;
-    if (k->is_relation && check_ends(&rc, in, e) < 0)
+    if (k->is_relation && !(all && json_array_size(e->errors)) && check_ends(&rc, in, e) < 0)
         goto out;
-    if (model_validate_fields(k, in, &fields, ref_lookup, &rc, e) < 0)
+    if (model_validate_fields(k, in, &fields, ref_lookup, &rc, e) < 0 ||
+        (all && json_array_size(e->errors)))
         goto out;
     rec = json_object();
     json_object_set_new(rec, "id", json_string(id));

@@ -1,6 +1,7 @@
 /* err: error records, fatal(), and allocation that aborts on out-of-memory. */
 #include "err.h"
 
+#include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,20 @@ void err_clear(struct err *e)
 {
     if (e)
         memset(e, 0, sizeof *e);
+}
+
+void err_collect(struct err *e, const struct err *one)
+{
+    if (!e || !one || !one->status)
+        return;
+    if (!e->errors || json_array_size(e->errors) == 0) { /* the first */
+        json_t *keep = e->errors;
+        *e = *one;
+        e->errors = keep;
+    }
+    if (e->errors)
+        json_array_append_new(e->errors, json_pack("{s:s, s:s, s:s}", "field", one->field, "type",
+                                                   one->type, "detail", one->detail));
 }
 
 _Noreturn void fatal(const char *fmt, ...)

@@ -9,14 +9,21 @@
 
 #include <stddef.h>
 
+struct json_t;
+
 struct err {
     int status;       /* HTTP status this error maps to */
     char type[64];    /* stable machine-readable slug */
     char field[160];  /* offending field, JSON-pointer-like path, or "" */
     char detail[512]; /* human-readable explanation */
+    /* Set by a caller that wants every problem of an input, not only the
+     * first (a JSON array it owns; NULL: stop at the first). A validation
+     * that honours it appends each problem as {field, type, detail} and
+     * goes on; the members above keep the first. */
+    struct json_t *errors;
 };
 
-#define ERR_INIT {0, "", "", ""}
+#define ERR_INIT {0, "", "", "", NULL}
 
 /* Fills e (if not NULL). Strings longer than the fields are truncated. */
 void err_set(struct err *e, int status, const char *type, const char *field, const char *fmt, ...)
@@ -29,6 +36,11 @@ void err_set(struct err *e, int status, const char *type, const char *field, con
 #define err_not_found(e, ...) err_set((e), 404, "not-found", "", __VA_ARGS__)
 
 void err_clear(struct err *e);
+
+/* Notes problem `one` in e: e's members get it unless e->errors already
+ * holds a problem (then they keep the first), and e->errors (when set)
+ * gets it appended. */
+void err_collect(struct err *e, const struct err *one);
 
 /* Puts a prefix before e->detail ("line 3: " + detail), truncating. */
 void err_prefix(struct err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -26,6 +26,7 @@ struct page {
     char csrf[64];      /* the session's CSRF token ("" without a session) */
     bool may_verify;    /* may verify objects of every organisation (the integrator) */
     const char *nav;    /* which menu item is current: "home", "registry" … */
+    const struct model_collection *coll; /* the collection of a list or form page */
     json_t *data;       /* the page's data: the root scope of its template */
     int64_t label_day;  /* the wordings shown are those in force on this local day
                          * (INT64_MAX, set by page_begin: today's) */
@@ -71,13 +72,28 @@ int page_form(struct page *pg);
 /* Does a POST come from the portal's own pages? The browser's Origin (when
  * it sends one) names this host, and Sec-Fetch-Site is not cross-site. */
 bool web_same_origin(const struct http_req *req);
-/* The informatization objects' list query of params (the API's list
+/* The list query of collection coll for params (the API's list
  * parameters), scoped to what the visitor may see. -1 with e (400/422 for
  * bad parameters). */
 struct list_query;
 struct listq_param;
+int web_list_query(struct page *pg, const struct model_collection *coll,
+                   const struct listq_param *params, size_t n, struct list_query *q,
+                   struct err *e);
+/* The same for the registry's collection (web_main_collection). */
 int web_objects_query(struct page *pg, const struct listq_param *params, size_t n,
                       struct list_query *q, struct err *e);
+/* The registry's collection: the model's first records collection, whose
+ * list /{lang}/registry also is; NULL when the model has none. */
+const struct model_collection *web_main_collection(const struct model *m);
+/* The records collection named by the path's second segment
+ * ("/ru/<collection>/…", "/ru/<collection>.csv"; "registry" is
+ * web_main_collection), or NULL. */
+const struct model_collection *web_path_collection(const struct page *pg);
+/* The workflow of the collection's kinds (the first kind's that has one),
+ * or NULL when they have none. */
+const struct model_workflow *web_collection_workflow(const struct model *m,
+                                                     const struct model_collection *coll);
 /* Requires a signed-in visitor. Otherwise answers with a 303 to the
  * sign-in page, whose "next" comes back to this page after a GET; after a
  * POST (a form cannot be sent again by a redirect) it is the page
@@ -115,8 +131,11 @@ void web_dash_routes(struct web *w, struct router *rt);
 void web_rules_routes(struct web *w, struct router *rt);
 void web_account_routes(struct web *w, struct router *rt);
 void web_card_routes(struct web *w, struct router *rt);
-void web_forms_routes(struct web *w, struct router *rt);
 void web_workspace_routes(struct web *w, struct router *rt);
 void web_registry_routes(struct web *w, struct router *rt);
+/* The list, CSV, create and edit pages of one records collection
+ * (page-registry.c, page-forms.c), registered by web_routes for each. */
+void web_list_routes(struct web *w, struct router *rt, const char *coll);
+void web_forms_collection_routes(struct web *w, struct router *rt, const char *coll);
 
 #endif

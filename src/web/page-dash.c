@@ -120,7 +120,7 @@ static const char *org_name(struct dash *d, const char *id)
 {
     json_t *rec = NULL;
     struct err e = ERR_INIT;
-    if (registry_get_visible(d->pg->w->api->reg, &d->pg->actor, "organizations", id, &rec, &e) < 0)
+    if (registry_get_visible(d->pg->w->api->reg, &d->pg->actor, NULL, id, &rec, &e) < 0)
         return id;
     const char *name = arena_strdup(d->pg->req->arena,
                                     web_name(d->pg->lang, json_object_get(rec, "name")));
@@ -230,12 +230,12 @@ static void h_dashboards(struct http_req *req, struct http_resp *resp, void *ctx
     page_begin(ctx, req, resp, &pg);
     pg.nav = "dashboards";
     struct dash d = {.pg = &pg, .m = pg.w->api->model, .e = ERR_INIT};
-    d.coll = model_collection(d.m, "objects");
+    d.coll = web_main_collection(d.m);
     for (int i = 0; i < 3; i++)
         buf_init(&d.svg[i], 0);
     int rc = d.coll ? 0 : -1;
     if (!d.coll)
-        err_internal(&d.e, "the model has no 'objects' collection");
+        err_internal(&d.e, "the model has no records collection");
     if (rc == 0)
         rc = by_stage_and_kind(&d);
     if (rc == 0 && pg.w->api->docs)

@@ -1,23 +1,26 @@
-/* The forms that create and edit an informatization object, generated
+/* The forms that create and edit a record of any records collection
+ * (/{lang}/{collection}/new, /{lang}/{collection}/{id}/edit), generated
  * from the metamodel (one control per field type), and the owner's
- * submission for verification. They call the registry and the workflow
- * as the API does; the registry's validation error is shown next to its
- * field with what the visitor typed kept. */
+ * submission for verification of a kind with a workflow. They call the
+ * registry and the workflow as the API does; the registry's validation
+ * errors are shown next to their fields with what the visitor typed kept. */
 #include "web/forms.h"
 
 #include "account/account.h"
 #include "auth/authz.h"
+#include "calendar/calsvc.h"
 #include "registry/listq.h"
 #include "registry/registry.h"
 #include "util/buf.h"
+#include "util/timeutil.h"
 #include "workflow/workflow.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define REF_CANDIDATES 100
-#define COLLECTION "objects"
 
 static const struct rights *rights_of(const struct page *pg)
 {
@@ -252,8 +255,9 @@ static json_t *values_from_form(struct page *pg, const struct model_kind *k)
 struct form_state {
     const struct model_kind *k;
     json_t *vals;          /* borrowed */
-    const char *err_field; /* a top-level field name, or NULL */
-    const char *err_text;  /* the message for it */
+    json_t *errs;          /* borrowed: {top-level field: message} of a refused
+                              write ("": none named), or NULL */
+    int64_t day;           /* the local day whose rules say what is needed */
     const char *find;      /* the ref field whose candidates are searched */
 };
 
@@ -304,6 +308,37 @@ static const char *error_field(struct page *pg, const char *path)
 {
     size_t n = strcspn(path, "[./");
     return n ? arena_strndup(pg->req->arena, path, n) : NULL;
+}
+
+/* Notes problem one under its top-level field in errs (each field's
+ * first problem only). */
+static void note_error(struct page *pg, const struct model_kind *k, json_t *errs,
+                       const struct err *one)
+{
+    const char *field = error_field(pg, one->field);
+    if (!field)
+        field = "";
+    if (!json_object_get(errs, field))
+        json_object_set_new(errs, field, json_string(error_text_at(pg, k, one)));
+}
+
+/* The problems of a refused write (e, with the list e->errors when it
+ * collected them) as {field: message} (new reference). */
+static json_t *form_errors(struct page *pg, const struct model_kind *k, const struct err *e)
+{
+    json_t *errs = json_object();
+    size_t i;
+    json_t *x;
+    json_array_foreach (e->errors, i, x) {
+        struct err one = ERR_INIT;
+        err_set(&one, 422, json_string_value(json_object_get(x, "type")),
+                json_string_value(json_object_get(x, "field")), "%s",
+                json_string_value(json_object_get(x, "detail")));
+        note_error(pg, k, errs, &one);
+    }
+    if (json_object_size(errs) == 0)
+        note_error(pg, k, errs, e);
+    return errs;
 }
 
 static json_t *enum_options(struct page *pg, const struct model_enum *en, const json_t *cur,
@@ -522,10 +557,17 @@ static json_t *control(struct page *pg, const struct form_state *st, const char 
     const char *id = arena_printf(pg->req->arena, "f-%s", name);
     json_t *c = json_pack("{s:s, s:s, s:s, s:b}", "name", name, "id", id, "label",
                           web_label(pg->lang, label), "required", required);
-    if (f && f->help.kk)
+    if (f && f->help.kk) {
         json_object_set_new(c, "hint", json_string(web_label(pg->lang, f->help)));
-    if (st->err_field && strcmp(st->err_field, name) == 0) {
-        json_object_set_new(c, "error", json_string(st->err_text));
+        json_object_set_new(c, "hint_id", json_string(arena_printf(pg->req->arena, "%s-help", id)));
+    }
+    /* needed to send it for verification, with the values as they stand
+     * (the stage chosen): said before a submission is refused */
+    json_object_set_new(c, "needed", json_boolean(f && st->k->workflow && !required &&
+                                                  model_field_needed(f, st->vals, st->day)));
+    const char *err = json_string_value(json_object_get(st->errs, name));
+    if (err) {
+        json_object_set_new(c, "error", json_string(err));
         json_object_set_new(c, "error_id",
                             json_string(arena_printf(pg->req->arena, "%s-error", id)));
     }
@@ -651,13 +693,29 @@ static json_t *owner_options(struct page *pg, const char *cur)
     return opts;
 }
 
+/* Kind id of the page's collection, or NULL. */
 static const struct model_kind *object_kind(const struct page *pg, const char *id)
 {
-    const struct model *m = pg->w->api->model;
-    const struct model_collection *coll = model_collection(m, COLLECTION);
-    if (!id || !coll || !model_collection_has_kind(coll, id))
+    if (!id || !pg->coll || !model_collection_has_kind(pg->coll, id))
         return NULL;
-    return model_kind(m, id);
+    return model_kind(pg->w->api->model, id);
+}
+
+/* The page's collection from its path; false after answering 404. */
+static bool form_collection(struct page *pg)
+{
+    pg->coll = web_path_collection(pg);
+    if (!pg->coll)
+        page_error(pg, 404, NULL);
+    return pg->coll != NULL;
+}
+
+/* The local day by whose rules a record of kind k is judged: today for a
+ * new one, for a stored one (rec) its judging day. */
+static int64_t form_day(const struct page *pg, const struct model_kind *k, const json_t *rec)
+{
+    int64_t now = time_now_ms();
+    return calsvc_local_day(pg->w->api->cal, rec ? model_judging_ms(k, rec, now) : now);
 }
 
 /* ---- the create form ----------------------------------------------------------- */
@@ -666,22 +724,107 @@ static const struct model_kind *object_kind(const struct page *pg, const char *i
 static void render_kinds(struct page *pg)
 {
     const struct model *m = pg->w->api->model;
-    const struct model_collection *coll = model_collection(m, COLLECTION);
+    const struct model_collection *coll = pg->coll;
     json_t *kinds = json_array();
     for (size_t i = 0; coll && i < coll->n_kinds; i++) {
         const struct model_kind *k = model_kind(m, coll->kinds[i]);
         if (k && may_create(pg, k))
-            json_array_append_new(kinds,
-                                  json_pack("{s:s, s:s}", "label", web_label(pg->lang, k->label),
-                                            "url", page_url(pg, "/objects/new?kind=%s", k->id)));
+            json_array_append_new(
+                kinds, json_pack("{s:s, s:s}", "label", web_label(pg->lang, k->label), "url",
+                                 page_url(pg, "/%s/new?kind=%s", coll->id, k->id)));
     }
+    json_object_set_new(pg->data, "collection_label",
+                        json_string(web_label(pg->lang, coll->label)));
     if (json_array_size(kinds) == 0) {
         json_decref(kinds);
         page_error(pg, 403, NULL);
         return;
     }
     json_object_set_new(pg->data, "kinds", kinds);
-    page_render(pg, 200, "forms/kinds", page_tr(pg, TR("New object")));
+    page_render(pg, 200, "forms/kinds", page_tr(pg, TR("New record")));
+}
+
+/* The ids that describe a control: its help, its remarks, its error. */
+static void described_by(struct page *pg, json_t *c)
+{
+    static const char *const keys[] = {"hint_id", "remark_id", "error_id"};
+    struct buf b;
+    buf_init(&b, 0);
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        const char *id = json_string_value(json_object_get(c, keys[i]));
+        if (id)
+            buf_printf(&b, "%s%s", b.len ? " " : "", id);
+    }
+    if (b.len)
+        json_object_set_new(c, "describedby", json_string(b.p));
+    buf_free(&b);
+}
+
+/* The verifier's remarks about a field also stand in the field's group
+ * (the list above the form links to them); then what describes each
+ * control. */
+static void remarks_at_fields(struct page *pg)
+{
+    json_t *remarks = json_object_get(pg->data, "remarks");
+    size_t i, j;
+    json_t *c, *r;
+    json_array_foreach (json_object_get(pg->data, "fields"), i, c) {
+        const char *name = json_string_value(json_object_get(c, "name"));
+        json_t *mine = json_array();
+        json_array_foreach (remarks, j, r)
+            if (strcmp(json_string_value(json_object_get(r, "field")), name) == 0)
+                json_array_append(mine, json_object_get(r, "text"));
+        if (json_array_size(mine))
+            json_object_set_new(c, "remark_id",
+                                json_string(arena_printf(pg->req->arena, "f-%s-remark", name)));
+        json_object_set_new(c, "field_remarks", mine);
+        described_by(pg, c);
+    }
+}
+
+/* Every problem of a refused write above the form, each linking to its
+ * field (the fields' controls already carry theirs); problems of no
+ * field shown (general_errors) are listed apart. */
+static void summary_data(struct page *pg, const struct form_state *st)
+{
+    if (!st->errs || json_object_size(st->errs) == 0)
+        return;
+    json_t *summary = json_array(), *general = json_array();
+    json_t *fields = json_object_get(pg->data, "fields");
+    const char *owner_err = json_string_value(json_object_get(st->errs, "owner"));
+    if (owner_err && json_is_true(json_object_get(pg->data, "owner_choice")))
+        json_array_append_new(summary, json_pack("{s:s, s:s, s:s}", "label",
+                                                 page_tr(pg, TR("Owner organisation")), "text",
+                                                 owner_err, "href", "#f-owner"));
+    else if (owner_err)
+        json_array_append_new(general, json_string(owner_err));
+    size_t i;
+    json_t *c;
+    json_array_foreach (fields, i, c) {
+        const char *err = json_string_value(json_object_get(c, "error"));
+        if (err)
+            json_array_append_new(
+                summary, json_pack("{s:s, s:s, s:s}", "label",
+                                   json_string_value(json_object_get(c, "label")), "text", err,
+                                   "href",
+                                   arena_printf(pg->req->arena, "#%s",
+                                                json_string_value(json_object_get(c, "id")))));
+    }
+    const char *name;
+    json_t *v;
+    json_object_foreach (st->errs, name, v) {
+        bool shown = strcmp(name, "owner") == 0;
+        json_array_foreach (fields, i, c)
+            shown = shown || strcmp(json_string_value(json_object_get(c, "name")), name) == 0;
+        if (!shown)
+            json_array_append_new(general, json_copy(v));
+    }
+    size_t n = json_array_size(summary);
+    json_object_set_new(pg->data, "one_error", json_boolean(n == 1));
+    json_object_set_new(pg->data, "n_errors", json_integer((json_int_t)n));
+    json_object_set_new(pg->data, "has_summary", json_boolean(n > 0));
+    json_object_set_new(pg->data, "summary", summary);
+    json_object_set_new(pg->data, "general_errors", general);
 }
 
 /* Renders the create or edit form: rec is the stored record when editing. */
@@ -691,26 +834,11 @@ static void render_form(struct page *pg, int status, const struct form_state *st
     const struct model_kind *k = st->k;
     json_object_set_new(pg->data, "kind_label", json_string(web_label(pg->lang, k->label)));
     json_object_set_new(pg->data, "kind", json_string(k->id));
+    json_object_set_new(pg->data, "collection_label",
+                        json_string(web_label(pg->lang, pg->coll->label)));
     json_object_set_new(pg->data, "fields", controls(pg, st));
-    if (st->err_text) {
-        bool placed = false;
-        for (size_t i = 0;
-             st->err_field && i < json_array_size(json_object_get(pg->data, "fields")); i++) {
-            json_t *c = json_array_get(json_object_get(pg->data, "fields"), i);
-            if (json_object_get(c, "error")) {
-                json_object_set_new(
-                    pg->data, "summary",
-                    json_pack("{s:s, s:s, s:s}", "label",
-                              json_string_value(json_object_get(c, "label")), "text", st->err_text,
-                              "href",
-                              arena_printf(pg->req->arena, "#%s",
-                                           json_string_value(json_object_get(c, "id")))));
-                placed = true;
-            }
-        }
-        if (!placed)
-            json_object_set_new(pg->data, "general_error", json_string(st->err_text));
-    }
+    summary_data(pg, st);
+    remarks_at_fields(pg);
     if (message)
         json_object_set_new(pg->data, "message", json_string(message));
     const char *title;
@@ -719,20 +847,23 @@ static void render_form(struct page *pg, int status, const struct form_state *st
         json_object_set_new(pg->data, "editing", json_true());
         json_object_set_new(pg->data, "record_name",
                             json_string(web_name(pg->lang, json_object_get(rec, "name"))));
-        json_object_set_new(pg->data, "action", json_string(page_url(pg, "/objects/%s/edit", id)));
-        json_object_set_new(pg->data, "card_url", json_string(page_url(pg, "/objects/%s", id)));
-        title = page_tr(pg, TR("Edit the object"));
+        json_object_set_new(pg->data, "action",
+                            json_string(page_url(pg, "/%s/%s/edit", pg->coll->id, id)));
+        json_object_set_new(pg->data, "card_url",
+                            json_string(page_url(pg, "/%s/%s", pg->coll->id, id)));
+        title = page_tr(pg, TR("Edit the record"));
     } else {
         json_object_set_new(pg->data, "action",
-                            json_string(page_url(pg, "/objects/new?kind=%s", k->id)));
+                            json_string(page_url(pg, "/%s/new?kind=%s", pg->coll->id, k->id)));
         if (k->owned && may_create_any(pg, k)) {
             json_object_set_new(pg->data, "owner_choice", json_true());
             json_object_set_new(pg->data, "owners",
                                 owner_options(pg, owner ? owner : pg->actor.org));
-            if (st->err_field && strcmp(st->err_field, "owner") == 0)
-                json_object_set_new(pg->data, "owner_error", json_string(st->err_text));
+            const char *err = json_string_value(json_object_get(st->errs, "owner"));
+            if (err)
+                json_object_set_new(pg->data, "owner_error", json_string(err));
         }
-        title = page_tr(pg, TR("New object"));
+        title = page_tr(pg, TR("New record"));
     }
     pg->nav = "workspace";
     page_render(pg, status, "forms/edit", title);
@@ -742,9 +873,11 @@ static void h_new(struct http_req *req, struct http_resp *resp, void *ctx)
 {
     struct page pg;
     page_begin(ctx, req, resp, &pg);
-    if (!page_need_user(&pg, "/workspace"))
+    if (!form_collection(&pg) || !page_need_user(&pg, "/workspace"))
         return;
     const char *kind_id = http_req_query(req, "kind");
+    if ((!kind_id || !*kind_id) && pg.coll->n_kinds == 1)
+        kind_id = pg.coll->kinds[0]; /* one kind: no choice to make */
     if (!kind_id || !*kind_id) {
         render_kinds(&pg);
         return;
@@ -759,7 +892,7 @@ static void h_new(struct http_req *req, struct http_resp *resp, void *ctx)
         return;
     }
     json_t *vals = json_object();
-    struct form_state st = {.k = k, .vals = vals};
+    struct form_state st = {.k = k, .vals = vals, .day = form_day(&pg, k, NULL)};
     render_form(&pg, 200, &st, NULL, NULL, NULL);
     json_decref(vals);
 }
@@ -768,9 +901,12 @@ static void h_new_post(struct http_req *req, struct http_resp *resp, void *ctx)
 {
     struct page pg;
     page_begin(ctx, req, resp, &pg);
-    if (!page_need_user(&pg, "/workspace") || page_form(&pg) < 0)
+    if (!form_collection(&pg) || !page_need_user(&pg, "/workspace") || page_form(&pg) < 0)
         return;
-    const struct model_kind *k = object_kind(&pg, http_req_query(req, "kind"));
+    const char *kind_id = http_req_query(req, "kind");
+    if ((!kind_id || !*kind_id) && pg.coll->n_kinds == 1)
+        kind_id = pg.coll->kinds[0];
+    const struct model_kind *k = object_kind(&pg, kind_id);
     if (!k) {
         page_error(&pg, 404, NULL);
         return;
@@ -780,7 +916,7 @@ static void h_new_post(struct http_req *req, struct http_resp *resp, void *ctx)
         return;
     }
     json_t *vals = values_from_form(&pg, k);
-    struct form_state st = {.k = k, .vals = vals};
+    struct form_state st = {.k = k, .vals = vals, .day = form_day(&pg, k, NULL)};
     const char *owner = pg.actor.org;
     if (k->owned && may_create_any(&pg, k) && *form_value(&pg, "owner"))
         owner = form_value(&pg, "owner");
@@ -797,28 +933,23 @@ static void h_new_post(struct http_req *req, struct http_resp *resp, void *ctx)
         json_object_set_new(body, "owner", json_string(owner));
     json_t *out = NULL;
     struct err e = ERR_INIT;
-    int rc = registry_create(pg.w->api->reg, &pg.actor, COLLECTION, body, NULL, &out, &e);
+    json_t *all = e.errors = json_array(); /* every problem at once */
+    int rc = registry_create(pg.w->api->reg, &pg.actor, pg.coll->id, body, NULL, &out, &e);
     json_decref(body);
     if (rc == 0) {
         const char *id = json_string_value(json_object_get(out, "id"));
-        page_redirect(&pg, page_url(&pg, "/objects/%s?done=created", id ? id : ""));
+        page_redirect(&pg, page_url(&pg, "/%s/%s?done=created", pg.coll->id, id ? id : ""));
         json_decref(out);
-        json_decref(vals);
-        return;
-    }
-    if (e.status == 403 || e.status == 401) {
+    } else if (e.status == 403 || e.status == 401) {
         page_error(&pg, 403, NULL);
-        json_decref(vals);
-        return;
-    }
-    if (e.status != 422 && e.status != 400) {
+    } else if (e.status != 422 && e.status != 400) {
         page_error(&pg, e.status, NULL);
-        json_decref(vals);
-        return;
+    } else {
+        st.errs = form_errors(&pg, k, &e);
+        render_form(&pg, 422, &st, NULL, owner, NULL);
+        json_decref(st.errs);
     }
-    st.err_field = error_field(&pg, e.field);
-    st.err_text = error_text_at(&pg, k, &e);
-    render_form(&pg, 422, &st, NULL, owner, NULL);
+    json_decref(all);
     json_decref(vals);
 }
 
@@ -830,7 +961,7 @@ static json_t *editable_record(struct page *pg, const struct model_kind **k)
     const char *id = http_req_param(pg->req, "id");
     json_t *rec = NULL;
     struct err e = ERR_INIT;
-    if (registry_get_visible(pg->w->api->reg, &pg->actor, COLLECTION, id, &rec, &e) < 0) {
+    if (registry_get_visible(pg->w->api->reg, &pg->actor, pg->coll->id, id, &rec, &e) < 0) {
         page_error(pg, e.status == 410 ? 404 : e.status, NULL);
         return NULL;
     }
@@ -864,7 +995,7 @@ static void workflow_data(struct page *pg, const char *id)
 {
     json_t *tl = NULL;
     struct err e = ERR_INIT;
-    if (workflow_timeline(pg->w->api->wf, &pg->actor, COLLECTION, id, &tl, &e) < 0)
+    if (workflow_timeline(pg->w->api->wf, &pg->actor, pg->coll->id, id, &tl, &e) < 0)
         return;
     size_t i;
     json_t *v;
@@ -895,10 +1026,13 @@ static void remarks_data(struct page *pg, const struct model_kind *k)
         const char *label = f                                     ? web_label(pg->lang, f->label)
                             : field && strcmp(field, "name") == 0 ? page_tr(pg, TR("Name"))
                                                                   : "";
-        json_array_append_new(out, json_pack("{s:s, s:s}", "label", label, "text",
-                                             json_string_value(json_object_get(r, "text"))
-                                                 ? json_string_value(json_object_get(r, "text"))
-                                                 : ""));
+        const char *text = json_string_value(json_object_get(r, "text"));
+        json_t *o = json_pack("{s:s, s:s, s:s}", "label", label, "text", text ? text : "",
+                              "field", *label ? field : "");
+        if (*label)
+            json_object_set_new(o, "href",
+                                json_string(arena_printf(pg->req->arena, "#f-%s", field)));
+        json_array_append_new(out, o);
     }
     json_object_del(pg->data, "remarks_raw");
     json_object_set_new(pg->data, "has_remarks", json_boolean(json_array_size(out) > 0));
@@ -911,7 +1045,7 @@ static void edit_page_data(struct page *pg, const struct model_kind *k, const js
     const char *id = json_string_value(json_object_get(rec, "id"));
     json_object_set_new(pg->data, "revision", json_integer(revision));
     json_object_set_new(pg->data, "submit_url",
-                        json_string(page_url(pg, "/objects/%s/submit", id)));
+                        json_string(page_url(pg, "/%s/%s/submit", pg->coll->id, id)));
     workflow_data(pg, id);
     remarks_data(pg, k);
 }
@@ -920,14 +1054,14 @@ static void h_edit(struct http_req *req, struct http_resp *resp, void *ctx)
 {
     struct page pg;
     page_begin(ctx, req, resp, &pg);
-    if (!page_need_user(&pg, "/workspace"))
+    if (!form_collection(&pg) || !page_need_user(&pg, "/workspace"))
         return;
     const struct model_kind *k;
     json_t *rec = editable_record(&pg, &k);
     if (!rec)
         return;
     json_t *vals = values_of_record(k, rec);
-    struct form_state st = {.k = k, .vals = vals};
+    struct form_state st = {.k = k, .vals = vals, .day = form_day(&pg, k, rec)};
     edit_page_data(&pg, k, rec, json_integer_value(json_object_get(rec, "revision")));
     render_form(&pg, 200, &st, rec, NULL, NULL);
     json_decref(vals);
@@ -957,7 +1091,7 @@ static void h_edit_post(struct http_req *req, struct http_resp *resp, void *ctx)
 {
     struct page pg;
     page_begin(ctx, req, resp, &pg);
-    if (!page_need_user(&pg, "/workspace") || page_form(&pg) < 0)
+    if (!form_collection(&pg) || !page_need_user(&pg, "/workspace") || page_form(&pg) < 0)
         return;
     const struct model_kind *k;
     json_t *rec = editable_record(&pg, &k);
@@ -973,8 +1107,8 @@ static void h_edit_post(struct http_req *req, struct http_resp *resp, void *ctx)
         json_decref(rec);
         return;
     }
-    json_t *vals = values_from_form(&pg, k);
-    struct form_state st = {.k = k, .vals = vals};
+    json_t *vals = values_from_form(&pg, k), *all = NULL;
+    struct form_state st = {.k = k, .vals = vals, .day = form_day(&pg, k, rec)};
     const char *find = form_value(&pg, "_find");
     if (*find) {
         st.find = find;
@@ -985,11 +1119,12 @@ static void h_edit_post(struct http_req *req, struct http_resp *resp, void *ctx)
     json_t *patch = patch_of(k, vals);
     json_t *out = NULL;
     struct err e = ERR_INIT;
-    int rc = registry_patch(pg.w->api->reg, &pg.actor, COLLECTION, id, rev, patch, &out, &e);
+    all = e.errors = json_array(); /* every problem at once */
+    int rc = registry_patch(pg.w->api->reg, &pg.actor, pg.coll->id, id, rev, patch, &out, &e);
     json_decref(patch);
     json_decref(out);
     if (rc == 0) {
-        page_redirect(&pg, page_url(&pg, "/objects/%s?done=saved", id));
+        page_redirect(&pg, page_url(&pg, "/%s/%s?done=saved", pg.coll->id, id));
         goto done;
     }
     if (e.status == 412) {
@@ -1018,11 +1153,12 @@ static void h_edit_post(struct http_req *req, struct http_resp *resp, void *ctx)
         page_error(&pg, e.status, NULL);
         goto done;
     }
-    st.err_field = error_field(&pg, e.field);
-    st.err_text = error_text_at(&pg, k, &e);
+    st.errs = form_errors(&pg, k, &e);
     edit_page_data(&pg, k, rec, rev);
     render_form(&pg, 422, &st, rec, NULL, NULL);
+    json_decref(st.errs);
 done:
+    json_decref(all);
     json_decref(vals);
     json_decref(rec);
 }
@@ -1033,12 +1169,12 @@ static void h_submit(struct http_req *req, struct http_resp *resp, void *ctx)
 {
     struct page pg;
     page_begin(ctx, req, resp, &pg);
-    if (!page_need_user(&pg, "/workspace") || page_form(&pg) < 0)
+    if (!form_collection(&pg) || !page_need_user(&pg, "/workspace") || page_form(&pg) < 0)
         return;
     const char *id = http_req_param(req, "id");
     json_t *rec = NULL;
     struct err e = ERR_INIT;
-    if (registry_get_visible(pg.w->api->reg, &pg.actor, COLLECTION, id, &rec, &e) < 0) {
+    if (registry_get_visible(pg.w->api->reg, &pg.actor, pg.coll->id, id, &rec, &e) < 0) {
         page_error(&pg, e.status == 410 ? 404 : e.status, NULL);
         return;
     }
@@ -1053,14 +1189,14 @@ static void h_submit(struct http_req *req, struct http_resp *resp, void *ctx)
         return;
     }
     json_t *out = NULL, *gaps = NULL;
-    int rc = workflow_submit(pg.w->api->wf, &pg.actor, COLLECTION, id, rev, &out, &gaps, &e);
+    int rc = workflow_submit(pg.w->api->wf, &pg.actor, pg.coll->id, id, rev, &out, &gaps, &e);
     json_decref(out);
     if (rc == 0) {
-        page_redirect(&pg, page_url(&pg, "/objects/%s?done=submitted", id));
+        page_redirect(&pg, page_url(&pg, "/%s/%s?done=submitted", pg.coll->id, id));
     } else if (gaps && e.status == 422) {
-        json_object_set_new(pg.data, "gaps", page_gap_items(&pg, k, COLLECTION, id, gaps));
+        json_object_set_new(pg.data, "gaps", page_gap_items(&pg, k, pg.coll->id, id, gaps));
         json_object_set_new(pg.data, "edit_url",
-                            json_string(page_url(&pg, "/objects/%s/edit", id)));
+                            json_string(page_url(&pg, "/%s/%s/edit", pg.coll->id, id)));
         json_object_set_new(pg.data, "record_name",
                             json_string(web_name(pg.lang, json_object_get(rec, "name"))));
         page_render(&pg, 422, "forms/gaps", page_tr(&pg, TR("The object is not complete")));
@@ -1073,11 +1209,18 @@ static void h_submit(struct http_req *req, struct http_resp *resp, void *ctx)
     json_decref(rec);
 }
 
-void web_forms_routes(struct web *w, struct router *rt)
+void web_forms_collection_routes(struct web *w, struct router *rt, const char *coll)
 {
-    web_route(rt, "GET", "/objects/new", h_new, w);
-    web_route(rt, "POST", "/objects/new", h_new_post, w);
-    web_route(rt, "GET", "/objects/{id}/edit", h_edit, w);
-    web_route(rt, "POST", "/objects/{id}/edit", h_edit_post, w);
-    web_route(rt, "POST", "/objects/{id}/submit", h_submit, w);
+    const struct model *m = w->api->model;
+    char path[160];
+    snprintf(path, sizeof path, "/%s/new", coll);
+    web_route(rt, "GET", path, h_new, w);
+    web_route(rt, "POST", path, h_new_post, w);
+    snprintf(path, sizeof path, "/%s/{id}/edit", coll);
+    web_route(rt, "GET", path, h_edit, w);
+    web_route(rt, "POST", path, h_edit_post, w);
+    if (web_collection_workflow(m, model_collection(m, coll))) {
+        snprintf(path, sizeof path, "/%s/{id}/submit", coll);
+        web_route(rt, "POST", path, h_submit, w);
+    }
 }

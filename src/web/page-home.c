@@ -86,7 +86,8 @@ static void h_home(struct http_req *req, struct http_resp *resp, void *ctx)
         const char *updated = json_string_value(json_object_get(rec, "updated_at"));
         if (updated && strlen(updated) >= 10)
             json_object_set_new(o, "updated", json_stringn(updated, 10));
-        json_object_set_new(o, "url", json_string(page_url(&pg, "/objects/%s", id ? id : "")));
+        json_object_set_new(o, "url",
+                            json_string(page_url(&pg, "/%s/%s", all.coll->id, id ? id : "")));
         json_array_append_new(items, o);
     }
     json_decref(list);

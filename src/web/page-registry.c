@@ -1,14 +1,20 @@
-/* The registry page (/{lang}/registry): the list of informatization
- * objects with a search box, facets with counts, sorting and keyset
- * paging, every state of it in the query string (the API's own parameter
- * names: q, kind, owner, filter, sort, cursor, limit); and the same list
- * as a CSV file (/{lang}/registry.csv) for spreadsheets. */
+/* The list page of every records collection (/{lang}/{collection}; the
+ * registry /{lang}/registry is the model's first collection's): a search
+ * box, facets with counts, sorting and keyset paging, every state of it in
+ * the query string (the API's own parameter names: q, kind, owner, filter,
+ * sort, cursor, limit; and `at`, the position of the page's first row);
+ * and the same list as a CSV file (/{lang}/{collection}.csv, comma or
+ * semicolon separated) for spreadsheets. The facets are the collection's
+ * (model key "facets", or every filterable enum and boolean field), the
+ * columns its workflow's code, stage and status fields. */
 #include "web/internal.h"
 
 #include "registry/listq.h"
 #include "registry/registry.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -17,10 +23,84 @@
 #define CSV_MAX_ROWS 100000
 #define CSV_PAGE 500      /* rows read per step while writing the CSV */
 
-/* The facets, in the order of the page. */
-static const char *const facet_fields[] = {"kind", "stage", "status", "class", "placement",
-                                           "owner"};
-#define N_FACETS (sizeof facet_fields / sizeof facet_fields[0])
+#define MAX_FACETS REGISTRY_MAX_FACETS
+#define MAX_COLS 3 /* the workflow's code, stage and status fields */
+#define MAX_AT CSV_MAX_ROWS /* the furthest row a page may start at: walking to it
+                            * costs what the CSV of as many rows does */
+
+static bool facet_type_ok(const struct model_field *f)
+{
+    const struct model_field *t = f->type == FT_LIST ? f->item : f;
+    return f->filterable && (t->type == FT_ENUM || t->type == FT_BOOL);
+}
+
+static bool listed(const char *const *names, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(names[i], name) == 0)
+            return true;
+    return false;
+}
+
+/* The facets of coll's list, in the order of the page: the model's
+ * choice, or by default the kind (when there are several), every
+ * filterable enum and boolean field of its kinds, the owner (when they
+ * are owned). */
+static size_t list_facets(const struct model *m, const struct model_collection *coll,
+                          const char **out)
+{
+    if (coll->n_facets) {
+        size_t n = coll->n_facets < MAX_FACETS ? coll->n_facets : MAX_FACETS;
+        for (size_t i = 0; i < n; i++)
+            out[i] = coll->facets[i];
+        return n;
+    }
+    size_t n = 0;
+    bool owned = false;
+    if (coll->n_kinds > 1)
+        out[n++] = "kind";
+    for (size_t i = 0; i < coll->n_kinds; i++) {
+        const struct model_kind *k = model_kind(m, coll->kinds[i]);
+        owned = owned || (k && k->owned);
+        for (size_t j = 0; k && j < k->n_fields && n < MAX_FACETS - 1; j++)
+            if (facet_type_ok(&k->fields[j]) && !listed(out, n, k->fields[j].name))
+                out[n++] = k->fields[j].name;
+    }
+    if (owned)
+        out[n++] = "owner";
+    return n;
+}
+
+static bool collection_owned(const struct model *m, const struct model_collection *coll)
+{
+    for (size_t i = 0; i < coll->n_kinds; i++) {
+        const struct model_kind *k = model_kind(m, coll->kinds[i]);
+        if (k && k->owned)
+            return true;
+    }
+    return false;
+}
+
+/* The model's columns of coll's list: its workflow's code, stage and
+ * status fields (those it has), or none. */
+static size_t list_columns(const struct model *m, const struct model_collection *coll,
+                           const char **out)
+{
+    const struct model_workflow *wf = web_collection_workflow(m, coll);
+    size_t n = 0;
+    const char *fields[MAX_COLS] = {wf ? wf->code_field : NULL, wf ? wf->stage_field : NULL,
+                                    wf ? wf->status_field : NULL};
+    for (size_t i = 0; i < MAX_COLS; i++)
+        if (fields[i])
+            out[n++] = fields[i];
+    return n;
+}
+
+/* Is this parameter the page's own (not a list-query parameter)? */
+static bool page_param(const char *key)
+{
+    return strcmp(key, "at") == 0 || strcmp(key, "sep") == 0;
+}
 
 /* One parameter of the request seen as a selection: kind=X and
  * filter=kind:X are both ("kind", "X"); NULL field when it selects nothing
@@ -39,14 +119,18 @@ static const char *param_field(struct arena *a, const struct listq_param *p, con
     return arena_strndup(a, p->value, (size_t)(colon - p->value));
 }
 
-/* The request's query parameters as list-query parameters. */
+/* The request's query parameters as list-query parameters (without the
+ * page's own). */
 static size_t request_params(const struct page *pg, struct listq_param *out)
 {
+    size_t n = 0;
     for (size_t i = 0; i < pg->req->n_query; i++) {
-        out[i].key = pg->req->query[i].key;
-        out[i].value = pg->req->query[i].value;
+        if (page_param(pg->req->query[i].key))
+            continue;
+        out[n].key = pg->req->query[i].key;
+        out[n++].value = pg->req->query[i].value;
     }
-    return pg->req->n_query;
+    return n;
 }
 
 /* A bad parameter: the friendly 400 page, naming it. */
@@ -66,7 +150,7 @@ static void bad_params(struct page *pg, const struct err *e)
 static const struct model_field *field_def(const struct page *pg, const char *field)
 {
     const struct model *m = pg->w->api->model;
-    const struct model_collection *coll = model_collection(m, "objects");
+    const struct model_collection *coll = pg->coll;
     enum field_type type;
     const struct model_field *def = NULL;
     return coll && listq_field_filterable(m, coll, field, &type, &def) ? def : NULL;
@@ -76,6 +160,8 @@ static const char *enum_label(const struct page *pg, const struct model_field *d
                               const char *value)
 {
     const struct model_field *f = def && def->type == FT_LIST ? def->item : def;
+    if (value && f && f->type == FT_BOOL)
+        return page_tr(pg, strcmp(value, "true") == 0 ? TR("Yes") : TR("No"));
     if (!value || !f || f->type != FT_ENUM || !f->enumeration)
         return value ? value : "";
     return page_enum_label(pg, f->enumeration, value);
@@ -96,14 +182,12 @@ static const char *org_name(struct page *pg, json_t *names, const char *id)
     const char *known = json_string_value(json_object_get(names, id));
     if (known)
         return known;
-    char *text = NULL;
-    int64_t rev = 0;
     struct err e = ERR_INIT;
     const char *name = id;
     json_t *org = NULL;
-    if (registry_get_raw(pg->w->api->reg, pg->req->arena, "organizations", id, &text, &rev, &e) ==
-        0)
-        org = json_loads(text, 0, NULL);
+    /* an owner is an organisation, which everyone may read */
+    if (registry_get_visible(pg->w->api->reg, &pg->actor, NULL, id, &org, &e) < 0)
+        org = NULL;
     if (org) {
         const char *n = web_name(pg->lang, json_object_get(org, "name"));
         if (*n)
@@ -244,7 +328,7 @@ static json_t *facet_counts(struct page *pg, const struct listq_param *p, size_t
     }
     struct list_query q;
     json_t *f = NULL;
-    if (web_objects_query(pg, others, m, &q, e) < 0 ||
+    if (web_list_query(pg, pg->coll, others, m, &q, e) < 0 ||
         registry_facets(pg->w->api->reg, pg->req->arena, &q, field, &f, e) < 0)
         return NULL;
     return f;
@@ -300,8 +384,8 @@ static json_t *facet(struct page *pg, const struct listq_param *p, size_t n, con
 }
 
 /* The selected filters, each with the address that removes it. */
-static json_t *active_filters(struct page *pg, const struct listq_param *p, size_t n,
-                              json_t *names)
+static json_t *active_filters(struct page *pg, const char *path, const struct listq_param *p,
+                              size_t n, json_t *names)
 {
     json_t *out = json_array();
     for (size_t i = 0; i < n; i++) {
@@ -315,42 +399,85 @@ static json_t *active_filters(struct page *pg, const struct listq_param *p, size
                             json_string(arena_printf(pg->req->arena, "%s: %s",
                                                      field_label(pg, field),
                                                      value_label(pg, names, field, value))));
-        json_object_set_new(o, "url", json_string(url_with(pg, "/registry", p, n,
-                                                           keep_but_selection, &sel, NULL, NULL)));
+        json_object_set_new(o, "url", json_string(url_with(pg, path, p, n, keep_but_selection,
+                                                           &sel, NULL, NULL)));
         json_array_append_new(out, o);
     }
     return out;
 }
 
-/* The rows of a page of stored records, as the template shows them. */
-static json_t *rows_of(struct page *pg, json_t *items, json_t *names)
+/* The columns of the list: {label} each (the record's name first, the
+ * kind when the collection has several, the workflow's fields, the owner
+ * when owned, the day of the last change). */
+struct columns {
+    const char *model[MAX_COLS];
+    size_t n_model;
+    bool kind, owner;
+};
+
+static void columns_of(const struct page *pg, struct columns *c)
 {
-    const struct model_field *stage = field_def(pg, "stage"), *status = field_def(pg, "status");
+    const struct model *m = pg->w->api->model;
+    c->n_model = list_columns(m, pg->coll, c->model);
+    c->kind = pg->coll->n_kinds > 1;
+    c->owner = collection_owned(m, pg->coll);
+}
+
+/* The column headings, the name's first. */
+static size_t column_heads(struct page *pg, const struct columns *c, const char **out)
+{
+    size_t n = 0;
+    out[n++] = page_tr(pg, TR("Name"));
+    if (c->kind)
+        out[n++] = page_tr(pg, TR("Kind"));
+    for (size_t i = 0; i < c->n_model; i++) {
+        const struct model_field *f = field_def(pg, c->model[i]);
+        out[n++] = f ? web_label(pg->lang, f->label) : c->model[i];
+    }
+    if (c->owner)
+        out[n++] = page_tr(pg, TR("Owner"));
+    out[n++] = page_tr(pg, TR("Updated"));
+    return n;
+}
+
+/* The cells of a stored record after its name, as column_heads orders
+ * them (into out, at most 3 + MAX_COLS). */
+static size_t row_cells(struct page *pg, const struct columns *c, json_t *rec, json_t *names,
+                        const char **out)
+{
+    size_t n = 0;
+    if (c->kind)
+        out[n++] = kind_label(pg, json_string_value(json_object_get(rec, "kind")));
+    for (size_t i = 0; i < c->n_model; i++) {
+        const json_t *v = json_object_get(rec, c->model[i]);
+        const char *text = json_string_value(v);
+        out[n++] = text ? enum_label(pg, field_def(pg, c->model[i]), text) : "";
+    }
+    if (c->owner)
+        out[n++] = org_name(pg, names, json_string_value(json_object_get(rec, "owner")));
+    const char *updated = json_string_value(json_object_get(rec, "updated_at"));
+    out[n++] = updated && strlen(updated) >= 10 ? arena_strndup(pg->req->arena, updated, 10) : "";
+    return n;
+}
+
+/* The rows of a page of stored records, as the template shows them. */
+static json_t *rows_of(struct page *pg, const struct columns *c, json_t *items, json_t *names)
+{
     json_t *rows = json_array();
     size_t i;
     json_t *rec;
     json_array_foreach(items, i, rec)
     {
         const char *id = json_string_value(json_object_get(rec, "id"));
-        json_t *o = json_object();
-        json_object_set_new(o, "name", json_string(web_name(pg->lang, json_object_get(rec, "name"))));
-        json_object_set_new(o, "url", json_string(page_url(pg, "/objects/%s", id ? id : "")));
-        json_object_set_new(o, "kind",
-                            json_string(kind_label(pg, json_string_value(json_object_get(rec, "kind")))));
-        const char *code = json_string_value(json_object_get(rec, "accounting_code"));
-        json_object_set_new(o, "code", json_string(code ? code : ""));
-        const char *st = json_string_value(json_object_get(rec, "stage"));
-        json_object_set_new(o, "stage", json_string(st ? enum_label(pg, stage, st) : ""));
-        const char *ss = json_string_value(json_object_get(rec, "status"));
-        json_object_set_new(o, "status", json_string(ss ? enum_label(pg, status, ss) : ""));
-        json_object_set_new(o, "owner",
-                            json_string(org_name(pg, names,
-                                                 json_string_value(json_object_get(rec, "owner")))));
-        const char *updated = json_string_value(json_object_get(rec, "updated_at"));
-        json_object_set_new(o, "updated",
-                            json_stringn(updated ? updated : "",
-                                         updated && strlen(updated) >= 10 ? 10 : 0));
-        json_array_append_new(rows, o);
+        const char *cells[3 + MAX_COLS];
+        size_t n = row_cells(pg, c, rec, names, cells);
+        json_t *a = json_array();
+        for (size_t j = 0; j < n; j++)
+            json_array_append_new(a, json_pack("{s:s}", "text", cells[j]));
+        json_array_append_new(
+            rows, json_pack("{s:s, s:s, s:o}", "name",
+                            web_name(pg->lang, json_object_get(rec, "name")), "url",
+                            page_url(pg, "/%s/%s", pg->coll->id, id ? id : ""), "cells", a));
     }
     return rows;
 }
@@ -420,88 +547,212 @@ static json_t *limit_options(const struct list_query *q)
     return out;
 }
 
-/* Column headings from the metamodel in the page's language. */
-static void column_labels(struct page *pg)
+/* The page's `at` (the position of its first row): 0 when absent; -1
+ * when it is not a number in 0..MAX_AT. */
+static long page_at(const struct page *pg)
 {
-    static const char *const fields[] = {"accounting_code", "stage", "status"};
-    static const char *const keys[] = {"col_code", "col_stage", "col_status"};
-    for (size_t i = 0; i < 3; i++) {
-        const struct model_field *f = field_def(pg, fields[i]);
-        json_object_set_new(pg->data, keys[i],
-                            json_string(f ? web_label(pg->lang, f->label) : fields[i]));
+    const char *at = http_req_query(pg->req, "at");
+    if (!at || !*at)
+        return 0;
+    char *end;
+    errno = 0;
+    long v = strtol(at, &end, 10);
+    return *end || errno || v < 0 || v > MAX_AT ? -1 : v;
+}
+
+/* The cursor after the first `skip` rows of the query params (its cursor
+ * and limit left out), found by walking from the start; NULL when the
+ * list is shorter (then its first page is shown). */
+static const char *cursor_after(struct page *pg, const struct listq_param *params, size_t n,
+                                long skip, struct err *e, int *rc)
+{
+    struct listq_param *p = arena_alloc(pg->req->arena, (n + 2) * sizeof *p);
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (keep_for_csv(pg, &params[i], NULL))
+            p[m++] = params[i];
+    const char *cursor = NULL;
+    *rc = 0;
+    while (skip > 0) {
+        long step = skip < LISTQ_MAX_LIMIT ? skip : LISTQ_MAX_LIMIT;
+        p[m] = (struct listq_param){"limit", arena_printf(pg->req->arena, "%ld", step)};
+        p[m + 1] = (struct listq_param){"cursor", cursor};
+        struct list_query q;
+        char *text = NULL;
+        size_t len = 0;
+        if (web_list_query(pg, pg->coll, p, m + 1 + (cursor ? 1 : 0), &q, e) < 0 ||
+            registry_list_text(pg->w->api->reg, pg->req->arena, &q, &text, &len, e) < 0) {
+            *rc = -1;
+            return NULL;
+        }
+        json_t *list = json_loadb(text, len, 0, NULL);
+        const char *next = json_string_value(json_object_get(list, "next_cursor"));
+        cursor = next ? arena_strdup(pg->req->arena, next) : NULL;
+        json_decref(list);
+        if (!cursor)
+            return NULL;
+        skip -= step;
     }
+    return cursor;
+}
+
+/* The addresses of the previous and next pages and "N–M of T". */
+static void paging(struct page *pg, const char *path, const struct listq_param *params, size_t n,
+                   const struct list_query *q, json_t *list, long at, size_t rows)
+{
+    json_int_t total = json_integer_value(json_object_get(list, "total"));
+    const char *next = json_string_value(json_object_get(list, "next_cursor"));
+    if (next) {
+        struct listq_param *p = arena_alloc(pg->req->arena, (n + 1) * sizeof *p);
+        memcpy(p, params, n * sizeof *p);
+        p[n] = (struct listq_param){"at", arena_printf(pg->req->arena, "%ld", at + (long)rows)};
+        json_object_set_new(pg->data, "next_url",
+                            json_string(url_with(pg, path, p, n + 1, keep_but_cursor, NULL,
+                                                 "cursor", next)));
+    }
+    if (q->has_cursor || at > 0) {
+        long prev = at - q->limit;
+        json_object_set_new(
+            pg->data, "prev_url",
+            json_string(prev > 0 ? url_with(pg, path, params, n, keep_but_cursor, NULL, "at",
+                                            arena_printf(pg->req->arena, "%ld", prev))
+                                 : url_with(pg, path, params, n, keep_but_cursor, NULL, NULL,
+                                            NULL)));
+    }
+    if (rows)
+        json_object_set_new(pg->data, "range",
+                            json_pack("{s:I, s:I, s:I}", "from", (json_int_t)at + 1, "to",
+                                      (json_int_t)at + (json_int_t)rows, "total", total));
+}
+
+/* The facet counts of the page: fields without a selection counted under
+ * the page's own query, together (the matching set found once); the
+ * others each without their own selection. -1 with e. */
+static int facet_answers(struct page *pg, const struct listq_param *params, size_t n,
+                         const struct list_query *q, const char *const *fields, size_t n_fields,
+                         json_t **answers, struct err *e)
+{
+    const char *plain[MAX_FACETS];
+    size_t n_plain = 0, at[MAX_FACETS];
+    int rc = 0;
+    for (size_t i = 0; i < n_fields; i++)
+        answers[i] = NULL;
+    for (size_t i = 0; i < n_fields && rc == 0; i++) {
+        if (!field_selected(pg, params, n, fields[i])) {
+            at[n_plain] = i;
+            plain[n_plain++] = fields[i];
+        } else if (!(answers[i] = facet_counts(pg, params, n, fields[i], e)))
+            rc = -1;
+    }
+    json_t *many[MAX_FACETS];
+    if (rc == 0 && n_plain &&
+        (rc = registry_facets_many(pg->w->api->reg, pg->req->arena, q, plain, n_plain, many, e)) ==
+            0)
+        for (size_t i = 0; i < n_plain; i++)
+            answers[at[i]] = many[i];
+    if (rc < 0)
+        for (size_t i = 0; i < n_fields; i++) {
+            json_decref(answers[i]);
+            answers[i] = NULL;
+        }
+    return rc;
+}
+
+/* Is the request's page the registry's (/{lang}/registry[.csv]) rather
+ * than its collection's own address? */
+static bool at_registry(const struct page *pg)
+{
+    const char *seg = pg->req->path + 4; /* after "/kk/" */
+    return strcmp(seg, "registry") == 0 || strcmp(seg, "registry.csv") == 0;
+}
+
+/* The list's own address: /registry for the registry, else /{collection}. */
+static const char *list_path(const struct page *pg)
+{
+    return at_registry(pg) ? "/registry" : arena_printf(pg->req->arena, "/%s", pg->coll->id);
 }
 
 static void h_registry(struct http_req *req, struct http_resp *resp, void *ctx)
 {
     struct page pg;
     page_begin(ctx, req, resp, &pg);
-    pg.nav = "registry";
+    pg.coll = web_path_collection(&pg);
+    if (!pg.coll) {
+        page_error(&pg, 404, NULL);
+        return;
+    }
+    const struct model *m = pg.w->api->model;
+    const char *path = list_path(&pg);
+    pg.nav = pg.coll == web_main_collection(m) ? "registry" : NULL;
     json_object_set_new(pg.data, "wide", json_true()); /* the table needs the room */
-    struct listq_param params[HTTP_MAX_QUERY];
+    struct listq_param params[HTTP_MAX_QUERY + 1];
     size_t n = request_params(&pg, params);
     struct err e = ERR_INIT;
-    struct list_query q;
-    if (web_objects_query(&pg, params, n, &q, &e) < 0) {
+    long at = page_at(&pg);
+    if (at < 0) {
+        err_set(&e, 400, "bad-parameter", "at", "'at' must be a row number");
         bad_params(&pg, &e);
         return;
     }
+    size_t n_req = n; /* the request's own parameters, without a cursor found */
+    if (at > 0 && !http_req_query(req, "cursor")) { /* "previous": its cursor found again */
+        int rc;
+        const char *c = cursor_after(&pg, params, n, at, &e, &rc);
+        if (rc < 0) {
+            bad_params(&pg, &e);
+            return;
+        }
+        if (c)
+            params[n++] = (struct listq_param){"cursor", c};
+        else
+            at = 0;
+    }
+    struct list_query q;
+    if (web_list_query(&pg, pg.coll, params, n, &q, &e) < 0) {
+        bad_params(&pg, &e);
+        return;
+    }
+    if (!q.has_cursor)
+        at = 0;
     json_t *list = list_page(&pg, &q, &e);
     if (!list) {
         page_error(&pg, e.status, NULL);
         return;
     }
     json_t *names = json_object();
-    json_t *rows = rows_of(&pg, json_object_get(list, "items"), names);
-    json_object_set_new(pg.data, "has_rows", json_boolean(json_array_size(rows) > 0));
+    struct columns cols;
+    columns_of(&pg, &cols);
+    const char *heads[4 + MAX_COLS];
+    size_t n_heads = column_heads(&pg, &cols, heads);
+    json_t *ha = json_array();
+    for (size_t i = 1; i < n_heads; i++)
+        json_array_append_new(ha, json_pack("{s:s}", "label", heads[i]));
+    json_object_set_new(pg.data, "heads", ha);
+    json_t *rows = rows_of(&pg, &cols, json_object_get(list, "items"), names);
+    size_t n_rows = json_array_size(rows);
+    json_object_set_new(pg.data, "has_rows", json_boolean(n_rows > 0));
     json_object_set_new(pg.data, "rows", rows);
     json_object_set_new(pg.data, "total", json_copy(json_object_get(list, "total")));
-    const char *next = json_string_value(json_object_get(list, "next_cursor"));
-    if (next)
-        json_object_set_new(pg.data, "next_url",
-                            json_string(url_with(&pg, "/registry", params, n, keep_but_cursor,
-                                                 NULL, "cursor", next)));
+    paging(&pg, path, params, n_req, &q, list, at, n_rows);
     json_decref(list);
-    if (q.has_cursor)
-        json_object_set_new(pg.data, "first_url",
-                            json_string(url_with(&pg, "/registry", params, n, keep_but_cursor,
-                                                 NULL, NULL, NULL)));
-    /* fields without a selection are counted under the page's own query,
-     * together (the matching set found once); the others each without
-     * their own selection */
-    json_t *answers[N_FACETS] = {NULL};
-    const char *plain[N_FACETS];
-    size_t n_plain = 0, at[N_FACETS];
-    int rc = 0;
-    for (size_t i = 0; i < N_FACETS && rc == 0; i++) {
-        if (!field_selected(&pg, params, n, facet_fields[i])) {
-            at[n_plain] = i;
-            plain[n_plain++] = facet_fields[i];
-        } else if (!(answers[i] = facet_counts(&pg, params, n, facet_fields[i], &e)))
-            rc = -1;
-    }
-    json_t *many[N_FACETS];
-    if (rc == 0 && n_plain &&
-        (rc = registry_facets_many(pg.w->api->reg, req->arena, &q, plain, n_plain, many, &e)) == 0)
-        for (size_t i = 0; i < n_plain; i++)
-            answers[at[i]] = many[i];
-    if (rc < 0) {
-        for (size_t i = 0; i < N_FACETS; i++)
-            json_decref(answers[i]);
+    const char *fields[MAX_FACETS];
+    size_t n_fields = list_facets(m, pg.coll, fields);
+    json_t *answers[MAX_FACETS];
+    if (facet_answers(&pg, params, n_req, &q, fields, n_fields, answers, &e) < 0) {
         json_decref(names);
         page_error(&pg, e.status, NULL);
         return;
     }
     json_t *facets = json_array();
-    for (size_t i = 0; i < N_FACETS; i++) {
-        json_t *f = facet(&pg, params, n, facet_fields[i], answers[i], names);
+    for (size_t i = 0; i < n_fields; i++) {
+        json_t *f = facet(&pg, params, n_req, fields[i], answers[i], names);
         if (json_array_size(json_object_get(f, "values")))
             json_array_append_new(facets, f);
         else
             json_decref(f);
     }
     json_object_set_new(pg.data, "facets", facets);
-    json_t *active = active_filters(&pg, params, n, names);
+    json_t *active = active_filters(&pg, path, params, n_req, names);
     json_object_set_new(pg.data, "has_active", json_boolean(json_array_size(active) > 0));
     json_object_set_new(pg.data, "active", active);
     json_decref(names);
@@ -509,24 +760,31 @@ static void h_registry(struct http_req *req, struct http_resp *resp, void *ctx)
     json_object_set_new(pg.data, "q", json_string(qtext ? qtext : ""));
     json_object_set_new(pg.data, "sorts", sort_options(&pg, &q));
     json_object_set_new(pg.data, "limits", limit_options(&q));
-    json_object_set_new(pg.data, "csv_url", json_string(url_with(&pg, "/registry.csv", params, n,
+    json_object_set_new(pg.data, "list_url", json_string(page_url(&pg, "%s", path)));
+    const char *csv = arena_printf(req->arena, "%s.csv", path);
+    json_object_set_new(pg.data, "csv_url", json_string(url_with(&pg, csv, params, n_req,
                                                                  keep_for_csv, NULL, NULL, NULL)));
-    json_object_set_new(pg.data, "clear_url", json_string(page_url(&pg, "/registry")));
-    column_labels(&pg);
-    page_render(&pg, 200, "registry", page_tr(&pg, TR("Registry of informatization objects")));
+    json_object_set_new(pg.data, "csv_semicolon_url",
+                        json_string(url_with(&pg, csv, params, n_req, keep_for_csv, NULL, "sep",
+                                             "semicolon")));
+    json_object_set_new(pg.data, "clear_url", json_string(page_url(&pg, "%s", path)));
+    const char *title = web_label(pg.lang, pg.coll->label);
+    json_object_set_new(pg.data, "heading", json_string(title));
+    page_render(&pg, 200, "registry", title);
 }
 
 /* ---- CSV ---------------------------------------------------------------------------------- */
 
-/* One RFC 4180 cell: quoted when it holds a comma, quote or line break;
- * a cell that a spreadsheet would take for a formula (= + - @ tab CR at
- * its start) gets a leading apostrophe. */
-static void csv_cell(FILE *f, const char *s, bool last)
+/* One RFC 4180 cell separated by sep: quoted when it holds the separator,
+ * a quote or a line break; a cell that a spreadsheet would take for a
+ * formula (= + - @ tab CR at its start) gets a leading apostrophe. */
+static void csv_cell(FILE *f, const char *s, char sep, bool last)
 {
     if (!s)
         s = "";
+    char specials[] = {sep, '"', '\r', '\n', '\0'};
     bool formula = strchr("=+-@\t\r", s[0]) && s[0];
-    bool quote = formula || strpbrk(s, ",\"\r\n") != NULL;
+    bool quote = formula || strpbrk(s, specials) != NULL;
     if (quote)
         fputc('"', f);
     if (formula)
@@ -538,21 +796,26 @@ static void csv_cell(FILE *f, const char *s, bool last)
     }
     if (quote)
         fputc('"', f);
-    fputs(last ? "\r\n" : ",", f);
+    if (last)
+        fputs("\r\n", f);
+    else
+        fputc(sep, f);
 }
 
-static void csv_row(FILE *f, const char *const *cells, size_t n)
+static void csv_row(FILE *f, const char *const *cells, size_t n, char sep)
 {
     for (size_t i = 0; i < n; i++)
-        csv_cell(f, cells[i], i + 1 == n);
+        csv_cell(f, cells[i], sep, i + 1 == n);
 }
 
 /* Writes the rows of every page of the query, following its cursor, up
  * to CSV_MAX_ROWS. */
-static int csv_rows(struct page *pg, struct listq_param *params, size_t n, FILE *f,
+static int csv_rows(struct page *pg, struct listq_param *params, size_t n, FILE *f, char sep,
                     struct err *e)
 {
     json_t *names = json_object();
+    struct columns cols;
+    columns_of(pg, &cols);
     size_t written = 0;
     char limit[16];
     snprintf(limit, sizeof limit, "%d", CSV_PAGE);
@@ -570,33 +833,24 @@ static int csv_rows(struct page *pg, struct listq_param *params, size_t n, FILE 
             p[m] = (struct listq_param){"cursor", cursor};
         struct list_query q;
         json_t *list = NULL;
-        if (web_objects_query(pg, p, m + (cursor ? 1 : 0), &q, e) < 0 ||
+        if (web_list_query(pg, pg->coll, p, m + (cursor ? 1 : 0), &q, e) < 0 ||
             !(list = list_page(pg, &q, e))) {
             rc = -1;
             break;
         }
-        json_t *rows = rows_of(pg, json_object_get(list, "items"), names);
         size_t i;
-        json_t *r;
-        json_array_foreach(rows, i, r)
+        json_t *rec;
+        json_array_foreach(json_object_get(list, "items"), i, rec)
         {
             if (written == CSV_MAX_ROWS)
                 break;
-            const char *cells[] = {
-                json_string_value(json_object_get(r, "name")),
-                json_string_value(json_object_get(r, "kind")),
-                json_string_value(json_object_get(r, "code")),
-                json_string_value(json_object_get(r, "stage")),
-                json_string_value(json_object_get(r, "status")),
-                json_string_value(json_object_get(r, "owner")),
-                json_string_value(json_object_get(r, "updated")),
-                json_string_value(json_object_get(json_array_get(json_object_get(list, "items"), i),
-                                                  "id")),
-            };
-            csv_row(f, cells, sizeof cells / sizeof cells[0]);
+            const char *cells[5 + MAX_COLS];
+            cells[0] = web_name(pg->lang, json_object_get(rec, "name"));
+            size_t k = 1 + row_cells(pg, &cols, rec, names, cells + 1);
+            cells[k++] = json_string_value(json_object_get(rec, "id"));
+            csv_row(f, cells, k, sep);
             written++;
         }
-        json_decref(rows);
         const char *next = json_string_value(json_object_get(list, "next_cursor"));
         cursor = next ? arena_strdup(pg->req->arena, next) : NULL;
         json_decref(list);
@@ -611,11 +865,25 @@ static void h_registry_csv(struct http_req *req, struct http_resp *resp, void *c
 {
     struct page pg;
     page_begin(ctx, req, resp, &pg);
+    pg.coll = web_path_collection(&pg);
+    if (!pg.coll) {
+        page_error(&pg, 404, NULL);
+        return;
+    }
     struct listq_param params[HTTP_MAX_QUERY];
     size_t n = request_params(&pg, params);
     struct err e = ERR_INIT;
+    const char *sep_name = http_req_query(req, "sep");
+    char sep = ',';
+    if (sep_name && strcmp(sep_name, "semicolon") == 0)
+        sep = ';';
+    else if (sep_name && strcmp(sep_name, "comma") != 0) {
+        err_set(&e, 400, "bad-parameter", "sep", "'sep' is comma or semicolon");
+        bad_params(&pg, &e);
+        return;
+    }
     struct list_query check;
-    if (web_objects_query(&pg, params, n, &check, &e) < 0) {
+    if (web_list_query(&pg, pg.coll, params, n, &check, &e) < 0) {
         bad_params(&pg, &e);
         return;
     }
@@ -627,21 +895,13 @@ static void h_registry_csv(struct http_req *req, struct http_resp *resp, void *c
         return;
     }
     fputs("\xEF\xBB\xBF", f); /* UTF-8 BOM: spreadsheets then read Cyrillic right */
-    const char *head[] = {page_tr(&pg, TR("Name")),
-                          page_tr(&pg, TR("Kind")),
-                          NULL,
-                          NULL,
-                          NULL,
-                          page_tr(&pg, TR("Owner")),
-                          page_tr(&pg, TR("Updated")),
-                          page_tr(&pg, TR("Identifier"))};
-    static const char *const model_cols[] = {"accounting_code", "stage", "status"};
-    for (size_t i = 0; i < 3; i++) {
-        const struct model_field *d = field_def(&pg, model_cols[i]);
-        head[2 + i] = d ? web_label(pg.lang, d->label) : model_cols[i];
-    }
-    csv_row(f, head, sizeof head / sizeof head[0]);
-    int rc = csv_rows(&pg, params, n, f, &e);
+    struct columns cols;
+    columns_of(&pg, &cols);
+    const char *head[5 + MAX_COLS];
+    size_t k = column_heads(&pg, &cols, head);
+    head[k++] = page_tr(&pg, TR("Identifier"));
+    csv_row(f, head, k, sep);
+    int rc = csv_rows(&pg, params, n, f, sep, &e);
     long size = rc == 0 && fflush(f) == 0 && !ferror(f) ? ftell(f) : -1;
     int fd = size >= 0 ? dup(fileno(f)) : -1;
     fclose(f);
@@ -657,10 +917,11 @@ static void h_registry_csv(struct http_req *req, struct http_resp *resp, void *c
     struct tm tm;
     gmtime_r(&now, &tm);
     strftime(day, sizeof day, "%Y-%m-%d", &tm);
+    const char *base = at_registry(&pg) ? "registry" : pg.coll->id;
     http_resp_header(resp, "Content-Disposition",
                      http_content_disposition(req->arena,
-                                              arena_printf(req->arena, "registry-%s.csv", day),
-                                              "registry.csv"));
+                                              arena_printf(req->arena, "%s-%s.csv", base, day),
+                                              arena_printf(req->arena, "%s.csv", base)));
     http_resp_header(resp, "Cache-Control", "no-cache, private");
     http_resp_file(resp, 200, "text/csv; charset=utf-8; header=present", fd, 0, (uint64_t)size);
     json_decref(pg.data);
@@ -671,4 +932,13 @@ void web_registry_routes(struct web *w, struct router *rt)
 {
     web_route(rt, "GET", "/registry", h_registry, w);
     web_route(rt, "GET", "/registry.csv", h_registry_csv, w);
+}
+
+void web_list_routes(struct web *w, struct router *rt, const char *coll)
+{
+    char path[160];
+    snprintf(path, sizeof path, "/%s", coll);
+    web_route(rt, "GET", path, h_registry, w);
+    snprintf(path, sizeof path, "/%s.csv", coll);
+    web_route(rt, "GET", path, h_registry_csv, w);
 }

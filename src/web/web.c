@@ -197,15 +197,17 @@ static const char *query_string(const struct page *pg)
     return out;
 }
 
-/* Verify is granted per kind: may the actor verify some kind of objects
- * for any organisation (not only its own)? */
+/* Verify is granted per kind: may the actor verify some kind with a
+ * workflow for any organisation (not only its own)? */
 static bool may_verify_everywhere(const struct web *w, const struct actor *a)
 {
-    const struct model_collection *coll = model_collection(w->api->model, "objects");
+    const struct model *m = w->api->model;
     const struct rights *rights = accounts_rights(w->api->acct);
-    for (size_t i = 0; coll && i < coll->n_kinds; i++)
-        if (authz_may(rights, a, RA_VERIFY, coll->kinds[i], "\x01another organisation"))
+    for (size_t i = 0; i < model_n_kinds(m); i++) {
+        const struct model_kind *k = model_kind_at(m, i);
+        if (k->workflow && authz_may(rights, a, RA_VERIFY, k->id, "\x01another organisation"))
             return true;
+    }
     return false;
 }
 
@@ -398,18 +400,59 @@ bool web_same_origin(const struct http_req *req)
     return host && sep && strcmp(sep + 3, host) == 0;
 }
 
+const struct model_collection *web_main_collection(const struct model *m)
+{
+    for (size_t i = 0; i < model_n_collections(m); i++)
+        if (model_collection_at(m, i)->type == COLL_RECORDS)
+            return model_collection_at(m, i);
+    return NULL;
+}
+
+const struct model_collection *web_path_collection(const struct page *pg)
+{
+    const char *path = pg->req->path;
+    if (!path || strlen(path) < 4)
+        return NULL;
+    const char *seg = path + 4; /* after "/kk/" */
+    size_t n = strcspn(seg, "/");
+    if (n > 4 && strncmp(seg + n - 4, ".csv", 4) == 0)
+        n -= 4;
+    const struct model *m = pg->w->api->model;
+    if (n == 8 && strncmp(seg, "registry", 8) == 0)
+        return web_main_collection(m);
+    const struct model_collection *c =
+        model_collection(m, arena_strndup(pg->req->arena, seg, n));
+    return c && c->type == COLL_RECORDS ? c : NULL;
+}
+
+const struct model_workflow *web_collection_workflow(const struct model *m,
+                                                     const struct model_collection *coll)
+{
+    for (size_t i = 0; coll && i < coll->n_kinds; i++) {
+        const struct model_kind *k = model_kind(m, coll->kinds[i]);
+        if (k && k->workflow)
+            return k->workflow;
+    }
+    return NULL;
+}
+
+int web_list_query(struct page *pg, const struct model_collection *coll,
+                   const struct listq_param *params, size_t n, struct list_query *q,
+                   struct err *e)
+{
+    if (!coll) {
+        err_internal(e, "the model has no records collection");
+        return -1;
+    }
+    if (listq_parse(pg->req->arena, pg->w->api->model, coll, params, n, NULL, q, e) < 0)
+        return -1;
+    return registry_scope_list(pg->w->api->reg, &pg->actor, q, e);
+}
+
 int web_objects_query(struct page *pg, const struct listq_param *params, size_t n,
                       struct list_query *q, struct err *e)
 {
-    const struct model *m = pg->w->api->model;
-    const struct model_collection *coll = model_collection(m, "objects");
-    if (!coll) {
-        err_internal(e, "the model has no 'objects' collection");
-        return -1;
-    }
-    if (listq_parse(pg->req->arena, m, coll, params, n, NULL, q, e) < 0)
-        return -1;
-    return registry_scope_list(pg->w->api->reg, &pg->actor, q, e);
+    return web_list_query(pg, web_main_collection(pg->w->api->model), params, n, q, e);
 }
 
 int page_form(struct page *pg)
@@ -574,9 +617,17 @@ void web_routes(struct web *w, struct router *rt)
     web_rules_routes(w, rt);
     web_account_routes(w, rt);
     web_card_routes(w, rt);
-    web_forms_routes(w, rt);
     web_workspace_routes(w, rt);
     web_registry_routes(w, rt);
+    /* every records collection of the model: its list, CSV and forms */
+    const struct model *m = w->api->model;
+    for (size_t i = 0; i < model_n_collections(m); i++) {
+        const struct model_collection *c = model_collection_at(m, i);
+        if (c->type != COLL_RECORDS)
+            continue;
+        web_list_routes(w, rt, c->id);
+        web_forms_collection_routes(w, rt, c->id);
+    }
 }
 
 void web_free(struct web *w)

@@ -39,7 +39,7 @@ async function checkPage(ctx, path, name, title) {
 }
 
 const heading = {
-  form: { kk: 'Жаңа объект', ru: 'Новый объект', en: 'New object' },
+  form: { kk: 'Жаңа жазба', ru: 'Новая запись', en: 'New record' },
   workspace: { kk: 'Менің кабинетім', ru: 'Мой кабинет', en: 'My workspace' },
   queue: { kk: 'Тексеру', ru: 'Проверка', en: 'Verification' },
 };

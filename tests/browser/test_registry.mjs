@@ -1,14 +1,15 @@
 // The registry page in a real browser: in each language accessible
 // (axe-core), within the Content-Security-Policy (no console errors),
-// filtered by ticking a facet and submitting with JavaScript disabled,
-// paged, and a script typed into the search box shown as text.
+// filtered by ticking a facet (applied at once with JavaScript, by the
+// button without it), paged back and forth with "N–M of T", and a script
+// typed into the search box shown as text.
 import { Server, launch, axeCheck, shot, watchConsole, assert, run, LANGS } from './harness.mjs';
 
 const srv = await new Server({ demo: true }).start();
 const browser = await launch();
-const title = { kk: 'тізілімі', ru: 'Реестр объектов информатизации', en: 'Registry of informatization objects' };
+const title = { kk: 'Ақпараттандыру объектілері', ru: 'Объекты информатизации', en: 'Informatization objects' };
 
-/** The number in "Objects found: N". */
+/** The number in "Records found: N". */
 async function total(page) {
   const t = await page.textContent('#results-h');
   const m = t.match(/(\d+)\s*$/);
@@ -60,6 +61,40 @@ cases.push(['without JavaScript, ticking a facet and submitting filters the list
   await page.click('.portal-active__item');
   assert(await total(page) === all, 'back to every object');
   await ctx.close();
+}]);
+
+cases.push(['with JavaScript, a ticked facet and a chosen sort apply at once; pages say N–M of T', async () => {
+  const page = await browser.newPage();
+  const problems = watchConsole(page);
+  await page.goto(`${srv.base}/en/registry?limit=25`);
+  const all = await total(page);
+  assert(await page.textContent('#results-range') === `1–25 of ${all}`, 'the first range');
+  const box = page.locator('input[name=filter][value^="status:"]').first();
+  const value = await box.getAttribute('value');
+  const id = await box.getAttribute('id');
+  const count = Number(await page.textContent(`label[for="${id}"] .portal-count`));
+  await Promise.all([page.waitForURL(u => String(u).includes('filter=')),
+                     page.check(`label[for="${id}"]`)]);  // no button pressed
+  assert(new URL(page.url()).searchParams.getAll('filter').includes(value), page.url());
+  assert(await total(page) === count, `the list holds the facet's count ${count}`);
+  await Promise.all([page.waitForURL(u => String(u).includes('sort=-name')),
+                     page.selectOption('#registry-sort', '-name')]);
+  assert(await page.isChecked(`input[value="${value}"]`), 'the filter stays');
+  // the filter groups stand apart: a rule between them
+  const border = await page.locator('fieldset.portal-facet').nth(1)
+    .evaluate(e => getComputedStyle(e).borderTopStyle);
+  assert(border === 'solid', `groups separated by a rule, not ${border}`);
+  if (count > 25) {
+    await Promise.all([page.waitForURL(u => String(u).includes('cursor=')), page.click('a[rel=next]')]);
+    assert((await page.textContent('#results-range')).startsWith('26–'), 'the second range');
+    await Promise.all([page.waitForURL(u => !String(u).includes('cursor=')), page.click('a[rel=prev]')]);
+    assert(await page.textContent('#results-range') === `1–25 of ${count}`, 'back to the first');
+  }
+  assert(await page.locator('#csv-semicolon').getAttribute('href')
+    .then(h => h.includes('sep=semicolon')), 'the semicolon CSV link');
+  await axeCheck(page, 'registry filtered with JavaScript');
+  assert(problems.length === 0, 'console: ' + problems.join('; '));
+  await page.close();
 }]);
 
 cases.push(['without JavaScript, sorting and paging work through the form and links', async () => {

@@ -191,6 +191,35 @@ def test_validation_errors_name_the_field():
     assert SRV.export() == before
 
 
+def test_validation_reports_every_problem_at_once():
+    org = make_org(SRV, TOK, 42)
+    body = {'kind': 'information_system', 'owner': 'no-such-org', 'colour': 'red',
+            'stage': 'flying', 'commissioning_date': '2024-02-30', 'functions': ['ok', 7]}
+    before = SRV.export()
+    r = SRV.request('POST', '/api/v1/objects', body, token=TOK)
+    assert_problem(r, 422, 'colour')  # the first, as before
+    p = r.json()
+    fields = [x['field'] for x in p['errors']]
+    assert fields == ['colour', 'owner', 'name', 'functions[1]', 'stage', 'commissioning_date'], p
+    assert p['errors'][0]['detail'] == p['detail'] and all(x['detail'] for x in p['errors']), p
+    assert SRV.export() == before
+    # an edit too: each problem of the merged record
+    r = SRV.request('POST', '/api/v1/objects', {'kind': 'information_system', 'owner': org['id'],
+                                                'name': {'ru': 'Система'}, 'stage': 'creation'},
+                    token=TOK)
+    assert r.status == 201, r
+    rid = r.json()['id']
+    r = SRV.request('PATCH', f'/api/v1/objects/{rid}', {'stage': 'flying', 'class': 'tenth'},
+                    token=TOK, headers={'If-Match': '"1"'})
+    assert_problem(r, 422, 'class')
+    assert [x['field'] for x in r.json()['errors']] == ['class', 'stage'], r.json()
+    # one problem: the list holds it alone
+    r = SRV.request('POST', '/api/v1/objects', {'kind': 'information_system', 'owner': org['id'],
+                                                'name': {'ru': 'С'}, 'stage': 'flying'}, token=TOK)
+    assert_problem(r, 422, 'stage')
+    assert [x['field'] for x in r.json()['errors']] == ['stage'], r.json()
+
+
 def test_appendix1_data_as_structured_fields():
     # REQ: REG-07
     # Appendix 1's information items recorded as data: lists of rows and
@@ -435,7 +464,8 @@ def main():
         run([test_healthz_and_metrics, test_model_is_served, test_create_patch_history_and_as_of,
              test_noop_patch_keeps_revision, test_if_match_rules, test_writes_refuse_what_reads_refuse,
              test_one_line_fields_refuse_control_characters,
-             test_validation_errors_name_the_field, test_appendix1_data_as_structured_fields,
+             test_validation_errors_name_the_field, test_validation_reports_every_problem_at_once,
+             test_appendix1_data_as_structured_fields,
              test_readonly_fields_are_ignored_on_copy,
              test_delete_retires_and_keeps_history, test_relations,
              test_list_filters_sort_and_cursor, test_facets_count_under_filters,

@@ -76,6 +76,7 @@ def is_form(name, **over):
          'stored_data': 'ФИО заявителей', 'class': 'second', 'stage': 'creation',
          'creation_phase': 'software_development',
          'placement': 'icp_eg', 'funding_source': 'state_investment_project',
+         'creation_phase': 'software_development',  # Order 129 §9
          'legal_basis': 'Приказ № 1', 'contacts': 'Отдел цифровизации',
          'source_code_transferred._present': '1', 'commissioning_date': '2024-03-01',
          # Appendix 1 items 5 and 14, needed at creation: a row, an object
@@ -343,6 +344,43 @@ def test_validation_errors_beside_fields_with_input_kept():
     assert r.status == 422 and 'href="#f-name"' in text(r) or 'href="#f-stage"' in text(r), text(r)[:3000]
 
 
+def test_every_problem_shown_at_once():
+    fields = is_form('', stage='flying', commissioning_date='2024-13-45')
+    r = post('/ru/objects/new?kind=information_system', fields, OWNER)
+    assert r.status == 422, r
+    body = text(r)
+    assert 'Ошибок в форме: 3' in body, body[:4000]
+    summary = re.search(r'id="form-errors-h">.*?</ul>', body, re.S).group(0)
+    assert re.findall(r'href="#f-([a-z_]+)"', summary) == ['name', 'stage', 'commissioning_date']
+    assert body.count('usa-form-group--error') == 3
+    for name in ('name', 'stage', 'commissioning_date'):
+        assert f'id="f-{name}-error"' in body, name
+    assert 'value="2024-13-45"' in body  # the input stays
+
+
+def test_help_texts_and_fields_needed_at_the_stage():
+    # help texts from the model in the page's language, describing their control
+    for lang, words in (('kk', 'сыныптау кезінде'), ('ru', 'при его классификации'),
+                        ('en', 'when it was classified')):
+        body = text(page(f'/{lang}/objects/new?kind=information_system', OWNER))
+        assert f'<span class="usa-hint" id="f-class-help">' in body and words in body, lang
+        assert re.search(r'<select[^>]*id="f-class"[^>]*aria-describedby="f-class-help"', body), lang
+    # needed to submit: the supplier from the pilot stage on, by the stage chosen
+    rid = created_id(post('/ru/objects/new?kind=information_system', is_form('Стадии'), OWNER))
+
+    def marked(field):
+        body = text(page(f'/ru/objects/{rid}/edit', OWNER))
+        label = re.search(r'<label class="usa-label" for="f-' + field + r'">(.*?)</label>', body, re.S)
+        return 'нужно для отправки' in label.group(1)
+    assert not marked('supplier') and not marked('termination_date')
+    assert marked('legal_basis')  # needed at every stage
+    rev = api_get(rid)['revision']
+    r = post(f'/ru/objects/{rid}/edit', is_form('Стадии', stage='pilot_operation')
+             + [('revision', str(rev))], OWNER)
+    assert r.status == 303, (r, text(r)[:2000])
+    assert marked('supplier') and not marked('termination_date')
+
+
 def test_text_fields_keep_a_script_as_text():
     fields = is_form(SCRIPT, short_name=SCRIPT, stored_data=SCRIPT, legal_basis=SCRIPT,
                      contacts=SCRIPT, supplier=SCRIPT, functions=SCRIPT,
@@ -461,7 +499,13 @@ def test_queue_order_and_overdue_then_return_and_verify():
     # the owner sees the remark beside the field's name, as text
     body = text(page(f'/ru/objects/{b}/edit', OWNER))
     assert 'Замечания проверяющего' in body and html.escape(remark) in body and remark not in body
-    assert re.search(r'<strong>Функции[^<]*:</strong> ' + re.escape(html.escape(remark)), body), body
+    assert re.search(r'href="#f-functions"><strong>Функции[^<]*</strong></a>: '
+                     + re.escape(html.escape(remark)), body), body
+    # … and in the field's own group, which it describes
+    grp = re.search(r'<div class="usa-form-group">\s*<div class="usa-alert[^"]*portal-field-remark" '
+                    r'id="f-functions-remark">(.*?)</textarea>', body, re.S)
+    assert grp and html.escape(remark) in grp.group(1), body
+    assert 'aria-describedby="f-functions-hint f-functions-remark"' in grp.group(1), grp.group(1)
     # … and in the workspace: the object, its deadline, the message
     ws = text(page('/ru/workspace', OWNER))
     assert 'Очередь Б' in ws and 'Возвращ' in ws
@@ -538,7 +582,8 @@ def main():
         run([test_anonymous_and_other_organisations, test_kind_chooser_and_controls_per_type,
              test_create_with_every_field_type, test_structured_data_without_javascript,
              test_reference_search_keeps_the_input,
-             test_validation_errors_beside_fields_with_input_kept,
+             test_validation_errors_beside_fields_with_input_kept, test_every_problem_shown_at_once,
+             test_help_texts_and_fields_needed_at_the_stage,
              test_text_fields_keep_a_script_as_text,
              test_stale_revision_is_a_conflict_with_input_kept, test_submit_shows_gaps_then_goes,
              test_queue_order_and_overdue_then_return_and_verify,

@@ -96,7 +96,7 @@ def page_facets(body):
 
 
 def total_of(body):
-    m = re.search(r'<h2 id="results-h">Найдено объектов: (\d+)</h2>', body)
+    m = re.search(r'<h2 id="results-h">Найдено записей: (\d+)</h2>', body)
     assert m, body[:3000]
     return int(m.group(1))
 
@@ -184,15 +184,22 @@ def test_filter_sort_and_paging_links():
         got += [h.rsplit('/', 1)[1] for h, _ in rows]
         assert all(h.startswith('/ru/objects/') for h, _ in rows)
         pages += 1
+        # "N–M of T", and a previous page that shows the rows before
+        first_row = (pages - 1) * 5 + 1
+        assert f'{first_row}–{first_row + len(rows) - 1} из {len(want)}' in body, body
+        prev = link(body, 'Предыдущая страница')
         if pages > 1:
-            first = link(body, 'Первая страница')
-            assert first and 'cursor=' not in first and 'sort=-name' in first, first
+            assert prev and 'cursor=' not in prev and 'sort=-name' in prev, prev
+            assert (f'at={first_row - 6}' in prev) == (pages > 2), prev
+            back = row_links(page(prev))
+            assert [h.rsplit('/', 1)[1] for h, _ in back] == got[-len(rows) - 5:-len(rows)], prev
         else:
-            assert link(body, 'Первая страница') is None
+            assert prev is None
         path = link(body, 'Следующая страница')
         if not path:
             break
         assert path.startswith('/ru/registry?') and 'cursor=' in path, path
+        assert f'at={first_row + len(rows) - 1}' in path, path
         body = page(path)
     assert got == want and pages == -(-len(want) // 5), (got, want)
     # the sort select keeps the order; the query string holds every state
@@ -211,7 +218,7 @@ def test_filter_sort_and_paging_links():
     assert names[QUOTED_NAME].startswith('/ru/objects/')
 
 
-def csv_rows(path):
+def csv_rows(path, delimiter=','):
     r = SRV.get(path)
     assert r.status == 200, r
     assert r.header('Content-Type').startswith('text/csv; charset=utf-8'), r.headers
@@ -220,7 +227,7 @@ def csv_rows(path):
     assert r.body.startswith(b'\xef\xbb\xbf'), r.body[:10]
     text = r.body[3:].decode('utf-8')
     assert '\r\n' in text
-    return list(csv.reader(io.StringIO(text, newline='')))
+    return list(csv.reader(io.StringIO(text, newline=''), delimiter=delimiter))
 
 
 def test_csv_download():
@@ -255,6 +262,24 @@ def test_csv_download():
     # the injection guard on every dangerous first character
     r = SRV.get('/ru/registry.csv?q=' + urllib.parse.quote('HYPERLINK'))
     assert b'"\'=HYPERLINK(""http://evil.example"",""x"")"' in r.body, r.body
+    # the semicolon separator Excel expects under kk/ru settings: the same
+    # cells, offered by a link beside the comma one
+    m = re.search(r'<a class="usa-link" href="([^"]*)" download id="csv-semicolon">', body)
+    assert m, body
+    semi = html.unescape(m.group(1))
+    assert semi == url + '&sep=semicolon', (semi, url)
+    assert csv_rows(semi, ';') == rows
+    raw = SRV.get(semi).body.decode('utf-8-sig')
+    assert raw.split('\r\n')[0].count(';') == 7 and '"Система ""Учёт"", версия 2"' in raw
+    # a name with a semicolon is quoted in it, not in the comma file
+    semi_name = 'Система; с точкой с запятой'
+    registered(semi_name)
+    q = '&q=' + urllib.parse.quote('точкой')
+    assert f'"{semi_name}"' in SRV.get(semi + q).body.decode()
+    assert f',{semi_name},' not in SRV.get(url + q).body.decode()
+    assert f'{semi_name},' in SRV.get(url + q).body.decode()
+    r = SRV.get('/ru/registry.csv?sep=tab', headers={'Accept': 'text/html'})
+    assert r.status == 400 and 'sep' in r.body.decode(), r
 
 
 def test_bad_parameters_give_a_friendly_400_page():
@@ -262,7 +287,8 @@ def test_bad_parameters_give_a_friendly_400_page():
                  '/ru/registry?cursor=not-a-cursor', '/ru/registry?foo=bar',
                  '/ru/registry?limit=0', '/ru/registry?sort=contacts', '/ru/registry?owner=..%2F',
                  '/ru/registry?filter=nocolon', '/kk/registry.csv?filter=nonsense:1',
-                 '/en/registry.csv?cursor=eyJ4IjoxfQ']:
+                 '/en/registry.csv?cursor=eyJ4IjoxfQ', '/ru/registry?at=-5', '/ru/registry?at=x',
+                 '/en/registry?at=100001', '/kk/objects?filter=nonsense:1']:
         r = SRV.get(path, headers={'Accept': 'text/html'})
         assert r.status == 400, (path, r)
         assert r.header('Content-Type').startswith('text/html'), (path, r.headers)

@@ -394,6 +394,13 @@ static const struct broken BROKEN[] = {
     {"relations.links.source", "[\"ghost\"]", "relations.links.source[0]: unknown kind 'ghost'"},
     {"relations.links.target", "[\"links\"]",
      "relations.links.target[0]: 'links' is a relation type, not a kind"},
+    {"collections.things.facets", "[\"color\",\"title\"]",
+     "collections.things.facets[1]: 'title' is not 'kind', 'owner' or a filterable enum or "
+     "boolean field of the collection's kinds"},
+    {"collections.orgs.facets", "[\"owner\"]",
+     "collections.orgs.facets[0]: 'owner' is not 'kind', 'owner' or a filterable enum or "
+     "boolean field of the collection's kinds"},
+    {"collections.things.facets", "[]", "collections.things.facets: must be a non-empty array"},
     {"kinds.thing.collection", "\"stuff\"", "kinds.thing.collection: unknown collection 'stuff'"},
     {"kinds.thing.collection", "\"relations\"",
      "kinds.thing.collection: collection 'relations' holds relations"},
@@ -945,6 +952,33 @@ static void test_validate_strings(void **state)
     json_decref(in);
 }
 
+/* With e.errors the validation notes every problem, in the order of the
+ * kind's fields after the unknown ones, and e keeps the first. */
+static void test_validate_collects_every_problem(void **state)
+{
+    json_t *in = json_loads("{\"colour\":1,\"count\":99,\"color\":\"pink\","
+                            "\"tags\":[\"a\",2],\"spot\":{\"floor\":-1}}",
+                            0, NULL);
+    json_t *out = NULL, *all = json_array();
+    struct err e = ERR_INIT;
+    e.errors = all;
+    assert_int_equal(model_validate_fields(thing(), in, &out, fake_lookup, NULL, &e), -1);
+    assert_null(out);
+    assert_string_equal(e.field, "colour");
+    assert_string_equal(e.type, "unknown-field");
+    static const char *const want[] = {"colour", "title", "color", "count", "tags[1]", "spot.city"};
+    assert_int_equal(json_array_size(all), sizeof want / sizeof want[0]);
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        assert_string_equal(json_string_value(json_object_get(json_array_get(all, i), "field")),
+                            want[i]);
+    /* without it, the first only, as before */
+    struct err one = ERR_INIT;
+    assert_int_equal(model_validate_fields(thing(), in, &out, fake_lookup, NULL, &one), -1);
+    assert_string_equal(one.field, "colour");
+    json_decref(all);
+    json_decref(in);
+}
+
 static void test_validate_integer(void **state)
 {
     assert_norm("count", "0", "0");
@@ -1432,6 +1466,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_validate_full_record),
         cmocka_unit_test(test_validate_errors_by_type),
         cmocka_unit_test(test_validate_strings),
+        cmocka_unit_test(test_validate_collects_every_problem),
         cmocka_unit_test(test_validate_integer),
         cmocka_unit_test(test_validate_decimal),
         cmocka_unit_test(test_validate_dates),
