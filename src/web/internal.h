@@ -113,7 +113,10 @@ void web_security_headers(const struct web *w, struct http_resp *resp);
 void web_home_routes(struct web *w, struct router *rt);
 void web_dash_routes(struct web *w, struct router *rt);
 void web_account_routes(struct web *w, struct router *rt);
-void web_card_routes(struct web *w, struct router *rt);
+/* The card of the records of `collection` (a records collection of the
+ * model): GET /{lang}/{collection}/{id}, its uploads and its relations'
+ * forms. Called once per records collection. */
+void web_card_routes_for(struct web *w, struct router *rt, const char *collection);
 void web_forms_routes(struct web *w, struct router *rt);
 void web_workspace_routes(struct web *w, struct router *rt);
 void web_registry_routes(struct web *w, struct router *rt);

@@ -1,4 +1,4 @@
-/* The card of one record (objects and organisations): a summary box
+/* The card of one record of any records collection of the model: a summary box
  * (status, accounting code, stage, completeness, deadlines), its data in
  * model order with the metamodel's labels, its documents with downloads
  * and an upload form per type (a plain multipart POST, streamed into the
@@ -122,12 +122,17 @@ static void flag(json_t *o, const char *key)
 
 /* ---- values ------------------------------------------------------------------- */
 
+/* The records collection named `id`, or NULL (relations have no card). */
+static const struct model_collection *records_collection(const struct model *m, const char *id)
+{
+    const struct model_collection *c = id ? model_collection(m, id) : NULL;
+    return c && c->type == COLL_RECORDS ? c : NULL;
+}
+
 /* The card URL of a record of kind k, or NULL when it has no card. */
 static const char *card_url(const struct page *pg, const struct model_kind *k, const char *id)
 {
-    if (!k || !k->collection || !id)
-        return NULL;
-    if (strcmp(k->collection, "objects") != 0 && strcmp(k->collection, "organizations") != 0)
+    if (!k || !id || !records_collection(pg->w->api->model, k->collection))
         return NULL;
     return page_url(pg, "/%s/%s", k->collection, id);
 }
@@ -683,26 +688,36 @@ static json_t *summary_section(struct page *pg, const struct model_kind *k, cons
 
 /* ---- the page ------------------------------------------------------------------------- */
 
-/* "objects" or "organizations" from "/<lang>/<collection>/…". */
-static const char *path_collection(const struct http_req *req)
+/* The records collection of "/<lang>/<collection>/…", or NULL. */
+static const char *path_collection(const struct page *pg)
 {
+    const struct http_req *req = pg->req;
     const char *p = req->path && strlen(req->path) > 4 ? req->path + 4 : "";
-    if (strncmp(p, "objects/", 8) == 0)
-        return "objects";
-    if (strncmp(p, "organizations/", 14) == 0)
-        return "organizations";
-    return NULL;
+    size_t n = strcspn(p, "/");
+    char name[64];
+    if (n == 0 || n >= sizeof name)
+        return NULL;
+    memcpy(name, p, n);
+    name[n] = '\0';
+    const struct model_collection *c = records_collection(pg->w->api->model, name);
+    return c ? c->id : NULL;
+}
+
+/* The organisation a record belongs to (its own id for an organisation). */
+static const char *record_org(const struct page *pg, const json_t *rec)
+{
+    char org[128];
+    struct err e = ERR_INIT;
+    if (registry_record_org(pg->w->api->reg, NULL, rec, org, sizeof org, &e) < 0)
+        return "";
+    return arena_strdup(pg->req->arena, org);
 }
 
 /* May the visitor place documents on (update) the record? */
-static bool may_update(const struct page *pg, const struct model_kind *k, const char *coll,
-                       const char *id, const json_t *rec)
+static bool may_update(const struct page *pg, const struct model_kind *k, const json_t *rec)
 {
-    const char *org = k->owned ? json_string_value(json_object_get(rec, "owner"))
-                      : strcmp(coll, "organizations") == 0 ? id
-                                                           : "";
-    return pg->signed_in &&
-           authz_may(accounts_rights(pg->w->api->acct), &pg->actor, RA_UPDATE, k->id, org);
+    return pg->signed_in && authz_may(accounts_rights(pg->w->api->acct), &pg->actor, RA_UPDATE,
+                                      k->id, record_org(pg, rec));
 }
 
 /* Renders the card of coll/id with status (a refused upload: 422 with its
@@ -751,7 +766,7 @@ static void card_render(struct page *pg, const char *coll, const char *id, int s
         json_object_set_new(d, "summary", summary);
     else
         json_decref(summary);
-    bool upd = may_update(pg, k, coll, id, rec);
+    bool upd = may_update(pg, k, rec);
     if (k->documents && pg->w->api->docs) { /* documents may not be served */
         json_t *docs = documents_section(pg, coll, id, upd, refused);
         if (docs)
@@ -780,7 +795,7 @@ static void h_card(struct http_req *req, struct http_resp *resp, void *ctx)
 {
     struct page pg;
     page_begin(ctx, req, resp, &pg);
-    const char *coll = path_collection(req);
+    const char *coll = path_collection(&pg);
     const char *id = http_req_param(req, "id");
     if (!coll || !id) {
         page_error(&pg, 404, NULL);
@@ -807,7 +822,7 @@ static int cu_begin(struct http_req *req, struct http_resp *resp, void *ctx, voi
 {
     struct card_upload *cu = arena_calloc(req->arena, 1, sizeof *cu);
     page_begin(ctx, req, resp, &cu->pg);
-    cu->coll = path_collection(req);
+    cu->coll = path_collection(&cu->pg);
     cu->id = http_req_param(req, "id");
     if (!cu->coll || !cu->id || !text_id_valid(cu->id)) {
         page_error(&cu->pg, 404, NULL);
@@ -907,10 +922,11 @@ static void cu_cleanup(void *state, bool done)
 
 static struct http_stream_ops upload_ops;
 
-void web_card_routes(struct web *w, struct router *rt)
+void web_card_routes_for(struct web *w, struct router *rt, const char *collection)
 {
-    web_route(rt, "GET", "/objects/{id}", h_card, w);
-    web_route(rt, "GET", "/organizations/{id}", h_card, w);
+    char suffix[128];
+    snprintf(suffix, sizeof suffix, "/%s/{id}", collection);
+    web_route(rt, "GET", suffix, h_card, w);
     if (!w->api->docs)
         return;
     upload_ops = (struct http_stream_ops){
@@ -921,8 +937,9 @@ void web_card_routes(struct web *w, struct router *rt)
         .cleanup = cu_cleanup,
     };
     for (int l = 0; l < LANG_N; l++) {
-        char pattern[64];
-        snprintf(pattern, sizeof pattern, "/%s/objects/{id}/documents", i18n_code((enum lang)l));
+        char pattern[160];
+        snprintf(pattern, sizeof pattern, "/%s/%s/{id}/documents", i18n_code((enum lang)l),
+                 collection);
         router_add_stream(rt, "POST", pattern, &upload_ops, w);
     }
 }

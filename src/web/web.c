@@ -564,6 +564,17 @@ int web_init(struct web *w, struct api *api, struct err *e)
     return tpl_link(w->tpl, e);
 }
 
+/* The pages every records collection of the model gets. */
+static void collection_routes(struct web *w, struct router *rt)
+{
+    const struct model *m = w->api->model;
+    for (size_t i = 0; i < model_n_collections(m); i++) {
+        const struct model_collection *c = model_collection_at(m, i);
+        if (c->type == COLL_RECORDS)
+            web_card_routes_for(w, rt, c->id);
+    }
+}
+
 void web_routes(struct web *w, struct router *rt)
 {
     router_add(rt, "GET", "/", h_root, w);
@@ -572,7 +583,7 @@ void web_routes(struct web *w, struct router *rt)
     web_home_routes(w, rt);
     web_dash_routes(w, rt);
     web_account_routes(w, rt);
-    web_card_routes(w, rt);
+    collection_routes(w, rt);
     web_forms_routes(w, rt);
     web_workspace_routes(w, rt);
     web_registry_routes(w, rt);
