@@ -4,7 +4,7 @@
  * and an upload form per type (a plain multipart POST, streamed into the
  * docs module), its relations as a list and as a Graphviz picture, its
  * history with each revision's changes, and its workflow timeline. */
-#include "web/internal.h"
+#include "web/card.h"
 
 #include "account/account.h"
 #include "auth/authz.h"
@@ -387,7 +387,7 @@ static json_t *documents_section(struct page *pg, const char *coll, const char *
 /* The relations of the record (both directions) as a list, and as nodes
  * and edges of the picture (the record is node 0). */
 static json_t *relations_section(struct page *pg, const char *coll, const char *id,
-                                 const char *name, struct buf *svg)
+                                 const json_t *rec, const char *name, struct buf *svg)
 {
     json_t *rels = NULL;
     struct err e = ERR_INIT;
@@ -421,6 +421,7 @@ static json_t *relations_section(struct page *pg, const char *coll, const char *
         const struct model_kind *ok =
             model_kind(m, json_string_value(json_object_get(orec, "kind")));
         const char *url = card_url(pg, ok, other);
+        const char *src_org = card_record_org(pg, out ? rec : orec);
         json_decref(orec);
         const char *label =
             out ? web_label(pg->lang, rk->label) : web_label(pg->lang, rk->inverse_label);
@@ -428,6 +429,11 @@ static json_t *relations_section(struct page *pg, const char *coll, const char *
                               "kind", ok ? web_label(pg->lang, ok->label) : "", "outgoing", out);
         if (url)
             json_object_set_new(o, "url", json_string(url));
+        const char *rid = json_string_value(json_object_get(rel, "id"));
+        if (rid && card_may_remove(pg, rk, src_org))
+            json_object_set_new(o, "remove_url",
+                                json_string(page_url(pg, "/%s/%s?remove=%s#relation-remove", coll,
+                                                     id, rid)));
         json_array_append_new(items, o);
         /* the picture */
         size_t at = n_nodes;
@@ -703,8 +709,7 @@ static const char *path_collection(const struct page *pg)
     return c ? c->id : NULL;
 }
 
-/* The organisation a record belongs to (its own id for an organisation). */
-static const char *record_org(const struct page *pg, const json_t *rec)
+const char *card_record_org(const struct page *pg, const json_t *rec)
 {
     char org[128];
     struct err e = ERR_INIT;
@@ -717,7 +722,13 @@ static const char *record_org(const struct page *pg, const json_t *rec)
 static bool may_update(const struct page *pg, const struct model_kind *k, const json_t *rec)
 {
     return pg->signed_in && authz_may(accounts_rights(pg->w->api->acct), &pg->actor, RA_UPDATE,
-                                      k->id, record_org(pg, rec));
+                                      k->id, card_record_org(pg, rec));
+}
+
+bool card_may_remove(const struct page *pg, const struct model_kind *rk, const char *src_org)
+{
+    return pg->signed_in &&
+           authz_may(accounts_rights(pg->w->api->acct), &pg->actor, RA_RETIRE, rk->id, src_org);
 }
 
 /* Renders the card of coll/id with status (a refused upload: 422 with its
@@ -774,7 +785,10 @@ static void card_render(struct page *pg, const char *coll, const char *id, int s
     }
     struct buf svg;
     buf_init(&svg, 4u << 20);
-    json_t *rels = relations_section(pg, coll, id, name, &svg);
+    json_t *rels = relations_section(pg, coll, id, rec, name, &svg);
+    json_t *rform = card_relation_form(pg, k, coll, id, rec);
+    if (rform)
+        json_object_set_new(d, "relation_form", rform);
     json_object_set_new(d, "relations", rels ? rels : json_array());
     flag(d, "relations");
     json_object_set_new(d, "has_graph", json_boolean(svg.len > 0));
@@ -791,6 +805,20 @@ static void card_render(struct page *pg, const char *coll, const char *id, int s
     buf_free(&svg);
 }
 
+void card_page(struct page *pg, const char *coll, const char *id, int status)
+{
+    card_render(pg, coll, id, status, NULL);
+}
+
+/* The messages of the card's own steps (?done=related, unrelated). */
+static void card_notice(struct page *pg)
+{
+    static const char *const codes[] = {"related", "unrelated", NULL};
+    static const char *const msgids[] = {TR("The relation was added."),
+                                         TR("The relation was removed."), NULL};
+    page_notice(pg, codes, msgids);
+}
+
 static void h_card(struct http_req *req, struct http_resp *resp, void *ctx)
 {
     struct page pg;
@@ -802,6 +830,7 @@ static void h_card(struct http_req *req, struct http_resp *resp, void *ctx)
         return;
     }
     forms_notice(&pg); /* after a create, save or submission */
+    card_notice(&pg);
     card_render(&pg, coll, id, 200, NULL);
 }
 
@@ -927,6 +956,7 @@ void web_card_routes_for(struct web *w, struct router *rt, const char *collectio
     char suffix[128];
     snprintf(suffix, sizeof suffix, "/%s/{id}", collection);
     web_route(rt, "GET", suffix, h_card, w);
+    card_relation_routes(w, rt, collection);
     if (!w->api->docs)
         return;
     upload_ops = (struct http_stream_ops){

@@ -365,6 +365,209 @@ def test_not_found():
     assert page(f'/en/objects/{ORG}').status == 404
 
 
+def post_form(path, fields, session):
+    """A urlencoded POST from the portal's own page with the session."""
+    import urllib.parse
+    return SRV.request('POST', path, urllib.parse.urlencode(fields).encode(),
+                       headers={'Content-Type': 'application/x-www-form-urlencoded',
+                                'Cookie': f'ap_session={session[0]}',
+                                'Origin': f'http://127.0.0.1:{SRV.port}',
+                                'Host': f'127.0.0.1:{SRV.port}'})
+
+
+def relations_api(rec_id):
+    r = SRV.get(f'/api/v1/objects/{rec_id}/relations', token=ADMIN)
+    assert r.status == 200, r
+    return r.json()['items']
+
+
+def make_dc(name, owner=None, token=None):
+    r = SRV.request('POST', '/api/v1/objects', {
+        'kind': 'ict_infrastructure_object', 'owner': owner or ORG, 'stage': 'industrial_operation',
+        'name': {'ru': name, 'en': name}, 'infrastructure_type': 'data_center'}, token=token or OWNER)
+    assert r.status == 201, r
+    return r.json()
+
+
+def test_relation_added_and_removed_without_javascript():
+    # REQ: ROL-02
+    rec = make_object('Система со связями', register=False)
+    dc = make_dc('Связной ЦОД')
+    own = text(page(f'/en/objects/{rec["id"]}', SESSION))
+    add = own[own.index('id="relation-add"'):]
+    # the types the model allows from and to an information system
+    assert '<option value="runs_on:out">Runs on</option>' in add, add[:2000]
+    assert '<option value="exchanges_data_with:in">Data-exchange partner of</option>' in add
+    assert 'hosts' not in add.split('</select>')[0]  # a data centre hosts, a system does not
+    # the search finds the data centre among the allowed kinds only
+    found = text(page(f'/en/objects/{rec["id"]}?rel=runs_on:out&rel_q=%D0%A1%D0%B2%D1%8F%D0%B7%D0%BD%D0%BE%D0%B9', SESSION))
+    form = found[found.index('portal-rel-create'):]
+    form = form[:form.index('</form>')]
+    assert f'value="{dc["id"]}"' in form and 'Связной ЦОД' in form, form
+    assert f'value="{rec["id"]}"' not in form  # not itself
+    # no token: refused, nothing stored
+    r = post_form(f'/en/objects/{rec["id"]}/relations', {'rel': 'runs_on:out', 'other': dc['id']}, SESSION)
+    assert r.status == 403 and relations_api(rec['id']) == [], r
+    r = post_form(f'/en/objects/{rec["id"]}/relations',
+                  {'_csrf': SESSION[1], 'rel': 'runs_on:out', 'other': dc['id']}, SESSION)
+    assert r.status == 303, r
+    assert r.header('Location') == f'/en/objects/{rec["id"]}?done=related#relations', r.header('Location')
+    rels = relations_api(rec['id'])
+    assert [(x['type'], x['target']) for x in rels] == [('runs_on', dc['id'])], rels
+    after = text(page(f'/en/objects/{rec["id"]}?done=related', SESSION))
+    assert 'The relation was added.' in after
+    sect = section(after, 'relations-h')
+    assert 'Связной ЦОД' in sect and f'?remove={rels[0]["id"]}#relation-remove' in sect, sect
+    # a type the model does not allow from this kind is refused
+    r = post_form(f'/en/objects/{rec["id"]}/relations',
+                  {'_csrf': SESSION[1], 'rel': 'uses:in', 'other': dc['id']}, SESSION)
+    assert r.status == 422 and 'Choose the type of the relation.' in text(r), r
+    # a required attribute missing: the form says so, keeps the input, stores nothing
+    peer = make_object('Система-партнёр', register=False)
+    r = post_form(f'/en/objects/{rec["id"]}/relations',
+                  {'_csrf': SESSION[1], 'rel': 'exchanges_data_with:out', 'other': peer['id'],
+                   'rel_q': 'партнёр', 'attr.protocol': 'SOAP'}, SESSION)
+    assert r.status == 422, r
+    body = text(r)
+    assert 'The relation was not added:' in body and 'data_carried' in body, body[body.index('relation-add'):][:1500]
+    assert 'value="SOAP"' in body and 'name="attr.data_carried"' in body
+    assert len(relations_api(rec['id'])) == 1
+    r = post_form(f'/en/objects/{rec["id"]}/relations',
+                  {'_csrf': SESSION[1], 'rel': 'exchanges_data_with:out', 'other': peer['id'],
+                   'attr.data_carried': 'ИИН', 'attr.direction': 'bidirectional', 'attr.protocol': 'SOAP'}, SESSION)
+    assert r.status == 303, r
+    ex = [x for x in relations_api(rec['id']) if x['type'] == 'exchanges_data_with']
+    assert ex and ex[0]['data_carried'] == 'ИИН' and ex[0]['protocol'] == 'SOAP', ex
+    # removal: a confirmation, then the POST
+    conf = text(page(f'/en/objects/{rec["id"]}?remove={rels[0]["id"]}', SESSION))
+    box = conf[conf.index('id="relation-remove"'):]
+    box = box[:box.index('</form>')]
+    action = f'/en/objects/{rec["id"]}/relations/{rels[0]["id"]}/remove'
+    assert 'Runs on: Связной ЦОД' in box and f'action="{action}"' in box, box
+    r = post_form(action, {}, SESSION)
+    assert r.status == 403 and len(relations_api(rec['id'])) == 2, r
+    r = post_form(action, {'_csrf': SESSION[1]}, SESSION)
+    assert r.status == 303 and r.header('Location').endswith('?done=unrelated#relations'), r
+    assert [x['type'] for x in relations_api(rec['id'])] == ['exchanges_data_with']
+    # the public sees no forms
+    pub = text(page(f'/en/objects/{make_object("Публичная система")["id"]}'))
+    assert 'relation-add' not in pub and '?remove=' not in pub
+
+
+def test_relation_rights_as_the_api():
+    # REQ: ROL-02
+    # REQ: ROL-04
+    org2 = make_org(2)
+    owner2 = SRV.token('owner-editor', org2)
+    session2 = sign_in(SRV.user('owner-editor', org2, PASSWORD))
+    mine = make_object('Система первого ведомства')
+    dc = make_dc('ЦОД первого ведомства')
+    r = SRV.request('POST', '/api/v1/relations', {'type': 'runs_on', 'source': mine['id'], 'target': dc['id']},
+                    token=OWNER)
+    assert r.status == 201, r
+    rel = r.json()
+    # the other organisation's draft is not found; its registered object is
+    hidden = make_dc('Секретный ЦОД второго', owner=org2, token=owner2)
+    shown = make_object('Открытая система второго', owner=org2)
+    draft = make_object('Черновик для поиска', register=False)
+    found = text(page(f'/en/objects/{draft["id"]}?rel=runs_on:out&rel_q=%D0%A6%D0%9E%D0%94', SESSION))
+    assert 'ЦОД первого ведомства' in found, found[found.index('relation-add'):][:3000]
+    assert hidden['id'] not in found and 'Секретный' not in found, found[found.index('relation-add'):][:3000]
+    found = text(page(f'/en/objects/{draft["id"]}?rel=exchanges_data_with:out&rel_q=%D0%9E%D1%82%D0%BA%D1%80%D1%8B%D1%82%D0%B0%D1%8F', SESSION))
+    assert f'value="{shown["id"]}"' in found, found[found.index('relation-add'):][:2000]
+    # the other organisation's owner may not add from, nor remove, the first one's relations
+    other = text(page(f'/en/objects/{mine["id"]}', session2))
+    assert 'value="runs_on:out"' not in other and '?remove=' not in other
+    for fields in ({'rel': 'runs_on:out', 'other': dc['id']},
+                   {'rel': 'exchanges_data_with:out', 'other': shown['id'], 'attr.data_carried': 'x'}):
+        r = post_form(f'/en/objects/{mine["id"]}/relations', {'_csrf': session2[1], **fields}, session2)
+        assert r.status == 403 and 'You may not add this relation.' in text(r), r
+    r = post_form(f'/en/objects/{mine["id"]}/relations/{rel["id"]}/remove', {'_csrf': session2[1]}, session2)
+    assert r.status == 404, r  # its end, a draft, is not theirs to see: nor the relation
+    assert [x['id'] for x in relations_api(mine['id'])] == [rel['id']]
+    # nor relate a record it may not read: the first one's draft
+    r = post_form(f'/en/objects/{shown["id"]}/relations',
+                  {'_csrf': session2[1], 'rel': 'exchanges_data_with:out', 'other': draft['id'],
+                   'attr.data_carried': 'x'}, session2)
+    assert r.status == 422 and relations_api(draft['id']) == [], r
+
+
+def test_missing_relation_links_to_its_form():
+    # REQ: REG-04
+    body = {'kind': 'information_system', 'owner': ORG, 'name': {'ru': 'Система без ЦОД'},
+            'stage': 'industrial_operation', 'commissioning_date': '2025-01-10'}
+    body.update(COMPLETE)
+    r = SRV.request('POST', '/api/v1/objects', body, token=OWNER)
+    assert r.status == 201, r
+    rec = r.json()
+    own = text(page(f'/en/objects/{rec["id"]}', SESSION))
+    link = f'href="/en/objects/{rec["id"]}?rel=runs_on:out#relation-add"'
+    assert link in own, own[own.index('usa-summary-box'):][:3000]
+    form = text(page(f'/en/objects/{rec["id"]}?rel=runs_on:out', SESSION))
+    assert '<option value="runs_on:out" selected>' in form
+
+
+def test_a_new_kind_gets_a_card_without_code():
+    # A copy of the model with one more kind, collection and relation type
+    # (labels only): its records get a working card, its relation a form.
+    import json
+    from harness import SOURCE
+    model = json.load(open(os.path.join(SOURCE, 'model/egov-kz.json'), encoding='utf-8'))
+    lab = lambda s: {'kk': s + ' (kk)', 'ru': s + ' (ru)', 'en': s}
+    model['collections']['gadgets'] = {'label': lab('Gadgets'), 'type': 'records'}
+    model['kinds']['test_gadget'] = {
+        'label': lab('Gadget'), 'collection': 'gadgets', 'owned': True, 'named': True,
+        'fields': [{'name': 'serial', 'type': 'string', 'label': lab('Serial number'), 'searchable': True},
+                   {'name': 'direction', 'type': 'enum', 'label': lab('Way'), 'enum': 'exchange_direction'}]}
+    model['relations']['feeds'] = {
+        'label': lab('Feeds'), 'inverse': 'fed_by', 'inverse_label': lab('Fed by'),
+        'source': ['test_gadget'], 'target': ['information_system'],
+        'attributes': [{'name': 'rate', 'type': 'integer', 'label': lab('Rate'), 'required': True}]}
+    d = tempfile.mkdtemp(prefix='archportal-model-')
+    path = os.path.join(d, 'model.json')
+    json.dump(model, open(path, 'w', encoding='utf-8'), ensure_ascii=False)
+    global SRV
+    main_srv = SRV
+    try:
+        with Server(extra=['--model', path]) as srv:
+            SRV = srv
+            admin = srv.token('admin')
+            org = srv.request('POST', '/api/v1/organizations', {
+                'name': {'ru': 'Ведомство гаджетов'}, 'bin': valid_bin(8499),
+                'org_type': 'central_state_body', 'email': 'g@gov.kz'}, token=admin).json()['id']
+            r = srv.request('POST', '/api/v1/gadgets', {'kind': 'test_gadget', 'owner': org,
+                            'name': {'en': 'Blue gadget'}, 'serial': 'SN-42', 'direction': 'bidirectional'},
+                            token=admin)
+            assert r.status == 201, r
+            g = r.json()
+            r = srv.request('POST', '/api/v1/objects', {'kind': 'information_system', 'owner': org,
+                            'name': {'en': 'Fed system'}, 'stage': 'creation'}, token=admin)
+            assert r.status == 201, r
+            target = r.json()
+            session = sign_in(srv.user('admin', None, PASSWORD))
+            for lang in ('kk', 'ru', 'en'):
+                assert page(f'/{lang}/gadgets/{g["id"]}').status == 200
+            body = text(page(f'/en/gadgets/{g["id"]}', session))
+            general = section(body, 'general-h')
+            assert '<dt>Serial number</dt>' in general and 'SN-42' in general, general
+            assert '<dt>Way</dt>' in general and 'Both ways' in general, general
+            assert 'Blue gadget' in body and '<p class="portal-card-kind">Gadget</p>' in body
+            assert '<option value="feeds:out">Feeds</option>' in body
+            found = text(page(f'/en/gadgets/{g["id"]}?rel=feeds:out&rel_q=Fed', session))
+            assert f'value="{target["id"]}"' in found and 'name="attr.rate"' in found
+            r = post_form(f'/en/gadgets/{g["id"]}/relations', {'_csrf': session[1], 'rel': 'feeds:out',
+                          'other': target['id'], 'attr.rate': '7'}, session)
+            assert r.status == 303, r
+            r = srv.get(f'/api/v1/gadgets/{g["id"]}/relations', token=admin)
+            assert [(x['type'], x['rate']) for x in r.json()['items']] == [('feeds', 7)], r
+            # the system's card shows the inverse, linked to the gadget's card
+            other = text(page(f'/en/objects/{target["id"]}', session))
+            assert 'Fed by' in other and f'href="/en/gadgets/{g["id"]}"' in other
+            assert page(f'/en/gadgets/{target["id"]}').status == 404
+    finally:
+        SRV = main_srv
+
+
 def main():
     global SRV, ADMIN, VERIFIER, OWNER, ORG, SESSION
     fx_dir = os.environ.get('DOC_FIXTURES') or os.path.join(tempfile.gettempdir(), 'archportal-fixtures')
@@ -381,7 +584,9 @@ def main():
              test_restricted_fields_only_for_the_owner,
              test_upload_without_javascript, test_upload_without_or_with_a_wrong_token_stores_nothing,
              test_refused_file_shows_its_problems, test_refused_pdfa_problems_in_the_pages_language,
-             test_markup_in_names_is_text, test_not_found])
+             test_markup_in_names_is_text, test_not_found,
+             test_relation_added_and_removed_without_javascript, test_relation_rights_as_the_api,
+             test_missing_relation_links_to_its_form, test_a_new_kind_gets_a_card_without_code])
 
 
 if __name__ == '__main__':
