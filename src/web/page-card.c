@@ -361,6 +361,13 @@ static json_t *documents_section(struct page *pg, const char *coll, const char *
         }
         json_object_set_new(o, "files", files);
         flag(o, "files");
+        if (strcmp(state, "missing") == 0)
+            json_object_set_new(
+                o, "why",
+                json_string(page_tr(
+                    pg, json_is_object(json_object_get(it, "draft"))
+                            ? TR("A DOCX draft is there; the signed copy as PDF/A-1 is what counts.")
+                            : TR("Nothing is placed yet: the signed copy as PDF/A-1 is what counts."))));
         json_object_set_new(o, "may_upload", json_boolean(may_update && !replaced));
         if (refused && refused->type && strcmp(refused->type, type) == 0) {
             json_t *probs = json_array();
@@ -579,12 +586,10 @@ static const char *state_label(enum lang l, const struct model_workflow *w, cons
 
 /* The workflow's events (with remarks) and deadlines; counts the open and
  * overdue ones into the summary. */
-static json_t *timeline_section(struct page *pg, const struct model_kind *k, const char *coll,
-                                const char *id, json_t *summary)
+static json_t *timeline_section(struct page *pg, const struct model_kind *k, const json_t *tl,
+                                json_t *summary)
 {
-    json_t *tl = NULL;
-    struct err e = ERR_INIT;
-    if (!k->workflow || workflow_timeline(pg->w->api->wf, &pg->actor, coll, id, &tl, &e) < 0)
+    if (!tl)
         return NULL;
     const struct model_workflow *w = k->workflow;
     json_t *events = json_array();
@@ -649,7 +654,6 @@ static json_t *timeline_section(struct page *pg, const struct model_kind *k, con
     json_t *out = json_pack("{s:o, s:o}", "events", events, "obligations", obs);
     flag(out, "events");
     flag(out, "obligations");
-    json_decref(tl);
     return out;
 }
 
@@ -690,6 +694,118 @@ static json_t *summary_section(struct page *pg, const struct model_kind *k, cons
         json_decref(c);
     }
     return s;
+}
+
+/* ---- the owner's control panel ------------------------------------------------------- */
+
+/* Does the timeline's "can" hold trigger t? */
+static bool can(const json_t *tl, enum wf_trigger t)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach (json_object_get(tl, "can"), i, v)
+        if (json_is_string(v) && strcmp(json_string_value(v), model_wf_trigger_name(t)) == 0)
+            return true;
+    return false;
+}
+
+/* The workflow's main path as steps (its initial state, where submission
+ * leads, where acceptance leads), the record's state marked: a state off
+ * the path from which it is submitted again (returned) stands in the first
+ * step. */
+static json_t *steps(struct page *pg, const struct model_workflow *w, const char *status,
+                     const char *review)
+{
+    const struct model_wf_state *path[3] = {model_wf_initial(w), NULL, NULL};
+    const struct model_wf_transition *t =
+        path[0] ? model_wf_find(w, WF_SUBMIT, path[0]->id, NULL) : NULL;
+    path[1] = t ? t->to : NULL;
+    t = path[1] ? model_wf_find(w, WF_ACCEPT, path[1]->id, NULL) : NULL;
+    path[2] = t ? t->to : NULL;
+    int at = -1;
+    for (int i = 0; i < 3 && status; i++)
+        if (path[i] && strcmp(path[i]->id, status) == 0)
+            at = i;
+    const struct model_wf_state *cur = status ? model_wf_state(w, status) : NULL;
+    if (at < 0 && cur && model_wf_find(w, WF_SUBMIT, status, review))
+        at = 0;
+    json_t *out = json_array();
+    for (int i = 0; i < 3 && path[i]; i++) {
+        const struct model_wf_state *s = i == at && cur ? cur : path[i];
+        json_array_append_new(out, json_pack("{s:s, s:b, s:b}", "label",
+                                             web_label(pg->lang, s->label), "done", i < at,
+                                             "current", i == at));
+    }
+    return out;
+}
+
+/* The panel at the top of the card: where the record is in its workflow,
+ * the actions the visitor may take now, and what blocks its submission
+ * (the timeline's gaps: the submit check's own computation). */
+static json_t *panel_section(struct page *pg, const struct model_kind *k, const char *coll,
+                             const char *id, const json_t *rec, const json_t *tl, bool upd,
+                             bool relate, json_t *summary)
+{
+    const struct model_workflow *w = k->workflow;
+    json_t *p = json_object();
+    json_t *actions = json_array();
+    const char *status = w ? json_string_value(json_object_get(rec, w->status_field)) : NULL;
+    const char *review = w && w->review_field
+                             ? json_string_value(json_object_get(rec, w->review_field))
+                             : NULL;
+    const struct model_wf_state *st = w && status ? model_wf_state(w, status) : NULL;
+    if (upd && !(st && st->locked))
+        json_array_append_new(actions, json_pack("{s:s, s:s}", "label", page_tr(pg, TR("Edit")),
+                                                 "href", page_url(pg, "/%s/%s/edit", coll, id)));
+    if (upd && k->documents && pg->w->api->docs)
+        json_array_append_new(actions,
+                              json_pack("{s:s, s:s}", "label", page_tr(pg, TR("Upload a document")),
+                                        "href", page_url(pg, "/%s/%s#documents", coll, id)));
+    if (relate)
+        json_array_append_new(actions,
+                              json_pack("{s:s, s:s}", "label", page_tr(pg, TR("Add a relation")),
+                                        "href", page_url(pg, "/%s/%s#relation-add", coll, id)));
+    if (w && tl && can(tl, WF_ACCEPT))
+        json_array_append_new(actions, json_pack("{s:s, s:s}", "label",
+                                                 page_tr(pg, TR("Review the record")), "href",
+                                                 page_url(pg, "/%s/%s/verify", coll, id)));
+    json_t *gaps = tl ? json_object_get(tl, "gaps") : NULL;
+    if (gaps) {
+        json_t *items = page_gap_items(pg, k, coll, id, gaps);
+        json_object_set_new(summary, "gaps", items);
+        flag(summary, "gaps");
+    }
+    if (w && tl && can(tl, WF_SUBMIT)) {
+        const struct model_wf_transition *t = model_wf_find(w, WF_SUBMIT, status, review);
+        bool blocked = json_array_size(json_object_get(summary, "gaps")) > 0;
+        json_object_set_new(summary, "blocking", json_boolean(blocked));
+        if (!blocked && t) {
+            json_t *rev = json_object_get(rec, "revision");
+            json_object_set_new(
+                p, "submit",
+                json_pack("{s:s, s:s, s:I}", "label", web_label(pg->lang, t->label), "action",
+                          page_url(pg, "/%s/%s/submit", coll, id), "revision",
+                          (json_int_t)json_integer_value(rev)));
+        }
+    }
+    if (w) {
+        json_object_set_new(p, "steps", steps(pg, w, status, review));
+        const struct model_field *rf = w->review_field ? model_field(k, w->review_field) : NULL;
+        if (rf && review && *review && strcmp(review, "none") != 0)
+            json_object_set_new(p, "review",
+                                json_string(page_enum_label(pg, rf->enumeration, review)));
+    }
+    json_object_set_new(p, "has_actions",
+                        json_boolean(json_array_size(actions) || json_object_get(p, "submit")));
+    json_object_set_new(p, "actions", actions);
+    if (w)
+        flag(p, "steps");
+    bool any = json_array_size(actions) || json_object_get(p, "submit") || w;
+    if (!any) {
+        json_decref(p);
+        return NULL;
+    }
+    return p;
 }
 
 /* ---- the page ------------------------------------------------------------------------- */
@@ -769,14 +885,13 @@ static void card_render(struct page *pg, const char *coll, const char *id, int s
     json_object_set_new(d, "hidden_restricted", json_boolean(hide && k->has_restricted));
     json_object_set_new(d, "fields", general_section(pg, k, rec, hide));
     json_t *summary = summary_section(pg, k, coll, id, rec);
-    json_t *tl = timeline_section(pg, k, coll, id, summary);
+    json_t *wtl = NULL; /* the workflow's view of the record, for the visitor */
+    struct err te = ERR_INIT;
+    if (k->workflow && workflow_timeline(pg->w->api->wf, &pg->actor, coll, id, &wtl, &te) < 0)
+        wtl = NULL;
+    json_t *tl = timeline_section(pg, k, wtl, summary);
     if (tl)
         json_object_set_new(d, "timeline", tl);
-    /* organisations and kinds without a workflow have nothing to sum up */
-    if (k->workflow || json_object_get(summary, "has_score"))
-        json_object_set_new(d, "summary", summary);
-    else
-        json_decref(summary);
     bool upd = may_update(pg, k, rec);
     if (k->documents && pg->w->api->docs) { /* documents may not be served */
         json_t *docs = documents_section(pg, coll, id, upd, refused);
@@ -789,6 +904,18 @@ static void card_render(struct page *pg, const char *coll, const char *id, int s
     json_t *rform = card_relation_form(pg, k, coll, id, rec);
     if (rform)
         json_object_set_new(d, "relation_form", rform);
+    json_t *panel = panel_section(pg, k, coll, id, rec, wtl, upd,
+                                  rform && json_is_true(json_object_get(rform, "has_types")),
+                                  summary);
+    if (panel)
+        json_object_set_new(d, "panel", panel);
+    json_decref(wtl);
+    /* organisations and kinds without a workflow have nothing to sum up */
+    if (k->workflow || json_object_get(summary, "has_score"))
+        json_object_set_new(d, "summary", summary);
+    else
+        json_decref(summary);
+
     json_object_set_new(d, "relations", rels ? rels : json_array());
     flag(d, "relations");
     json_object_set_new(d, "has_graph", json_boolean(svg.len > 0));

@@ -568,6 +568,73 @@ def test_a_new_kind_gets_a_card_without_code():
         SRV = main_srv
 
 
+def panel(body):
+    """The control panel at the top of the card."""
+    start = body.index('class="portal-card-panel"')
+    return body[start:body.index('usa-summary-box', start)]
+
+
+def test_card_is_the_owners_control_panel():
+    # REQ: REG-03
+    # REQ: REG-04
+    # REQ: DOC-04
+    rec = make_object('Система панели', register=False)
+    own = text(page(f'/en/objects/{rec["id"]}', SESSION))
+    top = panel(own)
+    # where it is: the workflow's path, the current step marked
+    segs = re.findall(r'<li class="usa-step-indicator__segment([^"]*)"[^>]*><span class="usa-step-indicator__segment-label">([^<]*)', top)
+    assert [(c.strip(), l.strip()) for c, l in segs] == [
+        ('usa-step-indicator__segment--current', 'Draft'), ('', 'Submitted for verification'),
+        ('', 'Registered')], segs
+    assert 'aria-current="step"' in top
+    # the actions now, as buttons; no submit while something blocks it
+    acts = re.findall(r'class="usa-button usa-button--outline" href="([^"]*)">([^<]*)</a>', top)
+    assert [a[1] for a in acts] == ['Edit', 'Upload a document', 'Add a relation'], acts
+    assert acts[0][0] == f'/en/objects/{rec["id"]}/edit'
+    assert '/submit"' not in top
+    # one list of what blocks submission: the submit check's own
+    r = SRV.request('POST', f'/api/v1/objects/{rec["id"]}/submit', token=OWNER)
+    assert r.status == 422, r
+    gaps = r.json().get('gaps') or r.json()
+    n = sum(len(gaps.get(k, [])) for k in ('fields', 'documents', 'relations', 'rules'))
+    box = own[own.index('usa-summary-box'):own.index('</ul>', own.index('id="blockers"'))]
+    assert 'What keeps it from being sent for verification:' in box
+    assert box.count('<li>') == n and n > 0, (n, box)
+    # a document slot says why it is still missing
+    with open(FX['docx'], 'rb') as f:
+        body, ctype = multipart([('type', 'technical_specification')], [('file', 'ts.docx', f.read())])
+    r = SRV.request('POST', f'/api/v1/objects/{rec["id"]}/documents', body,
+                    headers={'Content-Type': ctype}, token=OWNER)
+    assert r.status == 201, r
+    docs = section(text(page(f'/en/objects/{rec["id"]}', SESSION)), 'documents-h')
+    ts = docs[docs.index('id="doc-technical_specification"'):]
+    ts = ts[:ts.index('</li>\n')]
+    assert 'A DOCX draft is there; the signed copy as PDF/A-1 is what counts.' in ts, ts
+    ct = docs[docs.index('id="doc-contract"'):]
+    assert 'Nothing is placed yet' in ct[:ct.index('</li>\n')]
+    # complete: the submit button, labelled by the model's transition
+    place_documents(SRV, rec['id'], OWNER)
+    top = panel(text(page(f'/en/objects/{rec["id"]}', SESSION)))
+    m = re.search(r'<form method="post" action="([^"]*)">.*?name="revision" value="(\d+)".*?<button class="usa-button" type="submit">([^<]*)</button>', top, re.S)
+    assert m and m.group(1) == f'/en/objects/{rec["id"]}/submit' and m.group(3) == 'Submit for verification', top
+    r = post_form(m.group(1), {'_csrf': SESSION[1], 'revision': m.group(2)}, SESSION)
+    assert r.status == 303, r
+    top = panel(text(page(f'/en/objects/{rec["id"]}', SESSION)))
+    segs = re.findall(r'<li class="usa-step-indicator__segment([^"]*)"', top)
+    assert [c.strip() for c in segs] == ['usa-step-indicator__segment--complete',
+                                         'usa-step-indicator__segment--current', ''], segs
+    assert '>Edit<' not in top and '/submit"' not in top  # locked while it is verified
+    # the verifier is offered the review
+    vs = sign_in(SRV.user('integrator-verifier', None, PASSWORD))
+    top = panel(text(page(f'/en/objects/{rec["id"]}', vs)))
+    assert f'href="/en/objects/{rec["id"]}/verify">Review the record</a>' in top, top
+    # the public sees no actions
+    r = SRV.request('POST', f'/api/v1/objects/{rec["id"]}/verify', {'decision': 'accept'}, token=VERIFIER)
+    assert r.status == 200, r
+    top = panel(text(page(f'/en/objects/{rec["id"]}')))
+    assert 'usa-button' not in top and 'segment--current" aria-current="step"><span class="usa-step-indicator__segment-label">Registered' in top, top
+
+
 def main():
     global SRV, ADMIN, VERIFIER, OWNER, ORG, SESSION
     fx_dir = os.environ.get('DOC_FIXTURES') or os.path.join(tempfile.gettempdir(), 'archportal-fixtures')
@@ -586,7 +653,8 @@ def main():
              test_refused_file_shows_its_problems, test_refused_pdfa_problems_in_the_pages_language,
              test_markup_in_names_is_text, test_not_found,
              test_relation_added_and_removed_without_javascript, test_relation_rights_as_the_api,
-             test_missing_relation_links_to_its_form, test_a_new_kind_gets_a_card_without_code])
+             test_missing_relation_links_to_its_form, test_a_new_kind_gets_a_card_without_code,
+             test_card_is_the_owners_control_panel])
 
 
 if __name__ == '__main__':
