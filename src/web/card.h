@@ -5,6 +5,9 @@
 
 #include "web/internal.h"
 
+/* The records collection of the page's path "/<lang>/<collection>/…",
+ * or NULL. */
+const char *card_path_collection(const struct page *pg);
 /* Renders the card of coll/id with status; pg->data may already hold the
  * relation form's "rel_error" (a refused relation, shown in its form). */
 void card_page(struct page *pg, const char *coll, const char *id, int status);

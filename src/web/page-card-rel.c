@@ -335,16 +335,6 @@ static json_t *form_target(struct page *pg, const char *coll, const char **id,
     return rec;
 }
 
-/* The collection of the card whose form was posted ("/<lang>/<coll>/…"). */
-static const char *posted_collection(const struct page *pg)
-{
-    const char *p = pg->req->path && strlen(pg->req->path) > 4 ? pg->req->path + 4 : "";
-    size_t n = strcspn(p, "/");
-    const struct model_collection *c =
-        n ? model_collection(pg->w->api->model, arena_strndup(pg->req->arena, p, n)) : NULL;
-    return c && c->type == COLL_RECORDS ? c->id : NULL;
-}
-
 /* Sets member f->name of body from the form's text (nothing when empty). */
 static void attribute_value(struct page *pg, const struct model_field *f, json_t *body)
 {
@@ -377,7 +367,7 @@ static void h_add(struct http_req *req, struct http_resp *resp, void *ctx)
 {
     struct page pg;
     page_begin(ctx, req, resp, &pg);
-    const char *coll = posted_collection(&pg), *id;
+    const char *coll = card_path_collection(&pg), *id;
     const struct model_kind *k;
     json_t *rec = form_target(&pg, coll, &id, &k);
     if (!rec)
@@ -424,7 +414,7 @@ static void h_remove(struct http_req *req, struct http_resp *resp, void *ctx)
 {
     struct page pg;
     page_begin(ctx, req, resp, &pg);
-    const char *coll = posted_collection(&pg), *id;
+    const char *coll = card_path_collection(&pg), *id;
     const struct model_kind *k;
     json_t *rec = form_target(&pg, coll, &id, &k);
     if (!rec)

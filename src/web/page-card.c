@@ -811,7 +811,7 @@ static json_t *panel_section(struct page *pg, const struct model_kind *k, const 
 /* ---- the page ------------------------------------------------------------------------- */
 
 /* The records collection of "/<lang>/<collection>/…", or NULL. */
-static const char *path_collection(const struct page *pg)
+const char *card_path_collection(const struct page *pg)
 {
     const struct http_req *req = pg->req;
     const char *p = req->path && strlen(req->path) > 4 ? req->path + 4 : "";
@@ -950,7 +950,7 @@ static void h_card(struct http_req *req, struct http_resp *resp, void *ctx)
 {
     struct page pg;
     page_begin(ctx, req, resp, &pg);
-    const char *coll = path_collection(&pg);
+    const char *coll = card_path_collection(&pg);
     const char *id = http_req_param(req, "id");
     if (!coll || !id) {
         page_error(&pg, 404, NULL);
@@ -978,7 +978,7 @@ static int cu_begin(struct http_req *req, struct http_resp *resp, void *ctx, voi
 {
     struct card_upload *cu = arena_calloc(req->arena, 1, sizeof *cu);
     page_begin(ctx, req, resp, &cu->pg);
-    cu->coll = path_collection(&cu->pg);
+    cu->coll = card_path_collection(&cu->pg);
     cu->id = http_req_param(req, "id");
     if (!cu->coll || !cu->id || !text_id_valid(cu->id)) {
         page_error(&cu->pg, 404, NULL);

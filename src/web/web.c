@@ -573,8 +573,16 @@ static void collection_routes(struct web *w, struct router *rt)
     const struct model *m = w->api->model;
     for (size_t i = 0; i < model_n_collections(m); i++) {
         const struct model_collection *c = model_collection_at(m, i);
-        if (c->type == COLL_RECORDS)
-            web_card_routes_for(w, rt, c->id);
+        if (c->type != COLL_RECORDS)
+            continue;
+        web_card_routes_for(w, rt, c->id);
+        bool reviewed = false; /* some kind of it has a workflow */
+        for (size_t k = 0; k < c->n_kinds; k++) {
+            const struct model_kind *kd = model_kind(m, c->kinds[k]);
+            reviewed |= kd && kd->workflow;
+        }
+        if (reviewed)
+            web_verify_routes_for(w, rt, c->id);
     }
 }
 

@@ -635,6 +635,73 @@ def test_card_is_the_owners_control_panel():
     assert 'usa-button' not in top and 'segment--current" aria-current="step"><span class="usa-step-indicator__segment-label">Registered' in top, top
 
 
+def test_review_screen():
+    # REQ: REG-04
+    # REQ: X-I18N-01
+    vs = sign_in(SRV.user('integrator-verifier', None, PASSWORD))
+    rec = make_object('Система на проверке', register=False)
+    peer = make_object('Соседняя система')
+    r = SRV.request('POST', '/api/v1/relations', {'type': 'exchanges_data_with', 'source': rec['id'],
+                    'target': peer['id'], 'data_carried': 'ИИН'}, token=OWNER)
+    assert r.status == 201, r
+    place_documents(SRV, rec['id'], OWNER)
+    r = SRV.request('POST', f'/api/v1/objects/{rec["id"]}/submit', token=OWNER)
+    assert r.status == 200, r
+    url = f'/en/objects/{rec["id"]}/verify'
+    body = text(page(url, vs))
+    h2 = re.findall(r'<h2[^>]*>([^<]*)</h2>', body)
+    assert h2 == ['The record in the three languages', 'Documents', 'What is still missing', 'Relations'], h2
+    # the record in the three languages: a translation missing shows as such
+    data = section(body, 'verify-data-h')
+    purpose = data[data.index('<strong>Purpose</strong>'):]
+    purpose = purpose[:purpose.index('</details>')]
+    assert '<span lang="ru">Учёт обращений граждан</span>' in purpose, purpose
+    assert purpose.count('Not given') == 2, purpose
+    name = data[data.index('<strong>Name</strong>'):]
+    assert '<span lang="en">Система на проверке</span>' in name[:name.index('</details>')]
+    # a remark per field, revealed with a click: no visible box per field
+    assert data.count('<details class="portal-remark-add"') == data.count('name="remark.') > 5
+    assert ' open>' not in data
+    docs = section(body, 'verify-docs-h')
+    assert 'PDF/A-1B, checked on upload' in docs and 'Technical specification' in docs, docs
+    assert 'Nothing: the record is complete.' in section(body, 'verify-gaps-h')
+    assert 'Exchanges data with' in section(body, 'verify-rels-h') and 'Соседняя система' in body
+    rev = re.search(r'name="revision" value="(\d+)"', body).group(1)
+    # a stale revision while it awaits a decision: said so, the page again
+    r = post_form(url, {'_csrf': vs[1], 'revision': str(int(rev) - 1), 'decision': 'accept'}, vs)
+    assert r.status == 409 and 'changed the record while you reviewed it' in text(r), r
+    # a remark kept open when the page comes back with an error
+    r = post_form(url, {'_csrf': vs[1], 'revision': '1', 'decision': 'return', 'remark.purpose': 'Уточните'}, vs)
+    assert r.status == 409 and '<details class="portal-remark-add" id="r-purpose-add" open>' in text(r), r
+    # accepting shows the code just assigned
+    r = post_form(url, {'_csrf': vs[1], 'revision': rev, 'decision': 'accept'}, vs)
+    assert r.status == 303 and r.header('Location') == f'/en/verification?record={rec["id"]}&done=verified', r
+    code = SRV.get(f'/api/v1/objects/{rec["id"]}', token=ADMIN).json()['accounting_code']
+    q = text(page(r.header('Location'), vs))
+    assert f'registered with the accounting code {code}.' in q and 'Система на проверке' in q, q
+    # a record awaiting no review: said plainly, with its state
+    r = page(url, vs)
+    assert r.status == 409, r
+    assert 'This object is not awaiting verification. Its status now: Registered' in text(r), text(r)
+    r = post_form(url, {'_csrf': vs[1], 'revision': rev, 'decision': 'accept'}, vs)
+    assert r.status == 409 and 'Its status now: Registered' in text(r), r
+    # a change of the registered record: before and after per field
+    cur = SRV.get(f'/api/v1/objects/{rec["id"]}', token=OWNER).json()
+    r = SRV.request('PATCH', f'/api/v1/objects/{rec["id"]}', {'legal_basis': 'Приказ № 3'},
+                    token=OWNER, headers={'Content-Type': 'application/merge-patch+json',
+                                          'If-Match': f'"{cur["revision"]}"'})
+    assert r.status == 200 and r.json().get('review') == 'pending', r
+    body = text(page(url, vs))
+    ch = section(body, 'verify-changes-h')
+    rows = re.findall(r'<tr><th scope="row"[^>]*>([^<]*)</th><td[^>]*>([^<]*)</td><td[^>]*>([^<]*)</td></tr>', ch)
+    assert rows == [('Legal basis', 'Приказ № 1', 'Приказ № 3')], ch
+    # the owner's queue entry goes once accepted; the code stays
+    rev = re.search(r'name="revision" value="(\d+)"', body).group(1)
+    r = post_form(url, {'_csrf': vs[1], 'revision': rev, 'decision': 'accept'}, vs)
+    assert r.status == 303, r
+    assert f'registered with the accounting code {code}.' in text(page(r.header('Location'), vs))
+
+
 def main():
     global SRV, ADMIN, VERIFIER, OWNER, ORG, SESSION
     fx_dir = os.environ.get('DOC_FIXTURES') or os.path.join(tempfile.gettempdir(), 'archportal-fixtures')
@@ -654,7 +721,7 @@ def main():
              test_markup_in_names_is_text, test_not_found,
              test_relation_added_and_removed_without_javascript, test_relation_rights_as_the_api,
              test_missing_relation_links_to_its_form, test_a_new_kind_gets_a_card_without_code,
-             test_card_is_the_owners_control_panel])
+             test_card_is_the_owners_control_panel, test_review_screen])
 
 
 if __name__ == '__main__':
