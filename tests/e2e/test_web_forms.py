@@ -74,6 +74,7 @@ def is_form(name, **over):
     f = {'name.ru': name, 'name.kk': '', 'name.en': '', 'short_name': 'СО',
          'purpose.ru': 'Учёт обращений граждан', 'functions': 'Приём обращений\r\nУчёт ответов\r\n',
          'stored_data': 'ФИО заявителей', 'class': 'second', 'stage': 'creation',
+         'creation_phase': 'software_development',
          'placement': 'icp_eg', 'funding_source': 'state_investment_project',
          'legal_basis': 'Приказ № 1', 'contacts': 'Отдел цифровизации',
          'source_code_transferred._present': '1', 'commissioning_date': '2024-03-01',
