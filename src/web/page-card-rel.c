@@ -137,11 +137,11 @@ static void found_in(struct page *pg, const struct rel_choice *c,
             continue;
         const struct model_kind *ok = model_kind(m, json_string_value(json_object_get(r, "kind")));
         const char *name = web_name(pg->lang, json_object_get(r, "name"));
-        json_array_append_new(
-            out, json_pack("{s:s, s:s, s:s, s:s, s:b}", "id", id, "input_id",
-                           arena_printf(pg->req->arena, "rel-other-%s", id), "name",
-                           *name ? name : id, "kind", ok ? web_label(pg->lang, ok->label) : "",
-                           "checked", strcmp(id, picked) == 0));
+        json_array_append_new(out, json_pack("{s:s, s:s, s:s, s:s, s:b}", "id", id, "input_id",
+                                             arena_printf(pg->req->arena, "rel-other-%s", id),
+                                             "name", *name ? name : id, "kind",
+                                             ok ? web_label(pg->lang, ok->label) : "", "checked",
+                                             strcmp(id, picked) == 0));
     }
     json_decref(page);
 }
@@ -180,7 +180,6 @@ static json_t *candidates(struct page *pg, const struct rel_choice *c, const cha
     return out;
 }
 
-
 /* Is f one of the relation's attributes the form fills (the ends are not,
  * nor computed fields, lists, references or groups)? */
 static bool attribute_field(const struct model_field *f)
@@ -204,10 +203,10 @@ static json_t *attribute_inputs(struct page *pg, const struct model_kind *rk)
         if (!attribute_field(f))
             continue;
         const char *value = input(pg, attr_name(pg, f));
-        json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:b}", "name", attr_name(pg, f), "input_id",
-                              arena_printf(pg->req->arena, "rel-attr-%s", f->name), "label",
-                              web_label(pg->lang, f->label), "value", value, "required",
-                              f->required);
+        json_t *o =
+            json_pack("{s:s, s:s, s:s, s:s, s:b}", "name", attr_name(pg, f), "input_id",
+                      arena_printf(pg->req->arena, "rel-attr-%s", f->name), "label",
+                      web_label(pg->lang, f->label), "value", value, "required", f->required);
         if (f->help.kk)
             json_object_set_new(o, "help", json_string(web_label(pg->lang, f->help)));
         if ((f->type == FT_ENUM && f->enumeration) || f->type == FT_BOOL) {
@@ -255,8 +254,8 @@ static json_t *remove_confirmation(struct page *pg, const char *coll, const char
     json_t *out = NULL;
     bool outgoing = src && strcmp(src, id) == 0;
     if (rk && rk->is_relation && src && dst && (outgoing || strcmp(dst, id) == 0) &&
-        registry_get_visible(pg->w->api->reg, &pg->actor, NULL, outgoing ? dst : src, &other,
-                             &e) == 0) {
+        registry_get_visible(pg->w->api->reg, &pg->actor, NULL, outgoing ? dst : src, &other, &e) ==
+            0) {
         json_t *srec = NULL;
         if (registry_get_visible(pg->w->api->reg, &pg->actor, NULL, src, &srec, &e) == 0 &&
             card_may_remove(pg, rk, card_record_org(pg, srec))) {
@@ -295,8 +294,9 @@ json_t *card_relation_form(struct page *pg, const struct model_kind *k, const ch
     struct rel_choice c;
     if (*chosen && choice_parse(pg->w->api->model, k, chosen, &c) && may_choose(pg, &c, rec)) {
         json_object_set_new(f, "chosen", json_string(chosen));
-        json_object_set_new(f, "chosen_label", json_string(web_label(
-                                                   pg->lang, c.out ? c.rk->label : c.rk->inverse_label)));
+        json_object_set_new(
+            f, "chosen_label",
+            json_string(web_label(pg->lang, c.out ? c.rk->label : c.rk->inverse_label)));
         json_object_set_new(f, "attributes", attribute_inputs(pg, c.rk));
         const char *words = input(pg, "rel_q");
         if (*words) {
@@ -400,8 +400,9 @@ static void h_add(struct http_req *req, struct http_resp *resp, void *ctx)
         else if (e.status == 401 || e.status == 403)
             refuse(&pg, coll, id, 403, page_tr(&pg, TR("You may not add this relation.")));
         else if (e.status == 404)
-            refuse(&pg, coll, id, 422,
-                   page_tr(&pg, TR("Choose the other end of the relation among the records found.")));
+            refuse(
+                &pg, coll, id, 422,
+                page_tr(&pg, TR("Choose the other end of the relation among the records found.")));
         else
             refuse(&pg, coll, id, e.status >= 400 && e.status < 500 ? 422 : e.status,
                    arena_printf(req->arena, "%s %s",

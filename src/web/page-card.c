@@ -365,9 +365,11 @@ static json_t *documents_section(struct page *pg, const char *coll, const char *
             json_object_set_new(
                 o, "why",
                 json_string(page_tr(
-                    pg, json_is_object(json_object_get(it, "draft"))
-                            ? TR("A DOCX draft is there; the signed copy as PDF/A-1 is what counts.")
-                            : TR("Nothing is placed yet: the signed copy as PDF/A-1 is what counts."))));
+                    pg,
+                    json_is_object(json_object_get(it, "draft"))
+                        ? TR("A DOCX draft is there; the signed copy as PDF/A-1 is what counts.")
+                        : TR("Nothing is placed yet: the signed copy as PDF/A-1 is what "
+                             "counts."))));
         json_object_set_new(o, "may_upload", json_boolean(may_update && !replaced));
         if (refused && refused->type && strcmp(refused->type, type) == 0) {
             json_t *probs = json_array();
@@ -438,9 +440,9 @@ static json_t *relations_section(struct page *pg, const char *coll, const char *
             json_object_set_new(o, "url", json_string(url));
         const char *rid = json_string_value(json_object_get(rel, "id"));
         if (rid && card_may_remove(pg, rk, src_org))
-            json_object_set_new(o, "remove_url",
-                                json_string(page_url(pg, "/%s/%s?remove=%s#relation-remove", coll,
-                                                     id, rid)));
+            json_object_set_new(
+                o, "remove_url",
+                json_string(page_url(pg, "/%s/%s?remove=%s#relation-remove", coll, id, rid)));
         json_array_append_new(items, o);
         /* the picture */
         size_t at = n_nodes;
@@ -732,9 +734,9 @@ static json_t *steps(struct page *pg, const struct model_workflow *w, const char
     json_t *out = json_array();
     for (int i = 0; i < 3 && path[i]; i++) {
         const struct model_wf_state *s = i == at && cur ? cur : path[i];
-        json_array_append_new(out, json_pack("{s:s, s:b, s:b}", "label",
-                                             web_label(pg->lang, s->label), "done", i < at,
-                                             "current", i == at));
+        json_array_append_new(out,
+                              json_pack("{s:s, s:b, s:b}", "label", web_label(pg->lang, s->label),
+                                        "done", i < at, "current", i == at));
     }
     return out;
 }
@@ -750,9 +752,8 @@ static json_t *panel_section(struct page *pg, const struct model_kind *k, const 
     json_t *p = json_object();
     json_t *actions = json_array();
     const char *status = w ? json_string_value(json_object_get(rec, w->status_field)) : NULL;
-    const char *review = w && w->review_field
-                             ? json_string_value(json_object_get(rec, w->review_field))
-                             : NULL;
+    const char *review =
+        w && w->review_field ? json_string_value(json_object_get(rec, w->review_field)) : NULL;
     const struct model_wf_state *st = w && status ? model_wf_state(w, status) : NULL;
     if (upd && !(st && st->locked))
         json_array_append_new(actions, json_pack("{s:s, s:s}", "label", page_tr(pg, TR("Edit")),
@@ -766,9 +767,9 @@ static json_t *panel_section(struct page *pg, const struct model_kind *k, const 
                               json_pack("{s:s, s:s}", "label", page_tr(pg, TR("Add a relation")),
                                         "href", page_url(pg, "/%s/%s#relation-add", coll, id)));
     if (w && tl && can(tl, WF_ACCEPT))
-        json_array_append_new(actions, json_pack("{s:s, s:s}", "label",
-                                                 page_tr(pg, TR("Review the record")), "href",
-                                                 page_url(pg, "/%s/%s/verify", coll, id)));
+        json_array_append_new(actions,
+                              json_pack("{s:s, s:s}", "label", page_tr(pg, TR("Review the record")),
+                                        "href", page_url(pg, "/%s/%s/verify", coll, id)));
     json_t *gaps = tl ? json_object_get(tl, "gaps") : NULL;
     if (gaps) {
         json_t *items = page_gap_items(pg, k, coll, id, gaps);
@@ -781,11 +782,10 @@ static json_t *panel_section(struct page *pg, const struct model_kind *k, const 
         json_object_set_new(summary, "blocking", json_boolean(blocked));
         if (!blocked && t) {
             json_t *rev = json_object_get(rec, "revision");
-            json_object_set_new(
-                p, "submit",
-                json_pack("{s:s, s:s, s:I}", "label", web_label(pg->lang, t->label), "action",
-                          page_url(pg, "/%s/%s/submit", coll, id), "revision",
-                          (json_int_t)json_integer_value(rev)));
+            json_object_set_new(p, "submit",
+                                json_pack("{s:s, s:s, s:I}", "label", web_label(pg->lang, t->label),
+                                          "action", page_url(pg, "/%s/%s/submit", coll, id),
+                                          "revision", (json_int_t)json_integer_value(rev)));
         }
     }
     if (w) {
@@ -904,9 +904,9 @@ static void card_render(struct page *pg, const char *coll, const char *id, int s
     json_t *rform = card_relation_form(pg, k, coll, id, rec);
     if (rform)
         json_object_set_new(d, "relation_form", rform);
-    json_t *panel = panel_section(pg, k, coll, id, rec, wtl, upd,
-                                  rform && json_is_true(json_object_get(rform, "has_types")),
-                                  summary);
+    json_t *panel =
+        panel_section(pg, k, coll, id, rec, wtl, upd,
+                      rform && json_is_true(json_object_get(rform, "has_types")), summary);
     if (panel)
         json_object_set_new(d, "panel", panel);
     json_decref(wtl);

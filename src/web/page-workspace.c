@@ -348,10 +348,9 @@ static json_t *verify_row(struct page *pg, const struct model_field *f, const ch
                                               i18n_code((enum lang)l), "empty", !*t));
     }
     const char *remark = form_value(pg, remark_name(pg, f->name));
-    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:b}", "label", label, "name",
-                          remark_name(pg, f->name), "id",
-                          arena_printf(pg->req->arena, "r-%s", f->name), "remark", remark,
-                          "open", *remark != '\0');
+    json_t *o = json_pack(
+        "{s:s, s:s, s:s, s:s, s:b}", "label", label, "name", remark_name(pg, f->name), "id",
+        arena_printf(pg->req->arena, "r-%s", f->name), "remark", remark, "open", *remark != '\0');
     if (same)
         json_object_set_new(o, "value", json_string(first));
     else
@@ -416,10 +415,11 @@ static json_t *verify_changes(struct page *pg, const struct model_kind *k, const
             if (!f)
                 continue;
             if (!json_object_get(first, f))
-                json_object_set(first, f, json_object_get(c, "before") ? json_object_get(c, "before")
-                                                                       : json_null());
-            json_object_set(last, f, json_object_get(c, "after") ? json_object_get(c, "after")
-                                                                 : json_null());
+                json_object_set(first, f,
+                                json_object_get(c, "before") ? json_object_get(c, "before")
+                                                             : json_null());
+            json_object_set(
+                last, f, json_object_get(c, "after") ? json_object_get(c, "after") : json_null());
         }
     }
     json_t *out = json_array();
@@ -436,8 +436,7 @@ static json_t *verify_changes(struct page *pg, const struct model_kind *k, const
             continue;
         json_array_append_new(
             out, json_pack("{s:s, s:s, s:s}", "label",
-                           f == 0 ? page_tr(pg, TR("Name"))
-                                  : web_label(pg->lang, fields[f]->label),
+                           f == 0 ? page_tr(pg, TR("Name")) : web_label(pg->lang, fields[f]->label),
                            "before", forms_value_text(pg, fields[f], b), "after",
                            forms_value_text(pg, fields[f], a)));
     }
@@ -497,8 +496,7 @@ static json_t *verify_relations(struct page *pg, const char *coll, const char *i
             model_kind(pg->w->api->model, json_string_value(json_object_get(r, "type")));
         const char *src = json_string_value(json_object_get(r, "source"));
         bool outgoing = src && strcmp(src, id) == 0;
-        const char *other =
-            json_string_value(json_object_get(r, outgoing ? "target" : "source"));
+        const char *other = json_string_value(json_object_get(r, outgoing ? "target" : "source"));
         json_t *orec = NULL;
         if (!rk || !other ||
             registry_get_visible(pg->w->api->reg, &pg->actor, NULL, other, &orec, &e) < 0)
@@ -507,11 +505,11 @@ static json_t *verify_relations(struct page *pg, const char *coll, const char *i
         const struct model_kind *ok =
             model_kind(pg->w->api->model, json_string_value(json_object_get(orec, "kind")));
         json_array_append_new(
-            out, json_pack("{s:s, s:s, s:s?}", "type",
-                           web_label(pg->lang, outgoing ? rk->label : rk->inverse_label), "name",
-                           *name ? name : other, "url",
-                           ok && ok->collection ? page_url(pg, "/%s/%s", ok->collection, other)
-                                                : NULL));
+            out,
+            json_pack("{s:s, s:s, s:s?}", "type",
+                      web_label(pg->lang, outgoing ? rk->label : rk->inverse_label), "name",
+                      *name ? name : other, "url",
+                      ok && ok->collection ? page_url(pg, "/%s/%s", ok->collection, other) : NULL));
         json_decref(orec);
     }
     json_decref(rels);
@@ -592,7 +590,9 @@ static void not_awaiting(struct page *pg, const struct model_kind *k, const json
                arena_printf(pg->req->arena, "%s %s %s",
                             page_tr(pg, TR("This object is not awaiting verification.")),
                             page_tr(pg, TR("Its status now:")),
-                            s ? web_label(pg->lang, s->label) : st ? st : ""));
+                            s    ? web_label(pg->lang, s->label)
+                            : st ? st
+                                 : ""));
 }
 
 static void h_verify(struct http_req *req, struct http_resp *resp, void *ctx)

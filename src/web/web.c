@@ -147,13 +147,11 @@ json_t *page_gap_items(const struct page *pg, const struct model_kind *k, const 
                       page_url(pg, "/%s/%s#doc-%s", coll, id,
                                json_string_value(json_object_get(x, "type")))));
     json_array_foreach (json_object_get(gaps, "relations"), i, x)
-        json_array_append_new(items, json_pack("{s:s, s:s, s:s}", "what",
-                                               page_tr(pg, TR("Relation")), "label",
-                                               web_name(pg->lang, json_object_get(x, "label")),
-                                               "href",
-                                               page_url(pg, "/%s/%s?rel=%s:out#relation-add", coll,
-                                                        id, json_string_value(json_object_get(
-                                                                x, "type")))));
+        json_array_append_new(
+            items, json_pack("{s:s, s:s, s:s}", "what", page_tr(pg, TR("Relation")), "label",
+                             web_name(pg->lang, json_object_get(x, "label")), "href",
+                             page_url(pg, "/%s/%s?rel=%s:out#relation-add", coll, id,
+                                      json_string_value(json_object_get(x, "type")))));
     json_array_foreach (json_object_get(gaps, "rules"), i, x)
         json_array_append_new(
             items, json_pack("{s:s, s:s, s:s}", "what", page_tr(pg, TR("Requirement of the Rules")),
