@@ -691,6 +691,10 @@ def test_review_screen():
                     token=OWNER, headers={'Content-Type': 'application/merge-patch+json',
                                           'If-Match': f'"{cur["revision"]}"'})
     assert r.status == 200 and r.json().get('review') == 'pending', r
+    # the owner's card: registered, its changes under review
+    top = panel(text(page(f'/en/objects/{rec["id"]}', SESSION)))
+    assert '<span class="usa-tag">Changes under review</span>' in top, top
+    assert 'segment--current" aria-current="step"><span class="usa-step-indicator__segment-label">Registered' in top
     body = text(page(url, vs))
     ch = section(body, 'verify-changes-h')
     rows = re.findall(r'<tr><th scope="row"[^>]*>([^<]*)</th><td[^>]*>([^<]*)</td><td[^>]*>([^<]*)</td></tr>', ch)
