@@ -130,7 +130,13 @@ void web_home_routes(struct web *w, struct router *rt);
 void web_dash_routes(struct web *w, struct router *rt);
 void web_rules_routes(struct web *w, struct router *rt);
 void web_account_routes(struct web *w, struct router *rt);
-void web_card_routes(struct web *w, struct router *rt);
+/* The card of the records of `collection` (a records collection of the
+ * model): GET /{lang}/{collection}/{id}, its uploads and its relations'
+ * forms. Called once per records collection. */
+void web_card_routes_for(struct web *w, struct router *rt, const char *collection);
+/* The integrator's review of the records of `collection` (a records
+ * collection with a workflow): GET and POST /{lang}/{collection}/{id}/verify. */
+void web_verify_routes_for(struct web *w, struct router *rt, const char *collection);
 void web_workspace_routes(struct web *w, struct router *rt);
 void web_registry_routes(struct web *w, struct router *rt);
 /* The list, CSV, create and edit pages of one records collection

@@ -1,10 +1,10 @@
-/* The card of one record (objects and organisations): a summary box
+/* The card of one record of any records collection of the model: a summary box
  * (status, accounting code, stage, completeness, deadlines), its data in
  * model order with the metamodel's labels, its documents with downloads
  * and an upload form per type (a plain multipart POST, streamed into the
  * docs module), its relations as a list and as a Graphviz picture, its
  * history with each revision's changes, and its workflow timeline. */
-#include "web/internal.h"
+#include "web/card.h"
 
 #include "account/account.h"
 #include "auth/authz.h"
@@ -122,12 +122,17 @@ static void flag(json_t *o, const char *key)
 
 /* ---- values ------------------------------------------------------------------- */
 
+/* The records collection named `id`, or NULL (relations have no card). */
+static const struct model_collection *records_collection(const struct model *m, const char *id)
+{
+    const struct model_collection *c = id ? model_collection(m, id) : NULL;
+    return c && c->type == COLL_RECORDS ? c : NULL;
+}
+
 /* The card URL of a record of kind k, or NULL when it has no card. */
 static const char *card_url(const struct page *pg, const struct model_kind *k, const char *id)
 {
-    if (!k || !k->collection || !id)
-        return NULL;
-    if (strcmp(k->collection, "objects") != 0 && strcmp(k->collection, "organizations") != 0)
+    if (!k || !id || !records_collection(pg->w->api->model, k->collection))
         return NULL;
     return page_url(pg, "/%s/%s", k->collection, id);
 }
@@ -356,6 +361,15 @@ static json_t *documents_section(struct page *pg, const char *coll, const char *
         }
         json_object_set_new(o, "files", files);
         flag(o, "files");
+        if (strcmp(state, "missing") == 0)
+            json_object_set_new(
+                o, "why",
+                json_string(page_tr(
+                    pg,
+                    json_is_object(json_object_get(it, "draft"))
+                        ? TR("A DOCX draft is there; the signed copy as PDF/A-1 is what counts.")
+                        : TR("Nothing is placed yet: the signed copy as PDF/A-1 is what "
+                             "counts."))));
         json_object_set_new(o, "may_upload", json_boolean(may_update && !replaced));
         if (refused && refused->type && strcmp(refused->type, type) == 0) {
             json_t *probs = json_array();
@@ -382,7 +396,7 @@ static json_t *documents_section(struct page *pg, const char *coll, const char *
 /* The relations of the record (both directions) as a list, and as nodes
  * and edges of the picture (the record is node 0). */
 static json_t *relations_section(struct page *pg, const char *coll, const char *id,
-                                 const char *name, struct buf *svg)
+                                 const json_t *rec, const char *name, struct buf *svg)
 {
     json_t *rels = NULL;
     struct err e = ERR_INIT;
@@ -416,6 +430,7 @@ static json_t *relations_section(struct page *pg, const char *coll, const char *
         const struct model_kind *ok =
             model_kind(m, json_string_value(json_object_get(orec, "kind")));
         const char *url = card_url(pg, ok, other);
+        const char *src_org = card_record_org(pg, out ? rec : orec);
         json_decref(orec);
         const char *label =
             out ? web_label(pg->lang, rk->label) : web_label(pg->lang, rk->inverse_label);
@@ -423,6 +438,11 @@ static json_t *relations_section(struct page *pg, const char *coll, const char *
                               "kind", ok ? web_label(pg->lang, ok->label) : "", "outgoing", out);
         if (url)
             json_object_set_new(o, "url", json_string(url));
+        const char *rid = json_string_value(json_object_get(rel, "id"));
+        if (rid && card_may_remove(pg, rk, src_org))
+            json_object_set_new(
+                o, "remove_url",
+                json_string(page_url(pg, "/%s/%s?remove=%s#relation-remove", coll, id, rid)));
         json_array_append_new(items, o);
         /* the picture */
         size_t at = n_nodes;
@@ -568,12 +588,10 @@ static const char *state_label(enum lang l, const struct model_workflow *w, cons
 
 /* The workflow's events (with remarks) and deadlines; counts the open and
  * overdue ones into the summary. */
-static json_t *timeline_section(struct page *pg, const struct model_kind *k, const char *coll,
-                                const char *id, json_t *summary)
+static json_t *timeline_section(struct page *pg, const struct model_kind *k, const json_t *tl,
+                                json_t *summary)
 {
-    json_t *tl = NULL;
-    struct err e = ERR_INIT;
-    if (!k->workflow || workflow_timeline(pg->w->api->wf, &pg->actor, coll, id, &tl, &e) < 0)
+    if (!tl)
         return NULL;
     const struct model_workflow *w = k->workflow;
     json_t *events = json_array();
@@ -638,7 +656,6 @@ static json_t *timeline_section(struct page *pg, const struct model_kind *k, con
     json_t *out = json_pack("{s:o, s:o}", "events", events, "obligations", obs);
     flag(out, "events");
     flag(out, "obligations");
-    json_decref(tl);
     return out;
 }
 
@@ -681,28 +698,153 @@ static json_t *summary_section(struct page *pg, const struct model_kind *k, cons
     return s;
 }
 
+/* ---- the owner's control panel ------------------------------------------------------- */
+
+/* Does the timeline's "can" hold trigger t? */
+static bool can(const json_t *tl, enum wf_trigger t)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach (json_object_get(tl, "can"), i, v)
+        if (json_is_string(v) && strcmp(json_string_value(v), model_wf_trigger_name(t)) == 0)
+            return true;
+    return false;
+}
+
+/* The workflow's main path as steps (its initial state, where submission
+ * leads, where acceptance leads), the record's state marked: a state off
+ * the path from which it is submitted again (returned) stands in the first
+ * step. */
+static json_t *steps(struct page *pg, const struct model_workflow *w, const char *status,
+                     const char *review)
+{
+    const struct model_wf_state *path[3] = {model_wf_initial(w), NULL, NULL};
+    const struct model_wf_transition *t =
+        path[0] ? model_wf_find(w, WF_SUBMIT, path[0]->id, NULL) : NULL;
+    path[1] = t ? t->to : NULL;
+    t = path[1] ? model_wf_find(w, WF_ACCEPT, path[1]->id, NULL) : NULL;
+    path[2] = t ? t->to : NULL;
+    int at = -1;
+    for (int i = 0; i < 3 && status; i++)
+        if (path[i] && strcmp(path[i]->id, status) == 0)
+            at = i;
+    const struct model_wf_state *cur = status ? model_wf_state(w, status) : NULL;
+    if (at < 0 && cur && model_wf_find(w, WF_SUBMIT, status, review))
+        at = 0;
+    json_t *out = json_array();
+    for (int i = 0; i < 3 && path[i]; i++) {
+        const struct model_wf_state *s = i == at && cur ? cur : path[i];
+        json_array_append_new(out,
+                              json_pack("{s:s, s:b, s:b}", "label", web_label(pg->lang, s->label),
+                                        "done", i < at, "current", i == at));
+    }
+    return out;
+}
+
+/* The panel at the top of the card: where the record is in its workflow,
+ * the actions the visitor may take now, and what blocks its submission
+ * (the timeline's gaps: the submit check's own computation). */
+static json_t *panel_section(struct page *pg, const struct model_kind *k, const char *coll,
+                             const char *id, const json_t *rec, const json_t *tl, bool upd,
+                             bool relate, json_t *summary)
+{
+    const struct model_workflow *w = k->workflow;
+    json_t *p = json_object();
+    json_t *actions = json_array();
+    const char *status = w ? json_string_value(json_object_get(rec, w->status_field)) : NULL;
+    const char *review =
+        w && w->review_field ? json_string_value(json_object_get(rec, w->review_field)) : NULL;
+    const struct model_wf_state *st = w && status ? model_wf_state(w, status) : NULL;
+    if (upd && !(st && st->locked))
+        json_array_append_new(actions, json_pack("{s:s, s:s}", "label", page_tr(pg, TR("Edit")),
+                                                 "href", page_url(pg, "/%s/%s/edit", coll, id)));
+    if (upd && k->documents && pg->w->api->docs)
+        json_array_append_new(actions,
+                              json_pack("{s:s, s:s}", "label", page_tr(pg, TR("Upload a document")),
+                                        "href", page_url(pg, "/%s/%s#documents", coll, id)));
+    if (relate)
+        json_array_append_new(actions,
+                              json_pack("{s:s, s:s}", "label", page_tr(pg, TR("Add a relation")),
+                                        "href", page_url(pg, "/%s/%s#relation-add", coll, id)));
+    if (w && tl && can(tl, WF_ACCEPT))
+        json_array_append_new(actions,
+                              json_pack("{s:s, s:s}", "label", page_tr(pg, TR("Review the record")),
+                                        "href", page_url(pg, "/%s/%s/verify", coll, id)));
+    json_t *gaps = tl ? json_object_get(tl, "gaps") : NULL;
+    if (gaps) {
+        json_t *items = page_gap_items(pg, k, coll, id, gaps);
+        json_object_set_new(summary, "gaps", items);
+        flag(summary, "gaps");
+    }
+    if (w && tl && can(tl, WF_SUBMIT)) {
+        const struct model_wf_transition *t = model_wf_find(w, WF_SUBMIT, status, review);
+        bool blocked = json_array_size(json_object_get(summary, "gaps")) > 0;
+        json_object_set_new(summary, "blocking", json_boolean(blocked));
+        if (!blocked && t) {
+            json_t *rev = json_object_get(rec, "revision");
+            json_object_set_new(p, "submit",
+                                json_pack("{s:s, s:s, s:I}", "label", web_label(pg->lang, t->label),
+                                          "action", page_url(pg, "/%s/%s/submit", coll, id),
+                                          "revision", (json_int_t)json_integer_value(rev)));
+        }
+    }
+    if (w) {
+        json_object_set_new(p, "steps", steps(pg, w, status, review));
+        const struct model_field *rf = w->review_field ? model_field(k, w->review_field) : NULL;
+        if (rf && review && *review && strcmp(review, "none") != 0)
+            json_object_set_new(p, "review",
+                                json_string(page_enum_label(pg, rf->enumeration, review)));
+    }
+    json_object_set_new(p, "has_actions",
+                        json_boolean(json_array_size(actions) || json_object_get(p, "submit")));
+    json_object_set_new(p, "actions", actions);
+    if (w)
+        flag(p, "steps");
+    bool any = json_array_size(actions) || json_object_get(p, "submit") || w;
+    if (!any) {
+        json_decref(p);
+        return NULL;
+    }
+    return p;
+}
+
 /* ---- the page ------------------------------------------------------------------------- */
 
-/* "objects" or "organizations" from "/<lang>/<collection>/…". */
-static const char *path_collection(const struct http_req *req)
+/* The records collection of "/<lang>/<collection>/…", or NULL. */
+const char *card_path_collection(const struct page *pg)
 {
+    const struct http_req *req = pg->req;
     const char *p = req->path && strlen(req->path) > 4 ? req->path + 4 : "";
-    if (strncmp(p, "objects/", 8) == 0)
-        return "objects";
-    if (strncmp(p, "organizations/", 14) == 0)
-        return "organizations";
-    return NULL;
+    size_t n = strcspn(p, "/");
+    char name[64];
+    if (n == 0 || n >= sizeof name)
+        return NULL;
+    memcpy(name, p, n);
+    name[n] = '\0';
+    const struct model_collection *c = records_collection(pg->w->api->model, name);
+    return c ? c->id : NULL;
+}
+
+const char *card_record_org(const struct page *pg, const json_t *rec)
+{
+    char org[128];
+    struct err e = ERR_INIT;
+    if (registry_record_org(pg->w->api->reg, NULL, rec, org, sizeof org, &e) < 0)
+        return "";
+    return arena_strdup(pg->req->arena, org);
 }
 
 /* May the visitor place documents on (update) the record? */
-static bool may_update(const struct page *pg, const struct model_kind *k, const char *coll,
-                       const char *id, const json_t *rec)
+static bool may_update(const struct page *pg, const struct model_kind *k, const json_t *rec)
 {
-    const char *org = k->owned ? json_string_value(json_object_get(rec, "owner"))
-                      : strcmp(coll, "organizations") == 0 ? id
-                                                           : "";
+    return pg->signed_in && authz_may(accounts_rights(pg->w->api->acct), &pg->actor, RA_UPDATE,
+                                      k->id, card_record_org(pg, rec));
+}
+
+bool card_may_remove(const struct page *pg, const struct model_kind *rk, const char *src_org)
+{
     return pg->signed_in &&
-           authz_may(accounts_rights(pg->w->api->acct), &pg->actor, RA_UPDATE, k->id, org);
+           authz_may(accounts_rights(pg->w->api->acct), &pg->actor, RA_RETIRE, rk->id, src_org);
 }
 
 /* Renders the card of coll/id with status (a refused upload: 422 with its
@@ -743,15 +885,14 @@ static void card_render(struct page *pg, const char *coll, const char *id, int s
     json_object_set_new(d, "hidden_restricted", json_boolean(hide && k->has_restricted));
     json_object_set_new(d, "fields", general_section(pg, k, rec, hide));
     json_t *summary = summary_section(pg, k, coll, id, rec);
-    json_t *tl = timeline_section(pg, k, coll, id, summary);
+    json_t *wtl = NULL; /* the workflow's view of the record, for the visitor */
+    struct err te = ERR_INIT;
+    if (k->workflow && workflow_timeline(pg->w->api->wf, &pg->actor, coll, id, &wtl, &te) < 0)
+        wtl = NULL;
+    json_t *tl = timeline_section(pg, k, wtl, summary);
     if (tl)
         json_object_set_new(d, "timeline", tl);
-    /* organisations and kinds without a workflow have nothing to sum up */
-    if (k->workflow || json_object_get(summary, "has_score"))
-        json_object_set_new(d, "summary", summary);
-    else
-        json_decref(summary);
-    bool upd = may_update(pg, k, coll, id, rec);
+    bool upd = may_update(pg, k, rec);
     if (k->documents && pg->w->api->docs) { /* documents may not be served */
         json_t *docs = documents_section(pg, coll, id, upd, refused);
         if (docs)
@@ -759,7 +900,22 @@ static void card_render(struct page *pg, const char *coll, const char *id, int s
     }
     struct buf svg;
     buf_init(&svg, 4u << 20);
-    json_t *rels = relations_section(pg, coll, id, name, &svg);
+    json_t *rels = relations_section(pg, coll, id, rec, name, &svg);
+    json_t *rform = card_relation_form(pg, k, coll, id, rec);
+    if (rform)
+        json_object_set_new(d, "relation_form", rform);
+    json_t *panel =
+        panel_section(pg, k, coll, id, rec, wtl, upd,
+                      rform && json_is_true(json_object_get(rform, "has_types")), summary);
+    if (panel)
+        json_object_set_new(d, "panel", panel);
+    json_decref(wtl);
+    /* organisations and kinds without a workflow have nothing to sum up */
+    if (k->workflow || json_object_get(summary, "has_score"))
+        json_object_set_new(d, "summary", summary);
+    else
+        json_decref(summary);
+
     json_object_set_new(d, "relations", rels ? rels : json_array());
     flag(d, "relations");
     json_object_set_new(d, "has_graph", json_boolean(svg.len > 0));
@@ -776,17 +932,32 @@ static void card_render(struct page *pg, const char *coll, const char *id, int s
     buf_free(&svg);
 }
 
+void card_page(struct page *pg, const char *coll, const char *id, int status)
+{
+    card_render(pg, coll, id, status, NULL);
+}
+
+/* The messages of the card's own steps (?done=related, unrelated). */
+static void card_notice(struct page *pg)
+{
+    static const char *const codes[] = {"related", "unrelated", NULL};
+    static const char *const msgids[] = {TR("The relation was added."),
+                                         TR("The relation was removed."), NULL};
+    page_notice(pg, codes, msgids);
+}
+
 static void h_card(struct http_req *req, struct http_resp *resp, void *ctx)
 {
     struct page pg;
     page_begin(ctx, req, resp, &pg);
-    const char *coll = path_collection(req);
+    const char *coll = card_path_collection(&pg);
     const char *id = http_req_param(req, "id");
     if (!coll || !id) {
         page_error(&pg, 404, NULL);
         return;
     }
     forms_notice(&pg); /* after a create, save or submission */
+    card_notice(&pg);
     card_render(&pg, coll, id, 200, NULL);
 }
 
@@ -807,7 +978,7 @@ static int cu_begin(struct http_req *req, struct http_resp *resp, void *ctx, voi
 {
     struct card_upload *cu = arena_calloc(req->arena, 1, sizeof *cu);
     page_begin(ctx, req, resp, &cu->pg);
-    cu->coll = path_collection(req);
+    cu->coll = card_path_collection(&cu->pg);
     cu->id = http_req_param(req, "id");
     if (!cu->coll || !cu->id || !text_id_valid(cu->id)) {
         page_error(&cu->pg, 404, NULL);
@@ -907,10 +1078,12 @@ static void cu_cleanup(void *state, bool done)
 
 static struct http_stream_ops upload_ops;
 
-void web_card_routes(struct web *w, struct router *rt)
+void web_card_routes_for(struct web *w, struct router *rt, const char *collection)
 {
-    web_route(rt, "GET", "/objects/{id}", h_card, w);
-    web_route(rt, "GET", "/organizations/{id}", h_card, w);
+    char suffix[128];
+    snprintf(suffix, sizeof suffix, "/%s/{id}", collection);
+    web_route(rt, "GET", suffix, h_card, w);
+    card_relation_routes(w, rt, collection);
     if (!w->api->docs)
         return;
     upload_ops = (struct http_stream_ops){
@@ -921,8 +1094,9 @@ void web_card_routes(struct web *w, struct router *rt)
         .cleanup = cu_cleanup,
     };
     for (int l = 0; l < LANG_N; l++) {
-        char pattern[64];
-        snprintf(pattern, sizeof pattern, "/%s/objects/{id}/documents", i18n_code((enum lang)l));
+        char pattern[160];
+        snprintf(pattern, sizeof pattern, "/%s/%s/{id}/documents", i18n_code((enum lang)l),
+                 collection);
         router_add_stream(rt, "POST", pattern, &upload_ops, w);
     }
 }

@@ -147,10 +147,11 @@ json_t *page_gap_items(const struct page *pg, const struct model_kind *k, const 
                       page_url(pg, "/%s/%s#doc-%s", coll, id,
                                json_string_value(json_object_get(x, "type")))));
     json_array_foreach (json_object_get(gaps, "relations"), i, x)
-        json_array_append_new(items, json_pack("{s:s, s:s, s:s}", "what",
-                                               page_tr(pg, TR("Relation")), "label",
-                                               web_name(pg->lang, json_object_get(x, "label")),
-                                               "href", page_url(pg, "/%s/%s#relations", coll, id)));
+        json_array_append_new(
+            items, json_pack("{s:s, s:s, s:s}", "what", page_tr(pg, TR("Relation")), "label",
+                             web_name(pg->lang, json_object_get(x, "label")), "href",
+                             page_url(pg, "/%s/%s?rel=%s:out#relation-add", coll, id,
+                                      json_string_value(json_object_get(x, "type")))));
     json_array_foreach (json_object_get(gaps, "rules"), i, x)
         json_array_append_new(
             items, json_pack("{s:s, s:s, s:s}", "what", page_tr(pg, TR("Requirement of the Rules")),
@@ -607,6 +608,28 @@ int web_init(struct web *w, struct api *api, struct err *e)
     return tpl_link(w->tpl, e);
 }
 
+/* The pages every records collection of the model gets: its card and
+ * review, list, CSV and forms. */
+static void collection_routes(struct web *w, struct router *rt)
+{
+    const struct model *m = w->api->model;
+    for (size_t i = 0; i < model_n_collections(m); i++) {
+        const struct model_collection *c = model_collection_at(m, i);
+        if (c->type != COLL_RECORDS)
+            continue;
+        web_card_routes_for(w, rt, c->id);
+        bool reviewed = false; /* some kind of it has a workflow */
+        for (size_t k = 0; k < c->n_kinds; k++) {
+            const struct model_kind *kd = model_kind(m, c->kinds[k]);
+            reviewed |= kd && kd->workflow;
+        }
+        if (reviewed)
+            web_verify_routes_for(w, rt, c->id);
+        web_list_routes(w, rt, c->id);
+        web_forms_collection_routes(w, rt, c->id);
+    }
+}
+
 void web_routes(struct web *w, struct router *rt)
 {
     router_add(rt, "GET", "/", h_root, w);
@@ -616,18 +639,9 @@ void web_routes(struct web *w, struct router *rt)
     web_dash_routes(w, rt);
     web_rules_routes(w, rt);
     web_account_routes(w, rt);
-    web_card_routes(w, rt);
+    collection_routes(w, rt);
     web_workspace_routes(w, rt);
     web_registry_routes(w, rt);
-    /* every records collection of the model: its list, CSV and forms */
-    const struct model *m = w->api->model;
-    for (size_t i = 0; i < model_n_collections(m); i++) {
-        const struct model_collection *c = model_collection_at(m, i);
-        if (c->type != COLL_RECORDS)
-            continue;
-        web_list_routes(w, rt, c->id);
-        web_forms_collection_routes(w, rt, c->id);
-    }
 }
 
 void web_free(struct web *w)

@@ -1,7 +1,10 @@
 // The card of an object in a real browser: accessible in each language
 // (axe-core), within the Content-Security-Policy (no console errors), its
 // relations' picture clickable, an upload with JavaScript showing its
-// progress bar, an upload without JavaScript, and on a phone.
+// progress bar, an upload without JavaScript, and on a phone; the owner's
+// control panel and relations added and removed without JavaScript, and
+// the integrator's review screen, at 390 and 1366 px.
+import { readFileSync } from 'node:fs';
 import { docFixtures, Server, launch, axeCheck, shot, watchConsole, assert, run, LANGS } from './harness.mjs';
 
 const FX = docFixtures();
@@ -14,10 +17,35 @@ const OWNER_ORG = 'org-moa';        // its owner
 const NEIGHBOUR = 'obj-dc-astana';  // the data centre it runs on
 const editor = srv.user('owner-editor', OWNER_ORG, PASSWORD);
 
-async function signIn(ctx) {
-  const r = await ctx.request.post(`${srv.base}/api/v1/session`, { data: { email: editor, password: PASSWORD } });
+async function signIn(ctx, email = editor) {
+  const r = await ctx.request.post(`${srv.base}/api/v1/session`, { data: { email, password: PASSWORD } });
   assert(r.ok(), `sign-in: ${r.status()} ${await r.text()}`);
+  return (await r.json()).csrf_token;
 }
+
+/** An API write with the session of ctx. */
+async function apiPost(ctx, csrf, path, options) {
+  const r = await ctx.request.post(`${srv.base}${path}`, { headers: { 'X-CSRF-Token': csrf }, ...options });
+  assert(r.ok(), `${path}: ${r.status()} ${await r.text()}`);
+  return r.json();
+}
+
+async function noOverflow(page, what) {
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert(overflow <= 0, `${what}: wider than the screen by ${overflow}px`);
+}
+
+const WIDE = { width: 1366, height: 900 }, NARROW = { width: 390, height: 844 };
+// an information system complete in its data (as tests/e2e/harness.py's COMPLETE)
+const COMPLETE = {
+  purpose: { ru: 'Учёт обращений граждан' }, functions: ['Приём обращений'], class: 'second',
+  placement: 'icp_eg', funding_source: 'state_investment_project', source_code_transferred: true,
+  stored_data: 'ФИО заявителей', legal_basis: 'Приказ № 1', contacts: 'Отдел цифровизации',
+  creation_phase: 'software_development',
+  procurement_contracts: [{ contract_number: '№ 45-ГЗ', contract_date: '2025-03-14',
+                            supplier_bin: '240140090017', supplier_name: 'ТОО Пример', amount: '125000000' }],
+  general_data: { developer: 'ТОО Пример', creation_started: '2025-04-01' },
+};
 
 const cases = [];
 for (const lang of LANGS) {
@@ -121,6 +149,91 @@ cases.push(['on a phone the card fits the screen', async () => {
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert(overflow <= 0, `wider than the screen by ${overflow}px`);
   await shot(page, 'card-phone');
+  await ctx.close();
+}]);
+
+cases.push(['without JavaScript the owner\'s control panel leads, and a relation is added and removed, at 1366 and 390 px  # REQ: ROL-02', async () => {
+  const ctx = await browser.newContext({ javaScriptEnabled: false, viewport: WIDE });
+  const csrf = await signIn(ctx);
+  // axe runs in a page with JavaScript, signed in as the same owner
+  const jsctx = await browser.newContext({ viewport: WIDE });
+  await signIn(jsctx);
+  const jspage = await jsctx.newPage();
+  const check = async (url, what, viewport = WIDE) => {
+    await jspage.setViewportSize(viewport);
+    await jspage.goto(url);
+    await noOverflow(jspage, what);
+    await axeCheck(jspage, what);
+    await shot(jspage, what.replace(/ /g, '-'));
+  };
+  const rec = await apiPost(ctx, csrf, '/api/v1/objects', { data: {
+    kind: 'information_system', owner: OWNER_ORG, stage: 'creation',
+    name: { ru: 'Система панели управления', en: 'Control panel system' } } });
+  const page = await ctx.newPage();
+  const card = `${srv.base}/en/objects/${rec.id}`;
+  await page.goto(card);
+  // where it is, what can be done now, what blocks submission
+  assert((await page.textContent('.portal-card-steps [aria-current=step]')).includes('Draft'), 'the current step');
+  const actions = await page.locator('.portal-card-actions a.usa-button').allTextContents();
+  assert(JSON.stringify(actions) === JSON.stringify(['Edit', 'Upload a document', 'Add a relation']), `actions: ${actions}`);
+  assert(await page.locator('#blockers').count() === 1, 'the list of what blocks submission');
+  await check(card, 'card panel 1366');
+  await check(card, 'card panel 390', NARROW);
+  // the relation form: type, search, the other end, add
+  await Promise.all([page.waitForURL(/#relation-add$/), page.click('.portal-card-actions a[href$="#relation-add"]')]);
+  await page.selectOption('#rel-type', 'runs_on:out');
+  await page.fill('#rel-q', 'Astana');
+  await Promise.all([page.waitForNavigation(), page.click('.portal-rel-find button[type=submit]')]);
+  const radio = page.locator(`input[name=other][value="${NEIGHBOUR}"]`);
+  assert(await radio.count() === 1, 'the data centre is found');
+  await check(page.url(), 'relation search 1366');
+  await check(page.url(), 'relation search 390', NARROW);
+  await page.click(`label[for="rel-other-${NEIGHBOUR}"]`);
+  await Promise.all([page.waitForURL(/done=related/), page.click('.portal-rel-create button[type=submit]')]);
+  assert((await page.textContent('#relations')).includes('Unified e-government data processing centre'), 'the relation is listed');
+  assert((await page.textContent('main')).includes('The relation was added.'), 'said so');
+  // removal, confirmed
+  await Promise.all([page.waitForURL(/remove=/), page.click('.portal-rel-remove')]);
+  assert(await page.locator('#relation-remove').count() === 1, 'the confirmation');
+  await check(page.url(), 'relation removal 390', NARROW);
+  await Promise.all([page.waitForURL(/done=unrelated/), page.click('#relation-remove button[type=submit]')]);
+  assert(!(await page.textContent('#relations')).includes('Unified e-government data processing centre'), 'removed');
+  await jsctx.close();
+  await ctx.close();
+}]);
+
+cases.push(['the review screen: three languages, a remark revealed by a click, the code on acceptance, at 390 and 1366 px  # REQ: REG-04', async () => {
+  const octx = await browser.newContext();
+  const csrf = await signIn(octx);
+  const rec = await apiPost(octx, csrf, '/api/v1/objects', { data: {
+    kind: 'information_system', owner: OWNER_ORG, stage: 'creation',
+    name: { ru: 'Система на проверке в браузере', en: 'System under review' }, ...COMPLETE } });
+  const list = await (await octx.request.get(`${srv.base}/api/v1/objects/${rec.id}/documents`)).json();
+  for (const item of list.items.filter(i => i.due && !i.signed))
+    await apiPost(octx, csrf, `/api/v1/objects/${rec.id}/documents`, { multipart: {
+      type: item.type, file: { name: `${item.type}.pdf`, mimeType: 'application/pdf', buffer: readFileSync(FX.pdfa1b) } } });
+  await apiPost(octx, csrf, `/api/v1/objects/${rec.id}/submit`, {});
+  await octx.close();
+  const ctx = await browser.newContext({ viewport: NARROW });
+  await signIn(ctx, srv.user('integrator-verifier', null, PASSWORD));
+  const page = await ctx.newPage();
+  const problems = watchConsole(page);
+  await page.goto(`${srv.base}/en/objects/${rec.id}/verify`);
+  await noOverflow(page, 'review 390');
+  await axeCheck(page, 'review 390');
+  await page.setViewportSize(WIDE);
+  const purpose = page.locator('#r-purpose');
+  assert(!(await purpose.isVisible()), 'the remark box is hidden until asked for');
+  await page.click('#r-purpose-add > summary');
+  assert(await purpose.isVisible(), 'one click shows it');
+  assert(await page.locator('.portal-verify-field [lang=ru]').count() >= 2, 'values marked with their language');
+  await axeCheck(page, 'review 1366');
+  await shot(page, 'review-1366');
+  await Promise.all([page.waitForURL(/done=verified/), page.click('button[name=decision][value=accept]')]);
+  const code = (await (await ctx.request.get(`${srv.base}/api/v1/objects/${rec.id}`)).json()).accounting_code;
+  assert(code && (await page.textContent('main')).includes(code), 'the code just assigned is shown');
+  await axeCheck(page, 'queue after acceptance');
+  assert(problems.length === 0, 'console: ' + problems.join('; '));
   await ctx.close();
 }]);
 

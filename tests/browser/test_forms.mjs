@@ -139,7 +139,7 @@ cases.push(['create, submit and verify with JavaScript disabled; a script stays 
   await checkPage(jsctx, `/ru/objects/${id}/verify`, 'verify-ru');
   await jsctx.close();
   await Promise.all([vpage.waitForNavigation(), vpage.click('button[name=decision][value=accept]')]);
-  assert(vpage.url().endsWith('/ru/verification?done=verified'), `after verification: ${vpage.url()}`);
+  assert(vpage.url().endsWith(`/ru/verification?record=${id}&done=verified`), `after verification: ${vpage.url()}`);
   const rec = await (await vctx.request.get(`${srv.base}/api/v1/objects/${id}`)).json();
   assert(rec.status === 'registered' && /^IS-\d{4}-\d{6}$/.test(rec.accounting_code), JSON.stringify(rec));
   // the owner's workspace shows the code

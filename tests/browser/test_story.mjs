@@ -167,6 +167,7 @@ async function walk(lang, js, contexts) {
   await ip.goto(`${srv.base}/${lang}/verification`);
   await shot(ip, `story-verification-${tag}`);
   await submit(ip, `a[href="/${lang}/objects/${id}/verify"]`);
+  await ip.click('#r-purpose-add > summary');
   await ip.fill('#r-purpose', `Уточните назначение ${unique}`);
   await axe(ip, `verify form ${tag}`);
   await submit(ip, 'button[name=decision][value=return]');
@@ -185,7 +186,7 @@ async function walk(lang, js, contexts) {
   // 9. the integrator verifies it; the accounting code appears on its card
   await ip.goto(`${srv.base}/${lang}/objects/${id}/verify`);
   await submit(ip, 'button[name=decision][value=accept]');
-  assert(ip.url().endsWith('?done=verified'), `verified: ${ip.url()}`);
+  assert(ip.url().endsWith(`?record=${id}&done=verified`), `verified: ${ip.url()}`);
   const rec = await api(`/api/v1/objects/${id}`);
   assert(rec.status === 'registered' && /^IS-\d{4}-\d{6}$/.test(rec.accounting_code), JSON.stringify(rec));
   await page.goto(`${srv.base}/${lang}/objects/${id}`);

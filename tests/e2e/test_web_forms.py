@@ -515,7 +515,7 @@ def test_queue_order_and_overdue_then_return_and_verify():
     assert submit(b).status == 303
     rev = api_get(b)['revision']
     r = post(f'/ru/objects/{b}/verify', [('revision', str(rev)), ('decision', 'accept')], VERIFIER)
-    assert r.status == 303 and r.header('Location') == '/ru/verification?done=verified', r
+    assert r.status == 303 and r.header('Location') == f'/ru/verification?record={b}&done=verified', r
     rec = api_get(b)
     assert rec['status'] == 'registered' and re.match(r'^IS-\d{4}-\d{6}$', rec['accounting_code']), rec
     ws = text(page('/ru/workspace', OWNER))
