@@ -79,47 +79,42 @@ static int check_form(struct accounts *ac, const json_t *in, json_t **clean, str
     if (jsonx_known_keys(in, names, "is not a field of the application", e) < 0)
         return -1;
     json_t *out = json_object();
-    for (size_t i = 0; i < N_FORM; i++) {
+    bool bad = false;
+    for (size_t i = 0; i < N_FORM && !(bad && !e->errors); i++) {
         const struct form_field *f = &FORM[i];
         const json_t *fv = json_object_get(in, f->name);
         const char *s = json_string_value(fv);
+        struct err one = ERR_INIT; /* this field's problem, noted in e (all of them with
+                                    * e->errors) */
         if (!fv || json_is_null(fv) || (s && !*s && !f->required)) {
-            if (f->required) {
-                err_set(e, 422, "required", f->name, "'%s' is required", f->name);
-                goto bad;
-            }
-            continue;
-        }
-        if (!s) {
-            err_set(e, 422, "wrong-type", f->name, "'%s' must be a string", f->name);
-            goto bad;
-        }
-        if (!text_ok(s, f)) {
-            err_set(e, 422, "validation-failed", f->name,
+            if (f->required)
+                err_set(&one, 422, "required", f->name, "'%s' is required", f->name);
+        } else if (!s)
+            err_set(&one, 422, "wrong-type", f->name, "'%s' must be a string", f->name);
+        else if (!text_ok(s, f))
+            err_set(&one, 422, "validation-failed", f->name,
                     "'%s' must be %s text of at most %zu bytes", f->name,
                     f->multiline ? "non-blank" : "one non-blank line of", f->max);
-            goto bad;
-        }
-        if (strcmp(f->name, "email") == 0 && !model_email_valid(s)) {
-            err_set(e, 422, "bad-format", "email", "'email' must be a work e-mail address");
-            goto bad;
-        }
-        if (strcmp(f->name, "phone") == 0 && !phone_ok(s)) {
-            err_set(e, 422, "bad-format", "phone",
+        else if (strcmp(f->name, "email") == 0 && !model_email_valid(s))
+            err_set(&one, 422, "bad-format", "email", "'email' must be a work e-mail address");
+        else if (strcmp(f->name, "phone") == 0 && !phone_ok(s))
+            err_set(&one, 422, "bad-format", "phone",
                     "'phone' must be 7..15 digits with optional + ( ) - and spaces");
-            goto bad;
+        else if (strcmp(f->name, "requested_role") == 0 && rights_role_index(ac->rights, s) < 0)
+            err_set(&one, 422, "bad-enum", "requested_role", "unknown role '%.40s'", s);
+        else
+            json_object_set_new(out, f->name, json_string(s));
+        if (one.status) {
+            err_collect(e, &one);
+            bad = true;
         }
-        if (strcmp(f->name, "requested_role") == 0 && rights_role_index(ac->rights, s) < 0) {
-            err_set(e, 422, "bad-enum", "requested_role", "unknown role '%.40s'", s);
-            goto bad;
-        }
-        json_object_set_new(out, f->name, json_string(s));
+    }
+    if (bad) {
+        json_decref(out);
+        return -1;
     }
     *clean = out;
     return 0;
-bad:
-    json_decref(out);
-    return -1;
 }
 
 /* The service integrator's organisation, if one is registered. */

@@ -259,13 +259,18 @@ static void h_app_submit(struct http_req *req, struct http_resp *resp, void *ctx
     json_t *out = NULL;
     int64_t wait = 0;
     struct err e = ERR_INIT;
+    json_t *all = e.errors = json_array(); /* every problem of the form at once */
     int rc = application_submit(api->acct, body, req->remote_ip, &out, &wait, &e);
     json_decref(body);
     retry_after(resp, wait);
-    if (rc == 0)
-        http_resp_header(resp, "Location",
-                         arena_printf(req->arena, "/api/v1/account-applications/%s",
-                                      json_string_value(json_object_get(out, "id"))));
+    if (rc < 0) {
+        problem_all(resp, &e, all);
+        return;
+    }
+    json_decref(all);
+    http_resp_header(resp, "Location",
+                     arena_printf(req->arena, "/api/v1/account-applications/%s",
+                                  json_string_value(json_object_get(out, "id"))));
     answer_created(resp, rc, &e, out);
 }
 

@@ -229,9 +229,7 @@ static void set_etag(struct http_resp *resp, int64_t revision)
     http_resp_header(resp, "ETag", arena_printf(resp->arena, "\"%" PRId64 "\"", revision));
 }
 
-/* The problem in e, with `errors`: every problem of the input as
- * {field, type, detail} for a 422 (all is taken). */
-static void problem_all(struct http_resp *resp, const struct err *e, json_t *all)
+void problem_all(struct http_resp *resp, const struct err *e, json_t *all)
 {
     if (e->status == 422 && json_array_size(all) > 0) {
         http_resp_problem_ext(resp, e, "errors", all);

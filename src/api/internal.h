@@ -41,6 +41,9 @@ int record_request(struct api *api, struct http_req *req, struct http_resp *resp
                    const char **id, struct actor *a);
 /* 201 with out, or the problem in e. */
 void answer_created(struct http_resp *resp, int rc, const struct err *e, json_t *out);
+/* The problem in e; a 422 also with `errors`: every problem of the input
+ * as {field, type, detail}, collected in all (given as e->errors; taken). */
+void problem_all(struct http_resp *resp, const struct err *e, json_t *all);
 /* If-Match: "N" → N; "*" → -1; -2 when absent, -3 when malformed. */
 int64_t if_match_revision(struct http_req *req);
 /* The same, answering 400 (and returning -1) when it is malformed. */

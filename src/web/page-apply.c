@@ -79,10 +79,12 @@ static void h_apply_post(struct http_req *req, struct http_resp *resp, void *ctx
     json_t *out = NULL;
     int64_t wait = 0;
     struct err e = ERR_INIT;
+    json_t *all = e.errors = json_array(); /* every problem of the form at once */
     int rc = application_submit(pg.w->api->acct, form, req->remote_ip, &out, &wait, &e);
     json_decref(form);
     if (rc == 0) {
         json_decref(out);
+        json_decref(all);
         page_redirect(&pg, page_url(&pg, "/apply?done=sent"));
         return;
     }
@@ -95,10 +97,22 @@ static void h_apply_post(struct http_req *req, struct http_resp *resp, void *ctx
         apply_render(&pg, 429);
     } else if (e.status == 422 && field) {
         acct_error(&pg, field, NULL, acct_err_text(&pg, &e));
+        size_t j;
+        json_t *x;
+        json_array_foreach (all, j, x) {
+            struct err one = ERR_INIT;
+            const char *name = json_string_value(json_object_get(x, "field"));
+            json_t *other = name ? acct_field_get(&pg, "fields", name) : NULL;
+            err_set(&one, 422, json_string_value(json_object_get(x, "type")), name, "%s",
+                    json_string_value(json_object_get(x, "detail")));
+            if (other) /* a field already marked keeps its first message */
+                acct_error(&pg, other, NULL, acct_err_text(&pg, &one));
+        }
         apply_render(&pg, 422);
     } else {
         page_error(&pg, e.status, NULL);
     }
+    json_decref(all);
 }
 
 /* ---- the integrator's decisions --------------------------------------------------------- */

@@ -32,7 +32,7 @@ void forms_notice(struct page *pg)
     static const char *const codes[] = {"created", "saved", "submitted", "verified", "returned",
                                         NULL};
     static const char *const msgids[] = {
-        TR("The object was created."), TR("The changes were saved."),
+        TR("The record was created."), TR("The changes were saved."),
         TR("The object was sent for verification."), TR("The object was verified and registered."),
         TR("The object was returned to its owner with remarks."), NULL};
     page_notice(pg, codes, msgids);
@@ -1133,8 +1133,8 @@ static void h_edit_post(struct http_req *req, struct http_resp *resp, void *ctx)
         int64_t cur = json_integer_value(json_object_get(rec, "revision"));
         edit_page_data(&pg, k, rec, cur);
         render_form(&pg, 409, &st, rec, NULL,
-                    page_tr(&pg, TR("Someone changed this object after you opened it. Your "
-                                    "input is kept below; compare it with the object's card "
+                    page_tr(&pg, TR("Someone changed this record after you opened it. Your "
+                                    "input is kept below; compare it with the record's card "
                                     "and save again to replace their changes.")));
         goto done;
     }

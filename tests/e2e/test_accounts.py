@@ -245,6 +245,11 @@ def test_hostile_applications():
         assert_problem(SRV.request('POST', '/api/v1/account-applications', bad), 422, field)
     assert_problem(SRV.request('POST', '/api/v1/account-applications', dict(FORM, email='not-mail')), 422, 'email')
     assert_problem(SRV.request('POST', '/api/v1/account-applications', dict(FORM, phone='call me')), 422, 'phone')
+    # every problem at once, the first also as before
+    r = SRV.request('POST', '/api/v1/account-applications',
+                    dict(FORM, email='not-mail', phone='call me', last_name=''))
+    assert_problem(r, 422, 'last_name')
+    assert [x['field'] for x in r.json()['errors']] == ['last_name', 'phone', 'email'], r.json()
     assert_problem(SRV.request('POST', '/api/v1/account-applications', dict(FORM, last_name='x' * 5000)), 422,
                    'last_name')
     assert_problem(SRV.request('POST', '/api/v1/account-applications', dict(FORM, admin=True)), 422, 'admin')

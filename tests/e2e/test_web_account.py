@@ -242,6 +242,9 @@ def test_apply_and_its_errors():
     assert html.count('Заполните это поле.') >= 2 and FORM['organization_name'].replace('«', '«') in html
     r = b.request('POST', '/ru/apply', form=dict(FORM, phone='abc'))
     assert r.status == 422 and 'href="#apply-phone"' in text(r) and 'value="abc"' in text(r), r
+    # every problem at once: the e-mail and the phone both marked
+    r = b.request('POST', '/ru/apply', form=dict(FORM, email='not-mail', phone='abc'))
+    assert r.status == 422 and 'href="#apply-email"' in text(r) and 'href="#apply-phone"' in text(r), r
     n = len(applications())
     assert n == len(applications('all'))
     r = b.request('POST', '/ru/apply', form=FORM)
