@@ -139,6 +139,10 @@ def test_edit_form_saves():
     assert r.status == 303 and r.header('Location') == f'/en/trial_gadgets/{rid}?done=saved', r
     rec = SRV.get(f'/api/v1/trial_gadgets/{rid}', token=TOKEN).json()
     assert rec['colour'] == 'red' and rec['serial'] == 'SN-2b', rec
+    # where the form leads, the card of the new kind, in each language
+    for lang in ('kk', 'ru', 'en'):
+        r = page(f'/{lang}/trial_gadgets/{rid}', ADMIN)
+        assert r.status == 200 and 'SN-2b' in text(r), r
 
 
 def test_access_stays_as_the_rights_say():
