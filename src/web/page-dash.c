@@ -48,14 +48,19 @@ static json_t *facet(struct dash *d, const struct list_query *q, const char *fie
     return out;
 }
 
-/* The stage enumeration of the objects' kinds. */
-static const struct model_enum *stage_enum(const struct dash *d)
+/* The stage field (the workflow's stage_field) of the collection's kinds
+ * and its enumeration; NULL when they have none. */
+static const struct model_enum *stage_enum(const struct dash *d, const char **field)
 {
     for (size_t i = 0; i < d->coll->n_kinds; i++) {
         const struct model_kind *k = model_kind(d->m, d->coll->kinds[i]);
-        const struct model_field *f = k ? model_field(k, "stage") : NULL;
-        if (f && f->enumeration)
+        const struct model_workflow *wf = k ? k->workflow : NULL;
+        const struct model_field *f =
+            wf && wf->stage_field ? model_field(k, wf->stage_field) : NULL;
+        if (f && f->enumeration) {
+            *field = f->name;
             return f->enumeration;
+        }
     }
     return NULL;
 }
@@ -63,7 +68,8 @@ static const struct model_enum *stage_enum(const struct dash *d)
 /* Objects by stage (rows) and kind (series): the chart and the table. */
 static int by_stage_and_kind(struct dash *d)
 {
-    const struct model_enum *stages = stage_enum(d);
+    const char *stage_field = NULL;
+    const struct model_enum *stages = stage_enum(d, &stage_field);
     size_t ns = stages ? stages->n_values : 0, nk = d->coll->n_kinds;
     double *values = calloc(ns * nk + 1, sizeof *values);
     const char **rows = calloc(ns + 1, sizeof *rows);
@@ -78,7 +84,9 @@ static int by_stage_and_kind(struct dash *d)
         struct listq_param p = {"kind", d->coll->kinds[k]};
         struct list_query q;
         json_t *counts = NULL;
-        if (query(d, &p, 1, &q) < 0 || !(counts = facet(d, &q, "stage"))) {
+        if (!stage_field)
+            break;
+        if (query(d, &p, 1, &q) < 0 || !(counts = facet(d, &q, stage_field))) {
             rc = -1;
             break;
         }
@@ -89,7 +97,8 @@ static int by_stage_and_kind(struct dash *d)
     }
     for (size_t s = 0; s < ns && rc == 0; s++) {
         rows[s] = web_label(pg->lang, stages->values[s].label);
-        const char *url = page_url(pg, "/registry?filter=stage:%s", stages->values[s].id);
+        const char *url =
+            page_url(pg, "/registry?filter=%s:%s", stage_field, stages->values[s].id);
         json_t *cells = json_array();
         json_int_t sum = 0;
         for (size_t k = 0; k < nk; k++) {

@@ -52,9 +52,15 @@ static void h_home(struct http_req *req, struct http_resp *resp, void *ctx)
         page_error(&pg, e.status, NULL);
         return;
     }
-    static const char *const fields[] = {"kind", "stage", "status"};
+    /* the facets and the recent registrations come from the collection's
+     * workflow: its stage and status fields, its coded (registered) state */
+    const struct model *m = pg.w->api->model;
+    const struct model_workflow *wf = web_collection_workflow(m, all.coll);
+    const char *fields[] = {"kind", wf ? wf->stage_field : NULL, wf ? wf->status_field : NULL};
     static const char *const keys[] = {"by_kind", "by_stage", "by_status"};
     for (size_t i = 0; i < 3; i++) {
+        if (!fields[i])
+            continue;
         json_t *links = facet_links(&pg, &all, fields[i], &e);
         if (!links) {
             page_error(&pg, e.status, NULL);
@@ -62,11 +68,15 @@ static void h_home(struct http_req *req, struct http_resp *resp, void *ctx)
         }
         json_object_set_new(pg.data, keys[i], links);
     }
-    const struct listq_param recent_params[] = {
-        {"filter", "status:registered"}, {"sort", "-updated_at"}, {"limit", "8"}};
+    const char *coded = NULL;
+    for (size_t i = 0; wf && i < wf->n_states && !coded; i++)
+        if (wf->states[i].coded)
+            coded = arena_printf(req->arena, "%s:%s", wf->status_field, wf->states[i].id);
+    struct listq_param recent_params[] = {
+        {"sort", "-updated_at"}, {"limit", "8"}, {"filter", coded}};
     struct list_query recent;
     json_t *list = NULL;
-    if (web_objects_query(&pg, recent_params, 3, &recent, &e) < 0 ||
+    if (web_objects_query(&pg, recent_params, coded ? 3 : 2, &recent, &e) < 0 ||
         registry_list(pg.w->api->reg, req->arena, &recent, &list, &e) < 0) {
         page_error(&pg, e.status, NULL);
         return;
@@ -74,7 +84,6 @@ static void h_home(struct http_req *req, struct http_resp *resp, void *ctx)
     json_t *items = json_array();
     size_t i;
     json_t *rec;
-    const struct model *m = pg.w->api->model;
     json_array_foreach(json_object_get(list, "items"), i, rec)
     {
         const char *id = json_string_value(json_object_get(rec, "id"));
@@ -82,7 +91,9 @@ static void h_home(struct http_req *req, struct http_resp *resp, void *ctx)
         json_t *o = json_object();
         json_object_set_new(o, "name", json_string(web_name(pg.lang, json_object_get(rec, "name"))));
         json_object_set_new(o, "kind", json_string(k ? web_label(pg.lang, k->label) : ""));
-        json_object_set_new(o, "code", json_deep_copy(json_object_get(rec, "accounting_code")));
+        if (k && k->workflow)
+            json_object_set_new(o, "code",
+                                json_deep_copy(json_object_get(rec, k->workflow->code_field)));
         const char *updated = json_string_value(json_object_get(rec, "updated_at"));
         if (updated && strlen(updated) >= 10)
             json_object_set_new(o, "updated", json_stringn(updated, 10));

@@ -18,7 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define COLLECTION "objects"
 #define INBOX_SHOWN 50
 
 static const struct rights *rights_of(const struct page *pg)
@@ -66,28 +65,33 @@ static json_t *my_objects(struct page *pg)
                            "code", code ? code : "", "score",
                            json_integer_value(json_object_get(it, "score")), "complete",
                            json_is_true(json_object_get(it, "complete")), "url",
-                           page_url(pg, "/objects/%s", id ? id : ""), "edit_url",
-                           editable ? page_url(pg, "/objects/%s/edit", id ? id : "") : NULL));
+                           page_url(pg, "/%s/%s", k ? k->collection : "", id ? id : ""),
+                           "edit_url",
+                           editable ? page_url(pg, "/%s/%s/edit", k->collection, id ? id : "")
+                                    : NULL));
     }
     json_decref(c);
     return out;
 }
 
-/* The name of the record an obligation's subject ("objects/<id>") names. */
+/* The name of the record an obligation's subject ("<collection>/<id>")
+ * names, with its card's URL when the visitor may read it. */
 static const char *subject_name(struct page *pg, const char *subject, const char **url)
 {
     *url = NULL;
     const char *slash = subject ? strchr(subject, '/') : NULL;
-    if (!slash || strncmp(subject, COLLECTION "/", sizeof COLLECTION) != 0)
+    const char *coll = slash ? arena_strndup(pg->req->arena, subject, (size_t)(slash - subject)) : NULL;
+    const struct model_collection *c = coll ? model_collection(pg->w->api->model, coll) : NULL;
+    if (!c || c->type != COLL_RECORDS)
         return subject ? subject : "";
     json_t *rec = NULL;
     struct err e = ERR_INIT;
     const char *name = slash + 1;
-    if (registry_get_visible(pg->w->api->reg, &pg->actor, COLLECTION, slash + 1, &rec, &e) == 0) {
+    if (registry_get_visible(pg->w->api->reg, &pg->actor, c->id, slash + 1, &rec, &e) == 0) {
         const char *n = web_name(pg->lang, json_object_get(rec, "name"));
         if (*n)
             name = arena_strdup(pg->req->arena, n);
-        *url = page_url(pg, "/objects/%s", slash + 1);
+        *url = page_url(pg, "/%s/%s", c->id, slash + 1);
     }
     json_decref(rec);
     return name;
@@ -173,7 +177,9 @@ static void h_workspace(struct http_req *req, struct http_resp *resp, void *ctx)
     json_int_t unread;
     json_object_set_new(pg.data, "inbox", my_inbox(&pg, &unread));
     json_object_set_new(pg.data, "unread", json_integer(unread));
-    json_object_set_new(pg.data, "new_url", json_string(page_url(&pg, "/objects/new")));
+    const struct model_collection *main_coll = web_main_collection(pg.w->api->model);
+    if (main_coll)
+        json_object_set_new(pg.data, "new_url", json_string(page_url(&pg, "/%s/new", main_coll->id)));
     page_render(&pg, 200, "workspace/workspace", page_tr(&pg, TR("My workspace")));
 }
 
@@ -269,13 +275,16 @@ static void h_queue(struct http_req *req, struct http_resp *resp, void *ctx)
                 owner_name = arena_strdup(req->arena, n);
         }
         json_decref(org);
-        const char *review = json_string_value(json_object_get(rec, "review"));
+        const struct model_workflow *wf = k ? k->workflow : NULL;
+        const char *review =
+            wf && wf->review_field ? json_string_value(json_object_get(rec, wf->review_field)) : NULL;
+        const char *status = wf ? json_string_value(json_object_get(rec, wf->status_field)) : NULL;
         json_array_append_new(
             items,
             json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:b, s:s}", "name",
                       web_name(pg.lang, json_object_get(rec, "name")), "kind",
                       k ? web_label(pg.lang, k->label) : "", "owner", owner_name, "status",
-                      status_label(&pg, kind, json_string_value(json_object_get(rec, "status"))),
+                      status_label(&pg, kind, status),
                       "due", day_of(&pg, json_string_value(json_object_get(it, "due_at"))),
                       "overdue", json_is_true(json_object_get(it, "overdue")), "changes",
                       review && *review, "url",
