@@ -198,7 +198,8 @@ static void h_completeness(struct http_req *req, struct http_resp *resp, void *c
     json_t *out = NULL;
     struct err e = ERR_INIT;
     int rc;
-    if (strcmp(coll->id, "organizations") == 0) {
+    const struct model_kind *owner = model_owner_kind(api->model);
+    if (owner && model_collection_has_kind(coll, owner->id)) {
         rc = docs_org_completeness(api->docs, &a, id, &out, &e);
         json_t *ob = rc == 0 ? obligation_counts(api, &a, id) : NULL;
         if (ob)

@@ -163,7 +163,12 @@ int docs_org_completeness(struct docs *d, const struct actor *a, const char *org
 {
     struct registry *reg = docs_registry(d);
     json_t *org_rec;
-    if (registry_get_visible(reg, a, "organizations", org, &org_rec, e) < 0)
+    const struct model_kind *owner = model_owner_kind(docs_model(d));
+    if (!owner) {
+        err_not_found(e, "the model has no kind that owns records");
+        return -1;
+    }
+    if (registry_get_visible(reg, a, owner->collection, org, &org_rec, e) < 0)
         return -1;
     json_decref(org_rec);
     struct store_conn *c = store_conn(registry_store(reg));

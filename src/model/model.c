@@ -36,7 +36,7 @@ static const char *const TOP_KEYS[] = {"version",   "description", "languages", 
 static const char *const ENUM_KEYS[] = {"label", "values", NULL};
 static const char *const VALUE_KEYS[] = {"id", "label", "earlier", NULL};
 static const char *const COLL_KEYS[] = {"label", "type", "facets", NULL};
-static const char *const KIND_KEYS[] = {"label",   "collection", "owned",    "named",
+static const char *const KIND_KEYS[] = {"label",   "collection", "owned",    "owns",     "named",
                                         "include", "fields",     "workflow", "code_prefix",
                                         "documents", "inclusion", NULL};
 static const char *const REL_KEYS[] = {"label",  "inverse",    "inverse_label", "source",
@@ -981,9 +981,12 @@ static int parse_kind(struct loader *ld, const char *id, const json_t *v, struct
         ld_label(ld, v, "label", path, &k->label) ||
         ld_string(ld, v, "collection", path, true, &coll) ||
         resolve_collection(ld, coll, ld_sub(ld, path, "collection"), COLL_RECORDS, &k->collection) ||
-        ld_bool(ld, v, "owned", path, &k->owned) || ld_bool(ld, v, "named", path, &k->named))
+        ld_bool(ld, v, "owned", path, &k->owned) || ld_bool(ld, v, "owns", path, &k->owns) ||
+        ld_bool(ld, v, "named", path, &k->named))
         return -1;
     k->id = ld_keep(ld, id);
+    if (k->owns && k->owned)
+        return ld_fail(ld, ld_sub(ld, path, "owns"), "a kind that owns records is not itself owned");
     if (parse_kind_fields(ld, v, path, k) || check_needed(ld, path, k) || check_derived(ld, path, k) ||
         parse_kind_workflow(ld, v, path, k) || parse_kind_documents(ld, v, path, k))
         return -1;
@@ -1075,10 +1078,16 @@ static int parse_kinds(struct loader *ld)
     struct model *m = ld->m;
     size_t n = json_object_size(ld->kinds_in) + json_object_size(ld->relations_in);
     m->kinds = arena_calloc(m->arena, n, sizeof *m->kinds);
+    const struct model_kind *owner = NULL;
     json_object_foreach(ld->kinds_in, id, v)
     {
-        if (parse_kind(ld, id, v, &m->kinds[m->n_kinds]))
+        struct model_kind *k = &m->kinds[m->n_kinds];
+        if (parse_kind(ld, id, v, k))
             return -1;
+        if (k->owns && owner)
+            return ld_fail(ld, ld_sub(ld, ld_sub(ld, "kinds", id), "owns"),
+                           "'%s' already owns records: one kind owns them", owner->id);
+        owner = k->owns ? k : owner;
         m->n_kinds++;
     }
     size_t n_rel = 0;
@@ -1274,6 +1283,8 @@ static json_t *kind_json(const struct model_kind *k)
     json_t *o = json_pack("{s:o, s:s, s:b, s:b, s:b}", "label", model_label_json(k->label), "collection",
                           k->collection, "owned", k->owned, "named", k->named, "is_relation",
                           k->is_relation);
+    if (k->owns)
+        json_object_set_new(o, "owns", json_true());
     if (k->workflow) {
         json_object_set_new(o, "workflow", json_string(k->workflow->id));
         json_object_set_new(o, "code_prefix", json_string(k->code_prefix));
@@ -1438,6 +1449,14 @@ void model_free(struct model *m)
 const json_t *model_json(const struct model *m)
 {
     return m->doc;
+}
+
+const struct model_kind *model_owner_kind(const struct model *m)
+{
+    for (size_t i = 0; i < m->n_kinds; i++)
+        if (m->kinds[i].owns)
+            return &m->kinds[i];
+    return NULL;
 }
 
 const struct model_kind *model_kind(const struct model *m, const char *id)

@@ -242,7 +242,9 @@ struct model_kind {
     const char *id;
     struct i18n label;
     const char *collection;
-    bool owned;       /* has an `owner` (an organization's id) */
+    bool owned;       /* has an `owner`: the id of a record of the kind that owns */
+    bool owns;        /* its records own those of owned kinds (an organisation):
+                       * one kind at most; rights are held for its records */
     bool named;       /* has a required i18n `name` */
     bool is_relation; /* a relation type */
     bool has_restricted; /* some field is restricted */
@@ -333,6 +335,9 @@ void model_free(struct model *m);
 const json_t *model_json(const struct model *m);
 
 const struct model_kind *model_kind(const struct model *m, const char *id);
+/* The kind whose records own the records of owned kinds ("owns": true), or
+ * NULL when the model has none (then no owned record can be created). */
+const struct model_kind *model_owner_kind(const struct model *m);
 const struct model_collection *model_collection(const struct model *m, const char *id);
 const struct model_enum *model_enum(const struct model *m, const char *id);
 const struct model_field *model_field(const struct model_kind *k, const char *name);

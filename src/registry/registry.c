@@ -199,11 +199,18 @@ const struct rights *registry_rights(const struct registry *r)
     return r->rights;
 }
 
-/* The organisation of a non-relation record. */
-static const char *org_of(const json_t *rec)
+/* Is `kind` the kind that owns records (an organisation's)? */
+static bool owning_kind(const struct registry *r, const char *kind)
 {
-    const char *kind = json_string_value(json_object_get(rec, "kind"));
-    if (kind && strcmp(kind, "organization") == 0)
+    const struct model_kind *ok = model_owner_kind(r->model);
+    return ok && kind && strcmp(ok->id, kind) == 0;
+}
+
+/* The organisation of a non-relation record: itself when it is of the
+ * owning kind, else its owner. */
+static const char *org_of(const struct registry *r, const json_t *rec)
+{
+    if (owning_kind(r, json_string_value(json_object_get(rec, "kind"))))
         return json_string_value(json_object_get(rec, "id"));
     return json_string_value(json_object_get(rec, "owner"));
 }
@@ -213,7 +220,7 @@ int registry_record_org(struct registry *r, struct store_conn *c, const json_t *
 {
     out[0] = '\0';
     if (!json_object_get(rec, "type")) {
-        const char *org = org_of(rec);
+        const char *org = org_of(r, rec);
         snprintf(out, n, "%s", org ? org : "");
         return 0;
     }
@@ -226,7 +233,7 @@ int registry_record_org(struct registry *r, struct store_conn *c, const json_t *
     int rc = store_step(st, e);
     if (rc == STORE_ROW) {
         const char *kind = store_col_text(st, 0), *owner = store_col_text(st, 1);
-        snprintf(out, n, "%s", strcmp(kind, "organization") == 0 ? src : owner ? owner : "");
+        snprintf(out, n, "%s", owning_kind(r, kind) ? src : owner ? owner : "");
     }
     store_reset(st);
     return rc == STORE_ERROR ? -1 : 0;
@@ -281,7 +288,7 @@ static const char *hidden_org(const struct registry *r, const json_t *rec)
     const struct model_kind *k = kind ? model_kind(r->model, kind) : NULL;
     if (!k || model_record_published(k, rec))
         return NULL;
-    const char *org = org_of(rec);
+    const char *org = org_of(r, rec);
     return org ? org : "";
 }
 
@@ -290,14 +297,14 @@ static bool record_readable(const struct registry *r, const struct actor *a, con
     const char *kind = json_string_value(json_object_get(rec, "kind"));
     if (!hidden_org(r, rec))
         return true;
-    return r->rights && authz_may(r->rights, a, RA_READ_UNPUBLISHED, kind, org_of(rec));
+    return r->rights && authz_may(r->rights, a, RA_READ_UNPUBLISHED, kind, org_of(r, rec));
 }
 
 static bool record_unpublished_readable(const struct registry *r, const struct actor *a,
                                         const json_t *rec)
 {
     const char *kind = json_string_value(json_object_get(rec, "kind"));
-    return r->rights && kind && authz_may(r->rights, a, RA_READ_UNPUBLISHED, kind, org_of(rec));
+    return r->rights && kind && authz_may(r->rights, a, RA_READ_UNPUBLISHED, kind, org_of(r, rec));
 }
 
 /* The current state of a relation's end `which` ("source", "target"):
@@ -555,7 +562,7 @@ static const struct model_kind *hidden_restricted(const struct registry *r,
     const char *kind = json_string_value(json_object_get(rec, "kind"));
     const struct model_kind *k = kind ? model_kind(r->model, kind) : NULL;
     if (!k || !k->has_restricted || a->system ||
-        (r->rights && authz_may(r->rights, a, RA_READ_RESTRICTED, k->id, org_of(rec))))
+        (r->rights && authz_may(r->rights, a, RA_READ_RESTRICTED, k->id, org_of(r, rec))))
         return NULL;
     return k;
 }
@@ -755,7 +762,7 @@ static int check_owner(struct ref_ctx *rc, const json_t *v, struct err *e)
                 json_string_value(v));
         return -1;
     }
-    if (strcmp(kind, "organization") != 0) {
+    if (!owning_kind(rc->r, kind)) {
         err_set(e, 422, "wrong-reference", "owner", "'%.60s' is a %s, not an organization",
                 json_string_value(v), kind);
         return -1;

@@ -671,7 +671,8 @@ static json_t *owner_options(struct page *pg, const char *cur)
 {
     json_t *opts = json_array();
     const struct model *m = pg->w->api->model;
-    const struct model_collection *coll = model_collection(m, "organizations");
+    const struct model_kind *owner = model_owner_kind(m);
+    const struct model_collection *coll = owner ? model_collection(m, owner->collection) : NULL;
     struct listq_param params[] = {{"limit", "500"}};
     struct list_query lq;
     json_t *list = NULL;

@@ -148,6 +148,7 @@ static void test_real_object_kinds(void **state)
     const struct model_kind *org = model_kind(g_real, "organization");
     assert_non_null(org);
     assert_false(org->owned);
+    assert_true(org->owns && model_owner_kind(g_real) == org);
     assert_string_equal(org->collection, "organizations");
     assert_true(real_field("organization", "bin")->required);
 }
@@ -600,6 +601,9 @@ static const struct broken BROKEN_DOC_LISTS[] = {
     {"field_sets.object_common[16].derived.add_months", "0", "derived.add_months: must be an integer 1..1200"},
     {"field_sets.object_common[0].derived", "{\"from\":\"commissioning_date\",\"add_months\":1}", "only a date can be derived"},
     {"kinds.organization.documents", "\"object_documents\"", "kinds.organization.documents: only owned kinds"},
+    /* the kind that owns records: one, and not itself owned */
+    {"kinds.information_system.owns", "true", "kinds.information_system.owns: a kind that owns records is not itself owned"},
+    {"kinds.organization.owns", "1", "kinds.organization.owns: must be"},
     /* composite items: one type per document, numbered 6.1, 6.2 */
     {DL "types.user_manual.part", "2", "document_lists.object_documents.types.admin_manual.part: 6.2 is also the number of 'user_manual'"},
     {DL "types.user_manual.part", "0", "document_lists.object_documents.types.user_manual.part: must be an integer 1..99"},
