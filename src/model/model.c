@@ -1447,6 +1447,16 @@ bool model_collection_has_kind(const struct model_collection *c, const char *kin
     return false;
 }
 
+bool model_kind_owns(const struct model *m, const char *kind)
+{
+    if (!kind || strcmp(kind, MODEL_OWNER_KIND) != 0)
+        return false;
+    for (size_t i = 0; i < m->n_kinds; i++)
+        if (model_kind_at(m, i)->owned)
+            return true;
+    return false;
+}
+
 size_t model_n_collections(const struct model *m)
 {
     return m->n_colls;

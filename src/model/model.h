@@ -332,6 +332,12 @@ const struct model_collection *model_collection(const struct model *m, const cha
 const struct model_enum *model_enum(const struct model *m, const char *id);
 const struct model_field *model_field(const struct model_kind *k, const char *name);
 bool model_collection_has_kind(const struct model_collection *c, const char *kind);
+/* The kind an owned record's `owner` names (the registry checks it so):
+ * the one kind whose records own others. */
+#define MODEL_OWNER_KIND "organization"
+/* Do records of kind own others (it is the owner kind, and the model has
+ * owned kinds)? */
+bool model_kind_owns(const struct model *m, const char *kind);
 size_t model_n_collections(const struct model *m);
 const struct model_collection *model_collection_at(const struct model *m, size_t i);
 size_t model_n_kinds(const struct model *m);
