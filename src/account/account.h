@@ -208,6 +208,9 @@ int user_id_by_email(struct accounts *ac, const char *email, char id[40], struct
  * sent too many. *out: {id, ref, status, submitted_at, due_at}. */
 int application_submit(struct accounts *ac, const json_t *form, const char *ip, json_t **out,
                        int64_t *retry_after_s, struct err *e);
+/* The id of the service integrator's organisation (who decides the
+ * applications) into out, "" when none is registered. */
+int accounts_integrator_org(struct accounts *ac, char *out, size_t n, struct err *e);
 /* applications-decide: {"items":[application + due_at, overdue]}; status
  * "pending" (default), "granted", "refused" or "all". */
 int application_list(struct accounts *ac, const struct actor *by, const char *status,

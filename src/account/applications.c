@@ -212,6 +212,11 @@ static int integrator_org(struct store_conn *c, char *out, size_t n, struct err 
     return rc == STORE_ERROR ? -1 : 0;
 }
 
+int accounts_integrator_org(struct accounts *ac, char *out, size_t n, struct err *e)
+{
+    return integrator_org(store_conn(ac->store), out, n, e);
+}
+
 struct submit_ctx {
     const json_t *form;
     const char *ip;

@@ -117,5 +117,6 @@ void web_card_routes(struct web *w, struct router *rt);
 void web_forms_routes(struct web *w, struct router *rt);
 void web_workspace_routes(struct web *w, struct router *rt);
 void web_registry_routes(struct web *w, struct router *rt);
+void web_help_routes(struct web *w, struct router *rt);
 
 #endif

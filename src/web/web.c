@@ -576,6 +576,7 @@ void web_routes(struct web *w, struct router *rt)
     web_forms_routes(w, rt);
     web_workspace_routes(w, rt);
     web_registry_routes(w, rt);
+    web_help_routes(w, rt);
 }
 
 void web_free(struct web *w)
