@@ -86,6 +86,50 @@ cases.push(['on a phone the page fits the screen', async () => {
   await ctx.close();
 }]);
 
+// The help pages: every language gets the index and the pages a newcomer
+// reads first; English gets every other topic too (the same templates).
+const HELP_TOPICS = ['state-body', 'integrator', 'authorized-body', 'operator', 'citizen', 'contacts',
+                     'accessibility', 'api'];
+for (const lang of LANGS) {
+  cases.push([`help pages in ${lang}: reached from the footer, accessible, the legal acts linked  # REQ: X-I18N-01`, async () => {
+    const page = await browser.newPage();
+    const problems = watchConsole(page);
+    await page.goto(`${srv.base}/${lang}`);
+    await page.click(`footer a[href="/${lang}/help"]`);
+    assert(page.url().endsWith(`/${lang}/help`), `the footer leads to help: ${page.url()}`);
+    await axeCheck(page, `help ${lang}`);
+    for (const topic of ['about', 'legal', 'privacy', ...(lang === 'en' ? HELP_TOPICS : [])]) {
+      const r = await page.goto(`${srv.base}/${lang}/help/${topic}`);
+      assert(r.status() === 200, `${topic}: status ${r.status()}`);
+      assert(await page.getAttribute('html', 'lang') === lang, 'html lang');
+      assert(await page.locator(`.usa-sidenav a[aria-current=page][href="/${lang}/help/${topic}"]`).count() === 1,
+             `${topic} is current in the side navigation`);
+      await axeCheck(page, `help ${topic} ${lang}`);
+    }
+    await page.goto(`${srv.base}/${lang}/help/legal`);
+    const site = { kk: 'kaz', ru: 'rus', en: 'eng' }[lang];
+    assert(await page.locator(`a[href^="https://adilet.zan.kz/${site}/docs/"]`).count() === 5, 'five acts');
+    await shot(page, `help-legal-${lang}`);
+    assert(problems.length === 0, 'console: ' + problems.join('; '));
+    await page.close();
+  }]);
+}
+
+cases.push(['without JavaScript help is reached from the home page and walked by its navigation', async () => {
+  const ctx = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 390, height: 844 } });
+  const page = await ctx.newPage();
+  await page.goto(`${srv.base}/ru`);
+  await page.click('main a[href="/ru/help/about"]');
+  assert(page.url().endsWith('/ru/help/about'), page.url());
+  assert((await page.textContent('h1')).includes('архитектурный портал'), 'the plain page for citizens');
+  await page.click('.usa-sidenav a[href="/ru/help/privacy"]');
+  assert((await page.textContent('main')).includes('30 минут'), 'the privacy statement says how long');
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert(overflow <= 0, `wider than the phone by ${overflow}px`);
+  await shot(page, 'help-privacy-phone-nojs');
+  await ctx.close();
+}]);
+
 await run(cases, async () => {
   await browser.close();
   await srv.stop();
