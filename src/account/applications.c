@@ -2,6 +2,7 @@
  * (REQ ACC-01) and the integrator's decision within the deadline (ACC-02). */
 #include "account/internal.h"
 
+#include "calendar/calsvc.h"
 #include "registry/registry.h"
 #include "util/buf.h"
 #include "util/jsonx.h"
@@ -223,16 +224,17 @@ struct submit_ctx {
     json_t **out;
 };
 
-/* The next reference number: "A-<year>-<n>", n counting every
- * application (none is ever deleted; the unique index guards it). */
-static int next_ref(struct store_conn *c, const char *now, char *out, size_t n, struct err *e)
+/* The next reference number: "A-<year>-<n>", the local year of `day`
+ * ("YYYY-MM-DD"), n counting every application (none is ever deleted; the
+ * unique index guards it). */
+static int next_ref(struct store_conn *c, const char *day, char *out, size_t n, struct err *e)
 {
     struct store_stmt *st = store_prepare(c, "SELECT count(*) FROM applications", true, e);
     if (!st)
         return -1;
     int rc = store_step(st, e);
     if (rc == STORE_ROW)
-        snprintf(out, n, "A-%.4s-%06lld", now, (long long)store_col_int64(st, 0) + 1);
+        snprintf(out, n, "A-%.4s-%06lld", day, (long long)store_col_int64(st, 0) + 1);
     store_reset(st);
     return rc == STORE_ROW ? 0 : -1;
 }
@@ -260,15 +262,16 @@ static int tell_received(struct store_conn *c, const char *now, const json_t *fo
 static int submit_fn(struct accounts *ac, struct store_conn *c, void *vctx, struct err *e)
 {
     struct submit_ctx *x = vctx;
-    char id[37], subject[80], ob[37], due[32], now[32], debtor[128], ref[32];
+    char id[37], subject[80], ob[37], due[32], now[32], debtor[128], ref[32], day[11];
     int64_t now_ms = time_now_ms();
     time_format_rfc3339(now_ms, now, sizeof now);
+    calsvc_local_date(ac->cal, now_ms, day);
     text_uuid7(id);
     snprintf(subject, sizeof subject, "account-applications/%s", id);
     if (integrator_org(c, debtor, sizeof debtor, e) < 0 ||
         obligation_open(ac, c, POLICY, subject, debtor[0] ? debtor : NULL, DECIDER_ROLE, now_ms,
                         ob, due, e) < 0 ||
-        next_ref(c, now, ref, sizeof ref, e) < 0)
+        next_ref(c, day, ref, sizeof ref, e) < 0)
         return -1;
     char *data = json_dumps(x->form, JSON_COMPACT | JSON_PRESERVE_ORDER);
     int rc = store_execf(c,
