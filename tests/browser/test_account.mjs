@@ -79,6 +79,12 @@ for (const lang of LANGS) {
     await p2.fill('#apply-org_q', nitBin);
     await p2.waitForSelector('#apply-org-org-nit');
     assert(p2.url().endsWith(`/${lang}/apply`), 'no navigation');
+    if (lang === 'en') {
+      // Enter in another field sends the application (here: its errors)
+      await Promise.all([p2.waitForNavigation(), p2.press('[name=last_name]', 'Enter')]);
+      assert(await p2.locator('.usa-alert--error').count() === 1, 'Enter sends the form');
+      await p2.goto(`${srv.base}/${lang}/apply`);
+    }
     await axeCheck(p2, `apply ${lang} with results`);
     await shot(p2, `apply-${lang}`);
     await ctx.close();

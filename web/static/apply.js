@@ -36,4 +36,20 @@
     clearTimeout(timer);
     timer = setTimeout(update, 300);
   });
+  /* Enter in the search box searches here; in another field it sends the
+   * application (without this script the first button, "Find", would take
+   * it and only search again) */
+  var form = input.form, send = form && form.querySelector('button[name=_send]');
+  if (!send) return;
+  form.addEventListener('keydown', function (ev) {
+    var t = ev.target;
+    if (ev.key !== 'Enter' || t.tagName !== 'INPUT' || t.type === 'checkbox' || t.type === 'radio') return;
+    ev.preventDefault();
+    if (t === input) {
+      clearTimeout(timer);
+      update();
+    } else {
+      send.click();
+    }
+  });
 })();
