@@ -97,7 +97,7 @@ def setup():
 
 
 def test_the_public_sees_only_published_objects():
-    # REQ: ROL-04
+    # REQ: ROL-05
     html = card(ORG)
     objects = section(html, 'org-objects')
     assert 'Опубликованная система учёта' in objects, objects
