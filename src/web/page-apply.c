@@ -193,6 +193,11 @@ static int apply_orgs(struct page *pg, const char *typed, struct err *e)
         json_array_insert_new(orgs, 0, opt);
     }
     json_decref(rec);
+    /* a BIN the registry does not know: most likely a new organisation's */
+    json_t *binf = acct_field_get(pg, "new_fields", "organization_bin");
+    if (json_array_size(orgs) == 0 && model_bin_valid(typed) && binf &&
+        !*json_string_value(json_object_get(binf, "value")))
+        json_object_set_new(binf, "value", json_string(typed));
     json_object_set_new(pg->data, "org_q", json_string(typed));
     json_object_set_new(pg->data, "org_searched", json_boolean(*typed != '\0'));
     json_object_set_new(pg->data, "orgs", orgs);

@@ -314,6 +314,9 @@ def test_apply_organisation_access_and_consent():
     page = text(Browser().get('/kk/apply?org_q=' + nit['bin']))
     assert 'value="org-nit"' in page and f'БСН {nit["bin"]}' in page
     assert 'ничего' not in page and 'ештеңе табылмады' in text(Browser().get('/kk/apply?org_q=zzzqqq'))
+    # a BIN the registry does not know is offered for the new organisation
+    page = text(Browser().get('/en/apply?org_q=' + valid_bin(8900)))
+    assert f'id="apply-organization_bin" name="organization_bin" type="text" value="{valid_bin(8900)}"' in page
     # picked: sent, and the reference number shown
     b = Browser()
     r = b.request('POST', '/en/apply', form=dict(bare, email='picked@test.gov.kz', organization='org-nit',
