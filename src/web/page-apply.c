@@ -65,8 +65,7 @@ static json_t *org_option(struct page *pg, const json_t *rec)
 
 /* The organisations the visitor may read that match params (the API's list
  * parameters), as options; NULL with e on a bad query. */
-static json_t *org_list(struct page *pg, const struct listq_param *params, size_t n,
-                        struct err *e)
+static json_t *org_list(struct page *pg, const struct listq_param *params, size_t n, struct err *e)
 {
     const struct model *m = pg->w->api->model;
     const struct model_collection *coll = owner_collection(m);
@@ -100,7 +99,8 @@ static json_t *org_search(struct page *pg, const char *typed, struct err *e)
     const char *bf = coll ? bin_field(m, coll) : NULL;
     struct listq_param params[2] = {{"limit", "10"}, {"q", typed}};
     if (bf && model_bin_valid(typed))
-        params[1] = (struct listq_param){"filter", arena_printf(pg->req->arena, "%s:%s", bf, typed)};
+        params[1] =
+            (struct listq_param){"filter", arena_printf(pg->req->arena, "%s:%s", bf, typed)};
     json_t *out = org_list(pg, params, 2, e);
     if (!out && e->status == 400) {
         err_clear(e); /* too many words or too long: nothing found */
@@ -281,9 +281,9 @@ static int apply_check_choices(struct page *pg)
         n++;
     }
     if (!json_is_true(json_object_get(pg->data, "consent_checked"))) {
-        const char *msg = page_tr(
-            pg, TR("Give your consent to the processing of personal data: without it the "
-                   "application cannot be considered."));
+        const char *msg =
+            page_tr(pg, TR("Give your consent to the processing of personal data: without it the "
+                           "application cannot be considered."));
         json_object_set_new(pg->data, "consent_error", json_string(msg));
         acct_error(pg, NULL, "apply-personal_data_consent", msg);
         n++;
@@ -535,8 +535,7 @@ static void apps_render(struct page *pg, int status, const struct decision_err *
         const char *cat = json_string_value(json_object_get(consent, "at"));
         json_object_set_new(o, "consent_at",
                             json_string(cat ? arena_strndup(pg->req->arena, cat, 10) : ""));
-        json_object_set_new(o, "consent_version",
-                            json_incref(json_object_get(consent, "version")));
+        json_object_set_new(o, "consent_version", json_incref(json_object_get(consent, "version")));
         if (mine) {
             json_object_set_new(o, "reason", json_string(form_value(pg, "reason")));
             const char *fid =

@@ -38,8 +38,8 @@ static const struct help_topic {
      TR("The Law on informatization and the Orders whose rules the portal follows, with links "
         "to their texts."),
      HELP_OTHER},
-    {"contacts", TR("Contacts"),
-     TR("Whom to ask about accounts, records and the architecture."), HELP_OTHER},
+    {"contacts", TR("Contacts"), TR("Whom to ask about accounts, records and the architecture."),
+     HELP_OTHER},
     {"accessibility", TR("Accessibility statement"),
      TR("How the portal is made usable for everyone, and what to do if something is not."),
      HELP_OTHER},
@@ -57,11 +57,11 @@ static void help_common(struct page *pg, const struct help_topic *current)
     static const char *const adilet[] = {"kaz", "rus", "eng"};
     json_t *topics = json_array();
     for (size_t i = 0; i < N_TOPICS; i++)
-        json_array_append_new(
-            topics, json_pack("{s:s, s:s, s:s, s:b}", "url",
-                              page_url(pg, "/help/%s", TOPICS[i].slug), "title",
-                              page_tr(pg, TOPICS[i].title), "summary",
-                              page_tr(pg, TOPICS[i].summary), "current", &TOPICS[i] == current));
+        json_array_append_new(topics, json_pack("{s:s, s:s, s:s, s:b}", "url",
+                                                page_url(pg, "/help/%s", TOPICS[i].slug), "title",
+                                                page_tr(pg, TOPICS[i].title), "summary",
+                                                page_tr(pg, TOPICS[i].summary), "current",
+                                                &TOPICS[i] == current));
     json_object_set_new(pg->data, "topics", topics);
     json_object_set_new(pg->data, "is_index", json_boolean(current == NULL));
     json_object_set_new(pg->data, "adilet", json_string(adilet[pg->lang]));

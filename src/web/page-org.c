@@ -17,8 +17,7 @@
 #define ORG_LIST_MAX 200 /* objects listed on the card; the registry has them all */
 #define ORG_MAP_MAX 40   /* objects whose relations are drawn */
 
-static const char *state_text(const struct page *pg, const struct model_workflow *w,
-                              const char *id)
+static const char *state_text(const struct page *pg, const struct model_workflow *w, const char *id)
 {
     const struct model_wf_state *s = w && id ? model_wf_state(w, id) : NULL;
     return s ? web_label(pg->lang, s->label) : id ? id : "";
@@ -70,14 +69,14 @@ static json_t *org_deadlines(struct page *pg, const char *org)
         const char *due = json_string_value(json_object_get(ob, "due_at"));
         bool late = json_is_true(json_object_get(ob, "overdue"));
         overdue += late;
-        json_t *o = json_pack("{s:s, s:s, s:b}", "what", p ? web_label(pg->lang, p->label) : "",
-                              "due", due ? arena_strndup(pg->req->arena, due, 10) : "", "overdue",
-                              late);
+        json_t *o =
+            json_pack("{s:s, s:s, s:b}", "what", p ? web_label(pg->lang, p->label) : "", "due",
+                      due ? arena_strndup(pg->req->arena, due, 10) : "", "overdue", late);
         /* what it is about, when the visitor may read that record */
         json_t *rec = NULL;
         struct err re = ERR_INIT;
-        if (slash && registry_get_visible(pg->w->api->reg, &pg->actor, NULL, slash + 1, &rec,
-                                          &re) == 0) {
+        if (slash &&
+            registry_get_visible(pg->w->api->reg, &pg->actor, NULL, slash + 1, &rec, &re) == 0) {
             const char *name = web_name(pg->lang, json_object_get(rec, "name"));
             const struct model_kind *k =
                 model_kind(m, json_string_value(json_object_get(rec, "kind")));
@@ -132,7 +131,8 @@ static void map_relations(struct page *pg, struct org_map *mp, size_t at, const 
     json_array_foreach (json_object_get(rels, "items"), i, rel) {
         const char *src = json_string_value(json_object_get(rel, "source"));
         const char *dst = json_string_value(json_object_get(rel, "target"));
-        const struct model_kind *rk = model_kind(m, json_string_value(json_object_get(rel, "type")));
+        const struct model_kind *rk =
+            model_kind(m, json_string_value(json_object_get(rel, "type")));
         bool out = src && strcmp(src, id) == 0;
         const char *other = out ? dst : src;
         json_t *orec = NULL;
@@ -140,7 +140,8 @@ static void map_relations(struct page *pg, struct org_map *mp, size_t at, const 
         if (!rk || !other ||
             registry_get_visible(pg->w->api->reg, &pg->actor, NULL, other, &orec, &oe) < 0)
             continue;
-        const struct model_kind *ok = model_kind(m, json_string_value(json_object_get(orec, "kind")));
+        const struct model_kind *ok =
+            model_kind(m, json_string_value(json_object_get(orec, "kind")));
         const char *name = web_name(pg->lang, json_object_get(orec, "name"));
         const char *oid = arena_strdup(pg->req->arena, other);
         size_t to = map_node(mp, oid, arena_strdup(pg->req->arena, *name ? name : other),
@@ -160,8 +161,7 @@ static void map_relations(struct page *pg, struct org_map *mp, size_t at, const 
     json_decref(rels);
 }
 
-void page_org_section(struct page *pg, const struct model_kind *k, const char *id,
-                      struct buf *svg)
+void page_org_section(struct page *pg, const struct model_kind *k, const char *id, struct buf *svg)
 {
     const struct model *m = pg->w->api->model;
     if (!model_kind_owns(m, k->id) || !pg->w->api->docs)
@@ -184,20 +184,20 @@ void page_org_section(struct page *pg, const struct model_kind *k, const char *i
             const char *oid = json_string_value(json_object_get(one, "record_id"));
             const struct model_kind *ok =
                 model_kind(m, json_string_value(json_object_get(one, "kind")));
-            size_t at = map_node(mp, arena_strdup(pg->req->arena, oid),
-                                 arena_strdup(pg->req->arena,
-                                              json_string_value(json_object_get(o, "name"))),
-                                 json_string_value(json_object_get(o, "url")), true);
+            size_t at = map_node(
+                mp, arena_strdup(pg->req->arena, oid),
+                arena_strdup(pg->req->arena, json_string_value(json_object_get(o, "name"))),
+                json_string_value(json_object_get(o, "url")), true);
             if (ok && at < mp->n_nodes)
                 map_relations(pg, mp, at, ok->collection, oid);
         }
     }
     const json_t *sum = json_object_get(c, "summary");
-    json_t *org = json_pack("{s:o, s:O, s:O, s:O, s:b, s:s}", "objects", objects, "n_objects",
-                            json_object_get(sum, "objects"), "n_complete",
-                            json_object_get(sum, "complete"), "score", json_object_get(sum, "score"),
-                            "more", json_array_size(items) > ORG_LIST_MAX, "registry_url",
-                            page_url(pg, "/registry?owner=%s", id));
+    json_t *org = json_pack(
+        "{s:o, s:O, s:O, s:O, s:b, s:s}", "objects", objects, "n_objects",
+        json_object_get(sum, "objects"), "n_complete", json_object_get(sum, "complete"), "score",
+        json_object_get(sum, "score"), "more", json_array_size(items) > ORG_LIST_MAX,
+        "registry_url", page_url(pg, "/registry?owner=%s", id));
     json_object_set_new(org, "has_objects", json_boolean(json_array_size(items) > 0));
     json_t *dl = org_deadlines(pg, id);
     if (dl)
