@@ -193,11 +193,24 @@ int user_id_by_email(struct accounts *ac, const char *email, char id[40], struct
 
 /* ---- account applications (REQ ACC-01, ACC-02) ------------------------------- */
 
-/* Anyone: validates the Appendix 2 form field by field and stores it with
- * its obligation (the integrator's decision, 1 working day). 429 when the
- * IP has sent too many. *out: {id, status, submitted_at, due_at}. */
+/* The version of the consent to the processing of personal data that the
+ * application form shows (its text is the pages' msgid "I consent to the
+ * processing of my personal data…" and the privacy statement): an
+ * application names the version agreed to in "personal_data_consent".
+ * Change it whenever that text changes. */
+#define APPLICATION_CONSENT_VERSION "pd-consent-2026-12"
+
+/* Anyone: validates the Appendix 2 form field by field (with the consent
+ * to the processing of personal data, required, and the organisation
+ * either picked from the registry, "organization", or named) and stores it
+ * with its obligation (the integrator's decision, 1 working day) and a
+ * reference number, which is mailed to the applicant. 429 when the IP has
+ * sent too many. *out: {id, ref, status, submitted_at, due_at}. */
 int application_submit(struct accounts *ac, const json_t *form, const char *ip, json_t **out,
                        int64_t *retry_after_s, struct err *e);
+/* The id of the service integrator's organisation (who decides the
+ * applications) into out, "" when none is registered. */
+int accounts_integrator_org(struct accounts *ac, char *out, size_t n, struct err *e);
 /* applications-decide: {"items":[application + due_at, overdue]}; status
  * "pending" (default), "granted", "refused" or "all". */
 int application_list(struct accounts *ac, const struct actor *by, const char *status,

@@ -53,7 +53,8 @@ static const struct dump_col application_cols[] = {
     {"id", 's', true},          {"submitted_at", 't', true}, {"ip", 's', true},
     {"data", 'j', true},        {"status", 's', true},       {"decided_at", 't', false},
     {"decided_by", 's', false}, {"reason", 's', false},      {"user_id", 's', false},
-    {"org", 's', false},        {"obligation_id", 's', true},
+    {"org", 's', false},        {"obligation_id", 's', true},  {"ref", 's', false},
+    {"consent_version", 's', false}, {"consent_at", 't', false},
 };
 static const struct dump_col calendar_cols[] = {
     {"year", 'i', true},

@@ -2,6 +2,8 @@
  * (REQ ACC-01) and the integrator's decision within the deadline (ACC-02). */
 #include "account/internal.h"
 
+#include "calendar/calsvc.h"
+#include "registry/registry.h"
 #include "util/buf.h"
 #include "util/jsonx.h"
 #include "util/text.h"
@@ -21,9 +23,13 @@ struct form_field {
     bool multiline;
 };
 
-/* Appendix 2 of the Rules (seed 002): the fields, in the form's order. */
+/* Appendix 2 of the Rules (seed 002): the fields, in the form's order.
+ * The organisation is either one of the registry's (`organization`, an
+ * id: its name is then taken from the registry when not given) or one
+ * the applicant names, with its BIN if known. */
 static const struct form_field FORM[] = {
-    {"organization_name", true, 500, false}, {"structural_unit", true, 300, false},
+    {"organization", false, 64, false},      {"organization_name", true, 500, false},
+    {"organization_bin", false, 12, false},  {"structural_unit", true, 300, false},
     {"last_name", true, 100, false},         {"first_name", true, 100, false},
     {"patronymic", false, 100, false},       {"position", true, 300, false},
     {"phone", true, 40, false},              {"email", true, 254, false},
@@ -65,29 +71,88 @@ static bool text_ok(const char *s, const struct form_field *f)
     return ok;
 }
 
-/* Checks the form field by field; *clean gets the stored form. */
+/* The registry's organisation an applicant picked: a record the public
+ * may read, of a kind that owns others. Its name (in Russian, else any)
+ * is put into the form when the applicant gave none. */
+static int check_picked_org(struct accounts *ac, const char *id, json_t *form, struct err *e)
+{
+    struct actor anon = ACTOR_ANONYMOUS;
+    json_t *rec = NULL;
+    const char *kind = NULL;
+    if (text_id_valid(id) && registry_get_visible(ac->reg, &anon, NULL, id, &rec, e) == 0)
+        kind = json_string_value(json_object_get(rec, "kind"));
+    if (!kind || !model_kind_owns(ac->model, kind)) {
+        json_decref(rec);
+        err_set(e, 422, "dangling-reference", "organization",
+                "'organization' must be the id of an organisation in the registry");
+        return -1;
+    }
+    if (!json_object_get(form, "organization_name")) {
+        const json_t *name = json_object_get(rec, "name");
+        const char *v = json_string_value(json_object_get(name, "ru"));
+        const char *k;
+        const json_t *any;
+        json_object_foreach ((json_t *)name, k, any) {
+            if (!v || !*v)
+                v = json_string_value(any);
+        }
+        json_object_set_new(form, "organization_name", json_string(v ? v : id));
+    }
+    json_decref(rec);
+    return 0;
+}
+
+/* The consent to the processing of personal data: the version of the
+ * text agreed to, which must be the one in force. */
+static int check_consent(const json_t *in, struct err *e)
+{
+    const json_t *c = json_object_get(in, "personal_data_consent");
+    if (!c || json_is_null(c) || json_is_false(c) ||
+        (json_is_string(c) && !*json_string_value(c))) {
+        err_set(e, 422, "required", "personal_data_consent",
+                "'personal_data_consent' is required: the version of the consent text agreed "
+                "to (%s)",
+                APPLICATION_CONSENT_VERSION);
+        return -1;
+    }
+    if (!json_is_string(c) || strcmp(json_string_value(c), APPLICATION_CONSENT_VERSION) != 0) {
+        err_set(e, 422, "validation-failed", "personal_data_consent",
+                "'personal_data_consent' must name the consent text in force, '%s'",
+                APPLICATION_CONSENT_VERSION);
+        return -1;
+    }
+    return 0;
+}
+
+/* Checks the form field by field; *clean gets the stored form (without
+ * the consent, which is stored apart). */
 static int check_form(struct accounts *ac, const json_t *in, json_t **clean, struct err *e)
 {
     if (!json_is_object(in)) {
         err_set(e, 422, "wrong-type", "", "the application must be a JSON object");
         return -1;
     }
-    const char *names[N_FORM + 1];
+    const char *names[N_FORM + 2];
     for (size_t i = 0; i < N_FORM; i++)
         names[i] = FORM[i].name;
-    names[N_FORM] = NULL;
+    names[N_FORM] = "personal_data_consent";
+    names[N_FORM + 1] = NULL;
     if (jsonx_known_keys(in, names, "is not a field of the application", e) < 0)
         return -1;
+    const char *picked = json_string_value(json_object_get(in, "organization"));
+    bool pick = picked && *picked;
     json_t *out = json_object();
     bool bad = false;
     for (size_t i = 0; i < N_FORM && !(bad && !e->errors); i++) {
         const struct form_field *f = &FORM[i];
         const json_t *fv = json_object_get(in, f->name);
         const char *s = json_string_value(fv);
+        /* a picked organisation names itself */
+        bool required = f->required && !(pick && strcmp(f->name, "organization_name") == 0);
         struct err one = ERR_INIT; /* this field's problem, noted in e (all of them with
                                     * e->errors) */
-        if (!fv || json_is_null(fv) || (s && !*s && !f->required)) {
-            if (f->required)
+        if (!fv || json_is_null(fv) || (s && !*s && !required)) {
+            if (required)
                 err_set(&one, 422, "required", f->name, "'%s' is required", f->name);
         } else if (!s)
             err_set(&one, 422, "wrong-type", f->name, "'%s' must be a string", f->name);
@@ -100,6 +165,9 @@ static int check_form(struct accounts *ac, const json_t *in, json_t **clean, str
         else if (strcmp(f->name, "phone") == 0 && !phone_ok(s))
             err_set(&one, 422, "bad-format", "phone",
                     "'phone' must be 7..15 digits with optional + ( ) - and spaces");
+        else if (strcmp(f->name, "organization_bin") == 0 && !model_bin_valid(s))
+            err_set(&one, 422, "bad-format", "organization_bin",
+                    "'organization_bin' must be a valid 12-digit BIN");
         else if (strcmp(f->name, "requested_role") == 0 && rights_role_index(ac->rights, s) < 0)
             err_set(&one, 422, "bad-enum", "requested_role", "unknown role '%.40s'", s);
         else
@@ -108,6 +176,17 @@ static int check_form(struct accounts *ac, const json_t *in, json_t **clean, str
             err_collect(e, &one);
             bad = true;
         }
+    }
+    /* the consent and the organisation picked, noted like the fields */
+    struct err one = ERR_INIT;
+    if (check_consent(in, &one) < 0) {
+        err_collect(e, &one);
+        bad = true;
+    }
+    struct err org = ERR_INIT;
+    if (pick && !bad && check_picked_org(ac, picked, out, &org) < 0) {
+        err_collect(e, &org);
+        bad = true;
     }
     if (bad) {
         json_decref(out);
@@ -136,38 +215,86 @@ static int integrator_org(struct store_conn *c, char *out, size_t n, struct err 
     return rc == STORE_ERROR ? -1 : 0;
 }
 
+int accounts_integrator_org(struct accounts *ac, char *out, size_t n, struct err *e)
+{
+    return integrator_org(store_conn(ac->store), out, n, e);
+}
+
 struct submit_ctx {
     const json_t *form;
     const char *ip;
     json_t **out;
 };
 
+/* The next reference number: "A-<year>-<n>", the local year of `day`
+ * ("YYYY-MM-DD"), n counting every application (none is ever deleted; the
+ * unique index guards it). */
+static int next_ref(struct store_conn *c, const char *day, char *out, size_t n, struct err *e)
+{
+    struct store_stmt *st = store_prepare(c, "SELECT count(*) FROM applications", true, e);
+    if (!st)
+        return -1;
+    int rc = store_step(st, e);
+    if (rc == STORE_ROW)
+        snprintf(out, n, "A-%.4s-%06lld", day, (long long)store_col_int64(st, 0) + 1);
+    store_reset(st);
+    return rc == STORE_ROW ? 0 : -1;
+}
+
+/* Tells the applicant the reference number (a plain address: no account
+ * yet). */
+static int tell_received(struct store_conn *c, const char *now, const json_t *form,
+                         const char *ref, const char *due, struct err *e)
+{
+    char body[1200];
+    snprintf(body, sizeof body,
+             "Өтінім қабылданды, нөмірі / Заявка принята, номер / The application was "
+             "received, reference: %s\n"
+             "Шешім мерзімі / Срок решения / To be decided by: %.10s\n"
+             "Жауап осы мекенжайға келеді / Ответ придёт на этот адрес / The answer comes to "
+             "this address.\n",
+             ref, due);
+    struct acct_msg m = {.to = json_string_value(json_object_get(form, "email")),
+                         .tmpl = "application-received",
+                         .subject = ACCT_SUBJECT_RECEIVED,
+                         .body = body};
+    return accounts_message(c, now, &m, e);
+}
+
 static int submit_fn(struct accounts *ac, struct store_conn *c, void *vctx, struct err *e)
 {
     struct submit_ctx *x = vctx;
-    char id[37], subject[80], ob[37], due[32], now[32], debtor[128];
+    char id[37], subject[80], ob[37], due[32], now[32], debtor[128], ref[32], day[11];
     int64_t now_ms = time_now_ms();
     time_format_rfc3339(now_ms, now, sizeof now);
+    calsvc_local_date(ac->cal, now_ms, day);
     text_uuid7(id);
     snprintf(subject, sizeof subject, "account-applications/%s", id);
     if (integrator_org(c, debtor, sizeof debtor, e) < 0 ||
         obligation_open(ac, c, POLICY, subject, debtor[0] ? debtor : NULL, DECIDER_ROLE, now_ms,
-                        ob, due, e) < 0)
+                        ob, due, e) < 0 ||
+        next_ref(c, day, ref, sizeof ref, e) < 0)
         return -1;
     char *data = json_dumps(x->form, JSON_COMPACT | JSON_PRESERVE_ORDER);
     int rc = store_execf(c,
                          "INSERT INTO applications(id, submitted_at, ip, data, status, "
-                         "obligation_id) VALUES ($1, $2, $3, $4, 'pending', $5)",
-                         e, "ttttt", id, now, x->ip, data, ob);
+                         "obligation_id, ref, consent_version, consent_at) "
+                         "VALUES ($1, $2, $3, $4, 'pending', $5, $6, $7, $2)",
+                         e, "ttttttt", id, now, x->ip, data, ob, ref, APPLICATION_CONSENT_VERSION);
     free(data);
     struct actor anon = ACTOR_ANONYMOUS;
     snprintf(anon.id, sizeof anon.id, "anonymous:%s", x->ip);
     if (rc == 0)
-        rc = acct_audit(c, now, &anon, "application-submit", "account-applications", id, NULL,
-                        x->form, e);
+        rc = tell_received(c, now, x->form, ref, due, e);
+    json_t *after = json_pack("{s:O, s:s, s:{s:s, s:s}}", "form", x->form, "ref", ref, "consent",
+                              "version", APPLICATION_CONSENT_VERSION, "at", now);
     if (rc == 0)
-        *x->out = json_pack("{s:s, s:s, s:s, s:s}", "id", id, "status", "pending",
-                            "submitted_at", now, "due_at", due);
+        rc = acct_audit(c, now, &anon, "application-submit", "account-applications", id, NULL,
+                        after, e);
+    json_decref(after);
+    if (rc == 0)
+        *x->out = json_pack("{s:s, s:s, s:s, s:s, s:s}", "id", id, "ref", ref, "status",
+                            "pending", "submitted_at", now, "due_at", due);
     return rc;
 }
 
@@ -203,20 +330,26 @@ int application_submit(struct accounts *ac, const json_t *form, const char *ip, 
 
 #define APP_SELECT                                                                          \
     "SELECT a.id, a.submitted_at, a.data, a.status, a.decided_at, a.decided_by, a.reason, " \
-    "a.user_id, a.org, o.due_at, o.done_at FROM applications a "                            \
-    "JOIN obligations o ON o.id = a.obligation_id "
+    "a.user_id, a.org, o.due_at, o.done_at, a.ref, a.consent_version, a.consent_at "        \
+    "FROM applications a JOIN obligations o ON o.id = a.obligation_id "
 
 static json_t *app_row(struct store_stmt *st, const char *now)
 {
     json_t *form = json_loads(store_col_text(st, 2), 0, NULL);
     const char *due = store_col_text(st, 9), *done = store_col_text(st, 10);
     bool overdue = obligation_overdue(due, done, now);
-    return json_pack("{s:s, s:s, s:o, s:s, s:s?, s:s?, s:s?, s:s?, s:s?, s:s, s:b}", "id",
-                     store_col_text(st, 0), "submitted_at", store_col_text(st, 1), "form",
-                     form ? form : json_object(), "status", store_col_text(st, 3), "decided_at",
-                     store_col_text(st, 4), "decided_by", store_col_text(st, 5), "reason",
-                     store_col_text(st, 6), "user_id", store_col_text(st, 7), "org",
-                     store_col_text(st, 8), "due_at", due, "overdue", overdue);
+    json_t *app = json_pack(
+        "{s:s, s:s?, s:s, s:o, s:s, s:s?, s:s?, s:s?, s:s?, s:s?, s:s, s:b}", "id",
+        store_col_text(st, 0), "ref", store_col_text(st, 11), "submitted_at",
+        store_col_text(st, 1), "form", form ? form : json_object(), "status",
+        store_col_text(st, 3), "decided_at", store_col_text(st, 4), "decided_by",
+        store_col_text(st, 5), "reason", store_col_text(st, 6), "user_id", store_col_text(st, 7),
+        "org", store_col_text(st, 8), "due_at", due, "overdue", overdue);
+    const char *cv = store_col_text(st, 12);
+    if (cv)
+        json_object_set_new(app, "consent",
+                            json_pack("{s:s, s:s?}", "version", cv, "at", store_col_text(st, 13)));
+    return app;
 }
 
 int application_list(struct accounts *ac, const struct actor *by, const char *status,

@@ -41,6 +41,7 @@ void acct_email_norm(const char *in, char *out, size_t n);
     "Есептік жазбаны белсендіру / Активация учётной записи / Account activation"
 #define ACCT_SUBJECT_RESET "Құпиясөзді қалпына келтіру / Восстановление пароля / Password reset"
 #define ACCT_SUBJECT_GRANTED "Өтінім қанағаттандырылды / Заявка одобрена / Application granted"
+#define ACCT_SUBJECT_RECEIVED "Өтінім қабылданды / Заявка принята / Application received"
 #define ACCT_SUBJECT_REFUSED "Өтінім қабылданбады / Заявка отклонена / Application refused"
 
 /* The user with this e-mail (any case) and its password hash ("" when

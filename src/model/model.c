@@ -1496,6 +1496,12 @@ bool model_collection_has_kind(const struct model_collection *c, const char *kin
     return false;
 }
 
+bool model_kind_owns(const struct model *m, const char *kind)
+{
+    const struct model_kind *ok = model_owner_kind(m);
+    return ok && kind && strcmp(ok->id, kind) == 0;
+}
+
 size_t model_n_collections(const struct model *m)
 {
     return m->n_colls;

@@ -342,6 +342,8 @@ const struct model_collection *model_collection(const struct model *m, const cha
 const struct model_enum *model_enum(const struct model *m, const char *id);
 const struct model_field *model_field(const struct model_kind *k, const char *name);
 bool model_collection_has_kind(const struct model_collection *c, const char *kind);
+/* Is `kind` the kind whose records own others (model_owner_kind)? */
+bool model_kind_owns(const struct model *m, const char *kind);
 size_t model_n_collections(const struct model *m);
 const struct model_collection *model_collection_at(const struct model *m, size_t i);
 size_t model_n_kinds(const struct model *m);

@@ -199,11 +199,9 @@ const struct rights *registry_rights(const struct registry *r)
     return r->rights;
 }
 
-/* Is `kind` the kind that owns records (an organisation's)? */
 static bool owning_kind(const struct registry *r, const char *kind)
 {
-    const struct model_kind *ok = model_owner_kind(r->model);
-    return ok && kind && strcmp(ok->id, kind) == 0;
+    return model_kind_owns(r->model, kind);
 }
 
 /* The organisation of a non-relation record: itself when it is of the

@@ -302,6 +302,17 @@ static const char *const sqlite_migrations[] = {
     "UPDATE outbox SET body = substr(body, 1, instr(body, 'Password reset:' || char(10)) + 15)"
     "  || '{link}' || char(10), link = CASE WHEN sent_at IS NULL THEN 'reset' END "
     "WHERE template = 'reset' AND instr(body, 'Password reset:' || char(10)) > 0;",
+    /* 8: an account application's reference number, told to the applicant
+     * ("A-<year>-<6 digits>", the digits counting every application ever
+     * made), and the applicant's consent to the processing of personal
+     * data: the version of the text agreed to and when. Those made before
+     * get their numbers in the order they were made, and no consent. */
+    "ALTER TABLE applications ADD COLUMN ref TEXT;"
+    "ALTER TABLE applications ADD COLUMN consent_version TEXT;"
+    "ALTER TABLE applications ADD COLUMN consent_at TEXT;"
+    "UPDATE applications SET ref = 'A-' || substr(submitted_at, 1, 4) || '-' || "
+    "  printf('%06d', (SELECT count(*) FROM applications b WHERE b.rowid <= applications.rowid));"
+    "CREATE UNIQUE INDEX applications_ref ON applications(ref);",
 };
 
 #define SQLITE_N_MIGRATIONS (sizeof sqlite_migrations / sizeof sqlite_migrations[0])

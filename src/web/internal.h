@@ -122,6 +122,13 @@ const char *web_name(enum lang l, const json_t *name);
  * document's slot or the relations on the card). */
 json_t *page_gap_items(const struct page *pg, const struct model_kind *k, const char *coll,
                        const char *id, const json_t *gaps);
+/* The card's section of a record of the kind that owns others (an
+ * organisation: page-org.c): sets pg->data "org" (its objects, deadlines,
+ * a link to the registry filtered by it) and draws its objects' relations
+ * into svg; does nothing for other kinds. */
+struct buf;
+void page_org_section(struct page *pg, const struct model_kind *k, const char *id,
+                      struct buf *svg);
 /* Sets the security headers every answer of the web module carries. */
 void web_security_headers(const struct web *w, struct http_resp *resp);
 
@@ -143,5 +150,6 @@ void web_registry_routes(struct web *w, struct router *rt);
  * (page-registry.c, page-forms.c), registered by web_routes for each. */
 void web_list_routes(struct web *w, struct router *rt, const char *coll);
 void web_forms_collection_routes(struct web *w, struct router *rt, const char *coll);
+void web_help_routes(struct web *w, struct router *rt);
 
 #endif

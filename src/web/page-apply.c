@@ -13,34 +13,217 @@
 #include <stdio.h>
 #include <string.h>
 
+/* ---- the organisations of the registry ------------------------------------------------ */
+
+/* The collection of the kind whose records own others (the
+ * organisations), or NULL. */
+static const struct model_collection *owner_collection(const struct model *m)
+{
+    for (size_t i = 0; i < model_n_collections(m); i++) {
+        const struct model_collection *c = model_collection_at(m, i);
+        for (size_t k = 0; k < c->n_kinds; k++)
+            if (model_kind_owns(m, c->kinds[k]))
+                return c;
+    }
+    return NULL;
+}
+
+/* The value of rec's field of format "bin" (a business identification
+ * number), or NULL. */
+static const char *record_bin(const struct model *m, const json_t *rec)
+{
+    const struct model_kind *k = model_kind(m, json_string_value(json_object_get(rec, "kind")));
+    for (size_t i = 0; k && i < k->n_fields; i++) {
+        const char *f = k->fields[i].format;
+        if (f && strcmp(f, "bin") == 0)
+            return json_string_value(json_object_get(rec, k->fields[i].name));
+    }
+    return NULL;
+}
+
+/* The filterable field of format "bin" of the collection's kinds, or NULL. */
+static const char *bin_field(const struct model *m, const struct model_collection *c)
+{
+    for (size_t j = 0; j < c->n_kinds; j++) {
+        const struct model_kind *k = model_kind(m, c->kinds[j]);
+        for (size_t i = 0; k && i < k->n_fields; i++) {
+            const struct model_field *f = &k->fields[i];
+            if (f->format && strcmp(f->format, "bin") == 0 && f->filterable)
+                return f->name;
+        }
+    }
+    return NULL;
+}
+
+/* {id, name, bin} of an organisation record for the pages. */
+static json_t *org_option(struct page *pg, const json_t *rec)
+{
+    const char *bin = record_bin(pg->w->api->model, rec);
+    return json_pack("{s:s, s:s, s:s?}", "id", json_string_value(json_object_get(rec, "id")),
+                     "name", web_name(pg->lang, json_object_get(rec, "name")), "bin", bin);
+}
+
+/* The organisations the visitor may read that match params (the API's list
+ * parameters), as options; NULL with e on a bad query. */
+static json_t *org_list(struct page *pg, const struct listq_param *params, size_t n, struct err *e)
+{
+    const struct model *m = pg->w->api->model;
+    const struct model_collection *coll = owner_collection(m);
+    if (!coll) {
+        err_internal(e, "the model has no kind that owns others");
+        return NULL;
+    }
+    struct list_query q;
+    json_t *list = NULL;
+    if (listq_parse(pg->req->arena, m, coll, params, n, NULL, &q, e) < 0 ||
+        registry_scope_list(pg->w->api->reg, &pg->actor, &q, e) < 0 ||
+        registry_list(pg->w->api->reg, pg->req->arena, &q, &list, e) < 0)
+        return NULL;
+    json_t *out = json_array();
+    size_t i;
+    json_t *rec;
+    json_array_foreach (json_object_get(list, "items"), i, rec) {
+        if (json_string_value(json_object_get(rec, "id")))
+            json_array_append_new(out, org_option(pg, rec));
+    }
+    json_decref(list);
+    return out;
+}
+
+/* The organisations found by what the applicant typed: by BIN when it is
+ * one (and the model has a BIN field to filter on), else by words. */
+static json_t *org_search(struct page *pg, const char *typed, struct err *e)
+{
+    const struct model *m = pg->w->api->model;
+    const struct model_collection *coll = owner_collection(m);
+    const char *bf = coll ? bin_field(m, coll) : NULL;
+    struct listq_param params[2] = {{"limit", "10"}, {"q", typed}};
+    if (bf && model_bin_valid(typed))
+        params[1] =
+            (struct listq_param){"filter", arena_printf(pg->req->arena, "%s:%s", bf, typed)};
+    json_t *out = org_list(pg, params, 2, e);
+    if (!out && e->status == 400) {
+        err_clear(e); /* too many words or too long: nothing found */
+        out = json_array();
+    }
+    return out;
+}
+
 /* ---- the public application ---------------------------------------------------------- */
 
 static void apply_fields(struct page *pg)
 {
     static const struct {
-        const char *name, *label, *autocomplete;
+        const char *list, *name, *label, *autocomplete;
         enum field_kind kind;
         bool required;
     } F[] = {
-        {"organization_name", TR("Full name of the organisation"), "organization", FIELD_TEXT,
+        {"new_fields", "organization_name", TR("Full name of the organisation"), "organization",
+         FIELD_TEXT, true},
+        {"new_fields", "organization_bin", TR("BIN of the organisation"), "off", FIELD_TEXT, true},
+        {"fields", "structural_unit", TR("Structural unit"), "off", FIELD_TEXT, true},
+        {"fields", "last_name", TR("Surname"), "family-name", FIELD_TEXT, true},
+        {"fields", "first_name", TR("First name"), "given-name", FIELD_TEXT, true},
+        {"fields", "patronymic", TR("Patronymic"), "additional-name", FIELD_TEXT, false},
+        {"fields", "position", TR("Position"), "organization-title", FIELD_TEXT, true},
+        {"fields", "phone", TR("Contact phone"), "tel", FIELD_TEL, true},
+        {"fields", "email", TR("Work e-mail (it will be your login)"), "email", FIELD_EMAIL, true},
+        {"purpose_fields", "access_purpose", TR("Purpose of the access"), "off", FIELD_MULTILINE,
          true},
-        {"structural_unit", TR("Structural unit"), "off", FIELD_TEXT, true},
-        {"last_name", TR("Surname"), "family-name", FIELD_TEXT, true},
-        {"first_name", TR("First name"), "given-name", FIELD_TEXT, true},
-        {"patronymic", TR("Patronymic"), "additional-name", FIELD_TEXT, false},
-        {"position", TR("Position"), "organization-title", FIELD_TEXT, true},
-        {"phone", TR("Contact phone"), "tel", FIELD_TEL, true},
-        {"email", TR("Work e-mail (it will be your login)"), "email", FIELD_EMAIL, true},
-        {"access_purpose", TR("Access requested and its purpose"), "off", FIELD_MULTILINE, true},
     };
     for (size_t i = 0; i < sizeof F / sizeof F[0]; i++)
-        acct_field(pg, "fields", "apply", F[i].name, page_tr(pg, F[i].label), F[i].kind,
+        acct_field(pg, F[i].list, "apply", F[i].name, page_tr(pg, F[i].label), F[i].kind,
                    F[i].autocomplete, F[i].required);
+}
+
+/* The roles an applicant may ask for: those the service integrator gives
+ * by deciding applications (the rights file's granted_with), with the one
+ * chosen checked. */
+static void apply_roles(struct page *pg)
+{
+    const struct rights *r = accounts_rights(pg->w->api->acct);
+    const char *chosen = form_value(pg, "requested_role");
+    json_t *roles = json_array();
+    for (size_t i = 0; i < rights_n_roles(r); i++) {
+        if (rights_role_granted_with(r, i) != RA_APPLICATIONS)
+            continue;
+        const char *id = rights_role_id(r, i);
+        json_array_append_new(roles, json_pack("{s:s, s:s, s:b}", "id", id, "label",
+                                               web_name(pg->lang, rights_role_label(r, i)),
+                                               "checked", strcmp(id, chosen) == 0));
+    }
+    json_object_set_new(pg->data, "roles", roles);
+}
+
+static bool role_offered(struct page *pg, const char *id)
+{
+    size_t i;
+    json_t *r;
+    json_array_foreach (json_object_get(pg->data, "roles"), i, r) {
+        if (strcmp(json_string_value(json_object_get(r, "id")), id) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* The organisation part: what was typed in the search box, what it found,
+ * and the choice (an id of the registry, or "new"), kept checked. */
+static int apply_orgs(struct page *pg, const char *typed, struct err *e)
+{
+    const char *chosen = form_value(pg, "organization");
+    json_t *orgs = *typed ? org_search(pg, typed, e) : json_array();
+    if (!orgs)
+        return -1;
+    bool found = false;
+    size_t i;
+    json_t *o;
+    json_array_foreach (orgs, i, o) {
+        bool c = strcmp(json_string_value(json_object_get(o, "id")), chosen) == 0;
+        json_object_set_new(o, "checked", json_boolean(c));
+        found = found || c;
+    }
+    /* the organisation chosen before stays on the page */
+    json_t *rec = NULL;
+    struct err ignored = ERR_INIT;
+    if (!found && *chosen && strcmp(chosen, "new") != 0 &&
+        registry_get_visible(pg->w->api->reg, &pg->actor, NULL, chosen, &rec, &ignored) == 0 &&
+        model_kind_owns(pg->w->api->model, json_string_value(json_object_get(rec, "kind")))) {
+        json_t *opt = org_option(pg, rec);
+        json_object_set_new(opt, "checked", json_true());
+        json_array_insert_new(orgs, 0, opt);
+    }
+    json_decref(rec);
+    /* a BIN the registry does not know: most likely a new organisation's */
+    json_t *binf = acct_field_get(pg, "new_fields", "organization_bin");
+    if (json_array_size(orgs) == 0 && model_bin_valid(typed) && binf &&
+        !*json_string_value(json_object_get(binf, "value")))
+        json_object_set_new(binf, "value", json_string(typed));
+    json_object_set_new(pg->data, "org_q", json_string(typed));
+    json_object_set_new(pg->data, "org_searched", json_boolean(*typed != '\0'));
+    json_object_set_new(pg->data, "orgs", orgs);
+    json_object_set_new(pg->data, "org_new", json_boolean(strcmp(chosen, "new") == 0));
+    json_object_set_new(pg->data, "consent_version", json_string(APPLICATION_CONSENT_VERSION));
+    json_object_set_new(pg->data, "consent_checked",
+                        json_boolean(strcmp(form_value(pg, "personal_data_consent"),
+                                            APPLICATION_CONSENT_VERSION) == 0));
+    return 0;
 }
 
 static void apply_render(struct page *pg, int status)
 {
     page_render(pg, status, "account/apply", page_tr(pg, TR("Apply for an account")));
+}
+
+/* A reference number as the portal makes them ("A-2026-000042"). */
+static bool ref_valid(const char *s)
+{
+    static const char shape[] = "A-dddd-dddddd";
+    for (size_t i = 0; i < sizeof shape - 1; i++) {
+        bool digit = s[i] >= '0' && s[i] <= '9';
+        if (shape[i] == 'd' ? !digit : s[i] != shape[i])
+            return false;
+    }
+    return s[sizeof shape - 1] == '\0';
 }
 
 static void h_apply(struct http_req *req, struct http_resp *resp, void *ctx)
@@ -49,11 +232,101 @@ static void h_apply(struct http_req *req, struct http_resp *resp, void *ctx)
     page_begin(ctx, req, resp, &pg);
     const char *done = http_req_query(req, "done");
     if (done && strcmp(done, "sent") == 0) {
+        const char *ref = http_req_query(req, "ref");
+        if (ref && ref_valid(ref))
+            json_object_set_new(pg.data, "ref", json_string(ref));
         page_render(&pg, 200, "account/apply-done", page_tr(&pg, TR("Application received")));
         return;
     }
+    const char *typed = http_req_query(req, "org_q");
+    struct err e = ERR_INIT;
     apply_fields(&pg);
+    apply_roles(&pg);
+    if (apply_orgs(&pg, typed ? typed : "", &e) < 0) {
+        page_error(&pg, e.status, NULL);
+        return;
+    }
     apply_render(&pg, 200);
+}
+
+/* Marks the form's own choices (organisation, access, consent) that are
+ * missing or wrong, all at once: how many. */
+static int apply_check_choices(struct page *pg)
+{
+    int n = 0;
+    const char *org = form_value(pg, "organization");
+    if (!*org) {
+        const char *msg =
+            page_tr(pg, TR("Choose your organisation from the registry, or ask for a new one."));
+        json_object_set_new(pg->data, "org_error", json_string(msg));
+        acct_error(pg, NULL, "apply-org_q", msg);
+        n++;
+    } else if (strcmp(org, "new") == 0) {
+        n += acct_require(pg, "new_fields");
+        const char *bin = form_value(pg, "organization_bin");
+        json_t *f = acct_field_get(pg, "new_fields", "organization_bin");
+        if (*bin && !model_bin_valid(bin)) {
+            acct_error(pg, f, NULL,
+                       page_tr(pg, TR("A BIN is 12 digits with a valid check digit.")));
+            n++;
+        }
+    }
+    if (!role_offered(pg, form_value(pg, "requested_role"))) {
+        const char *msg = page_tr(pg, TR("Choose the access you ask for."));
+        json_object_set_new(pg->data, "role_error", json_string(msg));
+        const char *first = json_string_value(
+            json_object_get(json_array_get(json_object_get(pg->data, "roles"), 0), "id"));
+        acct_error(pg, NULL, arena_printf(pg->req->arena, "apply-role-%s", first ? first : ""),
+                   msg);
+        n++;
+    }
+    if (!json_is_true(json_object_get(pg->data, "consent_checked"))) {
+        const char *msg =
+            page_tr(pg, TR("Give your consent to the processing of personal data: without it the "
+                           "application cannot be considered."));
+        json_object_set_new(pg->data, "consent_error", json_string(msg));
+        acct_error(pg, NULL, "apply-personal_data_consent", msg);
+        n++;
+    }
+    return n;
+}
+
+/* The application as the account module takes it. */
+static json_t *apply_json(struct page *pg)
+{
+    json_t *form = json_object();
+    const char *org = form_value(pg, "organization");
+    static const char *const lists[] = {"new_fields", "fields", "purpose_fields"};
+    for (size_t l = 0; l < 3; l++) {
+        if (l == 0 && strcmp(org, "new") != 0)
+            continue;
+        size_t i;
+        json_t *f;
+        json_array_foreach (json_object_get(pg->data, lists[l]), i, f) {
+            const char *name = json_string_value(json_object_get(f, "name"));
+            const char *v = form_value(pg, name);
+            if (*v)
+                json_object_set_new(form, name, json_string(v));
+        }
+    }
+    if (strcmp(org, "new") != 0)
+        json_object_set_new(form, "organization", json_string(org));
+    json_object_set_new(form, "requested_role", json_string(form_value(pg, "requested_role")));
+    json_object_set_new(form, "personal_data_consent",
+                        json_string(form_value(pg, "personal_data_consent")));
+    return form;
+}
+
+/* The field of the page an error of the account module is about. */
+static json_t *apply_err_field(struct page *pg, const struct err *e)
+{
+    static const char *const lists[] = {"new_fields", "fields", "purpose_fields"};
+    for (size_t l = 0; l < 3 && e->field[0]; l++) {
+        json_t *f = acct_field_get(pg, lists[l], e->field);
+        if (f)
+            return f;
+    }
+    return NULL;
 }
 
 static void h_apply_post(struct http_req *req, struct http_resp *resp, void *ctx)
@@ -62,39 +335,49 @@ static void h_apply_post(struct http_req *req, struct http_resp *resp, void *ctx
     page_begin(ctx, req, resp, &pg);
     if (page_form(&pg) < 0)
         return;
+    struct err e = ERR_INIT;
     apply_fields(&pg);
-    if (acct_require(&pg, "fields") > 0) {
+    apply_roles(&pg);
+    if (apply_orgs(&pg, form_value(&pg, "org_q"), &e) < 0) {
+        page_error(&pg, e.status, NULL);
+        return;
+    }
+    /* the search button: the same form again, with what it found */
+    if (*form_value(&pg, "_find")) {
+        apply_render(&pg, 200);
+        return;
+    }
+    int bad = acct_require(&pg, "fields") + acct_require(&pg, "purpose_fields");
+    bad += apply_check_choices(&pg);
+    if (bad > 0) {
         apply_render(&pg, 422);
         return;
     }
-    json_t *form = json_object();
-    size_t i;
-    json_t *f;
-    json_array_foreach (json_object_get(pg.data, "fields"), i, f) {
-        const char *name = json_string_value(json_object_get(f, "name"));
-        const char *v = form_value(&pg, name);
-        if (*v)
-            json_object_set_new(form, name, json_string(v));
-    }
+    json_t *form = apply_json(&pg);
     json_t *out = NULL;
     int64_t wait = 0;
-    struct err e = ERR_INIT;
     json_t *all = e.errors = json_array(); /* every problem of the form at once */
     int rc = application_submit(pg.w->api->acct, form, req->remote_ip, &out, &wait, &e);
     json_decref(form);
     if (rc == 0) {
+        const char *ref = json_string_value(json_object_get(out, "ref"));
+        page_redirect(&pg, page_url(&pg, "/apply?done=sent&ref=%s", ref ? ref : ""));
         json_decref(out);
         json_decref(all);
-        page_redirect(&pg, page_url(&pg, "/apply?done=sent"));
         return;
     }
-    json_t *field = e.field[0] ? acct_field_get(&pg, "fields", e.field) : NULL;
+    json_t *field = apply_err_field(&pg, &e);
     if (e.status == 429) {
         http_resp_header(resp, "Retry-After", arena_printf(req->arena, "%" PRId64, wait));
         acct_error(&pg, NULL, NULL,
                    page_tr(&pg, TR("Too many applications were sent from your network. Try "
                                    "again in an hour.")));
         apply_render(&pg, 429);
+    } else if (e.status == 422 && strcmp(e.field, "organization") == 0) {
+        const char *msg = page_tr(&pg, TR("This organisation cannot be chosen: search again."));
+        json_object_set_new(pg.data, "org_error", json_string(msg));
+        acct_error(&pg, NULL, "apply-org_q", msg);
+        apply_render(&pg, 422);
     } else if (e.status == 422 && field) {
         acct_error(&pg, field, NULL, acct_err_text(&pg, &e));
         size_t j;
@@ -102,9 +385,9 @@ static void h_apply_post(struct http_req *req, struct http_resp *resp, void *ctx
         json_array_foreach (all, j, x) {
             struct err one = ERR_INIT;
             const char *name = json_string_value(json_object_get(x, "field"));
-            json_t *other = name ? acct_field_get(&pg, "fields", name) : NULL;
             err_set(&one, 422, json_string_value(json_object_get(x, "type")), name, "%s",
                     json_string_value(json_object_get(x, "detail")));
+            json_t *other = name ? apply_err_field(&pg, &one) : NULL;
             if (other) /* a field already marked keeps its first message */
                 acct_error(&pg, other, NULL, acct_err_text(&pg, &one));
         }
@@ -117,35 +400,37 @@ static void h_apply_post(struct http_req *req, struct http_resp *resp, void *ctx
 
 /* ---- the integrator's decisions --------------------------------------------------------- */
 
-/* [{id, name}] of the registered organisations (the first 500), to choose
- * the applicant's. */
+/* [{id, name, bin}] of the registered organisations (the first 500), to
+ * choose the applicant's. */
 static json_t *org_options(struct page *pg, struct err *e)
 {
-    const struct model *m = pg->w->api->model;
-    const struct model_collection *coll = model_collection(m, "organizations");
-    if (!coll) {
-        err_internal(e, "the model has no 'organizations' collection");
-        return NULL;
-    }
     const struct listq_param params[] = {{"limit", "500"}};
-    struct list_query q;
-    json_t *list = NULL;
-    if (listq_parse(pg->req->arena, m, coll, params, 1, NULL, &q, e) < 0 ||
-        registry_scope_list(pg->w->api->reg, &pg->actor, &q, e) < 0 ||
-        registry_list(pg->w->api->reg, pg->req->arena, &q, &list, e) < 0)
-        return NULL;
-    json_t *out = json_array();
+    return org_list(pg, params, 1, e);
+}
+
+/* The organisation to preselect for an application: the one the applicant
+ * picked from the registry, else the one with the BIN given; its id and
+ * why (a message), or NULL. */
+static const char *org_match(struct page *pg, const json_t *orgs, const json_t *form,
+                             const char **why)
+{
+    const char *picked = json_string_value(json_object_get(form, "organization"));
+    const char *bin = json_string_value(json_object_get(form, "organization_bin"));
     size_t i;
-    json_t *rec;
-    json_array_foreach (json_object_get(list, "items"), i, rec) {
-        const char *id = json_string_value(json_object_get(rec, "id"));
-        if (!id)
-            continue;
-        json_array_append_new(out, json_pack("{s:s, s:s}", "id", id, "name",
-                                             web_name(pg->lang, json_object_get(rec, "name"))));
+    json_t *o;
+    json_array_foreach (orgs, i, o) {
+        const char *id = json_string_value(json_object_get(o, "id"));
+        const char *obin = json_string_value(json_object_get(o, "bin"));
+        if (picked && strcmp(id, picked) == 0) {
+            *why = page_tr(pg, TR("Preselected: the applicant chose it from the registry."));
+            return id;
+        }
+        if (!picked && bin && obin && strcmp(bin, obin) == 0) {
+            *why = page_tr(pg, TR("Preselected: its BIN is the one in the application."));
+            return id;
+        }
     }
-    json_decref(list);
-    return out;
+    return NULL;
 }
 
 /* The form's fields with their labels, for reading an application. */
@@ -155,12 +440,12 @@ static json_t *app_details(struct page *pg, const json_t *form)
         const char *name, *label;
     } F[] = {
         {"organization_name", TR("Full name of the organisation")},
+        {"organization_bin", TR("BIN of the organisation")},
         {"structural_unit", TR("Structural unit")},
         {"position", TR("Position")},
         {"phone", TR("Contact phone")},
         {"email", TR("Work e-mail (it will be your login)")},
-        {"access_purpose", TR("Access requested and its purpose")},
-        {"requested_role", TR("Requested role")},
+        {"access_purpose", TR("Purpose of the access")},
     };
     json_t *out = json_array();
     for (size_t i = 0; i < sizeof F / sizeof F[0]; i++) {
@@ -169,6 +454,13 @@ static json_t *app_details(struct page *pg, const json_t *form)
             json_array_append_new(
                 out, json_pack("{s:s, s:s}", "label", page_tr(pg, F[i].label), "value", v));
     }
+    const struct rights *r = accounts_rights(pg->w->api->acct);
+    const char *role = json_string_value(json_object_get(form, "requested_role"));
+    int ri = role ? rights_role_index(r, role) : -1;
+    if (ri >= 0)
+        json_array_append_new(out, json_pack("{s:s, s:s}", "label",
+                                             page_tr(pg, TR("Access requested")), "value",
+                                             web_name(pg->lang, rights_role_label(r, (size_t)ri))));
     return out;
 }
 
@@ -222,6 +514,8 @@ static void apps_render(struct page *pg, int status, const struct decision_err *
         return;
     }
     json_t *all = org_options(pg, &e);
+    const struct model_collection *oc = owner_collection(pg->w->api->model);
+    const char *all_coll = oc ? oc->id : "";
     if (!all) {
         json_decref(list);
         page_error(pg, e.status, NULL);
@@ -234,7 +528,9 @@ static void apps_render(struct page *pg, int status, const struct decision_err *
         const char *id = json_string_value(json_object_get(app, "id"));
         const json_t *form = json_object_get(app, "form");
         bool mine = de && strcmp(de->app, id) == 0;
-        json_t *orgs = mine ? org_chosen(all, form_value(pg, "organization")) : json_incref(all);
+        const char *why = NULL;
+        const char *match = mine ? NULL : org_match(pg, all, form, &why);
+        json_t *orgs = org_chosen(all, mine ? form_value(pg, "organization") : match ? match : "");
         const char *due = json_string_value(json_object_get(app, "due_at"));
         const char *sub = json_string_value(json_object_get(app, "submitted_at"));
         json_t *o = json_pack("{s:s, s:s, s:o, s:o, s:s, s:s, s:b, s:s, s:s}", "id", id, "person",
@@ -244,6 +540,16 @@ static void apps_render(struct page *pg, int status, const struct decision_err *
                               json_is_true(json_object_get(app, "overdue")), "grant_url",
                               page_url(pg, "/applications/%s/grant", id), "refuse_url",
                               page_url(pg, "/applications/%s/refuse", id));
+        const json_t *consent = json_object_get(app, "consent");
+        json_object_set_new(o, "ref", json_incref(json_object_get(app, "ref")));
+        json_object_set_new(o, "preselected", json_string(why ? why : ""));
+        json_object_set_new(o, "asks_new",
+                            json_boolean(!json_object_get(form, "organization") && !match));
+        json_object_set_new(o, "new_org_url", json_string(page_url(pg, "/%s/new", all_coll)));
+        const char *cat = json_string_value(json_object_get(consent, "at"));
+        json_object_set_new(o, "consent_at",
+                            json_string(cat ? arena_strndup(pg->req->arena, cat, 10) : ""));
+        json_object_set_new(o, "consent_version", json_incref(json_object_get(consent, "version")));
         if (mine) {
             json_object_set_new(o, "reason", json_string(form_value(pg, "reason")));
             const char *fid =

@@ -927,9 +927,14 @@ static void card_render(struct page *pg, const char *coll, const char *id, int s
     if (refused)
         json_object_set_new(d, "refused", json_true());
     json_decref(rec);
-    struct tpl_raw raw = {"graph", svg.p ? svg.p : "", svg.len};
-    page_render_raw(pg, status, "card/card", name, &raw, 1);
+    struct buf org_svg;
+    buf_init(&org_svg, 4u << 20);
+    page_org_section(pg, k, id, &org_svg);
+    struct tpl_raw raw[] = {{"graph", svg.p ? svg.p : "", svg.len},
+                            {"org_graph", org_svg.p ? org_svg.p : "", org_svg.len}};
+    page_render_raw(pg, status, "card/card", name, raw, 2);
     buf_free(&svg);
+    buf_free(&org_svg);
 }
 
 void card_page(struct page *pg, const char *coll, const char *id, int status)

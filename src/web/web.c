@@ -642,6 +642,7 @@ void web_routes(struct web *w, struct router *rt)
     collection_routes(w, rt);
     web_workspace_routes(w, rt);
     web_registry_routes(w, rt);
+    web_help_routes(w, rt);
 }
 
 void web_free(struct web *w)

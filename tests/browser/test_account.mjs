@@ -14,12 +14,25 @@ const NEW_PASSWORD = 'Жаңа-Пароль-2026!';
 const SCRIPT = '<script>alert(1)</script>"\'><img src=x onerror=alert(2)>';
 const integrator = srv.user('integrator-verifier', 'org-nit');
 const apiToken = cli(srv.data, ['token', 'create', '--name', 'browser', '--user', integrator]).trim();
+const nitBin = (await (await fetch(`${srv.base}/api/v1/organizations/org-nit`)).json()).bin;
 const FORM = {
   organization_name: 'ГУ «Аппарат акима города Тест»', structural_unit: 'Отдел цифровизации',
   last_name: 'Браузеров', first_name: 'Асқар', patronymic: 'Маратұлы', position: 'Главный специалист',
   phone: '+7 (7172) 55-00-00', email: 'browser.applicant@test-akimat.gov.kz',
-  access_purpose: 'Учёт информационных систем акимата',
+  access_purpose: 'Учёт информационных систем акимата', organization_bin: '240140083004',
 };
+
+/** Makes the form's choices: the organisation (an id found, or 'new'), the
+ * access asked for and the consent; then sends it. */
+async function choose(page, org) {
+  for (const id of [`apply-org-${org}`, 'apply-role-owner-editor', 'apply-personal_data_consent'])
+    await page.click(`label[for="${id}"]`);  // USWDS draws the label, not the input
+  for (const id of [`apply-org-${org}`, 'apply-role-owner-editor', 'apply-personal_data_consent'])
+    assert(await page.isChecked(`#${id}`), `${id} checked`);
+}
+async function send(page) {
+  await Promise.all([page.waitForNavigation(), page.click('main button[name=_send]')]);
+}
 
 async function api(path) {
   const r = await fetch(`${srv.base}${path}`, { headers: { Authorization: `Bearer ${apiToken}` } });
@@ -59,6 +72,20 @@ for (const lang of LANGS) {
     const p2 = await visit(ctx, `/${lang}/apply`, `apply ${lang}`);
     for (const name of Object.keys(FORM))
       assert(await p2.locator(`[name=${name}]`).count() === 1, `field ${name}`);
+    for (const id of ['apply-org_q', 'apply-org-new', 'apply-role-owner-editor', 'apply-personal_data_consent'])
+      assert(await p2.locator(`#${id}`).count() === 1, id);
+    assert(await p2.locator(`a[href="/${lang}/help/privacy"]`).count() >= 1, 'the privacy statement');
+    // typing finds the organisation without sending the form (apply.js)
+    await p2.fill('#apply-org_q', nitBin);
+    await p2.waitForSelector('#apply-org-org-nit');
+    assert(p2.url().endsWith(`/${lang}/apply`), 'no navigation');
+    if (lang === 'en') {
+      // Enter in another field sends the application (here: its errors)
+      await Promise.all([p2.waitForNavigation(), p2.press('[name=last_name]', 'Enter')]);
+      assert(await p2.locator('.usa-alert--error').count() === 1, 'Enter sends the form');
+      await p2.goto(`${srv.base}/${lang}/apply`);
+    }
+    await axeCheck(p2, `apply ${lang} with results`);
     await shot(p2, `apply-${lang}`);
     await ctx.close();
   }]);
@@ -70,9 +97,12 @@ cases.push(['the other account pages and the error states are accessible', async
   await visit(ctx, '/kk/activate?s=' + 'A'.repeat(43), 'activate form');
   // the apply form sent empty: errors at the fields and in the summary
   const page = await visit(ctx, '/en/apply', 'apply');
-  await Promise.all([page.waitForNavigation(), page.click('main button[type=submit]')]);
+  await send(page);
   assert(await page.locator('.usa-alert--error a[href="#apply-last_name"]').count() === 1, 'summary links');
-  assert(await page.locator('.usa-form-group--error').count() === 8, 'eight required fields');
+  for (const id of ['apply-org_q', 'apply-role-owner-editor', 'apply-personal_data_consent'])
+    assert(await page.locator(`.usa-alert--error a[href="#${id}"]`).count() === 1, `summary links ${id}`);
+  assert(await page.locator('.usa-form-group--error').count() === 10,
+         'seven required fields, the organisation, the access and the consent');
   await axeCheck(page, 'apply with errors');
   await shot(page, 'apply-errors-en');
   const p2 = await signin(ctx, 'nobody@browser.gov.kz', 'wrong-password');
@@ -106,10 +136,11 @@ cases.push(['a script typed into every text field is shown as text', async () =>
   await page.goto(`${srv.base}/en/apply`);
   for (const name of Object.keys(FORM))
     await page.fill(`[name=${name}]`, SCRIPT);
-  await Promise.all([page.waitForNavigation(), page.click('main button[type=submit]')]);
+  await page.fill('#apply-org_q', SCRIPT);
+  await send(page);
   for (const name of Object.keys(FORM))
     assert(await page.inputValue(`[name=${name}]`) === SCRIPT, `${name} keeps the text`);
-  assert(await page.locator('main script, main img').count() === 0, 'no element was made');
+  assert(await page.locator('main script:not([src]), main img').count() === 0, 'no element was made');
   await page.goto(`${srv.base}/en/signin`);
   await page.fill('#signin-email', SCRIPT);
   await page.fill('#signin-password', SCRIPT);
@@ -137,15 +168,23 @@ cases.push(['without JavaScript: apply → grant → activate → sign in  # REQ
   await page.goto(`${srv.base}/ru/apply`);
   for (const [k, v] of Object.entries(FORM))
     await page.fill(`[name=${k}]`, v);
-  await Promise.all([page.waitForNavigation(), page.click('main button[type=submit]')]);
-  assert(page.url().endsWith('/ru/apply?done=sent'), page.url());
+  // the search button finds the organisation, keeping what was typed
+  await page.fill('#apply-org_q', nitBin);
+  await Promise.all([page.waitForNavigation(), page.click('main button[name=_find]')]);
+  assert(await page.inputValue('[name=last_name]') === FORM.last_name, 'kept');
+  await choose(page, 'org-nit');
+  await send(page);
+  assert(/\/ru\/apply\?done=sent&ref=A-\d{4}-\d{6}$/.test(page.url()), page.url());
+  const ref = page.url().split('ref=')[1];
   assert((await page.textContent('main')).includes('Заявка принята'), 'confirmation');
+  assert((await page.textContent('main')).includes(ref), 'the reference number');
   // the integrator grants it, without JavaScript too
   const dc = await browser.newContext({ javaScriptEnabled: false });
   const dp = await signin(dc, integrator, PASSWORD, '/en/applications');
   assert(dp.url().endsWith('/en/applications'), dp.url());
   const app = (await api('/api/v1/account-applications')).items.find(a => a.form.email === FORM.email);
-  await dp.selectOption(`#grant-${app.id}-organization`, 'org-nit');
+  assert(app.ref === ref, 'the same reference');
+  assert(await dp.inputValue(`#grant-${app.id}-organization`) === 'org-nit', 'preselected');
   await Promise.all([dp.waitForNavigation(), dp.click(`form[action$="/${app.id}/grant"] button`)]);
   assert(dp.url().endsWith('/en/applications?done=granted'), dp.url());
   await dc.close();

@@ -100,6 +100,55 @@ cases.push(['on a phone the page fits the screen', async () => {
   await ctx.close();
 }]);
 
+// The help pages: axe runs in every language on the index and the pages
+// whose markup differs (the plain text, the legal acts' list), in English
+// on the contacts' box and the privacy statement too; the other topics
+// (the same markup) are opened and their navigation checked (axe costs
+// about two seconds a page).
+const HELP_AXE = { kk: ['about', 'legal'], ru: ['about', 'legal'], en: ['about', 'legal', 'contacts', 'privacy'] };
+const HELP_TOPICS = ['about', 'state-body', 'integrator', 'authorized-body', 'operator', 'citizen', 'legal',
+                     'contacts', 'accessibility', 'privacy', 'api'];
+for (const lang of LANGS) {
+  cases.push([`help pages in ${lang}: reached from the footer, accessible, the legal acts linked  # REQ: X-I18N-01`, async () => {
+    const page = await browser.newPage();
+    const problems = watchConsole(page);
+    await page.goto(`${srv.base}/${lang}`);
+    await page.click(`footer a[href="/${lang}/help"]`);
+    assert(page.url().endsWith(`/${lang}/help`), `the footer leads to help: ${page.url()}`);
+    await axeCheck(page, `help ${lang}`);
+    for (const topic of HELP_TOPICS) {
+      const r = await page.goto(`${srv.base}/${lang}/help/${topic}`);
+      assert(r.status() === 200, `${topic}: status ${r.status()}`);
+      assert(await page.getAttribute('html', 'lang') === lang, 'html lang');
+      assert(await page.locator(`.usa-sidenav a[aria-current=page][href="/${lang}/help/${topic}"]`).count() === 1,
+             `${topic} is current in the side navigation`);
+      if (HELP_AXE[lang].includes(topic))
+        await axeCheck(page, `help ${topic} ${lang}`);
+    }
+    await page.goto(`${srv.base}/${lang}/help/legal`);
+    const site = { kk: 'kaz', ru: 'rus', en: 'eng' }[lang];
+    assert(await page.locator(`a[href^="https://adilet.zan.kz/${site}/docs/"]`).count() === 5, 'five acts');
+    await shot(page, `help-legal-${lang}`);
+    assert(problems.length === 0, 'console: ' + problems.join('; '));
+    await page.close();
+  }]);
+}
+
+cases.push(['without JavaScript help is reached from the home page and walked by its navigation', async () => {
+  const ctx = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 390, height: 844 } });
+  const page = await ctx.newPage();
+  await page.goto(`${srv.base}/ru`);
+  await page.click('main a[href="/ru/help/about"]');
+  assert(page.url().endsWith('/ru/help/about'), page.url());
+  assert((await page.textContent('h1')).includes('архитектурный портал'), 'the plain page for citizens');
+  await page.click('.usa-sidenav a[href="/ru/help/privacy"]');
+  assert((await page.textContent('main')).includes('30 минут'), 'the privacy statement says how long');
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert(overflow <= 0, `wider than the phone by ${overflow}px`);
+  await shot(page, 'help-privacy-phone-nojs');
+  await ctx.close();
+}]);
+
 await run(cases, async () => {
   await browser.close();
   await srv.stop();

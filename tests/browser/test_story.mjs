@@ -72,11 +72,14 @@ async function walk(lang, js, contexts) {
     organization_name: `Аппарат акима ${unique}`, structural_unit: 'Отдел цифровизации',
     last_name: 'Сулейменов', first_name: 'Ерлан', patronymic: 'Болатұлы', position: 'Главный специалист',
     phone: '+7 (7172) 55-00-00', email, access_purpose: 'Учёт информационных систем',
+    organization_bin: '240140084002',
   };
   for (const [k, v] of Object.entries(form))
     await page.fill(`[name=${k}]`, v);
-  await submit(page, 'main button[type=submit]');
-  assert(page.url().endsWith(`/${lang}/apply?done=sent`), `applied: ${page.url()}`);
+  for (const id of ['apply-org-new', 'apply-role-owner-editor', 'apply-personal_data_consent'])
+    await page.click(`label[for="${id}"]`);  // USWDS draws the label, not the input
+  await submit(page, 'main button[name=_send]');
+  assert(/\/apply\?done=sent&ref=A-\d{4}-\d{6}$/.test(page.url()), `applied: ${page.url()}`);
 
   // 2. the integrator grants it
   const integ = await browser.newContext(opts);

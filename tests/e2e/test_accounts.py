@@ -18,6 +18,7 @@ ADMIN = None
 INTEGRATOR = None
 PASSWORD = 'Жаңа-Пароль-2026!'
 
+CONSENT = 'pd-consent-2026-12'  # the version of the consent text in force
 FORM = {
     'organization_name': 'ГУ «Аппарат акима города Тест»',
     'structural_unit': 'Отдел цифровизации',
@@ -28,6 +29,7 @@ FORM = {
     'phone': '+7 (7172) 55-00-00',
     'email': 'a.serikbayev@test-akimat.gov.kz',
     'access_purpose': 'Учёт информационных систем акимата',
+    'personal_data_consent': CONSENT,
 }
 
 
@@ -235,6 +237,63 @@ def test_session_fixation_and_token_lifecycle():
     d = SRV.request('DELETE', f'/api/v1/me/tokens/{t["id"]}', headers=as_session(cookie2, csrf2))
     assert d.status == 204, d
     assert_problem(SRV.request('POST', '/api/v1/objects', is_body('org-nit'), token=t['token']), 401)
+
+
+def test_application_consent_reference_and_organisation():
+    """The applicant's consent to the processing of personal data is
+    required and recorded with its time and the text's version; each
+    application gets the next reference number; the organisation is one
+    picked from the registry (its name taken from there) or one named, with
+    a valid BIN."""
+    # REQ: ACC-01
+    base = dict(FORM, email='consent@test.gov.kz')
+    before = SRV.get('/api/v1/account-applications?status=all', token=INTEGRATOR).json()['items']
+    no_consent = {k: v for k, v in base.items() if k != 'personal_data_consent'}
+    for bad in [no_consent, dict(base, personal_data_consent=''), dict(base, personal_data_consent=False),
+                dict(base, personal_data_consent=True), dict(base, personal_data_consent='pd-consent-1999')]:
+        assert_problem(SRV.request('POST', '/api/v1/account-applications', bad, source='127.0.2.1'),
+                       422, 'personal_data_consent')
+    # neither an unknown organisation, nor a record that is not one, nor a bad BIN
+    obj = SRV.get('/api/v1/objects?limit=1').json()['items'][0]['id']
+    for org in ['org-nowhere', obj, '../x', '']:
+        r = SRV.request('POST', '/api/v1/account-applications',
+                        dict({k: v for k, v in base.items() if k != 'organization_name'}, organization=org),
+                        source='127.0.2.2')
+        assert_problem(r, 422, 'organization_name' if org == '' else 'organization')
+    assert_problem(SRV.request('POST', '/api/v1/account-applications',
+                               dict(base, organization_bin='123456789012'), source='127.0.2.3'),
+                   422, 'organization_bin')
+    after = SRV.get('/api/v1/account-applications?status=all', token=INTEGRATOR).json()['items']
+    assert len(after) == len(before)
+    # picked from the registry: its name comes from there
+    t0 = time.time()
+    picked = SRV.request('POST', '/api/v1/account-applications',
+                         dict({k: v for k, v in base.items() if k != 'organization_name'},
+                              organization='org-nit'), source='127.0.2.4')
+    assert picked.status == 201, picked
+    named = SRV.request('POST', '/api/v1/account-applications',
+                        dict(base, email='consent2@test.gov.kz', organization_bin=valid_bin(8200)),
+                        source='127.0.2.5')
+    assert named.status == 201, named
+    a, b = picked.json(), named.json()
+    # the year is Almaty's (UTC+5): the UTC year, or the next one in the night of 31 December
+    year = int(a['submitted_at'][:4])
+    assert re.fullmatch(r'A-\d{4}-\d{6}', a['ref']) and int(a['ref'][2:6]) in (year, year + 1), a
+    assert int(b['ref'][-6:]) == int(a['ref'][-6:]) + 1, (a, b)
+    got = SRV.get(f'/api/v1/account-applications/{a["id"]}', token=INTEGRATOR).json()
+    assert got['ref'] == a['ref'] and got['form']['organization'] == 'org-nit'
+    assert 'Национальные информационные технологии' in got['form']['organization_name'], got
+    assert 'personal_data_consent' not in got['form']
+    assert got['consent']['version'] == CONSENT and got['consent']['at'] == got['submitted_at']
+    at = time.mktime(time.strptime(got['consent']['at'][:19], '%Y-%m-%dT%H:%M:%S')) - time.timezone
+    assert abs(at - t0) < 60
+    got = SRV.get(f'/api/v1/account-applications/{b["id"]}', token=INTEGRATOR).json()
+    assert got['form']['organization_bin'] == valid_bin(8200) and 'organization' not in got['form']
+    # the reference number and the consent go into export and come back
+    lines = [json.loads(x)['application'] for x in SRV.export().decode().splitlines()
+             if x.startswith('{"application"')]
+    mine = [x for x in lines if x['id'] == a['id']][0]
+    assert mine['ref'] == a['ref'] and mine['consent_version'] == CONSENT
 
 
 def test_hostile_applications():
@@ -799,7 +858,8 @@ def main():
              test_reset_mail_goes_to_known_addresses_only, test_account_fields_are_one_line,
              test_policies_and_calendar_api, test_architecture_approval_before_2025,
              test_calendar_transfers_and_year_status,
-             test_hostile_applications, test_export_and_import_carry_accounts])
+             test_hostile_applications, test_application_consent_reference_and_organisation,
+             test_export_and_import_carry_accounts])
 
 
 if __name__ == '__main__':

@@ -27,6 +27,7 @@ MAIL_FROM = 'portal@e2e.gov.kz'
 PASSWORD = 'Жаңа-Пароль-2026!'
 HEADERS = {'Date', 'From', 'To', 'Subject', 'Message-ID', 'MIME-Version', 'Content-Type',
            'Content-Transfer-Encoding', 'Auto-Submitted'}
+CONSENT = 'pd-consent-2026-12'  # the version of the consent text in force
 FORM = {
     'organization_name': 'ГУ «Аппарат акима района Тест»',
     'structural_unit': 'Отдел цифровизации',
@@ -36,6 +37,7 @@ FORM = {
     'phone': '+7 (7172) 55-00-01',
     'email': 'g.nurlanov@akimat-test.gov.kz',
     'access_purpose': 'Учёт информационных систем',
+    'personal_data_consent': CONSENT,
 }
 
 
@@ -149,13 +151,18 @@ def test_activation_link_arrives_by_email():
     g = SRV.request('POST', f'/api/v1/account-applications/{app["id"]}/grant',
                     {'organization': org, 'roles': ['owner-editor']}, token=INTEGRATOR)
     assert g.status == 200, g
-    msgs = SMTP.wait_for(lambda m: FORM['email'] in m.to, n=2)
+    msgs = SMTP.wait_for(lambda m: FORM['email'] in m.to, n=3)
     for m in msgs:
         check_message(m, FORM['email'])
     act = [m for m in msgs if m.parsed['Subject'].startswith('Есептік жазбаны белсендіру')]
     granted = [m for m in msgs if m.parsed['Subject'] ==
                'Өтінім қанағаттандырылды / Заявка одобрена / Application granted']
     assert len(act) == 1 and len(granted) == 1, msgs
+    # the applicant was told the reference number as the application came
+    received = [m for m in msgs if m.parsed['Subject'] ==
+                'Өтінім қабылданды / Заявка принята / Application received']
+    assert len(received) == 1 and re.fullmatch(r'A-\d{4}-\d{6}', app['ref']), (msgs, app)
+    assert app['ref'] in received[0].body() and app['due_at'][:10] in received[0].body()
     assert org in granted[0].body() and 'owner-editor' in granted[0].body()
     secret = re.search(r'/activate\?s=([A-Za-z0-9_-]{43})\n', act[0].body()).group(1)
     r = SRV.request('POST', '/api/v1/activation', {'token': secret, 'password': PASSWORD})
@@ -169,7 +176,8 @@ def test_activation_link_arrives_by_email():
     assert box['unread'] == 1 and secret not in json.dumps(box)
     # the relay has the messages; the sender records that a moment later
     def both_sent():
-        sent = [o for o in outbox() if o['recipient'] == FORM['email'] and o['sent_at']]
+        sent = [o for o in outbox() if o['recipient'] == FORM['email'] and o['sent_at']
+                and o['template'] != 'application-received']
         return sent if len(sent) == 2 else None
     rows = wait_until(both_sent, what='sent_at')
     assert all(o['attempts'] == 1 and o['last_error'] is None for o in rows), rows
@@ -181,11 +189,12 @@ def test_activation_link_arrives_by_email():
     r = SRV.request('POST', f'/api/v1/account-applications/{app["id"]}/refuse',
                     {'reason': 'Заявитель не является госорганом'}, token=INTEGRATOR)
     assert r.status == 200, r
-    m = SMTP.wait_for(lambda m: other['email'] in m.to)[0]
+    m = SMTP.wait_for(lambda m: other['email'] in m.to and 'refused' in m.parsed['Subject'])[0]
     check_message(m, other['email'])
     assert m.parsed['Subject'] == 'Өтінім қабылданбады / Заявка отклонена / Application refused'
     assert 'не является госорганом' in m.body()
-    row = wait_until(lambda: next((o for o in outbox() if o['recipient'] == other['email'] and o['sent_at']),
+    row = wait_until(lambda: next((o for o in outbox() if o['recipient'] == other['email'] and o['sent_at']
+                                   and o['template'] == 'application-refused'),
                                   None), what='sent_at')
     assert row['user_id'] is None
 

@@ -9,7 +9,7 @@ import subprocess
 import threading
 import time
 
-from harness import BIN, Server, run
+from harness import BIN, Server, run, valid_bin
 from smtpd import SMTPServer
 
 SRV = None
@@ -19,6 +19,7 @@ PASSWORD = 'Corr3ct-Horse-Battery'
 NEW_PASSWORD = 'Жаңа-Пароль-2026!'
 SCRIPT = '<script>alert(1)</script>"\'>'
 
+CONSENT = 'pd-consent-2026-12'  # the version of the consent text in force
 FORM = {
     'organization_name': 'ГУ «Аппарат акима города Тест»',
     'structural_unit': 'Отдел цифровизации',
@@ -29,7 +30,18 @@ FORM = {
     'phone': '+7 (7172) 55-00-00',
     'email': 'web.applicant@test-akimat.gov.kz',
     'access_purpose': 'Учёт информационных систем акимата',
+    'organization': 'new',
+    'organization_bin': valid_bin(8100),
+    'requested_role': 'owner-editor',
+    'personal_data_consent': CONSENT,
 }
+
+
+def stored(form):
+    """The application as the portal stores it from the web form: the
+    consent apart, and no organisation id when a new one is asked for."""
+    return {k: v for k, v in form.items() if k != 'personal_data_consent'
+            and not (k == 'organization' and v == 'new')}
 
 
 class Browser:
@@ -38,7 +50,7 @@ class Browser:
     def __init__(self):
         self.cookies = {}
 
-    def request(self, method, path, form=None, origin=None, headers=None):
+    def request(self, method, path, form=None, origin=None, headers=None, source=None):
         h = {'Accept': 'text/html'}
         if self.cookies:
             h['Cookie'] = '; '.join(f'{k}={v}' for k, v in self.cookies.items())
@@ -48,7 +60,7 @@ class Browser:
             h['Content-Type'] = 'application/x-www-form-urlencoded'
             h['Origin'] = origin or f'http://127.0.0.1:{SRV.port}'
         h.update(headers or {})
-        r = SRV.request(method, path, body=body, headers=h)
+        r = SRV.request(method, path, body=body, headers=h, source=source)
         for k, v in r.headers:
             if k.lower() == 'set-cookie':
                 m = re.match(r'([^=]+)=([^;]*)', v)
@@ -248,11 +260,11 @@ def test_apply_and_its_errors():
     n = len(applications())
     assert n == len(applications('all'))
     r = b.request('POST', '/ru/apply', form=FORM)
-    assert r.status == 303 and location(r) == '/ru/apply?done=sent', r
+    assert r.status == 303 and re.fullmatch(r'/ru/apply\?done=sent&ref=A-\d{4}-\d{6}', location(r)), r
     done = b.get(location(r))
     assert done.status == 200 and 'Заявка принята' in text(done)
     mine = [a for a in applications() if a['form']['email'] == FORM['email']]
-    assert len(mine) == 1 and mine[0]['status'] == 'pending' and mine[0]['form'] == FORM, mine
+    assert len(mine) == 1 and mine[0]['status'] == 'pending' and mine[0]['form'] == stored(FORM), mine
 
 
 def decider():
@@ -260,6 +272,86 @@ def decider():
     b = Browser()
     assert b.signin(email).status == 303
     return b
+
+
+def app_section(html, app_id):
+    """The part of the applications page about one application."""
+    return html.split(f'aria-labelledby="app-{app_id}"', 1)[1].split('</section>', 1)[0]
+
+
+def test_apply_organisation_access_and_consent():
+    """The applicant finds the organisation in the registry (or asks for a
+    new one with its BIN), chooses the access from the roles the
+    integrator gives, and must consent to the processing of personal data;
+    every missing choice is reported at once. The reference number is
+    shown; deciding, the integrator finds the organisation preselected."""
+    # REQ: ACC-01
+    # REQ: ACC-02
+    n = len(applications('all'))
+    bare = {k: v for k, v in FORM.items()
+            if k not in ('organization', 'requested_role', 'personal_data_consent')}
+    r = Browser().request('POST', '/en/apply', form=dict(bare, email='choices@test.gov.kz'))
+    assert r.status == 422, r
+    html = text(r)
+    for link in ('#apply-org_q', '#apply-role-owner-editor', '#apply-personal_data_consent'):
+        assert f'href="{link}"' in html, link
+    assert 'without it the application cannot be considered' in html
+    # the access offered is what the integrator gives, labelled from the rights file
+    assert 'value="owner-editor"' in html and 'value="owner-viewer"' in html
+    assert 'value="admin"' not in html and 'value="approver"' not in html
+    for bad in [dict(FORM, personal_data_consent=''), dict(FORM, personal_data_consent='pd-consent-1999'),
+                dict(FORM, requested_role='admin'), dict(FORM, organization_bin='123456789012'),
+                dict(FORM, organization='org-nowhere')]:
+        r = Browser().request('POST', '/en/apply', form=dict(bad, email='choices@test.gov.kz'))
+        assert r.status == 422, (bad, r)
+    assert 'href="#apply-organization_bin"' in text(Browser().request(
+        'POST', '/en/apply', form=dict(FORM, email='choices@test.gov.kz', organization_bin='1')))
+    assert len(applications('all')) == n
+    # the search button finds by words and keeps what was typed; GET finds by BIN too
+    orgs = SRV.get('/api/v1/organizations?limit=50').json()['items']
+    nit = [o for o in orgs if o['id'] == 'org-nit'][0]
+    other = [o for o in orgs if o['id'] != 'org-nit' and o.get('bin')][0]
+    r = Browser().request('POST', '/ru/apply', form=dict(bare, _find='1', org_q='Национальные информационные'))
+    assert r.status == 200 and 'value="org-nit"' in text(r) and 'value="Серікбаев"' in text(r), r
+    assert 'error-summary' not in text(r)  # a search reports no errors
+    page = text(Browser().get('/kk/apply?org_q=' + nit['bin']))
+    assert 'value="org-nit"' in page and f'БСН {nit["bin"]}' in page
+    assert 'ничего' not in page and 'ештеңе табылмады' in text(Browser().get('/kk/apply?org_q=zzzqqq'))
+    # a BIN the registry does not know is offered for the new organisation
+    page = text(Browser().get('/en/apply?org_q=' + valid_bin(8900)))
+    assert f'id="apply-organization_bin" name="organization_bin" type="text" value="{valid_bin(8900)}"' in page
+    # picked: sent, and the reference number shown
+    b = Browser()
+    r = b.request('POST', '/en/apply', form=dict(bare, email='picked@test.gov.kz', organization='org-nit',
+                                                 requested_role='owner-viewer',
+                                                 personal_data_consent=CONSENT),
+                  source='127.0.3.1')
+    assert r.status == 303, r
+    ref = location(r).split('ref=')[1]
+    done = text(b.get(location(r)))
+    assert ref in done and 'reference number' in done
+    assert 'ref=<' not in done and '<b>' not in text(b.get('/en/apply?done=sent&ref=<b>x</b>'))
+    picked = [a for a in applications() if a['form']['email'] == 'picked@test.gov.kz'][0]
+    assert picked['ref'] == ref and picked['form']['requested_role'] == 'owner-viewer'
+    assert picked['consent']['version'] == CONSENT
+    # a new one whose BIN is that of an organisation in the registry
+    r = Browser().request('POST', '/en/apply', form=dict(FORM, email='bymatch@test.gov.kz',
+                                                         organization_bin=other['bin']),
+                          source='127.0.3.2')
+    assert r.status == 303, r
+    bybin = [a for a in applications() if a['form']['email'] == 'bymatch@test.gov.kz'][0]
+    # and one the registry does not know
+    unknown = [a for a in applications() if a['form']['email'] == FORM['email']]
+    html = text(decider().get('/en/applications'))
+    mine = app_section(html, picked['id'])
+    assert '<option value="org-nit" selected>' in mine and 'chose it from the registry' in mine
+    assert ref in mine and 'Owner (viewer)' in mine and CONSENT in mine
+    mine = app_section(html, bybin['id'])
+    assert f'<option value="{other["id"]}" selected>' in mine and 'its BIN is the one' in mine
+    if unknown:
+        mine = app_section(html, unknown[0]['id'])
+        assert ' selected>' not in mine and 'not in the registry' in mine
+        assert 'href="/en/organizations/new"' in mine
 
 
 def test_applications_grant_refuse_and_rights():
@@ -395,7 +487,9 @@ def test_scripts_are_shown_as_text():
     r = Browser().request('POST', '/en/apply', form={k: SCRIPT for k in FORM})
     assert r.status == 422
     inert(r)
-    assert text(r).count('&lt;script&gt;alert(1)&lt;/script&gt;') == len(FORM)
+    # every text field shows it back as text; the choices (organisation,
+    # access, consent) are not shown back, as none matches
+    assert text(r).count('&lt;script&gt;alert(1)&lt;/script&gt;') == len(FORM) - 3
     b = Browser()
     assert b.signin(SRV.user('owner-editor', 'org-nit')).status == 303
     r = b.post('/en/tokens', {'name': SCRIPT * 30, 'scope': 'read'})
@@ -460,6 +554,7 @@ def main():
         run([test_signin_success_and_failure, test_lockout_message, test_busy_sign_in_is_a_page,
              test_next_cannot_leave_the_portal,
              test_signout, test_csrf_and_origin, test_apply_and_its_errors,
+             test_apply_organisation_access_and_consent,
              test_applications_grant_refuse_and_rights, test_activation_via_the_new_link, test_reset_flow,
              test_tokens_create_and_revoke, test_scripts_are_shown_as_text,
              test_link_secrets_stay_out_of_the_access_log])

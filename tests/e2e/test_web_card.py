@@ -175,7 +175,8 @@ def test_every_section_renders():
     assert r.status == 200 and 'Ведомство 1' in text(r), r
     assert 'usa-summary-box' not in text(r)  # no workflow, no documents: nothing to sum up
     h2 = re.findall(r'<h2[^>]*>([^<]*)</h2>', text(r))
-    assert h2 == ['Общие сведения', 'Связи', 'История изменений'], h2
+    # the state body's view: its objects (page-org.c, test_web_org.py)
+    assert h2 == ['Общие сведения', 'Её объекты информатизации', 'Связи', 'История изменений'], h2
 
 
 def test_remarks_and_deadlines_in_the_timeline():

@@ -151,6 +151,12 @@ static void test_real_object_kinds(void **state)
     assert_true(org->owns && model_owner_kind(g_real) == org);
     assert_string_equal(org->collection, "organizations");
     assert_true(real_field("organization", "bin")->required);
+    /* organisations own the objects; nothing else owns anything */
+    assert_true(model_kind_owns(g_real, "organization"));
+    for (const char *const *k = OBJECT_KINDS; *k; k++)
+        assert_false(model_kind_owns(g_real, *k));
+    assert_false(model_kind_owns(g_real, "nothing"));
+    assert_false(model_kind_owns(g_real, NULL));
 }
 
 /* REQ: REG-02 */
