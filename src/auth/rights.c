@@ -352,6 +352,12 @@ const char *rights_role_id(const struct rights *r, size_t i)
     return i < r->n_roles ? r->role_ids[i] : NULL;
 }
 
+const json_t *rights_role_label(const struct rights *r, size_t i)
+{
+    return i < r->n_roles ? json_object_get(json_object_get(r->roles_doc, r->role_ids[i]), "label")
+                          : NULL;
+}
+
 enum rights_action rights_role_granted_with(const struct rights *r, size_t i)
 {
     return i < r->n_roles ? r->granted_with[i] : RA_USERS;

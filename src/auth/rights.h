@@ -52,6 +52,8 @@ bool rights_action_is_system(enum rights_action a);
 
 size_t rights_n_roles(const struct rights *r);
 const char *rights_role_id(const struct rights *r, size_t i);
+/* Role i's label, {"kk","ru","en"} as the rights file gives it (owned by r). */
+const json_t *rights_role_label(const struct rights *r, size_t i);
 /* The system action that giving role i takes (its "granted_with"): who
  * holds it on every organisation may grant the role. */
 enum rights_action rights_role_granted_with(const struct rights *r, size_t i);

@@ -5,3 +5,12 @@
   document.documentElement.classList.remove('no-js');
   document.documentElement.classList.add('js');
 })();
+
+// The registry's filters come folded on a phone, below the results (they
+// are sent open, for the pages without JavaScript).
+(function () {
+  'use strict';
+  var filters = document.querySelector('details.portal-filters');
+  if (filters && window.matchMedia('(max-width: 39.99em)').matches)
+    filters.open = false;
+})();
