@@ -6,11 +6,12 @@
 // into cards and the search button shows its icon and its name; the footer
 // stays at the bottom of a short page; the relations picture keeps labels
 // of at least 11 CSS pixels and its edges clear of the labels. One server,
-// one browser; axe on every page measured. Screenshots for the README go
-// to docs/screenshots/ when SCREENSHOTS=1.
+// one browser; axe on every page measured. The README's screenshots (the
+// card, the review screen, the registry on a phone) are renewed in
+// docs/screenshots/ by a run with README_SHOTS=1.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Server, launch, axeCheck, shot, watchConsole, assert, run, SOURCE } from './harness.mjs';
+import { Server, launch, axeCheck, shot, readmeShot, watchConsole, assert, run, SOURCE } from './harness.mjs';
 
 const srv = await new Server({ demo: true }).start();
 const browser = await launch();
@@ -154,7 +155,10 @@ for (const js of [true, false]) {
     await filters.locator('summary').click();
     assert(!await page.locator('details.portal-filters fieldset').first().isVisible(), 'and fold again');
     if (js) await axeCheck(page, 'registry on a phone'); /* axe needs JavaScript */
-    if (js) await shot(page, 'registry-phone');
+    if (js) {
+      await page.evaluate(() => window.scrollTo(0, 0));
+      await readmeShot(page, 'registry-phone');
+    }
     if (!js) { /* the main menu is reachable without the drawer's script */
       assert(await page.locator('header nav .usa-nav__primary a[href="/ru/registry"]').isVisible(), 'the menu without JavaScript');
     }
@@ -209,6 +213,19 @@ cases.push([`the relations picture: labels of at least 11 CSS pixels at every wi
     if (width === 1366) await axeCheck(page, 'card with its picture');
     await ctx.close();
   }
+}]);
+
+cases.push(['the README\'s card and review screen (1366 px, as the integrator\'s verifier)', async () => {
+  const { ctx, page } = await signedIn('integrator-verifier', 1366);
+  await page.setViewportSize({ width: 1366, height: 1000 });
+  await page.goto(`${srv.base}/ru/objects/obj-egov-portal`);
+  assert(await page.locator('h1').count() === 1, 'the card');
+  await readmeShot(page, 'card');
+  await page.goto(`${srv.base}/ru/objects/obj-isna/verify`);
+  assert((await page.locator('h1').innerText()).length > 0, 'the review screen');
+  await axeCheck(page, 'review screen');
+  await readmeShot(page, 'review');
+  await ctx.close();
 }]);
 
 await run(cases, async () => {
