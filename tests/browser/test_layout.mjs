@@ -98,6 +98,22 @@ for (const role of ROLES) {
   }]);
 }
 
+cases.push(['admin in Kazakh and English (the longest menu words): the header\'s items overlap neither the logo nor each other at 1366 and 1920 px  # REQ: X-I18N-01', async () => {
+  const { ctx, page } = await signedIn('admin', 1366);
+  for (const lang of ['kk', 'en'])
+    for (const width of [1366, 1920]) {
+      await page.setViewportSize({ width, height: 900 });
+      await page.goto(`${srv.base}/${lang}/registry`);
+      const { logo, items } = await headerBoxes(page);
+      for (const it of items)
+        assert(!overlap(logo, it), `${lang} ${width}: "${it.name}" is drawn over the logo`);
+      for (let i = 0; i < items.length; i++)
+        for (let j = i + 1; j < items.length; j++)
+          assert(!overlap(items[i], items[j]), `${lang} ${width}: "${items[i].name}" overlaps "${items[j].name}"`);
+    }
+  await ctx.close();
+}]);
+
 cases.push(['signing out from the user menu ends the session', async () => {
   const { ctx, page } = await signedIn('owner-editor', 1366);
   await page.locator('header details.portal-user summary').click();
@@ -210,9 +226,26 @@ cases.push([`the relations picture: labels of at least 11 CSS pixels at every wi
     assert(m.min >= 11, `${width}: the smallest label is ${m.min.toFixed(1)} CSS px`);
     assert(m.crossings.length === 0, `${width}: edges through labels: ${m.crossings.slice(0, 5).join('; ')}`);
     assert(m.overflow <= 0, `${width}: the page scrolls sideways by ${m.overflow}px (the picture scrolls in its own box)`);
-    if (width === 1366) await axeCheck(page, 'card with its picture');
+    await axeCheck(page, `card with its picture at ${width} px`); /* scrolling in its box at 390 */
     await ctx.close();
   }
+}]);
+
+cases.push(['the dashboards\' charts keep labels of at least 11 CSS pixels at every width; the page does not scroll sideways', async () => {
+  const ctx = await browser.newContext({ viewport: { width: WIDTHS[0], height: 900 } });
+  const page = await ctx.newPage();
+  for (const width of WIDTHS) {
+    await page.setViewportSize({ width, height: 900 });
+    await page.goto(`${srv.base}/kk/dashboards`);
+    const m = await page.evaluate(() => ({
+      min: Math.min(...[...document.querySelectorAll('svg.portal-chart text')].map(t =>
+        parseFloat(getComputedStyle(t).fontSize) * t.getScreenCTM().a)),
+      overflow: document.documentElement.scrollWidth - window.innerWidth }));
+    assert(m.min >= 11, `${width}: the smallest chart label is ${m.min.toFixed(1)} CSS px`);
+    assert(m.overflow <= 0, `${width}: the page scrolls sideways by ${m.overflow}px`);
+    if (width === 390) await axeCheck(page, 'dashboards on a phone');
+  }
+  await ctx.close();
 }]);
 
 cases.push(['the README\'s card and review screen (1366 px, as the integrator\'s verifier)', async () => {
