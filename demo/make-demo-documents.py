@@ -54,25 +54,75 @@ DOCUMENTS = {
         '2. Срок оказания услуг: до 31 декабря текущего года.\n'
         '3. Приемка услуг оформляется актом оказанных услуг.\n'
         '4. Исходные программные коды и техническая документация передаются Заказчику.\n'),
+    'commissioning-act': (
+        'АКТ\n'
+        'о вводе объекта информатизации в промышленную эксплуатацию\n'
+        'Ақпараттандыру объектісін өнеркәсіптік пайдалануға енгізу туралы акт\n'
+        '\n'
+        'Комиссия в составе представителей собственника, сервисного интегратора '
+        '«электронного правительства» и поставщика рассмотрела результаты опытной '
+        'эксплуатации и приемочных испытаний.\n'
+        'Замечания, выявленные в ходе опытной эксплуатации, устранены. Протоколы испытаний '
+        'на соответствие требованиям информационной безопасности получены.\n'
+        'Решение комиссии: ввести объект информатизации в промышленную эксплуатацию.\n'),
+    'user-manual': (
+        'РУКОВОДСТВО ПОЛЬЗОВАТЕЛЯ\n'
+        'Пайдаланушы нұсқаулығы\n'
+        '\n'
+        '1. Вход в систему: авторизация по ЭЦП или одноразовому паролю.\n'
+        '2. Подача заявки на государственную услугу: выбор услуги, заполнение формы, '
+        'подписание заявки ЭЦП, отслеживание статуса в личном кабинете.\n'
+        '3. Получение результата: уведомление в личном кабинете и по SMS, выписка в '
+        'электронной форме.\n'
+        '4. Обращение в службу поддержки: единый контакт-центр 1414.\n'),
+    'admin-manual': (
+        'РУКОВОДСТВО АДМИНИСТРАТОРА\n'
+        'Әкімші нұсқаулығы\n'
+        '\n'
+        '1. Состав программных средств и схема размещения на Едином центре обработки данных.\n'
+        '2. Управление учетными записями и ролями пользователей.\n'
+        '3. Резервное копирование и восстановление баз данных, контроль журналов.\n'
+        '4. Мониторинг доступности и реагирование на инциденты информационной безопасности.\n'),
 }
+
+
+def _convert(fmt, srcs, work, name):
+    """LibreOffice converts every text of srcs to fmt in one start (the
+    helpers' _soffice converts one); returns {src: produced file}."""
+    profile = os.path.join(work, 'profile')
+    conv = os.path.join(work, 'conv-' + name)
+    md._run([md.SOFFICE, f'-env:UserInstallation=file://{profile}', '--headless', '--norestore',
+             '--infilter=Text (encoded):UTF8,LF,,,', '--convert-to', fmt, '--outdir', conv, *srcs])
+    out = {}
+    for src in srcs:
+        path = os.path.join(conv, os.path.splitext(os.path.basename(src))[0] + '.' + fmt)
+        if not os.path.exists(path):
+            raise RuntimeError(f'soffice made no {fmt} from {src}')
+        out[src] = path
+    return out
 
 
 def make(outdir, names):
     os.makedirs(outdir, exist_ok=True)
     work = tempfile.mkdtemp(prefix='archportal-demo-docs-')
     try:
+        srcs = {}
         for name in sorted({os.path.splitext(n)[0] for n in names}):
             if name not in DOCUMENTS:
                 raise SystemExit(f'make-demo-documents: no document {name!r}')
-            src = os.path.join(work, name + '.txt')
-            with open(src, 'w', encoding='utf-8') as f:
+            srcs[name] = os.path.join(work, name + '.txt')
+            with open(srcs[name], 'w', encoding='utf-8') as f:
                 f.write(DOCUMENTS[name])
-            if name + '.docx' in names:
-                shutil.copyfile(md._soffice('docx', src, work, name=name + '-docx'),
-                                os.path.join(outdir, name + '.docx'))
-            if name + '.pdf' in names:
-                plain = md._soffice('pdf', src, work, name=name + '-pdf')
-                md._gs_pdfa(plain, os.path.join(outdir, name + '.pdf'), 1)
+        for fmt in ('docx', 'pdf'):
+            want = [srcs[n] for n in srcs if f'{n}.{fmt}' in names]
+            if not want:
+                continue
+            for src, made in _convert(fmt, want, work, fmt).items():
+                dst = os.path.join(outdir, os.path.splitext(os.path.basename(src))[0] + '.' + fmt)
+                if fmt == 'pdf':  # the signed copy: Ghostscript's PDF/A-1b
+                    md._gs_pdfa(made, dst, 1)
+                else:
+                    shutil.copyfile(made, dst)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

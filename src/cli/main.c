@@ -389,8 +389,10 @@ static int parse_listen(const char *listen, char *addr, size_t n, uint16_t *port
 
 /* The demo's documents, made at build time by LibreOffice and Ghostscript
  * (demo/make-demo-documents.py), by the names demo-kz.json gives them. */
-extern const unsigned char demo_doc_ts_pdf[], demo_doc_ts_docx[], demo_doc_contract_pdf[];
-extern const size_t demo_doc_ts_pdf_len, demo_doc_ts_docx_len, demo_doc_contract_pdf_len;
+extern const unsigned char demo_doc_ts_pdf[], demo_doc_ts_docx[], demo_doc_contract_pdf[],
+    demo_doc_act_pdf[], demo_doc_user_manual_pdf[], demo_doc_admin_manual_pdf[];
+extern const size_t demo_doc_ts_pdf_len, demo_doc_ts_docx_len, demo_doc_contract_pdf_len,
+    demo_doc_act_pdf_len, demo_doc_user_manual_pdf_len, demo_doc_admin_manual_pdf_len;
 static const struct demo_file {
     const char *name;
     const unsigned char *data;
@@ -399,6 +401,9 @@ static const struct demo_file {
     {"technical-specification.pdf", demo_doc_ts_pdf, &demo_doc_ts_pdf_len},
     {"technical-specification.docx", demo_doc_ts_docx, &demo_doc_ts_docx_len},
     {"contract.pdf", demo_doc_contract_pdf, &demo_doc_contract_pdf_len},
+    {"commissioning-act.pdf", demo_doc_act_pdf, &demo_doc_act_pdf_len},
+    {"user-manual.pdf", demo_doc_user_manual_pdf, &demo_doc_user_manual_pdf_len},
+    {"admin-manual.pdf", demo_doc_admin_manual_pdf, &demo_doc_admin_manual_pdf_len},
 };
 
 static const char *jstr(const json_t *o, const char *key)
