@@ -219,7 +219,7 @@ static void user_menu(struct page *pg)
     struct web *w = pg->w;
     json_t *u = NULL, *org = NULL;
     struct err e = ERR_INIT;
-    const char *name = pg->actor.user;
+    const char *name = page_tr(pg, TR("Portal user"));
     if (user_get(w->api->acct, &pg->actor, pg->actor.user, &u, &e) == 0) {
         const char *last = json_string_value(json_object_get(u, "last_name"));
         const char *first = json_string_value(json_object_get(u, "first_name"));
