@@ -61,7 +61,7 @@ function overlap(a, b) {
 
 const cases = [];
 for (const role of ROLES) {
-  cases.push([`${role}: the header's items overlap neither the logo nor each other at ${WIDTHS.join(', ')} px; the user menu says who, where and as what, and holds sign-out  # REQ: ROL-02`, async () => {
+  cases.push([`${role}: the header's items overlap neither the logo nor each other at ${WIDTHS.join(', ')} px; the user menu says who, where and as what, and holds sign-out`, async () => {
     const { ctx, page } = await signedIn(role, WIDTHS[0]);
     const problems = watchConsole(page);
     for (const width of WIDTHS) {
@@ -98,7 +98,7 @@ for (const role of ROLES) {
   }]);
 }
 
-cases.push(['admin in Kazakh and English (the longest menu words): the header\'s items overlap neither the logo nor each other at 1366 and 1920 px  # REQ: X-I18N-01', async () => {
+cases.push(['admin in Kazakh and English (the longest menu words): the header\'s items overlap neither the logo nor each other at 1366 and 1920 px', async () => {
   const { ctx, page } = await signedIn('admin', 1366);
   for (const lang of ['kk', 'en'])
     for (const width of [1366, 1920]) {

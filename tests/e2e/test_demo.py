@@ -35,7 +35,7 @@ def test_the_egov_portal_is_in_industrial_operation_with_a_change_under_review()
     assert [e['transition'] for e in wf['events']][-1] == 'change', wf['events']
 
 
-def test_records_at_every_step_of_registration():  # REQ: REG-04
+def test_records_at_every_step_of_registration():
     states = {}
     for o in objects().values():
         states.setdefault((o['status'], o.get('review')), []).append(o['id'])
