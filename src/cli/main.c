@@ -387,24 +387,170 @@ static int parse_listen(const char *listen, char *addr, size_t n, uint16_t *port
     return 0;
 }
 
+/* The demo's documents, made at build time by LibreOffice and Ghostscript
+ * (demo/make-demo-documents.py), by the names demo-kz.json gives them. */
+extern const unsigned char demo_doc_ts_pdf[], demo_doc_ts_docx[], demo_doc_contract_pdf[],
+    demo_doc_act_pdf[], demo_doc_user_manual_pdf[], demo_doc_admin_manual_pdf[];
+extern const size_t demo_doc_ts_pdf_len, demo_doc_ts_docx_len, demo_doc_contract_pdf_len,
+    demo_doc_act_pdf_len, demo_doc_user_manual_pdf_len, demo_doc_admin_manual_pdf_len;
+static const struct demo_file {
+    const char *name;
+    const unsigned char *data;
+    const size_t *len;
+} demo_files[] = {
+    {"technical-specification.pdf", demo_doc_ts_pdf, &demo_doc_ts_pdf_len},
+    {"technical-specification.docx", demo_doc_ts_docx, &demo_doc_ts_docx_len},
+    {"contract.pdf", demo_doc_contract_pdf, &demo_doc_contract_pdf_len},
+    {"commissioning-act.pdf", demo_doc_act_pdf, &demo_doc_act_pdf_len},
+    {"user-manual.pdf", demo_doc_user_manual_pdf, &demo_doc_user_manual_pdf_len},
+    {"admin-manual.pdf", demo_doc_admin_manual_pdf, &demo_doc_admin_manual_pdf_len},
+};
+
+static const char *jstr(const json_t *o, const char *key)
+{
+    const char *v = json_string_value(json_object_get(o, key));
+    return v ? v : "";
+}
+
+/* Uploads one of demo_files as document `type` of the record, through the
+ * documents module (checked and inspected as any upload). */
+static int demo_document(struct app *app, const struct actor *a, const json_t *d, struct err *e)
+{
+    const struct demo_file *f = NULL;
+    for (size_t i = 0; i < sizeof demo_files / sizeof demo_files[0]; i++)
+        if (strcmp(demo_files[i].name, jstr(d, "file")) == 0)
+            f = &demo_files[i];
+    if (!f) {
+        err_bad_request(e, "file", "demo: no document file '%.60s'", jstr(d, "file"));
+        return -1;
+    }
+    struct docs_upload *u = NULL;
+    json_t *doc = NULL, *problems = NULL;
+    const char *type = jstr(d, "type");
+    int rc = docs_upload_begin(app->docs, a, jstr(d, "collection"), jstr(d, "record"), &u, e);
+    if (rc == 0)
+        rc = docs_upload_part(u, "type", NULL, NULL, type, 0, strlen(type), e);
+    if (rc == 0)
+        rc = docs_upload_part(u, "file", f->name, NULL, (const char *)f->data, 0, *f->len, e);
+    if (rc == 0)
+        rc = docs_upload_finish(u, &doc, &problems, e);
+    if (u)
+        docs_upload_free(u);
+    json_decref(doc);
+    json_decref(problems);
+    if (rc < 0)
+        err_prefix(e, "demo document %s of %s: ", type, jstr(d, "record"));
+    return rc;
+}
+
+/* One workflow step of demo-kz.json's "workflow": "submit" (awaits the
+ * verifier), "return" (submitted, then returned with its remarks),
+ * "change" (a registered record edited with its patch: the change awaits
+ * review). */
+static int demo_step(struct app *app, const struct actor *a, const json_t *s, struct err *e)
+{
+    const char *act = jstr(s, "action"), *coll = jstr(s, "collection"), *id = jstr(s, "record");
+    json_t *out = NULL, *gaps = NULL;
+    int rc;
+    if (strcmp(act, "change") == 0) {
+        rc = registry_patch(app->reg, a, coll, id, -1, json_object_get(s, "patch"), &out, e);
+    } else if (strcmp(act, "submit") == 0 || strcmp(act, "return") == 0) {
+        rc = workflow_submit(app->wf, a, coll, id, -1, &out, &gaps, e);
+        if (rc == 0 && strcmp(act, "return") == 0) {
+            json_t *body = json_pack("{s:s, s:O}", "decision", "return", "remarks",
+                                     json_object_get(s, "remarks"));
+            json_decref(out);
+            out = NULL;
+            rc = body ? workflow_verify(app->wf, a, coll, id, -1, body, &out, e) : -1;
+            if (!body)
+                err_bad_request(e, "remarks", "demo: a return needs its remarks");
+            json_decref(body);
+        }
+    } else {
+        err_bad_request(e, "action", "demo: unknown workflow action '%.40s'", act);
+        rc = -1;
+    }
+    if (rc < 0 && gaps) { /* what the demo data lacks, for whoever edits it */
+        char *g = json_dumps(gaps, JSON_COMPACT);
+        fprintf(stderr, "archportal: demo %s of %s: gaps %s\n", act, id, g ? g : "");
+        free(g);
+    }
+    json_decref(out);
+    json_decref(gaps);
+    if (rc < 0)
+        err_prefix(e, "demo %s of %s: ", act, id);
+    return rc;
+}
+
+/* Runs the steps of section "workflow" whose action is (is_change) or is
+ * not (!is_change) "change". */
+static int demo_steps(struct app *app, const struct actor *a, const json_t *doc, bool is_change,
+                      struct err *e)
+{
+    size_t i;
+    const json_t *s;
+    json_array_foreach(json_object_get(doc, "workflow"), i, s)
+    {
+        if ((strcmp(jstr(s, "action"), "change") == 0) == is_change &&
+            demo_step(app, a, s, e) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* After the records: their documents, the steps that leave records
+ * submitted or returned, the registration of every other complete record
+ * (their documents stand for ones carried over from an earlier registry),
+ * then the changes that registered records await review for. */
+static int demo_workflow(struct app *app, int *registered, int *documents, struct err *e)
+{
+    json_error_t je;
+    json_t *doc = json_loadb((const char *)demo_kz, demo_kz_len, 0, &je);
+    if (!doc) {
+        err_bad_request(e, "", "demo data: line %d: %s", je.line, je.text);
+        return -1;
+    }
+    struct actor sys = {.id = "system:demo", .system = true};
+    int rc = 0;
+    size_t i;
+    const json_t *d;
+    json_array_foreach(json_object_get(doc, "documents"), i, d)
+    {
+        if ((rc = demo_document(app, &sys, d, e)) < 0)
+            break;
+        (*documents)++;
+    }
+    if (rc == 0)
+        rc = demo_steps(app, &sys, doc, false, e);
+    if (rc == 0)
+        rc = workflow_register_complete(app->wf, &sys, registered, e);
+    if (rc == 0)
+        rc = demo_steps(app, &sys, doc, true, e);
+    json_decref(doc);
+    return rc;
+}
+
 static int load_demo(struct app *app)
 {
     struct err e = ERR_INIT;
+    int64_t t0 = time_mono_ns();
     int n = demo_load(app->reg, (const char *)demo_kz, demo_kz_len, &e);
     if (n < 0) {
         fprintf(stderr, "archportal: demo data: %s\n", e.detail);
         return -1;
     }
     if (n > 0) {
-        /* the demo shows a registry in use: complete objects registered,
-         * the others left as drafts with their gaps */
-        struct actor sys = {.id = "demo", .system = true};
-        int registered = 0;
-        if (workflow_register_complete(app->wf, &sys, &registered, &e) < 0) {
-            fprintf(stderr, "archportal: demo registration: %s\n", e.detail);
+        /* the demo shows a registry in use: records at every step of
+         * their registration, some with their documents */
+        int64_t t1 = time_mono_ns();
+        int registered = 0, documents = 0;
+        if (demo_workflow(app, &registered, &documents, &e) < 0) {
+            fprintf(stderr, "archportal: demo: %s\n", e.detail);
             return -1;
         }
-        log_msg(LOG_INFO, "loaded %d demo records, registered %d", n, registered);
+        log_msg(LOG_INFO, "loaded %d demo records in %lld ms; %d documents, registered %d, in %lld ms",
+                n, (long long)((t1 - t0) / 1000000), documents, registered,
+                (long long)((time_mono_ns() - t1) / 1000000));
     }
     return 0;
 }

@@ -115,13 +115,16 @@ static Agraph_t *build(const struct graph_node *nodes, size_t n_nodes,
         label_text(&b, nodes[i].label ? nodes[i].label : "", &size);
         set(made[i], "label", b.p);
         /* the box's size from the characters: the core plugin's estimate
-         * counts UTF-8 bytes, which makes Cyrillic boxes twice too wide */
+         * counts UTF-8 bytes, which makes Cyrillic boxes twice too wide.
+         * fixedsize=true makes this box the node for the layout and for
+         * the edges' ends alike (with "shape", edges were clipped to the
+         * byte-sized label and ran through the names) */
         char dim[32];
         snprintf(dim, sizeof dim, "%.2f", (double)size.cols * FONT_PT * 0.6 / 72.0 + 0.3);
         set(made[i], "width", dim);
         snprintf(dim, sizeof dim, "%.2f", (double)size.lines * FONT_PT * 1.3 / 72.0 + 0.2);
         set(made[i], "height", dim);
-        set(made[i], "fixedsize", "shape");
+        set(made[i], "fixedsize", "true");
         set(made[i], "tooltip", b.p);
         set(made[i], "shape", "box");
         set(made[i], "style", nodes[i].focus ? "rounded,filled,bold" : "rounded,filled");

@@ -464,6 +464,8 @@ static size_t row_cells(struct page *pg, const struct columns *c, json_t *rec, j
 static json_t *rows_of(struct page *pg, const struct columns *c, json_t *items, json_t *names)
 {
     json_t *rows = json_array();
+    const char *heads[4 + MAX_COLS]; /* a cell's head labels it when rows stack on a phone */
+    size_t n_heads = column_heads(pg, c, heads);
     size_t i;
     json_t *rec;
     json_array_foreach(items, i, rec)
@@ -473,7 +475,8 @@ static json_t *rows_of(struct page *pg, const struct columns *c, json_t *items, 
         size_t n = row_cells(pg, c, rec, names, cells);
         json_t *a = json_array();
         for (size_t j = 0; j < n; j++)
-            json_array_append_new(a, json_pack("{s:s}", "text", cells[j]));
+            json_array_append_new(a, json_pack("{s:s, s:s}", "text", cells[j], "label",
+                                               j + 1 < n_heads ? heads[j + 1] : ""));
         json_array_append_new(
             rows, json_pack("{s:s, s:s, s:o}", "name",
                             web_name(pg->lang, json_object_get(rec, "name")), "url",

@@ -214,6 +214,43 @@ static bool may_verify_everywhere(const struct web *w, const struct actor *a)
 
 static const char *const lang_names[LANG_N] = {"Қазақша", "Русский", "English"};
 
+/* What the header's user menu says: who is signed in (the person's name),
+ * for which organisation (its name in the page's language) and as what
+ * (the labels of the user's roles, joined). */
+static void user_menu(struct page *pg)
+{
+    struct web *w = pg->w;
+    json_t *u = NULL, *org = NULL;
+    struct err e = ERR_INIT;
+    const char *name = page_tr(pg, TR("Portal user"));
+    if (user_get(w->api->acct, &pg->actor, pg->actor.user, &u, &e) == 0) {
+        const char *last = json_string_value(json_object_get(u, "last_name"));
+        const char *first = json_string_value(json_object_get(u, "first_name"));
+        last = last ? last : "";
+        first = first ? first : "";
+        if (*last || *first)
+            name = arena_printf(pg->req->arena, "%s%s%s", last, *last && *first ? " " : "", first);
+    }
+    json_object_set_new(pg->data, "user_name", json_string(name));
+    if (pg->actor.org[0] &&
+        registry_get_visible(w->api->reg, &pg->actor, NULL, pg->actor.org, &org, &e) == 0)
+        json_object_set_new(pg->data, "user_org_name",
+                            json_string(web_name(pg->lang, json_object_get(org, "name"))));
+    const struct rights *rights = accounts_rights(w->api->acct);
+    struct buf b;
+    buf_init(&b, 4096);
+    for (size_t i = 0; i < rights_n_roles(rights) && i < 32; i++)
+        if (pg->actor.roles & (UINT32_C(1) << i)) {
+            if (b.len)
+                buf_puts(&b, ", ");
+            buf_puts(&b, web_name(pg->lang, rights_role_label(rights, i)));
+        }
+    json_object_set_new(pg->data, "user_roles", json_string(b.p ? b.p : ""));
+    buf_free(&b);
+    json_decref(org);
+    json_decref(u);
+}
+
 void page_begin(struct web *w, struct http_req *req, struct http_resp *resp, struct page *pg)
 {
     memset(pg, 0, sizeof *pg);
@@ -240,6 +277,7 @@ void page_begin(struct web *w, struct http_req *req, struct http_resp *resp, str
     const struct rights *rights = accounts_rights(w->api->acct);
     if (pg->signed_in) {
         json_object_set_new(pg->data, "user_org", json_string(pg->actor.org));
+        user_menu(pg);
         pg->may_verify = may_verify_everywhere(w, &pg->actor);
         json_object_set_new(pg->data, "may_verify", json_boolean(pg->may_verify));
         json_object_set_new(pg->data, "may_decide_applications",

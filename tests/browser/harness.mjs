@@ -170,6 +170,20 @@ export async function shot(page, name) {
   await page.screenshot({ path: path.join(ARTIFACTS, name + '.png'), fullPage: true });
 }
 
+/** A screenshot for the README (docs/screenshots/NAME.png) of what the
+ * window shows, taken only when README_SHOTS=1 (a run that renews them,
+ * `README_SHOTS=1 meson test browser-test_layout`), so that ordinary runs
+ * leave the source tree alone. Always kept as an artifact too. */
+export async function readmeShot(page, name) {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: path.join(ARTIFACTS, name + '.png') });
+  if (process.env.README_SHOTS === '1') {
+    const dir = path.join(SOURCE, 'docs/screenshots');
+    mkdirSync(dir, { recursive: true });
+    await page.screenshot({ path: path.join(dir, name + '.png') });
+  }
+}
+
 /** Collects what the page says went wrong: CSP violations, script errors. */
 export function watchConsole(page) {
   const problems = [];

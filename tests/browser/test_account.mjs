@@ -204,7 +204,8 @@ cases.push(['without JavaScript: apply → grant → activate → sign in  # REQ
   page = await visitor.newPage();
   await page.goto(`${srv.base}/ru/tokens`);
   assert(page.url().endsWith('/ru/tokens'), 'signed in, the tokens page opens');
-  // and signs out
+  // and signs out, from the user menu in the header
+  await page.click('header details.portal-user summary');
   await Promise.all([page.waitForNavigation(), page.click('.portal-signout button')]);
   assert(page.url().endsWith('/ru'), page.url());
   assert(await page.locator('.portal-signout').count() === 0, 'signed out');

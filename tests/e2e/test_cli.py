@@ -21,7 +21,9 @@ def test_export_import_export_is_identical():
         assert r.status == 200, r
         assert srv.request('DELETE', f'/api/v1/objects/{objs[1]["id"]}', headers={'If-Match': '*'}, token=tok).status in (204, 409)
         first = srv.export()
-    with tempfile.TemporaryDirectory() as other:
+        other = tempfile.mkdtemp(prefix='archportal-import-')
+        srv.copy_blobs(os.path.join(other, 'data'))  # the demo's documents' bytes
+    try:
         dump = os.path.join(other, 'dump.jsonl')
         with open(dump, 'wb') as f:
             f.write(first)
@@ -32,6 +34,8 @@ def test_export_import_export_is_identical():
         # a second import into the now non-empty repository is refused
         again = cli(os.path.join(other, 'data'), 'import', dump, check=False)
         assert again.returncode == 1 and b'empty' in again.stderr
+    finally:
+        shutil_rm(other)
 
 
 def test_import_of_a_broken_file_keeps_nothing():

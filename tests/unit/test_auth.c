@@ -515,6 +515,11 @@ static void test_roles_granted_with(void **state)
         assert_true(ri >= 0);
         assert_int_equal(rights_role_granted_with(r, (size_t)ri), want[i].with);
     }
+    /* each role's label, as the header's user menu shows it */
+    int ri = rights_role_index(r, "integrator-verifier");
+    assert_string_equal(json_string_value(json_object_get(rights_role_label(r, (size_t)ri), "ru")),
+                        "Сервисный интегратор (проверяющий)");
+    assert_null(rights_role_label(r, rights_n_roles(r)));
     rights_free(r);
 
     json_t *doc = json_loads(text, 0, NULL);

@@ -1,0 +1,109 @@
+"""End-to-end tests of the demo data (issue 14 item 12): a registry in use,
+not a showroom. The e-government portal is in industrial operation with a
+change under review; records stand at every step of their registration
+(draft, submitted, returned with remarks, registered, registered with a
+change awaiting review); some carry documents that LibreOffice and
+Ghostscript made at build time (demo/make-demo-documents.py), placed and
+inspected by the documents module like any upload; completeness differs
+from one organisation to the next."""
+import io
+import time
+import zipfile
+
+from harness import Server, run
+
+SRV = None
+ADMIN = None
+
+
+def get(path):
+    r = SRV.get(path, token=ADMIN)
+    assert r.status == 200, (path, r)
+    return r.json()
+
+
+def objects():
+    return {o['id']: o for o in get('/api/v1/objects?limit=500')['items']}
+
+
+def test_the_egov_portal_is_in_industrial_operation_with_a_change_under_review():
+    o = objects()['obj-egov-portal']
+    assert o['stage'] == 'industrial_operation', o['stage']
+    assert o['status'] == 'registered' and o['accounting_code'], o
+    assert o['review'] == 'pending', o
+    wf = get('/api/v1/objects/obj-egov-portal/workflow')
+    assert [e['transition'] for e in wf['events']][-1] == 'change', wf['events']
+
+
+def test_records_at_every_step_of_registration():
+    states = {}
+    for o in objects().values():
+        states.setdefault((o['status'], o.get('review')), []).append(o['id'])
+    for want in [('draft', None), ('submitted', None), ('returned', None), ('registered', None),
+                 ('registered', 'pending')]:
+        assert states.get(want), f'no record {want}: {sorted(states)}'
+    returned = get(f'/api/v1/objects/{states[("returned", None)][0]}/workflow')
+    remarks = returned['events'][-1].get('remarks') or []
+    assert returned['events'][-1]['transition'] == 'return' and len(remarks) >= 2, returned['events']
+    assert all(r.get('field') and len(r['text']) > 40 for r in remarks), remarks
+    # the verifier's queue holds the submission and the change
+    queue = SRV.get('/api/v1/verification-queue', token=SRV.token('integrator-verifier', 'org-nit'))
+    assert queue.status == 200, queue
+    text = queue.body.decode()
+    assert states[('submitted', None)][0] in text and states[('registered', 'pending')][0] in text, text[:500]
+
+
+def test_documents_made_by_real_producers_placed_through_the_documents_module():  # REQ: DOC-04
+    items = {i['type']: i for i in get('/api/v1/objects/obj-isna/documents')['items']}
+    ts = items['technical_specification']
+    assert ts['state'] == 'present' and ts['signed']['pdfa'] == '1B', ts
+    assert ts['draft'] and ts['draft']['file_name'].endswith('.docx'), ts
+    pdf = SRV.get(ts['signed']['content_url'], token=ADMIN)
+    assert pdf.status == 200 and pdf.body.startswith(b'%PDF-'), pdf
+    assert b'Ghostscript' in pdf.body, 'the PDF/A copy is Ghostscript\'s'
+    docx = SRV.get(ts['draft']['content_url'], token=ADMIN)
+    assert docx.status == 200, docx
+    with zipfile.ZipFile(io.BytesIO(docx.body)) as z:
+        assert 'LibreOffice' in z.read('docProps/app.xml').decode(), 'the DOCX is LibreOffice\'s'
+        assert 'ТЕХНИЧЕСКОЕ ЗАДАНИЕ' in z.read('word/document.xml').decode()
+    assert items['contract']['signed']['pdfa'] == '1B', items['contract']
+    # a draft alone does not count: the slot still misses its signed copy
+    slot = {i['type']: i for i in get('/api/v1/objects/obj-data-platform/documents')['items']}
+    spec = slot['requirements_specification']
+    assert spec['state'] == 'missing' and spec['draft'] and not spec['signed'], spec
+
+
+def test_completeness_differs_between_organisations():
+    averages = {}
+    for org in get('/api/v1/organizations?limit=500')['items']:
+        scores = [i['score'] for i in get(f'/api/v1/organizations/{org["id"]}/completeness')['items']]
+        if scores:
+            averages[org['id']] = sum(scores) / len(scores)
+    assert len(averages) >= 10, averages
+    assert max(averages.values()) - min(averages.values()) >= 40, averages
+    assert len({round(v) for v in averages.values()}) >= 8, averages
+
+
+def test_a_second_start_loads_nothing_again():
+    before = objects()
+    SRV.stop()
+    t = time.monotonic()
+    SRV.start()
+    assert time.monotonic() - t < 20
+    after = objects()
+    assert before.keys() == after.keys()
+    assert all(before[k]['revision'] == after[k]['revision'] for k in before), 'nothing changed'
+
+
+if __name__ == '__main__':
+    SRV = Server(demo=True)
+    try:
+        SRV.start()
+        ADMIN = SRV.token('admin')
+        run([test_the_egov_portal_is_in_industrial_operation_with_a_change_under_review,
+             test_records_at_every_step_of_registration,
+             test_documents_made_by_real_producers_placed_through_the_documents_module,
+             test_completeness_differs_between_organisations,
+             test_a_second_start_loads_nothing_again])
+    finally:
+        SRV.cleanup()
