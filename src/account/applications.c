@@ -76,7 +76,7 @@ static int check_form(struct accounts *ac, const json_t *in, json_t **clean, str
     for (size_t i = 0; i < N_FORM; i++)
         names[i] = FORM[i].name;
     names[N_FORM] = NULL;
-    if (jsonx_known_keys(in, names, "is not a field of the application", e) < 0)
+    if (jsonx_known_keys(in, names, "'%.60s' is not a field of the application", e) < 0)
         return -1;
     json_t *out = json_object();
     for (size_t i = 0; i < N_FORM; i++) {

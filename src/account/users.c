@@ -266,7 +266,7 @@ static int user_fields(struct accounts *ac, struct store_conn *c, const json_t *
         err_set(e, 422, "wrong-type", "", "a user must be a JSON object");
         return -1;
     }
-    if (jsonx_known_keys(in, keys, "is not a field of a user", e) < 0)
+    if (jsonx_known_keys(in, keys, "'%.60s' is not a field of a user", e) < 0)
         return -1;
     const char *email = json_string_value(json_object_get(in, "email"));
     if (!model_email_valid(email)) {
@@ -536,7 +536,7 @@ int user_update(struct accounts *ac, const struct actor *by, const char *id, con
     static const char *const keys[] = {"roles",    "org",   "status",          "last_name",
                                        "first_name", "patronymic", "position", "phone",
                                        "structural_unit", NULL};
-    if (jsonx_known_keys(patch, keys, "cannot be changed here", e) < 0)
+    if (jsonx_known_keys(patch, keys, "'%.60s' cannot be changed here", e) < 0)
         return -1;
     bool touches_rights = json_object_get(patch, "roles") || json_object_get(patch, "org") ||
                           json_object_get(patch, "status");

@@ -431,7 +431,7 @@ static int parse_decision(const json_t *body, enum wf_trigger *trigger, const js
                           struct err *e)
 {
     static const char *const keys[] = {"decision", "remarks", NULL};
-    if (jsonx_known_keys(body, keys, "is not part of a decision", e) < 0)
+    if (jsonx_known_keys(body, keys, "'%.60s' is not part of a decision", e) < 0)
         return -1;
     const char *d = json_string_value(json_object_get(body, "decision"));
     if (!d || (strcmp(d, "accept") != 0 && strcmp(d, "return") != 0)) {
