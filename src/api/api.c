@@ -7,6 +7,7 @@
 #include "api/internal.h"
 #include "calendar/calsvc.h"
 #include "util/text.h"
+#include "web/i18n.h"
 #include "util/timeutil.h"
 
 #include <inttypes.h>
@@ -363,7 +364,11 @@ static int parse_list(struct api *api, struct http_req *req, struct http_resp *r
         params[i].value = req->query[i].value;
     }
     struct err e = ERR_INIT;
-    if (listq_parse(req->arena, api->model, coll, params, req->n_query, extra, q, &e) < 0) {
+    /* "name" sorts by the alphabet of ?lang=, else of Accept-Language */
+    enum lang l = i18n_negotiate(http_req_header(req, "Accept-Language"), LANG_N);
+    const char *lang = l < LANG_N ? i18n_code(l) : NULL;
+    if (listq_parse_lang(req->arena, api->model, coll, params, req->n_query, extra, lang, q,
+                         &e) < 0) {
         http_resp_problem(resp, &e);
         return -1;
     }

@@ -334,6 +334,11 @@ static int app_open(const struct opts *o, struct app *app)
         return -1;
     }
     registry_set_rights(app->reg, app->rights);
+    if (registry_fill_sort_keys(app->reg, &e) < 0) {
+        fprintf(stderr, "archportal: cannot compute the names' sort keys: %s\n", e.detail);
+        app_close(app);
+        return -1;
+    }
     struct accounts_config ac;
     accounts_config_defaults(&ac);
     if (o->public_url)

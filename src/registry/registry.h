@@ -182,6 +182,11 @@ int registry_relations_of(struct registry *r, const char *collection, const char
  * and facets then come from memory). Call once, before serving. */
 int registry_enable_filter_index(struct registry *r, struct err *e);
 
+/* Computes the per-language name sort keys (sort_kk, sort_ru, sort_en) of
+ * records stored before the keys existed. Call once at start; cheap when
+ * none is missing. */
+int registry_fill_sort_keys(struct registry *r, struct err *e);
+
 struct list_query;
 /* {"items":[…],"total":N,"next_cursor":"…"|null} as text (arena), the
  * items spliced from the stored JSON without re-serialising it. */

@@ -302,6 +302,17 @@ static const char *const sqlite_migrations[] = {
     "UPDATE outbox SET body = substr(body, 1, instr(body, 'Password reset:' || char(10)) + 15)"
     "  || '{link}' || char(10), link = CASE WHEN sent_at IS NULL THEN 'reset' END "
     "WHERE template = 'reset' AND instr(body, 'Password reset:' || char(10)) > 0;",
+    /* 8: a record's name in each language's alphabetical order
+     * (util/collate.h): its collation key per language, indexed as
+     * sort_name is, so that "Name A-Z" in Kazakh, Russian or English
+     * walks an index. NULL: not yet computed; the registry fills the rows
+     * that existed before (registry_fill_sort_keys) when it opens. */
+    "ALTER TABLE records ADD COLUMN sort_kk TEXT;"
+    "ALTER TABLE records ADD COLUMN sort_ru TEXT;"
+    "ALTER TABLE records ADD COLUMN sort_en TEXT;"
+    "CREATE INDEX records_list_kk ON records(collection, retired, sort_kk, rid);"
+    "CREATE INDEX records_list_ru ON records(collection, retired, sort_ru, rid);"
+    "CREATE INDEX records_list_en ON records(collection, retired, sort_en, rid);",
 };
 
 #define SQLITE_N_MIGRATIONS (sizeof sqlite_migrations / sizeof sqlite_migrations[0])

@@ -116,7 +116,7 @@ static json_t *org_options(struct page *pg, struct err *e)
     const struct listq_param params[] = {{"limit", "500"}};
     struct list_query q;
     json_t *list = NULL;
-    if (listq_parse(pg->req->arena, m, coll, params, 1, NULL, &q, e) < 0 ||
+    if (listq_parse_lang(pg->req->arena, m, coll, params, 1, NULL, i18n_code(pg->lang), &q, e) < 0 ||
         registry_scope_list(pg->w->api->reg, &pg->actor, &q, e) < 0 ||
         registry_list(pg->w->api->reg, pg->req->arena, &q, &list, e) < 0)
         return NULL;

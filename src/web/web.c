@@ -407,7 +407,8 @@ int web_objects_query(struct page *pg, const struct listq_param *params, size_t 
         err_internal(e, "the model has no 'objects' collection");
         return -1;
     }
-    if (listq_parse(pg->req->arena, m, coll, params, n, NULL, q, e) < 0)
+    /* "name" in the page language's alphabet */
+    if (listq_parse_lang(pg->req->arena, m, coll, params, n, NULL, i18n_code(pg->lang), q, e) < 0)
         return -1;
     return registry_scope_list(pg->w->api->reg, &pg->actor, q, e);
 }

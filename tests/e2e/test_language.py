@@ -64,12 +64,55 @@ def test_problem_detail_in_accept_language():
     assert count_orgs() == 1
 
 
+SORT_NAMES = [  # (kk, ru, en) of each record
+    ('Ғалым', 'Әлем', 'Ärger'), ('Гүл', 'Банк', 'zebra'), ('Дом', 'Apple', 'apple'),
+    ('Үй', 'Уют', 'Home'), ('Ұл', 'Сын', 'Son'),
+]
+
+
+def test_list_sorts_names_by_the_language_alphabet():
+    # REQ: X-I18N-01
+    made = []
+    for i, (kk, ru, en) in enumerate(SORT_NAMES):
+        made.append(make_org(10 + i, {'kk': kk, 'ru': ru, 'en': en})['id'])
+    r1, r2, r3, r4, r5 = made
+
+    def order(query, headers=None):
+        ids, cursor = [], None
+        while True:  # two a page: the cursor keeps the language's order
+            q = query + '&limit=2' + (f'&cursor={cursor}' if cursor else '')
+            r = SRV.get('/api/v1/organizations?' + q, token=TOK, headers=headers)
+            assert r.status == 200, r
+            ids += [it['id'] for it in r.json()['items'] if it['id'] in made]
+            cursor = r.json()['next_cursor']
+            if not cursor:
+                return ids
+    assert order('sort=name&lang=kk') == [r2, r1, r3, r5, r4]
+    assert order('sort=name&lang=ru') == [r1, r2, r5, r4, r3]
+    assert order('sort=name&lang=en') == [r3, r1, r4, r5, r2]
+    assert order('sort=-name&lang=kk') == [r4, r5, r3, r1, r2]
+    # Accept-Language when there is no ?lang=; ?lang= wins
+    assert order('sort=name', {'Accept-Language': 'kk'}) == [r2, r1, r3, r5, r4]
+    assert order('sort=name&lang=en', {'Accept-Language': 'kk'}) == [r3, r1, r4, r5, r2]
+    # neither: the folded name's byte order, as before
+    assert order('sort=name') == [r3, r2, r5, r4, r1]
+    # a cursor of one alphabet is refused in another
+    r = SRV.get('/api/v1/organizations?sort=name&lang=kk&limit=1', token=TOK)
+    cursor = r.json()['next_cursor']
+    r = SRV.get(f'/api/v1/organizations?sort=name&lang=ru&limit=1&cursor={cursor}', token=TOK,
+                headers={'Accept-Language': 'kk'})
+    assert assert_problem(r, 400, 'cursor')['detail'] == 'курсор басқа сұрыптау тәртібіне жатады'
+    r = SRV.get('/api/v1/organizations?lang=de', token=TOK, headers={'Accept-Language': 'ru'})
+    assert assert_problem(r, 400, 'lang')['detail'] == "'lang' — kk, ru или en"
+
+
 def main():
     global SRV, TOK
     with Server() as srv:
         SRV = srv
         TOK = srv.token()
-        run([test_problem_detail_in_accept_language])
+        run([test_problem_detail_in_accept_language,
+             test_list_sorts_names_by_the_language_alphabet])
 
 
 if __name__ == '__main__':
