@@ -981,7 +981,7 @@ char *reg_sort_name(const json_t *rec)
 
 /* The record's name as a page in `lang` shows it (its own, else another
  * language's: web_label's order) and that name's collation key. */
-void reg_sort_key(const json_t *rec, const char *lang, char out[COLLATE_KEY_BYTES])
+const char *registry_name_in(const json_t *rec, const char *lang)
 {
     static const char *const orders[][3] = {{"kk", "ru", "en"}, {"ru", "kk", "en"},
                                             {"en", "ru", "kk"}};
@@ -990,6 +990,12 @@ void reg_sort_key(const json_t *rec, const char *lang, char out[COLLATE_KEY_BYTE
     const char *s = json_string_value(name);
     for (size_t i = 0; i < 3 && (!s || !*s); i++)
         s = json_string_value(json_object_get(name, order[i]));
+    return s && *s ? s : NULL;
+}
+
+void reg_sort_key(const json_t *rec, const char *lang, char out[COLLATE_KEY_BYTES])
+{
+    const char *s = registry_name_in(rec, lang);
     collate_key(lang, s ? s : "", out);
 }
 

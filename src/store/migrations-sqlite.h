@@ -313,6 +313,10 @@ static const char *const sqlite_migrations[] = {
     "CREATE INDEX records_list_kk ON records(collection, retired, sort_kk, rid);"
     "CREATE INDEX records_list_ru ON records(collection, retired, sort_ru, rid);"
     "CREATE INDEX records_list_en ON records(collection, retired, sort_en, rid);",
+    /* 9: the language a user reads the portal's messages in ("kk", "ru",
+     * "en"): the one they applied in, then the one they last signed in
+     * with; NULL: the portal's own (kk) */
+    "ALTER TABLE users ADD COLUMN lang TEXT;",
 };
 
 #define SQLITE_N_MIGRATIONS (sizeof sqlite_migrations / sizeof sqlite_migrations[0])

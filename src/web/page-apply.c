@@ -79,6 +79,8 @@ static void h_apply_post(struct http_req *req, struct http_resp *resp, void *ctx
     json_t *out = NULL;
     int64_t wait = 0;
     struct err e = ERR_INIT;
+    /* the page's language: the applicant's messages and activation link */
+    json_object_set_new(form, "lang", json_string(i18n_code(pg.lang)));
     int rc = application_submit(pg.w->api->acct, form, req->remote_ip, &out, &wait, &e);
     json_decref(form);
     if (rc == 0) {

@@ -43,10 +43,12 @@ def used_messages(root):
                 with open(path, encoding='utf-8') as f:
                     for m in TPL_RE.finditer(f.read()):
                         used.setdefault(m.group(1), os.path.relpath(path, root))
-    cdir = os.path.join(root, 'src', 'web')
-    for name in sorted(os.listdir(cdir)):
-        if name.endswith('.c'):
-            path = os.path.join(cdir, name)
+    # TR("…") in the pages' code and in the messages' (workflow, notify, …)
+    for base, _, files in os.walk(os.path.join(root, 'src')):
+        for name in sorted(files):
+            if not name.endswith('.c'):
+                continue
+            path = os.path.join(base, name)
             with open(path, encoding='utf-8') as f:
                 text = f.read()
             for m in TR_RE.finditer(text):
