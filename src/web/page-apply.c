@@ -227,8 +227,8 @@ static void apps_render(struct page *pg, int status, const struct decision_err *
         const char *sub = json_string_value(json_object_get(app, "submitted_at"));
         json_t *o = json_pack("{s:s, s:s, s:o, s:o, s:s, s:s, s:b, s:s, s:s}", "id", id, "person",
                               person_name(pg, form), "details", app_details(pg, form), "orgs", orgs,
-                              "submitted", sub ? arena_strndup(pg->req->arena, sub, 10) : "", "due",
-                              due ? arena_strndup(pg->req->arena, due, 10) : "", "overdue",
+                              "submitted", page_local_day(pg, sub), "due", page_local_day(pg, due),
+                              "overdue",
                               json_is_true(json_object_get(app, "overdue")), "grant_url",
                               page_url(pg, "/applications/%s/grant", id), "refuse_url",
                               page_url(pg, "/applications/%s/refuse", id));

@@ -334,6 +334,7 @@ static json_t *rows_of(struct page *pg, json_t *items, json_t *names)
         const char *id = json_string_value(json_object_get(rec, "id"));
         json_t *o = json_object();
         json_object_set_new(o, "name", json_string(web_name(pg->lang, json_object_get(rec, "name"))));
+        web_set_name_lang(o, pg->lang, json_object_get(rec, "name"));
         json_object_set_new(o, "url", json_string(page_url(pg, "/objects/%s", id ? id : "")));
         json_object_set_new(o, "kind",
                             json_string(kind_label(pg, json_string_value(json_object_get(rec, "kind")))));
@@ -347,9 +348,7 @@ static json_t *rows_of(struct page *pg, json_t *items, json_t *names)
                             json_string(org_name(pg, names,
                                                  json_string_value(json_object_get(rec, "owner")))));
         const char *updated = json_string_value(json_object_get(rec, "updated_at"));
-        json_object_set_new(o, "updated",
-                            json_stringn(updated ? updated : "",
-                                         updated && strlen(updated) >= 10 ? 10 : 0));
+        json_object_set_new(o, "updated", json_string(page_local_day(pg, updated)));
         json_array_append_new(rows, o);
     }
     return rows;

@@ -35,7 +35,7 @@ static const char *status_label(struct page *pg, const char *kind_id, const char
 
 static const char *day_of(struct page *pg, const char *ts)
 {
-    return ts && strlen(ts) >= 10 ? arena_strndup(pg->req->arena, ts, 10) : "";
+    return page_local_day(pg, ts);
 }
 
 /* The organisation's objects with status and completeness. */

@@ -2,6 +2,9 @@
 details in the reader's language, sorting by the language's alphabet,
 messages in the recipient's language, and what the pages say about
 languages and times."""
+import re
+from datetime import datetime, timedelta
+
 from harness import Server, assert_problem, run, valid_bin
 
 SRV = None
@@ -106,13 +109,30 @@ def test_list_sorts_names_by_the_language_alphabet():
     assert assert_problem(r, 400, 'lang')['detail'] == "'lang' — kk, ru или en"
 
 
+def test_pages_mark_other_languages_and_show_local_times():
+    # REQ: X-I18N-01
+    org = make_org(30, {'ru': 'Только по-русски'})
+    made = datetime.fromisoformat(org['created_at'].replace('Z', '+00:00'))
+    local = (made + timedelta(hours=5)).strftime('%Y-%m-%d %H:%M')  # Asia/Almaty, UTC+5
+    kk = SRV.get(f'/kk/organizations/{org["id"]}', headers={'Accept': 'text/html'})
+    assert kk.status == 200, kk
+    body = kk.body.decode()
+    # the Russian name on the Kazakh page says its language; on the Russian page it need not
+    assert '<h1><span lang="ru">Только по-русски</span></h1>' in body, body[:3000]
+    ru = SRV.get(f'/ru/organizations/{org["id"]}', headers={'Accept': 'text/html'}).body.decode()
+    assert '<h1>Только по-русски</h1>' in ru
+    # the history's times are Almaty's, not UTC
+    assert local in body and ' UTC' not in body, (local, re.findall(r'\d{4}-\d\d-\d\d \d\d:\d\d[^<]*', body))
+
+
 def main():
     global SRV, TOK
     with Server() as srv:
         SRV = srv
         TOK = srv.token()
         run([test_problem_detail_in_accept_language,
-             test_list_sorts_names_by_the_language_alphabet])
+             test_list_sorts_names_by_the_language_alphabet,
+             test_pages_mark_other_languages_and_show_local_times])
 
 
 if __name__ == '__main__':
