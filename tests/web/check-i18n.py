@@ -157,6 +157,9 @@ KK_TERMS = [
     (re.compile(r'сәулет', re.I), '«архитектура», «архитектуралық портал»'),
     (re.compile(r'\bГОСТ\b'), 'МЕМСТ'),
 ]
+US_SPELLING = re.compile(r'\b(?:[Oo]rganiz\w*|[Aa]uthoriz\w*|[Cc]enters?|[Aa]nalyz\w*|[Cc]olors?|'
+                         r'[Bb]ehaviors?|[Ll]icense\b)')
+IDENTIFIER = re.compile(r"'[A-Za-z_-]+(?::[^']*)?'|\"[a-z_]+\"|\b[a-z]+_[a-z_]+\b")
 KK_LETTERS = re.compile('[әғқңөұүһіӘҒҚҢӨҰҮҺІ]')
 
 
@@ -234,6 +237,13 @@ def main():
         extra = sorted(others - cats[lang].keys())
         results.append((not extra, f'{lang}: holds every message the other languages hold',
                         '; '.join(extra[:20])))
+    # one English: British spelling in what the English pages and answers
+    # say (msgstr; quoted identifiers of the API and HTTP headers aside).
+    # "informatization" is the Law's own English name and stays.
+    us = [f'"{m}" → "{t}"' for m, t in cats['en'].items()
+          for w in US_SPELLING.findall(IDENTIFIER.sub('', t))]
+    results.append((not us, 'en: British spelling (organisation, authorised, centre, colour)',
+                    '; '.join(us[:20])))
     bad_terms = kk_term_problems(root)
     results.append((not bad_terms, "kk: the Order's terms (архитектуралық портал, МЕМСТ)",
                     '; '.join(bad_terms[:20])))
