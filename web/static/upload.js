@@ -60,15 +60,19 @@
       'Choose from folder': d.i18nChooseFirst, 'Change file': d.i18nChange
     };
     var chosen = 'You have selected the file: ';
+    /* writes only what differs: a write of the same text is a mutation
+     * too, and would wake the observer again (on the English page) */
     function fix() {
       var walker = document.createTreeWalker(form, NodeFilter.SHOW_TEXT);
       for (var n = walker.nextNode(); n; n = walker.nextNode()) {
-        var t = n.nodeValue.trim();
-        if (words[t]) n.nodeValue = n.nodeValue.replace(t, words[t]);
-        else if (t.indexOf(chosen) === 0) n.nodeValue = d.i18nChosen + ' ' + t.slice(chosen.length);
+        var t = n.nodeValue.trim(), to = null;
+        if (words[t] && words[t] !== t) to = n.nodeValue.replace(t, words[t]);
+        else if (t.indexOf(chosen) === 0 && d.i18nChosen + ' ' !== chosen)
+          to = d.i18nChosen + ' ' + t.slice(chosen.length);
+        if (to !== null && to !== n.nodeValue) n.nodeValue = to;
       }
       var label = input.getAttribute('aria-label');
-      if (label && labels[label]) input.setAttribute('aria-label', labels[label]);
+      if (label && labels[label] && labels[label] !== label) input.setAttribute('aria-label', labels[label]);
     }
     fix();
     new MutationObserver(fix).observe(form, {
