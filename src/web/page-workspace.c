@@ -55,8 +55,7 @@ static json_t *my_objects(struct page *pg)
         const struct model_kind *k = model_kind(pg->w->api->model, kind ? kind : "");
         const char *code = json_string_value(json_object_get(it, "accounting_code"));
         bool editable = k && authz_may(rights_of(pg), &pg->actor, RA_UPDATE, k->id, pg->actor.org);
-        json_array_append_new(
-            out, json_pack("{s:s, s:s, s:s, s:s, s:I, s:b, s:s, s:s?}", "name",
+        json_t *row = json_pack("{s:s, s:s, s:s, s:s, s:I, s:b, s:s, s:s?}", "name",
                            web_name(pg->lang, json_object_get(it, "name")), "kind",
                            k ? web_label(pg->lang, k->label) : "", "status",
                            status_label(pg, kind, json_string_value(json_object_get(it, "status"))),
@@ -64,7 +63,9 @@ static json_t *my_objects(struct page *pg)
                            json_integer_value(json_object_get(it, "score")), "complete",
                            json_is_true(json_object_get(it, "complete")), "url",
                            page_url(pg, "/objects/%s", id ? id : ""), "edit_url",
-                           editable ? page_url(pg, "/objects/%s/edit", id ? id : "") : NULL));
+                           editable ? page_url(pg, "/objects/%s/edit", id ? id : "") : NULL);
+        web_set_name_lang(row, pg->lang, json_object_get(it, "name"));
+        json_array_append_new(out, row);
     }
     json_decref(c);
     return out;
@@ -242,15 +243,16 @@ static void h_queue(struct http_req *req, struct http_resp *resp, void *ctx)
         }
         json_decref(org);
         const char *review = json_string_value(json_object_get(rec, "review"));
-        json_array_append_new(
-            items,
+        json_t *row =
             json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:b, s:s}", "name",
                       web_name(pg.lang, json_object_get(rec, "name")), "kind",
                       k ? web_label(pg.lang, k->label) : "", "owner", owner_name, "status",
                       status_label(&pg, kind, json_string_value(json_object_get(rec, "status"))),
                       "due", day_of(&pg, json_string_value(json_object_get(it, "due_at"))),
                       "overdue", json_is_true(json_object_get(it, "overdue")), "changes",
-                      review && *review, "url", page_url(&pg, "/objects/%s/verify", id ? id : "")));
+                      review && *review, "url", page_url(&pg, "/objects/%s/verify", id ? id : ""));
+        web_set_name_lang(row, pg.lang, json_object_get(rec, "name"));
+        json_array_append_new(items, row);
     }
     json_decref(q);
     json_object_set_new(pg.data, "has_items", json_boolean(json_array_size(items) > 0));

@@ -125,6 +125,23 @@ def test_pages_mark_other_languages_and_show_local_times():
     assert local in body and ' UTC' not in body, (local, re.findall(r'\d{4}-\d\d-\d\d \d\d:\d\d[^<]*', body))
 
 
+def test_workspace_marks_names_in_other_languages():
+    # REQ: X-I18N-01
+    org = make_org(31, {'kk': 'Жұмыс ұйымы', 'ru': 'Рабочая организация'})
+    email = SRV.user('owner-editor', org['id'])
+    r = SRV.request('POST', '/api/v1/session', {'email': email, 'password': 'Corr3ct-Horse-Battery'})
+    assert r.status == 200, r
+    cookie = {'Cookie': 'ap_session=' + re.match(r'ap_session=([^;]*)', r.header('Set-Cookie')).group(1),
+              'Accept': 'text/html'}
+    tok = SRV.token('owner-editor', org['id'])
+    for name in [{'ru': 'Система только по-русски'}, {'kk': 'Қазақша жүйе', 'ru': 'Система по-казахски'}]:
+        body = {'kind': 'information_system', 'owner': org['id'], 'name': name, 'stage': 'creation'}
+        assert SRV.request('POST', '/api/v1/objects', body, token=tok).status == 201
+    page = SRV.get('/kk/workspace', headers=cookie).body.decode()
+    assert re.search(r'<a class="usa-link" href="/kk/objects/[^"]+" lang="ru">Система только по-русски</a>', page), page[:3000]
+    assert re.search(r'<a class="usa-link" href="/kk/objects/[^"]+">Қазақша жүйе</a>', page), page[:3000]
+
+
 def main():
     global SRV, TOK
     with Server() as srv:
@@ -132,7 +149,8 @@ def main():
         TOK = srv.token()
         run([test_problem_detail_in_accept_language,
              test_list_sorts_names_by_the_language_alphabet,
-             test_pages_mark_other_languages_and_show_local_times])
+             test_pages_mark_other_languages_and_show_local_times,
+             test_workspace_marks_names_in_other_languages])
 
 
 if __name__ == '__main__':
