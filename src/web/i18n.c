@@ -122,16 +122,17 @@ bool i18n_known(const char *msgid)
     return find(msgid) != NULL;
 }
 
+const char *i18n_err_text(enum lang l, const struct err *e, char *out, size_t n)
+{
+    const char *f = e->msgid[0] ? i18n_tr(l, e->msgid) : NULL;
+    return !f || f == e->msgid ? e->detail : err_detail_in(e, f, out, n);
+}
+
 const char *i18n_err_detail(const struct err *e, const char *accept_language, char *out,
                             size_t n, const char **tag)
 {
     enum lang l = i18n_negotiate(accept_language, LANG_EN);
-    const char *f = e->msgid[0] ? i18n_tr(l, e->msgid) : NULL;
-    if (!f || f == e->msgid) {
-        *tag = i18n_tag(LANG_EN);
-        return e->detail;
-    }
-    const char *d = err_detail_in(e, f, out, n);
+    const char *d = i18n_err_text(l, e, out, n);
     *tag = i18n_tag(d == e->detail ? LANG_EN : l);
     return d;
 }

@@ -35,6 +35,8 @@ const char *i18n_tr(enum lang l, const char *msgid);
 struct err;
 const char *i18n_err_detail(const struct err *e, const char *accept_language, char *out,
                             size_t n, const char **tag);
+/* The same in language l (a page's). */
+const char *i18n_err_text(enum lang l, const struct err *e, char *out, size_t n);
 /* Whether the catalogs hold msgid. */
 bool i18n_known(const char *msgid);
 

@@ -112,6 +112,8 @@ void web_set_name_lang(json_t *o, enum lang l, const json_t *name);
  * with the time "YYYY-MM-DD HH:MM"; "" for NULL, the text itself when it
  * is not an instant. In the request's arena. */
 const char *page_local_day(const struct page *pg, const char *instant);
+/* An error's detail in the page's language (i18n_err_text), in the arena. */
+const char *page_err_text(const struct page *pg, const struct err *e);
 const char *page_local_time(const struct page *pg, const char *instant);
 /* What a record of kind k in coll still lacks (gaps in the shape of
  * workflow_gaps_fn) as a list for the pages: {what, label, href}, each

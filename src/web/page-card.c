@@ -883,10 +883,10 @@ static void cu_finish(void *state, struct http_req *req, struct http_resp *resp)
     json_t *doc = NULL, *problems = NULL;
     if (docs_upload_finish(cu->u, &doc, &problems, &e) < 0) {
         if (e.status == 422) {
-            struct refused r = {cu->type, e.detail, problems};
+            struct refused r = {cu->type, page_err_text(&cu->pg, &e), problems};
             card_render(&cu->pg, cu->coll, cu->id, 422, &r);
         } else
-            page_error(&cu->pg, e.status, e.detail);
+            page_error(&cu->pg, e.status, page_err_text(&cu->pg, &e));
         json_decref(problems);
         return;
     }

@@ -131,6 +131,12 @@ const char *web_name_lang(enum lang l, const json_t *name)
     return NULL;
 }
 
+const char *page_err_text(const struct page *pg, const struct err *e)
+{
+    char out[sizeof e->detail * 2];
+    return arena_strdup(pg->req->arena, i18n_err_text(pg->lang, e, out, sizeof out));
+}
+
 const char *page_local_day(const struct page *pg, const char *instant)
 {
     int64_t ms;

@@ -5,7 +5,7 @@ languages and times."""
 import re
 from datetime import datetime, timedelta
 
-from harness import Server, assert_problem, run, valid_bin
+from harness import Server, assert_problem, multipart, run, valid_bin
 
 SRV = None
 TOK = None
@@ -142,6 +142,27 @@ def test_workspace_marks_names_in_other_languages():
     assert re.search(r'<a class="usa-link" href="/kk/objects/[^"]+">Қазақша жүйе</a>', page), page[:3000]
 
 
+def test_card_upload_refusal_in_the_page_language():
+    # REQ: X-I18N-01
+    org = make_org(32, {'kk': 'Жүктеу ұйымы'})
+    email = SRV.user('owner-editor', org['id'])
+    r = SRV.request('POST', '/api/v1/session', {'email': email, 'password': 'Corr3ct-Horse-Battery'})
+    cookie = re.match(r'ap_session=([^;]*)', r.header('Set-Cookie')).group(1)
+    csrf = r.json()['csrf_token']
+    body = {'kind': 'information_system', 'owner': org['id'], 'name': {'kk': 'Жүйе'}, 'stage': 'creation'}
+    rec = SRV.request('POST', '/api/v1/objects', body, token=SRV.token('owner-editor', org['id'])).json()
+    for lang, want in [('kk', 'файл бос'), ('ru', 'файл пуст'), ('en', 'the file is empty')]:
+        form, ctype = multipart([('_csrf', csrf), ('type', 'technical_specification')],
+                                [('file', 'empty.pdf', b'')])
+        r = SRV.request('POST', f'/{lang}/objects/{rec["id"]}/documents', form,
+                        headers={'Content-Type': ctype, 'Cookie': f'ap_session={cookie}',
+                                 'Origin': f'http://127.0.0.1:{SRV.port}', 'Host': f'127.0.0.1:{SRV.port}'})
+        assert r.status == 422, r
+        assert want in r.body.decode(), (lang, r.body.decode()[-3000:])
+    docs = SRV.get(f'/api/v1/objects/{rec["id"]}/documents', token=TOK).json()['items']
+    assert all(not d.get('files') and not d.get('documents') for d in docs if d['type'] == 'technical_specification'), docs
+
+
 def main():
     global SRV, TOK
     with Server() as srv:
@@ -150,7 +171,8 @@ def main():
         run([test_problem_detail_in_accept_language,
              test_list_sorts_names_by_the_language_alphabet,
              test_pages_mark_other_languages_and_show_local_times,
-             test_workspace_marks_names_in_other_languages])
+             test_workspace_marks_names_in_other_languages,
+             test_card_upload_refusal_in_the_page_language])
 
 
 if __name__ == '__main__':
