@@ -361,8 +361,9 @@ static int tell_granted(struct accounts *ac, struct store_conn *c, const char *n
     buf_printf(&b, "%s\n%s: %s\n%s:", i18n_tr(l, TR("The application was granted.")),
                i18n_tr(l, TR("Organization")), name, i18n_tr(l, TR("Roles")));
     for (size_t i = 0; i < json_array_size(roles); i++)
-        buf_printf(&b, "%s %s", i ? "," : "",
-                   rights_role_label(ac->rights, json_string_value(json_array_get(roles, i)), code));
+        buf_printf(
+            &b, "%s %s", i ? "," : "",
+            rights_role_label(ac->rights, json_string_value(json_array_get(roles, i)), code));
     buf_printf(&b, "\n%s\n",
                i18n_tr(l, TR("The link to set your password comes in a separate message.")));
     char *body = buf_steal(&b, NULL);

@@ -182,11 +182,11 @@ static int link_user(struct store_conn *c, const char *purpose, const char *user
                      char uid[40], int *lang, struct err *e)
 {
     bool activate = strcmp(purpose, "activate") == 0;
-    struct store_stmt *st =
-        store_prepare(c,
-                      activate ? "SELECT id, lang FROM users WHERE id = $1 AND status = 'invited'"
-                               : "SELECT id, lang FROM users WHERE email = $1 AND status = 'active'",
-                      true, e);
+    struct store_stmt *st = store_prepare(
+        c,
+        activate ? "SELECT id, lang FROM users WHERE id = $1 AND status = 'invited'"
+                 : "SELECT id, lang FROM users WHERE email = $1 AND status = 'active'",
+        true, e);
     if (!st)
         return -1;
     store_bind_text(st, 1, activate ? user_id : to);

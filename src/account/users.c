@@ -140,10 +140,10 @@ static json_t *roles_array(const char *roles)
 /* The user row at the statement's current position (USER_COLS order). */
 static json_t *user_row(struct store_stmt *st)
 {
-    static const char *const names[] = {"id",         "email",    "org",        "roles",
-                                        "last_name",  "first_name", "patronymic", "position",
-                                        "phone",      "structural_unit", "status", "created_at",
-                                        "updated_at", "lang"};
+    static const char *const names[] = {
+        "id",         "email",      "org",        "roles", "last_name",
+        "first_name", "patronymic", "position",   "phone", "structural_unit",
+        "status",     "created_at", "updated_at", "lang"};
     json_t *o = json_object();
     for (int i = 0; i < 14; i++) {
         const char *v = store_col_text(st, i);
@@ -261,9 +261,9 @@ struct user_fields {
 static int user_fields(struct accounts *ac, struct store_conn *c, const json_t *in, bool system,
                        struct user_fields *u, struct err *e)
 {
-    static const char *const keys[] = {"email",    "org",   "roles",          "last_name",
-                                       "first_name", "patronymic", "position", "phone",
-                                       "structural_unit", "lang", NULL};
+    static const char *const keys[] = {"email",           "org",        "roles",    "last_name",
+                                       "first_name",      "patronymic", "position", "phone",
+                                       "structural_unit", "lang",       NULL};
     if (!json_is_object(in)) {
         err_set(e, 422, "wrong-type", "", "a user must be a JSON object");
         return -1;
@@ -330,9 +330,8 @@ int user_create_in_tx(struct accounts *ac, struct store_conn *c, const struct ac
         "INSERT INTO users(id, email, org, roles, last_name, first_name, patronymic, position, "
         "phone, structural_unit, password_hash, status, created_at, updated_at, lang) "
         "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14)",
-        e, "tttttttttttttt", id, u.email, u.org, roles, u.last, u.first, u.patronymic,
-        u.position, u.phone, u.unit, password ? hash : NULL, password ? "active" : "invited", now,
-        u.lang);
+        e, "tttttttttttttt", id, u.email, u.org, roles, u.last, u.first, u.patronymic, u.position,
+        u.phone, u.unit, password ? hash : NULL, password ? "active" : "invited", now, u.lang);
     sodium_memzero(hash, sizeof hash);
     if (rc < 0) {
         if (e->status == 409)

@@ -52,9 +52,8 @@ static void h_login(struct http_req *req, struct http_resp *resp, void *ctx)
     /* the language the user signs in with is their messages' from now on */
     enum lang l = i18n_negotiate(http_req_header(req, "Accept-Language"), LANG_N);
     json_t *user = json_object_get(me, "user");
-    if (l < LANG_N &&
-        user_set_lang(api->acct, json_string_value(json_object_get(user, "id")), i18n_code(l),
-                      &e) < 0)
+    if (l < LANG_N && user_set_lang(api->acct, json_string_value(json_object_get(user, "id")),
+                                    i18n_code(l), &e) < 0)
         log_event(LOG_WARN, "user_lang_not_saved", "error", e.detail, NULL);
     else if (l < LANG_N)
         json_object_set_new(user, "lang", json_string(i18n_code(l)));

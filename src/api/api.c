@@ -1,19 +1,19 @@
 /* api: HTTP handlers for the registry API. */
 #include "api.h"
 
-#include "registry/listq.h"
 #include "account/account.h"
-#include "auth/authz.h"
 #include "api/internal.h"
+#include "auth/authz.h"
 #include "calendar/calsvc.h"
+#include "registry/listq.h"
 #include "util/text.h"
-#include "web/i18n.h"
 #include "util/timeutil.h"
+#include "web/i18n.h"
 
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <stdarg.h>
 #include <string.h>
 #include <strings.h>
 
@@ -367,8 +367,8 @@ static int parse_list(struct api *api, struct http_req *req, struct http_resp *r
     /* "name" sorts by the alphabet of ?lang=, else of Accept-Language */
     enum lang l = i18n_negotiate(http_req_header(req, "Accept-Language"), LANG_N);
     const char *lang = l < LANG_N ? i18n_code(l) : NULL;
-    if (listq_parse_lang(req->arena, api->model, coll, params, req->n_query, extra, lang, q,
-                         &e) < 0) {
+    if (listq_parse_lang(req->arena, api->model, coll, params, req->n_query, extra, lang, q, &e) <
+        0) {
         http_resp_problem(resp, &e);
         return -1;
     }
@@ -460,8 +460,8 @@ int only_params(struct http_req *req, struct http_resp *resp, const char *const 
         for (size_t j = 0; allowed[j]; j++)
             ok = ok || strcmp(req->query[i].key, allowed[j]) == 0;
         if (!ok) {
-            problem(resp, 400, "bad-request", req->query[i].key,
-                    "unknown query parameter '%.60s'", req->query[i].key);
+            problem(resp, 400, "bad-request", req->query[i].key, "unknown query parameter '%.60s'",
+                    req->query[i].key);
             return -1;
         }
     }

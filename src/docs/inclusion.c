@@ -112,7 +112,8 @@ int docs_inclusion_request(struct docs *d, const struct actor *a, const char *co
     static const char *const keys[] = {"protocol", "note", NULL};
     struct registry *reg = docs_registry(d);
     const char *protocol, *note;
-    if (jsonx_known_keys(body, keys, "'%.60s' is not a member of this request", e) < 0 || body_text(body, "protocol", 64, &protocol, e) < 0 ||
+    if (jsonx_known_keys(body, keys, "'%.60s' is not a member of this request", e) < 0 ||
+        body_text(body, "protocol", 64, &protocol, e) < 0 ||
         body_text(body, "note", NOTE_MAX, &note, e) < 0)
         return -1;
     if (!protocol) {
@@ -312,7 +313,8 @@ int docs_inclusion_decide(struct docs *d, const struct actor *a, const char *req
     static const char *const keys[] = {"decision", "reason", NULL};
     struct registry *reg = docs_registry(d);
     const char *decision, *reason;
-    if (jsonx_known_keys(body, keys, "'%.60s' is not a member of this request", e) < 0 || body_text(body, "decision", 16, &decision, e) < 0 ||
+    if (jsonx_known_keys(body, keys, "'%.60s' is not a member of this request", e) < 0 ||
+        body_text(body, "decision", 16, &decision, e) < 0 ||
         body_text(body, "reason", NOTE_MAX, &reason, e) < 0)
         return -1;
     bool accept = decision && strcmp(decision, "accept") == 0;

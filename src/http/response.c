@@ -219,8 +219,8 @@ static json_t *problem_json(struct http_resp *r, int status, const struct err *e
     rc |= json_object_set_new(o, "title", json_string(reason_phrase(status)));
     rc |= json_object_set_new(o, "status", json_integer(status));
     if (e->detail[0])
-        rc |= json_object_set_new(
-            o, "detail", json_string(utf8_sanitize(r->arena, problem_detail(r, e))));
+        rc |= json_object_set_new(o, "detail",
+                                  json_string(utf8_sanitize(r->arena, problem_detail(r, e))));
     if (e->field[0])
         rc |= json_object_set_new(o, "field", json_string(utf8_sanitize(r->arena, e->field)));
     if (rc != 0) {

@@ -64,9 +64,10 @@ static int check_text(const json_t *v, const char *path, size_t max, bool multil
     if (strlen(*s) != n || !utf8_valid(*s, n))
         return fail(e, "bad-format", path, "contains a NUL byte or invalid UTF-8");
     if (!text_controls_ok(*s, n, multiline))
-        return multiline ? fail(e, "bad-format", path,
-                                "contains control characters (only line breaks, as LF, are allowed)")
-                         : fail(e, "bad-format", path, "must be one line without control characters");
+        return multiline
+                   ? fail(e, "bad-format", path,
+                          "contains control characters (only line breaks, as LF, are allowed)")
+                   : fail(e, "bad-format", path, "must be one line without control characters");
     if (n > max)
         return fail(e, "bad-format", path, "longer than %zu bytes", max);
     return 0;

@@ -216,11 +216,9 @@ static int remind_fn(struct notify *n, struct store_conn *c, void *vctx, struct 
     for (int l = 0; l < LANG_N; l++) {
         char title[TITLE_MAX * 2];
         subject_title(n, c, o->subject, l, title, sizeof title);
-        snprintf(subject[l], sizeof subject[l], i18n_tr(l, TR("Deadline approaching: %s")),
-                 title);
+        snprintf(subject[l], sizeof subject[l], i18n_tr(l, TR("Deadline approaching: %s")), title);
         buf_init(&b[l], 0);
-        buf_printf(&b[l], "%s\n",
-                   i18n_tr(l, TR("The deadline is two working days away or less")));
+        buf_printf(&b[l], "%s\n", i18n_tr(l, TR("The deadline is two working days away or less")));
         policy_label(n, o->policy, l, &b[l]);
         buf_printf(&b[l], "\n%s\n", title);
         buf_printf(&b[l], i18n_tr(l, TR("Due: %s (by the end of the working day, Asia/Almaty)")),
@@ -228,10 +226,10 @@ static int remind_fn(struct notify *n, struct store_conn *c, void *vctx, struct 
         buf_putc(&b[l], '\n');
     }
     struct acct_texts t = {{subject[0], subject[1], subject[2]}, {b[0].p, b[1].p, b[2].p}};
-    int rc = o->has_role ? accounts_notify(n->ac, c, NULL, o->role, "reminder", &t, o->id,
-                                           &r->made, e)
-                         : accounts_notify(n->ac, c, o->org, EDITOR_ROLE, "reminder", &t, o->id,
-                                           &r->made, e);
+    int rc =
+        o->has_role
+            ? accounts_notify(n->ac, c, NULL, o->role, "reminder", &t, o->id, &r->made, e)
+            : accounts_notify(n->ac, c, o->org, EDITOR_ROLE, "reminder", &t, o->id, &r->made, e);
     for (int l = 0; l < LANG_N; l++)
         buf_free(&b[l]);
     if (rc == 0)
@@ -326,10 +324,10 @@ static int digest_fn(struct notify *n, struct store_conn *c, void *vctx, struct 
                 if (o->has_org)
                     record_title(n, c, o->org, l, org, sizeof org);
                 buf_printf(&b[l], "; %s",
-                           o->has_role  ? rights_role_label(accounts_rights(n->ac), o->role,
-                                                            i18n_code(l))
-                           : org[0]     ? org
-                                        : o->org);
+                           o->has_role
+                               ? rights_role_label(accounts_rights(n->ac), o->role, i18n_code(l))
+                           : org[0] ? org
+                                    : o->org);
             }
             buf_putc(&b[l], '\n');
         }
@@ -339,8 +337,8 @@ static int digest_fn(struct notify *n, struct store_conn *c, void *vctx, struct 
         }
     }
     struct acct_texts t = {{subject[0], subject[1], subject[2]}, {b[0].p, b[1].p, b[2].p}};
-    int rc = accounts_notify(n->ac, c, d->org, d->org ? EDITOR_ROLE : INTEGRATOR_ROLE, "digest",
-                             &t, NULL, &d->made, e);
+    int rc = accounts_notify(n->ac, c, d->org, d->org ? EDITOR_ROLE : INTEGRATOR_ROLE, "digest", &t,
+                             NULL, &d->made, e);
     for (int l = 0; l < LANG_N; l++)
         buf_free(&b[l]);
     if (rc == 0)

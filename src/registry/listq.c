@@ -233,8 +233,7 @@ static void apply_lang(struct list_query *q)
 /* What a cursor is bound to: the sort as given, and the alphabet. */
 static const char *cursor_spec(struct arena *a, const struct list_query *q)
 {
-    return q->sort >= SORT_NAME_KK ? arena_printf(a, "%s@%s", q->sort_spec, q->lang)
-                                   : q->sort_spec;
+    return q->sort >= SORT_NAME_KK ? arena_printf(a, "%s@%s", q->sort_spec, q->lang) : q->sort_spec;
 }
 
 const char *listq_sort_column(enum listq_sort_key k)
@@ -250,8 +249,8 @@ const char *listq_sort_index(enum listq_sort_key k)
 char *listq_cursor_encode(struct arena *a, const struct list_query *q, const char *key,
                           int64_t rid)
 {
-    json_t *o = json_pack("{s:s, s:s, s:I}", "s", cursor_spec(a, q), "k", key, "r",
-                          (json_int_t)rid);
+    json_t *o =
+        json_pack("{s:s, s:s, s:I}", "s", cursor_spec(a, q), "k", key, "r", (json_int_t)rid);
     char *s = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
     json_decref(o);
     if (!s)

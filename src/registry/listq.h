@@ -31,8 +31,14 @@ struct listq_filter {
  * SORT_NAME_<LANG> keys by the name in that language's alphabet
  * (util/collate.h), which SORT_NAME becomes when a language is given. */
 enum listq_sort_key {
-    SORT_NAME, SORT_CREATED, SORT_UPDATED, SORT_ID, SORT_FIELD,
-    SORT_NAME_KK, SORT_NAME_RU, SORT_NAME_EN
+    SORT_NAME,
+    SORT_CREATED,
+    SORT_UPDATED,
+    SORT_ID,
+    SORT_FIELD,
+    SORT_NAME_KK,
+    SORT_NAME_RU,
+    SORT_NAME_EN
 };
 
 struct list_query {

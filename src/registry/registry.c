@@ -10,11 +10,11 @@
 #include "cache.h"
 #include "fidx.h"
 
-#include "util/collate.h"
+#include "listq.h"
 #include "util/buf.h"
+#include "util/collate.h"
 #include "util/text.h"
 #include "util/timeutil.h"
-#include "listq.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -983,9 +983,11 @@ char *reg_sort_name(const json_t *rec)
  * language's: web_label's order) and that name's collation key. */
 const char *registry_name_in(const json_t *rec, const char *lang)
 {
-    static const char *const orders[][3] = {{"kk", "ru", "en"}, {"ru", "kk", "en"},
-                                            {"en", "ru", "kk"}};
-    const char *const *order = orders[strcmp(lang, "kk") == 0 ? 0 : strcmp(lang, "ru") == 0 ? 1 : 2];
+    static const char *const orders[][3] = {
+        {"kk", "ru", "en"}, {"ru", "kk", "en"}, {"en", "ru", "kk"}};
+    const char *const *order = orders[strcmp(lang, "kk") == 0   ? 0
+                                      : strcmp(lang, "ru") == 0 ? 1
+                                                                : 2];
     const json_t *name = json_object_get(rec, "name");
     const char *s = json_string_value(name);
     for (size_t i = 0; i < 3 && (!s || !*s); i++)
@@ -1030,8 +1032,9 @@ int registry_fill_sort_keys(struct registry *r, struct err *e)
             reg_sort_key(recs[i], "kk", kk);
             reg_sort_key(recs[i], "ru", ru);
             reg_sort_key(recs[i], "en", en);
-            if (store_execf(c, "UPDATE records SET sort_kk = $2, sort_ru = $3, sort_en = $4 "
-                               "WHERE rid = $1",
+            if (store_execf(c,
+                            "UPDATE records SET sort_kk = $2, sort_ru = $3, sort_en = $4 "
+                            "WHERE rid = $1",
                             e, "ittt", rids[i], kk, ru, en) < 0)
                 rc = STORE_ERROR;
         }
@@ -1444,8 +1447,7 @@ static int update_record(struct store_conn *c, int64_t rid, const json_t *rec, c
                          "UPDATE records SET owner = $2, revision = $3, updated_at = $4, "
                          "retired = $5, sort_name = $6, sort_kk = $7, sort_ru = $8, "
                          "sort_en = $9 WHERE rid = $1",
-                         e, "ititittt", rid,
-                         json_string_value(json_object_get(rec, "owner")),
+                         e, "ititittt", rid, json_string_value(json_object_get(rec, "owner")),
                          (int64_t)json_integer_value(json_object_get(rec, "revision")),
                          json_string_value(json_object_get(rec, "updated_at")),
                          (int64_t)(json_object_get(rec, "retired_at") ? 1 : 0), sort, kk, ru, en);

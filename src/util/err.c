@@ -4,12 +4,12 @@
 #include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
-#include <stdint.h>
 #include <stddef.h>
-#include <sys/types.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
 /* After the '%' of a conversion: its end (the conversion letter), past
  * flags, width, precision and length; *stars counts the '*'s. */
@@ -47,19 +47,19 @@ static int render_arg(const char *spec, char conv, const char *len, int stars, v
     bool l = len[0] == 'l' && !len[1], ll = len[0] == 'l' && len[1] == 'l';
     int rc;
     if (strchr("di", conv))
-        rc = ll ? PUT(va_arg(*ap, long long))
-           : l  ? PUT(va_arg(*ap, long))
-           : len[0] == 'z' ? PUT(va_arg(*ap, ssize_t))
-           : len[0] == 'j' ? PUT(va_arg(*ap, intmax_t))
-           : len[0] == 't' ? PUT(va_arg(*ap, ptrdiff_t))
-                           : PUT(va_arg(*ap, int));
+        rc = ll              ? PUT(va_arg(*ap, long long))
+             : l             ? PUT(va_arg(*ap, long))
+             : len[0] == 'z' ? PUT(va_arg(*ap, ssize_t))
+             : len[0] == 'j' ? PUT(va_arg(*ap, intmax_t))
+             : len[0] == 't' ? PUT(va_arg(*ap, ptrdiff_t))
+                             : PUT(va_arg(*ap, int));
     else if (strchr("uoxX", conv))
-        rc = ll ? PUT(va_arg(*ap, unsigned long long))
-           : l  ? PUT(va_arg(*ap, unsigned long))
-           : len[0] == 'z' ? PUT(va_arg(*ap, size_t))
-           : len[0] == 'j' ? PUT(va_arg(*ap, uintmax_t))
-           : len[0] == 't' ? PUT(va_arg(*ap, ptrdiff_t))
-                           : PUT(va_arg(*ap, unsigned));
+        rc = ll              ? PUT(va_arg(*ap, unsigned long long))
+             : l             ? PUT(va_arg(*ap, unsigned long))
+             : len[0] == 'z' ? PUT(va_arg(*ap, size_t))
+             : len[0] == 'j' ? PUT(va_arg(*ap, uintmax_t))
+             : len[0] == 't' ? PUT(va_arg(*ap, ptrdiff_t))
+                             : PUT(va_arg(*ap, unsigned));
     else if (conv == 'c' && !len[0])
         rc = PUT(va_arg(*ap, int));
     else if (conv == 's' && !len[0])

@@ -3,8 +3,7 @@
 
 #include <string.h>
 
-int jsonx_known_keys(const json_t *obj, const char *const *keys, const char *format,
-                     struct err *e)
+int jsonx_known_keys(const json_t *obj, const char *const *keys, const char *format, struct err *e)
 {
     const char *key;
     json_t *v;

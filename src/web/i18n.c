@@ -128,8 +128,8 @@ const char *i18n_err_text(enum lang l, const struct err *e, char *out, size_t n)
     return !f || f == e->msgid ? e->detail : err_detail_in(e, f, out, n);
 }
 
-const char *i18n_err_detail(const struct err *e, const char *accept_language, char *out,
-                            size_t n, const char **tag)
+const char *i18n_err_detail(const struct err *e, const char *accept_language, char *out, size_t n,
+                            const char **tag)
 {
     enum lang l = i18n_negotiate(accept_language, LANG_EN);
     const char *d = i18n_err_text(l, e, out, n);

@@ -33,8 +33,8 @@ const char *i18n_tr(enum lang l, const char *msgid);
  * from the catalogs (web/po/<lang>/api.po) with the error's arguments;
  * the English detail, tagged "en", when the catalogs lack it. */
 struct err;
-const char *i18n_err_detail(const struct err *e, const char *accept_language, char *out,
-                            size_t n, const char **tag);
+const char *i18n_err_detail(const struct err *e, const char *accept_language, char *out, size_t n,
+                            const char **tag);
 /* The same in language l (a page's). */
 const char *i18n_err_text(enum lang l, const struct err *e, char *out, size_t n);
 /* Whether the catalogs hold msgid. */

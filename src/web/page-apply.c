@@ -118,7 +118,8 @@ static json_t *org_options(struct page *pg, struct err *e)
     const struct listq_param params[] = {{"limit", "500"}};
     struct list_query q;
     json_t *list = NULL;
-    if (listq_parse_lang(pg->req->arena, m, coll, params, 1, NULL, i18n_code(pg->lang), &q, e) < 0 ||
+    if (listq_parse_lang(pg->req->arena, m, coll, params, 1, NULL, i18n_code(pg->lang), &q, e) <
+            0 ||
         registry_scope_list(pg->w->api->reg, &pg->actor, &q, e) < 0 ||
         registry_list(pg->w->api->reg, pg->req->arena, &q, &list, e) < 0)
         return NULL;
@@ -228,8 +229,7 @@ static void apps_render(struct page *pg, int status, const struct decision_err *
         json_t *o = json_pack("{s:s, s:s, s:o, s:o, s:s, s:s, s:b, s:s, s:s}", "id", id, "person",
                               person_name(pg, form), "details", app_details(pg, form), "orgs", orgs,
                               "submitted", page_local_day(pg, sub), "due", page_local_day(pg, due),
-                              "overdue",
-                              json_is_true(json_object_get(app, "overdue")), "grant_url",
+                              "overdue", json_is_true(json_object_get(app, "overdue")), "grant_url",
                               page_url(pg, "/applications/%s/grant", id), "refuse_url",
                               page_url(pg, "/applications/%s/refuse", id));
         if (mine) {

@@ -360,8 +360,9 @@ static json_t *ref_options(struct page *pg, const struct model_field *f, const j
     struct list_query lq;
     json_t *list = NULL;
     struct err e = ERR_INIT;
-    if (coll && listq_parse_lang(pg->req->arena, m, coll, params, n, NULL, i18n_code(pg->lang), &lq,
-                                   &e) == 0 &&
+    if (coll &&
+        listq_parse_lang(pg->req->arena, m, coll, params, n, NULL, i18n_code(pg->lang), &lq, &e) ==
+            0 &&
         registry_scope_list(pg->w->api->reg, &pg->actor, &lq, &e) == 0 &&
         registry_list(pg->w->api->reg, pg->req->arena, &lq, &list, &e) == 0) {
         size_t i;
@@ -635,8 +636,9 @@ static json_t *owner_options(struct page *pg, const char *cur)
     struct list_query lq;
     json_t *list = NULL;
     struct err e = ERR_INIT;
-    if (coll && listq_parse_lang(pg->req->arena, m, coll, params, 1, NULL, i18n_code(pg->lang), &lq,
-                                   &e) == 0 &&
+    if (coll &&
+        listq_parse_lang(pg->req->arena, m, coll, params, 1, NULL, i18n_code(pg->lang), &lq, &e) ==
+            0 &&
         registry_list(pg->w->api->reg, pg->req->arena, &lq, &list, &e) == 0) {
         size_t i;
         json_t *rec;

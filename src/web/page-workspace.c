@@ -55,15 +55,15 @@ static json_t *my_objects(struct page *pg)
         const struct model_kind *k = model_kind(pg->w->api->model, kind ? kind : "");
         const char *code = json_string_value(json_object_get(it, "accounting_code"));
         bool editable = k && authz_may(rights_of(pg), &pg->actor, RA_UPDATE, k->id, pg->actor.org);
-        json_t *row = json_pack("{s:s, s:s, s:s, s:s, s:I, s:b, s:s, s:s?}", "name",
-                           web_name(pg->lang, json_object_get(it, "name")), "kind",
-                           k ? web_label(pg->lang, k->label) : "", "status",
-                           status_label(pg, kind, json_string_value(json_object_get(it, "status"))),
-                           "code", code ? code : "", "score",
-                           json_integer_value(json_object_get(it, "score")), "complete",
-                           json_is_true(json_object_get(it, "complete")), "url",
-                           page_url(pg, "/objects/%s", id ? id : ""), "edit_url",
-                           editable ? page_url(pg, "/objects/%s/edit", id ? id : "") : NULL);
+        json_t *row = json_pack(
+            "{s:s, s:s, s:s, s:s, s:I, s:b, s:s, s:s?}", "name",
+            web_name(pg->lang, json_object_get(it, "name")), "kind",
+            k ? web_label(pg->lang, k->label) : "", "status",
+            status_label(pg, kind, json_string_value(json_object_get(it, "status"))), "code",
+            code ? code : "", "score", json_integer_value(json_object_get(it, "score")), "complete",
+            json_is_true(json_object_get(it, "complete")), "url",
+            page_url(pg, "/objects/%s", id ? id : ""), "edit_url",
+            editable ? page_url(pg, "/objects/%s/edit", id ? id : "") : NULL);
         web_set_name_lang(row, pg->lang, json_object_get(it, "name"));
         json_array_append_new(out, row);
     }

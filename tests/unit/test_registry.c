@@ -770,7 +770,6 @@ static void test_absent_few_valued_fields_have_no_rows(void **state)
     registry_free(mem);
 }
 
-
 /* The ids of the objects in the order of "name" in lang's alphabet, joined
  * by spaces. */
 static char *name_order(struct fx *f, struct registry *r, const char *lang, const char *sort)
@@ -791,8 +790,7 @@ static char *name_order(struct fx *f, struct registry *r, const char *lang, cons
         assert_int_equal(registry_list(r, a, &q, &out, &e), 0);
         size_t i;
         json_t *item;
-        json_array_foreach(json_object_get(out, "items"), i, item)
-        {
+        json_array_foreach (json_object_get(out, "items"), i, item) {
             strcat(ids, ids[0] ? " " : "");
             strcat(ids, json_string_value(json_object_get(item, "id")));
         }
@@ -843,8 +841,8 @@ static void test_name_sorts_by_the_language_alphabet(void **state)
         /* as if written before migration 8: the keys are filled once */
         struct store_conn *c = store_conn(f->store);
         assert_int_equal(
-            store_execf(c, "UPDATE records SET sort_kk = NULL, sort_ru = NULL, sort_en = NULL",
-                        &e, ""),
+            store_execf(c, "UPDATE records SET sort_kk = NULL, sort_ru = NULL, sort_en = NULL", &e,
+                        ""),
             0);
         assert_int_equal(registry_fill_sort_keys(f->reg, &e), 0);
         assert_int_equal(count_rows(f, "SELECT count(*) FROM records WHERE sort_kk IS NULL OR "
@@ -872,8 +870,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_check_detects_tampering, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failed_import_leaves_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_list_query_parsing, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_name_sorts_by_the_language_alphabet, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_name_sorts_by_the_language_alphabet, setup, teardown),
         cmocka_unit_test_setup_teardown(test_memory_index_matches_sql, setup, teardown),
         cmocka_unit_test_setup_teardown(test_relations_visible_as_their_ends, setup, teardown),
         cmocka_unit_test_setup_teardown(test_absent_few_valued_fields_have_no_rows, setup,
