@@ -121,6 +121,17 @@ def test_pages_mark_other_languages_and_show_local_times():
     assert '<h1><span lang="ru">Только по-русски</span></h1>' in body, body[:3000]
     ru = SRV.get(f'/ru/organizations/{org["id"]}', headers={'Accept': 'text/html'}).body.decode()
     assert '<h1>Только по-русски</h1>' in ru
+    # the dashboards' table of organisations too
+    body_obj = {'kind': 'information_system', 'owner': org['id'], 'name': {'ru': 'Система'},
+                'stage': 'creation'}
+    assert SRV.request('POST', '/api/v1/objects', body_obj, token=TOK).status == 201
+    admin = SRV.user('admin')
+    r = SRV.request('POST', '/api/v1/session', {'email': admin, 'password': 'Corr3ct-Horse-Battery'})
+    cookie = re.match(r'ap_session=([^;]*)', r.header('Set-Cookie')).group(1)
+    dash = SRV.get('/kk/dashboards', headers={'Accept': 'text/html',
+                                              'Cookie': f'ap_session={cookie}'}).body.decode()
+    assert re.search(r'<a class="usa-link" href="[^"]*" lang="ru">Только по-русски</a>', dash), \
+        re.findall(r'<th scope="row">.*?</th>', dash)[:10]
     # the history's times are Almaty's, not UTC
     assert local in body and ' UTC' not in body, (local, re.findall(r'\d{4}-\d\d-\d\d \d\d:\d\d[^<]*', body))
 
