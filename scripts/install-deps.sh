@@ -7,7 +7,7 @@ PKGS="build-essential meson ninja-build pkg-config clang libclang-rt-14-dev \
   libcmocka-dev libcurl4-openssl-dev python3 curl nginx-light wrk \
   libqpdf-dev qpdf libzip-dev libxml2-dev poppler-utils ghostscript \
   libreoffice-writer-nogui fonts-dejavu-core \
-  python3-polib gettext libgraphviz-dev graphviz nodejs chromium"
+  python3-polib gettext libgraphviz-dev graphviz libicu-dev nodejs chromium"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \

@@ -46,7 +46,8 @@ const struct rights *accounts_rights(const struct accounts *ac);
 /* ---- users ---------------------------------------------------------------- */
 
 /* Creates a user from {email, org, roles:[..], last_name, first_name,
- * patronymic?, position?, phone?, structural_unit?}. With a password (the
+ * patronymic?, position?, phone?, structural_unit?, lang?} (lang: the
+ * language of their messages and of the activation link's page). With a password (the
  * CLI) the user is active at once; without, the user is "invited" and an
  * activation link goes to the outbox. Needs users-manage (or a system
  * actor). 409 when the e-mail is taken. */
@@ -254,9 +255,22 @@ int obligations_about(struct accounts *ac, const char *subject, json_t **items, 
  * inside the caller's write transaction; org and role are not both NULL.
  * ref: what it is about (a record or obligation id, or NULL). *n (may be
  * NULL) gets how many users it went to. */
+/* A message said in each of the portal's languages (indexed by
+ * web/i18n.h's enum lang: kk, ru, en); each recipient gets the one of
+ * their language (users.lang), never the three run together. */
+struct acct_texts {
+    const char *subject[3];
+    const char *body[3];
+};
 int accounts_notify(struct accounts *ac, struct store_conn *c, const char *org, const char *role,
-                    const char *tmpl, const char *subject, const char *body, const char *ref,
-                    int *n, struct err *e);
+                    const char *tmpl, const struct acct_texts *t, const char *ref, int *n,
+                    struct err *e);
+/* The language of a user's messages from its code (users.lang, an
+ * application's "lang"): kk when NULL or unknown. */
+int accounts_lang(const char *code);
+/* Remembers the language a user signed in with (their messages' from now
+ * on): "kk", "ru" or "en"; others are ignored. */
+int user_set_lang(struct accounts *ac, const char *user_id, const char *lang, struct err *e);
 
 /* {"items":[{id, policy, policy_value, subject, debtor_org, debtor_role,
  * started_at, due_at, done_at, outcome, overdue}]}. Filters: org, role,

@@ -18,7 +18,7 @@ static const struct dump_col user_cols[] = {
     {"roles", 's', true},        {"last_name", 's', true},   {"first_name", 's', true},
     {"patronymic", 's', false},  {"position", 's', false},   {"phone", 's', false},
     {"structural_unit", 's', false}, {"password_hash", 's', false}, {"status", 's', true},
-    {"created_at", 't', true},   {"updated_at", 't', true},
+    {"created_at", 't', true},   {"updated_at", 't', true},  {"lang", 's', false},
 };
 static const struct dump_col token_cols[] = {
     {"id", 's', true},           {"name", 's', true},        {"hash", 's', true},

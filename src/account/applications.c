@@ -132,12 +132,15 @@ static int check_form(struct accounts *ac, const json_t *in, json_t **clean, str
         err_set(e, 422, "wrong-type", "", "the application must be a JSON object");
         return -1;
     }
-    const char *names[N_FORM + 2];
+    const char *names[N_FORM + 3];
     for (size_t i = 0; i < N_FORM; i++)
         names[i] = FORM[i].name;
+    /* the consent, and the language the applicant wrote in: their
+     * messages' and the activation link's (REQ X-I18N-01) */
     names[N_FORM] = "personal_data_consent";
-    names[N_FORM + 1] = NULL;
-    if (jsonx_known_keys(in, names, "is not a field of the application", e) < 0)
+    names[N_FORM + 1] = "lang";
+    names[N_FORM + 2] = NULL;
+    if (jsonx_known_keys(in, names, "'%.60s' is not a field of the application", e) < 0)
         return -1;
     const char *picked = json_string_value(json_object_get(in, "organization"));
     bool pick = picked && *picked;
@@ -187,6 +190,16 @@ static int check_form(struct accounts *ac, const json_t *in, json_t **clean, str
     if (pick && !bad && check_picked_org(ac, picked, out, &org) < 0) {
         err_collect(e, &org);
         bad = true;
+    }
+    const json_t *lang = json_object_get(in, "lang");
+    enum lang l;
+    if (lang && !json_is_null(lang) && !i18n_parse(json_string_value(lang), &l)) {
+        struct err bad_lang = ERR_INIT;
+        err_set(&bad_lang, 422, "bad-enum", "lang", "'lang' is kk, ru or en");
+        err_collect(e, &bad_lang);
+        bad = true;
+    } else if (lang && !json_is_null(lang)) {
+        json_object_set_new(out, "lang", json_string(json_string_value(lang)));
     }
     if (bad) {
         json_decref(out);
@@ -246,17 +259,16 @@ static int next_ref(struct store_conn *c, const char *day, char *out, size_t n, 
 static int tell_received(struct store_conn *c, const char *now, const json_t *form,
                          const char *ref, const char *due, struct err *e)
 {
+    /* in the language the applicant wrote in (REQ X-I18N-01) */
+    enum lang l = (enum lang)accounts_lang(json_string_value(json_object_get(form, "lang")));
     char body[1200];
-    snprintf(body, sizeof body,
-             "Өтінім қабылданды, нөмірі / Заявка принята, номер / The application was "
-             "received, reference: %s\n"
-             "Шешім мерзімі / Срок решения / To be decided by: %.10s\n"
-             "Жауап осы мекенжайға келеді / Ответ придёт на этот адрес / The answer comes to "
-             "this address.\n",
-             ref, due);
+    snprintf(body, sizeof body, "%s %s\n%s %.10s\n%s\n",
+             i18n_tr(l, TR("The application was received. Its reference:")), ref,
+             i18n_tr(l, TR("To be decided by:")), due,
+             i18n_tr(l, TR("The answer comes to this address.")));
     struct acct_msg m = {.to = json_string_value(json_object_get(form, "email")),
                          .tmpl = "application-received",
-                         .subject = ACCT_SUBJECT_RECEIVED,
+                         .subject = i18n_tr(l, TR("Application received")),
                          .body = body};
     return accounts_message(c, now, &m, e);
 }
@@ -466,26 +478,28 @@ static int grant_org(struct accounts *ac, struct store_conn *c, const struct dec
 /* The applicant learns the decision (the activation link comes in its own
  * message, from user_create_in_tx); the message stays in the new user's
  * inbox for after the first sign-in. */
-static int tell_granted(struct store_conn *c, const char *now, const json_t *user, const char *org,
-                        const json_t *roles, struct err *e)
+static int tell_granted(struct accounts *ac, struct store_conn *c, const char *now,
+                        const json_t *user, const char *org, const json_t *roles, struct err *e)
 {
+    enum lang l = (enum lang)accounts_lang(json_string_value(json_object_get(user, "lang")));
+    const char *code = i18n_code(l);
+    char name[300];
+    acct_org_name(c, org, code, name, sizeof name);
     struct buf b;
     buf_init(&b, 0);
-    buf_printf(&b,
-               "Өтінім қанағаттандырылды / Заявка одобрена / The application was granted.\n"
-               "Ұйым / Организация / Organization: %s\n"
-               "Рөлдер / Роли / Roles:",
-               org);
+    buf_printf(&b, "%s\n%s: %s\n%s:", i18n_tr(l, TR("The application was granted.")),
+               i18n_tr(l, TR("Organization")), name, i18n_tr(l, TR("Roles")));
     for (size_t i = 0; i < json_array_size(roles); i++)
-        buf_printf(&b, " %s", json_string_value(json_array_get(roles, i)));
-    buf_puts(&b, "\nҚұпиясөзді орнату сілтемесі бөлек хатта / Ссылка для задания пароля — "
-                 "в отдельном письме / The link to set your password comes in a separate "
-                 "message.\n");
+        buf_printf(
+            &b, "%s %s", i ? "," : "",
+            rights_role_label_in(ac->rights, json_string_value(json_array_get(roles, i)), code));
+    buf_printf(&b, "\n%s\n",
+               i18n_tr(l, TR("The link to set your password comes in a separate message.")));
     char *body = buf_steal(&b, NULL);
     struct acct_msg m = {.user_id = json_string_value(json_object_get(user, "id")),
                          .to = json_string_value(json_object_get(user, "email")),
                          .tmpl = "application-granted",
-                         .subject = ACCT_SUBJECT_GRANTED,
+                         .subject = i18n_tr(l, TR("Application granted")),
                          .body = body,
                          .inbox = true};
     int rc = accounts_message(c, now, &m, e);
@@ -511,13 +525,14 @@ static int grant_fn(struct accounts *ac, struct store_conn *c, void *vctx, struc
     if (rc == 0)
         rc = grant_org(ac, c, x, org, sizeof org, e);
     if (rc == 0) {
-        in = json_pack("{s:O, s:s, s:O, s:O, s:O, s:O?, s:O, s:O, s:O}", "email",
+        in = json_pack("{s:O, s:s, s:O, s:O, s:O, s:O?, s:O, s:O, s:O, s:O?}", "email",
                        json_object_get(form, "email"), "org", org, "roles", roles, "last_name",
                        json_object_get(form, "last_name"), "first_name",
                        json_object_get(form, "first_name"), "patronymic",
                        json_object_get(form, "patronymic"), "position",
                        json_object_get(form, "position"), "phone", json_object_get(form, "phone"),
-                       "structural_unit", json_object_get(form, "structural_unit"));
+                       "structural_unit", json_object_get(form, "structural_unit"), "lang",
+                       json_object_get(form, "lang"));
         rc = user_create_in_tx(ac, c, x->by, in, NULL, &user, e);
     }
     acct_now(now);
@@ -532,7 +547,7 @@ static int grant_fn(struct accounts *ac, struct store_conn *c, void *vctx, struc
     if (rc == 0)
         rc = obligation_close(c, subject, POLICY, "granted", now, e);
     if (rc == 0)
-        rc = tell_granted(c, now, user, org, roles, e);
+        rc = tell_granted(ac, c, now, user, org, roles, e);
     if (rc == 0) {
         json_t *after = json_pack("{s:s, s:s, s:O}", "user_id", uid, "org", org, "roles", roles);
         rc = acct_audit(c, now, x->by, "application-grant", "account-applications", x->id,
@@ -585,16 +600,16 @@ static int refuse_fn(struct accounts *ac, struct store_conn *c, void *vctx, stru
     if (rc == 0)
         rc = obligation_close(c, subject, POLICY, "refused", now, e);
     if (rc == 0) {
+        const json_t *form = json_object_get(app, "form");
+        enum lang l = (enum lang)accounts_lang(json_string_value(json_object_get(form, "lang")));
         char body[2600];
-        snprintf(body, sizeof body,
-                 "Өтінім қабылданбады / Заявка отклонена / The application was refused:\n%s\n",
+        snprintf(body, sizeof body, "%s\n%s\n", i18n_tr(l, TR("The application was refused:")),
                  reason);
         /* a plain address: the applicant has no account */
-        struct acct_msg m = {
-            .to = json_string_value(json_object_get(json_object_get(app, "form"), "email")),
-            .tmpl = "application-refused",
-            .subject = ACCT_SUBJECT_REFUSED,
-            .body = body};
+        struct acct_msg m = {.to = json_string_value(json_object_get(form, "email")),
+                             .tmpl = "application-refused",
+                             .subject = i18n_tr(l, TR("Application refused")),
+                             .body = body};
         rc = accounts_message(c, now, &m, e);
     }
     if (rc == 0) {

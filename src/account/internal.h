@@ -6,6 +6,7 @@
 #include "auth/authz.h"
 #include "auth/throttle.h"
 #include "registry/dump.h"
+#include "web/i18n.h"
 
 struct accounts {
     struct registry *reg;
@@ -36,14 +37,8 @@ int acct_audit(struct store_conn *c, const char *now, const struct actor *by, co
                const json_t *after, struct err *e);
 /* Lower-cases the ASCII of an e-mail address into out (the login). */
 void acct_email_norm(const char *in, char *out, size_t n);
-/* Subjects of the module's own messages. */
-#define ACCT_SUBJECT_ACTIVATE                                                                      \
-    "Есептік жазбаны белсендіру / Активация учётной записи / Account activation"
-#define ACCT_SUBJECT_RESET "Құпиясөзді қалпына келтіру / Восстановление пароля / Password reset"
-#define ACCT_SUBJECT_GRANTED "Өтінім қанағаттандырылды / Заявка одобрена / Application granted"
-#define ACCT_SUBJECT_RECEIVED "Өтінім қабылданды / Заявка принята / Application received"
-#define ACCT_SUBJECT_REFUSED "Өтінім қабылданбады / Заявка отклонена / Application refused"
-
+/* «The organisation's name» in lang (registry_name_in), or its id. */
+void acct_org_name(struct store_conn *c, const char *org, const char *lang, char *out, size_t n);
 /* The user with this e-mail (any case) and its password hash ("" when
  * none): 1 found, 0 not, -1 error. */
 int user_load_for_login(struct accounts *ac, const char *email, json_t **user, char *pw,

@@ -40,9 +40,34 @@ int accounts_message(struct store_conn *c, const char *now, const struct acct_ms
                        e, "tttttt", m->user_id, now, m->tmpl, subject, m->body, m->ref);
 }
 
+void acct_org_name(struct store_conn *c, const char *org, const char *lang, char *out, size_t n)
+{
+    snprintf(out, n, "%s", org ? org : "");
+    struct err e = ERR_INIT;
+    struct store_stmt *st = store_prepare(
+        c, "SELECT d.data FROM records r JOIN record_data d ON d.rid = r.rid WHERE r.id = $1", true,
+        &e);
+    if (!st)
+        return;
+    store_bind_text(st, 1, org ? org : "");
+    json_t *rec =
+        store_step(st, &e) == STORE_ROW ? json_loads(store_col_text(st, 0), 0, NULL) : NULL;
+    store_reset(st);
+    const char *name = registry_name_in(rec, lang);
+    if (name)
+        snprintf(out, n, "«%s»", name);
+    json_decref(rec);
+}
+
+int accounts_lang(const char *code)
+{
+    enum lang l;
+    return i18n_parse(code, &l) ? (int)l : LANG_KK;
+}
+
 int accounts_notify(struct accounts *ac, struct store_conn *c, const char *org, const char *role,
-                    const char *tmpl, const char *subject, const char *body, const char *ref,
-                    int *n, struct err *e)
+                    const char *tmpl, const struct acct_texts *t, const char *ref, int *n,
+                    struct err *e)
 {
     if (n)
         *n = 0;
@@ -55,7 +80,7 @@ int accounts_notify(struct accounts *ac, struct store_conn *c, const char *org, 
     char now[32];
     acct_now(now);
     struct store_stmt *st = store_prepare(c,
-                                          "SELECT id, email, roles FROM users "
+                                          "SELECT id, email, roles, lang FROM users "
                                           "WHERE ($1 IS NULL OR org = $1) AND status = 'active' "
                                           "ORDER BY email",
                                           false, e);
@@ -72,11 +97,12 @@ int accounts_notify(struct accounts *ac, struct store_conn *c, const char *org, 
                      !(roles & (1u << ri))))
             continue;
         /* the statement stays open: the inserts are into other tables */
+        int l = accounts_lang(store_col_text(st, 3));
         struct acct_msg m = {.user_id = store_col_text(st, 0),
                              .to = store_col_text(st, 1),
                              .tmpl = tmpl,
-                             .subject = subject,
-                             .body = body,
+                             .subject = t->subject[l],
+                             .body = t->body[l],
                              .ref = ref,
                              .inbox = true};
         if (accounts_message(c, now, &m, e) < 0) {
@@ -88,6 +114,23 @@ int accounts_notify(struct accounts *ac, struct store_conn *c, const char *org, 
     }
     store_finalize(st);
     return rc == STORE_ERROR ? -1 : 0;
+}
+
+static int set_lang_fn(struct accounts *ac, struct store_conn *c, void *vctx, struct err *e)
+{
+    (void)ac;
+    const char *const *x = vctx;
+    return store_execf(c, "UPDATE users SET lang = $2 WHERE id = $1 AND lang IS NOT $2", e, "tt",
+                       x[0], x[1]);
+}
+
+int user_set_lang(struct accounts *ac, const char *user_id, const char *lang, struct err *e)
+{
+    enum lang l;
+    if (!user_id || !i18n_parse(lang, &l))
+        return 0;
+    const char *x[2] = {user_id, lang};
+    return acct_write(ac, set_lang_fn, x, e);
 }
 
 /* ---- the outbox ------------------------------------------------------------------ */
@@ -136,20 +179,22 @@ struct claim_ctx {
  * invited user (activation) or the active user with the recipient's
  * address (reset). 1 with uid filled, 0 when there is none, -1 error. */
 static int link_user(struct store_conn *c, const char *purpose, const char *user_id, const char *to,
-                     char uid[40], struct err *e)
+                     char uid[40], int *lang, struct err *e)
 {
     bool activate = strcmp(purpose, "activate") == 0;
-    struct store_stmt *st =
-        store_prepare(c,
-                      activate ? "SELECT id FROM users WHERE id = $1 AND status = 'invited'"
-                               : "SELECT id FROM users WHERE email = $1 AND status = 'active'",
-                      true, e);
+    struct store_stmt *st = store_prepare(
+        c,
+        activate ? "SELECT id, lang FROM users WHERE id = $1 AND status = 'invited'"
+                 : "SELECT id, lang FROM users WHERE email = $1 AND status = 'active'",
+        true, e);
     if (!st)
         return -1;
     store_bind_text(st, 1, activate ? user_id : to);
     int rc = store_step(st, e);
-    if (rc == STORE_ROW)
+    if (rc == STORE_ROW) {
         snprintf(uid, 40, "%s", store_col_text(st, 0));
+        *lang = accounts_lang(store_col_text(st, 1));
+    }
     store_reset(st);
     return rc == STORE_ERROR ? -1 : rc == STORE_ROW;
 }
@@ -163,8 +208,9 @@ static char *mint_link(struct accounts *ac, struct store_conn *c, int64_t id, co
                        bool *gone, struct err *e)
 {
     char uid[40], now[32], expires[32], secret[48], hash[65];
+    int lang = LANG_KK;
     *gone = false;
-    int found = link_user(c, purpose, user_id, to, uid, e);
+    int found = link_user(c, purpose, user_id, to, uid, &lang, e);
     if (found <= 0) {
         *gone = found == 0;
         return NULL;
@@ -188,12 +234,14 @@ static char *mint_link(struct accounts *ac, struct store_conn *c, int64_t id, co
         return NULL;
     }
     /* a page the server reads (no fragment: the pages work without
-     * JavaScript); the query never reaches the access log */
+     * JavaScript), in the user's language (REQ X-I18N-01); the query never
+     * reaches the access log */
     const char *mark = strstr(body, ACCT_LINK_MARK);
     struct buf b;
     buf_init(&b, 0);
     buf_append(&b, body, (size_t)(mark - body));
-    buf_printf(&b, "%s/%s?s=%s", ac->cfg.public_url, reset ? "reset" : "activate", secret);
+    buf_printf(&b, "%s/%s/%s?s=%s", ac->cfg.public_url, i18n_code((enum lang)lang),
+               reset ? "reset" : "activate", secret);
     buf_puts(&b, mark + strlen(ACCT_LINK_MARK));
     sodium_memzero(secret, sizeof secret);
     return buf_steal(&b, NULL);

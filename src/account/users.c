@@ -3,6 +3,7 @@
 
 #include "auth/password.h"
 #include "util/arena.h"
+#include "util/buf.h"
 #include "util/jsonx.h"
 #include "util/text.h"
 #include "util/timeutil.h"
@@ -119,7 +120,7 @@ int acct_roles_grantable(struct accounts *ac, const struct actor *by, uint32_t r
 
 static const char *const USER_COLS =
     "id, email, org, roles, last_name, first_name, patronymic, position, phone, "
-    "structural_unit, status, created_at, updated_at";
+    "structural_unit, status, created_at, updated_at, lang";
 
 static json_t *roles_array(const char *roles)
 {
@@ -139,12 +140,12 @@ static json_t *roles_array(const char *roles)
 /* The user row at the statement's current position (USER_COLS order). */
 static json_t *user_row(struct store_stmt *st)
 {
-    static const char *const names[] = {"id",         "email",    "org",        "roles",
-                                        "last_name",  "first_name", "patronymic", "position",
-                                        "phone",      "structural_unit", "status", "created_at",
-                                        "updated_at"};
+    static const char *const names[] = {
+        "id",         "email",      "org",        "roles", "last_name",
+        "first_name", "patronymic", "position",   "phone", "structural_unit",
+        "status",     "created_at", "updated_at", "lang"};
     json_t *o = json_object();
-    for (int i = 0; i < 13; i++) {
+    for (int i = 0; i < 14; i++) {
         const char *v = store_col_text(st, i);
         if (i == 3)
             json_object_set_new(o, "roles", roles_array(v));
@@ -169,7 +170,7 @@ static int load_user(struct store_conn *c, const char *where, const char *key, j
     if (rc == STORE_ROW) {
         *out = user_row(st);
         if (pw_hash) {
-            const char *h = store_col_text(st, 13);
+            const char *h = store_col_text(st, 14);
             snprintf(pw_hash, pw_n, "%s", h ? h : "");
         }
     }
@@ -253,20 +254,21 @@ static int parse_roles(struct accounts *ac, const json_t *v, uint32_t *roles, st
 struct user_fields {
     char email[256];
     const char *org, *last, *first, *patronymic, *position, *phone, *unit;
+    const char *lang; /* the language of their messages, or NULL */
     uint32_t roles;
 };
 
 static int user_fields(struct accounts *ac, struct store_conn *c, const json_t *in, bool system,
                        struct user_fields *u, struct err *e)
 {
-    static const char *const keys[] = {"email",    "org",   "roles",          "last_name",
-                                       "first_name", "patronymic", "position", "phone",
-                                       "structural_unit", NULL};
+    static const char *const keys[] = {"email",           "org",        "roles",    "last_name",
+                                       "first_name",      "patronymic", "position", "phone",
+                                       "structural_unit", "lang",       NULL};
     if (!json_is_object(in)) {
         err_set(e, 422, "wrong-type", "", "a user must be a JSON object");
         return -1;
     }
-    if (jsonx_known_keys(in, keys, "is not a field of a user", e) < 0)
+    if (jsonx_known_keys(in, keys, "'%.60s' is not a field of a user", e) < 0)
         return -1;
     const char *email = json_string_value(json_object_get(in, "email"));
     if (!model_email_valid(email)) {
@@ -287,6 +289,15 @@ static int user_fields(struct accounts *ac, struct store_conn *c, const json_t *
     }
     if (parse_roles(ac, json_object_get(in, "roles"), &u->roles, e) < 0)
         return -1;
+    const json_t *lang = json_object_get(in, "lang");
+    enum lang l;
+    u->lang = NULL;
+    if (lang && !json_is_null(lang) && !i18n_parse(json_string_value(lang), &l)) {
+        err_set(e, 422, "bad-enum", "lang", "'lang' is kk, ru or en");
+        return -1;
+    }
+    if (lang && !json_is_null(lang))
+        u->lang = json_string_value(lang);
     return person_text(in, "last_name", true, &u->last, e) ||
                    person_text(in, "first_name", true, &u->first, e) ||
                    person_text(in, "patronymic", false, &u->patronymic, e) ||
@@ -317,10 +328,10 @@ int user_create_in_tx(struct accounts *ac, struct store_conn *c, const struct ac
     int rc = store_execf(
         c,
         "INSERT INTO users(id, email, org, roles, last_name, first_name, patronymic, position, "
-        "phone, structural_unit, password_hash, status, created_at, updated_at) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)",
-        e, "ttttttttttttt", id, u.email, u.org, roles, u.last, u.first, u.patronymic, u.position,
-        u.phone, u.unit, password ? hash : NULL, password ? "active" : "invited", now);
+        "phone, structural_unit, password_hash, status, created_at, updated_at, lang) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14)",
+        e, "tttttttttttttt", id, u.email, u.org, roles, u.last, u.first, u.patronymic, u.position,
+        u.phone, u.unit, password ? hash : NULL, password ? "active" : "invited", now, u.lang);
     sodium_memzero(hash, sizeof hash);
     if (rc < 0) {
         if (e->status == 409)
@@ -333,18 +344,20 @@ int user_create_in_tx(struct accounts *ac, struct store_conn *c, const struct ac
     if (rc == 0 && !password) {
         /* outbox only: an inbox is no use to someone who cannot sign in
          * yet; the link is minted as the message is sent */
+        enum lang l = (enum lang)accounts_lang(u.lang);
+        struct buf b;
+        buf_init(&b, 0);
+        buf_printf(&b, "%s\n" ACCT_LINK_MARK "\n",
+                   i18n_tr(l, TR("Your account on the architectural portal is open. Set your "
+                                 "password:")));
         struct acct_msg m = {.user_id = id,
                              .to = u.email,
                              .tmpl = "activate",
-                             .subject = ACCT_SUBJECT_ACTIVATE,
-                             .body = "Архитектуралық порталдағы есептік жазбаңыз ашылды. "
-                                     "Құпиясөзді орнатыңыз:\n"
-                                     "Ваша учётная запись на архитектурном портале открыта. "
-                                     "Задайте пароль:\n"
-                                     "Your account on the architectural portal is open. "
-                                     "Set your password:\n" ACCT_LINK_MARK "\n",
+                             .subject = i18n_tr(l, TR("Account activation")),
+                             .body = b.p,
                              .link = "activate"};
         rc = accounts_message(c, now, &m, e);
+        buf_free(&b);
     }
     if (rc < 0) {
         json_decref(*out);
@@ -536,7 +549,7 @@ int user_update(struct accounts *ac, const struct actor *by, const char *id, con
     static const char *const keys[] = {"roles",    "org",   "status",          "last_name",
                                        "first_name", "patronymic", "position", "phone",
                                        "structural_unit", NULL};
-    if (jsonx_known_keys(patch, keys, "cannot be changed here", e) < 0)
+    if (jsonx_known_keys(patch, keys, "'%.60s' cannot be changed here", e) < 0)
         return -1;
     bool touches_rights = json_object_get(patch, "roles") || json_object_get(patch, "org") ||
                           json_object_get(patch, "status");
@@ -687,19 +700,30 @@ static int reset_fn(struct accounts *ac, struct store_conn *c, void *vctx, struc
     struct reset_ctx *x = vctx;
     char now[32];
     acct_now(now);
+    /* in the language of the address's user, if there is one (otherwise
+     * nothing is sent) */
+    struct store_stmt *st = store_prepare(c, "SELECT lang FROM users WHERE email = $1", true, e);
+    if (!st)
+        return -1;
+    store_bind_text(st, 1, x->email);
+    int found = store_step(st, e);
+    enum lang l = (enum lang)accounts_lang(found == STORE_ROW ? store_col_text(st, 0) : NULL);
+    store_reset(st);
+    if (found == STORE_ERROR)
+        return -1;
+    struct buf b;
+    buf_init(&b, 0);
+    buf_printf(&b, "%s\n" ACCT_LINK_MARK "\n%s\n", i18n_tr(l, TR("Password reset:")),
+               i18n_tr(l, TR("A new password ends every session and revokes every API token.")));
     /* outbox only: the link must not outlive its use in an inbox */
     struct acct_msg m = {.to = x->email,
                          .tmpl = "reset",
-                         .subject = ACCT_SUBJECT_RESET,
-                         .body = "Құпиясөзді қалпына келтіру / Восстановление пароля / "
-                                 "Password reset:\n" ACCT_LINK_MARK "\n"
-                                 "Жаңа құпиясөз барлық сеанстарды аяқтайды және барлық API "
-                                 "токендерін кері қайтарады.\n"
-                                 "Новый пароль завершает все сеансы и отзывает все API-токены.\n"
-                                 "A new password ends every session and revokes every API "
-                                 "token.\n",
+                         .subject = i18n_tr(l, TR("Password reset")),
+                         .body = b.p,
                          .link = "reset"};
-    return accounts_message(c, now, &m, e);
+    int rc = accounts_message(c, now, &m, e);
+    buf_free(&b);
+    return rc;
 }
 
 int password_reset_request(struct accounts *ac, const char *email, const char *ip, struct err *e)

@@ -3,7 +3,9 @@
 #include "api/internal.h"
 
 #include "auth/authz.h"
+#include "util/log.h"
 #include "util/timeutil.h"
+#include "web/i18n.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -47,6 +49,14 @@ static void h_login(struct http_req *req, struct http_resp *resp, void *ctx)
         http_resp_problem(resp, &e);
         return;
     }
+    /* the language the user signs in with is their messages' from now on */
+    enum lang l = i18n_negotiate(http_req_header(req, "Accept-Language"), LANG_N);
+    json_t *user = json_object_get(me, "user");
+    if (l < LANG_N && user_set_lang(api->acct, json_string_value(json_object_get(user, "id")),
+                                    i18n_code(l), &e) < 0)
+        log_event(LOG_WARN, "user_lang_not_saved", "error", e.detail, NULL);
+    else if (l < LANG_N)
+        json_object_set_new(user, "lang", json_string(i18n_code(l)));
     api_set_session_cookie(api, resp, cookie, 12 * 3600);
     free(cookie);
     http_resp_json(resp, 200, me);
@@ -260,6 +270,11 @@ static void h_app_submit(struct http_req *req, struct http_resp *resp, void *ctx
     int64_t wait = 0;
     struct err e = ERR_INIT;
     json_t *all = e.errors = json_array(); /* every problem of the form at once */
+    /* the applicant's language, when the body does not say it: the one
+     * they read in (their messages and activation link, REQ X-I18N-01) */
+    enum lang l = i18n_negotiate(http_req_header(req, "Accept-Language"), LANG_N);
+    if (json_is_object(body) && !json_object_get(body, "lang") && l < LANG_N)
+        json_object_set_new(body, "lang", json_string(i18n_code(l)));
     int rc = application_submit(api->acct, body, req->remote_ip, &out, &wait, &e);
     json_decref(body);
     retry_after(resp, wait);

@@ -1,15 +1,17 @@
 /* api: HTTP handlers for the registry API. */
 #include "api.h"
 
-#include "registry/listq.h"
 #include "account/account.h"
-#include "auth/authz.h"
 #include "api/internal.h"
+#include "auth/authz.h"
 #include "calendar/calsvc.h"
+#include "registry/listq.h"
 #include "util/text.h"
 #include "util/timeutil.h"
+#include "web/i18n.h"
 
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,10 +41,13 @@ void api_free(struct api *api)
 }
 
 void problem(struct http_resp *resp, int status, const char *type, const char *field,
-                    const char *detail)
+             const char *fmt, ...)
 {
     struct err e = ERR_INIT;
-    err_set(&e, status, type, field, "%s", detail);
+    va_list ap;
+    va_start(ap, fmt);
+    err_setv(&e, status, type, field, fmt, ap);
+    va_end(ap);
     http_resp_problem(resp, &e);
 }
 
@@ -113,19 +118,19 @@ json_t *json_body(struct http_req *req, struct http_resp *resp, bool merge_patch
     const char *ct = http_req_header(req, "Content-Type");
     if (!content_type_is(ct, "application/json") &&
         !(merge_patch && content_type_is(ct, "application/merge-patch+json"))) {
-        problem(resp, 415, "unsupported-media-type", "Content-Type",
-                merge_patch ? "send application/merge-patch+json or application/json"
-                            : "send application/json");
+        if (merge_patch)
+            problem(resp, 415, "unsupported-media-type", "Content-Type",
+                    "send application/merge-patch+json or application/json");
+        else
+            problem(resp, 415, "unsupported-media-type", "Content-Type", "send application/json");
         return NULL;
     }
     json_error_t je;
     json_t *j =
         json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
     if (!j) {
-        char detail[300];
-        snprintf(detail, sizeof detail, "malformed JSON at line %d, column %d: %s", je.line,
-                 je.column, je.text);
-        problem(resp, 400, "malformed-json", "", detail);
+        problem(resp, 400, "malformed-json", "", "malformed JSON at line %d, column %d: %s",
+                je.line, je.column, je.text);
         return NULL;
     }
     if (!json_is_object(j)) {
@@ -148,9 +153,7 @@ const struct model_collection *collection_of(struct api *api, struct http_req *r
     const char *name = http_req_param(req, "collection");
     const struct model_collection *c = name ? model_collection(api->model, name) : NULL;
     if (!c) {
-        char detail[200];
-        snprintf(detail, sizeof detail, "no collection '%.60s'", name ? name : "");
-        problem(resp, 404, "not-found", "", detail);
+        problem(resp, 404, "not-found", "", "no collection '%.60s'", name ? name : "");
     }
     return c;
 }
@@ -366,7 +369,11 @@ static int parse_list(struct api *api, struct http_req *req, struct http_resp *r
         params[i].value = req->query[i].value;
     }
     struct err e = ERR_INIT;
-    if (listq_parse(req->arena, api->model, coll, params, req->n_query, extra, q, &e) < 0) {
+    /* "name" sorts by the alphabet of ?lang=, else of Accept-Language */
+    enum lang l = i18n_negotiate(http_req_header(req, "Accept-Language"), LANG_N);
+    const char *lang = l < LANG_N ? i18n_code(l) : NULL;
+    if (listq_parse_lang(req->arena, api->model, coll, params, req->n_query, extra, lang, q, &e) <
+        0) {
         http_resp_problem(resp, &e);
         return -1;
     }
@@ -460,10 +467,8 @@ int only_params(struct http_req *req, struct http_resp *resp, const char *const 
         for (size_t j = 0; allowed[j]; j++)
             ok = ok || strcmp(req->query[i].key, allowed[j]) == 0;
         if (!ok) {
-            char detail[120];
-            snprintf(detail, sizeof detail, "unknown query parameter '%.60s'",
-                     req->query[i].key);
-            problem(resp, 400, "bad-request", req->query[i].key, detail);
+            problem(resp, 400, "bad-request", req->query[i].key, "unknown query parameter '%.60s'",
+                    req->query[i].key);
             return -1;
         }
     }
@@ -546,7 +551,7 @@ static int if_match_required(struct http_req *req, struct http_resp *resp, int64
         return -1;
     if (*rev == -2) {
         problem(resp, 428, "precondition-required", "If-Match",
-                arena_printf(req->arena, "%s needs If-Match with the record's ETag", req->method));
+                "%s needs If-Match with the record's ETag", req->method);
         return -1;
     }
     return 0;

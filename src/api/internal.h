@@ -4,8 +4,10 @@
 
 #include "api/api.h"
 
+/* Answers with a problem whose detail is fmt with its arguments (fmt is the
+ * detail's message id, translated in web/po/<lang>/api.po). */
 void problem(struct http_resp *resp, int status, const char *type, const char *field,
-             const char *detail);
+             const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 /* The request body as a JSON object, or NULL after answering 4xx. */
 json_t *json_body(struct http_req *req, struct http_resp *resp, bool merge_patch);
 /* 200 with out, or the problem in e. */

@@ -203,12 +203,10 @@ static bool is_common(const uint32_t *pw_cps, size_t n)
 
 __attribute__((format(printf, 2, 3))) static int weak(struct err *e, const char *fmt, ...)
 {
-    char detail[sizeof e->detail];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(detail, sizeof detail, fmt, ap);
+    err_setv(e, 422, "weak-password", "password", fmt, ap);
     va_end(ap);
-    err_set(e, 422, "weak-password", "password", "%s", detail);
     return -1;
 }
 

@@ -31,6 +31,13 @@ struct rights {
     uint8_t *allow; /* [role][action][kind] */
 };
 
+const char *rights_role_label_in(const struct rights *r, const char *id, const char *lang)
+{
+    const json_t *label = json_object_get(json_object_get(r->roles_doc, id), "label");
+    const char *s = json_string_value(json_object_get(label, lang));
+    return s && *s ? s : id;
+}
+
 const char *rights_action_id(enum rights_action a)
 {
     return a < RA_N ? ACTION_IDS[a] : "";

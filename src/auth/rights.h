@@ -59,6 +59,9 @@ const json_t *rights_role_label(const struct rights *r, size_t i);
 enum rights_action rights_role_granted_with(const struct rights *r, size_t i);
 /* Index of a role id, or -1. */
 int rights_role_index(const struct rights *r, const char *id);
+/* The role's label in lang ("kk", "ru", "en"), from rights.json; the id
+ * when the role is unknown. Lives as long as r. */
+const char *rights_role_label_in(const struct rights *r, const char *id, const char *lang);
 /* Parses "a b c" (space-separated role ids) into a bit set; -1 on an
  * unknown id or an empty list. */
 int rights_roles_parse(const struct rights *r, const char *list, uint32_t *out);

@@ -3,6 +3,7 @@
  * takes --data DIR (default ./var), where the SQLite database lives. */
 #include "api/api.h"
 #include "web/web.h"
+#include "web/i18n.h"
 #include "embedded.h"
 #include "http/http.h"
 #include "registry/dump.h"
@@ -333,6 +334,11 @@ static int app_open(const struct opts *o, struct app *app)
         return -1;
     }
     registry_set_rights(app->reg, app->rights);
+    if (registry_fill_sort_keys(app->reg, &e) < 0) {
+        fprintf(stderr, "archportal: cannot compute the names' sort keys: %s\n", e.detail);
+        app_close(app);
+        return -1;
+    }
     struct accounts_config ac;
     accounts_config_defaults(&ac);
     if (o->public_url)
@@ -572,6 +578,8 @@ static int serve_until_signal(struct app *app, struct http_config *cfg, bool sec
     api_routes(&api, rt);
     struct err e = ERR_INIT;
     struct web web;
+    /* problems in the API reader's language, from the pages' catalogs */
+    http_set_detail_translator(i18n_err_detail);
     if (web_init(&web, &api, &e) < 0) {
         fprintf(stderr, "archportal: %s\n", e.detail);
         web_free(&web);

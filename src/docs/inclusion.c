@@ -14,6 +14,7 @@
 #include "util/log.h"
 #include "util/text.h"
 #include "util/timeutil.h"
+#include "web/i18n.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -111,7 +112,8 @@ int docs_inclusion_request(struct docs *d, const struct actor *a, const char *co
     static const char *const keys[] = {"protocol", "note", NULL};
     struct registry *reg = docs_registry(d);
     const char *protocol, *note;
-    if (jsonx_known_keys(body, keys, "is not a member of this request", e) < 0 || body_text(body, "protocol", 64, &protocol, e) < 0 ||
+    if (jsonx_known_keys(body, keys, "'%.60s' is not a member of this request", e) < 0 ||
+        body_text(body, "protocol", 64, &protocol, e) < 0 ||
         body_text(body, "note", NOTE_MAX, &note, e) < 0)
         return -1;
     if (!protocol) {
@@ -255,48 +257,53 @@ static int set_included(void *ctx, struct store_conn *c, const json_t *cur, json
     return 0;
 }
 
-/* The product's name for messages. */
-static const char *title_of(const json_t *rec)
+/* The product's name for a reader of language l. */
+static const char *title_of(const json_t *rec, enum lang l)
 {
-    const json_t *name = json_object_get(rec, "name");
-    const char *ru = text_of(name, "ru"), *kk = text_of(name, "kk"), *en = text_of(name, "en");
-    return ru ? ru : kk ? kk : en ? en : text_of(rec, "id");
+    const char *name = registry_name_in(rec, i18n_code(l));
+    return name ? name : text_of(rec, "id");
 }
 
-/* Tells the authorized body's approvers that a request awaits them. */
+/* Tells the authorized body's approvers that a request awaits them, each
+ * in their language. */
 static int notify_approvers(struct docs *d, struct store_conn *c, const json_t *rec,
                             const char *request_id, struct err *e)
 {
-    char subject[256], body[1024];
-    snprintf(subject, sizeof subject,
-             "Заявка на включение в перечень оператора / Request for inclusion in the operator's "
-             "list: %s", title_of(rec));
-    snprintf(body, sizeof body,
-             "Платформенный программный продукт «%s» (%s): заявка %s ожидает решения.\n"
-             "Platform software product \"%s\" (%s): request %s awaits a decision.\n",
-             title_of(rec), text_of(rec, "id"), request_id, title_of(rec), text_of(rec, "id"),
-             request_id);
-    return accounts_notify(docs_accounts(d), c, NULL, "approver", "inclusion-requested", subject,
-                           body, text_of(rec, "id"), NULL, e);
+    char subject[LANG_N][256], body[LANG_N][1024];
+    for (int l = 0; l < LANG_N; l++) {
+        snprintf(subject[l], sizeof subject[l],
+                 i18n_tr(l, TR("Request for inclusion in the operator's list: %s")),
+                 title_of(rec, l));
+        snprintf(body[l], sizeof body[l],
+                 i18n_tr(l, TR("Platform software product «%s» (%s): request %s awaits a "
+                               "decision.")),
+                 title_of(rec, l), text_of(rec, "id"), request_id);
+        strncat(body[l], "\n", sizeof body[l] - strlen(body[l]) - 1);
+    }
+    struct acct_texts t = {{subject[0], subject[1], subject[2]}, {body[0], body[1], body[2]}};
+    return accounts_notify(docs_accounts(d), c, NULL, "approver", "inclusion-requested", &t,
+                           text_of(rec, "id"), NULL, e);
 }
 
 static int notify_owner(struct docs *d, struct store_conn *c, const json_t *rec, bool accept,
                         const char *reason, struct err *e)
 {
-    const char *title = title_of(rec);
-    char subject[256], body[4096];
-    snprintf(subject, sizeof subject, "%s: %s",
-             accept ? "Продукт включён в перечень оператора / Product included in the operator's list"
-                    : "Отказ во включении в перечень оператора / Inclusion refused",
-             title);
-    snprintf(body, sizeof body,
-             "Платформенный программный продукт «%s» (%s)\n%s\n%s%s\n",
-             title, text_of(rec, "id"),
-             accept ? "включён в перечень оператора. / is included in the operator's list."
-                    : "не включён в перечень оператора. / is not included in the operator's list.",
-             reason ? "Причина / Reason: " : "", reason ? reason : "");
+    char subject[LANG_N][256], body[LANG_N][4096];
+    for (int l = 0; l < LANG_N; l++) {
+        snprintf(subject[l], sizeof subject[l], "%s: %s",
+                 accept ? i18n_tr(l, TR("Product included in the operator's list"))
+                        : i18n_tr(l, TR("Inclusion in the operator's list refused")),
+                 title_of(rec, l));
+        snprintf(body[l], sizeof body[l], "%s\n%s%s%s\n",
+                 accept ? i18n_tr(l, TR("The platform software product is included in the "
+                                        "operator's list."))
+                        : i18n_tr(l, TR("The platform software product is not included in the "
+                                        "operator's list.")),
+                 reason ? i18n_tr(l, TR("Reason")) : "", reason ? ": " : "", reason ? reason : "");
+    }
+    struct acct_texts t = {{subject[0], subject[1], subject[2]}, {body[0], body[1], body[2]}};
     return accounts_notify(docs_accounts(d), c, text_of(rec, "owner"), "owner-editor",
-                           accept ? "inclusion-accepted" : "inclusion-refused", subject, body,
+                           accept ? "inclusion-accepted" : "inclusion-refused", &t,
                            text_of(rec, "id"), NULL, e);
 }
 
@@ -306,7 +313,8 @@ int docs_inclusion_decide(struct docs *d, const struct actor *a, const char *req
     static const char *const keys[] = {"decision", "reason", NULL};
     struct registry *reg = docs_registry(d);
     const char *decision, *reason;
-    if (jsonx_known_keys(body, keys, "is not a member of this request", e) < 0 || body_text(body, "decision", 16, &decision, e) < 0 ||
+    if (jsonx_known_keys(body, keys, "'%.60s' is not a member of this request", e) < 0 ||
+        body_text(body, "decision", 16, &decision, e) < 0 ||
         body_text(body, "reason", NOTE_MAX, &reason, e) < 0)
         return -1;
     bool accept = decision && strcmp(decision, "accept") == 0;

@@ -54,6 +54,7 @@ struct http_resp {
     struct buf body;
     struct arena *arena; /* the request's arena */
     bool problem;        /* body is a problem document (counts as an error) */
+    const char *accept_language; /* the request's Accept-Language, or NULL */
     /* A file answer instead of body (http_resp_file): the server sends
      * file_len bytes of file_fd from file_off and closes the descriptor. */
     bool file;
@@ -100,6 +101,13 @@ void http_resp_problem(struct http_resp *r, const struct err *e);
  * reference to value is taken). */
 void http_resp_problem_ext(struct http_resp *r, const struct err *e, const char *key,
                            json_t *value);
+/* Says a problem's detail in the language the reader asks for (the
+ * Accept-Language header, NULL when absent): fills out[0..n) and returns
+ * the text, with the BCP 47 tag of its language in *tag. Set once, before
+ * the server starts; without one, details are sent as they were made. */
+typedef const char *(*http_detail_tr)(const struct err *e, const char *accept_language, char *out,
+                                      size_t n, const char **tag);
+void http_set_detail_translator(http_detail_tr tr);
 /* Problem type URI for a slug: "urn:archportal:problem:<slug>". */
 const char *http_problem_type(struct arena *a, const char *slug);
 

@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define PROBLEM_URN "urn:archportal:problem:"
 
@@ -182,6 +183,31 @@ static void resp_internal(struct http_resp *r, const char *detail)
     http_resp_problem(r, &e);
 }
 
+static http_detail_tr detail_tr;
+
+void http_set_detail_translator(http_detail_tr tr)
+{
+    detail_tr = tr;
+}
+
+/* e's detail in the reader's language (REQ X-I18N-01), saying which. */
+static const char *problem_detail(struct http_resp *r, const struct err *e)
+{
+    if (!detail_tr)
+        return e->detail;
+    char out[sizeof e->detail * 2];
+    const char *tag = NULL;
+    const char *d = detail_tr(e, r->accept_language, out, sizeof out, &tag);
+    bool had = false;
+    for (size_t i = 0; i < r->n_headers; i++)
+        had |= strcasecmp(r->headers[i].key, "Content-Language") == 0;
+    if (tag && !had) {
+        http_resp_header(r, "Content-Language", tag);
+        http_resp_header(r, "Vary", "Accept-Language");
+    }
+    return arena_strdup(r->arena, d ? d : e->detail);
+}
+
 static json_t *problem_json(struct http_resp *r, int status, const struct err *e)
 {
     json_t *o = json_object();
@@ -193,7 +219,8 @@ static json_t *problem_json(struct http_resp *r, int status, const struct err *e
     rc |= json_object_set_new(o, "title", json_string(reason_phrase(status)));
     rc |= json_object_set_new(o, "status", json_integer(status));
     if (e->detail[0])
-        rc |= json_object_set_new(o, "detail", json_string(utf8_sanitize(r->arena, e->detail)));
+        rc |= json_object_set_new(o, "detail",
+                                  json_string(utf8_sanitize(r->arena, problem_detail(r, e))));
     if (e->field[0])
         rc |= json_object_set_new(o, "field", json_string(utf8_sanitize(r->arena, e->field)));
     if (rc != 0) {
@@ -219,6 +246,20 @@ void http_resp_problem_ext(struct http_resp *r, const struct err *e, const char 
         e = &none;
     int status = e->status >= 400 && e->status <= 599 ? e->status : 500;
     json_t *o = problem_json(r, status, e);
+    if (o && key && value && strcmp(key, "errors") == 0 && json_is_array(value)) {
+        /* every problem of an input, each said in the reader's language */
+        size_t i;
+        json_t *entry;
+        json_array_foreach (value, i, entry) {
+            struct err one;
+            err_of_entry(entry, &one);
+            json_object_set_new(entry, "detail",
+                                json_string(utf8_sanitize(r->arena, problem_detail(r, &one))));
+            json_object_del(entry, "msgid");
+            json_object_del(entry, "args");
+            json_object_del(entry, "prefix_len");
+        }
+    }
     if (o && key && value)
         json_object_set(o, key, value);
     json_decref(value);

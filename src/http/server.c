@@ -236,10 +236,13 @@ static bool resp_has_header(const struct http_resp *r, const char *name)
     return false;
 }
 
-static void resp_init(struct http_resp *r, struct arena *a)
+static void resp_init(struct http_resp *r, struct http_ctx *c)
 {
     memset(r, 0, sizeof *r);
-    r->arena = a;
+    r->arena = c->arena;
+    if (c->req.impl)
+        r->accept_language = MHD_lookup_connection_value(c->req.impl, MHD_HEADER_KIND,
+                                                         MHD_HTTP_HEADER_ACCEPT_LANGUAGE);
     buf_init(&r->body, 0);
 }
 
@@ -301,7 +304,7 @@ static enum MHD_Result queue_problem(struct http_ctx *c, struct MHD_Connection *
                                      const struct err *e, const char *allow)
 {
     struct http_resp resp;
-    resp_init(&resp, c->arena);
+    resp_init(&resp, c);
     http_resp_problem(&resp, e);
     if (allow)
         http_resp_header(&resp, MHD_HTTP_HEADER_ALLOW, allow);
@@ -453,7 +456,7 @@ static bool is_multipart(struct MHD_Connection *conn)
 static enum MHD_Result stream_begin(struct http_ctx *c, struct MHD_Connection *conn)
 {
     struct http_resp resp;
-    resp_init(&resp, c->arena);
+    resp_init(&resp, c);
     if (c->req.stream->begin(&c->req, &resp, c->handler_ctx, &c->stream_state) < 0)
         return queue_handled(c, conn, &resp);
     buf_free(&resp.body);
@@ -503,7 +506,7 @@ static enum MHD_Result stream_finish(struct http_ctx *c, struct MHD_Connection *
     if (c->stream_failed)
         return queue_problem(c, conn, &c->stream_err, NULL);
     struct http_resp resp;
-    resp_init(&resp, c->arena);
+    resp_init(&resp, c);
     c->req.stream->finish(c->stream_state, &c->req, &resp);
     c->stream_finished = true;
     return queue_handled(c, conn, &resp);
@@ -609,7 +612,7 @@ static enum MHD_Result request_body(struct http_ctx *c, const char *data, size_t
 static void pooled_run(void *arg)
 {
     struct http_ctx *c = arg;
-    resp_init(&c->pool_resp, c->arena);
+    resp_init(&c->pool_resp, c);
     c->handler(&c->req, &c->pool_resp, c->handler_ctx);
     atomic_store(&c->pool_done, true);
     MHD_resume_connection(c->req.impl);
@@ -624,7 +627,7 @@ static enum MHD_Result pooled_finish(struct http_ctx *c, struct MHD_Connection *
         return queue_handled(c, conn, &c->pool_resp);
     if (!http_pool_reserve(c->srv->pool)) {
         struct http_resp resp;
-        resp_init(&resp, c->arena);
+        resp_init(&resp, c);
         if (c->req.busy) {
             c->req.busy(&c->req, &resp, c->handler_ctx);
         } else {
@@ -656,7 +659,7 @@ static enum MHD_Result request_finish(struct http_ctx *c, struct MHD_Connection 
     if (c->req.pooled)
         return pooled_finish(c, conn);
     struct http_resp resp;
-    resp_init(&resp, c->arena);
+    resp_init(&resp, c);
     c->handler(&c->req, &resp, c->handler_ctx);
     return queue_handled(c, conn, &resp);
 }
@@ -713,7 +716,7 @@ static int uri_refusal(const char *uri, struct err *e)
 static void refuse_uri(struct http_ctx *c, struct MHD_Connection *conn, const struct err *e)
 {
     struct http_resp resp;
-    resp_init(&resp, c->arena);
+    resp_init(&resp, c);
     http_resp_problem(&resp, e);
     const char *reason = MHD_get_reason_phrase_for((unsigned)resp.status);
     const char *head = arena_printf(c->arena,

@@ -38,17 +38,19 @@ static int fail(struct err *e, const char *type, const char *path, const char *f
  * the caller collects them all. */
 static int fail(struct err *e, const char *type, const char *path, const char *fmt, ...)
 {
-    char msg[400];
+    struct err one = ERR_INIT;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    err_setv(&one, 422, type, path, fmt, ap);
     va_end(ap);
-    struct err one = ERR_INIT;
-    err_set(&one, 422, type, path, "%s: %s", path, msg);
-    if (e && e->errors)
+    /* the path before the message, kept as it is when it is translated */
+    err_prefix(&one, "%s: ", path);
+    if (e && e->errors) {
         err_collect(e, &one);
-    else if (e)
-        err_set(e, 422, type, path, "%s", one.detail);
+    } else if (e) {
+        one.errors = e->errors;
+        *e = one;
+    }
     return -1;
 }
 
@@ -71,9 +73,10 @@ static int check_text(const json_t *v, const char *path, size_t max, bool multil
     if (strlen(*s) != n || !utf8_valid(*s, n))
         return fail(e, "bad-format", path, "contains a NUL byte or invalid UTF-8");
     if (!text_controls_ok(*s, n, multiline))
-        return fail(e, "bad-format", path,
-                    multiline ? "contains control characters (only line breaks, as LF, are allowed)"
-                              : "must be one line without control characters");
+        return multiline
+                   ? fail(e, "bad-format", path,
+                          "contains control characters (only line breaks, as LF, are allowed)")
+                   : fail(e, "bad-format", path, "must be one line without control characters");
     if (n > max)
         return fail(e, "bad-format", path, "longer than %zu bytes", max);
     return 0;

@@ -5,6 +5,7 @@
 #include "util/buf.h"
 #include "util/text.h"
 #include "util/timeutil.h"
+#include "web/i18n.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,22 +75,10 @@ static int read_obs(struct store_stmt *st, struct ob **out, size_t *n, size_t ma
 
 /* ---- naming what an obligation is about ------------------------------------------- */
 
-static const char *i18n_text(const json_t *name)
-{
-    static const char *const langs[] = {"ru", "kk", "en"};
-    if (json_is_string(name))
-        return json_string_value(name);
-    for (size_t i = 0; i < 3; i++) {
-        const char *s = json_string_value(json_object_get(name, langs[i]));
-        if (s && *s)
-            return s;
-    }
-    return NULL;
-}
-
-/* «name» and the accounting code of a record; "" when there is none. */
-static void record_title(struct notify *n, struct store_conn *c, const char *id, char *out,
-                         size_t len)
+/* «name» and the accounting code of a record, its name as a reader of
+ * lang sees it; "" when there is none. */
+static void record_title(struct notify *n, struct store_conn *c, const char *id, enum lang l,
+                         char *out, size_t len)
 {
     out[0] = '\0';
     struct err e = ERR_INIT;
@@ -102,7 +91,7 @@ static void record_title(struct notify *n, struct store_conn *c, const char *id,
     json_t *rec =
         store_step(st, &e) == STORE_ROW ? json_loads(store_col_text(st, 0), 0, NULL) : NULL;
     store_reset(st);
-    const char *name = i18n_text(json_object_get(rec, "name"));
+    const char *name = registry_name_in(rec, i18n_code(l));
     const char *kind = json_string_value(json_object_get(rec, "kind"));
     const struct model_kind *k = kind ? model_kind(n->model, kind) : NULL;
     const char *code =
@@ -115,7 +104,8 @@ static void record_title(struct notify *n, struct store_conn *c, const char *id,
 }
 
 /* The applicant's organisation and address. */
-static void application_title(struct store_conn *c, const char *id, char *out, size_t len)
+static void application_title(struct store_conn *c, const char *id, enum lang l, char *out,
+                              size_t len)
 {
     out[0] = '\0';
     struct err e = ERR_INIT;
@@ -131,33 +121,37 @@ static void application_title(struct store_conn *c, const char *id, char *out, s
     const char *mail = json_string_value(json_object_get(form, "email"));
     char one[TITLE_MAX];
     if (org)
-        snprintf(out, len, "Өтінім / Заявка / Application: «%s» %s",
+        snprintf(out, len, "%s: «%s» %s", i18n_tr(l, TR("Application")),
                  text_one_line(org, one, sizeof one), mail ? mail : "");
     json_decref(form);
 }
 
 /* People's words for an obligation's subject ("collection/id"): the
- * record's name and code, or the application's organisation, followed by
- * the subject itself. */
-static void subject_title(struct notify *n, struct store_conn *c, const char *subject, char *out,
-                          size_t len)
+ * record's name and code, or the application's organisation; the subject
+ * itself only when there are none. */
+static void subject_title(struct notify *n, struct store_conn *c, const char *subject, enum lang l,
+                          char *out, size_t len)
 {
     char title[TITLE_MAX + 64] = "";
     const char *slash = strchr(subject, '/');
     if (slash && strncmp(subject, "account-applications/", 21) == 0)
-        application_title(c, slash + 1, title, sizeof title);
+        application_title(c, slash + 1, l, title, sizeof title);
     else if (slash)
-        record_title(n, c, slash + 1, title, sizeof title);
-    snprintf(out, len, "%s%s(%s)", title, title[0] ? " " : "", subject);
+        record_title(n, c, slash + 1, l, title, sizeof title);
+    snprintf(out, len, "%s", title[0] ? title : subject);
 }
 
-static void policy_label(struct notify *n, const char *policy, struct buf *b)
+/* A label of the model in language l (any other when l's is missing). */
+static const char *label_in(struct i18n label, enum lang l)
+{
+    const char *s = l == LANG_KK ? label.kk : l == LANG_RU ? label.ru : label.en;
+    return s && *s ? s : label.en && *label.en ? label.en : label.ru ? label.ru : "";
+}
+
+static void policy_label(struct notify *n, const char *policy, enum lang l, struct buf *b)
 {
     const struct model_policy *p = model_policy(n->model, policy);
-    if (p)
-        buf_printf(b, "%s / %s / %s", p->label.kk, p->label.ru, p->label.en);
-    else
-        buf_puts(b, policy);
+    buf_puts(b, p ? label_in(p->label, l) : policy);
 }
 
 /* ---- once each ---------------------------------------------------------------------- */
@@ -216,26 +210,28 @@ static int remind_fn(struct notify *n, struct store_conn *c, void *vctx, struct 
         r->made = -1;
         return sent < 0 ? -1 : 0;
     }
-    char title[TITLE_MAX * 2], due[16], subject[TITLE_MAX * 2 + 100];
-    subject_title(n, c, o->subject, title, sizeof title);
+    char due[16], subject[LANG_N][TITLE_MAX * 2 + 100];
+    struct buf b[LANG_N];
     local_date_of(n->cal, o->due, due);
-    snprintf(subject, sizeof subject,
-             "Мерзім жақындады / Срок приближается / Deadline approaching: %s", title);
-    struct buf b;
-    buf_init(&b, 0);
-    buf_puts(&b, "Мерзімге дейін екі жұмыс күнінен аспайды / До срока не больше двух рабочих "
-                 "дней / The deadline is two working days away or less\n");
-    policy_label(n, o->policy, &b);
-    buf_printf(&b,
-               "\n%s\nМерзімі / Срок / Due: %s (жұмыс күнінің соңына дейін / до конца рабочего "
-               "дня / by the end of the working day, Asia/Almaty)\n",
-               title, due);
-    char *body = buf_steal(&b, NULL);
-    int rc = o->has_role ? accounts_notify(n->ac, c, NULL, o->role, "reminder", subject, body,
-                                           o->id, &r->made, e)
-                         : accounts_notify(n->ac, c, o->org, EDITOR_ROLE, "reminder", subject, body,
-                                           o->id, &r->made, e);
-    free(body);
+    for (int l = 0; l < LANG_N; l++) {
+        char title[TITLE_MAX * 2];
+        subject_title(n, c, o->subject, l, title, sizeof title);
+        snprintf(subject[l], sizeof subject[l], i18n_tr(l, TR("Deadline approaching: %s")), title);
+        buf_init(&b[l], 0);
+        buf_printf(&b[l], "%s\n", i18n_tr(l, TR("The deadline is two working days away or less")));
+        policy_label(n, o->policy, l, &b[l]);
+        buf_printf(&b[l], "\n%s\n", title);
+        buf_printf(&b[l], i18n_tr(l, TR("Due: %s (by the end of the working day, Asia/Almaty)")),
+                   due);
+        buf_putc(&b[l], '\n');
+    }
+    struct acct_texts t = {{subject[0], subject[1], subject[2]}, {b[0].p, b[1].p, b[2].p}};
+    int rc =
+        o->has_role
+            ? accounts_notify(n->ac, c, NULL, o->role, "reminder", &t, o->id, &r->made, e)
+            : accounts_notify(n->ac, c, o->org, EDITOR_ROLE, "reminder", &t, o->id, &r->made, e);
+    for (int l = 0; l < LANG_N; l++)
+        buf_free(&b[l]);
     if (rc == 0)
         rc = mark_sent(c, "reminder", o->id, "", r->made, e);
     return rc;
@@ -306,39 +302,45 @@ static int digest_fn(struct notify *n, struct store_conn *c, void *vctx, struct 
         d->made = -1;
         return sent < 0 ? -1 : 0;
     }
-    char subject[200];
-    snprintf(subject, sizeof subject,
-             "Мерзімі өткен міндеттемелер / Просроченные сроки / Missed deadlines: %s (%zu)",
-             d->day, d->n);
-    struct buf b;
-    buf_init(&b, 0);
-    buf_printf(&b,
-               "Мерзімі өткен міндеттемелер / Просроченные сроки / Missed deadlines — %s\n"
-               "Барлығы / Всего / In all: %zu\n\n",
-               d->day, d->n);
-    for (size_t i = 0; i < d->n && i < DIGEST_ITEMS_MAX; i++) {
-        const struct ob *o = &d->obs[i];
-        char title[TITLE_MAX * 2], due[16];
-        subject_title(n, c, o->subject, title, sizeof title);
-        local_date_of(n->cal, o->due, due);
-        buf_printf(&b, "- %s\n  ", title);
-        policy_label(n, o->policy, &b);
-        buf_printf(&b, "; мерзімі / срок / due %s", due);
-        if (!d->org) {
-            char org[TITLE_MAX + 64] = "";
-            if (o->has_org)
-                record_title(n, c, o->org, org, sizeof org);
-            buf_printf(&b, "; %s%s%s", org, org[0] ? " " : "", o->has_role ? o->role : o->org);
+    char subject[LANG_N][200];
+    struct buf b[LANG_N];
+    for (int l = 0; l < LANG_N; l++) {
+        snprintf(subject[l], sizeof subject[l], i18n_tr(l, TR("Missed deadlines: %s (%zu)")),
+                 d->day, d->n);
+        buf_init(&b[l], 0);
+        buf_printf(&b[l], i18n_tr(l, TR("Missed deadlines — %s")), d->day);
+        buf_printf(&b[l], "\n%s: %zu\n\n", i18n_tr(l, TR("In all")), d->n);
+        for (size_t i = 0; i < d->n && i < DIGEST_ITEMS_MAX; i++) {
+            const struct ob *o = &d->obs[i];
+            char title[TITLE_MAX * 2], due[16];
+            subject_title(n, c, o->subject, l, title, sizeof title);
+            local_date_of(n->cal, o->due, due);
+            buf_printf(&b[l], "- %s\n  ", title);
+            policy_label(n, o->policy, l, &b[l]);
+            buf_printf(&b[l], "; %s %s", i18n_tr(l, TR("due")), due);
+            if (!d->org) {
+                /* who owes it: the organisation's name, or the role's label */
+                char org[TITLE_MAX + 64] = "";
+                if (o->has_org)
+                    record_title(n, c, o->org, l, org, sizeof org);
+                buf_printf(&b[l], "; %s",
+                           o->has_role
+                               ? rights_role_label_in(accounts_rights(n->ac), o->role, i18n_code(l))
+                           : org[0] ? org
+                                    : o->org);
+            }
+            buf_putc(&b[l], '\n');
         }
-        buf_putc(&b, '\n');
+        if (d->n > DIGEST_ITEMS_MAX) {
+            buf_printf(&b[l], i18n_tr(l, TR("… and %zu more")), d->n - DIGEST_ITEMS_MAX);
+            buf_putc(&b[l], '\n');
+        }
     }
-    if (d->n > DIGEST_ITEMS_MAX)
-        buf_printf(&b, "… және тағы %zu / и ещё %zu / and %zu more\n", d->n - DIGEST_ITEMS_MAX,
-                   d->n - DIGEST_ITEMS_MAX, d->n - DIGEST_ITEMS_MAX);
-    char *body = buf_steal(&b, NULL);
-    int rc = accounts_notify(n->ac, c, d->org, d->org ? EDITOR_ROLE : INTEGRATOR_ROLE, "digest",
-                             subject, body, NULL, &d->made, e);
-    free(body);
+    struct acct_texts t = {{subject[0], subject[1], subject[2]}, {b[0].p, b[1].p, b[2].p}};
+    int rc = accounts_notify(n->ac, c, d->org, d->org ? EDITOR_ROLE : INTEGRATOR_ROLE, "digest", &t,
+                             NULL, &d->made, e);
+    for (int l = 0; l < LANG_N; l++)
+        buf_free(&b[l]);
     if (rc == 0)
         rc = mark_sent(c, "digest", ref, d->day, d->made, e);
     return rc;

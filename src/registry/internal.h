@@ -4,6 +4,7 @@
 
 #include "registry.h"
 #include "util/buf.h"
+#include "util/collate.h"
 
 #include <stdio.h>
 
@@ -82,6 +83,9 @@ int reg_reindex_relations_of(struct registry *r, struct store_conn *c, const cha
 char *reg_search_body(const struct model_kind *k, const json_t *rec);
 /* The folded sort key of a record's name (malloc'd). */
 char *reg_sort_name(const json_t *rec);
+/* The collation key (util/collate.h) of the record's name as a page in
+ * lang ("kk", "ru", "en") shows it: sort_kk, sort_ru, sort_en. */
+void reg_sort_key(const json_t *rec, const char *lang, char out[COLLATE_KEY_BYTES]);
 
 /* One audit entry as stored (before/after may be NULL). */
 struct audit_row {

@@ -204,7 +204,37 @@ static const struct {
     [SORT_UPDATED] = {"updated_at", "records_updated"},
     [SORT_ID] = {"id", "records_ids"},
     [SORT_FIELD] = {NULL, NULL},
+    [SORT_NAME_KK] = {"sort_kk", "records_list_kk"},
+    [SORT_NAME_RU] = {"sort_ru", "records_list_ru"},
+    [SORT_NAME_EN] = {"sort_en", "records_list_en"},
 };
+
+static const char *const sort_langs[] = {"kk", "ru", "en"};
+
+static bool lang_known(const char *lang)
+{
+    for (size_t i = 0; lang && i < sizeof sort_langs / sizeof sort_langs[0]; i++)
+        if (strcmp(lang, sort_langs[i]) == 0)
+            return true;
+    return false;
+}
+
+/* "name" in the query's language: its alphabet's key. */
+static void apply_lang(struct list_query *q)
+{
+    if (q->sort != SORT_NAME || !q->lang)
+        return;
+    static const enum listq_sort_key keys[] = {SORT_NAME_KK, SORT_NAME_RU, SORT_NAME_EN};
+    for (size_t i = 0; i < sizeof sort_langs / sizeof sort_langs[0]; i++)
+        if (strcmp(q->lang, sort_langs[i]) == 0)
+            q->sort = keys[i];
+}
+
+/* What a cursor is bound to: the sort as given, and the alphabet. */
+static const char *cursor_spec(struct arena *a, const struct list_query *q)
+{
+    return q->sort >= SORT_NAME_KK ? arena_printf(a, "%s@%s", q->sort_spec, q->lang) : q->sort_spec;
+}
 
 const char *listq_sort_column(enum listq_sort_key k)
 {
@@ -219,7 +249,8 @@ const char *listq_sort_index(enum listq_sort_key k)
 char *listq_cursor_encode(struct arena *a, const struct list_query *q, const char *key,
                           int64_t rid)
 {
-    json_t *o = json_pack("{s:s, s:s, s:I}", "s", q->sort_spec, "k", key, "r", (json_int_t)rid);
+    json_t *o =
+        json_pack("{s:s, s:s, s:I}", "s", cursor_spec(a, q), "k", key, "r", (json_int_t)rid);
     char *s = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
     json_decref(o);
     if (!s)
@@ -238,7 +269,7 @@ static int parse_cursor(struct arena *a, struct list_query *q, const char *v, st
     json_int_t r = 0;
     int ok = o && json_object_size(o) == 3 &&
              json_unpack(o, "{s:s, s:s, s:I}", "s", &s, "k", &k, "r", &r) == 0 && r > 0;
-    if (ok && strcmp(s, q->sort_spec) != 0) {
+    if (ok && strcmp(s, cursor_spec(a, q)) != 0) {
         json_decref(o);
         err_bad_request(e, "cursor", "cursor belongs to another sort order");
         return -1;
@@ -282,6 +313,14 @@ static int parse_param(struct arena *a, const struct model *m, struct list_query
         *cursor = p->value;
         return 0;
     }
+    if (strcmp(p->key, "lang") == 0) {
+        if (!lang_known(p->value)) {
+            err_bad_request(e, "lang", "'lang' is kk, ru or en");
+            return -1;
+        }
+        q->lang = p->value;
+        return 0;
+    }
     err_bad_request(e, p->key, "unknown query parameter '%.60s'", p->key);
     return -1;
 }
@@ -289,6 +328,13 @@ static int parse_param(struct arena *a, const struct model *m, struct list_query
 int listq_parse(struct arena *a, const struct model *m, const struct model_collection *coll,
                 const struct listq_param *params, size_t n, const char *const *extra_ok,
                 struct list_query *q, struct err *e)
+{
+    return listq_parse_lang(a, m, coll, params, n, extra_ok, NULL, q, e);
+}
+
+int listq_parse_lang(struct arena *a, const struct model *m, const struct model_collection *coll,
+                     const struct listq_param *params, size_t n, const char *const *extra_ok,
+                     const char *lang, struct list_query *q, struct err *e)
 {
     memset(q, 0, sizeof *q);
     q->coll = coll;
@@ -302,6 +348,9 @@ int listq_parse(struct arena *a, const struct model *m, const struct model_colle
         if (parse_param(a, m, q, &params[i], &cursor, e) < 0)
             return -1;
     }
+    if (!q->lang && lang_known(lang))
+        q->lang = lang;
+    apply_lang(q);
     if (cursor && parse_cursor(a, q, cursor, e) < 0)
         return -1;
     return 0;

@@ -27,7 +27,19 @@ struct listq_filter {
     size_t n_values;
 };
 
-enum listq_sort_key { SORT_NAME, SORT_CREATED, SORT_UPDATED, SORT_ID, SORT_FIELD };
+/* SORT_NAME orders by the folded name (sort_name: byte order); the
+ * SORT_NAME_<LANG> keys by the name in that language's alphabet
+ * (util/collate.h), which SORT_NAME becomes when a language is given. */
+enum listq_sort_key {
+    SORT_NAME,
+    SORT_CREATED,
+    SORT_UPDATED,
+    SORT_ID,
+    SORT_FIELD,
+    SORT_NAME_KK,
+    SORT_NAME_RU,
+    SORT_NAME_EN
+};
 
 struct list_query {
     const struct model_collection *coll;
@@ -41,6 +53,7 @@ struct list_query {
     bool sort_few;           /* SORT_FIELD: few values (no attrs row when absent) */
     bool sort_desc;
     const char *sort_spec;   /* as given, e.g. "-updated_at" */
+    const char *lang;        /* "kk", "ru", "en" (?lang= or listq_set_lang), or NULL */
     int limit;
     bool has_cursor;
     const char *cursor_key;  /* sort key of the last row seen */
@@ -59,6 +72,12 @@ struct listq_param {
 int listq_parse(struct arena *a, const struct model *m, const struct model_collection *coll,
                 const struct listq_param *params, size_t n, const char *const *extra_ok,
                 struct list_query *q, struct err *e);
+/* The same, with the language whose alphabet "name" sorts by when the
+ * parameters give none with lang= ("kk", "ru", "en"; NULL or another
+ * value: none, the folded name's byte order as listq_parse does). */
+int listq_parse_lang(struct arena *a, const struct model *m, const struct model_collection *coll,
+                     const struct listq_param *params, size_t n, const char *const *extra_ok,
+                     const char *lang, struct list_query *q, struct err *e);
 
 /* The records column a sort key orders by, and the index that walks in
  * that order (NULL for SORT_FIELD). */

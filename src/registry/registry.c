@@ -10,10 +10,11 @@
 #include "cache.h"
 #include "fidx.h"
 
+#include "listq.h"
 #include "util/buf.h"
+#include "util/collate.h"
 #include "util/text.h"
 #include "util/timeutil.h"
-#include "listq.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -995,6 +996,78 @@ char *reg_sort_name(const json_t *rec)
     return folded;
 }
 
+/* The record's name as a page in `lang` shows it (its own, else another
+ * language's: web_label's order) and that name's collation key. */
+const char *registry_name_in(const json_t *rec, const char *lang)
+{
+    static const char *const orders[][3] = {
+        {"kk", "ru", "en"}, {"ru", "kk", "en"}, {"en", "ru", "kk"}};
+    const char *const *order = orders[strcmp(lang, "kk") == 0   ? 0
+                                      : strcmp(lang, "ru") == 0 ? 1
+                                                                : 2];
+    const json_t *name = json_object_get(rec, "name");
+    const char *s = json_string_value(name);
+    for (size_t i = 0; i < 3 && (!s || !*s); i++)
+        s = json_string_value(json_object_get(name, order[i]));
+    return s && *s ? s : NULL;
+}
+
+void reg_sort_key(const json_t *rec, const char *lang, char out[COLLATE_KEY_BYTES])
+{
+    const char *s = registry_name_in(rec, lang);
+    collate_key(lang, s ? s : "", out);
+}
+
+/* Computes the collation keys of records written before there were any
+ * (migration 9 left them NULL), a batch per transaction. */
+int registry_fill_sort_keys(struct registry *r, struct err *e)
+{
+    struct store_conn *c = store_conn(r->store);
+    for (;;) {
+        if (store_begin(c, true, e) < 0)
+            return -1;
+        struct store_stmt *st = store_prepare(
+            c,
+            "SELECT r.rid, d.data FROM records r JOIN record_data d ON d.rid = r.rid "
+            "WHERE r.sort_kk IS NULL OR r.sort_ru IS NULL OR r.sort_en IS NULL LIMIT 1000",
+            false, e);
+        if (!st) {
+            store_rollback(c);
+            return -1;
+        }
+        int64_t rids[1000];
+        json_t *recs[1000];
+        size_t n = 0;
+        int rc;
+        while (n < 1000 && (rc = store_step(st, e)) == STORE_ROW) {
+            rids[n] = store_col_int64(st, 0);
+            recs[n++] = json_loads(store_col_text(st, 1), 0, NULL);
+        }
+        store_finalize(st);
+        for (size_t i = 0; i < n && rc != STORE_ERROR; i++) {
+            char kk[COLLATE_KEY_BYTES], ru[COLLATE_KEY_BYTES], en[COLLATE_KEY_BYTES];
+            reg_sort_key(recs[i], "kk", kk);
+            reg_sort_key(recs[i], "ru", ru);
+            reg_sort_key(recs[i], "en", en);
+            if (store_execf(c,
+                            "UPDATE records SET sort_kk = $2, sort_ru = $3, sort_en = $4 "
+                            "WHERE rid = $1",
+                            e, "ittt", rids[i], kk, ru, en) < 0)
+                rc = STORE_ERROR;
+        }
+        for (size_t i = 0; i < n; i++)
+            json_decref(recs[i]);
+        if (rc == STORE_ERROR) {
+            store_rollback(c);
+            return -1;
+        }
+        if (store_commit(c, e) < 0)
+            return -1;
+        if (n < 1000)
+            return 0;
+    }
+}
+
 static int exec_rid(struct store_conn *c, const char *sql, int64_t rid, struct err *e)
 {
     return store_execf(c, sql, e, "i", rid);
@@ -1357,17 +1430,21 @@ int reg_record_insert(struct store_conn *c, const char *collection, const char *
                       const json_t *rec, const char *data, int64_t *rid, struct err *e)
 {
     char *sort = reg_sort_name(rec);
+    char kk[COLLATE_KEY_BYTES], ru[COLLATE_KEY_BYTES], en[COLLATE_KEY_BYTES];
+    reg_sort_key(rec, "kk", kk);
+    reg_sort_key(rec, "ru", ru);
+    reg_sort_key(rec, "en", en);
     const char *created = json_string_value(json_object_get(rec, "created_at"));
     const char *updated = json_string_value(json_object_get(rec, "updated_at"));
     int rc = store_execf(c,
                          "INSERT INTO records(id, collection, kind, owner, revision, created_at, "
-                         "updated_at, retired, sort_name) "
-                         "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                         e, "ttttittit", json_string_value(json_object_get(rec, "id")), collection,
-                         kind, json_string_value(json_object_get(rec, "owner")),
+                         "updated_at, retired, sort_name, sort_kk, sort_ru, sort_en) "
+                         "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                         e, "ttttittitttt", json_string_value(json_object_get(rec, "id")),
+                         collection, kind, json_string_value(json_object_get(rec, "owner")),
                          (int64_t)json_integer_value(json_object_get(rec, "revision")),
                          created ? created : "", updated ? updated : "",
-                         (int64_t)(json_object_get(rec, "retired_at") ? 1 : 0), sort);
+                         (int64_t)(json_object_get(rec, "retired_at") ? 1 : 0), sort, kk, ru, en);
     free(sort);
     if (rc < 0)
         return -1;
@@ -1379,14 +1456,18 @@ static int update_record(struct store_conn *c, int64_t rid, const json_t *rec, c
                          struct err *e)
 {
     char *sort = reg_sort_name(rec);
+    char kk[COLLATE_KEY_BYTES], ru[COLLATE_KEY_BYTES], en[COLLATE_KEY_BYTES];
+    reg_sort_key(rec, "kk", kk);
+    reg_sort_key(rec, "ru", ru);
+    reg_sort_key(rec, "en", en);
     int rc = store_execf(c,
                          "UPDATE records SET owner = $2, revision = $3, updated_at = $4, "
-                         "retired = $5, sort_name = $6 WHERE rid = $1",
-                         e, "ititit", rid,
-                         json_string_value(json_object_get(rec, "owner")),
+                         "retired = $5, sort_name = $6, sort_kk = $7, sort_ru = $8, "
+                         "sort_en = $9 WHERE rid = $1",
+                         e, "ititittt", rid, json_string_value(json_object_get(rec, "owner")),
                          (int64_t)json_integer_value(json_object_get(rec, "revision")),
                          json_string_value(json_object_get(rec, "updated_at")),
-                         (int64_t)(json_object_get(rec, "retired_at") ? 1 : 0), sort);
+                         (int64_t)(json_object_get(rec, "retired_at") ? 1 : 0), sort, kk, ru, en);
     free(sort);
     return rc < 0 ? -1 : reg_data_put(c, rid, data, e);
 }

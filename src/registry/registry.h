@@ -182,6 +182,16 @@ int registry_relations_of(struct registry *r, const char *collection, const char
  * and facets then come from memory). Call once, before serving. */
 int registry_enable_filter_index(struct registry *r, struct err *e);
 
+/* Computes the per-language name sort keys (sort_kk, sort_ru, sort_en) of
+ * records stored before the keys existed. Call once at start; cheap when
+ * none is missing. */
+int registry_fill_sort_keys(struct registry *r, struct err *e);
+
+/* The record's name as a reader of lang ("kk", "ru", "en") sees it: in
+ * lang, else in another language (kk → ru → en, ru → kk → en,
+ * en → ru → kk, as the pages fall back); NULL when it has none. */
+const char *registry_name_in(const json_t *rec, const char *lang);
+
 struct list_query;
 /* {"items":[…],"total":N,"next_cursor":"…"|null} as text (arena), the
  * items spliced from the stored JSON without re-serialising it. */

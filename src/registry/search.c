@@ -299,7 +299,11 @@ static const char *sort_expr(const struct list_query *q)
     static const char *const exprs[] = {[SORT_NAME] = "r.sort_name",
                                         [SORT_CREATED] = "r.created_at",
                                         [SORT_UPDATED] = "r.updated_at",
-                                        [SORT_ID] = "r.id"};
+                                        [SORT_ID] = "r.id",
+                                        [SORT_FIELD] = NULL,
+                                        [SORT_NAME_KK] = "r.sort_kk",
+                                        [SORT_NAME_RU] = "r.sort_ru",
+                                        [SORT_NAME_EN] = "r.sort_en"};
     if (q->sort != SORT_FIELD)
         return exprs[q->sort];
     return q->sort_int ? "COALESCE(CAST(sk.value AS INTEGER), -9223372036854775807)"

@@ -313,6 +313,21 @@ static const char *const sqlite_migrations[] = {
     "UPDATE applications SET ref = 'A-' || substr(submitted_at, 1, 4) || '-' || "
     "  printf('%06d', (SELECT count(*) FROM applications b WHERE b.rowid <= applications.rowid));"
     "CREATE UNIQUE INDEX applications_ref ON applications(ref);",
+    /* 9: a record's name in each language's alphabetical order
+     * (util/collate.h): its collation key per language, indexed as
+     * sort_name is, so that "Name A-Z" in Kazakh, Russian or English
+     * walks an index. NULL: not yet computed; the registry fills the rows
+     * that existed before (registry_fill_sort_keys) when it opens. */
+    "ALTER TABLE records ADD COLUMN sort_kk TEXT;"
+    "ALTER TABLE records ADD COLUMN sort_ru TEXT;"
+    "ALTER TABLE records ADD COLUMN sort_en TEXT;"
+    "CREATE INDEX records_list_kk ON records(collection, retired, sort_kk, rid);"
+    "CREATE INDEX records_list_ru ON records(collection, retired, sort_ru, rid);"
+    "CREATE INDEX records_list_en ON records(collection, retired, sort_en, rid);",
+    /* 10: the language a user reads the portal's messages in ("kk", "ru",
+     * "en"): the one they applied in, then the one they last signed in
+     * with; NULL: the portal's own (kk) */
+    "ALTER TABLE users ADD COLUMN lang TEXT;",
 };
 
 #define SQLITE_N_MIGRATIONS (sizeof sqlite_migrations / sizeof sqlite_migrations[0])

@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-int jsonx_known_keys(const json_t *obj, const char *const *keys, const char *what, struct err *e)
+int jsonx_known_keys(const json_t *obj, const char *const *keys, const char *format, struct err *e)
 {
     const char *key;
     json_t *v;
@@ -13,7 +13,7 @@ int jsonx_known_keys(const json_t *obj, const char *const *keys, const char *wha
         while (keys[i] && strcmp(keys[i], key) != 0)
             i++;
         if (!keys[i]) {
-            err_set(e, 422, "unknown-field", key, "'%.60s' %s", key, what);
+            err_set(e, 422, "unknown-field", key, format, key);
             return -1;
         }
     }

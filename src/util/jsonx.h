@@ -6,8 +6,11 @@
 
 #include <jansson.h>
 
-/* Refuses (422 "unknown-field", field the key, detail "'<key>' <what>") a
- * member of obj not in keys (NULL-terminated). */
-int jsonx_known_keys(const json_t *obj, const char *const *keys, const char *what, struct err *e);
+/* Refuses (422 "unknown-field", field the key, detail `format` with the
+ * key for its one %s, e.g. "'%.60s' is not a field of a user") a member of
+ * obj not in keys (NULL-terminated). The format is the detail's message id
+ * (translated in web/po/<lang>/api.po). */
+int jsonx_known_keys(const json_t *obj, const char *const *keys, const char *format, struct err *e)
+    __attribute__((format(printf, 3, 0)));
 
 #endif

@@ -2,6 +2,8 @@
  * tables generated from the .po catalogs. */
 #include "web/i18n.h"
 
+#include "util/err.h"
+
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -118,4 +120,19 @@ const char *i18n_tr(enum lang l, const char *msgid)
 bool i18n_known(const char *msgid)
 {
     return find(msgid) != NULL;
+}
+
+const char *i18n_err_text(enum lang l, const struct err *e, char *out, size_t n)
+{
+    const char *f = e->msgid[0] ? i18n_tr(l, e->msgid) : NULL;
+    return !f || f == e->msgid ? e->detail : err_detail_in(e, f, out, n);
+}
+
+const char *i18n_err_detail(const struct err *e, const char *accept_language, char *out, size_t n,
+                            const char **tag)
+{
+    enum lang l = i18n_negotiate(accept_language, LANG_EN);
+    const char *d = i18n_err_text(l, e, out, n);
+    *tag = i18n_tag(d == e->detail ? LANG_EN : l);
+    return d;
 }

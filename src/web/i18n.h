@@ -28,6 +28,15 @@ bool i18n_parse(const char *code, enum lang *out);
 enum lang i18n_negotiate(const char *accept_language, enum lang fallback);
 /* The message in lang; msgid itself when the catalog lacks it. */
 const char *i18n_tr(enum lang l, const char *msgid);
+/* An error's detail in the language Accept-Language asks for, English
+ * when none of the three (an http_detail_tr): its message id's translation
+ * from the catalogs (web/po/<lang>/api.po) with the error's arguments;
+ * the English detail, tagged "en", when the catalogs lack it. */
+struct err;
+const char *i18n_err_detail(const struct err *e, const char *accept_language, char *out, size_t n,
+                            const char **tag);
+/* The same in language l (a page's). */
+const char *i18n_err_text(enum lang l, const struct err *e, char *out, size_t n);
 /* Whether the catalogs hold msgid. */
 bool i18n_known(const char *msgid);
 

@@ -116,6 +116,21 @@ const char *page_enum_label(const struct page *pg, const struct model_enum *en, 
 /* A record's name ({"kk","ru","en"} object or a string) in the language,
  * with the same fall-backs; "" when it has none. */
 const char *web_name(enum lang l, const json_t *name);
+/* The language tag of the value web_name shows when it is not in l (a
+ * fallback, e.g. a Russian name on the Kazakh page), for a `lang`
+ * attribute around it; NULL when it is in l. */
+const char *web_name_lang(enum lang l, const json_t *name);
+/* Sets o's "name_lang" to web_name_lang when there is one (templates:
+ * {{#name_lang}} lang="{{name_lang}}"{{/name_lang}}). */
+void web_set_name_lang(json_t *o, enum lang l, const json_t *name);
+/* An instant (RFC 3339, as stored: UTC) as the portal's people read it, in
+ * Asia/Almaty by the calendar's offsets: the local date "YYYY-MM-DD", or
+ * with the time "YYYY-MM-DD HH:MM"; "" for NULL, the text itself when it
+ * is not an instant. In the request's arena. */
+const char *page_local_day(const struct page *pg, const char *instant);
+/* An error's detail in the page's language (i18n_err_text), in the arena. */
+const char *page_err_text(const struct page *pg, const struct err *e);
+const char *page_local_time(const struct page *pg, const char *instant);
 /* What a record of kind k in coll still lacks (gaps in the shape of
  * workflow_gaps_fn) as a list for the pages: {what, label, href}, each
  * linking to where it is put right (the field on the edit form, the

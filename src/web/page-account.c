@@ -7,6 +7,7 @@
 #include "web/account-form.h"
 
 #include "account/account.h"
+#include "util/log.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -190,6 +191,11 @@ static void h_signin_post(struct http_req *req, struct http_resp *resp, void *ct
         signin_render(&pg, e.status, next);
         return;
     }
+    /* the page's language becomes their messages' (REQ X-I18N-01) */
+    if (user_set_lang(pg.w->api->acct,
+                      json_string_value(json_object_get(json_object_get(me, "user"), "id")),
+                      i18n_code(pg.lang), &e) < 0)
+        log_event(LOG_WARN, "user_lang_not_saved", "error", e.detail, NULL);
     json_decref(me);
     api_set_session_cookie(pg.w->api, pg.resp, cookie, SESSION_MAX_AGE_S);
     free(cookie);

@@ -75,7 +75,7 @@ static json_t *org_list(struct page *pg, const struct listq_param *params, size_
     }
     struct list_query q;
     json_t *list = NULL;
-    if (listq_parse(pg->req->arena, m, coll, params, n, NULL, &q, e) < 0 ||
+    if (listq_parse_lang(pg->req->arena, m, coll, params, n, NULL, i18n_code(pg->lang), &q, e) < 0 ||
         registry_scope_list(pg->w->api->reg, &pg->actor, &q, e) < 0 ||
         registry_list(pg->w->api->reg, pg->req->arena, &q, &list, e) < 0)
         return NULL;
@@ -357,6 +357,8 @@ static void h_apply_post(struct http_req *req, struct http_resp *resp, void *ctx
     json_t *out = NULL;
     int64_t wait = 0;
     json_t *all = e.errors = json_array(); /* every problem of the form at once */
+    /* the page's language: the applicant's messages and activation link */
+    json_object_set_new(form, "lang", json_string(i18n_code(pg.lang)));
     int rc = application_submit(pg.w->api->acct, form, req->remote_ip, &out, &wait, &e);
     json_decref(form);
     if (rc == 0) {
@@ -383,10 +385,9 @@ static void h_apply_post(struct http_req *req, struct http_resp *resp, void *ctx
         size_t j;
         json_t *x;
         json_array_foreach (all, j, x) {
-            struct err one = ERR_INIT;
+            struct err one; /* with its message id: said in the page's language */
+            err_of_entry(x, &one);
             const char *name = json_string_value(json_object_get(x, "field"));
-            err_set(&one, 422, json_string_value(json_object_get(x, "type")), name, "%s",
-                    json_string_value(json_object_get(x, "detail")));
             json_t *other = name ? apply_err_field(&pg, &one) : NULL;
             if (other) /* a field already marked keeps its first message */
                 acct_error(&pg, other, NULL, acct_err_text(&pg, &one));
@@ -535,9 +536,8 @@ static void apps_render(struct page *pg, int status, const struct decision_err *
         const char *sub = json_string_value(json_object_get(app, "submitted_at"));
         json_t *o = json_pack("{s:s, s:s, s:o, s:o, s:s, s:s, s:b, s:s, s:s}", "id", id, "person",
                               person_name(pg, form), "details", app_details(pg, form), "orgs", orgs,
-                              "submitted", sub ? arena_strndup(pg->req->arena, sub, 10) : "", "due",
-                              due ? arena_strndup(pg->req->arena, due, 10) : "", "overdue",
-                              json_is_true(json_object_get(app, "overdue")), "grant_url",
+                              "submitted", page_local_day(pg, sub), "due", page_local_day(pg, due),
+                              "overdue", json_is_true(json_object_get(app, "overdue")), "grant_url",
                               page_url(pg, "/applications/%s/grant", id), "refuse_url",
                               page_url(pg, "/applications/%s/refuse", id));
         const json_t *consent = json_object_get(app, "consent");

@@ -120,7 +120,7 @@ static void found_in(struct page *pg, const struct rel_choice *c,
     struct list_query q;
     json_t *page = NULL;
     struct err e = ERR_INIT;
-    if (listq_parse(pg->req->arena, m, coll, params, n, NULL, &q, &e) < 0 ||
+    if (listq_parse_lang(pg->req->arena, m, coll, params, n, NULL, i18n_code(pg->lang), &q, &e) < 0 ||
         registry_scope_list(pg->w->api->reg, &pg->actor, &q, &e) < 0 ||
         registry_list(pg->w->api->reg, pg->req->arena, &q, &page, &e) < 0)
         return;

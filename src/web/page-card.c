@@ -352,8 +352,8 @@ static json_t *documents_section(struct page *pg, const char *coll, const char *
             json_object_set_new(f, "version", json_incref(json_object_get(d, "version")));
             if (url)
                 json_object_set_new(f, "url", json_string(url));
-            if (uploaded && strlen(uploaded) >= 10)
-                json_object_set_new(f, "uploaded", json_stringn(uploaded, 10));
+            if (uploaded)
+                json_object_set_new(f, "uploaded", json_string(page_local_day(pg, uploaded)));
             if (active)
                 json_object_set_new(f, "restricted_until",
                                     json_incref(json_object_get(r, "until")));
@@ -482,12 +482,10 @@ static const char *kind_label(const struct page *pg, const char *id)
     return k ? web_label(pg->lang, k->label) : id ? id : "";
 }
 
-/* An instant "2026-11-22T19:32:54.655Z" as "2026-11-22 19:32 UTC". */
+/* An instant "2026-11-22T19:32:54.655Z" as "2026-11-23 00:32" (Asia/Almaty). */
 static const char *instant_text(const struct page *pg, const char *at)
 {
-    if (!at || strlen(at) < 16 || at[10] != 'T')
-        return at ? at : "";
-    return arena_printf(pg->req->arena, "%.10s %.5s UTC", at, at + 11);
+    return page_local_time(pg, at);
 }
 
 /* Who made a revision or a workflow step: a user's name when the visitor
@@ -880,6 +878,7 @@ static void card_render(struct page *pg, const char *coll, const char *id, int s
     json_t *d = pg->data;
     pg->nav = "registry";
     json_object_set_new(d, "name", json_string(name));
+    web_set_name_lang(d, pg->lang, json_object_get(rec, "name"));
     json_object_set_new(d, "id", json_string(id));
     json_object_set_new(d, "kind", json_string(web_label(pg->lang, k->label)));
     json_object_set_new(d, "hidden_restricted", json_boolean(hide && k->has_restricted));
@@ -1060,10 +1059,10 @@ static void cu_finish(void *state, struct http_req *req, struct http_resp *resp)
     json_t *doc = NULL, *problems = NULL;
     if (docs_upload_finish(cu->u, &doc, &problems, &e) < 0) {
         if (e.status == 422) {
-            struct refused r = {cu->type, e.detail, problems};
+            struct refused r = {cu->type, page_err_text(&cu->pg, &e), problems};
             card_render(&cu->pg, cu->coll, cu->id, 422, &r);
         } else
-            page_error(&cu->pg, e.status, e.detail);
+            page_error(&cu->pg, e.status, page_err_text(&cu->pg, &e));
         json_decref(problems);
         return;
     }

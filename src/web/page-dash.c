@@ -124,17 +124,27 @@ static int by_stage_and_kind(struct dash *d)
     return rc;
 }
 
-/* The name of an organisation the visitor may see, else its id. */
-static const char *org_name(struct dash *d, const char *id)
+/* The organisation's name on the page, and (lang, if not NULL) the tag of
+ * its language when that is not the page's. */
+static const char *org_name_lang(struct dash *d, const char *id, const char **lang)
 {
     json_t *rec = NULL;
     struct err e = ERR_INIT;
+    if (lang)
+        *lang = NULL;
     if (registry_get_visible(d->pg->w->api->reg, &d->pg->actor, NULL, id, &rec, &e) < 0)
         return id;
     const char *name = arena_strdup(d->pg->req->arena,
                                     web_name(d->pg->lang, json_object_get(rec, "name")));
+    if (lang)
+        *lang = web_name_lang(d->pg->lang, json_object_get(rec, "name"));
     json_decref(rec);
     return *name ? name : id;
+}
+
+static const char *org_name(struct dash *d, const char *id)
+{
+    return org_name_lang(d, id, NULL);
 }
 
 /* Overdue obligations per organisation, when the visitor may read them;
@@ -193,13 +203,16 @@ static int completeness(struct dash *d)
         if (!org || docs_org_completeness(pg->w->api->docs, &pg->actor, org, &c, &e) < 0)
             continue; /* an organisation the visitor may not see */
         json_t *sum = json_object_get(c, "summary");
-        const char *name = org_name(d, org);
+        const char *name_lang;
+        const char *name = org_name_lang(d, org, &name_lang);
         const char *url = page_url(pg, "/registry?owner=%s", org);
         json_int_t score = json_integer_value(json_object_get(sum, "score"));
         json_t *row = json_pack("{s:s, s:s, s:O, s:O, s:I, s:O}", "name", name, "url", url,
                                 "objects", json_object_get(sum, "objects"), "complete",
                                 json_object_get(sum, "complete"), "score", score,
                                 "documents_missing", json_object_get(sum, "documents_missing"));
+        if (name_lang)
+            json_object_set_new(row, "name_lang", json_string(name_lang));
         if (overdue)
             json_object_set_new(row, "overdue",
                                 json_integer(json_integer_value(json_object_get(overdue, org))));

@@ -330,10 +330,8 @@ static json_t *form_errors(struct page *pg, const struct model_kind *k, const st
     size_t i;
     json_t *x;
     json_array_foreach (e->errors, i, x) {
-        struct err one = ERR_INIT;
-        err_set(&one, 422, json_string_value(json_object_get(x, "type")),
-                json_string_value(json_object_get(x, "field")), "%s",
-                json_string_value(json_object_get(x, "detail")));
+        struct err one; /* with its message id: said in the page's language */
+        err_of_entry(x, &one);
         note_error(pg, k, errs, &one);
     }
     if (json_object_size(errs) == 0)
@@ -395,7 +393,9 @@ static json_t *ref_options(struct page *pg, const struct model_field *f, const j
     struct list_query lq;
     json_t *list = NULL;
     struct err e = ERR_INIT;
-    if (coll && listq_parse(pg->req->arena, m, coll, params, n, NULL, &lq, &e) == 0 &&
+    if (coll &&
+        listq_parse_lang(pg->req->arena, m, coll, params, n, NULL, i18n_code(pg->lang), &lq, &e) ==
+            0 &&
         registry_scope_list(pg->w->api->reg, &pg->actor, &lq, &e) == 0 &&
         registry_list(pg->w->api->reg, pg->req->arena, &lq, &list, &e) == 0) {
         size_t i;
@@ -677,7 +677,9 @@ static json_t *owner_options(struct page *pg, const char *cur)
     struct list_query lq;
     json_t *list = NULL;
     struct err e = ERR_INIT;
-    if (coll && listq_parse(pg->req->arena, m, coll, params, 1, NULL, &lq, &e) == 0 &&
+    if (coll &&
+        listq_parse_lang(pg->req->arena, m, coll, params, 1, NULL, i18n_code(pg->lang), &lq, &e) ==
+            0 &&
         registry_list(pg->w->api->reg, pg->req->arena, &lq, &list, &e) == 0) {
         size_t i;
         json_t *rec;

@@ -90,13 +90,14 @@ static void h_home(struct http_req *req, struct http_resp *resp, void *ctx)
         const struct model_kind *k = model_kind(m, json_string_value(json_object_get(rec, "kind")));
         json_t *o = json_object();
         json_object_set_new(o, "name", json_string(web_name(pg.lang, json_object_get(rec, "name"))));
+        web_set_name_lang(o, pg.lang, json_object_get(rec, "name"));
         json_object_set_new(o, "kind", json_string(k ? web_label(pg.lang, k->label) : ""));
         if (k && k->workflow)
             json_object_set_new(o, "code",
                                 json_deep_copy(json_object_get(rec, k->workflow->code_field)));
         const char *updated = json_string_value(json_object_get(rec, "updated_at"));
-        if (updated && strlen(updated) >= 10)
-            json_object_set_new(o, "updated", json_stringn(updated, 10));
+        if (updated)
+            json_object_set_new(o, "updated", json_string(page_local_day(&pg, updated)));
         json_object_set_new(o, "url",
                             json_string(page_url(&pg, "/%s/%s", all.coll->id, id ? id : "")));
         json_array_append_new(items, o);

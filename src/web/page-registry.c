@@ -456,7 +456,7 @@ static size_t row_cells(struct page *pg, const struct columns *c, json_t *rec, j
     if (c->owner)
         out[n++] = org_name(pg, names, json_string_value(json_object_get(rec, "owner")));
     const char *updated = json_string_value(json_object_get(rec, "updated_at"));
-    out[n++] = updated && strlen(updated) >= 10 ? arena_strndup(pg->req->arena, updated, 10) : "";
+    out[n++] = updated ? page_local_day(pg, updated) : "";
     return n;
 }
 
@@ -477,10 +477,11 @@ static json_t *rows_of(struct page *pg, const struct columns *c, json_t *items, 
         for (size_t j = 0; j < n; j++)
             json_array_append_new(a, json_pack("{s:s, s:s}", "text", cells[j], "label",
                                                j + 1 < n_heads ? heads[j + 1] : ""));
-        json_array_append_new(
-            rows, json_pack("{s:s, s:s, s:o}", "name",
-                            web_name(pg->lang, json_object_get(rec, "name")), "url",
-                            page_url(pg, "/%s/%s", pg->coll->id, id ? id : ""), "cells", a));
+        json_t *o = json_pack("{s:s, s:s, s:o}", "name",
+                              web_name(pg->lang, json_object_get(rec, "name")), "url",
+                              page_url(pg, "/%s/%s", pg->coll->id, id ? id : ""), "cells", a);
+        web_set_name_lang(o, pg->lang, json_object_get(rec, "name"));
+        json_array_append_new(rows, o);
     }
     return rows;
 }

@@ -36,10 +36,9 @@ static void tokens_render(struct page *pg, int status)
         }
         json_t *o = json_pack("{s:s, s:O, s:s, s:s, s:s, s:b, s:s}", "id", id, "name",
                               json_object_get(t, "name"), "scopes", sc.p ? sc.p : "", "created",
-                              created ? arena_strndup(pg->req->arena, created, 10) : "", "used",
-                              used ? arena_strndup(pg->req->arena, used, 10) : "", "revoked",
-                              json_is_string(json_object_get(t, "revoked_at")), "revoke_url",
-                              page_url(pg, "/tokens/%s/revoke", id));
+                              page_local_day(pg, created), "used", page_local_day(pg, used),
+                              "revoked", json_is_string(json_object_get(t, "revoked_at")),
+                              "revoke_url", page_url(pg, "/tokens/%s/revoke", id));
         buf_free(&sc);
         json_array_append_new(items, o);
     }

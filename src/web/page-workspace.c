@@ -37,7 +37,7 @@ static const char *status_label(struct page *pg, const char *kind_id, const char
 
 static const char *day_of(struct page *pg, const char *ts)
 {
-    return ts && strlen(ts) >= 10 ? arena_strndup(pg->req->arena, ts, 10) : "";
+    return page_local_day(pg, ts);
 }
 
 /* The organisation's objects with status and completeness. */
@@ -57,18 +57,17 @@ static json_t *my_objects(struct page *pg)
         const struct model_kind *k = model_kind(pg->w->api->model, kind ? kind : "");
         const char *code = json_string_value(json_object_get(it, "accounting_code"));
         bool editable = k && authz_may(rights_of(pg), &pg->actor, RA_UPDATE, k->id, pg->actor.org);
-        json_array_append_new(
-            out, json_pack("{s:s, s:s, s:s, s:s, s:I, s:b, s:s, s:s?}", "name",
-                           web_name(pg->lang, json_object_get(it, "name")), "kind",
-                           k ? web_label(pg->lang, k->label) : "", "status",
-                           status_label(pg, kind, json_string_value(json_object_get(it, "status"))),
-                           "code", code ? code : "", "score",
-                           json_integer_value(json_object_get(it, "score")), "complete",
-                           json_is_true(json_object_get(it, "complete")), "url",
-                           page_url(pg, "/%s/%s", k ? k->collection : "", id ? id : ""),
-                           "edit_url",
-                           editable ? page_url(pg, "/%s/%s/edit", k->collection, id ? id : "")
-                                    : NULL));
+        json_t *row = json_pack(
+            "{s:s, s:s, s:s, s:s, s:I, s:b, s:s, s:s?}", "name",
+            web_name(pg->lang, json_object_get(it, "name")), "kind",
+            k ? web_label(pg->lang, k->label) : "", "status",
+            status_label(pg, kind, json_string_value(json_object_get(it, "status"))), "code",
+            code ? code : "", "score", json_integer_value(json_object_get(it, "score")), "complete",
+            json_is_true(json_object_get(it, "complete")), "url",
+            page_url(pg, "/%s/%s", k ? k->collection : "", id ? id : ""), "edit_url",
+            editable ? page_url(pg, "/%s/%s/edit", k->collection, id ? id : "") : NULL);
+        web_set_name_lang(row, pg->lang, json_object_get(it, "name"));
+        json_array_append_new(out, row);
     }
     json_decref(c);
     return out;
@@ -279,8 +278,7 @@ static void h_queue(struct http_req *req, struct http_resp *resp, void *ctx)
         const char *review =
             wf && wf->review_field ? json_string_value(json_object_get(rec, wf->review_field)) : NULL;
         const char *status = wf ? json_string_value(json_object_get(rec, wf->status_field)) : NULL;
-        json_array_append_new(
-            items,
+        json_t *row =
             json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:b, s:s}", "name",
                       web_name(pg.lang, json_object_get(rec, "name")), "kind",
                       k ? web_label(pg.lang, k->label) : "", "owner", owner_name, "status",
@@ -288,7 +286,9 @@ static void h_queue(struct http_req *req, struct http_resp *resp, void *ctx)
                       "due", day_of(&pg, json_string_value(json_object_get(it, "due_at"))),
                       "overdue", json_is_true(json_object_get(it, "overdue")), "changes",
                       review && *review, "url",
-                      page_url(&pg, "/%s/%s/verify", k ? k->collection : "", id ? id : "")));
+                      page_url(&pg, "/%s/%s/verify", k ? k->collection : "", id ? id : ""));
+        web_set_name_lang(row, pg.lang, json_object_get(rec, "name"));
+        json_array_append_new(items, row);
     }
     json_decref(q);
     json_object_set_new(pg.data, "has_items", json_boolean(json_array_size(items) > 0));

@@ -6,6 +6,7 @@
 #include "auth/authz.h"
 #include "registry/listq.h"
 #include "registry/registry.h"
+#include "util/timeutil.h"
 #include "web/assets.h"
 
 #include <sodium.h>
@@ -113,6 +114,59 @@ const char *web_label(enum lang l, struct i18n label)
         if (order[l][i] && *order[l][i])
             return order[l][i];
     return "";
+}
+
+const char *web_name_lang(enum lang l, const json_t *name)
+{
+    if (!json_is_object(name))
+        return NULL;
+    static const enum lang order[LANG_N][3] = {[LANG_KK] = {LANG_KK, LANG_RU, LANG_EN},
+                                               [LANG_RU] = {LANG_RU, LANG_KK, LANG_EN},
+                                               [LANG_EN] = {LANG_EN, LANG_RU, LANG_KK}};
+    for (int i = 0; i < 3; i++) {
+        const char *s = json_string_value(json_object_get(name, i18n_code(order[l][i])));
+        if (s && *s)
+            return order[l][i] == l ? NULL : i18n_tag(order[l][i]);
+    }
+    return NULL;
+}
+
+const char *page_err_text(const struct page *pg, const struct err *e)
+{
+    char out[sizeof e->detail * 2];
+    return arena_strdup(pg->req->arena, i18n_err_text(pg->lang, e, out, sizeof out));
+}
+
+const char *page_local_day(const struct page *pg, const char *instant)
+{
+    int64_t ms;
+    if (!instant)
+        return "";
+    if (time_parse_rfc3339(instant, &ms) < 0)
+        return arena_strdup(pg->req->arena, instant);
+    char day[11];
+    calsvc_local_date(pg->w->api->cal, ms, day);
+    return arena_strdup(pg->req->arena, day);
+}
+
+const char *page_local_time(const struct page *pg, const char *instant)
+{
+    int64_t ms;
+    if (!instant)
+        return "";
+    if (time_parse_rfc3339(instant, &ms) < 0)
+        return arena_strdup(pg->req->arena, instant);
+    char day[11];
+    calsvc_local_date(pg->w->api->cal, ms, day);
+    int minute = calsvc_local_minute(pg->w->api->cal, ms);
+    return arena_printf(pg->req->arena, "%s %02d:%02d", day, minute / 60, minute % 60);
+}
+
+void web_set_name_lang(json_t *o, enum lang l, const json_t *name)
+{
+    const char *tag = web_name_lang(l, name);
+    if (tag)
+        json_object_set_new(o, "name_lang", json_string(tag));
 }
 
 const char *web_name(enum lang l, const json_t *name)
@@ -483,7 +537,9 @@ int web_list_query(struct page *pg, const struct model_collection *coll,
         err_internal(e, "the model has no records collection");
         return -1;
     }
-    if (listq_parse(pg->req->arena, pg->w->api->model, coll, params, n, NULL, q, e) < 0)
+    /* "name" in the page language's alphabet */
+    if (listq_parse_lang(pg->req->arena, pg->w->api->model, coll, params, n, NULL,
+                         i18n_code(pg->lang), q, e) < 0)
         return -1;
     return registry_scope_list(pg->w->api->reg, &pg->actor, q, e);
 }

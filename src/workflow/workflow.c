@@ -9,6 +9,7 @@
 #include "util/jsonx.h"
 #include "util/text.h"
 #include "util/timeutil.h"
+#include "web/i18n.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -234,14 +235,26 @@ static int record_event(struct store_conn *c, const json_t *cur, const json_t *n
     return rc;
 }
 
-static void remarks_text(const json_t *remarks, struct buf *out)
+/* A label of the model in language l (its English, then any, if l's is
+ * missing). */
+static const char *label_in(struct i18n label, enum lang l)
+{
+    const char *s = l == LANG_KK ? label.kk : l == LANG_RU ? label.ru : label.en;
+    return s && *s ? s : label.en && *label.en ? label.en : label.ru ? label.ru : "";
+}
+
+/* The remarks, each under its field's label (never the field's id). */
+static void remarks_text(const struct model_kind *k, const json_t *remarks, enum lang l,
+                         struct buf *out)
 {
     size_t i;
     const json_t *r;
     json_array_foreach(remarks, i, r)
     {
         const char *field = json_string_value(json_object_get(r, "field"));
-        buf_printf(out, "- %s%s%s\n", field ? field : "", field ? ": " : "",
+        const struct model_field *f = field ? model_field(k, field) : NULL;
+        const char *label = f ? label_in(f->label, l) : field;
+        buf_printf(out, "- %s%s%s\n", label ? label : "", label ? ": " : "",
                    json_string_value(json_object_get(r, "text")));
     }
 }
@@ -253,41 +266,37 @@ static int notify_owner(struct workflow *w, struct store_conn *c, const struct m
 {
     if (t->trigger != WF_ACCEPT && t->trigger != WF_RETURN)
         return 0;
-    const json_t *name = json_object_get(next, "name");
-    const char *title = text_of(name, "ru");
-    if (!title)
-        title = text_of(name, "kk");
-    if (!title)
-        title = text_of(name, "en");
-    struct buf b;
-    buf_init(&b, 0);
-    buf_printf(&b, "%s / %s / %s\n«%s» (%s)\n", t->label.kk, t->label.ru, t->label.en,
-               title ? title : "", text_of(next, "id"));
     const char *code = text_of(next, k->workflow->code_field);
-    if (code && t->assign_code)
-        buf_printf(&b, "Есептік код / Учётный код / Accounting code: %s\n", code);
-    if (remarks) {
-        buf_puts(&b, "Ескертулер / Замечания / Remarks:\n");
-        remarks_text(remarks, &b);
+    struct buf b[LANG_N];
+    char subject[LANG_N][400];
+    for (int l = 0; l < LANG_N; l++) {
+        const char *title = registry_name_in(next, i18n_code(l));
+        buf_init(&b[l], 0);
+        buf_printf(&b[l], "%s\n«%s» (%s)\n", label_in(t->label, l), title ? title : "",
+                   text_of(next, "id"));
+        if (code && t->assign_code)
+            buf_printf(&b[l], "%s: %s\n", i18n_tr(l, TR("Accounting code")), code);
+        if (remarks) {
+            buf_printf(&b[l], "%s:\n", i18n_tr(l, TR("Remarks")));
+            remarks_text(k, remarks, l, &b[l]);
+        }
+        char one[160];
+        text_one_line(title ? title : text_of(next, "id"), one, sizeof one);
+        if (t->trigger == WF_RETURN)
+            snprintf(subject[l], sizeof subject[l], i18n_tr(l, TR("Returned with remarks: «%s»")),
+                     one);
+        else if (code && t->assign_code)
+            snprintf(subject[l], sizeof subject[l], i18n_tr(l, TR("Registered: «%s» %s")), one,
+                     code);
+        else
+            snprintf(subject[l], sizeof subject[l], i18n_tr(l, TR("Changes accepted: «%s»")), one);
     }
-    char *body = buf_steal(&b, NULL);
-    char one[160], subject[400];
-    text_one_line(title ? title : text_of(next, "id"), one, sizeof one);
-    if (t->trigger == WF_RETURN)
-        snprintf(subject, sizeof subject,
-                 "Ескертулермен қайтарылды / Возвращено с замечаниями / Returned with remarks: "
-                 "«%s»",
-                 one);
-    else if (code && t->assign_code)
-        snprintf(subject, sizeof subject, "Есепке алынды / Учтено / Registered: «%s» %s", one,
-                 code);
-    else
-        snprintf(subject, sizeof subject,
-                 "Өзгерістер қабылданды / Изменения приняты / Changes accepted: «%s»", one);
+    struct acct_texts tx = {{subject[0], subject[1], subject[2]}, {b[0].p, b[1].p, b[2].p}};
     int rc = accounts_notify(w->ac, c, owner_of(next), "owner-editor",
-                             t->trigger == WF_ACCEPT ? "record-accepted" : "record-returned",
-                             subject, body, text_of(next, "id"), NULL, e);
-    free(body);
+                             t->trigger == WF_ACCEPT ? "record-accepted" : "record-returned", &tx,
+                             text_of(next, "id"), NULL, e);
+    for (int l = 0; l < LANG_N; l++)
+        buf_free(&b[l]);
     return rc;
 }
 
@@ -431,7 +440,7 @@ static int parse_decision(const json_t *body, enum wf_trigger *trigger, const js
                           struct err *e)
 {
     static const char *const keys[] = {"decision", "remarks", NULL};
-    if (jsonx_known_keys(body, keys, "is not part of a decision", e) < 0)
+    if (jsonx_known_keys(body, keys, "'%.60s' is not part of a decision", e) < 0)
         return -1;
     const char *d = json_string_value(json_object_get(body, "decision"));
     if (!d || (strcmp(d, "accept") != 0 && strcmp(d, "return") != 0)) {

@@ -129,6 +129,34 @@ cases.push(['a file refused during an upload with JavaScript shows its problems 
   await ctx.close();
 }]);
 
+cases.push(['the file input speaks the page language, before and after a file is chosen  # REQ: X-I18N-01', async () => {
+  const ctx = await browser.newContext();
+  await signIn(ctx);
+  const page = await ctx.newPage();
+  const problems = watchConsole(page);
+  const want = {
+    kk: ['Файлды осында сүйреңіз немесе', 'қалтадан таңдаңыз', 'Файл таңдалмаған.', 'Файлды ауыстыру'],
+    ru: ['Перетащите файл сюда или', 'выберите в папке', 'Файл не выбран.', 'Заменить файл'],
+  };
+  for (const [lang, [drag, choose, none, change]] of Object.entries(want)) {
+    await page.goto(`${srv.base}/${lang}/objects/${CARD}`);
+    const item = page.locator('#doc-technical_specification');
+    await item.locator('.usa-file-input__instructions').waitFor();
+    const text = await item.locator('.usa-file-input').textContent();
+    assert(!/Drag file|choose from folder|No file selected/i.test(text), `English left in ${lang}: ${text}`);
+    assert(text.includes(none), `the status in ${lang}: ${text}`);
+    const label = await item.locator('input[type=file]').getAttribute('aria-label');
+    assert(label === `${drag} ${choose}` || label.toLowerCase() === choose.toLowerCase(),
+           `aria-label in ${lang}: ${label}`);
+    await item.locator('input[type=file]').setInputFiles(FX.pdfa1b);
+    await item.locator('.usa-file-input__preview-heading').waitFor();
+    const heading = await item.locator('.usa-file-input__preview-heading').textContent();
+    assert(heading.includes(change) && !/Selected file|Change file/.test(heading), `after choosing, ${lang}: ${heading}`);
+  }
+  assert(problems.length === 0, 'console: ' + problems.join('; '));
+  await ctx.close();
+}]);
+
 cases.push(['without JavaScript the card renders and its upload form works  # REQ: DOC-01', async () => {
   const ctx = await browser.newContext({ javaScriptEnabled: false });
   await signIn(ctx);

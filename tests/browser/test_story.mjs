@@ -102,9 +102,9 @@ async function walk(lang, js, contexts) {
   // 3. the user activates the account from the e-mail's link and signs in
   // (the mail server's copy: the portal keeps no usable link)
   const mail = await mails.waitFor(m => m.to.includes(email) && /\/activate\?s=/.test(m.text));
-  const link = mail.text.match(/https:\/\/portal\.example\.kz(\/activate\?s=[A-Za-z0-9_-]+)/)[1];
+  const link = mail.text.match(/https:\/\/portal\.example\.kz(\/[a-z]{2}\/activate\?s=[A-Za-z0-9_-]+)/)[1];
   await page.goto(`${srv.base}${link}`);
-  assert(page.url().includes(`/${lang}/activate?s=`), `activation in the visitor's language: ${page.url()}`);
+  assert(page.url().includes(`/${lang}/activate?s=`), `activation in the language applied in: ${page.url()}`);
   await page.fill('#link-password', PASSWORD);
   await page.fill('#link-password2', PASSWORD);
   await submit(page, 'main button[type=submit]');

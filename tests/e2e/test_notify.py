@@ -46,10 +46,15 @@ def server_args(port, *more):
             *more]
 
 
-def person(role, org):
-    """A new active user: (e-mail, personal token)."""
+def person(role, org, lang=None):
+    """A new active user: (e-mail, personal token). With lang, they sign in
+    once with it (Accept-Language), which makes it their messages'."""
     mail = SRV.user(role, org)
     tok = cli(SRV.data, 'token', 'create', '--name', 'e2e', '--user', mail).stdout.decode().strip()
+    if lang:
+        r = SRV.request('POST', '/api/v1/session', {'email': mail, 'password': 'Corr3ct-Horse-Battery'},
+                        headers={'Accept-Language': lang})
+        assert r.status == 200 and r.json()['user']['lang'] == lang, r
     return mail, tok
 
 
@@ -146,25 +151,34 @@ def test_activation_link_arrives_by_email():
     # REQ: ACC-02
     # REQ: ACC-03
     # REQ: X-I18N-01
-    app = SRV.request('POST', '/api/v1/account-applications', FORM).json()
+    # applied in Russian: the messages and the activation page are Russian
+    app = SRV.request('POST', '/api/v1/account-applications', FORM,
+                      headers={'Accept-Language': 'ru-RU,ru;q=0.9,en;q=0.5'}).json()
     org = make_org(1)
+    got = SRV.get(f'/api/v1/account-applications/{app["id"]}', token=INTEGRATOR).json()
+    assert got['form']['lang'] == 'ru', got
     g = SRV.request('POST', f'/api/v1/account-applications/{app["id"]}/grant',
                     {'organization': org, 'roles': ['owner-editor']}, token=INTEGRATOR)
     assert g.status == 200, g
     msgs = SMTP.wait_for(lambda m: FORM['email'] in m.to, n=3)
     for m in msgs:
         check_message(m, FORM['email'])
-    act = [m for m in msgs if m.parsed['Subject'].startswith('Есептік жазбаны белсендіру')]
-    granted = [m for m in msgs if m.parsed['Subject'] ==
-               'Өтінім қанағаттандырылды / Заявка одобрена / Application granted']
+    act = [m for m in msgs if m.parsed['Subject'] == 'Активация учётной записи']
+    granted = [m for m in msgs if m.parsed['Subject'] == 'Заявка одобрена']
     assert len(act) == 1 and len(granted) == 1, msgs
-    # the applicant was told the reference number as the application came
-    received = [m for m in msgs if m.parsed['Subject'] ==
-                'Өтінім қабылданды / Заявка принята / Application received']
+    # the applicant was told the reference number as the application came,
+    # in the language they applied in
+    received = [m for m in msgs if m.parsed['Subject'] == 'Заявка принята']
     assert len(received) == 1 and re.fullmatch(r'A-\d{4}-\d{6}', app['ref']), (msgs, app)
     assert app['ref'] in received[0].body() and app['due_at'][:10] in received[0].body()
-    assert org in granted[0].body() and 'owner-editor' in granted[0].body()
-    secret = re.search(r'/activate\?s=([A-Za-z0-9_-]{43})\n', act[0].body()).group(1)
+    assert 'Application received' not in received[0].body()
+    # labels in the recipient's language, never ids, and one language only
+    body = granted[0].body()
+    assert '«Ведомство уведомлений 1»' in body and 'Владелец (редактор)' in body, body
+    assert org not in body and 'owner-editor' not in body and 'Organization' not in body, body
+    assert 'Хабарлама' not in body and 'Ұйым' not in body, body
+    secret = re.search(r'/ru/activate\?s=([A-Za-z0-9_-]{43})\n', act[0].body()).group(1)
+    assert 'Задайте пароль' in act[0].body() and 'Set your password' not in act[0].body()
     r = SRV.request('POST', '/api/v1/activation', {'token': secret, 'password': PASSWORD})
     assert r.status == 204, r
     r = SRV.request('POST', '/api/v1/session', {'email': FORM['email'], 'password': PASSWORD})
@@ -189,9 +203,9 @@ def test_activation_link_arrives_by_email():
     r = SRV.request('POST', f'/api/v1/account-applications/{app["id"]}/refuse',
                     {'reason': 'Заявитель не является госорганом'}, token=INTEGRATOR)
     assert r.status == 200, r
-    m = SMTP.wait_for(lambda m: other['email'] in m.to and 'refused' in m.parsed['Subject'])[0]
+    # no language said: the portal's, kk
+    m = SMTP.wait_for(lambda m: other['email'] in m.to and m.parsed['Subject'] == 'Өтінім қабылданбады')[0]
     check_message(m, other['email'])
-    assert m.parsed['Subject'] == 'Өтінім қабылданбады / Заявка отклонена / Application refused'
     assert 'не является госорганом' in m.body()
     row = wait_until(lambda: next((o for o in outbox() if o['recipient'] == other['email'] and o['sent_at']
                                    and o['template'] == 'application-refused'),
@@ -205,7 +219,7 @@ def test_workflow_messages_reach_the_owner_editors():
     # REQ: X-I18N-01
     org = make_org(2)
     ed1, tok1 = person('owner-editor', org)
-    ed2, tok2 = person('owner-editor', org)
+    ed2, tok2 = person('owner-editor', org, 'en')
     viewer, vtok = person('owner-viewer', org)
     rec = draft(org, tok1, 'Сервис «Әкімдік-Онлайн»')
     assert SRV.request('POST', f'/api/v1/objects/{rec["id"]}/submit', token=tok1).status == 200
@@ -215,11 +229,14 @@ def test_workflow_messages_reach_the_owner_editors():
     assert r.status == 200, r
     msgs = SMTP.wait_for(lambda m: remark in m.body(), n=2)
     assert sorted(m.to[0] for m in msgs) == sorted([ed1, ed2]), msgs
+    # each in their own language, the remark under its field's label
+    want = {ed1: ('Ескертулермен қайтарылды: «Сервис «Әкімдік-Онлайн»»', 'Мақсаты: ' + remark),
+            ed2: ('Returned with remarks: «Сервис «Әкімдік-Онлайн»»', 'Purpose: ' + remark)}
     for m in msgs:
         check_message(m, m.to[0])
-        assert m.parsed['Subject'] == ('Ескертулермен қайтарылды / Возвращено с замечаниями / '
-                                       'Returned with remarks: «Сервис «Әкімдік-Онлайн»»'), m.parsed['Subject']
-        assert rec['id'] in m.body()
+        subject, line = want[m.to[0]]
+        assert m.parsed['Subject'] == subject, m.parsed['Subject']
+        assert rec['id'] in m.body() and line in m.body() and 'purpose:' not in m.body(), m.body()
     # the editors' inboxes hold it, unread; the viewer's does not
     box = inbox(tok1)
     mine = [i for i in box['items'] if i['subject_ref'] == rec['id']]
@@ -251,8 +268,11 @@ def test_workflow_messages_reach_the_owner_editors():
     code = r.json()['accounting_code']
     msgs = SMTP.wait_for(lambda m: code in m.parsed['Subject'], n=2)
     assert sorted(m.to[0] for m in msgs) == sorted([ed1, ed2])
-    assert msgs[0].parsed['Subject'] == f'Есепке алынды / Учтено / Registered: «Сервис «Әкімдік-Онлайн»» {code}'
-    assert code in msgs[0].body()
+    subjects = {m.to[0]: m.parsed['Subject'] for m in msgs}
+    assert subjects == {ed1: f'Есепке алынды: «Сервис «Әкімдік-Онлайн»» {code}',
+                        ed2: f'Registered: «Сервис «Әкімдік-Онлайн»» {code}'}, subjects
+    assert all(code in m.body() for m in msgs)
+    assert 'Accounting code: ' + code in next(m for m in msgs if m.to[0] == ed2).body()
     assert any(i['template'] == 'record-accepted' and i['subject_ref'] == rec['id']
                for i in inbox(tok2)['items'])
     assert not SMTP.to(viewer)
@@ -275,7 +295,7 @@ def test_reminder_two_working_days_before_and_once():
     # REQ: X-CAL-01
     # REQ: X-POL-01
     org = make_org(3)
-    ed, tok = person('owner-editor', org)
+    ed, tok = person('owner-editor', org, 'ru')
     viewer, _ = person('owner-viewer', org)
     rec = draft(org, tok, 'Реестр пособий')
     # started Wednesday 18 March 2026: five working days skip Nauryz (21-23 March) and the days
@@ -304,9 +324,9 @@ def test_reminder_two_working_days_before_and_once():
     assert len(reminded(oid)) == 1 and not reminded(fresh)
     m = SMTP.wait_for(lambda m: ed in m.to and 'Реестр пособий' in m.parsed['Subject'])[0]
     check_message(m, ed)
-    assert m.parsed['Subject'] == ('Мерзім жақындады / Срок приближается / Deadline approaching: '
-                                   f'«Реестр пособий» (objects/{rec["id"]})'), m.parsed['Subject']
+    assert m.parsed['Subject'] == 'Срок приближается: «Реестр пособий»', m.parsed['Subject']
     assert '2026-03-30' in m.body() and 'Актуализация данных владельцем' in m.body(), m.body()
+    assert 'owner_update' not in m.body() and 'Deadline' not in m.body(), m.body()
     SMTP.wait_for(lambda m: VERIFIER_EMAIL in m.to and 'Реестр пособий' in m.parsed['Subject'])
     # scanned again, the same day and the next: nothing more about it; the fresh one now
     assert scan('2026-03-26T15:00:00+05:00')[0] == 0
@@ -327,7 +347,7 @@ def test_daily_digest_once_per_local_date():
     # REQ: REG-05
     # REQ: X-CAL-01
     org = make_org(4)
-    ed, tok = person('owner-editor', org)
+    ed, tok = person('owner-editor', org, 'en')
     rec = draft(org, tok, 'Система закупок')
     started = '2026-02-02T05:00:00.000Z'
     due = cal_add(started, 2)
@@ -338,12 +358,18 @@ def test_daily_digest_once_per_local_date():
     assert scan('2026-02-05T08:59:00+05:00')[1] == 0
     reminders, digests, messages = scan('2026-02-05T09:00:00+05:00')
     assert digests >= 2 and messages >= 2, (reminders, digests, messages)
-    title = 'Мерзімі өткен міндеттемелер / Просроченные сроки / Missed deadlines: 2026-02-05'
+    title = 'Missed deadlines: 2026-02-05'
     m = SMTP.wait_for(lambda m: ed in m.to and m.parsed['Subject'].startswith(title))[0]
     check_message(m, ed)
     assert m.parsed['Subject'] == title + ' (1)' and '«Система закупок»' in m.body() and '2026-02-04' in m.body()
-    v = SMTP.wait_for(lambda m: VERIFIER_EMAIL in m.to and m.parsed['Subject'].startswith(title))[0]
+    assert "Owner's update of the data" in m.body() and 'owner_update' not in m.body(), m.body()
+    title_kk = 'Мерзімі өткен міндеттемелер: 2026-02-05'
+    v = SMTP.wait_for(lambda m: VERIFIER_EMAIL in m.to and m.parsed['Subject'].startswith(title_kk))[0]
     assert v.body().count('«Система закупок»') == 2, v.body()  # the organisation's and the role's
+    # who owes each: the organisation's name and the role's label, not their ids
+    assert '«Хабарлама ведомствосы 4»' in v.body() and org not in v.body(), v.body()
+    assert 'Сервистік интегратор (тексеруші)' in v.body() and 'integrator-verifier' not in v.body(), \
+        v.body()
     assert any(i['template'] == 'digest' for i in inbox(tok)['items'])
     # later the same day: nothing; the next day: again, once
     assert scan('2026-02-05T18:00:00+05:00')[1] == 0

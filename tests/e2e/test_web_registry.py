@@ -64,8 +64,9 @@ def page(path):
     return r.body.decode()
 
 
-def api(params):
-    r = SRV.get('/api/v1/objects?' + urllib.parse.urlencode(params))
+def api(params, lang='ru'):
+    """The API's list; "name" in the alphabet of lang, as the /ru pages sort."""
+    r = SRV.get('/api/v1/objects?' + urllib.parse.urlencode(params + [('lang', lang)]))
     assert r.status == 200, r
     return r.json()
 
@@ -103,7 +104,8 @@ def total_of(body):
 
 def row_links(body):
     return [(html.unescape(h), html.unescape(n)) for h, n in
-            re.findall(r'<th scope="row"><a class="usa-link" href="([^"]*)">([^<]*)</a></th>', body)]
+            re.findall(r'<th scope="row"><a class="usa-link" href="([^"]*)"(?: lang="[a-z]+")?>([^<]*)</a></th>',
+                       body)]
 
 
 def link(body, text):
@@ -350,6 +352,27 @@ def test_names_are_shown_as_text():
     assert '<script>alert(2)' not in body and '&lt;script&gt;alert(2)' in body
 
 
+def test_names_sort_by_the_page_language():
+    """Each language's page lists names in its alphabet, as the API does
+    with ?lang= (REQ X-I18N-01): Kazakh Ғ after Г, Қ after К, Ү and Ұ after
+    У; Russian with Ё as Е; Cyrillic before Latin in both."""
+    params = [('filter', 'status:registered'), ('limit', '100')]
+    orders = {}
+    for lang in ['kk', 'ru', 'en']:
+        body = page(f'/{lang}/registry?' + urllib.parse.urlencode(params))
+        got = [h.rsplit('/', 1)[1] for h, _ in row_links(body)]
+        want = [it['id'] for it in api(params, lang)['items']]
+        at = next((i for i, (a, b) in enumerate(zip(got, want)) if a != b), min(len(got), len(want)))
+        assert got == want, (lang, len(got), len(want), at, got[at:at + 3], want[at:at + 3])
+        orders[lang] = got
+    # the demo's names are in three languages: the three orders differ
+    assert orders['kk'] != orders['ru'] != orders['en'], orders
+    # a name shown in another language than the page's says which (REQ X-I18N-01)
+    body = page('/kk/registry?' + urllib.parse.urlencode(params))
+    assert re.search(r'<a class="usa-link" href="[^"]*" lang="ru">' + re.escape(html.escape(QUOTED_NAME)), body) or \
+        re.search(r'<a class="usa-link" href="[^"]*" lang="ru">Система', body), body[:2000]
+
+
 def main():
     global SRV, ADMIN, OWNER, VERIFIER, ORG
     with Server(demo=True) as srv:
@@ -369,7 +392,8 @@ def main():
         run([test_facets_and_counts_match_the_api, test_filter_sort_and_paging_links,
              test_csv_download, test_bad_parameters_give_a_friendly_400_page,
              test_no_restricted_field_and_no_draft_for_the_public,
-             test_csv_walks_every_page_for_a_signed_in_owner, test_names_are_shown_as_text])
+             test_csv_walks_every_page_for_a_signed_in_owner, test_names_are_shown_as_text,
+             test_names_sort_by_the_page_language])
 
 
 if __name__ == '__main__':

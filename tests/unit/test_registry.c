@@ -770,6 +770,96 @@ static void test_absent_few_valued_fields_have_no_rows(void **state)
     registry_free(mem);
 }
 
+/* The ids of the objects in the order of "name" in lang's alphabet, joined
+ * by spaces. */
+static char *name_order(struct fx *f, struct registry *r, const char *lang, const char *sort)
+{
+    struct arena *a = arena_new();
+    struct listq_param p[] = {{"sort", sort}, {"limit", "2"}};
+    static char ids[256];
+    ids[0] = '\0';
+    struct list_query q;
+    struct err e = ERR_INIT;
+    const char *cursor = NULL;
+    do { /* two at a time: the cursor carries the key across pages */
+        struct listq_param pc[] = {p[0], p[1], {"cursor", cursor}};
+        assert_int_equal(listq_parse_lang(a, f->model, model_collection(f->model, "objects"), pc,
+                                          cursor ? 3 : 2, NULL, lang, &q, &e),
+                         0);
+        json_t *out = NULL;
+        assert_int_equal(registry_list(r, a, &q, &out, &e), 0);
+        size_t i;
+        json_t *item;
+        json_array_foreach (json_object_get(out, "items"), i, item) {
+            strcat(ids, ids[0] ? " " : "");
+            strcat(ids, json_string_value(json_object_get(item, "id")));
+        }
+        const char *next = json_string_value(json_object_get(out, "next_cursor"));
+        cursor = next ? arena_strdup(a, next) : NULL;
+        json_decref(out);
+    } while (cursor);
+    arena_free(a);
+    return ids;
+}
+
+/* Names sort by the alphabet of the language asked for (ICU's collation),
+ * not by bytes: Kazakh Ғ after Г and Ұ, Ү after У; Russian with the
+ * Kazakh Ә next to А and Cyrillic before Latin; English Ä with A. Through
+ * SQL and through the memory index, across cursor pages, and for records
+ * stored before the keys existed once they are filled. REQ: X-I18N-01 */
+static void test_name_sorts_by_the_language_alphabet(void **state)
+{
+    struct fx *f = *state;
+    json_decref(make_org(f, "org-1"));
+    static const char *const names[][4] = {
+        {"r1", "Ғалым", "Әлем", "Ärger"}, {"r2", "Гүл", "Банк", "zebra"},
+        {"r3", "Дом", "Apple", "apple"},  {"r4", "Үй", "Уют", "Home"},
+        {"r5", "Ұл", "Сын", "Son"},
+    };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        char body[512];
+        snprintf(body, sizeof body,
+                 "{\"kind\":\"information_system\",\"owner\":\"org-1\",\"name\":{\"kk\":\"%s\","
+                 "\"ru\":\"%s\",\"en\":\"%s\"},\"stage\":\"creation\"}",
+                 names[i][1], names[i][2], names[i][3]);
+        json_decref(create(f, "objects", body, names[i][0]));
+    }
+    struct registry *mem = registry_new(f->store, f->model);
+    struct err e = ERR_INIT;
+    assert_int_equal(registry_enable_filter_index(mem, &e), 0);
+    for (int pass = 0; pass < 2; pass++) {
+        struct registry *regs[] = {f->reg, mem};
+        for (size_t i = 0; i < 2; i++) {
+            struct registry *r = regs[i];
+            /* byte order of the folded name, as before: no language */
+            assert_string_equal(name_order(f, r, NULL, "name"), "r3 r2 r5 r4 r1");
+            assert_string_equal(name_order(f, r, "kk", "name"), "r2 r1 r3 r5 r4");
+            assert_string_equal(name_order(f, r, "ru", "name"), "r1 r2 r5 r4 r3");
+            assert_string_equal(name_order(f, r, "en", "name"), "r3 r1 r4 r5 r2");
+            assert_string_equal(name_order(f, r, "kk", "-name"), "r4 r5 r3 r1 r2");
+        }
+        /* as if written before migration 9: the keys are filled once */
+        struct store_conn *c = store_conn(f->store);
+        assert_int_equal(
+            store_execf(c, "UPDATE records SET sort_kk = NULL, sort_ru = NULL, sort_en = NULL", &e,
+                        ""),
+            0);
+        assert_int_equal(registry_fill_sort_keys(f->reg, &e), 0);
+        assert_int_equal(count_rows(f, "SELECT count(*) FROM records WHERE sort_kk IS NULL OR "
+                                       "sort_ru IS NULL OR sort_en IS NULL"),
+                         0);
+        registry_free(mem);
+        mem = registry_new(f->store, f->model);
+        assert_int_equal(registry_enable_filter_index(mem, &e), 0);
+    }
+    /* the index of each language is what a sorted list walks */
+    assert_int_equal(count_rows(f, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND "
+                                   "name IN ('records_list_kk', 'records_list_ru', "
+                                   "'records_list_en')"),
+                     3);
+    registry_free(mem);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -780,6 +870,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_check_detects_tampering, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failed_import_leaves_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_list_query_parsing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_name_sorts_by_the_language_alphabet, setup, teardown),
         cmocka_unit_test_setup_teardown(test_memory_index_matches_sql, setup, teardown),
         cmocka_unit_test_setup_teardown(test_relations_visible_as_their_ends, setup, teardown),
         cmocka_unit_test_setup_teardown(test_absent_few_valued_fields_have_no_rows, setup,

@@ -2,6 +2,7 @@
  * arena and buffer limits. */
 #include "util/arena.h"
 #include "util/buf.h"
+#include "util/err.h"
 #include "util/text.h"
 #include "util/timeutil.h"
 
@@ -178,6 +179,37 @@ static void test_safe_filename(void **state)
     assert_string_equal(out, "");
 }
 
+/* An error keeps its format and arguments, so that it can be said again
+ * in another language with the arguments in their places (REQ X-I18N-01). */
+static void test_err_detail_in_another_language(void **state)
+{
+    (void)state;
+    struct err e = ERR_INIT;
+    char out[512];
+    err_set(&e, 422, "bad-format", "x", "'%.3s' is %d, not %zu%%", "abcdef", -7, (size_t)9);
+    assert_string_equal(e.detail, "'abc' is -7, not 9%");
+    assert_string_equal(e.msgid, "'%.3s' is %d, not %zu%%");
+    assert_string_equal(err_detail_in(&e, "'%.3s' — %d, не %zu%%", out, sizeof out),
+                        "'abc' — -7, не 9%");
+    /* numbered conversions put the arguments in another order */
+    assert_string_equal(err_detail_in(&e, "%3$zu/%1$s/%2$d", out, sizeof out), "9/abc/-7");
+    /* a format that asks for more arguments than there are: the original */
+    assert_string_equal(err_detail_in(&e, "%s %s %s %s", out, sizeof out), e.detail);
+    /* a prefix (validate.c's path) stays in front of the translation */
+    err_set(&e, 422, "required", "name", "must not be %s", "empty");
+    err_prefix(&e, "%s: ", "name");
+    assert_string_equal(e.detail, "name: must not be empty");
+    assert_string_equal(err_detail_in(&e, "не должно быть %s", out, sizeof out),
+                        "name: не должно быть empty");
+    /* %n and wide strings are not kept: no message id, the detail as is */
+    err_set(&e, 400, "bad-request", "", "%ls", L"w");
+    assert_string_equal(e.msgid, "");
+    assert_string_equal(err_detail_in(&e, "x", out, sizeof out), e.detail);
+    /* the translation is cut at the buffer's end */
+    err_set(&e, 400, "bad-request", "", "%s", "long text");
+    assert_string_equal(err_detail_in(&e, "%s", out, 5), "long");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -191,6 +223,7 @@ int main(void)
         cmocka_unit_test(test_safe_filename),
         cmocka_unit_test(test_buf_cap),
         cmocka_unit_test(test_arena_alignment_and_big_blocks),
+        cmocka_unit_test(test_err_detail_in_another_language),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """The web pages' catalogs are complete (REQ X-I18N-01): every message a
-template ({{t "…"}}) or the web module's C code (TR("…")) uses is in the kk,
+template ({{t "…"}}) or the web module's C code (TR("…")) uses, and every
+problem detail the API or a form can answer with (the format of an
+err_set/err_invalid/… call, web/po/<lang>/api.po), is in the kk,
 ru and en catalogs (web/po/<lang>/*.po), translated (not empty, not fuzzy),
 with the same {placeholders} as its msgid; every catalog passes
 `msgfmt --check`; and the three languages hold the same messages. The
@@ -41,15 +43,95 @@ def used_messages(root):
                 with open(path, encoding='utf-8') as f:
                     for m in TPL_RE.finditer(f.read()):
                         used.setdefault(m.group(1), os.path.relpath(path, root))
-    cdir = os.path.join(root, 'src', 'web')
-    for name in sorted(os.listdir(cdir)):
-        if name.endswith('.c'):
-            path = os.path.join(cdir, name)
+    # TR("…") in the pages' code and in the messages' (workflow, notify, …)
+    for base, _, files in os.walk(os.path.join(root, 'src')):
+        for name in sorted(files):
+            if not name.endswith('.c'):
+                continue
+            path = os.path.join(base, name)
             with open(path, encoding='utf-8') as f:
                 text = f.read()
             for m in TR_RE.finditer(text):
                 msg = ''.join(c_unescape(s) for s in STR_RE.findall(m.group(1)))
                 used.setdefault(msg, os.path.relpath(path, root))
+    for msg, where in problem_messages(root).items():
+        used.setdefault(msg, where)
+    return used
+
+
+# The calls that make a problem's detail (util/err.h, model/validate.c's
+# fail), and which argument is the format.
+ERR_CALL_RE = re.compile(r'\b(err_set|err_invalid|err_bad_request|err_not_found|fail|weak|problem'
+                         r'|jsonx_known_keys)\s*\(')
+ERR_FORMAT_ARG = {'err_set': 4, 'err_invalid': 2, 'err_bad_request': 2, 'err_not_found': 1,
+                  'fail': 3, 'weak': 1, 'problem': 4, 'jsonx_known_keys': 2}
+# a module's own helper that makes a problem: where it is
+ERR_HELPER_IN = {'fail': 'src/model/validate.c', 'weak': 'src/auth/password.c',
+                 'problem': 'src/api/'}
+# What only an operator meets (the command line's import, export, demo
+# loading and checks; the templates; the inspector's and the outbox's
+# configuration), said in English only.
+OPERATOR_ONLY = ('src/registry/dump.c', 'src/registry/dump-table.c', 'src/registry/demo.c',
+                 'src/web/tpl.c', 'src/docs/inspect.c', 'src/docs/subproc.c', 'src/store/',
+                 'src/notify/', 'src/util/', 'src/cli/')
+ONLY_ARGS_RE = re.compile(r'(%[-+ #0-9.]*[a-z]+|[: ])*')
+
+
+def call_args(text, i):
+    """The arguments' texts of the call whose '(' is at text[i]."""
+    args, cur, depth, j = [], '', 0, i
+    while j < len(text):
+        c = text[j]
+        if c in '"\'':
+            k = j + 1
+            while text[k] != c:
+                k += 2 if text[k] == '\\' else 1
+            cur += text[j:k + 1]
+            j = k + 1
+            continue
+        if c in '([{':
+            depth += 1
+            if depth == 1:
+                j += 1
+                continue
+        elif c in ')]}':
+            depth -= 1
+            if depth == 0:
+                return args + [cur.strip()]
+        elif c == ',' and depth == 1:
+            args.append(cur.strip())
+            cur = ''
+            j += 1
+            continue
+        cur += c
+        j += 1
+    return args
+
+
+def problem_messages(root):
+    """{format: where} of every problem detail a user can meet (not 500s)."""
+    used = {}
+    for base, _, files in os.walk(os.path.join(root, 'src')):
+        for name in sorted(files):
+            path = os.path.join(base, name)
+            rel = os.path.relpath(path, root)
+            if not name.endswith('.c') or rel.startswith(OPERATOR_ONLY):
+                continue
+            with open(path, encoding='utf-8') as f:
+                text = f.read()
+            for m in ERR_CALL_RE.finditer(text):
+                fn = m.group(1)
+                if fn in ERR_HELPER_IN and not rel.startswith(ERR_HELPER_IN[fn]):
+                    continue
+                args = call_args(text, m.end() - 1)
+                if len(args) <= ERR_FORMAT_ARG[fn] or (fn == 'err_set' and args[1] == '500'):
+                    continue
+                fmt = args[ERR_FORMAT_ARG[fn]]
+                if not re.fullmatch(r'(\s*"(?:[^"\\]|\\.)*")+\s*', fmt):
+                    continue
+                msg = ''.join(c_unescape(s) for s in STR_RE.findall(fmt))
+                if not ONLY_ARGS_RE.fullmatch(msg):
+                    used.setdefault(msg, rel)
     return used
 
 
@@ -75,6 +157,9 @@ KK_TERMS = [
     (re.compile(r'сәулет', re.I), '«архитектура», «архитектуралық портал»'),
     (re.compile(r'\bГОСТ\b'), 'МЕМСТ'),
 ]
+US_SPELLING = re.compile(r'\b(?:[Oo]rganiz\w*|[Aa]uthoriz\w*|[Cc]enters?|[Aa]nalyz\w*|[Cc]olors?|'
+                         r'[Bb]ehaviors?|[Ll]icense\b)')
+IDENTIFIER = re.compile(r"'[A-Za-z_-]+(?::[^']*)?'|\"[a-z_]+\"|\b[a-z]+_[a-z_]+\b")
 KK_LETTERS = re.compile('[әғқңөұүһіӘҒҚҢӨҰҮҺІ]')
 
 
@@ -152,6 +237,13 @@ def main():
         extra = sorted(others - cats[lang].keys())
         results.append((not extra, f'{lang}: holds every message the other languages hold',
                         '; '.join(extra[:20])))
+    # one English: British spelling in what the English pages and answers
+    # say (msgstr; quoted identifiers of the API and HTTP headers aside).
+    # "informatization" is the Law's own English name and stays.
+    us = [f'"{m}" → "{t}"' for m, t in cats['en'].items()
+          for w in US_SPELLING.findall(IDENTIFIER.sub('', t))]
+    results.append((not us, 'en: British spelling (organisation, authorised, centre, colour)',
+                    '; '.join(us[:20])))
     bad_terms = kk_term_problems(root)
     results.append((not bad_terms, "kk: the Order's terms (архитектуралық портал, МЕМСТ)",
                     '; '.join(bad_terms[:20])))
