@@ -55,7 +55,7 @@ def test_problem_detail_in_accept_language():
                      'org_type': 'central_state_body', 'region': 'astana'},
                     token=TOK, headers={'Accept-Language': 'ru'})
     assert assert_problem(r, 422, 'bin')['detail'] == \
-        'bin: не корректный БИН (12 цифр с контрольной цифрой)'
+        'bin: некорректный БИН (12 цифр с контрольной цифрой)'
     # every problem of an input at once, each said in the reader's language
     r = SRV.request('POST', '/api/v1/organizations',
                     {'kind': 'organization', 'name': {'kk': 'x'}, 'bin': '123',
@@ -63,7 +63,7 @@ def test_problem_detail_in_accept_language():
                     token=TOK, headers={'Accept-Language': 'ru'})
     doc = assert_problem(r, 422)
     details = {e['field']: e['detail'] for e in doc['errors']}
-    assert details['bin'] == 'bin: не корректный БИН (12 цифр с контрольной цифрой)', doc
+    assert details['bin'] == 'bin: некорректный БИН (12 цифр с контрольной цифрой)', doc
     assert details['org_type'] == 'org_type: не значение org_type', doc
     assert all('msgid' not in e and 'args' not in e for e in doc['errors']), doc
     # errors of the HTTP layer itself, and no route
