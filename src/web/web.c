@@ -152,12 +152,9 @@ const char *page_local_day(const struct page *pg, const char *instant)
 const char *page_local_time(const struct page *pg, const char *instant)
 {
     int64_t ms;
-    if (!instant)
-        return "";
-    if (time_parse_rfc3339(instant, &ms) < 0)
-        return arena_strdup(pg->req->arena, instant);
-    char day[11];
-    calsvc_local_date(pg->w->api->cal, ms, day);
+    const char *day = page_local_day(pg, instant);
+    if (!instant || time_parse_rfc3339(instant, &ms) < 0)
+        return day;
     int minute = calsvc_local_minute(pg->w->api->cal, ms);
     return arena_printf(pg->req->arena, "%s %02d:%02d", day, minute / 60, minute % 60);
 }
