@@ -38,7 +38,7 @@ static const char *const VALUE_KEYS[] = {"id", "label", "earlier", NULL};
 static const char *const COLL_KEYS[] = {"label", "type", "facets", NULL};
 static const char *const KIND_KEYS[] = {"label",   "collection", "owned",    "owns",     "named",
                                         "include", "fields",     "workflow", "code_prefix",
-                                        "documents", "inclusion", NULL};
+                                        "documents", "inclusion", "read", NULL};
 static const char *const REL_KEYS[] = {"label",  "inverse",    "inverse_label", "source",
                                        "target", "attributes", "collection",    "required_for",
                                        NULL};
@@ -985,6 +985,15 @@ static int parse_kind(struct loader *ld, const char *id, const json_t *v, struct
         ld_bool(ld, v, "named", path, &k->named))
         return -1;
     k->id = ld_keep(ld, id);
+    const char *read;
+    if (ld_string(ld, v, "read", path, false, &read))
+        return -1;
+    if (read && strcmp(read, "signed-in") != 0)
+        return ld_fail(ld, ld_sub(ld, path, "read"), "unknown read '%s' (only 'signed-in')", read);
+    k->read_signed_in = read != NULL;
+    if (k->owns && k->read_signed_in)
+        return ld_fail(ld, ld_sub(ld, path, "read"),
+                       "the kind that owns records is read by everyone");
     if (k->owns && k->owned)
         return ld_fail(ld, ld_sub(ld, path, "owns"), "a kind that owns records is not itself owned");
     if (parse_kind_fields(ld, v, path, k) || check_needed(ld, path, k) || check_derived(ld, path, k) ||
@@ -1285,6 +1294,8 @@ static json_t *kind_json(const struct model_kind *k)
                           k->is_relation);
     if (k->owns)
         json_object_set_new(o, "owns", json_true());
+    if (k->read_signed_in)
+        json_object_set_new(o, "read", json_string("signed-in"));
     if (k->workflow) {
         json_object_set_new(o, "workflow", json_string(k->workflow->id));
         json_object_set_new(o, "code_prefix", json_string(k->code_prefix));

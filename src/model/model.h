@@ -246,6 +246,8 @@ struct model_kind {
     bool owns;        /* its records own those of owned kinds (an organisation):
                        * one kind at most; rights are held for its records */
     bool named;       /* has a required i18n `name` */
+    bool read_signed_in; /* "read": "signed-in": only signed-in users read its
+                          * records; for the public they do not exist */
     bool is_relation; /* a relation type */
     bool has_restricted; /* some field is restricted */
     const struct model_workflow *workflow; /* NULL: no workflow (always published) */

@@ -24,6 +24,8 @@ struct registry {
     size_t n_published_keys;
     char **status_keys;    /* `"<status field>":"` of every workflow */
     size_t n_status_keys;
+    char **signed_in_keys; /* `"kind":"<kind>"` of every kind read only when signed in */
+    size_t n_signed_in_keys;
     registry_update_hook hook;         /* the workflow's view of edits */
     void *hook_ctx;
     registry_actor_org_fn actor_org; /* a user's organisation, for the public */
@@ -73,6 +75,7 @@ void reg_index_entries(const struct model_kind *k, const json_t *rec, const char
 #define REG_VISIBLE_FIELD "_visible"
 #define REG_VISIBLE_PUBLIC ":public"
 #define REG_VISIBLE_NONE ":none"
+#define REG_VISIBLE_SIGNED_IN ":signed-in" /* every end readable when signed in */
 int reg_relation_visible(const struct registry *r, struct store_conn *c, const json_t *rel,
                          char *out, size_t n, struct err *e);
 /* Re-indexes the live relations of record id (after its visibility changed,

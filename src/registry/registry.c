@@ -68,6 +68,10 @@ struct registry *registry_new(struct store *s, const struct model *m)
                 add_key(&r->restricted_keys, &r->n_restricted_keys, "\"%s\":%s",
                         k->fields[f].name, "");
     }
+    for (size_t i = 0; i < model_n_kinds(m); i++)
+        if (model_kind_at(m, i)->read_signed_in)
+            add_key(&r->signed_in_keys, &r->n_signed_in_keys, "\"kind\":\"%s\"%s",
+                    model_kind_at(m, i)->id, "");
     /* the stored text of a published record says so in a key (records are
      * flat but for i18n objects, whose keys are languages, and quotes in
      * strings are escaped) */
@@ -90,6 +94,7 @@ void registry_free(struct registry *r)
     free_keys(r->restricted_keys, r->n_restricted_keys);
     free_keys(r->published_keys, r->n_published_keys);
     free_keys(r->status_keys, r->n_status_keys);
+    free_keys(r->signed_in_keys, r->n_signed_in_keys);
     free(r);
 }
 
@@ -260,8 +265,11 @@ static int authorize(struct registry *r, struct store_conn *c, const struct acto
 bool registry_text_surely_public(const struct registry *r, const char *text, size_t len)
 {
     /* a relation is as public as its ends (a key "source" can only be one) */
-    if (r->n_status_keys && memmem(text, len, "\"source\":\"", 10))
+    if ((r->n_status_keys || r->n_signed_in_keys) && memmem(text, len, "\"source\":\"", 10))
         return false;
+    for (size_t i = 0; i < r->n_signed_in_keys; i++)
+        if (memmem(text, len, r->signed_in_keys[i], strlen(r->signed_in_keys[i])))
+            return false;
     for (size_t i = 0; i < r->n_published_keys; i++)
         if (memmem(text, len, r->published_keys[i], strlen(r->published_keys[i])))
             return true;
@@ -291,9 +299,25 @@ static const char *hidden_org(const struct registry *r, const json_t *rec)
     return org ? org : "";
 }
 
+/* Is the actor a signed-in user (or the system)? */
+static bool signed_in(const struct actor *a)
+{
+    return a->system || a->user[0];
+}
+
+/* Is rec of a kind only signed-in users read ("read": "signed-in")? */
+static bool for_signed_in(const struct registry *r, const json_t *rec)
+{
+    const char *kind = json_string_value(json_object_get(rec, "kind"));
+    const struct model_kind *k = kind ? model_kind(r->model, kind) : NULL;
+    return k && k->read_signed_in;
+}
+
 static bool record_readable(const struct registry *r, const struct actor *a, const json_t *rec)
 {
     const char *kind = json_string_value(json_object_get(rec, "kind"));
+    if (!signed_in(a) && for_signed_in(r, rec))
+        return false;
     if (!hidden_org(r, rec))
         return true;
     return r->rights && authz_may(r->rights, a, RA_READ_UNPUBLISHED, kind, org_of(r, rec));
@@ -373,12 +397,13 @@ int reg_relation_visible(const struct registry *r, struct store_conn *c, const j
 {
     static const char *const ends[] = {"source", "target"};
     char org[128] = "";
-    bool hidden = false, mixed = false;
+    bool hidden = false, mixed = false, members = false;
     for (size_t i = 0; i < 2; i++) {
         json_t *end;
         int found = load_end(c, rel, ends[i], &end, e);
         if (found < 0)
             return -1;
+        members = members || (found && for_signed_in(r, end));
         const char *h = found ? hidden_org(r, end) : "";
         if (h && !hidden)
             snprintf(org, sizeof org, "%s", h);
@@ -387,8 +412,9 @@ int reg_relation_visible(const struct registry *r, struct store_conn *c, const j
         hidden = hidden || h;
         json_decref(end);
     }
+    /* an organisation's readers of its unpublished records are signed in */
     if (!hidden)
-        snprintf(out, n, "%s", REG_VISIBLE_PUBLIC);
+        snprintf(out, n, "%s", members ? REG_VISIBLE_SIGNED_IN : REG_VISIBLE_PUBLIC);
     else if (mixed || !*org)
         snprintf(out, n, "%s", REG_VISIBLE_NONE);
     else
@@ -503,15 +529,42 @@ static struct listq_filter *scope_filter(struct list_query *q, struct err *e)
 static int scope_relations(const struct registry *r, const struct actor *a, struct list_query *q,
                            struct err *e)
 {
-    if (a->system || !r->n_status_keys || reads_unpublished(r, a, NULL))
+    bool all_published = !r->n_status_keys || reads_unpublished(r, a, NULL);
+    if (a->system || (all_published && (signed_in(a) || !r->n_signed_in_keys)))
         return 0;
     struct listq_filter *f = scope_filter(q, e);
     if (!f)
         return -1;
     f->field = REG_VISIBLE_FIELD;
     f->values[f->n_values++] = REG_VISIBLE_PUBLIC;
+    if (signed_in(a))
+        f->values[f->n_values++] = REG_VISIBLE_SIGNED_IN;
     if (a->org[0] && reads_unpublished(r, a, a->org))
         f->values[f->n_values++] = a->org;
+    return 0;
+}
+
+/* The public lists only the kinds it may read: a kind filter of those
+ * (matching nothing when there are none). */
+static int scope_signed_in(const struct registry *r, const struct actor *a, struct list_query *q,
+                           struct err *e)
+{
+    const struct model_collection *coll = q->coll;
+    bool any = false;
+    for (size_t i = 0; i < coll->n_kinds; i++)
+        any = any || model_kind(r->model, coll->kinds[i])->read_signed_in;
+    if (!any || signed_in(a))
+        return 0;
+    struct listq_filter *f = scope_filter(q, e);
+    if (!f)
+        return -1;
+    f->col = LISTQ_KIND;
+    f->field = "kind";
+    for (size_t i = 0; i < coll->n_kinds && f->n_values < LISTQ_MAX_VALUES; i++)
+        if (!model_kind(r->model, coll->kinds[i])->read_signed_in)
+            f->values[f->n_values++] = coll->kinds[i];
+    if (f->n_values == 0)
+        f->values[f->n_values++] = "\x01none";
     return 0;
 }
 
@@ -521,6 +574,8 @@ int registry_scope_list(const struct registry *r, const struct actor *a, struct 
     const struct model_collection *coll = q->coll;
     if (coll->type == COLL_RELATIONS)
         return scope_relations(r, a, q, e);
+    if (scope_signed_in(r, a, q, e) < 0)
+        return -1;
     const struct model_workflow *wf = NULL;
     for (size_t i = 0; i < coll->n_kinds && !wf; i++)
         wf = model_kind(r->model, coll->kinds[i])->workflow;
