@@ -159,6 +159,28 @@ static void test_real_object_kinds(void **state)
     assert_false(model_kind_owns(g_real, NULL));
 }
 
+/* The activity layer's kinds are read by signed-in users only, but public
+ * services, which the public sees (the e-services catalogue); the model's
+ * JSON says so. */
+static void test_real_signed_in_kinds(void **state)
+{
+    (void)state;
+    static const char *const members[] = {"domain", "state_function", "capability", "goal",
+                                          "task", "indicator", "problem", "planning_document",
+                                          "business_process", "client_journey", NULL};
+    for (const char *const *k = members; *k; k++) {
+        assert_non_null(model_kind(g_real, *k));
+        assert_true(model_kind(g_real, *k)->read_signed_in);
+    }
+    assert_false(model_kind(g_real, "public_service")->read_signed_in);
+    assert_false(model_kind(g_real, "organization")->read_signed_in);
+    assert_false(model_kind(g_real, "information_system")->read_signed_in);
+    const json_t *kinds = json_object_get(model_json(g_real), "kinds");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(kinds, "domain"), "read")),
+                        "signed-in");
+    assert_null(json_object_get(json_object_get(kinds, "public_service"), "read"));
+}
+
 /* REQ: REG-02 */
 static void test_real_platform_products(void **state)
 {
@@ -610,6 +632,11 @@ static const struct broken BROKEN_DOC_LISTS[] = {
     /* the kind that owns records: one, and not itself owned */
     {"kinds.information_system.owns", "true", "kinds.information_system.owns: a kind that owns records is not itself owned"},
     {"kinds.organization.owns", "1", "kinds.organization.owns: must be"},
+    /* "read": "signed-in" only, and never on the kind that owns records */
+    {"kinds.domain.read", "\"everyone\"", "kinds.domain.read: unknown read 'everyone' (only 'signed-in')"},
+    {"kinds.domain.read", "true", "kinds.domain.read: must be a string"},
+    {"kinds.organization.read", "\"signed-in\"", "kinds.organization.read: the kind that owns records is read by everyone"},
+    {"relations.runs_on.read", "\"signed-in\"", "relations.runs_on.read: unknown key"},
     /* composite items: one type per document, numbered 6.1, 6.2 */
     {DL "types.user_manual.part", "2", "document_lists.object_documents.types.admin_manual.part: 6.2 is also the number of 'user_manual'"},
     {DL "types.user_manual.part", "0", "document_lists.object_documents.types.user_manual.part: must be an integer 1..99"},
@@ -1454,6 +1481,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_real_object_kinds),
         cmocka_unit_test(test_real_platform_products),
+        cmocka_unit_test(test_real_signed_in_kinds),
         cmocka_unit_test(test_real_object_class),
         cmocka_unit_test(test_real_placement_exception),
         cmocka_unit_test(test_real_source_code),

@@ -1,0 +1,363 @@
+"""End-to-end tests of the activity layer of the e-government architecture
+(issue 15): its kinds are model data served by the generic engine (API and
+pages); records of a kind marked "read": "signed-in" exist only for
+signed-in users (the public gets 404 and finds them in no list, total, facet
+or search), but public services, which the public sees; the integrator's
+architects keep the architecture, a state body's owner editors its own
+functions, services and processes."""
+import html
+import re
+import urllib.parse
+from urllib.parse import quote
+
+from harness import COMPLETE, Server, assert_problem, run, valid_bin
+
+SRV = None
+ADMIN = ARCH = OWNER = STRANGER = None
+ORG = OTHER = INTEGRATOR = None
+PUBLIC = None
+GHOST = '01a00000-0000-7000-8000-00000000beef'
+PASSWORD = 'Corr3ct-Horse-Battery'
+W = {}
+
+
+def make_org(n, name):
+    body = {'name': {'ru': name}, 'bin': valid_bin(9100 + n), 'org_type': 'central_state_body'}
+    r = SRV.request('POST', '/api/v1/organizations', body, token=ADMIN)
+    assert r.status == 201, r
+    return r.json()['id']
+
+
+def create(coll, body, token, status=201):
+    r = SRV.request('POST', f'/api/v1/{coll}', body, token=token)
+    assert r.status == status, (coll, body, r)
+    return r.json()
+
+
+def relate(rtype, source, target, token, **attrs):
+    return create('relations', {'type': rtype, 'source': source, 'target': target, **attrs}, token)
+
+
+def listed(path, token):
+    r = SRV.get(path, token=token)
+    assert r.status == 200, (path, r)
+    return r.json(), r.body.decode()
+
+
+def ids(page):
+    return [i['id'] for i in page['items']]
+
+
+def sign_in(role, org=None):
+    email = SRV.user(role, org)
+    r = SRV.request('POST', '/api/v1/session', {'email': email, 'password': PASSWORD})
+    assert r.status == 200, r
+    return re.match(r'ap_session=([^;]*)', r.header('Set-Cookie')).group(1), r.json()['csrf_token']
+
+
+def page(path, who=None):
+    return SRV.request('GET', path, headers={'Cookie': f'ap_session={who[0]}'} if who else {})
+
+
+def post(path, fields, who):
+    pairs = [('_csrf', who[1])] + list(fields)
+    return SRV.request('POST', path, urllib.parse.urlencode(pairs), headers={
+        'Content-Type': 'application/x-www-form-urlencoded',
+        'Origin': f'http://127.0.0.1:{SRV.port}', 'Cookie': f'ap_session={who[0]}'})
+
+
+def text(r):
+    return html.unescape(r.body.decode())
+
+
+def setup():
+    W['doc'] = create('planning_documents', {
+        'name': {'ru': 'Карта цифровой трансформации Министерства труда'},
+        'document_type': 'digital_roadmap', 'body': ORG, 'period': '2024–2026'}, ARCH)
+    W['domain'] = create('domains', {
+        'name': {'ru': 'Социальная защита'},
+        'directions': ['Пенсионное обеспечение', 'Социальные выплаты']}, ARCH)
+    W['function'] = create('functions', {
+        'name': {'ru': 'Назначение пенсионных выплат соцзащитнаяфункция'}, 'owner': ORG,
+        'domain': W['domain']['id'], 'legal_basis': 'Социальный кодекс, статья 209'}, OWNER)
+    W['service'] = create('services', {
+        'name': {'ru': 'Назначение пенсионных выплат по возрасту'}, 'owner': ORG,
+        'function': W['function']['id'], 'recipient': 'g2c', 'maturity': 'transactional',
+        'channels': ['egov_portal', 'egov_mobile', 'con'],
+        'url': 'https://egov.kz/cms/ru/services/pension/pass_pension'}, OWNER)
+    W['other_service'] = create('services', {
+        'name': {'ru': 'Справка о пенсионных отчислениях'}, 'owner': ORG,
+        'function': W['function']['id'], 'recipient': 'g2c', 'maturity': 'informational',
+        'channels': ['egov_portal'], 'url': 'https://egov.kz/cms/ru/services/pension_contributions'},
+        OWNER)
+    W['top'] = create('capabilities', {'name': {'ru': 'Социальное обеспечение'},
+                                        'domain': W['domain']['id']}, ARCH)
+    W['cap'] = create('capabilities', {'name': {'ru': 'Пенсионное обеспечение'},
+                                        'parent': W['top']['id'], 'domain': W['domain']['id']}, ARCH)
+    W['part_org'] = relate('participates_in', ORG, W['domain']['id'], ARCH, role='Ведущий орган')
+    W['part_other'] = relate('participates_in', OTHER, W['domain']['id'], ARCH)
+    W['groups_f'] = relate('groups', W['cap']['id'], W['function']['id'], ARCH)
+    W['groups_s'] = relate('groups', W['cap']['id'], W['service']['id'], ARCH)
+
+
+def test_domains_and_participating_bodies():
+    # REQ: ARC-02
+    d = SRV.get(f'/api/v1/domains/{W["domain"]["id"]}', token=STRANGER).json()
+    assert d['directions'] == ['Пенсионное обеспечение', 'Социальные выплаты'], d
+    rels, _ = listed(f'/api/v1/domains/{W["domain"]["id"]}/relations', STRANGER)
+    sources = sorted(i['source'] for i in rels['items'] if i['type'] == 'participates_in')
+    assert sources == sorted([ORG, OTHER]), rels
+    # many-to-many: a body takes part in several domains
+    second = create('domains', {'name': {'ru': 'Цифровое развитие'}, 'directions': ['Цифровизация']},
+                    ARCH)
+    relate('participates_in', ORG, second['id'], ARCH)
+    mine, _ = listed(f'/api/v1/organizations/{ORG}/relations?type=participates_in', STRANGER)
+    assert {i['target'] for i in mine['items']} == {W['domain']['id'], second['id']}, mine
+    # the integrator's architects keep domains, not the bodies' editors
+    r = SRV.request('POST', '/api/v1/domains', {'name': {'ru': 'Свой домен'}}, token=OWNER)
+    assert_problem(r, 403)
+    # a relation only from an organisation to a domain
+    r = SRV.request('POST', '/api/v1/relations', {'type': 'participates_in', 'source':
+                    W['function']['id'], 'target': W['domain']['id']}, token=ARCH)
+    assert_problem(r, 422, 'source')
+
+
+def test_functions_services_and_capabilities():
+    # REQ: ARC-03
+    # REQ: X-SVC-01
+    s = SRV.get(f'/api/v1/services/{W["service"]["id"]}').json()  # the public's catalogue
+    assert s['maturity'] == 'transactional' and s['recipient'] == 'g2c', s
+    assert s['channels'] == ['egov_portal', 'egov_mobile', 'con'] and s['owner'] == ORG, s
+    assert s['url'] == 'https://egov.kz/cms/ru/services/pension/pass_pension', s
+    f, _ = listed('/api/v1/services/facets?field=maturity', None)
+    assert {v['value']: v['count'] for v in f['values']} == {'transactional': 1, 'informational': 1}, f
+    f, _ = listed('/api/v1/services/facets?field=channels', None)
+    assert {v['value']: v['count'] for v in f['values']}['egov_portal'] == 2, f
+    g2c, _ = listed('/api/v1/services?filter=recipient:g2c&filter=maturity:transactional', None)
+    assert ids(g2c) == [W['service']['id']], g2c
+    for field, value in (('maturity', 'instant'), ('recipient', 'g2x')):
+        r = SRV.request('POST', '/api/v1/services', {
+            'name': {'ru': 'Плохая услуга'}, 'owner': ORG, 'function': W['function']['id'],
+            'recipient': 'g2c', 'maturity': 'interactive', field: value}, token=OWNER)
+        assert_problem(r, 422, field)
+    r = SRV.request('POST', '/api/v1/services', {
+        'name': {'ru': 'Плохая услуга'}, 'owner': ORG, 'function': W['function']['id'],
+        'recipient': 'g2c', 'maturity': 'interactive', 'channels': ['fax']}, token=OWNER)
+    assert_problem(r, 422, 'channels[0]')
+    # a service arises from a function, not from a domain
+    r = SRV.request('POST', '/api/v1/services', {
+        'name': {'ru': 'Плохая услуга'}, 'owner': ORG, 'function': W['domain']['id'],
+        'recipient': 'g2c', 'maturity': 'interactive'}, token=OWNER)
+    assert_problem(r, 422, 'function')
+    # capabilities: a hierarchy grouping functions and services
+    cap = SRV.get(f'/api/v1/capabilities/{W["cap"]["id"]}', token=STRANGER).json()
+    assert cap['parent'] == W['top']['id'], cap
+    kids, _ = listed(f'/api/v1/capabilities?filter=parent:{W["top"]["id"]}', STRANGER)
+    assert ids(kids) == [W['cap']['id']], kids
+    grouped, _ = listed(f'/api/v1/capabilities/{W["cap"]["id"]}/relations?type=groups', STRANGER)
+    assert {i['target'] for i in grouped['items']} == {W['function']['id'], W['service']['id']}
+    r = SRV.request('POST', '/api/v1/capabilities', {'name': {'ru': 'Вне иерархии'},
+                    'parent': W['function']['id']}, token=ARCH)
+    assert_problem(r, 422, 'parent')
+
+
+def test_goals_indicators_and_problems():
+    # REQ: ARC-04
+    goal = create('goals', {'kind': 'goal', 'name': {'ru': 'Повышение доступности пенсионных услуг'},
+                            'owner': ORG, 'planning_document': W['doc']['id'],
+                            'domain': W['domain']['id']}, ARCH)
+    task = create('goals', {'kind': 'task', 'name': {'ru': 'Перевести назначение пенсий в проактивный формат'},
+                            'owner': ORG, 'goal': goal['id']}, ARCH)
+    ind = create('indicators', {
+        'name': {'ru': 'Доля услуг, оказанных проактивно'}, 'owner': ORG, 'goal': task['id'],
+        'planning_document': W['doc']['id'], 'unit': '%', 'baseline': '12', 'baseline_period': '2023',
+        'target_value': '80.0', 'target_period': '2026',
+        'actual': [{'period': '2024', 'value': '35.5'}, {'period': '2025', 'value': '51'}]}, ARCH)
+    assert ind['target_value'] == '80' and ind['actual'][0] == {'period': '2024', 'value': '35.5'}, ind
+    r = SRV.request('POST', '/api/v1/indicators', {
+        'name': {'ru': 'Без значения'}, 'owner': ORG, 'goal': goal['id'], 'unit': '%',
+        'actual': [{'period': '2024'}]}, token=ARCH)
+    assert_problem(r, 422, 'actual[0].value')
+    prob = create('problems', {
+        'name': {'ru': 'Повторное представление справок'}, 'owner': ORG, 'problem_kind': 'shortcoming',
+        'function': W['function']['id'], 'causes': ['Нет интеграции с ГБД ФЛ', 'Бумажный архив'],
+        'solvable_by_reengineering': True, 'solvable_by_ict': True}, ARCH)
+    assert prob['causes'] == ['Нет интеграции с ГБД ФЛ', 'Бумажный архив'], prob
+    by_ict, _ = listed('/api/v1/problems?filter=solvable_by_ict:true', STRANGER)
+    assert ids(by_ict) == [prob['id']], by_ict
+    kinds, _ = listed('/api/v1/goals/facets?field=kind', STRANGER)
+    assert {v['value']: v['count'] for v in kinds['values']} == {'goal': 1, 'task': 1}, kinds
+    roadmap, _ = listed('/api/v1/planning_documents?filter=document_type:digital_roadmap', STRANGER)
+    assert ids(roadmap) == [W['doc']['id']], roadmap
+
+
+def test_processes_and_client_journeys():
+    # REQ: ARC-05
+    proc = create('processes', {
+        'name': {'ru': 'Назначение пенсии по возрасту'}, 'owner': ORG, 'serves': W['service']['id'],
+        'as_is': {'ru': 'Заявление и справки в отделении'},
+        'to_be': {'ru': 'Проактивное назначение по данным ГБД ФЛ'},
+        'reengineering_status': 'target_designed'}, OWNER)
+    second = create('processes', {
+        'name': {'ru': 'Выплата пенсии'}, 'owner': ORG, 'serves': W['function']['id'],
+        'reengineering_status': 'not_started'}, OWNER)
+    r = SRV.request('POST', '/api/v1/processes', {
+        'name': {'ru': 'Без статуса'}, 'owner': ORG, 'serves': W['function']['id'],
+        'reengineering_status': 'done'}, token=OWNER)
+    assert_problem(r, 422, 'reengineering_status')
+    reg, _ = listed('/api/v1/processes?filter=reengineering_status:target_designed', STRANGER)
+    assert ids(reg) == [proc['id']], reg
+    journey = create('journeys', {'name': {'ru': 'Выход на пенсию'}, 'life_situation': 'Выход на пенсию',
+                                  'recipient': 'g2c'}, ARCH)
+    relate('journey_step', journey['id'], second['id'], ARCH, order=2, body=ORG)
+    relate('journey_step', journey['id'], proc['id'], ARCH, order=1, body=ORG,
+           step_description={'ru': 'Уведомление о назначении'})
+    steps, _ = listed(f'/api/v1/journeys/{journey["id"]}/relations?type=journey_step', STRANGER)
+    by_order = sorted(steps['items'], key=lambda i: i['order'])
+    assert [i['target'] for i in by_order] == [proc['id'], second['id']], steps
+    r = SRV.request('POST', '/api/v1/relations', {'type': 'journey_step', 'source': journey['id'],
+                    'target': proc['id'], 'order': 0}, token=ARCH)
+    assert_problem(r, 422, 'order')
+    # the registry's information systems automate services and support processes
+    system = create('objects', {'kind': 'information_system', 'owner': ORG,
+                                'name': {'ru': 'ИС Пенсионных выплат'}, 'stage': 'creation',
+                                **COMPLETE}, OWNER)
+    relate('automates', system['id'], W['service']['id'], OWNER, automation_level='full')
+    relate('supports', system['id'], proc['id'], OWNER)
+    out, _ = listed(f'/api/v1/objects/{system["id"]}/relations?direction=out', OWNER)
+    assert {(i['type'], i['target']) for i in out['items']} == {
+        ('automates', W['service']['id']), ('supports', proc['id'])}, out
+    r = SRV.request('POST', '/api/v1/relations', {'type': 'supports', 'source': system['id'],
+                    'target': W['service']['id']}, token=OWNER)
+    assert_problem(r, 422, 'target')
+
+
+def test_signed_in_kinds_do_not_exist_for_the_public():
+    # REQ: ARC-03
+    fid, name = W['function']['id'], 'соцзащитнаяфункция'
+    for coll, rec in (('functions', W['function']), ('domains', W['domain']),
+                      ('capabilities', W['cap']), ('planning_documents', W['doc'])):
+        for suffix in ('', '/history', '/relations', f'?at={rec["created_at"]}'):
+            a = SRV.get(f'/api/v1/{coll}/{rec["id"]}{suffix}')
+            b = SRV.get(f'/api/v1/{coll}/{GHOST}{suffix}')
+            assert_problem(a, 404)
+            assert (a.status, a.body) == (b.status, b.body), (coll, suffix, a, b)
+            assert SRV.get(f'/api/v1/{coll}/{rec["id"]}{suffix}', token=STRANGER).status == 200
+        pub, body = listed(f'/api/v1/{coll}?limit=500', None)
+        assert pub['total'] == 0 and pub['items'] == [] and rec['id'] not in body, (coll, pub)
+        mem, _ = listed(f'/api/v1/{coll}?limit=500', STRANGER)
+        assert rec['id'] in ids(mem) and mem['total'] == len(ids(mem)), (coll, mem)
+        f, _ = listed(f'/api/v1/{coll}/facets?field=kind', None)
+        assert f['values'] == [], (coll, f)
+        f, _ = listed(f'/api/v1/{coll}/facets?field=kind', STRANGER)
+        assert sum(v['count'] for v in f['values']) == mem['total'], (coll, f)
+    # a filter on the kind does not reach past it
+    typed, _ = listed('/api/v1/goals?kind=goal', None)
+    assert typed['total'] == 0, typed
+    facet, _ = listed(f'/api/v1/functions/facets?field=domain&filter=domain:{W["domain"]["id"]}', None)
+    assert facet['values'] == [], facet
+    found, _ = listed('/api/v1/functions?q=' + quote(name), None)
+    assert found['total'] == 0, found
+    found, _ = listed('/api/v1/functions?q=' + quote(name), STRANGER)
+    assert ids(found) == [fid], found
+    # relations with such an end: not for the public, in any list or count
+    hidden = {W['part_org']['id'], W['part_other']['id'], W['groups_f']['id'], W['groups_s']['id']}
+    pub, body = listed('/api/v1/relations?limit=500', None)
+    assert not hidden & set(ids(pub)) and pub['total'] == len(ids(pub)), pub
+    assert W['domain']['id'] not in body
+    f, _ = listed('/api/v1/relations/facets?field=kind', None)
+    assert sum(v['count'] for v in f['values']) == pub['total'], f
+    assert not {'participates_in', 'groups'} & {v['value'] for v in f['values']}, f
+    mem, _ = listed('/api/v1/relations?limit=500', STRANGER)
+    assert hidden <= set(ids(mem)), mem
+    org_rels, _ = listed(f'/api/v1/organizations/{ORG}/relations', None)
+    assert not hidden & set(ids(org_rels)), org_rels
+    svc_rels, _ = listed(f'/api/v1/services/{W["service"]["id"]}/relations', None)
+    assert W['groups_s']['id'] not in ids(svc_rels), svc_rels
+    for rid in hidden:
+        assert_problem(SRV.get(f'/api/v1/relations/{rid}'), 404)
+    # public services stay the public's catalogue
+    svc, _ = listed('/api/v1/services', None)
+    assert set(ids(svc)) == {W['service']['id'], W['other_service']['id']}, svc
+
+
+def test_pages_list_facets_card_and_form():
+    # REQ: ARC-03
+    member = sign_in('owner-editor', OTHER)
+    arch = sign_in('integrator-architect', INTEGRATOR)
+    fid = W['function']['id']
+    for lang, label in (('kk', 'Мемлекеттік функциялар'), ('ru', 'Государственные функции'),
+                        ('en', 'State functions')):
+        r = page(f'/{lang}/functions', member)
+        assert r.status == 200, r
+        body = text(r)
+        assert f'<h1>{label}</h1>' in body and 'соцзащитнаяфункция' in body, lang
+        r = page(f'/{lang}/functions/{fid}', member)
+        assert r.status == 200 and 'Социальный кодекс, статья 209' in text(r), (lang, r)
+    # the services list has its facets (maturity, recipient) for everyone
+    body = text(page('/ru/services'))
+    assert 'Уровень зрелости' in body and 'Транзакционная' in body, body[-3000:]
+    assert 'Назначение пенсионных выплат по возрасту' in body
+    assert page(f'/ru/services/{W["service"]["id"]}').status == 200
+    # the public: no card, nothing in the list
+    assert page(f'/ru/functions/{fid}').status == 404
+    body = text(page('/ru/functions'))
+    assert 'соцзащитнаяфункция' not in body
+    assert page(f'/ru/domains/{W["domain"]["id"]}').status == 404
+    # an architect creates a capability through its form
+    r = page('/ru/capabilities/new', arch)
+    assert r.status == 200 and 'name="parent"' in text(r), r
+    r = post('/ru/capabilities/new?kind=capability',
+             [('name.ru', 'Назначение пенсий через форму'), ('parent', W['top']['id'])], arch)
+    assert r.status == 303, (r, text(r)[-3000:])
+    m = re.match(r'^/ru/capabilities/([^/?]+)\?done=created$', r.header('Location'))
+    assert m, r
+    assert SRV.get(f'/api/v1/capabilities/{m.group(1)}', token=STRANGER).json()['parent'] == W['top']['id']
+
+
+def test_owner_editors_keep_only_their_own_functions():
+    fid = W['function']['id']
+    cur = SRV.get(f'/api/v1/functions/{fid}', token=STRANGER).json()
+    r = SRV.request('PATCH', f'/api/v1/functions/{fid}', {'legal_basis': 'Чужая правка'},
+                    token=STRANGER, headers={'If-Match': f'"{cur["revision"]}"'})
+    assert_problem(r, 403)
+    r = SRV.request('POST', '/api/v1/functions', {'name': {'ru': 'Чужая функция'}, 'owner': ORG,
+                    'domain': W['domain']['id']}, token=STRANGER)
+    assert_problem(r, 403)
+    r = SRV.request('PATCH', f'/api/v1/services/{W["service"]["id"]}', {'maturity': 'interactive'},
+                    token=STRANGER, headers={'If-Match': f'"{W["service"]["revision"]}"'})
+    assert_problem(r, 403)
+    assert SRV.get(f'/api/v1/functions/{fid}', token=STRANGER).json()['legal_basis'] == \
+        'Социальный кодекс, статья 209'
+    r = SRV.request('PATCH', f'/api/v1/functions/{fid}', {'legal_basis': 'Социальный кодекс, ст. 209'},
+                    token=OWNER, headers={'If-Match': f'"{cur["revision"]}"'})
+    assert r.status == 200, r
+    cur = r.json()
+    r = SRV.request('PATCH', f'/api/v1/functions/{fid}', {'legal_basis': 'Социальный кодекс РК, ст. 209'},
+                    token=ARCH, headers={'If-Match': f'"{cur["revision"]}"'})
+    assert r.status == 200, r
+    # the public may not write, and answers as for a record that is not there
+    r = SRV.request('PATCH', f'/api/v1/functions/{fid}', {'legal_basis': 'x'})
+    assert r.status in (401, 404), r
+
+
+def main():
+    global SRV, ADMIN, ARCH, OWNER, STRANGER, ORG, OTHER, INTEGRATOR
+    with Server() as srv:
+        SRV = srv
+        ADMIN = srv.token('admin')
+        ORG = make_org(1, 'Министерство труда и социальной защиты населения')
+        OTHER = make_org(2, 'Министерство здравоохранения')
+        INTEGRATOR = make_org(3, 'Сервисный интегратор')
+        ARCH = srv.token('integrator-architect', INTEGRATOR)
+        OWNER = srv.token('owner-editor', ORG)
+        STRANGER = srv.token('owner-editor', OTHER)
+        setup()
+        run([test_domains_and_participating_bodies, test_functions_services_and_capabilities,
+             test_goals_indicators_and_problems, test_processes_and_client_journeys,
+             test_signed_in_kinds_do_not_exist_for_the_public, test_pages_list_facets_card_and_form,
+             test_owner_editors_keep_only_their_own_functions])
+
+
+if __name__ == '__main__':
+    main()
