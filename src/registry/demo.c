@@ -48,11 +48,18 @@ int demo_load(struct registry *r, const char *json, size_t len, struct err *e)
     }
     struct actor a = {.id = "system:demo", .system = true};
     int count = 0;
-    static const char *const sections[] = {"organizations", "objects", "relations"};
     struct store_conn *c = store_begin_write(r->store, e); /* all or nothing */
     int rc = c ? 0 : -1;
-    for (size_t i = 0; i < 3 && rc == 0; i++)
-        rc = load_section(r, &a, doc, sections[i], &count, e);
+    /* every member named after a collection of the model, in file order
+     * (what is referred to first); the others are the caller's */
+    const char *section;
+    const json_t *items;
+    json_object_foreach(doc, section, items)
+    {
+        (void)items;
+        if (rc == 0 && model_collection(r->model, section))
+            rc = load_section(r, &a, doc, section, &count, e);
+    }
     if (rc == 0)
         rc = store_commit(c, e);
     else if (c)

@@ -84,6 +84,29 @@ def test_completeness_differs_between_organisations():
     assert len({round(v) for v in averages.values()}) >= 8, averages
 
 
+def test_the_activity_layer_of_four_domains():
+    # REQ: ARC-02
+    domains = {d['id']: d for d in get('/api/v1/domains')['items']}
+    assert len(domains) == 4 and all(d['directions'] for d in domains.values()), domains
+    parts = get('/api/v1/relations?kind=participates_in&limit=500')['items']
+    assert {p['target'] for p in parts} == domains.keys(), parts
+    # the bodies' functions, and the real e-services arising from them
+    functions = {f['id']: f for f in get('/api/v1/functions')['items']}
+    assert {f['domain'] for f in functions.values()} == domains.keys(), functions
+    services = get('/api/v1/services?limit=500')['items']
+    assert all(s['function'] in functions and s['url'].startswith('https://') for s in services)
+    assert {s['owner'] for s in services} >= {'org-enbek', 'org-minjust', 'org-health'}, services
+    # the client journey «birth of a child» crosses three bodies, in order
+    steps = get('/api/v1/journeys/journey-birth/relations?type=journey_step')['items']
+    steps.sort(key=lambda s: s['order'])
+    assert [s['body'] for s in steps] == ['org-minjust', 'org-enbek', 'org-health'], steps
+    assert get('/api/v1/indicators/ind-proactive-share')['actual'], 'values by period'
+    # the public sees the e-services catalogue, not the rest of the layer
+    assert SRV.get('/api/v1/services').json()['total'] == len(services)
+    assert SRV.get('/api/v1/domains').json()['total'] == 0
+    assert SRV.get('/api/v1/journeys/journey-birth').status == 404
+
+
 def test_a_second_start_loads_nothing_again():
     before = objects()
     SRV.stop()
@@ -104,6 +127,7 @@ if __name__ == '__main__':
              test_records_at_every_step_of_registration,
              test_documents_made_by_real_producers_placed_through_the_documents_module,
              test_completeness_differs_between_organisations,
+             test_the_activity_layer_of_four_domains,
              test_a_second_start_loads_nothing_again])
     finally:
         SRV.cleanup()
