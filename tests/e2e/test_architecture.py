@@ -304,6 +304,16 @@ def test_pages_list_facets_card_and_form():
     body = text(page('/ru/functions'))
     assert 'соцзащитнаяфункция' not in body
     assert page(f'/ru/domains/{W["domain"]["id"]}').status == 404
+    # every collection of the layer has its form (with its kinds' fields) and card
+    for coll, field, rec in (('domains', 'directions', W['domain']), ('functions', 'legal_basis', W['function']),
+                             ('services', 'channels', W['service']), ('capabilities', 'parent', W['cap']),
+                             ('planning_documents', 'document_type', W['doc']), ('goals', 'planning_document', None),
+                             ('indicators', 'unit', None), ('problems', 'causes', None),
+                             ('processes', 'reengineering_status', None), ('journeys', 'life_situation', None)):
+        r = page(f'/en/{coll}/new' + ('?kind=goal' if coll == 'goals' else ''), arch)  # two kinds
+        assert r.status == 200 and f'name="{field}' in text(r), (coll, r)
+        if rec:
+            assert page(f'/en/{coll}/{rec["id"]}', arch).status == 200, coll
     # an architect creates a capability through its form
     r = page('/ru/capabilities/new', arch)
     assert r.status == 200 and 'name="parent"' in text(r), r
