@@ -493,6 +493,35 @@ static void get_at(struct api *api, struct http_req *req, struct http_resp *resp
     answer_record(resp, 200, out);
 }
 
+/* Does some kind of the collection inherit attributes (REQ ARC-06)? */
+static bool collection_inherits(const struct model *m, const struct model_collection *coll)
+{
+    for (size_t i = 0; i < coll->n_kinds; i++)
+        if (model_kind(m, coll->kinds[i])->inherit_via)
+            return true;
+    return false;
+}
+
+/* A record whose kind may inherit: with its inherited items, computed now
+ * (its bases may have changed since its revision, so no 304 by ETag). */
+static void get_inheriting(struct api *api, struct http_resp *resp, const struct actor *a,
+                           const char *json)
+{
+    json_t *rec = json_loads(json, 0, NULL), *inh = NULL;
+    struct err e = ERR_INIT;
+    if (!rec || registry_inherited(api->reg, a, rec, &inh, &e) < 0) {
+        json_decref(rec);
+        if (!e.status)
+            err_set(&e, 500, "internal", "", "stored record is not JSON");
+        http_resp_problem(resp, &e);
+        return;
+    }
+    registry_redact(api->reg, a, rec);
+    if (inh)
+        json_object_set_new(rec, "inherited", inh);
+    answer_record(resp, 200, rec);
+}
+
 static void h_get(struct http_req *req, struct http_resp *resp, void *ctx)
 {
     struct api *api = ctx;
@@ -528,6 +557,10 @@ static void h_get(struct http_req *req, struct http_resp *resp, void *ctx)
         }
     }
     set_etag(resp, rev);
+    if (collection_inherits(api->model, coll)) {
+        get_inheriting(api, resp, &a, json);
+        return;
+    }
     const char *inm = http_req_header(req, "If-None-Match");
     char etag[32];
     snprintf(etag, sizeof etag, "\"%" PRId64 "\"", rev);

@@ -52,7 +52,7 @@ static const char *const ITEM_KEYS[] = {"type", "enum", "to",         "item",   
 /* A sub-field of an object: a scalar with its name, label and whether
  * each value must have it. */
 static const char *const SUB_KEYS[] = {"name",   "type", "label", "required",   "enum",
-                                       "format", "min",  "max",   "max_length", NULL};
+                                       "format", "min",  "max",   "max_length", "to",  NULL};
 /* Names the record and relation envelopes use. */
 static const char *const RESERVED[] = {
     "id",      "kind",   "owner",           "name", "revision", "created_at", "updated_at",
@@ -834,7 +834,7 @@ static int parse_field(struct loader *ld, const json_t *v, const char *path, enu
     if (role == ROLE_ITEM && f->type == FT_LIST)
         return ld_fail(ld, ld_sub(ld, path, "type"), "a list of lists is not allowed");
     if (role == ROLE_SUB &&
-        (f->type == FT_LIST || f->type == FT_OBJECT || f->type == FT_I18N || f->type == FT_REF))
+        (f->type == FT_LIST || f->type == FT_OBJECT || f->type == FT_I18N))
         return ld_fail(ld, ld_sub(ld, path, "type"), "a sub-field cannot be of type '%s'",
                        model_type_name(f->type));
     if (parse_enum_ref(ld, v, path, f) || parse_ref_to(ld, v, path, f) ||
@@ -1140,7 +1140,7 @@ static int parse_inherits(struct loader *ld, const json_t *v, const char *path,
         for (size_t t = 0; t < vf->n_ref_kinds; t++) {
             const struct model_kind *tk = model_kind(ld->m, vf->ref_kinds[t]);
             const struct model_field *tf = tk ? model_field(tk, name) : NULL;
-            if (!tf || tf->type != FT_LIST || tf->item->type != f->item->type)
+            if (!tf || tf->type != FT_LIST || tf->item->type != f->item->type || tf->restricted)
                 return ld_fail(ld, vp, "kind '%s' it refers to has no list field '%s' like the kind's",
                                vf->ref_kinds[t], name);
         }
