@@ -11,8 +11,13 @@ ARCHPORTAL defaults to build/archportal (a release build: `make`), SECONDS
 to 5 per run. Each URL is measured twice, alternating, with
 `wrk -t1 -c4 -d<SECONDS>s` and the same admin token; the best run of each
 counts. Prints "BENCH plain_rps=.. inherit_rps=.. ratio=.." and whether the
-ratio meets the issue's target (>= 0.5). Works in a temporary data
-directory that it removes.
+ratio meets the issue's target (>= 0.5). The server keeps a computed
+answer until the next write (a repeated URL is then served from it), so a
+cold figure follows: COLD distinct types (each three levels deep) and as
+many plain objects, each read once, alternating, over one keep-alive
+connection; "BENCH cold ..." gives the mean latencies and their ratio
+(plain / inherit: the rate ratio). Works in a temporary data directory that
+it removes.
 """
 import http.client
 import json
@@ -26,6 +31,7 @@ import tempfile
 import time
 
 TARGET = 0.5
+COLD = 300
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
@@ -45,6 +51,33 @@ def call(port, token, method, path, body=None):
     if r.status >= 300:
         raise SystemExit(f'{method} {path}: {r.status} {data[:300]!r}')
     return json.loads(data) if data else None
+
+
+def chain(port, token, obj, tag):
+    """A data subject and three data types below it; the deepest type's id."""
+    base = call(port, token, 'POST', '/api/v1/master_data',
+                {'kind': 'data_subject', 'name': {'ru': f'Субъект {tag}'},
+                 'attributes': [{'name': f'subject_{i}', 'source': obj} for i in range(8)]})['id']
+    for level in range(3):
+        base = call(port, token, 'POST', '/api/v1/master_data',
+                    {'kind': 'data_type', 'name': {'ru': f'Тип {tag}.{level}'}, 'base': base,
+                     'attributes': [{'name': f'type{level}_{i}'} for i in range(4)]})['id']
+    return base
+
+
+def cold(port, token, plain_paths, inherit_paths):
+    conn = http.client.HTTPConnection('127.0.0.1', port, timeout=30)
+    spent = {'plain': 0.0, 'inherit': 0.0}
+    for p, q in zip(plain_paths, inherit_paths):
+        for what, path in (('plain', p), ('inherit', q)):
+            t0 = time.perf_counter()
+            conn.request('GET', path, headers={'Authorization': f'Bearer {token}'})
+            r = conn.getresponse()
+            r.read()
+            spent[what] += time.perf_counter() - t0
+            assert r.status == 200, (path, r.status)
+    conn.close()
+    return {k: v / len(plain_paths) * 1000 for k, v in spent.items()}
 
 
 def wrk(port, token, path, seconds):
@@ -85,13 +118,7 @@ def main():
         obj = call(port, token, 'POST', '/api/v1/objects',
                    {'kind': 'information_system', 'owner': org, 'name': {'ru': 'Система'},
                     'stage': 'creation'})['id']
-        base = call(port, token, 'POST', '/api/v1/master_data',
-                    {'kind': 'data_subject', 'name': {'ru': 'Физическое лицо'},
-                     'attributes': [{'name': f'subject_{i}', 'source': obj} for i in range(8)]})['id']
-        for level in range(3):
-            base = call(port, token, 'POST', '/api/v1/master_data',
-                        {'kind': 'data_type', 'name': {'ru': f'Тип {level}'}, 'base': base,
-                         'attributes': [{'name': f'type{level}_{i}'} for i in range(4)]})['id']
+        base = chain(port, token, obj, 0)
         rec = call(port, token, 'GET', f'/api/v1/master_data/{base}')
         assert len(rec['inherited']['attributes']) == 3, rec
         plain, inherit = [], []
@@ -102,6 +129,14 @@ def main():
         print(f'BENCH plain_rps={max(plain):.0f} inherit_rps={max(inherit):.0f} ratio={ratio:.2f} '
               f'runs_plain={[round(x) for x in plain]} runs_inherit={[round(x) for x in inherit]}')
         print(f'target ratio >= {TARGET}: {"PASS" if ratio >= TARGET else "FAIL"}')
+        objs = [call(port, token, 'POST', '/api/v1/objects',
+                     {'kind': 'information_system', 'owner': org, 'name': {'ru': f'Система {i}'},
+                      'stage': 'creation'})['id'] for i in range(COLD)]
+        types = [chain(port, token, obj, i + 1) for i in range(COLD)]
+        ms = cold(port, token, [f'/api/v1/objects/{o}' for o in objs],
+                  [f'/api/v1/master_data/{t}' for t in types])
+        print(f'BENCH cold n={COLD} plain_ms={ms["plain"]:.3f} inherit_ms={ms["inherit"]:.3f} '
+              f'ratio={ms["plain"] / ms["inherit"]:.2f}')
     finally:
         if server:
             server.terminate()

@@ -56,7 +56,7 @@ static const char *const SUB_KEYS[] = {"name",   "type", "label", "required",   
 /* Names the record and relation envelopes use. */
 static const char *const RESERVED[] = {
     "id",      "kind",   "owner",           "name", "revision", "created_at", "updated_at",
-    "retired", "type", "source",   "target", NULL};
+    "retired", "type", "source",   "target", "inherited", NULL};
 static const char *const FORMATS[] = {"bin", NULL};
 
 static const struct i18n SOURCE_LABEL = {"Бастапқы объект", "Исходный объект", "Source"};

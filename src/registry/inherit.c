@@ -6,6 +6,10 @@
  * that comes back to the record or is deeper than MODEL_INHERIT_MAX_DEPTH. */
 #include "internal.h"
 
+#include "cache.h"
+
+#include <stdlib.h>
+
 #include <string.h>
 
 /* The base id that rec names through `via`, copied into out (empty when
@@ -113,5 +117,39 @@ int registry_inherited(struct registry *r, const struct actor *a, const json_t *
     }
 done:
     *out = inh;
+    return 0;
+}
+
+int registry_inherited_text(struct registry *r, const struct actor *a, const char *id,
+                            const char *json, char **out, struct err *e)
+{
+    *out = NULL;
+    /* what the reader may read of the bases depends on these alone; any
+     * write starts a new cache generation */
+    char key[320];
+    snprintf(key, sizeof key, "inherited\x1f%s\x1f%d\x1f%u\x1f%s", id, a->system,
+             (unsigned)a->roles, a->org);
+    uint64_t gen = cache_generation();
+    char *hit = NULL;
+    if (cache_get(key, &hit)) {
+        if (*hit)
+            *out = hit;
+        else
+            free(hit);
+        return 0;
+    }
+    json_t *rec = json_loads(json, 0, NULL), *inh = NULL;
+    if (!rec) {
+        err_set(e, 500, "internal", "", "stored record is not JSON");
+        return -1;
+    }
+    int rc = registry_inherited(r, a, rec, &inh, e);
+    json_decref(rec);
+    if (rc < 0)
+        return -1;
+    char *text = inh ? json_dumps(inh, JSON_COMPACT) : NULL;
+    json_decref(inh);
+    cache_put(key, text ? text : "", gen);
+    *out = text;
     return 0;
 }
