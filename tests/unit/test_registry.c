@@ -987,6 +987,38 @@ static void test_inheritance_cycle_refused(void **state)
     json_decref(out);
 }
 
+/* A chain of more than 64 bases is refused on write; one of 64 reads
+ * whole. REQ: ARC-06 */
+static void test_inheritance_depth_guard(void **state)
+{
+    struct fx *f = *state;
+    json_decref(make_master(f, "t0", "data_subject", NULL, "a0"));
+    char id[16], base[16], attr[16];
+    for (int i = 1; i <= 64; i++) {
+        snprintf(id, sizeof id, "t%d", i);
+        snprintf(base, sizeof base, "t%d", i - 1);
+        snprintf(attr, sizeof attr, "a%d", i);
+        json_decref(make_master(f, id, "data_type", base, attr));
+    }
+    struct actor anon = ACTOR_ANONYMOUS;
+    json_t *inh = inherited_of(f, &anon, "t64");
+    json_t *bases = json_object_get(inh, "attributes");
+    assert_int_equal(json_array_size(bases), 64);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(bases, 63), "from")), "t0");
+    json_decref(inh);
+    json_t *body = json_loads("{\"kind\":\"data_type\",\"name\":{\"ru\":\"x\"},\"base\":\"t64\"}",
+                              0, NULL), *out = NULL;
+    struct err e = ERR_INIT;
+    assert_int_equal(registry_create(f->reg, &f->actor, "master_data", body, "t65", &out, &e), -1);
+    json_decref(body);
+    assert_int_equal(e.status, 422);
+    assert_string_equal(e.type, "inheritance-too-deep");
+    assert_string_equal(e.field, "base");
+    json_t *rec = NULL;
+    assert_int_equal(registry_get_visible(f->reg, &anon, NULL, "t65", &rec, &e), -1);
+    assert_int_equal(e.status, 404);
+}
+
 /* An attribute's reference data and source are references: checked on
  * write, and a referenced record cannot be retired. */
 static void test_attribute_references(void **state)
@@ -1098,6 +1130,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_inherited_attributes_at_depth, setup, teardown),
         cmocka_unit_test_setup_teardown(test_inheritance_cycle_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_inheritance_depth_guard, setup, teardown),
         cmocka_unit_test_setup_teardown(test_attribute_references, setup, teardown),
         cmocka_unit_test_setup_teardown(test_inherited_only_from_readable_bases, setup, teardown),
     };
