@@ -6,6 +6,7 @@
 #include "auth/authz.h"
 #include "calendar/calsvc.h"
 #include "registry/listq.h"
+#include "util/buf.h"
 #include "util/text.h"
 #include "util/timeutil.h"
 #include "web/i18n.h"
@@ -493,6 +494,45 @@ static void get_at(struct api *api, struct http_req *req, struct http_resp *resp
     answer_record(resp, 200, out);
 }
 
+/* Does some kind of the collection inherit attributes (REQ ARC-06)? */
+static bool collection_inherits(const struct model *m, const struct model_collection *coll)
+{
+    for (size_t i = 0; i < coll->n_kinds; i++)
+        if (model_kind(m, coll->kinds[i])->inherit_via)
+            return true;
+    return false;
+}
+
+/* A record whose kind may inherit: with its inherited items, computed at
+ * this read (its bases may have changed since its revision, so no 304 by
+ * ETag), put in as the record's last member. */
+static void get_inheriting(struct api *api, struct http_resp *resp, const struct actor *a,
+                           const char *id, const char *json)
+{
+    char *inh = NULL;
+    struct err e = ERR_INIT;
+    if (registry_inherited_text(api->reg, a, id, json, &inh, &e) < 0) {
+        http_resp_problem(resp, &e);
+        return;
+    }
+    char *redacted = registry_redact_text(api->reg, a, json, strlen(json));
+    const char *text = redacted ? redacted : json;
+    size_t n = strlen(text);
+    if (inh && n > 2 && text[n - 1] == '}') {
+        struct buf b;
+        buf_init(&b, 64u << 20);
+        buf_append(&b, text, n - 1);
+        buf_puts(&b, ",\"inherited\":");
+        buf_puts(&b, inh);
+        buf_puts(&b, "}");
+        http_resp_bytes(resp, 200, "application/json", b.p, b.len);
+        buf_free(&b);
+    } else
+        http_resp_bytes(resp, 200, "application/json", text, n);
+    free(redacted);
+    free(inh);
+}
+
 static void h_get(struct http_req *req, struct http_resp *resp, void *ctx)
 {
     struct api *api = ctx;
@@ -528,6 +568,10 @@ static void h_get(struct http_req *req, struct http_resp *resp, void *ctx)
         }
     }
     set_etag(resp, rev);
+    if (collection_inherits(api->model, coll)) {
+        get_inheriting(api, resp, &a, id, json);
+        return;
+    }
     const char *inm = http_req_header(req, "If-None-Match");
     char etag[32];
     snprintf(etag, sizeof etag, "\"%" PRId64 "\"", rev);

@@ -38,7 +38,8 @@ static const char *const VALUE_KEYS[] = {"id", "label", "earlier", NULL};
 static const char *const COLL_KEYS[] = {"label", "type", "facets", NULL};
 static const char *const KIND_KEYS[] = {"label",   "collection", "owned",    "owns",     "named",
                                         "include", "fields",     "workflow", "code_prefix",
-                                        "documents", "inclusion", "read", NULL};
+                                        "documents", "inclusion", "read",  "inherits", NULL};
+static const char *const INHERITS_KEYS[] = {"via", "fields", NULL};
 static const char *const REL_KEYS[] = {"label",  "inverse",    "inverse_label", "source",
                                        "target", "attributes", "collection",    "required_for",
                                        NULL};
@@ -51,11 +52,11 @@ static const char *const ITEM_KEYS[] = {"type", "enum", "to",         "item",   
 /* A sub-field of an object: a scalar with its name, label and whether
  * each value must have it. */
 static const char *const SUB_KEYS[] = {"name",   "type", "label", "required",   "enum",
-                                       "format", "min",  "max",   "max_length", NULL};
+                                       "format", "min",  "max",   "max_length", "to",  NULL};
 /* Names the record and relation envelopes use. */
 static const char *const RESERVED[] = {
     "id",      "kind",   "owner",           "name", "revision", "created_at", "updated_at",
-    "retired", "type", "source",   "target", NULL};
+    "retired", "type", "source",   "target", "inherited", NULL};
 static const char *const FORMATS[] = {"bin", NULL};
 
 static const struct i18n SOURCE_LABEL = {"Бастапқы объект", "Исходный объект", "Source"};
@@ -833,7 +834,7 @@ static int parse_field(struct loader *ld, const json_t *v, const char *path, enu
     if (role == ROLE_ITEM && f->type == FT_LIST)
         return ld_fail(ld, ld_sub(ld, path, "type"), "a list of lists is not allowed");
     if (role == ROLE_SUB &&
-        (f->type == FT_LIST || f->type == FT_OBJECT || f->type == FT_I18N || f->type == FT_REF))
+        (f->type == FT_LIST || f->type == FT_OBJECT || f->type == FT_I18N))
         return ld_fail(ld, ld_sub(ld, path, "type"), "a sub-field cannot be of type '%s'",
                        model_type_name(f->type));
     if (parse_enum_ref(ld, v, path, f) || parse_ref_to(ld, v, path, f) ||
@@ -1110,6 +1111,74 @@ static int parse_kinds(struct loader *ld)
     return 0;
 }
 
+/* ---- inherited attributes (REQ ARC-06) ------------------------------------ */
+
+/* "inherits": {"via": "<single ref field>", "fields": ["<list field>", …]}:
+ * the via field's target kinds have each inherited field as a list too, with
+ * items of the same type, so that their items read as the kind's own. */
+static int parse_inherits(struct loader *ld, const json_t *v, const char *path,
+                          struct model_kind *k)
+{
+    json_t *in, *fields, *x;
+    const char *via;
+    size_t i;
+    if (ld_member(ld, v, "inherits", path, JSON_OBJECT, false, &in))
+        return -1;
+    if (!in)
+        return 0;
+    const char *ip = ld_sub(ld, path, "inherits"), *vp = ld_sub(ld, ip, "via");
+    if (ld_check_keys(ld, in, ip, INHERITS_KEYS) || ld_string(ld, in, "via", ip, true, &via) ||
+        ld_member(ld, in, "fields", ip, JSON_ARRAY, true, &fields))
+        return -1;
+    const struct model_field *vf = model_field(k, via);
+    if (!vf || vf->type != FT_REF)
+        return ld_fail(ld, vp, "'%s' is not a ref field of the kind (a single ref, not a list)", via);
+    if (json_array_size(fields) == 0)
+        return ld_fail(ld, ld_sub(ld, ip, "fields"), "must be a non-empty array of list fields");
+    k->inherit_fields = arena_calloc(ld->m->arena, json_array_size(fields), sizeof *k->inherit_fields);
+    json_array_foreach (fields, i, x) {
+        const char *fp = ld_idx(ld, ld_sub(ld, ip, "fields"), i), *name = json_string_value(x);
+        const struct model_field *f = name ? model_field(k, name) : NULL;
+        if (!f || f->type != FT_LIST)
+            return ld_fail(ld, fp, "'%s' is not a list field of the kind", name ? name : "?");
+        if (f->restricted)
+            return ld_fail(ld, fp, "'%s' is restricted: inherited items would show it", name);
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(k->inherit_fields[j], name) == 0)
+                return ld_fail(ld, fp, "'%s' listed twice", name);
+        for (size_t t = 0; t < vf->n_ref_kinds; t++) {
+            const struct model_kind *tk = model_kind(ld->m, vf->ref_kinds[t]);
+            const struct model_field *tf = tk ? model_field(tk, name) : NULL;
+            if (!tf || tf->type != FT_LIST || tf->item->type != f->item->type || tf->restricted)
+                return ld_fail(ld, vp, "kind '%s' it refers to has no list field '%s' like the kind's",
+                               vf->ref_kinds[t], name);
+        }
+        k->inherit_fields[i] = ld_keep(ld, name);
+    }
+    k->n_inherit_fields = json_array_size(fields);
+    k->inherit_via = vf->name;
+    return 0;
+}
+
+static int check_inherits(struct loader *ld)
+{
+    struct model *m = ld->m;
+    for (size_t i = 0; i < m->n_kinds; i++)
+        if (!m->kinds[i].is_relation &&
+            parse_inherits(ld, json_object_get(ld->kinds_in, m->kinds[i].id),
+                           ld_sub(ld, "kinds", m->kinds[i].id), &m->kinds[i]))
+            return -1;
+    return 0;
+}
+
+bool model_kind_inherits(const struct model_kind *k, const char *name)
+{
+    for (size_t i = 0; k && i < k->n_inherit_fields; i++)
+        if (strcmp(k->inherit_fields[i], name) == 0)
+            return true;
+    return false;
+}
+
 /* Is name a facet the lists of col can show: "kind", "owner" (some kind
  * is owned) or an enum, enum-list or boolean filterable field of one of
  * its kinds? */
@@ -1302,6 +1371,10 @@ static json_t *kind_json(const struct model_kind *k)
     }
     if (k->documents)
         json_object_set_new(o, "documents", json_string(k->documents->id));
+    if (k->inherit_via)
+        json_object_set_new(o, "inherits",
+                            json_pack("{s:s, s:o}", "via", k->inherit_via, "fields",
+                                      strings_json(k->inherit_fields, k->n_inherit_fields)));
     if (k->inclusion_field)
         json_object_set_new(o, "inclusion",
                             json_pack("{s:s, s:s}", "field", k->inclusion_field, "protocol",
@@ -1393,7 +1466,7 @@ static int model_check(struct loader *ld)
         ld_member(ld, ld->root, "relations", "", JSON_OBJECT, false, &ld->relations_in) ||
         parse_collections(ld) || parse_enums(ld) || parse_policies(ld) || parse_workflows(ld) ||
         parse_doc_lists(ld) ||
-        parse_field_sets(ld) || parse_kinds(ld) || fill_collections(ld))
+        parse_field_sets(ld) || parse_kinds(ld) || check_inherits(ld) || fill_collections(ld))
         return -1;
     return parse_rules(ld); /* after the collections know their kinds */
 }

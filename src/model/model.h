@@ -269,9 +269,19 @@ struct model_kind {
     const char *required_field;
     const char **required_values;
     size_t n_required_values;
+    /* Inherited attributes (REQ ARC-06; model key "inherits"): the list
+     * fields inherit_fields take, besides the record's own items, those of
+     * the record that its single ref field inherit_via names, and of that
+     * record's base in turn. inherit_via NULL: none. */
+    const char *inherit_via;
+    const char **inherit_fields;
+    size_t n_inherit_fields;
     struct model_field *fields;
     size_t n_fields;
 };
+
+/* The longest chain of bases a record may have (writes refuse longer). */
+#define MODEL_INHERIT_MAX_DEPTH 64
 
 enum collection_type { COLL_RECORDS, COLL_RELATIONS };
 
@@ -362,6 +372,8 @@ json_t *model_rule_gaps(const struct model *m, const json_t *rec, bool warnings,
  * derived value whose source is empty). */
 void model_derive(const struct model_kind *k, json_t *rec);
 const struct model_kind *model_kind_at(const struct model *m, size_t i);
+/* Does kind k inherit field `name` through its inherit_via? */
+bool model_kind_inherits(const struct model_kind *k, const char *name);
 
 const struct model_policy *model_policy(const struct model *m, const char *id);
 size_t model_n_policies(const struct model *m);

@@ -56,6 +56,12 @@ static inline void reg_not_found(struct err *e)
 /* Keys of the record envelope that clients may send back but never set. */
 bool reg_readonly_key(const char *key);
 
+/* Refuses (422, naming the via field) a record of kind k whose validated
+ * fields would make its chain of bases come back to it (id) or go deeper
+ * than MODEL_INHERIT_MAX_DEPTH (REQ ARC-06). */
+int reg_inherit_check(const struct registry *r, struct store_conn *c, const struct model_kind *k,
+                      const char *id, const json_t *fields, struct err *e);
+
 /* Recomputes the filter index and full-text index of a record; prev is
  * its previous state (NULL for a new record). */
 int reg_index(struct registry *r, struct store_conn *c, int64_t rid, const struct model_kind *k,

@@ -949,6 +949,10 @@ static json_t *build_record(struct registry *r, struct store_conn *c, const stru
     if (model_validate_fields(k, in, &fields, ref_lookup, &rc, e) < 0 ||
         (all && json_array_size(e->errors)))
         goto out;
+    if (reg_inherit_check(r, c, k, id, fields, &one) < 0) {
+        err_collect(e, &one);
+        goto out;
+    }
     rec = json_object();
     json_object_set_new(rec, "id", json_string(id));
     if (k->is_relation) {
@@ -1166,6 +1170,17 @@ static void index_absent(const struct model_kind *k, const json_t *rec, struct p
     }
 }
 
+/* The references an object's ref sub-fields hold. */
+static void index_sub_refs(const struct model_field *f, const json_t *obj, model_index_fn fn,
+                           void *ctx)
+{
+    for (size_t i = 0; i < f->n_sub; i++) {
+        const json_t *v = json_object_get(obj, f->sub[i].name);
+        if (f->sub[i].type == FT_REF && json_is_string(v))
+            fn(ctx, "_ref", json_string_value(v));
+    }
+}
+
 /* Every (field, value) pair of the filter index for a record: the model's
  * filterable fields, the ends of a relation (neighbourhood queries go
  * through them), and every reference (owner, ref fields) under the
@@ -1189,6 +1204,8 @@ void reg_index_entries(const struct model_kind *k, const json_t *rec, const char
         const json_t *v = json_object_get(rec, f->name);
         if (f->type == FT_REF && json_is_string(v))
             fn(ctx, "_ref", json_string_value(v));
+        if (f->type == FT_OBJECT)
+            index_sub_refs(f, v, fn, ctx);
         if (f->type == FT_LIST && f->item && f->item->type == FT_REF) {
             size_t j;
             const json_t *item;
@@ -1197,6 +1214,12 @@ void reg_index_entries(const struct model_kind *k, const json_t *rec, const char
                 if (json_is_string(item))
                     fn(ctx, "_ref", json_string_value(item));
             }
+        }
+        if (f->type == FT_LIST && f->item && f->item->type == FT_OBJECT) {
+            size_t j;
+            const json_t *item;
+            json_array_foreach(v, j, item)
+                index_sub_refs(f->item, item, fn, ctx);
         }
     }
     struct prefixed p = {.collection = k->collection, .fn = fn, .ctx = ctx};

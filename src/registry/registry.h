@@ -81,6 +81,18 @@ int registry_public_since(struct registry *r, const json_t *rec, int64_t *revisi
  * not exist or may not be read, 410 when retired. collection NULL: any. */
 int registry_get_visible(struct registry *r, const struct actor *a, const char *collection,
                          const char *id, json_t **out, struct err *e);
+/* The inherited items of rec (a stored record the actor may read) when its
+ * kind inherits (REQ ARC-06): {"<field>": [{"from": "<base id>", "items":
+ * [...]}, …]}, nearest base first, bases without items left out; the chain
+ * stops at a base the actor may not read or that is retired. *out NULL
+ * when the kind inherits nothing. Computed now: never stored. */
+int registry_inherited(struct registry *r, const struct actor *a, const json_t *rec, json_t **out,
+                       struct err *e);
+/* The same for record `id`, given its stored text, as compact JSON text
+ * (malloc'd; NULL when the kind inherits nothing). Answers are kept until
+ * the next write (cache.h), per record and what the reader may read. */
+int registry_inherited_text(struct registry *r, const struct actor *a, const char *id,
+                            const char *json, char **out, struct err *e);
 struct list_query;
 /* Narrows a list query to what the actor may read: only published
  * records, unless it may read unpublished ones of every organisation or

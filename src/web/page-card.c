@@ -278,10 +278,34 @@ static const char *envelope_label(const struct page *pg, const char *name)
     return NULL;
 }
 
+/* The items field f of the record inherits (REQ ARC-06), base by base,
+ * nearest first: [{from, from_href?, values:[{text, href?}]}]. */
+static json_t *inherited_values(struct page *pg, const struct model_field *f, const json_t *inh)
+{
+    json_t *out = json_array();
+    size_t i, j;
+    const json_t *b, *item;
+    json_array_foreach (json_object_get(inh, f->name), i, b) {
+        const char *text, *href;
+        ref_value(pg, json_string_value(json_object_get(b, "from")), &text, &href);
+        json_t *values = json_array();
+        json_array_foreach (json_object_get(b, "items"), j, item)
+            json_array_append_new(values, scalar_value(pg, f->item, item));
+        json_t *o = json_pack("{s:s, s:o}", "from", text, "values", values);
+        if (href)
+            json_object_set_new(o, "from_href", json_string(href));
+        json_array_append_new(out, o);
+    }
+    return out;
+}
+
 static json_t *general_section(struct page *pg, const struct model_kind *k, const json_t *rec,
                                bool hide_restricted)
 {
-    json_t *fields = json_array();
+    json_t *fields = json_array(), *inh = NULL;
+    struct err e = ERR_INIT;
+    if (k->inherit_via && registry_inherited(pg->w->api->reg, &pg->actor, rec, &inh, &e) < 0)
+        inh = NULL; /* the card shows the record's own items */
     if (k->owned) {
         static const struct model_field owner = {.name = "owner", .type = FT_REF};
         json_t *o = field_value(pg, &owner, json_object_get(rec, "owner"));
@@ -297,8 +321,13 @@ static json_t *general_section(struct page *pg, const struct model_kind *k, cons
         json_object_set_new(o, "field", json_string(f->name));
         if (f->restricted)
             json_object_set_new(o, "restricted", json_true());
+        if (inh && model_kind_inherits(k, f->name)) {
+            json_object_set_new(o, "inherited", inherited_values(pg, f, inh));
+            flag(o, "inherited");
+        }
         json_array_append_new(fields, o);
     }
+    json_decref(inh);
     return fields;
 }
 

@@ -527,6 +527,76 @@ static void test_broken_models(void **state)
     }
 }
 
+/* A subject and a type that inherits the subject's (or a base type's)
+ * attributes through `base`. */
+static const char INHERIT[] =
+    "{\"version\":1,\"languages\":[\"kk\",\"ru\",\"en\"],\"kinds\":{"
+    "\"subject\":{\"label\":" L ",\"collection\":\"data\",\"named\":true,\"fields\":["
+    "{\"name\":\"attrs\",\"type\":\"list\",\"label\":" L ",\"item\":{\"type\":\"string\"}}]},"
+    "\"type\":{\"label\":" L ",\"collection\":\"data\",\"named\":true,"
+    "\"inherits\":{\"via\":\"base\",\"fields\":[\"attrs\"]},\"fields\":["
+    "{\"name\":\"base\",\"type\":\"ref\",\"label\":" L ",\"to\":[\"subject\",\"type\"]},"
+    "{\"name\":\"attrs\",\"type\":\"list\",\"label\":" L ",\"item\":{\"type\":\"string\"}},"
+    "{\"name\":\"note\",\"type\":\"string\",\"label\":" L "},"
+    "{\"name\":\"nums\",\"type\":\"list\",\"label\":" L ",\"item\":{\"type\":\"integer\"}},"
+    "{\"name\":\"bases\",\"type\":\"list\",\"label\":" L
+    ",\"item\":{\"type\":\"ref\",\"to\":[\"subject\"]}},"
+    "{\"name\":\"secret\",\"type\":\"list\",\"label\":" L
+    ",\"restricted\":true,\"item\":{\"type\":\"string\"}}]}},"
+    "\"collections\":{\"data\":{\"label\":" L ",\"type\":\"records\"}}}";
+
+/* REQ: ARC-06 — the loader takes "inherits" and refuses what cannot work. */
+static void test_inherits_loader(void **state)
+{
+    struct err e = ERR_INIT;
+    struct model *m = load_text(INHERIT, &e);
+    if (!m)
+        fail_msg("inherit model: %s", e.detail);
+    const struct model_kind *t = model_kind(m, "type");
+    assert_string_equal(t->inherit_via, "base");
+    assert_int_equal(t->n_inherit_fields, 1);
+    assert_true(model_kind_inherits(t, "attrs"));
+    assert_false(model_kind_inherits(t, "note"));
+    assert_null(model_kind(m, "subject")->inherit_via);
+    json_t *inh = json_object_get(json_object_get(json_object_get(model_json(m), "kinds"), "type"),
+                                  "inherits");
+    assert_string_equal(json_string_value(json_object_get(inh, "via")), "base");
+    model_free(m);
+    static const struct broken cases[] = {
+        {"kinds.type.inherits.via", "\"nothing\"",
+         "kinds.type.inherits.via: 'nothing' is not a ref field of the kind"},
+        {"kinds.type.inherits.via", "\"note\"",
+         "kinds.type.inherits.via: 'note' is not a ref field of the kind"},
+        {"kinds.type.inherits.via", "\"bases\"",
+         "kinds.type.inherits.via: 'bases' is not a ref field of the kind"},
+        {"kinds.type.inherits.via", NULL, "kinds.type.inherits.via: missing"},
+        {"kinds.type.inherits.fields", "[]", "kinds.type.inherits.fields: must be a non-empty"},
+        {"kinds.type.inherits.fields", NULL, "kinds.type.inherits.fields: missing"},
+        {"kinds.type.inherits.fields", "[\"note\"]",
+         "kinds.type.inherits.fields[0]: 'note' is not a list field of the kind"},
+        {"kinds.type.inherits.fields", "[\"attrs\",\"attrs\"]",
+         "kinds.type.inherits.fields[1]: 'attrs' listed twice"},
+        {"kinds.type.inherits.fields", "[\"secret\"]",
+         "kinds.type.inherits.fields[0]: 'secret' is restricted"},
+        {"kinds.type.inherits.fields", "[\"nums\"]",
+         "kinds.type.inherits.via: kind 'subject' it refers to has no list field 'nums'"},
+        {"kinds.subject.fields[0].item.type", "\"integer\"",
+         "kinds.type.inherits.via: kind 'subject' it refers to has no list field 'attrs'"},
+        {"kinds.type.inherits.colour", "1", "kinds.type.inherits.colour: unknown key"},
+        {"kinds.type.inherits", "[]", "kinds.type.inherits: must be an object"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *text = mutate_text(INHERIT, cases[i].path, cases[i].value);
+        struct err e2 = ERR_INIT;
+        struct model *bad_m = load_text(text, &e2);
+        if (bad_m || strstr(e2.detail, cases[i].expect) != e2.detail)
+            fail_msg("case %zu (%s): got \"%s\", want \"%s...\"", i, cases[i].path,
+                     bad_m ? "(loaded)" : e2.detail, cases[i].expect);
+        model_free(bad_m);
+        free(text);
+    }
+}
+
 static char *slurp(const char *path)
 {
     FILE *f = fopen(path, "rb");
@@ -1495,6 +1565,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_real_regions),
         cmocka_unit_test(test_model_json_expanded),
         cmocka_unit_test(test_broken_models),
+        cmocka_unit_test(test_inherits_loader),
         cmocka_unit_test(test_broken_workflows),
         cmocka_unit_test(test_broken_doc_lists),
         cmocka_unit_test(test_real_doc_lists),

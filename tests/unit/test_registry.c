@@ -860,6 +860,259 @@ static void test_name_sorts_by_the_language_alphabet(void **state)
     registry_free(mem);
 }
 
+/* ---- inherited attributes (REQ ARC-06) ------------------------------------ */
+
+static json_t *make_master(struct fx *f, const char *id, const char *kind, const char *base,
+                           const char *attr)
+{
+    char body[512];
+    snprintf(body, sizeof body,
+             "{\"kind\":\"%s\",\"name\":{\"ru\":\"%s\"}%s%s%s,\"attributes\":[{\"name\":\"%s\"}]}",
+             kind, id, base ? ",\"base\":\"" : "", base ? base : "", base ? "\"" : "", attr);
+    return create(f, "master_data", body, id);
+}
+
+static json_t *inherited_of(struct fx *f, const struct actor *a, const char *id)
+{
+    json_t *rec = NULL, *inh = NULL;
+    struct err e = ERR_INIT;
+    assert_int_equal(registry_get_visible(f->reg, a, NULL, id, &rec, &e), 0);
+    assert_int_equal(registry_inherited(f->reg, a, rec, &inh, &e), 0);
+    json_decref(rec);
+    assert_non_null(inh);
+    return inh;
+}
+
+/* The attribute names each base gives, as "from:name,name;from:name". */
+static char *provenance(const json_t *inh, const char *field)
+{
+    static char out[512];
+    size_t n = 0, i, j;
+    const json_t *b, *item;
+    out[0] = 0;
+    json_array_foreach (json_object_get(inh, field), i, b) {
+        n += (size_t)snprintf(out + n, sizeof out - n, "%s%s:", i ? ";" : "",
+                              json_string_value(json_object_get(b, "from")));
+        json_array_foreach (json_object_get(b, "items"), j, item)
+            n += (size_t)snprintf(out + n, sizeof out - n, "%s%s", j ? "," : "",
+                                  json_string_value(json_object_get(item, "name")));
+    }
+    return out;
+}
+
+/* A type three levels below a subject reads the attributes of every base,
+ * nearest first, each with where it comes from; a base's change shows at
+ * once below it. REQ: ARC-06 */
+static void test_inherited_attributes_at_depth(void **state)
+{
+    struct fx *f = *state;
+    json_decref(make_master(f, "subj", "data_subject", NULL, "iin"));
+    json_decref(make_master(f, "t1", "data_type", "subj", "pension"));
+    json_decref(make_master(f, "t2", "data_type", "t1", "disability"));
+    json_decref(make_master(f, "t3", "data_type", "t2", "group"));
+    struct actor anon = ACTOR_ANONYMOUS;
+    json_t *inh = inherited_of(f, &anon, "t3");
+    assert_string_equal(provenance(inh, "attributes"), "t2:disability;t1:pension;subj:iin");
+    json_decref(inh);
+    /* the record itself holds only its own attributes */
+    char *raw = NULL;
+    int64_t rev = 0;
+    struct err e = ERR_INIT;
+    struct arena *ar = arena_new();
+    assert_int_equal(registry_get_raw(f->reg, ar, "master_data", "t3", &raw, &rev, &e), 0);
+    assert_null(strstr(raw, "iin"));
+    /* the subject gains an attribute: every type below shows it at once */
+    json_t *patch = json_loads("{\"attributes\":[{\"name\":\"iin\"},{\"name\":\"birth_date\"}]}", 0,
+                               NULL), *out = NULL;
+    assert_int_equal(registry_patch(f->reg, &f->actor, "master_data", "subj", 1, patch, &out, &e), 0);
+    json_decref(patch);
+    json_decref(out);
+    inh = inherited_of(f, &anon, "t3");
+    assert_string_equal(provenance(inh, "attributes"),
+                         "t2:disability;t1:pension;subj:iin,birth_date");
+    json_decref(inh);
+    inh = inherited_of(f, &anon, "t1");
+    assert_string_equal(provenance(inh, "attributes"), "subj:iin,birth_date");
+    json_decref(inh);
+    /* a subject inherits nothing */
+    json_t *rec = NULL;
+    assert_int_equal(registry_get_visible(f->reg, &anon, NULL, "subj", &rec, &e), 0);
+    assert_int_equal(registry_inherited(f->reg, &anon, rec, &inh, &e), 0);
+    assert_null(inh);
+    json_decref(rec);
+    arena_free(ar);
+}
+
+/* A base that would make the chain come back to the record is refused,
+ * naming the field, and changes nothing. REQ: ARC-06 */
+static void test_inheritance_cycle_refused(void **state)
+{
+    struct fx *f = *state;
+    json_decref(make_master(f, "subj", "data_subject", NULL, "iin"));
+    json_decref(make_master(f, "t1", "data_type", "subj", "pension"));
+    json_decref(make_master(f, "t2", "data_type", "t1", "disability"));
+    json_decref(make_master(f, "t3", "data_type", "t2", "group"));
+    static const char *const bases[] = {"t3", "t2", "t1"};
+    for (size_t i = 0; i < 3; i++) {
+        char body[64];
+        snprintf(body, sizeof body, "{\"base\":\"%s\"}", bases[i]);
+        json_t *patch = json_loads(body, 0, NULL), *out = NULL;
+        struct err e = ERR_INIT;
+        assert_int_equal(registry_patch(f->reg, &f->actor, "master_data", "t1", 1, patch, &out, &e),
+                         -1);
+        json_decref(patch);
+        assert_int_equal(e.status, 422);
+        assert_string_equal(e.type, "inheritance-cycle");
+        assert_string_equal(e.field, "base");
+    }
+    char *raw = NULL;
+    int64_t rev = 0;
+    struct err e = ERR_INIT;
+    struct arena *ar = arena_new();
+    assert_int_equal(registry_get_raw(f->reg, ar, "master_data", "t1", &raw, &rev, &e), 0);
+    assert_int_equal(rev, 1);
+    assert_non_null(strstr(raw, "\"base\":\"subj\""));
+    arena_free(ar);
+    /* a record created under a forced id that names itself */
+    json_t *body = json_loads("{\"kind\":\"data_type\",\"name\":{\"ru\":\"x\"},\"base\":\"t9\"}", 0,
+                              NULL), *out = NULL;
+    assert_int_equal(registry_create(f->reg, &f->actor, "master_data", body, "t9", &out, &e), -1);
+    json_decref(body);
+    assert_int_equal(e.status, 422);
+    /* moving t1 onto another subject is no cycle */
+    json_decref(make_master(f, "obj", "data_object", NULL, "cadastre"));
+    json_t *patch = json_loads("{\"base\":\"obj\"}", 0, NULL);
+    assert_int_equal(registry_patch(f->reg, &f->actor, "master_data", "t1", 1, patch, &out, &e), 0);
+    json_decref(patch);
+    json_decref(out);
+}
+
+/* A chain of more than 64 bases is refused on write; one of 64 reads
+ * whole. REQ: ARC-06 */
+static void test_inheritance_depth_guard(void **state)
+{
+    struct fx *f = *state;
+    json_decref(make_master(f, "t0", "data_subject", NULL, "a0"));
+    char id[16], base[16], attr[16];
+    for (int i = 1; i <= 64; i++) {
+        snprintf(id, sizeof id, "t%d", i);
+        snprintf(base, sizeof base, "t%d", i - 1);
+        snprintf(attr, sizeof attr, "a%d", i);
+        json_decref(make_master(f, id, "data_type", base, attr));
+    }
+    struct actor anon = ACTOR_ANONYMOUS;
+    json_t *inh = inherited_of(f, &anon, "t64");
+    json_t *bases = json_object_get(inh, "attributes");
+    assert_int_equal(json_array_size(bases), 64);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(bases, 63), "from")), "t0");
+    json_decref(inh);
+    json_t *body = json_loads("{\"kind\":\"data_type\",\"name\":{\"ru\":\"x\"},\"base\":\"t64\"}",
+                              0, NULL), *out = NULL;
+    struct err e = ERR_INIT;
+    assert_int_equal(registry_create(f->reg, &f->actor, "master_data", body, "t65", &out, &e), -1);
+    json_decref(body);
+    assert_int_equal(e.status, 422);
+    assert_string_equal(e.type, "inheritance-too-deep");
+    assert_string_equal(e.field, "base");
+    json_t *rec = NULL;
+    assert_int_equal(registry_get_visible(f->reg, &anon, NULL, "t65", &rec, &e), -1);
+    assert_int_equal(e.status, 404);
+}
+
+/* An attribute's reference data and source are references: checked on
+ * write, and a referenced record cannot be retired. */
+static void test_attribute_references(void **state)
+{
+    struct fx *f = *state;
+    json_decref(make_org(f, "org-1"));
+    json_decref(make_system(f, "is-1", "org-1"));
+    json_decref(create(f, "master_data",
+                       "{\"kind\":\"reference_data\",\"name\":{\"ru\":\"КАТО\"}}", "kato"));
+    json_decref(create(f, "master_data",
+                       "{\"kind\":\"data_subject\",\"name\":{\"ru\":\"ФЛ\"},\"attributes\":[{\"name\":"
+                       "\"address\",\"reference_data\":\"kato\",\"source\":\"is-1\"}]}",
+                       "subj"));
+    json_t *body = json_loads("{\"kind\":\"data_subject\",\"name\":{\"ru\":\"ЮЛ\"},\"attributes\":"
+                              "[{\"name\":\"address\",\"source\":\"kato\"}]}",
+                              0, NULL), *out = NULL;
+    struct err e = ERR_INIT;
+    assert_int_equal(registry_create(f->reg, &f->actor, "master_data", body, NULL, &out, &e), -1);
+    json_decref(body);
+    assert_int_equal(e.status, 422);
+    assert_string_equal(e.field, "attributes[0].source");
+    assert_int_equal(registry_retire(f->reg, &f->actor, "master_data", "kato", -1, &e), -1);
+    assert_int_equal(e.status, 409);
+}
+
+/* A base the reader may not read (here a draft information system, in a
+ * copy of the model where types may also have one as their base) does not
+ * exist for them: its attributes are left out. REQ: ARC-06 */
+static void test_inherited_only_from_readable_bases(void **state)
+{
+    struct fx *f = *state;
+    json_error_t jerr;
+    json_t *doc = json_load_file(MODEL_PATH, 0, &jerr);
+    assert_non_null(doc);
+    json_t *kinds = json_object_get(doc, "kinds");
+    json_t *type_fields = json_object_get(json_object_get(kinds, "data_type"), "fields");
+    json_array_append_new(json_object_get(json_array_get(type_fields, 0), "to"),
+                          json_string("information_system"));
+    json_t *is = json_object_get(kinds, "information_system");
+    json_t *inc = json_object_get(is, "include");
+    if (!inc)
+        json_object_set_new(is, "include", inc = json_array());
+    json_array_append_new(inc, json_string("master_data_attributes"));
+    char *text = json_dumps(doc, 0);
+    json_decref(doc);
+    struct model *m = NULL;
+    struct err e = ERR_INIT;
+    if (model_load_buffer(text, strlen(text), &m, &e) < 0)
+        fail_msg("model copy: %s", e.detail);
+    free(text);
+    struct registry *r = registry_new(f->store, m);
+    struct registry *keep = f->reg;
+    f->reg = r;
+    json_decref(make_org(f, "org-1"));
+    json_decref(create(f, "objects",
+                       "{\"kind\":\"information_system\",\"owner\":\"org-1\",\"name\":{\"ru\":\"ИС\"},"
+                       "\"stage\":\"creation\",\"supplier\":\"ТОО\",\"attributes\":[{\"name\":"
+                       "\"draft_only\"}]}",
+                       "is-1"));
+    json_decref(make_master(f, "t1", "data_type", "is-1", "pension"));
+    json_decref(make_master(f, "t2", "data_type", "t1", "disability"));
+    struct actor anon = ACTOR_ANONYMOUS;
+    json_t *inh = inherited_of(f, &anon, "t2");
+    assert_string_equal(provenance(inh, "attributes"), "t1:pension");
+    json_decref(inh);
+    inh = inherited_of(f, &f->actor, "t2");
+    assert_string_equal(provenance(inh, "attributes"), "t1:pension;is-1:draft_only");
+    json_decref(inh);
+    /* the answers kept until the next write are kept per reader: the
+     * system's first, then the public's */
+    char *raw = NULL;
+    int64_t rev = 0;
+    struct arena *ar = arena_new();
+    assert_int_equal(registry_get_raw(r, ar, "master_data", "t2", &raw, &rev, &e), 0);
+    for (int round = 0; round < 2; round++) {
+        assert_int_equal(registry_inherited_text(r, &f->actor, "t2", raw, &text, &e), 0);
+        assert_non_null(strstr(text, "draft_only"));
+        free(text);
+        assert_int_equal(registry_inherited_text(r, &anon, "t2", raw, &text, &e), 0);
+        assert_null(strstr(text, "draft_only"));
+        assert_non_null(strstr(text, "pension"));
+        free(text);
+    }
+    arena_free(ar);
+    /* once registered (published), the public sees it too */
+    set_record_status(f, r, "is-1", "registered");
+    inh = inherited_of(f, &anon, "t2");
+    assert_string_equal(provenance(inh, "attributes"), "t1:pension;is-1:draft_only");
+    json_decref(inh);
+    f->reg = keep;
+    registry_free(r);
+    model_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -875,6 +1128,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_relations_visible_as_their_ends, setup, teardown),
         cmocka_unit_test_setup_teardown(test_absent_few_valued_fields_have_no_rows, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_inherited_attributes_at_depth, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_inheritance_cycle_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_inheritance_depth_guard, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_attribute_references, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_inherited_only_from_readable_bases, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

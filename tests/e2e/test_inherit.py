@@ -1,0 +1,114 @@
+"""End-to-end tests of inherited attributes of master data (issue 15,
+REQ ARC-06): a data type reads its base's attributes, and its base's base's,
+each saying where it comes from; a base's change shows at once; a base that
+would make a cycle is refused; the card shows the inherited items with a link
+to the base's card."""
+import html
+
+from harness import Server, assert_problem, run
+
+SRV = None
+TOK = None
+
+
+def create(body, **kw):
+    r = SRV.request('POST', '/api/v1/master_data', body, token=TOK, **kw)
+    assert r.status == 201, r
+    return r.json()
+
+
+def master(kind, name, attrs, base=None):
+    body = {'kind': kind, 'name': {'kk': name, 'ru': name, 'en': name},
+            'attributes': [{'name': a} for a in attrs]}
+    if base:
+        body['base'] = base
+    return create(body)['id']
+
+
+def chain():
+    """A subject and three types below it: pensioner < disabled pensioner < group I."""
+    subj = master('data_subject', 'Individual', ['iin', 'surname'])
+    t1 = master('data_type', 'Pensioner', ['pension_kind'], subj)
+    t2 = master('data_type', 'Disabled pensioner', ['disability'], t1)
+    t3 = master('data_type', 'Group I', ['group_since'], t2)
+    return subj, t1, t2, t3
+
+
+def provenance(rec):
+    return [(b['from'], [i['name'] for i in b['items']]) for b in rec['inherited']['attributes']]
+
+
+def test_inherited_at_depth_with_provenance():
+    # REQ: ARC-06
+    subj, t1, t2, t3 = chain()
+    r = SRV.get(f'/api/v1/master_data/{t3}')
+    assert r.status == 200, r
+    rec = r.json()
+    assert [i['name'] for i in rec['attributes']] == ['group_since']
+    assert provenance(rec) == [(t2, ['disability']), (t1, ['pension_kind']),
+                               (subj, ['iin', 'surname'])], rec
+    # a subject inherits nothing, and says so by having no "inherited"
+    assert 'inherited' not in SRV.get(f'/api/v1/master_data/{subj}').json()
+
+
+def test_base_change_shows_at_once():
+    # REQ: ARC-06
+    subj, t1, t2, t3 = chain()
+    etag = SRV.get(f'/api/v1/master_data/{t3}').header('ETag')
+    r = SRV.request('PATCH', f'/api/v1/master_data/{subj}',
+                    {'attributes': [{'name': 'iin'}, {'name': 'birth_date'}]},
+                    headers={'If-Match': '"1"'}, token=TOK)
+    assert r.status == 200, r
+    # t3 itself did not change (same revision), its inherited items did:
+    # no 304 for the old ETag
+    r = SRV.get(f'/api/v1/master_data/{t3}', headers={'If-None-Match': etag})
+    assert r.status == 200, r
+    assert provenance(r.json())[2] == (subj, ['iin', 'birth_date'])
+    assert provenance(SRV.get(f'/api/v1/master_data/{t1}').json()) == [(subj, ['iin', 'birth_date'])]
+
+
+def test_cycle_refused_and_nothing_changed():
+    # REQ: ARC-06
+    subj, t1, t2, t3 = chain()
+    for base in (t3, t1):
+        r = SRV.request('PATCH', f'/api/v1/master_data/{t1}', {'base': base},
+                        headers={'If-Match': '"1"'}, token=TOK)
+        doc = assert_problem(r, 422, 'base')
+        assert doc['type'].endswith('inheritance-cycle'), doc
+    rec = SRV.get(f'/api/v1/master_data/{t1}').json()
+    assert rec['revision'] == 1 and rec['base'] == subj, rec
+    assert provenance(SRV.get(f'/api/v1/master_data/{t3}').json())[-1][0] == subj
+
+
+def test_card_shows_inherited_items_with_their_source():
+    # REQ: ARC-06
+    subj, t1, t2, t3 = chain()
+    for lang, said in (('en', 'Inherited from:'), ('ru', 'Унаследовано от:'),
+                       ('kk', 'Мұраға алынған көзі:')):
+        r = SRV.get(f'/{lang}/master_data/{t3}', headers={'Accept': 'text/html'})
+        assert r.status == 200, r
+        body = r.body.decode('utf-8')
+        assert body.count(said) == 3, body
+        start = body.index(said)
+        shown = body[start:]
+        # nearest base first, each linked to its card, its items under it
+        for base, name, item in ((t2, 'Disabled pensioner', 'disability'),
+                                 (t1, 'Pensioner', 'pension_kind'), (subj, 'Individual', 'iin')):
+            link = f'<a class="usa-link" href="/{lang}/master_data/{base}">{html.escape(name)}</a>'
+            assert link in shown, (link, shown[:2000])
+            assert shown.index(link) < shown.index(item)
+            shown = shown[shown.index(item):]
+
+
+def main():
+    global SRV, TOK
+    with Server() as srv:
+        SRV = srv
+        TOK = srv.token()
+        run([test_inherited_at_depth_with_provenance, test_base_change_shows_at_once,
+             test_cycle_refused_and_nothing_changed,
+             test_card_shows_inherited_items_with_their_source])
+
+
+if __name__ == '__main__':
+    main()
