@@ -186,6 +186,12 @@ int registry_relations_of(struct registry *r, const char *collection, const char
  * the walk was cut there. *out: {id, nodes:[{id, kind, name, depth}],
  * edges:[{id, type, source, target}], truncated} (new ref). 404/410 as a
  * GET of the record. */
+/* How many live relations of `type` the stored record rec has, out of it
+ * or into it (every one, whoever may read it): the model_relation_count_fn
+ * by which rules over relations are judged (ctx: the registry). -1 on a
+ * store error. */
+int registry_count_relations(void *ctx, const json_t *rec, const char *type, bool out);
+
 #define REGISTRY_TRACE_MAX_DEPTH 10
 #define REGISTRY_TRACE_MAX_NODES 5000
 struct registry_trace_query {

@@ -151,3 +151,24 @@ int registry_trace(struct registry *r, const struct actor *a, const char *collec
                      "truncated", w.truncated);
     return 0;
 }
+
+int registry_count_relations(void *ctx, const json_t *rec, const char *type, bool out)
+{
+    struct registry *r = ctx;
+    const char *id = json_string_value(json_object_get(rec, "id"));
+    struct err e = ERR_INIT;
+    struct store_stmt *st = store_prepare(
+        store_conn(r->store),
+        "SELECT COUNT(*) FROM attrs a JOIN records r ON r.rid = a.rid AND r.retired = 0 "
+        "AND r.kind = $2 WHERE a.field = $1 AND a.value = $3",
+        true, &e);
+    if (!st || !id)
+        return st ? 0 : -1;
+    store_bind_text(st, 1, out ? "source" : "target");
+    store_bind_text(st, 2, type);
+    store_bind_text(st, 3, id);
+    int rc = store_step(st, &e);
+    int n = rc == STORE_ROW ? (int)store_col_int64(st, 0) : -1;
+    store_reset(st);
+    return n;
+}

@@ -3,9 +3,10 @@ GET /api/v1/{collection}/{id}/trace walks the relations graph from a record
 to a depth, out of it, into it or both, filtered by relation types; cycles
 end; only what the caller may read is listed or crossed; bad parameters
 answer 400."""
+import importlib.util
+import json
 import os
 import tempfile
-import importlib.util
 
 from harness import COMPLETE, Server, assert_problem, place_documents, run, valid_bin
 
@@ -139,6 +140,80 @@ def test_visibility():
     assert a.status == b.status and a.body == b.body
 
 
+def model_copy():
+    """The shipped model, its rule over relations made an error, with a trial
+    rule over relations into a record, at least two of them."""
+    with open(os.path.join(os.environ['ARCHPORTAL_SOURCE'], 'model/egov-kz.json'), encoding='utf-8') as f:
+        m = json.load(f)
+    m['rules']['system_runs_on_infrastructure']['severity'] = 'error'
+    m['rules']['trial_hosts_two'] = {
+        'label': {'kk': 'Кемінде екі жүйе', 'ru': 'Размещает не меньше двух систем',
+                  'en': 'Hosts at least two systems'},
+        'kinds': ['ict_infrastructure_object'], 'when': {'stage': ['industrial_operation']},
+        'relations': [{'type': 'runs_on', 'direction': 'in', 'min': 2}], 'severity': 'error'}
+    fd, path = tempfile.mkstemp(suffix='.json')
+    with os.fdopen(fd, 'w', encoding='utf-8') as f:
+        json.dump(m, f, ensure_ascii=False)
+    return path
+
+
+def rule_gaps(rid):
+    r = SRV.get(f'/api/v1/objects/{rid}/workflow', token=OWNER)
+    assert r.status == 200, r
+    return {g['rule']: g for g in r.json()['gaps']['rules']}
+
+
+def report(rule):
+    r = SRV.get('/api/v1/rules', token=VERIFIER)
+    assert r.status == 200, r
+    return next(i for i in r.json()['items'] if i['rule'] == rule)
+
+
+def test_relation_rules_in_gaps_and_report():
+    body = {'kind': 'information_system', 'owner': ORG, 'name': {'ru': 'Система в эксплуатации'},
+            'stage': 'industrial_operation'}
+    body.update(COMPLETE)
+    r = SRV.request('POST', '/api/v1/objects', body, token=OWNER)
+    assert r.status == 201, r
+    sys_ = r.json()['id']
+    r = SRV.request('POST', '/api/v1/objects', {
+        'kind': 'ict_infrastructure_object', 'owner': ORG, 'stage': 'industrial_operation',
+        'name': {'ru': 'ЦОД правил'}, 'infrastructure_type': 'data_center'}, token=OWNER)
+    assert r.status == 201, r
+    dc = r.json()['id']
+    # out of the record: a system in operation runs on some infrastructure
+    gap = rule_gaps(sys_)['system_runs_on_infrastructure']
+    assert gap['relation'] == 'runs_on' and gap['direction'] == 'out' and 'field' not in gap, gap
+    assert gap['label']['en'] == 'An information system in operation runs on some ICT infrastructure object'
+    mine = report('system_runs_on_infrastructure')
+    broken = [v for v in mine['violators'] if v['id'] == sys_]
+    assert broken and broken[0]['relation'] == 'runs_on' and broken[0]['direction'] == 'out', mine
+    # the card leads to adding the relation; the report's page names it
+    admin = SRV.session('admin')
+    card = SRV.get(f'/ru/objects/{sys_}', headers={'Cookie': admin, 'Accept': 'text/html'})
+    assert card.status == 200, card
+    assert f'href="/ru/objects/{sys_}?rel=runs_on:out#relation-add"' in card.body.decode()
+    page = SRV.get('/ru/rules', headers={'Cookie': admin, 'Accept': 'text/html'}).body.decode()
+    section = page[page.index('id="rule-system_runs_on_infrastructure"'):]
+    section = section[:section.index('</section>')]
+    assert f'href="/ru/objects/{sys_}"' in section and 'Размещается на' in section, section[:3000]
+    # into the record, at least two: one is not enough
+    assert rule_gaps(dc)['trial_hosts_two']['direction'] == 'in'
+    relate(sys_, dc, OWNER, 'runs_on')
+    assert 'system_runs_on_infrastructure' not in rule_gaps(sys_)
+    assert dc in [v['id'] for v in report('trial_hosts_two')['violators']]
+    assert 'trial_hosts_two' in rule_gaps(dc)
+    other = system(ORG, OWNER, 'Вторая система на ЦОД')
+    relate(other, dc, OWNER, 'runs_on')
+    assert 'trial_hosts_two' not in rule_gaps(dc)
+    hosts = report('trial_hosts_two')
+    assert dc not in [v['id'] for v in hosts['violators']] and hosts['compliant'] >= 1, hosts
+    assert sys_ not in [v['id'] for v in report('system_runs_on_infrastructure')['violators']]
+    # the served model says the rule's relations
+    rules = SRV.get('/api/v1/model').json()['rules']
+    assert rules['trial_hosts_two']['relations'] == [{'type': 'runs_on', 'direction': 'in', 'min': 2}]
+
+
 def test_bad_parameters():
     a = G['a']
     for query, field in (('?depth=0', 'depth'), ('?depth=11', 'depth'), ('?depth=two', 'depth'),
@@ -156,7 +231,8 @@ def main():
     fx_dir = os.environ.get('DOC_FIXTURES') or os.path.join(tempfile.gettempdir(), 'archportal-fixtures')
     os.makedirs(fx_dir, exist_ok=True)
     FX_MOD.make_all(fx_dir)
-    with Server() as srv:
+    path = model_copy()
+    with Server(extra=['--model', path]) as srv:
         SRV = srv
         ADMIN = srv.token('admin')
         ORG, OTHER = make_org(1), make_org(2)
@@ -165,7 +241,8 @@ def main():
         VERIFIER = srv.token('integrator-verifier', make_org(3))
         setup()
         run([test_depth_and_direction, test_cycles_end_and_types_filter, test_visibility,
-             test_bad_parameters])
+             test_relation_rules_in_gaps_and_report, test_bad_parameters])
+    os.unlink(path)
 
 
 if __name__ == '__main__':
