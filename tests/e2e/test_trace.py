@@ -140,6 +140,35 @@ def test_visibility():
     assert a.status == b.status and a.body == b.body
 
 
+def test_trace_page():
+    """The card links to the trace page, which lists, without JavaScript,
+    what the record leads to and comes from, step by step, each linked."""
+    a, b, c, dc = G['a'], G['b'], G['c'], G['dc']
+    admin = SRV.session('admin')
+    card = SRV.get(f'/ru/objects/{a}', headers={'Cookie': admin, 'Accept': 'text/html'}).body.decode()
+    assert f'href="/ru/objects/{a}/trace"' in card
+    r = SRV.get(f'/ru/objects/{a}/trace', headers={'Cookie': admin, 'Accept': 'text/html'})
+    assert r.status == 200, r
+    body = r.body.decode()
+    out = body[body.index('id="leads-to"'):]
+    out, inn = out[:out.index('</section>')], body[body.index('id="comes-from"'):]
+    inn = inn[:inn.index('</section>')]
+    # out of a: b and the data centre at step 1, c at step 2
+    assert out.index('Шаг 1') < out.index(f'href="/ru/objects/{b}"') < out.index('Шаг 2')
+    assert out.index('Шаг 1') < out.index(f'href="/ru/objects/{dc}"') < out.index('Шаг 2')
+    assert out.index('Шаг 2') < out.index(f'href="/ru/objects/{c}"'), out
+    assert 'Шаг 3' not in out
+    # into a: c, then b
+    assert inn.index('Шаг 1') < inn.index(f'href="/ru/objects/{c}"') < inn.index('Шаг 2') < inn.index(f'href="/ru/objects/{b}"')
+    assert dc not in inn
+    en = SRV.get(f'/en/objects/{dc}/trace', headers={'Accept': 'text/html'})
+    assert en.status == 404, en  # a draft's trace is not for the public
+    ghost = SRV.get('/en/objects/01a00000-0000-7000-8000-00000000beef/trace', headers={'Accept': 'text/html'})
+    assert ghost.status == 404
+    kk = SRV.get(f'/kk/objects/{dc}/trace', headers={'Cookie': admin, 'Accept': 'text/html'}).body.decode()
+    assert 'Байланыстар тізбегі' in kk and 'Жазбалар жоқ.' in kk  # nothing leads out of the centre
+
+
 def model_copy():
     """The shipped model, its rule over relations made an error, with a trial
     rule over relations into a record, at least two of them."""
@@ -241,7 +270,7 @@ def main():
         VERIFIER = srv.token('integrator-verifier', make_org(3))
         setup()
         run([test_depth_and_direction, test_cycles_end_and_types_filter, test_visibility,
-             test_relation_rules_in_gaps_and_report, test_bad_parameters])
+             test_relation_rules_in_gaps_and_report, test_trace_page, test_bad_parameters])
     os.unlink(path)
 
 
