@@ -13,15 +13,19 @@
 #include <string.h>
 
 /* One level: the live relations with an end in the frontier (a JSON array
- * of ids, $3) at `end` ($1), with their other end ($2) and its name. */
+ * of ids, $3) at `end` ($1), with their other end ($2). */
 static const char TRACE_SQL[] =
-    "SELECT a.value, r.id, r.kind, o.id, o.kind, json_quote(json_extract(d.data, '$.name')), "
-    "v.value FROM attrs a JOIN records r ON r.rid = a.rid AND r.retired = 0 "
+    "SELECT a.value, r.id, r.kind, o.id, o.kind, v.value "
+    "FROM attrs a JOIN records r ON r.rid = a.rid AND r.retired = 0 "
     "JOIN attrs b ON b.rid = r.rid AND b.field = $2 "
     "JOIN records o ON o.id = b.value AND o.retired = 0 "
-    "JOIN record_data d ON d.rid = o.rid "
     "LEFT JOIN attrs v ON v.rid = r.rid AND v.field = r.collection || ':" REG_VISIBLE_FIELD "' "
     "WHERE a.field = $1 AND a.value IN (SELECT value FROM json_each($3)) ORDER BY r.rid";
+
+/* The names of the records listed (a JSON array of ids, $1), as JSON. */
+static const char NAMES_SQL[] =
+    "SELECT r.id, json_quote(json_extract(d.data, '$.name')) FROM records r "
+    "JOIN record_data d ON d.rid = r.rid WHERE r.id IN (SELECT value FROM json_each($1))";
 
 struct walk {
     struct registry *r;
@@ -42,10 +46,14 @@ static bool wanted_type(const struct walk *w, const char *type)
     return !w->types;
 }
 
-/* May the caller read the relation `id`, whose _visible entry is vis? */
+/* May the caller read the relation `id`, whose _visible entry is vis
+ * (":public", or the one organisation of its unpublished ends)? Else it is
+ * judged on its ends' stored state. */
 static bool relation_readable(struct walk *w, const char *id, const char *vis)
 {
     if (w->a->system || (vis && strcmp(vis, REG_VISIBLE_PUBLIC) == 0))
+        return true;
+    if (vis && *vis != ':' && reg_reads_unpublished(w->r, w->a, vis))
         return true;
     struct rec_row row;
     struct err e = ERR_INIT;
@@ -58,13 +66,34 @@ static bool relation_readable(struct walk *w, const char *id, const char *vis)
     return ok;
 }
 
-static void add_node(struct walk *w, const char *id, const char *kind, const char *name_json,
-                     int depth)
+/* A node, its name to come (add_names): w->seen maps its id to it. */
+static void add_node(struct walk *w, const char *id, const char *kind, int depth)
 {
-    json_t *name = name_json ? json_loads(name_json, JSON_DECODE_ANY, NULL) : NULL;
-    json_object_set_new(w->seen, id, json_true());
-    json_array_append_new(w->nodes, json_pack("{s:s, s:s, s:o, s:i}", "id", id, "kind", kind,
-                                              "name", name ? name : json_null(), "depth", depth));
+    json_t *node =
+        json_pack("{s:s, s:s, s:n, s:i}", "id", id, "kind", kind, "name", "depth", depth);
+    json_object_set(w->seen, id, node);
+    json_array_append_new(w->nodes, node);
+}
+
+/* The names of the nodes met at one level (ids: a JSON array). */
+static int add_names(struct walk *w, const char *ids, struct err *e)
+{
+    struct store_stmt *st = store_prepare(w->c, NAMES_SQL, true, e);
+    if (!st)
+        return -1;
+    store_bind_text(st, 1, ids);
+    int rc;
+    while ((rc = store_step(st, e)) == STORE_ROW) {
+        json_t *node = json_object_get(w->seen, store_col_text(st, 0));
+        json_t *name =
+            store_col_null(st, 1) ? NULL : json_loads(store_col_text(st, 1), JSON_DECODE_ANY, NULL);
+        if (node && name)
+            json_object_set_new(node, "name", name);
+        else
+            json_decref(name);
+    }
+    store_reset(st);
+    return rc == STORE_ERROR ? -1 : 0;
 }
 
 /* One level from `frontier` along `end` ("source": out, "target": in); the
@@ -83,15 +112,14 @@ static int walk_level(struct walk *w, const char *frontier, const char *end, int
         const char *from = store_col_text(st, 0), *rel = store_col_text(st, 1);
         const char *type = store_col_text(st, 2), *other = store_col_text(st, 3);
         if (json_object_get(w->crossed, rel) || !wanted_type(w, type) ||
-            !relation_readable(w, rel, store_col_null(st, 6) ? NULL : store_col_text(st, 6)))
+            !relation_readable(w, rel, store_col_null(st, 5) ? NULL : store_col_text(st, 5)))
             continue;
         if (!json_object_get(w->seen, other)) {
             if (json_array_size(w->nodes) >= w->max_nodes) {
                 w->truncated = true;
                 break;
             }
-            add_node(w, other, store_col_text(st, 4),
-                     store_col_null(st, 5) ? NULL : store_col_text(st, 5), depth);
+            add_node(w, other, store_col_text(st, 4), depth);
             json_array_append_new(next, json_string(other));
         }
         bool out = strcmp(end, "source") == 0;
@@ -121,9 +149,10 @@ int registry_trace(struct registry *r, const struct actor *a, const char *collec
                      .edges = json_array(),
                      .seen = json_object(),
                      .crossed = json_object()};
-    char *name = json_dumps(json_object_get(start, "name"), JSON_ENCODE_ANY);
-    add_node(&w, id, json_string_value(json_object_get(start, "kind")), name, 0);
-    free(name);
+    add_node(&w, id, json_string_value(json_object_get(start, "kind")), 0);
+    json_t *name = json_object_get(start, "name");
+    if (name)
+        json_object_set(json_object_get(w.seen, id), "name", name);
     json_decref(start);
     json_t *frontier = json_pack("[s]", id);
     int rc = 0;
@@ -135,6 +164,10 @@ int registry_trace(struct registry *r, const struct actor *a, const char *collec
             rc = walk_level(&w, ids, "source", depth, next, e);
         if (rc == 0 && q->in)
             rc = walk_level(&w, ids, "target", depth, next, e);
+        free(ids);
+        ids = json_dumps(next, JSON_COMPACT);
+        if (rc == 0 && json_array_size(next))
+            rc = add_names(&w, ids, e);
         free(ids);
         json_decref(frontier);
         frontier = next;
