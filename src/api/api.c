@@ -763,6 +763,78 @@ static void h_relations(struct http_req *req, struct http_resp *resp, void *ctx)
     answer(resp, rc, &e, out);
 }
 
+/* ?types=a,b: the relation types, each checked; NULL when not given. */
+static int trace_types(struct api *api, struct http_req *req, const char *v,
+                       const char *const **out, struct err *e)
+{
+    *out = NULL;
+    if (!v)
+        return 0;
+    size_t n = 1;
+    for (const char *p = v; *p; p++)
+        n += *p == ',';
+    const char **types = arena_calloc(req->arena, n + 1, sizeof *types);
+    for (size_t i = 0; i < n; i++) {
+        size_t len = strcspn(v, ",");
+        types[i] = arena_strndup(req->arena, v, len);
+        const struct model_kind *k = model_kind(api->model, types[i]);
+        if (!k || !k->is_relation) {
+            err_bad_request(e, "types", "'%.60s' is not a relation type", types[i]);
+            return -1;
+        }
+        v += len + (v[len] == ',');
+    }
+    *out = types;
+    return 0;
+}
+
+/* ?direction=out|in|both&depth=N&types=…: the walk asked for. */
+static int trace_query(struct api *api, struct http_req *req, struct registry_trace_query *q,
+                       struct err *e)
+{
+    const char *dir = http_req_query(req, "direction"), *depth = http_req_query(req, "depth");
+    if (!dir)
+        dir = "both";
+    q->out = strcmp(dir, "out") == 0 || strcmp(dir, "both") == 0;
+    q->in = strcmp(dir, "in") == 0 || strcmp(dir, "both") == 0;
+    if (!q->out && !q->in) {
+        err_bad_request(e, "direction", "direction must be out, in or both");
+        return -1;
+    }
+    q->depth = REGISTRY_TRACE_MAX_DEPTH;
+    if (depth) {
+        char *end = NULL;
+        long n = strtol(depth, &end, 10);
+        if (!*depth || *end || n < 1 || n > REGISTRY_TRACE_MAX_DEPTH) {
+            err_bad_request(e, "depth", "depth must be an integer from 1 to %d",
+                            REGISTRY_TRACE_MAX_DEPTH);
+            return -1;
+        }
+        q->depth = (int)n;
+    }
+    return trace_types(api, req, http_req_query(req, "types"), &q->types, e);
+}
+
+static void h_trace(struct http_req *req, struct http_resp *resp, void *ctx)
+{
+    struct api *api = ctx;
+    static const char *const allowed[] = {"direction", "depth", "types", NULL};
+    const struct model_collection *coll;
+    const char *id;
+    struct actor a;
+    if (record_request(api, req, resp, false, allowed, &coll, &id, &a) < 0)
+        return;
+    struct registry_trace_query q = {0};
+    json_t *out = NULL;
+    struct err e = ERR_INIT;
+    int rc = -1;
+    if (coll->type == COLL_RELATIONS)
+        err_bad_request(&e, "collection", "a trace starts from a record, not a relation");
+    else if (trace_query(api, req, &q, &e) == 0)
+        rc = registry_trace(api->reg, &a, coll->id, id, &q, &out, &e);
+    answer(resp, rc, &e, out);
+}
+
 void api_routes(struct api *api, struct router *rt)
 {
     api_account_routes(api, rt);
@@ -782,4 +854,5 @@ void api_routes(struct api *api, struct router *rt)
     router_add(rt, "DELETE", "/api/v1/{collection}/{id}", h_delete, api);
     router_add(rt, "GET", "/api/v1/{collection}/{id}/history", h_history, api);
     router_add(rt, "GET", "/api/v1/{collection}/{id}/relations", h_relations, api);
+    router_add(rt, "GET", "/api/v1/{collection}/{id}/trace", h_trace, api);
 }

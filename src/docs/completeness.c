@@ -81,10 +81,17 @@ static int gaps_counted(struct docs *d, const json_t *rec, json_t **gaps, int *n
     }
     json_decref(doc_missing);
     *needed = (int)model_needed_count(k, rec, day);
+    json_t *rules = model_rule_gaps(docs_model(d), rec, false, day, registry_count_relations,
+                                    docs_registry(d));
+    if (!rules) {
+        json_decref(docs_out);
+        json_decref(rel_gaps);
+        err_internal(e, "cannot count the relations of '%.60s'", text_of(rec, "id"));
+        return -1;
+    }
     char on[16];
     *gaps = json_pack("{s:o, s:o, s:o, s:o, s:s}", "fields", model_gaps(k, rec, day), "documents",
-                      docs_out, "relations", rel_gaps, "rules",
-                      model_rule_gaps(docs_model(d), rec, false, day), "judged_on",
+                      docs_out, "relations", rel_gaps, "rules", rules, "judged_on",
                       time_format_date(day, on, sizeof on));
     return 0;
 }

@@ -322,6 +322,14 @@ struct model_policy {
  * An error keeps the record from being submitted (a gap, like an empty
  * needed field); a warning is only reported. The integrator's report
  * lists the records that break each rule. */
+/* A rule's requirement over the record's relations: at least `min` live
+ * relations of `type` out of it (it is their source) or into it. */
+struct model_rule_relation {
+    const char *type;
+    bool out;
+    int min;
+};
+
 struct model_rule {
     const char *id;
     struct i18n label;       /* what must hold, for people */
@@ -329,10 +337,16 @@ struct model_rule {
     const char **kinds;
     size_t n_kinds;
     struct model_cond when;
-    struct model_cond require;
+    struct model_cond require;               /* may be empty when relations are given */
+    struct model_rule_relation *relations; /* model key "relations" */
+    size_t n_relations;
     bool warning;
     struct model_span in_force;
 };
+
+/* How many live relations of `type` rec has, out of it (out) or into it;
+ * -1 on error (supplied by the registry). */
+typedef int (*model_relation_count_fn)(void *ctx, const json_t *rec, const char *type, bool out);
 
 struct model;
 
@@ -364,10 +378,19 @@ const struct model_rule *model_rule_at(const struct model *m, size_t i);
 /* Does rule r apply to rec, judged on local day `day` (it is in force
  * then, rec's kind is listed and `when` holds)? */
 bool model_rule_applies(const struct model_rule *r, const json_t *rec, int64_t day);
+/* Does rec keep rule r (its fields' requirement and its relations')? 1
+ * yes, 0 no, -1 when counting relations failed. count may be NULL only
+ * for a rule without relations. *broken (may be NULL) gets the first
+ * relation requirement rec misses, else NULL. */
+int model_rule_holds(const struct model_rule *r, const json_t *rec, model_relation_count_fn count,
+                     void *ctx, const struct model_rule_relation **broken);
 /* The rules rec breaks (errors only, or warnings too): a new array of
- * {rule, label, requirement?, field, severity}; field is the first field
- * the rule requires, the one to put right. */
-json_t *model_rule_gaps(const struct model *m, const json_t *rec, bool warnings, int64_t day);
+ * {rule, label, requirement?, field?, relation?, direction?, severity};
+ * field is the first field the rule requires, the one to put right (when
+ * its fields are at fault), relation and direction the relation it lacks
+ * (when those are). NULL when counting relations failed. */
+json_t *model_rule_gaps(const struct model *m, const json_t *rec, bool warnings, int64_t day,
+                        model_relation_count_fn count, void *ctx);
 /* Sets rec's derived fields from the fields they derive from (removing a
  * derived value whose source is empty). */
 void model_derive(const struct model_kind *k, json_t *rec);

@@ -7,8 +7,67 @@
 
 #include <string.h>
 
-static const char *const RULE_KEYS[] = {"label",   "requirement", "kinds",    "when",
-                                        "require", "severity",    "in_force", NULL};
+static const char *const RULE_KEYS[] = {"label",    "requirement", "kinds",
+                                        "when",     "require",     "relations",
+                                        "severity", "in_force",    NULL};
+static const char *const RULE_REL_KEYS[] = {"type", "direction", "min", NULL};
+
+/* May records of kind `kind` be the `out` (source) or in (target) end of
+ * relations of kind rel? */
+static bool end_allows(const struct model_kind *rel, bool out, const char *kind)
+{
+    const struct model_field *f = model_field(rel, out ? "source" : "target");
+    for (size_t i = 0; f && i < f->n_ref_kinds; i++)
+        if (strcmp(f->ref_kinds[i], kind) == 0)
+            return true;
+    return false;
+}
+
+/* "relations": [{"type", "direction": "out"|"in", "min"?: n >= 1}], each
+ * type a relation whose that end admits every kind of the rule. */
+static int parse_rule_relation(struct loader *ld, const json_t *v, const char *path,
+                               const struct model_rule *r, struct model_rule_relation *out)
+{
+    const char *type = NULL, *dir = NULL;
+    if (ld_want_object(ld, v, path) || ld_check_keys(ld, v, path, RULE_REL_KEYS) ||
+        ld_string(ld, v, "type", path, true, &type) ||
+        ld_string(ld, v, "direction", path, true, &dir))
+        return -1;
+    const struct model_kind *rel = model_kind(ld->m, type);
+    if (!rel || !rel->is_relation)
+        return ld_fail(ld, ld_sub(ld, path, "type"), "unknown relation type '%s'", type);
+    if (strcmp(dir, "out") != 0 && strcmp(dir, "in") != 0)
+        return ld_fail(ld, ld_sub(ld, path, "direction"), "must be \"out\" or \"in\"");
+    const json_t *min = json_object_get(v, "min");
+    if (min && (!json_is_integer(min) || json_integer_value(min) < 1 ||
+                json_integer_value(min) > 1000))
+        return ld_fail(ld, ld_sub(ld, path, "min"), "must be an integer from 1 to 1000");
+    out->type = rel->id;
+    out->out = strcmp(dir, "out") == 0;
+    out->min = min ? (int)json_integer_value(min) : 1;
+    for (size_t i = 0; i < r->n_kinds; i++)
+        if (!end_allows(rel, out->out, r->kinds[i]))
+            return ld_fail(ld, ld_sub(ld, path, "type"), "kind '%s' cannot be the %s of '%s'",
+                           r->kinds[i], out->out ? "source" : "target", rel->id);
+    return 0;
+}
+
+static int parse_rule_relations(struct loader *ld, const json_t *v, const char *path,
+                                struct model_rule *r)
+{
+    const json_t *rels = json_object_get(v, "relations");
+    const char *rp = ld_sub(ld, path, "relations");
+    if (!rels)
+        return 0;
+    if (!json_is_array(rels) || json_array_size(rels) == 0)
+        return ld_fail(ld, rp, "must be a non-empty array of {type, direction, min}");
+    r->relations = arena_calloc(ld->m->arena, json_array_size(rels), sizeof *r->relations);
+    for (size_t i = 0; i < json_array_size(rels); i++)
+        if (parse_rule_relation(ld, json_array_get(rels, i), ld_idx(ld, rp, i), r,
+                                &r->relations[r->n_relations++]))
+            return -1;
+    return 0;
+}
 
 /* "kinds": [kind ids] or "collection:<id>" (every kind of a collection). */
 static int parse_rule_kinds(struct loader *ld, const json_t *v, const char *path,
@@ -54,10 +113,12 @@ static int parse_rule(struct loader *ld, const char *id, const json_t *v, struct
     r->warning = strcmp(severity, "warning") == 0;
     if (r->requirement)
         r->requirement = ld_keep(ld, r->requirement);
-    if (!req)
-        return ld_fail(ld, ld_sub(ld, path, "require"), "is required");
+    if (parse_rule_relations(ld, v, path, r))
+        return -1;
+    if (!req && !r->n_relations)
+        return ld_fail(ld, ld_sub(ld, path, "require"), "is required (or \"relations\")");
     if ((when && ld_cond(ld, when, ld_sub(ld, path, "when"), &r->when)) ||
-        ld_cond(ld, req, ld_sub(ld, path, "require"), &r->require))
+        (req && ld_cond(ld, req, ld_sub(ld, path, "require"), &r->require)))
         return -1;
     /* the fields must exist, with those values, in every kind it names */
     for (size_t i = 0; i < r->n_kinds; i++) {
@@ -97,6 +158,17 @@ json_t *rules_json(const struct model *m)
                       "requirement", r->requirement, "kinds", kinds, "when",
                       model_cond_json(&r->when), "require", model_cond_json(&r->require),
                       "severity", r->warning ? "warning" : "error"));
+        if (!r->require.n_terms)
+            json_object_del(json_object_get(out, r->id), "require");
+        if (r->n_relations) {
+            json_t *rels = json_array();
+            for (size_t j = 0; j < r->n_relations; j++)
+                json_array_append_new(rels, json_pack("{s:s, s:s, s:i}", "type",
+                                                      r->relations[j].type, "direction",
+                                                      r->relations[j].out ? "out" : "in", "min",
+                                                      r->relations[j].min));
+            json_object_set_new(json_object_get(out, r->id), "relations", rels);
+        }
         json_t *span = model_span_json(&r->in_force);
         if (span)
             json_object_set_new(json_object_get(out, r->id), "in_force", span);
@@ -125,19 +197,52 @@ bool model_rule_applies(const struct model_rule *r, const json_t *rec, int64_t d
     return false;
 }
 
-json_t *model_rule_gaps(const struct model *m, const json_t *rec, bool warnings, int64_t day)
+int model_rule_holds(const struct model_rule *r, const json_t *rec, model_relation_count_fn count,
+                     void *ctx, const struct model_rule_relation **broken)
+{
+    if (broken)
+        *broken = NULL;
+    if (!model_cond_holds(&r->require, rec))
+        return 0;
+    for (size_t i = 0; i < r->n_relations; i++) {
+        int n = count ? count(ctx, rec, r->relations[i].type, r->relations[i].out) : -1;
+        if (n < 0)
+            return -1;
+        if (n < r->relations[i].min) {
+            if (broken)
+                *broken = &r->relations[i];
+            return 0;
+        }
+    }
+    return 1;
+}
+
+json_t *model_rule_gaps(const struct model *m, const json_t *rec, bool warnings, int64_t day,
+                        model_relation_count_fn count, void *ctx)
 {
     json_t *out = json_array();
     for (size_t i = 0; i < m->n_rules; i++) {
         const struct model_rule *r = &m->rules[i];
-        if ((r->warning && !warnings) || !model_rule_applies(r, rec, day) ||
-            model_cond_holds(&r->require, rec))
+        if ((r->warning && !warnings) || !model_rule_applies(r, rec, day))
             continue;
-        json_array_append_new(
-            out, json_pack("{s:s, s:o, s:s?, s:s, s:s}", "rule", r->id, "label",
-                           model_label_json(r->label), "requirement", r->requirement, "field",
-                           r->require.terms[0].field, "severity",
-                           r->warning ? "warning" : "error"));
+        const struct model_rule_relation *rel;
+        int holds = model_rule_holds(r, rec, count, ctx, &rel);
+        if (holds < 0) {
+            json_decref(out);
+            return NULL;
+        }
+        if (holds)
+            continue;
+        json_t *gap = json_pack("{s:s, s:o, s:s?, s:s}", "rule", r->id, "label",
+                                model_label_json(r->label), "requirement", r->requirement,
+                                "severity", r->warning ? "warning" : "error");
+        if (rel) {
+            json_object_set_new(gap, "relation", json_string(rel->type));
+            json_object_set_new(gap, "direction", json_string(rel->out ? "out" : "in"));
+        } else {
+            json_object_set_new(gap, "field", json_string(r->require.terms[0].field));
+        }
+        json_array_append_new(out, gap);
     }
     return out;
 }

@@ -82,6 +82,9 @@ void reg_index_entries(const struct model_kind *k, const json_t *rec, const char
 #define REG_VISIBLE_PUBLIC ":public"
 #define REG_VISIBLE_NONE ":none"
 #define REG_VISIBLE_SIGNED_IN ":signed-in" /* every end readable when signed in */
+/* May the actor read unpublished records of every kind with a workflow,
+ * of every organisation (org NULL) or of org? */
+bool reg_reads_unpublished(const struct registry *r, const struct actor *a, const char *org);
 int reg_relation_visible(const struct registry *r, struct store_conn *c, const json_t *rel,
                          char *out, size_t n, struct err *e);
 /* Re-indexes the live relations of record id (after its visibility changed,

@@ -502,6 +502,11 @@ static bool sees_only_published(const struct registry *r, const struct actor *a,
  * of every organisation (org NULL) or of org? */
 static bool reads_unpublished(const struct registry *r, const struct actor *a, const char *org)
 {
+    return reg_reads_unpublished(r, a, org);
+}
+
+bool reg_reads_unpublished(const struct registry *r, const struct actor *a, const char *org)
+{
     for (size_t i = 0; i < model_n_kinds(r->model); i++) {
         const struct model_kind *k = model_kind_at(r->model, i);
         if (k->workflow &&

@@ -190,6 +190,32 @@ int registry_relations_of(struct registry *r, const char *collection, const char
                           const char *direction, const char *type, json_t **out,
                           struct err *e);
 
+/* A traceability walk (GET /api/v1/{collection}/{id}/trace): from the
+ * record `id`, along relations out of it (out), into it (in) or both, up
+ * to `depth` levels, of the types listed (NULL-terminated; NULL: all).
+ * Only records and relations the actor may read are listed or crossed.
+ * At most max_nodes nodes (0: REGISTRY_TRACE_MAX_NODES); "truncated" says
+ * the walk was cut there. *out: {id, nodes:[{id, kind, name, depth}],
+ * edges:[{id, type, source, target}], truncated} (new ref). 404/410 as a
+ * GET of the record. */
+/* How many live relations of `type` the stored record rec has, out of it
+ * or into it (every one, whoever may read it): the model_relation_count_fn
+ * by which rules over relations are judged (ctx: the registry). -1 on a
+ * store error. */
+int registry_count_relations(void *ctx, const json_t *rec, const char *type, bool out);
+
+#define REGISTRY_TRACE_MAX_DEPTH 10
+#define REGISTRY_TRACE_MAX_NODES 5000
+struct registry_trace_query {
+    bool out, in;
+    int depth;
+    const char *const *types;
+    size_t max_nodes;
+};
+int registry_trace(struct registry *r, const struct actor *a, const char *collection,
+                   const char *id, const struct registry_trace_query *q, json_t **out,
+                   struct err *e);
+
 /* Builds the in-memory filter index (for a serving process: lists, totals
  * and facets then come from memory). Call once, before serving. */
 int registry_enable_filter_index(struct registry *r, struct err *e);

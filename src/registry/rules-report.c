@@ -17,27 +17,41 @@ struct tally {
 };
 
 /* rec judged by the rules in force on its judging day (model_judging_ms) */
-static void tally_record(const struct model *m, struct tally *t, const json_t *rec,
-                         registry_day_fn day_of, void *day_ctx)
+static int tally_record(struct registry *r, struct tally *t, const json_t *rec,
+                        registry_day_fn day_of, void *day_ctx, struct err *e)
 {
+    const struct model *m = r->model;
     const struct model_kind *k = model_kind(m, json_string_value(json_object_get(rec, "kind")));
     int64_t day = day_of(day_ctx, model_judging_ms(k, rec, time_now_ms()));
     for (size_t i = 0; i < model_n_rules(m); i++) {
-        const struct model_rule *r = model_rule_at(m, i);
-        if (!model_rule_applies(r, rec, day))
+        const struct model_rule *ru = model_rule_at(m, i);
+        if (!model_rule_applies(ru, rec, day))
             continue;
         t[i].applicable++;
-        if (model_cond_holds(&r->require, rec)) {
+        const struct model_rule_relation *rel;
+        int holds = model_rule_holds(ru, rec, registry_count_relations, r, &rel);
+        if (holds < 0) {
+            err_internal(e, "cannot count the relations of '%.60s'",
+                         json_string_value(json_object_get(rec, "id")));
+            return -1;
+        }
+        if (holds) {
             t[i].compliant++;
         } else if (json_array_size(t[i].violators) < RULES_REPORT_MAX_LISTED) {
-            json_array_append_new(
-                t[i].violators,
-                json_pack("{s:O?, s:O?, s:O?, s:O?, s:s}", "id", json_object_get(rec, "id"),
-                          "kind", json_object_get(rec, "kind"), "name",
-                          json_object_get(rec, "name"), "owner", json_object_get(rec, "owner"),
-                          "field", r->require.terms[0].field));
+            json_t *v =
+                json_pack("{s:O?, s:O?, s:O?, s:O?}", "id", json_object_get(rec, "id"), "kind",
+                          json_object_get(rec, "kind"), "name", json_object_get(rec, "name"),
+                          "owner", json_object_get(rec, "owner"));
+            if (rel) {
+                json_object_set_new(v, "relation", json_string(rel->type));
+                json_object_set_new(v, "direction", json_string(rel->out ? "out" : "in"));
+            } else {
+                json_object_set_new(v, "field", json_string(ru->require.terms[0].field));
+            }
+            json_array_append_new(t[i].violators, v);
         }
     }
+    return 0;
 }
 
 /* The kinds some rule names, each once (at most MAX_KINDS). */
@@ -91,9 +105,11 @@ int registry_rules_report(struct registry *r, const struct actor *a, registry_da
     int rc = st || !n_kinds ? STORE_DONE : STORE_ERROR;
     while (st && (rc = store_step(st, e)) == STORE_ROW) {
         json_t *rec = json_loads(store_col_text(st, 0), 0, NULL);
-        if (rec && registry_may_read(r, a, rec))
-            tally_record(m, t, rec, day_of, day_ctx);
+        if (rec && registry_may_read(r, a, rec) && tally_record(r, t, rec, day_of, day_ctx, e) < 0)
+            rc = STORE_ERROR;
         json_decref(rec);
+        if (rc == STORE_ERROR)
+            break;
     }
     store_finalize(st);
     json_t *items = json_array();

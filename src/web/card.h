@@ -26,5 +26,8 @@ json_t *card_relation_form(struct page *pg, const struct model_kind *k, const ch
                            const char *id, const json_t *rec);
 /* POST /{lang}/{collection}/{id}/relations and …/relations/{rel}/remove. */
 void card_relation_routes(struct web *w, struct router *rt, const char *collection);
+/* GET /{lang}/{collection}/{id}/trace: what the record leads to and comes
+ * from, step by step (page-trace.c). */
+void card_trace_routes(struct web *w, struct router *rt, const char *collection);
 
 #endif

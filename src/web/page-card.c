@@ -946,6 +946,7 @@ static void card_render(struct page *pg, const char *coll, const char *id, int s
 
     json_object_set_new(d, "relations", rels ? rels : json_array());
     flag(d, "relations");
+    json_object_set_new(d, "trace_url", json_string(page_url(pg, "/%s/%s/trace", coll, id)));
     json_object_set_new(d, "has_graph", json_boolean(svg.len > 0));
     json_t *hist = history_section(pg, k, coll, id, hide);
     json_object_set_new(d, "history", hist ? hist : json_array());
@@ -1117,6 +1118,7 @@ void web_card_routes_for(struct web *w, struct router *rt, const char *collectio
     snprintf(suffix, sizeof suffix, "/%s/{id}", collection);
     web_route(rt, "GET", suffix, h_card, w);
     card_relation_routes(w, rt, collection);
+    card_trace_routes(w, rt, collection);
     if (!w->api->docs)
         return;
     upload_ops = (struct http_stream_ops){

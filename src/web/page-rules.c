@@ -38,6 +38,21 @@ static const char *field_label(struct page *pg, const char *kind, const char *na
     return f ? web_label(pg->lang, f->label) : name ? name : "";
 }
 
+/* What a violator must put right: the field, or the relation it lacks
+ * (named as read from the record: out of it or into it). */
+static const char *violator_fix(struct page *pg, const json_t *v)
+{
+    const char *rel = json_string_value(json_object_get(v, "relation"));
+    const struct model_kind *k = rel ? model_kind(pg->w->api->model, rel) : NULL;
+    if (k) {
+        const char *dir = json_string_value(json_object_get(v, "direction"));
+        bool in = dir && strcmp(dir, "in") == 0;
+        return web_label(pg->lang, in ? k->inverse_label : k->label);
+    }
+    return field_label(pg, json_string_value(json_object_get(v, "kind")),
+                       json_string_value(json_object_get(v, "field")));
+}
+
 static json_t *rule_item(struct page *pg, const json_t *it)
 {
     const char *id = json_string_value(json_object_get(it, "rule"));
@@ -49,11 +64,10 @@ static json_t *rule_item(struct page *pg, const json_t *it)
     size_t i;
     json_t *v;
     json_array_foreach (json_object_get(it, "violators"), i, v) {
-        const char *kind = json_string_value(json_object_get(v, "kind"));
         json_t *row = json_pack("{s:o, s:o, s:s}", "record",
                                 record_link(pg, json_string_value(json_object_get(v, "id"))),
                                 "owner", record_link(pg, json_string_value(json_object_get(v, "owner"))),
-                                "field", field_label(pg, kind, json_string_value(json_object_get(v, "field"))));
+                                "field", violator_fix(pg, v));
         json_array_append_new(violators, row);
     }
     json_int_t applicable = json_integer_value(json_object_get(it, "applicable"));

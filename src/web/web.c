@@ -203,12 +203,19 @@ json_t *page_gap_items(const struct page *pg, const struct model_kind *k, const 
                              web_name(pg->lang, json_object_get(x, "label")), "href",
                              page_url(pg, "/%s/%s?rel=%s:out#relation-add", coll, id,
                                       json_string_value(json_object_get(x, "type")))));
-    json_array_foreach (json_object_get(gaps, "rules"), i, x)
+    json_array_foreach (json_object_get(gaps, "rules"), i, x) {
+        /* a rule over relations leads to adding the one it lacks */
+        const char *rel = json_string_value(json_object_get(x, "relation"));
+        const char *dir = json_string_value(json_object_get(x, "direction"));
+        const char *field = json_string_value(json_object_get(x, "field"));
+        const char *href = rel ? page_url(pg, "/%s/%s?rel=%s:%s#relation-add", coll, id, rel,
+                                          dir && strcmp(dir, "in") == 0 ? "in" : "out")
+                               : page_url(pg, "/%s/%s/edit#f-%s", coll, id, field ? field : "");
         json_array_append_new(
             items, json_pack("{s:s, s:s, s:s}", "what", page_tr(pg, TR("Requirement of the Rules")),
                              "label", web_name(pg->lang, json_object_get(x, "label")), "href",
-                             page_url(pg, "/%s/%s/edit#f-%s", coll, id,
-                                      json_string_value(json_object_get(x, "field")))));
+                             href));
+    }
     return items;
 }
 

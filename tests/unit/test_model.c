@@ -690,6 +690,17 @@ static const struct broken BROKEN_DOC_LISTS[] = {
     {WF "stage_moves.creation", "[\"someday\"]", "its workflow moves to stage 'someday', not a value of 'stage'"},
     {WF "stage_moves.creation", "\"pilot_operation\"", "workflows.registration.stage_moves.creation: must be an array of values"},
     {"rules.first_class_placement.severity", "\"fatal\"", "rules.first_class_placement.severity: must be \"error\" or \"warning\""},
+    {"rules.system_runs_on_infrastructure.relations[0].type", "\"nope\"", "rules.system_runs_on_infrastructure.relations[0].type: unknown relation type 'nope'"},
+    {"rules.system_runs_on_infrastructure.relations[0].type", "\"information_system\"", "rules.system_runs_on_infrastructure.relations[0].type: unknown relation type 'information_system'"},
+    {"rules.system_runs_on_infrastructure.relations[0].type", NULL, "rules.system_runs_on_infrastructure.relations[0].type"},
+    {"rules.system_runs_on_infrastructure.relations[0].direction", "\"up\"", "rules.system_runs_on_infrastructure.relations[0].direction: must be \"out\" or \"in\""},
+    {"rules.system_runs_on_infrastructure.relations[0].direction", "\"in\"", "rules.system_runs_on_infrastructure.relations[0].type: kind 'information_system' cannot be the target of 'runs_on'"},
+    {"rules.system_runs_on_infrastructure.kinds", "[\"ict_service\"]", "rules.system_runs_on_infrastructure.relations[0].type: kind 'ict_service' cannot be the source of 'runs_on'"},
+    {"rules.system_runs_on_infrastructure.relations[0].min", "0", "rules.system_runs_on_infrastructure.relations[0].min: must be an integer from 1 to 1000"},
+    {"rules.system_runs_on_infrastructure.relations[0].min", "\"1\"", "rules.system_runs_on_infrastructure.relations[0].min: must be an integer from 1 to 1000"},
+    {"rules.system_runs_on_infrastructure.relations[0].often", "1", "rules.system_runs_on_infrastructure.relations[0].often: unknown key"},
+    {"rules.system_runs_on_infrastructure.relations", "[]", "rules.system_runs_on_infrastructure.relations: must be a non-empty array"},
+    {"rules.system_runs_on_infrastructure.relations", NULL, "rules.system_runs_on_infrastructure.require: is required (or \"relations\")"},
     {"rules.first_class_placement.require", "{\"placement\":[\"moon\"]}", "rules.first_class_placement.require.placement[0]: 'moon' is not a value of 'placement'"},
     {"rules.first_class_placement.require", NULL, "rules.first_class_placement.require: is required"},
     {"rules.first_class_placement.when", "{\"purpose\":[\"x\"]}", "'purpose' is not an enum or boolean field"},
@@ -781,6 +792,71 @@ static void test_real_doc_lists(void **state)
                         "product_documents");
 }
 
+/* A fake count of relations for rules over relations: `n` of each type
+ * out of the record, none into it; -1 stands for a store error. */
+static int count_out(void *ctx, const json_t *rec, const char *type, bool out)
+{
+    return out ? *(int *)ctx : 0;
+}
+
+/* A rule over relations: it applies by its kinds and `when`, holds with
+ * at least `min` relations of its type in its direction, and its gap
+ * names the relation; the served model says it. */
+static void test_relation_rules(void **state)
+{
+    const struct model_rule *r = NULL;
+    for (size_t j = 0; j < model_n_rules(g_real); j++)
+        if (strcmp(model_rule_at(g_real, j)->id, "system_runs_on_infrastructure") == 0)
+            r = model_rule_at(g_real, j);
+    assert_non_null(r);
+    assert_int_equal(r->n_relations, 1);
+    assert_string_equal(r->relations[0].type, "runs_on");
+    assert_true(r->relations[0].out);
+    assert_int_equal(r->relations[0].min, 1);
+    json_t *rec = json_pack("{s:s, s:s, s:s}", "id", "x", "kind", "information_system", "stage",
+                            "industrial_operation");
+    int n = 0;
+    const struct model_rule_relation *broken = NULL;
+    assert_true(model_rule_applies(r, rec, TODAY));
+    assert_int_equal(model_rule_holds(r, rec, count_out, &n, &broken), 0);
+    assert_ptr_equal(broken, &r->relations[0]);
+    json_t *gaps = model_rule_gaps(g_real, rec, true, TODAY, count_out, &n);
+    json_t *gap = NULL;
+    for (size_t i = 0; i < json_array_size(gaps); i++)
+        if (strcmp(json_string_value(json_object_get(json_array_get(gaps, i), "rule")),
+                   "system_runs_on_infrastructure") == 0)
+            gap = json_array_get(gaps, i);
+    assert_non_null(gap);
+    assert_string_equal(json_string_value(json_object_get(gap, "relation")), "runs_on");
+    assert_string_equal(json_string_value(json_object_get(gap, "direction")), "out");
+    assert_string_equal(json_string_value(json_object_get(gap, "severity")), "warning");
+    assert_null(json_object_get(gap, "field"));
+    json_decref(gaps);
+    /* a warning: not among the errors that keep a record back */
+    gaps = model_rule_gaps(g_real, rec, false, TODAY, count_out, &n);
+    for (size_t i = 0; i < json_array_size(gaps); i++)
+        assert_string_not_equal(json_string_value(json_object_get(json_array_get(gaps, i), "rule")),
+                                "system_runs_on_infrastructure");
+    json_decref(gaps);
+    n = 1;
+    assert_int_equal(model_rule_holds(r, rec, count_out, &n, &broken), 1);
+    assert_null(broken);
+    n = -1; /* the count failed: neither kept nor broken */
+    assert_int_equal(model_rule_holds(r, rec, count_out, &n, &broken), -1);
+    assert_null(model_rule_gaps(g_real, rec, true, TODAY, count_out, &n));
+    /* a system being created is not judged by it */
+    json_object_set_new(rec, "stage", json_string("creation"));
+    assert_false(model_rule_applies(r, rec, TODAY));
+    json_decref(rec);
+    const json_t *served = json_object_get(json_object_get(model_json(g_real), "rules"),
+                                           "system_runs_on_infrastructure");
+    const json_t *rel = json_array_get(json_object_get(served, "relations"), 0);
+    assert_string_equal(json_string_value(json_object_get(rel, "type")), "runs_on");
+    assert_string_equal(json_string_value(json_object_get(rel, "direction")), "out");
+    assert_int_equal(json_integer_value(json_object_get(rel, "min")), 1);
+    assert_null(json_object_get(served, "require"));
+}
+
 /* Dated rules: the list, the data asked for, wordings and rules in force
  * on the day a record is judged, and that day for a record awaiting a
  * decision (its submission). REQ: X-POL-01 */
@@ -843,10 +919,10 @@ static void test_dated_rules(void **state)
     assert_non_null(r);
     assert_false(model_rule_applies(r, first, time_days_from_civil(2023, 5, 26)));
     assert_true(model_rule_applies(r, first, time_days_from_civil(2023, 5, 27)));
-    json_t *gaps = model_rule_gaps(m, first, false, time_days_from_civil(2023, 5, 26));
+    json_t *gaps = model_rule_gaps(m, first, false, time_days_from_civil(2023, 5, 26), NULL, NULL);
     assert_int_equal(json_array_size(gaps), 0);
     json_decref(gaps);
-    gaps = model_rule_gaps(m, first, false, time_days_from_civil(2023, 5, 27));
+    gaps = model_rule_gaps(m, first, false, time_days_from_civil(2023, 5, 27), NULL, NULL);
     assert_int_equal(json_array_size(gaps), 1);
     json_decref(gaps);
     /* the served model says when */
@@ -1570,6 +1646,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_broken_doc_lists),
         cmocka_unit_test(test_real_doc_lists),
         cmocka_unit_test(test_dated_rules),
+        cmocka_unit_test(test_relation_rules),
         cmocka_unit_test(test_real_workflow),
         cmocka_unit_test(test_broken_json),
         cmocka_unit_test(test_validate_full_record),

@@ -181,6 +181,49 @@ static char *export_text(struct fx *f)
     return text;
 }
 
+/* A star of five systems around is-0: the walk stops at its node cap and
+ * says so; the relation counts rules over relations are judged by see only
+ * live relations of the type asked, in the direction asked. */
+static void test_trace_cap_and_relation_counts(void **state)
+{
+    struct fx *f = *state;
+    json_decref(make_org(f, "org-1"));
+    json_decref(make_system(f, "is-0", "org-1"));
+    for (int i = 1; i <= 5; i++) {
+        char id[16], rel[16], body[256];
+        snprintf(id, sizeof id, "is-%d", i);
+        snprintf(rel, sizeof rel, "rel-%d", i);
+        json_decref(make_system(f, id, "org-1"));
+        snprintf(body, sizeof body,
+                 "{\"type\":\"exchanges_data_with\",\"source\":\"is-0\",\"target\":\"%s\","
+                 "\"data_carried\":\"ИИН\"}",
+                 id);
+        json_decref(create(f, "relations", body, rel));
+    }
+    struct registry_trace_query q = {.out = true, .depth = 3, .max_nodes = 3};
+    json_t *out = NULL;
+    struct err e = ERR_INIT;
+    assert_int_equal(registry_trace(f->reg, &f->actor, "objects", "is-0", &q, &out, &e), 0);
+    assert_int_equal(json_array_size(json_object_get(out, "nodes")), 3);
+    assert_int_equal(json_array_size(json_object_get(out, "edges")), 2);
+    assert_true(json_is_true(json_object_get(out, "truncated")));
+    json_decref(out);
+    q.max_nodes = 6; /* exactly enough: not cut */
+    assert_int_equal(registry_trace(f->reg, &f->actor, "objects", "is-0", &q, &out, &e), 0);
+    assert_int_equal(json_array_size(json_object_get(out, "nodes")), 6);
+    assert_true(json_is_false(json_object_get(out, "truncated")));
+    json_decref(out);
+    json_t *hub = json_pack("{s:s}", "id", "is-0"), *leaf = json_pack("{s:s}", "id", "is-1");
+    assert_int_equal(registry_count_relations(f->reg, hub, "exchanges_data_with", true), 5);
+    assert_int_equal(registry_count_relations(f->reg, hub, "exchanges_data_with", false), 0);
+    assert_int_equal(registry_count_relations(f->reg, hub, "runs_on", true), 0);
+    assert_int_equal(registry_count_relations(f->reg, leaf, "exchanges_data_with", false), 1);
+    assert_int_equal(registry_retire(f->reg, &f->actor, "relations", "rel-2", -1, &e), 0);
+    assert_int_equal(registry_count_relations(f->reg, hub, "exchanges_data_with", true), 4);
+    json_decref(hub);
+    json_decref(leaf);
+}
+
 /* REQ: X-AUD-01 */
 static void test_export_import_roundtrip_and_check(void **state)
 {
@@ -1126,6 +1169,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_name_sorts_by_the_language_alphabet, setup, teardown),
         cmocka_unit_test_setup_teardown(test_memory_index_matches_sql, setup, teardown),
         cmocka_unit_test_setup_teardown(test_relations_visible_as_their_ends, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_trace_cap_and_relation_counts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_absent_few_valued_fields_have_no_rows, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_inherited_attributes_at_depth, setup, teardown),
