@@ -351,6 +351,27 @@ def test_owner_editors_keep_only_their_own_functions():
     assert r.status in (401, 404), r
 
 
+def test_gap_lists_of_the_activity_layer():
+    # REQ: ARC-13
+    # the report's gap lists: a function or service no system automates, one
+    # no capability groups; a relation put in takes it off the list
+    def violators(rule):
+        items = SRV.get('/api/v1/rules', token=ARCH).json()['items']
+        return {v['id'] for v in next(i for i in items if i['rule'] == rule)['violators']}
+    assert W['other_service']['id'] in violators('function_in_capability')
+    assert W['service']['id'] not in violators('function_in_capability')
+    assert W['function']['id'] in violators('function_automated')
+    assert W['other_service']['id'] in violators('function_automated')
+    assert W['service']['id'] not in violators('function_automated')  # automated above
+    system = create('objects', {'kind': 'information_system', 'owner': ORG, 'stage': 'creation',
+                                'name': {'ru': 'АИС «Пенсия»'}}, ADMIN)
+    relate('automates', system['id'], W['function']['id'], ARCH)
+    assert W['function']['id'] not in violators('function_automated')
+    assert W['other_service']['id'] in violators('function_automated')
+    # the public does not read the report
+    assert_problem(SRV.get('/api/v1/rules'), 401)
+
+
 def main():
     global SRV, ADMIN, ARCH, OWNER, STRANGER, ORG, OTHER, INTEGRATOR
     with Server() as srv:
@@ -366,7 +387,7 @@ def main():
         run([test_domains_and_participating_bodies, test_functions_services_and_capabilities,
              test_goals_indicators_and_problems, test_processes_and_client_journeys,
              test_signed_in_kinds_do_not_exist_for_the_public, test_pages_list_facets_card_and_form,
-             test_owner_editors_keep_only_their_own_functions])
+             test_owner_editors_keep_only_their_own_functions, test_gap_lists_of_the_activity_layer])
 
 
 if __name__ == '__main__':
