@@ -108,6 +108,24 @@ static void h_home(struct http_req *req, struct http_resp *resp, void *ctx)
     json_t *kinds = json_object_get(pg.data, "by_kind");
     json_array_foreach(kinds, i, rec) total += json_integer_value(json_object_get(rec, "count"));
     json_object_set_new(pg.data, "total", json_integer(total));
+    /* the portal's other collections the visitor may read (a collection
+     * whose kinds are all for signed-in readers is not offered to the
+     * public), from the model */
+    json_t *colls = json_array();
+    for (size_t c = 0; c < model_n_collections(m); c++) {
+        const struct model_collection *mc = model_collection_at(m, c);
+        bool readable = false;
+        for (size_t k = 0; mc->type == COLL_RECORDS && k < mc->n_kinds; k++) {
+            const struct model_kind *kd = model_kind(m, mc->kinds[k]);
+            readable |= kd && (pg.signed_in || !kd->read_signed_in);
+        }
+        if (readable && mc != all.coll)
+            json_array_append_new(colls, json_pack("{s:s, s:s}", "label",
+                                                   web_label(pg.lang, mc->label), "url",
+                                                   page_url(&pg, "/%s", mc->id)));
+    }
+    json_object_set_new(pg.data, "has_collections", json_boolean(json_array_size(colls) > 0));
+    json_object_set_new(pg.data, "collections", colls);
     page_render(&pg, 200, "home", page_tr(&pg, TR("Architectural portal of e-government")));
 }
 

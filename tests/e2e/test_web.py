@@ -167,6 +167,20 @@ def test_dashboards_show_overdue_obligations_to_the_integrator():
     assert 'Просроченных обязательств</th>' in page
 
 
+def test_home_leads_to_the_other_collections_the_visitor_may_read():
+    # the public: the organisations and the e-services catalogue, not the
+    # architecture's signed-in collections; a signed-in user: all of them
+    public = srv.get('/en').body.decode()
+    assert 'href="/en/organizations"' in public and 'href="/en/services"' in public
+    assert 'href="/en/domains"' not in public and 'href="/en/capabilities"' not in public
+    assert 'href="/en/objects"' not in public  # the registry has its own place
+    cookie = session_cookie(srv.user('owner-viewer', 'org-mdai'))
+    mine = srv.get('/ru', headers={'Cookie': f'ap_session={cookie}'}).body.decode()
+    assert 'Также на портале' in mine
+    for coll in ('domains', 'capabilities', 'functions', 'services', 'processes'):
+        assert f'href="/ru/{coll}"' in mine, coll
+
+
 def main():
     global srv
     with Server(demo=True) as s:
@@ -179,7 +193,8 @@ def main():
              test_what_the_visitor_sends_is_shown_as_text,
              test_home_counts_match_the_registry,
              test_dashboards_show_the_registry_figures,
-             test_dashboards_show_overdue_obligations_to_the_integrator])
+             test_dashboards_show_overdue_obligations_to_the_integrator,
+             test_home_leads_to_the_other_collections_the_visitor_may_read])
 
 
 if __name__ == '__main__':
