@@ -43,16 +43,7 @@ int accounts_message(struct store_conn *c, const char *now, const struct acct_ms
 void acct_org_name(struct store_conn *c, const char *org, const char *lang, char *out, size_t n)
 {
     snprintf(out, n, "%s", org ? org : "");
-    struct err e = ERR_INIT;
-    struct store_stmt *st = store_prepare(
-        c, "SELECT d.data FROM records r JOIN record_data d ON d.rid = r.rid WHERE r.id = $1", true,
-        &e);
-    if (!st)
-        return;
-    store_bind_text(st, 1, org ? org : "");
-    json_t *rec =
-        store_step(st, &e) == STORE_ROW ? json_loads(store_col_text(st, 0), 0, NULL) : NULL;
-    store_reset(st);
+    json_t *rec = registry_load_json(c, org);
     const char *name = registry_name_in(rec, lang);
     if (name)
         snprintf(out, n, "«%s»", name);

@@ -81,16 +81,7 @@ static void record_title(struct notify *n, struct store_conn *c, const char *id,
                          char *out, size_t len)
 {
     out[0] = '\0';
-    struct err e = ERR_INIT;
-    struct store_stmt *st = store_prepare(
-        c, "SELECT d.data FROM records r JOIN record_data d ON d.rid = r.rid WHERE r.id = $1", true,
-        &e);
-    if (!st)
-        return;
-    store_bind_text(st, 1, id);
-    json_t *rec =
-        store_step(st, &e) == STORE_ROW ? json_loads(store_col_text(st, 0), 0, NULL) : NULL;
-    store_reset(st);
+    json_t *rec = registry_load_json(c, id);
     const char *name = registry_name_in(rec, i18n_code(l));
     const char *kind = json_string_value(json_object_get(rec, "kind"));
     const struct model_kind *k = kind ? model_kind(n->model, kind) : NULL;

@@ -1062,6 +1062,16 @@ char *reg_sort_name(const json_t *rec)
 
 /* The record's name as a page in `lang` shows it (its own, else another
  * language's: web_label's order) and that name's collation key. */
+json_t *registry_load_json(struct store_conn *c, const char *id)
+{
+    struct rec_row row;
+    struct err e = ERR_INIT;
+    json_t *rec = rec_load(c, NULL, id ? id : "", &row, &e) == 1 ? json_loads(row.data, 0, NULL)
+                                                                   : NULL;
+    rec_row_free(&row); /* zeroed when nothing was loaded */
+    return rec;
+}
+
 const char *registry_name_in(const json_t *rec, const char *lang)
 {
     static const char *const orders[][3] = {

@@ -229,6 +229,10 @@ int registry_fill_sort_keys(struct registry *r, struct err *e);
  * lang, else in another language (kk → ru → en, ru → kk → en,
  * en → ru → kk, as the pages fall back); NULL when it has none. */
 const char *registry_name_in(const json_t *rec, const char *lang);
+/* The stored JSON of record id (retired or not) on connection c, for the
+ * system's own messages, not for a reader (new ref); NULL when there is
+ * none or it cannot be read. */
+json_t *registry_load_json(struct store_conn *c, const char *id);
 
 struct list_query;
 /* {"items":[…],"total":N,"next_cursor":"…"|null} as text (arena), the

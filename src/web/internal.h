@@ -128,6 +128,17 @@ void web_set_name_lang(json_t *o, enum lang l, const json_t *name);
  * with the time "YYYY-MM-DD HH:MM"; "" for NULL, the text itself when it
  * is not an instant. In the request's arena. */
 const char *page_local_day(const struct page *pg, const char *instant);
+/* Calls fn for each relation of record id of collection coll (both
+ * directions) whose type the model knows and whose other end the visitor
+ * may read: the relation, its type, whether it goes out of the record,
+ * the other end's id and its stored JSON (borrowed for the call). A far
+ * end the visitor may not read does not show through. -1 when the
+ * relations cannot be read. */
+typedef void (*page_relation_fn)(struct page *pg, void *ctx, const json_t *rel,
+                                 const struct model_kind *rk, bool out, const char *other,
+                                 const json_t *orec);
+int page_relations_each(struct page *pg, const char *coll, const char *id, page_relation_fn fn,
+                        void *ctx);
 /* An error's detail in the page's language (i18n_err_text), in the arena. */
 const char *page_err_text(const struct page *pg, const struct err *e);
 const char *page_local_time(const struct page *pg, const char *instant);

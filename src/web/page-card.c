@@ -422,76 +422,76 @@ static json_t *documents_section(struct page *pg, const char *coll, const char *
     return out;
 }
 
-/* The relations of the record (both directions) as a list, and as nodes
- * and edges of the picture (the record is node 0). */
-static json_t *relations_section(struct page *pg, const char *coll, const char *id,
-                                 const json_t *rec, const char *name, struct buf *svg)
-{
-    json_t *rels = NULL;
-    struct err e = ERR_INIT;
-    if (registry_relations_of(pg->w->api->reg, coll, id, "both", NULL, &rels, &e) < 0)
-        return NULL;
-    const struct model *m = pg->w->api->model;
+struct card_rels {
+    const char *coll, *id;
+    const json_t *rec;
+    json_t *items;
     struct graph_node nodes[GRAPH_MAX_NODES];
     struct graph_edge edges[GRAPH_MAX_NODES * 2];
     const char *node_ids[GRAPH_MAX_NODES];
-    size_t n_nodes = 1, n_edges = 0;
-    nodes[0] = (struct graph_node){name, NULL, true};
-    node_ids[0] = id;
-    json_t *items = json_array();
-    size_t i;
-    json_t *rel;
-    json_array_foreach (json_object_get(rels, "items"), i, rel) {
-        const char *src = json_string_value(json_object_get(rel, "source"));
-        const char *dst = json_string_value(json_object_get(rel, "target"));
-        const struct model_kind *rk =
-            model_kind(m, json_string_value(json_object_get(rel, "type")));
-        bool out = src && strcmp(src, id) == 0;
-        const char *other = out ? dst : src;
-        if (!rk || !other)
-            continue;
-        json_t *orec = NULL;
-        struct err oe = ERR_INIT;
-        if (registry_get_visible(pg->w->api->reg, &pg->actor, NULL, other, &orec, &oe) < 0)
-            continue; /* a draft of another organisation does not show through */
-        const char *oname =
-            arena_strdup(pg->req->arena, web_name(pg->lang, json_object_get(orec, "name")));
-        const struct model_kind *ok =
-            model_kind(m, json_string_value(json_object_get(orec, "kind")));
-        const char *url = card_url(pg, ok, other);
-        const char *src_org = card_record_org(pg, out ? rec : orec);
-        json_decref(orec);
-        const char *label =
-            out ? web_label(pg->lang, rk->label) : web_label(pg->lang, rk->inverse_label);
-        json_t *o = json_pack("{s:s, s:s, s:s, s:b}", "type", label, "name", *oname ? oname : other,
-                              "kind", ok ? web_label(pg->lang, ok->label) : "", "outgoing", out);
-        if (url)
-            json_object_set_new(o, "url", json_string(url));
-        const char *rid = json_string_value(json_object_get(rel, "id"));
-        if (rid && card_may_remove(pg, rk, src_org))
-            json_object_set_new(
-                o, "remove_url",
-                json_string(page_url(pg, "/%s/%s?remove=%s#relation-remove", coll, id, rid)));
-        json_array_append_new(items, o);
-        /* the picture */
-        size_t at = n_nodes;
-        for (size_t j = 0; j < n_nodes; j++)
-            if (strcmp(node_ids[j], other) == 0)
-                at = j;
-        if (at == n_nodes) {
-            if (n_nodes == GRAPH_MAX_NODES)
-                continue;
-            node_ids[n_nodes] = arena_strdup(pg->req->arena, other);
-            nodes[n_nodes++] = (struct graph_node){*oname ? oname : other, url, false};
-        }
-        if (n_edges < sizeof edges / sizeof edges[0])
-            edges[n_edges++] =
-                (struct graph_edge){out ? 0 : at, out ? at : 0, web_label(pg->lang, rk->label)};
+    size_t n_nodes, n_edges;
+};
+
+/* One relation of the record: a line of the list, a node and an edge of
+ * the picture. */
+static void card_relation(struct page *pg, void *ctx, const json_t *rel,
+                          const struct model_kind *rk, bool out, const char *other,
+                          const json_t *orec)
+{
+    struct card_rels *cr = ctx;
+    const char *oname =
+        arena_strdup(pg->req->arena, web_name(pg->lang, json_object_get(orec, "name")));
+    const struct model_kind *ok =
+        model_kind(pg->w->api->model, json_string_value(json_object_get(orec, "kind")));
+    const char *url = card_url(pg, ok, other);
+    const char *src_org = card_record_org(pg, out ? cr->rec : orec);
+    const char *label =
+        out ? web_label(pg->lang, rk->label) : web_label(pg->lang, rk->inverse_label);
+    json_t *o = json_pack("{s:s, s:s, s:s, s:b}", "type", label, "name", *oname ? oname : other,
+                          "kind", ok ? web_label(pg->lang, ok->label) : "", "outgoing", out);
+    if (url)
+        json_object_set_new(o, "url", json_string(url));
+    const char *rid = json_string_value(json_object_get(rel, "id"));
+    if (rid && card_may_remove(pg, rk, src_org))
+        json_object_set_new(o, "remove_url",
+                            json_string(page_url(pg, "/%s/%s?remove=%s#relation-remove", cr->coll,
+                                                 cr->id, rid)));
+    json_array_append_new(cr->items, o);
+    /* the picture */
+    size_t at = cr->n_nodes;
+    for (size_t j = 0; j < cr->n_nodes; j++)
+        if (strcmp(cr->node_ids[j], other) == 0)
+            at = j;
+    if (at == cr->n_nodes) {
+        if (cr->n_nodes == GRAPH_MAX_NODES)
+            return;
+        cr->node_ids[cr->n_nodes] = arena_strdup(pg->req->arena, other);
+        cr->nodes[cr->n_nodes++] = (struct graph_node){*oname ? oname : other, url, false};
     }
-    json_decref(rels);
-    if (n_nodes > 1 && graph_svg(nodes, n_nodes, edges, n_edges, svg, &e) < 0)
+    if (cr->n_edges < sizeof cr->edges / sizeof cr->edges[0])
+        cr->edges[cr->n_edges++] =
+            (struct graph_edge){out ? 0 : at, out ? at : 0, web_label(pg->lang, rk->label)};
+}
+
+/* The relations of the record (both directions) as a list, and as nodes
+ * and edges of the picture (the record is node 0); a draft of another
+ * organisation does not show through. */
+static json_t *relations_section(struct page *pg, const char *coll, const char *id,
+                                 const json_t *rec, const char *name, struct buf *svg)
+{
+    struct card_rels *cr = arena_calloc(pg->req->arena, 1, sizeof *cr);
+    *cr = (struct card_rels){.coll = coll, .id = id, .rec = rec, .items = json_array(),
+                             .n_nodes = 1};
+    cr->nodes[0] = (struct graph_node){name, NULL, true};
+    cr->node_ids[0] = id;
+    if (page_relations_each(pg, coll, id, card_relation, cr) < 0) {
+        json_decref(cr->items);
+        return NULL;
+    }
+    struct err e = ERR_INIT;
+    if (cr->n_nodes > 1 && graph_svg(cr->nodes, cr->n_nodes, cr->edges, cr->n_edges, svg, &e) < 0)
         buf_reset(svg);
-    return items;
+    return cr->items;
 }
 
 /* The label of a member of a record of kind k in the history. */

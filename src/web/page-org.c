@@ -116,49 +116,43 @@ static size_t map_node(struct org_map *mp, const char *id, const char *label, co
     return mp->n_nodes++;
 }
 
+struct map_from {
+    struct org_map *mp;
+    size_t at; /* the object's node */
+};
+
+/* One relation of an object of the organisation into the map. */
+static void map_relation(struct page *pg, void *ctx, const json_t *rel,
+                         const struct model_kind *rk, bool out, const char *other,
+                         const json_t *orec)
+{
+    struct map_from *f = ctx;
+    struct org_map *mp = f->mp;
+    (void)rel;
+    const struct model_kind *ok =
+        model_kind(pg->w->api->model, json_string_value(json_object_get(orec, "kind")));
+    const char *name = web_name(pg->lang, json_object_get(orec, "name"));
+    const char *oid = arena_strdup(pg->req->arena, other);
+    size_t to = map_node(mp, oid, arena_strdup(pg->req->arena, *name ? name : other),
+                         ok ? page_url(pg, "/%s/%s", ok->collection, other) : NULL, false);
+    if (to == mp->n_nodes || mp->n_edges == sizeof mp->edges / sizeof mp->edges[0])
+        return;
+    /* each relation once, though both its ends may be the organisation's */
+    size_t from = out ? f->at : to, dest = out ? to : f->at;
+    bool seen = false;
+    for (size_t j = 0; j < mp->n_edges && !seen; j++)
+        seen = mp->edges[j].from == from && mp->edges[j].to == dest;
+    if (!seen)
+        mp->edges[mp->n_edges++] = (struct graph_edge){from, dest, web_label(pg->lang, rk->label)};
+}
+
 /* The relations of one object of the organisation into the map, with the
  * far ends the visitor may read. */
 static void map_relations(struct page *pg, struct org_map *mp, size_t at, const char *coll,
                           const char *id)
 {
-    const struct model *m = pg->w->api->model;
-    json_t *rels = NULL;
-    struct err e = ERR_INIT;
-    if (registry_relations_of(pg->w->api->reg, coll, id, "both", NULL, &rels, &e) < 0)
-        return;
-    size_t i;
-    json_t *rel;
-    json_array_foreach (json_object_get(rels, "items"), i, rel) {
-        const char *src = json_string_value(json_object_get(rel, "source"));
-        const char *dst = json_string_value(json_object_get(rel, "target"));
-        const struct model_kind *rk =
-            model_kind(m, json_string_value(json_object_get(rel, "type")));
-        bool out = src && strcmp(src, id) == 0;
-        const char *other = out ? dst : src;
-        json_t *orec = NULL;
-        struct err oe = ERR_INIT;
-        if (!rk || !other ||
-            registry_get_visible(pg->w->api->reg, &pg->actor, NULL, other, &orec, &oe) < 0)
-            continue;
-        const struct model_kind *ok =
-            model_kind(m, json_string_value(json_object_get(orec, "kind")));
-        const char *name = web_name(pg->lang, json_object_get(orec, "name"));
-        const char *oid = arena_strdup(pg->req->arena, other);
-        size_t to = map_node(mp, oid, arena_strdup(pg->req->arena, *name ? name : other),
-                             ok ? page_url(pg, "/%s/%s", ok->collection, other) : NULL, false);
-        json_decref(orec);
-        if (to == mp->n_nodes || mp->n_edges == sizeof mp->edges / sizeof mp->edges[0])
-            continue;
-        /* each relation once, though both its ends may be the organisation's */
-        size_t from = out ? at : to, dest = out ? to : at;
-        bool seen = false;
-        for (size_t j = 0; j < mp->n_edges && !seen; j++)
-            seen = mp->edges[j].from == from && mp->edges[j].to == dest;
-        if (!seen)
-            mp->edges[mp->n_edges++] =
-                (struct graph_edge){from, dest, web_label(pg->lang, rk->label)};
-    }
-    json_decref(rels);
+    struct map_from f = {mp, at};
+    page_relations_each(pg, coll, id, map_relation, &f);
 }
 
 void page_org_section(struct page *pg, const struct model_kind *k, const char *id, struct buf *svg)

@@ -137,6 +137,35 @@ const char *page_err_text(const struct page *pg, const struct err *e)
     return arena_strdup(pg->req->arena, i18n_err_text(pg->lang, e, out, sizeof out));
 }
 
+int page_relations_each(struct page *pg, const char *coll, const char *id, page_relation_fn fn,
+                        void *ctx)
+{
+    const struct model *m = pg->w->api->model;
+    json_t *rels = NULL;
+    struct err e = ERR_INIT;
+    if (registry_relations_of(pg->w->api->reg, coll, id, "both", NULL, &rels, &e) < 0)
+        return -1;
+    size_t i;
+    json_t *rel;
+    json_array_foreach (json_object_get(rels, "items"), i, rel) {
+        const char *src = json_string_value(json_object_get(rel, "source"));
+        const char *dst = json_string_value(json_object_get(rel, "target"));
+        const struct model_kind *rk =
+            model_kind(m, json_string_value(json_object_get(rel, "type")));
+        bool out = src && strcmp(src, id) == 0;
+        const char *other = out ? dst : src;
+        json_t *orec = NULL;
+        struct err oe = ERR_INIT;
+        if (!rk || !other ||
+            registry_get_visible(pg->w->api->reg, &pg->actor, NULL, other, &orec, &oe) < 0)
+            continue;
+        fn(pg, ctx, rel, rk, out, other, orec);
+        json_decref(orec);
+    }
+    json_decref(rels);
+    return 0;
+}
+
 const char *page_local_day(const struct page *pg, const char *instant)
 {
     int64_t ms;
