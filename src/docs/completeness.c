@@ -136,7 +136,7 @@ static int assess(struct docs *d, const struct actor *a, const struct model_kind
         "{s:s, s:s, s:O?, s:s?, s:s?, s:s?, s:i, s:b, "
         "s:o, s:{s:{s:i, s:i}, s:{s:i, s:i}, s:{s:i, s:i}}, s:{s:b, s:o}}",
         "record_id", text_of(rec, "id"), "kind", k->id, "name", json_object_get(rec, "name"),
-        "stage", text_of(rec, "stage"), "status",
+        "stage", w && w->stage_field ? text_of(rec, w->stage_field) : NULL, "status",
         w ? text_of(rec, w->status_field) : NULL, "accounting_code",
         w ? text_of(rec, w->code_field) : NULL, "score", score, "complete", met == total && rules_kept, "gaps",
         gaps, "counts", "fields",

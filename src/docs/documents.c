@@ -702,7 +702,9 @@ int docs_checklist(struct docs *d, const struct actor *a, const char *collection
         }
         json_array_append_new(items, item);
     }
-    const char *stage = text_of(t.rec, "stage");
+    /* the record's life-cycle stage: its workflow's stage field */
+    const struct model_workflow *wf = t.kind->workflow;
+    const char *stage = wf && wf->stage_field ? text_of(t.rec, wf->stage_field) : NULL;
     *out = json_pack("{s:s, s:s, s:s?, s:s, s:s, s:o, s:{s:i, s:i, s:i, s:i}}", "record_id", id,
                      "kind", t.kind->id, "stage", stage, "list", l->id, "judged_on", judged_on,
                      "items", items, "summary", "due",
