@@ -335,22 +335,24 @@ static void h_metrics(struct http_req *req, struct http_resp *resp, void *ctx)
     buf_free(&b);
 }
 
-/* GET /api/v1/rules: which records break the model's rules (the
- * integrator's list of what to put right), among those the caller reads.
- * It reads every record of the rules' kinds: for those who hold
- * rules-report, not for anyone who asks. */
+/* GET /api/v1/rules[?layer=…][&rule=…]: which records break the model's
+ * rules (the integrator's gap lists: what to put right), among those the
+ * caller reads, of one layer or one rule. It reads every record of the
+ * rules' kinds: for those who hold rules-report, not for anyone who asks. */
 static void h_rules(struct http_req *req, struct http_resp *resp, void *ctx)
 {
     struct api *api = ctx;
-    static const char *const allowed[] = {NULL};
+    static const char *const allowed[] = {"layer", "rule", NULL};
     struct actor a;
     if (only_params(req, resp, allowed) < 0 || authenticate(api, req, resp, false, &a) < 0)
         return;
     json_t *out = NULL;
     struct err e = ERR_INIT;
+    struct registry_rules_filter only = {http_req_query(req, "layer"),
+                                         http_req_query(req, "rule")};
     int rc = authz_check_everywhere(registry_rights(api->reg), &a, RA_RULES_REPORT, &e);
     if (rc == 0)
-        rc = registry_rules_report(api->reg, &a, calsvc_local_day_cb, api->cal, &out, &e);
+        rc = registry_rules_report(api->reg, &a, calsvc_local_day_cb, api->cal, &only, &out, &e);
     answer(resp, rc, &e, out);
 }
 

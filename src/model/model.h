@@ -322,31 +322,63 @@ struct model_policy {
  * An error keeps the record from being submitted (a gap, like an empty
  * needed field); a warning is only reported. The integrator's report
  * lists the records that break each rule. */
-/* A rule's requirement over the record's relations: at least `min` live
- * relations of `type` out of it (it is their source) or into it. */
+/* A rule's requirement over what is linked to the record: how many live
+ * records are linked (at least `min`, at most `max`), counting only
+ * those whose fields keep `where`:
+ * - REQ_RELATION: relations of `type` out of it (it is their source) or
+ *   into it, each counted when its other end keeps `where`;
+ * - REQ_REFERENCED_BY: records of `kinds` whose ref field `field` names it;
+ * - REQ_REF: the record its own ref field `field` names (0 or 1). */
+enum model_req_how { REQ_RELATION, REQ_REFERENCED_BY, REQ_REF };
 struct model_rule_relation {
-    const char *type;
-    bool out;
+    enum model_req_how how;
+    const char *type;  /* REQ_RELATION: the relation type */
+    bool out;          /* REQ_RELATION: out of the record */
+    const char *field; /* REQ_REFERENCED_BY, REQ_REF: the ref field */
+    const char **kinds; /* REQ_REFERENCED_BY: the referencing kinds */
+    size_t n_kinds;
+    struct model_cond where; /* on the linked records' fields; empty: any */
     int min;
+    int max; /* -1: no bound */
+};
+
+/* A rule's requirement over the items of a list of objects: every item
+ * has each of `filled` non-empty, including (when `inherited`) the items
+ * the record inherits, which the caller puts into the record as a read
+ * shows them ("inherited": {field: [{from, items}]}). */
+struct model_rule_items {
+    const char *field; /* NULL: none */
+    const char **filled;
+    size_t n_filled;
+    bool inherited;
 };
 
 struct model_rule {
     const char *id;
     struct i18n label;       /* what must hold, for people */
     const char *requirement; /* the requirement it serves ("REG-08"), or NULL */
+    const char *layer;       /* the architecture's layer: activity|data|systems|infrastructure */
     const char **kinds;
     size_t n_kinds;
     struct model_cond when;
     struct model_cond require;               /* may be empty when relations are given */
-    struct model_rule_relation *relations; /* model key "relations" */
+    struct model_rule_relation *relations; /* model key "relations": each must hold */
     size_t n_relations;
+    struct model_rule_relation *any_of; /* model key "any_of": one at least must hold */
+    size_t n_any_of;
+    struct model_rule_items items;      /* model key "items" */
     bool warning;
     struct model_span in_force;
 };
 
-/* How many live relations of `type` rec has, out of it (out) or into it;
- * -1 on error (supplied by the registry). */
-typedef int (*model_relation_count_fn)(void *ctx, const json_t *rec, const char *type, bool out);
+/* Is `layer` one a rule may name (activity, data, systems,
+ * infrastructure)? */
+bool model_rule_layer_known(const char *layer);
+
+/* How many live records requirement q links to rec (see struct
+ * model_rule_relation); -1 on error (supplied by the registry). */
+typedef int (*model_relation_count_fn)(void *ctx, const json_t *rec,
+                                       const struct model_rule_relation *q);
 
 struct model;
 
@@ -381,14 +413,19 @@ bool model_rule_applies(const struct model_rule *r, const json_t *rec, int64_t d
 /* Does rec keep rule r (its fields' requirement and its relations')? 1
  * yes, 0 no, -1 when counting relations failed. count may be NULL only
  * for a rule without relations. *broken (may be NULL) gets the first
- * relation requirement rec misses, else NULL. */
+ * requirement rec misses (of "any_of": its first), else NULL. */
 int model_rule_holds(const struct model_rule *r, const json_t *rec, model_relation_count_fn count,
                      void *ctx, const struct model_rule_relation **broken);
+/* The field to name when a record breaks r with requirement q at fault
+ * (NULL: its fields or items): the first field r requires, its list of
+ * items, or q's ref field; NULL for a relation. */
+const char *model_rule_fix_field(const struct model_rule *r, const struct model_rule_relation *q);
 /* The rules rec breaks (errors only, or warnings too): a new array of
- * {rule, label, requirement?, field?, relation?, direction?, severity};
- * field is the first field the rule requires, the one to put right (when
- * its fields are at fault), relation and direction the relation it lacks
- * (when those are). NULL when counting relations failed. */
+ * {rule, label, requirement?, layer, field?, relation?, direction?,
+ * severity}; field is the field to put right (the first the rule requires,
+ * its list of items or the ref it names, or the referencing records'
+ * field), relation and direction the relation it lacks or has too many of
+ * (when those are at fault). NULL when counting relations failed. */
 json_t *model_rule_gaps(const struct model *m, const json_t *rec, bool warnings, int64_t day,
                         model_relation_count_fn count, void *ctx);
 /* Sets rec's derived fields from the fields they derive from (removing a

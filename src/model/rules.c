@@ -7,10 +7,19 @@
 
 #include <string.h>
 
-static const char *const RULE_KEYS[] = {"label",    "requirement", "kinds",
-                                        "when",     "require",     "relations",
-                                        "severity", "in_force",    NULL};
-static const char *const RULE_REL_KEYS[] = {"type", "direction", "min", NULL};
+static const char *const RULE_KEYS[] = {"label",    "requirement", "layer",    "kinds",
+                                        "when",     "require",     "relations", "any_of",
+                                        "items",    "severity",    "in_force",  NULL};
+static const char *const RULE_REL_KEYS[] = {"type",  "direction", "referenced_by", "kinds",
+                                            "ref",   "where",     "min",           "max",
+                                            NULL};
+static const char *const RULE_ITEMS_KEYS[] = {"field", "filled", "inherited", NULL};
+static const char *const RULE_LAYERS[] = {"activity", "data", "systems", "infrastructure", NULL};
+
+bool model_rule_layer_known(const char *layer)
+{
+    return layer && ld_in_list(layer, RULE_LAYERS);
+}
 
 /* May records of kind `kind` be the `out` (source) or in (target) end of
  * relations of kind rel? */
@@ -23,14 +32,43 @@ static bool end_allows(const struct model_kind *rel, bool out, const char *kind)
     return false;
 }
 
-/* "relations": [{"type", "direction": "out"|"in", "min"?: n >= 1}], each
- * type a relation whose that end admits every kind of the rule. */
-static int parse_rule_relation(struct loader *ld, const json_t *v, const char *path,
-                               const struct model_rule *r, struct model_rule_relation *out)
+/* `where` must name enum or boolean fields, with their values, of every
+ * kind the linked records may be of. */
+static int check_where(struct loader *ld, const char *path, const char *const *kinds, size_t n,
+                       const struct model_cond *where)
+{
+    for (size_t i = 0; i < n; i++)
+        if (ld_check_cond(ld, path, model_kind(ld->m, kinds[i]), where))
+            return -1;
+    return 0;
+}
+
+/* The ref field `name` of kind k (the owner for an owned kind): the kinds
+ * it may name, or NULL when k has no such ref. */
+static const char *const *ref_targets(const struct model *m, const struct model_kind *k,
+                                      const char *name, size_t *n, const char **owner)
+{
+    const struct model_field *f = model_field(k, name);
+    if (f && f->type == FT_REF) {
+        *n = f->n_ref_kinds;
+        return f->ref_kinds;
+    }
+    const struct model_kind *o = model_owner_kind(m);
+    if (k->owned && o && strcmp(name, "owner") == 0) {
+        *owner = o->id;
+        *n = 1;
+        return owner;
+    }
+    return NULL;
+}
+
+/* {"type", "direction": "out"|"in"}: each type a relation whose that end
+ * admits every kind of the rule. */
+static int parse_req_relation(struct loader *ld, const json_t *v, const char *path,
+                              const struct model_rule *r, struct model_rule_relation *out)
 {
     const char *type = NULL, *dir = NULL;
-    if (ld_want_object(ld, v, path) || ld_check_keys(ld, v, path, RULE_REL_KEYS) ||
-        ld_string(ld, v, "type", path, true, &type) ||
+    if (ld_string(ld, v, "type", path, true, &type) ||
         ld_string(ld, v, "direction", path, true, &dir))
         return -1;
     const struct model_kind *rel = model_kind(ld->m, type);
@@ -38,34 +76,182 @@ static int parse_rule_relation(struct loader *ld, const json_t *v, const char *p
         return ld_fail(ld, ld_sub(ld, path, "type"), "unknown relation type '%s'", type);
     if (strcmp(dir, "out") != 0 && strcmp(dir, "in") != 0)
         return ld_fail(ld, ld_sub(ld, path, "direction"), "must be \"out\" or \"in\"");
-    const json_t *min = json_object_get(v, "min");
-    if (min && (!json_is_integer(min) || json_integer_value(min) < 1 ||
-                json_integer_value(min) > 1000))
-        return ld_fail(ld, ld_sub(ld, path, "min"), "must be an integer from 1 to 1000");
+    out->how = REQ_RELATION;
     out->type = rel->id;
     out->out = strcmp(dir, "out") == 0;
-    out->min = min ? (int)json_integer_value(min) : 1;
     for (size_t i = 0; i < r->n_kinds; i++)
         if (!end_allows(rel, out->out, r->kinds[i]))
             return ld_fail(ld, ld_sub(ld, path, "type"), "kind '%s' cannot be the %s of '%s'",
                            r->kinds[i], out->out ? "source" : "target", rel->id);
+    const struct model_field *other = model_field(rel, out->out ? "target" : "source");
+    return check_where(ld, ld_sub(ld, path, "where"), other->ref_kinds, other->n_ref_kinds,
+                       &out->where);
+}
+
+static bool names_kind(const struct model_field *f, const char *kind)
+{
+    for (size_t i = 0; i < f->n_ref_kinds; i++)
+        if (strcmp(f->ref_kinds[i], kind) == 0)
+            return true;
+    return false;
+}
+
+/* {"referenced_by": field, "kinds": [...]}: a filterable ref field of each
+ * of those kinds that may name every kind of the rule. */
+static int parse_req_referenced_by(struct loader *ld, const json_t *v, const char *path,
+                                   const struct model_rule *r, struct model_rule_relation *out)
+{
+    const char *kp = ld_sub(ld, path, "kinds");
+    if (ld_string(ld, v, "referenced_by", path, true, &out->field) ||
+        ld_strings(ld, json_object_get(v, "kinds"), kp, true, &out->kinds, &out->n_kinds))
+        return -1;
+    out->how = REQ_REFERENCED_BY;
+    out->field = ld_keep(ld, out->field);
+    for (size_t i = 0; i < out->n_kinds; i++) {
+        const struct model_kind *k = model_kind(ld->m, out->kinds[i]);
+        if (!k || k->is_relation)
+            return ld_fail(ld, ld_idx(ld, kp, i), "not a record kind");
+        const struct model_field *f = model_field(k, out->field);
+        if (!f || f->type != FT_REF || !f->filterable)
+            return ld_fail(ld, ld_sub(ld, path, "referenced_by"),
+                           "'%s' is not a filterable ref field of '%s'", out->field, k->id);
+        for (size_t j = 0; j < r->n_kinds; j++)
+            if (!names_kind(f, r->kinds[j]))
+                return ld_fail(ld, ld_sub(ld, path, "referenced_by"),
+                               "'%s' of '%s' cannot name kind '%s'", out->field, k->id,
+                               r->kinds[j]);
+    }
+    return check_where(ld, ld_sub(ld, path, "where"), out->kinds, out->n_kinds, &out->where);
+}
+
+/* {"ref": field}: a ref field of every kind of the rule (or the owner of
+ * an owned kind). */
+static int parse_req_ref(struct loader *ld, const json_t *v, const char *path,
+                         const struct model_rule *r, struct model_rule_relation *out)
+{
+    if (ld_string(ld, v, "ref", path, true, &out->field))
+        return -1;
+    out->how = REQ_REF;
+    out->field = ld_keep(ld, out->field);
+    for (size_t i = 0; i < r->n_kinds; i++) {
+        size_t n;
+        const char *owner[1];
+        const char *const *to =
+            ref_targets(ld->m, model_kind(ld->m, r->kinds[i]), out->field, &n, owner);
+        if (!to)
+            return ld_fail(ld, ld_sub(ld, path, "ref"), "'%s' is not a ref field of '%s'",
+                           out->field, r->kinds[i]);
+        if (check_where(ld, ld_sub(ld, path, "where"), to, n, &out->where))
+            return -1;
+    }
+    return 0;
+}
+
+static int parse_bound(struct loader *ld, const json_t *v, const char *key, const char *path,
+                       int lo, int *out)
+{
+    const json_t *n = json_object_get(v, key);
+    if (!n)
+        return 0;
+    if (!json_is_integer(n) || json_integer_value(n) < lo || json_integer_value(n) > 1000)
+        return ld_fail(ld, ld_sub(ld, path, key), "must be an integer from %d to 1000", lo);
+    *out = (int)json_integer_value(n);
+    return 0;
+}
+
+/* One requirement: a relation {type, direction}, records that reference
+ * this one {referenced_by, kinds}, or the record a ref names {ref}; each
+ * with "where"? (a condition on the linked records' fields), "min"? (1 by
+ * default, 0 when "max" is given) and "max"?. */
+static int parse_rule_relation(struct loader *ld, const json_t *v, const char *path,
+                               const struct model_rule *r, struct model_rule_relation *out)
+{
+    if (ld_want_object(ld, v, path) || ld_check_keys(ld, v, path, RULE_REL_KEYS))
+        return -1;
+    const json_t *where = json_object_get(v, "where");
+    if (where && ld_cond(ld, where, ld_sub(ld, path, "where"), &out->where))
+        return -1;
+    int forms = !!json_object_get(v, "type") + !!json_object_get(v, "referenced_by") +
+                !!json_object_get(v, "ref");
+    if (forms > 1)
+        return ld_fail(ld, path, "one of \"type\", \"referenced_by\" or \"ref\", not several");
+    int rc = json_object_get(v, "referenced_by") ? parse_req_referenced_by(ld, v, path, r, out)
+             : json_object_get(v, "ref")         ? parse_req_ref(ld, v, path, r, out)
+                                                 : parse_req_relation(ld, v, path, r, out);
+    if (rc)
+        return -1;
+    if (out->how != REQ_RELATION && json_object_get(v, "direction"))
+        return ld_fail(ld, ld_sub(ld, path, "direction"), "only a relation has a direction");
+    if (out->how != REQ_REFERENCED_BY && json_object_get(v, "kinds"))
+        return ld_fail(ld, ld_sub(ld, path, "kinds"), "only \"referenced_by\" takes kinds");
+    out->max = -1;
+    if (parse_bound(ld, v, "max", path, 0, &out->max))
+        return -1;
+    out->min = out->max >= 0 ? 0 : 1;
+    if (parse_bound(ld, v, "min", path, 1, &out->min))
+        return -1;
+    if (out->max >= 0 && out->min > out->max)
+        return ld_fail(ld, ld_sub(ld, path, "max"), "must not be less than \"min\"");
     return 0;
 }
 
 static int parse_rule_relations(struct loader *ld, const json_t *v, const char *path,
-                                struct model_rule *r)
+                                const char *key, struct model_rule *r,
+                                struct model_rule_relation **reqs, size_t *n)
 {
-    const json_t *rels = json_object_get(v, "relations");
-    const char *rp = ld_sub(ld, path, "relations");
+    const json_t *rels = json_object_get(v, key);
+    const char *rp = ld_sub(ld, path, key);
     if (!rels)
         return 0;
     if (!json_is_array(rels) || json_array_size(rels) == 0)
         return ld_fail(ld, rp, "must be a non-empty array of {type, direction, min}");
-    r->relations = arena_calloc(ld->m->arena, json_array_size(rels), sizeof *r->relations);
+    *reqs = arena_calloc(ld->m->arena, json_array_size(rels), sizeof **reqs);
     for (size_t i = 0; i < json_array_size(rels); i++)
         if (parse_rule_relation(ld, json_array_get(rels, i), ld_idx(ld, rp, i), r,
-                                &r->relations[r->n_relations++]))
+                                &(*reqs)[(*n)++]))
             return -1;
+    return 0;
+}
+
+/* "items": {"field": a list of objects of every kind of the rule,
+ * "filled": [its sub-fields], "inherited"?: also the items the record
+ * inherits (some kind of the rule must inherit that field)}. */
+static int parse_rule_items(struct loader *ld, const json_t *v, const char *path,
+                            struct model_rule *r)
+{
+    const json_t *it = json_object_get(v, "items");
+    const char *ip = ld_sub(ld, path, "items"), *fp;
+    struct model_rule_items *out = &r->items;
+    bool inherits = false;
+    if (!it)
+        return 0;
+    if (ld_want_object(ld, it, ip) || ld_check_keys(ld, it, ip, RULE_ITEMS_KEYS) ||
+        ld_string(ld, it, "field", ip, true, &out->field) ||
+        ld_strings(ld, json_object_get(it, "filled"), ld_sub(ld, ip, "filled"), true,
+                   &out->filled, &out->n_filled) ||
+        ld_bool(ld, it, "inherited", ip, &out->inherited))
+        return -1;
+    out->field = ld_keep(ld, out->field);
+    fp = ld_sub(ld, ip, "field");
+    for (size_t i = 0; i < r->n_kinds; i++) {
+        const struct model_kind *k = model_kind(ld->m, r->kinds[i]);
+        const struct model_field *f = model_field(k, out->field);
+        if (!f || f->type != FT_LIST || f->item->type != FT_OBJECT)
+            return ld_fail(ld, fp, "'%s' is not a list of objects of '%s'", out->field, k->id);
+        for (size_t j = 0; j < out->n_filled; j++) {
+            size_t s = 0;
+            while (s < f->item->n_sub && strcmp(f->item->sub[s].name, out->filled[j]) != 0)
+                s++;
+            if (s == f->item->n_sub)
+                return ld_fail(ld, ld_idx(ld, ld_sub(ld, ip, "filled"), j),
+                               "'%s' is not a field of the items of '%s'", out->filled[j],
+                               out->field);
+        }
+        inherits = inherits || model_kind_inherits(k, out->field);
+    }
+    if (out->inherited && !inherits)
+        return ld_fail(ld, ld_sub(ld, ip, "inherited"), "no kind of the rule inherits '%s'",
+                       out->field);
     return 0;
 }
 
@@ -99,24 +285,32 @@ static int parse_rule_kinds(struct loader *ld, const json_t *v, const char *path
 
 static int parse_rule(struct loader *ld, const char *id, const json_t *v, struct model_rule *r)
 {
-    const char *path = ld_sub(ld, "rules", id), *severity = NULL;
+    const char *path = ld_sub(ld, "rules", id), *severity = NULL, *layer = NULL;
     const json_t *when = json_object_get(v, "when"), *req = json_object_get(v, "require");
     if (ld_name(ld, id, path) || ld_want_object(ld, v, path) ||
         ld_check_keys(ld, v, path, RULE_KEYS) || ld_label(ld, v, "label", path, &r->label) ||
         ld_string(ld, v, "requirement", path, false, &r->requirement) ||
-        ld_string(ld, v, "severity", path, true, &severity) || parse_rule_kinds(ld, v, path, r) ||
+        ld_string(ld, v, "severity", path, true, &severity) ||
+        ld_string(ld, v, "layer", path, true, &layer) || parse_rule_kinds(ld, v, path, r) ||
         ld_span(ld, v, "in_force", path, &r->in_force))
         return -1;
+    if (!model_rule_layer_known(layer))
+        return ld_fail(ld, ld_sub(ld, path, "layer"),
+                       "must be \"activity\", \"data\", \"systems\" or \"infrastructure\"");
+    r->layer = ld_keep(ld, layer);
     if (strcmp(severity, "error") != 0 && strcmp(severity, "warning") != 0)
         return ld_fail(ld, ld_sub(ld, path, "severity"), "must be \"error\" or \"warning\"");
     r->id = ld_keep(ld, id);
     r->warning = strcmp(severity, "warning") == 0;
     if (r->requirement)
         r->requirement = ld_keep(ld, r->requirement);
-    if (parse_rule_relations(ld, v, path, r))
+    if (parse_rule_relations(ld, v, path, "relations", r, &r->relations, &r->n_relations) ||
+        parse_rule_relations(ld, v, path, "any_of", r, &r->any_of, &r->n_any_of) ||
+        parse_rule_items(ld, v, path, r))
         return -1;
-    if (!req && !r->n_relations)
-        return ld_fail(ld, ld_sub(ld, path, "require"), "is required (or \"relations\")");
+    if (!req && !r->n_relations && !r->n_any_of && !r->items.field)
+        return ld_fail(ld, ld_sub(ld, path, "require"),
+                       "is required (or \"relations\", \"any_of\" or \"items\")");
     if ((when && ld_cond(ld, when, ld_sub(ld, path, "when"), &r->when)) ||
         (req && ld_cond(ld, req, ld_sub(ld, path, "require"), &r->require)))
         return -1;
@@ -144,6 +338,38 @@ int parse_rules(struct loader *ld)
     return 0;
 }
 
+static json_t *req_json(const struct model_rule_relation *q)
+{
+    json_t *o = json_object();
+    if (q->how == REQ_RELATION) {
+        json_object_set_new(o, "type", json_string(q->type));
+        json_object_set_new(o, "direction", json_string(q->out ? "out" : "in"));
+    } else {
+        json_object_set_new(o, q->how == REQ_REF ? "ref" : "referenced_by",
+                            json_string(q->field));
+    }
+    if (q->how == REQ_REFERENCED_BY) {
+        json_t *kinds = json_array();
+        for (size_t i = 0; i < q->n_kinds; i++)
+            json_array_append_new(kinds, json_string(q->kinds[i]));
+        json_object_set_new(o, "kinds", kinds);
+    }
+    if (q->where.n_terms)
+        json_object_set_new(o, "where", model_cond_json(&q->where));
+    json_object_set_new(o, "min", json_integer(q->min));
+    if (q->max >= 0)
+        json_object_set_new(o, "max", json_integer(q->max));
+    return o;
+}
+
+static json_t *reqs_json(const struct model_rule_relation *q, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(a, req_json(&q[i]));
+    return a;
+}
+
 json_t *rules_json(const struct model *m)
 {
     json_t *out = json_object();
@@ -152,26 +378,29 @@ json_t *rules_json(const struct model *m)
         json_t *kinds = json_array();
         for (size_t j = 0; j < r->n_kinds; j++)
             json_array_append_new(kinds, json_string(r->kinds[j]));
-        json_object_set_new(
-            out, r->id,
-            json_pack("{s:o, s:s?, s:o, s:o, s:o, s:s}", "label", model_label_json(r->label),
-                      "requirement", r->requirement, "kinds", kinds, "when",
-                      model_cond_json(&r->when), "require", model_cond_json(&r->require),
-                      "severity", r->warning ? "warning" : "error"));
+        json_t *o = json_pack("{s:o, s:s?, s:s, s:o, s:o, s:o, s:s}", "label",
+                              model_label_json(r->label), "requirement", r->requirement, "layer",
+                              r->layer, "kinds", kinds, "when", model_cond_json(&r->when),
+                              "require", model_cond_json(&r->require), "severity",
+                              r->warning ? "warning" : "error");
+        json_object_set_new(out, r->id, o);
         if (!r->require.n_terms)
-            json_object_del(json_object_get(out, r->id), "require");
-        if (r->n_relations) {
-            json_t *rels = json_array();
-            for (size_t j = 0; j < r->n_relations; j++)
-                json_array_append_new(rels, json_pack("{s:s, s:s, s:i}", "type",
-                                                      r->relations[j].type, "direction",
-                                                      r->relations[j].out ? "out" : "in", "min",
-                                                      r->relations[j].min));
-            json_object_set_new(json_object_get(out, r->id), "relations", rels);
+            json_object_del(o, "require");
+        if (r->n_relations)
+            json_object_set_new(o, "relations", reqs_json(r->relations, r->n_relations));
+        if (r->n_any_of)
+            json_object_set_new(o, "any_of", reqs_json(r->any_of, r->n_any_of));
+        if (r->items.field) {
+            json_t *filled = json_array();
+            for (size_t j = 0; j < r->items.n_filled; j++)
+                json_array_append_new(filled, json_string(r->items.filled[j]));
+            json_object_set_new(o, "items",
+                                json_pack("{s:s, s:o, s:b}", "field", r->items.field, "filled",
+                                          filled, "inherited", r->items.inherited));
         }
         json_t *span = model_span_json(&r->in_force);
         if (span)
-            json_object_set_new(json_object_get(out, r->id), "in_force", span);
+            json_object_set_new(o, "in_force", span);
     }
     return out;
 }
@@ -197,24 +426,77 @@ bool model_rule_applies(const struct model_rule *r, const json_t *rec, int64_t d
     return false;
 }
 
+/* 1 when q holds of rec, 0 when not, -1 when counting failed. */
+static int req_holds(const struct model_rule_relation *q, const json_t *rec,
+                     model_relation_count_fn count, void *ctx)
+{
+    int n = count ? count(ctx, rec, q) : -1;
+    if (n < 0)
+        return -1;
+    return n >= q->min && (q->max < 0 || n <= q->max);
+}
+
+static bool item_filled(const json_t *item, const struct model_rule_items *it)
+{
+    for (size_t i = 0; i < it->n_filled; i++) {
+        const json_t *v = json_object_get(item, it->filled[i]);
+        if (!v || json_is_null(v) || (json_is_string(v) && !*json_string_value(v)))
+            return false;
+    }
+    return true;
+}
+
+static bool items_hold(const struct model_rule_items *it, const json_t *rec)
+{
+    size_t i, j;
+    const json_t *x, *base;
+    if (!it->field)
+        return true;
+    json_array_foreach (json_object_get(rec, it->field), i, x)
+        if (!item_filled(x, it))
+            return false;
+    if (!it->inherited)
+        return true;
+    /* as a read shows them: {"inherited": {field: [{from, items}]}} */
+    json_array_foreach (json_object_get(json_object_get(rec, "inherited"), it->field), j, base)
+        json_array_foreach (json_object_get(base, "items"), i, x)
+            if (!item_filled(x, it))
+                return false;
+    return true;
+}
+
 int model_rule_holds(const struct model_rule *r, const json_t *rec, model_relation_count_fn count,
                      void *ctx, const struct model_rule_relation **broken)
 {
     if (broken)
         *broken = NULL;
-    if (!model_cond_holds(&r->require, rec))
+    if (!model_cond_holds(&r->require, rec) || !items_hold(&r->items, rec))
         return 0;
     for (size_t i = 0; i < r->n_relations; i++) {
-        int n = count ? count(ctx, rec, r->relations[i].type, r->relations[i].out) : -1;
-        if (n < 0)
-            return -1;
-        if (n < r->relations[i].min) {
-            if (broken)
+        int h = req_holds(&r->relations[i], rec, count, ctx);
+        if (h <= 0) {
+            if (broken && h == 0)
                 *broken = &r->relations[i];
-            return 0;
+            return h;
         }
     }
-    return 1;
+    for (size_t i = 0; i < r->n_any_of; i++) {
+        int h = req_holds(&r->any_of[i], rec, count, ctx);
+        if (h != 0)
+            return h;
+    }
+    if (r->n_any_of && broken)
+        *broken = &r->any_of[0];
+    return !r->n_any_of;
+}
+
+/* The field to name when rec breaks r, its requirement q being at fault
+ * (NULL: its fields or items are). */
+const char *model_rule_fix_field(const struct model_rule *r, const struct model_rule_relation *q)
+{
+    if (q)
+        return q->how == REQ_RELATION ? NULL : q->field;
+    return r->require.n_terms ? r->require.terms[0].field : r->items.field;
 }
 
 json_t *model_rule_gaps(const struct model *m, const json_t *rec, bool warnings, int64_t day,
@@ -233,14 +515,14 @@ json_t *model_rule_gaps(const struct model *m, const json_t *rec, bool warnings,
         }
         if (holds)
             continue;
-        json_t *gap = json_pack("{s:s, s:o, s:s?, s:s}", "rule", r->id, "label",
+        json_t *gap = json_pack("{s:s, s:o, s:s?, s:s, s:s}", "rule", r->id, "label",
                                 model_label_json(r->label), "requirement", r->requirement,
-                                "severity", r->warning ? "warning" : "error");
-        if (rel) {
+                                "layer", r->layer, "severity", r->warning ? "warning" : "error");
+        if (rel && rel->how == REQ_RELATION) {
             json_object_set_new(gap, "relation", json_string(rel->type));
             json_object_set_new(gap, "direction", json_string(rel->out ? "out" : "in"));
         } else {
-            json_object_set_new(gap, "field", json_string(r->require.terms[0].field));
+            json_object_set_new(gap, "field", json_string(model_rule_fix_field(r, rel)));
         }
         json_array_append_new(out, gap);
     }

@@ -45,14 +45,21 @@ int registry_record_org(struct registry *r, struct store_conn *c, const json_t *
  * current state). */
 bool registry_may_read(const struct registry *r, const struct actor *a, const json_t *rec);
 /* The report on the model's rules over the records a may read:
- * {"items":[{rule, label, requirement, severity, applicable, compliant,
- * compliant_percent, violators:[{id, kind, name, owner, field}]}]}
+ * {"items":[{rule, label, requirement, layer, severity, applicable,
+ * compliant, compliant_percent, violators:[{id, kind, name, owner,
+ * field | relation+direction}]}]}
  * (at most 1,000 violators listed per rule; the counts are exact). Each
  * record is judged by the rules in force on its judging day
  * (model_judging_ms, turned into a local day by day_of). */
 typedef int64_t (*registry_day_fn)(void *ctx, int64_t t_ms); /* instant -> local day */
+/* Only the rules of `layer` and the rule `rule` (each NULL: any); an
+ * unknown layer or rule is a 400. */
+struct registry_rules_filter {
+    const char *layer, *rule;
+};
 int registry_rules_report(struct registry *r, const struct actor *a, registry_day_fn day_of,
-                          void *day_ctx, json_t **out, struct err *e);
+                          void *day_ctx, const struct registry_rules_filter *only, json_t **out,
+                          struct err *e);
 /* May the actor read the record as it was unpublished (its draft phase:
  * every revision, who made it)? read-unpublished on the record, or for a
  * relation on both of its ends. */
@@ -203,6 +210,10 @@ int registry_relations_of(struct registry *r, const char *collection, const char
  * by which rules over relations are judged (ctx: the registry). -1 on a
  * store error. */
 int registry_count_relations(void *ctx, const json_t *rec, const char *type, bool out);
+/* How many live records requirement q links to the stored record rec
+ * (rule-count.c): the model_relation_count_fn by which every rule is
+ * judged (ctx: the registry). -1 on a store error. */
+int registry_count_rule(void *ctx, const json_t *rec, const struct model_rule_relation *q);
 
 #define REGISTRY_TRACE_MAX_DEPTH 10
 #define REGISTRY_TRACE_MAX_NODES 5000

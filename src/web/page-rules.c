@@ -53,6 +53,38 @@ static const char *violator_fix(struct page *pg, const json_t *v)
                        json_string_value(json_object_get(v, "field")));
 }
 
+/* The architecture's layers a rule names (model key "layer"). */
+static const struct {
+    const char *id, *label;
+} LAYERS[] = {
+    {"activity", TR("Activity")},
+    {"data", TR("Data")},
+    {"systems", TR("Information systems")},
+    {"infrastructure", TR("ICT infrastructure")},
+};
+
+static const char *layer_label(struct page *pg, const char *id)
+{
+    for (size_t i = 0; id && i < sizeof LAYERS / sizeof LAYERS[0]; i++)
+        if (strcmp(LAYERS[i].id, id) == 0)
+            return page_tr(pg, LAYERS[i].label);
+    return id ? id : "";
+}
+
+/* Links to the report of each layer, the current one marked. */
+static json_t *layer_links(struct page *pg, const char *current)
+{
+    json_t *out = json_array();
+    json_array_append_new(out, json_pack("{s:s, s:s, s:b}", "text", page_tr(pg, TR("All layers")),
+                                         "href", page_url(pg, "/rules"), "current", !current));
+    for (size_t i = 0; i < sizeof LAYERS / sizeof LAYERS[0]; i++)
+        json_array_append_new(
+            out, json_pack("{s:s, s:s, s:b}", "text", page_tr(pg, LAYERS[i].label), "href",
+                           page_url(pg, "/rules?layer=%s", LAYERS[i].id), "current",
+                           current && strcmp(current, LAYERS[i].id) == 0));
+    return out;
+}
+
 static json_t *rule_item(struct page *pg, const json_t *it)
 {
     const char *id = json_string_value(json_object_get(it, "rule"));
@@ -80,6 +112,8 @@ static json_t *rule_item(struct page *pg, const json_t *it)
         applicable, "compliant", compliant, "broken", applicable - compliant, "percent",
         json_integer_value(json_object_get(it, "compliant_percent")), "violators", violators,
         "has_violators", json_array_size(violators) > 0);
+    json_object_set_new(o, "layer",
+                        json_string(layer_label(pg, json_string_value(json_object_get(it, "layer")))));
     if (r && r->in_force.from)
         json_object_set_new(o, "in_force_from", json_string(r->in_force.from));
     if (r && r->in_force.until)
@@ -100,8 +134,11 @@ static void h_rules(struct http_req *req, struct http_resp *resp, void *ctx)
         page_error(&pg, 401, NULL);
         return;
     }
+    /* ?layer=: the gap lists of one layer of the architecture */
+    struct registry_rules_filter only = {http_req_query(req, "layer"), NULL};
     if (authz_check_everywhere(registry_rights(pg.w->api->reg), &pg.actor, RA_RULES_REPORT, &e) < 0 ||
-        registry_rules_report(pg.w->api->reg, &pg.actor, calsvc_local_day_cb, pg.w->api->cal, &report, &e) < 0) {
+        registry_rules_report(pg.w->api->reg, &pg.actor, calsvc_local_day_cb, pg.w->api->cal, &only,
+                              &report, &e) < 0) {
         page_error(&pg, e.status, NULL);
         return;
     }
@@ -112,6 +149,7 @@ static void h_rules(struct http_req *req, struct http_resp *resp, void *ctx)
         json_array_append_new(items, rule_item(&pg, it));
     json_decref(report);
     json_object_set_new(pg.data, "rules", items);
+    json_object_set_new(pg.data, "layers", layer_links(&pg, only.layer));
     page_render(&pg, 200, "rules", page_tr(&pg, TR("Compliance with the Rules")));
 }
 

@@ -165,7 +165,7 @@ static int record_gaps(struct workflow *w, const struct model_kind *k, const jso
     char on[16];
     json_t *rules = fields_only ? json_array()
                                 : model_rule_gaps(w->model, rec, false, day,
-                                                  registry_count_relations, w->reg);
+                                                  registry_count_rule, w->reg);
     if (!rules) {
         err_internal(e, "cannot count the relations of a record");
         return -1;

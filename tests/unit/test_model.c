@@ -700,7 +700,37 @@ static const struct broken BROKEN_DOC_LISTS[] = {
     {"rules.system_runs_on_infrastructure.relations[0].min", "\"1\"", "rules.system_runs_on_infrastructure.relations[0].min: must be an integer from 1 to 1000"},
     {"rules.system_runs_on_infrastructure.relations[0].often", "1", "rules.system_runs_on_infrastructure.relations[0].often: unknown key"},
     {"rules.system_runs_on_infrastructure.relations", "[]", "rules.system_runs_on_infrastructure.relations: must be a non-empty array"},
-    {"rules.system_runs_on_infrastructure.relations", NULL, "rules.system_runs_on_infrastructure.require: is required (or \"relations\")"},
+    {"rules.system_runs_on_infrastructure.relations", NULL, "rules.system_runs_on_infrastructure.require: is required (or \"relations\", \"any_of\" or \"items\")"},
+#define SST "rules.service_system_terminated."
+#define CHC "rules.capability_has_content."
+#define PHO "rules.process_has_owner."
+#define AHS "rules.attribute_has_source."
+    {"rules.first_class_placement.layer", "\"moon\"", "rules.first_class_placement.layer: must be \"activity\", \"data\", \"systems\" or \"infrastructure\""},
+    {"rules.first_class_placement.layer", NULL, "rules.first_class_placement.layer"},
+    {SST "relations[0].where", "{\"stage\":[\"later\"]}", SST "relations[0].where.stage[0]: 'later' is not a value of 'lifecycle_stage'"},
+    {SST "relations[0].where", "{\"purpose\":[\"x\"]}", SST "relations[0].where: 'purpose' is not an enum or boolean field of 'information_system'"},
+    {SST "relations[0].where", "[]", SST "relations[0].where: must be {"},
+    {SST "relations[0].max", "-1", SST "relations[0].max: must be an integer from 0 to 1000"},
+    {SST "relations[0].min", "2", SST "relations[0].max: must not be less than \"min\""},
+    {CHC "any_of[0].referenced_by", "\"domain\"", CHC "any_of[0].referenced_by: 'domain' of 'capability' cannot name kind 'capability'"},
+    {CHC "any_of[0].referenced_by", "\"description\"", CHC "any_of[0].referenced_by: 'description' is not a filterable ref field of 'capability'"},
+    {CHC "any_of[0].kinds", "[\"nope\"]", CHC "any_of[0].kinds[0]: not a record kind"},
+    {CHC "any_of[0].kinds", NULL, CHC "any_of[0].kinds"},
+    {CHC "any_of[0].direction", "\"out\"", CHC "any_of[0].direction: only a relation has a direction"},
+    {CHC "any_of[1].kinds", "[\"capability\"]", CHC "any_of[1].kinds: only \"referenced_by\" takes kinds"},
+    {CHC "any_of[0].type", "\"groups\"", CHC "any_of[0]: one of \"type\", \"referenced_by\" or \"ref\", not several"},
+    {CHC "any_of[1].type", "\"supports\"", CHC "any_of[1].type: kind 'capability' cannot be the source of 'supports'"},
+    {CHC "any_of", "[]", CHC "any_of: must be a non-empty array"},
+    {CHC "any_of", NULL, CHC "require: is required"},
+    {PHO "relations[0].ref", "\"as_is\"", PHO "relations[0].ref: 'as_is' is not a ref field of 'business_process'"},
+    {PHO "relations[0].where", "{\"org_type\":[\"moon\"]}", PHO "relations[0].where.org_type[0]: 'moon' is not a value of 'org_type'"},
+    {PHO "relations[0].colour", "1", PHO "relations[0].colour: unknown key"},
+    {AHS "items.field", "\"name\"", AHS "items.field: 'name' is not a list of objects of 'data_subject'"},
+    {AHS "items.filled", "[\"colour\"]", AHS "items.filled[0]: 'colour' is not a field of the items of 'attributes'"},
+    {AHS "items.filled", "[]", AHS "items.filled"},
+    {AHS "kinds", "[\"data_subject\",\"data_object\"]", AHS "items.inherited: no kind of the rule inherits 'attributes'"},
+    {AHS "items.colour", "1", AHS "items.colour: unknown key"},
+    {AHS "items", "[]", AHS "items: must be an object"},
     {"rules.first_class_placement.require", "{\"placement\":[\"moon\"]}", "rules.first_class_placement.require.placement[0]: 'moon' is not a value of 'placement'"},
     {"rules.first_class_placement.require", NULL, "rules.first_class_placement.require: is required"},
     {"rules.first_class_placement.when", "{\"purpose\":[\"x\"]}", "'purpose' is not an enum or boolean field"},
@@ -794,9 +824,9 @@ static void test_real_doc_lists(void **state)
 
 /* A fake count of relations for rules over relations: `n` of each type
  * out of the record, none into it; -1 stands for a store error. */
-static int count_out(void *ctx, const json_t *rec, const char *type, bool out)
+static int count_out(void *ctx, const json_t *rec, const struct model_rule_relation *q)
 {
-    return out ? *(int *)ctx : 0;
+    return q->out ? *(int *)ctx : 0;
 }
 
 /* A rule over relations: it applies by its kinds and `when`, holds with
@@ -855,6 +885,117 @@ static void test_relation_rules(void **state)
     assert_string_equal(json_string_value(json_object_get(rel, "direction")), "out");
     assert_int_equal(json_integer_value(json_object_get(rel, "min")), 1);
     assert_null(json_object_get(served, "require"));
+}
+
+/* A fake count for the gap lists' requirements: per kind of requirement,
+ * how many linked records keep its `where`. */
+struct fake_links {
+    int relation, referenced_by, ref;
+};
+static int count_links(void *ctx, const json_t *rec, const struct model_rule_relation *q)
+{
+    const struct fake_links *f = ctx;
+    return q->how == REQ_RELATION ? f->relation : q->how == REQ_REFERENCED_BY ? f->referenced_by : f->ref;
+}
+
+static const struct model_rule *rule_named(const char *id)
+{
+    for (size_t j = 0; j < model_n_rules(g_real); j++)
+        if (strcmp(model_rule_at(g_real, j)->id, id) == 0)
+            return model_rule_at(g_real, j);
+    fail_msg("no rule %s", id);
+    return NULL;
+}
+
+/* The remaining gap lists as rules (REQ: ARC-13): at most `max` relations
+ * whose other end keeps `where`; one of `any_of`; a ref that must name a
+ * live record; every item of a list, inherited ones included, with its
+ * sub-fields filled; each rule names its layer. */
+static void test_gap_list_rules(void **state)
+{
+    struct fake_links f = {0, 0, 0};
+    const struct model_rule_relation *broken;
+    /* a service automated by a system whose operation ended */
+    const struct model_rule *term = rule_named("service_system_terminated");
+    assert_string_equal(term->layer, "systems");
+    assert_int_equal(term->relations[0].max, 0);
+    assert_int_equal(term->relations[0].min, 0);
+    assert_string_equal(term->relations[0].where.terms[0].field, "stage");
+    json_t *svc = json_pack("{s:s, s:s}", "id", "s", "kind", "public_service");
+    assert_int_equal(model_rule_holds(term, svc, count_links, &f, &broken), 1);
+    f.relation = 1;
+    assert_int_equal(model_rule_holds(term, svc, count_links, &f, &broken), 0);
+    assert_ptr_equal(broken, &term->relations[0]);
+    json_t *gaps = model_rule_gaps(g_real, svc, true, TODAY, count_links, &f);
+    bool found = false;
+    for (size_t i = 0; i < json_array_size(gaps); i++) {
+        const json_t *g = json_array_get(gaps, i);
+        if (strcmp(json_string_value(json_object_get(g, "rule")), "service_system_terminated") == 0) {
+            found = true;
+            assert_string_equal(json_string_value(json_object_get(g, "relation")), "automates");
+            assert_string_equal(json_string_value(json_object_get(g, "direction")), "in");
+            assert_string_equal(json_string_value(json_object_get(g, "layer")), "systems");
+        }
+    }
+    assert_true(found);
+    json_decref(gaps);
+    json_decref(svc);
+    /* a capability: a child or a function it groups, either will do */
+    const struct model_rule *cap = rule_named("capability_has_content");
+    assert_string_equal(cap->layer, "activity");
+    assert_int_equal(cap->n_any_of, 2);
+    assert_int_equal(cap->any_of[0].how, REQ_REFERENCED_BY);
+    json_t *c = json_pack("{s:s, s:s}", "id", "c", "kind", "capability");
+    f = (struct fake_links){0, 0, 0};
+    assert_int_equal(model_rule_holds(cap, c, count_links, &f, &broken), 0);
+    assert_ptr_equal(broken, &cap->any_of[0]);
+    assert_string_equal(model_rule_fix_field(cap, broken), "parent");
+    f.referenced_by = 2;
+    assert_int_equal(model_rule_holds(cap, c, count_links, &f, &broken), 1);
+    f = (struct fake_links){1, 0, 0};
+    assert_int_equal(model_rule_holds(cap, c, count_links, &f, &broken), 1);
+    f = (struct fake_links){-1, 0, 0}; /* a failed count is not a gap */
+    assert_int_equal(model_rule_holds(cap, c, count_links, &f, &broken), -1);
+    json_decref(c);
+    /* a process whose owner is no longer on the books */
+    const struct model_rule *own = rule_named("process_has_owner");
+    json_t *p = json_pack("{s:s, s:s, s:s}", "id", "p", "kind", "business_process", "owner", "o");
+    f = (struct fake_links){0, 0, 0};
+    assert_int_equal(model_rule_holds(own, p, count_links, &f, &broken), 0);
+    assert_string_equal(model_rule_fix_field(own, broken), "owner");
+    f.ref = 1;
+    assert_int_equal(model_rule_holds(own, p, count_links, &f, &broken), 1);
+    json_decref(p);
+    /* attributes without a source, inherited ones too */
+    const struct model_rule *src = rule_named("attribute_has_source");
+    assert_string_equal(src->layer, "data");
+    json_t *t = json_pack("{s:s, s:s, s:[{s:s, s:s}]}", "id", "t", "kind", "data_type",
+                          "attributes", "name", "ИИН", "source", "obj-1");
+    assert_true(model_rule_applies(src, t, TODAY));
+    assert_int_equal(model_rule_holds(src, t, NULL, NULL, &broken), 1);
+    json_object_set_new(t, "inherited",
+                        json_pack("{s:[{s:s, s:[{s:s}]}]}", "attributes", "from", "b", "items",
+                                  "name", "Фамилия"));
+    assert_int_equal(model_rule_holds(src, t, NULL, NULL, &broken), 0);
+    assert_null(broken);
+    assert_string_equal(model_rule_fix_field(src, broken), "attributes");
+    json_object_del(t, "inherited");
+    json_array_append_new(json_object_get(t, "attributes"), json_pack("{s:s, s:s}", "name", "x", "source", ""));
+    assert_int_equal(model_rule_holds(src, t, NULL, NULL, &broken), 0);
+    json_decref(t);
+    /* every rule names its layer, and the served model says it all */
+    for (size_t i = 0; i < model_n_rules(g_real); i++)
+        assert_true(model_rule_layer_known(model_rule_at(g_real, i)->layer));
+    assert_false(model_rule_layer_known("moon"));
+    const json_t *served = json_object_get(json_object_get(model_json(g_real), "rules"),
+                                           "capability_has_content");
+    assert_string_equal(json_string_value(json_object_get(served, "layer")), "activity");
+    const json_t *alt = json_array_get(json_object_get(served, "any_of"), 0);
+    assert_string_equal(json_string_value(json_object_get(alt, "referenced_by")), "parent");
+    served = json_object_get(json_object_get(model_json(g_real), "rules"), "service_system_terminated");
+    alt = json_array_get(json_object_get(served, "relations"), 0);
+    assert_int_equal(json_integer_value(json_object_get(alt, "max")), 0);
+    assert_non_null(json_object_get(json_object_get(alt, "where"), "stage"));
 }
 
 /* Dated rules: the list, the data asked for, wordings and rules in force
@@ -1647,6 +1788,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_real_doc_lists),
         cmocka_unit_test(test_dated_rules),
         cmocka_unit_test(test_relation_rules),
+        cmocka_unit_test(test_gap_list_rules),
         cmocka_unit_test(test_real_workflow),
         cmocka_unit_test(test_broken_json),
         cmocka_unit_test(test_validate_full_record),

@@ -1,0 +1,110 @@
+/* rule-count: how many live records a rule's requirement links to a record
+ * (struct model_rule_relation): its relations of a type, counted by their
+ * other end's fields when the requirement says `where`; the records whose
+ * ref field names it; the record its own ref field names. The rules are
+ * judged over every record, whoever may read it, like the relations the
+ * model requires. */
+#include "registry/internal.h"
+
+#include <string.h>
+
+/* Counts the rows of st whose first column, a record's JSON, keeps q's
+ * `where` (every row when it says nothing); -1 on a store error. */
+static int count_keeping(struct store_stmt *st, const struct model_rule_relation *q,
+                         struct err *e)
+{
+    int n = 0, rc;
+    while ((rc = store_step(st, e)) == STORE_ROW) {
+        if (!q->where.n_terms) {
+            n++;
+            continue;
+        }
+        json_t *rec = json_loads(store_col_text(st, 0), 0, NULL);
+        n += rec && model_cond_holds(&q->where, rec);
+        json_decref(rec);
+    }
+    store_reset(st);
+    return rc == STORE_DONE ? n : -1;
+}
+
+/* Relations of q's type out of (or into) id whose other end is live. */
+static int count_relation_ends(struct registry *r, const char *id,
+                               const struct model_rule_relation *q, struct err *e)
+{
+    struct store_stmt *st = store_prepare(
+        store_conn(r->store),
+        "SELECT d.data FROM attrs a JOIN records rel ON rel.rid = a.rid AND rel.retired = 0 "
+        "AND rel.kind = $2 JOIN attrs o ON o.rid = a.rid AND o.field = $4 "
+        "JOIN records x ON x.id = o.value AND x.retired = 0 JOIN record_data d ON d.rid = x.rid "
+        "WHERE a.field = $1 AND a.value = $3",
+        true, e);
+    if (!st)
+        return -1;
+    store_bind_text(st, 1, q->out ? "source" : "target");
+    store_bind_text(st, 2, q->type);
+    store_bind_text(st, 3, id);
+    store_bind_text(st, 4, q->out ? "target" : "source");
+    return count_keeping(st, q, e);
+}
+
+/* Live records of q's kinds whose (filterable) ref field q->field is id. */
+static int count_referencing(struct registry *r, const char *id,
+                             const struct model_rule_relation *q, struct err *e)
+{
+    int n = 0;
+    for (size_t i = 0; i < q->n_kinds; i++) {
+        struct store_stmt *st = store_prepare(
+            store_conn(r->store),
+            "SELECT d.data FROM attrs a JOIN records x ON x.rid = a.rid AND x.retired = 0 "
+            "AND x.kind = $3 JOIN record_data d ON d.rid = x.rid "
+            "WHERE a.field = $1 AND a.value = $2",
+            true, e);
+        if (!st)
+            return -1;
+        store_bind_text(st, 1, q->field);
+        store_bind_text(st, 2, id);
+        store_bind_text(st, 3, q->kinds[i]);
+        int k = count_keeping(st, q, e);
+        if (k < 0)
+            return -1;
+        n += k;
+    }
+    return n;
+}
+
+/* 1 when rec's ref q->field names a live record keeping `where`, else 0. */
+static int count_ref(struct registry *r, const json_t *rec, const struct model_rule_relation *q,
+                     struct err *e)
+{
+    const char *to = json_string_value(json_object_get(rec, q->field));
+    struct rec_row row;
+    if (!to || !*to)
+        return 0;
+    int found = rec_load(store_conn(r->store), NULL, to, &row, e);
+    if (found <= 0)
+        return found;
+    json_t *x = row.retired ? NULL : json_loads(row.data, 0, NULL);
+    int n = x && model_cond_holds(&q->where, x);
+    json_decref(x);
+    rec_row_free(&row);
+    return n;
+}
+
+int registry_count_rule(void *ctx, const json_t *rec, const struct model_rule_relation *q)
+{
+    struct registry *r = ctx;
+    const char *id = json_string_value(json_object_get(rec, "id"));
+    struct err e = ERR_INIT;
+    if (!id)
+        return 0;
+    switch (q->how) {
+    case REQ_RELATION:
+        return q->where.n_terms ? count_relation_ends(r, id, q, &e)
+                                : registry_count_relations(r, rec, q->type, q->out);
+    case REQ_REFERENCED_BY:
+        return count_referencing(r, id, q, &e);
+    case REQ_REF:
+        return count_ref(r, rec, q, &e);
+    }
+    return -1;
+}
