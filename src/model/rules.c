@@ -96,8 +96,8 @@ static bool names_kind(const struct model_field *f, const char *kind)
     return false;
 }
 
-/* {"referenced_by": field, "kinds": [...]}: a filterable ref field of each
- * of those kinds that may name every kind of the rule. */
+/* {"referenced_by": field, "kinds": [...]}: a ref field of each of those
+ * kinds that may name every kind of the rule. */
 static int parse_req_referenced_by(struct loader *ld, const json_t *v, const char *path,
                                    const struct model_rule *r, struct model_rule_relation *out)
 {
@@ -112,9 +112,9 @@ static int parse_req_referenced_by(struct loader *ld, const json_t *v, const cha
         if (!k || k->is_relation)
             return ld_fail(ld, ld_idx(ld, kp, i), "not a record kind");
         const struct model_field *f = model_field(k, out->field);
-        if (!f || f->type != FT_REF || !f->filterable)
-            return ld_fail(ld, ld_sub(ld, path, "referenced_by"),
-                           "'%s' is not a filterable ref field of '%s'", out->field, k->id);
+        if (!f || f->type != FT_REF)
+            return ld_fail(ld, ld_sub(ld, path, "referenced_by"), "'%s' is not a ref field of '%s'",
+                           out->field, k->id);
         for (size_t j = 0; j < r->n_kinds; j++)
             if (!names_kind(f, r->kinds[j]))
                 return ld_fail(ld, ld_sub(ld, path, "referenced_by"),

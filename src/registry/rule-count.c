@@ -9,18 +9,21 @@
 #include <string.h>
 
 /* Counts the rows of st whose first column, a record's JSON, keeps q's
- * `where` (every row when it says nothing); -1 on a store error. */
+ * `where` (every row when it says nothing) and, when `named` is given,
+ * whose ref field q->field is `named`; -1 on a store error. */
 static int count_keeping(struct store_stmt *st, const struct model_rule_relation *q,
-                         struct err *e)
+                         const char *named, struct err *e)
 {
     int n = 0, rc;
     while ((rc = store_step(st, e)) == STORE_ROW) {
-        if (!q->where.n_terms) {
+        if (!q->where.n_terms && !named) {
             n++;
             continue;
         }
         json_t *rec = json_loads(store_col_text(st, 0), 0, NULL);
-        n += rec && model_cond_holds(&q->where, rec);
+        const char *ref = named ? json_string_value(json_object_get(rec, q->field)) : NULL;
+        n += rec && (!named || (ref && strcmp(ref, named) == 0)) &&
+             model_cond_holds(&q->where, rec);
         json_decref(rec);
     }
     store_reset(st);
@@ -44,10 +47,11 @@ static int count_relation_ends(struct registry *r, const char *id,
     store_bind_text(st, 2, q->type);
     store_bind_text(st, 3, id);
     store_bind_text(st, 4, q->out ? "target" : "source");
-    return count_keeping(st, q, e);
+    return count_keeping(st, q, NULL, e);
 }
 
-/* Live records of q's kinds whose (filterable) ref field q->field is id. */
+/* Live records of q's kinds whose ref field q->field is id: among those
+ * that refer to id at all (the filter index's pseudo-field "_ref"). */
 static int count_referencing(struct registry *r, const char *id,
                              const struct model_rule_relation *q, struct err *e)
 {
@@ -56,15 +60,14 @@ static int count_referencing(struct registry *r, const char *id,
         struct store_stmt *st = store_prepare(
             store_conn(r->store),
             "SELECT d.data FROM attrs a JOIN records x ON x.rid = a.rid AND x.retired = 0 "
-            "AND x.kind = $3 JOIN record_data d ON d.rid = x.rid "
-            "WHERE a.field = $1 AND a.value = $2",
+            "AND x.kind = $2 JOIN record_data d ON d.rid = x.rid "
+            "WHERE a.field = '_ref' AND a.value = $1",
             true, e);
         if (!st)
             return -1;
-        store_bind_text(st, 1, q->field);
-        store_bind_text(st, 2, id);
-        store_bind_text(st, 3, q->kinds[i]);
-        int k = count_keeping(st, q, e);
+        store_bind_text(st, 1, id);
+        store_bind_text(st, 2, q->kinds[i]);
+        int k = count_keeping(st, q, id, e);
         if (k < 0)
             return -1;
         n += k;

@@ -713,7 +713,7 @@ static const struct broken BROKEN_DOC_LISTS[] = {
     {SST "relations[0].max", "-1", SST "relations[0].max: must be an integer from 0 to 1000"},
     {SST "relations[0].min", "2", SST "relations[0].max: must not be less than \"min\""},
     {CHC "any_of[0].referenced_by", "\"domain\"", CHC "any_of[0].referenced_by: 'domain' of 'capability' cannot name kind 'capability'"},
-    {CHC "any_of[0].referenced_by", "\"description\"", CHC "any_of[0].referenced_by: 'description' is not a filterable ref field of 'capability'"},
+    {CHC "any_of[0].referenced_by", "\"description\"", CHC "any_of[0].referenced_by: 'description' is not a ref field of 'capability'"},
     {CHC "any_of[0].kinds", "[\"nope\"]", CHC "any_of[0].kinds[0]: not a record kind"},
     {CHC "any_of[0].kinds", NULL, CHC "any_of[0].kinds"},
     {CHC "any_of[0].direction", "\"out\"", CHC "any_of[0].direction: only a relation has a direction"},
