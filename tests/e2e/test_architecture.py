@@ -4,7 +4,11 @@ pages); records of a kind marked "read": "signed-in" exist only for
 signed-in users (the public gets 404 and finds them in no list, total, facet
 or search), but public services, which the public sees; the integrator's
 architects keep the architecture, a state body's owner editors its own
-functions, services and processes."""
+functions, services and processes. The information-systems and
+ICT-infrastructure layers: the open-source software list, the ICT guidelines
+and the ICP EG architecture (its components and technical requirements),
+public, kept by the integrator's architects and the operator; the gap lists
+of every layer as the model's rules, by layer."""
 import html
 import re
 import urllib.parse
@@ -13,8 +17,8 @@ from urllib.parse import quote
 from harness import COMPLETE, Server, assert_problem, run, valid_bin
 
 SRV = None
-ADMIN = ARCH = OWNER = STRANGER = None
-ORG = OTHER = INTEGRATOR = None
+ADMIN = ARCH = OWNER = STRANGER = OPERATOR = None
+ORG = OTHER = INTEGRATOR = OPERATOR_ORG = None
 PUBLIC = None
 GHOST = '01a00000-0000-7000-8000-00000000beef'
 PASSWORD = 'Corr3ct-Horse-Battery'
@@ -351,6 +355,89 @@ def test_owner_editors_keep_only_their_own_functions():
     assert r.status in (401, 404), r
 
 
+def test_layer_lists_published_for_everyone():
+    # REQ: ARC-10
+    # REQ: ARC-16
+    # REQ: SVC-03
+    pg = create('open_source', {'kind': 'open_source_software', 'name': {'ru': 'PostgreSQL'},
+                                'licence': 'PostgreSQL', 'repository': 'https://www.postgresql.org',
+                                'versions': ['15', '16'], 'area': 'database'}, ARCH)
+    guide = create('ict_guidelines', {
+        'kind': 'ict_guideline', 'name': {'ru': 'Руководство по размещению объектов на ИКП ЭП'},
+        'issuer': OPERATOR_ORG, 'approved_on': '2025-03-28', 'scope': ['information_system'],
+        'document_url': 'https://nitec.kz'}, OPERATOR)
+    env = create('icp_architecture', {
+        'kind': 'icp_component', 'owner': OPERATOR_ORG, 'component_type': 'production_environment',
+        'name': {'ru': 'Среда промышленной эксплуатации ИКП ЭП'}, 'agreed_on': '2025-03-14'}, OPERATOR)
+    platform = create('icp_architecture', {
+        'kind': 'icp_component', 'owner': OPERATOR_ORG, 'component_type': 'platform_service',
+        'name': {'ru': 'Платформенные сервисы ИКП ЭП'}}, ARCH)
+    req = create('icp_architecture', {
+        'kind': 'icp_technical_requirement', 'owner': OPERATOR_ORG, 'code': 'ТТ-ИКП-01',
+        'name': {'ru': 'Размещение в контейнерах'}, 'area': 'platform', 'component': env['id'],
+        'text': {'ru': 'Объект поставляется в виде контейнерных образов OCI'},
+        'applies_to': ['information_system', 'platform_software_product']}, OPERATOR)
+    part = relate('icp_comprises', env['id'], platform['id'], OPERATOR)
+    # the public reads them, in lists, cards and relations
+    for coll, rec in [('open_source', pg), ('ict_guidelines', guide), ('icp_architecture', env),
+                      ('icp_architecture', req), ('relations', part)]:
+        assert SRV.get(f'/api/v1/{coll}/{rec["id"]}').status == 200, (coll, rec)
+    reqs = SRV.get('/api/v1/icp_architecture?kind=icp_technical_requirement&filter=area:platform').json()
+    assert ids(reqs) == [req['id']], reqs
+    assert ids(SRV.get('/api/v1/open_source?filter=area:database').json()) == [pg['id']]
+    card = text(page(f'/ru/icp_architecture/{req["id"]}'))
+    assert 'ТТ-ИКП-01' in card and 'Среда промышленной эксплуатации ИКП ЭП' in card
+    assert 'Входит в архитектуру ИКП ЭП' in text(page(f'/ru/icp_architecture/{platform["id"]}'))
+    # an owner says which open-source software its system uses, and which version
+    system = create('objects', {'kind': 'information_system', 'owner': ORG, 'stage': 'creation',
+                                'name': {'ru': 'ИС «Социальный кошелёк»'}}, OWNER)
+    relate('uses_open_source', system['id'], pg['id'], OWNER, version='16')
+    used, _ = listed(f'/api/v1/open_source/{pg["id"]}/relations?direction=in', ARCH)
+    assert [(i['source'], i['version']) for i in used['items']] == [(system['id'], '16')], used
+    # who writes: the operator its own ICP EG architecture, not another's;
+    # an owner none of the lists
+    create('icp_architecture', {'kind': 'icp_component', 'owner': ORG, 'name': {'ru': 'Чужой'},
+                                'component_type': 'security'}, OPERATOR, status=403)
+    create('open_source', {'kind': 'open_source_software', 'name': {'ru': 'nginx'},
+                           'licence': 'BSD-2-Clause', 'area': 'web_server'}, OWNER, status=403)
+    create('icp_architecture', {'kind': 'icp_technical_requirement', 'owner': OPERATOR_ORG,
+                                'code': 'X', 'area': 'data', 'name': {'ru': 'X'},
+                                'text': {'ru': 'X'}}, OWNER, status=403)
+    r = SRV.request('POST', '/api/v1/icp_architecture', {
+        'kind': 'icp_component', 'owner': OPERATOR_ORG, 'name': {'ru': 'Без вида'}}, token=OPERATOR)
+    assert_problem(r, 422, 'component_type')
+
+
+def test_the_card_of_a_system_shows_its_layers():
+    # REQ: ARC-09
+    # what a system automates, supports, runs on, uses (an ICT service and
+    # open-source software): on its card, each under its relation's name
+    system = create('objects', {'kind': 'information_system', 'owner': ORG, 'stage': 'creation',
+                                'name': {'ru': 'ИС «Единое окно соцзащиты»'}}, OWNER)
+    infra = create('objects', {'kind': 'ict_infrastructure_object', 'owner': ORG, 'stage': 'creation',
+                               'infrastructure_type': 'server_equipment',
+                               'name': {'ru': 'Серверы министерства'}}, OWNER)
+    service = create('objects', {'kind': 'ict_service', 'owner': OPERATOR_ORG, 'stage': 'creation',
+                                 'service_type': 'platform_provision', 'provider': OPERATOR_ORG,
+                                 'name': {'ru': 'Технологическая платформа ИКП ЭП'}}, OPERATOR)
+    oss = create('open_source', {'kind': 'open_source_software', 'name': {'ru': 'Linux'},
+                                 'licence': 'GPL-2.0-only', 'area': 'operating_system'}, ARCH)
+    proc = create('processes', {'name': {'ru': 'Приём заявлений на пособие'}, 'owner': ORG,
+                                'serves': W['function']['id'],
+                                'reengineering_status': 'not_started'}, OWNER)
+    relate('automates', system['id'], W['function']['id'], OWNER)
+    relate('supports', system['id'], proc['id'], OWNER)
+    relate('runs_on', system['id'], infra['id'], OWNER)
+    relate('uses', system['id'], service['id'], ADMIN)  # the operator's draft: unseen by the owner
+    relate('uses_open_source', system['id'], oss['id'], OWNER)
+    card = text(page(f'/ru/objects/{system["id"]}', sign_in('integrator-architect', INTEGRATOR)))
+    for label, name in [('Автоматизирует', 'соцзащитнаяфункция'), ('Поддерживает', 'Приём заявлений'),
+                        ('Размещается на', 'Серверы министерства'),
+                        ('Использует', 'Технологическая платформа ИКП ЭП'),
+                        ('Использует открытое ПО', 'Linux')]:
+        assert label in card and name in card, (label, name)
+
+
 def test_gap_lists_of_the_activity_layer():
     # REQ: ARC-13
     # the report's gap lists: a function or service no system automates, one
@@ -372,22 +459,101 @@ def test_gap_lists_of_the_activity_layer():
     assert_problem(SRV.get('/api/v1/rules'), 401)
 
 
+def test_gap_lists_of_every_layer():
+    # REQ: ARC-13
+    def report(query):
+        r = SRV.get('/api/v1/rules' + query, token=ARCH)
+        assert r.status == 200, r
+        return {i['rule']: i for i in r.json()['items']}
+
+    def violators(rule):
+        return {v['id']: v for v in report(f'?rule={rule}')[rule]['violators']}
+
+    # a service automated by a system whose industrial operation has ended
+    service = create('services', {
+        'name': {'ru': 'Выдача справки о статусе безработного'}, 'owner': ORG,
+        'function': W['function']['id'], 'recipient': 'g2c', 'maturity': 'transactional',
+        'channels': ['egov_portal'], 'url': 'https://egov.kz/cms/ru/services/unemployed'}, OWNER)
+    system = create('objects', {'kind': 'information_system', 'owner': ORG, 'stage': 'industrial_operation',
+                                'name': {'ru': 'АИС «Занятость»'}}, OWNER)
+    relate('automates', system['id'], service['id'], ARCH)
+    assert service['id'] not in violators('service_system_terminated')
+    r = SRV.request('PATCH', f'/api/v1/objects/{system["id"]}', {'stage': 'termination'},
+                    token=OWNER, headers={'If-Match': '"1"'})
+    assert r.status == 200, r
+    gap = violators('service_system_terminated')[service['id']]
+    assert (gap['relation'], gap['direction']) == ('automates', 'in'), gap
+    # a capability with nothing under it, until a child or a function is put there
+    cap = create('capabilities', {'name': {'ru': 'Содействие занятости'}}, ARCH)
+    assert violators('capability_has_content')[cap['id']]['field'] == 'parent'
+    child = create('capabilities', {'name': {'ru': 'Профессиональное обучение'},
+                                    'parent': cap['id']}, ARCH)
+    empty = violators('capability_has_content')
+    assert cap['id'] not in empty and child['id'] in empty, empty
+    relate('groups', child['id'], W['function']['id'], ARCH)
+    assert child['id'] not in violators('capability_has_content')
+    # a process kept under the integrator's name rather than the body whose process it is
+    r = SRV.request('POST', '/api/v1/organizations', {
+        'name': {'ru': 'Сервисный интегратор «электронного правительства»'}, 'bin': valid_bin(9104),
+        'org_type': 'service_integrator'}, token=ADMIN)
+    assert r.status == 201, r
+    proc = create('processes', {'name': {'ru': 'Учёт безработных'}, 'owner': r.json()['id'],
+                                'serves': W['function']['id'],
+                                'reengineering_status': 'not_started'}, ADMIN)
+    assert violators('process_has_owner')[proc['id']]['field'] == 'owner'
+    r = SRV.request('PATCH', f'/api/v1/processes/{proc["id"]}', {'owner': ORG}, token=ADMIN,
+                    headers={'If-Match': '"1"'})
+    assert r.status == 200, r
+    assert proc['id'] not in violators('process_has_owner')
+    # attributes without a source, the ones a type inherits too
+    subject = create('master_data', {'kind': 'data_subject', 'name': {'ru': 'Безработный'},
+                                     'attributes': [{'name': 'ИИН', 'source': system['id']}]}, ADMIN)
+    dtype = create('master_data', {'kind': 'data_type', 'name': {'ru': 'Получатель пособия'},
+                                   'base': subject['id'],
+                                   'attributes': [{'name': 'Размер пособия', 'source': system['id']}]},
+                   ADMIN)
+    assert not {subject['id'], dtype['id']} & violators('attribute_has_source').keys()
+    r = SRV.request('PATCH', f'/api/v1/master_data/{subject["id"]}', {'attributes': [
+        {'name': 'ИИН', 'source': system['id']}, {'name': 'Стаж'}]}, token=ADMIN,
+        headers={'If-Match': '"1"'})
+    assert r.status == 200, r
+    no_source = violators('attribute_has_source')
+    assert {subject['id'], dtype['id']} <= no_source.keys(), no_source
+    assert no_source[dtype['id']]['field'] == 'attributes'
+    # each rule names its layer; the report and its page show one layer
+    data = report('?layer=data')
+    assert 'attribute_has_source' in data and all(i['layer'] == 'data' for i in data.values()), data
+    assert 'function_automated' not in data
+    assert report('')['system_runs_on_infrastructure']['layer'] == 'infrastructure'
+    assert_problem(SRV.get('/api/v1/rules?layer=moon', token=ARCH), 400, 'layer')
+    assert_problem(SRV.get('/api/v1/rules?rule=nope', token=ARCH), 400, 'rule')
+    assert SRV.get('/api/v1/model').json()['rules']['capability_has_content']['layer'] == 'activity'
+    rules_page = text(page('/ru/rules?layer=activity', sign_in('integrator-architect', INTEGRATOR)))
+    assert 'В функциональной возможности что-то есть' in rules_page
+    assert 'атрибута мастер-данных' not in rules_page
+    assert 'aria-current="page"' in rules_page
+
+
 def main():
-    global SRV, ADMIN, ARCH, OWNER, STRANGER, ORG, OTHER, INTEGRATOR
+    global SRV, ADMIN, ARCH, OWNER, STRANGER, ORG, OTHER, INTEGRATOR, OPERATOR, OPERATOR_ORG
     with Server() as srv:
         SRV = srv
         ADMIN = srv.token('admin')
         ORG = make_org(1, 'Министерство труда и социальной защиты населения')
         OTHER = make_org(2, 'Министерство здравоохранения')
         INTEGRATOR = make_org(3, 'Сервисный интегратор')
+        OPERATOR_ORG = make_org(5, 'Оператор ИКИ ЭП')
         ARCH = srv.token('integrator-architect', INTEGRATOR)
         OWNER = srv.token('owner-editor', ORG)
         STRANGER = srv.token('owner-editor', OTHER)
+        OPERATOR = srv.token('operator', OPERATOR_ORG)
         setup()
         run([test_domains_and_participating_bodies, test_functions_services_and_capabilities,
              test_goals_indicators_and_problems, test_processes_and_client_journeys,
              test_signed_in_kinds_do_not_exist_for_the_public, test_pages_list_facets_card_and_form,
-             test_owner_editors_keep_only_their_own_functions, test_gap_lists_of_the_activity_layer])
+             test_owner_editors_keep_only_their_own_functions, test_gap_lists_of_the_activity_layer,
+             test_layer_lists_published_for_everyone, test_the_card_of_a_system_shows_its_layers,
+             test_gap_lists_of_every_layer])
 
 
 if __name__ == '__main__':

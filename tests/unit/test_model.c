@@ -724,6 +724,7 @@ static const struct broken BROKEN_DOC_LISTS[] = {
     {CHC "any_of", NULL, CHC "require: is required"},
     {PHO "relations[0].ref", "\"as_is\"", PHO "relations[0].ref: 'as_is' is not a ref field of 'business_process'"},
     {PHO "relations[0].where", "{\"org_type\":[\"moon\"]}", PHO "relations[0].where.org_type[0]: 'moon' is not a value of 'org_type'"},
+    {PHO "relations[0].where", "{\"stage\":[\"creation\"]}", PHO "relations[0].where: 'stage' is not an enum or boolean field of 'organization'"},
     {PHO "relations[0].colour", "1", PHO "relations[0].colour: unknown key"},
     {AHS "items.field", "\"name\"", AHS "items.field: 'name' is not a list of objects of 'data_subject'"},
     {AHS "items.filled", "[\"colour\"]", AHS "items.filled[0]: 'colour' is not a field of the items of 'attributes'"},
@@ -957,7 +958,7 @@ static void test_gap_list_rules(void **state)
     f = (struct fake_links){-1, 0, 0}; /* a failed count is not a gap */
     assert_int_equal(model_rule_holds(cap, c, count_links, &f, &broken), -1);
     json_decref(c);
-    /* a process whose owner is no longer on the books */
+    /* a process whose owner is not the body whose process it is */
     const struct model_rule *own = rule_named("process_has_owner");
     json_t *p = json_pack("{s:s, s:s, s:s}", "id", "p", "kind", "business_process", "owner", "o");
     f = (struct fake_links){0, 0, 0};
