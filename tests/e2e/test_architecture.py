@@ -531,7 +531,8 @@ def test_gap_lists_of_every_layer():
     rules_page = text(page('/ru/rules?layer=activity', sign_in('integrator-architect', INTEGRATOR)))
     assert 'В функциональной возможности что-то есть' in rules_page
     assert 'атрибута мастер-данных' not in rules_page
-    assert 'aria-current="page"' in rules_page
+    assert re.search(r'aria-current="page">Деятельность<', rules_page), 'the current layer'
+    assert 'Слои архитектуры' in rules_page
 
 
 def main():
