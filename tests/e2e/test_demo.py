@@ -107,6 +107,32 @@ def test_the_activity_layer_of_four_domains():
     assert SRV.get('/api/v1/journeys/journey-birth').status == 404
 
 
+def test_the_information_systems_and_infrastructure_layers():
+    # REQ: SVC-03
+    # REQ: ARC-09
+    # the operator's list of ICT services (Rules §30: infrastructure and
+    # platform) and the ICP EG technical requirements, for the public
+    svc = SRV.get('/api/v1/objects?kind=ict_service&filter=provider:org-nit'
+                  '&filter=service_type:infrastructure_provision&filter=service_type:platform_provision').json()
+    assert {i['id'] for i in svc['items']} == {'obj-svc-infrastructure', 'obj-svc-platform'}, svc
+    reqs = SRV.get('/api/v1/icp_architecture?kind=icp_technical_requirement&limit=100').json()
+    assert reqs['total'] == 5 and all(r['owner'] == 'org-nit' and r['text']['kk'] for r in reqs['items'])
+    guides = SRV.get('/api/v1/ict_guidelines').json()['items']
+    assert any(g.get('document_url', '').startswith('https://adilet.zan.kz/') for g in guides), guides
+    # what runs where and what depends on what: the portal itself runs on
+    # the ICP EG's service and uses open-source software; the ICP EG's
+    # production environment comprises its data centres
+    walk = get('/api/v1/objects/obj-arch-portal/trace?direction=out&depth=2')
+    reached = {n['id'] for n in walk['nodes']}
+    assert {'oss-sqlite', 'oss-postgresql', 'obj-svc-platform'} <= reached, reached
+    parts = SRV.get('/api/v1/icp_architecture/icp-env-prod/relations?direction=out').json()['items']
+    assert {p['target'] for p in parts} == {'obj-icp-eg', 'obj-dc-astana', 'obj-dc-almaty'}, parts
+    # the rules find no gap of these layers the demo does not really have
+    items = {i['rule']: i for i in get('/api/v1/rules?layer=activity')['items']}
+    assert items['capability_has_content']['compliant'] == items['capability_has_content']['applicable']
+    assert items['process_has_owner']['violators'] == []
+
+
 def test_a_second_start_loads_nothing_again():
     before = objects()
     SRV.stop()
@@ -128,6 +154,7 @@ if __name__ == '__main__':
              test_documents_made_by_real_producers_placed_through_the_documents_module,
              test_completeness_differs_between_organisations,
              test_the_activity_layer_of_four_domains,
+             test_the_information_systems_and_infrastructure_layers,
              test_a_second_start_loads_nothing_again])
     finally:
         SRV.cleanup()
