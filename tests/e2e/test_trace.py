@@ -178,7 +178,8 @@ def model_copy():
     m['rules']['trial_hosts_two'] = {
         'label': {'kk': 'Кемінде екі жүйе', 'ru': 'Размещает не меньше двух систем',
                   'en': 'Hosts at least two systems'},
-        'kinds': ['ict_infrastructure_object'], 'when': {'stage': ['industrial_operation']},
+        'layer': 'infrastructure', 'kinds': ['ict_infrastructure_object'],
+        'when': {'stage': ['industrial_operation']},
         'relations': [{'type': 'runs_on', 'direction': 'in', 'min': 2}], 'severity': 'error'}
     fd, path = tempfile.mkstemp(suffix='.json')
     with os.fdopen(fd, 'w', encoding='utf-8') as f:
