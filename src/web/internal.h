@@ -155,6 +155,13 @@ json_t *page_gap_items(const struct page *pg, const struct model_kind *k, const 
 struct buf;
 void page_org_section(struct page *pg, const struct model_kind *k, const char *id,
                       struct buf *svg);
+/* For holders of rules-report, the card's check of the model's rules
+ * (page-rules.c): the rules rec breaks, errors and warnings, judged as the
+ * report judges it, each with its layer and where it is put right: sets
+ * pg->data "rule_checks", "has_rule_checks" and "rule_checks_shown".
+ * Nothing for other visitors. -1 when counting failed. */
+int page_rule_checks(struct page *pg, const struct model_kind *k, const char *coll,
+                     const char *id, const json_t *rec);
 /* Sets the security headers every answer of the web module carries. */
 void web_security_headers(const struct web *w, struct http_resp *resp);
 

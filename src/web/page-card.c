@@ -946,6 +946,7 @@ static void card_render(struct page *pg, const char *coll, const char *id, int s
 
     json_object_set_new(d, "relations", rels ? rels : json_array());
     flag(d, "relations");
+    page_rule_checks(pg, k, coll, id, rec); /* the rules' checks: for the report's readers */
     json_object_set_new(d, "trace_url", json_string(page_url(pg, "/%s/%s/trace", coll, id)));
     json_object_set_new(d, "has_graph", json_boolean(svg.len > 0));
     json_t *hist = history_section(pg, k, coll, id, hide);

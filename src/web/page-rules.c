@@ -8,6 +8,7 @@
 #include "auth/authz.h"
 #include "calendar/calsvc.h"
 #include "registry/registry.h"
+#include "util/timeutil.h"
 
 #include <string.h>
 
@@ -151,6 +152,70 @@ static void h_rules(struct http_req *req, struct http_resp *resp, void *ctx)
     json_object_set_new(pg.data, "rules", items);
     json_object_set_new(pg.data, "layers", layer_links(&pg, only.layer));
     page_render(&pg, 200, "rules", page_tr(&pg, TR("Compliance with the Rules")));
+}
+
+/* Where a record that breaks rule r, requirement q at fault (NULL: its
+ * fields or items), puts it right: adding the relation it lacks, or the
+ * field on its edit form; NULL when it is other records that must change
+ * (those that would reference it, or a relation it has too many of). */
+static const char *rule_fix_href(struct page *pg, const struct model_kind *k, const char *coll,
+                                 const char *id, const struct model_rule *r,
+                                 const struct model_rule_relation *q)
+{
+    if (q && q->how == REQ_RELATION)
+        return q->max < 0 ? page_url(pg, "/%s/%s?rel=%s:%s#relation-add", coll, id, q->type,
+                                     q->out ? "out" : "in")
+                          : page_url(pg, "/%s/%s#relations", coll, id);
+    const char *field = model_rule_fix_field(r, q);
+    if (q && q->how == REQ_REFERENCED_BY)
+        return NULL;
+    if (field && (model_field(k, field) || (k->owned && strcmp(field, "owner") == 0)))
+        return page_url(pg, "/%s/%s/edit#f-%s", coll, id, field);
+    return NULL;
+}
+
+int page_rule_checks(struct page *pg, const struct model_kind *k, const char *coll,
+                     const char *id, const json_t *rec)
+{
+    struct registry *reg = pg->w->api->reg;
+    const struct model *m = pg->w->api->model;
+    struct err e = ERR_INIT;
+    if (!pg->signed_in || authz_check_everywhere(registry_rights(reg), &pg->actor, RA_RULES_REPORT, &e) < 0)
+        return 0;
+    /* judged as the report judges it: with its inherited items, on its judging day */
+    json_t *judged = json_deep_copy(rec), *inh = NULL;
+    if (k->inherit_via && registry_inherited(reg, &pg->actor, judged, &inh, &e) < 0) {
+        json_decref(judged);
+        return -1;
+    }
+    if (inh)
+        json_object_set_new(judged, "inherited", inh);
+    int64_t day = calsvc_local_day(pg->w->api->cal, model_judging_ms(k, judged, time_now_ms()));
+    json_t *items = json_array();
+    int rc = 0;
+    for (size_t i = 0; i < model_n_rules(m) && rc == 0; i++) {
+        const struct model_rule *r = model_rule_at(m, i);
+        const struct model_rule_relation *q;
+        int holds = model_rule_applies(r, judged, day)
+                        ? model_rule_holds(r, judged, registry_count_rule, reg, &q)
+                        : 1;
+        if (holds < 0)
+            rc = -1;
+        if (holds != 0)
+            continue;
+        json_t *it = json_pack("{s:s, s:s, s:b}", "label", web_label(pg->lang, r->label), "layer",
+                               layer_label(pg, r->layer), "warning", r->warning);
+        const char *href = rule_fix_href(pg, k, coll, id, r, q);
+        if (href)
+            json_object_set_new(it, "href", json_string(href));
+        json_array_append_new(items, it);
+    }
+    json_decref(judged);
+    json_object_set_new(pg->data, "has_rule_checks", json_boolean(json_array_size(items) > 0));
+    json_object_set_new(pg->data, "rule_checks", items);
+    json_object_set_new(pg->data, "rule_checks_shown", json_true());
+    json_object_set_new(pg->data, "rules_url", json_string(page_url(pg, "/rules")));
+    return rc;
 }
 
 void web_rules_routes(struct web *w, struct router *rt)

@@ -486,12 +486,20 @@ def test_gap_lists_of_every_layer():
     # a capability with nothing under it, until a child or a function is put there
     cap = create('capabilities', {'name': {'ru': 'Содействие занятости'}}, ARCH)
     assert violators('capability_has_content')[cap['id']]['field'] == 'parent'
+    # the card says so to the report's readers, with the layer; not to others
+    card = text(page(f'/ru/capabilities/{cap["id"]}', sign_in('integrator-architect', INTEGRATOR)))
+    checks = card[card.index('id="rule-checks"'):]
+    checks = checks[:checks.index('</section>')]
+    assert 'В функциональной возможности что-то есть' in checks and 'Деятельность' in checks, checks
+    assert 'rule-checks' not in text(page(f'/ru/capabilities/{cap["id"]}', sign_in('owner-editor', ORG)))
     child = create('capabilities', {'name': {'ru': 'Профессиональное обучение'},
                                     'parent': cap['id']}, ARCH)
     empty = violators('capability_has_content')
     assert cap['id'] not in empty and child['id'] in empty, empty
     relate('groups', child['id'], W['function']['id'], ARCH)
     assert child['id'] not in violators('capability_has_content')
+    card = text(page(f'/ru/capabilities/{child["id"]}', sign_in('integrator-architect', INTEGRATOR)))
+    assert 'Запись соблюдает все применимые к ней правила модели.' in card
     # a process kept under the integrator's name rather than the body whose process it is
     r = SRV.request('POST', '/api/v1/organizations', {
         'name': {'ru': 'Сервисный интегратор «электронного правительства»'}, 'bin': valid_bin(9104),
