@@ -224,6 +224,70 @@ static void test_trace_cap_and_relation_counts(void **state)
     json_decref(leaf);
 }
 
+static const struct model_rule *rule_of(const struct model *m, const char *id)
+{
+    for (size_t i = 0; i < model_n_rules(m); i++)
+        if (strcmp(model_rule_at(m, i)->id, id) == 0)
+            return model_rule_at(m, i);
+    fail_msg("no rule %s", id);
+    return NULL;
+}
+
+/* What the gap lists' requirements count (rule-count.c): relations whose
+ * other end keeps `where`, records whose ref names this one, the record a
+ * ref names; only live ones. REQ: ARC-13 */
+static void test_rule_requirement_counts(void **state)
+{
+    struct fx *f = *state;
+    struct err e = ERR_INIT;
+    json_decref(make_org(f, "org-1"));
+    json_decref(make_system(f, "is-old", "org-1"));
+    json_decref(make_system(f, "is-new", "org-1"));
+    json_decref(create(f, "domains", "{\"kind\":\"domain\",\"name\":{\"ru\":\"Домен\"}}", "dom"));
+    json_decref(create(f, "functions",
+                       "{\"kind\":\"state_function\",\"owner\":\"org-1\",\"domain\":\"dom\","
+                       "\"name\":{\"ru\":\"Функция\"}}",
+                       "fn"));
+    json_decref(create(f, "relations",
+                       "{\"type\":\"automates\",\"source\":\"is-old\",\"target\":\"fn\"}", "r-old"));
+    json_decref(create(f, "relations",
+                       "{\"type\":\"automates\",\"source\":\"is-new\",\"target\":\"fn\"}", "r-new"));
+    const struct model_rule_relation *term =
+        &rule_of(f->model, "service_system_terminated")->relations[0];
+    json_t *fn = json_pack("{s:s, s:s}", "id", "fn", "owner", "org-1");
+    assert_int_equal(registry_count_rule(f->reg, fn, term), 0);
+    json_t *patch = json_pack("{s:s}", "stage", "termination"), *out = NULL;
+    assert_int_equal(registry_patch(f->reg, &f->actor, "objects", "is-old", -1, patch, &out, &e), 0);
+    json_decref(out);
+    json_decref(patch);
+    assert_int_equal(registry_count_rule(f->reg, fn, term), 1);
+    /* the other end retired: not counted */
+    assert_int_equal(registry_retire(f->reg, &f->actor, "objects", "is-old", -1, &e), 0);
+    assert_int_equal(registry_count_rule(f->reg, fn, term), 0);
+    /* children by parent: only capabilities whose parent it is */
+    json_decref(create(f, "capabilities", "{\"kind\":\"capability\",\"name\":{\"ru\":\"A\"}}", "cap-a"));
+    json_decref(create(f, "capabilities",
+                       "{\"kind\":\"capability\",\"name\":{\"ru\":\"B\"},\"parent\":\"cap-a\","
+                       "\"domain\":\"dom\"}",
+                       "cap-b"));
+    const struct model_rule_relation *children = &rule_of(f->model, "capability_has_content")->any_of[0];
+    json_t *a = json_pack("{s:s}", "id", "cap-a"), *b = json_pack("{s:s}", "id", "cap-b");
+    json_t *d = json_pack("{s:s}", "id", "dom");
+    assert_int_equal(registry_count_rule(f->reg, a, children), 1);
+    assert_int_equal(registry_count_rule(f->reg, b, children), 0);
+    /* the domain is referred to by cap-b too, but not by `parent` */
+    assert_int_equal(registry_count_rule(f->reg, d, children), 0);
+    /* the owner a ref names, by its organisation type */
+    const struct model_rule_relation *owner = &rule_of(f->model, "process_has_owner")->relations[0];
+    assert_int_equal(registry_count_rule(f->reg, fn, owner), 1);
+    json_object_set_new(fn, "owner", json_string("org-none"));
+    assert_int_equal(registry_count_rule(f->reg, fn, owner), 0);
+    json_decref(fn);
+    json_decref(a);
+    json_decref(b);
+    json_decref(d);
+}
+
 /* REQ: X-AUD-01 */
 static void test_export_import_roundtrip_and_check(void **state)
 {
@@ -1170,6 +1234,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_memory_index_matches_sql, setup, teardown),
         cmocka_unit_test_setup_teardown(test_relations_visible_as_their_ends, setup, teardown),
         cmocka_unit_test_setup_teardown(test_trace_cap_and_relation_counts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rule_requirement_counts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_absent_few_valued_fields_have_no_rows, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_inherited_attributes_at_depth, setup, teardown),
