@@ -81,8 +81,8 @@ static int gaps_counted(struct docs *d, const json_t *rec, json_t **gaps, int *n
     }
     json_decref(doc_missing);
     *needed = (int)model_needed_count(k, rec, day);
-    json_t *rules = model_rule_gaps(docs_model(d), rec, false, day, registry_count_rule,
-                                    docs_registry(d));
+    json_t *rules =
+        model_rule_gaps(docs_model(d), rec, false, day, registry_count_rule, docs_registry(d));
     if (!rules) {
         json_decref(docs_out);
         json_decref(rel_gaps);

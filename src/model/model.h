@@ -332,9 +332,9 @@ struct model_policy {
 enum model_req_how { REQ_RELATION, REQ_REFERENCED_BY, REQ_REF };
 struct model_rule_relation {
     enum model_req_how how;
-    const char *type;  /* REQ_RELATION: the relation type */
-    bool out;          /* REQ_RELATION: out of the record */
-    const char *field; /* REQ_REFERENCED_BY, REQ_REF: the ref field */
+    const char *type;   /* REQ_RELATION: the relation type */
+    bool out;           /* REQ_RELATION: out of the record */
+    const char *field;  /* REQ_REFERENCED_BY, REQ_REF: the ref field */
     const char **kinds; /* REQ_REFERENCED_BY: the referencing kinds */
     size_t n_kinds;
     struct model_cond where; /* on the linked records' fields; empty: any */
@@ -362,11 +362,11 @@ struct model_rule {
     size_t n_kinds;
     struct model_cond when;
     struct model_cond require;               /* may be empty when relations are given */
-    struct model_rule_relation *relations; /* model key "relations": each must hold */
+    struct model_rule_relation *relations;   /* model key "relations": each must hold */
     size_t n_relations;
     struct model_rule_relation *any_of; /* model key "any_of": one at least must hold */
     size_t n_any_of;
-    struct model_rule_items items;      /* model key "items" */
+    struct model_rule_items items; /* model key "items" */
     bool warning;
     struct model_span in_force;
 };

@@ -7,12 +7,11 @@
 
 #include <string.h>
 
-static const char *const RULE_KEYS[] = {"label",    "requirement", "layer",    "kinds",
-                                        "when",     "require",     "relations", "any_of",
-                                        "items",    "severity",    "in_force",  NULL};
-static const char *const RULE_REL_KEYS[] = {"type",  "direction", "referenced_by", "kinds",
-                                            "ref",   "where",     "min",           "max",
-                                            NULL};
+static const char *const RULE_KEYS[] = {"label", "requirement", "layer",     "kinds",
+                                        "when",  "require",     "relations", "any_of",
+                                        "items", "severity",    "in_force",  NULL};
+static const char *const RULE_REL_KEYS[] = {"type",  "direction", "referenced_by", "kinds", "ref",
+                                            "where", "min",       "max",           NULL};
 static const char *const RULE_ITEMS_KEYS[] = {"field", "filled", "inherited", NULL};
 static const char *const RULE_LAYERS[] = {"activity", "data", "systems", "infrastructure", NULL};
 
@@ -227,8 +226,8 @@ static int parse_rule_items(struct loader *ld, const json_t *v, const char *path
         return 0;
     if (ld_want_object(ld, it, ip) || ld_check_keys(ld, it, ip, RULE_ITEMS_KEYS) ||
         ld_string(ld, it, "field", ip, true, &out->field) ||
-        ld_strings(ld, json_object_get(it, "filled"), ld_sub(ld, ip, "filled"), true,
-                   &out->filled, &out->n_filled) ||
+        ld_strings(ld, json_object_get(it, "filled"), ld_sub(ld, ip, "filled"), true, &out->filled,
+                   &out->n_filled) ||
         ld_bool(ld, it, "inherited", ip, &out->inherited))
         return -1;
     out->field = ld_keep(ld, out->field);
@@ -345,8 +344,7 @@ static json_t *req_json(const struct model_rule_relation *q)
         json_object_set_new(o, "type", json_string(q->type));
         json_object_set_new(o, "direction", json_string(q->out ? "out" : "in"));
     } else {
-        json_object_set_new(o, q->how == REQ_REF ? "ref" : "referenced_by",
-                            json_string(q->field));
+        json_object_set_new(o, q->how == REQ_REF ? "ref" : "referenced_by", json_string(q->field));
     }
     if (q->how == REQ_REFERENCED_BY) {
         json_t *kinds = json_array();
@@ -378,11 +376,11 @@ json_t *rules_json(const struct model *m)
         json_t *kinds = json_array();
         for (size_t j = 0; j < r->n_kinds; j++)
             json_array_append_new(kinds, json_string(r->kinds[j]));
-        json_t *o = json_pack("{s:o, s:s?, s:s, s:o, s:o, s:o, s:s}", "label",
-                              model_label_json(r->label), "requirement", r->requirement, "layer",
-                              r->layer, "kinds", kinds, "when", model_cond_json(&r->when),
-                              "require", model_cond_json(&r->require), "severity",
-                              r->warning ? "warning" : "error");
+        json_t *o =
+            json_pack("{s:o, s:s?, s:s, s:o, s:o, s:o, s:s}", "label", model_label_json(r->label),
+                      "requirement", r->requirement, "layer", r->layer, "kinds", kinds, "when",
+                      model_cond_json(&r->when), "require", model_cond_json(&r->require),
+                      "severity", r->warning ? "warning" : "error");
         json_object_set_new(out, r->id, o);
         if (!r->require.n_terms)
             json_object_del(o, "require");
@@ -516,8 +514,8 @@ json_t *model_rule_gaps(const struct model *m, const json_t *rec, bool warnings,
         if (holds)
             continue;
         json_t *gap = json_pack("{s:s, s:o, s:s?, s:s, s:s}", "rule", r->id, "label",
-                                model_label_json(r->label), "requirement", r->requirement,
-                                "layer", r->layer, "severity", r->warning ? "warning" : "error");
+                                model_label_json(r->label), "requirement", r->requirement, "layer",
+                                r->layer, "severity", r->warning ? "warning" : "error");
         if (rel && rel->how == REQ_RELATION) {
             json_object_set_new(gap, "relation", json_string(rel->type));
             json_object_set_new(gap, "direction", json_string(rel->out ? "out" : "in"));

@@ -22,8 +22,8 @@ static int count_keeping(struct store_stmt *st, const struct model_rule_relation
         }
         json_t *rec = json_loads(store_col_text(st, 0), 0, NULL);
         const char *ref = named ? json_string_value(json_object_get(rec, q->field)) : NULL;
-        n += rec && (!named || (ref && strcmp(ref, named) == 0)) &&
-             model_cond_holds(&q->where, rec);
+        n +=
+            rec && (!named || (ref && strcmp(ref, named) == 0)) && model_cond_holds(&q->where, rec);
         json_decref(rec);
     }
     store_reset(st);

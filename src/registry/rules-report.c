@@ -96,8 +96,8 @@ static struct store_stmt *records_of(struct registry *r, const char *const *kind
 /* Marks the rules the filter chooses; 400 when it names a layer or a rule
  * the model does not have. *inherited: some chosen rule looks at
  * inherited items. */
-static int choose(const struct model *m, const struct registry_rules_filter *only,
-                  struct tally *t, bool *inherited, struct err *e)
+static int choose(const struct model *m, const struct registry_rules_filter *only, struct tally *t,
+                  bool *inherited, struct err *e)
 {
     const char *layer = only ? only->layer : NULL, *rule = only ? only->rule : NULL;
     bool named = false;
@@ -110,8 +110,8 @@ static int choose(const struct model *m, const struct registry_rules_filter *onl
     for (size_t i = 0; i < model_n_rules(m); i++) {
         const struct model_rule *ru = model_rule_at(m, i);
         named = named || (rule && strcmp(rule, ru->id) == 0);
-        t[i].chosen = (!layer || strcmp(layer, ru->layer) == 0) &&
-                      (!rule || strcmp(rule, ru->id) == 0);
+        t[i].chosen =
+            (!layer || strcmp(layer, ru->layer) == 0) && (!rule || strcmp(rule, ru->id) == 0);
         *inherited = *inherited || (t[i].chosen && ru->items.inherited);
     }
     if (rule && !named) {
@@ -169,12 +169,12 @@ int registry_rules_report(struct registry *r, const struct actor *a, registry_da
         json_int_t share = t[i].applicable ? t[i].compliant * 100 / t[i].applicable : 100;
         if (t[i].chosen)
             json_array_append_new(
-                items, json_pack("{s:s, s:o, s:s?, s:s, s:s, s:I, s:I, s:I, s:O}", "rule", ru->id,
-                                 "label", model_label_json(ru->label), "requirement",
-                                 ru->requirement, "layer", ru->layer, "severity",
-                                 ru->warning ? "warning" : "error", "applicable", t[i].applicable,
-                                 "compliant", t[i].compliant, "compliant_percent", share,
-                                 "violators", t[i].violators));
+                items,
+                json_pack("{s:s, s:o, s:s?, s:s, s:s, s:I, s:I, s:I, s:O}", "rule", ru->id, "label",
+                          model_label_json(ru->label), "requirement", ru->requirement, "layer",
+                          ru->layer, "severity", ru->warning ? "warning" : "error", "applicable",
+                          t[i].applicable, "compliant", t[i].compliant, "compliant_percent", share,
+                          "violators", t[i].violators));
         json_decref(t[i].violators);
     }
     free(t);

@@ -160,8 +160,8 @@ void page_org_section(struct page *pg, const struct model_kind *k, const char *i
  * report judges it, each with its layer and where it is put right: sets
  * pg->data "rule_checks", "has_rule_checks" and "rule_checks_shown".
  * Nothing for other visitors. -1 when counting failed. */
-int page_rule_checks(struct page *pg, const struct model_kind *k, const char *coll,
-                     const char *id, const json_t *rec);
+int page_rule_checks(struct page *pg, const struct model_kind *k, const char *coll, const char *id,
+                     const json_t *rec);
 /* Sets the security headers every answer of the web module carries. */
 void web_security_headers(const struct web *w, struct http_resp *resp);
 

@@ -79,10 +79,10 @@ static json_t *layer_links(struct page *pg, const char *current)
     json_array_append_new(out, json_pack("{s:s, s:s, s:b}", "text", page_tr(pg, TR("All layers")),
                                          "href", page_url(pg, "/rules"), "current", !current));
     for (size_t i = 0; i < sizeof LAYERS / sizeof LAYERS[0]; i++)
-        json_array_append_new(
-            out, json_pack("{s:s, s:s, s:b}", "text", page_tr(pg, LAYERS[i].label), "href",
-                           page_url(pg, "/rules?layer=%s", LAYERS[i].id), "current",
-                           current && strcmp(current, LAYERS[i].id) == 0));
+        json_array_append_new(out,
+                              json_pack("{s:s, s:s, s:b}", "text", page_tr(pg, LAYERS[i].label),
+                                        "href", page_url(pg, "/rules?layer=%s", LAYERS[i].id),
+                                        "current", current && strcmp(current, LAYERS[i].id) == 0));
     return out;
 }
 
@@ -113,8 +113,8 @@ static json_t *rule_item(struct page *pg, const json_t *it)
         applicable, "compliant", compliant, "broken", applicable - compliant, "percent",
         json_integer_value(json_object_get(it, "compliant_percent")), "violators", violators,
         "has_violators", json_array_size(violators) > 0);
-    json_object_set_new(o, "layer",
-                        json_string(layer_label(pg, json_string_value(json_object_get(it, "layer")))));
+    json_object_set_new(
+        o, "layer", json_string(layer_label(pg, json_string_value(json_object_get(it, "layer")))));
     if (r && r->in_force.from)
         json_object_set_new(o, "in_force_from", json_string(r->in_force.from));
     if (r && r->in_force.until)
@@ -137,7 +137,8 @@ static void h_rules(struct http_req *req, struct http_resp *resp, void *ctx)
     }
     /* ?layer=: the gap lists of one layer of the architecture */
     struct registry_rules_filter only = {http_req_query(req, "layer"), NULL};
-    if (authz_check_everywhere(registry_rights(pg.w->api->reg), &pg.actor, RA_RULES_REPORT, &e) < 0 ||
+    if (authz_check_everywhere(registry_rights(pg.w->api->reg), &pg.actor, RA_RULES_REPORT, &e) <
+            0 ||
         registry_rules_report(pg.w->api->reg, &pg.actor, calsvc_local_day_cb, pg.w->api->cal, &only,
                               &report, &e) < 0) {
         page_error(&pg, e.status, NULL);
@@ -174,13 +175,14 @@ static const char *rule_fix_href(struct page *pg, const struct model_kind *k, co
     return NULL;
 }
 
-int page_rule_checks(struct page *pg, const struct model_kind *k, const char *coll,
-                     const char *id, const json_t *rec)
+int page_rule_checks(struct page *pg, const struct model_kind *k, const char *coll, const char *id,
+                     const json_t *rec)
 {
     struct registry *reg = pg->w->api->reg;
     const struct model *m = pg->w->api->model;
     struct err e = ERR_INIT;
-    if (!pg->signed_in || authz_check_everywhere(registry_rights(reg), &pg->actor, RA_RULES_REPORT, &e) < 0)
+    if (!pg->signed_in ||
+        authz_check_everywhere(registry_rights(reg), &pg->actor, RA_RULES_REPORT, &e) < 0)
         return 0;
     /* judged as the report judges it: with its inherited items, on its judging day */
     json_t *judged = json_deep_copy(rec), *inh = NULL;

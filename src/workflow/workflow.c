@@ -163,9 +163,9 @@ static int record_gaps(struct workflow *w, const struct model_kind *k, const jso
         return w->gaps_fn(w->gaps_ctx, rec, gaps, e);
     int64_t day = calsvc_local_day(w->cal, model_judging_ms(k, rec, time_now_ms()));
     char on[16];
-    json_t *rules = fields_only ? json_array()
-                                : model_rule_gaps(w->model, rec, false, day,
-                                                  registry_count_rule, w->reg);
+    json_t *rules = fields_only
+                        ? json_array()
+                        : model_rule_gaps(w->model, rec, false, day, registry_count_rule, w->reg);
     if (!rules) {
         err_internal(e, "cannot count the relations of a record");
         return -1;
