@@ -372,6 +372,56 @@ def test_gap_lists_of_the_activity_layer():
     assert_problem(SRV.get('/api/v1/rules'), 401)
 
 
+def view(rid, token, name='architecture'):
+    r = SRV.get(f'/api/v1/domains/{rid}/views/{name}', token=token)
+    assert r.status == 200, r
+    v = r.json()
+    return v, {s['name']: [i['id'] for i in s['items']] for s in v['sections']}
+
+
+def test_the_domain_view():
+    # REQ: ARC-01
+    # REQ: ARC-02
+    # the domain's view from the model: bodies, capabilities, functions, the
+    # services and processes under them, the systems that automate them, and
+    # the flows among those systems; every step only through what the reader
+    # may read
+    did = W['domain']['id']
+    v, sec = view(did, OWNER)
+    assert v['record']['directions'] == ['Пенсионное обеспечение', 'Социальные выплаты'], v
+    assert sorted(sec['bodies']) == sorted([ORG, OTHER]), sec
+    assert set(sec['capabilities']) == {W['top']['id'], W['cap']['id']}, sec
+    assert sec['functions'] == [W['function']['id']], sec
+    assert set(sec['services']) == {W['service']['id'], W['other_service']['id']}, sec
+    procs = SRV.get('/api/v1/processes?limit=100', token=OWNER).json()['items']
+    assert set(sec['processes']) == {p['id'] for p in procs}, sec  # of the function and a service
+    systems = set(sec['systems'])
+    assert len(systems) == 2 and not any(s['truncated'] for s in v['sections']), v
+    a, b = sorted(systems)
+    flow = relate('exchanges_data_with', a, b, OWNER, data_carried='Сведения о пенсионерах',
+                  direction='source_to_target')
+    v, sec = view(did, OWNER)
+    flows = next(d for d in v['diagrams'] if d['name'] == 'flows')
+    assert [(e['id'], e['source'], e['target'], e['data_carried']) for e in flows['edges']] == [
+        (flow['id'], a, b, 'Сведения о пенсионерах')], flows
+    assert set(flows['nodes']) == systems, flows
+    # the systems are the body's drafts: another body's editor reads the domain
+    # without them (and without the flow), the public not at all
+    v, sec = view(did, STRANGER)
+    assert sec['systems'] == [] and v['diagrams'][0]['edges'] == [], v
+    assert sec['functions'] == [W['function']['id']], sec
+    missing = SRV.get(f'/api/v1/domains/{did}/views/architecture')
+    assert_problem(missing, 404)
+    assert missing.body == SRV.get(f'/api/v1/domains/{GHOST}/views/architecture').body
+    assert_problem(SRV.get(f'/api/v1/domains/{did}/views/nothing', token=OWNER), 404)
+    assert_problem(SRV.get(f'/api/v1/relations/{flow["id"]}/views/architecture', token=OWNER), 400)
+    assert_problem(SRV.get(f'/api/v1/domains/{did}/views/architecture?x=1', token=OWNER), 400)
+    # a domain with nothing under it has empty sections
+    v2 = create('domains', {'name': {'ru': 'Пустой домен'}}, ARCH)
+    _, sec = view(v2['id'], OWNER)
+    assert all(ids == [] for ids in sec.values()), sec
+
+
 def main():
     global SRV, ADMIN, ARCH, OWNER, STRANGER, ORG, OTHER, INTEGRATOR
     with Server() as srv:
@@ -387,7 +437,8 @@ def main():
         run([test_domains_and_participating_bodies, test_functions_services_and_capabilities,
              test_goals_indicators_and_problems, test_processes_and_client_journeys,
              test_signed_in_kinds_do_not_exist_for_the_public, test_pages_list_facets_card_and_form,
-             test_owner_editors_keep_only_their_own_functions, test_gap_lists_of_the_activity_layer])
+             test_owner_editors_keep_only_their_own_functions, test_gap_lists_of_the_activity_layer,
+             test_the_domain_view])
 
 
 if __name__ == '__main__':
