@@ -422,6 +422,51 @@ def test_the_domain_view():
     assert all(ids == [] for ids in sec.values()), sec
 
 
+def test_the_domain_page_catalogue_and_menu():
+    # REQ: ARC-02
+    # REQ: X-SVC-01
+    did = W['domain']['id']
+    owner = sign_in('owner-editor', ORG)
+    member = sign_in('owner-editor', OTHER)
+    heads = {'kk': 'Домен архитектурасы', 'ru': 'Архитектура домена', 'en': "The domain's architecture"}
+    for lang, head in heads.items():
+        r = page(f'/{lang}/domains/{did}/view/architecture', owner)
+        assert r.status == 200, (lang, r)
+        body = text(r)
+        assert f'<h1>{head}: ' in body and 'Пенсионное обеспечение' in body, (lang, body[:3000])
+        assert 'Назначение пенсионных выплат по возрасту' in body and 'ИС Пенсионных выплат' in body
+        # the flows drawn, and said again in a table
+        assert '<svg' in body and 'Сведения о пенсионерах' in body, lang
+        # the card links to its view
+        card = text(page(f'/{lang}/domains/{did}', owner))
+        assert f'/{lang}/domains/{did}/view/architecture' in card, lang
+    body = text(page(f'/ru/domains/{did}/view/architecture', member))
+    assert 'ИС Пенсионных выплат' not in body and 'Сведения о пенсионерах' not in body
+    assert 'Между этими записями нет связей.' in body and 'Назначение пенсионных выплат по возрасту' in body
+    assert page(f'/ru/domains/{did}/view/architecture').status == 404
+    assert page(f'/ru/domains/{did}/view/nothing', owner).status == 404
+    # the trace page draws the walk beside its lists
+    body = text(page(f'/ru/domains/{did}/trace', owner))
+    assert '<svg' in body and 'Министерство здравоохранения' in body, body[:2000]
+    # the e-services catalogue for the public: type, maturity, channels, owner, its own address
+    body = text(page('/en/services'))
+    for cell in ('G2C', 'Transactional', 'Informational', 'egov.kz',
+                 'href="https://egov.kz/cms/ru/services/pension/pass_pension"',
+                 'Министерство труда и социальной защиты населения'):
+        assert cell in body, (cell, body[-4000:])
+    body = text(page('/ru/services?filter=maturity:informational'))
+    assert 'Справка о пенсионных отчислениях' in body and 'по возрасту' not in body
+    # the menu's architecture page: from the model, as the visitor may read
+    for lang in ('kk', 'ru', 'en'):
+        body = text(page(f'/{lang}'))
+        assert f'href="/{lang}/architecture"' in body and f'href="/{lang}/services"' in body, lang
+    pub = text(page('/ru/architecture'))
+    assert 'href="/ru/services"' in pub and 'href="/ru/domains"' not in pub, pub
+    mine = text(page('/ru/architecture', member))
+    assert 'href="/ru/domains"' in mine and 'href="/ru/functions"' in mine, mine
+    assert 'href="/ru/objects"' not in mine and 'href="/ru/organizations"' not in mine
+
+
 def main():
     global SRV, ADMIN, ARCH, OWNER, STRANGER, ORG, OTHER, INTEGRATOR
     with Server() as srv:
@@ -438,7 +483,7 @@ def main():
              test_goals_indicators_and_problems, test_processes_and_client_journeys,
              test_signed_in_kinds_do_not_exist_for_the_public, test_pages_list_facets_card_and_form,
              test_owner_editors_keep_only_their_own_functions, test_gap_lists_of_the_activity_layer,
-             test_the_domain_view])
+             test_the_domain_view, test_the_domain_page_catalogue_and_menu])
 
 
 if __name__ == '__main__':
