@@ -852,7 +852,7 @@ static void h_view(struct http_req *req, struct http_resp *resp, void *ctx)
     if (coll->type == COLL_RELATIONS)
         err_bad_request(&e, "collection", "a view is of a record, not a relation");
     else
-        rc = registry_view(api->reg, &a, coll->id, id, http_req_param(req, "name"), &out, &e);
+        rc = registry_view(api->reg, &a, coll->id, id, http_req_param(req, "name"), 0, &out, &e);
     answer(resp, rc, &e, out);
 }
 

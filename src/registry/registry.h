@@ -221,14 +221,15 @@ int registry_trace(struct registry *r, const struct actor *a, const char *collec
  * items:[{id, kind, collection, name}], truncated}], diagrams:[{name,
  * nodes:[ids], edges:[relation members, or {field, source, target} for a
  * ref]}], max_records} (new ref). Every step goes only through records
- * the actor may read; a section lists at most REGISTRY_VIEW_MAX_RECORDS
- * records and a step reaches at most REGISTRY_VIEW_MAX_REACH (truncated
+ * the actor may read; a section lists at most max_records records (0:
+ * REGISTRY_VIEW_MAX_RECORDS) and a step reaches at most REGISTRY_VIEW_MAX_REACH (truncated
  * says it was cut). 404 when the record may not be read or its kind has
  * no such view, 410 when retired. */
 #define REGISTRY_VIEW_MAX_RECORDS 500
 #define REGISTRY_VIEW_MAX_REACH 5000
 int registry_view(struct registry *r, const struct actor *a, const char *collection,
-                  const char *id, const char *name, json_t **out, struct err *e);
+                  const char *id, const char *name, size_t max_records, json_t **out,
+                  struct err *e);
 
 /* Builds the in-memory filter index (for a serving process: lists, totals
  * and facets then come from memory). Call once, before serving. */

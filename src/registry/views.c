@@ -7,7 +7,7 @@
  * when its far end may be read (its near end, in the frontier, may be).
  * Each step is one SQL query for the whole frontier, over the filter
  * index's `_ref`, `source` and `target` entries (attrs). Sections are
- * bounded: REGISTRY_VIEW_MAX_RECORDS records each, and a step reaches at
+ * bounded: REGISTRY_VIEW_MAX_RECORDS records each (or the caller's cap), and a step reaches at
  * most REGISTRY_VIEW_MAX_REACH; `truncated` says a section was cut. */
 #include "internal.h"
 
@@ -94,6 +94,7 @@ struct vwalk {
     struct registry *r;
     struct store_conn *c;
     const struct actor *a;
+    size_t max_records; /* per section */
 };
 
 /* Adds the record of stored text data when the reader may read it. */
@@ -222,7 +223,7 @@ static int run_section(struct vwalk *w, const struct model_view *v,
     bool cut = false;
     for (size_t i = 0; rc == 0 && i < s->n_steps; i++) {
         struct vset next;
-        vset_init(&next, i + 1 == s->n_steps ? REGISTRY_VIEW_MAX_RECORDS : REGISTRY_VIEW_MAX_REACH);
+        vset_init(&next, i + 1 == s->n_steps ? w->max_records : REGISTRY_VIEW_MAX_REACH);
         rc = s->steps[i].type == VIEW_REF ? step_ref(w, &s->steps[i], &cur, &next, e)
                                           : step_query(w, &s->steps[i], &cur, &next, e);
         cut = cut || cur.truncated;
@@ -275,7 +276,7 @@ static int run_diagram(struct vwalk *w, const struct model_view *v,
                        struct err *e)
 {
     struct vset nodes;
-    vset_init(&nodes, (size_t)REGISTRY_VIEW_MAX_RECORDS * v->n_sections);
+    vset_init(&nodes, w->max_records * v->n_sections);
     for (size_t i = 0; i < d->n_sections; i++) {
         const struct vset *s = &done[model_view_section(v, d->sections[i]) - v->sections];
         size_t j;
@@ -341,7 +342,8 @@ static int run_diagram(struct vwalk *w, const struct model_view *v,
 }
 
 int registry_view(struct registry *r, const struct actor *a, const char *collection,
-                  const char *id, const char *name, json_t **out, struct err *e)
+                  const char *id, const char *name, size_t max_records, json_t **out,
+                  struct err *e)
 {
     *out = NULL;
     json_t *rec = NULL;
@@ -355,7 +357,8 @@ int registry_view(struct registry *r, const struct actor *a, const char *collect
         err_not_found(e, "the record's kind has no such view");
         return -1;
     }
-    struct vwalk w = {r, store_conn(r->store), a};
+    struct vwalk w = {r, store_conn(r->store), a,
+                      max_records ? max_records : REGISTRY_VIEW_MAX_RECORDS};
     struct vset *done = calloc(v->n_sections, sizeof *done);
     if (!done)
         fatal("out of memory");
@@ -391,6 +394,6 @@ int registry_view(struct registry *r, const struct actor *a, const char *collect
     registry_redact(r, a, rec);
     *out = json_pack("{s:s, s:s, s:o, s:o, s:o, s:i}", "id", id, "view", v->name, "record", rec,
                      "sections", sections, "diagrams", diagrams, "max_records",
-                     REGISTRY_VIEW_MAX_RECORDS);
+                     (json_int_t)w.max_records);
     return 0;
 }

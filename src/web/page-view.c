@@ -99,7 +99,7 @@ static json_t *view_sections(struct page *pg, const struct model_view *v, const 
 
 /* The label of an edge: its relation type's, or its ref field's in the
  * source's kind. */
-static const char *edge_label(struct page *pg, const json_t *edge, const json_t *src)
+static const char *edge_label(struct page *pg, const json_t *edge)
 {
     const struct model *m = pg->w->api->model;
     const char *type = json_string_value(json_object_get(edge, "type"));
@@ -107,7 +107,6 @@ static const char *edge_label(struct page *pg, const json_t *edge, const json_t 
     if (rk)
         return web_label(pg->lang, rk->label);
     const char *field = json_string_value(json_object_get(edge, "field"));
-    (void)src;
     for (size_t i = 0; field && i < model_n_kinds(m); i++) {
         const struct model_field *f = model_field(model_kind_at(m, i), field);
         if (f)
@@ -140,7 +139,7 @@ static json_t *edge_details(struct page *pg, const json_t *edge)
 
 /* The index of node id in the picture, added when new; SIZE_MAX when the
  * picture is full. */
-static size_t node_at(struct page *pg, const char *id, const json_t *item, const char **ids,
+static size_t node_at(const char *id, const json_t *item, const char **ids,
                       struct graph_node *nodes, size_t *n)
 {
     for (size_t i = 0; i < *n; i++)
@@ -151,7 +150,6 @@ static size_t node_at(struct page *pg, const char *id, const json_t *item, const
     ids[*n] = id;
     nodes[*n] = (struct graph_node){json_string_value(json_object_get(item, "name")),
                                     json_string_value(json_object_get(item, "href")), false};
-    (void)pg;
     return (*n)++;
 }
 
@@ -177,11 +175,11 @@ static void render_diagram(struct page *pg, const struct model_view_diagram *d, 
         json_t *src = json_object_get(names, s ? s : ""), *dst = json_object_get(names, t ? t : "");
         if (!src || !dst)
             continue;
-        const char *label = edge_label(pg, e, src);
+        const char *label = edge_label(pg, e);
         json_array_append_new(rows, json_pack("{s:O, s:s, s:O, s:o}", "source", src, "type", label,
                                               "target", dst, "details", edge_details(pg, e)));
-        size_t a = node_at(pg, s, src, ids, nodes, &n_nodes);
-        size_t b = a == SIZE_MAX ? SIZE_MAX : node_at(pg, t, dst, ids, nodes, &n_nodes);
+        size_t a = node_at(s, src, ids, nodes, &n_nodes);
+        size_t b = a == SIZE_MAX ? SIZE_MAX : node_at(t, dst, ids, nodes, &n_nodes);
         full = full || b == SIZE_MAX;
         if (b != SIZE_MAX)
             ge[n_edges++] = (struct graph_edge){a, b, label};
@@ -212,7 +210,7 @@ static void h_view(struct http_req *req, struct http_resp *resp, void *ctx)
     json_t *view = NULL;
     struct err e = ERR_INIT;
     if (!coll || !id || !text_id_valid(id) || !name ||
-        registry_view(pg.w->api->reg, &pg.actor, coll, id, name, &view, &e) < 0) {
+        registry_view(pg.w->api->reg, &pg.actor, coll, id, name, 0, &view, &e) < 0) {
         page_error(&pg, 404, NULL);
         return;
     }
@@ -236,10 +234,16 @@ static void h_view(struct http_req *req, struct http_resp *resp, void *ctx)
     json_object_set_new(pg.data, "max_records", json_integer(REGISTRY_VIEW_MAX_RECORDS));
     struct buf diagrams;
     buf_init(&diagrams, WEB_MAX_PAGE);
+    json_t *toc = json_array(); /* the diagrams, in the list of sections */
     size_t i;
     json_t *dg;
-    json_array_foreach (json_object_get(view, "diagrams"), i, dg)
+    json_array_foreach (json_object_get(view, "diagrams"), i, dg) {
         render_diagram(&pg, &v->diagrams[i], dg, names, i, &diagrams);
+        json_array_append_new(toc, json_pack("{s:s, s:s}", "id",
+                                             arena_printf(req->arena, "diagram-%zu", i), "label",
+                                             web_label(pg.lang, v->diagrams[i].label)));
+    }
+    json_object_set_new(pg.data, "diagram_links", toc);
     json_decref(names);
     json_decref(view);
     struct tpl_raw raw = {"diagrams", diagrams.p ? diagrams.p : "", diagrams.len};
