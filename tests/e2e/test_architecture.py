@@ -380,7 +380,6 @@ def view(rid, token, name='architecture'):
 
 
 def test_the_domain_view():
-    # REQ: ARC-01
     # REQ: ARC-02
     # the domain's view from the model: bodies, capabilities, functions, the
     # services and processes under them, the systems that automate them, and
