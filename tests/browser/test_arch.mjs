@@ -1,8 +1,9 @@
 // The architecture's pages in a real browser (issue 15): a domain's page
 // (its view from the model) in kk, ru and en, accessible (axe-core), within
 // the Content-Security-Policy, with its flows diagram and the table that
-// says the same, whole without JavaScript and on a phone; the public
-// e-services catalogue and the menu's architecture page.
+// says the same, whole without JavaScript and on a phone, and its trace
+// page's diagram; the public e-services catalogue and the menu's
+// architecture page.
 import { Server, launch, axeCheck, shot, watchConsole, assert, run, LANGS } from './harness.mjs';
 
 const srv = await new Server({ demo: true }).start();
@@ -57,7 +58,7 @@ for (const lang of LANGS) {
   }]);
 }
 
-cases.push(['the domain page on a phone, and whole without JavaScript', async () => {
+cases.push(['the domain page and its trace on a phone, and the domain page whole without JavaScript', async () => {
   const phone = await browser.newContext({ viewport: { width: 390, height: 844 } });
   await signIn(phone, architect);
   let page = await phone.newPage();
@@ -66,6 +67,10 @@ cases.push(['the domain page on a phone, and whole without JavaScript', async ()
   assert(overflow <= 0, `wider than the phone by ${overflow}px`);
   await axeCheck(page, 'domain page on a phone');
   await shot(page, 'domain-phone');
+  // its traceability page draws the walk above the lists that say the same
+  await page.goto(`${srv.base}/kk/domains/${DOMAIN}/trace`);
+  assert(await page.locator('.portal-card-graph svg').count() === 1, 'the trace diagram');
+  await axeCheck(page, 'trace page on a phone');
   await phone.close();
   // without script: every section is there, and a record opens its card
   const ctx = await browser.newContext({ javaScriptEnabled: false });
