@@ -1202,15 +1202,15 @@ static bool facet_ok(const struct model *m, const struct model_collection *col, 
 }
 
 /* Is name a field its list pages can show as a column: a field of one of
- * col's kinds that is neither restricted nor an object, an i18n text or a
- * list of objects? */
+ * col's kinds that is neither restricted nor an object, a text, an i18n
+ * text or a reference (a list's item neither)? */
 static bool column_ok(const struct model *m, const struct model_collection *col, const char *name)
 {
     for (size_t i = 0; i < col->n_kinds; i++) {
         const struct model_field *f = model_field(model_kind(m, col->kinds[i]), name);
         const struct model_field *t = f && f->type == FT_LIST ? f->item : f;
         if (f && !f->restricted && t->type != FT_OBJECT && t->type != FT_TEXT &&
-            t->type != FT_I18N)
+            t->type != FT_I18N && t->type != FT_REF)
             return true;
     }
     return false;
@@ -1235,7 +1235,7 @@ static int fill_collections(struct loader *ld)
             if (!column_ok(m, col, col->columns[i]))
                 return ld_fail(ld, ld_idx(ld, ld_sub(ld, ld_sub(ld, "collections", col->id), "columns"), i),
                                "'%s' is not a field of the collection's kinds that a list can "
-                               "show (not restricted, an object or a text)",
+                               "show (not restricted, an object, a text or a reference)",
                                col->columns[i]);
     }
     return 0;

@@ -629,7 +629,7 @@ static const char VIEWS[] =
     ",\"inverse\":\"automated_by\",\"inverse_label\":" L
     ",\"source\":[\"sys\"],\"target\":[\"func\",\"svc\"]}},"
     "\"collections\":{\"c\":{\"label\":" L
-    ",\"type\":\"records\",\"columns\":[\"note\",\"func\"],\"menu\":true},"
+    ",\"type\":\"records\",\"columns\":[\"note\",\"dirs\"],\"menu\":true},"
     "\"relations\":{\"label\":" L ",\"type\":\"relations\"}}}";
 
 /* The loader takes a kind's "views" and follows each path through the
@@ -721,6 +721,7 @@ static void test_views_loader(void **state)
         {"collections.c.columns", "[\"about\"]", "collections.c.columns[0]: 'about' is not a field"},
         {"collections.c.columns", "[\"secret\"]", "collections.c.columns[0]: 'secret' is not a field"},
         {"collections.c.columns", "[]", "collections.c.columns: must be a non-empty array"},
+        {"collections.c.columns", "[\"func\"]", "collections.c.columns[0]: 'func' is not a field"},
         {"collections.c.menu", "\"yes\"", "collections.c.menu: must be"},
     };
 #undef S
