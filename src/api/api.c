@@ -836,6 +836,27 @@ static void h_trace(struct http_req *req, struct http_resp *resp, void *ctx)
     answer(resp, rc, &e, out);
 }
 
+/* GET /api/v1/{collection}/{id}/views/{name}: the record's view as its
+ * kind declares it (issue 15). */
+static void h_view(struct http_req *req, struct http_resp *resp, void *ctx)
+{
+    struct api *api = ctx;
+    static const char *const allowed[] = {NULL};
+    const struct model_collection *coll;
+    const char *id;
+    struct actor a;
+    if (record_request(api, req, resp, false, allowed, &coll, &id, &a) < 0)
+        return;
+    json_t *out = NULL;
+    struct err e = ERR_INIT;
+    int rc = -1;
+    if (coll->type == COLL_RELATIONS)
+        err_bad_request(&e, "collection", "a view is of a record, not a relation");
+    else
+        rc = registry_view(api->reg, &a, coll->id, id, http_req_param(req, "name"), 0, &out, &e);
+    answer(resp, rc, &e, out);
+}
+
 void api_routes(struct api *api, struct router *rt)
 {
     api_account_routes(api, rt);
@@ -856,4 +877,5 @@ void api_routes(struct api *api, struct router *rt)
     router_add(rt, "GET", "/api/v1/{collection}/{id}/history", h_history, api);
     router_add(rt, "GET", "/api/v1/{collection}/{id}/relations", h_relations, api);
     router_add(rt, "GET", "/api/v1/{collection}/{id}/trace", h_trace, api);
+    router_add(rt, "GET", "/api/v1/{collection}/{id}/views/{name}", h_view, api);
 }

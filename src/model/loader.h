@@ -125,6 +125,11 @@ int parse_relation_required(struct loader *ld, const json_t *v, const char *path
                             struct model_kind *rel);
 json_t *relation_required_json(const struct model_kind *rel);
 
+/* views.c: every kind's "views" (after the kinds and relations), and a
+ * view's JSON. */
+int parse_views(struct loader *ld);
+json_t *views_json(const struct model_kind *k);
+
 /* workflow.c: the `workflows` section, and each kind's link to one. */
 int parse_workflows(struct loader *ld);
 int parse_kind_workflow(struct loader *ld, const json_t *v, const char *path,

@@ -35,10 +35,10 @@ static const char *const TOP_KEYS[] = {"version",   "description", "languages", 
                                        NULL};
 static const char *const ENUM_KEYS[] = {"label", "values", NULL};
 static const char *const VALUE_KEYS[] = {"id", "label", "earlier", NULL};
-static const char *const COLL_KEYS[] = {"label", "type", "facets", NULL};
+static const char *const COLL_KEYS[] = {"label", "type", "facets", "columns", "menu", NULL};
 static const char *const KIND_KEYS[] = {"label",   "collection", "owned",    "owns",     "named",
                                         "include", "fields",     "workflow", "code_prefix",
-                                        "documents", "inclusion", "read",  "inherits", NULL};
+                                        "documents", "inclusion", "read",  "inherits", "views", NULL};
 static const char *const INHERITS_KEYS[] = {"via", "fields", NULL};
 static const char *const REL_KEYS[] = {"label",  "inverse",    "inverse_label", "source",
                                        "target", "attributes", "collection",    "required_for",
@@ -358,6 +358,11 @@ static int parse_collections(struct loader *ld)
         json_t *facets = json_object_get(v, "facets");
         if (facets && ld_strings(ld, facets, ld_sub(ld, path, "facets"), true, &c->facets,
                                  &c->n_facets))
+            return -1;
+        json_t *columns = json_object_get(v, "columns");
+        if ((columns && ld_strings(ld, columns, ld_sub(ld, path, "columns"), true, &c->columns,
+                                   &c->n_columns)) ||
+            ld_bool(ld, v, "menu", path, &c->menu))
             return -1;
         c->id = ld_keep(ld, id);
         m->n_colls++;
@@ -1196,6 +1201,21 @@ static bool facet_ok(const struct model *m, const struct model_collection *col, 
     return strcmp(name, "kind") == 0 || (owned && strcmp(name, "owner") == 0);
 }
 
+/* Is name a field its list pages can show as a column: a field of one of
+ * col's kinds that is neither restricted nor an object, a text, an i18n
+ * text or a reference (a list's item neither)? */
+static bool column_ok(const struct model *m, const struct model_collection *col, const char *name)
+{
+    for (size_t i = 0; i < col->n_kinds; i++) {
+        const struct model_field *f = model_field(model_kind(m, col->kinds[i]), name);
+        const struct model_field *t = f && f->type == FT_LIST ? f->item : f;
+        if (f && !f->restricted && t->type != FT_OBJECT && t->type != FT_TEXT &&
+            t->type != FT_I18N && t->type != FT_REF)
+            return true;
+    }
+    return false;
+}
+
 static int fill_collections(struct loader *ld)
 {
     struct model *m = ld->m;
@@ -1211,6 +1231,12 @@ static int fill_collections(struct loader *ld)
                                "'%s' is not 'kind', 'owner' or a filterable enum or boolean "
                                "field of the collection's kinds",
                                col->facets[i]);
+        for (size_t i = 0; i < col->n_columns; i++)
+            if (!column_ok(m, col, col->columns[i]))
+                return ld_fail(ld, ld_idx(ld, ld_sub(ld, ld_sub(ld, "collections", col->id), "columns"), i),
+                               "'%s' is not a field of the collection's kinds that a list can "
+                               "show (not restricted, an object, a text or a reference)",
+                               col->columns[i]);
     }
     return 0;
 }
@@ -1375,6 +1401,8 @@ static json_t *kind_json(const struct model_kind *k)
         json_object_set_new(o, "inherits",
                             json_pack("{s:s, s:o}", "via", k->inherit_via, "fields",
                                       strings_json(k->inherit_fields, k->n_inherit_fields)));
+    if (k->n_views)
+        json_object_set_new(o, "views", views_json(k));
     if (k->inclusion_field)
         json_object_set_new(o, "inclusion",
                             json_pack("{s:s, s:s}", "field", k->inclusion_field, "protocol",
@@ -1466,7 +1494,8 @@ static int model_check(struct loader *ld)
         ld_member(ld, ld->root, "relations", "", JSON_OBJECT, false, &ld->relations_in) ||
         parse_collections(ld) || parse_enums(ld) || parse_policies(ld) || parse_workflows(ld) ||
         parse_doc_lists(ld) ||
-        parse_field_sets(ld) || parse_kinds(ld) || check_inherits(ld) || fill_collections(ld))
+        parse_field_sets(ld) || parse_kinds(ld) || check_inherits(ld) || fill_collections(ld) ||
+        parse_views(ld))
         return -1;
     return parse_rules(ld); /* after the collections know their kinds */
 }

@@ -238,6 +238,56 @@ struct model_doc_list {
     size_t n_types;
 };
 
+/* ---- views (issue 15): sections of records reached from a record ------ */
+
+/* One step of a view's path, from a set of records to the next: the
+ * records their ref field names (VIEW_REF), the records of `kinds` whose
+ * ref field names one of them (VIEW_REFERENCED_BY), or the other ends of
+ * their live relations of type `relation`, out of them or into them
+ * (VIEW_RELATION). */
+enum model_view_step_type { VIEW_REF, VIEW_REFERENCED_BY, VIEW_RELATION };
+struct model_view_step {
+    enum model_view_step_type type;
+    const char *field;    /* VIEW_REF, VIEW_REFERENCED_BY */
+    const char **kinds;   /* VIEW_REFERENCED_BY: NULL-terminated */
+    size_t n_kinds;
+    const char *relation; /* VIEW_RELATION */
+    bool out;
+};
+
+/* A named section: the records its path reaches from the record (or from
+ * the records of the earlier sections named in `from`), deduplicated. */
+struct model_view_section {
+    const char *name;
+    struct i18n label;
+    const char **from; /* earlier sections' names, NULL-terminated; NULL: the record */
+    size_t n_from;
+    struct model_view_step *steps;
+    size_t n_steps;
+};
+
+/* A diagram over the records of some sections: the live relations of the
+ * given types, and the given ref fields, among them. */
+struct model_view_diagram {
+    const char *name;
+    struct i18n label;
+    const char **sections, **relations, **refs; /* NULL-terminated */
+    size_t n_sections, n_relations, n_refs;
+};
+
+/* A view of a record (model key "views" of a kind): its own fields shown at
+ * the top, then its sections and diagrams. */
+struct model_view {
+    const char *name;
+    struct i18n label;
+    const char **fields; /* NULL-terminated */
+    size_t n_fields;
+    struct model_view_section *sections;
+    size_t n_sections;
+    struct model_view_diagram *diagrams;
+    size_t n_diagrams;
+};
+
 struct model_kind {
     const char *id;
     struct i18n label;
@@ -276,6 +326,8 @@ struct model_kind {
     const char *inherit_via;
     const char **inherit_fields;
     size_t n_inherit_fields;
+    struct model_view *views; /* model key "views" */
+    size_t n_views;
     struct model_field *fields;
     size_t n_fields;
 };
@@ -296,6 +348,13 @@ struct model_collection {
      * given: kind, every such field, owner (web_list_facets). */
     const char **facets;
     size_t n_facets;
+    /* The fields its list pages show as columns, in order (model key
+     * "columns"), after those of its workflow; fields of its kinds. */
+    const char **columns;
+    size_t n_columns;
+    /* Listed on the architecture page the layout's menu leads to (model
+     * key "menu"). */
+    bool menu;
 };
 
 /* A dated policy value (REQ X-POL-01): `value` applies to clocks started
@@ -432,6 +491,10 @@ json_t *model_rule_gaps(const struct model *m, const json_t *rec, bool warnings,
  * derived value whose source is empty). */
 void model_derive(const struct model_kind *k, json_t *rec);
 const struct model_kind *model_kind_at(const struct model *m, size_t i);
+/* The view `name` of kind k, or NULL. */
+const struct model_view *model_view(const struct model_kind *k, const char *name);
+/* The section `name` of view v, or NULL. */
+const struct model_view_section *model_view_section(const struct model_view *v, const char *name);
 /* Does kind k inherit field `name` through its inherit_via? */
 bool model_kind_inherits(const struct model_kind *k, const char *name);
 

@@ -227,6 +227,21 @@ int registry_trace(struct registry *r, const struct actor *a, const char *collec
                    const char *id, const struct registry_trace_query *q, json_t **out,
                    struct err *e);
 
+/* A record's view (model key "views" of its kind, issue 15): *out gets
+ * {id, view, record (as the reader may read it), sections:[{name,
+ * items:[{id, kind, collection, name}], truncated}], diagrams:[{name,
+ * nodes:[ids], edges:[relation members, or {field, source, target} for a
+ * ref]}], max_records} (new ref). Every step goes only through records
+ * the actor may read; a section lists at most max_records records (0:
+ * REGISTRY_VIEW_MAX_RECORDS) and a step reaches at most REGISTRY_VIEW_MAX_REACH (truncated
+ * says it was cut). 404 when the record may not be read or its kind has
+ * no such view, 410 when retired. */
+#define REGISTRY_VIEW_MAX_RECORDS 500
+#define REGISTRY_VIEW_MAX_REACH 5000
+int registry_view(struct registry *r, const struct actor *a, const char *collection,
+                  const char *id, const char *name, size_t max_records, json_t **out,
+                  struct err *e);
+
 /* Builds the in-memory filter index (for a serving process: lists, totals
  * and facets then come from memory). Call once, before serving. */
 int registry_enable_filter_index(struct registry *r, struct err *e);

@@ -30,4 +30,11 @@ void card_relation_routes(struct web *w, struct router *rt, const char *collecti
  * from, step by step (page-trace.c). */
 void card_trace_routes(struct web *w, struct router *rt, const char *collection);
 
+/* The views of kind k (model key "views") as links from the card of
+ * coll/id: [{label, url}] (page-view.c). */
+json_t *card_view_links(struct page *pg, const struct model_kind *k, const char *coll,
+                        const char *id);
+/* GET /{lang}/{collection}/{id}/view/{name}: the record's view. */
+void card_view_routes(struct web *w, struct router *rt, const char *collection);
+
 #endif

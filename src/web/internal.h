@@ -184,5 +184,8 @@ void web_registry_routes(struct web *w, struct router *rt);
 void web_list_routes(struct web *w, struct router *rt, const char *coll);
 void web_forms_collection_routes(struct web *w, struct router *rt, const char *coll);
 void web_help_routes(struct web *w, struct router *rt);
+/* GET /{lang}/architecture: the model's menu collections the visitor may
+ * read (page-arch.c). */
+void web_arch_routes(struct web *w, struct router *rt);
 
 #endif

@@ -948,6 +948,8 @@ static void card_render(struct page *pg, const char *coll, const char *id, int s
     flag(d, "relations");
     page_rule_checks(pg, k, coll, id, rec); /* the rules' checks: for the report's readers */
     json_object_set_new(d, "trace_url", json_string(page_url(pg, "/%s/%s/trace", coll, id)));
+    json_object_set_new(d, "views", card_view_links(pg, k, coll, id));
+    flag(d, "views");
     json_object_set_new(d, "has_graph", json_boolean(svg.len > 0));
     json_t *hist = history_section(pg, k, coll, id, hide);
     json_object_set_new(d, "history", hist ? hist : json_array());

@@ -24,7 +24,7 @@
 #define CSV_PAGE 500      /* rows read per step while writing the CSV */
 
 #define MAX_FACETS REGISTRY_MAX_FACETS
-#define MAX_COLS 3 /* the workflow's code, stage and status fields */
+#define MAX_COLS 11 /* the workflow's code, stage and status fields, the collection's columns */
 #define MAX_AT CSV_MAX_ROWS /* the furthest row a page may start at: walking to it
                             * costs what the CSV of as many rows does */
 
@@ -82,7 +82,7 @@ static bool collection_owned(const struct model *m, const struct model_collectio
 }
 
 /* The model's columns of coll's list: its workflow's code, stage and
- * status fields (those it has), or none. */
+ * status fields (those it has), then the collection's "columns". */
 static size_t list_columns(const struct model *m, const struct model_collection *coll,
                            const char **out)
 {
@@ -90,9 +90,12 @@ static size_t list_columns(const struct model *m, const struct model_collection 
     size_t n = 0;
     const char *fields[MAX_COLS] = {wf ? wf->code_field : NULL, wf ? wf->stage_field : NULL,
                                     wf ? wf->status_field : NULL};
-    for (size_t i = 0; i < MAX_COLS; i++)
+    for (size_t i = 0; i < 3; i++)
         if (fields[i])
             out[n++] = fields[i];
+    for (size_t i = 0; i < coll->n_columns && n < MAX_COLS; i++)
+        if (!listed(out, n, coll->columns[i]))
+            out[n++] = coll->columns[i];
     return n;
 }
 
@@ -154,6 +157,16 @@ static const struct model_field *field_def(const struct page *pg, const char *fi
     enum field_type type;
     const struct model_field *def = NULL;
     return coll && listq_field_filterable(m, coll, field, &type, &def) ? def : NULL;
+}
+
+/* A column's field: a field of the collection's kinds, filterable or not
+ * (the collection's "columns" may name either). */
+static const struct model_field *column_def(const struct page *pg, const char *field)
+{
+    const struct model_field *def = field_def(pg, field);
+    for (size_t i = 0; !def && pg->coll && i < pg->coll->n_kinds; i++)
+        def = model_field(model_kind(pg->w->api->model, pg->coll->kinds[i]), field);
+    return def;
 }
 
 static const char *enum_label(const struct page *pg, const struct model_field *def,
@@ -431,13 +444,39 @@ static size_t column_heads(struct page *pg, const struct columns *c, const char 
     if (c->kind)
         out[n++] = page_tr(pg, TR("Kind"));
     for (size_t i = 0; i < c->n_model; i++) {
-        const struct model_field *f = field_def(pg, c->model[i]);
+        const struct model_field *f = column_def(pg, c->model[i]);
         out[n++] = f ? web_label(pg->lang, f->label) : c->model[i];
     }
     if (c->owner)
         out[n++] = page_tr(pg, TR("Owner"));
     out[n++] = page_tr(pg, TR("Updated"));
     return n;
+}
+
+/* A column's value as text: an enumeration's labels (a list's joined by
+ * commas), a number, yes or no, or the text itself. */
+static const char *cell_text(struct page *pg, const struct model_field *f, const json_t *v)
+{
+    if (json_is_array(v)) {
+        struct buf b;
+        buf_init(&b, 64u << 10);
+        size_t i;
+        const json_t *x;
+        json_array_foreach (v, i, x) {
+            if (i)
+                buf_puts(&b, ", ");
+            buf_puts(&b, cell_text(pg, f, x));
+        }
+        const char *out = arena_strdup(pg->req->arena, b.p ? b.p : "");
+        buf_free(&b);
+        return out;
+    }
+    if (json_is_integer(v))
+        return arena_printf(pg->req->arena, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+    if (json_is_boolean(v))
+        return enum_label(pg, f, json_is_true(v) ? "true" : "false");
+    const char *text = json_string_value(v);
+    return text ? enum_label(pg, f, text) : "";
 }
 
 /* The cells of a stored record after its name, as column_heads orders
@@ -448,11 +487,8 @@ static size_t row_cells(struct page *pg, const struct columns *c, json_t *rec, j
     size_t n = 0;
     if (c->kind)
         out[n++] = kind_label(pg, json_string_value(json_object_get(rec, "kind")));
-    for (size_t i = 0; i < c->n_model; i++) {
-        const json_t *v = json_object_get(rec, c->model[i]);
-        const char *text = json_string_value(v);
-        out[n++] = text ? enum_label(pg, field_def(pg, c->model[i]), text) : "";
-    }
+    for (size_t i = 0; i < c->n_model; i++)
+        out[n++] = cell_text(pg, column_def(pg, c->model[i]), json_object_get(rec, c->model[i]));
     if (c->owner)
         out[n++] = org_name(pg, names, json_string_value(json_object_get(rec, "owner")));
     const char *updated = json_string_value(json_object_get(rec, "updated_at"));
@@ -474,9 +510,16 @@ static json_t *rows_of(struct page *pg, const struct columns *c, json_t *items, 
         const char *cells[3 + MAX_COLS];
         size_t n = row_cells(pg, c, rec, names, cells);
         json_t *a = json_array();
-        for (size_t j = 0; j < n; j++)
-            json_array_append_new(a, json_pack("{s:s, s:s}", "text", cells[j], "label",
-                                               j + 1 < n_heads ? heads[j + 1] : ""));
+        for (size_t j = 0; j < n; j++) {
+            json_t *cell = json_pack("{s:s, s:s}", "text", cells[j], "label",
+                                     j + 1 < n_heads ? heads[j + 1] : "");
+            size_t col = j - (c->kind ? 1 : 0); /* a model column's web address is a link */
+            const struct model_field *f =
+                (!c->kind || j > 0) && col < c->n_model ? column_def(pg, c->model[col]) : NULL;
+            if (f && f->type == FT_URL && *cells[j])
+                json_object_set_new(cell, "href", json_string(cells[j]));
+            json_array_append_new(a, cell);
+        }
         json_t *o = json_pack("{s:s, s:s, s:o}", "name",
                               web_name(pg->lang, json_object_get(rec, "name")), "url",
                               page_url(pg, "/%s/%s", pg->coll->id, id ? id : ""), "cells", a);

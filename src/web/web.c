@@ -8,6 +8,7 @@
 #include "registry/registry.h"
 #include "util/timeutil.h"
 #include "web/assets.h"
+#include "web/card.h"
 
 #include <sodium.h>
 #include <stdarg.h>
@@ -754,7 +755,19 @@ static void collection_routes(struct web *w, struct router *rt)
             web_verify_routes_for(w, rt, c->id);
         web_list_routes(w, rt, c->id);
         web_forms_collection_routes(w, rt, c->id);
+        /* issue 15, lane domain: a record's views (page-view.c), the
+         * domain page among them */
+        bool viewed = false;
+        for (size_t k = 0; k < c->n_kinds; k++) {
+            const struct model_kind *kd = model_kind(m, c->kinds[k]);
+            viewed |= kd && kd->n_views > 0;
+        }
+        if (viewed)
+            card_view_routes(w, rt, c->id);
     }
+    /* issue 15, lane domain: the architecture page the menu leads to
+     * (page-arch.c) */
+    web_arch_routes(w, rt);
 }
 
 void web_routes(struct web *w, struct router *rt)

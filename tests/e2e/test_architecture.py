@@ -541,6 +541,98 @@ def test_gap_lists_of_every_layer():
     assert 'атрибута мастер-данных' not in rules_page
     assert re.search(r'aria-current="page">Деятельность<', rules_page), 'the current layer'
     assert 'Слои архитектуры' in rules_page
+def view(rid, token, name='architecture'):
+    r = SRV.get(f'/api/v1/domains/{rid}/views/{name}', token=token)
+    assert r.status == 200, r
+    v = r.json()
+    return v, {s['name']: [i['id'] for i in s['items']] for s in v['sections']}
+
+
+def test_the_domain_view():
+    # REQ: ARC-02
+    # the domain's view from the model: bodies, capabilities, functions, the
+    # services and processes under them, the systems that automate them, and
+    # the flows among those systems; every step only through what the reader
+    # may read
+    did = W['domain']['id']
+    v, sec = view(did, OWNER)
+    assert v['record']['directions'] == ['Пенсионное обеспечение', 'Социальные выплаты'], v
+    assert sorted(sec['bodies']) == sorted([ORG, OTHER]), sec
+    assert set(sec['capabilities']) == {W['top']['id'], W['cap']['id']}, sec
+    assert sec['functions'] == [W['function']['id']], sec
+    assert set(sec['services']) == {W['service']['id'], W['other_service']['id']}, sec
+    procs = SRV.get('/api/v1/processes?limit=100', token=OWNER).json()['items']
+    assert set(sec['processes']) == {p['id'] for p in procs}, sec  # of the function and a service
+    systems = set(sec['systems'])
+    assert len(systems) == 2 and not any(s['truncated'] for s in v['sections']), v
+    a, b = sorted(systems)
+    flow = relate('exchanges_data_with', a, b, OWNER, data_carried='Сведения о пенсионерах',
+                  direction='source_to_target')
+    v, sec = view(did, OWNER)
+    flows = next(d for d in v['diagrams'] if d['name'] == 'flows')
+    assert [(e['id'], e['source'], e['target'], e['data_carried']) for e in flows['edges']] == [
+        (flow['id'], a, b, 'Сведения о пенсионерах')], flows
+    assert set(flows['nodes']) == systems, flows
+    # the systems are the body's drafts: another body's editor reads the domain
+    # without them (and without the flow), the public not at all
+    v, sec = view(did, STRANGER)
+    assert sec['systems'] == [] and v['diagrams'][0]['edges'] == [], v
+    assert sec['functions'] == [W['function']['id']], sec
+    missing = SRV.get(f'/api/v1/domains/{did}/views/architecture')
+    assert_problem(missing, 404)
+    assert missing.body == SRV.get(f'/api/v1/domains/{GHOST}/views/architecture').body
+    assert_problem(SRV.get(f'/api/v1/domains/{did}/views/nothing', token=OWNER), 404)
+    assert_problem(SRV.get(f'/api/v1/relations/{flow["id"]}/views/architecture', token=OWNER), 400)
+    assert_problem(SRV.get(f'/api/v1/domains/{did}/views/architecture?x=1', token=OWNER), 400)
+    # a domain with nothing under it has empty sections
+    v2 = create('domains', {'name': {'ru': 'Пустой домен'}}, ARCH)
+    _, sec = view(v2['id'], OWNER)
+    assert all(ids == [] for ids in sec.values()), sec
+
+
+def test_the_domain_page_catalogue_and_menu():
+    # REQ: ARC-02
+    # REQ: X-SVC-01
+    did = W['domain']['id']
+    owner = sign_in('owner-editor', ORG)
+    member = sign_in('owner-editor', OTHER)
+    heads = {'kk': 'Домен архитектурасы', 'ru': 'Архитектура домена', 'en': "The domain's architecture"}
+    for lang, head in heads.items():
+        r = page(f'/{lang}/domains/{did}/view/architecture', owner)
+        assert r.status == 200, (lang, r)
+        body = text(r)
+        assert f'<h1>{head}: ' in body and 'Пенсионное обеспечение' in body, (lang, body[:3000])
+        assert 'Назначение пенсионных выплат по возрасту' in body and 'ИС Пенсионных выплат' in body
+        # the flows drawn, and said again in a table
+        assert '<svg' in body and 'Сведения о пенсионерах' in body, lang
+        # the card links to its view
+        card = text(page(f'/{lang}/domains/{did}', owner))
+        assert f'/{lang}/domains/{did}/view/architecture' in card, lang
+    body = text(page(f'/ru/domains/{did}/view/architecture', member))
+    assert 'ИС Пенсионных выплат' not in body and 'Сведения о пенсионерах' not in body
+    assert 'Между этими записями нет связей.' in body and 'Назначение пенсионных выплат по возрасту' in body
+    assert page(f'/ru/domains/{did}/view/architecture').status == 404
+    assert page(f'/ru/domains/{did}/view/nothing', owner).status == 404
+    # the trace page draws the walk beside its lists
+    body = text(page(f'/ru/domains/{did}/trace', owner))
+    assert '<svg' in body and 'Министерство здравоохранения' in body, body[:2000]
+    # the e-services catalogue for the public: type, maturity, channels, owner, its own address
+    body = text(page('/en/services'))
+    for cell in ('G2C', 'Transactional', 'Informational', 'egov.kz',
+                 'href="https://egov.kz/cms/ru/services/pension/pass_pension"',
+                 'Министерство труда и социальной защиты населения'):
+        assert cell in body, (cell, body[-4000:])
+    body = text(page('/ru/services?filter=maturity:informational'))
+    assert 'Справка о пенсионных отчислениях' in body and 'по возрасту' not in body
+    # the menu's architecture page: from the model, as the visitor may read
+    for lang in ('kk', 'ru', 'en'):
+        body = text(page(f'/{lang}'))
+        assert f'href="/{lang}/architecture"' in body and f'href="/{lang}/services"' in body, lang
+    pub = text(page('/ru/architecture'))
+    assert 'href="/ru/services"' in pub and 'href="/ru/domains"' not in pub, pub
+    mine = text(page('/ru/architecture', member))
+    assert 'href="/ru/domains"' in mine and 'href="/ru/functions"' in mine, mine
+    assert 'href="/ru/objects"' not in mine and 'href="/ru/organizations"' not in mine
 
 
 def main():
@@ -562,7 +654,8 @@ def main():
              test_signed_in_kinds_do_not_exist_for_the_public, test_pages_list_facets_card_and_form,
              test_owner_editors_keep_only_their_own_functions, test_gap_lists_of_the_activity_layer,
              test_layer_lists_published_for_everyone, test_the_card_of_a_system_shows_its_layers,
-             test_gap_lists_of_every_layer])
+             test_gap_lists_of_every_layer, test_the_domain_view,
+             test_the_domain_page_catalogue_and_menu])
 
 
 if __name__ == '__main__':

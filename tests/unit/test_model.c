@@ -597,6 +597,146 @@ static void test_inherits_loader(void **state)
     }
 }
 
+/* A domain-like kind whose view walks every kind of step (issue 15). */
+static const char VIEWS[] =
+    "{\"version\":1,\"languages\":[\"kk\",\"ru\",\"en\"]," "\"kinds\":{\"org\":{\"label\":" L
+    ",\"collection\":\"c\",\"named\":true},\"area\":{\"label\":" L
+    ",\"collection\":\"c\",\"named\":true,\"fields\":[{\"name\":\"dirs\","
+    "\"type\":\"list\",\"label\":" L
+    ",\"item\":{\"type\":\"string\"}},{\"name\":\"secret\",\"type\":\"string\"," "\"label\":" L
+    ",\"restricted\":true}],\"views\":{\"arch\":{\"label\":" L
+    ",\"fields\":[\"dirs\"],\"sections\":[{\"name\":\"bodies\",\"label\":" L
+    ",\"path\":[{\"relation\":\"joins\",\"direction\":\"in\"}]},{\"name\":\"funcs\","
+    "\"label\":" L ",\"path\":[{\"referenced_by\":\"area\",\"kinds\":[\"func\"]}]},"
+    "{\"name\":\"svcs\",\"label\":" L
+    ",\"from\":[\"funcs\"],\"path\":[{\"referenced_by\":\"func\","
+    "\"kinds\":[\"svc\"]}]},{\"name\":\"systems\",\"label\":" L
+    ",\"from\":[\"funcs\",\"svcs\"],\"path\":[{\"relation\":\"automates\","
+    "\"direction\":\"in\"}]},{\"name\":\"back\",\"label\":" L
+    ",\"from\":[\"svcs\"],\"path\":[{\"ref\":\"func\"},{\"ref\":\"area\"}]}],"
+    "\"diagrams\":[{\"name\":\"auto\",\"label\":" L
+    ",\"sections\":[\"systems\",\"funcs\",\"svcs\"],\"relations\":[\"automates\"],"
+    "\"refs\":[\"func\"]}]}}},\"func\":{\"label\":" L
+    ",\"collection\":\"c\",\"named\":true,\"fields\":[{\"name\":\"area\","
+    "\"type\":\"ref\",\"label\":" L ",\"to\":[\"area\"]}]},\"svc\":{\"label\":" L
+    ",\"collection\":\"c\",\"named\":true,\"fields\":[{\"name\":\"func\","
+    "\"type\":\"ref\",\"label\":" L
+    ",\"to\":[\"func\"]},{\"name\":\"note\",\"type\":\"string\",\"label\":" L
+    "},{\"name\":\"about\",\"type\":\"i18n\",\"label\":" L "}]},\"sys\":{\"label\":" L
+    ",\"collection\":\"c\",\"named\":true}},\"relations\":{\"joins\":{\"label\":" L
+    ",\"inverse\":\"joined_by\",\"inverse_label\":" L
+    ",\"source\":[\"org\"],\"target\":[\"area\"]},\"automates\":{\"label\":" L
+    ",\"inverse\":\"automated_by\",\"inverse_label\":" L
+    ",\"source\":[\"sys\"],\"target\":[\"func\",\"svc\"]}},"
+    "\"collections\":{\"c\":{\"label\":" L
+    ",\"type\":\"records\",\"columns\":[\"note\",\"dirs\"],\"menu\":true},"
+    "\"relations\":{\"label\":" L ",\"type\":\"relations\"}}}";
+
+/* The loader takes a kind's "views" and follows each path through the
+ * kinds it reaches: a step that can never match fails with its path. */
+static void test_views_loader(void **state)
+{
+    struct err e = ERR_INIT;
+    struct model *m = load_text(VIEWS, &e);
+    if (!m)
+        fail_msg("views model: %s", e.detail);
+    const struct model_kind *area = model_kind(m, "area");
+    const struct model_view *v = model_view(area, "arch");
+    assert_non_null(v);
+    assert_null(model_view(area, "other"));
+    assert_null(model_view(model_kind(m, "func"), "arch"));
+    assert_int_equal(v->n_sections, 5);
+    assert_int_equal(v->n_fields, 1);
+    const struct model_view_section *sys = model_view_section(v, "systems");
+    assert_int_equal(sys->n_from, 2);
+    assert_int_equal(sys->steps[0].type, VIEW_RELATION);
+    assert_false(sys->steps[0].out);
+    assert_int_equal(model_view_section(v, "funcs")->steps[0].type, VIEW_REFERENCED_BY);
+    assert_int_equal(model_view_section(v, "back")->steps[1].type, VIEW_REF);
+    assert_int_equal(v->n_diagrams, 1);
+    assert_int_equal(v->diagrams[0].n_refs, 1);
+    const struct model_collection *c = model_collection(m, "c");
+    assert_true(c->menu);
+    assert_int_equal(c->n_columns, 2);
+    json_t *jv = json_object_get(
+        json_object_get(json_object_get(json_object_get(model_json(m), "kinds"), "area"), "views"),
+        "arch");
+    assert_int_equal(json_array_size(json_object_get(jv, "sections")), 5);
+    model_free(m);
+#define S "kinds.area.views.arch.sections"
+    static const struct broken cases[] = {
+        {S "[1].path[0].referenced_by", "\"nothing\"",
+         S "[1].path[0].kinds[0]: kind 'func' has no ref field 'nothing'"},
+        {S "[1].path[0].kinds", "[\"ghost\"]", S "[1].path[0].kinds[0]: unknown record kind 'ghost'"},
+        {S "[1].path[0].kinds", "[\"joins\"]", S "[1].path[0].kinds[0]: unknown record kind 'joins'"},
+        {S "[1].path[0].kinds", "[\"svc\"]", S "[1].path[0].kinds[0]: kind 'svc' has no ref field 'area'"},
+        {S "[2].path[0].kinds", "[\"func\"]",
+         S "[2].path[0].kinds[0]: kind 'func' has no ref field 'func'"},
+        {S "[2].from", "[\"bodies\"]", S "[2].path[0].kinds[0]: 'svc.func' refers to no kind reached here"},
+        {S "[1].path[0].kinds", NULL, S "[1].path[0].kinds: missing"},
+        {S "[0].path[0].relation", "\"ghost\"", S "[0].path[0].relation: unknown relation type 'ghost'"},
+        {S "[0].path[0].relation", "\"func\"", S "[0].path[0].relation: unknown relation type 'func'"},
+        {S "[0].path[0].direction", "\"out\"", S "[0].path[0].relation: 'joins' starts at no kind reached here"},
+        {S "[0].path[0].direction", "\"up\"", S "[0].path[0].direction: must be 'out' or 'in'"},
+        {S "[0].path[0].direction", NULL, S "[0].path[0].direction: missing"},
+        {S "[3].from", "[\"systems\"]", S "[3].from[0]: 'systems' is not a section before this one"},
+        {S "[3].from", "[\"later\"]", S "[3].from[0]: 'later' is not a section before this one"},
+        {S "[3].from", "[]", S "[3].from: must be a non-empty array"},
+        {S "[4].path[1].ref", "\"nothing\"", S "[4].path[1].ref: no kind reached here has a ref field 'nothing'"},
+        {S "[4].path[0].ref", "\"area\"", S "[4].path[0].ref: no kind reached here has a ref field 'area'"},
+        {S "[0].path[0].ref", "\"area\"", S "[0].path[0]: a step has exactly one of"},
+        {S "[0].path[0]", "{}", S "[0].path[0]: a step has exactly one of"},
+        {S "[0].path[0]", "\"area\"", S "[0].path[0]: must be an object"},
+        {S "[0].path[0].kinds", "[\"func\"]", S "[0].path[0].kinds: only a 'referenced_by' step has kinds"},
+        {S "[4].path[0].direction", "\"in\"", S "[4].path[0].direction: only a 'relation' step has"},
+        {S "[0].path", "[]", S "[0].path: must have 1 to 8 steps"},
+        {S "[0].path", NULL, S "[0].path: missing"},
+        {S "[0].name", "\"funcs\"", S "[1].name: section 'funcs' twice in the view"},
+        {S "[0].name", "\"Bodies\"", S "[0].name: 'Bodies' must match"},
+        {S "[0].label", NULL, S "[0].label: missing"},
+        {S "[0].colour", "1", S "[0].colour: unknown key"},
+        {S, "[]", S ": must have 1 to 32 sections"},
+        {"kinds.area.views.arch.fields", "[\"ghost\"]",
+         "kinds.area.views.arch.fields[0]: 'ghost' is not a field of the kind"},
+        {"kinds.area.views.arch.fields", "[\"secret\"]",
+         "kinds.area.views.arch.fields[0]: 'secret' is not a field of the kind (restricted"},
+        {"kinds.area.views.arch.diagrams[0].sections", "[\"ghost\"]",
+         "kinds.area.views.arch.diagrams[0].sections[0]: 'ghost' is not a section of the view"},
+        {"kinds.area.views.arch.diagrams[0].sections", "[\"systems\"]",
+         "kinds.area.views.arch.diagrams[0].relations[0]: 'automates' joins no two kinds"},
+        {"kinds.area.views.arch.diagrams[0].relations", "[\"ghost\"]",
+         "kinds.area.views.arch.diagrams[0].relations[0]: unknown relation type 'ghost'"},
+        {"kinds.area.views.arch.diagrams[0].refs", "[\"dirs\"]",
+         "kinds.area.views.arch.diagrams[0].refs[0]: no kind of the diagram's sections has a ref"},
+        {"kinds.area.views.arch.diagrams[0]",
+         "{\"name\":\"x\",\"label\":" L ",\"sections\":[\"funcs\"],\"refs\":[]}",
+         "kinds.area.views.arch.diagrams[0]: a diagram draws some"},
+        {"kinds.area.views.arch.diagrams[0].name", "\"Auto\"",
+         "kinds.area.views.arch.diagrams[0].name: 'Auto' must match"},
+        {"kinds.area.views.arch.label", NULL, "kinds.area.views.arch.label: missing"},
+        {"kinds.area.views.Arch", "{}", "kinds.area.views.Arch: 'Arch' must match"},
+        {"kinds.area.views", "[]", "kinds.area.views: must be an object"},
+        {"kinds.area.views.arch.sections[0]", "1", S "[0]: must be an object"},
+        {"collections.c.columns", "[\"ghost\"]", "collections.c.columns[0]: 'ghost' is not a field"},
+        {"collections.c.columns", "[\"about\"]", "collections.c.columns[0]: 'about' is not a field"},
+        {"collections.c.columns", "[\"secret\"]", "collections.c.columns[0]: 'secret' is not a field"},
+        {"collections.c.columns", "[]", "collections.c.columns: must be a non-empty array"},
+        {"collections.c.columns", "[\"func\"]", "collections.c.columns[0]: 'func' is not a field"},
+        {"collections.c.menu", "\"yes\"", "collections.c.menu: must be"},
+    };
+#undef S
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *text = mutate_text(VIEWS, cases[i].path, cases[i].value);
+        struct err e2 = ERR_INIT;
+        struct model *bad_m = load_text(text, &e2);
+        if (bad_m || strstr(e2.detail, cases[i].expect) != e2.detail)
+            fail_msg("case %zu (%s): got \"%s\", want \"%s...\"", i, cases[i].path,
+                     bad_m ? "(loaded)" : e2.detail, cases[i].expect);
+        model_free(bad_m);
+        free(text);
+    }
+}
+
 static char *slurp(const char *path)
 {
     FILE *f = fopen(path, "rb");
@@ -1784,6 +1924,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_model_json_expanded),
         cmocka_unit_test(test_broken_models),
         cmocka_unit_test(test_inherits_loader),
+        cmocka_unit_test(test_views_loader),
         cmocka_unit_test(test_broken_workflows),
         cmocka_unit_test(test_broken_doc_lists),
         cmocka_unit_test(test_real_doc_lists),

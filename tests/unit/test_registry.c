@@ -286,6 +286,57 @@ static void test_rule_requirement_counts(void **state)
     json_decref(a);
     json_decref(b);
     json_decref(d);
+/* A domain's view (the shipped model's "architecture"): a section stops
+ * at its cap (here 3 records) and says it was cut; the sections that start
+ * from it go on from what it kept. */
+static void test_view_cap(void **state)
+{
+    struct fx *f = *state;
+    json_decref(make_org(f, "org-1"));
+    json_decref(create(f, "domains", "{\"name\":{\"ru\":\"Домен\"}}", "dom-1"));
+    json_decref(create(f, "domains", "{\"name\":{\"ru\":\"Другой\"}}", "dom-2"));
+    for (int i = 0; i <= 4; i++) {
+        char id[16], body[256];
+        snprintf(id, sizeof id, "fn-%d", i);
+        snprintf(body, sizeof body,
+                 "{\"name\":{\"ru\":\"Функция %d\"},\"owner\":\"org-1\",\"domain\":\"%s\"}", i,
+                 i == 0 ? "dom-2" : "dom-1");
+        json_decref(create(f, "functions", body, id));
+    }
+    json_decref(create(f, "services",
+                       "{\"name\":{\"ru\":\"Услуга\"},\"owner\":\"org-1\",\"function\":\"fn-1\","
+                       "\"recipient\":\"g2c\",\"maturity\":\"informational\"}",
+                       "svc-1"));
+    json_t *out = NULL;
+    struct err e = ERR_INIT;
+    assert_int_equal(registry_view(f->reg, &f->actor, "domains", "dom-1", "architecture", 3, &out, &e), 0);
+    json_t *secs = json_object_get(out, "sections");
+    json_t *fns = NULL, *svcs = NULL;
+    size_t i;
+    json_t *s;
+    json_array_foreach (secs, i, s) {
+        const char *name = json_string_value(json_object_get(s, "name"));
+        if (strcmp(name, "functions") == 0)
+            fns = s;
+        if (strcmp(name, "services") == 0)
+            svcs = s;
+    }
+    assert_int_equal(json_array_size(json_object_get(fns, "items")), 3);
+    assert_true(json_is_true(json_object_get(fns, "truncated")));
+    assert_int_equal(json_array_size(json_object_get(svcs, "items")), 1); /* fn-1 is kept */
+    assert_true(json_is_false(json_object_get(svcs, "truncated")));
+    json_decref(out);
+    assert_int_equal(registry_view(f->reg, &f->actor, "domains", "dom-2", "architecture", 3, &out, &e), 0);
+    json_array_foreach (json_object_get(out, "sections"), i, s)
+        if (strcmp(json_string_value(json_object_get(s, "name")), "functions") == 0) {
+            assert_int_equal(json_array_size(json_object_get(s, "items")), 1);
+            assert_true(json_is_false(json_object_get(s, "truncated")));
+        }
+    json_decref(out);
+    assert_int_equal(registry_view(f->reg, &f->actor, "domains", "dom-1", "nothing", 0, &out, &e), -1);
+    assert_int_equal(e.status, 404);
+    assert_int_equal(registry_view(f->reg, &f->actor, "domains", "fn-1", "architecture", 0, &out, &e), -1);
+    assert_int_equal(e.status, 404);
 }
 
 /* REQ: X-AUD-01 */
@@ -1235,6 +1286,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_relations_visible_as_their_ends, setup, teardown),
         cmocka_unit_test_setup_teardown(test_trace_cap_and_relation_counts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rule_requirement_counts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_view_cap, setup, teardown),
         cmocka_unit_test_setup_teardown(test_absent_few_valued_fields_have_no_rows, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_inherited_attributes_at_depth, setup, teardown),
