@@ -286,6 +286,8 @@ static void test_rule_requirement_counts(void **state)
     json_decref(a);
     json_decref(b);
     json_decref(d);
+}
+
 /* A domain's view (the shipped model's "architecture"): a section stops
  * at its cap (here 3 records) and says it was cut; the sections that start
  * from it go on from what it kept. */
