@@ -10,6 +10,8 @@
 #include "web/tpl.h"
 #include "web/web.h"
 
+#include <stdio.h>
+
 #include <jansson.h>
 
 #define WEB_LANG_COOKIE "ap_lang"
@@ -177,5 +179,10 @@ void web_registry_routes(struct web *w, struct router *rt);
 void web_list_routes(struct web *w, struct router *rt, const char *coll);
 void web_forms_collection_routes(struct web *w, struct router *rt, const char *coll);
 void web_help_routes(struct web *w, struct router *rt);
+/* The map and matrix pages (page-capmap.c, issue 15 lane capmap). */
+void web_capmap_routes(struct web *w, struct router *rt);
+/* One RFC 4180 row of a CSV file (page-registry.c's cells: formulas
+ * defused, quoted when needed), then CRLF. */
+void web_csv_row(FILE *f, const char *const *cells, size_t n, char sep);
 
 #endif

@@ -812,6 +812,11 @@ static void csv_row(FILE *f, const char *const *cells, size_t n, char sep)
         csv_cell(f, cells[i], sep, i + 1 == n);
 }
 
+void web_csv_row(FILE *f, const char *const *cells, size_t n, char sep)
+{
+    csv_row(f, cells, n, sep);
+}
+
 /* Writes the rows of every page of the query, following its cursor, up
  * to CSV_MAX_ROWS. */
 static int csv_rows(struct page *pg, struct listq_param *params, size_t n, FILE *f, char sep,
