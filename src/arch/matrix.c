@@ -125,8 +125,16 @@ int arch_matrix_build(struct registry *r, const struct actor *a, const struct mo
     if (rc == 0)
         rc = arch_relations_by_end(r, mx->relation, mx->out ? "source" : "target", rows, far_by,
                                    far_ids, e);
+    /* only the far ends of the rows shown make columns */
+    json_t *shown = rows_shown(c, mx, rows, order, filter), *t, *en;
+    json_t *wanted = json_object();
+    size_t i, k;
+    json_array_foreach (shown, i, t)
+        json_array_foreach (json_object_get(far_by, text_of(t, "id")), k, en)
+            json_object_set_new(wanted, text_of(en, "id"), json_true());
     if (rc == 0)
-        rc = arch_load_ids(r, a, far_ids, fars, NULL, e);
+        rc = arch_load_ids(r, a, wanted, fars, NULL, e);
+    json_decref(wanted);
     const char *id;
     json_t *far;
     json_object_foreach (fars, id, far) {
@@ -136,10 +144,8 @@ int arch_matrix_build(struct registry *r, const struct actor *a, const struct mo
     }
     if (rc == 0)
         rc = arch_load_ids(r, a, col_ids, cols, col_order, e);
-    json_t *shown = rows_shown(c, mx, rows, order, filter);
     json_t *cells = all_cells(mx, shown, far_by, fars, cols);
-    json_t *out_rows = json_array(), *out_cols = json_array(), *t, *v;
-    size_t i;
+    json_t *out_rows = json_array(), *out_cols = json_array(), *v;
     json_array_foreach (shown, i, t) {
         const char *rid = text_of(t, "id");
         json_t *row_cells = json_object_get(cells, rid);
