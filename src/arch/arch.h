@@ -44,6 +44,10 @@ const struct actor *arch_map_actor(const struct arch_map *m);
 struct registry *arch_map_registry(const struct arch_map *m);
 struct docs *arch_map_docs(const struct arch_map *m);
 const json_t *arch_map_system(const struct arch_map *m, const char *id);
+/* The system's whole stored record (the systems are read whole, in one
+ * query, when a measure first asks); NULL with e set on a store error,
+ * NULL alone for an unknown id. */
+const json_t *arch_map_system_whole(struct arch_map *m, const char *id, struct err *e);
 const struct model_map *arch_map_decl(const struct arch_map *m);
 
 /* The map of collection c (which has one), measured by `measure` (NULL:
@@ -67,29 +71,27 @@ int arch_matrix_build(struct registry *r, const struct actor *a, const struct mo
 
 /* ---- shared by map.c and matrix.c ---- */
 
-/* The live records the SQL gives (its one column: the record's JSON; $1,
- * $2 bound to b1, b2 when not NULL) that the reader a may read, into `into`
- * by id, in the query's order; `order` (may be NULL) gets their ids. a
- * NULL: the rows are relations, all kept: the caller keeps those whose
- * both ends it has read (relations are not judged one by one). */
-int arch_load(struct registry *r, const struct actor *a, const char *sql, const char *b1,
-              const char *b2, json_t *into, json_t *order, struct err *e);
-/* The records of a collection, by name. */
-extern const char ARCH_SQL_COLLECTION[];
-/* The live relations of one type ($1 its collection, $2 the type). */
-extern const char ARCH_SQL_RELATIONS[];
-/* The records whose ids a JSON array ($1) lists, by name. */
-extern const char ARCH_SQL_IDS[];
+/* The live records `where` selects ($1 bound to b1 when not NULL) that
+ * the reader a may read, into `into` by id, in the query's order; `order`
+ * (may be NULL) gets their ids. Each as a compact JSON: id, kind, owner,
+ * name and the fields the rights, the workflows' stages and the model's
+ * maps and matrices read, not the whole record. */
+int arch_load(struct registry *r, const struct actor *a, const char *where, const char *b1,
+              json_t *into, json_t *order, struct err *e);
+/* A collection's records ($1), by name. */
+extern const char ARCH_WHERE_COLLECTION[];
 /* The relations of `type` whose `end` ("source" or "target") is a key of
- * `at` (records read): by[end id] = [{id: the other end, rel: the
- * relation}], and each other end's id a key of `others`, to be read with
- * arch_load_ids (those the reader may not read are then left out). */
-int arch_relations_by_end(struct registry *r, const char *type, const char *end, const json_t *at,
-                          json_t *by, json_t *others, struct err *e);
-/* The records whose ids are the keys of `set` that a may read, as
- * arch_load. */
-int arch_load_ids(struct registry *r, const struct actor *a, const json_t *set, json_t *into,
-                  json_t *order, struct err *e);
+ * `at` (records read): by[end id] = [{id: the other end, cell?: the
+ * relation's attribute `cell` ("" when unset), when cell is not NULL}], and
+ * each other end's id a key of `others`, to be read with arch_load_ids
+ * (those the reader may not read are then left out: a relation counts when
+ * both ends may be read). */
+int arch_relations_by_end(struct registry *r, const char *type, const char *end, const char *cell,
+                          const json_t *at, json_t *by, json_t *others, struct err *e);
+/* The records whose ids are the keys of `set` that a may read, as arch_load
+ * (with `whole`, the stored records). */
+int arch_load_ids(struct registry *r, const struct actor *a, const json_t *set, bool whole,
+                  json_t *into, json_t *order, struct err *e);
 /* The tree of a map's records (`recs`: id → record, in `order`): each
  * record's id in tree order with its depth, kept when its `field` (a ref
  * field) or its nearest ancestor's is `filter` (NULL: all). [{id, depth,

@@ -8,41 +8,110 @@
 
 #include "docs/documents.h"
 #include "store/store.h"
+#include "util/buf.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-const char ARCH_SQL_COLLECTION[] =
-    "SELECT d.data FROM records r JOIN record_data d ON d.rid = r.rid "
-    "WHERE r.collection = $1 AND r.retired = 0 ORDER BY r.sort_name, r.rid";
-const char ARCH_SQL_RELATIONS[] =
-    "SELECT d.data FROM records r JOIN record_data d ON d.rid = r.rid "
-    "WHERE r.collection = $1 AND r.retired = 0 AND r.kind = $2 ORDER BY r.rid";
-const char ARCH_SQL_IDS[] =
-    "SELECT d.data FROM records r JOIN record_data d ON d.rid = r.rid "
-    "WHERE r.id IN (SELECT value FROM json_each($1)) AND r.retired = 0 "
-    "ORDER BY r.sort_name, r.rid";
+const char ARCH_WHERE_COLLECTION[] = "r.collection = $1 AND r.retired = 0 ORDER BY r.sort_name, r.rid";
+static const char ARCH_WHERE_IDS[] = "r.id IN (SELECT value FROM json_each($1)) "
+                                     "AND r.retired = 0 ORDER BY r.sort_name, r.rid";
 
 static const char *text_of(const json_t *o, const char *key)
 {
     return json_string_value(json_object_get(o, key));
 }
 
-int arch_load(struct registry *r, const struct actor *a, const char *sql, const char *b1,
-              const char *b2, json_t *into, json_t *order, struct err *e)
+/* Adds `name` to the NULL-terminated list (of at most cap) once. */
+static void add_field(const char **list, size_t cap, const char *name)
 {
+    size_t i = 0;
+    for (; list[i]; i++)
+        if (strcmp(list[i], name) == 0)
+            return;
+    if (i + 1 < cap)
+        list[i] = name;
+}
+
+static char *steal(struct buf *b)
+{
+    size_t n;
+    char *s = buf_steal(b, &n);
+    if (!s)
+        abort();
+    return s;
+}
+
+/* The SELECT of a record's compact JSON, up to its WHERE: the envelope
+ * (id, kind, owner, name), each workflow's status and stage fields (what
+ * the rights and the stage measure read) and the fields the maps and
+ * matrices of the model name; with `whole`, the stored record. At national
+ * scale parsing whole records is most of a map's time. (malloc'd) */
+static char *compact_select(const struct model *m, bool whole)
+{
+    struct buf b;
+    buf_init(&b, 0);
+    if (whole) {
+        buf_puts(&b, "SELECT d.data FROM records r JOIN record_data d ON d.rid = r.rid WHERE ");
+        return steal(&b);
+    }
+    enum { CAP = 64 };
+    const char *fields[CAP] = {NULL};
+    for (size_t i = 0; i < model_n_workflows(m); i++) {
+        const struct model_workflow *w = model_workflow_at(m, i);
+        add_field(fields, CAP, w->status_field);
+        if (w->stage_field)
+            add_field(fields, CAP, w->stage_field);
+    }
+    for (size_t i = 0; i < model_n_collections(m); i++) {
+        const struct model_collection *c = model_collection_at(m, i);
+        if (c->map)
+            add_field(fields, CAP, c->map->parent);
+        if (c->map && c->map->filter)
+            add_field(fields, CAP, c->map->filter);
+        for (size_t j = 0; j < c->n_matrices; j++) {
+            if (c->matrices[j].column)
+                add_field(fields, CAP, c->matrices[j].column);
+            if (c->matrices[j].filter)
+                add_field(fields, CAP, c->matrices[j].filter);
+        }
+    }
+    buf_puts(&b, "SELECT json_object('id', r.id, 'kind', r.kind, 'owner', d.data -> '$.owner', "
+                 "'name', d.data -> '$.name'");
+    for (size_t i = 0; fields[i]; i++)
+        if (strcmp(fields[i], "owner") != 0)
+            buf_printf(&b, ", '%s', d.data -> '$.%s'", fields[i], fields[i]);
+    buf_puts(&b, ") FROM records r JOIN record_data d ON d.rid = r.rid WHERE ");
+    return steal(&b);
+}
+
+static int load_where(struct registry *r, const struct actor *a, bool whole, const char *where,
+                      const char *b1, json_t *into, json_t *order, struct err *e)
+{
+    char *head = compact_select(registry_model(r), whole);
+    size_t n = strlen(head) + strlen(where) + 1;
+    char *sql = malloc(n);
+    if (!sql)
+        abort();
+    snprintf(sql, n, "%s%s", head, where);
+    free(head);
     struct store_stmt *st = store_prepare(store_conn(registry_store(r)), sql, true, e);
+    free(sql);
     if (!st)
         return -1;
     if (b1)
         store_bind_text(st, 1, b1);
-    if (b2)
-        store_bind_text(st, 2, b2);
     int rc;
     while ((rc = store_step(st, e)) == STORE_ROW) {
         json_t *rec = json_loads(store_col_text(st, 0), 0, NULL);
-        const char *id = text_of(rec, "id");
-        bool ok = id && (!a || registry_may_read(r, a, rec));
+        const char *id = text_of(rec, "id"), *k;
+        json_t *v;
+        void *tmp;
+        /* a field the record lacks comes as null: drop it, as stored */
+        json_object_foreach_safe (rec, tmp, k, v)
+            if (json_is_null(v))
+                json_object_del(rec, k);
+        bool ok = id && registry_may_read(r, a, rec);
         if (ok && order)
             json_array_append_new(order, json_string(id));
         if (ok)
@@ -52,6 +121,12 @@ int arch_load(struct registry *r, const struct actor *a, const char *sql, const 
     }
     store_reset(st);
     return rc == STORE_ERROR ? -1 : 0;
+}
+
+int arch_load(struct registry *r, const struct actor *a, const char *where, const char *b1,
+              json_t *into, json_t *order, struct err *e)
+{
+    return load_where(r, a, false, where, b1, into, order, e);
 }
 
 /* The value of the map's filter field for rec, or its nearest ancestor's
@@ -126,7 +201,8 @@ struct arch_map {
     struct docs *d;
     const struct actor *a;
     const struct model_map *decl;
-    json_t *systems; /* id → stored record */
+    json_t *systems; /* id → the record's compact JSON (arch_load) */
+    json_t *whole;   /* id → stored record, read when a measure first asks */
     json_t *scores;  /* id → completeness score, computed once */
 };
 
@@ -148,6 +224,16 @@ struct docs *arch_map_docs(const struct arch_map *m)
 const json_t *arch_map_system(const struct arch_map *m, const char *id)
 {
     return json_object_get(m->systems, id);
+}
+
+const json_t *arch_map_system_whole(struct arch_map *m, const char *id, struct err *e)
+{
+    if (!m->whole) {
+        m->whole = json_object();
+        if (arch_load_ids(m->r, m->a, m->systems, true, m->whole, NULL, e) < 0)
+            return NULL;
+    }
+    return json_object_get(m->whole, id);
 }
 
 const struct model_map *arch_map_decl(const struct arch_map *m)
@@ -220,7 +306,10 @@ static int measure_completeness(struct arch_map *m, const char *tile_id, const j
         json_t *known = json_object_get(m->scores, id);
         if (!known) {
             int score = -1;
-            if (docs_record_score(m->d, arch_map_system(m, id), &score, e) < 0)
+            const json_t *rec = arch_map_system_whole(m, id, e);
+            if (!rec && e->status)
+                return -1;
+            if (rec && docs_record_score(m->d, rec, &score, e) < 0)
                 return -1;
             json_object_set_new(m->scores, id, known = json_integer(score));
         }
@@ -262,38 +351,52 @@ static char *ids_text(const json_t *set)
     return s;
 }
 
-/* The relations of `type` whose `end` is a key of `at` (records read),
- * as end id → [the other end's ids]; the other ends' ids also into
- * `others`, to be read (those the reader may not read are then left out). */
-int arch_relations_by_end(struct registry *r, const char *type, const char *end, const json_t *at,
-                          json_t *by, json_t *others, struct err *e)
+int arch_relations_by_end(struct registry *r, const char *type, const char *end, const char *cell,
+                          const json_t *at, json_t *by, json_t *others, struct err *e)
 {
     const struct model_kind *rel = model_kind(registry_model(r), type);
-    json_t *rels = json_object();
-    int rc = arch_load(r, NULL, ARCH_SQL_RELATIONS, rel->collection, type, rels, NULL, e);
-    const char *id, *other_end = strcmp(end, "source") == 0 ? "target" : "source";
-    json_t *x;
-    json_object_foreach (rels, id, x) {
-        const char *here = text_of(x, end), *there = text_of(x, other_end);
-        if (rc < 0 || !here || !there || !json_object_get(at, here))
+    struct store_stmt *st = store_prepare(
+        store_conn(registry_store(r)),
+        "SELECT json_extract(d.data, $3), json_extract(d.data, $4), json_extract(d.data, $5) "
+        "FROM records r JOIN record_data d ON d.rid = r.rid "
+        "WHERE r.collection = $1 AND r.retired = 0 AND r.kind = $2 ORDER BY r.rid",
+        true, e);
+    if (!st)
+        return -1;
+    bool out = strcmp(end, "source") == 0;
+    char cell_path[80];
+    snprintf(cell_path, sizeof cell_path, "$.%s", cell ? cell : "_");
+    store_bind_text(st, 1, rel->collection);
+    store_bind_text(st, 2, type);
+    store_bind_text(st, 3, out ? "$.source" : "$.target");
+    store_bind_text(st, 4, out ? "$.target" : "$.source");
+    store_bind_text(st, 5, cell_path);
+    int rc;
+    while ((rc = store_step(st, e)) == STORE_ROW) {
+        const char *here = store_col_text(st, 0), *there = store_col_text(st, 1);
+        if (!here || !there || !json_object_get(at, here))
             continue;
         json_t *list = json_object_get(by, here);
         if (!list)
             json_object_set_new(by, here, list = json_array());
-        json_array_append_new(list, json_pack("{s:s, s:O}", "id", there, "rel", x));
+        json_t *en = json_pack("{s:s}", "id", there);
+        if (cell)
+            json_object_set_new(en, "cell",
+                                json_string(store_col_null(st, 2) ? "" : store_col_text(st, 2)));
+        json_array_append_new(list, en);
         json_object_set_new(others, there, json_true());
     }
-    json_decref(rels);
-    return rc;
+    store_reset(st);
+    return rc == STORE_ERROR ? -1 : 0;
 }
 
-int arch_load_ids(struct registry *r, const struct actor *a, const json_t *set, json_t *into,
-                  json_t *order, struct err *e)
+int arch_load_ids(struct registry *r, const struct actor *a, const json_t *set, bool whole,
+                  json_t *into, json_t *order, struct err *e)
 {
     if (json_object_size(set) == 0)
         return 0;
     char *ids = ids_text(set);
-    int rc = arch_load(r, a, ARCH_SQL_IDS, ids, NULL, into, order, e);
+    int rc = load_where(r, a, whole, ARCH_WHERE_IDS, ids, into, order, e);
     free(ids);
     return rc;
 }
@@ -365,15 +468,15 @@ int arch_map_build(struct registry *r, struct docs *d, const struct actor *a,
     json_t *tiles = json_object(), *order = json_array(), *groups = json_object();
     json_t *leaf_ids = json_object(), *leaves = json_object(), *auto_by = json_object();
     json_t *sys_ids = json_object(), *systems = json_object();
-    int rc = arch_load(r, a, ARCH_SQL_COLLECTION, c->id, NULL, tiles, order, e);
+    int rc = arch_load(r, a, ARCH_WHERE_COLLECTION, c->id, tiles, order, e);
     if (rc == 0)
-        rc = arch_relations_by_end(r, map->groups, "source", tiles, groups, leaf_ids, e);
+        rc = arch_relations_by_end(r, map->groups, "source", NULL, tiles, groups, leaf_ids, e);
     if (rc == 0)
-        rc = arch_load_ids(r, a, leaf_ids, leaves, NULL, e);
+        rc = arch_load_ids(r, a, leaf_ids, false, leaves, NULL, e);
     if (rc == 0)
-        rc = arch_relations_by_end(r, map->systems, "target", leaves, auto_by, sys_ids, e);
+        rc = arch_relations_by_end(r, map->systems, "target", NULL, leaves, auto_by, sys_ids, e);
     if (rc == 0)
-        rc = arch_load_ids(r, a, sys_ids, systems, NULL, e);
+        rc = arch_load_ids(r, a, sys_ids, false, systems, NULL, e);
     json_t *tree = arch_tree(map, map->filter, tiles, order, filter);
     json_t *sets = systems_under(tree, groups, leaves, auto_by, systems);
     struct arch_map m = {.r = r, .d = d, .a = a, .decl = map, .systems = systems,
@@ -419,5 +522,6 @@ int arch_map_build(struct registry *r, struct docs *d, const struct actor *a,
     json_decref(tree);
     json_decref(sets);
     json_decref(m.scores);
+    json_decref(m.whole);
     return rc;
 }

@@ -44,7 +44,7 @@ static json_t *own_cells(const struct model_matrix *mx, const json_t *entries, c
         if (!far || !col || !json_object_get(cols, col))
             continue;
         if (mx->cell) {
-            const char *v = text_of(json_object_get(en, "rel"), mx->cell);
+            const char *v = text_of(en, "cell");
             if (!json_object_get(cells, col))
                 json_object_set_new(cells, col, json_string(v ? v : ""));
             continue;
@@ -121,10 +121,10 @@ int arch_matrix_build(struct registry *r, const struct actor *a, const struct mo
     json_t *rows = json_object(), *order = json_array(), *far_by = json_object();
     json_t *far_ids = json_object(), *fars = json_object(), *col_ids = json_object();
     json_t *cols = json_object(), *col_order = json_array();
-    int rc = arch_load(r, a, ARCH_SQL_COLLECTION, c->id, NULL, rows, order, e);
+    int rc = arch_load(r, a, ARCH_WHERE_COLLECTION, c->id, rows, order, e);
     if (rc == 0)
-        rc = arch_relations_by_end(r, mx->relation, mx->out ? "source" : "target", rows, far_by,
-                                   far_ids, e);
+        rc = arch_relations_by_end(r, mx->relation, mx->out ? "source" : "target", mx->cell, rows,
+                                   far_by, far_ids, e);
     /* only the far ends of the rows shown make columns */
     json_t *shown = rows_shown(c, mx, rows, order, filter), *t, *en;
     json_t *wanted = json_object();
@@ -133,7 +133,7 @@ int arch_matrix_build(struct registry *r, const struct actor *a, const struct mo
         json_array_foreach (json_object_get(far_by, text_of(t, "id")), k, en)
             json_object_set_new(wanted, text_of(en, "id"), json_true());
     if (rc == 0)
-        rc = arch_load_ids(r, a, wanted, fars, NULL, e);
+        rc = arch_load_ids(r, a, wanted, false, fars, NULL, e);
     json_decref(wanted);
     const char *id;
     json_t *far;
@@ -143,7 +143,7 @@ int arch_matrix_build(struct registry *r, const struct actor *a, const struct mo
             json_object_set_new(col_ids, col, json_true());
     }
     if (rc == 0)
-        rc = arch_load_ids(r, a, col_ids, cols, col_order, e);
+        rc = arch_load_ids(r, a, col_ids, false, cols, col_order, e);
     json_t *cells = all_cells(mx, shown, far_by, fars, cols);
     json_t *out_rows = json_array(), *out_cols = json_array(), *v;
     json_array_foreach (shown, i, t) {

@@ -83,7 +83,7 @@ static json_t *filter_options(struct page *pg, const char *kind, const char *fie
         json_t *recs = json_object(), *order = json_array(), *v;
         struct err e = ERR_INIT;
         size_t j;
-        if (k && arch_load(pg->w->api->reg, &pg->actor, ARCH_SQL_COLLECTION, k->collection, NULL,
+        if (k && arch_load(pg->w->api->reg, &pg->actor, ARCH_WHERE_COLLECTION, k->collection,
                            recs, order, &e) == 0)
             json_array_foreach (order, j, v) {
                 const json_t *rec = json_object_get(recs, json_string_value(v));
