@@ -181,6 +181,9 @@ void web_forms_collection_routes(struct web *w, struct router *rt, const char *c
 void web_help_routes(struct web *w, struct router *rt);
 /* The map and matrix pages (page-capmap.c, issue 15 lane capmap). */
 void web_capmap_routes(struct web *w, struct router *rt);
+/* Links to the collection's map and matrices ([{label, href}], maybe
+ * empty), for its list page. */
+json_t *web_capmap_links(struct page *pg, const struct model_collection *c);
 /* One RFC 4180 row of a CSV file (page-registry.c's cells: formulas
  * defused, quoted when needed), then CRLF. */
 void web_csv_row(FILE *f, const char *const *cells, size_t n, char sep);

@@ -478,6 +478,20 @@ static void h_matrix(struct http_req *req, struct http_resp *resp, void *ctx)
     page_render(&pg, 200, "capmap/matrix", web_label(pg.lang, mx->label));
 }
 
+json_t *web_capmap_links(struct page *pg, const struct model_collection *c)
+{
+    json_t *links = json_array();
+    if (c && c->map)
+        json_array_append_new(links, json_pack("{s:s, s:s}", "label", page_tr(pg, TR("Map")), "href",
+                                               page_url(pg, "/%s/map", c->id)));
+    for (size_t i = 0; c && i < c->n_matrices; i++)
+        json_array_append_new(links, json_pack("{s:s, s:s}", "label",
+                                               web_label(pg->lang, c->matrices[i].label), "href",
+                                               page_url(pg, "/%s/matrix/%s", c->id,
+                                                        c->matrices[i].id)));
+    return links;
+}
+
 /* The map and matrix pages of every collection that declares them. */
 void web_capmap_routes(struct web *w, struct router *rt)
 {

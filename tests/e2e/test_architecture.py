@@ -470,6 +470,10 @@ def test_capability_map_page():
         assert W['cap']['id'] not in body  # another domain
     body = text(page(f'/en/capabilities/map?domain={M["D"]}', admin))
     assert '<option value="systems" selected>' in body and '>3</p>' in body, body
+    # the list links to its map and matrix, a list without them to none
+    body = text(page('/ru/capabilities', admin))
+    assert 'href="/ru/capabilities/map"' in body and 'href="/ru/capabilities/matrix/bodies"' in body
+    assert 'portal-views' not in text(page('/ru/domains', admin))
     assert page('/en/capabilities/map?measure=colour', admin).status == 400
     assert page('/en/functions/map', admin).status == 404
 
