@@ -354,23 +354,29 @@ static char *ids_text(const json_t *set)
 int arch_relations_by_end(struct registry *r, const char *type, const char *end, const char *cell,
                           const json_t *at, json_t *by, json_t *others, struct err *e)
 {
-    const struct model_kind *rel = model_kind(registry_model(r), type);
+    if (json_object_size(at) == 0)
+        return 0;
+    /* through the relations index (the ends' entries of attrs): the work
+     * follows the records asked about, not every relation of the type */
     struct store_stmt *st = store_prepare(
         store_conn(registry_store(r)),
-        "SELECT json_extract(d.data, $3), json_extract(d.data, $4), json_extract(d.data, $5) "
-        "FROM records r JOIN record_data d ON d.rid = r.rid "
-        "WHERE r.collection = $1 AND r.retired = 0 AND r.kind = $2 ORDER BY r.rid",
+        "SELECT a.value, b.value, json_extract(d.data, $4) FROM attrs a "
+        "JOIN records r ON r.rid = a.rid AND r.retired = 0 AND r.kind = $2 "
+        "JOIN attrs b ON b.rid = r.rid AND b.field = $3 "
+        "JOIN record_data d ON d.rid = r.rid "
+        "WHERE a.field = $1 AND a.value IN (SELECT value FROM json_each($5)) ORDER BY r.rid",
         true, e);
     if (!st)
         return -1;
     bool out = strcmp(end, "source") == 0;
     char cell_path[80];
     snprintf(cell_path, sizeof cell_path, "$.%s", cell ? cell : "_");
-    store_bind_text(st, 1, rel->collection);
+    char *ids = ids_text(at);
+    store_bind_text(st, 1, out ? "source" : "target");
     store_bind_text(st, 2, type);
-    store_bind_text(st, 3, out ? "$.source" : "$.target");
-    store_bind_text(st, 4, out ? "$.target" : "$.source");
-    store_bind_text(st, 5, cell_path);
+    store_bind_text(st, 3, out ? "target" : "source");
+    store_bind_text(st, 4, cell_path);
+    store_bind_text(st, 5, ids);
     int rc;
     while ((rc = store_step(st, e)) == STORE_ROW) {
         const char *here = store_col_text(st, 0), *there = store_col_text(st, 1);
@@ -387,6 +393,7 @@ int arch_relations_by_end(struct registry *r, const char *type, const char *end,
         json_object_set_new(others, there, json_true());
     }
     store_reset(st);
+    free(ids);
     return rc == STORE_ERROR ? -1 : 0;
 }
 
@@ -469,15 +476,20 @@ int arch_map_build(struct registry *r, struct docs *d, const struct actor *a,
     json_t *leaf_ids = json_object(), *leaves = json_object(), *auto_by = json_object();
     json_t *sys_ids = json_object(), *systems = json_object();
     int rc = arch_load(r, a, ARCH_WHERE_COLLECTION, c->id, tiles, order, e);
+    /* the tiles shown first: only their leaves and systems are read */
+    json_t *tree = arch_tree(map, map->filter, tiles, order, filter), *shown = json_object(), *x;
+    size_t k;
+    json_array_foreach (tree, k, x)
+        json_object_set_new(shown, text_of(x, "id"), json_true());
     if (rc == 0)
-        rc = arch_relations_by_end(r, map->groups, "source", NULL, tiles, groups, leaf_ids, e);
+        rc = arch_relations_by_end(r, map->groups, "source", NULL, shown, groups, leaf_ids, e);
+    json_decref(shown);
     if (rc == 0)
         rc = arch_load_ids(r, a, leaf_ids, false, leaves, NULL, e);
     if (rc == 0)
         rc = arch_relations_by_end(r, map->systems, "target", NULL, leaves, auto_by, sys_ids, e);
     if (rc == 0)
         rc = arch_load_ids(r, a, sys_ids, false, systems, NULL, e);
-    json_t *tree = arch_tree(map, map->filter, tiles, order, filter);
     json_t *sets = systems_under(tree, groups, leaves, auto_by, systems);
     struct arch_map m = {.r = r, .d = d, .a = a, .decl = map, .systems = systems,
                          .scores = json_object()};

@@ -122,19 +122,17 @@ int arch_matrix_build(struct registry *r, const struct actor *a, const struct mo
     json_t *far_ids = json_object(), *fars = json_object(), *col_ids = json_object();
     json_t *cols = json_object(), *col_order = json_array();
     int rc = arch_load(r, a, ARCH_WHERE_COLLECTION, c->id, rows, order, e);
-    if (rc == 0)
-        rc = arch_relations_by_end(r, mx->relation, mx->out ? "source" : "target", mx->cell, rows,
-                                   far_by, far_ids, e);
-    /* only the far ends of the rows shown make columns */
-    json_t *shown = rows_shown(c, mx, rows, order, filter), *t, *en;
-    json_t *wanted = json_object();
-    size_t i, k;
+    /* the rows shown first: only their far ends make columns */
+    json_t *shown = rows_shown(c, mx, rows, order, filter), *at = json_object(), *t;
+    size_t i;
     json_array_foreach (shown, i, t)
-        json_array_foreach (json_object_get(far_by, text_of(t, "id")), k, en)
-            json_object_set_new(wanted, text_of(en, "id"), json_true());
+        json_object_set_new(at, text_of(t, "id"), json_true());
     if (rc == 0)
-        rc = arch_load_ids(r, a, wanted, false, fars, NULL, e);
-    json_decref(wanted);
+        rc = arch_relations_by_end(r, mx->relation, mx->out ? "source" : "target", mx->cell, at,
+                                   far_by, far_ids, e);
+    json_decref(at);
+    if (rc == 0)
+        rc = arch_load_ids(r, a, far_ids, false, fars, NULL, e);
     const char *id;
     json_t *far;
     json_object_foreach (fars, id, far) {
