@@ -78,6 +78,11 @@ int arch_matrix_build(struct registry *r, const struct actor *a, const struct mo
  * maps and matrices read, not the whole record. */
 int arch_load(struct registry *r, const struct actor *a, const char *where, const char *b1,
               json_t *into, json_t *order, struct err *e);
+/* The same for the records of `collection` whose filterable `field` holds
+ * `value`, through the filter index. */
+int arch_load_filtered(struct registry *r, const struct actor *a, const char *collection,
+                       const char *field, const char *value, json_t *into, json_t *order,
+                       struct err *e);
 /* A collection's records ($1), by name. */
 extern const char ARCH_WHERE_COLLECTION[];
 /* The relations of `type` whose `end` ("source" or "target") is a key of

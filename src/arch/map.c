@@ -129,6 +129,25 @@ int arch_load(struct registry *r, const struct actor *a, const char *where, cons
     return load_where(r, a, false, where, b1, into, order, e);
 }
 
+int arch_load_filtered(struct registry *r, const struct actor *a, const char *collection,
+                       const char *field, const char *value, json_t *into, json_t *order,
+                       struct err *e)
+{
+    /* the filter index's entries are "<collection>:<field>" */
+    char key[160];
+    snprintf(key, sizeof key, "%s:%s", collection, field);
+    json_t *pair = json_pack("[s, s]", key, value);
+    char *b = json_dumps(pair, JSON_COMPACT);
+    json_decref(pair);
+    int rc = load_where(r, a, false,
+                        "r.rid IN (SELECT rid FROM attrs WHERE field = json_extract($1, '$[0]') "
+                        "AND value = json_extract($1, '$[1]')) AND r.retired = 0 "
+                        "ORDER BY r.sort_name, r.rid",
+                        b, into, order, e);
+    free(b);
+    return rc;
+}
+
 /* The value of the map's filter field for rec, or its nearest ancestor's
  * (a chain cut after as many steps as there are records, against loops). */
 static const char *filter_value(const struct model_map *map, const char *field,

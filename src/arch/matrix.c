@@ -109,6 +109,23 @@ static json_t *all_cells(const struct model_matrix *mx, const json_t *shown, con
     return by_row;
 }
 
+/* May the rows be narrowed by the filter index (the filter field is
+ * filterable in every kind of the collection) rather than read whole? Not
+ * for a subtree, whose rows take their ancestors' filter value. */
+static bool narrow_by_index(struct registry *r, const struct model_collection *c,
+                            const struct model_matrix *mx, const char *filter)
+{
+    if (!filter || !mx->filter || mx->subtree)
+        return false;
+    for (size_t i = 0; i < c->n_kinds; i++) {
+        const struct model_field *f = model_field(model_kind(registry_model(r), c->kinds[i]),
+                                                  mx->filter);
+        if (!f || !f->filterable)
+            return false;
+    }
+    return true;
+}
+
 int arch_matrix_build(struct registry *r, const struct actor *a, const struct model_collection *c,
                       const struct model_matrix *mx, const char *filter, json_t **out,
                       struct err *e)
@@ -121,7 +138,9 @@ int arch_matrix_build(struct registry *r, const struct actor *a, const struct mo
     json_t *rows = json_object(), *order = json_array(), *far_by = json_object();
     json_t *far_ids = json_object(), *fars = json_object(), *col_ids = json_object();
     json_t *cols = json_object(), *col_order = json_array();
-    int rc = arch_load(r, a, ARCH_WHERE_COLLECTION, c->id, rows, order, e);
+    int rc = narrow_by_index(r, c, mx, filter)
+                 ? arch_load_filtered(r, a, c->id, mx->filter, filter, rows, order, e)
+                 : arch_load(r, a, ARCH_WHERE_COLLECTION, c->id, rows, order, e);
     /* the rows shown first: only their far ends make columns */
     json_t *shown = rows_shown(c, mx, rows, order, filter), *at = json_object(), *t;
     size_t i;
