@@ -96,6 +96,33 @@ static int gaps_counted(struct docs *d, const json_t *rec, json_t **gaps, int *n
     return 0;
 }
 
+/* The score (0-100) of gaps counted against what is needed, due and
+ * required. */
+static int score_of(const json_t *gaps, int needed, int due, int required)
+{
+    int total = needed + due + required;
+    int missing = (int)(json_array_size(json_object_get(gaps, "fields")) +
+                        json_array_size(json_object_get(gaps, "documents")) +
+                        json_array_size(json_object_get(gaps, "relations")));
+    return total ? (total - missing) * 100 / total : 100;
+}
+
+int docs_record_score(struct docs *d, const json_t *rec, int *score, struct err *e)
+{
+    const struct model_kind *k =
+        rec ? model_kind(docs_model(d), text_of(rec, "kind")) : NULL;
+    json_t *gaps;
+    int needed, due, required;
+    *score = -1;
+    if (!k || !k->documents)
+        return 0;
+    if (gaps_counted(d, rec, &gaps, &needed, &due, &required, e) < 0)
+        return -1;
+    *score = score_of(gaps, needed, due, required);
+    json_decref(gaps);
+    return 0;
+}
+
 int docs_gaps(void *ctx, const json_t *rec, json_t **gaps, struct err *e)
 {
     int needed, due, required;
@@ -115,7 +142,7 @@ static int assess(struct docs *d, const struct actor *a, const struct model_kind
     int n_rel_gaps = (int)json_array_size(json_object_get(gaps, "relations"));
     int total = needed + due + required;
     int met = total - n_field_gaps - n_doc_gaps - n_rel_gaps;
-    int score = total ? met * 100 / total : 100;
+    int score = score_of(gaps, needed, due, required);
     bool rules_kept = json_array_size(json_object_get(gaps, "rules")) == 0;
     /* REQ REG-12: registered, complete data, documentation on the portal */
     json_t *reasons = json_array();

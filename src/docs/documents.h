@@ -115,6 +115,10 @@ int docs_missing(struct docs *d, const json_t *rec, int64_t day, int *due, json_
  * reasons: [{code, detail}]}}. 422 for kinds without documentation. */
 int docs_completeness(struct docs *d, const struct actor *a, const char *collection,
                       const char *id, json_t **out, struct err *e);
+/* The score (0-100) alone of rec, a stored record, as docs_completeness
+ * gives it; -1 for a kind without documentation (for the map's measure,
+ * src/arch). */
+int docs_record_score(struct docs *d, const json_t *rec, int *score, struct err *e);
 /* The same for every object of an organisation the actor may see:
  * {organization, items: [...], summary: {objects, complete, score,
  * expenses_supported, documents_missing}}. */

@@ -119,6 +119,10 @@ int parse_doc_lists(struct loader *ld);
 int parse_kind_documents(struct loader *ld, const json_t *v, const char *path,
                          struct model_kind *k);
 json_t *doc_lists_json(const struct model *m);
+
+/* maps.c: each records collection's "map" and "matrices" (after the
+ * collections know their kinds). */
+int parse_maps(struct loader *ld);
 /* A relation type's `required_for` ({"kinds": [...], "when": {<enum
  * field>: [values]}}), checked against the kinds. */
 int parse_relation_required(struct loader *ld, const json_t *v, const char *path,

@@ -35,7 +35,8 @@ static const char *const TOP_KEYS[] = {"version",   "description", "languages", 
                                        NULL};
 static const char *const ENUM_KEYS[] = {"label", "values", NULL};
 static const char *const VALUE_KEYS[] = {"id", "label", "earlier", NULL};
-static const char *const COLL_KEYS[] = {"label", "type", "facets", "columns", "menu", NULL};
+static const char *const COLL_KEYS[] = {"label", "type",     "facets",   "columns",
+                                        "menu",  "map",      "matrices", NULL};
 static const char *const KIND_KEYS[] = {"label",   "collection", "owned",    "owns",     "named",
                                         "include", "fields",     "workflow", "code_prefix",
                                         "documents", "inclusion", "read",  "inherits", "views", NULL};
@@ -1471,6 +1472,11 @@ static json_t *model_build_doc(const struct model *m, const json_t *root)
                               strings_json(c->kinds, c->n_kinds));
         if (c->n_facets)
             json_object_set_new(o, "facets", strings_json(c->facets, c->n_facets));
+        json_t *in = json_object_get(json_object_get(root, "collections"), c->id);
+        if (c->map)
+            json_object_set(o, "map", json_object_get(in, "map"));
+        if (c->n_matrices)
+            json_object_set(o, "matrices", json_object_get(in, "matrices"));
         json_object_set_new(colls, c->id, o);
     }
     json_object_set_new(doc, "collections", colls);
@@ -1495,7 +1501,7 @@ static int model_check(struct loader *ld)
         parse_collections(ld) || parse_enums(ld) || parse_policies(ld) || parse_workflows(ld) ||
         parse_doc_lists(ld) ||
         parse_field_sets(ld) || parse_kinds(ld) || check_inherits(ld) || fill_collections(ld) ||
-        parse_views(ld))
+        parse_views(ld) || parse_maps(ld))
         return -1;
     return parse_rules(ld); /* after the collections know their kinds */
 }

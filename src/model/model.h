@@ -355,6 +355,47 @@ struct model_collection {
     /* Listed on the architecture page the layout's menu leads to (model
      * key "menu"). */
     bool menu;
+    /* Its map (model key "map"; NULL: none) and its matrices ("matrices"),
+     * checked by maps.c. */
+    const struct model_map *map;
+    const struct model_matrix *matrices;
+    size_t n_matrices;
+};
+
+/* A collection's map (issue 15: the functional model as a capability map):
+ * its one kind's records as a tree by their self ref field `parent`, each
+ * with the records its relations of type `groups` lead to (its leaves), and
+ * the records whose relations of type `systems` lead into those leaves (the
+ * systems a measure looks at). `filter`: a ref field of the kind by which
+ * the map is narrowed (?<filter>=<id>; a record without one takes its
+ * parent's), or NULL. The `stages` group the values of the systems'
+ * workflow stage field (e.g. in operation / in development / terminated). */
+struct model_map_stage {
+    const char *id;
+    struct i18n label;
+    const char **values;
+    size_t n_values;
+};
+struct model_map {
+    const char *kind, *parent, *groups, *systems, *filter;
+    const struct model_map_stage *stages;
+    size_t n_stages;
+};
+
+/* A matrix of a collection (model key "matrices"): a row per record of the
+ * collection, a column per record its relations of type `relation` lead to
+ * (out) or come from (in) — or, with `column`, per record that field of
+ * that far end names ("owner" or a ref field); a cell holds the relation's
+ * enum attribute `cell`, or without one how many far ends meet there. With
+ * `subtree` (a collection with a map) a row counts its descendants' too.
+ * `filter` as the map's. */
+struct model_matrix {
+    const char *id;
+    struct i18n label;
+    const char *relation;
+    bool out;
+    const char *column, *cell, *filter;
+    bool subtree;
 };
 
 /* A dated policy value (REQ X-POL-01): `value` applies to clocks started

@@ -10,6 +10,8 @@
 #include "web/tpl.h"
 #include "web/web.h"
 
+#include <stdio.h>
+
 #include <jansson.h>
 
 #define WEB_LANG_COOKIE "ap_lang"
@@ -187,5 +189,13 @@ void web_help_routes(struct web *w, struct router *rt);
 /* GET /{lang}/architecture: the model's menu collections the visitor may
  * read (page-arch.c). */
 void web_arch_routes(struct web *w, struct router *rt);
+/* The map and matrix pages (page-capmap.c, issue 15 lane capmap). */
+void web_capmap_routes(struct web *w, struct router *rt);
+/* Links to the collection's map and matrices ([{label, href}], maybe
+ * empty), for its list page. */
+json_t *web_capmap_links(struct page *pg, const struct model_collection *c);
+/* One RFC 4180 row of a CSV file (page-registry.c's cells: formulas
+ * defused, quoted when needed), then CRLF. */
+void web_csv_row(FILE *f, const char *const *cells, size_t n, char sep);
 
 #endif

@@ -817,6 +817,9 @@ static void h_registry(struct http_req *req, struct http_resp *resp, void *ctx)
     json_object_set_new(pg.data, "clear_url", json_string(page_url(&pg, "%s", path)));
     const char *title = web_label(pg.lang, pg.coll->label);
     json_object_set_new(pg.data, "heading", json_string(title));
+    json_t *views = web_capmap_links(&pg, pg.coll); /* issue 15: map, matrices */
+    json_object_set_new(pg.data, "has_views", json_boolean(json_array_size(views) > 0));
+    json_object_set_new(pg.data, "views", views);
     page_render(&pg, 200, "registry", title);
 }
 
@@ -853,6 +856,11 @@ static void csv_row(FILE *f, const char *const *cells, size_t n, char sep)
 {
     for (size_t i = 0; i < n; i++)
         csv_cell(f, cells[i], sep, i + 1 == n);
+}
+
+void web_csv_row(FILE *f, const char *const *cells, size_t n, char sep)
+{
+    csv_row(f, cells, n, sep);
 }
 
 /* Writes the rows of every page of the query, following its cursor, up

@@ -23,6 +23,7 @@ PUBLIC = None
 GHOST = '01a00000-0000-7000-8000-00000000beef'
 PASSWORD = 'Corr3ct-Horse-Battery'
 W = {}
+M = {}  # the map's own domain
 
 
 def make_org(n, name):
@@ -633,6 +634,140 @@ def test_the_domain_page_catalogue_and_menu():
     mine = text(page('/ru/architecture', member))
     assert 'href="/ru/domains"' in mine and 'href="/ru/functions"' in mine, mine
     assert 'href="/ru/objects"' not in mine and 'href="/ru/organizations"' not in mine
+def map_setup():
+    """A domain of its own: capability R over C and C2; C groups a function
+    and its service of ORG, automated by X (being built) and Y (in
+    operation); C2 groups OTHER's function, automated by OTHER's Z."""
+    if 'R' in M:
+        return
+    M['D'] = create('domains', {'name': {'ru': 'Домен карты'}}, ARCH)['id']
+    M['R'] = create('capabilities', {'name': {'ru': 'Карта: корень'}, 'domain': M['D']}, ARCH)['id']
+    M['C'] = create('capabilities', {'name': {'ru': 'Карта: выплаты'}, 'parent': M['R']}, ARCH)['id']
+    M['C2'] = create('capabilities', {'name': {'ru': 'Карта: здоровье'}, 'parent': M['R']}, ARCH)['id']
+    M['F'] = create('functions', {'name': {'ru': 'Функция карты'}, 'owner': ORG, 'domain': M['D']},
+                    OWNER)['id']
+    M['S'] = create('services', {'name': {'ru': 'Услуга карты'}, 'owner': ORG, 'function': M['F'],
+                                 'recipient': 'g2c', 'maturity': 'interactive'}, OWNER)['id']
+    M['F3'] = create('functions', {'name': {'ru': 'Функция другого органа'}, 'owner': OTHER,
+                                   'domain': M['D']}, STRANGER)['id']
+    for cap, leaf in (('C', 'F'), ('C', 'S'), ('C2', 'F3')):
+        relate('groups', M[cap], M[leaf], ARCH)
+    M['X'] = create('objects', {'kind': 'information_system', 'owner': ORG, 'stage': 'creation',
+                                'name': {'ru': 'ИС карты X'}, **COMPLETE}, OWNER)['id']
+    M['Y'] = create('objects', {'kind': 'information_system', 'owner': ORG,
+                                'stage': 'industrial_operation', 'name': {'ru': 'ИС карты Y'}},
+                    OWNER)['id']
+    M['Z'] = create('objects', {'kind': 'information_system', 'owner': OTHER, 'stage': 'creation',
+                                'name': {'ru': 'ИС карты Z'}}, STRANGER)['id']
+    relate('automates', M['X'], M['F'], OWNER, automation_level='full')
+    relate('automates', M['X'], M['S'], OWNER, automation_level='partial')
+    relate('automates', M['Y'], M['S'], OWNER)
+    relate('automates', M['Z'], M['F3'], STRANGER)
+
+
+def capmap(query, token):
+    r = SRV.get(f'/api/v1/capabilities/map{query}', token=token)
+    assert r.status == 200, (query, r)
+    return {i['id']: i for i in r.json()['items']}, r.json()
+
+
+def test_capability_map():
+    # REQ: ARC-03
+    # the functional model as a map: capabilities by parent, the functions
+    # and services each groups, measured over the systems automating them
+    map_setup()
+    items, whole = capmap(f'?domain={M["D"]}', ADMIN)
+    assert list(items) == [M['R'], M['C'], M['C2']], whole  # tree order, children by name
+    assert [items[k]['depth'] for k in ('R', 'C', 'C2') for k in [M[k]]] == [0, 1, 1]
+    assert items[M['C']]['parent'] == M['R'] and items[M['R']]['parent'] is None
+    assert {l['id'] for l in items[M['C']]['leaves']} == {M['F'], M['S']}, items[M['C']]
+    # systems: distinct, through the subtree (X automates two leaves of C)
+    assert whole['measure'] == 'systems' and whole['scale'] == 'count'
+    assert [items[M[k]]['value'] for k in ('R', 'C', 'C2')] == [3, 2, 1], whole
+    assert whole['max'] == 3
+    # life-cycle stages: the share per stage group, the first coloured
+    items, whole = capmap(f'?domain={M["D"]}&measure=stages', ADMIN)
+    assert items[M['C']]['stages'] == {'operation': 50, 'development': 50, 'terminated': 0}, items
+    assert items[M['C']]['value'] == 50 and whole['scale'] == 'percent'
+    assert items[M['C2']]['stages']['development'] == 100 and items[M['C2']]['value'] == 0
+    # completeness: the mean of the systems' own completeness scores
+    items, _ = capmap(f'?domain={M["D"]}&measure=completeness', ADMIN)
+    scores = [SRV.get(f'/api/v1/objects/{M[x]}/completeness', token=ADMIN).json()['score']
+              for x in ('X', 'Y')]
+    assert scores[0] != scores[1], scores
+    assert abs(items[M['C']]['value'] - sum(scores) / 2) < 1e-9, (items[M['C']], scores)
+    # the domain filter: a capability without one takes its parent's
+    items, _ = capmap(f'?domain={W["domain"]["id"]}', ADMIN)
+    assert not {M['R'], M['C'], M['C2']} & set(items) and W['cap']['id'] in items, items
+    # rights: OTHER's editor reads its own draft system, not ORG's
+    items, _ = capmap(f'?domain={M["D"]}', STRANGER)
+    assert [items[M[k]]['value'] for k in ('R', 'C', 'C2')] == [1, 0, 1], items
+    items, whole = capmap('', None)  # capabilities do not exist for the public
+    assert items == {} and M['R'] not in SRV.get('/api/v1/capabilities/map').body.decode()
+    # bad input: a clear problem
+    assert_problem(SRV.get('/api/v1/capabilities/map?measure=colour', token=ADMIN), 400, 'measure')
+    assert_problem(SRV.get('/api/v1/capabilities/map?domain=a%20b', token=ADMIN), 400, 'domain')
+    assert_problem(SRV.get('/api/v1/capabilities/map?sort=name', token=ADMIN), 400, 'sort')
+    assert_problem(SRV.get('/api/v1/functions/map', token=ADMIN), 404)
+    assert_problem(SRV.get('/api/v1/nothing/map', token=ADMIN), 404)
+
+
+def test_capability_map_page():
+    # REQ: ARC-03
+    map_setup()
+    admin = sign_in('admin')
+    for lang, measure in (('kk', 'Оның жүйелерінің өмірлік цикл кезеңдері'),
+                          ('ru', 'Этапы жизненного цикла её систем'),
+                          ('en', 'Life-cycle stages of its systems')):
+        r = page(f'/{lang}/capabilities/map?measure=stages&domain={M["D"]}', admin)
+        assert r.status == 200, (lang, r)
+        body = text(r)
+        assert f'<option value="stages" selected>{measure}</option>' in body, lang
+        assert f'<option value="{M["D"]}" selected>Домен карты</option>' in body, lang
+        for name in ('Карта: корень', 'Карта: выплаты', 'Карта: здоровье', 'Функция карты'):
+            assert name in body, (lang, name)
+        assert f'href="/{lang}/capabilities/{M["C"]}"' in body
+        assert 'portal-heat-3' in body and '<caption>' in body and 'scope="row"' in body, lang
+        assert W['cap']['id'] not in body  # another domain
+    body = text(page(f'/en/capabilities/map?domain={M["D"]}', admin))
+    assert '<option value="systems" selected>' in body and '>3</p>' in body, body
+    # the list links to its map and matrix, a list without them to none
+    body = text(page('/ru/capabilities', admin))
+    assert 'href="/ru/capabilities/map"' in body and 'href="/ru/capabilities/matrix/bodies"' in body
+    assert 'portal-views' not in text(page('/ru/domains', admin))
+    assert page('/en/capabilities/map?measure=colour', admin).status == 400
+    assert page('/en/functions/map', admin).status == 404
+
+
+def test_matrices():
+    # REQ: ARC-03
+    map_setup()
+    r = SRV.get(f'/api/v1/capabilities/matrix/bodies?domain={M["D"]}', token=ADMIN)
+    assert r.status == 200, r
+    rows = {row['id']: row['cells'] for row in r.json()['rows']}
+    assert rows == {M['R']: {ORG: 2, OTHER: 1}, M['C']: {ORG: 2}, M['C2']: {OTHER: 1}}, rows
+    assert {c['id'] for c in r.json()['columns']} == {ORG, OTHER}
+    r = SRV.get(f'/api/v1/functions/matrix/systems?domain={M["D"]}', token=ADMIN)
+    rows = {row['id']: row['cells'] for row in r.json()['rows']}
+    assert rows == {M['F']: {M['X']: 'full'}, M['F3']: {M['Z']: ''}}, rows
+    r = SRV.get(f'/api/v1/functions/matrix/systems?domain={M["D"]}', token=STRANGER)
+    assert [c['id'] for c in r.json()['columns']] == [M['Z']], r.json()  # ORG's drafts unread
+    assert_problem(SRV.get('/api/v1/functions/matrix/nothing', token=ADMIN), 404)
+    assert_problem(SRV.get('/api/v1/functions/matrix/systems?measure=x', token=ADMIN), 400)
+    # the pages: an accessible table and the same figures as CSV
+    admin = sign_in('admin')
+    r = page(f'/en/functions/matrix/systems?domain={M["D"]}', admin)
+    body = text(r)
+    assert r.status == 200 and '<caption id="matrix-caption">Functions and information systems' in body
+    assert '<th scope="col"><a class="usa-link" href="/en/objects/' + M['X'] in body, body
+    assert '<td>Full</td>' in body and 'scope="row"' in body
+    r = page(f'/ru/functions/matrix/systems.csv?domain={M["D"]}&sep=semicolon', admin)
+    assert r.status == 200 and r.header('Content-Type').startswith('text/csv'), r
+    lines = r.body.decode('utf-8-sig').splitlines()
+    assert lines[0] == 'Государственные функции;ИС карты X;ИС карты Z', lines
+    assert sorted(lines[1:]) == ['Функция другого органа;;✓', 'Функция карты;Полная;'], lines
+    r = page(f'/kk/capabilities/matrix/bodies?domain={M["D"]}', admin)
+    assert r.status == 200 and '<td>2</td>' in text(r) and 'scope="col"' in text(r), r
 
 
 def main():
@@ -656,7 +791,8 @@ def main():
              # the domain's view counts what the tests above made in it
              test_the_domain_view, test_the_domain_page_catalogue_and_menu,
              test_layer_lists_published_for_everyone, test_the_card_of_a_system_shows_its_layers,
-             test_gap_lists_of_every_layer])
+             test_gap_lists_of_every_layer, test_capability_map, test_capability_map_page,
+             test_matrices])
 
 
 if __name__ == '__main__':

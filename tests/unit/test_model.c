@@ -803,6 +803,62 @@ static void test_broken_workflows(void **state)
     check_broken_real(BROKEN_WORKFLOWS, sizeof BROKEN_WORKFLOWS / sizeof BROKEN_WORKFLOWS[0]);
 }
 
+/* Issue 15 (lane capmap): a collection's "map" and "matrices" name the
+ * model's own fields and relation types; the loader refuses what cannot be
+ * drawn, naming the fault. */
+#define MAP "collections.capabilities.map."
+#define MX "collections.capabilities.matrices[0]."
+static const struct broken BROKEN_MAPS[] = {
+    {MAP "parent", "\"domain\"", MAP "parent: 'domain' is not a ref field of kind 'capability' to its own kind only"},
+    {MAP "parent", NULL, MAP "parent: missing"},
+    {MAP "groups", "\"nothing\"", MAP "groups: 'nothing' is not a relation type"},
+    {MAP "groups", "\"automates\"", MAP "groups: relation type 'automates' does not start at kind 'capability'"},
+    {MAP "systems", "\"supports\"", MAP "systems: relation type 'supports' does not lead into kind 'state_function', which 'groups' groups"},
+    {MAP "filter", "\"description\"", MAP "filter: 'description' is not a ref field of kind 'capability'"},
+    {MAP "stages", "[]", MAP "stages: must be a non-empty array"},
+    {MAP "stages[0].values", "[\"flying\"]", MAP "stages[0].values[0]: 'flying' is not a stage of kind 'information_system'"},
+    {MAP "stages[1].id", "\"operation\"", MAP "stages[1].id: stage group 'operation' listed twice"},
+    {MAP "stages[0].label", NULL, MAP "stages[0].label: missing"},
+    {MAP "colour", "1", MAP "colour: unknown key"},
+    {MX "direction", "\"up\"", MX "direction: must be 'out' or 'in'"},
+    {MX "relation", "\"automates\"", MX "relation: relation type 'automates' does not start at kind 'capability'"},
+    {MX "column", "\"description\"", MX "column: 'description' is not 'owner' of an owned kind or a ref field of kind 'state_function'"},
+    {MX "cell", "\"nothing\"", MX "cell: 'nothing' is not an enum attribute of 'groups'"},
+    {MX "id", "\"Bodies\"", MX "id: 'Bodies' must match"},
+    {"collections.functions.matrices[0].subtree", "true", "collections.functions.matrices[0].subtree: the collection has no map"},
+    {"collections.functions.matrices[0].filter", "\"legal_basis\"", "collections.functions.matrices[0].filter: 'legal_basis' is not a ref field of kind 'state_function'"},
+    {"collections.relations.map", "{}", "collections.relations: only a records collection has a map or matrices"},
+    {"collections.capabilities.matrices", "{}", "collections.capabilities.matrices: must be an array"},
+};
+
+/* The shipped model's map and matrices load as declared; the broken ones
+ * are refused. */
+static void test_maps_loader(void **state)
+{
+    (void)state;
+    char *real = slurp(getenv("AP_MODEL") ? getenv("AP_MODEL") : MODEL_PATH);
+    struct err e = ERR_INIT;
+    struct model *m = load_text(real, &e);
+    free(real);
+    if (!m)
+        fail_msg("shipped model: %s", e.detail);
+    const struct model_collection *c = model_collection(m, "capabilities");
+    assert_non_null(c->map);
+    assert_string_equal(c->map->parent, "parent");
+    assert_string_equal(c->map->groups, "groups");
+    assert_true(c->map->n_stages >= 1);
+    assert_int_equal(c->n_matrices, 1);
+    assert_true(c->matrices[0].subtree && c->matrices[0].out);
+    const struct model_collection *f = model_collection(m, "functions");
+    assert_null(f->map);
+    assert_string_equal(f->matrices[0].cell, "automation_level");
+    assert_false(f->matrices[0].out);
+    const json_t *doc = json_object_get(json_object_get(model_json(m), "collections"), "capabilities");
+    assert_non_null(json_object_get(doc, "map"));
+    model_free(m);
+    check_broken_real(BROKEN_MAPS, sizeof BROKEN_MAPS / sizeof BROKEN_MAPS[0]);
+}
+
 #define DL "document_lists.object_documents."
 static const struct broken BROKEN_DOC_LISTS[] = {
     {DL "types.contract.number", "11", "document_lists.object_documents.types.contract.number: 11 is also the number of 'technical_specification'"},
@@ -1925,6 +1981,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_broken_models),
         cmocka_unit_test(test_inherits_loader),
         cmocka_unit_test(test_views_loader),
+        cmocka_unit_test(test_maps_loader),
         cmocka_unit_test(test_broken_workflows),
         cmocka_unit_test(test_broken_doc_lists),
         cmocka_unit_test(test_real_doc_lists),

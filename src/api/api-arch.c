@@ -1,0 +1,79 @@
+/* api-arch: the architecture's views over many records (src/arch):
+ * GET /api/v1/{collection}/map?measure=&<filter field>= — the map of a
+ * collection that declares one; GET /api/v1/{collection}/matrix/{matrix}
+ * ?<filter field>= — one of its matrices. */
+#include "api/internal.h"
+
+#include "arch/arch.h"
+#include "util/text.h"
+
+#include <string.h>
+
+/* The filter's value (?<field>=<id>), or NULL; -1 after answering 400. */
+static int filter_of(struct http_req *req, struct http_resp *resp, const char *field,
+                     const char **out)
+{
+    *out = field ? http_req_query(req, field) : NULL;
+    if (*out && !text_id_valid(*out)) {
+        problem(resp, 400, "bad-request", field, "'%.60s' must be a record id", field);
+        return -1;
+    }
+    return 0;
+}
+
+static void h_map(struct http_req *req, struct http_resp *resp, void *ctx)
+{
+    struct api *api = ctx;
+    const struct model_collection *c = collection_of(api, req, resp);
+    if (!c)
+        return;
+    if (!c->map) {
+        problem(resp, 404, "not-found", "", "collection '%.60s' has no map", c->id);
+        return;
+    }
+    const char *allowed[] = {"measure", c->map->filter, NULL};
+    const char *filter;
+    struct actor a;
+    if (only_params(req, resp, allowed) < 0 || filter_of(req, resp, c->map->filter, &filter) < 0 ||
+        authenticate(api, req, resp, false, &a) < 0)
+        return;
+    json_t *out = NULL;
+    struct err e = ERR_INIT;
+    int rc = arch_map_build(api->reg, api->docs, &a, c, http_req_query(req, "measure"), filter,
+                            &out, &e);
+    answer(resp, rc, &e, out);
+}
+
+static void h_matrix(struct http_req *req, struct http_resp *resp, void *ctx)
+{
+    struct api *api = ctx;
+    const struct model_collection *c = collection_of(api, req, resp);
+    if (!c)
+        return;
+    const char *name = http_req_param(req, "matrix");
+    const struct model_matrix *mx = NULL;
+    for (size_t i = 0; name && i < c->n_matrices; i++)
+        if (strcmp(c->matrices[i].id, name) == 0)
+            mx = &c->matrices[i];
+    if (!mx) {
+        problem(resp, 404, "not-found", "", "collection '%.60s' has no matrix '%.60s'", c->id,
+                name ? name : "");
+        return;
+    }
+    const char *allowed[] = {mx->filter, NULL};
+    const char *filter;
+    struct actor a;
+    if (only_params(req, resp, allowed) < 0 || filter_of(req, resp, mx->filter, &filter) < 0 ||
+        authenticate(api, req, resp, false, &a) < 0)
+        return;
+    json_t *out = NULL;
+    struct err e = ERR_INIT;
+    int rc = arch_matrix_build(api->reg, &a, c, mx, filter, &out, &e);
+    answer(resp, rc, &e, out);
+}
+
+void api_arch_routes(struct api *api, struct router *rt)
+{
+    router_add(rt, "GET", "/api/v1/{collection}/map", h_map, api);
+    router_add(rt, "GET", "/api/v1/{collection}/matrix/{matrix}", h_matrix, api);
+}

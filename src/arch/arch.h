@@ -1,0 +1,107 @@
+/* arch: views of the architecture drawn over many records at once, as the
+ * model declares them on a collection (issue 15): its map (the functional
+ * model as a capability map, each tile measured) and its matrices. Each
+ * reads what it needs in a few queries (the collection, the relations of
+ * one type, the records they reach), never one query per tile or row, and
+ * shows only what the reader may read: a relation counts when both of its
+ * ends may be read. */
+#ifndef AP_ARCH_H
+#define AP_ARCH_H
+
+#include "auth/actor.h"
+#include "model/model.h"
+#include "registry/registry.h"
+#include "util/err.h"
+
+#include <jansson.h>
+
+struct docs;
+
+/* How a measure's value reads: a count (coloured against the map's
+ * largest) or a percentage (0-100). */
+enum arch_scale { ARCH_COUNT, ARCH_PERCENT };
+
+struct arch_map;
+/* A measure of a tile from the distinct systems under it (`systems`: an
+ * object whose keys are their ids; their stored records in
+ * arch_map_system): *value, or *has false when it has none (no systems).
+ * It may add its own figures to `tile` (e.g. a share per stage group). */
+typedef int (*arch_measure_fn)(struct arch_map *m, const char *tile_id, const json_t *systems,
+                               json_t *tile, double *value, bool *has, struct err *e);
+struct arch_measure {
+    const char *id;
+    enum arch_scale scale;
+    arch_measure_fn fn;
+};
+/* The measures a map can be coloured by, the first the default; ends with
+ * a NULL id. New ones are added here (and their labels in the page's). */
+extern const struct arch_measure arch_measures[];
+const struct arch_measure *arch_measure(const char *id);
+
+/* What a measure may read: the reader, the registry, the documentation
+ * (NULL: not served), a system's stored record by id (NULL if unknown). */
+const struct actor *arch_map_actor(const struct arch_map *m);
+struct registry *arch_map_registry(const struct arch_map *m);
+struct docs *arch_map_docs(const struct arch_map *m);
+const json_t *arch_map_system(const struct arch_map *m, const char *id);
+/* The system's whole stored record (the systems are read whole, in one
+ * query, when a measure first asks); NULL with e set on a store error,
+ * NULL alone for an unknown id. */
+const json_t *arch_map_system_whole(struct arch_map *m, const char *id, struct err *e);
+const struct model_map *arch_map_decl(const struct arch_map *m);
+
+/* The map of collection c (which has one), measured by `measure` (NULL:
+ * the first), narrowed to the records whose filter field (or their
+ * nearest ancestor's) is `filter` (NULL: all). 400 for an unknown measure.
+ * *out: {collection, measure, scale, filter, max, items: [{id, name,
+ * parent, depth, leaves: [{id, kind, name}], systems, value?, …}]} with the
+ * tiles in tree order (children after their parent, by name), a tile whose
+ * parent is not shown at depth 0. */
+int arch_map_build(struct registry *r, struct docs *d, const struct actor *a,
+                   const struct model_collection *c, const char *measure, const char *filter,
+                   json_t **out, struct err *e);
+
+/* Matrix mx of collection c, narrowed by `filter` as the map. *out: {id,
+ * collection, relation, cell, rows: [{id, name, depth, cells: {<column id>:
+ * <cell's enum value, or a count>}}], columns: [{id, kind, name}]}, rows
+ * in tree order for a subtree matrix, else by name; columns by name. */
+int arch_matrix_build(struct registry *r, const struct actor *a, const struct model_collection *c,
+                      const struct model_matrix *mx, const char *filter, json_t **out,
+                      struct err *e);
+
+/* ---- shared by map.c and matrix.c ---- */
+
+/* The live records `where` selects ($1 bound to b1 when not NULL) that
+ * the reader a may read, into `into` by id, in the query's order; `order`
+ * (may be NULL) gets their ids. Each as a compact JSON: id, kind, owner,
+ * name and the fields the rights, the workflows' stages and the model's
+ * maps and matrices read, not the whole record. */
+int arch_load(struct registry *r, const struct actor *a, const char *where, const char *b1,
+              json_t *into, json_t *order, struct err *e);
+/* The same for the records of `collection` whose filterable `field` holds
+ * `value`, through the filter index. */
+int arch_load_filtered(struct registry *r, const struct actor *a, const char *collection,
+                       const char *field, const char *value, json_t *into, json_t *order,
+                       struct err *e);
+/* A collection's records ($1), by name. */
+extern const char ARCH_WHERE_COLLECTION[];
+/* The relations of `type` whose `end` ("source" or "target") is a key of
+ * `at` (records read): by[end id] = [{id: the other end, cell?: the
+ * relation's attribute `cell` ("" when unset), when cell is not NULL}], and
+ * each other end's id a key of `others`, to be read with arch_load_ids
+ * (those the reader may not read are then left out: a relation counts when
+ * both ends may be read). */
+int arch_relations_by_end(struct registry *r, const char *type, const char *end, const char *cell,
+                          const json_t *at, json_t *by, json_t *others, struct err *e);
+/* The records whose ids are the keys of `set` that a may read, as arch_load
+ * (with `whole`, the stored records). */
+int arch_load_ids(struct registry *r, const struct actor *a, const json_t *set, bool whole,
+                  json_t *into, json_t *order, struct err *e);
+/* The tree of a map's records (`recs`: id → record, in `order`): each
+ * record's id in tree order with its depth, kept when its `field` (a ref
+ * field) or its nearest ancestor's is `filter` (NULL: all). [{id, depth,
+ * parent (shown, or absent)}]; a loop of parents is cut where it is met. */
+json_t *arch_tree(const struct model_map *map, const char *field, const json_t *recs,
+                  const json_t *order, const char *filter);
+
+#endif

@@ -1,0 +1,513 @@
+/* The map and matrices pages (issue 15, lane capmap): for a collection
+ * whose model declares a map, /{lang}/{collection}/map draws it as nested
+ * tiles coloured by a measure chosen in a plain GET form (the capability
+ * map: capabilities by their parent, the functions and services each
+ * groups), with a legend and the same figures as a table; for each matrix
+ * a collection declares, /{lang}/{collection}/matrix/{id} shows it as a
+ * table and /{lang}/{collection}/matrix/{id}.csv as a file. The figures
+ * are src/arch's, as the reader may read them; no kind is named here. */
+#include "web/internal.h"
+
+#include "arch/arch.h"
+#include "registry/registry.h"
+#include "util/text.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The measures' labels on the page, by arch_measures' ids (a measure the
+ * page does not know is offered under its id). */
+static const struct {
+    const char *id, *label, *about;
+} MEASURE_TEXT[] = {
+    {"systems", TR("Systems automating it"),
+     TR("How many information systems automate the functions and services it groups, with the "
+        "capabilities under it; each system counted once.")},
+    {"stages", TR("Life-cycle stages of its systems"),
+     TR("The share of those systems at each stage of their life cycle; the colour shows the "
+        "share of the first.")},
+    {"completeness", TR("Completeness of its systems' records"),
+     TR("The mean completeness of those systems' records on the portal (data, documents and "
+        "relations), in per cent.")},
+};
+
+#define HEAT_STEPS 5
+#define LEAVES_SHOWN 5
+
+static const char *measure_text(const char *id, bool about)
+{
+    for (size_t i = 0; i < sizeof MEASURE_TEXT / sizeof MEASURE_TEXT[0]; i++)
+        if (strcmp(MEASURE_TEXT[i].id, id) == 0)
+            return about ? MEASURE_TEXT[i].about : MEASURE_TEXT[i].label;
+    return about ? "" : id;
+}
+
+/* The collection of the path (/{lang}/{collection}/…) and its last
+ * segment without ".csv" (*csv says whether it had one). */
+static const struct model_collection *path_parts(struct page *pg, const char **last, bool *csv)
+{
+    const char *slash = strrchr(pg->req->path, '/');
+    const char *seg = slash ? slash + 1 : "";
+    size_t n = strlen(seg);
+    *csv = n > 4 && strcmp(seg + n - 4, ".csv") == 0;
+    *last = arena_strndup(pg->req->arena, seg, *csv ? n - 4 : n);
+    return web_path_collection(pg);
+}
+
+/* The filter's value (?<field>=<id>): NULL when absent or empty; false
+ * after answering 400 for one that is no id. */
+static bool filter_param(struct page *pg, const char *field, const char **out)
+{
+    *out = field ? http_req_query(pg->req, field) : NULL;
+    if (*out && !**out)
+        *out = NULL;
+    if (*out && !text_id_valid(*out)) {
+        page_error(pg, 400, NULL);
+        return false;
+    }
+    return true;
+}
+
+/* The records the filter may name (the filter field's kinds, as the reader
+ * may read them): [{id, name, selected}], by name. */
+static json_t *filter_options(struct page *pg, const char *kind, const char *field,
+                              const char *chosen)
+{
+    const struct model *m = pg->w->api->model;
+    const struct model_field *f = model_field(model_kind(m, kind), field);
+    json_t *opts = json_array();
+    for (size_t i = 0; f && i < f->n_ref_kinds; i++) {
+        const struct model_kind *k = model_kind(m, f->ref_kinds[i]);
+        json_t *recs = json_object(), *order = json_array(), *v;
+        struct err e = ERR_INIT;
+        size_t j;
+        if (k && arch_load(pg->w->api->reg, &pg->actor, ARCH_WHERE_COLLECTION, k->collection,
+                           recs, order, &e) == 0)
+            json_array_foreach (order, j, v) {
+                const json_t *rec = json_object_get(recs, json_string_value(v));
+                if (strcmp(json_string_value(json_object_get(rec, "kind")), k->id) != 0)
+                    continue;
+                json_t *o = json_pack("{s:O, s:s, s:b}", "id", v, "name",
+                                      web_name(pg->lang, json_object_get(rec, "name")),
+                                      "selected", chosen && strcmp(chosen, json_string_value(v)) == 0);
+                json_array_append_new(opts, o);
+            }
+        json_decref(recs);
+        json_decref(order);
+    }
+    return opts;
+}
+
+/* The filter form's data: {field, label, options} or NULL without one. */
+static json_t *filter_form(struct page *pg, const char *kind, const char *field, const char *chosen)
+{
+    if (!field)
+        return NULL;
+    const struct model_field *f = model_field(model_kind(pg->w->api->model, kind), field);
+    return json_pack("{s:s, s:s, s:o}", "field", field, "label",
+                     f ? web_label(pg->lang, f->label) : field, "options",
+                     filter_options(pg, kind, field, chosen));
+}
+
+/* ---- the map ------------------------------------------------------------------------ */
+
+/* The colour step (1…HEAT_STEPS) of a value: a percentage by fifths; a
+ * count 0 the first, the map's largest the last, the others between. */
+static int heat_step(enum arch_scale scale, double value, double max)
+{
+    int step = scale == ARCH_PERCENT ? 1 + (int)floor(value * HEAT_STEPS / 100.0)
+               : max > 0          ? 1 + (int)ceil(value * (HEAT_STEPS - 1) / max - 1e-9)
+                                  : 1;
+    return step < 1 ? 1 : step > HEAT_STEPS ? HEAT_STEPS : step;
+}
+
+/* The legend: each step with the values it stands for. */
+static json_t *legend(struct page *pg, enum arch_scale scale, double max)
+{
+    json_t *steps = json_array();
+    for (int s = 1; s <= HEAT_STEPS; s++) {
+        const char *range;
+        if (scale == ARCH_PERCENT) {
+            range = arena_printf(pg->req->arena, "%d–%d %%", (s - 1) * 100 / HEAT_STEPS,
+                                 s * 100 / HEAT_STEPS);
+        } else {
+            /* the counts v with heat_step(v) == s */
+            long lo = s == 1 ? 0 : (long)floor((s - 2) * max / (HEAT_STEPS - 1)) + 1;
+            long hi = s == 1 ? 0 : (long)floor((s - 1) * max / (HEAT_STEPS - 1) + 1e-9);
+            if (hi < lo || (s > 1 && max <= 0))
+                continue;
+            range = lo == hi ? arena_printf(pg->req->arena, "%ld", lo)
+                             : arena_printf(pg->req->arena, "%ld–%ld", lo, hi);
+        }
+        json_array_append_new(steps, json_pack("{s:i, s:s}", "step", s, "range", range));
+    }
+    return steps;
+}
+
+static const char *value_text(struct page *pg, enum arch_scale scale, const json_t *v)
+{
+    if (!v)
+        return page_tr(pg, TR("no systems"));
+    double x = json_number_value(v);
+    return scale == ARCH_PERCENT ? arena_printf(pg->req->arena, "%.0f %%", x)
+                                 : arena_printf(pg->req->arena, "%.0f", x);
+}
+
+/* A card link and name of a record (name_lang when not in the page's
+ * language). */
+static json_t *named_link(struct page *pg, const char *kind, const char *id, const json_t *name)
+{
+    const struct model_kind *k = model_kind(pg->w->api->model, kind);
+    const char *n = web_name(pg->lang, name);
+    json_t *o = json_pack("{s:s}", "name", *n ? n : id);
+    web_set_name_lang(o, pg->lang, name);
+    if (k)
+        json_object_set_new(o, "href", json_string(page_url(pg, "/%s/%s", k->collection, id)));
+    return o;
+}
+
+/* One tile of the map from one item of arch_map_build. */
+static json_t *tile(struct page *pg, const char *kind, enum arch_scale scale, double max,
+                    const json_t *it)
+{
+    const json_t *value = json_object_get(it, "value");
+    json_t *t = named_link(pg, kind, json_string_value(json_object_get(it, "id")),
+                           json_object_get(it, "name"));
+    json_object_set_new(t, "heat", value ? json_integer(heat_step(scale, json_number_value(value), max))
+                                         : json_string("none"));
+    json_object_set_new(t, "value", json_string(value_text(pg, scale, value)));
+    json_t *leaves = json_array(), *l;
+    size_t i;
+    json_array_foreach (json_object_get(it, "leaves"), i, l) {
+        if (i == LEAVES_SHOWN)
+            break;
+        json_array_append_new(leaves, named_link(pg, json_string_value(json_object_get(l, "kind")),
+                                                 json_string_value(json_object_get(l, "id")),
+                                                 json_object_get(l, "name")));
+    }
+    size_t n = json_array_size(json_object_get(it, "leaves"));
+    json_object_set_new(t, "leaves", leaves);
+    if (n > LEAVES_SHOWN)
+        json_object_set_new(t, "more", json_integer((json_int_t)(n - LEAVES_SHOWN)));
+    json_object_set_new(t, "children", json_array());
+    return t;
+}
+
+/* The tiles nested: roots, their children, and below those every
+ * descendant in tree order (a page nests three levels). */
+static json_t *nested(struct page *pg, const char *kind, const json_t *map)
+{
+    enum arch_scale scale = strcmp(json_string_value(json_object_get(map, "scale")), "percent") == 0
+                                ? ARCH_PERCENT
+                                : ARCH_COUNT;
+    double max = json_number_value(json_object_get(map, "max"));
+    json_t *roots = json_array(), *root = NULL, *child = NULL, *it;
+    size_t i;
+    json_array_foreach (json_object_get(map, "items"), i, it) {
+        json_int_t depth = json_integer_value(json_object_get(it, "depth"));
+        json_t *t = tile(pg, kind, scale, max, it);
+        if (depth == 0 || !root) {
+            json_array_append_new(roots, t);
+            root = t;
+            child = NULL;
+        } else if (depth == 1 || !child) {
+            json_array_append_new(json_object_get(root, "children"), t);
+            child = t;
+        } else {
+            json_object_set_new(t, "depth", json_integer(depth));
+            json_array_append_new(json_object_get(child, "children"), t);
+        }
+    }
+    return roots;
+}
+
+/* The same figures as rows: name (indented by depth), leaves, systems,
+ * the measure, and the share per stage group when the measure gives them. */
+static json_t *table_rows(struct page *pg, const char *kind, const struct model_map *decl,
+                          const json_t *map, json_t **stage_heads)
+{
+    enum arch_scale scale = strcmp(json_string_value(json_object_get(map, "scale")), "percent") == 0
+                                ? ARCH_PERCENT
+                                : ARCH_COUNT;
+    json_t *rows = json_array(), *it;
+    size_t i;
+    bool by_stage = strcmp(json_string_value(json_object_get(map, "measure")), "stages") == 0;
+    *stage_heads = NULL;
+    json_array_foreach (json_object_get(map, "items"), i, it) {
+        json_t *r = named_link(pg, kind, json_string_value(json_object_get(it, "id")),
+                               json_object_get(it, "name"));
+        json_int_t depth = json_integer_value(json_object_get(it, "depth"));
+        json_object_set_new(r, "indent", json_integer(depth > 4 ? 4 : depth));
+        json_object_set_new(r, "leaves", json_integer((json_int_t)json_array_size(
+                                             json_object_get(it, "leaves"))));
+        json_object_set(r, "systems", json_object_get(it, "systems"));
+        json_object_set_new(r, "value",
+                            json_string(value_text(pg, scale, json_object_get(it, "value"))));
+        const json_t *stages = json_object_get(it, "stages");
+        if (by_stage) {
+            json_t *cells = json_array();
+            for (size_t g = 0; g < decl->n_stages; g++) {
+                const json_t *v = json_object_get(stages, decl->stages[g].id);
+                json_array_append_new(cells, json_pack("{s:s}", "text",
+                                                       v ? arena_printf(pg->req->arena, "%.0f %%",
+                                                                        json_number_value(v))
+                                                         : "—"));
+            }
+            json_object_set_new(r, "stages", cells);
+        }
+        json_array_append_new(rows, r);
+    }
+    if (by_stage) {
+        *stage_heads = json_array();
+        for (size_t g = 0; g < decl->n_stages; g++)
+            json_array_append_new(*stage_heads,
+                                  json_pack("{s:s}", "label", web_label(pg->lang, decl->stages[g].label)));
+    }
+    return rows;
+}
+
+static void h_map(struct http_req *req, struct http_resp *resp, void *ctx)
+{
+    struct page pg;
+    page_begin(ctx, req, resp, &pg);
+    const char *last, *filter;
+    bool csv;
+    const struct model_collection *c = path_parts(&pg, &last, &csv);
+    if (!c || !c->map) {
+        page_error(&pg, 404, NULL);
+        return;
+    }
+    const struct model_map *decl = c->map;
+    if (!filter_param(&pg, decl->filter, &filter))
+        return;
+    const char *measure = http_req_query(req, "measure");
+    json_t *map = NULL;
+    struct err e = ERR_INIT;
+    if (arch_map_build(pg.w->api->reg, pg.w->api->docs, &pg.actor, c,
+                       measure && *measure ? measure : NULL, filter, &map, &e) < 0) {
+        page_error(&pg, e.status, NULL);
+        return;
+    }
+    pg.nav = "registry";
+    const char *chosen = json_string_value(json_object_get(map, "measure"));
+    const struct arch_measure *ms = arch_measure(chosen);
+    json_t *measures = json_array();
+    for (const struct arch_measure *x = arch_measures; x->id; x++)
+        json_array_append_new(measures, json_pack("{s:s, s:s, s:b}", "id", x->id, "label",
+                                                  page_tr(&pg, measure_text(x->id, false)),
+                                                  "selected", x == ms));
+    json_t *stage_heads = NULL;
+    json_t *rows = table_rows(&pg, decl->kind, decl, map, &stage_heads);
+    const char *about = measure_text(chosen, true);
+    json_object_set_new(pg.data, "collection", json_string(web_label(pg.lang, c->label)));
+    json_object_set_new(pg.data, "list_url", json_string(page_url(&pg, "/%s", c->id)));
+    json_object_set_new(pg.data, "self_url", json_string(page_url(&pg, "/%s/map", c->id)));
+    json_object_set_new(pg.data, "measures", measures);
+    json_object_set_new(pg.data, "measure_label", json_string(page_tr(&pg, measure_text(chosen, false))));
+    if (*about)
+        json_object_set_new(pg.data, "measure_about", json_string(page_tr(&pg, about)));
+    if (strcmp(chosen, "stages") == 0)
+        json_object_set_new(pg.data, "stage_first", json_string(web_label(pg.lang, decl->stages[0].label)));
+    json_t *ff = filter_form(&pg, decl->kind, decl->filter, filter);
+    if (ff)
+        json_object_set_new(pg.data, "filter", ff);
+    json_object_set_new(pg.data, "legend",
+                        legend(&pg, ms->scale, json_number_value(json_object_get(map, "max"))));
+    json_t *roots = nested(&pg, decl->kind, map);
+    json_object_set_new(pg.data, "has_tiles", json_boolean(json_array_size(roots) > 0));
+    json_object_set_new(pg.data, "roots", roots);
+    json_object_set_new(pg.data, "rows", rows);
+    if (stage_heads)
+        json_object_set_new(pg.data, "stage_heads", stage_heads);
+    json_t *links = json_array();
+    for (size_t i = 0; i < c->n_matrices; i++)
+        json_array_append_new(links, json_pack("{s:s, s:s}", "label",
+                                               web_label(pg.lang, c->matrices[i].label), "href",
+                                               page_url(&pg, "/%s/matrix/%s", c->id,
+                                                        c->matrices[i].id)));
+    json_object_set_new(pg.data, "matrices", links);
+    json_decref(map);
+    page_render(&pg, 200, "capmap/map",
+                arena_printf(req->arena, "%s: %s", page_tr(&pg, TR("Map")),
+                             web_label(pg.lang, c->label)));
+}
+
+/* ---- matrices ---------------------------------------------------------------------- */
+
+static const struct model_matrix *matrix_of(const struct model_collection *c, const char *id)
+{
+    for (size_t i = 0; c && i < c->n_matrices; i++)
+        if (strcmp(c->matrices[i].id, id) == 0)
+            return &c->matrices[i];
+    return NULL;
+}
+
+/* A cell's text: the attribute's label, or the count ("" when none). */
+static const char *cell_text(struct page *pg, const struct model_matrix *mx, const json_t *v)
+{
+    if (!v)
+        return "";
+    if (json_is_integer(v))
+        return arena_printf(pg->req->arena, "%lld", (long long)json_integer_value(v));
+    const struct model_kind *rel = model_kind(pg->w->api->model, mx->relation);
+    const struct model_field *f = rel && mx->cell ? model_field(rel, mx->cell) : NULL;
+    const char *s = json_string_value(v);
+    if (!s || !*s)
+        return "✓";
+    return f ? page_enum_label(pg, f->enumeration, s) : s;
+}
+
+/* The matrix's CSV: a head row (the rows' kind, then each column's name)
+ * and a row per row. */
+static void matrix_csv(struct page *pg, const struct model_collection *c,
+                       const struct model_matrix *mx, const json_t *out)
+{
+    const char *sep_name = http_req_query(pg->req, "sep");
+    char sep = sep_name && strcmp(sep_name, "semicolon") == 0 ? ';' : ',';
+    if (sep_name && sep == ',' && strcmp(sep_name, "comma") != 0) {
+        page_error(pg, 400, NULL);
+        return;
+    }
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (!f) {
+        page_error(pg, 500, NULL);
+        return;
+    }
+    fputs("\xEF\xBB\xBF", f); /* UTF-8 BOM: spreadsheets then read Cyrillic right */
+    const json_t *cols = json_object_get(out, "columns"), *col, *row;
+    size_t n = json_array_size(cols) + 1, i, j;
+    const char **cells = arena_calloc(pg->req->arena, n, sizeof *cells);
+    cells[0] = web_label(pg->lang, c->label);
+    json_array_foreach (cols, i, col)
+        cells[i + 1] = web_name(pg->lang, json_object_get(col, "name"));
+    web_csv_row(f, cells, n, sep);
+    json_array_foreach (json_object_get(out, "rows"), j, row) {
+        cells[0] = web_name(pg->lang, json_object_get(row, "name"));
+        json_array_foreach (cols, i, col)
+            cells[i + 1] = cell_text(pg, mx, json_object_get(json_object_get(row, "cells"),
+                                                             json_string_value(json_object_get(col, "id"))));
+        web_csv_row(f, cells, n, sep);
+    }
+    fclose(f);
+    web_security_headers(pg->w, pg->resp);
+    const char *base = arena_printf(pg->req->arena, "%s-%s", c->id, mx->id);
+    http_resp_header(pg->resp, "Content-Disposition",
+                     http_content_disposition(pg->req->arena,
+                                              arena_printf(pg->req->arena, "%s.csv", base),
+                                              arena_printf(pg->req->arena, "%s.csv", base)));
+    http_resp_header(pg->resp, "Cache-Control", "no-cache, private");
+    http_resp_bytes(pg->resp, 200, "text/csv; charset=utf-8; header=present", text, len);
+    free(text);
+    json_decref(pg->data);
+    pg->data = NULL;
+}
+
+static void h_matrix(struct http_req *req, struct http_resp *resp, void *ctx)
+{
+    struct page pg;
+    page_begin(ctx, req, resp, &pg);
+    const char *last, *filter;
+    bool csv;
+    const struct model_collection *c = path_parts(&pg, &last, &csv);
+    const struct model_matrix *mx = matrix_of(c, last);
+    if (!mx) {
+        page_error(&pg, 404, NULL);
+        return;
+    }
+    if (!filter_param(&pg, mx->filter, &filter))
+        return;
+    json_t *out = NULL;
+    struct err e = ERR_INIT;
+    if (arch_matrix_build(pg.w->api->reg, &pg.actor, c, mx, filter, &out, &e) < 0) {
+        page_error(&pg, e.status, NULL);
+        return;
+    }
+    if (csv) {
+        matrix_csv(&pg, c, mx, out);
+        json_decref(out);
+        return;
+    }
+    pg.nav = "registry";
+    json_t *cols = json_array(), *rows = json_array(), *col, *row;
+    size_t i, j;
+    json_array_foreach (json_object_get(out, "columns"), i, col)
+        json_array_append_new(cols, named_link(&pg, json_string_value(json_object_get(col, "kind")),
+                                               json_string_value(json_object_get(col, "id")),
+                                               json_object_get(col, "name")));
+    const char *row_kind = c->n_kinds == 1 ? c->kinds[0] : NULL;
+    json_array_foreach (json_object_get(out, "rows"), j, row) {
+        const char *id = json_string_value(json_object_get(row, "id"));
+        json_t *r = named_link(&pg, row_kind ? row_kind : "", id, json_object_get(row, "name"));
+        if (!row_kind)
+            json_object_set_new(r, "href", json_string(page_url(&pg, "/%s/%s", c->id, id)));
+        json_int_t depth = json_integer_value(json_object_get(row, "depth"));
+        json_object_set_new(r, "indent", json_integer(depth > 4 ? 4 : depth));
+        json_t *cells = json_array();
+        json_array_foreach (json_object_get(out, "columns"), i, col)
+            json_array_append_new(cells, json_pack("{s:s}", "text",
+                                                   cell_text(&pg, mx,
+                                                             json_object_get(json_object_get(row, "cells"),
+                                                                             json_string_value(json_object_get(col, "id"))))));
+        json_object_set_new(r, "cells", cells);
+        json_array_append_new(rows, r);
+    }
+    json_decref(out);
+    const char *base = page_url(&pg, "/%s/matrix/%s.csv", c->id, mx->id);
+    const char *q = filter ? arena_printf(req->arena, "?%s=%s", mx->filter, filter) : "";
+    json_object_set_new(pg.data, "label", json_string(web_label(pg.lang, mx->label)));
+    json_object_set_new(pg.data, "collection", json_string(web_label(pg.lang, c->label)));
+    json_object_set_new(pg.data, "list_url", json_string(page_url(&pg, "/%s", c->id)));
+    json_object_set_new(pg.data, "self_url",
+                        json_string(page_url(&pg, "/%s/matrix/%s", c->id, mx->id)));
+    if (c->map)
+        json_object_set_new(pg.data, "map_url", json_string(page_url(&pg, "/%s/map", c->id)));
+    json_object_set_new(pg.data, "csv_url", json_string(arena_printf(req->arena, "%s%s", base, q)));
+    json_object_set_new(pg.data, "csv_semicolon_url",
+                        json_string(arena_printf(req->arena, "%s%s%ssep=semicolon", base, q,
+                                                 *q ? "&" : "?")));
+    json_t *ff = filter_form(&pg, c->kinds[0], mx->filter, filter);
+    if (ff)
+        json_object_set_new(pg.data, "filter", ff);
+    json_object_set_new(pg.data, "columns", cols);
+    json_object_set_new(pg.data, "rows", rows);
+    json_object_set_new(pg.data, "has_rows", json_boolean(json_array_size(rows) > 0));
+    page_render(&pg, 200, "capmap/matrix", web_label(pg.lang, mx->label));
+}
+
+json_t *web_capmap_links(struct page *pg, const struct model_collection *c)
+{
+    json_t *links = json_array();
+    if (c && c->map)
+        json_array_append_new(links, json_pack("{s:s, s:s}", "label", page_tr(pg, TR("Map")), "href",
+                                               page_url(pg, "/%s/map", c->id)));
+    for (size_t i = 0; c && i < c->n_matrices; i++)
+        json_array_append_new(links, json_pack("{s:s, s:s}", "label",
+                                               web_label(pg->lang, c->matrices[i].label), "href",
+                                               page_url(pg, "/%s/matrix/%s", c->id,
+                                                        c->matrices[i].id)));
+    return links;
+}
+
+/* The map and matrix pages of every collection that declares them. */
+void web_capmap_routes(struct web *w, struct router *rt)
+{
+    const struct model *m = w->api->model;
+    char path[256];
+    for (size_t i = 0; i < model_n_collections(m); i++) {
+        const struct model_collection *c = model_collection_at(m, i);
+        if (c->map) {
+            snprintf(path, sizeof path, "/%s/map", c->id);
+            web_route(rt, "GET", path, h_map, w);
+        }
+        for (size_t j = 0; j < c->n_matrices; j++) {
+            snprintf(path, sizeof path, "/%s/matrix/%s", c->id, c->matrices[j].id);
+            web_route(rt, "GET", path, h_matrix, w);
+            snprintf(path, sizeof path, "/%s/matrix/%s.csv", c->id, c->matrices[j].id);
+            web_route(rt, "GET", path, h_matrix, w);
+        }
+    }
+}
