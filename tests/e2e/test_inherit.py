@@ -9,6 +9,7 @@ from harness import Server, assert_problem, run
 
 SRV = None
 TOK = None
+COOKIE = None
 
 
 def create(body, **kw):
@@ -41,30 +42,30 @@ def provenance(rec):
 def test_inherited_at_depth_with_provenance():
     # REQ: ARC-06
     subj, t1, t2, t3 = chain()
-    r = SRV.get(f'/api/v1/master_data/{t3}')
+    r = SRV.get(f'/api/v1/master_data/{t3}', token=TOK)
     assert r.status == 200, r
     rec = r.json()
     assert [i['name'] for i in rec['attributes']] == ['group_since']
     assert provenance(rec) == [(t2, ['disability']), (t1, ['pension_kind']),
                                (subj, ['iin', 'surname'])], rec
     # a subject inherits nothing, and says so by having no "inherited"
-    assert 'inherited' not in SRV.get(f'/api/v1/master_data/{subj}').json()
+    assert 'inherited' not in SRV.get(f'/api/v1/master_data/{subj}', token=TOK).json()
 
 
 def test_base_change_shows_at_once():
     # REQ: ARC-06
     subj, t1, t2, t3 = chain()
-    etag = SRV.get(f'/api/v1/master_data/{t3}').header('ETag')
+    etag = SRV.get(f'/api/v1/master_data/{t3}', token=TOK).header('ETag')
     r = SRV.request('PATCH', f'/api/v1/master_data/{subj}',
                     {'attributes': [{'name': 'iin'}, {'name': 'birth_date'}]},
                     headers={'If-Match': '"1"'}, token=TOK)
     assert r.status == 200, r
     # t3 itself did not change (same revision), its inherited items did:
     # no 304 for the old ETag
-    r = SRV.get(f'/api/v1/master_data/{t3}', headers={'If-None-Match': etag})
+    r = SRV.get(f'/api/v1/master_data/{t3}', headers={'If-None-Match': etag}, token=TOK)
     assert r.status == 200, r
     assert provenance(r.json())[2] == (subj, ['iin', 'birth_date'])
-    assert provenance(SRV.get(f'/api/v1/master_data/{t1}').json()) == [(subj, ['iin', 'birth_date'])]
+    assert provenance(SRV.get(f'/api/v1/master_data/{t1}', token=TOK).json()) == [(subj, ['iin', 'birth_date'])]
 
 
 def test_cycle_refused_and_nothing_changed():
@@ -75,9 +76,9 @@ def test_cycle_refused_and_nothing_changed():
                         headers={'If-Match': '"1"'}, token=TOK)
         doc = assert_problem(r, 422, 'base')
         assert doc['type'].endswith('inheritance-cycle'), doc
-    rec = SRV.get(f'/api/v1/master_data/{t1}').json()
+    rec = SRV.get(f'/api/v1/master_data/{t1}', token=TOK).json()
     assert rec['revision'] == 1 and rec['base'] == subj, rec
-    assert provenance(SRV.get(f'/api/v1/master_data/{t3}').json())[-1][0] == subj
+    assert provenance(SRV.get(f'/api/v1/master_data/{t3}', token=TOK).json())[-1][0] == subj
 
 
 def test_card_shows_inherited_items_with_their_source():
@@ -85,7 +86,7 @@ def test_card_shows_inherited_items_with_their_source():
     subj, t1, t2, t3 = chain()
     for lang, said in (('en', 'Inherited from:'), ('ru', 'Унаследовано от:'),
                        ('kk', 'Мұраға алынған көзі:')):
-        r = SRV.get(f'/{lang}/master_data/{t3}', headers={'Accept': 'text/html'})
+        r = SRV.get(f'/{lang}/master_data/{t3}', headers={'Accept': 'text/html', 'Cookie': COOKIE})
         assert r.status == 200, r
         body = r.body.decode('utf-8')
         assert body.count(said) == 3, body
@@ -100,14 +101,42 @@ def test_card_shows_inherited_items_with_their_source():
             shown = shown[shown.index(item):]
 
 
+def test_master_data_per_domain_for_signed_in_users():
+    # REQ: ARC-06
+    dom = SRV.request('POST', '/api/v1/domains', {'name': {'kk': 'Әлеуметтік', 'ru': 'Социальная',
+                                                           'en': 'Social'}}, token=TOK)
+    assert dom.status == 201, dom
+    dom = dom.json()['id']
+    subj = create({'kind': 'data_subject', 'domain': dom,
+                   'name': {'kk': 'Тұлға', 'ru': 'Лицо', 'en': 'Person'},
+                   'attributes': [{'name': 'iin'}]})['id']
+    other = master('data_object', 'Parcel', ['cadastre'])
+    r = SRV.get(f'/api/v1/master_data?filter=domain:{dom}', token=TOK)
+    assert r.status == 200, r
+    ids = [i['id'] for i in r.json()['items']]
+    assert subj in ids and other not in ids, ids
+    # the public: no such record, in no list, no page
+    assert SRV.get(f'/api/v1/master_data/{subj}').status == 404
+    r = SRV.get('/api/v1/master_data')
+    assert r.status == 200 and r.json()['items'] == [], r
+    assert SRV.get(f'/en/master_data/{subj}', headers={'Accept': 'text/html'}).status == 404
+    # a domain that is not one is refused, naming the field
+    r = SRV.request('POST', '/api/v1/master_data', {'kind': 'data_object', 'domain': other,
+                                                    'name': {'kk': 'x', 'ru': 'x', 'en': 'x'}},
+                    token=TOK)
+    assert_problem(r, 422, 'domain')
+
+
 def main():
-    global SRV, TOK
+    global SRV, TOK, COOKIE
     with Server() as srv:
         SRV = srv
         TOK = srv.token()
+        COOKIE = srv.session()
         run([test_inherited_at_depth_with_provenance, test_base_change_shows_at_once,
              test_cycle_refused_and_nothing_changed,
-             test_card_shows_inherited_items_with_their_source])
+             test_card_shows_inherited_items_with_their_source,
+             test_master_data_per_domain_for_signed_in_users])
 
 
 if __name__ == '__main__':

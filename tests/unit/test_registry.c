@@ -915,6 +915,16 @@ static json_t *make_master(struct fx *f, const char *id, const char *kind, const
     return create(f, "master_data", body, id);
 }
 
+/* A signed-in user with no role: master data are read by signed-in users
+ * only ("read": "signed-in"). */
+static struct actor reader(void)
+{
+    struct actor a = ACTOR_ANONYMOUS;
+    snprintf(a.id, sizeof a.id, "user:u-reader");
+    snprintf(a.user, sizeof a.user, "u-reader");
+    return a;
+}
+
 static json_t *inherited_of(struct fx *f, const struct actor *a, const char *id)
 {
     json_t *rec = NULL, *inh = NULL;
@@ -953,8 +963,8 @@ static void test_inherited_attributes_at_depth(void **state)
     json_decref(make_master(f, "t1", "data_type", "subj", "pension"));
     json_decref(make_master(f, "t2", "data_type", "t1", "disability"));
     json_decref(make_master(f, "t3", "data_type", "t2", "group"));
-    struct actor anon = ACTOR_ANONYMOUS;
-    json_t *inh = inherited_of(f, &anon, "t3");
+    struct actor rd = reader();
+    json_t *inh = inherited_of(f, &rd, "t3");
     assert_string_equal(provenance(inh, "attributes"), "t2:disability;t1:pension;subj:iin");
     json_decref(inh);
     /* the record itself holds only its own attributes */
@@ -970,20 +980,24 @@ static void test_inherited_attributes_at_depth(void **state)
     assert_int_equal(registry_patch(f->reg, &f->actor, "master_data", "subj", 1, patch, &out, &e), 0);
     json_decref(patch);
     json_decref(out);
-    inh = inherited_of(f, &anon, "t3");
+    inh = inherited_of(f, &rd, "t3");
     assert_string_equal(provenance(inh, "attributes"),
                          "t2:disability;t1:pension;subj:iin,birth_date");
     json_decref(inh);
-    inh = inherited_of(f, &anon, "t1");
+    inh = inherited_of(f, &rd, "t1");
     assert_string_equal(provenance(inh, "attributes"), "subj:iin,birth_date");
     json_decref(inh);
     /* a subject inherits nothing */
     json_t *rec = NULL;
-    assert_int_equal(registry_get_visible(f->reg, &anon, NULL, "subj", &rec, &e), 0);
-    assert_int_equal(registry_inherited(f->reg, &anon, rec, &inh, &e), 0);
+    assert_int_equal(registry_get_visible(f->reg, &rd, NULL, "subj", &rec, &e), 0);
+    assert_int_equal(registry_inherited(f->reg, &rd, rec, &inh, &e), 0);
     assert_null(inh);
     json_decref(rec);
     arena_free(ar);
+    /* the public does not see master data at all */
+    struct actor pub = ACTOR_ANONYMOUS;
+    assert_int_equal(registry_get_visible(f->reg, &pub, NULL, "subj", &rec, &e), -1);
+    assert_int_equal(e.status, 404);
 }
 
 /* A base that would make the chain come back to the record is refused,
@@ -1043,8 +1057,8 @@ static void test_inheritance_depth_guard(void **state)
         snprintf(attr, sizeof attr, "a%d", i);
         json_decref(make_master(f, id, "data_type", base, attr));
     }
-    struct actor anon = ACTOR_ANONYMOUS;
-    json_t *inh = inherited_of(f, &anon, "t64");
+    struct actor rd = reader();
+    json_t *inh = inherited_of(f, &rd, "t64");
     json_t *bases = json_object_get(inh, "attributes");
     assert_int_equal(json_array_size(bases), 64);
     assert_string_equal(json_string_value(json_object_get(json_array_get(bases, 63), "from")), "t0");
@@ -1058,7 +1072,7 @@ static void test_inheritance_depth_guard(void **state)
     assert_string_equal(e.type, "inheritance-too-deep");
     assert_string_equal(e.field, "base");
     json_t *rec = NULL;
-    assert_int_equal(registry_get_visible(f->reg, &anon, NULL, "t65", &rec, &e), -1);
+    assert_int_equal(registry_get_visible(f->reg, &rd, NULL, "t65", &rec, &e), -1);
     assert_int_equal(e.status, 404);
 }
 
@@ -1123,8 +1137,8 @@ static void test_inherited_only_from_readable_bases(void **state)
                        "is-1"));
     json_decref(make_master(f, "t1", "data_type", "is-1", "pension"));
     json_decref(make_master(f, "t2", "data_type", "t1", "disability"));
-    struct actor anon = ACTOR_ANONYMOUS;
-    json_t *inh = inherited_of(f, &anon, "t2");
+    struct actor rd = reader();
+    json_t *inh = inherited_of(f, &rd, "t2");
     assert_string_equal(provenance(inh, "attributes"), "t1:pension");
     json_decref(inh);
     inh = inherited_of(f, &f->actor, "t2");
@@ -1140,15 +1154,15 @@ static void test_inherited_only_from_readable_bases(void **state)
         assert_int_equal(registry_inherited_text(r, &f->actor, "t2", raw, &text, &e), 0);
         assert_non_null(strstr(text, "draft_only"));
         free(text);
-        assert_int_equal(registry_inherited_text(r, &anon, "t2", raw, &text, &e), 0);
+        assert_int_equal(registry_inherited_text(r, &rd, "t2", raw, &text, &e), 0);
         assert_null(strstr(text, "draft_only"));
         assert_non_null(strstr(text, "pension"));
         free(text);
     }
     arena_free(ar);
-    /* once registered (published), the public sees it too */
+    /* once registered (published), that reader sees it too */
     set_record_status(f, r, "is-1", "registered");
-    inh = inherited_of(f, &anon, "t2");
+    inh = inherited_of(f, &rd, "t2");
     assert_string_equal(provenance(inh, "attributes"), "t1:pension;is-1:draft_only");
     json_decref(inh);
     f->reg = keep;
