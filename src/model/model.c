@@ -39,7 +39,7 @@ static const char *const COLL_KEYS[] = {"label", "type", "facets", NULL};
 static const char *const KIND_KEYS[] = {"label",   "collection", "owned",    "owns",     "named",
                                         "include", "fields",     "workflow", "code_prefix",
                                         "documents", "inclusion", "read",  "inherits", NULL};
-static const char *const INHERITS_KEYS[] = {"via", "fields", NULL};
+static const char *const INHERITS_KEYS[] = {"via", "fields", "key", "fixed", NULL};
 static const char *const REL_KEYS[] = {"label",  "inverse",    "inverse_label", "source",
                                        "target", "attributes", "collection",    "required_for",
                                        NULL};
@@ -1113,6 +1113,56 @@ static int parse_kinds(struct loader *ld)
 
 /* ---- inherited attributes (REQ ARC-06) ------------------------------------ */
 
+/* Is name a string sub-field (key) or any sub-field (fixed) of every
+ * inherited field's object items? */
+static bool inherit_sub_ok(const struct model_kind *k, const char *name, bool key)
+{
+    for (size_t i = 0; i < k->n_inherit_fields; i++) {
+        const struct model_field *item = model_field(k, k->inherit_fields[i])->item;
+        const struct model_field *sub = NULL;
+        for (size_t j = 0; item->type == FT_OBJECT && j < item->n_sub; j++)
+            if (strcmp(item->sub[j].name, name) == 0)
+                sub = &item->sub[j];
+        if (!sub || (key && sub->type != FT_STRING))
+            return false;
+    }
+    return true;
+}
+
+/* "key": the sub-field that names an item (an attribute's name); "fixed":
+ * the sub-fields an item keeps wherever its key is declared, in the record
+ * or in a base or a record below (an attribute's one storage source). */
+static int parse_inherit_key(struct loader *ld, const json_t *in, const char *ip,
+                             struct model_kind *k)
+{
+    const char *key = NULL;
+    json_t *fixed, *x;
+    size_t i;
+    if (ld_string(ld, in, "key", ip, false, &key) ||
+        ld_member(ld, in, "fixed", ip, JSON_ARRAY, false, &fixed))
+        return -1;
+    if (fixed && !key)
+        return ld_fail(ld, ld_sub(ld, ip, "fixed"), "needs \"key\": the sub-field naming an item");
+    if (!key)
+        return 0;
+    if (!inherit_sub_ok(k, key, true))
+        return ld_fail(ld, ld_sub(ld, ip, "key"),
+                       "'%s' is not a string sub-field of every inherited field's items", key);
+    if (!fixed || json_array_size(fixed) == 0)
+        return ld_fail(ld, ld_sub(ld, ip, "fixed"), "must be a non-empty array of sub-fields");
+    k->inherit_fixed = arena_calloc(ld->m->arena, json_array_size(fixed), sizeof *k->inherit_fixed);
+    json_array_foreach (fixed, i, x) {
+        const char *fp = ld_idx(ld, ld_sub(ld, ip, "fixed"), i), *name = json_string_value(x);
+        if (!name || strcmp(name, key) == 0 || !inherit_sub_ok(k, name, false))
+            return ld_fail(ld, fp, "'%s' is not a sub-field of every inherited field's items "
+                                   "other than the key", name ? name : "?");
+        k->inherit_fixed[i] = ld_keep(ld, name);
+    }
+    k->n_inherit_fixed = json_array_size(fixed);
+    k->inherit_key = ld_keep(ld, key);
+    return 0;
+}
+
 /* "inherits": {"via": "<single ref field>", "fields": ["<list field>", …]}:
  * the via field's target kinds have each inherited field as a list too, with
  * items of the same type, so that their items read as the kind's own. */
@@ -1157,7 +1207,7 @@ static int parse_inherits(struct loader *ld, const json_t *v, const char *path,
     }
     k->n_inherit_fields = json_array_size(fields);
     k->inherit_via = vf->name;
-    return 0;
+    return parse_inherit_key(ld, in, ip, k);
 }
 
 static int check_inherits(struct loader *ld)
@@ -1371,10 +1421,15 @@ static json_t *kind_json(const struct model_kind *k)
     }
     if (k->documents)
         json_object_set_new(o, "documents", json_string(k->documents->id));
-    if (k->inherit_via)
-        json_object_set_new(o, "inherits",
-                            json_pack("{s:s, s:o}", "via", k->inherit_via, "fields",
-                                      strings_json(k->inherit_fields, k->n_inherit_fields)));
+    if (k->inherit_via) {
+        json_t *in = json_pack("{s:s, s:o}", "via", k->inherit_via, "fields",
+                               strings_json(k->inherit_fields, k->n_inherit_fields));
+        if (k->inherit_key) {
+            json_object_set_new(in, "key", json_string(k->inherit_key));
+            json_object_set_new(in, "fixed", strings_json(k->inherit_fixed, k->n_inherit_fixed));
+        }
+        json_object_set_new(o, "inherits", in);
+    }
     if (k->inclusion_field)
         json_object_set_new(o, "inclusion",
                             json_pack("{s:s, s:s}", "field", k->inclusion_field, "protocol",

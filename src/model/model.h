@@ -276,6 +276,13 @@ struct model_kind {
     const char *inherit_via;
     const char **inherit_fields;
     size_t n_inherit_fields;
+    /* "key"/"fixed": items of the inherited fields are named by their
+     * string sub-field inherit_key; the sub-fields inherit_fixed keep one
+     * value per name along a chain of bases (an attribute's one storage
+     * source). inherit_key NULL: no such rule. */
+    const char *inherit_key;
+    const char **inherit_fixed;
+    size_t n_inherit_fixed;
     struct model_field *fields;
     size_t n_fields;
 };

@@ -954,7 +954,8 @@ static json_t *build_record(struct registry *r, struct store_conn *c, const stru
     if (model_validate_fields(k, in, &fields, ref_lookup, &rc, e) < 0 ||
         (all && json_array_size(e->errors)))
         goto out;
-    if (reg_inherit_check(r, c, k, id, fields, &one) < 0) {
+    if (reg_inherit_check(r, c, k, id, fields, &one) < 0 ||
+        reg_inherit_fixed_check(r, c, k, id, fields, &one) < 0) {
         err_collect(e, &one);
         goto out;
     }

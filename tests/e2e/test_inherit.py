@@ -5,7 +5,7 @@ would make a cycle is refused; the card shows the inherited items with a link
 to the base's card."""
 import html
 
-from harness import Server, assert_problem, run
+from harness import Server, assert_problem, run, valid_bin
 
 SRV = None
 TOK = None
@@ -127,6 +127,32 @@ def test_master_data_per_domain_for_signed_in_users():
     assert_problem(r, 422, 'domain')
 
 
+def test_one_source_per_attribute():
+    # REQ: ARC-06
+    org = SRV.request('POST', '/api/v1/organizations', {
+        'kind': 'organization', 'name': {'kk': 'Мин', 'ru': 'Мин', 'en': 'Min'},
+        'bin': valid_bin(9300), 'org_type': 'central_state_body'}, token=TOK)
+    assert org.status == 201, org
+    systems = []
+    for n in ('ГБД ФЛ', 'Other'):
+        r = SRV.request('POST', '/api/v1/objects', {
+            'kind': 'information_system', 'owner': org.json()['id'], 'stage': 'creation',
+            'supplier': 'ТОО', 'name': {'kk': n, 'ru': n, 'en': n}}, token=TOK)
+        assert r.status == 201, r
+        systems.append(r.json()['id'])
+    subj = create({'kind': 'data_subject', 'name': {'kk': 'ФЛ', 'ru': 'ФЛ', 'en': 'Person'},
+                   'attributes': [{'name': 'iin', 'source': systems[0]}]})['id']
+    t1 = master('data_type', 'Pensioner', ['pension_kind'], subj)
+    r = SRV.request('PATCH', f'/api/v1/master_data/{t1}', {'attributes': [
+        {'name': 'pension_kind'}, {'name': 'iin', 'source': systems[1]}]},
+        headers={'If-Match': '"1"', 'Accept-Language': 'ru'}, token=TOK)
+    doc = assert_problem(r, 422, 'attributes[1].source')
+    assert doc['type'].endswith('inherited-item-conflict'), doc
+    assert 'унаследован' in doc['detail'], doc
+    rec = SRV.get(f'/api/v1/master_data/{t1}', token=TOK).json()
+    assert rec['revision'] == 1 and [a['name'] for a in rec['attributes']] == ['pension_kind']
+
+
 def main():
     global SRV, TOK, COOKIE
     with Server() as srv:
@@ -136,7 +162,7 @@ def main():
         run([test_inherited_at_depth_with_provenance, test_base_change_shows_at_once,
              test_cycle_refused_and_nothing_changed,
              test_card_shows_inherited_items_with_their_source,
-             test_master_data_per_domain_for_signed_in_users])
+             test_master_data_per_domain_for_signed_in_users, test_one_source_per_attribute])
 
 
 if __name__ == '__main__':

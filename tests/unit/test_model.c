@@ -597,6 +597,73 @@ static void test_inherits_loader(void **state)
     }
 }
 
+/* The same with object items named by "name", each with one "src". */
+static const char INHERIT_KEYED[] =
+    "{\"version\":1,\"languages\":[\"kk\",\"ru\",\"en\"],\"kinds\":{"
+    "\"subject\":{\"label\":" L ",\"collection\":\"data\",\"named\":true,\"fields\":["
+    "{\"name\":\"attrs\",\"type\":\"list\",\"label\":" L ",\"item\":{\"type\":\"object\","
+    "\"fields\":[{\"name\":\"name\",\"type\":\"string\",\"label\":" L "},"
+    "{\"name\":\"src\",\"type\":\"string\",\"label\":" L "},"
+    "{\"name\":\"num\",\"type\":\"integer\",\"label\":" L "}]}}]},"
+    "\"type\":{\"label\":" L ",\"collection\":\"data\",\"named\":true,"
+    "\"inherits\":{\"via\":\"base\",\"fields\":[\"attrs\"],\"key\":\"name\","
+    "\"fixed\":[\"src\"]},\"fields\":["
+    "{\"name\":\"base\",\"type\":\"ref\",\"label\":" L ",\"to\":[\"subject\",\"type\"]},"
+    "{\"name\":\"attrs\",\"type\":\"list\",\"label\":" L ",\"item\":{\"type\":\"object\","
+    "\"fields\":[{\"name\":\"name\",\"type\":\"string\",\"label\":" L "},"
+    "{\"name\":\"src\",\"type\":\"string\",\"label\":" L "},"
+    "{\"name\":\"num\",\"type\":\"integer\",\"label\":" L "}]}}]}},"
+    "\"collections\":{\"data\":{\"label\":" L ",\"type\":\"records\"}}}";
+
+/* REQ: ARC-06 — "key" and "fixed" of "inherits" (one storage source per
+ * attribute) name sub-fields of the inherited items. */
+static void test_inherits_key_loader(void **state)
+{
+    (void)state;
+    struct err e = ERR_INIT;
+    struct model *m = load_text(INHERIT_KEYED, &e);
+    if (!m)
+        fail_msg("keyed inherit model: %s", e.detail);
+    const struct model_kind *t = model_kind(m, "type");
+    assert_string_equal(t->inherit_key, "name");
+    assert_int_equal(t->n_inherit_fixed, 1);
+    assert_string_equal(t->inherit_fixed[0], "src");
+    json_t *inh = json_object_get(json_object_get(json_object_get(model_json(m), "kinds"), "type"),
+                                  "inherits");
+    assert_string_equal(json_string_value(json_object_get(inh, "key")), "name");
+    model_free(m);
+    static const struct broken cases[] = {
+        {"kinds.type.inherits.key", "\"nope\"",
+         "kinds.type.inherits.key: 'nope' is not a string sub-field of every inherited"},
+        {"kinds.type.inherits.key", "\"num\"",
+         "kinds.type.inherits.key: 'num' is not a string sub-field of every inherited"},
+        {"kinds.type.inherits.key", "1", "kinds.type.inherits.key: must be a string"},
+        {"kinds.type.inherits.key", NULL, "kinds.type.inherits.fixed: needs \"key\""},
+        {"kinds.type.inherits.fixed", "[]", "kinds.type.inherits.fixed: must be a non-empty"},
+        {"kinds.type.inherits.fixed", NULL, "kinds.type.inherits.fixed: must be a non-empty"},
+        {"kinds.type.inherits.fixed", "[\"name\"]",
+         "kinds.type.inherits.fixed[0]: 'name' is not a sub-field of every inherited field's "
+         "items other than the key"},
+        {"kinds.type.inherits.fixed", "[\"src\",\"zzz\"]",
+         "kinds.type.inherits.fixed[1]: 'zzz' is not a sub-field"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *text = mutate_text(INHERIT_KEYED, cases[i].path, cases[i].value);
+        struct err e2 = ERR_INIT;
+        struct model *bad_m = load_text(text, &e2);
+        if (bad_m || strstr(e2.detail, cases[i].expect) != e2.detail)
+            fail_msg("case %zu (%s): got \"%s\", want \"%s...\"", i, cases[i].path,
+                     bad_m ? "(loaded)" : e2.detail, cases[i].expect);
+        model_free(bad_m);
+        free(text);
+    }
+    /* on string items there is no sub-field to name */
+    char *text = mutate_text(INHERIT, "kinds.type.inherits.key", "\"name\"");
+    assert_null(load_text(text, &e));
+    assert_non_null(strstr(e.detail, "kinds.type.inherits.key: 'name' is not a string sub-field"));
+    free(text);
+}
+
 static char *slurp(const char *path)
 {
     FILE *f = fopen(path, "rb");
@@ -1642,6 +1709,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_model_json_expanded),
         cmocka_unit_test(test_broken_models),
         cmocka_unit_test(test_inherits_loader),
+        cmocka_unit_test(test_inherits_key_loader),
         cmocka_unit_test(test_broken_workflows),
         cmocka_unit_test(test_broken_doc_lists),
         cmocka_unit_test(test_real_doc_lists),

@@ -1101,6 +1101,75 @@ static void test_attribute_references(void **state)
     assert_int_equal(e.status, 409);
 }
 
+/* Writes `patch` to master-data record id (at revision 1) and expects a
+ * 422 inherited-item-conflict at `field`, with nothing changed. */
+static void expect_conflict(struct fx *f, const char *id, const char *patch_json,
+                            const char *field)
+{
+    json_t *patch = json_loads(patch_json, 0, NULL), *out = NULL;
+    assert_non_null(patch);
+    struct err e = ERR_INIT;
+    assert_int_equal(registry_patch(f->reg, &f->actor, "master_data", id, 1, patch, &out, &e), -1);
+    json_decref(patch);
+    assert_int_equal(e.status, 422);
+    assert_string_equal(e.type, "inherited-item-conflict");
+    assert_string_equal(e.field, field);
+    char *raw = NULL;
+    int64_t rev = 0;
+    struct arena *ar = arena_new();
+    assert_int_equal(registry_get_raw(f->reg, ar, "master_data", id, &raw, &rev, &e), 0);
+    assert_int_equal(rev, 1);
+    arena_free(ar);
+}
+
+/* One storage source per attribute ("inherits": "key", "fixed"): a type
+ * may redeclare an inherited attribute with the same source only; a record
+ * may not name an attribute twice with two sources; a base may not take
+ * another source for an attribute a type below declares. REQ: ARC-06 */
+static void test_one_source_per_attribute(void **state)
+{
+    struct fx *f = *state;
+    json_decref(make_org(f, "org-1"));
+    json_decref(make_system(f, "gbd", "org-1"));
+    json_decref(make_system(f, "other", "org-1"));
+    json_decref(create(f, "master_data",
+                       "{\"kind\":\"data_subject\",\"name\":{\"ru\":\"ФЛ\"},\"attributes\":["
+                       "{\"name\":\"iin\",\"source\":\"gbd\"},{\"name\":\"surname\"}]}",
+                       "subj"));
+    json_decref(create(f, "master_data",
+                       "{\"kind\":\"data_type\",\"name\":{\"ru\":\"П\"},\"base\":\"subj\","
+                       "\"attributes\":[{\"name\":\"pension\",\"source\":\"other\"}]}",
+                       "t1"));
+    json_decref(create(f, "master_data",
+                       "{\"kind\":\"data_type\",\"name\":{\"ru\":\"И\"},\"base\":\"t1\","
+                       "\"attributes\":[{\"name\":\"group\"},{\"name\":\"iin\",\"source\":"
+                       "\"gbd\"}]}",
+                       "t2"));
+    /* a type two levels down redeclares iin from another source */
+    expect_conflict(f, "t2",
+                    "{\"attributes\":[{\"name\":\"group\"},{\"name\":\"iin\",\"source\":"
+                    "\"other\"}]}",
+                    "attributes[1].source");
+    /* or with none: still another source than the subject's */
+    expect_conflict(f, "t2", "{\"attributes\":[{\"name\":\"iin\"}]}", "attributes[0].source");
+    /* twice in one record */
+    expect_conflict(f, "subj",
+                    "{\"attributes\":[{\"name\":\"iin\",\"source\":\"gbd\"},{\"name\":\"x\"},"
+                    "{\"name\":\"iin\",\"source\":\"other\"}]}",
+                    "attributes[2].source");
+    /* the subject moves iin to another source while t2 below keeps gbd */
+    expect_conflict(f, "subj", "{\"attributes\":[{\"name\":\"iin\",\"source\":\"other\"}]}",
+                    "attributes[0].source");
+    /* the same source again is no second source; a name of its own is free */
+    json_t *patch = json_loads("{\"attributes\":[{\"name\":\"iin\",\"source\":\"gbd\"},"
+                               "{\"name\":\"pension\",\"source\":\"other\"}]}",
+                               0, NULL), *out = NULL;
+    struct err e = ERR_INIT;
+    assert_int_equal(registry_patch(f->reg, &f->actor, "master_data", "t2", 1, patch, &out, &e), 0);
+    json_decref(patch);
+    json_decref(out);
+}
+
 /* A base the reader may not read (here a draft information system, in a
  * copy of the model where types may also have one as their base) does not
  * exist for them: its attributes are left out. REQ: ARC-06 */
@@ -1191,6 +1260,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_inheritance_depth_guard, setup, teardown),
         cmocka_unit_test_setup_teardown(test_attribute_references, setup, teardown),
         cmocka_unit_test_setup_teardown(test_inherited_only_from_readable_bases, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_one_source_per_attribute, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
