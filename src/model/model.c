@@ -32,13 +32,14 @@ static const char *const LANGS[] = {"kk", "ru", "en", NULL};
 static const char *const TOP_KEYS[] = {"version",   "description", "languages", "enums",
                                        "field_sets", "kinds",      "relations", "collections",
                                        "policies",  "workflows",   "document_lists", "rules",
-                                       NULL};
+                                       "measures",  NULL};
 static const char *const ENUM_KEYS[] = {"label", "values", NULL};
 static const char *const VALUE_KEYS[] = {"id", "label", "earlier", NULL};
 static const char *const COLL_KEYS[] = {"label", "type", "facets", NULL};
 static const char *const KIND_KEYS[] = {"label",   "collection", "owned",    "owns",     "named",
                                         "include", "fields",     "workflow", "code_prefix",
-                                        "documents", "inclusion", "read",  "inherits", NULL};
+                                        "documents", "inclusion", "read",  "inherits", "measures",
+                                        NULL};
 static const char *const INHERITS_KEYS[] = {"via", "fields", "key", "fixed", NULL};
 static const char *const REL_KEYS[] = {"label",  "inverse",    "inverse_label", "source",
                                        "target", "attributes", "collection",    "required_for",
@@ -56,7 +57,7 @@ static const char *const SUB_KEYS[] = {"name",   "type", "label", "required",   
 /* Names the record and relation envelopes use. */
 static const char *const RESERVED[] = {
     "id",      "kind",   "owner",           "name", "revision", "created_at", "updated_at",
-    "retired", "type", "source",   "target", "inherited", NULL};
+    "retired", "type", "source",   "target", "inherited", "measures", NULL};
 static const char *const FORMATS[] = {"bin", NULL};
 
 static const struct i18n SOURCE_LABEL = {"Бастапқы объект", "Исходный объект", "Source"};
@@ -814,8 +815,14 @@ static int parse_field_name(struct loader *ld, const json_t *v, const char *path
     const char *name;
     if (ld_string(ld, v, "name", path, true, &name) || ld_name(ld, name, ld_sub(ld, path, "name")))
         return -1;
-    if (!sub && ld_in_list(name, RESERVED))
+    /* a relation has no name in its envelope: an attribute may name it
+     * (an i18n "name", like a record's) */
+    bool rel_name = ld->relation_attrs && strcmp(name, "name") == 0;
+    if (!sub && ld_in_list(name, RESERVED) && !rel_name)
         return ld_fail(ld, ld_sub(ld, path, "name"), "'%s' is reserved for the envelope", name);
+    const char *type = json_string_value(json_object_get(v, "type"));
+    if (rel_name && (!type || strcmp(type, "i18n") != 0))
+        return ld_fail(ld, ld_sub(ld, path, "type"), "a relation's \"name\" must be of type i18n");
     f->name = ld_keep(ld, name);
     return ld_label(ld, v, "label", path, &f->label);
 }
@@ -1058,9 +1065,12 @@ static int parse_relation_fields(struct loader *ld, const json_t *v, const char 
     end_field(&k->fields[0], "source", SOURCE_LABEL, src, n_src);
     end_field(&k->fields[1], "target", TARGET_LABEL, dst, n_dst);
     k->n_fields = 2;
-    return attrs
-               ? parse_field_array(ld, attrs, ld_sub(ld, path, "attributes"), k->fields, &k->n_fields)
-               : 0;
+    ld->relation_attrs = true;
+    int rc = attrs ? parse_field_array(ld, attrs, ld_sub(ld, path, "attributes"), k->fields,
+                                       &k->n_fields)
+                   : 0;
+    ld->relation_attrs = false;
+    return rc;
 }
 
 static int parse_relation(struct loader *ld, const char *id, const json_t *v, size_t n_done,
@@ -1430,6 +1440,8 @@ static json_t *kind_json(const struct model_kind *k)
         }
         json_object_set_new(o, "inherits", in);
     }
+    if (k->n_measures)
+        json_object_set_new(o, "measures", kind_measures_json(k));
     if (k->inclusion_field)
         json_object_set_new(o, "inclusion",
                             json_pack("{s:s, s:s}", "field", k->inclusion_field, "protocol",
@@ -1508,6 +1520,7 @@ static json_t *model_build_doc(const struct model *m, const json_t *root)
     json_object_set_new(doc, "workflows", workflows_json(m));
     json_object_set_new(doc, "document_lists", doc_lists_json(m));
     json_object_set_new(doc, "rules", rules_json(m));
+    json_object_set_new(doc, "measures", measures_json(m));
     return doc;
 }
 
@@ -1521,7 +1534,8 @@ static int model_check(struct loader *ld)
         ld_member(ld, ld->root, "relations", "", JSON_OBJECT, false, &ld->relations_in) ||
         parse_collections(ld) || parse_enums(ld) || parse_policies(ld) || parse_workflows(ld) ||
         parse_doc_lists(ld) ||
-        parse_field_sets(ld) || parse_kinds(ld) || check_inherits(ld) || fill_collections(ld))
+        parse_field_sets(ld) || parse_kinds(ld) || check_inherits(ld) || parse_measures(ld) ||
+        fill_collections(ld))
         return -1;
     return parse_rules(ld); /* after the collections know their kinds */
 }

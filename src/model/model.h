@@ -238,6 +238,47 @@ struct model_doc_list {
     size_t n_types;
 };
 
+/* ---- computed measures (model sections "measures" and kinds' "measures") */
+
+/* One step of a path from a record to other records: its ref field
+ * (FT_REF), the records of `kinds` whose ref field names it, or the other
+ * ends of its relations of type `relation` out of it or into it. `repeat`
+ * (ref, referenced_by): the step again from what it reached, and so on (a
+ * chain of bases, every type below a subject). */
+enum model_step_type { MSTEP_REF, MSTEP_REFERENCED_BY, MSTEP_RELATION };
+struct model_step {
+    enum model_step_type type;
+    const char *field;    /* MSTEP_REF, MSTEP_REFERENCED_BY */
+    const char **kinds;   /* MSTEP_REFERENCED_BY */
+    size_t n_kinds;
+    const char *relation; /* MSTEP_RELATION */
+    bool out;             /* MSTEP_RELATION: from source to target */
+    bool repeat;
+};
+struct model_path {
+    struct model_step *steps; /* none: the record itself */
+    size_t n_steps;
+};
+
+/* A measure (e.g. the digitisation level of master data, REQ ARC-06):
+ * over the items of the list field `items` of some records, the share of
+ * items whose ref sub-field `done_ref` names a record for which done_when
+ * holds (an attribute stored in an object in operation). */
+struct model_measure {
+    const char *id;
+    struct i18n label;
+    const char *items;
+    const char *done_ref;
+    struct model_cond done_when;
+};
+
+/* A measure on a kind: over the records its paths reach from a record. */
+struct model_kind_measure {
+    const struct model_measure *measure;
+    struct model_path *paths;
+    size_t n_paths;
+};
+
 struct model_kind {
     const char *id;
     struct i18n label;
@@ -283,6 +324,9 @@ struct model_kind {
     const char *inherit_key;
     const char **inherit_fixed;
     size_t n_inherit_fixed;
+    /* Its computed measures (model key "measures"), in the model's order. */
+    struct model_kind_measure *measures;
+    size_t n_measures;
     struct model_field *fields;
     size_t n_fields;
 };
@@ -402,6 +446,10 @@ json_t *model_rule_gaps(const struct model *m, const json_t *rec, bool warnings,
  * derived value whose source is empty). */
 void model_derive(const struct model_kind *k, json_t *rec);
 const struct model_kind *model_kind_at(const struct model *m, size_t i);
+/* The measure `id` of the model's "measures" section, or NULL. */
+const struct model_measure *model_measure(const struct model *m, const char *id);
+/* Kind k's measure `id`, or NULL when it has none. */
+const struct model_kind_measure *model_kind_measure(const struct model_kind *k, const char *id);
 /* Does kind k inherit field `name` through its inherit_via? */
 bool model_kind_inherits(const struct model_kind *k, const char *name);
 

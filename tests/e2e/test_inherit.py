@@ -153,6 +153,70 @@ def test_one_source_per_attribute():
     assert rec['revision'] == 1 and [a['name'] for a in rec['attributes']] == ['pension_kind']
 
 
+def make(coll, body):
+    r = SRV.request('POST', f'/api/v1/{coll}', body, token=TOK)
+    assert r.status == 201, r
+    return r.json()['id']
+
+
+def name(n):
+    return {'kk': n, 'ru': n, 'en': n}
+
+
+def digitisation(coll, rid):
+    r = SRV.get(f'/api/v1/{coll}/{rid}', token=TOK)
+    assert r.status == 200, r
+    d = r.json()['measures']['digitisation']
+    return d['items'], d['done'], d['level']
+
+
+def test_digitisation_level():
+    # REQ: ARC-06, ARC-17
+    org = make('organizations', {'kind': 'organization', 'name': name('Мин цифр'),
+                                 'bin': valid_bin(9310), 'org_type': 'central_state_body'})
+    gbd = make('objects', {'kind': 'information_system', 'owner': org, 'supplier': 'ТОО',
+                           'stage': 'industrial_operation', 'commissioning_date': '2019-01-10',
+                           'name': name('ГБД ФЛ')})
+    new = make('objects', {'kind': 'information_system', 'owner': org, 'supplier': 'ТОО',
+                           'stage': 'creation', 'creation_phase': 'software_development',
+                           'name': name('ИС в разработке')})
+    dom = make('domains', {'name': name('Соцзащита')})
+    subj = create({'kind': 'data_subject', 'domain': dom, 'name': name('ФЛ'), 'attributes': [
+        {'name': 'iin', 'source': gbd}, {'name': 'surname', 'source': gbd},
+        {'name': 'address'}]})['id']
+    typ = create({'kind': 'data_type', 'domain': dom, 'base': subj, 'name': name('Пенсионер'),
+                  'attributes': [{'name': 'pension', 'source': new}]})['id']
+    # a type: its own and inherited attributes; stored in an object in
+    # operation: iin and surname; address has no source, pension's is
+    # still being created
+    assert digitisation('master_data', typ) == (4, 2, 0.5)
+    # a subject: its own and those of every type below it
+    assert digitisation('master_data', subj) == (4, 2, 0.5)
+    # a domain: its master data
+    assert digitisation('domains', dom) == (4, 2, 0.5)
+    # a function: the data it accesses; a capability: its functions'
+    fn = make('functions', {'kind': 'state_function', 'owner': org, 'domain': dom,
+                            'name': name('Назначение пенсии')})
+    cap = make('capabilities', {'kind': 'capability', 'domain': dom, 'name': name('Пенсии')})
+    assert digitisation('functions', fn) == (0, 0, None)
+    make('relations', {'type': 'accesses', 'source': fn, 'target': typ, 'access': 'read'})
+    make('relations', {'type': 'groups', 'source': cap, 'target': fn})
+    assert digitisation('functions', fn) == (4, 2, 0.5)
+    assert digitisation('capabilities', cap) == (4, 2, 0.5)
+    # a source put right shows at once everywhere above
+    r = SRV.request('PATCH', f'/api/v1/master_data/{typ}', {'attributes': [
+        {'name': 'pension', 'source': gbd}]}, headers={'If-Match': '"1"'}, token=TOK)
+    assert r.status == 200, r
+    for coll, rid in (('master_data', typ), ('master_data', subj), ('domains', dom),
+                      ('capabilities', cap)):
+        assert digitisation(coll, rid) == (4, 3, 0.75), coll
+    # the measure is computed: a client cannot set it
+    r = SRV.request('PATCH', f'/api/v1/master_data/{subj}', {'measures': {}},
+                    headers={'If-Match': '"1"'}, token=TOK)
+    assert r.status in (200, 422), r
+    assert digitisation('master_data', subj) == (4, 3, 0.75)
+
+
 def main():
     global SRV, TOK, COOKIE
     with Server() as srv:
@@ -162,7 +226,8 @@ def main():
         run([test_inherited_at_depth_with_provenance, test_base_change_shows_at_once,
              test_cycle_refused_and_nothing_changed,
              test_card_shows_inherited_items_with_their_source,
-             test_master_data_per_domain_for_signed_in_users, test_one_source_per_attribute])
+             test_master_data_per_domain_for_signed_in_users, test_one_source_per_attribute,
+             test_digitisation_level])
 
 
 if __name__ == '__main__':

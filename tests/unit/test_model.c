@@ -725,6 +725,52 @@ static void check_broken_real(const struct broken *cases, size_t n)
     free(real);
 }
 
+#define MS "measures.digitisation."
+#define DM "kinds.domain.measures."
+static const struct broken BROKEN_MEASURES[] = {
+    {MS "items", "\"nothing\"", "kinds.domain.measures.digitisation[0]: no kind the path reaches has the field 'nothing'"},
+    {MS "items", "\"description\"", "kinds.domain.measures.digitisation[0]: 'description' of kind 'data_subject' is not a list of objects with a ref 'source'"},
+    {MS "done.ref", "\"name\"", "'attributes' of kind 'data_subject' is not a list of objects with a ref 'name'"},
+    {MS "done.when", "{\"stage\":[\"flying\"]}", "measures.digitisation.done.when.stage[0]: 'flying' is not a value of 'lifecycle_stage'"},
+    {MS "done.when", NULL, "measures.digitisation.done.when: missing"},
+    {MS "colour", "1", "measures.digitisation.colour: unknown key"},
+    {MS "label", NULL, "measures.digitisation.label"},
+    {DM "speed", "[[]]", "kinds.domain.measures.speed: 'speed' is not a measure of the \"measures\" section"},
+    {DM "digitisation", "[]", "kinds.domain.measures.digitisation: must be a non-empty array of paths"},
+    {DM "digitisation", "[{}]", "kinds.domain.measures.digitisation[0]: must be an array of steps"},
+    {DM "digitisation", "[[]]", "kinds.domain.measures.digitisation[0]: no kind the path reaches has the field 'attributes'"},
+    {DM "digitisation", "[[{\"ref\":\"nope\"}]]", "kinds.domain.measures.digitisation[0][0].ref: 'nope' is not a ref field of 'domain'"},
+    {DM "digitisation", "[[{\"ref\":\"a\",\"relation\":\"accesses\"}]]", "kinds.domain.measures.digitisation[0][0]: needs exactly one of \"ref\", \"referenced_by\", \"relation\""},
+    {DM "digitisation", "[[{\"relation\":\"accesses\",\"direction\":\"out\"}]]", "kinds.domain.measures.digitisation[0][0].relation: kind 'domain' cannot be the source of 'accesses'"},
+    {DM "digitisation", "[[{\"relation\":\"nope\",\"direction\":\"out\"}]]", "kinds.domain.measures.digitisation[0][0].relation: unknown relation type 'nope'"},
+    {"kinds.state_function.measures.digitisation", "[[{\"relation\":\"accesses\",\"direction\":\"up\"}]]", "kinds.state_function.measures.digitisation[0][0].direction: must be \"out\" or \"in\""},
+    {"kinds.state_function.measures.digitisation", "[[{\"relation\":\"accesses\",\"direction\":\"out\",\"repeat\":true}]]", "kinds.state_function.measures.digitisation[0][0].repeat: only a ref or referenced_by step repeats"},
+    {DM "digitisation", "[[{\"referenced_by\":\"domain\",\"kinds\":[\"reference_data\"]}]]", "kinds.domain.measures.digitisation[0][0].kinds[0]: kind 'reference_data' has no ref field 'domain' that may name a 'domain'"},
+    {DM "digitisation", "[[{\"referenced_by\":\"domain\"}]]", "kinds.domain.measures.digitisation[0][0].kinds: missing"},
+    {"kinds.domain.measures", "[]", "kinds.domain.measures: must be an object"},
+};
+
+/* REQ: ARC-06 — measures and the kinds' paths to what they measure. */
+static void test_broken_measures(void **state)
+{
+    (void)state;
+    check_broken_real(BROKEN_MEASURES, sizeof BROKEN_MEASURES / sizeof BROKEN_MEASURES[0]);
+    /* the shipped model's: a type over its chain of bases */
+    char *real = slurp(MODEL_PATH);
+    struct err e = ERR_INIT;
+    struct model *m = load_text(real, &e);
+    free(real);
+    assert_non_null(m);
+    const struct model_kind_measure *km =
+        model_kind_measure(model_kind(m, "data_type"), "digitisation");
+    assert_non_null(km);
+    assert_int_equal(km->n_paths, 2);
+    assert_int_equal(km->paths[1].steps[0].type, MSTEP_REF);
+    assert_true(km->paths[1].steps[0].repeat);
+    assert_null(model_kind_measure(model_kind(m, "organization"), "digitisation"));
+    model_free(m);
+}
+
 static void test_broken_workflows(void **state)
 {
     check_broken_real(BROKEN_WORKFLOWS, sizeof BROKEN_WORKFLOWS / sizeof BROKEN_WORKFLOWS[0]);
@@ -1710,6 +1756,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_broken_models),
         cmocka_unit_test(test_inherits_loader),
         cmocka_unit_test(test_inherits_key_loader),
+        cmocka_unit_test(test_broken_measures),
         cmocka_unit_test(test_broken_workflows),
         cmocka_unit_test(test_broken_doc_lists),
         cmocka_unit_test(test_real_doc_lists),

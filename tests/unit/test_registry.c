@@ -1170,6 +1170,74 @@ static void test_one_source_per_attribute(void **state)
     json_decref(out);
 }
 
+/* registry_digitisation: the master data under a capability, through the
+ * functions it groups and the data they access (a type with its bases'
+ * attributes), as the reader may read them: a source the reader may not
+ * read (an unregistered system of another body) stores nothing for them.
+ * REQ: ARC-06, ARC-17 */
+static void test_digitisation_of_a_capability(void **state)
+{
+    struct fx *f = *state;
+    json_decref(make_org(f, "org-1"));
+    static const char *const systems[] = {"gbd", "draft"};
+    for (size_t i = 0; i < 2; i++) {
+        char body[320];
+        snprintf(body, sizeof body,
+                 "{\"kind\":\"information_system\",\"owner\":\"org-1\",\"name\":{\"ru\":"
+                 "\"%s\"},\"stage\":\"industrial_operation\",\"commissioning_date\":"
+                 "\"2019-01-10\",\"supplier\":\"ТОО\"}",
+                 systems[i]);
+        json_decref(create(f, "objects", body, systems[i]));
+    }
+    set_record_status(f, f->reg, "gbd", "registered");
+    json_decref(make_system(f, "new", "org-1"));
+    json_decref(create(f, "domains", "{\"kind\":\"domain\",\"name\":{\"ru\":\"Д\"}}", "dom"));
+    json_decref(create(f, "master_data",
+                       "{\"kind\":\"data_subject\",\"name\":{\"ru\":\"ФЛ\"},\"attributes\":["
+                       "{\"name\":\"iin\",\"source\":\"gbd\"},{\"name\":\"address\","
+                       "\"source\":\"new\"}]}",
+                       "subj"));
+    json_decref(create(f, "master_data",
+                       "{\"kind\":\"data_type\",\"name\":{\"ru\":\"П\"},\"base\":\"subj\","
+                       "\"attributes\":[{\"name\":\"pension\",\"source\":\"gbd\"},"
+                       "{\"name\":\"group\",\"source\":\"draft\"}]}",
+                       "t1"));
+    json_decref(create(f, "functions",
+                       "{\"kind\":\"state_function\",\"owner\":\"org-1\",\"domain\":\"dom\","
+                       "\"name\":{\"ru\":\"Ф\"}}",
+                       "fn"));
+    json_decref(create(f, "capabilities",
+                       "{\"kind\":\"capability\",\"domain\":\"dom\",\"name\":{\"ru\":\"В\"}}",
+                       "cap"));
+    long n = -1, d = -1;
+    struct err e = ERR_INIT;
+    assert_int_equal(registry_digitisation(f->reg, &f->actor, "cap", &n, &d, &e), 0);
+    assert_int_equal(n, 0);
+    json_decref(create(f, "relations",
+                       "{\"type\":\"accesses\",\"source\":\"fn\",\"target\":\"t1\","
+                       "\"access\":\"read\"}",
+                       NULL));
+    json_decref(create(f, "relations",
+                       "{\"type\":\"groups\",\"source\":\"cap\",\"target\":\"fn\"}", NULL));
+    assert_int_equal(registry_digitisation(f->reg, &f->actor, "cap", &n, &d, &e), 0);
+    assert_int_equal(n, 4); /* pension, group, and the subject's iin, address */
+    assert_int_equal(d, 3); /* "new" is being created, not in operation */
+    /* a reader who may not read the unregistered "draft" */
+    struct actor rd = reader();
+    assert_int_equal(registry_digitisation(f->reg, &rd, "fn", &n, &d, &e), 0);
+    assert_int_equal(n, 4);
+    assert_int_equal(d, 2);
+    /* the subject: its own and those of the type below it */
+    assert_int_equal(registry_digitisation(f->reg, &f->actor, "subj", &n, &d, &e), 0);
+    assert_int_equal(n, 4);
+    /* a kind without the measure: nothing; a record the public cannot read: 404 */
+    assert_int_equal(registry_digitisation(f->reg, &f->actor, "org-1", &n, &d, &e), 0);
+    assert_int_equal(n, 0);
+    struct actor pub = ACTOR_ANONYMOUS;
+    assert_int_equal(registry_digitisation(f->reg, &pub, "cap", &n, &d, &e), -1);
+    assert_int_equal(e.status, 404);
+}
+
 /* A base the reader may not read (here a draft information system, in a
  * copy of the model where types may also have one as their base) does not
  * exist for them: its attributes are left out. REQ: ARC-06 */
@@ -1261,6 +1329,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_attribute_references, setup, teardown),
         cmocka_unit_test_setup_teardown(test_inherited_only_from_readable_bases, setup, teardown),
         cmocka_unit_test_setup_teardown(test_one_source_per_attribute, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_digitisation_of_a_capability, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
