@@ -339,6 +339,11 @@ static int app_open(const struct opts *o, struct app *app)
         app_close(app);
         return -1;
     }
+    if (registry_migrate_fields(app->reg, &e) < 0) {
+        fprintf(stderr, "archportal: cannot migrate legacy fields: %s\n", e.detail);
+        app_close(app);
+        return -1;
+    }
     struct accounts_config ac;
     accounts_config_defaults(&ac);
     if (o->public_url)

@@ -47,7 +47,8 @@ static const char *const REL_KEYS[] = {"label",  "inverse",    "inverse_label", 
 static const char *const FIELD_KEYS[] = {
     "name",       "type",   "label",  "required", "searchable", "filterable", "readonly",
     "enum",       "to",     "item",   "format",   "min",        "max",        "max_length",
-    "restricted", "needed", "fields", "help",     "derived",    "needed_in_force", NULL};
+    "restricted", "needed", "fields", "help",     "derived",    "needed_in_force",
+    "migrate_from", NULL};
 static const char *const ITEM_KEYS[] = {"type", "enum", "to",         "item",   "format",
                                         "min",  "max",  "max_length", "fields", NULL};
 /* A sub-field of an object: a scalar with its name, label and whether
@@ -624,6 +625,8 @@ int ld_cond(struct loader *ld, const json_t *v, const char *path, struct model_c
         t->field = ld_keep(ld, key);
         if (ld_strings(ld, vals, ld_sub(ld, path, key), true, &t->values, &t->n_values))
             return -1;
+        t->presence = t->n_values == 1 && (strcmp(t->values[0], "present") == 0 ||
+                                           strcmp(t->values[0], "absent") == 0);
     }
     return 0;
 }
@@ -784,13 +787,31 @@ static int parse_derived(struct loader *ld, const json_t *v, const char *path,
     return 0;
 }
 
+/* "migrate_from": "<text field of the kind>" on a list of refs: stored
+ * records without the list take, once they are met at startup, the records
+ * of its kinds whose name occurs in that text (registry_migrate_fields);
+ * the kind's fields are known only after all are parsed, so the text field
+ * is checked then (check_migrate_from). */
+static int parse_migrate_from(struct loader *ld, const json_t *v, const char *path,
+                              struct model_field *f)
+{
+    const char *from = NULL;
+    if (ld_string(ld, v, "migrate_from", path, false, &from) || !from)
+        return from ? -1 : 0;
+    if (f->type != FT_LIST || f->item->type != FT_REF)
+        return ld_fail(ld, ld_sub(ld, path, "migrate_from"), "only a list of refs migrates");
+    f->migrate_from = ld_keep(ld, from);
+    return 0;
+}
+
 static int parse_flags(struct loader *ld, const json_t *v, const char *path, struct model_field *f)
 {
     if (ld_bool(ld, v, "required", path, &f->required) ||
         ld_bool(ld, v, "searchable", path, &f->searchable) ||
         ld_bool(ld, v, "filterable", path, &f->filterable) ||
         ld_bool(ld, v, "readonly", path, &f->readonly) ||
-        ld_bool(ld, v, "restricted", path, &f->restricted))
+        ld_bool(ld, v, "restricted", path, &f->restricted) ||
+        parse_migrate_from(ld, v, path, f))
         return -1;
     if (parse_needed(ld, v, path, f) || parse_derived(ld, v, path, f) ||
         ld_span(ld, v, "needed_in_force", path, &f->needed_in_force) ||
@@ -1220,13 +1241,28 @@ static int parse_inherits(struct loader *ld, const json_t *v, const char *path,
     return parse_inherit_key(ld, in, ip, k);
 }
 
+static int check_migrate_from(struct loader *ld, const struct model_kind *k)
+{
+    for (size_t i = 0; i < k->n_fields; i++) {
+        const struct model_field *f = &k->fields[i], *t;
+        if (f->migrate_from && (!(t = model_field(k, f->migrate_from)) ||
+                                (t->type != FT_STRING && t->type != FT_TEXT)))
+            return ld_fail(ld, ld_sub(ld, ld_sub(ld, k->is_relation ? "relations" : "kinds", k->id),
+                                      f->name),
+                           "migrate_from: '%s' is not a string or text field of the kind",
+                           f->migrate_from);
+    }
+    return 0;
+}
+
 static int check_inherits(struct loader *ld)
 {
     struct model *m = ld->m;
     for (size_t i = 0; i < m->n_kinds; i++)
-        if (!m->kinds[i].is_relation &&
-            parse_inherits(ld, json_object_get(ld->kinds_in, m->kinds[i].id),
-                           ld_sub(ld, "kinds", m->kinds[i].id), &m->kinds[i]))
+        if ((!m->kinds[i].is_relation &&
+             parse_inherits(ld, json_object_get(ld->kinds_in, m->kinds[i].id),
+                            ld_sub(ld, "kinds", m->kinds[i].id), &m->kinds[i])) ||
+            check_migrate_from(ld, &m->kinds[i]))
             return -1;
     return 0;
 }
@@ -1381,6 +1417,8 @@ static json_t *field_json(const struct model_field *f, enum field_role role)
         json_object_set_new(o, "filterable", json_boolean(f->filterable));
         json_object_set_new(o, "readonly", json_boolean(f->readonly));
         json_object_set_new(o, "restricted", json_boolean(f->restricted));
+        if (f->migrate_from)
+            json_object_set_new(o, "migrate_from", json_string(f->migrate_from));
         if (f->derived_from)
             json_object_set_new(o, "derived", json_pack("{s:s, s:i}", "from", f->derived_from,
                                                         "add_months", f->derived_months));

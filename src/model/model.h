@@ -79,12 +79,17 @@ struct model_enum {
 
 /* A condition on a record's fields: every term holds (AND); n_terms == 0
  * is always. A term holds while the record's enum field holds one of its
- * values, or its boolean field is one of "true" / "false". Checked
+ * values, or its boolean field is one of "true" / "false", or (a presence
+ * term) while its other field has a value or has none. Checked
  * against each kind that uses it when the model loads. */
 struct model_cond_term {
     const char *field;
     const char **values;
     size_t n_values;
+    /* values ["present"] or ["absent"] on a field that is neither an enum
+     * nor a boolean: the field has a value (a non-empty list, a non-blank
+     * string…) or has none */
+    bool presence;
 };
 struct model_cond {
     struct model_cond_term *terms;
@@ -109,6 +114,8 @@ struct model_field {
     bool readonly;    /* computed by the portal; ignored on input */
     bool restricted;  /* contacts and the like: hidden from the public and from
                          other organisations (never searchable or filterable) */
+    const char *migrate_from; /* a list of refs: the text field whose names it
+                                 takes over (registry_migrate_fields) */
     const struct model_enum *enumeration; /* FT_ENUM */
     const char **ref_kinds;               /* FT_REF: allowed target kinds */
     size_t n_ref_kinds;

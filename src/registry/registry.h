@@ -121,6 +121,11 @@ int registry_measure(struct registry *r, const struct actor *a, const char *meas
  * source is an object in operation. */
 int registry_digitisation(struct registry *r, const struct actor *a, const char *id,
                           long *attributes, long *digitised, struct err *e);
+/* Gives the stored records that lack a list of refs declared with
+ * "migrate_from" the records of its kinds whose name occurs in that text
+ * field (an edit by "system:migration" each; the text stays). Run at
+ * startup; records no name matches are left as they are. */
+int registry_migrate_fields(struct registry *r, struct err *e);
 struct list_query;
 /* Narrows a list query to what the actor may read: only published
  * records, unless it may read unpublished ones of every organisation or

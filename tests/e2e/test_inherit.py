@@ -217,6 +217,45 @@ def test_digitisation_level():
     assert digitisation('master_data', subj) == (4, 3, 0.75)
 
 
+def test_flows_carry_master_data_and_the_data_model():
+    # REQ: ARC-07, ARC-08
+    org = make('organizations', {'kind': 'organization', 'name': name('Мин'),
+                                 'bin': valid_bin(9320), 'org_type': 'central_state_body'})
+    a, b = (make('objects', {'kind': 'information_system', 'owner': org, 'supplier': 'ТОО',
+                             'stage': 'creation', 'creation_phase': 'software_development',
+                             'name': name(n)}) for n in ('ИС А', 'ИС Б'))
+    person = create({'kind': 'data_subject', 'name': name('ФЛ'), 'attributes': [
+        {'name': 'iin'}]})['id']
+    addr = create({'kind': 'data_object', 'name': name('Адрес'), 'attributes': [
+        {'name': 'rka'}]})['id']
+    flow = {'type': 'exchanges_data_with', 'source': a, 'target': b, 'channel': 'egov_gateway'}
+    # a flow names the data it carries, as master data
+    r = SRV.request('POST', '/api/v1/relations', dict(flow, data_types=[person, org]), token=TOK)
+    assert_problem(r, 422, 'data_types[1]')
+    r = SRV.request('POST', '/api/v1/relations', dict(flow, channel='pigeon', data_types=[person]),
+                    token=TOK)
+    assert_problem(r, 422, 'channel')
+    fid = make('relations', dict(flow, data_types=[person, addr]))
+    rec = SRV.get(f'/api/v1/relations/{fid}', token=TOK).json()
+    assert rec['data_types'] == [person, addr] and rec['channel'] == 'egov_gateway', rec
+    # master data a flow carries stays while the flow names it
+    r = SRV.request('DELETE', f'/api/v1/master_data/{addr}', headers={'If-Match': '"1"'},
+                    token=TOK)
+    assert r.status == 409, r
+    r = SRV.get(f'/api/v1/relations?filter=channel:egov_gateway', token=TOK)
+    assert fid in [i['id'] for i in r.json()['items']], r
+    # the conceptual data model: named links between master data, with cardinality
+    link = {'type': 'data_relation', 'source': person, 'target': addr,
+            'name': name('зарегистрирован по адресу'), 'cardinality': 'many_to_one'}
+    lid = make('relations', link)
+    assert SRV.get(f'/api/v1/relations/{lid}', token=TOK).json()['name']['ru'] == \
+        'зарегистрирован по адресу'
+    r = SRV.request('POST', '/api/v1/relations', dict(link, cardinality='some'), token=TOK)
+    assert_problem(r, 422, 'cardinality')
+    r = SRV.request('POST', '/api/v1/relations', dict(link, source=a), token=TOK)
+    assert r.status == 422, r
+
+
 def main():
     global SRV, TOK, COOKIE
     with Server() as srv:
@@ -227,7 +266,7 @@ def main():
              test_cycle_refused_and_nothing_changed,
              test_card_shows_inherited_items_with_their_source,
              test_master_data_per_domain_for_signed_in_users, test_one_source_per_attribute,
-             test_digitisation_level])
+             test_digitisation_level, test_flows_carry_master_data_and_the_data_model])
 
 
 if __name__ == '__main__':

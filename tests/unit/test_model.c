@@ -306,8 +306,13 @@ static void test_real_relations(void **state)
     assert_string_equal(k->fields[0].name, "source");
     assert_string_equal(k->fields[1].name, "target");
     assert_string_equal(k->fields[1].ref_kinds[0], "ict_infrastructure_object");
+    /* a flow names the master data it carries (REQ ARC-08); the former
+     * free text is an optional legacy note they migrate from */
     const struct model_field *d = real_field("exchanges_data_with", "data_carried");
-    assert_true(d->required && d->searchable);
+    assert_true(!d->required && d->searchable);
+    const struct model_field *t = real_field("exchanges_data_with", "data_types");
+    assert_true(t->type == FT_LIST && t->item->type == FT_REF);
+    assert_string_equal(t->migrate_from, "data_carried");
     assert_string_equal(model_kind(g_real, "part_of")->inverse, "has_part");
     assert_string_equal(model_kind(g_real, "uses")->inverse, "used_by");
     assert_true(model_collection_has_kind(model_collection(g_real, "relations"), "uses"));
@@ -817,7 +822,11 @@ static const struct broken BROKEN_DOC_LISTS[] = {
     {"rules.first_class_placement.require", "{\"placement\":[\"moon\"]}", "rules.first_class_placement.require.placement[0]: 'moon' is not a value of 'placement'"},
     {"rules.first_class_placement.require", NULL, "rules.first_class_placement.require: is required"},
     {"rules.first_class_placement.when", "{\"purpose\":[\"x\"]}", "'purpose' is not an enum or boolean field"},
-    {"rules.first_class_placement.kinds", "[\"runs_on\"]", "rules.first_class_placement.kinds[0]: not a record kind"},
+    {"rules.flow_has_data_types.require", "{\"data_types\":[\"many\"]}", "rules.flow_has_data_types.require: 'data_types' is not an enum or boolean field of 'exchanges_data_with' (other fields take [\"present\"] or [\"absent\"])"},
+    {"relations.exchanges_data_with.attributes[0].migrate_from", "\"nothing\"", "relations.exchanges_data_with.data_types: migrate_from: 'nothing' is not a string or text field of the kind"},
+    {"relations.exchanges_data_with.attributes[1].migrate_from", "\"data_carried\"", "relations.exchanges_data_with.attributes[1].migrate_from: only a list of refs migrates"},
+    {"rules.first_class_placement.kinds", "[\"nope\"]", "rules.first_class_placement.kinds[0]: not a record kind or relation type"},
+    {"rules.first_class_placement.kinds", "[\"runs_on\"]", "rules.first_class_placement.when: 'class' is not an enum or boolean field of 'runs_on'"},
     {"rules.first_class_placement.kinds", "\"collection:nowhere\"", "unknown collection of records 'nowhere'"},
     {"field_sets.object_common[16].derived.from", "\"purpose\"", "'purpose' is not a date field of"},
     {"field_sets.object_common[16].derived.add_months", "0", "derived.add_months: must be an integer 1..1200"},

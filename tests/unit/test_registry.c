@@ -1238,6 +1238,62 @@ static void test_digitisation_of_a_capability(void **state)
     assert_int_equal(e.status, 404);
 }
 
+/* Legacy flows (stored before flows named their data types) take the
+ * master data whose names their free text gives; the others keep only the
+ * text and break the warning rule "a flow names the master data it
+ * carries". REQ: ARC-08 */
+static void test_legacy_flows_migrate(void **state)
+{
+    struct fx *f = *state;
+    struct err e = ERR_INIT;
+    json_decref(make_org(f, "org-1"));
+    json_decref(make_system(f, "a", "org-1"));
+    json_decref(make_system(f, "b", "org-1"));
+    json_decref(create(f, "master_data",
+                       "{\"kind\":\"data_subject\",\"name\":{\"ru\":\"Физическое лицо\","
+                       "\"en\":\"Individual\"}}",
+                       "fl"));
+    json_decref(create(f, "master_data",
+                       "{\"kind\":\"data_object\",\"name\":{\"ru\":\"Адрес\"}}", "addr"));
+    json_decref(create(f, "relations",
+                       "{\"type\":\"exchanges_data_with\",\"source\":\"a\",\"target\":\"b\","
+                       "\"data_carried\":\"Сведения: ФИЗИЧЕСКОЕ ЛИЦО и его адрес регистрации\"}",
+                       "flow-1"));
+    json_decref(create(f, "relations",
+                       "{\"type\":\"exchanges_data_with\",\"source\":\"b\",\"target\":\"a\","
+                       "\"data_carried\":\"Платежи\"}",
+                       "flow-2"));
+    assert_int_equal(registry_migrate_fields(f->reg, &e), 0);
+    json_t *rec = NULL;
+    assert_int_equal(registry_get_visible(f->reg, &f->actor, NULL, "flow-1", &rec, &e), 0);
+    json_t *types = json_object_get(rec, "data_types");
+    assert_int_equal(json_array_size(types), 2);
+    assert_string_equal(json_string_value(json_array_get(types, 0)), "fl");
+    assert_string_equal(json_string_value(json_array_get(types, 1)), "addr");
+    assert_non_null(strstr(json_string_value(json_object_get(rec, "data_carried")), "ФИЗИЧЕСКОЕ"));
+    assert_int_equal(json_integer_value(json_object_get(rec, "revision")), 2);
+    json_decref(rec);
+    /* the rule flags what no name matched, and only that */
+    const struct model_rule *rule = NULL;
+    for (size_t r = 0; r < model_n_rules(f->model); r++)
+        if (strcmp(model_rule_at(f->model, r)->id, "flow_has_data_types") == 0)
+            rule = model_rule_at(f->model, r);
+    assert_non_null(rule);
+    assert_int_equal(registry_get_visible(f->reg, &f->actor, NULL, "flow-2", &rec, &e), 0);
+    assert_null(json_object_get(rec, "data_types"));
+    assert_true(model_rule_applies(rule, rec, INT64_MAX / 2));
+    assert_int_equal(model_rule_holds(rule, rec, NULL, NULL, NULL), 0);
+    json_decref(rec);
+    assert_int_equal(registry_get_visible(f->reg, &f->actor, NULL, "flow-1", &rec, &e), 0);
+    assert_int_equal(model_rule_holds(rule, rec, NULL, NULL, NULL), 1);
+    json_decref(rec);
+    /* run again: nothing more changes */
+    assert_int_equal(registry_migrate_fields(f->reg, &e), 0);
+    assert_int_equal(registry_get_visible(f->reg, &f->actor, NULL, "flow-1", &rec, &e), 0);
+    assert_int_equal(json_integer_value(json_object_get(rec, "revision")), 2);
+    json_decref(rec);
+}
+
 /* A base the reader may not read (here a draft information system, in a
  * copy of the model where types may also have one as their base) does not
  * exist for them: its attributes are left out. REQ: ARC-06 */
@@ -1330,6 +1386,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_inherited_only_from_readable_bases, setup, teardown),
         cmocka_unit_test_setup_teardown(test_one_source_per_attribute, setup, teardown),
         cmocka_unit_test_setup_teardown(test_digitisation_of_a_capability, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_legacy_flows_migrate, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
