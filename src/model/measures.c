@@ -78,6 +78,8 @@ static int step_ref(struct loader *ld, const char *sp, struct model_step *st,
     bool any = false;
     for (size_t i = 0; i < at.n; i++) {
         const struct model_field *f = model_field(model_kind(ld->m, at.ids[i]), st->field);
+        if (f && f->type == FT_LIST && f->item->type == FT_REF)
+            f = f->item; /* a list of refs: each of them */
         if (!f || f->type != FT_REF)
             continue;
         any = true;
@@ -88,8 +90,8 @@ static int step_ref(struct loader *ld, const char *sp, struct model_step *st,
         }
     }
     if (!any)
-        return ld_fail(ld, ld_sub(ld, sp, "ref"), "'%s' is not a ref field of '%s'", st->field,
-                       from->ids[0]);
+        return ld_fail(ld, ld_sub(ld, sp, "ref"), "'%s' is not a ref field (or a list of refs) of '%s'",
+                       st->field, from->ids[0]);
     return 0;
 }
 
@@ -248,6 +250,17 @@ static int parse_kind_measures(struct loader *ld, struct model_kind *k)
     return 0;
 }
 
+/* kinds.<id>.profile: "<measure>", one the kind declares. */
+static int parse_profile(struct loader *ld, struct model_kind *k)
+{
+    const char *kp = ld_sub(ld, "kinds", k->id), *id = NULL;
+    if (ld_string(ld, json_object_get(ld->kinds_in, k->id), "profile", kp, false, &id) || !id)
+        return id ? -1 : 0;
+    if (!(k->profile = model_kind_measure(k, id)))
+        return ld_fail(ld, ld_sub(ld, kp, "profile"), "'%s' is not a measure of the kind", id);
+    return 0;
+}
+
 int parse_measures(struct loader *ld)
 {
     struct model *m = ld->m;
@@ -262,7 +275,8 @@ int parse_measures(struct loader *ld)
                 return -1;
     }
     for (size_t i = 0; i < m->n_kinds; i++)
-        if (!m->kinds[i].is_relation && parse_kind_measures(ld, &m->kinds[i]))
+        if (!m->kinds[i].is_relation &&
+            (parse_kind_measures(ld, &m->kinds[i]) || parse_profile(ld, &m->kinds[i])))
             return -1;
     return 0;
 }

@@ -39,7 +39,7 @@ static const char *const COLL_KEYS[] = {"label", "type", "facets", NULL};
 static const char *const KIND_KEYS[] = {"label",   "collection", "owned",    "owns",     "named",
                                         "include", "fields",     "workflow", "code_prefix",
                                         "documents", "inclusion", "read",  "inherits", "measures",
-                                        NULL};
+                                        "profile", NULL};
 static const char *const INHERITS_KEYS[] = {"via", "fields", "key", "fixed", NULL};
 static const char *const REL_KEYS[] = {"label",  "inverse",    "inverse_label", "source",
                                        "target", "attributes", "collection",    "required_for",
@@ -1480,6 +1480,8 @@ static json_t *kind_json(const struct model_kind *k)
     }
     if (k->n_measures)
         json_object_set_new(o, "measures", kind_measures_json(k));
+    if (k->profile)
+        json_object_set_new(o, "profile", json_string(k->profile->measure->id));
     if (k->inclusion_field)
         json_object_set_new(o, "inclusion",
                             json_pack("{s:s, s:s}", "field", k->inclusion_field, "protocol",

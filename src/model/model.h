@@ -334,6 +334,10 @@ struct model_kind {
     /* Its computed measures (model key "measures"), in the model's order. */
     struct model_kind_measure *measures;
     size_t n_measures;
+    /* "profile": the measure whose records and items its profile page
+     * lists, by where each item is stored (a client's digital profile, a
+     * data passport's content); NULL: none. */
+    const struct model_kind_measure *profile;
     struct model_field *fields;
     size_t n_fields;
 };

@@ -139,10 +139,14 @@ static int step_once(struct mwalk *w, const struct model_step *st, const json_t 
     int rc = 0;
     json_object_foreach ((json_t *)from, id, rec) {
         if (st->type == MSTEP_REF) {
-            const char *to = json_string_value(json_object_get(rec, st->field));
-            json_t *t = to ? readable(w, to, &rc, e) : NULL;
-            if (t)
-                add(next, t);
+            const json_t *v = json_object_get(rec, st->field);
+            size_t i, n = json_is_array(v) ? json_array_size(v) : 1;
+            for (i = 0; rc == 0 && i < n; i++) {
+                const char *to = json_string_value(json_is_array(v) ? json_array_get(v, i) : v);
+                json_t *t = to ? readable(w, to, &rc, e) : NULL;
+                if (t)
+                    add(next, t);
+            }
         } else if (st->type == MSTEP_REFERENCED_BY)
             rc = referenced_by(w, st, id, next, e);
         else
@@ -331,6 +335,29 @@ int registry_measure(struct registry *r, const struct actor *a, const char *meas
         json_decref(w.done);
     }
     json_decref(rec);
+    return rc;
+}
+
+int registry_measure_records(struct registry *r, const struct actor *a,
+                             const struct model_kind_measure *km, const json_t *rec, json_t **out,
+                             struct err *e)
+{
+    struct mwalk w = {r, store_conn(r->store), a, json_object()};
+    json_t *reached = json_object();
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < km->n_paths; i++)
+        rc = walk_path(&w, &km->paths[i], rec, reached, e);
+    json_decref(w.done);
+    *out = json_array();
+    const char *id;
+    json_t *x;
+    json_object_foreach (reached, id, x)
+        json_array_append(*out, x);
+    json_decref(reached);
+    if (rc < 0) {
+        json_decref(*out);
+        *out = NULL;
+    }
     return rc;
 }
 

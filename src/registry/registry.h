@@ -105,6 +105,11 @@ int registry_measures(struct registry *r, const struct actor *a, const json_t *r
  * what the reader may read. */
 int registry_measures_text(struct registry *r, const struct actor *a, const char *id,
                            const char *json, char **out, struct err *e);
+/* The records measure km (of rec's kind) is taken over from rec, as the
+ * actor may read them: a new array, in the order they were reached. */
+int registry_measure_records(struct registry *r, const struct actor *a,
+                             const struct model_kind_measure *km, const json_t *rec, json_t **out,
+                             struct err *e);
 /* {"items", "done", "level"} of one measure (new reference). */
 json_t *registry_measure_json(long items, long done);
 /* Measure `measure` of record `id` as the actor may read it: *items and

@@ -177,5 +177,13 @@ void web_registry_routes(struct web *w, struct router *rt);
 void web_list_routes(struct web *w, struct router *rt, const char *coll);
 void web_forms_collection_routes(struct web *w, struct router *rt, const char *coll);
 void web_help_routes(struct web *w, struct router *rt);
+/* The data catalogue of a collection some of whose kinds inherit
+ * (page-catalogue.c): GET /{lang}/{collection}/catalogue; and the profiles
+ * of its kinds with "profile": GET /{lang}/{collection}/{id}/profile. */
+void web_catalogue_routes_for(struct web *w, struct router *rt, const struct model_collection *c);
+/* The profile page of record id of kind k, or NULL when k has none. */
+const char *web_profile_url(struct page *pg, const struct model_kind *k, const char *id);
+/* Its URL for the page's language, or NULL when c has none. */
+const char *web_catalogue_url(struct page *pg, const struct model_collection *c);
 
 #endif

@@ -754,6 +754,9 @@ static void collection_routes(struct web *w, struct router *rt)
             web_verify_routes_for(w, rt, c->id);
         web_list_routes(w, rt, c->id);
         web_forms_collection_routes(w, rt, c->id);
+        /* issue 15, data layer: the data catalogue of collections whose
+         * kinds inherit (page-catalogue.c) */
+        web_catalogue_routes_for(w, rt, c);
     }
 }
 

@@ -215,6 +215,44 @@ def test_digitisation_level():
                     headers={'If-Match': '"1"'}, token=TOK)
     assert r.status in (200, 422), r
     assert digitisation('master_data', subj) == (4, 3, 0.75)
+    # the card shows it, in the page's language
+    for lang, said in (('en', '3 of 4 (75 %)'), ('ru', '3 из 4 (75 %)'), ('kk', '4 ішінен 3 (75 %)')):
+        r = SRV.get(f'/{lang}/domains/{dom}', headers={'Accept': 'text/html', 'Cookie': COOKIE})
+        assert r.status == 200 and said in r.body.decode(), (lang, r)
+
+
+def test_data_catalogue():
+    # REQ: ARC-06, ARC-07
+    org = make('organizations', {'kind': 'organization', 'name': name('Мин кат'),
+                                 'bin': valid_bin(9330), 'org_type': 'central_state_body'})
+    gbd = make('objects', {'kind': 'information_system', 'owner': org, 'supplier': 'ТОО',
+                           'stage': 'industrial_operation', 'commissioning_date': '2019-01-10',
+                           'name': name('ГБД каталога')})
+    kato = create({'kind': 'reference_data', 'name': name('КАТО каталога')})['id']
+    subj = create({'kind': 'data_subject', 'name': name('Лицо каталога'), 'attributes': [
+        {'name': 'ИИН каталога', 'source': gbd}, {'name': 'Адрес каталога', 'reference_data': kato}]})['id']
+    typ = create({'kind': 'data_type', 'base': subj, 'name': name('Тип каталога'),
+                  'attributes': [{'name': 'Стаж каталога'}]})['id']
+    r = SRV.get('/ru/master_data/catalogue', headers={'Accept': 'text/html', 'Cookie': COOKIE})
+    assert r.status == 200, r
+    body = r.body.decode()
+    entry = body[body.index(f'id="rec-{typ}"'):]
+    entry = entry[:entry.index('</article>')]
+    # the type: its own attribute, then those of its base, each with where it is
+    # declared, its reference data and its source, linked; and its level
+    assert entry.index('Стаж каталога') < entry.index('ИИН каталога') < entry.index('Адрес каталога')
+    assert f'href="/ru/master_data/{subj}"' in entry and f'href="/ru/objects/{gbd}"' in entry
+    assert f'href="/ru/master_data/{kato}"' in entry and 'Эта запись' in entry
+    assert '1 из 3 (33 %)' in entry, entry
+    # reference data are listed too; the list links to the catalogue
+    assert f'href="/ru/master_data/{kato}"' in body[body.index('id="kind-reference_data"'):]
+    r = SRV.get('/ru/master_data', headers={'Accept': 'text/html', 'Cookie': COOKIE})
+    assert 'href="/ru/master_data/catalogue"' in r.body.decode()
+    # not for the public; not for a collection whose kinds inherit nothing
+    r = SRV.get('/ru/master_data/catalogue', headers={'Accept': 'text/html'})
+    assert r.status == 200 and 'Лицо каталога' not in r.body.decode(), r
+    assert SRV.get('/ru/domains/catalogue',
+                   headers={'Accept': 'text/html', 'Cookie': COOKIE}).status == 404
 
 
 def test_flows_carry_master_data_and_the_data_model():
@@ -256,6 +294,52 @@ def test_flows_carry_master_data_and_the_data_model():
     assert r.status == 422, r
 
 
+def test_digital_profile_and_data_passport():
+    # REQ: ARC-07
+    org = make('organizations', {'kind': 'organization', 'name': name('Мин проф'),
+                                 'bin': valid_bin(9340), 'org_type': 'central_state_body'})
+    gbd = make('objects', {'kind': 'information_system', 'owner': org, 'supplier': 'ТОО',
+                           'stage': 'industrial_operation', 'commissioning_date': '2019-01-10',
+                           'name': name('ГБД профиля')})
+    subj = create({'kind': 'data_subject', 'name': name('Клиент профиля'), 'attributes': [
+        {'name': 'ИИН профиля', 'source': gbd}, {'name': 'Адрес профиля'}]})['id']
+    typ = create({'kind': 'data_type', 'base': subj, 'name': name('Пенсионер профиля'),
+                  'attributes': [{'name': 'Пенсия профиля', 'source': gbd}]})['id']
+    # a domain names its key clients
+    dom = make('domains', {'name': name('Домен профиля'), 'key_clients': [subj]})
+    card = SRV.get(f'/en/domains/{dom}', headers={'Accept': 'text/html', 'Cookie': COOKIE})
+    assert f'href="/en/master_data/{subj}"' in card.body.decode()
+    # the client's digital profile: what is held about it (its own attributes
+    # and those of the types below it) and where, linked from its card
+    card = SRV.get(f'/en/master_data/{subj}', headers={'Accept': 'text/html', 'Cookie': COOKIE})
+    assert f'href="/en/master_data/{subj}/profile"' in card.body.decode()
+    r = SRV.get(f'/en/master_data/{subj}/profile', headers={'Accept': 'text/html', 'Cookie': COOKIE})
+    assert r.status == 200, r
+    body = r.body.decode()
+    stored = body[body.index(f'<a class="usa-link" href="/en/objects/{gbd}">'):]
+    unstored = stored[stored.index('No storage source given'):]
+    stored = stored[:stored.index('No storage source given')]
+    assert 'ИИН профиля' in stored and 'Пенсия профиля' in stored and 'Адрес профиля' in unstored
+    assert f'href="/en/master_data/{typ}"' in stored and '2 of 3 (67 %)' in body
+    assert SRV.get(f'/en/master_data/{subj}/profile', headers={'Accept': 'text/html'}).status == 404
+    # a data passport of a state information resource: its content is the
+    # master data it names, with what they inherit
+    res = make('objects', {'kind': 'state_information_resource', 'owner': org, 'supplier': 'ТОО',
+                           'stage': 'industrial_operation', 'commissioning_date': '2019-01-10',
+                           'name': name('Реестр профиля')})
+    pas = {'kind': 'data_passport', 'owner': org, 'name': name('Паспорт реестра'), 'resource': res,
+           'data_types': [typ], 'access_level': 'restricted', 'update_frequency': 'daily'}
+    r = SRV.request('POST', '/api/v1/data_passports', dict(pas, resource=gbd), token=TOK)
+    assert_problem(r, 422, 'resource')
+    pid = make('data_passports', pas)
+    assert digitisation('data_passports', pid) == (3, 2, 0.667)
+    r = SRV.get(f'/ru/data_passports/{pid}/profile', headers={'Accept': 'text/html', 'Cookie': COOKIE})
+    assert r.status == 200 and 'Пенсия профиля' in r.body.decode() and \
+        'ИИН профиля' in r.body.decode(), r
+    assert SRV.get(f'/ru/domains/{dom}/profile',
+                   headers={'Accept': 'text/html', 'Cookie': COOKIE}).status == 404
+
+
 def main():
     global SRV, TOK, COOKIE
     with Server() as srv:
@@ -266,7 +350,8 @@ def main():
              test_cycle_refused_and_nothing_changed,
              test_card_shows_inherited_items_with_their_source,
              test_master_data_per_domain_for_signed_in_users, test_one_source_per_attribute,
-             test_digitisation_level, test_flows_carry_master_data_and_the_data_model])
+             test_digitisation_level, test_flows_carry_master_data_and_the_data_model,
+             test_data_catalogue, test_digital_profile_and_data_passport])
 
 
 if __name__ == '__main__':

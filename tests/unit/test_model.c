@@ -744,7 +744,7 @@ static const struct broken BROKEN_MEASURES[] = {
     {DM "digitisation", "[]", "kinds.domain.measures.digitisation: must be a non-empty array of paths"},
     {DM "digitisation", "[{}]", "kinds.domain.measures.digitisation[0]: must be an array of steps"},
     {DM "digitisation", "[[]]", "kinds.domain.measures.digitisation[0]: no kind the path reaches has the field 'attributes'"},
-    {DM "digitisation", "[[{\"ref\":\"nope\"}]]", "kinds.domain.measures.digitisation[0][0].ref: 'nope' is not a ref field of 'domain'"},
+    {DM "digitisation", "[[{\"ref\":\"nope\"}]]", "kinds.domain.measures.digitisation[0][0].ref: 'nope' is not a ref field (or a list of refs) of 'domain'"},
     {DM "digitisation", "[[{\"ref\":\"a\",\"relation\":\"accesses\"}]]", "kinds.domain.measures.digitisation[0][0]: needs exactly one of \"ref\", \"referenced_by\", \"relation\""},
     {DM "digitisation", "[[{\"relation\":\"accesses\",\"direction\":\"out\"}]]", "kinds.domain.measures.digitisation[0][0].relation: kind 'domain' cannot be the source of 'accesses'"},
     {DM "digitisation", "[[{\"relation\":\"nope\",\"direction\":\"out\"}]]", "kinds.domain.measures.digitisation[0][0].relation: unknown relation type 'nope'"},
