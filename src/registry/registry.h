@@ -128,8 +128,8 @@ int registry_digitisation(struct registry *r, const struct actor *a, const char 
                           long *attributes, long *digitised, struct err *e);
 /* Gives the stored records that lack a list of refs declared with
  * "migrate_from" the records of its kinds whose name occurs in that text
- * field (an edit by "system:migration" each; the text stays). Run at
- * startup; records no name matches are left as they are. */
+ * field (an edit by "system:migration" each; the text stays). Run by
+ * `serve` and `migrate`; records no name matches are left as they are. */
 int registry_migrate_fields(struct registry *r, struct err *e);
 struct list_query;
 /* Narrows a list query to what the actor may read: only published
