@@ -499,8 +499,7 @@ static void get_at(struct api *api, struct http_req *req, struct http_resp *resp
 static bool collection_computes(const struct model *m, const struct model_collection *coll)
 {
     for (size_t i = 0; i < coll->n_kinds; i++)
-        if (model_kind(m, coll->kinds[i])->inherit_via ||
-            model_kind(m, coll->kinds[i])->n_measures)
+        if (model_kind(m, coll->kinds[i])->inherit_via || model_kind(m, coll->kinds[i])->n_measures)
             return true;
     return false;
 }

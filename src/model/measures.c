@@ -10,8 +10,8 @@
 
 static const char *const MEASURE_KEYS[] = {"label", "items", "done", NULL};
 static const char *const DONE_KEYS[] = {"ref", "when", NULL};
-static const char *const STEP_KEYS[] = {"ref", "referenced_by", "kinds", "relation", "direction",
-                                        "repeat", NULL};
+static const char *const STEP_KEYS[] = {"ref",       "referenced_by", "kinds", "relation",
+                                        "direction", "repeat",        NULL};
 
 /* A set of kind ids met along a path (scratch of the load). */
 struct kinds {
@@ -44,8 +44,7 @@ static int parse_measure(struct loader *ld, const char *id, const json_t *v,
     const char *path = ld_sub(ld, "measures", id), *dp = ld_sub(ld, path, "done");
     json_t *done, *when;
     if (ld_name(ld, id, path) || ld_want_object(ld, v, path) ||
-        ld_check_keys(ld, v, path, MEASURE_KEYS) ||
-        ld_label(ld, v, "label", path, &out->label) ||
+        ld_check_keys(ld, v, path, MEASURE_KEYS) || ld_label(ld, v, "label", path, &out->label) ||
         ld_string(ld, v, "items", path, true, &out->items) ||
         ld_member(ld, v, "done", path, JSON_OBJECT, true, &done) ||
         ld_check_keys(ld, done, dp, DONE_KEYS) ||
@@ -90,8 +89,9 @@ static int step_ref(struct loader *ld, const char *sp, struct model_step *st,
         }
     }
     if (!any)
-        return ld_fail(ld, ld_sub(ld, sp, "ref"), "'%s' is not a ref field (or a list of refs) of '%s'",
-                       st->field, from->ids[0]);
+        return ld_fail(ld, ld_sub(ld, sp, "ref"),
+                       "'%s' is not a ref field (or a list of refs) of '%s'", st->field,
+                       from->ids[0]);
     return 0;
 }
 
@@ -118,8 +118,8 @@ static int step_referenced_by(struct loader *ld, const char *sp, const json_t *v
     return 0;
 }
 
-static int step_relation(struct loader *ld, const char *sp, const json_t *v,
-                         struct model_step *st, const struct kinds *from, struct kinds *to)
+static int step_relation(struct loader *ld, const char *sp, const json_t *v, struct model_step *st,
+                         const struct kinds *from, struct kinds *to)
 {
     const char *dir = NULL;
     if (ld_string(ld, v, "direction", sp, true, &dir))
@@ -196,8 +196,9 @@ static int check_ends(struct loader *ld, const char *pp, const struct model_meas
             return ld_fail(ld, pp, "'%s' of kind '%s' is not a list of objects with a ref '%s'",
                            ms->items, ends->ids[i], ms->done_ref);
         for (size_t t = 0; t < sub->n_ref_kinds; t++)
-            if (ld_check_cond(ld, ld_sub(ld, ld_sub(ld, ld_sub(ld, "measures", ms->id), "done"), "when"),
-                              model_kind(ld->m, sub->ref_kinds[t]), &ms->done_when))
+            if (ld_check_cond(
+                    ld, ld_sub(ld, ld_sub(ld, ld_sub(ld, "measures", ms->id), "done"), "when"),
+                    model_kind(ld->m, sub->ref_kinds[t]), &ms->done_when))
                 return -1;
         any = true;
     }
@@ -227,8 +228,8 @@ static int parse_kind_measures(struct loader *ld, struct model_kind *k)
 {
     const char *kp = ld_sub(ld, ld_sub(ld, "kinds", k->id), "measures"), *id;
     json_t *in, *paths;
-    if (ld_member(ld, json_object_get(ld->kinds_in, k->id), "measures",
-                  ld_sub(ld, "kinds", k->id), JSON_OBJECT, false, &in))
+    if (ld_member(ld, json_object_get(ld->kinds_in, k->id), "measures", ld_sub(ld, "kinds", k->id),
+                  JSON_OBJECT, false, &in))
         return -1;
     if (!in)
         return 0;
@@ -305,7 +306,8 @@ json_t *measures_json(const struct model *m)
         json_object_set_new(out, ms->id,
                             json_pack("{s:o, s:s, s:{s:s, s:o}}", "label",
                                       model_label_json(ms->label), "items", ms->items, "done",
-                                      "ref", ms->done_ref, "when", model_cond_json(&ms->done_when)));
+                                      "ref", ms->done_ref, "when",
+                                      model_cond_json(&ms->done_when)));
     }
     return out;
 }

@@ -625,8 +625,8 @@ int ld_cond(struct loader *ld, const json_t *v, const char *path, struct model_c
         t->field = ld_keep(ld, key);
         if (ld_strings(ld, vals, ld_sub(ld, path, key), true, &t->values, &t->n_values))
             return -1;
-        t->presence = t->n_values == 1 && (strcmp(t->values[0], "present") == 0 ||
-                                           strcmp(t->values[0], "absent") == 0);
+        t->presence = t->n_values == 1 &&
+                      (strcmp(t->values[0], "present") == 0 || strcmp(t->values[0], "absent") == 0);
     }
     return 0;
 }
@@ -810,8 +810,7 @@ static int parse_flags(struct loader *ld, const json_t *v, const char *path, str
         ld_bool(ld, v, "searchable", path, &f->searchable) ||
         ld_bool(ld, v, "filterable", path, &f->filterable) ||
         ld_bool(ld, v, "readonly", path, &f->readonly) ||
-        ld_bool(ld, v, "restricted", path, &f->restricted) ||
-        parse_migrate_from(ld, v, path, f))
+        ld_bool(ld, v, "restricted", path, &f->restricted) || parse_migrate_from(ld, v, path, f))
         return -1;
     if (parse_needed(ld, v, path, f) || parse_derived(ld, v, path, f) ||
         ld_span(ld, v, "needed_in_force", path, &f->needed_in_force) ||
@@ -1185,8 +1184,10 @@ static int parse_inherit_key(struct loader *ld, const json_t *in, const char *ip
     json_array_foreach (fixed, i, x) {
         const char *fp = ld_idx(ld, ld_sub(ld, ip, "fixed"), i), *name = json_string_value(x);
         if (!name || strcmp(name, key) == 0 || !inherit_sub_ok(k, name, false))
-            return ld_fail(ld, fp, "'%s' is not a sub-field of every inherited field's items "
-                                   "other than the key", name ? name : "?");
+            return ld_fail(ld, fp,
+                           "'%s' is not a sub-field of every inherited field's items "
+                           "other than the key",
+                           name ? name : "?");
         k->inherit_fixed[i] = ld_keep(ld, name);
     }
     k->n_inherit_fixed = json_array_size(fixed);
@@ -1247,10 +1248,9 @@ static int check_migrate_from(struct loader *ld, const struct model_kind *k)
         const struct model_field *f = &k->fields[i], *t;
         if (f->migrate_from && (!(t = model_field(k, f->migrate_from)) ||
                                 (t->type != FT_STRING && t->type != FT_TEXT)))
-            return ld_fail(ld, ld_sub(ld, ld_sub(ld, k->is_relation ? "relations" : "kinds", k->id),
-                                      f->name),
-                           "migrate_from: '%s' is not a string or text field of the kind",
-                           f->migrate_from);
+            return ld_fail(
+                ld, ld_sub(ld, ld_sub(ld, k->is_relation ? "relations" : "kinds", k->id), f->name),
+                "migrate_from: '%s' is not a string or text field of the kind", f->migrate_from);
     }
     return 0;
 }
@@ -1573,9 +1573,8 @@ static int model_check(struct loader *ld)
         ld_member(ld, ld->root, "kinds", "", JSON_OBJECT, true, &ld->kinds_in) ||
         ld_member(ld, ld->root, "relations", "", JSON_OBJECT, false, &ld->relations_in) ||
         parse_collections(ld) || parse_enums(ld) || parse_policies(ld) || parse_workflows(ld) ||
-        parse_doc_lists(ld) ||
-        parse_field_sets(ld) || parse_kinds(ld) || check_inherits(ld) || parse_measures(ld) ||
-        fill_collections(ld))
+        parse_doc_lists(ld) || parse_field_sets(ld) || parse_kinds(ld) || check_inherits(ld) ||
+        parse_measures(ld) || fill_collections(ld))
         return -1;
     return parse_rules(ld); /* after the collections know their kinds */
 }

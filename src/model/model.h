@@ -114,8 +114,8 @@ struct model_field {
     bool readonly;    /* computed by the portal; ignored on input */
     bool restricted;  /* contacts and the like: hidden from the public and from
                          other organisations (never searchable or filterable) */
-    const char *migrate_from; /* a list of refs: the text field whose names it
-                                 takes over (registry_migrate_fields) */
+    const char *migrate_from;             /* a list of refs: the text field whose names it
+                                             takes over (registry_migrate_fields) */
     const struct model_enum *enumeration; /* FT_ENUM */
     const char **ref_kinds;               /* FT_REF: allowed target kinds */
     size_t n_ref_kinds;
@@ -255,8 +255,8 @@ struct model_doc_list {
 enum model_step_type { MSTEP_REF, MSTEP_REFERENCED_BY, MSTEP_RELATION };
 struct model_step {
     enum model_step_type type;
-    const char *field;    /* MSTEP_REF, MSTEP_REFERENCED_BY */
-    const char **kinds;   /* MSTEP_REFERENCED_BY */
+    const char *field;  /* MSTEP_REF, MSTEP_REFERENCED_BY */
+    const char **kinds; /* MSTEP_REFERENCED_BY */
     size_t n_kinds;
     const char *relation; /* MSTEP_RELATION */
     bool out;             /* MSTEP_RELATION: from source to target */

@@ -232,8 +232,10 @@ int ld_check_cond(struct loader *ld, const char *path, const struct model_kind *
         if (w && t->presence && w->type != FT_ENUM && w->type != FT_BOOL)
             continue;
         if (!w || (w->type != FT_ENUM && w->type != FT_BOOL))
-            return ld_fail(ld, path, "'%s' is not an enum or boolean field of '%s' (other fields "
-                           "take [\"present\"] or [\"absent\"])", t->field, k->id);
+            return ld_fail(ld, path,
+                           "'%s' is not an enum or boolean field of '%s' (other fields "
+                           "take [\"present\"] or [\"absent\"])",
+                           t->field, k->id);
         for (size_t j = 0; j < t->n_values; j++)
             if (w->type == FT_ENUM ? !ld_enum_has(w->enumeration, t->values[j])
                                    : !ld_in_list(t->values[j], bools))

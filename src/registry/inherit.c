@@ -155,8 +155,8 @@ static int fixed_against(const struct model_kind *ik, const json_t *fields, cons
 }
 
 /* Loads the stored, live record `id` (NULL when absent or retired). */
-static json_t *load_live(struct store_conn *c, const char *id, char *kind, size_t n,
-                         struct err *e, int *rc)
+static json_t *load_live(struct store_conn *c, const char *id, char *kind, size_t n, struct err *e,
+                         int *rc)
 {
     struct rec_row row;
     int found = rec_load(c, NULL, id, &row, e);
@@ -170,9 +170,8 @@ static json_t *load_live(struct store_conn *c, const char *id, char *kind, size_
 }
 
 /* Against the bases above: the chain the new via value starts. */
-static int fixed_above(const struct registry *r, struct store_conn *c,
-                       const struct model_kind *ik, const struct model_kind *k,
-                       const json_t *fields, struct err *e)
+static int fixed_above(const struct registry *r, struct store_conn *c, const struct model_kind *ik,
+                       const struct model_kind *k, const json_t *fields, struct err *e)
 {
     if (k != ik)
         return 0;
@@ -209,11 +208,11 @@ struct below {
 static int below_of(struct store_conn *c, const struct model_kind *ik, struct below *b, size_t at,
                     struct err *e)
 {
-    struct store_stmt *st = store_prepare(
-        c,
-        "SELECT DISTINCT r.id FROM attrs a JOIN records r ON r.rid = a.rid "
-        "WHERE a.field = '_ref' AND a.value = $1 AND r.retired = 0 AND r.kind = $2",
-        true, e);
+    struct store_stmt *st =
+        store_prepare(c,
+                      "SELECT DISTINCT r.id FROM attrs a JOIN records r ON r.rid = a.rid "
+                      "WHERE a.field = '_ref' AND a.value = $1 AND r.retired = 0 AND r.kind = $2",
+                      true, e);
     if (!st)
         return -1;
     store_bind_text(st, 1, b->ids[at]);

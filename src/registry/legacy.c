@@ -74,12 +74,12 @@ static json_t *matches(const struct named *names, size_t n, const char *text)
 static json_t *lacking(struct store_conn *c, const struct model_kind *k,
                        const struct model_field *f, struct err *e)
 {
-    struct store_stmt *st = store_prepare(
-        c,
-        "SELECT r.id, r.collection, json_extract(d.data, '$.' || $2) FROM records r "
-        "JOIN record_data d ON d.rid = r.rid WHERE r.retired = 0 AND r.kind = $1 "
-        "AND json_extract(d.data, '$.' || $3) IS NULL ORDER BY r.rid",
-        false, e);
+    struct store_stmt *st =
+        store_prepare(c,
+                      "SELECT r.id, r.collection, json_extract(d.data, '$.' || $2) FROM records r "
+                      "JOIN record_data d ON d.rid = r.rid WHERE r.retired = 0 AND r.kind = $1 "
+                      "AND json_extract(d.data, '$.' || $3) IS NULL ORDER BY r.rid",
+                      false, e);
     if (!st)
         return NULL;
     store_bind_text(st, 1, k->id);
@@ -117,7 +117,8 @@ static int migrate_field(struct registry *r, const struct model_kind *k,
     json_array_foreach (todo, i, t) {
         if (rc < 0)
             break;
-        json_t *ids = matches(names, n, text_fold(a, json_string_value(json_object_get(t, "text"))));
+        json_t *ids =
+            matches(names, n, text_fold(a, json_string_value(json_object_get(t, "text"))));
         if (json_array_size(ids)) {
             json_t *patch = json_pack("{s:o}", f->name, ids), *out = NULL;
             rc = registry_patch(r, &sys, json_string_value(json_object_get(t, "collection")),

@@ -58,8 +58,8 @@ static bool add(json_t *set, json_t *rec)
 }
 
 /* The records of the step's kinds whose field names `id`. */
-static int referenced_by(struct mwalk *w, const struct model_step *st, const char *id,
-                         json_t *next, struct err *e)
+static int referenced_by(struct mwalk *w, const struct model_step *st, const char *id, json_t *next,
+                         struct err *e)
 {
     static const char SQL[] =
         "SELECT d.data FROM attrs a JOIN records r ON r.rid = a.rid AND r.retired = 0 "
@@ -131,8 +131,8 @@ static int related(struct mwalk *w, const struct model_step *st, const char *id,
 }
 
 /* One pass of a step from every record of `from` into `next`. */
-static int step_once(struct mwalk *w, const struct model_step *st, const json_t *from,
-                     json_t *next, struct err *e)
+static int step_once(struct mwalk *w, const struct model_step *st, const json_t *from, json_t *next,
+                     struct err *e)
 {
     const char *id;
     json_t *rec;
@@ -255,8 +255,8 @@ static int measure_of(struct mwalk *w, const struct model_kind_measure *km, cons
 
 json_t *registry_measure_json(long items, long done)
 {
-    json_t *level = items ? json_real(round(1000.0 * (double)done / (double)items) / 1000.0)
-                          : json_null();
+    json_t *level =
+        items ? json_real(round(1000.0 * (double)done / (double)items) / 1000.0) : json_null();
     return json_pack("{s:I, s:I, s:o}", "items", (json_int_t)items, "done", (json_int_t)done,
                      "level", level);
 }
@@ -291,8 +291,8 @@ int registry_measures_text(struct registry *r, const struct actor *a, const char
 {
     *out = NULL;
     char key[320];
-    snprintf(key, sizeof key, "measures\x1f%s\x1f%d\x1f%u\x1f%s", id, a->system,
-             (unsigned)a->roles, a->org);
+    snprintf(key, sizeof key, "measures\x1f%s\x1f%d\x1f%u\x1f%s", id, a->system, (unsigned)a->roles,
+             a->org);
     uint64_t gen = cache_generation();
     char *hit = NULL;
     if (cache_get(key, &hit)) {
@@ -318,8 +318,23 @@ int registry_measures_text(struct registry *r, const struct actor *a, const char
     return 0;
 }
 
-int registry_measure(struct registry *r, const struct actor *a, const char *measure,
-                     const char *id, long *items, long *done, struct err *e)
+int registry_measures_kept(struct registry *r, const struct actor *a, const json_t *rec,
+                           json_t **out, struct err *e)
+{
+    *out = NULL;
+    const char *id = json_string_value(json_object_get(rec, "id"));
+    char *json = json_dumps(rec, JSON_COMPACT), *text = NULL;
+    int rc = id && json ? registry_measures_text(r, a, id, json, &text, e)
+                        : registry_measures(r, a, rec, out, e);
+    free(json);
+    if (text)
+        *out = json_loads(text, 0, NULL);
+    free(text);
+    return rc;
+}
+
+int registry_measure(struct registry *r, const struct actor *a, const char *measure, const char *id,
+                     long *items, long *done, struct err *e)
 {
     *items = *done = 0;
     json_t *rec = NULL;

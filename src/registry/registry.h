@@ -105,6 +105,10 @@ int registry_measures(struct registry *r, const struct actor *a, const json_t *r
  * what the reader may read. */
 int registry_measures_text(struct registry *r, const struct actor *a, const char *id,
                            const char *json, char **out, struct err *e);
+/* registry_measures, answered from (and kept in) the same cache as
+ * registry_measures_text: for pages that show many records' measures. */
+int registry_measures_kept(struct registry *r, const struct actor *a, const json_t *rec,
+                           json_t **out, struct err *e);
 /* The records measure km (of rec's kind) is taken over from rec, as the
  * actor may read them: a new array, in the order they were reached. */
 int registry_measure_records(struct registry *r, const struct actor *a,
@@ -115,8 +119,8 @@ json_t *registry_measure_json(long items, long done);
 /* Measure `measure` of record `id` as the actor may read it: *items and
  * *done (both 0 when the kind does not declare that measure). 404 when the
  * record does not exist for the actor. */
-int registry_measure(struct registry *r, const struct actor *a, const char *measure,
-                     const char *id, long *items, long *done, struct err *e);
+int registry_measure(struct registry *r, const struct actor *a, const char *measure, const char *id,
+                     long *items, long *done, struct err *e);
 /* The master data under record `id` as the reader may read them, through
  * the model's measure "digitisation": of a type its own and inherited
  * attributes, of a subject or object its own and those of every type

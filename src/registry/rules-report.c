@@ -40,10 +40,9 @@ static int tally_record(struct registry *r, struct tally *t, const json_t *rec,
         if (holds) {
             t[i].compliant++;
         } else if (json_array_size(t[i].violators) < RULES_REPORT_MAX_LISTED) {
-            json_t *v =
-                json_pack("{s:O?, s:s?, s:O?, s:O?}", "id", json_object_get(rec, "id"), "kind",
-                          kind, "name", json_object_get(rec, "name"),
-                          "owner", json_object_get(rec, "owner"));
+            json_t *v = json_pack("{s:O?, s:s?, s:O?, s:O?}", "id", json_object_get(rec, "id"),
+                                  "kind", kind, "name", json_object_get(rec, "name"), "owner",
+                                  json_object_get(rec, "owner"));
             if (rel) {
                 json_object_set_new(v, "relation", json_string(rel->type));
                 json_object_set_new(v, "direction", json_string(rel->out ? "out" : "in"));

@@ -337,7 +337,8 @@ static json_t *measures_section(struct page *pg, const struct model_kind *k, con
 {
     json_t *ms = NULL;
     struct err e = ERR_INIT;
-    if (!k->n_measures || registry_measures(pg->w->api->reg, &pg->actor, rec, &ms, &e) < 0 || !ms)
+    if (!k->n_measures || registry_measures_kept(pg->w->api->reg, &pg->actor, rec, &ms, &e) < 0 ||
+        !ms)
         return NULL;
     json_t *out = json_array();
     for (size_t i = 0; i < k->n_measures; i++) {

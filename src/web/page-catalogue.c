@@ -81,14 +81,12 @@ static json_t *item_row(struct page *pg, json_t *refs, const struct model_field 
         if (s->type == FT_REF && json_is_string(v))
             json_array_append_new(cells, ref_cell(pg, refs, json_string_value(v)));
         else if (s->type == FT_ENUM && json_is_string(v))
-            json_array_append_new(cells,
-                                  json_pack("{s:s}", "text",
-                                            page_enum_label(pg, s->enumeration,
-                                                            json_string_value(v))));
+            json_array_append_new(
+                cells, json_pack("{s:s}", "text",
+                                 page_enum_label(pg, s->enumeration, json_string_value(v))));
         else
-            json_array_append_new(cells, json_pack("{s:s}", "text",
-                                                   json_is_string(v) ? json_string_value(v)
-                                                                     : "—"));
+            json_array_append_new(
+                cells, json_pack("{s:s}", "text", json_is_string(v) ? json_string_value(v) : "—"));
     }
     json_array_append_new(cells, from ? ref_cell(pg, refs, from)
                                       : json_pack("{s:s}", "text", page_tr(pg, TR("This record"))));
@@ -121,7 +119,7 @@ static json_t *measures_of(struct page *pg, const struct model_kind *k, const js
 {
     json_t *ms = NULL, *out = json_array();
     struct err e = ERR_INIT;
-    if (registry_measures(pg->w->api->reg, &pg->actor, rec, &ms, &e) < 0 || !ms)
+    if (registry_measures_kept(pg->w->api->reg, &pg->actor, rec, &ms, &e) < 0 || !ms)
         return out;
     for (size_t i = 0; i < k->n_measures; i++) {
         const json_t *m = json_object_get(ms, k->measures[i].measure->id);
@@ -153,8 +151,8 @@ static json_t *entry(struct page *pg, json_t *refs, const struct model_kind *k,
             json_array_append_new(tables, item_table(pg, refs, fields[i], rec, inh));
     json_decref(inh);
     json_t *o = json_pack("{s:s, s:s, s:s, s:o, s:o}", "id", id, "name", *name ? name : id, "href",
-                          page_url(pg, "/%s/%s", k->collection, id), "tables", tables,
-                          "measures", measures_of(pg, k, rec));
+                          page_url(pg, "/%s/%s", k->collection, id), "tables", tables, "measures",
+                          measures_of(pg, k, rec));
     web_set_name_lang(o, pg->lang, json_object_get(rec, "name"));
     return o;
 }
@@ -303,8 +301,8 @@ static void h_profile(struct http_req *req, struct http_resp *resp, void *ctx)
     json_decref(order);
     json_decref(recs);
     json_decref(rec);
-    page_render(&pg, 200, "profile", arena_printf(req->arena, "%s: %s",
-                                                  page_tr(&pg, TR("Data held and where")), name));
+    page_render(&pg, 200, "profile",
+                arena_printf(req->arena, "%s: %s", page_tr(&pg, TR("Data held and where")), name));
 }
 
 const char *web_profile_url(struct page *pg, const struct model_kind *k, const char *id)
@@ -314,8 +312,7 @@ const char *web_profile_url(struct page *pg, const struct model_kind *k, const c
 
 const char *web_catalogue_url(struct page *pg, const struct model_collection *c)
 {
-    return collection_inherits(pg->w->api->model, c) ? page_url(pg, "/%s/catalogue", c->id)
-                                                     : NULL;
+    return collection_inherits(pg->w->api->model, c) ? page_url(pg, "/%s/catalogue", c->id) : NULL;
 }
 
 void web_catalogue_routes_for(struct web *w, struct router *rt, const struct model_collection *c)

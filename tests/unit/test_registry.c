@@ -1103,8 +1103,7 @@ static void test_attribute_references(void **state)
 
 /* Writes `patch` to master-data record id (at revision 1) and expects a
  * 422 inherited-item-conflict at `field`, with nothing changed. */
-static void expect_conflict(struct fx *f, const char *id, const char *patch_json,
-                            const char *field)
+static void expect_conflict(struct fx *f, const char *id, const char *patch_json, const char *field)
 {
     json_t *patch = json_loads(patch_json, 0, NULL), *out = NULL;
     assert_non_null(patch);
@@ -1163,7 +1162,8 @@ static void test_one_source_per_attribute(void **state)
     /* the same source again is no second source; a name of its own is free */
     json_t *patch = json_loads("{\"attributes\":[{\"name\":\"iin\",\"source\":\"gbd\"},"
                                "{\"name\":\"pension\",\"source\":\"other\"}]}",
-                               0, NULL), *out = NULL;
+                               0, NULL),
+           *out = NULL;
     struct err e = ERR_INIT;
     assert_int_equal(registry_patch(f->reg, &f->actor, "master_data", "t2", 1, patch, &out, &e), 0);
     json_decref(patch);
@@ -1217,8 +1217,8 @@ static void test_digitisation_of_a_capability(void **state)
                        "{\"type\":\"accesses\",\"source\":\"fn\",\"target\":\"t1\","
                        "\"access\":\"read\"}",
                        NULL));
-    json_decref(create(f, "relations",
-                       "{\"type\":\"groups\",\"source\":\"cap\",\"target\":\"fn\"}", NULL));
+    json_decref(
+        create(f, "relations", "{\"type\":\"groups\",\"source\":\"cap\",\"target\":\"fn\"}", NULL));
     assert_int_equal(registry_digitisation(f->reg, &f->actor, "cap", &n, &d, &e), 0);
     assert_int_equal(n, 4); /* pension, group, and the subject's iin, address */
     assert_int_equal(d, 3); /* "new" is being created, not in operation */
@@ -1253,8 +1253,8 @@ static void test_legacy_flows_migrate(void **state)
                        "{\"kind\":\"data_subject\",\"name\":{\"ru\":\"Физическое лицо\","
                        "\"en\":\"Individual\"}}",
                        "fl"));
-    json_decref(create(f, "master_data",
-                       "{\"kind\":\"data_object\",\"name\":{\"ru\":\"Адрес\"}}", "addr"));
+    json_decref(
+        create(f, "master_data", "{\"kind\":\"data_object\",\"name\":{\"ru\":\"Адрес\"}}", "addr"));
     json_decref(create(f, "relations",
                        "{\"type\":\"exchanges_data_with\",\"source\":\"a\",\"target\":\"b\","
                        "\"data_carried\":\"Сведения: ФИЗИЧЕСКОЕ ЛИЦО и его адрес регистрации\"}",
