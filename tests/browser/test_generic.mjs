@@ -78,7 +78,7 @@ for (const lang of LANGS) {
 // kinds inherit: reached from the master data list, without script.
 const CATALOGUE = L('Деректер каталогы', 'Каталог данных', 'Data catalogue');
 const PENSIONER = L('Зейнеткер', 'Пенсионер', 'Pensioner');
-cases.push(['the data catalogue of master data in each language: reached from the list, accessible  # REQ: ARC-06, ARC-07, X-I18N-01', async () => {
+cases.push(['the data catalogue of master data in each language, a card with its level, a digital profile: accessible  # REQ: ARC-06, ARC-07, X-I18N-01', async () => {
   const ctx = await signedIn({ javaScriptEnabled: false });
   const page = await ctx.newPage();
   for (const lang of LANGS) {
@@ -99,6 +99,13 @@ cases.push(['the data catalogue of master data in each language: reached from th
   const apage = await actx.newPage();
   await apage.goto(`${srv.base}/en/master_data/catalogue`);
   await axeCheck(apage, '/en/master_data/catalogue');
+  // a type's card with its digitisation level, and its subject's digital profile
+  await apage.goto(`${srv.base}/en/master_data/md-pensioner`);
+  assert((await apage.textContent('#measures')).includes('%'), 'the card shows the level');
+  await axeCheck(apage, '/en/master_data/md-pensioner');
+  await apage.goto(`${srv.base}/en/master_data/md-individual/profile`);
+  assert(await apage.locator('main table').count() > 3, 'the profile groups attributes by source');
+  await axeCheck(apage, '/en/master_data/md-individual/profile');
   await actx.close();
 }]);
 
