@@ -495,36 +495,46 @@ static void get_at(struct api *api, struct http_req *req, struct http_resp *resp
     answer_record(resp, 200, out);
 }
 
-/* Does some kind of the collection inherit attributes (REQ ARC-06)? */
-static bool collection_inherits(const struct model *m, const struct model_collection *coll)
+/* Does some kind of the collection inherit attributes (REQ ARC-06) or
+ * declare a computed measure? */
+static bool collection_computes(const struct model *m, const struct model_collection *coll)
 {
     for (size_t i = 0; i < coll->n_kinds; i++)
-        if (model_kind(m, coll->kinds[i])->inherit_via)
+        if (model_kind(m, coll->kinds[i])->inherit_via || model_kind(m, coll->kinds[i])->n_measures)
             return true;
     return false;
 }
 
-/* A record whose kind may inherit: with its inherited items, computed at
- * this read (its bases may have changed since its revision, so no 304 by
- * ETag), put in as the record's last member. */
-static void get_inheriting(struct api *api, struct http_resp *resp, const struct actor *a,
-                           const char *id, const char *json)
+/* A record whose kind may inherit or be measured: with its inherited items
+ * and its measures, computed at this read (its bases, or what it is
+ * measured over, may have changed since its revision, so no 304 by ETag),
+ * put in as the record's last members. */
+static void get_computed(struct api *api, struct http_resp *resp, const struct actor *a,
+                         const char *id, const char *json)
 {
-    char *inh = NULL;
+    char *inh = NULL, *ms = NULL;
     struct err e = ERR_INIT;
-    if (registry_inherited_text(api->reg, a, id, json, &inh, &e) < 0) {
+    if (registry_inherited_text(api->reg, a, id, json, &inh, &e) < 0 ||
+        registry_measures_text(api->reg, a, id, json, &ms, &e) < 0) {
+        free(inh);
         http_resp_problem(resp, &e);
         return;
     }
     char *redacted = registry_redact_text(api->reg, a, json, strlen(json));
     const char *text = redacted ? redacted : json;
     size_t n = strlen(text);
-    if (inh && n > 2 && text[n - 1] == '}') {
+    if ((inh || ms) && n > 2 && text[n - 1] == '}') {
         struct buf b;
         buf_init(&b, 64u << 20);
         buf_append(&b, text, n - 1);
-        buf_puts(&b, ",\"inherited\":");
-        buf_puts(&b, inh);
+        if (inh) {
+            buf_puts(&b, ",\"inherited\":");
+            buf_puts(&b, inh);
+        }
+        if (ms) {
+            buf_puts(&b, ",\"measures\":");
+            buf_puts(&b, ms);
+        }
         buf_puts(&b, "}");
         http_resp_bytes(resp, 200, "application/json", b.p, b.len);
         buf_free(&b);
@@ -532,6 +542,7 @@ static void get_inheriting(struct api *api, struct http_resp *resp, const struct
         http_resp_bytes(resp, 200, "application/json", text, n);
     free(redacted);
     free(inh);
+    free(ms);
 }
 
 static void h_get(struct http_req *req, struct http_resp *resp, void *ctx)
@@ -569,8 +580,8 @@ static void h_get(struct http_req *req, struct http_resp *resp, void *ctx)
         }
     }
     set_etag(resp, rev);
-    if (collection_inherits(api->model, coll)) {
-        get_inheriting(api, resp, &a, id, json);
+    if (collection_computes(api->model, coll)) {
+        get_computed(api, resp, &a, id, json);
         return;
     }
     const char *inm = http_req_header(req, "If-None-Match");

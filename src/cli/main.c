@@ -628,6 +628,11 @@ static int cmd_serve(struct opts *o)
         return 1;
     struct err e = ERR_INIT;
     int rc = (o->demo && load_demo(&app) < 0) ? -1 : 0;
+    /* legacy free text taken over by lists of refs ("migrate_from") */
+    if (rc == 0 && registry_migrate_fields(app.reg, &e) < 0) {
+        fprintf(stderr, "archportal: cannot migrate legacy fields: %s\n", e.detail);
+        rc = -1;
+    }
     if (rc == 0 && store_analyze(app.store, &e) < 0)
         log_msg(LOG_WARN, "planner statistics not refreshed: %s", e.detail);
     /* documents whose restriction ended while the server was down become
@@ -651,6 +656,12 @@ static int cmd_migrate(struct opts *o)
     struct app app;
     if (app_open(o, &app) < 0)
         return 1;
+    struct err e = ERR_INIT;
+    if (registry_migrate_fields(app.reg, &e) < 0) {
+        fprintf(stderr, "archportal: cannot migrate legacy fields: %s\n", e.detail);
+        app_close(&app);
+        return 1;
+    }
     app_close(&app);
     fprintf(stderr, "archportal: database in %s is up to date\n", o->data);
     return 0;

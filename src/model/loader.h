@@ -26,6 +26,8 @@ struct model {
     size_t n_doc_lists;
     struct model_rule *rules;
     size_t n_rules;
+    struct model_measure *measures;
+    size_t n_measures;
 };
 
 struct field_set {
@@ -44,6 +46,7 @@ struct loader {
     json_t *relations_in; /* root.relations (or NULL) */
     struct field_set *sets;
     size_t n_sets;
+    bool relation_attrs; /* parsing a relation's attributes */
 };
 
 bool ld_in_list(const char *s, const char *const *list);
@@ -112,6 +115,11 @@ int check_derived(struct loader *ld, const char *path, struct model_kind *k);
 
 /* rules.c: the `rules` section (after the kinds), and its JSON. */
 int parse_rules(struct loader *ld);
+/* measures.c: the "measures" section, then each kind's "measures" (after
+ * the kinds and relations are known). */
+int parse_measures(struct loader *ld);
+json_t *measures_json(const struct model *m);
+json_t *kind_measures_json(const struct model_kind *k);
 json_t *rules_json(const struct model *m);
 
 /* doctypes.c: the `document_lists` section, and each kind's link to one. */

@@ -32,22 +32,24 @@ static const char *const LANGS[] = {"kk", "ru", "en", NULL};
 static const char *const TOP_KEYS[] = {"version",   "description", "languages", "enums",
                                        "field_sets", "kinds",      "relations", "collections",
                                        "policies",  "workflows",   "document_lists", "rules",
-                                       NULL};
+                                       "measures",  NULL};
 static const char *const ENUM_KEYS[] = {"label", "values", NULL};
 static const char *const VALUE_KEYS[] = {"id", "label", "earlier", NULL};
 static const char *const COLL_KEYS[] = {"label", "type",     "facets",   "columns",
                                         "menu",  "map",      "matrices", NULL};
 static const char *const KIND_KEYS[] = {"label",   "collection", "owned",    "owns",     "named",
                                         "include", "fields",     "workflow", "code_prefix",
-                                        "documents", "inclusion", "read",  "inherits", "views", NULL};
-static const char *const INHERITS_KEYS[] = {"via", "fields", NULL};
+                                        "documents", "inclusion", "read",  "inherits", "views",
+                                        "measures",  "profile",   NULL};
+static const char *const INHERITS_KEYS[] = {"via", "fields", "key", "fixed", NULL};
 static const char *const REL_KEYS[] = {"label",  "inverse",    "inverse_label", "source",
                                        "target", "attributes", "collection",    "required_for",
                                        NULL};
 static const char *const FIELD_KEYS[] = {
     "name",       "type",   "label",  "required", "searchable", "filterable", "readonly",
     "enum",       "to",     "item",   "format",   "min",        "max",        "max_length",
-    "restricted", "needed", "fields", "help",     "derived",    "needed_in_force", NULL};
+    "restricted", "needed", "fields", "help",     "derived",    "needed_in_force",
+    "migrate_from", NULL};
 static const char *const ITEM_KEYS[] = {"type", "enum", "to",         "item",   "format",
                                         "min",  "max",  "max_length", "fields", NULL};
 /* A sub-field of an object: a scalar with its name, label and whether
@@ -57,7 +59,7 @@ static const char *const SUB_KEYS[] = {"name",   "type", "label", "required",   
 /* Names the record and relation envelopes use. */
 static const char *const RESERVED[] = {
     "id",      "kind",   "owner",           "name", "revision", "created_at", "updated_at",
-    "retired", "type", "source",   "target", "inherited", NULL};
+    "retired", "type", "source",   "target", "inherited", "measures", NULL};
 static const char *const FORMATS[] = {"bin", NULL};
 
 static const struct i18n SOURCE_LABEL = {"Бастапқы объект", "Исходный объект", "Source"};
@@ -629,6 +631,8 @@ int ld_cond(struct loader *ld, const json_t *v, const char *path, struct model_c
         t->field = ld_keep(ld, key);
         if (ld_strings(ld, vals, ld_sub(ld, path, key), true, &t->values, &t->n_values))
             return -1;
+        t->presence = t->n_values == 1 &&
+                      (strcmp(t->values[0], "present") == 0 || strcmp(t->values[0], "absent") == 0);
     }
     return 0;
 }
@@ -789,13 +793,30 @@ static int parse_derived(struct loader *ld, const json_t *v, const char *path,
     return 0;
 }
 
+/* "migrate_from": "<text field of the kind>" on a list of refs: stored
+ * records without the list take, once they are met at startup, the records
+ * of its kinds whose name occurs in that text (registry_migrate_fields);
+ * the kind's fields are known only after all are parsed, so the text field
+ * is checked then (check_migrate_from). */
+static int parse_migrate_from(struct loader *ld, const json_t *v, const char *path,
+                              struct model_field *f)
+{
+    const char *from = NULL;
+    if (ld_string(ld, v, "migrate_from", path, false, &from) || !from)
+        return from ? -1 : 0;
+    if (f->type != FT_LIST || f->item->type != FT_REF)
+        return ld_fail(ld, ld_sub(ld, path, "migrate_from"), "only a list of refs migrates");
+    f->migrate_from = ld_keep(ld, from);
+    return 0;
+}
+
 static int parse_flags(struct loader *ld, const json_t *v, const char *path, struct model_field *f)
 {
     if (ld_bool(ld, v, "required", path, &f->required) ||
         ld_bool(ld, v, "searchable", path, &f->searchable) ||
         ld_bool(ld, v, "filterable", path, &f->filterable) ||
         ld_bool(ld, v, "readonly", path, &f->readonly) ||
-        ld_bool(ld, v, "restricted", path, &f->restricted))
+        ld_bool(ld, v, "restricted", path, &f->restricted) || parse_migrate_from(ld, v, path, f))
         return -1;
     if (parse_needed(ld, v, path, f) || parse_derived(ld, v, path, f) ||
         ld_span(ld, v, "needed_in_force", path, &f->needed_in_force) ||
@@ -820,8 +841,14 @@ static int parse_field_name(struct loader *ld, const json_t *v, const char *path
     const char *name;
     if (ld_string(ld, v, "name", path, true, &name) || ld_name(ld, name, ld_sub(ld, path, "name")))
         return -1;
-    if (!sub && ld_in_list(name, RESERVED))
+    /* a relation has no name in its envelope: an attribute may name it
+     * (an i18n "name", like a record's) */
+    bool rel_name = ld->relation_attrs && strcmp(name, "name") == 0;
+    if (!sub && ld_in_list(name, RESERVED) && !rel_name)
         return ld_fail(ld, ld_sub(ld, path, "name"), "'%s' is reserved for the envelope", name);
+    const char *type = json_string_value(json_object_get(v, "type"));
+    if (rel_name && (!type || strcmp(type, "i18n") != 0))
+        return ld_fail(ld, ld_sub(ld, path, "type"), "a relation's \"name\" must be of type i18n");
     f->name = ld_keep(ld, name);
     return ld_label(ld, v, "label", path, &f->label);
 }
@@ -1064,9 +1091,12 @@ static int parse_relation_fields(struct loader *ld, const json_t *v, const char 
     end_field(&k->fields[0], "source", SOURCE_LABEL, src, n_src);
     end_field(&k->fields[1], "target", TARGET_LABEL, dst, n_dst);
     k->n_fields = 2;
-    return attrs
-               ? parse_field_array(ld, attrs, ld_sub(ld, path, "attributes"), k->fields, &k->n_fields)
-               : 0;
+    ld->relation_attrs = true;
+    int rc = attrs ? parse_field_array(ld, attrs, ld_sub(ld, path, "attributes"), k->fields,
+                                       &k->n_fields)
+                   : 0;
+    ld->relation_attrs = false;
+    return rc;
 }
 
 static int parse_relation(struct loader *ld, const char *id, const json_t *v, size_t n_done,
@@ -1119,6 +1149,58 @@ static int parse_kinds(struct loader *ld)
 
 /* ---- inherited attributes (REQ ARC-06) ------------------------------------ */
 
+/* Is name a string sub-field (key) or any sub-field (fixed) of every
+ * inherited field's object items? */
+static bool inherit_sub_ok(const struct model_kind *k, const char *name, bool key)
+{
+    for (size_t i = 0; i < k->n_inherit_fields; i++) {
+        const struct model_field *item = model_field(k, k->inherit_fields[i])->item;
+        const struct model_field *sub = NULL;
+        for (size_t j = 0; item->type == FT_OBJECT && j < item->n_sub; j++)
+            if (strcmp(item->sub[j].name, name) == 0)
+                sub = &item->sub[j];
+        if (!sub || (key && sub->type != FT_STRING))
+            return false;
+    }
+    return true;
+}
+
+/* "key": the sub-field that names an item (an attribute's name); "fixed":
+ * the sub-fields an item keeps wherever its key is declared, in the record
+ * or in a base or a record below (an attribute's one storage source). */
+static int parse_inherit_key(struct loader *ld, const json_t *in, const char *ip,
+                             struct model_kind *k)
+{
+    const char *key = NULL;
+    json_t *fixed, *x;
+    size_t i;
+    if (ld_string(ld, in, "key", ip, false, &key) ||
+        ld_member(ld, in, "fixed", ip, JSON_ARRAY, false, &fixed))
+        return -1;
+    if (fixed && !key)
+        return ld_fail(ld, ld_sub(ld, ip, "fixed"), "needs \"key\": the sub-field naming an item");
+    if (!key)
+        return 0;
+    if (!inherit_sub_ok(k, key, true))
+        return ld_fail(ld, ld_sub(ld, ip, "key"),
+                       "'%s' is not a string sub-field of every inherited field's items", key);
+    if (!fixed || json_array_size(fixed) == 0)
+        return ld_fail(ld, ld_sub(ld, ip, "fixed"), "must be a non-empty array of sub-fields");
+    k->inherit_fixed = arena_calloc(ld->m->arena, json_array_size(fixed), sizeof *k->inherit_fixed);
+    json_array_foreach (fixed, i, x) {
+        const char *fp = ld_idx(ld, ld_sub(ld, ip, "fixed"), i), *name = json_string_value(x);
+        if (!name || strcmp(name, key) == 0 || !inherit_sub_ok(k, name, false))
+            return ld_fail(ld, fp,
+                           "'%s' is not a sub-field of every inherited field's items "
+                           "other than the key",
+                           name ? name : "?");
+        k->inherit_fixed[i] = ld_keep(ld, name);
+    }
+    k->n_inherit_fixed = json_array_size(fixed);
+    k->inherit_key = ld_keep(ld, key);
+    return 0;
+}
+
 /* "inherits": {"via": "<single ref field>", "fields": ["<list field>", …]}:
  * the via field's target kinds have each inherited field as a list too, with
  * items of the same type, so that their items read as the kind's own. */
@@ -1163,6 +1245,19 @@ static int parse_inherits(struct loader *ld, const json_t *v, const char *path,
     }
     k->n_inherit_fields = json_array_size(fields);
     k->inherit_via = vf->name;
+    return parse_inherit_key(ld, in, ip, k);
+}
+
+static int check_migrate_from(struct loader *ld, const struct model_kind *k)
+{
+    for (size_t i = 0; i < k->n_fields; i++) {
+        const struct model_field *f = &k->fields[i], *t;
+        if (f->migrate_from && (!(t = model_field(k, f->migrate_from)) ||
+                                (t->type != FT_STRING && t->type != FT_TEXT)))
+            return ld_fail(
+                ld, ld_sub(ld, ld_sub(ld, k->is_relation ? "relations" : "kinds", k->id), f->name),
+                "migrate_from: '%s' is not a string or text field of the kind", f->migrate_from);
+    }
     return 0;
 }
 
@@ -1170,9 +1265,10 @@ static int check_inherits(struct loader *ld)
 {
     struct model *m = ld->m;
     for (size_t i = 0; i < m->n_kinds; i++)
-        if (!m->kinds[i].is_relation &&
-            parse_inherits(ld, json_object_get(ld->kinds_in, m->kinds[i].id),
-                           ld_sub(ld, "kinds", m->kinds[i].id), &m->kinds[i]))
+        if ((!m->kinds[i].is_relation &&
+             parse_inherits(ld, json_object_get(ld->kinds_in, m->kinds[i].id),
+                            ld_sub(ld, "kinds", m->kinds[i].id), &m->kinds[i])) ||
+            check_migrate_from(ld, &m->kinds[i]))
             return -1;
     return 0;
 }
@@ -1348,6 +1444,8 @@ static json_t *field_json(const struct model_field *f, enum field_role role)
         json_object_set_new(o, "filterable", json_boolean(f->filterable));
         json_object_set_new(o, "readonly", json_boolean(f->readonly));
         json_object_set_new(o, "restricted", json_boolean(f->restricted));
+        if (f->migrate_from)
+            json_object_set_new(o, "migrate_from", json_string(f->migrate_from));
         if (f->derived_from)
             json_object_set_new(o, "derived", json_pack("{s:s, s:i}", "from", f->derived_from,
                                                         "add_months", f->derived_months));
@@ -1398,10 +1496,19 @@ static json_t *kind_json(const struct model_kind *k)
     }
     if (k->documents)
         json_object_set_new(o, "documents", json_string(k->documents->id));
-    if (k->inherit_via)
-        json_object_set_new(o, "inherits",
-                            json_pack("{s:s, s:o}", "via", k->inherit_via, "fields",
-                                      strings_json(k->inherit_fields, k->n_inherit_fields)));
+    if (k->inherit_via) {
+        json_t *in = json_pack("{s:s, s:o}", "via", k->inherit_via, "fields",
+                               strings_json(k->inherit_fields, k->n_inherit_fields));
+        if (k->inherit_key) {
+            json_object_set_new(in, "key", json_string(k->inherit_key));
+            json_object_set_new(in, "fixed", strings_json(k->inherit_fixed, k->n_inherit_fixed));
+        }
+        json_object_set_new(o, "inherits", in);
+    }
+    if (k->n_measures)
+        json_object_set_new(o, "measures", kind_measures_json(k));
+    if (k->profile)
+        json_object_set_new(o, "profile", json_string(k->profile->measure->id));
     if (k->n_views)
         json_object_set_new(o, "views", views_json(k));
     if (k->inclusion_field)
@@ -1487,6 +1594,7 @@ static json_t *model_build_doc(const struct model *m, const json_t *root)
     json_object_set_new(doc, "workflows", workflows_json(m));
     json_object_set_new(doc, "document_lists", doc_lists_json(m));
     json_object_set_new(doc, "rules", rules_json(m));
+    json_object_set_new(doc, "measures", measures_json(m));
     return doc;
 }
 
@@ -1499,9 +1607,8 @@ static int model_check(struct loader *ld)
         ld_member(ld, ld->root, "kinds", "", JSON_OBJECT, true, &ld->kinds_in) ||
         ld_member(ld, ld->root, "relations", "", JSON_OBJECT, false, &ld->relations_in) ||
         parse_collections(ld) || parse_enums(ld) || parse_policies(ld) || parse_workflows(ld) ||
-        parse_doc_lists(ld) ||
-        parse_field_sets(ld) || parse_kinds(ld) || check_inherits(ld) || fill_collections(ld) ||
-        parse_views(ld) || parse_maps(ld))
+        parse_doc_lists(ld) || parse_field_sets(ld) || parse_kinds(ld) || check_inherits(ld) ||
+        parse_measures(ld) || fill_collections(ld) || parse_views(ld) || parse_maps(ld))
         return -1;
     return parse_rules(ld); /* after the collections know their kinds */
 }

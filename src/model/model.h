@@ -79,12 +79,17 @@ struct model_enum {
 
 /* A condition on a record's fields: every term holds (AND); n_terms == 0
  * is always. A term holds while the record's enum field holds one of its
- * values, or its boolean field is one of "true" / "false". Checked
+ * values, or its boolean field is one of "true" / "false", or (a presence
+ * term) while its other field has a value or has none. Checked
  * against each kind that uses it when the model loads. */
 struct model_cond_term {
     const char *field;
     const char **values;
     size_t n_values;
+    /* values ["present"] or ["absent"] on a field that is neither an enum
+     * nor a boolean: the field has a value (a non-empty list, a non-blank
+     * string…) or has none */
+    bool presence;
 };
 struct model_cond {
     struct model_cond_term *terms;
@@ -109,6 +114,8 @@ struct model_field {
     bool readonly;    /* computed by the portal; ignored on input */
     bool restricted;  /* contacts and the like: hidden from the public and from
                          other organisations (never searchable or filterable) */
+    const char *migrate_from;             /* a list of refs: the text field whose names it
+                                             takes over (registry_migrate_fields) */
     const struct model_enum *enumeration; /* FT_ENUM */
     const char **ref_kinds;               /* FT_REF: allowed target kinds */
     size_t n_ref_kinds;
@@ -288,6 +295,47 @@ struct model_view {
     size_t n_diagrams;
 };
 
+/* ---- computed measures (model sections "measures" and kinds' "measures") */
+
+/* One step of a path from a record to other records: its ref field
+ * (FT_REF), the records of `kinds` whose ref field names it, or the other
+ * ends of its relations of type `relation` out of it or into it. `repeat`
+ * (ref, referenced_by): the step again from what it reached, and so on (a
+ * chain of bases, every type below a subject). */
+enum model_step_type { MSTEP_REF, MSTEP_REFERENCED_BY, MSTEP_RELATION };
+struct model_step {
+    enum model_step_type type;
+    const char *field;  /* MSTEP_REF, MSTEP_REFERENCED_BY */
+    const char **kinds; /* MSTEP_REFERENCED_BY */
+    size_t n_kinds;
+    const char *relation; /* MSTEP_RELATION */
+    bool out;             /* MSTEP_RELATION: from source to target */
+    bool repeat;
+};
+struct model_path {
+    struct model_step *steps; /* none: the record itself */
+    size_t n_steps;
+};
+
+/* A measure (e.g. the digitisation level of master data, REQ ARC-06):
+ * over the items of the list field `items` of some records, the share of
+ * items whose ref sub-field `done_ref` names a record for which done_when
+ * holds (an attribute stored in an object in operation). */
+struct model_measure {
+    const char *id;
+    struct i18n label;
+    const char *items;
+    const char *done_ref;
+    struct model_cond done_when;
+};
+
+/* A measure on a kind: over the records its paths reach from a record. */
+struct model_kind_measure {
+    const struct model_measure *measure;
+    struct model_path *paths;
+    size_t n_paths;
+};
+
 struct model_kind {
     const char *id;
     struct i18n label;
@@ -328,6 +376,20 @@ struct model_kind {
     size_t n_inherit_fields;
     struct model_view *views; /* model key "views" */
     size_t n_views;
+    /* "key"/"fixed": items of the inherited fields are named by their
+     * string sub-field inherit_key; the sub-fields inherit_fixed keep one
+     * value per name along a chain of bases (an attribute's one storage
+     * source). inherit_key NULL: no such rule. */
+    const char *inherit_key;
+    const char **inherit_fixed;
+    size_t n_inherit_fixed;
+    /* Its computed measures (model key "measures"), in the model's order. */
+    struct model_kind_measure *measures;
+    size_t n_measures;
+    /* "profile": the measure whose records and items its profile page
+     * lists, by where each item is stored (a client's digital profile, a
+     * data passport's content); NULL: none. */
+    const struct model_kind_measure *profile;
     struct model_field *fields;
     size_t n_fields;
 };
@@ -536,6 +598,10 @@ const struct model_kind *model_kind_at(const struct model *m, size_t i);
 const struct model_view *model_view(const struct model_kind *k, const char *name);
 /* The section `name` of view v, or NULL. */
 const struct model_view_section *model_view_section(const struct model_view *v, const char *name);
+/* The measure `id` of the model's "measures" section, or NULL. */
+const struct model_measure *model_measure(const struct model *m, const char *id);
+/* Kind k's measure `id`, or NULL when it has none. */
+const struct model_kind_measure *model_kind_measure(const struct model_kind *k, const char *id);
 /* Does kind k inherit field `name` through its inherit_via? */
 bool model_kind_inherits(const struct model_kind *k, const char *name);
 

@@ -275,8 +275,8 @@ static int parse_rule_kinds(struct loader *ld, const json_t *v, const char *path
     for (size_t i = 0; i < json_array_size(ks); i++) {
         const char *id = json_string_value(json_array_get(ks, i));
         const struct model_kind *k = id ? model_kind(ld->m, id) : NULL;
-        if (!k || k->is_relation)
-            return ld_fail(ld, ld_idx(ld, kp, i), "not a record kind");
+        if (!k)
+            return ld_fail(ld, ld_idx(ld, kp, i), "not a record kind or relation type");
         r->kinds[r->n_kinds++] = k->id;
     }
     return 0;
@@ -413,9 +413,16 @@ const struct model_rule *model_rule_at(const struct model *m, size_t i)
     return i < m->n_rules ? &m->rules[i] : NULL;
 }
 
-bool model_rule_applies(const struct model_rule *r, const json_t *rec, int64_t day)
+/* A record's kind, or a relation's type. */
+static const char *kind_of(const json_t *rec)
 {
     const char *kind = json_string_value(json_object_get(rec, "kind"));
+    return kind ? kind : json_string_value(json_object_get(rec, "type"));
+}
+
+bool model_rule_applies(const struct model_rule *r, const json_t *rec, int64_t day)
+{
+    const char *kind = kind_of(rec);
     if (!model_in_force(&r->in_force, day))
         return false;
     for (size_t i = 0; kind && i < r->n_kinds; i++)

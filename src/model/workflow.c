@@ -149,7 +149,13 @@ bool model_cond_holds(const struct model_cond *c, const json_t *rec)
         const json_t *v = json_object_get(rec, t->field);
         const char *cur = json_is_boolean(v) ? (json_is_true(v) ? "true" : "false")
                                              : json_string_value(v);
-        if (!ld_cond_holds_value(cur, t->values, t->n_values))
+        if (t->presence && !cur) {
+            if (is_empty(v) == (strcmp(t->values[0], "present") == 0))
+                return false;
+            continue;
+        }
+        if (!ld_cond_holds_value(cur, t->values, t->n_values) &&
+            !(t->presence && is_empty(v) != (strcmp(t->values[0], "present") == 0)))
             return false;
     }
     return true;
@@ -223,9 +229,13 @@ int ld_check_cond(struct loader *ld, const char *path, const struct model_kind *
     for (size_t i = 0; i < c->n_terms; i++) {
         const struct model_cond_term *t = &c->terms[i];
         const struct model_field *w = model_field(k, t->field);
+        if (w && t->presence && w->type != FT_ENUM && w->type != FT_BOOL)
+            continue;
         if (!w || (w->type != FT_ENUM && w->type != FT_BOOL))
-            return ld_fail(ld, path, "'%s' is not an enum or boolean field of '%s'", t->field,
-                           k->id);
+            return ld_fail(ld, path,
+                           "'%s' is not an enum or boolean field of '%s' (other fields "
+                           "take [\"present\"] or [\"absent\"])",
+                           t->field, k->id);
         for (size_t j = 0; j < t->n_values; j++)
             if (w->type == FT_ENUM ? !ld_enum_has(w->enumeration, t->values[j])
                                    : !ld_in_list(t->values[j], bools))

@@ -67,6 +67,207 @@ int reg_inherit_check(const struct registry *r, struct store_conn *c, const stru
     return 0;
 }
 
+/* ---- one value of the fixed sub-fields per key ("key", "fixed") -------- */
+
+/* The inheriting kind whose key rule applies to records of kind k: k
+ * itself, or one whose via field may name a record of k (a subject is the
+ * base of types). NULL: none. */
+static const struct model_kind *keyed_by(const struct model *m, const struct model_kind *k)
+{
+    if (k->inherit_key)
+        return k;
+    for (size_t i = 0; i < model_n_kinds(m); i++) {
+        const struct model_kind *ik = model_kind_at(m, i);
+        const struct model_field *vf = ik->inherit_key ? model_field(ik, ik->inherit_via) : NULL;
+        for (size_t t = 0; vf && t < vf->n_ref_kinds; t++)
+            if (strcmp(vf->ref_kinds[t], k->id) == 0)
+                return ik;
+    }
+    return NULL;
+}
+
+/* The first fixed sub-field whose value differs between items a and b of
+ * the same key (absent counts as a value), or NULL. */
+static const char *fixed_differs(const struct model_kind *ik, const json_t *a, const json_t *b)
+{
+    for (size_t i = 0; i < ik->n_inherit_fixed; i++) {
+        const json_t *x = json_object_get(a, ik->inherit_fixed[i]);
+        const json_t *y = json_object_get(b, ik->inherit_fixed[i]);
+        if ((x || y) && !(x && y && json_equal(x, y)))
+            return ik->inherit_fixed[i];
+    }
+    return NULL;
+}
+
+/* The item of items whose key is `name`, or NULL. */
+static const json_t *item_named(const json_t *items, const char *key, const char *name)
+{
+    size_t i;
+    const json_t *it;
+    json_array_foreach (items, i, it) {
+        const char *n = json_string_value(json_object_get(it, key));
+        if (n && strcmp(n, name) == 0)
+            return it;
+    }
+    return NULL;
+}
+
+/* Checks the own items of `fields` (the record being written) against
+ * `other`'s (a record above or below it, `where` its id; NULL: against
+ * themselves); fails naming the first own item's fixed sub-field at fault. */
+static int fixed_against(const struct model_kind *ik, const json_t *fields, const json_t *other,
+                         const char *where, struct err *e)
+{
+    for (size_t f = 0; f < ik->n_inherit_fields; f++) {
+        const char *field = ik->inherit_fields[f];
+        const json_t *own = json_object_get(fields, field), *it;
+        size_t i;
+        json_array_foreach (own, i, it) {
+            const char *name = json_string_value(json_object_get(it, ik->inherit_key));
+            const json_t *twin = NULL;
+            for (size_t j = 0; name && !other && !twin && j < i; j++) {
+                const json_t *o = json_array_get(own, j);
+                const char *n = json_string_value(json_object_get(o, ik->inherit_key));
+                twin = n && strcmp(n, name) == 0 ? o : NULL;
+            }
+            if (name && other)
+                twin = item_named(json_object_get(other, field), ik->inherit_key, name);
+            const char *sub = twin ? fixed_differs(ik, it, twin) : NULL;
+            if (!sub)
+                continue;
+            char path[160];
+            snprintf(path, sizeof path, "%s[%zu].%s", field, i, sub);
+            if (!other)
+                err_set(e, 422, "inherited-item-conflict", path,
+                        "'%.100s' is declared twice in the record with different '%s'", name, sub);
+            else if (where[0] == '>')
+                err_set(e, 422, "inherited-item-conflict", path,
+                        "'%.100s' is inherited from '%.60s' with another '%s'", name, where + 1,
+                        sub);
+            else
+                err_set(e, 422, "inherited-item-conflict", path,
+                        "'%.100s' is declared in '%.60s', below this record, with another '%s'",
+                        name, where, sub);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Loads the stored, live record `id` (NULL when absent or retired). */
+static json_t *load_live(struct store_conn *c, const char *id, char *kind, size_t n, struct err *e,
+                         int *rc)
+{
+    struct rec_row row;
+    int found = rec_load(c, NULL, id, &row, e);
+    *rc = found < 0 ? -1 : 0;
+    if (found <= 0)
+        return NULL;
+    json_t *rec = row.retired ? NULL : json_loads(row.data, 0, NULL);
+    snprintf(kind, n, "%s", row.kind);
+    rec_row_free(&row);
+    return rec;
+}
+
+/* Against the bases above: the chain the new via value starts. */
+static int fixed_above(const struct registry *r, struct store_conn *c, const struct model_kind *ik,
+                       const struct model_kind *k, const json_t *fields, struct err *e)
+{
+    if (k != ik)
+        return 0;
+    char base[130] = ">", kind[64];
+    base_of(fields, ik->inherit_via, base + 1, sizeof base - 1);
+    for (int depth = 0; base[1] && depth < MODEL_INHERIT_MAX_DEPTH; depth++) {
+        int rc;
+        json_t *b = load_live(c, base + 1, kind, sizeof kind, e, &rc);
+        if (!b)
+            return rc;
+        rc = fixed_against(ik, fields, b, base, e);
+        if (rc == 0)
+            next_base(r->model, kind, b, ik->inherit_via, base + 1, sizeof base - 1);
+        json_decref(b);
+        if (rc < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* The most records below one that a write compares its items with. */
+#define FIXED_BELOW_MAX 10000
+
+/* The records met below the written one: each with the index of the one
+ * it was found under. */
+struct below {
+    char **ids;
+    size_t *parent;
+    size_t n;
+};
+
+/* Appends the live records of kind ik that refer to b->ids[at] (the caller
+ * keeps those whose via field names it). */
+static int below_of(struct store_conn *c, const struct model_kind *ik, struct below *b, size_t at,
+                    struct err *e)
+{
+    struct store_stmt *st =
+        store_prepare(c,
+                      "SELECT DISTINCT r.id FROM attrs a JOIN records r ON r.rid = a.rid "
+                      "WHERE a.field = '_ref' AND a.value = $1 AND r.retired = 0 AND r.kind = $2",
+                      true, e);
+    if (!st)
+        return -1;
+    store_bind_text(st, 1, b->ids[at]);
+    store_bind_text(st, 2, ik->id);
+    int rc;
+    while ((rc = store_step(st, e)) == STORE_ROW && b->n < FIXED_BELOW_MAX) {
+        b->ids = xrealloc(b->ids, (b->n + 1) * sizeof *b->ids);
+        b->parent = xrealloc(b->parent, (b->n + 1) * sizeof *b->parent);
+        b->ids[b->n] = xstrdup(store_col_text(st, 0));
+        b->parent[b->n++] = at;
+    }
+    store_reset(st);
+    return rc == STORE_ERROR ? -1 : 0;
+}
+
+/* Against the records below id, at any depth (breadth first). */
+static int fixed_below(struct store_conn *c, const struct model_kind *ik, const char *id,
+                       const json_t *fields, struct err *e)
+{
+    if (!id[0])
+        return 0;
+    struct below b = {xmalloc(sizeof *b.ids), xmalloc(sizeof *b.parent), 1};
+    b.ids[0] = xstrdup(id);
+    b.parent[0] = 0;
+    char kind[64];
+    int out = below_of(c, ik, &b, 0, e);
+    for (size_t i = 1; out == 0 && i < b.n; i++) {
+        json_t *t = load_live(c, b.ids[i], kind, sizeof kind, e, &out);
+        const char *via = t ? json_string_value(json_object_get(t, ik->inherit_via)) : NULL;
+        if (out == 0 && via && strcmp(via, b.ids[b.parent[i]]) == 0 && strcmp(b.ids[i], id) != 0) {
+            out = fixed_against(ik, fields, t, b.ids[i], e);
+            if (out == 0)
+                out = below_of(c, ik, &b, i, e);
+        }
+        json_decref(t);
+    }
+    for (size_t i = 0; i < b.n; i++)
+        free(b.ids[i]);
+    free(b.ids);
+    free(b.parent);
+    return out;
+}
+
+int reg_inherit_fixed_check(const struct registry *r, struct store_conn *c,
+                            const struct model_kind *k, const char *id, const json_t *fields,
+                            struct err *e)
+{
+    const struct model_kind *ik = keyed_by(r->model, k);
+    if (!ik)
+        return 0;
+    if (fixed_against(ik, fields, NULL, NULL, e) < 0 || fixed_above(r, c, ik, k, fields, e) < 0)
+        return -1;
+    return fixed_below(c, ik, id, fields, e);
+}
+
 int registry_inherited(struct registry *r, const struct actor *a, const json_t *rec, json_t **out,
                        struct err *e)
 {

@@ -61,6 +61,14 @@ bool reg_readonly_key(const char *key);
  * than MODEL_INHERIT_MAX_DEPTH (REQ ARC-06). */
 int reg_inherit_check(const struct registry *r, struct store_conn *c, const struct model_kind *k,
                       const char *id, const json_t *fields, struct err *e);
+/* Refuses (422 inherited-item-conflict, naming e.g. "attributes[2].source")
+ * the fields of record id of kind k where an item's key (model "inherits":
+ * "key") comes with other values of the "fixed" sub-fields than the same
+ * key has elsewhere in the record, in a base above it or in a record below
+ * it: one storage source per attribute along a chain of bases. */
+int reg_inherit_fixed_check(const struct registry *r, struct store_conn *c,
+                            const struct model_kind *k, const char *id, const json_t *fields,
+                            struct err *e);
 
 /* Recomputes the filter index and full-text index of a record; prev is
  * its previous state (NULL for a new record). */

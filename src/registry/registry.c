@@ -954,7 +954,8 @@ static json_t *build_record(struct registry *r, struct store_conn *c, const stru
     if (model_validate_fields(k, in, &fields, ref_lookup, &rc, e) < 0 ||
         (all && json_array_size(e->errors)))
         goto out;
-    if (reg_inherit_check(r, c, k, id, fields, &one) < 0) {
+    if (reg_inherit_check(r, c, k, id, fields, &one) < 0 ||
+        reg_inherit_fixed_check(r, c, k, id, fields, &one) < 0) {
         err_collect(e, &one);
         goto out;
     }
@@ -1988,13 +1989,16 @@ static int retire_relations_of(struct registry *r, struct store_conn *c, const s
     return out;
 }
 
-/* A record that live records (other than relations) refer to stays. */
+/* A record that live records refer to stays: relations only through
+ * their attributes (a relation whose end it is goes with it). */
 static int check_unreferenced(struct store_conn *c, const char *id, struct err *e)
 {
     struct store_stmt *st = store_prepare(
         c,
         "SELECT r.id FROM attrs a JOIN records r ON r.rid = a.rid WHERE a.field = '_ref' "
-        "AND a.value = $1 AND r.retired = 0 AND r.collection <> 'relations' LIMIT 1",
+        "AND a.value = $1 AND r.retired = 0 AND (r.collection <> 'relations' OR NOT EXISTS "
+        "(SELECT 1 FROM attrs x WHERE x.rid = r.rid AND x.field IN ('source', 'target') "
+        "AND x.value = $1)) LIMIT 1",
         true, e);
     if (!st)
         return -1;

@@ -100,6 +100,48 @@ int registry_inherited(struct registry *r, const struct actor *a, const json_t *
  * the next write (cache.h), per record and what the reader may read. */
 int registry_inherited_text(struct registry *r, const struct actor *a, const char *id,
                             const char *json, char **out, struct err *e);
+/* Computed measures (model "measures"; REQ ARC-06, ARC-17): of rec (a
+ * stored record the actor may read), {"<measure>": {"items": n, "done": m,
+ * "level": m/n rounded to 0.001, or null when n is 0}, …} over the records
+ * its kind's paths reach that the actor may read. *out NULL when the kind
+ * declares none. Computed now: never stored. */
+int registry_measures(struct registry *r, const struct actor *a, const json_t *rec, json_t **out,
+                      struct err *e);
+/* The same for record `id`, given its stored text, as compact JSON text
+ * (malloc'd; NULL when none), kept until the next write per record and
+ * what the reader may read. */
+int registry_measures_text(struct registry *r, const struct actor *a, const char *id,
+                           const char *json, char **out, struct err *e);
+/* registry_measures, answered from (and kept in) the same cache as
+ * registry_measures_text: for pages that show many records' measures. */
+int registry_measures_kept(struct registry *r, const struct actor *a, const json_t *rec,
+                           json_t **out, struct err *e);
+/* The records measure km (of rec's kind) is taken over from rec, as the
+ * actor may read them: a new array, in the order they were reached. */
+int registry_measure_records(struct registry *r, const struct actor *a,
+                             const struct model_kind_measure *km, const json_t *rec, json_t **out,
+                             struct err *e);
+/* {"items", "done", "level"} of one measure (new reference). */
+json_t *registry_measure_json(long items, long done);
+/* Measure `measure` of record `id` as the actor may read it: *items and
+ * *done (both 0 when the kind does not declare that measure). 404 when the
+ * record does not exist for the actor. */
+int registry_measure(struct registry *r, const struct actor *a, const char *measure, const char *id,
+                     long *items, long *done, struct err *e);
+/* The master data under record `id` as the reader may read them, through
+ * the model's measure "digitisation": of a type its own and inherited
+ * attributes, of a subject or object its own and those of every type
+ * below it, of a domain those of its master data, of a function, service
+ * or process those of the data it accesses (with their bases'), of a
+ * capability those of what it groups; *digitised: those whose storage
+ * source is an object in operation. */
+int registry_digitisation(struct registry *r, const struct actor *a, const char *id,
+                          long *attributes, long *digitised, struct err *e);
+/* Gives the stored records that lack a list of refs declared with
+ * "migrate_from" the records of its kinds whose name occurs in that text
+ * field (an edit by "system:migration" each; the text stays). Run by
+ * `serve` and `migrate`; records no name matches are left as they are. */
+int registry_migrate_fields(struct registry *r, struct err *e);
 struct list_query;
 /* Narrows a list query to what the actor may read: only published
  * records, unless it may read unpublished ones of every organisation or

@@ -22,7 +22,9 @@ static int tally_record(struct registry *r, struct tally *t, const json_t *rec,
                         registry_day_fn day_of, void *day_ctx, struct err *e)
 {
     const struct model *m = r->model;
-    const struct model_kind *k = model_kind(m, json_string_value(json_object_get(rec, "kind")));
+    const char *kind = json_string_value(json_object_get(rec, "kind"));
+    kind = kind ? kind : json_string_value(json_object_get(rec, "type")); /* a relation's */
+    const struct model_kind *k = model_kind(m, kind);
     int64_t day = day_of(day_ctx, model_judging_ms(k, rec, time_now_ms()));
     for (size_t i = 0; i < model_n_rules(m); i++) {
         const struct model_rule *ru = model_rule_at(m, i);
@@ -39,10 +41,9 @@ static int tally_record(struct registry *r, struct tally *t, const json_t *rec,
         if (holds) {
             t[i].compliant++;
         } else if (json_array_size(t[i].violators) < RULES_REPORT_MAX_LISTED) {
-            json_t *v =
-                json_pack("{s:O?, s:O?, s:O?, s:O?}", "id", json_object_get(rec, "id"), "kind",
-                          json_object_get(rec, "kind"), "name", json_object_get(rec, "name"),
-                          "owner", json_object_get(rec, "owner"));
+            json_t *v = json_pack("{s:O?, s:s?, s:O?, s:O?}", "id", json_object_get(rec, "id"),
+                                  "kind", kind, "name", json_object_get(rec, "name"), "owner",
+                                  json_object_get(rec, "owner"));
             if (rel && rel->how == REQ_RELATION) {
                 json_object_set_new(v, "relation", json_string(rel->type));
                 json_object_set_new(v, "direction", json_string(rel->out ? "out" : "in"));

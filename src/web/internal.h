@@ -197,5 +197,13 @@ json_t *web_capmap_links(struct page *pg, const struct model_collection *c);
 /* One RFC 4180 row of a CSV file (page-registry.c's cells: formulas
  * defused, quoted when needed), then CRLF. */
 void web_csv_row(FILE *f, const char *const *cells, size_t n, char sep);
+/* The data catalogue of a collection some of whose kinds inherit
+ * (page-catalogue.c): GET /{lang}/{collection}/catalogue; and the profiles
+ * of its kinds with "profile": GET /{lang}/{collection}/{id}/profile. */
+void web_catalogue_routes_for(struct web *w, struct router *rt, const struct model_collection *c);
+/* The profile page of record id of kind k, or NULL when k has none. */
+const char *web_profile_url(struct page *pg, const struct model_kind *k, const char *id);
+/* Its URL for the page's language, or NULL when c has none. */
+const char *web_catalogue_url(struct page *pg, const struct model_collection *c);
 
 #endif

@@ -331,6 +331,31 @@ static json_t *general_section(struct page *pg, const struct model_kind *k, cons
     return fields;
 }
 
+/* The record's computed measures (model "measures", e.g. the digitisation
+ * level): [{label, items, done, has_items, percent?}], or NULL. */
+static json_t *measures_section(struct page *pg, const struct model_kind *k, const json_t *rec)
+{
+    json_t *ms = NULL;
+    struct err e = ERR_INIT;
+    if (!k->n_measures || registry_measures_kept(pg->w->api->reg, &pg->actor, rec, &ms, &e) < 0 ||
+        !ms)
+        return NULL;
+    json_t *out = json_array();
+    for (size_t i = 0; i < k->n_measures; i++) {
+        const json_t *m = json_object_get(ms, k->measures[i].measure->id);
+        json_int_t items = json_integer_value(json_object_get(m, "items"));
+        json_int_t done = json_integer_value(json_object_get(m, "done"));
+        json_t *o = json_pack("{s:s, s:I, s:I, s:b}", "label",
+                              web_label(pg->lang, k->measures[i].measure->label), "items", items,
+                              "done", done, "has_items", items > 0);
+        if (items > 0)
+            json_object_set_new(o, "percent", json_integer((done * 100 + items / 2) / items));
+        json_array_append_new(out, o);
+    }
+    json_decref(ms);
+    return out;
+}
+
 /* The documents' checklist, with upload forms for who may update. */
 static json_t *documents_section(struct page *pg, const char *coll, const char *id, bool may_update,
                                  const struct refused *refused)
@@ -912,6 +937,14 @@ static void card_render(struct page *pg, const char *coll, const char *id, int s
     json_object_set_new(d, "kind", json_string(web_label(pg->lang, k->label)));
     json_object_set_new(d, "hidden_restricted", json_boolean(hide && k->has_restricted));
     json_object_set_new(d, "fields", general_section(pg, k, rec, hide));
+    json_t *measures = measures_section(pg, k, rec);
+    if (measures) {
+        json_object_set_new(d, "measures", measures);
+        json_object_set_new(d, "has_measures", json_true());
+        const char *profile = web_profile_url(pg, k, id);
+        if (profile)
+            json_object_set_new(d, "profile_url", json_string(profile));
+    }
     json_t *summary = summary_section(pg, k, coll, id, rec);
     json_t *wtl = NULL; /* the workflow's view of the record, for the visitor */
     struct err te = ERR_INIT;

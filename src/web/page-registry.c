@@ -808,6 +808,9 @@ static void h_registry(struct http_req *req, struct http_resp *resp, void *ctx)
     json_object_set_new(pg.data, "sorts", sort_options(&pg, &q));
     json_object_set_new(pg.data, "limits", limit_options(&q));
     json_object_set_new(pg.data, "list_url", json_string(page_url(&pg, "%s", path)));
+    const char *catalogue = web_catalogue_url(&pg, pg.coll);
+    if (catalogue)
+        json_object_set_new(pg.data, "catalogue_url", json_string(catalogue));
     const char *csv = arena_printf(req->arena, "%s.csv", path);
     json_object_set_new(pg.data, "csv_url", json_string(url_with(&pg, csv, params, n_req,
                                                                  keep_for_csv, NULL, NULL, NULL)));

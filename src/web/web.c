@@ -764,6 +764,9 @@ static void collection_routes(struct web *w, struct router *rt)
         }
         if (viewed)
             card_view_routes(w, rt, c->id);
+        /* issue 15, data layer: the data catalogue of collections whose
+         * kinds inherit (page-catalogue.c) */
+        web_catalogue_routes_for(w, rt, c);
     }
     /* issue 15, lane domain: the architecture page the menu leads to
      * (page-arch.c) */

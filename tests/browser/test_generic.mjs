@@ -74,6 +74,41 @@ for (const lang of LANGS) {
   }]);
 }
 
+// The data catalogue is served, from the model, for any collection whose
+// kinds inherit: reached from the master data list, without script.
+const CATALOGUE = L('Деректер каталогы', 'Каталог данных', 'Data catalogue');
+const PENSIONER = L('Зейнеткер', 'Пенсионер', 'Pensioner');
+cases.push(['the data catalogue of master data in each language, a card with its level, a digital profile: accessible  # REQ: ARC-06, ARC-07, X-I18N-01', async () => {
+  const ctx = await signedIn({ javaScriptEnabled: false });
+  const page = await ctx.newPage();
+  for (const lang of LANGS) {
+    await page.goto(`${srv.base}/${lang}/master_data`);
+    await Promise.all([page.waitForNavigation(), page.click(`main a:text-is("${CATALOGUE[lang]}")`)]);
+    assert(page.url() === `${srv.base}/${lang}/master_data/catalogue`, `catalogue: ${page.url()}`);
+    assert(await page.getAttribute('html', 'lang') === lang, 'html lang');
+    const entry = page.locator('#rec-md-pensioner');
+    const text = await entry.textContent();
+    assert(text.includes(PENSIONER[lang]) && text.includes('%'), `the pensioner and its level: ${text}`);
+    // its own attributes and those inherited from the individual, with their sources
+    assert(await entry.locator('tbody tr').count() >= 12, 'own and inherited attributes');
+    assert(await entry.locator('a[href$="/objects/obj-gbd-fl"]').count() > 0, 'a source linked');
+  }
+  await ctx.close();
+  // one language is enough for axe (which needs script): the three share the markup
+  const actx = await signedIn();
+  const apage = await actx.newPage();
+  await apage.goto(`${srv.base}/en/master_data/catalogue`);
+  await axeCheck(apage, '/en/master_data/catalogue');
+  // a type's card with its digitisation level, and its subject's digital profile
+  await apage.goto(`${srv.base}/en/master_data/md-pensioner`);
+  assert((await apage.textContent('#measures')).includes('%'), 'the card shows the level');
+  await axeCheck(apage, '/en/master_data/md-pensioner');
+  await apage.goto(`${srv.base}/en/master_data/md-individual/profile`);
+  assert(await apage.locator('main table').count() > 3, 'the profile groups attributes by source');
+  await axeCheck(apage, '/en/master_data/md-individual/profile');
+  await actx.close();
+}]);
+
 await run(cases, async () => {
   await browser.close();
   await srv.stop();

@@ -423,14 +423,14 @@ def test_relation_added_and_removed_without_javascript():
     r = post_form(f'/en/objects/{rec["id"]}/relations',
                   {'_csrf': SESSION[1], 'rel': 'uses:in', 'other': dc['id']}, SESSION)
     assert r.status == 422 and 'Choose the type of the relation.' in text(r), r
-    # a required attribute missing: the form says so, keeps the input, stores nothing
+    # an attribute at fault: the form says so, keeps the input, stores nothing
     peer = make_object('Система-партнёр', register=False)
     r = post_form(f'/en/objects/{rec["id"]}/relations',
                   {'_csrf': SESSION[1], 'rel': 'exchanges_data_with:out', 'other': peer['id'],
-                   'rel_q': 'партнёр', 'attr.protocol': 'SOAP'}, SESSION)
+                   'rel_q': 'партнёр', 'attr.protocol': 'SOAP', 'attr.channel': 'pigeon'}, SESSION)
     assert r.status == 422, r
     body = text(r)
-    assert 'The relation was not added:' in body and 'data_carried' in body, body[body.index('relation-add'):][:1500]
+    assert 'The relation was not added:' in body and 'channel' in body, body[body.index('relation-add'):][:1500]
     assert 'value="SOAP"' in body and 'name="attr.data_carried"' in body
     assert len(relations_api(rec['id'])) == 1
     r = post_form(f'/en/objects/{rec["id"]}/relations',

@@ -306,8 +306,13 @@ static void test_real_relations(void **state)
     assert_string_equal(k->fields[0].name, "source");
     assert_string_equal(k->fields[1].name, "target");
     assert_string_equal(k->fields[1].ref_kinds[0], "ict_infrastructure_object");
+    /* a flow names the master data it carries (REQ ARC-08); the former
+     * free text is an optional legacy note they migrate from */
     const struct model_field *d = real_field("exchanges_data_with", "data_carried");
-    assert_true(d->required && d->searchable);
+    assert_true(!d->required && d->searchable);
+    const struct model_field *t = real_field("exchanges_data_with", "data_types");
+    assert_true(t->type == FT_LIST && t->item->type == FT_REF);
+    assert_string_equal(t->migrate_from, "data_carried");
     assert_string_equal(model_kind(g_real, "part_of")->inverse, "has_part");
     assert_string_equal(model_kind(g_real, "uses")->inverse, "used_by");
     assert_true(model_collection_has_kind(model_collection(g_real, "relations"), "uses"));
@@ -737,6 +742,73 @@ static void test_views_loader(void **state)
     }
 }
 
+/* The same with object items named by "name", each with one "src". */
+static const char INHERIT_KEYED[] =
+    "{\"version\":1,\"languages\":[\"kk\",\"ru\",\"en\"],\"kinds\":{"
+    "\"subject\":{\"label\":" L ",\"collection\":\"data\",\"named\":true,\"fields\":["
+    "{\"name\":\"attrs\",\"type\":\"list\",\"label\":" L ",\"item\":{\"type\":\"object\","
+    "\"fields\":[{\"name\":\"name\",\"type\":\"string\",\"label\":" L "},"
+    "{\"name\":\"src\",\"type\":\"string\",\"label\":" L "},"
+    "{\"name\":\"num\",\"type\":\"integer\",\"label\":" L "}]}}]},"
+    "\"type\":{\"label\":" L ",\"collection\":\"data\",\"named\":true,"
+    "\"inherits\":{\"via\":\"base\",\"fields\":[\"attrs\"],\"key\":\"name\","
+    "\"fixed\":[\"src\"]},\"fields\":["
+    "{\"name\":\"base\",\"type\":\"ref\",\"label\":" L ",\"to\":[\"subject\",\"type\"]},"
+    "{\"name\":\"attrs\",\"type\":\"list\",\"label\":" L ",\"item\":{\"type\":\"object\","
+    "\"fields\":[{\"name\":\"name\",\"type\":\"string\",\"label\":" L "},"
+    "{\"name\":\"src\",\"type\":\"string\",\"label\":" L "},"
+    "{\"name\":\"num\",\"type\":\"integer\",\"label\":" L "}]}}]}},"
+    "\"collections\":{\"data\":{\"label\":" L ",\"type\":\"records\"}}}";
+
+/* REQ: ARC-06 — "key" and "fixed" of "inherits" (one storage source per
+ * attribute) name sub-fields of the inherited items. */
+static void test_inherits_key_loader(void **state)
+{
+    (void)state;
+    struct err e = ERR_INIT;
+    struct model *m = load_text(INHERIT_KEYED, &e);
+    if (!m)
+        fail_msg("keyed inherit model: %s", e.detail);
+    const struct model_kind *t = model_kind(m, "type");
+    assert_string_equal(t->inherit_key, "name");
+    assert_int_equal(t->n_inherit_fixed, 1);
+    assert_string_equal(t->inherit_fixed[0], "src");
+    json_t *inh = json_object_get(json_object_get(json_object_get(model_json(m), "kinds"), "type"),
+                                  "inherits");
+    assert_string_equal(json_string_value(json_object_get(inh, "key")), "name");
+    model_free(m);
+    static const struct broken cases[] = {
+        {"kinds.type.inherits.key", "\"nope\"",
+         "kinds.type.inherits.key: 'nope' is not a string sub-field of every inherited"},
+        {"kinds.type.inherits.key", "\"num\"",
+         "kinds.type.inherits.key: 'num' is not a string sub-field of every inherited"},
+        {"kinds.type.inherits.key", "1", "kinds.type.inherits.key: must be a string"},
+        {"kinds.type.inherits.key", NULL, "kinds.type.inherits.fixed: needs \"key\""},
+        {"kinds.type.inherits.fixed", "[]", "kinds.type.inherits.fixed: must be a non-empty"},
+        {"kinds.type.inherits.fixed", NULL, "kinds.type.inherits.fixed: must be a non-empty"},
+        {"kinds.type.inherits.fixed", "[\"name\"]",
+         "kinds.type.inherits.fixed[0]: 'name' is not a sub-field of every inherited field's "
+         "items other than the key"},
+        {"kinds.type.inherits.fixed", "[\"src\",\"zzz\"]",
+         "kinds.type.inherits.fixed[1]: 'zzz' is not a sub-field"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *text = mutate_text(INHERIT_KEYED, cases[i].path, cases[i].value);
+        struct err e2 = ERR_INIT;
+        struct model *bad_m = load_text(text, &e2);
+        if (bad_m || strstr(e2.detail, cases[i].expect) != e2.detail)
+            fail_msg("case %zu (%s): got \"%s\", want \"%s...\"", i, cases[i].path,
+                     bad_m ? "(loaded)" : e2.detail, cases[i].expect);
+        model_free(bad_m);
+        free(text);
+    }
+    /* on string items there is no sub-field to name */
+    char *text = mutate_text(INHERIT, "kinds.type.inherits.key", "\"name\"");
+    assert_null(load_text(text, &e));
+    assert_non_null(strstr(e.detail, "kinds.type.inherits.key: 'name' is not a string sub-field"));
+    free(text);
+}
+
 static char *slurp(const char *path)
 {
     FILE *f = fopen(path, "rb");
@@ -796,6 +868,52 @@ static void check_broken_real(const struct broken *cases, size_t n)
         free(text);
     }
     free(real);
+}
+
+#define MS "measures.digitisation."
+#define DM "kinds.domain.measures."
+static const struct broken BROKEN_MEASURES[] = {
+    {MS "items", "\"nothing\"", "kinds.domain.measures.digitisation[0]: no kind the path reaches has the field 'nothing'"},
+    {MS "items", "\"description\"", "kinds.domain.measures.digitisation[0]: 'description' of kind 'data_subject' is not a list of objects with a ref 'source'"},
+    {MS "done.ref", "\"name\"", "'attributes' of kind 'data_subject' is not a list of objects with a ref 'name'"},
+    {MS "done.when", "{\"stage\":[\"flying\"]}", "measures.digitisation.done.when.stage[0]: 'flying' is not a value of 'lifecycle_stage'"},
+    {MS "done.when", NULL, "measures.digitisation.done.when: missing"},
+    {MS "colour", "1", "measures.digitisation.colour: unknown key"},
+    {MS "label", NULL, "measures.digitisation.label"},
+    {DM "speed", "[[]]", "kinds.domain.measures.speed: 'speed' is not a measure of the \"measures\" section"},
+    {DM "digitisation", "[]", "kinds.domain.measures.digitisation: must be a non-empty array of paths"},
+    {DM "digitisation", "[{}]", "kinds.domain.measures.digitisation[0]: must be an array of steps"},
+    {DM "digitisation", "[[]]", "kinds.domain.measures.digitisation[0]: no kind the path reaches has the field 'attributes'"},
+    {DM "digitisation", "[[{\"ref\":\"nope\"}]]", "kinds.domain.measures.digitisation[0][0].ref: 'nope' is not a ref field (or a list of refs) of 'domain'"},
+    {DM "digitisation", "[[{\"ref\":\"a\",\"relation\":\"accesses\"}]]", "kinds.domain.measures.digitisation[0][0]: needs exactly one of \"ref\", \"referenced_by\", \"relation\""},
+    {DM "digitisation", "[[{\"relation\":\"accesses\",\"direction\":\"out\"}]]", "kinds.domain.measures.digitisation[0][0].relation: kind 'domain' cannot be the source of 'accesses'"},
+    {DM "digitisation", "[[{\"relation\":\"nope\",\"direction\":\"out\"}]]", "kinds.domain.measures.digitisation[0][0].relation: unknown relation type 'nope'"},
+    {"kinds.state_function.measures.digitisation", "[[{\"relation\":\"accesses\",\"direction\":\"up\"}]]", "kinds.state_function.measures.digitisation[0][0].direction: must be \"out\" or \"in\""},
+    {"kinds.state_function.measures.digitisation", "[[{\"relation\":\"accesses\",\"direction\":\"out\",\"repeat\":true}]]", "kinds.state_function.measures.digitisation[0][0].repeat: only a ref or referenced_by step repeats"},
+    {DM "digitisation", "[[{\"referenced_by\":\"domain\",\"kinds\":[\"reference_data\"]}]]", "kinds.domain.measures.digitisation[0][0].kinds[0]: kind 'reference_data' has no ref field 'domain' that may name a 'domain'"},
+    {DM "digitisation", "[[{\"referenced_by\":\"domain\"}]]", "kinds.domain.measures.digitisation[0][0].kinds: missing"},
+    {"kinds.domain.measures", "[]", "kinds.domain.measures: must be an object"},
+};
+
+/* REQ: ARC-06 — measures and the kinds' paths to what they measure. */
+static void test_broken_measures(void **state)
+{
+    (void)state;
+    check_broken_real(BROKEN_MEASURES, sizeof BROKEN_MEASURES / sizeof BROKEN_MEASURES[0]);
+    /* the shipped model's: a type over its chain of bases */
+    char *real = slurp(MODEL_PATH);
+    struct err e = ERR_INIT;
+    struct model *m = load_text(real, &e);
+    free(real);
+    assert_non_null(m);
+    const struct model_kind_measure *km =
+        model_kind_measure(model_kind(m, "data_type"), "digitisation");
+    assert_non_null(km);
+    assert_int_equal(km->n_paths, 2);
+    assert_int_equal(km->paths[1].steps[0].type, MSTEP_REF);
+    assert_true(km->paths[1].steps[0].repeat);
+    assert_null(model_kind_measure(model_kind(m, "organization"), "digitisation"));
+    model_free(m);
 }
 
 static void test_broken_workflows(void **state)
@@ -931,7 +1049,11 @@ static const struct broken BROKEN_DOC_LISTS[] = {
     {"rules.first_class_placement.require", "{\"placement\":[\"moon\"]}", "rules.first_class_placement.require.placement[0]: 'moon' is not a value of 'placement'"},
     {"rules.first_class_placement.require", NULL, "rules.first_class_placement.require: is required"},
     {"rules.first_class_placement.when", "{\"purpose\":[\"x\"]}", "'purpose' is not an enum or boolean field"},
-    {"rules.first_class_placement.kinds", "[\"runs_on\"]", "rules.first_class_placement.kinds[0]: not a record kind"},
+    {"rules.flow_has_data_types.require", "{\"data_types\":[\"many\"]}", "rules.flow_has_data_types.require: 'data_types' is not an enum or boolean field of 'exchanges_data_with' (other fields take [\"present\"] or [\"absent\"])"},
+    {"relations.exchanges_data_with.attributes[0].migrate_from", "\"nothing\"", "relations.exchanges_data_with.data_types: migrate_from: 'nothing' is not a string or text field of the kind"},
+    {"relations.exchanges_data_with.attributes[1].migrate_from", "\"data_carried\"", "relations.exchanges_data_with.attributes[1].migrate_from: only a list of refs migrates"},
+    {"rules.first_class_placement.kinds", "[\"nope\"]", "rules.first_class_placement.kinds[0]: not a record kind or relation type"},
+    {"rules.first_class_placement.kinds", "[\"runs_on\"]", "rules.first_class_placement.when: 'class' is not an enum or boolean field of 'runs_on'"},
     {"rules.first_class_placement.kinds", "\"collection:nowhere\"", "unknown collection of records 'nowhere'"},
     {"field_sets.object_common[16].derived.from", "\"purpose\"", "'purpose' is not a date field of"},
     {"field_sets.object_common[16].derived.add_months", "0", "derived.add_months: must be an integer 1..1200"},
@@ -1982,6 +2104,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_inherits_loader),
         cmocka_unit_test(test_views_loader),
         cmocka_unit_test(test_maps_loader),
+        cmocka_unit_test(test_inherits_key_loader),
+        cmocka_unit_test(test_broken_measures),
         cmocka_unit_test(test_broken_workflows),
         cmocka_unit_test(test_broken_doc_lists),
         cmocka_unit_test(test_real_doc_lists),

@@ -1032,6 +1032,16 @@ static json_t *make_master(struct fx *f, const char *id, const char *kind, const
     return create(f, "master_data", body, id);
 }
 
+/* A signed-in user with no role: master data are read by signed-in users
+ * only ("read": "signed-in"). */
+static struct actor reader(void)
+{
+    struct actor a = ACTOR_ANONYMOUS;
+    snprintf(a.id, sizeof a.id, "user:u-reader");
+    snprintf(a.user, sizeof a.user, "u-reader");
+    return a;
+}
+
 static json_t *inherited_of(struct fx *f, const struct actor *a, const char *id)
 {
     json_t *rec = NULL, *inh = NULL;
@@ -1070,8 +1080,8 @@ static void test_inherited_attributes_at_depth(void **state)
     json_decref(make_master(f, "t1", "data_type", "subj", "pension"));
     json_decref(make_master(f, "t2", "data_type", "t1", "disability"));
     json_decref(make_master(f, "t3", "data_type", "t2", "group"));
-    struct actor anon = ACTOR_ANONYMOUS;
-    json_t *inh = inherited_of(f, &anon, "t3");
+    struct actor rd = reader();
+    json_t *inh = inherited_of(f, &rd, "t3");
     assert_string_equal(provenance(inh, "attributes"), "t2:disability;t1:pension;subj:iin");
     json_decref(inh);
     /* the record itself holds only its own attributes */
@@ -1087,20 +1097,24 @@ static void test_inherited_attributes_at_depth(void **state)
     assert_int_equal(registry_patch(f->reg, &f->actor, "master_data", "subj", 1, patch, &out, &e), 0);
     json_decref(patch);
     json_decref(out);
-    inh = inherited_of(f, &anon, "t3");
+    inh = inherited_of(f, &rd, "t3");
     assert_string_equal(provenance(inh, "attributes"),
                          "t2:disability;t1:pension;subj:iin,birth_date");
     json_decref(inh);
-    inh = inherited_of(f, &anon, "t1");
+    inh = inherited_of(f, &rd, "t1");
     assert_string_equal(provenance(inh, "attributes"), "subj:iin,birth_date");
     json_decref(inh);
     /* a subject inherits nothing */
     json_t *rec = NULL;
-    assert_int_equal(registry_get_visible(f->reg, &anon, NULL, "subj", &rec, &e), 0);
-    assert_int_equal(registry_inherited(f->reg, &anon, rec, &inh, &e), 0);
+    assert_int_equal(registry_get_visible(f->reg, &rd, NULL, "subj", &rec, &e), 0);
+    assert_int_equal(registry_inherited(f->reg, &rd, rec, &inh, &e), 0);
     assert_null(inh);
     json_decref(rec);
     arena_free(ar);
+    /* the public does not see master data at all */
+    struct actor pub = ACTOR_ANONYMOUS;
+    assert_int_equal(registry_get_visible(f->reg, &pub, NULL, "subj", &rec, &e), -1);
+    assert_int_equal(e.status, 404);
 }
 
 /* A base that would make the chain come back to the record is refused,
@@ -1160,8 +1174,8 @@ static void test_inheritance_depth_guard(void **state)
         snprintf(attr, sizeof attr, "a%d", i);
         json_decref(make_master(f, id, "data_type", base, attr));
     }
-    struct actor anon = ACTOR_ANONYMOUS;
-    json_t *inh = inherited_of(f, &anon, "t64");
+    struct actor rd = reader();
+    json_t *inh = inherited_of(f, &rd, "t64");
     json_t *bases = json_object_get(inh, "attributes");
     assert_int_equal(json_array_size(bases), 64);
     assert_string_equal(json_string_value(json_object_get(json_array_get(bases, 63), "from")), "t0");
@@ -1175,7 +1189,7 @@ static void test_inheritance_depth_guard(void **state)
     assert_string_equal(e.type, "inheritance-too-deep");
     assert_string_equal(e.field, "base");
     json_t *rec = NULL;
-    assert_int_equal(registry_get_visible(f->reg, &anon, NULL, "t65", &rec, &e), -1);
+    assert_int_equal(registry_get_visible(f->reg, &rd, NULL, "t65", &rec, &e), -1);
     assert_int_equal(e.status, 404);
 }
 
@@ -1202,6 +1216,199 @@ static void test_attribute_references(void **state)
     assert_string_equal(e.field, "attributes[0].source");
     assert_int_equal(registry_retire(f->reg, &f->actor, "master_data", "kato", -1, &e), -1);
     assert_int_equal(e.status, 409);
+}
+
+/* Writes `patch` to master-data record id (at revision 1) and expects a
+ * 422 inherited-item-conflict at `field`, with nothing changed. */
+static void expect_conflict(struct fx *f, const char *id, const char *patch_json, const char *field)
+{
+    json_t *patch = json_loads(patch_json, 0, NULL), *out = NULL;
+    assert_non_null(patch);
+    struct err e = ERR_INIT;
+    assert_int_equal(registry_patch(f->reg, &f->actor, "master_data", id, 1, patch, &out, &e), -1);
+    json_decref(patch);
+    assert_int_equal(e.status, 422);
+    assert_string_equal(e.type, "inherited-item-conflict");
+    assert_string_equal(e.field, field);
+    char *raw = NULL;
+    int64_t rev = 0;
+    struct arena *ar = arena_new();
+    assert_int_equal(registry_get_raw(f->reg, ar, "master_data", id, &raw, &rev, &e), 0);
+    assert_int_equal(rev, 1);
+    arena_free(ar);
+}
+
+/* One storage source per attribute ("inherits": "key", "fixed"): a type
+ * may redeclare an inherited attribute with the same source only; a record
+ * may not name an attribute twice with two sources; a base may not take
+ * another source for an attribute a type below declares. REQ: ARC-06 */
+static void test_one_source_per_attribute(void **state)
+{
+    struct fx *f = *state;
+    json_decref(make_org(f, "org-1"));
+    json_decref(make_system(f, "gbd", "org-1"));
+    json_decref(make_system(f, "other", "org-1"));
+    json_decref(create(f, "master_data",
+                       "{\"kind\":\"data_subject\",\"name\":{\"ru\":\"ФЛ\"},\"attributes\":["
+                       "{\"name\":\"iin\",\"source\":\"gbd\"},{\"name\":\"surname\"}]}",
+                       "subj"));
+    json_decref(create(f, "master_data",
+                       "{\"kind\":\"data_type\",\"name\":{\"ru\":\"П\"},\"base\":\"subj\","
+                       "\"attributes\":[{\"name\":\"pension\",\"source\":\"other\"}]}",
+                       "t1"));
+    json_decref(create(f, "master_data",
+                       "{\"kind\":\"data_type\",\"name\":{\"ru\":\"И\"},\"base\":\"t1\","
+                       "\"attributes\":[{\"name\":\"group\"},{\"name\":\"iin\",\"source\":"
+                       "\"gbd\"}]}",
+                       "t2"));
+    /* a type two levels down redeclares iin from another source */
+    expect_conflict(f, "t2",
+                    "{\"attributes\":[{\"name\":\"group\"},{\"name\":\"iin\",\"source\":"
+                    "\"other\"}]}",
+                    "attributes[1].source");
+    /* or with none: still another source than the subject's */
+    expect_conflict(f, "t2", "{\"attributes\":[{\"name\":\"iin\"}]}", "attributes[0].source");
+    /* twice in one record */
+    expect_conflict(f, "subj",
+                    "{\"attributes\":[{\"name\":\"iin\",\"source\":\"gbd\"},{\"name\":\"x\"},"
+                    "{\"name\":\"iin\",\"source\":\"other\"}]}",
+                    "attributes[2].source");
+    /* the subject moves iin to another source while t2 below keeps gbd */
+    expect_conflict(f, "subj", "{\"attributes\":[{\"name\":\"iin\",\"source\":\"other\"}]}",
+                    "attributes[0].source");
+    /* the same source again is no second source; a name of its own is free */
+    json_t *patch = json_loads("{\"attributes\":[{\"name\":\"iin\",\"source\":\"gbd\"},"
+                               "{\"name\":\"pension\",\"source\":\"other\"}]}",
+                               0, NULL),
+           *out = NULL;
+    struct err e = ERR_INIT;
+    assert_int_equal(registry_patch(f->reg, &f->actor, "master_data", "t2", 1, patch, &out, &e), 0);
+    json_decref(patch);
+    json_decref(out);
+}
+
+/* registry_digitisation: the master data under a capability, through the
+ * functions it groups and the data they access (a type with its bases'
+ * attributes), as the reader may read them: a source the reader may not
+ * read (an unregistered system of another body) stores nothing for them.
+ * REQ: ARC-06, ARC-17 */
+static void test_digitisation_of_a_capability(void **state)
+{
+    struct fx *f = *state;
+    json_decref(make_org(f, "org-1"));
+    static const char *const systems[] = {"gbd", "draft"};
+    for (size_t i = 0; i < 2; i++) {
+        char body[320];
+        snprintf(body, sizeof body,
+                 "{\"kind\":\"information_system\",\"owner\":\"org-1\",\"name\":{\"ru\":"
+                 "\"%s\"},\"stage\":\"industrial_operation\",\"commissioning_date\":"
+                 "\"2019-01-10\",\"supplier\":\"ТОО\"}",
+                 systems[i]);
+        json_decref(create(f, "objects", body, systems[i]));
+    }
+    set_record_status(f, f->reg, "gbd", "registered");
+    json_decref(make_system(f, "new", "org-1"));
+    json_decref(create(f, "domains", "{\"kind\":\"domain\",\"name\":{\"ru\":\"Д\"}}", "dom"));
+    json_decref(create(f, "master_data",
+                       "{\"kind\":\"data_subject\",\"name\":{\"ru\":\"ФЛ\"},\"attributes\":["
+                       "{\"name\":\"iin\",\"source\":\"gbd\"},{\"name\":\"address\","
+                       "\"source\":\"new\"}]}",
+                       "subj"));
+    json_decref(create(f, "master_data",
+                       "{\"kind\":\"data_type\",\"name\":{\"ru\":\"П\"},\"base\":\"subj\","
+                       "\"attributes\":[{\"name\":\"pension\",\"source\":\"gbd\"},"
+                       "{\"name\":\"group\",\"source\":\"draft\"}]}",
+                       "t1"));
+    json_decref(create(f, "functions",
+                       "{\"kind\":\"state_function\",\"owner\":\"org-1\",\"domain\":\"dom\","
+                       "\"name\":{\"ru\":\"Ф\"}}",
+                       "fn"));
+    json_decref(create(f, "capabilities",
+                       "{\"kind\":\"capability\",\"domain\":\"dom\",\"name\":{\"ru\":\"В\"}}",
+                       "cap"));
+    long n = -1, d = -1;
+    struct err e = ERR_INIT;
+    assert_int_equal(registry_digitisation(f->reg, &f->actor, "cap", &n, &d, &e), 0);
+    assert_int_equal(n, 0);
+    json_decref(create(f, "relations",
+                       "{\"type\":\"accesses\",\"source\":\"fn\",\"target\":\"t1\","
+                       "\"access\":\"read\"}",
+                       NULL));
+    json_decref(
+        create(f, "relations", "{\"type\":\"groups\",\"source\":\"cap\",\"target\":\"fn\"}", NULL));
+    assert_int_equal(registry_digitisation(f->reg, &f->actor, "cap", &n, &d, &e), 0);
+    assert_int_equal(n, 4); /* pension, group, and the subject's iin, address */
+    assert_int_equal(d, 3); /* "new" is being created, not in operation */
+    /* a reader who may not read the unregistered "draft" */
+    struct actor rd = reader();
+    assert_int_equal(registry_digitisation(f->reg, &rd, "fn", &n, &d, &e), 0);
+    assert_int_equal(n, 4);
+    assert_int_equal(d, 2);
+    /* the subject: its own and those of the type below it */
+    assert_int_equal(registry_digitisation(f->reg, &f->actor, "subj", &n, &d, &e), 0);
+    assert_int_equal(n, 4);
+    /* a kind without the measure: nothing; a record the public cannot read: 404 */
+    assert_int_equal(registry_digitisation(f->reg, &f->actor, "org-1", &n, &d, &e), 0);
+    assert_int_equal(n, 0);
+    struct actor pub = ACTOR_ANONYMOUS;
+    assert_int_equal(registry_digitisation(f->reg, &pub, "cap", &n, &d, &e), -1);
+    assert_int_equal(e.status, 404);
+}
+
+/* Legacy flows (stored before flows named their data types) take the
+ * master data whose names their free text gives; the others keep only the
+ * text and break the warning rule "a flow names the master data it
+ * carries". REQ: ARC-08 */
+static void test_legacy_flows_migrate(void **state)
+{
+    struct fx *f = *state;
+    struct err e = ERR_INIT;
+    json_decref(make_org(f, "org-1"));
+    json_decref(make_system(f, "a", "org-1"));
+    json_decref(make_system(f, "b", "org-1"));
+    json_decref(create(f, "master_data",
+                       "{\"kind\":\"data_subject\",\"name\":{\"ru\":\"Физическое лицо\","
+                       "\"en\":\"Individual\"}}",
+                       "fl"));
+    json_decref(
+        create(f, "master_data", "{\"kind\":\"data_object\",\"name\":{\"ru\":\"Адрес\"}}", "addr"));
+    json_decref(create(f, "relations",
+                       "{\"type\":\"exchanges_data_with\",\"source\":\"a\",\"target\":\"b\","
+                       "\"data_carried\":\"Сведения: ФИЗИЧЕСКОЕ ЛИЦО и его адрес регистрации\"}",
+                       "flow-1"));
+    json_decref(create(f, "relations",
+                       "{\"type\":\"exchanges_data_with\",\"source\":\"b\",\"target\":\"a\","
+                       "\"data_carried\":\"Платежи\"}",
+                       "flow-2"));
+    assert_int_equal(registry_migrate_fields(f->reg, &e), 0);
+    json_t *rec = NULL;
+    assert_int_equal(registry_get_visible(f->reg, &f->actor, NULL, "flow-1", &rec, &e), 0);
+    json_t *types = json_object_get(rec, "data_types");
+    assert_int_equal(json_array_size(types), 2);
+    assert_string_equal(json_string_value(json_array_get(types, 0)), "fl");
+    assert_string_equal(json_string_value(json_array_get(types, 1)), "addr");
+    assert_non_null(strstr(json_string_value(json_object_get(rec, "data_carried")), "ФИЗИЧЕСКОЕ"));
+    assert_int_equal(json_integer_value(json_object_get(rec, "revision")), 2);
+    json_decref(rec);
+    /* the rule flags what no name matched, and only that */
+    const struct model_rule *rule = NULL;
+    for (size_t r = 0; r < model_n_rules(f->model); r++)
+        if (strcmp(model_rule_at(f->model, r)->id, "flow_has_data_types") == 0)
+            rule = model_rule_at(f->model, r);
+    assert_non_null(rule);
+    assert_int_equal(registry_get_visible(f->reg, &f->actor, NULL, "flow-2", &rec, &e), 0);
+    assert_null(json_object_get(rec, "data_types"));
+    assert_true(model_rule_applies(rule, rec, INT64_MAX / 2));
+    assert_int_equal(model_rule_holds(rule, rec, NULL, NULL, NULL), 0);
+    json_decref(rec);
+    assert_int_equal(registry_get_visible(f->reg, &f->actor, NULL, "flow-1", &rec, &e), 0);
+    assert_int_equal(model_rule_holds(rule, rec, NULL, NULL, NULL), 1);
+    json_decref(rec);
+    /* run again: nothing more changes */
+    assert_int_equal(registry_migrate_fields(f->reg, &e), 0);
+    assert_int_equal(registry_get_visible(f->reg, &f->actor, NULL, "flow-1", &rec, &e), 0);
+    assert_int_equal(json_integer_value(json_object_get(rec, "revision")), 2);
+    json_decref(rec);
 }
 
 /* A base the reader may not read (here a draft information system, in a
@@ -1240,8 +1447,8 @@ static void test_inherited_only_from_readable_bases(void **state)
                        "is-1"));
     json_decref(make_master(f, "t1", "data_type", "is-1", "pension"));
     json_decref(make_master(f, "t2", "data_type", "t1", "disability"));
-    struct actor anon = ACTOR_ANONYMOUS;
-    json_t *inh = inherited_of(f, &anon, "t2");
+    struct actor rd = reader();
+    json_t *inh = inherited_of(f, &rd, "t2");
     assert_string_equal(provenance(inh, "attributes"), "t1:pension");
     json_decref(inh);
     inh = inherited_of(f, &f->actor, "t2");
@@ -1257,15 +1464,15 @@ static void test_inherited_only_from_readable_bases(void **state)
         assert_int_equal(registry_inherited_text(r, &f->actor, "t2", raw, &text, &e), 0);
         assert_non_null(strstr(text, "draft_only"));
         free(text);
-        assert_int_equal(registry_inherited_text(r, &anon, "t2", raw, &text, &e), 0);
+        assert_int_equal(registry_inherited_text(r, &rd, "t2", raw, &text, &e), 0);
         assert_null(strstr(text, "draft_only"));
         assert_non_null(strstr(text, "pension"));
         free(text);
     }
     arena_free(ar);
-    /* once registered (published), the public sees it too */
+    /* once registered (published), that reader sees it too */
     set_record_status(f, r, "is-1", "registered");
-    inh = inherited_of(f, &anon, "t2");
+    inh = inherited_of(f, &rd, "t2");
     assert_string_equal(provenance(inh, "attributes"), "t1:pension;is-1:draft_only");
     json_decref(inh);
     f->reg = keep;
@@ -1296,6 +1503,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_inheritance_depth_guard, setup, teardown),
         cmocka_unit_test_setup_teardown(test_attribute_references, setup, teardown),
         cmocka_unit_test_setup_teardown(test_inherited_only_from_readable_bases, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_one_source_per_attribute, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_digitisation_of_a_capability, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_legacy_flows_migrate, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
