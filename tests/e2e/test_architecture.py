@@ -663,6 +663,12 @@ def map_setup():
     relate('automates', M['X'], M['S'], OWNER, automation_level='partial')
     relate('automates', M['Y'], M['S'], OWNER)
     relate('automates', M['Z'], M['F3'], STRANGER)
+    # master data F accesses: of three attributes, one stored in Y (in operation)
+    M['T'] = create('master_data', {'kind': 'data_object', 'name': {'ru': 'Данные карты'},
+                                    'attributes': [{'name': 'a1', 'source': M['Y']},
+                                                   {'name': 'a2', 'source': M['X']},
+                                                   {'name': 'a3'}]}, ADMIN)['id']
+    relate('accesses', M['F'], M['T'], ADMIN, access='read')
 
 
 def capmap(query, token):
@@ -696,6 +702,21 @@ def test_capability_map():
               for x in ('X', 'Y')]
     assert scores[0] != scores[1], scores
     assert abs(items[M['C']]['value'] - sum(scores) / 2) < 1e-9, (items[M['C']], scores)
+    # every measure the model declares on capabilities is a measure of the map:
+    # digitisation, the tile's own record's figures as its read says them
+    for who in (ADMIN, STRANGER):
+        items, whole = capmap(f'?domain={M["D"]}&measure=digitisation', who)
+        assert whole['measure'] == 'digitisation' and whole['scale'] == 'percent', whole
+        for k in ('R', 'C', 'C2'):
+            got = SRV.get(f'/api/v1/capabilities/{M[k]}', token=who).json()['measures']['digitisation']
+            tile = items[M[k]]
+            assert (tile['items'], tile['done']) == (got['items'], got['done']), (k, tile, got)
+            assert ('value' in tile) == (got['level'] is not None), (k, tile, got)
+            if got['level'] is not None:
+                assert abs(tile['value'] - 100 * got['level']) < 0.1, (k, tile, got)
+    items, _ = capmap(f'?domain={M["D"]}&measure=digitisation', ADMIN)
+    assert (items[M['C']]['items'], items[M['C']]['done']) == (3, 1), items[M['C']]
+    assert abs(items[M['C']]['value'] - 100 / 3) < 1e-9 and 'value' not in items[M['R']], items
     # the domain filter: a capability without one takes its parent's
     items, _ = capmap(f'?domain={W["domain"]["id"]}', ADMIN)
     assert not {M['R'], M['C'], M['C2']} & set(items) and W['cap']['id'] in items, items
@@ -731,6 +752,13 @@ def test_capability_map_page():
         assert W['cap']['id'] not in body  # another domain
     body = text(page(f'/en/capabilities/map?domain={M["D"]}', admin))
     assert '<option value="systems" selected>' in body and '>3</p>' in body, body
+    # a measure of the model's: its label the model's, the tile's share in per cent
+    for lang, label in (('kk', 'Мастер-деректерді цифрландыру деңгейі'),
+                        ('ru', 'Уровень цифровизации мастер-данных'),
+                        ('en', 'Digitisation level of master data')):
+        body = text(page(f'/{lang}/capabilities/map?measure=digitisation&domain={M["D"]}', admin))
+        assert f'<option value="digitisation" selected>{label}</option>' in body, (lang, body)
+        assert '>33 %<' in body, (lang, body)
     # the list links to its map and matrix, a list without them to none
     body = text(page('/ru/capabilities', admin))
     assert 'href="/ru/capabilities/map"' in body and 'href="/ru/capabilities/matrix/bodies"' in body
