@@ -60,14 +60,17 @@ static json_t *items_of(const struct registry *r, const struct walk_set *s)
     return items;
 }
 
-/* Each member of rec (a relation) but its envelope's bookkeeping. */
-static json_t *edge_of(json_t *rel)
+/* Each member of rec (a relation) but its envelope's bookkeeping (a
+ * member its type declares as an attribute, such as a `name`, is kept). */
+static json_t *edge_of(const struct model *m, json_t *rel)
 {
     static const char *const drop[] = {"kind", "owner", "name", "revision", "created_at",
                                        "updated_at", NULL};
+    const struct model_kind *rk = model_kind(m, json_string_value(json_object_get(rel, "type")));
     json_t *o = json_deep_copy(rel);
     for (size_t i = 0; drop[i]; i++)
-        json_object_del(o, drop[i]);
+        if (!rk || !model_field(rk, drop[i]))
+            json_object_del(o, drop[i]);
     return o;
 }
 
@@ -104,7 +107,7 @@ static int run_diagram(struct vwalk *w, const struct model_view *v,
             while ((s = store_step(st, e)) == STORE_ROW) {
                 json_t *rel = json_loads(store_col_text(st, 0), 0, NULL);
                 if (rel) /* both ends are records the reader may read */
-                    json_array_append_new(edges, edge_of(rel));
+                    json_array_append_new(edges, edge_of(w->walk.r->model, rel));
                 json_decref(rel);
             }
             store_reset(st);

@@ -585,6 +585,31 @@ def test_the_domain_view():
     assert_problem(SRV.get(f'/api/v1/domains/{did}/views/nothing', token=OWNER), 404)
     assert_problem(SRV.get(f'/api/v1/relations/{flow["id"]}/views/architecture', token=OWNER), 400)
     assert_problem(SRV.get(f'/api/v1/domains/{did}/views/architecture?x=1', token=OWNER), 400)
+    # REQ: ARC-07
+    # its master data and their conceptual data model: the data relations among
+    # them and the types' bases
+    W['subject'] = create('master_data', {'kind': 'data_subject', 'domain': did,
+                                          'name': {'ru': 'Пенсионер домена'}}, ADMIN)
+    W['dtype'] = create('master_data', {'kind': 'data_type', 'domain': did,
+                                        'base': W['subject']['id'],
+                                        'name': {'ru': 'Получатель пенсии по возрасту'}}, ADMIN)
+    W['dobject'] = create('master_data', {'kind': 'data_object', 'domain': did,
+                                          'name': {'ru': 'Пенсионное дело домена'}}, ADMIN)
+    elsewhere = create('master_data', {'kind': 'data_object', 'name': {'ru': 'Чужие данные'}}, ADMIN)
+    W['data_rel'] = relate('data_relation', W['subject']['id'], W['dobject']['id'], ADMIN,
+                           name={'ru': 'имеет дело'}, cardinality='one_to_many')
+    relate('data_relation', W['dobject']['id'], elsewhere['id'], ADMIN, cardinality='one_to_one')
+    for who in (OWNER, STRANGER):
+        v, sec = view(did, who)
+        assert set(sec['data']) == {W[k]['id'] for k in ('subject', 'dtype', 'dobject')}, sec
+        model = next(d for d in v['diagrams'] if d['name'] == 'data_model')
+        assert set(model['nodes']) == set(sec['data']), model
+        assert sorted((e.get('id', ''), e.get('field', ''), e['source'], e['target'])
+                      for e in model['edges']) == sorted([
+            (W['data_rel']['id'], '', W['subject']['id'], W['dobject']['id']),
+            ('', 'base', W['dtype']['id'], W['subject']['id'])]), model
+        rel = next(e for e in model['edges'] if e.get('id') == W['data_rel']['id'])
+        assert rel['name'] == {'ru': 'имеет дело'} and rel['cardinality'] == 'one_to_many', rel
     # a domain with nothing under it has empty sections
     v2 = create('domains', {'name': {'ru': 'Пустой домен'}}, ARCH)
     _, sec = view(v2['id'], OWNER)
@@ -609,6 +634,17 @@ def test_the_domain_page_catalogue_and_menu():
         # the card links to its view
         card = text(page(f'/{lang}/domains/{did}', owner))
         assert f'/{lang}/domains/{did}/view/architecture' in card, lang
+    # REQ: ARC-07
+    # the conceptual data model drawn among the domain's master data
+    for lang, head in (('kk', 'Деректердің тұжырымдамалық моделі'),
+                       ('ru', 'Концептуальная модель данных'),
+                       ('en', 'Conceptual data model')):
+        body = text(page(f'/{lang}/domains/{did}/view/architecture', owner))
+        assert head in body and 'Мастер-' in body or 'Master data' in body, (lang, body[-3000:])
+        for name in ('Пенсионер домена', 'Получатель пенсии по возрасту', 'Пенсионное дело домена',
+                     'имеет дело'):
+            assert name in body, (lang, name)
+        assert 'Чужие данные' not in body, lang
     body = text(page(f'/ru/domains/{did}/view/architecture', member))
     assert 'ИС Пенсионных выплат' not in body and 'Сведения о пенсионерах' not in body
     assert 'Между этими записями нет связей.' in body and 'Назначение пенсионных выплат по возрасту' in body
