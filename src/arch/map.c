@@ -1,10 +1,10 @@
 /* map: a collection's map (model key "map"; issue 15: the capability map),
  * its tiles measured by one of a table of measures or by one of the
  * model's measures that the map's kind declares (one walk a tile, as the
- * record's own measure reads). Five queries whatever the size: the collection, its grouping relations, the leaves they reach,
- * the relations from systems into those leaves, the systems. Each tile's
- * systems are those of its own leaves and of its shown descendants',
- * counted once. */
+ * record's own measure reads). Five queries whatever the size: the
+ * collection, its grouping relations, the leaves they reach, the relations
+ * from systems into those leaves, the systems. Each tile's systems are
+ * those of its own leaves and of its shown descendants', counted once. */
 #include "arch/arch.h"
 
 #include "docs/documents.h"
@@ -378,8 +378,8 @@ bool arch_measure_nth(const struct model *model, const struct model_map *map, si
     const struct model_kind *k = model_kind(model, map->kind);
     for (size_t j = 0; k && j < k->n_measures; j++)
         if (i == N_TABLE + j) {
-            *out = (struct arch_measure){k->measures[j].measure->id, ARCH_PERCENT,
-                                         measure_of_model, k->measures[j].measure};
+            *out = (struct arch_measure){k->measures[j].measure->id, ARCH_PERCENT, measure_of_model,
+                                         k->measures[j].measure};
             return true;
         }
     return false;
@@ -547,8 +547,13 @@ int arch_map_build(struct registry *r, struct docs *d, const struct actor *a,
     if (rc == 0)
         rc = arch_load_ids(r, a, sys_ids, false, systems, NULL, e);
     json_t *sets = systems_under(tree, groups, leaves, auto_by, systems);
-    struct arch_map m = {.r = r, .d = d, .a = a, .decl = map, .systems = systems,
-                         .scores = json_object(), .ms = &ms};
+    struct arch_map m = {.r = r,
+                         .d = d,
+                         .a = a,
+                         .decl = map,
+                         .systems = systems,
+                         .scores = json_object(),
+                         .ms = &ms};
     json_t *items = json_array(), *t;
     double max = 0;
     size_t i;
@@ -574,9 +579,9 @@ int arch_map_build(struct registry *r, struct docs *d, const struct actor *a,
         json_array_append_new(items, item);
     }
     if (rc == 0)
-        *out = json_pack("{s:s, s:s, s:s, s:s?, s:f, s:o}", "collection", c->id, "measure",
-                         ms.id, "scale", ms.scale == ARCH_COUNT ? "count" : "percent",
-                         "filter", filter, "max", max, "items", items);
+        *out = json_pack("{s:s, s:s, s:s, s:s?, s:f, s:o}", "collection", c->id, "measure", ms.id,
+                         "scale", ms.scale == ARCH_COUNT ? "count" : "percent", "filter", filter,
+                         "max", max, "items", items);
     else
         json_decref(items);
     json_decref(tiles);

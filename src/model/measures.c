@@ -41,7 +41,8 @@ static int check_ends(struct loader *ld, const char *pp, const struct model_meas
     bool any = false;
     for (size_t i = 0; i < ends->n; i++) {
         const char *kind = ld->m->kinds[i].id;
-        const struct model_field *f = ends->has[i] ? model_field(&ld->m->kinds[i], ms->items) : NULL;
+        const struct model_field *f =
+            ends->has[i] ? model_field(&ld->m->kinds[i], ms->items) : NULL;
         if (!f)
             continue;
         const struct model_field *sub = NULL;

@@ -258,8 +258,8 @@ struct model_doc_list {
 enum model_step_type { STEP_REF, STEP_REFERENCED_BY, STEP_RELATION };
 struct model_step {
     enum model_step_type type;
-    const char *field;    /* STEP_REF, STEP_REFERENCED_BY */
-    const char **kinds;   /* STEP_REFERENCED_BY: NULL-terminated */
+    const char *field;  /* STEP_REF, STEP_REFERENCED_BY */
+    const char **kinds; /* STEP_REFERENCED_BY: NULL-terminated */
     size_t n_kinds;
     const char *relation; /* STEP_RELATION */
     bool out;             /* STEP_RELATION: from source to target */

@@ -78,7 +78,8 @@ static int step_ref(struct loader *ld, const char *path, const struct model_step
     while (grew) {
         grew = false;
         for (size_t i = 0; i < from.n; i++) {
-            const struct model_field *f = from.has[i] ? ld_ref_field(&m->kinds[i], st->field) : NULL;
+            const struct model_field *f =
+                from.has[i] ? ld_ref_field(&m->kinds[i], st->field) : NULL;
             for (size_t t = 0; f && t < f->n_ref_kinds; t++) {
                 size_t to = kind_index(m, f->ref_kinds[t]);
                 if (to < next.n && !next.has[to]) {

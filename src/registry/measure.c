@@ -6,8 +6,9 @@
  * measured list field, each counted once per record, and those "done" (an
  * attribute whose storage source is an object in operation). Only what the
  * reader may read counts: a record, relation or source they may not read
- * does not exist for them (the paths are walked by walk.c). Computed at each read, kept until the next
- * write per record and reader (cache.h), never stored. */
+ * does not exist for them (the paths are walked by walk.c). Computed at
+ * each read, kept until the next write per record and reader (cache.h),
+ * never stored. */
 #include "internal.h"
 
 #include "cache.h"

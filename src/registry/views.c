@@ -77,8 +77,8 @@ static json_t *edge_of(const struct model *m, json_t *rel)
 /* A diagram: its nodes (the ids of its sections' records) and its edges,
  * the relations of its types among them and its refs among them. */
 static int run_diagram(struct vwalk *w, const struct model_view *v,
-                       const struct model_view_diagram *d, const struct walk_set *done, json_t **out,
-                       struct err *e)
+                       const struct model_view_diagram *d, const struct walk_set *done,
+                       json_t **out, struct err *e)
 {
     struct walk_set nodes;
     walk_set_init(&nodes, w->max_records * v->n_sections);

@@ -107,8 +107,8 @@ static bool refers_to(const json_t *v, const json_t *ids)
     return false;
 }
 
-static int step_ref(const struct path_walk *w, const struct model_step *st, const struct walk_set *cur,
-                    struct walk_set *next, struct err *e)
+static int step_ref(const struct path_walk *w, const struct model_step *st,
+                    const struct walk_set *cur, struct walk_set *next, struct err *e)
 {
     size_t i;
     json_t *rec;
@@ -121,8 +121,8 @@ static int step_ref(const struct path_walk *w, const struct model_step *st, cons
         json_array_foreach (one, j, x) {
             const char *id = json_string_value(x);
             struct rec_row row;
-            int found = id && !json_object_get(next->ids, id) ? rec_load(w->c, NULL, id, &row, e)
-                                                              : 0;
+            int found =
+                id && !json_object_get(next->ids, id) ? rec_load(w->c, NULL, id, &row, e) : 0;
             if (found < 0) {
                 json_decref(one);
                 return -1;

@@ -52,7 +52,8 @@ static const char *measure_text(const char *id, bool about)
 
 static const char *measure_label(struct page *pg, const struct arch_measure *ms)
 {
-    return ms->model ? web_label(pg->lang, ms->model->label) : page_tr(pg, measure_text(ms->id, false));
+    return ms->model ? web_label(pg->lang, ms->model->label)
+                     : page_tr(pg, measure_text(ms->id, false));
 }
 
 static const char *measure_about(struct page *pg, const struct arch_measure *ms)

@@ -695,6 +695,8 @@ static void test_views_loader(void **state)
         {S "[0].path[0].kinds", "[\"func\"]", S "[0].path[0].kinds: only a 'referenced_by' step has kinds"},
         {S "[4].path[0].direction", "\"in\"", S "[4].path[0].direction: only a 'relation' step has"},
         {S "[0].path", "[]", S "[0].path: must have 1 to 8 steps"},
+        {S "[0].path[0].repeat", "true", S "[0].path[0].repeat: only a ref or referenced_by step repeats"},
+        {S "[4].path[0].repeat", "\"yes\"", S "[4].path[0].repeat: must be"},
         {S "[0].path", NULL, S "[0].path: missing"},
         {S "[0].name", "\"funcs\"", S "[1].name: section 'funcs' twice in the view"},
         {S "[0].name", "\"Bodies\"", S "[0].name: 'Bodies' must match"},
@@ -740,6 +742,21 @@ static void test_views_loader(void **state)
         model_free(bad_m);
         free(text);
     }
+    /* a view's step may repeat, as a measure's (one loader of a path) */
+    char *text = mutate_text(VIEWS, "kinds.area.views.arch.sections[4].path[0].repeat", "true");
+    m = load_text(text, &e);
+    free(text);
+    if (!m)
+        fail_msg("views model with repeat: %s", e.detail);
+    const struct model_view_section *back = model_view_section(model_view(model_kind(m, "area"), "arch"), "back");
+    assert_true(back->path.steps[0].repeat);
+    assert_false(back->path.steps[1].repeat);
+    json_t *path = json_object_get(
+        json_array_get(json_object_get(json_object_get(json_object_get(json_object_get(json_object_get(
+                                                          model_json(m), "kinds"), "area"), "views"), "arch"), "sections"), 4),
+        "path");
+    assert_true(json_is_true(json_object_get(json_array_get(path, 0), "repeat")));
+    model_free(m);
 }
 
 /* The same with object items named by "name", each with one "src". */
@@ -892,6 +909,7 @@ static const struct broken BROKEN_MEASURES[] = {
     {"kinds.state_function.measures.digitisation", "[[{\"relation\":\"accesses\",\"direction\":\"out\",\"repeat\":true}]]", "kinds.state_function.measures.digitisation[0][0].repeat: only a ref or referenced_by step repeats"},
     {DM "digitisation", "[[{\"referenced_by\":\"domain\",\"kinds\":[\"reference_data\"]}]]", "kinds.domain.measures.digitisation[0][0].kinds[0]: kind 'reference_data' has no ref field 'domain'"},
     {DM "digitisation", "[[{\"referenced_by\":\"domain\"}]]", "kinds.domain.measures.digitisation[0][0].kinds: missing"},
+    {DM "digitisation", "[[{\"ref\":\"x\"},{\"ref\":\"x\"},{\"ref\":\"x\"},{\"ref\":\"x\"},{\"ref\":\"x\"},{\"ref\":\"x\"},{\"ref\":\"x\"},{\"ref\":\"x\"},{\"ref\":\"x\"}]]", "kinds.domain.measures.digitisation[0]: must have 0 to 8 steps"},
     {"kinds.domain.measures", "[]", "kinds.domain.measures: must be an object"},
 };
 
