@@ -157,6 +157,8 @@ const struct model_field *ld_ref_field(const struct model_kind *k, const char *n
 int ld_path(struct loader *ld, const json_t *v, const char *path, size_t min_steps,
             struct ld_kinds *at, struct model_path *out);
 json_t *path_json(const struct model_path *p);
+/* model.c: n strings as a JSON array (new ref). */
+json_t *strings_json(const char *const *s, size_t n);
 
 /* views.c: every kind's "views" (after the kinds and relations), and a
  * view's JSON. */

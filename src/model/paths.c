@@ -206,14 +206,6 @@ int ld_path(struct loader *ld, const json_t *v, const char *path, size_t min_ste
     return 0;
 }
 
-static json_t *strings(const char *const *s, size_t n)
-{
-    json_t *a = json_array();
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(a, json_string(s[i]));
-    return a;
-}
-
 json_t *path_json(const struct model_path *p)
 {
     json_t *steps = json_array();
@@ -227,7 +219,7 @@ json_t *path_json(const struct model_path *p)
             o = json_pack("{s:s}", "ref", st->field);
         else
             o = json_pack("{s:s, s:o}", "referenced_by", st->field, "kinds",
-                          strings(st->kinds, st->n_kinds));
+                          strings_json(st->kinds, st->n_kinds));
         if (st->repeat)
             json_object_set_new(o, "repeat", json_true());
         json_array_append_new(steps, o);

@@ -186,14 +186,6 @@ const struct model_view_section *model_view_section(const struct model_view *v, 
     return NULL;
 }
 
-static json_t *strings(const char *const *s, size_t n)
-{
-    json_t *a = json_array();
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(a, json_string(s[i]));
-    return a;
-}
-
 json_t *views_json(const struct model_kind *k)
 {
     json_t *o = json_object();
@@ -205,7 +197,7 @@ json_t *views_json(const struct model_kind *k)
             json_t *so = json_pack("{s:s, s:o, s:o}", "name", s->name, "label",
                                    model_label_json(s->label), "path", path_json(&s->path));
             if (s->n_from)
-                json_object_set_new(so, "from", strings(s->from, s->n_from));
+                json_object_set_new(so, "from", strings_json(s->from, s->n_from));
             json_array_append_new(secs, so);
         }
         for (size_t j = 0; j < v->n_diagrams; j++) {
@@ -213,13 +205,13 @@ json_t *views_json(const struct model_kind *k)
             json_array_append_new(
                 diags, json_pack("{s:s, s:o, s:o, s:o, s:o}", "name", d->name, "label",
                                  model_label_json(d->label), "sections",
-                                 strings(d->sections, d->n_sections), "relations",
-                                 strings(d->relations, d->n_relations), "refs",
-                                 strings(d->refs, d->n_refs)));
+                                 strings_json(d->sections, d->n_sections), "relations",
+                                 strings_json(d->relations, d->n_relations), "refs",
+                                 strings_json(d->refs, d->n_refs)));
         }
         json_object_set_new(o, v->name,
                             json_pack("{s:o, s:o, s:o, s:o}", "label", model_label_json(v->label),
-                                      "fields", strings(v->fields, v->n_fields), "sections", secs,
+                                      "fields", strings_json(v->fields, v->n_fields), "sections", secs,
                                       "diagrams", diags));
     }
     return o;
