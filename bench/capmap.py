@@ -165,6 +165,13 @@ def main():
                 'map, whole, measure=completeness', max(1, a.requests // 10))
         measure(port, [f'/api/v1/capabilities/map?domain=dom-{d}' for d in range(a.domains)], token,
                 'map, one domain each', max(1, a.requests // a.domains))
+        # a measure of the model's: one walk a tile (the dataset has no master
+        # data: what the walks cost, not what they count)
+        measure(port, ['/api/v1/capabilities/map?measure=digitisation'], token,
+                'map, whole, measure=digitisation', max(1, a.requests // 10))
+        measure(port, [f'/api/v1/capabilities/map?domain=dom-{d}&measure=digitisation'
+                       for d in range(a.domains)], token, 'map, one domain each, measure=digitisation',
+                max(1, a.requests // a.domains))
         conn = http.client.HTTPConnection('127.0.0.1', port, timeout=120)
         conn.request('POST', '/api/v1/session', body=json.dumps(
             {'email': 'capmap@bench.gov.kz', 'password': 'Wrk-Load-Tester-7x'}),

@@ -32,11 +32,18 @@ struct arch_measure {
     const char *id;
     enum arch_scale scale;
     arch_measure_fn fn;
+    const struct model_measure *model; /* one of the model's, or NULL */
 };
-/* The measures a map can be coloured by, the first the default; ends with
- * a NULL id. New ones are added here (and their labels in the page's). */
-extern const struct arch_measure arch_measures[];
-const struct arch_measure *arch_measure(const char *id);
+/* The i-th measure a map can be coloured by (false past the last): those
+ * of map.c's table (the first the default; new ones are added there, with
+ * their labels in the page's), then each measure of the model's section
+ * "measures" that the map's kind declares (its label the model's), in per
+ * cent over the tile's record. */
+bool arch_measure_nth(const struct model *model, const struct model_map *map, size_t i,
+                      struct arch_measure *out);
+/* The measure `id` of the map (NULL: the first); false when none. */
+bool arch_measure(const struct model *model, const struct model_map *map, const char *id,
+                  struct arch_measure *out);
 
 /* What a measure may read: the reader, the registry, the documentation
  * (NULL: not served), a system's stored record by id (NULL if unknown). */

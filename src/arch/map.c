@@ -1,9 +1,10 @@
 /* map: a collection's map (model key "map"; issue 15: the capability map),
- * its tiles measured by one of a table of measures. Five queries whatever
- * the size: the collection, its grouping relations, the leaves they reach,
- * the relations from systems into those leaves, the systems. Each tile's
- * systems are those of its own leaves and of its shown descendants',
- * counted once. */
+ * its tiles measured by one of a table of measures or by one of the
+ * model's measures that the map's kind declares (one walk a tile, as the
+ * record's own measure reads). Five queries whatever the size: the
+ * collection, its grouping relations, the leaves they reach, the relations
+ * from systems into those leaves, the systems. Each tile's systems are
+ * those of its own leaves and of its shown descendants', counted once. */
 #include "arch/arch.h"
 
 #include "docs/documents.h"
@@ -223,6 +224,7 @@ struct arch_map {
     json_t *systems; /* id → the record's compact JSON (arch_load) */
     json_t *whole;   /* id → stored record, read when a measure first asks */
     json_t *scores;  /* id → completeness score, computed once */
+    const struct arch_measure *ms; /* the measure asked for */
 };
 
 const struct actor *arch_map_actor(const struct arch_map *m)
@@ -342,19 +344,54 @@ static int measure_completeness(struct arch_map *m, const char *tile_id, const j
     return 0;
 }
 
-const struct arch_measure arch_measures[] = {
-    {"systems", ARCH_COUNT, measure_systems},
-    {"stages", ARCH_PERCENT, measure_stages},
-    {"completeness", ARCH_PERCENT, measure_completeness},
-    {NULL, ARCH_COUNT, NULL},
-};
-
-const struct arch_measure *arch_measure(const char *id)
+/* A measure of the model's (section "measures") as the tile's own kind
+ * declares it, over the tile's record (registry_measure): the share of
+ * its items done, in per cent, with the tile's `items` and `done`. */
+static int measure_of_model(struct arch_map *m, const char *tile_id, const json_t *systems,
+                            json_t *tile, double *value, bool *has, struct err *e)
 {
-    for (const struct arch_measure *ms = arch_measures; ms->id; ms++)
-        if (!id || strcmp(ms->id, id) == 0)
-            return ms;
-    return NULL;
+    (void)systems;
+    long items = 0, done = 0;
+    if (registry_measure(m->r, m->a, m->ms->model->id, tile_id, &items, &done, e) < 0)
+        return -1;
+    json_object_set_new(tile, "items", json_integer(items));
+    json_object_set_new(tile, "done", json_integer(done));
+    *has = items > 0;
+    *value = items ? 100.0 * (double)done / (double)items : 0;
+    return 0;
+}
+
+static const struct arch_measure arch_measures[] = {
+    {"systems", ARCH_COUNT, measure_systems, NULL},
+    {"stages", ARCH_PERCENT, measure_stages, NULL},
+    {"completeness", ARCH_PERCENT, measure_completeness, NULL},
+};
+#define N_TABLE (sizeof arch_measures / sizeof arch_measures[0])
+
+bool arch_measure_nth(const struct model *model, const struct model_map *map, size_t i,
+                      struct arch_measure *out)
+{
+    if (i < N_TABLE) {
+        *out = arch_measures[i];
+        return true;
+    }
+    const struct model_kind *k = model_kind(model, map->kind);
+    for (size_t j = 0; k && j < k->n_measures; j++)
+        if (i == N_TABLE + j) {
+            *out = (struct arch_measure){k->measures[j].measure->id, ARCH_PERCENT, measure_of_model,
+                                         k->measures[j].measure};
+            return true;
+        }
+    return false;
+}
+
+bool arch_measure(const struct model *model, const struct model_map *map, const char *id,
+                  struct arch_measure *out)
+{
+    for (size_t i = 0; arch_measure_nth(model, map, i, out); i++)
+        if (!id || strcmp(out->id, id) == 0)
+            return true;
+    return false;
 }
 
 /* The ids (keys of an object) as a JSON array's text (malloc'd). */
@@ -477,13 +514,13 @@ int arch_map_build(struct registry *r, struct docs *d, const struct actor *a,
                    json_t **out, struct err *e)
 {
     const struct model_map *map = c->map;
-    const struct arch_measure *ms = arch_measure(measure);
+    struct arch_measure ms;
     *out = NULL;
     if (!map) {
         err_not_found(e, "the collection has no map");
         return -1;
     }
-    if (!ms) {
+    if (!arch_measure(registry_model(r), map, measure, &ms)) {
         err_bad_request(e, "measure", "unknown measure '%.60s'", measure);
         return -1;
     }
@@ -510,8 +547,13 @@ int arch_map_build(struct registry *r, struct docs *d, const struct actor *a,
     if (rc == 0)
         rc = arch_load_ids(r, a, sys_ids, false, systems, NULL, e);
     json_t *sets = systems_under(tree, groups, leaves, auto_by, systems);
-    struct arch_map m = {.r = r, .d = d, .a = a, .decl = map, .systems = systems,
-                         .scores = json_object()};
+    struct arch_map m = {.r = r,
+                         .d = d,
+                         .a = a,
+                         .decl = map,
+                         .systems = systems,
+                         .scores = json_object(),
+                         .ms = &ms};
     json_t *items = json_array(), *t;
     double max = 0;
     size_t i;
@@ -529,7 +571,7 @@ int arch_map_build(struct registry *r, struct docs *d, const struct actor *a,
                                  (json_int_t)json_object_size(set));
         double value = 0;
         bool has = false;
-        rc = ms->fn(&m, id, set, item, &value, &has, e);
+        rc = ms.fn(&m, id, set, item, &value, &has, e);
         if (has) {
             json_object_set_new(item, "value", json_real(value));
             max = value > max ? value : max;
@@ -537,9 +579,9 @@ int arch_map_build(struct registry *r, struct docs *d, const struct actor *a,
         json_array_append_new(items, item);
     }
     if (rc == 0)
-        *out = json_pack("{s:s, s:s, s:s, s:s?, s:f, s:o}", "collection", c->id, "measure",
-                         ms->id, "scale", ms->scale == ARCH_COUNT ? "count" : "percent",
-                         "filter", filter, "max", max, "items", items);
+        *out = json_pack("{s:s, s:s, s:s, s:s?, s:f, s:o}", "collection", c->id, "measure", ms.id,
+                         "scale", ms.scale == ARCH_COUNT ? "count" : "percent", "filter", filter,
+                         "max", max, "items", items);
     else
         json_decref(items);
     json_decref(tiles);

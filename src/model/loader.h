@@ -137,6 +137,29 @@ int parse_relation_required(struct loader *ld, const json_t *v, const char *path
                             struct model_kind *rel);
 json_t *relation_required_json(const struct model_kind *rel);
 
+/* paths.c: a path of steps (struct model_path), followed by the loader
+ * through the kinds it reaches. A set of the model's kinds (scratch of the
+ * load), one flag per kind: */
+struct ld_kinds {
+    bool *has;
+    size_t n; /* the model's kinds */
+};
+struct ld_kinds ld_kinds_new(struct loader *ld);
+void ld_kinds_add(struct ld_kinds *s, const struct model *m, const char *id);
+void ld_kinds_union(struct ld_kinds *s, const struct ld_kinds *t);
+bool ld_kinds_any(const struct ld_kinds *s, const struct model *m, const char *const *ids,
+                  size_t n);
+/* k's field `name` when it is a ref or a list of refs (its item), else NULL. */
+const struct model_field *ld_ref_field(const struct model_kind *k, const char *name);
+/* The path v (an array of min_steps to MODEL_PATH_MAX_STEPS steps) into
+ * *out, model-lifetime; *at holds the kinds it starts from and gets those
+ * it ends at. */
+int ld_path(struct loader *ld, const json_t *v, const char *path, size_t min_steps,
+            struct ld_kinds *at, struct model_path *out);
+json_t *path_json(const struct model_path *p);
+/* model.c: n strings as a JSON array (new ref). */
+json_t *strings_json(const char *const *s, size_t n);
+
 /* views.c: every kind's "views" (after the kinds and relations), and a
  * view's JSON. */
 int parse_views(struct loader *ld);

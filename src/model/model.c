@@ -1418,7 +1418,7 @@ json_t *model_label_json(struct i18n l)
     return json_pack("{s:s, s:s, s:s}", "kk", l.kk, "ru", l.ru, "en", l.en);
 }
 
-static json_t *strings_json(const char *const *s, size_t n)
+json_t *strings_json(const char *const *s, size_t n)
 {
     json_t *a = json_array();
     for (size_t i = 0; i < n; i++)

@@ -245,22 +245,33 @@ struct model_doc_list {
     size_t n_types;
 };
 
-/* ---- views (issue 15): sections of records reached from a record ------ */
+/* ---- paths (issue 15): from a record to other records --------------- */
 
-/* One step of a view's path, from a set of records to the next: the
- * records their ref field names (VIEW_REF), the records of `kinds` whose
- * ref field names one of them (VIEW_REFERENCED_BY), or the other ends of
- * their live relations of type `relation`, out of them or into them
- * (VIEW_RELATION). */
-enum model_view_step_type { VIEW_REF, VIEW_REFERENCED_BY, VIEW_RELATION };
-struct model_view_step {
-    enum model_view_step_type type;
-    const char *field;    /* VIEW_REF, VIEW_REFERENCED_BY */
-    const char **kinds;   /* VIEW_REFERENCED_BY: NULL-terminated */
+/* One step of a path, from a set of records to the next: the records
+ * their ref field (or list of refs) names (STEP_REF), the records of
+ * `kinds` whose ref field names one of them (STEP_REFERENCED_BY), or the
+ * other ends of their live relations of type `relation`, out of them or
+ * into them (STEP_RELATION). `repeat` (ref, referenced_by): the step again
+ * from what it newly reached, and so on (a chain of bases, every type
+ * below a subject); the step reaches every level. Views and measures
+ * declare the same steps (model/paths.c); registry/walk.c walks them. */
+enum model_step_type { STEP_REF, STEP_REFERENCED_BY, STEP_RELATION };
+struct model_step {
+    enum model_step_type type;
+    const char *field;  /* STEP_REF, STEP_REFERENCED_BY */
+    const char **kinds; /* STEP_REFERENCED_BY: NULL-terminated */
     size_t n_kinds;
-    const char *relation; /* VIEW_RELATION */
-    bool out;
+    const char *relation; /* STEP_RELATION */
+    bool out;             /* STEP_RELATION: from source to target */
+    bool repeat;
 };
+#define MODEL_PATH_MAX_STEPS 8
+struct model_path {
+    struct model_step *steps; /* none: the record itself */
+    size_t n_steps;
+};
+
+/* ---- views (issue 15): sections of records reached from a record ------ */
 
 /* A named section: the records its path reaches from the record (or from
  * the records of the earlier sections named in `from`), deduplicated. */
@@ -269,8 +280,7 @@ struct model_view_section {
     struct i18n label;
     const char **from; /* earlier sections' names, NULL-terminated; NULL: the record */
     size_t n_from;
-    struct model_view_step *steps;
-    size_t n_steps;
+    struct model_path path;
 };
 
 /* A diagram over the records of some sections: the live relations of the
@@ -296,26 +306,6 @@ struct model_view {
 };
 
 /* ---- computed measures (model sections "measures" and kinds' "measures") */
-
-/* One step of a path from a record to other records: its ref field
- * (FT_REF), the records of `kinds` whose ref field names it, or the other
- * ends of its relations of type `relation` out of it or into it. `repeat`
- * (ref, referenced_by): the step again from what it reached, and so on (a
- * chain of bases, every type below a subject). */
-enum model_step_type { MSTEP_REF, MSTEP_REFERENCED_BY, MSTEP_RELATION };
-struct model_step {
-    enum model_step_type type;
-    const char *field;  /* MSTEP_REF, MSTEP_REFERENCED_BY */
-    const char **kinds; /* MSTEP_REFERENCED_BY */
-    size_t n_kinds;
-    const char *relation; /* MSTEP_RELATION */
-    bool out;             /* MSTEP_RELATION: from source to target */
-    bool repeat;
-};
-struct model_path {
-    struct model_step *steps; /* none: the record itself */
-    size_t n_steps;
-};
 
 /* A measure (e.g. the digitisation level of master data, REQ ARC-06):
  * over the items of the list field `items` of some records, the share of

@@ -152,4 +152,32 @@ int dump_table_import(struct store_conn *c, const struct dump_table *t, const js
 /* Compact, order-preserving serialisation (malloc'd, aborts on OOM). */
 char *reg_dump(const json_t *j);
 
+/* walk.c: paths of steps (struct model_path) from records, through only
+ * what the reader may read (views and measures). A set of records in the
+ * order met: recs (the parsed records), ids (id -> true), at most cap of
+ * them, truncated when one was left out. */
+struct walk_set {
+    json_t *recs, *ids;
+    size_t cap;
+    bool truncated;
+};
+void walk_set_init(struct walk_set *s, size_t cap);
+void walk_set_free(struct walk_set *s);
+/* Adds rec (stolen) unless it is there; false when the set is full. */
+bool walk_set_add(struct walk_set *s, json_t *rec);
+/* Adds from's records while there is room (truncated when there is not). */
+void walk_set_add_all(struct walk_set *s, const struct walk_set *from);
+/* The ids of a set as compact JSON text (malloc'd). */
+char *walk_set_ids(const struct walk_set *s);
+struct path_walk {
+    struct registry *r;
+    struct store_conn *c;
+    const struct actor *a;
+    size_t reach; /* the most records a step before the last reaches */
+};
+/* *out (initialised here): the records path p reaches from those of
+ * `from`, at most cap (truncated says a step or the last was cut). */
+int walk_path(const struct path_walk *w, const struct model_path *p, const struct walk_set *from,
+              size_t cap, struct walk_set *out, struct err *e);
+
 #endif

@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The measures' labels on the page, by arch_measures' ids (a measure the
+/* The labels on the page of the measures of arch's table, by id (a measure the
  * page does not know is offered under its id). */
 static const struct {
     const char *id, *label, *about;
@@ -36,12 +36,30 @@ static const struct {
 #define HEAT_STEPS 5
 #define LEAVES_SHOWN 5
 
+/* What a measure of the model's says on the map (its label is the
+ * model's). */
+static const char *const MODEL_MEASURE_ABOUT =
+    TR("Computed as the model declares it for the record itself (not for the records under it): "
+       "the share of the items it counts that are done, in per cent.");
+
 static const char *measure_text(const char *id, bool about)
 {
     for (size_t i = 0; i < sizeof MEASURE_TEXT / sizeof MEASURE_TEXT[0]; i++)
         if (strcmp(MEASURE_TEXT[i].id, id) == 0)
             return about ? MEASURE_TEXT[i].about : MEASURE_TEXT[i].label;
     return about ? "" : id;
+}
+
+static const char *measure_label(struct page *pg, const struct arch_measure *ms)
+{
+    return ms->model ? web_label(pg->lang, ms->model->label)
+                     : page_tr(pg, measure_text(ms->id, false));
+}
+
+static const char *measure_about(struct page *pg, const struct arch_measure *ms)
+{
+    const char *about = ms->model ? MODEL_MEASURE_ABOUT : measure_text(ms->id, true);
+    return *about ? page_tr(pg, about) : "";
 }
 
 /* The collection of the path (/{lang}/{collection}/…) and its last
@@ -292,29 +310,31 @@ static void h_map(struct http_req *req, struct http_resp *resp, void *ctx)
     }
     pg.nav = "registry";
     const char *chosen = json_string_value(json_object_get(map, "measure"));
-    const struct arch_measure *ms = arch_measure(chosen);
+    const struct model *model = pg.w->api->model;
+    struct arch_measure ms, x;
+    arch_measure(model, decl, chosen, &ms);
     json_t *measures = json_array();
-    for (const struct arch_measure *x = arch_measures; x->id; x++)
-        json_array_append_new(measures, json_pack("{s:s, s:s, s:b}", "id", x->id, "label",
-                                                  page_tr(&pg, measure_text(x->id, false)),
-                                                  "selected", x == ms));
+    for (size_t i = 0; arch_measure_nth(model, decl, i, &x); i++)
+        json_array_append_new(measures, json_pack("{s:s, s:s, s:b}", "id", x.id, "label",
+                                                  measure_label(&pg, &x), "selected",
+                                                  strcmp(x.id, chosen) == 0));
     json_t *stage_heads = NULL;
     json_t *rows = table_rows(&pg, decl->kind, decl, map, &stage_heads);
-    const char *about = measure_text(chosen, true);
+    const char *about = measure_about(&pg, &ms);
     json_object_set_new(pg.data, "collection", json_string(web_label(pg.lang, c->label)));
     json_object_set_new(pg.data, "list_url", json_string(page_url(&pg, "/%s", c->id)));
     json_object_set_new(pg.data, "self_url", json_string(page_url(&pg, "/%s/map", c->id)));
     json_object_set_new(pg.data, "measures", measures);
-    json_object_set_new(pg.data, "measure_label", json_string(page_tr(&pg, measure_text(chosen, false))));
+    json_object_set_new(pg.data, "measure_label", json_string(measure_label(&pg, &ms)));
     if (*about)
-        json_object_set_new(pg.data, "measure_about", json_string(page_tr(&pg, about)));
+        json_object_set_new(pg.data, "measure_about", json_string(about));
     if (strcmp(chosen, "stages") == 0)
         json_object_set_new(pg.data, "stage_first", json_string(web_label(pg.lang, decl->stages[0].label)));
     json_t *ff = filter_form(&pg, decl->kind, decl->filter, filter);
     if (ff)
         json_object_set_new(pg.data, "filter", ff);
     json_object_set_new(pg.data, "legend",
-                        legend(&pg, ms->scale, json_number_value(json_object_get(map, "max"))));
+                        legend(&pg, ms.scale, json_number_value(json_object_get(map, "max"))));
     json_t *roots = nested(&pg, decl->kind, map);
     json_object_set_new(pg.data, "has_tiles", json_boolean(json_array_size(roots) > 0));
     json_object_set_new(pg.data, "roots", roots);

@@ -51,8 +51,10 @@ for (const lang of LANGS) {
     for (const sys of ['obj-ersb', 'obj-rpn'])
       assert(await page.locator(`#section-systems a[href="/${lang}/objects/${sys}"]`).count() === 1,
              `the system ${sys}`);
-    assert(await page.locator('.portal-card-graph svg').count() === 1, 'the flows diagram');
-    assert(await page.locator('table.portal-view-table tbody tr').count() >= 1, 'the flows table');
+    assert(await page.locator('#diagram-0 .portal-card-graph svg').count() === 1, 'the flows diagram');
+    assert(await page.locator('#diagram-0 table.portal-view-table tbody tr').count() >= 1, 'the flows table');
+    assert(await page.locator('#section-data li').count() === 2, "the domain's master data");
+    assert(await page.locator('#diagram-1 h2').count() === 1, 'the conceptual data model');
     await axeCheck(page, `domain page ${lang}`);
     await shot(page, `domain-${lang}`);
     assert(problems.length === 0, 'console: ' + problems.join('; '));

@@ -585,6 +585,31 @@ def test_the_domain_view():
     assert_problem(SRV.get(f'/api/v1/domains/{did}/views/nothing', token=OWNER), 404)
     assert_problem(SRV.get(f'/api/v1/relations/{flow["id"]}/views/architecture', token=OWNER), 400)
     assert_problem(SRV.get(f'/api/v1/domains/{did}/views/architecture?x=1', token=OWNER), 400)
+    # REQ: ARC-07
+    # its master data and their conceptual data model: the data relations among
+    # them and the types' bases
+    W['subject'] = create('master_data', {'kind': 'data_subject', 'domain': did,
+                                          'name': {'ru': 'Пенсионер домена'}}, ADMIN)
+    W['dtype'] = create('master_data', {'kind': 'data_type', 'domain': did,
+                                        'base': W['subject']['id'],
+                                        'name': {'ru': 'Получатель пенсии по возрасту'}}, ADMIN)
+    W['dobject'] = create('master_data', {'kind': 'data_object', 'domain': did,
+                                          'name': {'ru': 'Пенсионное дело домена'}}, ADMIN)
+    elsewhere = create('master_data', {'kind': 'data_object', 'name': {'ru': 'Чужие данные'}}, ADMIN)
+    W['data_rel'] = relate('data_relation', W['subject']['id'], W['dobject']['id'], ADMIN,
+                           name={'ru': 'имеет дело'}, cardinality='one_to_many')
+    relate('data_relation', W['dobject']['id'], elsewhere['id'], ADMIN, cardinality='one_to_one')
+    for who in (OWNER, STRANGER):
+        v, sec = view(did, who)
+        assert set(sec['data']) == {W[k]['id'] for k in ('subject', 'dtype', 'dobject')}, sec
+        model = next(d for d in v['diagrams'] if d['name'] == 'data_model')
+        assert set(model['nodes']) == set(sec['data']), model
+        assert sorted((e.get('id', ''), e.get('field', ''), e['source'], e['target'])
+                      for e in model['edges']) == sorted([
+            (W['data_rel']['id'], '', W['subject']['id'], W['dobject']['id']),
+            ('', 'base', W['dtype']['id'], W['subject']['id'])]), model
+        rel = next(e for e in model['edges'] if e.get('id') == W['data_rel']['id'])
+        assert rel['name'] == {'ru': 'имеет дело'} and rel['cardinality'] == 'one_to_many', rel
     # a domain with nothing under it has empty sections
     v2 = create('domains', {'name': {'ru': 'Пустой домен'}}, ARCH)
     _, sec = view(v2['id'], OWNER)
@@ -609,6 +634,17 @@ def test_the_domain_page_catalogue_and_menu():
         # the card links to its view
         card = text(page(f'/{lang}/domains/{did}', owner))
         assert f'/{lang}/domains/{did}/view/architecture' in card, lang
+    # REQ: ARC-07
+    # the conceptual data model drawn among the domain's master data
+    for lang, head in (('kk', 'Деректердің тұжырымдамалық моделі'),
+                       ('ru', 'Концептуальная модель данных'),
+                       ('en', 'Conceptual data model')):
+        body = text(page(f'/{lang}/domains/{did}/view/architecture', owner))
+        assert head in body and 'Мастер-' in body or 'Master data' in body, (lang, body[-3000:])
+        for name in ('Пенсионер домена', 'Получатель пенсии по возрасту', 'Пенсионное дело домена',
+                     'имеет дело'):
+            assert name in body, (lang, name)
+        assert 'Чужие данные' not in body, lang
     body = text(page(f'/ru/domains/{did}/view/architecture', member))
     assert 'ИС Пенсионных выплат' not in body and 'Сведения о пенсионерах' not in body
     assert 'Между этими записями нет связей.' in body and 'Назначение пенсионных выплат по возрасту' in body
@@ -663,6 +699,12 @@ def map_setup():
     relate('automates', M['X'], M['S'], OWNER, automation_level='partial')
     relate('automates', M['Y'], M['S'], OWNER)
     relate('automates', M['Z'], M['F3'], STRANGER)
+    # master data F accesses: of three attributes, one stored in Y (in operation)
+    M['T'] = create('master_data', {'kind': 'data_object', 'name': {'ru': 'Данные карты'},
+                                    'attributes': [{'name': 'a1', 'source': M['Y']},
+                                                   {'name': 'a2', 'source': M['X']},
+                                                   {'name': 'a3'}]}, ADMIN)['id']
+    relate('accesses', M['F'], M['T'], ADMIN, access='read')
 
 
 def capmap(query, token):
@@ -696,6 +738,21 @@ def test_capability_map():
               for x in ('X', 'Y')]
     assert scores[0] != scores[1], scores
     assert abs(items[M['C']]['value'] - sum(scores) / 2) < 1e-9, (items[M['C']], scores)
+    # every measure the model declares on capabilities is a measure of the map:
+    # digitisation, the tile's own record's figures as its read says them
+    for who in (ADMIN, STRANGER):
+        items, whole = capmap(f'?domain={M["D"]}&measure=digitisation', who)
+        assert whole['measure'] == 'digitisation' and whole['scale'] == 'percent', whole
+        for k in ('R', 'C', 'C2'):
+            got = SRV.get(f'/api/v1/capabilities/{M[k]}', token=who).json()['measures']['digitisation']
+            tile = items[M[k]]
+            assert (tile['items'], tile['done']) == (got['items'], got['done']), (k, tile, got)
+            assert ('value' in tile) == (got['level'] is not None), (k, tile, got)
+            if got['level'] is not None:
+                assert abs(tile['value'] - 100 * got['level']) < 0.1, (k, tile, got)
+    items, _ = capmap(f'?domain={M["D"]}&measure=digitisation', ADMIN)
+    assert (items[M['C']]['items'], items[M['C']]['done']) == (3, 1), items[M['C']]
+    assert abs(items[M['C']]['value'] - 100 / 3) < 1e-9 and 'value' not in items[M['R']], items
     # the domain filter: a capability without one takes its parent's
     items, _ = capmap(f'?domain={W["domain"]["id"]}', ADMIN)
     assert not {M['R'], M['C'], M['C2']} & set(items) and W['cap']['id'] in items, items
@@ -731,6 +788,13 @@ def test_capability_map_page():
         assert W['cap']['id'] not in body  # another domain
     body = text(page(f'/en/capabilities/map?domain={M["D"]}', admin))
     assert '<option value="systems" selected>' in body and '>3</p>' in body, body
+    # a measure of the model's: its label the model's, the tile's share in per cent
+    for lang, label in (('kk', 'Мастер-деректерді цифрландыру деңгейі'),
+                        ('ru', 'Уровень цифровизации мастер-данных'),
+                        ('en', 'Digitisation level of master data')):
+        body = text(page(f'/{lang}/capabilities/map?measure=digitisation&domain={M["D"]}', admin))
+        assert f'<option value="digitisation" selected>{label}</option>' in body, (lang, body)
+        assert '>33 %<' in body, (lang, body)
     # the list links to its map and matrix, a list without them to none
     body = text(page('/ru/capabilities', admin))
     assert 'href="/ru/capabilities/map"' in body and 'href="/ru/capabilities/matrix/bodies"' in body

@@ -654,10 +654,10 @@ static void test_views_loader(void **state)
     assert_int_equal(v->n_fields, 1);
     const struct model_view_section *sys = model_view_section(v, "systems");
     assert_int_equal(sys->n_from, 2);
-    assert_int_equal(sys->steps[0].type, VIEW_RELATION);
-    assert_false(sys->steps[0].out);
-    assert_int_equal(model_view_section(v, "funcs")->steps[0].type, VIEW_REFERENCED_BY);
-    assert_int_equal(model_view_section(v, "back")->steps[1].type, VIEW_REF);
+    assert_int_equal(sys->path.steps[0].type, STEP_RELATION);
+    assert_false(sys->path.steps[0].out);
+    assert_int_equal(model_view_section(v, "funcs")->path.steps[0].type, STEP_REFERENCED_BY);
+    assert_int_equal(model_view_section(v, "back")->path.steps[1].type, STEP_REF);
     assert_int_equal(v->n_diagrams, 1);
     assert_int_equal(v->diagrams[0].n_refs, 1);
     const struct model_collection *c = model_collection(m, "c");
@@ -695,6 +695,8 @@ static void test_views_loader(void **state)
         {S "[0].path[0].kinds", "[\"func\"]", S "[0].path[0].kinds: only a 'referenced_by' step has kinds"},
         {S "[4].path[0].direction", "\"in\"", S "[4].path[0].direction: only a 'relation' step has"},
         {S "[0].path", "[]", S "[0].path: must have 1 to 8 steps"},
+        {S "[0].path[0].repeat", "true", S "[0].path[0].repeat: only a ref or referenced_by step repeats"},
+        {S "[4].path[0].repeat", "\"yes\"", S "[4].path[0].repeat: must be"},
         {S "[0].path", NULL, S "[0].path: missing"},
         {S "[0].name", "\"funcs\"", S "[1].name: section 'funcs' twice in the view"},
         {S "[0].name", "\"Bodies\"", S "[0].name: 'Bodies' must match"},
@@ -740,6 +742,21 @@ static void test_views_loader(void **state)
         model_free(bad_m);
         free(text);
     }
+    /* a view's step may repeat, as a measure's (one loader of a path) */
+    char *text = mutate_text(VIEWS, "kinds.area.views.arch.sections[4].path[0].repeat", "true");
+    m = load_text(text, &e);
+    free(text);
+    if (!m)
+        fail_msg("views model with repeat: %s", e.detail);
+    const struct model_view_section *back = model_view_section(model_view(model_kind(m, "area"), "arch"), "back");
+    assert_true(back->path.steps[0].repeat);
+    assert_false(back->path.steps[1].repeat);
+    json_t *path = json_object_get(
+        json_array_get(json_object_get(json_object_get(json_object_get(json_object_get(json_object_get(
+                                                          model_json(m), "kinds"), "area"), "views"), "arch"), "sections"), 4),
+        "path");
+    assert_true(json_is_true(json_object_get(json_array_get(path, 0), "repeat")));
+    model_free(m);
 }
 
 /* The same with object items named by "name", each with one "src". */
@@ -884,14 +901,15 @@ static const struct broken BROKEN_MEASURES[] = {
     {DM "digitisation", "[]", "kinds.domain.measures.digitisation: must be a non-empty array of paths"},
     {DM "digitisation", "[{}]", "kinds.domain.measures.digitisation[0]: must be an array of steps"},
     {DM "digitisation", "[[]]", "kinds.domain.measures.digitisation[0]: no kind the path reaches has the field 'attributes'"},
-    {DM "digitisation", "[[{\"ref\":\"nope\"}]]", "kinds.domain.measures.digitisation[0][0].ref: 'nope' is not a ref field (or a list of refs) of 'domain'"},
-    {DM "digitisation", "[[{\"ref\":\"a\",\"relation\":\"accesses\"}]]", "kinds.domain.measures.digitisation[0][0]: needs exactly one of \"ref\", \"referenced_by\", \"relation\""},
-    {DM "digitisation", "[[{\"relation\":\"accesses\",\"direction\":\"out\"}]]", "kinds.domain.measures.digitisation[0][0].relation: kind 'domain' cannot be the source of 'accesses'"},
+    {DM "digitisation", "[[{\"ref\":\"nope\"}]]", "kinds.domain.measures.digitisation[0][0].ref: no kind reached here has a ref field 'nope'"},
+    {DM "digitisation", "[[{\"ref\":\"a\",\"relation\":\"accesses\"}]]", "kinds.domain.measures.digitisation[0][0]: a step has exactly one of 'ref', 'referenced_by', 'relation'"},
+    {DM "digitisation", "[[{\"relation\":\"accesses\",\"direction\":\"out\"}]]", "kinds.domain.measures.digitisation[0][0].relation: 'accesses' starts at no kind reached here"},
     {DM "digitisation", "[[{\"relation\":\"nope\",\"direction\":\"out\"}]]", "kinds.domain.measures.digitisation[0][0].relation: unknown relation type 'nope'"},
-    {"kinds.state_function.measures.digitisation", "[[{\"relation\":\"accesses\",\"direction\":\"up\"}]]", "kinds.state_function.measures.digitisation[0][0].direction: must be \"out\" or \"in\""},
+    {"kinds.state_function.measures.digitisation", "[[{\"relation\":\"accesses\",\"direction\":\"up\"}]]", "kinds.state_function.measures.digitisation[0][0].direction: must be 'out' or 'in'"},
     {"kinds.state_function.measures.digitisation", "[[{\"relation\":\"accesses\",\"direction\":\"out\",\"repeat\":true}]]", "kinds.state_function.measures.digitisation[0][0].repeat: only a ref or referenced_by step repeats"},
-    {DM "digitisation", "[[{\"referenced_by\":\"domain\",\"kinds\":[\"reference_data\"]}]]", "kinds.domain.measures.digitisation[0][0].kinds[0]: kind 'reference_data' has no ref field 'domain' that may name a 'domain'"},
+    {DM "digitisation", "[[{\"referenced_by\":\"domain\",\"kinds\":[\"reference_data\"]}]]", "kinds.domain.measures.digitisation[0][0].kinds[0]: kind 'reference_data' has no ref field 'domain'"},
     {DM "digitisation", "[[{\"referenced_by\":\"domain\"}]]", "kinds.domain.measures.digitisation[0][0].kinds: missing"},
+    {DM "digitisation", "[[{\"ref\":\"x\"},{\"ref\":\"x\"},{\"ref\":\"x\"},{\"ref\":\"x\"},{\"ref\":\"x\"},{\"ref\":\"x\"},{\"ref\":\"x\"},{\"ref\":\"x\"},{\"ref\":\"x\"}]]", "kinds.domain.measures.digitisation[0]: must have 0 to 8 steps"},
     {"kinds.domain.measures", "[]", "kinds.domain.measures: must be an object"},
 };
 
@@ -910,7 +928,7 @@ static void test_broken_measures(void **state)
         model_kind_measure(model_kind(m, "data_type"), "digitisation");
     assert_non_null(km);
     assert_int_equal(km->n_paths, 2);
-    assert_int_equal(km->paths[1].steps[0].type, MSTEP_REF);
+    assert_int_equal(km->paths[1].steps[0].type, STEP_REF);
     assert_true(km->paths[1].steps[0].repeat);
     assert_null(model_kind_measure(model_kind(m, "organization"), "digitisation"));
     model_free(m);
