@@ -33,8 +33,8 @@ static bool sub_names(const struct model_field *s, const json_t *obj, const char
 
 /* Does the member v of field f name id through f itself (sub NULL) or
  * through its sub-field sub (of an object, or of a list's items)? */
-static bool field_names(const struct model_field *f, const struct model_field *sub,
-                        const json_t *v, const char *id)
+static bool field_names(const struct model_field *f, const struct model_field *sub, const json_t *v,
+                        const char *id)
 {
     size_t i;
     const json_t *x;
@@ -70,8 +70,8 @@ static json_t *group_of(json_t *groups, const struct model_kind *k, const struct
             (sub ? gs && strcmp(gs, sub->name) == 0 : !gs))
             return g;
     }
-    g = json_pack("{s:s, s:s, s:s, s:i, s:[]}", "kind", k->id, "collection", k->collection,
-                  "field", f->name, "count", 0, "items");
+    g = json_pack("{s:s, s:s, s:s, s:i, s:[]}", "kind", k->id, "collection", k->collection, "field",
+                  f->name, "count", 0, "items");
     if (sub)
         json_object_set_new(g, "sub", json_string(sub->name));
     json_array_append_new(groups, g);
@@ -86,12 +86,12 @@ static void add_referrer(json_t *groups, const struct model_kind *k, const json_
     for (size_t i = 0; i < k->n_fields; i++) {
         const struct model_field *f = &k->fields[i];
         const json_t *v = json_object_get(rec, f->name);
-        const struct model_field *subs = f->type == FT_OBJECT ? f->sub
+        const struct model_field *subs = f->type == FT_OBJECT            ? f->sub
                                          : f->type == FT_LIST && f->item ? f->item->sub
-                                                                          : NULL;
-        size_t n_sub = f->type == FT_OBJECT ? f->n_sub
+                                                                         : NULL;
+        size_t n_sub = f->type == FT_OBJECT            ? f->n_sub
                        : f->type == FT_LIST && f->item ? f->item->n_sub
-                                                        : 0;
+                                                       : 0;
         for (size_t s = 0; s <= n_sub; s++) {
             const struct model_field *sub = s < n_sub ? &subs[s] : NULL;
             if (!v || !field_names(f, sub, v, id))
@@ -101,9 +101,9 @@ static void add_referrer(json_t *groups, const struct model_kind *k, const json_
             json_object_set_new(g, "count",
                                 json_integer(json_integer_value(json_object_get(g, "count")) + 1));
             if (json_array_size(items) < max)
-                json_array_append_new(items, json_pack("{s:O, s:O?}", "id",
-                                                       json_object_get(rec, "id"), "name",
-                                                       json_object_get(rec, "name")));
+                json_array_append_new(items,
+                                      json_pack("{s:O, s:O?}", "id", json_object_get(rec, "id"),
+                                                "name", json_object_get(rec, "name")));
         }
     }
 }

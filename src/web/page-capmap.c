@@ -522,8 +522,8 @@ void web_capmap_record_links(struct page *pg, const struct model_kind *k, const 
                 json_array_append_new(
                     links, json_pack("{s:s, s:s}", "label",
                                      web_label(pg->lang, c->matrices[j].label), "url",
-                                     page_url(pg, "/%s/matrix/%s?%s=%s", c->id,
-                                              c->matrices[j].id, c->matrices[j].filter, id)));
+                                     page_url(pg, "/%s/matrix/%s?%s=%s", c->id, c->matrices[j].id,
+                                              c->matrices[j].filter, id)));
     }
 }
 
