@@ -15,9 +15,20 @@
 #include <string.h>
 
 static const char REFERRERS_SQL[] =
-    "SELECT r.kind, d.data FROM attrs a JOIN records r ON r.rid = a.rid AND r.retired = 0 "
+    "SELECT r.kind, r.owner, d.data FROM attrs a JOIN records r ON r.rid = a.rid AND r.retired = 0 "
     "JOIN record_data d ON d.rid = r.rid WHERE a.field = '_ref' AND a.value = $1 "
     "AND r.id <> $1 ORDER BY r.kind, r.sort_name, r.rid";
+
+/* Does the stored text name id (as a JSON string) once at most? */
+static bool only_once(const char *text, const char *id)
+{
+    char quoted[256];
+    int n = snprintf(quoted, sizeof quoted, "\"%s\"", id);
+    if (n < 0 || (size_t)n >= sizeof quoted)
+        return false;
+    const char *at = strstr(text, quoted);
+    return !at || !strstr(at + n, quoted);
+}
 
 /* Does v (a ref's value) name id? */
 static bool names(const json_t *v, const char *id)
@@ -128,7 +139,10 @@ int registry_referrers(struct registry *r, const struct actor *a, const char *id
         const struct model_kind *k = model_kind(r->model, store_col_text(st, 0));
         if (!k || k->is_relation)
             continue;
-        json_t *rec = json_loads(store_col_text(st, 1), 0, NULL);
+        const char *owner = store_col_text(st, 1), *data = store_col_text(st, 2);
+        if (owner && strcmp(owner, id) == 0 && only_once(data, id))
+            continue; /* its owner, named nowhere else: no need to parse it */
+        json_t *rec = json_loads(data, 0, NULL);
         if (rec && registry_may_read(r, a, rec)) {
             registry_redact(r, a, rec);
             add_referrer(groups, k, rec, id, max ? max : REGISTRY_REFERRERS_MAX);

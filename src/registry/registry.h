@@ -294,7 +294,7 @@ int registry_view(struct registry *r, const struct actor *a, const char *collect
  * REGISTRY_REFERRERS_MAX_SCAN referring records are looked at (complete
  * false when there were more). */
 #define REGISTRY_REFERRERS_MAX 500
-#define REGISTRY_REFERRERS_MAX_SCAN 5000
+#define REGISTRY_REFERRERS_MAX_SCAN 2000
 int registry_referrers(struct registry *r, const struct actor *a, const char *id, size_t max,
                        json_t **out, struct err *e);
 

@@ -1549,9 +1549,19 @@ static void test_referrers(void **state)
     assert_non_null(g);
     assert_int_equal(json_integer_value(json_object_get(g, "count")), 3);
     json_decref(found);
-    /* the owner is not a ref field: the organisation's own section shows it */
+    /* the owner is not a ref field: the organisation's own section shows
+     * it; a ref field that names the owner counts */
     assert_int_equal(registry_referrers(f->reg, &f->actor, "org-1", 0, &found, &e), 0);
     assert_int_equal(json_array_size(json_object_get(found, "groups")), 0);
+    json_decref(found);
+    json_decref(create(f, "objects",
+                       "{\"kind\":\"ict_service\",\"owner\":\"org-1\",\"provider\":\"org-1\","
+                       "\"name\":{\"ru\":\"Услуга\"},\"service_type\":\"infrastructure_provision\","
+                       "\"stage\":\"creation\"}",
+                       "svc-1"));
+    assert_int_equal(registry_referrers(f->reg, &f->actor, "org-1", 0, &found, &e), 0);
+    assert_int_equal(json_array_size(json_object_get(found, "groups")), 1);
+    assert_non_null(referrer_group(found, "ict_service", "provider", ""));
     json_decref(found);
     /* master data are read by signed-in users only */
     struct actor anon = ACTOR_ANONYMOUS, rd = reader();
