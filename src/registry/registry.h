@@ -284,6 +284,20 @@ int registry_view(struct registry *r, const struct actor *a, const char *collect
                   const char *id, const char *name, size_t max_records, json_t **out,
                   struct err *e);
 
+/* The live records that name record id through a ref field (a ref, a
+ * list of refs, a ref sub-field of an object or of a list's items; not the
+ * owner, not relations) that a may read, judged without the restricted
+ * fields a may not read: {"groups": [{kind, collection, field, [sub],
+ * count, items: [{id, name}]}], "complete": bool}, a group per kind and
+ * field in the order met (kinds by id). A group lists at most max records
+ * (0: REGISTRY_REFERRERS_MAX) and counts them all; at most
+ * REGISTRY_REFERRERS_MAX_SCAN referring records are looked at (complete
+ * false when there were more). */
+#define REGISTRY_REFERRERS_MAX 500
+#define REGISTRY_REFERRERS_MAX_SCAN 2000
+int registry_referrers(struct registry *r, const struct actor *a, const char *id, size_t max,
+                       json_t **out, struct err *e);
+
 /* Builds the in-memory filter index (for a serving process: lists, totals
  * and facets then come from memory). Call once, before serving. */
 int registry_enable_filter_index(struct registry *r, struct err *e);

@@ -194,6 +194,11 @@ void web_capmap_routes(struct web *w, struct router *rt);
 /* Links to the collection's map and matrices ([{label, href}], maybe
  * empty), for its list page. */
 json_t *web_capmap_links(struct page *pg, const struct model_collection *c);
+/* Appends to links ([{label, url}]) the maps and matrices narrowed to
+ * record id of kind k: those of every collection whose `filter` field is a
+ * ref that may name a record of k (a domain's capability map). */
+void web_capmap_record_links(struct page *pg, const struct model_kind *k, const char *id,
+                             json_t *links);
 /* One RFC 4180 row of a CSV file (page-registry.c's cells: formulas
  * defused, quoted when needed), then CRLF. */
 void web_csv_row(FILE *f, const char *const *cells, size_t n, char sep);

@@ -512,6 +512,41 @@ json_t *web_capmap_links(struct page *pg, const struct model_collection *c)
     return links;
 }
 
+/* Does the ref field `filter` of kind `of` name records of kind k? */
+static bool narrows_by(const struct model *m, const char *of, const char *filter,
+                       const struct model_kind *k)
+{
+    const struct model_kind *ok = filter ? model_kind(m, of) : NULL;
+    const struct model_field *f = ok ? model_field(ok, filter) : NULL;
+    for (size_t i = 0; f && f->type == FT_REF && i < f->n_ref_kinds; i++)
+        if (strcmp(f->ref_kinds[i], k->id) == 0)
+            return true;
+    return false;
+}
+
+void web_capmap_record_links(struct page *pg, const struct model_kind *k, const char *id,
+                             json_t *links)
+{
+    const struct model *m = pg->w->api->model;
+    for (size_t i = 0; i < model_n_collections(m); i++) {
+        const struct model_collection *c = model_collection_at(m, i);
+        const struct model_map *map = c->map;
+        if (map && narrows_by(m, map->kind, map->filter, k))
+            json_array_append_new(
+                links, json_pack("{s:s, s:s}", "label",
+                                 arena_printf(pg->req->arena, "%s: %s", page_tr(pg, TR("Map")),
+                                              web_label(pg->lang, c->label)),
+                                 "url", page_url(pg, "/%s/map?%s=%s", c->id, map->filter, id)));
+        for (size_t j = 0; c->n_kinds && j < c->n_matrices; j++)
+            if (narrows_by(m, c->kinds[0], c->matrices[j].filter, k))
+                json_array_append_new(
+                    links, json_pack("{s:s, s:s}", "label",
+                                     web_label(pg->lang, c->matrices[j].label), "url",
+                                     page_url(pg, "/%s/matrix/%s?%s=%s", c->id, c->matrices[j].id,
+                                              c->matrices[j].filter, id)));
+    }
+}
+
 /* The map and matrix pages of every collection that declares them. */
 void web_capmap_routes(struct web *w, struct router *rt)
 {

@@ -519,6 +519,72 @@ static json_t *relations_section(struct page *pg, const char *coll, const char *
     return cr->items;
 }
 
+/* The label of kind k's field (and of its sub-field sub, when given, of
+ * an object or of a list's items): "Attributes: Storage source". */
+static const char *ref_field_label(const struct page *pg, const struct model_kind *k,
+                                   const char *field, const char *sub)
+{
+    const struct model_field *f = model_field(k, field);
+    if (!f)
+        return NULL;
+    const char *label = web_label(pg->lang, f->label);
+    if (!*sub)
+        return label;
+    const struct model_field *o = f->type == FT_LIST ? f->item : f;
+    for (size_t i = 0; o && i < o->n_sub; i++)
+        if (strcmp(o->sub[i].name, sub) == 0)
+            return arena_printf(pg->req->arena, "%s: %s", label,
+                                web_label(pg->lang, o->sub[i].label));
+    return NULL;
+}
+
+/* The records that name this one through their ref fields, by kind and
+ * field, as the visitor may read them (registry_referrers): at most
+ * CARD_REFERRERS each, with how many there are. NULL when none. */
+#define CARD_REFERRERS 20
+static json_t *referrers_section(struct page *pg, const char *id)
+{
+    json_t *found = NULL;
+    struct err e = ERR_INIT;
+    if (registry_referrers(pg->w->api->reg, &pg->actor, id, CARD_REFERRERS, &found, &e) < 0)
+        return NULL;
+    const struct model *m = pg->w->api->model;
+    json_t *groups = json_array();
+    size_t i;
+    json_t *g;
+    json_array_foreach (json_object_get(found, "groups"), i, g) {
+        const struct model_kind *k = model_kind(m, sv(g, "kind"));
+        const char *label = k ? ref_field_label(pg, k, sv(g, "field"), sv(g, "sub")) : NULL;
+        if (!label)
+            continue;
+        json_t *items = json_array();
+        size_t j;
+        json_t *x;
+        json_array_foreach (json_object_get(g, "items"), j, x) {
+            const char *name = web_name(pg->lang, json_object_get(x, "name"));
+            json_t *o = json_pack("{s:s}", "name", *name ? name : sv(x, "id"));
+            const char *url = card_url(pg, k, sv(x, "id"));
+            if (url)
+                json_object_set_new(o, "url", json_string(url));
+            json_array_append_new(items, o);
+        }
+        json_int_t count = json_integer_value(json_object_get(g, "count"));
+        json_int_t shown = (json_int_t)json_array_size(items);
+        json_array_append_new(groups, json_pack("{s:s, s:s, s:o, s:I, s:I, s:b}", "kind",
+                                                web_label(pg->lang, k->label), "field", label,
+                                                "items", items, "count", count, "shown", shown,
+                                                "more", count > shown));
+    }
+    bool complete = json_is_true(json_object_get(found, "complete"));
+    json_decref(found);
+    if (!json_array_size(groups)) {
+        json_decref(groups);
+        return NULL;
+    }
+    return json_pack("{s:o, s:b, s:i}", "groups", groups, "incomplete", !complete, "scan",
+                     REGISTRY_REFERRERS_MAX_SCAN);
+}
+
 /* The label of a member of a record of kind k in the history. */
 static const char *member_label(const struct page *pg, const struct model_kind *k, const char *name,
                                 const struct model_field **f)
@@ -979,9 +1045,14 @@ static void card_render(struct page *pg, const char *coll, const char *id, int s
 
     json_object_set_new(d, "relations", rels ? rels : json_array());
     flag(d, "relations");
+    json_t *refs = referrers_section(pg, id);
+    if (refs)
+        json_object_set_new(d, "referrers", refs);
     page_rule_checks(pg, k, coll, id, rec); /* the rules' checks: for the report's readers */
     json_object_set_new(d, "trace_url", json_string(page_url(pg, "/%s/%s/trace", coll, id)));
-    json_object_set_new(d, "views", card_view_links(pg, k, coll, id));
+    json_t *views = card_view_links(pg, k, coll, id);
+    web_capmap_record_links(pg, k, id, views);
+    json_object_set_new(d, "views", views);
     flag(d, "views");
     json_object_set_new(d, "has_graph", json_boolean(svg.len > 0));
     json_t *hist = history_section(pg, k, coll, id, hide);

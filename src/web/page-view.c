@@ -227,6 +227,9 @@ static void h_view(struct http_req *req, struct http_resp *resp, void *ctx)
     json_object_set_new(pg.data, "kind", json_string(web_label(pg.lang, k->label)));
     json_object_set_new(pg.data, "card_url", json_string(page_url(&pg, "/%s/%s", coll, id)));
     json_object_set_new(pg.data, "trace_url", json_string(page_url(&pg, "/%s/%s/trace", coll, id)));
+    json_t *maps = json_array(); /* a domain's page leads to its capability map */
+    web_capmap_record_links(&pg, k, id, maps);
+    json_object_set_new(pg.data, "maps", maps);
     json_object_set_new(pg.data, "fields", view_fields(&pg, k, v, rec));
     json_t *names = json_object();
     json_t *sections = view_sections(&pg, v, view, names);

@@ -1480,6 +1480,99 @@ static void test_inherited_only_from_readable_bases(void **state)
     model_free(m);
 }
 
+/* The group of referrers of kind/field/sub ("" none) in a
+ * registry_referrers answer, or NULL. */
+static const json_t *referrer_group(const json_t *found, const char *kind, const char *field,
+                                    const char *sub)
+{
+    size_t i;
+    const json_t *g;
+    json_array_foreach (json_object_get(found, "groups"), i, g) {
+        const char *gs = json_string_value(json_object_get(g, "sub"));
+        if (strcmp(json_string_value(json_object_get(g, "kind")), kind) == 0 &&
+            strcmp(json_string_value(json_object_get(g, "field")), field) == 0 &&
+            strcmp(gs ? gs : "", sub) == 0)
+            return g;
+    }
+    return NULL;
+}
+
+/* What a card lists as referring to a record: the records whose ref
+ * fields name it, a ref sub-field of a list's items too, grouped by kind
+ * and field, each counted once per group however many items name it,
+ * listed up to the cap, for readers who may read them; not the owner, not
+ * a relation's fields. */
+static void test_referrers(void **state)
+{
+    struct fx *f = *state;
+    json_decref(make_org(f, "org-1"));
+    json_decref(make_system(f, "is-1", "org-1"));
+    json_decref(make_system(f, "is-2", "org-1"));
+    json_decref(
+        create(f, "master_data",
+               "{\"kind\":\"data_subject\",\"name\":{\"ru\":\"ФЛ\"},\"attributes\":["
+               "{\"name\":\"ИИН\",\"source\":\"is-1\"},{\"name\":\"ФИО\",\"source\":\"is-1\"}]}",
+               "subj"));
+    for (int i = 1; i <= 3; i++) {
+        char id[8], body[256];
+        snprintf(id, sizeof id, "t%d", i);
+        snprintf(body, sizeof body,
+                 "{\"kind\":\"data_type\",\"base\":\"subj\",\"name\":{\"ru\":\"Тип %d\"},"
+                 "\"attributes\":[{\"name\":\"a%d\",\"source\":\"is-1\"}]}",
+                 i, i);
+        json_decref(create(f, "master_data", body, id));
+    }
+    json_decref(create(f, "relations",
+                       "{\"type\":\"exchanges_data_with\",\"source\":\"is-2\",\"target\":\"is-1\","
+                       "\"data_types\":[\"subj\"],\"channel\":\"direct\"}",
+                       NULL));
+    json_t *found = NULL;
+    struct err e = ERR_INIT;
+    assert_int_equal(registry_referrers(f->reg, &f->actor, "is-1", 2, &found, &e), 0);
+    assert_true(json_is_true(json_object_get(found, "complete")));
+    assert_int_equal(json_array_size(json_object_get(found, "groups")), 2);
+    const json_t *g = referrer_group(found, "data_subject", "attributes", "source");
+    assert_non_null(g);
+    assert_int_equal(json_integer_value(json_object_get(g, "count")), 1);
+    g = referrer_group(found, "data_type", "attributes", "source");
+    assert_non_null(g);
+    assert_int_equal(json_integer_value(json_object_get(g, "count")), 3);
+    assert_int_equal(json_array_size(json_object_get(g, "items")), 2);
+    assert_string_equal(
+        json_string_value(json_object_get(json_array_get(json_object_get(g, "items"), 0), "id")),
+        "t1");
+    json_decref(found);
+    /* a base by its ref field; the flow that carries it is a relation */
+    assert_int_equal(registry_referrers(f->reg, &f->actor, "subj", 0, &found, &e), 0);
+    assert_int_equal(json_array_size(json_object_get(found, "groups")), 1);
+    g = referrer_group(found, "data_type", "base", "");
+    assert_non_null(g);
+    assert_int_equal(json_integer_value(json_object_get(g, "count")), 3);
+    json_decref(found);
+    /* the owner is not a ref field: the organisation's own section shows
+     * it; a ref field that names the owner counts */
+    assert_int_equal(registry_referrers(f->reg, &f->actor, "org-1", 0, &found, &e), 0);
+    assert_int_equal(json_array_size(json_object_get(found, "groups")), 0);
+    json_decref(found);
+    json_decref(create(f, "objects",
+                       "{\"kind\":\"ict_service\",\"owner\":\"org-1\",\"provider\":\"org-1\","
+                       "\"name\":{\"ru\":\"Услуга\"},\"service_type\":\"infrastructure_provision\","
+                       "\"stage\":\"creation\"}",
+                       "svc-1"));
+    assert_int_equal(registry_referrers(f->reg, &f->actor, "org-1", 0, &found, &e), 0);
+    assert_int_equal(json_array_size(json_object_get(found, "groups")), 1);
+    assert_non_null(referrer_group(found, "ict_service", "provider", ""));
+    json_decref(found);
+    /* master data are read by signed-in users only */
+    struct actor anon = ACTOR_ANONYMOUS, rd = reader();
+    assert_int_equal(registry_referrers(f->reg, &anon, "is-1", 0, &found, &e), 0);
+    assert_int_equal(json_array_size(json_object_get(found, "groups")), 0);
+    json_decref(found);
+    assert_int_equal(registry_referrers(f->reg, &rd, "is-1", 0, &found, &e), 0);
+    assert_int_equal(json_array_size(json_object_get(found, "groups")), 2);
+    json_decref(found);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1506,6 +1599,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_one_source_per_attribute, setup, teardown),
         cmocka_unit_test_setup_teardown(test_digitisation_of_a_capability, setup, teardown),
         cmocka_unit_test_setup_teardown(test_legacy_flows_migrate, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_referrers, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
