@@ -877,7 +877,9 @@ int workflow_queue(struct workflow *w, const struct actor *a, json_t **out, stru
     while ((rc = store_step(st, e)) == STORE_ROW) {
         json_t *rec = json_loads(store_col_text(st, 5), 0, NULL);
         const struct model_kind *k = rec ? kind_of(w, rec) : NULL;
-        if (!k || !k->workflow) {
+        /* only what this verifier decides on (an architect of the
+         * integrator agrees the ICP EG, it does not register objects) */
+        if (!k || !k->workflow || !authz_may(w->rights, a, RA_VERIFY, k->id, owner_of(rec))) {
             json_decref(rec);
             continue;
         }

@@ -141,6 +141,10 @@ def test_the_icp_eg_architecture_agreed_with_one_component_with_the_integrator()
         'submit', 'return_integrator', 'submit', 'agree_integrator', 'agree_authority'], tl
     assert [e['transition'] for e in get('/api/v1/icp_architecture/icp-env-prod/workflow')['events']] \
         == ['submit', 'agree_integrator', 'agree_authority']
+    # the integrator's architects agree it, and only that: the objects that
+    # await the verifier are not in their queue
+    queue = SRV.get('/api/v1/verification-queue', token=SRV.token('integrator-architect'))
+    assert queue.status == 200 and queue.json()['items'] == [], queue
 
 
 def test_the_information_systems_and_infrastructure_layers():
