@@ -519,6 +519,12 @@ def test_the_icp_architecture_is_agreed():
     who = sign_in('approver', INTEGRATOR)
     card = text(page(f'/ru/icp_architecture/{other["id"]}', who))
     assert 'На согласовании у уполномоченного органа' in card, card
+    # its path, one step per body, the authorized body's the current one
+    assert [x.strip() for x in re.findall(r'segment-label">([^<]*)', card)] == [
+        'Черновик', 'На согласовании у сервисного интегратора',
+        'На согласовании у уполномоченного органа', 'Согласовано'], card
+    assert re.search(r'aria-current="step"><span class="usa-step-indicator__segment-label">'
+                     r'На согласовании у уполномоченного органа', card), card
     assert f'/ru/icp_architecture/{other["id"]}/verify' in card, card
     form = text(page(f'/ru/icp_architecture/{other["id"]}/verify', who))
     assert 'Согласовать от уполномоченного органа' in form, form
