@@ -56,15 +56,14 @@ static bool holds_one(const struct rights *r, const struct actor *a, const char 
 }
 
 bool authz_may_take(const struct rights *r, const struct actor *a, enum rights_action action,
-                    const char *kind, const char *record_org, const char *const *by,
-                    size_t n_by)
+                    const char *kind, const char *record_org, const char *const *by, size_t n_by)
 {
     return authz_may(r, a, action, kind, record_org) && holds_one(r, a, by, n_by);
 }
 
 int authz_check_take(const struct rights *r, const struct actor *a, enum rights_action action,
-                     const char *kind, const char *record_org, const char *const *by,
-                     size_t n_by, struct err *e)
+                     const char *kind, const char *record_org, const char *const *by, size_t n_by,
+                     struct err *e)
 {
     if (authz_check(r, a, action, kind, record_org, e) < 0)
         return -1;

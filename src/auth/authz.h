@@ -28,11 +28,10 @@ int authz_check(const struct rights *r, const struct actor *a, enum rights_actio
  * n_by > 0), one of those roles too? The check fails with 403 naming
  * them. */
 bool authz_may_take(const struct rights *r, const struct actor *a, enum rights_action action,
-                    const char *kind, const char *record_org, const char *const *by,
-                    size_t n_by);
+                    const char *kind, const char *record_org, const char *const *by, size_t n_by);
 int authz_check_take(const struct rights *r, const struct actor *a, enum rights_action action,
-                     const char *kind, const char *record_org, const char *const *by,
-                     size_t n_by, struct err *e);
+                     const char *kind, const char *record_org, const char *const *by, size_t n_by,
+                     struct err *e);
 /* System actions on every organisation (not only the actor's own): the
  * integrator's and administrators' duties. */
 bool authz_may_everywhere(const struct rights *r, const struct actor *a,

@@ -301,8 +301,8 @@ static int check_workflow_roles(struct rights *r, struct err *e)
             const struct model_wf_transition *tr = &w->transitions[t];
             /* its debtors, then those who may take it */
             for (size_t d = 0; d < tr->n_opens + tr->n_by; d++) {
-                const char *role = d < tr->n_opens ? tr->opens[d].debtor_role
-                                                   : tr->by[d - tr->n_opens];
+                const char *role =
+                    d < tr->n_opens ? tr->opens[d].debtor_role : tr->by[d - tr->n_opens];
                 if (role && rights_role_index(r, role) < 0) {
                     err_set(e, 500, "invalid-rights", "roles",
                             "roles: the model's workflow '%s' (transition '%s') needs role '%s'",

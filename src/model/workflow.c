@@ -12,8 +12,8 @@ static const char *const WF_KEYS[] = {"label",       "status_field", "review_fie
                                       "stage_policy", "stage_dates", "stage_moves", NULL};
 static const char *const STATE_KEYS[] = {"label", "initial", "published", "coded", "locked", NULL};
 static const char *const TRANSITION_KEYS[] = {
-    "label",   "trigger",  "from",        "review_from", "to",     "review",
-    "complete", "remarks", "assign_code", "opens",       "closes", "by", "stamp", NULL};
+    "label",   "trigger",     "from",  "review_from", "to", "review", "complete",
+    "remarks", "assign_code", "opens", "closes",      "by", "stamp",  NULL};
 static const char *const DUTY_KEYS[] = {"policy", "debtor", NULL};
 static const char *const TRIGGERS[] = {"submit", "accept", "return", "update", NULL};
 
@@ -586,8 +586,8 @@ static int parse_workflow(struct loader *ld, const char *id, const json_t *v,
     const char *path = ld_sub(ld, "workflows", id);
     json_t *ts, *tv;
     const char *tid;
-    if (ld_name(ld, id, path) || ld_want_object(ld, v, path) || ld_check_keys(ld, v, path, WF_KEYS) ||
-        ld_label(ld, v, "label", path, &w->label) ||
+    if (ld_name(ld, id, path) || ld_want_object(ld, v, path) ||
+        ld_check_keys(ld, v, path, WF_KEYS) || ld_label(ld, v, "label", path, &w->label) ||
         ld_string(ld, v, "status_field", path, true, &w->status_field) ||
         ld_string(ld, v, "review_field", path, false, &w->review_field) ||
         ld_string(ld, v, "code_field", path, false, &w->code_field) ||
@@ -695,8 +695,7 @@ int parse_kind_workflow(struct loader *ld, const json_t *v, const char *path,
                            d->field, d->stage);
     }
     for (size_t t = 0; t < w->n_transitions; t++)
-        if (w->transitions[t].stamp &&
-            check_wf_field(ld, wp, k, w->transitions[t].stamp, FT_DATE))
+        if (w->transitions[t].stamp && check_wf_field(ld, wp, k, w->transitions[t].stamp, FT_DATE))
             return -1;
     if (check_wf_field(ld, wp, k, w->status_field, FT_ENUM) ||
         (w->code_field && check_wf_field(ld, wp, k, w->code_field, FT_STRING)) ||
@@ -795,14 +794,14 @@ json_t *workflows_json(const struct model *m)
         json_t *dates = json_object();
         for (const struct model_stage_date *d = w->stage_dates; d && d->stage; d++)
             json_object_set_new(dates, d->stage, json_string(d->field));
-        json_object_set_new(
-            out, w->id,
-            json_pack("{s:o, s:s, s:s?, s:s?, s:s?, s:s?, s:s?, s:o, s:o, s:o}", "label",
-                      model_label_json(w->label), "status_field", w->status_field, "review_field",
-                      w->review_field, "code_field", w->code_field, "code_pattern",
-                      w->code_pattern, "stage_field", w->stage_field, "stage_policy",
-                      w->stage_policy ? w->stage_policy->id : NULL, "stage_dates", dates,
-                      "states", states, "transitions", ts));
+        json_object_set_new(out, w->id,
+                            json_pack("{s:o, s:s, s:s?, s:s?, s:s?, s:s?, s:s?, s:o, s:o, s:o}",
+                                      "label", model_label_json(w->label), "status_field",
+                                      w->status_field, "review_field", w->review_field,
+                                      "code_field", w->code_field, "code_pattern", w->code_pattern,
+                                      "stage_field", w->stage_field, "stage_policy",
+                                      w->stage_policy ? w->stage_policy->id : NULL, "stage_dates",
+                                      dates, "states", states, "transitions", ts));
     }
     return out;
 }

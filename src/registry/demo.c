@@ -17,7 +17,9 @@ static bool names_later(const json_t *v, const json_t *ids, const json_t *made)
                !json_object_get(made, json_string_value(v));
     size_t i;
     const json_t *x;
-    json_array_foreach(v, i, x) if (names_later(x, ids, made)) return true;
+    json_array_foreach (v, i, x)
+        if (names_later(x, ids, made))
+            return true;
     return false;
 }
 
@@ -108,12 +110,10 @@ int demo_load(struct registry *r, const char *json, size_t len, struct err *e)
     json_t *ids = json_object(), *made = json_object(), *later = json_array();
     const char *section;
     const json_t *items;
-    json_object_foreach(doc, section, items)
-    {
+    json_object_foreach (doc, section, items) {
         size_t i;
         const json_t *item;
-        json_array_foreach(model_collection(r->model, section) ? items : NULL, i, item)
-        {
+        json_array_foreach (model_collection(r->model, section) ? items : NULL, i, item) {
             const char *id = json_string_value(json_object_get(item, "id"));
             if (id)
                 json_object_set_new(ids, id, json_true());
@@ -123,21 +123,19 @@ int demo_load(struct registry *r, const char *json, size_t len, struct err *e)
     int rc = c ? 0 : -1;
     /* every member named after a collection of the model, in file order;
      * the others are the caller's */
-    json_object_foreach(doc, section, items)
-    {
+    json_object_foreach (doc, section, items) {
         (void)items;
         if (rc == 0 && model_collection(r->model, section))
             rc = load_section(r, &a, doc, section, ids, made, later, &count, e);
     }
     size_t i;
     const json_t *l;
-    json_array_foreach(later, i, l)
-    {
+    json_array_foreach (later, i, l) {
         json_t *out = NULL;
         const char *coll = json_string_value(json_object_get(l, "collection"));
         const char *id = json_string_value(json_object_get(l, "id"));
-        if (rc == 0 && (rc = registry_patch(r, &a, coll, id, -1, json_object_get(l, "patch"),
-                                            &out, e)) < 0)
+        if (rc == 0 &&
+            (rc = registry_patch(r, &a, coll, id, -1, json_object_get(l, "patch"), &out, e)) < 0)
             err_prefix(e, "demo %s %.60s: ", coll, id);
         json_decref(out);
     }

@@ -775,8 +775,7 @@ static json_t *steps(struct page *pg, const struct model_workflow *w, const char
 {
     const struct model_wf_state *path[PATH_MAX_STEPS] = {model_wf_initial(w)};
     size_t n = path[0] ? 1 : 0;
-    const struct model_wf_transition *t =
-        n ? model_wf_find(w, WF_SUBMIT, path[0]->id, NULL) : NULL;
+    const struct model_wf_transition *t = n ? model_wf_find(w, WF_SUBMIT, path[0]->id, NULL) : NULL;
     while (t && n < PATH_MAX_STEPS) {
         bool seen = false;
         for (size_t i = 0; i < n; i++)

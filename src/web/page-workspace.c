@@ -568,8 +568,8 @@ static void render_verify(struct page *pg, int status, const struct model_kind *
      * agreement) */
     const struct model_workflow *w = k->workflow;
     const char *st = json_string_value(json_object_get(rec, w->status_field));
-    const char *rv = w->review_field ? json_string_value(json_object_get(rec, w->review_field))
-                                     : NULL;
+    const char *rv =
+        w->review_field ? json_string_value(json_object_get(rec, w->review_field)) : NULL;
     const struct model_wf_transition *acc = model_wf_find(w, WF_ACCEPT, st, rv);
     const struct model_wf_transition *ret = model_wf_find(w, WF_RETURN, st, rv);
     json_object_set_new(d, "accept_label",

@@ -330,9 +330,9 @@ static int take(struct workflow *w, struct store_conn *c, const struct actor *a,
     }
     if (t->stamp) {
         char day[16];
-        json_object_set_new(next, t->stamp,
-                            json_string(time_format_date(calsvc_local_day(w->cal, now_ms), day,
-                                                         sizeof day)));
+        json_object_set_new(
+            next, t->stamp,
+            json_string(time_format_date(calsvc_local_day(w->cal, now_ms), day, sizeof day)));
     }
     if (t->assign_code) {
         char code[128];
@@ -781,8 +781,8 @@ static json_t *possible(struct workflow *w, const struct actor *a, const struct 
     for (size_t i = 0; i < sizeof triggers / sizeof triggers[0]; i++) {
         const struct model_wf_transition *t = model_wf_find(
             wf, triggers[i], text_of(rec, wf->status_field), text_of(rec, wf->review_field));
-        if (t && authz_may_take(w->rights, a, action_of(triggers[i]), k->id, owner_of(rec),
-                                t->by, t->n_by))
+        if (t && authz_may_take(w->rights, a, action_of(triggers[i]), k->id, owner_of(rec), t->by,
+                                t->n_by))
             json_array_append_new(can, json_string(model_wf_trigger_name(triggers[i])));
     }
     return can;
