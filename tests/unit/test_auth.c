@@ -583,8 +583,8 @@ static void test_workflow_step_roles(void **state)
     assert_false(authz_may_take(r, &oper, RA_VERIFY, kind, org, NULL, 0));
     assert_true(authz_may_take(r, &sys, RA_VERIFY, kind, org, second->by, second->n_by));
     e = (struct err)ERR_INIT;
-    assert_int_equal(
-        authz_check_take(r, &arch, RA_VERIFY, kind, org, second->by, second->n_by, &e), -1);
+    assert_int_equal(authz_check_take(r, &arch, RA_VERIFY, kind, org, second->by, second->n_by, &e),
+                     -1);
     assert_int_equal(e.status, 403);
     assert_non_null(strstr(e.detail, "approver"));
     rights_free(r);
