@@ -1,6 +1,7 @@
 /* authz: applies the rights matrix to an actor. */
 #include "auth/authz.h"
 
+#include <stdint.h>
 #include <string.h>
 
 static bool writes(enum rights_action action)
@@ -41,6 +42,41 @@ int authz_check(const struct rights *r, const struct actor *a, enum rights_actio
                 const char *kind, const char *record_org, struct err *e)
 {
     return authz_may(r, a, action, kind, record_org) ? 0 : refuse(a, action, kind, e);
+}
+
+static bool holds_one(const struct rights *r, const struct actor *a, const char *const *by,
+                      size_t n_by)
+{
+    for (size_t i = 0; i < n_by; i++) {
+        int role = rights_role_index(r, by[i]);
+        if (role >= 0 && (a->roles & (UINT32_C(1) << role)))
+            return true;
+    }
+    return n_by == 0 || a->system;
+}
+
+bool authz_may_take(const struct rights *r, const struct actor *a, enum rights_action action,
+                    const char *kind, const char *record_org, const char *const *by, size_t n_by)
+{
+    return authz_may(r, a, action, kind, record_org) && holds_one(r, a, by, n_by);
+}
+
+int authz_check_take(const struct rights *r, const struct actor *a, enum rights_action action,
+                     const char *kind, const char *record_org, const char *const *by, size_t n_by,
+                     struct err *e)
+{
+    if (authz_check(r, a, action, kind, record_org, e) < 0)
+        return -1;
+    if (holds_one(r, a, by, n_by))
+        return 0;
+    char roles[200] = "";
+    size_t n = 0;
+    for (size_t i = 0; i < n_by && n < sizeof roles; i++) {
+        int w = snprintf(roles + n, sizeof roles - n, "%s%s", i ? ", " : "", by[i]);
+        n += w > 0 ? (size_t)w : 0;
+    }
+    err_set(e, 403, "forbidden", "", "this step is taken by another role (%s)", roles);
+    return -1;
 }
 
 /* No organisation id starts with this byte, so the record is never "own". */

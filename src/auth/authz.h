@@ -13,6 +13,7 @@
 #include "util/err.h"
 
 #include <stdbool.h>
+#include <stddef.h>
 
 /* May the actor do `action` on a record of `kind` belonging to record_org
  * ("" or NULL: no organisation)? */
@@ -22,6 +23,15 @@ bool authz_may(const struct rights *r, const struct actor *a, enum rights_action
  * anonymous) and a detail that names the action. */
 int authz_check(const struct rights *r, const struct actor *a, enum rights_action action,
                 const char *kind, const char *record_org, struct err *e);
+/* May the actor take a step of a workflow: `action` (its trigger's right)
+ * on the record and, when the step names the roles that take it (`by`,
+ * n_by > 0), one of those roles too? The check fails with 403 naming
+ * them. */
+bool authz_may_take(const struct rights *r, const struct actor *a, enum rights_action action,
+                    const char *kind, const char *record_org, const char *const *by, size_t n_by);
+int authz_check_take(const struct rights *r, const struct actor *a, enum rights_action action,
+                     const char *kind, const char *record_org, const char *const *by, size_t n_by,
+                     struct err *e);
 /* System actions on every organisation (not only the actor's own): the
  * integrator's and administrators' duties. */
 bool authz_may_everywhere(const struct rights *r, const struct actor *a,

@@ -291,21 +291,26 @@ static int load_doc(struct rloader *ld, const json_t *root)
     return 0;
 }
 
-/* The roles the model's workflows make debtors must exist here. */
+/* The roles the model's workflows make debtors, or let take a transition
+ * (`by`), must exist here. */
 static int check_workflow_roles(struct rights *r, struct err *e)
 {
     for (size_t i = 0; i < model_n_workflows(r->model); i++) {
         const struct model_workflow *w = model_workflow_at(r->model, i);
-        for (size_t t = 0; t < w->n_transitions; t++)
-            for (size_t d = 0; d < w->transitions[t].n_opens; d++) {
-                const char *role = w->transitions[t].opens[d].debtor_role;
+        for (size_t t = 0; t < w->n_transitions; t++) {
+            const struct model_wf_transition *tr = &w->transitions[t];
+            /* its debtors, then those who may take it */
+            for (size_t d = 0; d < tr->n_opens + tr->n_by; d++) {
+                const char *role =
+                    d < tr->n_opens ? tr->opens[d].debtor_role : tr->by[d - tr->n_opens];
                 if (role && rights_role_index(r, role) < 0) {
                     err_set(e, 500, "invalid-rights", "roles",
                             "roles: the model's workflow '%s' (transition '%s') needs role '%s'",
-                            w->id, w->transitions[t].id, role);
+                            w->id, tr->id, role);
                     return -1;
                 }
             }
+        }
     }
     return 0;
 }

@@ -451,8 +451,8 @@ static int demo_document(struct app *app, const struct actor *a, const json_t *d
 
 /* One workflow step of demo-kz.json's "workflow": "submit" (awaits the
  * verifier), "return" (submitted, then returned with its remarks),
- * "change" (a registered record edited with its patch: the change awaits
- * review). */
+ * "accept" (the decision its state awaits: one body's agreement), "change"
+ * (a registered record edited with its patch: the change awaits review). */
 static int demo_step(struct app *app, const struct actor *a, const json_t *s, struct err *e)
 {
     const char *act = jstr(s, "action"), *coll = jstr(s, "collection"), *id = jstr(s, "record");
@@ -460,6 +460,10 @@ static int demo_step(struct app *app, const struct actor *a, const json_t *s, st
     int rc;
     if (strcmp(act, "change") == 0) {
         rc = registry_patch(app->reg, a, coll, id, -1, json_object_get(s, "patch"), &out, e);
+    } else if (strcmp(act, "accept") == 0) {
+        json_t *body = json_pack("{s:s}", "decision", "accept");
+        rc = workflow_verify(app->wf, a, coll, id, -1, body, &out, e);
+        json_decref(body);
     } else if (strcmp(act, "submit") == 0 || strcmp(act, "return") == 0) {
         rc = workflow_submit(app->wf, a, coll, id, -1, &out, &gaps, e);
         if (rc == 0 && strcmp(act, "return") == 0) {

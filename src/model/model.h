@@ -177,6 +177,15 @@ struct model_wf_transition {
     size_t n_opens;
     const struct model_policy **closes; /* its obligations about the record */
     size_t n_closes;
+    /* The roles that may take it, besides the right of its trigger (an
+     * agreement by one body and then another: the same right, other
+     * roles); none listed: every holder of the right. Checked against the
+     * rights file at start. */
+    const char **by;
+    size_t n_by;
+    /* A read-only date field it sets to the local date of the step (the
+     * day of an agreement), or NULL. */
+    const char *stamp;
 };
 
 struct model_workflow {
@@ -184,8 +193,8 @@ struct model_workflow {
     struct i18n label;
     const char *status_field; /* enum field: one value per state */
     const char *review_field; /* enum field of review states, or NULL */
-    const char *code_field;   /* string field for the accounting code */
-    const char *code_pattern; /* {prefix}, {year}, {seq:N} */
+    const char *code_field;   /* string field for the accounting code, or NULL */
+    const char *code_pattern; /* {prefix}, {year}, {seq:N}; NULL: no codes */
     /* A change of the record's stage_field (its life-cycle stage) makes
      * the owner owe stage_policy: the data and documents of the new stage
      * (NULL: no such duty). */

@@ -12,8 +12,8 @@ static const char *const WF_KEYS[] = {"label",       "status_field", "review_fie
                                       "stage_policy", "stage_dates", "stage_moves", NULL};
 static const char *const STATE_KEYS[] = {"label", "initial", "published", "coded", "locked", NULL};
 static const char *const TRANSITION_KEYS[] = {
-    "label",   "trigger",  "from",        "review_from", "to",     "review",
-    "complete", "remarks", "assign_code", "opens",       "closes", NULL};
+    "label",   "trigger",     "from",  "review_from", "to", "review", "complete",
+    "remarks", "assign_code", "opens", "closes",      "by", "stamp",  NULL};
 static const char *const DUTY_KEYS[] = {"policy", "debtor", NULL};
 static const char *const TRIGGERS[] = {"submit", "accept", "return", "update", NULL};
 
@@ -444,6 +444,13 @@ static int parse_transition(struct loader *ld, const char *id, const json_t *v, 
         return ld_fail(ld, ld_sub(ld, path, "remarks"), "only a return takes remarks");
     if (t->assign_code && !t->to->coded)
         return ld_fail(ld, ld_sub(ld, path, "assign_code"), "state '%s' holds no code", t->to->id);
+    if (ld_string(ld, v, "stamp", path, false, &t->stamp))
+        return -1;
+    t->stamp = t->stamp ? ld_keep(ld, t->stamp) : NULL;
+    json_t *by;
+    if (ld_member(ld, v, "by", path, JSON_ARRAY, false, &by) ||
+        (by && ld_strings(ld, by, ld_sub(ld, path, "by"), true, &t->by, &t->n_by)))
+        return -1; /* role ids: checked by the rights file */
     return parse_state_list(ld, json_object_get(v, "from"), ld_sub(ld, path, "from"), w,
                             (const struct model_wf_state ***)&t->from, &t->n_from) ||
                    parse_review_from(ld, v, path, t) || parse_duties(ld, v, path, t) ||
@@ -579,21 +586,29 @@ static int parse_workflow(struct loader *ld, const char *id, const json_t *v,
     const char *path = ld_sub(ld, "workflows", id);
     json_t *ts, *tv;
     const char *tid;
-    if (ld_name(ld, id, path) || ld_want_object(ld, v, path) || ld_check_keys(ld, v, path, WF_KEYS) ||
-        ld_label(ld, v, "label", path, &w->label) ||
+    if (ld_name(ld, id, path) || ld_want_object(ld, v, path) ||
+        ld_check_keys(ld, v, path, WF_KEYS) || ld_label(ld, v, "label", path, &w->label) ||
         ld_string(ld, v, "status_field", path, true, &w->status_field) ||
         ld_string(ld, v, "review_field", path, false, &w->review_field) ||
-        ld_string(ld, v, "code_field", path, true, &w->code_field) ||
-        ld_string(ld, v, "code_pattern", path, true, &w->code_pattern) ||
-        parse_code_pattern(ld, w->code_pattern, ld_sub(ld, path, "code_pattern")) ||
+        ld_string(ld, v, "code_field", path, false, &w->code_field) ||
+        ld_string(ld, v, "code_pattern", path, false, &w->code_pattern) ||
+        (w->code_pattern &&
+         parse_code_pattern(ld, w->code_pattern, ld_sub(ld, path, "code_pattern"))) ||
         parse_states(ld, v, path, w) || parse_stage(ld, v, path, w) ||
         ld_member(ld, v, "transitions", path, JSON_OBJECT, true, &ts))
         return -1;
     w->id = ld_keep(ld, id);
     w->status_field = ld_keep(ld, w->status_field);
     w->review_field = w->review_field ? ld_keep(ld, w->review_field) : NULL;
-    w->code_field = ld_keep(ld, w->code_field);
-    w->code_pattern = ld_keep(ld, w->code_pattern);
+    if (!w->code_field != !w->code_pattern)
+        return ld_fail(ld, ld_sub(ld, path, w->code_field ? "code_pattern" : "code_field"),
+                       "code_field and code_pattern go together");
+    w->code_field = w->code_field ? ld_keep(ld, w->code_field) : NULL;
+    w->code_pattern = w->code_pattern ? ld_keep(ld, w->code_pattern) : NULL;
+    for (size_t i = 0; !w->code_field && i < w->n_states; i++)
+        if (w->states[i].coded)
+            return ld_fail(ld, ld_sub(ld, ld_sub(ld, path, "states"), w->states[i].id),
+                           "a coded state needs the workflow's code_field and code_pattern");
     w->transitions = arena_calloc(ld->m->arena, json_object_size(ts) + 1, sizeof *w->transitions);
     const char *tp = ld_sub(ld, path, "transitions");
     json_object_foreach(ts, tid, tv)
@@ -679,8 +694,11 @@ int parse_kind_workflow(struct loader *ld, const json_t *v, const char *path,
             return ld_fail(ld, wp, "its workflow needs a date field '%s' (when stage '%s' began)",
                            d->field, d->stage);
     }
+    for (size_t t = 0; t < w->n_transitions; t++)
+        if (w->transitions[t].stamp && check_wf_field(ld, wp, k, w->transitions[t].stamp, FT_DATE))
+            return -1;
     if (check_wf_field(ld, wp, k, w->status_field, FT_ENUM) ||
-        check_wf_field(ld, wp, k, w->code_field, FT_STRING) ||
+        (w->code_field && check_wf_field(ld, wp, k, w->code_field, FT_STRING)) ||
         (w->review_field && check_wf_field(ld, wp, k, w->review_field, FT_ENUM)))
         return -1;
     const struct model_enum *en = model_field(k, w->status_field)->enumeration;
@@ -705,7 +723,7 @@ int parse_kind_workflow(struct loader *ld, const json_t *v, const char *path,
             }
         }
     }
-    if (strstr(w->code_pattern, "{prefix}")) {
+    if (w->code_pattern && strstr(w->code_pattern, "{prefix}")) {
         size_t n = prefix ? strlen(prefix) : 0;
         bool ok = n > 0 && n <= CODE_PREFIX_MAX;
         for (size_t i = 0; ok && i < n; i++)
@@ -741,6 +759,14 @@ static json_t *transition_json(const struct model_wf_transition *t)
                           from, "to", t->to->id, "review", t->review, "complete", t->complete,
                           "remarks", t->remarks, "assign_code", t->assign_code, "opens", opens,
                           "closes", closes);
+    if (t->n_by) {
+        json_t *by = json_array();
+        for (size_t i = 0; i < t->n_by; i++)
+            json_array_append_new(by, json_string(t->by[i]));
+        json_object_set_new(o, "by", by);
+    }
+    if (t->stamp)
+        json_object_set_new(o, "stamp", json_string(t->stamp));
     if (t->n_review_from) {
         json_t *rf = json_array();
         for (size_t i = 0; i < t->n_review_from; i++)
@@ -768,14 +794,14 @@ json_t *workflows_json(const struct model *m)
         json_t *dates = json_object();
         for (const struct model_stage_date *d = w->stage_dates; d && d->stage; d++)
             json_object_set_new(dates, d->stage, json_string(d->field));
-        json_object_set_new(
-            out, w->id,
-            json_pack("{s:o, s:s, s:s?, s:s, s:s, s:s?, s:s?, s:o, s:o, s:o}", "label",
-                      model_label_json(w->label), "status_field", w->status_field, "review_field",
-                      w->review_field, "code_field", w->code_field, "code_pattern",
-                      w->code_pattern, "stage_field", w->stage_field, "stage_policy",
-                      w->stage_policy ? w->stage_policy->id : NULL, "stage_dates", dates,
-                      "states", states, "transitions", ts));
+        json_object_set_new(out, w->id,
+                            json_pack("{s:o, s:s, s:s?, s:s?, s:s?, s:s?, s:s?, s:o, s:o, s:o}",
+                                      "label", model_label_json(w->label), "status_field",
+                                      w->status_field, "review_field", w->review_field,
+                                      "code_field", w->code_field, "code_pattern", w->code_pattern,
+                                      "stage_field", w->stage_field, "stage_policy",
+                                      w->stage_policy ? w->stage_policy->id : NULL, "stage_dates",
+                                      dates, "states", states, "transitions", ts));
     }
     return out;
 }

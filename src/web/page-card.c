@@ -830,31 +830,40 @@ static bool can(const json_t *tl, enum wf_trigger t)
 }
 
 /* The workflow's main path as steps (its initial state, where submission
- * leads, where acceptance leads), the record's state marked: a state off
- * the path from which it is submitted again (returned) stands in the first
+ * leads, where each acceptance leads in turn: one for a registration, one
+ * per body for an agreement), the record's state marked: a state off the
+ * path from which it is submitted again (returned) stands in the first
  * step. */
+#define PATH_MAX_STEPS 6
+
 static json_t *steps(struct page *pg, const struct model_workflow *w, const char *status,
                      const char *review)
 {
-    const struct model_wf_state *path[3] = {model_wf_initial(w), NULL, NULL};
-    const struct model_wf_transition *t =
-        path[0] ? model_wf_find(w, WF_SUBMIT, path[0]->id, NULL) : NULL;
-    path[1] = t ? t->to : NULL;
-    t = path[1] ? model_wf_find(w, WF_ACCEPT, path[1]->id, NULL) : NULL;
-    path[2] = t ? t->to : NULL;
+    const struct model_wf_state *path[PATH_MAX_STEPS] = {model_wf_initial(w)};
+    size_t n = path[0] ? 1 : 0;
+    const struct model_wf_transition *t = n ? model_wf_find(w, WF_SUBMIT, path[0]->id, NULL) : NULL;
+    while (t && n < PATH_MAX_STEPS) {
+        bool seen = false;
+        for (size_t i = 0; i < n; i++)
+            seen = seen || path[i] == t->to;
+        if (seen)
+            break;
+        path[n++] = t->to;
+        t = model_wf_find(w, WF_ACCEPT, t->to->id, NULL);
+    }
     int at = -1;
-    for (int i = 0; i < 3 && status; i++)
-        if (path[i] && strcmp(path[i]->id, status) == 0)
-            at = i;
+    for (size_t i = 0; i < n && status; i++)
+        if (strcmp(path[i]->id, status) == 0)
+            at = (int)i;
     const struct model_wf_state *cur = status ? model_wf_state(w, status) : NULL;
     if (at < 0 && cur && model_wf_find(w, WF_SUBMIT, status, review))
         at = 0;
     json_t *out = json_array();
-    for (int i = 0; i < 3 && path[i]; i++) {
-        const struct model_wf_state *s = i == at && cur ? cur : path[i];
+    for (size_t i = 0; i < n; i++) {
+        const struct model_wf_state *s = (int)i == at && cur ? cur : path[i];
         json_array_append_new(out,
                               json_pack("{s:s, s:b, s:b}", "label", web_label(pg->lang, s->label),
-                                        "done", i < at, "current", i == at));
+                                        "done", (int)i < at, "current", (int)i == at));
     }
     return out;
 }

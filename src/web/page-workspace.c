@@ -563,6 +563,21 @@ static void render_verify(struct page *pg, int status, const struct model_kind *
     json_object_set_new(d, "has_relations", json_boolean(json_array_size(rels) > 0));
     json_object_set_new(d, "relations", rels);
     json_object_set_new(d, "general", json_string(form_value(pg, "remark")));
+    /* the buttons say the steps the record awaits, as the workflow names
+     * them (a registration, an acceptance of changes, one body's
+     * agreement) */
+    const struct model_workflow *w = k->workflow;
+    const char *st = json_string_value(json_object_get(rec, w->status_field));
+    const char *rv =
+        w->review_field ? json_string_value(json_object_get(rec, w->review_field)) : NULL;
+    const struct model_wf_transition *acc = model_wf_find(w, WF_ACCEPT, st, rv);
+    const struct model_wf_transition *ret = model_wf_find(w, WF_RETURN, st, rv);
+    json_object_set_new(d, "accept_label",
+                        json_string(acc ? web_label(pg->lang, acc->label)
+                                        : page_tr(pg, TR("Verify and register"))));
+    json_object_set_new(d, "return_label",
+                        json_string(ret ? web_label(pg->lang, ret->label)
+                                        : page_tr(pg, TR("Return with remarks"))));
     json_object_set_new(d, "action", json_string(page_url(pg, "/%s/%s/verify", coll, id)));
     json_object_set_new(d, "card_url", json_string(page_url(pg, "/%s/%s", coll, id)));
     json_object_set_new(d, "queue_url", json_string(page_url(pg, "/verification")));

@@ -294,8 +294,10 @@ static int notify_owner(struct workflow *w, struct store_conn *c, const struct m
         else if (code && t->assign_code)
             snprintf(subject[l], sizeof subject[l], i18n_tr(l, TR("Registered: «%s» %s")), one,
                      code);
-        else
+        else if (t->n_review_from && !t->review)
             snprintf(subject[l], sizeof subject[l], i18n_tr(l, TR("Changes accepted: «%s»")), one);
+        else /* a step of a longer path (an agreement): the step's own name */
+            snprintf(subject[l], sizeof subject[l], "%s: «%s»", label_in(t->label, l), one);
     }
     struct acct_texts tx = {{subject[0], subject[1], subject[2]}, {b[0].p, b[1].p, b[2].p}};
     int rc = accounts_notify(w->ac, c, owner_of(next), "owner-editor",
@@ -325,6 +327,12 @@ static int take(struct workflow *w, struct store_conn *c, const struct actor *a,
             json_object_set_new(next, wf->review_field, json_string(t->review));
         else
             json_object_del(next, wf->review_field);
+    }
+    if (t->stamp) {
+        char day[16];
+        json_object_set_new(
+            next, t->stamp,
+            json_string(time_format_date(calsvc_local_day(w->cal, now_ms), day, sizeof day)));
     }
     if (t->assign_code) {
         char code[128];
@@ -371,6 +379,9 @@ static int step_fn(void *ctx, struct store_conn *c, const json_t *cur, json_t *n
                 s->trigger == WF_SUBMIT ? "submitted" : "verified now");
         return -1;
     }
+    if (authz_check_take(w->rights, s->a, action_of(s->trigger), k->id, owner_of(cur), t->by,
+                         t->n_by, e) < 0)
+        return -1;
     if (t->complete) {
         json_t *gaps;
         if (record_gaps(w, k, cur, s->fields_only, &gaps, e) < 0)
@@ -770,7 +781,8 @@ static json_t *possible(struct workflow *w, const struct actor *a, const struct 
     for (size_t i = 0; i < sizeof triggers / sizeof triggers[0]; i++) {
         const struct model_wf_transition *t = model_wf_find(
             wf, triggers[i], text_of(rec, wf->status_field), text_of(rec, wf->review_field));
-        if (t && authz_may(w->rights, a, action_of(triggers[i]), k->id, owner_of(rec)))
+        if (t && authz_may_take(w->rights, a, action_of(triggers[i]), k->id, owner_of(rec), t->by,
+                                t->n_by))
             json_array_append_new(can, json_string(model_wf_trigger_name(triggers[i])));
     }
     return can;
@@ -865,7 +877,9 @@ int workflow_queue(struct workflow *w, const struct actor *a, json_t **out, stru
     while ((rc = store_step(st, e)) == STORE_ROW) {
         json_t *rec = json_loads(store_col_text(st, 5), 0, NULL);
         const struct model_kind *k = rec ? kind_of(w, rec) : NULL;
-        if (!k || !k->workflow) {
+        /* only what this verifier decides on (an architect of the
+         * integrator agrees the ICP EG, it does not register objects) */
+        if (!k || !k->workflow || !authz_may(w->rights, a, RA_VERIFY, k->id, owner_of(rec))) {
             json_decref(rec);
             continue;
         }
@@ -890,6 +904,16 @@ int workflow_queue(struct workflow *w, const struct actor *a, json_t **out, stru
     }
     *out = json_pack("{s:o}", "items", items);
     return 0;
+}
+
+/* Acceptances one carried-over record may take on its way to publication:
+ * more than any workflow's path. */
+#define MAX_ACCEPTS 8
+
+static bool published_now(struct workflow *w, const json_t *rec)
+{
+    const struct model_kind *k = rec ? kind_of(w, rec) : NULL;
+    return !k || model_record_published(k, rec);
 }
 
 int workflow_register_complete(struct workflow *w, const struct actor *a, int *n,
@@ -935,9 +959,17 @@ int workflow_register_complete(struct workflow *w, const struct actor *a, int *n
         json_decref(out);
         json_decref(s.gaps);
         out = NULL;
-        if (rc == STORE_DONE && workflow_verify(w, a, coll, id, -1, accept, &out, e) < 0)
-            rc = STORE_ERROR;
-        json_decref(out);
+        /* accepted at every step of its path until published (an agreement
+         * takes one acceptance per body) */
+        for (size_t step = 0; rc == STORE_DONE && step < MAX_ACCEPTS; step++) {
+            if (workflow_verify(w, a, coll, id, -1, accept, &out, e) < 0)
+                rc = STORE_ERROR;
+            bool published = rc == STORE_DONE && published_now(w, out);
+            json_decref(out);
+            out = NULL;
+            if (published)
+                break;
+        }
         json_decref(accept);
         if (rc == STORE_DONE)
             (*n)++;

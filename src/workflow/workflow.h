@@ -57,7 +57,9 @@ int workflow_timeline(struct workflow *w, const struct actor *a, const char *col
 int workflow_queue(struct workflow *w, const struct actor *a, json_t **out, struct err *e);
 
 /* Submits and accepts every record still in its initial state whose
- * needed fields are filled; *n gets how many were registered. For the
+ * needed fields are filled, at each step of its workflow until it is
+ * published (an agreement: once per body); *n gets how many were
+ * registered. For the
  * demo only, whose records stand for ones carried over from an earlier
  * registry: their documents are not on the portal, so they are registered
  * on their data alone and their cards show the documents still owed.

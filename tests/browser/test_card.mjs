@@ -3,7 +3,8 @@
 // relations' picture clickable, an upload with JavaScript showing its
 // progress bar, an upload without JavaScript, and on a phone; the owner's
 // control panel and relations added and removed without JavaScript, and
-// the integrator's review screen, at 390 and 1366 px.
+// the integrator's review screen, at 390 and 1366 px; the ICP EG
+// architecture's agreement by the integrator's architect.
 import { readFileSync } from 'node:fs';
 import { docFixtures, Server, launch, axeCheck, shot, watchConsole, assert, run, LANGS } from './harness.mjs';
 
@@ -262,6 +263,27 @@ cases.push(['the review screen: three languages, a remark revealed by a click, t
   assert(code && (await page.textContent('main')).includes(code), 'the code just assigned is shown');
   await axeCheck(page, 'queue after acceptance');
   assert(problems.length === 0, 'console: ' + problems.join('; '));
+  await ctx.close();
+}]);
+
+cases.push(['the ICP EG agreement from the card: the integrator\'s architect agrees the demo\'s security component through a plain form, accessible  # REQ: ARC-16', async () => {
+  const ctx = await browser.newContext();
+  await signIn(ctx, srv.user('integrator-architect', null, PASSWORD));
+  const page = await ctx.newPage();
+  const card = `${srv.base}/ru/icp_architecture/icp-security`;
+  await page.goto(card);
+  assert((await page.textContent('main')).includes('На согласовании у сервисного интегратора'), 'its state');
+  await Promise.all([page.waitForURL(/\/verify$/), page.click('.portal-card-actions a[href$="/verify"]')]);
+  const accept = (await page.textContent('button[name=decision][value=accept]')).trim();
+  assert(accept === 'Согласовать от сервисного интегратора', `the step: ${accept}`);
+  await axeCheck(page, 'agreement');
+  await Promise.all([page.waitForURL(/done=verified/), page.click('button[name=decision][value=accept]')]);
+  const rec = await (await ctx.request.get(`${srv.base}/api/v1/icp_architecture/icp-security`)).json();
+  assert(rec.status === 'integrator_agreed', `now ${rec.status}`);
+  await page.goto(card);
+  assert((await page.textContent('main')).includes('На согласовании у уполномоченного органа'), 'with the authorized body');
+  assert(await page.locator('.portal-card-actions a[href$="/verify"]').count() === 0, 'not the architect\'s step any more');
+  await axeCheck(page, 'agreed card');
   await ctx.close();
 }]);
 

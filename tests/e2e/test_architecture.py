@@ -17,7 +17,7 @@ from urllib.parse import quote
 from harness import COMPLETE, Server, assert_problem, run, valid_bin
 
 SRV = None
-ADMIN = ARCH = OWNER = STRANGER = OPERATOR = None
+ADMIN = ARCH = OWNER = STRANGER = OPERATOR = APPROVER = None
 ORG = OTHER = INTEGRATOR = OPERATOR_ORG = None
 PUBLIC = None
 GHOST = '01a00000-0000-7000-8000-00000000beef'
@@ -379,6 +379,9 @@ def test_layer_lists_published_for_everyone():
         'text': {'ru': 'Объект поставляется в виде контейнерных образов OCI'},
         'applies_to': ['information_system', 'platform_software_product']}, OPERATOR)
     part = relate('icp_comprises', env['id'], platform['id'], OPERATOR)
+    # the ICP EG parts once agreed (test_the_icp_architecture_is_agreed)
+    for rec in (env, platform, req):
+        agree(rec)
     # the public reads them, in lists, cards and relations
     for coll, rec in [('open_source', pg), ('ict_guidelines', guide), ('icp_architecture', env),
                       ('icp_architecture', req), ('relations', part)]:
@@ -407,6 +410,132 @@ def test_layer_lists_published_for_everyone():
     r = SRV.request('POST', '/api/v1/icp_architecture', {
         'kind': 'icp_component', 'owner': OPERATOR_ORG, 'name': {'ru': 'Без вида'}}, token=OPERATOR)
     assert_problem(r, 422, 'component_type')
+
+
+def step(rec, what, token, status=200, **body):
+    """POST …/submit or …/verify on a record of icp_architecture at its
+    current revision; the record after it."""
+    cur = SRV.get(f'/api/v1/icp_architecture/{rec["id"]}', token=ADMIN).json()
+    r = SRV.request('POST', f'/api/v1/icp_architecture/{rec["id"]}/{what}', body or None,
+                    token=token, headers={'If-Match': f'"{cur["revision"]}"'})
+    assert r.status == status, (what, rec['id'], r)
+    after = SRV.get(f'/api/v1/icp_architecture/{rec["id"]}', token=ADMIN).json()
+    if status != 200:  # refused: nothing changed
+        assert after == cur, (cur, after)
+    return after
+
+
+def agree(rec):
+    step(rec, 'submit', OPERATOR)
+    step(rec, 'verify', ARCH, decision='accept')
+    return step(rec, 'verify', APPROVER, decision='accept')
+
+
+def test_the_icp_architecture_is_agreed():
+    # REQ: ARC-16
+    # the operator forms a component of the ICP EG architecture; only once
+    # the integrator and then the authorized body agree it does the public
+    # see it
+    comp = create('icp_architecture', {
+        'kind': 'icp_component', 'owner': OPERATOR_ORG, 'component_type': 'security',
+        'name': {'ru': 'Компонент информационной безопасности ИКП ЭП'}, 'agreed_on': '2020-01-01'},
+        OPERATOR)
+    cid = comp['id']
+    assert comp['status'] == 'draft' and 'agreed_on' not in comp, comp
+    hidden = lambda: (SRV.get(f'/api/v1/icp_architecture/{cid}').status == 404 and
+                      cid not in ids(SRV.get('/api/v1/icp_architecture?limit=100').json()))
+    assert hidden()
+    for who in (ARCH, APPROVER):  # the bodies that agree it read it
+        assert SRV.get(f'/api/v1/icp_architecture/{cid}', token=who).status == 200
+    # wrong roles: only the operator submits; no one decides on a draft
+    step(comp, 'submit', ARCH, 403)
+    step(comp, 'submit', APPROVER, 403)
+    step(comp, 'verify', OPERATOR, 403, decision='accept')
+    step(comp, 'verify', ARCH, 409, decision='accept')
+    assert step(comp, 'submit', OPERATOR)['status'] == 'submitted'
+    # submitted: with the integrator, locked; not the authorized body's turn
+    step(comp, 'submit', OPERATOR, 409)
+    r = SRV.request('PATCH', f'/api/v1/icp_architecture/{cid}', {'version': '2026'}, token=OPERATOR,
+                    headers={'If-Match': f'"{comp["revision"] + 1}"'})
+    assert_problem(r, 409)
+    step(comp, 'verify', APPROVER, 403, decision='accept')
+    step(comp, 'verify', OPERATOR, 403, decision='accept')
+    step(comp, 'verify', ARCH, 422, decision='return')  # a return needs reasoned remarks
+    step(comp, 'verify', ARCH, 422, decision='return', remarks=[{'field': 'nope', 'text': 'x'}])
+    step(comp, 'verify', ARCH, 422, decision='maybe')
+    cur = step(comp, 'verify', ARCH, decision='return',
+               remarks=[{'field': 'description', 'text': 'Опишите средства мониторинга событий.'}])
+    assert cur['status'] == 'returned' and hidden(), cur
+    # reworked and sent again; the integrator agrees, the authorized body returns
+    r = SRV.request('PATCH', f'/api/v1/icp_architecture/{cid}',
+                    {'description': {'ru': 'Мониторинг событий (SIEM) и управление уязвимостями'}},
+                    token=OPERATOR, headers={'If-Match': f'"{cur["revision"]}"'})
+    assert r.status == 200, r
+    step(comp, 'submit', OPERATOR)
+    assert step(comp, 'verify', ARCH, decision='accept')['status'] == 'integrator_agreed'
+    assert hidden()
+    step(comp, 'verify', ARCH, 403, decision='accept')  # the authorized body's turn now
+    step(comp, 'verify', ARCH, 403, decision='return', remarks=[{'text': 'x'}])
+    assert step(comp, 'verify', APPROVER, decision='return',
+                remarks=[{'text': 'Согласуйте с требованиями к объектам первого класса.'}]
+                )['status'] == 'returned'
+    step(comp, 'submit', OPERATOR)
+    step(comp, 'verify', ARCH, decision='accept')
+    done = step(comp, 'verify', APPROVER, decision='accept')
+    assert done['status'] == 'agreed' and re.fullmatch(r'\d{4}-\d{2}-\d{2}', done['agreed_on']), done
+    assert SRV.get(f'/api/v1/icp_architecture/{cid}').status == 200
+    assert cid in ids(SRV.get('/api/v1/icp_architecture?filter=status:agreed&limit=100').json())
+    step(comp, 'verify', APPROVER, 409, decision='accept')  # nothing awaits a decision
+    # every step is recorded, by whom; the public sees it from the agreement on
+    tl = SRV.get(f'/api/v1/icp_architecture/{cid}/workflow', token=OPERATOR).json()
+    assert [e['transition'] for e in tl['events']] == [
+        'submit', 'return_integrator', 'submit', 'agree_integrator', 'return_authority', 'submit',
+        'agree_integrator', 'agree_authority'], tl['events']
+    assert tl['events'][1]['remarks'][0]['field'] == 'description'
+    public = SRV.get(f'/api/v1/icp_architecture/{cid}/workflow').json()
+    assert [e['transition'] for e in public['events']] == ['agree_authority'], public
+    assert not public['events'][0]['actor'].startswith('usr'), public
+    # a change of the agreed component is agreed again, by both, in turn
+    r = SRV.request('PATCH', f'/api/v1/icp_architecture/{cid}', {'version': '2026'}, token=OPERATOR,
+                    headers={'If-Match': f'"{done["revision"]}"'})
+    assert r.status == 200 and r.json()['review'] == 'pending', r
+    step(comp, 'verify', APPROVER, 403, decision='accept')
+    assert step(comp, 'verify', ARCH, decision='accept')['review'] == 'integrator_agreed'
+    after = step(comp, 'verify', APPROVER, decision='accept')
+    assert after['status'] == 'agreed' and 'review' not in after, after
+    # the agreement's steps are in the record's history (its audit)
+    hist = SRV.get(f'/api/v1/icp_architecture/{cid}/history', token=ADMIN).json()
+    assert [h['action'] for h in hist['items']] == [
+        'create', 'submit', 'verify-return', 'update', 'submit', 'verify-accept', 'verify-return',
+        'submit', 'verify-accept', 'verify-accept', 'update', 'verify-accept', 'verify-accept'], hist
+    # the card: the approver is offered the agreement, the verify page says
+    # which step it takes, and taking it there agrees the component
+    other = create('icp_architecture', {
+        'kind': 'icp_technical_requirement', 'owner': OPERATOR_ORG, 'code': 'ТТ-ИКП-09',
+        'area': 'information_security', 'name': {'ru': 'Журналирование событий'},
+        'text': {'ru': 'События безопасности передаются в SIEM оператора.'}, 'component': cid}, OPERATOR)
+    step(other, 'submit', OPERATOR)
+    step(other, 'verify', ARCH, decision='accept')
+    who = sign_in('approver', INTEGRATOR)
+    card = text(page(f'/ru/icp_architecture/{other["id"]}', who))
+    assert 'На согласовании у уполномоченного органа' in card, card
+    # its path, one step per body, the authorized body's the current one
+    assert [x.strip() for x in re.findall(r'segment-label">([^<]*)', card)] == [
+        'Черновик', 'На согласовании у сервисного интегратора',
+        'На согласовании у уполномоченного органа', 'Согласовано'], card
+    assert re.search(r'aria-current="step"><span class="usa-step-indicator__segment-label">'
+                     r'На согласовании у уполномоченного органа', card), card
+    assert f'/ru/icp_architecture/{other["id"]}/verify' in card, card
+    form = text(page(f'/ru/icp_architecture/{other["id"]}/verify', who))
+    assert 'Согласовать от уполномоченного органа' in form, form
+    rev = SRV.get(f'/api/v1/icp_architecture/{other["id"]}', token=ADMIN).json()['revision']
+    r = post(f'/ru/icp_architecture/{other["id"]}/verify',
+             [('revision', str(rev)), ('decision', 'accept')], who)
+    assert r.status == 303, r
+    assert SRV.get(f'/api/v1/icp_architecture/{other["id"]}').json()['status'] == 'agreed'
+    # the integrator's verifier, not its architects, has no part in it
+    page_of_verifier = page(f'/ru/icp_architecture/{other["id"]}/verify', sign_in('integrator-verifier', INTEGRATOR))
+    assert page_of_verifier.status in (403, 409), page_of_verifier
 
 
 def test_the_card_of_a_system_shows_its_layers():
@@ -836,6 +965,7 @@ def test_matrices():
 
 def main():
     global SRV, ADMIN, ARCH, OWNER, STRANGER, ORG, OTHER, INTEGRATOR, OPERATOR, OPERATOR_ORG
+    global APPROVER
     with Server() as srv:
         SRV = srv
         ADMIN = srv.token('admin')
@@ -847,6 +977,7 @@ def main():
         OWNER = srv.token('owner-editor', ORG)
         STRANGER = srv.token('owner-editor', OTHER)
         OPERATOR = srv.token('operator', OPERATOR_ORG)
+        APPROVER = srv.token('approver', make_org(6, 'Министерство цифрового развития'))
         setup()
         run([test_domains_and_participating_bodies, test_functions_services_and_capabilities,
              test_goals_indicators_and_problems, test_processes_and_client_journeys,
@@ -854,7 +985,8 @@ def main():
              test_owner_editors_keep_only_their_own_functions, test_gap_lists_of_the_activity_layer,
              # the domain's view counts what the tests above made in it
              test_the_domain_view, test_the_domain_page_catalogue_and_menu,
-             test_layer_lists_published_for_everyone, test_the_card_of_a_system_shows_its_layers,
+             test_layer_lists_published_for_everyone, test_the_icp_architecture_is_agreed,
+             test_the_card_of_a_system_shows_its_layers,
              test_gap_lists_of_every_layer, test_capability_map, test_capability_map_page,
              test_matrices])
 

@@ -107,6 +107,46 @@ def test_the_activity_layer_of_four_domains():
     assert SRV.get('/api/v1/journeys/journey-birth').status == 404
 
 
+def test_the_domains_name_their_key_clients():
+    # REQ: ARC-07
+    # a domain refers to data subjects that come after it in the demo file
+    # (master data names its domain): the loader sets such references once
+    # every record exists, and each key client's digital profile shows
+    domains = {d['id']: d for d in get('/api/v1/domains')['items']}
+    assert {k for d in domains.values() for k in d.get('key_clients', [])} == \
+        {'md-individual', 'md-legal-entity'}, domains
+    assert all(d.get('key_clients') for d in domains.values()), domains
+    assert domains['dom-justice']['key_clients'] == ['md-individual', 'md-legal-entity']
+    cookie = SRV.session('admin')
+    card = SRV.request('GET', '/ru/domains/dom-social', headers={'Cookie': cookie})
+    assert card.status == 200 and '/ru/master_data/md-individual' in card.body.decode(), card
+    profile = SRV.request('GET', '/ru/master_data/md-individual/profile', headers={'Cookie': cookie})
+    assert profile.status == 200 and 'Физическое лицо' in profile.body.decode(), profile
+
+
+def test_the_icp_eg_architecture_agreed_with_one_component_with_the_integrator():
+    # REQ: ARC-16
+    # the demo's ICP EG architecture is agreed, with its history; a
+    # requirement was returned with reasoned remarks and agreed when sent
+    # again; the security component of 2026 is still with the integrator
+    items = {i['id']: i for i in get('/api/v1/icp_architecture?limit=100')['items']}
+    assert items['icp-security']['status'] == 'submitted', items['icp-security']
+    assert all(i['status'] == 'agreed' and i['agreed_on'] for k, i in items.items()
+               if k != 'icp-security'), items
+    public = SRV.get('/api/v1/icp_architecture?limit=100').json()
+    assert {i['id'] for i in public['items']} == items.keys() - {'icp-security'}, public
+    assert SRV.get('/api/v1/icp_architecture/icp-security').status == 404
+    tl = get('/api/v1/icp_architecture/req-icp-04/workflow')
+    assert [e['transition'] for e in tl['events']] == [
+        'submit', 'return_integrator', 'submit', 'agree_integrator', 'agree_authority'], tl
+    assert [e['transition'] for e in get('/api/v1/icp_architecture/icp-env-prod/workflow')['events']] \
+        == ['submit', 'agree_integrator', 'agree_authority']
+    # the integrator's architects agree it, and only that: the objects that
+    # await the verifier are not in their queue
+    queue = SRV.get('/api/v1/verification-queue', token=SRV.token('integrator-architect'))
+    assert queue.status == 200 and queue.json()['items'] == [], queue
+
+
 def test_the_information_systems_and_infrastructure_layers():
     # REQ: SVC-03
     # REQ: ARC-09
@@ -154,6 +194,8 @@ if __name__ == '__main__':
              test_documents_made_by_real_producers_placed_through_the_documents_module,
              test_completeness_differs_between_organisations,
              test_the_activity_layer_of_four_domains,
+             test_the_domains_name_their_key_clients,
+             test_the_icp_eg_architecture_agreed_with_one_component_with_the_integrator,
              test_the_information_systems_and_infrastructure_layers,
              test_a_second_start_loads_nothing_again])
     finally:

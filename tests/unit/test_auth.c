@@ -2,6 +2,7 @@
  * lowest cost libsodium allows), login lockout, rate limits, eviction and
  * thread safety of the throttle table, and who may give which role in the
  * rights file. */
+#include "auth/authz.h"
 #include "auth/password.h"
 #include "auth/rights.h"
 #include "auth/throttle.h"
@@ -545,10 +546,69 @@ static void test_roles_granted_with(void **state)
     model_free(m);
 }
 
+/* A step of a workflow that names the roles taking it (`by`) is taken by
+ * holders of its trigger's right who hold one of them: the integrator's
+ * architects agree the ICP EG architecture first, the authorized body's
+ * approvers then, each only at its own step. A role the model names that
+ * the rights file lacks is refused at load. REQ: ARC-16 */
+static void test_workflow_step_roles(void **state)
+{
+    (void)state;
+    struct model *m = NULL;
+    struct err e = ERR_INIT;
+    assert_int_equal(model_load_file(MODEL_PATH, &m, &e), 0);
+    const char *text = slurp(RIGHTS_PATH);
+    struct rights *r = NULL;
+    assert_int_equal(rights_load(text, strlen(text), m, &r, &e), 0);
+    const struct model_workflow *w = model_workflow(m, "icp_agreement");
+    assert_non_null(w);
+    const struct model_wf_transition *first = model_wf_find(w, WF_ACCEPT, "submitted", NULL);
+    const struct model_wf_transition *second =
+        model_wf_find(w, WF_ACCEPT, "integrator_agreed", NULL);
+    assert_non_null(first);
+    assert_non_null(second);
+    struct actor arch = {"user:a", "a", "org-integrator", 0, false, false};
+    struct actor appr = {"user:b", "b", "org-mcri", 0, false, false};
+    struct actor oper = {"user:c", "c", "org-nit", 0, false, false};
+    struct actor sys = {"system:demo", "", "", 0, true, false};
+    arch.roles = UINT32_C(1) << rights_role_index(r, "integrator-architect");
+    appr.roles = UINT32_C(1) << rights_role_index(r, "approver");
+    oper.roles = UINT32_C(1) << rights_role_index(r, "operator");
+    const char *kind = "icp_component", *org = "org-nit";
+    assert_true(authz_may_take(r, &arch, RA_VERIFY, kind, org, first->by, first->n_by));
+    assert_false(authz_may_take(r, &arch, RA_VERIFY, kind, org, second->by, second->n_by));
+    assert_true(authz_may_take(r, &appr, RA_VERIFY, kind, org, second->by, second->n_by));
+    assert_false(authz_may_take(r, &appr, RA_VERIFY, kind, org, first->by, first->n_by));
+    /* the right is still needed: the operator holds neither */
+    assert_false(authz_may_take(r, &oper, RA_VERIFY, kind, org, NULL, 0));
+    assert_true(authz_may_take(r, &sys, RA_VERIFY, kind, org, second->by, second->n_by));
+    e = (struct err)ERR_INIT;
+    assert_int_equal(authz_check_take(r, &arch, RA_VERIFY, kind, org, second->by, second->n_by, &e),
+                     -1);
+    assert_int_equal(e.status, 403);
+    assert_non_null(strstr(e.detail, "approver"));
+    rights_free(r);
+
+    /* the file must have the roles the model's steps name */
+    json_t *doc = json_loads(text, 0, NULL);
+    char *bad = json_dumps(doc, 0);
+    json_decref(doc);
+    char *at;
+    while ((at = strstr(bad, "\"approver\"")))
+        memcpy(at, "\"approvex\"", 10);
+    r = NULL;
+    e = (struct err)ERR_INIT;
+    assert_int_equal(rights_load(bad, strlen(bad), m, &r, &e), -1);
+    assert_non_null(strstr(e.detail, "needs role 'approver'"));
+    free(bad);
+    model_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hash_verify_roundtrip),
+        cmocka_unit_test(test_workflow_step_roles),
         cmocka_unit_test(test_verify_without_stored_hash),
         cmocka_unit_test(test_hash_output_too_small),
         cmocka_unit_test(test_needs_rehash),

@@ -855,6 +855,15 @@ static const struct broken BROKEN_WORKFLOWS[] = {
     {WF "code_pattern", "\"{prefix}-{month}-{seq:4}\"", "workflows.registration.code_pattern: unknown placeholder '{month}'"},
     {WF "code_pattern", "\"{prefix-{seq:4}\"", "workflows.registration.code_pattern: unknown placeholder"},
     {WF "status_field", NULL, "workflows.registration.status_field: missing"},
+    /* an agreement's keys (REQ ARC-16): codes optional, both or neither;
+     * who takes a step; the date it stamps */
+    {WF "code_pattern", NULL, "workflows.registration.code_pattern: code_field and code_pattern go together"},
+    {WF "code_field", NULL, "workflows.registration.code_field: code_field and code_pattern go together"},
+    {"workflows.icp_agreement.states.agreed.coded", "true", "workflows.icp_agreement.states.agreed: a coded state needs the workflow's code_field"},
+    {"workflows.icp_agreement.transitions.agree_authority.by", "\"approver\"", "workflows.icp_agreement.transitions.agree_authority.by: must be an array"},
+    {"workflows.icp_agreement.transitions.agree_authority.by", "[]", "workflows.icp_agreement.transitions.agree_authority.by: must be a non-empty array"},
+    {"workflows.icp_agreement.transitions.agree_authority.stamp", "\"version\"", "kinds.icp_component.workflow: its workflow needs a read-only date field 'version'"},
+    {"workflows.icp_agreement.transitions.agree_authority.stamp", "\"approved_on\"", "kinds.icp_component.workflow: its workflow needs a read-only date field 'approved_on'"},
     {IS "workflow", "\"approval\"", "kinds.information_system.workflow: unknown workflow 'approval'"},
     {IS "code_prefix", "\"is\"", "kinds.information_system.code_prefix: needed by the code pattern"},
     {IS "code_prefix", NULL, "kinds.information_system.code_prefix: needed by the code pattern"},
