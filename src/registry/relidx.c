@@ -1,0 +1,387 @@
+/* relidx: nodes and edges in flat arrays; ids in one string pool (offsets,
+ * no allocation per string); kinds, relation types and visibility values,
+ * which are few, interned once and never freed while the graph lives (so a
+ * walk may keep pointers to them after the lock is released). */
+#include "relidx.h"
+
+#include "util/text.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct adj {
+    uint32_t *v; /* edge indices */
+    uint32_t n, cap;
+};
+
+struct node {
+    uint32_t id;   /* offset in the pool */
+    uint32_t kind; /* interned index + 1, 0: unknown */
+    uint32_t rid;  /* 0: unknown */
+    bool live;
+    struct adj out, in;
+};
+
+struct edge {
+    uint32_t rid, id, src, dst; /* id: offset in the pool; src, dst: nodes */
+    uint32_t type, vis;         /* interned index + 1 (vis 0: unknown) */
+    bool live;
+};
+
+/* An open-addressing table of indices + 1 (0: empty slot). */
+struct table {
+    uint32_t *slot;
+    size_t cap;
+};
+
+struct relidx {
+    char *pool;
+    size_t pool_len, pool_cap;
+    struct node *nodes;
+    size_t n_nodes, cap_nodes;
+    struct table node_ids;
+    struct edge *edges;
+    size_t n_edges, cap_edges, live_edges;
+    uint32_t *edge_of; /* by relation rid: edge index + 1 */
+    size_t edge_of_cap;
+    char **strs; /* interned */
+    size_t n_strs, cap_strs;
+    struct table str_ids;
+};
+
+static void *grow(void *v, size_t *cap, size_t need, size_t size, size_t first)
+{
+    if (need <= *cap)
+        return v;
+    size_t cap2 = *cap ? *cap : first;
+    while (cap2 < need) {
+        if (cap2 > SIZE_MAX / 2 / size)
+            fatal("relidx: too large");
+        cap2 *= 2;
+    }
+    *cap = cap2;
+    return xrealloc(v, cap2 * size);
+}
+
+/* --- strings ------------------------------------------------------------------- */
+
+static uint32_t pool_add(struct relidx *g, const char *s)
+{
+    size_t n = strlen(s) + 1;
+    if (g->pool_len + n > UINT32_MAX)
+        fatal("relidx: too many ids");
+    g->pool = grow(g->pool, &g->pool_cap, g->pool_len + n, 1, 4096);
+    memcpy(g->pool + g->pool_len, s, n);
+    uint32_t at = (uint32_t)g->pool_len;
+    g->pool_len += n;
+    return at;
+}
+
+/* The slot of the key in a table whose entries' names come from name_of. */
+static uint32_t *table_find(const struct table *t, const char *key,
+                            const char *(*name_of)(const struct relidx *, uint32_t),
+                            const struct relidx *g)
+{
+    size_t mask = t->cap - 1;
+    for (size_t i = text_hash(key, strlen(key)) & mask;; i = (i + 1) & mask) {
+        uint32_t v = t->slot[i];
+        if (v == 0 || strcmp(name_of(g, v - 1), key) == 0)
+            return &t->slot[i];
+    }
+}
+
+static void table_rehash(struct table *t, size_t n, const struct relidx *g,
+                         const char *(*name_of)(const struct relidx *, uint32_t))
+{
+    if (t->cap && (n + 1) * 2 <= t->cap)
+        return;
+    size_t cap = t->cap ? t->cap * 2 : 1024;
+    free(t->slot);
+    t->slot = xcalloc(cap, sizeof *t->slot);
+    t->cap = cap;
+    for (size_t i = 0; i < n; i++)
+        *table_find(t, name_of(g, (uint32_t)i), name_of, g) = (uint32_t)i + 1;
+}
+
+static const char *node_name(const struct relidx *g, uint32_t i)
+{
+    return g->pool + g->nodes[i].id;
+}
+
+static const char *str_name(const struct relidx *g, uint32_t i)
+{
+    return g->strs[i];
+}
+
+/* The interned index + 1 of s (0 for NULL). */
+static uint32_t intern(struct relidx *g, const char *s)
+{
+    if (!s)
+        return 0;
+    table_rehash(&g->str_ids, g->n_strs, g, str_name);
+    uint32_t *slot = table_find(&g->str_ids, s, str_name, g);
+    if (*slot)
+        return *slot;
+    g->strs = grow(g->strs, &g->cap_strs, g->n_strs + 1, sizeof *g->strs, 64);
+    g->strs[g->n_strs++] = xstrdup(s);
+    *slot = (uint32_t)g->n_strs;
+    return *slot;
+}
+
+static const char *interned(const struct relidx *g, uint32_t i)
+{
+    return i ? g->strs[i - 1] : NULL;
+}
+
+/* --- nodes and edges ----------------------------------------------------------- */
+
+/* The index of node id, created (of unknown state) when missing. */
+static uint32_t node_of(struct relidx *g, const char *id)
+{
+    table_rehash(&g->node_ids, g->n_nodes, g, node_name);
+    uint32_t *slot = table_find(&g->node_ids, id, node_name, g);
+    if (*slot)
+        return *slot - 1;
+    if (g->n_nodes >= UINT32_MAX - 1)
+        fatal("relidx: too many nodes");
+    uint32_t at = pool_add(g, id); /* before taking a node's address */
+    g->nodes = grow(g->nodes, &g->cap_nodes, g->n_nodes + 1, sizeof *g->nodes, 1024);
+    struct node *n = &g->nodes[g->n_nodes];
+    memset(n, 0, sizeof *n);
+    n->id = at;
+    *slot = (uint32_t)g->n_nodes + 1;
+    return (uint32_t)g->n_nodes++;
+}
+
+static const struct node *node_get(const struct relidx *g, const char *id)
+{
+    if (!g->node_ids.cap)
+        return NULL;
+    uint32_t v = *table_find(&g->node_ids, id, node_name, g);
+    return v ? &g->nodes[v - 1] : NULL;
+}
+
+void relidx_set_node(struct relidx *g, const char *id, const char *kind, uint32_t rid, bool live)
+{
+    uint32_t i = node_of(g, id);
+    uint32_t k = intern(g, kind);
+    struct node *n = &g->nodes[i];
+    n->kind = k;
+    n->rid = rid;
+    n->live = live;
+}
+
+static void adj_add(struct adj *a, uint32_t edge)
+{
+    if (a->n == a->cap) {
+        size_t cap = a->cap;
+        a->v = grow(a->v, &cap, (size_t)a->n + 1, sizeof *a->v, 2);
+        a->cap = (uint32_t)cap;
+    }
+    a->v[a->n++] = edge;
+}
+
+static void adj_remove(struct adj *a, uint32_t edge)
+{
+    for (uint32_t i = 0; i < a->n; i++)
+        if (a->v[i] == edge) {
+            a->v[i] = a->v[--a->n]; /* order does not matter: hits are sorted */
+            return;
+        }
+}
+
+static void edge_unlink(struct relidx *g, uint32_t e)
+{
+    struct edge *x = &g->edges[e];
+    if (!x->live)
+        return;
+    adj_remove(&g->nodes[x->src].out, e);
+    adj_remove(&g->nodes[x->dst].in, e);
+    x->live = false;
+    g->live_edges--;
+}
+
+void relidx_set_edge(struct relidx *g, uint32_t rid, const char *id, const char *type,
+                     const char *source, const char *target, const char *visible, bool live)
+{
+    if (rid == 0 || rid == UINT32_MAX)
+        return;
+    size_t had = g->edge_of_cap;
+    g->edge_of = grow(g->edge_of, &g->edge_of_cap, (size_t)rid + 1, sizeof *g->edge_of, 1024);
+    memset(g->edge_of + had, 0, (g->edge_of_cap - had) * sizeof *g->edge_of);
+    uint32_t slot = g->edge_of[rid];
+    if (!slot && (!live || !source || !target))
+        return;
+    if (!slot) {
+        uint32_t at = pool_add(g, id);
+        g->edges = grow(g->edges, &g->cap_edges, g->n_edges + 1, sizeof *g->edges, 1024);
+        g->edges[g->n_edges] = (struct edge){.rid = rid, .id = at};
+        slot = g->edge_of[rid] = (uint32_t)++g->n_edges;
+    }
+    uint32_t e = slot - 1;
+    edge_unlink(g, e);
+    if (!live || !source || !target)
+        return;
+    uint32_t src = node_of(g, source), dst = node_of(g, target); /* may move nodes */
+    struct edge *x = &g->edges[e];
+    x->src = src;
+    x->dst = dst;
+    x->type = intern(g, type);
+    x->vis = intern(g, visible);
+    x->live = true;
+    g->live_edges++;
+    adj_add(&g->nodes[src].out, e);
+    adj_add(&g->nodes[dst].in, e);
+}
+
+struct relidx *relidx_new(void)
+{
+    struct relidx *g = xcalloc(1, sizeof *g);
+    return g;
+}
+
+void relidx_free(struct relidx *g)
+{
+    if (!g)
+        return;
+    for (size_t i = 0; i < g->n_nodes; i++) {
+        free(g->nodes[i].out.v);
+        free(g->nodes[i].in.v);
+    }
+    for (size_t i = 0; i < g->n_strs; i++)
+        free(g->strs[i]);
+    free(g->strs);
+    free(g->str_ids.slot);
+    free(g->node_ids.slot);
+    free(g->nodes);
+    free(g->edges);
+    free(g->edge_of);
+    free(g->pool);
+    free(g);
+}
+
+/* --- loading -------------------------------------------------------------------- */
+
+/* The live relations: their ends are the `source` and `target` entries of
+ * the attrs table, their visibility its "<collection>:_visible" entry. */
+static const char EDGES_NOW_SQL[] =
+    "SELECT r.rid, r.id, r.kind, s.value, t.value, v.value FROM attrs s "
+    "JOIN records r ON r.rid = s.rid AND r.retired = 0 "
+    "JOIN attrs t ON t.rid = r.rid AND t.field = 'target' "
+    "LEFT JOIN attrs v ON v.rid = r.rid AND v.field = r.collection || ':_visible' "
+    "WHERE s.field = 'source' ORDER BY r.rid";
+
+static int load_edges(struct relidx *g, struct store_stmt *st, struct err *e)
+{
+    int rc;
+    while ((rc = store_step(st, e)) == STORE_ROW) {
+        int64_t rid = store_col_int64(st, 0);
+        if (rid <= 0 || rid >= UINT32_MAX || store_col_null(st, 3) || store_col_null(st, 4))
+            continue;
+        relidx_set_edge(g, (uint32_t)rid, store_col_text(st, 1), store_col_text(st, 2),
+                        store_col_text(st, 3), store_col_text(st, 4),
+                        store_col_null(st, 5) ? NULL : store_col_text(st, 5), true);
+    }
+    store_finalize(st);
+    return rc == STORE_ERROR ? -1 : 0;
+}
+
+int relidx_load_now(struct relidx *g, struct store_conn *c, struct err *e)
+{
+    struct store_stmt *st = store_prepare(c, EDGES_NOW_SQL, false, e);
+    if (!st || load_edges(g, st, e) < 0)
+        return -1;
+    st = store_prepare(c, "SELECT rid, id, kind FROM records WHERE retired = 0", false, e);
+    if (!st)
+        return -1;
+    int rc;
+    while ((rc = store_step(st, e)) == STORE_ROW) {
+        int64_t rid = store_col_int64(st, 0);
+        if (rid <= 0 || rid >= UINT32_MAX ||
+            ((size_t)rid < g->edge_of_cap && g->edge_of[rid])) /* a relation */
+            continue;
+        relidx_set_node(g, store_col_text(st, 1), store_col_text(st, 2), (uint32_t)rid, true);
+    }
+    store_finalize(st);
+    return rc == STORE_ERROR ? -1 : 0;
+}
+
+int relidx_load_at(struct relidx *g, struct store_conn *c, const char *at, const char *collections,
+                   struct err *e)
+{
+    struct store_stmt *st = store_prepare(
+        c,
+        "SELECT r.rid, r.id, r.kind, json_extract(v.data, '$.source'), "
+        "json_extract(v.data, '$.target'), NULL, json_type(v.data, '$.retired_at') "
+        "FROM records r JOIN revisions v ON v.rid = r.rid AND v.revision = "
+        "(SELECT MAX(w.revision) FROM revisions w WHERE w.rid = r.rid AND w.at <= $1) "
+        "WHERE r.collection IN (SELECT value FROM json_each($2)) AND r.created_at <= $1 "
+        "ORDER BY r.rid",
+        false, e);
+    if (!st)
+        return -1;
+    store_bind_text(st, 1, at);
+    store_bind_text(st, 2, collections);
+    int rc;
+    while ((rc = store_step(st, e)) == STORE_ROW) {
+        int64_t rid = store_col_int64(st, 0);
+        if (rid <= 0 || rid >= UINT32_MAX || store_col_null(st, 3) || store_col_null(st, 4) ||
+            !store_col_null(st, 6))
+            continue;
+        relidx_set_edge(g, (uint32_t)rid, store_col_text(st, 1), store_col_text(st, 2),
+                        store_col_text(st, 3), store_col_text(st, 4), NULL, true);
+    }
+    store_finalize(st);
+    return rc == STORE_ERROR ? -1 : 0;
+}
+
+/* --- reading --------------------------------------------------------------------- */
+
+static int cmp_hit(const void *a, const void *b)
+{
+    uint32_t x = ((const struct relidx_hit *)a)->rid, y = ((const struct relidx_hit *)b)->rid;
+    return x < y ? -1 : x > y;
+}
+
+size_t relidx_hits(const struct relidx *g, struct arena *a, const char *const *ids, size_t n,
+                   bool out, struct relidx_hit **hits)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct node *x = node_get(g, ids[i]);
+        total += x ? (out ? x->out.n : x->in.n) : 0;
+    }
+    struct relidx_hit *v = arena_calloc(a, total ? total : 1, sizeof *v);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct node *x = node_get(g, ids[i]);
+        const struct adj *adj = x ? (out ? &x->out : &x->in) : NULL;
+        for (uint32_t j = 0; adj && j < adj->n; j++) {
+            const struct edge *ed = &g->edges[adj->v[j]];
+            const struct node *o = &g->nodes[out ? ed->dst : ed->src];
+            v[k++] = (struct relidx_hit){.rid = ed->rid,
+                                         .id = arena_strdup(a, g->pool + ed->id),
+                                         .type = interned(g, ed->type),
+                                         .visible = interned(g, ed->vis),
+                                         .from = ids[i],
+                                         .other = arena_strdup(a, g->pool + o->id),
+                                         .other_kind = interned(g, o->kind),
+                                         .other_rid = o->rid,
+                                         .other_live = o->live};
+        }
+    }
+    qsort(v, k, sizeof *v, cmp_hit);
+    *hits = v;
+    return k;
+}
+
+void relidx_size(const struct relidx *g, size_t *nodes, size_t *edges, size_t *bytes)
+{
+    size_t b = g->pool_cap + g->cap_nodes * sizeof *g->nodes + g->cap_edges * sizeof *g->edges +
+               g->edge_of_cap * sizeof *g->edge_of + (g->node_ids.cap + g->str_ids.cap) * 4;
+    for (size_t i = 0; i < g->n_nodes; i++)
+        b += ((size_t)g->nodes[i].out.cap + g->nodes[i].in.cap) * sizeof(uint32_t);
+    *nodes = g->n_nodes;
+    *edges = g->live_edges;
+    *bytes = b;
+}
