@@ -788,11 +788,17 @@ static int trace_types(struct api *api, struct http_req *req, const char *v,
     return 0;
 }
 
-/* ?direction=out|in|both&depth=N&types=…: the walk asked for. */
+/* ?direction=out|in|both&depth=N&types=…&at=<RFC 3339>: the walk asked for. */
 static int trace_query(struct api *api, struct http_req *req, struct registry_trace_query *q,
                        struct err *e)
 {
     const char *dir = http_req_query(req, "direction"), *depth = http_req_query(req, "depth");
+    const char *at = http_req_query(req, "at");
+    if (at && time_parse_rfc3339(at, &q->at_ms) < 0) {
+        err_bad_request(e, "at", "'at' must be an RFC 3339 date-time");
+        return -1;
+    }
+    q->at_set = at != NULL;
     if (!dir)
         dir = "both";
     q->out = strcmp(dir, "out") == 0 || strcmp(dir, "both") == 0;
@@ -818,7 +824,7 @@ static int trace_query(struct api *api, struct http_req *req, struct registry_tr
 static void h_trace(struct http_req *req, struct http_resp *resp, void *ctx)
 {
     struct api *api = ctx;
-    static const char *const allowed[] = {"direction", "depth", "types", NULL};
+    static const char *const allowed[] = {"direction", "depth", "types", "at", NULL};
     const struct model_collection *coll;
     const char *id;
     struct actor a;
