@@ -831,14 +831,19 @@ static void h_trace(struct http_req *req, struct http_resp *resp, void *ctx)
     if (record_request(api, req, resp, false, allowed, &coll, &id, &a) < 0)
         return;
     struct registry_trace_query q = {0};
-    json_t *out = NULL;
+    char *out = NULL;
+    size_t len = 0;
     struct err e = ERR_INIT;
     int rc = -1;
     if (coll->type == COLL_RELATIONS)
         err_bad_request(&e, "collection", "a trace starts from a record, not a relation");
     else if (trace_query(api, req, &q, &e) == 0)
-        rc = registry_trace(api->reg, &a, coll->id, id, &q, &out, &e);
-    answer(resp, rc, &e, out);
+        rc = registry_trace_text(api->reg, &a, coll->id, id, &q, &out, &len, &e);
+    if (rc < 0)
+        http_resp_problem(resp, &e);
+    else
+        http_resp_bytes(resp, 200, "application/json", out, len);
+    free(out);
 }
 
 void api_routes(struct api *api, struct router *rt)

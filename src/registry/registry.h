@@ -220,6 +220,11 @@ struct registry_trace_query {
 int registry_trace(struct registry *r, const struct actor *a, const char *collection,
                    const char *id, const struct registry_trace_query *q, json_t **out,
                    struct err *e);
+/* The same walk's answer as JSON text (*out malloc'd, *len its length),
+ * written as it is found, without building JSON values. */
+int registry_trace_text(struct registry *r, const struct actor *a, const char *collection,
+                        const char *id, const struct registry_trace_query *q, char **out,
+                        size_t *len, struct err *e);
 
 /* Builds the in-memory filter index (for a serving process: lists, totals
  * and facets then come from memory). Call once, before serving. */

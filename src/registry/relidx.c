@@ -9,22 +9,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct adj {
-    uint32_t *v; /* edge indices */
-    uint32_t n, cap;
-};
-
+/* A node's edges out and in are two lists threaded through the edges
+ * (edge index + 1, 0 ends a list): no allocation per node. */
 struct node {
     uint32_t id;   /* offset in the pool */
     uint32_t kind; /* interned index + 1, 0: unknown */
     uint32_t rid;  /* 0: unknown */
+    uint32_t first_out, first_in;
     bool live;
-    struct adj out, in;
 };
 
 struct edge {
     uint32_t rid, id, src, dst; /* id: offset in the pool; src, dst: nodes */
     uint32_t type, vis;         /* interned index + 1 (vis 0: unknown) */
+    uint32_t next_out, next_in; /* the lists of src's and dst's edges */
     bool live;
 };
 
@@ -171,23 +169,14 @@ void relidx_set_node(struct relidx *g, const char *id, const char *kind, uint32_
     n->live = live;
 }
 
-static void adj_add(struct adj *a, uint32_t edge)
+/* Takes edge e out of the list at *head (out: the src lists, else dst). */
+static void list_remove(struct relidx *g, uint32_t *head, uint32_t e, bool out)
 {
-    if (a->n == a->cap) {
-        size_t cap = a->cap;
-        a->v = grow(a->v, &cap, (size_t)a->n + 1, sizeof *a->v, 2);
-        a->cap = (uint32_t)cap;
-    }
-    a->v[a->n++] = edge;
-}
-
-static void adj_remove(struct adj *a, uint32_t edge)
-{
-    for (uint32_t i = 0; i < a->n; i++)
-        if (a->v[i] == edge) {
-            a->v[i] = a->v[--a->n]; /* order does not matter: hits are sorted */
-            return;
-        }
+    uint32_t *at = head;
+    while (*at && *at != e + 1)
+        at = out ? &g->edges[*at - 1].next_out : &g->edges[*at - 1].next_in;
+    if (*at)
+        *at = out ? g->edges[e].next_out : g->edges[e].next_in;
 }
 
 static void edge_unlink(struct relidx *g, uint32_t e)
@@ -195,8 +184,8 @@ static void edge_unlink(struct relidx *g, uint32_t e)
     struct edge *x = &g->edges[e];
     if (!x->live)
         return;
-    adj_remove(&g->nodes[x->src].out, e);
-    adj_remove(&g->nodes[x->dst].in, e);
+    list_remove(g, &g->nodes[x->src].first_out, e, true);
+    list_remove(g, &g->nodes[x->dst].first_in, e, false);
     x->live = false;
     g->live_edges--;
 }
@@ -230,8 +219,10 @@ void relidx_set_edge(struct relidx *g, uint32_t rid, const char *id, const char 
     x->vis = intern(g, visible);
     x->live = true;
     g->live_edges++;
-    adj_add(&g->nodes[src].out, e);
-    adj_add(&g->nodes[dst].in, e);
+    x->next_out = g->nodes[src].first_out; /* order does not matter: hits are sorted */
+    g->nodes[src].first_out = e + 1;
+    x->next_in = g->nodes[dst].first_in;
+    g->nodes[dst].first_in = e + 1;
 }
 
 struct relidx *relidx_new(void)
@@ -244,10 +235,6 @@ void relidx_free(struct relidx *g)
 {
     if (!g)
         return;
-    for (size_t i = 0; i < g->n_nodes; i++) {
-        free(g->nodes[i].out.v);
-        free(g->nodes[i].in.v);
-    }
     for (size_t i = 0; i < g->n_strs; i++)
         free(g->strs[i]);
     free(g->strs);
@@ -349,15 +336,17 @@ size_t relidx_hits(const struct relidx *g, struct arena *a, const char *const *i
     size_t total = 0;
     for (size_t i = 0; i < n; i++) {
         const struct node *x = node_get(g, ids[i]);
-        total += x ? (out ? x->out.n : x->in.n) : 0;
+        for (uint32_t e = x ? (out ? x->first_out : x->first_in) : 0; e;
+             e = out ? g->edges[e - 1].next_out : g->edges[e - 1].next_in)
+            total++;
     }
     struct relidx_hit *v = arena_calloc(a, total ? total : 1, sizeof *v);
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
         const struct node *x = node_get(g, ids[i]);
-        const struct adj *adj = x ? (out ? &x->out : &x->in) : NULL;
-        for (uint32_t j = 0; adj && j < adj->n; j++) {
-            const struct edge *ed = &g->edges[adj->v[j]];
+        for (uint32_t e = x ? (out ? x->first_out : x->first_in) : 0; e;
+             e = out ? g->edges[e - 1].next_out : g->edges[e - 1].next_in) {
+            const struct edge *ed = &g->edges[e - 1];
             const struct node *o = &g->nodes[out ? ed->dst : ed->src];
             v[k++] = (struct relidx_hit){.rid = ed->rid,
                                          .id = arena_strdup(a, g->pool + ed->id),
@@ -379,8 +368,6 @@ void relidx_size(const struct relidx *g, size_t *nodes, size_t *edges, size_t *b
 {
     size_t b = g->pool_cap + g->cap_nodes * sizeof *g->nodes + g->cap_edges * sizeof *g->edges +
                g->edge_of_cap * sizeof *g->edge_of + (g->node_ids.cap + g->str_ids.cap) * 4;
-    for (size_t i = 0; i < g->n_nodes; i++)
-        b += ((size_t)g->nodes[i].out.cap + g->nodes[i].in.cap) * sizeof(uint32_t);
     *nodes = g->n_nodes;
     *edges = g->live_edges;
     *bytes = b;

@@ -19,18 +19,45 @@
 #include "relidx.h"
 
 #include "util/buf.h"
+#include "util/text.h"
 #include "util/timeutil.h"
 
 #include <string.h>
 
 /* The names of the records listed (a JSON array of row ids, $1), as JSON. */
 static const char NAMES_SQL[] =
-    "SELECT r.id, json_quote(json_extract(d.data, '$.name')) FROM records r "
-    "JOIN record_data d ON d.rid = r.rid WHERE r.rid IN (SELECT value FROM json_each($1))";
+    "SELECT rid, json_quote(json_extract(data, '$.name')) FROM record_data "
+    "WHERE rid IN (SELECT value FROM json_each($1))";
 
 /* A growing list of ids in the walk's arena. */
 struct ids {
     const char **v;
+    size_t n, cap;
+};
+
+/* A node of the answer. */
+struct wnode {
+    const char *id, *kind;
+    const char *name; /* JSON text, NULL: null */
+    int depth;
+};
+
+/* An edge of the answer. */
+struct wedge {
+    const char *id, *type, *source, *target;
+};
+
+/* Open-addressing sets in the walk's arena: of node ids (value: index in
+ * nodes + 1) and of relation row ids (crossed). */
+struct idmap {
+    const char **keys;
+    size_t *vals;
+    size_t n, cap;
+};
+
+struct ridset {
+    uint32_t *v; /* 0: empty (no row id is 0) */
+    size_t *val; /* a value per row id */
     size_t n, cap;
 };
 
@@ -44,25 +71,110 @@ struct walk {
     const char *at;           /* NULL: now */
     const char *const *types; /* NULL-terminated, or NULL: every type */
     size_t max_nodes;
-    json_t *nodes, *edges;  /* the answer's arrays */
-    json_t *seen, *crossed; /* node ids, relation ids already in them */
-    json_t *orgs;           /* organisation id: may the caller read its unpublished records */
-    json_t *ends;           /* as of `at`: record id: its state then, or null when not shown */
-    struct buf rids;        /* the row ids of a level's new nodes, as a JSON array */
+    struct wnode *nodes;
+    size_t n_nodes, cap_nodes;
+    struct wedge *edges;
+    size_t n_edges, cap_edges;
+    struct idmap seen;
+    struct ridset crossed;
+    struct ridset named; /* a level's new nodes: row id -> index in nodes + 1 */
+    json_t *orgs;        /* organisation id: may the caller read its unpublished records */
+    json_t *ends;        /* as of `at`: record id: its state then, or null when not shown */
+    struct buf rids;     /* the row ids of a level's new nodes, as a JSON array */
     bool truncated;
 };
 
+static void *arena_grow(struct arena *a, void *v, size_t n, size_t *cap, size_t size)
+{
+    if (n < *cap)
+        return v;
+    size_t cap2 = *cap ? *cap * 2 : 64;
+    void *w = arena_alloc(a, cap2 * size);
+    if (n)
+        memcpy(w, v, n * size);
+    *cap = cap2;
+    return w;
+}
+
 static void ids_push(struct arena *a, struct ids *l, const char *id)
 {
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 64;
-        const char **v = arena_alloc(a, cap * sizeof *v);
-        if (l->n)
-            memcpy(v, l->v, l->n * sizeof *v);
-        l->v = v;
-        l->cap = cap;
-    }
+    l->v = arena_grow(a, l->v, l->n, &l->cap, sizeof *l->v);
     l->v[l->n++] = id;
+}
+
+/* The slot of key in the map (its capacity a power of two, never full). */
+static size_t idmap_slot(const struct idmap *m, const char *key)
+{
+    size_t mask = m->cap - 1;
+    size_t i = text_hash(key, strlen(key)) & mask;
+    while (m->keys[i] && strcmp(m->keys[i], key) != 0)
+        i = (i + 1) & mask;
+    return i;
+}
+
+static size_t idmap_get(const struct idmap *m, const char *key)
+{
+    return m->cap ? m->vals[idmap_slot(m, key)] : 0;
+}
+
+static void idmap_put(struct arena *a, struct idmap *m, const char *key, size_t val)
+{
+    if ((m->n + 1) * 2 > m->cap) {
+        struct idmap old = *m;
+        m->cap = old.cap ? old.cap * 2 : 256;
+        m->keys = arena_calloc(a, m->cap, sizeof *m->keys);
+        m->vals = arena_calloc(a, m->cap, sizeof *m->vals);
+        for (size_t i = 0; i < old.cap; i++)
+            if (old.keys[i]) {
+                size_t j = idmap_slot(m, old.keys[i]);
+                m->keys[j] = old.keys[i];
+                m->vals[j] = old.vals[i];
+            }
+    }
+    size_t i = idmap_slot(m, key);
+    m->n += !m->keys[i];
+    m->keys[i] = key;
+    m->vals[i] = val;
+}
+
+static size_t ridset_slot(const struct ridset *s, uint32_t rid)
+{
+    size_t mask = s->cap - 1;
+    size_t i = (rid * (size_t)2654435761u) & mask;
+    while (s->v[i] && s->v[i] != rid)
+        i = (i + 1) & mask;
+    return i;
+}
+
+/* Adds rid (with val) to the set; false when it was there. */
+static bool ridset_add(struct arena *a, struct ridset *s, uint32_t rid, size_t val)
+{
+    if ((s->n + 1) * 2 > s->cap) {
+        struct ridset old = *s;
+        s->cap = old.cap ? old.cap * 2 : 256;
+        s->v = arena_calloc(a, s->cap, sizeof *s->v);
+        s->val = arena_calloc(a, s->cap, sizeof *s->val);
+        s->n = 0;
+        for (size_t i = 0; i < old.cap; i++)
+            if (old.v[i])
+                ridset_add(a, s, old.v[i], old.val[i]);
+    }
+    size_t i = ridset_slot(s, rid);
+    if (s->v[i])
+        return false;
+    s->v[i] = rid;
+    s->val[i] = val;
+    s->n++;
+    return true;
+}
+
+/* rid's value, 0 when it is not in the set. */
+static size_t ridset_get(const struct ridset *s, uint32_t rid)
+{
+    if (!s->cap)
+        return 0;
+    size_t i = ridset_slot(s, rid);
+    return s->v[i] == rid ? s->val[i] : 0;
 }
 
 static bool wanted_type(const struct walk *w, const char *type)
@@ -137,14 +249,24 @@ static json_t *end_at(struct walk *w, const char *id)
     return then;
 }
 
-/* A node: w->seen maps its id to it; its name comes later (add_names)
- * unless given. */
-static void add_node(struct walk *w, const char *id, const char *kind, json_t *name, int depth)
+/* A name as JSON text in the arena (NULL for none). */
+static const char *name_text(struct arena *a, const json_t *name)
 {
-    json_t *node = json_pack("{s:s, s:s, s:O?, s:i}", "id", id, "kind", kind ? kind : "", "name",
-                             name, "depth", depth);
-    json_object_set(w->seen, id, node);
-    json_array_append_new(w->nodes, node);
+    if (!name)
+        return NULL;
+    char *s = json_dumps(name, JSON_COMPACT | JSON_ENCODE_ANY);
+    const char *out = s ? arena_strdup(a, s) : NULL;
+    free(s);
+    return out;
+}
+
+/* A node (ids and kinds are arena or interned strings); its name comes
+ * later (add_names) unless given. */
+static void add_node(struct walk *w, const char *id, const char *kind, const char *name, int depth)
+{
+    w->nodes = arena_grow(w->ar, w->nodes, w->n_nodes, &w->cap_nodes, sizeof *w->nodes);
+    w->nodes[w->n_nodes++] = (struct wnode){id, kind ? kind : "", name, depth};
+    idmap_put(w->ar, &w->seen, id, w->n_nodes);
 }
 
 /* The names of the nodes whose row ids are in w->rids. */
@@ -160,13 +282,10 @@ static int add_names(struct walk *w, struct err *e)
     store_bind_text(st, 1, w->rids.p);
     int rc;
     while ((rc = store_step(st, e)) == STORE_ROW) {
-        json_t *node = json_object_get(w->seen, store_col_text(st, 0));
-        json_t *name =
-            store_col_null(st, 1) ? NULL : json_loads(store_col_text(st, 1), JSON_DECODE_ANY, NULL);
-        if (node && name)
-            json_object_set_new(node, "name", name);
-        else
-            json_decref(name);
+        int64_t rid = store_col_int64(st, 0);
+        size_t at = rid > 0 && rid < UINT32_MAX ? ridset_get(&w->named, (uint32_t)rid) : 0;
+        if (at && !store_col_null(st, 1))
+            w->nodes[at - 1].name = arena_strdup(w->ar, store_col_text(st, 1));
     }
     store_reset(st);
     return rc == STORE_ERROR ? -1 : 0;
@@ -178,7 +297,7 @@ static int add_names(struct walk *w, struct err *e)
 static bool may_cross(struct walk *w, const struct relidx_hit *h, json_t **then)
 {
     *then = NULL;
-    if (json_object_get(w->crossed, h->id) || !wanted_type(w, h->type))
+    if (ridset_get(&w->crossed, h->rid) || !wanted_type(w, h->type))
         return false;
     if (!w->at)
         return h->other_live && relation_readable(w, h->id, h->visible);
@@ -202,22 +321,27 @@ static void walk_level(struct walk *w, const struct ids *frontier, bool out, int
         json_t *then;
         if (!may_cross(w, h, &then))
             continue;
-        if (!json_object_get(w->seen, h->other)) {
-            if (json_array_size(w->nodes) >= w->max_nodes) {
+        if (!idmap_get(&w->seen, h->other)) {
+            if (w->n_nodes >= w->max_nodes) {
                 w->truncated = true;
                 break;
             }
-            const char *kind =
-                then ? json_string_value(json_object_get(then, "kind")) : h->other_kind;
-            add_node(w, h->other, kind, then ? json_object_get(then, "name") : NULL, depth);
+            if (then)
+                add_node(w, h->other,
+                         arena_strdup(w->ar, json_string_value(json_object_get(then, "kind"))),
+                         name_text(w->ar, json_object_get(then, "name")), depth);
+            else
+                add_node(w, h->other, h->other_kind, NULL, depth);
             ids_push(w->ar, next, h->other);
-            if (!then)
+            if (!then && h->other_rid) {
                 buf_printf(&w->rids, "%s%u", w->rids.len > 1 ? "," : "", h->other_rid);
+                ridset_add(w->ar, &w->named, h->other_rid, w->n_nodes);
+            }
         }
-        json_object_set_new(w->crossed, h->id, json_true());
-        json_array_append_new(w->edges, json_pack("{s:s, s:s, s:s, s:s}", "id", h->id, "type",
-                                                  h->type, "source", out ? h->from : h->other,
-                                                  "target", out ? h->other : h->from));
+        ridset_add(w->ar, &w->crossed, h->rid, 1);
+        w->edges = arena_grow(w->ar, w->edges, w->n_edges, &w->cap_edges, sizeof *w->edges);
+        w->edges[w->n_edges++] =
+            (struct wedge){h->id, h->type, out ? h->from : h->other, out ? h->other : h->from};
     }
 }
 
@@ -274,11 +398,66 @@ static json_t *walk_start(struct walk *w, const char *collection, const char *id
     return start;
 }
 
-int registry_trace(struct registry *r, const struct actor *a, const char *collection,
-                   const char *id, const struct registry_trace_query *q, json_t **out,
-                   struct err *e)
+/* A JSON string (ids, kinds and types are plain, but quote anyway). */
+static void put_str(struct buf *b, const char *s)
+{
+    buf_putc(b, '"');
+    for (;;) {
+        size_t n = 0;
+        while (s[n] && s[n] != '"' && s[n] != '\\' && (unsigned char)s[n] >= 0x20)
+            n++;
+        buf_append(b, s, n);
+        s += n;
+        if (!*s)
+            break;
+        buf_printf(b, "\\u%04x", (unsigned char)*s++);
+    }
+    buf_putc(b, '"');
+}
+
+/* The answer: {id, nodes, edges, truncated[, at]}. */
+static void walk_text(const struct walk *w, const char *id, struct buf *b)
+{
+    buf_puts(b, "{\"id\":");
+    put_str(b, id);
+    buf_puts(b, ",\"nodes\":[");
+    for (size_t i = 0; i < w->n_nodes; i++) {
+        const struct wnode *n = &w->nodes[i];
+        buf_puts(b, i ? ",{\"id\":" : "{\"id\":");
+        put_str(b, n->id);
+        buf_puts(b, ",\"kind\":");
+        put_str(b, n->kind);
+        buf_puts(b, ",\"name\":");
+        buf_puts(b, n->name ? n->name : "null");
+        buf_printf(b, ",\"depth\":%d}", n->depth);
+    }
+    buf_puts(b, "],\"edges\":[");
+    for (size_t i = 0; i < w->n_edges; i++) {
+        const struct wedge *x = &w->edges[i];
+        buf_puts(b, i ? ",{\"id\":" : "{\"id\":");
+        put_str(b, x->id);
+        buf_puts(b, ",\"type\":");
+        put_str(b, x->type);
+        buf_puts(b, ",\"source\":");
+        put_str(b, x->source);
+        buf_puts(b, ",\"target\":");
+        put_str(b, x->target);
+        buf_putc(b, '}');
+    }
+    buf_printf(b, "],\"truncated\":%s", w->truncated ? "true" : "false");
+    if (w->at) {
+        buf_puts(b, ",\"at\":");
+        put_str(b, w->at);
+    }
+    buf_putc(b, '}');
+}
+
+int registry_trace_text(struct registry *r, const struct actor *a, const char *collection,
+                        const char *id, const struct registry_trace_query *q, char **out,
+                        size_t *len, struct err *e)
 {
     *out = NULL;
+    *len = 0;
     char at[32];
     struct walk w = {.r = r,
                      .c = store_conn(r->store),
@@ -287,23 +466,22 @@ int registry_trace(struct registry *r, const struct actor *a, const char *collec
                      .at = q->at_set ? time_format_rfc3339(q->at_ms, at, sizeof at) : NULL,
                      .types = q->types,
                      .max_nodes = q->max_nodes ? q->max_nodes : REGISTRY_TRACE_MAX_NODES,
-                     .nodes = json_array(),
-                     .edges = json_array(),
-                     .seen = json_object(),
-                     .crossed = json_object(),
                      .orgs = json_object(),
                      .ends = json_object()};
     buf_init(&w.rids, 0);
     json_t *start = walk_start(&w, collection, id, q, e);
     int rc = start ? walk_graph(&w, e) : -1;
+    const char *start_id = arena_strdup(w.ar, id);
     if (rc == 0)
-        add_node(&w, id, json_string_value(json_object_get(start, "kind")),
-                 json_object_get(start, "name"), 0);
+        add_node(&w, start_id,
+                 arena_strdup(w.ar, json_string_value(json_object_get(start, "kind"))),
+                 name_text(w.ar, json_object_get(start, "name")), 0);
     json_decref(start);
     struct ids frontier = {0};
-    ids_push(w.ar, &frontier, id);
+    ids_push(w.ar, &frontier, start_id);
     for (int depth = 1; rc == 0 && depth <= q->depth && frontier.n && !w.truncated; depth++) {
         struct ids next = {0};
+        w.named = (struct ridset){0};
         w.rids.len = 0;
         buf_putc(&w.rids, '[');
         if (q->out)
@@ -314,23 +492,36 @@ int registry_trace(struct registry *r, const struct actor *a, const char *collec
             rc = add_names(&w, e);
         frontier = next;
     }
+    if (rc == 0) {
+        struct buf b;
+        buf_init(&b, 0);
+        walk_text(&w, id, &b);
+        *out = buf_steal(&b, len);
+    }
     if (!w.shared)
         relidx_free(w.graph);
     arena_free(w.ar);
     buf_free(&w.rids);
-    json_decref(w.seen);
-    json_decref(w.crossed);
     json_decref(w.orgs);
     json_decref(w.ends);
-    if (rc < 0) {
-        json_decref(w.nodes);
-        json_decref(w.edges);
+    return rc;
+}
+
+int registry_trace(struct registry *r, const struct actor *a, const char *collection,
+                   const char *id, const struct registry_trace_query *q, json_t **out,
+                   struct err *e)
+{
+    char *text;
+    size_t len;
+    *out = NULL;
+    if (registry_trace_text(r, a, collection, id, q, &text, &len, e) < 0)
+        return -1;
+    *out = json_loadb(text, len, 0, NULL);
+    free(text);
+    if (!*out) {
+        err_internal(e, "a walk's answer is not valid JSON");
         return -1;
     }
-    *out = json_pack("{s:s, s:o, s:o, s:b}", "id", id, "nodes", w.nodes, "edges", w.edges,
-                     "truncated", w.truncated);
-    if (w.at)
-        json_object_set_new(*out, "at", json_string(w.at));
     return 0;
 }
 
