@@ -78,6 +78,7 @@ struct walk {
     struct idmap seen;
     struct ridset crossed;
     struct ridset named; /* a level's new nodes: row id -> index in nodes + 1 */
+    bool reads_all;      /* the caller reads every relation (as lists decide) */
     json_t *orgs;        /* organisation id: may the caller read its unpublished records */
     json_t *ends;        /* as of `at`: record id: its state then, or null when not shown */
     struct buf rids;     /* the row ids of a level's new nodes, as a JSON array */
@@ -202,7 +203,7 @@ static bool reads_org(struct walk *w, const char *org)
 static bool relation_readable(struct walk *w, const char *id, const char *vis)
 {
     bool signed_in = w->a->system || w->a->user[0];
-    if (w->a->system || (vis && strcmp(vis, REG_VISIBLE_PUBLIC) == 0))
+    if (w->reads_all || (vis && strcmp(vis, REG_VISIBLE_PUBLIC) == 0))
         return true;
     if (vis && strcmp(vis, REG_VISIBLE_SIGNED_IN) == 0)
         return signed_in; /* no end unpublished, some only for the signed-in */
@@ -469,6 +470,9 @@ int registry_trace_text(struct registry *r, const struct actor *a, const char *c
                      .orgs = json_object(),
                      .ends = json_object()};
     buf_init(&w.rids, 0);
+    /* as a list of relations scopes them: the system, and a signed-in
+     * reader of every organisation's unpublished records, read them all */
+    w.reads_all = a->system || (a->user[0] && reg_reads_unpublished(r, a, NULL));
     json_t *start = walk_start(&w, collection, id, q, e);
     int rc = start ? walk_graph(&w, e) : -1;
     const char *start_id = arena_strdup(w.ar, id);
