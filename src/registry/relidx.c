@@ -199,7 +199,7 @@ void relidx_set_edge(struct relidx *g, uint32_t rid, const char *id, const char 
     g->edge_of = grow(g->edge_of, &g->edge_of_cap, (size_t)rid + 1, sizeof *g->edge_of, 1024);
     memset(g->edge_of + had, 0, (g->edge_of_cap - had) * sizeof *g->edge_of);
     uint32_t slot = g->edge_of[rid];
-    if (!slot && (!live || !source || !target))
+    if (!slot && !id)
         return;
     if (!slot) {
         uint32_t at = pool_add(g, id);
@@ -293,17 +293,18 @@ int relidx_load_now(struct relidx *g, struct store_conn *c, struct err *e)
     return rc == STORE_ERROR ? -1 : 0;
 }
 
-int relidx_load_at(struct relidx *g, struct store_conn *c, const char *at, const char *collections,
-                   struct err *e)
+int relidx_load_changed(struct relidx *g, struct store_conn *c, const char *at,
+                        const char *collections, struct err *e)
 {
+    /* records_updated walks only the relations written after `at` */
     struct store_stmt *st = store_prepare(
         c,
         "SELECT r.rid, r.id, r.kind, json_extract(v.data, '$.source'), "
-        "json_extract(v.data, '$.target'), NULL, json_type(v.data, '$.retired_at') "
-        "FROM records r JOIN revisions v ON v.rid = r.rid AND v.revision = "
+        "json_extract(v.data, '$.target'), json_type(v.data, '$.retired_at'), v.rid "
+        "FROM records r LEFT JOIN revisions v ON v.rid = r.rid AND v.revision = "
         "(SELECT MAX(w.revision) FROM revisions w WHERE w.rid = r.rid AND w.at <= $1) "
-        "WHERE r.collection IN (SELECT value FROM json_each($2)) AND r.created_at <= $1 "
-        "ORDER BY r.rid",
+        "WHERE r.collection IN (SELECT value FROM json_each($2)) AND r.retired IN (0, 1) "
+        "AND r.updated_at > $1",
         false, e);
     if (!st)
         return -1;
@@ -312,14 +313,21 @@ int relidx_load_at(struct relidx *g, struct store_conn *c, const char *at, const
     int rc;
     while ((rc = store_step(st, e)) == STORE_ROW) {
         int64_t rid = store_col_int64(st, 0);
-        if (rid <= 0 || rid >= UINT32_MAX || store_col_null(st, 3) || store_col_null(st, 4) ||
-            !store_col_null(st, 6))
+        if (rid <= 0 || rid >= UINT32_MAX)
             continue;
+        bool live = !store_col_null(st, 6) && store_col_null(st, 5) && !store_col_null(st, 3) &&
+                    !store_col_null(st, 4);
         relidx_set_edge(g, (uint32_t)rid, store_col_text(st, 1), store_col_text(st, 2),
-                        store_col_text(st, 3), store_col_text(st, 4), NULL, true);
+                        live ? store_col_text(st, 3) : NULL, live ? store_col_text(st, 4) : NULL,
+                        NULL, live);
     }
     store_finalize(st);
     return rc == STORE_ERROR ? -1 : 0;
+}
+
+bool relidx_has_edge(const struct relidx *g, uint32_t rid)
+{
+    return rid < g->edge_of_cap && g->edge_of[rid];
 }
 
 /* --- reading --------------------------------------------------------------------- */

@@ -8,8 +8,9 @@
  *
  * The serving process keeps one, current, inside the filter index (fidx.h:
  * built with it, changed by the same staged writes after they commit, read
- * under its lock); a walk as of an instant builds a private one from the
- * stored revisions (relidx_load_at). Not thread-safe by itself. */
+ * under its lock); a walk as of an instant reads it through a private one
+ * of the relations written since, as they were then (relidx_load_changed). Not thread-safe by
+ * itself. */
 #ifndef AP_RELIDX_H
 #define AP_RELIDX_H
 
@@ -30,18 +31,24 @@ void relidx_free(struct relidx *g);
  * copied. */
 void relidx_set_node(struct relidx *g, const char *id, const char *kind, uint32_t rid, bool live);
 /* A relation's state (live: not retired), replacing what rid had; a
- * relation that is not live leaves the graph. visible may be NULL. */
+ * relation that is not live leaves the walks (the graph still knows it).
+ * visible may be NULL. */
 void relidx_set_edge(struct relidx *g, uint32_t rid, const char *id, const char *type,
                      const char *source, const char *target, const char *visible, bool live);
 
 /* Loads the live records and relations of the store (a fresh graph). */
 int relidx_load_now(struct relidx *g, struct store_conn *c, struct err *e);
-/* Loads the relations of the collections listed (a JSON array text) as
- * they were at `at` (RFC 3339, the revisions' form): those created by
- * then, in their last revision at or before it, unless it retired them.
- * Their ends' states are not loaded (nodes of unknown state). */
-int relidx_load_at(struct relidx *g, struct store_conn *c, const char *at, const char *collections,
-                   struct err *e);
+/* Loads the relations of the collections listed (a JSON array text)
+ * written after `at` (RFC 3339, the revisions' form), each as it was then:
+ * live with its ends when its last revision at or before `at` exists and
+ * had not retired it, else known but not live. With the current graph it
+ * gives the graph as of `at`: a relation is as it was then if this graph
+ * knows it (relidx_has_edge), as it is now otherwise. Costs what was
+ * written since. Ends' states are not loaded (nodes of unknown state). */
+int relidx_load_changed(struct relidx *g, struct store_conn *c, const char *at,
+                        const char *collections, struct err *e);
+/* Does the graph know the relation rid (live or not)? */
+bool relidx_has_edge(const struct relidx *g, uint32_t rid);
 
 /* One relation met from a node of the frontier. */
 struct relidx_hit {

@@ -66,7 +66,8 @@ struct walk {
     struct store_conn *c;
     const struct actor *a;
     struct arena *ar;
-    struct relidx *graph;
+    struct relidx *graph;     /* the relations now */
+    struct relidx *then;      /* as of `at`: those written since, as they were then */
     bool shared;              /* graph is the filter index's: read it under its lock */
     const char *at;           /* NULL: now */
     const char *const *types; /* NULL-terminated, or NULL: every type */
@@ -306,17 +307,45 @@ static bool may_cross(struct walk *w, const struct relidx_hit *h, json_t **then)
     return end_at(w, h->from) && (*then = end_at(w, h->other)) != NULL;
 }
 
+static int cmp_hit(const void *a, const void *b)
+{
+    uint32_t x = ((const struct relidx_hit *)a)->rid, y = ((const struct relidx_hit *)b)->rid;
+    return x < y ? -1 : x > y;
+}
+
+/* The relations of the frontier out of it (out) or into it: now, or as of
+ * w->at (those written since as they were then, the others as they are),
+ * ordered by row id. */
+static size_t level_hits(struct walk *w, const struct ids *frontier, bool out,
+                         struct relidx_hit **hits)
+{
+    if (w->shared)
+        fidx_read_lock(w->r->fidx);
+    size_t n = relidx_hits(w->graph, w->ar, frontier->v, frontier->n, out, hits);
+    if (w->shared)
+        fidx_read_unlock(w->r->fidx);
+    if (!w->then)
+        return n;
+    struct relidx_hit *old;
+    size_t n_old = relidx_hits(w->then, w->ar, frontier->v, frontier->n, out, &old);
+    struct relidx_hit *v = arena_calloc(w->ar, n + n_old + 1, sizeof *v);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!relidx_has_edge(w->then, (*hits)[i].rid))
+            v[k++] = (*hits)[i];
+    memcpy(v + k, old, n_old * sizeof *v);
+    qsort(v, k + n_old, sizeof *v, cmp_hit);
+    *hits = v;
+    return k + n_old;
+}
+
 /* One level from the frontier, along relations out of it (out) or into
  * it; the nodes met for the first time join `next` at depth `depth`. */
 static void walk_level(struct walk *w, const struct ids *frontier, bool out, int depth,
                        struct ids *next)
 {
     struct relidx_hit *hits;
-    if (w->shared)
-        fidx_read_lock(w->r->fidx);
-    size_t n = relidx_hits(w->graph, w->ar, frontier->v, frontier->n, out, &hits);
-    if (w->shared)
-        fidx_read_unlock(w->r->fidx);
+    size_t n = level_hits(w, frontier, out, &hits);
     for (size_t i = 0; i < n && !w->truncated; i++) {
         const struct relidx_hit *h = &hits[i];
         json_t *then;
@@ -358,26 +387,29 @@ static char *relation_collections(const struct model *m)
     return s;
 }
 
-/* The graph to walk: the filter index's for now, else a private one (now,
- * or as of w->at). */
+/* The graphs to walk: the filter index's for now (else a private one
+ * loaded for the walk), and as of w->at the relations written since. */
 static int walk_graph(struct walk *w, struct err *e)
 {
-    if (!w->at && fidx_ready(w->r->fidx)) {
+    if (fidx_ready(w->r->fidx)) {
         w->graph = fidx_graph(w->r->fidx);
         w->shared = true;
-        return 0;
     }
-    w->graph = relidx_new();
-    bool tx = !store_in_tx(w->c); /* one snapshot for the loader's queries */
+    if (w->shared && !w->at)
+        return 0;
+    bool tx = !store_in_tx(w->c); /* one snapshot for the loaders' queries */
     if (tx && store_begin(w->c, false, e) < 0)
         return -1;
-    int rc;
-    if (w->at) {
-        char *colls = relation_collections(w->r->model);
-        rc = relidx_load_at(w->graph, w->c, w->at, colls, e);
-        free(colls);
-    } else {
+    int rc = 0;
+    if (!w->shared) {
+        w->graph = relidx_new();
         rc = relidx_load_now(w->graph, w->c, e);
+    }
+    if (rc == 0 && w->at) {
+        char *colls = relation_collections(w->r->model);
+        w->then = relidx_new();
+        rc = relidx_load_changed(w->then, w->c, w->at, colls, e);
+        free(colls);
     }
     if (tx)
         store_rollback(w->c);
@@ -504,6 +536,7 @@ int registry_trace_text(struct registry *r, const struct actor *a, const char *c
     }
     if (!w.shared)
         relidx_free(w.graph);
+    relidx_free(w.then);
     arena_free(w.ar);
     buf_free(&w.rids);
     json_decref(w.orgs);

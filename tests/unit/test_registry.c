@@ -5,6 +5,7 @@
 #include "registry/listq.h"
 #include "registry/registry.h"
 #include "registry/relidx.h"
+#include "util/timeutil.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -227,10 +228,11 @@ static void test_trace_cap_and_relation_counts(void **state)
 
 /* The walk `from` with the indexed registry (its graph in memory) and with
  * the plain one (a graph loaded from the store for the walk): the same
- * answer, returned (new ref). */
-static json_t *walk_both(struct fx *f, struct registry *mem, const char *from)
+ * answer, returned (new ref); as of at_ms unless it is 0. */
+static json_t *walk_both_at(struct fx *f, struct registry *mem, const char *from, int64_t at_ms)
 {
-    struct registry_trace_query q = {.out = true, .in = true, .depth = 10};
+    struct registry_trace_query q = {
+        .out = true, .in = true, .depth = 10, .at_set = at_ms != 0, .at_ms = at_ms};
     json_t *got = NULL, *want = NULL;
     struct err e = ERR_INIT;
     assert_int_equal(registry_trace(mem, &f->actor, "objects", from, &q, &got, &e), 0);
@@ -242,6 +244,20 @@ static json_t *walk_both(struct fx *f, struct registry *mem, const char *from)
     free(w);
     json_decref(want);
     return got;
+}
+
+static json_t *walk_both(struct fx *f, struct registry *mem, const char *from)
+{
+    return walk_both_at(f, mem, from, 0);
+}
+
+/* A distinct instant between writes (ms). */
+static int64_t instant(void)
+{
+    usleep(3000);
+    int64_t t = time_now_ms();
+    usleep(3000);
+    return t;
 }
 
 /* The ids of a walk's edges, in order, space-separated (static buffer). */
@@ -294,6 +310,7 @@ static void test_relation_graph_follows_writes(void **state)
     struct err e = ERR_INIT;
     assert_int_equal(registry_enable_filter_index(mem, &e), 0);
     assert_string_equal(walk_edges(walk_both(f, mem, "is-0")), "rel-a rel-b");
+    int64_t t1 = instant();
     relate(f, mem, "rel-c", "is-1", "is-3"); /* created */
     assert_string_equal(walk_edges(walk_both(f, mem, "is-0")), "rel-a rel-c rel-b");
     json_t *patch = json_pack("{s:s}", "target", "is-4"), *out = NULL; /* moved */
@@ -322,6 +339,11 @@ static void test_relation_graph_follows_writes(void **state)
     relate(f, mem, "rel-d", "is-1", "is-3");
     assert_int_equal(registry_write_leave(mem, c, 0, &e), 0);
     assert_string_equal(walk_edges(walk_both(f, mem, "is-1")), "rel-c rel-d");
+    /* as of t1, before all this: the relations written since as they were
+     * then (rel-a live, rel-c not there), the others as they are */
+    assert_string_equal(walk_edges(walk_both_at(f, mem, "is-0", t1)), "rel-a rel-b");
+    int64_t t2 = instant(); /* now: the walk as it is */
+    assert_string_equal(walk_edges(walk_both_at(f, mem, "is-1", t2)), "rel-c rel-d");
     registry_free(mem);
 }
 
