@@ -195,9 +195,11 @@ void relidx_set_edge(struct relidx *g, uint32_t rid, const char *id, const char 
 {
     if (rid == 0 || rid == UINT32_MAX)
         return;
-    size_t had = g->edge_of_cap;
-    g->edge_of = grow(g->edge_of, &g->edge_of_cap, (size_t)rid + 1, sizeof *g->edge_of, 1024);
-    memset(g->edge_of + had, 0, (g->edge_of_cap - had) * sizeof *g->edge_of);
+    if ((size_t)rid >= g->edge_of_cap) {
+        size_t had = g->edge_of_cap;
+        g->edge_of = grow(g->edge_of, &g->edge_of_cap, (size_t)rid + 1, sizeof *g->edge_of, 1024);
+        memset(g->edge_of + had, 0, (g->edge_of_cap - had) * sizeof *g->edge_of);
+    }
     uint32_t slot = g->edge_of[rid];
     if (!slot && !id)
         return;
@@ -273,8 +275,39 @@ static int load_edges(struct relidx *g, struct store_stmt *st, struct err *e)
     return rc == STORE_ERROR ? -1 : 0;
 }
 
+/* Sizes the empty graph's arrays for the store's live records and
+ * relations at once: grown by doubling, the copies' freed blocks would
+ * stay in the heap. */
+static int reserve(struct relidx *g, struct store_conn *c, struct err *e)
+{
+    struct store_stmt *st = store_prepare(
+        c,
+        "SELECT count(*), coalesce(max(rid), 0), coalesce(sum(length(id)), 0), "
+        "(SELECT count(*) FROM attrs WHERE field = 'source') FROM records WHERE retired = 0",
+        false, e);
+    if (!st)
+        return -1;
+    int rc = store_step(st, e);
+    if (rc == STORE_ROW) {
+        size_t n = (size_t)store_col_int64(st, 0), max_rid = (size_t)store_col_int64(st, 1);
+        size_t bytes = (size_t)store_col_int64(st, 2) + n, rels = (size_t)store_col_int64(st, 3);
+        if (n && rels <= n && max_rid < UINT32_MAX && bytes < UINT32_MAX) {
+            g->nodes = grow(g->nodes, &g->cap_nodes, n - rels + 1, sizeof *g->nodes, 1024);
+            g->edges = grow(g->edges, &g->cap_edges, rels + 1, sizeof *g->edges, 1024);
+            g->pool = grow(g->pool, &g->pool_cap, bytes, 1, 4096);
+            size_t had = g->edge_of_cap;
+            g->edge_of = grow(g->edge_of, &g->edge_of_cap, max_rid + 1, sizeof *g->edge_of, 1024);
+            memset(g->edge_of + had, 0, (g->edge_of_cap - had) * sizeof *g->edge_of);
+        }
+    }
+    store_finalize(st);
+    return rc == STORE_ERROR ? -1 : 0;
+}
+
 int relidx_load_now(struct relidx *g, struct store_conn *c, struct err *e)
 {
+    if (g->n_nodes == 0 && g->n_edges == 0 && reserve(g, c, e) < 0)
+        return -1;
     struct store_stmt *st = store_prepare(c, EDGES_NOW_SQL, false, e);
     if (!st || load_edges(g, st, e) < 0)
         return -1;
