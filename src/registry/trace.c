@@ -26,8 +26,7 @@
 
 /* The names of the records listed (a JSON array of row ids, $1), as JSON. */
 static const char NAMES_SQL[] =
-    "SELECT rid, json_quote(json_extract(data, '$.name')) FROM record_data "
-    "WHERE rid IN (SELECT value FROM json_each($1))";
+    "SELECT rid, data FROM record_data WHERE rid IN (SELECT value FROM json_each($1))";
 
 /* A growing list of ids in the walk's arena. */
 struct ids {
@@ -271,6 +270,54 @@ static void add_node(struct walk *w, const char *id, const char *kind, const cha
     idmap_put(w->ar, &w->seen, id, w->n_nodes);
 }
 
+/* The end of the JSON value that starts at p, or NULL. */
+static const char *value_end(const char *p)
+{
+    int depth = 0;
+    bool in_str = false;
+    for (; *p; p++) {
+        if (in_str) {
+            if (*p == '\\' && p[1]) {
+                p++;
+            } else if (*p == '"') {
+                in_str = false;
+                if (depth == 0)
+                    return p + 1;
+            }
+            continue;
+        }
+        if (*p == '"')
+            in_str = true;
+        else if (*p == '{' || *p == '[')
+            depth++;
+        else if ((*p == '}' || *p == ']') && --depth <= 0)
+            return depth == 0 ? p + 1 : NULL;
+        else if (*p == ',' && depth == 0)
+            return p;
+    }
+    return NULL;
+}
+
+/* The name of a stored record as JSON text in the arena (NULL: none).
+ * The stored text is the record's envelope first (id, kind, owner, name,
+ * revision, ...; see ARCHITECTURE "Records"), whose values before the name
+ * are ids, which hold no quotes: the first "name" key before "revision" is
+ * the record's, and its text is copied without parsing the record (names
+ * are all a walk reads of thousands of records). Any other text is
+ * parsed. */
+static const char *stored_name(struct arena *a, const char *data)
+{
+    const char *rev = strstr(data, "\"revision\":");
+    const char *at = strstr(data, "\"name\":");
+    const char *end = at && rev && at < rev ? value_end(at + 7) : NULL;
+    if (end)
+        return arena_strndup(a, at + 7, (size_t)(end - at - 7));
+    json_t *rec = json_loads(data, 0, NULL);
+    const char *out = name_text(a, json_object_get(rec, "name"));
+    json_decref(rec);
+    return out;
+}
+
 /* The names of the nodes whose row ids are in w->rids. */
 static int add_names(struct walk *w, struct err *e)
 {
@@ -287,7 +334,7 @@ static int add_names(struct walk *w, struct err *e)
         int64_t rid = store_col_int64(st, 0);
         size_t at = rid > 0 && rid < UINT32_MAX ? ridset_get(&w->named, (uint32_t)rid) : 0;
         if (at && !store_col_null(st, 1))
-            w->nodes[at - 1].name = arena_strdup(w->ar, store_col_text(st, 1));
+            w->nodes[at - 1].name = stored_name(w->ar, store_col_text(st, 1));
     }
     store_reset(st);
     return rc == STORE_ERROR ? -1 : 0;
