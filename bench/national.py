@@ -2,8 +2,13 @@
 """The national architecture's figures (issue 15), against a server that
 bench/run.sh has started on the dataset of bench/gen.py:
 
-  national.py BASE OUT TOKEN EMAIL PASSWORD SERVER_PID [--domains 30]
-              [--types 5000] [--objects 100000] [--seconds 5]
+  national.py BASE OUT TOKEN EMAIL PASSWORD SERVER_PID [--part walks|capmap]
+              [--domains 30] [--types 5000] [--objects 100000] [--seconds 5]
+
+Part "walks" (1. and 2.), then part "capmap" (3.), which signs in: the
+password's hash (Argon2id, libsodium's interactive limits) takes 64 MiB
+for a moment, which the server's peak RSS then keeps, so run.sh runs it
+after reading the peak RSS.
 
 1. Walks (GET /api/v1/capabilities/{id}/trace), one at a time over one
    keep-alive connection, timed on the client from sending the request to
@@ -167,8 +172,14 @@ def main():
     ap.add_argument('--types', type=int, default=5000)
     ap.add_argument('--objects', type=int, default=100000)
     ap.add_argument('--seconds', type=int, default=5)
+    ap.add_argument('--part', choices=['walks', 'capmap'], default='walks')
     a = ap.parse_args()
     log = os.path.join(a.out, 'server.log')
+    if a.part == 'capmap':
+        cookie = {'Cookie': session(a.base, a.email, a.password), 'Accept': 'text/html'}
+        walks_page(a.base, log, cookie)
+        print(f'BENCH rss_after_signin kb={rss(a.pid)}', flush=True)
+        return
     auth = {'Authorization': f'Bearer {a.token}'}
     roots = [f'cap-{d}' for d in range(a.domains)]  # each domain's first capability: its root
     rounds = max(1, 210 // len(roots))
@@ -181,8 +192,6 @@ def main():
           auth, warmup=False)
     print(f'BENCH rss_after_walks kb={rss(a.pid)}', flush=True)
     inherit(a.base, a.token, a.types, a.objects, a.seconds)
-    cookie = {'Cookie': session(a.base, a.email, a.password), 'Accept': 'text/html'}
-    walks_page(a.base, log, cookie)
     print(f'BENCH rss_after_national kb={rss(a.pid)}', flush=True)
 
 

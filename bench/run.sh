@@ -328,7 +328,7 @@ hwm pages
 # --- f. the national architecture: walks, inherited attributes, the capability map -------
 say "f. the national architecture: walks, a data type three levels deep, the capability map"
 python3 "$BENCH/national.py" "$BASE" "$OUT" "$TOKEN" bench@bench.gov.kz Wrk-Load-Tester-7x \
-	"$SERVER_PID" --domains "$DOMAINS" --types "$TYPES" --objects "$OBJECTS" \
+	"$SERVER_PID" --part walks --domains "$DOMAINS" --types "$TYPES" --objects "$OBJECTS" \
 	--seconds "$((DURATION / 2 > 0 ? DURATION / 2 : 1))" >"$OUT/national.txt" ||
 	say "WARNING: the national benchmark failed (see $OUT/national.txt)"
 cat "$OUT/national.txt"
@@ -360,6 +360,15 @@ put rss_anon_kb "$(awk '$1 == "RssAnon:" { print $2 }' "/proc/$SERVER_PID/status
 put rss_file_kb "$(awk '$1 == "RssFile:" { print $2 }' "/proc/$SERVER_PID/status")"
 put db_end_bytes "$(du -sb "$OUT/data" | cut -f1)"
 say "d. peak RSS $RSS_KB kB"
+
+# --- f. the capability map's slot: signed in, after the peak RSS was read ------------------
+# (signing in hashes the password with Argon2id: 64 MiB for a moment, kept in VmHWM)
+say "f. the capability map's slot (signed in)"
+python3 "$BENCH/national.py" "$BASE" "$OUT" "$TOKEN" bench@bench.gov.kz Wrk-Load-Tester-7x \
+	"$SERVER_PID" --part capmap >"$OUT/national-capmap.txt" ||
+	say "WARNING: the capability map's slot failed (see $OUT/national-capmap.txt)"
+cat "$OUT/national-capmap.txt"
+awk '$1 == "BENCH" { for (i = 3; i <= NF; i++) print $2 "_" $i }' "$OUT/national-capmap.txt" >>"$RES"
 say "stopping archportal"
 kill -TERM "$SERVER_PID"
 rc=0

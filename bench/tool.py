@@ -295,6 +295,11 @@ def cmd_report(argv):
     row('Peak RSS of the server, VmHWM (MB), the whole dataset', fnum(rss, 1), '≤ 150 MB',
         verdict(rss, 150, False))
     try:
+        row('Server VmHWM after signing in for the capability map slot (MB): the password hash '
+            '(Argon2id) takes 64 MiB for a moment', fnum(float(g('rss_after_signin_kb')) / 1024, 1))
+    except (TypeError, ValueError):
+        pass
+    try:
         row('Server RSS at the end: anonymous / file-backed (MB)',
             f"{float(g('rss_anon_kb')) / 1024:,.1f} / {float(g('rss_file_kb')) / 1024:,.1f}")
     except (TypeError, ValueError):
