@@ -372,14 +372,14 @@ static int cmp_hit(const void *a, const void *b)
 }
 
 size_t relidx_hits(const struct relidx *g, struct arena *a, const char *const *ids, size_t n,
-                   bool out, struct relidx_hit **hits)
+                   bool out, relidx_keep_fn keep, void *ctx, struct relidx_hit **hits)
 {
     size_t total = 0;
     for (size_t i = 0; i < n; i++) {
         const struct node *x = node_get(g, ids[i]);
         for (uint32_t e = x ? (out ? x->first_out : x->first_in) : 0; e;
              e = out ? g->edges[e - 1].next_out : g->edges[e - 1].next_in)
-            total++;
+            total += !keep || keep(ctx, g->edges[e - 1].rid, interned(g, g->edges[e - 1].type));
     }
     struct relidx_hit *v = arena_calloc(a, total ? total : 1, sizeof *v);
     size_t k = 0;
@@ -389,6 +389,8 @@ size_t relidx_hits(const struct relidx *g, struct arena *a, const char *const *i
              e = out ? g->edges[e - 1].next_out : g->edges[e - 1].next_in) {
             const struct edge *ed = &g->edges[e - 1];
             const struct node *o = &g->nodes[out ? ed->dst : ed->src];
+            if (keep && !keep(ctx, ed->rid, interned(g, ed->type)))
+                continue;
             v[k++] = (struct relidx_hit){.rid = ed->rid,
                                          .id = arena_strdup(a, g->pool + ed->id),
                                          .type = interned(g, ed->type),

@@ -62,11 +62,15 @@ struct relidx_hit {
     bool other_live;        /* the other end is a live record the graph knows */
 };
 
-/* The relations out of (out) or into (!out) the n nodes listed, ordered by
- * their row ids, copied into the arena (the graph may change afterwards);
- * returns the count. */
+/* Which relations a walk wants (its row id and type), asked before any is
+ * copied (under the caller's lock). */
+typedef bool (*relidx_keep_fn)(void *ctx, uint32_t rid, const char *type);
+
+/* The relations out of (out) or into (!out) the n nodes listed that keep
+ * (NULL: all) wants, ordered by their row ids, copied into the arena (the
+ * graph may change afterwards); returns the count. */
 size_t relidx_hits(const struct relidx *g, struct arena *a, const char *const *ids, size_t n,
-                   bool out, struct relidx_hit **hits);
+                   bool out, relidx_keep_fn keep, void *ctx, struct relidx_hit **hits);
 
 /* Sizes, for the log: nodes, live edges, bytes held. */
 void relidx_size(const struct relidx *g, size_t *nodes, size_t *edges, size_t *bytes);

@@ -360,6 +360,13 @@ static int cmp_hit(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* A relation of a type the walk follows and not crossed yet. */
+static bool wanted(void *ctx, uint32_t rid, const char *type)
+{
+    struct walk *w = ctx;
+    return !ridset_get(&w->crossed, rid) && wanted_type(w, type);
+}
+
 /* The relations of the frontier out of it (out) or into it: now, or as of
  * w->at (those written since as they were then, the others as they are),
  * ordered by row id. */
@@ -368,13 +375,13 @@ static size_t level_hits(struct walk *w, const struct ids *frontier, bool out,
 {
     if (w->shared)
         fidx_read_lock(w->r->fidx);
-    size_t n = relidx_hits(w->graph, w->ar, frontier->v, frontier->n, out, hits);
+    size_t n = relidx_hits(w->graph, w->ar, frontier->v, frontier->n, out, wanted, w, hits);
     if (w->shared)
         fidx_read_unlock(w->r->fidx);
     if (!w->then)
         return n;
     struct relidx_hit *old;
-    size_t n_old = relidx_hits(w->then, w->ar, frontier->v, frontier->n, out, &old);
+    size_t n_old = relidx_hits(w->then, w->ar, frontier->v, frontier->n, out, wanted, w, &old);
     struct relidx_hit *v = arena_calloc(w->ar, n + n_old + 1, sizeof *v);
     size_t k = 0;
     for (size_t i = 0; i < n; i++)

@@ -347,6 +347,13 @@ static void test_relation_graph_follows_writes(void **state)
     registry_free(mem);
 }
 
+static bool only_uses(void *ctx, uint32_t rid, const char *type)
+{
+    (void)ctx;
+    (void)rid;
+    return strcmp(type, "uses") == 0;
+}
+
 /* The graph itself: edges replaced and removed, ends not known as records
  * (not live), hits in the order of the relations' row ids. */
 static void test_relation_graph_edges(void **state)
@@ -361,7 +368,7 @@ static void test_relation_graph_edges(void **state)
     struct arena *ar = arena_new();
     struct relidx_hit *h;
     const char *from[] = {"a", "b"};
-    assert_int_equal(relidx_hits(g, ar, from, 2, true, &h), 3);
+    assert_int_equal(relidx_hits(g, ar, from, 2, true, NULL, NULL, &h), 3);
     assert_string_equal(h[0].id, "r5");
     assert_false(h[0].other_live);
     assert_null(h[0].visible);
@@ -372,11 +379,15 @@ static void test_relation_graph_edges(void **state)
     assert_int_equal(h[1].other_rid, 1);
     assert_true(h[1].other_live);
     assert_string_equal(h[2].visible, ":public");
+    /* what the walk does not want is not copied */
+    assert_int_equal(relidx_hits(g, ar, from, 2, true, only_uses, NULL, &h), 2);
+    assert_string_equal(h[0].id, "r7");
+    assert_string_equal(h[1].id, "r9");
     relidx_set_edge(g, 9, "r9", "uses", "b", "a", ":public", true); /* reversed */
     relidx_set_edge(g, 5, "r5", "runs_on", "a", "x", NULL, false);  /* retired */
     relidx_set_node(g, "b", "information_system", 2, false);         /* retired */
-    assert_int_equal(relidx_hits(g, ar, from, 1, true, &h), 0);
-    assert_int_equal(relidx_hits(g, ar, from, 1, false, &h), 2);
+    assert_int_equal(relidx_hits(g, ar, from, 1, true, NULL, NULL, &h), 0);
+    assert_int_equal(relidx_hits(g, ar, from, 1, false, NULL, NULL, &h), 2);
     assert_string_equal(h[0].id, "r7");
     assert_false(h[0].other_live);
     assert_string_equal(h[1].id, "r9");
