@@ -258,7 +258,7 @@ static const char EDGES_NOW_SQL[] =
     "JOIN records r ON r.rid = s.rid AND r.retired = 0 "
     "JOIN attrs t ON t.rid = r.rid AND t.field = 'target' "
     "LEFT JOIN attrs v ON v.rid = r.rid AND v.field = r.collection || ':_visible' "
-    "WHERE s.field = 'source' ORDER BY r.rid";
+    "WHERE s.field = 'source'";
 
 static int load_edges(struct relidx *g, struct store_stmt *st, struct err *e)
 {
