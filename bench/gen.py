@@ -1,11 +1,19 @@
 #!/usr/bin/env python3
 """Generates the benchmark dataset as an archportal export (JSON Lines):
 ORGS organizations, OBJECTS informatization objects (nine in ten registered
-with an accounting code, every tenth a draft) and RELATIONS relations,
-each with one revision and a valid audit hash chain, ready for
-`archportal import`. Deterministic for a given seed.
+with an accounting code, every tenth a draft) and RELATIONS relations
+between them, then the national architecture over them (issue 15):
+DOMAINS domains, CAPABILITIES capabilities (a tree per domain), FUNCTIONS
+state functions and public services (half each), PROCESSES business
+processes, and the master data: TYPES data types in chains three deep
+below data subjects and objects, with ATTRIBUTES attributes among them
+(each stored by an object); linked by participates_in, groups, automates
+and supports. Each record has one revision and the audit hash chain is
+valid, ready for `archportal import`. Deterministic for a given seed.
 
-usage: gen.py OUT [--orgs N] [--objects N] [--relations N] [--seed S]"""
+usage: gen.py OUT [--orgs N] [--objects N] [--relations N] [--domains N]
+              [--capabilities N] [--functions N] [--processes N] [--types N]
+              [--attributes N] [--seed S]"""
 import argparse
 import hashlib
 import json
@@ -121,12 +129,109 @@ def name(rng, n):
             'en': ' '.join(p[2] for p in picks) + f' {n}'}
 
 
+RECIPIENTS = ['g2c', 'g2b', 'g2g']
+MATURITY = ['informational', 'interactive', 'transactional']
+REENGINEERING = ['not_started', 'analysis', 'target_designed', 'in_progress', 'completed']
+
+
+def spread(n, parts, i):
+    """The items of part i when n items are dealt round-robin to `parts`."""
+    return range(i, n, parts)
+
+
+def architecture(w, rng, a, kinds_of):
+    """The national architecture layer over the organisations and objects:
+    every organisation, information system, capability, function, service
+    and process belongs to one domain (by its index modulo DOMAINS), and
+    the relations stay inside it, so that a domain's walk is the domain."""
+    nd = a.domains
+    systems = [i for i, k in enumerate(kinds_of) if k == 'information_system']
+    for d in range(nd):
+        w.record('domains', 'domain', f'dom-{d}', {
+            'name': {'kk': f'Домен {d}', 'ru': f'Домен {d}', 'en': f'Domain {d}'},
+            'directions': [f'Направление {d}.{j}' for j in range(3)]})
+    # capabilities: a tree per domain, four children a node
+    caps_of = [[] for _ in range(nd)]
+    for i in range(a.capabilities):
+        d = i % nd
+        body = {'name': name(rng, i), 'domain': f'dom-{d}'}
+        if caps_of[d]:
+            body['parent'] = caps_of[d][(len(caps_of[d]) - 1) // 4]
+        caps_of[d].append(f'cap-{i}')
+        w.record('capabilities', 'capability', f'cap-{i}', body)
+    # functions, and services of those functions
+    acts_of = [[] for _ in range(nd)]  # ids of functions and services per domain
+    n_fn = a.functions // 2
+    for i in range(n_fn):
+        d = i % nd
+        w.record('functions', 'state_function', f'fn-{i}', {
+            'owner': f'org-{rng.choice(list(spread(a.orgs, nd, d)) or [0])}', 'name': name(rng, i),
+            'domain': f'dom-{d}'})
+        acts_of[d].append(f'fn-{i}')
+    for i in range(a.functions - n_fn):
+        d = i % nd
+        fn = rng.choice([f for f in acts_of[d] if f.startswith('fn-')])
+        w.record('services', 'public_service', f'svc-{i}', {
+            'owner': f'org-{rng.choice(list(spread(a.orgs, nd, d)) or [0])}', 'name': name(rng, i),
+            'function': fn, 'recipient': rng.choice(RECIPIENTS), 'maturity': rng.choice(MATURITY)})
+        acts_of[d].append(f'svc-{i}')
+    procs_of = [[] for _ in range(nd)]
+    for i in range(a.processes):
+        d = i % nd
+        w.record('processes', 'business_process', f'proc-{i}', {
+            'owner': f'org-{rng.choice(list(spread(a.orgs, nd, d)) or [0])}', 'name': name(rng, i),
+            'serves': rng.choice(acts_of[d]), 'reengineering_status': rng.choice(REENGINEERING)})
+        procs_of[d].append(f'proc-{i}')
+    # the master data: data subjects and objects, and chains of three data
+    # types below them; the attributes are dealt over the types
+    n_base = max(1, a.types // 10)
+    for i in range(n_base):
+        kind = 'data_subject' if i % 2 == 0 else 'data_object'
+        w.record('master_data', kind, f'md-{i}', {
+            'name': name(rng, i),
+            'attributes': [{'name': f'base_{i}_{j}', 'source': f'obj-{rng.choice(systems)}'}
+                           for j in range(4)]})
+    per_type, extra = divmod(a.attributes, max(1, a.types))
+    for i in range(a.types):
+        level = i % 3
+        base = f'md-{(i // 3) % n_base}' if level == 0 else f'dt-{i - 1}'
+        n_attr = per_type + (1 if i < extra else 0)
+        w.record('master_data', 'data_type', f'dt-{i}', {
+            'name': name(rng, i), 'base': base,
+            'attributes': [{'name': f'attr_{i}_{j}', 'source': f'obj-{rng.choice(systems)}'}
+                           for j in range(n_attr)]})
+    # the relations, inside each domain
+    n = 0
+
+    def rel(typ, src, dst, extra=None):
+        nonlocal n
+        w.record('relations', typ, f'arel-{n}', dict(source=src, target=dst, **(extra or {})))
+        n += 1
+    for o in range(a.orgs):
+        rel('participates_in', f'org-{o}', f'dom-{o % nd}')
+    for d in range(nd):
+        sys_d = [f'obj-{s}' for s in systems[d::nd]] or [f'obj-{systems[0]}']
+        caps = caps_of[d]
+        for j, act in enumerate(acts_of[d]):
+            rel('groups', caps[j % len(caps)], act)
+            for s in rng.sample(sys_d, min(len(sys_d), 1 + (j % 2))):
+                rel('automates', s, act, {'automation_level': rng.choice(['full', 'partial'])})
+        for p in procs_of[d]:
+            rel('supports', rng.choice(sys_d), p)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('out')
     ap.add_argument('--orgs', type=int, default=1000)
     ap.add_argument('--objects', type=int, default=100000)
     ap.add_argument('--relations', type=int, default=300000)
+    ap.add_argument('--domains', type=int, default=30)
+    ap.add_argument('--capabilities', type=int, default=2000)
+    ap.add_argument('--functions', type=int, default=20000)
+    ap.add_argument('--processes', type=int, default=10000)
+    ap.add_argument('--types', type=int, default=5000)
+    ap.add_argument('--attributes', type=int, default=100000)
     ap.add_argument('--seed', type=int, default=1)
     a = ap.parse_args()
     rng = random.Random(a.seed)
@@ -186,6 +291,7 @@ def main():
             seen.add((typ, s, t))
             w.record('relations', typ, f'rel-{n}', dict(source=f'obj-{s}', target=f'obj-{t}', **extra))
             n += 1
+        architecture(w, rng, a, kinds_of)
         w.finish(codes)
 
 

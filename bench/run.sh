@@ -7,8 +7,12 @@
 #   a. GET one object: archportal vs nginx (req/s, ratio; target >= 0.25)
 #   b. filtered lists and full-text searches, cold and warm (p99 <= 20 ms)
 #   c. durable creates per second (target >= 1000/s)
-#   d. peak RSS of the server (VmHWM; target <= 100 MB)
+#   d. peak RSS of the server (VmHWM; target <= 150 MB with the national
+#      architecture layer)
 #   e. database size and import time
+#   f. the national architecture (bench/national.py): a domain's walk and the
+#      full walk (p99 <= 20 ms), the as-of walk, a data type three levels
+#      deep against a plain object (>= 0.5x), the capability map's slot
 # and prints a results table, also written to bench/out/results.md.
 #
 # Everything it makes lives in bench/out/. Only loopback addresses are used.
@@ -16,7 +20,8 @@
 # table says FAIL); it exits non-zero only when the benchmark itself broke.
 #
 # Knobs (environment): BENCH_ORGS, BENCH_OBJECTS, BENCH_RELATIONS,
-# BENCH_SEED (dataset), BENCH_DURATION (seconds per wrk run, default 10),
+# BENCH_DOMAINS, BENCH_CAPABILITIES, BENCH_FUNCTIONS, BENCH_PROCESSES,
+# BENCH_TYPES, BENCH_ATTRIBUTES, BENCH_SEED (dataset), BENCH_DURATION (seconds per wrk run, default 10),
 # BENCH_THREADS (server --threads; default: the server's own, one per CPU),
 # AP_SLOW_MS (passed to the server: log queries slower than this many ms).
 set -eu
@@ -30,6 +35,12 @@ RES=$OUT/results.txt # key=value lines, turned into the table at the end
 ORGS=${BENCH_ORGS:-1000}
 OBJECTS=${BENCH_OBJECTS:-100000}
 RELATIONS=${BENCH_RELATIONS:-300000}
+DOMAINS=${BENCH_DOMAINS:-30}
+CAPABILITIES=${BENCH_CAPABILITIES:-2000}
+FUNCTIONS=${BENCH_FUNCTIONS:-20000}
+PROCESSES=${BENCH_PROCESSES:-10000}
+TYPES=${BENCH_TYPES:-5000}
+ATTRIBUTES=${BENCH_ATTRIBUTES:-100000}
 SEED=${BENCH_SEED:-1}
 DURATION=${BENCH_DURATION:-10}
 THREADS=${BENCH_THREADS:-}
@@ -128,7 +139,8 @@ put binary "build/archportal of $(date -u -r "$ROOT/build/archportal" '+%Y-%m-%d
 
 # --- dataset: reused when made by the same gen.py with the same parameters ------
 GEN_SUM=$(sha256sum "$BENCH/gen.py" | cut -d' ' -f1)
-STAMP="orgs=$ORGS objects=$OBJECTS relations=$RELATIONS seed=$SEED gen.py=$GEN_SUM"
+ARCH="domains=$DOMAINS capabilities=$CAPABILITIES functions=$FUNCTIONS processes=$PROCESSES types=$TYPES attributes=$ATTRIBUTES"
+STAMP="orgs=$ORGS objects=$OBJECTS relations=$RELATIONS $ARCH seed=$SEED gen.py=$GEN_SUM"
 DATASET=$OUT/dataset.jsonl
 if [ -f "$DATASET" ] && [ "$(cat "$OUT/dataset.stamp" 2>/dev/null)" = "$STAMP" ]; then
 	say "reusing $DATASET ($STAMP)"
@@ -137,12 +149,14 @@ else
 	rm -f "$DATASET" "$OUT/dataset.stamp"
 	t0=$(now)
 	python3 "$BENCH/gen.py" "$DATASET.tmp" --orgs "$ORGS" --objects "$OBJECTS" \
-		--relations "$RELATIONS" --seed "$SEED"
+		--relations "$RELATIONS" --domains "$DOMAINS" --capabilities "$CAPABILITIES" \
+		--functions "$FUNCTIONS" --processes "$PROCESSES" --types "$TYPES" \
+		--attributes "$ATTRIBUTES" --seed "$SEED"
 	mv "$DATASET.tmp" "$DATASET" # the stamp is written only for a complete file
 	printf '%s\n' "$STAMP" >"$OUT/dataset.stamp"
 	say "generated in $(echo "$(now) $t0" | awk '{ printf "%.1f", $1 - $2 }') s"
 fi
-put dataset "$ORGS orgs / $OBJECTS objects / $RELATIONS relations"
+put dataset "$ORGS orgs / $OBJECTS objects / $RELATIONS relations; $DOMAINS domains / $CAPABILITIES capabilities / $FUNCTIONS functions and services / $PROCESSES processes / $TYPES data types with $ATTRIBUTES attributes"
 
 # --- import into a fresh data directory ------------------------------------------
 rm -rf "$OUT/data"
@@ -311,6 +325,17 @@ say "b2. the registry page, 50 rows: plain, filtered and searched, against the A
 python3 "$BENCH/pages.py" "$BASE" "$OUT" 10 "$SERVER_PID" >"$OUT/pages.txt" || say "WARNING: the page benchmark failed"
 hwm pages
 
+# --- f. the national architecture: walks, inherited attributes, the capability map -------
+say "f. the national architecture: walks, a data type three levels deep, the capability map"
+python3 "$BENCH/national.py" "$BASE" "$OUT" "$TOKEN" bench@bench.gov.kz Wrk-Load-Tester-7x \
+	"$SERVER_PID" --part walks --domains "$DOMAINS" --types "$TYPES" --objects "$OBJECTS" \
+	--seconds "$((DURATION / 2 > 0 ? DURATION / 2 : 1))" >"$OUT/national.txt" ||
+	say "WARNING: the national benchmark failed (see $OUT/national.txt)"
+cat "$OUT/national.txt"
+# national.txt's "BENCH <name> k=v ..." lines, as <name>_<k>=v
+awk '$1 == "BENCH" { for (i = 3; i <= NF; i++) print $2 "_" $i }' "$OUT/national.txt" >>"$RES"
+hwm national
+
 # --- c. durable creates ---------------------------------------------------------------------
 say "c. creates: wrk -t2 -c4 -d${DURATION}s POST"
 wrk -t2 -c4 -d"${DURATION}s" --timeout "$WRK_TIMEOUT" -s "$BENCH/create.lua" "$BASE" -- "$TOKEN" >"$OUT/wrk-create.txt"
@@ -335,6 +360,15 @@ put rss_anon_kb "$(awk '$1 == "RssAnon:" { print $2 }' "/proc/$SERVER_PID/status
 put rss_file_kb "$(awk '$1 == "RssFile:" { print $2 }' "/proc/$SERVER_PID/status")"
 put db_end_bytes "$(du -sb "$OUT/data" | cut -f1)"
 say "d. peak RSS $RSS_KB kB"
+
+# --- f. the capability map's slot: signed in, after the peak RSS was read ------------------
+# (signing in hashes the password with Argon2id: 64 MiB for a moment, kept in VmHWM)
+say "f. the capability map's slot (signed in)"
+python3 "$BENCH/national.py" "$BASE" "$OUT" "$TOKEN" bench@bench.gov.kz Wrk-Load-Tester-7x \
+	"$SERVER_PID" --part capmap >"$OUT/national-capmap.txt" ||
+	say "WARNING: the capability map's slot failed (see $OUT/national-capmap.txt)"
+cat "$OUT/national-capmap.txt"
+awk '$1 == "BENCH" { for (i = 3; i <= NF; i++) print $2 "_" $i }' "$OUT/national-capmap.txt" >>"$RES"
 say "stopping archportal"
 kill -TERM "$SERVER_PID"
 rc=0

@@ -264,7 +264,41 @@ def cmd_report(argv):
         rss = float(g('rss_kb')) / 1024
     except (TypeError, ValueError):
         pass
-    row('Peak RSS of the server, VmHWM (MB)', fnum(rss, 1), '≤ 100 MB', verdict(rss, 100, False))
+    # the national architecture (bench/national.py)
+    for name, label in (('walk_domain', "A domain's walk (from its root capability, both ways, "
+                         'depth 10, along groups/automates/supports)'),
+                        ('walk_full', 'Full walk from the same starts, every relation type '
+                         '(cut at 5,000 nodes)')):
+        row(f'{label}: p50 / p99 / max (ms), client; server p99 (ms)',
+            f"{fnum(g(f'{name}_p50_ms'), 2)} / **{fnum(g(f'{name}_p99_ms'), 2)}** / "
+            f"{fnum(g(f'{name}_max_ms'), 2)}; server {fnum(g(f'{name}_server_p99_ms'), 2)} "
+            f"({g(f'{name}_n', '?')} walks, nodes median {g(f'{name}_nodes_median', '?')}, "
+            f"max {g(f'{name}_nodes_max', '?')}, {g(f'{name}_truncated', '?')} cut, "
+            f"errors {g(f'{name}_errors', '?')})",
+            'p99 ≤ 20 ms', verdict(g(f'{name}_p99_ms'), 20, False))
+    row("A domain's walk as of an instant (?at=), p50 / max (ms)",
+        f"{fnum(g('walk_domain_at_p50_ms'), 1)} / {fnum(g('walk_domain_at_max_ms'), 1)} "
+        f"({g('walk_domain_at_n', '?')} walks, errors {g('walk_domain_at_errors', '?')})")
+    row('Data type three levels deep / plain object, GET rate (wrk -t1 -c4, best of 2)',
+        f"{fnum(g('inherit_warm_inherit_rps'), 0)} / {fnum(g('inherit_warm_plain_rps'), 0)} req/s = "
+        f"**{fnum(g('inherit_warm_ratio'), 2)}** (wrk's CPU {g('inherit_warm_client_cpu_pct', '?')} %)",
+        '≥ 0.5', verdict(g('inherit_warm_ratio'), 0.5, True))
+    row('The same, cold (distinct records, each once): plain / type mean (ms)',
+        f"{fnum(g('inherit_cold_plain_ms'), 3)} / {fnum(g('inherit_cold_inherit_ms'), 3)} = "
+        f"**{fnum(g('inherit_cold_ratio'), 2)}** ({g('inherit_cold_n', '?')} each)",
+        '≥ 0.5', verdict(g('inherit_cold_ratio'), 0.5, True))
+    row('SLOT for the capability map page (p99 ≤ 50 ms when it exists); for now '
+        f"`{g('capmap_path', '?')}`, the generic list of capabilities, signed in: p50 / p99 (ms)",
+        f"{fnum(g('capmap_p50_ms'), 2)} / {fnum(g('capmap_p99_ms'), 2)} (server p99 "
+        f"{fnum(g('capmap_server_p99_ms'), 2)}, {g('capmap_bytes', '?')} bytes)",
+        'p99 ≤ 50 ms (the map)', verdict(g('capmap_p99_ms'), 50, False))
+    row('Peak RSS of the server, VmHWM (MB), the whole dataset', fnum(rss, 1), '≤ 150 MB',
+        verdict(rss, 150, False))
+    try:
+        row('Server VmHWM after signing in for the capability map slot (MB): the password hash '
+            '(Argon2id) takes 64 MiB for a moment', fnum(float(g('rss_after_signin_kb')) / 1024, 1))
+    except (TypeError, ValueError):
+        pass
     try:
         row('Server RSS at the end: anonymous / file-backed (MB)',
             f"{float(g('rss_anon_kb')) / 1024:,.1f} / {float(g('rss_file_kb')) / 1024:,.1f}")

@@ -800,11 +800,17 @@ static int trace_types(struct api *api, struct http_req *req, const char *v,
     return 0;
 }
 
-/* ?direction=out|in|both&depth=N&types=…: the walk asked for. */
+/* ?direction=out|in|both&depth=N&types=…&at=<RFC 3339>: the walk asked for. */
 static int trace_query(struct api *api, struct http_req *req, struct registry_trace_query *q,
                        struct err *e)
 {
     const char *dir = http_req_query(req, "direction"), *depth = http_req_query(req, "depth");
+    const char *at = http_req_query(req, "at");
+    if (at && time_parse_rfc3339(at, &q->at_ms) < 0) {
+        err_bad_request(e, "at", "'at' must be an RFC 3339 date-time");
+        return -1;
+    }
+    q->at_set = at != NULL;
     if (!dir)
         dir = "both";
     q->out = strcmp(dir, "out") == 0 || strcmp(dir, "both") == 0;
@@ -830,21 +836,26 @@ static int trace_query(struct api *api, struct http_req *req, struct registry_tr
 static void h_trace(struct http_req *req, struct http_resp *resp, void *ctx)
 {
     struct api *api = ctx;
-    static const char *const allowed[] = {"direction", "depth", "types", NULL};
+    static const char *const allowed[] = {"direction", "depth", "types", "at", NULL};
     const struct model_collection *coll;
     const char *id;
     struct actor a;
     if (record_request(api, req, resp, false, allowed, &coll, &id, &a) < 0)
         return;
     struct registry_trace_query q = {0};
-    json_t *out = NULL;
+    char *out = NULL;
+    size_t len = 0;
     struct err e = ERR_INIT;
     int rc = -1;
     if (coll->type == COLL_RELATIONS)
         err_bad_request(&e, "collection", "a trace starts from a record, not a relation");
     else if (trace_query(api, req, &q, &e) == 0)
-        rc = registry_trace(api->reg, &a, coll->id, id, &q, &out, &e);
-    answer(resp, rc, &e, out);
+        rc = registry_trace_text(api->reg, &a, coll->id, id, &q, &out, &len, &e);
+    if (rc < 0)
+        http_resp_problem(resp, &e);
+    else
+        http_resp_bytes(resp, 200, "application/json", out, len);
+    free(out);
 }
 
 /* GET /api/v1/{collection}/{id}/views/{name}: the record's view as its

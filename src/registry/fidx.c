@@ -6,6 +6,7 @@
  * field's values can be enumerated for facets and sorting. */
 #include "fidx.h"
 
+#include "relidx.h"
 #include "tidx.h"
 #include "util/buf.h"
 #include "util/log.h"
@@ -35,6 +36,7 @@ struct fidx {
     pthread_rwlock_t lock;
     bool ready;
     struct tidx *text; /* the records' words */
+    struct relidx *graph; /* the relations between records */
     struct fkey *keys;
     size_t n_keys, cap_keys;
     size_t *table; /* open addressing: key index + 1, 0 = empty */
@@ -51,6 +53,9 @@ struct staged {
     char **keys; /* the old keys, then the new ones; or the words */
     size_t n_old, n_new;
     char *text_coll; /* words of a record of this collection (keys: n_new words) */
+    char graph;      /* 'n': a node (keys: id, kind), 'e': an edge (keys: id, type,
+                        source, target, visible), 0: filter keys or words */
+    bool live;       /* the node or edge is live */
     struct staged *next;
 };
 
@@ -188,6 +193,15 @@ static void apply(struct fidx *x, uint32_t rid, char *const *keys, size_t n_old,
 
 static void apply_staged(struct fidx *x, const struct staged *s)
 {
+    if (s->graph == 'n') {
+        relidx_set_node(x->graph, s->keys[0], s->keys[1], s->rid, s->live);
+        return;
+    }
+    if (s->graph == 'e') {
+        relidx_set_edge(x->graph, s->rid, s->keys[0], s->keys[1], s->keys[2], s->keys[3],
+                        s->keys[4], s->live);
+        return;
+    }
     if (!s->text_coll) {
         apply(x, s->rid, s->keys, s->n_old, s->n_new);
         return;
@@ -207,6 +221,7 @@ struct fidx *fidx_new(void)
     if (pthread_rwlock_init(&x->lock, NULL) != 0)
         fatal("fidx: cannot create a lock");
     x->text = tidx_new(&x->lock);
+    x->graph = relidx_new();
     return x;
 }
 
@@ -227,6 +242,7 @@ void fidx_free(struct fidx *x)
     free(x->table);
     free(x->groups);
     tidx_free(x->text);
+    relidx_free(x->graph);
     pthread_rwlock_destroy(&x->lock);
     free(x);
 }
@@ -431,6 +447,16 @@ static void build_absent(struct fidx *x, const char *kind, const char *field)
     arena_free(a);
 }
 
+static int build_graph(struct fidx *x, struct store_conn *c, struct err *e)
+{
+    int rc = relidx_load_now(x->graph, c, e);
+    size_t nodes, edges, bytes;
+    relidx_size(x->graph, &nodes, &edges, &bytes);
+    log_msg(LOG_INFO, "fidx: relations graph of %zu records, %zu relations, %zu kB", nodes, edges,
+            bytes / 1024);
+    return rc;
+}
+
 int fidx_build(struct fidx *x, struct store_conn *c, fidx_field_pred want, void *ctx,
                const struct fidx_absent *absent, size_t n_absent, struct err *e)
 {
@@ -444,6 +470,8 @@ int fidx_build(struct fidx *x, struct store_conn *c, fidx_field_pred want, void 
         build_absent(x, absent[i].kind, absent[i].field);
     if (rc == 0)
         rc = build_text(x, c, e);
+    if (rc == 0)
+        rc = build_graph(x, c, e);
     store_rollback(c);
     x->ready = rc == 0;
     pthread_rwlock_unlock(&x->lock);
@@ -503,6 +531,42 @@ int fidx_stage_text(struct fidx *x, struct store_conn *c, int64_t rid, const cha
     words_free(&ws, ptrs);
     staged_push(s);
     return 0;
+}
+
+/* Stages a node or an edge of the graph (strings: n of them, NULL kept). */
+static void stage_graph(struct fidx *x, char what, int64_t rid, const char *const *strs, size_t n,
+                        bool live)
+{
+    if (!fidx_ready(x) || rid <= 0 || rid >= UINT32_MAX)
+        return;
+    struct staged *s = xcalloc(1, sizeof *s);
+    s->x = x;
+    s->rid = (uint32_t)rid;
+    s->graph = what;
+    s->live = live;
+    s->keys = xcalloc(n, sizeof *s->keys);
+    for (size_t i = 0; i < n; i++)
+        s->keys[i] = strs[i] ? xstrdup(strs[i]) : NULL;
+    s->n_new = n;
+    staged_push(s);
+}
+
+void fidx_stage_node(struct fidx *x, int64_t rid, const char *id, const char *kind, bool live)
+{
+    const char *strs[] = {id, kind};
+    stage_graph(x, 'n', rid, strs, 2, live);
+}
+
+void fidx_stage_edge(struct fidx *x, int64_t rid, const char *id, const char *type,
+                     const char *source, const char *target, const char *visible, bool live)
+{
+    const char *strs[] = {id, type, source, target, visible};
+    stage_graph(x, 'e', rid, strs, 5, live);
+}
+
+struct relidx *fidx_graph(struct fidx *x)
+{
+    return x->graph;
 }
 
 static void staged_free(struct staged *s)

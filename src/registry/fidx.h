@@ -7,11 +7,12 @@
  *
  * It mirrors the `attrs` table (and records' collection, kind and owner) and
  * is built from them when serving starts, and holds the words of the
- * full-text index too (tidx.h). Writes stage their new keys per
- * record on their own thread; the staged changes are applied after the
- * transaction commits and dropped when it rolls back. The server process is
- * the only writer of records, so the mirror stays exact (a reader may see a
- * just-committed write a moment late). Thread-safe (a read-write lock). */
+ * full-text index too (tidx.h) and the relations graph (relidx.h). Writes
+ * stage their new keys per record on their own thread; the staged changes
+ * are applied after the transaction commits and dropped when it rolls
+ * back. The server process is the only writer of records, so the mirror
+ * stays exact (a reader may see a just-committed write a moment late).
+ * Thread-safe (a read-write lock). */
 #ifndef AP_FIDX_H
 #define AP_FIDX_H
 
@@ -67,6 +68,12 @@ void fidx_stage(struct fidx *x, int64_t rid, const char *const *old_keys, size_t
  * (NULL: the record has none any more). -1 when text cannot be split. */
 int fidx_stage_text(struct fidx *x, struct store_conn *c, int64_t rid, const char *collection,
                     const char *text);
+/* Stages a record's place in the relations graph (relidx.h): a record
+ * that is not a relation (its kind), or a relation (its type, ends and
+ * visibility); live: not retired. Strings are copied. */
+void fidx_stage_node(struct fidx *x, int64_t rid, const char *id, const char *kind, bool live);
+void fidx_stage_edge(struct fidx *x, int64_t rid, const char *id, const char *type,
+                     const char *source, const char *target, const char *visible, bool live);
 void fidx_commit(struct fidx *x);
 void fidx_discard(struct fidx *x);
 /* Hands this thread's staged changes over (NULL when none), so that the
@@ -78,6 +85,8 @@ void fidx_apply_taken(struct fidx *x, struct fidx_staged *list, bool committed);
 /* Reading: hold the read lock while using sets obtained from the index. */
 void fidx_read_lock(struct fidx *x);
 void fidx_read_unlock(struct fidx *x);
+/* The relations graph the index keeps current (read it under the lock). */
+struct relidx *fidx_graph(struct fidx *x);
 /* The set of a key (empty when unknown). */
 struct rids fidx_get(struct fidx *x, const char *key);
 /* The values a field ("collection:field", or "owner") currently has, sorted

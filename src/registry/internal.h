@@ -124,6 +124,10 @@ bool reg_field_in_memory(const struct model *m, const char *collection, const ch
  * and its current JSON; *rid gets its row id. */
 int reg_record_insert(struct store_conn *c, const char *collection, const char *kind,
                       const json_t *rec, const char *data, int64_t *rid, struct err *e);
+/* The last revision of rid at or before `at` (RFC 3339 as stored; 0 when
+ * none), and its stored text when data is not NULL (malloc'd). */
+int reg_revision_at(struct store_conn *c, int64_t rid, const char *at, int64_t *revision,
+                    char **data, struct err *e);
 /* Inserts one revision of a record. */
 int reg_revision_put(struct store_conn *c, int64_t rid, int64_t revision, const char *at,
                      const char *actor, const char *action, const char *data, struct err *e);

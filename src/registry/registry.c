@@ -1309,6 +1309,23 @@ static void stage_filter_keys(struct registry *r, int64_t rid, const struct mode
     arena_free(a);
 }
 
+/* Stages the record's place in the relations graph of the memory index:
+ * a relation with its ends and visibility, or a record that may be an end
+ * (gone from the graph when retired). */
+static void stage_graph(struct registry *r, int64_t rid, const struct model_kind *k,
+                        const json_t *rec, const char *visible, bool retired)
+{
+    const char *id = json_string_value(json_object_get(rec, "id"));
+    if (!fidx_ready(r->fidx) || !id)
+        return;
+    if (k->is_relation)
+        fidx_stage_edge(r->fidx, rid, id, k->id,
+                        json_string_value(json_object_get(rec, "source")),
+                        json_string_value(json_object_get(rec, "target")), visible, !retired);
+    else
+        fidx_stage_node(r->fidx, rid, id, k->id, !retired);
+}
+
 /* The visibility a relation's index entries hold now ("" when none). */
 static int visible_stored(struct store_conn *c, int64_t rid, const struct model_kind *k, char *out,
                           size_t n, struct err *e)
@@ -1340,6 +1357,7 @@ int reg_index(struct registry *r, struct store_conn *c, int64_t rid, const struc
         reg_relation_visible(r, c, rec, vis_now, sizeof vis_now, e) < 0)
         return -1;
     stage_filter_keys(r, rid, k, rec, *vis_now ? vis_now : NULL, prev, *vis_was ? vis_was : NULL);
+    stage_graph(r, rid, k, rec, *vis_now ? vis_now : NULL, retired);
     if (exec_rid(c, "DELETE FROM attrs WHERE rid = $1", rid, e) < 0)
         return -1;
     char *body = retired ? NULL : reg_search_body(k, rec);

@@ -246,7 +246,10 @@ int registry_relations_of(struct registry *r, const char *collection, const char
  * At most max_nodes nodes (0: REGISTRY_TRACE_MAX_NODES); "truncated" says
  * the walk was cut there. *out: {id, nodes:[{id, kind, name, depth}],
  * edges:[{id, type, source, target}], truncated} (new ref). 404/410 as a
- * GET of the record. */
+ * GET of the record. With at_set: the walk as of the instant at_ms (the
+ * relations and records as their revisions were then, each record seen
+ * only if it existed, was not retired and may be read as it was and as it
+ * is; 404/410 for the start as a GET ?at= gives), and "at" in the answer. */
 /* How many live relations of `type` the stored record rec has, out of it
  * or into it (every one, whoever may read it): the model_relation_count_fn
  * by which rules over relations are judged (ctx: the registry). -1 on a
@@ -264,10 +267,17 @@ struct registry_trace_query {
     int depth;
     const char *const *types;
     size_t max_nodes;
+    bool at_set;
+    int64_t at_ms;
 };
 int registry_trace(struct registry *r, const struct actor *a, const char *collection,
                    const char *id, const struct registry_trace_query *q, json_t **out,
                    struct err *e);
+/* The same walk's answer as JSON text (*out malloc'd, *len its length),
+ * written as it is found, without building JSON values. */
+int registry_trace_text(struct registry *r, const struct actor *a, const char *collection,
+                        const char *id, const struct registry_trace_query *q, char **out,
+                        size_t *len, struct err *e);
 
 /* A record's view (model key "views" of its kind, issue 15): *out gets
  * {id, view, record (as the reader may read it), sections:[{name,

@@ -939,9 +939,8 @@ static int first_published(struct store_conn *c, int64_t rid, const struct model
     return *revision || rc != STORE_ERROR ? 0 : -1;
 }
 
-/* The last revision of rid at or before `at` (0 when none). */
-static int revision_at(struct store_conn *c, int64_t rid, const char *at, int64_t *revision,
-                       char **data, struct err *e)
+int reg_revision_at(struct store_conn *c, int64_t rid, const char *at, int64_t *revision,
+                    char **data, struct err *e)
 {
     *revision = 0;
     struct store_stmt *st = store_prepare(c,
@@ -1009,7 +1008,7 @@ int registry_public_since(struct registry *r, const json_t *rec, int64_t *revisi
     int found = rec_load(c, NULL, json_string_value(json_object_get(rec, "id")), &self, e);
     if (found <= 0)
         return found;
-    int rc = *at ? revision_at(c, self.rid, at, revision, NULL, e) : 0;
+    int rc = *at ? reg_revision_at(c, self.rid, at, revision, NULL, e) : 0;
     rec_row_free(&self);
     if (!*revision)
         *revision = 1; /* made after both ends were published */
@@ -1090,7 +1089,7 @@ static bool ends_readable_at(struct registry *r, struct store_conn *c, const str
             return false;
         int64_t rev = 0;
         char *data = NULL;
-        int rc = revision_at(c, row.rid, at, &rev, &data, &e);
+        int rc = reg_revision_at(c, row.rid, at, &rev, &data, &e);
         rec_row_free(&row);
         json_t *end = data ? json_loads(data, 0, NULL) : NULL;
         free(data);
@@ -1125,7 +1124,7 @@ int registry_get_at(struct registry *r, const struct actor *a, const char *colle
     time_format_rfc3339(at_ms, at, sizeof at);
     int64_t rev = 0;
     char *data = NULL;
-    int rc = revision_at(c, row.rid, at, &rev, &data, e);
+    int rc = reg_revision_at(c, row.rid, at, &rev, &data, e);
     rec_row_free(&row);
     if (rc < 0)
         return -1;

@@ -1,42 +1,182 @@
 /* trace: traceability walks over the relations graph (issue 15 item 4):
  * from a record, level by level, along relations out of it, into it or
- * both, to a given depth, filtered by relation types. Each level is one SQL
- * query over the relations index (the `source` and `target` entries of
- * attrs) for the whole frontier; records are never loaded whole per hop.
- * A relation is crossed only when the caller may read it, i.e. both of its
- * ends: its `_visible` entry says when everyone may, and only the others
- * are judged on their stored state. */
+ * both, to a given depth, filtered by relation types.
+ *
+ * Now: the serving process's graph in memory (relidx.h, kept current by
+ * the filter index, fidx.h) gives each level's relations; a process without
+ * it loads a private graph from the store first. A relation is crossed only
+ * when the caller may read it, i.e. both of its ends: its visibility entry
+ * says when everyone, every signed-in user, or the readers of one
+ * organisation's unpublished records may; the others are judged on their
+ * stored state. The met records' names come from one SQL query per level.
+ *
+ * As of an instant (REQ ARC-12): a private graph of the relations as they
+ * were then (their revisions), and each end as it was then: it must have
+ * existed, not been retired, and be readable by the caller both as it was
+ * and as it is (as a GET of a record ?at= decides). */
+#include "fidx.h"
 #include "internal.h"
+#include "relidx.h"
 
 #include "util/buf.h"
+#include "util/text.h"
+#include "util/timeutil.h"
 
 #include <string.h>
 
-/* One level: the live relations with an end in the frontier (a JSON array
- * of ids, $3) at `end` ($1), with their other end ($2). */
-static const char TRACE_SQL[] =
-    "SELECT a.value, r.id, r.kind, o.id, o.kind, v.value "
-    "FROM attrs a JOIN records r ON r.rid = a.rid AND r.retired = 0 "
-    "JOIN attrs b ON b.rid = r.rid AND b.field = $2 "
-    "JOIN records o ON o.id = b.value AND o.retired = 0 "
-    "LEFT JOIN attrs v ON v.rid = r.rid AND v.field = r.collection || ':" REG_VISIBLE_FIELD "' "
-    "WHERE a.field = $1 AND a.value IN (SELECT value FROM json_each($3)) ORDER BY r.rid";
-
-/* The names of the records listed (a JSON array of ids, $1), as JSON. */
+/* The names of the records listed (a JSON array of row ids, $1), as JSON. */
 static const char NAMES_SQL[] =
-    "SELECT r.id, json_quote(json_extract(d.data, '$.name')) FROM records r "
-    "JOIN record_data d ON d.rid = r.rid WHERE r.id IN (SELECT value FROM json_each($1))";
+    "SELECT rid, data FROM record_data WHERE rid IN (SELECT value FROM json_each($1))";
+
+/* A growing list of ids in the walk's arena. */
+struct ids {
+    const char **v;
+    size_t n, cap;
+};
+
+/* A node of the answer. */
+struct wnode {
+    const char *id, *kind;
+    const char *name; /* JSON text, NULL: null */
+    int depth;
+};
+
+/* An edge of the answer. */
+struct wedge {
+    const char *id, *type, *source, *target;
+};
+
+/* Open-addressing sets in the walk's arena: of node ids (value: index in
+ * nodes + 1) and of relation row ids (crossed). */
+struct idmap {
+    const char **keys;
+    size_t *vals;
+    size_t n, cap;
+};
+
+struct ridset {
+    uint32_t *v; /* 0: empty (no row id is 0) */
+    size_t *val; /* a value per row id */
+    size_t n, cap;
+};
 
 struct walk {
     struct registry *r;
     struct store_conn *c;
     const struct actor *a;
+    struct arena *ar;
+    struct relidx *graph;     /* the relations now */
+    struct relidx *then;      /* as of `at`: those written since, as they were then */
+    bool shared;              /* graph is the filter index's: read it under its lock */
+    const char *at;           /* NULL: now */
     const char *const *types; /* NULL-terminated, or NULL: every type */
     size_t max_nodes;
-    json_t *nodes, *edges;  /* the answer's arrays */
-    json_t *seen, *crossed; /* node ids, relation ids already in them */
+    struct wnode *nodes;
+    size_t n_nodes, cap_nodes;
+    struct wedge *edges;
+    size_t n_edges, cap_edges;
+    struct idmap seen;
+    struct ridset crossed;
+    struct ridset named; /* a level's new nodes: row id -> index in nodes + 1 */
+    bool reads_all;      /* the caller reads every relation (as lists decide) */
+    json_t *orgs;        /* organisation id: may the caller read its unpublished records */
+    json_t *ends;        /* as of `at`: record id: its state then, or null when not shown */
+    struct buf rids;     /* the row ids of a level's new nodes, as a JSON array */
     bool truncated;
 };
+
+static void *arena_grow(struct arena *a, void *v, size_t n, size_t *cap, size_t size)
+{
+    if (n < *cap)
+        return v;
+    size_t cap2 = *cap ? *cap * 2 : 64;
+    void *w = arena_alloc(a, cap2 * size);
+    if (n)
+        memcpy(w, v, n * size);
+    *cap = cap2;
+    return w;
+}
+
+static void ids_push(struct arena *a, struct ids *l, const char *id)
+{
+    l->v = arena_grow(a, l->v, l->n, &l->cap, sizeof *l->v);
+    l->v[l->n++] = id;
+}
+
+/* The slot of key in the map (its capacity a power of two, never full). */
+static size_t idmap_slot(const struct idmap *m, const char *key)
+{
+    size_t mask = m->cap - 1;
+    size_t i = text_hash(key, strlen(key)) & mask;
+    while (m->keys[i] && strcmp(m->keys[i], key) != 0)
+        i = (i + 1) & mask;
+    return i;
+}
+
+static size_t idmap_get(const struct idmap *m, const char *key)
+{
+    return m->cap ? m->vals[idmap_slot(m, key)] : 0;
+}
+
+static void idmap_put(struct arena *a, struct idmap *m, const char *key, size_t val)
+{
+    if ((m->n + 1) * 2 > m->cap) {
+        struct idmap old = *m;
+        m->cap = old.cap ? old.cap * 2 : 256;
+        m->keys = arena_calloc(a, m->cap, sizeof *m->keys);
+        m->vals = arena_calloc(a, m->cap, sizeof *m->vals);
+        for (size_t i = 0; i < old.cap; i++)
+            if (old.keys[i]) {
+                size_t j = idmap_slot(m, old.keys[i]);
+                m->keys[j] = old.keys[i];
+                m->vals[j] = old.vals[i];
+            }
+    }
+    size_t i = idmap_slot(m, key);
+    m->n += !m->keys[i];
+    m->keys[i] = key;
+    m->vals[i] = val;
+}
+
+static size_t ridset_slot(const struct ridset *s, uint32_t rid)
+{
+    size_t mask = s->cap - 1;
+    size_t i = (rid * (size_t)2654435761u) & mask;
+    while (s->v[i] && s->v[i] != rid)
+        i = (i + 1) & mask;
+    return i;
+}
+
+/* Adds rid (with val) to the set; false when it was there. */
+static bool ridset_add(struct arena *a, struct ridset *s, uint32_t rid, size_t val)
+{
+    if ((s->n + 1) * 2 > s->cap) {
+        struct ridset old = *s;
+        s->cap = old.cap ? old.cap * 2 : 256;
+        s->v = arena_calloc(a, s->cap, sizeof *s->v);
+        s->val = arena_calloc(a, s->cap, sizeof *s->val);
+        s->n = 0;
+        for (size_t i = 0; i < old.cap; i++)
+            if (old.v[i])
+                ridset_add(a, s, old.v[i], old.val[i]);
+    }
+    size_t i = ridset_slot(s, rid);
+    if (s->v[i])
+        return false;
+    s->v[i] = rid;
+    s->val[i] = val;
+    s->n++;
+    return true;
+}
+
+/* rid's value, 0 when it is not in the set. */
+static size_t ridset_get(const struct ridset *s, uint32_t rid)
+{
+    if (!s->cap)
+        return 0;
+    size_t i = ridset_slot(s, rid);
+    return s->v[i] == rid ? s->val[i] : 0;
+}
 
 static bool wanted_type(const struct walk *w, const char *type)
 {
@@ -46,14 +186,28 @@ static bool wanted_type(const struct walk *w, const char *type)
     return !w->types;
 }
 
-/* May the caller read the relation `id`, whose _visible entry is vis
- * (":public", or the one organisation of its unpublished ends)? Else it is
- * judged on its ends' stored state. */
+/* May the caller read the unpublished records of org (asked once a walk)? */
+static bool reads_org(struct walk *w, const char *org)
+{
+    json_t *v = json_object_get(w->orgs, org);
+    if (!v) {
+        v = json_boolean(reg_reads_unpublished(w->r, w->a, org));
+        json_object_set_new(w->orgs, org, v);
+    }
+    return json_is_true(v);
+}
+
+/* May the caller read the relation `id`, whose visibility is vis
+ * (REG_VISIBLE_*, or the one organisation of its unpublished ends)? Else it
+ * is judged on its ends' stored state. */
 static bool relation_readable(struct walk *w, const char *id, const char *vis)
 {
-    if (w->a->system || (vis && strcmp(vis, REG_VISIBLE_PUBLIC) == 0))
+    bool signed_in = w->a->system || w->a->user[0];
+    if (w->reads_all || (vis && strcmp(vis, REG_VISIBLE_PUBLIC) == 0))
         return true;
-    if (vis && *vis != ':' && reg_reads_unpublished(w->r, w->a, vis))
+    if (vis && strcmp(vis, REG_VISIBLE_SIGNED_IN) == 0)
+        return signed_in; /* no end unpublished, some only for the signed-in */
+    if (vis && *vis != ':' && reads_org(w, vis))
         return true;
     struct rec_row row;
     struct err e = ERR_INIT;
@@ -66,122 +220,399 @@ static bool relation_readable(struct walk *w, const char *id, const char *vis)
     return ok;
 }
 
-/* A node, its name to come (add_names): w->seen maps its id to it. */
-static void add_node(struct walk *w, const char *id, const char *kind, int depth)
+/* The record id as of w->at, if the caller may see it then: it existed,
+ * was not retired, and the caller may read it as it was and as it is.
+ * Returns its state then (borrowed) or NULL; asked once a walk. */
+static json_t *end_at(struct walk *w, const char *id)
 {
-    json_t *node =
-        json_pack("{s:s, s:s, s:n, s:i}", "id", id, "kind", kind, "name", "depth", depth);
-    json_object_set(w->seen, id, node);
-    json_array_append_new(w->nodes, node);
+    json_t *v = json_object_get(w->ends, id);
+    if (v)
+        return json_is_null(v) ? NULL : v;
+    struct rec_row row;
+    struct err e = ERR_INIT;
+    json_t *then = NULL;
+    if (rec_load(w->c, NULL, id, &row, &e) > 0) {
+        json_t *now = json_loads(row.data, 0, NULL);
+        int64_t rev = 0;
+        char *data = NULL;
+        if (now && registry_may_read(w->r, w->a, now) &&
+            reg_revision_at(w->c, row.rid, w->at, &rev, &data, &e) == 0 && data)
+            then = json_loads(data, 0, NULL);
+        if (then && (json_object_get(then, "retired_at") || !registry_may_read(w->r, w->a, then))) {
+            json_decref(then);
+            then = NULL;
+        }
+        free(data);
+        json_decref(now);
+        rec_row_free(&row);
+    }
+    json_object_set_new(w->ends, id, then ? then : json_null());
+    return then;
 }
 
-/* The names of the nodes met at one level (ids: a JSON array). */
-static int add_names(struct walk *w, const char *ids, struct err *e)
+/* A name as JSON text in the arena (NULL for none). */
+static const char *name_text(struct arena *a, const json_t *name)
 {
+    if (!name)
+        return NULL;
+    char *s = json_dumps(name, JSON_COMPACT | JSON_ENCODE_ANY);
+    const char *out = s ? arena_strdup(a, s) : NULL;
+    free(s);
+    return out;
+}
+
+/* A node (ids and kinds are arena or interned strings); its name comes
+ * later (add_names) unless given. */
+static void add_node(struct walk *w, const char *id, const char *kind, const char *name, int depth)
+{
+    w->nodes = arena_grow(w->ar, w->nodes, w->n_nodes, &w->cap_nodes, sizeof *w->nodes);
+    w->nodes[w->n_nodes++] = (struct wnode){id, kind ? kind : "", name, depth};
+    idmap_put(w->ar, &w->seen, id, w->n_nodes);
+}
+
+/* The end of the JSON value that starts at p, or NULL. */
+static const char *value_end(const char *p)
+{
+    int depth = 0;
+    bool in_str = false;
+    for (; *p; p++) {
+        if (in_str) {
+            if (*p == '\\' && p[1]) {
+                p++;
+            } else if (*p == '"') {
+                in_str = false;
+                if (depth == 0)
+                    return p + 1;
+            }
+            continue;
+        }
+        if (*p == '"')
+            in_str = true;
+        else if (*p == '{' || *p == '[')
+            depth++;
+        else if ((*p == '}' || *p == ']') && --depth <= 0)
+            return depth == 0 ? p + 1 : NULL;
+        else if (*p == ',' && depth == 0)
+            return p;
+    }
+    return NULL;
+}
+
+/* The name of a stored record as JSON text in the arena (NULL: none).
+ * The stored text is the record's envelope first (id, kind, owner, name,
+ * revision, ...; see ARCHITECTURE "Records"), whose values before the name
+ * are ids, which hold no quotes: the first "name" key before "revision" is
+ * the record's, and its text is copied without parsing the record (names
+ * are all a walk reads of thousands of records). Any other text is
+ * parsed. */
+static const char *stored_name(struct arena *a, const char *data)
+{
+    const char *rev = strstr(data, "\"revision\":");
+    const char *at = strstr(data, "\"name\":");
+    const char *end = at && rev && at < rev ? value_end(at + 7) : NULL;
+    if (end)
+        return arena_strndup(a, at + 7, (size_t)(end - at - 7));
+    json_t *rec = json_loads(data, 0, NULL);
+    const char *out = name_text(a, json_object_get(rec, "name"));
+    json_decref(rec);
+    return out;
+}
+
+/* The names of the nodes whose row ids are in w->rids. */
+static int add_names(struct walk *w, struct err *e)
+{
+    if (buf_putc(&w->rids, ']') < 0 || buf_putc(&w->rids, '\0') < 0) {
+        err_internal(e, "a walk too large");
+        return -1;
+    }
     struct store_stmt *st = store_prepare(w->c, NAMES_SQL, true, e);
     if (!st)
         return -1;
-    store_bind_text(st, 1, ids);
+    store_bind_text(st, 1, w->rids.p);
     int rc;
     while ((rc = store_step(st, e)) == STORE_ROW) {
-        json_t *node = json_object_get(w->seen, store_col_text(st, 0));
-        json_t *name =
-            store_col_null(st, 1) ? NULL : json_loads(store_col_text(st, 1), JSON_DECODE_ANY, NULL);
-        if (node && name)
-            json_object_set_new(node, "name", name);
-        else
-            json_decref(name);
+        int64_t rid = store_col_int64(st, 0);
+        size_t at = rid > 0 && rid < UINT32_MAX ? ridset_get(&w->named, (uint32_t)rid) : 0;
+        if (at && !store_col_null(st, 1))
+            w->nodes[at - 1].name = stored_name(w->ar, store_col_text(st, 1));
     }
     store_reset(st);
     return rc == STORE_ERROR ? -1 : 0;
 }
 
-/* One level from `frontier` along `end` ("source": out, "target": in); the
- * nodes met for the first time join `next` at depth `depth`. */
-static int walk_level(struct walk *w, const char *frontier, const char *end, int depth,
-                      json_t *next, struct err *e)
+/* May the walk cross this relation (its type wanted, its other end there
+ * to see, the caller allowed to read it)? *then: the other end's state as
+ * of w->at (borrowed). */
+static bool may_cross(struct walk *w, const struct relidx_hit *h, json_t **then)
 {
-    struct store_stmt *st = store_prepare(w->c, TRACE_SQL, true, e);
-    if (!st)
-        return -1;
-    store_bind_text(st, 1, end);
-    store_bind_text(st, 2, strcmp(end, "source") == 0 ? "target" : "source");
-    store_bind_text(st, 3, frontier);
-    int rc;
-    while (!w->truncated && (rc = store_step(st, e)) == STORE_ROW) {
-        const char *from = store_col_text(st, 0), *rel = store_col_text(st, 1);
-        const char *type = store_col_text(st, 2), *other = store_col_text(st, 3);
-        if (json_object_get(w->crossed, rel) || !wanted_type(w, type) ||
-            !relation_readable(w, rel, store_col_null(st, 5) ? NULL : store_col_text(st, 5)))
+    *then = NULL;
+    if (ridset_get(&w->crossed, h->rid) || !wanted_type(w, h->type))
+        return false;
+    if (!w->at)
+        return h->other_live && relation_readable(w, h->id, h->visible);
+    /* as of then: both ends as they were, readable then and now */
+    return end_at(w, h->from) && (*then = end_at(w, h->other)) != NULL;
+}
+
+static int cmp_hit(const void *a, const void *b)
+{
+    uint32_t x = ((const struct relidx_hit *)a)->rid, y = ((const struct relidx_hit *)b)->rid;
+    return x < y ? -1 : x > y;
+}
+
+/* A relation of a type the walk follows and not crossed yet. */
+static bool wanted(void *ctx, uint32_t rid, const char *type)
+{
+    struct walk *w = ctx;
+    return !ridset_get(&w->crossed, rid) && wanted_type(w, type);
+}
+
+/* The relations of the frontier out of it (out) or into it: now, or as of
+ * w->at (those written since as they were then, the others as they are),
+ * ordered by row id. */
+static size_t level_hits(struct walk *w, const struct ids *frontier, bool out,
+                         struct relidx_hit **hits)
+{
+    if (w->shared)
+        fidx_read_lock(w->r->fidx);
+    size_t n = relidx_hits(w->graph, w->ar, frontier->v, frontier->n, out, wanted, w, hits);
+    if (w->shared)
+        fidx_read_unlock(w->r->fidx);
+    if (!w->then)
+        return n;
+    struct relidx_hit *old;
+    size_t n_old = relidx_hits(w->then, w->ar, frontier->v, frontier->n, out, wanted, w, &old);
+    struct relidx_hit *v = arena_calloc(w->ar, n + n_old + 1, sizeof *v);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!relidx_has_edge(w->then, (*hits)[i].rid))
+            v[k++] = (*hits)[i];
+    memcpy(v + k, old, n_old * sizeof *v);
+    qsort(v, k + n_old, sizeof *v, cmp_hit);
+    *hits = v;
+    return k + n_old;
+}
+
+/* One level from the frontier, along relations out of it (out) or into
+ * it; the nodes met for the first time join `next` at depth `depth`. */
+static void walk_level(struct walk *w, const struct ids *frontier, bool out, int depth,
+                       struct ids *next)
+{
+    struct relidx_hit *hits;
+    size_t n = level_hits(w, frontier, out, &hits);
+    for (size_t i = 0; i < n && !w->truncated; i++) {
+        const struct relidx_hit *h = &hits[i];
+        json_t *then;
+        if (!may_cross(w, h, &then))
             continue;
-        if (!json_object_get(w->seen, other)) {
-            if (json_array_size(w->nodes) >= w->max_nodes) {
+        if (!idmap_get(&w->seen, h->other)) {
+            if (w->n_nodes >= w->max_nodes) {
                 w->truncated = true;
                 break;
             }
-            add_node(w, other, store_col_text(st, 4), depth);
-            json_array_append_new(next, json_string(other));
+            if (then)
+                add_node(w, h->other,
+                         arena_strdup(w->ar, json_string_value(json_object_get(then, "kind"))),
+                         name_text(w->ar, json_object_get(then, "name")), depth);
+            else
+                add_node(w, h->other, h->other_kind, NULL, depth);
+            ids_push(w->ar, next, h->other);
+            if (!then && h->other_rid) {
+                buf_printf(&w->rids, "%s%u", w->rids.len > 1 ? "," : "", h->other_rid);
+                ridset_add(w->ar, &w->named, h->other_rid, w->n_nodes);
+            }
         }
-        bool out = strcmp(end, "source") == 0;
-        json_object_set_new(w->crossed, rel, json_true());
-        json_array_append_new(w->edges,
-                              json_pack("{s:s, s:s, s:s, s:s}", "id", rel, "type", type, "source",
-                                        out ? from : other, "target", out ? other : from));
+        ridset_add(w->ar, &w->crossed, h->rid, 1);
+        w->edges = arena_grow(w->ar, w->edges, w->n_edges, &w->cap_edges, sizeof *w->edges);
+        w->edges[w->n_edges++] =
+            (struct wedge){h->id, h->type, out ? h->from : h->other, out ? h->other : h->from};
     }
-    store_reset(st);
-    return w->truncated || rc != STORE_ERROR ? 0 : -1;
+}
+
+/* The collections of relations, as a JSON array (malloc'd). */
+static char *relation_collections(const struct model *m)
+{
+    json_t *v = json_array();
+    for (size_t i = 0; i < model_n_collections(m); i++)
+        if (model_collection_at(m, i)->type == COLL_RELATIONS)
+            json_array_append_new(v, json_string(model_collection_at(m, i)->id));
+    char *s = json_dumps(v, JSON_COMPACT);
+    json_decref(v);
+    return s;
+}
+
+/* The graphs to walk: the filter index's for now (else a private one
+ * loaded for the walk), and as of w->at the relations written since. */
+static int walk_graph(struct walk *w, struct err *e)
+{
+    if (fidx_ready(w->r->fidx)) {
+        w->graph = fidx_graph(w->r->fidx);
+        w->shared = true;
+    }
+    if (w->shared && !w->at)
+        return 0;
+    bool tx = !store_in_tx(w->c); /* one snapshot for the loaders' queries */
+    if (tx && store_begin(w->c, false, e) < 0)
+        return -1;
+    int rc = 0;
+    if (!w->shared) {
+        w->graph = relidx_new();
+        rc = relidx_load_now(w->graph, w->c, e);
+    }
+    if (rc == 0 && w->at) {
+        char *colls = relation_collections(w->r->model);
+        w->then = relidx_new();
+        rc = relidx_load_changed(w->then, w->c, w->at, colls, e);
+        free(colls);
+    }
+    if (tx)
+        store_rollback(w->c);
+    return rc;
+}
+
+/* The start of the walk (new ref): the record as the caller may see it,
+ * now or as of w->at. */
+static json_t *walk_start(struct walk *w, const char *collection, const char *id,
+                          const struct registry_trace_query *q, struct err *e)
+{
+    json_t *start = NULL;
+    int rc = q->at_set ? registry_get_at(w->r, w->a, collection, id, q->at_ms, &start, e)
+                       : registry_get_visible(w->r, w->a, collection, id, &start, e);
+    if (rc < 0)
+        return NULL;
+    if (q->at_set) /* the walk's first end, as registry_get_at has judged it */
+        json_object_set(w->ends, id, start);
+    return start;
+}
+
+/* A JSON string (ids, kinds and types are plain, but quote anyway). */
+static void put_str(struct buf *b, const char *s)
+{
+    buf_putc(b, '"');
+    for (;;) {
+        size_t n = 0;
+        while (s[n] && s[n] != '"' && s[n] != '\\' && (unsigned char)s[n] >= 0x20)
+            n++;
+        buf_append(b, s, n);
+        s += n;
+        if (!*s)
+            break;
+        buf_printf(b, "\\u%04x", (unsigned char)*s++);
+    }
+    buf_putc(b, '"');
+}
+
+/* The answer: {id, nodes, edges, truncated[, at]}. */
+static void walk_text(const struct walk *w, const char *id, struct buf *b)
+{
+    buf_puts(b, "{\"id\":");
+    put_str(b, id);
+    buf_puts(b, ",\"nodes\":[");
+    for (size_t i = 0; i < w->n_nodes; i++) {
+        const struct wnode *n = &w->nodes[i];
+        buf_puts(b, i ? ",{\"id\":" : "{\"id\":");
+        put_str(b, n->id);
+        buf_puts(b, ",\"kind\":");
+        put_str(b, n->kind);
+        buf_puts(b, ",\"name\":");
+        buf_puts(b, n->name ? n->name : "null");
+        buf_printf(b, ",\"depth\":%d}", n->depth);
+    }
+    buf_puts(b, "],\"edges\":[");
+    for (size_t i = 0; i < w->n_edges; i++) {
+        const struct wedge *x = &w->edges[i];
+        buf_puts(b, i ? ",{\"id\":" : "{\"id\":");
+        put_str(b, x->id);
+        buf_puts(b, ",\"type\":");
+        put_str(b, x->type);
+        buf_puts(b, ",\"source\":");
+        put_str(b, x->source);
+        buf_puts(b, ",\"target\":");
+        put_str(b, x->target);
+        buf_putc(b, '}');
+    }
+    buf_printf(b, "],\"truncated\":%s", w->truncated ? "true" : "false");
+    if (w->at) {
+        buf_puts(b, ",\"at\":");
+        put_str(b, w->at);
+    }
+    buf_putc(b, '}');
+}
+
+int registry_trace_text(struct registry *r, const struct actor *a, const char *collection,
+                        const char *id, const struct registry_trace_query *q, char **out,
+                        size_t *len, struct err *e)
+{
+    *out = NULL;
+    *len = 0;
+    char at[32];
+    struct walk w = {.r = r,
+                     .c = store_conn(r->store),
+                     .a = a,
+                     .ar = arena_new(),
+                     .at = q->at_set ? time_format_rfc3339(q->at_ms, at, sizeof at) : NULL,
+                     .types = q->types,
+                     .max_nodes = q->max_nodes ? q->max_nodes : REGISTRY_TRACE_MAX_NODES,
+                     .orgs = json_object(),
+                     .ends = json_object()};
+    buf_init(&w.rids, 0);
+    /* as a list of relations scopes them: the system, and a signed-in
+     * reader of every organisation's unpublished records, read them all */
+    w.reads_all = a->system || (a->user[0] && reg_reads_unpublished(r, a, NULL));
+    json_t *start = walk_start(&w, collection, id, q, e);
+    int rc = start ? walk_graph(&w, e) : -1;
+    const char *start_id = arena_strdup(w.ar, id);
+    if (rc == 0)
+        add_node(&w, start_id,
+                 arena_strdup(w.ar, json_string_value(json_object_get(start, "kind"))),
+                 name_text(w.ar, json_object_get(start, "name")), 0);
+    json_decref(start);
+    struct ids frontier = {0};
+    ids_push(w.ar, &frontier, start_id);
+    for (int depth = 1; rc == 0 && depth <= q->depth && frontier.n && !w.truncated; depth++) {
+        struct ids next = {0};
+        w.named = (struct ridset){0};
+        w.rids.len = 0;
+        buf_putc(&w.rids, '[');
+        if (q->out)
+            walk_level(&w, &frontier, true, depth, &next);
+        if (q->in && !w.truncated)
+            walk_level(&w, &frontier, false, depth, &next);
+        if (w.rids.len > 1)
+            rc = add_names(&w, e);
+        frontier = next;
+    }
+    if (rc == 0) {
+        struct buf b;
+        buf_init(&b, 0);
+        walk_text(&w, id, &b);
+        *out = buf_steal(&b, len);
+    }
+    if (!w.shared)
+        relidx_free(w.graph);
+    relidx_free(w.then);
+    arena_free(w.ar);
+    buf_free(&w.rids);
+    json_decref(w.orgs);
+    json_decref(w.ends);
+    return rc;
 }
 
 int registry_trace(struct registry *r, const struct actor *a, const char *collection,
                    const char *id, const struct registry_trace_query *q, json_t **out,
                    struct err *e)
 {
+    char *text;
+    size_t len;
     *out = NULL;
-    json_t *start = NULL;
-    if (registry_get_visible(r, a, collection, id, &start, e) < 0)
+    if (registry_trace_text(r, a, collection, id, q, &text, &len, e) < 0)
         return -1;
-    struct walk w = {.r = r,
-                     .c = store_conn(r->store),
-                     .a = a,
-                     .types = q->types,
-                     .max_nodes = q->max_nodes ? q->max_nodes : REGISTRY_TRACE_MAX_NODES,
-                     .nodes = json_array(),
-                     .edges = json_array(),
-                     .seen = json_object(),
-                     .crossed = json_object()};
-    add_node(&w, id, json_string_value(json_object_get(start, "kind")), 0);
-    json_t *name = json_object_get(start, "name");
-    if (name)
-        json_object_set(json_object_get(w.seen, id), "name", name);
-    json_decref(start);
-    json_t *frontier = json_pack("[s]", id);
-    int rc = 0;
-    for (int depth = 1; rc == 0 && depth <= q->depth && json_array_size(frontier) && !w.truncated;
-         depth++) {
-        json_t *next = json_array();
-        char *ids = json_dumps(frontier, JSON_COMPACT);
-        if (q->out)
-            rc = walk_level(&w, ids, "source", depth, next, e);
-        if (rc == 0 && q->in)
-            rc = walk_level(&w, ids, "target", depth, next, e);
-        free(ids);
-        ids = json_dumps(next, JSON_COMPACT);
-        if (rc == 0 && json_array_size(next))
-            rc = add_names(&w, ids, e);
-        free(ids);
-        json_decref(frontier);
-        frontier = next;
-    }
-    json_decref(frontier);
-    json_decref(w.seen);
-    json_decref(w.crossed);
-    if (rc < 0) {
-        json_decref(w.nodes);
-        json_decref(w.edges);
+    *out = json_loadb(text, len, 0, NULL);
+    free(text);
+    if (!*out) {
+        err_internal(e, "a walk's answer is not valid JSON");
         return -1;
     }
-    *out = json_pack("{s:s, s:o, s:o, s:b}", "id", id, "nodes", w.nodes, "edges", w.edges,
-                     "truncated", w.truncated);
     return 0;
 }
 

@@ -3,14 +3,16 @@
  * it comes from (relations into it, …), step by step, each record linked
  * to its card — the API's walk (registry_trace), as the visitor may read
  * it — and both walks drawn as one diagram when they hold at most
- * GRAPH_MAX_NODES records (the step lists are its text alternative).
- * Plain HTML: no script needed. */
+ * GRAPH_MAX_NODES records (the step lists are its text alternative); with
+ * ?at=<RFC 3339>, as it was at that instant (REQ ARC-12). Plain HTML: no
+ * script needed. */
 #include "web/card.h"
 #include "web/graph.h"
 #include "web/internal.h"
 
 #include "registry/registry.h"
 #include "util/text.h"
+#include "util/timeutil.h"
 
 #include <string.h>
 
@@ -102,16 +104,22 @@ static void picture_add(struct page *pg, struct picture *p, const json_t *walk)
     }
 }
 
-/* One direction's walk as {steps, has_steps, truncated}, or NULL; its
- * nodes and edges join the picture. */
-static json_t *walk_section(struct page *pg, const char *coll, const char *id, bool out,
-                            json_t **start, struct picture *pic)
+/* One direction's walk (q: as of when) as {steps, has_steps, truncated},
+ * or NULL with *status the answer's (404 or 410); its nodes and edges join
+ * the picture. */
+static json_t *walk_section(struct page *pg, const char *coll, const char *id,
+                            struct registry_trace_query q, bool out, json_t **start, int *status,
+                            struct picture *pic)
 {
-    struct registry_trace_query q = {.out = out, .in = !out, .depth = REGISTRY_TRACE_MAX_DEPTH};
+    q.out = out;
+    q.in = !out;
+    q.depth = REGISTRY_TRACE_MAX_DEPTH;
     json_t *walk = NULL;
     struct err e = ERR_INIT;
-    if (registry_trace(pg->w->api->reg, &pg->actor, coll, id, &q, &walk, &e) < 0)
+    if (registry_trace(pg->w->api->reg, &pg->actor, coll, id, &q, &walk, &e) < 0) {
+        *status = e.status == 410 ? 410 : 404;
         return NULL;
+    }
     json_t *steps = steps_of(pg, walk);
     picture_add(pg, pic, walk);
     json_t *o =
@@ -129,16 +137,31 @@ static void h_trace(struct http_req *req, struct http_resp *resp, void *ctx)
     page_begin(ctx, req, resp, &pg);
     const char *coll = card_path_collection(&pg);
     const char *id = http_req_param(req, "id");
+    const char *at = http_req_query(req, "at");
+    struct registry_trace_query q = {.at_set = at != NULL};
+    if (at && time_parse_rfc3339(at, &q.at_ms) < 0) {
+        page_error(&pg, 400, page_tr(&pg, TR("'at' must be an RFC 3339 date-time")));
+        return;
+    }
     json_t *start = NULL;
     struct picture *pic = arena_calloc(req->arena, 1, sizeof *pic);
-    json_t *out =
-        coll && id && text_id_valid(id) ? walk_section(&pg, coll, id, true, &start, pic) : NULL;
-    json_t *in = out ? walk_section(&pg, coll, id, false, &start, pic) : NULL;
+    int status = 404;
+    json_t *out = coll && id && text_id_valid(id)
+                      ? walk_section(&pg, coll, id, q, true, &start, &status, pic)
+                      : NULL;
+    json_t *in = out ? walk_section(&pg, coll, id, q, false, &start, &status, pic) : NULL;
     if (!out || !in) {
         json_decref(out);
         json_decref(start);
-        page_error(&pg, 404, NULL);
+        page_error(&pg, status, NULL);
         return;
+    }
+    if (at) { /* as it was then, with the way back to now */
+        char canon[32];
+        time_format_rfc3339(q.at_ms, canon, sizeof canon);
+        json_object_set_new(pg.data, "as_of", json_string(page_local_time(&pg, canon)));
+        json_object_set_new(pg.data, "now_url",
+                            json_string(page_url(&pg, "/%s/%s/trace", coll, id)));
     }
     pg.nav = "registry";
     const char *name = web_name(pg.lang, json_object_get(start, "name"));

@@ -1,8 +1,8 @@
 """End-to-end tests of traceability walks (issue 15 item 4):
 GET /api/v1/{collection}/{id}/trace walks the relations graph from a record
 to a depth, out of it, into it or both, filtered by relation types; cycles
-end; only what the caller may read is listed or crossed; bad parameters
-answer 400."""
+end; only what the caller may read is listed or crossed; ?at= walks the
+graph as it was at an instant; bad parameters answer 400."""
 import importlib.util
 import json
 import os
@@ -244,6 +244,55 @@ def test_relation_rules_in_gaps_and_report():
     assert rules['trial_hosts_two']['relations'] == [{'type': 'runs_on', 'direction': 'in', 'min': 2}]
 
 
+def test_walk_as_of():
+    """?at=<RFC 3339> walks the relations and records as they were then:
+    a relation retired since is crossed, one made since is not, names are
+    those of then; before the start existed there is nothing to walk; the
+    page says which instant it shows. REQ: ARC-12"""
+    import time
+    x = system(ORG, OWNER, 'Система до перемен')
+    y, z = system(ORG, OWNER, 'Прежний партнёр'), system(ORG, OWNER, 'Новый партнёр')
+    xy = relate(x, y, OWNER)
+    then = SRV.get(f'/api/v1/relations/{xy}', token=OWNER).json()['updated_at']
+    time.sleep(0.05)
+    r = SRV.request('DELETE', f'/api/v1/relations/{xy}', headers={'If-Match': '"1"'}, token=OWNER)
+    assert r.status in (200, 204), r
+    xz = relate(x, z, OWNER)
+    r = SRV.request('PATCH', f'/api/v1/objects/{x}', {'name': {'ru': 'Система после перемен'}},
+                    headers={'If-Match': '"1"'}, token=OWNER)
+    assert r.status == 200, r
+    now = trace(x)
+    assert depths(now) == {x: 0, z: 1} and [e['id'] for e in now['edges']] == [xz], now
+    old = trace(x, f'?at={then}')
+    assert depths(old) == {x: 0, y: 1} and [e['id'] for e in old['edges']] == [xy], old
+    assert old['at'] == then and 'at' not in now
+    assert old['nodes'][0]['name'] == {'ru': 'Система до перемен'}, old
+    assert old['nodes'][1]['name'] == {'ru': 'Прежний партнёр'} and old['nodes'][1]['kind'] == 'information_system'
+    # the same instant in another zone's notation
+    plus6 = then[:11] + '%02d' % ((int(then[11:13]) + 6) % 24) + then[13:23] + '%2B06:00'
+    if int(then[11:13]) < 18:
+        assert depths(trace(x, f'?at={plus6}')) == depths(old)
+    # the walk in from y then: x; now: nothing
+    assert depths(trace(y, f'?at={then}&direction=in')) == {y: 0, x: 1}
+    assert depths(trace(y, '?direction=in')) == {y: 0}
+    # before x existed: no such record then
+    assert_problem(SRV.get(f'/api/v1/objects/{x}/trace?at=2020-01-01T00:00:00Z', token=ADMIN), 404)
+    for bad in ('yesterday', '2026-13-01T00:00:00Z', ''):
+        assert_problem(SRV.get(f'/api/v1/objects/{x}/trace?at={bad}', token=ADMIN), 400, 'at')
+    # a draft then is as hidden from the public as it is now
+    r = SRV.get(f'/api/v1/objects/{x}/trace?at={then}')
+    assert_problem(r, 404)
+    admin = SRV.session('admin')
+    page = SRV.get(f'/ru/objects/{x}/trace?at={then}', headers={'Cookie': admin, 'Accept': 'text/html'})
+    assert page.status == 200, page
+    body = page.body.decode()
+    assert 'По состоянию на' in body and f'href="/ru/objects/{y}"' in body, body
+    assert f'href="/ru/objects/{z}"' not in body and 'Система до перемен' in body
+    assert f'href="/ru/objects/{x}/trace"' in body  # back to now
+    bad = SRV.get(f'/ru/objects/{x}/trace?at=never', headers={'Cookie': admin, 'Accept': 'text/html'})
+    assert bad.status == 400, bad
+
+
 def test_bad_parameters():
     a = G['a']
     for query, field in (('?depth=0', 'depth'), ('?depth=11', 'depth'), ('?depth=two', 'depth'),
@@ -271,7 +320,8 @@ def main():
         VERIFIER = srv.token('integrator-verifier', make_org(3))
         setup()
         run([test_depth_and_direction, test_cycles_end_and_types_filter, test_visibility,
-             test_relation_rules_in_gaps_and_report, test_trace_page, test_bad_parameters])
+             test_relation_rules_in_gaps_and_report, test_trace_page, test_walk_as_of,
+             test_bad_parameters])
     os.unlink(path)
 
 

@@ -4,6 +4,8 @@
 #include "registry/dump.h"
 #include "registry/listq.h"
 #include "registry/registry.h"
+#include "registry/relidx.h"
+#include "util/timeutil.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -339,6 +341,179 @@ static void test_view_cap(void **state)
     assert_int_equal(e.status, 404);
     assert_int_equal(registry_view(f->reg, &f->actor, "domains", "fn-1", "architecture", 0, &out, &e), -1);
     assert_int_equal(e.status, 404);
+}
+
+/* The walk `from` with the indexed registry (its graph in memory) and with
+ * the plain one (a graph loaded from the store for the walk): the same
+ * answer, returned (new ref); as of at_ms unless it is 0. */
+static json_t *walk_both_at(struct fx *f, struct registry *mem, const char *from, int64_t at_ms)
+{
+    struct registry_trace_query q = {
+        .out = true, .in = true, .depth = 10, .at_set = at_ms != 0, .at_ms = at_ms};
+    json_t *got = NULL, *want = NULL;
+    struct err e = ERR_INIT;
+    assert_int_equal(registry_trace(mem, &f->actor, "objects", from, &q, &got, &e), 0);
+    assert_int_equal(registry_trace(f->reg, &f->actor, "objects", from, &q, &want, &e), 0);
+    char *g = json_dumps(got, JSON_COMPACT), *w = json_dumps(want, JSON_COMPACT);
+    if (!json_equal(got, want))
+        fail_msg("the graph in memory walks\n%s\nthe store walks\n%s", g, w);
+    free(g);
+    free(w);
+    json_decref(want);
+    return got;
+}
+
+static json_t *walk_both(struct fx *f, struct registry *mem, const char *from)
+{
+    return walk_both_at(f, mem, from, 0);
+}
+
+/* A distinct instant between writes (ms). */
+static int64_t instant(void)
+{
+    usleep(3000);
+    int64_t t = time_now_ms();
+    usleep(3000);
+    return t;
+}
+
+/* The ids of a walk's edges, in order, space-separated (static buffer). */
+static const char *walk_edges(json_t *walk)
+{
+    static char out[512];
+    size_t i, n = 0;
+    json_t *edge;
+    out[0] = '\0';
+    json_array_foreach(json_object_get(walk, "edges"), i, edge)
+    {
+        n += (size_t)snprintf(out + n, sizeof out - n, "%s%s", n ? " " : "",
+                              json_string_value(json_object_get(edge, "id")));
+    }
+    json_decref(walk);
+    return out;
+}
+
+static void relate(struct fx *f, struct registry *r, const char *id, const char *src,
+                   const char *dst)
+{
+    char body[256];
+    snprintf(body, sizeof body,
+             "{\"type\":\"exchanges_data_with\",\"source\":\"%s\",\"target\":\"%s\","
+             "\"data_carried\":\"ИИН\"}",
+             src, dst);
+    json_t *in = json_loads(body, 0, NULL), *out = NULL;
+    struct err e = ERR_INIT;
+    assert_int_equal(registry_create(r, &f->actor, "relations", in, id, &out, &e), 0);
+    json_decref(in);
+    json_decref(out);
+}
+
+/* The relations graph of the memory index follows every committed write
+ * (a relation created, moved, retired; an end retired) and no write that
+ * rolled back: after each, a walk over it answers what a walk over the
+ * store answers. */
+static void test_relation_graph_follows_writes(void **state)
+{
+    struct fx *f = *state;
+    json_decref(make_org(f, "org-1"));
+    for (int i = 0; i < 5; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "is-%d", i);
+        json_decref(make_system(f, id, "org-1"));
+    }
+    relate(f, f->reg, "rel-a", "is-0", "is-1");
+    relate(f, f->reg, "rel-b", "is-2", "is-1");
+    struct registry *mem = registry_new(f->store, f->model);
+    struct err e = ERR_INIT;
+    assert_int_equal(registry_enable_filter_index(mem, &e), 0);
+    assert_string_equal(walk_edges(walk_both(f, mem, "is-0")), "rel-a rel-b");
+    int64_t t1 = instant();
+    relate(f, mem, "rel-c", "is-1", "is-3"); /* created */
+    assert_string_equal(walk_edges(walk_both(f, mem, "is-0")), "rel-a rel-c rel-b");
+    json_t *patch = json_pack("{s:s}", "target", "is-4"), *out = NULL; /* moved */
+    assert_int_equal(registry_patch(mem, &f->actor, "relations", "rel-c", -1, patch, &out, &e), 0);
+    json_decref(patch);
+    json_decref(out);
+    json_t *walk = walk_both(f, mem, "is-4");
+    assert_int_equal(json_array_size(json_object_get(walk, "nodes")), 4);
+    json_decref(walk);
+    assert_int_equal(registry_retire(mem, &f->actor, "relations", "rel-a", -1, &e), 0);
+    assert_string_equal(walk_edges(walk_both(f, mem, "is-0")), "");
+    assert_string_equal(walk_edges(walk_both(f, mem, "is-1")), "rel-c rel-b");
+    /* an end retired: its relations are not crossed any more */
+    assert_int_equal(registry_retire(mem, &f->actor, "objects", "is-2", -1, &e), 0);
+    assert_string_equal(walk_edges(walk_both(f, mem, "is-1")), "rel-c");
+    /* a transaction that rolls back leaves the graph as it was */
+    struct store_conn *c = registry_write_enter(mem, &e);
+    assert_non_null(c);
+    relate(f, mem, "rel-d", "is-1", "is-3");
+    assert_int_equal(registry_retire(mem, &f->actor, "relations", "rel-c", -1, &e), 0);
+    assert_int_equal(registry_write_leave(mem, c, -1, &e), -1);
+    assert_string_equal(walk_edges(walk_both(f, mem, "is-1")), "rel-c");
+    /* and one that commits changes it */
+    c = registry_write_enter(mem, &e);
+    assert_non_null(c);
+    relate(f, mem, "rel-d", "is-1", "is-3");
+    assert_int_equal(registry_write_leave(mem, c, 0, &e), 0);
+    assert_string_equal(walk_edges(walk_both(f, mem, "is-1")), "rel-c rel-d");
+    /* as of t1, before all this: the relations written since as they were
+     * then (rel-a live, rel-c not there), the others as they are */
+    assert_string_equal(walk_edges(walk_both_at(f, mem, "is-0", t1)), "rel-a rel-b");
+    int64_t t2 = instant(); /* now: the walk as it is */
+    assert_string_equal(walk_edges(walk_both_at(f, mem, "is-1", t2)), "rel-c rel-d");
+    registry_free(mem);
+}
+
+static bool only_uses(void *ctx, uint32_t rid, const char *type)
+{
+    (void)ctx;
+    (void)rid;
+    return strcmp(type, "uses") == 0;
+}
+
+/* The graph itself: edges replaced and removed, ends not known as records
+ * (not live), hits in the order of the relations' row ids. */
+static void test_relation_graph_edges(void **state)
+{
+    (void)state;
+    struct relidx *g = relidx_new();
+    relidx_set_node(g, "a", "information_system", 1, true);
+    relidx_set_node(g, "b", "information_system", 2, true);
+    relidx_set_edge(g, 9, "r9", "uses", "a", "b", ":public", true);
+    relidx_set_edge(g, 5, "r5", "runs_on", "a", "x", NULL, true); /* x: no such record */
+    relidx_set_edge(g, 7, "r7", "uses", "b", "a", ":none", true);
+    struct arena *ar = arena_new();
+    struct relidx_hit *h;
+    const char *from[] = {"a", "b"};
+    assert_int_equal(relidx_hits(g, ar, from, 2, true, NULL, NULL, &h), 3);
+    assert_string_equal(h[0].id, "r5");
+    assert_false(h[0].other_live);
+    assert_null(h[0].visible);
+    assert_string_equal(h[1].id, "r7");
+    assert_string_equal(h[1].from, "b");
+    assert_string_equal(h[1].other, "a");
+    assert_string_equal(h[1].other_kind, "information_system");
+    assert_int_equal(h[1].other_rid, 1);
+    assert_true(h[1].other_live);
+    assert_string_equal(h[2].visible, ":public");
+    /* what the walk does not want is not copied */
+    assert_int_equal(relidx_hits(g, ar, from, 2, true, only_uses, NULL, &h), 2);
+    assert_string_equal(h[0].id, "r7");
+    assert_string_equal(h[1].id, "r9");
+    relidx_set_edge(g, 9, "r9", "uses", "b", "a", ":public", true); /* reversed */
+    relidx_set_edge(g, 5, "r5", "runs_on", "a", "x", NULL, false);  /* retired */
+    relidx_set_node(g, "b", "information_system", 2, false);         /* retired */
+    assert_int_equal(relidx_hits(g, ar, from, 1, true, NULL, NULL, &h), 0);
+    assert_int_equal(relidx_hits(g, ar, from, 1, false, NULL, NULL, &h), 2);
+    assert_string_equal(h[0].id, "r7");
+    assert_false(h[0].other_live);
+    assert_string_equal(h[1].id, "r9");
+    size_t nodes, edges, bytes;
+    relidx_size(g, &nodes, &edges, &bytes);
+    assert_int_equal(nodes, 3);
+    assert_int_equal(edges, 2);
+    arena_free(ar);
+    relidx_free(g);
 }
 
 /* REQ: X-AUD-01 */
@@ -1589,6 +1764,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_trace_cap_and_relation_counts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rule_requirement_counts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_view_cap, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_relation_graph_follows_writes, setup, teardown),
+        cmocka_unit_test(test_relation_graph_edges),
         cmocka_unit_test_setup_teardown(test_absent_few_valued_fields_have_no_rows, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_inherited_attributes_at_depth, setup, teardown),
