@@ -858,12 +858,13 @@ static void h_trace(struct http_req *req, struct http_resp *resp, void *ctx)
     free(out);
 }
 
-/* GET /api/v1/{collection}/{id}/views/{name}: the record's view as its
- * kind declares it (issue 15). */
+/* GET /api/v1/{collection}/{id}/views/{name}[?at=<RFC 3339>]: the
+ * record's view as its kind declares it (issue 15), now or as of then
+ * (REQ ARC-12). */
 static void h_view(struct http_req *req, struct http_resp *resp, void *ctx)
 {
     struct api *api = ctx;
-    static const char *const allowed[] = {NULL};
+    static const char *const allowed[] = {"at", NULL};
     const struct model_collection *coll;
     const char *id;
     struct actor a;
@@ -872,10 +873,14 @@ static void h_view(struct http_req *req, struct http_resp *resp, void *ctx)
     json_t *out = NULL;
     struct err e = ERR_INIT;
     int rc = -1;
+    const char *at = http_req_query(req, "at");
+    struct registry_view_query q = {.at_set = at != NULL};
     if (coll->type == COLL_RELATIONS)
         err_bad_request(&e, "collection", "a view is of a record, not a relation");
+    else if (at && time_parse_rfc3339(at, &q.at_ms) < 0)
+        err_bad_request(&e, "at", "'at' must be an RFC 3339 date-time");
     else
-        rc = registry_view(api->reg, &a, coll->id, id, http_req_param(req, "name"), 0, &out, &e);
+        rc = registry_view(api->reg, &a, coll->id, id, http_req_param(req, "name"), &q, &out, &e);
     answer(resp, rc, &e, out);
 }
 

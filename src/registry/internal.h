@@ -156,6 +156,35 @@ int dump_table_import(struct store_conn *c, const struct dump_table *t, const js
 /* Compact, order-preserving serialisation (malloc'd, aborts on OOM). */
 char *reg_dump(const json_t *j);
 
+/* asof.c: records as they were at an instant `at` (RFC 3339 as stored),
+ * as the reader may see them then (REQ ARC-12): existing, not retired,
+ * readable as they were and as they are. Each record is looked up once;
+ * seen holds id -> {rid, rec}. */
+struct reg_asof {
+    struct registry *r;
+    struct store_conn *c;
+    const struct actor *a;
+    const char *at;
+    json_t *seen;
+};
+void reg_asof_init(struct reg_asof *s, struct registry *r, const struct actor *a, const char *at);
+void reg_asof_free(struct reg_asof *s);
+/* *then: the record id as it was (borrowed until reg_asof_free), NULL when
+ * the reader may not see it then; *rid (when not NULL) its row id, 0 when
+ * it does not exist. -1 only on a store error. */
+int reg_asof_record(struct reg_asof *s, const char *id, json_t **then, int64_t *rid,
+                    struct err *e);
+/* Takes rec (a new reference is kept; NULL: not there then) as id's state
+ * then, judged elsewhere (the start of a walk, by registry_get_at). */
+void reg_asof_put(struct reg_asof *s, const char *id, int64_t rid, json_t *rec);
+/* The collections of the kinds as a JSON array (malloc'd), each once. */
+char *reg_kinds_collections(const struct model *m, const char *const *kinds, size_t n);
+/* Strings as a JSON array (malloc'd). */
+char *reg_strings_json(const char *const *v, size_t n);
+/* The text of the first column of each of a query's rows (it is reset),
+ * as a JSON array (new ref), or NULL on a store error. */
+json_t *reg_first_column(struct store_stmt *q, struct err *e);
+
 /* walk.c: paths of steps (struct model_path) from records, through only
  * what the reader may read (views and measures). A set of records in the
  * order met: recs (the parsed records), ids (id -> true), at most cap of
@@ -177,7 +206,8 @@ struct path_walk {
     struct registry *r;
     struct store_conn *c;
     const struct actor *a;
-    size_t reach; /* the most records a step before the last reaches */
+    size_t reach;          /* the most records a step before the last reaches */
+    struct reg_asof *asof; /* NULL: now; else each step as of asof->at */
 };
 /* *out (initialised here): the records path p reaches from those of
  * `from`, at most cap (truncated says a step or the last was cut). */

@@ -124,7 +124,7 @@ int registry_measures(struct registry *r, const struct actor *a, const json_t *r
         model_kind(r->model, json_string_value(json_object_get(rec, "kind")));
     if (!k || !k->n_measures)
         return 0;
-    struct mwalk w = {{r, store_conn(r->store), a, MEASURE_MAX_RECORDS}, json_object()};
+    struct mwalk w = {{r, store_conn(r->store), a, MEASURE_MAX_RECORDS, NULL}, json_object()};
     json_t *ms = json_object();
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < k->n_measures; i++) {
@@ -200,7 +200,7 @@ int registry_measure(struct registry *r, const struct actor *a, const char *meas
     const struct model_kind_measure *km = model_kind_measure(k, measure);
     int rc = 0;
     if (km) {
-        struct mwalk w = {{r, store_conn(r->store), a, MEASURE_MAX_RECORDS}, json_object()};
+        struct mwalk w = {{r, store_conn(r->store), a, MEASURE_MAX_RECORDS, NULL}, json_object()};
         rc = measure_of(&w, km, rec, items, done, e);
         json_decref(w.done);
     }
@@ -212,7 +212,7 @@ int registry_measure_records(struct registry *r, const struct actor *a,
                              const struct model_kind_measure *km, const json_t *rec, json_t **out,
                              struct err *e)
 {
-    struct mwalk w = {{r, store_conn(r->store), a, MEASURE_MAX_RECORDS}, json_object()};
+    struct mwalk w = {{r, store_conn(r->store), a, MEASURE_MAX_RECORDS, NULL}, json_object()};
     struct walk_set reached;
     int rc = reach(&w, km, rec, &reached, e);
     json_decref(w.done);

@@ -283,16 +283,28 @@ int registry_trace_text(struct registry *r, const struct actor *a, const char *c
  * {id, view, record (as the reader may read it), sections:[{name,
  * items:[{id, kind, collection, name}], truncated}], diagrams:[{name,
  * nodes:[ids], edges:[relation members, or {field, source, target} for a
- * ref]}], max_records} (new ref). Every step goes only through records
- * the actor may read; a section lists at most max_records records (0:
- * REGISTRY_VIEW_MAX_RECORDS) and a step reaches at most REGISTRY_VIEW_MAX_REACH (truncated
- * says it was cut). 404 when the record may not be read or its kind has
- * no such view, 410 when retired. */
+ * ref]}], max_records[, at]} (new ref). Every step goes only through
+ * records the actor may read; a section lists at most q->max_records
+ * records (0: REGISTRY_VIEW_MAX_RECORDS) and a step reaches at most
+ * REGISTRY_VIEW_MAX_REACH (truncated says it was cut). 404 when the record
+ * may not be read or its kind has no such view, 410 when retired.
+ *
+ * As of q->at_ms when q->at_set (REQ ARC-12): the record as
+ * registry_get_at gives it (404 when it did not exist then or may not be
+ * read as it was, 410 when retired then), and every step and diagram over
+ * the records and relations as they were then (their last revision at or
+ * before it), those retired then left out, each readable by the actor as
+ * it was and as it is. */
 #define REGISTRY_VIEW_MAX_RECORDS 500
 #define REGISTRY_VIEW_MAX_REACH 5000
+struct registry_view_query {
+    size_t max_records;
+    bool at_set;
+    int64_t at_ms;
+};
 int registry_view(struct registry *r, const struct actor *a, const char *collection,
-                  const char *id, const char *name, size_t max_records, json_t **out,
-                  struct err *e);
+                  const char *id, const char *name, const struct registry_view_query *q,
+                  json_t **out, struct err *e);
 
 /* The live records that name record id through a ref field (a ref, a
  * list of refs, a ref sub-field of an object or of a list's items; not the

@@ -80,7 +80,7 @@ struct walk {
     struct ridset named; /* a level's new nodes: row id -> index in nodes + 1 */
     bool reads_all;      /* the caller reads every relation (as lists decide) */
     json_t *orgs;        /* organisation id: may the caller read its unpublished records */
-    json_t *ends;        /* as of `at`: record id: its state then, or null when not shown */
+    struct reg_asof ends; /* as of `at`: the records met as they were then */
     struct buf rids;     /* the row ids of a level's new nodes, as a JSON array */
     bool truncated;
 };
@@ -220,34 +220,13 @@ static bool relation_readable(struct walk *w, const char *id, const char *vis)
     return ok;
 }
 
-/* The record id as of w->at, if the caller may see it then: it existed,
- * was not retired, and the caller may read it as it was and as it is.
- * Returns its state then (borrowed) or NULL; asked once a walk. */
+/* The record id as of w->at if the caller may see it then (asof.c), its
+ * state then (borrowed), else NULL. */
 static json_t *end_at(struct walk *w, const char *id)
 {
-    json_t *v = json_object_get(w->ends, id);
-    if (v)
-        return json_is_null(v) ? NULL : v;
-    struct rec_row row;
-    struct err e = ERR_INIT;
     json_t *then = NULL;
-    if (rec_load(w->c, NULL, id, &row, &e) > 0) {
-        json_t *now = json_loads(row.data, 0, NULL);
-        int64_t rev = 0;
-        char *data = NULL;
-        if (now && registry_may_read(w->r, w->a, now) &&
-            reg_revision_at(w->c, row.rid, w->at, &rev, &data, &e) == 0 && data)
-            then = json_loads(data, 0, NULL);
-        if (then && (json_object_get(then, "retired_at") || !registry_may_read(w->r, w->a, then))) {
-            json_decref(then);
-            then = NULL;
-        }
-        free(data);
-        json_decref(now);
-        rec_row_free(&row);
-    }
-    json_object_set_new(w->ends, id, then ? then : json_null());
-    return then;
+    struct err e = ERR_INIT;
+    return reg_asof_record(&w->ends, id, &then, NULL, &e) == 0 ? then : NULL;
 }
 
 /* A name as JSON text in the arena (NULL for none). */
@@ -481,7 +460,7 @@ static json_t *walk_start(struct walk *w, const char *collection, const char *id
     if (rc < 0)
         return NULL;
     if (q->at_set) /* the walk's first end, as registry_get_at has judged it */
-        json_object_set(w->ends, id, start);
+        reg_asof_put(&w->ends, id, 0, start);
     return start;
 }
 
@@ -553,8 +532,8 @@ int registry_trace_text(struct registry *r, const struct actor *a, const char *c
                      .at = q->at_set ? time_format_rfc3339(q->at_ms, at, sizeof at) : NULL,
                      .types = q->types,
                      .max_nodes = q->max_nodes ? q->max_nodes : REGISTRY_TRACE_MAX_NODES,
-                     .orgs = json_object(),
-                     .ends = json_object()};
+                     .orgs = json_object()};
+    reg_asof_init(&w.ends, r, a, w.at);
     buf_init(&w.rids, 0);
     /* as a list of relations scopes them: the system, and a signed-in
      * reader of every organisation's unpublished records, read them all */
@@ -594,7 +573,7 @@ int registry_trace_text(struct registry *r, const struct actor *a, const char *c
     arena_free(w.ar);
     buf_free(&w.rids);
     json_decref(w.orgs);
-    json_decref(w.ends);
+    reg_asof_free(&w.ends);
     return rc;
 }
 

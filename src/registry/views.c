@@ -5,8 +5,14 @@
  * The paths are walked by walk.c, through only what the reader may read.
  * Sections are bounded: REGISTRY_VIEW_MAX_RECORDS records each (or the
  * caller's cap), and a step reaches at most REGISTRY_VIEW_MAX_REACH;
- * `truncated` says a section was cut. */
+ * `truncated` says a section was cut.
+ *
+ * As of an instant (REQ ARC-12): the record as a GET ?at= gives it, each
+ * step as walk.c reads it then, and each diagram's relations as they were
+ * then (asof.c). */
 #include "internal.h"
+
+#include "util/timeutil.h"
 
 #include <string.h>
 
@@ -18,6 +24,19 @@ static const char AMONG_SQL[] =
     "JOIN attrs b ON b.rid = r.rid AND b.field = 'target' "
     "AND b.value IN (SELECT value FROM json_each($1)) JOIN record_data d ON d.rid = r.rid "
     "WHERE a.field = 'source' AND a.value IN (SELECT value FROM json_each($1)) ORDER BY r.rid";
+
+/* As of $3: the candidate relations of types $2 (in collections $4) of a
+ * diagram among the records $1: those unchanged since with both ends
+ * among them, and those changed since. */
+static const char AMONG_AT_SQL[] =
+    "SELECT r.id, r.rid FROM attrs a JOIN records r ON r.rid = a.rid AND r.retired = 0 "
+    "AND r.updated_at <= $3 AND r.kind IN (SELECT value FROM json_each($2)) "
+    "JOIN attrs b ON b.rid = r.rid AND b.field = 'target' "
+    "AND b.value IN (SELECT value FROM json_each($1)) "
+    "WHERE a.field = 'source' AND a.value IN (SELECT value FROM json_each($1)) "
+    "UNION SELECT r.id, r.rid FROM records r WHERE r.collection IN (SELECT value FROM json_each($4)) "
+    "AND r.retired IN (0, 1) AND r.updated_at > $3 AND r.kind IN (SELECT value FROM json_each($2)) "
+    "ORDER BY 2";
 
 struct vwalk {
     struct path_walk walk;
@@ -74,6 +93,72 @@ static json_t *edge_of(const struct model *m, json_t *rel)
     return o;
 }
 
+/* The live relations of the types (a JSON array) among the records ids
+ * (a JSON array), as edges. */
+static int edges_now(struct vwalk *w, const char *ids, const char *types, json_t *edges,
+                     struct err *e)
+{
+    struct store_stmt *st = store_prepare(w->walk.c, AMONG_SQL, true, e);
+    if (!st)
+        return -1;
+    store_bind_text(st, 1, ids);
+    store_bind_text(st, 2, types);
+    int rc;
+    while ((rc = store_step(st, e)) == STORE_ROW) {
+        json_t *rel = json_loads(store_col_text(st, 0), 0, NULL);
+        if (rel) /* both ends are records the reader may read */
+            json_array_append_new(edges, edge_of(w->walk.r->model, rel));
+        json_decref(rel);
+    }
+    store_reset(st);
+    return rc == STORE_ERROR ? -1 : 0;
+}
+
+static bool is_one_of(const char *s, const char *const *v, size_t n)
+{
+    for (size_t i = 0; s && i < n; i++)
+        if (strcmp(s, v[i]) == 0)
+            return true;
+    return false;
+}
+
+/* The same as of then: the diagram's relations as they were, with both
+ * ends among the nodes (records seen as they were then). */
+static int edges_at(struct vwalk *w, const struct model_view_diagram *d,
+                    const struct walk_set *nodes, const char *ids, const char *types,
+                    json_t *edges, struct err *e)
+{
+    struct store_stmt *st = store_prepare(w->walk.c, AMONG_AT_SQL, true, e);
+    if (!st)
+        return -1;
+    char *colls = reg_kinds_collections(w->walk.r->model, d->relations, d->n_relations);
+    store_bind_text(st, 1, ids);
+    store_bind_text(st, 2, types);
+    store_bind_text(st, 3, w->walk.asof->at);
+    store_bind_text(st, 4, colls);
+    json_t *cands = reg_first_column(st, e);
+    free(colls);
+    size_t i;
+    json_t *x;
+    json_array_foreach (cands, i, x) {
+        json_t *rel;
+        if (reg_asof_record(w->walk.asof, json_string_value(x), &rel, NULL, e) < 0) {
+            json_decref(cands);
+            return -1;
+        }
+        const char *src = json_string_value(json_object_get(rel, "source"));
+        const char *dst = json_string_value(json_object_get(rel, "target"));
+        if (rel && src && dst && json_object_get(nodes->ids, src) &&
+            json_object_get(nodes->ids, dst) &&
+            is_one_of(json_string_value(json_object_get(rel, "type")), d->relations,
+                      d->n_relations))
+            json_array_append_new(edges, edge_of(w->walk.r->model, rel));
+    }
+    int rc = cands ? 0 : -1;
+    json_decref(cands);
+    return rc;
+}
+
 /* A diagram: its nodes (the ids of its sections' records) and its edges,
  * the relations of its types among them and its refs among them. */
 static int run_diagram(struct vwalk *w, const struct model_view *v,
@@ -92,27 +177,10 @@ static int run_diagram(struct vwalk *w, const struct model_view *v,
     json_t *edges = json_array();
     int rc = 0;
     if (d->n_relations && json_array_size(nodes.recs)) {
-        struct store_stmt *st = store_prepare(w->walk.c, AMONG_SQL, true, e);
         char *ids = walk_set_ids(&nodes);
-        json_t *t = json_array();
-        for (size_t i = 0; i < d->n_relations; i++)
-            json_array_append_new(t, json_string(d->relations[i]));
-        char *types = json_dumps(t, JSON_COMPACT);
-        json_decref(t);
-        rc = st ? 0 : -1;
-        if (st) {
-            store_bind_text(st, 1, ids);
-            store_bind_text(st, 2, types);
-            int s;
-            while ((s = store_step(st, e)) == STORE_ROW) {
-                json_t *rel = json_loads(store_col_text(st, 0), 0, NULL);
-                if (rel) /* both ends are records the reader may read */
-                    json_array_append_new(edges, edge_of(w->walk.r->model, rel));
-                json_decref(rel);
-            }
-            store_reset(st);
-            rc = s == STORE_ERROR ? -1 : 0;
-        }
+        char *types = reg_strings_json(d->relations, d->n_relations);
+        rc = w->walk.asof ? edges_at(w, d, &nodes, ids, types, edges, e)
+                          : edges_now(w, ids, types, edges, e);
         free(ids);
         free(types);
     }
@@ -147,12 +215,15 @@ static int run_diagram(struct vwalk *w, const struct model_view *v,
 }
 
 int registry_view(struct registry *r, const struct actor *a, const char *collection,
-                  const char *id, const char *name, size_t max_records, json_t **out,
-                  struct err *e)
+                  const char *id, const char *name, const struct registry_view_query *q,
+                  json_t **out, struct err *e)
 {
     *out = NULL;
     json_t *rec = NULL;
-    if (registry_get_visible(r, a, collection, id, &rec, e) < 0)
+    char at[32];
+    int rc = q->at_set ? registry_get_at(r, a, collection, id, q->at_ms, &rec, e)
+                       : registry_get_visible(r, a, collection, id, &rec, e);
+    if (rc < 0)
         return -1;
     const struct model_kind *k =
         model_kind(r->model, json_string_value(json_object_get(rec, "kind")));
@@ -162,13 +233,16 @@ int registry_view(struct registry *r, const struct actor *a, const char *collect
         err_not_found(e, "the record's kind has no such view");
         return -1;
     }
-    struct vwalk w = {{r, store_conn(r->store), a, REGISTRY_VIEW_MAX_REACH},
-                      max_records ? max_records : REGISTRY_VIEW_MAX_RECORDS};
+    struct reg_asof asof;
+    if (q->at_set)
+        reg_asof_init(&asof, r, a, time_format_rfc3339(q->at_ms, at, sizeof at));
+    struct vwalk w = {{r, store_conn(r->store), a, REGISTRY_VIEW_MAX_REACH,
+                       q->at_set ? &asof : NULL},
+                      q->max_records ? q->max_records : REGISTRY_VIEW_MAX_RECORDS};
     struct walk_set *done = calloc(v->n_sections, sizeof *done);
     if (!done)
         fatal("out of memory");
     json_t *sections = json_array(), *diagrams = json_array();
-    int rc = 0;
     size_t n_done = 0;
     for (; rc == 0 && n_done < v->n_sections; n_done++) {
         const struct model_view_section *s = &v->sections[n_done];
@@ -190,6 +264,8 @@ int registry_view(struct registry *r, const struct actor *a, const char *collect
     for (size_t i = 0; i < n_done; i++)
         walk_set_free(&done[i]);
     free(done);
+    if (q->at_set)
+        reg_asof_free(&asof);
     if (rc < 0) {
         json_decref(rec);
         json_decref(sections);
@@ -200,5 +276,7 @@ int registry_view(struct registry *r, const struct actor *a, const char *collect
     *out = json_pack("{s:s, s:s, s:o, s:o, s:o, s:i}", "id", id, "view", v->name, "record", rec,
                      "sections", sections, "diagrams", diagrams, "max_records",
                      (json_int_t)w.max_records);
+    if (q->at_set)
+        json_object_set_new(*out, "at", json_string(at));
     return 0;
 }

@@ -9,7 +9,13 @@
  * and `target` entries (attrs); a ref step reads the records named. A
  * step that repeats goes again from what it newly reached, at most
  * MODEL_INHERIT_MAX_DEPTH times. Sets are bounded (their cap), and
- * `truncated` says one was cut. */
+ * `truncated` says one was cut.
+ *
+ * As of an instant (w->asof, REQ ARC-12), each step reads the records and
+ * relations as they were then (asof.c: their last revision at or before
+ * it, not retired then, readable then and now): the index's entries of
+ * those unchanged since, and every record of the step's kinds changed
+ * since, judged on its state then. */
 #include "internal.h"
 
 #include <string.h>
@@ -31,6 +37,26 @@ static const char FAR_ENDS_SQL[] =
     "JOIN records o ON o.id = b.value AND o.retired = 0 JOIN record_data od ON od.rid = o.rid "
     "WHERE a.field = $1 AND a.value IN (SELECT value FROM json_each($4)) "
     "ORDER BY o.sort_name, o.rid";
+
+/* As of $4: the candidates of a referrer step, (id, rid): the records
+ * of kinds $2 unchanged since that refer to the frontier ($1), and those
+ * of kinds $2 (in collections $3) changed since. */
+static const char REFERRERS_AT_SQL[] =
+    "SELECT r.id, r.rid FROM attrs a JOIN records r ON r.rid = a.rid AND r.retired = 0 "
+    "AND r.updated_at <= $4 WHERE a.field = '_ref' AND a.value IN (SELECT value FROM json_each($1)) "
+    "AND r.kind IN (SELECT value FROM json_each($2)) "
+    "UNION SELECT r.id, r.rid FROM records r WHERE r.collection IN (SELECT value FROM json_each($3)) "
+    "AND r.retired IN (0, 1) AND r.updated_at > $4 AND r.kind IN (SELECT value FROM json_each($2))";
+
+/* As of $5: the candidate relations of type $2 (in collection $3) of a
+ * relation step, (id, rid): those unchanged since whose near end ($1) is
+ * in the frontier ($4), and those changed since. */
+static const char RELATIONS_AT_SQL[] =
+    "SELECT r.id, r.rid FROM attrs a JOIN records r ON r.rid = a.rid AND r.retired = 0 "
+    "AND r.kind = $2 AND r.updated_at <= $5 "
+    "WHERE a.field = $1 AND a.value IN (SELECT value FROM json_each($4)) "
+    "UNION SELECT r.id, r.rid FROM records r WHERE r.collection = $3 AND r.retired IN (0, 1) "
+    "AND r.updated_at > $5 AND r.kind = $2";
 
 void walk_set_init(struct walk_set *s, size_t cap)
 {
@@ -107,6 +133,29 @@ static bool refers_to(const json_t *v, const json_t *ids)
     return false;
 }
 
+/* Adds the record a ref names, as the walk reads it (now: live and
+ * readable; as of then: asof.c). 1 done, 0 when the set is full, -1 on a
+ * store error. */
+static int add_ref(const struct path_walk *w, const char *id, struct walk_set *next,
+                   struct err *e)
+{
+    if (json_object_get(next->ids, id))
+        return 1;
+    if (w->asof) {
+        json_t *then;
+        if (reg_asof_record(w->asof, id, &then, NULL, e) < 0)
+            return -1;
+        return !then || walk_set_add(next, json_incref(then));
+    }
+    struct rec_row row;
+    int found = rec_load(w->c, NULL, id, &row, e);
+    if (found <= 0)
+        return found < 0 ? -1 : 1;
+    bool more = row.retired || add_readable(w, next, row.data);
+    rec_row_free(&row);
+    return more;
+}
+
 static int step_ref(const struct path_walk *w, const struct model_step *st,
                     const struct walk_set *cur, struct walk_set *next, struct err *e)
 {
@@ -117,25 +166,14 @@ static int step_ref(const struct path_walk *w, const struct model_step *st,
         json_t *one = json_is_string(v) ? json_pack("[O]", v) : json_incref(v);
         size_t j;
         json_t *x;
-        bool more = true;
+        int more = 1;
         json_array_foreach (one, j, x) {
-            const char *id = json_string_value(x);
-            struct rec_row row;
-            int found =
-                id && !json_object_get(next->ids, id) ? rec_load(w->c, NULL, id, &row, e) : 0;
-            if (found < 0) {
-                json_decref(one);
-                return -1;
-            }
-            more = !found || row.retired || add_readable(w, next, row.data);
-            if (found)
-                rec_row_free(&row);
-            if (!more)
+            if (json_is_string(x) && (more = add_ref(w, json_string_value(x), next, e)) <= 0)
                 break;
         }
         json_decref(one);
-        if (!more)
-            break;
+        if (more <= 0)
+            return more;
     }
     return 0;
 }
@@ -193,10 +231,117 @@ static int step_query(const struct path_walk *w, const struct model_step *st,
     return rc;
 }
 
+/* A record a step reaches as of then, with its sort key (its name then). */
+struct reached {
+    char *key;
+    int64_t rid;
+    json_t *rec; /* borrowed from the walk's asof */
+};
+
+static int cmp_reached(const void *a, const void *b)
+{
+    const struct reached *x = a, *y = b;
+    int c = strcmp(x->key, y->key);
+    return c ? c : (x->rid > y->rid) - (x->rid < y->rid);
+}
+
+/* The candidates of a query step as of then: REFERRERS_AT_SQL or
+ * RELATIONS_AT_SQL bound for the frontier. */
+static json_t *candidates_at(const struct path_walk *w, const struct model_step *st,
+                             const struct walk_set *cur, struct err *e)
+{
+    bool refs = st->type == STEP_REFERENCED_BY;
+    struct store_stmt *q = store_prepare(w->c, refs ? REFERRERS_AT_SQL : RELATIONS_AT_SQL, true, e);
+    if (!q)
+        return NULL;
+    char *ids = walk_set_ids(cur), *kinds = NULL, *colls = NULL;
+    if (refs) {
+        kinds = reg_strings_json(st->kinds, st->n_kinds);
+        colls = reg_kinds_collections(w->r->model, st->kinds, st->n_kinds);
+        store_bind_text(q, 1, ids);
+        store_bind_text(q, 2, kinds);
+        store_bind_text(q, 3, colls);
+        store_bind_text(q, 4, w->asof->at);
+    } else {
+        const struct model_kind *rk = model_kind(w->r->model, st->relation);
+        store_bind_text(q, 1, st->out ? "source" : "target");
+        store_bind_text(q, 2, st->relation);
+        store_bind_text(q, 3, rk && rk->collection ? rk->collection : "");
+        store_bind_text(q, 4, ids);
+        store_bind_text(q, 5, w->asof->at);
+    }
+    json_t *out = reg_first_column(q, e);
+    free(ids);
+    free(kinds);
+    free(colls);
+    return out;
+}
+
+/* What candidate `id` of step st reaches from the frontier as of then (a
+ * referrer: itself; a relation: its far end), or NULL. */
+static int reached_at(const struct path_walk *w, const struct model_step *st,
+                      const struct walk_set *cur, const char *id, struct reached *out,
+                      struct err *e)
+{
+    json_t *then;
+    out->rec = NULL;
+    if (reg_asof_record(w->asof, id, &then, &out->rid, e) < 0)
+        return -1;
+    if (!then)
+        return 0;
+    if (st->type == STEP_REFERENCED_BY) {
+        if (refers_to(json_object_get(then, st->field), cur->ids))
+            out->rec = then;
+        return 0;
+    }
+    const char *type = json_string_value(json_object_get(then, "type"));
+    const char *near = json_string_value(json_object_get(then, st->out ? "source" : "target"));
+    const char *far = json_string_value(json_object_get(then, st->out ? "target" : "source"));
+    if (!type || strcmp(type, st->relation) != 0 || !near || !json_object_get(cur->ids, near) ||
+        !far)
+        return 0;
+    return reg_asof_record(w->asof, far, &out->rec, &out->rid, e);
+}
+
+/* A query step as of w->asof->at: the candidates judged on their state
+ * then, the records reached added in the order of their names then. */
+static int step_query_at(const struct path_walk *w, const struct model_step *st,
+                         const struct walk_set *cur, struct walk_set *next, struct err *e)
+{
+    json_t *cands = candidates_at(w, st, cur, e);
+    if (!cands)
+        return -1;
+    size_t n = json_array_size(cands), k = 0;
+    struct reached *v = calloc(n + 1, sizeof *v);
+    if (!v)
+        fatal("out of memory");
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        rc = reached_at(w, st, cur, json_string_value(json_array_get(cands, i)), &v[k], e);
+        if (rc == 0 && v[k].rec) {
+            v[k].key = reg_sort_name(v[k].rec);
+            k++;
+        }
+    }
+    qsort(v, k, sizeof *v, cmp_reached);
+    bool more = true;
+    for (size_t i = 0; i < k; i++) {
+        more = more && (rc < 0 || walk_set_add(next, json_incref(v[i].rec)));
+        free(v[i].key);
+    }
+    free(v);
+    json_decref(cands);
+    return rc;
+}
+
 static int step_once(const struct path_walk *w, const struct model_step *st,
                      const struct walk_set *cur, struct walk_set *next, struct err *e)
 {
-    return st->type == STEP_REF ? step_ref(w, st, cur, next, e) : step_query(w, st, cur, next, e);
+    if (st->type == STEP_REF)
+        return step_ref(w, st, cur, next, e);
+    if (!json_array_size(cur->recs))
+        return 0;
+    return w->asof ? step_query_at(w, st, cur, next, e) : step_query(w, st, cur, next, e);
 }
 
 /* A step; when it repeats, again from what it newly reached, each level

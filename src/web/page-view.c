@@ -3,13 +3,16 @@
  * record's own fields the view names, each section's records linked to
  * their cards, and each diagram drawn by Graphviz beside a table of the
  * same relations (its text alternative). The domain page is the domain's
- * view. Names no kind, collection or field: the model says them all. */
+ * view. With ?at=<RFC 3339>, the view as it was then (REQ ARC-12), saying
+ * so, with the way back to now. Names no kind, collection or field: the
+ * model says them all. */
 #include "web/card.h"
 #include "web/graph.h"
 #include "web/internal.h"
 
 #include "registry/registry.h"
 #include "util/text.h"
+#include "util/timeutil.h"
 
 #include <inttypes.h>
 #include <string.h>
@@ -207,11 +210,17 @@ static void h_view(struct http_req *req, struct http_resp *resp, void *ctx)
     page_begin(ctx, req, resp, &pg);
     const char *coll = card_path_collection(&pg);
     const char *id = http_req_param(req, "id"), *name = http_req_param(req, "name");
+    const char *at = http_req_query(req, "at");
+    struct registry_view_query q = {.at_set = at != NULL};
+    if (at && time_parse_rfc3339(at, &q.at_ms) < 0) {
+        page_error(&pg, 400, page_tr(&pg, TR("'at' must be an RFC 3339 date-time")));
+        return;
+    }
     json_t *view = NULL;
     struct err e = ERR_INIT;
     if (!coll || !id || !text_id_valid(id) || !name ||
-        registry_view(pg.w->api->reg, &pg.actor, coll, id, name, 0, &view, &e) < 0) {
-        page_error(&pg, 404, NULL);
+        registry_view(pg.w->api->reg, &pg.actor, coll, id, name, &q, &view, &e) < 0) {
+        page_error(&pg, at && e.status == 410 ? 410 : 404, NULL);
         return;
     }
     const struct model *m = pg.w->api->model;
@@ -226,7 +235,15 @@ static void h_view(struct http_req *req, struct http_resp *resp, void *ctx)
     json_object_set_new(pg.data, "view", json_string(web_label(pg.lang, v->label)));
     json_object_set_new(pg.data, "kind", json_string(web_label(pg.lang, k->label)));
     json_object_set_new(pg.data, "card_url", json_string(page_url(&pg, "/%s/%s", coll, id)));
-    json_object_set_new(pg.data, "trace_url", json_string(page_url(&pg, "/%s/%s/trace", coll, id)));
+    const char *when = json_string_value(json_object_get(view, "at"));
+    json_object_set_new(pg.data, "trace_url",
+                        json_string(when ? page_url(&pg, "/%s/%s/trace?at=%s", coll, id, when)
+                                         : page_url(&pg, "/%s/%s/trace", coll, id)));
+    if (when) { /* as it was then, with the way back to now */
+        json_object_set_new(pg.data, "as_of", json_string(page_local_time(&pg, when)));
+        json_object_set_new(pg.data, "now_url",
+                            json_string(page_url(&pg, "/%s/%s/view/%s", coll, id, v->name)));
+    }
     json_t *maps = json_array(); /* a domain's page leads to its capability map */
     web_capmap_record_links(&pg, k, id, maps);
     json_object_set_new(pg.data, "maps", maps);

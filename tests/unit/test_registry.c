@@ -313,7 +313,8 @@ static void test_view_cap(void **state)
                        "svc-1"));
     json_t *out = NULL;
     struct err e = ERR_INIT;
-    assert_int_equal(registry_view(f->reg, &f->actor, "domains", "dom-1", "architecture", 3, &out, &e), 0);
+    const struct registry_view_query three = {.max_records = 3}, all = {0};
+    assert_int_equal(registry_view(f->reg, &f->actor, "domains", "dom-1", "architecture", &three, &out, &e), 0);
     json_t *secs = json_object_get(out, "sections");
     json_t *fns = NULL, *svcs = NULL;
     size_t i;
@@ -330,16 +331,16 @@ static void test_view_cap(void **state)
     assert_int_equal(json_array_size(json_object_get(svcs, "items")), 1); /* fn-1 is kept */
     assert_true(json_is_false(json_object_get(svcs, "truncated")));
     json_decref(out);
-    assert_int_equal(registry_view(f->reg, &f->actor, "domains", "dom-2", "architecture", 3, &out, &e), 0);
+    assert_int_equal(registry_view(f->reg, &f->actor, "domains", "dom-2", "architecture", &three, &out, &e), 0);
     json_array_foreach (json_object_get(out, "sections"), i, s)
         if (strcmp(json_string_value(json_object_get(s, "name")), "functions") == 0) {
             assert_int_equal(json_array_size(json_object_get(s, "items")), 1);
             assert_true(json_is_false(json_object_get(s, "truncated")));
         }
     json_decref(out);
-    assert_int_equal(registry_view(f->reg, &f->actor, "domains", "dom-1", "nothing", 0, &out, &e), -1);
+    assert_int_equal(registry_view(f->reg, &f->actor, "domains", "dom-1", "nothing", &all, &out, &e), -1);
     assert_int_equal(e.status, 404);
-    assert_int_equal(registry_view(f->reg, &f->actor, "domains", "fn-1", "architecture", 0, &out, &e), -1);
+    assert_int_equal(registry_view(f->reg, &f->actor, "domains", "fn-1", "architecture", &all, &out, &e), -1);
     assert_int_equal(e.status, 404);
 }
 
