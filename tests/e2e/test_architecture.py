@@ -745,6 +745,83 @@ def test_the_domain_view():
     assert all(ids == [] for ids in sec.values()), sec
 
 
+def test_the_domain_view_as_of():
+    """?at=<RFC 3339> gives the domain's view as it was then: a function
+    added since is not there, a system retired since is, a flow moved since
+    joins the systems it joined then, each record with its state then and
+    only as the reader may read it then and now; the page says which instant
+    it shows and leads back to now."""
+    # REQ: ARC-12
+    import time
+    dom = create('domains', {'name': {'ru': 'Домен до перемен'}}, ARCH)['id']
+    f1 = create('functions', {'name': {'ru': 'Функция до перемен'}, 'owner': ORG, 'domain': dom},
+                OWNER)['id']
+    s1, s2, s3 = (create('objects', {'kind': 'information_system', 'owner': ORG, 'stage': 'creation',
+                                      'name': {'ru': f'ИС домена {n}'}}, OWNER)['id'] for n in (1, 2, 3))
+    relate('automates', s1, f1, OWNER)
+    relate('automates', s2, f1, OWNER)
+    flow = relate('exchanges_data_with', s1, s2, OWNER, data_carried='Сведения',
+                  direction='source_to_target')
+    then = flow['updated_at']
+    time.sleep(0.05)
+    f2 = create('functions', {'name': {'ru': 'Функция после перемен'}, 'owner': ORG, 'domain': dom},
+                OWNER)['id']
+    relate('automates', s3, f2, OWNER)
+    for path, body in ((f'relations/{flow["id"]}', {'target': s3}),
+                       (f'functions/{f1}', {'name': {'ru': 'Функция переименована'}})):
+        r = SRV.request('PATCH', f'/api/v1/{path}', body, token=OWNER, headers={'If-Match': '"1"'})
+        assert r.status == 200, r
+    r = SRV.request('DELETE', f'/api/v1/objects/{s2}', token=OWNER, headers={'If-Match': '"1"'})
+    assert r.status in (200, 204), r
+
+    def edges(v):
+        return [(e['id'], e['source'], e['target'])
+                for e in next(d for d in v['diagrams'] if d['name'] == 'flows')['edges']]
+    v, sec = view(dom, OWNER)
+    assert sec['functions'] == [f1, f2] and set(sec['systems']) == {s1, s3}, sec
+    assert edges(v) == [(flow['id'], s1, s3)] and 'at' not in v, v
+    old, sec = view(dom, OWNER, f'architecture?at={then}')
+    assert old['at'] == then and sec['functions'] == [f1] and set(sec['systems']) == {s1, s2}, old
+    fn = next(s for s in old['sections'] if s['name'] == 'functions')['items'][0]
+    assert fn['name'] == {'ru': 'Функция до перемен'}, fn
+    assert edges(old) == [(flow['id'], s1, s2)], old
+    flows = next(d for d in old['diagrams'] if d['name'] == 'flows')
+    assert set(flows['nodes']) == {s1, s2} and flows['edges'][0]['data_carried'] == 'Сведения', flows
+    # the systems were the body's drafts then as now: another body's editor
+    # reads the view then without them, the public not at all
+    _, sec = view(dom, STRANGER, f'architecture?at={then}')
+    assert sec['systems'] == [] and sec['functions'] == [f1], sec
+    public = SRV.get(f'/api/v1/domains/{dom}/views/architecture?at={then}')
+    assert_problem(public, 404)
+    assert public.body == SRV.get(f'/api/v1/domains/{GHOST}/views/architecture?at={then}').body
+    # before the domain existed, a bad instant, and a domain retired since
+    assert_problem(SRV.get(f'/api/v1/domains/{dom}/views/architecture?at=2020-01-01T00:00:00Z',
+                           token=OWNER), 404)
+    for bad in ('yesterday', '2026-13-01T00:00:00Z', ''):
+        assert_problem(SRV.get(f'/api/v1/domains/{dom}/views/architecture?at={bad}', token=OWNER),
+                       400, 'at')
+    # the page: as it was then, and the way back to now
+    owner = sign_in('owner-editor', ORG)
+    r = page(f'/ru/domains/{dom}/view/architecture?at={then}', owner)
+    assert r.status == 200, r
+    body = text(r)
+    assert 'По состоянию на' in body and f'href="/ru/objects/{s2}"' in body, body
+    assert f'href="/ru/objects/{s3}"' not in body and 'Функция до перемен' in body, body
+    assert f'href="/ru/domains/{dom}/view/architecture"' in body, body
+    assert f'href="/ru/domains/{dom}/trace?at={then}"' in body, body
+    assert 'По состоянию на' not in text(page(f'/ru/domains/{dom}/view/architecture', owner))
+    assert page(f'/ru/domains/{dom}/view/architecture?at=never', owner).status == 400
+    for path, rev, who in ((f'functions/{f1}', 2, ADMIN), (f'functions/{f2}', 1, ADMIN),
+                           (f'domains/{dom}', 1, ADMIN)):
+        r = SRV.request('DELETE', f'/api/v1/{path}', token=who, headers={'If-Match': f'"{rev}"'})
+        assert r.status in (200, 204), r
+    gone = SRV.get(f'/api/v1/domains/{dom}/history', token=OWNER).json()['items'][-1]['at']
+    assert_problem(SRV.get(f'/api/v1/domains/{dom}/views/architecture?at={gone}', token=OWNER), 410)
+    assert page(f'/ru/domains/{dom}/view/architecture?at={gone}', owner).status == 410
+    _, sec = view(dom, OWNER, f'architecture?at={then}')
+    assert sec['functions'] == [f1] and set(sec['systems']) == {s1, s2}, sec
+
+
 def test_the_domain_page_catalogue_and_menu():
     # REQ: ARC-02
     # REQ: X-SVC-01
@@ -985,6 +1062,7 @@ def main():
              test_owner_editors_keep_only_their_own_functions, test_gap_lists_of_the_activity_layer,
              # the domain's view counts what the tests above made in it
              test_the_domain_view, test_the_domain_page_catalogue_and_menu,
+             test_the_domain_view_as_of,
              test_layer_lists_published_for_everyone, test_the_icp_architecture_is_agreed,
              test_the_card_of_a_system_shows_its_layers,
              test_gap_lists_of_every_layer, test_capability_map, test_capability_map_page,
