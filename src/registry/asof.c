@@ -38,8 +38,7 @@ static json_t *look_up(struct reg_asof *s, const char *id, struct err *e)
                  : 0;
     if (data)
         then = json_loads(data, 0, NULL);
-    if (then &&
-        (json_object_get(then, "retired_at") || !registry_may_read(s->r, s->a, then))) {
+    if (then && (json_object_get(then, "retired_at") || !registry_may_read(s->r, s->a, then))) {
         json_decref(then);
         then = NULL;
     }
@@ -54,8 +53,7 @@ static json_t *look_up(struct reg_asof *s, const char *id, struct err *e)
     return json_pack("{s:I, s:o?}", "rid", (json_int_t)rid, "rec", then);
 }
 
-int reg_asof_record(struct reg_asof *s, const char *id, json_t **then, int64_t *rid,
-                    struct err *e)
+int reg_asof_record(struct reg_asof *s, const char *id, json_t **then, int64_t *rid, struct err *e)
 {
     *then = NULL;
     json_t *v = json_object_get(s->seen, id);

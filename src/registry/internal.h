@@ -172,8 +172,7 @@ void reg_asof_free(struct reg_asof *s);
 /* *then: the record id as it was (borrowed until reg_asof_free), NULL when
  * the reader may not see it then; *rid (when not NULL) its row id, 0 when
  * it does not exist. -1 only on a store error. */
-int reg_asof_record(struct reg_asof *s, const char *id, json_t **then, int64_t *rid,
-                    struct err *e);
+int reg_asof_record(struct reg_asof *s, const char *id, json_t **then, int64_t *rid, struct err *e);
 /* Takes rec (a new reference is kept; NULL: not there then) as id's state
  * then, judged elsewhere (the start of a walk, by registry_get_at). */
 void reg_asof_put(struct reg_asof *s, const char *id, int64_t rid, json_t *rec);

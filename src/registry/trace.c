@@ -77,11 +77,11 @@ struct walk {
     size_t n_edges, cap_edges;
     struct idmap seen;
     struct ridset crossed;
-    struct ridset named; /* a level's new nodes: row id -> index in nodes + 1 */
-    bool reads_all;      /* the caller reads every relation (as lists decide) */
-    json_t *orgs;        /* organisation id: may the caller read its unpublished records */
+    struct ridset named;  /* a level's new nodes: row id -> index in nodes + 1 */
+    bool reads_all;       /* the caller reads every relation (as lists decide) */
+    json_t *orgs;         /* organisation id: may the caller read its unpublished records */
     struct reg_asof ends; /* as of `at`: the records met as they were then */
-    struct buf rids;     /* the row ids of a level's new nodes, as a JSON array */
+    struct buf rids;      /* the row ids of a level's new nodes, as a JSON array */
     bool truncated;
 };
 

@@ -34,8 +34,9 @@ static const char AMONG_AT_SQL[] =
     "JOIN attrs b ON b.rid = r.rid AND b.field = 'target' "
     "AND b.value IN (SELECT value FROM json_each($1)) "
     "WHERE a.field = 'source' AND a.value IN (SELECT value FROM json_each($1)) "
-    "UNION SELECT r.id, r.rid FROM records r WHERE r.collection IN (SELECT value FROM json_each($4)) "
-    "AND r.retired IN (0, 1) AND r.updated_at > $3 AND r.kind IN (SELECT value FROM json_each($2)) "
+    "UNION SELECT r.id, r.rid FROM records r "
+    "WHERE r.collection IN (SELECT value FROM json_each($4)) AND r.retired IN (0, 1) "
+    "AND r.updated_at > $3 AND r.kind IN (SELECT value FROM json_each($2)) "
     "ORDER BY 2";
 
 struct vwalk {
@@ -125,8 +126,8 @@ static bool is_one_of(const char *s, const char *const *v, size_t n)
 /* The same as of then: the diagram's relations as they were, with both
  * ends among the nodes (records seen as they were then). */
 static int edges_at(struct vwalk *w, const struct model_view_diagram *d,
-                    const struct walk_set *nodes, const char *ids, const char *types,
-                    json_t *edges, struct err *e)
+                    const struct walk_set *nodes, const char *ids, const char *types, json_t *edges,
+                    struct err *e)
 {
     struct store_stmt *st = store_prepare(w->walk.c, AMONG_AT_SQL, true, e);
     if (!st)
@@ -214,9 +215,9 @@ static int run_diagram(struct vwalk *w, const struct model_view *v,
     return 0;
 }
 
-int registry_view(struct registry *r, const struct actor *a, const char *collection,
-                  const char *id, const char *name, const struct registry_view_query *q,
-                  json_t **out, struct err *e)
+int registry_view(struct registry *r, const struct actor *a, const char *collection, const char *id,
+                  const char *name, const struct registry_view_query *q, json_t **out,
+                  struct err *e)
 {
     *out = NULL;
     json_t *rec = NULL;
@@ -236,9 +237,9 @@ int registry_view(struct registry *r, const struct actor *a, const char *collect
     struct reg_asof asof;
     if (q->at_set)
         reg_asof_init(&asof, r, a, time_format_rfc3339(q->at_ms, at, sizeof at));
-    struct vwalk w = {{r, store_conn(r->store), a, REGISTRY_VIEW_MAX_REACH,
-                       q->at_set ? &asof : NULL},
-                      q->max_records ? q->max_records : REGISTRY_VIEW_MAX_RECORDS};
+    struct vwalk w = {
+        {r, store_conn(r->store), a, REGISTRY_VIEW_MAX_REACH, q->at_set ? &asof : NULL},
+        q->max_records ? q->max_records : REGISTRY_VIEW_MAX_RECORDS};
     struct walk_set *done = calloc(v->n_sections, sizeof *done);
     if (!done)
         fatal("out of memory");

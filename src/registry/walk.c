@@ -43,10 +43,12 @@ static const char FAR_ENDS_SQL[] =
  * of kinds $2 (in collections $3) changed since. */
 static const char REFERRERS_AT_SQL[] =
     "SELECT r.id, r.rid FROM attrs a JOIN records r ON r.rid = a.rid AND r.retired = 0 "
-    "AND r.updated_at <= $4 WHERE a.field = '_ref' AND a.value IN (SELECT value FROM json_each($1)) "
+    "AND r.updated_at <= $4 WHERE a.field = '_ref' "
+    "AND a.value IN (SELECT value FROM json_each($1)) "
     "AND r.kind IN (SELECT value FROM json_each($2)) "
-    "UNION SELECT r.id, r.rid FROM records r WHERE r.collection IN (SELECT value FROM json_each($3)) "
-    "AND r.retired IN (0, 1) AND r.updated_at > $4 AND r.kind IN (SELECT value FROM json_each($2))";
+    "UNION SELECT r.id, r.rid FROM records r "
+    "WHERE r.collection IN (SELECT value FROM json_each($3)) AND r.retired IN (0, 1) "
+    "AND r.updated_at > $4 AND r.kind IN (SELECT value FROM json_each($2))";
 
 /* As of $5: the candidate relations of type $2 (in collection $3) of a
  * relation step, (id, rid): those unchanged since whose near end ($1) is
@@ -136,8 +138,7 @@ static bool refers_to(const json_t *v, const json_t *ids)
 /* Adds the record a ref names, as the walk reads it (now: live and
  * readable; as of then: asof.c). 1 done, 0 when the set is full, -1 on a
  * store error. */
-static int add_ref(const struct path_walk *w, const char *id, struct walk_set *next,
-                   struct err *e)
+static int add_ref(const struct path_walk *w, const char *id, struct walk_set *next, struct err *e)
 {
     if (json_object_get(next->ids, id))
         return 1;
@@ -277,8 +278,8 @@ static json_t *candidates_at(const struct path_walk *w, const struct model_step 
     return out;
 }
 
-/* What candidate `id` of step st reaches from the frontier as of then (a
- * referrer: itself; a relation: its far end), or NULL. */
+/* What candidate `id` of step st reaches from the frontier as of then
+ * (out->rec: a referrer itself, a relation's far end; NULL: nothing). */
 static int reached_at(const struct path_walk *w, const struct model_step *st,
                       const struct walk_set *cur, const char *id, struct reached *out,
                       struct err *e)
