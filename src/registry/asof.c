@@ -33,12 +33,17 @@ static json_t *look_up(struct reg_asof *s, const char *id, struct err *e)
     json_t *now = json_loads(row.data, 0, NULL), *then = NULL;
     int64_t rev = 0;
     char *data = NULL;
-    int rc = now && registry_may_read(s->r, s->a, now)
-                 ? reg_revision_at(s->c, row.rid, s->at, &rev, &data, e)
-                 : 0;
-    if (data)
-        then = json_loads(data, 0, NULL);
-    if (then && (json_object_get(then, "retired_at") || !registry_may_read(s->r, s->a, then))) {
+    int rc = 0;
+    if (now && registry_may_read(s->r, s->a, now)) {
+        /* unchanged since: as it was then is as it is (read as such) */
+        const char *upd = json_string_value(json_object_get(now, "updated_at"));
+        if (upd && strcmp(upd, s->at) <= 0)
+            then = json_incref(now);
+        else if ((rc = reg_revision_at(s->c, row.rid, s->at, &rev, &data, e)) == 0 && data)
+            then = json_loads(data, 0, NULL);
+    }
+    if (then && (json_object_get(then, "retired_at") ||
+                 (then != now && !registry_may_read(s->r, s->a, then)))) {
         json_decref(then);
         then = NULL;
     }
