@@ -321,16 +321,15 @@ done:
     return 0;
 }
 
-int registry_inherited_text(struct registry *r, const struct actor *a, const char *id,
-                            const char *json, char **out, struct err *e)
+int registry_part_text(struct registry *r, const struct actor *a, const char *what,
+                       registry_part_fn fn, size_t dump_flags, const char *id,
+                       const char *json, char **out, struct err *e)
 {
     *out = NULL;
-    /* what the reader may read of the bases depends on these alone; any
-     * write starts a new cache generation */
     char key[320];
-    snprintf(key, sizeof key, "inherited\x1f%s\x1f%d\x1f%u\x1f%s", id, a->system,
+    snprintf(key, sizeof key, "%s\x1f%s\x1f%d\x1f%u\x1f%s", what, id, a->system,
              (unsigned)a->roles, a->org);
-    uint64_t gen = cache_generation();
+    uint64_t gen = cache_generation(); /* any write starts a new one */
     char *hit = NULL;
     if (cache_get(key, &hit)) {
         if (*hit)
@@ -339,18 +338,25 @@ int registry_inherited_text(struct registry *r, const struct actor *a, const cha
             free(hit);
         return 0;
     }
-    json_t *rec = json_loads(json, 0, NULL), *inh = NULL;
+    json_t *rec = json_loads(json, 0, NULL), *part = NULL;
     if (!rec) {
         err_set(e, 500, "internal", "", "stored record is not JSON");
         return -1;
     }
-    int rc = registry_inherited(r, a, rec, &inh, e);
+    int rc = fn(r, a, rec, &part, e);
     json_decref(rec);
     if (rc < 0)
         return -1;
-    char *text = inh ? json_dumps(inh, JSON_COMPACT) : NULL;
-    json_decref(inh);
+    char *text = part ? json_dumps(part, dump_flags) : NULL;
+    json_decref(part);
     cache_put(key, text ? text : "", gen);
     *out = text;
     return 0;
+}
+
+int registry_inherited_text(struct registry *r, const struct actor *a, const char *id,
+                            const char *json, char **out, struct err *e)
+{
+    return registry_part_text(r, a, "inherited", registry_inherited, JSON_COMPACT, id, json, out,
+                              e);
 }

@@ -8,6 +8,18 @@
 
 #include <stdio.h>
 
+/* A part of a record's read computed from other records (its inherited
+ * items, its measures): fn's answer for the record `json` (its stored
+ * text) and reader a, as compact JSON text (NULL when there is none),
+ * kept in the answer cache under `what` until the next write. What the
+ * reader may read of the other records depends on a's system flag, roles
+ * and organisation alone, which the key holds. */
+typedef int (*registry_part_fn)(struct registry *r, const struct actor *a, const json_t *rec,
+                                json_t **out, struct err *e);
+int registry_part_text(struct registry *r, const struct actor *a, const char *what,
+                       registry_part_fn fn, size_t dump_flags, const char *id,
+                       const char *json, char **out, struct err *e);
+
 struct fidx;
 struct dump_part;
 struct dump_table;

@@ -144,33 +144,8 @@ int registry_measures(struct registry *r, const struct actor *a, const json_t *r
 int registry_measures_text(struct registry *r, const struct actor *a, const char *id,
                            const char *json, char **out, struct err *e)
 {
-    *out = NULL;
-    char key[320];
-    snprintf(key, sizeof key, "measures\x1f%s\x1f%d\x1f%u\x1f%s", id, a->system, (unsigned)a->roles,
-             a->org);
-    uint64_t gen = cache_generation();
-    char *hit = NULL;
-    if (cache_get(key, &hit)) {
-        if (*hit)
-            *out = hit;
-        else
-            free(hit);
-        return 0;
-    }
-    json_t *rec = json_loads(json, 0, NULL), *ms = NULL;
-    if (!rec) {
-        err_set(e, 500, "internal", "", "stored record is not JSON");
-        return -1;
-    }
-    int rc = registry_measures(r, a, rec, &ms, e);
-    json_decref(rec);
-    if (rc < 0)
-        return -1;
-    char *text = ms ? json_dumps(ms, JSON_COMPACT | JSON_REAL_PRECISION(6)) : NULL;
-    json_decref(ms);
-    cache_put(key, text ? text : "", gen);
-    *out = text;
-    return 0;
+    return registry_part_text(r, a, "measures", registry_measures,
+                              JSON_COMPACT | JSON_REAL_PRECISION(6), id, json, out, e);
 }
 
 int registry_measures_kept(struct registry *r, const struct actor *a, const json_t *rec,

@@ -186,6 +186,10 @@ void web_registry_routes(struct web *w, struct router *rt);
 void web_list_routes(struct web *w, struct router *rt, const char *coll);
 void web_forms_collection_routes(struct web *w, struct router *rt, const char *coll);
 void web_help_routes(struct web *w, struct router *rt);
+/* The record's computed measures (model "measures", e.g. the digitisation
+ * level) as the card and the catalogue show them: [{label, items, done,
+ * has_items, percent?}], or NULL when it has none (page-card.c). */
+json_t *page_measures(struct page *pg, const struct model_kind *k, const json_t *rec);
 /* GET /{lang}/architecture: the model's menu collections the visitor may
  * read (page-arch.c). */
 void web_arch_routes(struct web *w, struct router *rt);

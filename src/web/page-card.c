@@ -333,7 +333,7 @@ static json_t *general_section(struct page *pg, const struct model_kind *k, cons
 
 /* The record's computed measures (model "measures", e.g. the digitisation
  * level): [{label, items, done, has_items, percent?}], or NULL. */
-static json_t *measures_section(struct page *pg, const struct model_kind *k, const json_t *rec)
+json_t *page_measures(struct page *pg, const struct model_kind *k, const json_t *rec)
 {
     json_t *ms = NULL;
     struct err e = ERR_INIT;
@@ -1012,7 +1012,7 @@ static void card_render(struct page *pg, const char *coll, const char *id, int s
     json_object_set_new(d, "kind", json_string(web_label(pg->lang, k->label)));
     json_object_set_new(d, "hidden_restricted", json_boolean(hide && k->has_restricted));
     json_object_set_new(d, "fields", general_section(pg, k, rec, hide));
-    json_t *measures = measures_section(pg, k, rec);
+    json_t *measures = page_measures(pg, k, rec);
     if (measures) {
         json_object_set_new(d, "measures", measures);
         json_object_set_new(d, "has_measures", json_true());

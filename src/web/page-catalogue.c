@@ -114,26 +114,11 @@ static json_t *item_table(struct page *pg, json_t *refs, const struct model_fiel
                      heads, "rows", rows, "has_rows", json_array_size(rows) > 0);
 }
 
-/* The record's measures as [{label, items, done, percent?}]. */
-static json_t *measures_of(struct page *pg, const struct model_kind *k, const json_t *rec)
+/* The record's measures (page_measures), [] when it has none. */
+static json_t *measures_or_empty(struct page *pg, const struct model_kind *k, const json_t *rec)
 {
-    json_t *ms = NULL, *out = json_array();
-    struct err e = ERR_INIT;
-    if (registry_measures_kept(pg->w->api->reg, &pg->actor, rec, &ms, &e) < 0 || !ms)
-        return out;
-    for (size_t i = 0; i < k->n_measures; i++) {
-        const json_t *m = json_object_get(ms, k->measures[i].measure->id);
-        json_int_t items = json_integer_value(json_object_get(m, "items"));
-        json_int_t done = json_integer_value(json_object_get(m, "done"));
-        json_t *o = json_pack("{s:s, s:I, s:I, s:b}", "label",
-                              web_label(pg->lang, k->measures[i].measure->label), "items", items,
-                              "done", done, "has_items", items > 0);
-        if (items > 0)
-            json_object_set_new(o, "percent", json_integer((done * 100 + items / 2) / items));
-        json_array_append_new(out, o);
-    }
-    json_decref(ms);
-    return out;
+    json_t *ms = page_measures(pg, k, rec);
+    return ms ? ms : json_array();
 }
 
 /* One record of the catalogue. */
@@ -152,7 +137,7 @@ static json_t *entry(struct page *pg, json_t *refs, const struct model_kind *k,
     json_decref(inh);
     json_t *o = json_pack("{s:s, s:s, s:s, s:o, s:o}", "id", id, "name", *name ? name : id, "href",
                           page_url(pg, "/%s/%s", k->collection, id), "tables", tables, "measures",
-                          measures_of(pg, k, rec));
+                          measures_or_empty(pg, k, rec));
     web_set_name_lang(o, pg->lang, json_object_get(rec, "name"));
     return o;
 }
@@ -292,7 +277,7 @@ static void h_profile(struct http_req *req, struct http_resp *resp, void *ctx)
     json_object_set_new(pg.data, "name", json_string(name));
     web_set_name_lang(pg.data, pg.lang, json_object_get(rec, "name"));
     json_object_set_new(pg.data, "card_url", json_string(page_url(&pg, "/%s/%s", pg.coll->id, id)));
-    json_object_set_new(pg.data, "measures", measures_of(&pg, k, rec));
+    json_object_set_new(pg.data, "measures", measures_or_empty(&pg, k, rec));
     json_object_set_new(pg.data, "has_groups", json_boolean(json_array_size(list) || unstored));
     json_object_set_new(pg.data, "groups", list);
     if (unstored)
