@@ -193,7 +193,7 @@ json_t *page_measures(struct page *pg, const struct model_kind *k, const json_t 
 /* GET /{lang}/architecture: the model's menu collections the visitor may
  * read (page-arch.c). */
 void web_arch_routes(struct web *w, struct router *rt);
-/* The map and matrix pages (page-capmap.c, issue 15 lane capmap). */
+/* The map and matrix pages (page-capmap.c, issue 15). */
 void web_capmap_routes(struct web *w, struct router *rt);
 /* Links to the collection's map and matrices ([{label, href}], maybe
  * empty), for its list page. */

@@ -1,4 +1,4 @@
-/* The map and matrices pages (issue 15, lane capmap): for a collection
+/* The map and matrices pages (issue 15): for a collection
  * whose model declares a map, /{lang}/{collection}/map draws it as nested
  * tiles coloured by a measure chosen in a plain GET form (the capability
  * map: capabilities by their parent, the functions and services each

@@ -755,7 +755,7 @@ static void collection_routes(struct web *w, struct router *rt)
             web_verify_routes_for(w, rt, c->id);
         web_list_routes(w, rt, c->id);
         web_forms_collection_routes(w, rt, c->id);
-        /* issue 15, lane domain: a record's views (page-view.c), the
+        /* issue 15: a record's views (page-view.c), the
          * domain page among them */
         bool viewed = false;
         for (size_t k = 0; k < c->n_kinds; k++) {
@@ -768,7 +768,7 @@ static void collection_routes(struct web *w, struct router *rt)
          * kinds inherit (page-catalogue.c) */
         web_catalogue_routes_for(w, rt, c);
     }
-    /* issue 15, lane domain: the architecture page the menu leads to
+    /* issue 15: the architecture page the menu leads to
      * (page-arch.c) */
     web_arch_routes(w, rt);
 }
@@ -786,7 +786,7 @@ void web_routes(struct web *w, struct router *rt)
     web_workspace_routes(w, rt);
     web_registry_routes(w, rt);
     web_help_routes(w, rt);
-    /* issue 15 lane capmap: the map and matrices of the collections that
+    /* issue 15: the map and matrices of the collections that
      * declare them (/{collection}/map, /{collection}/matrix/{id}[.csv]) */
     web_capmap_routes(w, rt);
 }
