@@ -119,8 +119,10 @@ int parse_doc_lists(struct loader *ld)
 {
     json_t *in, *v;
     const char *id;
-    if (ld_member(ld, ld->root, "document_lists", "", JSON_OBJECT, false, &in) || !in)
-        return in ? -1 : 0;
+    if (ld_member(ld, ld->root, "document_lists", "", JSON_OBJECT, false, &in))
+        return -1;
+    if (!in)
+        return 0;
     struct model *m = ld->m;
     m->doc_lists = arena_calloc(m->arena, json_object_size(in) + 1, sizeof *m->doc_lists);
     json_object_foreach(in, id, v)
@@ -140,8 +142,10 @@ static int parse_kind_inclusion(struct loader *ld, const json_t *v, const char *
 {
     json_t *in;
     const char *ip = ld_sub(ld, path, "inclusion"), *field, *protocol;
-    if (ld_member(ld, v, "inclusion", path, JSON_OBJECT, false, &in) || !in)
-        return in ? -1 : 0;
+    if (ld_member(ld, v, "inclusion", path, JSON_OBJECT, false, &in))
+        return -1;
+    if (!in)
+        return 0;
     if (ld_check_keys(ld, in, ip, INCLUSION_KEYS) || ld_string(ld, in, "field", ip, true, &field) ||
         ld_string(ld, in, "protocol", ip, true, &protocol))
         return -1;

@@ -1398,8 +1398,10 @@ static int parse_policies(struct loader *ld)
 {
     json_t *in, *v;
     const char *id;
-    if (ld_member(ld, ld->root, "policies", "", JSON_OBJECT, false, &in) || !in)
-        return in ? -1 : 0;
+    if (ld_member(ld, ld->root, "policies", "", JSON_OBJECT, false, &in))
+        return -1;
+    if (!in)
+        return 0;
     struct model *m = ld->m;
     m->policies = arena_calloc(m->arena, json_object_size(in), sizeof *m->policies);
     json_object_foreach(in, id, v)

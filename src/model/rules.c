@@ -326,8 +326,10 @@ static int parse_rule(struct loader *ld, const char *id, const json_t *v, struct
 int parse_rules(struct loader *ld)
 {
     json_t *in;
-    if (ld_member(ld, ld->root, "rules", "", JSON_OBJECT, false, &in) || !in)
-        return in ? -1 : 0;
+    if (ld_member(ld, ld->root, "rules", "", JSON_OBJECT, false, &in))
+        return -1;
+    if (!in)
+        return 0;
     ld->m->rules = arena_calloc(ld->m->arena, json_object_size(in) + 1, sizeof *ld->m->rules);
     const char *id;
     json_t *v;

@@ -627,8 +627,10 @@ int parse_workflows(struct loader *ld)
 {
     json_t *in, *v;
     const char *id;
-    if (ld_member(ld, ld->root, "workflows", "", JSON_OBJECT, false, &in) || !in)
-        return in ? -1 : 0;
+    if (ld_member(ld, ld->root, "workflows", "", JSON_OBJECT, false, &in))
+        return -1;
+    if (!in)
+        return 0;
     struct model *m = ld->m;
     m->workflows = arena_calloc(m->arena, json_object_size(in) + 1, sizeof *m->workflows);
     json_object_foreach(in, id, v)
