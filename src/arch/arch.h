@@ -50,7 +50,7 @@ bool arch_measure(const struct model *model, const struct model_map *map, const 
 const struct actor *arch_map_actor(const struct arch_map *m);
 struct registry *arch_map_registry(const struct arch_map *m);
 struct docs *arch_map_docs(const struct arch_map *m);
-const json_t *arch_map_system(const struct arch_map *m, const char *id);
+const json_t *arch_map_system(struct arch_map *m, const char *id);
 /* The system's whole stored record (the systems are read whole, in one
  * query, when a measure first asks); NULL with e set on a store error,
  * NULL alone for an unknown id. */

@@ -186,38 +186,10 @@ static bool wanted_type(const struct walk *w, const char *type)
     return !w->types;
 }
 
-/* May the caller read the unpublished records of org (asked once a walk)? */
-static bool reads_org(struct walk *w, const char *org)
-{
-    json_t *v = json_object_get(w->orgs, org);
-    if (!v) {
-        v = json_boolean(reg_reads_unpublished(w->r, w->a, org));
-        json_object_set_new(w->orgs, org, v);
-    }
-    return json_is_true(v);
-}
-
-/* May the caller read the relation `id`, whose visibility is vis
- * (REG_VISIBLE_*, or the one organisation of its unpublished ends)? Else it
- * is judged on its ends' stored state. */
+/* May the caller read the relation `id`, whose visibility is vis? */
 static bool relation_readable(struct walk *w, const char *id, const char *vis)
 {
-    bool signed_in = w->a->system || w->a->user[0];
-    if (w->reads_all || (vis && strcmp(vis, REG_VISIBLE_PUBLIC) == 0))
-        return true;
-    if (vis && strcmp(vis, REG_VISIBLE_SIGNED_IN) == 0)
-        return signed_in; /* no end unpublished, some only for the signed-in */
-    if (vis && *vis != ':' && reads_org(w, vis))
-        return true;
-    struct rec_row row;
-    struct err e = ERR_INIT;
-    if (rec_load(w->c, NULL, id, &row, &e) <= 0)
-        return false;
-    json_t *rel = json_loads(row.data, 0, NULL);
-    rec_row_free(&row);
-    bool ok = rel && registry_may_read(w->r, w->a, rel);
-    json_decref(rel);
-    return ok;
+    return reg_relation_readable(w->r, w->c, w->a, w->reads_all, w->orgs, id, vis);
 }
 
 /* The record id as of w->at, if the caller may see it then: it existed,
