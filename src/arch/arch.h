@@ -90,6 +90,9 @@ int arch_load(struct registry *r, const struct actor *a, const char *where, cons
 int arch_load_filtered(struct registry *r, const struct actor *a, const char *collection,
                        const char *field, const char *value, json_t *into, json_t *order,
                        struct err *e);
+/* Is `field` a filterable scalar (one row in the attrs table when set,
+ * none when absent) in every kind of c? */
+bool arch_field_indexed(struct registry *r, const struct model_collection *c, const char *field);
 /* A collection's records ($1), by name. */
 extern const char ARCH_WHERE_COLLECTION[];
 /* The relations of `type` whose `end` ("source" or "target") is a key of

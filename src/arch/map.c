@@ -154,6 +154,42 @@ int arch_load_filtered(struct registry *r, const struct actor *a, const char *co
     return rc;
 }
 
+bool arch_field_indexed(struct registry *r, const struct model_collection *c, const char *field)
+{
+    for (size_t i = 0; i < c->n_kinds; i++) {
+        const struct model_field *f = model_field(model_kind(registry_model(r), c->kinds[i]),
+                                                  field);
+        if (!f || !f->filterable || f->type == FT_LIST)
+            return false;
+    }
+    return c->n_kinds > 0;
+}
+
+/* The records of a map's collection that may be shown when it is narrowed
+ * to `value` of its filter field (filterable): those that hold it and
+ * those without the field (its attrs row "", or none), which take their
+ * nearest ancestor's (a chain
+ * that meets another value is cut there, as arch_tree would hide it). */
+static int load_narrowed(struct registry *r, const struct actor *a,
+                         const struct model_collection *c, const char *value, json_t *into,
+                         json_t *order, struct err *e)
+{
+    char key[160];
+    snprintf(key, sizeof key, "%s:%s", c->id, c->map->filter);
+    json_t *args = json_pack("[s, s, s]", c->id, key, value);
+    char *b = json_dumps(args, JSON_COMPACT);
+    json_decref(args);
+    int rc = load_where(r, a, false,
+                        "r.collection = json_extract($1, '$[0]') AND r.retired = 0 AND "
+                        "(r.rid IN (SELECT rid FROM attrs WHERE field = json_extract($1, '$[1]') "
+                        "AND value IN (json_extract($1, '$[2]'), '')) OR NOT EXISTS (SELECT 1 "
+                        "FROM attrs x WHERE x.rid = r.rid AND x.field = json_extract($1, '$[1]'))) "
+                        "ORDER BY r.sort_name, r.rid",
+                        b, into, order, e);
+    free(b);
+    return rc;
+}
+
 /* The value of the map's filter field for rec, or its nearest ancestor's
  * (a chain cut after as many steps as there are records, against loops). */
 static const char *filter_value(const struct model_map *map, const char *field,
@@ -230,7 +266,7 @@ struct arch_map {
                         {kind, rid} from the graph in memory */
     json_t *compact; /* id → compact JSON, read when a measure first asks */
     json_t *whole;   /* id → stored record, read when a measure first asks */
-    json_t *stages;  /* id → bit g set: its stage is in the map's group g */
+    json_t *stages;  /* id → its stage groups as bits (stage_in_group_once) */
     json_t *scores;  /* id → completeness score, computed once */
     const struct arch_measure *ms; /* the measure asked for */
 };
@@ -302,33 +338,38 @@ static int stage_in_memory(struct arch_map *m, const struct model_kind *k, const
     return 0;
 }
 
-/* The stage groups of system id as bits (group g: 1 << g), found once a
- * map: from the filter index when it holds the stage field, else from the
- * system's record. */
-static unsigned stage_groups(struct arch_map *m, const char *id)
+/* Is system id's stage one of group g's values: from the filter index
+ * when it holds the stage field, else from the system's record. */
+static bool stage_in_group(struct arch_map *m, const char *id, size_t g)
 {
-    json_t *known = json_object_get(m->stages, id);
-    if (known)
-        return (unsigned)json_integer_value(known);
-    const struct model_map *map = m->decl;
+    const struct model_map_stage *st = &m->decl->stages[g];
     const json_t *sys = json_object_get(m->systems, id);
     const struct model_kind *k = model_kind(registry_model(m->r), text_of(sys, "kind"));
     const char *sf = k && k->workflow ? k->workflow->stage_field : NULL;
     json_int_t rid = json_integer_value(json_object_get(sys, "rid"));
-    unsigned bits = 0;
-    for (size_t g = 0; sf && g < map->n_stages && g < 32; g++) {
-        const struct model_map_stage *st = &map->stages[g];
-        int in = rid > 0 && rid <= UINT32_MAX ? stage_in_memory(m, k, sf, rid, st) : -1;
-        if (in < 0) {
-            const char *stage = text_of(arch_map_system(m, id), sf);
-            for (size_t i = 0; stage && i < st->n_values && in <= 0; i++)
-                in = strcmp(stage, st->values[i]) == 0;
-        }
-        if (in > 0)
-            bits |= 1u << g;
+    int in = !sf ? 0 : rid > 0 && rid <= UINT32_MAX ? stage_in_memory(m, k, sf, rid, st) : -1;
+    if (in < 0) {
+        const char *stage = text_of(arch_map_system(m, id), sf);
+        for (size_t i = 0; stage && i < st->n_values && in <= 0; i++)
+            in = strcmp(stage, st->values[i]) == 0;
     }
-    json_object_set_new(m->stages, id, json_integer(bits));
-    return bits;
+    return in > 0;
+}
+
+/* The same, found once a map for the first 63 groups (bit g of m->stages'
+ * entry; bit 63: known). */
+static bool stage_in_group_once(struct arch_map *m, const char *id, size_t g)
+{
+    if (g >= 63)
+        return stage_in_group(m, id, g);
+    json_t *known = json_object_get(m->stages, id);
+    if (!known) {
+        uint64_t bits = 1ull << 63;
+        for (size_t i = 0; i < m->decl->n_stages && i < 63; i++)
+            bits |= (uint64_t)stage_in_group(m, id, i) << i;
+        json_object_set_new(m->stages, id, known = json_integer((json_int_t)bits));
+    }
+    return (uint64_t)json_integer_value(known) >> g & 1u;
 }
 
 /* The share of its systems in each stage group of the map (the tile's
@@ -348,7 +389,7 @@ static int measure_stages(struct arch_map *m, const char *tile_id, const json_t 
         const char *id;
         json_t *v;
         json_object_foreach ((json_t *)systems, id, v)
-            in += g < 32 && (stage_groups(m, id) >> g & 1u);
+            in += stage_in_group_once(m, id, g);
         double share = 100.0 * (double)in / (double)n;
         json_object_set_new(shares, map->stages[g].id, json_real(share));
         if (g == 0)
@@ -544,42 +585,6 @@ static int links_by_end(struct registry *r, const struct actor *a, const char *t
     return k < 0 ? -1 : 0;
 }
 
-/* The names of the records that are keys of `recs` (each {id, kind, rid}
- * from links_by_end), read by row id without parsing the records. */
-static int load_names(struct registry *r, json_t *recs, struct err *e)
-{
-    if (json_object_size(recs) == 0)
-        return 0;
-    json_t *rids = json_array(), *v;
-    const char *id;
-    json_object_foreach (recs, id, v)
-        json_array_append_new(rids, json_integer(json_integer_value(json_object_get(v, "rid"))));
-    char *text = json_dumps(rids, JSON_COMPACT);
-    json_decref(rids);
-    struct store_stmt *st = store_prepare(
-        store_conn(registry_store(r)),
-        "SELECT r.id, d.data -> '$.name' FROM records r JOIN record_data d ON d.rid = r.rid "
-        "WHERE r.rid IN (SELECT value FROM json_each($1))",
-        true, e);
-    if (!st) {
-        free(text);
-        return -1;
-    }
-    store_bind_text(st, 1, text);
-    int rc;
-    while ((rc = store_step(st, e)) == STORE_ROW) {
-        json_t *rec = json_object_get(recs, store_col_text(st, 0));
-        json_t *name = store_col_null(st, 1) ? NULL : json_loads(store_col_text(st, 1), 0, NULL);
-        if (rec && name)
-            json_object_set_new(rec, "name", name);
-        else
-            json_decref(name);
-    }
-    store_reset(st);
-    free(text);
-    return rc == STORE_ERROR ? -1 : 0;
-}
-
 /* The leaves grouped under the tiles shown and the systems that automate
  * them, readable by a: from the graph in memory when it is built (the
  * systems then as {id, kind, rid}), else from the store (compact
@@ -589,7 +594,7 @@ static int load_leaves_systems(struct registry *r, const struct actor *a,
                                json_t *leaves, json_t *auto_by, json_t *systems, struct err *e)
 {
     if (links_by_end(r, a, map->groups, true, shown, groups, leaves) == 0) {
-        if (load_names(r, leaves, e) < 0)
+        if (registry_names(r, leaves, e) < 0)
             return -1;
         return links_by_end(r, a, map->systems, false, leaves, auto_by, systems);
     }
@@ -672,7 +677,9 @@ int arch_map_build(struct registry *r, struct docs *d, const struct actor *a,
     }
     json_t *tiles = json_object(), *order = json_array(), *groups = json_object();
     json_t *leaves = json_object(), *auto_by = json_object(), *systems = json_object();
-    int rc = arch_load(r, a, ARCH_WHERE_COLLECTION, c->id, tiles, order, e);
+    int rc = filter && arch_field_indexed(r, c, map->filter)
+                 ? load_narrowed(r, a, c, filter, tiles, order, e)
+                 : arch_load(r, a, ARCH_WHERE_COLLECTION, c->id, tiles, order, e);
     /* the tiles shown first: only their leaves and systems are read */
     json_t *tree = arch_tree(map, map->filter, tiles, order, filter), *shown = json_object(), *x;
     size_t k;

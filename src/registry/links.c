@@ -8,6 +8,7 @@
 #include "fidx.h"
 #include "relidx.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 bool reg_relation_readable(struct registry *r, struct store_conn *c, const struct actor *a,
@@ -81,4 +82,41 @@ int registry_field_has(struct registry *r, const char *collection, const char *f
     fidx_read_unlock(r->fidx);
     arena_free(ar);
     return has;
+}
+
+int registry_names(struct registry *r, json_t *recs, struct err *e)
+{
+    if (json_object_size(recs) == 0)
+        return 0;
+    json_t *rids = json_array(), *v;
+    const char *id;
+    json_object_foreach (recs, id, v)
+        json_array_append_new(rids, json_integer(json_integer_value(json_object_get(v, "rid"))));
+    char *text = json_dumps(rids, JSON_COMPACT);
+    json_decref(rids);
+    struct store_stmt *st = store_prepare(store_conn(r->store),
+                                          "SELECT r.id, d.data FROM records r JOIN record_data d "
+                                          "ON d.rid = r.rid WHERE r.rid IN (SELECT value FROM "
+                                          "json_each($1))",
+                                          true, e);
+    if (!st) {
+        free(text);
+        return -1;
+    }
+    store_bind_text(st, 1, text);
+    struct arena *ar = arena_new();
+    int rc;
+    while ((rc = store_step(st, e)) == STORE_ROW) {
+        json_t *rec = json_object_get(recs, store_col_text(st, 0));
+        const char *name = rec && !store_col_null(st, 1)
+                               ? reg_stored_name(ar, store_col_text(st, 1))
+                               : NULL;
+        json_t *parsed = name ? json_loads(name, JSON_DECODE_ANY, NULL) : NULL;
+        if (parsed)
+            json_object_set_new(rec, "name", parsed);
+    }
+    store_reset(st);
+    arena_free(ar);
+    free(text);
+    return rc == STORE_ERROR ? -1 : 0;
 }

@@ -295,6 +295,10 @@ struct registry_link {
  * is not built (the caller asks the store instead). */
 long registry_links(struct registry *r, const struct actor *a, struct arena *ar, const char *type,
                     bool out, const char *const *ids, size_t n, struct registry_link **links);
+/* Sets each record's "name" in recs (id → {…, rid}: row ids as
+ * registry_links gives them) from its stored record, read without parsing
+ * it (a record without a name gets none). -1 on a store error. */
+int registry_names(struct registry *r, json_t *recs, struct err *e);
 /* Does the live record rid of `collection` hold `value` in `field`, as the
  * filter index in memory says: 1 or 0, or -1 when the index does not hold
  * that field (or is not built). */

@@ -277,7 +277,7 @@ static const char *value_end(const char *p)
  * the record's, and its text is copied without parsing the record (names
  * are all a walk reads of thousands of records). Any other text is
  * parsed. */
-static const char *stored_name(struct arena *a, const char *data)
+const char *reg_stored_name(struct arena *a, const char *data)
 {
     const char *rev = strstr(data, "\"revision\":");
     const char *at = strstr(data, "\"name\":");
@@ -306,7 +306,7 @@ static int add_names(struct walk *w, struct err *e)
         int64_t rid = store_col_int64(st, 0);
         size_t at = rid > 0 && rid < UINT32_MAX ? ridset_get(&w->named, (uint32_t)rid) : 0;
         if (at && !store_col_null(st, 1))
-            w->nodes[at - 1].name = stored_name(w->ar, store_col_text(st, 1));
+            w->nodes[at - 1].name = reg_stored_name(w->ar, store_col_text(st, 1));
     }
     store_reset(st);
     return rc == STORE_ERROR ? -1 : 0;
