@@ -266,7 +266,7 @@ struct arch_map {
                         {kind, rid} from the graph in memory */
     json_t *compact; /* id → compact JSON, read when a measure first asks */
     json_t *whole;   /* id → stored record, read when a measure first asks */
-    json_t *stages;  /* id → its stage groups as bits (stage_in_group_once) */
+    json_t *stages;  /* id → its stage groups as bits (stage_bits) */
     json_t *scores;  /* id → completeness score, computed once */
     const struct arch_measure *ms; /* the measure asked for */
 };
@@ -356,20 +356,18 @@ static bool stage_in_group(struct arch_map *m, const char *id, size_t g)
     return in > 0;
 }
 
-/* The same, found once a map for the first 63 groups (bit g of m->stages'
- * entry; bit 63: known). */
-static bool stage_in_group_once(struct arch_map *m, const char *id, size_t g)
+/* The first 63 groups' answers for system id as bits (bit g: group g),
+ * found once a map (m->stages). */
+static uint64_t stage_bits(struct arch_map *m, const char *id)
 {
-    if (g >= 63)
-        return stage_in_group(m, id, g);
     json_t *known = json_object_get(m->stages, id);
-    if (!known) {
-        uint64_t bits = 1ull << 63;
-        for (size_t i = 0; i < m->decl->n_stages && i < 63; i++)
-            bits |= (uint64_t)stage_in_group(m, id, i) << i;
-        json_object_set_new(m->stages, id, known = json_integer((json_int_t)bits));
-    }
-    return (uint64_t)json_integer_value(known) >> g & 1u;
+    if (known)
+        return (uint64_t)json_integer_value(known);
+    uint64_t bits = 0;
+    for (size_t g = 0; g < m->decl->n_stages && g < 63; g++)
+        bits |= (uint64_t)stage_in_group(m, id, g) << g;
+    json_object_set_new(m->stages, id, json_integer((json_int_t)bits));
+    return bits;
 }
 
 /* The share of its systems in each stage group of the map (the tile's
@@ -383,18 +381,24 @@ static int measure_stages(struct arch_map *m, const char *tile_id, const json_t 
     *has = n > 0;
     if (!n)
         return 0;
+    size_t *in = calloc(map->n_stages + 1, sizeof *in);
+    if (!in)
+        abort();
+    const char *id;
+    json_t *v;
+    json_object_foreach ((json_t *)systems, id, v) {
+        uint64_t bits = stage_bits(m, id);
+        for (size_t g = 0; g < map->n_stages; g++)
+            in[g] += g < 63 ? (size_t)(bits >> g & 1u) : stage_in_group(m, id, g);
+    }
     json_t *shares = json_object();
     for (size_t g = 0; g < map->n_stages; g++) {
-        size_t in = 0;
-        const char *id;
-        json_t *v;
-        json_object_foreach ((json_t *)systems, id, v)
-            in += stage_in_group_once(m, id, g);
-        double share = 100.0 * (double)in / (double)n;
+        double share = 100.0 * (double)in[g] / (double)n;
         json_object_set_new(shares, map->stages[g].id, json_real(share));
         if (g == 0)
             *value = share;
     }
+    free(in);
     json_object_set_new(tile, "stages", shares);
     return 0;
 }
