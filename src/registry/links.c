@@ -4,8 +4,8 @@
  * array reads per record instead of an SQL join that reads each relation's
  * stored data. A relation is kept when the reader may read it, as a walk
  * decides (its visibility, else its stored ends). */
-#include "internal.h"
 #include "fidx.h"
+#include "internal.h"
 #include "relidx.h"
 
 #include <stdlib.h>
@@ -51,8 +51,7 @@ long registry_links(struct registry *r, const struct actor *a, struct arena *ar,
         return -1;
     struct relidx_hit *hits;
     fidx_read_lock(r->fidx);
-    size_t n_hits = relidx_hits(fidx_graph(r->fidx), ar, ids, n, out, of_type, (void *)type,
-                                &hits);
+    size_t n_hits = relidx_hits(fidx_graph(r->fidx), ar, ids, n, out, of_type, (void *)type, &hits);
     fidx_read_unlock(r->fidx);
     bool reads_all = a->system || (a->user[0] && reg_reads_unpublished(r, a, NULL));
     json_t *orgs = json_object();
@@ -60,8 +59,8 @@ long registry_links(struct registry *r, const struct actor *a, struct arena *ar,
     size_t k = 0;
     for (size_t i = 0; i < n_hits; i++) {
         const struct relidx_hit *h = &hits[i];
-        if (!h->other_live || !reg_relation_readable(r, store_conn(r->store), a, reads_all, orgs,
-                                                     h->id, h->visible))
+        if (!h->other_live ||
+            !reg_relation_readable(r, store_conn(r->store), a, reads_all, orgs, h->id, h->visible))
             continue;
         v[k++] = (struct registry_link){h->from, h->other, h->other_kind, h->other_rid};
     }
@@ -108,9 +107,8 @@ int registry_names(struct registry *r, json_t *recs, struct err *e)
     int rc;
     while ((rc = store_step(st, e)) == STORE_ROW) {
         json_t *rec = json_object_get(recs, store_col_text(st, 0));
-        const char *name = rec && !store_col_null(st, 1)
-                               ? reg_stored_name(ar, store_col_text(st, 1))
-                               : NULL;
+        const char *name =
+            rec && !store_col_null(st, 1) ? reg_stored_name(ar, store_col_text(st, 1)) : NULL;
         json_t *parsed = name ? json_loads(name, JSON_DECODE_ANY, NULL) : NULL;
         if (parsed)
             json_object_set_new(rec, "name", parsed);
