@@ -26,9 +26,9 @@ after reading the peak RSS.
    subject against a GET of a plain object, with wrk (best of two runs of
    each, alternating; wrk's CPU noted), then cold: distinct types and as
    many objects, each read once, alternating.
-3. The capability map's slot: the page /ru/capabilities (for now the
-   generic list of the capabilities, 50 rows, signed in); when the map page
-   exists, its URL goes in CAPMAP_PATH below.
+3. The capability map page, signed in, default measure (systems): the
+   whole map (CAPMAP_PATH: 2,000 capabilities, 20,000 leaves) and one
+   domain's map (CAPMAP_DOMAIN_PATH), each with the server's own times.
 
 Prints BENCH lines ("BENCH <name> key=value ...") for run.sh."""
 import argparse
@@ -43,7 +43,8 @@ import urllib.parse
 
 sys.dont_write_bytecode = True
 
-CAPMAP_PATH = '/ru/capabilities'  # the capability map page, once lane capmap's page is merged
+CAPMAP_PATH = '/ru/capabilities/map'  # the whole capability map page, default measure
+CAPMAP_DOMAIN_PATH = '/ru/capabilities/map?domain=dom-1'  # one domain's map
 DOMAIN_TYPES = 'groups,automates,supports'
 
 
@@ -177,7 +178,8 @@ def main():
     log = os.path.join(a.out, 'server.log')
     if a.part == 'capmap':
         cookie = {'Cookie': session(a.base, a.email, a.password), 'Accept': 'text/html'}
-        walks_page(a.base, log, cookie)
+        walks_page(a.base, log, cookie, 'capmap', CAPMAP_PATH)
+        walks_page(a.base, log, cookie, 'capmap_domain', CAPMAP_DOMAIN_PATH)
         print(f'BENCH rss_after_signin kb={rss(a.pid)}', flush=True)
         return
     auth = {'Authorization': f'Bearer {a.token}'}
@@ -195,24 +197,26 @@ def main():
     print(f'BENCH rss_after_national kb={rss(a.pid)}', flush=True)
 
 
-def walks_page(base, log, headers):
-    """The capability map's slot: CAPMAP_PATH 100 times (after 5 unmeasured)."""
+def walks_page(base, log, headers, label, path):
+    """A page 100 times (after 5 unmeasured), one at a time."""
     u = urllib.parse.urlsplit(base)
     conn = http.client.HTTPConnection(u.hostname, u.port, timeout=60)
     for _ in range(5):
-        timed(conn, CAPMAP_PATH, headers)
+        timed(conn, path, headers)
     at = log_size(log)
     lat, bad, size = [], 0, 0
     for _ in range(100):
-        ms, status, body = timed(conn, CAPMAP_PATH, headers)
+        ms, status, body = timed(conn, path, headers)
         lat.append(ms)
         bad += status != 200
         size = len(body)
     conn.close()
     time.sleep(0.2)
     srv = server_ms(log, at, 100)
-    print(f'BENCH capmap path={CAPMAP_PATH} n=100 errors={bad} bytes={size} p50_ms={pct(lat, 50):.2f} '
-          f'p99_ms={pct(lat, 99):.2f} server_p99_ms={pct(srv, 99):.2f}', flush=True)
+    load = open('/proc/loadavg', encoding='utf-8').read().split()[0]
+    print(f'BENCH {label} path={path} n=100 errors={bad} bytes={size} p50_ms={pct(lat, 50):.2f} '
+          f'p99_ms={pct(lat, 99):.2f} server_p50_ms={pct(srv, 50):.2f} '
+          f'server_p99_ms={pct(srv, 99):.2f} load={load}', flush=True)
 
 
 def rss(pid):

@@ -12,7 +12,7 @@
 #   e. database size and import time
 #   f. the national architecture (bench/national.py): a domain's walk and the
 #      full walk (p99 <= 20 ms), the as-of walk, a data type three levels
-#      deep against a plain object (>= 0.5x), the capability map's slot
+#      deep against a plain object (>= 0.5x), the capability map page (whole and one domain)
 # and prints a results table, also written to bench/out/results.md.
 #
 # Everything it makes lives in bench/out/. Only loopback addresses are used.
@@ -361,12 +361,12 @@ put rss_file_kb "$(awk '$1 == "RssFile:" { print $2 }' "/proc/$SERVER_PID/status
 put db_end_bytes "$(du -sb "$OUT/data" | cut -f1)"
 say "d. peak RSS $RSS_KB kB"
 
-# --- f. the capability map's slot: signed in, after the peak RSS was read ------------------
+# --- f. the capability map page: signed in, after the peak RSS was read ------------------
 # (signing in hashes the password with Argon2id: 64 MiB for a moment, kept in VmHWM)
-say "f. the capability map's slot (signed in)"
+say "f. the capability map page, whole and one domain (signed in)"
 python3 "$BENCH/national.py" "$BASE" "$OUT" "$TOKEN" bench@bench.gov.kz Wrk-Load-Tester-7x \
 	"$SERVER_PID" --part capmap >"$OUT/national-capmap.txt" ||
-	say "WARNING: the capability map's slot failed (see $OUT/national-capmap.txt)"
+	say "WARNING: the capability map's figures failed (see $OUT/national-capmap.txt)"
 cat "$OUT/national-capmap.txt"
 awk '$1 == "BENCH" { for (i = 3; i <= NF; i++) print $2 "_" $i }' "$OUT/national-capmap.txt" >>"$RES"
 say "stopping archportal"

@@ -287,11 +287,18 @@ def cmd_report(argv):
         f"{fnum(g('inherit_cold_plain_ms'), 3)} / {fnum(g('inherit_cold_inherit_ms'), 3)} = "
         f"**{fnum(g('inherit_cold_ratio'), 2)}** ({g('inherit_cold_n', '?')} each)",
         '≥ 0.5', verdict(g('inherit_cold_ratio'), 0.5, True))
-    row('SLOT for the capability map page (p99 ≤ 50 ms when it exists); for now '
-        f"`{g('capmap_path', '?')}`, the generic list of capabilities, signed in: p50 / p99 (ms)",
-        f"{fnum(g('capmap_p50_ms'), 2)} / {fnum(g('capmap_p99_ms'), 2)} (server p99 "
-        f"{fnum(g('capmap_server_p99_ms'), 2)}, {g('capmap_bytes', '?')} bytes)",
-        'p99 ≤ 50 ms (the map)', verdict(g('capmap_p99_ms'), 50, False))
+    row(f"The capability map page `{g('capmap_path', '?')}` (2,000 capabilities, signed in, "
+        'default measure): p50 / p99 (ms)',
+        f"{fnum(g('capmap_p50_ms'), 2)} / {fnum(g('capmap_p99_ms'), 2)} (server p50 / p99 "
+        f"{fnum(g('capmap_server_p50_ms'), 2)} / {fnum(g('capmap_server_p99_ms'), 2)}, "
+        f"{g('capmap_bytes', '?')} bytes, load {g('capmap_load', '?')})",
+        'p99 ≤ 50 ms', verdict(g('capmap_p99_ms'), 50, False))
+    row(f"One domain's capability map `{g('capmap_domain_path', '?')}`: p50 / p99 (ms)",
+        f"{fnum(g('capmap_domain_p50_ms'), 2)} / {fnum(g('capmap_domain_p99_ms'), 2)} (server "
+        f"p50 / p99 {fnum(g('capmap_domain_server_p50_ms'), 2)} / "
+        f"{fnum(g('capmap_domain_server_p99_ms'), 2)}, {g('capmap_domain_bytes', '?')} bytes, "
+        f"load {g('capmap_domain_load', '?')})",
+        'p99 ≤ 50 ms', verdict(g('capmap_domain_p99_ms'), 50, False))
     row('Peak RSS of the server, VmHWM (MB), the whole dataset', fnum(rss, 1), '≤ 150 MB',
         verdict(rss, 150, False))
     try:

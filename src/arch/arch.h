@@ -50,7 +50,7 @@ bool arch_measure(const struct model *model, const struct model_map *map, const 
 const struct actor *arch_map_actor(const struct arch_map *m);
 struct registry *arch_map_registry(const struct arch_map *m);
 struct docs *arch_map_docs(const struct arch_map *m);
-const json_t *arch_map_system(const struct arch_map *m, const char *id);
+const json_t *arch_map_system(struct arch_map *m, const char *id);
 /* The system's whole stored record (the systems are read whole, in one
  * query, when a measure first asks); NULL with e set on a store error,
  * NULL alone for an unknown id. */
@@ -90,6 +90,9 @@ int arch_load(struct registry *r, const struct actor *a, const char *where, cons
 int arch_load_filtered(struct registry *r, const struct actor *a, const char *collection,
                        const char *field, const char *value, json_t *into, json_t *order,
                        struct err *e);
+/* Is `field` a filterable scalar (one row in the attrs table when set,
+ * none when absent) in every kind of c? */
+bool arch_field_indexed(struct registry *r, const struct model_collection *c, const char *field);
 /* A collection's records ($1), by name. */
 extern const char ARCH_WHERE_COLLECTION[];
 /* The relations of `type` whose `end` ("source" or "target") is a key of

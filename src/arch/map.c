@@ -4,11 +4,16 @@
  * record's own measure reads). Five queries whatever the size: the
  * collection, its grouping relations, the leaves they reach, the relations
  * from systems into those leaves, the systems. Each tile's systems are
- * those of its own leaves and of its shown descendants', counted once. */
+ * those of its own leaves and of its shown descendants', counted once.
+ * When the filter index is built, the relations come from its graph in
+ * memory and the systems' stages from its fields, so that only the
+ * collection and the leaves' names are read from the store (a measure that
+ * needs more reads the systems when it first asks). */
 #include "arch/arch.h"
 
 #include "docs/documents.h"
 #include "store/store.h"
+#include "util/arena.h"
 #include "util/buf.h"
 
 #include <stdlib.h>
@@ -149,6 +154,42 @@ int arch_load_filtered(struct registry *r, const struct actor *a, const char *co
     return rc;
 }
 
+bool arch_field_indexed(struct registry *r, const struct model_collection *c, const char *field)
+{
+    for (size_t i = 0; i < c->n_kinds; i++) {
+        const struct model_field *f = model_field(model_kind(registry_model(r), c->kinds[i]),
+                                                  field);
+        if (!f || !f->filterable || f->type == FT_LIST)
+            return false;
+    }
+    return c->n_kinds > 0;
+}
+
+/* The records of a map's collection that may be shown when it is narrowed
+ * to `value` of its filter field (filterable): those that hold it and
+ * those without the field (its attrs row "", or none), which take their
+ * nearest ancestor's (a chain
+ * that meets another value is cut there, as arch_tree would hide it). */
+static int load_narrowed(struct registry *r, const struct actor *a,
+                         const struct model_collection *c, const char *value, json_t *into,
+                         json_t *order, struct err *e)
+{
+    char key[160];
+    snprintf(key, sizeof key, "%s:%s", c->id, c->map->filter);
+    json_t *args = json_pack("[s, s, s]", c->id, key, value);
+    char *b = json_dumps(args, JSON_COMPACT);
+    json_decref(args);
+    int rc = load_where(r, a, false,
+                        "r.collection = json_extract($1, '$[0]') AND r.retired = 0 AND "
+                        "(r.rid IN (SELECT rid FROM attrs WHERE field = json_extract($1, '$[1]') "
+                        "AND value IN (json_extract($1, '$[2]'), '')) OR NOT EXISTS (SELECT 1 "
+                        "FROM attrs x WHERE x.rid = r.rid AND x.field = json_extract($1, '$[1]'))) "
+                        "ORDER BY r.sort_name, r.rid",
+                        b, into, order, e);
+    free(b);
+    return rc;
+}
+
 /* The value of the map's filter field for rec, or its nearest ancestor's
  * (a chain cut after as many steps as there are records, against loops). */
 static const char *filter_value(const struct model_map *map, const char *field,
@@ -221,8 +262,11 @@ struct arch_map {
     struct docs *d;
     const struct actor *a;
     const struct model_map *decl;
-    json_t *systems; /* id → the record's compact JSON (arch_load) */
+    json_t *systems; /* id → the record's compact JSON (arch_load), or its
+                        {kind, rid} from the graph in memory */
+    json_t *compact; /* id → compact JSON, read when a measure first asks */
     json_t *whole;   /* id → stored record, read when a measure first asks */
+    json_t *stages;  /* id → its stage groups as bits (stage_bits) */
     json_t *scores;  /* id → completeness score, computed once */
     const struct arch_measure *ms; /* the measure asked for */
 };
@@ -242,9 +286,18 @@ struct docs *arch_map_docs(const struct arch_map *m)
     return m->d;
 }
 
-const json_t *arch_map_system(const struct arch_map *m, const char *id)
+const json_t *arch_map_system(struct arch_map *m, const char *id)
 {
-    return json_object_get(m->systems, id);
+    const json_t *sys = json_object_get(m->systems, id);
+    if (!sys || !json_object_get(sys, "rid"))
+        return sys;
+    if (!m->compact) {
+        struct err e = ERR_INIT;
+        m->compact = json_object();
+        if (arch_load_ids(m->r, m->a, m->systems, false, m->compact, NULL, &e) < 0)
+            json_object_clear(m->compact);
+    }
+    return json_object_get(m->compact, id);
 }
 
 const json_t *arch_map_system_whole(struct arch_map *m, const char *id, struct err *e)
@@ -272,6 +325,51 @@ static int measure_systems(struct arch_map *m, const char *tile_id, const json_t
     return 0;
 }
 
+/* Is the stage of system rid (of kind k) one of the group's values: 1, 0,
+ * or -1 when the filter index does not hold the stage field. */
+static int stage_in_memory(struct arch_map *m, const struct model_kind *k, const char *sf,
+                           json_int_t rid, const struct model_map_stage *st)
+{
+    for (size_t i = 0; i < st->n_values; i++) {
+        int has = registry_field_has(m->r, k->collection, sf, st->values[i], (uint32_t)rid);
+        if (has != 0)
+            return has;
+    }
+    return 0;
+}
+
+/* Is system id's stage one of group g's values: from the filter index
+ * when it holds the stage field, else from the system's record. */
+static bool stage_in_group(struct arch_map *m, const char *id, size_t g)
+{
+    const struct model_map_stage *st = &m->decl->stages[g];
+    const json_t *sys = json_object_get(m->systems, id);
+    const struct model_kind *k = model_kind(registry_model(m->r), text_of(sys, "kind"));
+    const char *sf = k && k->workflow ? k->workflow->stage_field : NULL;
+    json_int_t rid = json_integer_value(json_object_get(sys, "rid"));
+    int in = !sf ? 0 : rid > 0 && rid <= UINT32_MAX ? stage_in_memory(m, k, sf, rid, st) : -1;
+    if (in < 0) {
+        const char *stage = text_of(arch_map_system(m, id), sf);
+        for (size_t i = 0; stage && i < st->n_values && in <= 0; i++)
+            in = strcmp(stage, st->values[i]) == 0;
+    }
+    return in > 0;
+}
+
+/* The first 63 groups' answers for system id as bits (bit g: group g),
+ * found once a map (m->stages). */
+static uint64_t stage_bits(struct arch_map *m, const char *id)
+{
+    json_t *known = json_object_get(m->stages, id);
+    if (known)
+        return (uint64_t)json_integer_value(known);
+    uint64_t bits = 0;
+    for (size_t g = 0; g < m->decl->n_stages && g < 63; g++)
+        bits |= (uint64_t)stage_in_group(m, id, g) << g;
+    json_object_set_new(m->stages, id, json_integer((json_int_t)bits));
+    return bits;
+}
+
 /* The share of its systems in each stage group of the map (the tile's
  * `stages`: {<group>: percent}); the value is the first group's. */
 static int measure_stages(struct arch_map *m, const char *tile_id, const json_t *systems,
@@ -283,29 +381,24 @@ static int measure_stages(struct arch_map *m, const char *tile_id, const json_t 
     *has = n > 0;
     if (!n)
         return 0;
+    size_t *in = calloc(map->n_stages + 1, sizeof *in);
+    if (!in)
+        abort();
+    const char *id;
+    json_t *v;
+    json_object_foreach ((json_t *)systems, id, v) {
+        uint64_t bits = stage_bits(m, id);
+        for (size_t g = 0; g < map->n_stages; g++)
+            in[g] += g < 63 ? (size_t)(bits >> g & 1u) : stage_in_group(m, id, g);
+    }
     json_t *shares = json_object();
     for (size_t g = 0; g < map->n_stages; g++) {
-        const struct model_map_stage *st = &map->stages[g];
-        size_t in = 0;
-        const char *id;
-        json_t *v;
-        json_object_foreach ((json_t *)systems, id, v) {
-            const json_t *sys = arch_map_system(m, id);
-            const struct model_kind *k =
-                model_kind(registry_model(m->r), text_of(sys, "kind"));
-            const char *sf = k && k->workflow ? k->workflow->stage_field : NULL;
-            const char *stage = sf ? text_of(sys, sf) : NULL;
-            for (size_t i = 0; stage && i < st->n_values; i++)
-                if (strcmp(stage, st->values[i]) == 0) {
-                    in++;
-                    break;
-                }
-        }
-        double share = 100.0 * (double)in / (double)n;
-        json_object_set_new(shares, st->id, json_real(share));
+        double share = 100.0 * (double)in[g] / (double)n;
+        json_object_set_new(shares, map->stages[g].id, json_real(share));
         if (g == 0)
             *value = share;
     }
+    free(in);
     json_object_set_new(tile, "stages", shares);
     return 0;
 }
@@ -464,6 +557,64 @@ int arch_load_ids(struct registry *r, const struct actor *a, const json_t *set, 
     return rc;
 }
 
+/* The relations of `type` out of (out) or into the records that are keys
+ * of `at`, as arch_relations_by_end gives them (no cell), from the
+ * relations graph in memory: the other ends are readable (a relation is
+ * read when both of its ends are), and `others` gets each as {id, kind,
+ * rid}. 0, or -1 when the graph is not built (nothing is added). */
+static int links_by_end(struct registry *r, const struct actor *a, const char *type, bool out,
+                        const json_t *at, json_t *by, json_t *others)
+{
+    struct arena *ar = arena_new();
+    const char **ids = arena_calloc(ar, json_object_size(at) + 1, sizeof *ids);
+    size_t n = 0;
+    const char *id;
+    json_t *v;
+    json_object_foreach ((json_t *)at, id, v)
+        ids[n++] = id;
+    struct registry_link *links;
+    long k = registry_links(r, a, ar, type, out, ids, n, &links);
+    for (long i = 0; i < k; i++) {
+        const struct registry_link *l = &links[i];
+        json_t *list = json_object_get(by, l->from);
+        if (!list)
+            json_object_set_new(by, l->from, list = json_array());
+        json_array_append_new(list, json_pack("{s:s}", "id", l->other));
+        if (!json_object_get(others, l->other))
+            json_object_set_new(others, l->other,
+                                json_pack("{s:s, s:s?, s:I}", "id", l->other, "kind",
+                                          l->other_kind, "rid", (json_int_t)l->other_rid));
+    }
+    arena_free(ar);
+    return k < 0 ? -1 : 0;
+}
+
+/* The leaves grouped under the tiles shown and the systems that automate
+ * them, readable by a: from the graph in memory when it is built (the
+ * systems then as {id, kind, rid}), else from the store (compact
+ * records). */
+static int load_leaves_systems(struct registry *r, const struct actor *a,
+                               const struct model_map *map, const json_t *shown, json_t *groups,
+                               json_t *leaves, json_t *auto_by, json_t *systems, struct err *e)
+{
+    if (links_by_end(r, a, map->groups, true, shown, groups, leaves) == 0) {
+        if (registry_names(r, leaves, e) < 0)
+            return -1;
+        return links_by_end(r, a, map->systems, false, leaves, auto_by, systems);
+    }
+    json_t *leaf_ids = json_object(), *sys_ids = json_object();
+    int rc = arch_relations_by_end(r, map->groups, "source", NULL, shown, groups, leaf_ids, e);
+    if (rc == 0)
+        rc = arch_load_ids(r, a, leaf_ids, false, leaves, NULL, e);
+    if (rc == 0)
+        rc = arch_relations_by_end(r, map->systems, "target", NULL, leaves, auto_by, sys_ids, e);
+    if (rc == 0)
+        rc = arch_load_ids(r, a, sys_ids, false, systems, NULL, e);
+    json_decref(leaf_ids);
+    json_decref(sys_ids);
+    return rc;
+}
+
 /* The systems under each tile: its own leaves' and its descendants' (the
  * tree in reverse order meets every child before its parent). */
 static json_t *systems_under(const json_t *tree, const json_t *groups, const json_t *leaves,
@@ -529,23 +680,18 @@ int arch_map_build(struct registry *r, struct docs *d, const struct actor *a,
         return -1;
     }
     json_t *tiles = json_object(), *order = json_array(), *groups = json_object();
-    json_t *leaf_ids = json_object(), *leaves = json_object(), *auto_by = json_object();
-    json_t *sys_ids = json_object(), *systems = json_object();
-    int rc = arch_load(r, a, ARCH_WHERE_COLLECTION, c->id, tiles, order, e);
+    json_t *leaves = json_object(), *auto_by = json_object(), *systems = json_object();
+    int rc = filter && arch_field_indexed(r, c, map->filter)
+                 ? load_narrowed(r, a, c, filter, tiles, order, e)
+                 : arch_load(r, a, ARCH_WHERE_COLLECTION, c->id, tiles, order, e);
     /* the tiles shown first: only their leaves and systems are read */
     json_t *tree = arch_tree(map, map->filter, tiles, order, filter), *shown = json_object(), *x;
     size_t k;
     json_array_foreach (tree, k, x)
         json_object_set_new(shown, text_of(x, "id"), json_true());
     if (rc == 0)
-        rc = arch_relations_by_end(r, map->groups, "source", NULL, shown, groups, leaf_ids, e);
+        rc = load_leaves_systems(r, a, map, shown, groups, leaves, auto_by, systems, e);
     json_decref(shown);
-    if (rc == 0)
-        rc = arch_load_ids(r, a, leaf_ids, false, leaves, NULL, e);
-    if (rc == 0)
-        rc = arch_relations_by_end(r, map->systems, "target", NULL, leaves, auto_by, sys_ids, e);
-    if (rc == 0)
-        rc = arch_load_ids(r, a, sys_ids, false, systems, NULL, e);
     json_t *sets = systems_under(tree, groups, leaves, auto_by, systems);
     struct arch_map m = {.r = r,
                          .d = d,
@@ -553,6 +699,7 @@ int arch_map_build(struct registry *r, struct docs *d, const struct actor *a,
                          .decl = map,
                          .systems = systems,
                          .scores = json_object(),
+                         .stages = json_object(),
                          .ms = &ms};
     json_t *items = json_array(), *t;
     double max = 0;
@@ -587,14 +734,14 @@ int arch_map_build(struct registry *r, struct docs *d, const struct actor *a,
     json_decref(tiles);
     json_decref(order);
     json_decref(groups);
-    json_decref(leaf_ids);
     json_decref(leaves);
     json_decref(auto_by);
-    json_decref(sys_ids);
     json_decref(systems);
     json_decref(tree);
     json_decref(sets);
     json_decref(m.scores);
     json_decref(m.whole);
+    json_decref(m.compact);
+    json_decref(m.stages);
     return rc;
 }

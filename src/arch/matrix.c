@@ -115,15 +115,7 @@ static json_t *all_cells(const struct model_matrix *mx, const json_t *shown, con
 static bool narrow_by_index(struct registry *r, const struct model_collection *c,
                             const struct model_matrix *mx, const char *filter)
 {
-    if (!filter || !mx->filter || mx->subtree)
-        return false;
-    for (size_t i = 0; i < c->n_kinds; i++) {
-        const struct model_field *f = model_field(model_kind(registry_model(r), c->kinds[i]),
-                                                  mx->filter);
-        if (!f || !f->filterable)
-            return false;
-    }
-    return true;
+    return filter && mx->filter && !mx->subtree && arch_field_indexed(r, c, mx->filter);
 }
 
 int arch_matrix_build(struct registry *r, const struct actor *a, const struct model_collection *c,

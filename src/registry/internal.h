@@ -130,6 +130,15 @@ struct audit_row {
 int audit_insert(struct store_conn *c, const struct audit_row *row, struct err *e);
 
 /* True when the in-memory filter index holds this field of the collection. */
+/* May a read the relation `id` whose visibility is vis (REG_VISIBLE_*, the
+ * one organisation of its unpublished ends, or NULL: unknown)? reads_all:
+ * a reads every relation; orgs caches reg_reads_unpublished by
+ * organisation. Else judged on the relation's stored ends. */
+bool reg_relation_readable(struct registry *r, struct store_conn *c, const struct actor *a,
+                           bool reads_all, json_t *orgs, const char *id, const char *vis);
+/* The name of a stored record (its text) as JSON text in the arena, NULL
+ * when it has none; read without parsing the record (trace.c). */
+const char *reg_stored_name(struct arena *a, const char *data);
 bool reg_field_in_memory(const struct model *m, const char *collection, const char *field);
 
 /* Inserts the row of a record (state from its JSON rec, stored text data)

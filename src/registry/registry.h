@@ -279,6 +279,32 @@ int registry_trace_text(struct registry *r, const struct actor *a, const char *c
                         const char *id, const struct registry_trace_query *q, char **out,
                         size_t *len, struct err *e);
 
+/* One relation met by registry_links: its end among the records asked
+ * about and its other end (the other end's kind, NULL when unknown, and row
+ * id, 0 when unknown). Strings live in the arena or as long as the
+ * registry. */
+struct registry_link {
+    const char *from, *other, *other_kind;
+    uint32_t other_rid;
+};
+/* The live relations of `type` out of (out) or into (!out) the n records
+ * listed whose other end is a live record and that the reader a may read
+ * (both ends readable: as a walk decides, by the relation's visibility,
+ * else by its stored ends), from the relations graph in memory, ordered by
+ * their row ids, in the arena. Returns their count, or -1 when the graph
+ * is not built (the caller asks the store instead). */
+long registry_links(struct registry *r, const struct actor *a, struct arena *ar, const char *type,
+                    bool out, const char *const *ids, size_t n, struct registry_link **links);
+/* Sets each record's "name" in recs (id → {…, rid}: row ids as
+ * registry_links gives them) from its stored record, read without parsing
+ * it (a record without a name gets none). -1 on a store error. */
+int registry_names(struct registry *r, json_t *recs, struct err *e);
+/* Does the live record rid of `collection` hold `value` in `field`, as the
+ * filter index in memory says: 1 or 0, or -1 when the index does not hold
+ * that field (or is not built). */
+int registry_field_has(struct registry *r, const char *collection, const char *field,
+                       const char *value, uint32_t rid);
+
 /* A record's view (model key "views" of its kind, issue 15): *out gets
  * {id, view, record (as the reader may read it), sections:[{name,
  * items:[{id, kind, collection, name}], truncated}], diagrams:[{name,

@@ -186,38 +186,10 @@ static bool wanted_type(const struct walk *w, const char *type)
     return !w->types;
 }
 
-/* May the caller read the unpublished records of org (asked once a walk)? */
-static bool reads_org(struct walk *w, const char *org)
-{
-    json_t *v = json_object_get(w->orgs, org);
-    if (!v) {
-        v = json_boolean(reg_reads_unpublished(w->r, w->a, org));
-        json_object_set_new(w->orgs, org, v);
-    }
-    return json_is_true(v);
-}
-
-/* May the caller read the relation `id`, whose visibility is vis
- * (REG_VISIBLE_*, or the one organisation of its unpublished ends)? Else it
- * is judged on its ends' stored state. */
+/* May the caller read the relation `id`, whose visibility is vis? */
 static bool relation_readable(struct walk *w, const char *id, const char *vis)
 {
-    bool signed_in = w->a->system || w->a->user[0];
-    if (w->reads_all || (vis && strcmp(vis, REG_VISIBLE_PUBLIC) == 0))
-        return true;
-    if (vis && strcmp(vis, REG_VISIBLE_SIGNED_IN) == 0)
-        return signed_in; /* no end unpublished, some only for the signed-in */
-    if (vis && *vis != ':' && reads_org(w, vis))
-        return true;
-    struct rec_row row;
-    struct err e = ERR_INIT;
-    if (rec_load(w->c, NULL, id, &row, &e) <= 0)
-        return false;
-    json_t *rel = json_loads(row.data, 0, NULL);
-    rec_row_free(&row);
-    bool ok = rel && registry_may_read(w->r, w->a, rel);
-    json_decref(rel);
-    return ok;
+    return reg_relation_readable(w->r, w->c, w->a, w->reads_all, w->orgs, id, vis);
 }
 
 /* The record id as of w->at if the caller may see it then (asof.c), its
@@ -284,7 +256,7 @@ static const char *value_end(const char *p)
  * the record's, and its text is copied without parsing the record (names
  * are all a walk reads of thousands of records). Any other text is
  * parsed. */
-static const char *stored_name(struct arena *a, const char *data)
+const char *reg_stored_name(struct arena *a, const char *data)
 {
     const char *rev = strstr(data, "\"revision\":");
     const char *at = strstr(data, "\"name\":");
@@ -313,7 +285,7 @@ static int add_names(struct walk *w, struct err *e)
         int64_t rid = store_col_int64(st, 0);
         size_t at = rid > 0 && rid < UINT32_MAX ? ridset_get(&w->named, (uint32_t)rid) : 0;
         if (at && !store_col_null(st, 1))
-            w->nodes[at - 1].name = stored_name(w->ar, store_col_text(st, 1));
+            w->nodes[at - 1].name = reg_stored_name(w->ar, store_col_text(st, 1));
     }
     store_reset(st);
     return rc == STORE_ERROR ? -1 : 0;

@@ -377,7 +377,7 @@ static char *mutate_text(const char *base, const char *path, const char *value)
 {
     json_t *doc = json_loads(base, 0, NULL);
     char key[64];
-    long index;
+    long index = -1;
     assert_non_null(doc);
     json_t *parent = walk(doc, path, key, sizeof key, &index);
     assert_non_null(parent);

@@ -839,6 +839,76 @@ static void set_record_status(struct fx *f, struct registry *r, const char *id, 
     assert_int_equal(rc, 0);
 }
 
+/* The other ends of the links registry_links gave, space-separated
+ * (static buffer). */
+static const char *link_ends(const struct registry_link *l, long n)
+{
+    static char out[256];
+    size_t k = 0;
+    out[0] = '\0';
+    for (long i = 0; i < n; i++)
+        k += (size_t)snprintf(out + k, sizeof out - k, "%s%s", k ? " " : "", l[i].other);
+    return out;
+}
+
+/* Many records' relations of one type at once, from the graph in memory
+ * (what the capability map reads): only those whose other end is live and
+ * that the reader may read, also after a write; and a field's value as
+ * the filter index holds it. */
+static void test_links_from_memory(void **state)
+{
+    struct fx *f = *state;
+    json_decref(make_org(f, "org-1"));
+    for (int i = 0; i < 4; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "is-%d", i);
+        json_decref(make_system(f, id, "org-1"));
+    }
+    set_record_status(f, f->reg, "is-0", "registered");
+    set_record_status(f, f->reg, "is-1", "registered");
+    relate(f, f->reg, "rel-a", "is-0", "is-1");
+    relate(f, f->reg, "rel-b", "is-0", "is-2"); /* is-2 unpublished */
+    relate(f, f->reg, "rel-c", "is-3", "is-0");
+    struct registry *mem = registry_new(f->store, f->model);
+    struct err e = ERR_INIT;
+    struct arena *ar = arena_new();
+    const char *from[] = {"is-0"};
+    struct registry_link *l;
+    /* without the index the caller asks the store */
+    assert_int_equal(registry_links(mem, &f->actor, ar, "exchanges_data_with", true, from, 1, &l),
+                     -1);
+    assert_int_equal(registry_field_has(mem, "objects", "stage", "creation", 1), -1);
+    assert_int_equal(registry_enable_filter_index(mem, &e), 0);
+    long n = registry_links(mem, &f->actor, ar, "exchanges_data_with", true, from, 1, &l);
+    assert_string_equal(link_ends(l, n), "is-1 is-2");
+    assert_string_equal(l[0].from, "is-0");
+    assert_string_equal(l[0].other_kind, "information_system");
+    uint32_t rid2 = l[1].other_rid;
+    n = registry_links(mem, &f->actor, ar, "exchanges_data_with", false, from, 1, &l);
+    assert_string_equal(link_ends(l, n), "is-3");
+    assert_int_equal(registry_links(mem, &f->actor, ar, "automates", true, from, 1, &l), 0);
+    /* the public reads no relation to an unpublished record */
+    struct actor pub = ACTOR_ANONYMOUS;
+    n = registry_links(mem, &pub, ar, "exchanges_data_with", true, from, 1, &l);
+    assert_string_equal(link_ends(l, n), "is-1");
+    /* a retired end leaves */
+    assert_int_equal(registry_retire(mem, &f->actor, "objects", "is-1", -1, &e), 0);
+    n = registry_links(mem, &f->actor, ar, "exchanges_data_with", true, from, 1, &l);
+    assert_string_equal(link_ends(l, n), "is-2");
+    /* a field the index holds, before and after a write */
+    assert_int_equal(registry_field_has(mem, "objects", "stage", "creation", rid2), 1);
+    assert_int_equal(registry_field_has(mem, "objects", "stage", "development", rid2), 0);
+    json_t *patch = json_pack("{s:s}", "stage", "development"), *out = NULL;
+    assert_int_equal(registry_patch(mem, &f->actor, "objects", "is-2", -1, patch, &out, &e), 0);
+    json_decref(patch);
+    json_decref(out);
+    assert_int_equal(registry_field_has(mem, "objects", "stage", "creation", rid2), 0);
+    assert_int_equal(registry_field_has(mem, "objects", "stage", "development", rid2), 1);
+    assert_int_equal(registry_field_has(mem, "objects", "name", "x", rid2), -1);
+    arena_free(ar);
+    registry_free(mem);
+}
+
 static struct actor actor_of(const struct rights *rights, const char *role, const char *org)
 {
     struct actor a = ACTOR_ANONYMOUS;
@@ -1778,6 +1848,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_digitisation_of_a_capability, setup, teardown),
         cmocka_unit_test_setup_teardown(test_legacy_flows_migrate, setup, teardown),
         cmocka_unit_test_setup_teardown(test_referrers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_links_from_memory, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
