@@ -122,9 +122,11 @@ static json_t *walk_section(struct page *pg, const char *coll, const char *id,
     }
     json_t *steps = steps_of(pg, walk);
     picture_add(pg, pic, walk);
-    json_t *o =
-        json_pack("{s:o, s:b, s:b}", "steps", steps, "has_steps", json_array_size(steps) > 0,
-                  "truncated", json_is_true(json_object_get(walk, "truncated")));
+    json_t *o = json_pack(
+        "{s:s, s:s, s:o, s:b, s:b}", "anchor", out ? "leads-to" : "comes-from", "heading",
+        out ? page_tr(pg, TR("What it leads to")) : page_tr(pg, TR("What it comes from")), "steps",
+        steps, "has_steps", json_array_size(steps) > 0, "truncated",
+        json_is_true(json_object_get(walk, "truncated")));
     if (start && !*start)
         *start = json_incref(json_array_get(json_object_get(walk, "nodes"), 0));
     json_decref(walk);
