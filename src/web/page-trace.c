@@ -20,7 +20,6 @@
  * [{depth, records:[{name, href?, kind}]}]. */
 static json_t *steps_of(struct page *pg, const json_t *walk)
 {
-    const struct model *m = pg->w->api->model;
     json_t *steps = json_array(), *step = NULL;
     json_int_t at = 0;
     size_t i;
@@ -34,16 +33,7 @@ static json_t *steps_of(struct page *pg, const json_t *walk)
             json_array_append_new(steps, step);
             at = depth;
         }
-        const char *id = json_string_value(json_object_get(n, "id"));
-        const struct model_kind *k = model_kind(m, json_string_value(json_object_get(n, "kind")));
-        const char *name = web_name(pg->lang, json_object_get(n, "name"));
-        json_t *rec = json_pack("{s:s, s:s}", "name", *name ? name : id, "kind",
-                                k ? web_label(pg->lang, k->label) : "");
-        web_set_name_lang(rec, pg->lang, json_object_get(n, "name"));
-        if (k)
-            json_object_set_new(rec, "href",
-                                json_string(page_url(pg, "/%s/%s", k->collection, id)));
-        json_array_append_new(json_object_get(step, "records"), rec);
+        json_array_append_new(json_object_get(step, "records"), page_met_record(pg, n));
     }
     return steps;
 }

@@ -61,9 +61,7 @@ static json_t *view_fields(struct page *pg, const struct model_kind *k, const st
     return out;
 }
 
-/* A record of a section as the page shows it: {name, name_lang?, href,
- * kind}; also kept in names (id -> it) for the diagrams. */
-static json_t *item_of(struct page *pg, const json_t *it, json_t *names)
+json_t *page_met_record(struct page *pg, const json_t *it)
 {
     const struct model *m = pg->w->api->model;
     const char *id = json_string_value(json_object_get(it, "id"));
@@ -74,7 +72,15 @@ static json_t *item_of(struct page *pg, const json_t *it, json_t *names)
     web_set_name_lang(o, pg->lang, json_object_get(it, "name"));
     if (k)
         json_object_set_new(o, "href", json_string(page_url(pg, "/%s/%s", k->collection, id)));
-    json_object_set(names, id, o);
+    return o;
+}
+
+/* A record of a section as the page shows it (page_met_record), also kept
+ * in names (id -> it) for the diagrams. */
+static json_t *item_of(struct page *pg, const json_t *it, json_t *names)
+{
+    json_t *o = page_met_record(pg, it);
+    json_object_set(names, json_string_value(json_object_get(it, "id")), o);
     return o;
 }
 
