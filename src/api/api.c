@@ -800,17 +800,26 @@ static int trace_types(struct api *api, struct http_req *req, const char *v,
     return 0;
 }
 
+/* The optional ?at=<RFC 3339> of a read as of an instant: *set says
+ * whether it was given; 400 naming `at` when it is not a date-time. */
+static int at_query(struct http_req *req, bool *set, int64_t *ms, struct err *e)
+{
+    const char *at = http_req_query(req, "at");
+    *set = at != NULL;
+    if (at && time_parse_rfc3339(at, ms) < 0) {
+        err_bad_request(e, "at", "'at' must be an RFC 3339 date-time");
+        return -1;
+    }
+    return 0;
+}
+
 /* ?direction=out|in|both&depth=N&types=…&at=<RFC 3339>: the walk asked for. */
 static int trace_query(struct api *api, struct http_req *req, struct registry_trace_query *q,
                        struct err *e)
 {
     const char *dir = http_req_query(req, "direction"), *depth = http_req_query(req, "depth");
-    const char *at = http_req_query(req, "at");
-    if (at && time_parse_rfc3339(at, &q->at_ms) < 0) {
-        err_bad_request(e, "at", "'at' must be an RFC 3339 date-time");
+    if (at_query(req, &q->at_set, &q->at_ms, e) < 0)
         return -1;
-    }
-    q->at_set = at != NULL;
     if (!dir)
         dir = "both";
     q->out = strcmp(dir, "out") == 0 || strcmp(dir, "both") == 0;
@@ -873,13 +882,10 @@ static void h_view(struct http_req *req, struct http_resp *resp, void *ctx)
     json_t *out = NULL;
     struct err e = ERR_INIT;
     int rc = -1;
-    const char *at = http_req_query(req, "at");
-    struct registry_view_query q = {.at_set = at != NULL};
+    struct registry_view_query q = {0};
     if (coll->type == COLL_RELATIONS)
         err_bad_request(&e, "collection", "a view is of a record, not a relation");
-    else if (at && time_parse_rfc3339(at, &q.at_ms) < 0)
-        err_bad_request(&e, "at", "'at' must be an RFC 3339 date-time");
-    else
+    else if (at_query(req, &q.at_set, &q.at_ms, &e) == 0)
         rc = registry_view(api->reg, &a, coll->id, id, http_req_param(req, "name"), &q, &out, &e);
     answer(resp, rc, &e, out);
 }
