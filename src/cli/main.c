@@ -334,6 +334,7 @@ static int app_open(const struct opts *o, struct app *app)
         return -1;
     }
     registry_set_rights(app->reg, app->rights);
+    registry_set_day(app->reg, calsvc_local_day_cb, app->cal);
     if (registry_fill_sort_keys(app->reg, &e) < 0) {
         fprintf(stderr, "archportal: cannot compute the names' sort keys: %s\n", e.detail);
         app_close(app);

@@ -633,6 +633,10 @@ int ld_cond(struct loader *ld, const json_t *v, const char *path, struct model_c
             return -1;
         t->presence = t->n_values == 1 &&
                       (strcmp(t->values[0], "present") == 0 || strcmp(t->values[0], "absent") == 0);
+        t->when = t->n_values != 1                       ? 0
+                  : strcmp(t->values[0], "past") == 0   ? -1
+                  : strcmp(t->values[0], "future") == 0 ? 1
+                                                        : 0;
     }
     return 0;
 }

@@ -90,13 +90,18 @@ struct model_cond_term {
      * nor a boolean: the field has a value (a non-empty list, a non-blank
      * string…) or has none */
     bool presence;
+    /* values ["past"] or ["future"] on a date field: its date is on or
+     * before the day judged on (has come), or after it; no date: neither
+     * (-1 past, 1 future, 0 not a date term) */
+    int when;
 };
 struct model_cond {
     struct model_cond_term *terms;
     size_t n_terms;
 };
 
-bool model_cond_holds(const struct model_cond *c, const json_t *rec);
+/* Does c hold of rec, its date terms judged on local day `day`? */
+bool model_cond_holds(const struct model_cond *c, const json_t *rec, int64_t day);
 /* The label of value `id` of enum en in the wording in force on `day`
  * (INT64_MAX: today's), or NULL when en has no such value. */
 const struct i18n *model_enum_label(const struct model_enum *en, const char *id, int64_t day);
@@ -537,9 +542,10 @@ struct model_rule {
 bool model_rule_layer_known(const char *layer);
 
 /* How many live records requirement q links to rec (see struct
- * model_rule_relation); -1 on error (supplied by the registry). */
+ * model_rule_relation), its `where` judged on local day `day`; -1 on error
+ * (supplied by the registry). */
 typedef int (*model_relation_count_fn)(void *ctx, const json_t *rec,
-                                       const struct model_rule_relation *q);
+                                       const struct model_rule_relation *q, int64_t day);
 
 struct model;
 
@@ -575,8 +581,9 @@ bool model_rule_applies(const struct model_rule *r, const json_t *rec, int64_t d
  * yes, 0 no, -1 when counting relations failed. count may be NULL only
  * for a rule without relations. *broken (may be NULL) gets the first
  * requirement rec misses (of "any_of": its first), else NULL. */
-int model_rule_holds(const struct model_rule *r, const json_t *rec, model_relation_count_fn count,
-                     void *ctx, const struct model_rule_relation **broken);
+int model_rule_holds(const struct model_rule *r, const json_t *rec, int64_t day,
+                     model_relation_count_fn count, void *ctx,
+                     const struct model_rule_relation **broken);
 /* The field to name when a record breaks r with requirement q at fault
  * (NULL: its fields or items): the first field r requires, its list of
  * items, or q's ref field; NULL for a relation. */

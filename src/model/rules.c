@@ -429,15 +429,15 @@ bool model_rule_applies(const struct model_rule *r, const json_t *rec, int64_t d
         return false;
     for (size_t i = 0; kind && i < r->n_kinds; i++)
         if (strcmp(r->kinds[i], kind) == 0)
-            return model_cond_holds(&r->when, rec);
+            return model_cond_holds(&r->when, rec, day);
     return false;
 }
 
 /* 1 when q holds of rec, 0 when not, -1 when counting failed. */
-static int req_holds(const struct model_rule_relation *q, const json_t *rec,
+static int req_holds(const struct model_rule_relation *q, const json_t *rec, int64_t day,
                      model_relation_count_fn count, void *ctx)
 {
-    int n = count ? count(ctx, rec, q) : -1;
+    int n = count ? count(ctx, rec, q, day) : -1;
     if (n < 0)
         return -1;
     return n >= q->min && (q->max < 0 || n <= q->max);
@@ -472,15 +472,16 @@ static bool items_hold(const struct model_rule_items *it, const json_t *rec)
     return true;
 }
 
-int model_rule_holds(const struct model_rule *r, const json_t *rec, model_relation_count_fn count,
-                     void *ctx, const struct model_rule_relation **broken)
+int model_rule_holds(const struct model_rule *r, const json_t *rec, int64_t day,
+                     model_relation_count_fn count, void *ctx,
+                     const struct model_rule_relation **broken)
 {
     if (broken)
         *broken = NULL;
-    if (!model_cond_holds(&r->require, rec) || !items_hold(&r->items, rec))
+    if (!model_cond_holds(&r->require, rec, day) || !items_hold(&r->items, rec))
         return 0;
     for (size_t i = 0; i < r->n_relations; i++) {
-        int h = req_holds(&r->relations[i], rec, count, ctx);
+        int h = req_holds(&r->relations[i], rec, day, count, ctx);
         if (h <= 0) {
             if (broken && h == 0)
                 *broken = &r->relations[i];
@@ -488,7 +489,7 @@ int model_rule_holds(const struct model_rule *r, const json_t *rec, model_relati
         }
     }
     for (size_t i = 0; i < r->n_any_of; i++) {
-        int h = req_holds(&r->any_of[i], rec, count, ctx);
+        int h = req_holds(&r->any_of[i], rec, day, count, ctx);
         if (h != 0)
             return h;
     }
@@ -515,7 +516,7 @@ json_t *model_rule_gaps(const struct model *m, const json_t *rec, bool warnings,
         if ((r->warning && !warnings) || !model_rule_applies(r, rec, day))
             continue;
         const struct model_rule_relation *rel;
-        int holds = model_rule_holds(r, rec, count, ctx, &rel);
+        int holds = model_rule_holds(r, rec, day, count, ctx, &rel);
         if (holds < 0) {
             json_decref(out);
             return NULL;

@@ -142,11 +142,27 @@ bool ld_cond_holds(const json_t *rec, const char *field, const char **values, si
     return ld_cond_holds_value(json_string_value(json_object_get(rec, field)), values, n);
 }
 
-bool model_cond_holds(const struct model_cond *c, const json_t *rec)
+/* Is the date text s on or before day (when < 0) or after it (when > 0)?
+ * Not a date: neither. */
+static bool date_term_holds(const char *s, int when, int64_t day)
+{
+    int y, m, d;
+    if (!s || time_parse_date(s, &y, &m, &d) < 0)
+        return false;
+    int64_t at = time_days_from_civil(y, m, d);
+    return when < 0 ? at <= day : at > day;
+}
+
+bool model_cond_holds(const struct model_cond *c, const json_t *rec, int64_t day)
 {
     for (size_t i = 0; i < c->n_terms; i++) {
         const struct model_cond_term *t = &c->terms[i];
         const json_t *v = json_object_get(rec, t->field);
+        if (t->when) {
+            if (!date_term_holds(json_string_value(v), t->when, day))
+                return false;
+            continue;
+        }
         const char *cur = json_is_boolean(v) ? (json_is_true(v) ? "true" : "false")
                                              : json_string_value(v);
         if (t->presence && !cur) {
@@ -176,7 +192,7 @@ json_t *model_cond_json(const struct model_cond *c)
 static bool needed_now(const struct model_field *f, const json_t *rec, int64_t day)
 {
     return f->needed && model_in_force(&f->needed_in_force, day) &&
-           model_cond_holds(&f->needed_when, rec);
+           model_cond_holds(&f->needed_when, rec, day);
 }
 
 bool model_field_needed(const struct model_field *f, const json_t *rec, int64_t day)
@@ -231,10 +247,18 @@ int ld_check_cond(struct loader *ld, const char *path, const struct model_kind *
         const struct model_field *w = model_field(k, t->field);
         if (w && t->presence && w->type != FT_ENUM && w->type != FT_BOOL)
             continue;
+        if (t->when && (!w || w->type != FT_DATE))
+            return ld_fail(ld, ld_sub(ld, path, t->field),
+                           "[\"past\"] and [\"future\"] apply to a date field; '%s' is not one "
+                           "of '%s'",
+                           t->field, k->id);
+        if (t->when)
+            continue;
         if (!w || (w->type != FT_ENUM && w->type != FT_BOOL))
             return ld_fail(ld, path,
                            "'%s' is not an enum or boolean field of '%s' (other fields "
-                           "take [\"present\"] or [\"absent\"])",
+                           "take [\"present\"] or [\"absent\"], date fields [\"past\"] or "
+                           "[\"future\"])",
                            t->field, k->id);
         for (size_t j = 0; j < t->n_values; j++)
             if (w->type == FT_ENUM ? !ld_enum_has(w->enumeration, t->values[j])

@@ -42,6 +42,8 @@ struct registry {
     void *hook_ctx;
     registry_actor_org_fn actor_org; /* a user's organisation, for the public */
     void *actor_org_ctx;
+    registry_day_fn day_of; /* instant -> local day (NULL: UTC's) */
+    void *day_ctx;
     size_t n_parts;
 };
 

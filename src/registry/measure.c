@@ -80,7 +80,7 @@ static int item_done(struct mwalk *w, const struct model_measure *ms, const json
     json_t *t = readable(w, ref, &rc, e);
     if (rc < 0)
         return -1;
-    bool done = t && model_cond_holds(&ms->done_when, t);
+    bool done = t && model_cond_holds(&ms->done_when, t, registry_today(w->walk.r));
     json_decref(t);
     json_object_set_new(w->done, ref, json_boolean(done));
     return done;

@@ -200,6 +200,20 @@ void registry_set_rights(struct registry *r, const struct rights *rights)
     r->rights = rights;
 }
 
+void registry_set_day(struct registry *r, registry_day_fn day_of, void *ctx)
+{
+    r->day_of = day_of;
+    r->day_ctx = ctx;
+}
+
+int64_t registry_today(const struct registry *r)
+{
+    int64_t now = time_now_ms();
+    if (r->day_of)
+        return r->day_of(r->day_ctx, now);
+    return now >= 0 ? now / 86400000LL : (now - 86399999LL) / 86400000LL; /* UTC */
+}
+
 const struct rights *registry_rights(const struct registry *r)
 {
     return r->rights;

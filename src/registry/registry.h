@@ -57,6 +57,11 @@ typedef int64_t (*registry_day_fn)(void *ctx, int64_t t_ms); /* instant -> local
 struct registry_rules_filter {
     const char *layer, *rule;
 };
+/* The local day of an instant, for what is judged "today" (the model's
+ * date terms, e.g. a termination date that has come): set once at start;
+ * without it, UTC's day. */
+void registry_set_day(struct registry *r, registry_day_fn day_of, void *ctx);
+int64_t registry_today(const struct registry *r);
 int registry_rules_report(struct registry *r, const struct actor *a, registry_day_fn day_of,
                           void *day_ctx, const struct registry_rules_filter *only, json_t **out,
                           struct err *e);
@@ -258,7 +263,8 @@ int registry_count_relations(void *ctx, const json_t *rec, const char *type, boo
 /* How many live records requirement q links to the stored record rec
  * (rule-count.c): the model_relation_count_fn by which every rule is
  * judged (ctx: the registry). -1 on a store error. */
-int registry_count_rule(void *ctx, const json_t *rec, const struct model_rule_relation *q);
+int registry_count_rule(void *ctx, const json_t *rec, const struct model_rule_relation *q,
+                        int64_t day);
 
 #define REGISTRY_TRACE_MAX_DEPTH 10
 #define REGISTRY_TRACE_MAX_NODES 5000

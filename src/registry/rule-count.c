@@ -12,7 +12,7 @@
  * `where` (every row when it says nothing) and, when `named` is given,
  * whose ref field q->field is `named`; -1 on a store error. */
 static int count_keeping(struct store_stmt *st, const struct model_rule_relation *q,
-                         const char *named, struct err *e)
+                         const char *named, int64_t day, struct err *e)
 {
     int n = 0, rc;
     while ((rc = store_step(st, e)) == STORE_ROW) {
@@ -23,7 +23,7 @@ static int count_keeping(struct store_stmt *st, const struct model_rule_relation
         json_t *rec = json_loads(store_col_text(st, 0), 0, NULL);
         const char *ref = named ? json_string_value(json_object_get(rec, q->field)) : NULL;
         n +=
-            rec && (!named || (ref && strcmp(ref, named) == 0)) && model_cond_holds(&q->where, rec);
+            rec && (!named || (ref && strcmp(ref, named) == 0)) && model_cond_holds(&q->where, rec, day);
         json_decref(rec);
     }
     store_reset(st);
@@ -32,7 +32,7 @@ static int count_keeping(struct store_stmt *st, const struct model_rule_relation
 
 /* Relations of q's type out of (or into) id whose other end is live. */
 static int count_relation_ends(struct registry *r, const char *id,
-                               const struct model_rule_relation *q, struct err *e)
+                               const struct model_rule_relation *q, int64_t day, struct err *e)
 {
     struct store_stmt *st = store_prepare(
         store_conn(r->store),
@@ -47,13 +47,13 @@ static int count_relation_ends(struct registry *r, const char *id,
     store_bind_text(st, 2, q->type);
     store_bind_text(st, 3, id);
     store_bind_text(st, 4, q->out ? "target" : "source");
-    return count_keeping(st, q, NULL, e);
+    return count_keeping(st, q, NULL, day, e);
 }
 
 /* Live records of q's kinds whose ref field q->field is id: among those
  * that refer to id at all (the filter index's pseudo-field "_ref"). */
 static int count_referencing(struct registry *r, const char *id,
-                             const struct model_rule_relation *q, struct err *e)
+                             const struct model_rule_relation *q, int64_t day, struct err *e)
 {
     int n = 0;
     for (size_t i = 0; i < q->n_kinds; i++) {
@@ -67,7 +67,7 @@ static int count_referencing(struct registry *r, const char *id,
             return -1;
         store_bind_text(st, 1, id);
         store_bind_text(st, 2, q->kinds[i]);
-        int k = count_keeping(st, q, id, e);
+        int k = count_keeping(st, q, id, day, e);
         if (k < 0)
             return -1;
         n += k;
@@ -77,7 +77,7 @@ static int count_referencing(struct registry *r, const char *id,
 
 /* 1 when rec's ref q->field names a live record keeping `where`, else 0. */
 static int count_ref(struct registry *r, const json_t *rec, const struct model_rule_relation *q,
-                     struct err *e)
+                     int64_t day, struct err *e)
 {
     const char *to = json_string_value(json_object_get(rec, q->field));
     struct rec_row row;
@@ -87,13 +87,14 @@ static int count_ref(struct registry *r, const json_t *rec, const struct model_r
     if (found <= 0)
         return found;
     json_t *x = row.retired ? NULL : json_loads(row.data, 0, NULL);
-    int n = x && model_cond_holds(&q->where, x);
+    int n = x && model_cond_holds(&q->where, x, day);
     json_decref(x);
     rec_row_free(&row);
     return n;
 }
 
-int registry_count_rule(void *ctx, const json_t *rec, const struct model_rule_relation *q)
+int registry_count_rule(void *ctx, const json_t *rec, const struct model_rule_relation *q,
+                        int64_t day)
 {
     struct registry *r = ctx;
     const char *id = json_string_value(json_object_get(rec, "id"));
@@ -102,12 +103,12 @@ int registry_count_rule(void *ctx, const json_t *rec, const struct model_rule_re
         return 0;
     switch (q->how) {
     case REQ_RELATION:
-        return q->where.n_terms ? count_relation_ends(r, id, q, &e)
+        return q->where.n_terms ? count_relation_ends(r, id, q, day, &e)
                                 : registry_count_relations(r, rec, q->type, q->out);
     case REQ_REFERENCED_BY:
-        return count_referencing(r, id, q, &e);
+        return count_referencing(r, id, q, day, &e);
     case REQ_REF:
-        return count_ref(r, rec, q, &e);
+        return count_ref(r, rec, q, day, &e);
     }
     return -1;
 }

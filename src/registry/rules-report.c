@@ -32,7 +32,7 @@ static int tally_record(struct registry *r, struct tally *t, const json_t *rec,
             continue;
         t[i].applicable++;
         const struct model_rule_relation *rel;
-        int holds = model_rule_holds(ru, rec, registry_count_rule, r, &rel);
+        int holds = model_rule_holds(ru, rec, day, registry_count_rule, r, &rel);
         if (holds < 0) {
             err_internal(e, "cannot count the relations of '%.60s'",
                          json_string_value(json_object_get(rec, "id")));

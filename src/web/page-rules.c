@@ -199,7 +199,7 @@ int page_rule_checks(struct page *pg, const struct model_kind *k, const char *co
         const struct model_rule *r = model_rule_at(m, i);
         const struct model_rule_relation *q;
         int holds = model_rule_applies(r, judged, day)
-                        ? model_rule_holds(r, judged, registry_count_rule, reg, &q)
+                        ? model_rule_holds(r, judged, day, registry_count_rule, reg, &q)
                         : 1;
         if (holds < 0)
             rc = -1;

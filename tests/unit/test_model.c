@@ -1081,7 +1081,10 @@ static const struct broken BROKEN_DOC_LISTS[] = {
     {"rules.first_class_placement.require", "{\"placement\":[\"moon\"]}", "rules.first_class_placement.require.placement[0]: 'moon' is not a value of 'placement'"},
     {"rules.first_class_placement.require", NULL, "rules.first_class_placement.require: is required"},
     {"rules.first_class_placement.when", "{\"purpose\":[\"x\"]}", "'purpose' is not an enum or boolean field"},
-    {"rules.flow_has_data_types.require", "{\"data_types\":[\"many\"]}", "rules.flow_has_data_types.require: 'data_types' is not an enum or boolean field of 'exchanges_data_with' (other fields take [\"present\"] or [\"absent\"])"},
+    {"rules.flow_has_data_types.require", "{\"data_types\":[\"many\"]}", "rules.flow_has_data_types.require: 'data_types' is not an enum or boolean field of 'exchanges_data_with' (other fields take [\"present\"] or [\"absent\"], date fields [\"past\"] or [\"future\"])"},
+    /* a date term names a date field */
+    {"rules.service_system_terminated.relations[1].where", "{\"stage\":[\"past\"]}", "rules.service_system_terminated.relations[1].where.stage: [\"past\"] and [\"future\"] apply to a date field; 'stage' is not one of 'information_system'"},
+    {"rules.service_system_terminated.relations[1].where", "{\"termination_date\":[\"soon\"]}", "'termination_date' is not an enum or boolean field of 'information_system'"},
     {"relations.exchanges_data_with.attributes[0].migrate_from", "\"nothing\"", "relations.exchanges_data_with.data_types: migrate_from: 'nothing' is not a string or text field of the kind"},
     {"relations.exchanges_data_with.attributes[1].migrate_from", "\"data_carried\"", "relations.exchanges_data_with.attributes[1].migrate_from: only a list of refs migrates"},
     {"rules.first_class_placement.kinds", "[\"nope\"]", "rules.first_class_placement.kinds[0]: not a record kind or relation type"},
@@ -1175,7 +1178,8 @@ static void test_real_doc_lists(void **state)
 
 /* A fake count of relations for rules over relations: `n` of each type
  * out of the record, none into it; -1 stands for a store error. */
-static int count_out(void *ctx, const json_t *rec, const struct model_rule_relation *q)
+static int count_out(void *ctx, const json_t *rec, const struct model_rule_relation *q,
+                     int64_t day)
 {
     return q->out ? *(int *)ctx : 0;
 }
@@ -1199,7 +1203,7 @@ static void test_relation_rules(void **state)
     int n = 0;
     const struct model_rule_relation *broken = NULL;
     assert_true(model_rule_applies(r, rec, TODAY));
-    assert_int_equal(model_rule_holds(r, rec, count_out, &n, &broken), 0);
+    assert_int_equal(model_rule_holds(r, rec, TODAY, count_out, &n, &broken), 0);
     assert_ptr_equal(broken, &r->relations[0]);
     json_t *gaps = model_rule_gaps(g_real, rec, true, TODAY, count_out, &n);
     json_t *gap = NULL;
@@ -1220,10 +1224,10 @@ static void test_relation_rules(void **state)
                                 "system_runs_on_infrastructure");
     json_decref(gaps);
     n = 1;
-    assert_int_equal(model_rule_holds(r, rec, count_out, &n, &broken), 1);
+    assert_int_equal(model_rule_holds(r, rec, TODAY, count_out, &n, &broken), 1);
     assert_null(broken);
     n = -1; /* the count failed: neither kept nor broken */
-    assert_int_equal(model_rule_holds(r, rec, count_out, &n, &broken), -1);
+    assert_int_equal(model_rule_holds(r, rec, TODAY, count_out, &n, &broken), -1);
     assert_null(model_rule_gaps(g_real, rec, true, TODAY, count_out, &n));
     /* a system being created is not judged by it */
     json_object_set_new(rec, "stage", json_string("creation"));
@@ -1243,7 +1247,8 @@ static void test_relation_rules(void **state)
 struct fake_links {
     int relation, referenced_by, ref;
 };
-static int count_links(void *ctx, const json_t *rec, const struct model_rule_relation *q)
+static int count_links(void *ctx, const json_t *rec, const struct model_rule_relation *q,
+                       int64_t day)
 {
     const struct fake_links *f = ctx;
     return q->how == REQ_RELATION ? f->relation : q->how == REQ_REFERENCED_BY ? f->referenced_by : f->ref;
@@ -1273,9 +1278,9 @@ static void test_gap_list_rules(void **state)
     assert_int_equal(term->relations[0].min, 0);
     assert_string_equal(term->relations[0].where.terms[0].field, "stage");
     json_t *svc = json_pack("{s:s, s:s}", "id", "s", "kind", "public_service");
-    assert_int_equal(model_rule_holds(term, svc, count_links, &f, &broken), 1);
+    assert_int_equal(model_rule_holds(term, svc, TODAY, count_links, &f, &broken), 1);
     f.relation = 1;
-    assert_int_equal(model_rule_holds(term, svc, count_links, &f, &broken), 0);
+    assert_int_equal(model_rule_holds(term, svc, TODAY, count_links, &f, &broken), 0);
     assert_ptr_equal(broken, &term->relations[0]);
     json_t *gaps = model_rule_gaps(g_real, svc, true, TODAY, count_links, &f);
     bool found = false;
@@ -1298,24 +1303,24 @@ static void test_gap_list_rules(void **state)
     assert_int_equal(cap->any_of[0].how, REQ_REFERENCED_BY);
     json_t *c = json_pack("{s:s, s:s}", "id", "c", "kind", "capability");
     f = (struct fake_links){0, 0, 0};
-    assert_int_equal(model_rule_holds(cap, c, count_links, &f, &broken), 0);
+    assert_int_equal(model_rule_holds(cap, c, TODAY, count_links, &f, &broken), 0);
     assert_ptr_equal(broken, &cap->any_of[0]);
     assert_string_equal(model_rule_fix_field(cap, broken), "parent");
     f.referenced_by = 2;
-    assert_int_equal(model_rule_holds(cap, c, count_links, &f, &broken), 1);
+    assert_int_equal(model_rule_holds(cap, c, TODAY, count_links, &f, &broken), 1);
     f = (struct fake_links){1, 0, 0};
-    assert_int_equal(model_rule_holds(cap, c, count_links, &f, &broken), 1);
+    assert_int_equal(model_rule_holds(cap, c, TODAY, count_links, &f, &broken), 1);
     f = (struct fake_links){-1, 0, 0}; /* a failed count is not a gap */
-    assert_int_equal(model_rule_holds(cap, c, count_links, &f, &broken), -1);
+    assert_int_equal(model_rule_holds(cap, c, TODAY, count_links, &f, &broken), -1);
     json_decref(c);
     /* a process whose owner is not the body whose process it is */
     const struct model_rule *own = rule_named("process_has_owner");
     json_t *p = json_pack("{s:s, s:s, s:s}", "id", "p", "kind", "business_process", "owner", "o");
     f = (struct fake_links){0, 0, 0};
-    assert_int_equal(model_rule_holds(own, p, count_links, &f, &broken), 0);
+    assert_int_equal(model_rule_holds(own, p, TODAY, count_links, &f, &broken), 0);
     assert_string_equal(model_rule_fix_field(own, broken), "owner");
     f.ref = 1;
-    assert_int_equal(model_rule_holds(own, p, count_links, &f, &broken), 1);
+    assert_int_equal(model_rule_holds(own, p, TODAY, count_links, &f, &broken), 1);
     json_decref(p);
     /* attributes without a source, inherited ones too */
     const struct model_rule *src = rule_named("attribute_has_source");
@@ -1323,16 +1328,16 @@ static void test_gap_list_rules(void **state)
     json_t *t = json_pack("{s:s, s:s, s:[{s:s, s:s}]}", "id", "t", "kind", "data_type",
                           "attributes", "name", "ИИН", "source", "obj-1");
     assert_true(model_rule_applies(src, t, TODAY));
-    assert_int_equal(model_rule_holds(src, t, NULL, NULL, &broken), 1);
+    assert_int_equal(model_rule_holds(src, t, TODAY, NULL, NULL, &broken), 1);
     json_object_set_new(t, "inherited",
                         json_pack("{s:[{s:s, s:[{s:s}]}]}", "attributes", "from", "b", "items",
                                   "name", "Фамилия"));
-    assert_int_equal(model_rule_holds(src, t, NULL, NULL, &broken), 0);
+    assert_int_equal(model_rule_holds(src, t, TODAY, NULL, NULL, &broken), 0);
     assert_null(broken);
     assert_string_equal(model_rule_fix_field(src, broken), "attributes");
     json_object_del(t, "inherited");
     json_array_append_new(json_object_get(t, "attributes"), json_pack("{s:s, s:s}", "name", "x", "source", ""));
-    assert_int_equal(model_rule_holds(src, t, NULL, NULL, &broken), 0);
+    assert_int_equal(model_rule_holds(src, t, TODAY, NULL, NULL, &broken), 0);
     json_decref(t);
     /* every rule names its layer, and the served model says it all */
     for (size_t i = 0; i < model_n_rules(g_real); i++)

@@ -256,16 +256,33 @@ static void test_rule_requirement_counts(void **state)
                        "{\"type\":\"automates\",\"source\":\"is-new\",\"target\":\"fn\"}", "r-new"));
     const struct model_rule_relation *term =
         &rule_of(f->model, "service_system_terminated")->relations[0];
+    /* past its stage: the date its industrial operation ends has come */
+    const struct model_rule_relation *past =
+        &rule_of(f->model, "service_system_terminated")->relations[1];
+    int64_t today = registry_today(f->reg);
     json_t *fn = json_pack("{s:s, s:s}", "id", "fn", "owner", "org-1");
-    assert_int_equal(registry_count_rule(f->reg, fn, term), 0);
+    char date[16];
+    assert_int_equal(registry_count_rule(f->reg, fn, past, today), 0);
+    json_t *dated = json_pack("{s:s}", "termination_date", time_format_date(today + 30, date, sizeof date));
+    json_t *done = NULL;
+    assert_int_equal(registry_patch(f->reg, &f->actor, "objects", "is-new", -1, dated, &done, &e), 0);
+    json_decref(done);
+    assert_int_equal(registry_count_rule(f->reg, fn, past, today), 0); /* still ahead */
+    assert_int_equal(registry_count_rule(f->reg, fn, past, today + 30), 1); /* the day it comes */
+    json_object_set_new(dated, "termination_date", json_string(time_format_date(today - 1, date, sizeof date)));
+    assert_int_equal(registry_patch(f->reg, &f->actor, "objects", "is-new", -1, dated, &done, &e), 0);
+    json_decref(done);
+    json_decref(dated);
+    assert_int_equal(registry_count_rule(f->reg, fn, past, today), 1);
+    assert_int_equal(registry_count_rule(f->reg, fn, term, today), 0);
     json_t *patch = json_pack("{s:s}", "stage", "termination"), *out = NULL;
     assert_int_equal(registry_patch(f->reg, &f->actor, "objects", "is-old", -1, patch, &out, &e), 0);
     json_decref(out);
     json_decref(patch);
-    assert_int_equal(registry_count_rule(f->reg, fn, term), 1);
+    assert_int_equal(registry_count_rule(f->reg, fn, term, today), 1);
     /* the other end retired: not counted */
     assert_int_equal(registry_retire(f->reg, &f->actor, "objects", "is-old", -1, &e), 0);
-    assert_int_equal(registry_count_rule(f->reg, fn, term), 0);
+    assert_int_equal(registry_count_rule(f->reg, fn, term, today), 0);
     /* children by parent: only capabilities whose parent it is */
     json_decref(create(f, "capabilities", "{\"kind\":\"capability\",\"name\":{\"ru\":\"A\"}}", "cap-a"));
     json_decref(create(f, "capabilities",
@@ -275,15 +292,15 @@ static void test_rule_requirement_counts(void **state)
     const struct model_rule_relation *children = &rule_of(f->model, "capability_has_content")->any_of[0];
     json_t *a = json_pack("{s:s}", "id", "cap-a"), *b = json_pack("{s:s}", "id", "cap-b");
     json_t *d = json_pack("{s:s}", "id", "dom");
-    assert_int_equal(registry_count_rule(f->reg, a, children), 1);
-    assert_int_equal(registry_count_rule(f->reg, b, children), 0);
+    assert_int_equal(registry_count_rule(f->reg, a, children, today), 1);
+    assert_int_equal(registry_count_rule(f->reg, b, children, today), 0);
     /* the domain is referred to by cap-b too, but not by `parent` */
-    assert_int_equal(registry_count_rule(f->reg, d, children), 0);
+    assert_int_equal(registry_count_rule(f->reg, d, children, today), 0);
     /* the owner a ref names, by its organisation type */
     const struct model_rule_relation *owner = &rule_of(f->model, "process_has_owner")->relations[0];
-    assert_int_equal(registry_count_rule(f->reg, fn, owner), 1);
+    assert_int_equal(registry_count_rule(f->reg, fn, owner, today), 1);
     json_object_set_new(fn, "owner", json_string("org-none"));
-    assert_int_equal(registry_count_rule(f->reg, fn, owner), 0);
+    assert_int_equal(registry_count_rule(f->reg, fn, owner, today), 0);
     json_decref(fn);
     json_decref(a);
     json_decref(b);
@@ -1645,10 +1662,10 @@ static void test_legacy_flows_migrate(void **state)
     assert_int_equal(registry_get_visible(f->reg, &f->actor, NULL, "flow-2", &rec, &e), 0);
     assert_null(json_object_get(rec, "data_types"));
     assert_true(model_rule_applies(rule, rec, INT64_MAX / 2));
-    assert_int_equal(model_rule_holds(rule, rec, NULL, NULL, NULL), 0);
+    assert_int_equal(model_rule_holds(rule, rec, INT64_MAX / 2, NULL, NULL, NULL), 0);
     json_decref(rec);
     assert_int_equal(registry_get_visible(f->reg, &f->actor, NULL, "flow-1", &rec, &e), 0);
-    assert_int_equal(model_rule_holds(rule, rec, NULL, NULL, NULL), 1);
+    assert_int_equal(model_rule_holds(rule, rec, INT64_MAX / 2, NULL, NULL, NULL), 1);
     json_decref(rec);
     /* run again: nothing more changes */
     assert_int_equal(registry_migrate_fields(f->reg, &e), 0);
