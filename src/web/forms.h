@@ -12,4 +12,11 @@ const char *forms_value_text(struct page *pg, const struct model_field *f, const
  * saved, submitted, verified, returned) for the partial "notice". */
 void forms_notice(struct page *pg);
 
+/* The records ref field f may point to (of its kinds, that the visitor
+ * may read, searched by q when given: at most `limit`), as options {value,
+ * label, selected}; the current values (cur: an id, an array of ids, or
+ * NULL) are selected and kept, first, when the search does not meet them. */
+json_t *forms_ref_options(struct page *pg, const struct model_field *f, const json_t *cur,
+                          const char *q, int limit);
+
 #endif

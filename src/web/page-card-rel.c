@@ -7,6 +7,7 @@
  * removal confirmed on a second step (?remove=<relation id>). The writes
  * go through the registry, whose rights checks are the API's. */
 #include "web/card.h"
+#include "web/forms.h"
 
 #include "account/account.h"
 #include "auth/authz.h"
@@ -19,6 +20,7 @@
 #include <string.h>
 
 #define CANDIDATES_SHOWN 10
+#define REFS_SHOWN 30 /* choices of a list of references (found by its own search) */
 #define ANOTHER_ORG "\x01another organisation" /* an organisation not the visitor's */
 
 /* A value of the POSTed form, else of the query string; "" when absent. */
@@ -180,18 +182,54 @@ static json_t *candidates(struct page *pg, const struct rel_choice *c, const cha
     return out;
 }
 
+/* Is f a list of references (e.g. the data types a flow carries)? */
+static bool refs_field(const struct model_field *f)
+{
+    return f->type == FT_LIST && f->item && f->item->type == FT_REF;
+}
+
 /* Is f one of the relation's attributes the form fills (the ends are not,
- * nor computed fields, lists, references or groups)? */
+ * nor computed fields, references, groups or lists other than of
+ * references)? */
 static bool attribute_field(const struct model_field *f)
 {
     if (f->readonly || strcmp(f->name, "source") == 0 || strcmp(f->name, "target") == 0)
         return false;
-    return f->type != FT_LIST && f->type != FT_REF && f->type != FT_OBJECT;
+    return refs_field(f) || (f->type != FT_LIST && f->type != FT_REF && f->type != FT_OBJECT);
 }
 
 static const char *attr_name(struct page *pg, const struct model_field *f)
 {
     return arena_printf(pg->req->arena, "attr.%s", f->name);
+}
+
+/* Every value the POSTed form gives `name` (a list of references' boxes
+ * ticked), as a new array. */
+static json_t *form_values(const struct page *pg, const char *name)
+{
+    json_t *out = json_array();
+    for (size_t i = 0; i < pg->n_form; i++)
+        if (strcmp(pg->form[i].key, name) == 0 && *pg->form[i].value)
+            json_array_append_new(out, json_string(pg->form[i].value));
+    return out;
+}
+
+/* The search boxes of the chosen type's lists of references, for the
+ * find form: {name, input_id, label, value}. */
+static json_t *refs_searches(struct page *pg, const struct model_kind *rk)
+{
+    json_t *out = json_array();
+    for (size_t i = 0; i < rk->n_fields; i++) {
+        const struct model_field *f = &rk->fields[i];
+        if (!attribute_field(f) || !refs_field(f))
+            continue;
+        const char *name = arena_printf(pg->req->arena, "%s._q", attr_name(pg, f));
+        json_array_append_new(
+            out, json_pack("{s:s, s:s, s:s, s:s}", "name", name, "input_id",
+                           arena_printf(pg->req->arena, "rel-attr-%s-q", f->name), "label",
+                           web_label(pg->lang, f->label), "value", input(pg, name)));
+    }
+    return out;
 }
 
 /* The inputs of rk's attributes, refilled from the form. */
@@ -209,7 +247,14 @@ static json_t *attribute_inputs(struct page *pg, const struct model_kind *rk)
                       web_label(pg->lang, f->label), "value", value, "required", f->required);
         if (f->help.kk)
             json_object_set_new(o, "help", json_string(web_label(pg->lang, f->help)));
-        if ((f->type == FT_ENUM && f->enumeration) || f->type == FT_BOOL) {
+        if (refs_field(f)) {
+            /* boxes to tick: those its search finds, the ticked ones kept */
+            json_t *ticked = form_values(pg, attr_name(pg, f));
+            const char *q = input(pg, arena_printf(pg->req->arena, "%s._q", attr_name(pg, f)));
+            json_object_set_new(o, "options", forms_ref_options(pg, f->item, ticked, q, REFS_SHOWN));
+            json_object_set_new(o, "is_refs", json_true());
+            json_decref(ticked);
+        } else if ((f->type == FT_ENUM && f->enumeration) || f->type == FT_BOOL) {
             json_t *opts = json_array();
             for (size_t j = 0; f->type == FT_ENUM && j < f->enumeration->n_values; j++) {
                 const char *v = f->enumeration->values[j].id;
@@ -298,6 +343,7 @@ json_t *card_relation_form(struct page *pg, const struct model_kind *k, const ch
             f, "chosen_label",
             json_string(web_label(pg->lang, c.out ? c.rk->label : c.rk->inverse_label)));
         json_object_set_new(f, "attributes", attribute_inputs(pg, c.rk));
+        json_object_set_new(f, "ref_searches", refs_searches(pg, c.rk));
         const char *words = input(pg, "rel_q");
         if (*words) {
             json_t *found = candidates(pg, &c, id, words, input(pg, "other"));
@@ -338,6 +384,14 @@ static json_t *form_target(struct page *pg, const char *coll, const char **id,
 /* Sets member f->name of body from the form's text (nothing when empty). */
 static void attribute_value(struct page *pg, const struct model_field *f, json_t *body)
 {
+    if (refs_field(f)) {
+        json_t *ids = form_values(pg, attr_name(pg, f));
+        if (json_array_size(ids))
+            json_object_set_new(body, f->name, ids);
+        else
+            json_decref(ids);
+        return;
+    }
     const char *text = form_value(pg, attr_name(pg, f));
     if (!*text)
         return;

@@ -372,26 +372,35 @@ static const char *collection_of(const struct model *m, const char *kind)
     return NULL;
 }
 
-/* The records a ref field may point to (searched by q), as options, with
- * the current value kept even when it is not among them. */
-static json_t *ref_options(struct page *pg, const struct model_field *f, const json_t *cur,
-                           const char *q)
+/* Is id one of cur's ids (cur: an id or an array of ids)? */
+static bool among(const json_t *cur, const char *id)
+{
+    if (json_is_string(cur))
+        return strcmp(json_string_value(cur), id) == 0;
+    size_t i;
+    const json_t *x;
+    json_array_foreach (cur, i, x)
+        if (json_is_string(x) && strcmp(json_string_value(x), id) == 0)
+            return true;
+    return false;
+}
+
+json_t *forms_ref_options(struct page *pg, const struct model_field *f, const json_t *cur,
+                          const char *q, int limit)
 {
     const struct model *m = pg->w->api->model;
     json_t *opts = json_array();
-    const char *cur_id = json_string_value(cur);
-    bool cur_seen = false;
     const char *coll_id = f->n_ref_kinds ? collection_of(m, f->ref_kinds[0]) : NULL;
     const struct model_collection *coll = coll_id ? model_collection(m, coll_id) : NULL;
     struct listq_param params[16];
     size_t n = 0;
     for (size_t i = 0; i < f->n_ref_kinds && n < 12; i++)
         params[n++] = (struct listq_param){"kind", f->ref_kinds[i]};
-    params[n++] = (struct listq_param){"limit", "100"};
+    params[n++] = (struct listq_param){"limit", arena_printf(pg->req->arena, "%d", limit)};
     if (q && *q)
         params[n++] = (struct listq_param){"q", q};
     struct list_query lq;
-    json_t *list = NULL;
+    json_t *list = NULL, *seen = json_object();
     struct err e = ERR_INIT;
     if (coll &&
         listq_parse_lang(pg->req->arena, m, coll, params, n, NULL, i18n_code(pg->lang), &lq, &e) ==
@@ -404,15 +413,25 @@ static json_t *ref_options(struct page *pg, const struct model_field *f, const j
             const char *id = json_string_value(json_object_get(rec, "id"));
             if (!id)
                 continue;
-            bool on = cur_id && strcmp(cur_id, id) == 0;
-            cur_seen |= on;
+            bool on = among(cur, id);
+            if (on)
+                json_object_set_new(seen, id, json_true());
             const char *name = web_name(pg->lang, json_object_get(rec, "name"));
             json_array_append_new(opts, json_pack("{s:s, s:s, s:b}", "value", id, "label",
                                                   *name ? name : id, "selected", on));
         }
     }
     json_decref(list);
-    if (cur_id && *cur_id && !cur_seen) {
+    /* the current values the list did not meet come first, named when the
+     * visitor may read them */
+    json_t *ids = json_is_string(cur) ? json_pack("[O]", cur) : json_incref((json_t *)cur);
+    size_t i, at = 0;
+    json_t *x;
+    json_array_foreach (ids, i, x) {
+        const char *cur_id = json_string_value(x);
+        if (!cur_id || !*cur_id || json_object_get(seen, cur_id))
+            continue;
+        json_object_set_new(seen, cur_id, json_true());
         json_t *rec = NULL;
         struct err e2 = ERR_INIT;
         const char *label = cur_id;
@@ -423,9 +442,11 @@ static json_t *ref_options(struct page *pg, const struct model_field *f, const j
         }
         json_decref(rec);
         json_array_insert_new(
-            opts, 0,
+            opts, at++,
             json_pack("{s:s, s:s, s:b}", "value", cur_id, "label", label, "selected", true));
     }
+    json_decref(ids);
+    json_decref(seen);
     return opts;
 }
 
@@ -598,7 +619,7 @@ static json_t *control(struct page *pg, const struct form_state *st, const char 
         json_object_set_new(c, "q_name", json_string(qname));
         json_object_set_new(c, "q_id", json_string(arena_printf(pg->req->arena, "%s-q", id)));
         json_object_set_new(c, "q", json_string(q));
-        json_object_set_new(c, "options", ref_options(pg, f, cur, q));
+        json_object_set_new(c, "options", forms_ref_options(pg, f, cur, q, 100));
         break;
     }
     case FT_OBJECT:

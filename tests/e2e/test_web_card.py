@@ -11,6 +11,7 @@ import re
 import tempfile
 import time
 import uuid
+import urllib.parse
 
 from harness import COMPLETE, Server, multipart, place_documents, run, valid_bin
 
@@ -439,6 +440,38 @@ def test_relation_added_and_removed_without_javascript():
     assert r.status == 303, r
     ex = [x for x in relations_api(rec['id']) if x['type'] == 'exchanges_data_with']
     assert ex and ex[0]['data_carried'] == 'ИИН' and ex[0]['protocol'] == 'SOAP', ex
+    # REQ: ARC-17
+    # the data types a flow carries: its own search box, then boxes to tick
+    md = {}
+    for n in ('Физическое лицо', 'Юридическое лицо', 'Адрес'):
+        r = SRV.request('POST', '/api/v1/master_data', {'kind': 'data_subject', 'name': {'ru': n, 'en': n}},
+                        token=ADMIN)
+        assert r.status == 201, r
+        md[n] = r.json()['id']
+    peer2 = make_object('Второй партнёр', register=False)
+    q = urllib.parse.urlencode({'rel': 'exchanges_data_with:out', 'rel_q': 'партнёр',
+                                'attr.data_types._q': 'лицо'})
+    found = text(page(f'/en/objects/{rec["id"]}?{q}', SESSION))
+    assert 'name="attr.data_types._q"' in found and 'Find among: Data types' in found
+    form = found[found.index('portal-rel-create'):]
+    form = form[:form.index('</form>')]
+    boxes = re.findall(r'type="checkbox" name="attr\.data_types" value="([^"]+)"', form)
+    assert sorted(boxes) == sorted([md['Физическое лицо'], md['Юридическое лицо']]), form
+    r = post_form(f'/en/objects/{rec["id"]}/relations',
+                  [('_csrf', SESSION[1]), ('rel', 'exchanges_data_with:out'), ('other', peer2['id']),
+                   ('attr.data_types', md['Физическое лицо']), ('attr.data_types', md['Адрес']),
+                   ('attr.channel', 'egov_gateway')], SESSION)
+    assert r.status == 303, (r, re.findall(r"usa-alert__text\">([^<]*)", text(r)))
+    ex = [x for x in relations_api(rec['id']) if x['type'] == 'exchanges_data_with' and x.get('data_types')]
+    assert len(ex) == 1 and sorted(ex[0]['data_types']) == sorted([md['Физическое лицо'], md['Адрес']]), ex
+    # a box for something that is not master data: refused, the ticked boxes kept
+    r = post_form(f'/en/objects/{rec["id"]}/relations',
+                  [('_csrf', SESSION[1]), ('rel', 'exchanges_data_with:in'), ('other', peer2['id']), ('rel_q', 'партнёр'),
+                   ('attr.data_types', md['Адрес']), ('attr.data_types', dc['id'])], SESSION)
+    assert r.status == 422 and 'data_types' in text(r), r
+    kept = text(r)
+    assert re.search(r'name="attr\.data_types" value="%s" checked' % md['Адрес'], kept), kept[kept.index('portal-rel-create'):][:3000]
+    assert len(relations_api(rec['id'])) == 3
     # removal: a confirmation, then the POST
     conf = text(page(f'/en/objects/{rec["id"]}?remove={rels[0]["id"]}', SESSION))
     box = conf[conf.index('id="relation-remove"'):]
@@ -446,10 +479,10 @@ def test_relation_added_and_removed_without_javascript():
     action = f'/en/objects/{rec["id"]}/relations/{rels[0]["id"]}/remove'
     assert 'Runs on: Связной ЦОД' in box and f'action="{action}"' in box, box
     r = post_form(action, {}, SESSION)
-    assert r.status == 403 and len(relations_api(rec['id'])) == 2, r
+    assert r.status == 403 and len(relations_api(rec['id'])) == 3, r
     r = post_form(action, {'_csrf': SESSION[1]}, SESSION)
     assert r.status == 303 and r.header('Location').endswith('?done=unrelated#relations'), r
-    assert [x['type'] for x in relations_api(rec['id'])] == ['exchanges_data_with']
+    assert [x['type'] for x in relations_api(rec['id'])] == ['exchanges_data_with'] * 2
     # the public sees no forms
     pub = text(page(f'/en/objects/{make_object("Публичная система")["id"]}'))
     assert 'relation-add' not in pub and '?remove=' not in pub
