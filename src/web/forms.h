@@ -12,6 +12,8 @@ const char *forms_value_text(struct page *pg, const struct model_field *f, const
  * saved, submitted, verified, returned) for the partial "notice". */
 void forms_notice(struct page *pg);
 
+/* A refused write's problem e (its type) said in the page's language. */
+const char *forms_error_text(struct page *pg, const struct err *e);
 /* The records ref field f may point to (of its kinds, that the visitor
  * may read, searched by q when given: at most `limit`), as options {value,
  * label, selected}; the current values (cur: an id, an array of ids, or

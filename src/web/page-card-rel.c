@@ -410,6 +410,19 @@ static void attribute_value(struct page *pg, const struct model_field *f, json_t
     json_object_set_new(body, f->name, v);
 }
 
+/* Why the registry refused the relation, in the page's language: the
+ * attribute at fault and its problem, or that it exists already. */
+static const char *refusal_text(struct page *pg, const struct model_kind *rk, const struct err *e)
+{
+    if (strcmp(e->type, "conflict") == 0)
+        return page_tr(pg, TR("This relation exists already."));
+    size_t n = strcspn(e->field, "[.");
+    const struct model_field *f =
+        n ? model_field(rk, arena_strndup(pg->req->arena, e->field, n)) : NULL;
+    const char *text = forms_error_text(pg, e);
+    return f ? arena_printf(pg->req->arena, "%s: %s", web_label(pg->lang, f->label), text) : text;
+}
+
 /* Shows the card again with the relation form's error. */
 static void refuse(struct page *pg, const char *coll, const char *id, int status, const char *msg)
 {
@@ -460,7 +473,8 @@ static void h_add(struct http_req *req, struct http_resp *resp, void *ctx)
         else
             refuse(&pg, coll, id, e.status >= 400 && e.status < 500 ? 422 : e.status,
                    arena_printf(req->arena, "%s %s",
-                                page_tr(&pg, TR("The relation was not added:")), e.detail));
+                                page_tr(&pg, TR("The relation was not added:")),
+                                refusal_text(&pg, c.rk, &e)));
     }
     json_decref(rec);
 }

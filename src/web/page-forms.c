@@ -261,7 +261,7 @@ struct form_state {
     const char *find;      /* the ref field whose candidates are searched */
 };
 
-static const char *error_text(struct page *pg, const struct err *e)
+const char *forms_error_text(struct page *pg, const struct err *e)
 {
     if (strcmp(e->type, "required") == 0)
         return page_tr(pg, TR("Fill in this field."));
@@ -271,7 +271,8 @@ static const char *error_text(struct page *pg, const struct err *e)
         return page_tr(pg, TR("Choose one of the offered values."));
     if (strcmp(e->type, "bad-format") == 0)
         return page_tr(pg, TR("The value is not in the right format."));
-    if (strcmp(e->type, "dangling-reference") == 0 || strcmp(e->type, "wrong-reference") == 0)
+    if (strcmp(e->type, "dangling-reference") == 0 || strcmp(e->type, "wrong-reference") == 0 ||
+        strcmp(e->type, "bad-reference") == 0)
         return page_tr(pg, TR("Choose an existing record of the right kind."));
     return page_tr(pg, TR("This value is not accepted."));
 }
@@ -280,7 +281,7 @@ static const char *error_text(struct page *pg, const struct err *e)
  * "Row 2, Year"), before the message; the message alone otherwise. */
 static const char *error_text_at(struct page *pg, const struct model_kind *k, const struct err *e)
 {
-    const char *text = error_text(pg, e), *path = e->field;
+    const char *text = forms_error_text(pg, e), *path = e->field;
     size_t n = strcspn(path, "[.");
     const struct model_field *f =
         n && path[n] ? model_field(k, arena_strndup(pg->req->arena, path, n)) : NULL;
