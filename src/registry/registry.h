@@ -272,10 +272,15 @@ struct registry_trace_query {
     bool out, in;
     int depth;
     const char *const *types;
+    /* per type listed, the ways it is followed (REGISTRY_TRACE_OUT | _IN),
+     * within out/in: e.g. down a chain, groups out and automates in; NULL:
+     * every type both ways */
+    const unsigned char *type_ways;
     size_t max_nodes;
     bool at_set;
     int64_t at_ms;
 };
+enum { REGISTRY_TRACE_OUT = 1, REGISTRY_TRACE_IN = 2 };
 int registry_trace(struct registry *r, const struct actor *a, const char *collection,
                    const char *id, const struct registry_trace_query *q, json_t **out,
                    struct err *e);

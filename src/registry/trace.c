@@ -70,6 +70,8 @@ struct walk {
     bool shared;              /* graph is the filter index's: read it under its lock */
     const char *at;           /* NULL: now */
     const char *const *types; /* NULL-terminated, or NULL: every type */
+    const unsigned char *ways; /* per type: REGISTRY_TRACE_OUT | _IN; NULL: both */
+    bool going_out;            /* the way of the level's half being walked */
     size_t max_nodes;
     struct wnode *nodes;
     size_t n_nodes, cap_nodes;
@@ -180,8 +182,9 @@ static size_t ridset_get(const struct ridset *s, uint32_t rid)
 
 static bool wanted_type(const struct walk *w, const char *type)
 {
+    unsigned way = w->going_out ? REGISTRY_TRACE_OUT : REGISTRY_TRACE_IN;
     for (size_t i = 0; w->types && w->types[i]; i++)
-        if (strcmp(w->types[i], type) == 0)
+        if (strcmp(w->types[i], type) == 0 && (!w->ways || (w->ways[i] & way)))
             return true;
     return !w->types;
 }
@@ -324,6 +327,7 @@ static bool wanted(void *ctx, uint32_t rid, const char *type)
 static size_t level_hits(struct walk *w, const struct ids *frontier, bool out,
                          struct relidx_hit **hits)
 {
+    w->going_out = out;
     if (w->shared)
         fidx_read_lock(w->r->fidx);
     size_t n = relidx_hits(w->graph, w->ar, frontier->v, frontier->n, out, wanted, w, hits);
@@ -503,6 +507,7 @@ int registry_trace_text(struct registry *r, const struct actor *a, const char *c
                      .ar = arena_new(),
                      .at = q->at_set ? time_format_rfc3339(q->at_ms, at, sizeof at) : NULL,
                      .types = q->types,
+                     .ways = q->type_ways,
                      .max_nodes = q->max_nodes ? q->max_nodes : REGISTRY_TRACE_MAX_NODES,
                      .orgs = json_object()};
     reg_asof_init(&w.ends, r, a, w.at);

@@ -113,6 +113,23 @@ def test_cycles_end_and_types_filter():
     assert depths(both) == depths(out)
 
 
+def test_each_type_its_way():
+    # down a chain: exchanges followed only out of what is met, runs_on only into it
+    a, b, c, dc = G['a'], G['b'], G['c'], G['dc']
+    down = trace(a, '?types=exchanges_data_with:out,runs_on:out')
+    assert depths(down) == {a: 0, b: 1, dc: 1, c: 2}, down
+    # exchanges only inward: c sends to a, b to c; the data centre is not reached
+    up = trace(a, '?types=exchanges_data_with:in,runs_on:in')
+    assert depths(up) == {a: 0, c: 1, b: 2}, up
+    # from the data centre: into it along runs_on, then out of a along exchanges
+    mixed = trace(dc, '?types=runs_on:in,exchanges_data_with:out&depth=2')
+    assert depths(mixed) == {dc: 0, a: 1, b: 2}, mixed
+    # a way within the walk's direction: in-only types under direction=out lead nowhere
+    assert depths(trace(a, '?direction=out&types=exchanges_data_with:in')) == {a: 0}
+    # a type without a way: both, as before
+    assert depths(trace(a, '?types=exchanges_data_with,runs_on:out')) == depths(trace(a))
+
+
 def test_visibility():
     # REQ: ROL-05
     # a published system of ORG -> a draft of OTHER -> a published system of OTHER
@@ -298,6 +315,7 @@ def test_bad_parameters():
     for query, field in (('?depth=0', 'depth'), ('?depth=11', 'depth'), ('?depth=two', 'depth'),
                          ('?depth=', 'depth'), ('?direction=up', 'direction'),
                          ('?types=nosuch', 'types'), ('?types=runs_on,', 'types'),
+                         ('?types=runs_on:up', 'types'), ('?types=nosuch:out', 'types'),
                          ('?types=information_system', 'types'), ('?type=runs_on', None),
                          ('?limit=5', None)):
         assert_problem(SRV.get(f'/api/v1/objects/{a}/trace{query}', token=ADMIN), 400, field)
@@ -319,7 +337,8 @@ def main():
         STRANGER = srv.token('owner-editor', OTHER)
         VERIFIER = srv.token('integrator-verifier', make_org(3))
         setup()
-        run([test_depth_and_direction, test_cycles_end_and_types_filter, test_visibility,
+        run([test_depth_and_direction, test_cycles_end_and_types_filter, test_each_type_its_way,
+             test_visibility,
              test_relation_rules_in_gaps_and_report, test_trace_page, test_walk_as_of,
              test_bad_parameters])
     os.unlink(path)
