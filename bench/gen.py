@@ -218,6 +218,12 @@ def architecture(w, rng, a, kinds_of):
                 rel('automates', s, act, {'automation_level': rng.choice(['full', 'partial'])})
         for p in procs_of[d]:
             rel('supports', rng.choice(sys_d), p)
+        # the data the domain's systems keep or read: data types dealt to the
+        # domain (the walk's data layer), one or two a system
+        types_d = [f'dt-{t}' for t in spread(a.types, nd, d)] or ['md-0']
+        for s in sys_d:
+            for t in rng.sample(types_d, min(len(types_d), 1 + rng.randrange(2))):
+                rel('accesses', s, t, {'access': rng.choice(['read', 'write', 'read_write'])})
 
 
 def main():

@@ -45,7 +45,11 @@ sys.dont_write_bytecode = True
 
 CAPMAP_PATH = '/ru/capabilities/map'  # the whole capability map page, default measure
 CAPMAP_DOMAIN_PATH = '/ru/capabilities/map?domain=dom-1'  # one domain's map
-DOMAIN_TYPES = 'groups,automates,supports'
+# a domain's full traceability: its capabilities, functions, services,
+# processes and systems (both ways: the relations stay in the domain), and
+# out of its systems to the data they access and the infrastructure they run
+# on (only out: a data type or a data centre is shared by several domains)
+DOMAIN_TYPES = 'groups,automates,supports,accesses:out,runs_on:out'
 
 
 def pct(xs, p):
