@@ -9,6 +9,9 @@
  * once a walk. */
 #include "internal.h"
 
+#include "util/timeutil.h"
+
+#include <stdlib.h>
 #include <string.h>
 
 void reg_asof_init(struct reg_asof *s, struct registry *r, const struct actor *a, const char *at)
@@ -118,4 +121,151 @@ json_t *reg_first_column(struct store_stmt *q, struct err *e)
         return NULL;
     }
     return out;
+}
+
+/* ---- a reader's view of an instant, for the maps drawn as of a date ---------------- */
+
+struct registry_at {
+    struct reg_asof s;
+    char at[32];
+};
+
+struct registry_at *registry_at_open(struct registry *r, const struct actor *a, int64_t at_ms)
+{
+    struct registry_at *v = calloc(1, sizeof *v);
+    if (!v)
+        fatal("out of memory");
+    time_format_rfc3339(at_ms, v->at, sizeof v->at);
+    reg_asof_init(&v->s, r, a, v->at);
+    return v;
+}
+
+void registry_at_close(struct registry_at *v)
+{
+    if (!v)
+        return;
+    reg_asof_free(&v->s);
+    free(v);
+}
+
+const char *registry_at_instant(const struct registry_at *v)
+{
+    return v->at;
+}
+
+const json_t *registry_at_record(struct registry_at *v, const char *id, struct err *e)
+{
+    json_t *then = NULL;
+    return reg_asof_record(&v->s, id, &then, NULL, e) == 0 ? then : NULL;
+}
+
+struct named_at {
+    char *key;
+    const char *id;
+    int64_t rid;
+};
+
+static int cmp_named_at(const void *a, const void *b)
+{
+    const struct named_at *x = a, *y = b;
+    int c = strcmp(x->key, y->key);
+    return c ? c : (x->rid > y->rid) - (x->rid < y->rid);
+}
+
+int registry_at_collection(struct registry_at *v, const char *collection, json_t *into,
+                           json_t *order, struct err *e)
+{
+    /* every record the collection ever held; each judged on its state then */
+    struct store_stmt *q = store_prepare(
+        v->s.c, "SELECT id FROM records WHERE collection = $1 ORDER BY rid", true, e);
+    if (!q)
+        return -1;
+    store_bind_text(q, 1, collection);
+    json_t *ids = reg_first_column(q, e);
+    if (!ids)
+        return -1;
+    size_t n = json_array_size(ids), k = 0;
+    struct named_at *names = calloc(n + 1, sizeof *names);
+    if (!names)
+        fatal("out of memory");
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        const char *id = json_string_value(json_array_get(ids, i));
+        json_t *then = NULL;
+        int64_t rid = 0;
+        rc = reg_asof_record(&v->s, id, &then, &rid, e);
+        if (rc == 0 && then) {
+            json_object_set(into, id, then);
+            names[k++] = (struct named_at){reg_sort_name(then), id, rid};
+        }
+    }
+    qsort(names, k, sizeof *names, cmp_named_at);
+    for (size_t i = 0; i < k; i++) {
+        if (order && rc == 0)
+            json_array_append_new(order, json_string(names[i].id));
+        free(names[i].key);
+    }
+    free(names);
+    json_decref(ids);
+    return rc;
+}
+
+/* The relations of type $2 (in collection $3) whose near end ($1) is one
+ * of $4 (a JSON array) and unchanged since $5, and every one of the type
+ * changed since (judged on its state then). */
+static const char LINKS_AT_SQL[] =
+    "SELECT r.id FROM attrs a JOIN records r ON r.rid = a.rid AND r.retired = 0 "
+    "AND r.kind = $2 AND r.updated_at <= $5 "
+    "WHERE a.field = $1 AND a.value IN (SELECT value FROM json_each($4)) "
+    "UNION SELECT r.id FROM records r WHERE r.collection = $3 AND r.retired IN (0, 1) "
+    "AND r.updated_at > $5 AND r.kind = $2";
+
+long registry_at_links(struct registry_at *v, struct arena *ar, const char *type, bool out,
+                       const char *const *ids, size_t n, struct registry_link **links,
+                       struct err *e)
+{
+    const struct model_kind *rk = model_kind(v->s.r->model, type);
+    *links = arena_calloc(ar, 1, sizeof **links);
+    if (!rk || !rk->is_relation || n == 0)
+        return 0;
+    struct store_stmt *q = store_prepare(v->s.c, LINKS_AT_SQL, true, e);
+    if (!q)
+        return -1;
+    json_t *near = json_object();
+    for (size_t i = 0; i < n; i++)
+        json_object_set_new(near, ids[i], json_true());
+    char *list = reg_strings_json(ids, n);
+    store_bind_text(q, 1, out ? "source" : "target");
+    store_bind_text(q, 2, type);
+    store_bind_text(q, 3, rk->collection ? rk->collection : "");
+    store_bind_text(q, 4, list);
+    store_bind_text(q, 5, v->at);
+    json_t *cands = reg_first_column(q, e);
+    free(list);
+    size_t m = json_array_size(cands), k = 0;
+    struct registry_link *vec = arena_calloc(ar, m + 1, sizeof *vec);
+    int rc = cands ? 0 : -1;
+    for (size_t i = 0; rc == 0 && i < m; i++) {
+        json_t *rel = NULL, *far = NULL;
+        int64_t far_rid = 0;
+        rc = reg_asof_record(&v->s, json_string_value(json_array_get(cands, i)), &rel, NULL, e);
+        if (rc < 0 || !rel)
+            continue;
+        const char *t = json_string_value(json_object_get(rel, "type"));
+        const char *from = json_string_value(json_object_get(rel, out ? "source" : "target"));
+        const char *other = json_string_value(json_object_get(rel, out ? "target" : "source"));
+        if (!t || strcmp(t, type) != 0 || !from || !json_object_get(near, from) || !other)
+            continue;
+        rc = reg_asof_record(&v->s, other, &far, &far_rid, e);
+        if (rc < 0 || !far)
+            continue;
+        const char *kind = json_string_value(json_object_get(far, "kind"));
+        vec[k++] = (struct registry_link){arena_strdup(ar, from), arena_strdup(ar, other),
+                                          kind ? arena_strdup(ar, kind) : NULL,
+                                          (uint32_t)far_rid};
+    }
+    json_decref(cands);
+    json_decref(near);
+    *links = vec;
+    return rc < 0 ? -1 : (long)k;
 }

@@ -306,6 +306,29 @@ struct registry_link {
  * is not built (the caller asks the store instead). */
 long registry_links(struct registry *r, const struct actor *a, struct arena *ar, const char *type,
                     bool out, const char *const *ids, size_t n, struct registry_link **links);
+/* A reader's view of an instant (REQ ARC-12), for what is drawn as of a
+ * date over many records (the capability map): records as they were then
+ * (their last revision at or before it, not retired then, readable by a
+ * then and now, as a GET ?at= decides), each read once per view. */
+struct registry_at;
+struct registry_at *registry_at_open(struct registry *r, const struct actor *a, int64_t at_ms);
+void registry_at_close(struct registry_at *v);
+/* The instant as stored (RFC 3339, UTC). */
+const char *registry_at_instant(const struct registry_at *v);
+/* Record id as it was then (borrowed until registry_at_close), or NULL
+ * when it was not there then or may not be read. */
+const json_t *registry_at_record(struct registry_at *v, const char *id, struct err *e);
+/* The records of a collection there then: into gets id → the record then
+ * (new references), order (may be NULL) their ids by name then. -1 on a
+ * store error. */
+int registry_at_collection(struct registry_at *v, const char *collection, json_t *into,
+                           json_t *order, struct err *e);
+/* registry_links as of then: the relations of `type` out of (out) or into
+ * the n records listed that were live then, whose other end was there then
+ * (as registry_at_record sees it), in the arena; their count or -1. */
+long registry_at_links(struct registry_at *v, struct arena *ar, const char *type, bool out,
+                       const char *const *ids, size_t n, struct registry_link **links,
+                       struct err *e);
 /* Sets each record's "name" in recs (id → {…, rid}: row ids as
  * registry_links gives them) from its stored record, read without parsing
  * it (a record without a name gets none). -1 on a store error. */

@@ -411,6 +411,66 @@ static const char *walk_edges(json_t *walk)
     return out;
 }
 
+/* A reader's view of an instant (registry_at_*: what the capability map
+ * as of a date reads): the records a collection held then, by their names
+ * then, and the relations live then whose far end was there then. REQ:
+ * ARC-12 */
+static void test_view_of_an_instant(void **state)
+{
+    struct fx *f = *state;
+    struct err e = ERR_INIT;
+    json_decref(make_org(f, "org-1"));
+    json_decref(create(f, "domains", "{\"kind\":\"domain\",\"name\":{\"ru\":\"Домен\"}}", "dom"));
+    json_decref(create(f, "capabilities", "{\"kind\":\"capability\",\"name\":{\"ru\":\"Бета\"}}", "cap-a"));
+    json_decref(create(f, "capabilities", "{\"kind\":\"capability\",\"name\":{\"ru\":\"Альфа\"}}", "cap-b"));
+    json_decref(create(f, "functions",
+                       "{\"kind\":\"state_function\",\"owner\":\"org-1\",\"domain\":\"dom\","
+                       "\"name\":{\"ru\":\"Функция\"}}",
+                       "fn"));
+    json_decref(create(f, "relations", "{\"type\":\"groups\",\"source\":\"cap-a\",\"target\":\"fn\"}",
+                       "g-a"));
+    int64_t then = instant();
+    /* since: the first grouping ends, another begins, cap-a renamed, cap-c new */
+    assert_int_equal(registry_retire(f->reg, &f->actor, "relations", "g-a", -1, &e), 0);
+    json_decref(create(f, "relations", "{\"type\":\"groups\",\"source\":\"cap-b\",\"target\":\"fn\"}",
+                       "g-b"));
+    json_t *patch = json_pack("{s:{s:s}}", "name", "ru", "Гамма"), *out = NULL;
+    assert_int_equal(registry_patch(f->reg, &f->actor, "capabilities", "cap-a", -1, patch, &out, &e), 0);
+    json_decref(out);
+    json_decref(patch);
+    json_decref(create(f, "capabilities", "{\"kind\":\"capability\",\"name\":{\"ru\":\"Дельта\"}}", "cap-c"));
+    const char *caps[] = {"cap-a", "cap-b", "cap-c"};
+    for (int now = 0; now < 2; now++) {
+        struct registry_at *v = registry_at_open(f->reg, &f->actor, now ? time_now_ms() + 1000 : then);
+        json_t *recs = json_object(), *order = json_array();
+        assert_int_equal(registry_at_collection(v, "capabilities", recs, order, &e), 0);
+        char *o = json_dumps(order, JSON_COMPACT);
+        /* then: Альфа, Бета (cap-c not yet); now: Альфа, Гамма, Дельта */
+        assert_string_equal(o, now ? "[\"cap-b\",\"cap-a\",\"cap-c\"]" : "[\"cap-b\",\"cap-a\"]");
+        free(o);
+        assert_string_equal(json_string_value(json_object_get(
+                                json_object_get(json_object_get(recs, "cap-a"), "name"), "ru")),
+                            now ? "Гамма" : "Бета");
+        struct arena *ar = arena_new();
+        struct registry_link *links;
+        long n = registry_at_links(v, ar, "groups", true, caps, 3, &links, &e);
+        assert_int_equal(n, 1);
+        assert_string_equal(links[0].from, now ? "cap-b" : "cap-a");
+        assert_string_equal(links[0].other, "fn");
+        assert_string_equal(links[0].other_kind, "state_function");
+        /* into the function: the same relation seen from its other end */
+        const char *fn[] = {"fn"};
+        n = registry_at_links(v, ar, "groups", false, fn, 1, &links, &e);
+        assert_int_equal(n, 1);
+        assert_string_equal(links[0].other, now ? "cap-b" : "cap-a");
+        assert_null(registry_at_record(v, now ? "g-a" : "g-b", &e));
+        arena_free(ar);
+        json_decref(recs);
+        json_decref(order);
+        registry_at_close(v);
+    }
+}
+
 static void relate(struct fx *f, struct registry *r, const char *id, const char *src,
                    const char *dst)
 {
@@ -1851,6 +1911,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_relations_visible_as_their_ends, setup, teardown),
         cmocka_unit_test_setup_teardown(test_trace_cap_and_relation_counts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rule_requirement_counts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_view_of_an_instant, setup, teardown),
         cmocka_unit_test_setup_teardown(test_view_cap, setup, teardown),
         cmocka_unit_test_setup_teardown(test_relation_graph_follows_writes, setup, teardown),
         cmocka_unit_test(test_relation_graph_edges),
