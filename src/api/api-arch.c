@@ -1,5 +1,5 @@
 /* api-arch: the architecture's views over many records (src/arch):
- * GET /api/v1/{collection}/map?measure=&<filter field>= — the map of a
+ * GET /api/v1/{collection}/map?measure=&at=&<filter field>= — the map of a
  * collection that declares one; GET /api/v1/{collection}/matrix/{matrix}
  * ?<filter field>= — one of its matrices. */
 #include "api/internal.h"
@@ -31,7 +31,7 @@ static void h_map(struct http_req *req, struct http_resp *resp, void *ctx)
         problem(resp, 404, "not-found", "", "collection '%.60s' has no map", c->id);
         return;
     }
-    const char *allowed[] = {"measure", c->map->filter, NULL};
+    const char *allowed[] = {"measure", "at", c->map->filter, NULL};
     const char *filter;
     struct actor a;
     if (only_params(req, resp, allowed) < 0 || filter_of(req, resp, c->map->filter, &filter) < 0 ||
@@ -39,8 +39,14 @@ static void h_map(struct http_req *req, struct http_resp *resp, void *ctx)
         return;
     json_t *out = NULL;
     struct err e = ERR_INIT;
-    int rc = arch_map_build(api->reg, api->docs, &a, c, http_req_query(req, "measure"), filter,
-                            &out, &e);
+    bool at_set;
+    int64_t at_ms;
+    int rc = api_at_query(req, &at_set, &at_ms, &e);
+    struct registry_at *at = rc == 0 && at_set ? registry_at_open(api->reg, &a, at_ms) : NULL;
+    if (rc == 0)
+        rc = arch_map_build(api->reg, api->docs, &a, c, http_req_query(req, "measure"), filter,
+                            at, &out, &e);
+    registry_at_close(at);
     answer(resp, rc, &e, out);
 }
 

@@ -820,9 +820,7 @@ static int trace_types(struct api *api, struct http_req *req, const char *v,
     return 0;
 }
 
-/* The optional ?at=<RFC 3339> of a read as of an instant: *set says
- * whether it was given; 400 naming `at` when it is not a date-time. */
-static int at_query(struct http_req *req, bool *set, int64_t *ms, struct err *e)
+int api_at_query(struct http_req *req, bool *set, int64_t *ms, struct err *e)
 {
     const char *at = http_req_query(req, "at");
     *set = at != NULL;
@@ -838,7 +836,7 @@ static int trace_query(struct api *api, struct http_req *req, struct registry_tr
                        struct err *e)
 {
     const char *dir = http_req_query(req, "direction"), *depth = http_req_query(req, "depth");
-    if (at_query(req, &q->at_set, &q->at_ms, e) < 0)
+    if (api_at_query(req, &q->at_set, &q->at_ms, e) < 0)
         return -1;
     if (!dir)
         dir = "both";
@@ -905,7 +903,7 @@ static void h_view(struct http_req *req, struct http_resp *resp, void *ctx)
     struct registry_view_query q = {0};
     if (coll->type == COLL_RELATIONS)
         err_bad_request(&e, "collection", "a view is of a record, not a relation");
-    else if (at_query(req, &q.at_set, &q.at_ms, &e) == 0)
+    else if (api_at_query(req, &q.at_set, &q.at_ms, &e) == 0)
         rc = registry_view(api->reg, &a, coll->id, id, http_req_param(req, "name"), &q, &out, &e);
     answer(resp, rc, &e, out);
 }

@@ -54,4 +54,8 @@ int if_match_checked(struct http_req *req, struct http_resp *resp, int64_t *rev)
 /* status with the record and its ETag. */
 void answer_record(struct http_resp *resp, int status, json_t *rec);
 
+/* The optional ?at=<RFC 3339> of a read as of an instant: *set says
+ * whether it was given; 400 naming `at` when it is not a date-time. */
+int api_at_query(struct http_req *req, bool *set, int64_t *ms, struct err *e);
+
 #endif

@@ -41,6 +41,10 @@ struct arch_measure {
  * cent over the tile's record. */
 bool arch_measure_nth(const struct model *model, const struct model_map *map, size_t i,
                       struct arch_measure *out);
+/* May the map be measured by ms as of an instant (over the systems as
+ * they were then), or only as it is now (the documents' completeness, the
+ * model's measures)? */
+bool arch_measure_as_of(const struct arch_measure *ms);
 /* The measure `id` of the map (NULL: the first); false when none. */
 bool arch_measure(const struct model *model, const struct model_map *map, const char *id,
                   struct arch_measure *out);
@@ -59,14 +63,16 @@ const struct model_map *arch_map_decl(const struct arch_map *m);
 
 /* The map of collection c (which has one), measured by `measure` (NULL:
  * the first), narrowed to the records whose filter field (or their
- * nearest ancestor's) is `filter` (NULL: all). 400 for an unknown measure.
- * *out: {collection, measure, scale, filter, max, items: [{id, name,
+ * nearest ancestor's) is `filter` (NULL: all), as it was at at's instant
+ * (NULL: now; REQ ARC-12: its records, relations and systems then; 400 for
+ * a measure shown as it is now only). 400 for an unknown measure.
+ * *out: {collection, measure, scale, filter, at?, max, items: [{id, name,
  * parent, depth, leaves: [{id, kind, name}], systems, value?, …}]} with the
  * tiles in tree order (children after their parent, by name), a tile whose
  * parent is not shown at depth 0. */
 int arch_map_build(struct registry *r, struct docs *d, const struct actor *a,
                    const struct model_collection *c, const char *measure, const char *filter,
-                   json_t **out, struct err *e);
+                   struct registry_at *at, json_t **out, struct err *e);
 
 /* Matrix mx of collection c, narrowed by `filter` as the map. *out: {id,
  * collection, relation, cell, rows: [{id, name, depth, cells: {<column id>:

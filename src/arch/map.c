@@ -269,6 +269,7 @@ struct arch_map {
     json_t *stages;  /* id → its stage groups as bits (stage_bits) */
     json_t *scores;  /* id → completeness score, computed once */
     const struct arch_measure *ms; /* the measure asked for */
+    struct registry_at *at;        /* as of an instant, or NULL: now */
 };
 
 const struct actor *arch_map_actor(const struct arch_map *m)
@@ -288,6 +289,10 @@ struct docs *arch_map_docs(const struct arch_map *m)
 
 const json_t *arch_map_system(struct arch_map *m, const char *id)
 {
+    if (m->at) { /* as it was then */
+        struct err e = ERR_INIT;
+        return json_object_get(m->systems, id) ? registry_at_record(m->at, id, &e) : NULL;
+    }
     const json_t *sys = json_object_get(m->systems, id);
     if (!sys || !json_object_get(sys, "rid"))
         return sys;
@@ -478,6 +483,11 @@ bool arch_measure_nth(const struct model *model, const struct model_map *map, si
     return false;
 }
 
+bool arch_measure_as_of(const struct arch_measure *ms)
+{
+    return ms->fn == measure_systems || ms->fn == measure_stages;
+}
+
 bool arch_measure(const struct model *model, const struct model_map *map, const char *id,
                   struct arch_measure *out)
 {
@@ -615,6 +625,50 @@ static int load_leaves_systems(struct registry *r, const struct actor *a,
     return rc;
 }
 
+/* The relations of `type` out of (out) or into the records that are keys
+ * of `at_ids` as they were at the view's instant: by[end] gets {id} of each
+ * other end, others[id] its {id, kind[, name]} (the name as it was then). */
+static int links_at(struct registry_at *v, const char *type, bool out, const json_t *at_ids,
+                    json_t *by, json_t *others, bool names, struct err *e)
+{
+    struct arena *ar = arena_new();
+    const char **ids = arena_calloc(ar, json_object_size(at_ids) + 1, sizeof *ids);
+    size_t n = 0;
+    const char *id;
+    json_t *x;
+    json_object_foreach ((json_t *)at_ids, id, x)
+        ids[n++] = id;
+    struct registry_link *links;
+    long k = registry_at_links(v, ar, type, out, ids, n, &links, e);
+    for (long i = 0; i < k; i++) {
+        const struct registry_link *l = &links[i];
+        json_t *list = json_object_get(by, l->from);
+        if (!list)
+            json_object_set_new(by, l->from, list = json_array());
+        json_array_append_new(list, json_pack("{s:s}", "id", l->other));
+        if (json_object_get(others, l->other))
+            continue;
+        json_t *o = json_pack("{s:s, s:s?}", "id", l->other, "kind", l->other_kind);
+        const json_t *then = names ? registry_at_record(v, l->other, e) : NULL;
+        if (then && json_object_get(then, "name"))
+            json_object_set(o, "name", json_object_get(then, "name"));
+        json_object_set_new(others, l->other, o);
+    }
+    arena_free(ar);
+    return k < 0 ? -1 : 0;
+}
+
+/* load_leaves_systems as of the view's instant: the systems as {id, kind}
+ * (their records then through arch_map_system). */
+static int load_leaves_systems_at(struct registry_at *v, const struct model_map *map,
+                                  const json_t *shown, json_t *groups, json_t *leaves,
+                                  json_t *auto_by, json_t *systems, struct err *e)
+{
+    if (links_at(v, map->groups, true, shown, groups, leaves, true, e) < 0)
+        return -1;
+    return links_at(v, map->systems, false, leaves, auto_by, systems, false, e);
+}
+
 /* The systems under each tile: its own leaves' and its descendants' (the
  * tree in reverse order meets every child before its parent). */
 static json_t *systems_under(const json_t *tree, const json_t *groups, const json_t *leaves,
@@ -662,7 +716,7 @@ static json_t *leaves_of(const json_t *groups, const json_t *leaves, const char 
 
 int arch_map_build(struct registry *r, struct docs *d, const struct actor *a,
                    const struct model_collection *c, const char *measure, const char *filter,
-                   json_t **out, struct err *e)
+                   struct registry_at *at, json_t **out, struct err *e)
 {
     const struct model_map *map = c->map;
     struct arch_measure ms;
@@ -679,9 +733,16 @@ int arch_map_build(struct registry *r, struct docs *d, const struct actor *a,
         err_bad_request(e, "filter", "the map cannot be narrowed");
         return -1;
     }
+    /* as of an instant: the measures over the systems as they were; the
+     * documents' completeness and the model's measures are today's only */
+    if (at && !arch_measure_as_of(&ms)) {
+        err_bad_request(e, "at", "the measure '%.60s' is shown as it is now only", ms.id);
+        return -1;
+    }
     json_t *tiles = json_object(), *order = json_array(), *groups = json_object();
     json_t *leaves = json_object(), *auto_by = json_object(), *systems = json_object();
-    int rc = filter && arch_field_indexed(r, c, map->filter)
+    int rc = at ? registry_at_collection(at, c->id, tiles, order, e)
+             : filter && arch_field_indexed(r, c, map->filter)
                  ? load_narrowed(r, a, c, filter, tiles, order, e)
                  : arch_load(r, a, ARCH_WHERE_COLLECTION, c->id, tiles, order, e);
     /* the tiles shown first: only their leaves and systems are read */
@@ -690,7 +751,8 @@ int arch_map_build(struct registry *r, struct docs *d, const struct actor *a,
     json_array_foreach (tree, k, x)
         json_object_set_new(shown, text_of(x, "id"), json_true());
     if (rc == 0)
-        rc = load_leaves_systems(r, a, map, shown, groups, leaves, auto_by, systems, e);
+        rc = at ? load_leaves_systems_at(at, map, shown, groups, leaves, auto_by, systems, e)
+                : load_leaves_systems(r, a, map, shown, groups, leaves, auto_by, systems, e);
     json_decref(shown);
     json_t *sets = systems_under(tree, groups, leaves, auto_by, systems);
     struct arch_map m = {.r = r,
@@ -700,7 +762,8 @@ int arch_map_build(struct registry *r, struct docs *d, const struct actor *a,
                          .systems = systems,
                          .scores = json_object(),
                          .stages = json_object(),
-                         .ms = &ms};
+                         .ms = &ms,
+                         .at = at};
     json_t *items = json_array(), *t;
     double max = 0;
     size_t i;
@@ -731,6 +794,8 @@ int arch_map_build(struct registry *r, struct docs *d, const struct actor *a,
                          "max", max, "items", items);
     else
         json_decref(items);
+    if (rc == 0 && at)
+        json_object_set_new(*out, "at", json_string(registry_at_instant(at)));
     json_decref(tiles);
     json_decref(order);
     json_decref(groups);

@@ -9,8 +9,10 @@
 #include "web/internal.h"
 
 #include "arch/arch.h"
+#include "calendar/calsvc.h"
 #include "registry/registry.h"
 #include "util/text.h"
+#include "util/timeutil.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -286,6 +288,39 @@ static json_t *table_rows(struct page *pg, const char *kind, const struct model_
     return rows;
 }
 
+/* The instant the map is asked as of: ?at=<RFC 3339>, else the form's
+ * ?on=<YYYY-MM-DD>, the end of that day on the portal's calendar; *set
+ * false for now. False after answering 400. */
+static bool as_of_param(struct page *pg, bool *set, int64_t *ms)
+{
+    const char *at = http_req_query(pg->req, "at"), *on = http_req_query(pg->req, "on");
+    int y, mo, d;
+    *set = false;
+    if (at && *at) {
+        if (time_parse_rfc3339(at, ms) < 0) {
+            page_error(pg, 400, page_tr(pg, TR("'at' must be an RFC 3339 date-time")));
+            return false;
+        }
+        *set = true;
+    } else if (on && *on) {
+        if (time_parse_date(on, &y, &mo, &d) < 0 || strlen(on) != 10) {
+            page_error(pg, 400, page_tr(pg, TR("Enter the date as YYYY-MM-DD.")));
+            return false;
+        }
+        /* the local midnight that ends the day: UTC's midnight after it,
+         * moved by the local time of day then */
+        int64_t next = (time_days_from_civil(y, mo, d) + 1) * 86400000LL;
+        struct calsvc *cal = pg->w->api->cal;
+        int64_t minute = calsvc_local_minute(cal, next);
+        int64_t end = calsvc_local_day(cal, next) > time_days_from_civil(y, mo, d)
+                          ? next - minute * 60000LL
+                          : next + (1440 - minute) * 60000LL;
+        *ms = end - 1;
+        *set = true;
+    }
+    return true;
+}
+
 static void h_map(struct http_req *req, struct http_resp *resp, void *ctx)
 {
     struct page pg;
@@ -300,12 +335,22 @@ static void h_map(struct http_req *req, struct http_resp *resp, void *ctx)
     const struct model_map *decl = c->map;
     if (!filter_param(&pg, decl->filter, &filter))
         return;
+    bool at_set;
+    int64_t at_ms;
+    if (!as_of_param(&pg, &at_set, &at_ms))
+        return;
     const char *measure = http_req_query(req, "measure");
     json_t *map = NULL;
     struct err e = ERR_INIT;
-    if (arch_map_build(pg.w->api->reg, pg.w->api->docs, &pg.actor, c,
-                       measure && *measure ? measure : NULL, filter, &map, &e) < 0) {
-        page_error(&pg, e.status, NULL);
+    struct registry_at *at = at_set ? registry_at_open(pg.w->api->reg, &pg.actor, at_ms) : NULL;
+    int rc = arch_map_build(pg.w->api->reg, pg.w->api->docs, &pg.actor, c,
+                            measure && *measure ? measure : NULL, filter, at, &map, &e);
+    registry_at_close(at);
+    if (rc < 0) {
+        page_error(&pg, e.status,
+                   at && e.status == 400 && strcmp(e.field, "at") == 0
+                       ? page_tr(&pg, TR("This measure is shown only as it is now."))
+                       : NULL);
         return;
     }
     pg.nav = "registry";
@@ -315,9 +360,17 @@ static void h_map(struct http_req *req, struct http_resp *resp, void *ctx)
     arch_measure(model, decl, chosen, &ms);
     json_t *measures = json_array();
     for (size_t i = 0; arch_measure_nth(model, decl, i, &x); i++)
-        json_array_append_new(measures, json_pack("{s:s, s:s, s:b}", "id", x.id, "label",
-                                                  measure_label(&pg, &x), "selected",
-                                                  strcmp(x.id, chosen) == 0));
+        if (!at_set || arch_measure_as_of(&x))
+            json_array_append_new(measures, json_pack("{s:s, s:s, s:b}", "id", x.id, "label",
+                                                      measure_label(&pg, &x), "selected",
+                                                      strcmp(x.id, chosen) == 0));
+    const char *when = json_string_value(json_object_get(map, "at"));
+    if (when) { /* as it was then, with the way back to now */
+        json_object_set_new(pg.data, "as_of", json_string(page_local_time(&pg, when)));
+        json_object_set_new(pg.data, "now_url", json_string(page_url(&pg, "/%s/map", c->id)));
+    }
+    const char *on = http_req_query(req, "on");
+    json_object_set_new(pg.data, "on", json_string(on ? on : ""));
     json_t *stage_heads = NULL;
     json_t *rows = table_rows(&pg, decl->kind, decl, map, &stage_heads);
     const char *about = measure_about(&pg, &ms);

@@ -1012,6 +1012,70 @@ def test_capability_map_page():
     assert page('/en/functions/map', admin).status == 404
 
 
+def test_capability_map_as_of():
+    """?at= (API) or the form's date (page) draws the map as it was then: the
+    capabilities there then with their names then, the relations live then,
+    the systems in their stages then; measures of today only are refused;
+    the rights as a GET ?at= of each record decides."""
+    # REQ: ARC-12
+    import time
+    D = create('domains', {'name': {'ru': 'Домен прошлого'}}, ARCH)['id']
+    R = create('capabilities', {'name': {'ru': 'Прошлое: корень'}, 'domain': D}, ARCH)['id']
+    F = create('functions', {'name': {'ru': 'Функция прошлого'}, 'owner': ORG, 'domain': D}, OWNER)['id']
+    relate('groups', R, F, ARCH)
+    X = create('objects', {'kind': 'information_system', 'owner': ORG, 'stage': 'creation',
+                           'name': {'ru': 'ИС прошлого X'}}, OWNER)['id']
+    ax = relate('automates', X, F, OWNER)
+    then = ax['updated_at']
+    time.sleep(0.05)
+    # since: X in pilot operation, its automation ended, Y took over, a new
+    # capability, the root renamed
+    r = SRV.request('PATCH', f'/api/v1/objects/{X}', {'stage': 'pilot_operation'}, token=OWNER,
+                    headers={'If-Match': '"1"'})
+    assert r.status == 200, r
+    r = SRV.request('DELETE', f'/api/v1/relations/{ax["id"]}', token=OWNER, headers={'If-Match': '"1"'})
+    assert r.status in (200, 204), r
+    Y = create('objects', {'kind': 'information_system', 'owner': ORG, 'stage': 'industrial_operation',
+                           'name': {'ru': 'ИС прошлого Y'}}, OWNER)['id']
+    relate('automates', Y, F, OWNER)
+    N = create('capabilities', {'name': {'ru': 'Прошлое: новая'}, 'parent': R}, ARCH)['id']
+    r = SRV.request('PATCH', f'/api/v1/capabilities/{R}', {'name': {'ru': 'Настоящее: корень'}},
+                    token=ARCH, headers={'If-Match': '"1"'})
+    assert r.status == 200, r
+    now, whole = capmap(f'?domain={D}&measure=stages', ADMIN)
+    assert list(now) == [R, N] and 'at' not in whole, whole
+    assert now[R]['name'] == {'ru': 'Настоящее: корень'} and now[R]['systems'] == 1
+    assert now[R]['stages']['operation'] == 100, now[R]
+    old, whole = capmap(f'?domain={D}&measure=stages&at={then}', ADMIN)
+    assert whole['at'] == then and list(old) == [R], whole
+    assert old[R]['name'] == {'ru': 'Прошлое: корень'}, old[R]
+    assert [l['id'] for l in old[R]['leaves']] == [F] and old[R]['systems'] == 1, old[R]
+    assert old[R]['stages'] == {'operation': 0, 'development': 100, 'terminated': 0}, old[R]
+    old, _ = capmap(f'?domain={D}&at={then}', ADMIN)
+    assert old[R]['value'] == 1
+    # another body's editor: X was ORG's draft then as now, so not counted
+    old, _ = capmap(f'?domain={D}&at={then}', STRANGER)
+    assert old[R]['systems'] == 0, old[R]
+    # before the domain's capabilities existed: an empty map
+    empty, _ = capmap(f'?domain={D}&at=2020-01-01T00:00:00Z', ADMIN)
+    assert empty == {}, empty
+    # a measure of today only, and a bad instant
+    assert_problem(SRV.get(f'/api/v1/capabilities/map?measure=completeness&at={then}', token=ADMIN),
+                   400, 'at')
+    assert_problem(SRV.get('/api/v1/capabilities/map?at=yesterday', token=ADMIN), 400, 'at')
+    # the page: the form's date, or ?at=, says which instant it shows
+    admin = sign_in('admin')
+    body = text(page(f'/ru/capabilities/map?domain={D}&at={then}', admin))
+    assert 'По состоянию на' in body and 'Прошлое: корень' in body and 'Прошлое: новая' not in body, body
+    assert 'href="/ru/capabilities/map"' in body and 'value="completeness"' not in body
+    day = time.strftime('%Y-%m-%d', time.gmtime(time.time() + 86400 * 2))
+    body = text(page(f'/en/capabilities/map?domain={D}&on={day}', admin))
+    assert 'Настоящее: корень' in body and 'Прошлое: новая' in body and f'value="{day}"' in body
+    assert page('/en/capabilities/map?on=31.12.2025', admin).status == 400
+    r = page(f'/kk/capabilities/map?measure=digitisation&at={then}', admin)
+    assert r.status == 400 and 'тек қазіргі күйінде' in text(r), r
+
+
 def test_matrices():
     # REQ: ARC-03
     map_setup()
@@ -1068,7 +1132,7 @@ def main():
              test_the_domain_view_as_of,
              test_layer_lists_published_for_everyone, test_the_icp_architecture_is_agreed,
              test_the_card_of_a_system_shows_its_layers,
-             test_gap_lists_of_every_layer, test_capability_map, test_capability_map_page,
+             test_gap_lists_of_every_layer, test_capability_map, test_capability_map_page, test_capability_map_as_of,
              test_matrices])
 
 
