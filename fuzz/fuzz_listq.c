@@ -1,8 +1,11 @@
 /* libFuzzer target: the list query parser (q, filter, kind, owner, sort,
  * limit, cursor). The input is split on '&' into key=value pairs exactly
- * as decoded query parameters reach listq_parse. */
+ * as decoded query parameters reach listq_parse. Each value is also a
+ * walk's ?types= (registry_trace_types): on success every type is a
+ * relation of the model and every way out, in or both. */
 #include "embedded.h"
 #include "registry/listq.h"
+#include "registry/registry.h"
 #include "util/text.h"
 
 #include <stdint.h>
@@ -44,6 +47,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (eq)
             *eq = '\0';
         n++;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const char *const *types;
+        const unsigned char *ways;
+        struct err e = ERR_INIT;
+        if (registry_trace_types(model, a, params[i].value, &types, &ways, &e) < 0) {
+            if (e.status != 400 || strcmp(e.field, "types") != 0)
+                abort();
+            continue;
+        }
+        for (size_t j = 0; types && types[j]; j++) {
+            const struct model_kind *k = model_kind(model, types[j]);
+            if (!k || !k->is_relation || (ways && (ways[j] < 1 || ways[j] > 3)))
+                abort();
+        }
     }
     const char *colls[] = {"objects", "organizations", "relations"};
     for (size_t i = 0; i < 3; i++) {

@@ -775,51 +775,6 @@ static void h_relations(struct http_req *req, struct http_resp *resp, void *ctx)
     answer(resp, rc, &e, out);
 }
 
-/* ?types=a,b:out,c:in: the relation types, each checked, each followed
- * both ways or only out of the records met (:out) or into them (:in);
- * NULL when not given (*ways NULL when no type names a way). */
-static int trace_types(struct api *api, struct http_req *req, const char *v,
-                       const char *const **out, const unsigned char **ways, struct err *e)
-{
-    *out = NULL;
-    *ways = NULL;
-    if (!v)
-        return 0;
-    size_t n = 1;
-    for (const char *p = v; *p; p++)
-        n += *p == ',';
-    const char **types = arena_calloc(req->arena, n + 1, sizeof *types);
-    unsigned char *way = arena_calloc(req->arena, n + 1, sizeof *way);
-    bool any_way = false;
-    for (size_t i = 0; i < n; i++) {
-        size_t len = strcspn(v, ",");
-        char *t = arena_strndup(req->arena, v, len), *colon = strchr(t, ':');
-        way[i] = REGISTRY_TRACE_OUT | REGISTRY_TRACE_IN;
-        if (colon) {
-            *colon = '\0';
-            any_way = true;
-            if (strcmp(colon + 1, "out") == 0)
-                way[i] = REGISTRY_TRACE_OUT;
-            else if (strcmp(colon + 1, "in") == 0)
-                way[i] = REGISTRY_TRACE_IN;
-            else {
-                err_bad_request(e, "types", "'%.60s': a type's way is :out or :in", colon + 1);
-                return -1;
-            }
-        }
-        types[i] = t;
-        const struct model_kind *k = model_kind(api->model, types[i]);
-        if (!k || !k->is_relation) {
-            err_bad_request(e, "types", "'%.60s' is not a relation type", types[i]);
-            return -1;
-        }
-        v += len + (v[len] == ',');
-    }
-    *out = types;
-    *ways = any_way ? way : NULL;
-    return 0;
-}
-
 int api_at_query(struct http_req *req, bool *set, int64_t *ms, struct err *e)
 {
     const char *at = http_req_query(req, "at");
@@ -857,7 +812,8 @@ static int trace_query(struct api *api, struct http_req *req, struct registry_tr
         }
         q->depth = (int)n;
     }
-    return trace_types(api, req, http_req_query(req, "types"), &q->types, &q->type_ways, e);
+    return registry_trace_types(api->model, req->arena, http_req_query(req, "types"), &q->types,
+                                &q->type_ways, e);
 }
 
 static void h_trace(struct http_req *req, struct http_resp *resp, void *ctx)

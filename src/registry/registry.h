@@ -281,6 +281,12 @@ struct registry_trace_query {
     int64_t at_ms;
 };
 enum { REGISTRY_TRACE_OUT = 1, REGISTRY_TRACE_IN = 2 };
+/* Parses a walk's ?types=a,b:out,c:in (NULL: every type, *types NULL):
+ * relation types of the model, each followed both ways or only out of the
+ * records met (:out) or into them (:in); *ways NULL when no type names a
+ * way. 400 naming `types` otherwise. Strings in the arena. */
+int registry_trace_types(const struct model *m, struct arena *ar, const char *text,
+                         const char *const **types, const unsigned char **ways, struct err *e);
 int registry_trace(struct registry *r, const struct actor *a, const char *collection,
                    const char *id, const struct registry_trace_query *q, json_t **out,
                    struct err *e);

@@ -180,6 +180,48 @@ static size_t ridset_get(const struct ridset *s, uint32_t rid)
     return s->v[i] == rid ? s->val[i] : 0;
 }
 
+int registry_trace_types(const struct model *m, struct arena *ar, const char *v,
+                         const char *const **out, const unsigned char **ways, struct err *e)
+{
+    *out = NULL;
+    *ways = NULL;
+    if (!v)
+        return 0;
+    size_t n = 1;
+    for (const char *p = v; *p; p++)
+        n += *p == ',';
+    const char **types = arena_calloc(ar, n + 1, sizeof *types);
+    unsigned char *way = arena_calloc(ar, n + 1, sizeof *way);
+    bool any_way = false;
+    for (size_t i = 0; i < n; i++) {
+        size_t len = strcspn(v, ",");
+        char *t = arena_strndup(ar, v, len), *colon = strchr(t, ':');
+        way[i] = REGISTRY_TRACE_OUT | REGISTRY_TRACE_IN;
+        if (colon) {
+            *colon = '\0';
+            any_way = true;
+            if (strcmp(colon + 1, "out") == 0)
+                way[i] = REGISTRY_TRACE_OUT;
+            else if (strcmp(colon + 1, "in") == 0)
+                way[i] = REGISTRY_TRACE_IN;
+            else {
+                err_bad_request(e, "types", "'%.60s': a type's way is :out or :in", colon + 1);
+                return -1;
+            }
+        }
+        types[i] = t;
+        const struct model_kind *k = model_kind(m, t);
+        if (!k || !k->is_relation) {
+            err_bad_request(e, "types", "'%.60s' is not a relation type", t);
+            return -1;
+        }
+        v += len + (v[len] == ',');
+    }
+    *out = types;
+    *ways = any_way ? way : NULL;
+    return 0;
+}
+
 static bool wanted_type(const struct walk *w, const char *type)
 {
     unsigned way = w->going_out ? REGISTRY_TRACE_OUT : REGISTRY_TRACE_IN;
