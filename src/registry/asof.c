@@ -7,7 +7,9 @@
  * it both as it was and as it is, as a GET of the record ?at= decides (a
  * relation: both its ends now, and as it was). Each record is looked up
  * once a walk. */
+#include "fidx.h"
 #include "internal.h"
+#include "relidx.h"
 
 #include "util/timeutil.h"
 
@@ -128,6 +130,7 @@ json_t *reg_first_column(struct store_stmt *q, struct err *e)
 struct registry_at {
     struct reg_asof s;
     char at[32];
+    json_t *changed; /* ids of the records written since (any collection), once asked */
 };
 
 struct registry_at *registry_at_open(struct registry *r, const struct actor *a, int64_t at_ms)
@@ -145,6 +148,7 @@ void registry_at_close(struct registry_at *v)
     if (!v)
         return;
     reg_asof_free(&v->s);
+    json_decref(v->changed);
     free(v);
 }
 
@@ -210,60 +214,155 @@ int registry_at_collection(struct registry_at *v, const char *collection, json_t
     return rc;
 }
 
-/* The relations of type $2 (in collection $3) whose near end ($1) is one
- * of $4 (a JSON array) and unchanged since $5, and every one of the type
- * changed since (judged on its state then). */
+/* The ids of the records written since the instant, in any collection
+ * (borrowed; NULL on a store error). */
+static const json_t *changed_since(struct registry_at *v, struct err *e)
+{
+    if (v->changed)
+        return v->changed;
+    const struct model *m = v->s.r->model;
+    json_t *colls = json_array();
+    for (size_t i = 0; i < model_n_collections(m); i++)
+        json_array_append_new(colls, json_string(model_collection_at(m, i)->id));
+    char *list = json_dumps(colls, JSON_COMPACT);
+    json_decref(colls);
+    struct store_stmt *q = store_prepare(
+        v->s.c,
+        "SELECT id FROM records WHERE collection IN (SELECT value FROM json_each($1)) "
+        "AND retired IN (0, 1) AND updated_at > $2",
+        true, e);
+    json_t *ids = NULL;
+    if (q) {
+        store_bind_text(q, 1, list);
+        store_bind_text(q, 2, v->at);
+        ids = reg_first_column(q, e);
+    }
+    free(list);
+    if (!ids)
+        return NULL;
+    v->changed = json_object();
+    size_t i;
+    json_t *x;
+    json_array_foreach (ids, i, x)
+        json_object_set_new(v->changed, json_string_value(x), json_true());
+    json_decref(ids);
+    return v->changed;
+}
+
+/* Appends to vec the link that relation `id` (of `type`) made then from
+ * one of `near` to a record there then, judged on the states then. */
+static int link_then(struct registry_at *v, struct arena *ar, const char *type, bool out,
+                     const json_t *near, const char *id, struct registry_link *vec, size_t *k,
+                     struct err *e)
+{
+    json_t *rel = NULL, *far = NULL;
+    int64_t far_rid = 0;
+    if (reg_asof_record(&v->s, id, &rel, NULL, e) < 0)
+        return -1;
+    if (!rel)
+        return 0;
+    const char *t = json_string_value(json_object_get(rel, "type"));
+    const char *from = json_string_value(json_object_get(rel, out ? "source" : "target"));
+    const char *other = json_string_value(json_object_get(rel, out ? "target" : "source"));
+    if (!t || strcmp(t, type) != 0 || !from || !json_object_get(near, from) || !other)
+        return 0;
+    if (reg_asof_record(&v->s, other, &far, &far_rid, e) < 0)
+        return -1;
+    if (!far)
+        return 0;
+    const char *kind = json_string_value(json_object_get(far, "kind"));
+    vec[(*k)++] = (struct registry_link){arena_strdup(ar, from), arena_strdup(ar, other),
+                                         kind ? arena_strdup(ar, kind) : NULL, (uint32_t)far_rid};
+    return 0;
+}
+
+/* The relations of type $1 (in collection $2) written since $3 (live or
+ * retired now): judged on their states then. */
+static const char WRITTEN_SINCE_SQL[] =
+    "SELECT id FROM records WHERE collection = $2 AND retired IN (0, 1) AND updated_at > $3 "
+    "AND kind = $1";
+/* Without the graph in memory: those unchanged since whose near end ($4,
+ * a JSON array) is listed, through the index of ends, and those written
+ * since. */
 static const char LINKS_AT_SQL[] =
     "SELECT r.id FROM attrs a JOIN records r ON r.rid = a.rid AND r.retired = 0 "
-    "AND r.kind = $2 AND r.updated_at <= $5 "
-    "WHERE a.field = $1 AND a.value IN (SELECT value FROM json_each($4)) "
-    "UNION SELECT r.id FROM records r WHERE r.collection = $3 AND r.retired IN (0, 1) "
-    "AND r.updated_at > $5 AND r.kind = $2";
+    "AND r.kind = $1 AND r.updated_at <= $3 "
+    "WHERE a.field = $5 AND a.value IN (SELECT value FROM json_each($4)) "
+    "UNION SELECT r.id FROM records r WHERE r.collection = $2 AND r.retired IN (0, 1) "
+    "AND r.updated_at > $3 AND r.kind = $1";
+
+static bool of_type_at(void *ctx, uint32_t rid, const char *type)
+{
+    (void)rid;
+    return strcmp(type, ctx) == 0;
+}
 
 long registry_at_links(struct registry_at *v, struct arena *ar, const char *type, bool out,
                        const char *const *ids, size_t n, struct registry_link **links,
                        struct err *e)
 {
-    const struct model_kind *rk = model_kind(v->s.r->model, type);
+    struct registry *r = v->s.r;
+    const struct model_kind *rk = model_kind(r->model, type);
     *links = arena_calloc(ar, 1, sizeof **links);
     if (!rk || !rk->is_relation || n == 0)
         return 0;
-    struct store_stmt *q = store_prepare(v->s.c, LINKS_AT_SQL, true, e);
-    if (!q)
-        return -1;
     json_t *near = json_object();
     for (size_t i = 0; i < n; i++)
         json_object_set_new(near, ids[i], json_true());
-    char *list = reg_strings_json(ids, n);
-    store_bind_text(q, 1, out ? "source" : "target");
-    store_bind_text(q, 2, type);
-    store_bind_text(q, 3, rk->collection ? rk->collection : "");
-    store_bind_text(q, 4, list);
-    store_bind_text(q, 5, v->at);
-    json_t *cands = reg_first_column(q, e);
-    free(list);
-    size_t m = json_array_size(cands), k = 0;
-    struct registry_link *vec = arena_calloc(ar, m + 1, sizeof *vec);
-    int rc = cands ? 0 : -1;
-    for (size_t i = 0; rc == 0 && i < m; i++) {
-        json_t *rel = NULL, *far = NULL;
-        int64_t far_rid = 0;
-        rc = reg_asof_record(&v->s, json_string_value(json_array_get(cands, i)), &rel, NULL, e);
-        if (rc < 0 || !rel)
-            continue;
-        const char *t = json_string_value(json_object_get(rel, "type"));
-        const char *from = json_string_value(json_object_get(rel, out ? "source" : "target"));
-        const char *other = json_string_value(json_object_get(rel, out ? "target" : "source"));
-        if (!t || strcmp(t, type) != 0 || !from || !json_object_get(near, from) || !other)
-            continue;
-        rc = reg_asof_record(&v->s, other, &far, &far_rid, e);
-        if (rc < 0 || !far)
-            continue;
-        const char *kind = json_string_value(json_object_get(far, "kind"));
-        vec[k++] = (struct registry_link){arena_strdup(ar, from), arena_strdup(ar, other),
-                                          kind ? arena_strdup(ar, kind) : NULL,
-                                          (uint32_t)far_rid};
+    /* the relations unchanged since are those of the graph now: crossed
+     * as now when their far end is unchanged too, else with it as it was;
+     * those written since are each judged on their state then */
+    bool graph = fidx_ready(r->fidx);
+    const json_t *changed = graph ? changed_since(v, e) : NULL;
+    struct relidx_hit *hits = NULL;
+    size_t n_hits = 0;
+    if (changed) {
+        fidx_read_lock(r->fidx);
+        n_hits = relidx_hits(fidx_graph(r->fidx), ar, ids, n, out, of_type_at, (void *)type, &hits);
+        fidx_read_unlock(r->fidx);
     }
+    struct store_stmt *q = store_prepare(v->s.c, changed ? WRITTEN_SINCE_SQL : LINKS_AT_SQL, true, e);
+    json_t *cands = NULL;
+    if (q) {
+        char *list = changed ? NULL : reg_strings_json(ids, n);
+        store_bind_text(q, 1, type);
+        store_bind_text(q, 2, rk->collection ? rk->collection : "");
+        store_bind_text(q, 3, v->at);
+        if (!changed) {
+            store_bind_text(q, 4, list);
+            store_bind_text(q, 5, out ? "source" : "target");
+        }
+        cands = reg_first_column(q, e);
+        free(list);
+    }
+    size_t m = json_array_size(cands), k = 0;
+    struct registry_link *vec = arena_calloc(ar, n_hits + m + 1, sizeof *vec);
+    int rc = cands ? 0 : -1;
+    bool reads_all = v->s.a->system || (v->s.a->user[0] && reg_reads_unpublished(r, v->s.a, NULL));
+    json_t *orgs = json_object();
+    for (size_t i = 0; rc == 0 && i < n_hits; i++) {
+        const struct relidx_hit *h = &hits[i];
+        if (json_object_get(changed, h->id))
+            continue; /* written since: among the candidates */
+        if (!json_object_get(changed, h->other)) {
+            if (h->other_live && reg_relation_readable(r, v->s.c, v->s.a, reads_all, orgs, h->id,
+                                                       h->visible))
+                vec[k++] = (struct registry_link){h->from, h->other, h->other_kind, h->other_rid};
+            continue;
+        }
+        json_t *far = NULL;
+        int64_t far_rid = 0;
+        rc = reg_asof_record(&v->s, h->other, &far, &far_rid, e);
+        if (rc == 0 && far) {
+            const char *kind = json_string_value(json_object_get(far, "kind"));
+            vec[k++] = (struct registry_link){h->from, h->other, kind ? arena_strdup(ar, kind) : NULL,
+                                              (uint32_t)far_rid};
+        }
+    }
+    for (size_t i = 0; rc == 0 && i < m; i++)
+        rc = link_then(v, ar, type, out, near, json_string_value(json_array_get(cands, i)), vec, &k,
+                       e);
+    json_decref(orgs);
     json_decref(cands);
     json_decref(near);
     *links = vec;

@@ -427,21 +427,42 @@ static void test_view_of_an_instant(void **state)
                        "{\"kind\":\"state_function\",\"owner\":\"org-1\",\"domain\":\"dom\","
                        "\"name\":{\"ru\":\"Функция\"}}",
                        "fn"));
+    json_decref(create(f, "functions",
+                       "{\"kind\":\"state_function\",\"owner\":\"org-1\",\"domain\":\"dom\","
+                       "\"name\":{\"ru\":\"Другая\"}}",
+                       "fn-2"));
     json_decref(create(f, "relations", "{\"type\":\"groups\",\"source\":\"cap-a\",\"target\":\"fn\"}",
                        "g-a"));
+    json_decref(create(f, "relations", "{\"type\":\"groups\",\"source\":\"cap-b\",\"target\":\"fn-2\"}",
+                       "g-b2"));
+    /* the graph in memory (the serving process's) and the store alike */
+    struct registry *mem = registry_new(f->store, f->model);
+    registry_set_rights(mem, registry_rights(f->reg));
+    assert_int_equal(registry_enable_filter_index(mem, &e), 0);
     int64_t then = instant();
-    /* since: the first grouping ends, another begins, cap-a renamed, cap-c new */
-    assert_int_equal(registry_retire(f->reg, &f->actor, "relations", "g-a", -1, &e), 0);
-    json_decref(create(f, "relations", "{\"type\":\"groups\",\"source\":\"cap-b\",\"target\":\"fn\"}",
-                       "g-b"));
-    json_t *patch = json_pack("{s:{s:s}}", "name", "ru", "Гамма"), *out = NULL;
-    assert_int_equal(registry_patch(f->reg, &f->actor, "capabilities", "cap-a", -1, patch, &out, &e), 0);
+    /* since: the first grouping ends, another begins, cap-a renamed, cap-c
+     * new, fn-2 (grouped by cap-b, unchanged) renamed */
+    assert_int_equal(registry_retire(mem, &f->actor, "relations", "g-a", -1, &e), 0);
+    json_t *body = json_pack("{s:s, s:s, s:s}", "type", "groups", "source", "cap-b", "target", "fn"),
+           *out = NULL;
+    assert_int_equal(registry_create(mem, &f->actor, "relations", body, "g-b", &out, &e), 0);
+    json_decref(out);
+    json_decref(body);
+    json_t *patch = json_pack("{s:{s:s}}", "name", "ru", "Гамма");
+    assert_int_equal(registry_patch(mem, &f->actor, "capabilities", "cap-a", -1, patch, &out, &e), 0);
+    json_decref(out);
+    assert_int_equal(registry_patch(mem, &f->actor, "functions", "fn-2", -1, patch, &out, &e), 0);
     json_decref(out);
     json_decref(patch);
-    json_decref(create(f, "capabilities", "{\"kind\":\"capability\",\"name\":{\"ru\":\"Дельта\"}}", "cap-c"));
+    body = json_pack("{s:s, s:{s:s}}", "kind", "capability", "name", "ru", "Дельта");
+    assert_int_equal(registry_create(mem, &f->actor, "capabilities", body, "cap-c", &out, &e), 0);
+    json_decref(out);
+    json_decref(body);
     const char *caps[] = {"cap-a", "cap-b", "cap-c"};
-    for (int now = 0; now < 2; now++) {
-        struct registry_at *v = registry_at_open(f->reg, &f->actor, now ? time_now_ms() + 1000 : then);
+    for (int k = 0; k < 4; k++) {
+        bool now = k & 1;
+        struct registry *reg = k < 2 ? f->reg : mem;
+        struct registry_at *v = registry_at_open(reg, &f->actor, now ? time_now_ms() + 1000 : then);
         json_t *recs = json_object(), *order = json_array();
         assert_int_equal(registry_at_collection(v, "capabilities", recs, order, &e), 0);
         char *o = json_dumps(order, JSON_COMPACT);
@@ -454,9 +475,15 @@ static void test_view_of_an_instant(void **state)
         struct arena *ar = arena_new();
         struct registry_link *links;
         long n = registry_at_links(v, ar, "groups", true, caps, 3, &links, &e);
-        assert_int_equal(n, 1);
-        assert_string_equal(links[0].from, now ? "cap-b" : "cap-a");
-        assert_string_equal(links[0].other, "fn");
+        /* then: cap-a → fn, cap-b → fn-2; now: cap-b → fn-2 and fn */
+        assert_int_equal(n, 2);
+        char got[64];
+        snprintf(got, sizeof got, "%s>%s %s>%s", links[0].from, links[0].other, links[1].from,
+                 links[1].other);
+        if (now)
+            assert_true(strcmp(got, "cap-b>fn-2 cap-b>fn") == 0 || strcmp(got, "cap-b>fn cap-b>fn-2") == 0);
+        else
+            assert_true(strcmp(got, "cap-a>fn cap-b>fn-2") == 0 || strcmp(got, "cap-b>fn-2 cap-a>fn") == 0);
         assert_string_equal(links[0].other_kind, "state_function");
         /* into the function: the same relation seen from its other end */
         const char *fn[] = {"fn"};
@@ -464,11 +491,15 @@ static void test_view_of_an_instant(void **state)
         assert_int_equal(n, 1);
         assert_string_equal(links[0].other, now ? "cap-b" : "cap-a");
         assert_null(registry_at_record(v, now ? "g-a" : "g-b", &e));
+        assert_string_equal(json_string_value(json_object_get(
+                                json_object_get(registry_at_record(v, "fn-2", &e), "name"), "ru")),
+                            now ? "Гамма" : "Другая");
         arena_free(ar);
         json_decref(recs);
         json_decref(order);
         registry_at_close(v);
     }
+    registry_free(mem);
 }
 
 static void relate(struct fx *f, struct registry *r, const char *id, const char *src,
