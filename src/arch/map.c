@@ -257,19 +257,29 @@ json_t *arch_tree(const struct model_map *map, const char *field, const json_t *
 
 /* ---- the map and its measures ---------------------------------------------------- */
 
+/* A record met by the map's relations: its id, kind (NULL when unknown)
+ * and row id (0 when unknown: read from the store). */
+struct map_node {
+    const char *id, *kind;
+    uint32_t rid;
+};
+
 struct arch_map {
     struct registry *r;
     struct docs *d;
     const struct actor *a;
     const struct model_map *decl;
-    json_t *systems; /* id → the record's compact JSON (arch_load), or its
-                        {kind, rid} from the graph in memory */
-    json_t *compact; /* id → compact JSON, read when a measure first asks */
-    json_t *whole;   /* id → stored record, read when a measure first asks */
-    json_t *stages;  /* id → its stage groups as bits (stage_bits) */
-    json_t *scores;  /* id → completeness score, computed once */
+    const struct map_node *sys; /* the distinct systems under the tiles */
+    size_t n_sys;
+    json_t *compact;   /* id → compact JSON, read when a measure first asks */
+    json_t *whole;     /* id → stored record, read when a measure first asks */
+    uint64_t *stages;  /* system → its stage groups as bits (stage_bits) */
+    uint8_t *staged;   /* system → stages[] known */
+    int *scores;       /* system → completeness score, SCORE_UNKNOWN first */
     const struct arch_measure *ms; /* the measure asked for */
 };
+
+#define SCORE_UNKNOWN (-2)
 
 const struct actor *arch_map_actor(const struct arch_map *m)
 {
@@ -286,28 +296,48 @@ struct docs *arch_map_docs(const struct arch_map *m)
     return m->d;
 }
 
-const json_t *arch_map_system(struct arch_map *m, const char *id)
+const char *arch_map_system_id(const struct arch_map *m, uint32_t sys)
 {
-    const json_t *sys = json_object_get(m->systems, id);
-    if (!sys || !json_object_get(sys, "rid"))
-        return sys;
-    if (!m->compact) {
-        struct err e = ERR_INIT;
-        m->compact = json_object();
-        if (arch_load_ids(m->r, m->a, m->systems, false, m->compact, NULL, &e) < 0)
-            json_object_clear(m->compact);
-    }
-    return json_object_get(m->compact, id);
+    return sys < m->n_sys ? m->sys[sys].id : NULL;
 }
 
-const json_t *arch_map_system_whole(struct arch_map *m, const char *id, struct err *e)
+/* The systems' ids as an object's keys (what arch_load_ids reads). */
+static json_t *system_set(const struct arch_map *m)
 {
+    json_t *set = json_object();
+    for (size_t i = 0; i < m->n_sys; i++)
+        json_object_set_new(set, m->sys[i].id, json_true());
+    return set;
+}
+
+const json_t *arch_map_system(struct arch_map *m, uint32_t sys)
+{
+    if (sys >= m->n_sys)
+        return NULL;
+    if (!m->compact) {
+        struct err e = ERR_INIT;
+        json_t *set = system_set(m);
+        m->compact = json_object();
+        if (arch_load_ids(m->r, m->a, set, false, m->compact, NULL, &e) < 0)
+            json_object_clear(m->compact);
+        json_decref(set);
+    }
+    return json_object_get(m->compact, m->sys[sys].id);
+}
+
+const json_t *arch_map_system_whole(struct arch_map *m, uint32_t sys, struct err *e)
+{
+    if (sys >= m->n_sys)
+        return NULL;
     if (!m->whole) {
+        json_t *set = system_set(m);
         m->whole = json_object();
-        if (arch_load_ids(m->r, m->a, m->systems, true, m->whole, NULL, e) < 0)
+        int rc = arch_load_ids(m->r, m->a, set, true, m->whole, NULL, e);
+        json_decref(set);
+        if (rc < 0)
             return NULL;
     }
-    return json_object_get(m->whole, id);
+    return json_object_get(m->whole, m->sys[sys].id);
 }
 
 const struct model_map *arch_map_decl(const struct arch_map *m)
@@ -316,11 +346,11 @@ const struct model_map *arch_map_decl(const struct arch_map *m)
 }
 
 /* How many distinct systems automate what the tile groups. */
-static int measure_systems(struct arch_map *m, const char *tile_id, const json_t *systems,
-                           json_t *tile, double *value, bool *has, struct err *e)
+static int measure_systems(struct arch_map *m, const char *tile_id, const uint32_t *systems,
+                           size_t n, json_t *tile, double *value, bool *has, struct err *e)
 {
-    (void)m, (void)tile_id, (void)tile, (void)e;
-    *value = (double)json_object_size(systems);
+    (void)m, (void)tile_id, (void)systems, (void)tile, (void)e;
+    *value = (double)n;
     *has = true;
     return 0;
 }
@@ -328,68 +358,66 @@ static int measure_systems(struct arch_map *m, const char *tile_id, const json_t
 /* Is the stage of system rid (of kind k) one of the group's values: 1, 0,
  * or -1 when the filter index does not hold the stage field. */
 static int stage_in_memory(struct arch_map *m, const struct model_kind *k, const char *sf,
-                           json_int_t rid, const struct model_map_stage *st)
+                           uint32_t rid, const struct model_map_stage *st)
 {
     for (size_t i = 0; i < st->n_values; i++) {
-        int has = registry_field_has(m->r, k->collection, sf, st->values[i], (uint32_t)rid);
+        int has = registry_field_has(m->r, k->collection, sf, st->values[i], rid);
         if (has != 0)
             return has;
     }
     return 0;
 }
 
-/* Is system id's stage one of group g's values: from the filter index
+/* Is system sys's stage one of group g's values: from the filter index
  * when it holds the stage field, else from the system's record. */
-static bool stage_in_group(struct arch_map *m, const char *id, size_t g)
+static bool stage_in_group(struct arch_map *m, uint32_t sys, size_t g)
 {
     const struct model_map_stage *st = &m->decl->stages[g];
-    const json_t *sys = json_object_get(m->systems, id);
-    const struct model_kind *k = model_kind(registry_model(m->r), text_of(sys, "kind"));
+    const struct map_node *s = &m->sys[sys];
+    const char *kind = s->kind;
+    if (!kind) /* read from the store: its compact record says it */
+        kind = text_of(arch_map_system(m, sys), "kind");
+    const struct model_kind *k = kind ? model_kind(registry_model(m->r), kind) : NULL;
     const char *sf = k && k->workflow ? k->workflow->stage_field : NULL;
-    json_int_t rid = json_integer_value(json_object_get(sys, "rid"));
-    int in = !sf ? 0 : rid > 0 && rid <= UINT32_MAX ? stage_in_memory(m, k, sf, rid, st) : -1;
+    int in = !sf ? 0 : s->rid > 0 ? stage_in_memory(m, k, sf, s->rid, st) : -1;
     if (in < 0) {
-        const char *stage = text_of(arch_map_system(m, id), sf);
+        const char *stage = text_of(arch_map_system(m, sys), sf);
         for (size_t i = 0; stage && i < st->n_values && in <= 0; i++)
             in = strcmp(stage, st->values[i]) == 0;
     }
     return in > 0;
 }
 
-/* The first 63 groups' answers for system id as bits (bit g: group g),
- * found once a map (m->stages). */
-static uint64_t stage_bits(struct arch_map *m, const char *id)
+/* The first 63 groups' answers for system sys as bits (bit g: group g),
+ * found once a map. */
+static uint64_t stage_bits(struct arch_map *m, uint32_t sys)
 {
-    json_t *known = json_object_get(m->stages, id);
-    if (known)
-        return (uint64_t)json_integer_value(known);
+    if (m->staged[sys])
+        return m->stages[sys];
     uint64_t bits = 0;
     for (size_t g = 0; g < m->decl->n_stages && g < 63; g++)
-        bits |= (uint64_t)stage_in_group(m, id, g) << g;
-    json_object_set_new(m->stages, id, json_integer((json_int_t)bits));
-    return bits;
+        bits |= (uint64_t)stage_in_group(m, sys, g) << g;
+    m->staged[sys] = 1;
+    return m->stages[sys] = bits;
 }
 
 /* The share of its systems in each stage group of the map (the tile's
  * `stages`: {<group>: percent}); the value is the first group's. */
-static int measure_stages(struct arch_map *m, const char *tile_id, const json_t *systems,
-                          json_t *tile, double *value, bool *has, struct err *e)
+static int measure_stages(struct arch_map *m, const char *tile_id, const uint32_t *systems,
+                          size_t n, json_t *tile, double *value, bool *has, struct err *e)
 {
     (void)tile_id, (void)e;
     const struct model_map *map = m->decl;
-    size_t n = json_object_size(systems);
     *has = n > 0;
     if (!n)
         return 0;
     size_t *in = calloc(map->n_stages + 1, sizeof *in);
     if (!in)
         abort();
-    const char *id;
-    json_t *v;
-    json_object_foreach ((json_t *)systems, id, v) {
-        uint64_t bits = stage_bits(m, id);
+    for (size_t i = 0; i < n; i++) {
+        uint64_t bits = stage_bits(m, systems[i]);
         for (size_t g = 0; g < map->n_stages; g++)
-            in[g] += g < 63 ? (size_t)(bits >> g & 1u) : stage_in_group(m, id, g);
+            in[g] += g < 63 ? (size_t)(bits >> g & 1u) : stage_in_group(m, systems[i], g);
     }
     json_t *shares = json_object();
     for (size_t g = 0; g < map->n_stages; g++) {
@@ -405,45 +433,43 @@ static int measure_stages(struct arch_map *m, const char *tile_id, const json_t 
 
 /* The mean completeness score (the documentation's, REQ REG-12) of its
  * systems of a kind with documents. */
-static int measure_completeness(struct arch_map *m, const char *tile_id, const json_t *systems,
-                                json_t *tile, double *value, bool *has, struct err *e)
+static int measure_completeness(struct arch_map *m, const char *tile_id, const uint32_t *systems,
+                                size_t n, json_t *tile, double *value, bool *has, struct err *e)
 {
     (void)tile_id, (void)tile;
     double sum = 0;
-    size_t n = 0;
-    const char *id;
-    json_t *v;
+    size_t k = 0;
     *has = false;
     if (!m->d)
         return 0;
-    json_object_foreach ((json_t *)systems, id, v) {
-        json_t *known = json_object_get(m->scores, id);
-        if (!known) {
+    for (size_t i = 0; i < n; i++) {
+        int *known = &m->scores[systems[i]];
+        if (*known == SCORE_UNKNOWN) {
             int score = -1;
-            const json_t *rec = arch_map_system_whole(m, id, e);
+            const json_t *rec = arch_map_system_whole(m, systems[i], e);
             if (!rec && e->status)
                 return -1;
             if (rec && docs_record_score(m->d, rec, &score, e) < 0)
                 return -1;
-            json_object_set_new(m->scores, id, known = json_integer(score));
+            *known = score;
         }
-        if (json_integer_value(known) >= 0) {
-            sum += (double)json_integer_value(known);
-            n++;
+        if (*known >= 0) {
+            sum += (double)*known;
+            k++;
         }
     }
-    *has = n > 0;
-    *value = n ? sum / (double)n : 0;
+    *has = k > 0;
+    *value = k ? sum / (double)k : 0;
     return 0;
 }
 
 /* A measure of the model's (section "measures") as the tile's own kind
  * declares it, over the tile's record (registry_measure): the share of
  * its items done, in per cent, with the tile's `items` and `done`. */
-static int measure_of_model(struct arch_map *m, const char *tile_id, const json_t *systems,
-                            json_t *tile, double *value, bool *has, struct err *e)
+static int measure_of_model(struct arch_map *m, const char *tile_id, const uint32_t *systems,
+                            size_t n, json_t *tile, double *value, bool *has, struct err *e)
 {
-    (void)systems;
+    (void)systems, (void)n;
     long items = 0, done = 0;
     if (registry_measure(m->r, m->a, m->ms->model->id, tile_id, &items, &done, e) < 0)
         return -1;
@@ -557,105 +583,296 @@ int arch_load_ids(struct registry *r, const struct actor *a, const json_t *set, 
     return rc;
 }
 
-/* The relations of `type` out of (out) or into the records that are keys
- * of `at`, as arch_relations_by_end gives them (no cell), from the
- * relations graph in memory: the other ends are readable (a relation is
- * read when both of its ends are), and `others` gets each as {id, kind,
- * rid}. 0, or -1 when the graph is not built (nothing is added). */
-static int links_by_end(struct registry *r, const struct actor *a, const char *type, bool out,
-                        const json_t *at, json_t *by, json_t *others)
+/* ---- the map's build: plain arrays in one arena ---------------------------------- */
+
+/* Ids to their index: open addressing over strings that outlive it. */
+struct id_index {
+    const char **key;
+    uint32_t *val;
+    size_t mask;
+};
+
+/* Room for n ids. */
+static void id_index_init(struct arena *ar, struct id_index *h, size_t n)
 {
-    struct arena *ar = arena_new();
-    const char **ids = arena_calloc(ar, json_object_size(at) + 1, sizeof *ids);
-    size_t n = 0;
-    const char *id;
-    json_t *v;
-    json_object_foreach ((json_t *)at, id, v)
-        ids[n++] = id;
-    struct registry_link *links;
-    long k = registry_links(r, a, ar, type, out, ids, n, &links);
-    for (long i = 0; i < k; i++) {
-        const struct registry_link *l = &links[i];
-        json_t *list = json_object_get(by, l->from);
-        if (!list)
-            json_object_set_new(by, l->from, list = json_array());
-        json_array_append_new(list, json_pack("{s:s}", "id", l->other));
-        if (!json_object_get(others, l->other))
-            json_object_set_new(others, l->other,
-                                json_pack("{s:s, s:s?, s:I}", "id", l->other, "kind",
-                                          l->other_kind, "rid", (json_int_t)l->other_rid));
-    }
-    arena_free(ar);
-    return k < 0 ? -1 : 0;
+    size_t cap = 16;
+    while (cap < 2 * n + 1)
+        cap <<= 1;
+    h->key = arena_calloc(ar, cap, sizeof *h->key);
+    h->val = arena_calloc(ar, cap, sizeof *h->val);
+    h->mask = cap - 1;
 }
 
-/* The leaves grouped under the tiles shown and the systems that automate
- * them, readable by a: from the graph in memory when it is built (the
- * systems then as {id, kind, rid}), else from the store (compact
- * records). */
-static int load_leaves_systems(struct registry *r, const struct actor *a,
-                               const struct model_map *map, const json_t *shown, json_t *groups,
-                               json_t *leaves, json_t *auto_by, json_t *systems, struct err *e)
+/* The slot of id: where it is, or the free one where it would go. */
+static size_t id_slot(const struct id_index *h, const char *id)
 {
-    if (links_by_end(r, a, map->groups, true, shown, groups, leaves) == 0) {
-        if (registry_names(r, leaves, e) < 0)
-            return -1;
-        return links_by_end(r, a, map->systems, false, leaves, auto_by, systems);
+    uint64_t x = 14695981039346656037u; /* FNV-1a */
+    for (const unsigned char *s = (const unsigned char *)id; *s; s++)
+        x = (x ^ *s) * 1099511628211u;
+    size_t i = (size_t)x & h->mask;
+    while (h->key[i] && strcmp(h->key[i], id) != 0)
+        i = (i + 1) & h->mask;
+    return i;
+}
+
+/* id's index, or -1. */
+static long id_get(const struct id_index *h, const char *id)
+{
+    size_t i = id_slot(h, id);
+    return h->key[i] ? (long)h->val[i] : -1;
+}
+
+/* Records met through relations, each once, by index. */
+struct node_set {
+    struct id_index ix;
+    struct map_node *v;
+    size_t n;
+};
+
+static void node_set_init(struct arena *ar, struct node_set *s, size_t cap)
+{
+    id_index_init(ar, &s->ix, cap);
+    s->v = arena_calloc(ar, cap + 1, sizeof *s->v);
+    s->n = 0;
+}
+
+/* The index of record id, added (of that kind and row id) when new; the
+ * set has room for it (node_set_init's cap). */
+static uint32_t node_put(struct node_set *s, const char *id, const char *kind, uint32_t rid)
+{
+    size_t i = id_slot(&s->ix, id);
+    if (!s->ix.key[i]) {
+        s->ix.key[i] = id;
+        s->ix.val[i] = (uint32_t)s->n;
+        s->v[s->n++] = (struct map_node){id, kind, rid};
     }
-    json_t *leaf_ids = json_object(), *sys_ids = json_object();
-    int rc = arch_relations_by_end(r, map->groups, "source", NULL, shown, groups, leaf_ids, e);
-    if (rc == 0)
-        rc = arch_load_ids(r, a, leaf_ids, false, leaves, NULL, e);
-    if (rc == 0)
-        rc = arch_relations_by_end(r, map->systems, "target", NULL, leaves, auto_by, sys_ids, e);
-    if (rc == 0)
-        rc = arch_load_ids(r, a, sys_ids, false, systems, NULL, e);
-    json_decref(leaf_ids);
-    json_decref(sys_ids);
-    return rc;
+    return s->ix.val[i];
+}
+
+/* For each of n heads, its items (item[first[h]] up to item[first[h + 1]]). */
+struct lists {
+    uint32_t *first, *item;
+};
+
+/* The lists of n_heads heads from n pairs (head[i], item[i]), in the
+ * pairs' order. */
+static void lists_build(struct arena *ar, struct lists *l, size_t n_heads, const uint32_t *head,
+                        const uint32_t *item, size_t n)
+{
+    l->first = arena_calloc(ar, n_heads + 1, sizeof *l->first);
+    l->item = arena_calloc(ar, n + 1, sizeof *l->item);
+    uint32_t *at = arena_calloc(ar, n_heads + 1, sizeof *at);
+    for (size_t i = 0; i < n; i++)
+        l->first[head[i] + 1]++;
+    for (size_t h = 0; h < n_heads; h++)
+        at[h + 1] = l->first[h + 1] += l->first[h];
+    for (size_t i = 0; i < n; i++)
+        l->item[at[head[i]]++] = item[i];
+}
+
+/* What a map is built from: the tiles shown (in tree order), the leaves
+ * they group and the systems automating those, as indexes. */
+struct map_parts {
+    struct arena *ar;
+    size_t n;             /* tiles shown */
+    const char **tile;    /* their ids, in tree order */
+    long *parent;         /* each one's parent's index, -1 for a root */
+    struct id_index tiles;
+    struct node_set leaves, systems;
+    struct lists groups;    /* tile → its leaves, a leaf as often as grouped */
+    struct lists automated; /* leaf → the systems automating it */
+    json_t *held;      /* what the store path's strings live in */
+    json_t *leaf_recs; /* leaf id → {name, …} when read (listed), else NULL */
+    json_t *sys_recs;  /* id → compact record, when the store path read them */
+};
+
+static void parts_tiles(struct map_parts *p, const json_t *tree)
+{
+    p->n = json_array_size(tree);
+    p->tile = arena_calloc(p->ar, p->n + 1, sizeof *p->tile);
+    p->parent = arena_calloc(p->ar, p->n + 1, sizeof *p->parent);
+    id_index_init(p->ar, &p->tiles, p->n);
+    for (size_t t = 0; t < p->n; t++) {
+        p->tile[t] = text_of(json_array_get(tree, t), "id");
+        size_t i = id_slot(&p->tiles, p->tile[t]);
+        p->tiles.key[i] = p->tile[t];
+        p->tiles.val[i] = (uint32_t)t;
+    }
+    /* a parent comes before its children in tree order */
+    for (size_t t = 0; t < p->n; t++) {
+        const char *parent = text_of(json_array_get(tree, t), "parent");
+        p->parent[t] = parent ? id_get(&p->tiles, parent) : -1;
+    }
+}
+
+/* The n relations met: a tile's leaves (grouping) or a leaf's systems. */
+static void parts_links(struct map_parts *p, const struct registry_link *l, size_t n,
+                        bool grouping)
+{
+    uint32_t *head = arena_calloc(p->ar, n + 1, sizeof *head);
+    uint32_t *item = arena_calloc(p->ar, n + 1, sizeof *item);
+    struct node_set *to = grouping ? &p->leaves : &p->systems;
+    size_t k = 0, n_heads = grouping ? p->n : p->leaves.n;
+    node_set_init(p->ar, to, n);
+    for (size_t i = 0; i < n; i++) {
+        long from = id_get(grouping ? &p->tiles : &p->leaves.ix, l[i].from);
+        if (from < 0)
+            continue;
+        head[k] = (uint32_t)from;
+        item[k++] = node_put(to, l[i].other, l[i].other_kind, l[i].other_rid);
+    }
+    lists_build(p->ar, grouping ? &p->groups : &p->automated, n_heads, head, item, k);
+}
+
+/* From the relations graph in memory: 1 when it is not built. */
+static int parts_of_graph(struct registry *r, const struct actor *a, const struct model_map *map,
+                          struct map_parts *p)
+{
+    struct registry_link *l;
+    long k = registry_links(r, a, p->ar, map->groups, true, p->tile, p->n, &l);
+    if (k < 0)
+        return 1;
+    parts_links(p, l, (size_t)k, true);
+    const char **ids = arena_calloc(p->ar, p->leaves.n + 1, sizeof *ids);
+    for (size_t i = 0; i < p->leaves.n; i++)
+        ids[i] = p->leaves.v[i].id;
+    k = registry_links(r, a, p->ar, map->systems, false, ids, p->leaves.n, &l);
+    parts_links(p, l, k > 0 ? (size_t)k : 0, false);
+    return 0;
+}
+
+/* The relations arch_relations_by_end found (by: end → [{id}]) whose other
+ * end was read (recs: id → compact record), as links (0 row ids). */
+static size_t links_read(struct arena *ar, const json_t *by, const json_t *recs,
+                         struct registry_link **out)
+{
+    size_t n = 0, i;
+    const char *from;
+    json_t *list, *x;
+    json_object_foreach ((json_t *)by, from, list)
+        n += json_array_size(list);
+    struct registry_link *v = arena_calloc(ar, n + 1, sizeof *v);
+    n = 0;
+    json_object_foreach ((json_t *)by, from, list)
+        json_array_foreach (list, i, x) {
+            const json_t *rec = json_object_get(recs, text_of(x, "id"));
+            if (rec)
+                v[n++] = (struct registry_link){from, text_of(rec, "id"), text_of(rec, "kind"), 0};
+        }
+    *out = v;
+    return n;
+}
+
+/* From the store (no graph in memory: the CLI, unit tests): the leaves and
+ * systems read as compact records, those the reader may not read left out. */
+static int parts_of_store(struct registry *r, const struct actor *a, const struct model_map *map,
+                          struct map_parts *p, struct err *e)
+{
+    json_t *shown = json_object(), *groups = json_object(), *leaf_ids = json_object();
+    json_t *leaves = json_object(), *auto_by = json_object(), *sys_ids = json_object();
+    json_t *systems = json_object();
+    p->held = json_pack("[o, o, o, o, o]", shown, groups, leaf_ids, auto_by, sys_ids);
+    p->leaf_recs = leaves;
+    p->sys_recs = systems;
+    for (size_t t = 0; t < p->n; t++)
+        json_object_set_new(shown, p->tile[t], json_true());
+    struct registry_link *l;
+    if (arch_relations_by_end(r, map->groups, "source", NULL, shown, groups, leaf_ids, e) < 0 ||
+        arch_load_ids(r, a, leaf_ids, false, leaves, NULL, e) < 0)
+        return -1;
+    size_t n = links_read(p->ar, groups, leaves, &l);
+    parts_links(p, l, n, true);
+    if (arch_relations_by_end(r, map->systems, "target", NULL, leaves, auto_by, sys_ids, e) < 0 ||
+        arch_load_ids(r, a, sys_ids, false, systems, NULL, e) < 0)
+        return -1;
+    n = links_read(p->ar, auto_by, systems, &l);
+    parts_links(p, l, n, false);
+    return 0;
+}
+
+/* The tiles', leaves' and systems' parts, and the leaves' names when the
+ * map lists them. */
+static int parts_read(struct registry *r, const struct actor *a, const struct model_map *map,
+                      struct map_parts *p, bool listed, struct err *e)
+{
+    int rc = parts_of_graph(r, a, map, p);
+    if (rc > 0)
+        return parts_of_store(r, a, map, p, e);
+    if (!listed)
+        return 0;
+    p->leaf_recs = json_object();
+    for (size_t i = 0; i < p->leaves.n; i++)
+        json_object_set_new(p->leaf_recs, p->leaves.v[i].id,
+                            json_pack("{s:I}", "rid", (json_int_t)p->leaves.v[i].rid));
+    return registry_names(r, p->leaf_recs, e);
+}
+
+/* A tile's distinct systems, sorted. */
+struct sys_set {
+    uint32_t *v;
+    size_t n, cap;
+};
+
+static void set_add(struct sys_set *s, uint32_t x)
+{
+    if (s->n == s->cap) {
+        s->cap = s->cap ? 2 * s->cap : 8;
+        s->v = realloc(s->v, s->cap * sizeof *s->v);
+        if (!s->v)
+            abort();
+    }
+    s->v[s->n++] = x;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
 }
 
 /* The systems under each tile: its own leaves' and its descendants' (the
- * tree in reverse order meets every child before its parent). */
-static json_t *systems_under(const json_t *tree, const json_t *groups, const json_t *leaves,
-                             const json_t *auto_by, const json_t *systems)
+ * tiles in reverse tree order meet every child before its parent). n sets
+ * (malloc'd, each with its own array). */
+static struct sys_set *systems_under(const struct map_parts *p)
 {
-    json_t *sets = json_object();
-    for (size_t i = json_array_size(tree); i-- > 0;) {
-        const json_t *t = json_array_get(tree, i);
-        const char *id = text_of(t, "id"), *parent = text_of(t, "parent");
-        json_t *set = json_object_get(sets, id), *g, *s;
-        if (!set)
-            json_object_set_new(sets, id, set = json_object());
-        size_t j, k;
-        json_array_foreach (json_object_get(groups, id), j, g) {
-            if (!json_object_get(leaves, text_of(g, "id")))
-                continue;
-            json_array_foreach (json_object_get(auto_by, text_of(g, "id")), k, s)
-                if (json_object_get(systems, text_of(s, "id")))
-                    json_object_set_new(set, text_of(s, "id"), json_true());
+    struct sys_set *sets = calloc(p->n + 1, sizeof *sets);
+    if (!sets)
+        abort();
+    for (size_t t = p->n; t-- > 0;) {
+        struct sys_set *s = &sets[t];
+        for (uint32_t j = p->groups.first[t]; j < p->groups.first[t + 1]; j++) {
+            uint32_t leaf = p->groups.item[j];
+            for (uint32_t k = p->automated.first[leaf]; k < p->automated.first[leaf + 1]; k++)
+                set_add(s, p->automated.item[k]);
         }
-        if (parent) {
-            json_t *ps = json_object_get(sets, parent);
-            if (!ps)
-                json_object_set_new(sets, parent, ps = json_object());
-            json_object_update(ps, set);
-        }
+        if (s->n > 1)
+            qsort(s->v, s->n, sizeof *s->v, cmp_u32);
+        size_t k = 0;
+        for (size_t i = 0; i < s->n; i++)
+            if (k == 0 || s->v[k - 1] != s->v[i])
+                s->v[k++] = s->v[i];
+        s->n = k;
+        for (size_t i = 0; p->parent[t] >= 0 && i < s->n; i++)
+            set_add(&sets[p->parent[t]], s->v[i]);
     }
     return sets;
 }
 
-/* The tile's leaves the reader may read: [{id, kind, name}]. */
-static json_t *leaves_of(const json_t *groups, const json_t *leaves, const char *id)
+static size_t leaf_count(const struct map_parts *p, size_t t)
 {
-    json_t *out = json_array(), *g;
-    size_t i;
-    json_array_foreach (json_object_get(groups, id), i, g) {
-        const json_t *leaf = json_object_get(leaves, text_of(g, "id"));
-        if (leaf)
-            json_array_append_new(out, json_pack("{s:s, s:s, s:O?}", "id", text_of(leaf, "id"),
-                                                 "kind", text_of(leaf, "kind"), "name",
-                                                 json_object_get(leaf, "name")));
+    return p->groups.first[t + 1] - p->groups.first[t];
+}
+
+/* The tile's leaves: [{id, kind, name}]. */
+static json_t *leaves_of(const struct map_parts *p, size_t t)
+{
+    json_t *out = json_array();
+    for (uint32_t j = p->groups.first[t]; j < p->groups.first[t + 1]; j++) {
+        const struct map_node *l = &p->leaves.v[p->groups.item[j]];
+        const json_t *rec = json_object_get(p->leaf_recs, l->id);
+        json_array_append_new(out, json_pack("{s:s, s:s?, s:O?}", "id", l->id, "kind",
+                                             l->kind ? l->kind : text_of(rec, "kind"), "name",
+                                             json_object_get(rec, "name")));
     }
     return out;
 }
@@ -679,46 +896,46 @@ int arch_map_build(struct registry *r, struct docs *d, const struct actor *a,
         err_bad_request(e, "filter", "the map cannot be narrowed");
         return -1;
     }
-    json_t *tiles = json_object(), *order = json_array(), *groups = json_object();
-    json_t *leaves = json_object(), *auto_by = json_object(), *systems = json_object();
+    json_t *tiles = json_object(), *order = json_array();
     int rc = filter && arch_field_indexed(r, c, map->filter)
                  ? load_narrowed(r, a, c, filter, tiles, order, e)
                  : arch_load(r, a, ARCH_WHERE_COLLECTION, c->id, tiles, order, e);
     /* the tiles shown first: only their leaves and systems are read */
-    json_t *tree = arch_tree(map, map->filter, tiles, order, filter), *shown = json_object(), *x;
-    size_t k;
-    json_array_foreach (tree, k, x)
-        json_object_set_new(shown, text_of(x, "id"), json_true());
+    json_t *tree = arch_tree(map, map->filter, tiles, order, filter);
+    struct map_parts p = {.ar = arena_new()};
+    parts_tiles(&p, tree);
+    bool listed = p.n <= ARCH_MAP_LISTED_MAX;
     if (rc == 0)
-        rc = load_leaves_systems(r, a, map, shown, groups, leaves, auto_by, systems, e);
-    json_decref(shown);
-    json_t *sets = systems_under(tree, groups, leaves, auto_by, systems);
+        rc = parts_read(r, a, map, &p, listed, e);
+    struct sys_set *sets = rc == 0 ? systems_under(&p) : NULL;
     struct arch_map m = {.r = r,
                          .d = d,
                          .a = a,
                          .decl = map,
-                         .systems = systems,
-                         .scores = json_object(),
-                         .stages = json_object(),
+                         .sys = p.systems.v,
+                         .n_sys = p.systems.n,
+                         .compact = json_incref(p.sys_recs),
                          .ms = &ms};
-    json_t *items = json_array(), *t;
+    m.stages = arena_calloc(p.ar, m.n_sys + 1, sizeof *m.stages);
+    m.staged = arena_calloc(p.ar, m.n_sys + 1, sizeof *m.staged);
+    m.scores = arena_calloc(p.ar, m.n_sys + 1, sizeof *m.scores);
+    for (size_t i = 0; i < m.n_sys; i++)
+        m.scores[i] = SCORE_UNKNOWN;
+    json_t *items = json_array();
     double max = 0;
-    size_t i;
-    json_array_foreach (tree, i, t) {
-        if (rc < 0)
-            break;
-        const char *id = text_of(t, "id");
-        const json_t *rec = json_object_get(tiles, id), *set = json_object_get(sets, id);
-        json_t *item = json_pack("{s:s, s:O?, s:O, s:O, s:o, s:I}", "id", id, "name",
-                                 json_object_get(rec, "name"), "parent",
-                                 json_object_get(t, "parent") ? json_object_get(t, "parent")
-                                                              : json_null(),
-                                 "depth", json_object_get(t, "depth"), "leaves",
-                                 leaves_of(groups, leaves, id), "systems",
-                                 (json_int_t)json_object_size(set));
+    for (size_t t = 0; rc == 0 && t < p.n; t++) {
+        const json_t *node = json_array_get(tree, t);
+        json_t *item = json_pack("{s:s, s:O?, s:O, s:O, s:I, s:I}", "id", p.tile[t], "name",
+                                 json_object_get(json_object_get(tiles, p.tile[t]), "name"),
+                                 "parent", p.parent[t] >= 0 ? json_object_get(node, "parent")
+                                                            : json_null(),
+                                 "depth", json_object_get(node, "depth"), "leaf_count",
+                                 (json_int_t)leaf_count(&p, t), "systems", (json_int_t)sets[t].n);
+        if (listed)
+            json_object_set_new(item, "leaves", leaves_of(&p, t));
         double value = 0;
         bool has = false;
-        rc = ms.fn(&m, id, set, item, &value, &has, e);
+        rc = ms.fn(&m, p.tile[t], sets[t].v, sets[t].n, item, &value, &has, e);
         if (has) {
             json_object_set_new(item, "value", json_real(value));
             max = value > max ? value : max;
@@ -726,22 +943,22 @@ int arch_map_build(struct registry *r, struct docs *d, const struct actor *a,
         json_array_append_new(items, item);
     }
     if (rc == 0)
-        *out = json_pack("{s:s, s:s, s:s, s:s?, s:f, s:o}", "collection", c->id, "measure", ms.id,
-                         "scale", ms.scale == ARCH_COUNT ? "count" : "percent", "filter", filter,
-                         "max", max, "items", items);
+        *out = json_pack("{s:s, s:s, s:s, s:s?, s:f, s:b, s:o}", "collection", c->id, "measure",
+                         ms.id, "scale", ms.scale == ARCH_COUNT ? "count" : "percent", "filter",
+                         filter, "max", max, "leaves_listed", listed, "items", items);
     else
         json_decref(items);
+    for (size_t t = 0; sets && t < p.n; t++)
+        free(sets[t].v);
+    free(sets);
     json_decref(tiles);
     json_decref(order);
-    json_decref(groups);
-    json_decref(leaves);
-    json_decref(auto_by);
-    json_decref(systems);
     json_decref(tree);
-    json_decref(sets);
-    json_decref(m.scores);
+    json_decref(p.held);
+    json_decref(p.leaf_recs);
+    json_decref(p.sys_recs);
     json_decref(m.whole);
     json_decref(m.compact);
-    json_decref(m.stages);
+    arena_free(p.ar);
     return rc;
 }

@@ -205,9 +205,11 @@ static json_t *tile(struct page *pg, const char *kind, enum arch_scale scale, do
                                                  json_string_value(json_object_get(l, "id")),
                                                  json_object_get(l, "name")));
     }
-    size_t n = json_array_size(json_object_get(it, "leaves"));
+    size_t n = (size_t)json_integer_value(json_object_get(it, "leaf_count"));
     json_object_set_new(t, "leaves", leaves);
-    if (n > LEAVES_SHOWN)
+    if (!json_object_get(it, "leaves") && n > 0) /* a large map: the count only */
+        json_object_set_new(t, "count", json_integer((json_int_t)n));
+    else if (n > LEAVES_SHOWN)
         json_object_set_new(t, "more", json_integer((json_int_t)(n - LEAVES_SHOWN)));
     json_object_set_new(t, "children", json_array());
     return t;
@@ -258,8 +260,7 @@ static json_t *table_rows(struct page *pg, const char *kind, const struct model_
                                json_object_get(it, "name"));
         json_int_t depth = json_integer_value(json_object_get(it, "depth"));
         json_object_set_new(r, "indent", json_integer(depth > 4 ? 4 : depth));
-        json_object_set_new(r, "leaves", json_integer((json_int_t)json_array_size(
-                                             json_object_get(it, "leaves"))));
+        json_object_set(r, "leaves", json_object_get(it, "leaf_count"));
         json_object_set(r, "systems", json_object_get(it, "systems"));
         json_object_set_new(r, "value",
                             json_string(value_text(pg, scale, json_object_get(it, "value"))));
@@ -337,6 +338,8 @@ static void h_map(struct http_req *req, struct http_resp *resp, void *ctx)
                         legend(&pg, ms.scale, json_number_value(json_object_get(map, "max"))));
     json_t *roots = nested(&pg, decl->kind, map);
     json_object_set_new(pg.data, "has_tiles", json_boolean(json_array_size(roots) > 0));
+    if (decl->filter && !json_is_true(json_object_get(map, "leaves_listed")))
+        json_object_set_new(pg.data, "leaves_unlisted", json_true());
     json_object_set_new(pg.data, "roots", roots);
     json_object_set_new(pg.data, "rows", rows);
     if (stage_heads)
