@@ -48,12 +48,44 @@ static char *steal(struct buf *b)
     return s;
 }
 
-/* The SELECT of a record's compact JSON, up to its WHERE: the envelope
- * (id, kind, owner, name), each workflow's status and stage fields (what
- * the rights and the stage measure read) and the fields the maps and
- * matrices of the model name; with `whole`, the stored record. At national
- * scale parsing whole records is most of a map's time. (malloc'd) */
-static char *compact_select(const struct model *m, bool whole)
+/* The fields of a record's compact JSON besides id and kind: owner, name,
+ * each workflow's status and stage fields (what the rights and the stage
+ * measure read) and the fields the maps and matrices of the model name.
+ * At national scale parsing whole records is most of a map's time. */
+enum { COMPACT_CAP = 64 };
+static size_t compact_fields(const struct model *m, const char **fields)
+{
+    memset(fields, 0, COMPACT_CAP * sizeof *fields);
+    fields[0] = "owner";
+    fields[1] = "name";
+    for (size_t i = 0; i < model_n_workflows(m); i++) {
+        const struct model_workflow *w = model_workflow_at(m, i);
+        add_field(fields, COMPACT_CAP, w->status_field);
+        if (w->stage_field)
+            add_field(fields, COMPACT_CAP, w->stage_field);
+    }
+    for (size_t i = 0; i < model_n_collections(m); i++) {
+        const struct model_collection *c = model_collection_at(m, i);
+        if (c->map)
+            add_field(fields, COMPACT_CAP, c->map->parent);
+        if (c->map && c->map->filter)
+            add_field(fields, COMPACT_CAP, c->map->filter);
+        for (size_t j = 0; j < c->n_matrices; j++) {
+            if (c->matrices[j].column)
+                add_field(fields, COMPACT_CAP, c->matrices[j].column);
+            if (c->matrices[j].filter)
+                add_field(fields, COMPACT_CAP, c->matrices[j].filter);
+        }
+    }
+    size_t n = 0;
+    while (fields[n])
+        n++;
+    return n;
+}
+
+/* The SELECT up to its WHERE: the stored record (whole), else the id, the
+ * kind and each compact field's JSON text, a column each (malloc'd). */
+static char *compact_select(const char *const *fields, bool whole)
 {
     struct buf b;
     buf_init(&b, 0);
@@ -61,40 +93,61 @@ static char *compact_select(const struct model *m, bool whole)
         buf_puts(&b, "SELECT d.data FROM records r JOIN record_data d ON d.rid = r.rid WHERE ");
         return steal(&b);
     }
-    enum { CAP = 64 };
-    const char *fields[CAP] = {NULL};
-    for (size_t i = 0; i < model_n_workflows(m); i++) {
-        const struct model_workflow *w = model_workflow_at(m, i);
-        add_field(fields, CAP, w->status_field);
-        if (w->stage_field)
-            add_field(fields, CAP, w->stage_field);
-    }
-    for (size_t i = 0; i < model_n_collections(m); i++) {
-        const struct model_collection *c = model_collection_at(m, i);
-        if (c->map)
-            add_field(fields, CAP, c->map->parent);
-        if (c->map && c->map->filter)
-            add_field(fields, CAP, c->map->filter);
-        for (size_t j = 0; j < c->n_matrices; j++) {
-            if (c->matrices[j].column)
-                add_field(fields, CAP, c->matrices[j].column);
-            if (c->matrices[j].filter)
-                add_field(fields, CAP, c->matrices[j].filter);
-        }
-    }
-    buf_puts(&b, "SELECT json_object('id', r.id, 'kind', r.kind, 'owner', d.data -> '$.owner', "
-                 "'name', d.data -> '$.name'");
+    buf_puts(&b, "SELECT r.id, r.kind");
     for (size_t i = 0; fields[i]; i++)
-        if (strcmp(fields[i], "owner") != 0)
-            buf_printf(&b, ", '%s', d.data -> '$.%s'", fields[i], fields[i]);
-    buf_puts(&b, ") FROM records r JOIN record_data d ON d.rid = r.rid WHERE ");
+        buf_printf(&b, ", d.data -> '$.%s'", fields[i]);
+    buf_puts(&b, " FROM records r JOIN record_data d ON d.rid = r.rid WHERE ");
     return steal(&b);
+}
+
+/* A JSON value's text as a value: a string without escapes taken as it
+ * is, anything else parsed; NULL for null (a field the record lacks). */
+static json_t *value_of(const char *text, size_t n)
+{
+    if (n >= 2 && text[0] == '"' && text[n - 1] == '"' && !memchr(text, '\\', n))
+        return json_stringn(text + 1, n - 2);
+    json_t *v = json_loadb(text, n, JSON_DECODE_ANY, NULL);
+    if (json_is_null(v)) {
+        json_decref(v);
+        return NULL;
+    }
+    return v;
+}
+
+/* The row's record: stored whole, or compact from its columns. */
+static json_t *row_record(struct store_stmt *st, const char *const *fields, bool whole)
+{
+    if (whole) {
+        json_t *rec = json_loads(store_col_text(st, 0), 0, NULL), *v;
+        const char *k;
+        void *tmp;
+        /* a field stored as null counts as absent, as in the compact one */
+        json_object_foreach_safe (rec, tmp, k, v)
+            if (json_is_null(v))
+                json_object_del(rec, k);
+        return rec;
+    }
+    if (store_col_null(st, 0) || store_col_null(st, 1))
+        return NULL;
+    json_t *rec = json_pack("{s:s, s:s}", "id", store_col_text(st, 0), "kind",
+                            store_col_text(st, 1));
+    for (int i = 0; fields[i]; i++) {
+        if (store_col_null(st, i + 2))
+            continue;
+        const char *text = store_col_text(st, i + 2);
+        json_t *v = value_of(text, store_col_bytes(st, i + 2));
+        if (v)
+            json_object_set_new(rec, fields[i], v);
+    }
+    return rec;
 }
 
 static int load_where(struct registry *r, const struct actor *a, bool whole, const char *where,
                       const char *b1, json_t *into, json_t *order, struct err *e)
 {
-    char *head = compact_select(registry_model(r), whole);
+    const char *fields[COMPACT_CAP];
+    compact_fields(registry_model(r), fields);
+    char *head = compact_select(fields, whole);
     size_t n = strlen(head) + strlen(where) + 1;
     char *sql = malloc(n);
     if (!sql)
@@ -109,14 +162,8 @@ static int load_where(struct registry *r, const struct actor *a, bool whole, con
         store_bind_text(st, 1, b1);
     int rc;
     while ((rc = store_step(st, e)) == STORE_ROW) {
-        json_t *rec = json_loads(store_col_text(st, 0), 0, NULL);
-        const char *id = text_of(rec, "id"), *k;
-        json_t *v;
-        void *tmp;
-        /* a field the record lacks comes as null: drop it, as stored */
-        json_object_foreach_safe (rec, tmp, k, v)
-            if (json_is_null(v))
-                json_object_del(rec, k);
+        json_t *rec = row_record(st, fields, whole);
+        const char *id = text_of(rec, "id");
         bool ok = id && registry_may_read(r, a, rec);
         if (ok && order)
             json_array_append_new(order, json_string(id));
