@@ -48,7 +48,7 @@ static char *steal(struct buf *b)
     return s;
 }
 
-/* The fields of a record's compact JSON besides id and kind: owner, name,
+/* The fields of a record's compact JSON besides id, kind and name: owner,
  * each workflow's status and stage fields (what the rights and the stage
  * measure read) and the fields the maps and matrices of the model name.
  * At national scale parsing whole records is most of a map's time. */
@@ -57,7 +57,6 @@ static size_t compact_fields(const struct model *m, const char **fields)
 {
     memset(fields, 0, COMPACT_CAP * sizeof *fields);
     fields[0] = "owner";
-    fields[1] = "name";
     for (size_t i = 0; i < model_n_workflows(m); i++) {
         const struct model_workflow *w = model_workflow_at(m, i);
         add_field(fields, COMPACT_CAP, w->status_field);
@@ -83,8 +82,13 @@ static size_t compact_fields(const struct model *m, const char **fields)
     return n;
 }
 
+/* The languages of a name (model_validate_i18n allows no other). */
+static const char *const NAME_LANGS[] = {"kk", "ru", "en"};
+enum { COL_FIELDS = 3 + sizeof NAME_LANGS / sizeof *NAME_LANGS };
+
 /* The SELECT up to its WHERE: the stored record (whole), else the id, the
- * kind and each compact field's JSON text, a column each (malloc'd). */
+ * kind, the name (COL_FIELDS - 2 columns) and each compact field's JSON
+ * text, a column each (malloc'd). */
 static char *compact_select(const char *const *fields, bool whole)
 {
     struct buf b;
@@ -93,7 +97,12 @@ static char *compact_select(const char *const *fields, bool whole)
         buf_puts(&b, "SELECT d.data FROM records r JOIN record_data d ON d.rid = r.rid WHERE ");
         return steal(&b);
     }
-    buf_puts(&b, "SELECT r.id, r.kind");
+    /* the name: an object of its languages' texts, read each as text;
+     * else (not an object) as JSON */
+    buf_puts(&b, "SELECT r.id, r.kind, CASE json_type(d.data, '$.name') WHEN 'object' THEN NULL "
+                 "ELSE d.data -> '$.name' END");
+    for (size_t i = 0; i < sizeof NAME_LANGS / sizeof *NAME_LANGS; i++)
+        buf_printf(&b, ", d.data ->> '$.name.%s'", NAME_LANGS[i]);
     for (size_t i = 0; fields[i]; i++)
         buf_printf(&b, ", d.data -> '$.%s'", fields[i]);
     buf_puts(&b, " FROM records r JOIN record_data d ON d.rid = r.rid WHERE ");
@@ -131,11 +140,24 @@ static json_t *row_record(struct store_stmt *st, const char *const *fields, bool
         return NULL;
     json_t *rec = json_pack("{s:s, s:s}", "id", store_col_text(st, 0), "kind",
                             store_col_text(st, 1));
+    json_t *name = NULL;
+    if (!store_col_null(st, 2)) /* not an object */
+        name = value_of(store_col_text(st, 2), store_col_bytes(st, 2));
+    else
+        for (int i = 0; i < (int)(sizeof NAME_LANGS / sizeof *NAME_LANGS); i++) {
+            if (store_col_null(st, 3 + i))
+                continue;
+            if (!name)
+                name = json_object();
+            json_object_set_new(name, NAME_LANGS[i], json_string(store_col_text(st, 3 + i)));
+        }
+    if (name)
+        json_object_set_new(rec, "name", name);
     for (int i = 0; fields[i]; i++) {
-        if (store_col_null(st, i + 2))
+        if (store_col_null(st, i + COL_FIELDS))
             continue;
-        const char *text = store_col_text(st, i + 2);
-        json_t *v = value_of(text, store_col_bytes(st, i + 2));
+        const char *text = store_col_text(st, i + COL_FIELDS);
+        json_t *v = value_of(text, store_col_bytes(st, i + COL_FIELDS));
         if (v)
             json_object_set_new(rec, fields[i], v);
     }
