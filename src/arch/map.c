@@ -259,79 +259,187 @@ static int load_narrowed(struct registry *r, const struct actor *a,
     return rc;
 }
 
-/* The value of the map's filter field for rec, or its nearest ancestor's
- * (a chain cut after as many steps as there are records, against loops). */
-static const char *filter_value(const struct model_map *map, const char *field,
-                                const json_t *recs, const json_t *rec)
-{
-    for (size_t n = json_object_size(recs); rec && n; n--) {
-        const char *v = text_of(rec, field);
-        if (v)
-            return v;
-        rec = json_object_get(recs, text_of(rec, map->parent));
-    }
-    return NULL;
-}
-
-static void tree_visit(const struct model_map *map, const json_t *children, const char *id,
-                       const char *parent, int depth, json_t *seen, json_t *tree)
-{
-    if (json_object_get(seen, id))
-        return;
-    json_object_set_new(seen, id, json_true());
-    json_array_append_new(tree, json_pack("{s:s, s:i, s:s?}", "id", id, "depth", depth, "parent",
-                                          parent));
-    size_t i;
-    json_t *c;
-    json_array_foreach (json_object_get(children, id), i, c)
-        tree_visit(map, children, json_string_value(c), id, depth + 1, seen, tree);
-}
-
-json_t *arch_tree(const struct model_map *map, const char *field, const json_t *recs,
-                  const json_t *order, const char *filter)
-{
-    json_t *shown = json_object(), *children = json_object(), *tree = json_array();
-    json_t *seen = json_object(), *v;
-    size_t i;
-    json_array_foreach (order, i, v) {
-        const json_t *rec = json_object_get(recs, json_string_value(v));
-        const char *fv = filter && field ? filter_value(map, field, recs, rec) : NULL;
-        if (!filter || (fv && strcmp(fv, filter) == 0))
-            json_object_set_new(shown, json_string_value(v), json_true());
-    }
-    json_array_foreach (order, i, v) {
-        const char *id = json_string_value(v);
-        const char *p = text_of(json_object_get(recs, id), map->parent);
-        if (!json_object_get(shown, id) || !p || !json_object_get(shown, p) || strcmp(p, id) == 0)
-            continue;
-        json_t *list = json_object_get(children, p);
-        if (!list)
-            json_object_set_new(children, p, list = json_array());
-        json_array_append(list, v);
-    }
-    /* roots first (parent not shown), then what a loop of parents hides */
-    for (int pass = 0; pass < 2; pass++)
-        json_array_foreach (order, i, v) {
-            const char *id = json_string_value(v);
-            const char *p = text_of(json_object_get(recs, id), map->parent);
-            bool root = !p || !json_object_get(shown, p) || strcmp(p, id) == 0;
-            if (json_object_get(shown, id) && (root || pass == 1))
-                tree_visit(map, children, id, NULL, 0, seen, tree);
-        }
-    json_decref(shown);
-    json_decref(children);
-    json_decref(seen);
-    return tree;
-}
-
-/* ---- the map and its measures ---------------------------------------------------- */
-
 /* A record met by the map's relations: its id, kind (NULL when unknown)
  * and row id (0 when unknown: read from the store). */
 struct map_node {
     const char *id, *kind;
     uint32_t rid;
 };
+
+/* Ids to their index: open addressing over strings that outlive it. */
+struct id_index {
+    const char **key;
+    uint32_t *val;
+    size_t mask;
+};
+
+/* Room for n ids. */
+static void id_index_init(struct arena *ar, struct id_index *h, size_t n)
+{
+    size_t cap = 16;
+    while (cap < 2 * n + 1)
+        cap <<= 1;
+    h->key = arena_calloc(ar, cap, sizeof *h->key);
+    h->val = arena_calloc(ar, cap, sizeof *h->val);
+    h->mask = cap - 1;
+}
+
+/* The slot of id: where it is, or the free one where it would go. */
+static size_t id_slot(const struct id_index *h, const char *id)
+{
+    uint64_t x = 14695981039346656037u; /* FNV-1a */
+    for (const unsigned char *s = (const unsigned char *)id; *s; s++)
+        x = (x ^ *s) * 1099511628211u;
+    size_t i = (size_t)x & h->mask;
+    while (h->key[i] && strcmp(h->key[i], id) != 0)
+        i = (i + 1) & h->mask;
+    return i;
+}
+
+/* id's index, or -1. */
+static long id_get(const struct id_index *h, const char *id)
+{
+    size_t i = id_slot(h, id);
+    return h->key[i] ? (long)h->val[i] : -1;
+}
+
+/* Records met through relations, each once, by index. */
+struct node_set {
+    struct id_index ix;
+    struct map_node *v;
+    size_t n;
+};
+
+static void node_set_init(struct arena *ar, struct node_set *s, size_t cap)
+{
+    id_index_init(ar, &s->ix, cap);
+    s->v = arena_calloc(ar, cap + 1, sizeof *s->v);
+    s->n = 0;
+}
+
+/* The index of record id, added (of that kind and row id) when new; the
+ * set has room for it (node_set_init's cap). */
+static uint32_t node_put(struct node_set *s, const char *id, const char *kind, uint32_t rid)
+{
+    size_t i = id_slot(&s->ix, id);
+    if (!s->ix.key[i]) {
+        s->ix.key[i] = id;
+        s->ix.val[i] = (uint32_t)s->n;
+        s->v[s->n++] = (struct map_node){id, kind, rid};
+    }
+    return s->ix.val[i];
+}
+
+/* For each of n heads, its items (item[first[h]] up to item[first[h + 1]]). */
+struct lists {
+    uint32_t *first, *item;
+};
+
+/* The lists of n_heads heads from n pairs (head[i], item[i]), in the
+ * pairs' order. */
+static void lists_build(struct arena *ar, struct lists *l, size_t n_heads, const uint32_t *head,
+                        const uint32_t *item, size_t n)
+{
+    l->first = arena_calloc(ar, n_heads + 1, sizeof *l->first);
+    l->item = arena_calloc(ar, n + 1, sizeof *l->item);
+    uint32_t *at = arena_calloc(ar, n_heads + 1, sizeof *at);
+    for (size_t i = 0; i < n; i++)
+        l->first[head[i] + 1]++;
+    for (size_t h = 0; h < n_heads; h++)
+        at[h + 1] = l->first[h + 1] += l->first[h];
+    for (size_t i = 0; i < n; i++)
+        l->item[at[head[i]]++] = item[i];
+}
+
+/* A map's records as arrays: their ids in order, records, parents. */
+struct tree_recs {
+    size_t n;
+    const char **id;
+    const json_t **rec;
+    long *parent; /* the parent's index, -1 when none is among them */
+    bool *shown, *seen;
+    struct lists children;
+};
+
+/* The value of the map's filter field for record i, or its nearest
+ * ancestor's (a chain cut after as many steps as there are records,
+ * against loops). */
+static const char *filter_value(const struct tree_recs *t, const char *field, long i)
+{
+    for (size_t n = t->n; i >= 0 && n; n--) {
+        const char *v = text_of(t->rec[i], field);
+        if (v)
+            return v;
+        i = t->parent[i];
+    }
+    return NULL;
+}
+
+static void tree_visit(struct tree_recs *t, size_t i, long parent, int depth, json_t *tree)
+{
+    if (t->seen[i])
+        return;
+    t->seen[i] = true;
+    json_array_append_new(tree, json_pack("{s:s, s:i, s:s?}", "id", t->id[i], "depth", depth,
+                                          "parent", parent >= 0 ? t->id[parent] : NULL));
+    for (uint32_t j = t->children.first[i]; j < t->children.first[i + 1]; j++)
+        tree_visit(t, t->children.item[j], (long)i, depth + 1, tree);
+}
+
+json_t *arch_tree(const struct model_map *map, const char *field, const json_t *recs,
+                  const json_t *order, const char *filter)
+{
+    struct arena *ar = arena_new();
+    struct tree_recs t = {.n = json_array_size(order)};
+    struct id_index ix;
+    id_index_init(ar, &ix, t.n);
+    t.id = arena_calloc(ar, t.n + 1, sizeof *t.id);
+    t.rec = arena_calloc(ar, t.n + 1, sizeof *t.rec);
+    t.parent = arena_calloc(ar, t.n + 1, sizeof *t.parent);
+    t.shown = arena_calloc(ar, t.n + 1, sizeof *t.shown);
+    t.seen = arena_calloc(ar, t.n + 1, sizeof *t.seen);
+    for (size_t i = 0; i < t.n; i++) {
+        t.id[i] = json_string_value(json_array_get(order, i));
+        t.rec[i] = json_object_get(recs, t.id[i]);
+        size_t k = id_slot(&ix, t.id[i]);
+        if (!ix.key[k]) {
+            ix.key[k] = t.id[i];
+            ix.val[k] = (uint32_t)i;
+        }
+    }
+    for (size_t i = 0; i < t.n; i++) {
+        const char *p = text_of(t.rec[i], map->parent);
+        t.parent[i] = p ? id_get(&ix, p) : -1;
+    }
+    uint32_t *head = arena_calloc(ar, t.n + 1, sizeof *head);
+    uint32_t *item = arena_calloc(ar, t.n + 1, sizeof *item);
+    size_t n_links = 0;
+    for (size_t i = 0; i < t.n; i++) {
+        const char *fv = filter && field ? filter_value(&t, field, (long)i) : NULL;
+        t.shown[i] = !filter || (fv && strcmp(fv, filter) == 0);
+    }
+    for (size_t i = 0; i < t.n; i++) {
+        long p = t.parent[i];
+        if (!t.shown[i] || p < 0 || !t.shown[p] || p == (long)i)
+            continue;
+        head[n_links] = (uint32_t)p;
+        item[n_links++] = (uint32_t)i;
+    }
+    lists_build(ar, &t.children, t.n, head, item, n_links);
+    /* roots first (parent not shown), then what a loop of parents hides */
+    json_t *tree = json_array();
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < t.n; i++) {
+            long p = t.parent[i];
+            bool root = p < 0 || !t.shown[p] || p == (long)i;
+            if (t.shown[i] && (root || pass == 1))
+                tree_visit(&t, i, -1, 0, tree);
+        }
+    arena_free(ar);
+    return tree;
+}
+
+/* ---- the map and its measures ---------------------------------------------------- */
 
 struct arch_map {
     struct registry *r;
@@ -653,91 +761,6 @@ int arch_load_ids(struct registry *r, const struct actor *a, const json_t *set, 
 }
 
 /* ---- the map's build: plain arrays in one arena ---------------------------------- */
-
-/* Ids to their index: open addressing over strings that outlive it. */
-struct id_index {
-    const char **key;
-    uint32_t *val;
-    size_t mask;
-};
-
-/* Room for n ids. */
-static void id_index_init(struct arena *ar, struct id_index *h, size_t n)
-{
-    size_t cap = 16;
-    while (cap < 2 * n + 1)
-        cap <<= 1;
-    h->key = arena_calloc(ar, cap, sizeof *h->key);
-    h->val = arena_calloc(ar, cap, sizeof *h->val);
-    h->mask = cap - 1;
-}
-
-/* The slot of id: where it is, or the free one where it would go. */
-static size_t id_slot(const struct id_index *h, const char *id)
-{
-    uint64_t x = 14695981039346656037u; /* FNV-1a */
-    for (const unsigned char *s = (const unsigned char *)id; *s; s++)
-        x = (x ^ *s) * 1099511628211u;
-    size_t i = (size_t)x & h->mask;
-    while (h->key[i] && strcmp(h->key[i], id) != 0)
-        i = (i + 1) & h->mask;
-    return i;
-}
-
-/* id's index, or -1. */
-static long id_get(const struct id_index *h, const char *id)
-{
-    size_t i = id_slot(h, id);
-    return h->key[i] ? (long)h->val[i] : -1;
-}
-
-/* Records met through relations, each once, by index. */
-struct node_set {
-    struct id_index ix;
-    struct map_node *v;
-    size_t n;
-};
-
-static void node_set_init(struct arena *ar, struct node_set *s, size_t cap)
-{
-    id_index_init(ar, &s->ix, cap);
-    s->v = arena_calloc(ar, cap + 1, sizeof *s->v);
-    s->n = 0;
-}
-
-/* The index of record id, added (of that kind and row id) when new; the
- * set has room for it (node_set_init's cap). */
-static uint32_t node_put(struct node_set *s, const char *id, const char *kind, uint32_t rid)
-{
-    size_t i = id_slot(&s->ix, id);
-    if (!s->ix.key[i]) {
-        s->ix.key[i] = id;
-        s->ix.val[i] = (uint32_t)s->n;
-        s->v[s->n++] = (struct map_node){id, kind, rid};
-    }
-    return s->ix.val[i];
-}
-
-/* For each of n heads, its items (item[first[h]] up to item[first[h + 1]]). */
-struct lists {
-    uint32_t *first, *item;
-};
-
-/* The lists of n_heads heads from n pairs (head[i], item[i]), in the
- * pairs' order. */
-static void lists_build(struct arena *ar, struct lists *l, size_t n_heads, const uint32_t *head,
-                        const uint32_t *item, size_t n)
-{
-    l->first = arena_calloc(ar, n_heads + 1, sizeof *l->first);
-    l->item = arena_calloc(ar, n + 1, sizeof *l->item);
-    uint32_t *at = arena_calloc(ar, n_heads + 1, sizeof *at);
-    for (size_t i = 0; i < n; i++)
-        l->first[head[i] + 1]++;
-    for (size_t h = 0; h < n_heads; h++)
-        at[h + 1] = l->first[h + 1] += l->first[h];
-    for (size_t i = 0; i < n; i++)
-        l->item[at[head[i]]++] = item[i];
-}
 
 /* What a map is built from: the tiles shown (in tree order), the leaves
  * they group and the systems automating those, as indexes. */

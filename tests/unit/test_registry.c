@@ -1,6 +1,7 @@
 /* Unit tests of the registry engine over a real SQLite database in a temp
  * directory and the shipped metamodel: writes, revisions, merge patches,
  * retirement, the audit chain, export/import and the consistency check. */
+#include "arch/arch.h"
 #include "registry/dump.h"
 #include "registry/listq.h"
 #include "registry/registry.h"
@@ -1819,6 +1820,48 @@ static void test_referrers(void **state)
     json_decref(found);
 }
 
+/* A map's tree (arch_tree): children after their parent in the records'
+ * order, a record without the filter field takes its nearest ancestor's,
+ * one whose parent is hidden is a root, a record its own parent is a root,
+ * and a loop of parents is shown once, cut where it is met. REQ: ARC-03 */
+static void test_map_tree(void **state)
+{
+    (void)state;
+    struct model_map map = {.kind = "cap", .parent = "parent"};
+    json_t *recs = json_loads("{\"a\": {\"dom\": \"d1\"}, \"b\": {\"parent\": \"a\"}, "
+                              "\"c\": {\"parent\": \"b\"}, \"x\": {\"dom\": \"d2\", \"parent\": \"a\"}, "
+                              "\"y\": {\"parent\": \"x\"}, \"s\": {\"parent\": \"s\"}, "
+                              "\"l1\": {\"parent\": \"l2\"}, \"l2\": {\"parent\": \"l1\"}}",
+                              0, NULL);
+    json_t *order = json_pack("[s, s, s, s, s, s, s, s]", "c", "b", "a", "x", "y", "s", "l1", "l2");
+    json_t *all = arch_tree(&map, "dom", recs, order, NULL);
+    char *text = json_dumps(all, JSON_COMPACT);
+    assert_string_equal(
+        text, "[{\"id\":\"a\",\"depth\":0,\"parent\":null},{\"id\":\"b\",\"depth\":1,\"parent\":\"a\"},"
+              "{\"id\":\"c\",\"depth\":2,\"parent\":\"b\"},{\"id\":\"x\",\"depth\":1,"
+              "\"parent\":\"a\"},{\"id\":\"y\",\"depth\":2,\"parent\":\"x\"},{\"id\":\"s\","
+              "\"depth\":0,\"parent\":null},{\"id\":\"l1\",\"depth\":0,\"parent\":null},{\"id\":\"l2\",\"depth\":1,"
+              "\"parent\":\"l1\"}]");
+    free(text);
+    json_decref(all);
+    /* narrowed to d1: x holds d2, so it and y (its child) are not shown */
+    json_t *d1 = arch_tree(&map, "dom", recs, order, "d1");
+    text = json_dumps(d1, JSON_COMPACT);
+    assert_string_equal(text, "[{\"id\":\"a\",\"depth\":0,\"parent\":null},{\"id\":\"b\",\"depth\":1,"
+                              "\"parent\":\"a\"},{\"id\":\"c\",\"depth\":2,\"parent\":\"b\"}]");
+    free(text);
+    json_decref(d1);
+    /* narrowed to d2: x is a root (its parent is not shown), y under it */
+    json_t *d2 = arch_tree(&map, "dom", recs, order, "d2");
+    text = json_dumps(d2, JSON_COMPACT);
+    assert_string_equal(text, "[{\"id\":\"x\",\"depth\":0,\"parent\":null},{\"id\":\"y\",\"depth\":1,"
+                              "\"parent\":\"x\"}]");
+    free(text);
+    json_decref(d2);
+    json_decref(order);
+    json_decref(recs);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1837,6 +1880,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_view_cap, setup, teardown),
         cmocka_unit_test_setup_teardown(test_relation_graph_follows_writes, setup, teardown),
         cmocka_unit_test(test_relation_graph_edges),
+        cmocka_unit_test(test_map_tree),
         cmocka_unit_test_setup_teardown(test_absent_few_valued_fields_have_no_rows, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_inherited_attributes_at_depth, setup, teardown),
