@@ -25,7 +25,7 @@ enum arch_scale { ARCH_COUNT, ARCH_PERCENT };
 
 struct arch_map;
 /* A measure of a tile from the distinct systems under it (`systems`: n
- * indexes, sorted, of the map's systems: arch_map_system_id and
+ * distinct indexes of the map's systems: arch_map_system_id and
  * arch_map_system give each one's id and record): *value, or *has false
  * when it has none (no systems). It may add its own figures to `tile`
  * (e.g. a share per stage group). */

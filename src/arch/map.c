@@ -899,7 +899,7 @@ static int parts_read(struct registry *r, const struct actor *a, const struct mo
     return registry_names(r, p->leaf_recs, e);
 }
 
-/* A tile's distinct systems, sorted. */
+/* A tile's distinct systems. */
 struct sys_set {
     uint32_t *v;
     size_t n, cap;
@@ -916,37 +916,42 @@ static void set_add(struct sys_set *s, uint32_t x)
     s->v[s->n++] = x;
 }
 
-static int cmp_u32(const void *a, const void *b)
-{
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return (x > y) - (x < y);
-}
-
-/* The systems under each tile: its own leaves' and its descendants' (the
- * tiles in reverse tree order meet every child before its parent). n sets
- * (malloc'd, each with its own array). */
+/* The systems under each tile: its own leaves' and its children's (the
+ * tiles in reverse tree order meet every child before its parent, whose
+ * set then holds its children's, some more than once), each once
+ * (mark[x]: the last tile x was kept in). n sets (malloc'd, each with its
+ * own array). */
 static struct sys_set *systems_under(const struct map_parts *p)
 {
     struct sys_set *sets = calloc(p->n + 1, sizeof *sets);
-    if (!sets)
+    uint32_t *mark = malloc((p->systems.n + 1) * sizeof *mark);
+    if (!sets || !mark)
         abort();
+    for (size_t x = 0; x < p->systems.n; x++)
+        mark[x] = UINT32_MAX;
     for (size_t t = p->n; t-- > 0;) {
         struct sys_set *s = &sets[t];
-        for (uint32_t j = p->groups.first[t]; j < p->groups.first[t + 1]; j++) {
-            uint32_t leaf = p->groups.item[j];
-            for (uint32_t k = p->automated.first[leaf]; k < p->automated.first[leaf + 1]; k++)
-                set_add(s, p->automated.item[k]);
-        }
-        if (s->n > 1)
-            qsort(s->v, s->n, sizeof *s->v, cmp_u32);
         size_t k = 0;
         for (size_t i = 0; i < s->n; i++)
-            if (k == 0 || s->v[k - 1] != s->v[i])
+            if (mark[s->v[i]] != (uint32_t)t) {
+                mark[s->v[i]] = (uint32_t)t;
                 s->v[k++] = s->v[i];
+            }
         s->n = k;
+        for (uint32_t j = p->groups.first[t]; j < p->groups.first[t + 1]; j++) {
+            uint32_t leaf = p->groups.item[j];
+            for (uint32_t a = p->automated.first[leaf]; a < p->automated.first[leaf + 1]; a++) {
+                uint32_t x = p->automated.item[a];
+                if (mark[x] != (uint32_t)t) {
+                    mark[x] = (uint32_t)t;
+                    set_add(s, x);
+                }
+            }
+        }
         for (size_t i = 0; p->parent[t] >= 0 && i < s->n; i++)
             set_add(&sets[p->parent[t]], s->v[i]);
     }
+    free(mark);
     return sets;
 }
 
