@@ -8,7 +8,9 @@
  * When the filter index is built, the relations come from its graph in
  * memory and the systems' stages from its fields, so that only the
  * collection and the leaves' names are read from the store (a measure that
- * needs more reads the systems when it first asks). */
+ * needs more reads the systems when it first asks); a map of more than
+ * ARCH_MAP_LISTED_MAX tiles reads no leaf's name. The build works on plain
+ * arrays in one arena (struct map_parts); JSON is made for the answer. */
 #include "arch/arch.h"
 
 #include "docs/documents.h"
