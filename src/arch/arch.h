@@ -14,6 +14,8 @@
 #include "util/err.h"
 
 #include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
 
 struct docs;
 
@@ -22,12 +24,13 @@ struct docs;
 enum arch_scale { ARCH_COUNT, ARCH_PERCENT };
 
 struct arch_map;
-/* A measure of a tile from the distinct systems under it (`systems`: an
- * object whose keys are their ids; their stored records in
- * arch_map_system): *value, or *has false when it has none (no systems).
- * It may add its own figures to `tile` (e.g. a share per stage group). */
-typedef int (*arch_measure_fn)(struct arch_map *m, const char *tile_id, const json_t *systems,
-                               json_t *tile, double *value, bool *has, struct err *e);
+/* A measure of a tile from the distinct systems under it (`systems`: n
+ * distinct indexes of the map's systems: arch_map_system_id and
+ * arch_map_system give each one's id and record): *value, or *has false
+ * when it has none (no systems). It may add its own figures to `tile`
+ * (e.g. a share per stage group). */
+typedef int (*arch_measure_fn)(struct arch_map *m, const char *tile_id, const uint32_t *systems,
+                               size_t n, json_t *tile, double *value, bool *has, struct err *e);
 struct arch_measure {
     const char *id;
     enum arch_scale scale;
@@ -50,26 +53,35 @@ bool arch_measure(const struct model *model, const struct model_map *map, const 
                   struct arch_measure *out);
 
 /* What a measure may read: the reader, the registry, the documentation
- * (NULL: not served), a system's stored record by id (NULL if unknown). */
+ * (NULL: not served), a system's id and its compact record (read, for all
+ * the map's systems in one query, when a measure first asks; NULL if
+ * unreadable). */
 const struct actor *arch_map_actor(const struct arch_map *m);
 struct registry *arch_map_registry(const struct arch_map *m);
 struct docs *arch_map_docs(const struct arch_map *m);
-const json_t *arch_map_system(struct arch_map *m, const char *id);
+const char *arch_map_system_id(const struct arch_map *m, uint32_t sys);
+const json_t *arch_map_system(struct arch_map *m, uint32_t sys);
 /* The system's whole stored record (the systems are read whole, in one
  * query, when a measure first asks); NULL with e set on a store error,
- * NULL alone for an unknown id. */
-const json_t *arch_map_system_whole(struct arch_map *m, const char *id, struct err *e);
+ * NULL alone for an unknown one. */
+const json_t *arch_map_system_whole(struct arch_map *m, uint32_t sys, struct err *e);
 const struct model_map *arch_map_decl(const struct arch_map *m);
+
+/* Up to how many tiles a map lists each tile's leaves (with their names);
+ * a larger one gives each tile's count only: thousands of names on one
+ * page are unread, and reading them is most of a whole map's cost. */
+#define ARCH_MAP_LISTED_MAX 300
 
 /* The map of collection c (which has one), measured by `measure` (NULL:
  * the first), narrowed to the records whose filter field (or their
  * nearest ancestor's) is `filter` (NULL: all), as it was at at's instant
  * (NULL: now; REQ ARC-12: its records, relations and systems then; 400 for
  * a measure shown as it is now only). 400 for an unknown measure.
- * *out: {collection, measure, scale, filter, at?, max, items: [{id, name,
- * parent, depth, leaves: [{id, kind, name}], systems, value?, …}]} with the
- * tiles in tree order (children after their parent, by name), a tile whose
- * parent is not shown at depth 0. */
+ * *out: {collection, measure, scale, filter, at?, max, leaves_listed, items:
+ * [{id, name, parent, depth, leaf_count, leaves: [{id, kind, name}] (when
+ * leaves_listed: at most ARCH_MAP_LISTED_MAX tiles), systems, value?, …}]}
+ * with the tiles in tree order (children after their parent, by name), a
+ * tile whose parent is not shown at depth 0. */
 int arch_map_build(struct registry *r, struct docs *d, const struct actor *a,
                    const struct model_collection *c, const char *measure, const char *filter,
                    struct registry_at *at, json_t **out, struct err *e);

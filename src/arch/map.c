@@ -8,7 +8,9 @@
  * When the filter index is built, the relations come from its graph in
  * memory and the systems' stages from its fields, so that only the
  * collection and the leaves' names are read from the store (a measure that
- * needs more reads the systems when it first asks). */
+ * needs more reads the systems when it first asks); a map of more than
+ * ARCH_MAP_LISTED_MAX tiles reads no leaf's name. The build works on plain
+ * arrays in one arena (struct map_parts); JSON is made for the answer. */
 #include "arch/arch.h"
 
 #include "docs/documents.h"
@@ -48,12 +50,48 @@ static char *steal(struct buf *b)
     return s;
 }
 
-/* The SELECT of a record's compact JSON, up to its WHERE: the envelope
- * (id, kind, owner, name), each workflow's status and stage fields (what
- * the rights and the stage measure read) and the fields the maps and
- * matrices of the model name; with `whole`, the stored record. At national
- * scale parsing whole records is most of a map's time. (malloc'd) */
-static char *compact_select(const struct model *m, bool whole)
+/* The fields of a record's compact JSON besides id, kind and name: owner,
+ * each workflow's status and stage fields (what the rights and the stage
+ * measure read) and the fields the maps and matrices of the model name.
+ * At national scale parsing whole records is most of a map's time. */
+enum { COMPACT_CAP = 64 };
+static size_t compact_fields(const struct model *m, const char **fields)
+{
+    memset(fields, 0, COMPACT_CAP * sizeof *fields);
+    fields[0] = "owner";
+    for (size_t i = 0; i < model_n_workflows(m); i++) {
+        const struct model_workflow *w = model_workflow_at(m, i);
+        add_field(fields, COMPACT_CAP, w->status_field);
+        if (w->stage_field)
+            add_field(fields, COMPACT_CAP, w->stage_field);
+    }
+    for (size_t i = 0; i < model_n_collections(m); i++) {
+        const struct model_collection *c = model_collection_at(m, i);
+        if (c->map)
+            add_field(fields, COMPACT_CAP, c->map->parent);
+        if (c->map && c->map->filter)
+            add_field(fields, COMPACT_CAP, c->map->filter);
+        for (size_t j = 0; j < c->n_matrices; j++) {
+            if (c->matrices[j].column)
+                add_field(fields, COMPACT_CAP, c->matrices[j].column);
+            if (c->matrices[j].filter)
+                add_field(fields, COMPACT_CAP, c->matrices[j].filter);
+        }
+    }
+    size_t n = 0;
+    while (fields[n])
+        n++;
+    return n;
+}
+
+/* The languages of a name (model_validate_i18n allows no other). */
+static const char *const NAME_LANGS[] = {"kk", "ru", "en"};
+enum { COL_FIELDS = 3 + sizeof NAME_LANGS / sizeof *NAME_LANGS };
+
+/* The SELECT up to its WHERE: the stored record (whole), else the id, the
+ * kind, the name (COL_FIELDS - 2 columns) and each compact field's JSON
+ * text, a column each (malloc'd). */
+static char *compact_select(const char *const *fields, bool whole)
 {
     struct buf b;
     buf_init(&b, 0);
@@ -61,40 +99,79 @@ static char *compact_select(const struct model *m, bool whole)
         buf_puts(&b, "SELECT d.data FROM records r JOIN record_data d ON d.rid = r.rid WHERE ");
         return steal(&b);
     }
-    enum { CAP = 64 };
-    const char *fields[CAP] = {NULL};
-    for (size_t i = 0; i < model_n_workflows(m); i++) {
-        const struct model_workflow *w = model_workflow_at(m, i);
-        add_field(fields, CAP, w->status_field);
-        if (w->stage_field)
-            add_field(fields, CAP, w->stage_field);
-    }
-    for (size_t i = 0; i < model_n_collections(m); i++) {
-        const struct model_collection *c = model_collection_at(m, i);
-        if (c->map)
-            add_field(fields, CAP, c->map->parent);
-        if (c->map && c->map->filter)
-            add_field(fields, CAP, c->map->filter);
-        for (size_t j = 0; j < c->n_matrices; j++) {
-            if (c->matrices[j].column)
-                add_field(fields, CAP, c->matrices[j].column);
-            if (c->matrices[j].filter)
-                add_field(fields, CAP, c->matrices[j].filter);
-        }
-    }
-    buf_puts(&b, "SELECT json_object('id', r.id, 'kind', r.kind, 'owner', d.data -> '$.owner', "
-                 "'name', d.data -> '$.name'");
+    /* the name: an object of its languages' texts, read each as text;
+     * else (not an object) as JSON */
+    buf_puts(&b, "SELECT r.id, r.kind, CASE json_type(d.data, '$.name') WHEN 'object' THEN NULL "
+                 "ELSE d.data -> '$.name' END");
+    for (size_t i = 0; i < sizeof NAME_LANGS / sizeof *NAME_LANGS; i++)
+        buf_printf(&b, ", d.data ->> '$.name.%s'", NAME_LANGS[i]);
     for (size_t i = 0; fields[i]; i++)
-        if (strcmp(fields[i], "owner") != 0)
-            buf_printf(&b, ", '%s', d.data -> '$.%s'", fields[i], fields[i]);
-    buf_puts(&b, ") FROM records r JOIN record_data d ON d.rid = r.rid WHERE ");
+        buf_printf(&b, ", d.data -> '$.%s'", fields[i]);
+    buf_puts(&b, " FROM records r JOIN record_data d ON d.rid = r.rid WHERE ");
     return steal(&b);
+}
+
+/* A JSON value's text as a value: a string without escapes taken as it
+ * is, anything else parsed; NULL for null (a field the record lacks). */
+static json_t *value_of(const char *text, size_t n)
+{
+    if (n >= 2 && text[0] == '"' && text[n - 1] == '"' && !memchr(text, '\\', n))
+        return json_stringn(text + 1, n - 2);
+    json_t *v = json_loadb(text, n, JSON_DECODE_ANY, NULL);
+    if (json_is_null(v)) {
+        json_decref(v);
+        return NULL;
+    }
+    return v;
+}
+
+/* The row's record: stored whole, or compact from its columns. */
+static json_t *row_record(struct store_stmt *st, const char *const *fields, bool whole)
+{
+    if (whole) {
+        json_t *rec = json_loads(store_col_text(st, 0), 0, NULL), *v;
+        const char *k;
+        void *tmp;
+        /* a field stored as null counts as absent, as in the compact one */
+        json_object_foreach_safe (rec, tmp, k, v)
+            if (json_is_null(v))
+                json_object_del(rec, k);
+        return rec;
+    }
+    if (store_col_null(st, 0) || store_col_null(st, 1))
+        return NULL;
+    json_t *rec = json_pack("{s:s, s:s}", "id", store_col_text(st, 0), "kind",
+                            store_col_text(st, 1));
+    json_t *name = NULL;
+    if (!store_col_null(st, 2)) /* not an object */
+        name = value_of(store_col_text(st, 2), store_col_bytes(st, 2));
+    else
+        for (int i = 0; i < (int)(sizeof NAME_LANGS / sizeof *NAME_LANGS); i++) {
+            if (store_col_null(st, 3 + i))
+                continue;
+            if (!name)
+                name = json_object();
+            json_object_set_new(name, NAME_LANGS[i], json_string(store_col_text(st, 3 + i)));
+        }
+    if (name)
+        json_object_set_new(rec, "name", name);
+    for (int i = 0; fields[i]; i++) {
+        if (store_col_null(st, i + COL_FIELDS))
+            continue;
+        const char *text = store_col_text(st, i + COL_FIELDS);
+        json_t *v = value_of(text, store_col_bytes(st, i + COL_FIELDS));
+        if (v)
+            json_object_set_new(rec, fields[i], v);
+    }
+    return rec;
 }
 
 static int load_where(struct registry *r, const struct actor *a, bool whole, const char *where,
                       const char *b1, json_t *into, json_t *order, struct err *e)
 {
-    char *head = compact_select(registry_model(r), whole);
+    const char *fields[COMPACT_CAP];
+    compact_fields(registry_model(r), fields);
+    char *head = compact_select(fields, whole);
     size_t n = strlen(head) + strlen(where) + 1;
     char *sql = malloc(n);
     if (!sql)
@@ -109,14 +186,8 @@ static int load_where(struct registry *r, const struct actor *a, bool whole, con
         store_bind_text(st, 1, b1);
     int rc;
     while ((rc = store_step(st, e)) == STORE_ROW) {
-        json_t *rec = json_loads(store_col_text(st, 0), 0, NULL);
-        const char *id = text_of(rec, "id"), *k;
-        json_t *v;
-        void *tmp;
-        /* a field the record lacks comes as null: drop it, as stored */
-        json_object_foreach_safe (rec, tmp, k, v)
-            if (json_is_null(v))
-                json_object_del(rec, k);
+        json_t *rec = row_record(st, fields, whole);
+        const char *id = text_of(rec, "id");
         bool ok = id && registry_may_read(r, a, rec);
         if (ok && order)
             json_array_append_new(order, json_string(id));
@@ -190,68 +261,183 @@ static int load_narrowed(struct registry *r, const struct actor *a,
     return rc;
 }
 
-/* The value of the map's filter field for rec, or its nearest ancestor's
- * (a chain cut after as many steps as there are records, against loops). */
-static const char *filter_value(const struct model_map *map, const char *field,
-                                const json_t *recs, const json_t *rec)
+/* A record met by the map's relations: its id, kind (NULL when unknown)
+ * and row id (0 when unknown: read from the store). */
+struct map_node {
+    const char *id, *kind;
+    uint32_t rid;
+};
+
+/* Ids to their index: open addressing over strings that outlive it. */
+struct id_index {
+    const char **key;
+    uint32_t *val;
+    size_t mask;
+};
+
+/* Room for n ids. */
+static void id_index_init(struct arena *ar, struct id_index *h, size_t n)
 {
-    for (size_t n = json_object_size(recs); rec && n; n--) {
-        const char *v = text_of(rec, field);
+    size_t cap = 16;
+    while (cap < 2 * n + 1)
+        cap <<= 1;
+    h->key = arena_calloc(ar, cap, sizeof *h->key);
+    h->val = arena_calloc(ar, cap, sizeof *h->val);
+    h->mask = cap - 1;
+}
+
+/* The slot of id: where it is, or the free one where it would go. */
+static size_t id_slot(const struct id_index *h, const char *id)
+{
+    uint64_t x = 14695981039346656037u; /* FNV-1a */
+    for (const unsigned char *s = (const unsigned char *)id; *s; s++)
+        x = (x ^ *s) * 1099511628211u;
+    size_t i = (size_t)x & h->mask;
+    while (h->key[i] && strcmp(h->key[i], id) != 0)
+        i = (i + 1) & h->mask;
+    return i;
+}
+
+/* id's index, or -1. */
+static long id_get(const struct id_index *h, const char *id)
+{
+    size_t i = id_slot(h, id);
+    return h->key[i] ? (long)h->val[i] : -1;
+}
+
+/* Records met through relations, each once, by index. */
+struct node_set {
+    struct id_index ix;
+    struct map_node *v;
+    size_t n;
+};
+
+static void node_set_init(struct arena *ar, struct node_set *s, size_t cap)
+{
+    id_index_init(ar, &s->ix, cap);
+    s->v = arena_calloc(ar, cap + 1, sizeof *s->v);
+    s->n = 0;
+}
+
+/* The index of record id, added (of that kind and row id) when new; the
+ * set has room for it (node_set_init's cap). */
+static uint32_t node_put(struct node_set *s, const char *id, const char *kind, uint32_t rid)
+{
+    size_t i = id_slot(&s->ix, id);
+    if (!s->ix.key[i]) {
+        s->ix.key[i] = id;
+        s->ix.val[i] = (uint32_t)s->n;
+        s->v[s->n++] = (struct map_node){id, kind, rid};
+    }
+    return s->ix.val[i];
+}
+
+/* For each of n heads, its items (item[first[h]] up to item[first[h + 1]]). */
+struct lists {
+    uint32_t *first, *item;
+};
+
+/* The lists of n_heads heads from n pairs (head[i], item[i]), in the
+ * pairs' order. */
+static void lists_build(struct arena *ar, struct lists *l, size_t n_heads, const uint32_t *head,
+                        const uint32_t *item, size_t n)
+{
+    l->first = arena_calloc(ar, n_heads + 1, sizeof *l->first);
+    l->item = arena_calloc(ar, n + 1, sizeof *l->item);
+    uint32_t *at = arena_calloc(ar, n_heads + 1, sizeof *at);
+    for (size_t i = 0; i < n; i++)
+        l->first[head[i] + 1]++;
+    for (size_t h = 0; h < n_heads; h++)
+        at[h + 1] = l->first[h + 1] += l->first[h];
+    for (size_t i = 0; i < n; i++)
+        l->item[at[head[i]]++] = item[i];
+}
+
+/* A map's records as arrays: their ids in order, records, parents. */
+struct tree_recs {
+    size_t n;
+    const char **id;
+    const json_t **rec;
+    long *parent; /* the parent's index, -1 when none is among them */
+    bool *shown, *seen;
+    struct lists children;
+};
+
+/* The value of the map's filter field for record i, or its nearest
+ * ancestor's (a chain cut after as many steps as there are records,
+ * against loops). */
+static const char *filter_value(const struct tree_recs *t, const char *field, long i)
+{
+    for (size_t n = t->n; i >= 0 && n; n--) {
+        const char *v = text_of(t->rec[i], field);
         if (v)
             return v;
-        rec = json_object_get(recs, text_of(rec, map->parent));
+        i = t->parent[i];
     }
     return NULL;
 }
 
-static void tree_visit(const struct model_map *map, const json_t *children, const char *id,
-                       const char *parent, int depth, json_t *seen, json_t *tree)
+static void tree_visit(struct tree_recs *t, size_t i, long parent, int depth, json_t *tree)
 {
-    if (json_object_get(seen, id))
+    if (t->seen[i])
         return;
-    json_object_set_new(seen, id, json_true());
-    json_array_append_new(tree, json_pack("{s:s, s:i, s:s?}", "id", id, "depth", depth, "parent",
-                                          parent));
-    size_t i;
-    json_t *c;
-    json_array_foreach (json_object_get(children, id), i, c)
-        tree_visit(map, children, json_string_value(c), id, depth + 1, seen, tree);
+    t->seen[i] = true;
+    json_array_append_new(tree, json_pack("{s:s, s:i, s:s?}", "id", t->id[i], "depth", depth,
+                                          "parent", parent >= 0 ? t->id[parent] : NULL));
+    for (uint32_t j = t->children.first[i]; j < t->children.first[i + 1]; j++)
+        tree_visit(t, t->children.item[j], (long)i, depth + 1, tree);
 }
 
 json_t *arch_tree(const struct model_map *map, const char *field, const json_t *recs,
                   const json_t *order, const char *filter)
 {
-    json_t *shown = json_object(), *children = json_object(), *tree = json_array();
-    json_t *seen = json_object(), *v;
-    size_t i;
-    json_array_foreach (order, i, v) {
-        const json_t *rec = json_object_get(recs, json_string_value(v));
-        const char *fv = filter && field ? filter_value(map, field, recs, rec) : NULL;
-        if (!filter || (fv && strcmp(fv, filter) == 0))
-            json_object_set_new(shown, json_string_value(v), json_true());
-    }
-    json_array_foreach (order, i, v) {
-        const char *id = json_string_value(v);
-        const char *p = text_of(json_object_get(recs, id), map->parent);
-        if (!json_object_get(shown, id) || !p || !json_object_get(shown, p) || strcmp(p, id) == 0)
-            continue;
-        json_t *list = json_object_get(children, p);
-        if (!list)
-            json_object_set_new(children, p, list = json_array());
-        json_array_append(list, v);
-    }
-    /* roots first (parent not shown), then what a loop of parents hides */
-    for (int pass = 0; pass < 2; pass++)
-        json_array_foreach (order, i, v) {
-            const char *id = json_string_value(v);
-            const char *p = text_of(json_object_get(recs, id), map->parent);
-            bool root = !p || !json_object_get(shown, p) || strcmp(p, id) == 0;
-            if (json_object_get(shown, id) && (root || pass == 1))
-                tree_visit(map, children, id, NULL, 0, seen, tree);
+    struct arena *ar = arena_new();
+    struct tree_recs t = {.n = json_array_size(order)};
+    struct id_index ix;
+    id_index_init(ar, &ix, t.n);
+    t.id = arena_calloc(ar, t.n + 1, sizeof *t.id);
+    t.rec = arena_calloc(ar, t.n + 1, sizeof *t.rec);
+    t.parent = arena_calloc(ar, t.n + 1, sizeof *t.parent);
+    t.shown = arena_calloc(ar, t.n + 1, sizeof *t.shown);
+    t.seen = arena_calloc(ar, t.n + 1, sizeof *t.seen);
+    for (size_t i = 0; i < t.n; i++) {
+        t.id[i] = json_string_value(json_array_get(order, i));
+        t.rec[i] = json_object_get(recs, t.id[i]);
+        size_t k = id_slot(&ix, t.id[i]);
+        if (!ix.key[k]) {
+            ix.key[k] = t.id[i];
+            ix.val[k] = (uint32_t)i;
         }
-    json_decref(shown);
-    json_decref(children);
-    json_decref(seen);
+    }
+    for (size_t i = 0; i < t.n; i++) {
+        const char *p = text_of(t.rec[i], map->parent);
+        t.parent[i] = p ? id_get(&ix, p) : -1;
+    }
+    uint32_t *head = arena_calloc(ar, t.n + 1, sizeof *head);
+    uint32_t *item = arena_calloc(ar, t.n + 1, sizeof *item);
+    size_t n_links = 0;
+    for (size_t i = 0; i < t.n; i++) {
+        const char *fv = filter && field ? filter_value(&t, field, (long)i) : NULL;
+        t.shown[i] = !filter || (fv && strcmp(fv, filter) == 0);
+    }
+    for (size_t i = 0; i < t.n; i++) {
+        long p = t.parent[i];
+        if (!t.shown[i] || p < 0 || !t.shown[p] || p == (long)i)
+            continue;
+        head[n_links] = (uint32_t)p;
+        item[n_links++] = (uint32_t)i;
+    }
+    lists_build(ar, &t.children, t.n, head, item, n_links);
+    /* roots first (parent not shown), then what a loop of parents hides */
+    json_t *tree = json_array();
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < t.n; i++) {
+            long p = t.parent[i];
+            bool root = p < 0 || !t.shown[p] || p == (long)i;
+            if (t.shown[i] && (root || pass == 1))
+                tree_visit(&t, i, -1, 0, tree);
+        }
+    arena_free(ar);
     return tree;
 }
 
@@ -262,15 +448,18 @@ struct arch_map {
     struct docs *d;
     const struct actor *a;
     const struct model_map *decl;
-    json_t *systems; /* id → the record's compact JSON (arch_load), or its
-                        {kind, rid} from the graph in memory */
-    json_t *compact; /* id → compact JSON, read when a measure first asks */
-    json_t *whole;   /* id → stored record, read when a measure first asks */
-    json_t *stages;  /* id → its stage groups as bits (stage_bits) */
-    json_t *scores;  /* id → completeness score, computed once */
+    const struct map_node *sys; /* the distinct systems under the tiles */
+    size_t n_sys;
+    json_t *compact;   /* id → compact JSON, read when a measure first asks */
+    json_t *whole;     /* id → stored record, read when a measure first asks */
+    uint64_t *stages;  /* system → its stage groups as bits (stage_bits) */
+    uint8_t *staged;   /* system → stages[] known */
+    int *scores;       /* system → completeness score, SCORE_UNKNOWN first */
     const struct arch_measure *ms; /* the measure asked for */
     struct registry_at *at;        /* as of an instant, or NULL: now */
 };
+
+#define SCORE_UNKNOWN (-2)
 
 const struct actor *arch_map_actor(const struct arch_map *m)
 {
@@ -287,32 +476,52 @@ struct docs *arch_map_docs(const struct arch_map *m)
     return m->d;
 }
 
-const json_t *arch_map_system(struct arch_map *m, const char *id)
+const char *arch_map_system_id(const struct arch_map *m, uint32_t sys)
 {
-    if (m->at) { /* as it was then */
-        struct err e = ERR_INIT;
-        return json_object_get(m->systems, id) ? registry_at_record(m->at, id, &e) : NULL;
-    }
-    const json_t *sys = json_object_get(m->systems, id);
-    if (!sys || !json_object_get(sys, "rid"))
-        return sys;
-    if (!m->compact) {
-        struct err e = ERR_INIT;
-        m->compact = json_object();
-        if (arch_load_ids(m->r, m->a, m->systems, false, m->compact, NULL, &e) < 0)
-            json_object_clear(m->compact);
-    }
-    return json_object_get(m->compact, id);
+    return sys < m->n_sys ? m->sys[sys].id : NULL;
 }
 
-const json_t *arch_map_system_whole(struct arch_map *m, const char *id, struct err *e)
+/* The systems' ids as an object's keys (what arch_load_ids reads). */
+static json_t *system_set(const struct arch_map *m)
 {
+    json_t *set = json_object();
+    for (size_t i = 0; i < m->n_sys; i++)
+        json_object_set_new(set, m->sys[i].id, json_true());
+    return set;
+}
+
+const json_t *arch_map_system(struct arch_map *m, uint32_t sys)
+{
+    if (sys >= m->n_sys)
+        return NULL;
+    if (m->at) { /* as it was then */
+        struct err e = ERR_INIT;
+        return registry_at_record(m->at, m->sys[sys].id, &e);
+    }
+    if (!m->compact) {
+        struct err e = ERR_INIT;
+        json_t *set = system_set(m);
+        m->compact = json_object();
+        if (arch_load_ids(m->r, m->a, set, false, m->compact, NULL, &e) < 0)
+            json_object_clear(m->compact);
+        json_decref(set);
+    }
+    return json_object_get(m->compact, m->sys[sys].id);
+}
+
+const json_t *arch_map_system_whole(struct arch_map *m, uint32_t sys, struct err *e)
+{
+    if (sys >= m->n_sys)
+        return NULL;
     if (!m->whole) {
+        json_t *set = system_set(m);
         m->whole = json_object();
-        if (arch_load_ids(m->r, m->a, m->systems, true, m->whole, NULL, e) < 0)
+        int rc = arch_load_ids(m->r, m->a, set, true, m->whole, NULL, e);
+        json_decref(set);
+        if (rc < 0)
             return NULL;
     }
-    return json_object_get(m->whole, id);
+    return json_object_get(m->whole, m->sys[sys].id);
 }
 
 const struct model_map *arch_map_decl(const struct arch_map *m)
@@ -321,11 +530,11 @@ const struct model_map *arch_map_decl(const struct arch_map *m)
 }
 
 /* How many distinct systems automate what the tile groups. */
-static int measure_systems(struct arch_map *m, const char *tile_id, const json_t *systems,
-                           json_t *tile, double *value, bool *has, struct err *e)
+static int measure_systems(struct arch_map *m, const char *tile_id, const uint32_t *systems,
+                           size_t n, json_t *tile, double *value, bool *has, struct err *e)
 {
-    (void)m, (void)tile_id, (void)tile, (void)e;
-    *value = (double)json_object_size(systems);
+    (void)m, (void)tile_id, (void)systems, (void)tile, (void)e;
+    *value = (double)n;
     *has = true;
     return 0;
 }
@@ -333,68 +542,69 @@ static int measure_systems(struct arch_map *m, const char *tile_id, const json_t
 /* Is the stage of system rid (of kind k) one of the group's values: 1, 0,
  * or -1 when the filter index does not hold the stage field. */
 static int stage_in_memory(struct arch_map *m, const struct model_kind *k, const char *sf,
-                           json_int_t rid, const struct model_map_stage *st)
+                           uint32_t rid, const struct model_map_stage *st)
 {
     for (size_t i = 0; i < st->n_values; i++) {
-        int has = registry_field_has(m->r, k->collection, sf, st->values[i], (uint32_t)rid);
+        int has = registry_field_has(m->r, k->collection, sf, st->values[i], rid);
         if (has != 0)
             return has;
     }
     return 0;
 }
 
-/* Is system id's stage one of group g's values: from the filter index
+/* Is system sys's stage one of group g's values: from the filter index
  * when it holds the stage field, else from the system's record. */
-static bool stage_in_group(struct arch_map *m, const char *id, size_t g)
+static bool stage_in_group(struct arch_map *m, uint32_t sys, size_t g)
 {
     const struct model_map_stage *st = &m->decl->stages[g];
-    const json_t *sys = json_object_get(m->systems, id);
-    const struct model_kind *k = model_kind(registry_model(m->r), text_of(sys, "kind"));
+    const struct map_node *s = &m->sys[sys];
+    const char *kind = s->kind;
+    if (!kind) /* read from the store: its compact record says it */
+        kind = text_of(arch_map_system(m, sys), "kind");
+    const struct model_kind *k = kind ? model_kind(registry_model(m->r), kind) : NULL;
     const char *sf = k && k->workflow ? k->workflow->stage_field : NULL;
-    json_int_t rid = json_integer_value(json_object_get(sys, "rid"));
-    int in = !sf ? 0 : rid > 0 && rid <= UINT32_MAX ? stage_in_memory(m, k, sf, rid, st) : -1;
+    /* as of an instant: the index holds the stage then only of a system
+     * not written since */
+    bool now = !m->at || registry_at_unchanged(m->at, s->id);
+    int in = !sf ? 0 : s->rid > 0 && now ? stage_in_memory(m, k, sf, s->rid, st) : -1;
     if (in < 0) {
-        const char *stage = text_of(arch_map_system(m, id), sf);
+        const char *stage = text_of(arch_map_system(m, sys), sf);
         for (size_t i = 0; stage && i < st->n_values && in <= 0; i++)
             in = strcmp(stage, st->values[i]) == 0;
     }
     return in > 0;
 }
 
-/* The first 63 groups' answers for system id as bits (bit g: group g),
- * found once a map (m->stages). */
-static uint64_t stage_bits(struct arch_map *m, const char *id)
+/* The first 63 groups' answers for system sys as bits (bit g: group g),
+ * found once a map. */
+static uint64_t stage_bits(struct arch_map *m, uint32_t sys)
 {
-    json_t *known = json_object_get(m->stages, id);
-    if (known)
-        return (uint64_t)json_integer_value(known);
+    if (m->staged[sys])
+        return m->stages[sys];
     uint64_t bits = 0;
     for (size_t g = 0; g < m->decl->n_stages && g < 63; g++)
-        bits |= (uint64_t)stage_in_group(m, id, g) << g;
-    json_object_set_new(m->stages, id, json_integer((json_int_t)bits));
-    return bits;
+        bits |= (uint64_t)stage_in_group(m, sys, g) << g;
+    m->staged[sys] = 1;
+    return m->stages[sys] = bits;
 }
 
 /* The share of its systems in each stage group of the map (the tile's
  * `stages`: {<group>: percent}); the value is the first group's. */
-static int measure_stages(struct arch_map *m, const char *tile_id, const json_t *systems,
-                          json_t *tile, double *value, bool *has, struct err *e)
+static int measure_stages(struct arch_map *m, const char *tile_id, const uint32_t *systems,
+                          size_t n, json_t *tile, double *value, bool *has, struct err *e)
 {
     (void)tile_id, (void)e;
     const struct model_map *map = m->decl;
-    size_t n = json_object_size(systems);
     *has = n > 0;
     if (!n)
         return 0;
     size_t *in = calloc(map->n_stages + 1, sizeof *in);
     if (!in)
         abort();
-    const char *id;
-    json_t *v;
-    json_object_foreach ((json_t *)systems, id, v) {
-        uint64_t bits = stage_bits(m, id);
+    for (size_t i = 0; i < n; i++) {
+        uint64_t bits = stage_bits(m, systems[i]);
         for (size_t g = 0; g < map->n_stages; g++)
-            in[g] += g < 63 ? (size_t)(bits >> g & 1u) : stage_in_group(m, id, g);
+            in[g] += g < 63 ? (size_t)(bits >> g & 1u) : stage_in_group(m, systems[i], g);
     }
     json_t *shares = json_object();
     for (size_t g = 0; g < map->n_stages; g++) {
@@ -410,45 +620,43 @@ static int measure_stages(struct arch_map *m, const char *tile_id, const json_t 
 
 /* The mean completeness score (the documentation's, REQ REG-12) of its
  * systems of a kind with documents. */
-static int measure_completeness(struct arch_map *m, const char *tile_id, const json_t *systems,
-                                json_t *tile, double *value, bool *has, struct err *e)
+static int measure_completeness(struct arch_map *m, const char *tile_id, const uint32_t *systems,
+                                size_t n, json_t *tile, double *value, bool *has, struct err *e)
 {
     (void)tile_id, (void)tile;
     double sum = 0;
-    size_t n = 0;
-    const char *id;
-    json_t *v;
+    size_t k = 0;
     *has = false;
     if (!m->d)
         return 0;
-    json_object_foreach ((json_t *)systems, id, v) {
-        json_t *known = json_object_get(m->scores, id);
-        if (!known) {
+    for (size_t i = 0; i < n; i++) {
+        int *known = &m->scores[systems[i]];
+        if (*known == SCORE_UNKNOWN) {
             int score = -1;
-            const json_t *rec = arch_map_system_whole(m, id, e);
+            const json_t *rec = arch_map_system_whole(m, systems[i], e);
             if (!rec && e->status)
                 return -1;
             if (rec && docs_record_score(m->d, rec, &score, e) < 0)
                 return -1;
-            json_object_set_new(m->scores, id, known = json_integer(score));
+            *known = score;
         }
-        if (json_integer_value(known) >= 0) {
-            sum += (double)json_integer_value(known);
-            n++;
+        if (*known >= 0) {
+            sum += (double)*known;
+            k++;
         }
     }
-    *has = n > 0;
-    *value = n ? sum / (double)n : 0;
+    *has = k > 0;
+    *value = k ? sum / (double)k : 0;
     return 0;
 }
 
 /* A measure of the model's (section "measures") as the tile's own kind
  * declares it, over the tile's record (registry_measure): the share of
  * its items done, in per cent, with the tile's `items` and `done`. */
-static int measure_of_model(struct arch_map *m, const char *tile_id, const json_t *systems,
-                            json_t *tile, double *value, bool *has, struct err *e)
+static int measure_of_model(struct arch_map *m, const char *tile_id, const uint32_t *systems,
+                            size_t n, json_t *tile, double *value, bool *has, struct err *e)
 {
-    (void)systems;
+    (void)systems, (void)n;
     long items = 0, done = 0;
     if (registry_measure(m->r, m->a, m->ms->model->id, tile_id, &items, &done, e) < 0)
         return -1;
@@ -567,149 +775,244 @@ int arch_load_ids(struct registry *r, const struct actor *a, const json_t *set, 
     return rc;
 }
 
-/* The relations of `type` out of (out) or into the records that are keys
- * of `at`, as arch_relations_by_end gives them (no cell), from the
- * relations graph in memory: the other ends are readable (a relation is
- * read when both of its ends are), and `others` gets each as {id, kind,
- * rid}. 0, or -1 when the graph is not built (nothing is added). */
-static int links_by_end(struct registry *r, const struct actor *a, const char *type, bool out,
-                        const json_t *at, json_t *by, json_t *others)
+/* ---- the map's build: plain arrays in one arena ---------------------------------- */
+
+/* What a map is built from: the tiles shown (in tree order), the leaves
+ * they group and the systems automating those, as indexes. */
+struct map_parts {
+    struct arena *ar;
+    size_t n;             /* tiles shown */
+    const char **tile;    /* their ids, in tree order */
+    long *parent;         /* each one's parent's index, -1 for a root */
+    struct id_index tiles;
+    struct node_set leaves, systems;
+    struct lists groups;    /* tile → its leaves, a leaf as often as grouped */
+    struct lists automated; /* leaf → the systems automating it */
+    json_t *held;      /* what the store path's strings live in */
+    json_t *leaf_recs; /* leaf id → {name, …} when read (listed), else NULL */
+    json_t *sys_recs;  /* id → compact record, when the store path read them */
+};
+
+static void parts_tiles(struct map_parts *p, const json_t *tree)
 {
-    struct arena *ar = arena_new();
-    const char **ids = arena_calloc(ar, json_object_size(at) + 1, sizeof *ids);
-    size_t n = 0;
-    const char *id;
-    json_t *v;
-    json_object_foreach ((json_t *)at, id, v)
-        ids[n++] = id;
-    struct registry_link *links;
-    long k = registry_links(r, a, ar, type, out, ids, n, &links);
-    for (long i = 0; i < k; i++) {
-        const struct registry_link *l = &links[i];
-        json_t *list = json_object_get(by, l->from);
-        if (!list)
-            json_object_set_new(by, l->from, list = json_array());
-        json_array_append_new(list, json_pack("{s:s}", "id", l->other));
-        if (!json_object_get(others, l->other))
-            json_object_set_new(others, l->other,
-                                json_pack("{s:s, s:s?, s:I}", "id", l->other, "kind",
-                                          l->other_kind, "rid", (json_int_t)l->other_rid));
+    p->n = json_array_size(tree);
+    p->tile = arena_calloc(p->ar, p->n + 1, sizeof *p->tile);
+    p->parent = arena_calloc(p->ar, p->n + 1, sizeof *p->parent);
+    id_index_init(p->ar, &p->tiles, p->n);
+    for (size_t t = 0; t < p->n; t++) {
+        p->tile[t] = text_of(json_array_get(tree, t), "id");
+        size_t i = id_slot(&p->tiles, p->tile[t]);
+        p->tiles.key[i] = p->tile[t];
+        p->tiles.val[i] = (uint32_t)t;
     }
-    arena_free(ar);
-    return k < 0 ? -1 : 0;
+    /* a parent comes before its children in tree order */
+    for (size_t t = 0; t < p->n; t++) {
+        const char *parent = text_of(json_array_get(tree, t), "parent");
+        p->parent[t] = parent ? id_get(&p->tiles, parent) : -1;
+    }
 }
 
-/* The leaves grouped under the tiles shown and the systems that automate
- * them, readable by a: from the graph in memory when it is built (the
- * systems then as {id, kind, rid}), else from the store (compact
- * records). */
-static int load_leaves_systems(struct registry *r, const struct actor *a,
-                               const struct model_map *map, const json_t *shown, json_t *groups,
-                               json_t *leaves, json_t *auto_by, json_t *systems, struct err *e)
+/* The n relations met: a tile's leaves (grouping) or a leaf's systems. */
+static void parts_links(struct map_parts *p, const struct registry_link *l, size_t n,
+                        bool grouping)
 {
-    if (links_by_end(r, a, map->groups, true, shown, groups, leaves) == 0) {
-        if (registry_names(r, leaves, e) < 0)
-            return -1;
-        return links_by_end(r, a, map->systems, false, leaves, auto_by, systems);
-    }
-    json_t *leaf_ids = json_object(), *sys_ids = json_object();
-    int rc = arch_relations_by_end(r, map->groups, "source", NULL, shown, groups, leaf_ids, e);
-    if (rc == 0)
-        rc = arch_load_ids(r, a, leaf_ids, false, leaves, NULL, e);
-    if (rc == 0)
-        rc = arch_relations_by_end(r, map->systems, "target", NULL, leaves, auto_by, sys_ids, e);
-    if (rc == 0)
-        rc = arch_load_ids(r, a, sys_ids, false, systems, NULL, e);
-    json_decref(leaf_ids);
-    json_decref(sys_ids);
-    return rc;
-}
-
-/* The relations of `type` out of (out) or into the records that are keys
- * of `at_ids` as they were at the view's instant: by[end] gets {id} of each
- * other end, others[id] its {id, kind[, name]} (the name as it was then). */
-static int links_at(struct registry_at *v, const char *type, bool out, const json_t *at_ids,
-                    json_t *by, json_t *others, bool names, struct err *e)
-{
-    struct arena *ar = arena_new();
-    const char **ids = arena_calloc(ar, json_object_size(at_ids) + 1, sizeof *ids);
-    size_t n = 0;
-    const char *id;
-    json_t *x;
-    json_object_foreach ((json_t *)at_ids, id, x)
-        ids[n++] = id;
-    struct registry_link *links;
-    long k = registry_at_links(v, ar, type, out, ids, n, &links, e);
-    for (long i = 0; i < k; i++) {
-        const struct registry_link *l = &links[i];
-        json_t *list = json_object_get(by, l->from);
-        if (!list)
-            json_object_set_new(by, l->from, list = json_array());
-        json_array_append_new(list, json_pack("{s:s}", "id", l->other));
-        if (json_object_get(others, l->other))
+    uint32_t *head = arena_calloc(p->ar, n + 1, sizeof *head);
+    uint32_t *item = arena_calloc(p->ar, n + 1, sizeof *item);
+    struct node_set *to = grouping ? &p->leaves : &p->systems;
+    size_t k = 0, n_heads = grouping ? p->n : p->leaves.n;
+    node_set_init(p->ar, to, n);
+    for (size_t i = 0; i < n; i++) {
+        long from = id_get(grouping ? &p->tiles : &p->leaves.ix, l[i].from);
+        if (from < 0)
             continue;
-        json_t *o = json_pack("{s:s, s:s?}", "id", l->other, "kind", l->other_kind);
-        const json_t *then = names ? registry_at_record(v, l->other, e) : NULL;
-        if (then && json_object_get(then, "name"))
-            json_object_set(o, "name", json_object_get(then, "name"));
-        json_object_set_new(others, l->other, o);
+        head[k] = (uint32_t)from;
+        item[k++] = node_put(to, l[i].other, l[i].other_kind, l[i].other_rid);
     }
-    arena_free(ar);
-    return k < 0 ? -1 : 0;
+    lists_build(p->ar, grouping ? &p->groups : &p->automated, n_heads, head, item, k);
 }
 
-/* load_leaves_systems as of the view's instant: the systems as {id, kind}
- * (their records then through arch_map_system). */
-static int load_leaves_systems_at(struct registry_at *v, const struct model_map *map,
-                                  const json_t *shown, json_t *groups, json_t *leaves,
-                                  json_t *auto_by, json_t *systems, struct err *e)
+/* From the relations graph in memory: 1 when it is not built. */
+static int parts_of_graph(struct registry *r, const struct actor *a, const struct model_map *map,
+                          struct map_parts *p)
 {
-    if (links_at(v, map->groups, true, shown, groups, leaves, true, e) < 0)
+    struct registry_link *l;
+    long k = registry_links(r, a, p->ar, map->groups, true, p->tile, p->n, &l);
+    if (k < 0)
+        return 1;
+    parts_links(p, l, (size_t)k, true);
+    const char **ids = arena_calloc(p->ar, p->leaves.n + 1, sizeof *ids);
+    for (size_t i = 0; i < p->leaves.n; i++)
+        ids[i] = p->leaves.v[i].id;
+    k = registry_links(r, a, p->ar, map->systems, false, ids, p->leaves.n, &l);
+    parts_links(p, l, k > 0 ? (size_t)k : 0, false);
+    return 0;
+}
+
+/* The relations arch_relations_by_end found (by: end → [{id}]) whose other
+ * end was read (recs: id → compact record), as links (0 row ids). */
+static size_t links_read(struct arena *ar, const json_t *by, const json_t *recs,
+                         struct registry_link **out)
+{
+    size_t n = 0, i;
+    const char *from;
+    json_t *list, *x;
+    json_object_foreach ((json_t *)by, from, list)
+        n += json_array_size(list);
+    struct registry_link *v = arena_calloc(ar, n + 1, sizeof *v);
+    n = 0;
+    json_object_foreach ((json_t *)by, from, list)
+        json_array_foreach (list, i, x) {
+            const json_t *rec = json_object_get(recs, text_of(x, "id"));
+            if (rec)
+                v[n++] = (struct registry_link){from, text_of(rec, "id"), text_of(rec, "kind"), 0};
+        }
+    *out = v;
+    return n;
+}
+
+/* From the store (no graph in memory: the CLI, unit tests): the leaves and
+ * systems read as compact records, those the reader may not read left out. */
+static int parts_of_store(struct registry *r, const struct actor *a, const struct model_map *map,
+                          struct map_parts *p, struct err *e)
+{
+    json_t *shown = json_object(), *groups = json_object(), *leaf_ids = json_object();
+    json_t *leaves = json_object(), *auto_by = json_object(), *sys_ids = json_object();
+    json_t *systems = json_object();
+    p->held = json_pack("[o, o, o, o, o]", shown, groups, leaf_ids, auto_by, sys_ids);
+    p->leaf_recs = leaves;
+    p->sys_recs = systems;
+    for (size_t t = 0; t < p->n; t++)
+        json_object_set_new(shown, p->tile[t], json_true());
+    struct registry_link *l;
+    if (arch_relations_by_end(r, map->groups, "source", NULL, shown, groups, leaf_ids, e) < 0 ||
+        arch_load_ids(r, a, leaf_ids, false, leaves, NULL, e) < 0)
         return -1;
-    return links_at(v, map->systems, false, leaves, auto_by, systems, false, e);
+    size_t n = links_read(p->ar, groups, leaves, &l);
+    parts_links(p, l, n, true);
+    if (arch_relations_by_end(r, map->systems, "target", NULL, leaves, auto_by, sys_ids, e) < 0 ||
+        arch_load_ids(r, a, sys_ids, false, systems, NULL, e) < 0)
+        return -1;
+    n = links_read(p->ar, auto_by, systems, &l);
+    parts_links(p, l, n, false);
+    return 0;
 }
 
-/* The systems under each tile: its own leaves' and its descendants' (the
- * tree in reverse order meets every child before its parent). */
-static json_t *systems_under(const json_t *tree, const json_t *groups, const json_t *leaves,
-                             const json_t *auto_by, const json_t *systems)
+/* As they were at the view's instant (REQ ARC-12): the relations live
+ * then, their far ends there then, the leaves' names then when listed. */
+static int parts_of_at(struct registry_at *v, const struct model_map *map, struct map_parts *p,
+                       bool listed, struct err *e)
 {
-    json_t *sets = json_object();
-    for (size_t i = json_array_size(tree); i-- > 0;) {
-        const json_t *t = json_array_get(tree, i);
-        const char *id = text_of(t, "id"), *parent = text_of(t, "parent");
-        json_t *set = json_object_get(sets, id), *g, *s;
-        if (!set)
-            json_object_set_new(sets, id, set = json_object());
-        size_t j, k;
-        json_array_foreach (json_object_get(groups, id), j, g) {
-            if (!json_object_get(leaves, text_of(g, "id")))
-                continue;
-            json_array_foreach (json_object_get(auto_by, text_of(g, "id")), k, s)
-                if (json_object_get(systems, text_of(s, "id")))
-                    json_object_set_new(set, text_of(s, "id"), json_true());
-        }
-        if (parent) {
-            json_t *ps = json_object_get(sets, parent);
-            if (!ps)
-                json_object_set_new(sets, parent, ps = json_object());
-            json_object_update(ps, set);
-        }
+    struct registry_link *l;
+    long k = registry_at_links(v, p->ar, map->groups, true, p->tile, p->n, &l, e);
+    if (k < 0)
+        return -1;
+    parts_links(p, l, (size_t)k, true);
+    const char **ids = arena_calloc(p->ar, p->leaves.n + 1, sizeof *ids);
+    for (size_t i = 0; i < p->leaves.n; i++)
+        ids[i] = p->leaves.v[i].id;
+    k = registry_at_links(v, p->ar, map->systems, false, ids, p->leaves.n, &l, e);
+    if (k < 0)
+        return -1;
+    parts_links(p, l, (size_t)k, false);
+    if (!listed)
+        return 0;
+    p->leaf_recs = json_object();
+    for (size_t i = 0; i < p->leaves.n; i++) {
+        const json_t *then = registry_at_record(v, ids[i], e);
+        json_object_set_new(p->leaf_recs, ids[i],
+                            json_pack("{s:O?}", "name", json_object_get(then, "name")));
     }
+    return 0;
+}
+
+/* The tiles', leaves' and systems' parts, and the leaves' names when the
+ * map lists them. */
+static int parts_read(struct registry *r, const struct actor *a, const struct model_map *map,
+                      struct map_parts *p, bool listed, struct err *e)
+{
+    int rc = parts_of_graph(r, a, map, p);
+    if (rc > 0)
+        return parts_of_store(r, a, map, p, e);
+    if (!listed)
+        return 0;
+    p->leaf_recs = json_object();
+    for (size_t i = 0; i < p->leaves.n; i++)
+        json_object_set_new(p->leaf_recs, p->leaves.v[i].id,
+                            json_pack("{s:I}", "rid", (json_int_t)p->leaves.v[i].rid));
+    return registry_names(r, p->leaf_recs, e);
+}
+
+/* A tile's distinct systems. */
+struct sys_set {
+    uint32_t *v;
+    size_t n, cap;
+};
+
+static void set_add(struct sys_set *s, uint32_t x)
+{
+    if (s->n == s->cap) {
+        s->cap = s->cap ? 2 * s->cap : 8;
+        s->v = realloc(s->v, s->cap * sizeof *s->v);
+        if (!s->v)
+            abort();
+    }
+    s->v[s->n++] = x;
+}
+
+/* The systems under each tile: its own leaves' and its children's (the
+ * tiles in reverse tree order meet every child before its parent, whose
+ * set then holds its children's, some more than once), each once
+ * (mark[x]: the last tile x was kept in). n sets (malloc'd, each with its
+ * own array). */
+static struct sys_set *systems_under(const struct map_parts *p)
+{
+    struct sys_set *sets = calloc(p->n + 1, sizeof *sets);
+    uint32_t *mark = malloc((p->systems.n + 1) * sizeof *mark);
+    if (!sets || !mark)
+        abort();
+    for (size_t x = 0; x < p->systems.n; x++)
+        mark[x] = UINT32_MAX;
+    for (size_t t = p->n; t-- > 0;) {
+        struct sys_set *s = &sets[t];
+        size_t k = 0;
+        for (size_t i = 0; i < s->n; i++)
+            if (mark[s->v[i]] != (uint32_t)t) {
+                mark[s->v[i]] = (uint32_t)t;
+                s->v[k++] = s->v[i];
+            }
+        s->n = k;
+        for (uint32_t j = p->groups.first[t]; j < p->groups.first[t + 1]; j++) {
+            uint32_t leaf = p->groups.item[j];
+            for (uint32_t a = p->automated.first[leaf]; a < p->automated.first[leaf + 1]; a++) {
+                uint32_t x = p->automated.item[a];
+                if (mark[x] != (uint32_t)t) {
+                    mark[x] = (uint32_t)t;
+                    set_add(s, x);
+                }
+            }
+        }
+        for (size_t i = 0; p->parent[t] >= 0 && i < s->n; i++)
+            set_add(&sets[p->parent[t]], s->v[i]);
+    }
+    free(mark);
     return sets;
 }
 
-/* The tile's leaves the reader may read: [{id, kind, name}]. */
-static json_t *leaves_of(const json_t *groups, const json_t *leaves, const char *id)
+static size_t leaf_count(const struct map_parts *p, size_t t)
 {
-    json_t *out = json_array(), *g;
-    size_t i;
-    json_array_foreach (json_object_get(groups, id), i, g) {
-        const json_t *leaf = json_object_get(leaves, text_of(g, "id"));
-        if (leaf)
-            json_array_append_new(out, json_pack("{s:s, s:s, s:O?}", "id", text_of(leaf, "id"),
-                                                 "kind", text_of(leaf, "kind"), "name",
-                                                 json_object_get(leaf, "name")));
+    return p->groups.first[t + 1] - p->groups.first[t];
+}
+
+/* The tile's leaves: [{id, kind, name}]. */
+static json_t *leaves_of(const struct map_parts *p, size_t t)
+{
+    json_t *out = json_array();
+    for (uint32_t j = p->groups.first[t]; j < p->groups.first[t + 1]; j++) {
+        const struct map_node *l = &p->leaves.v[p->groups.item[j]];
+        const json_t *rec = json_object_get(p->leaf_recs, l->id);
+        json_array_append_new(out, json_pack("{s:s, s:s?, s:O?}", "id", l->id, "kind",
+                                             l->kind ? l->kind : text_of(rec, "kind"), "name",
+                                             json_object_get(rec, "name")));
     }
     return out;
 }
@@ -739,49 +1042,48 @@ int arch_map_build(struct registry *r, struct docs *d, const struct actor *a,
         err_bad_request(e, "at", "the measure '%.60s' is shown as it is now only", ms.id);
         return -1;
     }
-    json_t *tiles = json_object(), *order = json_array(), *groups = json_object();
-    json_t *leaves = json_object(), *auto_by = json_object(), *systems = json_object();
+    json_t *tiles = json_object(), *order = json_array();
     int rc = at ? registry_at_collection(at, c->id, tiles, order, e)
              : filter && arch_field_indexed(r, c, map->filter)
                  ? load_narrowed(r, a, c, filter, tiles, order, e)
                  : arch_load(r, a, ARCH_WHERE_COLLECTION, c->id, tiles, order, e);
     /* the tiles shown first: only their leaves and systems are read */
-    json_t *tree = arch_tree(map, map->filter, tiles, order, filter), *shown = json_object(), *x;
-    size_t k;
-    json_array_foreach (tree, k, x)
-        json_object_set_new(shown, text_of(x, "id"), json_true());
+    json_t *tree = arch_tree(map, map->filter, tiles, order, filter);
+    struct map_parts p = {.ar = arena_new()};
+    parts_tiles(&p, tree);
+    bool listed = p.n <= ARCH_MAP_LISTED_MAX;
     if (rc == 0)
-        rc = at ? load_leaves_systems_at(at, map, shown, groups, leaves, auto_by, systems, e)
-                : load_leaves_systems(r, a, map, shown, groups, leaves, auto_by, systems, e);
-    json_decref(shown);
-    json_t *sets = systems_under(tree, groups, leaves, auto_by, systems);
+        rc = at ? parts_of_at(at, map, &p, listed, e) : parts_read(r, a, map, &p, listed, e);
+    struct sys_set *sets = rc == 0 ? systems_under(&p) : NULL;
     struct arch_map m = {.r = r,
                          .d = d,
                          .a = a,
                          .decl = map,
-                         .systems = systems,
-                         .scores = json_object(),
-                         .stages = json_object(),
+                         .sys = p.systems.v,
+                         .n_sys = p.systems.n,
+                         .compact = json_incref(p.sys_recs),
                          .ms = &ms,
                          .at = at};
-    json_t *items = json_array(), *t;
+    m.stages = arena_calloc(p.ar, m.n_sys + 1, sizeof *m.stages);
+    m.staged = arena_calloc(p.ar, m.n_sys + 1, sizeof *m.staged);
+    m.scores = arena_calloc(p.ar, m.n_sys + 1, sizeof *m.scores);
+    for (size_t i = 0; i < m.n_sys; i++)
+        m.scores[i] = SCORE_UNKNOWN;
+    json_t *items = json_array();
     double max = 0;
-    size_t i;
-    json_array_foreach (tree, i, t) {
-        if (rc < 0)
-            break;
-        const char *id = text_of(t, "id");
-        const json_t *rec = json_object_get(tiles, id), *set = json_object_get(sets, id);
-        json_t *item = json_pack("{s:s, s:O?, s:O, s:O, s:o, s:I}", "id", id, "name",
-                                 json_object_get(rec, "name"), "parent",
-                                 json_object_get(t, "parent") ? json_object_get(t, "parent")
-                                                              : json_null(),
-                                 "depth", json_object_get(t, "depth"), "leaves",
-                                 leaves_of(groups, leaves, id), "systems",
-                                 (json_int_t)json_object_size(set));
+    for (size_t t = 0; rc == 0 && t < p.n; t++) {
+        const json_t *node = json_array_get(tree, t);
+        json_t *item = json_pack("{s:s, s:O?, s:O, s:O, s:I, s:I}", "id", p.tile[t], "name",
+                                 json_object_get(json_object_get(tiles, p.tile[t]), "name"),
+                                 "parent", p.parent[t] >= 0 ? json_object_get(node, "parent")
+                                                            : json_null(),
+                                 "depth", json_object_get(node, "depth"), "leaf_count",
+                                 (json_int_t)leaf_count(&p, t), "systems", (json_int_t)sets[t].n);
+        if (listed)
+            json_object_set_new(item, "leaves", leaves_of(&p, t));
         double value = 0;
         bool has = false;
-        rc = ms.fn(&m, id, set, item, &value, &has, e);
+        rc = ms.fn(&m, p.tile[t], sets[t].v, sets[t].n, item, &value, &has, e);
         if (has) {
             json_object_set_new(item, "value", json_real(value));
             max = value > max ? value : max;
@@ -789,24 +1091,24 @@ int arch_map_build(struct registry *r, struct docs *d, const struct actor *a,
         json_array_append_new(items, item);
     }
     if (rc == 0)
-        *out = json_pack("{s:s, s:s, s:s, s:s?, s:f, s:o}", "collection", c->id, "measure", ms.id,
-                         "scale", ms.scale == ARCH_COUNT ? "count" : "percent", "filter", filter,
-                         "max", max, "items", items);
+        *out = json_pack("{s:s, s:s, s:s, s:s?, s:f, s:b, s:o}", "collection", c->id, "measure",
+                         ms.id, "scale", ms.scale == ARCH_COUNT ? "count" : "percent", "filter",
+                         filter, "max", max, "leaves_listed", listed, "items", items);
     else
         json_decref(items);
     if (rc == 0 && at)
         json_object_set_new(*out, "at", json_string(registry_at_instant(at)));
+    for (size_t t = 0; sets && t < p.n; t++)
+        free(sets[t].v);
+    free(sets);
     json_decref(tiles);
     json_decref(order);
-    json_decref(groups);
-    json_decref(leaves);
-    json_decref(auto_by);
-    json_decref(systems);
     json_decref(tree);
-    json_decref(sets);
-    json_decref(m.scores);
+    json_decref(p.held);
+    json_decref(p.leaf_recs);
+    json_decref(p.sys_recs);
     json_decref(m.whole);
     json_decref(m.compact);
-    json_decref(m.stages);
+    arena_free(p.ar);
     return rc;
 }

@@ -1,8 +1,12 @@
 /* matrix: a collection's matrices (model key "matrices"; issue 15: the
  * capability × state body and function × information system matrices).
  * Four queries whatever the size: the rows, the relations of the matrix's
- * type, the far ends they reach, the columns. */
+ * type (from the relations graph in memory when it is built and the
+ * matrix shows no relation attribute), the far ends they reach, the
+ * columns. */
 #include "arch/arch.h"
+
+#include "util/arena.h"
 
 #include <string.h>
 
@@ -109,6 +113,38 @@ static json_t *all_cells(const struct model_matrix *mx, const json_t *shown, con
     return by_row;
 }
 
+/* The matrix's relations at the rows `at` (their ids the keys), as
+ * arch_relations_by_end gives them without a cell, from the relations
+ * graph in memory (registry_links: a relation kept when the reader may
+ * read it, as a walk decides). 1 when the store must answer: the graph is
+ * not built, or the matrix shows a relation attribute (the graph holds
+ * none). */
+static int relations_in_memory(struct registry *r, const struct actor *a,
+                               const struct model_matrix *mx, const json_t *at, json_t *by,
+                               json_t *others)
+{
+    if (mx->cell)
+        return 1;
+    struct arena *ar = arena_new();
+    const char **ids = arena_calloc(ar, json_object_size(at) + 1, sizeof *ids);
+    size_t n = 0;
+    const char *id;
+    json_t *v;
+    json_object_foreach ((json_t *)at, id, v)
+        ids[n++] = id;
+    struct registry_link *l;
+    long k = registry_links(r, a, ar, mx->relation, mx->out, ids, n, &l);
+    for (long i = 0; i < k; i++) {
+        json_t *list = json_object_get(by, l[i].from);
+        if (!list)
+            json_object_set_new(by, l[i].from, list = json_array());
+        json_array_append_new(list, json_pack("{s:s}", "id", l[i].other));
+        json_object_set_new(others, l[i].other, json_true());
+    }
+    arena_free(ar);
+    return k < 0 ? 1 : 0;
+}
+
 /* May the rows be narrowed by the filter index (the filter field is
  * filterable in every kind of the collection) rather than read whole? Not
  * for a subtree, whose rows take their ancestors' filter value. */
@@ -138,7 +174,7 @@ int arch_matrix_build(struct registry *r, const struct actor *a, const struct mo
     size_t i;
     json_array_foreach (shown, i, t)
         json_object_set_new(at, text_of(t, "id"), json_true());
-    if (rc == 0)
+    if (rc == 0 && relations_in_memory(r, a, mx, at, far_by, far_ids) > 0)
         rc = arch_relations_by_end(r, mx->relation, mx->out ? "source" : "target", mx->cell, at,
                                    far_by, far_ids, e);
     json_decref(at);

@@ -297,6 +297,13 @@ static bool of_type_at(void *ctx, uint32_t rid, const char *type)
     return strcmp(type, ctx) == 0;
 }
 
+bool registry_at_unchanged(struct registry_at *v, const char *id)
+{
+    struct err e = ERR_INIT;
+    const json_t *changed = changed_since(v, &e);
+    return changed && !json_object_get(changed, id);
+}
+
 long registry_at_links(struct registry_at *v, struct arena *ar, const char *type, bool out,
                        const char *const *ids, size_t n, struct registry_link **links,
                        struct err *e)

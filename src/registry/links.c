@@ -55,12 +55,12 @@ long registry_links(struct registry *r, const struct actor *a, struct arena *ar,
     fidx_read_unlock(r->fidx);
     bool reads_all = a->system || (a->user[0] && reg_reads_unpublished(r, a, NULL));
     json_t *orgs = json_object();
+    struct store_conn *c = store_conn(r->store);
     struct registry_link *v = arena_calloc(ar, n_hits + 1, sizeof *v);
     size_t k = 0;
     for (size_t i = 0; i < n_hits; i++) {
         const struct relidx_hit *h = &hits[i];
-        if (!h->other_live ||
-            !reg_relation_readable(r, store_conn(r->store), a, reads_all, orgs, h->id, h->visible))
+        if (!h->other_live || !reg_relation_readable(r, c, a, reads_all, orgs, h->id, h->visible))
             continue;
         v[k++] = (struct registry_link){h->from, h->other, h->other_kind, h->other_rid};
     }

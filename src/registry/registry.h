@@ -329,6 +329,10 @@ const json_t *registry_at_record(struct registry_at *v, const char *id, struct e
  * store error. */
 int registry_at_collection(struct registry_at *v, const char *collection, json_t *into,
                            json_t *order, struct err *e);
+/* Was record id not written since the instant (so that it is as it was
+ * then, and the indexes in memory hold its state then)? False also on a
+ * store error. */
+bool registry_at_unchanged(struct registry_at *v, const char *id);
 /* registry_links as of then: the relations of `type` out of (out) or into
  * the n records listed that were live then, whose other end was there then
  * (as registry_at_record sees it), in the arena; their count or -1. */

@@ -254,9 +254,10 @@ static void layout_one(struct tcoll *c)
     /* the terms' offsets sorted by their text; a term's rank is where its
      * offset went (offsets grow with the term's index: binary search) */
     uint32_t *at = xmalloc((n ? n : 1) * sizeof *at);
-    if (n) /* a collection without words has no terms yet */
+    if (n) { /* a collection without terms has no term_at (NULL) */
         memcpy(at, c->term_at, n * sizeof *at);
-    qsort_r(at, n, sizeof *at, cmp_term_at, c->text);
+        qsort_r(at, n, sizeof *at, cmp_term_at, c->text);
+    }
     b->rank = xmalloc((n ? n : 1) * sizeof *b->rank);
     for (size_t r = 0; r < n; r++) {
         size_t lo = 0, hi = n;

@@ -188,16 +188,18 @@ static json_t *named_link(struct page *pg, const char *kind, const char *id, con
     return o;
 }
 
-/* One tile of the map from one item of arch_map_build. */
-static json_t *tile(struct page *pg, const char *kind, enum arch_scale scale, double max,
-                    const json_t *it)
+/* One tile of the map from one item of arch_map_build and its link and
+ * value's text (as its row of the table has them). */
+static json_t *tile(struct page *pg, enum arch_scale scale, double max, const json_t *it,
+                    const json_t *row)
 {
     const json_t *value = json_object_get(it, "value");
-    json_t *t = named_link(pg, kind, json_string_value(json_object_get(it, "id")),
-                           json_object_get(it, "name"));
+    json_t *t = json_pack("{s:O, s:O?, s:O?, s:O}", "name", json_object_get(row, "name"), "href",
+                          json_object_get(row, "href"), "name_lang",
+                          json_object_get(row, "name_lang"), "value",
+                          json_object_get(row, "value"));
     json_object_set_new(t, "heat", value ? json_integer(heat_step(scale, json_number_value(value), max))
                                          : json_string("none"));
-    json_object_set_new(t, "value", json_string(value_text(pg, scale, value)));
     json_t *leaves = json_array(), *l;
     size_t i;
     json_array_foreach (json_object_get(it, "leaves"), i, l) {
@@ -207,9 +209,11 @@ static json_t *tile(struct page *pg, const char *kind, enum arch_scale scale, do
                                                  json_string_value(json_object_get(l, "id")),
                                                  json_object_get(l, "name")));
     }
-    size_t n = json_array_size(json_object_get(it, "leaves"));
+    size_t n = (size_t)json_integer_value(json_object_get(it, "leaf_count"));
     json_object_set_new(t, "leaves", leaves);
-    if (n > LEAVES_SHOWN)
+    if (!json_object_get(it, "leaves") && n > 0) /* a large map: the count only */
+        json_object_set_new(t, "count", json_integer((json_int_t)n));
+    else if (n > LEAVES_SHOWN)
         json_object_set_new(t, "more", json_integer((json_int_t)(n - LEAVES_SHOWN)));
     json_object_set_new(t, "children", json_array());
     return t;
@@ -217,7 +221,7 @@ static json_t *tile(struct page *pg, const char *kind, enum arch_scale scale, do
 
 /* The tiles nested: roots, their children, and below those every
  * descendant in tree order (a page nests three levels). */
-static json_t *nested(struct page *pg, const char *kind, const json_t *map)
+static json_t *nested(struct page *pg, const json_t *map, const json_t *rows)
 {
     enum arch_scale scale = strcmp(json_string_value(json_object_get(map, "scale")), "percent") == 0
                                 ? ARCH_PERCENT
@@ -227,7 +231,7 @@ static json_t *nested(struct page *pg, const char *kind, const json_t *map)
     size_t i;
     json_array_foreach (json_object_get(map, "items"), i, it) {
         json_int_t depth = json_integer_value(json_object_get(it, "depth"));
-        json_t *t = tile(pg, kind, scale, max, it);
+        json_t *t = tile(pg, scale, max, it, json_array_get(rows, i));
         if (depth == 0 || !root) {
             json_array_append_new(roots, t);
             root = t;
@@ -260,8 +264,7 @@ static json_t *table_rows(struct page *pg, const char *kind, const struct model_
                                json_object_get(it, "name"));
         json_int_t depth = json_integer_value(json_object_get(it, "depth"));
         json_object_set_new(r, "indent", json_integer(depth > 4 ? 4 : depth));
-        json_object_set_new(r, "leaves", json_integer((json_int_t)json_array_size(
-                                             json_object_get(it, "leaves"))));
+        json_object_set(r, "leaves", json_object_get(it, "leaf_count"));
         json_object_set(r, "systems", json_object_get(it, "systems"));
         json_object_set_new(r, "value",
                             json_string(value_text(pg, scale, json_object_get(it, "value"))));
@@ -388,8 +391,10 @@ static void h_map(struct http_req *req, struct http_resp *resp, void *ctx)
         json_object_set_new(pg.data, "filter", ff);
     json_object_set_new(pg.data, "legend",
                         legend(&pg, ms.scale, json_number_value(json_object_get(map, "max"))));
-    json_t *roots = nested(&pg, decl->kind, map);
+    json_t *roots = nested(&pg, map, rows);
     json_object_set_new(pg.data, "has_tiles", json_boolean(json_array_size(roots) > 0));
+    if (decl->filter && !json_is_true(json_object_get(map, "leaves_listed")))
+        json_object_set_new(pg.data, "leaves_unlisted", json_true());
     json_object_set_new(pg.data, "roots", roots);
     json_object_set_new(pg.data, "rows", rows);
     if (stage_heads)

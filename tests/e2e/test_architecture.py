@@ -1076,6 +1076,41 @@ def test_capability_map_as_of():
     assert r.status == 400 and 'тек қазіргі күйінде' in text(r), r
 
 
+def test_capability_map_of_many_tiles():
+    # REQ: ARC-03
+    # a map of more tiles than it lists the leaves of (300) gives each tile's
+    # count of functions and services, not their names; a smaller one lists them
+    map_setup()
+    big = create('domains', {'name': {'ru': 'Большой домен'}}, ARCH)['id']
+    root = create('capabilities', {'name': {'ru': 'Большая карта: корень'}, 'domain': big}, ARCH)['id']
+    caps = [create('capabilities', {'name': {'ru': f'Большая карта {i:03}'}, 'parent': root},
+                   ARCH)['id'] for i in range(300)]
+    fn = create('functions', {'name': {'ru': 'Функция большой карты'}, 'owner': ORG, 'domain': big},
+                OWNER)['id']
+    relate('groups', caps[7], fn, ARCH)
+    relate('automates', M['Y'], fn, OWNER)
+    items, whole = capmap(f'?domain={big}', ADMIN)
+    assert len(items) == 301 and whole['leaves_listed'] is False, whole['leaves_listed']
+    assert not any('leaves' in i for i in items.values()), items[caps[7]]
+    assert items[caps[7]]['leaf_count'] == 1 and items[caps[8]]['leaf_count'] == 0, items[caps[7]]
+    assert items[caps[7]]['value'] == 1 and items[root]['value'] == 1, items[root]
+    assert 'Функция большой карты' not in SRV.get(f'/api/v1/capabilities/map?domain={big}',
+                                                  token=ADMIN).body.decode()
+    items, whole = capmap(f'?domain={M["D"]}', ADMIN)
+    assert whole['leaves_listed'] is True and items[M['C']]['leaf_count'] == 2, items[M['C']]
+    assert {l['id'] for l in items[M['C']]['leaves']} == {M['F'], M['S']}, items[M['C']]
+    admin = sign_in('admin')
+    for lang, count, hint in (('kk', 'Функциялар мен қызметтер: 1', 'доменді таңдаңыз'),
+                              ('ru', 'Функций и услуг: 1', 'выберите домен'),
+                              ('en', 'Functions and services: 1', 'choose a domain')):
+        body = text(page(f'/{lang}/capabilities/map?domain={big}', admin))
+        assert count in body and hint in body and 'Функция большой карты' not in body, lang
+        # the table: the tile's functions and services, its systems
+        assert re.search(r'Большая карта 007</a></th><td>1</td><td>1</td>', body), lang
+        small = text(page(f'/{lang}/capabilities/map?domain={M["D"]}', admin))
+        assert 'Функция карты' in small and 'map-unlisted' not in small, lang
+
+
 def test_matrices():
     # REQ: ARC-03
     map_setup()
@@ -1132,8 +1167,8 @@ def main():
              test_the_domain_view_as_of,
              test_layer_lists_published_for_everyone, test_the_icp_architecture_is_agreed,
              test_the_card_of_a_system_shows_its_layers,
-             test_gap_lists_of_every_layer, test_capability_map, test_capability_map_page, test_capability_map_as_of,
-             test_matrices])
+             test_gap_lists_of_every_layer, test_capability_map, test_capability_map_page,
+             test_capability_map_as_of, test_matrices, test_capability_map_of_many_tiles])
 
 
 if __name__ == '__main__':

@@ -1,6 +1,7 @@
 /* Unit tests of the registry engine over a real SQLite database in a temp
  * directory and the shipped metamodel: writes, revisions, merge patches,
  * retirement, the audit chain, export/import and the consistency check. */
+#include "arch/arch.h"
 #include "registry/dump.h"
 #include "registry/listq.h"
 #include "registry/registry.h"
@@ -1927,6 +1928,157 @@ static void test_referrers(void **state)
     json_decref(found);
 }
 
+/* A map's tree (arch_tree): children after their parent in the records'
+ * order, a record without the filter field takes its nearest ancestor's,
+ * one whose parent is hidden is a root, a record its own parent is a root,
+ * and a loop of parents is shown once, cut where it is met. REQ: ARC-03 */
+static void test_map_tree(void **state)
+{
+    (void)state;
+    struct model_map map = {.kind = "cap", .parent = "parent"};
+    json_t *recs = json_loads("{\"a\": {\"dom\": \"d1\"}, \"b\": {\"parent\": \"a\"}, "
+                              "\"c\": {\"parent\": \"b\"}, \"x\": {\"dom\": \"d2\", \"parent\": \"a\"}, "
+                              "\"y\": {\"parent\": \"x\"}, \"s\": {\"parent\": \"s\"}, "
+                              "\"l1\": {\"parent\": \"l2\"}, \"l2\": {\"parent\": \"l1\"}}",
+                              0, NULL);
+    json_t *order = json_pack("[s, s, s, s, s, s, s, s]", "c", "b", "a", "x", "y", "s", "l1", "l2");
+    json_t *all = arch_tree(&map, "dom", recs, order, NULL);
+    char *text = json_dumps(all, JSON_COMPACT);
+    assert_string_equal(
+        text, "[{\"id\":\"a\",\"depth\":0,\"parent\":null},{\"id\":\"b\",\"depth\":1,\"parent\":\"a\"},"
+              "{\"id\":\"c\",\"depth\":2,\"parent\":\"b\"},{\"id\":\"x\",\"depth\":1,"
+              "\"parent\":\"a\"},{\"id\":\"y\",\"depth\":2,\"parent\":\"x\"},{\"id\":\"s\","
+              "\"depth\":0,\"parent\":null},{\"id\":\"l1\",\"depth\":0,\"parent\":null},{\"id\":\"l2\",\"depth\":1,"
+              "\"parent\":\"l1\"}]");
+    free(text);
+    json_decref(all);
+    /* narrowed to d1: x holds d2, so it and y (its child) are not shown */
+    json_t *d1 = arch_tree(&map, "dom", recs, order, "d1");
+    text = json_dumps(d1, JSON_COMPACT);
+    assert_string_equal(text, "[{\"id\":\"a\",\"depth\":0,\"parent\":null},{\"id\":\"b\",\"depth\":1,"
+                              "\"parent\":\"a\"},{\"id\":\"c\",\"depth\":2,\"parent\":\"b\"}]");
+    free(text);
+    json_decref(d1);
+    /* narrowed to d2: x is a root (its parent is not shown), y under it */
+    json_t *d2 = arch_tree(&map, "dom", recs, order, "d2");
+    text = json_dumps(d2, JSON_COMPACT);
+    assert_string_equal(text, "[{\"id\":\"x\",\"depth\":0,\"parent\":null},{\"id\":\"y\",\"depth\":1,"
+                              "\"parent\":\"x\"}]");
+    free(text);
+    json_decref(d2);
+    json_decref(order);
+    json_decref(recs);
+}
+
+static void map_link(struct fx *f, const char *type, const char *src, const char *dst)
+{
+    char body[256];
+    snprintf(body, sizeof body, "{\"type\":\"%s\",\"source\":\"%s\",\"target\":\"%s\"}", type, src,
+             dst);
+    json_decref(create(f, "relations", body, NULL));
+}
+
+/* The capability map is the same whether the relations come from the
+ * graph in memory (the server) or from the store (no index built): tiles,
+ * leaves with their names, systems under each tile, for each measure of
+ * the table, whole and narrowed. REQ: ARC-03 */
+static void test_map_store_and_graph_agree(void **state)
+{
+    struct fx *f = *state;
+    json_decref(make_org(f, "org-1"));
+    json_decref(create(f, "domains", "{\"kind\":\"domain\",\"name\":{\"ru\":\"Домен\"}}", "dom-a"));
+    json_decref(create(f, "capabilities",
+                       "{\"kind\":\"capability\",\"name\":{\"ru\":\"Корень\",\"kk\":\"Түбір\"},"
+                       "\"domain\":\"dom-a\"}",
+                       "cap-r"));
+    json_decref(create(f, "capabilities",
+                       "{\"kind\":\"capability\",\"name\":{\"ru\":\"Выплаты\"},\"parent\":\"cap-r\"}",
+                       "cap-c"));
+    json_decref(create(f, "capabilities",
+                       "{\"kind\":\"capability\",\"name\":{\"en\":\"Health\"},\"parent\":\"cap-r\"}",
+                       "cap-d"));
+    json_decref(create(f, "capabilities", "{\"kind\":\"capability\",\"name\":{\"ru\":\"Другой\"}}",
+                       "cap-o"));
+    const char *fns[] = {"fn-1", "fn-2", "fn-3"};
+    for (size_t i = 0; i < 3; i++) {
+        char body[256];
+        snprintf(body, sizeof body,
+                 "{\"kind\":\"state_function\",\"name\":{\"ru\":\"Функция %zu\"},\"owner\":\"org-1\","
+                 "\"domain\":\"dom-a\"}",
+                 i);
+        json_decref(create(f, "functions", body, fns[i]));
+    }
+    json_decref(make_system(f, "is-1", "org-1"));
+    json_decref(make_system(f, "is-2", "org-1"));
+    json_t *patch = json_pack("{s:s}", "stage", "industrial_operation"), *out = NULL;
+    struct err e = ERR_INIT;
+    assert_int_equal(registry_patch(f->reg, &f->actor, "objects", "is-2", -1, patch, &out, &e), 0);
+    json_decref(patch);
+    json_decref(out);
+    map_link(f, "groups", "cap-c", "fn-1");
+    map_link(f, "groups", "cap-c", "fn-2");
+    map_link(f, "groups", "cap-d", "fn-3");
+    map_link(f, "groups", "cap-o", "fn-3");
+    map_link(f, "automates", "is-1", "fn-1");
+    map_link(f, "automates", "is-1", "fn-2");
+    map_link(f, "automates", "is-2", "fn-3");
+    struct registry *mem = registry_new(f->store, f->model);
+    assert_int_equal(registry_enable_filter_index(mem, &e), 0);
+    const struct model_collection *c = model_collection(f->model, "capabilities");
+    const char *measures[] = {"systems", "stages", "completeness"};
+    const char *filters[] = {NULL, "dom-a"};
+    for (size_t i = 0; i < 3; i++)
+        for (size_t j = 0; j < 2; j++) {
+            json_t *sql = NULL, *graph = NULL;
+            assert_int_equal(arch_map_build(f->reg, NULL, &f->actor, c, measures[i], filters[j],
+                                            NULL, &sql, &e),
+                             0);
+            assert_int_equal(
+                arch_map_build(mem, NULL, &f->actor, c, measures[i], filters[j], NULL, &graph, &e),
+                0);
+            char *a = json_dumps(sql, JSON_SORT_KEYS), *b = json_dumps(graph, JSON_SORT_KEYS);
+            assert_string_equal(a, b);
+            /* as of this instant (REQ ARC-12): the same map, through the
+             * revisions (store) or the graph, for the measures it may show */
+            for (int k = 0; i < 2 && k < 2; k++) {
+                struct registry_at *at = registry_at_open(k ? mem : f->reg, &f->actor,
+                                                          time_now_ms() + 1000);
+                json_t *then = NULL;
+                assert_int_equal(arch_map_build(k ? mem : f->reg, NULL, &f->actor, c, measures[i],
+                                                filters[j], at, &then, &e),
+                                 0);
+                registry_at_close(at);
+                assert_non_null(json_object_get(then, "at"));
+                json_object_del(then, "at");
+                char *t = json_dumps(then, JSON_SORT_KEYS);
+                assert_string_equal(t, a);
+                free(t);
+                json_decref(then);
+            }
+            free(a);
+            free(b);
+            json_decref(graph);
+            json_decref(sql);
+        }
+    /* what they agree on: the root has both systems, its children one each */
+    json_t *map = NULL;
+    assert_int_equal(arch_map_build(mem, NULL, &f->actor, c, NULL, "dom-a", NULL, &map, &e), 0);
+    json_t *items = json_object_get(map, "items");
+    assert_int_equal(json_array_size(items), 3);
+    assert_true(json_is_true(json_object_get(map, "leaves_listed")));
+    const json_t *root = json_array_get(items, 0), *pay = json_array_get(items, 2);
+    assert_string_equal(json_string_value(json_object_get(root, "id")), "cap-r");
+    assert_int_equal(json_integer_value(json_object_get(root, "systems")), 2);
+    assert_string_equal(json_string_value(json_object_get(pay, "id")), "cap-c");
+    assert_int_equal(json_integer_value(json_object_get(pay, "systems")), 1);
+    assert_int_equal(json_integer_value(json_object_get(pay, "leaf_count")), 2);
+    const json_t *leaf = json_array_get(json_object_get(pay, "leaves"), 1);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(leaf, "name"), "ru")),
+                        "Функция 1");
+    json_decref(map);
+    registry_free(mem);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1946,6 +2098,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_view_cap, setup, teardown),
         cmocka_unit_test_setup_teardown(test_relation_graph_follows_writes, setup, teardown),
         cmocka_unit_test(test_relation_graph_edges),
+        cmocka_unit_test(test_map_tree),
+        cmocka_unit_test_setup_teardown(test_map_store_and_graph_agree, setup, teardown),
         cmocka_unit_test_setup_teardown(test_absent_few_valued_fields_have_no_rows, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_inherited_attributes_at_depth, setup, teardown),
