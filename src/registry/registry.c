@@ -1603,8 +1603,10 @@ struct after_write {
 static void after_write(void *ctx, bool committed)
 {
     struct after_write *aw = ctx;
-    cache_bump(); /* also after a failed commit: be safe */
+    /* the memory index first: an answer computed from it (a list's count,
+     * a measure) and kept under the new generation must see the write */
     fidx_apply_taken(aw->r->fidx, aw->staged, committed);
+    cache_bump(); /* also after a failed commit: be safe */
     free(aw);
 }
 

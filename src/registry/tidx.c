@@ -254,7 +254,8 @@ static void layout_one(struct tcoll *c)
     /* the terms' offsets sorted by their text; a term's rank is where its
      * offset went (offsets grow with the term's index: binary search) */
     uint32_t *at = xmalloc((n ? n : 1) * sizeof *at);
-    memcpy(at, c->term_at, n * sizeof *at);
+    if (n) /* a collection whose records have no words has no terms yet */
+        memcpy(at, c->term_at, n * sizeof *at);
     qsort_r(at, n, sizeof *at, cmp_term_at, c->text);
     b->rank = xmalloc((n ? n : 1) * sizeof *b->rank);
     for (size_t r = 0; r < n; r++) {
