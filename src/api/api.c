@@ -514,9 +514,7 @@ static void get_computed(struct api *api, struct http_resp *resp, const struct a
 {
     char *inh = NULL, *ms = NULL;
     struct err e = ERR_INIT;
-    if (registry_inherited_text(api->reg, a, id, json, &inh, &e) < 0 ||
-        registry_measures_text(api->reg, a, id, json, &ms, &e) < 0) {
-        free(inh);
+    if (registry_computed_text(api->reg, a, id, json, &inh, &ms, &e) < 0) {
         http_resp_problem(resp, &e);
         return;
     }

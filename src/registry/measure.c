@@ -261,12 +261,19 @@ json_t *registry_measure_json(long items, long done)
 int registry_measures(struct registry *r, const struct actor *a, const json_t *rec, json_t **out,
                       struct err *e)
 {
+    return reg_measures_memo(r, a, rec, NULL, out, e);
+}
+
+int reg_measures_memo(struct registry *r, const struct actor *a, const json_t *rec, json_t *memo,
+                      json_t **out, struct err *e)
+{
     *out = NULL;
     const struct model_kind *k =
         model_kind(r->model, json_string_value(json_object_get(rec, "kind")));
     if (!k || !k->n_measures)
         return 0;
-    struct mwalk w = {{r, store_conn(r->store), a, MEASURE_MAX_RECORDS, NULL}, json_object(), -1};
+    struct mwalk w = {{r, store_conn(r->store), a, MEASURE_MAX_RECORDS, NULL, memo}, json_object(),
+                      -1};
     json_t *ms = json_object();
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < k->n_measures; i++) {
@@ -286,7 +293,7 @@ int registry_measures(struct registry *r, const struct actor *a, const json_t *r
 int registry_measures_text(struct registry *r, const struct actor *a, const char *id,
                            const char *json, char **out, struct err *e)
 {
-    return registry_part_text(r, a, "measures", registry_measures,
+    return registry_part_text(r, a, "measures", reg_measures_memo,
                               JSON_COMPACT | JSON_REAL_PRECISION(6), id, json, out, e);
 }
 
@@ -317,7 +324,7 @@ int registry_measure(struct registry *r, const struct actor *a, const char *meas
     const struct model_kind_measure *km = model_kind_measure(k, measure);
     int rc = 0;
     if (km) {
-        struct mwalk w = {{r, store_conn(r->store), a, MEASURE_MAX_RECORDS, NULL}, json_object(), -1};
+        struct mwalk w = {{r, store_conn(r->store), a, MEASURE_MAX_RECORDS, NULL, NULL}, json_object(), -1};
         rc = measure_of(&w, km, rec, items, done, e);
         json_decref(w.done);
     }
@@ -329,7 +336,7 @@ int registry_measure_records(struct registry *r, const struct actor *a,
                              const struct model_kind_measure *km, const json_t *rec, json_t **out,
                              struct err *e)
 {
-    struct mwalk w = {{r, store_conn(r->store), a, MEASURE_MAX_RECORDS, NULL}, json_object(), -1};
+    struct mwalk w = {{r, store_conn(r->store), a, MEASURE_MAX_RECORDS, NULL, NULL}, json_object(), -1};
     struct walk_set reached;
     int rc = reach(&w, km, rec, &reached, e);
     json_decref(w.done);

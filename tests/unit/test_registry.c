@@ -1695,6 +1695,47 @@ static void test_digitisation_from_the_memory_index(void **state)
     registry_free(mem);
 }
 
+/* One read's computed parts (registry_computed_text: the inherited items
+ * and the measures, reading each base once for both) are what each part
+ * computed on its own gives, for every reader: the answers kept for a
+ * signed-in reader are not the public's (they were: the cache's key had no
+ * word of being signed in). */
+static void test_computed_parts_of_one_read(void **state)
+{
+    struct fx *f = *state;
+    digitisation_fixture(f);
+    struct actor rd = reader(), pub = ACTOR_ANONYMOUS;
+    const struct actor *who[] = {&f->actor, &rd, &pub};
+    struct arena *ar = arena_new();
+    char *json = NULL;
+    int64_t rev = 0;
+    struct err e = ERR_INIT;
+    assert_int_equal(registry_get_raw(f->reg, ar, "master_data", "t1", &json, &rev, &e), 0);
+    json_t *rec = json_loads(json, 0, NULL);
+    for (size_t i = 0; i < 3; i++) {
+        char *inh = NULL, *ms = NULL;
+        assert_int_equal(registry_computed_text(f->reg, who[i], "t1", json, &inh, &ms, &e), 0);
+        json_t *inh1 = NULL, *ms1 = NULL;
+        assert_int_equal(registry_inherited(f->reg, who[i], rec, &inh1, &e), 0);
+        assert_int_equal(registry_measures(f->reg, who[i], rec, &ms1, &e), 0);
+        char *inh2 = json_dumps(inh1, JSON_COMPACT);
+        char *ms2 = json_dumps(ms1, JSON_COMPACT | JSON_REAL_PRECISION(6));
+        assert_string_equal(inh, inh2);
+        assert_string_equal(ms, ms2);
+        /* the subject is for the signed-in: not in the public's answer,
+         * which is kept apart from theirs */
+        assert_true(!strstr(inh, "\"from\":\"subj\"") == (who[i] == &pub));
+        free(inh);
+        free(ms);
+        free(inh2);
+        free(ms2);
+        json_decref(inh1);
+        json_decref(ms1);
+    }
+    json_decref(rec);
+    arena_free(ar);
+}
+
 /* Legacy flows (stored before flows named their data types) take the
  * master data whose names their free text gives; the others keep only the
  * text and break the warning rule "a flow names the master data it
@@ -1942,6 +1983,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_one_source_per_attribute, setup, teardown),
         cmocka_unit_test_setup_teardown(test_digitisation_of_a_capability, setup, teardown),
         cmocka_unit_test_setup_teardown(test_digitisation_from_the_memory_index, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_computed_parts_of_one_read, setup, teardown),
         cmocka_unit_test_setup_teardown(test_legacy_flows_migrate, setup, teardown),
         cmocka_unit_test_setup_teardown(test_referrers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_links_from_memory, setup, teardown),
