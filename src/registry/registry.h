@@ -69,6 +69,11 @@ bool registry_may_read_unpublished(const struct registry *r, const struct actor 
  * kind without a workflow, not a relation); false means: parse it and ask
  * may_read. */
 bool registry_text_surely_public(const struct registry *r, const char *text, size_t len);
+/* The same for reader a and a record of `collection` (a signed-in reader
+ * reads the kinds only the signed-in read): true only when a may surely
+ * read it without parsing; false: parse and ask registry_may_read. */
+bool registry_text_surely_readable(const struct registry *r, const struct actor *a,
+                                   const char *collection, const char *text, size_t len);
 
 /* Who acted, as those who may not read a record unpublished see it: a
  * user's (or a user's token's) organisation as "org:<id>" (through the

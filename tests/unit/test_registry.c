@@ -1736,6 +1736,37 @@ static void test_computed_parts_of_one_read(void **state)
     arena_free(ar);
 }
 
+/* A read's check of the stored text without parsing it: a signed-in
+ * reader surely reads a record of a kind only the signed-in read (master
+ * data) unless a workflow's state says otherwise; the public does not; a
+ * relation is judged on its ends (parsed). */
+static void test_text_surely_readable(void **state)
+{
+    struct fx *f = *state;
+    digitisation_fixture(f);
+    struct actor rd = reader(), pub = ACTOR_ANONYMOUS;
+    struct arena *ar = arena_new();
+    char *json = NULL;
+    int64_t rev = 0;
+    struct err e = ERR_INIT;
+    assert_int_equal(registry_get_raw(f->reg, ar, "master_data", "t1", &json, &rev, &e), 0);
+    assert_true(registry_text_surely_readable(f->reg, &rd, "master_data", json, strlen(json)));
+    assert_false(registry_text_surely_readable(f->reg, &pub, "master_data", json, strlen(json)));
+    assert_true(registry_text_surely_readable(f->reg, &f->actor, "master_data", json, strlen(json)));
+    /* an unregistered system of a body: parse it (the reader may not read it) */
+    assert_int_equal(registry_get_raw(f->reg, ar, "objects", "draft", &json, &rev, &e), 0);
+    assert_false(registry_text_surely_readable(f->reg, &rd, "objects", json, strlen(json)));
+    assert_int_equal(registry_get_raw(f->reg, ar, "objects", "gbd", &json, &rev, &e), 0);
+    assert_true(registry_text_surely_readable(f->reg, &rd, "objects", json, strlen(json)));
+    json_decref(create(f, "relations",
+                       "{\"type\":\"accesses\",\"source\":\"fn\",\"target\":\"t1\","
+                       "\"access\":\"read\"}",
+                       "acc"));
+    assert_int_equal(registry_get_raw(f->reg, ar, "relations", "acc", &json, &rev, &e), 0);
+    assert_false(registry_text_surely_readable(f->reg, &rd, "relations", json, strlen(json)));
+    arena_free(ar);
+}
+
 /* Legacy flows (stored before flows named their data types) take the
  * master data whose names their free text gives; the others keep only the
  * text and break the warning rule "a flow names the master data it
@@ -1984,6 +2015,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_digitisation_of_a_capability, setup, teardown),
         cmocka_unit_test_setup_teardown(test_digitisation_from_the_memory_index, setup, teardown),
         cmocka_unit_test_setup_teardown(test_computed_parts_of_one_read, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_text_surely_readable, setup, teardown),
         cmocka_unit_test_setup_teardown(test_legacy_flows_migrate, setup, teardown),
         cmocka_unit_test_setup_teardown(test_referrers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_links_from_memory, setup, teardown),
