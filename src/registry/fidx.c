@@ -471,8 +471,7 @@ static void fit_sets(struct fidx *x)
         rids += k->n;
         bytes += k->cap * sizeof *k->rids + strlen(k->key) + 1;
     }
-    log_msg(LOG_INFO, "fidx: %zu filter keys, %zu entries, %zu kB", x->n_keys, rids,
-            bytes / 1024);
+    log_msg(LOG_INFO, "fidx: %zu filter keys, %zu entries, %zu kB", x->n_keys, rids, bytes / 1024);
 }
 
 int fidx_build(struct fidx *x, struct store_conn *c, fidx_field_pred want, void *ctx,

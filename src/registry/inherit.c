@@ -268,8 +268,7 @@ int reg_inherit_fixed_check(const struct registry *r, struct store_conn *c,
     return fixed_below(c, ik, id, fields, e);
 }
 
-int reg_memo_load(struct store_conn *c, json_t *memo, const char *id, json_t **out,
-                  struct err *e)
+int reg_memo_load(struct store_conn *c, json_t *memo, const char *id, json_t **out, struct err *e)
 {
     *out = NULL;
     json_t *known = memo ? json_object_get(memo, id) : NULL;
@@ -380,8 +379,8 @@ static int part_text(struct registry *r, const struct actor *a, const char *what
 }
 
 int registry_part_text(struct registry *r, const struct actor *a, const char *what,
-                       registry_part_fn fn, size_t dump_flags, const char *id,
-                       const char *json, char **out, struct err *e)
+                       registry_part_fn fn, size_t dump_flags, const char *id, const char *json,
+                       char **out, struct err *e)
 {
     json_t *rec = NULL;
     int rc = part_text(r, a, what, fn, dump_flags, id, json, &rec, NULL, out, e);
@@ -397,8 +396,8 @@ int registry_computed_text(struct registry *r, const struct actor *a, const char
     int rc = part_text(r, a, "inherited", reg_inherited_memo, JSON_COMPACT, id, json, &rec, memo,
                        inherited, e);
     if (rc == 0)
-        rc = part_text(r, a, "measures", reg_measures_memo,
-                       JSON_COMPACT | JSON_REAL_PRECISION(6), id, json, &rec, memo, measures, e);
+        rc = part_text(r, a, "measures", reg_measures_memo, JSON_COMPACT | JSON_REAL_PRECISION(6),
+                       id, json, &rec, memo, measures, e);
     if (rc < 0) {
         free(*inherited);
         *inherited = NULL;

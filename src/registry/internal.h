@@ -24,8 +24,7 @@ int registry_part_text(struct registry *r, const struct actor *a, const char *wh
  * record (a new reference in *out) or to null when it is absent or retired
  * (memo NULL: none kept). 1 live, 0 absent or retired, -1 on a store
  * error. Lives as long as the read: never across writes. */
-int reg_memo_load(struct store_conn *c, json_t *memo, const char *id, json_t **out,
-                  struct err *e);
+int reg_memo_load(struct store_conn *c, json_t *memo, const char *id, json_t **out, struct err *e);
 /* registry_inherited and registry_measures reading through a memo. */
 int reg_inherited_memo(struct registry *r, const struct actor *a, const json_t *rec, json_t *memo,
                        json_t **out, struct err *e);

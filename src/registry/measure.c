@@ -96,8 +96,8 @@ static bool in_any(const struct rids *sets, size_t n, uint32_t rid)
 /* How the memory index judges the items whose source is of one kind. */
 struct kind_judge {
     const struct model_kind *k;
-    bool unsure;     /* it cannot (a field it does not hold) */
-    bool none;       /* the reader reads no record of the kind */
+    bool unsure;      /* it cannot (a field it does not hold) */
+    bool none;        /* the reader reads no record of the kind */
     struct rids *pub; /* the published states' sets (NULL: every record may be read) */
     size_t n_pub;
     struct rids *cond; /* done_when's values' sets, term after term */
@@ -272,8 +272,8 @@ int reg_measures_memo(struct registry *r, const struct actor *a, const json_t *r
         model_kind(r->model, json_string_value(json_object_get(rec, "kind")));
     if (!k || !k->n_measures)
         return 0;
-    struct mwalk w = {{r, store_conn(r->store), a, MEASURE_MAX_RECORDS, NULL, memo}, json_object(),
-                      -1};
+    struct mwalk w = {
+        {r, store_conn(r->store), a, MEASURE_MAX_RECORDS, NULL, memo}, json_object(), -1};
     json_t *ms = json_object();
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < k->n_measures; i++) {
@@ -324,7 +324,8 @@ int registry_measure(struct registry *r, const struct actor *a, const char *meas
     const struct model_kind_measure *km = model_kind_measure(k, measure);
     int rc = 0;
     if (km) {
-        struct mwalk w = {{r, store_conn(r->store), a, MEASURE_MAX_RECORDS, NULL, NULL}, json_object(), -1};
+        struct mwalk w = {
+            {r, store_conn(r->store), a, MEASURE_MAX_RECORDS, NULL, NULL}, json_object(), -1};
         rc = measure_of(&w, km, rec, items, done, e);
         json_decref(w.done);
     }
@@ -336,7 +337,8 @@ int registry_measure_records(struct registry *r, const struct actor *a,
                              const struct model_kind_measure *km, const json_t *rec, json_t **out,
                              struct err *e)
 {
-    struct mwalk w = {{r, store_conn(r->store), a, MEASURE_MAX_RECORDS, NULL, NULL}, json_object(), -1};
+    struct mwalk w = {
+        {r, store_conn(r->store), a, MEASURE_MAX_RECORDS, NULL, NULL}, json_object(), -1};
     struct walk_set reached;
     int rc = reach(&w, km, rec, &reached, e);
     json_decref(w.done);

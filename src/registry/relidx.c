@@ -310,7 +310,8 @@ static int reserve(struct relidx *g, struct store_conn *c, struct err *e)
             g->edges = reserve_exact(g->edges, &g->cap_edges, rels + 1, sizeof *g->edges);
             g->pool = reserve_exact(g->pool, &g->pool_cap, bytes, 1);
             size_t had = g->edge_of_cap;
-            g->edge_of = reserve_exact(g->edge_of, &g->edge_of_cap, max_rid + 1, sizeof *g->edge_of);
+            g->edge_of =
+                reserve_exact(g->edge_of, &g->edge_of_cap, max_rid + 1, sizeof *g->edge_of);
             memset(g->edge_of + had, 0, (g->edge_of_cap - had) * sizeof *g->edge_of);
         }
     }

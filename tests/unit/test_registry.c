@@ -1752,7 +1752,8 @@ static void test_text_surely_readable(void **state)
     assert_int_equal(registry_get_raw(f->reg, ar, "master_data", "t1", &json, &rev, &e), 0);
     assert_true(registry_text_surely_readable(f->reg, &rd, "master_data", json, strlen(json)));
     assert_false(registry_text_surely_readable(f->reg, &pub, "master_data", json, strlen(json)));
-    assert_true(registry_text_surely_readable(f->reg, &f->actor, "master_data", json, strlen(json)));
+    assert_true(
+        registry_text_surely_readable(f->reg, &f->actor, "master_data", json, strlen(json)));
     /* an unregistered system of a body: parse it (the reader may not read it) */
     assert_int_equal(registry_get_raw(f->reg, ar, "objects", "draft", &json, &rev, &e), 0);
     assert_false(registry_text_surely_readable(f->reg, &rd, "objects", json, strlen(json)));
