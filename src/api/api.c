@@ -514,9 +514,7 @@ static void get_computed(struct api *api, struct http_resp *resp, const struct a
 {
     char *inh = NULL, *ms = NULL;
     struct err e = ERR_INIT;
-    if (registry_inherited_text(api->reg, a, id, json, &inh, &e) < 0 ||
-        registry_measures_text(api->reg, a, id, json, &ms, &e) < 0) {
-        free(inh);
+    if (registry_computed_text(api->reg, a, id, json, &inh, &ms, &e) < 0) {
         http_resp_problem(resp, &e);
         return;
     }
@@ -569,7 +567,7 @@ static void h_get(struct http_req *req, struct http_resp *resp, void *ctx)
         http_resp_problem(resp, &e);
         return;
     }
-    if (!a.system && !registry_text_surely_public(api->reg, json, strlen(json))) {
+    if (!registry_text_surely_readable(api->reg, &a, coll->id, json, strlen(json))) {
         /* a record with a workflow: unpublished ones are not for everyone */
         json_t *rec = json_loads(json, 0, NULL);
         bool may = rec && registry_may_read(api->reg, &a, rec);

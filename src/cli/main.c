@@ -622,6 +622,15 @@ static int serve_until_signal(struct app *app, struct http_config *cfg, bool sec
 
 static int cmd_serve(struct opts *o)
 {
+    /* The heap of a long-running server (issue 15: peak RSS at national
+     * scale), set before any thread starts: two malloc arenas, not eight
+     * per CPU (each thread's arena keeps what it freed for itself alone);
+     * and blocks of 128 kB or more mapped on their own, given back to the
+     * system when freed (by default glibc raises that threshold to the
+     * largest block freed, up to 32 MB, after which the text index's
+     * merges, the walks' answers and the build's arrays stay in the heap). */
+    mallopt(M_ARENA_MAX, 2);
+    mallopt(M_MMAP_THRESHOLD, 128 * 1024);
     char addr[256];
     if (parse_listen(o->listen, addr, sizeof addr, &o->http.port) < 0) {
         fprintf(stderr, "archportal: --listen wants ADDR:PORT, got '%s'\n", o->listen);

@@ -268,8 +268,29 @@ int reg_inherit_fixed_check(const struct registry *r, struct store_conn *c,
     return fixed_below(c, ik, id, fields, e);
 }
 
-int registry_inherited(struct registry *r, const struct actor *a, const json_t *rec, json_t **out,
-                       struct err *e)
+int reg_memo_load(struct store_conn *c, json_t *memo, const char *id, json_t **out, struct err *e)
+{
+    *out = NULL;
+    json_t *known = memo ? json_object_get(memo, id) : NULL;
+    if (known) {
+        *out = json_is_null(known) ? NULL : json_incref(known);
+        return *out != NULL;
+    }
+    struct rec_row row;
+    int found = rec_load(c, NULL, id, &row, e);
+    if (found < 0)
+        return -1;
+    if (found > 0 && !row.retired)
+        *out = json_loads(row.data, 0, NULL);
+    if (found > 0)
+        rec_row_free(&row);
+    if (memo)
+        json_object_set_new(memo, id, *out ? json_incref(*out) : json_null());
+    return *out != NULL;
+}
+
+int reg_inherited_memo(struct registry *r, const struct actor *a, const json_t *rec, json_t *memo,
+                       json_t **out, struct err *e)
 {
     *out = NULL;
     const struct model_kind *k =
@@ -290,20 +311,15 @@ int registry_inherited(struct registry *r, const struct actor *a, const json_t *
             if (strcmp(seen[j], base) == 0)
                 goto done; /* a cycle the writes should have refused */
         snprintf(seen[depth], sizeof seen[depth], "%s", base);
-        struct rec_row row;
-        int found = rec_load(c, NULL, base, &row, e);
-        if (found < 0) {
+        json_t *b;
+        if (reg_memo_load(c, memo, base, &b, e) < 0) {
             json_decref(inh);
             return -1;
         }
-        if (found == 0)
-            break;
-        json_t *b = row.retired ? NULL : json_loads(row.data, 0, NULL);
-        /* a base the reader may not read does not exist for them, nor
-         * anything above it */
+        /* a base absent or retired, or one the reader may not read, does
+         * not exist for them, nor anything above it */
         if (!b || !registry_may_read(r, a, b)) {
             json_decref(b);
-            rec_row_free(&row);
             break;
         }
         for (size_t i = 0; i < k->n_inherit_fields; i++) {
@@ -312,8 +328,8 @@ int registry_inherited(struct registry *r, const struct actor *a, const json_t *
                 json_array_append_new(json_object_get(inh, k->inherit_fields[i]),
                                       json_pack("{s:s, s:O}", "from", base, "items", items));
         }
-        next_base(r->model, row.kind, b, via, base, sizeof base);
-        rec_row_free(&row);
+        next_base(r->model, json_string_value(json_object_get(b, "kind")), b, via, base,
+                  sizeof base);
         json_decref(b);
     }
 done:
@@ -321,14 +337,24 @@ done:
     return 0;
 }
 
-int registry_part_text(struct registry *r, const struct actor *a, const char *what,
-                       registry_part_fn fn, size_t dump_flags, const char *id,
-                       const char *json, char **out, struct err *e)
+int registry_inherited(struct registry *r, const struct actor *a, const json_t *rec, json_t **out,
+                       struct err *e)
+{
+    return reg_inherited_memo(r, a, rec, NULL, out, e);
+}
+
+/* registry_part_text for a record parsed at most once (*rec: NULL until
+ * then), the other records read through memo. */
+static int part_text(struct registry *r, const struct actor *a, const char *what,
+                     registry_part_fn fn, size_t dump_flags, const char *id, const char *json,
+                     json_t **rec, json_t *memo, char **out, struct err *e)
 {
     *out = NULL;
     char key[320];
-    snprintf(key, sizeof key, "%s\x1f%s\x1f%d\x1f%u\x1f%s", what, id, a->system,
-             (unsigned)a->roles, a->org);
+    /* what the reader may read: system, signed in (kinds only the
+     * signed-in read), roles and organisation */
+    snprintf(key, sizeof key, "%s\x1f%s\x1f%d\x1f%d\x1f%u\x1f%s", what, id, a->system,
+             a->user[0] != 0, (unsigned)a->roles, a->org);
     uint64_t gen = cache_generation(); /* any write starts a new one */
     char *hit = NULL;
     if (cache_get(key, &hit)) {
@@ -338,14 +364,12 @@ int registry_part_text(struct registry *r, const struct actor *a, const char *wh
             free(hit);
         return 0;
     }
-    json_t *rec = json_loads(json, 0, NULL), *part = NULL;
-    if (!rec) {
+    if (!*rec && !(*rec = json_loads(json, 0, NULL))) {
         err_set(e, 500, "internal", "", "stored record is not JSON");
         return -1;
     }
-    int rc = fn(r, a, rec, &part, e);
-    json_decref(rec);
-    if (rc < 0)
+    json_t *part = NULL;
+    if (fn(r, a, *rec, memo, &part, e) < 0)
         return -1;
     char *text = part ? json_dumps(part, dump_flags) : NULL;
     json_decref(part);
@@ -354,9 +378,38 @@ int registry_part_text(struct registry *r, const struct actor *a, const char *wh
     return 0;
 }
 
+int registry_part_text(struct registry *r, const struct actor *a, const char *what,
+                       registry_part_fn fn, size_t dump_flags, const char *id, const char *json,
+                       char **out, struct err *e)
+{
+    json_t *rec = NULL;
+    int rc = part_text(r, a, what, fn, dump_flags, id, json, &rec, NULL, out, e);
+    json_decref(rec);
+    return rc;
+}
+
+int registry_computed_text(struct registry *r, const struct actor *a, const char *id,
+                           const char *json, char **inherited, char **measures, struct err *e)
+{
+    json_t *rec = NULL, *memo = json_object();
+    *measures = NULL;
+    int rc = part_text(r, a, "inherited", reg_inherited_memo, JSON_COMPACT, id, json, &rec, memo,
+                       inherited, e);
+    if (rc == 0)
+        rc = part_text(r, a, "measures", reg_measures_memo, JSON_COMPACT | JSON_REAL_PRECISION(6),
+                       id, json, &rec, memo, measures, e);
+    if (rc < 0) {
+        free(*inherited);
+        *inherited = NULL;
+    }
+    json_decref(rec);
+    json_decref(memo);
+    return rc;
+}
+
 int registry_inherited_text(struct registry *r, const struct actor *a, const char *id,
                             const char *json, char **out, struct err *e)
 {
-    return registry_part_text(r, a, "inherited", registry_inherited, JSON_COMPACT, id, json, out,
+    return registry_part_text(r, a, "inherited", reg_inherited_memo, JSON_COMPACT, id, json, out,
                               e);
 }

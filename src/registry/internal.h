@@ -12,13 +12,24 @@
  * items, its measures): fn's answer for the record `json` (its stored
  * text) and reader a, as compact JSON text (NULL when there is none),
  * kept in the answer cache under `what` until the next write. What the
- * reader may read of the other records depends on a's system flag, roles
- * and organisation alone, which the key holds. */
+ * reader may read of the other records depends on a's system flag, being
+ * signed in, roles and organisation alone, which the key holds. */
 typedef int (*registry_part_fn)(struct registry *r, const struct actor *a, const json_t *rec,
-                                json_t **out, struct err *e);
+                                json_t *memo, json_t **out, struct err *e);
 int registry_part_text(struct registry *r, const struct actor *a, const char *what,
                        registry_part_fn fn, size_t dump_flags, const char *id,
                        const char *json, char **out, struct err *e);
+/* The records one read meets, so that its parts (the inherited items, the
+ * measures over the same bases) read each once: memo maps an id to the
+ * record (a new reference in *out) or to null when it is absent or retired
+ * (memo NULL: none kept). 1 live, 0 absent or retired, -1 on a store
+ * error. Lives as long as the read: never across writes. */
+int reg_memo_load(struct store_conn *c, json_t *memo, const char *id, json_t **out, struct err *e);
+/* registry_inherited and registry_measures reading through a memo. */
+int reg_inherited_memo(struct registry *r, const struct actor *a, const json_t *rec, json_t *memo,
+                       json_t **out, struct err *e);
+int reg_measures_memo(struct registry *r, const struct actor *a, const json_t *rec, json_t *memo,
+                      json_t **out, struct err *e);
 
 struct fidx;
 struct dump_part;
@@ -230,6 +241,7 @@ struct path_walk {
     const struct actor *a;
     size_t reach;          /* the most records a step before the last reaches */
     struct reg_asof *asof; /* NULL: now; else each step as of asof->at */
+    json_t *memo;          /* the read's records (reg_memo_load), or NULL */
 };
 /* *out (initialised here): the records path p reaches from those of
  * `from`, at most cap (truncated says a step or the last was cut). */

@@ -12,6 +12,8 @@
 #include "internal.h"
 
 #include "cache.h"
+#include "fidx.h"
+#include "relidx.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -23,6 +25,7 @@
 struct mwalk {
     struct path_walk walk;
     json_t *done; /* source id -> true / false, judged once */
+    int reads_all; /* does the reader read every unpublished record (-1: not asked yet) */
 };
 
 /* The live record id if the reader may read it (new reference), else
@@ -65,6 +68,143 @@ static int reach(struct mwalk *w, const struct model_kind_measure *km, const jso
     return rc;
 }
 
+/* The memory index's sets of a field's values (under its read lock) into
+ * out[0..n); -1 when it does not hold that field of kind k: only a
+ * filterable enum or boolean is there as model_cond_holds reads it (one
+ * value, as text). */
+static int value_sets(struct registry *r, struct arena *ar, const struct model_kind *k,
+                      const char *field, const char *const *values, size_t n, struct rids *out)
+{
+    const struct model_field *f = model_field(k, field);
+    if (!f || !f->filterable || (f->type != FT_ENUM && f->type != FT_BOOL) ||
+        !reg_field_in_memory(r->model, k->collection, field))
+        return -1;
+    const char *key = arena_printf(ar, "%s:%s", k->collection, field);
+    for (size_t i = 0; i < n; i++)
+        out[i] = fidx_get(r->fidx, fidx_key_field(ar, key, values[i]));
+    return 0;
+}
+
+static bool in_any(const struct rids *sets, size_t n, uint32_t rid)
+{
+    for (size_t i = 0; i < n; i++)
+        if (rids_has(sets[i], rid))
+            return true;
+    return false;
+}
+
+/* How the memory index judges the items whose source is of one kind. */
+struct kind_judge {
+    const struct model_kind *k;
+    bool unsure;      /* it cannot (a field it does not hold) */
+    bool none;        /* the reader reads no record of the kind */
+    struct rids *pub; /* the published states' sets (NULL: every record may be read) */
+    size_t n_pub;
+    struct rids *cond; /* done_when's values' sets, term after term */
+    size_t *n_cond;    /* per term */
+};
+
+static void judge_init(struct mwalk *w, struct arena *ar, const struct model_measure *ms,
+                       const struct model_kind *k, struct kind_judge *j)
+{
+    struct registry *r = w->walk.r;
+    const struct actor *a = w->walk.a;
+    *j = (struct kind_judge){.k = k};
+    j->n_cond = arena_calloc(ar, ms->done_when.n_terms + 1, sizeof *j->n_cond);
+    size_t n_values = 0;
+    for (size_t i = 0; i < ms->done_when.n_terms; i++)
+        n_values += ms->done_when.terms[i].n_values;
+    j->cond = arena_calloc(ar, n_values + 1, sizeof *j->cond);
+    struct rids *at = j->cond;
+    for (size_t i = 0; !j->unsure && i < ms->done_when.n_terms; i++) {
+        const struct model_cond_term *t = &ms->done_when.terms[i];
+        j->unsure = t->presence || value_sets(r, ar, k, t->field, t->values, t->n_values, at) < 0;
+        j->n_cond[i] = t->n_values;
+        at += t->n_values;
+    }
+    /* the reader's rights, as registry_may_read judges a record */
+    if (j->unsure || a->system || !k->workflow)
+        return;
+    j->none = !a->user[0] && k->read_signed_in;
+    const struct model_workflow *wf = k->workflow;
+    const char **published = arena_calloc(ar, wf->n_states + 1, sizeof *published);
+    for (size_t i = 0; i < wf->n_states; i++)
+        if (wf->states[i].published)
+            published[j->n_pub++] = wf->states[i].id;
+    j->pub = arena_calloc(ar, j->n_pub + 1, sizeof *j->pub);
+    j->unsure = value_sets(r, ar, k, wf->status_field, published, j->n_pub, j->pub) < 0;
+}
+
+/* 1 done, 0 not, -1 the index cannot tell. */
+static int judge(struct mwalk *w, const struct kind_judge *j, const struct model_measure *ms,
+                 uint32_t rid)
+{
+    if (j->unsure)
+        return -1;
+    const struct rids *at = j->cond;
+    for (size_t i = 0; i < ms->done_when.n_terms; i++) {
+        if (!in_any(at, j->n_cond[i], rid))
+            return 0; /* not done, whoever reads it */
+        at += j->n_cond[i];
+    }
+    if (j->none)
+        return 0;
+    if (!j->pub || in_any(j->pub, j->n_pub, rid))
+        return 1;
+    /* unpublished: readable by whoever reads every organisation's, and
+     * for the others it depends on its organisation (read the record) */
+    if (w->reads_all < 0)
+        w->reads_all = reg_reads_unpublished(w->walk.r, w->walk.a, NULL);
+    return w->reads_all ? 1 : -1;
+}
+
+#define JUDGE_KINDS 8
+
+/* Judges, from the memory index, the items of the records reached whose
+ * source it can judge without reading that record (into w->done): the
+ * relations graph knows every record's row id, kind and life, the filter
+ * index its enum fields' values. The others (a condition on a field it
+ * does not hold, an unpublished record of an organisation the reader may
+ * or may not read…) are left to item_done, which reads the record. The
+ * index follows the committed writes as the lists see them. */
+static void judge_in_memory(struct mwalk *w, const struct model_measure *ms, const json_t *recs)
+{
+    struct registry *r = w->walk.r;
+    if (!fidx_ready(r->fidx))
+        return;
+    struct arena *ar = arena_new();
+    struct kind_judge kinds[JUDGE_KINDS];
+    size_t n_kinds = 0;
+    fidx_read_lock(r->fidx);
+    const struct relidx *g = fidx_graph(r->fidx);
+    size_t i, j;
+    const json_t *rec, *item;
+    json_array_foreach (recs, i, rec) {
+        json_array_foreach (json_object_get(rec, ms->items), j, item) {
+            const char *ref = json_string_value(json_object_get(item, ms->done_ref));
+            uint32_t rid;
+            const char *kind;
+            bool live;
+            if (!ref || json_object_get(w->done, ref) || !relidx_node(g, ref, &rid, &kind, &live))
+                continue;
+            int done = live ? -1 : 0; /* retired, or no such record: not for anyone */
+            const struct model_kind *k = live && kind ? model_kind(r->model, kind) : NULL;
+            if (k && k->collection && !k->is_relation && rid) {
+                size_t at = 0;
+                while (at < n_kinds && kinds[at].k != k)
+                    at++;
+                if (at == n_kinds && n_kinds < JUDGE_KINDS)
+                    judge_init(w, ar, ms, k, &kinds[n_kinds++]);
+                done = at < n_kinds ? judge(w, &kinds[at], ms, rid) : -1;
+            }
+            if (done >= 0)
+                json_object_set_new(w->done, ref, json_boolean(done));
+        }
+    }
+    fidx_read_unlock(r->fidx);
+    arena_free(ar);
+}
+
 /* Is the item done: does its done_ref name a record the reader may read
  * for which done_when holds? */
 static int item_done(struct mwalk *w, const struct model_measure *ms, const json_t *item,
@@ -92,6 +232,8 @@ static int measure_of(struct mwalk *w, const struct model_kind_measure *km, cons
     struct walk_set reached;
     int rc = reach(w, km, rec, &reached, e);
     *items = *done = 0;
+    if (rc == 0)
+        judge_in_memory(w, km->measure, reached.recs);
     size_t i;
     json_t *r;
     json_array_foreach (reached.recs, i, r) {
@@ -119,12 +261,19 @@ json_t *registry_measure_json(long items, long done)
 int registry_measures(struct registry *r, const struct actor *a, const json_t *rec, json_t **out,
                       struct err *e)
 {
+    return reg_measures_memo(r, a, rec, NULL, out, e);
+}
+
+int reg_measures_memo(struct registry *r, const struct actor *a, const json_t *rec, json_t *memo,
+                      json_t **out, struct err *e)
+{
     *out = NULL;
     const struct model_kind *k =
         model_kind(r->model, json_string_value(json_object_get(rec, "kind")));
     if (!k || !k->n_measures)
         return 0;
-    struct mwalk w = {{r, store_conn(r->store), a, MEASURE_MAX_RECORDS, NULL}, json_object()};
+    struct mwalk w = {
+        {r, store_conn(r->store), a, MEASURE_MAX_RECORDS, NULL, memo}, json_object(), -1};
     json_t *ms = json_object();
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < k->n_measures; i++) {
@@ -144,7 +293,7 @@ int registry_measures(struct registry *r, const struct actor *a, const json_t *r
 int registry_measures_text(struct registry *r, const struct actor *a, const char *id,
                            const char *json, char **out, struct err *e)
 {
-    return registry_part_text(r, a, "measures", registry_measures,
+    return registry_part_text(r, a, "measures", reg_measures_memo,
                               JSON_COMPACT | JSON_REAL_PRECISION(6), id, json, out, e);
 }
 
@@ -175,7 +324,8 @@ int registry_measure(struct registry *r, const struct actor *a, const char *meas
     const struct model_kind_measure *km = model_kind_measure(k, measure);
     int rc = 0;
     if (km) {
-        struct mwalk w = {{r, store_conn(r->store), a, MEASURE_MAX_RECORDS, NULL}, json_object()};
+        struct mwalk w = {
+            {r, store_conn(r->store), a, MEASURE_MAX_RECORDS, NULL, NULL}, json_object(), -1};
         rc = measure_of(&w, km, rec, items, done, e);
         json_decref(w.done);
     }
@@ -187,7 +337,8 @@ int registry_measure_records(struct registry *r, const struct actor *a,
                              const struct model_kind_measure *km, const json_t *rec, json_t **out,
                              struct err *e)
 {
-    struct mwalk w = {{r, store_conn(r->store), a, MEASURE_MAX_RECORDS, NULL}, json_object()};
+    struct mwalk w = {
+        {r, store_conn(r->store), a, MEASURE_MAX_RECORDS, NULL, NULL}, json_object(), -1};
     struct walk_set reached;
     int rc = reach(&w, km, rec, &reached, e);
     json_decref(w.done);

@@ -293,6 +293,27 @@ bool registry_text_surely_public(const struct registry *r, const char *text, siz
     return true;
 }
 
+bool registry_text_surely_readable(const struct registry *r, const struct actor *a,
+                                   const char *collection, const char *text, size_t len)
+{
+    if (a->system)
+        return true;
+    if (!a->user[0])
+        return registry_text_surely_public(r, text, len);
+    /* signed in: the kinds only the signed-in read are theirs; a relation
+     * is as readable as its ends; else only a workflow's state matters */
+    const struct model_collection *coll = model_collection(r->model, collection);
+    if (!coll || coll->type == COLL_RELATIONS)
+        return false;
+    for (size_t i = 0; i < r->n_published_keys; i++)
+        if (memmem(text, len, r->published_keys[i], strlen(r->published_keys[i])))
+            return true;
+    for (size_t i = 0; i < r->n_status_keys; i++)
+        if (memmem(text, len, r->status_keys[i], strlen(r->status_keys[i])))
+            return false;
+    return true;
+}
+
 /* The relation kind of rec, or NULL when it is not a relation. */
 static const struct model_kind *relation_kind(const struct registry *r, const json_t *rec)
 {
@@ -1617,8 +1638,10 @@ struct after_write {
 static void after_write(void *ctx, bool committed)
 {
     struct after_write *aw = ctx;
-    cache_bump(); /* also after a failed commit: be safe */
+    /* the memory index first: an answer computed from it (a list's count,
+     * a measure) and kept under the new generation must see the write */
     fidx_apply_taken(aw->r->fidx, aw->staged, committed);
+    cache_bump(); /* also after a failed commit: be safe */
     free(aw);
 }
 

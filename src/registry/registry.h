@@ -74,6 +74,11 @@ bool registry_may_read_unpublished(const struct registry *r, const struct actor 
  * kind without a workflow, not a relation); false means: parse it and ask
  * may_read. */
 bool registry_text_surely_public(const struct registry *r, const char *text, size_t len);
+/* The same for reader a and a record of `collection` (a signed-in reader
+ * reads the kinds only the signed-in read): true only when a may surely
+ * read it without parsing; false: parse and ask registry_may_read. */
+bool registry_text_surely_readable(const struct registry *r, const struct actor *a,
+                                   const char *collection, const char *text, size_t len);
 
 /* Who acted, as those who may not read a record unpublished see it: a
  * user's (or a user's token's) organisation as "org:<id>" (through the
@@ -117,6 +122,11 @@ int registry_measures(struct registry *r, const struct actor *a, const json_t *r
  * what the reader may read. */
 int registry_measures_text(struct registry *r, const struct actor *a, const char *id,
                            const char *json, char **out, struct err *e);
+/* Both parts a read of record `id` computes (registry_inherited_text and
+ * registry_measures_text, from the same cache), from one parse of its
+ * stored text and reading each other record once for both. */
+int registry_computed_text(struct registry *r, const struct actor *a, const char *id,
+                           const char *json, char **inherited, char **measures, struct err *e);
 /* registry_measures, answered from (and kept in) the same cache as
  * registry_measures_text: for pages that show many records' measures. */
 int registry_measures_kept(struct registry *r, const struct actor *a, const json_t *rec,

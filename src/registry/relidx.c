@@ -47,18 +47,31 @@ struct relidx {
     struct table str_ids;
 };
 
+/* Makes room for `need` items: `first` at first, then grown by a quarter,
+ * not doubled, so that a graph sized exactly at load (reserve) takes only
+ * a little more room when writes add to it. */
 static void *grow(void *v, size_t *cap, size_t need, size_t size, size_t first)
 {
     if (need <= *cap)
         return v;
-    size_t cap2 = *cap ? *cap : first;
-    while (cap2 < need) {
-        if (cap2 > SIZE_MAX / 2 / size)
-            fatal("relidx: too large");
-        cap2 *= 2;
-    }
+    size_t cap2 = *cap ? *cap + *cap / 4 + 16 : first;
+    if (cap2 < need)
+        cap2 = need;
+    if (cap2 > SIZE_MAX / size)
+        fatal("relidx: too large");
     *cap = cap2;
     return xrealloc(v, cap2 * size);
+}
+
+/* Sizes an empty array for exactly n items. */
+static void *reserve_exact(void *v, size_t *cap, size_t n, size_t size)
+{
+    if (n <= *cap)
+        return v;
+    if (n > SIZE_MAX / size)
+        fatal("relidx: too large");
+    *cap = n;
+    return xrealloc(v, n * size);
 }
 
 /* --- strings ------------------------------------------------------------------- */
@@ -276,8 +289,9 @@ static int load_edges(struct relidx *g, struct store_stmt *st, struct err *e)
 }
 
 /* Sizes the empty graph's arrays for the store's live records and
- * relations at once: grown by doubling, the copies' freed blocks would
- * stay in the heap. */
+ * relations at once, exactly: grown step by step, the copies' freed blocks
+ * would stay in the heap, and a capacity rounded up to a power of two
+ * leaves up to half of each array unused. */
 static int reserve(struct relidx *g, struct store_conn *c, struct err *e)
 {
     struct store_stmt *st = store_prepare(
@@ -292,11 +306,12 @@ static int reserve(struct relidx *g, struct store_conn *c, struct err *e)
         size_t n = (size_t)store_col_int64(st, 0), max_rid = (size_t)store_col_int64(st, 1);
         size_t bytes = (size_t)store_col_int64(st, 2) + n, rels = (size_t)store_col_int64(st, 3);
         if (n && rels <= n && max_rid < UINT32_MAX && bytes < UINT32_MAX) {
-            g->nodes = grow(g->nodes, &g->cap_nodes, n - rels + 1, sizeof *g->nodes, 1024);
-            g->edges = grow(g->edges, &g->cap_edges, rels + 1, sizeof *g->edges, 1024);
-            g->pool = grow(g->pool, &g->pool_cap, bytes, 1, 4096);
+            g->nodes = reserve_exact(g->nodes, &g->cap_nodes, n - rels + 1, sizeof *g->nodes);
+            g->edges = reserve_exact(g->edges, &g->cap_edges, rels + 1, sizeof *g->edges);
+            g->pool = reserve_exact(g->pool, &g->pool_cap, bytes, 1);
             size_t had = g->edge_of_cap;
-            g->edge_of = grow(g->edge_of, &g->edge_of_cap, max_rid + 1, sizeof *g->edge_of, 1024);
+            g->edge_of =
+                reserve_exact(g->edge_of, &g->edge_of_cap, max_rid + 1, sizeof *g->edge_of);
             memset(g->edge_of + had, 0, (g->edge_of_cap - had) * sizeof *g->edge_of);
         }
     }
@@ -364,6 +379,18 @@ bool relidx_has_edge(const struct relidx *g, uint32_t rid)
 }
 
 /* --- reading --------------------------------------------------------------------- */
+
+bool relidx_node(const struct relidx *g, const char *id, uint32_t *rid, const char **kind,
+                 bool *live)
+{
+    const struct node *n = node_get(g, id);
+    if (!n)
+        return false;
+    *rid = n->rid;
+    *kind = interned(g, n->kind);
+    *live = n->live;
+    return true;
+}
 
 static int cmp_hit(const void *a, const void *b)
 {

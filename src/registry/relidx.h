@@ -50,6 +50,12 @@ int relidx_load_changed(struct relidx *g, struct store_conn *c, const char *at,
 /* Does the graph know the relation rid (live or not)? */
 bool relidx_has_edge(const struct relidx *g, uint32_t rid);
 
+/* The node of record id: its row id, kind (NULL when unknown) and whether
+ * it is live (a record's end known only from a relation is not). False
+ * when the graph has no such node (no such record, or a relation). */
+bool relidx_node(const struct relidx *g, const char *id, uint32_t *rid, const char **kind,
+                 bool *live);
+
 /* One relation met from a node of the frontier. */
 struct relidx_hit {
     uint32_t rid;           /* the relation's row id */

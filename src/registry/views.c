@@ -238,7 +238,7 @@ int registry_view(struct registry *r, const struct actor *a, const char *collect
     if (q->at_set)
         reg_asof_init(&asof, r, a, time_format_rfc3339(q->at_ms, at, sizeof at));
     struct vwalk w = {
-        {r, store_conn(r->store), a, REGISTRY_VIEW_MAX_REACH, q->at_set ? &asof : NULL},
+        {r, store_conn(r->store), a, REGISTRY_VIEW_MAX_REACH, q->at_set ? &asof : NULL, NULL},
         q->max_records ? q->max_records : REGISTRY_VIEW_MAX_RECORDS};
     struct walk_set *done = calloc(v->n_sections, sizeof *done);
     if (!done)

@@ -148,6 +148,17 @@ static int add_ref(const struct path_walk *w, const char *id, struct walk_set *n
             return -1;
         return !then || walk_set_add(next, json_incref(then));
     }
+    if (w->memo) {
+        json_t *rec;
+        int found = reg_memo_load(w->c, w->memo, id, &rec, e);
+        if (found <= 0)
+            return found < 0 ? -1 : 1;
+        if (!registry_may_read(w->r, w->a, rec)) {
+            json_decref(rec);
+            return 1;
+        }
+        return walk_set_add(next, rec);
+    }
     struct rec_row row;
     int found = rec_load(w->c, NULL, id, &row, e);
     if (found <= 0)

@@ -574,6 +574,46 @@ static void test_relation_graph_follows_writes(void **state)
     registry_free(mem);
 }
 
+/* The graph loaded from a store takes the room its records and relations
+ * need, not a capacity rounded up to the next power of two (at national
+ * scale that left up to half of each array unused: 18 MB of edges for 13),
+ * and a write after the load grows it by a part, not by doubling. */
+static void test_relation_graph_sized_to_fit(void **state)
+{
+    struct fx *f = *state;
+    json_decref(make_org(f, "org-1"));
+    for (int i = 0; i < 20; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "is-%d", i);
+        json_decref(make_system(f, id, "org-1"));
+    }
+    for (int i = 0; i < 10; i++) {
+        char id[16], a[16], b[16];
+        snprintf(id, sizeof id, "rel-%d", i);
+        snprintf(a, sizeof a, "is-%d", i);
+        snprintf(b, sizeof b, "is-%d", i + 1);
+        relate(f, f->reg, id, a, b);
+    }
+    struct relidx *g = relidx_new();
+    struct err e = ERR_INIT;
+    assert_int_equal(relidx_load_now(g, store_conn(f->store), &e), 0);
+    size_t nodes, edges, bytes;
+    relidx_size(g, &nodes, &edges, &bytes);
+    assert_int_equal(nodes, 21);
+    assert_int_equal(edges, 10);
+    /* the id tables' first size (1,024 slots each) and about 100 bytes a
+     * record; a capacity of 1,024 nodes and edges took 66 kB */
+    assert_true(bytes < 2 * 1024 * 4 + 31 * 100);
+    size_t loaded = bytes;
+    relidx_set_node(g, "is-new", "information_system", 40, true);
+    relidx_set_edge(g, 41, "rel-new", "uses", "is-new", "is-0", NULL, true);
+    relidx_size(g, &nodes, &edges, &bytes);
+    assert_int_equal(nodes, 22);
+    assert_int_equal(edges, 11);
+    assert_true(bytes < loaded + loaded / 2);
+    relidx_free(g);
+}
+
 static bool only_uses(void *ctx, uint32_t rid, const char *type)
 {
     (void)ctx;
@@ -1642,14 +1682,11 @@ static void test_one_source_per_attribute(void **state)
     json_decref(out);
 }
 
-/* registry_digitisation: the master data under a capability, through the
- * functions it groups and the data they access (a type with its bases'
- * attributes), as the reader may read them: a source the reader may not
- * read (an unregistered system of another body) stores nothing for them.
- * REQ: ARC-06, ARC-17 */
-static void test_digitisation_of_a_capability(void **state)
+/* Master data under a capability's function: a subject with sources "gbd"
+ * (registered, in operation) and "new" (being created), a type below it
+ * with "gbd" and "draft" (unregistered, in operation). */
+static void digitisation_fixture(struct fx *f)
 {
-    struct fx *f = *state;
     json_decref(make_org(f, "org-1"));
     static const char *const systems[] = {"gbd", "draft"};
     for (size_t i = 0; i < 2; i++) {
@@ -1681,6 +1718,17 @@ static void test_digitisation_of_a_capability(void **state)
     json_decref(create(f, "capabilities",
                        "{\"kind\":\"capability\",\"domain\":\"dom\",\"name\":{\"ru\":\"В\"}}",
                        "cap"));
+}
+
+/* registry_digitisation: the master data under a capability, through the
+ * functions it groups and the data they access (a type with its bases'
+ * attributes), as the reader may read them: a source the reader may not
+ * read (an unregistered system of another body) stores nothing for them.
+ * REQ: ARC-06, ARC-17 */
+static void test_digitisation_of_a_capability(void **state)
+{
+    struct fx *f = *state;
+    digitisation_fixture(f);
     long n = -1, d = -1;
     struct err e = ERR_INIT;
     assert_int_equal(registry_digitisation(f->reg, &f->actor, "cap", &n, &d, &e), 0);
@@ -1708,6 +1756,125 @@ static void test_digitisation_of_a_capability(void **state)
     struct actor pub = ACTOR_ANONYMOUS;
     assert_int_equal(registry_digitisation(f->reg, &pub, "cap", &n, &d, &e), -1);
     assert_int_equal(e.status, 404);
+}
+
+/* The measure as a serving process takes it: each item's source judged
+ * from the memory index (its row id, kind and life from the relations
+ * graph, its stage and status from the filter index) instead of reading
+ * the source's record, with the same figures for every reader, and the
+ * writes shown at once (a source's stage changed, a source registered). */
+static void test_digitisation_from_the_memory_index(void **state)
+{
+    struct fx *f = *state;
+    digitisation_fixture(f);
+    json_decref(create(f, "relations",
+                       "{\"type\":\"accesses\",\"source\":\"fn\",\"target\":\"t1\","
+                       "\"access\":\"read\"}",
+                       NULL));
+    struct registry *mem = registry_new(f->store, f->model);
+    struct err e = ERR_INIT;
+    assert_int_equal(registry_enable_filter_index(mem, &e), 0);
+    struct actor rd = reader(), pub = ACTOR_ANONYMOUS;
+    const struct actor *who[] = {&f->actor, &rd, &pub};
+    static const char *const recs[] = {"t1", "subj", "fn"};
+    for (size_t step = 0; step < 3; step++) {
+        if (step == 1) { /* "new" goes into operation */
+            json_t *patch = json_pack("{s:s}", "stage", "pilot_operation"), *out = NULL;
+            assert_int_equal(registry_patch(mem, &f->actor, "objects", "new", -1, patch, &out, &e),
+                             0);
+            json_decref(patch);
+            json_decref(out);
+        }
+        if (step == 2) /* "new" is registered: published, every reader reads it */
+            set_record_status(f, mem, "new", "registered");
+        for (size_t i = 0; i < 3; i++)
+            for (size_t j = 0; j < 3; j++) {
+                long n1 = -1, d1 = -1, n2 = -2, d2 = -2;
+                int rc1 = registry_digitisation(f->reg, who[i], recs[j], &n1, &d1, &e);
+                int rc2 = registry_digitisation(mem, who[i], recs[j], &n2, &d2, &e);
+                assert_int_equal(rc1, rc2);
+                assert_int_equal(n1, n2);
+                assert_int_equal(d1, d2);
+            }
+    }
+    long n = -1, d = -1;
+    assert_int_equal(registry_digitisation(mem, &rd, "t1", &n, &d, &e), 0);
+    assert_int_equal(n, 4);
+    assert_int_equal(d, 3); /* all but "draft", which the reader may not read */
+    registry_free(mem);
+}
+
+/* One read's computed parts (registry_computed_text: the inherited items
+ * and the measures, reading each base once for both) are what each part
+ * computed on its own gives, for every reader: the answers kept for a
+ * signed-in reader are not the public's (they were: the cache's key had no
+ * word of being signed in). */
+static void test_computed_parts_of_one_read(void **state)
+{
+    struct fx *f = *state;
+    digitisation_fixture(f);
+    struct actor rd = reader(), pub = ACTOR_ANONYMOUS;
+    const struct actor *who[] = {&f->actor, &rd, &pub};
+    struct arena *ar = arena_new();
+    char *json = NULL;
+    int64_t rev = 0;
+    struct err e = ERR_INIT;
+    assert_int_equal(registry_get_raw(f->reg, ar, "master_data", "t1", &json, &rev, &e), 0);
+    json_t *rec = json_loads(json, 0, NULL);
+    for (size_t i = 0; i < 3; i++) {
+        char *inh = NULL, *ms = NULL;
+        assert_int_equal(registry_computed_text(f->reg, who[i], "t1", json, &inh, &ms, &e), 0);
+        json_t *inh1 = NULL, *ms1 = NULL;
+        assert_int_equal(registry_inherited(f->reg, who[i], rec, &inh1, &e), 0);
+        assert_int_equal(registry_measures(f->reg, who[i], rec, &ms1, &e), 0);
+        char *inh2 = json_dumps(inh1, JSON_COMPACT);
+        char *ms2 = json_dumps(ms1, JSON_COMPACT | JSON_REAL_PRECISION(6));
+        assert_string_equal(inh, inh2);
+        assert_string_equal(ms, ms2);
+        /* the subject is for the signed-in: not in the public's answer,
+         * which is kept apart from theirs */
+        assert_true(!strstr(inh, "\"from\":\"subj\"") == (who[i] == &pub));
+        free(inh);
+        free(ms);
+        free(inh2);
+        free(ms2);
+        json_decref(inh1);
+        json_decref(ms1);
+    }
+    json_decref(rec);
+    arena_free(ar);
+}
+
+/* A read's check of the stored text without parsing it: a signed-in
+ * reader surely reads a record of a kind only the signed-in read (master
+ * data) unless a workflow's state says otherwise; the public does not; a
+ * relation is judged on its ends (parsed). */
+static void test_text_surely_readable(void **state)
+{
+    struct fx *f = *state;
+    digitisation_fixture(f);
+    struct actor rd = reader(), pub = ACTOR_ANONYMOUS;
+    struct arena *ar = arena_new();
+    char *json = NULL;
+    int64_t rev = 0;
+    struct err e = ERR_INIT;
+    assert_int_equal(registry_get_raw(f->reg, ar, "master_data", "t1", &json, &rev, &e), 0);
+    assert_true(registry_text_surely_readable(f->reg, &rd, "master_data", json, strlen(json)));
+    assert_false(registry_text_surely_readable(f->reg, &pub, "master_data", json, strlen(json)));
+    assert_true(
+        registry_text_surely_readable(f->reg, &f->actor, "master_data", json, strlen(json)));
+    /* an unregistered system of a body: parse it (the reader may not read it) */
+    assert_int_equal(registry_get_raw(f->reg, ar, "objects", "draft", &json, &rev, &e), 0);
+    assert_false(registry_text_surely_readable(f->reg, &rd, "objects", json, strlen(json)));
+    assert_int_equal(registry_get_raw(f->reg, ar, "objects", "gbd", &json, &rev, &e), 0);
+    assert_true(registry_text_surely_readable(f->reg, &rd, "objects", json, strlen(json)));
+    json_decref(create(f, "relations",
+                       "{\"type\":\"accesses\",\"source\":\"fn\",\"target\":\"t1\","
+                       "\"access\":\"read\"}",
+                       "acc"));
+    assert_int_equal(registry_get_raw(f->reg, ar, "relations", "acc", &json, &rev, &e), 0);
+    assert_false(registry_text_surely_readable(f->reg, &rd, "relations", json, strlen(json)));
+    arena_free(ar);
 }
 
 /* Legacy flows (stored before flows named their data types) take the
@@ -2100,6 +2267,7 @@ int main(void)
         cmocka_unit_test(test_relation_graph_edges),
         cmocka_unit_test(test_map_tree),
         cmocka_unit_test_setup_teardown(test_map_store_and_graph_agree, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_relation_graph_sized_to_fit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_absent_few_valued_fields_have_no_rows, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_inherited_attributes_at_depth, setup, teardown),
@@ -2109,6 +2277,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_inherited_only_from_readable_bases, setup, teardown),
         cmocka_unit_test_setup_teardown(test_one_source_per_attribute, setup, teardown),
         cmocka_unit_test_setup_teardown(test_digitisation_of_a_capability, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_digitisation_from_the_memory_index, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_computed_parts_of_one_read, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_text_surely_readable, setup, teardown),
         cmocka_unit_test_setup_teardown(test_legacy_flows_migrate, setup, teardown),
         cmocka_unit_test_setup_teardown(test_referrers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_links_from_memory, setup, teardown),
