@@ -28,6 +28,9 @@ struct model {
     size_t n_rules;
     struct model_measure *measures;
     size_t n_measures;
+    uint32_t *kind_slots; /* open addressing by the kinds' ids: index + 1, 0 empty
+                             (built once the model has loaded; NULL while it loads) */
+    size_t kind_mask;
 };
 
 struct field_set {

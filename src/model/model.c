@@ -9,6 +9,7 @@
 #include "model/model.h"
 
 #include "util/arena.h"
+#include "util/text.h"
 #include "util/timeutil.h"
 
 #include <errno.h>
@@ -1619,6 +1620,23 @@ static int model_check(struct loader *ld)
     return parse_rules(ld); /* after the collections know their kinds */
 }
 
+/* The kinds by id, for model_kind: every read names kinds, often many
+ * times (a list's records, a measure's items), and the model has dozens. */
+static void index_kinds(struct model *m)
+{
+    size_t cap = 16;
+    while (cap < 2 * m->n_kinds)
+        cap *= 2;
+    m->kind_slots = arena_calloc(m->arena, cap, sizeof *m->kind_slots);
+    m->kind_mask = cap - 1;
+    for (size_t i = 0; i < m->n_kinds; i++) {
+        size_t at = text_hash(m->kinds[i].id, strlen(m->kinds[i].id)) & m->kind_mask;
+        while (m->kind_slots[at])
+            at = (at + 1) & m->kind_mask;
+        m->kind_slots[at] = (uint32_t)i + 1;
+    }
+}
+
 int model_load_buffer(const char *text, size_t len, struct model **out, struct err *e)
 {
     json_error_t jerr;
@@ -1633,8 +1651,10 @@ int model_load_buffer(const char *text, size_t len, struct model **out, struct e
     m->arena = arena_new();
     struct loader ld = {.m = m, .tmp = arena_new(), .e = e, .root = root};
     int rc = model_check(&ld);
-    if (rc == 0)
+    if (rc == 0) {
         m->doc = model_build_doc(m, root);
+        index_kinds(m);
+    }
     arena_free(ld.tmp);
     json_decref(root);
     if (rc) {
@@ -1693,6 +1713,15 @@ const struct model_kind *model_owner_kind(const struct model *m)
 
 const struct model_kind *model_kind(const struct model *m, const char *id)
 {
+    if (id && m->kind_slots) {
+        for (size_t at = text_hash(id, strlen(id)) & m->kind_mask; m->kind_slots[at];
+             at = (at + 1) & m->kind_mask) {
+            const struct model_kind *k = &m->kinds[m->kind_slots[at] - 1];
+            if (strcmp(k->id, id) == 0)
+                return k;
+        }
+        return NULL;
+    }
     for (size_t i = 0; id && i < m->n_kinds; i++)
         if (strcmp(m->kinds[i].id, id) == 0)
             return &m->kinds[i];

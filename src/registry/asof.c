@@ -249,11 +249,24 @@ static const json_t *changed_since(struct registry_at *v, struct err *e)
     return v->changed;
 }
 
-/* Appends to vec the link that relation `id` (of `type`) made then from
- * one of `near` to a record there then, judged on the states then. */
+/* A link met, with its relation's row id (the order of the answer). */
+struct link_at {
+    uint32_t rel_rid;
+    struct registry_link l;
+};
+
+static int cmp_link_at(const void *a, const void *b)
+{
+    uint32_t x = ((const struct link_at *)a)->rel_rid, y = ((const struct link_at *)b)->rel_rid;
+    return x < y ? -1 : x > y;
+}
+
+/* Appends to vec the link that relation `id` (of `type`, row id rel_rid)
+ * made then from one of `near` to a record there then, judged on the
+ * states then. */
 static int link_then(struct registry_at *v, struct arena *ar, const char *type, bool out,
-                     const json_t *near, const char *id, struct registry_link *vec, size_t *k,
-                     struct err *e)
+                     const json_t *near, const char *id, uint32_t rel_rid, struct link_at *vec,
+                     size_t *k, struct err *e)
 {
     json_t *rel = NULL, *far = NULL;
     int64_t far_rid = 0;
@@ -271,24 +284,25 @@ static int link_then(struct registry_at *v, struct arena *ar, const char *type, 
     if (!far)
         return 0;
     const char *kind = json_string_value(json_object_get(far, "kind"));
-    vec[(*k)++] = (struct registry_link){arena_strdup(ar, from), arena_strdup(ar, other),
-                                         kind ? arena_strdup(ar, kind) : NULL, (uint32_t)far_rid};
+    vec[(*k)++] = (struct link_at){rel_rid, {arena_strdup(ar, from), arena_strdup(ar, other),
+                                             kind ? arena_strdup(ar, kind) : NULL,
+                                             (uint32_t)far_rid}};
     return 0;
 }
 
 /* The relations of type $1 (in collection $2) written since $3 (live or
  * retired now): judged on their states then. */
 static const char WRITTEN_SINCE_SQL[] =
-    "SELECT id FROM records WHERE collection = $2 AND retired IN (0, 1) AND updated_at > $3 "
+    "SELECT id, rid FROM records WHERE collection = $2 AND retired IN (0, 1) AND updated_at > $3 "
     "AND kind = $1";
 /* Without the graph in memory: those unchanged since whose near end ($4,
  * a JSON array) is listed, through the index of ends, and those written
  * since. */
 static const char LINKS_AT_SQL[] =
-    "SELECT r.id FROM attrs a JOIN records r ON r.rid = a.rid AND r.retired = 0 "
+    "SELECT r.id, r.rid FROM attrs a JOIN records r ON r.rid = a.rid AND r.retired = 0 "
     "AND r.kind = $1 AND r.updated_at <= $3 "
     "WHERE a.field = $5 AND a.value IN (SELECT value FROM json_each($4)) "
-    "UNION SELECT r.id FROM records r WHERE r.collection = $2 AND r.retired IN (0, 1) "
+    "UNION SELECT r.id, r.rid FROM records r WHERE r.collection = $2 AND r.retired IN (0, 1) "
     "AND r.updated_at > $3 AND r.kind = $1";
 
 static bool of_type_at(void *ctx, uint32_t rid, const char *type)
@@ -329,7 +343,8 @@ long registry_at_links(struct registry_at *v, struct arena *ar, const char *type
         fidx_read_unlock(r->fidx);
     }
     struct store_stmt *q = store_prepare(v->s.c, changed ? WRITTEN_SINCE_SQL : LINKS_AT_SQL, true, e);
-    json_t *cands = NULL;
+    json_t *cands = NULL; /* [[id, rid], …] */
+    int rc = q ? 0 : -1;
     if (q) {
         char *list = changed ? NULL : reg_strings_json(ids, n);
         store_bind_text(q, 1, type);
@@ -339,12 +354,16 @@ long registry_at_links(struct registry_at *v, struct arena *ar, const char *type
             store_bind_text(q, 4, list);
             store_bind_text(q, 5, out ? "source" : "target");
         }
-        cands = reg_first_column(q, e);
+        cands = json_array();
+        while ((rc = store_step(q, e)) == STORE_ROW)
+            json_array_append_new(cands, json_pack("[s, I]", store_col_text(q, 0),
+                                                   (json_int_t)store_col_int64(q, 1)));
+        store_reset(q);
+        rc = rc == STORE_ERROR ? -1 : 0;
         free(list);
     }
     size_t m = json_array_size(cands), k = 0;
-    struct registry_link *vec = arena_calloc(ar, n_hits + m + 1, sizeof *vec);
-    int rc = cands ? 0 : -1;
+    struct link_at *got = arena_calloc(ar, n_hits + m + 1, sizeof *got);
     bool reads_all = v->s.a->system || (v->s.a->user[0] && reg_reads_unpublished(r, v->s.a, NULL));
     json_t *orgs = json_object();
     for (size_t i = 0; rc == 0 && i < n_hits; i++) {
@@ -354,7 +373,7 @@ long registry_at_links(struct registry_at *v, struct arena *ar, const char *type
         if (!json_object_get(changed, h->other)) {
             if (h->other_live && reg_relation_readable(r, v->s.c, v->s.a, reads_all, orgs, h->id,
                                                        h->visible))
-                vec[k++] = (struct registry_link){h->from, h->other, h->other_kind, h->other_rid};
+                got[k++] = (struct link_at){h->rid, {h->from, h->other, h->other_kind, h->other_rid}};
             continue;
         }
         json_t *far = NULL;
@@ -362,13 +381,21 @@ long registry_at_links(struct registry_at *v, struct arena *ar, const char *type
         rc = reg_asof_record(&v->s, h->other, &far, &far_rid, e);
         if (rc == 0 && far) {
             const char *kind = json_string_value(json_object_get(far, "kind"));
-            vec[k++] = (struct registry_link){h->from, h->other, kind ? arena_strdup(ar, kind) : NULL,
-                                              (uint32_t)far_rid};
+            got[k++] = (struct link_at){
+                h->rid, {h->from, h->other, kind ? arena_strdup(ar, kind) : NULL, (uint32_t)far_rid}};
         }
     }
-    for (size_t i = 0; rc == 0 && i < m; i++)
-        rc = link_then(v, ar, type, out, near, json_string_value(json_array_get(cands, i)), vec, &k,
-                       e);
+    for (size_t i = 0; rc == 0 && i < m; i++) {
+        const json_t *c = json_array_get(cands, i);
+        rc = link_then(v, ar, type, out, near, json_string_value(json_array_get(c, 0)),
+                       (uint32_t)json_integer_value(json_array_get(c, 1)), got, &k, e);
+    }
+    /* in the order of the relations' row ids, as the graph and the store
+     * give them now */
+    qsort(got, k, sizeof *got, cmp_link_at);
+    struct registry_link *vec = arena_calloc(ar, k + 1, sizeof *vec);
+    for (size_t i = 0; i < k; i++)
+        vec[i] = got[i].l;
     json_decref(orgs);
     json_decref(cands);
     json_decref(near);
