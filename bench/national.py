@@ -184,6 +184,8 @@ def main():
         cookie = {'Cookie': session(a.base, a.email, a.password), 'Accept': 'text/html'}
         walks_page(a.base, log, cookie, 'capmap', CAPMAP_PATH)
         walks_page(a.base, log, cookie, 'capmap_domain', CAPMAP_DOMAIN_PATH)
+        now = time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())
+        walks_page(a.base, log, cookie, 'capmap_domain_at', f'{CAPMAP_DOMAIN_PATH}&at={now}')
         print(f'BENCH rss_after_signin kb={rss(a.pid)}', flush=True)
         return
     auth = {'Authorization': f'Bearer {a.token}'}

@@ -303,6 +303,10 @@ def cmd_report(argv):
         f"{fnum(g('capmap_domain_server_p99_ms'), 2)}, {g('capmap_domain_bytes', '?')} bytes, "
         f"load {g('capmap_domain_load', '?')})",
         'p99 ≤ 50 ms', verdict(g('capmap_domain_p99_ms'), 50, False))
+    row("The same domain's map as of an instant (`&at=`): p50 / p99 (ms)",
+        f"{fnum(g('capmap_domain_at_p50_ms'), 2)} / {fnum(g('capmap_domain_at_p99_ms'), 2)} (server "
+        f"p50 / p99 {fnum(g('capmap_domain_at_server_p50_ms'), 2)} / "
+        f"{fnum(g('capmap_domain_at_server_p99_ms'), 2)}, errors {g('capmap_domain_at_errors', '?')})")
     row('Peak RSS of the server, VmHWM (MB), the whole dataset', fnum(rss, 1), '≤ 150 MB',
         verdict(rss, 150, False))
     try:
