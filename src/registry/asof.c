@@ -340,6 +340,7 @@ long registry_at_links(struct registry_at *v, struct arena *ar, const char *type
     if (changed) {
         fidx_read_lock(r->fidx);
         n_hits = relidx_hits(fidx_graph(r->fidx), ar, ids, n, out, of_type_at, (void *)type, &hits);
+        relidx_hits_copy(ar, hits, n_hits);
         fidx_read_unlock(r->fidx);
     }
     struct store_stmt *q = store_prepare(v->s.c, changed ? WRITTEN_SINCE_SQL : LINKS_AT_SQL, true, e);

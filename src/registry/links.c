@@ -8,17 +8,28 @@
 #include "internal.h"
 #include "relidx.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* May the reader read a relation of visibility vis, as far as that says
+ * alone: 1 or 0, or -1 when it takes the reader's organisation's rights
+ * or the relation's stored ends (reg_relation_readable). */
+static int readable_by_visibility(const struct actor *a, bool reads_all, const char *vis)
+{
+    if (reads_all || (vis && strcmp(vis, REG_VISIBLE_PUBLIC) == 0))
+        return 1;
+    if (vis && strcmp(vis, REG_VISIBLE_SIGNED_IN) == 0)
+        return a->system || a->user[0]; /* no end unpublished, some only for the signed-in */
+    return -1;
+}
 
 bool reg_relation_readable(struct registry *r, struct store_conn *c, const struct actor *a,
                            bool reads_all, json_t *orgs, const char *id, const char *vis)
 {
-    bool signed_in = a->system || a->user[0];
-    if (reads_all || (vis && strcmp(vis, REG_VISIBLE_PUBLIC) == 0))
-        return true;
-    if (vis && strcmp(vis, REG_VISIBLE_SIGNED_IN) == 0)
-        return signed_in; /* no end unpublished, some only for the signed-in */
+    int by_vis = readable_by_visibility(a, reads_all, vis);
+    if (by_vis >= 0)
+        return by_vis;
     if (vis && *vis != ':') {
         json_t *may = json_object_get(orgs, vis);
         if (!may)
@@ -43,28 +54,76 @@ static bool of_type(void *ctx, uint32_t rid, const char *type)
     return strcmp(type, ctx) == 0;
 }
 
+/* The other ends met, each copied once: the graph's pointers (one per
+ * record) to their copies in the arena, by open addressing. */
+struct ends_copied {
+    const char **key, **copy;
+    size_t mask;
+};
+
+static const char *end_copy(struct arena *ar, struct ends_copied *t, const char *end)
+{
+    size_t i = (size_t)(((uintptr_t)end * UINT64_C(0x9E3779B97F4A7C15)) >> 20) & t->mask;
+    while (t->key[i] && t->key[i] != end)
+        i = (i + 1) & t->mask;
+    if (!t->key[i]) {
+        t->key[i] = end;
+        t->copy[i] = arena_strdup(ar, end);
+    }
+    return t->copy[i];
+}
+
 long registry_links(struct registry *r, const struct actor *a, struct arena *ar, const char *type,
                     bool out, const char *const *ids, size_t n, struct registry_link **links)
 {
     *links = NULL;
     if (!fidx_ready(r->fidx))
         return -1;
+    bool reads_all = a->system || (a->user[0] && reg_reads_unpublished(r, a, NULL));
     struct relidx_hit *hits;
+    /* under the lock, the links kept copied out of the graph: each other
+     * end once, and the relation's id only when its visibility alone does
+     * not decide (undecided[k], read from the store after) */
     fidx_read_lock(r->fidx);
     size_t n_hits = relidx_hits(fidx_graph(r->fidx), ar, ids, n, out, of_type, (void *)type, &hits);
-    fidx_read_unlock(r->fidx);
-    bool reads_all = a->system || (a->user[0] && reg_reads_unpublished(r, a, NULL));
-    json_t *orgs = json_object();
-    struct store_conn *c = store_conn(r->store);
     struct registry_link *v = arena_calloc(ar, n_hits + 1, sizeof *v);
+    const char **undecided = NULL, **vis = NULL;
+    struct ends_copied ends;
+    size_t cap = 16;
+    while (cap < 2 * n_hits + 1)
+        cap <<= 1;
+    ends.key = arena_calloc(ar, cap, sizeof *ends.key);
+    ends.copy = arena_calloc(ar, cap, sizeof *ends.copy);
+    ends.mask = cap - 1;
     size_t k = 0;
     for (size_t i = 0; i < n_hits; i++) {
         const struct relidx_hit *h = &hits[i];
-        if (!h->other_live || !reg_relation_readable(r, c, a, reads_all, orgs, h->id, h->visible))
+        int ok = h->other_live ? readable_by_visibility(a, reads_all, h->visible) : 0;
+        if (ok == 0)
             continue;
-        v[k++] = (struct registry_link){h->from, h->other, h->other_kind, h->other_rid};
+        if (ok < 0) {
+            if (!undecided) {
+                undecided = arena_calloc(ar, n_hits + 1, sizeof *undecided);
+                vis = arena_calloc(ar, n_hits + 1, sizeof *vis);
+            }
+            undecided[k] = arena_strdup(ar, h->id);
+            vis[k] = h->visible; /* interned: lives as long as the graph */
+        }
+        v[k++] = (struct registry_link){h->from, end_copy(ar, &ends, h->other), h->other_kind,
+                                        h->other_rid};
     }
-    json_decref(orgs);
+    fidx_read_unlock(r->fidx);
+    if (undecided) {
+        json_t *orgs = json_object();
+        struct store_conn *c = store_conn(r->store);
+        size_t kept = 0;
+        for (size_t i = 0; i < k; i++)
+            if (!undecided[i] ||
+                reg_relation_readable(r, c, a, reads_all, orgs, undecided[i], vis[i]))
+                v[kept++] = v[i];
+        k = kept;
+        json_decref(orgs);
+    }
     *links = v;
     return (long)k;
 }

@@ -317,9 +317,10 @@ struct registry_link {
 /* The live relations of `type` out of (out) or into (!out) the n records
  * listed whose other end is a live record and that the reader a may read
  * (both ends readable: as a walk decides, by the relation's visibility,
- * else by its stored ends), from the relations graph in memory, ordered by
- * their row ids, in the arena. Returns their count, or -1 when the graph
- * is not built (the caller asks the store instead). */
+ * else by its stored ends), from the relations graph in memory, record
+ * by record as listed, each one's in the order of their row ids, in the
+ * arena (each other end's id copied once). Returns their count, or -1 when
+ * the graph is not built (the caller asks the store instead). */
 long registry_links(struct registry *r, const struct actor *a, struct arena *ar, const char *type,
                     bool out, const char *const *ids, size_t n, struct registry_link **links);
 /* A reader's view of an instant (REQ ARC-12), for what is drawn as of a

@@ -234,7 +234,7 @@ void relidx_set_edge(struct relidx *g, uint32_t rid, const char *id, const char 
     x->vis = intern(g, visible);
     x->live = true;
     g->live_edges++;
-    x->next_out = g->nodes[src].first_out; /* order does not matter: hits are sorted */
+    x->next_out = g->nodes[src].first_out; /* order does not matter: a node's hits are sorted */
     g->nodes[src].first_out = e + 1;
     x->next_in = g->nodes[dst].first_in;
     g->nodes[dst].first_in = e + 1;
@@ -398,40 +398,67 @@ static int cmp_hit(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* Orders one node's hits by row id: a few, mostly (insertion), else qsort. */
+static void sort_hits(struct relidx_hit *v, size_t n)
+{
+    if (n > 16) {
+        qsort(v, n, sizeof *v, cmp_hit);
+        return;
+    }
+    for (size_t i = 1; i < n; i++) {
+        struct relidx_hit x = v[i];
+        size_t j = i;
+        for (; j > 0 && v[j - 1].rid > x.rid; j--)
+            v[j] = v[j - 1];
+        v[j] = x;
+    }
+}
+
+/* One pass over each node's list (the edges lie all over the graph's
+ * memory: reading each once, and only the kept ones' other ends, is most
+ * of the cost), into an array grown in the arena. */
 size_t relidx_hits(const struct relidx *g, struct arena *a, const char *const *ids, size_t n,
                    bool out, relidx_keep_fn keep, void *ctx, struct relidx_hit **hits)
 {
-    size_t total = 0;
+    size_t k = 0, cap = 64;
+    struct relidx_hit *v = arena_alloc(a, cap * sizeof *v);
     for (size_t i = 0; i < n; i++) {
         const struct node *x = node_get(g, ids[i]);
-        for (uint32_t e = x ? (out ? x->first_out : x->first_in) : 0; e;
-             e = out ? g->edges[e - 1].next_out : g->edges[e - 1].next_in)
-            total += !keep || keep(ctx, g->edges[e - 1].rid, interned(g, g->edges[e - 1].type));
-    }
-    struct relidx_hit *v = arena_calloc(a, total ? total : 1, sizeof *v);
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
-        const struct node *x = node_get(g, ids[i]);
+        size_t first = k;
         for (uint32_t e = x ? (out ? x->first_out : x->first_in) : 0; e;
              e = out ? g->edges[e - 1].next_out : g->edges[e - 1].next_in) {
             const struct edge *ed = &g->edges[e - 1];
-            const struct node *o = &g->nodes[out ? ed->dst : ed->src];
             if (keep && !keep(ctx, ed->rid, interned(g, ed->type)))
                 continue;
+            if (k == cap) {
+                struct relidx_hit *w = arena_alloc(a, 2 * cap * sizeof *w);
+                memcpy(w, v, k * sizeof *v);
+                v = w;
+                cap *= 2;
+            }
+            const struct node *o = &g->nodes[out ? ed->dst : ed->src];
             v[k++] = (struct relidx_hit){.rid = ed->rid,
-                                         .id = arena_strdup(a, g->pool + ed->id),
+                                         .id = g->pool + ed->id,
                                          .type = interned(g, ed->type),
                                          .visible = interned(g, ed->vis),
                                          .from = ids[i],
-                                         .other = arena_strdup(a, g->pool + o->id),
+                                         .other = g->pool + o->id,
                                          .other_kind = interned(g, o->kind),
                                          .other_rid = o->rid,
                                          .other_live = o->live};
         }
+        sort_hits(v + first, k - first);
     }
-    qsort(v, k, sizeof *v, cmp_hit);
     *hits = v;
     return k;
+}
+
+void relidx_hits_copy(struct arena *a, struct relidx_hit *hits, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        hits[i].id = arena_strdup(a, hits[i].id);
+        hits[i].other = arena_strdup(a, hits[i].other);
+    }
 }
 
 void relidx_size(const struct relidx *g, size_t *nodes, size_t *edges, size_t *bytes)

@@ -56,7 +56,10 @@ bool relidx_has_edge(const struct relidx *g, uint32_t rid);
 bool relidx_node(const struct relidx *g, const char *id, uint32_t *rid, const char **kind,
                  bool *live);
 
-/* One relation met from a node of the frontier. */
+/* One relation met from a node of the frontier. Its strings are not
+ * copied: from is the caller's, the others the graph's, valid while it is
+ * read and unchanged (under the caller's read lock); a caller copies what
+ * it keeps after. Two hits with the same other end share its pointer. */
 struct relidx_hit {
     uint32_t rid;           /* the relation's row id */
     const char *id, *type;  /* the relation */
@@ -68,15 +71,21 @@ struct relidx_hit {
     bool other_live;        /* the other end is a live record the graph knows */
 };
 
-/* Which relations a walk wants (its row id and type), asked before any is
- * copied (under the caller's lock). */
+/* Which relations a walk wants (its row id and type), asked before its
+ * other end is read (under the caller's lock). */
 typedef bool (*relidx_keep_fn)(void *ctx, uint32_t rid, const char *type);
 
 /* The relations out of (out) or into (!out) the n nodes listed that keep
- * (NULL: all) wants, ordered by their row ids, copied into the arena (the
- * graph may change afterwards); returns the count. */
+ * (NULL: all) wants, node by node in the order listed, each node's ordered
+ * by their row ids (a caller that wants them all in that order sorts
+ * them); the array is in the arena, its strings the graph's (above).
+ * Returns the count. */
 size_t relidx_hits(const struct relidx *g, struct arena *a, const char *const *ids, size_t n,
                    bool out, relidx_keep_fn keep, void *ctx, struct relidx_hit **hits);
+
+/* Copies the n hits' relation and other-end ids into the arena, for a
+ * caller that reads them after it releases the graph. */
+void relidx_hits_copy(struct arena *a, struct relidx_hit *hits, size_t n);
 
 /* Sizes, for the log: nodes, live edges, bytes held. */
 void relidx_size(const struct relidx *g, size_t *nodes, size_t *edges, size_t *bytes);

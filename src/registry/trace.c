@@ -373,12 +373,16 @@ static size_t level_hits(struct walk *w, const struct ids *frontier, bool out,
     if (w->shared)
         fidx_read_lock(w->r->fidx);
     size_t n = relidx_hits(w->graph, w->ar, frontier->v, frontier->n, out, wanted, w, hits);
+    relidx_hits_copy(w->ar, *hits, n);
     if (w->shared)
         fidx_read_unlock(w->r->fidx);
-    if (!w->then)
+    if (!w->then) {
+        qsort(*hits, n, sizeof **hits, cmp_hit);
         return n;
+    }
     struct relidx_hit *old;
     size_t n_old = relidx_hits(w->then, w->ar, frontier->v, frontier->n, out, wanted, w, &old);
+    relidx_hits_copy(w->ar, old, n_old);
     struct relidx_hit *v = arena_calloc(w->ar, n + n_old + 1, sizeof *v);
     size_t k = 0;
     for (size_t i = 0; i < n; i++)

@@ -622,7 +622,8 @@ static bool only_uses(void *ctx, uint32_t rid, const char *type)
 }
 
 /* The graph itself: edges replaced and removed, ends not known as records
- * (not live), hits in the order of the relations' row ids. */
+ * (not live), hits node by node as asked, each node's in the order of the
+ * relations' row ids. */
 static void test_relation_graph_edges(void **state)
 {
     (void)state;
@@ -639,17 +640,18 @@ static void test_relation_graph_edges(void **state)
     assert_string_equal(h[0].id, "r5");
     assert_false(h[0].other_live);
     assert_null(h[0].visible);
-    assert_string_equal(h[1].id, "r7");
-    assert_string_equal(h[1].from, "b");
-    assert_string_equal(h[1].other, "a");
-    assert_string_equal(h[1].other_kind, "information_system");
-    assert_int_equal(h[1].other_rid, 1);
-    assert_true(h[1].other_live);
-    assert_string_equal(h[2].visible, ":public");
-    /* what the walk does not want is not copied */
-    assert_int_equal(relidx_hits(g, ar, from, 2, true, only_uses, NULL, &h), 2);
-    assert_string_equal(h[0].id, "r7");
     assert_string_equal(h[1].id, "r9");
+    assert_string_equal(h[1].visible, ":public");
+    assert_string_equal(h[2].id, "r7");
+    assert_string_equal(h[2].from, "b");
+    assert_string_equal(h[2].other, "a");
+    assert_string_equal(h[2].other_kind, "information_system");
+    assert_int_equal(h[2].other_rid, 1);
+    assert_true(h[2].other_live);
+    /* what the walk does not want is left out */
+    assert_int_equal(relidx_hits(g, ar, from, 2, true, only_uses, NULL, &h), 2);
+    assert_string_equal(h[0].id, "r9");
+    assert_string_equal(h[1].id, "r7");
     relidx_set_edge(g, 9, "r9", "uses", "b", "a", ":public", true); /* reversed */
     relidx_set_edge(g, 5, "r5", "runs_on", "a", "x", NULL, false);  /* retired */
     relidx_set_node(g, "b", "information_system", 2, false);         /* retired */
@@ -664,6 +666,42 @@ static void test_relation_graph_edges(void **state)
     assert_int_equal(edges, 2);
     arena_free(ar);
     relidx_free(g);
+}
+
+/* Hits are not copied: their ids are the graph's (hits meeting the same
+ * record share its pointer), the array alone is in the arena; a caller
+ * that keeps them after the graph changes copies them
+ * (relidx_hits_copy). */
+static void test_relation_graph_hits_borrowed(void **state)
+{
+    (void)state;
+    struct relidx *g = relidx_new();
+    relidx_set_node(g, "a", "information_system", 1, true);
+    relidx_set_node(g, "b", "information_system", 2, true);
+    relidx_set_node(g, "c", "information_system", 3, true);
+    relidx_set_edge(g, 6, "r6", "uses", "a", "c", NULL, true);
+    relidx_set_edge(g, 4, "r4", "uses", "b", "c", NULL, true);
+    relidx_set_edge(g, 5, "r5", "uses", "a", "b", NULL, true);
+    struct arena *ar = arena_new();
+    struct relidx_hit *h;
+    const char *from[] = {"b", "a"};
+    size_t used = arena_used(ar);
+    assert_int_equal(relidx_hits(g, ar, from, 2, true, NULL, NULL, &h), 3);
+    assert_true(arena_used(ar) - used <= 64 * sizeof *h); /* the array only */
+    assert_string_equal(h[0].id, "r4");
+    assert_ptr_equal(h[0].from, from[0]);
+    assert_string_equal(h[1].id, "r5");
+    assert_string_equal(h[2].id, "r6");
+    assert_string_equal(h[2].other, "c");
+    assert_ptr_equal(h[0].other, h[2].other); /* c, once in the graph */
+    relidx_hits_copy(ar, h, 3);
+    assert_ptr_not_equal(h[0].other, h[2].other);
+    relidx_free(g); /* the copies outlive the graph */
+    assert_string_equal(h[0].id, "r4");
+    assert_string_equal(h[0].other, "c");
+    assert_string_equal(h[1].other, "b");
+    assert_string_equal(h[2].id, "r6");
+    arena_free(ar);
 }
 
 /* REQ: X-AUD-01 */
@@ -1040,6 +1078,15 @@ static void test_links_from_memory(void **state)
     struct actor pub = ACTOR_ANONYMOUS;
     n = registry_links(mem, &pub, ar, "exchanges_data_with", true, from, 1, &l);
     assert_string_equal(link_ends(l, n), "is-1");
+    /* the links are the caller's: a write that grows the graph after
+     * leaves them as they were */
+    struct registry_link *before;
+    long n_before = registry_links(mem, &f->actor, ar, "exchanges_data_with", true, from, 1,
+                                   &before);
+    relate(f, mem, "rel-grown-with-a-long-id-1", "is-1", "is-3");
+    relate(f, mem, "rel-grown-with-a-long-id-2", "is-2", "is-3");
+    assert_string_equal(link_ends(before, n_before), "is-1 is-2");
+    assert_string_equal(before[0].from, "is-0");
     /* a retired end leaves */
     assert_int_equal(registry_retire(mem, &f->actor, "objects", "is-1", -1, &e), 0);
     n = registry_links(mem, &f->actor, ar, "exchanges_data_with", true, from, 1, &l);
@@ -2265,6 +2312,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_view_cap, setup, teardown),
         cmocka_unit_test_setup_teardown(test_relation_graph_follows_writes, setup, teardown),
         cmocka_unit_test(test_relation_graph_edges),
+        cmocka_unit_test(test_relation_graph_hits_borrowed),
         cmocka_unit_test(test_map_tree),
         cmocka_unit_test_setup_teardown(test_map_store_and_graph_agree, setup, teardown),
         cmocka_unit_test_setup_teardown(test_relation_graph_sized_to_fit, setup, teardown),
