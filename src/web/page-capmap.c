@@ -484,6 +484,10 @@ static void matrix_csv(struct page *pg, const struct model_collection *c,
     pg->data = NULL;
 }
 
+/* The most cells a matrix's page shows (rows × columns); a larger one
+ * says so and offers its CSV and the narrowing form. */
+#define MATRIX_PAGE_CELLS 40000
+
 static void h_matrix(struct http_req *req, struct http_resp *resp, void *ctx)
 {
     struct page pg;
@@ -512,6 +516,17 @@ static void h_matrix(struct http_req *req, struct http_resp *resp, void *ctx)
     pg.nav = "registry";
     json_t *cols = json_array(), *rows = json_array(), *col, *row;
     size_t i, j;
+    size_t n_rows = json_array_size(json_object_get(out, "rows"));
+    size_t n_cols = json_array_size(json_object_get(out, "columns"));
+    if (n_rows * n_cols > MATRIX_PAGE_CELLS) {
+        /* the whole country's bodies × capabilities: no page holds it, the
+         * CSV does; a domain's fits */
+        json_object_set_new(pg.data, "too_large",
+                            json_pack("{s:I, s:I}", "rows", (json_int_t)n_rows, "columns",
+                                      (json_int_t)n_cols));
+        json_array_clear(json_object_get(out, "rows"));
+        json_array_clear(json_object_get(out, "columns"));
+    }
     json_array_foreach (json_object_get(out, "columns"), i, col)
         json_array_append_new(cols, named_link(&pg, json_string_value(json_object_get(col, "kind")),
                                                json_string_value(json_object_get(col, "id")),
