@@ -60,6 +60,9 @@ struct tcoll {
     size_t n_frozen;
     bool merging, merger_started;
     pthread_t merger;
+    /* the most bytes a merge of it held at once: the base's arrays and
+     * its own (written by the merge, read once it has ended) */
+    size_t merge_peak;
     struct tidx *owner;
     struct tbuild *b; /* while building */
 };
@@ -395,6 +398,19 @@ static bool bit_has(const uint64_t *bits, size_t words, uint32_t rid)
     return rid / 64 < words && (bits[rid / 64] >> (rid % 64)) & 1;
 }
 
+/* Bytes of the base's arrays. */
+static size_t base_bytes(const struct tcoll *c)
+{
+    return c->text_len + (c->n_terms * 2 + 1) * sizeof(uint32_t) +
+           (c->n_terms ? c->post_at[c->n_terms] : 0) * sizeof(uint32_t);
+}
+
+static void note_peak(struct tcoll *c, size_t bytes)
+{
+    if (bytes > c->merge_peak)
+        c->merge_peak = bytes;
+}
+
 /* The new base of c: each term's base rids, less the records of `docs`,
  * merged in order with the rids of the docs that have it; terms left with
  * no rid are dropped. Reads only the base and docs, which nobody changes
@@ -420,6 +436,11 @@ static void merge_build(const struct tcoll *c, const struct tdoc *docs, size_t n
     }
     qsort(pairs, n_pairs, sizeof *pairs, cmp_pair);
     size_t base_post = c->n_terms ? c->post_at[c->n_terms] : 0;
+    note_peak((struct tcoll *)c,
+              base_bytes(c) + (words ? words : 1) * sizeof *gone +
+                  (n_pairs ? n_pairs : 1) * sizeof *pairs +
+                  c->text_len + text_more + 1 +
+                  (2 * (c->n_terms + n_pairs + 1) + base_post + n_pairs + 1) * sizeof(uint32_t));
     *m = (struct merged){
         .text = xmalloc(c->text_len + text_more + 1),
         .term_at = xmalloc((c->n_terms + n_pairs + 1) * sizeof(uint32_t)),
@@ -703,6 +724,15 @@ struct rids tidx_match(struct tidx *t, struct arena *a, const char *collection,
     for (size_t i = 1; i < n && s.n; i++)
         s = rids_intersect(a, s, prefix_set(c, a, prefixes[i]));
     return s;
+}
+
+size_t tidx_merge_peak(const struct tidx *t)
+{
+    size_t peak = 0;
+    for (size_t i = 0; i < t->n_colls; i++)
+        if (t->colls[i]->merge_peak > peak)
+            peak = t->colls[i]->merge_peak;
+    return peak;
 }
 
 void tidx_size(const struct tidx *t, size_t *terms, size_t *postings, size_t *bytes)

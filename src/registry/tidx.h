@@ -54,4 +54,8 @@ struct rids tidx_match(struct tidx *t, struct arena *a, const char *collection,
 /* Terms, rids listed and bytes held, over all collections. */
 void tidx_size(const struct tidx *t, size_t *terms, size_t *postings, size_t *bytes);
 
+/* The most bytes a merge held at once, over the merges ended so far (after
+ * tidx_wait): the base's arrays and the merge's own, whichever collection. */
+size_t tidx_merge_peak(const struct tidx *t);
+
 #endif
