@@ -289,7 +289,7 @@ static void test_merge_in_place(void **state)
     assert_true(r.n > 0);
     for (size_t i = 0; i < r.n; i++)
         assert_true(r.v[i] > N_BASE || r.v[i] % 1000 == 0);
-    q[0] = "w1000";
+    q[0] = "w39000"; /* a record that lost "gone" keeps its other words */
     assert_int_equal(tidx_match(t, a, "objects", q, 1).n, 1);
     q[0] = "w40001";
     r = tidx_match(t, a, "objects", q, 1);
