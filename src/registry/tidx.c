@@ -49,7 +49,8 @@ struct tcoll {
     size_t text_len;
     uint32_t *term_at, *post_at, *post;
     size_t n_terms;
-    uint32_t max_rid; /* of base and delta */
+    uint32_t max_rid;  /* of base and delta */
+    uint32_t base_max; /* no rid above it is in the base */
     uint64_t *stale;
     size_t stale_words;
     struct tdoc *delta;
@@ -326,6 +327,7 @@ static void seal_one(struct tcoll *c)
     c->text = text;
     c->text_len = len;
     c->term_at = at;
+    c->base_max = c->max_rid;
     build_free(b);
     c->b = NULL;
 }
@@ -397,12 +399,17 @@ struct fold {
     uint64_t *gone;
     size_t words;
     size_t n_terms, text_more;
+    uint32_t min_rid, max_rid;
 };
 
 static void fold_make(const struct tdoc *docs, size_t n_docs, struct fold *f)
 {
-    *f = (struct fold){0};
+    *f = (struct fold){.min_rid = UINT32_MAX};
     for (size_t d = 0; d < n_docs; d++) {
+        if (docs[d].rid < f->min_rid)
+            f->min_rid = docs[d].rid;
+        if (docs[d].rid > f->max_rid)
+            f->max_rid = docs[d].rid;
         f->n_pairs += docs[d].n;
         if (docs[d].rid / 64 + 1 > f->words)
             f->words = docs[d].rid / 64 + 1;
@@ -437,20 +444,40 @@ static void fold_free(struct fold *f)
  * large block is remapped, not copied) and filled from their ends down,
  * each term and its rids moving up by what comes before it, so that
  * nothing is overwritten before it is read. */
+/* The first of base terms 0 .. i above p. */
+static size_t term_above(const struct tcoll *c, size_t i, const char *p)
+{
+    size_t lo = 0, hi = i;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(term_of(c, mid), p) <= 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
 static void merge_in_place(struct tcoll *c, const struct fold *f)
 {
     size_t n = c->n_terms;
-    /* 1. out with the folded records' rids */
-    size_t w = 0;
-    for (size_t i = 0; i < n; i++) {
+    /* 1. out with the folded records' rids (none are in the base when
+     * all are new: created since it was made) */
+    size_t w = n ? c->post_at[n] : 0;
+    bool compacted = f->min_rid <= c->base_max;
+    if (compacted)
+        w = 0;
+    for (size_t i = 0; compacted && i < n; i++) {
         size_t from = c->post_at[i], to = c->post_at[i + 1];
         c->post_at[i] = (uint32_t)w;
         for (size_t k = from; k < to; k++)
             if (!bit_has(f->gone, f->words, c->post[k]))
                 c->post[w++] = c->post[k];
     }
-    if (n)
+    if (n && compacted)
         c->post_at[n] = (uint32_t)w;
+    if (f->max_rid > c->base_max)
+        c->base_max = f->max_rid;
     /* 2. room for the pairs and their terms */
     size_t n_out = n + f->n_terms, post_out = w + f->n_pairs,
            text_out = c->text_len + f->text_more;
@@ -463,17 +490,39 @@ static void merge_in_place(struct tcoll *c, const struct fold *f)
                      (f->n_pairs ? f->n_pairs : 1) * sizeof *f->pairs);
     /* 3. from the last term down: i base terms and j pairs are left; the
      * next term goes below slot `to`, its rids below `pw`, its text below
-     * `xw`; `end` is where the rids of base term i - 1 end */
-    size_t i = n, j = f->n_pairs, to = n_out, pw = post_out, xw = text_out, end = w;
+     * `xw`; `end` and `text_end` are where the rids and the text of base
+     * term i - 1 end */
+    size_t i = n, j = f->n_pairs, to = n_out, pw = post_out, xw = text_out, end = w,
+           text_end = c->text_len;
     c->post_at[n_out] = (uint32_t)post_out;
     while (i > 0 || j > 0) {
         int cmp = i == 0 ? -1 : j == 0 ? 1 : strcmp(term_of(c, i - 1), f->pairs[j - 1].term);
+        if (cmp > 0 && !compacted) {
+            /* the base terms above the next pair's (all, with no pair
+             * left) keep all their rids: they move up as one block */
+            size_t lo = j == 0 ? 0 : term_above(c, i - 1, f->pairs[j - 1].term);
+            size_t from = c->post_at[lo], at = c->term_at[lo], k = i - lo;
+            pw -= end - from;
+            xw -= text_end - at;
+            to -= k;
+            memmove(c->post + pw, c->post + from, (end - from) * sizeof *c->post);
+            memmove(c->text + xw, c->text + at, text_end - at);
+            for (size_t q = k; q-- > 0;) { /* upwards: from the top down */
+                c->term_at[to + q] = (uint32_t)(c->term_at[lo + q] - at + xw);
+                c->post_at[to + q] = (uint32_t)(c->post_at[lo + q] - from + pw);
+            }
+            end = from;
+            text_end = at;
+            i = lo;
+            continue;
+        }
         const char *term = cmp >= 0 ? term_of(c, i - 1) : f->pairs[j - 1].term;
         size_t len = strlen(term) + 1;
         size_t r = end, r0 = end, j0 = j, top = pw;
         if (cmp >= 0) {
             r0 = c->post_at[i - 1];
             end = r0;
+            text_end = c->term_at[i - 1];
             i--;
         }
         if (cmp <= 0)

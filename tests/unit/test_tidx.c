@@ -296,6 +296,47 @@ static void test_merge_in_place(void **state)
     assert_int_equal(r.n, 1);
     assert_int_equal(r.v[0], N_BASE + 1);
     pthread_rwlock_unlock(&lock);
+
+    /* only new records this time: the base's terms keep all their rids */
+    uint32_t first = new_rid(N_NEW - 1) + 1;
+    for (uint32_t rid = first; rid < first + N_NEW; rid++) {
+        snprintf(buf[0], sizeof buf[0], "w%u", rid);
+        snprintf(buf[1], sizeof buf[1], "%s", vocab[rid % N_VOCAB]);
+        snprintf(buf[2], sizeof buf[2], "late%u", rid % 3);
+        for (int i = 0; i < 3; i++) {
+            terms[i] = buf[i];
+            lens[i] = strlen(buf[i]);
+        }
+        pthread_rwlock_wrlock(&lock);
+        tidx_set(t, "objects", rid, terms, lens, 3);
+        pthread_rwlock_unlock(&lock);
+    }
+    tidx_wait(t);
+    tidx_size(t, &terms1, &postings1, &bytes1);
+    peak = tidx_merge_peak(t);
+    if (peak > bytes1 + bytes1 / 8)
+        fail_msg("a merge held %zu bytes at once; the base is %zu", peak, bytes1);
+    pthread_rwlock_rdlock(&lock);
+    q[0] = "late";
+    r = tidx_match(t, a, "objects", q, 1);
+    assert_int_equal(r.n, N_NEW);
+    assert_int_equal(r.v[0], first);
+    q[0] = "new";
+    assert_int_equal(tidx_match(t, a, "objects", q, 1).n, N_NEW);
+    /* every record, old or new, by its own word and its shared one */
+    for (uint32_t rid = 1; rid < first + N_NEW; rid += 37) {
+        char own[32];
+        snprintf(own, sizeof own, "w%u", rid);
+        q[0] = own;
+        q[1] = vocab[rid % N_VOCAB];
+        r = tidx_match(t, a, "objects", q, 2);
+        size_t k = 0;
+        while (k < r.n && r.v[k] != rid)
+            k++;
+        if (k == r.n)
+            fail_msg("rid %u not found by its words", rid);
+    }
+    pthread_rwlock_unlock(&lock);
     arena_free(a);
     tidx_free(t);
 }
