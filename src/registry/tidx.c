@@ -55,7 +55,7 @@ struct tcoll {
     size_t stale_words;
     struct tdoc *delta;
     size_t n_delta, cap_delta;
-    /* a merge under way: the delta it folds into a new base (the records
+    /* a merge under way: the delta it folds into the base (the records
      * in both are the delta's), and its thread */
     struct tdoc *frozen;
     size_t n_frozen;
@@ -479,8 +479,7 @@ static void merge_in_place(struct tcoll *c, const struct fold *f)
     if (f->max_rid > c->base_max)
         c->base_max = f->max_rid;
     /* 2. room for the pairs and their terms */
-    size_t n_out = n + f->n_terms, post_out = w + f->n_pairs,
-           text_out = c->text_len + f->text_more;
+    size_t n_out = n + f->n_terms, post_out = w + f->n_pairs, text_out = c->text_len + f->text_more;
     c->text = xrealloc(c->text, text_out ? text_out : 1);
     c->term_at = xrealloc(c->term_at, (n_out ? n_out : 1) * sizeof *c->term_at);
     c->post_at = xrealloc(c->post_at, (n_out + 1) * sizeof *c->post_at);
@@ -595,7 +594,7 @@ static void merge_join(struct tcoll *c)
     }
 }
 
-/* Freezes the delta and merges it into a new base in another thread (lock
+/* Freezes the delta and folds it into the base from another thread (lock
  * held). Meanwhile queries read the base, the frozen records and the new
  * delta. Without a lock to share, merges at once. */
 static void merge_start(struct tcoll *c)

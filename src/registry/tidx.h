@@ -9,11 +9,11 @@
  *
  * Most of it is a compact base built when serving starts. A record written
  * since is marked stale there and its current terms are kept in a short
- * delta list; when that list grows long, it is frozen and merged with the
- * base into a new base by a thread of its own, while queries read base,
- * frozen list and the new delta; the new base is installed under the
- * owner's write lock. Not thread-safe otherwise: fidx holds it under its
- * lock. */
+ * delta list; when that list grows long, it is frozen, and a thread of its
+ * own sorts its terms while queries read base, frozen list and the new
+ * delta, then folds them into the base in place under the owner's write
+ * lock (queries see the base before or after, never between). Not
+ * thread-safe otherwise: fidx holds it under its lock. */
 #ifndef AP_TIDX_H
 #define AP_TIDX_H
 
