@@ -657,6 +657,9 @@ static int cmd_serve(struct opts *o)
         fprintf(stderr, "archportal: cannot build the filter index: %s\n", e.detail);
         rc = -1;
     }
+    /* the writer's cache, filled by the start's scans, holds only what
+     * writes touch from now on */
+    store_release_writer_cache(app.store);
     malloc_trim(0); /* the builds' scratch memory goes back to the system */
     if (rc == 0)
         rc = serve_until_signal(&app, &o->http, o->secure_cookies);

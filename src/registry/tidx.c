@@ -49,17 +49,21 @@ struct tcoll {
     size_t text_len;
     uint32_t *term_at, *post_at, *post;
     size_t n_terms;
-    uint32_t max_rid; /* of base and delta */
+    uint32_t max_rid;  /* of base and delta */
+    uint32_t base_max; /* no rid above it is in the base */
     uint64_t *stale;
     size_t stale_words;
     struct tdoc *delta;
     size_t n_delta, cap_delta;
-    /* a merge under way: the delta it folds into a new base (the records
+    /* a merge under way: the delta it folds into the base (the records
      * in both are the delta's), and its thread */
     struct tdoc *frozen;
     size_t n_frozen;
     bool merging, merger_started;
     pthread_t merger;
+    /* the most bytes a merge of it held at once: the base's arrays and
+     * its own (written by the merge, read once it has ended) */
+    size_t merge_peak;
     struct tidx *owner;
     struct tbuild *b; /* while building */
 };
@@ -323,6 +327,7 @@ static void seal_one(struct tcoll *c)
     c->text = text;
     c->text_len = len;
     c->term_at = at;
+    c->base_max = c->max_rid;
     build_free(b);
     c->b = NULL;
 }
@@ -373,109 +378,188 @@ static int cmp_pair(const void *x, const void *y)
     return c ? c : (a->rid > b->rid) - (a->rid < b->rid);
 }
 
-/* A base under construction. */
-struct merged {
-    char *text;
-    size_t text_len;
-    uint32_t *term_at, *post_at, *post;
-    size_t n_terms, n_post;
-};
-
-static void merged_term(struct merged *m, const char *term)
-{
-    size_t k = strlen(term) + 1;
-    memcpy(m->text + m->text_len, term, k);
-    m->term_at[m->n_terms] = (uint32_t)m->text_len;
-    m->post_at[m->n_terms] = (uint32_t)m->n_post;
-    m->text_len += k;
-}
-
 static bool bit_has(const uint64_t *bits, size_t words, uint32_t rid)
 {
     return rid / 64 < words && (bits[rid / 64] >> (rid % 64)) & 1;
 }
 
-/* The new base of c: each term's base rids, less the records of `docs`,
- * merged in order with the rids of the docs that have it; terms left with
- * no rid are dropped. Reads only the base and docs, which nobody changes
- * while a merge runs. */
-static void merge_build(const struct tcoll *c, const struct tdoc *docs, size_t n_docs,
-                        struct merged *m)
+static void note_peak(struct tcoll *c, size_t bytes)
 {
-    size_t n_pairs = 0, text_more = 0, words = 0;
-    for (size_t d = 0; d < n_docs; d++) {
-        n_pairs += docs[d].n;
-        if (docs[d].rid / 64 + 1 > words)
-            words = docs[d].rid / 64 + 1;
-    }
-    uint64_t *gone = xcalloc(words ? words : 1, sizeof *gone);
-    struct tpair *pairs = xmalloc((n_pairs ? n_pairs : 1) * sizeof *pairs);
-    size_t p = 0;
-    for (size_t d = 0; d < n_docs; d++) {
-        gone[docs[d].rid / 64] |= (uint64_t)1 << (docs[d].rid % 64);
-        for (size_t i = 0; i < docs[d].n; i++) {
-            pairs[p++] = (struct tpair){docs[d].terms[i], docs[d].rid};
-            text_more += strlen(docs[d].terms[i]) + 1;
-        }
-    }
-    qsort(pairs, n_pairs, sizeof *pairs, cmp_pair);
-    size_t base_post = c->n_terms ? c->post_at[c->n_terms] : 0;
-    *m = (struct merged){
-        .text = xmalloc(c->text_len + text_more + 1),
-        .term_at = xmalloc((c->n_terms + n_pairs + 1) * sizeof(uint32_t)),
-        .post_at = xmalloc((c->n_terms + n_pairs + 1) * sizeof(uint32_t)),
-        .post = xmalloc((base_post + n_pairs + 1) * sizeof(uint32_t)),
-    };
-    size_t i = 0, j = 0;
-    while (i < c->n_terms || j < n_pairs) {
-        int cmp = i == c->n_terms ? 1 : j == n_pairs ? -1 : strcmp(term_of(c, i), pairs[j].term);
-        const char *term = cmp <= 0 ? term_of(c, i) : pairs[j].term;
-        merged_term(m, term);
-        size_t start = m->n_post;
-        const uint32_t *bv = c->post, *be = c->post;
-        if (cmp <= 0) {
-            bv = c->post + c->post_at[i];
-            be = c->post + c->post_at[i + 1];
-            i++;
-        }
-        size_t j_end = j;
-        if (cmp >= 0)
-            while (j_end < n_pairs && strcmp(pairs[j_end].term, term) == 0)
-                j_end++;
-        while (bv < be || j < j_end) {
-            if (bv < be && bit_has(gone, words, *bv)) {
-                bv++;
-                continue;
-            }
-            if (j < j_end && (bv == be || pairs[j].rid < *bv))
-                m->post[m->n_post++] = pairs[j++].rid;
-            else
-                m->post[m->n_post++] = *bv++;
-        }
-        if (m->n_post > start)
-            m->n_terms++;
-        else
-            m->text_len = m->term_at[m->n_terms]; /* no rid left: drop the term */
-    }
-    m->post_at[m->n_terms] = (uint32_t)m->n_post;
-    free(pairs);
-    free(gone);
+    if (bytes > c->merge_peak)
+        c->merge_peak = bytes;
 }
 
-/* Makes m the base of c, in place of the old base and the frozen records
- * it holds now; the records changed since stay superseded (lock held). */
-static void merge_install(struct tcoll *c, struct merged *m)
+/* What a merge folds into the base, made off the lock from the frozen
+ * records (nobody changes them while it runs): their (term, rid) pairs in
+ * order, their rids as a bitmap, and their distinct terms' count and bytes
+ * (the most the base's term arrays and text can grow). */
+struct fold {
+    struct tpair *pairs;
+    size_t n_pairs;
+    uint64_t *gone;
+    size_t words;
+    size_t n_terms, text_more;
+    uint32_t min_rid, max_rid;
+};
+
+static void fold_make(const struct tdoc *docs, size_t n_docs, struct fold *f)
 {
-    free(c->text);
-    free(c->term_at);
-    free(c->post_at);
-    free(c->post);
-    c->text = xrealloc(m->text, m->text_len ? m->text_len : 1);
-    c->text_len = m->text_len;
-    c->term_at = xrealloc(m->term_at, (m->n_terms ? m->n_terms : 1) * sizeof(uint32_t));
-    c->post_at = xrealloc(m->post_at, (m->n_terms + 1) * sizeof(uint32_t));
-    c->post = xrealloc(m->post, (m->n_post ? m->n_post : 1) * sizeof(uint32_t));
-    c->n_terms = m->n_terms;
+    *f = (struct fold){.min_rid = UINT32_MAX};
+    for (size_t d = 0; d < n_docs; d++) {
+        if (docs[d].rid < f->min_rid)
+            f->min_rid = docs[d].rid;
+        if (docs[d].rid > f->max_rid)
+            f->max_rid = docs[d].rid;
+        f->n_pairs += docs[d].n;
+        if (docs[d].rid / 64 + 1 > f->words)
+            f->words = docs[d].rid / 64 + 1;
+    }
+    f->gone = xcalloc(f->words ? f->words : 1, sizeof *f->gone);
+    f->pairs = xmalloc((f->n_pairs ? f->n_pairs : 1) * sizeof *f->pairs);
+    size_t p = 0;
+    for (size_t d = 0; d < n_docs; d++) {
+        f->gone[docs[d].rid / 64] |= (uint64_t)1 << (docs[d].rid % 64);
+        for (size_t i = 0; i < docs[d].n; i++)
+            f->pairs[p++] = (struct tpair){docs[d].terms[i], docs[d].rid};
+    }
+    qsort(f->pairs, f->n_pairs, sizeof *f->pairs, cmp_pair);
+    for (size_t j = 0; j < f->n_pairs; j++)
+        if (j == 0 || strcmp(f->pairs[j - 1].term, f->pairs[j].term) != 0) {
+            f->n_terms++;
+            f->text_more += strlen(f->pairs[j].term) + 1;
+        }
+}
+
+static void fold_free(struct fold *f)
+{
+    free(f->pairs);
+    free(f->gone);
+}
+
+/* Folds f into the base of c where it lies (lock held): each term's rids
+ * less the folded records', merged in order with the rids of the folded
+ * records that have it; terms left with no rid are dropped. No second base
+ * is made (issue 15: peak RSS): the rids of the folded records are first
+ * taken out of the lists, closing the gaps, then the arrays are grown (a
+ * large block is remapped, not copied) and filled from their ends down,
+ * each term and its rids moving up by what comes before it, so that
+ * nothing is overwritten before it is read. */
+/* The first of base terms 0 .. i above p. */
+static size_t term_above(const struct tcoll *c, size_t i, const char *p)
+{
+    size_t lo = 0, hi = i;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(term_of(c, mid), p) <= 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static void merge_in_place(struct tcoll *c, const struct fold *f)
+{
+    size_t n = c->n_terms;
+    /* 1. out with the folded records' rids (none are in the base when
+     * all are new: created since it was made) */
+    size_t w = n ? c->post_at[n] : 0;
+    bool compacted = f->min_rid <= c->base_max;
+    if (compacted)
+        w = 0;
+    for (size_t i = 0; compacted && i < n; i++) {
+        size_t from = c->post_at[i], to = c->post_at[i + 1];
+        c->post_at[i] = (uint32_t)w;
+        for (size_t k = from; k < to; k++)
+            if (!bit_has(f->gone, f->words, c->post[k]))
+                c->post[w++] = c->post[k];
+    }
+    if (n && compacted)
+        c->post_at[n] = (uint32_t)w;
+    if (f->max_rid > c->base_max)
+        c->base_max = f->max_rid;
+    /* 2. room for the pairs and their terms */
+    size_t n_out = n + f->n_terms, post_out = w + f->n_pairs, text_out = c->text_len + f->text_more;
+    c->text = xrealloc(c->text, text_out ? text_out : 1);
+    c->term_at = xrealloc(c->term_at, (n_out ? n_out : 1) * sizeof *c->term_at);
+    c->post_at = xrealloc(c->post_at, (n_out + 1) * sizeof *c->post_at);
+    c->post = xrealloc(c->post, (post_out ? post_out : 1) * sizeof *c->post);
+    note_peak(c, text_out + (2 * n_out + 1 + post_out) * sizeof(uint32_t) +
+                     (f->words ? f->words : 1) * sizeof *f->gone +
+                     (f->n_pairs ? f->n_pairs : 1) * sizeof *f->pairs);
+    /* 3. from the last term down: i base terms and j pairs are left; the
+     * next term goes below slot `to`, its rids below `pw`, its text below
+     * `xw`; `end` and `text_end` are where the rids and the text of base
+     * term i - 1 end */
+    size_t i = n, j = f->n_pairs, to = n_out, pw = post_out, xw = text_out, end = w,
+           text_end = c->text_len;
+    c->post_at[n_out] = (uint32_t)post_out;
+    while (i > 0 || j > 0) {
+        int cmp = i == 0 ? -1 : j == 0 ? 1 : strcmp(term_of(c, i - 1), f->pairs[j - 1].term);
+        if (cmp > 0 && !compacted) {
+            /* the base terms above the next pair's (all, with no pair
+             * left) keep all their rids: they move up as one block */
+            size_t lo = j == 0 ? 0 : term_above(c, i - 1, f->pairs[j - 1].term);
+            size_t from = c->post_at[lo], at = c->term_at[lo], k = i - lo;
+            pw -= end - from;
+            xw -= text_end - at;
+            to -= k;
+            memmove(c->post + pw, c->post + from, (end - from) * sizeof *c->post);
+            memmove(c->text + xw, c->text + at, text_end - at);
+            for (size_t q = k; q-- > 0;) { /* upwards: from the top down */
+                c->term_at[to + q] = (uint32_t)(c->term_at[lo + q] - at + xw);
+                c->post_at[to + q] = (uint32_t)(c->post_at[lo + q] - from + pw);
+            }
+            end = from;
+            text_end = at;
+            i = lo;
+            continue;
+        }
+        const char *term = cmp >= 0 ? term_of(c, i - 1) : f->pairs[j - 1].term;
+        size_t len = strlen(term) + 1;
+        size_t r = end, r0 = end, j0 = j, top = pw;
+        if (cmp >= 0) {
+            r0 = c->post_at[i - 1];
+            end = r0;
+            text_end = c->term_at[i - 1];
+            i--;
+        }
+        if (cmp <= 0)
+            while (j0 > 0 && strcmp(f->pairs[j0 - 1].term, term) == 0)
+                j0--;
+        while (r > r0 || j > j0) {
+            if (j > j0 && (r == r0 || f->pairs[j - 1].rid > c->post[r - 1]))
+                c->post[--pw] = f->pairs[--j].rid;
+            else
+                c->post[--pw] = c->post[--r];
+        }
+        if (pw == top)
+            continue; /* no rid left: the term goes */
+        xw -= len;
+        memmove(c->text + xw, term, len);
+        to--;
+        c->term_at[to] = (uint32_t)xw;
+        c->post_at[to] = (uint32_t)pw;
+    }
+    /* 4. the dropped terms and the room left unused were below */
+    n = n_out - to;
+    memmove(c->term_at, c->term_at + to, n * sizeof *c->term_at);
+    for (size_t k = 0; k < n; k++)
+        c->term_at[k] -= (uint32_t)xw;
+    memmove(c->post_at, c->post_at + to, (n + 1) * sizeof *c->post_at);
+    memmove(c->text, c->text + xw, text_out - xw);
+    c->n_terms = n;
+    c->text_len = text_out - xw;
+    c->text = xrealloc(c->text, c->text_len ? c->text_len : 1);
+    c->term_at = xrealloc(c->term_at, (n ? n : 1) * sizeof *c->term_at);
+    c->post_at = xrealloc(c->post_at, (n + 1) * sizeof *c->post_at);
+}
+
+/* Folds the frozen records into the base; the records changed since stay
+ * superseded (lock held). */
+static void merge_install(struct tcoll *c, const struct fold *f)
+{
+    merge_in_place(c, f);
     for (size_t d = 0; d < c->n_frozen; d++)
         tdoc_clear(&c->frozen[d]);
     free(c->frozen);
@@ -492,11 +576,12 @@ static void *merge_main(void *arg)
 {
     struct tcoll *c = arg;
     struct tidx *t = c->owner;
-    struct merged m;
-    merge_build(c, c->frozen, c->n_frozen, &m);
+    struct fold f;
+    fold_make(c->frozen, c->n_frozen, &f);
     pthread_rwlock_wrlock(t->lock);
-    merge_install(c, &m);
+    merge_install(c, &f);
     pthread_rwlock_unlock(t->lock);
+    fold_free(&f);
     return NULL;
 }
 
@@ -509,7 +594,7 @@ static void merge_join(struct tcoll *c)
     }
 }
 
-/* Freezes the delta and merges it into a new base in another thread (lock
+/* Freezes the delta and folds it into the base from another thread (lock
  * held). Meanwhile queries read the base, the frozen records and the new
  * delta. Without a lock to share, merges at once. */
 static void merge_start(struct tcoll *c)
@@ -531,9 +616,10 @@ static void merge_start(struct tcoll *c)
         c->merger_started = true;
         return;
     }
-    struct merged m;
-    merge_build(c, c->frozen, c->n_frozen, &m);
-    merge_install(c, &m);
+    struct fold f;
+    fold_make(c->frozen, c->n_frozen, &f);
+    merge_install(c, &f);
+    fold_free(&f);
 }
 
 void tidx_set(struct tidx *t, const char *collection, uint32_t rid, const char *const *terms,
@@ -703,6 +789,15 @@ struct rids tidx_match(struct tidx *t, struct arena *a, const char *collection,
     for (size_t i = 1; i < n && s.n; i++)
         s = rids_intersect(a, s, prefix_set(c, a, prefixes[i]));
     return s;
+}
+
+size_t tidx_merge_peak(const struct tidx *t)
+{
+    size_t peak = 0;
+    for (size_t i = 0; i < t->n_colls; i++)
+        if (t->colls[i]->merge_peak > peak)
+            peak = t->colls[i]->merge_peak;
+    return peak;
 }
 
 void tidx_size(const struct tidx *t, size_t *terms, size_t *postings, size_t *bytes)

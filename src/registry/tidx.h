@@ -9,11 +9,11 @@
  *
  * Most of it is a compact base built when serving starts. A record written
  * since is marked stale there and its current terms are kept in a short
- * delta list; when that list grows long, it is frozen and merged with the
- * base into a new base by a thread of its own, while queries read base,
- * frozen list and the new delta; the new base is installed under the
- * owner's write lock. Not thread-safe otherwise: fidx holds it under its
- * lock. */
+ * delta list; when that list grows long, it is frozen, and a thread of its
+ * own sorts its terms while queries read base, frozen list and the new
+ * delta, then folds them into the base in place under the owner's write
+ * lock (queries see the base before or after, never between). Not
+ * thread-safe otherwise: fidx holds it under its lock. */
 #ifndef AP_TIDX_H
 #define AP_TIDX_H
 
@@ -53,5 +53,9 @@ struct rids tidx_match(struct tidx *t, struct arena *a, const char *collection,
 
 /* Terms, rids listed and bytes held, over all collections. */
 void tidx_size(const struct tidx *t, size_t *terms, size_t *postings, size_t *bytes);
+
+/* The most bytes a merge held at once, over the merges ended so far (after
+ * tidx_wait): the base's arrays and the merge's own, whichever collection. */
+size_t tidx_merge_peak(const struct tidx *t);
 
 #endif

@@ -991,6 +991,11 @@ static int sqlite_make_writer(struct store_conn *c, struct err *e)
     return 0;
 }
 
+static void sqlite_release_cache(struct store_conn *c)
+{
+    sqlite3_db_release_memory(sqlite_conn_of(c)->db);
+}
+
 /* Is fd still open on the file at path (not on a log since removed)? */
 static bool same_file(int fd, const char *path)
 {
@@ -1141,6 +1146,7 @@ const struct store_vfuncs store_sqlite_vfuncs = {
     .sql = sqlite_sql,
     .analyze = sqlite_analyze,
     .make_writer = sqlite_make_writer,
+    .release_cache = sqlite_release_cache,
     .make_durable = sqlite_make_durable,
     .fts_query = sqlite_fts_query,
     .fts_terms = sqlite_fts_terms,

@@ -72,6 +72,9 @@ struct store_vfuncs {
      * writer's commits need not wait for the disk: the generic layer calls
      * make_durable after each of them, outside the write lock. */
     int (*make_writer)(struct store_conn *c, struct err *e);
+    /* Frees what the connection's cache holds and no statement uses (read
+     * again when needed). */
+    void (*release_cache)(struct store_conn *c);
     /* Makes every transaction the writer has committed durable (e.g. an
      * fsync of the write-ahead log). Called from any thread, never by two
      * at once. */

@@ -635,6 +635,15 @@ int store_analyze(struct store *s, struct err *e)
     return s->v->analyze(s, e);
 }
 
+void store_release_writer_cache(struct store *s)
+{
+    struct err e = {0};
+    if (!s->writer || store_take_write_lock(s, &e) < 0)
+        return;
+    s->v->release_cache(s->writer);
+    pthread_mutex_unlock(&s->write_lock);
+}
+
 int64_t store_size_bytes(struct store *s)
 {
     return s->v->size_bytes(s);

@@ -153,6 +153,11 @@ char *store_fts_query(struct store_conn *c, const char *collection, const char *
  * bulk loads and when serving starts. */
 int store_analyze(struct store *s, struct err *e);
 
+/* Frees the writer's cache (waiting for the write lock): serve calls it
+ * once the start's scans (made on the writer) are done, so that the cache
+ * holds only what writes touch since (issue 15: peak RSS). */
+void store_release_writer_cache(struct store *s);
+
 /* Counters of the group commit since the store opened (for /metrics):
  * writes that went through store_write_enter/leave, the writer's commits,
  * the flushes that made them durable (one flush covers every commit before

@@ -592,6 +592,39 @@ static void test_group_commit(void **state)
     assert_int_equal(st.writes, 8 * 100);
 }
 
+/* What the writer's cache holds after a scan made on it goes back when the
+ * cache is released (serve does so once its start is done: issue 15, peak
+ * RSS); the writer works on after it. */
+static void test_writer_cache_released(void **state)
+{
+    struct store *s = fx_open(*state);
+    struct err e = ERR_INIT;
+    struct store_conn *c = store_write_enter(s, &e);
+    assert_non_null(c);
+    int rc = store_exec(c, "CREATE TABLE big(b BLOB)", &e, 0);
+    if (rc == 0)
+        rc = store_exec(c,
+                        "INSERT INTO big SELECT randomblob(500) FROM (WITH RECURSIVE n(i) AS "
+                        "(SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 4000) SELECT i FROM n)",
+                        &e, 0);
+    assert_int_equal(store_write_leave(c, rc, NULL, NULL, &e), 0);
+    c = store_write_enter(s, &e);
+    assert_non_null(c);
+    assert_int_equal(q_int(c, "SELECT count(*) FROM big WHERE length(b) = 500", 0), 4000);
+    assert_int_equal(store_write_leave(c, 0, NULL, NULL, &e), 0);
+    sqlite3_int64 held = sqlite3_memory_used();
+    store_release_writer_cache(s);
+    sqlite3_int64 left = sqlite3_memory_used();
+    /* the table is about 2 MB: most of its pages were in the cache */
+    if (held - left < 1000 * 1000)
+        fail_msg("the writer's cache gave back %lld bytes of %lld", (long long)(held - left),
+                 (long long)held);
+    c = store_write_enter(s, &e);
+    assert_non_null(c);
+    assert_int_equal(store_write_leave(c, add_token(c, "after", "after", &e), NULL, NULL, &e), 0);
+    assert_int_equal(count_tokens(store_conn(s)), 1);
+}
+
 /* The writer commits without waiting for the disk, so the log must be
  * flushed before a write is acknowledged: one writer at a time, each
  * acknowledged commit is already counted durable. REQ: X-AUD-01 */
@@ -1034,6 +1067,7 @@ int main(void)
         T(test_write_tx_busy_timeout),
         T(test_group_commit),
         T(test_writer_flushes_before_acknowledging),
+        T(test_writer_cache_released),
         T(test_checkpoints_keep_the_log_short),
         T(test_conn_per_thread),
         T(test_durability_settings),

@@ -208,6 +208,139 @@ static void test_merge_without_a_thread(void **state)
     tidx_free(t);
 }
 
+/* A merge folds the delta into the base where it lies, growing its arrays
+ * (issue 15: peak RSS): it holds at once hardly more than the new base,
+ * not a second copy of it beside the first. After it, the index answers
+ * as before: words new to the base, a word no record has any longer. */
+enum { N_BASE = 40000, N_NEW = 1100 };
+
+/* The k-th record set after the base: first the 40 base records that have
+ * "gone", then new ones. */
+static uint32_t new_rid(uint32_t k)
+{
+    return k < N_BASE / 1000 ? 1000 * (k + 1) : N_BASE + 1 + k - N_BASE / 1000;
+}
+
+static void test_merge_in_place(void **state)
+{
+    (void)state;
+    struct tidx *t = tidx_new(&lock);
+    char buf[4][32];
+    const char *terms[4];
+    size_t lens[4];
+    for (int pass = 0; pass < 2; pass++) {
+        for (uint32_t rid = 1; rid <= N_BASE; rid++) {
+            /* a word of its own, two shared by many, and "gone" on a few */
+            snprintf(buf[0], sizeof buf[0], "w%u", rid);
+            snprintf(buf[1], sizeof buf[1], "%s", vocab[rid % N_VOCAB]);
+            snprintf(buf[2], sizeof buf[2], "%s", vocab[(rid / 7) % N_VOCAB]);
+            snprintf(buf[3], sizeof buf[3], "gone");
+            for (int i = 0; i < 4; i++) {
+                terms[i] = buf[i];
+                lens[i] = strlen(buf[i]);
+            }
+            tidx_load(t, "objects", rid, terms, lens, rid % 1000 == 0 ? 4 : 3);
+        }
+        if (pass == 0)
+            tidx_fill_begin(t);
+    }
+    tidx_seal(t);
+    size_t terms0, postings0, bytes0;
+    tidx_size(t, &terms0, &postings0, &bytes0);
+    /* new records with a word no base record has, and the records with
+     * "gone" lose it */
+    for (uint32_t k = 0; k < N_NEW; k++) {
+        uint32_t rid = new_rid(k);
+        snprintf(buf[0], sizeof buf[0], "w%u", rid);
+        snprintf(buf[1], sizeof buf[1], "%s", vocab[rid % N_VOCAB]);
+        snprintf(buf[2], sizeof buf[2], "new%u", k % 50);
+        for (int i = 0; i < 3; i++) {
+            terms[i] = buf[i];
+            lens[i] = strlen(buf[i]);
+        }
+        pthread_rwlock_wrlock(&lock);
+        tidx_set(t, "objects", rid, terms, lens, 3);
+        pthread_rwlock_unlock(&lock);
+    }
+    tidx_wait(t);
+    size_t terms1, postings1, bytes1;
+    tidx_size(t, &terms1, &postings1, &bytes1);
+    size_t peak = tidx_merge_peak(t);
+    assert_true(peak > 0); /* a merge ran */
+    assert_true(terms1 > terms0);
+    /* the base, its growth and the merge's sorted (term, rid) pairs; two
+     * bases would be twice the base */
+    if (peak > bytes1 + bytes1 / 8)
+        fail_msg("a merge held %zu bytes at once; the base is %zu", peak, bytes1);
+
+    struct arena *a = arena_new();
+    const char *q[2];
+    pthread_rwlock_rdlock(&lock);
+    q[0] = "gone";
+    assert_int_equal(tidx_match(t, a, "objects", q, 1).n, 0);
+    q[0] = "new";
+    struct rids r = tidx_match(t, a, "objects", q, 1);
+    assert_int_equal(r.n, N_NEW);
+    for (size_t i = 1; i < r.n; i++)
+        assert_true(r.v[i - 1] < r.v[i]);
+    q[0] = "new7";
+    q[1] = vocab[new_rid(57) % N_VOCAB];
+    r = tidx_match(t, a, "objects", q, 2);
+    assert_true(r.n > 0);
+    for (size_t i = 0; i < r.n; i++)
+        assert_true(r.v[i] > N_BASE || r.v[i] % 1000 == 0);
+    q[0] = "w39000"; /* a record that lost "gone" keeps its other words */
+    assert_int_equal(tidx_match(t, a, "objects", q, 1).n, 1);
+    q[0] = "w40001";
+    r = tidx_match(t, a, "objects", q, 1);
+    assert_int_equal(r.n, 1);
+    assert_int_equal(r.v[0], N_BASE + 1);
+    pthread_rwlock_unlock(&lock);
+
+    /* only new records this time: the base's terms keep all their rids */
+    uint32_t first = new_rid(N_NEW - 1) + 1;
+    for (uint32_t rid = first; rid < first + N_NEW; rid++) {
+        snprintf(buf[0], sizeof buf[0], "w%u", rid);
+        snprintf(buf[1], sizeof buf[1], "%s", vocab[rid % N_VOCAB]);
+        snprintf(buf[2], sizeof buf[2], "late%u", rid % 3);
+        for (int i = 0; i < 3; i++) {
+            terms[i] = buf[i];
+            lens[i] = strlen(buf[i]);
+        }
+        pthread_rwlock_wrlock(&lock);
+        tidx_set(t, "objects", rid, terms, lens, 3);
+        pthread_rwlock_unlock(&lock);
+    }
+    tidx_wait(t);
+    tidx_size(t, &terms1, &postings1, &bytes1);
+    peak = tidx_merge_peak(t);
+    if (peak > bytes1 + bytes1 / 8)
+        fail_msg("a merge held %zu bytes at once; the base is %zu", peak, bytes1);
+    pthread_rwlock_rdlock(&lock);
+    q[0] = "late";
+    r = tidx_match(t, a, "objects", q, 1);
+    assert_int_equal(r.n, N_NEW);
+    assert_int_equal(r.v[0], first);
+    q[0] = "new";
+    assert_int_equal(tidx_match(t, a, "objects", q, 1).n, N_NEW);
+    /* every record, old or new, by its own word and its shared one */
+    for (uint32_t rid = 1; rid < first + N_NEW; rid += 37) {
+        char own[32];
+        snprintf(own, sizeof own, "w%u", rid);
+        q[0] = own;
+        q[1] = vocab[rid % N_VOCAB];
+        r = tidx_match(t, a, "objects", q, 2);
+        size_t k = 0;
+        while (k < r.n && r.v[k] != rid)
+            k++;
+        if (k == r.n)
+            fail_msg("rid %u not found by its words", rid);
+    }
+    pthread_rwlock_unlock(&lock);
+    arena_free(a);
+    tidx_free(t);
+}
+
 int main(void)
 {
     make_vocab();
@@ -216,6 +349,7 @@ int main(void)
         cmocka_unit_test(test_rids_out_of_order),
         cmocka_unit_test(test_changes_and_merges),
         cmocka_unit_test(test_merge_without_a_thread),
+        cmocka_unit_test(test_merge_in_place),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
