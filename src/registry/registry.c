@@ -276,6 +276,19 @@ static int authorize(struct registry *r, struct store_conn *c, const struct acto
     return authz_check(r->rights, a, action, kind, org, e);
 }
 
+/* What a stored text's workflow state says: published (or no workflow's
+ * state at all) is readable, any other state is not. */
+static bool text_state_readable(const struct registry *r, const char *text, size_t len)
+{
+    for (size_t i = 0; i < r->n_published_keys; i++)
+        if (memmem(text, len, r->published_keys[i], strlen(r->published_keys[i])))
+            return true;
+    for (size_t i = 0; i < r->n_status_keys; i++)
+        if (memmem(text, len, r->status_keys[i], strlen(r->status_keys[i])))
+            return false;
+    return true;
+}
+
 bool registry_text_surely_public(const struct registry *r, const char *text, size_t len)
 {
     /* a relation is as public as its ends (a key "source" can only be one) */
@@ -284,13 +297,7 @@ bool registry_text_surely_public(const struct registry *r, const char *text, siz
     for (size_t i = 0; i < r->n_signed_in_keys; i++)
         if (memmem(text, len, r->signed_in_keys[i], strlen(r->signed_in_keys[i])))
             return false;
-    for (size_t i = 0; i < r->n_published_keys; i++)
-        if (memmem(text, len, r->published_keys[i], strlen(r->published_keys[i])))
-            return true;
-    for (size_t i = 0; i < r->n_status_keys; i++)
-        if (memmem(text, len, r->status_keys[i], strlen(r->status_keys[i])))
-            return false;
-    return true;
+    return text_state_readable(r, text, len);
 }
 
 bool registry_text_surely_readable(const struct registry *r, const struct actor *a,
@@ -305,13 +312,7 @@ bool registry_text_surely_readable(const struct registry *r, const struct actor 
     const struct model_collection *coll = model_collection(r->model, collection);
     if (!coll || coll->type == COLL_RELATIONS)
         return false;
-    for (size_t i = 0; i < r->n_published_keys; i++)
-        if (memmem(text, len, r->published_keys[i], strlen(r->published_keys[i])))
-            return true;
-    for (size_t i = 0; i < r->n_status_keys; i++)
-        if (memmem(text, len, r->status_keys[i], strlen(r->status_keys[i])))
-            return false;
-    return true;
+    return text_state_readable(r, text, len);
 }
 
 /* The relation kind of rec, or NULL when it is not a relation. */
