@@ -613,6 +613,25 @@ def test_gap_lists_of_every_layer():
     assert r.status == 200, r
     gap = violators('service_system_terminated')[service['id']]
     assert (gap['relation'], gap['direction']) == ('automates', 'in'), gap
+    # a system in operation that automates nothing (redundant), until it does
+    idle = create('objects', {'kind': 'information_system', 'owner': ORG, 'stage': 'industrial_operation',
+                              'name': {'ru': 'АИС без функций'}}, OWNER)
+    assert idle['id'] in violators('system_automates_something')
+    assert system['id'] not in violators('system_automates_something')  # terminated: not judged
+    relate('automates', idle['id'], W['function']['id'], ARCH)
+    assert idle['id'] not in violators('system_automates_something')
+    # a system in operation on a data centre whose operation has ended
+    dc = create('objects', {'kind': 'ict_infrastructure_object', 'owner': ORG,
+                            'stage': 'industrial_operation', 'name': {'ru': 'ЦОД «Старый»'},
+                            'infrastructure_type': 'data_center'}, OWNER)
+    relate('runs_on', idle['id'], dc['id'], OWNER)
+    assert idle['id'] not in violators('system_on_live_infrastructure')
+    r = SRV.request('PATCH', f'/api/v1/objects/{dc["id"]}', {'stage': 'termination'},
+                    token=OWNER, headers={'If-Match': '"1"'})
+    assert r.status == 200, r
+    gap = violators('system_on_live_infrastructure')[idle['id']]
+    assert (gap['relation'], gap['direction']) == ('runs_on', 'out'), gap
+    assert report('?layer=infrastructure')['system_on_live_infrastructure']['layer'] == 'infrastructure'
     # a capability with nothing under it, until a child or a function is put there
     cap = create('capabilities', {'name': {'ru': 'Содействие занятости'}}, ARCH)
     assert violators('capability_has_content')[cap['id']]['field'] == 'parent'
