@@ -997,7 +997,7 @@ void calendar_local_date(const struct calendar *c, int64_t t_ms, int *y, int *m,
 /* The last instant whose local date is `day`: for each offset period, the
  * latest instant in it that still shows that date; the latest of those (when
  * clocks go back, the day's last hour is lived twice). */
-static int64_t day_end_utc(const struct calendar *c, int64_t day)
+int64_t calendar_day_end(const struct calendar *c, int64_t day)
 {
     int64_t local_end = (day + 1) * DAY_MS - 1, best = INT64_MIN;
     for (size_t i = 0; i < c->n_offs; i++) {
@@ -1038,7 +1038,7 @@ int calendar_add_working_days(const struct calendar *c, int64_t t_ms, int n, int
     }
     if (i >= N_DAYS)
         return out_of_range(e, "n");
-    *due = day_end_utc(c, c->day0 + i);
+    *due = calendar_day_end(c, c->day0 + i);
     return 0;
 }
 

@@ -103,6 +103,11 @@ bool calendar_is_working_date(const struct calendar *c, int y, int m, int d);
  * first listed change, the first offset. */
 int calendar_utc_offset(const struct calendar *c, int64_t t_ms);
 
+/* The last instant (UTC ms) whose local date is `day` (days since
+ * 1970-01-01): when the clocks go back, the later of the day's two last
+ * hours. */
+int64_t calendar_day_end(const struct calendar *c, int64_t day);
+
 /* Local (time_zone) calendar date of instant t. Instants beyond
  * +-8.64e15 ms (the ECMAScript range) are clamped to it. */
 void calendar_local_date(const struct calendar *c, int64_t t_ms, int *y, int *m, int *d);

@@ -101,6 +101,14 @@ void calsvc_local_date(struct calsvc *c, int64_t t_ms, char out[11])
     time_format_date(calsvc_local_day(c, t_ms), out, 11);
 }
 
+int64_t calsvc_day_end(struct calsvc *c, int64_t day)
+{
+    pthread_rwlock_rdlock(&c->lock);
+    int64_t end = calendar_day_end(c->cal, day);
+    pthread_rwlock_unlock(&c->lock);
+    return end;
+}
+
 int calsvc_local_minute(struct calsvc *c, int64_t t_ms)
 {
     pthread_rwlock_rdlock(&c->lock);

@@ -28,6 +28,8 @@ int64_t calsvc_local_day(struct calsvc *c, int64_t t_ms);
 int64_t calsvc_local_day_cb(void *c, int64_t t_ms);
 /* The same as "YYYY-MM-DD" into out. */
 void calsvc_local_date(struct calsvc *c, int64_t t_ms, char out[11]);
+/* calendar_day_end under the lock. */
+int64_t calsvc_day_end(struct calsvc *c, int64_t day);
 /* Minutes since local midnight at t (0..1439). */
 int calsvc_local_minute(struct calsvc *c, int64_t t_ms);
 /* The derived year plus its editable "entries" (new ref); 404 when the

@@ -144,6 +144,9 @@ int page_relations_each(struct page *pg, const char *coll, const char *id, page_
 /* An error's detail in the page's language (i18n_err_text), in the arena. */
 const char *page_err_text(const struct page *pg, const struct err *e);
 const char *page_local_time(const struct page *pg, const char *instant);
+/* The page's optional ?at=<RFC 3339> (a view, walk or map as of an
+ * instant): *set says whether it was given; false after answering 400. */
+bool page_at_param(struct page *pg, bool *set, int64_t *ms);
 /* What a record of kind k in coll still lacks (gaps in the shape of
  * workflow_gaps_fn) as a list for the pages: {what, label, href}, each
  * linking to where it is put right (the field on the edit form, the

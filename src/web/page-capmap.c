@@ -296,29 +296,16 @@ static json_t *table_rows(struct page *pg, const char *kind, const struct model_
  * false for now. False after answering 400. */
 static bool as_of_param(struct page *pg, bool *set, int64_t *ms)
 {
-    const char *at = http_req_query(pg->req, "at"), *on = http_req_query(pg->req, "on");
+    const char *on = http_req_query(pg->req, "on");
     int y, mo, d;
-    *set = false;
-    if (at && *at) {
-        if (time_parse_rfc3339(at, ms) < 0) {
-            page_error(pg, 400, page_tr(pg, TR("'at' must be an RFC 3339 date-time")));
-            return false;
-        }
-        *set = true;
-    } else if (on && *on) {
+    if (!page_at_param(pg, set, ms))
+        return false;
+    if (!*set && on && *on) {
         if (time_parse_date(on, &y, &mo, &d) < 0 || strlen(on) != 10) {
             page_error(pg, 400, page_tr(pg, TR("Enter the date as YYYY-MM-DD.")));
             return false;
         }
-        /* the local midnight that ends the day: UTC's midnight after it,
-         * moved by the local time of day then */
-        int64_t next = (time_days_from_civil(y, mo, d) + 1) * 86400000LL;
-        struct calsvc *cal = pg->w->api->cal;
-        int64_t minute = calsvc_local_minute(cal, next);
-        int64_t end = calsvc_local_day(cal, next) > time_days_from_civil(y, mo, d)
-                          ? next - minute * 60000LL
-                          : next + (1440 - minute) * 60000LL;
-        *ms = end - 1;
+        *ms = calsvc_day_end(pg->w->api->cal, time_days_from_civil(y, mo, d));
         *set = true;
     }
     return true;

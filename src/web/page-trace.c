@@ -129,12 +129,9 @@ static void h_trace(struct http_req *req, struct http_resp *resp, void *ctx)
     page_begin(ctx, req, resp, &pg);
     const char *coll = card_path_collection(&pg);
     const char *id = http_req_param(req, "id");
-    const char *at = http_req_query(req, "at");
-    struct registry_trace_query q = {.at_set = at != NULL};
-    if (at && time_parse_rfc3339(at, &q.at_ms) < 0) {
-        page_error(&pg, 400, page_tr(&pg, TR("'at' must be an RFC 3339 date-time")));
+    struct registry_trace_query q = {0};
+    if (!page_at_param(&pg, &q.at_set, &q.at_ms))
         return;
-    }
     json_t *start = NULL;
     struct picture *pic = arena_calloc(req->arena, 1, sizeof *pic);
     int status = 404;
@@ -148,7 +145,7 @@ static void h_trace(struct http_req *req, struct http_resp *resp, void *ctx)
         page_error(&pg, status, NULL);
         return;
     }
-    if (at) { /* as it was then, with the way back to now */
+    if (q.at_set) { /* as it was then, with the way back to now */
         char canon[32];
         time_format_rfc3339(q.at_ms, canon, sizeof canon);
         json_object_set_new(pg.data, "as_of", json_string(page_local_time(&pg, canon)));

@@ -12,7 +12,6 @@
 
 #include "registry/registry.h"
 #include "util/text.h"
-#include "util/timeutil.h"
 
 #include <inttypes.h>
 #include <string.h>
@@ -216,17 +215,14 @@ static void h_view(struct http_req *req, struct http_resp *resp, void *ctx)
     page_begin(ctx, req, resp, &pg);
     const char *coll = card_path_collection(&pg);
     const char *id = http_req_param(req, "id"), *name = http_req_param(req, "name");
-    const char *at = http_req_query(req, "at");
-    struct registry_view_query q = {.at_set = at != NULL};
-    if (at && time_parse_rfc3339(at, &q.at_ms) < 0) {
-        page_error(&pg, 400, page_tr(&pg, TR("'at' must be an RFC 3339 date-time")));
+    struct registry_view_query q = {0};
+    if (!page_at_param(&pg, &q.at_set, &q.at_ms))
         return;
-    }
     json_t *view = NULL;
     struct err e = ERR_INIT;
     if (!coll || !id || !text_id_valid(id) || !name ||
         registry_view(pg.w->api->reg, &pg.actor, coll, id, name, &q, &view, &e) < 0) {
-        page_error(&pg, at && e.status == 410 ? 410 : 404, NULL);
+        page_error(&pg, q.at_set && e.status == 410 ? 410 : 404, NULL);
         return;
     }
     const struct model *m = pg.w->api->model;

@@ -189,6 +189,17 @@ const char *page_local_time(const struct page *pg, const char *instant)
     return arena_printf(pg->req->arena, "%s %02d:%02d", day, minute / 60, minute % 60);
 }
 
+bool page_at_param(struct page *pg, bool *set, int64_t *ms)
+{
+    const char *at = http_req_query(pg->req, "at");
+    *set = at != NULL;
+    if (at && time_parse_rfc3339(at, ms) < 0) {
+        page_error(pg, 400, page_tr(pg, TR("'at' must be an RFC 3339 date-time")));
+        return false;
+    }
+    return true;
+}
+
 void web_set_name_lang(json_t *o, enum lang l, const json_t *name)
 {
     const char *tag = web_name_lang(l, name);
