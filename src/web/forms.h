@@ -12,6 +12,9 @@ const char *forms_value_text(struct page *pg, const struct model_field *f, const
  * saved, submitted, verified, returned) for the partial "notice". */
 void forms_notice(struct page *pg);
 
+/* Every non-empty value the POSTed form gives `name` (boxes ticked, a
+ * multiple select), as a new array. */
+json_t *forms_values(const struct page *pg, const char *name);
 /* A refused write's problem e (its type) said in the page's language. */
 const char *forms_error_text(struct page *pg, const struct err *e);
 /* The records ref field f may point to (of its kinds, that the visitor

@@ -203,15 +203,10 @@ static const char *attr_name(struct page *pg, const struct model_field *f)
     return arena_printf(pg->req->arena, "attr.%s", f->name);
 }
 
-/* Every value the POSTed form gives `name` (a list of references' boxes
- * ticked), as a new array. */
-static json_t *form_values(const struct page *pg, const char *name)
+/* The name of the search box of a list of references. */
+static const char *refs_query_name(struct page *pg, const struct model_field *f)
 {
-    json_t *out = json_array();
-    for (size_t i = 0; i < pg->n_form; i++)
-        if (strcmp(pg->form[i].key, name) == 0 && *pg->form[i].value)
-            json_array_append_new(out, json_string(pg->form[i].value));
-    return out;
+    return arena_printf(pg->req->arena, "%s._q", attr_name(pg, f));
 }
 
 /* The search boxes of the chosen type's lists of references, for the
@@ -223,7 +218,7 @@ static json_t *refs_searches(struct page *pg, const struct model_kind *rk)
         const struct model_field *f = &rk->fields[i];
         if (!attribute_field(f) || !refs_field(f))
             continue;
-        const char *name = arena_printf(pg->req->arena, "%s._q", attr_name(pg, f));
+        const char *name = refs_query_name(pg, f);
         json_array_append_new(
             out, json_pack("{s:s, s:s, s:s, s:s}", "name", name, "input_id",
                            arena_printf(pg->req->arena, "rel-attr-%s-q", f->name), "label",
@@ -249,8 +244,8 @@ static json_t *attribute_inputs(struct page *pg, const struct model_kind *rk)
             json_object_set_new(o, "help", json_string(web_label(pg->lang, f->help)));
         if (refs_field(f)) {
             /* boxes to tick: those its search finds, the ticked ones kept */
-            json_t *ticked = form_values(pg, attr_name(pg, f));
-            const char *q = input(pg, arena_printf(pg->req->arena, "%s._q", attr_name(pg, f)));
+            json_t *ticked = forms_values(pg, attr_name(pg, f));
+            const char *q = input(pg, refs_query_name(pg, f));
             json_object_set_new(o, "options", forms_ref_options(pg, f->item, ticked, q, REFS_SHOWN));
             json_object_set_new(o, "is_refs", json_true());
             json_decref(ticked);
@@ -385,7 +380,7 @@ static json_t *form_target(struct page *pg, const char *coll, const char **id,
 static void attribute_value(struct page *pg, const struct model_field *f, json_t *body)
 {
     if (refs_field(f)) {
-        json_t *ids = form_values(pg, attr_name(pg, f));
+        json_t *ids = forms_values(pg, attr_name(pg, f));
         if (json_array_size(ids))
             json_object_set_new(body, f->name, ids);
         else

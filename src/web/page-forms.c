@@ -195,12 +195,10 @@ static json_t *field_from_form(struct page *pg, const struct model_field *f)
         return form_has(pg, arena_printf(pg->req->arena, "%s._present", f->name)) ? json_false()
                                                                                   : NULL;
     case FT_LIST: {
-        json_t *a = f->item->type == FT_OBJECT ? rows_from_form(pg, f) : json_array();
-        if (f->item->type == FT_ENUM) {
-            for (size_t i = 0; i < pg->n_form; i++)
-                if (strcmp(pg->form[i].key, f->name) == 0 && *pg->form[i].value)
-                    json_array_append_new(a, json_string(pg->form[i].value));
-        } else if (f->item->type != FT_OBJECT) {
+        json_t *a = f->item->type == FT_OBJECT ? rows_from_form(pg, f)
+                    : f->item->type == FT_ENUM ? forms_values(pg, f->name)
+                                               : json_array();
+        if (f->item->type != FT_OBJECT && f->item->type != FT_ENUM) {
             char *text = unix_lines(pg, form_value(pg, f->name));
             for (char *line = text; line && *line;) {
                 char *nl = strchr(line, '\n');
@@ -260,6 +258,15 @@ struct form_state {
     int64_t day;           /* the local day whose rules say what is needed */
     const char *find;      /* the ref field whose candidates are searched */
 };
+
+json_t *forms_values(const struct page *pg, const char *name)
+{
+    json_t *out = json_array();
+    for (size_t i = 0; i < pg->n_form; i++)
+        if (strcmp(pg->form[i].key, name) == 0 && *pg->form[i].value)
+            json_array_append_new(out, json_string(pg->form[i].value));
+    return out;
+}
 
 const char *forms_error_text(struct page *pg, const struct err *e)
 {
