@@ -163,15 +163,9 @@ const json_t *registry_at_record(struct registry_at *v, const char *id, struct e
     return reg_asof_record(&v->s, id, &then, NULL, e) == 0 ? then : NULL;
 }
 
-struct named_at {
-    char *key;
-    const char *id;
-    int64_t rid;
-};
-
-static int cmp_named_at(const void *a, const void *b)
+int reg_cmp_reached(const void *a, const void *b)
 {
-    const struct named_at *x = a, *y = b;
+    const struct reg_reached *x = a, *y = b;
     int c = strcmp(x->key, y->key);
     return c ? c : (x->rid > y->rid) - (x->rid < y->rid);
 }
@@ -189,7 +183,7 @@ int registry_at_collection(struct registry_at *v, const char *collection, json_t
     if (!ids)
         return -1;
     size_t n = json_array_size(ids), k = 0;
-    struct named_at *names = calloc(n + 1, sizeof *names);
+    struct reg_reached *names = calloc(n + 1, sizeof *names);
     if (!names)
         fatal("out of memory");
     int rc = 0;
@@ -200,13 +194,13 @@ int registry_at_collection(struct registry_at *v, const char *collection, json_t
         rc = reg_asof_record(&v->s, id, &then, &rid, e);
         if (rc == 0 && then) {
             json_object_set(into, id, then);
-            names[k++] = (struct named_at){reg_sort_name(then), id, rid};
+            names[k++] = (struct reg_reached){reg_sort_name(then), rid, then};
         }
     }
-    qsort(names, k, sizeof *names, cmp_named_at);
+    qsort(names, k, sizeof *names, reg_cmp_reached);
     for (size_t i = 0; i < k; i++) {
         if (order && rc == 0)
-            json_array_append_new(order, json_string(names[i].id));
+            json_array_append(order, json_object_get(names[i].rec, "id"));
         free(names[i].key);
     }
     free(names);
@@ -261,6 +255,23 @@ static int cmp_link_at(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* Appends to vec relation rel_rid's link from `from` to `other` (strings
+ * in the arena) when `other` was there then, with its kind then. */
+static int far_then(struct registry_at *v, struct arena *ar, uint32_t rel_rid, const char *from,
+                    const char *other, struct link_at *vec, size_t *k, struct err *e)
+{
+    json_t *far = NULL;
+    int64_t far_rid = 0;
+    if (reg_asof_record(&v->s, other, &far, &far_rid, e) < 0)
+        return -1;
+    if (!far)
+        return 0;
+    const char *kind = json_string_value(json_object_get(far, "kind"));
+    vec[(*k)++] = (struct link_at){
+        rel_rid, {from, other, kind ? arena_strdup(ar, kind) : NULL, (uint32_t)far_rid}};
+    return 0;
+}
+
 /* Appends to vec the link that relation `id` (of `type`, row id rel_rid)
  * made then from one of `near` to a record there then, judged on the
  * states then. */
@@ -268,8 +279,7 @@ static int link_then(struct registry_at *v, struct arena *ar, const char *type, 
                      const json_t *near, const char *id, uint32_t rel_rid, struct link_at *vec,
                      size_t *k, struct err *e)
 {
-    json_t *rel = NULL, *far = NULL;
-    int64_t far_rid = 0;
+    json_t *rel = NULL;
     if (reg_asof_record(&v->s, id, &rel, NULL, e) < 0)
         return -1;
     if (!rel)
@@ -279,15 +289,7 @@ static int link_then(struct registry_at *v, struct arena *ar, const char *type, 
     const char *other = json_string_value(json_object_get(rel, out ? "target" : "source"));
     if (!t || strcmp(t, type) != 0 || !from || !json_object_get(near, from) || !other)
         return 0;
-    if (reg_asof_record(&v->s, other, &far, &far_rid, e) < 0)
-        return -1;
-    if (!far)
-        return 0;
-    const char *kind = json_string_value(json_object_get(far, "kind"));
-    vec[(*k)++] = (struct link_at){rel_rid, {arena_strdup(ar, from), arena_strdup(ar, other),
-                                             kind ? arena_strdup(ar, kind) : NULL,
-                                             (uint32_t)far_rid}};
-    return 0;
+    return far_then(v, ar, rel_rid, arena_strdup(ar, from), arena_strdup(ar, other), vec, k, e);
 }
 
 /* The relations of type $1 (in collection $2) written since $3 (live or
@@ -304,12 +306,6 @@ static const char LINKS_AT_SQL[] =
     "WHERE a.field = $5 AND a.value IN (SELECT value FROM json_each($4)) "
     "UNION SELECT r.id, r.rid FROM records r WHERE r.collection = $2 AND r.retired IN (0, 1) "
     "AND r.updated_at > $3 AND r.kind = $1";
-
-static bool of_type_at(void *ctx, uint32_t rid, const char *type)
-{
-    (void)rid;
-    return strcmp(type, ctx) == 0;
-}
 
 bool registry_at_unchanged(struct registry_at *v, const char *id)
 {
@@ -339,7 +335,7 @@ long registry_at_links(struct registry_at *v, struct arena *ar, const char *type
     size_t n_hits = 0;
     if (changed) {
         fidx_read_lock(r->fidx);
-        n_hits = relidx_hits(fidx_graph(r->fidx), ar, ids, n, out, of_type_at, (void *)type, &hits);
+        n_hits = relidx_hits(fidx_graph(r->fidx), ar, ids, n, out, reg_of_type, (void *)type, &hits);
         relidx_hits_copy(ar, hits, n_hits);
         fidx_read_unlock(r->fidx);
     }
@@ -377,14 +373,7 @@ long registry_at_links(struct registry_at *v, struct arena *ar, const char *type
                 got[k++] = (struct link_at){h->rid, {h->from, h->other, h->other_kind, h->other_rid}};
             continue;
         }
-        json_t *far = NULL;
-        int64_t far_rid = 0;
-        rc = reg_asof_record(&v->s, h->other, &far, &far_rid, e);
-        if (rc == 0 && far) {
-            const char *kind = json_string_value(json_object_get(far, "kind"));
-            got[k++] = (struct link_at){
-                h->rid, {h->from, h->other, kind ? arena_strdup(ar, kind) : NULL, (uint32_t)far_rid}};
-        }
+        rc = far_then(v, ar, h->rid, h->from, h->other, got, &k, e);
     }
     for (size_t i = 0; rc == 0 && i < m; i++) {
         const json_t *c = json_array_get(cands, i);

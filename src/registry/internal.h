@@ -210,6 +210,17 @@ int reg_asof_record(struct reg_asof *s, const char *id, json_t **then, int64_t *
 /* Takes rec (a new reference is kept; NULL: not there then) as id's state
  * then, judged elsewhere (the start of a walk, by registry_get_at). */
 void reg_asof_put(struct reg_asof *s, const char *id, int64_t rid, json_t *rec);
+/* A record met as of then, with its sort key (its name then, malloc'd):
+ * what is listed by name then (walk.c's steps, a collection then). */
+struct reg_reached {
+    char *key;
+    int64_t rid;
+    json_t *rec; /* borrowed from the reg_asof */
+};
+/* qsort's order of struct reg_reached: by key, then row id. */
+int reg_cmp_reached(const void *a, const void *b);
+/* A relidx keep function: relations of the type ctx names (a string). */
+bool reg_of_type(void *ctx, uint32_t rid, const char *type);
 /* The collections of the kinds as a JSON array (malloc'd), each once. */
 char *reg_kinds_collections(const struct model *m, const char *const *kinds, size_t n);
 /* Strings as a JSON array (malloc'd). */

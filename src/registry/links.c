@@ -48,7 +48,7 @@ bool reg_relation_readable(struct registry *r, struct store_conn *c, const struc
     return ok;
 }
 
-static bool of_type(void *ctx, uint32_t rid, const char *type)
+bool reg_of_type(void *ctx, uint32_t rid, const char *type)
 {
     (void)rid;
     return strcmp(type, ctx) == 0;
@@ -85,7 +85,7 @@ long registry_links(struct registry *r, const struct actor *a, struct arena *ar,
      * end once, and the relation's id only when its visibility alone does
      * not decide (undecided[k], read from the store after) */
     fidx_read_lock(r->fidx);
-    size_t n_hits = relidx_hits(fidx_graph(r->fidx), ar, ids, n, out, of_type, (void *)type, &hits);
+    size_t n_hits = relidx_hits(fidx_graph(r->fidx), ar, ids, n, out, reg_of_type, (void *)type, &hits);
     struct registry_link *v = arena_calloc(ar, n_hits + 1, sizeof *v);
     const char **undecided = NULL, **vis = NULL;
     struct ends_copied ends;

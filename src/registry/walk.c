@@ -243,20 +243,6 @@ static int step_query(const struct path_walk *w, const struct model_step *st,
     return rc;
 }
 
-/* A record a step reaches as of then, with its sort key (its name then). */
-struct reached {
-    char *key;
-    int64_t rid;
-    json_t *rec; /* borrowed from the walk's asof */
-};
-
-static int cmp_reached(const void *a, const void *b)
-{
-    const struct reached *x = a, *y = b;
-    int c = strcmp(x->key, y->key);
-    return c ? c : (x->rid > y->rid) - (x->rid < y->rid);
-}
-
 /* The candidates of a query step as of then: REFERRERS_AT_SQL or
  * RELATIONS_AT_SQL bound for the frontier. */
 static json_t *candidates_at(const struct path_walk *w, const struct model_step *st,
@@ -292,7 +278,7 @@ static json_t *candidates_at(const struct path_walk *w, const struct model_step 
 /* What candidate `id` of step st reaches from the frontier as of then
  * (out->rec: a referrer itself, a relation's far end; NULL: nothing). */
 static int reached_at(const struct path_walk *w, const struct model_step *st,
-                      const struct walk_set *cur, const char *id, struct reached *out,
+                      const struct walk_set *cur, const char *id, struct reg_reached *out,
                       struct err *e)
 {
     json_t *then;
@@ -324,7 +310,7 @@ static int step_query_at(const struct path_walk *w, const struct model_step *st,
     if (!cands)
         return -1;
     size_t n = json_array_size(cands), k = 0;
-    struct reached *v = calloc(n + 1, sizeof *v);
+    struct reg_reached *v = calloc(n + 1, sizeof *v);
     if (!v)
         fatal("out of memory");
     int rc = 0;
@@ -335,7 +321,7 @@ static int step_query_at(const struct path_walk *w, const struct model_step *st,
             k++;
         }
     }
-    qsort(v, k, sizeof *v, cmp_reached);
+    qsort(v, k, sizeof *v, reg_cmp_reached);
     bool more = true;
     for (size_t i = 0; i < k; i++) {
         more = more && (rc < 0 || walk_set_add(next, json_incref(v[i].rec)));
