@@ -831,19 +831,37 @@ static void parts_links(struct map_parts *p, const struct registry_link *l, size
     lists_build(p->ar, grouping ? &p->groups : &p->automated, n_heads, head, item, k);
 }
 
-/* From the relations graph in memory: 1 when it is not built. */
-static int parts_of_graph(struct registry *r, const struct actor *a, const struct model_map *map,
-                          struct map_parts *p)
+/* Where a map's relations come from: the graph in memory now, or the
+ * reader's view of an instant (at). */
+struct link_source {
+    struct registry *r;
+    const struct actor *a;
+    struct registry_at *at; /* NULL: now */
+};
+
+static long links_of(const struct link_source *s, struct arena *ar, const char *type, bool out,
+                     const char *const *ids, size_t n, struct registry_link **l, struct err *e)
+{
+    return s->at ? registry_at_links(s->at, ar, type, out, ids, n, l, e)
+                 : registry_links(s->r, s->a, ar, type, out, ids, n, l);
+}
+
+/* The leaves' and systems' parts from the source's links: 1 when the
+ * graph in memory is not built (now), -1 on a store error (as of then). */
+static int parts_of_links(const struct link_source *s, const struct model_map *map,
+                          struct map_parts *p, struct err *e)
 {
     struct registry_link *l;
-    long k = registry_links(r, a, p->ar, map->groups, true, p->tile, p->n, &l);
+    long k = links_of(s, p->ar, map->groups, true, p->tile, p->n, &l, e);
     if (k < 0)
-        return 1;
+        return s->at ? -1 : 1;
     parts_links(p, l, (size_t)k, true);
     const char **ids = arena_calloc(p->ar, p->leaves.n + 1, sizeof *ids);
     for (size_t i = 0; i < p->leaves.n; i++)
         ids[i] = p->leaves.v[i].id;
-    k = registry_links(r, a, p->ar, map->systems, false, ids, p->leaves.n, &l);
+    k = links_of(s, p->ar, map->systems, false, ids, p->leaves.n, &l, e);
+    if (k < 0 && s->at)
+        return -1;
     parts_links(p, l, k > 0 ? (size_t)k : 0, false);
     return 0;
 }
@@ -902,24 +920,16 @@ static int parts_of_store(struct registry *r, const struct actor *a, const struc
 static int parts_of_at(struct registry_at *v, const struct model_map *map, struct map_parts *p,
                        bool listed, struct err *e)
 {
-    struct registry_link *l;
-    long k = registry_at_links(v, p->ar, map->groups, true, p->tile, p->n, &l, e);
-    if (k < 0)
+    struct link_source s = {NULL, NULL, v};
+    if (parts_of_links(&s, map, p, e) < 0)
         return -1;
-    parts_links(p, l, (size_t)k, true);
-    const char **ids = arena_calloc(p->ar, p->leaves.n + 1, sizeof *ids);
-    for (size_t i = 0; i < p->leaves.n; i++)
-        ids[i] = p->leaves.v[i].id;
-    k = registry_at_links(v, p->ar, map->systems, false, ids, p->leaves.n, &l, e);
-    if (k < 0)
-        return -1;
-    parts_links(p, l, (size_t)k, false);
     if (!listed)
         return 0;
     p->leaf_recs = json_object();
     for (size_t i = 0; i < p->leaves.n; i++) {
-        const json_t *then = registry_at_record(v, ids[i], e);
-        json_object_set_new(p->leaf_recs, ids[i],
+        const char *id = p->leaves.v[i].id;
+        const json_t *then = registry_at_record(v, id, e);
+        json_object_set_new(p->leaf_recs, id,
                             json_pack("{s:O?}", "name", json_object_get(then, "name")));
     }
     return 0;
@@ -930,7 +940,8 @@ static int parts_of_at(struct registry_at *v, const struct model_map *map, struc
 static int parts_read(struct registry *r, const struct actor *a, const struct model_map *map,
                       struct map_parts *p, bool listed, struct err *e)
 {
-    int rc = parts_of_graph(r, a, map, p);
+    struct link_source s = {r, a, NULL};
+    int rc = parts_of_links(&s, map, p, e);
     if (rc > 0)
         return parts_of_store(r, a, map, p, e);
     if (!listed)
