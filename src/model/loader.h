@@ -26,6 +26,8 @@ struct model {
     size_t n_doc_lists;
     struct model_rule *rules;
     size_t n_rules;
+    struct model_rule_group *rule_groups;
+    size_t n_rule_groups;
     struct model_measure *measures;
     size_t n_measures;
     uint32_t *kind_slots; /* open addressing by the kinds' ids: index + 1, 0 empty
@@ -124,6 +126,7 @@ int parse_measures(struct loader *ld);
 json_t *measures_json(const struct model *m);
 json_t *kind_measures_json(const struct model_kind *k);
 json_t *rules_json(const struct model *m);
+json_t *rule_report_json(const struct model *m);
 
 /* doctypes.c: the `document_lists` section, and each kind's link to one. */
 int parse_doc_lists(struct loader *ld);

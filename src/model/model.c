@@ -33,7 +33,7 @@ static const char *const LANGS[] = {"kk", "ru", "en", NULL};
 static const char *const TOP_KEYS[] = {"version",   "description", "languages", "enums",
                                        "field_sets", "kinds",      "relations", "collections",
                                        "policies",  "workflows",   "document_lists", "rules",
-                                       "measures",  NULL};
+                                       "measures",  "rule_report", NULL};
 static const char *const ENUM_KEYS[] = {"label", "values", NULL};
 static const char *const VALUE_KEYS[] = {"id", "label", "earlier", NULL};
 static const char *const COLL_KEYS[] = {"label", "type",     "facets",   "columns",
@@ -1601,6 +1601,8 @@ static json_t *model_build_doc(const struct model *m, const json_t *root)
     json_object_set_new(doc, "workflows", workflows_json(m));
     json_object_set_new(doc, "document_lists", doc_lists_json(m));
     json_object_set_new(doc, "rules", rules_json(m));
+    if (m->n_rule_groups)
+        json_object_set_new(doc, "rule_report", rule_report_json(m));
     json_object_set_new(doc, "measures", measures_json(m));
     return doc;
 }

@@ -494,16 +494,28 @@ struct model_policy {
  * - REQ_RELATION: relations of `type` out of it (it is their source) or
  *   into it, each counted when its other end keeps `where`;
  * - REQ_REFERENCED_BY: records of `kinds` whose ref field `field` names it;
- * - REQ_REF: the record its own ref field `field` names (0 or 1). */
-enum model_req_how { REQ_RELATION, REQ_REFERENCED_BY, REQ_REF };
+ * - REQ_REF: the record its own ref field `field` names (0 or 1);
+ * - REQ_MEASURE: not a count but the record's level of the model's measure
+ *   `measure` (model_kind_measure) in whole percent, rounded down (100 when
+ *   it has no items), as the registry computes it for a reader who reads
+ *   everything.
+ * A relation's count may also keep only the relations whose own fields
+ * (attributes) keep `attrs`, and with `distinct` count the different
+ * values of that field of the other ends (e.g. "owner": how many bodies)
+ * instead of the relations. */
+enum model_req_how { REQ_RELATION, REQ_REFERENCED_BY, REQ_REF, REQ_MEASURE };
 struct model_rule_relation {
     enum model_req_how how;
     const char *type;   /* REQ_RELATION: the relation type */
     bool out;           /* REQ_RELATION: out of the record */
-    const char *field;  /* REQ_REFERENCED_BY, REQ_REF: the ref field */
+    const char *field;  /* REQ_REFERENCED_BY, REQ_REF: the ref field; REQ_MEASURE: the
+                           measure's list of items */
     const char **kinds; /* REQ_REFERENCED_BY: the referencing kinds */
     size_t n_kinds;
     struct model_cond where; /* on the linked records' fields; empty: any */
+    struct model_cond attrs; /* REQ_RELATION: on the relation's own fields; empty: any */
+    const char *distinct;    /* REQ_RELATION: count the other ends' values of this field */
+    const char *measure;     /* REQ_MEASURE: the measure's id */
     int min;
     int max; /* -1: no bound */
 };
@@ -536,6 +548,20 @@ struct model_rule {
     bool warning;
     struct model_span in_force;
 };
+
+/* A grouping of the rules' report (model key "rule_report": {"by":
+ * [{"kind", "view"}]}): by the records of `kind` (e.g. domain), a record
+ * belonging to each whose `view` reaches it; a record may belong to
+ * several or none. The report may also group by owner (the body). */
+struct model;
+struct model_rule_group {
+    const struct model_kind *kind;
+    const struct model_view *view;
+};
+size_t model_n_rule_groups(const struct model *m);
+const struct model_rule_group *model_rule_group_at(const struct model *m, size_t i);
+/* The grouping by records of kind `kind`, or NULL. */
+const struct model_rule_group *model_rule_group(const struct model *m, const char *kind);
 
 /* Is `layer` one a rule may name (activity, data, systems,
  * infrastructure)? */

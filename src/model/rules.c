@@ -10,8 +10,9 @@
 static const char *const RULE_KEYS[] = {"label", "requirement", "layer",     "kinds",
                                         "when",  "require",     "relations", "any_of",
                                         "items", "severity",    "in_force",  NULL};
-static const char *const RULE_REL_KEYS[] = {"type",  "direction", "referenced_by", "kinds", "ref",
-                                            "where", "min",       "max",           NULL};
+static const char *const RULE_REL_KEYS[] = {
+    "type", "direction", "referenced_by", "kinds", "ref", "measure", "where", "attributes",
+    "distinct", "min", "max", NULL};
 static const char *const RULE_ITEMS_KEYS[] = {"field", "filled", "inherited", NULL};
 static const char *const RULE_LAYERS[] = {"activity", "data", "systems", "infrastructure", NULL};
 
@@ -83,6 +84,19 @@ static int parse_req_relation(struct loader *ld, const json_t *v, const char *pa
             return ld_fail(ld, ld_sub(ld, path, "type"), "kind '%s' cannot be the %s of '%s'",
                            r->kinds[i], out->out ? "source" : "target", rel->id);
     const struct model_field *other = model_field(rel, out->out ? "target" : "source");
+    if (ld_check_cond(ld, ld_sub(ld, path, "attributes"), rel, &out->attrs))
+        return -1;
+    if (json_object_get(v, "distinct")) {
+        if (ld_string(ld, v, "distinct", path, true, &out->distinct))
+            return -1;
+        out->distinct = ld_keep(ld, out->distinct);
+        for (size_t i = 0; i < other->n_ref_kinds; i++) {
+            const struct model_kind *k = model_kind(ld->m, other->ref_kinds[i]);
+            if (!model_field(k, out->distinct) && !(k->owned && strcmp(out->distinct, "owner") == 0))
+                return ld_fail(ld, ld_sub(ld, path, "distinct"), "'%s' is not a field of '%s'",
+                               out->distinct, k->id);
+        }
+    }
     return check_where(ld, ld_sub(ld, path, "where"), other->ref_kinds, other->n_ref_kinds,
                        &out->where);
 }
@@ -146,6 +160,29 @@ static int parse_req_ref(struct loader *ld, const json_t *v, const char *path,
     return 0;
 }
 
+/* {"measure": id}: a measure of the model that every kind of the rule
+ * declares; bounds are percentages. */
+static int parse_req_measure(struct loader *ld, const json_t *v, const char *path,
+                             const struct model_rule *r, struct model_rule_relation *out)
+{
+    if (ld_string(ld, v, "measure", path, true, &out->measure))
+        return -1;
+    const struct model_measure *ms = model_measure(ld->m, out->measure);
+    if (!ms)
+        return ld_fail(ld, ld_sub(ld, path, "measure"), "no measure '%s' in the model",
+                       out->measure);
+    out->how = REQ_MEASURE;
+    out->measure = ms->id;
+    out->field = ms->items;
+    for (size_t i = 0; i < r->n_kinds; i++)
+        if (!model_kind_measure(model_kind(ld->m, r->kinds[i]), ms->id))
+            return ld_fail(ld, ld_sub(ld, path, "measure"), "kind '%s' has no measure '%s'",
+                           r->kinds[i], ms->id);
+    if (json_object_get(v, "where"))
+        return ld_fail(ld, ld_sub(ld, path, "where"), "a measure takes no \"where\"");
+    return 0;
+}
+
 static int parse_bound(struct loader *ld, const json_t *v, const char *key, const char *path,
                        int lo, int *out)
 {
@@ -158,10 +195,11 @@ static int parse_bound(struct loader *ld, const json_t *v, const char *key, cons
     return 0;
 }
 
-/* One requirement: a relation {type, direction}, records that reference
- * this one {referenced_by, kinds}, or the record a ref names {ref}; each
- * with "where"? (a condition on the linked records' fields), "min"? (1 by
- * default, 0 when "max" is given) and "max"?. */
+/* One requirement: a relation {type, direction, attributes?, distinct?},
+ * records that reference this one {referenced_by, kinds}, the record a ref
+ * names {ref}, or the record's level of a measure {measure}; each with
+ * "where"? (a condition on the linked records' fields), "min"? (1 by
+ * default, 100 for a measure, 0 when "max" is given) and "max"?. */
 static int parse_rule_relation(struct loader *ld, const json_t *v, const char *path,
                                const struct model_rule *r, struct model_rule_relation *out)
 {
@@ -170,15 +208,23 @@ static int parse_rule_relation(struct loader *ld, const json_t *v, const char *p
     const json_t *where = json_object_get(v, "where");
     if (where && ld_cond(ld, where, ld_sub(ld, path, "where"), &out->where))
         return -1;
+    const json_t *attrs = json_object_get(v, "attributes");
+    if (attrs && ld_cond(ld, attrs, ld_sub(ld, path, "attributes"), &out->attrs))
+        return -1;
     int forms = !!json_object_get(v, "type") + !!json_object_get(v, "referenced_by") +
-                !!json_object_get(v, "ref");
+                !!json_object_get(v, "ref") + !!json_object_get(v, "measure");
     if (forms > 1)
-        return ld_fail(ld, path, "one of \"type\", \"referenced_by\" or \"ref\", not several");
+        return ld_fail(ld, path,
+                       "one of \"type\", \"referenced_by\", \"ref\" or \"measure\", not several");
     int rc = json_object_get(v, "referenced_by") ? parse_req_referenced_by(ld, v, path, r, out)
              : json_object_get(v, "ref")         ? parse_req_ref(ld, v, path, r, out)
+             : json_object_get(v, "measure")     ? parse_req_measure(ld, v, path, r, out)
                                                  : parse_req_relation(ld, v, path, r, out);
     if (rc)
         return -1;
+    if (out->how != REQ_RELATION && (attrs || json_object_get(v, "distinct")))
+        return ld_fail(ld, ld_sub(ld, path, attrs ? "attributes" : "distinct"),
+                       "only a relation has attributes and distinct ends");
     if (out->how != REQ_RELATION && json_object_get(v, "direction"))
         return ld_fail(ld, ld_sub(ld, path, "direction"), "only a relation has a direction");
     if (out->how != REQ_REFERENCED_BY && json_object_get(v, "kinds"))
@@ -187,10 +233,15 @@ static int parse_rule_relation(struct loader *ld, const json_t *v, const char *p
     if (parse_bound(ld, v, "max", path, 0, &out->max))
         return -1;
     out->min = out->max >= 0 ? 0 : 1;
+    if (out->how == REQ_MEASURE && out->max < 0)
+        out->min = 100;
     if (parse_bound(ld, v, "min", path, 1, &out->min))
         return -1;
     if (out->max >= 0 && out->min > out->max)
         return ld_fail(ld, ld_sub(ld, path, "max"), "must not be less than \"min\"");
+    if (out->how == REQ_MEASURE && (out->min > 100 || out->max > 100))
+        return ld_fail(ld, ld_sub(ld, path, out->min > 100 ? "min" : "max"),
+                       "a measure's level is a percentage: at most 100");
     return 0;
 }
 
@@ -323,10 +374,73 @@ static int parse_rule(struct loader *ld, const char *id, const json_t *v, struct
     return 0;
 }
 
+static const char *const REPORT_KEYS[] = {"by", NULL};
+static const char *const REPORT_BY_KEYS[] = {"kind", "view", NULL};
+
+/* "rule_report": {"by": [{"kind": a record kind, "view": one of its views}]} */
+static int parse_rule_report(struct loader *ld)
+{
+    json_t *in, *by;
+    if (ld_member(ld, ld->root, "rule_report", "", JSON_OBJECT, false, &in))
+        return -1;
+    if (!in)
+        return 0;
+    if (ld_check_keys(ld, in, "rule_report", REPORT_KEYS) ||
+        ld_member(ld, in, "by", "rule_report", JSON_ARRAY, true, &by))
+        return -1;
+    ld->m->rule_groups = arena_calloc(ld->m->arena, json_array_size(by) + 1,
+                                      sizeof *ld->m->rule_groups);
+    for (size_t i = 0; i < json_array_size(by); i++) {
+        const json_t *g = json_array_get(by, i);
+        const char *gp = ld_idx(ld, "rule_report.by", i), *kind, *view;
+        if (ld_want_object(ld, g, gp) || ld_check_keys(ld, g, gp, REPORT_BY_KEYS) ||
+            ld_string(ld, g, "kind", gp, true, &kind) || ld_string(ld, g, "view", gp, true, &view))
+            return -1;
+        const struct model_kind *k = model_kind(ld->m, kind);
+        if (!k || k->is_relation || !k->collection)
+            return ld_fail(ld, ld_sub(ld, gp, "kind"), "not a record kind");
+        if (strcmp(kind, "owner") == 0 || model_rule_group(ld->m, kind))
+            return ld_fail(ld, ld_sub(ld, gp, "kind"), "'%s' is named twice", kind);
+        const struct model_view *v = model_view(k, view);
+        if (!v)
+            return ld_fail(ld, ld_sub(ld, gp, "view"), "kind '%s' has no view '%s'", kind, view);
+        ld->m->rule_groups[ld->m->n_rule_groups++] = (struct model_rule_group){k, v};
+    }
+    return 0;
+}
+
+json_t *rule_report_json(const struct model *m)
+{
+    json_t *by = json_array();
+    for (size_t i = 0; i < m->n_rule_groups; i++)
+        json_array_append_new(by, json_pack("{s:s, s:s}", "kind", m->rule_groups[i].kind->id,
+                                            "view", m->rule_groups[i].view->name));
+    return json_pack("{s:o}", "by", by);
+}
+
+size_t model_n_rule_groups(const struct model *m)
+{
+    return m->n_rule_groups;
+}
+
+const struct model_rule_group *model_rule_group_at(const struct model *m, size_t i)
+{
+    return i < m->n_rule_groups ? &m->rule_groups[i] : NULL;
+}
+
+const struct model_rule_group *model_rule_group(const struct model *m, const char *kind)
+{
+    for (size_t i = 0; kind && i < m->n_rule_groups; i++)
+        if (strcmp(m->rule_groups[i].kind->id, kind) == 0)
+            return &m->rule_groups[i];
+    return NULL;
+}
+
 int parse_rules(struct loader *ld)
 {
     json_t *in;
-    if (ld_member(ld, ld->root, "rules", "", JSON_OBJECT, false, &in))
+    if (parse_rule_report(ld) ||
+        ld_member(ld, ld->root, "rules", "", JSON_OBJECT, false, &in))
         return -1;
     if (!in)
         return 0;
@@ -345,6 +459,12 @@ static json_t *req_json(const struct model_rule_relation *q)
     if (q->how == REQ_RELATION) {
         json_object_set_new(o, "type", json_string(q->type));
         json_object_set_new(o, "direction", json_string(q->out ? "out" : "in"));
+        if (q->attrs.n_terms)
+            json_object_set_new(o, "attributes", model_cond_json(&q->attrs));
+        if (q->distinct)
+            json_object_set_new(o, "distinct", json_string(q->distinct));
+    } else if (q->how == REQ_MEASURE) {
+        json_object_set_new(o, "measure", json_string(q->measure));
     } else {
         json_object_set_new(o, q->how == REQ_REF ? "ref" : "referenced_by", json_string(q->field));
     }

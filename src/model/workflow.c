@@ -245,7 +245,10 @@ int ld_check_cond(struct loader *ld, const char *path, const struct model_kind *
     for (size_t i = 0; i < c->n_terms; i++) {
         const struct model_cond_term *t = &c->terms[i];
         const struct model_field *w = model_field(k, t->field);
-        if (w && t->presence && w->type != FT_ENUM && w->type != FT_BOOL)
+        /* presence: of any field, an enum too unless it has such a value */
+        if (w && t->presence &&
+            ((w->type != FT_ENUM && w->type != FT_BOOL) ||
+             (w->type == FT_ENUM && !ld_enum_has(w->enumeration, t->values[0]))))
             continue;
         if (t->when && (!w || w->type != FT_DATE))
             return ld_fail(ld, ld_sub(ld, path, t->field),

@@ -1,43 +1,65 @@
 /* rule-count: how many live records a rule's requirement links to a record
  * (struct model_rule_relation): its relations of a type, counted by their
  * other end's fields when the requirement says `where`; the records whose
- * ref field names it; the record its own ref field names. The rules are
+ * ref field names it; the record its own ref field names; the record's
+ * level of a measure. The rules are
  * judged over every record, whoever may read it, like the relations the
  * model requires. */
 #include "registry/internal.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 /* Counts the rows of st whose first column, a record's JSON, keeps q's
  * `where` (every row when it says nothing) and, when `named` is given,
- * whose ref field q->field is `named`; -1 on a store error. */
+ * whose ref field q->field is `named`; with q->attrs, whose second column
+ * (the relation's JSON) keeps them; with q->distinct, the different values
+ * of that field among those rows instead. -1 on a store error. */
 static int count_keeping(struct store_stmt *st, const struct model_rule_relation *q,
                          const char *named, int64_t day, struct err *e)
 {
     int n = 0, rc;
+    json_t *seen = q->distinct ? json_object() : NULL;
     while ((rc = store_step(st, e)) == STORE_ROW) {
-        if (!q->where.n_terms && !named) {
+        if (!q->where.n_terms && !q->attrs.n_terms && !q->distinct && !named) {
             n++;
             continue;
         }
         json_t *rec = json_loads(store_col_text(st, 0), 0, NULL);
+        json_t *rel = q->attrs.n_terms ? json_loads(store_col_text(st, 1), 0, NULL) : NULL;
         const char *ref = named ? json_string_value(json_object_get(rec, q->field)) : NULL;
-        n +=
-            rec && (!named || (ref && strcmp(ref, named) == 0)) && model_cond_holds(&q->where, rec, day);
+        bool keeps = rec && (!named || (ref && strcmp(ref, named) == 0)) &&
+                     model_cond_holds(&q->where, rec, day) &&
+                     (!q->attrs.n_terms || (rel && model_cond_holds(&q->attrs, rel, day)));
+        if (keeps && seen) {
+            json_t *v = json_object_get(rec, q->distinct);
+            char *key = v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+            if (key && !json_object_get(seen, key)) {
+                json_object_set_new(seen, key, json_true());
+                n++;
+            }
+            free(key);
+        } else {
+            n += keeps;
+        }
+        json_decref(rel);
         json_decref(rec);
     }
+    json_decref(seen);
     store_reset(st);
     return rc == STORE_DONE ? n : -1;
 }
 
-/* Relations of q's type out of (or into) id whose other end is live. */
+/* Relations of q's type out of (or into) id whose other end is live:
+ * that end's JSON, then the relation's. */
 static int count_relation_ends(struct registry *r, const char *id,
                                const struct model_rule_relation *q, int64_t day, struct err *e)
 {
     struct store_stmt *st = store_prepare(
         store_conn(r->store),
-        "SELECT d.data FROM attrs a JOIN records rel ON rel.rid = a.rid AND rel.retired = 0 "
-        "AND rel.kind = $2 JOIN attrs o ON o.rid = a.rid AND o.field = $4 "
+        "SELECT d.data, rd.data FROM attrs a JOIN records rel ON rel.rid = a.rid "
+        "AND rel.retired = 0 AND rel.kind = $2 JOIN record_data rd ON rd.rid = rel.rid "
+        "JOIN attrs o ON o.rid = a.rid AND o.field = $4 "
         "JOIN records x ON x.id = o.value AND x.retired = 0 JOIN record_data d ON d.rid = x.rid "
         "WHERE a.field = $1 AND a.value = $3",
         true, e);
@@ -93,6 +115,19 @@ static int count_ref(struct registry *r, const json_t *rec, const struct model_r
     return n;
 }
 
+/* rec's level of q's measure in whole percent (rounded down; 100 when it
+ * has no items), for a reader who reads everything: the rules judge every
+ * record whoever reads it. */
+static int measure_level(struct registry *r, const char *id, const struct model_rule_relation *q,
+                         struct err *e)
+{
+    const struct actor everyone = {.id = "system:rules", .system = true};
+    long items, done;
+    if (registry_measure(r, &everyone, q->measure, id, &items, &done, e) < 0)
+        return -1;
+    return items ? (int)(done * 100 / items) : 100;
+}
+
 int registry_count_rule(void *ctx, const json_t *rec, const struct model_rule_relation *q,
                         int64_t day)
 {
@@ -103,8 +138,11 @@ int registry_count_rule(void *ctx, const json_t *rec, const struct model_rule_re
         return 0;
     switch (q->how) {
     case REQ_RELATION:
-        return q->where.n_terms ? count_relation_ends(r, id, q, day, &e)
-                                : registry_count_relations(r, rec, q->type, q->out);
+        return q->where.n_terms || q->attrs.n_terms || q->distinct
+                   ? count_relation_ends(r, id, q, day, &e)
+                   : registry_count_relations(r, rec, q->type, q->out);
+    case REQ_MEASURE:
+        return measure_level(r, id, q, &e);
     case REQ_REFERENCED_BY:
         return count_referencing(r, id, q, day, &e);
     case REQ_REF:
