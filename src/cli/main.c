@@ -964,7 +964,8 @@ static int notify_scan_at(struct app *app, const char *at)
         fprintf(stderr, "archportal: %s\n", e.detail);
         return -1;
     }
-    printf("reminders %d, digests %d, messages %d\n", st.reminders, st.digests, st.messages);
+    printf("reminders %d, digests %d, messages %d%s\n", st.reminders, st.digests, st.messages,
+           st.rule_figures ? ", the rules' figures of the day" : "");
     return 0;
 }
 

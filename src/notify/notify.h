@@ -72,6 +72,7 @@ int notify_send_due(struct notify *n, struct notify_send_stats *st, struct err *
 struct notify_scan_stats {
     int reminders, digests; /* made by this scan */
     int messages;           /* messages they made (one per recipient) */
+    bool rule_figures;      /* it recorded the day's figures of the rules */
 };
 /* Makes the reminders and digests due at now_ms (see above). */
 int notify_scan(struct notify *n, int64_t now_ms, struct notify_scan_stats *st, struct err *e);

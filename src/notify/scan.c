@@ -1,5 +1,6 @@
 /* notify/scan: reminders of deadlines two working days away and daily
- * digests of missed ones (the rules are in notify.h). */
+ * digests of missed ones (the rules are in notify.h); once a day, the
+ * figures of the model's rules (registry_rules_record), for their trend. */
 #include "notify/internal.h"
 
 #include "util/buf.h"
@@ -400,5 +401,13 @@ int notify_scan(struct notify *n, int64_t now_ms, struct notify_scan_stats *st, 
     int drc = digests(n, now_ms, st, &de);
     if (rc == 0 && drc < 0)
         *e = de;
-    return rc < 0 || drc < 0 ? -1 : 0;
+    /* the day's figures of the model's rules, once a day (their trend) */
+    char day[11];
+    calsvc_local_date(n->cal, now_ms, day);
+    struct err fe = ERR_INIT;
+    int frc = registry_rules_record(n->reg, calsvc_local_day_cb, n->cal, day, &st->rule_figures,
+                                    &fe);
+    if (rc == 0 && drc == 0 && frc < 0)
+        *e = fe;
+    return rc < 0 || drc < 0 || frc < 0 ? -1 : 0;
 }

@@ -254,6 +254,14 @@ struct path_walk {
     struct reg_asof *asof; /* NULL: now; else each step as of asof->at */
     json_t *memo;          /* the read's records (reg_memo_load), or NULL */
 };
+/* rules-report.c: the day's figures of the rules as a dump part. */
+void reg_rules_dump_init(struct registry *r);
+/* The records every section of view v of rec reaches that a may read (at
+ * most cap per section and step; *truncated set when cut): mark is
+ * appended to into[id] (an array, made when absent) for each, once. */
+int reg_view_members(struct registry *r, const struct actor *a, const json_t *rec,
+                     const struct model_view *v, size_t cap, json_t *into, json_t *mark,
+                     bool *truncated, struct err *e);
 /* *out (initialised here): the records path p reaches from those of
  * `from`, at most cap (truncated says a step or the last was cut). */
 int walk_path(const struct path_walk *w, const struct model_path *p, const struct walk_set *from,

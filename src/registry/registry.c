@@ -59,6 +59,7 @@ struct registry *registry_new(struct store *s, const struct model *m)
     r->store = s;
     r->model = m;
     r->fidx = fidx_new();
+    reg_rules_dump_init(r);
     /* the keys `"name":` of restricted fields, once (lists test them on
      * every read by someone who may not see them), without repeats */
     for (size_t i = 0; i < model_n_kinds(m); i++) {

@@ -53,9 +53,14 @@ bool registry_may_read(const struct registry *r, const struct actor *a, const js
  * (model_judging_ms, turned into a local day by day_of). */
 typedef int64_t (*registry_day_fn)(void *ctx, int64_t t_ms); /* instant -> local day */
 /* Only the rules of `layer` and the rule `rule` (each NULL: any); an
- * unknown layer or rule is a 400. */
+ * unknown layer or rule is a 400. With `by` ("owner", or a kind the
+ * model's rule_report groups by, e.g. "domain"), each rule's item also has
+ * "by": [{id (null: in none), name?, applicable, compliant,
+ * compliant_percent}], most broken first: by the record's owner (the
+ * body), or by the records of that kind whose view reaches it (a record
+ * counts in each; 400 for another `by`). */
 struct registry_rules_filter {
-    const char *layer, *rule;
+    const char *layer, *rule, *by;
 };
 /* The local day of an instant, for what is judged "today" (the model's
  * date terms, e.g. a termination date that has come): set once at start;
@@ -65,6 +70,13 @@ int64_t registry_today(const struct registry *r);
 int registry_rules_report(struct registry *r, const struct actor *a, registry_day_fn day_of,
                           void *day_ctx, const struct registry_rules_filter *only, json_t **out,
                           struct err *e);
+/* Records the day's figures of every rule (local date `day`,
+ * "YYYY-MM-DD") unless that day has them: over every record, whoever may
+ * read it, per rule and per group of the model's first rule_report
+ * grouping, in one write; the report's "trend" shows them. *recorded says
+ * whether it wrote. */
+int registry_rules_record(struct registry *r, registry_day_fn day_of, void *day_ctx,
+                          const char *day, bool *recorded, struct err *e);
 /* May the actor read the record as it was unpublished (its draft phase:
  * every revision, who made it)? read-unpublished on the record, or for a
  * relation on both of its ends. */

@@ -2,10 +2,13 @@
  * REG-10, LC-01, LC-03): per rule, how many records it applies to, how
  * many keep it, and which break it — among the records the caller may
  * read, so the report leaks nothing a list would not show. */
+#include "registry/dump.h"
 #include "registry/internal.h"
 #include "util/buf.h"
+#include "util/log.h"
 #include "util/timeutil.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 /* Violators listed per rule at most (the counts stay exact). */
@@ -15,11 +18,28 @@ struct tally {
     bool chosen; /* by the filter */
     json_int_t applicable, compliant;
     json_t *violators;
+    json_t *by; /* group key ("" none) -> [applicable, compliant], when grouped */
 };
+
+/* Adds one applicable record (compliant or not) to each of its groups. */
+static void tally_groups(struct tally *t, const json_t *groups, bool compliant)
+{
+    size_t i;
+    const json_t *g;
+    json_array_foreach (groups, i, g) {
+        const char *key = json_string_value(g);
+        json_t *c = json_object_get(t->by, key ? key : "");
+        if (!c)
+            json_object_set_new(t->by, key ? key : "", c = json_pack("[i, i]", 0, 0));
+        json_array_set_new(c, 0, json_integer(json_integer_value(json_array_get(c, 0)) + 1));
+        json_array_set_new(c, 1, json_integer(json_integer_value(json_array_get(c, 1)) + compliant));
+    }
+}
 
 /* rec judged by the rules in force on its judging day (model_judging_ms) */
 static int tally_record(struct registry *r, struct tally *t, const json_t *rec,
-                        registry_day_fn day_of, void *day_ctx, struct err *e)
+                        const json_t *groups, registry_day_fn day_of, void *day_ctx,
+                        struct err *e)
 {
     const struct model *m = r->model;
     const char *kind = json_string_value(json_object_get(rec, "kind"));
@@ -38,6 +58,8 @@ static int tally_record(struct registry *r, struct tally *t, const json_t *rec,
                          json_string_value(json_object_get(rec, "id")));
             return -1;
         }
+        if (t[i].by)
+            tally_groups(&t[i], groups, holds);
         if (holds) {
             t[i].compliant++;
         } else if (json_array_size(t[i].violators) < RULES_REPORT_MAX_LISTED) {
@@ -134,6 +156,138 @@ static int with_inherited(struct registry *r, const struct actor *a, json_t *rec
     return 0;
 }
 
+/* The most records a grouping's view reaches per section and step (a
+ * domain's systems at national scale are a few thousand). */
+#define RULES_GROUP_REACH 200000
+
+/* The groups of a grouping by kind g: into `members` (record id -> [group
+ * ids]) the records each live record of g.kind that a may read reaches by
+ * g.view, and into `names` (group id -> name) its name. */
+static int group_members(struct registry *r, const struct actor *a,
+                         const struct model_rule_group *g, json_t *members, json_t *names,
+                         struct err *e)
+{
+    const char *kind = g->kind->id;
+    struct store_stmt *st = records_of(r, &kind, 1, e);
+    int rc = st ? STORE_DONE : STORE_ERROR;
+    bool truncated = false;
+    while (st && (rc = store_step(st, e)) == STORE_ROW) {
+        json_t *rec = json_loads(store_col_text(st, 0), 0, NULL);
+        json_t *id = json_object_get(rec, "id");
+        if (json_is_string(id) && registry_may_read(r, a, rec)) {
+            json_object_set(names, json_string_value(id), json_object_get(rec, "name"));
+            if (reg_view_members(r, a, rec, g->view, RULES_GROUP_REACH, members, id, &truncated,
+                                 e) < 0)
+                rc = STORE_ERROR;
+        }
+        json_decref(rec);
+        if (rc == STORE_ERROR)
+            break;
+    }
+    store_finalize(st);
+    if (truncated)
+        log_msg(LOG_WARN, "rules report: a %s's view reached more than %d records", kind,
+                RULES_GROUP_REACH);
+    return rc == STORE_ERROR ? -1 : 0;
+}
+
+/* The groups rec counts in: its owner ("" none) when grouped by owner,
+ * else those whose view reaches it ([""] none). */
+static json_t *groups_of(const json_t *rec, bool by_owner, const json_t *members)
+{
+    if (by_owner) {
+        const char *owner = json_string_value(json_object_get(rec, "owner"));
+        return json_pack("[s]", owner ? owner : "");
+    }
+    json_t *in = json_object_get(members, json_string_value(json_object_get(rec, "id")));
+    return json_array_size(in) ? json_incref(in) : json_pack("[s]", "");
+}
+
+static int cmp_groups(const void *pa, const void *pb)
+{
+    const json_t *a = *(const json_t *const *)pa, *b = *(const json_t *const *)pb;
+    json_int_t ba = json_integer_value(json_object_get(a, "applicable")) -
+                    json_integer_value(json_object_get(a, "compliant"));
+    json_int_t bb = json_integer_value(json_object_get(b, "applicable")) -
+                    json_integer_value(json_object_get(b, "compliant"));
+    if (ba != bb)
+        return ba > bb ? -1 : 1;
+    const char *ia = json_string_value(json_object_get(a, "id"));
+    const char *ib = json_string_value(json_object_get(b, "id"));
+    return !ia ? 1 : !ib ? -1 : strcmp(ia, ib);
+}
+
+/* A stored record's name (an organisation's, a domain's), or NULL. */
+static json_t *name_of(struct registry *r, json_t *names, const char *id)
+{
+    json_t *n = json_object_get(names, id);
+    struct rec_row row;
+    struct err e = ERR_INIT;
+    if (n || rec_load(store_conn(r->store), NULL, id, &row, &e) <= 0)
+        return n;
+    json_t *rec = json_loads(row.data, 0, NULL);
+    json_object_set(names, id, json_object_get(rec, "name"));
+    json_decref(rec);
+    rec_row_free(&row);
+    return json_object_get(names, id);
+}
+
+/* The per-group figures of a rule, most broken first; the records in no
+ * group have a null id. */
+static json_t *groups_json(struct registry *r, const json_t *by, json_t *names)
+{
+    size_t n = json_object_size(by), k = 0;
+    const json_t **v = xcalloc(n ? n : 1, sizeof *v);
+    const char *key;
+    json_t *c;
+    json_object_foreach ((json_t *)by, key, c) {
+        json_int_t app = json_integer_value(json_array_get(c, 0));
+        json_int_t ok = json_integer_value(json_array_get(c, 1));
+        json_t *o = json_pack("{s:s?, s:I, s:I, s:I}", "id", *key ? key : NULL, "applicable", app,
+                              "compliant", ok, "compliant_percent", app ? ok * 100 / app : 100);
+        json_t *name = *key ? name_of(r, names, key) : NULL;
+        if (name)
+            json_object_set(o, "name", name);
+        v[k++] = o;
+    }
+    qsort(v, k, sizeof *v, cmp_groups);
+    json_t *out = json_array();
+    for (size_t i = 0; i < k; i++)
+        json_array_append_new(out, (json_t *)v[i]);
+    free(v);
+    return out;
+}
+
+/* The most recorded days a rule's trend shows. */
+#define RULES_TREND_DAYS 60
+
+/* it["trend"]: the rule's figures of the last recorded days over the
+ * whole registry, oldest first. */
+static int add_trend(struct registry *r, json_t *it, const char *rule, struct err *e)
+{
+    struct store_stmt *st = store_prepare(
+        store_conn(r->store),
+        "SELECT day, applicable, compliant FROM (SELECT day, applicable, compliant "
+        "FROM rule_figures WHERE rule = $1 AND grp = '' ORDER BY day DESC LIMIT $2) ORDER BY day",
+        true, e);
+    if (!st)
+        return -1;
+    store_bind_text(st, 1, rule);
+    store_bind_int64(st, 2, RULES_TREND_DAYS);
+    json_t *trend = json_array();
+    int rc;
+    while ((rc = store_step(st, e)) == STORE_ROW) {
+        int64_t app = store_col_int64(st, 1), ok = store_col_int64(st, 2);
+        json_array_append_new(trend, json_pack("{s:s, s:I, s:I, s:I}", "day", store_col_text(st, 0),
+                                               "applicable", (json_int_t)app, "compliant",
+                                               (json_int_t)ok, "compliant_percent",
+                                               (json_int_t)(app ? ok * 100 / app : 100)));
+    }
+    store_reset(st);
+    json_object_set_new(it, "trend", trend);
+    return rc == STORE_ERROR ? -1 : 0;
+}
+
 int registry_rules_report(struct registry *r, const struct actor *a, registry_day_fn day_of,
                           void *day_ctx, const struct registry_rules_filter *only, json_t **out,
                           struct err *e)
@@ -143,46 +297,154 @@ int registry_rules_report(struct registry *r, const struct actor *a, registry_da
     size_t n = model_n_rules(m);
     struct tally *t = xcalloc(n ? n : 1, sizeof *t);
     bool inherited;
+    const char *by = only ? only->by : NULL;
+    const struct model_rule_group *g = by ? model_rule_group(m, by) : NULL;
+    bool by_owner = by && strcmp(by, "owner") == 0;
+    if (by && !g && !by_owner) {
+        err_set(e, 400, "bad-request", "by", "'by' must be owner or a kind the report groups by");
+        free(t);
+        return -1;
+    }
     if (choose(m, only, t, &inherited, e) < 0) {
         free(t);
         return -1;
     }
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         t[i].violators = json_array();
+        t[i].by = by ? json_object() : NULL;
+    }
+    json_t *members = json_object(), *names = json_object();
+    int rc = g && group_members(r, a, g, members, names, e) < 0 ? STORE_ERROR : STORE_DONE;
     const char *kinds[MAX_KINDS];
     size_t n_kinds = rule_kinds(m, t, kinds);
-    struct store_stmt *st = n_kinds ? records_of(r, kinds, n_kinds, e) : NULL;
-    int rc = st || !n_kinds ? STORE_DONE : STORE_ERROR;
+    struct store_stmt *st = n_kinds && rc != STORE_ERROR ? records_of(r, kinds, n_kinds, e) : NULL;
+    rc = st || !n_kinds ? rc : STORE_ERROR;
     while (st && (rc = store_step(st, e)) == STORE_ROW) {
         json_t *rec = json_loads(store_col_text(st, 0), 0, NULL);
+        json_t *groups = rec && by ? groups_of(rec, by_owner, members) : NULL;
         if (rec && registry_may_read(r, a, rec) &&
             ((inherited && with_inherited(r, a, rec, e) < 0) ||
-             tally_record(r, t, rec, day_of, day_ctx, e) < 0))
+             tally_record(r, t, rec, groups, day_of, day_ctx, e) < 0))
             rc = STORE_ERROR;
+        json_decref(groups);
         json_decref(rec);
         if (rc == STORE_ERROR)
             break;
     }
     store_finalize(st);
+    json_decref(members);
     json_t *items = json_array();
     for (size_t i = 0; i < n; i++) {
         const struct model_rule *ru = model_rule_at(m, i);
         json_int_t share = t[i].applicable ? t[i].compliant * 100 / t[i].applicable : 100;
-        if (t[i].chosen)
-            json_array_append_new(
-                items,
+        if (t[i].chosen) {
+            json_t *it =
                 json_pack("{s:s, s:o, s:s?, s:s, s:s, s:I, s:I, s:I, s:O}", "rule", ru->id, "label",
                           model_label_json(ru->label), "requirement", ru->requirement, "layer",
                           ru->layer, "severity", ru->warning ? "warning" : "error", "applicable",
                           t[i].applicable, "compliant", t[i].compliant, "compliant_percent", share,
-                          "violators", t[i].violators));
+                          "violators", t[i].violators);
+            if (t[i].by && rc != STORE_ERROR)
+                json_object_set_new(it, "by", groups_json(r, t[i].by, names));
+            if (rc != STORE_ERROR && add_trend(r, it, ru->id, e) < 0)
+                rc = STORE_ERROR;
+            json_array_append_new(items, it);
+        }
         json_decref(t[i].violators);
+        json_decref(t[i].by);
     }
+    json_decref(names);
     free(t);
     if (rc == STORE_ERROR) {
         json_decref(items);
         return -1;
     }
     *out = json_pack("{s:o}", "items", items);
+    if (by)
+        json_object_set_new(*out, "by", json_string(by));
     return 0;
+}
+
+/* Inserts one row of the day's figures. */
+static int put_figure(struct store_conn *c, const char *day, const char *rule, const char *grp,
+                      json_int_t applicable, json_int_t compliant, struct err *e)
+{
+    return store_execf(c,
+                       "INSERT INTO rule_figures(day, rule, grp, applicable, compliant) "
+                       "VALUES ($1, $2, $3, $4, $5)",
+                       e, "tttii", day, rule, grp, (int64_t)applicable, (int64_t)compliant);
+}
+
+int registry_rules_record(struct registry *r, registry_day_fn day_of, void *day_ctx,
+                          const char *day, bool *recorded, struct err *e)
+{
+    *recorded = false;
+    struct store_conn *c = store_conn(r->store);
+    json_t *have;
+    struct store_stmt *q = store_prepare(c, "SELECT 1 FROM rule_figures WHERE day = $1 LIMIT 1",
+                                         true, e);
+    if (!q)
+        return -1;
+    store_bind_text(q, 1, day);
+    have = reg_first_column(q, e);
+    if (!have)
+        return -1;
+    size_t had = json_array_size(have);
+    json_decref(have);
+    if (had || !model_n_rules(r->model))
+        return 0;
+    const struct actor everyone = {.id = "system:rules", .system = true};
+    const struct model_rule_group *g = model_rule_group_at(r->model, 0);
+    struct registry_rules_filter all = {NULL, NULL, g ? g->kind->id : NULL};
+    json_t *report = NULL;
+    if (registry_rules_report(r, &everyone, day_of, day_ctx, &all, &report, e) < 0)
+        return -1;
+    struct store_conn *w = store_write_enter(r->store, e);
+    int rc = w ? 0 : -1;
+    size_t i, j;
+    json_t *it, *grp;
+    json_array_foreach (json_object_get(report, "items"), i, it) {
+        const char *rule = json_string_value(json_object_get(it, "rule"));
+        if (rc == 0)
+            rc = put_figure(w, day, rule, "", json_integer_value(json_object_get(it, "applicable")),
+                            json_integer_value(json_object_get(it, "compliant")), e);
+        json_array_foreach (json_object_get(it, "by"), j, grp) {
+            const char *id = json_string_value(json_object_get(grp, "id"));
+            if (rc == 0 && id)
+                rc = put_figure(w, day, rule, id,
+                                json_integer_value(json_object_get(grp, "applicable")),
+                                json_integer_value(json_object_get(grp, "compliant")), e);
+        }
+    }
+    json_decref(report);
+    if (w && store_write_leave(w, rc, NULL, NULL, e) < 0)
+        return -1;
+    *recorded = rc == 0;
+    return rc;
+}
+
+/* ---- export, import, check of the day's figures -------------------------- */
+
+static const struct dump_col figure_cols[] = {
+    {"rule", 's', true},       {"grp", 's', true},       {"day", 's', true},
+    {"applicable", 'i', true}, {"compliant", 'i', true},
+};
+static const struct dump_table figure_tables[] = {
+    {"rule_figure", "rule_figures", "rule, grp, day", figure_cols,
+     sizeof figure_cols / sizeof figure_cols[0]},
+};
+static const char *const figure_rules[] = {
+    "SELECT 'rule_figures', rule || ' ' || day, 'day ''' || day || ''' is not a date' "
+    "FROM rule_figures WHERE day NOT GLOB '[0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9]' "
+    "OR date(day) IS NOT day",
+    "SELECT 'rule_figures', rule || ' ' || day, 'more compliant records than applicable' "
+    "FROM rule_figures WHERE compliant < 0 OR compliant > applicable",
+};
+static const struct dump_part figure_part = {
+    figure_tables, 1, figure_rules, sizeof figure_rules / sizeof figure_rules[0], NULL, NULL, NULL,
+};
+
+void reg_rules_dump_init(struct registry *r)
+{
+    dump_add_part(r, &figure_part);
 }

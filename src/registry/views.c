@@ -281,3 +281,36 @@ int registry_view(struct registry *r, const struct actor *a, const char *collect
         json_object_set_new(*out, "at", json_string(at));
     return 0;
 }
+
+int reg_view_members(struct registry *r, const struct actor *a, const json_t *rec,
+                     const struct model_view *v, size_t cap, json_t *into, json_t *mark,
+                     bool *truncated, struct err *e)
+{
+    struct vwalk w = {{r, store_conn(r->store), a, cap, NULL, NULL}, cap};
+    struct walk_set *done = xcalloc(v->n_sections ? v->n_sections : 1, sizeof *done);
+    size_t n_done = 0;
+    int rc = 0;
+    for (; rc == 0 && n_done < v->n_sections; n_done++)
+        rc = run_section(&w, v, &v->sections[n_done], rec, done, &done[n_done], e);
+    if (rc < 0)
+        n_done--;
+    for (size_t i = 0; i < n_done; i++) {
+        *truncated = *truncated || done[i].truncated;
+        size_t j;
+        json_t *x;
+        json_array_foreach (done[i].recs, j, x) {
+            const char *id = json_string_value(json_object_get(x, "id"));
+            json_t *marks = id ? json_object_get(into, id) : NULL;
+            if (id && !marks)
+                json_object_set_new(into, id, marks = json_array());
+            if (marks && json_array_size(marks) &&
+                json_equal(json_array_get(marks, json_array_size(marks) - 1), mark))
+                continue; /* met in another section of the same view */
+            if (marks)
+                json_array_append(marks, mark);
+        }
+        walk_set_free(&done[i]);
+    }
+    free(done);
+    return rc;
+}

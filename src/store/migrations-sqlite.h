@@ -328,6 +328,19 @@ static const char *const sqlite_migrations[] = {
      * "en"): the one they applied in, then the one they last signed in
      * with; NULL: the portal's own (kk) */
     "ALTER TABLE users ADD COLUMN lang TEXT;",
+    /* 11: the rules' figures of each day (issue 16's trend): per rule, the
+     * records it applied to and those that kept it, over the whole
+     * registry (grp '') and per group of the model's first rule_report
+     * grouping (grp: the group's record id, e.g. a domain) */
+    "CREATE TABLE rule_figures ("
+    "  day TEXT NOT NULL,"          /* the local date */
+    "  rule TEXT NOT NULL,"
+    "  grp TEXT NOT NULL,"
+    "  applicable INTEGER NOT NULL,"
+    "  compliant INTEGER NOT NULL,"
+    "  PRIMARY KEY (rule, grp, day)"
+    ") STRICT, WITHOUT ROWID;"
+    "CREATE INDEX rule_figures_day ON rule_figures(day);",
 };
 
 #define SQLITE_N_MIGRATIONS (sizeof sqlite_migrations / sizeof sqlite_migrations[0])

@@ -212,6 +212,18 @@ void web_capmap_record_links(struct page *pg, const struct model_kind *k, const 
 /* One RFC 4180 row of a CSV file (page-registry.c's cells: formulas
  * defused, quoted when needed), then CRLF. */
 void web_csv_row(FILE *f, const char *const *cells, size_t n, char sep);
+/* A CSV file answered from memory: page_csv_begin takes the separator from
+ * ?sep= (comma, the default, or semicolon; another is a 400 page, then it
+ * returns -1) and writes the UTF-8 byte order mark; rows go to csv->f with
+ * web_csv_row; page_csv_send answers it as `base`.csv, private. */
+struct page_csv {
+    FILE *f;
+    char *text;
+    size_t len;
+    char sep;
+};
+int page_csv_begin(struct page *pg, struct page_csv *csv);
+void page_csv_send(struct page *pg, struct page_csv *csv, const char *base);
 /* The data catalogue of a collection some of whose kinds inherit
  * (page-catalogue.c): GET /{lang}/{collection}/catalogue; and the profiles
  * of its kinds with "profile": GET /{lang}/{collection}/{id}/profile. */

@@ -429,46 +429,24 @@ static const char *cell_text(struct page *pg, const struct model_matrix *mx, con
 static void matrix_csv(struct page *pg, const struct model_collection *c,
                        const struct model_matrix *mx, const json_t *out)
 {
-    const char *sep_name = http_req_query(pg->req, "sep");
-    char sep = sep_name && strcmp(sep_name, "semicolon") == 0 ? ';' : ',';
-    if (sep_name && sep == ',' && strcmp(sep_name, "comma") != 0) {
-        page_error(pg, 400, NULL);
+    struct page_csv csv;
+    if (page_csv_begin(pg, &csv) < 0)
         return;
-    }
-    char *text = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&text, &len);
-    if (!f) {
-        page_error(pg, 500, NULL);
-        return;
-    }
-    fputs("\xEF\xBB\xBF", f); /* UTF-8 BOM: spreadsheets then read Cyrillic right */
     const json_t *cols = json_object_get(out, "columns"), *col, *row;
     size_t n = json_array_size(cols) + 1, i, j;
     const char **cells = arena_calloc(pg->req->arena, n, sizeof *cells);
     cells[0] = web_label(pg->lang, c->label);
     json_array_foreach (cols, i, col)
         cells[i + 1] = web_name(pg->lang, json_object_get(col, "name"));
-    web_csv_row(f, cells, n, sep);
+    web_csv_row(csv.f, cells, n, csv.sep);
     json_array_foreach (json_object_get(out, "rows"), j, row) {
         cells[0] = web_name(pg->lang, json_object_get(row, "name"));
         json_array_foreach (cols, i, col)
             cells[i + 1] = cell_text(pg, mx, json_object_get(json_object_get(row, "cells"),
                                                              json_string_value(json_object_get(col, "id"))));
-        web_csv_row(f, cells, n, sep);
+        web_csv_row(csv.f, cells, n, csv.sep);
     }
-    fclose(f);
-    web_security_headers(pg->w, pg->resp);
-    const char *base = arena_printf(pg->req->arena, "%s-%s", c->id, mx->id);
-    http_resp_header(pg->resp, "Content-Disposition",
-                     http_content_disposition(pg->req->arena,
-                                              arena_printf(pg->req->arena, "%s.csv", base),
-                                              arena_printf(pg->req->arena, "%s.csv", base)));
-    http_resp_header(pg->resp, "Cache-Control", "no-cache, private");
-    http_resp_bytes(pg->resp, 200, "text/csv; charset=utf-8; header=present", text, len);
-    free(text);
-    json_decref(pg->data);
-    pg->data = NULL;
+    page_csv_send(pg, &csv, arena_printf(pg->req->arena, "%s-%s", c->id, mx->id));
 }
 
 /* The most cells a matrix's page shows (rows × columns); a larger one

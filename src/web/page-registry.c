@@ -866,6 +866,37 @@ void web_csv_row(FILE *f, const char *const *cells, size_t n, char sep)
     csv_row(f, cells, n, sep);
 }
 
+int page_csv_begin(struct page *pg, struct page_csv *csv)
+{
+    const char *sep_name = http_req_query(pg->req, "sep");
+    *csv = (struct page_csv){.sep = sep_name && strcmp(sep_name, "semicolon") == 0 ? ';' : ','};
+    if (sep_name && csv->sep == ',' && strcmp(sep_name, "comma") != 0) {
+        page_error(pg, 400, NULL);
+        return -1;
+    }
+    csv->f = open_memstream(&csv->text, &csv->len);
+    if (!csv->f) {
+        page_error(pg, 500, NULL);
+        return -1;
+    }
+    fputs("\xEF\xBB\xBF", csv->f); /* UTF-8 BOM: spreadsheets then read Cyrillic right */
+    return 0;
+}
+
+void page_csv_send(struct page *pg, struct page_csv *csv, const char *base)
+{
+    fclose(csv->f);
+    web_security_headers(pg->w, pg->resp);
+    const char *name = arena_printf(pg->req->arena, "%s.csv", base);
+    http_resp_header(pg->resp, "Content-Disposition",
+                     http_content_disposition(pg->req->arena, name, name));
+    http_resp_header(pg->resp, "Cache-Control", "no-cache, private");
+    http_resp_bytes(pg->resp, 200, "text/csv; charset=utf-8; header=present", csv->text, csv->len);
+    free(csv->text);
+    json_decref(pg->data);
+    pg->data = NULL;
+}
+
 /* Writes the rows of every page of the query, following its cursor, up
  * to CSV_MAX_ROWS. */
 static int csv_rows(struct page *pg, struct listq_param *params, size_t n, FILE *f, char sep,

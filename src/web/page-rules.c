@@ -121,7 +121,83 @@ static json_t *rule_item(struct page *pg, const json_t *it)
         json_object_set_new(o, "in_force_until", json_string(r->in_force.until));
     if ((json_int_t)json_array_size(violators) < applicable - compliant)
         json_object_set_new(o, "listed", json_integer((json_int_t)json_array_size(violators)));
+    json_t *groups = json_array(), *trend = json_array(), *g;
+    json_array_foreach (json_object_get(it, "by"), i, g) {
+        const char *gid = json_string_value(json_object_get(g, "id"));
+        json_t *link = gid ? record_link(pg, gid) : json_pack("{s:s}", "text", page_tr(pg, TR("None")));
+        json_int_t app = json_integer_value(json_object_get(g, "applicable"));
+        json_int_t ok = json_integer_value(json_object_get(g, "compliant"));
+        json_array_append_new(groups, json_pack("{s:o, s:I, s:I, s:I, s:O}", "group", link,
+                                                "applicable", app, "compliant", ok, "broken",
+                                                app - ok, "percent",
+                                                json_object_get(g, "compliant_percent")));
+    }
+    json_array_foreach (json_object_get(it, "trend"), i, g)
+        json_array_append(trend, g);
+    json_object_set_new(o, "has_groups", json_boolean(json_array_size(groups) > 0));
+    json_object_set_new(o, "groups", groups);
+    json_object_set_new(o, "has_trend", json_boolean(json_array_size(trend) > 0));
+    json_object_set_new(o, "trend", trend);
     return o;
+}
+
+/* "?layer=…&by=…" of the report's page and files ("" when neither): both
+ * were checked by the report (known ids). */
+static const char *report_query(struct page *pg, const char *layer, const char *by)
+{
+    if (!layer && !by)
+        return "";
+    return arena_printf(pg->req->arena, "?%s%s%s%s%s", layer ? "layer=" : "", layer ? layer : "",
+                        layer && by ? "&" : "", by ? "by=" : "", by ? by : "");
+}
+
+static json_t *by_link(struct page *pg, const char *text, const char *layer, const char *by,
+                       const char *current)
+{
+    bool cur = by && current ? strcmp(by, current) == 0 : !by && !current;
+    return json_pack("{s:s, s:s, s:b}", "text", text, "href",
+                     page_url(pg, "/rules%s", report_query(pg, layer, by)), "current", cur);
+}
+
+/* The report's groupings: all records, by owner (the body), by each kind
+ * of the model's rule_report (e.g. domain); the current one marked. */
+static json_t *by_links(struct page *pg, const char *layer, const char *current)
+{
+    const struct model *m = pg->w->api->model;
+    json_t *out = json_array();
+    json_array_append_new(out, by_link(pg, page_tr(pg, TR("All records")), layer, NULL, current));
+    if (model_owner_kind(m))
+        json_array_append_new(out,
+                              by_link(pg, page_tr(pg, TR("By state body")), layer, "owner", current));
+    for (size_t i = 0; i < model_n_rule_groups(m); i++) {
+        const struct model_rule_group *g = model_rule_group_at(m, i);
+        const struct model_collection *c = model_collection(m, g->kind->collection);
+        json_array_append_new(out, by_link(pg, c ? web_label(pg->lang, c->label) : g->kind->id,
+                                           layer, g->kind->id, current));
+    }
+    return out;
+}
+
+/* The report for the page or its files (?layer=, ?by=), for holders of
+ * rules-report; NULL when the page has answered with an error. */
+static json_t *report_of(struct page *pg, struct registry_rules_filter *only)
+{
+    struct err e = ERR_INIT;
+    json_t *report = NULL;
+    if (!pg->signed_in) {
+        page_error(pg, 401, NULL);
+        return NULL;
+    }
+    *only = (struct registry_rules_filter){http_req_query(pg->req, "layer"), NULL,
+                                           http_req_query(pg->req, "by")};
+    if (authz_check_everywhere(registry_rights(pg->w->api->reg), &pg->actor, RA_RULES_REPORT,
+                               &e) < 0 ||
+        registry_rules_report(pg->w->api->reg, &pg->actor, calsvc_local_day_cb, pg->w->api->cal,
+                              only, &report, &e) < 0) {
+        page_error(pg, e.status, NULL);
+        return NULL;
+    }
+    return report;
 }
 
 static void h_rules(struct http_req *req, struct http_resp *resp, void *ctx)
@@ -129,21 +205,12 @@ static void h_rules(struct http_req *req, struct http_resp *resp, void *ctx)
     struct page pg;
     page_begin(ctx, req, resp, &pg);
     pg.nav = "dashboards";
-    struct err e = ERR_INIT;
-    json_t *report = NULL;
-    if (!pg.signed_in) {
-        page_error(&pg, 401, NULL);
+    /* ?layer=: the gap lists of one layer of the architecture; ?by=: by
+     * state body or by a grouping of the model (domain) */
+    struct registry_rules_filter only;
+    json_t *report = report_of(&pg, &only);
+    if (!report)
         return;
-    }
-    /* ?layer=: the gap lists of one layer of the architecture */
-    struct registry_rules_filter only = {http_req_query(req, "layer"), NULL};
-    if (authz_check_everywhere(registry_rights(pg.w->api->reg), &pg.actor, RA_RULES_REPORT, &e) <
-            0 ||
-        registry_rules_report(pg.w->api->reg, &pg.actor, calsvc_local_day_cb, pg.w->api->cal, &only,
-                              &report, &e) < 0) {
-        page_error(&pg, e.status, NULL);
-        return;
-    }
     json_t *items = json_array();
     size_t i;
     json_t *it;
@@ -152,7 +219,120 @@ static void h_rules(struct http_req *req, struct http_resp *resp, void *ctx)
     json_decref(report);
     json_object_set_new(pg.data, "rules", items);
     json_object_set_new(pg.data, "layers", layer_links(&pg, only.layer));
+    json_object_set_new(pg.data, "groupings", by_links(&pg, only.layer, only.by));
+    const char *q = report_query(&pg, only.layer, only.by);
+    json_object_set_new(pg.data, "csv_url", json_string(page_url(&pg, "/rules.csv%s", q)));
+    json_object_set_new(pg.data, "broken_csv_url",
+                        json_string(page_url(&pg, "/rules-broken.csv%s", q)));
     page_render(&pg, 200, "rules", page_tr(&pg, TR("Compliance with the Rules")));
+}
+
+/* A count as CSV text (in the request's arena). */
+static const char *count_text(struct page *pg, const json_t *v)
+{
+    return arena_printf(pg->req->arena, "%lld", (long long)json_integer_value(v));
+}
+
+/* The rules' shares as a spreadsheet: a row per rule (with ?by=, per rule
+ * and group). */
+static void h_rules_csv(struct http_req *req, struct http_resp *resp, void *ctx)
+{
+    struct page pg;
+    page_begin(ctx, req, resp, &pg);
+    struct registry_rules_filter only;
+    struct page_csv csv;
+    json_t *report = report_of(&pg, &only);
+    if (!report)
+        return;
+    if (page_csv_begin(&pg, &csv) < 0) {
+        json_decref(report);
+        return;
+    }
+    const char *head[] = {page_tr(&pg, TR("Rule")),        page_tr(&pg, TR("Identifier")),
+                          page_tr(&pg, TR("Layer")),       page_tr(&pg, TR("Requirement")),
+                          page_tr(&pg, TR("Severity")),    page_tr(&pg, TR("Group")),
+                          page_tr(&pg, TR("Applies to")),  page_tr(&pg, TR("Keep it")),
+                          page_tr(&pg, TR("Break it")),    page_tr(&pg, TR("Share kept, %"))};
+    size_t n = sizeof head / sizeof head[0];
+    web_csv_row(csv.f, head, n, csv.sep);
+    size_t i, j;
+    json_t *it, *g;
+    json_array_foreach (json_object_get(report, "items"), i, it) {
+        bool warning = strcmp(json_string_value(json_object_get(it, "severity")), "warning") == 0;
+        const char *row[] = {
+            web_name(pg.lang, json_object_get(it, "label")),
+            json_string_value(json_object_get(it, "rule")),
+            layer_label(&pg, json_string_value(json_object_get(it, "layer"))),
+            json_string_value(json_object_get(it, "requirement")),
+            page_tr(&pg, warning ? TR("Warning") : TR("Error")),
+            "",
+            count_text(&pg, json_object_get(it, "applicable")),
+            count_text(&pg, json_object_get(it, "compliant")),
+            arena_printf(req->arena, "%lld",
+                         (long long)(json_integer_value(json_object_get(it, "applicable")) -
+                                     json_integer_value(json_object_get(it, "compliant")))),
+            count_text(&pg, json_object_get(it, "compliant_percent")),
+        };
+        if (!only.by)
+            web_csv_row(csv.f, row, n, csv.sep);
+        json_array_foreach (json_object_get(it, "by"), j, g) {
+            json_t *link = json_object_get(g, "id") ? record_link(&pg, json_string_value(json_object_get(g, "id")))
+                                                    : json_pack("{s:s}", "text", page_tr(&pg, TR("None")));
+            row[5] = arena_strdup(req->arena, json_string_value(json_object_get(link, "text")));
+            json_decref(link);
+            row[6] = count_text(&pg, json_object_get(g, "applicable"));
+            row[7] = count_text(&pg, json_object_get(g, "compliant"));
+            row[8] = arena_printf(req->arena, "%lld",
+                                  (long long)(json_integer_value(json_object_get(g, "applicable")) -
+                                              json_integer_value(json_object_get(g, "compliant"))));
+            row[9] = count_text(&pg, json_object_get(g, "compliant_percent"));
+            web_csv_row(csv.f, row, n, csv.sep);
+        }
+    }
+    json_decref(report);
+    page_csv_send(&pg, &csv, "rules");
+}
+
+/* The records that break the rules as a spreadsheet: a row per rule and
+ * record (at most the report's 1,000 per rule). */
+static void h_rules_broken_csv(struct http_req *req, struct http_resp *resp, void *ctx)
+{
+    struct page pg;
+    page_begin(ctx, req, resp, &pg);
+    struct registry_rules_filter only;
+    struct page_csv csv;
+    json_t *report = report_of(&pg, &only);
+    if (!report)
+        return;
+    if (page_csv_begin(&pg, &csv) < 0) {
+        json_decref(report);
+        return;
+    }
+    const char *head[] = {page_tr(&pg, TR("Rule")),   page_tr(&pg, TR("Layer")),
+                          page_tr(&pg, TR("Record")), page_tr(&pg, TR("Identifier")),
+                          page_tr(&pg, TR("Owner")),  page_tr(&pg, TR("Field to put right"))};
+    size_t n = sizeof head / sizeof head[0];
+    web_csv_row(csv.f, head, n, csv.sep);
+    size_t i, j;
+    json_t *it, *v;
+    json_array_foreach (json_object_get(report, "items"), i, it) {
+        json_array_foreach (json_object_get(it, "violators"), j, v) {
+            const char *owner = json_string_value(json_object_get(v, "owner"));
+            json_t *o = owner ? record_link(&pg, owner) : NULL;
+            const char *row[] = {
+                web_name(pg.lang, json_object_get(it, "label")),
+                layer_label(&pg, json_string_value(json_object_get(it, "layer"))),
+                web_name(pg.lang, json_object_get(v, "name")),
+                json_string_value(json_object_get(v, "id")),
+                o ? arena_strdup(req->arena, json_string_value(json_object_get(o, "text"))) : "",
+                violator_fix(&pg, v),
+            };
+            json_decref(o);
+            web_csv_row(csv.f, row, n, csv.sep);
+        }
+    }
+    json_decref(report);
+    page_csv_send(&pg, &csv, "rules-broken");
 }
 
 /* Where a record that breaks rule r, requirement q at fault (NULL: its
@@ -223,4 +403,6 @@ int page_rule_checks(struct page *pg, const struct model_kind *k, const char *co
 void web_rules_routes(struct web *w, struct router *rt)
 {
     web_route(rt, "GET", "/rules", h_rules, w);
+    web_route(rt, "GET", "/rules.csv", h_rules_csv, w);
+    web_route(rt, "GET", "/rules-broken.csv", h_rules_broken_csv, w);
 }
