@@ -335,14 +335,14 @@ static void h_metrics(struct http_req *req, struct http_resp *resp, void *ctx)
     buf_free(&b);
 }
 
-/* GET /api/v1/rules[?layer=…][&rule=…]: which records break the model's
+/* GET /api/v1/rules[?layer=…][&rule=…][&by=…]: which records break the model's
  * rules (the integrator's gap lists: what to put right), among those the
  * caller reads, of one layer or one rule. It reads every record of the
  * rules' kinds: for those who hold rules-report, not for anyone who asks. */
 static void h_rules(struct http_req *req, struct http_resp *resp, void *ctx)
 {
     struct api *api = ctx;
-    static const char *const allowed[] = {"layer", "rule", NULL};
+    static const char *const allowed[] = {"layer", "rule", "by", NULL};
     struct actor a;
     if (only_params(req, resp, allowed) < 0 || authenticate(api, req, resp, false, &a) < 0)
         return;

@@ -1,0 +1,220 @@
+"""End-to-end tests of the architecture's analyses (issue 16): the rules of
+the data layer's principles (master data kept by one body, digitised) and a
+first-class object off the ICP EG without its ground, as rules of the model
+judged by the one engine; the report by state body and by domain, with each
+rule's trend from the figures the portal records once a day, and as CSV."""
+import csv
+import html
+import io
+import re
+
+from harness import Server, assert_problem, cli, run, valid_bin
+
+SRV = None
+ADMIN = ARCH = OWNER = OTHER_OWNER = None
+ORG = OTHER = INTEGRATOR = None
+PASSWORD = 'Corr3ct-Horse-Battery'
+W = {}
+
+
+def make_org(n, name):
+    body = {'name': {'ru': name}, 'bin': valid_bin(9300 + n), 'org_type': 'central_state_body'}
+    r = SRV.request('POST', '/api/v1/organizations', body, token=ADMIN)
+    assert r.status == 201, r
+    return r.json()['id']
+
+
+def create(coll, body, token, status=201):
+    r = SRV.request('POST', f'/api/v1/{coll}', body, token=token)
+    assert r.status == status, (coll, body, r)
+    return r.json()
+
+
+def relate(rtype, source, target, token, **attrs):
+    return create('relations', {'type': rtype, 'source': source, 'target': target, **attrs}, token)
+
+
+def patch(coll, rec, body, token):
+    r = SRV.request('PATCH', f'/api/v1/{coll}/{rec["id"]}', body, token=token,
+                    headers={'If-Match': f'"{rec["revision"]}"'})
+    assert r.status == 200, r
+    return r.json()
+
+
+def report(query=''):
+    r = SRV.get('/api/v1/rules' + query, token=ARCH)
+    assert r.status == 200, r
+    return {i['rule']: i for i in r.json()['items']}
+
+
+def violators(rule):
+    return {v['id'] for v in report(f'?rule={rule}')[rule]['violators']}
+
+
+def sign_in(role, org=None):
+    email = SRV.user(role, org)
+    r = SRV.request('POST', '/api/v1/session', {'email': email, 'password': PASSWORD})
+    assert r.status == 200, r
+    return re.match(r'ap_session=([^;]*)', r.header('Set-Cookie')).group(1)
+
+
+def page(path, cookie):
+    return SRV.request('GET', path, headers={'Cookie': f'ap_session={cookie}'})
+
+
+def setup():
+    W['domain'] = create('domains', {'name': {'ru': 'Социальная защита'}}, ARCH)
+    W['other_domain'] = create('domains', {'name': {'ru': 'Здравоохранение'}}, ARCH)
+    W['function'] = create('functions', {'name': {'ru': 'Назначение пособий'}, 'owner': ORG,
+                                         'domain': W['domain']['id']}, OWNER)
+    W['system'] = create('objects', {'kind': 'information_system', 'owner': ORG,
+                                     'stage': 'industrial_operation',
+                                     'name': {'ru': 'АИС «Пособия»'}}, OWNER)
+    W['other_system'] = create('objects', {'kind': 'information_system', 'owner': OTHER,
+                                           'stage': 'creation', 'name': {'ru': 'АИС «Дубль»'}},
+                               OTHER_OWNER)
+    relate('automates', W['system']['id'], W['function']['id'], ARCH)
+
+
+def test_master_data_kept_by_one_body():
+    # REQ: ARC-17
+    # master data written by the functions and systems of two bodies break
+    # §24's no-duplication principle; read by the other, they do not
+    subject = create('master_data', {'kind': 'data_subject', 'name': {'ru': 'Получатель пособия'},
+                                     'domain': W['domain']['id'],
+                                     'attributes': [{'name': 'ИИН', 'source': W['system']['id']}]},
+                     ARCH)
+    W['subject'] = subject
+    relate('accesses', W['system']['id'], subject['id'], ARCH, access='write')
+    relate('accesses', W['function']['id'], subject['id'], ARCH, access='read_write')
+    assert subject['id'] not in violators('master_data_one_keeper')  # one body: the ministry
+    dup = relate('accesses', W['other_system']['id'], subject['id'], ARCH, access='read')
+    assert subject['id'] not in violators('master_data_one_keeper')  # the other only reads
+    r = SRV.request('PATCH', f'/api/v1/relations/{dup["id"]}', {'access': 'write'}, token=ARCH,
+                    headers={'If-Match': '"1"'})
+    assert r.status == 200, r
+    rule = report('?rule=master_data_one_keeper')['master_data_one_keeper']
+    gap = {v['id']: v for v in rule['violators']}[subject['id']]
+    assert (gap['relation'], gap['direction']) == ('accesses', 'in'), gap
+    assert rule['requirement'] == 'ARC-17' and rule['layer'] == 'data', rule
+
+
+def test_master_data_digitised():
+    # REQ: ARC-17
+    # an attribute whose source is not in operation or development is not
+    # digitised: the subject and the type that inherits it break the rule
+    # until the source goes into operation
+    dtype = create('master_data', {'kind': 'data_type', 'name': {'ru': 'Многодетная мать'},
+                                   'base': W['subject']['id'], 'domain': W['domain']['id'],
+                                   'attributes': [{'name': 'Число детей',
+                                                   'source': W['system']['id']}]}, ARCH)
+    assert not {W['subject']['id'], dtype['id']} & violators('master_data_digitised')
+    subject = SRV.get(f'/api/v1/master_data/{W["subject"]["id"]}', token=ARCH).json()
+    patch('master_data', subject, {'attributes': [
+        {'name': 'ИИН', 'source': W['system']['id']},
+        {'name': 'Адрес', 'source': W['other_system']['id']}]}, ARCH)  # a system being built
+    assert {W['subject']['id'], dtype['id']} <= violators('master_data_digitised')
+    other = SRV.get(f'/api/v1/objects/{W["other_system"]["id"]}', token=OTHER_OWNER).json()
+    patch('objects', other, {'stage': 'development'}, OTHER_OWNER)
+    assert not {W['subject']['id'], dtype['id']} & violators('master_data_digitised')
+
+
+def test_first_class_off_the_platform_names_its_ground():
+    # REQ: REG-08
+    obj = create('objects', {'kind': 'information_system', 'owner': ORG, 'stage': 'creation',
+                             'class': 'first', 'placement': 'other',
+                             'name': {'ru': 'АИС вне платформы'}}, OWNER)
+    assert obj['id'] in violators('first_class_off_platform_ground')
+    patch('objects', obj, {'placement_exception': 'platform_inexpedient'}, OWNER)
+    assert obj['id'] not in violators('first_class_off_platform_ground')
+    on = create('objects', {'kind': 'information_system', 'owner': ORG, 'stage': 'creation',
+                            'class': 'first', 'placement': 'icp_eg',
+                            'name': {'ru': 'АИС на платформе'}}, OWNER)
+    assert on['id'] not in violators('first_class_off_platform_ground')
+
+
+def test_report_by_body_and_by_domain():
+    # REQ: ARC-13
+    # by state body: the owner of each record; by domain: the records the
+    # domain's view reaches (its functions, their systems, its master data)
+    rule = report('?rule=system_automates_something&by=owner')['system_automates_something']
+    by = {g['id']: g for g in rule['by']}
+    # the ministry's system automates its function; the other body's does not
+    assert by[ORG]['compliant'] >= 1 and by[ORG]['name']['ru'].startswith('Министерство труда')
+    assert by[OTHER]['applicable'] == by[OTHER]['compliant'] + 1, by[OTHER]
+    assert sum(g['applicable'] for g in rule['by']) == rule['applicable'], rule
+    rule = report('?rule=master_data_one_keeper&by=domain')['master_data_one_keeper']
+    by = {g['id']: g for g in rule['by']}
+    assert by[W['domain']['id']]['applicable'] >= 2, by  # the subject and its type
+    assert by[W['domain']['id']]['compliant'] < by[W['domain']['id']]['applicable'], by
+    assert W['other_domain']['id'] not in by, by  # nothing of it is judged by the rule
+    rule = report('?rule=system_automates_something&by=domain')['system_automates_something']
+    by = {g['id']: g for g in rule['by']}
+    assert by[W['domain']['id']]['applicable'] == by[W['domain']['id']]['compliant'] >= 1, by
+    assert by[None]['applicable'] >= 1, by  # the idle system is in no domain
+    assert_problem(SRV.get('/api/v1/rules?by=colour', token=ARCH), 400, 'by')
+    assert_problem(SRV.get('/api/v1/rules?by=capability', token=ARCH), 400, 'by')
+    assert SRV.get('/api/v1/model').json()['rule_report']['by'] == [
+        {'kind': 'domain', 'view': 'architecture'}]
+
+
+def test_trend_recorded_once_a_day():
+    # REQ: ARC-13
+    # the background scan records each rule's figures once a local day; the
+    # report shows them oldest first, a second scan the same day adds none
+    for at in ('2026-11-02T10:00:00+05:00', '2026-11-03T10:00:00+05:00',
+               '2026-11-03T18:00:00+05:00'):
+        out = cli(SRV.data, 'notify', 'scan', '--at', at).stdout.decode()
+        assert ("the rules' figures of the day" in out) == (not at.startswith('2026-11-03T18')), out
+    rule = report('?rule=system_automates_something')['system_automates_something']
+    trend = rule['trend']
+    assert [t['day'] for t in trend][:2] == ['2026-11-02', '2026-11-03'], trend
+    assert trend[1]['applicable'] == rule['applicable'], (trend, rule)  # nothing changed since
+    assert all(0 <= t['compliant'] <= t['applicable'] for t in trend), trend
+    # export, import and check carry the figures
+    dump = SRV.export()
+    assert b'"rule_figure"' in dump, 'the figures are in the export'
+
+
+def test_report_page_and_csv():
+    # REQ: ARC-13
+    who = sign_in('integrator-architect', INTEGRATOR)
+    body = html.unescape(page('/ru/rules?layer=data&by=domain', who).body.decode())
+    assert 'Социальная защита' in body and 'По группам' in body, 'the groups'
+    assert re.search(r'aria-current="page">Домены<', body), 'the current grouping'
+    assert 'Динамика' in body and '2026-11-02' in body, 'the trend'
+    r = page('/ru/rules.csv?layer=data&by=domain', who)
+    assert r.status == 200 and r.header('Content-Type').startswith('text/csv'), r
+    rows = list(csv.reader(io.StringIO(r.body.decode('utf-8-sig'))))
+    assert rows[0][:2] == ['Правило', 'Идентификатор'], rows[0]
+    keeper = [x for x in rows if x[1] == 'master_data_one_keeper']
+    assert any(x[5] == 'Социальная защита' and int(x[8]) >= 1 for x in keeper), keeper
+    r = page('/en/rules-broken.csv?rule=x&sep=semicolon', who)
+    rows = list(csv.reader(io.StringIO(r.body.decode('utf-8-sig')), delimiter=';'))
+    assert rows[0][0] == 'Rule', rows[0]
+    assert any(x[3] == W['subject']['id'] for x in rows), rows
+    assert page('/ru/rules.csv?sep=tab', who).status == 400
+    assert page('/ru/rules.csv?by=colour', who).status == 400
+    # for holders of rules-report only, like the API
+    assert page('/ru/rules.csv', sign_in('owner-editor', ORG)).status == 403
+
+
+def main():
+    global SRV, ADMIN, ARCH, OWNER, OTHER_OWNER, ORG, OTHER, INTEGRATOR
+    with Server() as srv:
+        SRV = srv
+        ADMIN = srv.token('admin')
+        ORG = make_org(1, 'Министерство труда и социальной защиты населения')
+        OTHER = make_org(2, 'Министерство здравоохранения')
+        INTEGRATOR = make_org(3, 'Сервисный интегратор')
+        ARCH = srv.token('integrator-architect', INTEGRATOR)
+        OWNER = srv.token('owner-editor', ORG)
+        OTHER_OWNER = srv.token('owner-editor', OTHER)
+        setup()
+        run([test_master_data_kept_by_one_body, test_master_data_digitised,
+             test_first_class_off_the_platform_names_its_ground, test_report_by_body_and_by_domain,
+             test_trend_recorded_once_a_day, test_report_page_and_csv])
+
+
+if __name__ == '__main__':
+    main()
