@@ -39,6 +39,7 @@ struct registry {
     struct store *store;
     const struct model *model;
     struct fidx *fidx; /* in-memory filter index, once enabled */
+    struct ruleidx *ruleidx; /* the rules' judgements, once a report built them */
     const struct rights *rights;
     char **restricted_keys; /* `"name":` of every restricted field */
     size_t n_restricted_keys;
@@ -254,6 +255,32 @@ struct path_walk {
     struct reg_asof *asof; /* NULL: now; else each step as of asof->at */
     json_t *memo;          /* the read's records (reg_memo_load), or NULL */
 };
+/* ruleidx.c: the model's rules judged once and kept (see there). */
+struct ruleidx;
+struct ruleidx *ruleidx_new(const struct model *m);
+void ruleidx_free(struct ruleidx *x);
+/* Marks the ids (keys of an object) written by a committed write. */
+void ruleidx_mark(struct ruleidx *x, json_t *ids);
+/* Judges what needs it (all on the first call and when the local day has
+ * changed; else what was written since) and holds the index for reading
+ * until ruleidx_done; -1 (not held) on error. */
+int ruleidx_ready(struct registry *r, struct ruleidx *x, registry_day_fn day_of, void *day_ctx,
+                  struct err *e);
+void ruleidx_done(struct ruleidx *x);
+/* Is rule i (the model's order) kept here? */
+bool ruleidx_tracked(const struct ruleidx *x, size_t rule);
+/* Rule i's judgement of row id rid: 0 not applicable, 1 holds, 2 and up
+ * broken (ruleidx_fault says by which requirement). */
+unsigned ruleidx_state(const struct ruleidx *x, size_t rule, uint32_t rid);
+const struct model_rule_relation *ruleidx_fault(const struct model_rule *ru, unsigned state);
+/* The row ids covered (every state above is 0). */
+size_t ruleidx_cap(const struct ruleidx *x);
+/* How many records the last re-judgement judged, in how many ms. */
+void ruleidx_last(const struct ruleidx *x, size_t *n, double *ms);
+/* Stages the ids a write of rec (prev: before it) names for the rules'
+ * judgements, passed on when the write commits. */
+void reg_ruleidx_stage(struct registry *r, const struct model_kind *k, const json_t *rec,
+                       const json_t *prev);
 /* rules-report.c: the day's figures of the rules as a dump part. */
 void reg_rules_dump_init(struct registry *r);
 /* The records every section of view v of rec reaches that a may read (at

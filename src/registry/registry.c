@@ -59,6 +59,7 @@ struct registry *registry_new(struct store *s, const struct model *m)
     r->store = s;
     r->model = m;
     r->fidx = fidx_new();
+    r->ruleidx = ruleidx_new(m);
     reg_rules_dump_init(r);
     /* the keys `"name":` of restricted fields, once (lists test them on
      * every read by someone who may not see them), without repeats */
@@ -92,6 +93,7 @@ void registry_free(struct registry *r)
     if (!r)
         return;
     fidx_free(r->fidx);
+    ruleidx_free(r->ruleidx);
     free_keys(r->restricted_keys, r->n_restricted_keys);
     free_keys(r->published_keys, r->n_published_keys);
     free_keys(r->status_keys, r->n_status_keys);
@@ -1395,6 +1397,8 @@ int reg_index(struct registry *r, struct store_conn *c, int64_t rid, const struc
         return -1;
     stage_filter_keys(r, rid, k, rec, *vis_now ? vis_now : NULL, prev, *vis_was ? vis_was : NULL);
     stage_graph(r, rid, k, rec, *vis_now ? vis_now : NULL, retired);
+    if (fidx_ready(r->fidx))
+        reg_ruleidx_stage(r, k, rec, prev);
     if (exec_rid(c, "DELETE FROM attrs WHERE rid = $1", rid, e) < 0)
         return -1;
     char *body = retired ? NULL : reg_search_body(k, rec);
@@ -1634,7 +1638,34 @@ static int write_begin(struct registry *r, struct store_conn **c, bool *own, str
 struct after_write {
     struct registry *r;
     struct fidx_staged *staged;
+    json_t *rule_ids; /* what the write names, for the rules' judgements */
 };
+
+/* The ids a write names, per writing thread until its write ends. */
+static __thread json_t *staged_rule_ids;
+
+static void stage_rule_id(void *ctx, const char *field, const char *value)
+{
+    (void)ctx;
+    if ((strcmp(field, "_ref") == 0 || strcmp(field, "source") == 0 ||
+         strcmp(field, "target") == 0) && value && *value)
+        json_object_set_new(staged_rule_ids, value, json_true());
+}
+
+void reg_ruleidx_stage(struct registry *r, const struct model_kind *k, const json_t *rec,
+                       const json_t *prev)
+{
+    (void)r;
+    if (!staged_rule_ids)
+        staged_rule_ids = json_object();
+    const char *id = json_string_value(json_object_get(rec, "id"));
+    if (id)
+        json_object_set_new(staged_rule_ids, id, json_true());
+    if (rec)
+        reg_index_entries(k, rec, NULL, stage_rule_id, NULL);
+    if (prev)
+        reg_index_entries(k, prev, NULL, stage_rule_id, NULL);
+}
 
 /* Runs after the group commit that holds the write (in commit order). */
 static void after_write(void *ctx, bool committed)
@@ -1643,6 +1674,8 @@ static void after_write(void *ctx, bool committed)
     /* the memory index first: an answer computed from it (a list's count,
      * a measure) and kept under the new generation must see the write */
     fidx_apply_taken(aw->r->fidx, aw->staged, committed);
+    ruleidx_mark(aw->r->ruleidx, aw->rule_ids); /* also after a failed commit: be safe */
+    json_decref(aw->rule_ids);
     cache_bump(); /* also after a failed commit: be safe */
     free(aw);
 }
@@ -1654,6 +1687,8 @@ static int write_end(struct registry *r, struct store_conn *c, bool own, int rc,
     struct after_write *aw = xcalloc(1, sizeof *aw);
     aw->r = r;
     aw->staged = fidx_take_staged();
+    aw->rule_ids = staged_rule_ids;
+    staged_rule_ids = NULL;
     return store_write_leave(c, rc, after_write, aw, e);
 }
 

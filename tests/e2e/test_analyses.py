@@ -199,6 +199,32 @@ def test_report_page_and_csv():
     assert page('/ru/rules.csv', sign_in('owner-editor', ORG)).status == 403
 
 
+def test_kept_judgements_follow_writes():
+    # REQ: ARC-13
+    # the report answers from the judgements it keeps (re-judging only what
+    # each write can change); grouped, it judges every record again: after
+    # the writes of the tests above both agree on every rule, count and
+    # breaking record
+    kept = report()
+    judged = report('?by=owner')
+    assert kept.keys() == judged.keys()
+    for rule, k in kept.items():
+        j = judged[rule]
+        assert (k['applicable'], k['compliant']) == (j['applicable'], j['compliant']), (rule, k, j)
+        assert [v['id'] for v in k['violators']] == [v['id'] for v in j['violators']], rule
+        assert [v.get('field') or v.get('relation') for v in k['violators']] == \
+            [v.get('field') or v.get('relation') for v in j['violators']], rule
+    # one write: the records it can change are judged again, not all
+    SRV.request('PATCH', f'/api/v1/objects/{W["system"]["id"]}', {'stage': 'termination'},
+                token=OWNER, headers={'If-Match': '"1"'})
+    r = SRV.get('/api/v1/rules', token=ARCH).json()
+    assert 1 <= r['evaluation']['judged'] <= 20, r['evaluation']
+    # the function the system automated is now automated by a terminated one
+    assert W['function']['id'] in violators('service_system_terminated')
+    assert W['function']['id'] in {v['id'] for v in
+                                   report('?by=owner')['service_system_terminated']['violators']}
+
+
 def main():
     global SRV, ADMIN, ARCH, OWNER, OTHER_OWNER, ORG, OTHER, INTEGRATOR
     with Server() as srv:
@@ -213,7 +239,8 @@ def main():
         setup()
         run([test_master_data_kept_by_one_body, test_master_data_digitised,
              test_first_class_off_the_platform_names_its_ground, test_report_by_body_and_by_domain,
-             test_trend_recorded_once_a_day, test_report_page_and_csv])
+             test_trend_recorded_once_a_day, test_report_page_and_csv,
+             test_kept_judgements_follow_writes])
 
 
 if __name__ == '__main__':

@@ -1,0 +1,507 @@
+/* ruleidx: the model's rules judged once over every record and kept, so
+ * that the report answers from memory and a write costs the re-judging of
+ * the records it can change (issue 16: all rules in about a second, one
+ * write in milliseconds).
+ *
+ * For each rule a nibble per row id: 0 the rule does not apply, 1 it
+ * holds, 2 + j it is broken with requirement j at fault (0 the fields or
+ * items; 1 + i relations[i]; 1 + n_relations the first of any_of). The
+ * rules are judged as rule-count.c counts them: over every record,
+ * whoever may read it, with a type's inherited items as a reader of
+ * everything reads them, on each record's judging day.
+ *
+ * A committed write marks the records it names dirty (its own id, every
+ * reference it held before and holds after, a relation's ends:
+ * reg_index_entries' "_ref", "source" and "target"). Before a report the
+ * dirty records are widened to all the records whose judgement they can
+ * change, then judged again:
+ * - the records related to them by any relation (a count over relations
+ *   whose far end keeps `where`, or distinct far ends);
+ * - the records that refer to them (a `ref` requirement on the target's
+ *   fields; a measure's items whose source they are); the records an
+ *   organisation owns only when a rule's `ref` is the owner;
+ * - for kinds in a chain of inheritance, every record above and below
+ *   (inherited items; a measure taken over the chain).
+ * A rule whose requirement reaches further (a measure over other paths)
+ * is not kept here: a report that chooses it is computed the slow way. The
+ * whole index is judged again when the local day changes (date terms,
+ * rules in force). Another node's writes (issue 19) will need the same
+ * change feed as the filter index. */
+#include "registry/internal.h"
+#include "util/log.h"
+#include "util/timeutil.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* The most records one re-judgement widens a write to (beyond that, the
+ * whole index is judged again). */
+#define RULEIDX_MAX_CLOSURE 20000
+/* The most levels of a chain of inheritance followed. */
+#define RULEIDX_MAX_DEPTH 32
+
+struct ruleidx {
+    pthread_mutex_t mu;  /* judging and reading */
+    pthread_mutex_t dmu; /* the dirty set, which writes fill */
+    bool built;
+    bool started;        /* a build began: writes are marked from then on */
+    int64_t day;         /* the local day it was judged on */
+    size_t n_rules, cap; /* cap: row ids covered (even) */
+    uint8_t **st;        /* per rule: cap / 2 bytes of nibbles */
+    bool *tracked;       /* per rule: kept here */
+    json_t *dirty;       /* id -> true, written since */
+    bool owner_refs;     /* some rule's `ref` is the owner */
+    double last_ms;      /* the last re-judgement: how long, how many */
+    size_t last_n;
+};
+
+static bool rule_tracked(const struct model *m, const struct model_rule *ru)
+{
+    for (size_t i = 0; i < ru->n_relations + ru->n_any_of; i++) {
+        const struct model_rule_relation *q =
+            i < ru->n_relations ? &ru->relations[i] : &ru->any_of[i - ru->n_relations];
+        if (q->how != REQ_MEASURE)
+            continue;
+        for (size_t k = 0; k < ru->n_kinds; k++) {
+            const struct model_kind_measure *km =
+                model_kind_measure(model_kind(m, ru->kinds[k]), q->measure);
+            for (size_t p = 0; km && p < km->n_paths; p++)
+                for (size_t s = 0; s < km->paths[p].n_steps; s++) {
+                    const struct model_step *st = &km->paths[p].steps[s];
+                    /* only the chain of inheritance: up by a ref, down by
+                     * the records that name it by that ref */
+                    bool chain = st->repeat && st->field &&
+                                 (st->type == STEP_REF || st->type == STEP_REFERENCED_BY);
+                    if (!chain)
+                        return false;
+                }
+        }
+    }
+    return true;
+}
+
+struct ruleidx *ruleidx_new(const struct model *m)
+{
+    struct ruleidx *x = xcalloc(1, sizeof *x);
+    pthread_mutex_init(&x->mu, NULL);
+    pthread_mutex_init(&x->dmu, NULL);
+    x->n_rules = model_n_rules(m);
+    x->st = xcalloc(x->n_rules + 1, sizeof *x->st);
+    x->tracked = xcalloc(x->n_rules + 1, sizeof *x->tracked);
+    for (size_t i = 0; i < x->n_rules; i++) {
+        const struct model_rule *ru = model_rule_at(m, i);
+        x->tracked[i] = rule_tracked(m, ru);
+        for (size_t j = 0; j < ru->n_relations + ru->n_any_of; j++) {
+            const struct model_rule_relation *q =
+                j < ru->n_relations ? &ru->relations[j] : &ru->any_of[j - ru->n_relations];
+            x->owner_refs = x->owner_refs || (q->how == REQ_REF && strcmp(q->field, "owner") == 0);
+        }
+    }
+    x->dirty = json_object();
+    return x;
+}
+
+void ruleidx_free(struct ruleidx *x)
+{
+    if (!x)
+        return;
+    for (size_t i = 0; i < x->n_rules; i++)
+        free(x->st[i]);
+    free(x->st);
+    free(x->tracked);
+    json_decref(x->dirty);
+    pthread_mutex_destroy(&x->mu);
+    pthread_mutex_destroy(&x->dmu);
+    free(x);
+}
+
+static void ensure_cap(struct ruleidx *x, uint32_t rid)
+{
+    if (rid < x->cap)
+        return;
+    size_t cap = x->cap ? x->cap : 4096;
+    while (cap <= rid)
+        cap *= 2;
+    for (size_t i = 0; i < x->n_rules; i++) {
+        x->st[i] = realloc(x->st[i], cap / 2);
+        if (!x->st[i])
+            fatal("out of memory");
+        memset(x->st[i] + x->cap / 2, 0, (cap - x->cap) / 2);
+    }
+    x->cap = cap;
+}
+
+static unsigned nib_get(const struct ruleidx *x, size_t rule, uint32_t rid)
+{
+    if (rid >= x->cap)
+        return 0;
+    uint8_t b = x->st[rule][rid / 2];
+    return rid % 2 ? b >> 4 : b & 0xf;
+}
+
+static void nib_set(struct ruleidx *x, size_t rule, uint32_t rid, unsigned v)
+{
+    ensure_cap(x, rid);
+    uint8_t *b = &x->st[rule][rid / 2];
+    *b = rid % 2 ? (uint8_t)((*b & 0x0f) | (v << 4)) : (uint8_t)((*b & 0xf0) | v);
+}
+
+/* The nibble of a requirement at fault (q NULL: the fields or items). */
+static unsigned broken_nibble(const struct model_rule *ru, const struct model_rule_relation *q)
+{
+    if (!q)
+        return 2;
+    if (q >= ru->relations && q < ru->relations + ru->n_relations)
+        return 3 + (unsigned)(q - ru->relations);
+    return 3 + (unsigned)ru->n_relations;
+}
+
+const struct model_rule_relation *ruleidx_fault(const struct model_rule *ru, unsigned nibble)
+{
+    if (nibble < 3)
+        return NULL;
+    size_t j = nibble - 3;
+    return j < ru->n_relations ? &ru->relations[j] : ru->n_any_of ? &ru->any_of[0] : NULL;
+}
+
+static const struct actor EVERYONE = {.id = "system:rules", .system = true};
+
+/* Judges rec (its row id rid; NULL: gone) by every kept rule. */
+static int judge(struct registry *r, struct ruleidx *x, uint32_t rid, json_t *rec,
+                 registry_day_fn day_of, void *day_ctx, struct err *e)
+{
+    const struct model *m = r->model;
+    if (!rec) {
+        for (size_t i = 0; i < x->n_rules; i++)
+            if (rid < x->cap)
+                nib_set(x, i, rid, 0);
+        return 0;
+    }
+    const char *kind = json_string_value(json_object_get(rec, "kind"));
+    kind = kind ? kind : json_string_value(json_object_get(rec, "type"));
+    const struct model_kind *k = model_kind(m, kind ? kind : "");
+    if (!k)
+        return 0;
+    if (k->inherit_via) {
+        json_t *inh = NULL;
+        if (registry_inherited(r, &EVERYONE, rec, &inh, e) < 0)
+            return -1;
+        if (inh)
+            json_object_set_new(rec, "inherited", inh);
+    }
+    int64_t day = day_of(day_ctx, model_judging_ms(k, rec, time_now_ms()));
+    for (size_t i = 0; i < x->n_rules; i++) {
+        const struct model_rule *ru = model_rule_at(m, i);
+        if (!x->tracked[i])
+            continue;
+        unsigned v = 0;
+        if (model_rule_applies(ru, rec, day)) {
+            const struct model_rule_relation *q;
+            int holds = model_rule_holds(ru, rec, day, registry_count_rule, r, &q);
+            if (holds < 0) {
+                err_internal(e, "cannot count the relations of '%.60s'",
+                             json_string_value(json_object_get(rec, "id")));
+                return -1;
+            }
+            v = holds ? 1 : broken_nibble(ru, q);
+        }
+        if (v || rid < x->cap)
+            nib_set(x, i, rid, v);
+    }
+    return 0;
+}
+
+/* The kinds some kept rule names, each once, as SQL text "'a', 'b'". */
+static char *rule_kinds_sql(const struct model *m, const struct ruleidx *x)
+{
+    const char **kinds = xcalloc(model_n_kinds(m) + 1, sizeof *kinds);
+    size_t n = 0;
+    for (size_t i = 0; i < x->n_rules; i++) {
+        const struct model_rule *ru = model_rule_at(m, i);
+        for (size_t j = 0; x->tracked[i] && j < ru->n_kinds; j++) {
+            size_t k = 0;
+            while (k < n && strcmp(kinds[k], ru->kinds[j]) != 0)
+                k++;
+            if (k == n)
+                kinds[n++] = ru->kinds[j];
+        }
+    }
+    char *sql = reg_strings_json(kinds, n); /* ["a","b"] */
+    free(kinds);
+    return sql;
+}
+
+/* Judges every live record of the kept rules' kinds. */
+static int build(struct registry *r, struct ruleidx *x, registry_day_fn day_of, void *day_ctx,
+                 struct err *e)
+{
+    int64_t t0 = time_now_ms();
+    for (size_t i = 0; i < x->n_rules; i++)
+        if (x->st[i])
+            memset(x->st[i], 0, x->cap / 2);
+    pthread_mutex_lock(&x->dmu); /* what is written from now on is judged again */
+    json_object_clear(x->dirty);
+    x->started = true;
+    pthread_mutex_unlock(&x->dmu);
+    char *kinds = rule_kinds_sql(r->model, x);
+    struct store_stmt *st = store_prepare(
+        store_conn(r->store),
+        "SELECT r.rid, d.data FROM records r JOIN record_data d ON d.rid = r.rid "
+        "WHERE r.retired = 0 AND r.kind IN (SELECT value FROM json_each($1)) ORDER BY r.rid",
+        false, e);
+    if (!st) {
+        free(kinds);
+        return -1;
+    }
+    store_bind_text(st, 1, kinds);
+    int rc;
+    size_t n = 0;
+    while ((rc = store_step(st, e)) == STORE_ROW) {
+        json_t *rec = json_loads(store_col_text(st, 1), 0, NULL);
+        if (rec && judge(r, x, (uint32_t)store_col_int64(st, 0), rec, day_of, day_ctx, e) < 0)
+            rc = STORE_ERROR;
+        json_decref(rec);
+        n++;
+        if (rc == STORE_ERROR)
+            break;
+    }
+    store_finalize(st);
+    free(kinds);
+    if (rc == STORE_ERROR)
+        return -1;
+    x->built = true;
+    x->day = day_of(day_ctx, time_now_ms());
+    log_msg(LOG_INFO, "rules: %zu records judged by %zu rules in %lld ms", n, x->n_rules,
+            (long long)(time_now_ms() - t0));
+    return 0;
+}
+
+void ruleidx_mark(struct ruleidx *x, json_t *ids)
+{
+    if (!x || !ids)
+        return;
+    pthread_mutex_lock(&x->dmu);
+    if (x->started)
+        json_object_update(x->dirty, ids);
+    pthread_mutex_unlock(&x->dmu);
+}
+
+/* Adds the ids of query st's first column (bound, stepped and reset here). */
+static int add_ids(struct store_stmt *st, json_t *into, struct err *e)
+{
+    int rc;
+    while ((rc = store_step(st, e)) == STORE_ROW)
+        json_object_set_new(into, store_col_text(st, 0), json_true());
+    store_reset(st);
+    return rc == STORE_ERROR ? -1 : 0;
+}
+
+static int related(struct store_conn *c, const char *id, json_t *into, struct err *e)
+{
+    struct store_stmt *st = store_prepare(
+        c,
+        "SELECT o.value FROM attrs a JOIN records rel ON rel.rid = a.rid AND rel.retired = 0 "
+        "JOIN attrs o ON o.rid = a.rid AND o.field IN ('source', 'target') "
+        "WHERE a.field IN ('source', 'target') AND a.value = $1",
+        true, e);
+    if (!st)
+        return -1;
+    store_bind_text(st, 1, id);
+    return add_ids(st, into, e);
+}
+
+static int referring(struct store_conn *c, const char *id, bool owned, json_t *into, struct err *e)
+{
+    struct store_stmt *st = store_prepare(
+        c,
+        owned ? "SELECT r.id FROM attrs a JOIN records r ON r.rid = a.rid AND r.retired = 0 "
+                "WHERE a.field = '_ref' AND a.value = $1"
+              : "SELECT r.id FROM attrs a JOIN records r ON r.rid = a.rid AND r.retired = 0 "
+                "WHERE a.field = '_ref' AND a.value = $1 AND (r.owner IS NULL OR r.owner <> $1)",
+        true, e);
+    if (!st)
+        return -1;
+    store_bind_text(st, 1, id);
+    return add_ids(st, into, e);
+}
+
+/* Is kind k in a chain of inheritance: inheriting, or a base one may name? */
+static bool in_chain(const struct model *m, const struct model_kind *k)
+{
+    if (k->inherit_via)
+        return true;
+    for (size_t i = 0; i < model_n_kinds(m); i++) {
+        const struct model_kind *ik = model_kind_at(m, i);
+        const struct model_field *via = ik->inherit_via ? model_field(ik, ik->inherit_via) : NULL;
+        for (size_t j = 0; via && j < via->n_ref_kinds; j++)
+            if (strcmp(via->ref_kinds[j], k->id) == 0)
+                return true;
+    }
+    return false;
+}
+
+/* Into `into`: the records above id (its bases by their inherit_via) and
+ * below it (the records whose inherit_via names it, in turn). */
+static int chain_of(struct registry *r, struct store_conn *c, const char *id, json_t *into,
+                    struct err *e)
+{
+    const struct model *m = r->model;
+    json_t *todo = json_pack("[s]", id);
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < json_array_size(todo) && i < RULEIDX_MAX_CLOSURE; i++) {
+        const char *cur = json_string_value(json_array_get(todo, i));
+        struct rec_row row;
+        int found = rec_load(c, NULL, cur, &row, e);
+        if (found < 0) {
+            rc = -1;
+            break;
+        }
+        if (found == 0)
+            continue;
+        json_t *rec = row.retired ? NULL : json_loads(row.data, 0, NULL);
+        const struct model_kind *k = rec ? model_kind(m, row.kind) : NULL;
+        rec_row_free(&row);
+        if (k && in_chain(m, k)) {
+            json_t *near = json_object();
+            const char *base = k->inherit_via
+                                   ? json_string_value(json_object_get(rec, k->inherit_via))
+                                   : NULL;
+            if (base)
+                json_object_set_new(near, base, json_true());
+            rc = referring(c, cur, false, near, e); /* below: among those naming it */
+            const char *nid;
+            json_t *v;
+            json_object_foreach (near, nid, v) {
+                if (!json_object_get(into, nid) && json_array_size(todo) < RULEIDX_MAX_DEPTH * 64) {
+                    json_object_set_new(into, nid, json_true());
+                    json_array_append_new(todo, json_string(nid));
+                }
+            }
+            json_decref(near);
+        }
+        json_decref(rec);
+    }
+    json_decref(todo);
+    return rc;
+}
+
+/* The dirty ids widened to every record whose judgement they can change. */
+static int closure(struct registry *r, struct ruleidx *x, json_t *dirty, json_t **out,
+                   struct err *e)
+{
+    struct store_conn *c = store_conn(r->store);
+    json_t *all = json_deep_copy(dirty);
+    const char *id;
+    json_t *v;
+    int rc = 0;
+    json_object_foreach (dirty, id, v) {
+        if (related(c, id, all, e) < 0 || referring(c, id, x->owner_refs, all, e) < 0) {
+            rc = -1;
+            break;
+        }
+    }
+    json_t *first = rc == 0 ? json_deep_copy(all) : NULL;
+    json_object_foreach (first, id, v) {
+        if (json_object_size(all) > RULEIDX_MAX_CLOSURE)
+            break;
+        if (chain_of(r, c, id, all, e) < 0) {
+            rc = -1;
+            break;
+        }
+    }
+    json_decref(first);
+    if (rc < 0) {
+        json_decref(all);
+        return -1;
+    }
+    *out = all;
+    return 0;
+}
+
+/* Judges the records written since (and those they can change) again. */
+static int rejudge(struct registry *r, struct ruleidx *x, registry_day_fn day_of, void *day_ctx,
+                   struct err *e)
+{
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    pthread_mutex_lock(&x->dmu);
+    json_t *dirty = x->dirty;
+    x->dirty = json_object();
+    pthread_mutex_unlock(&x->dmu);
+    json_t *all = NULL;
+    int rc = json_object_size(dirty) ? closure(r, x, dirty, &all, e) : 0;
+    json_decref(dirty);
+    if (rc < 0)
+        return -1;
+    if (json_object_size(all) > RULEIDX_MAX_CLOSURE) {
+        json_decref(all);
+        return build(r, x, day_of, day_ctx, e);
+    }
+    struct store_conn *c = store_conn(r->store);
+    const char *id;
+    json_t *v;
+    size_t n = 0;
+    json_object_foreach (all, id, v) {
+        struct rec_row row;
+        int found = rec_load(c, NULL, id, &row, e);
+        if (found < 0) {
+            rc = -1;
+            break;
+        }
+        if (found == 0)
+            continue;
+        json_t *rec = row.retired ? NULL : json_loads(row.data, 0, NULL);
+        rc = judge(r, x, (uint32_t)row.rid, rec, day_of, day_ctx, e);
+        json_decref(rec);
+        rec_row_free(&row);
+        n++;
+        if (rc < 0)
+            break;
+    }
+    json_decref(all);
+    x->last_n = n;
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    x->last_ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+    return rc;
+}
+
+int ruleidx_ready(struct registry *r, struct ruleidx *x, registry_day_fn day_of, void *day_ctx,
+                  struct err *e)
+{
+    pthread_mutex_lock(&x->mu);
+    int64_t today = day_of(day_ctx, time_now_ms());
+    int rc = !x->built || x->day != today ? build(r, x, day_of, day_ctx, e)
+                                          : rejudge(r, x, day_of, day_ctx, e);
+    if (rc < 0)
+        pthread_mutex_unlock(&x->mu);
+    return rc;
+}
+
+void ruleidx_done(struct ruleidx *x)
+{
+    pthread_mutex_unlock(&x->mu);
+}
+
+bool ruleidx_tracked(const struct ruleidx *x, size_t rule)
+{
+    return rule < x->n_rules && x->tracked[rule];
+}
+
+void ruleidx_last(const struct ruleidx *x, size_t *n, double *ms)
+{
+    *n = x->last_n;
+    *ms = x->last_ms;
+}
+
+size_t ruleidx_cap(const struct ruleidx *x)
+{
+    return x->cap;
+}
+
+unsigned ruleidx_state(const struct ruleidx *x, size_t rule, uint32_t rid)
+{
+    return nib_get(x, rule, rid);
+}
