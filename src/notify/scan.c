@@ -1,6 +1,7 @@
 /* notify/scan: reminders of deadlines two working days away and daily
- * digests of missed ones (the rules are in notify.h); once a day, the
- * figures of the model's rules (registry_rules_record), for their trend. */
+ * digests of missed ones (the rules are in notify.h); once a day from
+ * 20:00 local, the figures of the model's rules (registry_rules_record),
+ * for their trend. */
 #include "notify/internal.h"
 
 #include "util/buf.h"
@@ -14,6 +15,7 @@
 
 #define REMINDER_WORKING_DAYS 2
 #define DIGEST_FROM_MINUTE (9 * 60) /* 09:00 local */
+#define FIGURES_FROM_MINUTE (20 * 60) /* 20:00 local */
 #define REMINDERS_MAX 1000          /* per scan; the next scan takes the rest */
 #define OVERDUE_MAX 10000
 #define DIGEST_ITEMS_MAX 200 /* listed per digest; the rest are counted */
@@ -401,12 +403,15 @@ int notify_scan(struct notify *n, int64_t now_ms, struct notify_scan_stats *st, 
     int drc = digests(n, now_ms, st, &de);
     if (rc == 0 && drc < 0)
         *e = de;
-    /* the day's figures of the model's rules, once a day (their trend) */
+    /* the day's figures of the model's rules, once a day from 20:00 local
+     * (their trend; judging every record is a job for the evening) */
     char day[11];
     calsvc_local_date(n->cal, now_ms, day);
     struct err fe = ERR_INIT;
-    int frc = registry_rules_record(n->reg, calsvc_local_day_cb, n->cal, day, &st->rule_figures,
-                                    &fe);
+    int frc = calsvc_local_minute(n->cal, now_ms) < FIGURES_FROM_MINUTE
+                  ? 0
+                  : registry_rules_record(n->reg, calsvc_local_day_cb, n->cal, day,
+                                          &st->rule_figures, &fe);
     if (rc == 0 && drc == 0 && frc < 0)
         *e = fe;
     return rc < 0 || drc < 0 || frc < 0 ? -1 : 0;

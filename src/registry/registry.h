@@ -72,9 +72,8 @@ int registry_rules_report(struct registry *r, const struct actor *a, registry_da
                           struct err *e);
 /* Records the day's figures of every rule (local date `day`,
  * "YYYY-MM-DD") unless that day has them: over every record, whoever may
- * read it, per rule and per group of the model's first rule_report
- * grouping, in one write; the report's "trend" shows them. *recorded says
- * whether it wrote. */
+ * read it, per rule (the kept judgements answer), in one write; the
+ * report's "trend" shows them. *recorded says whether it wrote. */
 int registry_rules_record(struct registry *r, registry_day_fn day_of, void *day_ctx,
                           const char *day, bool *recorded, struct err *e);
 /* May the actor read the record as it was unpublished (its draft phase:

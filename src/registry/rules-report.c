@@ -511,27 +511,19 @@ int registry_rules_record(struct registry *r, registry_day_fn day_of, void *day_
     if (had || !model_n_rules(r->model))
         return 0;
     const struct actor everyone = {.id = "system:rules", .system = true};
-    const struct model_rule_group *g = model_rule_group_at(r->model, 0);
-    struct registry_rules_filter all = {NULL, NULL, g ? g->kind->id : NULL};
+    struct registry_rules_filter all = {NULL, NULL, NULL};
     json_t *report = NULL;
     if (registry_rules_report(r, &everyone, day_of, day_ctx, &all, &report, e) < 0)
         return -1;
     struct store_conn *w = store_write_enter(r->store, e);
     int rc = w ? 0 : -1;
-    size_t i, j;
-    json_t *it, *grp;
+    size_t i;
+    json_t *it;
     json_array_foreach (json_object_get(report, "items"), i, it) {
         const char *rule = json_string_value(json_object_get(it, "rule"));
         if (rc == 0)
             rc = put_figure(w, day, rule, "", json_integer_value(json_object_get(it, "applicable")),
                             json_integer_value(json_object_get(it, "compliant")), e);
-        json_array_foreach (json_object_get(it, "by"), j, grp) {
-            const char *id = json_string_value(json_object_get(grp, "id"));
-            if (rc == 0 && id)
-                rc = put_figure(w, day, rule, id,
-                                json_integer_value(json_object_get(grp, "applicable")),
-                                json_integer_value(json_object_get(grp, "compliant")), e);
-        }
     }
     json_decref(report);
     if (w && store_write_leave(w, rc, NULL, NULL, e) < 0)

@@ -330,8 +330,8 @@ static const char *const sqlite_migrations[] = {
     "ALTER TABLE users ADD COLUMN lang TEXT;",
     /* 11: the rules' figures of each day (issue 16's trend): per rule, the
      * records it applied to and those that kept it, over the whole
-     * registry (grp '') and per group of the model's first rule_report
-     * grouping (grp: the group's record id, e.g. a domain) */
+     * registry (grp ''; a group's record id, e.g. a domain, is for
+     * figures per group, which are not recorded yet) */
     "CREATE TABLE rule_figures ("
     "  day TEXT NOT NULL,"          /* the local date */
     "  rule TEXT NOT NULL,"
