@@ -349,7 +349,7 @@ static void h_rules(struct http_req *req, struct http_resp *resp, void *ctx)
     json_t *out = NULL;
     struct err e = ERR_INIT;
     struct registry_rules_filter only = {http_req_query(req, "layer"), http_req_query(req, "rule"),
-                                         http_req_query(req, "by")};
+                                         http_req_query(req, "by"), 0};
     int rc = authz_check_everywhere(registry_rights(api->reg), &a, RA_RULES_REPORT, &e);
     if (rc == 0)
         rc = registry_rules_report(api->reg, &a, calsvc_local_day_cb, api->cal, &only, &out, &e);

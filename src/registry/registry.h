@@ -48,7 +48,7 @@ bool registry_may_read(const struct registry *r, const struct actor *a, const js
  * {"items":[{rule, label, requirement, layer, severity, applicable,
  * compliant, compliant_percent, violators:[{id, kind, name, owner,
  * field | relation+direction}]}]}
- * (at most 1,000 violators listed per rule; the counts are exact). Each
+ * (violators listed: see `listed` below; the counts are exact). Each
  * record is judged by the rules in force on its judging day
  * (model_judging_ms, turned into a local day by day_of). */
 typedef int64_t (*registry_day_fn)(void *ctx, int64_t t_ms); /* instant -> local day */
@@ -61,6 +61,8 @@ typedef int64_t (*registry_day_fn)(void *ctx, int64_t t_ms); /* instant -> local
  * counts in each; 400 for another `by`). */
 struct registry_rules_filter {
     const char *layer, *rule, *by;
+    size_t listed; /* violators listed per rule at most (0: 1,000 of one rule, 100 of several;
+                      never more than 1,000) */
 };
 /* The local day of an instant, for what is judged "today" (the model's
  * date terms, e.g. a termination date that has come): set once at start;

@@ -11,11 +11,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Violators listed per rule at most (the counts stay exact). */
+/* Violators listed per rule at most (the counts stay exact): of one rule,
+ * and of each when the report is of several. */
 #define RULES_REPORT_MAX_LISTED 1000
+#define RULES_REPORT_LISTED_EACH 100
 
 struct tally {
     bool chosen; /* by the filter */
+    size_t listed; /* violators listed at most */
     json_int_t applicable, compliant;
     json_t *violators;
     json_t *by; /* group key ("" none) -> [applicable, compliant], when grouped */
@@ -80,7 +83,7 @@ static int tally_record(struct registry *r, struct tally *t, const json_t *rec,
             tally_groups(&t[i], groups, holds);
         if (holds) {
             t[i].compliant++;
-        } else if (json_array_size(t[i].violators) < RULES_REPORT_MAX_LISTED) {
+        } else if (json_array_size(t[i].violators) < t[i].listed) {
             json_array_append_new(t[i].violators, violator_json(rec, ru, rel));
         }
     }
@@ -150,6 +153,11 @@ static int choose(const struct model *m, const struct registry_rules_filter *onl
         err_set(e, 400, "bad-request", "rule", "no rule '%.60s' in the model", rule);
         return -1;
     }
+    size_t listed = only && only->listed ? only->listed
+                    : rule               ? RULES_REPORT_MAX_LISTED
+                                         : RULES_REPORT_LISTED_EACH;
+    for (size_t i = 0; i < model_n_rules(m); i++)
+        t[i].listed = listed < RULES_REPORT_MAX_LISTED ? listed : RULES_REPORT_MAX_LISTED;
     return 0;
 }
 
@@ -297,25 +305,32 @@ static int add_trend(struct registry *r, json_t *it, const char *rule, struct er
     return rc == STORE_ERROR ? -1 : 0;
 }
 
-/* A stored record by row id (memo: rid text -> record), borrowed. */
+/* A stored record's id, kind, name and owner by row id (memo: rid text ->
+ * that much of it, kept small: a report lists thousands), borrowed. */
 static json_t *by_rid(struct registry *r, json_t *memo, uint32_t rid, struct err *e)
 {
     char key[16];
     snprintf(key, sizeof key, "%u", rid);
-    json_t *rec = json_object_get(memo, key);
-    if (rec)
-        return rec;
+    json_t *head = json_object_get(memo, key);
+    if (head)
+        return head;
     struct store_stmt *st =
         store_prepare(store_conn(r->store), "SELECT data FROM record_data WHERE rid = $1", true, e);
     if (!st)
         return NULL;
     store_bind_int64(st, 1, rid);
-    if (store_step(st, e) == STORE_ROW)
-        rec = json_loads(store_col_text(st, 0), 0, NULL);
+    json_t *rec = store_step(st, e) == STORE_ROW ? json_loads(store_col_text(st, 0), 0, NULL) : NULL;
     store_reset(st);
-    if (rec)
-        json_object_set_new(memo, key, rec);
-    return rec;
+    if (!rec)
+        return NULL;
+    head = json_object();
+    static const char *const keep[] = {"id", "kind", "type", "name", "owner"};
+    for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++)
+        if (json_object_get(rec, keep[i]))
+            json_object_set(head, keep[i], json_object_get(rec, keep[i]));
+    json_decref(rec);
+    json_object_set_new(memo, key, head);
+    return head;
 }
 
 /* The report from the rules' kept judgements (ruleidx.c): for a reader
@@ -346,7 +361,7 @@ static int report_from_index(struct registry *r, registry_day_fn day_of, void *d
                 continue;
             applicable++;
             compliant += s == 1;
-            if (s > 1 && n_listed < RULES_REPORT_MAX_LISTED) {
+            if (s > 1 && n_listed < t[i].listed) {
                 why[n_listed] = s;
                 listed[n_listed++] = rid;
             }
@@ -511,7 +526,7 @@ int registry_rules_record(struct registry *r, registry_day_fn day_of, void *day_
     if (had || !model_n_rules(r->model))
         return 0;
     const struct actor everyone = {.id = "system:rules", .system = true};
-    struct registry_rules_filter all = {NULL, NULL, NULL};
+    struct registry_rules_filter all = {NULL, NULL, NULL, 1};
     json_t *report = NULL;
     if (registry_rules_report(r, &everyone, day_of, day_ctx, &all, &report, e) < 0)
         return -1;

@@ -119,8 +119,11 @@ static json_t *rule_item(struct page *pg, const json_t *it)
         json_object_set_new(o, "in_force_from", json_string(r->in_force.from));
     if (r && r->in_force.until)
         json_object_set_new(o, "in_force_until", json_string(r->in_force.until));
-    if ((json_int_t)json_array_size(violators) < applicable - compliant)
+    if ((json_int_t)json_array_size(violators) < applicable - compliant) {
         json_object_set_new(o, "listed", json_integer((json_int_t)json_array_size(violators)));
+        if (!http_req_query(pg->req, "rule"))
+            json_object_set_new(o, "rule_href", json_string(page_url(pg, "/rules?rule=%s", id)));
+    }
     json_t *groups = json_array(), *trend = json_array(), *g;
     json_array_foreach (json_object_get(it, "by"), i, g) {
         const char *gid = json_string_value(json_object_get(g, "id"));
@@ -141,46 +144,47 @@ static json_t *rule_item(struct page *pg, const json_t *it)
     return o;
 }
 
-/* "?layer=…&by=…" of the report's page and files ("" when neither): both
- * were checked by the report (known ids). */
-static const char *report_query(struct page *pg, const char *layer, const char *by)
+/* "?layer=…&rule=…&by=…" of the report's page and files ("" when none):
+ * each was checked by the report (known ids). */
+static const char *report_query(struct page *pg, const char *layer, const char *rule,
+                                const char *by)
 {
-    if (!layer && !by)
-        return "";
-    return arena_printf(pg->req->arena, "?%s%s%s%s%s", layer ? "layer=" : "", layer ? layer : "",
-                        layer && by ? "&" : "", by ? "by=" : "", by ? by : "");
+    const char *q = arena_printf(pg->req->arena, "%s%s%s%s%s%s", layer ? "&layer=" : "",
+                                 layer ? layer : "", rule ? "&rule=" : "", rule ? rule : "",
+                                 by ? "&by=" : "", by ? by : "");
+    return *q ? arena_printf(pg->req->arena, "?%s", q + 1) : "";
 }
 
-static json_t *by_link(struct page *pg, const char *text, const char *layer, const char *by,
-                       const char *current)
+static json_t *by_link(struct page *pg, const char *text, const struct registry_rules_filter *only,
+                       const char *by)
 {
-    bool cur = by && current ? strcmp(by, current) == 0 : !by && !current;
+    bool cur = by && only->by ? strcmp(by, only->by) == 0 : !by && !only->by;
     return json_pack("{s:s, s:s, s:b}", "text", text, "href",
-                     page_url(pg, "/rules%s", report_query(pg, layer, by)), "current", cur);
+                     page_url(pg, "/rules%s", report_query(pg, only->layer, only->rule, by)),
+                     "current", cur);
 }
 
 /* The report's groupings: all records, by owner (the body), by each kind
  * of the model's rule_report (e.g. domain); the current one marked. */
-static json_t *by_links(struct page *pg, const char *layer, const char *current)
+static json_t *by_links(struct page *pg, const struct registry_rules_filter *only)
 {
     const struct model *m = pg->w->api->model;
     json_t *out = json_array();
-    json_array_append_new(out, by_link(pg, page_tr(pg, TR("All records")), layer, NULL, current));
+    json_array_append_new(out, by_link(pg, page_tr(pg, TR("All records")), only, NULL));
     if (model_owner_kind(m))
-        json_array_append_new(out,
-                              by_link(pg, page_tr(pg, TR("By state body")), layer, "owner", current));
+        json_array_append_new(out, by_link(pg, page_tr(pg, TR("By state body")), only, "owner"));
     for (size_t i = 0; i < model_n_rule_groups(m); i++) {
         const struct model_rule_group *g = model_rule_group_at(m, i);
         const struct model_collection *c = model_collection(m, g->kind->collection);
-        json_array_append_new(out, by_link(pg, c ? web_label(pg->lang, c->label) : g->kind->id,
-                                           layer, g->kind->id, current));
+        json_array_append_new(
+            out, by_link(pg, c ? web_label(pg->lang, c->label) : g->kind->id, only, g->kind->id));
     }
     return out;
 }
 
 /* The report for the page or its files (?layer=, ?by=), for holders of
  * rules-report; NULL when the page has answered with an error. */
-static json_t *report_of(struct page *pg, struct registry_rules_filter *only)
+static json_t *report_of(struct page *pg, struct registry_rules_filter *only, size_t listed)
 {
     struct err e = ERR_INIT;
     json_t *report = NULL;
@@ -188,8 +192,9 @@ static json_t *report_of(struct page *pg, struct registry_rules_filter *only)
         page_error(pg, 401, NULL);
         return NULL;
     }
-    *only = (struct registry_rules_filter){http_req_query(pg->req, "layer"), NULL,
-                                           http_req_query(pg->req, "by")};
+    *only = (struct registry_rules_filter){http_req_query(pg->req, "layer"),
+                                           http_req_query(pg->req, "rule"),
+                                           http_req_query(pg->req, "by"), listed};
     if (authz_check_everywhere(registry_rights(pg->w->api->reg), &pg->actor, RA_RULES_REPORT,
                                &e) < 0 ||
         registry_rules_report(pg->w->api->reg, &pg->actor, calsvc_local_day_cb, pg->w->api->cal,
@@ -208,7 +213,7 @@ static void h_rules(struct http_req *req, struct http_resp *resp, void *ctx)
     /* ?layer=: the gap lists of one layer of the architecture; ?by=: by
      * state body or by a grouping of the model (domain) */
     struct registry_rules_filter only;
-    json_t *report = report_of(&pg, &only);
+    json_t *report = report_of(&pg, &only, 0);
     if (!report)
         return;
     json_t *items = json_array();
@@ -219,8 +224,8 @@ static void h_rules(struct http_req *req, struct http_resp *resp, void *ctx)
     json_decref(report);
     json_object_set_new(pg.data, "rules", items);
     json_object_set_new(pg.data, "layers", layer_links(&pg, only.layer));
-    json_object_set_new(pg.data, "groupings", by_links(&pg, only.layer, only.by));
-    const char *q = report_query(&pg, only.layer, only.by);
+    json_object_set_new(pg.data, "groupings", by_links(&pg, &only));
+    const char *q = report_query(&pg, only.layer, only.rule, only.by);
     json_object_set_new(pg.data, "csv_url", json_string(page_url(&pg, "/rules.csv%s", q)));
     json_object_set_new(pg.data, "broken_csv_url",
                         json_string(page_url(&pg, "/rules-broken.csv%s", q)));
@@ -241,7 +246,7 @@ static void h_rules_csv(struct http_req *req, struct http_resp *resp, void *ctx)
     page_begin(ctx, req, resp, &pg);
     struct registry_rules_filter only;
     struct page_csv csv;
-    json_t *report = report_of(&pg, &only);
+    json_t *report = report_of(&pg, &only, 1);
     if (!report)
         return;
     if (page_csv_begin(&pg, &csv) < 0) {
@@ -301,7 +306,7 @@ static void h_rules_broken_csv(struct http_req *req, struct http_resp *resp, voi
     page_begin(ctx, req, resp, &pg);
     struct registry_rules_filter only;
     struct page_csv csv;
-    json_t *report = report_of(&pg, &only);
+    json_t *report = report_of(&pg, &only, 1000);
     if (!report)
         return;
     if (page_csv_begin(&pg, &csv) < 0) {

@@ -185,13 +185,17 @@ def test_report_page_and_csv():
     assert 'Социальная защита' in body and 'По группам' in body, 'the groups'
     assert re.search(r'aria-current="page">Домены<', body), 'the current grouping'
     assert 'Динамика' in body and '2026-11-02' in body, 'the trend'
+    # one rule's page lists more of its records than the page of all rules
+    body = html.unescape(page('/ru/rules?rule=master_data_one_keeper', who).body.decode())
+    assert 'Мастер-данные ведёт только один' in body and 'Каждый атрибут мастер-данных оцифрован' not in body
     r = page('/ru/rules.csv?layer=data&by=domain', who)
     assert r.status == 200 and r.header('Content-Type').startswith('text/csv'), r
     rows = list(csv.reader(io.StringIO(r.body.decode('utf-8-sig'))))
     assert rows[0][:2] == ['Правило', 'Идентификатор'], rows[0]
     keeper = [x for x in rows if x[1] == 'master_data_one_keeper']
     assert any(x[5] == 'Социальная защита' and int(x[8]) >= 1 for x in keeper), keeper
-    r = page('/en/rules-broken.csv?rule=x&sep=semicolon', who)
+    assert page('/en/rules-broken.csv?rule=nope', who).status == 400
+    r = page('/en/rules-broken.csv?rule=master_data_one_keeper&sep=semicolon', who)
     rows = list(csv.reader(io.StringIO(r.body.decode('utf-8-sig')), delimiter=';'))
     assert rows[0][0] == 'Rule', rows[0]
     assert any(x[3] == W['subject']['id'] for x in rows), rows
