@@ -53,6 +53,8 @@ struct ruleidx {
     bool *tracked;       /* per rule: kept here */
     json_t *dirty;       /* id -> true, written since */
     bool owner_refs;     /* some rule's `ref` is the owner */
+    char *far_types;     /* the relation types whose far ends' fields (or the relation's own)
+                            a rule judges, as a JSON array text */
     double last_ms;      /* the last re-judgement: how long, how many */
     size_t last_n;
 };
@@ -90,6 +92,12 @@ struct ruleidx *ruleidx_new(const struct model *m)
     x->n_rules = model_n_rules(m);
     x->st = xcalloc(x->n_rules + 1, sizeof *x->st);
     x->tracked = xcalloc(x->n_rules + 1, sizeof *x->tracked);
+    size_t n_far = 0, max_far = 1;
+    for (size_t i = 0; i < x->n_rules; i++) {
+        const struct model_rule *ru = model_rule_at(m, i);
+        max_far += ru->n_relations + ru->n_any_of;
+    }
+    const char **far = xcalloc(max_far, sizeof *far);
     for (size_t i = 0; i < x->n_rules; i++) {
         const struct model_rule *ru = model_rule_at(m, i);
         x->tracked[i] = rule_tracked(m, ru);
@@ -97,8 +105,17 @@ struct ruleidx *ruleidx_new(const struct model *m)
             const struct model_rule_relation *q =
                 j < ru->n_relations ? &ru->relations[j] : &ru->any_of[j - ru->n_relations];
             x->owner_refs = x->owner_refs || (q->how == REQ_REF && strcmp(q->field, "owner") == 0);
+            if (q->how == REQ_RELATION && (q->where.n_terms || q->attrs.n_terms || q->distinct)) {
+                size_t k = 0;
+                while (k < n_far && strcmp(far[k], q->type) != 0)
+                    k++;
+                if (k == n_far)
+                    far[n_far++] = q->type;
+            }
         }
     }
+    x->far_types = reg_strings_json(far, n_far);
+    free(far);
     x->dirty = json_object();
     return x;
 }
@@ -111,6 +128,7 @@ void ruleidx_free(struct ruleidx *x)
         free(x->st[i]);
     free(x->st);
     free(x->tracked);
+    free(x->far_types);
     json_decref(x->dirty);
     pthread_mutex_destroy(&x->mu);
     pthread_mutex_destroy(&x->dmu);
@@ -298,17 +316,22 @@ static int add_ids(struct store_stmt *st, json_t *into, struct err *e)
     return rc == STORE_ERROR ? -1 : 0;
 }
 
-static int related(struct store_conn *c, const char *id, json_t *into, struct err *e)
+/* The records related to id by a relation of those types a rule judges
+ * the far end of. */
+static int related(struct store_conn *c, const struct ruleidx *x, const char *id, json_t *into,
+                   struct err *e)
 {
     struct store_stmt *st = store_prepare(
         c,
         "SELECT o.value FROM attrs a JOIN records rel ON rel.rid = a.rid AND rel.retired = 0 "
+        "AND rel.kind IN (SELECT value FROM json_each($2)) "
         "JOIN attrs o ON o.rid = a.rid AND o.field IN ('source', 'target') "
         "WHERE a.field IN ('source', 'target') AND a.value = $1",
         true, e);
     if (!st)
         return -1;
     store_bind_text(st, 1, id);
+    store_bind_text(st, 2, x->far_types);
     return add_ids(st, into, e);
 }
 
@@ -342,76 +365,107 @@ static bool in_chain(const struct model *m, const struct model_kind *k)
     return false;
 }
 
-/* Into `into`: the records above id (its bases by their inherit_via) and
- * below it (the records whose inherit_via names it, in turn). */
+/* The live record of id, parsed, and its kind when it is in a chain of
+ * inheritance (else *k NULL); NULL when gone. */
+static json_t *chain_record(const struct model *m, struct store_conn *c, const char *id,
+                            const struct model_kind **k, struct err *e)
+{
+    struct rec_row row;
+    *k = NULL;
+    if (rec_load(c, NULL, id, &row, e) <= 0)
+        return NULL;
+    json_t *rec = row.retired ? NULL : json_loads(row.data, 0, NULL);
+    const struct model_kind *kind = rec ? model_kind(m, row.kind) : NULL;
+    rec_row_free(&row);
+    *k = kind && in_chain(m, kind) ? kind : NULL;
+    return rec;
+}
+
+/* Into `into`: the records above id (its bases by their inherit_via, in
+ * turn) and those below it (the records whose inherit_via names it, in
+ * turn): a judgement over the chain (inherited items, a measure taken up
+ * or down it) may change with id. Not sideways: a sibling's is its own. */
 static int chain_of(struct registry *r, struct store_conn *c, const char *id, json_t *into,
                     struct err *e)
 {
     const struct model *m = r->model;
+    const struct model_kind *k;
+    json_t *rec = chain_record(m, c, id, &k, e);
+    if (!k) {
+        json_decref(rec);
+        return e->status ? -1 : 0;
+    }
+    /* up */
+    json_t *cur = json_incref(rec);
+    for (int depth = 0; cur && k && k->inherit_via && depth < RULEIDX_MAX_DEPTH; depth++) {
+        const char *base = json_string_value(json_object_get(cur, k->inherit_via));
+        json_t *next = NULL;
+        if (base && !json_object_get(into, base)) {
+            json_object_set_new(into, base, json_true());
+            next = chain_record(m, c, base, &k, e);
+        }
+        json_decref(cur);
+        cur = next;
+    }
+    json_decref(cur);
+    json_decref(rec);
+    /* down: those naming it that inherit through the name */
     json_t *todo = json_pack("[s]", id);
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < json_array_size(todo) && i < RULEIDX_MAX_CLOSURE; i++) {
-        const char *cur = json_string_value(json_array_get(todo, i));
-        struct rec_row row;
-        int found = rec_load(c, NULL, cur, &row, e);
-        if (found < 0) {
-            rc = -1;
-            break;
-        }
-        if (found == 0)
-            continue;
-        json_t *rec = row.retired ? NULL : json_loads(row.data, 0, NULL);
-        const struct model_kind *k = rec ? model_kind(m, row.kind) : NULL;
-        rec_row_free(&row);
-        if (k && in_chain(m, k)) {
-            json_t *near = json_object();
-            const char *base = k->inherit_via
-                                   ? json_string_value(json_object_get(rec, k->inherit_via))
-                                   : NULL;
-            if (base)
-                json_object_set_new(near, base, json_true());
-            rc = referring(c, cur, false, near, e); /* below: among those naming it */
-            const char *nid;
-            json_t *v;
-            json_object_foreach (near, nid, v) {
-                if (!json_object_get(into, nid) && json_array_size(todo) < RULEIDX_MAX_DEPTH * 64) {
-                    json_object_set_new(into, nid, json_true());
-                    json_array_append_new(todo, json_string(nid));
-                }
+        const char *at = json_string_value(json_array_get(todo, i));
+        json_t *names = json_object();
+        rc = referring(c, at, false, names, e);
+        const char *nid;
+        json_t *v;
+        json_object_foreach (names, nid, v) {
+            if (rc < 0 || json_object_get(into, nid))
+                continue;
+            const struct model_kind *nk;
+            json_t *below = chain_record(m, c, nid, &nk, e);
+            const char *via = nk && nk->inherit_via
+                                  ? json_string_value(json_object_get(below, nk->inherit_via))
+                                  : NULL;
+            if (via && strcmp(via, at) == 0) {
+                json_object_set_new(into, nid, json_true());
+                json_array_append_new(todo, json_string(nid));
             }
-            json_decref(near);
+            json_decref(below);
+            if (e->status)
+                rc = -1;
         }
-        json_decref(rec);
+        json_decref(names);
     }
     json_decref(todo);
     return rc;
 }
 
-/* The dirty ids widened to every record whose judgement they can change. */
+/* The dirty ids widened to every record whose judgement they can change:
+ * those related by a relation whose far end a rule judges, those that
+ * refer to them, and up and down the chain of inheritance from both the
+ * dirty ones and those that refer to them (a measure's items whose source
+ * changed). */
 static int closure(struct registry *r, struct ruleidx *x, json_t *dirty, json_t **out,
                    struct err *e)
 {
     struct store_conn *c = store_conn(r->store);
-    json_t *all = json_deep_copy(dirty);
+    json_t *all = json_deep_copy(dirty), *chained = json_deep_copy(dirty);
     const char *id;
     json_t *v;
     int rc = 0;
     json_object_foreach (dirty, id, v) {
-        if (related(c, id, all, e) < 0 || referring(c, id, x->owner_refs, all, e) < 0) {
+        if (related(c, x, id, all, e) < 0 || referring(c, id, x->owner_refs, chained, e) < 0) {
             rc = -1;
             break;
         }
     }
-    json_t *first = rc == 0 ? json_deep_copy(all) : NULL;
-    json_object_foreach (first, id, v) {
-        if (json_object_size(all) > RULEIDX_MAX_CLOSURE)
+    json_object_update(all, chained);
+    json_object_foreach (chained, id, v) {
+        if (rc < 0 || json_object_size(all) > RULEIDX_MAX_CLOSURE)
             break;
-        if (chain_of(r, c, id, all, e) < 0) {
-            rc = -1;
-            break;
-        }
+        rc = chain_of(r, c, id, all, e);
     }
-    json_decref(first);
+    json_decref(chained);
     if (rc < 0) {
         json_decref(all);
         return -1;
