@@ -1644,12 +1644,31 @@ struct after_write {
 /* The ids a write names, per writing thread until its write ends. */
 static __thread json_t *staged_rule_ids;
 
-static void stage_rule_id(void *ctx, const char *field, const char *value)
+/* Counts each id a record names (a relation's ends, its references). */
+static void count_rule_id(void *ctx, const char *field, const char *value)
 {
-    (void)ctx;
+    json_t *seen = ctx;
     if ((strcmp(field, "_ref") == 0 || strcmp(field, "source") == 0 ||
          strcmp(field, "target") == 0) && value && *value)
-        json_object_set_new(staged_rule_ids, value, json_true());
+        json_object_set_new(seen, value,
+                            json_integer(json_integer_value(json_object_get(seen, value)) + 1));
+}
+
+/* Stages the ids rec names, but its owner when only as its owner: no rule
+ * counts what an organisation owns, so its owned records' writes leave its
+ * judgement as it is (an organisation's every record would else be judged
+ * again with each). */
+static void stage_names(const struct model_kind *k, const json_t *rec)
+{
+    json_t *seen = json_object();
+    reg_index_entries(k, rec, NULL, count_rule_id, seen);
+    const char *owner = k->owned ? json_string_value(json_object_get(rec, "owner")) : NULL;
+    const char *id;
+    json_t *n;
+    json_object_foreach (seen, id, n)
+        if (!owner || strcmp(id, owner) != 0 || json_integer_value(n) > 1)
+            json_object_set_new(staged_rule_ids, id, json_true());
+    json_decref(seen);
 }
 
 void reg_ruleidx_stage(struct registry *r, const struct model_kind *k, const json_t *rec,
@@ -1662,9 +1681,9 @@ void reg_ruleidx_stage(struct registry *r, const struct model_kind *k, const jso
     if (id)
         json_object_set_new(staged_rule_ids, id, json_true());
     if (rec)
-        reg_index_entries(k, rec, NULL, stage_rule_id, NULL);
+        stage_names(k, rec);
     if (prev)
-        reg_index_entries(k, prev, NULL, stage_rule_id, NULL);
+        stage_names(k, prev);
 }
 
 /* Runs after the group commit that holds the write (in commit order). */
