@@ -259,7 +259,11 @@ struct path_walk {
 struct ruleidx;
 struct ruleidx *ruleidx_new(const struct model *m);
 void ruleidx_free(struct ruleidx *x);
-/* Marks the ids (keys of an object) written by a committed write. */
+/* Marks the ids a committed write names (an object: id ->
+ * RULEIDX_WRITTEN, the record written, or RULEIDX_NAMED, a record its
+ * references or ends name, before or after). */
+#define RULEIDX_WRITTEN 1
+#define RULEIDX_NAMED 2
 void ruleidx_mark(struct ruleidx *x, json_t *ids);
 /* Judges what needs it (all on the first call and when the local day has
  * changed; else what was written since) and holds the index for reading

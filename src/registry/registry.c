@@ -1666,8 +1666,9 @@ static void stage_names(const struct model_kind *k, const json_t *rec)
     const char *id;
     json_t *n;
     json_object_foreach (seen, id, n)
-        if (!owner || strcmp(id, owner) != 0 || json_integer_value(n) > 1)
-            json_object_set_new(staged_rule_ids, id, json_true());
+        if ((!owner || strcmp(id, owner) != 0 || json_integer_value(n) > 1) &&
+            !json_object_get(staged_rule_ids, id))
+            json_object_set_new(staged_rule_ids, id, json_integer(RULEIDX_NAMED));
     json_decref(seen);
 }
 
@@ -1679,7 +1680,7 @@ void reg_ruleidx_stage(struct registry *r, const struct model_kind *k, const jso
         staged_rule_ids = json_object();
     const char *id = json_string_value(json_object_get(rec, "id"));
     if (id)
-        json_object_set_new(staged_rule_ids, id, json_true());
+        json_object_set_new(staged_rule_ids, id, json_integer(RULEIDX_WRITTEN));
     if (rec)
         stage_names(k, rec);
     if (prev)

@@ -10,18 +10,19 @@
  * whoever may read it, with a type's inherited items as a reader of
  * everything reads them, on each record's judging day.
  *
- * A committed write marks the records it names dirty (its own id, every
- * reference it held before and holds after, a relation's ends:
- * reg_index_entries' "_ref", "source" and "target"). Before a report the
- * dirty records are widened to all the records whose judgement they can
- * change, then judged again:
- * - the records related to them by any relation (a count over relations
- *   whose far end keeps `where`, or distinct far ends);
- * - the records that refer to them (a `ref` requirement on the target's
- *   fields; a measure's items whose source they are); the records an
- *   organisation owns only when a rule's `ref` is the owner;
- * - for kinds in a chain of inheritance, every record above and below
- *   (inherited items; a measure taken over the chain).
+ * A committed write marks the record it wrote and those it names (every
+ * reference it held before and holds after but its owner, a relation's
+ * ends: reg_index_entries' "_ref", "source" and "target"). Before a
+ * report they are widened to all the records whose judgement they can
+ * change, then judged again (closure below):
+ * - of a record written: the records related to it by a relation of a
+ *   type whose far end (or own fields) a rule judges; the records that
+ *   refer to it (a `ref` requirement on the target's fields; a measure's
+ *   items whose source it is), but those an organisation owns only when a
+ *   rule's `ref` is the owner; up and down the chain of inheritance from it
+ *   and from those (inherited items; a measure taken over the chain);
+ * - of a record named: itself (a count of what refers to it or is related
+ *   to it) and the records above it in a chain.
  * A rule whose requirement reaches further (a measure over other paths)
  * is not kept here: a report that chooses it is computed the slow way. The
  * whole index is judged again when the local day changes (date terms,
@@ -301,8 +302,13 @@ void ruleidx_mark(struct ruleidx *x, json_t *ids)
     if (!x || !ids)
         return;
     pthread_mutex_lock(&x->dmu);
-    if (x->started)
-        json_object_update(x->dirty, ids);
+    const char *id;
+    json_t *v;
+    json_object_foreach (ids, id, v) {
+        json_t *was = x->started ? json_object_get(x->dirty, id) : NULL;
+        if (x->started && (!was || json_integer_value(v) < json_integer_value(was)))
+            json_object_set_new(x->dirty, id, json_integer(json_integer_value(v)));
+    }
     pthread_mutex_unlock(&x->dmu);
 }
 
@@ -385,8 +391,8 @@ static json_t *chain_record(const struct model *m, struct store_conn *c, const c
  * turn) and those below it (the records whose inherit_via names it, in
  * turn): a judgement over the chain (inherited items, a measure taken up
  * or down it) may change with id. Not sideways: a sibling's is its own. */
-static int chain_of(struct registry *r, struct store_conn *c, const char *id, json_t *into,
-                    struct err *e)
+static int chain_of(struct registry *r, struct store_conn *c, const char *id, bool down,
+                    json_t *into, struct err *e)
 {
     const struct model *m = r->model;
     const struct model_kind *k;
@@ -409,6 +415,8 @@ static int chain_of(struct registry *r, struct store_conn *c, const char *id, js
     }
     json_decref(cur);
     json_decref(rec);
+    if (!down)
+        return 0;
     /* down: those naming it that inherit through the name */
     json_t *todo = json_pack("[s]", id);
     int rc = 0;
@@ -441,29 +449,35 @@ static int chain_of(struct registry *r, struct store_conn *c, const char *id, js
 }
 
 /* The dirty ids widened to every record whose judgement they can change:
- * those related by a relation whose far end a rule judges, those that
- * refer to them, and up and down the chain of inheritance from both the
- * dirty ones and those that refer to them (a measure's items whose source
- * changed). */
+ * of a record written, those related to it by a relation whose far end a
+ * rule judges, those that refer to it, and up and down the chain of
+ * inheritance from it and from those (a measure's items whose source
+ * changed); of a record only named (by a reference or a relation written,
+ * before or after), itself and the records above it (a measure taken
+ * over what is below them). */
 static int closure(struct registry *r, struct ruleidx *x, json_t *dirty, json_t **out,
                    struct err *e)
 {
     struct store_conn *c = store_conn(r->store);
-    json_t *all = json_deep_copy(dirty), *chained = json_deep_copy(dirty);
+    json_t *all = json_object(), *chained = json_object();
     const char *id;
     json_t *v;
     int rc = 0;
     json_object_foreach (dirty, id, v) {
-        if (related(c, x, id, all, e) < 0 || referring(c, id, x->owner_refs, chained, e) < 0) {
-            rc = -1;
-            break;
+        json_object_set_new(all, id, json_true());
+        if (rc == 0 && json_integer_value(v) == RULEIDX_WRITTEN) {
+            json_object_set_new(chained, id, json_true());
+            if (related(c, x, id, all, e) < 0 || referring(c, id, x->owner_refs, chained, e) < 0)
+                rc = -1;
+        } else if (rc == 0) {
+            rc = chain_of(r, c, id, false, all, e);
         }
     }
     json_object_update(all, chained);
     json_object_foreach (chained, id, v) {
         if (rc < 0 || json_object_size(all) > RULEIDX_MAX_CLOSURE)
             break;
-        rc = chain_of(r, c, id, all, e);
+        rc = chain_of(r, c, id, true, all, e);
     }
     json_decref(chained);
     if (rc < 0) {
