@@ -13,6 +13,8 @@
 #   f. the national architecture (bench/national.py): a domain's walk and the
 #      full walk (p99 <= 20 ms), the as-of walk, a data type three levels
 #      deep against a plain object (>= 0.5x), the capability map page (whole and one domain)
+#   g. the model's rules (bench/rules.py): all judged from scratch, the report
+#      from the kept judgements (<= 1 s), the re-judgement after one write (<= 10 ms)
 # and prints a results table, also written to bench/out/results.md.
 #
 # Everything it makes lives in bench/out/. Only loopback addresses are used.
@@ -369,6 +371,13 @@ python3 "$BENCH/national.py" "$BASE" "$OUT" "$TOKEN" bench@bench.gov.kz Wrk-Load
 	say "WARNING: the capability map's figures failed (see $OUT/national-capmap.txt)"
 cat "$OUT/national-capmap.txt"
 awk '$1 == "BENCH" { for (i = 3; i <= NF; i++) print $2 "_" $i }' "$OUT/national-capmap.txt" >>"$RES"
+
+# --- g. the model's rules: from scratch, from the kept judgements, after one write ----------
+say "g. the model's rules: all judged from scratch, the report, one write then the report"
+python3 "$BENCH/rules.py" "$BASE" "$OUT" "$TOKEN" "$SERVER_PID" >"$OUT/rules.txt" ||
+	say "WARNING: the rules' figures failed (see $OUT/rules.txt)"
+cat "$OUT/rules.txt"
+awk '$1 == "BENCH" { for (i = 3; i <= NF; i++) print $2 "_" $i }' "$OUT/rules.txt" >>"$RES"
 say "stopping archportal"
 kill -TERM "$SERVER_PID"
 rc=0

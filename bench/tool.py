@@ -307,6 +307,26 @@ def cmd_report(argv):
         f"{fnum(g('capmap_domain_at_p50_ms'), 2)} / {fnum(g('capmap_domain_at_p99_ms'), 2)} (server "
         f"p50 / p99 {fnum(g('capmap_domain_at_server_p50_ms'), 2)} / "
         f"{fnum(g('capmap_domain_at_server_p99_ms'), 2)}, errors {g('capmap_domain_at_errors', '?')})")
+    row(f"All the model's rules ({g('rules_scratch_rules', '?')}) judged from scratch over "
+        f"{g('rules_scratch_records', '?')} records: the first report after the start (s), server's log",
+        f"{fnum(float(g('rules_scratch_server_ms', 'nan')) / 1000, 2)} (client "
+        f"{fnum(float(g('rules_scratch_client_ms', 'nan')) / 1000, 2)})",
+        '≤ 1 s', verdict(float(g('rules_scratch_server_ms', 'nan')) / 1000, 1, False))
+    row("The report of all rules from the kept judgements (GET /api/v1/rules): p50 / p99 (ms)",
+        f"{fnum(g('rules_report_p50_ms'), 1)} / **{fnum(g('rules_report_p99_ms'), 1)}** (server "
+        f"p99 {fnum(g('rules_report_server_p99_ms'), 1)}, errors {g('rules_report_errors', '?')})",
+        'p99 ≤ 1 s', verdict(g('rules_report_p99_ms'), 1000, False))
+    row('Rules re-judged after one write (a function, a data type, a data subject), timed in '
+        'the server: p50 / p99 (ms)',
+        f"{fnum(g('rules_after_write_p50_ms'), 2)} / **{fnum(g('rules_after_write_p99_ms'), 2)}** "
+        f"({g('rules_after_write_n', '?')} writes, records judged median "
+        f"{g('rules_after_write_judged_p50', '?')}, max {g('rules_after_write_judged_max', '?')}, "
+        f"load {g('rules_after_write_load', '?')})",
+        'p99 ≤ 10 ms', verdict(g('rules_after_write_p99_ms'), 10, False))
+    try:
+        row('Server VmHWM after the rules (MB)', fnum(float(g('rules_after_write_rss_kb')) / 1024, 1))
+    except (TypeError, ValueError):
+        pass
     row('Peak RSS of the server, VmHWM (MB), the whole dataset', fnum(rss, 1), '≤ 150 MB',
         verdict(rss, 150, False))
     try:
