@@ -1,7 +1,8 @@
 /* api-arch: the architecture's views over many records (src/arch):
  * GET /api/v1/{collection}/map?measure=&at=&<filter field>= — the map of a
  * collection that declares one; GET /api/v1/{collection}/matrix/{matrix}
- * ?<filter field>= — one of its matrices. */
+ * ?<filter field>= — one of its matrices; GET /api/v1/gaps?collection=
+ * &domain=&effect= — the target architecture's gap report. */
 #include "api/internal.h"
 
 #include "arch/arch.h"
@@ -78,8 +79,24 @@ static void h_matrix(struct http_req *req, struct http_resp *resp, void *ctx)
     answer(resp, rc, &e, out);
 }
 
+static void h_gaps(struct http_req *req, struct http_resp *resp, void *ctx)
+{
+    struct api *api = ctx;
+    static const char *const allowed[] = {"collection", "domain", "effect", NULL};
+    struct arch_gap_query q = {http_req_query(req, "collection"), NULL, http_req_query(req, "effect")};
+    struct actor a;
+    if (only_params(req, resp, allowed) < 0 || filter_of(req, resp, "domain", &q.domain) < 0 ||
+        authenticate(api, req, resp, false, &a) < 0)
+        return;
+    json_t *out = NULL;
+    struct err e = ERR_INIT;
+    int rc = arch_gaps(api->reg, &a, &q, &out, &e);
+    answer(resp, rc, &e, out);
+}
+
 void api_arch_routes(struct api *api, struct router *rt)
 {
+    router_add(rt, "GET", "/api/v1/gaps", h_gaps, api);
     router_add(rt, "GET", "/api/v1/{collection}/map", h_map, api);
     router_add(rt, "GET", "/api/v1/{collection}/matrix/{matrix}", h_matrix, api);
 }

@@ -132,4 +132,23 @@ int arch_load_ids(struct registry *r, const struct actor *a, const json_t *set, 
 json_t *arch_tree(const struct model_map *map, const char *field, const json_t *recs,
                   const json_t *order, const char *filter);
 
+/* The gap report of the target architecture (the model's gap_analysis,
+ * REQ ARC-11, ARC-12): the elements the initiatives the reader may read
+ * affect (of `collection` only, of the initiatives of `domain` only, of
+ * one `effect` only; each NULL: all), each with its effect (remove,
+ * replace, enhance, new: the strongest of its initiatives'), its
+ * initiatives and, when replaced, what replaces it (the elements the
+ * replacing initiative brings). *out: {items: [{element: {id, kind,
+ * collection, name, owner}, effect, initiatives: [{id, name, type,
+ * effect, role}], replaced_by?: [...]}], counts: {remove, replace,
+ * enhance, new}, initiatives: [{id, kind, collection, name, owner, type}]},
+ * the items most changed first. 400 for an unknown collection or effect,
+ * 404 when the model has no gap analysis. Every other element is kept. */
+struct arch_gap_query {
+    const char *collection, *domain, *effect;
+};
+int arch_gaps(struct registry *r, const struct actor *a, const struct arch_gap_query *q,
+              json_t **out, struct err *e);
+bool arch_gap_effect_known(const char *effect);
+
 #endif

@@ -28,6 +28,7 @@ struct model {
     size_t n_rules;
     struct model_rule_group *rule_groups;
     size_t n_rule_groups;
+    struct model_gap_analysis *gaps; /* "gap_analysis", or NULL */
     struct model_measure *measures;
     size_t n_measures;
     uint32_t *kind_slots; /* open addressing by the kinds' ids: index + 1, 0 empty
@@ -137,6 +138,8 @@ json_t *doc_lists_json(const struct model *m);
 /* maps.c: each records collection's "map" and "matrices" (after the
  * collections know their kinds). */
 int parse_maps(struct loader *ld);
+int parse_gap_analysis(struct loader *ld);
+json_t *gaps_json(const struct model *m);
 /* A relation type's `required_for` ({"kinds": [...], "when": {<enum
  * field>: [values]}}), checked against the kinds. */
 int parse_relation_required(struct loader *ld, const json_t *v, const char *path,

@@ -33,7 +33,7 @@ static const char *const LANGS[] = {"kk", "ru", "en", NULL};
 static const char *const TOP_KEYS[] = {"version",   "description", "languages", "enums",
                                        "field_sets", "kinds",      "relations", "collections",
                                        "policies",  "workflows",   "document_lists", "rules",
-                                       "measures",  "rule_report", NULL};
+                                       "measures",  "rule_report", "gap_analysis", NULL};
 static const char *const ENUM_KEYS[] = {"label", "values", NULL};
 static const char *const VALUE_KEYS[] = {"id", "label", "earlier", NULL};
 static const char *const COLL_KEYS[] = {"label", "type",     "facets",   "columns",
@@ -1603,6 +1603,8 @@ static json_t *model_build_doc(const struct model *m, const json_t *root)
     json_object_set_new(doc, "rules", rules_json(m));
     if (m->n_rule_groups)
         json_object_set_new(doc, "rule_report", rule_report_json(m));
+    if (m->gaps)
+        json_object_set_new(doc, "gap_analysis", gaps_json(m));
     json_object_set_new(doc, "measures", measures_json(m));
     return doc;
 }
@@ -1617,7 +1619,8 @@ static int model_check(struct loader *ld)
         ld_member(ld, ld->root, "relations", "", JSON_OBJECT, false, &ld->relations_in) ||
         parse_collections(ld) || parse_enums(ld) || parse_policies(ld) || parse_workflows(ld) ||
         parse_doc_lists(ld) || parse_field_sets(ld) || parse_kinds(ld) || check_inherits(ld) ||
-        parse_measures(ld) || fill_collections(ld) || parse_views(ld) || parse_maps(ld))
+        parse_measures(ld) || fill_collections(ld) || parse_views(ld) || parse_maps(ld) ||
+        parse_gap_analysis(ld))
         return -1;
     return parse_rules(ld); /* after the collections know their kinds */
 }

@@ -563,6 +563,29 @@ const struct model_rule_group *model_rule_group_at(const struct model *m, size_t
 /* The grouping by records of kind `kind`, or NULL. */
 const struct model_rule_group *model_rule_group(const struct model *m, const char *kind);
 
+/* The target architecture (model key "gap_analysis", issue 16): the
+ * initiatives of `kind` affect elements through relations of type
+ * `relation` whose enum attribute `role` says whether the element is
+ * changed by the initiative or, with the value `result`, brought by it; a
+ * changed element's effect follows the initiative's enum field `type`
+ * (enhance, replace, remove; new for a brought one). Initiatives keeping
+ * `exclude` are left out; `domain` is the initiatives' ref to their
+ * domain, or NULL. */
+struct model_gap_effect {
+    const char *value, *effect;
+};
+struct model_gap_analysis {
+    const struct model_kind *kind, *relation;
+    const char *role, *result, *type, *domain;
+    struct model_gap_effect *effects;
+    size_t n_effects;
+    struct model_cond exclude;
+};
+const struct model_gap_analysis *model_gap_analysis(const struct model *m);
+/* The effect on an element it changes of an initiative whose type field is
+ * type_value, or NULL. */
+const char *model_gap_effect(const struct model_gap_analysis *g, const char *type_value);
+
 /* Is `layer` one a rule may name (activity, data, systems,
  * infrastructure)? */
 bool model_rule_layer_known(const char *layer);
