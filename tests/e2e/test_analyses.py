@@ -231,6 +231,97 @@ def test_kept_judgements_follow_writes():
                                    report('?by=owner')['service_system_terminated']['violators']}
 
 
+def initiative(name, itype, **more):
+    return create('initiatives', {'name': {'ru': name}, 'owner': ORG, 'initiative_type': itype,
+                                  'priority': 'high', 'status': 'planned',
+                                  'domain': W['domain']['id'], **more}, ARCH)
+
+
+def gaps(query='', token=None):
+    r = SRV.get('/api/v1/gaps' + query, token=token or ARCH)
+    assert r.status == 200, r
+    return r.json()
+
+
+def test_initiatives_and_the_gap_report():
+    # REQ: ARC-11, ARC-12
+    # the target is the as-is with the initiatives applied: a replaced
+    # system and what replaces it, a developed function, a decommissioned
+    # system (removal wins over another initiative's development), nothing
+    # from a cancelled initiative
+    old = create('objects', {'kind': 'information_system', 'owner': ORG, 'stage': 'industrial_operation',
+                             'name': {'ru': 'АИС «Старые пособия»'}}, OWNER)
+    new = create('objects', {'kind': 'information_system', 'owner': ORG, 'stage': 'creation',
+                             'name': {'ru': 'АИС «Новые пособия»'}}, OWNER)
+    gone = create('objects', {'kind': 'information_system', 'owner': ORG, 'stage': 'industrial_operation',
+                              'name': {'ru': 'АИС «Архив пособий»'}}, OWNER)
+    W['old'], W['new'] = old, new
+    replace = initiative('Замена АИС пособий', 'replace', estimate=1500000000,
+                         starts_on='2027-01-01', ends_on='2027-12-31')
+    relate('affects', replace['id'], old['id'], ARCH, role='changed')
+    relate('affects', replace['id'], new['id'], ARCH, role='result')
+    develop = initiative('Развитие функции назначения пособий', 'develop')
+    relate('affects', develop['id'], W['function']['id'], ARCH, role='changed')
+    relate('affects', develop['id'], gone['id'], ARCH, role='changed')
+    retire = initiative('Вывод архива из эксплуатации', 'decommission')
+    relate('affects', retire['id'], gone['id'], ARCH, role='changed')
+    dropped = initiative('Отменённая миграция', 'migrate_to_icp', status='cancelled')
+    relate('affects', dropped['id'], W['system']['id'], ARCH, role='changed')
+    g = gaps()
+    rows = {r['element']['id']: r for r in g['items']}
+    assert rows[old['id']]['effect'] == 'replace', rows[old['id']]
+    assert [x['id'] for x in rows[old['id']]['replaced_by']] == [new['id']]
+    assert rows[new['id']]['effect'] == 'new'
+    assert rows[W['function']['id']]['effect'] == 'enhance'
+    assert rows[gone['id']]['effect'] == 'remove'
+    assert {x['id'] for x in rows[gone['id']]['initiatives']} == {develop['id'], retire['id']}
+    assert W['system']['id'] not in rows, 'a cancelled initiative changes nothing'
+    assert [r['effect'] for r in g['items']][:1] == ['remove'], 'the most changed first'
+    assert g['counts'] == {'remove': 1, 'replace': 1, 'enhance': 1, 'new': 1}, g['counts']
+    # narrowed: one collection, one change, one domain's initiatives
+    assert {r['element']['id'] for r in gaps('?collection=functions')['items']} == {W['function']['id']}
+    assert [r['element']['id'] for r in gaps('?effect=replace')['items']] == [old['id']]
+    assert gaps(f'?domain={W["other_domain"]["id"]}')['items'] == []
+    assert_problem(SRV.get('/api/v1/gaps?collection=nope', token=ARCH), 400, 'collection')
+    assert_problem(SRV.get('/api/v1/gaps?effect=keep', token=ARCH), 400, 'effect')
+    assert_problem(SRV.get('/api/v1/gaps?domain=%00', token=ARCH), 400, 'domain')
+    assert_problem(SRV.get('/api/v1/gaps?colour=red', token=ARCH), 400)
+    # initiatives are read when signed in: the public learns nothing of them
+    r = SRV.get('/api/v1/gaps')
+    assert r.status == 200 and r.json()['items'] == [], r
+    # an initiative's elements are of the kinds the model allows, its type one of the nine
+    r = SRV.request('POST', '/api/v1/relations', {'type': 'affects', 'source': replace['id'],
+                                                  'target': ORG, 'role': 'changed'}, token=ARCH)
+    assert r.status == 422, r
+    r = SRV.request('POST', '/api/v1/relations', {'type': 'affects', 'source': replace['id'],
+                                                  'target': old['id'], 'role': 'maybe'}, token=ARCH)
+    assert r.status == 422, r
+    r = SRV.request('POST', '/api/v1/initiatives', {'name': {'ru': 'Без типа'}, 'owner': ORG,
+                                                    'priority': 'low', 'status': 'planned',
+                                                    'initiative_type': 'rebuild'}, token=ARCH)
+    assert r.status == 422, r
+    assert len(gaps()['items']) == 4, 'nothing changed by the refused writes'
+
+
+def test_gap_report_page_and_csv():
+    # REQ: ARC-12
+    who = sign_in('owner-editor', ORG)
+    body = html.unescape(page('/ru/gaps', who).body.decode())
+    assert 'Целевая архитектура: отчёт о разрывах' in body
+    assert 'АИС «Старые пособия»' in body and 'Заменяется' in body and 'АИС «Новые пособия»' in body
+    assert 'Выводится: 1' in body and 'Учтено инициатив: 3.' in body, 'counts; the cancelled left out'
+    body = html.unescape(page('/ru/gaps?collection=objects&effect=replace', who).body.decode())
+    assert 'АИС «Старые пособия»' in body and 'Назначение пособий</a>' not in body
+    r = page('/ru/gaps.csv?effect=replace', who)
+    assert r.status == 200 and r.header('Content-Type').startswith('text/csv'), r
+    rows = list(csv.reader(io.StringIO(r.body.decode('utf-8-sig'))))
+    assert rows[0][:4] == ['Элемент', 'Идентификатор', 'Вид', 'Изменение'], rows[0]
+    assert rows[1][1] == W['old']['id'] and rows[1][3] == 'Заменяется', rows
+    assert rows[1][6] == 'АИС «Новые пособия»', rows
+    assert page('/ru/gaps?effect=keep', who).status == 400
+    assert SRV.request('GET', '/ru/gaps').status == 401
+
+
 def main():
     global SRV, ADMIN, ARCH, OWNER, OTHER_OWNER, ORG, OTHER, INTEGRATOR
     with Server() as srv:
@@ -246,7 +337,8 @@ def main():
         run([test_master_data_kept_by_one_body, test_master_data_digitised,
              test_first_class_off_the_platform_names_its_ground, test_report_by_body_and_by_domain,
              test_trend_recorded_once_a_day, test_report_page_and_csv,
-             test_kept_judgements_follow_writes])
+             test_kept_judgements_follow_writes, test_initiatives_and_the_gap_report,
+             test_gap_report_page_and_csv])
 
 
 if __name__ == '__main__':
