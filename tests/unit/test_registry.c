@@ -1892,6 +1892,123 @@ static void test_computed_parts_of_one_read(void **state)
     arena_free(ar);
 }
 
+/* What a read's inherited items must be, from the bases parsed one by
+ * one as the reader may read them (the rule, written again in the test):
+ * compact JSON text (malloc'd). */
+static char *inherited_oracle(struct fx *f, const struct actor *a, const char *id)
+{
+    json_t *rec = NULL, *list = json_array();
+    struct err e = ERR_INIT;
+    assert_int_equal(registry_get_visible(f->reg, a, NULL, id, &rec, &e), 0);
+    char base[128];
+    snprintf(base, sizeof base, "%s", json_string_value(json_object_get(rec, "base")));
+    json_decref(rec);
+    while (base[0] && registry_get_visible(f->reg, a, NULL, base, &rec, &e) == 0) {
+        json_t *items = json_object_get(rec, "attributes");
+        if (json_array_size(items))
+            json_array_append_new(list, json_pack("{s:s, s:O}", "from", base, "items", items));
+        const char *next = strcmp(json_string_value(json_object_get(rec, "kind")), "data_type")
+                               ? NULL
+                               : json_string_value(json_object_get(rec, "base"));
+        snprintf(base, sizeof base, "%s", next ? next : "");
+        json_decref(rec);
+    }
+    json_t *inh = json_pack("{s:o}", "attributes", list);
+    char *text = json_dumps(inh, JSON_COMPACT);
+    json_decref(inh);
+    return text;
+}
+
+/* The digitisation of record id as the walk reaches its records (parsed)
+ * and each source read: items and those done. */
+static void digitisation_oracle(struct fx *f, const struct actor *a, const char *id, long *n,
+                                long *d)
+{
+    json_t *rec = NULL, *recs = NULL, *r, *item;
+    struct err e = ERR_INIT;
+    assert_int_equal(registry_get_visible(f->reg, a, NULL, id, &rec, &e), 0);
+    const struct model_kind_measure *km = model_kind_measure(
+        model_kind(f->model, json_string_value(json_object_get(rec, "kind"))), "digitisation");
+    assert_non_null(km);
+    assert_int_equal(registry_measure_records(f->reg, a, km, rec, &recs, &e), 0);
+    size_t i, j;
+    *n = *d = 0;
+    json_array_foreach (recs, i, r)
+        json_array_foreach (json_object_get(r, "attributes"), j, item) {
+            const char *src = json_string_value(json_object_get(item, "source"));
+            json_t *s = NULL;
+            (*n)++;
+            if (src && registry_get_visible(f->reg, a, NULL, src, &s, &e) == 0 &&
+                model_cond_holds(&km->measure->done_when, s, registry_today(f->reg)))
+                (*d)++;
+            json_decref(s);
+        }
+    json_decref(recs);
+    json_decref(rec);
+}
+
+/* A read copies its bases' items from their stored text and follows the
+ * chain of bases for its measure on the text: the answer is, byte for
+ * byte, what the bases parsed give, with names that need escapes, a base
+ * without items (then with one, shown at once), for every reader (an
+ * unregistered source only some read).
+ * REQ: ARC-06, ARC-17 */
+static void test_computed_read_as_the_parsed_bases(void **state)
+{
+    struct fx *f = *state;
+    digitisation_fixture(f);
+    json_decref(create(f, "master_data",
+                       "{\"kind\":\"data_type\",\"name\":{\"ru\":\"Пусто\"},\"base\":\"t1\"}",
+                       "t2"));
+    json_decref(create(f, "master_data",
+                       "{\"kind\":\"data_type\",\"name\":{\"ru\":\"Т\"},\"base\":\"t2\","
+                       "\"attributes\":[{\"name\":\"q\\\"uote\\\\ \\u04d9/\",\"source\":"
+                       "\"gbd\"},{\"name\":\"no source\"},{\"name\":\"x\",\"source\":\"new\"}]}",
+                       "t3"));
+    json_decref(create(f, "master_data",
+                       "{\"kind\":\"data_type\",\"name\":{\"ru\":\"Н\"},\"base\":\"t3\","
+                       "\"attributes\":[{\"name\":\"own\",\"source\":\"draft\"}]}",
+                       "t4"));
+    struct actor rd = reader(), pub = ACTOR_ANONYMOUS;
+    const struct actor *who[] = {&f->actor, &rd};
+    struct arena *ar = arena_new();
+    struct err e = ERR_INIT;
+    for (int round = 0; round < 2; round++) {
+        if (round == 1) { /* t2 gets an item: shown at once below it */
+            json_t *patch = json_loads(
+                       "{\"attributes\":[{\"name\":\"late\",\"source\":\"gbd\"}]}", 0, NULL),
+                   *out = NULL;
+            assert_int_equal(
+                registry_patch(f->reg, &f->actor, "master_data", "t2", -1, patch, &out, &e), 0);
+            json_decref(patch);
+            json_decref(out);
+        }
+        char *raw = NULL;
+        int64_t rev = 0;
+        assert_int_equal(registry_get_raw(f->reg, ar, "master_data", "t4", &raw, &rev, &e), 0);
+        for (size_t i = 0; i < 2; i++) {
+            char *inh = NULL, *ms = NULL, *want = inherited_oracle(f, who[i], "t4");
+            assert_int_equal(registry_computed_text(f->reg, who[i], "t4", raw, &inh, &ms, &e), 0);
+            assert_string_equal(inh, want);
+            assert_true(!strstr(inh, "\"from\":\"t2\"") == !round);
+            long n, d;
+            digitisation_oracle(f, who[i], "t4", &n, &d);
+            json_t *m = json_loads(ms, 0, NULL);
+            json_t *dg = json_object_get(m, "digitisation");
+            assert_int_equal(json_integer_value(json_object_get(dg, "items")), n);
+            assert_int_equal(json_integer_value(json_object_get(dg, "done")), d);
+            assert_int_equal(n, round ? 9 : 8);
+            json_decref(m);
+            free(inh);
+            free(ms);
+            free(want);
+        }
+    }
+    /* the public reads no master data: 404 before any of this */
+    assert_int_equal(registry_get_visible(f->reg, &pub, NULL, "t4", &(json_t *){NULL}, &e), -1);
+    arena_free(ar);
+}
+
 /* A read's check of the stored text without parsing it: a signed-in
  * reader surely reads a record of a kind only the signed-in read (master
  * data) unless a workflow's state says otherwise; the public does not; a
@@ -2323,6 +2440,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_inheritance_depth_guard, setup, teardown),
         cmocka_unit_test_setup_teardown(test_attribute_references, setup, teardown),
         cmocka_unit_test_setup_teardown(test_inherited_only_from_readable_bases, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_computed_read_as_the_parsed_bases, setup, teardown),
         cmocka_unit_test_setup_teardown(test_one_source_per_attribute, setup, teardown),
         cmocka_unit_test_setup_teardown(test_digitisation_of_a_capability, setup, teardown),
         cmocka_unit_test_setup_teardown(test_digitisation_from_the_memory_index, setup, teardown),
