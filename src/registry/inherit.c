@@ -365,7 +365,9 @@ int reg_text_string(struct jspan v, char *out, size_t n)
 {
     struct jspan s;
     if (jtext_plain_string(v, &s)) {
-        snprintf(out, n, "%.*s", (int)(s.n < n ? s.n : n - 1), s.p);
+        size_t k = s.n < n ? s.n : n - 1; /* cut as snprintf would */
+        memcpy(out, s.p, k);
+        out[k] = 0;
         return 1;
     }
     /* escapes (or not a string): jansson says what it is */
