@@ -432,6 +432,11 @@ static int inherited_into(struct registry *r, struct reg_rows *rows, const struc
     size_t n;
     if (chain_of(r, rows, k->inherit_via, id, base0, chain, &n, e) < 0)
         return -1;
+    size_t room = 64 * (k->n_inherit_fields + 1); /* the answer is at most the bases' texts */
+    for (size_t j = 0; j < n; j++)
+        room += strlen(chain[j]->data) + 64;
+    if (room < REG_PART_MAX)
+        buf_reserve(b, room);
     buf_putc(b, '{');
     for (size_t i = 0; i < k->n_inherit_fields; i++) {
         if (i)
@@ -455,7 +460,7 @@ static int inherited_into(struct registry *r, struct reg_rows *rows, const struc
         }
         buf_putc(b, ']');
     }
-    if (buf_putc(b, '}') < 0) {
+    if (buf_putc(b, '}') < 0 || b->full) { /* an append failed: past the cap */
         err_set(e, 500, "internal", "", "inherited items too large");
         return -1;
     }
