@@ -541,10 +541,12 @@ int registry_measures(struct registry *r, const struct actor *a, const json_t *r
         model_kind(r->model, json_string_value(json_object_get(rec, "kind")));
     if (!k || !k->n_measures)
         return 0;
-    char *text = json_dumps(rec, JSON_COMPACT);
-    struct mstart st = {json_string_value(json_object_get(rec, "id")), text, (json_t *)rec, false};
-    if (!st.id)
-        st.text = NULL; /* not a stored record: walk it */
+    bool refs = true;
+    for (size_t i = 0; i < k->n_measures; i++)
+        refs = refs && refs_only(&k->measures[i]);
+    struct mstart st = {json_string_value(json_object_get(rec, "id")), NULL, (json_t *)rec, false};
+    char *text = refs && st.id ? json_dumps(rec, JSON_COMPACT) : NULL; /* else walked */
+    st.text = text;
     struct reg_rows *rows = reg_rows_new(r, a);
     int rc = measures_of(r, a, k, &st, rows, out, e);
     reg_rows_free(rows);
@@ -608,7 +610,7 @@ int registry_measure(struct registry *r, const struct actor *a, const char *meas
     const struct model_kind_measure *km = model_kind_measure(k, measure);
     int rc = 0;
     if (km) {
-        char *text = json_dumps(rec, JSON_COMPACT);
+        char *text = refs_only(km) ? json_dumps(rec, JSON_COMPACT) : NULL; /* walked else */
         struct mstart st = {id, text, rec, false};
         struct mwalk w = {{r, store_conn(r->store), a, MEASURE_MAX_RECORDS, NULL, NULL},
                           json_object(), -1, reg_rows_new(r, a)};
