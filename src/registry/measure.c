@@ -138,27 +138,52 @@ static int reach(struct mwalk *w, const struct model_kind_measure *km, const jso
     return rc;
 }
 
+/* A field's values as the memory index holds them: their sets, and the
+ * field's codes by row id with the codes of the values (a bit each) when
+ * it has them. */
+struct values_in {
+    struct rids *sets; /* one per value */
+    size_t n;
+    struct fidx_codes codes; /* codes.codes NULL: ask the sets */
+    uint64_t accept[4];      /* the values' codes */
+};
+
 /* The memory index's sets of a field's values (under its read lock) into
- * out[0..n); -1 when it does not hold that field of kind k: only a
- * filterable enum or boolean is there as model_cond_holds reads it (one
- * value, as text). */
+ * out; -1 when it does not hold that field of kind k: only a filterable
+ * enum or boolean is there as model_cond_holds reads it (one value, as
+ * text). */
 static int value_sets(struct registry *r, struct arena *ar, const struct model_kind *k,
-                      const char *field, const char *const *values, size_t n, struct rids *out)
+                      const char *field, const char *const *values, size_t n,
+                      struct values_in *out)
 {
     const struct model_field *f = model_field(k, field);
     if (!f || !f->filterable || (f->type != FT_ENUM && f->type != FT_BOOL) ||
         !reg_field_in_memory(r->model, k->collection, field))
         return -1;
     const char *key = arena_printf(ar, "%s:%s", k->collection, field);
+    *out = (struct values_in){arena_calloc(ar, n + 1, sizeof *out->sets), n, {NULL, 0}, {0}};
     for (size_t i = 0; i < n; i++)
-        out[i] = fidx_get(r->fidx, fidx_key_field(ar, key, values[i]));
+        out->sets[i] = fidx_get(r->fidx, fidx_key_field(ar, key, values[i]));
+    if (fidx_codes(r->fidx, key, &out->codes))
+        for (size_t i = 0; i < n; i++) {
+            uint8_t c = fidx_code(r->fidx, ar, key, values[i]);
+            if (c) /* 0: no record has it */
+                out->accept[c / 64] |= 1ull << (c % 64);
+        }
     return 0;
 }
 
-static bool in_any(const struct rids *sets, size_t n, uint32_t rid)
+/* Has record rid one of the values: one read of its code, or the sets
+ * when the index has no code for it. */
+static bool in_any(const struct values_in *v, uint32_t rid)
 {
-    for (size_t i = 0; i < n; i++)
-        if (rids_has(sets[i], rid))
+    if (v->codes.codes) {
+        uint8_t c = rid < v->codes.n ? v->codes.codes[rid] : 0;
+        if (c != FIDX_SEVERAL)
+            return (v->accept[c / 64] >> (c % 64)) & 1;
+    }
+    for (size_t i = 0; i < v->n; i++)
+        if (rids_has(v->sets[i], rid))
             return true;
     return false;
 }
@@ -168,10 +193,8 @@ struct kind_judge {
     const struct model_kind *k;
     bool unsure;      /* it cannot (a field it does not hold) */
     bool none;        /* the reader reads no record of the kind */
-    struct rids *pub; /* the published states' sets (NULL: every record may be read) */
-    size_t n_pub;
-    struct rids *cond; /* done_when's values' sets, term after term */
-    size_t *n_cond;    /* per term */
+    struct values_in *pub; /* the published states (NULL: every record may be read) */
+    struct values_in *cond; /* done_when's values, term after term */
 };
 
 static void judge_init(struct mwalk *w, struct arena *ar, const struct model_measure *ms,
@@ -180,17 +203,11 @@ static void judge_init(struct mwalk *w, struct arena *ar, const struct model_mea
     struct registry *r = w->walk.r;
     const struct actor *a = w->walk.a;
     *j = (struct kind_judge){.k = k};
-    j->n_cond = arena_calloc(ar, ms->done_when.n_terms + 1, sizeof *j->n_cond);
-    size_t n_values = 0;
-    for (size_t i = 0; i < ms->done_when.n_terms; i++)
-        n_values += ms->done_when.terms[i].n_values;
-    j->cond = arena_calloc(ar, n_values + 1, sizeof *j->cond);
-    struct rids *at = j->cond;
+    j->cond = arena_calloc(ar, ms->done_when.n_terms + 1, sizeof *j->cond);
     for (size_t i = 0; !j->unsure && i < ms->done_when.n_terms; i++) {
         const struct model_cond_term *t = &ms->done_when.terms[i];
-        j->unsure = t->presence || value_sets(r, ar, k, t->field, t->values, t->n_values, at) < 0;
-        j->n_cond[i] = t->n_values;
-        at += t->n_values;
+        j->unsure =
+            t->presence || value_sets(r, ar, k, t->field, t->values, t->n_values, &j->cond[i]) < 0;
     }
     /* the reader's rights, as registry_may_read judges a record */
     if (j->unsure || a->system || !k->workflow)
@@ -198,11 +215,12 @@ static void judge_init(struct mwalk *w, struct arena *ar, const struct model_mea
     j->none = !a->user[0] && k->read_signed_in;
     const struct model_workflow *wf = k->workflow;
     const char **published = arena_calloc(ar, wf->n_states + 1, sizeof *published);
+    size_t n_pub = 0;
     for (size_t i = 0; i < wf->n_states; i++)
         if (wf->states[i].published)
-            published[j->n_pub++] = wf->states[i].id;
-    j->pub = arena_calloc(ar, j->n_pub + 1, sizeof *j->pub);
-    j->unsure = value_sets(r, ar, k, wf->status_field, published, j->n_pub, j->pub) < 0;
+            published[n_pub++] = wf->states[i].id;
+    j->pub = arena_calloc(ar, 1, sizeof *j->pub);
+    j->unsure = value_sets(r, ar, k, wf->status_field, published, n_pub, j->pub) < 0;
 }
 
 /* 1 done, 0 not, -1 the index cannot tell. */
@@ -211,15 +229,12 @@ static int judge(struct mwalk *w, const struct kind_judge *j, const struct model
 {
     if (j->unsure)
         return -1;
-    const struct rids *at = j->cond;
-    for (size_t i = 0; i < ms->done_when.n_terms; i++) {
-        if (!in_any(at, j->n_cond[i], rid))
+    for (size_t i = 0; i < ms->done_when.n_terms; i++)
+        if (!in_any(&j->cond[i], rid))
             return 0; /* not done, whoever reads it */
-        at += j->n_cond[i];
-    }
     if (j->none)
         return 0;
-    if (!j->pub || in_any(j->pub, j->n_pub, rid))
+    if (!j->pub || in_any(j->pub, rid))
         return 1;
     /* unpublished: readable by whoever reads every organisation's, and
      * for the others it depends on its organisation (read the record) */

@@ -3,6 +3,7 @@
  * retirement, the audit chain, export/import and the consistency check. */
 #include "arch/arch.h"
 #include "registry/dump.h"
+#include "registry/fidx.h"
 #include "registry/listq.h"
 #include "registry/registry.h"
 #include "registry/relidx.h"
@@ -1892,6 +1893,80 @@ static void test_computed_parts_of_one_read(void **state)
     arena_free(ar);
 }
 
+static bool want_all(void *ctx, const char *field)
+{
+    (void)ctx;
+    (void)field;
+    return true;
+}
+
+/* Moves rid from value `from` to value `to` of field "objects:stage"
+ * ("": none) and applies it. */
+static void restage(struct fidx *x, struct arena *a, uint32_t rid, const char *from, const char *to)
+{
+    const char *old[1] = {fidx_key_field(a, "objects:stage", from)};
+    const char *now[1] = {fidx_key_field(a, "objects:stage", to)};
+    fidx_stage(x, rid, old, from[0] ? 1 : 0, now, to[0] ? 1 : 0);
+    fidx_commit(x);
+}
+
+/* The code of rid's value of "objects:stage" as the index's codes give
+ * it. */
+static uint8_t code_at(struct fidx *x, uint32_t rid)
+{
+    struct fidx_codes c;
+    fidx_read_lock(x);
+    assert_true(fidx_codes(x, "objects:stage", &c));
+    uint8_t code = rid < c.n ? c.codes[rid] : 0;
+    fidx_read_unlock(x);
+    return code;
+}
+
+/* A field's codes by row id (a measure judges a record at one memory read
+ * per field) say what the sets say, from when first asked and after
+ * writes: a value changed, a second value, a row id past the end, a value
+ * left; a field with more values than a code holds has none. */
+static void test_filter_index_codes_follow_the_sets(void **state)
+{
+    struct fx *f = *state;
+    struct fidx *x = fidx_new();
+    struct arena *a = arena_new();
+    struct err e = ERR_INIT;
+    assert_int_equal(fidx_build(x, store_conn(f->store), want_all, NULL, NULL, 0, &e), 0);
+    restage(x, a, 5, "", "creation");
+    restage(x, a, 7, "", "industrial_operation");
+    uint8_t creation = fidx_code(x, a, "objects:stage", "creation");
+    uint8_t operation = fidx_code(x, a, "objects:stage", "industrial_operation");
+    assert_true(creation && operation && creation != operation);
+    assert_int_equal(fidx_code(x, a, "objects:stage", "never"), 0);
+    assert_int_equal(code_at(x, 5), creation); /* made now, from the sets */
+    assert_int_equal(code_at(x, 7), operation);
+    assert_int_equal(code_at(x, 6), 0);
+    restage(x, a, 5, "creation", "industrial_operation");
+    assert_int_equal(code_at(x, 5), operation);
+    restage(x, a, 100000, "", "creation"); /* past the codes made */
+    assert_int_equal(code_at(x, 100000), creation);
+    restage(x, a, 7, "", "creation"); /* a second value */
+    assert_int_equal(code_at(x, 7), FIDX_SEVERAL);
+    restage(x, a, 7, "industrial_operation", "");
+    assert_int_equal(code_at(x, 7), creation);
+    restage(x, a, 100000, "creation", "");
+    assert_int_equal(code_at(x, 100000), 0);
+    /* too many values for a byte: no codes, the sets answer */
+    for (uint32_t i = 0; i < 300; i++) {
+        const char *now[1] = {fidx_key_field(a, "objects:name", arena_printf(a, "v%u", i))};
+        fidx_stage(x, 10 + i, NULL, 0, now, 1);
+    }
+    fidx_commit(x);
+    struct fidx_codes c;
+    fidx_read_lock(x);
+    assert_false(fidx_codes(x, "objects:name", &c));
+    assert_false(fidx_codes(x, "objects:unknown", &c));
+    fidx_read_unlock(x);
+    arena_free(a);
+    fidx_free(x);
+}
+
 /* What a read's inherited items must be, from the bases parsed one by
  * one as the reader may read them (the rule, written again in the test):
  * compact JSON text (malloc'd). */
@@ -2441,6 +2516,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_attribute_references, setup, teardown),
         cmocka_unit_test_setup_teardown(test_inherited_only_from_readable_bases, setup, teardown),
         cmocka_unit_test_setup_teardown(test_computed_read_as_the_parsed_bases, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_filter_index_codes_follow_the_sets, setup, teardown),
         cmocka_unit_test_setup_teardown(test_one_source_per_attribute, setup, teardown),
         cmocka_unit_test_setup_teardown(test_digitisation_of_a_capability, setup, teardown),
         cmocka_unit_test_setup_teardown(test_digitisation_from_the_memory_index, setup, teardown),
