@@ -83,8 +83,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct jspan text = {(const char *)data, size};
     /* stored texts are C strings: with a NUL byte, only stay inside (jansson
      * reads some such texts as JSON) */
-    json_t *doc =
-        memchr(data, 0, size) ? NULL : json_loadb(text.p, text.n, JSON_DECODE_ANY, NULL);
+    json_t *doc = memchr(data, 0, size) ? NULL : json_loadb(text.p, text.n, JSON_DECODE_ANY, NULL);
     elements(text, doc);
     members(text, doc);
     json_decref(doc);

@@ -733,8 +733,7 @@ static struct group *field_group(struct fidx *x, const char *field)
     size_t n = strlen(field);
     for (size_t g = 0; g < x->n_groups; g++) {
         const char *name = x->groups[g].name;
-        if (name[0] == 'f' && name[1] == SEP[0] && strncmp(name + 2, field, n) == 0 &&
-            !name[2 + n])
+        if (name[0] == 'f' && name[1] == SEP[0] && strncmp(name + 2, field, n) == 0 && !name[2 + n])
             return &x->groups[g];
     }
     return NULL;

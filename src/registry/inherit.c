@@ -338,8 +338,7 @@ static bool row_readable(struct registry *r, const struct actor *a, const struct
     return may;
 }
 
-const struct rec_row *reg_rows_readable(struct reg_rows *m, const char *id, int *rc,
-                                        struct err *e)
+const struct rec_row *reg_rows_readable(struct reg_rows *m, const char *id, int *rc, struct err *e)
 {
     *rc = 0;
     const json_t *at = json_object_get(m->index, id);
@@ -385,8 +384,7 @@ static void text_member_string(const char *text, const char *field, char *out, s
 {
     struct jspan v;
     out[0] = 0;
-    if (!jtext_member((struct jspan){text, strlen(text)}, field, &v) ||
-        !reg_text_string(v, out, n))
+    if (!jtext_member((struct jspan){text, strlen(text)}, field, &v) || !reg_text_string(v, out, n))
         out[0] = 0;
 }
 

@@ -20,8 +20,7 @@ void reg_rows_free(struct reg_rows *m);
 /* The row of record id when it is live and the reader may read it (owned
  * by m), else NULL (absent, retired or not for them; -1 in *rc on a store
  * error). */
-const struct rec_row *reg_rows_readable(struct reg_rows *m, const char *id, int *rc,
-                                        struct err *e);
+const struct rec_row *reg_rows_readable(struct reg_rows *m, const char *id, int *rc, struct err *e);
 /* The string at v (a value in a stored text) into out: 1, or 0 when it is
  * not a string. */
 int reg_text_string(struct jspan v, char *out, size_t n);

@@ -153,8 +153,7 @@ struct values_in {
  * enum or boolean is there as model_cond_holds reads it (one value, as
  * text). */
 static int value_sets(struct registry *r, struct arena *ar, const struct model_kind *k,
-                      const char *field, const char *const *values, size_t n,
-                      struct values_in *out)
+                      const char *field, const char *const *values, size_t n, struct values_in *out)
 {
     const struct model_field *f = model_field(k, field);
     if (!f || !f->filterable || (f->type != FT_ENUM && f->type != FT_BOOL) ||
@@ -193,7 +192,7 @@ struct kind_judge {
     const struct model_kind *k;
     bool unsure;      /* it cannot (a field it does not hold) */
     bool none;        /* the reader reads no record of the kind */
-    struct values_in *pub; /* the published states (NULL: every record may be read) */
+    struct values_in *pub;  /* the published states (NULL: every record may be read) */
     struct values_in *cond; /* done_when's values, term after term */
 };
 
@@ -628,7 +627,9 @@ int registry_measure(struct registry *r, const struct actor *a, const char *meas
         char *text = refs_only(km) ? json_dumps(rec, JSON_COMPACT) : NULL; /* walked else */
         struct mstart st = {id, text, rec, false};
         struct mwalk w = {{r, store_conn(r->store), a, MEASURE_MAX_RECORDS, NULL, NULL},
-                          json_object(), -1, reg_rows_new(r, a)};
+                          json_object(),
+                          -1,
+                          reg_rows_new(r, a)};
         rc = measure_of(&w, km, &st, items, done, e);
         json_decref(w.done);
         reg_rows_free(w.rows);

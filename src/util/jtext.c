@@ -162,17 +162,13 @@ int jtext_put_string(struct buf *b, const char *s)
         rc |= buf_append(b, run, (size_t)(s - run));
         if (!c)
             break;
+        static const char named[] = "\"\\\b\f\n\r\t", letter[] = "\"\\bfnrt";
+        const char *at = strchr(named, c); /* an escape with a letter */
         char esc[8];
-        switch (c) {
-        case '"': snprintf(esc, sizeof esc, "\\\""); break;
-        case '\\': snprintf(esc, sizeof esc, "\\\\"); break;
-        case '\b': snprintf(esc, sizeof esc, "\\b"); break;
-        case '\f': snprintf(esc, sizeof esc, "\\f"); break;
-        case '\n': snprintf(esc, sizeof esc, "\\n"); break;
-        case '\r': snprintf(esc, sizeof esc, "\\r"); break;
-        case '\t': snprintf(esc, sizeof esc, "\\t"); break;
-        default: snprintf(esc, sizeof esc, "\\u%04X", c); break;
-        }
+        if (at)
+            snprintf(esc, sizeof esc, "\\%c", letter[at - named]);
+        else
+            snprintf(esc, sizeof esc, "\\u%04X", c);
         rc |= buf_puts(b, esc);
         run = s + 1;
     }

@@ -2050,8 +2050,8 @@ static void test_computed_read_as_the_parsed_bases(void **state)
     struct err e = ERR_INIT;
     for (int round = 0; round < 2; round++) {
         if (round == 1) { /* t2 gets an item: shown at once below it */
-            json_t *patch = json_loads(
-                       "{\"attributes\":[{\"name\":\"late\",\"source\":\"gbd\"}]}", 0, NULL),
+            json_t *patch = json_loads("{\"attributes\":[{\"name\":\"late\",\"source\":\"gbd\"}]}",
+                                       0, NULL),
                    *out = NULL;
             assert_int_equal(
                 registry_patch(f->reg, &f->actor, "master_data", "t2", -1, patch, &out, &e), 0);

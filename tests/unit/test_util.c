@@ -180,8 +180,8 @@ static void test_jtext_members_and_elements(void **state)
     assert_true(jtext_member(span_of(rec), "name", &v));
     assert_false(jtext_array(v, &it));
     /* malformed: an unterminated string, a missing colon, a cut array */
-    static const char *const bad[] = {"{\"a\":\"x", "{\"a\" 1}", "{\"a\":[1,2", "{\"a\":}",
-                                      "{\"b\":1 \"a\":2}", "[", "{\"a\":[1,,2]}"};
+    static const char *const bad[] = {"{\"a\":\"x",        "{\"a\" 1}", "{\"a\":[1,2",   "{\"a\":}",
+                                      "{\"b\":1 \"a\":2}", "[",         "{\"a\":[1,,2]}"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
         assert_false(jtext_member(span_of(bad[i]), "a", &v));
     assert_true(jtext_array(span_of("[1,,2]"), &it));
