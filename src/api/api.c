@@ -525,6 +525,7 @@ static void get_computed(struct api *api, struct http_resp *resp, const struct a
     if ((inh || ms) && n > 2 && text[n - 1] == '}') {
         struct buf b;
         buf_init(&b, 64u << 20);
+        buf_reserve(&b, n + (inh ? strlen(inh) : 0) + (ms ? strlen(ms) : 0) + 32);
         buf_append(&b, text, n - 1);
         if (inh) {
             buf_puts(&b, ",\"inherited\":");

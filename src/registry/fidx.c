@@ -13,6 +13,7 @@
 #include "util/text.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,7 @@
 struct fkey {
     char *key;
     size_t group;   /* index in groups */
+    size_t pos;     /* index in the group's keys */
     uint32_t *rids; /* sorted */
     size_t n, cap;
 };
@@ -30,6 +32,11 @@ struct group {
     char *name;
     size_t *keys; /* indices into fidx.keys */
     size_t n, cap;
+    /* by row id: the pos + 1 of the record's one key of the group (0: none,
+     * FIDX_SEVERAL: several); made when first asked (fidx_codes), then
+     * kept with the sets (NULL until then) */
+    uint8_t *_Atomic codes;
+    size_t n_codes;
 };
 
 struct fidx {
@@ -128,6 +135,7 @@ static size_t key_index(struct fidx *x, const char *key)
         g->cap = g->cap ? g->cap * 2 : 8;
         g->keys = xrealloc(g->keys, g->cap * sizeof *g->keys);
     }
+    k->pos = g->n;
     g->keys[g->n++] = x->n_keys;
     *slot = x->n_keys + 1;
     return x->n_keys++;
@@ -171,11 +179,51 @@ static void set_remove(struct fkey *k, uint32_t rid)
     }
 }
 
+/* --- codes by row id ------------------------------------------------------------ */
+
+/* The code of rid in group g from the sets: its one key's pos + 1, 0 or
+ * FIDX_SEVERAL. */
+static uint8_t code_from_sets(const struct fidx *x, const struct group *g, uint32_t rid)
+{
+    uint8_t code = 0;
+    for (size_t i = 0; i < g->n; i++) {
+        const struct fkey *k = &x->keys[g->keys[i]];
+        size_t at = lower_bound(k->rids, k->n, rid);
+        if (at < k->n && k->rids[at] == rid)
+            code = code ? FIDX_SEVERAL : (uint8_t)(i + 1);
+    }
+    return code;
+}
+
+/* Keeps g's codes (when made) after rid joined or left key k (under the
+ * write lock). */
+static void code_update(struct fidx *x, const struct fkey *k, uint32_t rid)
+{
+    struct group *g = &x->groups[k->group];
+    uint8_t *codes = atomic_load(&g->codes);
+    if (!codes)
+        return;
+    if (g->n >= FIDX_SEVERAL) { /* too many values for a code: sets only */
+        atomic_store(&g->codes, NULL);
+        free(codes);
+        return;
+    }
+    if (rid >= g->n_codes) {
+        size_t n = rid + rid / 4 + 1024;
+        codes = xrealloc(codes, n);
+        memset(codes + g->n_codes, 0, n - g->n_codes);
+        g->n_codes = n;
+        atomic_store(&g->codes, codes);
+    }
+    codes[rid] = code_from_sets(x, g, rid);
+}
+
 /* Adds rid to key's set (key_index may move x->keys: index first). */
 static void add_to(struct fidx *x, const char *key, uint32_t rid)
 {
     size_t k = key_index(x, key);
     set_add(&x->keys[k], rid);
+    code_update(x, &x->keys[k], rid);
 }
 
 /* Moves rid from its old keys' sets to its new keys' sets (under the
@@ -184,8 +232,10 @@ static void apply(struct fidx *x, uint32_t rid, char *const *keys, size_t n_old,
 {
     for (size_t i = 0; i < n_old; i++) {
         size_t *slot = table_slot(x, keys[i]);
-        if (*slot)
+        if (*slot) {
             set_remove(&x->keys[*slot - 1], rid);
+            code_update(x, &x->keys[*slot - 1], rid);
+        }
     }
     for (size_t i = n_old; i < n_old + n_new; i++)
         add_to(x, keys[i], rid);
@@ -237,6 +287,7 @@ void fidx_free(struct fidx *x)
     for (size_t g = 0; g < x->n_groups; g++) {
         free(x->groups[g].name);
         free(x->groups[g].keys);
+        free(atomic_load(&x->groups[g].codes));
     }
     free(x->keys);
     free(x->table);
@@ -674,6 +725,59 @@ struct rids fidx_get(struct fidx *x, const char *key)
         r.n = x->keys[v - 1].n;
     }
     return r;
+}
+
+/* The group of "f" SEP field, or NULL (never made here: readers only). */
+static struct group *field_group(struct fidx *x, const char *field)
+{
+    size_t n = strlen(field);
+    for (size_t g = 0; g < x->n_groups; g++) {
+        const char *name = x->groups[g].name;
+        if (name[0] == 'f' && name[1] == SEP[0] && strncmp(name + 2, field, n) == 0 && !name[2 + n])
+            return &x->groups[g];
+    }
+    return NULL;
+}
+
+/* Makes the first asker's codes: readers hold the read lock (no write
+ * runs), and one of them at a time makes them. */
+static pthread_mutex_t codes_lock = PTHREAD_MUTEX_INITIALIZER;
+
+bool fidx_codes(struct fidx *x, const char *field, struct fidx_codes *out)
+{
+    struct group *g = field_group(x, field);
+    *out = (struct fidx_codes){NULL, 0};
+    if (!g || g->n >= FIDX_SEVERAL)
+        return false;
+    uint8_t *codes = atomic_load(&g->codes);
+    if (!codes) {
+        pthread_mutex_lock(&codes_lock);
+        if (!(codes = atomic_load(&g->codes))) {
+            size_t n = 1024;
+            for (size_t i = 0; i < g->n; i++) {
+                const struct fkey *k = &x->keys[g->keys[i]];
+                if (k->n && k->rids[k->n - 1] >= n)
+                    n = (size_t)k->rids[k->n - 1] + 1024;
+            }
+            codes = xcalloc(n, 1);
+            for (size_t i = 0; i < g->n; i++) {
+                const struct fkey *k = &x->keys[g->keys[i]];
+                for (size_t j = 0; j < k->n; j++)
+                    codes[k->rids[j]] = codes[k->rids[j]] ? FIDX_SEVERAL : (uint8_t)(i + 1);
+            }
+            g->n_codes = n;
+            atomic_store(&g->codes, codes);
+        }
+        pthread_mutex_unlock(&codes_lock);
+    }
+    *out = (struct fidx_codes){codes, g->n_codes};
+    return true;
+}
+
+uint8_t fidx_code(struct fidx *x, struct arena *a, const char *field, const char *value)
+{
+    size_t v = x->table_cap ? *table_slot(x, fidx_key_field(a, field, value)) : 0;
+    return v && x->keys[v - 1].pos + 1 < FIDX_SEVERAL ? (uint8_t)(x->keys[v - 1].pos + 1) : 0;
 }
 
 static int cmp_cstr(const void *a, const void *b)

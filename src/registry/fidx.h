@@ -89,6 +89,21 @@ void fidx_read_unlock(struct fidx *x);
 struct relidx *fidx_graph(struct fidx *x);
 /* The set of a key (empty when unknown). */
 struct rids fidx_get(struct fidx *x, const char *key);
+/* A field's value per row id, for a judgement of many records at one
+ * memory read each instead of a search per value: codes[rid] is the code
+ * (fidx_code) of the one value record rid has, 0 when it has none,
+ * FIDX_SEVERAL when it has several (ask the sets). False when the field
+ * ("collection:field") is not in the index or has too many values for a
+ * code. Made when first asked (a byte per row id), then kept current with
+ * the sets; read it under the read lock, like the sets. */
+#define FIDX_SEVERAL 255
+struct fidx_codes {
+    const uint8_t *codes;
+    size_t n; /* rids from n on have code 0 */
+};
+bool fidx_codes(struct fidx *x, const char *field, struct fidx_codes *out);
+/* The code of a field's value (0: no record ever had it, or no code). */
+uint8_t fidx_code(struct fidx *x, struct arena *a, const char *field, const char *value);
 /* The values a field ("collection:field", or "owner") currently has, sorted
  * ascending (bytewise), as arena strings; returns the count. */
 size_t fidx_values(struct fidx *x, struct arena *a, const char *field, const char ***out);

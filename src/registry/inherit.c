@@ -289,71 +289,244 @@ int reg_memo_load(struct store_conn *c, json_t *memo, const char *id, json_t **o
     return *out != NULL;
 }
 
-int reg_inherited_memo(struct registry *r, const struct actor *a, const json_t *rec, json_t *memo,
-                       json_t **out, struct err *e)
+/* ---- the rows one read meets ------------------------------------------- */
+
+struct rows_entry {
+    struct rec_row row;
+    bool readable; /* live and the reader may read it */
+};
+
+struct reg_rows {
+    struct registry *r;
+    const struct actor *a;
+    json_t *index; /* id -> position in v */
+    struct rows_entry **v;
+    size_t n;
+};
+
+struct reg_rows *reg_rows_new(struct registry *r, const struct actor *a)
 {
-    *out = NULL;
-    const struct model_kind *k =
-        model_kind(r->model, json_string_value(json_object_get(rec, "kind")));
-    if (!k || !k->inherit_via)
-        return 0;
-    struct store_conn *c = store_conn(r->store);
-    const char *via = k->inherit_via;
-    json_t *inh = json_object();
-    for (size_t i = 0; i < k->n_inherit_fields; i++)
-        json_object_set_new(inh, k->inherit_fields[i], json_array());
-    char seen[MODEL_INHERIT_MAX_DEPTH + 1][128];
-    snprintf(seen[0], sizeof seen[0], "%s", json_string_value(json_object_get(rec, "id")));
-    char base[128];
-    base_of(rec, via, base, sizeof base);
+    struct reg_rows *m = xcalloc(1, sizeof *m);
+    m->r = r;
+    m->a = a;
+    m->index = json_object();
+    return m;
+}
+
+void reg_rows_free(struct reg_rows *m)
+{
+    if (!m)
+        return;
+    for (size_t i = 0; i < m->n; i++) {
+        rec_row_free(&m->v[i]->row);
+        free(m->v[i]);
+    }
+    free(m->v);
+    json_decref(m->index);
+    free(m);
+}
+
+/* May the reader read the stored record text (live)? Judged on the text
+ * when it surely may, else on the parsed record. */
+static bool row_readable(struct registry *r, const struct actor *a, const struct rec_row *row)
+{
+    if (registry_text_surely_readable(r, a, row->collection, row->data, strlen(row->data)))
+        return true;
+    json_t *rec = json_loads(row->data, 0, NULL);
+    bool may = rec && registry_may_read(r, a, rec);
+    json_decref(rec);
+    return may;
+}
+
+const struct rec_row *reg_rows_readable(struct reg_rows *m, const char *id, int *rc, struct err *e)
+{
+    *rc = 0;
+    const json_t *at = json_object_get(m->index, id);
+    if (at) {
+        const struct rows_entry *x = m->v[json_integer_value(at)];
+        return x->readable ? &x->row : NULL;
+    }
+    struct rows_entry *x = xcalloc(1, sizeof *x);
+    int found = rec_load(store_conn(m->r->store), NULL, id, &x->row, e);
+    if (found < 0) {
+        free(x);
+        *rc = -1;
+        return NULL;
+    }
+    x->readable = found > 0 && !x->row.retired && row_readable(m->r, m->a, &x->row);
+    m->v = xrealloc(m->v, (m->n + 1) * sizeof *m->v);
+    m->v[m->n] = x;
+    json_object_set_new(m->index, id, json_integer((json_int_t)m->n++));
+    return x->readable ? &x->row : NULL;
+}
+
+int reg_text_string(struct jspan v, char *out, size_t n)
+{
+    struct jspan s;
+    if (jtext_plain_string(v, &s)) {
+        size_t k = s.n < n ? s.n : n - 1; /* cut as snprintf would */
+        memcpy(out, s.p, k);
+        out[k] = 0;
+        return 1;
+    }
+    /* escapes (or not a string): jansson says what it is */
+    json_t *j = v.p && v.p[0] == '"' ? json_loadb(v.p, v.n, JSON_DECODE_ANY, NULL) : NULL;
+    const char *t = json_string_value(j);
+    if (t)
+        snprintf(out, n, "%s", t);
+    json_decref(j);
+    return t != NULL;
+}
+
+/* The string member `field` of a stored record's text into out (empty:
+ * none). */
+static void text_member_string(const char *text, const char *field, char *out, size_t n)
+{
+    struct jspan v;
+    out[0] = 0;
+    if (!jtext_member((struct jspan){text, strlen(text)}, field, &v) || !reg_text_string(v, out, n))
+        out[0] = 0;
+}
+
+/* ---- inherited items, written from the bases' stored text ---------------- */
+
+/* The bases the reader reads above record `id` whose via field names
+ * `base`: nearest first, up to the first absent, retired or unreadable
+ * one (nothing above it exists for them), or a cycle the writes should
+ * have refused. */
+static int chain_of(struct registry *r, struct reg_rows *rows, const char *via, const char *id,
+                    const char *base0, const struct rec_row **chain, size_t *n, struct err *e)
+{
+    char seen[MODEL_INHERIT_MAX_DEPTH + 1][128], base[128];
+    snprintf(seen[0], sizeof seen[0], "%s", id);
+    snprintf(base, sizeof base, "%s", base0);
+    *n = 0;
     for (int depth = 1; base[0] && depth <= MODEL_INHERIT_MAX_DEPTH; depth++) {
         for (int j = 0; j < depth; j++)
             if (strcmp(seen[j], base) == 0)
-                goto done; /* a cycle the writes should have refused */
+                return 0;
         snprintf(seen[depth], sizeof seen[depth], "%s", base);
-        json_t *b;
-        if (reg_memo_load(c, memo, base, &b, e) < 0) {
-            json_decref(inh);
-            return -1;
-        }
-        /* a base absent or retired, or one the reader may not read, does
-         * not exist for them, nor anything above it */
-        if (!b || !registry_may_read(r, a, b)) {
-            json_decref(b);
-            break;
-        }
-        for (size_t i = 0; i < k->n_inherit_fields; i++) {
-            json_t *items = json_object_get(b, k->inherit_fields[i]);
-            if (json_array_size(items) > 0)
-                json_array_append_new(json_object_get(inh, k->inherit_fields[i]),
-                                      json_pack("{s:s, s:O}", "from", base, "items", items));
-        }
-        next_base(r->model, json_string_value(json_object_get(b, "kind")), b, via, base,
-                  sizeof base);
-        json_decref(b);
+        int rc;
+        const struct rec_row *b = reg_rows_readable(rows, base, &rc, e);
+        if (!b)
+            return rc;
+        chain[(*n)++] = b;
+        const struct model_kind *bk = model_kind(r->model, b->kind);
+        if (bk && bk->inherit_via && strcmp(bk->inherit_via, via) == 0)
+            text_member_string(b->data, via, base, sizeof base);
+        else
+            base[0] = 0;
     }
-done:
-    *out = inh;
     return 0;
+}
+
+/* {"<field>": [{"from": "<base>", "items": [...]}, …]} for a record of
+ * kind k (id, its via field naming base0) into b: each base's items are
+ * copied from its stored text as they are. */
+static int inherited_into(struct registry *r, struct reg_rows *rows, const struct model_kind *k,
+                          const char *id, const char *base0, struct buf *b, struct err *e)
+{
+    const struct rec_row *chain[MODEL_INHERIT_MAX_DEPTH];
+    size_t n;
+    if (chain_of(r, rows, k->inherit_via, id, base0, chain, &n, e) < 0)
+        return -1;
+    size_t room = 64 * (k->n_inherit_fields + 1); /* the answer is at most the bases' texts */
+    for (size_t j = 0; j < n; j++)
+        room += strlen(chain[j]->data) + 64;
+    if (room < REG_PART_MAX)
+        buf_reserve(b, room);
+    buf_putc(b, '{');
+    for (size_t i = 0; i < k->n_inherit_fields; i++) {
+        if (i)
+            buf_putc(b, ',');
+        jtext_put_string(b, k->inherit_fields[i]);
+        buf_puts(b, ":[");
+        bool first = true;
+        for (size_t j = 0; j < n; j++) {
+            struct jspan items, one;
+            struct jtext_iter it;
+            if (!jtext_member((struct jspan){chain[j]->data, strlen(chain[j]->data)},
+                              k->inherit_fields[i], &items) ||
+                !jtext_array(items, &it) || !jtext_next(&it, &one))
+                continue; /* no items (or none that are a list) */
+            buf_puts(b, first ? "{\"from\":" : ",{\"from\":");
+            jtext_put_string(b, chain[j]->id);
+            buf_puts(b, ",\"items\":");
+            buf_append(b, items.p, items.n);
+            buf_putc(b, '}');
+            first = false;
+        }
+        buf_putc(b, ']');
+    }
+    if (buf_putc(b, '}') < 0 || b->full) { /* an append failed: past the cap */
+        err_set(e, 500, "internal", "", "inherited items too large");
+        return -1;
+    }
+    return 0;
+}
+
+/* The inherited items of a record (id, kind, via value) as text (NULL when
+ * its kind inherits nothing). */
+static int inherited_text(struct registry *r, struct reg_rows *rows, const char *kind,
+                          const char *id, const char *base, char **out, struct err *e)
+{
+    *out = NULL;
+    const struct model_kind *k = model_kind(r->model, kind);
+    if (!k || !k->inherit_via)
+        return 0;
+    struct buf b;
+    buf_init(&b, REG_PART_MAX);
+    int rc = inherited_into(r, rows, k, id, base, &b, e);
+    if (rc == 0)
+        *out = buf_steal(&b, NULL);
+    buf_free(&b);
+    return rc;
+}
+
+int reg_inherited_read(struct registry *r, const struct actor *a, struct reg_read *rd, char **out,
+                       struct err *e)
+{
+    (void)a;
+    char kind[64], base[128] = "";
+    text_member_string(rd->text, "kind", kind, sizeof kind);
+    const struct model_kind *k = model_kind(r->model, kind);
+    if (k && k->inherit_via)
+        text_member_string(rd->text, k->inherit_via, base, sizeof base);
+    return inherited_text(r, rd->rows, kind, rd->id, base, out, e);
 }
 
 int registry_inherited(struct registry *r, const struct actor *a, const json_t *rec, json_t **out,
                        struct err *e)
 {
-    return reg_inherited_memo(r, a, rec, NULL, out, e);
+    *out = NULL;
+    const char *kind = json_string_value(json_object_get(rec, "kind"));
+    const char *id = json_string_value(json_object_get(rec, "id"));
+    const struct model_kind *k = kind ? model_kind(r->model, kind) : NULL;
+    if (!k || !k->inherit_via)
+        return 0;
+    char base[128];
+    base_of(rec, k->inherit_via, base, sizeof base);
+    struct reg_rows *rows = reg_rows_new(r, a);
+    char *text = NULL;
+    int rc = inherited_text(r, rows, kind, id ? id : "", base, &text, e);
+    reg_rows_free(rows);
+    if (rc == 0 && !(*out = json_loads(text, 0, NULL))) {
+        err_set(e, 500, "internal", "", "inherited items are not JSON");
+        rc = -1;
+    }
+    free(text);
+    return rc;
 }
 
-/* registry_part_text for a record parsed at most once (*rec: NULL until
- * then), the other records read through memo. */
+/* registry_part_text for one read (rd->rows shared by its parts). */
 static int part_text(struct registry *r, const struct actor *a, const char *what,
-                     registry_part_fn fn, size_t dump_flags, const char *id, const char *json,
-                     json_t **rec, json_t *memo, char **out, struct err *e)
+                     registry_part_fn fn, struct reg_read *rd, char **out, struct err *e)
 {
     *out = NULL;
     char key[320];
     /* what the reader may read: system, signed in (kinds only the
      * signed-in read), roles and organisation */
-    snprintf(key, sizeof key, "%s\x1f%s\x1f%d\x1f%d\x1f%u\x1f%s", what, id, a->system,
+    snprintf(key, sizeof key, "%s\x1f%s\x1f%d\x1f%d\x1f%u\x1f%s", what, rd->id, a->system,
              a->user[0] != 0, (unsigned)a->roles, a->org);
     uint64_t gen = cache_generation(); /* any write starts a new one */
     char *hit = NULL;
@@ -364,52 +537,42 @@ static int part_text(struct registry *r, const struct actor *a, const char *what
             free(hit);
         return 0;
     }
-    if (!*rec && !(*rec = json_loads(json, 0, NULL))) {
-        err_set(e, 500, "internal", "", "stored record is not JSON");
+    char *text = NULL;
+    if (fn(r, a, rd, &text, e) < 0)
         return -1;
-    }
-    json_t *part = NULL;
-    if (fn(r, a, *rec, memo, &part, e) < 0)
-        return -1;
-    char *text = part ? json_dumps(part, dump_flags) : NULL;
-    json_decref(part);
     cache_put(key, text ? text : "", gen);
     *out = text;
     return 0;
 }
 
 int registry_part_text(struct registry *r, const struct actor *a, const char *what,
-                       registry_part_fn fn, size_t dump_flags, const char *id, const char *json,
-                       char **out, struct err *e)
+                       registry_part_fn fn, const char *id, const char *json, char **out,
+                       struct err *e)
 {
-    json_t *rec = NULL;
-    int rc = part_text(r, a, what, fn, dump_flags, id, json, &rec, NULL, out, e);
-    json_decref(rec);
+    struct reg_read rd = {id, json, reg_rows_new(r, a)};
+    int rc = part_text(r, a, what, fn, &rd, out, e);
+    reg_rows_free(rd.rows);
     return rc;
 }
 
 int registry_computed_text(struct registry *r, const struct actor *a, const char *id,
                            const char *json, char **inherited, char **measures, struct err *e)
 {
-    json_t *rec = NULL, *memo = json_object();
+    struct reg_read rd = {id, json, reg_rows_new(r, a)};
     *measures = NULL;
-    int rc = part_text(r, a, "inherited", reg_inherited_memo, JSON_COMPACT, id, json, &rec, memo,
-                       inherited, e);
+    int rc = part_text(r, a, "inherited", reg_inherited_read, &rd, inherited, e);
     if (rc == 0)
-        rc = part_text(r, a, "measures", reg_measures_memo, JSON_COMPACT | JSON_REAL_PRECISION(6),
-                       id, json, &rec, memo, measures, e);
+        rc = part_text(r, a, "measures", reg_measures_read, &rd, measures, e);
     if (rc < 0) {
         free(*inherited);
         *inherited = NULL;
     }
-    json_decref(rec);
-    json_decref(memo);
+    reg_rows_free(rd.rows);
     return rc;
 }
 
 int registry_inherited_text(struct registry *r, const struct actor *a, const char *id,
                             const char *json, char **out, struct err *e)
 {
-    return registry_part_text(r, a, "inherited", reg_inherited_memo, JSON_COMPACT, id, json, out,
-                              e);
+    return registry_part_text(r, a, "inherited", reg_inherited_read, id, json, out, e);
 }

@@ -5,31 +5,54 @@
 #include "registry.h"
 #include "util/buf.h"
 #include "util/collate.h"
+#include "util/jtext.h"
 
 #include <stdio.h>
 
+/* The stored rows of the other records one read meets (its bases, what
+ * its measures reach along refs), each loaded once for all its parts,
+ * with whether the reader may read it. Lives as long as the read: never
+ * across writes. */
+struct reg_rows;
+struct rec_row;
+struct reg_rows *reg_rows_new(struct registry *r, const struct actor *a);
+void reg_rows_free(struct reg_rows *m);
+/* The row of record id when it is live and the reader may read it (owned
+ * by m), else NULL (absent, retired or not for them; -1 in *rc on a store
+ * error). */
+const struct rec_row *reg_rows_readable(struct reg_rows *m, const char *id, int *rc, struct err *e);
+/* The string at v (a value in a stored text) into out: 1, or 0 when it is
+ * not a string. */
+int reg_text_string(struct jspan v, char *out, size_t n);
+
+/* One read of a record: its id, its stored text, the rows it meets. */
+struct reg_read {
+    const char *id, *text;
+    struct reg_rows *rows;
+};
+/* The most bytes of one computed part of a read. */
+#define REG_PART_MAX (64u << 20)
 /* A part of a record's read computed from other records (its inherited
- * items, its measures): fn's answer for the record `json` (its stored
- * text) and reader a, as compact JSON text (NULL when there is none),
- * kept in the answer cache under `what` until the next write. What the
- * reader may read of the other records depends on a's system flag, being
- * signed in, roles and organisation alone, which the key holds. */
-typedef int (*registry_part_fn)(struct registry *r, const struct actor *a, const json_t *rec,
-                                json_t *memo, json_t **out, struct err *e);
+ * items, its measures): fn's answer for the read rd and reader a, as
+ * compact JSON text (NULL when there is none), kept in the answer cache
+ * under `what` until the next write. What the reader may read of the
+ * other records depends on a's system flag, being signed in, roles and
+ * organisation alone, which the key holds. */
+typedef int (*registry_part_fn)(struct registry *r, const struct actor *a, struct reg_read *rd,
+                                char **out, struct err *e);
 int registry_part_text(struct registry *r, const struct actor *a, const char *what,
-                       registry_part_fn fn, size_t dump_flags, const char *id,
-                       const char *json, char **out, struct err *e);
-/* The records one read meets, so that its parts (the inherited items, the
- * measures over the same bases) read each once: memo maps an id to the
- * record (a new reference in *out) or to null when it is absent or retired
- * (memo NULL: none kept). 1 live, 0 absent or retired, -1 on a store
- * error. Lives as long as the read: never across writes. */
+                       registry_part_fn fn, const char *id, const char *json, char **out,
+                       struct err *e);
+/* The parts: the inherited items (inherit.c), the measures (measure.c). */
+int reg_inherited_read(struct registry *r, const struct actor *a, struct reg_read *rd, char **out,
+                       struct err *e);
+int reg_measures_read(struct registry *r, const struct actor *a, struct reg_read *rd, char **out,
+                      struct err *e);
+/* The records a walk meets, parsed (memo NULL: none kept): memo maps an
+ * id to the record (a new reference in *out) or to null when it is absent
+ * or retired. 1 live, 0 absent or retired, -1 on a store error. Lives as
+ * long as the read: never across writes. */
 int reg_memo_load(struct store_conn *c, json_t *memo, const char *id, json_t **out, struct err *e);
-/* registry_inherited and registry_measures reading through a memo. */
-int reg_inherited_memo(struct registry *r, const struct actor *a, const json_t *rec, json_t *memo,
-                       json_t **out, struct err *e);
-int reg_measures_memo(struct registry *r, const struct actor *a, const json_t *rec, json_t *memo,
-                      json_t **out, struct err *e);
 
 struct fidx;
 struct dump_part;

@@ -26,7 +26,77 @@ struct mwalk {
     struct path_walk walk;
     json_t *done; /* source id -> true / false, judged once */
     int reads_all; /* does the reader read every unpublished record (-1: not asked yet) */
+    struct reg_rows *rows; /* the read's rows, for paths of refs (reach_refs) */
 };
+
+/* A record a measure is taken over: its stored text (reached along refs,
+ * or the record read) or the record parsed (reached by a walk). */
+struct mrec {
+    const char *id, *text;
+    const json_t *json;
+};
+
+/* The records reached, each once. */
+struct mset {
+    struct mrec *v;
+    size_t n, cap;
+    json_t *ids;
+};
+
+static void mset_init(struct mset *s, size_t cap)
+{
+    *s = (struct mset){NULL, 0, cap, json_object()};
+}
+
+static void mset_free(struct mset *s)
+{
+    free(s->v);
+    json_decref(s->ids);
+}
+
+/* Adds x unless it is there; false when the set is full. */
+static bool mset_add(struct mset *s, struct mrec x)
+{
+    if (json_object_get(s->ids, x.id))
+        return true;
+    if (s->n >= s->cap)
+        return false;
+    s->v = xrealloc(s->v, (s->n + 1) * sizeof *s->v);
+    s->v[s->n++] = x;
+    json_object_set_new(s->ids, x.id, json_true());
+    return true;
+}
+
+/* The ids a ref field of x names (a ref or a list of refs), each passed
+ * to fn; stops at fn's first non-positive answer and returns it. */
+static int each_ref(const struct mrec *x, const char *field,
+                    int (*fn)(void *ctx, const char *id, struct err *e), void *ctx, struct err *e)
+{
+    int more = 1;
+    if (x->json) {
+        const json_t *v = json_object_get(x->json, field), *one;
+        size_t i;
+        if (json_is_string(v))
+            return fn(ctx, json_string_value(v), e);
+        json_array_foreach (v, i, one)
+            if (json_is_string(one) && (more = fn(ctx, json_string_value(one), e)) <= 0)
+                break;
+        return more;
+    }
+    struct jspan v, el;
+    struct jtext_iter it;
+    char id[256];
+    if (!jtext_member((struct jspan){x->text, strlen(x->text)}, field, &v))
+        return 1;
+    if (reg_text_string(v, id, sizeof id))
+        return fn(ctx, id, e);
+    if (!jtext_array(v, &it))
+        return 1;
+    while (more > 0 && jtext_next(&it, &el))
+        if (reg_text_string(el, id, sizeof id))
+            more = fn(ctx, id, e);
+    return more;
+}
 
 /* The live record id if the reader may read it (new reference), else
  * NULL; -1 in *rc on a storage error. */
@@ -68,27 +138,51 @@ static int reach(struct mwalk *w, const struct model_kind_measure *km, const jso
     return rc;
 }
 
+/* A field's values as the memory index holds them: their sets, and the
+ * field's codes by row id with the codes of the values (a bit each) when
+ * it has them. */
+struct values_in {
+    struct rids *sets; /* one per value */
+    size_t n;
+    struct fidx_codes codes; /* codes.codes NULL: ask the sets */
+    uint64_t accept[4];      /* the values' codes */
+};
+
 /* The memory index's sets of a field's values (under its read lock) into
- * out[0..n); -1 when it does not hold that field of kind k: only a
- * filterable enum or boolean is there as model_cond_holds reads it (one
- * value, as text). */
+ * out; -1 when it does not hold that field of kind k: only a filterable
+ * enum or boolean is there as model_cond_holds reads it (one value, as
+ * text). */
 static int value_sets(struct registry *r, struct arena *ar, const struct model_kind *k,
-                      const char *field, const char *const *values, size_t n, struct rids *out)
+                      const char *field, const char *const *values, size_t n, struct values_in *out)
 {
     const struct model_field *f = model_field(k, field);
     if (!f || !f->filterable || (f->type != FT_ENUM && f->type != FT_BOOL) ||
         !reg_field_in_memory(r->model, k->collection, field))
         return -1;
     const char *key = arena_printf(ar, "%s:%s", k->collection, field);
+    *out = (struct values_in){arena_calloc(ar, n + 1, sizeof *out->sets), n, {NULL, 0}, {0}};
     for (size_t i = 0; i < n; i++)
-        out[i] = fidx_get(r->fidx, fidx_key_field(ar, key, values[i]));
+        out->sets[i] = fidx_get(r->fidx, fidx_key_field(ar, key, values[i]));
+    if (fidx_codes(r->fidx, key, &out->codes))
+        for (size_t i = 0; i < n; i++) {
+            uint8_t c = fidx_code(r->fidx, ar, key, values[i]);
+            if (c) /* 0: no record has it */
+                out->accept[c / 64] |= 1ull << (c % 64);
+        }
     return 0;
 }
 
-static bool in_any(const struct rids *sets, size_t n, uint32_t rid)
+/* Has record rid one of the values: one read of its code, or the sets
+ * when the index has no code for it. */
+static bool in_any(const struct values_in *v, uint32_t rid)
 {
-    for (size_t i = 0; i < n; i++)
-        if (rids_has(sets[i], rid))
+    if (v->codes.codes) {
+        uint8_t c = rid < v->codes.n ? v->codes.codes[rid] : 0;
+        if (c != FIDX_SEVERAL)
+            return (v->accept[c / 64] >> (c % 64)) & 1;
+    }
+    for (size_t i = 0; i < v->n; i++)
+        if (rids_has(v->sets[i], rid))
             return true;
     return false;
 }
@@ -98,10 +192,8 @@ struct kind_judge {
     const struct model_kind *k;
     bool unsure;      /* it cannot (a field it does not hold) */
     bool none;        /* the reader reads no record of the kind */
-    struct rids *pub; /* the published states' sets (NULL: every record may be read) */
-    size_t n_pub;
-    struct rids *cond; /* done_when's values' sets, term after term */
-    size_t *n_cond;    /* per term */
+    struct values_in *pub;  /* the published states (NULL: every record may be read) */
+    struct values_in *cond; /* done_when's values, term after term */
 };
 
 static void judge_init(struct mwalk *w, struct arena *ar, const struct model_measure *ms,
@@ -110,17 +202,11 @@ static void judge_init(struct mwalk *w, struct arena *ar, const struct model_mea
     struct registry *r = w->walk.r;
     const struct actor *a = w->walk.a;
     *j = (struct kind_judge){.k = k};
-    j->n_cond = arena_calloc(ar, ms->done_when.n_terms + 1, sizeof *j->n_cond);
-    size_t n_values = 0;
-    for (size_t i = 0; i < ms->done_when.n_terms; i++)
-        n_values += ms->done_when.terms[i].n_values;
-    j->cond = arena_calloc(ar, n_values + 1, sizeof *j->cond);
-    struct rids *at = j->cond;
+    j->cond = arena_calloc(ar, ms->done_when.n_terms + 1, sizeof *j->cond);
     for (size_t i = 0; !j->unsure && i < ms->done_when.n_terms; i++) {
         const struct model_cond_term *t = &ms->done_when.terms[i];
-        j->unsure = t->presence || value_sets(r, ar, k, t->field, t->values, t->n_values, at) < 0;
-        j->n_cond[i] = t->n_values;
-        at += t->n_values;
+        j->unsure =
+            t->presence || value_sets(r, ar, k, t->field, t->values, t->n_values, &j->cond[i]) < 0;
     }
     /* the reader's rights, as registry_may_read judges a record */
     if (j->unsure || a->system || !k->workflow)
@@ -128,11 +214,12 @@ static void judge_init(struct mwalk *w, struct arena *ar, const struct model_mea
     j->none = !a->user[0] && k->read_signed_in;
     const struct model_workflow *wf = k->workflow;
     const char **published = arena_calloc(ar, wf->n_states + 1, sizeof *published);
+    size_t n_pub = 0;
     for (size_t i = 0; i < wf->n_states; i++)
         if (wf->states[i].published)
-            published[j->n_pub++] = wf->states[i].id;
-    j->pub = arena_calloc(ar, j->n_pub + 1, sizeof *j->pub);
-    j->unsure = value_sets(r, ar, k, wf->status_field, published, j->n_pub, j->pub) < 0;
+            published[n_pub++] = wf->states[i].id;
+    j->pub = arena_calloc(ar, 1, sizeof *j->pub);
+    j->unsure = value_sets(r, ar, k, wf->status_field, published, n_pub, j->pub) < 0;
 }
 
 /* 1 done, 0 not, -1 the index cannot tell. */
@@ -141,15 +228,12 @@ static int judge(struct mwalk *w, const struct kind_judge *j, const struct model
 {
     if (j->unsure)
         return -1;
-    const struct rids *at = j->cond;
-    for (size_t i = 0; i < ms->done_when.n_terms; i++) {
-        if (!in_any(at, j->n_cond[i], rid))
+    for (size_t i = 0; i < ms->done_when.n_terms; i++)
+        if (!in_any(&j->cond[i], rid))
             return 0; /* not done, whoever reads it */
-        at += j->n_cond[i];
-    }
     if (j->none)
         return 0;
-    if (!j->pub || in_any(j->pub, j->n_pub, rid))
+    if (!j->pub || in_any(j->pub, rid))
         return 1;
     /* unpublished: readable by whoever reads every organisation's, and
      * for the others it depends on its organisation (read the record) */
@@ -160,14 +244,52 @@ static int judge(struct mwalk *w, const struct kind_judge *j, const struct model
 
 #define JUDGE_KINDS 8
 
-/* Judges, from the memory index, the items of the records reached whose
- * source it can judge without reading that record (into w->done): the
- * relations graph knows every record's row id, kind and life, the filter
- * index its enum fields' values. The others (a condition on a field it
- * does not hold, an unpublished record of an organisation the reader may
- * or may not read…) are left to item_done, which reads the record. The
- * index follows the committed writes as the lists see them. */
-static void judge_in_memory(struct mwalk *w, const struct model_measure *ms, const json_t *recs)
+/* The refs of the items of the records a measure is taken over (NULL:
+ * an item that names none), in an arena. */
+struct irefs {
+    const char **v;
+    size_t n;
+    struct arena *ar;
+};
+
+static void irefs_add(struct irefs *x, const char *ref)
+{
+    if ((x->n & (x->n - 1)) == 0) /* 0, 1, 2, 4…: room for twice as many */
+        x->v = xrealloc(x->v, (x->n ? 2 * x->n : 1) * sizeof *x->v);
+    x->v[x->n++] = ref ? arena_strdup(x->ar, ref) : NULL;
+}
+
+/* The items of x's measured list field, each by its ref. */
+static void items_of(const struct model_measure *ms, const struct mrec *x, struct irefs *out)
+{
+    if (x->json) {
+        size_t i;
+        const json_t *item;
+        json_array_foreach (json_object_get(x->json, ms->items), i, item)
+            irefs_add(out, json_string_value(json_object_get(item, ms->done_ref)));
+        return;
+    }
+    struct jspan v, item, ref;
+    struct jtext_iter it;
+    char id[256];
+    if (!jtext_member((struct jspan){x->text, strlen(x->text)}, ms->items, &v) ||
+        !jtext_array(v, &it))
+        return;
+    while (jtext_next(&it, &item)) {
+        bool named = jtext_member(item, ms->done_ref, &ref) && reg_text_string(ref, id, sizeof id);
+        irefs_add(out, named ? id : NULL);
+    }
+}
+
+/* Judges, from the memory index, the items whose source it can judge
+ * without reading that record (into w->done): the relations graph knows
+ * every record's row id, kind and life, the filter index its enum fields'
+ * values. The others (a condition on a field it does not hold, an
+ * unpublished record of an organisation the reader may or may not read…)
+ * are left to item_done, which reads the record. The index follows the
+ * committed writes as the lists see them. */
+static void judge_in_memory(struct mwalk *w, const struct model_measure *ms,
+                            const struct irefs *refs)
 {
     struct registry *r = w->walk.r;
     if (!fidx_ready(r->fidx))
@@ -177,40 +299,35 @@ static void judge_in_memory(struct mwalk *w, const struct model_measure *ms, con
     size_t n_kinds = 0;
     fidx_read_lock(r->fidx);
     const struct relidx *g = fidx_graph(r->fidx);
-    size_t i, j;
-    const json_t *rec, *item;
-    json_array_foreach (recs, i, rec) {
-        json_array_foreach (json_object_get(rec, ms->items), j, item) {
-            const char *ref = json_string_value(json_object_get(item, ms->done_ref));
-            uint32_t rid;
-            const char *kind;
-            bool live;
-            if (!ref || json_object_get(w->done, ref) || !relidx_node(g, ref, &rid, &kind, &live))
-                continue;
-            int done = live ? -1 : 0; /* retired, or no such record: not for anyone */
-            const struct model_kind *k = live && kind ? model_kind(r->model, kind) : NULL;
-            if (k && k->collection && !k->is_relation && rid) {
-                size_t at = 0;
-                while (at < n_kinds && kinds[at].k != k)
-                    at++;
-                if (at == n_kinds && n_kinds < JUDGE_KINDS)
-                    judge_init(w, ar, ms, k, &kinds[n_kinds++]);
-                done = at < n_kinds ? judge(w, &kinds[at], ms, rid) : -1;
-            }
-            if (done >= 0)
-                json_object_set_new(w->done, ref, json_boolean(done));
+    for (size_t i = 0; i < refs->n; i++) {
+        const char *ref = refs->v[i];
+        uint32_t rid;
+        const char *kind;
+        bool live;
+        if (!ref || json_object_get(w->done, ref) || !relidx_node(g, ref, &rid, &kind, &live))
+            continue;
+        int done = live ? -1 : 0; /* retired, or no such record: not for anyone */
+        const struct model_kind *k = live && kind ? model_kind(r->model, kind) : NULL;
+        if (k && k->collection && !k->is_relation && rid) {
+            size_t at = 0;
+            while (at < n_kinds && kinds[at].k != k)
+                at++;
+            if (at == n_kinds && n_kinds < JUDGE_KINDS)
+                judge_init(w, ar, ms, k, &kinds[n_kinds++]);
+            done = at < n_kinds ? judge(w, &kinds[at], ms, rid) : -1;
         }
+        if (done >= 0)
+            json_object_set_new(w->done, ref, json_boolean(done));
     }
     fidx_read_unlock(r->fidx);
     arena_free(ar);
 }
 
-/* Is the item done: does its done_ref name a record the reader may read
- * for which done_when holds? */
-static int item_done(struct mwalk *w, const struct model_measure *ms, const json_t *item,
+/* Is the item done: does its ref name a record the reader may read for
+ * which done_when holds? */
+static int item_done(struct mwalk *w, const struct model_measure *ms, const char *ref,
                      struct err *e)
 {
-    const char *ref = json_string_value(json_object_get(item, ms->done_ref));
     if (!ref)
         return 0;
     const json_t *known = json_object_get(w->done, ref);
@@ -226,27 +343,175 @@ static int item_done(struct mwalk *w, const struct model_measure *ms, const json
     return done;
 }
 
-static int measure_of(struct mwalk *w, const struct model_kind_measure *km, const json_t *rec,
+/* ---- paths of refs, on the records' stored text -------------------------- */
+
+/* Are km's paths refs only (a chain of bases…)? Those are followed on the
+ * stored text of the records met (w->rows), without parsing them. */
+static bool refs_only(const struct model_kind_measure *km)
+{
+    for (size_t i = 0; i < km->n_paths; i++)
+        for (size_t j = 0; j < km->paths[i].n_steps; j++)
+            if (km->paths[i].steps[j].type != STEP_REF)
+                return false;
+    return true;
+}
+
+struct ref_step {
+    struct mwalk *w;
+    struct mset *level;
+    bool full;
+};
+
+/* Adds the record id names to the step's level when it is live and the
+ * reader may read it (walk.c's add_ref, on the stored text). */
+static int ref_add(void *ctx, const char *id, struct err *e)
+{
+    struct ref_step *s = ctx;
+    if (json_object_get(s->level->ids, id))
+        return 1;
+    int rc;
+    const struct rec_row *row = reg_rows_readable(s->w->rows, id, &rc, e);
+    if (rc < 0)
+        return -1;
+    if (row && !mset_add(s->level, (struct mrec){row->id, row->data, NULL})) {
+        s->full = true;
+        return 0;
+    }
+    return 1;
+}
+
+/* One ref step from each record of cur into next. */
+static int ref_once(struct mwalk *w, const struct model_step *st, const struct mset *cur,
+                    struct mset *next, struct err *e)
+{
+    struct ref_step s = {w, next, false};
+    for (size_t i = 0; i < cur->n && !s.full; i++)
+        if (each_ref(&cur->v[i], st->field, ref_add, &s, e) < 0)
+            return -1;
+    return 0;
+}
+
+/* A ref step; repeated, again from what it newly reached (walk_step). */
+static int ref_step(struct mwalk *w, const struct model_step *st, const struct mset *cur,
+                    struct mset *next, struct err *e)
+{
+    if (!st->repeat)
+        return ref_once(w, st, cur, next, e);
+    struct mset front = {0};
+    const struct mset *at = cur;
+    int rc = 0;
+    for (int depth = 0; rc == 0 && at->n && depth <= MODEL_INHERIT_MAX_DEPTH; depth++) {
+        struct mset level, fresh;
+        mset_init(&level, next->cap);
+        mset_init(&fresh, next->cap);
+        rc = ref_once(w, st, at, &level, e);
+        for (size_t i = 0; i < level.n; i++) {
+            if (json_object_get(next->ids, level.v[i].id))
+                continue;
+            if (!mset_add(next, level.v[i]))
+                break;
+            mset_add(&fresh, level.v[i]);
+        }
+        mset_free(&level);
+        if (at == &front)
+            mset_free(&front);
+        front = fresh;
+        at = &front;
+    }
+    if (at == &front)
+        mset_free(&front);
+    return rc;
+}
+
+/* Into reached: the records km's paths (refs only) reach from x. */
+static int reach_refs(struct mwalk *w, const struct model_kind_measure *km, const struct mrec *x,
+                      struct mset *reached, struct err *e)
+{
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < km->n_paths; i++) {
+        struct mset cur;
+        mset_init(&cur, MEASURE_MAX_RECORDS);
+        mset_add(&cur, *x);
+        for (size_t j = 0; rc == 0 && j < km->paths[i].n_steps; j++) {
+            struct mset next;
+            mset_init(&next, MEASURE_MAX_RECORDS);
+            rc = ref_step(w, &km->paths[i].steps[j], &cur, &next, e);
+            mset_free(&cur);
+            cur = next;
+        }
+        for (size_t j = 0; rc == 0 && j < cur.n; j++)
+            if (!mset_add(reached, cur.v[j]))
+                break;
+        mset_free(&cur);
+    }
+    return rc;
+}
+
+/* A record measured: its id and stored text, and the record parsed when a
+ * walk needs it (parsed from the text at most once). */
+struct mstart {
+    const char *id, *text;
+    json_t *json;
+    bool own_json;
+};
+
+static int start_json(struct mstart *st, struct err *e)
+{
+    if (st->json)
+        return 0;
+    if (!(st->json = json_loads(st->text, 0, NULL))) {
+        err_set(e, 500, "internal", "", "stored record is not JSON");
+        return -1;
+    }
+    st->own_json = true;
+    return 0;
+}
+
+/* The item refs of the records km is taken over from st. */
+static int measured_items(struct mwalk *w, const struct model_kind_measure *km, struct mstart *st,
+                          struct irefs *refs, struct err *e)
+{
+    if (st->text && refs_only(km)) {
+        struct mset reached;
+        mset_init(&reached, MEASURE_MAX_RECORDS);
+        struct mrec x = {st->id, st->text, NULL};
+        int rc = reach_refs(w, km, &x, &reached, e);
+        for (size_t i = 0; rc == 0 && i < reached.n; i++)
+            items_of(km->measure, &reached.v[i], refs);
+        mset_free(&reached);
+        return rc;
+    }
+    if (start_json(st, e) < 0)
+        return -1;
+    struct walk_set reached;
+    int rc = reach(w, km, st->json, &reached, e);
+    size_t i;
+    json_t *rec;
+    if (rc == 0)
+        json_array_foreach (reached.recs, i, rec) {
+            struct mrec x = {NULL, NULL, rec};
+            items_of(km->measure, &x, refs);
+        }
+    walk_set_free(&reached);
+    return rc;
+}
+
+static int measure_of(struct mwalk *w, const struct model_kind_measure *km, struct mstart *st,
                       long *items, long *done, struct err *e)
 {
-    struct walk_set reached;
-    int rc = reach(w, km, rec, &reached, e);
+    struct irefs refs = {NULL, 0, arena_new()};
+    int rc = measured_items(w, km, st, &refs, e);
     *items = *done = 0;
     if (rc == 0)
-        judge_in_memory(w, km->measure, reached.recs);
-    size_t i;
-    json_t *r;
-    json_array_foreach (reached.recs, i, r) {
-        size_t j;
-        const json_t *item;
-        json_array_foreach (json_object_get(r, km->measure->items), j, item) {
-            int d = rc == 0 ? item_done(w, km->measure, item, e) : 0;
-            rc = d < 0 ? -1 : rc;
-            (*items)++;
-            *done += d > 0;
-        }
+        judge_in_memory(w, km->measure, &refs);
+    for (size_t i = 0; rc == 0 && i < refs.n; i++) {
+        int d = item_done(w, km->measure, refs.v[i], e);
+        rc = d < 0 ? -1 : rc;
+        *done += d > 0;
     }
-    walk_set_free(&reached);
+    *items = (long)refs.n;
+    free(refs.v);
+    arena_free(refs.ar);
     return rc;
 }
 
@@ -258,30 +523,22 @@ json_t *registry_measure_json(long items, long done)
                      "level", level);
 }
 
-int registry_measures(struct registry *r, const struct actor *a, const json_t *rec, json_t **out,
-                      struct err *e)
+/* The measures of kind k over what they reach from st (a new object). */
+static int measures_of(struct registry *r, const struct actor *a, const struct model_kind *k,
+                       struct mstart *st, struct reg_rows *rows, json_t **out, struct err *e)
 {
-    return reg_measures_memo(r, a, rec, NULL, out, e);
-}
-
-int reg_measures_memo(struct registry *r, const struct actor *a, const json_t *rec, json_t *memo,
-                      json_t **out, struct err *e)
-{
-    *out = NULL;
-    const struct model_kind *k =
-        model_kind(r->model, json_string_value(json_object_get(rec, "kind")));
-    if (!k || !k->n_measures)
-        return 0;
+    json_t *memo = json_object(); /* the records the walks parse, once */
     struct mwalk w = {
-        {r, store_conn(r->store), a, MEASURE_MAX_RECORDS, NULL, memo}, json_object(), -1};
+        {r, store_conn(r->store), a, MEASURE_MAX_RECORDS, NULL, memo}, json_object(), -1, rows};
     json_t *ms = json_object();
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < k->n_measures; i++) {
         long items, done;
-        rc = measure_of(&w, &k->measures[i], rec, &items, &done, e);
+        rc = measure_of(&w, &k->measures[i], st, &items, &done, e);
         json_object_set_new(ms, k->measures[i].measure->id, registry_measure_json(items, done));
     }
     json_decref(w.done);
+    json_decref(memo);
     if (rc < 0) {
         json_decref(ms);
         return -1;
@@ -290,11 +547,54 @@ int reg_measures_memo(struct registry *r, const struct actor *a, const json_t *r
     return 0;
 }
 
+int registry_measures(struct registry *r, const struct actor *a, const json_t *rec, json_t **out,
+                      struct err *e)
+{
+    *out = NULL;
+    const struct model_kind *k =
+        model_kind(r->model, json_string_value(json_object_get(rec, "kind")));
+    if (!k || !k->n_measures)
+        return 0;
+    bool refs = true;
+    for (size_t i = 0; i < k->n_measures; i++)
+        refs = refs && refs_only(&k->measures[i]);
+    struct mstart st = {json_string_value(json_object_get(rec, "id")), NULL, (json_t *)rec, false};
+    char *text = refs && st.id ? json_dumps(rec, JSON_COMPACT) : NULL; /* else walked */
+    st.text = text;
+    struct reg_rows *rows = reg_rows_new(r, a);
+    int rc = measures_of(r, a, k, &st, rows, out, e);
+    reg_rows_free(rows);
+    free(text);
+    return rc;
+}
+
+int reg_measures_read(struct registry *r, const struct actor *a, struct reg_read *rd, char **out,
+                      struct err *e)
+{
+    *out = NULL;
+    char kind[64];
+    struct jspan v;
+    if (!jtext_member((struct jspan){rd->text, strlen(rd->text)}, "kind", &v) ||
+        !reg_text_string(v, kind, sizeof kind))
+        kind[0] = 0;
+    const struct model_kind *k = model_kind(r->model, kind);
+    if (!k || !k->n_measures)
+        return 0;
+    struct mstart st = {rd->id, rd->text, NULL, false};
+    json_t *ms = NULL;
+    int rc = measures_of(r, a, k, &st, rd->rows, &ms, e);
+    if (st.own_json)
+        json_decref(st.json);
+    if (rc == 0)
+        *out = json_dumps(ms, JSON_COMPACT | JSON_REAL_PRECISION(6));
+    json_decref(ms);
+    return rc;
+}
+
 int registry_measures_text(struct registry *r, const struct actor *a, const char *id,
                            const char *json, char **out, struct err *e)
 {
-    return registry_part_text(r, a, "measures", reg_measures_memo,
-                              JSON_COMPACT | JSON_REAL_PRECISION(6), id, json, out, e);
+    return registry_part_text(r, a, "measures", reg_measures_read, id, json, out, e);
 }
 
 int registry_measures_kept(struct registry *r, const struct actor *a, const json_t *rec,
@@ -324,10 +624,16 @@ int registry_measure(struct registry *r, const struct actor *a, const char *meas
     const struct model_kind_measure *km = model_kind_measure(k, measure);
     int rc = 0;
     if (km) {
-        struct mwalk w = {
-            {r, store_conn(r->store), a, MEASURE_MAX_RECORDS, NULL, NULL}, json_object(), -1};
-        rc = measure_of(&w, km, rec, items, done, e);
+        char *text = refs_only(km) ? json_dumps(rec, JSON_COMPACT) : NULL; /* walked else */
+        struct mstart st = {id, text, rec, false};
+        struct mwalk w = {{r, store_conn(r->store), a, MEASURE_MAX_RECORDS, NULL, NULL},
+                          json_object(),
+                          -1,
+                          reg_rows_new(r, a)};
+        rc = measure_of(&w, km, &st, items, done, e);
         json_decref(w.done);
+        reg_rows_free(w.rows);
+        free(text);
     }
     json_decref(rec);
     return rc;
@@ -338,7 +644,7 @@ int registry_measure_records(struct registry *r, const struct actor *a,
                              struct err *e)
 {
     struct mwalk w = {
-        {r, store_conn(r->store), a, MEASURE_MAX_RECORDS, NULL, NULL}, json_object(), -1};
+        {r, store_conn(r->store), a, MEASURE_MAX_RECORDS, NULL, NULL}, json_object(), -1, NULL};
     struct walk_set reached;
     int rc = reach(&w, km, rec, &reached, e);
     json_decref(w.done);

@@ -136,8 +136,8 @@ int registry_measures(struct registry *r, const struct actor *a, const json_t *r
 int registry_measures_text(struct registry *r, const struct actor *a, const char *id,
                            const char *json, char **out, struct err *e);
 /* Both parts a read of record `id` computes (registry_inherited_text and
- * registry_measures_text, from the same cache), from one parse of its
- * stored text and reading each other record once for both. */
+ * registry_measures_text, from the same cache), from its stored text,
+ * reading each other record once for both. */
 int registry_computed_text(struct registry *r, const struct actor *a, const char *id,
                            const char *json, char **inherited, char **measures, struct err *e);
 /* registry_measures, answered from (and kept in) the same cache as

@@ -31,7 +31,7 @@ void buf_reset(struct buf *b)
         b->p[0] = '\0';
 }
 
-static int buf_reserve(struct buf *b, size_t n)
+int buf_reserve(struct buf *b, size_t n)
 {
     if (n > b->max || b->len > b->max - n) {
         b->full = 1;

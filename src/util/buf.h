@@ -19,6 +19,9 @@ struct buf {
 void buf_init(struct buf *b, size_t max);
 void buf_free(struct buf *b);
 void buf_reset(struct buf *b);
+/* Makes room for n more bytes at once (one allocation for what will be
+ * appended); -1 past the cap, as an append would. */
+int buf_reserve(struct buf *b, size_t n);
 int buf_append(struct buf *b, const void *data, size_t n);
 int buf_puts(struct buf *b, const char *s);
 int buf_putc(struct buf *b, char c);

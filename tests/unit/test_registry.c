@@ -3,6 +3,7 @@
  * retirement, the audit chain, export/import and the consistency check. */
 #include "arch/arch.h"
 #include "registry/dump.h"
+#include "registry/fidx.h"
 #include "registry/listq.h"
 #include "registry/registry.h"
 #include "registry/relidx.h"
@@ -1892,6 +1893,197 @@ static void test_computed_parts_of_one_read(void **state)
     arena_free(ar);
 }
 
+static bool want_all(void *ctx, const char *field)
+{
+    (void)ctx;
+    (void)field;
+    return true;
+}
+
+/* Moves rid from value `from` to value `to` of field "objects:stage"
+ * ("": none) and applies it. */
+static void restage(struct fidx *x, struct arena *a, uint32_t rid, const char *from, const char *to)
+{
+    const char *old[1] = {fidx_key_field(a, "objects:stage", from)};
+    const char *now[1] = {fidx_key_field(a, "objects:stage", to)};
+    fidx_stage(x, rid, old, from[0] ? 1 : 0, now, to[0] ? 1 : 0);
+    fidx_commit(x);
+}
+
+/* The code of rid's value of "objects:stage" as the index's codes give
+ * it. */
+static uint8_t code_at(struct fidx *x, uint32_t rid)
+{
+    struct fidx_codes c;
+    fidx_read_lock(x);
+    assert_true(fidx_codes(x, "objects:stage", &c));
+    uint8_t code = rid < c.n ? c.codes[rid] : 0;
+    fidx_read_unlock(x);
+    return code;
+}
+
+/* A field's codes by row id (a measure judges a record at one memory read
+ * per field) say what the sets say, from when first asked and after
+ * writes: a value changed, a second value, a row id past the end, a value
+ * left; a field with more values than a code holds has none. */
+static void test_filter_index_codes_follow_the_sets(void **state)
+{
+    struct fx *f = *state;
+    struct fidx *x = fidx_new();
+    struct arena *a = arena_new();
+    struct err e = ERR_INIT;
+    assert_int_equal(fidx_build(x, store_conn(f->store), want_all, NULL, NULL, 0, &e), 0);
+    restage(x, a, 5, "", "creation");
+    restage(x, a, 7, "", "industrial_operation");
+    uint8_t creation = fidx_code(x, a, "objects:stage", "creation");
+    uint8_t operation = fidx_code(x, a, "objects:stage", "industrial_operation");
+    assert_true(creation && operation && creation != operation);
+    assert_int_equal(fidx_code(x, a, "objects:stage", "never"), 0);
+    assert_int_equal(code_at(x, 5), creation); /* made now, from the sets */
+    assert_int_equal(code_at(x, 7), operation);
+    assert_int_equal(code_at(x, 6), 0);
+    restage(x, a, 5, "creation", "industrial_operation");
+    assert_int_equal(code_at(x, 5), operation);
+    restage(x, a, 100000, "", "creation"); /* past the codes made */
+    assert_int_equal(code_at(x, 100000), creation);
+    restage(x, a, 7, "", "creation"); /* a second value */
+    assert_int_equal(code_at(x, 7), FIDX_SEVERAL);
+    restage(x, a, 7, "industrial_operation", "");
+    assert_int_equal(code_at(x, 7), creation);
+    restage(x, a, 100000, "creation", "");
+    assert_int_equal(code_at(x, 100000), 0);
+    /* too many values for a byte: no codes, the sets answer */
+    for (uint32_t i = 0; i < 300; i++) {
+        const char *now[1] = {fidx_key_field(a, "objects:name", arena_printf(a, "v%u", i))};
+        fidx_stage(x, 10 + i, NULL, 0, now, 1);
+    }
+    fidx_commit(x);
+    struct fidx_codes c;
+    fidx_read_lock(x);
+    assert_false(fidx_codes(x, "objects:name", &c));
+    assert_false(fidx_codes(x, "objects:unknown", &c));
+    fidx_read_unlock(x);
+    arena_free(a);
+    fidx_free(x);
+}
+
+/* What a read's inherited items must be, from the bases parsed one by
+ * one as the reader may read them (the rule, written again in the test):
+ * compact JSON text (malloc'd). */
+static char *inherited_oracle(struct fx *f, const struct actor *a, const char *id)
+{
+    json_t *rec = NULL, *list = json_array();
+    struct err e = ERR_INIT;
+    assert_int_equal(registry_get_visible(f->reg, a, NULL, id, &rec, &e), 0);
+    char base[128];
+    snprintf(base, sizeof base, "%s", json_string_value(json_object_get(rec, "base")));
+    json_decref(rec);
+    while (base[0] && registry_get_visible(f->reg, a, NULL, base, &rec, &e) == 0) {
+        json_t *items = json_object_get(rec, "attributes");
+        if (json_array_size(items))
+            json_array_append_new(list, json_pack("{s:s, s:O}", "from", base, "items", items));
+        const char *next = strcmp(json_string_value(json_object_get(rec, "kind")), "data_type")
+                               ? NULL
+                               : json_string_value(json_object_get(rec, "base"));
+        snprintf(base, sizeof base, "%s", next ? next : "");
+        json_decref(rec);
+    }
+    json_t *inh = json_pack("{s:o}", "attributes", list);
+    char *text = json_dumps(inh, JSON_COMPACT);
+    json_decref(inh);
+    return text;
+}
+
+/* The digitisation of record id as the walk reaches its records (parsed)
+ * and each source read: items and those done. */
+static void digitisation_oracle(struct fx *f, const struct actor *a, const char *id, long *n,
+                                long *d)
+{
+    json_t *rec = NULL, *recs = NULL, *r, *item;
+    struct err e = ERR_INIT;
+    assert_int_equal(registry_get_visible(f->reg, a, NULL, id, &rec, &e), 0);
+    const struct model_kind_measure *km = model_kind_measure(
+        model_kind(f->model, json_string_value(json_object_get(rec, "kind"))), "digitisation");
+    assert_non_null(km);
+    assert_int_equal(registry_measure_records(f->reg, a, km, rec, &recs, &e), 0);
+    size_t i, j;
+    *n = *d = 0;
+    json_array_foreach (recs, i, r)
+        json_array_foreach (json_object_get(r, "attributes"), j, item) {
+            const char *src = json_string_value(json_object_get(item, "source"));
+            json_t *s = NULL;
+            (*n)++;
+            if (src && registry_get_visible(f->reg, a, NULL, src, &s, &e) == 0 &&
+                model_cond_holds(&km->measure->done_when, s, registry_today(f->reg)))
+                (*d)++;
+            json_decref(s);
+        }
+    json_decref(recs);
+    json_decref(rec);
+}
+
+/* A read copies its bases' items from their stored text and follows the
+ * chain of bases for its measure on the text: the answer is, byte for
+ * byte, what the bases parsed give, with names that need escapes, a base
+ * without items (then with one, shown at once), for every reader (an
+ * unregistered source only some read).
+ * REQ: ARC-06, ARC-17 */
+static void test_computed_read_as_the_parsed_bases(void **state)
+{
+    struct fx *f = *state;
+    digitisation_fixture(f);
+    json_decref(create(f, "master_data",
+                       "{\"kind\":\"data_type\",\"name\":{\"ru\":\"Пусто\"},\"base\":\"t1\"}",
+                       "t2"));
+    json_decref(create(f, "master_data",
+                       "{\"kind\":\"data_type\",\"name\":{\"ru\":\"Т\"},\"base\":\"t2\","
+                       "\"attributes\":[{\"name\":\"q\\\"uote\\\\ \\u04d9/\",\"source\":"
+                       "\"gbd\"},{\"name\":\"no source\"},{\"name\":\"x\",\"source\":\"new\"}]}",
+                       "t3"));
+    json_decref(create(f, "master_data",
+                       "{\"kind\":\"data_type\",\"name\":{\"ru\":\"Н\"},\"base\":\"t3\","
+                       "\"attributes\":[{\"name\":\"own\",\"source\":\"draft\"}]}",
+                       "t4"));
+    struct actor rd = reader(), pub = ACTOR_ANONYMOUS;
+    const struct actor *who[] = {&f->actor, &rd};
+    struct arena *ar = arena_new();
+    struct err e = ERR_INIT;
+    for (int round = 0; round < 2; round++) {
+        if (round == 1) { /* t2 gets an item: shown at once below it */
+            json_t *patch = json_loads("{\"attributes\":[{\"name\":\"late\",\"source\":\"gbd\"}]}",
+                                       0, NULL),
+                   *out = NULL;
+            assert_int_equal(
+                registry_patch(f->reg, &f->actor, "master_data", "t2", -1, patch, &out, &e), 0);
+            json_decref(patch);
+            json_decref(out);
+        }
+        char *raw = NULL;
+        int64_t rev = 0;
+        assert_int_equal(registry_get_raw(f->reg, ar, "master_data", "t4", &raw, &rev, &e), 0);
+        for (size_t i = 0; i < 2; i++) {
+            char *inh = NULL, *ms = NULL, *want = inherited_oracle(f, who[i], "t4");
+            assert_int_equal(registry_computed_text(f->reg, who[i], "t4", raw, &inh, &ms, &e), 0);
+            assert_string_equal(inh, want);
+            assert_true(!strstr(inh, "\"from\":\"t2\"") == !round);
+            long n, d;
+            digitisation_oracle(f, who[i], "t4", &n, &d);
+            json_t *m = json_loads(ms, 0, NULL);
+            json_t *dg = json_object_get(m, "digitisation");
+            assert_int_equal(json_integer_value(json_object_get(dg, "items")), n);
+            assert_int_equal(json_integer_value(json_object_get(dg, "done")), d);
+            assert_int_equal(n, round ? 9 : 8);
+            json_decref(m);
+            free(inh);
+            free(ms);
+            free(want);
+        }
+    }
+    /* the public reads no master data: 404 before any of this */
+    assert_int_equal(registry_get_visible(f->reg, &pub, NULL, "t4", &(json_t *){NULL}, &e), -1);
+    arena_free(ar);
+}
+
 /* A read's check of the stored text without parsing it: a signed-in
  * reader surely reads a record of a kind only the signed-in read (master
  * data) unless a workflow's state says otherwise; the public does not; a
@@ -2323,6 +2515,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_inheritance_depth_guard, setup, teardown),
         cmocka_unit_test_setup_teardown(test_attribute_references, setup, teardown),
         cmocka_unit_test_setup_teardown(test_inherited_only_from_readable_bases, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_computed_read_as_the_parsed_bases, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_filter_index_codes_follow_the_sets, setup, teardown),
         cmocka_unit_test_setup_teardown(test_one_source_per_attribute, setup, teardown),
         cmocka_unit_test_setup_teardown(test_digitisation_of_a_capability, setup, teardown),
         cmocka_unit_test_setup_teardown(test_digitisation_from_the_memory_index, setup, teardown),

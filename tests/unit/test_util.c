@@ -3,6 +3,7 @@
 #include "util/arena.h"
 #include "util/buf.h"
 #include "util/err.h"
+#include "util/jtext.h"
 #include "util/text.h"
 #include "util/timeutil.h"
 
@@ -10,9 +11,12 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
 static void test_utf8_validation(void **state)
 {
@@ -125,6 +129,99 @@ static void test_ids(void **state)
     assert_false(text_id_valid(".hidden"));
 }
 
+static struct jspan span_of(const char *s)
+{
+    return (struct jspan){s, strlen(s)};
+}
+
+/* The text of span v (for the asserts). */
+static const char *span_text(struct jspan v)
+{
+    static char out[256];
+    snprintf(out, sizeof out, "%.*s", (int)v.n, v.p);
+    return out;
+}
+
+/* jtext finds a member's value past nested values, strings with escapes
+ * and spaces; walks an array's elements; refuses what is not well formed
+ * instead of reading past it. */
+static void test_jtext_members_and_elements(void **state)
+{
+    (void)state;
+    const char *rec = " { \"id\":\"t1\", \"name\":{\"ru\":\"a \\\"b\\\" }\"},\"n\":-1.5e3,"
+                      "\"attributes\":[{\"name\":\"x\",\"source\":\"s1\"}, [1,{}] ,\"\"],"
+                      "\"base\":\"t\\u00e9\",\"ok\":true}";
+    struct jspan v, el, s;
+    assert_true(jtext_member(span_of(rec), "id", &v));
+    assert_string_equal(span_text(v), "\"t1\"");
+    assert_true(jtext_member(span_of(rec), "n", &v));
+    assert_string_equal(span_text(v), "-1.5e3");
+    assert_true(jtext_member(span_of(rec), "ok", &v));
+    assert_string_equal(span_text(v), "true");
+    assert_false(jtext_member(span_of(rec), "ru", &v)); /* only the object's own members */
+    assert_false(jtext_member(span_of(rec), "missing", &v));
+    assert_true(jtext_member(span_of(rec), "attributes", &v));
+    struct jtext_iter it;
+    assert_true(jtext_array(v, &it));
+    assert_true(jtext_next(&it, &el));
+    assert_string_equal(span_text(el), "{\"name\":\"x\",\"source\":\"s1\"}");
+    assert_true(jtext_member(el, "source", &s) && jtext_plain_string(s, &s));
+    assert_string_equal(span_text(s), "s1");
+    assert_true(jtext_next(&it, &el));
+    assert_string_equal(span_text(el), "[1,{}]");
+    assert_false(jtext_member(el, "source", &s)); /* not an object */
+    assert_true(jtext_next(&it, &el));
+    assert_string_equal(span_text(el), "\"\"");
+    assert_false(jtext_next(&it, &el));
+    assert_false(jtext_next(&it, &el));
+    /* a string with escapes is for the parser */
+    assert_true(jtext_member(span_of(rec), "base", &v));
+    assert_false(jtext_plain_string(v, &s));
+    assert_true(jtext_member(span_of(rec), "name", &v));
+    assert_false(jtext_array(v, &it));
+    /* malformed: an unterminated string, a missing colon, a cut array */
+    static const char *const bad[] = {"{\"a\":\"x",        "{\"a\" 1}", "{\"a\":[1,2",   "{\"a\":}",
+                                      "{\"b\":1 \"a\":2}", "[",         "{\"a\":[1,,2]}"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        assert_false(jtext_member(span_of(bad[i]), "a", &v));
+    assert_true(jtext_array(span_of("[1,,2]"), &it));
+    assert_true(jtext_next(&it, &el));
+    assert_false(jtext_next(&it, &el));
+    /* nesting deeper than the scanner follows is refused, not recursed */
+    char deep[201];
+    memset(deep, '[', 100);
+    memset(deep + 100, ']', 100);
+    deep[200] = 0;
+    assert_true(jtext_array(span_of(deep), &it));
+    assert_false(jtext_next(&it, &el));
+    deep[90] = 0; /* 10 deep: well within */
+    memset(deep + 80, ']', 10);
+    assert_true(jtext_array(span_of(deep + 70), &it));
+    assert_true(jtext_next(&it, &el));
+    assert_int_equal(el.n, 18);
+}
+
+/* jtext_put_string writes a string as jansson does (compact), so that an
+ * answer copied from stored text and one dumped from values are the same
+ * bytes. */
+static void test_jtext_put_string_as_jansson(void **state)
+{
+    (void)state;
+    static const char *const strs[] = {"plain", "qu\"ote \\ slash/", "line\nbreak\ttab\r\b\f",
+                                       "\x01\x1f\x7f", "Қазақ тілі €"};
+    for (size_t i = 0; i < sizeof strs / sizeof *strs; i++) {
+        struct buf b;
+        buf_init(&b, 0);
+        assert_int_equal(jtext_put_string(&b, strs[i]), 0);
+        json_t *j = json_string(strs[i]);
+        char *want = json_dumps(j, JSON_ENCODE_ANY | JSON_COMPACT);
+        assert_string_equal(b.p, want);
+        free(want);
+        json_decref(j);
+        buf_free(&b);
+    }
+}
+
 static void test_buf_cap(void **state)
 {
     (void)state;
@@ -222,6 +319,8 @@ int main(void)
         cmocka_unit_test(test_ids),
         cmocka_unit_test(test_safe_filename),
         cmocka_unit_test(test_buf_cap),
+        cmocka_unit_test(test_jtext_members_and_elements),
+        cmocka_unit_test(test_jtext_put_string_as_jansson),
         cmocka_unit_test(test_arena_alignment_and_big_blocks),
         cmocka_unit_test(test_err_detail_in_another_language),
     };
