@@ -40,7 +40,7 @@ for (const lang of LANGS) {
     assert(page.url().includes(`/${lang}/registry?`), `a row opens the registry: ${page.url()}`);
     await page.close();
   }]);
-  cases.push([`the rules report in ${lang}: the integrator's page, accessible`, async () => {
+  cases.push([`the rules report and the gap report in ${lang}: the integrator's pages, accessible  # REQ: ARC-12`, async () => {
     const ctx = await browser.newContext();
     const r0 = await ctx.request.post(`${srv.base}/api/v1/session`, { data: { email: verifier, password: 'Corr3ct-Horse-Battery' } });
     assert(r0.ok(), `sign-in: ${r0.status()}`);
@@ -50,6 +50,16 @@ for (const lang of LANGS) {
     assert(r.status() === 200, `status ${r.status()}`);
     assert(await page.locator('main section[id^="rule-"]').count() >= 4, 'a section per rule');
     await axeCheck(page, `rules ${lang}`);
+    // by domain: a table of groups per rule, the trend folded
+    const r2 = await page.goto(`${srv.base}/${lang}/rules?layer=data&by=domain`);
+    assert(r2.status() === 200, `by domain: status ${r2.status()}`);
+    assert(await page.locator('main section[id^="rule-"] table').count() >= 1, 'the groups');
+    await axeCheck(page, `rules by domain ${lang}`);
+    // the target architecture's gap report, from the demo's initiatives
+    const r3 = await page.goto(`${srv.base}/${lang}/gaps`);
+    assert(r3.status() === 200, `gaps: status ${r3.status()}`);
+    assert(await page.locator('main table tbody tr').count() >= 4, 'the demo initiatives change elements');
+    await axeCheck(page, `gaps ${lang}`);
     assert(problems.length === 0, 'console: ' + problems.join('; '));
     await ctx.close();
   }]);
