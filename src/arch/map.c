@@ -377,25 +377,40 @@ static const char *filter_value(const struct tree_recs *t, const char *field, lo
     return NULL;
 }
 
-static void tree_visit(struct tree_recs *t, size_t i, long parent, int depth, json_t *tree)
+/* A map's tree in arrays: each shown record's index in `recs`' order, its
+ * depth and its parent's place in the tree (-1: none), in tree order. */
+struct tree_order {
+    size_t n;
+    uint32_t *rec;
+    int *depth;
+    long *parent;
+};
+
+static void tree_visit(struct tree_recs *t, size_t i, long parent, int depth,
+                       struct tree_order *o)
 {
     if (t->seen[i])
         return;
     t->seen[i] = true;
-    json_array_append_new(tree, json_pack("{s:s, s:i, s:s?}", "id", t->id[i], "depth", depth,
-                                          "parent", parent >= 0 ? t->id[parent] : NULL));
+    size_t at = o->n++;
+    o->rec[at] = (uint32_t)i;
+    o->depth[at] = depth;
+    o->parent[at] = parent;
     for (uint32_t j = t->children.first[i]; j < t->children.first[i + 1]; j++)
-        tree_visit(t, t->children.item[j], (long)i, depth + 1, tree);
+        tree_visit(t, t->children.item[j], (long)at, depth + 1, o);
 }
 
-json_t *arch_tree(const struct model_map *map, const char *field, const json_t *recs,
-                  const json_t *order, const char *filter)
+/* arch_tree's work, into arrays in `out_ar`; *ids: the records' ids in
+ * `order` (borrowed from it). */
+static void tree_build(struct arena *out_ar, const struct model_map *map, const char *field,
+                       const json_t *recs, const json_t *order, const char *filter,
+                       const char ***ids, struct tree_order *o)
 {
     struct arena *ar = arena_new();
     struct tree_recs t = {.n = json_array_size(order)};
     struct id_index ix;
     id_index_init(ar, &ix, t.n);
-    t.id = arena_calloc(ar, t.n + 1, sizeof *t.id);
+    t.id = arena_calloc(out_ar, t.n + 1, sizeof *t.id);
     t.rec = arena_calloc(ar, t.n + 1, sizeof *t.rec);
     t.parent = arena_calloc(ar, t.n + 1, sizeof *t.parent);
     t.shown = arena_calloc(ar, t.n + 1, sizeof *t.shown);
@@ -428,15 +443,34 @@ json_t *arch_tree(const struct model_map *map, const char *field, const json_t *
         item[n_links++] = (uint32_t)i;
     }
     lists_build(ar, &t.children, t.n, head, item, n_links);
+    o->n = 0;
+    o->rec = arena_calloc(out_ar, t.n + 1, sizeof *o->rec);
+    o->depth = arena_calloc(out_ar, t.n + 1, sizeof *o->depth);
+    o->parent = arena_calloc(out_ar, t.n + 1, sizeof *o->parent);
     /* roots first (parent not shown), then what a loop of parents hides */
-    json_t *tree = json_array();
     for (int pass = 0; pass < 2; pass++)
         for (size_t i = 0; i < t.n; i++) {
             long p = t.parent[i];
             bool root = p < 0 || !t.shown[p] || p == (long)i;
             if (t.shown[i] && (root || pass == 1))
-                tree_visit(&t, i, -1, 0, tree);
+                tree_visit(&t, i, -1, 0, o);
         }
+    arena_free(ar);
+    *ids = t.id;
+}
+
+json_t *arch_tree(const struct model_map *map, const char *field, const json_t *recs,
+                  const json_t *order, const char *filter)
+{
+    struct arena *ar = arena_new();
+    const char **ids;
+    struct tree_order o;
+    tree_build(ar, map, field, recs, order, filter, &ids, &o);
+    json_t *tree = json_array();
+    for (size_t k = 0; k < o.n; k++)
+        json_array_append_new(tree, json_pack("{s:s, s:i, s:s?}", "id", ids[o.rec[k]], "depth",
+                                              o.depth[k], "parent",
+                                              o.parent[k] >= 0 ? ids[o.rec[o.parent[k]]] : NULL));
     arena_free(ar);
     return tree;
 }
@@ -793,22 +827,18 @@ struct map_parts {
     json_t *sys_recs;  /* id → compact record, when the store path read them */
 };
 
-static void parts_tiles(struct map_parts *p, const json_t *tree)
+/* The tiles shown, in tree order (o: tree_build's over ids). */
+static void parts_tiles(struct map_parts *p, const char *const *ids, const struct tree_order *o)
 {
-    p->n = json_array_size(tree);
+    p->n = o->n;
     p->tile = arena_calloc(p->ar, p->n + 1, sizeof *p->tile);
-    p->parent = arena_calloc(p->ar, p->n + 1, sizeof *p->parent);
+    p->parent = o->parent; /* a parent comes before its children in tree order */
     id_index_init(p->ar, &p->tiles, p->n);
     for (size_t t = 0; t < p->n; t++) {
-        p->tile[t] = text_of(json_array_get(tree, t), "id");
+        p->tile[t] = ids[o->rec[t]];
         size_t i = id_slot(&p->tiles, p->tile[t]);
         p->tiles.key[i] = p->tile[t];
         p->tiles.val[i] = (uint32_t)t;
-    }
-    /* a parent comes before its children in tree order */
-    for (size_t t = 0; t < p->n; t++) {
-        const char *parent = text_of(json_array_get(tree, t), "parent");
-        p->parent[t] = parent ? id_get(&p->tiles, parent) : -1;
     }
 }
 
@@ -1028,9 +1058,9 @@ static json_t *leaves_of(const struct map_parts *p, size_t t)
     return out;
 }
 
-int arch_map_build(struct registry *r, struct docs *d, const struct actor *a,
-                   const struct model_collection *c, const char *measure, const char *filter,
-                   struct registry_at *at, json_t **out, struct err *e)
+int arch_map_view_build(struct registry *r, struct docs *d, const struct actor *a,
+                        const struct model_collection *c, const char *measure, const char *filter,
+                        struct registry_at *at, struct arch_map_view **out, struct err *e)
 {
     const struct model_map *map = c->map;
     struct arch_measure ms;
@@ -1053,15 +1083,22 @@ int arch_map_build(struct registry *r, struct docs *d, const struct actor *a,
         err_bad_request(e, "at", "the measure '%.60s' is shown as it is now only", ms.id);
         return -1;
     }
-    json_t *tiles = json_object(), *order = json_array();
-    int rc = at ? registry_at_collection(at, c->id, tiles, order, e)
+    json_t *recs = json_object(), *order = json_array();
+    int rc = at ? registry_at_collection(at, c->id, recs, order, e)
              : filter && arch_field_indexed(r, c, map->filter)
-                 ? load_narrowed(r, a, c, filter, tiles, order, e)
-                 : arch_load(r, a, ARCH_WHERE_COLLECTION, c->id, tiles, order, e);
+                 ? load_narrowed(r, a, c, filter, recs, order, e)
+                 : arch_load(r, a, ARCH_WHERE_COLLECTION, c->id, recs, order, e);
     /* the tiles shown first: only their leaves and systems are read */
-    json_t *tree = arch_tree(map, map->filter, tiles, order, filter);
+    struct arch_map_view *v = calloc(1, sizeof *v);
+    if (!v)
+        abort();
+    v->ar = arena_new();
+    v->held = json_pack("[o, o]", recs, order);
+    const char **ids;
+    struct tree_order o;
+    tree_build(v->ar, map, map->filter, recs, order, filter, &ids, &o);
     struct map_parts p = {.ar = arena_new()};
-    parts_tiles(&p, tree);
+    parts_tiles(&p, ids, &o);
     bool listed = p.n <= ARCH_MAP_LISTED_MAX;
     if (rc == 0)
         rc = at ? parts_of_at(at, map, &p, listed, e) : parts_read(r, a, map, &p, listed, e);
@@ -1080,46 +1117,88 @@ int arch_map_build(struct registry *r, struct docs *d, const struct actor *a,
     m.scores = arena_calloc(p.ar, m.n_sys + 1, sizeof *m.scores);
     for (size_t i = 0; i < m.n_sys; i++)
         m.scores[i] = SCORE_UNKNOWN;
-    json_t *items = json_array();
-    double max = 0;
+    v->collection = c->id;
+    v->measure = ms.id;
+    v->scale = ms.scale;
+    v->filter = filter ? arena_strdup(v->ar, filter) : NULL;
+    v->at = at ? arena_strdup(v->ar, registry_at_instant(at)) : NULL;
+    v->listed = listed;
+    v->tiles = arena_calloc(v->ar, p.n + 1, sizeof *v->tiles);
     for (size_t t = 0; rc == 0 && t < p.n; t++) {
-        const json_t *node = json_array_get(tree, t);
-        json_t *item = json_pack("{s:s, s:O?, s:O, s:O, s:I, s:I}", "id", p.tile[t], "name",
-                                 json_object_get(json_object_get(tiles, p.tile[t]), "name"),
-                                 "parent", p.parent[t] >= 0 ? json_object_get(node, "parent")
-                                                            : json_null(),
-                                 "depth", json_object_get(node, "depth"), "leaf_count",
-                                 (json_int_t)leaf_count(&p, t), "systems", (json_int_t)sets[t].n);
-        if (listed)
-            json_object_set_new(item, "leaves", leaves_of(&p, t));
-        double value = 0;
-        bool has = false;
-        rc = ms.fn(&m, p.tile[t], sets[t].v, sets[t].n, item, &value, &has, e);
-        if (has) {
-            json_object_set_new(item, "value", json_real(value));
-            max = value > max ? value : max;
-        }
-        json_array_append_new(items, item);
+        struct arch_map_tile *x = &v->tiles[v->n++];
+        *x = (struct arch_map_tile){.id = p.tile[t],
+                                    .name = json_object_get(json_object_get(recs, p.tile[t]),
+                                                            "name"),
+                                    .parent = p.parent[t],
+                                    .depth = o.depth[t],
+                                    .leaf_count = leaf_count(&p, t),
+                                    .systems = sets[t].n,
+                                    .leaves = listed ? leaves_of(&p, t) : NULL,
+                                    /* the count of systems adds nothing of its own */
+                                    .figures = ms.fn == measure_systems ? NULL : json_object()};
+        rc = ms.fn(&m, p.tile[t], sets[t].v, sets[t].n, x->figures, &x->value, &x->has, e);
+        if (x->has)
+            v->max = x->value > v->max ? x->value : v->max;
     }
-    if (rc == 0)
-        *out = json_pack("{s:s, s:s, s:s, s:s?, s:f, s:b, s:o}", "collection", c->id, "measure",
-                         ms.id, "scale", ms.scale == ARCH_COUNT ? "count" : "percent", "filter",
-                         filter, "max", max, "leaves_listed", listed, "items", items);
-    else
-        json_decref(items);
-    if (rc == 0 && at)
-        json_object_set_new(*out, "at", json_string(registry_at_instant(at)));
     for (size_t t = 0; sets && t < p.n; t++)
         free(sets[t].v);
     free(sets);
-    json_decref(tiles);
-    json_decref(order);
-    json_decref(tree);
     json_decref(p.held);
     json_decref(p.leaf_recs);
     json_decref(p.sys_recs);
     json_decref(m.whole);
     json_decref(m.compact);
     arena_free(p.ar);
-    return rc;
+    if (rc < 0) {
+        arch_map_view_free(v);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+void arch_map_view_free(struct arch_map_view *v)
+{
+    if (!v)
+        return;
+    for (size_t t = 0; t < v->n; t++) {
+        json_decref(v->tiles[t].leaves);
+        json_decref(v->tiles[t].figures);
+    }
+    json_decref(v->held);
+    arena_free(v->ar);
+    free(v);
+}
+
+int arch_map_build(struct registry *r, struct docs *d, const struct actor *a,
+                   const struct model_collection *c, const char *measure, const char *filter,
+                   struct registry_at *at, json_t **out, struct err *e)
+{
+    struct arch_map_view *v;
+    *out = NULL;
+    if (arch_map_view_build(r, d, a, c, measure, filter, at, &v, e) < 0)
+        return -1;
+    json_t *items = json_array();
+    for (size_t t = 0; t < v->n; t++) {
+        const struct arch_map_tile *x = &v->tiles[t];
+        json_t *item = json_pack("{s:s, s:O?, s:s?, s:i, s:I, s:I}", "id", x->id, "name", x->name,
+                                 "parent", x->parent >= 0 ? v->tiles[x->parent].id : NULL,
+                                 "depth", x->depth, "leaf_count", (json_int_t)x->leaf_count,
+                                 "systems", (json_int_t)x->systems);
+        if (x->leaves)
+            json_object_set(item, "leaves", x->leaves);
+        if (x->figures)
+            json_object_update(item, x->figures);
+        if (x->has)
+            json_object_set_new(item, "value", json_real(x->value));
+        json_array_append_new(items, item);
+    }
+    *out = json_pack("{s:s, s:s, s:s, s:s?, s:f, s:b, s:o}", "collection", v->collection,
+                     "measure", v->measure, "scale", v->scale == ARCH_COUNT ? "count" : "percent",
+                     "filter", v->filter, "max", v->max, "leaves_listed", v->listed, "items",
+                     items);
+    if (v->at)
+        json_object_set_new(*out, "at", json_string(v->at));
+    arch_map_view_free(v);
+    return 0;
 }

@@ -166,20 +166,19 @@ static json_t *legend(struct page *pg, enum arch_scale scale, double max)
     return steps;
 }
 
-static const char *value_text(struct page *pg, enum arch_scale scale, const json_t *v)
+static const char *value_text(struct page *pg, enum arch_scale scale, const struct arch_map_tile *x)
 {
-    if (!v)
+    if (!x->has)
         return page_tr(pg, TR("no systems"));
-    double x = json_number_value(v);
-    return scale == ARCH_PERCENT ? arena_printf(pg->req->arena, "%.0f %%", x)
-                                 : arena_printf(pg->req->arena, "%.0f", x);
+    return scale == ARCH_PERCENT ? arena_printf(pg->req->arena, "%.0f %%", x->value)
+                                 : arena_printf(pg->req->arena, "%.0f", x->value);
 }
 
 /* A card link and name of a record (name_lang when not in the page's
- * language). */
-static json_t *named_link(struct page *pg, const char *kind, const char *id, const json_t *name)
+ * language); k: its kind (NULL: no link). */
+static json_t *kind_link(struct page *pg, const struct model_kind *k, const char *id,
+                         const json_t *name)
 {
-    const struct model_kind *k = model_kind(pg->w->api->model, kind);
     const char *n = web_name(pg->lang, name);
     json_t *o = json_pack("{s:s}", "name", *n ? n : id);
     web_set_name_lang(o, pg->lang, name);
@@ -188,30 +187,35 @@ static json_t *named_link(struct page *pg, const char *kind, const char *id, con
     return o;
 }
 
-/* One tile of the map from one item of arch_map_build and its link and
- * value's text (as its row of the table has them). */
-static json_t *tile(struct page *pg, enum arch_scale scale, double max, const json_t *it,
+/* The same by the kind's id. */
+static json_t *named_link(struct page *pg, const char *kind, const char *id, const json_t *name)
+{
+    return kind_link(pg, model_kind(pg->w->api->model, kind), id, name);
+}
+
+/* One tile of the map from one tile of arch_map_view_build and its link
+ * and value's text (as its row of the table has them). */
+static json_t *tile(struct page *pg, const struct arch_map_view *v, const struct arch_map_tile *x,
                     const json_t *row)
 {
-    const json_t *value = json_object_get(it, "value");
     json_t *t = json_pack("{s:O, s:O?, s:O?, s:O}", "name", json_object_get(row, "name"), "href",
                           json_object_get(row, "href"), "name_lang",
                           json_object_get(row, "name_lang"), "value",
                           json_object_get(row, "value"));
-    json_object_set_new(t, "heat", value ? json_integer(heat_step(scale, json_number_value(value), max))
-                                         : json_string("none"));
+    json_object_set_new(t, "heat", x->has ? json_integer(heat_step(v->scale, x->value, v->max))
+                                          : json_string("none"));
     json_t *leaves = json_array(), *l;
     size_t i;
-    json_array_foreach (json_object_get(it, "leaves"), i, l) {
+    json_array_foreach (x->leaves, i, l) {
         if (i == LEAVES_SHOWN)
             break;
         json_array_append_new(leaves, named_link(pg, json_string_value(json_object_get(l, "kind")),
                                                  json_string_value(json_object_get(l, "id")),
                                                  json_object_get(l, "name")));
     }
-    size_t n = (size_t)json_integer_value(json_object_get(it, "leaf_count"));
+    size_t n = x->leaf_count;
     json_object_set_new(t, "leaves", leaves);
-    if (!json_object_get(it, "leaves") && n > 0) /* a large map: the count only */
+    if (!x->leaves && n > 0) /* a large map: the count only */
         json_object_set_new(t, "count", json_integer((json_int_t)n));
     else if (n > LEAVES_SHOWN)
         json_object_set_new(t, "more", json_integer((json_int_t)(n - LEAVES_SHOWN)));
@@ -221,17 +225,12 @@ static json_t *tile(struct page *pg, enum arch_scale scale, double max, const js
 
 /* The tiles nested: roots, their children, and below those every
  * descendant in tree order (a page nests three levels). */
-static json_t *nested(struct page *pg, const json_t *map, const json_t *rows)
+static json_t *nested(struct page *pg, const struct arch_map_view *v, const json_t *rows)
 {
-    enum arch_scale scale = strcmp(json_string_value(json_object_get(map, "scale")), "percent") == 0
-                                ? ARCH_PERCENT
-                                : ARCH_COUNT;
-    double max = json_number_value(json_object_get(map, "max"));
-    json_t *roots = json_array(), *root = NULL, *child = NULL, *it;
-    size_t i;
-    json_array_foreach (json_object_get(map, "items"), i, it) {
-        json_int_t depth = json_integer_value(json_object_get(it, "depth"));
-        json_t *t = tile(pg, scale, max, it, json_array_get(rows, i));
+    json_t *roots = json_array(), *root = NULL, *child = NULL;
+    for (size_t i = 0; i < v->n; i++) {
+        int depth = v->tiles[i].depth;
+        json_t *t = tile(pg, v, &v->tiles[i], json_array_get(rows, i));
         if (depth == 0 || !root) {
             json_array_append_new(roots, t);
             root = t;
@@ -250,32 +249,27 @@ static json_t *nested(struct page *pg, const json_t *map, const json_t *rows)
 /* The same figures as rows: name (indented by depth), leaves, systems,
  * the measure, and the share per stage group when the measure gives them. */
 static json_t *table_rows(struct page *pg, const char *kind, const struct model_map *decl,
-                          const json_t *map, json_t **stage_heads)
+                          const struct arch_map_view *v, json_t **stage_heads)
 {
-    enum arch_scale scale = strcmp(json_string_value(json_object_get(map, "scale")), "percent") == 0
-                                ? ARCH_PERCENT
-                                : ARCH_COUNT;
-    json_t *rows = json_array(), *it;
-    size_t i;
-    bool by_stage = strcmp(json_string_value(json_object_get(map, "measure")), "stages") == 0;
+    const struct model_kind *k = model_kind(pg->w->api->model, kind);
+    json_t *rows = json_array();
+    bool by_stage = strcmp(v->measure, "stages") == 0;
     *stage_heads = NULL;
-    json_array_foreach (json_object_get(map, "items"), i, it) {
-        json_t *r = named_link(pg, kind, json_string_value(json_object_get(it, "id")),
-                               json_object_get(it, "name"));
-        json_int_t depth = json_integer_value(json_object_get(it, "depth"));
-        json_object_set_new(r, "indent", json_integer(depth > 4 ? 4 : depth));
-        json_object_set(r, "leaves", json_object_get(it, "leaf_count"));
-        json_object_set(r, "systems", json_object_get(it, "systems"));
-        json_object_set_new(r, "value",
-                            json_string(value_text(pg, scale, json_object_get(it, "value"))));
-        const json_t *stages = json_object_get(it, "stages");
+    for (size_t i = 0; i < v->n; i++) {
+        const struct arch_map_tile *x = &v->tiles[i];
+        json_t *r = kind_link(pg, k, x->id, x->name);
+        json_object_set_new(r, "indent", json_integer(x->depth > 4 ? 4 : x->depth));
+        json_object_set_new(r, "leaves", json_integer((json_int_t)x->leaf_count));
+        json_object_set_new(r, "systems", json_integer((json_int_t)x->systems));
+        json_object_set_new(r, "value", json_string(value_text(pg, v->scale, x)));
+        const json_t *stages = json_object_get(x->figures, "stages");
         if (by_stage) {
             json_t *cells = json_array();
             for (size_t g = 0; g < decl->n_stages; g++) {
-                const json_t *v = json_object_get(stages, decl->stages[g].id);
+                const json_t *s = json_object_get(stages, decl->stages[g].id);
                 json_array_append_new(cells, json_pack("{s:s}", "text",
-                                                       v ? arena_printf(pg->req->arena, "%.0f %%",
-                                                                        json_number_value(v))
+                                                       s ? arena_printf(pg->req->arena, "%.0f %%",
+                                                                        json_number_value(s))
                                                          : "—"));
             }
             json_object_set_new(r, "stages", cells);
@@ -330,11 +324,11 @@ static void h_map(struct http_req *req, struct http_resp *resp, void *ctx)
     if (!as_of_param(&pg, &at_set, &at_ms))
         return;
     const char *measure = http_req_query(req, "measure");
-    json_t *map = NULL;
+    struct arch_map_view *map = NULL;
     struct err e = ERR_INIT;
     struct registry_at *at = at_set ? registry_at_open(pg.w->api->reg, &pg.actor, at_ms) : NULL;
-    int rc = arch_map_build(pg.w->api->reg, pg.w->api->docs, &pg.actor, c,
-                            measure && *measure ? measure : NULL, filter, at, &map, &e);
+    int rc = arch_map_view_build(pg.w->api->reg, pg.w->api->docs, &pg.actor, c,
+                                 measure && *measure ? measure : NULL, filter, at, &map, &e);
     registry_at_close(at);
     if (rc < 0) {
         page_error(&pg, e.status,
@@ -344,7 +338,7 @@ static void h_map(struct http_req *req, struct http_resp *resp, void *ctx)
         return;
     }
     pg.nav = "registry";
-    const char *chosen = json_string_value(json_object_get(map, "measure"));
+    const char *chosen = map->measure;
     const struct model *model = pg.w->api->model;
     struct arch_measure ms, x;
     arch_measure(model, decl, chosen, &ms);
@@ -354,7 +348,7 @@ static void h_map(struct http_req *req, struct http_resp *resp, void *ctx)
             json_array_append_new(measures, json_pack("{s:s, s:s, s:b}", "id", x.id, "label",
                                                       measure_label(&pg, &x), "selected",
                                                       strcmp(x.id, chosen) == 0));
-    const char *when = json_string_value(json_object_get(map, "at"));
+    const char *when = map->at;
     if (when) { /* as it was then, with the way back to now */
         json_object_set_new(pg.data, "as_of", json_string(page_local_time(&pg, when)));
         json_object_set_new(pg.data, "now_url", json_string(page_url(&pg, "/%s/map", c->id)));
@@ -377,10 +371,10 @@ static void h_map(struct http_req *req, struct http_resp *resp, void *ctx)
     if (ff)
         json_object_set_new(pg.data, "filter", ff);
     json_object_set_new(pg.data, "legend",
-                        legend(&pg, ms.scale, json_number_value(json_object_get(map, "max"))));
+                        legend(&pg, ms.scale, map->max));
     json_t *roots = nested(&pg, map, rows);
     json_object_set_new(pg.data, "has_tiles", json_boolean(json_array_size(roots) > 0));
-    if (decl->filter && !json_is_true(json_object_get(map, "leaves_listed")))
+    if (decl->filter && !map->listed)
         json_object_set_new(pg.data, "leaves_unlisted", json_true());
     json_object_set_new(pg.data, "roots", roots);
     json_object_set_new(pg.data, "rows", rows);
@@ -393,7 +387,7 @@ static void h_map(struct http_req *req, struct http_resp *resp, void *ctx)
                                                page_url(&pg, "/%s/matrix/%s", c->id,
                                                         c->matrices[i].id)));
     json_object_set_new(pg.data, "matrices", links);
-    json_decref(map);
+    arch_map_view_free(map);
     page_render(&pg, 200, "capmap/map",
                 arena_printf(req->arena, "%s: %s", page_tr(&pg, TR("Map")),
                              web_label(pg.lang, c->label)));
