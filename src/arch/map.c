@@ -261,11 +261,12 @@ static int load_narrowed(struct registry *r, const struct actor *a,
     return rc;
 }
 
-/* A record met by the map's relations: its id, kind (NULL when unknown)
- * and row id (0 when unknown: read from the store). */
+/* A record met by the map's relations: its id, kind (NULL when unknown),
+ * row id (0 when unknown: read from the store) and node in the graph in
+ * memory (registry_link's other_node, 0 when unknown). */
 struct map_node {
     const char *id, *kind;
-    uint32_t rid;
+    uint32_t rid, node;
 };
 
 /* Ids to their index: open addressing over strings that outlive it. */
@@ -321,13 +322,13 @@ static void node_set_init(struct arena *ar, struct node_set *s, size_t cap)
 
 /* The index of record id, added (of that kind and row id) when new; the
  * set has room for it (node_set_init's cap). */
-static uint32_t node_put(struct node_set *s, const char *id, const char *kind, uint32_t rid)
+static uint32_t node_put(struct node_set *s, const struct registry_link *l)
 {
-    size_t i = id_slot(&s->ix, id);
+    size_t i = id_slot(&s->ix, l->other);
     if (!s->ix.key[i]) {
-        s->ix.key[i] = id;
+        s->ix.key[i] = l->other;
         s->ix.val[i] = (uint32_t)s->n;
-        s->v[s->n++] = (struct map_node){id, kind, rid};
+        s->v[s->n++] = (struct map_node){l->other, l->other_kind, l->other_rid, l->other_node};
     }
     return s->ix.val[i];
 }
@@ -842,21 +843,35 @@ static void parts_tiles(struct map_parts *p, const char *const *ids, const struc
     }
 }
 
-/* The n relations met: a tile's leaves (grouping) or a leaf's systems. */
+/* The head's id (a tile's, or a leaf's). */
+static const char *head_id(const struct map_parts *p, bool grouping, size_t h)
+{
+    return grouping ? p->tile[h] : p->leaves.v[h].id;
+}
+
+/* The n relations met: a tile's leaves (grouping) or a leaf's systems.
+ * They come head by head in the heads' order, each named by the id it was
+ * asked with: the same string as the head's, else looked up. */
 static void parts_links(struct map_parts *p, const struct registry_link *l, size_t n,
                         bool grouping)
 {
     uint32_t *head = arena_calloc(p->ar, n + 1, sizeof *head);
     uint32_t *item = arena_calloc(p->ar, n + 1, sizeof *item);
     struct node_set *to = grouping ? &p->leaves : &p->systems;
-    size_t k = 0, n_heads = grouping ? p->n : p->leaves.n;
+    size_t k = 0, n_heads = grouping ? p->n : p->leaves.n, at = 0;
     node_set_init(p->ar, to, n);
     for (size_t i = 0; i < n; i++) {
-        long from = id_get(grouping ? &p->tiles : &p->leaves.ix, l[i].from);
+        long from;
+        if (at < n_heads && head_id(p, grouping, at) == l[i].from)
+            from = (long)at;
+        else if (at + 1 < n_heads && head_id(p, grouping, at + 1) == l[i].from)
+            from = (long)++at;
+        else if ((from = id_get(grouping ? &p->tiles : &p->leaves.ix, l[i].from)) >= 0)
+            at = (size_t)from;
         if (from < 0)
             continue;
         head[k] = (uint32_t)from;
-        item[k++] = node_put(to, l[i].other, l[i].other_kind, l[i].other_rid);
+        item[k++] = node_put(to, &l[i]);
     }
     lists_build(p->ar, grouping ? &p->groups : &p->automated, n_heads, head, item, k);
 }
@@ -869,11 +884,15 @@ struct link_source {
     struct registry_at *at; /* NULL: now */
 };
 
+/* nodes: the records' nodes in the graph as its first step met them (NULL:
+ * looked up by their ids). */
 static long links_of(const struct link_source *s, struct arena *ar, const char *type, bool out,
-                     const char *const *ids, size_t n, struct registry_link **l, struct err *e)
+                     const uint32_t *nodes, const char *const *ids, size_t n,
+                     struct registry_link **l, struct err *e)
 {
-    return s->at ? registry_at_links(s->at, ar, type, out, ids, n, l, e)
-                 : registry_links(s->r, s->a, ar, type, out, ids, n, l);
+    return s->at  ? registry_at_links(s->at, ar, type, out, ids, n, l, e)
+           : nodes ? registry_links_of(s->r, s->a, ar, type, out, nodes, ids, n, l)
+                   : registry_links(s->r, s->a, ar, type, out, ids, n, l);
 }
 
 /* The leaves' and systems' parts from the source's links: 1 when the
@@ -882,14 +901,17 @@ static int parts_of_links(const struct link_source *s, const struct model_map *m
                           struct map_parts *p, struct err *e)
 {
     struct registry_link *l;
-    long k = links_of(s, p->ar, map->groups, true, p->tile, p->n, &l, e);
+    long k = links_of(s, p->ar, map->groups, true, NULL, p->tile, p->n, &l, e);
     if (k < 0)
         return s->at ? -1 : 1;
     parts_links(p, l, (size_t)k, true);
     const char **ids = arena_calloc(p->ar, p->leaves.n + 1, sizeof *ids);
-    for (size_t i = 0; i < p->leaves.n; i++)
+    uint32_t *nodes = arena_calloc(p->ar, p->leaves.n + 1, sizeof *nodes);
+    for (size_t i = 0; i < p->leaves.n; i++) {
         ids[i] = p->leaves.v[i].id;
-    k = links_of(s, p->ar, map->systems, false, ids, p->leaves.n, &l, e);
+        nodes[i] = p->leaves.v[i].node;
+    }
+    k = links_of(s, p->ar, map->systems, false, nodes, ids, p->leaves.n, &l, e);
     if (k < 0 && s->at)
         return -1;
     parts_links(p, l, k > 0 ? (size_t)k : 0, false);
@@ -912,7 +934,7 @@ static size_t links_read(struct arena *ar, const json_t *by, const json_t *recs,
         json_array_foreach (list, i, x) {
             const json_t *rec = json_object_get(recs, text_of(x, "id"));
             if (rec)
-                v[n++] = (struct registry_link){from, text_of(rec, "id"), text_of(rec, "kind"), 0};
+                v[n++] = (struct registry_link){from, text_of(rec, "id"), text_of(rec, "kind"), 0, 0};
         }
     *out = v;
     return n;

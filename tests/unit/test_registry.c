@@ -1087,6 +1087,30 @@ static void test_links_from_memory(void **state)
     relate(f, mem, "rel-grown-with-a-long-id-2", "is-2", "is-3");
     assert_string_equal(link_ends(before, n_before), "is-1 is-2");
     assert_string_equal(before[0].from, "is-0");
+    /* the next step from the ends' nodes as the first met them, after a
+     * write that added nodes (is-4 and its relation): the same links as
+     * from their ids; a node unknown (0) is looked up by its id */
+    struct registry *was = f->reg;
+    f->reg = mem; /* created through the registry whose graph it grows */
+    json_decref(make_system(f, "is-4", "org-1"));
+    f->reg = was;
+    relate(f, mem, "rel-grown-3", "is-2", "is-4");
+    const char *ends[] = {before[0].other, before[1].other, "is-0"};
+    uint32_t nodes[] = {before[0].other_node, before[1].other_node, 0};
+    assert_true(nodes[0] > 0 && nodes[1] > 0 && nodes[0] != nodes[1]);
+    struct registry_link *by_id, *by_node;
+    long n_id = registry_links(mem, &f->actor, ar, "exchanges_data_with", true, ends, 3, &by_id);
+    long n_node = registry_links_of(mem, &f->actor, ar, "exchanges_data_with", true, nodes, ends, 3,
+                                    &by_node);
+    assert_string_equal(link_ends(by_id, n_id), "is-3 is-3 is-4 is-1 is-2");
+    assert_string_equal(link_ends(by_node, n_node), "is-3 is-3 is-4 is-1 is-2");
+    assert_int_equal(n_node, n_id);
+    for (long i = 0; i < n_node; i++) {
+        assert_ptr_equal(by_node[i].from, by_id[i].from);
+        assert_int_equal(by_node[i].other_node, by_id[i].other_node);
+    }
+    n = registry_links_of(mem, &pub, ar, "exchanges_data_with", true, nodes, ends, 3, &l);
+    assert_string_equal(link_ends(l, n), "is-1");
     /* a retired end leaves */
     assert_int_equal(registry_retire(mem, &f->actor, "objects", "is-1", -1, &e), 0);
     n = registry_links(mem, &f->actor, ar, "exchanges_data_with", true, from, 1, &l);
