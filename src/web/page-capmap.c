@@ -175,10 +175,10 @@ static const char *value_text(struct page *pg, enum arch_scale scale, const stru
 }
 
 /* A card link and name of a record (name_lang when not in the page's
- * language); k: its kind (NULL: no link). */
-static json_t *kind_link(struct page *pg, const struct model_kind *k, const char *id,
-                         const json_t *name)
+ * language). */
+static json_t *named_link(struct page *pg, const char *kind, const char *id, const json_t *name)
 {
+    const struct model_kind *k = model_kind(pg->w->api->model, kind);
     const char *n = web_name(pg->lang, name);
     json_t *o = json_pack("{s:s}", "name", *n ? n : id);
     web_set_name_lang(o, pg->lang, name);
@@ -187,62 +187,56 @@ static json_t *kind_link(struct page *pg, const struct model_kind *k, const char
     return o;
 }
 
-/* The same by the kind's id. */
-static json_t *named_link(struct page *pg, const char *kind, const char *id, const json_t *name)
-{
-    return kind_link(pg, model_kind(pg->w->api->model, kind), id, name);
-}
-
-/* One tile of the map from one tile of arch_map_view_build and its link
- * and value's text (as its row of the table has them). */
-static json_t *tile(struct page *pg, const struct arch_map_view *v, const struct arch_map_tile *x,
-                    const json_t *row)
-{
-    json_t *t = json_pack("{s:O, s:O?, s:O?, s:O}", "name", json_object_get(row, "name"), "href",
-                          json_object_get(row, "href"), "name_lang",
-                          json_object_get(row, "name_lang"), "value",
-                          json_object_get(row, "value"));
-    json_object_set_new(t, "heat", x->has ? json_integer(heat_step(v->scale, x->value, v->max))
-                                          : json_string("none"));
-    json_t *leaves = json_array(), *l;
-    size_t i;
-    json_array_foreach (x->leaves, i, l) {
-        if (i == LEAVES_SHOWN)
-            break;
-        json_array_append_new(leaves, named_link(pg, json_string_value(json_object_get(l, "kind")),
-                                                 json_string_value(json_object_get(l, "id")),
-                                                 json_object_get(l, "name")));
-    }
-    size_t n = x->leaf_count;
-    json_object_set_new(t, "leaves", leaves);
-    if (!x->leaves && n > 0) /* a large map: the count only */
-        json_object_set_new(t, "count", json_integer((json_int_t)n));
-    else if (n > LEAVES_SHOWN)
-        json_object_set_new(t, "more", json_integer((json_int_t)(n - LEAVES_SHOWN)));
-    json_object_set_new(t, "children", json_array());
-    return t;
-}
-
 /* The tiles nested: roots, their children, and below those every
- * descendant in tree order (a page nests three levels). */
-static json_t *nested(struct page *pg, const struct arch_map_view *v, const json_t *rows)
+ * descendant in tree order (a page nests three levels). Each tile is its
+ * row of the table (rows[i]: its link and value's text) with the tile's
+ * own figures added: its colour, its leaves (when listed) or their count,
+ * and its children. */
+static json_t *nested(struct page *pg, const struct arch_map_view *v, json_t *rows)
 {
-    json_t *roots = json_array(), *root = NULL, *child = NULL;
+    json_t *roots = json_array(), *root = NULL, *child = NULL, *none = json_string("none");
     for (size_t i = 0; i < v->n; i++) {
-        int depth = v->tiles[i].depth;
-        json_t *t = tile(pg, v, &v->tiles[i], json_array_get(rows, i));
-        if (depth == 0 || !root) {
-            json_array_append_new(roots, t);
+        const struct arch_map_tile *x = &v->tiles[i];
+        json_t *t = json_array_get(rows, i), *l;
+        json_object_set_new(t, "heat",
+                            x->has ? json_integer(heat_step(v->scale, x->value, v->max))
+                                   : json_incref(none));
+        json_t *leaves = json_array_size(x->leaves) ? json_array() : json_false();
+        size_t j;
+        json_array_foreach (x->leaves, j, l) {
+            if (j == LEAVES_SHOWN)
+                break;
+            json_array_append_new(leaves,
+                                  named_link(pg, json_string_value(json_object_get(l, "kind")),
+                                             json_string_value(json_object_get(l, "id")),
+                                             json_object_get(l, "name")));
+        }
+        size_t n = x->leaf_count;
+        json_object_set_new(t, "leaves", leaves);
+        if (!x->leaves && n > 0) /* a large map: the count only */
+            json_object_set_new(t, "count", json_integer((json_int_t)n));
+        else if (n > LEAVES_SHOWN)
+            json_object_set_new(t, "more", json_integer((json_int_t)(n - LEAVES_SHOWN)));
+        /* none yet (false, not absent: a tile's own, not its parent's) */
+        json_object_set_new(t, "children", json_false());
+        json_t *parent = NULL;
+        if (x->depth == 0 || !root) {
+            json_array_append(roots, t);
             root = t;
             child = NULL;
-        } else if (depth == 1 || !child) {
-            json_array_append_new(json_object_get(root, "children"), t);
+        } else if (x->depth == 1 || !child) {
+            parent = root;
             child = t;
         } else {
-            json_object_set_new(t, "depth", json_integer(depth));
-            json_array_append_new(json_object_get(child, "children"), t);
+            json_object_set_new(t, "depth", json_integer(x->depth));
+            parent = child;
         }
+        if (parent && !json_is_array(json_object_get(parent, "children")))
+            json_object_set_new(parent, "children", json_array());
+        if (parent)
+            json_array_append(json_object_get(parent, "children"), t);
     }
+    json_decref(none);
     return roots;
 }
 
@@ -252,16 +246,30 @@ static json_t *table_rows(struct page *pg, const char *kind, const struct model_
                           const struct arch_map_view *v, json_t **stage_heads)
 {
     const struct model_kind *k = model_kind(pg->w->api->model, kind);
-    json_t *rows = json_array();
+    /* each card's address: the collection's, then the id */
+    const char *base = k ? page_url(pg, "/%s/", k->collection) : NULL;
+    size_t base_len = base ? strlen(base) : 0;
+    json_t *rows = json_array(),
+           *no_value = json_string(value_text(pg, v->scale, &(struct arch_map_tile){0}));
     bool by_stage = strcmp(v->measure, "stages") == 0;
     *stage_heads = NULL;
     for (size_t i = 0; i < v->n; i++) {
         const struct arch_map_tile *x = &v->tiles[i];
-        json_t *r = kind_link(pg, k, x->id, x->name);
+        const char *n = web_name(pg->lang, x->name);
+        json_t *r = json_pack("{s:s}", "name", *n ? n : x->id);
+        web_set_name_lang(r, pg->lang, x->name);
+        if (base) {
+            size_t id_len = strlen(x->id);
+            char *href = arena_alloc(pg->req->arena, base_len + id_len + 1);
+            memcpy(href, base, base_len);
+            memcpy(href + base_len, x->id, id_len + 1);
+            json_object_set_new(r, "href", json_stringn(href, base_len + id_len));
+        }
         json_object_set_new(r, "indent", json_integer(x->depth > 4 ? 4 : x->depth));
-        json_object_set_new(r, "leaves", json_integer((json_int_t)x->leaf_count));
+        json_object_set_new(r, "leaf_count", json_integer((json_int_t)x->leaf_count));
         json_object_set_new(r, "systems", json_integer((json_int_t)x->systems));
-        json_object_set_new(r, "value", json_string(value_text(pg, v->scale, x)));
+        json_object_set_new(r, "value", x->has ? json_string(value_text(pg, v->scale, x))
+                                               : json_incref(no_value));
         const json_t *stages = json_object_get(x->figures, "stages");
         if (by_stage) {
             json_t *cells = json_array();
@@ -276,6 +284,7 @@ static json_t *table_rows(struct page *pg, const char *kind, const struct model_
         }
         json_array_append_new(rows, r);
     }
+    json_decref(no_value);
     if (by_stage) {
         *stage_heads = json_array();
         for (size_t g = 0; g < decl->n_stages; g++)
