@@ -294,7 +294,8 @@ static size_t id_slot(const struct id_index *h, const char *id)
     for (const unsigned char *s = (const unsigned char *)id; *s; s++)
         x = (x ^ *s) * 1099511628211u;
     size_t i = (size_t)x & h->mask;
-    while (h->key[i] && strcmp(h->key[i], id) != 0)
+    /* the same string, mostly: an end copied once for all its links */
+    while (h->key[i] && h->key[i] != id && strcmp(h->key[i], id) != 0)
         i = (i + 1) & h->mask;
     return i;
 }

@@ -91,11 +91,12 @@ static long links_kept(struct registry *r, const struct actor *a, struct arena *
         nodes ? relidx_hits_of(fidx_graph(r->fidx), ar, nodes, ids, n, out, reg_of_type, (void *)type,
                                &hits)
               : relidx_hits(fidx_graph(r->fidx), ar, ids, n, out, reg_of_type, (void *)type, &hits);
-    struct registry_link *v = arena_calloc(ar, n_hits + 1, sizeof *v);
+    struct registry_link *v = arena_alloc(ar, (n_hits + 1) * sizeof *v); /* each one set */
     const char **undecided = NULL, **vis = NULL;
     struct ends_copied ends;
+    /* a free slot always (far fewer ends than hits, mostly) */
     size_t cap = 16;
-    while (cap < 2 * n_hits + 1)
+    while (cap < n_hits + n_hits / 4 + 1)
         cap <<= 1;
     ends.key = arena_calloc(ar, cap, sizeof *ends.key);
     ends.copy = arena_calloc(ar, cap, sizeof *ends.copy);
