@@ -449,11 +449,13 @@ static struct relidx_hit *node_hits(const struct relidx *g, struct arena *a, con
     return v;
 }
 
-/* Room for about two hits a node at first: grown (doubled, copied) less
- * often for thousands of nodes. */
-static size_t hits_cap(size_t n)
+/* Room at first for as many hits as n nodes have, mostly (sixteen a
+ * node, but no more than the graph's edges can give): the array grows by
+ * doubling and copying, and only what is written of it is touched. */
+static size_t hits_cap(const struct relidx *g, size_t n)
 {
-    return n < 32 ? 64 : 2 * n;
+    size_t most = 2 * g->n_edges + 64;
+    return n < 4 ? 64 : 16 * n < most ? 16 * n : most;
 }
 
 /* One pass over each node's list (the edges lie all over the graph's
@@ -462,7 +464,7 @@ static size_t hits_cap(size_t n)
 size_t relidx_hits(const struct relidx *g, struct arena *a, const char *const *ids, size_t n,
                    bool out, relidx_keep_fn keep, void *ctx, struct relidx_hit **hits)
 {
-    size_t k = 0, cap = hits_cap(n);
+    size_t k = 0, cap = hits_cap(g, n);
     struct relidx_hit *v = arena_alloc(a, cap * sizeof *v);
     for (size_t i = 0; i < n; i++)
         v = node_hits(g, a, node_get(g, ids[i]), ids[i], out, keep, ctx, v, &k, &cap);
@@ -474,7 +476,7 @@ size_t relidx_hits_of(const struct relidx *g, struct arena *a, const uint32_t *n
                       const char *const *ids, size_t n, bool out, relidx_keep_fn keep, void *ctx,
                       struct relidx_hit **hits)
 {
-    size_t k = 0, cap = hits_cap(n);
+    size_t k = 0, cap = hits_cap(g, n);
     struct relidx_hit *v = arena_alloc(a, cap * sizeof *v);
     for (size_t i = 0; i < n; i++) {
         /* a node stays where it is while the graph lives (none is ever
