@@ -166,12 +166,33 @@ static json_t *legend(struct page *pg, enum arch_scale scale, double max)
     return steps;
 }
 
+/* A value as "%.0f" (and " %" for a percentage) prints it: a whole number
+ * (a count, mostly) as its digits, for thousands of tiles and cells
+ * (printf's floating point is slow). */
+static const char *number_text(struct page *pg, double v, bool percent)
+{
+    if (v >= 0 && v < 1e15 && v == floor(v) && !signbit(v)) {
+        char digits[24], *p = digits + sizeof digits;
+        *--p = '\0';
+        if (percent) {
+            p -= 2;
+            memcpy(p, " %", 2);
+        }
+        unsigned long long u = (unsigned long long)v;
+        do
+            *--p = (char)('0' + u % 10);
+        while (u /= 10);
+        return arena_strdup(pg->req->arena, p);
+    }
+    return percent ? arena_printf(pg->req->arena, "%.0f %%", v)
+                   : arena_printf(pg->req->arena, "%.0f", v);
+}
+
 static const char *value_text(struct page *pg, enum arch_scale scale, const struct arch_map_tile *x)
 {
     if (!x->has)
         return page_tr(pg, TR("no systems"));
-    return scale == ARCH_PERCENT ? arena_printf(pg->req->arena, "%.0f %%", x->value)
-                                 : arena_printf(pg->req->arena, "%.0f", x->value);
+    return number_text(pg, x->value, scale == ARCH_PERCENT);
 }
 
 /* A card link and name of a record (name_lang when not in the page's
@@ -268,17 +289,16 @@ static json_t *table_rows(struct page *pg, const char *kind, const struct model_
         json_object_set_new(r, "indent", json_integer(x->depth > 4 ? 4 : x->depth));
         json_object_set_new(r, "leaf_count", json_integer((json_int_t)x->leaf_count));
         json_object_set_new(r, "systems", json_integer((json_int_t)x->systems));
-        json_object_set_new(r, "value", x->has ? json_string(value_text(pg, v->scale, x))
-                                               : json_incref(no_value));
+        json_object_set_new(
+            r, "value", x->has ? json_string(value_text(pg, v->scale, x)) : json_incref(no_value));
         const json_t *stages = json_object_get(x->figures, "stages");
         if (by_stage) {
             json_t *cells = json_array();
             for (size_t g = 0; g < decl->n_stages; g++) {
                 const json_t *s = json_object_get(stages, decl->stages[g].id);
-                json_array_append_new(cells, json_pack("{s:s}", "text",
-                                                       s ? arena_printf(pg->req->arena, "%.0f %%",
-                                                                        json_number_value(s))
-                                                         : "—"));
+                json_array_append_new(
+                    cells, json_pack("{s:s}", "text",
+                                     s ? number_text(pg, json_number_value(s), true) : "—"));
             }
             json_object_set_new(r, "stages", cells);
         }
