@@ -125,8 +125,10 @@ static json_t *value_of(const char *text, size_t n)
     return v;
 }
 
-/* The row's record: stored whole, or compact from its columns. */
-static json_t *row_record(struct store_stmt *st, const char *const *fields, bool whole)
+/* The row's record: stored whole, or compact from its columns (*kind: the
+ * last kind met, shared by the records of that kind that follow). */
+static json_t *row_record(struct store_stmt *st, const char *const *fields, bool whole,
+                          json_t **kind)
 {
     if (whole) {
         json_t *rec = json_loads(store_col_text(st, 0), 0, NULL), *v;
@@ -140,8 +142,12 @@ static json_t *row_record(struct store_stmt *st, const char *const *fields, bool
     }
     if (store_col_null(st, 0) || store_col_null(st, 1))
         return NULL;
-    json_t *rec = json_pack("{s:s, s:s}", "id", store_col_text(st, 0), "kind",
-                            store_col_text(st, 1));
+    const char *k = store_col_text(st, 1);
+    if (!*kind || strcmp(json_string_value(*kind), k) != 0) {
+        json_decref(*kind);
+        *kind = json_string(k);
+    }
+    json_t *rec = json_pack("{s:s, s:O}", "id", store_col_text(st, 0), "kind", *kind);
     json_t *name = NULL;
     if (!store_col_null(st, 2)) /* not an object */
         name = value_of(store_col_text(st, 2), store_col_bytes(st, 2));
@@ -185,18 +191,20 @@ static int load_where(struct registry *r, const struct actor *a, bool whole, con
     if (b1)
         store_bind_text(st, 1, b1);
     int rc;
+    json_t *kind = NULL;
     while ((rc = store_step(st, e)) == STORE_ROW) {
-        json_t *rec = row_record(st, fields, whole);
+        json_t *rec = row_record(st, fields, whole, &kind);
         const char *id = text_of(rec, "id");
         bool ok = id && registry_may_read(r, a, rec);
-        if (ok && order)
-            json_array_append_new(order, json_string(id));
+        if (ok && order) /* the record's own id value */
+            json_array_append(order, json_object_get(rec, "id"));
         if (ok)
             json_object_set_new(into, id, rec);
         else
             json_decref(rec);
     }
     store_reset(st);
+    json_decref(kind);
     return rc == STORE_ERROR ? -1 : 0;
 }
 
