@@ -208,19 +208,41 @@ static json_t *named_link(struct page *pg, const char *kind, const char *id, con
     return o;
 }
 
+/* Small whole numbers, each made once a page: thousands of tiles and rows
+ * repeat them. */
+struct small_ints {
+    json_t *v[256];
+};
+
+static json_t *small_int(struct small_ints *c, json_int_t n)
+{
+    if (n < 0 || n >= (json_int_t)(sizeof c->v / sizeof c->v[0]))
+        return json_integer(n);
+    if (!c->v[n])
+        c->v[n] = json_integer(n);
+    return json_incref(c->v[n]);
+}
+
+static void small_ints_drop(struct small_ints *c)
+{
+    for (size_t i = 0; i < sizeof c->v / sizeof c->v[0]; i++)
+        json_decref(c->v[i]);
+}
+
 /* The tiles nested: roots, their children, and below those every
  * descendant in tree order (a page nests three levels). Each tile is its
  * row of the table (rows[i]: its link and value's text) with the tile's
  * own figures added: its colour, its leaves (when listed) or their count,
  * and its children. */
-static json_t *nested(struct page *pg, const struct arch_map_view *v, json_t *rows)
+static json_t *nested(struct page *pg, const struct arch_map_view *v, json_t *rows,
+                      struct small_ints *ints)
 {
     json_t *roots = json_array(), *root = NULL, *child = NULL, *none = json_string("none");
     for (size_t i = 0; i < v->n; i++) {
         const struct arch_map_tile *x = &v->tiles[i];
         json_t *t = json_array_get(rows, i), *l;
         json_object_set_new(t, "heat",
-                            x->has ? json_integer(heat_step(v->scale, x->value, v->max))
+                            x->has ? small_int(ints, heat_step(v->scale, x->value, v->max))
                                    : json_incref(none));
         json_t *leaves = json_array_size(x->leaves) ? json_array() : json_false();
         size_t j;
@@ -235,7 +257,7 @@ static json_t *nested(struct page *pg, const struct arch_map_view *v, json_t *ro
         size_t n = x->leaf_count;
         json_object_set_new(t, "leaves", leaves);
         if (!x->leaves && n > 0) /* a large map: the count only */
-            json_object_set_new(t, "count", json_integer((json_int_t)n));
+            json_object_set_new(t, "count", small_int(ints, (json_int_t)n));
         else if (n > LEAVES_SHOWN)
             json_object_set_new(t, "more", json_integer((json_int_t)(n - LEAVES_SHOWN)));
         /* none yet (false, not absent: a tile's own, not its parent's) */
@@ -249,7 +271,7 @@ static json_t *nested(struct page *pg, const struct arch_map_view *v, json_t *ro
             parent = root;
             child = t;
         } else {
-            json_object_set_new(t, "depth", json_integer(x->depth));
+            json_object_set_new(t, "depth", small_int(ints, x->depth));
             parent = child;
         }
         if (parent && !json_is_array(json_object_get(parent, "children")))
@@ -264,7 +286,8 @@ static json_t *nested(struct page *pg, const struct arch_map_view *v, json_t *ro
 /* The same figures as rows: name (indented by depth), leaves, systems,
  * the measure, and the share per stage group when the measure gives them. */
 static json_t *table_rows(struct page *pg, const char *kind, const struct model_map *decl,
-                          const struct arch_map_view *v, json_t **stage_heads)
+                          const struct arch_map_view *v, struct small_ints *ints,
+                          json_t **stage_heads)
 {
     const struct model_kind *k = model_kind(pg->w->api->model, kind);
     /* each card's address: the collection's, then the id */
@@ -286,9 +309,9 @@ static json_t *table_rows(struct page *pg, const char *kind, const struct model_
             memcpy(href + base_len, x->id, id_len + 1);
             json_object_set_new(r, "href", json_stringn(href, base_len + id_len));
         }
-        json_object_set_new(r, "indent", json_integer(x->depth > 4 ? 4 : x->depth));
-        json_object_set_new(r, "leaf_count", json_integer((json_int_t)x->leaf_count));
-        json_object_set_new(r, "systems", json_integer((json_int_t)x->systems));
+        json_object_set_new(r, "indent", small_int(ints, x->depth > 4 ? 4 : x->depth));
+        json_object_set_new(r, "leaf_count", small_int(ints, (json_int_t)x->leaf_count));
+        json_object_set_new(r, "systems", small_int(ints, (json_int_t)x->systems));
         json_object_set_new(
             r, "value", x->has ? json_string(value_text(pg, v->scale, x)) : json_incref(no_value));
         const json_t *stages = json_object_get(x->figures, "stages");
@@ -385,7 +408,8 @@ static void h_map(struct http_req *req, struct http_resp *resp, void *ctx)
     const char *on = http_req_query(req, "on");
     json_object_set_new(pg.data, "on", json_string(on ? on : ""));
     json_t *stage_heads = NULL;
-    json_t *rows = table_rows(&pg, decl->kind, decl, map, &stage_heads);
+    struct small_ints ints = {{NULL}};
+    json_t *rows = table_rows(&pg, decl->kind, decl, map, &ints, &stage_heads);
     const char *about = measure_about(&pg, &ms);
     json_object_set_new(pg.data, "collection", json_string(web_label(pg.lang, c->label)));
     json_object_set_new(pg.data, "list_url", json_string(page_url(&pg, "/%s", c->id)));
@@ -401,7 +425,8 @@ static void h_map(struct http_req *req, struct http_resp *resp, void *ctx)
         json_object_set_new(pg.data, "filter", ff);
     json_object_set_new(pg.data, "legend",
                         legend(&pg, ms.scale, map->max));
-    json_t *roots = nested(&pg, map, rows);
+    json_t *roots = nested(&pg, map, rows, &ints);
+    small_ints_drop(&ints);
     json_object_set_new(pg.data, "has_tiles", json_boolean(json_array_size(roots) > 0));
     if (decl->filter && !map->listed)
         json_object_set_new(pg.data, "leaves_unlisted", json_true());
