@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct arena;
 struct docs;
 
 /* How a measure's value reads: a count (coloured against the map's
@@ -28,7 +29,8 @@ struct arch_map;
  * distinct indexes of the map's systems: arch_map_system_id and
  * arch_map_system give each one's id and record): *value, or *has false
  * when it has none (no systems). It may add its own figures to `tile`
- * (e.g. a share per stage group). */
+ * (e.g. a share per stage group; NULL for the count of systems, which
+ * adds none). */
 typedef int (*arch_measure_fn)(struct arch_map *m, const char *tile_id, const uint32_t *systems,
                                size_t n, json_t *tile, double *value, bool *has, struct err *e);
 struct arch_measure {
@@ -85,6 +87,39 @@ const struct model_map *arch_map_decl(const struct arch_map *m);
 int arch_map_build(struct registry *r, struct docs *d, const struct actor *a,
                    const struct model_collection *c, const char *measure, const char *filter,
                    struct registry_at *at, json_t **out, struct err *e);
+
+/* One tile of a map (arch_map_view_build), as the items of arch_map_build
+ * say it: its name (borrowed; NULL when none), its parent's index among the
+ * tiles (-1: none shown), its leaves when listed (else NULL), what the
+ * measure adds of its own (e.g. stages; NULL when nothing) and its value
+ * when `has`. */
+struct arch_map_tile {
+    const char *id;
+    const json_t *name;
+    long parent;
+    int depth;
+    size_t leaf_count, systems;
+    json_t *leaves, *figures;
+    bool has;
+    double value;
+};
+/* A map as arrays, for a page that draws it without its JSON: the same
+ * figures as arch_map_build's (at: the instant's text, or NULL for now). */
+struct arch_map_view {
+    const char *collection, *measure, *filter, *at;
+    enum arch_scale scale;
+    double max;
+    bool listed;
+    size_t n;
+    struct arch_map_tile *tiles;
+    struct arena *ar; /* what it lives in */
+    json_t *held;     /* what the names are borrowed from */
+};
+/* arch_map_build's map as arrays (*out: arch_map_view_free). */
+int arch_map_view_build(struct registry *r, struct docs *d, const struct actor *a,
+                        const struct model_collection *c, const char *measure, const char *filter,
+                        struct registry_at *at, struct arch_map_view **out, struct err *e);
+void arch_map_view_free(struct arch_map_view *v);
 
 /* Matrix mx of collection c, narrowed by `filter` as the map. *out: {id,
  * collection, relation, cell, rows: [{id, name, depth, cells: {<column id>:

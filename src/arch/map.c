@@ -125,8 +125,10 @@ static json_t *value_of(const char *text, size_t n)
     return v;
 }
 
-/* The row's record: stored whole, or compact from its columns. */
-static json_t *row_record(struct store_stmt *st, const char *const *fields, bool whole)
+/* The row's record: stored whole, or compact from its columns (*kind: the
+ * last kind met, shared by the records of that kind that follow). */
+static json_t *row_record(struct store_stmt *st, const char *const *fields, bool whole,
+                          json_t **kind)
 {
     if (whole) {
         json_t *rec = json_loads(store_col_text(st, 0), 0, NULL), *v;
@@ -140,8 +142,12 @@ static json_t *row_record(struct store_stmt *st, const char *const *fields, bool
     }
     if (store_col_null(st, 0) || store_col_null(st, 1))
         return NULL;
-    json_t *rec = json_pack("{s:s, s:s}", "id", store_col_text(st, 0), "kind",
-                            store_col_text(st, 1));
+    const char *k = store_col_text(st, 1);
+    if (!*kind || strcmp(json_string_value(*kind), k) != 0) {
+        json_decref(*kind);
+        *kind = json_string(k);
+    }
+    json_t *rec = json_pack("{s:s, s:O}", "id", store_col_text(st, 0), "kind", *kind);
     json_t *name = NULL;
     if (!store_col_null(st, 2)) /* not an object */
         name = value_of(store_col_text(st, 2), store_col_bytes(st, 2));
@@ -185,18 +191,20 @@ static int load_where(struct registry *r, const struct actor *a, bool whole, con
     if (b1)
         store_bind_text(st, 1, b1);
     int rc;
+    json_t *kind = NULL;
     while ((rc = store_step(st, e)) == STORE_ROW) {
-        json_t *rec = row_record(st, fields, whole);
+        json_t *rec = row_record(st, fields, whole, &kind);
         const char *id = text_of(rec, "id");
         bool ok = id && registry_may_read(r, a, rec);
-        if (ok && order)
-            json_array_append_new(order, json_string(id));
+        if (ok && order) /* the record's own id value */
+            json_array_append(order, json_object_get(rec, "id"));
         if (ok)
             json_object_set_new(into, id, rec);
         else
             json_decref(rec);
     }
     store_reset(st);
+    json_decref(kind);
     return rc == STORE_ERROR ? -1 : 0;
 }
 
@@ -261,11 +269,12 @@ static int load_narrowed(struct registry *r, const struct actor *a,
     return rc;
 }
 
-/* A record met by the map's relations: its id, kind (NULL when unknown)
- * and row id (0 when unknown: read from the store). */
+/* A record met by the map's relations: its id, kind (NULL when unknown),
+ * row id (0 when unknown: read from the store) and node in the graph in
+ * memory (registry_link's other_node, 0 when unknown). */
 struct map_node {
     const char *id, *kind;
-    uint32_t rid;
+    uint32_t rid, node;
 };
 
 /* Ids to their index: open addressing over strings that outlive it. */
@@ -293,7 +302,8 @@ static size_t id_slot(const struct id_index *h, const char *id)
     for (const unsigned char *s = (const unsigned char *)id; *s; s++)
         x = (x ^ *s) * 1099511628211u;
     size_t i = (size_t)x & h->mask;
-    while (h->key[i] && strcmp(h->key[i], id) != 0)
+    /* the same string, mostly: an end copied once for all its links */
+    while (h->key[i] && h->key[i] != id && strcmp(h->key[i], id) != 0)
         i = (i + 1) & h->mask;
     return i;
 }
@@ -321,13 +331,13 @@ static void node_set_init(struct arena *ar, struct node_set *s, size_t cap)
 
 /* The index of record id, added (of that kind and row id) when new; the
  * set has room for it (node_set_init's cap). */
-static uint32_t node_put(struct node_set *s, const char *id, const char *kind, uint32_t rid)
+static uint32_t node_put(struct node_set *s, const struct registry_link *l)
 {
-    size_t i = id_slot(&s->ix, id);
+    size_t i = id_slot(&s->ix, l->other);
     if (!s->ix.key[i]) {
-        s->ix.key[i] = id;
+        s->ix.key[i] = l->other;
         s->ix.val[i] = (uint32_t)s->n;
-        s->v[s->n++] = (struct map_node){id, kind, rid};
+        s->v[s->n++] = (struct map_node){l->other, l->other_kind, l->other_rid, l->other_node};
     }
     return s->ix.val[i];
 }
@@ -377,25 +387,40 @@ static const char *filter_value(const struct tree_recs *t, const char *field, lo
     return NULL;
 }
 
-static void tree_visit(struct tree_recs *t, size_t i, long parent, int depth, json_t *tree)
+/* A map's tree in arrays: each shown record's index in `recs`' order, its
+ * depth and its parent's place in the tree (-1: none), in tree order. */
+struct tree_order {
+    size_t n;
+    uint32_t *rec;
+    int *depth;
+    long *parent;
+};
+
+static void tree_visit(struct tree_recs *t, size_t i, long parent, int depth,
+                       struct tree_order *o)
 {
     if (t->seen[i])
         return;
     t->seen[i] = true;
-    json_array_append_new(tree, json_pack("{s:s, s:i, s:s?}", "id", t->id[i], "depth", depth,
-                                          "parent", parent >= 0 ? t->id[parent] : NULL));
+    size_t at = o->n++;
+    o->rec[at] = (uint32_t)i;
+    o->depth[at] = depth;
+    o->parent[at] = parent;
     for (uint32_t j = t->children.first[i]; j < t->children.first[i + 1]; j++)
-        tree_visit(t, t->children.item[j], (long)i, depth + 1, tree);
+        tree_visit(t, t->children.item[j], (long)at, depth + 1, o);
 }
 
-json_t *arch_tree(const struct model_map *map, const char *field, const json_t *recs,
-                  const json_t *order, const char *filter)
+/* arch_tree's work, into arrays in `out_ar`; *ids: the records' ids in
+ * `order` (borrowed from it). */
+static void tree_build(struct arena *out_ar, const struct model_map *map, const char *field,
+                       const json_t *recs, const json_t *order, const char *filter,
+                       const char ***ids, struct tree_order *o)
 {
     struct arena *ar = arena_new();
     struct tree_recs t = {.n = json_array_size(order)};
     struct id_index ix;
     id_index_init(ar, &ix, t.n);
-    t.id = arena_calloc(ar, t.n + 1, sizeof *t.id);
+    t.id = arena_calloc(out_ar, t.n + 1, sizeof *t.id);
     t.rec = arena_calloc(ar, t.n + 1, sizeof *t.rec);
     t.parent = arena_calloc(ar, t.n + 1, sizeof *t.parent);
     t.shown = arena_calloc(ar, t.n + 1, sizeof *t.shown);
@@ -428,15 +453,34 @@ json_t *arch_tree(const struct model_map *map, const char *field, const json_t *
         item[n_links++] = (uint32_t)i;
     }
     lists_build(ar, &t.children, t.n, head, item, n_links);
+    o->n = 0;
+    o->rec = arena_calloc(out_ar, t.n + 1, sizeof *o->rec);
+    o->depth = arena_calloc(out_ar, t.n + 1, sizeof *o->depth);
+    o->parent = arena_calloc(out_ar, t.n + 1, sizeof *o->parent);
     /* roots first (parent not shown), then what a loop of parents hides */
-    json_t *tree = json_array();
     for (int pass = 0; pass < 2; pass++)
         for (size_t i = 0; i < t.n; i++) {
             long p = t.parent[i];
             bool root = p < 0 || !t.shown[p] || p == (long)i;
             if (t.shown[i] && (root || pass == 1))
-                tree_visit(&t, i, -1, 0, tree);
+                tree_visit(&t, i, -1, 0, o);
         }
+    arena_free(ar);
+    *ids = t.id;
+}
+
+json_t *arch_tree(const struct model_map *map, const char *field, const json_t *recs,
+                  const json_t *order, const char *filter)
+{
+    struct arena *ar = arena_new();
+    const char **ids;
+    struct tree_order o;
+    tree_build(ar, map, field, recs, order, filter, &ids, &o);
+    json_t *tree = json_array();
+    for (size_t k = 0; k < o.n; k++)
+        json_array_append_new(tree, json_pack("{s:s, s:i, s:s?}", "id", ids[o.rec[k]], "depth",
+                                              o.depth[k], "parent",
+                                              o.parent[k] >= 0 ? ids[o.rec[o.parent[k]]] : NULL));
     arena_free(ar);
     return tree;
 }
@@ -793,40 +837,50 @@ struct map_parts {
     json_t *sys_recs;  /* id → compact record, when the store path read them */
 };
 
-static void parts_tiles(struct map_parts *p, const json_t *tree)
+/* The tiles shown, in tree order (o: tree_build's over ids). */
+static void parts_tiles(struct map_parts *p, const char *const *ids, const struct tree_order *o)
 {
-    p->n = json_array_size(tree);
+    p->n = o->n;
     p->tile = arena_calloc(p->ar, p->n + 1, sizeof *p->tile);
-    p->parent = arena_calloc(p->ar, p->n + 1, sizeof *p->parent);
+    p->parent = o->parent; /* a parent comes before its children in tree order */
     id_index_init(p->ar, &p->tiles, p->n);
     for (size_t t = 0; t < p->n; t++) {
-        p->tile[t] = text_of(json_array_get(tree, t), "id");
+        p->tile[t] = ids[o->rec[t]];
         size_t i = id_slot(&p->tiles, p->tile[t]);
         p->tiles.key[i] = p->tile[t];
         p->tiles.val[i] = (uint32_t)t;
     }
-    /* a parent comes before its children in tree order */
-    for (size_t t = 0; t < p->n; t++) {
-        const char *parent = text_of(json_array_get(tree, t), "parent");
-        p->parent[t] = parent ? id_get(&p->tiles, parent) : -1;
-    }
 }
 
-/* The n relations met: a tile's leaves (grouping) or a leaf's systems. */
+/* The head's id (a tile's, or a leaf's). */
+static const char *head_id(const struct map_parts *p, bool grouping, size_t h)
+{
+    return grouping ? p->tile[h] : p->leaves.v[h].id;
+}
+
+/* The n relations met: a tile's leaves (grouping) or a leaf's systems.
+ * They come head by head in the heads' order, each named by the id it was
+ * asked with: the same string as the head's, else looked up. */
 static void parts_links(struct map_parts *p, const struct registry_link *l, size_t n,
                         bool grouping)
 {
     uint32_t *head = arena_calloc(p->ar, n + 1, sizeof *head);
     uint32_t *item = arena_calloc(p->ar, n + 1, sizeof *item);
     struct node_set *to = grouping ? &p->leaves : &p->systems;
-    size_t k = 0, n_heads = grouping ? p->n : p->leaves.n;
+    size_t k = 0, n_heads = grouping ? p->n : p->leaves.n, at = 0;
     node_set_init(p->ar, to, n);
     for (size_t i = 0; i < n; i++) {
-        long from = id_get(grouping ? &p->tiles : &p->leaves.ix, l[i].from);
+        long from;
+        if (at < n_heads && head_id(p, grouping, at) == l[i].from)
+            from = (long)at;
+        else if (at + 1 < n_heads && head_id(p, grouping, at + 1) == l[i].from)
+            from = (long)++at;
+        else if ((from = id_get(grouping ? &p->tiles : &p->leaves.ix, l[i].from)) >= 0)
+            at = (size_t)from;
         if (from < 0)
             continue;
         head[k] = (uint32_t)from;
-        item[k++] = node_put(to, l[i].other, l[i].other_kind, l[i].other_rid);
+        item[k++] = node_put(to, &l[i]);
     }
     lists_build(p->ar, grouping ? &p->groups : &p->automated, n_heads, head, item, k);
 }
@@ -839,11 +893,15 @@ struct link_source {
     struct registry_at *at; /* NULL: now */
 };
 
+/* nodes: the records' nodes in the graph as its first step met them (NULL:
+ * looked up by their ids). */
 static long links_of(const struct link_source *s, struct arena *ar, const char *type, bool out,
-                     const char *const *ids, size_t n, struct registry_link **l, struct err *e)
+                     const uint32_t *nodes, const char *const *ids, size_t n,
+                     struct registry_link **l, struct err *e)
 {
-    return s->at ? registry_at_links(s->at, ar, type, out, ids, n, l, e)
-                 : registry_links(s->r, s->a, ar, type, out, ids, n, l);
+    return s->at  ? registry_at_links(s->at, ar, type, out, ids, n, l, e)
+           : nodes ? registry_links_of(s->r, s->a, ar, type, out, nodes, ids, n, l)
+                   : registry_links(s->r, s->a, ar, type, out, ids, n, l);
 }
 
 /* The leaves' and systems' parts from the source's links: 1 when the
@@ -852,14 +910,17 @@ static int parts_of_links(const struct link_source *s, const struct model_map *m
                           struct map_parts *p, struct err *e)
 {
     struct registry_link *l;
-    long k = links_of(s, p->ar, map->groups, true, p->tile, p->n, &l, e);
+    long k = links_of(s, p->ar, map->groups, true, NULL, p->tile, p->n, &l, e);
     if (k < 0)
         return s->at ? -1 : 1;
     parts_links(p, l, (size_t)k, true);
     const char **ids = arena_calloc(p->ar, p->leaves.n + 1, sizeof *ids);
-    for (size_t i = 0; i < p->leaves.n; i++)
+    uint32_t *nodes = arena_calloc(p->ar, p->leaves.n + 1, sizeof *nodes);
+    for (size_t i = 0; i < p->leaves.n; i++) {
         ids[i] = p->leaves.v[i].id;
-    k = links_of(s, p->ar, map->systems, false, ids, p->leaves.n, &l, e);
+        nodes[i] = p->leaves.v[i].node;
+    }
+    k = links_of(s, p->ar, map->systems, false, nodes, ids, p->leaves.n, &l, e);
     if (k < 0 && s->at)
         return -1;
     parts_links(p, l, k > 0 ? (size_t)k : 0, false);
@@ -882,7 +943,7 @@ static size_t links_read(struct arena *ar, const json_t *by, const json_t *recs,
         json_array_foreach (list, i, x) {
             const json_t *rec = json_object_get(recs, text_of(x, "id"));
             if (rec)
-                v[n++] = (struct registry_link){from, text_of(rec, "id"), text_of(rec, "kind"), 0};
+                v[n++] = (struct registry_link){from, text_of(rec, "id"), text_of(rec, "kind"), 0, 0};
         }
     *out = v;
     return n;
@@ -1028,9 +1089,9 @@ static json_t *leaves_of(const struct map_parts *p, size_t t)
     return out;
 }
 
-int arch_map_build(struct registry *r, struct docs *d, const struct actor *a,
-                   const struct model_collection *c, const char *measure, const char *filter,
-                   struct registry_at *at, json_t **out, struct err *e)
+int arch_map_view_build(struct registry *r, struct docs *d, const struct actor *a,
+                        const struct model_collection *c, const char *measure, const char *filter,
+                        struct registry_at *at, struct arch_map_view **out, struct err *e)
 {
     const struct model_map *map = c->map;
     struct arch_measure ms;
@@ -1053,15 +1114,22 @@ int arch_map_build(struct registry *r, struct docs *d, const struct actor *a,
         err_bad_request(e, "at", "the measure '%.60s' is shown as it is now only", ms.id);
         return -1;
     }
-    json_t *tiles = json_object(), *order = json_array();
-    int rc = at ? registry_at_collection(at, c->id, tiles, order, e)
+    json_t *recs = json_object(), *order = json_array();
+    int rc = at ? registry_at_collection(at, c->id, recs, order, e)
              : filter && arch_field_indexed(r, c, map->filter)
-                 ? load_narrowed(r, a, c, filter, tiles, order, e)
-                 : arch_load(r, a, ARCH_WHERE_COLLECTION, c->id, tiles, order, e);
+                 ? load_narrowed(r, a, c, filter, recs, order, e)
+                 : arch_load(r, a, ARCH_WHERE_COLLECTION, c->id, recs, order, e);
     /* the tiles shown first: only their leaves and systems are read */
-    json_t *tree = arch_tree(map, map->filter, tiles, order, filter);
+    struct arch_map_view *v = calloc(1, sizeof *v);
+    if (!v)
+        abort();
+    v->ar = arena_new();
+    v->held = json_pack("[o, o]", recs, order);
+    const char **ids;
+    struct tree_order o;
+    tree_build(v->ar, map, map->filter, recs, order, filter, &ids, &o);
     struct map_parts p = {.ar = arena_new()};
-    parts_tiles(&p, tree);
+    parts_tiles(&p, ids, &o);
     bool listed = p.n <= ARCH_MAP_LISTED_MAX;
     if (rc == 0)
         rc = at ? parts_of_at(at, map, &p, listed, e) : parts_read(r, a, map, &p, listed, e);
@@ -1080,46 +1148,88 @@ int arch_map_build(struct registry *r, struct docs *d, const struct actor *a,
     m.scores = arena_calloc(p.ar, m.n_sys + 1, sizeof *m.scores);
     for (size_t i = 0; i < m.n_sys; i++)
         m.scores[i] = SCORE_UNKNOWN;
-    json_t *items = json_array();
-    double max = 0;
+    v->collection = c->id;
+    v->measure = ms.id;
+    v->scale = ms.scale;
+    v->filter = filter ? arena_strdup(v->ar, filter) : NULL;
+    v->at = at ? arena_strdup(v->ar, registry_at_instant(at)) : NULL;
+    v->listed = listed;
+    v->tiles = arena_calloc(v->ar, p.n + 1, sizeof *v->tiles);
     for (size_t t = 0; rc == 0 && t < p.n; t++) {
-        const json_t *node = json_array_get(tree, t);
-        json_t *item = json_pack("{s:s, s:O?, s:O, s:O, s:I, s:I}", "id", p.tile[t], "name",
-                                 json_object_get(json_object_get(tiles, p.tile[t]), "name"),
-                                 "parent", p.parent[t] >= 0 ? json_object_get(node, "parent")
-                                                            : json_null(),
-                                 "depth", json_object_get(node, "depth"), "leaf_count",
-                                 (json_int_t)leaf_count(&p, t), "systems", (json_int_t)sets[t].n);
-        if (listed)
-            json_object_set_new(item, "leaves", leaves_of(&p, t));
-        double value = 0;
-        bool has = false;
-        rc = ms.fn(&m, p.tile[t], sets[t].v, sets[t].n, item, &value, &has, e);
-        if (has) {
-            json_object_set_new(item, "value", json_real(value));
-            max = value > max ? value : max;
-        }
-        json_array_append_new(items, item);
+        struct arch_map_tile *x = &v->tiles[v->n++];
+        *x = (struct arch_map_tile){.id = p.tile[t],
+                                    .name = json_object_get(json_object_get(recs, p.tile[t]),
+                                                            "name"),
+                                    .parent = p.parent[t],
+                                    .depth = o.depth[t],
+                                    .leaf_count = leaf_count(&p, t),
+                                    .systems = sets[t].n,
+                                    .leaves = listed ? leaves_of(&p, t) : NULL,
+                                    /* the count of systems adds nothing of its own */
+                                    .figures = ms.fn == measure_systems ? NULL : json_object()};
+        rc = ms.fn(&m, p.tile[t], sets[t].v, sets[t].n, x->figures, &x->value, &x->has, e);
+        if (x->has)
+            v->max = x->value > v->max ? x->value : v->max;
     }
-    if (rc == 0)
-        *out = json_pack("{s:s, s:s, s:s, s:s?, s:f, s:b, s:o}", "collection", c->id, "measure",
-                         ms.id, "scale", ms.scale == ARCH_COUNT ? "count" : "percent", "filter",
-                         filter, "max", max, "leaves_listed", listed, "items", items);
-    else
-        json_decref(items);
-    if (rc == 0 && at)
-        json_object_set_new(*out, "at", json_string(registry_at_instant(at)));
     for (size_t t = 0; sets && t < p.n; t++)
         free(sets[t].v);
     free(sets);
-    json_decref(tiles);
-    json_decref(order);
-    json_decref(tree);
     json_decref(p.held);
     json_decref(p.leaf_recs);
     json_decref(p.sys_recs);
     json_decref(m.whole);
     json_decref(m.compact);
     arena_free(p.ar);
-    return rc;
+    if (rc < 0) {
+        arch_map_view_free(v);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+void arch_map_view_free(struct arch_map_view *v)
+{
+    if (!v)
+        return;
+    for (size_t t = 0; t < v->n; t++) {
+        json_decref(v->tiles[t].leaves);
+        json_decref(v->tiles[t].figures);
+    }
+    json_decref(v->held);
+    arena_free(v->ar);
+    free(v);
+}
+
+int arch_map_build(struct registry *r, struct docs *d, const struct actor *a,
+                   const struct model_collection *c, const char *measure, const char *filter,
+                   struct registry_at *at, json_t **out, struct err *e)
+{
+    struct arch_map_view *v;
+    *out = NULL;
+    if (arch_map_view_build(r, d, a, c, measure, filter, at, &v, e) < 0)
+        return -1;
+    json_t *items = json_array();
+    for (size_t t = 0; t < v->n; t++) {
+        const struct arch_map_tile *x = &v->tiles[t];
+        json_t *item = json_pack("{s:s, s:O?, s:s?, s:i, s:I, s:I}", "id", x->id, "name", x->name,
+                                 "parent", x->parent >= 0 ? v->tiles[x->parent].id : NULL,
+                                 "depth", x->depth, "leaf_count", (json_int_t)x->leaf_count,
+                                 "systems", (json_int_t)x->systems);
+        if (x->leaves)
+            json_object_set(item, "leaves", x->leaves);
+        if (x->figures)
+            json_object_update(item, x->figures);
+        if (x->has)
+            json_object_set_new(item, "value", json_real(x->value));
+        json_array_append_new(items, item);
+    }
+    *out = json_pack("{s:s, s:s, s:s, s:s?, s:f, s:b, s:o}", "collection", v->collection,
+                     "measure", v->measure, "scale", v->scale == ARCH_COUNT ? "count" : "percent",
+                     "filter", v->filter, "max", v->max, "leaves_listed", v->listed, "items",
+                     items);
+    if (v->at)
+        json_object_set_new(*out, "at", json_string(v->at));
+    arch_map_view_free(v);
+    return 0;
 }

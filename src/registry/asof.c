@@ -268,7 +268,7 @@ static int far_then(struct registry_at *v, struct arena *ar, uint32_t rel_rid, c
         return 0;
     const char *kind = json_string_value(json_object_get(far, "kind"));
     vec[(*k)++] = (struct link_at){
-        rel_rid, {from, other, kind ? arena_strdup(ar, kind) : NULL, (uint32_t)far_rid}};
+        rel_rid, {from, other, kind ? arena_strdup(ar, kind) : NULL, (uint32_t)far_rid, 0}};
     return 0;
 }
 
@@ -370,7 +370,7 @@ long registry_at_links(struct registry_at *v, struct arena *ar, const char *type
         if (!json_object_get(changed, h->other)) {
             if (h->other_live && reg_relation_readable(r, v->s.c, v->s.a, reads_all, orgs, h->id,
                                                        h->visible))
-                got[k++] = (struct link_at){h->rid, {h->from, h->other, h->other_kind, h->other_rid}};
+                got[k++] = (struct link_at){h->rid, {h->from, h->other, h->other_kind, h->other_rid, 0}};
             continue;
         }
         rc = far_then(v, ar, h->rid, h->from, h->other, got, &k, e);

@@ -73,8 +73,10 @@ static const char *end_copy(struct arena *ar, struct ends_copied *t, const char 
     return t->copy[i];
 }
 
-long registry_links(struct registry *r, const struct actor *a, struct arena *ar, const char *type,
-                    bool out, const char *const *ids, size_t n, struct registry_link **links)
+/* registry_links, from the nodes known (NULL: none; relidx_hits_of). */
+static long links_kept(struct registry *r, const struct actor *a, struct arena *ar,
+                       const char *type, bool out, const uint32_t *nodes, const char *const *ids,
+                       size_t n, struct registry_link **links)
 {
     *links = NULL;
     if (!fidx_ready(r->fidx))
@@ -85,12 +87,16 @@ long registry_links(struct registry *r, const struct actor *a, struct arena *ar,
      * end once, and the relation's id only when its visibility alone does
      * not decide (undecided[k], read from the store after) */
     fidx_read_lock(r->fidx);
-    size_t n_hits = relidx_hits(fidx_graph(r->fidx), ar, ids, n, out, reg_of_type, (void *)type, &hits);
-    struct registry_link *v = arena_calloc(ar, n_hits + 1, sizeof *v);
+    size_t n_hits =
+        nodes ? relidx_hits_of(fidx_graph(r->fidx), ar, nodes, ids, n, out, reg_of_type, (void *)type,
+                               &hits)
+              : relidx_hits(fidx_graph(r->fidx), ar, ids, n, out, reg_of_type, (void *)type, &hits);
+    struct registry_link *v = arena_alloc(ar, (n_hits + 1) * sizeof *v); /* each one set */
     const char **undecided = NULL, **vis = NULL;
     struct ends_copied ends;
+    /* a free slot always (far fewer ends than hits, mostly) */
     size_t cap = 16;
-    while (cap < 2 * n_hits + 1)
+    while (cap < n_hits + n_hits / 4 + 1)
         cap <<= 1;
     ends.key = arena_calloc(ar, cap, sizeof *ends.key);
     ends.copy = arena_calloc(ar, cap, sizeof *ends.copy);
@@ -110,7 +116,7 @@ long registry_links(struct registry *r, const struct actor *a, struct arena *ar,
             vis[k] = h->visible; /* interned: lives as long as the graph */
         }
         v[k++] = (struct registry_link){h->from, end_copy(ar, &ends, h->other), h->other_kind,
-                                        h->other_rid};
+                                        h->other_rid, h->other_node};
     }
     fidx_read_unlock(r->fidx);
     if (undecided) {
@@ -126,6 +132,19 @@ long registry_links(struct registry *r, const struct actor *a, struct arena *ar,
     }
     *links = v;
     return (long)k;
+}
+
+long registry_links(struct registry *r, const struct actor *a, struct arena *ar, const char *type,
+                    bool out, const char *const *ids, size_t n, struct registry_link **links)
+{
+    return links_kept(r, a, ar, type, out, NULL, ids, n, links);
+}
+
+long registry_links_of(struct registry *r, const struct actor *a, struct arena *ar,
+                       const char *type, bool out, const uint32_t *nodes, const char *const *ids,
+                       size_t n, struct registry_link **links)
+{
+    return links_kept(r, a, ar, type, out, nodes, ids, n, links);
 }
 
 int registry_field_has(struct registry *r, const char *collection, const char *field,

@@ -326,6 +326,7 @@ int registry_trace_text(struct registry *r, const struct actor *a, const char *c
 struct registry_link {
     const char *from, *other, *other_kind;
     uint32_t other_rid;
+    uint32_t other_node; /* its node in the graph + 1 (registry_links_of), 0: unknown */
 };
 /* The live relations of `type` out of (out) or into (!out) the n records
  * listed whose other end is a live record and that the reader a may read
@@ -336,6 +337,12 @@ struct registry_link {
  * the graph is not built (the caller asks the store instead). */
 long registry_links(struct registry *r, const struct actor *a, struct arena *ar, const char *type,
                     bool out, const char *const *ids, size_t n, struct registry_link **links);
+/* The same from the records' nodes in the graph as an earlier call gave
+ * them (other_node; 0: unknown, looked up by its id in ids), so that
+ * thousands of records reached are not looked up again by their ids. */
+long registry_links_of(struct registry *r, const struct actor *a, struct arena *ar,
+                       const char *type, bool out, const uint32_t *nodes, const char *const *ids,
+                       size_t n, struct registry_link **links);
 /* A reader's view of an instant (REQ ARC-12), for what is drawn as of a
  * date over many records (the capability map): records as they were then
  * (their last revision at or before it, not retired then, readable by a

@@ -414,40 +414,86 @@ static void sort_hits(struct relidx_hit *v, size_t n)
     }
 }
 
+/* The hits of node x (NULL: none) in v (k so far, room for cap, grown in
+ * the arena), sorted; from is the caller's name for it. */
+static struct relidx_hit *node_hits(const struct relidx *g, struct arena *a, const struct node *x,
+                                    const char *from, bool out, relidx_keep_fn keep, void *ctx,
+                                    struct relidx_hit *v, size_t *k, size_t *cap)
+{
+    size_t first = *k;
+    for (uint32_t e = x ? (out ? x->first_out : x->first_in) : 0; e;
+         e = out ? g->edges[e - 1].next_out : g->edges[e - 1].next_in) {
+        const struct edge *ed = &g->edges[e - 1];
+        if (keep && !keep(ctx, ed->rid, interned(g, ed->type)))
+            continue;
+        if (*k == *cap) {
+            struct relidx_hit *w = arena_alloc(a, 2 * *cap * sizeof *w);
+            memcpy(w, v, *k * sizeof *v);
+            v = w;
+            *cap *= 2;
+        }
+        uint32_t other = out ? ed->dst : ed->src;
+        const struct node *o = &g->nodes[other];
+        v[(*k)++] = (struct relidx_hit){.rid = ed->rid,
+                                        .id = g->pool + ed->id,
+                                        .type = interned(g, ed->type),
+                                        .visible = interned(g, ed->vis),
+                                        .from = from,
+                                        .other = g->pool + o->id,
+                                        .other_kind = interned(g, o->kind),
+                                        .other_rid = o->rid,
+                                        .other_live = o->live,
+                                        .other_node = other + 1};
+    }
+    sort_hits(v + first, *k - first);
+    return v;
+}
+
+/* Room at first for as many hits as n nodes have, mostly (sixteen a
+ * node, but no more than the graph's edges can give): the array grows by
+ * doubling and copying, and only what is written of it is touched. */
+static size_t hits_cap(const struct relidx *g, size_t n)
+{
+    size_t most = 2 * g->n_edges + 64;
+    return n < 4 ? 64 : 16 * n < most ? 16 * n : most;
+}
+
 /* One pass over each node's list (the edges lie all over the graph's
  * memory: reading each once, and only the kept ones' other ends, is most
  * of the cost), into an array grown in the arena. */
 size_t relidx_hits(const struct relidx *g, struct arena *a, const char *const *ids, size_t n,
                    bool out, relidx_keep_fn keep, void *ctx, struct relidx_hit **hits)
 {
-    size_t k = 0, cap = 64;
+    size_t k = 0, cap = hits_cap(g, n);
+    struct relidx_hit *v = arena_alloc(a, cap * sizeof *v);
+    for (size_t i = 0; i < n; i++)
+        v = node_hits(g, a, node_get(g, ids[i]), ids[i], out, keep, ctx, v, &k, &cap);
+    *hits = v;
+    return k;
+}
+
+size_t relidx_hits_of(const struct relidx *g, struct arena *a, const uint32_t *nodes,
+                      const char *const *ids, size_t n, bool out, relidx_keep_fn keep, void *ctx,
+                      struct relidx_hit **hits)
+{
+    size_t k = 0, cap = hits_cap(g, n);
     struct relidx_hit *v = arena_alloc(a, cap * sizeof *v);
     for (size_t i = 0; i < n; i++) {
-        const struct node *x = node_get(g, ids[i]);
-        size_t first = k;
-        for (uint32_t e = x ? (out ? x->first_out : x->first_in) : 0; e;
-             e = out ? g->edges[e - 1].next_out : g->edges[e - 1].next_in) {
-            const struct edge *ed = &g->edges[e - 1];
-            if (keep && !keep(ctx, ed->rid, interned(g, ed->type)))
-                continue;
-            if (k == cap) {
-                struct relidx_hit *w = arena_alloc(a, 2 * cap * sizeof *w);
-                memcpy(w, v, k * sizeof *v);
-                v = w;
-                cap *= 2;
-            }
-            const struct node *o = &g->nodes[out ? ed->dst : ed->src];
-            v[k++] = (struct relidx_hit){.rid = ed->rid,
-                                         .id = g->pool + ed->id,
-                                         .type = interned(g, ed->type),
-                                         .visible = interned(g, ed->vis),
-                                         .from = ids[i],
-                                         .other = g->pool + o->id,
-                                         .other_kind = interned(g, o->kind),
-                                         .other_rid = o->rid,
-                                         .other_live = o->live};
+        /* the nodes ahead and their first edges asked for from memory
+         * while this one's are read: thousands of nodes lie all over it */
+        if (i + 8 < n && nodes[i + 8] && nodes[i + 8] <= g->n_nodes)
+            __builtin_prefetch(&g->nodes[nodes[i + 8] - 1]);
+        if (i + 4 < n && nodes[i + 4] && nodes[i + 4] <= g->n_nodes) {
+            const struct node *y = &g->nodes[nodes[i + 4] - 1];
+            uint32_t e = out ? y->first_out : y->first_in;
+            if (e)
+                __builtin_prefetch(&g->edges[e - 1]);
         }
-        sort_hits(v + first, k - first);
+        /* a node stays where it is while the graph lives (none is ever
+         * removed); one unknown is looked up by its id */
+        const struct node *x =
+            nodes[i] && nodes[i] <= g->n_nodes ? &g->nodes[nodes[i] - 1] : node_get(g, ids[i]);
+        v = node_hits(g, a, x, ids[i], out, keep, ctx, v, &k, &cap);
     }
     *hits = v;
     return k;

@@ -166,13 +166,33 @@ static json_t *legend(struct page *pg, enum arch_scale scale, double max)
     return steps;
 }
 
-static const char *value_text(struct page *pg, enum arch_scale scale, const json_t *v)
+/* A value as "%.0f" (and " %" for a percentage) prints it: a whole number
+ * (a count, mostly) as its digits, for thousands of tiles and cells
+ * (printf's floating point is slow). */
+static const char *number_text(struct page *pg, double v, bool percent)
 {
-    if (!v)
+    if (v >= 0 && v < 1e15 && v == floor(v) && !signbit(v)) {
+        char digits[24], *p = digits + sizeof digits;
+        *--p = '\0';
+        if (percent) {
+            p -= 2;
+            memcpy(p, " %", 2);
+        }
+        unsigned long long u = (unsigned long long)v;
+        do
+            *--p = (char)('0' + u % 10);
+        while (u /= 10);
+        return arena_strdup(pg->req->arena, p);
+    }
+    return percent ? arena_printf(pg->req->arena, "%.0f %%", v)
+                   : arena_printf(pg->req->arena, "%.0f", v);
+}
+
+static const char *value_text(struct page *pg, enum arch_scale scale, const struct arch_map_tile *x)
+{
+    if (!x->has)
         return page_tr(pg, TR("no systems"));
-    double x = json_number_value(v);
-    return scale == ARCH_PERCENT ? arena_printf(pg->req->arena, "%.0f %%", x)
-                                 : arena_printf(pg->req->arena, "%.0f", x);
+    return number_text(pg, x->value, scale == ARCH_PERCENT);
 }
 
 /* A card link and name of a record (name_lang when not in the page's
@@ -188,100 +208,126 @@ static json_t *named_link(struct page *pg, const char *kind, const char *id, con
     return o;
 }
 
-/* One tile of the map from one item of arch_map_build and its link and
- * value's text (as its row of the table has them). */
-static json_t *tile(struct page *pg, enum arch_scale scale, double max, const json_t *it,
-                    const json_t *row)
+/* Small whole numbers, each made once a page: thousands of tiles and rows
+ * repeat them. */
+struct small_ints {
+    json_t *v[256];
+};
+
+static json_t *small_int(struct small_ints *c, json_int_t n)
 {
-    const json_t *value = json_object_get(it, "value");
-    json_t *t = json_pack("{s:O, s:O?, s:O?, s:O}", "name", json_object_get(row, "name"), "href",
-                          json_object_get(row, "href"), "name_lang",
-                          json_object_get(row, "name_lang"), "value",
-                          json_object_get(row, "value"));
-    json_object_set_new(t, "heat", value ? json_integer(heat_step(scale, json_number_value(value), max))
-                                         : json_string("none"));
-    json_t *leaves = json_array(), *l;
-    size_t i;
-    json_array_foreach (json_object_get(it, "leaves"), i, l) {
-        if (i == LEAVES_SHOWN)
-            break;
-        json_array_append_new(leaves, named_link(pg, json_string_value(json_object_get(l, "kind")),
-                                                 json_string_value(json_object_get(l, "id")),
-                                                 json_object_get(l, "name")));
-    }
-    size_t n = (size_t)json_integer_value(json_object_get(it, "leaf_count"));
-    json_object_set_new(t, "leaves", leaves);
-    if (!json_object_get(it, "leaves") && n > 0) /* a large map: the count only */
-        json_object_set_new(t, "count", json_integer((json_int_t)n));
-    else if (n > LEAVES_SHOWN)
-        json_object_set_new(t, "more", json_integer((json_int_t)(n - LEAVES_SHOWN)));
-    json_object_set_new(t, "children", json_array());
-    return t;
+    if (n < 0 || n >= (json_int_t)(sizeof c->v / sizeof c->v[0]))
+        return json_integer(n);
+    if (!c->v[n])
+        c->v[n] = json_integer(n);
+    return json_incref(c->v[n]);
+}
+
+static void small_ints_drop(struct small_ints *c)
+{
+    for (size_t i = 0; i < sizeof c->v / sizeof c->v[0]; i++)
+        json_decref(c->v[i]);
 }
 
 /* The tiles nested: roots, their children, and below those every
- * descendant in tree order (a page nests three levels). */
-static json_t *nested(struct page *pg, const json_t *map, const json_t *rows)
+ * descendant in tree order (a page nests three levels). Each tile is its
+ * row of the table (rows[i]: its link and value's text) with the tile's
+ * own figures added: its colour, its leaves (when listed) or their count,
+ * and its children. */
+static json_t *nested(struct page *pg, const struct arch_map_view *v, json_t *rows,
+                      struct small_ints *ints)
 {
-    enum arch_scale scale = strcmp(json_string_value(json_object_get(map, "scale")), "percent") == 0
-                                ? ARCH_PERCENT
-                                : ARCH_COUNT;
-    double max = json_number_value(json_object_get(map, "max"));
-    json_t *roots = json_array(), *root = NULL, *child = NULL, *it;
-    size_t i;
-    json_array_foreach (json_object_get(map, "items"), i, it) {
-        json_int_t depth = json_integer_value(json_object_get(it, "depth"));
-        json_t *t = tile(pg, scale, max, it, json_array_get(rows, i));
-        if (depth == 0 || !root) {
-            json_array_append_new(roots, t);
+    json_t *roots = json_array(), *root = NULL, *child = NULL, *none = json_string("none");
+    for (size_t i = 0; i < v->n; i++) {
+        const struct arch_map_tile *x = &v->tiles[i];
+        json_t *t = json_array_get(rows, i), *l;
+        json_object_set_new(t, "heat",
+                            x->has ? small_int(ints, heat_step(v->scale, x->value, v->max))
+                                   : json_incref(none));
+        json_t *leaves = json_array_size(x->leaves) ? json_array() : json_false();
+        size_t j;
+        json_array_foreach (x->leaves, j, l) {
+            if (j == LEAVES_SHOWN)
+                break;
+            json_array_append_new(leaves,
+                                  named_link(pg, json_string_value(json_object_get(l, "kind")),
+                                             json_string_value(json_object_get(l, "id")),
+                                             json_object_get(l, "name")));
+        }
+        size_t n = x->leaf_count;
+        json_object_set_new(t, "leaves", leaves);
+        if (!x->leaves && n > 0) /* a large map: the count only */
+            json_object_set_new(t, "count", small_int(ints, (json_int_t)n));
+        else if (n > LEAVES_SHOWN)
+            json_object_set_new(t, "more", json_integer((json_int_t)(n - LEAVES_SHOWN)));
+        /* none yet (false, not absent: a tile's own, not its parent's) */
+        json_object_set_new(t, "children", json_false());
+        json_t *parent = NULL;
+        if (x->depth == 0 || !root) {
+            json_array_append(roots, t);
             root = t;
             child = NULL;
-        } else if (depth == 1 || !child) {
-            json_array_append_new(json_object_get(root, "children"), t);
+        } else if (x->depth == 1 || !child) {
+            parent = root;
             child = t;
         } else {
-            json_object_set_new(t, "depth", json_integer(depth));
-            json_array_append_new(json_object_get(child, "children"), t);
+            json_object_set_new(t, "depth", small_int(ints, x->depth));
+            parent = child;
         }
+        if (parent && !json_is_array(json_object_get(parent, "children")))
+            json_object_set_new(parent, "children", json_array());
+        if (parent)
+            json_array_append(json_object_get(parent, "children"), t);
     }
+    json_decref(none);
     return roots;
 }
 
 /* The same figures as rows: name (indented by depth), leaves, systems,
  * the measure, and the share per stage group when the measure gives them. */
 static json_t *table_rows(struct page *pg, const char *kind, const struct model_map *decl,
-                          const json_t *map, json_t **stage_heads)
+                          const struct arch_map_view *v, struct small_ints *ints,
+                          json_t **stage_heads)
 {
-    enum arch_scale scale = strcmp(json_string_value(json_object_get(map, "scale")), "percent") == 0
-                                ? ARCH_PERCENT
-                                : ARCH_COUNT;
-    json_t *rows = json_array(), *it;
-    size_t i;
-    bool by_stage = strcmp(json_string_value(json_object_get(map, "measure")), "stages") == 0;
+    const struct model_kind *k = model_kind(pg->w->api->model, kind);
+    /* each card's address: the collection's, then the id */
+    const char *base = k ? page_url(pg, "/%s/", k->collection) : NULL;
+    size_t base_len = base ? strlen(base) : 0;
+    json_t *rows = json_array(),
+           *no_value = json_string(value_text(pg, v->scale, &(struct arch_map_tile){0}));
+    bool by_stage = strcmp(v->measure, "stages") == 0;
     *stage_heads = NULL;
-    json_array_foreach (json_object_get(map, "items"), i, it) {
-        json_t *r = named_link(pg, kind, json_string_value(json_object_get(it, "id")),
-                               json_object_get(it, "name"));
-        json_int_t depth = json_integer_value(json_object_get(it, "depth"));
-        json_object_set_new(r, "indent", json_integer(depth > 4 ? 4 : depth));
-        json_object_set(r, "leaves", json_object_get(it, "leaf_count"));
-        json_object_set(r, "systems", json_object_get(it, "systems"));
-        json_object_set_new(r, "value",
-                            json_string(value_text(pg, scale, json_object_get(it, "value"))));
-        const json_t *stages = json_object_get(it, "stages");
+    for (size_t i = 0; i < v->n; i++) {
+        const struct arch_map_tile *x = &v->tiles[i];
+        const char *n = web_name(pg->lang, x->name);
+        json_t *r = json_pack("{s:s}", "name", *n ? n : x->id);
+        web_set_name_lang(r, pg->lang, x->name);
+        if (base) {
+            size_t id_len = strlen(x->id);
+            char *href = arena_alloc(pg->req->arena, base_len + id_len + 1);
+            memcpy(href, base, base_len);
+            memcpy(href + base_len, x->id, id_len + 1);
+            json_object_set_new(r, "href", json_stringn(href, base_len + id_len));
+        }
+        json_object_set_new(r, "indent", small_int(ints, x->depth > 4 ? 4 : x->depth));
+        json_object_set_new(r, "leaf_count", small_int(ints, (json_int_t)x->leaf_count));
+        json_object_set_new(r, "systems", small_int(ints, (json_int_t)x->systems));
+        json_object_set_new(
+            r, "value", x->has ? json_string(value_text(pg, v->scale, x)) : json_incref(no_value));
+        const json_t *stages = json_object_get(x->figures, "stages");
         if (by_stage) {
             json_t *cells = json_array();
             for (size_t g = 0; g < decl->n_stages; g++) {
-                const json_t *v = json_object_get(stages, decl->stages[g].id);
-                json_array_append_new(cells, json_pack("{s:s}", "text",
-                                                       v ? arena_printf(pg->req->arena, "%.0f %%",
-                                                                        json_number_value(v))
-                                                         : "—"));
+                const json_t *s = json_object_get(stages, decl->stages[g].id);
+                json_array_append_new(
+                    cells, json_pack("{s:s}", "text",
+                                     s ? number_text(pg, json_number_value(s), true) : "—"));
             }
             json_object_set_new(r, "stages", cells);
         }
         json_array_append_new(rows, r);
     }
+    json_decref(no_value);
     if (by_stage) {
         *stage_heads = json_array();
         for (size_t g = 0; g < decl->n_stages; g++)
@@ -330,11 +376,11 @@ static void h_map(struct http_req *req, struct http_resp *resp, void *ctx)
     if (!as_of_param(&pg, &at_set, &at_ms))
         return;
     const char *measure = http_req_query(req, "measure");
-    json_t *map = NULL;
+    struct arch_map_view *map = NULL;
     struct err e = ERR_INIT;
     struct registry_at *at = at_set ? registry_at_open(pg.w->api->reg, &pg.actor, at_ms) : NULL;
-    int rc = arch_map_build(pg.w->api->reg, pg.w->api->docs, &pg.actor, c,
-                            measure && *measure ? measure : NULL, filter, at, &map, &e);
+    int rc = arch_map_view_build(pg.w->api->reg, pg.w->api->docs, &pg.actor, c,
+                                 measure && *measure ? measure : NULL, filter, at, &map, &e);
     registry_at_close(at);
     if (rc < 0) {
         page_error(&pg, e.status,
@@ -344,7 +390,7 @@ static void h_map(struct http_req *req, struct http_resp *resp, void *ctx)
         return;
     }
     pg.nav = "registry";
-    const char *chosen = json_string_value(json_object_get(map, "measure"));
+    const char *chosen = map->measure;
     const struct model *model = pg.w->api->model;
     struct arch_measure ms, x;
     arch_measure(model, decl, chosen, &ms);
@@ -354,7 +400,7 @@ static void h_map(struct http_req *req, struct http_resp *resp, void *ctx)
             json_array_append_new(measures, json_pack("{s:s, s:s, s:b}", "id", x.id, "label",
                                                       measure_label(&pg, &x), "selected",
                                                       strcmp(x.id, chosen) == 0));
-    const char *when = json_string_value(json_object_get(map, "at"));
+    const char *when = map->at;
     if (when) { /* as it was then, with the way back to now */
         json_object_set_new(pg.data, "as_of", json_string(page_local_time(&pg, when)));
         json_object_set_new(pg.data, "now_url", json_string(page_url(&pg, "/%s/map", c->id)));
@@ -362,7 +408,8 @@ static void h_map(struct http_req *req, struct http_resp *resp, void *ctx)
     const char *on = http_req_query(req, "on");
     json_object_set_new(pg.data, "on", json_string(on ? on : ""));
     json_t *stage_heads = NULL;
-    json_t *rows = table_rows(&pg, decl->kind, decl, map, &stage_heads);
+    struct small_ints ints = {{NULL}};
+    json_t *rows = table_rows(&pg, decl->kind, decl, map, &ints, &stage_heads);
     const char *about = measure_about(&pg, &ms);
     json_object_set_new(pg.data, "collection", json_string(web_label(pg.lang, c->label)));
     json_object_set_new(pg.data, "list_url", json_string(page_url(&pg, "/%s", c->id)));
@@ -377,10 +424,11 @@ static void h_map(struct http_req *req, struct http_resp *resp, void *ctx)
     if (ff)
         json_object_set_new(pg.data, "filter", ff);
     json_object_set_new(pg.data, "legend",
-                        legend(&pg, ms.scale, json_number_value(json_object_get(map, "max"))));
-    json_t *roots = nested(&pg, map, rows);
+                        legend(&pg, ms.scale, map->max));
+    json_t *roots = nested(&pg, map, rows, &ints);
+    small_ints_drop(&ints);
     json_object_set_new(pg.data, "has_tiles", json_boolean(json_array_size(roots) > 0));
-    if (decl->filter && !json_is_true(json_object_get(map, "leaves_listed")))
+    if (decl->filter && !map->listed)
         json_object_set_new(pg.data, "leaves_unlisted", json_true());
     json_object_set_new(pg.data, "roots", roots);
     json_object_set_new(pg.data, "rows", rows);
@@ -393,7 +441,7 @@ static void h_map(struct http_req *req, struct http_resp *resp, void *ctx)
                                                page_url(&pg, "/%s/matrix/%s", c->id,
                                                         c->matrices[i].id)));
     json_object_set_new(pg.data, "matrices", links);
-    json_decref(map);
+    arch_map_view_free(map);
     page_render(&pg, 200, "capmap/map",
                 arena_printf(req->arena, "%s: %s", page_tr(&pg, TR("Map")),
                              web_label(pg.lang, c->label)));

@@ -780,10 +780,18 @@ static void emit_value(struct buf *out, enum esc esc, const json_t *v)
     case JSON_STRING:
         emit(out, esc, json_string_value(v), json_string_length(v));
         break;
-    case JSON_INTEGER:
-        snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-        emit(out, esc, num, strlen(num));
+    case JSON_INTEGER: { /* digits need no escaping; no printf for each of thousands */
+        json_int_t x = json_integer_value(v);
+        unsigned long long u = x < 0 ? 0ULL - (unsigned long long)x : (unsigned long long)x;
+        char *p = num + sizeof num;
+        do
+            *--p = (char)('0' + u % 10);
+        while (u /= 10);
+        if (x < 0)
+            *--p = '-';
+        buf_append(out, p, (size_t)(num + sizeof num - p));
         break;
+    }
     case JSON_REAL:
         snprintf(num, sizeof num, "%g", json_real_value(v));
         emit(out, esc, num, strlen(num));

@@ -1013,6 +1013,11 @@ def test_capability_map_page():
             assert name in body, (lang, name)
         assert f'href="/{lang}/capabilities/{M["C"]}"' in body
         assert 'portal-heat-3' in body and '<caption>' in body and 'scope="row"' in body, lang
+        # the table's figures: leaves, systems, the measure, a share per stage group
+        assert re.search(r'Карта: выплаты</a></th><td>2</td><td>2</td><td>50 %</td>'
+                         r'<td>50 %</td><td>50 %</td><td>0 %</td></tr>', body), (lang, body)
+        assert re.search(r'Карта: здоровье</a></th><td>\d+</td><td>1</td><td>0 %</td>'
+                         r'<td>0 %</td><td>100 %</td><td>0 %</td></tr>', body), (lang, body)
         assert W['cap']['id'] not in body  # another domain
     body = text(page(f'/en/capabilities/map?domain={M["D"]}', admin))
     assert '<option value="systems" selected>' in body and '>3</p>' in body, body

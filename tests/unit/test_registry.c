@@ -1088,6 +1088,30 @@ static void test_links_from_memory(void **state)
     relate(f, mem, "rel-grown-with-a-long-id-2", "is-2", "is-3");
     assert_string_equal(link_ends(before, n_before), "is-1 is-2");
     assert_string_equal(before[0].from, "is-0");
+    /* the next step from the ends' nodes as the first met them, after a
+     * write that added nodes (is-4 and its relation): the same links as
+     * from their ids; a node unknown (0) is looked up by its id */
+    struct registry *was = f->reg;
+    f->reg = mem; /* created through the registry whose graph it grows */
+    json_decref(make_system(f, "is-4", "org-1"));
+    f->reg = was;
+    relate(f, mem, "rel-grown-3", "is-2", "is-4");
+    const char *ends[] = {before[0].other, before[1].other, "is-0"};
+    uint32_t nodes[] = {before[0].other_node, before[1].other_node, 0};
+    assert_true(nodes[0] > 0 && nodes[1] > 0 && nodes[0] != nodes[1]);
+    struct registry_link *by_id, *by_node;
+    long n_id = registry_links(mem, &f->actor, ar, "exchanges_data_with", true, ends, 3, &by_id);
+    long n_node = registry_links_of(mem, &f->actor, ar, "exchanges_data_with", true, nodes, ends, 3,
+                                    &by_node);
+    assert_string_equal(link_ends(by_id, n_id), "is-3 is-3 is-4 is-1 is-2");
+    assert_string_equal(link_ends(by_node, n_node), "is-3 is-3 is-4 is-1 is-2");
+    assert_int_equal(n_node, n_id);
+    for (long i = 0; i < n_node; i++) {
+        assert_ptr_equal(by_node[i].from, by_id[i].from);
+        assert_int_equal(by_node[i].other_node, by_id[i].other_node);
+    }
+    n = registry_links_of(mem, &pub, ar, "exchanges_data_with", true, nodes, ends, 3, &l);
+    assert_string_equal(link_ends(l, n), "is-1");
     /* a retired end leaves */
     assert_int_equal(registry_retire(mem, &f->actor, "objects", "is-1", -1, &e), 0);
     n = registry_links(mem, &f->actor, ar, "exchanges_data_with", true, from, 1, &l);
@@ -2384,10 +2408,46 @@ static void map_link(struct fx *f, const char *type, const char *src, const char
     json_decref(create(f, "relations", body, NULL));
 }
 
+/* A map's arrays (arch_map_view_build, what the page draws) say what its
+ * JSON (arch_map_build, the API's) says, tile by tile. */
+static void view_agrees(const struct arch_map_view *v, const json_t *map)
+{
+    const json_t *items = json_object_get(map, "items");
+    assert_int_equal(v->n, json_array_size(items));
+    assert_string_equal(v->measure, json_string_value(json_object_get(map, "measure")));
+    assert_true(v->listed == json_is_true(json_object_get(map, "leaves_listed")));
+    assert_true(v->max == json_number_value(json_object_get(map, "max")));
+    for (size_t t = 0; t < v->n; t++) {
+        const struct arch_map_tile *x = &v->tiles[t];
+        const json_t *it = json_array_get(items, t);
+        assert_string_equal(x->id, json_string_value(json_object_get(it, "id")));
+        assert_true(json_equal((json_t *)x->name, json_object_get(it, "name")));
+        const char *parent = json_string_value(json_object_get(it, "parent"));
+        if (parent)
+            assert_string_equal(v->tiles[x->parent].id, parent);
+        else
+            assert_true(x->parent < 0);
+        assert_int_equal(x->depth, json_integer_value(json_object_get(it, "depth")));
+        assert_int_equal(x->leaf_count, json_integer_value(json_object_get(it, "leaf_count")));
+        assert_int_equal(x->systems, json_integer_value(json_object_get(it, "systems")));
+        assert_true(x->has == (json_object_get(it, "value") != NULL));
+        if (x->has)
+            assert_true(x->value == json_number_value(json_object_get(it, "value")));
+        assert_true(json_equal(x->leaves, json_object_get(it, "leaves")) ||
+                    (!x->leaves && !json_object_get(it, "leaves")));
+        assert_true(json_equal(json_object_get(x->figures, "stages"),
+                               json_object_get(it, "stages")) ||
+                    !json_object_get(it, "stages"));
+        assert_true(json_object_get(it, "stages") == NULL ||
+                    json_object_get(x->figures, "stages") != NULL);
+    }
+}
+
 /* The capability map is the same whether the relations come from the
  * graph in memory (the server) or from the store (no index built): tiles,
  * leaves with their names, systems under each tile, for each measure of
- * the table, whole and narrowed. REQ: ARC-03 */
+ * the table, whole and narrowed; and its arrays (the page's) say the same
+ * as its JSON (the API's). REQ: ARC-03 */
 static void test_map_store_and_graph_agree(void **state)
 {
     struct fx *f = *state;
@@ -2444,6 +2504,12 @@ static void test_map_store_and_graph_agree(void **state)
                 0);
             char *a = json_dumps(sql, JSON_SORT_KEYS), *b = json_dumps(graph, JSON_SORT_KEYS);
             assert_string_equal(a, b);
+            struct arch_map_view *v = NULL;
+            assert_int_equal(arch_map_view_build(mem, NULL, &f->actor, c, measures[i], filters[j],
+                                                 NULL, &v, &e),
+                             0);
+            view_agrees(v, graph);
+            arch_map_view_free(v);
             /* as of this instant (REQ ARC-12): the same map, through the
              * revisions (store) or the graph, for the measures it may show */
             for (int k = 0; i < 2 && k < 2; k++) {

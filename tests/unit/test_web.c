@@ -162,6 +162,13 @@ static void test_sections_and_scopes(void **state)
     assert_renders("<option value=\"{{n}}\"{{#flag}} selected{{/flag}}>",
                    "{\"n\":\"x\",\"flag\":true}", "<option value=\"x\" selected>");
     assert_renders("<li class=\"a{{#flag}} b{{/flag}}\">", "{\"flag\":true}", "<li class=\"a b\">");
+    /* integers as their decimal text, in text, attributes and URLs */
+    assert_renders("{{a}} {{b}} {{c}} {{d}} {{e}}",
+                   "{\"a\":0,\"b\":7,\"c\":-42,\"d\":9223372036854775807,"
+                   "\"e\":-9223372036854775808}",
+                   "0 7 -42 9223372036854775807 -9223372036854775808");
+    assert_renders("<a title=\"{{n}}\" href=\"/x?p={{n}}\">{{n}}</a>", "{\"n\":-1200}",
+                   "<a title=\"-1200\" href=\"/x?p=-1200\">-1200</a>");
 }
 
 static void test_partials(void **state)
