@@ -41,7 +41,8 @@ static const char *const COLL_KEYS[] = {"label", "type",     "facets",   "column
 static const char *const KIND_KEYS[] = {"label",   "collection", "owned",    "owns",     "named",
                                         "include", "fields",     "workflow", "code_prefix",
                                         "documents", "inclusion", "read",  "inherits", "views",
-                                        "measures",  "profile",   NULL};
+                                        "measures",  "profile",   "snapshot", NULL};
+static const char *const SNAPSHOT_KEYS[] = {"of", "at", "hash", "count", NULL};
 static const char *const INHERITS_KEYS[] = {"via", "fields", "key", "fixed", NULL};
 static const char *const REL_KEYS[] = {"label",  "inverse",    "inverse_label", "source",
                                        "target", "attributes", "collection",    "required_for",
@@ -1013,6 +1014,52 @@ static int parse_kind_fields(struct loader *ld, const json_t *v, const char *pat
                   : 0;
 }
 
+/* The read-only field `key` names, of `type`, or NULL after failing. */
+static const char *snapshot_field(struct loader *ld, const json_t *sv, const char *sp,
+                                  const struct model_kind *k, const char *key, enum field_type type,
+                                  const char *type_name)
+{
+    const char *name;
+    if (ld_string(ld, sv, key, sp, true, &name))
+        return NULL;
+    const struct model_field *f = model_field(k, name);
+    if (!f || f->type != type || !f->readonly) {
+        ld_fail(ld, ld_sub(ld, sp, key), "'%s' is not a read-only %s field of '%s'", name,
+                type_name, k->id);
+        return NULL;
+    }
+    return f->name;
+}
+
+/* "snapshot": {"of": [collections of records, not its own], "at": a
+ * read-only timestamp field, "hash": a read-only string field, "count": a
+ * read-only integer field}. */
+static int parse_kind_snapshot(struct loader *ld, const json_t *v, const char *path,
+                               struct model_kind *k)
+{
+    const json_t *sv = json_object_get(v, "snapshot");
+    const char *sp = ld_sub(ld, path, "snapshot");
+    if (!sv)
+        return 0;
+    struct model_snapshot *s = arena_calloc(ld->m->arena, 1, sizeof *s);
+    if (ld_want_object(ld, sv, sp) || ld_check_keys(ld, sv, sp, SNAPSHOT_KEYS) ||
+        ld_strings(ld, json_object_get(sv, "of"), ld_sub(ld, sp, "of"), true, &s->of, &s->n_of))
+        return -1;
+    for (size_t i = 0; i < s->n_of; i++) {
+        const struct model_collection *c = model_collection(ld->m, s->of[i]);
+        if (!c || strcmp(c->id, k->collection) == 0)
+            return ld_fail(ld, ld_idx(ld, ld_sub(ld, sp, "of"), i),
+                           "'%s' is not another collection of the model", s->of[i]);
+        s->of[i] = c->id;
+    }
+    if (!(s->at = snapshot_field(ld, sv, sp, k, "at", FT_TIMESTAMP, "timestamp")) ||
+        !(s->hash = snapshot_field(ld, sv, sp, k, "hash", FT_STRING, "string")) ||
+        !(s->count = snapshot_field(ld, sv, sp, k, "count", FT_INTEGER, "integer")))
+        return -1;
+    k->snapshot = s;
+    return 0;
+}
+
 static int parse_kind(struct loader *ld, const char *id, const json_t *v, struct model_kind *k)
 {
     const char *path = ld_sub(ld, "kinds", id), *coll;
@@ -1036,7 +1083,8 @@ static int parse_kind(struct loader *ld, const char *id, const json_t *v, struct
     if (k->owns && k->owned)
         return ld_fail(ld, ld_sub(ld, path, "owns"), "a kind that owns records is not itself owned");
     if (parse_kind_fields(ld, v, path, k) || check_needed(ld, path, k) || check_derived(ld, path, k) ||
-        parse_kind_workflow(ld, v, path, k) || parse_kind_documents(ld, v, path, k))
+        parse_kind_workflow(ld, v, path, k) || parse_kind_documents(ld, v, path, k) ||
+        parse_kind_snapshot(ld, v, path, k))
         return -1;
     for (size_t i = 0; i < k->n_fields; i++)
         k->has_restricted = k->has_restricted || k->fields[i].restricted;

@@ -340,6 +340,21 @@ struct model_kind_measure {
     size_t n_paths;
 };
 
+/* A kind whose records freeze the architecture (model key "snapshot",
+ * issue 16: an architecture version): each write of such a record (its
+ * creation, and its edits while it may be edited) takes the live records
+ * of the collections `of` at that instant — their ids and revisions,
+ * which never change afterwards — and sets its read-only fields: `at` the
+ * instant (a timestamp), `hash` the SHA-256 of the ids and revisions in
+ * id order (the content's address: the same content, the same hash),
+ * `count` how many. What it froze is read back from the revisions
+ * (registry_snapshot_*). */
+struct model_snapshot {
+    const char **of;
+    size_t n_of;
+    const char *at, *hash, *count;
+};
+
 struct model_kind {
     const char *id;
     struct i18n label;
@@ -353,6 +368,7 @@ struct model_kind {
     bool is_relation; /* a relation type */
     bool has_restricted; /* some field is restricted */
     const struct model_workflow *workflow; /* NULL: no workflow (always published) */
+    const struct model_snapshot *snapshot; /* NULL: its records freeze nothing */
     const char *code_prefix;               /* {prefix} of its accounting codes */
     const struct model_doc_list *documents; /* its technical documentation, or NULL */
     /* Inclusion in the operator's list at the authorized body's decision

@@ -308,6 +308,11 @@ void ruleidx_last(const struct ruleidx *x, size_t *n, double *ms);
  * judgements, passed on when the write commits. */
 void reg_ruleidx_stage(struct registry *r, const struct model_kind *k, const json_t *rec,
                        const json_t *prev);
+/* snapshot.c: sets a snapshot kind's read-only fields in `into` (the
+ * instant `at`, the content's hash and count) from the live records of its
+ * collections, in the write's transaction. */
+int reg_snapshot_take(struct store_conn *c, const struct model_snapshot *s, const char *at,
+                      json_t *into, struct err *e);
 /* rules-report.c: the day's figures of the rules as a dump part. */
 void reg_rules_dump_init(struct registry *r);
 /* The records every section of view v of rec reaches that a may read (at

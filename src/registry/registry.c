@@ -1018,6 +1018,13 @@ static json_t *build_record(struct registry *r, struct store_conn *c, const stru
      * computed from what they derive from */
     json_t *ro = json_object();
     set_readonly_fields(k, prev, ro);
+    /* a version of the architecture freezes it at this write */
+    if (k->snapshot && reg_snapshot_take(c, k->snapshot, updated_at, ro, e) < 0) {
+        json_decref(ro);
+        json_decref(rec);
+        rec = NULL;
+        goto out;
+    }
     model_derive(k, fields);
     for (size_t i = 0; i < k->n_fields; i++) {
         const char *name = k->fields[i].name;

@@ -20,6 +20,7 @@
 #include "util/err.h"
 
 #include <jansson.h>
+#include <stdio.h>
 #include <stdint.h>
 
 
@@ -379,6 +380,26 @@ int registry_names(struct registry *r, json_t *recs, struct err *e);
  * that field (or is not built). */
 int registry_field_has(struct registry *r, const char *collection, const char *field,
                        const char *value, uint32_t rid);
+
+/* Architecture versions (a kind's "snapshot", issue 16; snapshot.c). The
+ * comparison of two versions of the same kind that the actor may read:
+ * {from: {id, at, hash}, to: {…}, counts: {added, changed, removed},
+ * added: [{id, kind, collection, name}], changed: [{…, fields: [{field,
+ * from?, to?}]}], removed: […]} (at most 1,000 listed per change; a record
+ * whose revision changed but no field counts as unchanged). 404 when
+ * either may not be read or froze nothing. */
+int registry_snapshot_compare(struct registry *r, const struct actor *a, const char *collection,
+                              const char *id, const char *other, json_t **out, struct err *e);
+/* Does the version (a stored record of a snapshot kind) hold the record
+ * `element`: 1 yes, 0 no, -1 on a store error. */
+int registry_snapshot_has(struct registry *r, const json_t *version, const char *element);
+/* The version's content as JSON to out: {"version": {id, name, at, hash,
+ * elements}, "records": [each record as it was then, in id order]}, for a
+ * reader who may read the version: one who reads only published records
+ * gets those published then (and the relations between them), restricted
+ * fields redacted as on a read. */
+int registry_snapshot_content(struct registry *r, const struct actor *a, const char *collection,
+                              const char *id, FILE *out, struct err *e);
 
 /* A record's view (model key "views" of its kind, issue 15): *out gets
  * {id, view, record (as the reader may read it), sections:[{name,

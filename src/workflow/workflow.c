@@ -259,7 +259,9 @@ static void remarks_text(const struct model_kind *k, const json_t *remarks, enum
     {
         const char *field = json_string_value(json_object_get(r, "field"));
         const struct model_field *f = field ? model_field(k, field) : NULL;
-        const char *label = f ? label_in(f->label, l) : field;
+        const char *label = f       ? label_in(f->label, l)
+                            : field ? field
+                                    : json_string_value(json_object_get(r, "element"));
         buf_printf(out, "- %s%s%s\n", label ? label : "", label ? ": " : "",
                    json_string_value(json_object_get(r, "text")));
     }
@@ -480,8 +482,11 @@ static int parse_decision(const json_t *body, enum wf_trigger *trigger, const js
     return 0;
 }
 
-/* Each remark: {"field"?: a field of the kind (or name, owner), "text"}. */
-static int check_remarks(const struct model_kind *k, const json_t *remarks, struct err *e)
+/* Each remark: {"field"?: a field of the kind (or name, owner),
+ * "element"?: for a version of the architecture (a snapshot kind), a
+ * record the version holds, "text"}. */
+static int check_remarks(struct workflow *w, const struct model_kind *k, const json_t *cur,
+                         const json_t *remarks, struct err *e)
 {
     size_t i;
     const json_t *r;
@@ -497,7 +502,8 @@ static int check_remarks(const struct model_kind *k, const json_t *remarks, stru
         }
         json_object_foreach((json_t *)r, key, v)
         {
-            if (strcmp(key, "field") != 0 && strcmp(key, "text") != 0) {
+            if (strcmp(key, "field") != 0 && strcmp(key, "text") != 0 &&
+                (strcmp(key, "element") != 0 || !k->snapshot)) {
                 err_set(e, 422, "unknown-field", path, "'%.60s' is not part of a remark", key);
                 return -1;
             }
@@ -517,6 +523,17 @@ static int check_remarks(const struct model_kind *k, const json_t *remarks, stru
             err_set(e, 422, "unknown-field", path, "%s.field is not a field of '%s'", path, k->id);
             return -1;
         }
+        const json_t *el = json_object_get(r, "element");
+        int has = el ? registry_snapshot_has(w->reg, cur, json_string_value(el)) : 1;
+        if (has < 0) {
+            err_internal(e, "cannot read the version's elements");
+            return -1;
+        }
+        if (!has) {
+            err_set(e, 422, "not-in-version", path, "%s.element is not an element of the version",
+                    path);
+            return -1;
+        }
     }
     return 0;
 }
@@ -526,7 +543,7 @@ static int verify_fn(void *ctx, struct store_conn *c, const json_t *cur, json_t 
 {
     struct step *s = ctx;
     const struct model_kind *k = kind_of(s->w, cur);
-    if (k && s->remarks && check_remarks(k, s->remarks, e) < 0)
+    if (k && s->remarks && check_remarks(s->w, k, cur, s->remarks, e) < 0)
         return -1;
     return step_fn(ctx, c, cur, next, e);
 }

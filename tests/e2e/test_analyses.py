@@ -11,7 +11,7 @@ import re
 from harness import Server, assert_problem, cli, run, valid_bin
 
 SRV = None
-ADMIN = ARCH = OWNER = OTHER_OWNER = None
+ADMIN = ARCH = OWNER = OTHER_OWNER = APPROVER = None
 ORG = OTHER = INTEGRATOR = None
 PASSWORD = 'Corr3ct-Horse-Battery'
 W = {}
@@ -322,8 +322,113 @@ def test_gap_report_page_and_csv():
     assert SRV.request('GET', '/ru/gaps').status == 401
 
 
+def version(rec_id, token=None):
+    r = SRV.get(f'/api/v1/architecture_versions/{rec_id}', token=token or ARCH)
+    assert r.status == 200, r
+    return r.json()
+
+
+def step(rec, what, token, body=None):
+    return SRV.request('POST', f'/api/v1/architecture_versions/{rec["id"]}/{what}', body,
+                       token=token, headers={'If-Match': f'"{rec["revision"]}"'})
+
+
+def test_versions_approval_and_publication():
+    # REQ: ARC-15
+    # the integrator assembles a version (a frozen, content-addressed
+    # snapshot), submits it; the authorized body refuses with a comment on
+    # one element, the integrator reworks and resubmits, the body approves
+    # within 10 working days, and the public reads and downloads it
+    v1 = create('architecture_versions', {'name': {'ru': 'Архитектура ЭП 2027, проект'},
+                                          'owner': INTEGRATOR}, ARCH)
+    assert v1['status'] == 'draft' and v1['elements'] > 10 and len(v1['content_hash']) == 64, v1
+    same = create('architecture_versions', {'name': {'ru': 'Та же архитектура'},
+                                            'owner': INTEGRATOR}, ARCH)
+    assert same['content_hash'] == v1['content_hash'], 'the same content, the same address'
+    assert same['taken_at'] > v1['taken_at']
+    # the architecture changes: a later version differs element by element
+    fn = SRV.get(f'/api/v1/functions/{W["function"]["id"]}', token=ARCH).json()
+    patch('functions', fn, {'legal_basis': 'Социальный кодекс, статья 100'}, OWNER)
+    extra = create('capabilities', {'name': {'ru': 'Адресная социальная помощь'},
+                                    'domain': W['domain']['id']}, ARCH)
+    v2 = create('architecture_versions', {'name': {'ru': 'Архитектура ЭП 2027'},
+                                          'owner': INTEGRATOR}, ARCH)
+    assert v2['content_hash'] != v1['content_hash'] and v2['elements'] == v1['elements'] + 1
+    d = SRV.get(f'/api/v1/architecture_versions/{v1["id"]}/compare/{v2["id"]}', token=ARCH).json()
+    assert [a['id'] for a in d['added']] == [extra['id']], d['added']
+    changed = {c['id']: c for c in d['changed']}
+    assert W['function']['id'] in changed, d['changed']
+    assert {f['field']: f['to'] for f in changed[W['function']['id']]['fields']} == {
+        'legal_basis': 'Социальный кодекс, статья 100'}, changed
+    assert d['counts'] == {'added': 1, 'changed': len(d['changed']), 'removed': 0}, d['counts']
+    back = SRV.get(f'/api/v1/architecture_versions/{v2["id"]}/compare/{v1["id"]}', token=ARCH).json()
+    assert [a['id'] for a in back['removed']] == [extra['id']]
+    assert SRV.get(f'/api/v1/architecture_versions/{v1["id"]}/compare/{W["function"]["id"]}',
+                   token=ARCH).status == 404
+    # submitted once, decided by the authorized body only
+    assert step(v2, 'submit', OWNER).status == 404  # a draft does not exist for a state body
+    assert_problem(step(v2, 'submit', APPROVER), 403)
+    r = step(v2, 'submit', ARCH)
+    assert r.status == 200 and r.json()['status'] == 'submitted', r
+    v2 = r.json()
+    assert_problem(step(v2, 'submit', ARCH), 409)
+    assert_problem(patch_raw('architecture_versions', v2, {'description': 'x'}, ARCH), 409, 'status')
+    t = SRV.get(f'/api/v1/architecture_versions/{v2["id"]}/workflow', token=ARCH).json()
+    due_ob = [o for o in t['obligations'] if o['done_at'] is None]
+    assert [(o['policy'], o['policy_value'], o['debtor_role']) for o in due_ob] == [
+        ('architecture_approval', 10, 'approver')], due_ob
+    due = SRV.get('/api/v1/calendar/add?at=' + due_ob[0]['started_at'] + '&days=10').json()['due']
+    assert due_ob[0]['due_at'] == due, (due_ob, due)
+    assert_problem(step(v2, 'verify', ARCH, {'decision': 'accept'}), 403)
+    # a comment on an element the version does not hold is refused, nothing changes
+    later = create('capabilities', {'name': {'ru': 'Созданная после версии'}}, ARCH)
+    r = step(v2, 'verify', APPROVER, {'decision': 'return', 'remarks': [
+        {'element': later['id'], 'text': 'Нет в версии'}]})
+    assert_problem(r, 422, 'remarks[0]')
+    assert version(v2['id'])['status'] == 'submitted'
+    r = step(v2, 'verify', APPROVER, {'decision': 'return', 'remarks': [
+        {'element': extra['id'], 'text': 'Возможность дублирует «Социальное обеспечение»'}]})
+    assert r.status == 200 and r.json()['status'] == 'returned', r
+    v2 = r.json()
+    events = SRV.get(f'/api/v1/architecture_versions/{v2["id"]}/workflow', token=ARCH).json()['events']
+    assert events[-1]['remarks'] == [{'element': extra['id'],
+                                      'text': 'Возможность дублирует «Социальное обеспечение»'}]
+    # rework: the capability goes, the version is assembled again and resubmitted
+    r = SRV.request('DELETE', f'/api/v1/capabilities/{extra["id"]}', token=ADMIN,
+                    headers={'If-Match': '*'})
+    assert r.status in (200, 204), r
+    v2 = patch('architecture_versions', v2, {'description': {'ru': 'Доработана по замечаниям'}}, ARCH)
+    assert v2['elements'] == v1['elements'] + 1 and v2['taken_at'] > v1['taken_at']  # 'later' came
+    v2 = step(v2, 'submit', ARCH).json()
+    r = step(v2, 'verify', APPROVER, {'decision': 'accept'})
+    assert r.status == 200 and r.json()['status'] == 'approved' and r.json()['approved_on'], r
+    v2 = r.json()
+    assert_problem(patch_raw('architecture_versions', v2, {'description': 'x'}, ARCH), 409, 'status')
+    W['published'] = v2
+    # the public reads the published version and downloads it; not the drafts
+    assert SRV.get(f'/api/v1/architecture_versions/{v2["id"]}').status == 200
+    assert SRV.get(f'/api/v1/architecture_versions/{v1["id"]}').status == 404
+    assert SRV.get(f'/api/v1/architecture_versions/{v1["id"]}/content').status == 404
+    r = SRV.get(f'/api/v1/architecture_versions/{v2["id"]}/content')
+    assert r.status == 200 and 'attachment' in r.header('Content-Disposition'), r
+    doc = r.json()
+    assert doc['version']['hash'] == v2['content_hash']
+    ids = [x['id'] for x in doc['records']]
+    assert ids == sorted(ids)
+    assert W['function']['id'] in ids and extra['id'] not in ids and later['id'] in ids
+    drafts = [x['id'] for x in doc['records'] if x.get('status') == 'draft']
+    assert not drafts, 'records unpublished then stay with those who work on them'
+    full = SRV.get(f'/api/v1/architecture_versions/{v2["id"]}/content', token=ARCH).json()
+    assert len(full['records']) == v2['elements'] >= len(doc['records'])
+
+
+def patch_raw(coll, rec, body, token):
+    return SRV.request('PATCH', f'/api/v1/{coll}/{rec["id"]}', body, token=token,
+                       headers={'If-Match': f'"{rec["revision"]}"'})
+
+
 def main():
-    global SRV, ADMIN, ARCH, OWNER, OTHER_OWNER, ORG, OTHER, INTEGRATOR
+    global SRV, ADMIN, ARCH, OWNER, OTHER_OWNER, ORG, OTHER, INTEGRATOR, APPROVER
     with Server() as srv:
         SRV = srv
         ADMIN = srv.token('admin')
@@ -333,12 +438,13 @@ def main():
         ARCH = srv.token('integrator-architect', INTEGRATOR)
         OWNER = srv.token('owner-editor', ORG)
         OTHER_OWNER = srv.token('owner-editor', OTHER)
+        APPROVER = srv.token('approver', make_org(6, 'Министерство цифрового развития'))
         setup()
         run([test_master_data_kept_by_one_body, test_master_data_digitised,
              test_first_class_off_the_platform_names_its_ground, test_report_by_body_and_by_domain,
              test_trend_recorded_once_a_day, test_report_page_and_csv,
              test_kept_judgements_follow_writes, test_initiatives_and_the_gap_report,
-             test_gap_report_page_and_csv])
+             test_gap_report_page_and_csv, test_versions_approval_and_publication])
 
 
 if __name__ == '__main__':

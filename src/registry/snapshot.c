@@ -1,0 +1,353 @@
+/* snapshot: the records that freeze the architecture (a kind's "snapshot",
+ * issue 16: an architecture version, REQ ARC-15). A version is the
+ * instant it was taken and what the live records of its collections were
+ * then: their ids and revisions, which never change (a revision is never
+ * rewritten), so the version's content is read back from the revisions
+ * and no copy is made. Its hash, SHA-256 over "id\trevision\n" in id
+ * order, is the content's address: two versions of the same content have
+ * the same hash. */
+#include "registry/internal.h"
+#include "util/buf.h"
+#include "util/text.h"
+
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The most elements a comparison lists per change (the counts are exact). */
+#define SNAPSHOT_DIFF_LISTED 1000
+
+static char *collections_json(const struct model_snapshot *s)
+{
+    return reg_strings_json(s->of, s->n_of);
+}
+
+int reg_snapshot_take(struct store_conn *c, const struct model_snapshot *s, const char *at,
+                      json_t *into, struct err *e)
+{
+    char *colls = collections_json(s);
+    struct store_stmt *st = store_prepare(
+        c,
+        "SELECT id, revision FROM records WHERE retired = 0 "
+        "AND collection IN (SELECT value FROM json_each($1)) ORDER BY id",
+        true, e);
+    if (!st) {
+        free(colls);
+        return -1;
+    }
+    store_bind_text(st, 1, colls);
+    crypto_hash_sha256_state h;
+    crypto_hash_sha256_init(&h);
+    json_int_t n = 0;
+    int rc;
+    char line[200];
+    while ((rc = store_step(st, e)) == STORE_ROW) {
+        int len = snprintf(line, sizeof line, "%s\t%lld\n", store_col_text(st, 0),
+                           (long long)store_col_int64(st, 1));
+        crypto_hash_sha256_update(&h, (const unsigned char *)line,
+                                  (unsigned long long)(len < (int)sizeof line ? len : (int)sizeof line - 1));
+        n++;
+    }
+    store_reset(st);
+    free(colls);
+    if (rc == STORE_ERROR)
+        return -1;
+    unsigned char digest[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256_final(&h, digest);
+    char hex[2 * crypto_hash_sha256_BYTES + 1];
+    for (size_t i = 0; i < sizeof digest; i++)
+        snprintf(hex + 2 * i, 3, "%02x", digest[i]);
+    json_object_set_new(into, s->at, json_string(at));
+    json_object_set_new(into, s->hash, json_string(hex));
+    json_object_set_new(into, s->count, json_integer(n));
+    return 0;
+}
+
+/* What a snapshot of s taken at `at` holds: id -> [rid, revision, kind,
+ * collection], the live records of its collections then (their ids in
+ * id order into `order` when not NULL). */
+static int members(struct store_conn *c, const struct model_snapshot *s, const char *at,
+                   json_t *into, json_t *order, struct err *e)
+{
+    char *colls = collections_json(s);
+    struct store_stmt *st = store_prepare(
+        c,
+        "SELECT r.id, r.rid, v.revision, r.kind, r.collection, v.action FROM records r "
+        "JOIN revisions v ON v.rid = r.rid AND v.revision = (SELECT max(w.revision) "
+        "FROM revisions w WHERE w.rid = r.rid AND w.at <= $2) "
+        "WHERE r.collection IN (SELECT value FROM json_each($1)) ORDER BY r.id",
+        true, e);
+    if (!st) {
+        free(colls);
+        return -1;
+    }
+    store_bind_text(st, 1, colls);
+    store_bind_text(st, 2, at);
+    int rc;
+    while ((rc = store_step(st, e)) == STORE_ROW) {
+        if (strcmp(store_col_text(st, 5), "retire") == 0)
+            continue;
+        json_object_set_new(into, store_col_text(st, 0),
+                            json_pack("[I, I, s, s]", (json_int_t)store_col_int64(st, 1),
+                                      (json_int_t)store_col_int64(st, 2), store_col_text(st, 3),
+                                      store_col_text(st, 4)));
+        if (order)
+            json_array_append_new(order, json_string(store_col_text(st, 0)));
+    }
+    store_reset(st);
+    free(colls);
+    return rc == STORE_ERROR ? -1 : 0;
+}
+
+/* The data of record rid's revision (new reference), or NULL. */
+static json_t *revision_data(struct store_conn *c, json_int_t rid, json_int_t revision,
+                             struct err *e)
+{
+    struct store_stmt *st =
+        store_prepare(c, "SELECT data FROM revisions WHERE rid = $1 AND revision = $2", true, e);
+    if (!st)
+        return NULL;
+    store_bind_int64(st, 1, rid);
+    store_bind_int64(st, 2, revision);
+    json_t *out = store_step(st, e) == STORE_ROW ? json_loads(store_col_text(st, 0), 0, NULL) : NULL;
+    store_reset(st);
+    return out;
+}
+
+/* A version record of a snapshot kind, as the actor may read it. */
+static int version_of(struct registry *r, const struct actor *a, const char *collection,
+                      const char *id, json_t **rec, const struct model_snapshot **s,
+                      struct err *e)
+{
+    if (registry_get_visible(r, a, collection, id, rec, e) < 0)
+        return -1;
+    const struct model_kind *k =
+        model_kind(r->model, json_string_value(json_object_get(*rec, "kind")));
+    *s = k ? k->snapshot : NULL;
+    if (!*s || !json_string_value(json_object_get(*rec, (*s)->at))) {
+        json_decref(*rec);
+        *rec = NULL;
+        err_not_found(e, "the record froze nothing");
+        return -1;
+    }
+    return 0;
+}
+
+/* {id, kind, collection, name} of a member, from its data then. */
+static json_t *member_ref(const char *id, const json_t *m, const json_t *data)
+{
+    return json_pack("{s:s, s:O, s:O, s:O?}", "id", id, "kind", json_array_get(m, 2), "collection",
+                     json_array_get(m, 3), "name", json_object_get(data, "name"));
+}
+
+/* The top-level fields that differ between a and b (the bookkeeping of
+ * revisions aside): [{field, from?, to?}]. */
+static json_t *field_changes(const json_t *a, const json_t *b)
+{
+    static const char *const skip[] = {"revision", "updated_at", "created_at", NULL};
+    json_t *out = json_array();
+    const char *key;
+    json_t *v;
+    json_t *keys = json_object();
+    json_object_foreach ((json_t *)a, key, v)
+        json_object_set_new(keys, key, json_true());
+    json_object_foreach ((json_t *)b, key, v)
+        json_object_set_new(keys, key, json_true());
+    json_object_foreach (keys, key, v) {
+        bool skipped = false;
+        for (size_t i = 0; skip[i]; i++)
+            skipped = skipped || strcmp(skip[i], key) == 0;
+        const json_t *x = json_object_get(a, key), *y = json_object_get(b, key);
+        if (skipped || (x && y && json_equal(x, y)))
+            continue;
+        json_array_append_new(out, json_pack("{s:s, s:O?, s:O?}", "field", key, "from", x, "to", y));
+    }
+    json_decref(keys);
+    return out;
+}
+
+int registry_snapshot_compare(struct registry *r, const struct actor *a, const char *collection,
+                              const char *id, const char *other, json_t **out, struct err *e)
+{
+    *out = NULL;
+    json_t *va = NULL, *vb = NULL;
+    const struct model_snapshot *sa, *sb;
+    if (version_of(r, a, collection, id, &va, &sa, e) < 0)
+        return -1;
+    if (version_of(r, a, collection, other, &vb, &sb, e) < 0) {
+        json_decref(va);
+        return -1;
+    }
+    struct store_conn *c = store_conn(r->store);
+    json_t *ma = json_object(), *mb = json_object();
+    int rc = members(c, sa, json_string_value(json_object_get(va, sa->at)), ma, NULL, e) < 0 ||
+                     members(c, sb, json_string_value(json_object_get(vb, sb->at)), mb, NULL, e) < 0
+                 ? -1
+                 : 0;
+    json_t *added = json_array(), *removed = json_array(), *changed = json_array();
+    json_int_t n_added = 0, n_removed = 0, n_changed = 0;
+    const char *mid;
+    json_t *m;
+    json_object_foreach (ma, mid, m) {
+        json_t *n = json_object_get(mb, mid);
+        if (rc < 0)
+            break;
+        if (!n) {
+            if (n_removed++ < SNAPSHOT_DIFF_LISTED) {
+                json_t *d = revision_data(c, json_integer_value(json_array_get(m, 0)),
+                                          json_integer_value(json_array_get(m, 1)), e);
+                json_array_append_new(removed, member_ref(mid, m, d));
+                json_decref(d);
+            }
+        } else if (json_integer_value(json_array_get(m, 1)) !=
+                   json_integer_value(json_array_get(n, 1))) {
+            json_t *da = revision_data(c, json_integer_value(json_array_get(m, 0)),
+                                       json_integer_value(json_array_get(m, 1)), e);
+            json_t *db = revision_data(c, json_integer_value(json_array_get(n, 0)),
+                                       json_integer_value(json_array_get(n, 1)), e);
+            json_t *fields = field_changes(da, db);
+            if (json_array_size(fields) && n_changed++ < SNAPSHOT_DIFF_LISTED) {
+                json_t *ref = member_ref(mid, n, db);
+                json_object_set(ref, "fields", fields);
+                json_array_append_new(changed, ref);
+            }
+            json_decref(fields);
+            json_decref(da);
+            json_decref(db);
+        }
+    }
+    json_object_foreach (mb, mid, m) {
+        if (rc < 0 || json_object_get(ma, mid))
+            continue;
+        if (n_added++ < SNAPSHOT_DIFF_LISTED) {
+            json_t *d = revision_data(c, json_integer_value(json_array_get(m, 0)),
+                                      json_integer_value(json_array_get(m, 1)), e);
+            json_array_append_new(added, member_ref(mid, m, d));
+            json_decref(d);
+        }
+    }
+    json_decref(ma);
+    json_decref(mb);
+    if (rc == 0)
+        *out = json_pack("{s:{s:s, s:O, s:O}, s:{s:s, s:O, s:O}, s:{s:I, s:I, s:I}, s:o, s:o, s:o}",
+                         "from", "id", id, "at", json_object_get(va, sa->at), "hash",
+                         json_object_get(va, sa->hash), "to", "id", other, "at",
+                         json_object_get(vb, sb->at), "hash", json_object_get(vb, sb->hash),
+                         "counts", "added", n_added, "changed", n_changed, "removed", n_removed,
+                         "added", added, "changed", changed, "removed", removed);
+    else {
+        json_decref(added);
+        json_decref(changed);
+        json_decref(removed);
+    }
+    json_decref(va);
+    json_decref(vb);
+    return rc;
+}
+
+int registry_snapshot_has(struct registry *r, const json_t *version, const char *element)
+{
+    const struct model_kind *k =
+        model_kind(r->model, json_string_value(json_object_get(version, "kind")));
+    const struct model_snapshot *s = k ? k->snapshot : NULL;
+    const char *at = s ? json_string_value(json_object_get(version, s->at)) : NULL;
+    if (!at || !element)
+        return 0;
+    char *colls = collections_json(s);
+    struct err e = ERR_INIT;
+    struct store_stmt *st = store_prepare(
+        store_conn(r->store),
+        "SELECT v.action FROM records r JOIN revisions v ON v.rid = r.rid "
+        "WHERE r.id = $1 AND r.collection IN (SELECT value FROM json_each($2)) AND v.at <= $3 "
+        "ORDER BY v.revision DESC LIMIT 1",
+        true, &e);
+    if (!st) {
+        free(colls);
+        return -1;
+    }
+    store_bind_text(st, 1, element);
+    store_bind_text(st, 2, colls);
+    store_bind_text(st, 3, at);
+    int rc = store_step(st, &e);
+    int has = rc == STORE_ROW ? strcmp(store_col_text(st, 0), "retire") != 0 : rc == STORE_ERROR ? -1 : 0;
+    store_reset(st);
+    free(colls);
+    return has;
+}
+
+/* Is the member's data of then published (or of a kind without a
+ * workflow)? */
+static bool published_then(const struct model_kind *k, const json_t *d)
+{
+    if (!k || !k->workflow)
+        return true;
+    const struct model_wf_state *st = model_wf_state(
+        k->workflow, json_string_value(json_object_get(d, k->workflow->status_field)));
+    return st && st->published;
+}
+
+int registry_snapshot_content(struct registry *r, const struct actor *a, const char *collection,
+                              const char *id, FILE *out, struct err *e)
+{
+    json_t *v = NULL;
+    const struct model_snapshot *s;
+    if (version_of(r, a, collection, id, &v, &s, e) < 0)
+        return -1;
+    struct store_conn *c = store_conn(r->store);
+    json_t *ms = json_object(), *order = json_array(), *hidden = json_object();
+    const char *at = json_string_value(json_object_get(v, s->at));
+    int rc = members(c, s, at, ms, order, e);
+    /* a record unpublished then is left out for a reader of published
+     * records only, and so is a relation with such an end; the rest of
+     * what the version holds is public once the version is */
+    bool all = a->system || reg_reads_unpublished(r, a, NULL);
+    size_t i;
+    json_t *mid, *m;
+    json_array_foreach (order, i, mid) {
+        m = json_object_get(ms, json_string_value(mid));
+        const struct model_kind *k = model_kind(r->model, json_string_value(json_array_get(m, 2)));
+        if (all || rc < 0 || !k || !k->workflow)
+            continue;
+        json_t *d = revision_data(c, json_integer_value(json_array_get(m, 0)),
+                                  json_integer_value(json_array_get(m, 1)), e);
+        if (!published_then(k, d))
+            json_object_set_new(hidden, json_string_value(mid), json_true());
+        json_decref(d);
+    }
+    fprintf(out, "{\"version\":");
+    json_t *head = json_pack("{s:s, s:O?, s:O, s:O, s:O}", "id", id, "name",
+                             json_object_get(v, "name"), "at", json_object_get(v, s->at), "hash",
+                             json_object_get(v, s->hash), "elements",
+                             json_object_get(v, s->count));
+    json_dumpf(head, out, JSON_COMPACT);
+    json_decref(head);
+    fprintf(out, ",\"records\":[");
+    bool first = true;
+    json_array_foreach (order, i, mid) {
+        m = json_object_get(ms, json_string_value(mid));
+        if (rc < 0 || json_object_get(hidden, json_string_value(mid)))
+            continue;
+        json_t *d = revision_data(c, json_integer_value(json_array_get(m, 0)),
+                                  json_integer_value(json_array_get(m, 1)), e);
+        if (!d) {
+            rc = e->status ? -1 : 0;
+            continue;
+        }
+        const char *src = json_string_value(json_object_get(d, "source"));
+        const char *dst = json_string_value(json_object_get(d, "target"));
+        bool end_hidden = (src && json_object_get(hidden, src)) || (dst && json_object_get(hidden, dst));
+        if (!end_hidden) {
+            registry_redact(r, a, d);
+            fputs(first ? "" : ",", out);
+            json_dumpf(d, out, JSON_COMPACT);
+            first = false;
+        }
+        json_decref(d);
+    }
+    fprintf(out, "]}\n");
+    json_decref(ms);
+    json_decref(order);
+    json_decref(hidden);
+    json_decref(v);
+    return rc;
+}
