@@ -63,42 +63,6 @@ int reg_snapshot_take(struct store_conn *c, const struct model_snapshot *s, cons
     return 0;
 }
 
-/* What a snapshot of s taken at `at` holds: id -> [rid, revision, kind,
- * collection], the live records of its collections then (their ids in
- * id order into `order` when not NULL). */
-static int members(struct store_conn *c, const struct model_snapshot *s, const char *at,
-                   json_t *into, json_t *order, struct err *e)
-{
-    char *colls = collections_json(s);
-    struct store_stmt *st = store_prepare(
-        c,
-        "SELECT r.id, r.rid, v.revision, r.kind, r.collection, v.action FROM records r "
-        "JOIN revisions v ON v.rid = r.rid AND v.revision = (SELECT max(w.revision) "
-        "FROM revisions w WHERE w.rid = r.rid AND w.at <= $2) "
-        "WHERE r.collection IN (SELECT value FROM json_each($1)) ORDER BY r.id",
-        true, e);
-    if (!st) {
-        free(colls);
-        return -1;
-    }
-    store_bind_text(st, 1, colls);
-    store_bind_text(st, 2, at);
-    int rc;
-    while ((rc = store_step(st, e)) == STORE_ROW) {
-        if (strcmp(store_col_text(st, 5), "retire") == 0)
-            continue;
-        json_object_set_new(into, store_col_text(st, 0),
-                            json_pack("[I, I, s, s]", (json_int_t)store_col_int64(st, 1),
-                                      (json_int_t)store_col_int64(st, 2), store_col_text(st, 3),
-                                      store_col_text(st, 4)));
-        if (order)
-            json_array_append_new(order, json_string(store_col_text(st, 0)));
-    }
-    store_reset(st);
-    free(colls);
-    return rc == STORE_ERROR ? -1 : 0;
-}
-
 /* The data of record rid's revision (new reference), or NULL. */
 static json_t *revision_data(struct store_conn *c, json_int_t rid, json_int_t revision,
                              struct err *e)
@@ -133,11 +97,12 @@ static int version_of(struct registry *r, const struct actor *a, const char *col
     return 0;
 }
 
-/* {id, kind, collection, name} of a member, from its data then. */
-static json_t *member_ref(const char *id, const json_t *m, const json_t *data)
+/* {id, kind, collection, name} of a record, from its data then. */
+static json_t *member_ref(struct store_stmt *row, const json_t *data)
 {
-    return json_pack("{s:s, s:O, s:O, s:O?}", "id", id, "kind", json_array_get(m, 2), "collection",
-                     json_array_get(m, 3), "name", json_object_get(data, "name"));
+    return json_pack("{s:s, s:s, s:s, s:O?}", "id", store_col_text(row, 0), "kind",
+                     store_col_text(row, 3), "collection", store_col_text(row, 4), "name",
+                     json_object_get(data, "name"));
 }
 
 /* The top-level fields that differ between a and b (the bookkeeping of
@@ -166,48 +131,152 @@ static json_t *field_changes(const json_t *a, const json_t *b)
     return out;
 }
 
+/* A record as it was at `at`: live or not, and its revision then. */
+struct then {
+    bool live;
+    int64_t revision;
+};
+
+/* The row of "SELECT id, rid, revision, kind, collection, retired,
+ * updated_at, created_at" as it was at `at`: a record not written since is
+ * as it is; one written since is looked up in its revisions (q). */
+static int state_at(struct store_stmt *row, struct store_stmt *q, const char *at,
+                    struct then *out, struct err *e)
+{
+    *out = (struct then){false, 0};
+    if (strcmp(store_col_text(row, 7), at) > 0)
+        return 0; /* made since */
+    if (strcmp(store_col_text(row, 6), at) <= 0) {
+        *out = (struct then){store_col_int64(row, 5) == 0, store_col_int64(row, 2)};
+        return 0;
+    }
+    store_bind_int64(q, 1, store_col_int64(row, 1));
+    store_bind_text(q, 2, at);
+    int t = store_step(q, e);
+    if (t == STORE_ROW)
+        *out = (struct then){strcmp(store_col_text(q, 1), "retire") != 0, store_col_int64(q, 0)};
+    store_reset(q);
+    return t == STORE_ERROR ? -1 : 0;
+}
+
+/* What a snapshot of s taken at `at` holds: id -> [rid, revision, kind,
+ * collection], the live records of its collections then, and their ids
+ * in id order into `order`. */
+static int members(struct store_conn *c, const struct model_snapshot *s, const char *at,
+                   json_t *into, json_t *order, struct err *e)
+{
+    char *colls = collections_json(s);
+    struct store_stmt *st = store_prepare(
+        c,
+        "SELECT id, rid, revision, kind, collection, retired, updated_at, created_at FROM records "
+        "WHERE collection IN (SELECT value FROM json_each($1)) ORDER BY id",
+        true, e);
+    struct store_stmt *q = st ? store_prepare(c,
+                                              "SELECT revision, action FROM revisions "
+                                              "WHERE rid = $1 AND at <= $2 "
+                                              "ORDER BY revision DESC LIMIT 1",
+                                              true, e)
+                              : NULL;
+    if (!q) {
+        if (st)
+            store_reset(st);
+        free(colls);
+        return -1;
+    }
+    store_bind_text(st, 1, colls);
+    int rc;
+    while ((rc = store_step(st, e)) == STORE_ROW) {
+        struct then x;
+        if (state_at(st, q, at, &x, e) < 0) {
+            rc = STORE_ERROR;
+            break;
+        }
+        if (!x.live)
+            continue;
+        json_object_set_new(into, store_col_text(st, 0),
+                            json_pack("[I, I, s, s]", (json_int_t)store_col_int64(st, 1),
+                                      (json_int_t)x.revision, store_col_text(st, 3),
+                                      store_col_text(st, 4)));
+        json_array_append_new(order, json_string(store_col_text(st, 0)));
+    }
+    store_reset(st);
+    store_reset(q);
+    free(colls);
+    return rc == STORE_ERROR ? -1 : 0;
+}
+
+/* Appends to list (at most SNAPSHOT_DIFF_LISTED) the row's record as it
+ * was in its revision `revision`; *n counts it. */
+static int list_one(struct store_conn *c, struct store_stmt *row, int64_t revision, json_t *list,
+                    json_int_t *n, struct err *e)
+{
+    if ((*n)++ >= SNAPSHOT_DIFF_LISTED)
+        return 0;
+    json_t *d = revision_data(c, store_col_int64(row, 1), revision, e);
+    if (!d && e->status)
+        return -1;
+    json_array_append_new(list, member_ref(row, d));
+    json_decref(d);
+    return 0;
+}
+
 int registry_snapshot_compare(struct registry *r, const struct actor *a, const char *collection,
                               const char *id, const char *other, json_t **out, struct err *e)
 {
     *out = NULL;
     json_t *va = NULL, *vb = NULL;
-    const struct model_snapshot *sa, *sb;
-    if (version_of(r, a, collection, id, &va, &sa, e) < 0)
+    const struct model_snapshot *s, *sb;
+    if (version_of(r, a, collection, id, &va, &s, e) < 0)
         return -1;
-    if (version_of(r, a, collection, other, &vb, &sb, e) < 0) {
+    if (version_of(r, a, collection, other, &vb, &sb, e) < 0 || s != sb) {
+        if (s != sb)
+            err_not_found(e, "the versions are of different kinds");
         json_decref(va);
+        json_decref(vb);
         return -1;
     }
+    const char *at_a = json_string_value(json_object_get(va, s->at));
+    const char *at_b = json_string_value(json_object_get(vb, s->at));
     struct store_conn *c = store_conn(r->store);
-    json_t *ma = json_object(), *mb = json_object();
-    int rc = members(c, sa, json_string_value(json_object_get(va, sa->at)), ma, NULL, e) < 0 ||
-                     members(c, sb, json_string_value(json_object_get(vb, sb->at)), mb, NULL, e) < 0
-                 ? -1
-                 : 0;
     json_t *added = json_array(), *removed = json_array(), *changed = json_array();
     json_int_t n_added = 0, n_removed = 0, n_changed = 0;
-    const char *mid;
-    json_t *m;
-    json_object_foreach (ma, mid, m) {
-        json_t *n = json_object_get(mb, mid);
-        if (rc < 0)
+    /* the same address, the same content: nothing to compare; else one
+     * pass over the collections' records, each as it was at both instants */
+    bool same = json_equal(json_object_get(va, s->hash), json_object_get(vb, s->hash));
+    char *colls = collections_json(s);
+    struct store_stmt *st = same ? NULL
+                                 : store_prepare(c,
+                                                 "SELECT id, rid, revision, kind, collection, "
+                                                 "retired, updated_at, created_at FROM records "
+                                                 "WHERE collection IN (SELECT value FROM "
+                                                 "json_each($1)) ORDER BY rid",
+                                                 true, e);
+    struct store_stmt *q = st ? store_prepare(c,
+                                              "SELECT revision, action FROM revisions "
+                                              "WHERE rid = $1 AND at <= $2 "
+                                              "ORDER BY revision DESC LIMIT 1",
+                                              true, e)
+                              : NULL;
+    int rc = same ? STORE_DONE : q ? STORE_DONE : STORE_ERROR;
+    if (q)
+        store_bind_text(st, 1, colls);
+    while (q && (rc = store_step(st, e)) == STORE_ROW) {
+        struct then x, y;
+        if (state_at(st, q, at_a, &x, e) < 0 || state_at(st, q, at_b, &y, e) < 0) {
+            rc = STORE_ERROR;
             break;
-        if (!n) {
-            if (n_removed++ < SNAPSHOT_DIFF_LISTED) {
-                json_t *d = revision_data(c, json_integer_value(json_array_get(m, 0)),
-                                          json_integer_value(json_array_get(m, 1)), e);
-                json_array_append_new(removed, member_ref(mid, m, d));
-                json_decref(d);
-            }
-        } else if (json_integer_value(json_array_get(m, 1)) !=
-                   json_integer_value(json_array_get(n, 1))) {
-            json_t *da = revision_data(c, json_integer_value(json_array_get(m, 0)),
-                                       json_integer_value(json_array_get(m, 1)), e);
-            json_t *db = revision_data(c, json_integer_value(json_array_get(n, 0)),
-                                       json_integer_value(json_array_get(n, 1)), e);
+        }
+        int out_rc = 0;
+        if (x.live && !y.live)
+            out_rc = list_one(c, st, x.revision, removed, &n_removed, e);
+        else if (!x.live && y.live)
+            out_rc = list_one(c, st, y.revision, added, &n_added, e);
+        else if (x.live && x.revision != y.revision) {
+            json_t *da = revision_data(c, store_col_int64(st, 1), x.revision, e);
+            json_t *db = revision_data(c, store_col_int64(st, 1), y.revision, e);
             json_t *fields = field_changes(da, db);
             if (json_array_size(fields) && n_changed++ < SNAPSHOT_DIFF_LISTED) {
-                json_t *ref = member_ref(mid, n, db);
+                json_t *ref = member_ref(st, db);
                 json_object_set(ref, "fields", fields);
                 json_array_append_new(changed, ref);
             }
@@ -215,24 +284,21 @@ int registry_snapshot_compare(struct registry *r, const struct actor *a, const c
             json_decref(da);
             json_decref(db);
         }
-    }
-    json_object_foreach (mb, mid, m) {
-        if (rc < 0 || json_object_get(ma, mid))
-            continue;
-        if (n_added++ < SNAPSHOT_DIFF_LISTED) {
-            json_t *d = revision_data(c, json_integer_value(json_array_get(m, 0)),
-                                      json_integer_value(json_array_get(m, 1)), e);
-            json_array_append_new(added, member_ref(mid, m, d));
-            json_decref(d);
+        if (out_rc < 0) {
+            rc = STORE_ERROR;
+            break;
         }
     }
-    json_decref(ma);
-    json_decref(mb);
-    if (rc == 0)
+    if (st)
+        store_reset(st);
+    if (q)
+        store_reset(q);
+    free(colls);
+    if (rc != STORE_ERROR)
         *out = json_pack("{s:{s:s, s:O, s:O}, s:{s:s, s:O, s:O}, s:{s:I, s:I, s:I}, s:o, s:o, s:o}",
-                         "from", "id", id, "at", json_object_get(va, sa->at), "hash",
-                         json_object_get(va, sa->hash), "to", "id", other, "at",
-                         json_object_get(vb, sb->at), "hash", json_object_get(vb, sb->hash),
+                         "from", "id", id, "at", json_object_get(va, s->at), "hash",
+                         json_object_get(va, s->hash), "to", "id", other, "at",
+                         json_object_get(vb, s->at), "hash", json_object_get(vb, s->hash),
                          "counts", "added", n_added, "changed", n_changed, "removed", n_removed,
                          "added", added, "changed", changed, "removed", removed);
     else {
@@ -242,7 +308,7 @@ int registry_snapshot_compare(struct registry *r, const struct actor *a, const c
     }
     json_decref(va);
     json_decref(vb);
-    return rc;
+    return rc == STORE_ERROR ? -1 : 0;
 }
 
 int registry_snapshot_has(struct registry *r, const json_t *version, const char *element)
