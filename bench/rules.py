@@ -16,6 +16,11 @@ bench/run.sh has started on the dataset of bench/gen.py:
    judged again for that write and in how many ms (the re-evaluation,
    timed inside the server: the client's share does not enter it).
 
+4. Architecture versions (issue 16): one assembled (POST
+   /api/v1/architecture_versions: the whole dataset frozen), a write, a
+   second one, then the two compared (GET …/{a}/compare/{b}), each timed
+   on the client (one request each: the server's log time beside it).
+
 Prints BENCH lines ("BENCH <name> key=value ...") for run.sh."""
 import argparse
 import http.client
@@ -96,6 +101,26 @@ def main():
             continue
         judged.append(ev['judged'])
         spent.append(ev['ms'])
+    versions = []
+    for n in range(2):
+        t0 = time.perf_counter()
+        status, body, _ = request(conn, 'POST', '/api/v1/architecture_versions', auth,
+                                  {'name': {'en': f'bench version {n}'}, 'owner': 'org-1'})
+        versions.append(((time.perf_counter() - t0) * 1000, status, json.loads(body)))
+        if n == 0:
+            status, _, etag = request(conn, 'GET', '/api/v1/functions/fn-1', auth)
+            request(conn, 'PATCH', '/api/v1/functions/fn-1', {**auth, 'If-Match': etag or '*'},
+                    {'legal_basis': f'bench version write at {time.time():.6f}'})
+    ids = [v[2].get('id') for v in versions]
+    t0 = time.perf_counter()
+    status, body, _ = request(conn, 'GET', f'/api/v1/architecture_versions/{ids[0]}/compare/{ids[1]}',
+                              auth)
+    compare_ms = (time.perf_counter() - t0) * 1000
+    counts = json.loads(body).get('counts', {}) if status == 200 else {}
+    print(f'BENCH versions snapshot_ms={versions[0][0]:.0f} snapshot2_ms={versions[1][0]:.0f} '
+          f'elements={versions[0][2].get("elements")} status={versions[0][1]},{versions[1][1]} '
+          f'compare_ms={compare_ms:.0f} compare_status={status} changed={counts.get("changed")}',
+          flush=True)
     conn.close()
     load = open('/proc/loadavg', encoding='utf-8').read().split()[0]
     print(f'BENCH rules_after_write n={len(spent)} errors={bad} p50_ms={pct(spent, 50):.2f} '

@@ -323,6 +323,15 @@ def cmd_report(argv):
         f"{g('rules_after_write_judged_p50', '?')}, max {g('rules_after_write_judged_max', '?')}, "
         f"load {g('rules_after_write_load', '?')})",
         'p99 ≤ 10 ms', verdict(g('rules_after_write_p99_ms'), 10, False))
+    row(f"An architecture version of the whole dataset ({g('versions_elements', '?')} records "
+        'frozen): assembled (ms), client',
+        f"{fnum(g('versions_snapshot_ms'), 0)} / {fnum(g('versions_snapshot2_ms'), 0)} "
+        f"(status {g('versions_status', '?')})", '≤ 5 s',
+        verdict(float(g('versions_snapshot_ms', 'nan')) / 1000, 5, False))
+    row('Two versions compared element by element and field by field (ms), client',
+        f"{fnum(g('versions_compare_ms'), 0)} ({g('versions_changed', '?')} changed, status "
+        f"{g('versions_compare_status', '?')})", '≤ 2 s',
+        verdict(float(g('versions_compare_ms', 'nan')) / 1000, 2, False))
     try:
         row('Server VmHWM after the rules (MB)', fnum(float(g('rules_after_write_rss_kb')) / 1024, 1))
     except (TypeError, ValueError):

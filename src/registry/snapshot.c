@@ -159,52 +159,6 @@ static int state_at(struct store_stmt *row, struct store_stmt *q, const char *at
     return t == STORE_ERROR ? -1 : 0;
 }
 
-/* What a snapshot of s taken at `at` holds: id -> [rid, revision, kind,
- * collection], the live records of its collections then, and their ids
- * in id order into `order`. */
-static int members(struct store_conn *c, const struct model_snapshot *s, const char *at,
-                   json_t *into, json_t *order, struct err *e)
-{
-    char *colls = collections_json(s);
-    struct store_stmt *st = store_prepare(
-        c,
-        "SELECT id, rid, revision, kind, collection, retired, updated_at, created_at FROM records "
-        "WHERE collection IN (SELECT value FROM json_each($1)) ORDER BY id",
-        true, e);
-    struct store_stmt *q = st ? store_prepare(c,
-                                              "SELECT revision, action FROM revisions "
-                                              "WHERE rid = $1 AND at <= $2 "
-                                              "ORDER BY revision DESC LIMIT 1",
-                                              true, e)
-                              : NULL;
-    if (!q) {
-        if (st)
-            store_reset(st);
-        free(colls);
-        return -1;
-    }
-    store_bind_text(st, 1, colls);
-    int rc;
-    while ((rc = store_step(st, e)) == STORE_ROW) {
-        struct then x;
-        if (state_at(st, q, at, &x, e) < 0) {
-            rc = STORE_ERROR;
-            break;
-        }
-        if (!x.live)
-            continue;
-        json_object_set_new(into, store_col_text(st, 0),
-                            json_pack("[I, I, s, s]", (json_int_t)store_col_int64(st, 1),
-                                      (json_int_t)x.revision, store_col_text(st, 3),
-                                      store_col_text(st, 4)));
-        json_array_append_new(order, json_string(store_col_text(st, 0)));
-    }
-    store_reset(st);
-    store_reset(q);
-    free(colls);
-    return rc == STORE_ERROR ? -1 : 0;
-}
-
 /* Appends to list (at most SNAPSHOT_DIFF_LISTED) the row's record as it
  * was in its revision `revision`; *n counts it. */
 static int list_one(struct store_conn *c, struct store_stmt *row, int64_t revision, json_t *list,
@@ -341,7 +295,55 @@ int registry_snapshot_has(struct registry *r, const json_t *version, const char 
     return has;
 }
 
-/* Is the member's data of then published (or of a kind without a
+/* Calls fn for each record the snapshot of s taken at `at` holds, in id
+ * order, with its data then; -1 on a store error or when fn fails. */
+typedef int (*member_fn)(void *ctx, struct store_stmt *row, json_t *data, struct err *e);
+static int each_member(struct store_conn *c, const struct model_snapshot *s, const char *at,
+                       member_fn fn, void *ctx, struct err *e)
+{
+    char *colls = collections_json(s);
+    struct store_stmt *st = store_prepare(
+        c,
+        "SELECT id, rid, revision, kind, collection, retired, updated_at, created_at FROM records "
+        "WHERE collection IN (SELECT value FROM json_each($1)) ORDER BY id",
+        true, e);
+    struct store_stmt *q = st ? store_prepare(c,
+                                              "SELECT revision, action FROM revisions "
+                                              "WHERE rid = $1 AND at <= $2 "
+                                              "ORDER BY revision DESC LIMIT 1",
+                                              true, e)
+                              : NULL;
+    if (!q) {
+        if (st)
+            store_reset(st);
+        free(colls);
+        return -1;
+    }
+    store_bind_text(st, 1, colls);
+    int rc;
+    while ((rc = store_step(st, e)) == STORE_ROW) {
+        struct then x;
+        if (state_at(st, q, at, &x, e) < 0) {
+            rc = STORE_ERROR;
+            break;
+        }
+        if (!x.live)
+            continue;
+        json_t *d = revision_data(c, store_col_int64(st, 1), x.revision, e);
+        int frc = d ? fn(ctx, st, d, e) : e->status ? -1 : 0;
+        json_decref(d);
+        if (frc < 0) {
+            rc = STORE_ERROR;
+            break;
+        }
+    }
+    store_reset(st);
+    store_reset(q);
+    free(colls);
+    return rc == STORE_ERROR ? -1 : 0;
+}
+
+/* Is the record's data of then published (or of a kind without a
  * workflow)? */
 static bool published_then(const struct model_kind *k, const json_t *d)
 {
@@ -352,6 +354,39 @@ static bool published_then(const struct model_kind *k, const json_t *d)
     return st && st->published;
 }
 
+struct content {
+    struct registry *r;
+    const struct actor *a;
+    FILE *out;
+    json_t *hidden; /* ids of records unpublished then (for a reader of published ones) */
+    bool first;
+};
+
+static int note_hidden(void *ctx, struct store_stmt *row, json_t *d, struct err *e)
+{
+    (void)e;
+    struct content *w = ctx;
+    const struct model_kind *k = model_kind(w->r->model, store_col_text(row, 3));
+    if (!published_then(k, d))
+        json_object_set_new(w->hidden, store_col_text(row, 0), json_true());
+    return 0;
+}
+
+static int write_member(void *ctx, struct store_stmt *row, json_t *d, struct err *e)
+{
+    (void)e;
+    struct content *w = ctx;
+    const char *src = json_string_value(json_object_get(d, "source"));
+    const char *dst = json_string_value(json_object_get(d, "target"));
+    if (json_object_get(w->hidden, store_col_text(row, 0)) ||
+        (src && json_object_get(w->hidden, src)) || (dst && json_object_get(w->hidden, dst)))
+        return 0;
+    registry_redact(w->r, w->a, d);
+    fputs(w->first ? "" : ",", w->out);
+    w->first = false;
+    return json_dumpf(d, w->out, JSON_COMPACT) == 0 ? 0 : -1;
+}
+
 int registry_snapshot_content(struct registry *r, const struct actor *a, const char *collection,
                               const char *id, FILE *out, struct err *e)
 {
@@ -360,60 +395,28 @@ int registry_snapshot_content(struct registry *r, const struct actor *a, const c
     if (version_of(r, a, collection, id, &v, &s, e) < 0)
         return -1;
     struct store_conn *c = store_conn(r->store);
-    json_t *ms = json_object(), *order = json_array(), *hidden = json_object();
     const char *at = json_string_value(json_object_get(v, s->at));
-    int rc = members(c, s, at, ms, order, e);
+    struct content w = {r, a, out, json_object(), true};
     /* a record unpublished then is left out for a reader of published
-     * records only, and so is a relation with such an end; the rest of
-     * what the version holds is public once the version is */
-    bool all = a->system || reg_reads_unpublished(r, a, NULL);
-    size_t i;
-    json_t *mid, *m;
-    json_array_foreach (order, i, mid) {
-        m = json_object_get(ms, json_string_value(mid));
-        const struct model_kind *k = model_kind(r->model, json_string_value(json_array_get(m, 2)));
-        if (all || rc < 0 || !k || !k->workflow)
-            continue;
-        json_t *d = revision_data(c, json_integer_value(json_array_get(m, 0)),
-                                  json_integer_value(json_array_get(m, 1)), e);
-        if (!published_then(k, d))
-            json_object_set_new(hidden, json_string_value(mid), json_true());
-        json_decref(d);
-    }
-    fprintf(out, "{\"version\":");
+     * records only, and so is a relation with such an end (a first pass
+     * notes them); the rest of what the version holds is public once the
+     * version is */
+    int rc = a->system || reg_reads_unpublished(r, a, NULL)
+                 ? 0
+                 : each_member(c, s, at, note_hidden, &w, e);
     json_t *head = json_pack("{s:s, s:O?, s:O, s:O, s:O}", "id", id, "name",
                              json_object_get(v, "name"), "at", json_object_get(v, s->at), "hash",
                              json_object_get(v, s->hash), "elements",
                              json_object_get(v, s->count));
-    json_dumpf(head, out, JSON_COMPACT);
-    json_decref(head);
-    fprintf(out, ",\"records\":[");
-    bool first = true;
-    json_array_foreach (order, i, mid) {
-        m = json_object_get(ms, json_string_value(mid));
-        if (rc < 0 || json_object_get(hidden, json_string_value(mid)))
-            continue;
-        json_t *d = revision_data(c, json_integer_value(json_array_get(m, 0)),
-                                  json_integer_value(json_array_get(m, 1)), e);
-        if (!d) {
-            rc = e->status ? -1 : 0;
-            continue;
-        }
-        const char *src = json_string_value(json_object_get(d, "source"));
-        const char *dst = json_string_value(json_object_get(d, "target"));
-        bool end_hidden = (src && json_object_get(hidden, src)) || (dst && json_object_get(hidden, dst));
-        if (!end_hidden) {
-            registry_redact(r, a, d);
-            fputs(first ? "" : ",", out);
-            json_dumpf(d, out, JSON_COMPACT);
-            first = false;
-        }
-        json_decref(d);
+    if (rc == 0) {
+        fprintf(out, "{\"version\":");
+        json_dumpf(head, out, JSON_COMPACT);
+        fprintf(out, ",\"records\":[");
+        rc = each_member(c, s, at, write_member, &w, e);
+        fprintf(out, "]}\n");
     }
-    fprintf(out, "]}\n");
-    json_decref(ms);
-    json_decref(order);
-    json_decref(hidden);
+    json_decref(head);
+    json_decref(w.hidden);
     json_decref(v);
     return rc;
 }
