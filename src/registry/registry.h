@@ -394,7 +394,8 @@ int registry_snapshot_compare(struct registry *r, const struct actor *a, const c
  * `element`: 1 yes, 0 no, -1 on a store error. */
 int registry_snapshot_has(struct registry *r, const json_t *version, const char *element);
 /* The version's content as JSON to out: {"version": {id, name, at, hash,
- * elements}, "records": [each record as it was then, in id order]}, for a
+ * elements}, "records": [each record as it was then, in the order they
+ * were made]}, for a
  * reader who may read the version: one who reads only published records
  * gets those published then (and the relations between them), restricted
  * fields redacted as on a read. */

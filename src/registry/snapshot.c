@@ -3,9 +3,10 @@
  * instant it was taken and what the live records of its collections were
  * then: their ids and revisions, which never change (a revision is never
  * rewritten), so the version's content is read back from the revisions
- * and no copy is made. Its hash, SHA-256 over "id\trevision\n" in id
- * order, is the content's address: two versions of the same content have
- * the same hash. */
+ * and no copy is made. Its hash, SHA-256 over "id\trevision\n" collection
+ * by collection in id order, is the content's address: two versions of
+ * the same content have the same hash. Every pass reads along an index or
+ * the table: no sort, whose memory would be the size of the version. */
 #include "registry/internal.h"
 #include "util/buf.h"
 #include "util/text.h"
@@ -25,31 +26,31 @@ static char *collections_json(const struct model_snapshot *s)
 int reg_snapshot_take(struct store_conn *c, const struct model_snapshot *s, const char *at,
                       json_t *into, struct err *e)
 {
-    char *colls = collections_json(s);
+    /* collection by collection (the model's order), each in id order along
+     * its index: no sort, and the same address wherever the repository is
+     * stored */
     struct store_stmt *st = store_prepare(
-        c,
-        "SELECT id, revision FROM records WHERE retired = 0 "
-        "AND collection IN (SELECT value FROM json_each($1)) ORDER BY id",
+        c, "SELECT id, revision FROM records WHERE collection = $1 AND retired = 0 ORDER BY id",
         true, e);
-    if (!st) {
-        free(colls);
+    if (!st)
         return -1;
-    }
-    store_bind_text(st, 1, colls);
     crypto_hash_sha256_state h;
     crypto_hash_sha256_init(&h);
     json_int_t n = 0;
-    int rc;
+    int rc = STORE_DONE;
     char line[200];
-    while ((rc = store_step(st, e)) == STORE_ROW) {
-        int len = snprintf(line, sizeof line, "%s\t%lld\n", store_col_text(st, 0),
-                           (long long)store_col_int64(st, 1));
-        crypto_hash_sha256_update(&h, (const unsigned char *)line,
-                                  (unsigned long long)(len < (int)sizeof line ? len : (int)sizeof line - 1));
-        n++;
+    for (size_t i = 0; i < s->n_of && rc != STORE_ERROR; i++) {
+        store_bind_text(st, 1, s->of[i]);
+        while ((rc = store_step(st, e)) == STORE_ROW) {
+            int len = snprintf(line, sizeof line, "%s\t%lld\n", store_col_text(st, 0),
+                               (long long)store_col_int64(st, 1));
+            if (len >= (int)sizeof line)
+                len = (int)sizeof line - 1;
+            crypto_hash_sha256_update(&h, (const unsigned char *)line, (unsigned long long)len);
+            n++;
+        }
+        store_reset(st);
     }
-    store_reset(st);
-    free(colls);
     if (rc == STORE_ERROR)
         return -1;
     unsigned char digest[crypto_hash_sha256_BYTES];
@@ -295,8 +296,8 @@ int registry_snapshot_has(struct registry *r, const json_t *version, const char 
     return has;
 }
 
-/* Calls fn for each record the snapshot of s taken at `at` holds, in id
- * order, with its data then; -1 on a store error or when fn fails. */
+/* Calls fn for each record the snapshot of s taken at `at` holds, in the
+ * order they were made (row ids: no sort), with its data then; -1 on a store error or when fn fails. */
 typedef int (*member_fn)(void *ctx, struct store_stmt *row, json_t *data, struct err *e);
 static int each_member(struct store_conn *c, const struct model_snapshot *s, const char *at,
                        member_fn fn, void *ctx, struct err *e)
@@ -305,7 +306,7 @@ static int each_member(struct store_conn *c, const struct model_snapshot *s, con
     struct store_stmt *st = store_prepare(
         c,
         "SELECT id, rid, revision, kind, collection, retired, updated_at, created_at FROM records "
-        "WHERE collection IN (SELECT value FROM json_each($1)) ORDER BY id",
+        "WHERE collection IN (SELECT value FROM json_each($1)) ORDER BY rid",
         true, e);
     struct store_stmt *q = st ? store_prepare(c,
                                               "SELECT revision, action FROM revisions "
