@@ -377,3 +377,25 @@ void text_safe_filename(const char *in, char *out, size_t cap)
         o--;
     out[o] = '\0';
 }
+
+bool text_fraction(const char *s, double *out)
+{
+    if (!s || (s[0] != '0' && s[0] != '1'))
+        return false;
+    double v = s[0] - '0', scale = 1;
+    const char *p = s + 1;
+    if (*p == '.') {
+        p++;
+        size_t n = 0;
+        for (; *p >= '0' && *p <= '9' && n < 6; p++, n++) {
+            scale /= 10;
+            v += (*p - '0') * scale;
+        }
+        if (n == 0)
+            return false;
+    }
+    if (*p || v > 1)
+        return false;
+    *out = v;
+    return true;
+}
