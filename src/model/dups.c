@@ -35,9 +35,7 @@ static int parse_shared(struct loader *ld, struct model_duplicates *d, json_t *s
     d->shared = arena_calloc(ld->m->arena, d->n_shared + 1, sizeof *d->shared);
     for (size_t i = 0; i < d->n_shared; i++) {
         json_t *s = json_array_get(shared, i), *when;
-        char idx[24];
-        snprintf(idx, sizeof idx, "%zu", i);
-        const char *sp = ld_sub(ld, p, idx), *rel;
+        const char *sp = ld_idx(ld, p, i), *rel;
         if (ld_want_object(ld, s, sp) || ld_check_keys(ld, s, sp, SHARED_KEYS) ||
             ld_string(ld, s, "relation", sp, true, &rel) ||
             ld_member(ld, s, "when", sp, JSON_OBJECT, false, &when))
@@ -78,10 +76,8 @@ int parse_duplicates(struct loader *ld)
     d->kinds = arena_calloc(ld->m->arena, d->n_kinds + 1, sizeof *d->kinds);
     for (size_t i = 0; i < d->n_kinds; i++) {
         const struct model_kind *k = model_kind(ld->m, names[i]);
-        char idx[24];
-        snprintf(idx, sizeof idx, "%zu", i);
         if (!k || k->is_relation || !k->collection || !k->owned)
-            return ld_fail(ld, ld_sub(ld, kp, idx), "'%s' is not an owned record kind",
+            return ld_fail(ld, ld_idx(ld, kp, i), "'%s' is not an owned record kind",
                            names[i]);
         d->kinds[i] = k;
     }
