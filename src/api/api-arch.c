@@ -152,11 +152,11 @@ static void suggest(struct api *api, json_t *pair, enum lang g)
         const struct model_kind *rk =
             model_kind(registry_model(api->reg), json_string_value(json_object_get(sh, "relation")));
         const char *shared = registry_name_in(json_object_get(sh, "record"), lang);
-        snprintf(buf, sizeof buf, i18n_tr(g, "%s could use %s of %s, which does the same: %s %s"),
+        snprintf(buf, sizeof buf, i18n_tr(g, TR("%s could use %s of %s, which does the same: %s %s")),
                  body_b ? body_b : ob, rec_a ? rec_a : "", body_a ? body_a : oa,
                  rk ? label_in(&rk->label, g) : "", shared ? shared : "");
     } else {
-        snprintf(buf, sizeof buf, i18n_tr(g, "%s could use %s of %s, which is described alike"),
+        snprintf(buf, sizeof buf, i18n_tr(g, TR("%s could use %s of %s, which is described alike")),
                  body_b ? body_b : ob, rec_a ? rec_a : "", body_a ? body_a : oa);
     }
     json_decref(wa);

@@ -389,8 +389,10 @@ static int cmp_pair(const void *x, const void *y)
 /* Both lists sorted by (a, b): one entry per pair. */
 static struct pair *merge_pairs(struct collect *c, size_t *n_out)
 {
-    qsort(c->sp, c->n_sp, sizeof *c->sp, cmp_sp);
-    qsort(c->tp, c->n_tp, sizeof *c->tp, cmp_tp);
+    if (c->n_sp)
+        qsort(c->sp, c->n_sp, sizeof *c->sp, cmp_sp);
+    if (c->n_tp)
+        qsort(c->tp, c->n_tp, sizeof *c->tp, cmp_tp);
     struct pair *p = xmalloc((c->n_sp + c->n_tp + 1) * sizeof *p);
     size_t n = 0, i = 0, j = 0;
     while (i < c->n_sp || j < c->n_tp) {
@@ -407,7 +409,8 @@ static struct pair *merge_pairs(struct collect *c, size_t *n_out)
             q.text = c->tp[j++].score;
         p[n++] = q;
     }
-    qsort(p, n, sizeof *p, cmp_pair);
+    if (n)
+        qsort(p, n, sizeof *p, cmp_pair);
     *n_out = n;
     return p;
 }
@@ -804,7 +807,8 @@ int registry_similar(struct registry *r, const struct actor *a, const struct sim
     fidx_read_unlock(r->fidx);
     pthread_mutex_unlock(&cache->lock);
     free(colls);
-    qsort(hits, n_hits, sizeof *hits, cmp_hit);
+    if (n_hits)
+        qsort(hits, n_hits, sizeof *hits, cmp_hit);
     json_t *items = json_array(), *memo = json_object();
     for (size_t i = 0; i < n_hits && json_array_size(items) < limit; i++) {
         const json_t *rec = readable(r, a, memo, NULL, hits[i].rid);
