@@ -149,10 +149,11 @@ static void suggest(struct api *api, json_t *pair, enum lang g)
     char buf[1024];
     const json_t *sh = json_array_get(json_object_get(pair, "shared"), 0);
     if (sh) {
-        const struct model_kind *rk =
-            model_kind(registry_model(api->reg), json_string_value(json_object_get(sh, "relation")));
+        const struct model_kind *rk = model_kind(
+            registry_model(api->reg), json_string_value(json_object_get(sh, "relation")));
         const char *shared = registry_name_in(json_object_get(sh, "record"), lang);
-        snprintf(buf, sizeof buf, i18n_tr(g, TR("%s could use %s of %s, which does the same: %s %s")),
+        snprintf(buf, sizeof buf,
+                 i18n_tr(g, TR("%s could use %s of %s, which does the same: %s %s")),
                  body_b ? body_b : ob, rec_a ? rec_a : "", body_a ? body_a : oa,
                  rk ? label_in(&rk->label, g) : "", shared ? shared : "");
     } else {

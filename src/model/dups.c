@@ -77,8 +77,7 @@ int parse_duplicates(struct loader *ld)
     for (size_t i = 0; i < d->n_kinds; i++) {
         const struct model_kind *k = model_kind(ld->m, names[i]);
         if (!k || k->is_relation || !k->collection || !k->owned)
-            return ld_fail(ld, ld_idx(ld, kp, i), "'%s' is not an owned record kind",
-                           names[i]);
+            return ld_fail(ld, ld_idx(ld, kp, i), "'%s' is not an owned record kind", names[i]);
         d->kinds[i] = k;
     }
     if (!json_array_size(shared))

@@ -30,11 +30,11 @@ static const char *const TYPE_NAMES[] = {
 #define N_TYPES (sizeof TYPE_NAMES / sizeof TYPE_NAMES[0])
 
 static const char *const LANGS[] = {"kk", "ru", "en", NULL};
-static const char *const TOP_KEYS[] = {"version",   "description", "languages", "enums",
-                                       "field_sets", "kinds",      "relations", "collections",
-                                       "policies",  "workflows",   "document_lists", "rules",
-                                       "measures",  "rule_report", "gap_analysis",
-                                       "duplicates", NULL};
+static const char *const TOP_KEYS[] = {"version",    "description", "languages",      "enums",
+                                       "field_sets", "kinds",       "relations",      "collections",
+                                       "policies",   "workflows",   "document_lists", "rules",
+                                       "measures",   "rule_report", "gap_analysis",   "duplicates",
+                                       NULL};
 static const char *const ENUM_KEYS[] = {"label", "values", NULL};
 static const char *const VALUE_KEYS[] = {"id", "label", "earlier", NULL};
 static const char *const COLL_KEYS[] = {"label", "type",     "facets",   "columns",

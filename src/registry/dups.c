@@ -153,9 +153,9 @@ size_t dups_text_pairs(struct tidx_docs *d, double min, dups_pair_fn fn, void *c
 
 /* --- the pairs of a request ----------------------------------------------------------- */
 
-struct spair { /* one shared record */
+struct spair {     /* one shared record */
     uint32_t a, b; /* rids, a < b */
-    size_t shared;  /* index into the shared list */
+    size_t shared; /* index into the shared list */
 };
 
 struct shared_rec {
@@ -304,8 +304,7 @@ static int structural(struct registry *r, const struct model_duplicates *d,
 }
 
 /* The collections of the kinds wanted, each once. */
-static size_t collections_of(const struct model_duplicates *d, const char *only,
-                             const char **out)
+static size_t collections_of(const struct model_duplicates *d, const char *only, const char **out)
 {
     size_t n = 0;
     for (size_t i = 0; i < d->n_kinds; i++) {
@@ -322,9 +321,8 @@ static size_t collections_of(const struct model_duplicates *d, const char *only,
 
 /* The live records of the kinds wanted in collection coll (under the
  * index's lock). */
-static struct rids kinds_set(struct registry *r, struct arena *a,
-                             const struct model_duplicates *d, const char *only,
-                             const char *coll)
+static struct rids kinds_set(struct registry *r, struct arena *a, const struct model_duplicates *d,
+                             const char *only, const char *coll)
 {
     struct rids *sets = arena_alloc(a, (d->n_kinds + 1) * sizeof *sets);
     size_t n = 0;
@@ -429,13 +427,13 @@ static const json_t *readable(struct registry *r, const struct actor *a, json_t 
         return json_is_null(v) ? NULL : v;
     json_t *rec = NULL;
     struct err e = ERR_INIT;
-    struct store_stmt *st = store_prepare(
-        store_conn(r->store),
-        id ? "SELECT d.data FROM records x JOIN record_data d ON d.rid = x.rid "
-             "WHERE x.id = $1 AND x.retired = 0"
-           : "SELECT d.data FROM records x JOIN record_data d ON d.rid = x.rid "
-             "WHERE x.rid = $1 AND x.retired = 0",
-        true, &e);
+    struct store_stmt *st =
+        store_prepare(store_conn(r->store),
+                      id ? "SELECT d.data FROM records x JOIN record_data d ON d.rid = x.rid "
+                           "WHERE x.id = $1 AND x.retired = 0"
+                         : "SELECT d.data FROM records x JOIN record_data d ON d.rid = x.rid "
+                           "WHERE x.rid = $1 AND x.retired = 0",
+                      true, &e);
     if (st) {
         if (id)
             store_bind_text(st, 1, id);
@@ -485,8 +483,8 @@ static json_t *pair_json(struct registry *r, const struct actor *a, json_t *memo
         json_t *tr = ref_of(r, a, memo, t);
         json_object_del(tr, "owner");
         json_object_del(tr, "owner_name");
-        json_array_append_new(shared, json_pack("{s:s, s:o}", "relation", s->relation->id,
-                                                "record", tr));
+        json_array_append_new(shared,
+                              json_pack("{s:s, s:o}", "relation", s->relation->id, "record", tr));
     }
     if (!json_array_size(shared) && p->text < min) {
         json_decref(shared);
@@ -818,9 +816,9 @@ int registry_similar(struct registry *r, const struct actor *a, const struct sim
         for (size_t t = 0; t < qt.n && t < 64 && json_array_size(w) < DUPS_WORDS; t++)
             if (hits[i].words >> t & 1)
                 json_array_append_new(w, json_string(qt.t[t]));
-        json_array_append_new(items, json_pack("{s:o, s:f, s:o}", "record",
-                                               ref_of(r, a, memo, rec), "score",
-                                               round(hits[i].score * 1000) / 1000, "words", w));
+        json_array_append_new(items,
+                              json_pack("{s:o, s:f, s:o}", "record", ref_of(r, a, memo, rec),
+                                        "score", round(hits[i].score * 1000) / 1000, "words", w));
     }
     json_decref(memo);
     free(hits);

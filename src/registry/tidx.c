@@ -854,8 +854,8 @@ struct rids tidx_term(struct tidx *t, struct arena *a, const char *collection, c
     if (!c || c->b)
         return (struct rids){NULL, 0};
     long i = term_exact(c, term);
-    struct rids sets[2] = {i < 0 ? (struct rids){NULL, 0} : base_set(c, a, (size_t)i, (size_t)i + 1),
-                           {NULL, 0}};
+    struct rids sets[2] = {
+        i < 0 ? (struct rids){NULL, 0} : base_set(c, a, (size_t)i, (size_t)i + 1), {NULL, 0}};
     uint32_t *d = NULL;
     size_t nd = 0;
     for (size_t k = 0; k < c->n_delta + c->n_frozen; k++) {

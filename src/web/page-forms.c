@@ -905,13 +905,13 @@ static void similar_data(struct page *pg, const struct form_state *st)
             const json_t *rec = json_object_get(it, "record");
             const char *coll = json_string_value(json_object_get(rec, "collection"));
             const char *id = json_string_value(json_object_get(rec, "id"));
-            const struct model_kind *rk =
-                model_kind(registry_model(pg->w->api->reg),
-                           json_string_value(json_object_get(rec, "kind")));
+            const struct model_kind *rk = model_kind(
+                registry_model(pg->w->api->reg), json_string_value(json_object_get(rec, "kind")));
             const json_t *owner = json_object_get(rec, "owner_name");
             json_t *row = json_pack(
-                "{s:s, s:s, s:s, s:i}", "href", page_url(pg, "/%s/%s", coll ? coll : "", id ? id : ""),
-                "name", web_name(pg->lang, json_object_get(rec, "name")), "kind",
+                "{s:s, s:s, s:s, s:i}", "href",
+                page_url(pg, "/%s/%s", coll ? coll : "", id ? id : ""), "name",
+                web_name(pg->lang, json_object_get(rec, "name")), "kind",
                 rk ? web_label(pg->lang, rk->label) : "", "percent",
                 (json_int_t)lround(json_number_value(json_object_get(it, "score")) * 100));
             if (owner)

@@ -948,19 +948,26 @@ static void test_broken_measures(void **state)
  * load (with the path of the fault). */
 #define DU "duplicates."
 static const struct broken BROKEN_DUPS[] = {
-    {DU "kinds[0]", "\"organization\"", "duplicates.kinds[0]: 'organization' is not an owned record kind"},
+    {DU "kinds[0]", "\"organization\"",
+     "duplicates.kinds[0]: 'organization' is not an owned record kind"},
     {DU "kinds[1]", "\"nothing\"", "duplicates.kinds[1]: 'nothing' is not an owned record kind"},
-    {DU "kinds[2]", "\"automates\"", "duplicates.kinds[2]: 'automates' is not an owned record kind"},
+    {DU "kinds[2]", "\"automates\"",
+     "duplicates.kinds[2]: 'automates' is not an owned record kind"},
     {DU "kinds", "[]", "duplicates.kinds"},
     {DU "shared", "[]", "duplicates.shared: lists no relation type"},
-    {DU "shared[0].relation", "\"journey_step\"", "duplicates.shared[0].relation: 'journey_step' is not a relation type out of the duplicates' kinds"},
-    {DU "shared[0].relation", "\"nothing\"", "duplicates.shared[0].relation: 'nothing' is not a relation type"},
-    {DU "shared[1].when", "{\"access\":[\"delete\"]}", "duplicates.shared[1].when.access[0]: 'delete' is not a value of 'data_access'"},
+    {DU "shared[0].relation", "\"journey_step\"",
+     "duplicates.shared[0].relation: 'journey_step' is not a relation type out of the duplicates' "
+     "kinds"},
+    {DU "shared[0].relation", "\"nothing\"",
+     "duplicates.shared[0].relation: 'nothing' is not a relation type"},
+    {DU "shared[1].when", "{\"access\":[\"delete\"]}",
+     "duplicates.shared[1].when.access[0]: 'delete' is not a value of 'data_access'"},
     {DU "shared[1].when", "{\"colour\":[\"red\"]}", "duplicates.shared[1].when"},
     {DU "shared[1].why", "1", "duplicates.shared[1].why: unknown key"},
     {DU "text.threshold", "0", "duplicates.text.threshold: must be a number above 0, at most 1"},
     {DU "text.threshold", "1.5", "duplicates.text.threshold: must be a number above 0, at most 1"},
-    {DU "text.threshold", "\"high\"", "duplicates.text.threshold: must be a number above 0, at most 1"},
+    {DU "text.threshold", "\"high\"",
+     "duplicates.text.threshold: must be a number above 0, at most 1"},
     {DU "text.fields", "[\"name\"]", "duplicates.text.fields: unknown key"},
     {DU "colour", "1", "duplicates.colour: unknown key"},
 };
