@@ -6,6 +6,8 @@
 #include "store/store.h"
 #include "util/arena.h"
 #include "util/err.h"
+#include "util/log.h"
+#include "util/timeutil.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -240,29 +242,63 @@ static bool kind_wanted(const struct model_duplicates *d, const char *only, cons
     return only ? strcmp(only, kind) == 0 : model_dup_kind(d, kind);
 }
 
+/* The relations of s's type that keep its condition, when every term of
+ * it is on a field the filter index holds: their sorted rids (in the
+ * arena); false when a term must be judged on the stored relation. */
+static bool cond_set(struct registry *r, struct arena *a, const struct model_dup_shared *s,
+                     struct rids *out)
+{
+    const struct model_cond *c = &s->when;
+    for (size_t i = 0; i < c->n_terms; i++) {
+        const struct model_field *f = model_field(s->relation, c->terms[i].field);
+        if (!f || !f->filterable || c->terms[i].presence)
+            return false;
+    }
+    fidx_read_lock(r->fidx);
+    struct rids all = {NULL, 0};
+    for (size_t i = 0; i < c->n_terms; i++) {
+        const struct model_cond_term *t = &c->terms[i];
+        const char *field = arena_printf(a, "%s:%s", s->relation->collection, t->field);
+        struct rids *sets = arena_alloc(a, (t->n_values + 1) * sizeof *sets);
+        for (size_t v = 0; v < t->n_values; v++)
+            sets[v] = rids_copy(a, fidx_get(r->fidx, fidx_key_field(a, field, t->values[v])));
+        struct rids one = rids_union(a, sets, t->n_values);
+        all = i == 0 ? one : rids_intersect(a, all, one);
+    }
+    fidx_read_unlock(r->fidx);
+    *out = all;
+    return true;
+}
+
 /* The relations of one shared type: their sources grouped by target. */
 static int structural(struct registry *r, const struct model_duplicates *d,
                       const struct model_dup_shared *s, const char *only, struct collect *c,
                       struct err *e)
 {
-    bool cond = s->when.n_terms > 0;
+    struct arena *a = arena_new();
+    struct rids keep = {NULL, 0};
+    bool cond = s->when.n_terms > 0, by_index = cond && cond_set(r, a, s, &keep);
     struct store_stmt *st = store_prepare(
         store_conn(r->store),
-        cond ? "SELECT t.value, x.rid, x.owner, x.kind, rel.id, rd.data FROM records rel "
-               "JOIN attrs t ON t.rid = rel.rid AND t.field = 'target' "
-               "JOIN attrs s ON s.rid = rel.rid AND s.field = 'source' "
-               "JOIN records x ON x.id = s.value AND x.retired = 0 "
-               "JOIN record_data rd ON rd.rid = rel.rid "
-               "WHERE rel.kind = $1 AND rel.retired = 0 ORDER BY t.value"
-             : "SELECT t.value, x.rid, x.owner, x.kind, rel.id FROM records rel "
-               "JOIN attrs t ON t.rid = rel.rid AND t.field = 'target' "
-               "JOIN attrs s ON s.rid = rel.rid AND s.field = 'source' "
-               "JOIN records x ON x.id = s.value AND x.retired = 0 "
-               "WHERE rel.kind = $1 AND rel.retired = 0 ORDER BY t.value",
+        cond && !by_index
+            ? "SELECT t.value, x.rid, x.owner, x.kind, rel.id, rel.rid, rd.data FROM records rel "
+              "JOIN attrs t ON t.rid = rel.rid AND t.field = 'target' "
+              "JOIN attrs s ON s.rid = rel.rid AND s.field = 'source' "
+              "JOIN records x ON x.id = s.value AND x.retired = 0 "
+              "JOIN record_data rd ON rd.rid = rel.rid "
+              "WHERE rel.collection = $2 AND rel.kind = $1 AND rel.retired = 0 ORDER BY t.value"
+            : "SELECT t.value, x.rid, x.owner, x.kind, rel.id, rel.rid FROM records rel "
+              "JOIN attrs t ON t.rid = rel.rid AND t.field = 'target' "
+              "JOIN attrs s ON s.rid = rel.rid AND s.field = 'source' "
+              "JOIN records x ON x.id = s.value AND x.retired = 0 "
+              "WHERE rel.collection = $2 AND rel.kind = $1 AND rel.retired = 0 ORDER BY t.value",
         true, e);
-    if (!st)
+    if (!st) {
+        arena_free(a);
         return -1;
+    }
     store_bind_text(st, 1, s->relation->id);
+    store_bind_text(st, 2, s->relation->collection ? s->relation->collection : "");
     char *target = NULL;
     struct member *m = NULL;
     size_t n = 0, cap = 0;
@@ -280,8 +316,10 @@ static int structural(struct registry *r, const struct model_duplicates *d,
         }
         if (store_col_null(st, 2) || !kind_wanted(d, only, store_col_text(st, 3)))
             continue;
-        if (cond) {
-            json_t *rel = json_loads(store_col_text(st, 5), 0, NULL);
+        if (by_index && !rids_has(keep, (uint32_t)store_col_int64(st, 5)))
+            continue;
+        if (cond && !by_index) {
+            json_t *rel = json_loads(store_col_text(st, 6), 0, NULL);
             bool holds = rel && model_cond_holds(&s->when, rel, day);
             json_decref(rel);
             if (!holds)
@@ -300,6 +338,7 @@ static int structural(struct registry *r, const struct model_duplicates *d,
     members_clear(m, n);
     free(m);
     free(target);
+    arena_free(a);
     return rc == STORE_ERROR ? -1 : 0;
 }
 
@@ -546,13 +585,16 @@ int registry_duplicates(struct registry *r, const struct actor *a, const struct 
     if (limit > DUPS_LIMIT_MAX)
         limit = DUPS_LIMIT_MAX;
     struct collect c = {0};
+    int64_t t0 = time_mono_ns();
     for (size_t i = 0; i < d->n_shared; i++)
         if (structural(r, d, &d->shared[i], q->kind, &c, e) < 0) {
             collect_free(&c);
             return -1;
         }
+    int64_t t1 = time_mono_ns();
     if (min <= 1)
         textual(r, d, q->kind, min, &c);
+    int64_t t2 = time_mono_ns();
     size_t n;
     struct pair *p = merge_pairs(&c, &n);
     json_t *items = json_array(), *memo = json_object();
@@ -567,6 +609,11 @@ int registry_duplicates(struct registry *r, const struct actor *a, const struct 
         }
     }
     json_decref(memo);
+    log_msg(LOG_INFO,
+            "dups: %zu shared records in %lld ms, %zu pairs alike in words in %lld ms, "
+            "%zu pairs, the first read in %lld ms",
+            c.n_sp, (long long)((t1 - t0) / 1000000), c.n_tp, (long long)((t2 - t1) / 1000000), n,
+            (long long)((time_mono_ns() - t2) / 1000000));
     free(p);
     collect_free(&c);
     *out = json_pack("{s:o, s:i, s:b}", "items", items, "count", (json_int_t)json_array_size(items),
@@ -717,44 +764,75 @@ static int cmp_hit(const void *x, const void *y)
 }
 
 /* The hits in collection coll (cache and index read locks held). */
+struct qorder {
+    size_t df, i;
+};
+
+static int cmp_qorder(const void *x, const void *y)
+{
+    const struct qorder *a = x, *b = y;
+    if (a->df != b->df)
+        return a->df < b->df ? -1 : 1;
+    return a->i < b->i ? -1 : a->i > b->i;
+}
+
+/* The hits in collection coll (cache and index read locks held): the
+ * query's terms rarest first; a record that has none of the first ones,
+ * up to where the rest weigh less than min of the query's length, cannot
+ * reach min, so only the records having one of those are scored, each
+ * against every term of the query. */
 static void similar_in(struct registry *r, const struct model_duplicates *d,
                        const struct dups_norms *nm, const char *kind, const char *coll,
                        const struct qterms *q, double min, struct hit **hits, size_t *n_hits,
                        size_t *cap_hits)
 {
     struct arena *a = arena_new();
-    struct rids set = kinds_set(r, a, d, kind, coll);
+    struct rids only = kind ? kinds_set(r, a, d, kind, coll) : (struct rids){NULL, 0};
     double *wq = arena_alloc(a, (q->n + 1) * sizeof *wq), qsq = 0;
     struct rids *post = arena_alloc(a, (q->n + 1) * sizeof *post);
+    struct qorder *ord = arena_alloc(a, (q->n + 1) * sizeof *ord);
     for (size_t i = 0; i < q->n; i++) {
         post[i] = tidx_term(fidx_text(r->fidx), a, coll, q->t[i]);
         wq[i] = dups_weight(nm->n_all, post[i].n);
         qsq += wq[i] * wq[i];
-        post[i] = rids_intersect(a, post[i], set);
+        ord[i] = (struct qorder){post[i].n, i};
     }
+    if (q->n)
+        qsort(ord, q->n, sizeof *ord, cmp_qorder);
+    size_t prefix = q->n;
+    double rest = 0;
+    while (prefix > 0 && rest + wq[ord[prefix - 1].i] * wq[ord[prefix - 1].i] < min * min * qsq) {
+        rest += wq[ord[prefix - 1].i] * wq[ord[prefix - 1].i];
+        prefix--;
+    }
+    struct rids *sets = arena_alloc(a, (prefix + 1) * sizeof *sets);
+    for (size_t k = 0; k < prefix; k++)
+        sets[k] = post[ord[k].i];
+    struct rids cand = prefix == 1 ? sets[0] : rids_union(a, sets, prefix);
     double qn = sqrt(qsq);
-    double *acc = arena_calloc(a, nm->n + 1, sizeof *acc);
-    uint64_t *words = arena_calloc(a, nm->n + 1, sizeof *words);
-    for (size_t i = 0; i < q->n; i++)
-        for (size_t k = 0; k < post[i].n; k++) {
-            long at = norm_at(nm, post[i].v[k]);
-            if (at < 0)
-                continue;
-            acc[at] += wq[i] * wq[i];
-            if (i < 64)
-                words[at] |= (uint64_t)1 << i;
-        }
-    for (size_t i = 0; i < nm->n; i++) {
-        if (acc[i] <= 0 || nm->norm[i] <= 0)
+    for (size_t c = 0; c < cand.n; c++) {
+        uint32_t rid = cand.v[c];
+        long at = norm_at(nm, rid);
+        if (at < 0 || nm->norm[at] <= 0 || (kind && !rids_has(only, rid)))
             continue;
-        double s = acc[i] / (qn * nm->norm[i]);
+        double dotp = 0;
+        uint64_t words = 0;
+        for (size_t k = 0; k < q->n; k++) {
+            size_t i = ord[k].i;
+            if (!rids_has(post[i], rid))
+                continue;
+            dotp += wq[i] * wq[i];
+            if (i < 64)
+                words |= (uint64_t)1 << i;
+        }
+        double s = dotp / (qn * nm->norm[at]);
         if (s < min)
             continue;
         if (*n_hits == *cap_hits) {
             *cap_hits = *cap_hits ? *cap_hits * 2 : 64;
             *hits = xrealloc(*hits, *cap_hits * sizeof **hits);
         }
-        (*hits)[(*n_hits)++] = (struct hit){nm->rid[i], s > 1 ? 1 : s, words[i]};
+        (*hits)[(*n_hits)++] = (struct hit){rid, s > 1 ? 1 : s, words};
     }
     arena_free(a);
 }
