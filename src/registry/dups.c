@@ -3,6 +3,7 @@
 
 #include "registry/fidx.h"
 #include "registry/internal.h"
+#include "registry/relidx.h"
 #include "store/store.h"
 #include "util/arena.h"
 #include "util/err.h"
@@ -198,8 +199,8 @@ static void add_text(void *ctx, size_t i, size_t j, double score)
 }
 
 struct member {
-    uint32_t rid;
-    char *owner, *rel;
+    uint32_t rid, owner; /* owner: an index, the same for the same owner */
+    const char *rel;
 };
 
 static void add_shared(struct collect *c, const struct model_kind *rel, const char *target,
@@ -225,16 +226,8 @@ static void pair_group(struct collect *c, const struct model_kind *rel, const ch
 {
     for (size_t i = 0; i < n; i++)
         for (size_t j = i + 1; j < n; j++)
-            if (m[i].rid != m[j].rid && strcmp(m[i].owner, m[j].owner) != 0)
+            if (m[i].rid != m[j].rid && m[i].owner != m[j].owner)
                 add_shared(c, rel, target, &m[i], &m[j]);
-}
-
-static void members_clear(struct member *m, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        free(m[i].owner);
-        free(m[i].rel);
-    }
 }
 
 static bool kind_wanted(const struct model_duplicates *d, const char *only, const char *kind)
@@ -270,6 +263,70 @@ static bool cond_set(struct registry *r, struct arena *a, const struct model_dup
     return true;
 }
 
+/* One relation of a shared type, as the query gives it. */
+struct srow {
+    char *target, *source, *rel;
+    uint32_t rel_rid, src_rid;
+    uint32_t owner; /* index + 1 into the owners' list, 0: none or left out */
+};
+
+/* Does the stored relation rid keep s's condition (a term the filter
+ * index does not hold)? */
+static bool cond_stored(struct registry *r, const struct model_dup_shared *s, uint32_t rid,
+                        int64_t day)
+{
+    struct err e = ERR_INIT;
+    struct store_stmt *st = store_prepare(store_conn(r->store),
+                                          "SELECT data FROM record_data WHERE rid = $1", true, &e);
+    bool holds = false;
+    if (st) {
+        store_bind_int64(st, 1, rid);
+        if (store_step(st, &e) == STORE_ROW) {
+            json_t *rel = json_loads(store_col_text(st, 0), 0, NULL);
+            holds = rel && model_cond_holds(&s->when, rel, day);
+            json_decref(rel);
+        }
+        store_reset(st);
+    }
+    return holds;
+}
+
+/* Each row's source: its row id and kind from the relations graph, its
+ * owner from the filter index's owner sets (index lock held); rows whose
+ * source is not a live record of a kind wanted are left out (owner 0). */
+static void resolve_sources(struct registry *r, struct arena *a, const struct model_duplicates *d,
+                            const char *only, struct srow *rows, size_t n)
+{
+    struct relidx *g = fidx_graph(r->fidx);
+    uint32_t max = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t rid;
+        const char *kind;
+        bool live;
+        rows[i].owner = 0;
+        rows[i].src_rid = 0;
+        if (relidx_node(g, rows[i].source, &rid, &kind, &live) && live && kind &&
+            kind_wanted(d, only, kind)) {
+            rows[i].src_rid = rid;
+            if (rid > max)
+                max = rid;
+        }
+    }
+    if (!max)
+        return;
+    uint32_t *owner_of = arena_calloc(a, (size_t)max + 1, sizeof *owner_of);
+    const char **owners;
+    size_t no = fidx_values(r->fidx, a, "owner", &owners);
+    for (size_t o = 0; o < no; o++) {
+        struct rids set = fidx_get(r->fidx, fidx_key_owner(a, owners[o]));
+        for (size_t k = 0; k < set.n && set.v[k] <= max; k++)
+            owner_of[set.v[k]] = (uint32_t)o + 1;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (rows[i].src_rid)
+            rows[i].owner = owner_of[rows[i].src_rid];
+}
+
 /* The relations of one shared type: their sources grouped by target. */
 static int structural(struct registry *r, const struct model_duplicates *d,
                       const struct model_dup_shared *s, const char *only, struct collect *c,
@@ -280,18 +337,10 @@ static int structural(struct registry *r, const struct model_duplicates *d,
     bool cond = s->when.n_terms > 0, by_index = cond && cond_set(r, a, s, &keep);
     struct store_stmt *st = store_prepare(
         store_conn(r->store),
-        cond && !by_index
-            ? "SELECT t.value, x.rid, x.owner, x.kind, rel.id, rel.rid, rd.data FROM records rel "
-              "JOIN attrs t ON t.rid = rel.rid AND t.field = 'target' "
-              "JOIN attrs s ON s.rid = rel.rid AND s.field = 'source' "
-              "JOIN records x ON x.id = s.value AND x.retired = 0 "
-              "JOIN record_data rd ON rd.rid = rel.rid "
-              "WHERE rel.collection = $2 AND rel.kind = $1 AND rel.retired = 0 ORDER BY t.value"
-            : "SELECT t.value, x.rid, x.owner, x.kind, rel.id, rel.rid FROM records rel "
-              "JOIN attrs t ON t.rid = rel.rid AND t.field = 'target' "
-              "JOIN attrs s ON s.rid = rel.rid AND s.field = 'source' "
-              "JOIN records x ON x.id = s.value AND x.retired = 0 "
-              "WHERE rel.collection = $2 AND rel.kind = $1 AND rel.retired = 0 ORDER BY t.value",
+        "SELECT t.value, s.value, rel.id, rel.rid FROM records rel "
+        "JOIN attrs t ON t.rid = rel.rid AND t.field = 'target' "
+        "JOIN attrs s ON s.rid = rel.rid AND s.field = 'source' "
+        "WHERE rel.collection = $2 AND rel.kind = $1 AND rel.retired = 0 ORDER BY t.value",
         true, e);
     if (!st) {
         arena_free(a);
@@ -299,45 +348,45 @@ static int structural(struct registry *r, const struct model_duplicates *d,
     }
     store_bind_text(st, 1, s->relation->id);
     store_bind_text(st, 2, s->relation->collection ? s->relation->collection : "");
-    char *target = NULL;
-    struct member *m = NULL;
+    struct srow *rows = NULL;
     size_t n = 0, cap = 0;
     int rc;
-    int64_t day = registry_today(r);
     while ((rc = store_step(st, e)) == STORE_ROW) {
-        const char *t = store_col_text(st, 0);
-        if (!target || strcmp(target, t) != 0) {
-            if (target)
-                pair_group(c, s->relation, target, m, n);
-            members_clear(m, n);
-            n = 0;
-            free(target);
-            target = xstrdup(t);
-        }
-        if (store_col_null(st, 2) || !kind_wanted(d, only, store_col_text(st, 3)))
+        uint32_t rel_rid = (uint32_t)store_col_int64(st, 3);
+        if (by_index && !rids_has(keep, rel_rid))
             continue;
-        if (by_index && !rids_has(keep, (uint32_t)store_col_int64(st, 5)))
-            continue;
-        if (cond && !by_index) {
-            json_t *rel = json_loads(store_col_text(st, 6), 0, NULL);
-            bool holds = rel && model_cond_holds(&s->when, rel, day);
-            json_decref(rel);
-            if (!holds)
-                continue;
-        }
         if (n == cap) {
-            cap = cap ? cap * 2 : 8;
-            m = xrealloc(m, cap * sizeof *m);
+            cap = cap ? cap * 2 : 1024;
+            rows = xrealloc(rows, cap * sizeof *rows);
         }
-        m[n++] = (struct member){(uint32_t)store_col_int64(st, 1), xstrdup(store_col_text(st, 2)),
-                                 xstrdup(store_col_text(st, 4))};
+        rows[n++] = (struct srow){arena_strdup(a, store_col_text(st, 0)),
+                                  arena_strdup(a, store_col_text(st, 1)),
+                                  arena_strdup(a, store_col_text(st, 2)), rel_rid, 0, 0};
     }
     store_reset(st);
-    if (target && rc != STORE_ERROR)
-        pair_group(c, s->relation, target, m, n);
-    members_clear(m, n);
-    free(m);
-    free(target);
+    if (rc != STORE_ERROR) {
+        fidx_read_lock(r->fidx);
+        resolve_sources(r, a, d, only, rows, n);
+        fidx_read_unlock(r->fidx);
+        int64_t day = registry_today(r);
+        struct member *m = NULL;
+        size_t nm = 0, capm = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (rows[i].owner && (!cond || by_index || cond_stored(r, s, rows[i].rel_rid, day))) {
+                if (nm == capm) {
+                    capm = capm ? capm * 2 : 8;
+                    m = xrealloc(m, capm * sizeof *m);
+                }
+                m[nm++] = (struct member){rows[i].src_rid, rows[i].owner, rows[i].rel};
+            }
+            if (i + 1 == n || strcmp(rows[i + 1].target, rows[i].target) != 0) {
+                pair_group(c, s->relation, rows[i].target, m, nm);
+                nm = 0;
+            }
+        }
+        free(m);
+    }
+    free(rows);
     arena_free(a);
     return rc == STORE_ERROR ? -1 : 0;
 }
