@@ -270,6 +270,13 @@ struct srow {
     uint32_t owner; /* index + 1 into the owners' list, 0: none or left out */
 };
 
+static int cmp_srow(const void *x, const void *y)
+{
+    const struct srow *a = x, *b = y;
+    int c = strcmp(a->target, b->target);
+    return c ? c : a->rel_rid < b->rel_rid ? -1 : a->rel_rid > b->rel_rid;
+}
+
 /* Does the stored relation rid keep s's condition (a term the filter
  * index does not hold)? */
 static bool cond_stored(struct registry *r, const struct model_dup_shared *s, uint32_t rid,
@@ -340,7 +347,7 @@ static int structural(struct registry *r, const struct model_duplicates *d,
         "SELECT t.value, s.value, rel.id, rel.rid FROM records rel "
         "JOIN attrs t ON t.rid = rel.rid AND t.field = 'target' "
         "JOIN attrs s ON s.rid = rel.rid AND s.field = 'source' "
-        "WHERE rel.collection = $2 AND rel.kind = $1 AND rel.retired = 0 ORDER BY t.value",
+        "WHERE rel.collection = $2 AND rel.kind = $1 AND rel.retired = 0",
         true, e);
     if (!st) {
         arena_free(a);
@@ -364,6 +371,10 @@ static int structural(struct registry *r, const struct model_duplicates *d,
                                   arena_strdup(a, store_col_text(st, 2)), rel_rid, 0, 0};
     }
     store_reset(st);
+    /* grouped by target here: sorting in SQL would drive the query from
+     * every relation's target */
+    if (n)
+        qsort(rows, n, sizeof *rows, cmp_srow);
     if (rc != STORE_ERROR) {
         fidx_read_lock(r->fidx);
         resolve_sources(r, a, d, only, rows, n);
@@ -858,30 +869,40 @@ static void similar_in(struct registry *r, const struct model_duplicates *d,
     for (size_t k = 0; k < prefix; k++)
         sets[k] = post[ord[k].i];
     struct rids cand = prefix == 1 ? sets[0] : rids_union(a, sets, prefix);
+    /* each term's share, by a merge of its records with the candidates
+     * (both ascending) */
+    double *acc = arena_calloc(a, cand.n + 1, sizeof *acc);
+    uint64_t *words = arena_calloc(a, cand.n + 1, sizeof *words);
+    for (size_t i = 0; i < q->n; i++) {
+        const struct rids p = post[i];
+        for (size_t x = 0, y = 0; x < p.n && y < cand.n;) {
+            if (p.v[x] < cand.v[y]) {
+                x++;
+            } else if (p.v[x] > cand.v[y]) {
+                y++;
+            } else {
+                acc[y] += wq[i] * wq[i];
+                if (i < 64)
+                    words[y] |= (uint64_t)1 << i;
+                x++;
+                y++;
+            }
+        }
+    }
     double qn = sqrt(qsq);
     for (size_t c = 0; c < cand.n; c++) {
         uint32_t rid = cand.v[c];
         long at = norm_at(nm, rid);
         if (at < 0 || nm->norm[at] <= 0 || (kind && !rids_has(only, rid)))
             continue;
-        double dotp = 0;
-        uint64_t words = 0;
-        for (size_t k = 0; k < q->n; k++) {
-            size_t i = ord[k].i;
-            if (!rids_has(post[i], rid))
-                continue;
-            dotp += wq[i] * wq[i];
-            if (i < 64)
-                words |= (uint64_t)1 << i;
-        }
-        double s = dotp / (qn * nm->norm[at]);
+        double s = acc[c] / (qn * nm->norm[at]);
         if (s < min)
             continue;
         if (*n_hits == *cap_hits) {
             *cap_hits = *cap_hits ? *cap_hits * 2 : 64;
             *hits = xrealloc(*hits, *cap_hits * sizeof **hits);
         }
-        (*hits)[(*n_hits)++] = (struct hit){rid, s > 1 ? 1 : s, words};
+        (*hits)[(*n_hits)++] = (struct hit){rid, s > 1 ? 1 : s, words[c]};
     }
     arena_free(a);
 }
