@@ -104,13 +104,17 @@ static void h_gaps(struct http_req *req, struct http_resp *resp, void *ctx)
 
 /* ?min= (a fraction, 0: absent) and ?limit= (1 .. 500, 0: absent); -1
  * after answering 400. */
-static int dups_params(struct http_req *req, struct http_resp *resp, double *min, size_t *limit)
+static int dups_params(struct http_req *req, struct http_resp *resp, double floor, double *min,
+                       size_t *limit)
 {
     const char *ms = http_req_query(req, "min"), *ls = http_req_query(req, "limit");
     *min = 0;
     *limit = 0;
-    if (ms && (!text_fraction(ms, min) || *min < 0.3)) {
-        problem(resp, 400, "bad-request", "min", "'min' must be a number from 0.3 to 1");
+    if (ms && (!text_fraction(ms, min) || *min < floor)) {
+        if (floor > 0.3)
+            problem(resp, 400, "bad-request", "min", "'min' must be a number from 0.5 to 1");
+        else
+            problem(resp, 400, "bad-request", "min", "'min' must be a number from 0.3 to 1");
         return -1;
     }
     if (ls) {
@@ -171,7 +175,8 @@ static void h_duplicates(struct http_req *req, struct http_resp *resp, void *ctx
     static const char *const allowed[] = {"kind", "min", "limit", NULL};
     struct dups_query q = {http_req_query(req, "kind"), 0, 0};
     struct actor a;
-    if (only_params(req, resp, allowed) < 0 || dups_params(req, resp, &q.min, &q.limit) < 0 ||
+    if (only_params(req, resp, allowed) < 0 ||
+        dups_params(req, resp, 0.5, &q.min, &q.limit) < 0 ||
         authenticate(api, req, resp, false, &a) < 0)
         return;
     json_t *out = NULL;
@@ -194,7 +199,8 @@ static void h_similar(struct http_req *req, struct http_resp *resp, void *ctx)
     struct similar_query q = {http_req_query(req, "kind"), http_req_query(req, "name"),
                               http_req_query(req, "text"), 0, 0};
     struct actor a;
-    if (only_params(req, resp, allowed) < 0 || dups_params(req, resp, &q.min, &q.limit) < 0 ||
+    if (only_params(req, resp, allowed) < 0 ||
+        dups_params(req, resp, 0.3, &q.min, &q.limit) < 0 ||
         authenticate(api, req, resp, false, &a) < 0)
         return;
     if ((q.name && strlen(q.name) > 1000) || (q.text && strlen(q.text) > 4000)) {

@@ -9,7 +9,7 @@
  *       {<a condition on the relation's own attributes>}}, …] (records of
  *     different owners linked to the same record by one of them are
  *     structural duplicates),
- *     "text"?: {"threshold": <0 < number <= 1: the least cosine of two
+ *     "text"?: {"threshold": <0.5 .. 1: the least cosine of two
  *       records' words (TF-IDF over the word index) for a textual pair>}} */
 #include "model/loader.h"
 
@@ -90,8 +90,8 @@ int parse_duplicates(struct loader *ld)
         json_t *th = json_object_get(text, "threshold");
         if (ld_check_keys(ld, text, tp, TEXT_KEYS))
             return -1;
-        if (!json_is_number(th) || json_number_value(th) <= 0 || json_number_value(th) > 1)
-            return ld_fail(ld, ld_sub(ld, tp, "threshold"), "must be a number above 0, at most 1");
+        if (!json_is_number(th) || json_number_value(th) < 0.5 || json_number_value(th) > 1)
+            return ld_fail(ld, ld_sub(ld, tp, "threshold"), "must be a number from 0.5 to 1");
         d->threshold = json_number_value(th);
     }
     ld->m->dups = d;

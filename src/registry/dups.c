@@ -19,6 +19,12 @@
  * records shares enough common words, and the pairs are not worth a list. */
 #define DUPS_MIN_FLOOR 0.3
 #define DUPS_LIMIT_MAX 500
+/* The least likeness of textual pairs across all records: below it the
+ * words every record shares put nearly all in one another's candidates. */
+#define DUPS_PAIRS_FLOOR 0.5
+/* The candidates met while pairing records by their words, at most: past
+ * it the textual pairs are those found so far (text_complete false). */
+#define DUPS_TEXT_BUDGET ((size_t)40 * 1000 * 1000)
 /* The shared terms shown as the reason of a similar record. */
 #define DUPS_WORDS 8
 
@@ -81,8 +87,10 @@ static double dot(const struct tidx_docs *d, const double *w, size_t i, size_t j
     return s;
 }
 
-size_t dups_text_pairs(struct tidx_docs *d, double min, dups_pair_fn fn, void *ctx)
+size_t dups_text_pairs(struct tidx_docs *d, double min, size_t budget, bool *complete,
+                       dups_pair_fn fn, void *ctx)
 {
+    *complete = true;
     if (!d->n_docs)
         return 0;
     double *w = xmalloc((d->n_terms ? d->n_terms : 1) * sizeof *w);
@@ -126,14 +134,18 @@ size_t dups_text_pairs(struct tidx_docs *d, double min, dups_pair_fn fn, void *c
     /* record i meets the records after it that share a prefix term */
     uint32_t *seen = xmalloc(d->n_docs * sizeof *seen);
     memset(seen, 0xff, d->n_docs * sizeof *seen);
-    size_t found = 0;
-    for (size_t i = 0; i < d->n_docs; i++) {
-        for (uint32_t k = 0; k < plen[i]; k++) {
+    size_t found = 0, spent = 0;
+    for (size_t i = 0; i < d->n_docs && *complete; i++) {
+        for (uint32_t k = 0; k < plen[i] && *complete; k++) {
             uint32_t t = d->term[d->at[i] + k];
             for (uint32_t p = post_at[t + 1]; p > post_at[t]; p--) {
                 uint32_t j = post[p - 1];
                 if (j <= i)
                     break;
+                if (++spent > budget) {
+                    *complete = false;
+                    break;
+                }
                 if (seen[j] == i)
                     continue;
                 seen[j] = (uint32_t)i;
@@ -432,7 +444,7 @@ static struct rids kinds_set(struct registry *r, struct arena *a, const struct m
 }
 
 static int textual(struct registry *r, const struct model_duplicates *d, const char *only,
-                   double min, struct collect *c)
+                   double min, struct collect *c, bool *complete)
 {
     const char **colls = xcalloc(d->n_kinds + 1, sizeof *colls);
     size_t nc = collections_of(d, only, colls);
@@ -445,7 +457,9 @@ static int textual(struct registry *r, const struct model_duplicates *d, const c
         fidx_read_unlock(r->fidx);
         arena_free(a);
         c->rids = docs.rid;
-        dups_text_pairs(&docs, min, add_text, c);
+        bool done;
+        dups_text_pairs(&docs, min, DUPS_TEXT_BUDGET, &done, add_text, c);
+        *complete = *complete && done;
         tidx_docs_free(&docs);
     }
     free(colls);
@@ -609,7 +623,7 @@ static void collect_free(struct collect *c)
 }
 
 static int check_query(const struct model_duplicates *d, const char *kind, double *min,
-                       struct err *e)
+                       double floor, struct err *e)
 {
     if (!d) {
         err_not_found(e, "the model declares no duplicates");
@@ -620,8 +634,11 @@ static int check_query(const struct model_duplicates *d, const char *kind, doubl
                 kind);
         return -1;
     }
-    if (*min != 0 && (!(*min >= DUPS_MIN_FLOOR) || *min > 1)) {
-        err_set(e, 400, "bad-request", "min", "'min' must be a number from 0.3 to 1");
+    if (*min != 0 && (!(*min >= floor) || *min > 1)) {
+        if (floor == DUPS_PAIRS_FLOOR)
+            err_set(e, 400, "bad-request", "min", "'min' must be a number from 0.5 to 1");
+        else
+            err_set(e, 400, "bad-request", "min", "'min' must be a number from 0.3 to 1");
         return -1;
     }
     return 0;
@@ -633,7 +650,7 @@ int registry_duplicates(struct registry *r, const struct actor *a, const struct 
     *out = NULL;
     const struct model_duplicates *d = model_duplicates(r->model);
     double min = q->min;
-    if (check_query(d, q->kind, &min, e) < 0)
+    if (check_query(d, q->kind, &min, DUPS_PAIRS_FLOOR, e) < 0)
         return -1;
     if (!fidx_ready(r->fidx)) {
         err_set(e, 503, "unavailable", "", "the word index is not built yet");
@@ -652,8 +669,9 @@ int registry_duplicates(struct registry *r, const struct actor *a, const struct 
             return -1;
         }
     int64_t t1 = time_mono_ns();
+    bool complete = true;
     if (min <= 1)
-        textual(r, d, q->kind, min, &c);
+        textual(r, d, q->kind, min, &c, &complete);
     int64_t t2 = time_mono_ns();
     size_t n;
     struct pair *p = merge_pairs(&c, &n);
@@ -676,8 +694,9 @@ int registry_duplicates(struct registry *r, const struct actor *a, const struct 
             (long long)((time_mono_ns() - t2) / 1000000));
     free(p);
     collect_free(&c);
-    *out = json_pack("{s:o, s:i, s:b}", "items", items, "count", (json_int_t)json_array_size(items),
-                     "truncated", more);
+    *out = json_pack("{s:o, s:i, s:b, s:b}", "items", items, "count",
+                     (json_int_t)json_array_size(items), "truncated", more, "text_complete",
+                     complete);
     if (min <= 1)
         json_object_set_new(*out, "min", json_real(min));
     if (q->kind)
@@ -913,7 +932,7 @@ int registry_similar(struct registry *r, const struct actor *a, const struct sim
     *out = NULL;
     const struct model_duplicates *d = model_duplicates(r->model);
     double min = q->min;
-    if (check_query(d, q->kind, &min, e) < 0)
+    if (check_query(d, q->kind, &min, DUPS_MIN_FLOOR, e) < 0)
         return -1;
     if (!q->name || !*q->name) {
         err_set(e, 400, "bad-request", "name", "'name' is required");

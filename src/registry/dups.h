@@ -22,25 +22,29 @@
 #include "registry/tidx.h"
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 /* A term's weight: ln(1 + n_all / df) (df 0: as if 1). */
 double dups_weight(size_t n_all, size_t df);
 
 /* Every pair (i < j, indexes of d's records) whose cosine is at least min
- * (0 < min <= 1), given to fn; returns their number. Reorders each
- * record's terms (rarest first). */
+ * (0 < min <= 1), given to fn; returns their number. Meets at most
+ * `budget` candidates: past it, *complete is false and the pairs are
+ * those found so far. Reorders each record's terms (rarest first). */
 typedef void (*dups_pair_fn)(void *ctx, size_t i, size_t j, double score);
-size_t dups_text_pairs(struct tidx_docs *d, double min, dups_pair_fn fn, void *ctx);
+size_t dups_text_pairs(struct tidx_docs *d, double min, size_t budget, bool *complete,
+                       dups_pair_fn fn, void *ctx);
 
 /* The ranked pairs a may read (both records, and for a structural reason
  * the relations and the shared record too): of `kind` only (NULL: every
  * kind of the section), textual ones from `min` (0: the model's
  * threshold), the first `limit`. *out: {items: [{a, b: {id, kind,
  * collection, name, owner, owner_name?}, score, shared: [{relation,
- * record: {id, kind, collection, name}}], text_score?}], count, min}: the
- * pairs sharing most first, then by their words' likeness. 400 for a kind
- * not in the section or a min outside 0.3 .. 1, 404 when the model has no
+ * record: {id, kind, collection, name}}], text_score?}], count, truncated, text_complete
+ * (false: the textual pairs are those found within a bound of work), min}:
+ * the pairs sharing most first, then by their words' likeness. 400 for a
+ * kind not in the section or a min outside 0.5 .. 1, 404 when the model has no
  * such section, 503 before the word index is built. */
 struct dups_query {
     const char *kind;

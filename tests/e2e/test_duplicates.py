@@ -127,7 +127,7 @@ def test_textual_pairs():
     assert pair_of(dups('?kind=information_system'), 'a', 'e')
     assert dups('?kind=ict_service')['items'] == []
     two = dups('?limit=1')
-    assert two['count'] == 1 and two['truncated'] is True, two
+    assert two['count'] == 1 and two['truncated'] is True and two['text_complete'] is True, two
 
 
 def test_records_the_reader_may_not_read_are_in_no_pair():
@@ -174,7 +174,7 @@ def test_similar_for_a_new_object():
 
 def test_bad_input():
     # REQ: ARC-13
-    for q, field in [('?min=0.1', 'min'), ('?min=2', 'min'), ('?min=abc', 'min'),
+    for q, field in [('?min=0.1', 'min'), ('?min=0.4', 'min'), ('?min=2', 'min'), ('?min=abc', 'min'),
                      ('?min=0.5e1', 'min'), ('?limit=0', 'limit'), ('?limit=501', 'limit'),
                      ('?limit=x', 'limit'), ('?kind=organization', 'kind'),
                      ('?kind=nothing', 'kind')]:
@@ -186,7 +186,9 @@ def test_bad_input():
     # translated
     r = SRV.request('GET', '/api/v1/duplicates?min=7', token=ARCH,
                     headers={'Accept-Language': 'kk'})
-    assert r.status == 400 and "'min' 0.3-тен 1-ге дейінгі сан" in r.json()['detail'], r
+    assert r.status == 400 and "'min' 0.5-тен 1-ге дейінгі сан" in r.json()['detail'], r
+    assert_problem(SRV.get('/api/v1/similar?name=x&min=0.2', token=ARCH), 400, 'min')
+    assert similar('?name=x&min=0.3')['min'] == 0.3
 
 
 def sign_in(role, org):

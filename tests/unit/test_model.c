@@ -964,10 +964,9 @@ static const struct broken BROKEN_DUPS[] = {
      "duplicates.shared[1].when.access[0]: 'delete' is not a value of 'data_access'"},
     {DU "shared[1].when", "{\"colour\":[\"red\"]}", "duplicates.shared[1].when"},
     {DU "shared[1].why", "1", "duplicates.shared[1].why: unknown key"},
-    {DU "text.threshold", "0", "duplicates.text.threshold: must be a number above 0, at most 1"},
-    {DU "text.threshold", "1.5", "duplicates.text.threshold: must be a number above 0, at most 1"},
-    {DU "text.threshold", "\"high\"",
-     "duplicates.text.threshold: must be a number above 0, at most 1"},
+    {DU "text.threshold", "0.3", "duplicates.text.threshold: must be a number from 0.5 to 1"},
+    {DU "text.threshold", "1.5", "duplicates.text.threshold: must be a number from 0.5 to 1"},
+    {DU "text.threshold", "\"high\"", "duplicates.text.threshold: must be a number from 0.5 to 1"},
     {DU "text.fields", "[\"name\"]", "duplicates.text.fields: unknown key"},
     {DU "colour", "1", "duplicates.colour: unknown key"},
 };
@@ -984,7 +983,7 @@ static void test_broken_duplicates(void **state)
     assert_int_equal(d->n_shared, 2);
     assert_string_equal(d->shared[1].relation->id, "accesses");
     assert_int_equal(d->shared[1].when.n_terms, 1);
-    assert_true(d->threshold > 0 && d->threshold <= 1);
+    assert_true(d->threshold >= 0.5 && d->threshold <= 1);
 }
 
 static void test_broken_workflows(void **state)

@@ -438,7 +438,9 @@ static void test_docs_and_text_pairs(void **state)
     struct found f = {malloc(d.n_docs * d.n_docs * sizeof(double)), d.n_docs};
     for (size_t i = 0; i < d.n_docs * d.n_docs; i++)
         f.score[i] = -1;
-    size_t found = dups_text_pairs(&d, min, note_pair, &f);
+    bool complete;
+    size_t found = dups_text_pairs(&d, min, SIZE_MAX, &complete, note_pair, &f);
+    assert_true(complete);
     size_t expect = 0;
     for (size_t i = 0; i < d.n_docs; i++) {
         int wi[N_VOCAB], wj[N_VOCAB];
@@ -470,6 +472,12 @@ static void test_docs_and_text_pairs(void **state)
     }
     assert_int_equal(found, expect);
     assert_true(found > 0);
+    /* within a bound of work: fewer pairs, and said so */
+    for (size_t i = 0; i < d.n_docs * d.n_docs; i++)
+        f.score[i] = -1;
+    size_t some = dups_text_pairs(&d, min, 50, &complete, note_pair, &f);
+    assert_false(complete);
+    assert_true(some < found);
     free(f.score);
     arena_free(a);
     tidx_docs_free(&d);
