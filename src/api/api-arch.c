@@ -175,8 +175,7 @@ static void h_duplicates(struct http_req *req, struct http_resp *resp, void *ctx
     static const char *const allowed[] = {"kind", "min", "limit", NULL};
     struct dups_query q = {http_req_query(req, "kind"), 0, 0};
     struct actor a;
-    if (only_params(req, resp, allowed) < 0 ||
-        dups_params(req, resp, 0.5, &q.min, &q.limit) < 0 ||
+    if (only_params(req, resp, allowed) < 0 || dups_params(req, resp, 0.5, &q.min, &q.limit) < 0 ||
         authenticate(api, req, resp, false, &a) < 0)
         return;
     json_t *out = NULL;
@@ -199,8 +198,7 @@ static void h_similar(struct http_req *req, struct http_resp *resp, void *ctx)
     struct similar_query q = {http_req_query(req, "kind"), http_req_query(req, "name"),
                               http_req_query(req, "text"), 0, 0};
     struct actor a;
-    if (only_params(req, resp, allowed) < 0 ||
-        dups_params(req, resp, 0.3, &q.min, &q.limit) < 0 ||
+    if (only_params(req, resp, allowed) < 0 || dups_params(req, resp, 0.3, &q.min, &q.limit) < 0 ||
         authenticate(api, req, resp, false, &a) < 0)
         return;
     if ((q.name && strlen(q.name) > 1000) || (q.text && strlen(q.text) > 4000)) {

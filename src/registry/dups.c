@@ -354,13 +354,13 @@ static int structural(struct registry *r, const struct model_duplicates *d,
     struct arena *a = arena_new();
     struct rids keep = {NULL, 0};
     bool cond = s->when.n_terms > 0, by_index = cond && cond_set(r, a, s, &keep);
-    struct store_stmt *st = store_prepare(
-        store_conn(r->store),
-        "SELECT t.value, s.value, rel.id, rel.rid FROM records rel "
-        "JOIN attrs t ON t.rid = rel.rid AND t.field = 'target' "
-        "JOIN attrs s ON s.rid = rel.rid AND s.field = 'source' "
-        "WHERE rel.collection = $2 AND rel.kind = $1 AND rel.retired = 0",
-        true, e);
+    struct store_stmt *st =
+        store_prepare(store_conn(r->store),
+                      "SELECT t.value, s.value, rel.id, rel.rid FROM records rel "
+                      "JOIN attrs t ON t.rid = rel.rid AND t.field = 'target' "
+                      "JOIN attrs s ON s.rid = rel.rid AND s.field = 'source' "
+                      "WHERE rel.collection = $2 AND rel.kind = $1 AND rel.retired = 0",
+                      true, e);
     if (!st) {
         arena_free(a);
         return -1;
@@ -380,7 +380,10 @@ static int structural(struct registry *r, const struct model_duplicates *d,
         }
         rows[n++] = (struct srow){arena_strdup(a, store_col_text(st, 0)),
                                   arena_strdup(a, store_col_text(st, 1)),
-                                  arena_strdup(a, store_col_text(st, 2)), rel_rid, 0, 0};
+                                  arena_strdup(a, store_col_text(st, 2)),
+                                  rel_rid,
+                                  0,
+                                  0};
     }
     store_reset(st);
     /* grouped by target here: sorting in SQL would drive the query from
@@ -694,9 +697,9 @@ int registry_duplicates(struct registry *r, const struct actor *a, const struct 
             (long long)((time_mono_ns() - t2) / 1000000));
     free(p);
     collect_free(&c);
-    *out = json_pack("{s:o, s:i, s:b, s:b}", "items", items, "count",
-                     (json_int_t)json_array_size(items), "truncated", more, "text_complete",
-                     complete);
+    *out =
+        json_pack("{s:o, s:i, s:b, s:b}", "items", items, "count",
+                  (json_int_t)json_array_size(items), "truncated", more, "text_complete", complete);
     if (min <= 1)
         json_object_set_new(*out, "min", json_real(min));
     if (q->kind)

@@ -126,8 +126,9 @@ static void test_fraction(void **state)
     assert_true(text_fraction("1.000000", &v) && v == 1);
     assert_true(text_fraction("0", &v) && v == 0);
     assert_true(text_fraction("0.3", &v) && fabs(v - 0.3) < 1e-12);
-    static const char *const bad[] = {"", "1.5", "2", ".5", "0.", "-0.5", "+1", "0.5e1", "0,5",
-                                      "0.1234567", " 0.5", "0.5 ", "nan", "1.0000001", NULL};
+    static const char *const bad[] = {"",     "1.5",  "2",     ".5",        "0.",
+                                      "-0.5", "+1",   "0.5e1", "0,5",       "0.1234567",
+                                      " 0.5", "0.5 ", "nan",   "1.0000001", NULL};
     for (size_t i = 0; bad[i]; i++)
         if (text_fraction(bad[i], &v))
             fail_msg("'%s' read as %g", bad[i], v);
