@@ -1,7 +1,7 @@
 /* libFuzzer target: the text parsers of util/ — RFC 3339 instants (the
  * `at` parameter), calendar dates, base64url (cursors), UTF-8 checks,
  * folding and word splitting (the `q` parameter), and the file names kept
- * from uploads. */
+ * from uploads, and the fractions of 0 to 1 (the `min` parameters). */
 #include "util/arena.h"
 #include "util/text.h"
 #include "util/timeutil.h"
@@ -25,6 +25,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (time_parse_rfc3339(out, &again) != 0 || again != ms)
             __builtin_trap(); /* the canonical form must read back */
     }
+    double f;
+    if (text_fraction(s, &f) && !(f >= 0 && f <= 1))
+        __builtin_trap(); /* a fraction read is within 0 .. 1 */
     int y, m, d;
     (void)time_parse_date(s, &y, &m, &d);
     size_t n;

@@ -2,12 +2,22 @@
  * GET /api/v1/{collection}/map?measure=&at=&<filter field>= — the map of a
  * collection that declares one; GET /api/v1/{collection}/matrix/{matrix}
  * ?<filter field>= — one of its matrices; GET /api/v1/gaps?collection=
- * &domain=&effect= — the target architecture's gap report. */
+ * &domain=&effect= — the target architecture's gap report; GET
+ * /api/v1/duplicates?kind=&min=&limit= — duplicate pairs with a reuse
+ * suggestion in the reader's language; GET /api/v1/similar?kind=&name=
+ * &text=&min=&limit= — the records most like an object not created yet;
+ * GET /api/v1/{collection}/{id}/compare/{other} and …/{id}/content — two
+ * versions of the architecture compared, a version in digital form. */
 #include "api/internal.h"
 
 #include "arch/arch.h"
+#include "registry/dups.h"
 #include "util/arena.h"
 #include "util/text.h"
+#include "web/i18n.h"
+
+#include <stdio.h>
+#include <stdlib.h>
 
 #include <stdio.h>
 #include <string.h>
@@ -150,10 +160,122 @@ static void h_content(struct http_req *req, struct http_resp *resp, void *ctx)
     http_resp_file(resp, 200, "application/json", fd, 0, (uint64_t)size);
 }
 
+/* ?min= (a fraction, 0: absent) and ?limit= (1 .. 500, 0: absent); -1
+ * after answering 400. */
+static int dups_params(struct http_req *req, struct http_resp *resp, double floor, double *min,
+                       size_t *limit)
+{
+    const char *ms = http_req_query(req, "min"), *ls = http_req_query(req, "limit");
+    *min = 0;
+    *limit = 0;
+    if (ms && (!text_fraction(ms, min) || *min < floor)) {
+        if (floor > 0.3)
+            problem(resp, 400, "bad-request", "min", "'min' must be a number from 0.5 to 1");
+        else
+            problem(resp, 400, "bad-request", "min", "'min' must be a number from 0.3 to 1");
+        return -1;
+    }
+    if (ls) {
+        char *end;
+        long n = strtol(ls, &end, 10);
+        if (!*ls || *end || ls[0] < '0' || ls[0] > '9' || n < 1 || n > 500) {
+            problem(resp, 400, "bad-request", "limit", "'limit' is 1..500");
+            return -1;
+        }
+        *limit = (size_t)n;
+    }
+    return 0;
+}
+
+static const char *label_in(const struct i18n *l, enum lang g)
+{
+    const char *s = g == LANG_KK ? l->kk : g == LANG_RU ? l->ru : l->en;
+    return s ? s : l->en ? l->en : "";
+}
+
+/* "<body of b> could use <a> of <body of a>, …": b's body may reuse a
+ * (the older record), in the reader's language. */
+static void suggest(struct api *api, json_t *pair, enum lang g)
+{
+    const json_t *a = json_object_get(pair, "a"), *b = json_object_get(pair, "b");
+    const char *lang = i18n_code(g);
+    const char *oa = json_string_value(json_object_get(a, "owner"));
+    const char *ob = json_string_value(json_object_get(b, "owner"));
+    if (!oa || !ob || strcmp(oa, ob) == 0)
+        return;
+    const json_t *na = json_object_get(a, "owner_name"), *nb = json_object_get(b, "owner_name");
+    json_t *wa = json_pack("{s:O?}", "name", na), *wb = json_pack("{s:O?}", "name", nb);
+    const char *body_a = na ? registry_name_in(wa, lang) : NULL;
+    const char *body_b = nb ? registry_name_in(wb, lang) : NULL;
+    const char *rec_a = registry_name_in(a, lang);
+    char buf[1024];
+    const json_t *sh = json_array_get(json_object_get(pair, "shared"), 0);
+    if (sh) {
+        const struct model_kind *rk = model_kind(
+            registry_model(api->reg), json_string_value(json_object_get(sh, "relation")));
+        const char *shared = registry_name_in(json_object_get(sh, "record"), lang);
+        snprintf(buf, sizeof buf,
+                 i18n_tr(g, TR("%s could use %s of %s, which does the same: %s %s")),
+                 body_b ? body_b : ob, rec_a ? rec_a : "", body_a ? body_a : oa,
+                 rk ? label_in(&rk->label, g) : "", shared ? shared : "");
+    } else {
+        snprintf(buf, sizeof buf, i18n_tr(g, TR("%s could use %s of %s, which is described alike")),
+                 body_b ? body_b : ob, rec_a ? rec_a : "", body_a ? body_a : oa);
+    }
+    json_decref(wa);
+    json_decref(wb);
+    json_object_set_new(pair, "suggestion", json_string(buf));
+}
+
+static void h_duplicates(struct http_req *req, struct http_resp *resp, void *ctx)
+{
+    struct api *api = ctx;
+    static const char *const allowed[] = {"kind", "min", "limit", NULL};
+    struct dups_query q = {http_req_query(req, "kind"), 0, 0};
+    struct actor a;
+    if (only_params(req, resp, allowed) < 0 || dups_params(req, resp, 0.5, &q.min, &q.limit) < 0 ||
+        authenticate(api, req, resp, false, &a) < 0)
+        return;
+    json_t *out = NULL;
+    struct err e = ERR_INIT;
+    int rc = registry_duplicates(api->reg, &a, &q, &out, &e);
+    if (rc == 0) {
+        enum lang g = i18n_negotiate(http_req_header(req, "Accept-Language"), LANG_EN);
+        size_t i;
+        json_t *pair;
+        json_array_foreach (json_object_get(out, "items"), i, pair)
+            suggest(api, pair, g);
+    }
+    answer(resp, rc, &e, out);
+}
+
+static void h_similar(struct http_req *req, struct http_resp *resp, void *ctx)
+{
+    struct api *api = ctx;
+    static const char *const allowed[] = {"kind", "name", "text", "min", "limit", NULL};
+    struct similar_query q = {http_req_query(req, "kind"), http_req_query(req, "name"),
+                              http_req_query(req, "text"), 0, 0};
+    struct actor a;
+    if (only_params(req, resp, allowed) < 0 || dups_params(req, resp, 0.3, &q.min, &q.limit) < 0 ||
+        authenticate(api, req, resp, false, &a) < 0)
+        return;
+    if ((q.name && strlen(q.name) > 1000) || (q.text && strlen(q.text) > 4000)) {
+        problem(resp, 400, "bad-request", q.text && strlen(q.text) > 4000 ? "text" : "name",
+                "the text is too long");
+        return;
+    }
+    json_t *out = NULL;
+    struct err e = ERR_INIT;
+    int rc = registry_similar(api->reg, &a, &q, &out, &e);
+    answer(resp, rc, &e, out);
+}
+
 void api_arch_routes(struct api *api, struct router *rt)
 {
     router_add(rt, "GET", "/api/v1/{collection}/{id}/compare/{other}", h_compare, api);
     router_add(rt, "GET", "/api/v1/{collection}/{id}/content", h_content, api);
+    router_add(rt, "GET", "/api/v1/duplicates", h_duplicates, api);
+    router_add(rt, "GET", "/api/v1/similar", h_similar, api);
     router_add(rt, "GET", "/api/v1/gaps", h_gaps, api);
     router_add(rt, "GET", "/api/v1/{collection}/map", h_map, api);
     router_add(rt, "GET", "/api/v1/{collection}/matrix/{matrix}", h_matrix, api);

@@ -29,6 +29,7 @@ struct model {
     struct model_rule_group *rule_groups;
     size_t n_rule_groups;
     struct model_gap_analysis *gaps; /* "gap_analysis", or NULL */
+    struct model_duplicates *dups;   /* "duplicates", or NULL */
     struct model_measure *measures;
     size_t n_measures;
     uint32_t *kind_slots; /* open addressing by the kinds' ids: index + 1, 0 empty
@@ -140,6 +141,8 @@ json_t *doc_lists_json(const struct model *m);
 int parse_maps(struct loader *ld);
 int parse_gap_analysis(struct loader *ld);
 json_t *gaps_json(const struct model *m);
+int parse_duplicates(struct loader *ld);
+json_t *dups_json(const struct model *m);
 /* A relation type's `required_for` ({"kinds": [...], "when": {<enum
  * field>: [values]}}), checked against the kinds. */
 int parse_relation_required(struct loader *ld, const json_t *v, const char *path,

@@ -602,6 +602,26 @@ const struct model_gap_analysis *model_gap_analysis(const struct model *m);
  * type_value, or NULL. */
 const char *model_gap_effect(const struct model_gap_analysis *g, const char *type_value);
 
+/* Duplication and reuse (model key "duplicates", issue 16): records of
+ * `kinds` of different owners linked to one record by a relation of a
+ * `shared` type (keeping its `when`, when it has terms) duplicate each
+ * other; so do two whose words are alike beyond `threshold` (0: no
+ * textual pairs). */
+struct model_dup_shared {
+    const struct model_kind *relation;
+    struct model_cond when;
+};
+struct model_duplicates {
+    const struct model_kind **kinds;
+    size_t n_kinds;
+    struct model_dup_shared *shared;
+    size_t n_shared;
+    double threshold;
+};
+const struct model_duplicates *model_duplicates(const struct model *m);
+/* Is kind one of d's kinds (d may be NULL)? */
+bool model_dup_kind(const struct model_duplicates *d, const char *kind);
+
 /* Is `layer` one a rule may name (activity, data, systems,
  * infrastructure)? */
 bool model_rule_layer_known(const char *layer);

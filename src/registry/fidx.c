@@ -639,6 +639,11 @@ struct relidx *fidx_graph(struct fidx *x)
     return x->graph;
 }
 
+struct tidx *fidx_text(struct fidx *x)
+{
+    return x->text;
+}
+
 static void staged_free(struct staged *s)
 {
     free(s->text_coll);

@@ -87,6 +87,8 @@ void fidx_read_lock(struct fidx *x);
 void fidx_read_unlock(struct fidx *x);
 /* The relations graph the index keeps current (read it under the lock). */
 struct relidx *fidx_graph(struct fidx *x);
+/* The word index it keeps current (tidx.h; read it under the lock). */
+struct tidx *fidx_text(struct fidx *x);
 /* The set of a key (empty when unknown). */
 struct rids fidx_get(struct fidx *x, const char *key);
 /* A field's value per row id, for a judgement of many records at one

@@ -63,6 +63,7 @@ struct registry {
     const struct model *model;
     struct fidx *fidx; /* in-memory filter index, once enabled */
     struct ruleidx *ruleidx; /* the rules' judgements, once a report built them */
+    struct dups_cache *dups; /* the similar records' vector lengths (dups.h) */
     const struct rights *rights;
     char **restricted_keys; /* `"name":` of every restricted field */
     size_t n_restricted_keys;

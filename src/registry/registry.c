@@ -8,6 +8,7 @@
 
 #include "auth/authz.h"
 #include "cache.h"
+#include "dups.h"
 #include "fidx.h"
 
 #include "listq.h"
@@ -93,6 +94,7 @@ void registry_free(struct registry *r)
     if (!r)
         return;
     fidx_free(r->fidx);
+    dups_cache_free(r->dups);
     ruleidx_free(r->ruleidx);
     free_keys(r->restricted_keys, r->n_restricted_keys);
     free_keys(r->published_keys, r->n_published_keys);

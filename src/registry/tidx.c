@@ -74,6 +74,7 @@ struct tidx {
     size_t n_colls;
     bool filling;           /* the building's second pass */
     pthread_rwlock_t *lock; /* the owner's, taken by a merge to install */
+    uint64_t gen;           /* bumped by every change after sealing */
 };
 
 struct tidx *tidx_new(pthread_rwlock_t *lock)
@@ -570,6 +571,7 @@ static void merge_install(struct tcoll *c, const struct fold *f)
     for (size_t d = 0; d < c->n_delta; d++)
         c->stale[c->delta[d].rid / 64] |= (uint64_t)1 << (c->delta[d].rid % 64);
     c->merging = false;
+    c->owner->gen++;
 }
 
 static void *merge_main(void *arg)
@@ -626,6 +628,7 @@ void tidx_set(struct tidx *t, const char *collection, uint32_t rid, const char *
               const size_t *lens, size_t n)
 {
     struct tcoll *c = coll_get(t, collection, true);
+    t->gen++;
     mark_stale(c, rid);
     if (rid > c->max_rid)
         c->max_rid = rid;
@@ -813,4 +816,185 @@ void tidx_size(const struct tidx *t, size_t *terms, size_t *postings, size_t *by
         for (size_t d = 0; d < c->n_delta; d++)
             *postings += c->delta[d].n;
     }
+}
+
+/* --- the records as lists of terms (similarity, arch/dups.c) ---------------------- */
+
+uint64_t tidx_generation(const struct tidx *t)
+{
+    return t->gen;
+}
+
+/* The base number of term p exactly, or -1. */
+static long term_exact(const struct tcoll *c, const char *p)
+{
+    size_t i = term_lower_bound(c, p);
+    return i < c->n_terms && strcmp(term_of(c, i), p) == 0 ? (long)i : -1;
+}
+
+static bool doc_has_term(const struct tdoc *d, const char *p)
+{
+    size_t lo = 0, hi = d->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int cmp = strcmp(d->terms[mid], p);
+        if (cmp == 0)
+            return true;
+        if (cmp < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return false;
+}
+
+struct rids tidx_term(struct tidx *t, struct arena *a, const char *collection, const char *term)
+{
+    struct tcoll *c = coll_get(t, collection, false);
+    if (!c || c->b)
+        return (struct rids){NULL, 0};
+    long i = term_exact(c, term);
+    struct rids sets[2] = {
+        i < 0 ? (struct rids){NULL, 0} : base_set(c, a, (size_t)i, (size_t)i + 1), {NULL, 0}};
+    uint32_t *d = NULL;
+    size_t nd = 0;
+    for (size_t k = 0; k < c->n_delta + c->n_frozen; k++) {
+        const struct tdoc *doc = k < c->n_delta ? &c->delta[k] : &c->frozen[k - c->n_delta];
+        if ((k < c->n_delta || !in_delta(c, doc->rid)) && doc_has_term(doc, term)) {
+            if (!d)
+                d = arena_alloc(a, (c->n_delta + c->n_frozen) * sizeof *d);
+            d[nd++] = doc->rid;
+        }
+    }
+    if (!nd)
+        return sets[0];
+    sets[1] = (struct rids){d, sort_unique(d, nd)};
+    return rids_union(a, sets, 2);
+}
+
+/* The delta's and frozen list's live records (a frozen one counts unless
+ * the delta has it again), one after the other. */
+static const struct tdoc *live_doc(const struct tcoll *c, size_t k)
+{
+    if (k < c->n_delta)
+        return &c->delta[k];
+    const struct tdoc *d = &c->frozen[k - c->n_delta];
+    return in_delta(c, d->rid) ? NULL : d;
+}
+
+/* The number of term s: its base number, or after the base's, its place
+ * among `extra` (sorted, distinct strings of the delta not in the base). */
+static uint32_t term_number(const struct tcoll *c, char **extra, size_t n_extra, const char *s)
+{
+    long i = term_exact(c, s);
+    if (i >= 0)
+        return (uint32_t)i;
+    size_t lo = 0, hi = n_extra;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(extra[mid], s) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return (uint32_t)(c->n_terms + lo);
+}
+
+void tidx_docs(struct tidx *t, const char *collection, const struct rids *only,
+               struct tidx_docs *out)
+{
+    memset(out, 0, sizeof *out);
+    struct tcoll *c = coll_get(t, collection, false);
+    if (!c || c->b)
+        return;
+    size_t nd = c->n_delta + c->n_frozen, n_extra = 0;
+    /* the delta's terms the base lacks */
+    char **extra = NULL;
+    for (size_t k = 0; k < nd; k++) {
+        const struct tdoc *d = live_doc(c, k);
+        for (size_t j = 0; d && j < d->n; j++)
+            if (term_exact(c, d->terms[j]) < 0) {
+                extra = xrealloc(extra, (n_extra + 1) * sizeof *extra);
+                extra[n_extra++] = d->terms[j];
+            }
+    }
+    if (n_extra)
+        qsort(extra, n_extra, sizeof *extra, cmp_str);
+    size_t m = 0;
+    for (size_t i = 0; i < n_extra; i++)
+        if (!m || strcmp(extra[m - 1], extra[i]) != 0)
+            extra[m++] = extra[i];
+    n_extra = m;
+    size_t words = (size_t)c->max_rid / 64 + 1;
+    uint64_t *want = xcalloc(words, sizeof *want);
+    for (size_t i = 0; only && i < only->n; i++)
+        if (only->v[i] <= c->max_rid)
+            want[only->v[i] / 64] |= (uint64_t)1 << (only->v[i] % 64);
+    if (!only)
+        memset(want, 0xff, words * sizeof *want);
+    uint32_t *cnt = xcalloc((size_t)c->max_rid + 1, sizeof *cnt);
+    out->n_terms = c->n_terms + n_extra;
+    out->df = xcalloc(out->n_terms ? out->n_terms : 1, sizeof *out->df);
+    uint64_t *seen = xcalloc(words, sizeof *seen);
+    for (size_t i = 0; i < c->n_terms; i++)
+        for (uint32_t k = c->post_at[i]; k < c->post_at[i + 1]; k++) {
+            uint32_t rid = c->post[k];
+            if (is_stale(c, rid))
+                continue;
+            out->df[i]++;
+            seen[rid / 64] |= (uint64_t)1 << (rid % 64);
+            if (bit_has(want, words, rid))
+                cnt[rid]++;
+        }
+    for (size_t k = 0; k < nd; k++) {
+        const struct tdoc *d = live_doc(c, k);
+        for (size_t j = 0; d && j < d->n; j++) {
+            out->df[term_number(c, extra, n_extra, d->terms[j])]++;
+            seen[d->rid / 64] |= (uint64_t)1 << (d->rid % 64);
+            if (bit_has(want, words, d->rid))
+                cnt[d->rid]++;
+        }
+    }
+    for (size_t w = 0; w < words; w++)
+        out->n_all += (size_t)__builtin_popcountll(seen[w]);
+    free(seen);
+    for (size_t r = 0; r <= c->max_rid; r++)
+        out->n_docs += cnt[r] > 0;
+    out->rid = xmalloc((out->n_docs ? out->n_docs : 1) * sizeof *out->rid);
+    out->at = xmalloc((out->n_docs + 1) * sizeof *out->at);
+    /* cnt becomes each record's next free entry, by rid */
+    size_t n = 0, total = 0;
+    for (uint32_t r = 0; r <= c->max_rid; r++)
+        if (cnt[r]) {
+            out->rid[n] = r;
+            out->at[n++] = (uint32_t)total;
+            uint32_t k = cnt[r];
+            cnt[r] = (uint32_t)total;
+            total += k;
+        }
+    out->at[n] = (uint32_t)total;
+    out->term = xmalloc((total ? total : 1) * sizeof *out->term);
+    for (size_t i = 0; i < c->n_terms; i++)
+        for (uint32_t k = c->post_at[i]; k < c->post_at[i + 1]; k++) {
+            uint32_t rid = c->post[k];
+            if (!is_stale(c, rid) && bit_has(want, words, rid))
+                out->term[cnt[rid]++] = (uint32_t)i;
+        }
+    for (size_t k = 0; k < nd; k++) {
+        const struct tdoc *d = live_doc(c, k);
+        for (size_t j = 0; d && bit_has(want, words, d->rid) && j < d->n; j++)
+            out->term[cnt[d->rid]++] = term_number(c, extra, n_extra, d->terms[j]);
+    }
+    free(cnt);
+    free(want);
+    free(extra);
+}
+
+void tidx_docs_free(struct tidx_docs *d)
+{
+    free(d->rid);
+    free(d->at);
+    free(d->term);
+    free(d->df);
+    memset(d, 0, sizeof *d);
 }

@@ -58,4 +58,25 @@ void tidx_size(const struct tidx *t, size_t *terms, size_t *postings, size_t *by
  * tidx_wait): the base's arrays and the merge's own, whichever collection. */
 size_t tidx_merge_peak(const struct tidx *t);
 
+/* Bumped by every change after sealing (a write, a merge installed): what
+ * a caller derived from the index holds while it is unchanged. */
+uint64_t tidx_generation(const struct tidx *t);
+
+/* The live records of collection that have exactly `term` (in the arena). */
+struct rids tidx_term(struct tidx *t, struct arena *a, const char *collection, const char *term);
+
+/* The live records of collection that are in `only` (NULL: all) as lists
+ * of term numbers, for similarity measures: record rid[i] (ascending) has
+ * the distinct terms term[at[i] .. at[i + 1]); df[t] counts the
+ * collection's live records having term t (of n_terms), n_all its live
+ * records with any term. Costs one pass over the collection's postings;
+ * free with tidx_docs_free. */
+struct tidx_docs {
+    size_t n_docs, n_terms, n_all;
+    uint32_t *rid, *at, *term, *df;
+};
+void tidx_docs(struct tidx *t, const char *collection, const struct rids *only,
+               struct tidx_docs *out);
+void tidx_docs_free(struct tidx_docs *d);
+
 #endif

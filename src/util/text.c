@@ -377,3 +377,25 @@ void text_safe_filename(const char *in, char *out, size_t cap)
         o--;
     out[o] = '\0';
 }
+
+bool text_fraction(const char *s, double *out)
+{
+    if (!s || (s[0] != '0' && s[0] != '1'))
+        return false;
+    long num = s[0] - '0', den = 1;
+    const char *p = s + 1;
+    if (*p == '.') {
+        p++;
+        size_t n = 0;
+        for (; *p >= '0' && *p <= '9' && n < 6; p++, n++) {
+            num = num * 10 + (*p - '0');
+            den *= 10;
+        }
+        if (n == 0)
+            return false;
+    }
+    if (*p || num > den)
+        return false;
+    *out = (double)num / (double)den; /* correctly rounded: 0.75 is 0.75 */
+    return true;
+}

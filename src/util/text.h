@@ -64,6 +64,10 @@ void text_uuid7(char out[37]);
 /* True when s looks like a record id we issue or import: 1..64 chars of
  * [A-Za-z0-9._-], not starting with '.' (ids appear in URLs and file names). */
 bool text_id_valid(const char *s);
+/* A plain decimal from 0 to 1 ("0.75", "1", ".5" not: a digit first, at
+ * most 6 after the point, no sign, no exponent) into *out; false when s
+ * is anything else. */
+bool text_fraction(const char *s, double *out);
 
 /* A file name fit to store and to offer for download, from what a client
  * sent: only its last path component (after '/' or '\\'); control

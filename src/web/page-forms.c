@@ -9,6 +9,7 @@
 #include "account/account.h"
 #include "auth/authz.h"
 #include "calendar/calsvc.h"
+#include "registry/dups.h"
 #include "registry/listq.h"
 #include "registry/registry.h"
 #include "util/buf.h"
@@ -16,6 +17,7 @@
 #include "workflow/workflow.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -859,6 +861,73 @@ static void summary_data(struct page *pg, const struct form_state *st)
     json_object_set_new(pg->data, "general_errors", general);
 }
 
+/* The text of a value: a string, or an i18n object's strings. */
+static void text_of(struct buf *b, const json_t *v)
+{
+    const char *s = json_string_value(v);
+    if (s && *s) {
+        buf_append(b, s, strlen(s));
+        buf_putc(b, '\n');
+    }
+    const char *key;
+    const json_t *x;
+    if (json_is_object(v))
+        json_object_foreach ((json_t *)v, key, x)
+            text_of(b, x);
+}
+
+/* The records like the one in the form, by its name and its other
+ * searchable text (the "check for similar objects" of the new-object
+ * form, issue 16): pg->data's similar_done, similar_any, similar. */
+static void similar_data(struct page *pg, const struct form_state *st)
+{
+    const struct model_kind *k = st->k;
+    struct buf name, more;
+    buf_init(&name, 0);
+    buf_init(&more, 0);
+    text_of(&name, json_object_get(st->vals, "name"));
+    for (size_t i = 0; i < k->n_fields; i++) {
+        const struct model_field *f = &k->fields[i];
+        if (f->searchable && strcmp(f->name, "name") != 0 &&
+            (f->type == FT_STRING || f->type == FT_TEXT || f->type == FT_I18N))
+            text_of(&more, json_object_get(st->vals, f->name));
+    }
+    buf_putc(&name, '\0');
+    buf_putc(&more, '\0');
+    json_object_set_new(pg->data, "similar_done", json_true());
+    json_t *out = NULL, *items = json_array();
+    struct err e = ERR_INIT;
+    struct similar_query q = {NULL, name.p, more.p, 0, 10};
+    if (*name.p && registry_similar(pg->w->api->reg, &pg->actor, &q, &out, &e) == 0) {
+        size_t i;
+        json_t *it;
+        json_array_foreach (json_object_get(out, "items"), i, it) {
+            const json_t *rec = json_object_get(it, "record");
+            const char *coll = json_string_value(json_object_get(rec, "collection"));
+            const char *id = json_string_value(json_object_get(rec, "id"));
+            const struct model_kind *rk = model_kind(
+                registry_model(pg->w->api->reg), json_string_value(json_object_get(rec, "kind")));
+            const json_t *owner = json_object_get(rec, "owner_name");
+            json_t *row = json_pack(
+                "{s:s, s:s, s:s, s:i}", "href",
+                page_url(pg, "/%s/%s", coll ? coll : "", id ? id : ""), "name",
+                web_name(pg->lang, json_object_get(rec, "name")), "kind",
+                rk ? web_label(pg->lang, rk->label) : "", "percent",
+                (json_int_t)lround(json_number_value(json_object_get(it, "score")) * 100));
+            if (owner)
+                json_object_set_new(row, "owner", json_string(web_name(pg->lang, owner)));
+            json_array_append_new(items, row);
+        }
+    } else if (!*name.p) {
+        json_object_set_new(pg->data, "similar_no_name", json_true());
+    }
+    json_object_set_new(pg->data, "similar_any", json_boolean(json_array_size(items) > 0));
+    json_object_set_new(pg->data, "similar", items);
+    json_decref(out);
+    buf_free(&name);
+    buf_free(&more);
+}
+
 /* Renders the create or edit form: rec is the stored record when editing. */
 static void render_form(struct page *pg, int status, const struct form_state *st, const json_t *rec,
                         const char *owner, const char *message)
@@ -895,6 +964,8 @@ static void render_form(struct page *pg, int status, const struct form_state *st
             if (err)
                 json_object_set_new(pg->data, "owner_error", json_string(err));
         }
+        if (model_dup_kind(model_duplicates(registry_model(pg->w->api->reg)), k->id))
+            json_object_set_new(pg->data, "similar_check", json_true());
         title = page_tr(pg, TR("New record"));
     }
     pg->nav = "workspace";
@@ -955,6 +1026,12 @@ static void h_new_post(struct http_req *req, struct http_resp *resp, void *ctx)
     const char *find = form_value(&pg, "_find");
     if (*find) {
         st.find = find;
+        render_form(&pg, 200, &st, NULL, owner, NULL);
+        json_decref(vals);
+        return;
+    }
+    if (*form_value(&pg, "_similar")) {
+        similar_data(&pg, &st);
         render_form(&pg, 200, &st, NULL, owner, NULL);
         json_decref(vals);
         return;

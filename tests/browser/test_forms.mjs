@@ -83,6 +83,19 @@ cases.push(['a form with an error is accessible and keeps the input', async () =
   await ctx.close();
 }]);
 
+cases.push(['the new-object form checks for similar objects (a plain submit), accessibly  # REQ: SVC-02', async () => {
+  const ctx = await signedIn(owner);
+  const page = await ctx.newPage();
+  await page.goto(`${srv.base}/ru/objects/new?kind=information_system`);
+  await page.fill('#f-name-ru', 'Система учёта обращений граждан');
+  await page.click('button[name=_similar]');
+  await page.waitForSelector('.portal-similar [role=status]');
+  assert(await page.inputValue('#f-name-ru') === 'Система учёта обращений граждан', 'the name is kept');
+  assert(/похож/i.test(await page.locator('.portal-similar').innerText()), 'the similar objects section');
+  await axeCheck(page, 'form with similar objects');
+  await ctx.close();
+}]);
+
 cases.push(['create, submit and verify with JavaScript disabled; a script stays text  # REQ: REG-03', async () => {
   const octx = await signedIn(owner, { javaScriptEnabled: false });
   const page = await octx.newPage();

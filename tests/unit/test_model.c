@@ -943,6 +943,49 @@ static void test_broken_measures(void **state)
     model_free(m);
 }
 
+/* REQ: ARC-13 — the duplicates section names real kinds, relation types
+ * out of them and conditions on their attributes, or the model does not
+ * load (with the path of the fault). */
+#define DU "duplicates."
+static const struct broken BROKEN_DUPS[] = {
+    {DU "kinds[0]", "\"organization\"",
+     "duplicates.kinds[0]: 'organization' is not an owned record kind"},
+    {DU "kinds[1]", "\"nothing\"", "duplicates.kinds[1]: 'nothing' is not an owned record kind"},
+    {DU "kinds[2]", "\"automates\"",
+     "duplicates.kinds[2]: 'automates' is not an owned record kind"},
+    {DU "kinds", "[]", "duplicates.kinds"},
+    {DU "shared", "[]", "duplicates.shared: lists no relation type"},
+    {DU "shared[0].relation", "\"journey_step\"",
+     "duplicates.shared[0].relation: 'journey_step' is not a relation type out of the duplicates' "
+     "kinds"},
+    {DU "shared[0].relation", "\"nothing\"",
+     "duplicates.shared[0].relation: 'nothing' is not a relation type"},
+    {DU "shared[1].when", "{\"access\":[\"delete\"]}",
+     "duplicates.shared[1].when.access[0]: 'delete' is not a value of 'data_access'"},
+    {DU "shared[1].when", "{\"colour\":[\"red\"]}", "duplicates.shared[1].when"},
+    {DU "shared[1].why", "1", "duplicates.shared[1].why: unknown key"},
+    {DU "text.threshold", "0.3", "duplicates.text.threshold: must be a number from 0.5 to 1"},
+    {DU "text.threshold", "1.5", "duplicates.text.threshold: must be a number from 0.5 to 1"},
+    {DU "text.threshold", "\"high\"", "duplicates.text.threshold: must be a number from 0.5 to 1"},
+    {DU "text.fields", "[\"name\"]", "duplicates.text.fields: unknown key"},
+    {DU "colour", "1", "duplicates.colour: unknown key"},
+};
+
+static void test_broken_duplicates(void **state)
+{
+    (void)state;
+    check_broken_real(BROKEN_DUPS, sizeof BROKEN_DUPS / sizeof BROKEN_DUPS[0]);
+    /* the shipped model's */
+    const struct model_duplicates *d = model_duplicates(g_real);
+    assert_non_null(d);
+    assert_true(model_dup_kind(d, "information_system"));
+    assert_false(model_dup_kind(d, "organization"));
+    assert_int_equal(d->n_shared, 2);
+    assert_string_equal(d->shared[1].relation->id, "accesses");
+    assert_int_equal(d->shared[1].when.n_terms, 1);
+    assert_true(d->threshold >= 0.5 && d->threshold <= 1);
+}
+
 static void test_broken_workflows(void **state)
 {
     check_broken_real(BROKEN_WORKFLOWS, sizeof BROKEN_WORKFLOWS / sizeof BROKEN_WORKFLOWS[0]);
@@ -2168,6 +2211,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_dated_rules),
         cmocka_unit_test(test_relation_rules),
         cmocka_unit_test(test_gap_list_rules),
+        cmocka_unit_test(test_broken_duplicates),
         cmocka_unit_test(test_real_workflow),
         cmocka_unit_test(test_broken_json),
         cmocka_unit_test(test_validate_full_record),

@@ -1,8 +1,14 @@
 /* Unit tests of the in-memory word index (src/registry/tidx.c) against a
  * plain model: every record's set of words, searched by brute force.
- * REQ: REG-01 (finding the registry's objects by their words) */
+ * REQ: REG-01 (finding the registry's objects by their words)
+ * And the textual duplicates' scoring (src/registry/dups.c) over the
+ * index's lists of terms: TF-IDF cosine, all pairs from a threshold by
+ * prefix filtering, against every pair scored by brute force.
+ * REQ: ARC-13, MON-03 (duplication found across the records) */
+#include "registry/dups.h"
 #include "registry/tidx.h"
 
+#include <math.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -341,6 +347,155 @@ static void test_merge_in_place(void **state)
     tidx_free(t);
 }
 
+/* The model's distinct words of rid, sorted (indexes into vocab). */
+static int model_set(const struct model *m, uint32_t rid, int *out)
+{
+    bool has[N_VOCAB] = {false};
+    for (int i = 0; i < m->n[rid]; i++)
+        has[m->w[rid][i]] = true;
+    int n = 0;
+    for (int v = 0; v < N_VOCAB; v++)
+        if (has[v])
+            out[n++] = v;
+    return n;
+}
+
+struct found {
+    double *score; /* [i * n + j] */
+    size_t n;
+};
+
+static void note_pair(void *ctx, size_t i, size_t j, double score)
+{
+    struct found *f = ctx;
+    assert_true(i < j && j < f->n);
+    assert_true(f->score[i * f->n + j] < 0); /* each pair once */
+    f->score[i * f->n + j] = score;
+}
+
+/* The records as lists of terms, with a delta not yet merged, answer as
+ * the model: each record's words, each word's records; and the pairs from
+ * a threshold are exactly those whose cosine, computed by brute force
+ * from the model with the same weights, reaches it. */
+static void test_docs_and_text_pairs(void **state)
+{
+    (void)state;
+    static struct model m;
+    unsigned seed = 11;
+    struct tidx *t = build(&m, &seed, true);
+    for (int i = 0; i < 300; i++) /* a delta the base has not taken in */
+        set_words(t, &m, 1 + (uint32_t)(rand_r(&seed) % N_RIDS), &seed, false);
+    tidx_wait(t);
+    /* the odd rids only */
+    uint32_t *odd = malloc(N_RIDS * sizeof *odd);
+    size_t n_odd = 0;
+    for (uint32_t rid = 1; rid <= N_RIDS; rid += 2)
+        odd[n_odd++] = rid;
+    struct rids only = {odd, n_odd};
+    struct tidx_docs d;
+    pthread_rwlock_rdlock(&lock);
+    tidx_docs(t, "objects", &only, &d);
+    struct arena *a = arena_new();
+    for (int v = 0; v < N_VOCAB; v++) {
+        struct rids got = tidx_term(t, a, "objects", vocab[v]);
+        size_t k = 0;
+        for (uint32_t rid = 1; rid <= N_RIDS; rid++) {
+            int w[N_VOCAB];
+            int n = model_set(&m, rid, w);
+            bool has = false;
+            for (int i = 0; i < n; i++)
+                has = has || w[i] == v;
+            if (has) {
+                assert_true(k < got.n);
+                assert_int_equal(got.v[k++], rid);
+            }
+        }
+        assert_int_equal(k, got.n);
+    }
+    pthread_rwlock_unlock(&lock);
+    size_t n_all = 0;
+    for (uint32_t rid = 1; rid <= N_RIDS; rid++)
+        n_all += m.n[rid] > 0;
+    assert_int_equal(d.n_all, n_all);
+    /* each record's terms are its words; the term numbers' df the model's */
+    size_t k = 0;
+    int dfv[N_VOCAB] = {0};
+    for (uint32_t rid = 1; rid <= N_RIDS; rid++) {
+        int w[N_VOCAB];
+        int n = model_set(&m, rid, w);
+        for (int i = 0; i < n; i++)
+            dfv[w[i]]++;
+        if (rid % 2 == 0 || n == 0)
+            continue;
+        assert_true(k < d.n_docs);
+        assert_int_equal(d.rid[k], rid);
+        assert_int_equal(d.at[k + 1] - d.at[k], n);
+        k++;
+    }
+    assert_int_equal(k, d.n_docs);
+    /* pairs, against brute force over the model */
+    const double min = 0.6;
+    struct found f = {malloc(d.n_docs * d.n_docs * sizeof(double)), d.n_docs};
+    for (size_t i = 0; i < d.n_docs * d.n_docs; i++)
+        f.score[i] = -1;
+    bool complete;
+    size_t found = dups_text_pairs(&d, min, SIZE_MAX, &complete, note_pair, &f);
+    assert_true(complete);
+    size_t expect = 0;
+    for (size_t i = 0; i < d.n_docs; i++) {
+        int wi[N_VOCAB], wj[N_VOCAB];
+        int ni = model_set(&m, d.rid[i], wi);
+        double si = 0;
+        for (int x = 0; x < ni; x++)
+            si += pow(dups_weight(n_all, (size_t)dfv[wi[x]]), 2);
+        for (size_t j = i + 1; j < d.n_docs; j++) {
+            int nj = model_set(&m, d.rid[j], wj);
+            double sj = 0, dotp = 0;
+            for (int y = 0; y < nj; y++) {
+                double wy = dups_weight(n_all, (size_t)dfv[wj[y]]);
+                sj += wy * wy;
+                for (int x = 0; x < ni; x++)
+                    if (wi[x] == wj[y])
+                        dotp += wy * wy;
+            }
+            double cos = dotp / sqrt(si * sj);
+            double got = f.score[i * d.n_docs + j];
+            if (cos >= min + 1e-9) {
+                expect++;
+                assert_true(fabs(got - (cos > 1 ? 1 : cos)) < 1e-9);
+            } else if (cos < min - 1e-9) {
+                assert_true(got < 0);
+            } else {
+                expect += got >= 0; /* at the threshold itself: either */
+            }
+        }
+    }
+    assert_int_equal(found, expect);
+    assert_true(found > 0);
+    /* within a bound of work: fewer pairs, and said so */
+    for (size_t i = 0; i < d.n_docs * d.n_docs; i++)
+        f.score[i] = -1;
+    size_t some = dups_text_pairs(&d, min, 50, &complete, note_pair, &f);
+    assert_false(complete);
+    assert_true(some < found);
+    free(f.score);
+    arena_free(a);
+    tidx_docs_free(&d);
+    free(odd);
+    tidx_free(t);
+}
+
+/* The weight of a term: ln(1 + N / df); a term every record has still
+ * weighs something, a rarer one more. */
+static void test_weights(void **state)
+{
+    (void)state;
+    assert_true(fabs(dups_weight(100, 1) - log(101)) < 1e-12);
+    assert_true(fabs(dups_weight(100, 100) - log(2)) < 1e-12);
+    assert_true(fabs(dups_weight(100, 0) - log(101)) < 1e-12);
+    assert_true(dups_weight(1000, 10) > dups_weight(1000, 11));
+}
+
 int main(void)
 {
     make_vocab();
@@ -350,6 +505,8 @@ int main(void)
         cmocka_unit_test(test_changes_and_merges),
         cmocka_unit_test(test_merge_without_a_thread),
         cmocka_unit_test(test_merge_in_place),
+        cmocka_unit_test(test_docs_and_text_pairs),
+        cmocka_unit_test(test_weights),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <math.h>
+
 #include <cmocka.h>
 #include <jansson.h>
 
@@ -112,6 +114,25 @@ static void test_rfc3339(void **state)
                          "yesterday", ""};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         assert_int_equal(time_parse_rfc3339(bad[i], &ms), -1);
+}
+
+/* The `min` parameters of the duplicates: a plain fraction, 0 to 1. */
+static void test_fraction(void **state)
+{
+    (void)state;
+    double v = -1;
+    assert_true(text_fraction("0.75", &v) && v == 0.75);
+    assert_true(text_fraction("1", &v) && v == 1);
+    assert_true(text_fraction("1.000000", &v) && v == 1);
+    assert_true(text_fraction("0", &v) && v == 0);
+    assert_true(text_fraction("0.3", &v) && fabs(v - 0.3) < 1e-12);
+    static const char *const bad[] = {"",     "1.5",  "2",     ".5",        "0.",
+                                      "-0.5", "+1",   "0.5e1", "0,5",       "0.1234567",
+                                      " 0.5", "0.5 ", "nan",   "1.0000001", NULL};
+    for (size_t i = 0; bad[i]; i++)
+        if (text_fraction(bad[i], &v))
+            fail_msg("'%s' read as %g", bad[i], v);
+    assert_false(text_fraction(NULL, &v));
 }
 
 static void test_ids(void **state)
@@ -317,6 +338,7 @@ int main(void)
         cmocka_unit_test(test_base64url_roundtrip),
         cmocka_unit_test(test_rfc3339),
         cmocka_unit_test(test_ids),
+        cmocka_unit_test(test_fraction),
         cmocka_unit_test(test_safe_filename),
         cmocka_unit_test(test_buf_cap),
         cmocka_unit_test(test_jtext_members_and_elements),

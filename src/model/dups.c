@@ -1,0 +1,130 @@
+/* dups: the model's "duplicates" section (issue 16 item 2, REQ ARC-13,
+ * ARC-17, MON-03): what counts as duplication and reuse, checked against
+ * the kinds and relation types it names, so that the engine that finds
+ * duplicates (arch/dups.c) names none of them.
+ *
+ *   "duplicates": {"kinds": ["<owned record kind>", …] (the records
+ *     compared and offered as similar; a kind added later joins here),
+ *     "shared": [{"relation": "<type out of those kinds>", "when"?:
+ *       {<a condition on the relation's own attributes>}}, …] (records of
+ *     different owners linked to the same record by one of them are
+ *     structural duplicates),
+ *     "text"?: {"threshold": <0.5 .. 1: the least cosine of two
+ *       records' words (TF-IDF over the word index) for a textual pair>}} */
+#include "model/loader.h"
+
+#include <string.h>
+
+static const char *const DUP_KEYS[] = {"kinds", "shared", "text", NULL};
+static const char *const SHARED_KEYS[] = {"relation", "when", NULL};
+static const char *const TEXT_KEYS[] = {"threshold", NULL};
+
+static bool source_has(const struct model_kind *rel, const char *kind)
+{
+    const struct model_field *src = model_field(rel, "source");
+    for (size_t i = 0; src && i < src->n_ref_kinds; i++)
+        if (strcmp(src->ref_kinds[i], kind) == 0)
+            return true;
+    return false;
+}
+
+static int parse_shared(struct loader *ld, struct model_duplicates *d, json_t *shared,
+                        const char *p)
+{
+    d->n_shared = json_array_size(shared);
+    d->shared = arena_calloc(ld->m->arena, d->n_shared + 1, sizeof *d->shared);
+    for (size_t i = 0; i < d->n_shared; i++) {
+        json_t *s = json_array_get(shared, i), *when;
+        const char *sp = ld_idx(ld, p, i), *rel;
+        if (ld_want_object(ld, s, sp) || ld_check_keys(ld, s, sp, SHARED_KEYS) ||
+            ld_string(ld, s, "relation", sp, true, &rel) ||
+            ld_member(ld, s, "when", sp, JSON_OBJECT, false, &when))
+            return -1;
+        const struct model_kind *rk = model_kind(ld->m, rel);
+        bool from = false;
+        for (size_t k = 0; rk && rk->is_relation && k < d->n_kinds; k++)
+            from = from || source_has(rk, d->kinds[k]->id);
+        if (!from)
+            return ld_fail(ld, ld_sub(ld, sp, "relation"),
+                           "'%s' is not a relation type out of the duplicates' kinds", rel);
+        d->shared[i].relation = rk;
+        if (when && (ld_cond(ld, when, ld_sub(ld, sp, "when"), &d->shared[i].when) ||
+                     ld_check_cond(ld, ld_sub(ld, sp, "when"), rk, &d->shared[i].when)))
+            return -1;
+    }
+    return 0;
+}
+
+int parse_duplicates(struct loader *ld)
+{
+    json_t *in, *kinds, *shared, *text;
+    const char *p = "duplicates";
+    if (ld_member(ld, ld->root, "duplicates", "", JSON_OBJECT, false, &in))
+        return -1;
+    if (!in)
+        return 0;
+    if (ld_check_keys(ld, in, p, DUP_KEYS) ||
+        ld_member(ld, in, "kinds", p, JSON_ARRAY, true, &kinds) ||
+        ld_member(ld, in, "shared", p, JSON_ARRAY, true, &shared) ||
+        ld_member(ld, in, "text", p, JSON_OBJECT, false, &text))
+        return -1;
+    struct model_duplicates *d = arena_calloc(ld->m->arena, 1, sizeof *d);
+    const char **names;
+    const char *kp = ld_sub(ld, p, "kinds");
+    if (ld_strings(ld, kinds, kp, true, &names, &d->n_kinds))
+        return -1;
+    d->kinds = arena_calloc(ld->m->arena, d->n_kinds + 1, sizeof *d->kinds);
+    for (size_t i = 0; i < d->n_kinds; i++) {
+        const struct model_kind *k = model_kind(ld->m, names[i]);
+        if (!k || k->is_relation || !k->collection || !k->owned)
+            return ld_fail(ld, ld_idx(ld, kp, i), "'%s' is not an owned record kind", names[i]);
+        d->kinds[i] = k;
+    }
+    if (!json_array_size(shared))
+        return ld_fail(ld, ld_sub(ld, p, "shared"), "lists no relation type");
+    if (parse_shared(ld, d, shared, ld_sub(ld, p, "shared")))
+        return -1;
+    d->threshold = 0;
+    if (text) {
+        const char *tp = ld_sub(ld, p, "text");
+        json_t *th = json_object_get(text, "threshold");
+        if (ld_check_keys(ld, text, tp, TEXT_KEYS))
+            return -1;
+        if (!json_is_number(th) || json_number_value(th) < 0.5 || json_number_value(th) > 1)
+            return ld_fail(ld, ld_sub(ld, tp, "threshold"), "must be a number from 0.5 to 1");
+        d->threshold = json_number_value(th);
+    }
+    ld->m->dups = d;
+    return 0;
+}
+
+const struct model_duplicates *model_duplicates(const struct model *m)
+{
+    return m->dups;
+}
+
+bool model_dup_kind(const struct model_duplicates *d, const char *kind)
+{
+    for (size_t i = 0; d && kind && i < d->n_kinds; i++)
+        if (strcmp(d->kinds[i]->id, kind) == 0)
+            return true;
+    return false;
+}
+
+json_t *dups_json(const struct model *m)
+{
+    const struct model_duplicates *d = m->dups;
+    json_t *kinds = json_array(), *shared = json_array();
+    for (size_t i = 0; i < d->n_kinds; i++)
+        json_array_append_new(kinds, json_string(d->kinds[i]->id));
+    for (size_t i = 0; i < d->n_shared; i++) {
+        json_t *s = json_pack("{s:s}", "relation", d->shared[i].relation->id);
+        if (d->shared[i].when.n_terms)
+            json_object_set_new(s, "when", model_cond_json(&d->shared[i].when));
+        json_array_append_new(shared, s);
+    }
+    json_t *o = json_pack("{s:o, s:o}", "kinds", kinds, "shared", shared);
+    if (d->threshold > 0)
+        json_object_set_new(o, "text", json_pack("{s:f}", "threshold", d->threshold));
+    return o;
+}
