@@ -414,7 +414,7 @@ def test_versions_approval_and_publication():
     doc = r.json()
     assert doc['version']['hash'] == v2['content_hash']
     ids = [x['id'] for x in doc['records']]
-    assert SRV.get(f'/api/v1/architecture_versions/{v2["id"]}/content').body == r.body, 'stable
+    assert SRV.get(f'/api/v1/architecture_versions/{v2["id"]}/content').body == r.body, 'stable'
     assert W['function']['id'] in ids and extra['id'] not in ids and later['id'] in ids
     drafts = [x['id'] for x in doc['records'] if x.get('status') == 'draft']
     assert not drafts, 'records unpublished then stay with those who work on them'
