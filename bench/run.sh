@@ -14,7 +14,10 @@
 #      full walk (p99 <= 20 ms), the as-of walk, a data type three levels
 #      deep against a plain object (>= 0.5x), the capability map page (whole and one domain)
 #   g. the model's rules (bench/rules.py): all judged from scratch, the report
-#      from the kept judgements (<= 1 s), the re-judgement after one write (<= 10 ms)
+#      from the kept judgements (<= 1 s), the re-judgement after one write (<= 10 ms),
+#      a version of the architecture assembled (<= 5 s) and two compared (<= 2 s)
+#   h. duplication and reuse (bench/dups.py): duplicate pairs across all objects
+#      (<= 1 s), similar objects of a new one (p99 <= 20 ms)
 # and prints a results table, also written to bench/out/results.md.
 #
 # Everything it makes lives in bench/out/. Only loopback addresses are used.
@@ -378,6 +381,13 @@ python3 "$BENCH/rules.py" "$BASE" "$OUT" "$TOKEN" "$SERVER_PID" >"$OUT/rules.txt
 	say "WARNING: the rules' figures failed (see $OUT/rules.txt)"
 cat "$OUT/rules.txt"
 awk '$1 == "BENCH" { for (i = 3; i <= NF; i++) print $2 "_" $i }' "$OUT/rules.txt" >>"$RES"
+
+# --- h. duplication and reuse: all pairs, similar objects for a new one ------------------
+say "h. duplication and reuse: duplicate pairs across all objects, similar objects of a new one"
+python3 "$BENCH/dups.py" "$BASE" "$OUT" "$TOKEN" "$SERVER_PID" >"$OUT/dups.txt" ||
+	say "WARNING: the duplicates' figures failed (see $OUT/dups.txt)"
+cat "$OUT/dups.txt"
+awk '$1 == "BENCH" { for (i = 3; i <= NF; i++) print $2 "_" $i }' "$OUT/dups.txt" >>"$RES"
 say "stopping archportal"
 kill -TERM "$SERVER_PID"
 rc=0

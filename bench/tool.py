@@ -315,14 +315,16 @@ def cmd_report(argv):
     row("The report of all rules from the kept judgements (GET /api/v1/rules): p50 / p99 (ms)",
         f"{fnum(g('rules_report_p50_ms'), 1)} / **{fnum(g('rules_report_p99_ms'), 1)}** (server "
         f"p99 {fnum(g('rules_report_server_p99_ms'), 1)}, errors {g('rules_report_errors', '?')})",
-        'p99 ≤ 1 s', verdict(g('rules_report_p99_ms'), 1000, False))
+        'p99 ≤ 1 s', verdict(g('rules_report_p99_ms'), 1000, False)
+        if g('rules_report_errors') == '0' else '**FAIL** (errors)')
     row('Rules re-judged after one write (a function, a data type, a data subject), timed in '
         'the server: p50 / p99 (ms)',
         f"{fnum(g('rules_after_write_p50_ms'), 2)} / **{fnum(g('rules_after_write_p99_ms'), 2)}** "
         f"({g('rules_after_write_n', '?')} writes, records judged median "
         f"{g('rules_after_write_judged_p50', '?')}, max {g('rules_after_write_judged_max', '?')}, "
         f"load {g('rules_after_write_load', '?')})",
-        'p99 ≤ 10 ms', verdict(g('rules_after_write_p99_ms'), 10, False))
+        'p99 ≤ 10 ms', verdict(g('rules_after_write_p99_ms'), 10, False)
+        if g('rules_after_write_errors') == '0' else '**FAIL** (errors)')
     row(f"An architecture version of the whole dataset ({g('versions_elements', '?')} records "
         'frozen): assembled (ms), client',
         f"{fnum(g('versions_snapshot_ms'), 0)} / {fnum(g('versions_snapshot2_ms'), 0)} "
@@ -331,7 +333,22 @@ def cmd_report(argv):
     row('Two versions compared element by element and field by field (ms), client',
         f"{fnum(g('versions_compare_ms'), 0)} ({g('versions_changed', '?')} changed, status "
         f"{g('versions_compare_status', '?')})", '≤ 2 s',
-        verdict(float(g('versions_compare_ms', 'nan')) / 1000, 2, False))
+        verdict(float(g('versions_compare_ms', 'nan')) / 1000, 2, False)
+        if g('versions_compare_status') == '200' else '**FAIL** (errors)')
+    row('Duplicate pairs across all objects (structural and textual), GET /api/v1/duplicates: '
+        'cold; then p50 / max of 5 (ms), client',
+        f"{fnum(g('dups_cold_client_ms'), 0)}; {fnum(g('dups_all_p50_ms'), 0)} / "
+        f"**{fnum(g('dups_all_max_ms'), 0)}** (server max {fnum(g('dups_all_server_max_ms'), 0)}, "
+        f"{g('dups_cold_structural', '?')} structural of {g('dups_cold_items', '?')} listed, "
+        f"load {g('dups_all_load', '?')})",
+        '≤ 1 s', verdict(float(g('dups_all_max_ms', 'nan')) / 1000, 1, False)
+        if g('dups_all_errors') == '0' and g('dups_cold_status') == '200' else '**FAIL** (errors)')
+    row('Similar objects of one new object, GET /api/v1/similar: p50 / p99 (ms)',
+        f"{fnum(g('dups_similar_p50_ms'), 2)} / **{fnum(g('dups_similar_p99_ms'), 2)}** (server "
+        f"p99 {fnum(g('dups_similar_server_p99_ms'), 2)}, {g('dups_similar_with_results', '?')} of "
+        f"{g('dups_similar_n', '?')} with results, load {g('dups_similar_load', '?')})",
+        'p99 ≤ 20 ms', verdict(g('dups_similar_p99_ms'), 20, False)
+        if g('dups_similar_errors') == '0' else '**FAIL** (errors)')
     try:
         row('Server VmHWM after the rules (MB)', fnum(float(g('rules_after_write_rss_kb')) / 1024, 1))
     except (TypeError, ValueError):
