@@ -37,11 +37,11 @@ static int initiatives(struct registry *r, const struct actor *a,
                        const struct model_gap_analysis *g, const char *domain, json_t *into,
                        struct err *e)
 {
-    struct store_stmt *st = store_prepare(
-        store_conn(registry_store(r)),
-        "SELECT d.data FROM records x JOIN record_data d ON d.rid = x.rid "
-        "WHERE x.kind = $1 AND x.retired = 0 ORDER BY x.rid",
-        true, e);
+    struct store_stmt *st =
+        store_prepare(store_conn(registry_store(r)),
+                      "SELECT d.data FROM records x JOIN record_data d ON d.rid = x.rid "
+                      "WHERE x.kind = $1 AND x.retired = 0 ORDER BY x.rid",
+                      true, e);
     if (!st)
         return -1;
     store_bind_text(st, 1, g->kind->id);
@@ -50,9 +50,10 @@ static int initiatives(struct registry *r, const struct actor *a,
         json_t *rec = json_loads(store_col_text(st, 0), 0, NULL);
         const char *id = json_string_value(json_object_get(rec, "id"));
         const char *dom = g->domain ? json_string_value(json_object_get(rec, g->domain)) : NULL;
-        bool keep = id && registry_may_read(r, a, rec) &&
-                    (!g->exclude.n_terms || !model_cond_holds(&g->exclude, rec, registry_today(r))) &&
-                    (!domain || (dom && strcmp(dom, domain) == 0));
+        bool keep =
+            id && registry_may_read(r, a, rec) &&
+            (!g->exclude.n_terms || !model_cond_holds(&g->exclude, rec, registry_today(r))) &&
+            (!domain || (dom && strcmp(dom, domain) == 0));
         if (keep)
             json_object_set_new(into, id, rec);
         else
@@ -183,14 +184,14 @@ int arch_gaps(struct registry *r, const struct actor *a, const struct arch_gap_q
         const char *effect = brought ? "new" : model_gap_effect(g, text(ini, g->type));
         const char *eid = text(el, "id");
         const struct model_kind *ek = model_kind(m, text(el, "kind") ? text(el, "kind") : "");
-        if (!effect || !eid || (only && (!ek || !ek->collection ||
-                                         strcmp(ek->collection, only->id) != 0)))
+        if (!effect || !eid ||
+            (only && (!ek || !ek->collection || strcmp(ek->collection, only->id) != 0)))
             continue;
         json_t *row = json_object_get(rows, eid);
         if (!row) {
-            row = json_pack("{s:o, s:s, s:[], s:[], s:O}", "element", ref_of(m, el), "effect",
-                            effect, "initiatives", "replaced_by", "order",
-                            json_object_get(order, src));
+            row =
+                json_pack("{s:o, s:s, s:[], s:[], s:O}", "element", ref_of(m, el), "effect", effect,
+                          "initiatives", "replaced_by", "order", json_object_get(order, src));
             json_object_set_new(rows, eid, row);
         } else if (rank(effect) < rank(text(row, "effect"))) {
             json_object_set_new(row, "effect", json_string(effect));
@@ -213,8 +214,8 @@ int arch_gaps(struct registry *r, const struct actor *a, const struct arch_gap_q
     json_t **v = calloc(n ? n : 1, sizeof *v);
     if (!v)
         abort();
-    json_t *counts = json_pack("{s:i, s:i, s:i, s:i}", "remove", 0, "replace", 0, "enhance", 0,
-                               "new", 0);
+    json_t *counts =
+        json_pack("{s:i, s:i, s:i, s:i}", "remove", 0, "replace", 0, "enhance", 0, "new", 0);
     json_t *row;
     json_object_foreach (rows, iid, row) {
         const char *effect = text(row, "effect");
@@ -240,8 +241,7 @@ int arch_gaps(struct registry *r, const struct actor *a, const struct arch_gap_q
         json_array_append_new(inits_out, o);
     }
     json_decref(inits);
-    *out = json_pack("{s:o, s:o, s:o}", "items", items, "counts", counts, "initiatives",
-                     inits_out);
+    *out = json_pack("{s:o, s:o, s:o}", "items", items, "counts", counts, "initiatives", inits_out);
     if (q->collection)
         json_object_set_new(*out, "collection", json_string(q->collection));
     if (q->domain)

@@ -16,8 +16,8 @@
 
 #include <string.h>
 
-static const char *const GAP_KEYS[] = {"kind", "relation", "role",    "result", "type",
-                                       "effects", "exclude", "domain", NULL};
+static const char *const GAP_KEYS[] = {"kind",    "relation", "role",   "result", "type",
+                                       "effects", "exclude",  "domain", NULL};
 static const char *const EFFECTS[] = {"enhance", "replace", "remove", "new", NULL};
 
 /* The enum field `name` of kind k, or NULL after failing the load. */
@@ -53,15 +53,14 @@ int parse_gap_analysis(struct loader *ld)
     if (!g->kind || g->kind->is_relation || !g->kind->collection)
         return ld_fail(ld, ld_sub(ld, p, "kind"), "'%s' is not a record kind", kind);
     g->relation = model_kind(ld->m, rel);
-    const struct model_field *src = g->relation && g->relation->is_relation
-                                        ? model_field(g->relation, "source")
-                                        : NULL;
+    const struct model_field *src =
+        g->relation && g->relation->is_relation ? model_field(g->relation, "source") : NULL;
     bool from_kind = false;
     for (size_t i = 0; src && i < src->n_ref_kinds; i++)
         from_kind = from_kind || strcmp(src->ref_kinds[i], g->kind->id) == 0;
     if (!from_kind)
-        return ld_fail(ld, ld_sub(ld, p, "relation"),
-                       "'%s' is not a relation type out of '%s'", rel, kind);
+        return ld_fail(ld, ld_sub(ld, p, "relation"), "'%s' is not a relation type out of '%s'",
+                       rel, kind);
     const struct model_field *rf = enum_field(ld, g->relation, role, ld_sub(ld, p, "role"));
     if (!rf)
         return -1;

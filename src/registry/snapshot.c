@@ -74,15 +74,15 @@ static json_t *revision_data(struct store_conn *c, json_int_t rid, json_int_t re
         return NULL;
     store_bind_int64(st, 1, rid);
     store_bind_int64(st, 2, revision);
-    json_t *out = store_step(st, e) == STORE_ROW ? json_loads(store_col_text(st, 0), 0, NULL) : NULL;
+    json_t *out =
+        store_step(st, e) == STORE_ROW ? json_loads(store_col_text(st, 0), 0, NULL) : NULL;
     store_reset(st);
     return out;
 }
 
 /* A version record of a snapshot kind, as the actor may read it. */
 static int version_of(struct registry *r, const struct actor *a, const char *collection,
-                      const char *id, json_t **rec, const struct model_snapshot **s,
-                      struct err *e)
+                      const char *id, json_t **rec, const struct model_snapshot **s, struct err *e)
 {
     if (registry_get_visible(r, a, collection, id, rec, e) < 0)
         return -1;
@@ -126,7 +126,8 @@ static json_t *field_changes(const json_t *a, const json_t *b)
         const json_t *x = json_object_get(a, key), *y = json_object_get(b, key);
         if (skipped || (x && y && json_equal(x, y)))
             continue;
-        json_array_append_new(out, json_pack("{s:s, s:O?, s:O?}", "field", key, "from", x, "to", y));
+        json_array_append_new(out,
+                              json_pack("{s:s, s:O?, s:O?}", "field", key, "from", x, "to", y));
     }
     json_decref(keys);
     return out;
@@ -141,8 +142,8 @@ struct then {
 /* The row of "SELECT id, rid, revision, kind, collection, retired,
  * updated_at, created_at" as it was at `at`: a record not written since is
  * as it is; one written since is looked up in its revisions (q). */
-static int state_at(struct store_stmt *row, struct store_stmt *q, const char *at,
-                    struct then *out, struct err *e)
+static int state_at(struct store_stmt *row, struct store_stmt *q, const char *at, struct then *out,
+                    struct err *e)
 {
     *out = (struct then){false, 0};
     if (strcmp(store_col_text(row, 7), at) > 0)
@@ -158,6 +159,44 @@ static int state_at(struct store_stmt *row, struct store_stmt *q, const char *at
         *out = (struct then){strcmp(store_col_text(q, 1), "retire") != 0, store_col_int64(q, 0)};
     store_reset(q);
     return t == STORE_ERROR ? -1 : 0;
+}
+
+/* A pass over the records of s's collections in row order (st, its
+ * collections bound; see state_at) and the lookup of a record's revision
+ * at an instant (q): both, or neither with e set. */
+static int open_pass(struct store_conn *c, const struct model_snapshot *s, char **colls,
+                     struct store_stmt **st, struct store_stmt **q, struct err *e)
+{
+    *colls = collections_json(s);
+    *st = store_prepare(
+        c,
+        "SELECT id, rid, revision, kind, collection, retired, updated_at, created_at FROM records "
+        "WHERE collection IN (SELECT value FROM json_each($1)) ORDER BY rid",
+        true, e);
+    *q = *st ? store_prepare(c,
+                             "SELECT revision, action FROM revisions WHERE rid = $1 AND at <= $2 "
+                             "ORDER BY revision DESC LIMIT 1",
+                             true, e)
+             : NULL;
+    if (*q) {
+        store_bind_text(*st, 1, *colls);
+        return 0;
+    }
+    if (*st)
+        store_reset(*st);
+    free(*colls);
+    *colls = NULL;
+    *st = NULL;
+    return -1;
+}
+
+static void close_pass(char *colls, struct store_stmt *st, struct store_stmt *q)
+{
+    if (st)
+        store_reset(st);
+    if (q)
+        store_reset(q);
+    free(colls);
 }
 
 /* Appends to list (at most SNAPSHOT_DIFF_LISTED) the row's record as it
@@ -198,23 +237,9 @@ int registry_snapshot_compare(struct registry *r, const struct actor *a, const c
     /* the same address, the same content: nothing to compare; else one
      * pass over the collections' records, each as it was at both instants */
     bool same = json_equal(json_object_get(va, s->hash), json_object_get(vb, s->hash));
-    char *colls = collections_json(s);
-    struct store_stmt *st = same ? NULL
-                                 : store_prepare(c,
-                                                 "SELECT id, rid, revision, kind, collection, "
-                                                 "retired, updated_at, created_at FROM records "
-                                                 "WHERE collection IN (SELECT value FROM "
-                                                 "json_each($1)) ORDER BY rid",
-                                                 true, e);
-    struct store_stmt *q = st ? store_prepare(c,
-                                              "SELECT revision, action FROM revisions "
-                                              "WHERE rid = $1 AND at <= $2 "
-                                              "ORDER BY revision DESC LIMIT 1",
-                                              true, e)
-                              : NULL;
-    int rc = same ? STORE_DONE : q ? STORE_DONE : STORE_ERROR;
-    if (q)
-        store_bind_text(st, 1, colls);
+    char *colls = NULL;
+    struct store_stmt *st = NULL, *q = NULL;
+    int rc = same ? STORE_DONE : open_pass(c, s, &colls, &st, &q, e) < 0 ? STORE_ERROR : STORE_DONE;
     while (q && (rc = store_step(st, e)) == STORE_ROW) {
         struct then x, y;
         if (state_at(st, q, at_a, &x, e) < 0 || state_at(st, q, at_b, &y, e) < 0) {
@@ -244,18 +269,14 @@ int registry_snapshot_compare(struct registry *r, const struct actor *a, const c
             break;
         }
     }
-    if (st)
-        store_reset(st);
-    if (q)
-        store_reset(q);
-    free(colls);
+    close_pass(colls, st, q);
     if (rc != STORE_ERROR)
         *out = json_pack("{s:{s:s, s:O, s:O}, s:{s:s, s:O, s:O}, s:{s:I, s:I, s:I}, s:o, s:o, s:o}",
                          "from", "id", id, "at", json_object_get(va, s->at), "hash",
                          json_object_get(va, s->hash), "to", "id", other, "at",
-                         json_object_get(vb, s->at), "hash", json_object_get(vb, s->hash),
-                         "counts", "added", n_added, "changed", n_changed, "removed", n_removed,
-                         "added", added, "changed", changed, "removed", removed);
+                         json_object_get(vb, s->at), "hash", json_object_get(vb, s->hash), "counts",
+                         "added", n_added, "changed", n_changed, "removed", n_removed, "added",
+                         added, "changed", changed, "removed", removed);
     else {
         json_decref(added);
         json_decref(changed);
@@ -290,37 +311,25 @@ int registry_snapshot_has(struct registry *r, const json_t *version, const char 
     store_bind_text(st, 2, colls);
     store_bind_text(st, 3, at);
     int rc = store_step(st, &e);
-    int has = rc == STORE_ROW ? strcmp(store_col_text(st, 0), "retire") != 0 : rc == STORE_ERROR ? -1 : 0;
+    int has = rc == STORE_ROW     ? strcmp(store_col_text(st, 0), "retire") != 0
+              : rc == STORE_ERROR ? -1
+                                  : 0;
     store_reset(st);
     free(colls);
     return has;
 }
 
 /* Calls fn for each record the snapshot of s taken at `at` holds, in the
- * order they were made (row ids: no sort), with its data then; -1 on a store error or when fn fails. */
+ * order they were made (row ids: no sort), with its data then; -1 on a store error or when fn
+ * fails. */
 typedef int (*member_fn)(void *ctx, struct store_stmt *row, json_t *data, struct err *e);
 static int each_member(struct store_conn *c, const struct model_snapshot *s, const char *at,
                        member_fn fn, void *ctx, struct err *e)
 {
-    char *colls = collections_json(s);
-    struct store_stmt *st = store_prepare(
-        c,
-        "SELECT id, rid, revision, kind, collection, retired, updated_at, created_at FROM records "
-        "WHERE collection IN (SELECT value FROM json_each($1)) ORDER BY rid",
-        true, e);
-    struct store_stmt *q = st ? store_prepare(c,
-                                              "SELECT revision, action FROM revisions "
-                                              "WHERE rid = $1 AND at <= $2 "
-                                              "ORDER BY revision DESC LIMIT 1",
-                                              true, e)
-                              : NULL;
-    if (!q) {
-        if (st)
-            store_reset(st);
-        free(colls);
+    char *colls;
+    struct store_stmt *st, *q;
+    if (open_pass(c, s, &colls, &st, &q, e) < 0)
         return -1;
-    }
-    store_bind_text(st, 1, colls);
     int rc;
     while ((rc = store_step(st, e)) == STORE_ROW) {
         struct then x;
@@ -338,9 +347,7 @@ static int each_member(struct store_conn *c, const struct model_snapshot *s, con
             break;
         }
     }
-    store_reset(st);
-    store_reset(q);
-    free(colls);
+    close_pass(colls, st, q);
     return rc == STORE_ERROR ? -1 : 0;
 }
 
@@ -407,8 +414,7 @@ int registry_snapshot_content(struct registry *r, const struct actor *a, const c
                  : each_member(c, s, at, note_hidden, &w, e);
     json_t *head = json_pack("{s:s, s:O?, s:O, s:O, s:O}", "id", id, "name",
                              json_object_get(v, "name"), "at", json_object_get(v, s->at), "hash",
-                             json_object_get(v, s->hash), "elements",
-                             json_object_get(v, s->count));
+                             json_object_get(v, s->hash), "elements", json_object_get(v, s->count));
     if (rc == 0) {
         fprintf(out, "{\"version\":");
         json_dumpf(head, out, JSON_COMPACT);

@@ -121,10 +121,10 @@ static json_t *effect_choices(struct page *pg, const char *current)
  * checked by the report (known collection and effect, a record id). */
 static const char *query_of(struct page *pg, const struct arch_gap_query *q)
 {
-    const char *s = arena_printf(pg->req->arena, "%s%s%s%s%s%s", q->collection ? "&collection=" : "",
-                                 q->collection ? q->collection : "", q->domain ? "&domain=" : "",
-                                 q->domain ? q->domain : "", q->effect ? "&effect=" : "",
-                                 q->effect ? q->effect : "");
+    const char *s = arena_printf(
+        pg->req->arena, "%s%s%s%s%s%s", q->collection ? "&collection=" : "",
+        q->collection ? q->collection : "", q->domain ? "&domain=" : "", q->domain ? q->domain : "",
+        q->effect ? "&effect=" : "", q->effect ? q->effect : "");
     return *s ? arena_printf(pg->req->arena, "?%s", s + 1) : "";
 }
 
@@ -151,12 +151,12 @@ static void h_gaps(struct http_req *req, struct http_resp *resp, void *ctx)
         json_array_foreach (json_object_get(it, "replaced_by"), j, x)
             json_array_append_new(repl, link_of(&pg, x));
         json_array_append_new(
-            rows, json_pack("{s:o, s:s, s:s, s:s, s:o, s:o, s:b}", "element", link_of(&pg, el),
-                            "kind", kind_label(&pg, el), "effect",
-                            effect_label(&pg, json_string_value(json_object_get(it, "effect"))),
-                            "effect_id", json_string_value(json_object_get(it, "effect")),
-                            "initiatives", inits, "replaced_by", repl, "has_replacement",
-                            json_array_size(repl) > 0));
+            rows,
+            json_pack("{s:o, s:s, s:s, s:s, s:o, s:o, s:b}", "element", link_of(&pg, el), "kind",
+                      kind_label(&pg, el), "effect",
+                      effect_label(&pg, json_string_value(json_object_get(it, "effect"))),
+                      "effect_id", json_string_value(json_object_get(it, "effect")), "initiatives",
+                      inits, "replaced_by", repl, "has_replacement", json_array_size(repl) > 0));
     }
     for (size_t k = 0; k < sizeof EFFECTS / sizeof EFFECTS[0]; k++) {
         struct arch_gap_query one = q;
@@ -170,13 +170,15 @@ static void h_gaps(struct http_req *req, struct http_resp *resp, void *ctx)
     json_object_set_new(pg.data, "rows", rows);
     json_object_set_new(pg.data, "has_rows", json_boolean(json_array_size(rows) > 0));
     json_object_set_new(pg.data, "counts", counts);
-    json_object_set_new(pg.data, "n_initiatives",
-                        json_integer((json_int_t)json_array_size(json_object_get(report, "initiatives"))));
+    json_object_set_new(
+        pg.data, "n_initiatives",
+        json_integer((json_int_t)json_array_size(json_object_get(report, "initiatives"))));
     json_object_set_new(pg.data, "collections", collection_choices(&pg, q.collection));
     json_object_set_new(pg.data, "effects", effect_choices(&pg, q.effect));
     if (q.domain)
         json_object_set_new(pg.data, "domain", json_string(q.domain));
-    json_object_set_new(pg.data, "csv_url", json_string(page_url(&pg, "/gaps.csv%s", query_of(&pg, &q))));
+    json_object_set_new(pg.data, "csv_url",
+                        json_string(page_url(&pg, "/gaps.csv%s", query_of(&pg, &q))));
     json_object_set_new(pg.data, "action", json_string(page_url(&pg, "/gaps")));
     json_decref(report);
     page_render(&pg, 200, "gaps", page_tr(&pg, TR("Target architecture: the gap report")));
@@ -196,9 +198,9 @@ static void h_gaps_csv(struct http_req *req, struct http_resp *resp, void *ctx)
         json_decref(report);
         return;
     }
-    const char *head[] = {page_tr(&pg, TR("Element")),     page_tr(&pg, TR("Identifier")),
-                          page_tr(&pg, TR("Kind")),        page_tr(&pg, TR("Change")),
-                          page_tr(&pg, TR("Initiative")),  page_tr(&pg, TR("Kind of initiative")),
+    const char *head[] = {page_tr(&pg, TR("Element")),    page_tr(&pg, TR("Identifier")),
+                          page_tr(&pg, TR("Kind")),       page_tr(&pg, TR("Change")),
+                          page_tr(&pg, TR("Initiative")), page_tr(&pg, TR("Kind of initiative")),
                           page_tr(&pg, TR("Replaced by"))};
     size_t n = sizeof head / sizeof head[0], i, j, k;
     web_csv_row(csv.f, head, n, csv.sep);
