@@ -301,6 +301,23 @@ def test_initiatives_and_the_gap_report():
                                                     'initiative_type': 'rebuild'}, token=ARCH)
     assert r.status == 422, r
     assert len(gaps()['items']) == 4, 'nothing changed by the refused writes'
+    # REQ: ARC-13
+    # a component whose operation has ended, no initiative addressing it
+    # (§16: components with no recommendation); a cancelled one does not count
+    ended = create('objects', {'kind': 'information_system', 'owner': ORG, 'stage': 'termination',
+                               'name': {'ru': 'АИС «Выведенная»'}}, OWNER)
+    assert ended['id'] in violators('terminated_component_addressed')
+    relate('affects', dropped['id'], ended['id'], ARCH, role='changed')
+    assert ended['id'] in violators('terminated_component_addressed')
+    relate('affects', retire['id'], ended['id'], ARCH, role='changed')
+    assert ended['id'] not in violators('terminated_component_addressed')
+    r = SRV.request('PATCH', f'/api/v1/initiatives/{retire["id"]}', {'status': 'cancelled'},
+                    token=ARCH, headers={'If-Match': f'"{retire["revision"]}"'})
+    assert r.status == 200, r
+    assert ended['id'] in violators('terminated_component_addressed'), 'the initiative was cancelled'
+    r = SRV.request('PATCH', f'/api/v1/initiatives/{retire["id"]}', {'status': 'planned'},
+                    token=ARCH, headers={'If-Match': f'"{r.json()["revision"]}"'})
+    assert r.status == 200, r
 
 
 def test_gap_report_page_and_csv():
@@ -309,7 +326,7 @@ def test_gap_report_page_and_csv():
     body = html.unescape(page('/ru/gaps', who).body.decode())
     assert 'Целевая архитектура: отчёт о разрывах' in body
     assert 'АИС «Старые пособия»' in body and 'Заменяется' in body and 'АИС «Новые пособия»' in body
-    assert 'Выводится: 1' in body and 'Учтено инициатив: 3.' in body, 'counts; the cancelled left out'
+    assert 'Выводится: 2' in body and 'Учтено инициатив: 3.' in body, 'counts; the cancelled left out'
     body = html.unescape(page('/ru/gaps?collection=objects&effect=replace', who).body.decode())
     assert 'АИС «Старые пособия»' in body and 'Назначение пособий</a>' not in body
     r = page('/ru/gaps.csv?effect=replace', who)
