@@ -29,6 +29,8 @@ struct model {
     struct model_rule_group *rule_groups;
     size_t n_rule_groups;
     struct model_gap_analysis *gaps; /* "gap_analysis", or NULL */
+    struct model_trigger *triggers;
+    size_t n_triggers;
     struct model_duplicates *dups;   /* "duplicates", or NULL */
     struct model_measure *measures;
     size_t n_measures;
@@ -140,6 +142,7 @@ json_t *doc_lists_json(const struct model *m);
  * collections know their kinds). */
 int parse_maps(struct loader *ld);
 int parse_gap_analysis(struct loader *ld);
+int parse_triggers(struct loader *ld);
 json_t *gaps_json(const struct model *m);
 int parse_duplicates(struct loader *ld);
 json_t *dups_json(const struct model *m);

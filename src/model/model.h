@@ -622,6 +622,30 @@ const struct model_duplicates *model_duplicates(const struct model *m);
 /* Is kind one of d's kinds (d may be NULL)? */
 bool model_dup_kind(const struct model_duplicates *d, const char *kind);
 
+/* A trigger (model key "triggers", issue 16 item 4): a write (`events`,
+ * MODEL_ON_*) of a record of the kinds `on` — an update only when one of
+ * `fields` changed, if any are given — makes a record of kind `make` with
+ * its fields `set_fields` set to `set_values` ("$id": the written record's
+ * id, "$name": its name, else the text itself), unless a live record of
+ * `make` that refers to the written one keeps `unless` and has the same
+ * set values (an open item is not made twice). */
+#define MODEL_ON_CREATE 1u
+#define MODEL_ON_UPDATE 2u
+#define MODEL_ON_RETIRE 4u
+struct model_trigger {
+    const struct model_kind **on;
+    size_t n_on;
+    unsigned events;
+    const char **fields;
+    size_t n_fields;
+    const struct model_kind *make;
+    const char **set_fields, **set_values;
+    size_t n_set;
+    struct model_cond unless;
+};
+size_t model_n_triggers(const struct model *m);
+const struct model_trigger *model_trigger_at(const struct model *m, size_t i);
+
 /* Is `layer` one a rule may name (activity, data, systems,
  * infrastructure)? */
 bool model_rule_layer_known(const char *layer);

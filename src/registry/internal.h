@@ -309,6 +309,15 @@ void ruleidx_last(const struct ruleidx *x, size_t *n, double *ms);
  * judgements, passed on when the write commits. */
 void reg_ruleidx_stage(struct registry *r, const struct model_kind *k, const json_t *rec,
                        const json_t *prev);
+/* triggers.c: makes the records the model's triggers make for a write
+ * (event MODEL_ON_*; prev NULL on a creation, next the retired record on a
+ * retirement), in the write's transaction. */
+int reg_triggers(struct registry *r, struct store_conn *c, unsigned event, const json_t *prev,
+                 const json_t *next, struct err *e);
+/* Creates a record in the caller's transaction (registry.c's own path). */
+int reg_create_in_tx(struct registry *r, struct store_conn *c, const struct actor *a,
+                     const struct model_collection *coll, const json_t *body, json_t **out,
+                     struct err *e);
 /* snapshot.c: sets a snapshot kind's read-only fields in `into` (the
  * instant `at`, the content's hash and count) from the live records of its
  * collections, in the write's transaction. */

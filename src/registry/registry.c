@@ -1783,6 +1783,8 @@ static int create_in_tx(struct registry *r, struct store_conn *c, const struct a
         rc = reg_count_add(c, coll->id, k->id, 1, e);
     if (rc == 0)
         rc = audit_append(c, now, a, "create", coll->id, id, 1, NULL, data, e);
+    if (rc == 0)
+        rc = reg_triggers(r, c, MODEL_ON_CREATE, NULL, rec, e);
     free(data);
     if (rc < 0) {
         json_decref(rec);
@@ -1790,6 +1792,15 @@ static int create_in_tx(struct registry *r, struct store_conn *c, const struct a
     }
     *out = rec;
     return 0;
+}
+
+int reg_create_in_tx(struct registry *r, struct store_conn *c, const struct actor *a,
+                     const struct model_collection *coll, const json_t *body, json_t **out,
+                     struct err *e)
+{
+    char id[37];
+    text_uuid7(id);
+    return create_in_tx(r, c, a, coll, body, id, out, e);
 }
 
 int registry_create(struct registry *r, const struct actor *a, const char *collection,
@@ -2037,6 +2048,8 @@ static int patch_in_tx(struct registry *r, struct store_conn *c, const struct ac
             rc = r->hook(r->hook_ctx, c, a, cur, next, e);
         if (rc == 0)
             rc = store_new_revision(r, c, a, &row, "update", cur, next, e);
+        if (rc == 0)
+            rc = reg_triggers(r, c, MODEL_ON_UPDATE, cur, next, e);
         if (rc == 0) {
             *out = next;
             next = NULL;
@@ -2158,6 +2171,8 @@ static int retire_one(struct registry *r, struct store_conn *c, const struct act
         rc = r->hook ? r->hook(r->hook_ctx, c, a, cur, next, e) : 0;
         if (rc == 0)
             rc = store_new_revision(r, c, a, &row, "retire", cur, next, e);
+        if (rc == 0)
+            rc = reg_triggers(r, c, MODEL_ON_RETIRE, cur, next, e);
         json_decref(next);
         if (rc == 0)
             rc = reg_count_add(c, row.collection, row.kind, -1, e);

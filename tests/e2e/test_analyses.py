@@ -439,6 +439,51 @@ def test_versions_approval_and_publication():
     assert len(full['records']) == v2['elements'] >= len(doc['records'])
 
 
+def revisions(source):
+    r = SRV.get(f'/api/v1/revision_list?filter=about:{source}&limit=50', token=ARCH)
+    assert r.status == 200, r
+    return r.json()['items']
+
+
+def test_revision_triggers():
+    # REQ: ARC-14
+    # events that call for revising the architecture become items of the
+    # integrator's revision list (the model's triggers), with their reason
+    # and source, one open item per source and reason, closed when addressed
+    org = SRV.get(f'/api/v1/organizations/{OTHER}', token=ADMIN).json()
+    org = patch('organizations', org, {'website': 'https://www.gov.kz/memleket/entities/dsm'}, ADMIN)
+    assert revisions(OTHER) == [], 'a change that is no reorganisation'
+    org = patch('organizations', org, {'name': {'ru': 'Министерство здравоохранения и спорта'}}, ADMIN)
+    items = revisions(OTHER)
+    assert [(i['reason'], i['status'], i['name']['ru']) for i in items] == [
+        ('reorganisation', 'open', 'Министерство здравоохранения и спорта')], items
+    org = patch('organizations', org, {'org_type': 'local_executive_body'}, ADMIN)
+    assert len(revisions(OTHER)) == 1, 'one open item per source and reason'
+    item = SRV.get(f'/api/v1/revision_list/{items[0]["id"]}', token=ARCH).json()
+    patch('revision_list', item, {'status': 'closed', 'closed_on': '2026-12-06'}, ARCH)
+    org = patch('organizations', org, {'name': {'ru': 'Министерство здравоохранения'}}, ADMIN)
+    assert sorted(i['status'] for i in revisions(OTHER)) == ['closed', 'open']
+    # a new planning document; a process re-engineered (not a mere edit of its as-is)
+    doc = create('planning_documents', {'name': {'ru': 'Концепция цифровой трансформации 2030'},
+                                        'document_type': 'digital_roadmap', 'body': ORG}, ARCH)
+    assert [i['reason'] for i in revisions(doc['id'])] == ['planning_document']
+    proc = create('processes', {'name': {'ru': 'Назначение пособия по уходу'}, 'owner': ORG,
+                                'serves': W['function']['id'],
+                                'reengineering_status': 'not_started'}, OWNER)
+    proc = patch('processes', proc, {'as_is': {'ru': 'Заявление в ЦОН, проверка вручную'}}, OWNER)
+    assert revisions(proc['id']) == []
+    patch('processes', proc, {'reengineering_status': 'in_progress'}, OWNER)
+    assert [i['reason'] for i in revisions(proc['id'])] == ['reengineering']
+    # the integrator's own findings are added by its architects; the list is not public
+    own = create('revision_list', {'kind': 'revision_item', 'name': {'ru': 'Дублирование НСИ'},
+                                   'reason': 'integrator_finding', 'status': 'open'}, ARCH)
+    assert own['reason'] == 'integrator_finding'
+    create('revision_list', {'kind': 'revision_item', 'name': {'ru': 'x'}, 'reason': 'whim',
+                             'status': 'open'}, ARCH, status=422)
+    r = SRV.get('/api/v1/revision_list')
+    assert r.status == 200 and r.json()['items'] == [], r
+
+
 def patch_raw(coll, rec, body, token):
     return SRV.request('PATCH', f'/api/v1/{coll}/{rec["id"]}', body, token=token,
                        headers={'If-Match': f'"{rec["revision"]}"'})
@@ -461,7 +506,8 @@ def main():
              test_first_class_off_the_platform_names_its_ground, test_report_by_body_and_by_domain,
              test_trend_recorded_once_a_day, test_report_page_and_csv,
              test_kept_judgements_follow_writes, test_initiatives_and_the_gap_report,
-             test_gap_report_page_and_csv, test_versions_approval_and_publication])
+             test_gap_report_page_and_csv, test_versions_approval_and_publication,
+             test_revision_triggers])
 
 
 if __name__ == '__main__':

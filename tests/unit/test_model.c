@@ -1121,6 +1121,15 @@ static const struct broken BROKEN_DOC_LISTS[] = {
     {AHS "kinds", "[\"data_subject\",\"data_object\"]", AHS "items.inherited: no kind of the rule inherits 'attributes'"},
     {AHS "items.colour", "1", AHS "items.colour: unknown key"},
     {AHS "items", "[]", AHS "items: must be an object"},
+    /* triggers: kinds, events, fields, the kind made and its values */
+    {"triggers[0].on", "[\"nope\"]", "triggers[0].on[0]: not a record kind"},
+    {"triggers[0].events", "[\"delete\"]", "triggers[0].events[0]: must be \"create\", \"update\" or \"retire\""},
+    {"triggers[0].fields", "[\"colour\"]", "triggers[0].fields[0]: 'colour' is not a field of 'organization'"},
+    {"triggers[0].make", "\"information_system\"", "triggers[0].make: 'information_system' is not a record kind without owner or workflow"},
+    {"triggers[0].set.colour", "\"red\"", "triggers[0].set.colour: 'colour' is not a field of 'revision_item'"},
+    {"triggers[0].set.reason", "1", "triggers[0].set.reason: must be a string"},
+    {"triggers[0].events", "[\"retire\"]", "triggers[0].set.about: a record made on a retirement cannot refer to the retired record"},
+    {"triggers[0].unless", "{\"status\":[\"ajar\"]}", "triggers[0].unless.status[0]: 'ajar' is not a value of 'revision_status'"},
     /* the report's groupings: a record kind's view */
     {"rule_report.by[0].kind", "\"nope\"", "rule_report.by[0].kind: not a record kind"},
     {"rule_report.by[0].kind", "\"runs_on\"", "rule_report.by[0].kind: not a record kind"},
