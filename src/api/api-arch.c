@@ -21,7 +21,6 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 /* The filter's value (?<field>=<id>), or NULL; -1 after answering 400. */
 static int filter_of(struct http_req *req, struct http_resp *resp, const char *field,
@@ -144,12 +143,9 @@ static void h_content(struct http_req *req, struct http_resp *resp, void *ctx)
     }
     const char *id = http_req_param(req, "id");
     int rc = registry_snapshot_content(api->reg, &a, c->id, id, f, &e);
-    long size = rc == 0 && fflush(f) == 0 && !ferror(f) ? ftell(f) : -1;
-    int fd = size >= 0 ? dup(fileno(f)) : -1;
-    fclose(f);
-    if (rc < 0 || fd < 0) {
-        if (fd >= 0)
-            close(fd);
+    uint64_t size;
+    int fd = http_tmpfile_done(f, rc == 0, &size);
+    if (fd < 0) {
         if (rc == 0)
             err_internal(&e, "cannot write the version's content");
         answer(resp, -1, &e, NULL);
@@ -157,7 +153,7 @@ static void h_content(struct http_req *req, struct http_resp *resp, void *ctx)
     }
     const char *name = arena_printf(req->arena, "architecture-%s.json", id);
     http_resp_header(resp, "Content-Disposition", http_content_disposition(req->arena, name, name));
-    http_resp_file(resp, 200, "application/json", fd, 0, (uint64_t)size);
+    http_resp_file(resp, 200, "application/json", fd, 0, size);
 }
 
 /* ?min= (a fraction, 0: absent) and ?limit= (1 .. 500, 0: absent); -1

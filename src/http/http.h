@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define HTTP_MAX_PARAMS 8
 #define HTTP_MAX_QUERY 64
@@ -91,6 +92,10 @@ void http_resp_bytes(struct http_resp *r, int status, const char *content_type,
  * errors). */
 void http_resp_file(struct http_resp *r, int status, const char *content_type, int fd,
                     uint64_t file_off, uint64_t file_len);
+/* Closes f, a temporary file an answer was written to with stdio, and
+ * returns a descriptor of it for http_resp_file with its size in *size, or
+ * -1 when it could not be written or `keep` is false (nothing to send). */
+int http_tmpfile_done(FILE *f, bool keep, uint64_t *size);
 /* Answers with n bytes at data, which must outlive the server (files
  * compiled into the binary): nothing is copied. */
 void http_resp_static(struct http_resp *r, int status, const char *content_type,

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #define PROBLEM_URN "urn:archportal:problem:"
 
@@ -314,6 +315,15 @@ void http_resp_static(struct http_resp *r, int status, const char *content_type,
     buf_reset(&r->body);
     r->persistent = data ? data : "";
     r->persistent_len = data ? n : 0;
+}
+
+int http_tmpfile_done(FILE *f, bool keep, uint64_t *size)
+{
+    long n = keep && fflush(f) == 0 && !ferror(f) ? ftell(f) : -1;
+    int fd = n >= 0 ? dup(fileno(f)) : -1;
+    fclose(f);
+    *size = n >= 0 ? (uint64_t)n : 0;
+    return fd;
 }
 
 void http_resp_file(struct http_resp *r, int status, const char *content_type, int fd,

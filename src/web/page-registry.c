@@ -17,7 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #define OWNERS_SHOWN 10   /* owner facet: the largest ones (and the selected) */
 #define CSV_MAX_ROWS 100000
@@ -991,12 +990,9 @@ static void h_registry_csv(struct http_req *req, struct http_resp *resp, void *c
     head[k++] = page_tr(&pg, TR("Identifier"));
     csv_row(f, head, k, sep);
     int rc = csv_rows(&pg, params, n, f, sep, &e);
-    long size = rc == 0 && fflush(f) == 0 && !ferror(f) ? ftell(f) : -1;
-    int fd = size >= 0 ? dup(fileno(f)) : -1;
-    fclose(f);
-    if (rc < 0 || fd < 0) {
-        if (fd >= 0)
-            close(fd);
+    uint64_t size;
+    int fd = http_tmpfile_done(f, rc == 0, &size);
+    if (fd < 0) {
         page_error(&pg, rc < 0 && e.status ? e.status : 500, NULL);
         return;
     }
@@ -1012,7 +1008,7 @@ static void h_registry_csv(struct http_req *req, struct http_resp *resp, void *c
                                               arena_printf(req->arena, "%s-%s.csv", base, day),
                                               arena_printf(req->arena, "%s.csv", base)));
     http_resp_header(resp, "Cache-Control", "no-cache, private");
-    http_resp_file(resp, 200, "text/csv; charset=utf-8; header=present", fd, 0, (uint64_t)size);
+    http_resp_file(resp, 200, "text/csv; charset=utf-8; header=present", fd, 0, size);
     json_decref(pg.data);
     pg.data = NULL;
 }
