@@ -14,14 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The effects, strongest first: an element several initiatives touch
- * takes the strongest. */
-static const char *const ORDER[] = {"remove", "replace", "enhance", "new", NULL};
-
 static int rank(const char *effect)
 {
-    for (int i = 0; ORDER[i]; i++)
-        if (strcmp(ORDER[i], effect) == 0)
+    for (int i = 0; MODEL_GAP_EFFECTS[i]; i++)
+        if (strcmp(MODEL_GAP_EFFECTS[i], effect) == 0)
             return i;
     return 99;
 }

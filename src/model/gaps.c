@@ -18,7 +18,7 @@
 
 static const char *const GAP_KEYS[] = {"kind",    "relation", "role",   "result", "type",
                                        "effects", "exclude",  "domain", NULL};
-static const char *const EFFECTS[] = {"enhance", "replace", "remove", "new", NULL};
+const char *const MODEL_GAP_EFFECTS[] = {"remove", "replace", "enhance", "new", NULL};
 
 /* The enum field `name` of kind k, or NULL after failing the load. */
 static const struct model_field *enum_field(struct loader *ld, const struct model_kind *k,
@@ -79,7 +79,7 @@ int parse_gap_analysis(struct loader *ld)
     const char *ep = ld_sub(ld, p, "effects");
     for (size_t i = 0; i < te->n_values; i++) {
         const char *e = json_string_value(json_object_get(effects, te->values[i].id));
-        if (!e || !ld_in_list(e, EFFECTS))
+        if (!e || !ld_in_list(e, MODEL_GAP_EFFECTS))
             return ld_fail(ld, ld_sub(ld, ep, te->values[i].id),
                            "every value of '%s' needs its effect: enhance, replace, remove or new",
                            te->id);

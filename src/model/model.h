@@ -587,6 +587,9 @@ const struct model_rule_group *model_rule_group(const struct model *m, const cha
  * (enhance, replace, remove; new for a brought one). Initiatives keeping
  * `exclude` are left out; `domain` is the initiatives' ref to their
  * domain, or NULL. */
+/* The effects, strongest first (an element several initiatives touch takes
+ * the strongest), NULL-terminated. */
+extern const char *const MODEL_GAP_EFFECTS[];
 struct model_gap_effect {
     const char *value, *effect;
 };
