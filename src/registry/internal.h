@@ -323,6 +323,10 @@ int reg_create_in_tx(struct registry *r, struct store_conn *c, const struct acto
  * collections, in the write's transaction. */
 int reg_snapshot_take(struct store_conn *c, const struct model_snapshot *s, const char *at,
                       json_t *into, struct err *e);
+/* rules-report.c: the kinds the rules picked (pick[i] for the model's
+ * i-th rule) name, each once, into kinds (room for every kind of the
+ * model); their count. */
+size_t reg_rule_kinds(const struct model *m, const bool *pick, const char **kinds);
 /* rules-report.c: the day's figures of the rules as a dump part. */
 void reg_rules_dump_init(struct registry *r);
 /* The records every section of view v of rec reaches that a may read (at

@@ -232,24 +232,13 @@ static int judge(struct registry *r, struct ruleidx *x, uint32_t rid, json_t *re
     return 0;
 }
 
-/* The kinds some kept rule names, each once, as SQL text "'a', 'b'". */
-static char *rule_kinds_sql(const struct model *m, const struct ruleidx *x)
+/* The kinds some kept rule names, each once, as a JSON array's text. */
+static char *rule_kinds_json(const struct model *m, const struct ruleidx *x)
 {
     const char **kinds = xcalloc(model_n_kinds(m) + 1, sizeof *kinds);
-    size_t n = 0;
-    for (size_t i = 0; i < x->n_rules; i++) {
-        const struct model_rule *ru = model_rule_at(m, i);
-        for (size_t j = 0; x->tracked[i] && j < ru->n_kinds; j++) {
-            size_t k = 0;
-            while (k < n && strcmp(kinds[k], ru->kinds[j]) != 0)
-                k++;
-            if (k == n)
-                kinds[n++] = ru->kinds[j];
-        }
-    }
-    char *sql = reg_strings_json(kinds, n); /* ["a","b"] */
+    char *out = reg_strings_json(kinds, reg_rule_kinds(m, x->tracked, kinds));
     free(kinds);
-    return sql;
+    return out;
 }
 
 /* Judges every live record of the kept rules' kinds. */
@@ -264,7 +253,7 @@ static int build(struct registry *r, struct ruleidx *x, registry_day_fn day_of, 
     json_object_clear(x->dirty);
     x->started = true;
     pthread_mutex_unlock(&x->dmu);
-    char *kinds = rule_kinds_sql(r->model, x);
+    char *kinds = rule_kinds_json(r->model, x);
     struct store_stmt *st = store_prepare(
         store_conn(r->store),
         "SELECT r.rid, d.data FROM records r JOIN record_data d ON d.rid = r.rid "

@@ -90,20 +90,16 @@ static int tally_record(struct registry *r, struct tally *t, const json_t *rec,
     return 0;
 }
 
-/* The kinds some chosen rule names, each once (at most MAX_KINDS). */
-#define MAX_KINDS 64
-static size_t rule_kinds(const struct model *m, const struct tally *t, const char *kinds[MAX_KINDS])
+size_t reg_rule_kinds(const struct model *m, const bool *pick, const char **kinds)
 {
     size_t n = 0;
     for (size_t i = 0; i < model_n_rules(m); i++) {
         const struct model_rule *ru = model_rule_at(m, i);
-        if (!t[i].chosen)
-            continue;
-        for (size_t j = 0; j < ru->n_kinds; j++) {
+        for (size_t j = 0; pick[i] && j < ru->n_kinds; j++) {
             size_t k = 0;
             while (k < n && strcmp(kinds[k], ru->kinds[j]) != 0)
                 k++;
-            if (k == n && n < MAX_KINDS)
+            if (k == n)
                 kinds[n++] = ru->kinds[j];
         }
     }
@@ -447,8 +443,12 @@ int registry_rules_report(struct registry *r, const struct actor *a, registry_da
     }
     json_t *members = json_object(), *names = json_object();
     int rc = g && group_members(r, a, g, members, names, e) < 0 ? STORE_ERROR : STORE_DONE;
-    const char *kinds[MAX_KINDS];
-    size_t n_kinds = rule_kinds(m, t, kinds);
+    const char **kinds = xcalloc(model_n_kinds(m) + 1, sizeof *kinds);
+    bool *chosen = xcalloc(n + 1, sizeof *chosen);
+    for (size_t i = 0; i < n; i++)
+        chosen[i] = t[i].chosen;
+    size_t n_kinds = reg_rule_kinds(m, chosen, kinds);
+    free(chosen);
     struct store_stmt *st = n_kinds && rc != STORE_ERROR ? records_of(r, kinds, n_kinds, e) : NULL;
     rc = st || !n_kinds ? rc : STORE_ERROR;
     while (st && (rc = store_step(st, e)) == STORE_ROW) {
@@ -464,6 +464,7 @@ int registry_rules_report(struct registry *r, const struct actor *a, registry_da
             break;
     }
     store_finalize(st);
+    free(kinds);
     json_decref(members);
     json_t *items = json_array();
     for (size_t i = 0; i < n; i++) {
