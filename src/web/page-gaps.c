@@ -56,6 +56,13 @@ static const char *type_label(struct page *pg, const json_t *init)
     return f && v ? page_enum_label(pg, f->enumeration, v) : v ? v : "";
 }
 
+/* The query's value of `name`, NULL when absent or empty. */
+static const char *chosen(struct page *pg, const char *name)
+{
+    const char *v = http_req_query(pg->req, name);
+    return v && *v ? v : NULL;
+}
+
 /* The report for the page or its file; NULL when the page has answered. */
 static json_t *report_of(struct page *pg, struct arch_gap_query *q)
 {
@@ -65,12 +72,9 @@ static json_t *report_of(struct page *pg, struct arch_gap_query *q)
         page_error(pg, 401, NULL);
         return NULL;
     }
-    *q = (struct arch_gap_query){http_req_query(pg->req, "collection"),
-                                 http_req_query(pg->req, "domain"),
-                                 http_req_query(pg->req, "effect")};
-    if ((q->collection && !*q->collection) || (q->effect && !*q->effect))
-        *q = (struct arch_gap_query){q->collection && *q->collection ? q->collection : NULL,
-                                     q->domain, q->effect && *q->effect ? q->effect : NULL};
+    /* the form's "all" choices send an empty value */
+    *q = (struct arch_gap_query){chosen(pg, "collection"), http_req_query(pg->req, "domain"),
+                                 chosen(pg, "effect")};
     if (q->domain && !text_id_valid(q->domain)) {
         page_error(pg, 400, NULL);
         return NULL;
