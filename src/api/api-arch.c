@@ -7,7 +7,8 @@
  * suggestion in the reader's language; GET /api/v1/similar?kind=&name=
  * &text=&min=&limit= — the records most like an object not created yet;
  * GET /api/v1/{collection}/{id}/compare/{other} and …/{id}/content — two
- * versions of the architecture compared, a version in digital form. */
+ * versions of the architecture compared, a version in digital form;
+ * …/{id}/elements[/{element}] — a version's elements as they were. */
 #include "api/internal.h"
 
 #include "arch/arch.h"
@@ -156,6 +157,70 @@ static void h_content(struct http_req *req, struct http_resp *resp, void *ctx)
     http_resp_file(resp, 200, "application/json", fd, 0, size);
 }
 
+/* A count parameter ?name= from lo to hi (dflt when absent); -1 after
+ * answering 400. */
+static int count_param(struct http_req *req, struct http_resp *resp, const char *name, long lo,
+                       long hi, long dflt, size_t *out)
+{
+    const char *v = http_req_query(req, name);
+    *out = (size_t)dflt;
+    if (!v)
+        return 0;
+    char *end;
+    long n = strtol(v, &end, 10);
+    if (!*v || *end || v[0] < '0' || v[0] > '9' || n < lo || n > hi) {
+        problem(resp, 400, "bad-request", name, "'%s' must be a whole number from %ld to %ld", name,
+                lo, hi);
+        return -1;
+    }
+    *out = (size_t)n;
+    return 0;
+}
+
+/* GET /api/v1/{collection}/{id}/elements?collection=&q=&offset=&limit=:
+ * the elements of one of a version's collections as they were, by name
+ * (the published architecture, read by everyone once it is published). */
+static void h_elements(struct http_req *req, struct http_resp *resp, void *ctx)
+{
+    struct api *api = ctx;
+    static const char *const allowed[] = {"collection", "q", "offset", "limit", NULL};
+    const struct model_collection *c = collection_of(api, req, resp);
+    const char *of, *q = http_req_query(req, "q");
+    size_t offset, limit;
+    struct actor a;
+    if (!c || only_params(req, resp, allowed) < 0 || filter_of(req, resp, "collection", &of) < 0 ||
+        count_param(req, resp, "offset", 0, 1000000000, 0, &offset) < 0 ||
+        count_param(req, resp, "limit", 1, 500, 50, &limit) < 0)
+        return;
+    if (q && (strlen(q) > 200 || !text_controls_ok(q, strlen(q), false))) {
+        problem(resp, 400, "bad-request", "q", "'q' must be UTF-8 text of at most 200 bytes");
+        return;
+    }
+    if (authenticate(api, req, resp, false, &a) < 0)
+        return;
+    json_t *out = NULL;
+    struct err e = ERR_INIT;
+    int rc = registry_snapshot_members(api->reg, &a, c->id, http_req_param(req, "id"), of, q,
+                                       offset, limit, &out, &e);
+    answer(resp, rc, &e, out);
+}
+
+/* GET /api/v1/{collection}/{id}/elements/{element}: one element of a
+ * version as it was, with its relations then. */
+static void h_element(struct http_req *req, struct http_resp *resp, void *ctx)
+{
+    struct api *api = ctx;
+    const struct model_collection *c = collection_of(api, req, resp);
+    struct actor a;
+    if (!c || only_params(req, resp, none) < 0 || authenticate(api, req, resp, false, &a) < 0)
+        return;
+    json_t *out = NULL;
+    struct err e = ERR_INIT;
+    int rc = registry_snapshot_member(api->reg, &a, c->id, http_req_param(req, "id"),
+                                      http_req_param(req, "element"), &out, &e);
+    answer(resp, rc, &e, out);
+}
+
 /* ?min= (a fraction, 0: absent) and ?limit= (1 .. 500, 0: absent); -1
  * after answering 400. */
 static int dups_params(struct http_req *req, struct http_resp *resp, double floor, double *min,
@@ -270,6 +335,8 @@ void api_arch_routes(struct api *api, struct router *rt)
 {
     router_add(rt, "GET", "/api/v1/{collection}/{id}/compare/{other}", h_compare, api);
     router_add(rt, "GET", "/api/v1/{collection}/{id}/content", h_content, api);
+    router_add(rt, "GET", "/api/v1/{collection}/{id}/elements", h_elements, api);
+    router_add(rt, "GET", "/api/v1/{collection}/{id}/elements/{element}", h_element, api);
     router_add(rt, "GET", "/api/v1/duplicates", h_duplicates, api);
     router_add(rt, "GET", "/api/v1/similar", h_similar, api);
     router_add(rt, "GET", "/api/v1/gaps", h_gaps, api);

@@ -401,6 +401,25 @@ int registry_snapshot_has(struct registry *r, const json_t *version, const char 
  * fields redacted as on a read. */
 int registry_snapshot_content(struct registry *r, const struct actor *a, const char *collection,
                               const char *id, FILE *out, struct err *e);
+/* The elements of version `id` in its collection `of` (NULL or "": the
+ * first it holds; relations are no elements) as they were then, those
+ * whose name in any language holds q (folded; NULL or "": all), by name:
+ * {version: {id, kind, collection, name, at, hash, elements},
+ * collections: [the collections of elements it holds], collection, total,
+ * items: [{id, kind, collection, name}] (offset, at most limit)}. A reader
+ * of published records only gets those published then. 404 as for a
+ * comparison; 400 when the version holds no collection `of`. */
+int registry_snapshot_members(struct registry *r, const struct actor *a, const char *collection,
+                              const char *id, const char *of, const char *q, size_t offset,
+                              size_t limit, json_t **out, struct err *e);
+/* Element `element` of version `id` as it was then: {version: {…},
+ * record (restricted fields redacted as on a read), relations: [{type,
+ * direction: "out"|"in", other: {id, kind, collection, name}, record}] of
+ * the relations it had then with elements there then}; 404 when the
+ * version does not hold it (or holds it unpublished, for a reader of
+ * published records only, who never sees a relation to such an end). */
+int registry_snapshot_member(struct registry *r, const struct actor *a, const char *collection,
+                             const char *id, const char *element, json_t **out, struct err *e);
 
 /* A record's view (model key "views" of its kind, issue 15): *out gets
  * {id, view, record (as the reader may read it), sections:[{name,

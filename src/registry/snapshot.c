@@ -199,20 +199,23 @@ static void close_pass(char *colls, struct store_stmt *st, struct store_stmt *q)
     free(colls);
 }
 
-/* Appends to list (at most SNAPSHOT_DIFF_LISTED) the row's record as it
- * was in its revision `revision`; *n counts it. */
-static int list_one(struct store_conn *c, struct store_stmt *row, int64_t revision, json_t *list,
-                    json_int_t *n, struct err *e)
+/* Does the reader read only records published then (and relations whose
+ * ends were)? */
+static bool reads_published_only(struct registry *r, const struct actor *a)
 {
-    if ((*n)++ >= SNAPSHOT_DIFF_LISTED)
-        return 0;
-    json_t *d = revision_data(c, store_col_int64(row, 1), revision, e);
-    if (!d && e->status)
-        return -1;
-    json_array_append_new(list, member_ref(row, d));
-    json_decref(d);
-    return 0;
+    return !a->system && !reg_reads_unpublished(r, a, NULL);
 }
+
+/* Appends to list (at most SNAPSHOT_DIFF_LISTED) the row's record as it
+ * was (d); *n counts it. */
+static void listed(struct store_stmt *row, const json_t *d, json_t *list, json_int_t *n)
+{
+    if ((*n)++ < SNAPSHOT_DIFF_LISTED)
+        json_array_append_new(list, member_ref(row, d));
+}
+
+static int shown_then(struct registry *r, struct store_conn *c, const struct model_snapshot *s,
+                      const char *at, json_t *seen, const json_t *d, struct err *e);
 
 int registry_snapshot_compare(struct registry *r, const struct actor *a, const char *collection,
                               const char *id, const char *other, json_t **out, struct err *e)
@@ -240,20 +243,44 @@ int registry_snapshot_compare(struct registry *r, const struct actor *a, const c
     char *colls = NULL;
     struct store_stmt *st = NULL, *q = NULL;
     int rc = same ? STORE_DONE : open_pass(c, s, &colls, &st, &q, e) < 0 ? STORE_ERROR : STORE_DONE;
+    bool published_only = reads_published_only(r, a);
+    json_t *seen_a = json_object(), *seen_b = json_object();
     while (q && (rc = store_step(st, e)) == STORE_ROW) {
         struct then x, y;
         if (state_at(st, q, at_a, &x, e) < 0 || state_at(st, q, at_b, &y, e) < 0) {
             rc = STORE_ERROR;
             break;
         }
-        int out_rc = 0;
-        if (x.live && !y.live)
-            out_rc = list_one(c, st, x.revision, removed, &n_removed, e);
-        else if (!x.live && y.live)
-            out_rc = list_one(c, st, y.revision, added, &n_added, e);
-        else if (x.live && x.revision != y.revision) {
-            json_t *da = revision_data(c, store_col_int64(st, 1), x.revision, e);
-            json_t *db = revision_data(c, store_col_int64(st, 1), y.revision, e);
+        if (x.live == y.live && (!x.live || x.revision == y.revision))
+            continue; /* the same then and then, whoever reads */
+        json_t *da = x.live ? revision_data(c, store_col_int64(st, 1), x.revision, e) : NULL;
+        json_t *db = y.live ? revision_data(c, store_col_int64(st, 1), y.revision, e) : NULL;
+        if ((x.live && !da) || (y.live && !db)) {
+            json_decref(da);
+            json_decref(db);
+            if (e->status) {
+                rc = STORE_ERROR;
+                break;
+            }
+            continue;
+        }
+        /* a reader of published records sees each side as one then */
+        int shown_a = !published_only || !da ? 1 : shown_then(r, c, s, at_a, seen_a, da, e);
+        int shown_b = !published_only || !db ? 1 : shown_then(r, c, s, at_b, seen_b, db, e);
+        if (shown_a < 0 || shown_b < 0) {
+            json_decref(da);
+            json_decref(db);
+            rc = STORE_ERROR;
+            break;
+        }
+        bool live_a = da && shown_a, live_b = db && shown_b;
+        if (live_a && !live_b)
+            listed(st, da, removed, &n_removed);
+        else if (!live_a && live_b)
+            listed(st, db, added, &n_added);
+        else if (live_a) {
+            registry_redact(r, a, da);
+            registry_redact(r, a, db);
             json_t *fields = field_changes(da, db);
             if (json_array_size(fields) && n_changed++ < SNAPSHOT_DIFF_LISTED) {
                 json_t *ref = member_ref(st, db);
@@ -261,14 +288,12 @@ int registry_snapshot_compare(struct registry *r, const struct actor *a, const c
                 json_array_append_new(changed, ref);
             }
             json_decref(fields);
-            json_decref(da);
-            json_decref(db);
         }
-        if (out_rc < 0) {
-            rc = STORE_ERROR;
-            break;
-        }
+        json_decref(da);
+        json_decref(db);
     }
+    json_decref(seen_a);
+    json_decref(seen_b);
     close_pass(colls, st, q);
     if (rc != STORE_ERROR)
         *out = json_pack("{s:{s:s, s:O, s:O}, s:{s:s, s:O, s:O}, s:{s:I, s:I, s:I}, s:o, s:o, s:o}",
@@ -409,7 +434,7 @@ int registry_snapshot_content(struct registry *r, const struct actor *a, const c
      * records only, and so is a relation with such an end (a first pass
      * notes them); the rest of what the version holds is public once the
      * version is */
-    int rc = a->system || reg_reads_unpublished(r, a, NULL)
+    int rc = !reads_published_only(r, a)
                  ? 0
                  : each_member(c, s, at, note_hidden, &w, e);
     json_t *head = json_pack("{s:s, s:O?, s:O, s:O, s:O}", "id", id, "name",
@@ -424,6 +449,341 @@ int registry_snapshot_content(struct registry *r, const struct actor *a, const c
     }
     json_decref(head);
     json_decref(w.hidden);
+    json_decref(v);
+    return rc;
+}
+
+/* ---- reading a version: its elements, one element as it was ----------------------- */
+
+/* The version's head for a page: {id, kind, collection, name, status?,
+ * at, hash, elements}. */
+static json_t *version_head(const json_t *v, const struct model_snapshot *s, const char *coll,
+                            const char *id)
+{
+    return json_pack("{s:s, s:O?, s:s, s:O?, s:O, s:O, s:O}", "id", id, "kind",
+                     json_object_get(v, "kind"), "collection", coll, "name", json_object_get(v, "name"), "at", json_object_get(v, s->at), "hash",
+                     json_object_get(v, s->hash), "elements", json_object_get(v, s->count));
+}
+
+/* Is `coll` one of the snapshot's collections of records (elements, not
+ * relations)? */
+static bool holds_elements(const struct model *m, const struct model_snapshot *s,
+                           const char *coll)
+{
+    const struct model_collection *mc = coll ? model_collection(m, coll) : NULL;
+    for (size_t i = 0; mc && mc->type == COLL_RECORDS && i < s->n_of; i++)
+        if (strcmp(s->of[i], coll) == 0)
+            return true;
+    return false;
+}
+
+/* Element `id` of the snapshot's collections as it was at `at`: 1 with
+ * *data (new reference) and *rid, 0 when it was not there then (or is
+ * of none of them), -1 on a store error. */
+static int element_then(struct store_conn *c, const struct model_snapshot *s, const char *at,
+                        const char *id, json_t **data, int64_t *rid, struct err *e)
+{
+    *data = NULL;
+    char *colls = collections_json(s);
+    struct store_stmt *st = store_prepare(
+        c,
+        "SELECT id, rid, revision, kind, collection, retired, updated_at, created_at FROM records "
+        "WHERE id = $1 AND collection IN (SELECT value FROM json_each($2))",
+        true, e);
+    struct store_stmt *q = st ? store_prepare(c,
+                                              "SELECT revision, action FROM revisions WHERE rid = "
+                                              "$1 AND at <= $2 ORDER BY revision DESC LIMIT 1",
+                                              true, e)
+                              : NULL;
+    int rc = q ? 0 : -1;
+    if (q) {
+        store_bind_text(st, 1, id);
+        store_bind_text(st, 2, colls);
+        int t = store_step(st, e);
+        struct then x = {false, 0};
+        if (t == STORE_ERROR || (t == STORE_ROW && state_at(st, q, at, &x, e) < 0))
+            rc = -1;
+        else if (x.live) {
+            *rid = store_col_int64(st, 1);
+            *data = revision_data(c, *rid, x.revision, e);
+            rc = *data ? 1 : e->status ? -1 : 0;
+        }
+    }
+    if (st)
+        store_reset(st);
+    if (q)
+        store_reset(q);
+    free(colls);
+    return rc;
+}
+
+/* Is the element then readable by one who reads published records only
+ * (published then), cached in `seen` by id? */
+static int end_shown(struct registry *r, struct store_conn *c, const struct model_snapshot *s,
+                     const char *at, json_t *seen, const char *id, json_t **then, struct err *e)
+{
+    json_t *v = json_object_get(seen, id);
+    if (!v) {
+        json_t *d = NULL;
+        int64_t rid = 0;
+        int got = element_then(c, s, at, id, &d, &rid, e);
+        if (got < 0)
+            return -1;
+        v = d ? d : json_null();
+        json_object_set_new(seen, id, v);
+    }
+    *then = json_is_null(v) ? NULL : v;
+    return 0;
+}
+
+/* Is record d (as it was at `at`) one a reader of published records
+ * sees: published then, and for a relation both its ends too? 1 yes, 0
+ * no, -1 on a store error. */
+static int shown_then(struct registry *r, struct store_conn *c, const struct model_snapshot *s,
+                      const char *at, json_t *seen, const json_t *d, struct err *e)
+{
+    const struct model_kind *k = model_kind(r->model, json_string_value(json_object_get(d, "kind")));
+    if (!k || !k->is_relation)
+        return published_then(k, d);
+    static const char *const ends[] = {"source", "target"};
+    for (size_t i = 0; i < 2; i++) {
+        const char *id = json_string_value(json_object_get(d, ends[i]));
+        json_t *end = NULL;
+        if (!id)
+            return 0;
+        if (end_shown(r, c, s, at, seen, id, &end, e) < 0)
+            return -1;
+        const struct model_kind *ek =
+            end ? model_kind(r->model, json_string_value(json_object_get(end, "kind"))) : NULL;
+        if (!end || !published_then(ek, end))
+            return 0;
+    }
+    return 1;
+}
+
+struct members {
+    struct registry *r;
+    const struct actor *a;
+    bool published_only;
+    const char *q; /* folded, or NULL */
+    struct arena *ar;
+    struct reg_reached *got;
+    size_t n, cap;
+};
+
+static int note_member(void *ctx, struct store_stmt *row, json_t *d, struct err *e)
+{
+    (void)e;
+    struct members *w = ctx;
+    if (w->published_only && !published_then(model_kind(w->r->model, store_col_text(row, 3)), d))
+        return 0;
+    char *key = reg_sort_name(d);
+    if (w->q && !strstr(key, w->q)) {
+        /* the query against every language's name, not only the sort key */
+        bool hit = false;
+        const json_t *name = json_object_get(d, "name");
+        const char *lang;
+        json_t *t;
+        if (json_is_string(name))
+            hit = strstr(text_fold(w->ar, json_string_value(name)), w->q) != NULL;
+        json_object_foreach ((json_t *)name, lang, t)
+            hit = hit || (json_is_string(t) && strstr(text_fold(w->ar, json_string_value(t)), w->q));
+        if (!hit) {
+            free(key);
+            return 0;
+        }
+    }
+    if (w->n == w->cap) {
+        w->cap = w->cap ? 2 * w->cap : 256;
+        w->got = realloc(w->got, w->cap * sizeof *w->got);
+        if (!w->got)
+            fatal("out of memory");
+    }
+    w->got[w->n++] = (struct reg_reached){key, store_col_int64(row, 1), member_ref(row, d)};
+    return 0;
+}
+
+int registry_snapshot_members(struct registry *r, const struct actor *a, const char *collection,
+                              const char *id, const char *of, const char *q, size_t offset,
+                              size_t limit, json_t **out, struct err *e)
+{
+    *out = NULL;
+    json_t *v = NULL;
+    const struct model_snapshot *s;
+    if (version_of(r, a, collection, id, &v, &s, e) < 0)
+        return -1;
+    json_t *colls = json_array();
+    for (size_t i = 0; i < s->n_of; i++)
+        if (holds_elements(r->model, s, s->of[i]))
+            json_array_append_new(colls, json_string(s->of[i]));
+    if (!of || !*of)
+        of = json_string_value(json_array_get(colls, 0));
+    if (!of || !holds_elements(r->model, s, of)) {
+        err_bad_request(e, "collection", "the version holds no collection '%.60s'",
+                        of ? of : "");
+        json_decref(colls);
+        json_decref(v);
+        return -1;
+    }
+    struct arena *ar = arena_new();
+    struct members w = {r, a, reads_published_only(r, a), q && *q ? text_fold(ar, q) : NULL, ar,
+                        NULL, 0, 0};
+    const char *one[] = {of};
+    struct model_snapshot only = {one, 1, s->at, s->hash, s->count};
+    int rc = each_member(store_conn(r->store), &only, json_string_value(json_object_get(v, s->at)),
+                         note_member, &w, e);
+    qsort(w.got, w.n, sizeof *w.got, reg_cmp_reached);
+    json_t *items = json_array();
+    for (size_t i = 0; i < w.n; i++) {
+        if (i >= offset && i - offset < limit)
+            json_array_append(items, w.got[i].rec);
+        json_decref(w.got[i].rec);
+        free(w.got[i].key);
+    }
+    free(w.got);
+    arena_free(ar);
+    if (rc == 0)
+        *out = json_pack("{s:o, s:o, s:s, s:I, s:o}", "version", version_head(v, s, collection, id),
+                         "collections", colls, "collection", of, "total", (json_int_t)w.n,
+                         "items", items);
+    else {
+        json_decref(colls);
+        json_decref(items);
+    }
+    json_decref(v);
+    return rc;
+}
+
+/* The relations of the snapshot's collections that may have touched
+ * element (its rid `rid`) then: those whose end it is now (the index of
+ * ends) and those written since, each judged on its state then. */
+static const char ELEMENT_LINKS_SQL[] =
+    "SELECT r.id FROM attrs a JOIN records r ON r.rid = a.rid "
+    "WHERE a.field IN ('source', 'target') AND a.value = $1 "
+    "AND r.collection IN (SELECT value FROM json_each($2)) "
+    "UNION SELECT id FROM records WHERE collection IN (SELECT value FROM json_each($2)) "
+    "AND updated_at > $3";
+
+/* Names into refs ({id: {kind, collection, name}}) the elements rec's
+ * reference fields (and lists of them) point to, as they were then and as
+ * the reader may see them (seen caches the lookups). */
+static int name_refs(struct registry *r, struct store_conn *c, const struct model_snapshot *s,
+                     const char *at, json_t *seen, bool published_only, const struct model_kind *k,
+                     const json_t *rec, json_t *refs, struct err *e)
+{
+    for (size_t i = 0; i < k->n_fields; i++) {
+        const struct model_field *f = &k->fields[i];
+        const json_t *v = json_object_get(rec, f->name);
+        bool list = f->type == FT_LIST && f->item && f->item->type == FT_REF;
+        if (f->type != FT_REF && !list)
+            continue;
+        for (size_t j = 0; j < (list ? json_array_size(v) : 1); j++) {
+            const char *id = json_string_value(list ? json_array_get(v, j) : v);
+            json_t *far = NULL;
+            if (!id || json_object_get(refs, id))
+                continue;
+            if (end_shown(r, c, s, at, seen, id, &far, e) < 0)
+                return -1;
+            const struct model_kind *fk =
+                far ? model_kind(r->model, json_string_value(json_object_get(far, "kind"))) : NULL;
+            if (fk && (!published_only || published_then(fk, far)))
+                json_object_set_new(refs, id,
+                                    json_pack("{s:s, s:s?, s:O?}", "kind", fk->id, "collection",
+                                              fk->collection, "name", json_object_get(far, "name")));
+        }
+    }
+    return 0;
+}
+
+int registry_snapshot_member(struct registry *r, const struct actor *a, const char *collection,
+                             const char *id, const char *element, json_t **out, struct err *e)
+{
+    *out = NULL;
+    json_t *v = NULL;
+    const struct model_snapshot *s;
+    if (version_of(r, a, collection, id, &v, &s, e) < 0)
+        return -1;
+    struct store_conn *c = store_conn(r->store);
+    const char *at = json_string_value(json_object_get(v, s->at));
+    bool published_only = reads_published_only(r, a);
+    json_t *seen = json_object(), *rec = NULL;
+    int rc = end_shown(r, c, s, at, seen, element, &rec, e);
+    const struct model_kind *k =
+        rec ? model_kind(r->model, json_string_value(json_object_get(rec, "kind"))) : NULL;
+    if (rc == 0 && (!rec || !k || k->is_relation || (published_only && !published_then(k, rec)))) {
+        err_not_found(e, "the version holds no element '%.60s'", element);
+        rc = -1;
+    }
+    /* the relation collections the snapshot holds */
+    json_t *rel_colls = json_array();
+    for (size_t i = 0; i < s->n_of; i++) {
+        const struct model_collection *mc = model_collection(r->model, s->of[i]);
+        if (mc && mc->type == COLL_RELATIONS)
+            json_array_append_new(rel_colls, json_string(s->of[i]));
+    }
+    char *rc_list = json_dumps(rel_colls, JSON_COMPACT);
+    json_decref(rel_colls);
+    struct store_stmt *st = rc == 0 ? store_prepare(c, ELEMENT_LINKS_SQL, true, e) : NULL;
+    json_t *cands = NULL;
+    if (rc == 0 && !st)
+        rc = -1;
+    if (st) {
+        store_bind_text(st, 1, element);
+        store_bind_text(st, 2, rc_list);
+        store_bind_text(st, 3, at);
+        cands = reg_first_column(st, e);
+        rc = cands ? 0 : -1;
+    }
+    free(rc_list);
+    json_t *links = json_array();
+    size_t i;
+    json_t *cid;
+    json_array_foreach (cands, i, cid) {
+        if (rc < 0)
+            break;
+        json_t *rel = NULL;
+        int64_t rrid = 0;
+        int got = element_then(c, s, at, json_string_value(cid), &rel, &rrid, e);
+        if (got < 0) {
+            rc = -1;
+            break;
+        }
+        const char *src = json_string_value(json_object_get(rel, "source"));
+        const char *dst = json_string_value(json_object_get(rel, "target"));
+        bool out_dir = src && strcmp(src, element) == 0;
+        const char *other = out_dir ? dst : src;
+        json_t *far = NULL;
+        if (got && other && (out_dir || (dst && strcmp(dst, element) == 0)) &&
+            (rc = end_shown(r, c, s, at, seen, other, &far, e)) == 0 && far) {
+            const struct model_kind *fk =
+                model_kind(r->model, json_string_value(json_object_get(far, "kind")));
+            if (!published_only || published_then(fk, far)) {
+                registry_redact(r, a, rel);
+                json_array_append_new(
+                    links, json_pack("{s:O?, s:s, s:{s:s, s:O?, s:s?, s:O?}, s:O}", "type",
+                                     json_object_get(rel, "type"), "direction",
+                                     out_dir ? "out" : "in", "other", "id", other, "kind",
+                                     json_object_get(far, "kind"), "collection",
+                                     fk ? fk->collection : NULL, "name",
+                                     json_object_get(far, "name"), "record", rel));
+            }
+        }
+        json_decref(rel);
+    }
+    json_t *refs = json_object();
+    if (rc == 0)
+        rc = name_refs(r, c, s, at, seen, published_only, k, rec, refs, e);
+    if (rc == 0) {
+        json_t *copy = json_deep_copy(rec);
+        registry_redact(r, a, copy);
+        *out = json_pack("{s:o, s:o, s:o, s:o}", "version", version_head(v, s, collection, id),
+                         "record", copy, "relations", links, "refs", refs);
+        refs = NULL;
+    } else
+        json_decref(links);
+    json_decref(refs);
+    json_decref(cands);
+    json_decref(seen);
     json_decref(v);
     return rc;
 }

@@ -30,6 +30,14 @@ void card_relation_routes(struct web *w, struct router *rt, const char *collecti
  * from, step by step (page-trace.c). */
 void card_trace_routes(struct web *w, struct router *rt, const char *collection);
 
+/* The fields of rec (kind k) as the card's "General data" shows them:
+ * [{label, field, list, values: [{text, href?}], restricted?,
+ * inherited?}], restricted ones left out when hide_restricted; with
+ * pg->refs set (a record as it was), the references named by it and
+ * nothing inherited computed. */
+json_t *card_fields(struct page *pg, const struct model_kind *k, const json_t *rec,
+                    bool hide_restricted);
+
 /* The views of kind k (model key "views") as links from the card of
  * coll/id: [{label, url}] (page-view.c). */
 json_t *card_view_links(struct page *pg, const struct model_kind *k, const char *coll,

@@ -34,6 +34,10 @@ struct page {
                          * (INT64_MAX, set by page_begin: today's) */
     struct http_kv form[WEB_MAX_FORM]; /* a POSTed form (page_form) */
     size_t n_form;
+    /* How the page names the records its fields refer to: {id: {text,
+     * href?}} (borrowed), e.g. as they were in an architecture version;
+     * NULL: as the visitor may read them now. */
+    const json_t *refs;
 };
 
 /* Registers h for GET (or method) of "/kk<suffix>", "/ru<suffix>" and
@@ -201,6 +205,9 @@ json_t *page_measures(struct page *pg, const struct model_kind *k, const json_t 
 /* GET /{lang}/architecture: the model's menu collections the visitor may
  * read (page-arch.c). */
 void web_arch_routes(struct web *w, struct router *rt);
+/* GET /{lang}/{collection}/{id}/elements[/{element}] and …/{id}/compare:
+ * the pages of a version of a kind with a "snapshot" (page-version.c). */
+void web_version_routes_for(struct web *w, struct router *rt, const char *collection);
 /* The map and matrix pages (page-capmap.c, issue 15). */
 void web_capmap_routes(struct web *w, struct router *rt);
 /* Links to the collection's map and matrices ([{label, href}], maybe

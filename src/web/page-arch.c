@@ -3,8 +3,60 @@
  * model marks for the menu ("menu": true) that the visitor may read — for
  * the public those whose kinds are not all read only when signed in, such
  * as the e-services catalogue — each with its label and its list's link.
+ * Above them, for everyone, the architecture as approved and published:
+ * the latest published version of the collections whose kinds freeze it
+ * ("snapshot"), and the earlier ones (page-version.c reads them).
  * The model says which; no collection is named here. */
 #include "web/internal.h"
+
+#include "registry/listq.h"
+
+#include <string.h>
+
+/* The published versions of collection mc (its kinds freeze the
+ * architecture: "snapshot"), newest first: [{name, at, elements_url,
+ * download_url}] (at most 20). */
+static void published_versions(struct page *pg, const struct model_collection *mc, json_t *into)
+{
+    const struct model *m = pg->w->api->model;
+    const struct model_kind *k = NULL;
+    for (size_t i = 0; i < mc->n_kinds && !k; i++) {
+        const struct model_kind *kd = model_kind(m, mc->kinds[i]);
+        if (kd && kd->snapshot && kd->workflow)
+            k = kd;
+    }
+    const struct model_workflow *wf = k ? k->workflow : NULL;
+    for (size_t s = 0; wf && s < wf->n_states; s++) {
+        if (!wf->states[s].published)
+            continue;
+        struct listq_param params[] = {
+            {"limit", "20"},
+            {"sort", "-updated_at"},
+            {"filter", arena_printf(pg->req->arena, "%s:%s", wf->status_field, wf->states[s].id)}};
+        struct list_query q;
+        json_t *list = NULL;
+        struct err e = ERR_INIT;
+        if (web_list_query(pg, mc, params, 3, &q, &e) < 0 ||
+            registry_list(pg->w->api->reg, pg->req->arena, &q, &list, &e) < 0)
+            continue;
+        size_t i;
+        json_t *rec;
+        json_array_foreach (json_object_get(list, "items"), i, rec) {
+            const char *id = json_string_value(json_object_get(rec, "id"));
+            const char *name = web_name(pg->lang, json_object_get(rec, "name"));
+            if (!id || !json_string_value(json_object_get(rec, k->snapshot->at)))
+                continue;
+            json_array_append_new(
+                into, json_pack("{s:s, s:s, s:s, s:s, s:s}", "name", *name ? name : id, "at",
+                                page_local_time(pg, json_string_value(
+                                                        json_object_get(rec, k->snapshot->at))),
+                                "card_url", page_url(pg, "/%s/%s", mc->id, id), "elements_url",
+                                page_url(pg, "/%s/%s/elements", mc->id, id), "download_url",
+                                arena_printf(pg->req->arena, "/api/v1/%s/%s/content", mc->id, id)));
+        }
+        json_decref(list);
+    }
+}
 
 static void h_arch(struct http_req *req, struct http_resp *resp, void *ctx)
 {
@@ -24,6 +76,15 @@ static void h_arch(struct http_req *req, struct http_resp *resp, void *ctx)
                                                    web_label(pg.lang, mc->label), "url",
                                                    page_url(&pg, "/%s", mc->id)));
     }
+    json_t *published = json_array();
+    for (size_t c = 0; c < model_n_collections(m); c++)
+        published_versions(&pg, model_collection_at(m, c), published);
+    json_t *latest = json_array_get(published, 0);
+    if (latest)
+        json_object_set_new(pg.data, "latest", json_incref(latest));
+    json_array_remove(published, 0);
+    json_object_set_new(pg.data, "has_earlier", json_boolean(json_array_size(published) > 0));
+    json_object_set_new(pg.data, "earlier", published);
     json_object_set_new(pg.data, "has_collections", json_boolean(json_array_size(colls) > 0));
     json_object_set_new(pg.data, "collections", colls);
     pg.nav = "architecture";

@@ -145,6 +145,13 @@ static void ref_value(struct page *pg, const char *id, const char **text, const 
     struct err e = ERR_INIT;
     *text = id;
     *href = NULL;
+    if (pg->refs) {
+        const json_t *named = json_object_get(pg->refs, id);
+        if (json_string_value(json_object_get(named, "text")))
+            *text = json_string_value(json_object_get(named, "text"));
+        *href = json_string_value(json_object_get(named, "href"));
+        return;
+    }
     if (registry_get_visible(pg->w->api->reg, &pg->actor, NULL, id, &rec, &e) < 0)
         return;
     const char *name = web_name(pg->lang, json_object_get(rec, "name"));
@@ -299,12 +306,12 @@ static json_t *inherited_values(struct page *pg, const struct model_field *f, co
     return out;
 }
 
-static json_t *general_section(struct page *pg, const struct model_kind *k, const json_t *rec,
-                               bool hide_restricted)
+json_t *card_fields(struct page *pg, const struct model_kind *k, const json_t *rec,
+                    bool hide_restricted)
 {
     json_t *fields = json_array(), *inh = NULL;
     struct err e = ERR_INIT;
-    if (k->inherit_via && registry_inherited(pg->w->api->reg, &pg->actor, rec, &inh, &e) < 0)
+    if (k->inherit_via && !pg->refs && registry_inherited(pg->w->api->reg, &pg->actor, rec, &inh, &e) < 0)
         inh = NULL; /* the card shows the record's own items */
     if (k->owned) {
         static const struct model_field owner = {.name = "owner", .type = FT_REF};
@@ -1011,7 +1018,7 @@ static void card_render(struct page *pg, const char *coll, const char *id, int s
     json_object_set_new(d, "id", json_string(id));
     json_object_set_new(d, "kind", json_string(web_label(pg->lang, k->label)));
     json_object_set_new(d, "hidden_restricted", json_boolean(hide && k->has_restricted));
-    json_object_set_new(d, "fields", general_section(pg, k, rec, hide));
+    json_object_set_new(d, "fields", card_fields(pg, k, rec, hide));
     json_t *measures = page_measures(pg, k, rec);
     if (measures) {
         json_object_set_new(d, "measures", measures);
@@ -1063,6 +1070,15 @@ static void card_render(struct page *pg, const char *coll, const char *id, int s
     web_capmap_record_links(pg, k, id, views);
     json_object_set_new(d, "views", views);
     flag(d, "views");
+    if (k->snapshot && json_string_value(json_object_get(rec, k->snapshot->at))) {
+        /* what a version froze, and how to read it (page-version.c) */
+        json_object_set_new(
+            d, "frozen",
+            json_pack("{s:s, s:s, s:s}", "elements_url",
+                      page_url(pg, "/%s/%s/elements", coll, id), "compare_url",
+                      page_url(pg, "/%s/%s/compare", coll, id), "download_url",
+                      arena_printf(pg->req->arena, "/api/v1/%s/%s/content", coll, id)));
+    }
     json_object_set_new(d, "has_graph", json_boolean(svg.len > 0));
     json_t *hist = history_section(pg, k, coll, id, hide);
     json_object_set_new(d, "history", hist ? hist : json_array());

@@ -775,6 +775,15 @@ static void collection_routes(struct web *w, struct router *rt)
         }
         if (viewed)
             card_view_routes(w, rt, c->id);
+        /* issue 16: the pages of a version of the architecture
+         * (page-version.c) */
+        bool frozen = false;
+        for (size_t k = 0; k < c->n_kinds; k++) {
+            const struct model_kind *kd = model_kind(m, c->kinds[k]);
+            frozen |= kd && kd->snapshot;
+        }
+        if (frozen)
+            web_version_routes_for(w, rt, c->id);
         /* issue 15, data layer: the data catalogue of collections whose
          * kinds inherit (page-catalogue.c) */
         web_catalogue_routes_for(w, rt, c);

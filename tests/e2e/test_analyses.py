@@ -7,6 +7,7 @@ import csv
 import html
 import io
 import re
+from urllib.parse import quote
 
 from harness import Server, assert_problem, cli, run, valid_bin
 
@@ -439,6 +440,75 @@ def test_versions_approval_and_publication():
     assert len(full['records']) == v2['elements'] >= len(doc['records'])
 
 
+def test_published_architecture_pages():
+    # REQ: ARC-15
+    # the public reads the approved architecture from its published
+    # versions: their elements as they were, each element's fields and
+    # relations then, the comparison of two published versions; what was
+    # unpublished then (a draft object) stays with those who work on it,
+    # and the working architecture itself is not public
+    v2 = W['published']
+    fn = W['function']['id']
+    assert SRV.get(f'/api/v1/functions/{fn}').status == 404, 'the working architecture'
+    r = SRV.get(f'/api/v1/architecture_versions/{v2["id"]}/elements?collection=functions&q=' + quote('ПОСОБ'))
+    assert r.status == 200, r
+    d = r.json()
+    assert d['version']['hash'] == v2['content_hash'] and d['collection'] == 'functions', d
+    assert [i['id'] for i in d['items']] == [fn] and d['total'] == 1, d
+    assert 'functions' in d['collections'] and 'relations' not in d['collections'], d
+    objs = SRV.get(f'/api/v1/architecture_versions/{v2["id"]}/elements?collection=objects').json()
+    assert W['system']['id'] not in [i['id'] for i in objs['items']], 'a draft then is hidden'
+    full = SRV.get(f'/api/v1/architecture_versions/{v2["id"]}/elements?collection=objects',
+                   token=ARCH).json()
+    assert W['system']['id'] in [i['id'] for i in full['items']]
+    # one element as it was, its relations then: the draft system's link
+    # does not show through to the public
+    e = SRV.get(f'/api/v1/architecture_versions/{v2["id"]}/elements/{fn}').json()
+    assert e['record']['legal_basis'] == 'Социальный кодекс, статья 100', e
+    seen = {(x['type'], x['direction'], x['other']['id']) for x in e['relations']}
+    automated = ('automates', 'in', W['system']['id'])
+    assert automated not in seen and ('affects', 'in') in {x[:2] for x in seen}, seen
+    e = SRV.get(f'/api/v1/architecture_versions/{v2["id"]}/elements/{fn}', token=ARCH).json()
+    assert automated in {(x['type'], x['direction'], x['other']['id']) for x in e['relations']}
+    assert SRV.get(f'/api/v1/architecture_versions/{v2["id"]}/elements/{W["system"]["id"]}'
+                   ).status == 404
+    # the pages
+    r = SRV.get(f'/ru/architecture_versions/{v2["id"]}/elements/{fn}')
+    assert r.status == 200 and 'Социальный кодекс, статья 100' in html.unescape(r.body.decode()), r
+    assert 'АИС «Пособия»' not in html.unescape(r.body.decode())
+    r = page(f'/ru/architecture_versions/{v2["id"]}/elements/{fn}', sign_in('integrator-architect', INTEGRATOR))
+    assert r.status == 200 and 'АИС «Пособия»' in html.unescape(r.body.decode()), r
+    r = SRV.get(f'/kk/architecture_versions/{v2["id"]}/elements?collection=functions')
+    assert r.status == 200 and 'Назначение пособий' in html.unescape(r.body.decode()) and f'/elements/{fn}' in html.unescape(r.body.decode()), r
+    # bad input: clear errors
+    assert_problem(SRV.get(f'/api/v1/architecture_versions/{v2["id"]}/elements?collection=nope'),
+                   400, 'collection')
+    assert_problem(SRV.get(f'/api/v1/architecture_versions/{v2["id"]}/elements?limit=0'), 400, 'limit')
+    assert SRV.get(f'/ru/architecture_versions/{v2["id"]}/elements?page=0').status == 400
+    # a later published version; the public compares the two
+    hidden = create('objects', {'kind': 'information_system', 'owner': ORG, 'stage': 'creation',
+                                'name': {'ru': 'АИС «Черновик»'}}, OWNER)
+    cap = create('capabilities', {'name': {'ru': 'Проактивные услуги'}}, ARCH)
+    v3 = create('architecture_versions', {'name': {'ru': 'Архитектура ЭП 2028'},
+                                          'owner': INTEGRATOR}, ARCH)
+    v3 = step(v3, 'submit', ARCH).json()
+    v3 = step(v3, 'verify', APPROVER, {'decision': 'accept'}).json()
+    assert v3['status'] == 'approved', v3
+    d = SRV.get(f'/api/v1/architecture_versions/{v2["id"]}/compare/{v3["id"]}').json()
+    assert [a['id'] for a in d['added']] == [cap['id']], d['added']
+    d = SRV.get(f'/api/v1/architecture_versions/{v2["id"]}/compare/{v3["id"]}', token=ARCH).json()
+    assert {a['id'] for a in d['added']} == {cap['id'], hidden['id']}, d['added']
+    r = SRV.get(f'/en/architecture_versions/{v2["id"]}/compare?with={v3["id"]}')
+    assert r.status == 200 and 'Проактивные услуги' in html.unescape(r.body.decode()) and 'АИС «Черновик»' not in html.unescape(r.body.decode()), r
+    assert SRV.get(f'/en/architecture_versions/{v2["id"]}/compare?with=../x').status == 400
+    # the architecture page leads everyone to the version in force
+    r = SRV.get('/ru/architecture')
+    assert r.status == 200, r
+    m = re.search(r'href="/ru/architecture_versions/([^/"]+)/elements"', html.unescape(r.body.decode()))
+    assert m and m.group(1) == v3['id'], (v2['id'], v3['id'], re.findall(r'architecture_versions/([^/"]+)/elements', r.body.decode()))
+    assert f'/ru/architecture_versions/{v2["id"]}/elements' in html.unescape(r.body.decode()), 'earlier ones stay'
+
+
 def revisions(source):
     r = SRV.get(f'/api/v1/revision_list?filter=about:{source}&limit=50', token=ARCH)
     assert r.status == 200, r
@@ -507,6 +577,7 @@ def main():
              test_trend_recorded_once_a_day, test_report_page_and_csv,
              test_kept_judgements_follow_writes, test_initiatives_and_the_gap_report,
              test_gap_report_page_and_csv, test_versions_approval_and_publication,
+             test_published_architecture_pages,
              test_revision_triggers])
 
 
