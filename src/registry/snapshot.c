@@ -632,7 +632,8 @@ int registry_snapshot_members(struct registry *r, const struct actor *a, const c
     struct model_snapshot only = {one, 1, s->at, s->hash, s->count};
     int rc = each_member(store_conn(r->store), &only, json_string_value(json_object_get(v, s->at)),
                          note_member, &w, e);
-    qsort(w.got, w.n, sizeof *w.got, reg_cmp_reached);
+    if (w.n)
+        qsort(w.got, w.n, sizeof *w.got, reg_cmp_reached);
     json_t *items = json_array();
     for (size_t i = 0; i < w.n; i++) {
         if (i >= offset && i - offset < limit)
