@@ -457,12 +457,15 @@ int registry_snapshot_content(struct registry *r, const struct actor *a, const c
 
 /* The version's head for a page: {id, kind, collection, name, status?,
  * at, hash, elements}. */
-static json_t *version_head(const json_t *v, const struct model_snapshot *s, const char *coll,
-                            const char *id)
+static json_t *version_head(struct registry *r, const json_t *v, const struct model_snapshot *s,
+                            const char *coll, const char *id)
 {
-    return json_pack("{s:s, s:O?, s:s, s:O?, s:O, s:O, s:O}", "id", id, "kind",
-                     json_object_get(v, "kind"), "collection", coll, "name", json_object_get(v, "name"), "at", json_object_get(v, s->at), "hash",
-                     json_object_get(v, s->hash), "elements", json_object_get(v, s->count));
+    const struct model_kind *k = model_kind(r->model, json_string_value(json_object_get(v, "kind")));
+    return json_pack("{s:s, s:O?, s:s, s:O?, s:O, s:O, s:O, s:b}", "id", id, "kind",
+                     json_object_get(v, "kind"), "collection", coll, "name",
+                     json_object_get(v, "name"), "at", json_object_get(v, s->at), "hash",
+                     json_object_get(v, s->hash), "elements", json_object_get(v, s->count),
+                     "published", published_then(k, v));
 }
 
 /* Is `coll` one of the snapshot's collections of records (elements, not
@@ -644,7 +647,7 @@ int registry_snapshot_members(struct registry *r, const struct actor *a, const c
     free(w.got);
     arena_free(ar);
     if (rc == 0)
-        *out = json_pack("{s:o, s:o, s:s, s:I, s:o}", "version", version_head(v, s, collection, id),
+        *out = json_pack("{s:o, s:o, s:s, s:I, s:o}", "version", version_head(r, v, s, collection, id),
                          "collections", colls, "collection", of, "total", (json_int_t)w.n,
                          "items", items);
     else {
@@ -777,7 +780,7 @@ int registry_snapshot_member(struct registry *r, const struct actor *a, const ch
     if (rc == 0) {
         json_t *copy = json_deep_copy(rec);
         registry_redact(r, a, copy);
-        *out = json_pack("{s:o, s:o, s:o, s:o}", "version", version_head(v, s, collection, id),
+        *out = json_pack("{s:o, s:o, s:o, s:o}", "version", version_head(r, v, s, collection, id),
                          "record", copy, "relations", links, "refs", refs);
         refs = NULL;
     } else

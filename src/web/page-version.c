@@ -219,6 +219,10 @@ static void h_element(struct http_req *req, struct http_resp *resp, void *ctx)
     if (ec)
         json_object_set_new(d, "back", json_pack("{s:s, s:s}", "text", web_label(pg.lang, ec->label),
                                                  "href", elements_url(&pg, coll, vid, ec->id, NULL, 1)));
+    if (pg.may_verify && !json_is_true(json_object_get(json_object_get(out, "version"), "published")))
+        json_object_set_new(d, "remark_url",
+                            json_string(page_url(&pg, "/%s/%s/verify?element=%s", coll, vid,
+                                                 json_string_value(json_object_get(rec, "id")))));
     const char *title = arena_strdup(pg.req->arena, json_string_value(json_object_get(d, "name")));
     pg.nav = "architecture";
     page_render(&pg, 200, "version/element", title);

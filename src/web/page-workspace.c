@@ -563,6 +563,17 @@ static void render_verify(struct page *pg, int status, const struct model_kind *
     json_object_set_new(d, "has_relations", json_boolean(json_array_size(rels) > 0));
     json_object_set_new(d, "relations", rels);
     json_object_set_new(d, "general", json_string(form_value(pg, "remark")));
+    if (k->snapshot) {
+        /* a version's remark on one of its elements (the element's page
+         * in the version links here with ?element=) */
+        const char *el = form_value(pg, "element");
+        if (!*el && http_req_query(pg->req, "element"))
+            el = http_req_query(pg->req, "element");
+        json_object_set_new(
+            d, "element_remark",
+            json_pack("{s:s, s:s, s:s}", "element", el, "text", form_value(pg, "remark.element"),
+                      "elements_url", page_url(pg, "/%s/%s/elements", coll, id)));
+    }
     /* the buttons say the steps the record awaits, as the workflow names
      * them (a registration, an acceptance of changes, one body's
      * agreement) */
@@ -655,6 +666,9 @@ static json_t *return_body(struct page *pg, const struct model_kind *k, const js
     const char *general = form_value(pg, "remark");
     if (*general)
         json_array_append_new(remarks, json_pack("{s:s}", "text", general));
+    const char *element = form_value(pg, "element"), *on = form_value(pg, "remark.element");
+    if (k->snapshot && *on)
+        json_array_append_new(remarks, json_pack("{s:s, s:s}", "element", element, "text", on));
     if (json_array_size(remarks) == 0) {
         json_decref(remarks);
         return NULL;
