@@ -254,9 +254,7 @@ static const char *label_in(const struct i18n *l, enum lang g)
     return s ? s : l->en ? l->en : "";
 }
 
-/* "<body of b> could use <a> of <body of a>, …": b's body may reuse a
- * (the older record), in the reader's language. */
-static void suggest(struct api *api, json_t *pair, enum lang g)
+void api_dups_suggest(const struct api *api, json_t *pair, enum lang g)
 {
     const json_t *a = json_object_get(pair, "a"), *b = json_object_get(pair, "b");
     const char *lang = i18n_code(g);
@@ -305,7 +303,7 @@ static void h_duplicates(struct http_req *req, struct http_resp *resp, void *ctx
         size_t i;
         json_t *pair;
         json_array_foreach (json_object_get(out, "items"), i, pair)
-            suggest(api, pair, g);
+            api_dups_suggest(api, pair, g);
     }
     answer(resp, rc, &e, out);
 }

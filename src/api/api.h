@@ -8,6 +8,7 @@
 #include "account/account.h"
 #include "calendar/calsvc.h"
 #include "registry/registry.h"
+#include "web/i18n.h"
 #include "workflow/workflow.h"
 
 struct docs;
@@ -37,6 +38,10 @@ void api_set_session_cookie(const struct api *api, struct http_resp *resp, const
 void api_init(struct api *api, struct registry *reg, struct store *store,
               const struct model *model, struct accounts *acct, struct calsvc *cal);
 void api_routes(struct api *api, struct router *rt);
+/* Sets a duplicate pair's (registry_duplicates) "suggestion": "<body of b>
+ * could use <a> of <body of a>, …" (b's body may reuse a, the older
+ * record), in language g; none for records of one body. */
+void api_dups_suggest(const struct api *api, json_t *pair, enum lang g);
 void api_free(struct api *api);
 
 #endif

@@ -180,6 +180,8 @@ void web_dash_routes(struct web *w, struct router *rt);
 void web_rules_routes(struct web *w, struct router *rt);
 /* The target architecture's gap report (page-gaps.c), when the model has a gap analysis. */
 void web_gaps_routes(struct web *w, struct router *rt);
+/* GET /{lang}/duplicates: duplication and reuse (page-dups.c). */
+void web_dups_routes(struct web *w, struct router *rt);
 void web_account_routes(struct web *w, struct router *rt);
 /* The card of the records of `collection` (a records collection of the
  * model): GET /{lang}/{collection}/{id}, its uploads and its relations'

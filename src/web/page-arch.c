@@ -9,6 +9,7 @@
  * The model says which; no collection is named here. */
 #include "web/internal.h"
 
+#include "auth/authz.h"
 #include "registry/listq.h"
 
 #include <string.h>
@@ -85,6 +86,25 @@ static void h_arch(struct http_req *req, struct http_resp *resp, void *ctx)
     json_array_remove(published, 0);
     json_object_set_new(pg.data, "has_earlier", json_boolean(json_array_size(published) > 0));
     json_object_set_new(pg.data, "earlier", published);
+    if (pg.signed_in) {
+        /* the analyses of the working architecture (issue 16) */
+        json_t *an = json_array();
+        struct err re = ERR_INIT;
+        if (authz_check_everywhere(registry_rights(pg.w->api->reg), &pg.actor, RA_RULES_REPORT,
+                                   &re) == 0)
+            json_array_append_new(an, json_pack("{s:s, s:s}", "label",
+                                                page_tr(&pg, TR("Checks of the architecture")),
+                                                "url", page_url(&pg, "/rules")));
+        if (model_duplicates(m))
+            json_array_append_new(an, json_pack("{s:s, s:s}", "label",
+                                                page_tr(&pg, TR("Duplication and reuse")), "url",
+                                                page_url(&pg, "/duplicates")));
+        if (model_gap_analysis(m))
+            json_array_append_new(an, json_pack("{s:s, s:s}", "label",
+                                                page_tr(&pg, TR("Target architecture: the gap report")),
+                                                "url", page_url(&pg, "/gaps")));
+        json_object_set_new(pg.data, "analyses", an);
+    }
     json_object_set_new(pg.data, "has_collections", json_boolean(json_array_size(colls) > 0));
     json_object_set_new(pg.data, "collections", colls);
     pg.nav = "architecture";

@@ -206,6 +206,29 @@ def post_form(path, fields, who):
     return SRV.request('POST', path, urllib.parse.urlencode(pairs), headers=headers)
 
 
+def test_duplicates_page():
+    # REQ: ARC-13, MON-03
+    # the integrator's page of the pairs: each with its reason (the shared
+    # function) and the suggestion of reuse, in the page's language; a
+    # state body's editor sees only the pairs of records it may read
+    arch = sign_in('integrator-architect', INTEGRATOR)
+    r = SRV.request('GET', '/ru/duplicates', headers={'Cookie': f'ap_session={arch[0]}'})
+    body = html.unescape(r.body.decode())
+    assert r.status == 200, r
+    assert 'АИС «Социальные выплаты»' in body and 'Назначение пособий' in body, body[:3000]
+    assert 'может использовать' in body and f'/ru/objects/{W["b"]["id"]}"' in body
+    r = SRV.request('GET', '/kk/duplicates?kind=information_system&min=0.9',
+                    headers={'Cookie': f'ap_session={arch[0]}'})
+    assert r.status == 200 and 'selected' in r.body.decode(), r
+    other = sign_in('owner-editor', OTHER)
+    r = SRV.request('GET', '/ru/duplicates', headers={'Cookie': f'ap_session={other[0]}'})
+    assert r.status == 200 and W['a']['id'] not in r.body.decode(), 'a draft of another body'
+    r = SRV.request('GET', '/en/duplicates?min=0.2', headers={'Cookie': f'ap_session={arch[0]}'})
+    assert r.status == 400 and 'from 0.5 to 1' in r.body.decode(), r
+    r = SRV.request('GET', '/en/duplicates?kind=domain', headers={'Cookie': f'ap_session={arch[0]}'})
+    assert r.status == 400, r
+
+
 def test_new_object_form_shows_similar_objects():
     # REQ: SVC-02, ARC-13
     who = sign_in('owner-editor', OTHER)
@@ -253,7 +276,7 @@ def main():
         setup()
         run([test_structural_pairs_with_reason_and_suggestion, test_textual_pairs,
              test_records_the_reader_may_not_read_are_in_no_pair, test_similar_for_a_new_object,
-             test_bad_input, test_new_object_form_shows_similar_objects])
+             test_bad_input, test_duplicates_page, test_new_object_form_shows_similar_objects])
 
 
 if __name__ == '__main__':
