@@ -77,15 +77,30 @@ static void h_arch(struct http_req *req, struct http_resp *resp, void *ctx)
                                                    web_label(pg.lang, mc->label), "url",
                                                    page_url(&pg, "/%s", mc->id)));
     }
-    json_t *published = json_array();
-    for (size_t c = 0; c < model_n_collections(m); c++)
-        published_versions(&pg, model_collection_at(m, c), published);
-    json_t *latest = json_array_get(published, 0);
-    if (latest)
-        json_object_set_new(pg.data, "latest", json_incref(latest));
-    json_array_remove(published, 0);
-    json_object_set_new(pg.data, "has_earlier", json_boolean(json_array_size(published) > 0));
-    json_object_set_new(pg.data, "earlier", published);
+    /* the published versions, collection by collection of the kinds that
+     * freeze the architecture: the one in force and the earlier ones */
+    json_t *groups = json_array();
+    for (size_t c = 0; c < model_n_collections(m); c++) {
+        const struct model_collection *mc = model_collection_at(m, c);
+        bool frozen = false;
+        for (size_t k = 0; k < mc->n_kinds; k++) {
+            const struct model_kind *kd = model_kind(m, mc->kinds[k]);
+            frozen |= kd && kd->snapshot;
+        }
+        if (!frozen)
+            continue;
+        json_t *published = json_array();
+        published_versions(&pg, mc, published);
+        json_t *g = json_pack("{s:s}", "label", web_label(pg.lang, mc->label));
+        json_t *latest = json_array_get(published, 0);
+        if (latest)
+            json_object_set_new(g, "latest", json_incref(latest));
+        json_array_remove(published, 0);
+        json_object_set_new(g, "has_earlier", json_boolean(json_array_size(published) > 0));
+        json_object_set_new(g, "earlier", published);
+        json_array_append_new(groups, g);
+    }
+    json_object_set_new(pg.data, "published", groups);
     if (pg.signed_in) {
         /* the analyses of the working architecture (issue 16) */
         json_t *an = json_array();

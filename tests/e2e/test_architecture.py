@@ -538,6 +538,71 @@ def test_the_icp_architecture_is_agreed():
     assert page_of_verifier.status in (403, 409), page_of_verifier
 
 
+def vstep(rec, what, token, status=200, **body):
+    """POST …/submit or …/verify on an ICP EG architecture version."""
+    cur = SRV.get(f'/api/v1/icp_architecture_versions/{rec["id"]}', token=ADMIN).json()
+    r = SRV.request('POST', f'/api/v1/icp_architecture_versions/{rec["id"]}/{what}', body or None,
+                    token=token, headers={'If-Match': f'"{cur["revision"]}"'})
+    assert r.status == status, (what, r)
+    after = SRV.get(f'/api/v1/icp_architecture_versions/{rec["id"]}', token=ADMIN).json()
+    if status != 200:
+        assert after == cur, (cur, after)
+    return after
+
+
+def test_the_icp_architecture_versions_take_the_same_path():
+    # REQ: ARC-16
+    # the operator assembles a version of the ICP EG architecture (a frozen
+    # snapshot of its components and requirements) and submits it; the
+    # integrator agrees it or returns it with a remark on one of its
+    # elements, then the authorized body, within 10 working days; once both
+    # agreed the public reads and downloads it
+    comp = create('icp_architecture', {'kind': 'icp_component', 'owner': OPERATOR_ORG,
+                                       'component_type': 'security',
+                                       'name': {'ru': 'Центр мониторинга безопасности ИКП'}}, OPERATOR)
+    v = create('icp_architecture_versions', {'name': {'ru': 'Архитектура ИКП ЭП 2027'},
+                                             'owner': OPERATOR_ORG}, OPERATOR)
+    assert v['status'] == 'draft' and v['elements'] >= 1 and len(v['content_hash']) == 64, v
+    create('icp_architecture_versions', {'name': {'ru': 'Чужая'}, 'owner': OPERATOR_ORG}, ARCH,
+           status=403)
+    vstep(v, 'submit', ARCH, status=403)
+    v = vstep(v, 'submit', OPERATOR)
+    assert v['status'] == 'submitted'
+    # the authorized body cannot agree before the integrator
+    vstep(v, 'verify', APPROVER, status=403, decision='accept')
+    # the integrator returns it with a remark on one element it holds, not
+    # on one it does not
+    vstep(v, 'verify', ARCH, status=422, decision='return',
+          remarks=[{'element': W.get('domain', {}).get('id', 'nope'), 'text': 'Не элемент ИКП'}])
+    v = vstep(v, 'verify', ARCH, decision='return',
+              remarks=[{'element': comp['id'], 'text': 'Укажите уровень защиты'}])
+    assert v['status'] == 'returned', v
+    v = vstep(v, 'submit', OPERATOR)
+    v = vstep(v, 'verify', ARCH, decision='accept')
+    assert v['status'] == 'integrator_agreed' and v['agreed_on'], v
+    t = SRV.get(f'/api/v1/icp_architecture_versions/{v["id"]}/workflow', token=ADMIN).json()
+    due = [o for o in t['obligations'] if o['done_at'] is None]
+    assert [(o['policy'], o['policy_value'], o['debtor_role']) for o in due] == [
+        ('architecture_approval', 10, 'approver')], due
+    assert SRV.get(f'/api/v1/icp_architecture_versions/{v["id"]}').status == 404, 'not yet public'
+    v = vstep(v, 'verify', APPROVER, decision='accept')
+    assert v['status'] == 'agreed' and v['approved_on'], v
+    # published: the public reads its elements as they were, and the version
+    # stays as it was
+    els = SRV.get(f'/api/v1/icp_architecture_versions/{v["id"]}/elements?collection=icp_architecture')
+    assert els.status == 200 and els.json()['items'], els
+    assert comp['id'] not in [i['id'] for i in els.json()['items']], 'a draft then stays hidden'
+    full = SRV.get(f'/api/v1/icp_architecture_versions/{v["id"]}/elements?collection=icp_architecture',
+                   token=ARCH).json()
+    assert comp['id'] in [i['id'] for i in full['items']]
+    r = SRV.request('PATCH', f'/api/v1/icp_architecture_versions/{v["id"]}', {'description': 'x'},
+                    token=OPERATOR, headers={'If-Match': f'"{v["revision"]}"'})
+    assert r.status == 409, r
+    r = SRV.get(f'/ru/icp_architecture_versions/{v["id"]}/elements?collection=icp_architecture')
+    assert r.status == 200, r
+    assert SRV.get(f'/api/v1/icp_architecture_versions/{v["id"]}/content').status == 200
+
+
 def test_the_card_of_a_system_shows_its_layers():
     # REQ: ARC-09
     # what a system automates, supports, runs on, uses (an ICT service and
@@ -1201,6 +1266,7 @@ def main():
              test_the_domain_view, test_the_domain_page_catalogue_and_menu,
              test_the_domain_view_as_of,
              test_layer_lists_published_for_everyone, test_the_icp_architecture_is_agreed,
+             test_the_icp_architecture_versions_take_the_same_path,
              test_the_card_of_a_system_shows_its_layers,
              test_gap_lists_of_every_layer, test_capability_map, test_capability_map_page,
              test_capability_map_as_of, test_matrices, test_capability_map_of_many_tiles])
