@@ -917,7 +917,16 @@ static void similar_in(struct registry *r, const struct model_duplicates *d,
         long at = norm_at(nm, rid);
         if (at < 0 || nm->norm[at] <= 0 || (kind && !rids_has(only, rid)))
             continue;
-        double s = acc[c] / (qn * nm->norm[at]);
+        /* the cosine, or, when it is higher, its geometric mean with the
+         * share of the query's weight the record holds: a new object's
+         * name alone is found in a record that says much more (a long
+         * record's cosine with a few words stays low), while words most
+         * records hold still do not make it alike. The prefix above keeps
+         * every record that can reach min either way: one sharing none of
+         * it holds at most `rest` < min² of the query's weight, so both
+         * measures stay below min. */
+        double cos = acc[c] / (qn * nm->norm[at]), held = acc[c] / qsq;
+        double s = fmax(cos, sqrt(cos * held));
         if (s < min)
             continue;
         if (*n_hits == *cap_hits) {

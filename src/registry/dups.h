@@ -55,7 +55,10 @@ int registry_duplicates(struct registry *r, const struct actor *a, const struct 
                         json_t **out, struct err *e);
 
 /* The records of the section's kinds (or of `kind`) most like an object
- * not created yet, by its name and more text: {items: [{record, score}],
+ * not created yet, by its name and more text, scored by the cosine or,
+ * when higher, its geometric mean with the share of the query's weight
+ * the record holds (a name alone finds the long record that holds it):
+ * {items: [{record, score}],
  * kind?, min}, best first, those a may read, from `min` (0: 0.3). */
 struct similar_query {
     const char *kind, *name, *text;

@@ -172,6 +172,26 @@ def test_similar_for_a_new_object():
     assert similar('?name=' + urllib.parse.quote('квантовый телескоп'))['items'] == []
 
 
+def test_a_name_finds_the_long_record_that_holds_it():
+    # REQ: SVC-02
+    # a state body types only a name: the recorded system whose name it is
+    # is offered although its record says much more (its cosine with three
+    # words is low); words most records hold do not make a record alike
+    long = create('objects', {
+        'kind': 'information_system', 'owner': THIRD, 'stage': 'creation',
+        'name': {'ru': 'Реестр земельных участков'},
+        'purpose': {'ru': 'Ведение кадастра, учёт прав на недвижимость, регистрация сделок, '
+                          'оценка стоимости, выдача справок, межевание, геодезия, картография, '
+                          'арбитраж споров, архивирование планов, налоговые расчёты, '
+                          'интеграция с банками, нотариусами, акиматами и судами'},
+        'functions': ['Приём заявлений', 'Проверка документов', 'Выдача выписок',
+                      'Расчёт платежей', 'Ведение архива планов']}, THIRD_OWNER)
+    q = urllib.parse.urlencode({'kind': 'information_system', 'name': 'Реестр земельных участков'})
+    r = SRV.request('GET', f'/api/v1/similar?{q}', token=ARCH)
+    assert r.status == 200, r
+    assert long['id'] in [i['record']['id'] for i in r.json()['items']], r.json()
+
+
 def test_bad_input():
     # REQ: ARC-13
     for q, field in [('?min=0.1', 'min'), ('?min=0.4', 'min'), ('?min=2', 'min'), ('?min=abc', 'min'),
@@ -276,7 +296,7 @@ def main():
         setup()
         run([test_structural_pairs_with_reason_and_suggestion, test_textual_pairs,
              test_records_the_reader_may_not_read_are_in_no_pair, test_similar_for_a_new_object,
-             test_bad_input, test_duplicates_page, test_new_object_form_shows_similar_objects])
+             test_a_name_finds_the_long_record_that_holds_it, test_bad_input, test_duplicates_page, test_new_object_form_shows_similar_objects])
 
 
 if __name__ == '__main__':
