@@ -245,9 +245,65 @@ static json_t *name_of(struct registry *r, json_t *names, const char *id)
     return json_object_get(names, id);
 }
 
+/* The most recorded days a rule's trend shows. */
+#define RULES_TREND_DAYS 60
+
+/* The rule's figures of the last recorded days for group grp ("" the whole
+ * registry, "<by>:<id>" one group of a grouping), oldest first: [{day,
+ * applicable, compliant, compliant_percent}], or NULL on a store error. */
+static json_t *trend_of(struct registry *r, const char *rule, const char *grp, struct err *e)
+{
+    struct store_stmt *st = store_prepare(
+        store_conn(r->store),
+        "SELECT day, applicable, compliant FROM (SELECT day, applicable, compliant "
+        "FROM rule_figures WHERE rule = $1 AND grp = $3 ORDER BY day DESC LIMIT $2) ORDER BY day",
+        true, e);
+    if (!st)
+        return NULL;
+    store_bind_text(st, 1, rule);
+    store_bind_int64(st, 2, RULES_TREND_DAYS);
+    store_bind_text(st, 3, grp);
+    json_t *trend = json_array();
+    int rc;
+    while ((rc = store_step(st, e)) == STORE_ROW) {
+        int64_t app = store_col_int64(st, 1), ok = store_col_int64(st, 2);
+        json_array_append_new(trend, json_pack("{s:s, s:I, s:I, s:I}", "day", store_col_text(st, 0),
+                                               "applicable", (json_int_t)app, "compliant",
+                                               (json_int_t)ok, "compliant_percent",
+                                               (json_int_t)(app ? ok * 100 / app : 100)));
+    }
+    store_reset(st);
+    if (rc == STORE_ERROR) {
+        json_decref(trend);
+        return NULL;
+    }
+    return trend;
+}
+
+/* it["trend"]: the rule's figures of the last recorded days over the
+ * whole registry, oldest first. */
+static int add_trend(struct registry *r, json_t *it, const char *rule, struct err *e)
+{
+    json_t *trend = trend_of(r, rule, "", e);
+    if (!trend)
+        return -1;
+    json_object_set_new(it, "trend", trend);
+    return 0;
+}
+
+/* A group's key in the day's figures: "<by>:<id>". */
+static char *group_key(const char *by, const char *id)
+{
+    size_t n = strlen(by) + strlen(id) + 2;
+    char *k = xcalloc(n, 1);
+    snprintf(k, n, "%s:%s", by, id);
+    return k;
+}
+
 /* The per-group figures of a rule, most broken first; the records in no
  * group have a null id. */
-static json_t *groups_json(struct registry *r, const json_t *by, json_t *names)
+static json_t *groups_json(struct registry *r, const char *rule, const char *by_name,
+                          const json_t *by, json_t *names, struct err *e)
 {
     size_t n = json_object_size(by), k = 0;
     const json_t **v = xcalloc(n ? n : 1, sizeof *v);
@@ -261,6 +317,12 @@ static json_t *groups_json(struct registry *r, const json_t *by, json_t *names)
         json_t *name = *key ? name_of(r, names, key) : NULL;
         if (name)
             json_object_set(o, "name", name);
+        /* the group's own trend, from the figures recorded each day */
+        char *gk = *key ? group_key(by_name, key) : NULL;
+        json_t *trend = gk ? trend_of(r, rule, gk, e) : NULL;
+        free(gk);
+        if (trend)
+            json_object_set_new(o, "trend", trend);
         v[k++] = o;
     }
     qsort(v, k, sizeof *v, cmp_groups);
@@ -269,36 +331,6 @@ static json_t *groups_json(struct registry *r, const json_t *by, json_t *names)
         json_array_append_new(out, (json_t *)v[i]);
     free(v);
     return out;
-}
-
-/* The most recorded days a rule's trend shows. */
-#define RULES_TREND_DAYS 60
-
-/* it["trend"]: the rule's figures of the last recorded days over the
- * whole registry, oldest first. */
-static int add_trend(struct registry *r, json_t *it, const char *rule, struct err *e)
-{
-    struct store_stmt *st = store_prepare(
-        store_conn(r->store),
-        "SELECT day, applicable, compliant FROM (SELECT day, applicable, compliant "
-        "FROM rule_figures WHERE rule = $1 AND grp = '' ORDER BY day DESC LIMIT $2) ORDER BY day",
-        true, e);
-    if (!st)
-        return -1;
-    store_bind_text(st, 1, rule);
-    store_bind_int64(st, 2, RULES_TREND_DAYS);
-    json_t *trend = json_array();
-    int rc;
-    while ((rc = store_step(st, e)) == STORE_ROW) {
-        int64_t app = store_col_int64(st, 1), ok = store_col_int64(st, 2);
-        json_array_append_new(trend, json_pack("{s:s, s:I, s:I, s:I}", "day", store_col_text(st, 0),
-                                               "applicable", (json_int_t)app, "compliant",
-                                               (json_int_t)ok, "compliant_percent",
-                                               (json_int_t)(app ? ok * 100 / app : 100)));
-    }
-    store_reset(st);
-    json_object_set_new(it, "trend", trend);
-    return rc == STORE_ERROR ? -1 : 0;
 }
 
 /* A stored record's id, kind, name and owner by row id (memo: rid text ->
@@ -478,7 +510,7 @@ int registry_rules_report(struct registry *r, const struct actor *a, registry_da
                           t[i].applicable, "compliant", t[i].compliant, "compliant_percent", share,
                           "violators", t[i].violators);
             if (t[i].by && rc != STORE_ERROR)
-                json_object_set_new(it, "by", groups_json(r, t[i].by, names));
+                json_object_set_new(it, "by", groups_json(r, ru->id, by, t[i].by, names, e));
             if (rc != STORE_ERROR && add_trend(r, it, ru->id, e) < 0)
                 rc = STORE_ERROR;
             json_array_append_new(items, it);
@@ -528,20 +560,46 @@ int registry_rules_record(struct registry *r, registry_day_fn day_of, void *day_
         return 0;
     const struct actor everyone = {.id = "system:rules", .system = true};
     struct registry_rules_filter all = {NULL, NULL, NULL, 1};
-    json_t *report = NULL;
-    if (registry_rules_report(r, &everyone, day_of, day_ctx, &all, &report, e) < 0)
-        return -1;
-    struct store_conn *w = store_write_enter(r->store, e);
-    int rc = w ? 0 : -1;
-    size_t i;
-    json_t *it;
-    json_array_foreach (json_object_get(report, "items"), i, it) {
+    /* the whole registry's figures, then each group's of every grouping
+     * (by body, by each kind the report groups by): their trends; all read
+     * before the one write */
+    size_t n_groupings = 1 + model_n_rule_groups(r->model);
+    json_t **reports = xcalloc(n_groupings + 1, sizeof *reports);
+    int rc = registry_rules_report(r, &everyone, day_of, day_ctx, &all, &reports[0], e);
+    for (size_t g = 1; rc == 0 && g <= n_groupings; g++) {
+        const char *by = g == 1 ? "owner" : model_rule_group_at(r->model, g - 2)->kind->id;
+        struct registry_rules_filter grouped = {NULL, NULL, by, 1};
+        rc = registry_rules_report(r, &everyone, day_of, day_ctx, &grouped, &reports[g], e);
+    }
+    struct store_conn *w = rc == 0 ? store_write_enter(r->store, e) : NULL;
+    rc = w ? 0 : -1;
+    size_t i, j;
+    json_t *it, *grp;
+    json_array_foreach (json_object_get(reports[0], "items"), i, it) {
         const char *rule = json_string_value(json_object_get(it, "rule"));
         if (rc == 0)
             rc = put_figure(w, day, rule, "", json_integer_value(json_object_get(it, "applicable")),
                             json_integer_value(json_object_get(it, "compliant")), e);
     }
-    json_decref(report);
+    for (size_t g = 1; g <= n_groupings; g++) {
+        const char *by = json_string_value(json_object_get(reports[g], "by"));
+        json_array_foreach (json_object_get(reports[g], "items"), i, it) {
+            const char *rule = json_string_value(json_object_get(it, "rule"));
+            json_array_foreach (json_object_get(it, "by"), j, grp) {
+                const char *id = json_string_value(json_object_get(grp, "id"));
+                if (!id || !by || rc < 0)
+                    continue;
+                char *gk = group_key(by, id);
+                rc = put_figure(w, day, rule, gk,
+                                json_integer_value(json_object_get(grp, "applicable")),
+                                json_integer_value(json_object_get(grp, "compliant")), e);
+                free(gk);
+            }
+        }
+    }
+    for (size_t g = 0; g <= n_groupings; g++)
+        json_decref(reports[g]);
+    free(reports);
     if (w && store_write_leave(w, rc, NULL, NULL, e) < 0)
         return -1;
     *recorded = rc == 0;

@@ -5,6 +5,8 @@
  * rules-report only, like the API. */
 #include "web/internal.h"
 
+#include "util/buf.h"
+
 #include "auth/authz.h"
 #include "calendar/calsvc.h"
 #include "registry/registry.h"
@@ -130,10 +132,23 @@ static json_t *rule_item(struct page *pg, const json_t *it)
         json_t *link = gid ? record_link(pg, gid) : json_pack("{s:s}", "text", page_tr(pg, TR("None")));
         json_int_t app = json_integer_value(json_object_get(g, "applicable"));
         json_int_t ok = json_integer_value(json_object_get(g, "compliant"));
-        json_array_append_new(groups, json_pack("{s:o, s:I, s:I, s:I, s:O}", "group", link,
+        /* the group's share kept on its last recorded days */
+        struct buf tb;
+        buf_init(&tb, 4096);
+        const json_t *gt = json_object_get(g, "trend");
+        size_t nt = json_array_size(gt);
+        for (size_t d = nt > 7 ? nt - 7 : 0; d < nt; d++) {
+            const json_t *t = json_array_get(gt, d);
+            buf_printf(&tb, "%s%s: %lld %%", tb.len ? ", " : "",
+                       json_string_value(json_object_get(t, "day")),
+                       (long long)json_integer_value(json_object_get(t, "compliant_percent")));
+        }
+        json_array_append_new(groups, json_pack("{s:o, s:I, s:I, s:I, s:O, s:s}", "group", link,
                                                 "applicable", app, "compliant", ok, "broken",
                                                 app - ok, "percent",
-                                                json_object_get(g, "compliant_percent")));
+                                                json_object_get(g, "compliant_percent"), "trend",
+                                                tb.p ? tb.p : ""));
+        buf_free(&tb);
     }
     json_array_foreach (json_object_get(it, "trend"), i, g)
         json_array_append(trend, g);

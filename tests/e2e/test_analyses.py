@@ -174,6 +174,17 @@ def test_trend_recorded_once_a_day():
     assert [t['day'] for t in trend][:2] == ['2026-11-02', '2026-11-03'], trend
     assert trend[1]['applicable'] == rule['applicable'], (trend, rule)  # nothing changed since
     assert all(0 <= t['compliant'] <= t['applicable'] for t in trend), trend
+    # each state body's and each domain's own trend, recorded with them
+    for by in ('owner', 'domain'):
+        grouped = report(f'?rule=system_automates_something&by={by}')['system_automates_something']
+        named = [g for g in grouped['by'] if g.get('id')]
+        assert named, grouped
+        for g in named:
+            days = [t['day'] for t in g.get('trend', [])]
+            assert days[:2] == ['2026-11-02', '2026-11-03'], (by, g)
+            assert all(0 <= t['compliant'] <= t['applicable'] for t in g['trend']), g
+    r = page('/ru/rules?rule=system_automates_something&by=owner', sign_in('integrator-architect', INTEGRATOR))
+    assert r.status == 200 and re.search(r'2026-11-02: \d+ %', html.unescape(r.body.decode())), r
     # export, import and check carry the figures
     dump = SRV.export()
     assert b'"rule_figure"' in dump, 'the figures are in the export'
