@@ -36,7 +36,8 @@ struct page {
     size_t n_form;
     /* How the page names the records its fields refer to: {id: {text,
      * href?}} (borrowed), e.g. as they were in an architecture version;
-     * NULL: as the visitor may read them now. */
+     * those it does not name (NULL: none) as the visitor may read them
+     * now. */
     const json_t *refs;
 };
 

@@ -145,13 +145,15 @@ static void ref_value(struct page *pg, const char *id, const char **text, const 
     struct err e = ERR_INIT;
     *text = id;
     *href = NULL;
-    if (pg->refs) {
-        const json_t *named = json_object_get(pg->refs, id);
+    const json_t *named = pg->refs ? json_object_get(pg->refs, id) : NULL;
+    if (named) {
         if (json_string_value(json_object_get(named, "text")))
             *text = json_string_value(json_object_get(named, "text"));
         *href = json_string_value(json_object_get(named, "href"));
         return;
     }
+    /* not named by the page (a record outside the version, e.g. its
+     * owner): as the visitor may read it now */
     if (registry_get_visible(pg->w->api->reg, &pg->actor, NULL, id, &rec, &e) < 0)
         return;
     const char *name = web_name(pg->lang, json_object_get(rec, "name"));

@@ -486,6 +486,8 @@ def test_published_architecture_pages():
     # the pages
     r = SRV.get(f'/ru/architecture_versions/{v2["id"]}/elements/{fn}')
     assert r.status == 200 and 'Социальный кодекс, статья 100' in html.unescape(r.body.decode()), r
+    # its owner, outside the version, is named as it is now
+    assert 'Министерство труда и социальной защиты населения' in html.unescape(r.body.decode())
     assert 'АИС «Пособия»' not in html.unescape(r.body.decode())
     r = page(f'/ru/architecture_versions/{v2["id"]}/elements/{fn}', sign_in('integrator-architect', INTEGRATOR))
     assert r.status == 200 and 'АИС «Пособия»' in html.unescape(r.body.decode()), r
