@@ -21,9 +21,18 @@ struct build {
     struct err *e;
 };
 
-static int too_big(struct build *b, long line, const char *what)
+enum too_big { TOO_MANY_COLS, TOO_LONG_CELL, TOO_MANY_ROWS };
+
+static int too_big(struct build *b, long line, enum too_big what)
 {
-    err_set(b->e, 400, "bad-file", "file", "row %ld: %s", line, what);
+    if (what == TOO_MANY_COLS)
+        err_set(b->e, 400, "bad-file", "file", "row %ld: more columns than a sheet may have (256)",
+                line);
+    else if (what == TOO_LONG_CELL)
+        err_set(b->e, 400, "bad-file", "file", "row %ld: a cell longer than 32768 bytes", line);
+    else
+        err_set(b->e, 400, "bad-file", "file", "row %ld: more rows than an import takes (100000)",
+                line);
     return -1;
 }
 
@@ -31,9 +40,9 @@ static int too_big(struct build *b, long line, const char *what)
 static int put_cell(struct build *b, size_t col, const char *text, size_t len, long line)
 {
     if (col >= SHEET_MAX_COLS)
-        return too_big(b, line, "more columns than a sheet may have (256)");
+        return too_big(b, line, TOO_MANY_COLS);
     if (len > SHEET_MAX_CELL)
-        return too_big(b, line, "a cell longer than 32768 bytes");
+        return too_big(b, line, TOO_LONG_CELL);
     if (col >= b->cap_cells) {
         size_t cap = b->cap_cells ? b->cap_cells * 2 : 16;
         while (cap <= col)
@@ -56,7 +65,7 @@ static int end_row(struct build *b, long line)
             blank = *c == ' ' || *c == '\t' || *c == '\r' || *c == '\n';
     if (!blank) {
         if (b->s->n_rows >= SHEET_MAX_ROWS)
-            return too_big(b, line, "more rows than an import takes (100000)");
+            return too_big(b, line, TOO_MANY_ROWS);
         if (b->s->n_rows == b->cap_rows) {
             size_t cap = b->cap_rows ? b->cap_rows * 2 : 64;
             struct sheet_row *rows = arena_alloc(b->ar, cap * sizeof *rows);
@@ -153,7 +162,7 @@ int sheet_read_csv(struct arena *ar, const char *data, size_t n, struct sheet *o
         if (rc)
             break;
         if (cell.full) {
-            rc = too_big(&b, row_line, "a cell longer than 32768 bytes");
+            rc = too_big(&b, row_line, TOO_LONG_CELL);
             break;
         }
         rc = put_cell(&b, col++, cell.p ? cell.p : "", cell.len, row_line);
@@ -332,7 +341,7 @@ static int cell_end(struct cells *c)
     const char *v = c->val.p ? c->val.p : "";
     size_t len = c->val.len;
     if (c->val.full)
-        return too_big(c->b, c->row_no, "a cell longer than 32768 bytes");
+        return too_big(c->b, c->row_no, TOO_LONG_CELL);
     if (strcmp(c->type, "s") == 0) {
         char *end = NULL;
         unsigned long i = strtoul(v, &end, 10);

@@ -56,7 +56,9 @@ int registry_duplicates(struct registry *r, const struct actor *a, const struct 
 
 /* The records of the section's kinds (or of `kind`) most like an object
  * not created yet, by its name and more text: {items: [{record, score}],
- * kind?, min}, best first, those a may read, from `min` (0: 0.3). */
+ * register?: [the same of the section's register kinds, REQ SVC-02], kind?,
+ * min}, best first, those a may read, from `min` (0: 0.3). A register
+ * entry is only ever in `register`. */
 struct similar_query {
     const char *kind, *name, *text;
     double min;
