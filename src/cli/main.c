@@ -519,6 +519,19 @@ static int demo_steps(struct app *app, const struct actor *a, const json_t *doc,
     return 0;
 }
 
+/* The register of trusted software from the keeper's file, through the
+ * import itself (issue 16 item 2). */
+static int demo_register(struct app *app, const struct actor *a, struct err *e)
+{
+    json_t *report = NULL;
+    int rc = registry_rows_import(app->reg, a, "trusted_product", (const char *)demo_trusted_csv,
+                                  demo_trusted_csv_len, false, &report, e);
+    if (rc < 0)
+        err_prefix(e, "demo register of trusted software: ");
+    json_decref(report);
+    return rc;
+}
+
 /* After the records: their documents, the steps that leave records
  * submitted or returned, the registration of every other complete record
  * (their documents stand for ones carried over from an earlier registry),
@@ -548,6 +561,8 @@ static int demo_workflow(struct app *app, int *registered, int *documents, struc
     if (rc == 0)
         rc = demo_steps(app, &sys, doc, true, e);
     json_decref(doc);
+    if (rc == 0)
+        rc = demo_register(app, &sys, e);
     return rc;
 }
 
