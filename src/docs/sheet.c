@@ -449,8 +449,10 @@ static int read_xlsx(struct pkg *p, struct build *b)
         return -1;
     }
     struct wb wb = {0};
-    if (doc_zip_read_part(p, "xl/workbook.xml", visit_workbook, &wb) < 0)
+    if (doc_zip_read_part(p, "xl/workbook.xml", visit_workbook, &wb) < 0) {
+        free(wb.rid);
         return pkg_fail(p->r, e, "its workbook part");
+    }
     struct wbrels rl = {.rid = wb.rid};
     char *entry = NULL;
     if (wb.rid && doc_zip_locate(p, "xl/_rels/workbook.xml.rels") >= 0 &&
