@@ -326,6 +326,53 @@ def test_new_object_form_lists_register_entries():
     assert 'The register of trusted software holds no similar entry.' in r.body.decode()
 
 
+def upload_form(path, who, fields, data):
+    """The list page's upload form, sent as a browser sends it (_csrf first)."""
+    body, ctype = multipart([('_csrf', who[1])] + fields, [('file', 'register.csv', data)])
+    headers = {'Content-Type': ctype, 'Origin': f'http://127.0.0.1:{SRV.port}',
+               'Cookie': f'ap_session={who[0]}'}
+    return SRV.request('POST', path, body, headers=headers)
+
+
+def test_list_page_upload_form():
+    # REQ: SVC-02
+    admin = sign_in('admin')
+    owner = sign_in('owner-editor', ORG)
+    page = SRV.get('/ru/trusted_register', headers={'Cookie': f'ap_session={admin[0]}'})
+    body = html.unescape(page.body.decode())
+    assert page.status == 200 and 'Загрузка записей из файла' in body, body[:1500]
+    assert 'action="/ru/trusted_register/import"' in body and 'enctype="multipart/form-data"' in body
+    for who in (owner, None):
+        headers = {'Cookie': f'ap_session={who[0]}'} if who else {}
+        assert 'trusted_register/import' not in SRV.get('/ru/trusted_register',
+                                                        headers=headers).body.decode()
+    assert upload_form('/ru/trusted_register/import', owner, [], fixture()).status == 403
+    before = by_key()
+    edition = fixture().decode('utf-8-sig').replace('2024-05-02', '2024-05-03').encode()
+    r = upload_form('/ru/trusted_register/import', admin, [('dry_run', '1')], edition)
+    text = html.unescape(r.body.decode())
+    assert r.status == 200 and 'Проверка: ничего не записано' in text, text[:3000]
+    assert 'будет изменена' in text and 'Дата включения в Реестр' in text, text[:3000]
+    assert by_key() == before
+    # the report as CSV
+    r = upload_form('/en/trusted_register/import', admin, [('dry_run', '1'), ('report', 'csv')],
+                    edition)
+    assert r.status == 200 and r.header('Content-Type').startswith('text/csv'), r
+    lines = r.body.decode('utf-8-sig').splitlines()
+    assert lines[0] == 'Line,Key,Result,Details,id', lines
+    assert any(',would be changed,Inclusion date,' in x for x in lines), lines
+    # the real run, then a refused file
+    r = upload_form('/kk/trusted_register/import', admin, [], edition)
+    assert r.status == 200 and 'Файл жүктелді' in html.unescape(r.body.decode()), r
+    assert by_key()['ДПО-2024-0002']['inclusion_date'] == '2024-05-03'
+    bad = 'Номер в реестре;Наименование\nX-1;\n'.encode()
+    r = upload_form('/ru/trusted_register/import', admin, [], bad)
+    assert r.status == 422 and 'Ничего не записано' in html.unescape(r.body.decode()), r
+    # a file of no format: the error page in the visitor's language
+    r = upload_form('/ru/trusted_register/import', admin, [], b'\x00\x01\x02')
+    assert r.status == 415, r
+
+
 def violators():
     r = SRV.get('/api/v1/rules?rule=trusted_register_consulted', token=ARCH)
     assert r.status == 200, r
@@ -407,7 +454,7 @@ def main():
              test_xlsx_dry_run_and_real_run, test_refused_rows_refuse_the_whole_file, test_rights,
              test_bad_files_change_nothing, test_search_finds_an_entry,
              test_similar_lists_register_entries_apart,
-             test_new_object_form_lists_register_entries,
+             test_new_object_form_lists_register_entries, test_list_page_upload_form,
              test_object_outside_the_register_records_its_ground, test_cli_import])
 
 
