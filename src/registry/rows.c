@@ -270,7 +270,10 @@ static int find_record(struct imp *im, const char *key, json_t **out, struct err
     q.limit = 2;
     json_t *list = NULL;
     *out = NULL;
-    if (registry_list(im->r, im->ar, &q, &list, one) < 0)
+    struct arena *ar = arena_new(); /* one query's: a file has many rows */
+    int listed = registry_list(im->r, ar, &q, &list, one);
+    arena_free(ar);
+    if (listed < 0)
         return -1;
     json_t *items = json_object_get(list, "items");
     int rc = 0;
