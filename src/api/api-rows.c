@@ -48,9 +48,14 @@ static const char *import_kind_of(const struct api *api, const struct model_coll
 static bool raw_type_ok(const char *ct)
 {
     static const char *const ok[] = {
-        "text/csv", "text/plain", "text/tab-separated-values", "application/csv",
-        "application/vnd.ms-excel", "application/octet-stream",
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", NULL};
+        "text/csv",
+        "text/plain",
+        "text/tab-separated-values",
+        "application/csv",
+        "application/vnd.ms-excel",
+        "application/octet-stream",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        NULL};
     if (!ct)
         return true;
     size_t n = strcspn(ct, "; ");
@@ -89,9 +94,8 @@ static int rows_begin(struct http_req *req, struct http_resp *resp, void *ctx, v
     return 0;
 }
 
-static int rows_part(void *state, const char *name, const char *filename,
-                     const char *content_type, const char *data, uint64_t off, size_t n,
-                     struct err *e)
+static int rows_part(void *state, const char *name, const char *filename, const char *content_type,
+                     const char *data, uint64_t off, size_t n, struct err *e)
 {
     struct rows_up *u = state;
     (void)filename;

@@ -108,8 +108,7 @@ static char csv_separator(const char *p, const char *end)
     return ',';
 }
 
-int sheet_read_csv(struct arena *ar, const char *data, size_t n, struct sheet *out,
-                   struct err *e)
+int sheet_read_csv(struct arena *ar, const char *data, size_t n, struct sheet *out, struct err *e)
 {
     memset(out, 0, sizeof *out);
     out->format = "csv";
@@ -136,8 +135,8 @@ int sheet_read_csv(struct arena *ar, const char *data, size_t n, struct sheet *o
             p++;
             for (;;) {
                 if (p >= end) {
-                    err_set(e, 400, "bad-file", "file",
-                            "line %ld: a quoted field is not closed", open_line);
+                    err_set(e, 400, "bad-file", "file", "line %ld: a quoted field is not closed",
+                            open_line);
                     rc = -1;
                     break;
                 }
@@ -347,8 +346,7 @@ static int cell_end(struct cells *c)
         unsigned long i = strtoul(v, &end, 10);
         if (!*v || *end || i >= c->ss->n) {
             err_set(c->b->e, 400, "bad-file", "file",
-                    "row %ld: a cell names a shared string the workbook does not have",
-                    c->row_no);
+                    "row %ld: a cell names a shared string the workbook does not have", c->row_no);
             return -1;
         }
         v = c->ss->v[i];
@@ -418,10 +416,8 @@ static int visit_sheet(struct docxml *x, void *arg)
 static int pkg_fail(struct doc_report *r, struct err *e, const char *what)
 {
     const char *d = json_string_value(
-        json_object_get(json_array_get(r->problems, json_array_size(r->problems) - 1),
-                        "detail"));
-    err_set(e, 400, "bad-file", "file", "the XLSX workbook cannot be read: %s",
-            d ? d : what);
+        json_object_get(json_array_get(r->problems, json_array_size(r->problems) - 1), "detail"));
+    err_set(e, 400, "bad-file", "file", "the XLSX workbook cannot be read: %s", d ? d : what);
     return -1;
 }
 

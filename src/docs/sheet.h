@@ -27,9 +27,9 @@
 #define SHEET_MAX_CELL 32768 /* bytes of one cell */
 
 struct sheet_row {
-    long line;    /* CSV: the line the row starts on; XLSX: the row's number */
-    size_t n;     /* cells (trailing empty ones kept as read) */
-    char **cell;  /* each a NUL-terminated UTF-8 string, "" when empty */
+    long line;   /* CSV: the line the row starts on; XLSX: the row's number */
+    size_t n;    /* cells (trailing empty ones kept as read) */
+    char **cell; /* each a NUL-terminated UTF-8 string, "" when empty */
 };
 
 struct sheet {
@@ -46,7 +46,6 @@ struct sheet {
 int sheet_read(struct arena *ar, const char *data, size_t n, struct sheet *out, struct err *e);
 
 /* The CSV reader alone (data need not be NUL-terminated). */
-int sheet_read_csv(struct arena *ar, const char *data, size_t n, struct sheet *out,
-                   struct err *e);
+int sheet_read_csv(struct arena *ar, const char *data, size_t n, struct sheet *out, struct err *e);
 
 #endif

@@ -21,8 +21,8 @@ static const char *const IMPORT_KEYS[] = {"key", "columns", NULL};
 
 static bool scalar_ok(enum field_type t)
 {
-    return t == FT_STRING || t == FT_TEXT || t == FT_INTEGER || t == FT_DECIMAL ||
-           t == FT_DATE || t == FT_BOOL || t == FT_ENUM || t == FT_URL || t == FT_EMAIL;
+    return t == FT_STRING || t == FT_TEXT || t == FT_INTEGER || t == FT_DECIMAL || t == FT_DATE ||
+           t == FT_BOOL || t == FT_ENUM || t == FT_URL || t == FT_EMAIL;
 }
 
 static bool lang_ok(const char *l)
@@ -62,8 +62,8 @@ static int import_target(struct loader *ld, const struct model_kind *k, const ch
                            field, field, field, field);
         return 0;
     }
-    bool list_ok = f->type == FT_LIST && f->item &&
-                   (f->item->type == FT_STRING || f->item->type == FT_ENUM);
+    bool list_ok =
+        f->type == FT_LIST && f->item && (f->item->type == FT_STRING || f->item->type == FT_ENUM);
     if (c->lang || !(scalar_ok(f->type) || list_ok))
         return ld_fail(ld, path, "a column cannot fill '%s' (a %s field)", target,
                        model_type_name(f->type));
@@ -131,8 +131,8 @@ int parse_kind_import(struct loader *ld, const json_t *v, const char *path, stru
     if (!im->key)
         return ld_fail(ld, ld_sub(ld, ip, "key"), "'%s' is not one of the columns", key);
     if (!im->key->f || im->key->f->type != FT_STRING || !im->key->f->filterable)
-        return ld_fail(ld, ld_sub(ld, ip, "key"),
-                       "the key '%s' must be a filterable string field", key);
+        return ld_fail(ld, ld_sub(ld, ip, "key"), "the key '%s' must be a filterable string field",
+                       key);
     k->import = im;
     return 0;
 }

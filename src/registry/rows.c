@@ -208,8 +208,8 @@ static int put_column(struct imp *im, json_t *body, const struct model_import_co
 
 /* ---- the header ------------------------------------------------------------------------- */
 
-static int read_header(struct imp *im, const struct sheet_row *h, json_t *columns,
-                       json_t *ignored, struct err *e)
+static int read_header(struct imp *im, const struct sheet_row *h, json_t *columns, json_t *ignored,
+                       struct err *e)
 {
     im->n_file_cols = h->n;
     im->col = arena_calloc(im->ar, h->n + 1, sizeof *im->col);
@@ -232,8 +232,8 @@ static int read_header(struct imp *im, const struct sheet_row *h, json_t *column
         any = true;
         if (c == im->im->key)
             key = true, im->key_at = i;
-        json_array_append_new(columns, json_pack("{s:s, s:s}", "header", h->cell[i], "target",
-                                                 c->target));
+        json_array_append_new(columns,
+                              json_pack("{s:s, s:s}", "header", h->cell[i], "target", c->target));
     }
     if (!any) {
         err_set(e, 400, "no-columns", "file",
@@ -261,8 +261,8 @@ static int find_record(struct imp *im, const char *key, json_t **out, struct err
     q.coll = im->coll;
     q.filters[0] = (struct listq_filter){.field = "kind", .col = LISTQ_KIND, .n_values = 1};
     q.filters[0].values[0] = im->k->id;
-    q.filters[1] = (struct listq_filter){.field = im->im->key->field, .col = LISTQ_ATTR,
-                                         .n_values = 1};
+    q.filters[1] =
+        (struct listq_filter){.field = im->im->key->field, .col = LISTQ_ATTR, .n_values = 1};
     q.filters[1].values[0] = key;
     q.n_filters = 2;
     q.sort = SORT_NAME;
@@ -297,7 +297,8 @@ static void drop_nulls(json_t *body)
     const char *k;
     json_t *v;
     void *tmp;
-    json_object_foreach_safe (body, tmp, k, v) {
+    json_object_foreach_safe(body, tmp, k, v)
+    {
         if (json_is_object(v))
             drop_nulls(v);
         if (json_is_null(v) || (json_is_object(v) && !json_object_size(v)))
@@ -395,8 +396,8 @@ static void read_row(struct imp *im, const struct sheet_row *sr, struct pending 
         return;
     }
     if (before) {
-        err_set(&one, 422, "duplicate-key", im->im->key->target,
-                "the key '%s' is on line %ld too", key, (long)json_integer_value(before));
+        err_set(&one, 422, "duplicate-key", im->im->key->target, "the key '%s' is on line %ld too",
+                key, (long)json_integer_value(before));
         err_collect(&p->row, &one);
         return;
     }
@@ -466,13 +467,12 @@ const struct model_kind *registry_rows_kind(struct registry *r, const struct act
 static json_t *report_new(const struct imp *im, const char *format, bool dry_run, json_t *columns,
                           json_t *ignored)
 {
-    return json_pack("{s:s, s:s, s:s, s:b, s:b, s:{s:I, s:I, s:I, s:I, s:I}, s:O, s:O, s:O}",
-                     "kind", im->k->id, "collection", im->k->collection, "format", format,
-                     "dry_run", dry_run, "written", false, "counts", "rows",
-                     (json_int_t)json_array_size(im->rows), "created", (json_int_t)im->created,
-                     "changed", (json_int_t)im->changed, "unchanged",
-                     (json_int_t)im->unchanged, "refused", (json_int_t)im->refused, "columns",
-                     columns, "ignored", ignored, "rows", im->rows);
+    return json_pack(
+        "{s:s, s:s, s:s, s:b, s:b, s:{s:I, s:I, s:I, s:I, s:I}, s:O, s:O, s:O}", "kind", im->k->id,
+        "collection", im->k->collection, "format", format, "dry_run", dry_run, "written", false,
+        "counts", "rows", (json_int_t)json_array_size(im->rows), "created", (json_int_t)im->created,
+        "changed", (json_int_t)im->changed, "unchanged", (json_int_t)im->unchanged, "refused",
+        (json_int_t)im->refused, "columns", columns, "ignored", ignored, "rows", im->rows);
 }
 
 /* Reads every row (the records their keys find, before the write), then
@@ -502,8 +502,7 @@ static int run_rows(struct imp *im, const struct sheet *s, bool dry_run, struct 
 }
 
 int registry_rows_import(struct registry *r, const struct actor *a, const char *kind,
-                         const char *data, size_t n, bool dry_run, json_t **report,
-                         struct err *e)
+                         const char *data, size_t n, bool dry_run, json_t **report, struct err *e)
 {
     *report = NULL;
     const struct model_kind *k = registry_rows_kind(r, a, kind, e);

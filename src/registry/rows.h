@@ -43,8 +43,7 @@
  * row that names none of the kind's columns or not its key, 422
  * "import-refused" a real run with refused rows (*report says which). */
 int registry_rows_import(struct registry *r, const struct actor *a, const char *kind,
-                         const char *data, size_t n, bool dry_run, json_t **report,
-                         struct err *e);
+                         const char *data, size_t n, bool dry_run, json_t **report, struct err *e);
 
 /* The kind the actor may import into: 404 unknown, 400 "no-import", 403
  * without create and update on it (checked again by the import). */

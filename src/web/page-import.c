@@ -103,12 +103,11 @@ static void report_page(struct page *pg, const struct model_kind *k, json_t *rep
     json_array_foreach (json_object_get(report, "rows"), i, row) {
         const char *id = json_string_value(json_object_get(row, "id"));
         const char *result = json_string_value(json_object_get(row, "result"));
-        json_t *r = json_pack("{s:O, s:O, s:s, s:s}", "line", json_object_get(row, "line"),
-                              "key", json_object_get(row, "key"), "result",
-                              result_label(pg, result, dry), "details", row_details(pg, k, row));
+        json_t *r = json_pack("{s:O, s:O, s:s, s:s}", "line", json_object_get(row, "line"), "key",
+                              json_object_get(row, "key"), "result", result_label(pg, result, dry),
+                              "details", row_details(pg, k, row));
         if (id && !dry)
-            json_object_set_new(r, "href",
-                                json_string(page_url(pg, "/%s/%s", pg->coll->id, id)));
+            json_object_set_new(r, "href", json_string(page_url(pg, "/%s/%s", pg->coll->id, id)));
         json_array_append_new(rows, r);
     }
     json_t *counts = json_object_get(report, "counts");
@@ -157,8 +156,8 @@ static int wi_begin(struct http_req *req, struct http_resp *resp, void *ctx, voi
 static int wi_csrf(struct web_import *wi, struct err *e)
 {
     size_t n = strlen(wi->pg.csrf);
-    if (!wi->csrf_ok && (n == 0 || wi->csrf_len != n ||
-                         sodium_memcmp(wi->csrf, wi->pg.csrf, n) != 0)) {
+    if (!wi->csrf_ok &&
+        (n == 0 || wi->csrf_len != n || sodium_memcmp(wi->csrf, wi->pg.csrf, n) != 0)) {
         err_set(e, 403, "csrf-failed", "_csrf",
                 "the form must send the session's token in its first field, _csrf");
         return -1;
@@ -207,9 +206,9 @@ static void wi_finish(void *state, struct http_req *req, struct http_resp *resp)
         return;
     }
     json_t *report = NULL;
-    int rc = registry_rows_import(wi->pg.w->api->reg, &wi->pg.actor, wi->k->id,
-                                  wi->data.p ? wi->data.p : "", wi->data.len, wi->dry_run,
-                                  &report, &e);
+    int rc =
+        registry_rows_import(wi->pg.w->api->reg, &wi->pg.actor, wi->k->id,
+                             wi->data.p ? wi->data.p : "", wi->data.len, wi->dry_run, &report, &e);
     if (!report) {
         page_error(&wi->pg, e.status, page_err_text(&wi->pg, &e));
         return;
