@@ -255,6 +255,19 @@ def test_bad_files_change_nothing():
     head = (f'POST {URL} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {ADMIN}\r\n'
             f'Content-Type: text/csv\r\nContent-Length: {17 * 1024 * 1024}\r\n\r\n')
     assert SRV.raw(head.encode()).startswith(b'HTTP/1.1 413'), 'a declared length over the cap'
+    # a workbook whose sheet unpacks to 40 MB of blanks: a zip bomb by its ratio
+    bomb = io.BytesIO()
+    with zipfile.ZipFile(bomb, 'w', zipfile.ZIP_DEFLATED) as z:
+        z.writestr('xl/workbook.xml', '<workbook/>')
+        z.writestr('xl/worksheets/sheet1.xml', ' ' * (40 << 20))
+    r = post(bomb.getvalue(), ctype='application/vnd.openxmlformats-officedocument.'
+             'spreadsheetml.sheet')
+    assert 'zip bomb' in assert_problem(r, 400, 'file')['detail']
+    # a zip that is no workbook (an OpenDocument text, say)
+    odt = io.BytesIO()
+    with zipfile.ZipFile(odt, 'w') as z:
+        z.writestr('mimetype', 'application/vnd.oasis.opendocument.text')
+    assert_problem(post(odt.getvalue(), ctype='application/octet-stream'), 415, 'file')
     assert_problem(post(fixture(), '?dry_run=maybe'), 400, 'dry_run')
     assert_problem(post(fixture(), '?kind=organization'), 404, 'kind')
     r = SRV.request('POST', '/api/v1/objects/import', fixture(),
