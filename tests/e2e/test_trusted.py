@@ -104,6 +104,16 @@ XLSX_ROWS = [
 ]
 
 
+def test_model_serves_the_import_declaration():
+    # REQ: SVC-02
+    m = SRV.get('/api/v1/model').json()
+    imp = m['kinds']['trusted_product']['import']
+    assert imp['key'] == 'register_number', imp
+    assert 'номер в реестре' in imp['columns']['register_number'], imp  # folded headers
+    assert m['duplicates']['register'] == {'kinds': ['trusted_product']}, m['duplicates']
+    assert 'trusted_product' not in m['duplicates']['kinds']
+
+
 def test_dry_run_reports_and_writes_nothing():
     # REQ: SVC-02
     r = post(fixture(), '?dry_run=true')
@@ -462,7 +472,7 @@ def main():
         ORG = r.json()['id']
         OWNER = srv.token('owner-editor', ORG)
         ARCH = srv.token('integrator-architect', ORG)
-        run([test_dry_run_reports_and_writes_nothing,
+        run([test_model_serves_the_import_declaration, test_dry_run_reports_and_writes_nothing,
              test_real_run_then_reimport_updates_instead_of_duplicating,
              test_xlsx_dry_run_and_real_run, test_refused_rows_refuse_the_whole_file, test_rights,
              test_bad_files_change_nothing, test_search_finds_an_entry,
