@@ -110,6 +110,13 @@ static void report_page(struct page *pg, const struct model_kind *k, json_t *rep
             json_object_set_new(r, "href", json_string(page_url(pg, "/%s/%s", pg->coll->id, id)));
         json_array_append_new(rows, r);
     }
+    struct buf ign;
+    buf_init(&ign, 0);
+    json_array_foreach (json_object_get(report, "ignored"), i, row)
+        buf_printf(&ign, "%s%s", i ? ", " : "", json_string_value(row));
+    if (ign.len)
+        json_object_set_new(pg->data, "ignored_list", json_stringn(ign.p, ign.len));
+    buf_free(&ign);
     json_t *counts = json_object_get(report, "counts");
     json_object_update(pg->data, counts);
     json_object_set_new(pg->data, "dry_run", json_boolean(dry));

@@ -376,6 +376,7 @@ def test_list_page_upload_form():
     text = html.unescape(r.body.decode())
     assert r.status == 200 and 'Проверка: ничего не записано' in text, text[:3000]
     assert 'будет изменена' in text and 'Дата включения в Реестр' in text, text[:3000]
+    assert 'Столбцы файла, которые не загружаются: Примечание' in text, text[:3000]
     assert by_key() == before
     # the report as CSV
     r = upload_form('/en/trusted_register/import', admin, [('dry_run', '1'), ('report', 'csv')],
