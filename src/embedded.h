@@ -10,4 +10,7 @@ extern const unsigned char rights_kz[];
 extern const size_t rights_kz_len;
 extern const unsigned char calendar_kz[];
 extern const size_t calendar_kz_len;
+/* the demo's register of trusted software, as its keeper publishes it */
+extern const unsigned char demo_trusted_csv[];
+extern const size_t demo_trusted_csv_len;
 #endif

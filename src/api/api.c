@@ -870,6 +870,7 @@ void api_routes(struct api *api, struct router *rt)
     api_workflow_routes(api, rt);
     api_notify_routes(api, rt);
     api_arch_routes(api, rt);
+    api_rows_routes(api, rt);
     if (api->docs)
         api_docs_routes(api, rt);
     router_add(rt, "GET", "/healthz", h_healthz, api);

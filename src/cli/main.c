@@ -1,5 +1,5 @@
 /* archportal: the command line — serve, migrate, export, import, check,
- * user and token create, calendar show, notify send and scan. Every command
+ * user and token create, calendar show, notify send and scan, rows import. Every command
  * takes --data DIR (default ./var), where the SQLite database lives. */
 #include "api/api.h"
 #include "web/web.h"
@@ -7,6 +7,7 @@
 #include "embedded.h"
 #include "http/http.h"
 #include "registry/dump.h"
+#include "registry/rows.h"
 #include "account/account.h"
 #include "auth/password.h"
 #include "docs/blobs.h"
@@ -41,6 +42,8 @@ struct opts {
     unsigned long max_upload;
     unsigned logins_per_minute; /* 0: the default */
     const char *at; /* notify scan --at */
+    const char *kind; /* rows import --kind */
+    bool dry_run;     /* rows import --dry-run */
     bool restoring; /* import: a new database in a used data folder is the restore */
     bool demo;
     bool secure_cookies;
@@ -72,6 +75,9 @@ static void usage(FILE *f)
           "  notify send --smtp URL [--mail-from A]  send the messages due now, once, and exit\n"
           "  notify scan [--at RFC3339]            make the deadline reminders and digests due\n"
           "                                        at that instant (default now) and exit\n"
+          "  rows import --kind K [--dry-run] FILE  load a CSV or XLSX file's rows into records\n"
+          "                                        of kind K as its model import declares; print\n"
+          "                                        the report (JSON); a refused row: nothing written\n"
           "\n"
           "options for every command:\n"
           "  --data DIR        data directory (default ./var)\n"
@@ -111,7 +117,7 @@ enum {
     OPT_MAX_BODY, OPT_MAX_HEADER, OPT_MAX_CONNS, OPT_MAX_PER_IP, OPT_TIMEOUT, OPT_QUIET,
     OPT_USER, OPT_EMAIL, OPT_ORG, OPT_PUBLIC_URL, OPT_SECURE, OPT_MAX_UPLOAD, OPT_SMTP,
     OPT_MAIL_FROM, OPT_SMTP_BACKOFF, OPT_SCAN_EVERY, OPT_AT, OPT_HEADER_TIMEOUT,
-    OPT_BODY_TIMEOUT, OPT_BODY_MIN_RATE, OPT_HELP, OPT_LOGINS,
+    OPT_BODY_TIMEOUT, OPT_BODY_MIN_RATE, OPT_HELP, OPT_LOGINS, OPT_KIND, OPT_DRY_RUN,
 };
 
 static int apply_numeric(struct opts *o, int c, const char *arg)
@@ -172,6 +178,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         {"smtp-backoff-s", required_argument, NULL, OPT_SMTP_BACKOFF},
         {"scan-every-s", required_argument, NULL, OPT_SCAN_EVERY},
         {"at", required_argument, NULL, OPT_AT},
+        {"kind", required_argument, NULL, OPT_KIND},
+        {"dry-run", no_argument, NULL, OPT_DRY_RUN},
         {NULL, 0, NULL, 0},
     };
     int c;
@@ -193,6 +201,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         case OPT_SMTP: o->notify.smtp_url = optarg; break;
         case OPT_MAIL_FROM: o->notify.mail_from = optarg; break;
         case OPT_AT: o->at = optarg; break;
+        case OPT_KIND: o->kind = optarg; break;
+        case OPT_DRY_RUN: o->dry_run = true; break;
         case OPT_HELP: o->help = true; break;
         case '?':
             fprintf(stderr, "archportal: unknown or incomplete option '%s'\n",
@@ -509,6 +519,19 @@ static int demo_steps(struct app *app, const struct actor *a, const json_t *doc,
     return 0;
 }
 
+/* The register of trusted software from the keeper's file, through the
+ * import itself (issue 16 item 2). */
+static int demo_register(struct app *app, const struct actor *a, struct err *e)
+{
+    json_t *report = NULL;
+    int rc = registry_rows_import(app->reg, a, "trusted_product", (const char *)demo_trusted_csv,
+                                  demo_trusted_csv_len, false, &report, e);
+    if (rc < 0)
+        err_prefix(e, "demo register of trusted software: ");
+    json_decref(report);
+    return rc;
+}
+
 /* After the records: their documents, the steps that leave records
  * submitted or returned, the registration of every other complete record
  * (their documents stand for ones carried over from an earlier registry),
@@ -538,6 +561,8 @@ static int demo_workflow(struct app *app, int *registered, int *documents, struc
     if (rc == 0)
         rc = demo_steps(app, &sys, doc, true, e);
     json_decref(doc);
+    if (rc == 0)
+        rc = demo_register(app, &sys, e);
     return rc;
 }
 
@@ -987,6 +1012,59 @@ static int cmd_notify(struct opts *o)
     return rc < 0 ? 1 : 0;
 }
 
+/* Reads a whole file of at most max bytes (malloc'd); NULL with errno. */
+static char *read_file(const char *path, size_t max, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    char *data = xmalloc(max + 2);
+    *len = fread(data, 1, max + 1, f);
+    bool bad = ferror(f);
+    fclose(f);
+    if (bad) {
+        free(data);
+        errno = EIO;
+        return NULL;
+    }
+    return data;
+}
+
+static int cmd_rows(struct opts *o)
+{
+    if (o->argc < 2 || strcmp(o->argv[0], "import") != 0 || !o->kind) {
+        fputs("usage: archportal rows import --kind KIND [--dry-run] FILE\n", stderr);
+        return 2;
+    }
+    size_t len = 0;
+    char *data = read_file(o->argv[1], ROWS_MAX_FILE, &len);
+    if (!data) {
+        fprintf(stderr, "archportal: cannot read %s: %s\n", o->argv[1], strerror(errno));
+        return 1;
+    }
+    struct app app;
+    if (app_open(o, &app) < 0) {
+        free(data);
+        return 1;
+    }
+    struct actor by = {.id = "cli", .system = true};
+    struct err e = ERR_INIT;
+    json_t *report = NULL;
+    int rc = registry_rows_import(app.reg, &by, o->kind, data, len, o->dry_run, &report, &e);
+    if (report) {
+        i18n_rows_errors(LANG_EN, json_object_get(report, "rows"));
+        json_dumpf(report, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        fputc('\n', stdout);
+    }
+    if (rc < 0)
+        fprintf(stderr, "archportal: %s%s%s\n", e.field[0] ? e.field : "", e.field[0] ? ": " : "",
+                e.detail);
+    json_decref(report);
+    free(data);
+    app_close(&app);
+    return rc < 0 ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2 || strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0) {
@@ -1012,7 +1090,8 @@ int main(int argc, char **argv)
         int (*fn)(struct opts *);
     } cmds[] = {{"serve", cmd_serve},   {"migrate", cmd_migrate}, {"export", cmd_export},
                 {"import", cmd_import}, {"check", cmd_check},     {"token", cmd_token},
-                {"user", cmd_user},     {"calendar", cmd_calendar}, {"notify", cmd_notify}};
+                {"user", cmd_user},     {"calendar", cmd_calendar}, {"notify", cmd_notify},
+                {"rows", cmd_rows}};
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         if (strcmp(cmd, cmds[i].name) == 0)
             return cmds[i].fn(&o);

@@ -26,14 +26,6 @@
 #define NS_W_STRICT "http://purl.oclc.org/ooxml/wordprocessingml/main"
 #define DOCX_MAIN "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
 
-/* what an inspection of one package carries along */
-struct pkg {
-    zip_t *z;
-    const struct doc_caps *caps;
-    struct doc_report *r;
-    uint64_t produced; /* bytes decompressed so far, all parts */
-    unsigned active;   /* the kinds of active content reported (a bit each) */
-};
 
 /* ---- active content: what a draft must not carry ----
  *
@@ -184,7 +176,7 @@ static void bomb(struct pkg *p, const char *what)
 }
 
 /* Checks every entry's name, method and declared sizes. */
-static bool directory_ok(struct pkg *p, uint64_t n)
+bool doc_zip_directory_ok(struct pkg *p, uint64_t n)
 {
     const char **names = xcalloc(n ? (size_t)n : 1, sizeof *names);
     uint64_t total = 0;
@@ -265,19 +257,16 @@ static int part_read(void *ctx, char *buf, int len)
     return (int)got;
 }
 
-/* Visits each node of a part; returns -1 to stop with the problem reported. */
-typedef int (*part_visit)(struct docxml *x, void *arg);
-
-static zip_int64_t locate(struct pkg *p, const char *name)
+zip_int64_t doc_zip_locate(struct pkg *p, const char *name)
 {
     return zip_name_locate(p->z, name, ZIP_FL_NOCASE | ZIP_FL_ENC_RAW);
 }
 
 /* Streams the named part through visit. 0 when read to its end; -1 with
  * the problem reported (missing part, bomb, damage, bad XML). */
-static int read_part(struct pkg *p, const char *name, part_visit visit, void *arg)
+int doc_zip_read_part(struct pkg *p, const char *name, part_visit visit, void *arg)
 {
-    zip_int64_t idx = locate(p, name);
+    zip_int64_t idx = doc_zip_locate(p, name);
     zip_stat_t st;
     if (idx < 0 || zip_stat_index(p->z, (zip_uint64_t)idx, 0, &st) < 0) {
         doc_report_problem(p->r, "docx-missing-part",
@@ -422,7 +411,7 @@ static int read_all_rels(struct pkg *p)
     zip_int64_t n = zip_get_num_entries(p->z, 0);
     for (zip_int64_t i = 0; i < n; i++) {
         const char *name = zip_get_name(p->z, (zip_uint64_t)i, ZIP_FL_ENC_RAW);
-        if (name && ends_with(name, ".rels") && read_part(p, name, visit_any_rels, p) < 0)
+        if (name && ends_with(name, ".rels") && doc_zip_read_part(p, name, visit_any_rels, p) < 0)
             return -1;
     }
     return 0;
@@ -501,7 +490,7 @@ static char *main_part(struct pkg *p)
 {
     struct types t = {.p = p};
     char *entry = NULL;
-    if (read_part(p, "[Content_Types].xml", visit_types, &t) < 0)
+    if (doc_zip_read_part(p, "[Content_Types].xml", visit_types, &t) < 0)
         goto out;
     if (p->active & (1u << A_MACROS) && !t.main_part)
         goto out; /* a macro-enabled document (DOCM): said so already */
@@ -514,7 +503,7 @@ static char *main_part(struct pkg *p)
         goto out;
     }
     struct rels rl = {0};
-    if (read_part(p, "_rels/.rels", visit_rels, &rl) < 0)
+    if (doc_zip_read_part(p, "_rels/.rels", visit_rels, &rl) < 0)
         goto out;
     if (!rl.target || rl.external || !*rl.target) {
         doc_report_problem(p->r, "docx-missing-part",
@@ -549,7 +538,7 @@ static void not_ooxml(struct pkg *p)
 {
     p->r->format = DOC_FORMAT_NONE;
     const char *what = "a zip archive";
-    zip_int64_t idx = locate(p, "mimetype");
+    zip_int64_t idx = doc_zip_locate(p, "mimetype");
     zip_stat_t st;
     if (idx >= 0 && zip_stat_index(p->z, (zip_uint64_t)idx, 0, &st) == 0 && st.size < 100) {
         zip_file_t *f = zip_fopen_index(p->z, (zip_uint64_t)idx, 0);
@@ -587,7 +576,7 @@ void doc_inspect_zip(const char *path, const struct doc_caps *caps, struct doc_r
     struct pkg p = {.z = z, .caps = caps, .r = r};
     /* a DOCX candidate by its directory alone: nothing is unpacked before
      * the checks below */
-    bool ooxml = locate(&p, "[Content_Types].xml") >= 0;
+    bool ooxml = doc_zip_locate(&p, "[Content_Types].xml") >= 0;
     if (ooxml)
         r->format = DOC_FORMAT_DOCX;
     zip_int64_t n = zip_get_num_entries(z, 0);
@@ -598,7 +587,7 @@ void doc_inspect_zip(const char *path, const struct doc_caps *caps, struct doc_r
                            (long long)n, (unsigned long long)caps->max_entries);
         goto out;
     }
-    if (!directory_ok(&p, (uint64_t)n))
+    if (!doc_zip_directory_ok(&p, (uint64_t)n))
         goto out;
     if (!ooxml) {
         not_ooxml(&p);
@@ -613,7 +602,7 @@ void doc_inspect_zip(const char *path, const struct doc_caps *caps, struct doc_r
     }
     struct text t = {.max = caps->max_text, .p = &p};
     buf_init(&t.out, 0); /* text_add keeps it within max_text */
-    if (read_part(&p, entry, visit_document, &t) == 0 && !t.root_seen)
+    if (doc_zip_read_part(&p, entry, visit_document, &t) == 0 && !t.root_seen)
         doc_report_problem(r, "docx-bad-xml", "the document part %s is empty", entry);
     free(entry);
     if (json_array_size(r->problems) == 0)

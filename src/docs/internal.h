@@ -59,4 +59,26 @@ void doc_inspect_pdf(const char *path, struct doc_report *r);
 void doc_pdfa_check(qpdf_data q, const struct doc_xmp *x, struct doc_report *r);
 void doc_inspect_zip(const char *path, const struct doc_caps *caps, struct doc_report *r);
 
+/* docx.c's zip package checks, shared with the spreadsheet reader
+ * (sheet.c): what an inspection of one package carries along. */
+#include <zip.h>
+struct pkg {
+    zip_t *z;
+    const struct doc_caps *caps;
+    struct doc_report *r;
+    uint64_t produced; /* bytes decompressed so far, all parts */
+    unsigned active;   /* the kinds of active content reported (a bit each) */
+};
+/* Checks every entry's name, method and declared sizes against the caps
+ * before anything is unpacked (false: a problem is in p->r). */
+bool doc_zip_directory_ok(struct pkg *p, uint64_t n);
+/* The entry's index by name (case-insensitive), or -1. */
+zip_int64_t doc_zip_locate(struct pkg *p, const char *name);
+/* Visits each node of a part; returns -1 to stop with the problem reported. */
+typedef int (*part_visit)(struct docxml *x, void *arg);
+/* Streams the named part through visit, the bytes produced counted
+ * against the caps: 0 when read to its end; -1 with the problem reported
+ * (missing part, bomb, damage, bad XML). */
+int doc_zip_read_part(struct pkg *p, const char *name, part_visit visit, void *arg);
+
 #endif

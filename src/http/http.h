@@ -120,7 +120,7 @@ const char *http_problem_type(struct arena *a, const char *slug);
  * that is handed over part by part as it arrives, never held whole in
  * memory (uploads). The server refuses a declared Content-Length above
  * max_body with 413 before reading the body, and other content types than
- * multipart/form-data with 415. Calls, all on the request's thread:
+ * multipart/form-data with 415 (unless `raw`). Calls, all on the request's thread:
  *   begin   once the headers are in; 0 to read the body (*state is then
  *           passed to the other calls), or -1 with resp filled to answer
  *           at once without reading it;
@@ -134,6 +134,10 @@ const char *http_problem_type(struct arena *a, const char *slug);
  *           body was cut short or malformed, or a call refused it). */
 struct http_stream_ops {
     uint64_t max_body;
+    /* A body of another content type than multipart/form-data is handed
+     * to part whole, as the field "file" with the request's Content-Type
+     * (instead of a 415). */
+    bool raw;
     int (*begin)(struct http_req *req, struct http_resp *resp, void *ctx, void **state);
     int (*part)(void *state, const char *name, const char *filename, const char *content_type,
                 const char *data, uint64_t off, size_t n, struct err *e);

@@ -148,6 +148,9 @@ struct http_ctx {
     struct MHD_PostProcessor *pp;
     uint64_t received;
     bool stream_begun, stream_failed, stream_finished;
+    bool stream_raw; /* a raw body handed over as the field "file" (ops->raw) */
+    uint64_t raw_off;
+    const char *raw_ct; /* its Content-Type (the request's header) */
     struct err stream_err;
 };
 
@@ -463,7 +466,12 @@ static enum MHD_Result stream_begin(struct http_ctx *c, struct MHD_Connection *c
     c->stream_begun = true;
     if (is_multipart(conn))
         c->pp = MHD_create_post_processor(conn, 64 * 1024, on_part, c);
-    if (!c->pp) {
+    else if (c->req.stream->raw) {
+        c->stream_raw = true;
+        c->raw_ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                MHD_HTTP_HEADER_CONTENT_TYPE);
+    }
+    if (!c->pp && !c->stream_raw) {
         struct err e = ERR_INIT;
         err_set(&e, 415, "unsupported-media-type", "",
                 "the body must be multipart/form-data with a boundary");
@@ -480,6 +488,15 @@ static int stream_feed(struct http_ctx *c, const char *data, size_t n)
     if (c->received > body_cap(c)) {
         c->too_large = true;
         return -1;
+    }
+    if (c->stream_raw) {
+        if (c->req.stream->part(c->stream_state, "file", NULL, c->raw_ct, data, c->raw_off, n,
+                                &c->stream_err) < 0) {
+            c->stream_failed = true;
+            return -1;
+        }
+        c->raw_off += n;
+        return 0;
     }
     if (MHD_post_process(c->pp, data, n) == MHD_YES)
         return 0;

@@ -10,12 +10,16 @@
  *     different owners linked to the same record by one of them are
  *     structural duplicates),
  *     "text"?: {"threshold": <0.5 .. 1: the least cosine of two
- *       records' words (TF-IDF over the word index) for a textual pair>}} */
+ *       records' words (TF-IDF over the word index) for a textual pair>},
+ *     "register"?: {"kinds": ["<record kind>", …]} (a register's entries,
+ *       offered beside the similar objects in a list of their own, never
+ *       paired: the register of trusted software, SVC-02)} */
 #include "model/loader.h"
 
 #include <string.h>
 
-static const char *const DUP_KEYS[] = {"kinds", "shared", "text", NULL};
+static const char *const DUP_KEYS[] = {"kinds", "shared", "text", "register", NULL};
+static const char *const REGISTER_KEYS[] = {"kinds", NULL};
 static const char *const SHARED_KEYS[] = {"relation", "when", NULL};
 static const char *const TEXT_KEYS[] = {"threshold", NULL};
 
@@ -51,6 +55,32 @@ static int parse_shared(struct loader *ld, struct model_duplicates *d, json_t *s
         if (when && (ld_cond(ld, when, ld_sub(ld, sp, "when"), &d->shared[i].when) ||
                      ld_check_cond(ld, ld_sub(ld, sp, "when"), rk, &d->shared[i].when)))
             return -1;
+    }
+    return 0;
+}
+
+/* The register's kinds: record kinds not compared, in collections that
+ * hold none of the compared kinds (the similar records' lengths are kept
+ * per collection). */
+static int parse_register(struct loader *ld, struct model_duplicates *d, json_t *reg,
+                          const char *p)
+{
+    const char **names;
+    const char *kp = ld_sub(ld, p, "kinds");
+    if (ld_check_keys(ld, reg, p, REGISTER_KEYS) ||
+        ld_strings(ld, json_object_get(reg, "kinds"), kp, true, &names, &d->n_register))
+        return -1;
+    d->register_kinds = arena_calloc(ld->m->arena, d->n_register + 1, sizeof *d->register_kinds);
+    for (size_t i = 0; i < d->n_register; i++) {
+        const struct model_kind *k = model_kind(ld->m, names[i]);
+        if (!k || k->is_relation || !k->collection)
+            return ld_fail(ld, ld_idx(ld, kp, i), "'%s' is not a record kind", names[i]);
+        for (size_t j = 0; j < d->n_kinds; j++)
+            if (strcmp(d->kinds[j]->collection, k->collection) == 0)
+                return ld_fail(ld, ld_idx(ld, kp, i),
+                               "'%s' is kept in collection '%s' with the compared kind '%s'",
+                               names[i], k->collection, d->kinds[j]->id);
+        d->register_kinds[i] = k;
     }
     return 0;
 }
@@ -94,6 +124,10 @@ int parse_duplicates(struct loader *ld)
             return ld_fail(ld, ld_sub(ld, tp, "threshold"), "must be a number from 0.5 to 1");
         d->threshold = json_number_value(th);
     }
+    json_t *reg;
+    if (ld_member(ld, in, "register", p, JSON_OBJECT, false, &reg) ||
+        (reg && parse_register(ld, d, reg, ld_sub(ld, p, "register"))))
+        return -1;
     ld->m->dups = d;
     return 0;
 }
@@ -126,5 +160,11 @@ json_t *dups_json(const struct model *m)
     json_t *o = json_pack("{s:o, s:o}", "kinds", kinds, "shared", shared);
     if (d->threshold > 0)
         json_object_set_new(o, "text", json_pack("{s:f}", "threshold", d->threshold));
+    if (d->n_register) {
+        json_t *rk = json_array();
+        for (size_t i = 0; i < d->n_register; i++)
+            json_array_append_new(rk, json_string(d->register_kinds[i]->id));
+        json_object_set_new(o, "register", json_pack("{s:o}", "kinds", rk));
+    }
     return o;
 }

@@ -145,6 +145,9 @@ int parse_gap_analysis(struct loader *ld);
 int parse_triggers(struct loader *ld);
 json_t *gaps_json(const struct model *m);
 int parse_duplicates(struct loader *ld);
+/* rows.c: a kind's "import" (after its fields), and its JSON. */
+int parse_kind_import(struct loader *ld, const json_t *v, const char *path, struct model_kind *k);
+json_t *import_json(const struct model_import *im);
 json_t *dups_json(const struct model *m);
 /* A relation type's `required_for` ({"kinds": [...], "when": {<enum
  * field>: [values]}}), checked against the kinds. */

@@ -355,6 +355,34 @@ struct model_snapshot {
     const char *at, *hash, *count;
 };
 
+/* How a row of a spreadsheet file maps to a record of a kind (model key
+ * "import", rows.c; the import, registry/rows.h): each column's target —
+ * a field of the kind, "<i18n field>.<lang>" or, for a named kind,
+ * "name.<lang>" — and the headers (kk/ru/en and the keeper's own) that
+ * find it in a file's first row, compared folded and trimmed; `key` is
+ * the target of a filterable string field whose value finds the record a
+ * row updates. */
+struct model_import_column {
+    const char *target; /* as declared: "register_number", "name.ru" */
+    const char *field;  /* "name" or the field's name */
+    const char *lang;   /* "kk", "ru" or "en" for an i18n value, else NULL */
+    const struct model_field *f; /* NULL for the name */
+    const char **headers;        /* folded */
+    size_t n_headers;
+};
+struct model_import {
+    const struct model_import_column *key;
+    struct model_import_column *cols;
+    size_t n_cols;
+};
+
+struct arena;
+/* A header as the import compares it: trimmed and folded (arena). */
+char *model_import_fold(struct arena *a, const char *header);
+/* The column a folded header names, or NULL. */
+const struct model_import_column *model_import_column(const struct model_import *im,
+                                                      const char *folded);
+
 struct model_kind {
     const char *id;
     struct i18n label;
@@ -369,6 +397,7 @@ struct model_kind {
     bool has_restricted; /* some field is restricted */
     const struct model_workflow *workflow; /* NULL: no workflow (always published) */
     const struct model_snapshot *snapshot; /* NULL: its records freeze nothing */
+    const struct model_import *import;     /* NULL: no spreadsheet import */
     const char *code_prefix;               /* {prefix} of its accounting codes */
     const struct model_doc_list *documents; /* its technical documentation, or NULL */
     /* Inclusion in the operator's list at the authorized body's decision
@@ -620,6 +649,12 @@ struct model_duplicates {
     struct model_dup_shared *shared;
     size_t n_shared;
     double threshold;
+    /* "register": {"kinds": [...]}: record kinds of a register (the
+     * register of trusted software, SVC-02) whose entries are offered
+     * beside the similar objects, in a list of their own, and are never
+     * in a pair; their collections hold none of `kinds`. */
+    const struct model_kind **register_kinds;
+    size_t n_register;
 };
 const struct model_duplicates *model_duplicates(const struct model *m);
 /* Is kind one of d's kinds (d may be NULL)? */

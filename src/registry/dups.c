@@ -938,6 +938,45 @@ static void similar_in(struct registry *r, const struct model_duplicates *d,
     arena_free(a);
 }
 
+/* The records of d's kinds (or of `kind`) most like the query's terms,
+ * from min, those a may read, the first `limit`: [{record, score, words}]. */
+static json_t *similar_items(struct registry *r, const struct actor *a,
+                             const struct model_duplicates *d, const char *kind,
+                             const struct qterms *qt, double min, size_t limit)
+{
+    const char **colls = xcalloc(d->n_kinds + 1, sizeof *colls);
+    size_t nc = collections_of(d, kind, colls);
+    struct hit *hits = NULL;
+    size_t n_hits = 0, cap_hits = 0;
+    struct dups_cache *cache = cache_of(r);
+    pthread_mutex_lock(&cache->lock);
+    fidx_read_lock(r->fidx);
+    for (size_t k = 0; k < nc && qt->n; k++)
+        similar_in(r, d, norms_of(r, cache, d, colls[k]), kind, colls[k], qt, min, &hits,
+                   &n_hits, &cap_hits);
+    fidx_read_unlock(r->fidx);
+    pthread_mutex_unlock(&cache->lock);
+    free(colls);
+    if (n_hits)
+        qsort(hits, n_hits, sizeof *hits, cmp_hit);
+    json_t *items = json_array(), *memo = json_object();
+    for (size_t i = 0; i < n_hits && json_array_size(items) < limit; i++) {
+        const json_t *rec = readable(r, a, memo, NULL, hits[i].rid);
+        if (!rec)
+            continue;
+        json_t *w = json_array();
+        for (size_t t = 0; t < qt->n && t < 64 && json_array_size(w) < DUPS_WORDS; t++)
+            if (hits[i].words >> t & 1)
+                json_array_append_new(w, json_string(qt->t[t]));
+        json_array_append_new(items,
+                              json_pack("{s:o, s:f, s:o}", "record", ref_of(r, a, memo, rec),
+                                        "score", round(hits[i].score * 1000) / 1000, "words", w));
+    }
+    json_decref(memo);
+    free(hits);
+    return items;
+}
+
 int registry_similar(struct registry *r, const struct actor *a, const struct similar_query *q,
                      json_t **out, struct err *e)
 {
@@ -971,40 +1010,19 @@ int registry_similar(struct registry *r, const struct actor *a, const struct sim
         err_internal(e, "the full-text tokenizer is not available");
         return -1;
     }
-    const char **colls = xcalloc(d->n_kinds + 1, sizeof *colls);
-    size_t nc = collections_of(d, q->kind, colls);
-    struct hit *hits = NULL;
-    size_t n_hits = 0, cap_hits = 0;
-    struct dups_cache *cache = cache_of(r);
-    pthread_mutex_lock(&cache->lock);
-    fidx_read_lock(r->fidx);
-    for (size_t k = 0; k < nc && qt.n; k++)
-        similar_in(r, d, norms_of(r, cache, d, colls[k]), q->kind, colls[k], &qt, min, &hits,
-                   &n_hits, &cap_hits);
-    fidx_read_unlock(r->fidx);
-    pthread_mutex_unlock(&cache->lock);
-    free(colls);
-    if (n_hits)
-        qsort(hits, n_hits, sizeof *hits, cmp_hit);
-    json_t *items = json_array(), *memo = json_object();
-    for (size_t i = 0; i < n_hits && json_array_size(items) < limit; i++) {
-        const json_t *rec = readable(r, a, memo, NULL, hits[i].rid);
-        if (!rec)
-            continue;
-        json_t *w = json_array();
-        for (size_t t = 0; t < qt.n && t < 64 && json_array_size(w) < DUPS_WORDS; t++)
-            if (hits[i].words >> t & 1)
-                json_array_append_new(w, json_string(qt.t[t]));
-        json_array_append_new(items,
-                              json_pack("{s:o, s:f, s:o}", "record", ref_of(r, a, memo, rec),
-                                        "score", round(hits[i].score * 1000) / 1000, "words", w));
+    json_t *items = similar_items(r, a, d, q->kind, &qt, min, limit);
+    json_t *reg = NULL;
+    if (d->n_register) {
+        /* the register's entries: a list of their own, never objects */
+        struct model_duplicates rd = {.kinds = d->register_kinds, .n_kinds = d->n_register};
+        reg = similar_items(r, a, &rd, NULL, &qt, min, limit);
     }
-    json_decref(memo);
-    free(hits);
     for (size_t i = 0; i < qt.n; i++)
         free(qt.t[i]);
     free(qt.t);
     *out = json_pack("{s:o, s:f}", "items", items, "min", min);
+    if (reg)
+        json_object_set_new(*out, "register", reg);
     if (q->kind)
         json_object_set_new(*out, "kind", json_string(q->kind));
     return 0;

@@ -58,8 +58,9 @@ int registry_duplicates(struct registry *r, const struct actor *a, const struct 
  * not created yet, by its name and more text, scored by the cosine or,
  * when higher, its geometric mean with the share of the query's weight
  * the record holds (a name alone finds the long record that holds it):
- * {items: [{record, score}],
- * kind?, min}, best first, those a may read, from `min` (0: 0.3). */
+ * {items: [{record, score}], register?: [the same of the section's
+ * register kinds, REQ SVC-02], kind?, min}, best first, those a may read,
+ * from `min` (0: 0.3). A register entry is only ever in `register`. */
 struct similar_query {
     const char *kind, *name, *text;
     double min;

@@ -136,3 +136,20 @@ const char *i18n_err_detail(const struct err *e, const char *accept_language, ch
     *tag = i18n_tag(d == e->detail ? LANG_EN : l);
     return d;
 }
+
+void i18n_rows_errors(enum lang l, json_t *rows)
+{
+    size_t i, j;
+    json_t *row, *entry;
+    json_array_foreach (rows, i, row) {
+        json_array_foreach (json_object_get(row, "errors"), j, entry) {
+            struct err one;
+            char out[sizeof one.detail * 2];
+            err_of_entry(entry, &one);
+            json_object_set_new(entry, "detail", json_string(i18n_err_text(l, &one, out, sizeof out)));
+            json_object_del(entry, "msgid");
+            json_object_del(entry, "args");
+            json_object_del(entry, "prefix_len");
+        }
+    }
+}

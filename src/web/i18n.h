@@ -8,6 +8,7 @@
 #ifndef AP_WEB_I18N_H
 #define AP_WEB_I18N_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -37,6 +38,9 @@ const char *i18n_err_detail(const struct err *e, const char *accept_language, ch
                             const char **tag);
 /* The same in language l (a page's). */
 const char *i18n_err_text(enum lang l, const struct err *e, char *out, size_t n);
+/* Says each problem of rows[i].errors (entries as err_collect notes
+ * them: an import's report) in l, dropping what translated it. */
+void i18n_rows_errors(enum lang l, json_t *rows);
 /* Whether the catalogs hold msgid. */
 bool i18n_known(const char *msgid);
 

@@ -236,6 +236,12 @@ struct page_csv {
 };
 int page_csv_begin(struct page *pg, struct page_csv *csv);
 void page_csv_send(struct page *pg, struct page_csv *csv, const char *base);
+/* The upload of a spreadsheet into a collection's records (page-import.c):
+ * the list page's form for those who may (pg->data's import_url), and
+ * POST /{lang}/{collection}/import for a collection a kind of which
+ * declares an import. */
+void web_import_form(struct page *pg);
+void web_import_routes_for(struct web *w, struct router *rt, const struct model_collection *c);
 /* The data catalogue of a collection some of whose kinds inherit
  * (page-catalogue.c): GET /{lang}/{collection}/catalogue; and the profiles
  * of its kinds with "profile": GET /{lang}/{collection}/{id}/profile. */

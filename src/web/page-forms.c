@@ -876,9 +876,36 @@ static void text_of(struct buf *b, const json_t *v)
             text_of(b, x);
 }
 
+/* A similar answer's items as the form lists them (href, name, kind,
+ * owner, percent). */
+static json_t *similar_rows(struct page *pg, const json_t *found)
+{
+    json_t *items = json_array(), *it;
+    size_t i;
+    json_array_foreach (found, i, it) {
+        const json_t *rec = json_object_get(it, "record");
+        const char *coll = json_string_value(json_object_get(rec, "collection"));
+        const char *id = json_string_value(json_object_get(rec, "id"));
+        const struct model_kind *rk = model_kind(registry_model(pg->w->api->reg),
+                                                 json_string_value(json_object_get(rec, "kind")));
+        const json_t *owner = json_object_get(rec, "owner_name");
+        json_t *row = json_pack(
+            "{s:s, s:s, s:s, s:i}", "href", page_url(pg, "/%s/%s", coll ? coll : "", id ? id : ""),
+            "name", web_name(pg->lang, json_object_get(rec, "name")), "kind",
+            rk ? web_label(pg->lang, rk->label) : "", "percent",
+            (json_int_t)lround(json_number_value(json_object_get(it, "score")) * 100));
+        if (owner)
+            json_object_set_new(row, "owner", json_string(web_name(pg->lang, owner)));
+        json_array_append_new(items, row);
+    }
+    return items;
+}
+
 /* The records like the one in the form, by its name and its other
  * searchable text (the "check for similar objects" of the new-object
- * form, issue 16): pg->data's similar_done, similar_any, similar. */
+ * form, issue 16): pg->data's similar_done, similar_any, similar, and,
+ * apart, the register's entries (REQ SVC-02): register_shown (the model
+ * has a register), register_any, register. */
 static void similar_data(struct page *pg, const struct form_state *st)
 {
     const struct model_kind *k = st->k;
@@ -895,34 +922,23 @@ static void similar_data(struct page *pg, const struct form_state *st)
     buf_putc(&name, '\0');
     buf_putc(&more, '\0');
     json_object_set_new(pg->data, "similar_done", json_true());
-    json_t *out = NULL, *items = json_array();
+    json_t *out = NULL, *items = NULL, *reg = NULL;
     struct err e = ERR_INIT;
     struct similar_query q = {NULL, name.p, more.p, 0, 10};
     if (*name.p && registry_similar(pg->w->api->reg, &pg->actor, &q, &out, &e) == 0) {
-        size_t i;
-        json_t *it;
-        json_array_foreach (json_object_get(out, "items"), i, it) {
-            const json_t *rec = json_object_get(it, "record");
-            const char *coll = json_string_value(json_object_get(rec, "collection"));
-            const char *id = json_string_value(json_object_get(rec, "id"));
-            const struct model_kind *rk = model_kind(
-                registry_model(pg->w->api->reg), json_string_value(json_object_get(rec, "kind")));
-            const json_t *owner = json_object_get(rec, "owner_name");
-            json_t *row = json_pack(
-                "{s:s, s:s, s:s, s:i}", "href",
-                page_url(pg, "/%s/%s", coll ? coll : "", id ? id : ""), "name",
-                web_name(pg->lang, json_object_get(rec, "name")), "kind",
-                rk ? web_label(pg->lang, rk->label) : "", "percent",
-                (json_int_t)lround(json_number_value(json_object_get(it, "score")) * 100));
-            if (owner)
-                json_object_set_new(row, "owner", json_string(web_name(pg->lang, owner)));
-            json_array_append_new(items, row);
-        }
+        items = similar_rows(pg, json_object_get(out, "items"));
+        if (json_object_get(out, "register"))
+            reg = similar_rows(pg, json_object_get(out, "register"));
     } else if (!*name.p) {
         json_object_set_new(pg->data, "similar_no_name", json_true());
     }
+    if (!items)
+        items = json_array();
     json_object_set_new(pg->data, "similar_any", json_boolean(json_array_size(items) > 0));
     json_object_set_new(pg->data, "similar", items);
+    json_object_set_new(pg->data, "register_shown", json_boolean(reg != NULL));
+    json_object_set_new(pg->data, "register_any", json_boolean(json_array_size(reg) > 0));
+    json_object_set_new(pg->data, "register", reg ? reg : json_array());
     json_decref(out);
     buf_free(&name);
     buf_free(&more);

@@ -822,6 +822,7 @@ static void h_registry(struct http_req *req, struct http_resp *resp, void *ctx)
     json_t *views = web_capmap_links(&pg, pg.coll); /* issue 15: map, matrices */
     json_object_set_new(pg.data, "has_views", json_boolean(json_array_size(views) > 0));
     json_object_set_new(pg.data, "views", views);
+    web_import_form(&pg); /* issue 16: a spreadsheet's rows, for those who may */
     page_render(&pg, 200, "registry", title);
 }
 

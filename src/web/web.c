@@ -765,6 +765,7 @@ static void collection_routes(struct web *w, struct router *rt)
         if (reviewed)
             web_verify_routes_for(w, rt, c->id);
         web_list_routes(w, rt, c->id);
+        web_import_routes_for(w, rt, c);
         web_forms_collection_routes(w, rt, c->id);
         /* issue 15: a record's views (page-view.c), the
          * domain page among them */

@@ -15,6 +15,7 @@ const objs = await (await fetch(`${srv.base}/api/v1/objects?limit=1`)).json();
 const ORG = objs.items[0].owner;
 const owner = srv.user('owner-editor', ORG);
 const verifier = srv.user('integrator-verifier');
+const admin = srv.user('admin');
 
 /** A browser context signed in as email (the session cookie is shared). */
 async function signedIn(email, options = {}) {
@@ -93,6 +94,31 @@ cases.push(['the new-object form checks for similar objects (a plain submit), ac
   assert(await page.inputValue('#f-name-ru') === 'Система учёта обращений граждан', 'the name is kept');
   assert(/похож/i.test(await page.locator('.portal-similar').innerText()), 'the similar objects section');
   await axeCheck(page, 'form with similar objects');
+  await ctx.close();
+}]);
+
+cases.push(['the register of trusted software: the list page loads a file, dry run first, and shows the report, accessibly  # REQ: SVC-02', async () => {
+  const ctx = await signedIn(admin);
+  const page = await checkPage(ctx, '/ru/trusted_register', 'trusted-register-ru');
+  assert(await page.locator('.portal-import-form').count() === 1, 'the upload form');
+  assert(await page.isChecked('#import-dry'), 'a dry run unless unticked');
+  const csv = 'Номер в реестре;Наименование;Вид продукции;Производитель;Дата включения\n' +
+    'ДПО-2023-0014;Система электронного документооборота «Qujat»;Программное обеспечение;ТОО «Qujat Soft»;14.03.2023\n' +
+    'ДПО-2026-0500;Новая система;Облачный сервис;ТОО «Альфа»;2026-02-01\n';
+  await page.setInputFiles('#import-file', { name: 'register.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+  await page.click('.portal-import-form button[type=submit]');
+  await page.waitForSelector('.portal-import-report');
+  const text = await page.locator('main').innerText();
+  assert(/Проверка: ничего не записано/.test(text), 'the dry run says so: ' + text.slice(0, 400));
+  assert(/Облачный сервис/.test(text) && /отклонена/.test(text), 'the refused row and its reason');
+  await axeCheck(page, 'import report');
+  await shot(page, 'import-report-ru');
+  // owners' editors get no form
+  const octx = await signedIn(owner);
+  const op = await octx.newPage();
+  await op.goto(`${srv.base}/ru/trusted_register`);
+  assert(await op.locator('.portal-import-form').count() === 0, 'no form for an owner');
+  await octx.close();
   await ctx.close();
 }]);
 

@@ -6,6 +6,7 @@
  * the environment variable AP_MODEL. */
 #include "model/model.h"
 
+#include "util/arena.h"
 #include "util/buf.h"
 #include "util/timeutil.h"
 
@@ -971,10 +972,26 @@ static const struct broken BROKEN_DUPS[] = {
     {DU "colour", "1", "duplicates.colour: unknown key"},
 };
 
+/* REQ: SVC-02 — the register's kinds beside the compared ones: record
+ * kinds kept in collections of their own. */
+static const struct broken BROKEN_DUPS_REGISTER[] = {
+    {DU "register.kinds[0]", "\"information_system\"",
+     "duplicates.register.kinds[0]: 'information_system' is kept in collection 'objects' with the "
+     "compared kind 'information_system'"},
+    {DU "register.kinds[0]", "\"nothing\"",
+     "duplicates.register.kinds[0]: 'nothing' is not a record kind"},
+    {DU "register.kinds[0]", "\"automates\"",
+     "duplicates.register.kinds[0]: 'automates' is not a record kind"},
+    {DU "register.kinds", "[]", "duplicates.register.kinds"},
+    {DU "register.colour", "1", "duplicates.register.colour: unknown key"},
+};
+
 static void test_broken_duplicates(void **state)
 {
     (void)state;
     check_broken_real(BROKEN_DUPS, sizeof BROKEN_DUPS / sizeof BROKEN_DUPS[0]);
+    check_broken_real(BROKEN_DUPS_REGISTER,
+                      sizeof BROKEN_DUPS_REGISTER / sizeof BROKEN_DUPS_REGISTER[0]);
     /* the shipped model's */
     const struct model_duplicates *d = model_duplicates(g_real);
     assert_non_null(d);
@@ -984,6 +1001,67 @@ static void test_broken_duplicates(void **state)
     assert_string_equal(d->shared[1].relation->id, "accesses");
     assert_int_equal(d->shared[1].when.n_terms, 1);
     assert_true(d->threshold >= 0.5 && d->threshold <= 1);
+}
+
+/* A kind's import (issue 16 item 2): its columns are fields of the kind a
+ * cell can fill, named by headers no other column has, and its key a
+ * filterable string column, or the model does not load (with the path). */
+#define IM "kinds.trusted_product.import."
+static const struct broken BROKEN_IMPORT[] = {
+    {IM "key", "\"nothing\"", IM "key: 'nothing' is not one of the columns"},
+    {IM "key", "\"product_type\"",
+     IM "key: the key 'product_type' must be a filterable string field"},
+    {IM "key", NULL, IM "key: missing"},
+    {IM "columns", "{}", IM "columns: names no column"},
+    {IM "columns.colour", "[\"Цвет\"]",
+     IM "columns.colour: 'colour' is not a field of kind 'trusted_product'"},
+    {IM "columns.functionality", "[\"Функции\"]",
+     IM "columns.functionality: the i18n field 'functionality' takes a language"},
+    {IM "columns.vendor", "[]", IM "columns.vendor: must be a non-empty array of header names"},
+    {IM "columns.vendor", "[\"  \"]", IM "columns.vendor[0]: must be a non-blank string"},
+    {IM "columns.vendor", "[\"Vendor\", \" REGISTER number \"]",
+     IM "columns.vendor[1]: the header ' REGISTER number ' already names column "
+        "'register_number'"},
+    {IM "colour", "1", IM "colour: unknown key"},
+    {"kinds.trusted_product.import", "[]", "kinds.trusted_product.import: must be an object"},
+};
+
+/* REQ: SVC-02 — the register of trusted software's import as the shipped
+ * model declares it; broken import declarations are refused. */
+static void test_import_declaration(void **state)
+{
+    (void)state;
+    check_broken_real(BROKEN_IMPORT, sizeof BROKEN_IMPORT / sizeof BROKEN_IMPORT[0]);
+    const struct model_kind *k = model_kind(g_real, "trusted_product");
+    assert_non_null(k);
+    assert_non_null(k->import);
+    assert_string_equal(k->import->key->field, "register_number");
+    assert_string_equal(k->collection, "trusted_register");
+    assert_false(k->owned);
+    struct arena *a = arena_new();
+    const struct model_import_column *c =
+        model_import_column(k->import, model_import_fold(a, "  НОМЕР В РЕЕСТРЕ "));
+    assert_ptr_equal(c, k->import->key);
+    c = model_import_column(k->import, model_import_fold(a, "Атауы"));
+    assert_non_null(c);
+    assert_string_equal(c->field, "name");
+    assert_string_equal(c->lang, "kk");
+    c = model_import_column(k->import, model_import_fold(a, "Functionality (ru)"));
+    assert_non_null(c);
+    assert_string_equal(c->target, "functionality.ru");
+    assert_null(model_import_column(k->import, model_import_fold(a, "Примечание")));
+    arena_free(a);
+    /* its entries are offered beside similar objects, never compared */
+    const struct model_duplicates *d = model_duplicates(g_real);
+    assert_int_equal(d->n_register, 1);
+    assert_ptr_equal(d->register_kinds[0], k);
+    assert_false(model_dup_kind(d, "trusted_product"));
+    /* the ground of an object built or bought outside the register */
+    const struct model_field *g = model_field(model_kind(g_real, "information_system"),
+                                              "trusted_ground");
+    assert_non_null(g);
+    assert_int_equal(g->type, FT_ENUM);
+    assert_non_null(model_kind(g_real, "uses_trusted_product"));
 }
 
 static void test_broken_workflows(void **state)
@@ -2221,6 +2299,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_relation_rules),
         cmocka_unit_test(test_gap_list_rules),
         cmocka_unit_test(test_broken_duplicates),
+        cmocka_unit_test(test_import_declaration),
         cmocka_unit_test(test_real_workflow),
         cmocka_unit_test(test_broken_json),
         cmocka_unit_test(test_validate_full_record),

@@ -1,0 +1,152 @@
+/* api-rows: POST /api/v1/{collection}/import[?kind=K][&dry_run=true] — a
+ * CSV or XLSX file's rows into records of a kind (registry/rows.h), sent
+ * as the field "file" of a multipart/form-data body or as the raw body
+ * with its content type; answers the import's report, its problems said
+ * in the reader's language. The caller needs create and update on the
+ * kind (checked before the body is read). */
+#include "api/internal.h"
+
+#include "registry/rows.h"
+#include "util/buf.h"
+#include "web/i18n.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+struct rows_up {
+    struct api *api;
+    struct actor a;
+    const char *kind;
+    bool dry_run;
+    struct buf data;
+};
+
+/* The collection's kind that declares an import: ?kind= or its only one. */
+static const char *import_kind_of(const struct api *api, const struct model_collection *coll,
+                                  const char *asked, struct err *e)
+{
+    const char *only = NULL;
+    size_t n = 0;
+    for (size_t i = 0; i < coll->n_kinds; i++) {
+        const struct model_kind *k = model_kind(api->model, coll->kinds[i]);
+        if (asked && strcmp(coll->kinds[i], asked) == 0)
+            return k->id;
+        if (k && k->import)
+            only = k->id, n++;
+    }
+    if (asked)
+        err_set(e, 404, "not-found", "kind", "no kind '%s' in collection '%s'", asked, coll->id);
+    else if (n != 1)
+        err_set(e, 400, "no-import", "kind",
+                "collection '%s' has no kind to import into (name one with kind=)", coll->id);
+    return asked || n != 1 ? NULL : only;
+}
+
+/* The raw body's content type names a CSV or XLSX file (or says nothing
+ * of it: the content decides). */
+static bool raw_type_ok(const char *ct)
+{
+    static const char *const ok[] = {
+        "text/csv",
+        "text/plain",
+        "text/tab-separated-values",
+        "application/csv",
+        "application/vnd.ms-excel",
+        "application/octet-stream",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        NULL};
+    if (!ct)
+        return true;
+    size_t n = strcspn(ct, "; ");
+    for (size_t i = 0; ok[i]; i++)
+        if (strlen(ok[i]) == n && strncasecmp(ct, ok[i], n) == 0)
+            return true;
+    return false;
+}
+
+static int rows_begin(struct http_req *req, struct http_resp *resp, void *ctx, void **state)
+{
+    struct api *api = ctx;
+    static const char *const allowed[] = {"kind", "dry_run", NULL};
+    const struct model_collection *coll = collection_of(api, req, resp);
+    struct actor a;
+    if (!coll || only_params(req, resp, allowed) < 0 || authenticate(api, req, resp, true, &a) < 0)
+        return -1;
+    struct err e = ERR_INIT;
+    const char *dry = http_req_query(req, "dry_run");
+    const char *kind = import_kind_of(api, coll, http_req_query(req, "kind"), &e);
+    if (dry && strcmp(dry, "true") != 0 && strcmp(dry, "false") != 0)
+        err_bad_request(&e, "dry_run", "dry_run must be true or false");
+    else if (kind)
+        registry_rows_kind(api->reg, &a, kind, &e);
+    if (e.status) {
+        http_resp_problem(resp, &e);
+        return -1;
+    }
+    struct rows_up *u = xcalloc(1, sizeof *u);
+    u->api = api;
+    u->a = a;
+    u->kind = kind;
+    u->dry_run = dry && strcmp(dry, "true") == 0;
+    buf_init(&u->data, ROWS_MAX_FILE);
+    *state = u;
+    return 0;
+}
+
+static int rows_part(void *state, const char *name, const char *filename, const char *content_type,
+                     const char *data, uint64_t off, size_t n, struct err *e)
+{
+    struct rows_up *u = state;
+    (void)filename;
+    if (strcmp(name, "file") != 0)
+        return 0;
+    if (off == 0 && !filename && !raw_type_ok(content_type)) {
+        err_set(e, 415, "unsupported-media-type", "file",
+                "the body must be a CSV or XLSX file, or multipart/form-data with one as "
+                "'file'");
+        return -1;
+    }
+    if (buf_append(&u->data, data, n) < 0) {
+        err_set(e, 413, "body-too-large", "file", "the file exceeds %u bytes", ROWS_MAX_FILE);
+        return -1;
+    }
+    return 0;
+}
+
+static void rows_finish(void *state, struct http_req *req, struct http_resp *resp)
+{
+    struct rows_up *u = state;
+    struct err e = ERR_INIT;
+    json_t *report = NULL;
+    int rc = registry_rows_import(u->api->reg, &u->a, u->kind, u->data.p ? u->data.p : "",
+                                  u->data.len, u->dry_run, &report, &e);
+    if (report)
+        i18n_rows_errors(i18n_negotiate(http_req_header(req, "Accept-Language"), LANG_EN),
+                         json_object_get(report, "rows"));
+    if (rc < 0)
+        http_resp_problem_ext(resp, &e, report ? "report" : NULL, report);
+    else
+        http_resp_json(resp, 200, report);
+}
+
+static void rows_cleanup(void *state, bool done)
+{
+    struct rows_up *u = state;
+    (void)done;
+    buf_free(&u->data);
+    free(u);
+}
+
+void api_rows_routes(struct api *api, struct router *rt)
+{
+    api->import_ops = (struct http_stream_ops){
+        .max_body = ROWS_MAX_FILE + 65536, /* the file and its multipart envelope */
+        .raw = true,
+        .begin = rows_begin,
+        .part = rows_part,
+        .finish = rows_finish,
+        .cleanup = rows_cleanup,
+    };
+    router_add_stream(rt, "POST", "/api/v1/{collection}/import", &api->import_ops, api);
+}
