@@ -5,7 +5,8 @@
 // decision due in 10 working days by the Kazakh calendar → rework →
 // resubmitted → approved → an anonymous visitor reads the published
 // architecture and downloads it; and a state body creating an object sees
-// the similar objects already recorded first. The integrator in Russian,
+// the similar objects already recorded and the register of trusted
+// software's entries first. The integrator in Russian,
 // the authorized body in Kazakh, the visitor in English; axe on the new
 // pages.
 import { Server, launch, axeCheck, shot, watchConsole, assert, run, cli } from './harness.mjs';
@@ -158,6 +159,13 @@ async function similarFirst() {
   assert(await hint.count() >= 1, 'the similar object is offered before anything is created');
   assert(await p.inputValue('#f-name-ru') === 'Информационная система социально-трудовой сферы', 'the form is kept');
   await axeCheck(p, 'similar objects ru');
+  // and the register of trusted software's entries alike, in a list of their own
+  await p.fill('#f-name-ru', 'Система электронного документооборота');
+  await submit(p, 'button[name=_similar]');
+  const entries = p.locator('main .portal-register-list a[href^="/ru/trusted_register/"]');
+  assert(await entries.count() >= 1 && (await entries.first().textContent()).includes('Qujat'),
+         'the register\'s entry is offered before anything is built or bought');
+  await axeCheck(p, 'similar register entries ru');
   await st.ctx.close();
 }
 
