@@ -17,6 +17,7 @@
 #include "store/store.h"
 #include "util/arena.h"
 #include "util/buf.h"
+#include "util/jtext.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -86,27 +87,17 @@ static size_t compact_fields(const struct model *m, const char **fields)
 
 /* The languages of a name (model_validate_i18n allows no other). */
 static const char *const NAME_LANGS[] = {"kk", "ru", "en"};
-enum { COL_FIELDS = 3 + sizeof NAME_LANGS / sizeof *NAME_LANGS };
+enum { N_LANGS = sizeof NAME_LANGS / sizeof *NAME_LANGS };
 
 /* The SELECT up to its WHERE: the stored record (whole), else the id, the
- * kind, the name (COL_FIELDS - 2 columns) and each compact field's JSON
- * text, a column each (malloc'd). */
-static char *compact_select(const char *const *fields, bool whole)
+ * kind and the stored text, whose few members the compact record takes
+ * are found in it in one pass (row_compact), not by SQLite's JSON
+ * functions, a call a field (most of the whole map's reading time). */
+static char *compact_select(bool whole)
 {
     struct buf b;
     buf_init(&b, 0);
-    if (whole) {
-        buf_puts(&b, "SELECT d.data FROM records r JOIN record_data d ON d.rid = r.rid WHERE ");
-        return steal(&b);
-    }
-    /* the name: an object of its languages' texts, read each as text;
-     * else (not an object) as JSON */
-    buf_puts(&b, "SELECT r.id, r.kind, CASE json_type(d.data, '$.name') WHEN 'object' THEN NULL "
-                 "ELSE d.data -> '$.name' END");
-    for (size_t i = 0; i < sizeof NAME_LANGS / sizeof *NAME_LANGS; i++)
-        buf_printf(&b, ", d.data ->> '$.name.%s'", NAME_LANGS[i]);
-    for (size_t i = 0; fields[i]; i++)
-        buf_printf(&b, ", d.data -> '$.%s'", fields[i]);
+    buf_puts(&b, whole ? "SELECT d.data" : "SELECT r.id, r.kind, d.data");
     buf_puts(&b, " FROM records r JOIN record_data d ON d.rid = r.rid WHERE ");
     return steal(&b);
 }
@@ -123,6 +114,75 @@ static json_t *value_of(const char *text, size_t n)
         return NULL;
     }
     return v;
+}
+
+/* A name's text in one language (what SQLite's ->> gave): a string's
+ * characters, another value's JSON text; NULL for null. */
+static json_t *lang_text(struct jspan v)
+{
+    struct jspan s;
+    if (jtext_plain_string(v, &s))
+        return json_stringn(s.p, s.n);
+    json_t *j = json_loadb(v.p, v.n, JSON_DECODE_ANY, NULL), *out = NULL;
+    if (json_is_string(j))
+        out = json_incref(j);
+    else if (j && !json_is_null(j))
+        out = json_stringn(v.p, v.n);
+    json_decref(j);
+    return out;
+}
+
+/* The name of a compact record from its stored value: an object of its
+ * languages' texts (kk, ru, en in that order), else the value; NULL when
+ * none. */
+static json_t *name_of(struct jspan v)
+{
+    struct jtext_iter it;
+    struct jspan k, x, lang[N_LANGS] = {{NULL, 0}};
+    if (!jtext_object(v, &it))
+        return value_of(v.p, v.n);
+    while (jtext_next_member(&it, &k, &x))
+        for (size_t i = 0; i < N_LANGS; i++)
+            if (!lang[i].p && k.n == 2 && memcmp(k.p, NAME_LANGS[i], 2) == 0)
+                lang[i] = x;
+    json_t *name = NULL;
+    for (size_t i = 0; i < N_LANGS; i++) {
+        json_t *t = lang[i].p ? lang_text(lang[i]) : NULL;
+        if (t && !name)
+            name = json_object();
+        if (t)
+            json_object_set_new(name, NAME_LANGS[i], t);
+    }
+    return name;
+}
+
+/* The compact record's members found in the stored text (each field's
+ * first value, null as absent); false when the text is not a well-formed
+ * object. */
+static bool row_compact(json_t *rec, const char *data, size_t n, const char *const *fields)
+{
+    struct jtext_iter it;
+    struct jspan k, v, name = {NULL, 0}, found[COMPACT_CAP] = {{NULL, 0}};
+    if (!jtext_object((struct jspan){data, n}, &it))
+        return false;
+    while (jtext_next_member(&it, &k, &v)) {
+        if (k.n == 4 && memcmp(k.p, "name", 4) == 0 && !name.p)
+            name = v;
+        for (size_t i = 0; fields[i]; i++)
+            if (!found[i].p && strlen(fields[i]) == k.n && memcmp(k.p, fields[i], k.n) == 0)
+                found[i] = v;
+    }
+    if (!jtext_object_whole(&it)) /* stopped short: malformed */
+        return false;
+    json_t *nm = name.p ? name_of(name) : NULL;
+    if (nm)
+        json_object_set_new(rec, "name", nm);
+    for (size_t i = 0; fields[i]; i++) {
+        json_t *x = found[i].p ? value_of(found[i].p, found[i].n) : NULL;
+        if (x)
+            json_object_set_new(rec, fields[i], x);
+    }
+    return true;
 }
 
 /* The row's record: stored whole, or compact from its columns (*kind: the
@@ -148,28 +208,13 @@ static json_t *row_record(struct store_stmt *st, const char *const *fields, bool
         *kind = json_string(k);
     }
     json_t *rec = json_pack("{s:s, s:O}", "id", store_col_text(st, 0), "kind", *kind);
-    json_t *name = NULL;
-    if (!store_col_null(st, 2)) /* not an object */
-        name = value_of(store_col_text(st, 2), store_col_bytes(st, 2));
-    else
-        for (int i = 0; i < (int)(sizeof NAME_LANGS / sizeof *NAME_LANGS); i++) {
-            if (store_col_null(st, 3 + i))
-                continue;
-            if (!name)
-                name = json_object();
-            json_object_set_new(name, NAME_LANGS[i], json_string(store_col_text(st, 3 + i)));
-        }
-    if (name)
-        json_object_set_new(rec, "name", name);
-    for (int i = 0; fields[i]; i++) {
-        if (store_col_null(st, i + COL_FIELDS))
-            continue;
-        const char *text = store_col_text(st, i + COL_FIELDS);
-        json_t *v = value_of(text, store_col_bytes(st, i + COL_FIELDS));
-        if (v)
-            json_object_set_new(rec, fields[i], v);
-    }
-    return rec;
+    const char *data = store_col_null(st, 2) ? "" : store_col_text(st, 2);
+    if (row_compact(rec, data, store_col_bytes(st, 2), fields))
+        return rec;
+    /* not the JSON the registry writes (as SQLite's JSON functions
+     * refused it): the row is left out */
+    json_decref(rec);
+    return NULL;
 }
 
 static int load_where(struct registry *r, const struct actor *a, bool whole, const char *where,
@@ -177,7 +222,7 @@ static int load_where(struct registry *r, const struct actor *a, bool whole, con
 {
     const char *fields[COMPACT_CAP];
     compact_fields(registry_model(r), fields);
-    char *head = compact_select(fields, whole);
+    char *head = compact_select(whole);
     size_t n = strlen(head) + strlen(where) + 1;
     char *sql = malloc(n);
     if (!sql)
