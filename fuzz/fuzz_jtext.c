@@ -3,7 +3,8 @@
  * writer. On any input it must stay inside the text; on what jansson
  * reads as JSON it must agree with jansson: an array's elements are
  * jansson's elements, a member's value is a value jansson reads, and a
- * string written reads back as itself. */
+ * string written reads back as itself; an object's members walked in one
+ * pass are jansson's. */
 #include "util/buf.h"
 #include "util/jtext.h"
 
@@ -76,6 +77,30 @@ static void members(struct jspan text, const json_t *doc)
     }
 }
 
+/* An object's members walked in one pass: inside the text, each value
+ * one jansson reads, a plain key's value jansson's for that key when the
+ * key is met once, and none left out of a well-formed object. */
+static void walked(struct jspan text, const json_t *doc)
+{
+    struct jtext_iter it;
+    struct jspan k, v;
+    if (!jtext_object(text, &it))
+        return;
+    size_t n = 0;
+    while (jtext_next_member(&it, &k, &v)) {
+        if (k.p < text.p || v.p < text.p || v.p + v.n > text.p + text.n)
+            __builtin_trap(); /* outside the text */
+        json_t *j = parsed(v);
+        if (json_is_object(doc) && !j)
+            __builtin_trap(); /* a member of a JSON object that is no value */
+        json_decref(j);
+        n++;
+    }
+    if (json_is_object(doc) && depth(doc) < 60 &&
+        (n < json_object_size(doc) || !jtext_object_whole(&it)))
+        __builtin_trap(); /* a well-formed object walked short */
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size > 8192)
@@ -86,6 +111,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     json_t *doc = memchr(data, 0, size) ? NULL : json_loadb(text.p, text.n, JSON_DECODE_ANY, NULL);
     elements(text, doc);
     members(text, doc);
+    walked(text, doc);
     json_decref(doc);
     /* a string written reads back as itself */
     char *s = malloc(size + 1);

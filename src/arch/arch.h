@@ -88,6 +88,28 @@ int arch_map_build(struct registry *r, struct docs *d, const struct actor *a,
                    const struct model_collection *c, const char *measure, const char *filter,
                    struct registry_at *at, json_t **out, struct err *e);
 
+/* Which architecture a map draws (REQ ARC-11, ARC-12): the as-is (the
+ * records as they are), the target (the as-is with the initiatives
+ * applied, as the gap report derives it, arch_gap_effects: a tile, leaf or
+ * system an initiative removes or replaces drops out, what it enhances or
+ * brings stays; a tile whose parent drops out is shown at depth 0), or the
+ * difference (the as-is's tiles, each with its own effect and the measure
+ * over the as-is and over the target). */
+enum arch_view { ARCH_AS_IS, ARCH_TARGET, ARCH_DIFFERENCE };
+/* The view named s ("as_is", "target", "difference"; NULL: the as-is);
+ * false for another. */
+bool arch_view_parse(const char *s, enum arch_view *out);
+/* arch_map_build of one view (`view`: its name, NULL: the as-is; 400 for
+ * another, and for the target or the difference as of an instant or by a
+ * measure of the model's, which is over the tile's own record): *out as
+ * arch_map_build's, with "view" when it is not the as-is and, in the
+ * difference, each item's "effect" (keep, remove, replace, enhance, new)
+ * and "before" (the value over the as-is, when it has one), its "value"
+ * the target's (none for a tile removed). */
+int arch_map_build_view(struct registry *r, struct docs *d, const struct actor *a,
+                        const struct model_collection *c, const char *measure, const char *filter,
+                        const char *view, struct registry_at *at, json_t **out, struct err *e);
+
 /* One tile of a map (arch_map_view_build), as the items of arch_map_build
  * say it: its name (borrowed; NULL when none), its parent's index among the
  * tiles (-1: none shown), its leaves when listed (else NULL), what the
@@ -102,11 +124,17 @@ struct arch_map_tile {
     json_t *leaves, *figures;
     bool has;
     double value;
+    /* the difference only: its own effect ("keep" when none), the
+     * measure's value over the as-is when `had` */
+    const char *effect;
+    bool had;
+    double before;
 };
 /* A map as arrays, for a page that draws it without its JSON: the same
  * figures as arch_map_build's (at: the instant's text, or NULL for now). */
 struct arch_map_view {
     const char *collection, *measure, *filter, *at;
+    enum arch_view view;
     enum arch_scale scale;
     double max;
     bool listed;
@@ -115,10 +143,11 @@ struct arch_map_view {
     struct arena *ar; /* what it lives in */
     json_t *held;     /* what the names are borrowed from */
 };
-/* arch_map_build's map as arrays (*out: arch_map_view_free). */
+/* arch_map_build_view's map as arrays (*out: arch_map_view_free). */
 int arch_map_view_build(struct registry *r, struct docs *d, const struct actor *a,
                         const struct model_collection *c, const char *measure, const char *filter,
-                        struct registry_at *at, struct arch_map_view **out, struct err *e);
+                        enum arch_view view, struct registry_at *at, struct arch_map_view **out,
+                        struct err *e);
 void arch_map_view_free(struct arch_map_view *v);
 
 /* Matrix mx of collection c, narrowed by `filter` as the map. *out: {id,
@@ -185,5 +214,10 @@ struct arch_gap_query {
 int arch_gaps(struct registry *r, const struct actor *a, const struct arch_gap_query *q,
               json_t **out, struct err *e);
 bool arch_gap_effect_known(const char *effect);
+/* The same derivation's effect on each element it changes, for the map's
+ * target (REQ ARC-12): *out {<element id>: "remove" | "replace" |
+ * "enhance" | "new"}, as the reader a may read the initiatives, their
+ * relations and the elements; empty when the model has no gap analysis. */
+int arch_gap_effects(struct registry *r, const struct actor *a, json_t **out, struct err *e);
 
 #endif

@@ -123,27 +123,18 @@ static int cmp_rows(const void *pa, const void *pb)
                   text(json_object_get(b, "element"), "id"));
 }
 
-int arch_gaps(struct registry *r, const struct actor *a, const struct arch_gap_query *q,
-              json_t **out, struct err *e)
+/* The target's rows (element id -> {element, effect, initiatives,
+ * replaced_by, order}: each element the initiatives of `domain` (NULL:
+ * all) affect, of collection `only` (NULL: all), with the strongest effect
+ * of its initiatives) and those initiatives (*inits: id -> record), as the
+ * reader a may read them. */
+static int derive(struct registry *r, const struct actor *a, const struct model_gap_analysis *g,
+                  const char *domain, const struct model_collection *only, json_t **rows_out,
+                  json_t **inits_out, struct err *e)
 {
-    *out = NULL;
     const struct model *m = registry_model(r);
-    const struct model_gap_analysis *g = model_gap_analysis(m);
-    if (!g) {
-        err_not_found(e, "the model has no gap analysis");
-        return -1;
-    }
-    const struct model_collection *only = q->collection ? model_collection(m, q->collection) : NULL;
-    if (q->collection && !only) {
-        err_set(e, 400, "bad-request", "collection", "no collection '%.60s'", q->collection);
-        return -1;
-    }
-    if (q->effect && !arch_gap_effect_known(q->effect)) {
-        err_set(e, 400, "bad-request", "effect", "'effect' is remove, replace, enhance or new");
-        return -1;
-    }
     json_t *inits = json_object(), *links = json_array();
-    if (initiatives(r, a, g, q->domain, inits, e) < 0 || affected(r, a, g, inits, links, e) < 0) {
+    if (initiatives(r, a, g, domain, inits, e) < 0 || affected(r, a, g, inits, links, e) < 0) {
         json_decref(inits);
         json_decref(links);
         return -1;
@@ -206,6 +197,34 @@ int arch_gaps(struct registry *r, const struct actor *a, const struct arch_gap_q
     json_decref(links);
     json_decref(results);
     json_decref(order);
+    *rows_out = rows;
+    *inits_out = inits;
+    return 0;
+}
+
+int arch_gaps(struct registry *r, const struct actor *a, const struct arch_gap_query *q,
+              json_t **out, struct err *e)
+{
+    *out = NULL;
+    const struct model *m = registry_model(r);
+    const struct model_gap_analysis *g = model_gap_analysis(m);
+    if (!g) {
+        err_not_found(e, "the model has no gap analysis");
+        return -1;
+    }
+    const struct model_collection *only = q->collection ? model_collection(m, q->collection) : NULL;
+    if (q->collection && !only) {
+        err_set(e, 400, "bad-request", "collection", "no collection '%.60s'", q->collection);
+        return -1;
+    }
+    if (q->effect && !arch_gap_effect_known(q->effect)) {
+        err_set(e, 400, "bad-request", "effect", "'effect' is remove, replace, enhance or new");
+        return -1;
+    }
+    json_t *rows, *inits, *init;
+    const char *iid;
+    if (derive(r, a, g, q->domain, only, &rows, &inits, e) < 0)
+        return -1;
     size_t n = json_object_size(rows), k = 0;
     json_t **v = calloc(n ? n : 1, sizeof *v);
     if (!v)
@@ -244,5 +263,25 @@ int arch_gaps(struct registry *r, const struct actor *a, const struct arch_gap_q
         json_object_set_new(*out, "domain", json_string(q->domain));
     if (q->effect)
         json_object_set_new(*out, "effect", json_string(q->effect));
+    return 0;
+}
+
+int arch_gap_effects(struct registry *r, const struct actor *a, json_t **out, struct err *e)
+{
+    *out = json_object();
+    const struct model_gap_analysis *g = model_gap_analysis(registry_model(r));
+    json_t *rows, *inits, *row;
+    const char *id;
+    if (!g) /* no initiatives: the target is the as-is */
+        return 0;
+    if (derive(r, a, g, NULL, NULL, &rows, &inits, e) < 0) {
+        json_decref(*out);
+        *out = NULL;
+        return -1;
+    }
+    json_object_foreach (rows, id, row)
+        json_object_set(*out, id, json_object_get(row, "effect"));
+    json_decref(rows);
+    json_decref(inits);
     return 0;
 }

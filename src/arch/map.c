@@ -17,6 +17,7 @@
 #include "store/store.h"
 #include "util/arena.h"
 #include "util/buf.h"
+#include "util/jtext.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -86,27 +87,17 @@ static size_t compact_fields(const struct model *m, const char **fields)
 
 /* The languages of a name (model_validate_i18n allows no other). */
 static const char *const NAME_LANGS[] = {"kk", "ru", "en"};
-enum { COL_FIELDS = 3 + sizeof NAME_LANGS / sizeof *NAME_LANGS };
+enum { N_LANGS = sizeof NAME_LANGS / sizeof *NAME_LANGS };
 
 /* The SELECT up to its WHERE: the stored record (whole), else the id, the
- * kind, the name (COL_FIELDS - 2 columns) and each compact field's JSON
- * text, a column each (malloc'd). */
-static char *compact_select(const char *const *fields, bool whole)
+ * kind and the stored text, whose few members the compact record takes
+ * are found in it in one pass (row_compact), not by SQLite's JSON
+ * functions, a call a field (most of the whole map's reading time). */
+static char *compact_select(bool whole)
 {
     struct buf b;
     buf_init(&b, 0);
-    if (whole) {
-        buf_puts(&b, "SELECT d.data FROM records r JOIN record_data d ON d.rid = r.rid WHERE ");
-        return steal(&b);
-    }
-    /* the name: an object of its languages' texts, read each as text;
-     * else (not an object) as JSON */
-    buf_puts(&b, "SELECT r.id, r.kind, CASE json_type(d.data, '$.name') WHEN 'object' THEN NULL "
-                 "ELSE d.data -> '$.name' END");
-    for (size_t i = 0; i < sizeof NAME_LANGS / sizeof *NAME_LANGS; i++)
-        buf_printf(&b, ", d.data ->> '$.name.%s'", NAME_LANGS[i]);
-    for (size_t i = 0; fields[i]; i++)
-        buf_printf(&b, ", d.data -> '$.%s'", fields[i]);
+    buf_puts(&b, whole ? "SELECT d.data" : "SELECT r.id, r.kind, d.data");
     buf_puts(&b, " FROM records r JOIN record_data d ON d.rid = r.rid WHERE ");
     return steal(&b);
 }
@@ -123,6 +114,75 @@ static json_t *value_of(const char *text, size_t n)
         return NULL;
     }
     return v;
+}
+
+/* A name's text in one language (what SQLite's ->> gave): a string's
+ * characters, another value's JSON text; NULL for null. */
+static json_t *lang_text(struct jspan v)
+{
+    struct jspan s;
+    if (jtext_plain_string(v, &s))
+        return json_stringn(s.p, s.n);
+    json_t *j = json_loadb(v.p, v.n, JSON_DECODE_ANY, NULL), *out = NULL;
+    if (json_is_string(j))
+        out = json_incref(j);
+    else if (j && !json_is_null(j))
+        out = json_stringn(v.p, v.n);
+    json_decref(j);
+    return out;
+}
+
+/* The name of a compact record from its stored value: an object of its
+ * languages' texts (kk, ru, en in that order), else the value; NULL when
+ * none. */
+static json_t *name_of(struct jspan v)
+{
+    struct jtext_iter it;
+    struct jspan k, x, lang[N_LANGS] = {{NULL, 0}};
+    if (!jtext_object(v, &it))
+        return value_of(v.p, v.n);
+    while (jtext_next_member(&it, &k, &x))
+        for (size_t i = 0; i < N_LANGS; i++)
+            if (!lang[i].p && k.n == 2 && memcmp(k.p, NAME_LANGS[i], 2) == 0)
+                lang[i] = x;
+    json_t *name = NULL;
+    for (size_t i = 0; i < N_LANGS; i++) {
+        json_t *t = lang[i].p ? lang_text(lang[i]) : NULL;
+        if (t && !name)
+            name = json_object();
+        if (t)
+            json_object_set_new(name, NAME_LANGS[i], t);
+    }
+    return name;
+}
+
+/* The compact record's members found in the stored text (each field's
+ * first value, null as absent); false when the text is not a well-formed
+ * object. */
+static bool row_compact(json_t *rec, const char *data, size_t n, const char *const *fields)
+{
+    struct jtext_iter it;
+    struct jspan k, v, name = {NULL, 0}, found[COMPACT_CAP] = {{NULL, 0}};
+    if (!jtext_object((struct jspan){data, n}, &it))
+        return false;
+    while (jtext_next_member(&it, &k, &v)) {
+        if (k.n == 4 && memcmp(k.p, "name", 4) == 0 && !name.p)
+            name = v;
+        for (size_t i = 0; fields[i]; i++)
+            if (!found[i].p && strlen(fields[i]) == k.n && memcmp(k.p, fields[i], k.n) == 0)
+                found[i] = v;
+    }
+    if (!jtext_object_whole(&it)) /* stopped short: malformed */
+        return false;
+    json_t *nm = name.p ? name_of(name) : NULL;
+    if (nm)
+        json_object_set_new(rec, "name", nm);
+    for (size_t i = 0; fields[i]; i++) {
+        json_t *x = found[i].p ? value_of(found[i].p, found[i].n) : NULL;
+        if (x)
+            json_object_set_new(rec, fields[i], x);
+    }
+    return true;
 }
 
 /* The row's record: stored whole, or compact from its columns (*kind: the
@@ -148,28 +208,13 @@ static json_t *row_record(struct store_stmt *st, const char *const *fields, bool
         *kind = json_string(k);
     }
     json_t *rec = json_pack("{s:s, s:O}", "id", store_col_text(st, 0), "kind", *kind);
-    json_t *name = NULL;
-    if (!store_col_null(st, 2)) /* not an object */
-        name = value_of(store_col_text(st, 2), store_col_bytes(st, 2));
-    else
-        for (int i = 0; i < (int)(sizeof NAME_LANGS / sizeof *NAME_LANGS); i++) {
-            if (store_col_null(st, 3 + i))
-                continue;
-            if (!name)
-                name = json_object();
-            json_object_set_new(name, NAME_LANGS[i], json_string(store_col_text(st, 3 + i)));
-        }
-    if (name)
-        json_object_set_new(rec, "name", name);
-    for (int i = 0; fields[i]; i++) {
-        if (store_col_null(st, i + COL_FIELDS))
-            continue;
-        const char *text = store_col_text(st, i + COL_FIELDS);
-        json_t *v = value_of(text, store_col_bytes(st, i + COL_FIELDS));
-        if (v)
-            json_object_set_new(rec, fields[i], v);
-    }
-    return rec;
+    const char *data = store_col_null(st, 2) ? "" : store_col_text(st, 2);
+    if (row_compact(rec, data, store_col_bytes(st, 2), fields))
+        return rec;
+    /* not the JSON the registry writes (as SQLite's JSON functions
+     * refused it): the row is left out */
+    json_decref(rec);
+    return NULL;
 }
 
 static int load_where(struct registry *r, const struct actor *a, bool whole, const char *where,
@@ -177,7 +222,7 @@ static int load_where(struct registry *r, const struct actor *a, bool whole, con
 {
     const char *fields[COMPACT_CAP];
     compact_fields(registry_model(r), fields);
-    char *head = compact_select(fields, whole);
+    char *head = compact_select(whole);
     size_t n = strlen(head) + strlen(where) + 1;
     char *sql = malloc(n);
     if (!sql)
@@ -1014,6 +1059,46 @@ static int parts_read(struct registry *r, const struct actor *a, const struct mo
     return registry_names(r, p->leaf_recs, e);
 }
 
+/* The target's marks on a map's parts (arch_gap_effects): each tile's
+ * own effect (NULL: kept) and which tiles, leaves and systems drop out. */
+struct target {
+    const char **tile_effect;
+    uint8_t *tile_gone, *leaf_gone, *sys_gone;
+};
+
+/* The effect's own text (MODEL_GAP_EFFECTS': it outlives the answer). */
+static const char *effect_text(const char *effect)
+{
+    for (size_t i = 0; effect && MODEL_GAP_EFFECTS[i]; i++)
+        if (strcmp(MODEL_GAP_EFFECTS[i], effect) == 0)
+            return MODEL_GAP_EFFECTS[i];
+    return NULL;
+}
+
+/* The marks of the effects (id -> effect) on the parts met. */
+static void target_marks(struct map_parts *p, const json_t *effects, struct target *g)
+{
+    g->tile_effect = arena_calloc(p->ar, p->n + 1, sizeof *g->tile_effect);
+    g->tile_gone = arena_calloc(p->ar, p->n + 1, 1);
+    g->leaf_gone = arena_calloc(p->ar, p->leaves.n + 1, 1);
+    g->sys_gone = arena_calloc(p->ar, p->systems.n + 1, 1);
+    const char *id;
+    json_t *v;
+    json_object_foreach ((json_t *)effects, id, v) {
+        const char *effect = effect_text(json_string_value(v));
+        bool drops = effect && (strcmp(effect, "remove") == 0 || strcmp(effect, "replace") == 0);
+        long i;
+        if ((i = id_get(&p->tiles, id)) >= 0) {
+            g->tile_effect[i] = effect;
+            g->tile_gone[i] = drops;
+        }
+        if ((i = id_get(&p->leaves.ix, id)) >= 0)
+            g->leaf_gone[i] = drops;
+        if ((i = id_get(&p->systems.ix, id)) >= 0)
+            g->sys_gone[i] = drops;
+    }
+}
+
 /* A tile's distinct systems. */
 struct sys_set {
     uint32_t *v;
@@ -1034,9 +1119,10 @@ static void set_add(struct sys_set *s, uint32_t x)
 /* The systems under each tile: its own leaves' and its children's (the
  * tiles in reverse tree order meet every child before its parent, whose
  * set then holds its children's, some more than once), each once
- * (mark[x]: the last tile x was kept in). n sets (malloc'd, each with its
- * own array). */
-static struct sys_set *systems_under(const struct map_parts *p)
+ * (mark[x]: the last tile x was kept in); in the target (g not NULL)
+ * without what drops out (a tile dropped has none and gives its parent
+ * none). n sets (malloc'd, each with its own array). */
+static struct sys_set *systems_under(const struct map_parts *p, const struct target *g)
 {
     struct sys_set *sets = calloc(p->n + 1, sizeof *sets);
     uint32_t *mark = malloc((p->systems.n + 1) * sizeof *mark);
@@ -1053,10 +1139,18 @@ static struct sys_set *systems_under(const struct map_parts *p)
                 s->v[k++] = s->v[i];
             }
         s->n = k;
+        if (g && g->tile_gone[t]) {
+            s->n = 0;
+            continue;
+        }
         for (uint32_t j = p->groups.first[t]; j < p->groups.first[t + 1]; j++) {
             uint32_t leaf = p->groups.item[j];
+            if (g && g->leaf_gone[leaf])
+                continue;
             for (uint32_t a = p->automated.first[leaf]; a < p->automated.first[leaf + 1]; a++) {
                 uint32_t x = p->automated.item[a];
+                if (g && g->sys_gone[x])
+                    continue;
                 if (mark[x] != (uint32_t)t) {
                     mark[x] = (uint32_t)t;
                     set_add(s, x);
@@ -1070,16 +1164,23 @@ static struct sys_set *systems_under(const struct map_parts *p)
     return sets;
 }
 
-static size_t leaf_count(const struct map_parts *p, size_t t)
+/* How many leaves the tile groups (in the target when g is not NULL). */
+static size_t leaf_count(const struct map_parts *p, size_t t, const struct target *g)
 {
-    return p->groups.first[t + 1] - p->groups.first[t];
+    size_t n = p->groups.first[t + 1] - p->groups.first[t];
+    for (uint32_t j = p->groups.first[t]; g && j < p->groups.first[t + 1]; j++)
+        n -= g->leaf_gone[p->groups.item[j]];
+    return n;
 }
 
-/* The tile's leaves: [{id, kind, name}]. */
-static json_t *leaves_of(const struct map_parts *p, size_t t)
+/* The tile's leaves (in the target when g is not NULL): [{id, kind,
+ * name}]. */
+static json_t *leaves_of(const struct map_parts *p, size_t t, const struct target *g)
 {
     json_t *out = json_array();
     for (uint32_t j = p->groups.first[t]; j < p->groups.first[t + 1]; j++) {
+        if (g && g->leaf_gone[p->groups.item[j]])
+            continue;
         const struct map_node *l = &p->leaves.v[p->groups.item[j]];
         const json_t *rec = json_object_get(p->leaf_recs, l->id);
         json_array_append_new(out, json_pack("{s:s, s:s?, s:O?}", "id", l->id, "kind",
@@ -1089,9 +1190,63 @@ static json_t *leaves_of(const struct map_parts *p, size_t t)
     return out;
 }
 
+bool arch_view_parse(const char *s, enum arch_view *out)
+{
+    static const char *const names[] = {"as_is", "target", "difference"};
+    *out = ARCH_AS_IS;
+    for (size_t i = 0; s && i < sizeof names / sizeof *names; i++)
+        if (strcmp(s, names[i]) == 0) {
+            *out = (enum arch_view)i;
+            return true;
+        }
+    return !s;
+}
+
+/* Can the map be asked for in this view: 0, or -1 with e set (the target
+ * is of now, and over the systems under a tile). */
+static int view_allowed(enum arch_view view, const struct arch_measure *ms,
+                        const struct registry_at *at, struct err *e)
+{
+    if (view == ARCH_AS_IS)
+        return 0;
+    if (at) {
+        err_bad_request(e, "view", "the target and the difference are shown as of now only");
+        return -1;
+    }
+    if (ms->model) {
+        err_bad_request(e, "view", "the measure '%.60s' is shown for the as-is only", ms->id);
+        return -1;
+    }
+    return 0;
+}
+
+/* Tile t of the parts as the view shows it, its value measured over `now`
+ * (and over the as-is's `was` in the difference). */
+static int tile_of(struct arch_map *m, const struct map_parts *p, const struct target *g,
+                   enum arch_view view, size_t t, const struct sys_set *now,
+                   const struct sys_set *was, bool listed, struct arch_map_tile *x, struct err *e)
+{
+    const struct target *in = view == ARCH_TARGET ? g : NULL;
+    x->leaf_count = leaf_count(p, t, in);
+    x->systems = now->n;
+    x->leaves = listed ? leaves_of(p, t, in) : NULL;
+    /* the count of systems adds nothing of its own */
+    x->figures = m->ms->fn == measure_systems ? NULL : json_object();
+    if (view == ARCH_DIFFERENCE) {
+        x->effect = g->tile_effect[t] ? g->tile_effect[t] : "keep";
+        json_t *then = x->figures ? json_object() : NULL;
+        int rc = m->ms->fn(m, p->tile[t], was->v, was->n, then, &x->before, &x->had, e);
+        json_decref(then);
+        if (rc < 0 || g->tile_gone[t]) /* removed: no value in the target */
+            return rc;
+    }
+    return m->ms->fn(m, p->tile[t], now->v, now->n, x->figures, &x->value, &x->has, e);
+}
+
 int arch_map_view_build(struct registry *r, struct docs *d, const struct actor *a,
                         const struct model_collection *c, const char *measure, const char *filter,
-                        struct registry_at *at, struct arch_map_view **out, struct err *e)
+                        enum arch_view view, struct registry_at *at, struct arch_map_view **out,
+                        struct err *e)
 {
     const struct model_map *map = c->map;
     struct arch_measure ms;
@@ -1114,7 +1269,9 @@ int arch_map_view_build(struct registry *r, struct docs *d, const struct actor *
         err_bad_request(e, "at", "the measure '%.60s' is shown as it is now only", ms.id);
         return -1;
     }
-    json_t *recs = json_object(), *order = json_array();
+    if (view_allowed(view, &ms, at, e) < 0)
+        return -1;
+    json_t *recs = json_object(), *order = json_array(), *effects = NULL;
     int rc = at ? registry_at_collection(at, c->id, recs, order, e)
              : filter && arch_field_indexed(r, c, map->filter)
                  ? load_narrowed(r, a, c, filter, recs, order, e)
@@ -1133,7 +1290,13 @@ int arch_map_view_build(struct registry *r, struct docs *d, const struct actor *
     bool listed = p.n <= ARCH_MAP_LISTED_MAX;
     if (rc == 0)
         rc = at ? parts_of_at(at, map, &p, listed, e) : parts_read(r, a, map, &p, listed, e);
-    struct sys_set *sets = rc == 0 ? systems_under(&p) : NULL;
+    /* the target: the gap report's effects on what the map met */
+    struct target g = {0};
+    if (rc == 0 && view != ARCH_AS_IS && (rc = arch_gap_effects(r, a, &effects, e)) == 0)
+        target_marks(&p, effects, &g);
+    json_decref(effects);
+    struct sys_set *sets = rc == 0 ? systems_under(&p, NULL) : NULL;
+    struct sys_set *after = rc == 0 && view != ARCH_AS_IS ? systems_under(&p, &g) : NULL;
     struct arch_map m = {.r = r,
                          .d = d,
                          .a = a,
@@ -1150,30 +1313,40 @@ int arch_map_view_build(struct registry *r, struct docs *d, const struct actor *
         m.scores[i] = SCORE_UNKNOWN;
     v->collection = c->id;
     v->measure = ms.id;
+    v->view = view;
     v->scale = ms.scale;
     v->filter = filter ? arena_strdup(v->ar, filter) : NULL;
     v->at = at ? arena_strdup(v->ar, registry_at_instant(at)) : NULL;
     v->listed = listed;
     v->tiles = arena_calloc(v->ar, p.n + 1, sizeof *v->tiles);
+    /* each tile's place among those shown (the target's leave out what
+     * drops out; a tile whose parent does is shown at depth 0) */
+    long *place = arena_calloc(p.ar, p.n + 1, sizeof *place);
     for (size_t t = 0; rc == 0 && t < p.n; t++) {
+        if (view == ARCH_TARGET && g.tile_gone[t]) {
+            place[t] = -1;
+            continue;
+        }
+        place[t] = (long)v->n;
         struct arch_map_tile *x = &v->tiles[v->n++];
+        long parent = p.parent[t] >= 0 ? place[p.parent[t]] : -1;
         *x = (struct arch_map_tile){.id = p.tile[t],
                                     .name = json_object_get(json_object_get(recs, p.tile[t]),
                                                             "name"),
-                                    .parent = p.parent[t],
-                                    .depth = o.depth[t],
-                                    .leaf_count = leaf_count(&p, t),
-                                    .systems = sets[t].n,
-                                    .leaves = listed ? leaves_of(&p, t) : NULL,
-                                    /* the count of systems adds nothing of its own */
-                                    .figures = ms.fn == measure_systems ? NULL : json_object()};
-        rc = ms.fn(&m, p.tile[t], sets[t].v, sets[t].n, x->figures, &x->value, &x->has, e);
+                                    .parent = parent,
+                                    .depth = view != ARCH_TARGET ? o.depth[t]
+                                             : parent >= 0       ? v->tiles[parent].depth + 1
+                                                                 : 0};
+        rc = tile_of(&m, &p, &g, view, t, after ? &after[t] : &sets[t], &sets[t], listed, x, e);
         if (x->has)
             v->max = x->value > v->max ? x->value : v->max;
     }
     for (size_t t = 0; sets && t < p.n; t++)
         free(sets[t].v);
+    for (size_t t = 0; after && t < p.n; t++)
+        free(after[t].v);
     free(sets);
+    free(after);
     json_decref(p.held);
     json_decref(p.leaf_recs);
     json_decref(p.sys_recs);
@@ -1205,9 +1378,22 @@ int arch_map_build(struct registry *r, struct docs *d, const struct actor *a,
                    const struct model_collection *c, const char *measure, const char *filter,
                    struct registry_at *at, json_t **out, struct err *e)
 {
+    return arch_map_build_view(r, d, a, c, measure, filter, NULL, at, out, e);
+}
+
+int arch_map_build_view(struct registry *r, struct docs *d, const struct actor *a,
+                        const struct model_collection *c, const char *measure, const char *filter,
+                        const char *view_name, struct registry_at *at, json_t **out,
+                        struct err *e)
+{
     struct arch_map_view *v;
+    enum arch_view view;
     *out = NULL;
-    if (arch_map_view_build(r, d, a, c, measure, filter, at, &v, e) < 0)
+    if (!arch_view_parse(view_name, &view)) {
+        err_bad_request(e, "view", "'view' is as_is, target or difference");
+        return -1;
+    }
+    if (arch_map_view_build(r, d, a, c, measure, filter, view, at, &v, e) < 0)
         return -1;
     json_t *items = json_array();
     for (size_t t = 0; t < v->n; t++) {
@@ -1222,6 +1408,10 @@ int arch_map_build(struct registry *r, struct docs *d, const struct actor *a,
             json_object_update(item, x->figures);
         if (x->has)
             json_object_set_new(item, "value", json_real(x->value));
+        if (x->effect)
+            json_object_set_new(item, "effect", json_string(x->effect));
+        if (x->had)
+            json_object_set_new(item, "before", json_real(x->before));
         json_array_append_new(items, item);
     }
     *out = json_pack("{s:s, s:s, s:s, s:s?, s:f, s:b, s:o}", "collection", v->collection,
@@ -1230,6 +1420,8 @@ int arch_map_build(struct registry *r, struct docs *d, const struct actor *a,
                      items);
     if (v->at)
         json_object_set_new(*out, "at", json_string(v->at));
+    if (view != ARCH_AS_IS)
+        json_object_set_new(*out, "view", json_string(view_name));
     arch_map_view_free(v);
     return 0;
 }

@@ -73,6 +73,63 @@ static const char *end_copy(struct arena *ar, struct ends_copied *t, const char 
     return t->copy[i];
 }
 
+/* How many records' relations are read from the graph at once: a batch's
+ * hits (72 bytes each, sixteen a record at first) stay below the size
+ * that malloc maps anew (128 kB, cmd_serve), so that they are not faulted
+ * in page by page at each request (a whole map's 70,000 hits were 5 MB). */
+#define LINKS_BATCH 64
+
+/* The links kept, their relations' ids when undecided, and room for more:
+ * grown by doubling (rarely: room for sixteen a record at first, of which
+ * only what is written is touched). */
+struct links_out {
+    struct registry_link *v;
+    const char **undecided, **vis;
+    size_t k, cap;
+};
+
+static void links_room(struct arena *ar, struct links_out *o)
+{
+    if (o->k < o->cap)
+        return;
+    size_t cap = 2 * o->cap;
+    struct registry_link *v = arena_alloc(ar, cap * sizeof *v);
+    memcpy(v, o->v, o->k * sizeof *v);
+    o->v = v;
+    if (o->undecided) {
+        const char **u = arena_calloc(ar, cap, sizeof *u), **vis = arena_calloc(ar, cap, sizeof *vis);
+        memcpy(u, o->undecided, o->k * sizeof *u);
+        memcpy(vis, o->vis, o->k * sizeof *vis);
+        o->undecided = u;
+        o->vis = vis;
+    }
+    o->cap = cap;
+}
+
+/* The hits kept as links (their other ends the graph's strings, copied
+ * after), and an undecided one's relation id and visibility. */
+static void links_add(struct arena *ar, struct links_out *o, const struct actor *a, bool reads_all,
+                      const struct relidx_hit *hits, size_t n_hits)
+{
+    for (size_t i = 0; i < n_hits; i++) {
+        const struct relidx_hit *h = &hits[i];
+        int ok = h->other_live ? readable_by_visibility(a, reads_all, h->visible) : 0;
+        if (ok == 0)
+            continue;
+        links_room(ar, o);
+        if (ok < 0) {
+            if (!o->undecided) {
+                o->undecided = arena_calloc(ar, o->cap, sizeof *o->undecided);
+                o->vis = arena_calloc(ar, o->cap, sizeof *o->vis);
+            }
+            o->undecided[o->k] = arena_strdup(ar, h->id);
+            o->vis[o->k] = h->visible; /* interned: lives as long as the graph */
+        }
+        o->v[o->k++] = (struct registry_link){h->from, h->other, h->other_kind, h->other_rid,
+                                              h->other_node};
+    }
+}
+
 /* registry_links, from the nodes known (NULL: none; relidx_hits_of). */
 static long links_kept(struct registry *r, const struct actor *a, struct arena *ar,
                        const char *type, bool out, const uint32_t *nodes, const char *const *ids,
@@ -82,55 +139,49 @@ static long links_kept(struct registry *r, const struct actor *a, struct arena *
     if (!fidx_ready(r->fidx))
         return -1;
     bool reads_all = a->system || (a->user[0] && reg_reads_unpublished(r, a, NULL));
-    struct relidx_hit *hits;
+    struct links_out o = {.cap = 16 * n + 64};
+    o.v = arena_alloc(ar, o.cap * sizeof *o.v);
     /* under the lock, the links kept copied out of the graph: each other
      * end once, and the relation's id only when its visibility alone does
-     * not decide (undecided[k], read from the store after) */
+     * not decide (undecided[k], read from the store after); the graph's
+     * hits a batch of records at a time */
     fidx_read_lock(r->fidx);
-    size_t n_hits =
-        nodes ? relidx_hits_of(fidx_graph(r->fidx), ar, nodes, ids, n, out, reg_of_type, (void *)type,
-                               &hits)
-              : relidx_hits(fidx_graph(r->fidx), ar, ids, n, out, reg_of_type, (void *)type, &hits);
-    struct registry_link *v = arena_alloc(ar, (n_hits + 1) * sizeof *v); /* each one set */
-    const char **undecided = NULL, **vis = NULL;
+    struct relidx *g = fidx_graph(r->fidx);
+    for (size_t at = 0; at < n; at += LINKS_BATCH) {
+        size_t m = n - at < LINKS_BATCH ? n - at : LINKS_BATCH;
+        struct arena *batch = arena_new();
+        struct relidx_hit *hits;
+        size_t n_hits = nodes ? relidx_hits_of(g, batch, nodes + at, ids + at, m, out, reg_of_type,
+                                               (void *)type, &hits)
+                              : relidx_hits(g, batch, ids + at, m, out, reg_of_type, (void *)type,
+                                            &hits);
+        links_add(ar, &o, a, reads_all, hits, n_hits);
+        arena_free(batch);
+    }
     struct ends_copied ends;
-    /* a free slot always (far fewer ends than hits, mostly) */
+    /* a free slot always (far fewer ends than links, mostly) */
     size_t cap = 16;
-    while (cap < n_hits + n_hits / 4 + 1)
+    while (cap < o.k + o.k / 4 + 1)
         cap <<= 1;
     ends.key = arena_calloc(ar, cap, sizeof *ends.key);
     ends.copy = arena_calloc(ar, cap, sizeof *ends.copy);
     ends.mask = cap - 1;
-    size_t k = 0;
-    for (size_t i = 0; i < n_hits; i++) {
-        const struct relidx_hit *h = &hits[i];
-        int ok = h->other_live ? readable_by_visibility(a, reads_all, h->visible) : 0;
-        if (ok == 0)
-            continue;
-        if (ok < 0) {
-            if (!undecided) {
-                undecided = arena_calloc(ar, n_hits + 1, sizeof *undecided);
-                vis = arena_calloc(ar, n_hits + 1, sizeof *vis);
-            }
-            undecided[k] = arena_strdup(ar, h->id);
-            vis[k] = h->visible; /* interned: lives as long as the graph */
-        }
-        v[k++] = (struct registry_link){h->from, end_copy(ar, &ends, h->other), h->other_kind,
-                                        h->other_rid, h->other_node};
-    }
+    for (size_t i = 0; i < o.k; i++)
+        o.v[i].other = end_copy(ar, &ends, o.v[i].other);
     fidx_read_unlock(r->fidx);
-    if (undecided) {
+    size_t k = o.k;
+    if (o.undecided) {
         json_t *orgs = json_object();
         struct store_conn *c = store_conn(r->store);
         size_t kept = 0;
         for (size_t i = 0; i < k; i++)
-            if (!undecided[i] ||
-                reg_relation_readable(r, c, a, reads_all, orgs, undecided[i], vis[i]))
-                v[kept++] = v[i];
+            if (!o.undecided[i] ||
+                reg_relation_readable(r, c, a, reads_all, orgs, o.undecided[i], o.vis[i]))
+                o.v[kept++] = o.v[i];
         k = kept;
         json_decref(orgs);
     }
-    *links = v;
+    *links = o.v;
     return (long)k;
 }
 

@@ -142,6 +142,50 @@ bool jtext_next(struct jtext_iter *it, struct jspan *out)
     return true;
 }
 
+bool jtext_object(struct jspan v, struct jtext_iter *it)
+{
+    const char *end = v.p + v.n, *p = spaces(v.p, end);
+    *it = (struct jtext_iter){p + 1, end, false};
+    return p < end && *p == '{';
+}
+
+bool jtext_next_member(struct jtext_iter *it, struct jspan *key, struct jspan *value)
+{
+    const char *p = spaces(it->p, it->end);
+    if (p < it->end && *p == '}') {
+        it->p = p; /* the end: later calls answer the same */
+        return false;
+    }
+    if (p == it->end || (it->started && *p != ',')) {
+        it->p = it->end; /* malformed: the same */
+        return false;
+    }
+    if (it->started)
+        p = spaces(p + 1, it->end);
+    const char *k = p, *val = NULL, *after = NULL;
+    if (p < it->end && *p == '"' && (p = skip_string(p, it->end)) != NULL) {
+        const char *colon = spaces(p, it->end);
+        if (colon < it->end && *colon == ':') {
+            val = spaces(colon + 1, it->end);
+            after = skip_value(val, it->end, 1);
+        }
+    }
+    if (!after) {
+        it->p = it->end;
+        return false;
+    }
+    *key = (struct jspan){k + 1, (size_t)(p - k - 2)};
+    *value = (struct jspan){val, (size_t)(after - val)};
+    it->p = after;
+    it->started = true;
+    return true;
+}
+
+bool jtext_object_whole(const struct jtext_iter *it)
+{
+    return it->p < it->end && *it->p == '}';
+}
+
 bool jtext_plain_string(struct jspan v, struct jspan *out)
 {
     if (v.n < 2 || v.p[0] != '"' || v.p[v.n - 1] != '"')

@@ -40,6 +40,17 @@ bool jtext_array(struct jspan v, struct jtext_iter *it);
  * well-formed. */
 bool jtext_next(struct jtext_iter *it, struct jspan *out);
 
+/* The members of the object at v, one after another, in one pass (a read
+ * that wants several of a record's members): false when v is not an
+ * object. */
+bool jtext_object(struct jspan v, struct jtext_iter *it);
+/* The next member's key (its characters as written, between the quotes)
+ * and value; false at the end or when the rest is not well-formed. */
+bool jtext_next_member(struct jtext_iter *it, struct jspan *key, struct jspan *value);
+/* After jtext_next_member answered false: did the walk reach the object's
+ * closing brace (every member met), rather than stop at a malformed one? */
+bool jtext_object_whole(const struct jtext_iter *it);
+
 /* The characters of the string at v when it has no escapes (*out: between
  * the quotes), else false (not a string, or one to unescape: parse it). */
 bool jtext_plain_string(struct jspan v, struct jspan *out);

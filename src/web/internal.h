@@ -213,6 +213,9 @@ void web_arch_routes(struct web *w, struct router *rt);
 void web_version_routes_for(struct web *w, struct router *rt, const char *collection);
 /* The map and matrix pages (page-capmap.c, issue 15). */
 void web_capmap_routes(struct web *w, struct router *rt);
+/* The label of an effect of the gap matrix (remove, replace, enhance,
+ * new; page-gaps.c), in the page's language; the id itself when unknown. */
+const char *web_gap_effect_label(struct page *pg, const char *id);
 /* Links to the collection's map and matrices ([{label, href}], maybe
  * empty), for its list page. */
 json_t *web_capmap_links(struct page *pg, const struct model_collection *c);

@@ -35,6 +35,16 @@ static const struct {
         "relations), in per cent.")},
 };
 
+/* The views of the map (arch_view_parse's names, in its order), for the
+ * form. */
+static const struct {
+    const char *id, *label;
+} VIEW_TEXT[] = {
+    {"as_is", TR("Current (as-is)")},
+    {"target", TR("Target")},
+    {"difference", TR("Difference: current → target")},
+};
+
 #define HEAT_STEPS 5
 #define LEAVES_SHOWN 5
 
@@ -195,6 +205,24 @@ static const char *value_text(struct page *pg, enum arch_scale scale, const stru
     return number_text(pg, x->value, scale == ARCH_PERCENT);
 }
 
+/* The difference's value: as-is → target (a tile removed has none). */
+static const char *change_text(struct page *pg, enum arch_scale scale,
+                               const struct arch_map_tile *x)
+{
+    const char *was = x->had ? number_text(pg, x->before, scale == ARCH_PERCENT)
+                             : page_tr(pg, TR("no systems"));
+    const char *now = x->has ? value_text(pg, scale, x) : "—";
+    return arena_printf(pg->req->arena, "%s → %s", was, now);
+}
+
+/* The change's words ("Kept" when none): the tile says it in text, not by
+ * its colour alone. */
+static const char *change_label(struct page *pg, const char *effect)
+{
+    return strcmp(effect, "keep") == 0 ? page_tr(pg, TR("Kept"))
+                                       : web_gap_effect_label(pg, effect);
+}
+
 /* A card link and name of a record (name_lang when not in the page's
  * language). */
 static json_t *named_link(struct page *pg, const char *kind, const char *id, const json_t *name)
@@ -314,6 +342,11 @@ static json_t *table_rows(struct page *pg, const char *kind, const struct model_
         json_object_set_new(r, "systems", small_int(ints, (json_int_t)x->systems));
         json_object_set_new(
             r, "value", x->has ? json_string(value_text(pg, v->scale, x)) : json_incref(no_value));
+        if (x->effect) { /* the difference */
+            json_object_set_new(r, "value", json_string(change_text(pg, v->scale, x)));
+            json_object_set_new(r, "change", json_string(change_label(pg, x->effect)));
+            json_object_set_new(r, "change_id", json_string(x->effect));
+        }
         const json_t *stages = json_object_get(x->figures, "stages");
         if (by_stage) {
             json_t *cells = json_array();
@@ -335,6 +368,30 @@ static json_t *table_rows(struct page *pg, const char *kind, const struct model_
                                   json_pack("{s:s}", "label", web_label(pg->lang, decl->stages[g].label)));
     }
     return rows;
+}
+
+/* The form's views: [{id, label, selected}]. */
+static json_t *view_options(struct page *pg, enum arch_view chosen)
+{
+    json_t *out = json_array();
+    for (size_t i = 0; i < sizeof VIEW_TEXT / sizeof VIEW_TEXT[0]; i++) {
+        enum arch_view v;
+        arch_view_parse(VIEW_TEXT[i].id, &v);
+        json_array_append_new(out, json_pack("{s:s, s:s, s:b}", "id", VIEW_TEXT[i].id, "label",
+                                             page_tr(pg, VIEW_TEXT[i].label), "selected",
+                                             v == chosen));
+    }
+    return out;
+}
+
+/* The difference's legend: each change of the gap matrix, kept first. */
+static json_t *change_legend(struct page *pg)
+{
+    json_t *out = json_pack("[{s:s, s:s}]", "id", "keep", "label", change_label(pg, "keep"));
+    for (size_t i = 0; MODEL_GAP_EFFECTS[i]; i++)
+        json_array_append_new(out, json_pack("{s:s, s:s}", "id", MODEL_GAP_EFFECTS[i], "label",
+                                             change_label(pg, MODEL_GAP_EFFECTS[i])));
+    return out;
 }
 
 /* The instant the map is asked as of: ?at=<RFC 3339>, else the form's
@@ -376,15 +433,27 @@ static void h_map(struct http_req *req, struct http_resp *resp, void *ctx)
     if (!as_of_param(&pg, &at_set, &at_ms))
         return;
     const char *measure = http_req_query(req, "measure");
+    const char *view_id = http_req_query(req, "view");
+    enum arch_view view;
+    if (!arch_view_parse(view_id && *view_id ? view_id : NULL, &view)) {
+        page_error(&pg, 400, NULL);
+        return;
+    }
     struct arch_map_view *map = NULL;
     struct err e = ERR_INIT;
     struct registry_at *at = at_set ? registry_at_open(pg.w->api->reg, &pg.actor, at_ms) : NULL;
     int rc = arch_map_view_build(pg.w->api->reg, pg.w->api->docs, &pg.actor, c,
-                                 measure && *measure ? measure : NULL, filter, at, &map, &e);
+                                 measure && *measure ? measure : NULL, filter, view, at, &map, &e);
     registry_at_close(at);
     if (rc < 0) {
+        bool bad = e.status == 400;
         page_error(&pg, e.status,
-                   at && e.status == 400 && strcmp(e.field, "at") == 0
+                   bad && strcmp(e.field, "view") == 0
+                       ? page_tr(&pg, at ? TR("The target and the difference are shown only as "
+                                              "they are now: leave the date empty.")
+                                         : TR("This measure is shown for the current "
+                                              "architecture only."))
+                   : at && bad && strcmp(e.field, "at") == 0
                        ? page_tr(&pg, TR("This measure is shown only as it is now."))
                        : NULL);
         return;
@@ -396,7 +465,7 @@ static void h_map(struct http_req *req, struct http_resp *resp, void *ctx)
     arch_measure(model, decl, chosen, &ms);
     json_t *measures = json_array();
     for (size_t i = 0; arch_measure_nth(model, decl, i, &x); i++)
-        if (!at_set || arch_measure_as_of(&x))
+        if ((!at_set || arch_measure_as_of(&x)) && (view == ARCH_AS_IS || !x.model))
             json_array_append_new(measures, json_pack("{s:s, s:s, s:b}", "id", x.id, "label",
                                                       measure_label(&pg, &x), "selected",
                                                       strcmp(x.id, chosen) == 0));
@@ -407,6 +476,15 @@ static void h_map(struct http_req *req, struct http_resp *resp, void *ctx)
     }
     const char *on = http_req_query(req, "on");
     json_object_set_new(pg.data, "on", json_string(on ? on : ""));
+    json_object_set_new(pg.data, "views", view_options(&pg, view));
+    if (view != ARCH_AS_IS)
+        json_object_set_new(pg.data, "gaps_url", json_string(page_url(&pg, "/gaps")));
+    if (view == ARCH_TARGET)
+        json_object_set_new(pg.data, "target", json_true());
+    if (view == ARCH_DIFFERENCE) {
+        json_object_set_new(pg.data, "difference", json_true());
+        json_object_set_new(pg.data, "changes", change_legend(&pg));
+    }
     json_t *stage_heads = NULL;
     struct small_ints ints = {{NULL}};
     json_t *rows = table_rows(&pg, decl->kind, decl, map, &ints, &stage_heads);

@@ -20,7 +20,7 @@ static const struct {
     {"new", TR("New")},
 };
 
-static const char *effect_label(struct page *pg, const char *id)
+const char *web_gap_effect_label(struct page *pg, const char *id)
 {
     for (size_t i = 0; id && i < sizeof EFFECTS / sizeof EFFECTS[0]; i++)
         if (strcmp(EFFECTS[i].id, id) == 0)
@@ -158,7 +158,7 @@ static void h_gaps(struct http_req *req, struct http_resp *resp, void *ctx)
             rows,
             json_pack("{s:o, s:s, s:s, s:s, s:o, s:o, s:b}", "element", link_of(&pg, el), "kind",
                       kind_label(&pg, el), "effect",
-                      effect_label(&pg, json_string_value(json_object_get(it, "effect"))),
+                      web_gap_effect_label(&pg, json_string_value(json_object_get(it, "effect"))),
                       "effect_id", json_string_value(json_object_get(it, "effect")), "initiatives",
                       inits, "replaced_by", repl, "has_replacement", json_array_size(repl) > 0));
     }
@@ -220,7 +220,7 @@ static void h_gaps_csv(struct http_req *req, struct http_resp *resp, void *ctx)
                 web_name(pg.lang, json_object_get(el, "name")),
                 json_string_value(json_object_get(el, "id")),
                 kind_label(&pg, el),
-                effect_label(&pg, json_string_value(json_object_get(it, "effect"))),
+                web_gap_effect_label(&pg, json_string_value(json_object_get(it, "effect"))),
                 web_name(pg.lang, json_object_get(x, "name")),
                 type_label(&pg, x),
                 repl.p ? repl.p : "",

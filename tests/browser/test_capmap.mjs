@@ -1,6 +1,6 @@
 // The architecture's pages in a real browser (issue 15): the capability map
 // in kk, ru and en (axe), its measure switched with JavaScript (the select
-// applies itself) and without (the Show button), on a phone (tiles wrap,
+// applies itself) and without (the Show button), its difference view (axe), on a phone (tiles wrap,
 // nothing wider than the screen), a matrix; the trace page in kk, ru and en
 // (axe); a data type's inherited attributes on its card (axe).
 import { Server, launch, axeCheck, shot, watchConsole, assert, run, LANGS } from './harness.mjs';
@@ -56,6 +56,15 @@ cases.push(['the measure switches as it is chosen with JavaScript, and with the 
   await Promise.all([page.waitForURL(u => String(u).includes('measure=completeness')),
                      page.selectOption('#map-measure', 'completeness')]);
   assert(await page.locator('#map-legend-h').textContent() === "Completeness of its systems' records", 'legend heading');
+  // the difference (REQ ARC-12): each tile says its change in words, the
+  // legend lists the changes, accessible
+  await Promise.all([page.waitForURL(u => String(u).includes('view=difference')),
+                     page.selectOption('#map-view', 'difference')]);
+  const tiles = await page.locator('.portal-map li[class*="portal-heat-"]').count();
+  assert(tiles > 0 && await page.locator('.portal-map .portal-map__change').count() === tiles, `marks of ${tiles} tiles`);
+  assert(await page.locator('#map-changes li').count() === 5, 'kept and the four changes');
+  assert((await page.locator('.portal-map__value').first().textContent()).includes('→'), 'before → after');
+  await axeCheck(page, 'capability map, the difference');
   assert(problems.length === 0, 'console: ' + problems.join('; '));
   await page.close();
   const plain = await signedIn({ javaScriptEnabled: false });

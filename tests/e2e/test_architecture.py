@@ -1242,6 +1242,66 @@ def test_matrices():
     assert r.status == 200 and '<td>2</td>' in text(r) and 'scope="col"' in text(r), r
 
 
+def test_capability_map_target_and_difference():
+    # REQ: ARC-11, ARC-12
+    # the map as the target architecture (the as-is with the initiatives
+    # applied, as the gap report derives it) and as the difference: Y is
+    # decommissioned, C developed, C2 replaced
+    map_setup()
+    kind = {'owner': ORG, 'priority': 'high', 'status': 'planned'}
+    retire = create('initiatives', {'name': {'ru': 'Вывод ИС карты Y'}, 'initiative_type': 'decommission',
+                                    **kind}, ARCH)['id']
+    develop = create('initiatives', {'name': {'ru': 'Развитие выплат'}, 'initiative_type': 'develop',
+                                     **kind}, ARCH)['id']
+    replace = create('initiatives', {'name': {'ru': 'Замена здоровья'}, 'initiative_type': 'replace',
+                                     **kind}, ARCH)['id']
+    relate('affects', retire, M['Y'], ARCH, role='changed')
+    relate('affects', develop, M['C'], ARCH, role='changed')
+    relate('affects', replace, M['C2'], ARCH, role='changed')
+    admin = sign_in('admin')
+    base = f'/ru/capabilities/map?domain={M["D"]}'
+    # the as-is is as it was: X and Y under C, Z under C2
+    body = text(page(base, admin))
+    assert re.search(r'Карта: выплаты</a></th><td>2</td><td>2</td><td>2</td></tr>', body), body
+    assert 'portal-map__change' not in body and '<option value="as_is" selected>' in body
+    # the target: Y drops out of C's and R's systems, C2 is replaced (gone)
+    body = text(page(base + '&view=target', admin))
+    assert '<option value="target" selected>Целевая</option>' in body, body
+    assert re.search(r'Карта: корень</a></th><td>0</td><td>1</td><td>1</td></tr>', body), body
+    assert re.search(r'Карта: выплаты</a></th><td>2</td><td>1</td><td>1</td></tr>', body), body
+    assert 'Карта: здоровье' not in body and 'href="/ru/gaps"' in body
+    # the difference: each tile's change in words, the count before → after,
+    # a legend of the changes, in each language
+    for lang, kept, enhanced, replaced in (('kk', 'Сақталады', 'Жетілдіріледі', 'Ауыстырылады'),
+                                           ('ru', 'Сохраняется', 'Развивается', 'Заменяется'),
+                                           ('en', 'Kept', 'Enhanced', 'Replaced')):
+        body = text(page(f'/{lang}/capabilities/map?domain={M["D"]}&view=difference', admin))
+        for name, value, change in (('Карта: корень', '3 → 1', kept),
+                                    ('Карта: выплаты', '2 → 1', enhanced),
+                                    ('Карта: здоровье', '1 → —', replaced)):
+            assert re.search(f'{name}</a></th><td>\\d+</td><td>\\d+</td><td>{value}</td>'
+                             f'<td>{change}</td></tr>', body), (lang, name, body)
+        assert f'<p class="portal-map__change portal-change-enhance">{enhanced}</p>' in body, lang
+        assert 'id="map-changes"' in body and 'portal-change-remove' in body, lang
+    # the life-cycle stages over the target: C's only system left is X (being built)
+    body = text(page(base + '&view=target&measure=stages', admin))
+    assert re.search(r'Карта: выплаты</a></th><td>2</td><td>1</td><td>0 %</td>'
+                     r'<td>0 %</td><td>100 %</td><td>0 %</td></tr>', body), body
+    # rights: OTHER's editor reads neither X nor Y, so Y's decommissioning
+    # changes nothing they see; C2's replacement they do see
+    other = sign_in('owner-editor', OTHER)
+    body = text(page(base + '&view=difference', other))
+    assert re.search(r'Карта: выплаты</a></th><td>\d+</td><td>0</td><td>0 → 0</td>'
+                     r'<td>Развивается</td></tr>', body), body
+    assert re.search(r'Карта: корень</a></th><td>\d+</td><td>0</td><td>1 → 0</td>', body), body
+    # bad input: an unknown view; the target as of a day, or by the model's
+    # measure over the capability's own record
+    assert page(base + '&view=future', admin).status == 400
+    r = page(base + '&view=target&on=2026-01-01', admin)
+    assert r.status == 400 and 'оставьте дату пустой' in text(r), r
+    assert page(base + '&view=difference&measure=digitisation', admin).status == 400
+
+
 def main():
     global SRV, ADMIN, ARCH, OWNER, STRANGER, ORG, OTHER, INTEGRATOR, OPERATOR, OPERATOR_ORG
     global APPROVER
@@ -1269,7 +1329,8 @@ def main():
              test_the_icp_architecture_versions_take_the_same_path,
              test_the_card_of_a_system_shows_its_layers,
              test_gap_lists_of_every_layer, test_capability_map, test_capability_map_page,
-             test_capability_map_as_of, test_matrices, test_capability_map_of_many_tiles])
+             test_capability_map_as_of, test_matrices, test_capability_map_of_many_tiles,
+             test_capability_map_target_and_difference])
 
 
 if __name__ == '__main__':

@@ -2506,7 +2506,7 @@ static void test_map_store_and_graph_agree(void **state)
             assert_string_equal(a, b);
             struct arch_map_view *v = NULL;
             assert_int_equal(arch_map_view_build(mem, NULL, &f->actor, c, measures[i], filters[j],
-                                                 NULL, &v, &e),
+                                                 ARCH_AS_IS, NULL, &v, &e),
                              0);
             view_agrees(v, graph);
             arch_map_view_free(v);

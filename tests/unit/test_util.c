@@ -208,6 +208,32 @@ static void test_jtext_members_and_elements(void **state)
     assert_true(jtext_array(span_of("[1,,2]"), &it));
     assert_true(jtext_next(&it, &el));
     assert_false(jtext_next(&it, &el));
+    /* an object's members in one pass: keys as written, values past
+     * nested ones; a malformed rest ends the walk */
+    struct jspan k;
+    assert_true(jtext_object(span_of(rec), &it));
+    static const char *const keys[] = {"id", "name", "n", "attributes", "base", "ok"};
+    for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
+        assert_true(jtext_next_member(&it, &k, &v));
+        assert_int_equal(k.n, strlen(keys[i]));
+        assert_memory_equal(k.p, keys[i], k.n);
+    }
+    assert_string_equal(span_text(v), "true");
+    assert_false(jtext_next_member(&it, &k, &v));
+    assert_false(jtext_next_member(&it, &k, &v));
+    assert_true(jtext_object_whole(&it));
+    assert_true(jtext_object(span_of("{ }"), &it));
+    assert_false(jtext_next_member(&it, &k, &v));
+    assert_true(jtext_object_whole(&it));
+    assert_false(jtext_object(span_of("[1]"), &it));
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        size_t n = 0;
+        if (jtext_object(span_of(bad[i]), &it))
+            while (jtext_next_member(&it, &k, &v))
+                n++;
+        assert_true(n <= 1); /* "{"b":1 "a":2}" gives b, then stops */
+        assert_false(jtext_object_whole(&it));
+    }
     /* nesting deeper than the scanner follows is refused, not recursed */
     char deep[201];
     memset(deep, '[', 100);
