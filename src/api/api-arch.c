@@ -109,20 +109,29 @@ static void h_gaps(struct http_req *req, struct http_resp *resp, void *ctx)
 
 static const char *const none[] = {NULL};
 
-/* GET /api/v1/{collection}/{id}/compare/{other}: two versions of the
- * architecture, element by element and field by field. */
-static void h_compare(struct http_req *req, struct http_resp *resp, void *ctx)
+/* A version read with a second path parameter (`param`): the registry's
+ * fn(collection, id, that parameter) answered as JSON. */
+typedef int (*version_read_fn)(struct registry *r, const struct actor *a, const char *collection,
+                               const char *id, const char *other, json_t **out, struct err *e);
+static void version_read(struct http_req *req, struct http_resp *resp, struct api *api,
+                         const char *param, version_read_fn fn)
 {
-    struct api *api = ctx;
     const struct model_collection *c = collection_of(api, req, resp);
     struct actor a;
     if (!c || only_params(req, resp, none) < 0 || authenticate(api, req, resp, false, &a) < 0)
         return;
     json_t *out = NULL;
     struct err e = ERR_INIT;
-    int rc = registry_snapshot_compare(api->reg, &a, c->id, http_req_param(req, "id"),
-                                       http_req_param(req, "other"), &out, &e);
+    int rc = fn(api->reg, &a, c->id, http_req_param(req, "id"), http_req_param(req, param), &out,
+                &e);
     answer(resp, rc, &e, out);
+}
+
+/* GET /api/v1/{collection}/{id}/compare/{other}: two versions of the
+ * architecture, element by element and field by field. */
+static void h_compare(struct http_req *req, struct http_resp *resp, void *ctx)
+{
+    version_read(req, resp, ctx, "other", registry_snapshot_compare);
 }
 
 /* GET /api/v1/{collection}/{id}/content: a version's records as they were
@@ -209,16 +218,7 @@ static void h_elements(struct http_req *req, struct http_resp *resp, void *ctx)
  * version as it was, with its relations then. */
 static void h_element(struct http_req *req, struct http_resp *resp, void *ctx)
 {
-    struct api *api = ctx;
-    const struct model_collection *c = collection_of(api, req, resp);
-    struct actor a;
-    if (!c || only_params(req, resp, none) < 0 || authenticate(api, req, resp, false, &a) < 0)
-        return;
-    json_t *out = NULL;
-    struct err e = ERR_INIT;
-    int rc = registry_snapshot_member(api->reg, &a, c->id, http_req_param(req, "id"),
-                                      http_req_param(req, "element"), &out, &e);
-    answer(resp, rc, &e, out);
+    version_read(req, resp, ctx, "element", registry_snapshot_member);
 }
 
 /* ?min= (a fraction, 0: absent) and ?limit= (1 .. 500, 0: absent); -1

@@ -149,6 +149,9 @@ int page_relations_each(struct page *pg, const char *coll, const char *id, page_
 /* An error's detail in the page's language (i18n_err_text), in the arena. */
 const char *page_err_text(const struct page *pg, const struct err *e);
 const char *page_local_time(const struct page *pg, const char *instant);
+/* A record named by a reference of the registry's answers ({id,
+ * collection, name}) as a link: {text, href? (its card), name_lang?}. */
+json_t *page_ref_link(struct page *pg, const json_t *ref);
 /* The page's optional ?at=<RFC 3339> (a view, walk or map as of an
  * instant): *set says whether it was given; false after answering 400. */
 bool page_at_param(struct page *pg, bool *set, int64_t *ms);

@@ -13,19 +13,13 @@
 #include <stdio.h>
 #include <string.h>
 
-/* {text, href?} of a pair's record or a shared one. */
+/* {text, href?, name_lang?, body?} of a pair's record or a shared one. */
 static json_t *rec_link(struct page *pg, const json_t *ref)
 {
-    const char *coll = json_string_value(json_object_get(ref, "collection"));
-    const char *id = json_string_value(json_object_get(ref, "id"));
-    const char *name = web_name(pg->lang, json_object_get(ref, "name"));
-    json_t *o = json_pack("{s:s}", "text", *name ? name : id ? id : "");
-    if (coll && id)
-        json_object_set_new(o, "href", json_string(page_url(pg, "/%s/%s", coll, id)));
+    json_t *o = page_ref_link(pg, ref);
     const char *body = web_name(pg->lang, json_object_get(ref, "owner_name"));
     if (*body)
         json_object_set_new(o, "body", json_string(body));
-    web_set_name_lang(o, pg->lang, json_object_get(ref, "name"));
     return o;
 }
 

@@ -28,18 +28,6 @@ const char *web_gap_effect_label(struct page *pg, const char *id)
     return id ? id : "";
 }
 
-/* {text, href?} of an element or initiative as the report gives it. */
-static json_t *link_of(struct page *pg, const json_t *ref)
-{
-    const char *coll = json_string_value(json_object_get(ref, "collection"));
-    const char *id = json_string_value(json_object_get(ref, "id"));
-    const char *name = web_name(pg->lang, json_object_get(ref, "name"));
-    json_t *o = json_pack("{s:s}", "text", *name ? name : id ? id : "");
-    if (coll && id)
-        json_object_set_new(o, "href", json_string(page_url(pg, "/%s/%s", coll, id)));
-    return o;
-}
-
 static const char *kind_label(struct page *pg, const json_t *ref)
 {
     const struct model_kind *k =
@@ -148,15 +136,15 @@ static void h_gaps(struct http_req *req, struct http_resp *resp, void *ctx)
         const json_t *el = json_object_get(it, "element");
         json_t *inits = json_array(), *repl = json_array();
         json_array_foreach (json_object_get(it, "initiatives"), j, x) {
-            json_t *l = link_of(&pg, x);
+            json_t *l = page_ref_link(&pg, x);
             json_object_set_new(l, "type", json_string(type_label(&pg, x)));
             json_array_append_new(inits, l);
         }
         json_array_foreach (json_object_get(it, "replaced_by"), j, x)
-            json_array_append_new(repl, link_of(&pg, x));
+            json_array_append_new(repl, page_ref_link(&pg, x));
         json_array_append_new(
             rows,
-            json_pack("{s:o, s:s, s:s, s:s, s:o, s:o, s:b}", "element", link_of(&pg, el), "kind",
+            json_pack("{s:o, s:s, s:s, s:s, s:o, s:o, s:b}", "element", page_ref_link(&pg, el), "kind",
                       kind_label(&pg, el), "effect",
                       web_gap_effect_label(&pg, json_string_value(json_object_get(it, "effect"))),
                       "effect_id", json_string_value(json_object_get(it, "effect")), "initiatives",

@@ -179,6 +179,18 @@ const char *page_local_day(const struct page *pg, const char *instant)
     return arena_strdup(pg->req->arena, day);
 }
 
+json_t *page_ref_link(struct page *pg, const json_t *ref)
+{
+    const char *coll = json_string_value(json_object_get(ref, "collection"));
+    const char *id = json_string_value(json_object_get(ref, "id"));
+    const char *name = web_name(pg->lang, json_object_get(ref, "name"));
+    json_t *o = json_pack("{s:s}", "text", *name ? name : id ? id : "");
+    if (coll && id)
+        json_object_set_new(o, "href", json_string(page_url(pg, "/%s/%s", coll, id)));
+    web_set_name_lang(o, pg->lang, json_object_get(ref, "name"));
+    return o;
+}
+
 const char *page_local_time(const struct page *pg, const char *instant)
 {
     int64_t ms;
