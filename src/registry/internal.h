@@ -327,6 +327,11 @@ int reg_snapshot_take(struct store_conn *c, const struct model_snapshot *s, cons
  * i-th rule) name, each once, into kinds (room for every kind of the
  * model); their count. */
 size_t reg_rule_kinds(const struct model *m, const bool *pick, const char **kinds);
+/* rule-count.c: while this thread judges many records at once (the rules'
+ * index), each far end of a relation requirement is read and judged once
+ * (begin before, end after). */
+void reg_rule_memo_begin(void);
+void reg_rule_memo_end(void);
 /* rules-report.c: the day's figures of the rules as a dump part. */
 void reg_rules_dump_init(struct registry *r);
 /* The records every section of view v of rec reaches that a may read (at

@@ -50,18 +50,79 @@ static int count_keeping(struct store_stmt *st, const struct model_rule_relation
     return rc == STORE_DONE ? n : -1;
 }
 
-/* Relations of q's type out of (or into) id whose other end is live:
- * that end's JSON, then the relation's. */
+/* The far ends judged during one judging of every record (this thread's,
+ * between reg_rule_memo_begin and reg_rule_memo_end): "<q>/<row id>" ->
+ * [keeps q's `where`, the key of its `distinct` value or null]. Many
+ * records share a far end (the systems on one data centre): each is read
+ * and judged once. NULL: no memo, each read and judged where met. */
+static _Thread_local json_t *far_memo;
+
+void reg_rule_memo_begin(void)
+{
+    json_decref(far_memo);
+    far_memo = json_object();
+}
+
+void reg_rule_memo_end(void)
+{
+    json_decref(far_memo);
+    far_memo = NULL;
+}
+
+/* Far end x (row id) as q judges it: [keeps, distinct key or null]
+ * (borrowed from the memo, or a new reference in *own when there is
+ * none), NULL on a store error. */
+static const json_t *far_judged(struct registry *r, const struct model_rule_relation *q,
+                                int64_t x, int64_t day, json_t **own, struct err *e)
+{
+    char key[64];
+    snprintf(key, sizeof key, "%p/%lld", (const void *)q, (long long)x);
+    *own = NULL;
+    const json_t *v = far_memo ? json_object_get(far_memo, key) : NULL;
+    if (v)
+        return v;
+    struct store_stmt *st =
+        store_prepare(store_conn(r->store), "SELECT data FROM record_data WHERE rid = $1", true, e);
+    if (!st)
+        return NULL;
+    store_bind_int64(st, 1, x);
+    int rc = store_step(st, e);
+    json_t *rec = rc == STORE_ROW ? json_loads(store_col_text(st, 0), 0, NULL) : NULL;
+    store_reset(st);
+    if (rc == STORE_ERROR)
+        return NULL;
+    bool keeps = rec && model_cond_holds(&q->where, rec, day);
+    const json_t *dv = q->distinct ? json_object_get(rec, q->distinct) : NULL;
+    char *dk = dv ? json_dumps(dv, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+    json_t *out = json_pack("[b, s?]", keeps, dk);
+    free(dk);
+    json_decref(rec);
+    if (!far_memo)
+        return *own = out;
+    json_object_set_new(far_memo, key, out);
+    return out;
+}
+
+/* Relations of q's type out of (or into) id whose other end is live,
+ * counted by the other end's `where` and `distinct` (each far end judged
+ * once a judging of every record: far_judged) and the relation's own
+ * `attrs`. */
 static int count_relation_ends(struct registry *r, const char *id,
                                const struct model_rule_relation *q, int64_t day, struct err *e)
 {
     struct store_stmt *st = store_prepare(
         store_conn(r->store),
-        "SELECT d.data, rd.data FROM attrs a JOIN records rel ON rel.rid = a.rid "
-        "AND rel.retired = 0 AND rel.kind = $2 JOIN record_data rd ON rd.rid = rel.rid "
-        "JOIN attrs o ON o.rid = a.rid AND o.field = $4 "
-        "JOIN records x ON x.id = o.value AND x.retired = 0 JOIN record_data d ON d.rid = x.rid "
-        "WHERE a.field = $1 AND a.value = $3",
+        q->attrs.n_terms
+            ? "SELECT x.rid, rd.data FROM attrs a JOIN records rel ON rel.rid = a.rid "
+              "AND rel.retired = 0 AND rel.kind = $2 JOIN record_data rd ON rd.rid = rel.rid "
+              "JOIN attrs o ON o.rid = a.rid AND o.field = $4 "
+              "JOIN records x ON x.id = o.value AND x.retired = 0 "
+              "WHERE a.field = $1 AND a.value = $3"
+            : "SELECT x.rid FROM attrs a JOIN records rel ON rel.rid = a.rid "
+              "AND rel.retired = 0 AND rel.kind = $2 "
+              "JOIN attrs o ON o.rid = a.rid AND o.field = $4 "
+              "JOIN records x ON x.id = o.value AND x.retired = 0 "
+              "WHERE a.field = $1 AND a.value = $3",
         true, e);
     if (!st)
         return -1;
@@ -69,7 +130,54 @@ static int count_relation_ends(struct registry *r, const char *id,
     store_bind_text(st, 2, q->type);
     store_bind_text(st, 3, id);
     store_bind_text(st, 4, q->out ? "target" : "source");
-    return count_keeping(st, q, NULL, day, e);
+    /* the far ends' row ids (and the relations' attributes judged) first:
+     * a far end read while this statement steps would need a second one */
+    json_t *ends = json_array();
+    int rc;
+    while ((rc = store_step(st, e)) == STORE_ROW) {
+        if (q->attrs.n_terms) {
+            json_t *rel = json_loads(store_col_text(st, 1), 0, NULL);
+            bool ok = rel && model_cond_holds(&q->attrs, rel, day);
+            json_decref(rel);
+            if (!ok)
+                continue;
+        }
+        json_array_append_new(ends, json_integer(store_col_int64(st, 0)));
+    }
+    store_reset(st);
+    if (rc == STORE_ERROR) {
+        json_decref(ends);
+        return -1;
+    }
+    int n = 0;
+    json_t *seen = q->distinct ? json_object() : NULL;
+    size_t i;
+    json_t *x;
+    json_array_foreach (ends, i, x) {
+        if (!q->where.n_terms && !q->distinct) {
+            n++;
+            continue;
+        }
+        json_t *own;
+        const json_t *v = far_judged(r, q, json_integer_value(x), day, &own, e);
+        if (!v) {
+            n = -1;
+            break;
+        }
+        if (json_is_true(json_array_get(v, 0))) {
+            const char *dk = json_string_value(json_array_get(v, 1));
+            if (!seen)
+                n++;
+            else if (dk && !json_object_get(seen, dk)) {
+                json_object_set_new(seen, dk, json_true());
+                n++;
+            }
+        }
+        json_decref(own);
+    }
+    json_decref(seen);
+    json_decref(ends);
+    return n;
 }
 
 /* Live records of q's kinds whose ref field q->field is id: among those

@@ -266,6 +266,7 @@ static int build(struct registry *r, struct ruleidx *x, registry_day_fn day_of, 
     store_bind_text(st, 1, kinds);
     int rc;
     size_t n = 0;
+    reg_rule_memo_begin(); /* the far ends many records share, judged once */
     while ((rc = store_step(st, e)) == STORE_ROW) {
         json_t *rec = json_loads(store_col_text(st, 1), 0, NULL);
         if (rec && judge(r, x, (uint32_t)store_col_int64(st, 0), rec, day_of, day_ctx, e) < 0)
@@ -275,6 +276,7 @@ static int build(struct registry *r, struct ruleidx *x, registry_day_fn day_of, 
         if (rc == STORE_ERROR)
             break;
     }
+    reg_rule_memo_end();
     store_finalize(st);
     free(kinds);
     if (rc == STORE_ERROR)
