@@ -2443,6 +2443,52 @@ static void view_agrees(const struct arch_map_view *v, const json_t *map)
     }
 }
 
+/* A compact record (arch_load: what the maps and matrices read of
+ * thousands of records) holds the stored record's own values of its
+ * members, found in the stored text without parsing it: names with
+ * escapes, quotes and non-ASCII letters, in kk, ru, en order whatever the
+ * stored order, and the map's fields, absent ones left out. */
+static void test_compact_records_are_the_stored_ones(void **state)
+{
+    struct fx *f = *state;
+    json_decref(create(f, "domains", "{\"kind\":\"domain\",\"name\":{\"ru\":\"Д\"}}", "dom-a"));
+    json_decref(create(f, "capabilities",
+                       "{\"kind\":\"capability\",\"name\":{\"en\":\"A \\\"quoted\\\" \\\\ name\","
+                       "\"ru\":\"Имя «в кавычках» \\u00e9\",\"kk\":\"Қазақша атау\"},\"domain\":\"dom-a\"}",
+                       "cap-r"));
+    json_decref(create(f, "capabilities",
+                       "{\"kind\":\"capability\",\"name\":{\"ru\":\"Дочь\"},\"parent\":\"cap-r\"}",
+                       "cap-c"));
+    json_t *compact = json_object(), *order = json_array(), *whole = json_object();
+    struct err e = ERR_INIT;
+    assert_int_equal(arch_load(f->reg, &f->actor, ARCH_WHERE_COLLECTION, "capabilities", compact,
+                               order, &e),
+                     0);
+    assert_int_equal(json_array_size(order), 2);
+    assert_int_equal(arch_load_ids(f->reg, &f->actor, compact, true, whole, NULL, &e), 0);
+    const char *id;
+    json_t *rec;
+    json_object_foreach (compact, id, rec) {
+        const json_t *stored = json_object_get(whole, id);
+        assert_non_null(stored);
+        assert_true(json_equal(json_object_get(rec, "name"), json_object_get(stored, "name")));
+        static const char *const keys[] = {"id", "kind", "parent", "domain", "owner"};
+        for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
+            const json_t *a = json_object_get(rec, keys[i]), *b = json_object_get(stored, keys[i]);
+            assert_true(a ? b && json_equal(a, b) : !b);
+        }
+        assert_null(json_object_get(rec, "revision")); /* compact: only what the views read */
+    }
+    /* the languages in the engine's order */
+    char *name = json_dumps(json_object_get(json_object_get(compact, "cap-r"), "name"), 0);
+    assert_string_equal(name, "{\"kk\": \"Қазақша атау\", \"ru\": \"Имя «в кавычках» é\", "
+                              "\"en\": \"A \\\"quoted\\\" \\\\ name\"}");
+    free(name);
+    json_decref(compact);
+    json_decref(order);
+    json_decref(whole);
+}
+
 /* The capability map is the same whether the relations come from the
  * graph in memory (the server) or from the store (no index built): tiles,
  * leaves with their names, systems under each tile, for each measure of
@@ -2573,6 +2619,7 @@ int main(void)
         cmocka_unit_test(test_relation_graph_hits_borrowed),
         cmocka_unit_test(test_map_tree),
         cmocka_unit_test_setup_teardown(test_map_store_and_graph_agree, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_compact_records_are_the_stored_ones, setup, teardown),
         cmocka_unit_test_setup_teardown(test_relation_graph_sized_to_fit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_absent_few_valued_fields_have_no_rows, setup,
                                         teardown),
