@@ -97,7 +97,8 @@ static void links_room(struct arena *ar, struct links_out *o)
     memcpy(v, o->v, o->k * sizeof *v);
     o->v = v;
     if (o->undecided) {
-        const char **u = arena_calloc(ar, cap, sizeof *u), **vis = arena_calloc(ar, cap, sizeof *vis);
+        const char **u = arena_calloc(ar, cap, sizeof *u),
+                   **vis = arena_calloc(ar, cap, sizeof *vis);
         memcpy(u, o->undecided, o->k * sizeof *u);
         memcpy(vis, o->vis, o->k * sizeof *vis);
         o->undecided = u;
@@ -125,8 +126,8 @@ static void links_add(struct arena *ar, struct links_out *o, const struct actor 
             o->undecided[o->k] = arena_strdup(ar, h->id);
             o->vis[o->k] = h->visible; /* interned: lives as long as the graph */
         }
-        o->v[o->k++] = (struct registry_link){h->from, h->other, h->other_kind, h->other_rid,
-                                              h->other_node};
+        o->v[o->k++] =
+            (struct registry_link){h->from, h->other, h->other_kind, h->other_rid, h->other_node};
     }
 }
 
