@@ -36,11 +36,14 @@ static int initiatives(struct registry *r, const struct actor *a,
     struct store_stmt *st =
         store_prepare(store_conn(registry_store(r)),
                       "SELECT d.data FROM records x JOIN record_data d ON d.rid = x.rid "
-                      "WHERE x.kind = $1 AND x.retired = 0 ORDER BY x.rid",
+                      "WHERE x.collection = $2 AND x.retired = 0 AND x.kind = $1 ORDER BY x.rid",
                       true, e);
     if (!st)
         return -1;
+    /* by its collection too: the index of (collection, retired, kind), not
+     * a scan of every record (most of a national report's time) */
     store_bind_text(st, 1, g->kind->id);
+    store_bind_text(st, 2, g->kind->collection);
     int rc;
     while ((rc = store_step(st, e)) == STORE_ROW) {
         json_t *rec = json_loads(store_col_text(st, 0), 0, NULL);
@@ -70,11 +73,12 @@ static int affected(struct registry *r, const struct actor *a, const struct mode
         "JOIN attrs s ON s.rid = rel.rid AND s.field = 'source' "
         "JOIN attrs t ON t.rid = rel.rid AND t.field = 'target' "
         "JOIN records x ON x.id = t.value AND x.retired = 0 JOIN record_data xd ON xd.rid = x.rid "
-        "WHERE rel.kind = $1 AND rel.retired = 0 ORDER BY rel.rid",
+        "WHERE rel.collection = $2 AND rel.retired = 0 AND rel.kind = $1 ORDER BY rel.rid",
         true, e);
     if (!st)
         return -1;
     store_bind_text(st, 1, g->relation->id);
+    store_bind_text(st, 2, g->relation->collection);
     int rc;
     while ((rc = store_step(st, e)) == STORE_ROW) {
         json_t *rel = json_loads(store_col_text(st, 0), 0, NULL);

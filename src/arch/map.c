@@ -103,11 +103,13 @@ static char *compact_select(bool whole)
 }
 
 /* A JSON value's text as a value: a string without escapes taken as it
- * is, anything else parsed; NULL for null (a field the record lacks). */
+ * is (its UTF-8 not checked again: the registry's stored text, which
+ * jansson wrote, holds no other), anything else parsed; NULL for null (a
+ * field the record lacks). */
 static json_t *value_of(const char *text, size_t n)
 {
     if (n >= 2 && text[0] == '"' && text[n - 1] == '"' && !memchr(text, '\\', n))
-        return json_stringn(text + 1, n - 2);
+        return json_stringn_nocheck(text + 1, n - 2);
     json_t *v = json_loadb(text, n, JSON_DECODE_ANY, NULL);
     if (json_is_null(v)) {
         json_decref(v);
@@ -121,8 +123,8 @@ static json_t *value_of(const char *text, size_t n)
 static json_t *lang_text(struct jspan v)
 {
     struct jspan s;
-    if (jtext_plain_string(v, &s))
-        return json_stringn(s.p, s.n);
+    if (jtext_plain_string(v, &s)) /* stored text: valid UTF-8 (value_of) */
+        return json_stringn_nocheck(s.p, s.n);
     json_t *j = json_loadb(v.p, v.n, JSON_DECODE_ANY, NULL), *out = NULL;
     if (json_is_string(j))
         out = json_incref(j);
@@ -207,7 +209,9 @@ static json_t *row_record(struct store_stmt *st, const char *const *fields, bool
         json_decref(*kind);
         *kind = json_string(k);
     }
-    json_t *rec = json_pack("{s:s, s:O}", "id", store_col_text(st, 0), "kind", *kind);
+    json_t *rec = json_object();
+    json_object_set_new_nocheck(rec, "id", json_string(store_col_text(st, 0)));
+    json_object_set_nocheck(rec, "kind", *kind);
     const char *data = store_col_null(st, 2) ? "" : store_col_text(st, 2);
     if (row_compact(rec, data, store_col_bytes(st, 2), fields))
         return rec;

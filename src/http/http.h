@@ -87,6 +87,10 @@ void http_resp_json(struct http_resp *r, int status, json_t *j);
 /* Raw bytes with the given content type. */
 void http_resp_bytes(struct http_resp *r, int status, const char *content_type,
                      const char *data, size_t n);
+/* The same with the bytes of b, taken over without a copy (a page of a
+ * megabyte is not copied and faulted in again): b is left empty, to be
+ * freed by its owner as before. */
+void http_resp_buf(struct http_resp *r, int status, const char *content_type, struct buf *b);
 /* Answers with file_len bytes of the open file fd from file_off, without
  * reading them into memory (the server closes fd when it is done, also on
  * errors). */

@@ -306,6 +306,18 @@ void http_resp_bytes(struct http_resp *r, int status, const char *content_type, 
         resp_internal(r, "the response is too large");
 }
 
+void http_resp_buf(struct http_resp *r, int status, const char *content_type, struct buf *b)
+{
+    if (resp_set_body(r, status, content_type ? content_type : "application/octet-stream", "",
+                      0) < 0) {
+        resp_internal(r, "the response is too large");
+        return;
+    }
+    struct buf empty = r->body; /* reset: nothing in it */
+    r->body = *b;
+    *b = empty;
+}
+
 void http_resp_static(struct http_resp *r, int status, const char *content_type,
                       const char *data, size_t n)
 {

@@ -73,10 +73,10 @@ static const char *end_copy(struct arena *ar, struct ends_copied *t, const char 
     return t->copy[i];
 }
 
-/* How many records' relations are read from the graph at once: a batch's
- * hits (72 bytes each, sixteen a record at first) stay below the size
- * that malloc maps anew (128 kB, cmd_serve), so that they are not faulted
- * in page by page at each request (a whole map's 70,000 hits were 5 MB). */
+/* How many records' relations are read from the graph at once, into one
+ * array reused batch after batch: a whole map's 70,000 hits (72 bytes
+ * each) were one array of 5 MB, mapped anew and faulted in page by page
+ * at each request (malloc maps blocks of 128 kB or more, cmd_serve). */
 #define LINKS_BATCH 64
 
 /* The links kept, their relations' ids when undecided, and room for more:
@@ -97,7 +97,8 @@ static void links_room(struct arena *ar, struct links_out *o)
     memcpy(v, o->v, o->k * sizeof *v);
     o->v = v;
     if (o->undecided) {
-        const char **u = arena_calloc(ar, cap, sizeof *u), **vis = arena_calloc(ar, cap, sizeof *vis);
+        const char **u = arena_calloc(ar, cap, sizeof *u),
+                   **vis = arena_calloc(ar, cap, sizeof *vis);
         memcpy(u, o->undecided, o->k * sizeof *u);
         memcpy(vis, o->vis, o->k * sizeof *vis);
         o->undecided = u;
@@ -125,12 +126,12 @@ static void links_add(struct arena *ar, struct links_out *o, const struct actor 
             o->undecided[o->k] = arena_strdup(ar, h->id);
             o->vis[o->k] = h->visible; /* interned: lives as long as the graph */
         }
-        o->v[o->k++] = (struct registry_link){h->from, h->other, h->other_kind, h->other_rid,
-                                              h->other_node};
+        o->v[o->k++] =
+            (struct registry_link){h->from, h->other, h->other_kind, h->other_rid, h->other_node};
     }
 }
 
-/* registry_links, from the nodes known (NULL: none; relidx_hits_of). */
+/* registry_links, from the nodes known (NULL: none; relidx_hits_into). */
 static long links_kept(struct registry *r, const struct actor *a, struct arena *ar,
                        const char *type, bool out, const uint32_t *nodes, const char *const *ids,
                        size_t n, struct registry_link **links)
@@ -147,16 +148,13 @@ static long links_kept(struct registry *r, const struct actor *a, struct arena *
      * hits a batch of records at a time */
     fidx_read_lock(r->fidx);
     struct relidx *g = fidx_graph(r->fidx);
+    struct relidx_hit *hits = NULL;
+    size_t room = 0;
     for (size_t at = 0; at < n; at += LINKS_BATCH) {
         size_t m = n - at < LINKS_BATCH ? n - at : LINKS_BATCH;
-        struct arena *batch = arena_new();
-        struct relidx_hit *hits;
-        size_t n_hits = nodes ? relidx_hits_of(g, batch, nodes + at, ids + at, m, out, reg_of_type,
-                                               (void *)type, &hits)
-                              : relidx_hits(g, batch, ids + at, m, out, reg_of_type, (void *)type,
-                                            &hits);
+        size_t n_hits = relidx_hits_into(g, ar, nodes ? nodes + at : NULL, ids + at, m, out,
+                                         reg_of_type, (void *)type, &hits, &room);
         links_add(ar, &o, a, reads_all, hits, n_hits);
-        arena_free(batch);
     }
     struct ends_copied ends;
     /* a free slot always (far fewer ends than links, mostly) */

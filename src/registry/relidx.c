@@ -472,18 +472,19 @@ size_t relidx_hits(const struct relidx *g, struct arena *a, const char *const *i
     return k;
 }
 
-size_t relidx_hits_of(const struct relidx *g, struct arena *a, const uint32_t *nodes,
-                      const char *const *ids, size_t n, bool out, relidx_keep_fn keep, void *ctx,
-                      struct relidx_hit **hits)
+/* The hits of the n nodes (known, or looked up by their ids when nodes is
+ * NULL or a node 0) into v (k so far, room for cap). */
+static struct relidx_hit *nodes_hits(const struct relidx *g, struct arena *a,
+                                     const uint32_t *nodes, const char *const *ids, size_t n,
+                                     bool out, relidx_keep_fn keep, void *ctx,
+                                     struct relidx_hit *v, size_t *k, size_t *cap)
 {
-    size_t k = 0, cap = hits_cap(g, n);
-    struct relidx_hit *v = arena_alloc(a, cap * sizeof *v);
     for (size_t i = 0; i < n; i++) {
         /* the nodes ahead and their first edges asked for from memory
          * while this one's are read: thousands of nodes lie all over it */
-        if (i + 8 < n && nodes[i + 8] && nodes[i + 8] <= g->n_nodes)
+        if (nodes && i + 8 < n && nodes[i + 8] && nodes[i + 8] <= g->n_nodes)
             __builtin_prefetch(&g->nodes[nodes[i + 8] - 1]);
-        if (i + 4 < n && nodes[i + 4] && nodes[i + 4] <= g->n_nodes) {
+        if (nodes && i + 4 < n && nodes[i + 4] && nodes[i + 4] <= g->n_nodes) {
             const struct node *y = &g->nodes[nodes[i + 4] - 1];
             uint32_t e = out ? y->first_out : y->first_in;
             if (e)
@@ -491,11 +492,24 @@ size_t relidx_hits_of(const struct relidx *g, struct arena *a, const uint32_t *n
         }
         /* a node stays where it is while the graph lives (none is ever
          * removed); one unknown is looked up by its id */
-        const struct node *x =
-            nodes[i] && nodes[i] <= g->n_nodes ? &g->nodes[nodes[i] - 1] : node_get(g, ids[i]);
-        v = node_hits(g, a, x, ids[i], out, keep, ctx, v, &k, &cap);
+        const struct node *x = nodes && nodes[i] && nodes[i] <= g->n_nodes
+                                   ? &g->nodes[nodes[i] - 1]
+                                   : node_get(g, ids[i]);
+        v = node_hits(g, a, x, ids[i], out, keep, ctx, v, k, cap);
     }
-    *hits = v;
+    return v;
+}
+
+size_t relidx_hits_into(const struct relidx *g, struct arena *a, const uint32_t *nodes,
+                        const char *const *ids, size_t n, bool out, relidx_keep_fn keep,
+                        void *ctx, struct relidx_hit **v, size_t *cap)
+{
+    size_t k = 0;
+    if (!*v || !*cap) {
+        *cap = hits_cap(g, n);
+        *v = arena_alloc(a, *cap * sizeof **v);
+    }
+    *v = nodes_hits(g, a, nodes, ids, n, out, keep, ctx, *v, &k, cap);
     return k;
 }
 

@@ -69,7 +69,7 @@ struct relidx_hit {
     const char *other_kind; /* NULL when unknown */
     uint32_t other_rid;     /* 0 when unknown */
     bool other_live;        /* the other end is a live record the graph knows */
-    uint32_t other_node;    /* its node in the graph + 1 (relidx_hits_of) */
+    uint32_t other_node;    /* its node in the graph + 1 (relidx_hits_into) */
 };
 
 /* Which relations a walk wants (its row id and type), asked before its
@@ -84,13 +84,16 @@ typedef bool (*relidx_keep_fn)(void *ctx, uint32_t rid, const char *type);
 size_t relidx_hits(const struct relidx *g, struct arena *a, const char *const *ids, size_t n,
                    bool out, relidx_keep_fn keep, void *ctx, struct relidx_hit **hits);
 
-/* The same from nodes known by an earlier call on the same graph (a hit's
- * other_node; 0: unknown, found by its id in ids[i], which the hits' from
- * name): a node keeps its place while the graph lives, so no id is looked
- * up again. */
-size_t relidx_hits_of(const struct relidx *g, struct arena *a, const uint32_t *nodes,
-                      const char *const *ids, size_t n, bool out, relidx_keep_fn keep, void *ctx,
-                      struct relidx_hit **hits);
+/* relidx_hits into the caller's array *v of room *cap (grown in the arena
+ * when a batch needs more), reused from one batch of nodes to the next (a
+ * caller that reads many nodes' hits a batch at a time allocates nothing
+ * per batch), from nodes known by an earlier call on the same graph when
+ * nodes is not NULL (a hit's other_node; 0: unknown, found by its id in
+ * ids[i], which the hits' from name): a node keeps its place while the
+ * graph lives, so no id is looked up again. */
+size_t relidx_hits_into(const struct relidx *g, struct arena *a, const uint32_t *nodes,
+                        const char *const *ids, size_t n, bool out, relidx_keep_fn keep,
+                        void *ctx, struct relidx_hit **v, size_t *cap);
 
 /* Copies the n hits' relation and other-end ids into the arena, for a
  * caller that reads them after it releases the graph. */

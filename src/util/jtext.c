@@ -3,6 +3,7 @@
 
 #include "util/buf.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -16,14 +17,22 @@ static const char *spaces(const char *p, const char *end)
     return p;
 }
 
-/* Past the string at p (at its opening quote), or NULL. */
+/* Past the string at p (at its opening quote), or NULL: its next quote
+ * found with memchr (names are most of a record's text), unless an odd
+ * run of backslashes escapes it. */
 static const char *skip_string(const char *p, const char *end)
 {
-    for (p++; p < end; p++) {
-        if (*p == '"')
-            return p + 1;
-        if (*p == '\\' && ++p == end)
+    const char *start = ++p;
+    while (p < end) {
+        const char *q = memchr(p, '"', (size_t)(end - p));
+        if (!q)
             return NULL;
+        size_t run = 0;
+        while (q - run > start && q[-1 - (ptrdiff_t)run] == '\\')
+            run++;
+        if (run % 2 == 0)
+            return q + 1;
+        p = q + 1;
     }
     return NULL;
 }

@@ -328,7 +328,8 @@ static json_t *table_rows(struct page *pg, const char *kind, const struct model_
     for (size_t i = 0; i < v->n; i++) {
         const struct arch_map_tile *x = &v->tiles[i];
         const char *n = web_name(pg->lang, x->name);
-        json_t *r = json_pack("{s:s}", "name", *n ? n : x->id);
+        json_t *r = json_object();
+        json_object_set_new_nocheck(r, "name", json_string(*n ? n : x->id));
         web_set_name_lang(r, pg->lang, x->name);
         if (base) {
             size_t id_len = strlen(x->id);

@@ -463,7 +463,7 @@ void page_render_raw(struct page *pg, int status, const char *tpl, const char *t
         remember_lang(pg);
         http_resp_header(pg->resp, "Cache-Control", "no-cache, private");
         http_resp_header(pg->resp, "Content-Language", i18n_tag(pg->lang));
-        http_resp_bytes(pg->resp, status, "text/html; charset=utf-8", html.p, html.len);
+        http_resp_buf(pg->resp, status, "text/html; charset=utf-8", &html);
     }
     buf_free(&body);
     buf_free(&html);

@@ -458,6 +458,21 @@ static void test_resp_json(void **state)
     assert_false(r.problem);
     assert_int_equal(r.body.len, 4);
     assert_string_equal(r.content_type, "text/csv");
+
+    /* a page's buffer taken over as the body, not copied; the buffer
+     * left empty for its owner to free */
+    struct buf page;
+    buf_init(&page, 0);
+    buf_puts(&page, "<p>page</p>");
+    const char *bytes = page.p;
+    http_resp_buf(&r, 201, "text/html", &page);
+    assert_int_equal(r.status, 201);
+    assert_false(r.problem);
+    assert_string_equal(r.content_type, "text/html");
+    assert_ptr_equal(r.body.p, bytes);
+    assert_int_equal(r.body.len, 11);
+    assert_int_equal(page.len, 0);
+    buf_free(&page);
     resp_teardown(&r);
 }
 

@@ -2443,6 +2443,156 @@ static void view_agrees(const struct arch_map_view *v, const json_t *map)
     }
 }
 
+/* The map as the target and as the difference (REQ ARC-11, ARC-12), from
+ * the store and from the graph alike: a decommissioned system drops out
+ * of its tiles' counts, a replaced capability out of the target (its child
+ * then at depth 0), a developed one is marked, each tile of the
+ * difference with its value before; an unknown view is a 400. */
+static void test_map_target_and_difference(void **state)
+{
+    struct fx *f = *state;
+    json_decref(make_org(f, "org-1"));
+    json_decref(create(f, "capabilities", "{\"kind\":\"capability\",\"name\":{\"ru\":\"Корень\"}}",
+                       "cap-r"));
+    json_decref(create(f, "capabilities",
+                       "{\"kind\":\"capability\",\"name\":{\"ru\":\"Выплаты\"},\"parent\":\"cap-r\"}",
+                       "cap-c"));
+    json_decref(create(f, "capabilities",
+                       "{\"kind\":\"capability\",\"name\":{\"ru\":\"Пособия\"},\"parent\":\"cap-c\"}",
+                       "cap-g"));
+    json_decref(create(f, "domains", "{\"kind\":\"domain\",\"name\":{\"ru\":\"Домен\"}}", "dom-a"));
+    json_decref(create(f, "functions",
+                       "{\"kind\":\"state_function\",\"name\":{\"ru\":\"Ф\"},\"owner\":\"org-1\","
+                       "\"domain\":\"dom-a\"}",
+                       "fn-1"));
+    json_decref(make_system(f, "is-1", "org-1"));
+    json_decref(make_system(f, "is-2", "org-1"));
+    map_link(f, "groups", "cap-c", "fn-1");
+    map_link(f, "groups", "cap-g", "fn-1");
+    map_link(f, "automates", "is-1", "fn-1");
+    map_link(f, "automates", "is-2", "fn-1");
+    static const char *const inits[][2] = {{"init-1", "decommission"}, {"init-2", "develop"},
+                                           {"init-3", "replace"}};
+    for (size_t i = 0; i < 3; i++) {
+        char body[256];
+        snprintf(body, sizeof body,
+                 "{\"kind\":\"initiative\",\"name\":{\"ru\":\"Инициатива\"},\"owner\":\"org-1\","
+                 "\"initiative_type\":\"%s\",\"priority\":\"high\",\"status\":\"planned\"}",
+                 inits[i][1]);
+        json_decref(create(f, "initiatives", body, inits[i][0]));
+    }
+    static const char *const affects[][2] = {{"init-1", "is-2"}, {"init-2", "cap-r"},
+                                             {"init-3", "cap-c"}};
+    for (size_t i = 0; i < 3; i++) {
+        char body[256];
+        snprintf(body, sizeof body,
+                 "{\"type\":\"affects\",\"source\":\"%s\",\"target\":\"%s\",\"role\":\"changed\"}",
+                 affects[i][0], affects[i][1]);
+        json_decref(create(f, "relations", body, NULL));
+    }
+    struct err e = ERR_INIT;
+    struct registry *mem = registry_new(f->store, f->model);
+    assert_int_equal(registry_enable_filter_index(mem, &e), 0);
+    const struct model_collection *c = model_collection(f->model, "capabilities");
+    struct registry *regs[] = {f->reg, mem};
+    for (size_t k = 0; k < 2; k++) {
+        json_t *out = NULL;
+        assert_int_equal(arch_map_build_view(regs[k], NULL, &f->actor, c, NULL, NULL, "target",
+                                             NULL, &out, &e),
+                         0);
+        assert_string_equal(json_string_value(json_object_get(out, "view")), "target");
+        json_t *items = json_object_get(out, "items");
+        assert_int_equal(json_array_size(items), 2); /* cap-c replaced: gone */
+        json_t *r = json_array_get(items, 0), *g = json_array_get(items, 1);
+        assert_string_equal(json_string_value(json_object_get(r, "id")), "cap-r");
+        assert_string_equal(json_string_value(json_object_get(g, "id")), "cap-g");
+        assert_int_equal(json_integer_value(json_object_get(g, "depth")), 0);
+        assert_true(json_is_null(json_object_get(g, "parent")) || !json_object_get(g, "parent"));
+        assert_true(json_real_value(json_object_get(g, "value")) == 1); /* is-2 decommissioned */
+        assert_true(json_real_value(json_object_get(r, "value")) == 0); /* cap-g no longer under it */
+        json_decref(out);
+        assert_int_equal(arch_map_build_view(regs[k], NULL, &f->actor, c, NULL, NULL,
+                                             "difference", NULL, &out, &e),
+                         0);
+        items = json_object_get(out, "items");
+        assert_int_equal(json_array_size(items), 3);
+        static const char *const want[][2] = {{"cap-r", "enhance"}, {"cap-c", "replace"},
+                                              {"cap-g", "keep"}};
+        static const double before[] = {2, 2, 2}, after[] = {0, -1, 1};
+        for (size_t i = 0; i < 3; i++) {
+            json_t *x = json_array_get(items, i);
+            assert_string_equal(json_string_value(json_object_get(x, "id")), want[i][0]);
+            assert_string_equal(json_string_value(json_object_get(x, "effect")), want[i][1]);
+            assert_true(json_real_value(json_object_get(x, "before")) == before[i]);
+            if (after[i] < 0)
+                assert_null(json_object_get(x, "value")); /* removed: none in the target */
+            else
+                assert_true(json_real_value(json_object_get(x, "value")) == after[i]);
+        }
+        json_decref(out);
+        /* the as-is is as before: no view, no effect */
+        assert_int_equal(
+            arch_map_build_view(regs[k], NULL, &f->actor, c, NULL, NULL, NULL, NULL, &out, &e), 0);
+        assert_null(json_object_get(out, "view"));
+        assert_null(json_object_get(json_array_get(json_object_get(out, "items"), 0), "effect"));
+        json_decref(out);
+        e = (struct err)ERR_INIT;
+        assert_int_equal(arch_map_build_view(regs[k], NULL, &f->actor, c, NULL, NULL, "future",
+                                             NULL, &out, &e),
+                         -1);
+        assert_int_equal(e.status, 400);
+        assert_string_equal(e.field, "view");
+        e = (struct err)ERR_INIT;
+    }
+    registry_free(mem);
+}
+
+/* A compact record (arch_load: what the maps and matrices read of
+ * thousands of records) holds the stored record's own values of its
+ * members, found in the stored text without parsing it: names with
+ * escapes, quotes and non-ASCII letters, in kk, ru, en order whatever the
+ * stored order, and the map's fields, absent ones left out. */
+static void test_compact_records_are_the_stored_ones(void **state)
+{
+    struct fx *f = *state;
+    json_decref(create(f, "domains", "{\"kind\":\"domain\",\"name\":{\"ru\":\"Д\"}}", "dom-a"));
+    json_decref(create(f, "capabilities",
+                       "{\"kind\":\"capability\",\"name\":{\"en\":\"A \\\"quoted\\\" \\\\ name\","
+                       "\"ru\":\"Имя «в кавычках» \\u00e9\",\"kk\":\"Қазақша атау\"},\"domain\":\"dom-a\"}",
+                       "cap-r"));
+    json_decref(create(f, "capabilities",
+                       "{\"kind\":\"capability\",\"name\":{\"ru\":\"Дочь\"},\"parent\":\"cap-r\"}",
+                       "cap-c"));
+    json_t *compact = json_object(), *order = json_array(), *whole = json_object();
+    struct err e = ERR_INIT;
+    assert_int_equal(arch_load(f->reg, &f->actor, ARCH_WHERE_COLLECTION, "capabilities", compact,
+                               order, &e),
+                     0);
+    assert_int_equal(json_array_size(order), 2);
+    assert_int_equal(arch_load_ids(f->reg, &f->actor, compact, true, whole, NULL, &e), 0);
+    const char *id;
+    json_t *rec;
+    json_object_foreach (compact, id, rec) {
+        const json_t *stored = json_object_get(whole, id);
+        assert_non_null(stored);
+        assert_true(json_equal(json_object_get(rec, "name"), json_object_get(stored, "name")));
+        static const char *const keys[] = {"id", "kind", "parent", "domain", "owner"};
+        for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
+            const json_t *a = json_object_get(rec, keys[i]), *b = json_object_get(stored, keys[i]);
+            assert_true(a ? b && json_equal(a, b) : !b);
+        }
+        assert_null(json_object_get(rec, "revision")); /* compact: only what the views read */
+    }
+    /* the languages in the engine's order */
+    char *name = json_dumps(json_object_get(json_object_get(compact, "cap-r"), "name"), 0);
+    assert_string_equal(name, "{\"kk\": \"Қазақша атау\", \"ru\": \"Имя «в кавычках» é\", "
+                              "\"en\": \"A \\\"quoted\\\" \\\\ name\"}");
+    free(name);
+    json_decref(compact);
+    json_decref(order);
+    json_decref(whole);
+}
+
 /* The capability map is the same whether the relations come from the
  * graph in memory (the server) or from the store (no index built): tiles,
  * leaves with their names, systems under each tile, for each measure of
@@ -2573,6 +2723,8 @@ int main(void)
         cmocka_unit_test(test_relation_graph_hits_borrowed),
         cmocka_unit_test(test_map_tree),
         cmocka_unit_test_setup_teardown(test_map_store_and_graph_agree, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_compact_records_are_the_stored_ones, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_map_target_and_difference, setup, teardown),
         cmocka_unit_test_setup_teardown(test_relation_graph_sized_to_fit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_absent_few_valued_fields_have_no_rows, setup,
                                         teardown),
