@@ -1,6 +1,6 @@
 /* api-arch: the architecture's views over many records (src/arch):
- * GET /api/v1/{collection}/map?measure=&at=&<filter field>= — the map of a
- * collection that declares one; GET /api/v1/{collection}/matrix/{matrix}
+ * GET /api/v1/{collection}/map?measure=&at=&view=&<filter field>= — the map
+ * of a collection that declares one (as-is, target or difference); GET /api/v1/{collection}/matrix/{matrix}
  * ?<filter field>= — one of its matrices; GET /api/v1/gaps?collection=
  * &domain=&effect= — the target architecture's gap report; GET
  * /api/v1/duplicates?kind=&min=&limit= — duplicate pairs with a reuse
@@ -45,7 +45,7 @@ static void h_map(struct http_req *req, struct http_resp *resp, void *ctx)
         problem(resp, 404, "not-found", "", "collection '%.60s' has no map", c->id);
         return;
     }
-    const char *allowed[] = {"measure", "at", c->map->filter, NULL};
+    const char *allowed[] = {"measure", "at", "view", c->map->filter, NULL};
     const char *filter;
     struct actor a;
     if (only_params(req, resp, allowed) < 0 || filter_of(req, resp, c->map->filter, &filter) < 0 ||
@@ -58,8 +58,8 @@ static void h_map(struct http_req *req, struct http_resp *resp, void *ctx)
     int rc = api_at_query(req, &at_set, &at_ms, &e);
     struct registry_at *at = rc == 0 && at_set ? registry_at_open(api->reg, &a, at_ms) : NULL;
     if (rc == 0)
-        rc = arch_map_build(api->reg, api->docs, &a, c, http_req_query(req, "measure"), filter,
-                            at, &out, &e);
+        rc = arch_map_build_view(api->reg, api->docs, &a, c, http_req_query(req, "measure"),
+                                 filter, http_req_query(req, "view"), at, &out, &e);
     registry_at_close(at);
     answer(resp, rc, &e, out);
 }

@@ -1300,6 +1300,13 @@ def test_capability_map_target_and_difference():
     r = page(base + '&view=target&on=2026-01-01', admin)
     assert r.status == 400 and 'оставьте дату пустой' in text(r), r
     assert page(base + '&view=difference&measure=digitisation', admin).status == 400
+    # the same from the API: the difference's items with their effect and
+    # the value before; an unknown view refused
+    r = SRV.get(f'/api/v1/capabilities/map?domain={M["D"]}&view=difference', token=ADMIN)
+    assert r.status == 200, r
+    items = {i['id']: i for i in r.json()['items']}
+    assert items[M['C']]['effect'] == 'enhance' and items[M['C2']]['effect'] == 'replace', items
+    assert_problem(SRV.get(f'/api/v1/capabilities/map?view=future', token=ADMIN), 400)
 
 
 def main():
