@@ -87,43 +87,18 @@ static const char *skip_value(const char *p, const char *end, int depth)
     return p > at ? p : NULL;
 }
 
-bool jtext_member(struct jspan v, const char *key, struct jspan *out)
+/* Starts it inside the array or object at v: false when v does not open
+ * with `open`. */
+static bool enter(struct jspan v, struct jtext_iter *it, char open)
 {
     const char *end = v.p + v.n, *p = spaces(v.p, end);
-    size_t klen = strlen(key);
-    if (p == end || *p != '{')
-        return false;
-    p = spaces(p + 1, end);
-    if (p < end && *p == '}')
-        return false;
-    while (p < end) {
-        const char *k = p;
-        if (*p != '"' || !(p = skip_string(p, end)))
-            return false;
-        bool hit = (size_t)(p - k) == klen + 2 && memcmp(k + 1, key, klen) == 0;
-        p = spaces(p, end);
-        if (p == end || *p != ':')
-            return false;
-        const char *val = spaces(p + 1, end);
-        if (!(p = skip_value(val, end, 1)))
-            return false;
-        if (hit) {
-            *out = (struct jspan){val, (size_t)(p - val)};
-            return true;
-        }
-        p = spaces(p, end);
-        if (p == end || *p != ',')
-            return false;
-        p = spaces(p + 1, end);
-    }
-    return false;
+    *it = (struct jtext_iter){p + 1, end, false};
+    return p < end && *p == open;
 }
 
 bool jtext_array(struct jspan v, struct jtext_iter *it)
 {
-    const char *end = v.p + v.n, *p = spaces(v.p, end);
-    *it = (struct jtext_iter){p + 1, end, false};
-    return p < end && *p == '[';
+    return enter(v, it, '[');
 }
 
 bool jtext_next(struct jtext_iter *it, struct jspan *out)
@@ -153,9 +128,7 @@ bool jtext_next(struct jtext_iter *it, struct jspan *out)
 
 bool jtext_object(struct jspan v, struct jtext_iter *it)
 {
-    const char *end = v.p + v.n, *p = spaces(v.p, end);
-    *it = (struct jtext_iter){p + 1, end, false};
-    return p < end && *p == '{';
+    return enter(v, it, '{');
 }
 
 bool jtext_next_member(struct jtext_iter *it, struct jspan *key, struct jspan *value)
@@ -188,6 +161,21 @@ bool jtext_next_member(struct jtext_iter *it, struct jspan *key, struct jspan *v
     it->p = after;
     it->started = true;
     return true;
+}
+
+bool jtext_member(struct jspan v, const char *key, struct jspan *out)
+{
+    struct jtext_iter it;
+    struct jspan k, val;
+    size_t klen = strlen(key);
+    if (!jtext_object(v, &it))
+        return false;
+    while (jtext_next_member(&it, &k, &val))
+        if (k.n == klen && memcmp(k.p, key, klen) == 0) {
+            *out = val;
+            return true;
+        }
+    return false;
 }
 
 bool jtext_object_whole(const struct jtext_iter *it)
