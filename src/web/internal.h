@@ -152,6 +152,9 @@ const char *page_local_time(const struct page *pg, const char *instant);
 /* A record named by a reference of the registry's answers ({id,
  * collection, name}) as a link: {text, href? (its card), name_lang?}. */
 json_t *page_ref_link(struct page *pg, const json_t *ref);
+/* The label of kind `kind` in the page's language; the id itself when the
+ * model has no such kind, "" for NULL. */
+const char *page_kind_label(const struct page *pg, const char *kind);
 /* The page's optional ?at=<RFC 3339> (a view, walk or map as of an
  * instant): *set says whether it was given; false after answering 400. */
 bool page_at_param(struct page *pg, bool *set, int64_t *ms);

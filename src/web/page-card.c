@@ -605,12 +605,6 @@ static const char *member_label(const struct page *pg, const struct model_kind *
     return l ? l : name;
 }
 
-static const char *kind_label(const struct page *pg, const char *id)
-{
-    const struct model_kind *k = id ? model_kind(pg->w->api->model, id) : NULL;
-    return k ? web_label(pg->lang, k->label) : id ? id : "";
-}
-
 /* An instant "2026-11-22T19:32:54.655Z" as "2026-11-23 00:32" (Asia/Almaty). */
 static const char *instant_text(const struct page *pg, const char *at)
 {
@@ -689,8 +683,8 @@ static json_t *history_section(struct page *pg, const struct model_kind *k, cons
             const char *before = value_text(pg, f, json_object_get(c, "before"));
             const char *after = value_text(pg, f, json_object_get(c, "after"));
             if (strcmp(name, "kind") == 0) {
-                before = kind_label(pg, json_string_value(json_object_get(c, "before")));
-                after = kind_label(pg, json_string_value(json_object_get(c, "after")));
+                before = page_kind_label(pg, json_string_value(json_object_get(c, "before")));
+                after = page_kind_label(pg, json_string_value(json_object_get(c, "after")));
             }
             json_array_append_new(changes, json_pack("{s:s, s:s, s:s}", "label", label, "before",
                                                      before, "after", after));

@@ -179,12 +179,6 @@ static const char *enum_label(const struct page *pg, const struct model_field *d
     return page_enum_label(pg, f->enumeration, value);
 }
 
-static const char *kind_label(const struct page *pg, const char *kind)
-{
-    const struct model_kind *k = kind ? model_kind(pg->w->api->model, kind) : NULL;
-    return k ? web_label(pg->lang, k->label) : (kind ? kind : "");
-}
-
 /* An organisation's name in the page's language, looked up once per
  * request (names: id → name). */
 static const char *org_name(struct page *pg, json_t *names, const char *id)
@@ -215,7 +209,7 @@ static const char *value_label(struct page *pg, json_t *names, const char *field
                                const char *value)
 {
     if (strcmp(field, "kind") == 0)
-        return kind_label(pg, value);
+        return page_kind_label(pg, value);
     if (strcmp(field, "owner") == 0)
         return org_name(pg, names, value);
     return enum_label(pg, field_def(pg, field), value);
@@ -485,7 +479,7 @@ static size_t row_cells(struct page *pg, const struct columns *c, json_t *rec, j
 {
     size_t n = 0;
     if (c->kind)
-        out[n++] = kind_label(pg, json_string_value(json_object_get(rec, "kind")));
+        out[n++] = page_kind_label(pg, json_string_value(json_object_get(rec, "kind")));
     for (size_t i = 0; i < c->n_model; i++)
         out[n++] = cell_text(pg, column_def(pg, c->model[i]), json_object_get(rec, c->model[i]));
     if (c->owner)

@@ -44,12 +44,6 @@ static void fail(struct page *pg, const struct err *e)
     page_error(pg, e->status ? e->status : 500, e->status ? page_err_text(pg, e) : NULL);
 }
 
-static const char *kind_label(const struct page *pg, const char *kind)
-{
-    const struct model_kind *k = kind ? model_kind(pg->w->api->model, kind) : NULL;
-    return k ? web_label(pg->lang, k->label) : kind ? kind : "";
-}
-
 /* The link to element ref ({id, kind, name}) within the version. */
 static json_t *element_link(struct page *pg, const char *coll, const char *vid, const json_t *ref)
 {
@@ -57,7 +51,7 @@ static json_t *element_link(struct page *pg, const char *coll, const char *vid, 
     const char *name = web_name(pg->lang, json_object_get(ref, "name"));
     json_t *o = json_pack("{s:s, s:s, s:s}", "text", *name ? name : id ? id : "", "href",
                           page_url(pg, "/%s/%s/elements/%s", coll, vid, id ? id : ""), "kind",
-                          kind_label(pg, json_string_value(json_object_get(ref, "kind"))));
+                          page_kind_label(pg, json_string_value(json_object_get(ref, "kind"))));
     web_set_name_lang(o, pg->lang, json_object_get(ref, "name"));
     return o;
 }

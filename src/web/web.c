@@ -179,6 +179,12 @@ const char *page_local_day(const struct page *pg, const char *instant)
     return arena_strdup(pg->req->arena, day);
 }
 
+const char *page_kind_label(const struct page *pg, const char *kind)
+{
+    const struct model_kind *k = kind ? model_kind(pg->w->api->model, kind) : NULL;
+    return k ? web_label(pg->lang, k->label) : kind ? kind : "";
+}
+
 json_t *page_ref_link(struct page *pg, const json_t *ref)
 {
     const char *coll = json_string_value(json_object_get(ref, "collection"));
