@@ -295,18 +295,9 @@ static bool cond_stored(struct registry *r, const struct model_dup_shared *s, ui
                         int64_t day)
 {
     struct err e = ERR_INIT;
-    struct store_stmt *st = store_prepare(store_conn(r->store),
-                                          "SELECT data FROM record_data WHERE rid = $1", true, &e);
-    bool holds = false;
-    if (st) {
-        store_bind_int64(st, 1, rid);
-        if (store_step(st, &e) == STORE_ROW) {
-            json_t *rel = json_loads(store_col_text(st, 0), 0, NULL);
-            holds = rel && model_cond_holds(&s->when, rel, day);
-            json_decref(rel);
-        }
-        store_reset(st);
-    }
+    json_t *rel = rec_data_by_rid(store_conn(r->store), rid, &e);
+    bool holds = rel && model_cond_holds(&s->when, rel, day);
+    json_decref(rel);
     return holds;
 }
 

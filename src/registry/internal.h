@@ -95,6 +95,9 @@ void rec_row_free(struct rec_row *row);
  * Returns 1 found, 0 not found, -1 error. */
 int rec_load(struct store_conn *c, const char *collection, const char *id, struct rec_row *row,
              struct err *e);
+/* The stored data of row rid, parsed (new reference), or NULL when there
+ * is none (e set on a store error). */
+json_t *rec_data_by_rid(struct store_conn *c, int64_t rid, struct err *e);
 
 /* The one answer for a record that does not exist and for one the reader
  * may not read: the same bytes either way, naming nothing. */

@@ -744,6 +744,17 @@ static char *dup_col(struct store_stmt *st, int i)
     return xstrdup(s ? s : "");
 }
 
+json_t *rec_data_by_rid(struct store_conn *c, int64_t rid, struct err *e)
+{
+    struct store_stmt *st = store_prepare(c, "SELECT data FROM record_data WHERE rid = $1", true, e);
+    if (!st)
+        return NULL;
+    store_bind_int64(st, 1, rid);
+    json_t *rec = store_step(st, e) == STORE_ROW ? json_loads(store_col_text(st, 0), 0, NULL) : NULL;
+    store_reset(st);
+    return rec;
+}
+
 int rec_load(struct store_conn *c, const char *collection, const char *id, struct rec_row *row,
              struct err *e)
 {

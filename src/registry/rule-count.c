@@ -81,15 +81,8 @@ static const json_t *far_judged(struct registry *r, const struct model_rule_rela
     const json_t *v = far_memo ? json_object_get(far_memo, key) : NULL;
     if (v)
         return v;
-    struct store_stmt *st =
-        store_prepare(store_conn(r->store), "SELECT data FROM record_data WHERE rid = $1", true, e);
-    if (!st)
-        return NULL;
-    store_bind_int64(st, 1, x);
-    int rc = store_step(st, e);
-    json_t *rec = rc == STORE_ROW ? json_loads(store_col_text(st, 0), 0, NULL) : NULL;
-    store_reset(st);
-    if (rc == STORE_ERROR)
+    json_t *rec = rec_data_by_rid(store_conn(r->store), x, e);
+    if (!rec && e->status)
         return NULL;
     bool keeps = rec && model_cond_holds(&q->where, rec, day);
     const json_t *dv = q->distinct ? json_object_get(rec, q->distinct) : NULL;

@@ -342,13 +342,7 @@ static json_t *by_rid(struct registry *r, json_t *memo, uint32_t rid, struct err
     json_t *head = json_object_get(memo, key);
     if (head)
         return head;
-    struct store_stmt *st =
-        store_prepare(store_conn(r->store), "SELECT data FROM record_data WHERE rid = $1", true, e);
-    if (!st)
-        return NULL;
-    store_bind_int64(st, 1, rid);
-    json_t *rec = store_step(st, e) == STORE_ROW ? json_loads(store_col_text(st, 0), 0, NULL) : NULL;
-    store_reset(st);
+    json_t *rec = rec_data_by_rid(store_conn(r->store), rid, e);
     if (!rec)
         return NULL;
     head = json_object();

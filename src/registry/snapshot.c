@@ -455,8 +455,8 @@ int registry_snapshot_content(struct registry *r, const struct actor *a, const c
 
 /* ---- reading a version: its elements, one element as it was ----------------------- */
 
-/* The version's head for a page: {id, kind, collection, name, status?,
- * at, hash, elements}. */
+/* The version's head for a page: {id, kind, collection, name, at, hash,
+ * elements, published}. */
 static json_t *version_head(struct registry *r, const json_t *v, const struct model_snapshot *s,
                             const char *coll, const char *id)
 {
@@ -520,8 +520,9 @@ static int element_then(struct store_conn *c, const struct model_snapshot *s, co
     return rc;
 }
 
-/* Is the element then readable by one who reads published records only
- * (published then), cached in `seen` by id? */
+/* Element `id` as it was at `at` (*then borrowed from `seen`, which keeps
+ * each lookup by id; NULL when it was not there then); -1 on a store
+ * error. */
 static int end_shown(struct registry *r, struct store_conn *c, const struct model_snapshot *s,
                      const char *at, json_t *seen, const char *id, json_t **then, struct err *e)
 {
