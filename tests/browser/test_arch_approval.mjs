@@ -170,7 +170,7 @@ async function similarFirst() {
 }
 
 await run([
-  // REQ: ARC-15, ARC-13, ARC-12
+  // REQ: ARC-15
   ['the integrator\'s path: checks, duplicates, gaps, a version refused on an element, reworked, approved, read by the public', approvalPath],
   // REQ: SVC-02
   ['a state body creating an object sees similar objects first', similarFirst],

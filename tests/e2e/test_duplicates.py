@@ -173,7 +173,7 @@ def test_similar_for_a_new_object():
 
 
 def test_a_name_finds_the_long_record_that_holds_it():
-    # REQ: SVC-02
+    # REQ: ARC-13, MON-03
     # a state body types only a name: the recorded system whose name it is
     # is offered although its record says much more (its cosine with three
     # words is low); words most records hold do not make a record alike
