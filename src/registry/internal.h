@@ -330,11 +330,20 @@ int reg_snapshot_take(struct store_conn *c, const struct model_snapshot *s, cons
  * i-th rule) name, each once, into kinds (room for every kind of the
  * model); their count. */
 size_t reg_rule_kinds(const struct model *m, const bool *pick, const char **kinds);
-/* rule-count.c: while this thread judges many records at once (the rules'
- * index), each far end of a relation requirement is read and judged once
- * (begin before, end after). */
-void reg_rule_memo_begin(void);
-void reg_rule_memo_end(void);
+/* rule-mem.c: a judging's counts of the rules' requirements from memory
+ * (the relations graph; far ends judged once a judging). whole: a judging
+ * of every record (scans of a requirement's kinds pay); today: the local
+ * day judged on. */
+struct rule_mem;
+struct rule_mem *rule_mem_new(struct registry *r, int64_t today, bool whole);
+void rule_mem_free(struct rule_mem *j);
+/* What the rules read of a record's stored text (a few members, the rest
+ * skipped unparsed); NULL when it is not JSON. */
+json_t *rule_mem_project(const struct rule_mem *j, const char *text, size_t n);
+/* A record the judging meets (projected): its judgements as a far end. */
+void rule_mem_met(struct rule_mem *j, uint32_t rid, const char *kind, const json_t *rec);
+/* model_relation_count_fn over a struct rule_mem. */
+int rule_mem_count(void *ctx, const json_t *rec, const struct model_rule_relation *q, int64_t day);
 /* rules-report.c: the day's figures of the rules as a dump part. */
 void reg_rules_dump_init(struct registry *r);
 /* The records every section of view v of rec reaches that a may read (at

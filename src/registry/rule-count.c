@@ -50,37 +50,11 @@ static int count_keeping(struct store_stmt *st, const struct model_rule_relation
     return rc == STORE_DONE ? n : -1;
 }
 
-/* The far ends judged during one judging of every record (this thread's,
- * between reg_rule_memo_begin and reg_rule_memo_end): "<q>/<row id>" ->
- * [keeps q's `where`, the key of its `distinct` value or null]. Many
- * records share a far end (the systems on one data centre): each is read
- * and judged once. NULL: no memo, each read and judged where met. */
-static _Thread_local json_t *far_memo;
-
-void reg_rule_memo_begin(void)
+/* Far end x (row id) as q judges it: [keeps, distinct key or null] (a
+ * new reference), NULL on a store error. */
+static json_t *far_judged(struct registry *r, const struct model_rule_relation *q, int64_t x,
+                          int64_t day, struct err *e)
 {
-    json_decref(far_memo);
-    far_memo = json_object();
-}
-
-void reg_rule_memo_end(void)
-{
-    json_decref(far_memo);
-    far_memo = NULL;
-}
-
-/* Far end x (row id) as q judges it: [keeps, distinct key or null]
- * (borrowed from the memo, or a new reference in *own when there is
- * none), NULL on a store error. */
-static const json_t *far_judged(struct registry *r, const struct model_rule_relation *q,
-                                int64_t x, int64_t day, json_t **own, struct err *e)
-{
-    char key[64];
-    snprintf(key, sizeof key, "%p/%lld", (const void *)q, (long long)x);
-    *own = NULL;
-    const json_t *v = far_memo ? json_object_get(far_memo, key) : NULL;
-    if (v)
-        return v;
     json_t *rec = rec_data_by_rid(store_conn(r->store), x, e);
     if (!rec && e->status)
         return NULL;
@@ -90,16 +64,13 @@ static const json_t *far_judged(struct registry *r, const struct model_rule_rela
     json_t *out = json_pack("[b, s?]", keeps, dk);
     free(dk);
     json_decref(rec);
-    if (!far_memo)
-        return *own = out;
-    json_object_set_new(far_memo, key, out);
     return out;
 }
 
 /* Relations of q's type out of (or into) id whose other end is live,
- * counted by the other end's `where` and `distinct` (each far end judged
- * once a judging of every record: far_judged) and the relation's own
- * `attrs`. */
+ * counted by the other end's `where` and `distinct` and the relation's
+ * own `attrs` (rule-mem.c counts them from memory while every record is
+ * judged). */
 static int count_relation_ends(struct registry *r, const char *id,
                                const struct model_rule_relation *q, int64_t day, struct err *e)
 {
@@ -151,8 +122,7 @@ static int count_relation_ends(struct registry *r, const char *id,
             n++;
             continue;
         }
-        json_t *own;
-        const json_t *v = far_judged(r, q, json_integer_value(x), day, &own, e);
+        json_t *v = far_judged(r, q, json_integer_value(x), day, e);
         if (!v) {
             n = -1;
             break;
@@ -166,7 +136,7 @@ static int count_relation_ends(struct registry *r, const char *id,
                 n++;
             }
         }
-        json_decref(own);
+        json_decref(v);
     }
     json_decref(seen);
     json_decref(ends);

@@ -188,8 +188,8 @@ const struct model_rule_relation *ruleidx_fault(const struct model_rule *ru, uns
 static const struct actor EVERYONE = {.id = "system:rules", .system = true};
 
 /* Judges rec (its row id rid; NULL: gone) by every kept rule. */
-static int judge(struct registry *r, struct ruleidx *x, uint32_t rid, json_t *rec,
-                 registry_day_fn day_of, void *day_ctx, struct err *e)
+static int judge(struct registry *r, struct ruleidx *x, struct rule_mem *j, uint32_t rid,
+                 json_t *rec, registry_day_fn day_of, void *day_ctx, struct err *e)
 {
     const struct model *m = r->model;
     if (!rec) {
@@ -218,7 +218,7 @@ static int judge(struct registry *r, struct ruleidx *x, uint32_t rid, json_t *re
         unsigned v = 0;
         if (model_rule_applies(ru, rec, day)) {
             const struct model_rule_relation *q;
-            int holds = model_rule_holds(ru, rec, day, registry_count_rule, r, &q);
+            int holds = model_rule_holds(ru, rec, day, rule_mem_count, j, &q);
             if (holds < 0) {
                 err_internal(e, "cannot count the relations of '%.60s'",
                              json_string_value(json_object_get(rec, "id")));
@@ -256,7 +256,7 @@ static int build(struct registry *r, struct ruleidx *x, registry_day_fn day_of, 
     char *kinds = rule_kinds_json(r->model, x);
     struct store_stmt *st = store_prepare(
         store_conn(r->store),
-        "SELECT r.rid, d.data FROM records r JOIN record_data d ON d.rid = r.rid "
+        "SELECT r.rid, r.kind, d.data FROM records r JOIN record_data d ON d.rid = r.rid "
         "WHERE r.retired = 0 AND r.kind IN (SELECT value FROM json_each($1)) ORDER BY r.rid",
         false, e);
     if (!st) {
@@ -266,17 +266,26 @@ static int build(struct registry *r, struct ruleidx *x, registry_day_fn day_of, 
     store_bind_text(st, 1, kinds);
     int rc;
     size_t n = 0;
-    reg_rule_memo_begin(); /* the far ends many records share, judged once */
+    struct rule_mem *j = rule_mem_new(r, day_of(day_ctx, time_now_ms()), true);
     while ((rc = store_step(st, e)) == STORE_ROW) {
-        json_t *rec = json_loads(store_col_text(st, 1), 0, NULL);
-        if (rec && judge(r, x, (uint32_t)store_col_int64(st, 0), rec, day_of, day_ctx, e) < 0)
-            rc = STORE_ERROR;
+        uint32_t rid = (uint32_t)store_col_int64(st, 0);
+        const char *kind = store_col_text(st, 1), *data = store_col_text(st, 2);
+        const struct model_kind *k = model_kind(r->model, kind);
+        /* what the rules read of it, but the whole of a record that
+         * inherits (its inherited items are worked out from it) */
+        json_t *rec = k && k->inherit_via ? json_loads(data, 0, NULL)
+                                          : rule_mem_project(j, data, strlen(data));
+        if (rec) {
+            rule_mem_met(j, rid, kind, rec);
+            if (judge(r, x, j, rid, rec, day_of, day_ctx, e) < 0)
+                rc = STORE_ERROR;
+        }
         json_decref(rec);
         n++;
         if (rc == STORE_ERROR)
             break;
     }
-    reg_rule_memo_end();
+    rule_mem_free(j);
     store_finalize(st);
     free(kinds);
     if (rc == STORE_ERROR)
@@ -502,6 +511,7 @@ static int rejudge(struct registry *r, struct ruleidx *x, registry_day_fn day_of
     const char *id;
     json_t *v;
     size_t n = 0;
+    struct rule_mem *j = rule_mem_new(r, day_of(day_ctx, time_now_ms()), false);
     json_object_foreach (all, id, v) {
         struct rec_row row;
         int found = rec_load(c, NULL, id, &row, e);
@@ -512,13 +522,14 @@ static int rejudge(struct registry *r, struct ruleidx *x, registry_day_fn day_of
         if (found == 0)
             continue;
         json_t *rec = row.retired ? NULL : json_loads(row.data, 0, NULL);
-        rc = judge(r, x, (uint32_t)row.rid, rec, day_of, day_ctx, e);
+        rc = judge(r, x, j, (uint32_t)row.rid, rec, day_of, day_ctx, e);
         json_decref(rec);
         rec_row_free(&row);
         n++;
         if (rc < 0)
             break;
     }
+    rule_mem_free(j);
     json_decref(all);
     x->last_n = n;
     struct timespec t1;

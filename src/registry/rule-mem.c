@@ -1,0 +1,780 @@
+/* rule-mem: the rules' requirements over what is linked to a record
+ * (struct model_rule_relation) counted from memory while ruleidx.c judges
+ * records, as rule-count.c counts them in SQL:
+ * - relations from the relations graph (relidx.h) the filter index keeps,
+ *   a far end's `where` and `distinct` and a relation's own `attrs` judged
+ *   once per record and judging (kept by row id: the records the judging
+ *   meets in its scan are judged there, the others read when first met);
+ * - a ref's target found in the graph and judged the same way;
+ * - the records that name it by a ref field, counted in one scan of their
+ *   kinds when a judging of everything first asks (one record judged
+ *   again asks SQL);
+ * - a measure as the registry computes it.
+ * What the rules read of a record is a few of its members: records are
+ * read projected (rule_mem_project), their other members skipped in the
+ * text, not parsed. */
+#include "registry/internal.h"
+
+#include "registry/fidx.h"
+#include "registry/relidx.h"
+#include "util/jtext.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* The most records one measure is taken over (as measure.c). */
+#define MEASURE_RECORDS_MAX 20000
+
+/* A far condition's judgements by row id: 0 not judged yet, 1 kept, 2
+ * not; with `distinct`, the value's index in keys + 1 (0: none). */
+struct far {
+    const void *of;                /* the requirement (or measure) it serves */
+    const struct model_cond *cond; /* q->where, or q->attrs (on the relation) */
+    const char *distinct;          /* q->distinct, when cond judges the far end */
+    bool on_relation;              /* cond judges the relation, not its far end */
+    json_t *kinds;                 /* the kinds cond may judge (set) */
+    uint8_t *st;
+    uint32_t *dk;
+    size_t cap;
+    json_t *keys; /* distinct value's key -> index + 1 */
+};
+
+/* The records a measure taken along chains of refs may reach (ruleidx.c
+ * keeps only such measures), read once: each one's chain fields and its
+ * own items, counted and judged. */
+struct chain {
+    const struct model_measure *ms;
+    json_t *ids;   /* id -> index + 1 */
+    json_t **rec;  /* the chain fields of each */
+    const char **kind;
+    uint32_t *items, *done;
+    size_t n;
+    json_t *below; /* "<field> <id>" -> [index of each record naming id by field] */
+};
+
+struct rule_mem {
+    struct registry *r;
+    int64_t today;
+    bool whole; /* a judging of everything: scans and memos pay */
+    json_t *fields; /* the members a projection keeps (set) */
+    struct far *far;
+    size_t n_far;
+    json_t *refby; /* "<q>" -> {id: count}, REQ_REFERENCED_BY counted once */
+    struct chain *chains; /* measures taken over chains, read once */
+    size_t n_chains;
+    struct arena *a;
+    struct relidx_hit *hits;
+    size_t cap;
+};
+
+static void add_field(json_t *set, const char *name)
+{
+    if (name)
+        json_object_set_new(set, name, json_true());
+}
+
+static void add_cond(json_t *set, const struct model_cond *c)
+{
+    for (size_t i = 0; i < c->n_terms; i++)
+        add_field(set, c->terms[i].field);
+}
+
+static bool dated(const struct model_cond *c)
+{
+    for (size_t i = 0; i < c->n_terms; i++)
+        if (c->terms[i].when)
+            return true;
+    return false;
+}
+
+/* The kinds a relation type's far end may be of (out: its targets). */
+static void far_kinds(const struct model *m, const char *type, bool out, json_t *into)
+{
+    const struct model_field *f = model_field(model_kind(m, type), out ? "target" : "source");
+    for (size_t i = 0; f && i < f->n_ref_kinds; i++)
+        add_field(into, f->ref_kinds[i]);
+}
+
+/* The kinds rule ru's ref field `field` may name. */
+static void ref_kinds(const struct model *m, const struct model_rule *ru, const char *field,
+                      json_t *into)
+{
+    for (size_t k = 0; k < ru->n_kinds; k++) {
+        const struct model_kind *kind = model_kind(m, ru->kinds[k]);
+        const struct model_field *f = model_field(kind, field);
+        for (size_t i = 0; f && f->type == FT_REF && i < f->n_ref_kinds; i++)
+            add_field(into, f->ref_kinds[i]);
+        const struct model_kind *o = model_owner_kind(m);
+        if (kind && kind->owned && o && strcmp(field, "owner") == 0)
+            add_field(into, o->id);
+    }
+}
+
+static void far_add(struct rule_mem *j, const void *of, const struct model_cond *c,
+                    const char *distinct, bool on_relation, json_t *kinds)
+{
+    j->far = xrealloc(j->far, (j->n_far + 1) * sizeof *j->far);
+    j->far[j->n_far++] = (struct far){.of = of, .cond = c, .distinct = distinct,
+                                      .on_relation = on_relation, .kinds = kinds,
+                                      .keys = json_object()};
+}
+
+static struct far *far_of(struct rule_mem *j, const void *of, bool on_relation)
+{
+    for (size_t i = 0; i < j->n_far; i++)
+        if (j->far[i].of == of && j->far[i].on_relation == on_relation)
+            return &j->far[i];
+    return NULL;
+}
+
+static const struct model_field *sub_field(const struct model_field *f, const char *name)
+{
+    for (size_t i = 0; f && i < f->n_sub; i++)
+        if (strcmp(f->sub[i].name, name) == 0)
+            return &f->sub[i];
+    return NULL;
+}
+
+/* The kinds whose records a measure may be taken from or reach, into
+ * `into`: those that have it, those its steps name, and those its refs
+ * may name (in turn). */
+static void measure_kinds(const struct model *m, const struct model_measure *ms, json_t *into)
+{
+    for (size_t grown = 1; grown;) {
+        grown = 0;
+        for (size_t i = 0; i < model_n_kinds(m); i++) {
+            const struct model_kind *k = model_kind_at(m, i);
+            const struct model_kind_measure *km = model_kind_measure(k, ms->id);
+            if (!km && !json_object_get(into, k->id))
+                continue;
+            if (!json_object_get(into, k->id)) {
+                add_field(into, k->id);
+                grown++;
+            }
+            for (size_t p = 0; km && p < km->n_paths; p++)
+                for (size_t st = 0; st < km->paths[p].n_steps; st++) {
+                    const struct model_step *step = &km->paths[p].steps[st];
+                    for (size_t n = 0; step->type == STEP_REFERENCED_BY && n < step->n_kinds; n++)
+                        if (!json_object_get(into, step->kinds[n])) {
+                            add_field(into, step->kinds[n]);
+                            grown++;
+                        }
+                    const struct model_field *f =
+                        step->type == STEP_REF ? model_field(k, step->field) : NULL;
+                    for (size_t n = 0; f && n < f->n_ref_kinds; n++)
+                        if (!json_object_get(into, f->ref_kinds[n])) {
+                            add_field(into, f->ref_kinds[n]);
+                            grown++;
+                        }
+                }
+        }
+    }
+}
+
+/* What judging measure ms reads: its items, its steps' fields, and its
+ * items' sources judged by done_when. */
+static void measure_needs(struct rule_mem *j, const struct model *m,
+                          const struct model_measure *ms)
+{
+    if (!ms || far_of(j, ms, false))
+        return;
+    add_field(j->fields, ms->items);
+    add_cond(j->fields, &ms->done_when);
+    json_t *sources = json_object();
+    for (size_t i = 0; i < model_n_kinds(m); i++) {
+        const struct model_kind *k = model_kind_at(m, i);
+        const struct model_kind_measure *km = model_kind_measure(k, ms->id);
+        for (size_t p = 0; km && p < km->n_paths; p++)
+            for (size_t st = 0; st < km->paths[p].n_steps; st++)
+                add_field(j->fields, km->paths[p].steps[st].field);
+        const struct model_field *f = km ? model_field(k, ms->items) : NULL;
+        const struct model_field *ref = f && f->item ? sub_field(f->item, ms->done_ref) : NULL;
+        for (size_t n = 0; ref && n < ref->n_ref_kinds; n++)
+            add_field(sources, ref->ref_kinds[n]);
+    }
+    far_add(j, ms, &ms->done_when, NULL, false, sources);
+}
+
+struct rule_mem *rule_mem_new(struct registry *r, int64_t today, bool whole)
+{
+    const struct model *m = r->model;
+    struct rule_mem *j = xcalloc(1, sizeof *j);
+    j->r = r;
+    j->today = today;
+    j->whole = whole;
+    j->fields = json_object();
+    j->refby = json_object();
+    j->a = arena_new();
+    static const char *const always[] = {"id", "kind", "type", "owner", "source", "target",
+                                         "updated_at"};
+    for (size_t i = 0; i < sizeof always / sizeof *always; i++)
+        add_field(j->fields, always[i]);
+    for (size_t i = 0; i < model_n_kinds(m); i++) {
+        const struct model_kind *k = model_kind_at(m, i);
+        add_field(j->fields, k->workflow ? k->workflow->status_field : NULL);
+        add_field(j->fields, k->inherit_via);
+    }
+    for (size_t i = 0; i < model_n_rules(m); i++) {
+        const struct model_rule *ru = model_rule_at(m, i);
+        add_cond(j->fields, &ru->when);
+        add_cond(j->fields, &ru->require);
+        add_field(j->fields, ru->items.field);
+        for (size_t n = 0; n < ru->n_relations + ru->n_any_of; n++) {
+            const struct model_rule_relation *q =
+                n < ru->n_relations ? &ru->relations[n] : &ru->any_of[n - ru->n_relations];
+            add_cond(j->fields, &q->where);
+            add_cond(j->fields, &q->attrs);
+            add_field(j->fields, q->distinct);
+            if (q->how == REQ_REF || q->how == REQ_REFERENCED_BY)
+                add_field(j->fields, q->field);
+            if (q->how == REQ_MEASURE)
+                measure_needs(j, m, model_measure(m, q->measure));
+            if (q->how == REQ_RELATION && (q->where.n_terms || q->distinct)) {
+                json_t *kinds = json_object();
+                far_kinds(m, q->type, q->out, kinds);
+                far_add(j, q, &q->where, q->distinct, false, kinds);
+            }
+            if (q->how == REQ_RELATION && q->attrs.n_terms) {
+                json_t *kinds = json_object();
+                add_field(kinds, q->type);
+                far_add(j, q, &q->attrs, NULL, true, kinds);
+            }
+            if (q->how == REQ_REF && q->where.n_terms) {
+                json_t *kinds = json_object();
+                ref_kinds(m, ru, q->field, kinds);
+                far_add(j, q, &q->where, NULL, false, kinds);
+            }
+        }
+    }
+    return j;
+}
+
+void rule_mem_free(struct rule_mem *j)
+{
+    if (!j)
+        return;
+    for (size_t i = 0; i < j->n_far; i++) {
+        json_decref(j->far[i].kinds);
+        json_decref(j->far[i].keys);
+        free(j->far[i].st);
+        free(j->far[i].dk);
+    }
+    free(j->far);
+    for (size_t i = 0; i < j->n_chains; i++) {
+        struct chain *c = &j->chains[i];
+        for (size_t n = 0; n < c->n; n++)
+            json_decref(c->rec[n]);
+        free(c->rec);
+        free(c->kind);
+        free(c->items);
+        free(c->done);
+        json_decref(c->ids);
+        json_decref(c->below);
+    }
+    free(j->chains);
+    json_decref(j->fields);
+    json_decref(j->refby);
+    arena_free(j->a);
+    free(j);
+}
+
+/* One member's value: a plain string without parsing it, else parsed. */
+static json_t *member_value(struct jspan v)
+{
+    struct jspan s;
+    if (jtext_plain_string(v, &s))
+        return json_stringn_nocheck(s.p, s.n);
+    return json_loadb(v.p, v.n, JSON_DECODE_ANY, NULL);
+}
+
+json_t *rule_mem_project(const struct rule_mem *j, const char *text, size_t n)
+{
+    struct jtext_iter it;
+    struct jspan key, v;
+    if (!jtext_object((struct jspan){text, n}, &it))
+        return json_loadb(text, n, 0, NULL);
+    json_t *rec = json_object();
+    while (jtext_next_member(&it, &key, &v)) {
+        if (!json_object_getn(j->fields, key.p, key.n))
+            continue;
+        json_t *val = member_value(v);
+        if (!val)
+            break;
+        json_object_setn_new_nocheck(rec, key.p, key.n, val);
+    }
+    if (!jtext_object_whole(&it)) { /* malformed: as a parse sees it */
+        json_decref(rec);
+        return json_loadb(text, n, 0, NULL);
+    }
+    return rec;
+}
+
+static void far_room(struct far *f, uint32_t rid)
+{
+    if (rid < f->cap)
+        return;
+    size_t cap = f->cap ? f->cap : 4096;
+    while (cap <= rid)
+        cap *= 2;
+    f->st = xrealloc(f->st, cap);
+    memset(f->st + f->cap, 0, cap - f->cap);
+    if (f->distinct) {
+        f->dk = xrealloc(f->dk, cap * sizeof *f->dk);
+        memset(f->dk + f->cap, 0, (cap - f->cap) * sizeof *f->dk);
+    }
+    f->cap = cap;
+}
+
+/* Judges rec (row id rid) by far condition f on day `day`, and keeps it
+ * when day is today or f does not depend on the day. */
+static bool far_judge(struct rule_mem *j, struct far *f, uint32_t rid, const json_t *rec,
+                      int64_t day, uint32_t *dk)
+{
+    bool keeps = model_cond_holds(f->cond, rec, day);
+    *dk = 0;
+    if (keeps && f->distinct) {
+        const json_t *v = json_object_get(rec, f->distinct);
+        char *key = v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+        if (key) {
+            json_t *at = json_object_get(f->keys, key);
+            if (!at) {
+                at = json_integer((json_int_t)json_object_size(f->keys) + 1);
+                json_object_set_new(f->keys, key, at);
+            }
+            *dk = (uint32_t)json_integer_value(at);
+        }
+        free(key);
+    }
+    if (day == j->today || !dated(f->cond)) {
+        far_room(f, rid);
+        f->st[rid] = keeps ? 1 : 2;
+        if (f->dk)
+            f->dk[rid] = *dk;
+    }
+    return keeps;
+}
+
+void rule_mem_met(struct rule_mem *j, uint32_t rid, const char *kind, const json_t *rec)
+{
+    uint32_t dk;
+    for (size_t i = 0; kind && i < j->n_far; i++)
+        if (json_object_get(j->far[i].kinds, kind))
+            far_judge(j, &j->far[i], rid, rec, j->today, &dk);
+}
+
+/* Record rid as f judges it on `day`: 1 kept (*dk its distinct value), 0
+ * not, -1 on a store error; read (projected) when not judged yet. */
+static int far_state(struct rule_mem *j, struct far *f, uint32_t rid, int64_t day, uint32_t *dk,
+                     struct err *e)
+{
+    if ((day == j->today || !dated(f->cond)) && rid < f->cap && f->st[rid]) {
+        *dk = f->dk ? f->dk[rid] : 0;
+        return f->st[rid] == 1;
+    }
+    struct store_stmt *st = store_prepare(store_conn(j->r->store),
+                                          "SELECT data FROM record_data WHERE rid = $1", true, e);
+    if (!st)
+        return -1;
+    store_bind_int64(st, 1, rid);
+    int rc = store_step(st, e);
+    json_t *rec = rc == STORE_ROW ? rule_mem_project(j, store_col_text(st, 0),
+                                                     strlen(store_col_text(st, 0)))
+                                  : NULL;
+    store_reset(st);
+    if (rc == STORE_ERROR)
+        return -1;
+    bool keeps = rec && far_judge(j, f, rid, rec, day, dk);
+    json_decref(rec);
+    return keeps;
+}
+
+
+static bool keep_type(void *ctx, uint32_t rid, const char *type)
+{
+    (void)rid;
+    return strcmp(type, ctx) == 0;
+}
+
+/* The relations of q's type out of (or into) id, as the graph has them:
+ * their row ids and far ends' (0: not a live record), in *out. */
+struct end {
+    uint32_t rel, other;
+};
+
+static size_t ends_of(struct rule_mem *j, const char *id, const struct model_rule_relation *q,
+                      struct end **out)
+{
+    struct fidx *x = j->r->fidx;
+    fidx_read_lock(x);
+    size_t n = relidx_hits_into(fidx_graph(x), j->a, NULL, &id, 1, q->out, keep_type,
+                                (void *)q->type, &j->hits, &j->cap);
+    struct end *v = xcalloc(n + 1, sizeof *v);
+    for (size_t i = 0; i < n; i++)
+        v[i] = (struct end){j->hits[i].rid, j->hits[i].other_live ? j->hits[i].other_rid : 0};
+    fidx_read_unlock(x);
+    *out = v;
+    return n;
+}
+
+/* As rule-count.c's count_relation_ends and registry_count_relations. */
+static int count_relations(struct rule_mem *j, const char *id, const struct model_rule_relation *q,
+                           int64_t day, struct err *e)
+{
+    struct end *ends;
+    size_t n = ends_of(j, id, q, &ends);
+    bool plain = !q->where.n_terms && !q->attrs.n_terms && !q->distinct;
+    struct far *fw = far_of(j, q, false), *fa = far_of(j, q, true);
+    int count = 0;
+    json_t *seen = q->distinct ? json_object() : NULL;
+    for (size_t i = 0; count >= 0 && i < n; i++) {
+        if (plain) {
+            count++;
+            continue;
+        }
+        uint32_t dk = 0;
+        if (!ends[i].other)
+            continue; /* the far end is gone */
+        int keeps = fa ? far_state(j, fa, ends[i].rel, day, &dk, e) : 1;
+        if (keeps > 0 && fw)
+            keeps = far_state(j, fw, ends[i].other, day, &dk, e);
+        if (keeps < 0) {
+            count = -1;
+        } else if (keeps && !seen) {
+            count++;
+        } else if (keeps && dk) {
+            char key[16];
+            snprintf(key, sizeof key, "%u", dk);
+            if (!json_object_get(seen, key)) {
+                json_object_set_new(seen, key, json_true());
+                count++;
+            }
+        }
+    }
+    json_decref(seen);
+    free(ends);
+    return count;
+}
+
+/* 1 when rec's ref q->field names a live record keeping `where`. */
+static int count_ref(struct rule_mem *j, const json_t *rec, const struct model_rule_relation *q,
+                     int64_t day, struct err *e)
+{
+    const char *to = json_string_value(json_object_get(rec, q->field));
+    if (!to || !*to)
+        return 0;
+    uint32_t rid = 0;
+    const char *kind;
+    bool live = false;
+    fidx_read_lock(j->r->fidx);
+    bool known = relidx_node(fidx_graph(j->r->fidx), to, &rid, &kind, &live);
+    fidx_read_unlock(j->r->fidx);
+    if (!known || !live || !rid)
+        return 0;
+    struct far *f = far_of(j, q, false);
+    uint32_t dk;
+    return f ? far_state(j, f, rid, day, &dk, e) : 1;
+}
+
+/* The records of q's kinds keeping its `where` today, counted by the id
+ * their ref field q->field names: one scan, the first time it is asked. */
+static const json_t *referencing_counts(struct rule_mem *j, const struct model_rule_relation *q,
+                                        struct err *e)
+{
+    char name[32];
+    snprintf(name, sizeof name, "%p", (const void *)q);
+    const json_t *have = json_object_get(j->refby, name);
+    if (have)
+        return have;
+    json_t *kinds = json_array();
+    for (size_t i = 0; i < q->n_kinds; i++)
+        json_array_append_new(kinds, json_string(q->kinds[i]));
+    char *text = json_dumps(kinds, JSON_COMPACT);
+    json_decref(kinds);
+    struct store_stmt *st = store_prepare(
+        store_conn(j->r->store),
+        "SELECT d.data FROM records r JOIN record_data d ON d.rid = r.rid "
+        "WHERE r.retired = 0 AND r.kind IN (SELECT value FROM json_each($1))",
+        false, e);
+    if (!st) {
+        free(text);
+        return NULL;
+    }
+    store_bind_text(st, 1, text);
+    json_t *counts = json_object();
+    int rc;
+    while ((rc = store_step(st, e)) == STORE_ROW) {
+        const char *data = store_col_text(st, 0);
+        json_t *rec = rule_mem_project(j, data, strlen(data));
+        const char *to = json_string_value(json_object_get(rec, q->field));
+        if (to && model_cond_holds(&q->where, rec, j->today)) {
+            json_t *c = json_object_get(counts, to);
+            json_object_set_new(counts, to, json_integer(c ? json_integer_value(c) + 1 : 1));
+        }
+        json_decref(rec);
+    }
+    store_finalize(st);
+    free(text);
+    if (rc == STORE_ERROR) {
+        json_decref(counts);
+        return NULL;
+    }
+    json_object_set_new(j->refby, name, counts);
+    return counts;
+}
+
+/* ---- measures taken along chains ------------------------------------- */
+
+/* Is item source `ref` done by ms: a live record keeping done_when? */
+static int source_done(struct rule_mem *j, const struct model_measure *ms, const char *ref,
+                       struct err *e)
+{
+    uint32_t rid = 0, dk;
+    const char *kind;
+    bool live = false;
+    if (!ref)
+        return 0;
+    fidx_read_lock(j->r->fidx);
+    bool known = relidx_node(fidx_graph(j->r->fidx), ref, &rid, &kind, &live);
+    fidx_read_unlock(j->r->fidx);
+    if (!known || !live || !rid)
+        return 0;
+    return far_state(j, far_of(j, ms, false), rid, j->today, &dk, e);
+}
+
+/* The ids ref field `field` of rec names (a ref or a list of them). */
+static size_t refs_named(const json_t *rec, const char *field, const char **out, size_t max)
+{
+    const json_t *v = json_object_get(rec, field), *one;
+    size_t n = 0, i;
+    if (json_is_string(v) && max)
+        out[n++] = json_string_value(v);
+    json_array_foreach (json_is_array(v) ? v : NULL, i, one)
+        if (json_is_string(one) && n < max)
+            out[n++] = json_string_value(one);
+    return n;
+}
+
+/* Every live record ms may be taken from or reach, read once. */
+static struct chain *chain_of_measure(struct rule_mem *j, const struct model_measure *ms,
+                                      struct err *e)
+{
+    for (size_t i = 0; i < j->n_chains; i++)
+        if (j->chains[i].ms == ms)
+            return &j->chains[i];
+    const struct model *m = j->r->model;
+    json_t *kinds = json_object(), *list = json_array();
+    measure_kinds(m, ms, kinds);
+    const char *kind;
+    json_t *v;
+    json_object_foreach (kinds, kind, v)
+        json_array_append_new(list, json_string(kind));
+    char *text = json_dumps(list, JSON_COMPACT);
+    json_decref(list);
+    json_decref(kinds);
+    struct store_stmt *st = store_prepare(
+        store_conn(j->r->store),
+        "SELECT r.kind, d.data FROM records r JOIN record_data d ON d.rid = r.rid "
+        "WHERE r.retired = 0 AND r.kind IN (SELECT value FROM json_each($1))",
+        false, e);
+    if (!st) {
+        free(text);
+        return NULL;
+    }
+    store_bind_text(st, 1, text);
+    struct chain c = {.ms = ms, .ids = json_object(), .below = json_object()};
+    size_t cap = 0;
+    int rc;
+    while ((rc = store_step(st, e)) == STORE_ROW) {
+        const char *data = store_col_text(st, 1);
+        json_t *rec = rule_mem_project(j, data, strlen(data));
+        const char *id = json_string_value(json_object_get(rec, "id"));
+        const struct model_kind *k = model_kind(m, store_col_text(st, 0));
+        if (!id || !k) {
+            json_decref(rec);
+            continue;
+        }
+        if (c.n == cap) {
+            cap = cap ? 2 * cap : 256;
+            c.rec = xrealloc(c.rec, cap * sizeof *c.rec);
+            c.kind = xrealloc(c.kind, cap * sizeof *c.kind);
+            c.items = xrealloc(c.items, cap * sizeof *c.items);
+            c.done = xrealloc(c.done, cap * sizeof *c.done);
+        }
+        uint32_t items = 0, done = 0;
+        size_t i;
+        const json_t *item;
+        json_array_foreach (json_object_get(rec, ms->items), i, item) {
+            int d = source_done(j, ms, json_string_value(json_object_get(item, ms->done_ref)), e);
+            if (d < 0)
+                rc = STORE_ERROR;
+            items++;
+            done += d > 0;
+        }
+        json_object_del(rec, ms->items);
+        c.rec[c.n] = rec;
+        c.kind[c.n] = k->id;
+        c.items[c.n] = items;
+        c.done[c.n] = done;
+        json_object_set_new(c.ids, id, json_integer((json_int_t)c.n + 1));
+        c.n++;
+        if (rc == STORE_ERROR)
+            break;
+    }
+    store_finalize(st);
+    free(text);
+    /* who names whom, by each field a step goes down */
+    for (size_t i = 0; rc != STORE_ERROR && i < model_n_kinds(m); i++) {
+        const struct model_kind_measure *km = model_kind_measure(model_kind_at(m, i), ms->id);
+        for (size_t p = 0; km && p < km->n_paths; p++)
+            for (size_t s = 0; s < km->paths[p].n_steps; s++) {
+                const struct model_step *step = &km->paths[p].steps[s];
+                char key[300];
+                snprintf(key, sizeof key, "%s ", step->field);
+                if (step->type != STEP_REFERENCED_BY || json_object_get(c.below, key))
+                    continue;
+                json_object_set_new(c.below, key, json_true()); /* this field done */
+                for (size_t n = 0; n < c.n; n++) {
+                    const char *to[64];
+                    size_t k = refs_named(c.rec[n], step->field, to, 64);
+                    for (size_t t = 0; t < k; t++) {
+                        snprintf(key, sizeof key, "%s %s", step->field, to[t]);
+                        json_t *at = json_object_get(c.below, key);
+                        if (!at)
+                            json_object_set_new(c.below, key, at = json_array());
+                        json_array_append_new(at, json_integer((json_int_t)n));
+                    }
+                }
+            }
+    }
+    if (rc == STORE_ERROR) {
+        j->chains = xrealloc(j->chains, (j->n_chains + 1) * sizeof *j->chains);
+        j->chains[j->n_chains++] = c; /* freed with the rest */
+        return NULL;
+    }
+    j->chains = xrealloc(j->chains, (j->n_chains + 1) * sizeof *j->chains);
+    j->chains[j->n_chains] = c;
+    return &j->chains[j->n_chains++];
+}
+
+/* The records one step (repeated: at every level) reaches from those in
+ * cur (indices), each once, into *next (n returned; room for c->n). */
+static size_t chain_step(const struct chain *c, const struct model_step *step,
+                         const uint32_t *cur, size_t n_cur, uint32_t *next, uint8_t *in_next)
+{
+    size_t n = 0, from = 0, upto = 0;
+    const uint32_t *front = cur;
+    size_t n_front = n_cur;
+    for (int depth = 0; n_front && depth <= MODEL_INHERIT_MAX_DEPTH; depth++) {
+        for (size_t i = 0; i < n_front; i++) {
+            uint32_t x = front[i];
+            const char *to[64];
+            size_t k = 0;
+            const json_t *below = NULL;
+            if (step->type == STEP_REF) {
+                k = refs_named(c->rec[x], step->field, to, 64);
+            } else {
+                char key[300];
+                snprintf(key, sizeof key, "%s %s", step->field,
+                         json_string_value(json_object_get(c->rec[x], "id")));
+                below = json_object_get(c->below, key);
+            }
+            for (size_t t = 0; t < k + json_array_size(below); t++) {
+                uint32_t y;
+                if (t < k) {
+                    const json_t *at = json_object_get(c->ids, to[t]);
+                    if (!at)
+                        continue; /* not a live record measured */
+                    y = (uint32_t)json_integer_value(at) - 1;
+                } else {
+                    y = (uint32_t)json_integer_value(json_array_get(below, t - k));
+                    bool wanted = false;
+                    for (size_t w = 0; w < step->n_kinds; w++)
+                        wanted = wanted || strcmp(step->kinds[w], c->kind[y]) == 0;
+                    if (!wanted)
+                        continue;
+                }
+                if (!in_next[y] && n < MEASURE_RECORDS_MAX) {
+                    in_next[y] = 1;
+                    next[n++] = y;
+                }
+            }
+        }
+        if (!step->repeat)
+            break;
+        from = upto;
+        upto = n;
+        front = next + from;
+        n_front = upto - from;
+    }
+    return n;
+}
+
+/* The level of measure q (whole percent, 100 without items) of the record
+ * id, from its chain read once. */
+static int chain_level(struct rule_mem *j, const char *id, const char *kind,
+                       const struct model_rule_relation *q, struct err *e)
+{
+    const struct model *m = j->r->model;
+    const struct model_measure *ms = model_measure(m, q->measure);
+    const struct model_kind_measure *km = model_kind_measure(model_kind(m, kind), q->measure);
+    struct chain *c = ms && km ? chain_of_measure(j, ms, e) : NULL;
+    if (!c)
+        return ms && km ? -1 : 100;
+    const json_t *at = json_object_get(c->ids, id);
+    if (!at)
+        return 100;
+    uint32_t self = (uint32_t)json_integer_value(at) - 1;
+    uint8_t *reached = xcalloc(c->n + 1, 1), *in_next = xcalloc(c->n + 1, 1);
+    uint32_t *cur = xcalloc(c->n + 1, sizeof *cur), *next = xcalloc(c->n + 1, sizeof *next);
+    uint64_t items = 0, done = 0;
+    for (size_t p = 0; p < km->n_paths; p++) {
+        size_t n = 1;
+        cur[0] = self;
+        for (size_t s = 0; n && s < km->paths[p].n_steps; s++) {
+            size_t got = chain_step(c, &km->paths[p].steps[s], cur, n, next, in_next);
+            for (size_t i = 0; i < got; i++)
+                in_next[next[i]] = 0;
+            memcpy(cur, next, got * sizeof *cur);
+            n = got;
+        }
+        for (size_t i = 0; i < n; i++)
+            if (!reached[cur[i]]) {
+                reached[cur[i]] = 1;
+                items += c->items[cur[i]];
+                done += c->done[cur[i]];
+            }
+    }
+    free(reached);
+    free(in_next);
+    free(cur);
+    free(next);
+    return items ? (int)(done * 100 / items) : 100;
+}
+
+int rule_mem_count(void *ctx, const json_t *rec, const struct model_rule_relation *q, int64_t day)
+{
+    struct rule_mem *j = ctx;
+    const char *id = json_string_value(json_object_get(rec, "id"));
+    struct err e = ERR_INIT;
+    if (!id)
+        return 0;
+    if (!fidx_ready(j->r->fidx))
+        return registry_count_rule(j->r, rec, q, day);
+    switch (q->how) {
+    case REQ_RELATION:
+        return count_relations(j, id, q, day, &e);
+    case REQ_REF:
+        return count_ref(j, rec, q, day, &e);
+    case REQ_REFERENCED_BY: {
+        if (!j->whole || (day != j->today && dated(&q->where)))
+            return registry_count_rule(j->r, rec, q, day);
+        const json_t *counts = referencing_counts(j, q, &e);
+        return counts ? (int)json_integer_value(json_object_get(counts, id)) : -1;
+    }
+    case REQ_MEASURE:
+        if (!j->whole)
+            return registry_count_rule(j->r, rec, q, day);
+        return chain_level(j, id, json_string_value(json_object_get(rec, "kind")), q, &e);
+    }
+    return -1;
+}
