@@ -335,6 +335,13 @@ size_t reg_rule_kinds(const struct model *m, const bool *pick, const char **kind
  * of every record (scans of a requirement's kinds pay); today: the local
  * day judged on. */
 struct rule_mem;
+/* registry_inherited with the rows of a reader read so far (each base
+ * read once over many records). */
+int reg_inherited_with(struct registry *r, struct reg_rows *rows, const json_t *rec, json_t **out,
+                       struct err *e);
+/* The rows a judging reads the bases of records through (a reader of
+ * everything). */
+struct reg_rows *rule_mem_rows(struct rule_mem *j);
 struct rule_mem *rule_mem_new(struct registry *r, int64_t today, bool whole);
 void rule_mem_free(struct rule_mem *j);
 /* What the rules read of a record's stored text (a few members, the rest

@@ -25,6 +25,17 @@
 /* The most records one measure is taken over (as measure.c). */
 #define MEASURE_RECORDS_MAX 20000
 
+/* How the filter index judges a far condition on records of one kind:
+ * per term, its field and the codes of its values (a bit each). */
+struct far_term {
+    const char *key; /* "collection:field" */
+    uint64_t accept[4];
+};
+struct far_kind {
+    struct far_term *t;
+    size_t n;
+};
+
 /* A far condition's judgements by row id: 0 not judged yet, 1 kept, 2
  * not; with `distinct`, the value's index in keys + 1 (0: none). */
 struct far {
@@ -37,6 +48,9 @@ struct far {
     uint32_t *dk;
     size_t cap;
     json_t *keys; /* distinct value's key -> index + 1 */
+    json_t *mem;  /* kind -> index + 1 in fk (0: the memory index cannot judge it) */
+    struct far_kind *fk;
+    size_t n_fk;
 };
 
 /* The records a measure taken along chains of refs may reach (ruleidx.c
@@ -50,6 +64,8 @@ struct chain {
     uint32_t *items, *done;
     size_t n;
     json_t *below; /* "<field> <id>" -> [index of each record naming id by field] */
+    uint8_t *reached, *in_next; /* a measure's work space, all 0 between two */
+    uint32_t *cur, *next, *got;
 };
 
 struct rule_mem {
@@ -62,6 +78,12 @@ struct rule_mem {
     json_t *refby; /* "<q>" -> {id: count}, REQ_REFERENCED_BY counted once */
     struct chain *chains; /* measures taken over chains, read once */
     size_t n_chains;
+    struct reg_rows *rows; /* the bases read, for inherited items */
+    uint32_t *owner_of;    /* row id -> owner's index in owners + 1 (from the index) */
+    size_t n_owner_of;
+    uint32_t *owner_dk;    /* per owner: its distinct key in the far's keys (0: not yet) */
+    const char **owners;
+    size_t n_owners;
     struct arena *a;
     struct relidx_hit *hits;
     size_t cap;
@@ -116,7 +138,7 @@ static void far_add(struct rule_mem *j, const void *of, const struct model_cond 
     j->far = xrealloc(j->far, (j->n_far + 1) * sizeof *j->far);
     j->far[j->n_far++] = (struct far){.of = of, .cond = c, .distinct = distinct,
                                       .on_relation = on_relation, .kinds = kinds,
-                                      .keys = json_object()};
+                                      .keys = json_object(), .mem = json_object()};
 }
 
 static struct far *far_of(struct rule_mem *j, const void *of, bool on_relation)
@@ -205,6 +227,8 @@ struct rule_mem *rule_mem_new(struct registry *r, int64_t today, bool whole)
     j->fields = json_object();
     j->refby = json_object();
     j->a = arena_new();
+    static const struct actor everyone = {.id = "system:rules", .system = true};
+    j->rows = reg_rows_new(r, &everyone);
     static const char *const always[] = {"id", "kind", "type", "owner", "source", "target",
                                          "updated_at"};
     for (size_t i = 0; i < sizeof always / sizeof *always; i++)
@@ -256,6 +280,8 @@ void rule_mem_free(struct rule_mem *j)
     for (size_t i = 0; i < j->n_far; i++) {
         json_decref(j->far[i].kinds);
         json_decref(j->far[i].keys);
+        json_decref(j->far[i].mem);
+        free(j->far[i].fk); /* its terms are in j->a */
         free(j->far[i].st);
         free(j->far[i].dk);
     }
@@ -268,14 +294,27 @@ void rule_mem_free(struct rule_mem *j)
         free(c->kind);
         free(c->items);
         free(c->done);
+        free(c->reached);
+        free(c->in_next);
+        free(c->cur);
+        free(c->next);
+        free(c->got);
         json_decref(c->ids);
         json_decref(c->below);
     }
     free(j->chains);
+    free(j->owner_of);
+    free(j->owner_dk);
+    reg_rows_free(j->rows);
     json_decref(j->fields);
     json_decref(j->refby);
     arena_free(j->a);
     free(j);
+}
+
+struct reg_rows *rule_mem_rows(struct rule_mem *j)
+{
+    return j->rows;
 }
 
 /* One member's value: a plain string without parsing it, else parsed. */
@@ -287,7 +326,9 @@ static json_t *member_value(struct jspan v)
     return json_loadb(v.p, v.n, JSON_DECODE_ANY, NULL);
 }
 
-json_t *rule_mem_project(const struct rule_mem *j, const char *text, size_t n)
+/* The members of the record text[0..n) named in `fields`, parsed; the
+ * whole record parsed when the text is not a well-formed object. */
+static json_t *project(const json_t *fields, const char *text, size_t n)
 {
     struct jtext_iter it;
     struct jspan key, v;
@@ -295,7 +336,7 @@ json_t *rule_mem_project(const struct rule_mem *j, const char *text, size_t n)
         return json_loadb(text, n, 0, NULL);
     json_t *rec = json_object();
     while (jtext_next_member(&it, &key, &v)) {
-        if (!json_object_getn(j->fields, key.p, key.n))
+        if (!json_object_getn(fields, key.p, key.n))
             continue;
         json_t *val = member_value(v);
         if (!val)
@@ -307,6 +348,11 @@ json_t *rule_mem_project(const struct rule_mem *j, const char *text, size_t n)
         return json_loadb(text, n, 0, NULL);
     }
     return rec;
+}
+
+json_t *rule_mem_project(const struct rule_mem *j, const char *text, size_t n)
+{
+    return project(j->fields, text, n);
 }
 
 static void far_room(struct far *f, uint32_t rid)
@@ -362,15 +408,123 @@ void rule_mem_met(struct rule_mem *j, uint32_t rid, const char *kind, const json
             far_judge(j, &j->far[i], rid, rec, j->today, &dk);
 }
 
-/* Record rid as f judges it on `day`: 1 kept (*dk its distinct value), 0
- * not, -1 on a store error; read (projected) when not judged yet. */
-static int far_state(struct rule_mem *j, struct far *f, uint32_t rid, int64_t day, uint32_t *dk,
-                     struct err *e)
+/* Makes how the filter index judges f on records of kind `kind` (under
+ * its read lock): NULL when it cannot (a term on a field it does not hold
+ * with one code a record, or on presence or dates). */
+static const struct far_kind *far_kind_mem(struct rule_mem *j, struct far *f, const char *kind)
+{
+    const json_t *at = json_object_get(f->mem, kind);
+    if (at)
+        return json_integer_value(at) ? &f->fk[json_integer_value(at) - 1] : NULL;
+    const struct model *m = j->r->model;
+    const struct model_kind *k = model_kind(m, kind);
+    struct far_kind fk = {arena_calloc(j->a, f->cond->n_terms + 1, sizeof *fk.t), 0};
+    bool can = k && k->collection;
+    for (size_t i = 0; can && i < f->cond->n_terms; i++) {
+        const struct model_cond_term *t = &f->cond->terms[i];
+        const struct model_field *fd = model_field(k, t->field);
+        can = !t->presence && !t->when && fd && fd->filterable &&
+              (fd->type == FT_ENUM || fd->type == FT_BOOL) &&
+              reg_field_in_memory(m, k->collection, t->field);
+        struct far_term *ft = &fk.t[fk.n++];
+        ft->key = arena_printf(j->a, "%s:%s", k->collection, t->field);
+        struct fidx_codes codes;
+        can = can && fidx_codes(j->r->fidx, ft->key, &codes);
+        for (size_t v = 0; can && v < t->n_values; v++) {
+            uint8_t c = *t->values[v] ? fidx_code(j->r->fidx, j->a, ft->key, t->values[v]) : 0;
+            can = *t->values[v] != 0; /* "" stands for absent there: read the record */
+            if (c)
+                ft->accept[c / 64] |= 1ull << (c % 64);
+        }
+    }
+    if (!can || (f->distinct && (strcmp(f->distinct, "owner") != 0 || !k->owned))) {
+        json_object_set_new(f->mem, kind, json_integer(0));
+        return NULL;
+    }
+    f->fk = xrealloc(f->fk, (f->n_fk + 1) * sizeof *f->fk);
+    f->fk[f->n_fk++] = fk;
+    json_object_set_new(f->mem, kind, json_integer((json_int_t)f->n_fk));
+    return &f->fk[f->n_fk - 1];
+}
+
+/* The owners of records by row id, from the filter index's owner sets
+ * (under its read lock), made once. */
+static void owners_by_rid(struct rule_mem *j)
+{
+    if (j->owners)
+        return;
+    struct fidx *x = j->r->fidx;
+    j->n_owners = fidx_values(x, j->a, "owner", &j->owners);
+    if (!j->owners)
+        j->owners = arena_calloc(j->a, 1, sizeof *j->owners);
+    j->owner_dk = xcalloc(j->n_owners + 1, sizeof *j->owner_dk);
+    for (size_t i = 0; i < j->n_owners; i++) {
+        struct rids set = fidx_get(x, fidx_key_owner(j->a, j->owners[i]));
+        if (set.n && set.v[set.n - 1] >= j->n_owner_of) {
+            size_t n = (size_t)set.v[set.n - 1] + 1;
+            j->owner_of = xrealloc(j->owner_of, n * sizeof *j->owner_of);
+            memset(j->owner_of + j->n_owner_of, 0, (n - j->n_owner_of) * sizeof *j->owner_of);
+            j->n_owner_of = n;
+        }
+        for (size_t r = 0; r < set.n; r++)
+            j->owner_of[set.v[r]] = (uint32_t)i + 1;
+    }
+}
+
+/* The distinct key (in f->keys) of a string value, as far_judge makes it. */
+static uint32_t string_key(struct far *f, const char *value)
+{
+    json_t *v = json_string(value);
+    char *key = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+    json_decref(v);
+    json_t *at = json_object_get(f->keys, key);
+    if (!at) {
+        at = json_integer((json_int_t)json_object_size(f->keys) + 1);
+        json_object_set_new(f->keys, key, at);
+    }
+    free(key);
+    return (uint32_t)json_integer_value(at);
+}
+
+/* Record rid of kind `kind` as the filter index judges f: 1 kept (*dk its
+ * distinct value), 0 not, -1 it cannot tell. */
+static int far_mem(struct rule_mem *j, struct far *f, uint32_t rid, const char *kind, uint32_t *dk)
+{
+    struct fidx *x = j->r->fidx;
+    int keeps = 1;
+    *dk = 0;
+    fidx_read_lock(x);
+    const struct far_kind *fk = kind ? far_kind_mem(j, f, kind) : NULL;
+    for (size_t i = 0; fk && keeps == 1 && i < fk->n; i++) {
+        struct fidx_codes codes;
+        uint8_t c = fidx_codes(x, fk->t[i].key, &codes) && rid < codes.n ? codes.codes[rid] : 0;
+        keeps = c == FIDX_SEVERAL ? -1 : (int)((fk->t[i].accept[c / 64] >> (c % 64)) & 1);
+    }
+    if (fk && keeps == 1 && f->distinct) {
+        owners_by_rid(j);
+        uint32_t o = rid < j->n_owner_of ? j->owner_of[rid] : 0;
+        if (o && !j->owner_dk[o - 1])
+            j->owner_dk[o - 1] = string_key(f, j->owners[o - 1]);
+        *dk = o ? j->owner_dk[o - 1] : 0;
+    }
+    fidx_read_unlock(x);
+    return fk ? keeps : -1;
+}
+
+/* Record rid (of kind `kind`, NULL: unknown) as f judges it on `day`: 1
+ * kept (*dk its distinct value), 0 not, -1 on a store error; from the
+ * filter index when it can tell, else read (projected) when not judged
+ * yet. */
+static int far_state(struct rule_mem *j, struct far *f, uint32_t rid, const char *kind,
+                     int64_t day, uint32_t *dk, struct err *e)
 {
     if ((day == j->today || !dated(f->cond)) && rid < f->cap && f->st[rid]) {
         *dk = f->dk ? f->dk[rid] : 0;
         return f->st[rid] == 1;
     }
+    int mem = fidx_ready(j->r->fidx) ? far_mem(j, f, rid, kind, dk) : -1;
+    if (mem >= 0)
+        return mem;
     struct store_stmt *st = store_prepare(store_conn(j->r->store),
                                           "SELECT data FROM record_data WHERE rid = $1", true, e);
     if (!st)
@@ -388,7 +542,6 @@ static int far_state(struct rule_mem *j, struct far *f, uint32_t rid, int64_t da
     return keeps;
 }
 
-
 static bool keep_type(void *ctx, uint32_t rid, const char *type)
 {
     (void)rid;
@@ -399,6 +552,7 @@ static bool keep_type(void *ctx, uint32_t rid, const char *type)
  * their row ids and far ends' (0: not a live record), in *out. */
 struct end {
     uint32_t rel, other;
+    const char *kind; /* the far end's (the model's string), NULL: unknown */
 };
 
 static size_t ends_of(struct rule_mem *j, const char *id, const struct model_rule_relation *q,
@@ -409,8 +563,12 @@ static size_t ends_of(struct rule_mem *j, const char *id, const struct model_rul
     size_t n = relidx_hits_into(fidx_graph(x), j->a, NULL, &id, 1, q->out, keep_type,
                                 (void *)q->type, &j->hits, &j->cap);
     struct end *v = xcalloc(n + 1, sizeof *v);
-    for (size_t i = 0; i < n; i++)
-        v[i] = (struct end){j->hits[i].rid, j->hits[i].other_live ? j->hits[i].other_rid : 0};
+    for (size_t i = 0; i < n; i++) {
+        const struct model_kind *k =
+            j->hits[i].other_kind ? model_kind(j->r->model, j->hits[i].other_kind) : NULL;
+        v[i] = (struct end){j->hits[i].rid, j->hits[i].other_live ? j->hits[i].other_rid : 0,
+                            k ? k->id : NULL};
+    }
     fidx_read_unlock(x);
     *out = v;
     return n;
@@ -434,9 +592,9 @@ static int count_relations(struct rule_mem *j, const char *id, const struct mode
         uint32_t dk = 0;
         if (!ends[i].other)
             continue; /* the far end is gone */
-        int keeps = fa ? far_state(j, fa, ends[i].rel, day, &dk, e) : 1;
+        int keeps = fa ? far_state(j, fa, ends[i].rel, q->type, day, &dk, e) : 1;
         if (keeps > 0 && fw)
-            keeps = far_state(j, fw, ends[i].other, day, &dk, e);
+            keeps = far_state(j, fw, ends[i].other, ends[i].kind, day, &dk, e);
         if (keeps < 0) {
             count = -1;
         } else if (keeps && !seen) {
@@ -467,12 +625,13 @@ static int count_ref(struct rule_mem *j, const json_t *rec, const struct model_r
     bool live = false;
     fidx_read_lock(j->r->fidx);
     bool known = relidx_node(fidx_graph(j->r->fidx), to, &rid, &kind, &live);
+    const struct model_kind *k = known && kind ? model_kind(j->r->model, kind) : NULL;
     fidx_read_unlock(j->r->fidx);
     if (!known || !live || !rid)
         return 0;
     struct far *f = far_of(j, q, false);
     uint32_t dk;
-    return f ? far_state(j, f, rid, day, &dk, e) : 1;
+    return f ? far_state(j, f, rid, k ? k->id : NULL, day, &dk, e) : 1;
 }
 
 /* The records of q's kinds keeping its `where` today, counted by the id
@@ -535,10 +694,11 @@ static int source_done(struct rule_mem *j, const struct model_measure *ms, const
         return 0;
     fidx_read_lock(j->r->fidx);
     bool known = relidx_node(fidx_graph(j->r->fidx), ref, &rid, &kind, &live);
+    const struct model_kind *k = known && kind ? model_kind(j->r->model, kind) : NULL;
     fidx_read_unlock(j->r->fidx);
     if (!known || !live || !rid)
         return 0;
-    return far_state(j, far_of(j, ms, false), rid, j->today, &dk, e);
+    return far_state(j, far_of(j, ms, false), rid, k ? k->id : NULL, j->today, &dk, e);
 }
 
 /* The ids ref field `field` of rec names (a ref or a list of them). */
@@ -581,12 +741,20 @@ static struct chain *chain_of_measure(struct rule_mem *j, const struct model_mea
         return NULL;
     }
     store_bind_text(st, 1, text);
+    json_t *fields = json_pack("{s:b, s:b}", "id", 1, "kind", 1);
+    for (size_t i = 0; i < model_n_kinds(m); i++) {
+        const struct model_kind_measure *km = model_kind_measure(model_kind_at(m, i), ms->id);
+        for (size_t p = 0; km && p < km->n_paths; p++)
+            for (size_t s = 0; s < km->paths[p].n_steps; s++)
+                add_field(fields, km->paths[p].steps[s].field);
+    }
     struct chain c = {.ms = ms, .ids = json_object(), .below = json_object()};
     size_t cap = 0;
     int rc;
     while ((rc = store_step(st, e)) == STORE_ROW) {
         const char *data = store_col_text(st, 1);
-        json_t *rec = rule_mem_project(j, data, strlen(data));
+        size_t len = strlen(data);
+        json_t *rec = project(fields, data, len);
         const char *id = json_string_value(json_object_get(rec, "id"));
         const struct model_kind *k = model_kind(m, store_col_text(st, 0));
         if (!id || !k) {
@@ -600,17 +768,21 @@ static struct chain *chain_of_measure(struct rule_mem *j, const struct model_mea
             c.items = xrealloc(c.items, cap * sizeof *c.items);
             c.done = xrealloc(c.done, cap * sizeof *c.done);
         }
+        /* the items' sources, found in the text (not parsed) */
         uint32_t items = 0, done = 0;
-        size_t i;
-        const json_t *item;
-        json_array_foreach (json_object_get(rec, ms->items), i, item) {
-            int d = source_done(j, ms, json_string_value(json_object_get(item, ms->done_ref)), e);
-            if (d < 0)
-                rc = STORE_ERROR;
-            items++;
-            done += d > 0;
-        }
-        json_object_del(rec, ms->items);
+        struct jspan span, item, ref;
+        struct jtext_iter it;
+        if (jtext_member((struct jspan){data, len}, ms->items, &span) && jtext_array(span, &it))
+            while (jtext_next(&it, &item)) {
+                char source[256];
+                bool named = jtext_member(item, ms->done_ref, &ref) &&
+                             reg_text_string(ref, source, sizeof source);
+                int d = named ? source_done(j, ms, source, e) : 0;
+                if (d < 0)
+                    rc = STORE_ERROR;
+                items++;
+                done += d > 0;
+            }
         c.rec[c.n] = rec;
         c.kind[c.n] = k->id;
         c.items[c.n] = items;
@@ -622,6 +794,7 @@ static struct chain *chain_of_measure(struct rule_mem *j, const struct model_mea
     }
     store_finalize(st);
     free(text);
+    json_decref(fields);
     /* who names whom, by each field a step goes down */
     for (size_t i = 0; rc != STORE_ERROR && i < model_n_kinds(m); i++) {
         const struct model_kind_measure *km = model_kind_measure(model_kind_at(m, i), ms->id);
@@ -724,30 +897,35 @@ static int chain_level(struct rule_mem *j, const char *id, const char *kind,
     if (!at)
         return 100;
     uint32_t self = (uint32_t)json_integer_value(at) - 1;
-    uint8_t *reached = xcalloc(c->n + 1, 1), *in_next = xcalloc(c->n + 1, 1);
-    uint32_t *cur = xcalloc(c->n + 1, sizeof *cur), *next = xcalloc(c->n + 1, sizeof *next);
+    if (!c->reached) {
+        c->reached = xcalloc(c->n + 1, 1);
+        c->in_next = xcalloc(c->n + 1, 1);
+        c->cur = xcalloc(c->n + 1, sizeof *c->cur);
+        c->next = xcalloc(c->n + 1, sizeof *c->next);
+        c->got = xcalloc(c->n + 1, sizeof *c->got);
+    }
     uint64_t items = 0, done = 0;
+    size_t n_got = 0;
     for (size_t p = 0; p < km->n_paths; p++) {
         size_t n = 1;
-        cur[0] = self;
+        c->cur[0] = self;
         for (size_t s = 0; n && s < km->paths[p].n_steps; s++) {
-            size_t got = chain_step(c, &km->paths[p].steps[s], cur, n, next, in_next);
+            size_t got = chain_step(c, &km->paths[p].steps[s], c->cur, n, c->next, c->in_next);
             for (size_t i = 0; i < got; i++)
-                in_next[next[i]] = 0;
-            memcpy(cur, next, got * sizeof *cur);
+                c->in_next[c->next[i]] = 0;
+            memcpy(c->cur, c->next, got * sizeof *c->cur);
             n = got;
         }
         for (size_t i = 0; i < n; i++)
-            if (!reached[cur[i]]) {
-                reached[cur[i]] = 1;
-                items += c->items[cur[i]];
-                done += c->done[cur[i]];
+            if (!c->reached[c->cur[i]]) {
+                c->reached[c->cur[i]] = 1;
+                c->got[n_got++] = c->cur[i];
+                items += c->items[c->cur[i]];
+                done += c->done[c->cur[i]];
             }
     }
-    free(reached);
-    free(in_next);
-    free(cur);
-    free(next);
+    for (size_t i = 0; i < n_got; i++)
+        c->reached[c->got[i]] = 0;
     return items ? (int)(done * 100 / items) : 100;
 }
 

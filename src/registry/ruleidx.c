@@ -29,10 +29,12 @@
  * rules in force). Another node's writes (issue 19) will need the same
  * change feed as the filter index. */
 #include "registry/internal.h"
+#include "registry/fidx.h"
 #include "util/log.h"
 #include "util/timeutil.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -42,6 +44,8 @@
 #define RULEIDX_MAX_CLOSURE 20000
 /* The most levels of a chain of inheritance followed. */
 #define RULEIDX_MAX_DEPTH 32
+
+struct part;
 
 struct ruleidx {
     pthread_mutex_t mu;  /* judging and reading */
@@ -56,6 +60,13 @@ struct ruleidx {
     bool owner_refs;     /* some rule's `ref` is the owner */
     char *far_types;     /* the relation types whose far ends' fields (or the relation's own)
                             a rule judges, as a JSON array text */
+    json_t *kind_at;     /* kind -> its row in for_kind + 1 */
+    bool *for_kind;      /* [kind][rule]: the rule names the kind */
+    pthread_mutex_t hmu; /* the helper judging the upper part of a build */
+    pthread_cond_t hcv;
+    pthread_t helper;
+    bool helper_up, quit;
+    struct part *job;    /* its part to judge; NULL when done */
     double last_ms;      /* the last re-judgement: how long, how many */
     size_t last_n;
 };
@@ -90,6 +101,8 @@ struct ruleidx *ruleidx_new(const struct model *m)
     struct ruleidx *x = xcalloc(1, sizeof *x);
     pthread_mutex_init(&x->mu, NULL);
     pthread_mutex_init(&x->dmu, NULL);
+    pthread_mutex_init(&x->hmu, NULL);
+    pthread_cond_init(&x->hcv, NULL);
     x->n_rules = model_n_rules(m);
     x->st = xcalloc(x->n_rules + 1, sizeof *x->st);
     x->tracked = xcalloc(x->n_rules + 1, sizeof *x->tracked);
@@ -117,6 +130,18 @@ struct ruleidx *ruleidx_new(const struct model *m)
     }
     x->far_types = reg_strings_json(far, n_far);
     free(far);
+    x->kind_at = json_object();
+    x->for_kind = xcalloc(model_n_kinds(m) * x->n_rules + 1, sizeof *x->for_kind);
+    for (size_t k = 0; k < model_n_kinds(m); k++) {
+        const char *kind = model_kind_at(m, k)->id;
+        json_object_set_new(x->kind_at, kind, json_integer((json_int_t)k + 1));
+        for (size_t i = 0; i < x->n_rules; i++) {
+            const struct model_rule *ru = model_rule_at(m, i);
+            for (size_t n = 0; n < ru->n_kinds; n++)
+                if (strcmp(ru->kinds[n], kind) == 0)
+                    x->for_kind[k * x->n_rules + i] = true;
+        }
+    }
     x->dirty = json_object();
     return x;
 }
@@ -125,11 +150,21 @@ void ruleidx_free(struct ruleidx *x)
 {
     if (!x)
         return;
+    pthread_mutex_lock(&x->hmu);
+    x->quit = true;
+    pthread_cond_broadcast(&x->hcv);
+    pthread_mutex_unlock(&x->hmu);
+    if (x->helper_up)
+        pthread_join(x->helper, NULL);
+    pthread_mutex_destroy(&x->hmu);
+    pthread_cond_destroy(&x->hcv);
     for (size_t i = 0; i < x->n_rules; i++)
         free(x->st[i]);
     free(x->st);
     free(x->tracked);
     free(x->far_types);
+    json_decref(x->kind_at);
+    free(x->for_kind);
     json_decref(x->dirty);
     pthread_mutex_destroy(&x->mu);
     pthread_mutex_destroy(&x->dmu);
@@ -185,8 +220,6 @@ const struct model_rule_relation *ruleidx_fault(const struct model_rule *ru, uns
     return j < ru->n_relations ? &ru->relations[j] : ru->n_any_of ? &ru->any_of[0] : NULL;
 }
 
-static const struct actor EVERYONE = {.id = "system:rules", .system = true};
-
 /* Judges rec (its row id rid; NULL: gone) by every kept rule. */
 static int judge(struct registry *r, struct ruleidx *x, struct rule_mem *j, uint32_t rid,
                  json_t *rec, registry_day_fn day_of, void *day_ctx, struct err *e)
@@ -205,18 +238,19 @@ static int judge(struct registry *r, struct ruleidx *x, struct rule_mem *j, uint
         return 0;
     if (k->inherit_via) {
         json_t *inh = NULL;
-        if (registry_inherited(r, &EVERYONE, rec, &inh, e) < 0)
+        if (reg_inherited_with(r, rule_mem_rows(j), rec, &inh, e) < 0)
             return -1;
         if (inh)
             json_object_set_new(rec, "inherited", inh);
     }
     int64_t day = day_of(day_ctx, model_judging_ms(k, rec, time_now_ms()));
+    size_t row = (size_t)json_integer_value(json_object_get(x->kind_at, k->id)) - 1;
     for (size_t i = 0; i < x->n_rules; i++) {
         const struct model_rule *ru = model_rule_at(m, i);
         if (!x->tracked[i])
             continue;
         unsigned v = 0;
-        if (model_rule_applies(ru, rec, day)) {
+        if (x->for_kind[row * x->n_rules + i] && model_rule_applies(ru, rec, day)) {
             const struct model_rule_relation *q;
             int holds = model_rule_holds(ru, rec, day, rule_mem_count, j, &q);
             if (holds < 0) {
@@ -241,6 +275,157 @@ static char *rule_kinds_json(const struct model *m, const struct ruleidx *x)
     return out;
 }
 
+/* A judging of every record, in pieces: the live records of the kept
+ * rules' kinds with row ids in [cuts[i], cuts[i + 1]) for each piece i,
+ * taken in turn by the threads judging (each with its own counts, struct
+ * rule_mem, and connection) until none is left, so that a thread that
+ * meets heavier records takes fewer pieces. Pieces write different bytes
+ * of the judgements (their cuts are even). */
+#define RULEIDX_PIECES 24
+
+struct pieces {
+    struct registry *r;
+    struct ruleidx *x;
+    registry_day_fn day_of;
+    void *day_ctx;
+    const char *kinds;
+    uint32_t cuts[RULEIDX_PIECES + 1];
+    size_t n_pieces;
+    atomic_size_t next; /* the next piece to take */
+};
+
+/* One thread's share: the pieces it took, how many records, its error. */
+struct part {
+    struct pieces *all;
+    size_t n;
+    int rc;
+    struct err e;
+};
+
+static int judge_piece(struct part *p, struct rule_mem *j, uint32_t lo, uint32_t hi)
+{
+    struct pieces *all = p->all;
+    struct registry *r = all->r;
+    struct err *e = &p->e;
+    struct store_stmt *st = store_prepare(
+        store_conn(r->store),
+        "SELECT r.rid, r.kind, d.data FROM records r JOIN record_data d ON d.rid = r.rid "
+        "WHERE r.retired = 0 AND r.kind IN (SELECT value FROM json_each($1)) "
+        "AND r.rid >= $2 AND r.rid < $3 ORDER BY r.rid",
+        true, e);
+    if (!st)
+        return -1;
+    store_bind_text(st, 1, all->kinds);
+    store_bind_int64(st, 2, lo);
+    store_bind_int64(st, 3, hi);
+    int rc;
+    while ((rc = store_step(st, e)) == STORE_ROW) {
+        uint32_t rid = (uint32_t)store_col_int64(st, 0);
+        const char *kind = store_col_text(st, 1), *data = store_col_text(st, 2);
+        json_t *rec = rule_mem_project(j, data, strlen(data)); /* what the rules read */
+        if (rec) {
+            rule_mem_met(j, rid, kind, rec);
+            if (judge(r, all->x, j, rid, rec, all->day_of, all->day_ctx, e) < 0)
+                rc = STORE_ERROR;
+        }
+        json_decref(rec);
+        p->n++;
+        if (rc == STORE_ERROR)
+            break;
+    }
+    store_reset(st);
+    return rc == STORE_ERROR ? -1 : 0;
+}
+
+static void judge_pieces(struct part *p)
+{
+    struct pieces *all = p->all;
+    p->n = 0;
+    p->rc = 0;
+    struct rule_mem *j =
+        rule_mem_new(all->r, all->day_of(all->day_ctx, time_now_ms()), true);
+    for (size_t i; p->rc == 0 && (i = atomic_fetch_add(&all->next, 1)) < all->n_pieces;)
+        p->rc = judge_piece(p, j, all->cuts[i], all->cuts[i + 1]);
+    rule_mem_free(j);
+}
+
+/* The helper that judges pieces beside the judging thread (two cores:
+ * about twice as fast). It lives as long as the index: the store keeps a
+ * thread's connection for good, so one thread, not one a judging. */
+static void *helper_main(void *arg)
+{
+    struct ruleidx *x = arg;
+    pthread_mutex_lock(&x->hmu);
+    for (;;) {
+        while (!x->job && !x->quit)
+            pthread_cond_wait(&x->hcv, &x->hmu);
+        if (x->quit)
+            break;
+        struct part *p = x->job;
+        pthread_mutex_unlock(&x->hmu);
+        judge_pieces(p);
+        pthread_mutex_lock(&x->hmu);
+        x->job = NULL;
+        pthread_cond_broadcast(&x->hcv);
+    }
+    pthread_mutex_unlock(&x->hmu);
+    return NULL;
+}
+
+/* Cuts the row ids of the live records of the kept rules' kinds into
+ * pieces of about as many records each (even cuts), from the filter
+ * index's sets; one piece of every row id when it is not ready. */
+static void cut_pieces(struct registry *r, const struct ruleidx *x, struct pieces *all)
+{
+    all->n_pieces = 1;
+    all->cuts[0] = 0;
+    all->cuts[1] = UINT32_MAX;
+    if (!fidx_ready(r->fidx))
+        return;
+    const char **kinds = xcalloc(model_n_kinds(r->model) + 1, sizeof *kinds);
+    size_t n_kinds = reg_rule_kinds(r->model, x->tracked, kinds);
+    struct arena *a = arena_new();
+    struct rids *sets = arena_calloc(a, n_kinds + 1, sizeof *sets);
+    fidx_read_lock(r->fidx);
+    size_t total = 0;
+    uint32_t end = 0;
+    for (size_t i = 0; i < n_kinds; i++) {
+        sets[i] = rids_copy(a, fidx_get(r->fidx, fidx_key_kind(a, kinds[i])));
+        total += sets[i].n;
+        if (sets[i].n && sets[i].v[sets[i].n - 1] >= end)
+            end = sets[i].v[sets[i].n - 1] + 1;
+    }
+    fidx_read_unlock(r->fidx);
+    end += end % 2;
+    for (size_t k = 1; k < RULEIDX_PIECES; k++) {
+        uint32_t lo = all->cuts[k - 1], hi = end;
+        while (lo < hi) { /* the least row id with k pieces' records below it */
+            uint32_t mid = lo + (hi - lo) / 2;
+            size_t below = 0;
+            for (size_t i = 0; i < n_kinds; i++) {
+                size_t l = 0, h = sets[i].n;
+                while (l < h) {
+                    size_t m = (l + h) / 2;
+                    if (sets[i].v[m] < mid)
+                        l = m + 1;
+                    else
+                        h = m;
+                }
+                below += l;
+            }
+            if (below < total * k / RULEIDX_PIECES)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        all->cuts[k] = lo & ~1u;
+    }
+    all->cuts[RULEIDX_PIECES] = end;
+    all->n_pieces = RULEIDX_PIECES;
+    arena_free(a);
+    free(kinds);
+}
+
 /* Judges every live record of the kept rules' kinds. */
 static int build(struct registry *r, struct ruleidx *x, registry_day_fn day_of, void *day_ctx,
                  struct err *e)
@@ -254,46 +439,40 @@ static int build(struct registry *r, struct ruleidx *x, registry_day_fn day_of, 
     x->started = true;
     pthread_mutex_unlock(&x->dmu);
     char *kinds = rule_kinds_json(r->model, x);
-    struct store_stmt *st = store_prepare(
-        store_conn(r->store),
-        "SELECT r.rid, r.kind, d.data FROM records r JOIN record_data d ON d.rid = r.rid "
-        "WHERE r.retired = 0 AND r.kind IN (SELECT value FROM json_each($1)) ORDER BY r.rid",
-        false, e);
-    if (!st) {
-        free(kinds);
-        return -1;
-    }
-    store_bind_text(st, 1, kinds);
-    int rc;
-    size_t n = 0;
-    struct rule_mem *j = rule_mem_new(r, day_of(day_ctx, time_now_ms()), true);
-    while ((rc = store_step(st, e)) == STORE_ROW) {
-        uint32_t rid = (uint32_t)store_col_int64(st, 0);
-        const char *kind = store_col_text(st, 1), *data = store_col_text(st, 2);
-        const struct model_kind *k = model_kind(r->model, kind);
-        /* what the rules read of it, but the whole of a record that
-         * inherits (its inherited items are worked out from it) */
-        json_t *rec = k && k->inherit_via ? json_loads(data, 0, NULL)
-                                          : rule_mem_project(j, data, strlen(data));
-        if (rec) {
-            rule_mem_met(j, rid, kind, rec);
-            if (judge(r, x, j, rid, rec, day_of, day_ctx, e) < 0)
-                rc = STORE_ERROR;
+    struct pieces all = {.r = r, .x = x, .day_of = day_of, .day_ctx = day_ctx, .kinds = kinds};
+    atomic_init(&all.next, 0);
+    cut_pieces(r, x, &all);
+    bool two = all.n_pieces > 1;
+    /* room for every row id judged now: the pieces only write their bytes
+     * (what is written later is judged again after) */
+    if (two)
+        ensure_cap(x, all.cuts[all.n_pieces]);
+    struct part mine = {&all, 0, 0, ERR_INIT}, helper = {&all, 0, 0, ERR_INIT};
+    if (two) {
+        pthread_mutex_lock(&x->hmu);
+        if (!x->helper_up)
+            x->helper_up = pthread_create(&x->helper, NULL, helper_main, x) == 0;
+        if (x->helper_up) {
+            x->job = &helper;
+            pthread_cond_broadcast(&x->hcv);
         }
-        json_decref(rec);
-        n++;
-        if (rc == STORE_ERROR)
-            break;
+        pthread_mutex_unlock(&x->hmu);
     }
-    rule_mem_free(j);
-    store_finalize(st);
+    judge_pieces(&mine);
+    pthread_mutex_lock(&x->hmu);
+    while (x->job)
+        pthread_cond_wait(&x->hcv, &x->hmu);
+    pthread_mutex_unlock(&x->hmu);
     free(kinds);
-    if (rc == STORE_ERROR)
+    struct part *bad = mine.rc < 0 ? &mine : helper.rc < 0 ? &helper : NULL;
+    if (bad) {
+        *e = bad->e;
         return -1;
+    }
     x->built = true;
     x->day = day_of(day_ctx, time_now_ms());
-    log_msg(LOG_INFO, "rules: %zu records judged by %zu rules in %lld ms", n, x->n_rules,
-            (long long)(time_now_ms() - t0));
+    log_msg(LOG_INFO, "rules: %zu records judged by %zu rules in %lld ms (%zu and %zu by two threads)",
+            mine.n + helper.n, x->n_rules, (long long)(time_now_ms() - t0), mine.n, helper.n);
     return 0;
 }
 
