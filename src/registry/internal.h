@@ -339,9 +339,9 @@ struct rule_mem;
  * read once over many records). */
 int reg_inherited_with(struct registry *r, struct reg_rows *rows, const json_t *rec, json_t **out,
                        struct err *e);
-/* The rows a judging reads the bases of records through (a reader of
- * everything). */
-struct reg_rows *rule_mem_rows(struct rule_mem *j);
+/* registry_inherited of rec for a reader of everything, each base's
+ * worked out once a judging (a new reference, or NULL). */
+int rule_mem_inherited(struct rule_mem *j, const json_t *rec, json_t **out, struct err *e);
 struct rule_mem *rule_mem_new(struct registry *r, int64_t today, bool whole);
 void rule_mem_free(struct rule_mem *j);
 /* What the rules read of a record's stored text (a few members, the rest

@@ -68,6 +68,13 @@ struct chain {
     uint32_t *cur, *next, *got;
 };
 
+/* The relations of q's type out of (or into) id, as the graph has them:
+ * their row ids and far ends' (0: not a live record), in *out. */
+struct end {
+    uint32_t rel, other;
+    const char *kind; /* the far end's (the model's string), NULL: unknown */
+};
+
 struct rule_mem {
     struct registry *r;
     int64_t today;
@@ -76,9 +83,13 @@ struct rule_mem {
     struct far *far;
     size_t n_far;
     json_t *refby; /* "<q>" -> {id: count}, REQ_REFERENCED_BY counted once */
+    json_t *mstart; /* measure -> the kinds of the rules judging it (set) */
     struct chain *chains; /* measures taken over chains, read once */
     size_t n_chains;
     struct reg_rows *rows; /* the bases read, for inherited items */
+    json_t *inherited;     /* "<kind> <base>" -> the items inherited through base */
+    struct end *ends;      /* ends_of's */
+    size_t n_ends;
     uint32_t *owner_of;    /* row id -> owner's index in owners + 1 (from the index) */
     size_t n_owner_of;
     uint32_t *owner_dk;    /* per owner: its distinct key in the far's keys (0: not yet) */
@@ -157,38 +168,42 @@ static const struct model_field *sub_field(const struct model_field *f, const ch
     return NULL;
 }
 
-/* The kinds whose records a measure may be taken from or reach, into
- * `into`: those that have it, those its steps name, and those its refs
- * may name (in turn). */
+/* The kinds whose records measure ms may be taken from (the kinds in
+ * `into` already: those of the rules that judge it) or reach along the
+ * steps of their paths (repeated steps again from what they reach). */
 static void measure_kinds(const struct model *m, const struct model_measure *ms, json_t *into)
 {
+    size_t n_steps = 0;
+    const struct model_step *steps[64];
+    const char *kind;
+    json_t *v;
+    json_object_foreach (into, kind, v) {
+        const struct model_kind_measure *km = model_kind_measure(model_kind(m, kind), ms->id);
+        for (size_t p = 0; km && p < km->n_paths; p++)
+            for (size_t s = 0; s < km->paths[p].n_steps && n_steps < 64; s++)
+                steps[n_steps++] = &km->paths[p].steps[s];
+    }
     for (size_t grown = 1; grown;) {
         grown = 0;
-        for (size_t i = 0; i < model_n_kinds(m); i++) {
-            const struct model_kind *k = model_kind_at(m, i);
-            const struct model_kind_measure *km = model_kind_measure(k, ms->id);
-            if (!km && !json_object_get(into, k->id))
-                continue;
-            if (!json_object_get(into, k->id)) {
-                add_field(into, k->id);
-                grown++;
-            }
-            for (size_t p = 0; km && p < km->n_paths; p++)
-                for (size_t st = 0; st < km->paths[p].n_steps; st++) {
-                    const struct model_step *step = &km->paths[p].steps[st];
-                    for (size_t n = 0; step->type == STEP_REFERENCED_BY && n < step->n_kinds; n++)
-                        if (!json_object_get(into, step->kinds[n])) {
-                            add_field(into, step->kinds[n]);
-                            grown++;
-                        }
-                    const struct model_field *f =
-                        step->type == STEP_REF ? model_field(k, step->field) : NULL;
-                    for (size_t n = 0; f && n < f->n_ref_kinds; n++)
-                        if (!json_object_get(into, f->ref_kinds[n])) {
-                            add_field(into, f->ref_kinds[n]);
-                            grown++;
-                        }
+        for (size_t i = 0; i < n_steps; i++) {
+            const struct model_step *step = steps[i];
+            for (size_t n = 0; step->type == STEP_REFERENCED_BY && n < step->n_kinds; n++)
+                if (!json_object_get(into, step->kinds[n])) {
+                    add_field(into, step->kinds[n]);
+                    grown++;
                 }
+            if (step->type != STEP_REF)
+                continue;
+            json_t *more = json_object();
+            json_object_foreach (into, kind, v) {
+                const struct model_field *f = model_field(model_kind(m, kind), step->field);
+                for (size_t n = 0; f && f->type == FT_REF && n < f->n_ref_kinds; n++)
+                    if (!json_object_get(into, f->ref_kinds[n]))
+                        add_field(more, f->ref_kinds[n]);
+            }
+            grown += json_object_size(more);
+            json_object_update(into, more);
+            json_decref(more);
         }
     }
 }
@@ -226,9 +241,11 @@ struct rule_mem *rule_mem_new(struct registry *r, int64_t today, bool whole)
     j->whole = whole;
     j->fields = json_object();
     j->refby = json_object();
+    j->mstart = json_object();
     j->a = arena_new();
     static const struct actor everyone = {.id = "system:rules", .system = true};
     j->rows = reg_rows_new(r, &everyone);
+    j->inherited = json_object();
     static const char *const always[] = {"id", "kind", "type", "owner", "source", "target",
                                          "updated_at"};
     for (size_t i = 0; i < sizeof always / sizeof *always; i++)
@@ -251,8 +268,16 @@ struct rule_mem *rule_mem_new(struct registry *r, int64_t today, bool whole)
             add_field(j->fields, q->distinct);
             if (q->how == REQ_REF || q->how == REQ_REFERENCED_BY)
                 add_field(j->fields, q->field);
-            if (q->how == REQ_MEASURE)
-                measure_needs(j, m, model_measure(m, q->measure));
+            if (q->how == REQ_MEASURE) {
+                const struct model_measure *ms = model_measure(m, q->measure);
+                measure_needs(j, m, ms);
+                json_t *from = ms ? json_object_get(j->mstart, ms->id) : NULL;
+                if (ms && !from)
+                    json_object_set_new(j->mstart, ms->id, from = json_object());
+                for (size_t k = 0; from && k < ru->n_kinds; k++)
+                    if (model_kind_measure(model_kind(m, ru->kinds[k]), ms->id))
+                        add_field(from, ru->kinds[k]);
+            }
             if (q->how == REQ_RELATION && (q->where.n_terms || q->distinct)) {
                 json_t *kinds = json_object();
                 far_kinds(m, q->type, q->out, kinds);
@@ -306,23 +331,65 @@ void rule_mem_free(struct rule_mem *j)
     free(j->owner_of);
     free(j->owner_dk);
     reg_rows_free(j->rows);
+    json_decref(j->inherited);
+    free(j->ends);
     json_decref(j->fields);
     json_decref(j->refby);
+    json_decref(j->mstart);
     arena_free(j->a);
     free(j);
 }
 
-struct reg_rows *rule_mem_rows(struct rule_mem *j)
+int rule_mem_inherited(struct rule_mem *j, const json_t *rec, json_t **out, struct err *e)
 {
-    return j->rows;
+    *out = NULL;
+    const char *kind = json_string_value(json_object_get(rec, "kind"));
+    const struct model_kind *k = kind ? model_kind(j->r->model, kind) : NULL;
+    if (!k || !k->inherit_via)
+        return 0;
+    const char *base = json_string_value(json_object_get(rec, k->inherit_via));
+    char key[320];
+    snprintf(key, sizeof key, "%s %s", kind, base ? base : "");
+    json_t *have = json_object_get(j->inherited, key);
+    if (!have) {
+        /* what a record of the kind naming that base inherits (the writes
+         * refuse a chain that comes back to the record itself) */
+        json_t *probe = json_pack("{s:s, s:s}", "kind", kind, "id", "");
+        if (base)
+            json_object_set_new(probe, k->inherit_via, json_string(base));
+        int rc = reg_inherited_with(j->r, j->rows, probe, &have, e);
+        json_decref(probe);
+        if (rc < 0)
+            return -1;
+        json_object_set_new(j->inherited, key, have ? have : json_null());
+    }
+    *out = json_is_null(have) ? NULL : json_incref(have);
+    return 0;
 }
 
 /* One member's value: a plain string without parsing it, else parsed. */
 static json_t *member_value(struct jspan v)
 {
-    struct jspan s;
+    struct jspan s, one;
+    struct jtext_iter it;
     if (jtext_plain_string(v, &s))
         return json_stringn_nocheck(s.p, s.n);
+    if (v.n == 4 && memcmp(v.p, "true", 4) == 0)
+        return json_true();
+    if (v.n == 5 && memcmp(v.p, "false", 5) == 0)
+        return json_false();
+    if (v.n == 4 && memcmp(v.p, "null", 4) == 0)
+        return json_null();
+    if (jtext_array(v, &it)) { /* a list of plain strings (refs, values) as it is */
+        json_t *list = json_array();
+        bool plain = true; /* the member's text is well-formed (jtext_next_member) */
+        while (plain && jtext_next(&it, &one))
+            if ((plain = jtext_plain_string(one, &s)))
+                json_array_append_new(list, json_stringn_nocheck(s.p, s.n));
+        if (plain)
+            return list;
+        json_decref(list);
+    }
     return json_loadb(v.p, v.n, JSON_DECODE_ANY, NULL);
 }
 
@@ -548,13 +615,6 @@ static bool keep_type(void *ctx, uint32_t rid, const char *type)
     return strcmp(type, ctx) == 0;
 }
 
-/* The relations of q's type out of (or into) id, as the graph has them:
- * their row ids and far ends' (0: not a live record), in *out. */
-struct end {
-    uint32_t rel, other;
-    const char *kind; /* the far end's (the model's string), NULL: unknown */
-};
-
 static size_t ends_of(struct rule_mem *j, const char *id, const struct model_rule_relation *q,
                       struct end **out)
 {
@@ -562,7 +622,11 @@ static size_t ends_of(struct rule_mem *j, const char *id, const struct model_rul
     fidx_read_lock(x);
     size_t n = relidx_hits_into(fidx_graph(x), j->a, NULL, &id, 1, q->out, keep_type,
                                 (void *)q->type, &j->hits, &j->cap);
-    struct end *v = xcalloc(n + 1, sizeof *v);
+    if (n > j->n_ends) {
+        j->ends = xrealloc(j->ends, n * sizeof *j->ends);
+        j->n_ends = n;
+    }
+    struct end *v = j->ends;
     for (size_t i = 0; i < n; i++) {
         const struct model_kind *k =
             j->hits[i].other_kind ? model_kind(j->r->model, j->hits[i].other_kind) : NULL;
@@ -609,7 +673,6 @@ static int count_relations(struct rule_mem *j, const char *id, const struct mode
         }
     }
     json_decref(seen);
-    free(ends);
     return count;
 }
 
@@ -722,7 +785,9 @@ static struct chain *chain_of_measure(struct rule_mem *j, const struct model_mea
         if (j->chains[i].ms == ms)
             return &j->chains[i];
     const struct model *m = j->r->model;
-    json_t *kinds = json_object(), *list = json_array();
+    json_t *kinds = json_deep_copy(json_object_get(j->mstart, ms->id)), *list = json_array();
+    if (!kinds)
+        kinds = json_object();
     measure_kinds(m, ms, kinds);
     const char *kind;
     json_t *v;
