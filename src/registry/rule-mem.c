@@ -340,6 +340,57 @@ void rule_mem_free(struct rule_mem *j)
     free(j);
 }
 
+/* What a record of kind k naming `base` by its inherit_via inherits, as
+ * registry_inherited gives it ({field: [{from, items}]}, nearest base
+ * first), from the base's own items and what the base inherits in turn:
+ * each base read and its items parsed once a judging (borrowed from the
+ * memo; NULL on a store error). seen: the bases below on this chain (a
+ * cycle, which the writes refuse, ends it as registry_inherited does). */
+static json_t *inherited_via(struct rule_mem *j, const struct model_kind *k, const char *base,
+                             const char **seen, int depth, struct err *e)
+{
+    char key[320];
+    snprintf(key, sizeof key, "%s %s", k->id, base);
+    json_t *have = json_object_get(j->inherited, key);
+    if (have)
+        return have;
+    int rc = 0;
+    const struct rec_row *row = *base ? reg_rows_readable(j->rows, base, &rc, e) : NULL;
+    if (rc < 0)
+        return NULL;
+    json_t *above = NULL;
+    char next[128] = "";
+    const struct model_kind *bk = row ? model_kind(j->r->model, row->kind) : NULL;
+    struct jspan v;
+    size_t len = row ? strlen(row->data) : 0;
+    if (bk && bk->inherit_via && strcmp(bk->inherit_via, k->inherit_via) == 0 &&
+        jtext_member((struct jspan){row->data, len}, k->inherit_via, &v))
+        reg_text_string(v, next, sizeof next);
+    for (int i = 0; i <= depth && *next; i++)
+        if (strcmp(seen[i], next) == 0)
+            next[0] = '\0'; /* round again: the chain ends */
+    if (*next && depth + 1 < MODEL_INHERIT_MAX_DEPTH) {
+        seen[depth + 1] = next;
+        if (!(above = inherited_via(j, k, next, seen, depth + 1, e)))
+            return NULL;
+    }
+    json_t *out = json_object();
+    for (size_t i = 0; i < k->n_inherit_fields; i++) {
+        const char *field = k->inherit_fields[i];
+        json_t *list = json_array(), *items;
+        struct jspan span, one;
+        struct jtext_iter it;
+        if (row && jtext_member((struct jspan){row->data, len}, field, &span) &&
+            jtext_array(span, &it) && jtext_next(&it, &one) &&
+            (items = json_loadb(span.p, span.n, 0, NULL)))
+            json_array_append_new(list, json_pack("{s:s, s:o}", "from", row->id, "items", items));
+        json_array_extend(list, json_object_get(above, field));
+        json_object_set_new(out, field, list);
+    }
+    json_object_set_new(j->inherited, key, out);
+    return out;
+}
+
 int rule_mem_inherited(struct rule_mem *j, const json_t *rec, json_t **out, struct err *e)
 {
     *out = NULL;
@@ -347,23 +398,13 @@ int rule_mem_inherited(struct rule_mem *j, const json_t *rec, json_t **out, stru
     const struct model_kind *k = kind ? model_kind(j->r->model, kind) : NULL;
     if (!k || !k->inherit_via)
         return 0;
+    const char *id = json_string_value(json_object_get(rec, "id"));
     const char *base = json_string_value(json_object_get(rec, k->inherit_via));
-    char key[320];
-    snprintf(key, sizeof key, "%s %s", kind, base ? base : "");
-    json_t *have = json_object_get(j->inherited, key);
-    if (!have) {
-        /* what a record of the kind naming that base inherits (the writes
-         * refuse a chain that comes back to the record itself) */
-        json_t *probe = json_pack("{s:s, s:s}", "kind", kind, "id", "");
-        if (base)
-            json_object_set_new(probe, k->inherit_via, json_string(base));
-        int rc = reg_inherited_with(j->r, j->rows, probe, &have, e);
-        json_decref(probe);
-        if (rc < 0)
-            return -1;
-        json_object_set_new(j->inherited, key, have ? have : json_null());
-    }
-    *out = json_is_null(have) ? NULL : json_incref(have);
+    const char *seen[MODEL_INHERIT_MAX_DEPTH + 1] = {id ? id : "", base ? base : ""};
+    json_t *have = inherited_via(j, k, base ? base : "", seen, 1, e);
+    if (!have)
+        return -1;
+    *out = json_incref(have);
     return 0;
 }
 
