@@ -10,11 +10,15 @@ bench/run.sh has started on the dataset of bench/gen.py:
 2. The report of all rules answered from the kept judgements
    (GET /api/v1/rules), 20 times after 2 unmeasured, one at a time, with
    the server's own times from its access log beside the client's.
-3. One write, then the report: a PATCH (a function's legal basis, a data
-   type's description, a data subject's description, in turn), then GET
-   /api/v1/rules, whose "evaluation" says how many records the server
-   judged again for that write and in how many ms (the re-evaluation,
-   timed inside the server: the client's share does not enter it).
+3. One write, then the report: a PATCH, in turn, of a function's legal
+   basis (no rule reads it: the function alone is judged again), a data
+   type's attributes and a data subject's attributes (the first
+   attribute's storage source taken away, or given back: what the rules,
+   the digitisation measure and the types below it read, so the types
+   above and below are judged again), then GET /api/v1/rules, whose
+   "evaluation" says how many records the server judged again for that
+   write and in how many ms (the re-evaluation, timed inside the server:
+   the client's share does not enter it).
 
 4. Architecture versions (issue 16): one assembled (POST
    /api/v1/architecture_versions: the whole dataset frozen), a write, a
@@ -83,14 +87,21 @@ def main():
           f'server_p50_ms={pct(srv, 50):.2f} server_p99_ms={pct(srv, 99):.2f}', flush=True)
 
     targets = [('functions', f'fn-{i}', 'legal_basis') for i in range(a.writes // 3 + 1)]
-    targets += [('master_data', f'dt-{3 * i + 2}', 'description') for i in range(a.writes // 3 + 1)]
-    targets += [('master_data', f'md-{i}', 'description') for i in range(a.writes // 3 + 1)]
+    targets += [('master_data', f'dt-{3 * i + 2}', 'attributes') for i in range(a.writes // 3 + 1)]
+    targets += [('master_data', f'md-{i}', 'attributes') for i in range(a.writes // 3 + 1)]
     order = [targets[(i % 3) * (a.writes // 3 + 1) + i // 3] for i in range(a.writes)]
     judged, spent, bad = [], [], 0
     for n, (coll, rid, field) in enumerate(order):
-        status, _, etag = request(conn, 'GET', f'/api/v1/{coll}/{rid}', auth)
+        status, body, etag = request(conn, 'GET', f'/api/v1/{coll}/{rid}', auth)
+        value = f'bench write {n} at {time.time():.6f}'
+        if field == 'attributes':  # the first attribute's storage source, away or back
+            attrs = json.loads(body).get('attributes') or [{'name': 'bench'}] if status == 200 else []
+            first = dict(attrs[0]) if attrs else {'name': 'bench'}
+            if first.pop('source', None) is None:
+                first['source'] = 'obj-1'
+            value = [first] + attrs[1:]
         status, _, _ = request(conn, 'PATCH', f'/api/v1/{coll}/{rid}',
-                               {**auth, 'If-Match': etag or '*'}, {field: f'bench write {n} at {time.time():.6f}'})
+                               {**auth, 'If-Match': etag or '*'}, {field: value})
         if status != 200:
             bad += 1
             continue

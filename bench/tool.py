@@ -317,8 +317,9 @@ def cmd_report(argv):
         f"p99 {fnum(g('rules_report_server_p99_ms'), 1)}, errors {g('rules_report_errors', '?')})",
         'p99 ≤ 1 s', verdict(g('rules_report_p99_ms'), 1000, False)
         if g('rules_report_errors') == '0' else '**FAIL** (errors)')
-    row('Rules re-judged after one write (a function, a data type, a data subject), timed in '
-        'the server: p50 / p99 (ms)',
+    row("Rules re-judged after one write (a function's legal basis, which no rule reads; a data "
+        "type's and a data subject's attributes, which the rules, the measure and the types below "
+        'read), timed in the server: p50 / p99 (ms)',
         f"{fnum(g('rules_after_write_p50_ms'), 2)} / **{fnum(g('rules_after_write_p99_ms'), 2)}** "
         f"({g('rules_after_write_n', '?')} writes, records judged median "
         f"{g('rules_after_write_judged_p50', '?')}, max {g('rules_after_write_judged_max', '?')}, "

@@ -291,6 +291,13 @@ void ruleidx_free(struct ruleidx *x);
  * references or ends name, before or after). */
 #define RULEIDX_WRITTEN 1
 #define RULEIDX_NAMED 2
+/* A record written whose change no rule, measure or inheritance reads
+ * (ruleidx_change_read): judged again itself, nothing else. */
+#define RULEIDX_SELF 3
+/* Does the change from prev to rec touch a member the rules read (the
+ * write's time aside: it is the record's own judging day)? */
+bool ruleidx_change_read(struct registry *r, struct ruleidx *x, const json_t *rec,
+                         const json_t *prev);
 void ruleidx_mark(struct ruleidx *x, json_t *ids);
 /* Judges what needs it (all on the first call and when the local day has
  * changed; else what was written since) and holds the index for reading
@@ -339,6 +346,9 @@ struct rule_mem;
  * read once over many records). */
 int reg_inherited_with(struct registry *r, struct reg_rows *rows, const json_t *rec, json_t **out,
                        struct err *e);
+/* The members of a record that the rules, their measures or inheritance
+ * read (a new set: name -> true). */
+json_t *rule_mem_fields(struct registry *r);
 /* registry_inherited of rec for a reader of everything, each base's
  * worked out once a judging (a new reference, or NULL). */
 int rule_mem_inherited(struct rule_mem *j, const json_t *rec, json_t **out, struct err *e);

@@ -1695,10 +1695,16 @@ static void stage_names(const struct model_kind *k, const json_t *rec)
 void reg_ruleidx_stage(struct registry *r, const struct model_kind *k, const json_t *rec,
                        const json_t *prev)
 {
-    (void)r;
     if (!staged_rule_ids)
         staged_rule_ids = json_object();
     const char *id = json_string_value(json_object_get(rec, "id"));
+    if (id && rec && prev && !ruleidx_change_read(r, r->ruleidx, rec, prev)) {
+        /* nothing the rules read changed (a description, a date of
+         * approval…): no other record's judgement can change */
+        if (!json_object_get(staged_rule_ids, id))
+            json_object_set_new(staged_rule_ids, id, json_integer(RULEIDX_SELF));
+        return;
+    }
     if (id)
         json_object_set_new(staged_rule_ids, id, json_integer(RULEIDX_WRITTEN));
     if (rec)

@@ -66,6 +66,10 @@ struct chain {
     json_t *below; /* "<field> <id>" -> [index of each record naming id by field] */
     uint8_t *reached, *in_next; /* a measure's work space, all 0 between two */
     uint32_t *cur, *next, *got;
+    size_t cap;
+    bool lazy;      /* records read when a step reaches them */
+    json_t *kinds;  /* the kinds it measures (set) */
+    json_t *fields; /* the members it reads (set) */
 };
 
 /* The relations of q's type out of (or into) id, as the graph has them:
@@ -232,6 +236,14 @@ static void measure_needs(struct rule_mem *j, const struct model *m,
     far_add(j, ms, &ms->done_when, NULL, false, sources);
 }
 
+json_t *rule_mem_fields(struct registry *r)
+{
+    struct rule_mem *j = rule_mem_new(r, 0, false);
+    json_t *fields = json_incref(j->fields);
+    rule_mem_free(j);
+    return fields;
+}
+
 struct rule_mem *rule_mem_new(struct registry *r, int64_t today, bool whole)
 {
     const struct model *m = r->model;
@@ -254,6 +266,8 @@ struct rule_mem *rule_mem_new(struct registry *r, int64_t today, bool whole)
         const struct model_kind *k = model_kind_at(m, i);
         add_field(j->fields, k->workflow ? k->workflow->status_field : NULL);
         add_field(j->fields, k->inherit_via);
+        for (size_t f = 0; k->inherit_via && f < k->n_inherit_fields; f++)
+            add_field(j->fields, k->inherit_fields[f]);
     }
     for (size_t i = 0; i < model_n_rules(m); i++) {
         const struct model_rule *ru = model_rule_at(m, i);
@@ -326,6 +340,8 @@ void rule_mem_free(struct rule_mem *j)
         free(c->got);
         json_decref(c->ids);
         json_decref(c->below);
+        json_decref(c->kinds);
+        json_decref(c->fields);
     }
     free(j->chains);
     free(j->owner_of);
@@ -818,7 +834,89 @@ static size_t refs_named(const json_t *rec, const char *field, const char **out,
     return n;
 }
 
-/* Every live record ms may be taken from or reach, read once. */
+/* Adds the record of kind k whose stored text is data to c: its chain
+ * fields parsed, its items counted and judged in the text (not parsed).
+ * Its index; -1 on a store error. */
+static long chain_add(struct rule_mem *j, struct chain *c, const struct model_kind *k,
+                      const char *data, struct err *e)
+{
+    size_t len = strlen(data);
+    json_t *rec = project(c->fields, data, len);
+    const char *id = json_string_value(json_object_get(rec, "id"));
+    if (!id) {
+        json_decref(rec);
+        return -2;
+    }
+    if (c->n == c->cap) {
+        size_t had = c->cap;
+        c->cap = c->cap ? 2 * c->cap : 256;
+        c->rec = xrealloc(c->rec, c->cap * sizeof *c->rec);
+        c->kind = xrealloc(c->kind, c->cap * sizeof *c->kind);
+        c->items = xrealloc(c->items, c->cap * sizeof *c->items);
+        c->done = xrealloc(c->done, c->cap * sizeof *c->done);
+        c->reached = xrealloc(c->reached, c->cap);
+        c->in_next = xrealloc(c->in_next, c->cap);
+        memset(c->reached + had, 0, c->cap - had);
+        memset(c->in_next + had, 0, c->cap - had);
+        c->cur = xrealloc(c->cur, c->cap * sizeof *c->cur);
+        c->next = xrealloc(c->next, c->cap * sizeof *c->next);
+        c->got = xrealloc(c->got, c->cap * sizeof *c->got);
+    }
+    uint32_t items = 0, done = 0;
+    struct jspan span, item, ref;
+    struct jtext_iter it;
+    int rc = 0;
+    if (jtext_member((struct jspan){data, len}, c->ms->items, &span) && jtext_array(span, &it))
+        while (rc == 0 && jtext_next(&it, &item)) {
+            char source[256];
+            bool named = jtext_member(item, c->ms->done_ref, &ref) &&
+                         reg_text_string(ref, source, sizeof source);
+            int d = named ? source_done(j, c->ms, source, e) : 0;
+            rc = d < 0 ? -1 : 0;
+            items++;
+            done += d > 0;
+        }
+    c->rec[c->n] = rec;
+    c->kind[c->n] = k->id;
+    c->items[c->n] = items;
+    c->done[c->n] = done;
+    json_object_set_new(c->ids, id, json_integer((json_int_t)c->n + 1));
+    c->n++;
+    return rc < 0 ? -1 : (long)c->n - 1;
+}
+
+/* The records the chain fields of kinds ms may reach name (every record
+ * that names one by a step's field below it). */
+static void below_all(const struct model *m, struct chain *c)
+{
+    for (size_t i = 0; i < model_n_kinds(m); i++) {
+        const struct model_kind_measure *km = model_kind_measure(model_kind_at(m, i), c->ms->id);
+        for (size_t p = 0; km && p < km->n_paths; p++)
+            for (size_t s = 0; s < km->paths[p].n_steps; s++) {
+                const struct model_step *step = &km->paths[p].steps[s];
+                char key[300];
+                snprintf(key, sizeof key, "%s ", step->field);
+                if (step->type != STEP_REFERENCED_BY || json_object_get(c->below, key))
+                    continue;
+                json_object_set_new(c->below, key, json_true()); /* this field done */
+                for (size_t n = 0; n < c->n; n++) {
+                    const char *to[64];
+                    size_t k = refs_named(c->rec[n], step->field, to, 64);
+                    for (size_t t = 0; t < k; t++) {
+                        snprintf(key, sizeof key, "%s %s", step->field, to[t]);
+                        json_t *at = json_object_get(c->below, key);
+                        if (!at)
+                            json_object_set_new(c->below, key, at = json_array());
+                        json_array_append_new(at, json_integer((json_int_t)n));
+                    }
+                }
+            }
+    }
+}
+
+/* The chain of measure ms: in a judging of everything, every live record
+ * it may be taken from or reach, read in one scan; else (a few records
+ * judged again after a write) each read when a step first reaches it. */
 static struct chain *chain_of_measure(struct rule_mem *j, const struct model_measure *ms,
                                       struct err *e)
 {
@@ -826,144 +924,153 @@ static struct chain *chain_of_measure(struct rule_mem *j, const struct model_mea
         if (j->chains[i].ms == ms)
             return &j->chains[i];
     const struct model *m = j->r->model;
-    json_t *kinds = json_deep_copy(json_object_get(j->mstart, ms->id)), *list = json_array();
-    if (!kinds)
-        kinds = json_object();
-    measure_kinds(m, ms, kinds);
-    const char *kind;
-    json_t *v;
-    json_object_foreach (kinds, kind, v)
-        json_array_append_new(list, json_string(kind));
-    char *text = json_dumps(list, JSON_COMPACT);
-    json_decref(list);
-    json_decref(kinds);
-    struct store_stmt *st = store_prepare(
-        store_conn(j->r->store),
-        "SELECT r.kind, d.data FROM records r JOIN record_data d ON d.rid = r.rid "
-        "WHERE r.retired = 0 AND r.kind IN (SELECT value FROM json_each($1))",
-        false, e);
-    if (!st) {
-        free(text);
-        return NULL;
-    }
-    store_bind_text(st, 1, text);
-    json_t *fields = json_pack("{s:b, s:b}", "id", 1, "kind", 1);
+    struct chain c = {.ms = ms, .lazy = !j->whole, .ids = json_object(), .below = json_object()};
+    c.kinds = json_deep_copy(json_object_get(j->mstart, ms->id));
+    if (!c.kinds)
+        c.kinds = json_object();
+    measure_kinds(m, ms, c.kinds);
+    c.fields = json_pack("{s:b, s:b}", "id", 1, "kind", 1);
     for (size_t i = 0; i < model_n_kinds(m); i++) {
         const struct model_kind_measure *km = model_kind_measure(model_kind_at(m, i), ms->id);
         for (size_t p = 0; km && p < km->n_paths; p++)
             for (size_t s = 0; s < km->paths[p].n_steps; s++)
-                add_field(fields, km->paths[p].steps[s].field);
+                add_field(c.fields, km->paths[p].steps[s].field);
     }
-    struct chain c = {.ms = ms, .ids = json_object(), .below = json_object()};
-    size_t cap = 0;
-    int rc;
-    while ((rc = store_step(st, e)) == STORE_ROW) {
-        const char *data = store_col_text(st, 1);
-        size_t len = strlen(data);
-        json_t *rec = project(fields, data, len);
-        const char *id = json_string_value(json_object_get(rec, "id"));
-        const struct model_kind *k = model_kind(m, store_col_text(st, 0));
-        if (!id || !k) {
-            json_decref(rec);
-            continue;
-        }
-        if (c.n == cap) {
-            cap = cap ? 2 * cap : 256;
-            c.rec = xrealloc(c.rec, cap * sizeof *c.rec);
-            c.kind = xrealloc(c.kind, cap * sizeof *c.kind);
-            c.items = xrealloc(c.items, cap * sizeof *c.items);
-            c.done = xrealloc(c.done, cap * sizeof *c.done);
-        }
-        /* the items' sources, found in the text (not parsed) */
-        uint32_t items = 0, done = 0;
-        struct jspan span, item, ref;
-        struct jtext_iter it;
-        if (jtext_member((struct jspan){data, len}, ms->items, &span) && jtext_array(span, &it))
-            while (jtext_next(&it, &item)) {
-                char source[256];
-                bool named = jtext_member(item, ms->done_ref, &ref) &&
-                             reg_text_string(ref, source, sizeof source);
-                int d = named ? source_done(j, ms, source, e) : 0;
-                if (d < 0)
+    int rc = STORE_DONE;
+    if (!c.lazy) {
+        json_t *list = json_array();
+        const char *kind;
+        json_t *v;
+        json_object_foreach (c.kinds, kind, v)
+            json_array_append_new(list, json_string(kind));
+        char *text = json_dumps(list, JSON_COMPACT);
+        json_decref(list);
+        struct store_stmt *st = store_prepare(
+            store_conn(j->r->store),
+            "SELECT r.kind, d.data FROM records r JOIN record_data d ON d.rid = r.rid "
+            "WHERE r.retired = 0 AND r.kind IN (SELECT value FROM json_each($1))",
+            false, e);
+        if (st) {
+            store_bind_text(st, 1, text);
+            while ((rc = store_step(st, e)) == STORE_ROW) {
+                const struct model_kind *k = model_kind(m, store_col_text(st, 0));
+                if (k && chain_add(j, &c, k, store_col_text(st, 1), e) == -1) {
                     rc = STORE_ERROR;
-                items++;
-                done += d > 0;
-            }
-        c.rec[c.n] = rec;
-        c.kind[c.n] = k->id;
-        c.items[c.n] = items;
-        c.done[c.n] = done;
-        json_object_set_new(c.ids, id, json_integer((json_int_t)c.n + 1));
-        c.n++;
-        if (rc == STORE_ERROR)
-            break;
-    }
-    store_finalize(st);
-    free(text);
-    json_decref(fields);
-    /* who names whom, by each field a step goes down */
-    for (size_t i = 0; rc != STORE_ERROR && i < model_n_kinds(m); i++) {
-        const struct model_kind_measure *km = model_kind_measure(model_kind_at(m, i), ms->id);
-        for (size_t p = 0; km && p < km->n_paths; p++)
-            for (size_t s = 0; s < km->paths[p].n_steps; s++) {
-                const struct model_step *step = &km->paths[p].steps[s];
-                char key[300];
-                snprintf(key, sizeof key, "%s ", step->field);
-                if (step->type != STEP_REFERENCED_BY || json_object_get(c.below, key))
-                    continue;
-                json_object_set_new(c.below, key, json_true()); /* this field done */
-                for (size_t n = 0; n < c.n; n++) {
-                    const char *to[64];
-                    size_t k = refs_named(c.rec[n], step->field, to, 64);
-                    for (size_t t = 0; t < k; t++) {
-                        snprintf(key, sizeof key, "%s %s", step->field, to[t]);
-                        json_t *at = json_object_get(c.below, key);
-                        if (!at)
-                            json_object_set_new(c.below, key, at = json_array());
-                        json_array_append_new(at, json_integer((json_int_t)n));
-                    }
+                    break;
                 }
             }
-    }
-    if (rc == STORE_ERROR) {
-        j->chains = xrealloc(j->chains, (j->n_chains + 1) * sizeof *j->chains);
-        j->chains[j->n_chains++] = c; /* freed with the rest */
-        return NULL;
+            store_finalize(st);
+        } else {
+            rc = STORE_ERROR;
+        }
+        free(text);
+        below_all(m, &c);
     }
     j->chains = xrealloc(j->chains, (j->n_chains + 1) * sizeof *j->chains);
-    j->chains[j->n_chains] = c;
-    return &j->chains[j->n_chains++];
+    j->chains[j->n_chains++] = c; /* freed with the rest, also on an error */
+    return rc == STORE_ERROR ? NULL : &j->chains[j->n_chains - 1];
 }
 
-/* The records one step (repeated: at every level) reaches from those in
- * cur (indices), each once, into *next (n returned; room for c->n). */
-static size_t chain_step(const struct chain *c, const struct model_step *step,
-                         const uint32_t *cur, size_t n_cur, uint32_t *next, uint8_t *in_next)
+/* The index of record id in c + 1; 0 when it is not a live record of a
+ * kind c measures (read now when c is lazy); -1 on a store error. */
+static long chain_find(struct rule_mem *j, struct chain *c, const char *id, struct err *e)
+{
+    const json_t *at = json_object_get(c->ids, id);
+    if (at || !c->lazy)
+        return at ? (long)json_integer_value(at) : 0;
+    int rc = 0;
+    const struct rec_row *row = reg_rows_readable(j->rows, id, &rc, e);
+    if (rc < 0)
+        return -1;
+    const struct model_kind *k = row ? model_kind(j->r->model, row->kind) : NULL;
+    long n = k && json_object_get(c->kinds, k->id) ? chain_add(j, c, k, row->data, e) : -2;
+    if (n == -1)
+        return -1;
+    if (n < 0) { /* not one: remembered as such */
+        json_object_set_new(c->ids, id, json_integer(0));
+        return 0;
+    }
+    return n + 1;
+}
+
+/* The indices of the records naming x by `field` (borrowed, NULL: none);
+ * read now when c is lazy. *rc -1 on a store error. */
+static const json_t *chain_below(struct rule_mem *j, struct chain *c, const char *field,
+                                 uint32_t x, int *rc, struct err *e)
+{
+    const char *id = json_string_value(json_object_get(c->rec[x], "id"));
+    char key[300];
+    snprintf(key, sizeof key, "%s %s", field, id);
+    const json_t *have = json_object_get(c->below, key);
+    if (have || !c->lazy)
+        return have;
+    json_t *found = json_array();
+    json_object_set_new(c->below, key, found);
+    struct store_stmt *st = store_prepare(
+        store_conn(j->r->store),
+        "SELECT r.id FROM attrs a JOIN records r ON r.rid = a.rid AND r.retired = 0 "
+        "WHERE a.field = '_ref' AND a.value = $1",
+        true, e);
+    if (!st) {
+        *rc = -1;
+        return NULL;
+    }
+    store_bind_text(st, 1, id);
+    json_t *names = json_array();
+    int step;
+    while ((step = store_step(st, e)) == STORE_ROW)
+        json_array_append_new(names, json_string(store_col_text(st, 0)));
+    store_reset(st);
+    size_t i;
+    json_t *name;
+    json_array_foreach (step == STORE_ERROR ? NULL : names, i, name) {
+        long y = chain_find(j, c, json_string_value(name), e);
+        if (y < 0) {
+            step = STORE_ERROR;
+            break;
+        }
+        const char *to[64];
+        size_t k = y ? refs_named(c->rec[y - 1], field, to, 64) : 0;
+        for (size_t t = 0; t < k; t++)
+            if (strcmp(to[t], json_string_value(json_object_get(c->rec[x], "id"))) == 0) {
+                json_array_append_new(found, json_integer(y - 1));
+                break;
+            }
+    }
+    json_decref(names);
+    if (step == STORE_ERROR)
+        *rc = -1;
+    return found;
+}
+
+/* The records one step (repeated: at every level) reaches from the n_cur
+ * in c->cur, each once, into c->next (their count; *rc -1 on a store
+ * error). */
+static size_t chain_step(struct rule_mem *j, struct chain *c, const struct model_step *step,
+                         size_t n_cur, int *rc, struct err *e)
 {
     size_t n = 0, from = 0, upto = 0;
-    const uint32_t *front = cur;
+    bool first = true;
     size_t n_front = n_cur;
-    for (int depth = 0; n_front && depth <= MODEL_INHERIT_MAX_DEPTH; depth++) {
-        for (size_t i = 0; i < n_front; i++) {
-            uint32_t x = front[i];
+    for (int depth = 0; n_front && *rc == 0 && depth <= MODEL_INHERIT_MAX_DEPTH; depth++) {
+        for (size_t i = 0; i < n_front && *rc == 0; i++) {
+            uint32_t x = first ? c->cur[i] : c->next[from + i];
             const char *to[64];
             size_t k = 0;
             const json_t *below = NULL;
-            if (step->type == STEP_REF) {
+            if (step->type == STEP_REF)
                 k = refs_named(c->rec[x], step->field, to, 64);
-            } else {
-                char key[300];
-                snprintf(key, sizeof key, "%s %s", step->field,
-                         json_string_value(json_object_get(c->rec[x], "id")));
-                below = json_object_get(c->below, key);
-            }
-            for (size_t t = 0; t < k + json_array_size(below); t++) {
+            else
+                below = chain_below(j, c, step->field, x, rc, e);
+            for (size_t t = 0; *rc == 0 && t < k + json_array_size(below); t++) {
                 uint32_t y;
                 if (t < k) {
-                    const json_t *at = json_object_get(c->ids, to[t]);
-                    if (!at)
+                    long at = chain_find(j, c, to[t], e);
+                    if (at <= 0) {
+                        *rc = at < 0 ? -1 : 0;
                         continue; /* not a live record measured */
-                    y = (uint32_t)json_integer_value(at) - 1;
+                    }
+                    y = (uint32_t)at - 1;
                 } else {
                     y = (uint32_t)json_integer_value(json_array_get(below, t - k));
                     bool wanted = false;
@@ -972,24 +1079,24 @@ static size_t chain_step(const struct chain *c, const struct model_step *step,
                     if (!wanted)
                         continue;
                 }
-                if (!in_next[y] && n < MEASURE_RECORDS_MAX) {
-                    in_next[y] = 1;
-                    next[n++] = y;
+                if (!c->in_next[y] && n < MEASURE_RECORDS_MAX) {
+                    c->in_next[y] = 1;
+                    c->next[n++] = y;
                 }
             }
         }
         if (!step->repeat)
             break;
+        first = false;
         from = upto;
         upto = n;
-        front = next + from;
         n_front = upto - from;
     }
     return n;
 }
 
 /* The level of measure q (whole percent, 100 without items) of the record
- * id, from its chain read once. */
+ * id, from its chain. */
 static int chain_level(struct rule_mem *j, const char *id, const char *kind,
                        const struct model_rule_relation *q, struct err *e)
 {
@@ -999,24 +1106,18 @@ static int chain_level(struct rule_mem *j, const char *id, const char *kind,
     struct chain *c = ms && km ? chain_of_measure(j, ms, e) : NULL;
     if (!c)
         return ms && km ? -1 : 100;
-    const json_t *at = json_object_get(c->ids, id);
-    if (!at)
-        return 100;
-    uint32_t self = (uint32_t)json_integer_value(at) - 1;
-    if (!c->reached) {
-        c->reached = xcalloc(c->n + 1, 1);
-        c->in_next = xcalloc(c->n + 1, 1);
-        c->cur = xcalloc(c->n + 1, sizeof *c->cur);
-        c->next = xcalloc(c->n + 1, sizeof *c->next);
-        c->got = xcalloc(c->n + 1, sizeof *c->got);
-    }
+    long at = chain_find(j, c, id, e);
+    if (at <= 0)
+        return at < 0 ? -1 : 100;
+    uint32_t self = (uint32_t)at - 1;
     uint64_t items = 0, done = 0;
     size_t n_got = 0;
-    for (size_t p = 0; p < km->n_paths; p++) {
+    int rc = 0;
+    for (size_t p = 0; rc == 0 && p < km->n_paths; p++) {
         size_t n = 1;
         c->cur[0] = self;
-        for (size_t s = 0; n && s < km->paths[p].n_steps; s++) {
-            size_t got = chain_step(c, &km->paths[p].steps[s], c->cur, n, c->next, c->in_next);
+        for (size_t s = 0; n && rc == 0 && s < km->paths[p].n_steps; s++) {
+            size_t got = chain_step(j, c, &km->paths[p].steps[s], n, &rc, e);
             for (size_t i = 0; i < got; i++)
                 c->in_next[c->next[i]] = 0;
             memcpy(c->cur, c->next, got * sizeof *c->cur);
@@ -1032,6 +1133,8 @@ static int chain_level(struct rule_mem *j, const char *id, const char *kind,
     }
     for (size_t i = 0; i < n_got; i++)
         c->reached[c->got[i]] = 0;
+    if (rc < 0)
+        return -1;
     return items ? (int)(done * 100 / items) : 100;
 }
 
@@ -1056,8 +1159,6 @@ int rule_mem_count(void *ctx, const json_t *rec, const struct model_rule_relatio
         return counts ? (int)json_integer_value(json_object_get(counts, id)) : -1;
     }
     case REQ_MEASURE:
-        if (!j->whole)
-            return registry_count_rule(j->r, rec, q, day);
         return chain_level(j, id, json_string_value(json_object_get(rec, "kind")), q, &e);
     }
     return -1;

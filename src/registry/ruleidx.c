@@ -56,7 +56,8 @@ struct ruleidx {
     size_t n_rules, cap; /* cap: row ids covered (even) */
     uint8_t **st;        /* per rule: cap / 2 bytes of nibbles */
     bool *tracked;       /* per rule: kept here */
-    json_t *dirty;       /* id -> true, written since */
+    json_t *dirty;       /* id -> RULEIDX_WRITTEN…, written since */
+    json_t *reads;       /* the members the rules read (rule_mem_fields), once asked */
     bool owner_refs;     /* some rule's `ref` is the owner */
     char *far_types;     /* the relation types whose far ends' fields (or the relation's own)
                             a rule judges, as a JSON array text */
@@ -164,6 +165,7 @@ void ruleidx_free(struct ruleidx *x)
     free(x->tracked);
     free(x->far_types);
     json_decref(x->kind_at);
+    json_decref(x->reads);
     free(x->for_kind);
     json_decref(x->dirty);
     pthread_mutex_destroy(&x->mu);
@@ -485,6 +487,28 @@ static int build(struct registry *r, struct ruleidx *x, registry_day_fn day_of, 
     return 0;
 }
 
+bool ruleidx_change_read(struct registry *r, struct ruleidx *x, const json_t *rec,
+                         const json_t *prev)
+{
+    pthread_mutex_lock(&x->dmu);
+    if (!x->reads)
+        x->reads = rule_mem_fields(r);
+    bool read = false;
+    const char *key;
+    json_t *v;
+    for (int side = 0; side < 2 && !read; side++)
+        json_object_foreach ((json_t *)(side ? prev : rec), key, v) {
+            const json_t *other = json_object_get(side ? rec : prev, key);
+            bool counts = json_object_get(x->reads, key) || strncmp(key, "retired", 7) == 0;
+            if (strcmp(key, "updated_at") != 0 && counts && !(other && json_equal(v, other))) {
+                read = true;
+                break;
+            }
+        }
+    pthread_mutex_unlock(&x->dmu);
+    return read;
+}
+
 void ruleidx_mark(struct ruleidx *x, json_t *ids)
 {
     if (!x || !ids)
@@ -653,6 +677,8 @@ static int closure(struct registry *r, struct ruleidx *x, json_t *dirty, json_t 
     int rc = 0;
     json_object_foreach (dirty, id, v) {
         json_object_set_new(all, id, json_true());
+        if (json_integer_value(v) == RULEIDX_SELF)
+            continue; /* nothing the rules read changed: itself, for its day */
         if (rc == 0 && json_integer_value(v) == RULEIDX_WRITTEN) {
             json_object_set_new(chained, id, json_true());
             if (related(c, x, id, all, e) < 0 || referring(c, id, x->owner_refs, chained, e) < 0)
@@ -709,7 +735,7 @@ static int rejudge(struct registry *r, struct ruleidx *x, registry_day_fn day_of
         }
         if (found == 0)
             continue;
-        json_t *rec = row.retired ? NULL : json_loads(row.data, 0, NULL);
+        json_t *rec = row.retired ? NULL : rule_mem_project(j, row.data, strlen(row.data));
         rc = judge(r, x, j, (uint32_t)row.rid, rec, day_of, day_ctx, e);
         json_decref(rec);
         rec_row_free(&row);

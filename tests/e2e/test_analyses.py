@@ -241,6 +241,23 @@ def test_kept_judgements_follow_writes():
     assert W['function']['id'] in violators('service_system_terminated')
     assert W['function']['id'] in {v['id'] for v in
                                    report('?by=owner')['service_system_terminated']['violators']}
+    # a write of what no rule, measure or inheritance reads (a description)
+    # judges that record alone; one of what they read (an attribute's
+    # storage source) the types below it too, which the count shows
+    subject = SRV.get(f'/api/v1/master_data/{W["subject"]["id"]}', token=ARCH).json()
+    subject = patch('master_data', subject, {'description': 'Лицо, которому назначено пособие'},
+                    ARCH)
+    r = SRV.get('/api/v1/rules', token=ARCH).json()
+    assert r['evaluation']['judged'] == 1, r['evaluation']
+    attrs = subject['attributes']
+    patch('master_data', subject, {'attributes': [{'name': attrs[0]['name']}] + attrs[1:]}, ARCH)
+    r = SRV.get('/api/v1/rules', token=ARCH).json()
+    assert r['evaluation']['judged'] >= 2, r['evaluation']
+    assert W['subject']['id'] in violators('attribute_has_source')
+    kept, judged = report(), report('?by=owner')
+    for rule, k in kept.items():
+        assert [v['id'] for v in k['violators']] == \
+            [v['id'] for v in judged[rule]['violators']], rule
 
 
 def initiative(name, itype, **more):
