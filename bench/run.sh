@@ -63,6 +63,22 @@ die() { say "ERROR: $*" >&2; exit 1; }
 now() { date +%s.%N; }
 put() { printf '%s=%s\n' "$1" "$2" >>"$RES"; }
 
+# Waits (30 s at most) until the server has used under 5 % of a CPU for a
+# second, so that what an earlier phase left it doing (merging the word
+# index after thousands of creates, a checkpoint) is not timed as part of
+# the next phase's answers; says how long it waited.
+quiesce() {
+	local waited=0 a b
+	while [ "$waited" -lt 30 ]; do
+		a=$(awk '{ print $14 + $15 }' "/proc/$SERVER_PID/stat")
+		sleep 1
+		b=$(awk '{ print $14 + $15 }' "/proc/$SERVER_PID/stat")
+		waited=$((waited + 1))
+		[ $((b - a)) -le $(($(getconf CLK_TCK) / 20)) ] && break
+	done
+	say "   (the server was idle after ${waited} s)"
+}
+
 # field KEY FILE: the value of KEY=... on the "BENCH ..." line of FILE.
 field() {
 	awk -v k="$1" '$1 == "BENCH" { for (i = 2; i <= NF; i++) {
@@ -369,6 +385,7 @@ say "d. peak RSS $RSS_KB kB"
 # --- f. the capability map page: signed in, after the peak RSS was read ------------------
 # (signing in hashes the password with Argon2id: 64 MiB for a moment, kept in VmHWM)
 say "f. the capability map page, whole and one domain (signed in)"
+quiesce
 python3 "$BENCH/national.py" "$BASE" "$OUT" "$TOKEN" bench@bench.gov.kz Wrk-Load-Tester-7x \
 	"$SERVER_PID" --part capmap >"$OUT/national-capmap.txt" ||
 	say "WARNING: the capability map's figures failed (see $OUT/national-capmap.txt)"
@@ -377,6 +394,7 @@ awk '$1 == "BENCH" { for (i = 3; i <= NF; i++) print $2 "_" $i }' "$OUT/national
 
 # --- g. the model's rules: from scratch, from the kept judgements, after one write ----------
 say "g. the model's rules: all judged from scratch, the report, one write then the report"
+quiesce
 python3 "$BENCH/rules.py" "$BASE" "$OUT" "$TOKEN" "$SERVER_PID" >"$OUT/rules.txt" ||
 	say "WARNING: the rules' figures failed (see $OUT/rules.txt)"
 cat "$OUT/rules.txt"
@@ -384,6 +402,7 @@ awk '$1 == "BENCH" { for (i = 3; i <= NF; i++) print $2 "_" $i }' "$OUT/rules.tx
 
 # --- h. duplication and reuse: all pairs, similar objects for a new one ------------------
 say "h. duplication and reuse: duplicate pairs across all objects, similar objects of a new one"
+quiesce
 python3 "$BENCH/dups.py" "$BASE" "$OUT" "$TOKEN" "$SERVER_PID" >"$OUT/dups.txt" ||
 	say "WARNING: the duplicates' figures failed (see $OUT/dups.txt)"
 cat "$OUT/dups.txt"
