@@ -524,13 +524,6 @@ static bool far_judge(struct rule_mem *j, struct far *f, uint32_t rid, const jso
     return keeps;
 }
 
-void rule_mem_met(struct rule_mem *j, uint32_t rid, const char *kind, const json_t *rec)
-{
-    uint32_t dk;
-    for (size_t i = 0; kind && i < j->n_far; i++)
-        if (json_object_get(j->far[i].kinds, kind))
-            far_judge(j, &j->far[i], rid, rec, j->today, &dk);
-}
 
 /* Makes how the filter index judges f on records of kind `kind` (under
  * its read lock): NULL when it cannot (a term on a field it does not hold
@@ -633,6 +626,26 @@ static int far_mem(struct rule_mem *j, struct far *f, uint32_t rid, const char *
     }
     fidx_read_unlock(x);
     return fk ? keeps : -1;
+}
+
+void rule_mem_met(struct rule_mem *j, uint32_t rid, const char *kind, const json_t *rec)
+{
+    uint32_t dk;
+    for (size_t i = 0; kind && i < j->n_far; i++) {
+        struct far *f = &j->far[i];
+        if (!json_object_get(f->kinds, kind))
+            continue;
+        /* the filter index judges it as fast when asked: not here */
+        const json_t *mem = json_object_get(f->mem, kind);
+        if (!mem && fidx_ready(j->r->fidx)) {
+            fidx_read_lock(j->r->fidx);
+            far_kind_mem(j, f, kind);
+            fidx_read_unlock(j->r->fidx);
+            mem = json_object_get(f->mem, kind);
+        }
+        if (!json_integer_value(mem))
+            far_judge(j, f, rid, rec, j->today, &dk);
+    }
 }
 
 /* Record rid (of kind `kind`, NULL: unknown) as f judges it on `day`: 1
