@@ -191,4 +191,7 @@ int parse_kind_workflow(struct loader *ld, const json_t *v, const char *path,
 int check_needed(struct loader *ld, const char *path, struct model_kind *k);
 json_t *workflows_json(const struct model *m);
 
+/* model/checks.c: a kind's "checks" (after its fields). */
+int parse_kind_checks(struct loader *ld, const json_t *v, const char *path, struct model_kind *k);
+
 #endif

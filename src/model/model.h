@@ -383,6 +383,17 @@ char *model_import_fold(struct arena *a, const char *header);
 const struct model_import_column *model_import_column(const struct model_import *im,
                                                       const char *folded);
 
+/* A check between a record's values (model key "checks" of a kind; see
+ * model/checks.c): field (of the record, or of each item of the list of
+ * objects `items`) not before (or, not_after, not after) the field other
+ * of the same object, or today when other is NULL (today's date; this year
+ * for an integer); only when if_filled (when given) is filled. */
+struct model_check {
+    const char *items, *field, *other, *if_filled;
+    bool not_after;
+    enum field_type type;
+};
+
 struct model_kind {
     const char *id;
     struct i18n label;
@@ -441,6 +452,8 @@ struct model_kind {
     const struct model_kind_measure *profile;
     struct model_field *fields;
     size_t n_fields;
+    struct model_check *checks; /* model key "checks" */
+    size_t n_checks;
 };
 
 /* The longest chain of bases a record may have (writes refuse longer). */
@@ -822,6 +835,11 @@ typedef int (*model_ref_lookup)(void *ctx, const char *id, const char **kind);
  * with 422 and e->field set to the field's path (e.g. "functions[2]"). */
 int model_validate_fields(const struct model_kind *k, const json_t *in, json_t **out,
                           model_ref_lookup lookup, void *ctx, struct err *e);
+/* The kind's checks (struct model_check) over validated fields, today
+ * being local day `today`: 422 "out-of-order" with the path of the value
+ * at fault (every one when e collects them), -1; else 0. */
+int model_check_fields(const struct model_kind *k, const json_t *fields, int64_t today,
+                       struct err *e);
 
 /* Validates an i18n value ({kk,ru,en} strings, at least one non-empty when
  * required). Used for `name`. */

@@ -1006,6 +1006,8 @@ static json_t *build_record(struct registry *r, struct store_conn *c, const stru
     if (model_validate_fields(k, in, &fields, ref_lookup, &rc, e) < 0 ||
         (all && json_array_size(e->errors)))
         goto out;
+    if (model_check_fields(k, fields, registry_today(r), e) < 0)
+        goto out;
     if (reg_inherit_check(r, c, k, id, fields, &one) < 0 ||
         reg_inherit_fixed_check(r, c, k, id, fields, &one) < 0) {
         err_collect(e, &one);

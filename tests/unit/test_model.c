@@ -533,6 +533,86 @@ static void test_broken_models(void **state)
     }
 }
 
+/* A kind with checks between its dates and numbers (model/checks.c). */
+static const char CHECKS[] =
+    "{\"version\":1,\"languages\":[\"kk\",\"ru\",\"en\"],\"kinds\":{"
+    "\"proj\":{\"label\":" L ",\"collection\":\"p\",\"named\":true,\"fields\":["
+    "{\"name\":\"start\",\"type\":\"date\",\"label\":" L "},"
+    "{\"name\":\"end\",\"type\":\"date\",\"label\":" L "},"
+    "{\"name\":\"money\",\"type\":\"list\",\"label\":" L ",\"item\":{\"type\":\"object\","
+    "\"fields\":[{\"name\":\"year\",\"type\":\"integer\",\"label\":" L "},"
+    "{\"name\":\"spent\",\"type\":\"decimal\",\"label\":" L "},"
+    "{\"name\":\"cap\",\"type\":\"decimal\",\"label\":" L "}]}}],"
+    "\"checks\":[{\"field\":\"end\",\"not_before\":\"start\"},"
+    "{\"field\":\"start\",\"not_after\":\"today\"},"
+    "{\"items\":\"money\",\"field\":\"year\",\"not_after\":\"today\",\"if\":\"spent\"},"
+    "{\"items\":\"money\",\"field\":\"spent\",\"not_after\":\"cap\"}]}},"
+    "\"collections\":{\"p\":{\"label\":" L ",\"type\":\"records\"}}}";
+
+/* REQ: MON-01 — checks between a record's values: loaded, refused when
+ * they cannot work, and judged (dates as dates, numbers as numbers, a
+ * year against this year, "if" skipping an item without the value). */
+static void test_checks(void **state)
+{
+    struct err e = ERR_INIT;
+    struct model *m = load_text(CHECKS, &e);
+    if (!m)
+        fail_msg("%s", e.detail);
+    const struct model_kind *k = model_kind(m, "proj");
+    assert_int_equal(k->n_checks, 4);
+    int64_t today = time_days_from_civil(2026, 12, 7);
+    static const struct {
+        const char *json, *field;
+    } cases[] = {
+        {"{\"start\":\"2026-01-01\",\"end\":\"2026-12-31\"}", NULL},
+        {"{\"start\":\"2026-02-01\",\"end\":\"2026-01-31\"}", "end"},
+        {"{\"start\":\"2026-12-08\"}", "start"},
+        {"{\"start\":\"2026-12-07\",\"end\":\"2027-01-01\"}", NULL},
+        {"{\"money\":[{\"year\":2027,\"cap\":\"5\"}]}", NULL},
+        {"{\"money\":[{\"year\":2026,\"spent\":\"5\"},{\"year\":2027,\"spent\":\"1\"}]}",
+         "money[1].year"},
+        {"{\"money\":[{\"year\":2025,\"spent\":\"10.5\",\"cap\":\"9\"}]}", "money[0].spent"},
+        {"{\"money\":[{\"year\":2025,\"spent\":\"9\",\"cap\":\"10.5\"}]}", NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        json_t *rec = json_loads(cases[i].json, 0, NULL);
+        struct err one = ERR_INIT;
+        int rc = model_check_fields(k, rec, today, &one);
+        if (cases[i].field ? rc == 0 || strcmp(one.field, cases[i].field) != 0 : rc != 0)
+            fail_msg("case %zu: rc %d field '%s' detail '%s'", i, rc, one.field, one.detail);
+        if (cases[i].field)
+            assert_int_equal(one.status, 422);
+        json_decref(rec);
+    }
+    model_free(m);
+    static const struct {
+        const char *from, *to, *expect;
+    } bad[] = {
+        {"\"not_before\":\"start\"}", "\"not_before\":\"money\"}", "kinds.proj.checks.0"},
+        {"{\"field\":\"end\",", "{\"field\":\"nope\",", "kinds.proj.checks.0.field"},
+        {"\"not_after\":\"cap\"}", "\"not_after\":\"today\"}", "kinds.proj.checks.3"},
+        {"\"not_before\":\"start\"}", "\"not_before\":\"start\",\"not_after\":\"end\"}",
+         "kinds.proj.checks.0"},
+        {"\"items\":\"money\",\"field\":\"year\"", "\"items\":\"start\",\"field\":\"year\"",
+         "kinds.proj.checks.2.items"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        const char *at = strstr(CHECKS, bad[i].from);
+        assert_non_null(at);
+        size_t pre = (size_t)(at - CHECKS);
+        char *text = malloc(strlen(CHECKS) + strlen(bad[i].to) + 1);
+        memcpy(text, CHECKS, pre);
+        strcpy(text + pre, bad[i].to);
+        strcat(text, at + strlen(bad[i].from));
+        struct err le = ERR_INIT;
+        struct model *bm = load_text(text, &le);
+        if (bm || !strstr(le.detail, bad[i].expect))
+            fail_msg("bad %zu: got \"%s\", want \"%s\"", i, bm ? "(loaded)" : le.detail,
+                     bad[i].expect);
+        free(text);
+    }
+}
+
 /* A subject and a type that inherits the subject's (or a base type's)
  * attributes through `base`. */
 static const char INHERIT[] =
@@ -2289,6 +2369,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_broken_models),
         cmocka_unit_test(test_inherits_loader),
         cmocka_unit_test(test_views_loader),
+        cmocka_unit_test(test_checks),
         cmocka_unit_test(test_maps_loader),
         cmocka_unit_test(test_inherits_key_loader),
         cmocka_unit_test(test_broken_measures),

@@ -1,0 +1,155 @@
+"""End-to-end tests of ICT projects (issue 17 item 1, MON-01, ARC-18): a
+state body records its project — what it creates or develops, its funding
+by year (planned and spent), the objects it touches, the initiative it
+implements, its planning documents, goals and indicators, its stages'
+planned, projected and actual dates — and the dependencies between
+projects; the model's checks refuse spending in a year that has not begun
+and actual dates out of order or in the future, in the reader's language,
+changing nothing; the public reads projects; a body writes only its own."""
+import datetime
+
+from harness import Server, assert_problem, run, valid_bin
+
+SRV = None
+ADMIN = ARCH = OWNER = OTHER_OWNER = ORG = OTHER = None
+W = {}
+TODAY = datetime.date.today()
+YEAR = TODAY.year
+
+
+def make_org(n, name):
+    body = {'name': {'ru': name}, 'bin': valid_bin(9500 + n), 'org_type': 'central_state_body'}
+    r = SRV.request('POST', '/api/v1/organizations', body, token=ADMIN)
+    assert r.status == 201, r
+    return r.json()['id']
+
+
+def create(coll, body, token, status=201, lang='en'):
+    r = SRV.request('POST', f'/api/v1/{coll}', body, token=token,
+                    headers={'Accept-Language': lang})
+    assert r.status == status, (coll, body, r)
+    return r
+
+
+def project(name, owner, **more):
+    body = {'kind': 'ict_project', 'name': {'ru': name}, 'owner': owner,
+            'project_type': 'create_object',
+            'stage': 'planning', 'funding_source': 'state_investment_project', **more}
+    return body
+
+
+def count():
+    r = SRV.get('/api/v1/projects?limit=1')
+    assert r.status == 200, r
+    return r.json()['total']
+
+
+def test_a_body_records_its_project():
+    # REQ: MON-01
+    system = create('objects', {'kind': 'information_system', 'owner': ORG,
+                                'stage': 'creation', 'name': {'ru': 'ИС «Соцкарта»'}}, OWNER).json()
+    goal = create('goals', {'kind': 'goal', 'name': {'ru': 'Цифровые социальные услуги'}, 'owner': ORG},
+                  ARCH).json()
+    body = project('Создание ИС «Соцкарта»', ORG, objects=[system['id']], goals=[goal['id']],
+                   roadmap_item='3.2 Социальная карта',
+                   budget=[{'year': YEAR - 1, 'planned': '120000000', 'actual': '95000000.50'},
+                           {'year': YEAR + 1, 'planned': '80000000'}],
+                   stages=[{'stage': 'planning', 'planned_start': f'{YEAR - 1}-01-15',
+                            'planned_end': f'{YEAR - 1}-06-30',
+                            'actual_start': f'{YEAR - 1}-02-01',
+                            'actual_end': f'{YEAR - 1}-07-20'},
+                           {'stage': 'investment', 'planned_start': f'{YEAR}-01-10',
+                            'planned_end': f'{YEAR + 1}-12-20',
+                            'projected_end': f'{YEAR + 2}-03-01'}])
+    rec = create('projects', body, OWNER).json()
+    W['project'] = rec
+    assert rec['kind'] == 'ict_project' and rec['owner'] == ORG, rec
+    assert rec['objects'] == [system['id']] and rec['goals'] == [goal['id']], rec
+    assert [b['year'] for b in rec['budget']] == [YEAR - 1, YEAR + 1], rec
+    # the public reads it (progress and spending are published, X-TRN-01's ground)
+    r = SRV.get(f'/api/v1/projects/{rec["id"]}')
+    assert r.status == 200 and r.json()['budget'][0]['actual'] == rec['budget'][0]['actual'], r
+    # its page, in the three languages, from the one engine
+    for lang, word in (('kk', 'Жылдар бойынша бюджет'), ('ru', 'Бюджет по годам'),
+                       ('en', 'Budget by year')):
+        r = SRV.get(f'/{lang}/projects/{rec["id"]}')
+        assert r.status == 200 and word in r.body.decode(), (lang, r)
+    r = SRV.get('/ru/projects')
+    assert r.status == 200 and 'Создание ИС «Соцкарта»' in r.body.decode(), r
+
+
+def test_bad_dates_and_spending_are_refused():
+    # REQ: MON-01
+    # spending in a year that has not begun, an actual end before the
+    # actual start, an actual date in the future: refused with the value at
+    # fault, in the reader's language, and nothing is written
+    before = count()
+    r = create('projects', project('Будущие расходы', ORG,
+                                   budget=[{'year': YEAR + 1, 'planned': '1000',
+                                            'actual': '500'}]), OWNER, status=422)
+    doc = assert_problem(r, 422, 'budget[0].year')
+    assert 'this year' in doc['detail'], doc
+    r = create('projects', project('Конец раньше начала', ORG,
+                                   stages=[{'stage': 'planning', 'actual_start': f'{YEAR - 1}-05-01',
+                                            'actual_end': f'{YEAR - 1}-04-30'}]),
+               OWNER, status=422, lang='ru')
+    doc = assert_problem(r, 422, 'stages[0].actual_end')
+    assert 'не может быть раньше' in doc['detail'], doc
+    tomorrow = (TODAY + datetime.timedelta(days=2)).isoformat()
+    r = create('projects', project('Факт в будущем', ORG,
+                                   stages=[{'stage': 'planning', 'actual_start': tomorrow}]),
+               OWNER, status=422, lang='kk')
+    doc = assert_problem(r, 422, 'stages[0].actual_start')
+    assert 'бүгін' in doc['detail'], doc
+    # a planned end before the planned start, on a change: the record stays
+    rec = W['project']
+    stages = [dict(rec['stages'][1], planned_end=f'{YEAR - 2}-01-01')] + rec['stages'][:1]
+    r = SRV.request('PATCH', f'/api/v1/projects/{rec["id"]}', {'stages': stages}, token=OWNER,
+                    headers={'If-Match': f'"{rec["revision"]}"'})
+    assert_problem(r, 422, 'stages[0].planned_end')
+    assert SRV.get(f'/api/v1/projects/{rec["id"]}').json()['revision'] == rec['revision']
+    # spending of this year and last year's dates are right
+    ok = create('projects', project('Расходы этого года', ORG,
+                                    budget=[{'year': YEAR, 'planned': '10', 'actual': '10'}]),
+                OWNER).json()
+    assert ok['budget'][0]['year'] == YEAR
+    assert count() == before + 1
+
+
+def test_dependencies_between_projects():
+    # REQ: ARC-18
+    # a body's project may depend on another body's: the relation is kept
+    # and read from both ends
+    other = create('projects', project('Платформа идентификации', OTHER,
+                                       project_type='develop_platform_product'),
+                   OTHER_OWNER).json()
+    r = create('relations', {'type': 'depends_on', 'source': W['project']['id'],
+                             'target': other['id']}, OWNER)
+    rel = r.json()
+    for end in (W['project']['id'], other['id']):  # from both ends, by anyone
+        r = SRV.get(f'/api/v1/projects/{end}/relations?type=depends_on')
+        assert r.status == 200 and [i['id'] for i in r.json()['items']] == [rel['id']], r
+    # a body does not write another body's project
+    r = SRV.request('PATCH', f'/api/v1/projects/{other["id"]}', {'roadmap_item': 'x'},
+                    token=OWNER, headers={'If-Match': f'"{other["revision"]}"'})
+    assert r.status in (403, 404), r
+    r = create('projects', project('Чужой проект', OTHER), OWNER, status=403)
+
+
+def main():
+    global SRV, ADMIN, ARCH, OWNER, OTHER_OWNER, ORG, OTHER
+    with Server() as srv:
+        SRV = srv
+        ADMIN = srv.token('admin')
+        ORG = make_org(1, 'Министерство труда и социальной защиты населения')
+        OTHER = make_org(2, 'Министерство цифрового развития')
+        integrator = make_org(3, 'Сервисный интегратор')
+        ARCH = srv.token('integrator-architect', integrator)
+        OWNER = srv.token('owner-editor', ORG)
+        OTHER_OWNER = srv.token('owner-editor', OTHER)
+        run([test_a_body_records_its_project, test_bad_dates_and_spending_are_refused,
+             test_dependencies_between_projects])
+
+
+if __name__ == '__main__':
+    main()
