@@ -6,7 +6,8 @@
  * item of a list field ("items"), or with today ("today": today's date for
  * a date, this year for an integer, which then holds a year); "if" names a
  * field without which the check does not apply (the year of an amount
- * spent only when it was spent). */
+ * spent only when it was spent). And a relation's attributes derived from
+ * its ends (model key "derive" of a relation type, struct model_derive). */
 #include "model/loader.h"
 
 #include "util/timeutil.h"
@@ -193,4 +194,98 @@ int model_check_fields(const struct model_kind *k, const json_t *fields, int64_t
         }
     }
     return rc ? -1 : 0;
+}
+
+/* ---- a relation's attributes derived from its ends ----------------------- */
+
+static const char *const DERIVE_KEYS[] = {"same", "otherwise", NULL};
+static const char *const SAME_KEYS[] = {"field", "value", NULL};
+
+/* Is `name` a field every kind at the relation's `end` has (or "owner",
+ * when they are all owned)? */
+static bool ends_have(const struct loader *ld, const struct model_kind *rel, const char *end,
+                      const char *name)
+{
+    const struct model_field *f = model_field(rel, end);
+    for (size_t i = 0; f && i < f->n_ref_kinds; i++) {
+        const struct model_kind *k = model_kind(ld->m, f->ref_kinds[i]);
+        bool has = k && (model_field(k, name) || (strcmp(name, "owner") == 0 && k->owned));
+        if (!has)
+            return false;
+    }
+    return f != NULL;
+}
+
+static bool enum_value(const struct model_field *f, const char *v)
+{
+    for (size_t i = 0; f->enumeration && i < f->enumeration->n_values; i++)
+        if (strcmp(f->enumeration->values[i].id, v) == 0)
+            return true;
+    return false;
+}
+
+int parse_relation_derive(struct loader *ld, const json_t *v, const char *path,
+                          struct model_kind *k)
+{
+    json_t *d;
+    const char *p = ld_sub(ld, path, "derive");
+    if (ld_member(ld, v, "derive", path, JSON_OBJECT, false, &d))
+        return -1;
+    if (!d)
+        return 0;
+    k->derives = arena_calloc(ld->m->arena, json_object_size(d) + 1, sizeof *k->derives);
+    const char *attr;
+    json_t *one;
+    json_object_foreach (d, attr, one) {
+        const char *ap = ld_sub(ld, p, attr);
+        struct model_derive *x = &k->derives[k->n_derives];
+        const struct model_field *f = model_field(k, attr);
+        json_t *same;
+        if (!f || f->type != FT_ENUM || !f->readonly)
+            return ld_fail(ld, ap, "'%s' is not a read-only enum attribute of '%s'", attr, k->id);
+        if (ld_want_object(ld, one, ap) || ld_check_keys(ld, one, ap, DERIVE_KEYS) ||
+            ld_member(ld, one, "same", ap, JSON_ARRAY, true, &same) ||
+            ld_string(ld, one, "otherwise", ap, true, &x->otherwise))
+            return -1;
+        if (!enum_value(f, x->otherwise))
+            return ld_fail(ld, ld_sub(ld, ap, "otherwise"), "'%s' is not a value of '%s'",
+                           x->otherwise, attr);
+        x->attr = ld_keep(ld, attr);
+        x->otherwise = ld_keep(ld, x->otherwise);
+        x->same = arena_calloc(ld->m->arena, json_array_size(same) + 1, sizeof *x->same);
+        x->values = arena_calloc(ld->m->arena, json_array_size(same) + 1, sizeof *x->values);
+        size_t i;
+        json_t *rule;
+        json_array_foreach (same, i, rule) {
+            char at[32];
+            snprintf(at, sizeof at, "same.%zu", i);
+            const char *rp = ld_sub(ld, ap, at), *field, *value;
+            if (ld_want_object(ld, rule, rp) || ld_check_keys(ld, rule, rp, SAME_KEYS) ||
+                ld_string(ld, rule, "field", rp, true, &field) ||
+                ld_string(ld, rule, "value", rp, true, &value))
+                return -1;
+            if (!ends_have(ld, k, "source", field) || !ends_have(ld, k, "target", field))
+                return ld_fail(ld, ld_sub(ld, rp, "field"),
+                               "'%s' is not a field of every kind at both ends", field);
+            if (!enum_value(f, value))
+                return ld_fail(ld, ld_sub(ld, rp, "value"), "'%s' is not a value of '%s'", value,
+                               attr);
+            x->same[x->n] = ld_keep(ld, field);
+            x->values[x->n++] = ld_keep(ld, value);
+        }
+        k->n_derives++;
+    }
+    return 0;
+}
+
+const char *model_derive_value(const struct model_derive *d, const json_t *source,
+                               const json_t *target)
+{
+    for (size_t i = 0; i < d->n; i++) {
+        const json_t *a = json_object_get(source, d->same[i]);
+        const json_t *b = json_object_get(target, d->same[i]);
+        if (filled(a) && filled(b) && json_equal(a, b))
+            return d->values[i];
+    }
+    return d->otherwise;
 }

@@ -47,7 +47,7 @@ static const char *const SNAPSHOT_KEYS[] = {"of", "at", "hash", "count", NULL};
 static const char *const INHERITS_KEYS[] = {"via", "fields", "key", "fixed", NULL};
 static const char *const REL_KEYS[] = {"label",  "inverse",    "inverse_label", "source",
                                        "target", "attributes", "collection",    "required_for",
-                                       NULL};
+                                       "derive", NULL};
 static const char *const FIELD_KEYS[] = {
     "name",       "type",   "label",  "required", "searchable", "filterable", "readonly",
     "enum",       "to",     "item",   "format",   "min",        "max",        "max_length",
@@ -1169,7 +1169,8 @@ static int parse_relation(struct loader *ld, const char *id, const json_t *v, si
         return -1;
     k->id = ld_keep(ld, id);
     k->is_relation = true;
-    return parse_relation_fields(ld, v, path, k) || parse_relation_required(ld, v, path, k);
+    return parse_relation_fields(ld, v, path, k) || parse_relation_required(ld, v, path, k) ||
+           parse_relation_derive(ld, v, path, k);
 }
 
 static int parse_kinds(struct loader *ld)

@@ -394,6 +394,21 @@ struct model_check {
     enum field_type type;
 };
 
+/* A relation's attribute derived from its ends (model key "derive" of a
+ * relation type; model/checks.c): the value of the first rule whose field
+ * (a field of the ends, or their "owner") both ends hold alike and not
+ * empty, else `otherwise` (issue 17, ARC-18: a dependency between two
+ * projects of one body, of one domain, or across). The attribute is a
+ * read-only enum of the relation; the registry stores it when the
+ * relation is written and again when an end's compared field changes. */
+struct model_derive {
+    const char *attr;
+    const char **same;   /* the ends' fields compared, in order */
+    const char **values; /* the attribute's value when same[i] is shared */
+    size_t n;
+    const char *otherwise;
+};
+
 struct model_kind {
     const char *id;
     struct i18n label;
@@ -454,6 +469,8 @@ struct model_kind {
     size_t n_fields;
     struct model_check *checks; /* model key "checks" */
     size_t n_checks;
+    struct model_derive *derives; /* a relation type's key "derive" */
+    size_t n_derives;
 };
 
 /* The longest chain of bases a record may have (writes refuse longer). */
@@ -840,6 +857,10 @@ int model_validate_fields(const struct model_kind *k, const json_t *in, json_t *
  * at fault (every one when e collects them), -1; else 0. */
 int model_check_fields(const struct model_kind *k, const json_t *fields, int64_t today,
                        struct err *e);
+/* The value of derived attribute d for a relation between records source
+ * and target (their stored JSON). */
+const char *model_derive_value(const struct model_derive *d, const json_t *source,
+                               const json_t *target);
 
 /* Validates an i18n value ({kk,ru,en} strings, at least one non-empty when
  * required). Used for `name`. */

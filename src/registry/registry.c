@@ -971,6 +971,39 @@ static void set_readonly_fields(const struct model_kind *k, const json_t *prev, 
     }
 }
 
+/* The stored JSON of live record id (NULL when there is none; -1 in *rc
+ * on a store error). */
+static json_t *live_record(struct store_conn *c, const char *id, int *rc, struct err *e)
+{
+    struct rec_row row;
+    int found = id ? rec_load(c, NULL, id, &row, e) : 0;
+    if (found < 0)
+        *rc = -1;
+    if (found <= 0)
+        return NULL;
+    json_t *rec = row.retired ? NULL : json_loads(row.data, 0, NULL);
+    rec_row_free(&row);
+    return rec;
+}
+
+/* A relation's attributes derived from its ends (model key "derive":
+ * struct model_derive), as they are now, into ro. */
+static int derive_from_ends(struct store_conn *c, const struct model_kind *k,
+                            const json_t *fields, json_t *ro, struct err *e)
+{
+    int rc = 0;
+    json_t *src = live_record(c, json_string_value(json_object_get(fields, "source")), &rc, e);
+    json_t *dst = rc == 0 ? live_record(c, json_string_value(json_object_get(fields, "target")),
+                                        &rc, e)
+                          : NULL;
+    for (size_t i = 0; rc == 0 && i < k->n_derives; i++)
+        json_object_set_new(ro, k->derives[i].attr,
+                            json_string(model_derive_value(&k->derives[i], src, dst)));
+    json_decref(src);
+    json_decref(dst);
+    return rc;
+}
+
 /* Builds the stored form of a record from the client's object: validated
  * fields in model order inside the envelope. `prev` (NULL on create) is
  * the current state: read-only fields come from it. */
@@ -1035,6 +1068,12 @@ static json_t *build_record(struct registry *r, struct store_conn *c, const stru
     set_readonly_fields(k, prev, ro);
     /* a version of the architecture freezes it at this write */
     if (k->snapshot && reg_snapshot_take(c, k->snapshot, updated_at, ro, e) < 0) {
+        json_decref(ro);
+        json_decref(rec);
+        rec = NULL;
+        goto out;
+    }
+    if (k->n_derives && derive_from_ends(c, k, fields, ro, e) < 0) {
         json_decref(ro);
         json_decref(rec);
         rec = NULL;
@@ -1936,6 +1975,95 @@ static int check_if_match(const struct rec_row *row, int64_t if_match, struct er
     return 0;
 }
 
+static int patch_in_tx(struct registry *r, struct store_conn *c, const struct actor *a,
+                       const struct model_collection *coll, const char *id, int64_t if_match,
+                       const json_t *patch, json_t **out, struct err *e);
+
+/* Did a field some relation type derives an attribute from (struct
+ * model_derive) change between prev and next? */
+static bool derive_input_changed(const struct model *m, const json_t *prev, const json_t *next)
+{
+    for (size_t i = 0; i < model_n_kinds(m); i++) {
+        const struct model_kind *k = model_kind_at(m, i);
+        for (size_t d = 0; d < k->n_derives; d++)
+            for (size_t f = 0; f < k->derives[d].n; f++) {
+                const json_t *a = json_object_get(prev, k->derives[d].same[f]);
+                const json_t *b = json_object_get(next, k->derives[d].same[f]);
+                if ((a == NULL) != (b == NULL) || (a && !json_equal(a, b)))
+                    return true;
+            }
+    }
+    return false;
+}
+
+/* After record id changed from prev to next: the live relations at either
+ * end of it whose derived attributes its change alters are written again
+ * (by the system, in the same transaction), so that a dependency between
+ * two projects says "intra-agency" no longer once one changes body. */
+static int rederive_relations_of(struct registry *r, struct store_conn *c, const char *id,
+                                 const json_t *prev, const json_t *next, struct err *e)
+{
+    if (!derive_input_changed(r->model, prev, next))
+        return 0;
+    struct store_stmt *st = store_prepare(
+        c,
+        "SELECT DISTINCT x.id, x.collection, d.data FROM attrs a "
+        "JOIN records x ON x.rid = a.rid AND x.retired = 0 "
+        "JOIN record_data d ON d.rid = x.rid "
+        "WHERE a.field IN ('source', 'target') AND a.value = $1",
+        false, e);
+    if (!st)
+        return -1;
+    store_bind_text(st, 1, id);
+    json_t *stale = json_array(); /* [id, collection] of each to write again */
+    int rc;
+    while ((rc = store_step(st, e)) == STORE_ROW) {
+        json_t *rel = json_loads(store_col_text(st, 2), 0, NULL);
+        const struct model_kind *k =
+            model_kind(r->model, json_string_value(json_object_get(rel, "type")));
+        if (k && k->n_derives) {
+            json_t *now = json_object();
+            int rc2 = derive_from_ends(c, k, rel, now, e);
+            if (rc2 < 0) {
+                json_decref(now);
+                json_decref(rel);
+                rc = STORE_ERROR;
+                break;
+            }
+            const char *attr;
+            json_t *v;
+            bool differs = false;
+            json_object_foreach (now, attr, v)
+                differs = differs || !json_equal(v, json_object_get(rel, attr));
+            if (differs)
+                json_array_append_new(stale, json_pack("[s, s]", store_col_text(st, 0),
+                                                       store_col_text(st, 1)));
+            json_decref(now);
+        }
+        json_decref(rel);
+    }
+    store_finalize(st);
+    const struct actor sys = {.id = "system:derive", .system = true};
+    size_t i;
+    json_t *one;
+    json_array_foreach (rc == STORE_ERROR ? NULL : stale, i, one) {
+        json_t *out = NULL, *empty = json_object();
+        const struct model_collection *coll =
+            model_collection(r->model, json_string_value(json_array_get(one, 1)));
+        int rc2 = coll ? patch_in_tx(r, c, &sys, coll, json_string_value(json_array_get(one, 0)),
+                                     -1, empty, &out, e)
+                       : 0;
+        json_decref(empty);
+        json_decref(out);
+        if (rc2 < 0) {
+            rc = STORE_ERROR;
+            break;
+        }
+    }
+    json_decref(stale);
+    return rc == STORE_ERROR ? -1 : 0;
+}
+
 /* Stores next as the record's new state; prev is its current state
  * (row->data, already parsed by the caller). */
 static int store_new_revision(struct registry *r, struct store_conn *c, const struct actor *a,
@@ -1958,6 +2086,8 @@ static int store_new_revision(struct registry *r, struct store_conn *c, const st
     if (rc == 0 && !k->is_relation && !json_object_get(next, "retired_at") &&
         !same_visibility(r, prev, next))
         rc = reg_reindex_relations_of(r, c, row->id, e);
+    if (rc == 0 && !k->is_relation && prev)
+        rc = rederive_relations_of(r, c, row->id, prev, next, e);
     if (rc == 0)
         rc = audit_append(c, at, a, action, row->collection, row->id, rev, row->data, data, e);
     free(data);

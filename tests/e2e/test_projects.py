@@ -126,9 +126,32 @@ def test_dependencies_between_projects():
     r = create('relations', {'type': 'depends_on', 'source': W['project']['id'],
                              'target': other['id']}, OWNER)
     rel = r.json()
+    # classified from their bodies and domains (the model's "derive"):
+    # another body's project, no shared domain: inter-agency, whatever the
+    # writer says
+    assert rel['scope'] == 'inter_agency', rel
+    mine = create('projects', project('Развитие ИС «Соцкарта»', ORG,
+                                      project_type='develop_object'), OWNER).json()
+    same_body = create('relations', {'type': 'depends_on', 'source': mine['id'],
+                                     'target': W['project']['id'], 'scope': 'inter_agency'},
+                       OWNER).json()
+    assert same_body['scope'] == 'intra_agency', same_body
+    # both bodies' projects put in one domain: the dependency becomes
+    # sectoral at once (written again by the portal in the same write)
+    domain = create('domains', {'name': {'ru': 'Социальная защита'}}, ARCH).json()
+    for rec, token in ((W['project'], OWNER), (other, OTHER_OWNER)):
+        cur = SRV.get(f'/api/v1/projects/{rec["id"]}').json()
+        r = SRV.request('PATCH', f'/api/v1/projects/{rec["id"]}', {'domain': domain['id']},
+                        token=token, headers={'If-Match': f'"{cur["revision"]}"'})
+        assert r.status == 200, r
+    now = SRV.get(f'/api/v1/relations/{rel["id"]}').json()
+    assert now['scope'] == 'sectoral' and now['revision'] == rel['revision'] + 1, now
+    assert SRV.get(f'/api/v1/relations/{same_body["id"]}').json()['scope'] == 'intra_agency'
+    r = SRV.get('/api/v1/relations?filter=scope:sectoral&kind=depends_on')
+    assert r.status == 200 and [i['id'] for i in r.json()['items']] == [rel['id']], r
     for end in (W['project']['id'], other['id']):  # from both ends, by anyone
         r = SRV.get(f'/api/v1/projects/{end}/relations?type=depends_on')
-        assert r.status == 200 and [i['id'] for i in r.json()['items']] == [rel['id']], r
+        assert r.status == 200 and rel['id'] in [i['id'] for i in r.json()['items']], r
     # a body does not write another body's project
     r = SRV.request('PATCH', f'/api/v1/projects/{other["id"]}', {'roadmap_item': 'x'},
                     token=OWNER, headers={'If-Match': f'"{other["revision"]}"'})

@@ -613,6 +613,75 @@ static void test_checks(void **state)
     }
 }
 
+/* A relation type whose attribute is derived from its ends. */
+static const char DERIVE[] =
+    "{\"version\":1,\"languages\":[\"kk\",\"ru\",\"en\"],"
+    "\"enums\":{\"sc\":{\"label\":" L ",\"values\":[{\"id\":\"one\",\"label\":" L "},"
+    "{\"id\":\"area\",\"label\":" L "},{\"id\":\"many\",\"label\":" L "}]}},"
+    "\"kinds\":{\"org\":{\"label\":" L ",\"collection\":\"o\",\"owns\":true,\"named\":true},"
+    "\"proj\":{\"label\":" L ",\"collection\":\"p\",\"owned\":true,\"named\":true,\"fields\":["
+    "{\"name\":\"area\",\"type\":\"string\",\"label\":" L "}]}},"
+    "\"relations\":{\"needs\":{\"label\":" L ",\"inverse\":\"needed\",\"inverse_label\":" L ","
+    "\"source\":[\"proj\"],\"target\":[\"proj\"],\"attributes\":[{\"name\":\"scope\","
+    "\"type\":\"enum\",\"enum\":\"sc\",\"label\":" L ",\"readonly\":true}],"
+    "\"derive\":{\"scope\":{\"same\":[{\"field\":\"owner\",\"value\":\"one\"},"
+    "{\"field\":\"area\",\"value\":\"area\"}],\"otherwise\":\"many\"}}}},"
+    "\"collections\":{\"o\":{\"label\":" L ",\"type\":\"records\"},"
+    "\"p\":{\"label\":" L ",\"type\":\"records\"},"
+    "\"relations\":{\"label\":" L ",\"type\":\"relations\"}}}";
+
+/* REQ: ARC-18 — a relation's attribute derived from its ends: the first
+ * field both ends share, else the fallback; refused when it cannot work. */
+static void test_derive(void **state)
+{
+    struct err e = ERR_INIT;
+    struct model *m = load_text(DERIVE, &e);
+    if (!m)
+        fail_msg("%s", e.detail);
+    const struct model_kind *k = model_kind(m, "needs");
+    assert_int_equal(k->n_derives, 1);
+    const struct model_derive *d = &k->derives[0];
+    json_t *a = json_pack("{s:s, s:s}", "owner", "o1", "area", "x");
+    json_t *b = json_pack("{s:s, s:s}", "owner", "o1", "area", "y");
+    json_t *c = json_pack("{s:s, s:s}", "owner", "o2", "area", "x");
+    json_t *n = json_pack("{s:s, s:s}", "owner", "o3", "area", "");
+    json_t *z = json_pack("{s:s, s:s}", "owner", "o4", "area", "");
+    assert_string_equal(model_derive_value(d, a, b), "one");
+    assert_string_equal(model_derive_value(d, a, c), "area");
+    assert_string_equal(model_derive_value(d, b, c), "many");
+    assert_string_equal(model_derive_value(d, n, z), "many"); /* empty is not shared */
+    assert_string_equal(model_derive_value(d, a, NULL), "many");
+    json_decref(a);
+    json_decref(b);
+    json_decref(c);
+    json_decref(n);
+    json_decref(z);
+    model_free(m);
+    static const struct {
+        const char *from, *to, *expect;
+    } bad[] = {
+        {"\"readonly\":true}", "\"readonly\":false}", "relations.needs.derive.scope"},
+        {"\"otherwise\":\"many\"", "\"otherwise\":\"all\"", "relations.needs.derive.scope.otherwise"},
+        {"\"field\":\"area\"", "\"field\":\"nope\"", "relations.needs.derive.scope.same.1.field"},
+        {"\"value\":\"one\"", "\"value\":\"none\"", "relations.needs.derive.scope.same.0.value"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        const char *at = strstr(DERIVE, bad[i].from);
+        assert_non_null(at);
+        size_t pre = (size_t)(at - DERIVE);
+        char *text = malloc(strlen(DERIVE) + strlen(bad[i].to) + 1);
+        memcpy(text, DERIVE, pre);
+        strcpy(text + pre, bad[i].to);
+        strcat(text, at + strlen(bad[i].from));
+        struct err le = ERR_INIT;
+        struct model *bm = load_text(text, &le);
+        if (bm || !strstr(le.detail, bad[i].expect))
+            fail_msg("bad %zu: got \"%s\", want \"%s\"", i, bm ? "(loaded)" : le.detail,
+                     bad[i].expect);
+        free(text);
+    }
+}
+
 /* A subject and a type that inherits the subject's (or a base type's)
  * attributes through `base`. */
 static const char INHERIT[] =
@@ -2370,6 +2439,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_inherits_loader),
         cmocka_unit_test(test_views_loader),
         cmocka_unit_test(test_checks),
+        cmocka_unit_test(test_derive),
         cmocka_unit_test(test_maps_loader),
         cmocka_unit_test(test_inherits_key_loader),
         cmocka_unit_test(test_broken_measures),
