@@ -173,6 +173,20 @@ def test_the_information_systems_and_infrastructure_layers():
     assert items['process_has_owner']['violators'] == []
 
 
+def test_the_ict_projects():
+    # REQ: MON-01
+    # REQ: ARC-18
+    # three bodies' projects, public, with their funding by year; the
+    # dependencies on the identity platform cross bodies and domains
+    projects = SRV.get('/api/v1/projects?limit=50').json()
+    assert {p['id'] for p in projects['items']} == {'proj-isna', 'proj-benefits', 'proj-idp'}
+    isna = SRV.get('/api/v1/projects/proj-isna').json()
+    assert isna['initiative'] == 'init-tax-replace' and len(isna['budget']) == 4, isna
+    rels = SRV.get('/api/v1/projects/proj-idp/relations?type=depends_on').json()['items']
+    assert {(r['source'], r['scope']) for r in rels} == {('proj-benefits', 'inter_agency'),
+                                                        ('proj-isna', 'inter_agency')}, rels
+
+
 def test_a_second_start_loads_nothing_again():
     before = objects()
     SRV.stop()
@@ -196,7 +210,7 @@ if __name__ == '__main__':
              test_the_activity_layer_of_four_domains,
              test_the_domains_name_their_key_clients,
              test_the_icp_eg_architecture_agreed_with_one_component_with_the_integrator,
-             test_the_information_systems_and_infrastructure_layers,
+             test_the_information_systems_and_infrastructure_layers, test_the_ict_projects,
              test_a_second_start_loads_nothing_again])
     finally:
         SRV.cleanup()
