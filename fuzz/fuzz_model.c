@@ -1,7 +1,8 @@
 /* fuzz_model: libFuzzer target for the metamodel loader. Feeds the input to
  * model_load_buffer; when it loads, validates a sample record of every
  * kind (one plausible value per field type), then indexes it, extracts its
- * search text and serialises the served model document. */
+ * search text, judges the kind's checks and derived attributes, and
+ * serialises the served model document. */
 #include "model/model.h"
 
 #include "util/buf.h"
@@ -79,6 +80,12 @@ static void exercise(const struct model *m, const struct model_kind *k)
         model_index_values(k, out, count, &n);
         model_search_text(k, out, &b);
         buf_free(&b);
+        /* the kind's checks between values (today: 2024-02-29), and a
+         * relation's derived attributes between two sample ends */
+        struct err ce = ERR_INIT;
+        (void)model_check_fields(k, out, 19782, &ce);
+        for (size_t i = 0; i < k->n_derives; i++)
+            (void)model_derive_value(&k->derives[i], out, in);
         json_decref(out);
     }
     json_decref(in);
