@@ -83,7 +83,9 @@ static void exercise(const struct model *m, const struct model_kind *k)
         /* the kind's checks between values (today: 2024-02-29), and a
          * relation's derived attributes between two sample ends */
         struct err ce = ERR_INIT;
-        (void)model_check_fields(k, out, 19782, &ce);
+        (void)model_check_fields(k, out, 19782, NULL, NULL, &ce);
+        for (size_t i = 0; i < k->n_computes; i++)
+            (void)model_compute_value(&k->computes[i], out, NULL, NULL);
         for (size_t i = 0; i < k->n_derives; i++)
             (void)model_derive_value(&k->derives[i], out, in);
         json_decref(out);

@@ -15,7 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const CHECK_KEYS[] = {"items", "field", "not_before", "not_after", "if", NULL};
+static const char *const CHECK_KEYS[] = {"items", "field", "not_before", "not_after", "if",
+                                         "equals", NULL};
 
 /* The fields a check names: the kind's, or the sub-fields of its list of
  * objects `items`. */
@@ -47,6 +48,56 @@ static bool comparable(enum field_type t)
     return t == FT_DATE || t == FT_INTEGER || t == FT_DECIMAL;
 }
 
+/* The field `name` of every kind a ref field names: the first (their
+ * types must agree: the same type and enum); NULL when one lacks it. */
+static const struct model_field *via_field(const struct loader *ld, const struct model_field *ref,
+                                           const char *name)
+{
+    const struct model_field *first = NULL;
+    for (size_t i = 0; ref && ref->type == FT_REF && i < ref->n_ref_kinds; i++) {
+        const struct model_field *f = model_field(model_kind(ld->m, ref->ref_kinds[i]), name);
+        if (!f || (first && (f->type != first->type || f->enumeration != first->enumeration)))
+            return NULL;
+        first = first ? first : f;
+    }
+    return first;
+}
+
+/* Splits "ref.field" at its dot into *ref (kept) and *via (kept); a name
+ * without a dot is the field itself (*via NULL). */
+static void split_path(struct loader *ld, const char *name, const char **ref, const char **via)
+{
+    const char *dot = strchr(name, '.');
+    if (!dot) {
+        *ref = ld_keep(ld, name);
+        *via = NULL;
+        return;
+    }
+    char head[128];
+    snprintf(head, sizeof head, "%.*s", (int)(dot - name), name);
+    *ref = ld_keep(ld, head);
+    *via = ld_keep(ld, dot + 1);
+}
+
+/* {"field": "ref.via" or a field, "equals": a field of the record}. */
+static int parse_equals(struct loader *ld, const char *path, const struct model_kind *k,
+                        const struct model_field *scope, size_t n, const char *equals,
+                        struct model_check *c)
+{
+    split_path(ld, c->field, &c->field, &c->via);
+    const struct model_field *f = scope_field(scope, n, c->field);
+    if (f && c->via)
+        f = via_field(ld, f, c->via);
+    const struct model_field *o = model_field(k, equals);
+    if (!f || !o || f->type != o->type || f->enumeration != o->enumeration)
+        return ld_fail(ld, ld_sub(ld, path, "field"),
+                       "'%s' and the record's '%s' are not fields of one type", c->field, equals);
+    c->equals = ld_keep(ld, equals);
+    c->items = c->items ? ld_keep(ld, c->items) : NULL;
+    c->type = f->type;
+    return 0;
+}
+
 static int parse_check(struct loader *ld, const json_t *v, const char *path,
                        const struct model_kind *k, struct model_check *c)
 {
@@ -58,13 +109,18 @@ static int parse_check(struct loader *ld, const json_t *v, const char *path,
         ld_string(ld, v, "not_after", path, false, &after) ||
         ld_string(ld, v, "if", path, false, &c->if_filled))
         return -1;
-    if (!before == !after)
-        return ld_fail(ld, path, "a check says one of not_before and not_after");
+    const char *equals;
+    if (ld_string(ld, v, "equals", path, false, &equals))
+        return -1;
+    if ((before != NULL) + (after != NULL) + (equals != NULL) != 1)
+        return ld_fail(ld, path, "a check says one of not_before, not_after and equals");
     size_t n;
     const struct model_field *scope = check_scope(k, c->items, &n);
     if (!scope)
         return ld_fail(ld, ld_sub(ld, path, "items"), "'%s' is not a list of objects of '%s'",
                        c->items, k->id);
+    if (equals)
+        return parse_equals(ld, path, k, scope, n, equals, c);
     const struct model_field *f = scope_field(scope, n, c->field);
     if (!f || !comparable(f->type))
         return ld_fail(ld, ld_sub(ld, path, "field"), "'%s' is not a date or number field there",
@@ -128,6 +184,44 @@ static int compare(enum field_type t, const json_t *a, const json_t *b)
     return x < y ? -1 : x > y;
 }
 
+/* Notes a problem of one value: e's first, or one more when e collects
+ * them. */
+static void note(struct err *e, struct err *one, const char *path)
+{
+    err_prefix(one, "%s: ", path);
+    if (e->errors) {
+        err_collect(e, one);
+    } else {
+        one->errors = e->errors;
+        *e = *one;
+    }
+}
+
+/* An "equals" check of object o (the record, or an item at prefix) of
+ * record rec. */
+static int check_equals(const struct model_check *c, const json_t *rec, const json_t *o,
+                        const char *prefix, model_peek_fn peek, void *ctx, struct err *e)
+{
+    const json_t *a = json_object_get(o, c->field);
+    json_t *got = NULL;
+    if (c->via && json_is_string(a) && peek)
+        got = peek(ctx, json_string_value(a), c->via);
+    const json_t *value = c->via ? got : a;
+    const json_t *want = json_object_get(rec, c->equals);
+    int rc = 0;
+    if (filled(value) && filled(want) && !json_equal(value, want)) {
+        struct err one = ERR_INIT;
+        char path[200];
+        snprintf(path, sizeof path, "%s%s", prefix, c->field);
+        err_set(&one, 422, "mismatch", path, "names a record whose '%s' is not the record's '%s'",
+                c->via ? c->via : c->field, c->equals);
+        note(e, &one, path);
+        rc = -1;
+    }
+    json_decref(got);
+    return rc;
+}
+
 /* One check of one object (the record, or an item at path prefix). */
 static int check_one(const struct model_check *c, const json_t *o, const char *prefix,
                      int64_t today, struct err *e)
@@ -160,13 +254,7 @@ static int check_one(const struct model_check *c, const json_t *o, const char *p
             err_set(&one, 422, "out-of-order", path, "must not be after this year");
         else
             err_set(&one, 422, "out-of-order", path, "must not be before this year");
-        err_prefix(&one, "%s: ", path);
-        if (e->errors) {
-            err_collect(e, &one);
-        } else {
-            one.errors = e->errors;
-            *e = one;
-        }
+        note(e, &one, path);
         rc = -1;
     }
     json_decref(now);
@@ -174,13 +262,14 @@ static int check_one(const struct model_check *c, const json_t *o, const char *p
 }
 
 int model_check_fields(const struct model_kind *k, const json_t *fields, int64_t today,
-                       struct err *e)
+                       model_peek_fn peek, void *ctx, struct err *e)
 {
     int rc = 0;
     for (size_t i = 0; i < k->n_checks && (rc == 0 || e->errors); i++) {
         const struct model_check *c = &k->checks[i];
         if (!c->items) {
-            rc |= check_one(c, fields, "", today, e);
+            rc |= c->equals ? check_equals(c, fields, fields, "", peek, ctx, e)
+                            : check_one(c, fields, "", today, e);
             continue;
         }
         size_t n;
@@ -188,7 +277,8 @@ int model_check_fields(const struct model_kind *k, const json_t *fields, int64_t
         json_array_foreach (json_object_get(fields, c->items), n, item) {
             char prefix[96];
             snprintf(prefix, sizeof prefix, "%s[%zu].", c->items, n);
-            rc |= check_one(c, item, prefix, today, e);
+            rc |= c->equals ? check_equals(c, fields, item, prefix, peek, ctx, e)
+                            : check_one(c, item, prefix, today, e);
             if (rc && !e->errors)
                 break;
         }
@@ -288,4 +378,137 @@ const char *model_derive_value(const struct model_derive *d, const json_t *sourc
             return d->values[i];
     }
     return d->otherwise;
+}
+
+/* ---- fields computed from a list's items ----------------------------------- */
+
+static const char *const COMPUTE_KEYS[] = {"over", "cases", "otherwise", NULL};
+static const char *const CASE_KEYS[] = {"value", "any", NULL};
+
+static int parse_compute(struct loader *ld, const json_t *v, const char *path,
+                         const struct model_kind *k, const char *name, struct model_compute *c)
+{
+    const struct model_field *f = model_field(k, name);
+    json_t *cases;
+    if (!f || f->type != FT_ENUM || !f->readonly)
+        return ld_fail(ld, path, "'%s' is not a read-only enum field of '%s'", name, k->id);
+    if (ld_want_object(ld, v, path) || ld_check_keys(ld, v, path, COMPUTE_KEYS) ||
+        ld_string(ld, v, "over", path, true, &c->over) ||
+        ld_member(ld, v, "cases", path, JSON_ARRAY, true, &cases) ||
+        ld_string(ld, v, "otherwise", path, true, &c->otherwise))
+        return -1;
+    size_t n;
+    const struct model_field *scope = check_scope(k, c->over, &n);
+    if (!scope)
+        return ld_fail(ld, ld_sub(ld, path, "over"), "'%s' is not a list of objects of '%s'",
+                       c->over, k->id);
+    if (!enum_value(f, c->otherwise))
+        return ld_fail(ld, ld_sub(ld, path, "otherwise"), "'%s' is not a value of '%s'",
+                       c->otherwise, name);
+    c->field = ld_keep(ld, name);
+    c->over = ld_keep(ld, c->over);
+    c->otherwise = ld_keep(ld, c->otherwise);
+    c->cases = arena_calloc(ld->m->arena, json_array_size(cases) + 1, sizeof *c->cases);
+    size_t i;
+    json_t *one;
+    json_array_foreach (cases, i, one) {
+        char at[32];
+        snprintf(at, sizeof at, "cases.%zu", i);
+        const char *cp = ld_sub(ld, path, at), *value;
+        struct model_compute_case *x = &c->cases[c->n_cases];
+        json_t *any;
+        if (ld_want_object(ld, one, cp) || ld_check_keys(ld, one, cp, CASE_KEYS) ||
+            ld_string(ld, one, "value", cp, true, &value) ||
+            ld_member(ld, one, "any", cp, JSON_OBJECT, true, &any))
+            return -1;
+        if (!enum_value(f, value))
+            return ld_fail(ld, ld_sub(ld, cp, "value"), "'%s' is not a value of '%s'", value, name);
+        x->value = ld_keep(ld, value);
+        x->terms = arena_calloc(ld->m->arena, json_object_size(any) + 1, sizeof *x->terms);
+        const char *key;
+        json_t *vals;
+        json_object_foreach (any, key, vals) {
+            struct model_compute_term *t = &x->terms[x->n_terms];
+            const char *tp = ld_sub(ld, ld_sub(ld, cp, "any"), key);
+            split_path(ld, key, &t->field, &t->via);
+            const struct model_field *tf = scope_field(scope, n, t->field);
+            if (tf && t->via)
+                tf = via_field(ld, tf, t->via);
+            if (!tf || (tf->type != FT_ENUM && tf->type != FT_BOOL))
+                return ld_fail(ld, tp, "'%s' is not an enum or boolean field there", key);
+            if (!json_is_array(vals) || !json_array_size(vals))
+                return ld_fail(ld, tp, "a term lists its values");
+            t->values = arena_calloc(ld->m->arena, json_array_size(vals) + 1, sizeof *t->values);
+            size_t j;
+            json_t *val;
+            json_array_foreach (vals, j, val) {
+                if (!json_is_string(val) ||
+                    (tf->type == FT_ENUM && !enum_value(tf, json_string_value(val))))
+                    return ld_fail(ld, tp, "a value of '%s' is not one it may hold", key);
+                t->values[t->n_values++] = ld_keep(ld, json_string_value(val));
+            }
+            x->n_terms++;
+        }
+        c->n_cases++;
+    }
+    return 0;
+}
+
+int parse_kind_computes(struct loader *ld, const json_t *v, const char *path,
+                        struct model_kind *k)
+{
+    json_t *o;
+    const char *p = ld_sub(ld, path, "compute");
+    if (ld_member(ld, v, "compute", path, JSON_OBJECT, false, &o))
+        return -1;
+    if (!o)
+        return 0;
+    k->computes = arena_calloc(ld->m->arena, json_object_size(o) + 1, sizeof *k->computes);
+    const char *name;
+    json_t *one;
+    json_object_foreach (o, name, one) {
+        if (parse_compute(ld, one, ld_sub(ld, p, name), k, name, &k->computes[k->n_computes]))
+            return -1;
+        k->n_computes++;
+    }
+    return 0;
+}
+
+/* Does item keep term t (its value, or through its ref the named
+ * record's, is one of t's)? */
+static bool term_holds(const struct model_compute_term *t, const json_t *item, model_peek_fn peek,
+                       void *ctx)
+{
+    const json_t *v = json_object_get(item, t->field);
+    json_t *got = NULL;
+    if (t->via)
+        v = got = json_is_string(v) && peek ? peek(ctx, json_string_value(v), t->via) : NULL;
+    char text[8];
+    const char *s = json_is_string(v) ? json_string_value(v)
+                    : json_is_boolean(v) ? strcpy(text, json_is_true(v) ? "true" : "false")
+                                         : NULL;
+    bool holds = false;
+    for (size_t i = 0; s && i < t->n_values && !holds; i++)
+        holds = strcmp(s, t->values[i]) == 0;
+    json_decref(got);
+    return holds;
+}
+
+const char *model_compute_value(const struct model_compute *c, const json_t *fields,
+                                model_peek_fn peek, void *ctx)
+{
+    const json_t *items = json_object_get(fields, c->over), *item;
+    if (!json_array_size(items))
+        return NULL;
+    for (size_t i = 0; i < c->n_cases; i++) {
+        size_t n;
+        json_array_foreach (items, n, item) {
+            bool all = true;
+            for (size_t t = 0; all && t < c->cases[i].n_terms; t++)
+                all = term_holds(&c->cases[i].terms[t], item, peek, ctx);
+            if (all)
+                return c->cases[i].value;
+        }
+    }
+    return c->otherwise;
 }

@@ -193,6 +193,9 @@ json_t *workflows_json(const struct model *m);
 
 /* model/checks.c: a kind's "checks" (after its fields). */
 int parse_kind_checks(struct loader *ld, const json_t *v, const char *path, struct model_kind *k);
+/* model/checks.c: a kind's "compute" (after its fields). */
+int parse_kind_computes(struct loader *ld, const json_t *v, const char *path,
+                        struct model_kind *k);
 /* model/checks.c: a relation type's "derive" (after its attributes). */
 int parse_relation_derive(struct loader *ld, const json_t *v, const char *path,
                           struct model_kind *k);

@@ -42,7 +42,7 @@ static const char *const COLL_KEYS[] = {"label", "type",     "facets",   "column
 static const char *const KIND_KEYS[] = {"label",   "collection", "owned",    "owns",     "named",
                                         "include", "fields",     "workflow", "code_prefix",
                                         "documents", "inclusion", "read",  "inherits", "views",
-                                        "measures",  "profile",   "snapshot", "import", "checks", NULL};
+                                        "measures",  "profile",   "snapshot", "import", "checks", "compute", NULL};
 static const char *const SNAPSHOT_KEYS[] = {"of", "at", "hash", "count", NULL};
 static const char *const INHERITS_KEYS[] = {"via", "fields", "key", "fixed", NULL};
 static const char *const REL_KEYS[] = {"label",  "inverse",    "inverse_label", "source",
@@ -1086,7 +1086,7 @@ static int parse_kind(struct loader *ld, const char *id, const json_t *v, struct
     if (parse_kind_fields(ld, v, path, k) || check_needed(ld, path, k) || check_derived(ld, path, k) ||
         parse_kind_workflow(ld, v, path, k) || parse_kind_documents(ld, v, path, k) ||
         parse_kind_snapshot(ld, v, path, k) || parse_kind_import(ld, v, path, k) ||
-        parse_kind_checks(ld, v, path, k))
+        parse_kind_checks(ld, v, path, k) || parse_kind_computes(ld, v, path, k))
         return -1;
     for (size_t i = 0; i < k->n_fields; i++)
         k->has_restricted = k->has_restricted || k->fields[i].restricted;

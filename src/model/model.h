@@ -392,7 +392,40 @@ struct model_check {
     const char *items, *field, *other, *if_filled;
     bool not_after;
     enum field_type type;
+    /* "equals": instead of an order, field (through `via`, a field of the
+     * record its ref names, when the check's field is "ref.via") must be
+     * the record's own field `equals` (an answer's criterion of the
+     * assessment's stage) */
+    const char *via, *equals;
 };
+
+/* A read-only enum field worked out at each write from the items of a
+ * list of objects (model key "compute" of a kind; model/checks.c): the
+ * value of the first case some item keeps (each term: the item's field,
+ * or through a ref of it a field of the record it names, "ref.field",
+ * holds one of the values), else `otherwise`; no value while the list is
+ * empty (issue 17: an assessment's conclusion from its criteria's
+ * results and weights). */
+struct model_compute_term {
+    const char *field, *via;
+    const char **values;
+    size_t n_values;
+};
+struct model_compute_case {
+    const char *value;
+    struct model_compute_term *terms;
+    size_t n_terms;
+};
+struct model_compute {
+    const char *field, *over, *otherwise;
+    struct model_compute_case *cases;
+    size_t n_cases;
+};
+
+/* Member `field` of the live record `id` (a new reference), NULL when it
+ * has none or there is no such record: how checks and computed fields read
+ * through a ref. */
+typedef json_t *(*model_peek_fn)(void *ctx, const char *id, const char *field);
 
 /* A relation's attribute derived from its ends (model key "derive" of a
  * relation type; model/checks.c): the value of the first rule whose field
@@ -471,6 +504,8 @@ struct model_kind {
     size_t n_checks;
     struct model_derive *derives; /* a relation type's key "derive" */
     size_t n_derives;
+    struct model_compute *computes; /* model key "compute" */
+    size_t n_computes;
 };
 
 /* The longest chain of bases a record may have (writes refuse longer). */
@@ -856,7 +891,10 @@ int model_validate_fields(const struct model_kind *k, const json_t *in, json_t *
  * being local day `today`: 422 "out-of-order" with the path of the value
  * at fault (every one when e collects them), -1; else 0. */
 int model_check_fields(const struct model_kind *k, const json_t *fields, int64_t today,
-                       struct err *e);
+                       model_peek_fn peek, void *ctx, struct err *e);
+/* The value of computed field c for validated fields (NULL: none). */
+const char *model_compute_value(const struct model_compute *c, const json_t *fields,
+                                model_peek_fn peek, void *ctx);
 /* The value of derived attribute d for a relation between records source
  * and target (their stored JSON). */
 const char *model_derive_value(const struct model_derive *d, const json_t *source,

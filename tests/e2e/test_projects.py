@@ -159,6 +159,66 @@ def test_dependencies_between_projects():
     r = create('projects', project('Чужой проект', OTHER), OWNER, status=403)
 
 
+def criterion(name, stage, requirement):
+    return create('criteria', {'kind': 'assessment_criterion', 'name': {'ru': name},
+                               'stage': stage, 'requirement': requirement}, ARCH).json()
+
+
+def test_a_compliance_assessment_and_its_conclusion():
+    # REQ: MON-02
+    # REQ: MON-04
+    # the integrator assesses a project at a stage against criteria that
+    # are records (required or recommended); the conclusion is worked out
+    # from the results: a recommended criterion not met, partially; a
+    # required one, does not comply; all met, fully. A criterion of another
+    # stage is refused; an issued conclusion cannot change; a draft is the
+    # integrator's and the body's, issued it is everyone's
+    spec = criterion('ТС соответствует утвержденной архитектуре', 'planning', 'required')
+    cost = criterion('Расчет стоимости по методике', 'planning', 'recommended')
+    buy = criterion('Закупки соответствуют спецификации', 'investment', 'required')
+    pid = W['project']['id']
+    body = {'kind': 'compliance_assessment', 'owner': ORG, 'name': {'ru': 'Оценка на этапе планирования'},
+            'project': pid, 'stage': 'planning',
+            'answers': [{'criterion': spec['id'], 'result': 'met'},
+                        {'criterion': cost['id'], 'result': 'not_met',
+                         'comment': 'Нормы затрат не указаны'}]}
+    rec = create('assessments', body, ARCH).json()
+    assert rec['conclusion'] == 'partially_complies' and rec['status'] == 'draft', rec
+    assert SRV.get(f'/api/v1/assessments/{rec["id"]}').status == 404  # a draft: not public
+    assert SRV.get(f'/api/v1/assessments/{rec["id"]}', token=OWNER).status == 200
+    # a criterion of the investment stage in a planning assessment: refused
+    bad = dict(body, answers=body['answers'] + [{'criterion': buy['id'], 'result': 'met'}])
+    r = create('assessments', bad, ARCH, status=422, lang='ru')
+    assert_problem(r, 422, 'answers[2].criterion')
+    cur = rec
+    for answers, conclusion in (([('met', spec), ('not_met', cost)], 'partially_complies'),
+                                ([('not_met', spec), ('met', cost)], 'does_not_comply'),
+                                ([('met', spec), ('not_applicable', cost)], 'fully_complies')):
+        r = SRV.request('PATCH', f'/api/v1/assessments/{cur["id"]}',
+                        {'answers': [{'criterion': c['id'], 'result': res} for res, c in answers]},
+                        token=ARCH, headers={'If-Match': f'"{cur["revision"]}"'})
+        assert r.status == 200, r
+        cur = r.json()
+        assert cur['conclusion'] == conclusion, (answers, cur)
+    # issued: published, dated, locked
+    r = SRV.request('POST', f'/api/v1/assessments/{cur["id"]}/submit', None, token=OWNER,
+                    headers={'If-Match': f'"{cur["revision"]}"'})
+    assert r.status in (403, 404), r  # the body does not issue it
+    r = SRV.request('POST', f'/api/v1/assessments/{cur["id"]}/submit', None, token=ARCH,
+                    headers={'If-Match': f'"{cur["revision"]}"'})
+    assert r.status == 200, r
+    issued = r.json()
+    assert issued['status'] == 'issued' and issued['issued_on'] == TODAY.isoformat(), issued
+    pub = SRV.get(f'/api/v1/assessments/{cur["id"]}')
+    assert pub.status == 200 and pub.json()['conclusion'] == 'fully_complies', pub
+    r = SRV.request('PATCH', f'/api/v1/assessments/{cur["id"]}', {'remarks': {'ru': 'Исправлено'}},
+                    token=ARCH, headers={'If-Match': f'"{issued["revision"]}"'})
+    assert_problem(r, 409)
+    # the list by conclusion
+    r = SRV.get('/api/v1/assessments?filter=conclusion:fully_complies')
+    assert [i['id'] for i in r.json()['items']] == [cur['id']], r
+
+
 def main():
     global SRV, ADMIN, ARCH, OWNER, OTHER_OWNER, ORG, OTHER
     with Server() as srv:
@@ -171,7 +231,7 @@ def main():
         OWNER = srv.token('owner-editor', ORG)
         OTHER_OWNER = srv.token('owner-editor', OTHER)
         run([test_a_body_records_its_project, test_bad_dates_and_spending_are_refused,
-             test_dependencies_between_projects])
+             test_dependencies_between_projects, test_a_compliance_assessment_and_its_conclusion])
 
 
 if __name__ == '__main__':
