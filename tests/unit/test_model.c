@@ -682,6 +682,106 @@ static void test_derive(void **state)
     }
 }
 
+/* A kind whose read-only field is computed from a list's items, through a
+ * ref, with a check that an item's ref names a record of its own stage. */
+static const char COMPUTE[] =
+    "{\"version\":1,\"languages\":[\"kk\",\"ru\",\"en\"],"
+    "\"enums\":{\"st\":{\"label\":" L ",\"values\":[{\"id\":\"a\",\"label\":" L "},"
+    "{\"id\":\"b\",\"label\":" L "}]},"
+    "\"w\":{\"label\":" L ",\"values\":[{\"id\":\"must\",\"label\":" L "},"
+    "{\"id\":\"may\",\"label\":" L "}]},"
+    "\"res\":{\"label\":" L ",\"values\":[{\"id\":\"yes\",\"label\":" L "},"
+    "{\"id\":\"no\",\"label\":" L "}]},"
+    "\"lvl\":{\"label\":" L ",\"values\":[{\"id\":\"bad\",\"label\":" L "},"
+    "{\"id\":\"part\",\"label\":" L "},{\"id\":\"good\",\"label\":" L "}]}},"
+    "\"kinds\":{\"crit\":{\"label\":" L ",\"collection\":\"c\",\"named\":true,\"fields\":["
+    "{\"name\":\"stage\",\"type\":\"enum\",\"enum\":\"st\",\"label\":" L "},"
+    "{\"name\":\"weight\",\"type\":\"enum\",\"enum\":\"w\",\"label\":" L "}]},"
+    "\"asmt\":{\"label\":" L ",\"collection\":\"c\",\"named\":true,\"fields\":["
+    "{\"name\":\"stage\",\"type\":\"enum\",\"enum\":\"st\",\"label\":" L "},"
+    "{\"name\":\"answers\",\"type\":\"list\",\"label\":" L ",\"item\":{\"type\":\"object\","
+    "\"fields\":[{\"name\":\"crit\",\"type\":\"ref\",\"to\":[\"crit\"],\"label\":" L "},"
+    "{\"name\":\"res\",\"type\":\"enum\",\"enum\":\"res\",\"label\":" L "}]}},"
+    "{\"name\":\"level\",\"type\":\"enum\",\"enum\":\"lvl\",\"readonly\":true,\"label\":" L "}],"
+    "\"compute\":{\"level\":{\"over\":\"answers\",\"cases\":["
+    "{\"value\":\"bad\",\"any\":{\"res\":[\"no\"],\"crit.weight\":[\"must\"]}},"
+    "{\"value\":\"part\",\"any\":{\"res\":[\"no\"]}}],\"otherwise\":\"good\"}},"
+    "\"checks\":[{\"items\":\"answers\",\"field\":\"crit.stage\",\"equals\":\"stage\"}]}},"
+    "\"collections\":{\"c\":{\"label\":" L ",\"type\":\"records\"}}}";
+
+static json_t *peek_crit(void *ctx, const char *id, const char *field)
+{
+    return json_incref(json_object_get(json_object_get(ctx, id), field));
+}
+
+/* REQ: MON-04 — a field computed from a list's items through a ref (the
+ * first case some item keeps, else the fallback, none for an empty
+ * list); a check that an item's ref names a record of the record's stage;
+ * refused when they cannot work. */
+static void test_compute(void **state)
+{
+    struct err e = ERR_INIT;
+    struct model *m = load_text(COMPUTE, &e);
+    if (!m)
+        fail_msg("%s", e.detail);
+    const struct model_kind *k = model_kind(m, "asmt");
+    assert_int_equal(k->n_computes, 1);
+    json_t *crits = json_pack("{s:{s:s, s:s}, s:{s:s, s:s}, s:{s:s, s:s}}", "c1", "stage", "a",
+                              "weight", "must", "c2", "stage", "a", "weight", "may", "c3",
+                              "stage", "b", "weight", "must");
+    static const struct {
+        const char *json, *level, *bad_field;
+    } cases[] = {
+        {"{\"stage\":\"a\",\"answers\":[]}", NULL, NULL},
+        {"{\"stage\":\"a\",\"answers\":[{\"crit\":\"c1\",\"res\":\"yes\"},"
+         "{\"crit\":\"c2\",\"res\":\"yes\"}]}", "good", NULL},
+        {"{\"stage\":\"a\",\"answers\":[{\"crit\":\"c1\",\"res\":\"yes\"},"
+         "{\"crit\":\"c2\",\"res\":\"no\"}]}", "part", NULL},
+        {"{\"stage\":\"a\",\"answers\":[{\"crit\":\"c2\",\"res\":\"no\"},"
+         "{\"crit\":\"c1\",\"res\":\"no\"}]}", "bad", NULL},
+        {"{\"stage\":\"a\",\"answers\":[{\"crit\":\"c1\",\"res\":\"yes\"},"
+         "{\"crit\":\"c3\",\"res\":\"yes\"}]}", "good", "answers[1].crit"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        json_t *rec = json_loads(cases[i].json, 0, NULL);
+        const char *level = model_compute_value(&k->computes[0], rec, peek_crit, crits);
+        if (cases[i].level ? !level || strcmp(level, cases[i].level) : level != NULL)
+            fail_msg("case %zu: level %s", i, level ? level : "(none)");
+        struct err one = ERR_INIT;
+        int rc = model_check_fields(k, rec, 0, peek_crit, crits, &one);
+        if (cases[i].bad_field ? rc == 0 || strcmp(one.field, cases[i].bad_field) : rc != 0)
+            fail_msg("case %zu: check rc %d field '%s'", i, rc, one.field);
+        json_decref(rec);
+    }
+    json_decref(crits);
+    model_free(m);
+    static const struct {
+        const char *from, *to, *expect;
+    } bad[] = {
+        {"\"readonly\":true,", "", "kinds.asmt.compute.level"},
+        {"\"otherwise\":\"good\"", "\"otherwise\":\"fine\"", "kinds.asmt.compute.level.otherwise"},
+        {"\"crit.weight\":", "\"crit.nope\":", "kinds.asmt.compute.level.cases.0.any.crit.nope"},
+        {"{\"value\":\"part\"", "{\"value\":\"half\"", "kinds.asmt.compute.level.cases.1.value"},
+        {"\"res\":[\"no\"]}}]", "\"res\":[\"maybe\"]}}]", "kinds.asmt.compute.level.cases.1.any.res"},
+        {"\"equals\":\"stage\"", "\"equals\":\"level\"", "kinds.asmt.checks.0.field"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        const char *at = strstr(COMPUTE, bad[i].from);
+        assert_non_null(at);
+        size_t pre = (size_t)(at - COMPUTE);
+        char *text = malloc(strlen(COMPUTE) + strlen(bad[i].to) + 1);
+        memcpy(text, COMPUTE, pre);
+        strcpy(text + pre, bad[i].to);
+        strcat(text, at + strlen(bad[i].from));
+        struct err le = ERR_INIT;
+        struct model *bm = load_text(text, &le);
+        if (bm || !strstr(le.detail, bad[i].expect))
+            fail_msg("bad %zu: got \"%s\", want \"%s\"", i, bm ? "(loaded)" : le.detail,
+                     bad[i].expect);
+        free(text);
+    }
+}
+
 /* A subject and a type that inherits the subject's (or a base type's)
  * attributes through `base`. */
 static const char INHERIT[] =
@@ -2440,6 +2540,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_views_loader),
         cmocka_unit_test(test_checks),
         cmocka_unit_test(test_derive),
+        cmocka_unit_test(test_compute),
         cmocka_unit_test(test_maps_loader),
         cmocka_unit_test(test_inherits_key_loader),
         cmocka_unit_test(test_broken_measures),
