@@ -185,6 +185,13 @@ def test_the_ict_projects():
     rels = SRV.get('/api/v1/projects/proj-idp/relations?type=depends_on').json()['items']
     assert {(r['source'], r['scope']) for r in rels} == {('proj-benefits', 'inter_agency'),
                                                         ('proj-isna', 'inter_agency')}, rels
+    # REQ: MON-04
+    # the ISNA project's planning-stage assessment, issued: one recommended
+    # criterion not met (reuse of the identity platform), so partially
+    asmt = SRV.get('/api/v1/assessments/asmt-isna-planning').json()
+    assert (asmt['status'], asmt['conclusion']) == ('issued', 'partially_complies'), asmt
+    crit = SRV.get('/api/v1/criteria?filter=stage:post_investment&limit=50').json()
+    assert crit['total'] == 4, crit
 
 
 def test_a_second_start_loads_nothing_again():
