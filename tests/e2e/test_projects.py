@@ -219,6 +219,58 @@ def test_a_compliance_assessment_and_its_conclusion():
     assert [i['id'] for i in r.json()['items']] == [cur['id']], r
 
 
+def rstep(rec, what, token, body=None):
+    return SRV.request('POST', f'/api/v1/recommendations/{rec["id"]}/{what}', body, token=token,
+                       headers={'If-Match': f'"{rec["revision"]}"'})
+
+
+def open_obligations(rec):
+    t = SRV.get(f'/api/v1/recommendations/{rec["id"]}/workflow', token=ARCH).json()
+    return [(o['policy'], o['policy_value'], o['debtor_org'] or o['debtor_role'])
+            for o in t['obligations'] if not o['done_at']]
+
+
+def test_a_recommendation_carried_out_and_confirmed():
+    # REQ: MON-05
+    # a recommendation for rework: sent to the body (its deadline opens, in
+    # working days from a dated policy), reported carried out by the body
+    # (the integrator's confirmation is due), returned with remarks (the
+    # body's deadline opens again), carried out again and confirmed; the
+    # body cannot confirm it, and the public reads it once confirmed
+    cost = [c for c in SRV.get('/api/v1/criteria?limit=50').json()['items']
+            if c['requirement'] == 'recommended'][0]
+    rec = create('recommendations', {'kind': 'recommendation', 'owner': ORG,
+                                     'name': {'ru': 'Указать нормы затрат в расчете стоимости'},
+                                     'project': W['project']['id'], 'criterion': cost['id']},
+                 ARCH).json()
+    assert rec['status'] == 'draft', rec
+    assert SRV.get(f'/api/v1/recommendations/{rec["id"]}').status == 404
+    r = rstep(rec, 'submit', ARCH)
+    assert r.status == 200 and r.json()['status'] == 'open', r
+    rec = r.json()
+    assert open_obligations(rec) == [('recommendation_rework', 20, ORG)], open_obligations(rec)
+    rec = SRV.request('PATCH', f'/api/v1/recommendations/{rec["id"]}',
+                      {'report': {'ru': 'Нормы затрат указаны по методике'}}, token=OWNER,
+                      headers={'If-Match': f'"{rec["revision"]}"'}).json()
+    r = rstep(rec, 'submit', OWNER)
+    assert r.status == 200 and r.json()['status'] == 'carried_out', r
+    rec = r.json()
+    assert open_obligations(rec) == [('recommendation_confirmation', 5, 'integrator-architect')]
+    assert rstep(rec, 'verify', OWNER, {'decision': 'accept'}).status in (403, 404)
+    r = rstep(rec, 'verify', ARCH, {'decision': 'return',
+                                      'remarks': [{'text': 'Нет ссылки на методику'}]})
+    assert r.status == 200 and r.json()['status'] == 'open', r
+    rec = r.json()
+    assert open_obligations(rec) == [('recommendation_rework', 20, ORG)]
+    rec = rstep(rec, 'submit', OWNER).json()
+    r = rstep(rec, 'verify', ARCH, {'decision': 'accept'})
+    assert r.status == 200, r
+    done = r.json()
+    assert (done['status'], done['confirmed_on']) == ('confirmed', TODAY.isoformat()), done
+    assert open_obligations(done) == []
+    assert SRV.get(f'/api/v1/recommendations/{rec["id"]}').status == 200
+
+
 def main():
     global SRV, ADMIN, ARCH, OWNER, OTHER_OWNER, ORG, OTHER
     with Server() as srv:
@@ -231,7 +283,8 @@ def main():
         OWNER = srv.token('owner-editor', ORG)
         OTHER_OWNER = srv.token('owner-editor', OTHER)
         run([test_a_body_records_its_project, test_bad_dates_and_spending_are_refused,
-             test_dependencies_between_projects, test_a_compliance_assessment_and_its_conclusion])
+             test_dependencies_between_projects, test_a_compliance_assessment_and_its_conclusion,
+             test_a_recommendation_carried_out_and_confirmed])
 
 
 if __name__ == '__main__':
