@@ -745,6 +745,13 @@ struct model_trigger {
     const char **set_fields, **set_values;
     size_t n_set;
     struct model_cond unless;
+    /* "when": the written record must keep it (after the write); "each":
+     * one record made per item of the list `each_items` that keeps
+     * each_when (a value "$item.f" is the item's field f, "$item.r.f" the
+     * field f of the record its ref r names) */
+    struct model_cond when;
+    const char *each_items;
+    struct model_cond each_when;
 };
 size_t model_n_triggers(const struct model *m);
 const struct model_trigger *model_trigger_at(const struct model *m, size_t i);

@@ -9,13 +9,23 @@
  *     of them changed], "make": "<kind>", "set": {"<field of make>": "<value>"
  *     | "$id" (the written record's id) | "$name" (its name)}, "unless"?: {a
  *     condition on make's fields: no second record is made while one that
- *     keeps it and has the same set values refers to the record}}] */
+ *     keeps it and has the same set values refers to the record}, "when"?: {a
+ *     condition on the written record after the write}, "each"?: {"items":
+ *     "<list of objects of every kind of "on">", "when"?: {a condition on
+ *     an item}: one record per item that keeps it}}]
+ * A set value may also be "$<field>" (a field of the written record, e.g.
+ * "$owner"), "$item.<field>" or "$item.<ref>.<field>" (with "each": the
+ * item's field, or a field of the record its ref names). A kind made may
+ * be owned (its owner set) and have a workflow (made in its initial
+ * state). */
 #include "model/loader.h"
 #include "util/arena.h"
 
 #include <string.h>
 
-static const char *const TRIGGER_KEYS[] = {"on", "events", "fields", "make", "set", "unless", NULL};
+static const char *const TRIGGER_KEYS[] = {"on",     "events", "fields", "make", "set",
+                                           "unless", "when",   "each",   NULL};
+static const char *const EACH_KEYS[] = {"items", "when", NULL};
 static const char *const EVENTS[] = {"create", "update", "retire", NULL};
 
 /* A field of k, or its name/owner envelope. */
@@ -23,6 +33,87 @@ static bool has_field(const struct model_kind *k, const char *name)
 {
     return model_field(k, name) || (k->named && strcmp(name, "name") == 0) ||
            (k->owned && strcmp(name, "owner") == 0);
+}
+
+/* The list of objects `items` of every kind of t's "on", or NULL. */
+static const struct model_field *each_list(const struct model_trigger *t, const char *items)
+{
+    const struct model_field *first = NULL;
+    for (size_t i = 0; i < t->n_on; i++) {
+        const struct model_field *f = model_field(t->on[i], items);
+        if (!f || f->type != FT_LIST || !f->item || f->item->type != FT_OBJECT)
+            return NULL;
+        first = first ? first : f;
+    }
+    return first;
+}
+
+static const struct model_field *sub_of(const struct model_field *list, const char *name)
+{
+    for (size_t i = 0; list && i < list->item->n_sub; i++)
+        if (strcmp(list->item->sub[i].name, name) == 0)
+            return &list->item->sub[i];
+    return NULL;
+}
+
+/* Is a set value one the engine can give: a literal, "$id", "$name", a
+ * field of every kind of "on", or with "each" an item's field or a ref's
+ * field "$item.<ref>.<field>" (the last checked when written: the named
+ * record has it or the value is left out)? */
+static bool value_known(const struct model_trigger *t, const char *v)
+{
+    if (v[0] != '$' || strcmp(v, "$id") == 0 || strcmp(v, "$name") == 0)
+        return true;
+    if (strncmp(v, "$item.", 6) == 0) {
+        char head[128];
+        const char *rest = v + 6, *dot = strchr(rest, '.');
+        snprintf(head, sizeof head, "%.*s", (int)(dot ? (size_t)(dot - rest) : strlen(rest)),
+                 rest);
+        const struct model_field *f = t->each_items ? sub_of(each_list(t, t->each_items), head)
+                                                    : NULL;
+        return f && (!dot || f->type == FT_REF);
+    }
+    for (size_t i = 0; i < t->n_on; i++)
+        if (!has_field(t->on[i], v + 1))
+            return false;
+    return t->n_on > 0;
+}
+
+/* "when" (on every kind of "on") and "each". */
+static int parse_when_each(struct loader *ld, const json_t *v, const char *path,
+                           struct model_trigger *t)
+{
+    json_t *when, *each, *ew;
+    if (ld_member(ld, v, "when", path, JSON_OBJECT, false, &when) ||
+        ld_member(ld, v, "each", path, JSON_OBJECT, false, &each))
+        return -1;
+    if (when && ld_cond(ld, when, ld_sub(ld, path, "when"), &t->when))
+        return -1;
+    for (size_t i = 0; when && i < t->n_on; i++)
+        if (ld_check_cond(ld, ld_sub(ld, path, "when"), t->on[i], &t->when))
+            return -1;
+    if (!each)
+        return 0;
+    const char *ep = ld_sub(ld, path, "each");
+    if (ld_check_keys(ld, each, ep, EACH_KEYS) ||
+        ld_string(ld, each, "items", ep, true, &t->each_items) ||
+        ld_member(ld, each, "when", ep, JSON_OBJECT, false, &ew))
+        return -1;
+    const struct model_field *list = each_list(t, t->each_items);
+    if (!list)
+        return ld_fail(ld, ld_sub(ld, ep, "items"), "'%s' is not a list of objects of every kind",
+                       t->each_items);
+    t->each_items = ld_keep(ld, t->each_items);
+    if (ew && ld_cond(ld, ew, ld_sub(ld, ep, "when"), &t->each_when))
+        return -1;
+    for (size_t i = 0; i < t->each_when.n_terms; i++) {
+        const struct model_field *f = sub_of(list, t->each_when.terms[i].field);
+        if (!f || (f->type != FT_ENUM && f->type != FT_BOOL) || t->each_when.terms[i].when ||
+            t->each_when.terms[i].presence)
+            return ld_fail(ld, ld_sub(ld, ep, "when"), "'%s' is not an enum or boolean of an item",
+                           t->each_when.terms[i].field);
+    }
+    return 0;
 }
 
 static int parse_trigger(struct loader *ld, const json_t *v, const char *path,
@@ -64,9 +155,10 @@ static int parse_trigger(struct loader *ld, const json_t *v, const char *path,
                 return ld_fail(ld, ld_idx(ld, ld_sub(ld, path, "fields"), i),
                                "'%s' is not a field of '%s'", t->fields[i], t->on[j]->id);
     t->make = model_kind(ld->m, make);
-    if (!t->make || t->make->is_relation || t->make->owned || t->make->workflow)
-        return ld_fail(ld, ld_sub(ld, path, "make"),
-                       "'%s' is not a record kind without owner or workflow", make);
+    if (!t->make || t->make->is_relation)
+        return ld_fail(ld, ld_sub(ld, path, "make"), "'%s' is not a record kind", make);
+    if (parse_when_each(ld, v, path, t))
+        return -1;
     const char *key;
     json_t *val;
     t->set_fields = arena_calloc(ld->m->arena, json_object_size(set) + 1, sizeof *t->set_fields);
@@ -77,6 +169,9 @@ static int parse_trigger(struct loader *ld, const json_t *v, const char *path,
             return ld_fail(ld, sp, "must be a string");
         if (!has_field(t->make, key))
             return ld_fail(ld, sp, "'%s' is not a field of '%s'", key, t->make->id);
+        if (!value_known(t, json_string_value(val)))
+            return ld_fail(ld, sp, "'%s' names no field of what the trigger writes or reads",
+                           json_string_value(val));
         t->set_fields[t->n_set] = ld_keep(ld, key);
         t->set_values[t->n_set++] = ld_keep(ld, json_string_value(val));
     }
@@ -87,6 +182,12 @@ static int parse_trigger(struct loader *ld, const json_t *v, const char *path,
     if (unless && (ld_cond(ld, unless, ld_sub(ld, path, "unless"), &t->unless) ||
                    ld_check_cond(ld, ld_sub(ld, path, "unless"), t->make, &t->unless)))
         return -1;
+    bool owner_set = false;
+    for (size_t i = 0; i < t->n_set; i++)
+        owner_set = owner_set || strcmp(t->set_fields[i], "owner") == 0;
+    if (t->make->owned && !owner_set)
+        return ld_fail(ld, ld_sub(ld, path, "set"), "'%s' is owned: the trigger sets its owner",
+                       t->make->id);
     return 0;
 }
 

@@ -2156,6 +2156,10 @@ int registry_transition(struct registry *r, struct store_conn *c, const struct a
         stamp(next, row.revision + 1, now);
         rc = store_new_revision(r, c, a, &row, action, cur, next, e);
     }
+    /* a transition is a change of the record: the model's triggers on
+     * updates fire (an assessment issued makes its recommendations) */
+    if (rc == 0)
+        rc = reg_triggers(r, c, MODEL_ON_UPDATE, cur, next, e);
     if (rc == 0) {
         *out = next;
         next = NULL;

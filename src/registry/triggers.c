@@ -1,8 +1,9 @@
 /* triggers: the records a write makes as the model's triggers say (issue
  * 16 item 4: the events that call for revising the architecture become
  * items of the integrator's revision list, with their reason and source,
- * REQ ARC-14). Made in the write's transaction by the system, so that the
- * item exists exactly when the write does. */
+ * REQ ARC-14; issue 17: an issued assessment's unmet criteria become draft
+ * recommendations, one per item). Made in the write's transaction by the
+ * system, so that the record exists exactly when the write does. */
 #include "registry/internal.h"
 
 #include <string.h>
@@ -30,15 +31,47 @@ static bool fires_on(const struct model_trigger *t, const char *kind)
     return false;
 }
 
-/* The body of the record t makes for rec. */
-static json_t *body_of(const struct model_trigger *t, const json_t *rec)
+/* Member `field` of live record id (a new reference, or NULL). */
+static json_t *peek(struct store_conn *c, const char *id, const char *field)
+{
+    struct rec_row row;
+    struct err e = ERR_INIT;
+    if (!id || rec_load(c, NULL, id, &row, &e) <= 0)
+        return NULL;
+    json_t *rec = row.retired ? NULL : json_loads(row.data, 0, NULL);
+    rec_row_free(&row);
+    json_t *v = json_incref(json_object_get(rec, field));
+    json_decref(rec);
+    return v;
+}
+
+/* A set value: a literal, or "$id", "$name", "$<field>" of rec, or (with
+ * an item) "$item.<field>" or "$item.<ref>.<field>" (a new reference, or
+ * NULL when there is none). */
+static json_t *value_of(struct store_conn *c, const char *v, const json_t *rec,
+                        const json_t *item)
+{
+    if (v[0] != '$')
+        return json_string(v);
+    if (strncmp(v, "$item.", 6) == 0) {
+        const char *rest = v + 6, *dot = strchr(rest, '.');
+        if (!dot)
+            return json_incref(json_object_get(item, rest));
+        char ref[128];
+        snprintf(ref, sizeof ref, "%.*s", (int)(dot - rest), rest);
+        return peek(c, json_string_value(json_object_get(item, ref)), dot + 1);
+    }
+    return json_incref(json_object_get(rec, v + 1));
+}
+
+/* The body of the record t makes for rec (and one of its items). */
+static json_t *body_of(struct store_conn *c, const struct model_trigger *t, const json_t *rec,
+                       const json_t *item)
 {
     json_t *body = json_pack("{s:s}", "kind", t->make->id);
     for (size_t i = 0; i < t->n_set; i++) {
         const char *v = t->set_values[i];
-        json_t *val = strcmp(v, "$id") == 0     ? json_incref(json_object_get(rec, "id"))
-                      : strcmp(v, "$name") == 0 ? json_incref(json_object_get(rec, "name"))
-                                                : json_string(v);
+        json_t *val = value_of(c, v, rec, item);
         /* a record without a name is named by its id, so that the item
          * can be made whatever the written record holds */
         if (!val && strcmp(v, "$name") == 0)
@@ -81,6 +114,22 @@ static int already(struct registry *r, struct store_conn *c, const struct model_
     return found ? 1 : rc == STORE_ERROR ? -1 : 0;
 }
 
+/* Makes t's record for rec (and one of its items) unless one is there. */
+static int make_one(struct registry *r, struct store_conn *c, const struct model_trigger *t,
+                    const char *id, const json_t *rec, const json_t *item, struct err *e)
+{
+    json_t *body = body_of(c, t, rec, item), *made = NULL;
+    int rc = already(r, c, t, id, body, e);
+    if (rc == 0) {
+        const struct actor sys = {.id = "system:triggers", .system = true};
+        rc = reg_create_in_tx(r, c, &sys, model_collection(r->model, t->make->collection), body,
+                              &made, e);
+    }
+    json_decref(made);
+    json_decref(body);
+    return rc < 0 ? -1 : 0;
+}
+
 int reg_triggers(struct registry *r, struct store_conn *c, unsigned event, const json_t *prev,
                  const json_t *next, struct err *e)
 {
@@ -91,19 +140,18 @@ int reg_triggers(struct registry *r, struct store_conn *c, unsigned event, const
     for (size_t i = 0; kind && id && i < model_n_triggers(m); i++) {
         const struct model_trigger *t = model_trigger_at(m, i);
         if (!(t->events & event) || !fires_on(t, kind) ||
-            (event == MODEL_ON_UPDATE && !changed(t, prev, next)))
+            (event == MODEL_ON_UPDATE && !changed(t, prev, next)) ||
+            !model_cond_holds(&t->when, rec, registry_today(r)))
             continue;
-        json_t *body = body_of(t, rec), *made = NULL;
-        int rc = already(r, c, t, id, body, e);
-        if (rc == 0) {
-            const struct actor sys = {.id = "system:triggers", .system = true};
-            rc = reg_create_in_tx(r, c, &sys, model_collection(m, t->make->collection), body,
-                                  &made, e);
+        const json_t *items = t->each_items ? json_object_get(rec, t->each_items) : NULL;
+        size_t n = t->each_items ? json_array_size(items) : 1;
+        for (size_t k = 0; k < n; k++) {
+            const json_t *item = t->each_items ? json_array_get(items, k) : NULL;
+            if (item && !model_cond_holds(&t->each_when, item, registry_today(r)))
+                continue;
+            if (make_one(r, c, t, id, rec, item, e) < 0)
+                return -1;
         }
-        json_decref(made);
-        json_decref(body);
-        if (rc < 0)
-            return -1;
     }
     return 0;
 }

@@ -933,6 +933,17 @@ static bool published_now(struct workflow *w, const json_t *rec)
     return !k || model_record_published(k, rec);
 }
 
+/* Does rec's state await an acceptance (a transition triggered by one)? */
+static bool accepts(struct workflow *w, const json_t *rec)
+{
+    const struct model_kind *k = rec ? kind_of(w, rec) : NULL;
+    if (!k || !k->workflow)
+        return false;
+    const struct model_workflow *wf = k->workflow;
+    return model_wf_find(wf, WF_ACCEPT, text_of(rec, wf->status_field),
+                         text_of(rec, wf->review_field)) != NULL;
+}
+
 int workflow_register_complete(struct workflow *w, const struct actor *a, int *n,
                                struct err *e)
 {
@@ -973,20 +984,20 @@ int workflow_register_complete(struct workflow *w, const struct actor *a, int *n
                          .fields_only = true};
         if (rc == STORE_DONE && run_step(w, &s, id, -1, &out, e) < 0)
             rc = STORE_ERROR;
-        json_decref(out);
         json_decref(s.gaps);
-        out = NULL;
         /* accepted at every step of its path until published (an agreement
-         * takes one acceptance per body) */
-        for (size_t step = 0; rc == STORE_DONE && step < MAX_ACCEPTS; step++) {
-            if (workflow_verify(w, a, coll, id, -1, accept, &out, e) < 0)
-                rc = STORE_ERROR;
-            bool published = rc == STORE_DONE && published_now(w, out);
+         * takes one acceptance per body), as far as acceptances lead (a
+         * recommendation sent to its body awaits the body, not a decision) */
+        for (size_t step = 0; rc == STORE_DONE && step < MAX_ACCEPTS && accepts(w, out); step++) {
             json_decref(out);
             out = NULL;
-            if (published)
+            if (workflow_verify(w, a, coll, id, -1, accept, &out, e) < 0)
+                rc = STORE_ERROR;
+            if (rc == STORE_DONE && published_now(w, out))
                 break;
         }
+        json_decref(out);
+        out = NULL;
         json_decref(accept);
         if (rc == STORE_DONE)
             (*n)++;

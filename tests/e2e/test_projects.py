@@ -271,6 +271,30 @@ def test_a_recommendation_carried_out_and_confirmed():
     assert SRV.get(f'/api/v1/recommendations/{rec["id"]}').status == 200
 
 
+def test_an_issued_assessment_makes_its_recommendations():
+    # REQ: MON-05
+    # each criterion an issued assessment found not met becomes a draft
+    # recommendation to the body, named after the criterion, for the
+    # integrator to word and send; criteria met make none; once only
+    crits = {c['requirement']: c for c in SRV.get('/api/v1/criteria?limit=50').json()['items']
+             if c['stage'] == 'planning'}
+    rec = create('assessments', {'kind': 'compliance_assessment', 'owner': ORG,
+                                 'name': {'ru': 'Повторная оценка на этапе планирования'},
+                                 'project': W['project']['id'], 'stage': 'planning',
+                                 'answers': [{'criterion': crits['required']['id'], 'result': 'not_met'},
+                                             {'criterion': crits['recommended']['id'], 'result': 'met'}]},
+                 ARCH).json()
+    mine = f'/api/v1/recommendations?filter=assessment:{rec["id"]}&limit=50'
+    assert SRV.get(mine, token=ARCH).json()['total'] == 0  # a draft assessment makes none
+    r = SRV.request('POST', f'/api/v1/assessments/{rec["id"]}/submit', None, token=ARCH,
+                    headers={'If-Match': f'"{rec["revision"]}"'})
+    assert r.status == 200 and r.json()['conclusion'] == 'does_not_comply', r
+    made = SRV.get(mine, token=ARCH).json()['items']
+    assert [(m['criterion'], m['status'], m['owner'], m['project']) for m in made] == [
+        (crits['required']['id'], 'draft', ORG, W['project']['id'])], made
+    assert made[0]['name'] == crits['required']['name'], made
+
+
 def main():
     global SRV, ADMIN, ARCH, OWNER, OTHER_OWNER, ORG, OTHER
     with Server() as srv:
@@ -284,7 +308,8 @@ def main():
         OTHER_OWNER = srv.token('owner-editor', OTHER)
         run([test_a_body_records_its_project, test_bad_dates_and_spending_are_refused,
              test_dependencies_between_projects, test_a_compliance_assessment_and_its_conclusion,
-             test_a_recommendation_carried_out_and_confirmed])
+             test_a_recommendation_carried_out_and_confirmed,
+             test_an_issued_assessment_makes_its_recommendations])
 
 
 if __name__ == '__main__':
