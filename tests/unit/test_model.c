@@ -533,6 +533,32 @@ static void test_broken_models(void **state)
     }
 }
 
+/* A change of a model text and what loading it must say. */
+struct refusal {
+    const char *from, *to, *expect;
+};
+
+/* Each change of base (its first `from` replaced by `to`) is refused with
+ * a message that names `expect`. */
+static void expect_refused(const char *base, const struct refusal *bad, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const char *at = strstr(base, bad[i].from);
+        assert_non_null(at);
+        size_t pre = (size_t)(at - base);
+        char *text = malloc(strlen(base) + strlen(bad[i].to) + 1);
+        memcpy(text, base, pre);
+        strcpy(text + pre, bad[i].to);
+        strcat(text, at + strlen(bad[i].from));
+        struct err le = ERR_INIT;
+        struct model *bm = load_text(text, &le);
+        if (bm || !strstr(le.detail, bad[i].expect))
+            fail_msg("bad %zu: got \"%s\", want \"%s\"", i, bm ? "(loaded)" : le.detail,
+                     bad[i].expect);
+        free(text);
+    }
+}
+
 /* A kind with checks between its dates and numbers (model/checks.c). */
 static const char CHECKS[] =
     "{\"version\":1,\"languages\":[\"kk\",\"ru\",\"en\"],\"kinds\":{"
@@ -585,9 +611,7 @@ static void test_checks(void **state)
         json_decref(rec);
     }
     model_free(m);
-    static const struct {
-        const char *from, *to, *expect;
-    } bad[] = {
+    static const struct refusal bad[] = {
         {"\"not_before\":\"start\"}", "\"not_before\":\"money\"}", "kinds.proj.checks.0"},
         {"{\"field\":\"end\",", "{\"field\":\"nope\",", "kinds.proj.checks.0.field"},
         {"\"not_after\":\"cap\"}", "\"not_after\":\"today\"}", "kinds.proj.checks.3"},
@@ -596,21 +620,7 @@ static void test_checks(void **state)
         {"\"items\":\"money\",\"field\":\"year\"", "\"items\":\"start\",\"field\":\"year\"",
          "kinds.proj.checks.2.items"},
     };
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        const char *at = strstr(CHECKS, bad[i].from);
-        assert_non_null(at);
-        size_t pre = (size_t)(at - CHECKS);
-        char *text = malloc(strlen(CHECKS) + strlen(bad[i].to) + 1);
-        memcpy(text, CHECKS, pre);
-        strcpy(text + pre, bad[i].to);
-        strcat(text, at + strlen(bad[i].from));
-        struct err le = ERR_INIT;
-        struct model *bm = load_text(text, &le);
-        if (bm || !strstr(le.detail, bad[i].expect))
-            fail_msg("bad %zu: got \"%s\", want \"%s\"", i, bm ? "(loaded)" : le.detail,
-                     bad[i].expect);
-        free(text);
-    }
+    expect_refused(CHECKS, bad, sizeof bad / sizeof bad[0]);
 }
 
 /* A relation type whose attribute is derived from its ends. */
@@ -657,29 +667,13 @@ static void test_derive(void **state)
     json_decref(n);
     json_decref(z);
     model_free(m);
-    static const struct {
-        const char *from, *to, *expect;
-    } bad[] = {
+    static const struct refusal bad[] = {
         {"\"readonly\":true}", "\"readonly\":false}", "relations.needs.derive.scope"},
         {"\"otherwise\":\"many\"", "\"otherwise\":\"all\"", "relations.needs.derive.scope.otherwise"},
         {"\"field\":\"area\"", "\"field\":\"nope\"", "relations.needs.derive.scope.same.1.field"},
         {"\"value\":\"one\"", "\"value\":\"none\"", "relations.needs.derive.scope.same.0.value"},
     };
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        const char *at = strstr(DERIVE, bad[i].from);
-        assert_non_null(at);
-        size_t pre = (size_t)(at - DERIVE);
-        char *text = malloc(strlen(DERIVE) + strlen(bad[i].to) + 1);
-        memcpy(text, DERIVE, pre);
-        strcpy(text + pre, bad[i].to);
-        strcat(text, at + strlen(bad[i].from));
-        struct err le = ERR_INIT;
-        struct model *bm = load_text(text, &le);
-        if (bm || !strstr(le.detail, bad[i].expect))
-            fail_msg("bad %zu: got \"%s\", want \"%s\"", i, bm ? "(loaded)" : le.detail,
-                     bad[i].expect);
-        free(text);
-    }
+    expect_refused(DERIVE, bad, sizeof bad / sizeof bad[0]);
 }
 
 /* A kind whose read-only field is computed from a list's items, through a
@@ -755,9 +749,7 @@ static void test_compute(void **state)
     }
     json_decref(crits);
     model_free(m);
-    static const struct {
-        const char *from, *to, *expect;
-    } bad[] = {
+    static const struct refusal bad[] = {
         {"\"readonly\":true,", "", "kinds.asmt.compute.level"},
         {"\"otherwise\":\"good\"", "\"otherwise\":\"fine\"", "kinds.asmt.compute.level.otherwise"},
         {"\"crit.weight\":", "\"crit.nope\":", "kinds.asmt.compute.level.cases.0.any.crit.nope"},
@@ -765,21 +757,7 @@ static void test_compute(void **state)
         {"\"res\":[\"no\"]}}]", "\"res\":[\"maybe\"]}}]", "kinds.asmt.compute.level.cases.1.any.res"},
         {"\"equals\":\"stage\"", "\"equals\":\"level\"", "kinds.asmt.checks.0.field"},
     };
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        const char *at = strstr(COMPUTE, bad[i].from);
-        assert_non_null(at);
-        size_t pre = (size_t)(at - COMPUTE);
-        char *text = malloc(strlen(COMPUTE) + strlen(bad[i].to) + 1);
-        memcpy(text, COMPUTE, pre);
-        strcpy(text + pre, bad[i].to);
-        strcat(text, at + strlen(bad[i].from));
-        struct err le = ERR_INIT;
-        struct model *bm = load_text(text, &le);
-        if (bm || !strstr(le.detail, bad[i].expect))
-            fail_msg("bad %zu: got \"%s\", want \"%s\"", i, bm ? "(loaded)" : le.detail,
-                     bad[i].expect);
-        free(text);
-    }
+    expect_refused(COMPUTE, bad, sizeof bad / sizeof bad[0]);
 }
 
 /* A subject and a type that inherits the subject's (or a base type's)
