@@ -13,6 +13,7 @@
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <strings.h>
 
@@ -446,12 +447,30 @@ static void remember_lang(struct page *pg)
                                   pg->w->api->secure_cookies ? "; Secure" : ""));
 }
 
+/* The size of the last page rendered from each template (by a hash of its
+ * name, 64 slots: a collision only costs a guess): a page's buffers are
+ * sized for it at once instead of doubling and copying a megabyte of the
+ * whole capability map eight times over. */
+static _Atomic size_t page_size_hint[64];
+
+static _Atomic size_t *size_hint(const char *tpl)
+{
+    uint32_t h = 2166136261u;
+    for (const char *c = tpl; *c; c++)
+        h = (h ^ (uint8_t)*c) * 16777619u;
+    return &page_size_hint[h % 64];
+}
+
 void page_render_raw(struct page *pg, int status, const char *tpl, const char *title,
                      const struct tpl_raw *raw, size_t n_raw)
 {
     struct buf body, html;
     buf_init(&body, WEB_MAX_PAGE);
     buf_init(&html, WEB_MAX_PAGE);
+    _Atomic size_t *hint = size_hint(tpl);
+    size_t guess = atomic_load_explicit(hint, memory_order_relaxed);
+    if (guess > 4096 && guess < WEB_MAX_PAGE)
+        buf_reserve(&body, guess + guess / 8);
     struct err e = ERR_INIT;
     json_object_set_new(pg->data, "title", json_string(title ? title : ""));
     if (pg->nav)
@@ -459,6 +478,9 @@ void page_render_raw(struct page *pg, int status, const char *tpl, const char *t
                             json_true());
     int rc = tpl_render(pg->w->tpl, tpl, pg->lang, pg->data, raw, n_raw, &body, &e);
     if (rc == 0) {
+        atomic_store_explicit(hint, body.len, memory_order_relaxed);
+        if (body.len > 4096)
+            buf_reserve(&html, body.len + 32768); /* the layout around it */
         struct tpl_raw content = {"content", body.p ? body.p : "", body.len};
         rc = tpl_render(pg->w->tpl, "layout", pg->lang, pg->data, &content, 1, &html, &e);
     }
