@@ -185,6 +185,11 @@ def test_the_ict_projects():
     rels = SRV.get('/api/v1/projects/proj-idp/relations?type=depends_on').json()['items']
     assert {(r['source'], r['scope']) for r in rels} == {('proj-benefits', 'inter_agency'),
                                                         ('proj-isna', 'inter_agency')}, rels
+    # the projects that depend on the platform, drawn (the trace page)
+    page = SRV.get('/ru/projects/proj-idp/trace')
+    text = page.body.decode()
+    assert page.status == 200 and '<svg' in text, page
+    assert '/ru/projects/proj-isna' in text and '/ru/projects/proj-benefits' in text
     # REQ: MON-04
     # the ISNA project's planning-stage assessment, issued: one recommended
     # criterion not met (reuse of the identity platform), so partially
