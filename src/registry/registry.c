@@ -2015,8 +2015,9 @@ static bool derive_input_changed(const struct model *m, const json_t *prev, cons
     return false;
 }
 
-/* After record id changed from prev to next: the live relations at either
- * end of it whose derived attributes its change alters are written again
+/* After record id changed from prev to next: the live relations of the
+ * types that derive attributes, at either end of it, whose derived
+ * attributes its change alters are written again
  * (by the system, in the same transaction), so that a dependency between
  * two projects says "intra-agency" no longer once one changes body. */
 static int rederive_relations_of(struct registry *r, struct store_conn *c, const char *id,
@@ -2024,16 +2025,27 @@ static int rederive_relations_of(struct registry *r, struct store_conn *c, const
 {
     if (!derive_input_changed(r->model, prev, next))
         return 0;
+    const char **kinds = xcalloc(model_n_kinds(r->model) + 1, sizeof *kinds);
+    size_t n_kinds = 0;
+    for (size_t i = 0; i < model_n_kinds(r->model); i++)
+        if (model_kind_at(r->model, i)->n_derives)
+            kinds[n_kinds++] = model_kind_at(r->model, i)->id;
+    char *types = reg_strings_json(kinds, n_kinds);
+    free(kinds);
     struct store_stmt *st = store_prepare(
         c,
         "SELECT DISTINCT x.id, x.collection, d.data FROM attrs a "
         "JOIN records x ON x.rid = a.rid AND x.retired = 0 "
+        "AND x.kind IN (SELECT value FROM json_each($2)) "
         "JOIN record_data d ON d.rid = x.rid "
         "WHERE a.field IN ('source', 'target') AND a.value = $1",
         false, e);
-    if (!st)
+    if (!st) {
+        free(types);
         return -1;
+    }
     store_bind_text(st, 1, id);
+    store_bind_text(st, 2, types);
     json_t *stale = json_array(); /* [id, collection] of each to write again */
     int rc;
     while ((rc = store_step(st, e)) == STORE_ROW) {
@@ -2062,6 +2074,7 @@ static int rederive_relations_of(struct registry *r, struct store_conn *c, const
         json_decref(rel);
     }
     store_finalize(st);
+    free(types);
     const struct actor sys = {.id = "system:derive", .system = true};
     size_t i;
     json_t *one;
