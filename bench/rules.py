@@ -6,7 +6,8 @@ bench/run.sh has started on the dataset of bench/gen.py:
 
 1. All rules judged from scratch: the first report after the start judges
    every record of the rules' kinds (the server logs "rules: N records
-   judged by R rules in X ms"); its client time and the logged time.
+   judged by R rules in X ms", and the CPU its two threads took: how fast
+   the host ran the same work); its client time and the logged times.
 2. The report of all rules answered from the kept judgements
    (GET /api/v1/rules), 20 times after 2 unmeasured, one at a time, with
    the server's own times from its access log beside the client's.
@@ -48,10 +49,16 @@ def request(conn, method, path, headers, body=None):
 
 
 def build_ms(log_path, offset):
+    """(records, rules, ms, CPU ms of the judging threads together) of the
+    last judging of everything the server logged after offset."""
     with open(log_path, encoding='utf-8', errors='replace') as f:
         f.seek(offset)
-        m = re.findall(r'rules: (\d+) records judged by (\d+) rules in (\d+) ms', f.read())
-    return m[-1] if m else ('0', '0', 'nan')
+        m = re.findall(r'rules: (\d+) records judged by (\d+) rules in (\d+) ms'
+                       r'(?: \(\d+ and \d+ by two threads, CPU (\d+) \+ (\d+) ms\))?', f.read())
+    if not m:
+        return ('0', '0', 'nan', 'nan')
+    records, rules, ms, cpu_a, cpu_b = m[-1]
+    return (records, rules, ms, str(int(cpu_a) + int(cpu_b)) if cpu_a else 'nan')
 
 
 def main():
@@ -68,10 +75,11 @@ def main():
     at = log_size(log)
     ms, status, body = timed(conn, '/api/v1/rules', auth)
     time.sleep(0.2)
-    records, rules, logged = build_ms(log, at)
+    records, rules, logged, cpu = build_ms(log, at)
     n_rules = len(json.loads(body)['items']) if status == 200 else 0
     print(f'BENCH rules_scratch status={status} client_ms={ms:.0f} server_ms={logged} '
-          f'records={records} rules={rules} reported={n_rules} rss_kb={rss(a.pid)}', flush=True)
+          f'cpu_ms={cpu} records={records} rules={rules} reported={n_rules} rss_kb={rss(a.pid)}',
+          flush=True)
 
     for _ in range(2):
         timed(conn, '/api/v1/rules', auth)

@@ -310,7 +310,8 @@ def cmd_report(argv):
     row(f"All the model's rules ({g('rules_scratch_rules', '?')}) judged from scratch over "
         f"{g('rules_scratch_records', '?')} records: the first report after the start (s), server's log",
         f"{fnum(float(g('rules_scratch_server_ms', 'nan')) / 1000, 2)} (client "
-        f"{fnum(float(g('rules_scratch_client_ms', 'nan')) / 1000, 2)})",
+        f"{fnum(float(g('rules_scratch_client_ms', 'nan')) / 1000, 2)}; CPU of its two threads "
+        f"{fnum(float(g('rules_scratch_cpu_ms', 'nan')) / 1000, 2)} s)",
         '≤ 1 s', verdict(float(g('rules_scratch_server_ms', 'nan')) / 1000, 1, False))
     row("The report of all rules from the kept judgements (GET /api/v1/rules): p50 / p99 (ms)",
         f"{fnum(g('rules_report_p50_ms'), 1)} / **{fnum(g('rules_report_p99_ms'), 1)}** (server "
