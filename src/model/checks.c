@@ -49,13 +49,18 @@ static bool comparable(enum field_type t)
 }
 
 /* The field `name` of every kind a ref field names: the first (their
- * types must agree: the same type and enum); NULL when one lacks it. */
+ * types must agree: the same type and enum); NULL when one lacks it or is
+ * not read yet (the kinds a check or a computed field reads through a ref
+ * come before it in the model). */
 static const struct model_field *via_field(const struct loader *ld, const struct model_field *ref,
                                            const char *name)
 {
     const struct model_field *first = NULL;
     for (size_t i = 0; ref && ref->type == FT_REF && i < ref->n_ref_kinds; i++) {
-        const struct model_field *f = model_field(model_kind(ld->m, ref->ref_kinds[i]), name);
+        /* a kind not read yet (the kind itself, or one after it) has no
+         * fields to check against: refused */
+        const struct model_kind *k = model_kind(ld->m, ref->ref_kinds[i]);
+        const struct model_field *f = k ? model_field(k, name) : NULL;
         if (!f || (first && (f->type != first->type || f->enumeration != first->enumeration)))
             return NULL;
         first = first ? first : f;
