@@ -500,28 +500,16 @@ int registry_inherited(struct registry *r, const struct actor *a, const json_t *
 {
     *out = NULL;
     const char *kind = json_string_value(json_object_get(rec, "kind"));
-    const struct model_kind *k = kind ? model_kind(r->model, kind) : NULL;
-    if (!k || !k->inherit_via)
-        return 0;
-    struct reg_rows *rows = reg_rows_new(r, a);
-    int rc = reg_inherited_with(r, rows, rec, out, e);
-    reg_rows_free(rows);
-    return rc;
-}
-
-int reg_inherited_with(struct registry *r, struct reg_rows *rows, const json_t *rec, json_t **out,
-                       struct err *e)
-{
-    *out = NULL;
-    const char *kind = json_string_value(json_object_get(rec, "kind"));
     const char *id = json_string_value(json_object_get(rec, "id"));
     const struct model_kind *k = kind ? model_kind(r->model, kind) : NULL;
     if (!k || !k->inherit_via)
         return 0;
     char base[128];
     base_of(rec, k->inherit_via, base, sizeof base);
+    struct reg_rows *rows = reg_rows_new(r, a);
     char *text = NULL;
     int rc = inherited_text(r, rows, kind, id ? id : "", base, &text, e);
+    reg_rows_free(rows);
     if (rc == 0 && !(*out = json_loads(text, 0, NULL))) {
         err_set(e, 500, "internal", "", "inherited items are not JSON");
         rc = -1;

@@ -342,10 +342,6 @@ size_t reg_rule_kinds(const struct model *m, const bool *pick, const char **kind
  * of every record (scans of a requirement's kinds pay); today: the local
  * day judged on. */
 struct rule_mem;
-/* registry_inherited with the rows of a reader read so far (each base
- * read once over many records). */
-int reg_inherited_with(struct registry *r, struct reg_rows *rows, const json_t *rec, json_t **out,
-                       struct err *e);
 /* The members of a record that the rules, their measures or inheritance
  * read (a new set: name -> true). */
 json_t *rule_mem_fields(struct registry *r);
