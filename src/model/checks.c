@@ -18,29 +18,22 @@
 static const char *const CHECK_KEYS[] = {"items", "field", "not_before", "not_after", "if",
                                          "equals", NULL};
 
-/* The fields a check names: the kind's, or the sub-fields of its list of
- * objects `items`. */
-static const struct model_field *check_scope(const struct model_kind *k, const char *items,
-                                             size_t *n)
+/* Where the fields a check names are: the kind's (items NULL), or the
+ * sub-fields of its list of objects `items` (*obj that object's field).
+ * False when items is not such a list. */
+static bool check_scope(const struct model_kind *k, const char *items,
+                        const struct model_field **obj)
 {
-    if (!items) {
-        *n = k->n_fields;
-        return k->fields;
-    }
-    const struct model_field *f = model_field(k, items);
-    if (!f || f->type != FT_LIST || !f->item || f->item->type != FT_OBJECT)
-        return NULL;
-    *n = f->item->n_sub;
-    return f->item->sub;
+    const struct model_field *f = items ? model_field(k, items) : NULL;
+    *obj = f && f->type == FT_LIST && f->item && f->item->type == FT_OBJECT ? f->item : NULL;
+    return !items || *obj;
 }
 
-static const struct model_field *scope_field(const struct model_field *v, size_t n,
-                                             const char *name)
+/* Field `name` of the scope: the kind's, or the object's. */
+static const struct model_field *scope_field(const struct model_kind *k,
+                                             const struct model_field *obj, const char *name)
 {
-    for (size_t i = 0; name && i < n; i++)
-        if (strcmp(v[i].name, name) == 0)
-            return &v[i];
-    return NULL;
+    return !name ? NULL : obj ? model_sub_field(obj, name) : model_field(k, name);
 }
 
 static bool comparable(enum field_type t)
@@ -86,11 +79,10 @@ static void split_path(struct loader *ld, const char *name, const char **ref, co
 
 /* {"field": "ref.via" or a field, "equals": a field of the record}. */
 static int parse_equals(struct loader *ld, const char *path, const struct model_kind *k,
-                        const struct model_field *scope, size_t n, const char *equals,
-                        struct model_check *c)
+                        const struct model_field *obj, const char *equals, struct model_check *c)
 {
     split_path(ld, c->field, &c->field, &c->via);
-    const struct model_field *f = scope_field(scope, n, c->field);
+    const struct model_field *f = scope_field(k, obj, c->field);
     if (f && c->via)
         f = via_field(ld, f, c->via);
     const struct model_field *o = model_field(k, equals);
@@ -119,14 +111,13 @@ static int parse_check(struct loader *ld, const json_t *v, const char *path,
         return -1;
     if ((before != NULL) + (after != NULL) + (equals != NULL) != 1)
         return ld_fail(ld, path, "a check says one of not_before, not_after and equals");
-    size_t n;
-    const struct model_field *scope = check_scope(k, c->items, &n);
-    if (!scope)
+    const struct model_field *obj;
+    if (!check_scope(k, c->items, &obj))
         return ld_fail(ld, ld_sub(ld, path, "items"), "'%s' is not a list of objects of '%s'",
                        c->items, k->id);
     if (equals)
-        return parse_equals(ld, path, k, scope, n, equals, c);
-    const struct model_field *f = scope_field(scope, n, c->field);
+        return parse_equals(ld, path, k, obj, equals, c);
+    const struct model_field *f = scope_field(k, obj, c->field);
     if (!f || !comparable(f->type))
         return ld_fail(ld, ld_sub(ld, path, "field"), "'%s' is not a date or number field there",
                        c->field);
@@ -137,13 +128,13 @@ static int parse_check(struct loader *ld, const json_t *v, const char *path,
             return ld_fail(ld, path, "'today' compares with a date or a year (an integer)");
         c->other = NULL;
     } else {
-        const struct model_field *o = scope_field(scope, n, other);
+        const struct model_field *o = scope_field(k, obj, other);
         if (!o || o->type != f->type)
             return ld_fail(ld, path, "'%s' is not a field of the same type as '%s' there", other,
                            c->field);
         c->other = ld_keep(ld, other);
     }
-    if (c->if_filled && !scope_field(scope, n, c->if_filled))
+    if (c->if_filled && !scope_field(k, obj, c->if_filled))
         return ld_fail(ld, ld_sub(ld, path, "if"), "'%s' is not a field there", c->if_filled);
     c->type = f->type;
     c->items = c->items ? ld_keep(ld, c->items) : NULL;
@@ -171,11 +162,6 @@ int parse_kind_checks(struct loader *ld, const json_t *v, const char *path, stru
         k->n_checks++;
     }
     return 0;
-}
-
-static bool filled(const json_t *v)
-{
-    return v && !json_is_null(v) && !(json_is_string(v) && !*json_string_value(v));
 }
 
 /* a compared with b: <0, 0, >0 (dates as text, numbers as numbers). */
@@ -214,7 +200,7 @@ static int check_equals(const struct model_check *c, const json_t *rec, const js
     const json_t *value = c->via ? got : a;
     const json_t *want = json_object_get(rec, c->equals);
     int rc = 0;
-    if (filled(value) && filled(want) && !json_equal(value, want)) {
+    if (!ld_empty(value) && !ld_empty(want) && !json_equal(value, want)) {
         struct err one = ERR_INIT;
         char path[200];
         snprintf(path, sizeof path, "%s%s", prefix, c->field);
@@ -232,7 +218,7 @@ static int check_one(const struct model_check *c, const json_t *o, const char *p
                      int64_t today, struct err *e)
 {
     const json_t *a = json_object_get(o, c->field);
-    if (!filled(a) || (c->if_filled && !filled(json_object_get(o, c->if_filled))))
+    if (ld_empty(a) || (c->if_filled && ld_empty(json_object_get(o, c->if_filled))))
         return 0;
     json_t *now = NULL;
     const json_t *b = c->other ? json_object_get(o, c->other) : NULL;
@@ -243,7 +229,7 @@ static int check_one(const struct model_check *c, const json_t *o, const char *p
         b = now;
     }
     int rc = 0;
-    if (filled(b) && (c->not_after ? compare(c->type, a, b) > 0 : compare(c->type, a, b) < 0)) {
+    if (!ld_empty(b) && (c->not_after ? compare(c->type, a, b) > 0 : compare(c->type, a, b) < 0)) {
         struct err one = ERR_INIT;
         char path[160];
         snprintf(path, sizeof path, "%s%s", prefix, c->field);
@@ -311,14 +297,6 @@ static bool ends_have(const struct loader *ld, const struct model_kind *rel, con
     return f != NULL;
 }
 
-static bool enum_value(const struct model_field *f, const char *v)
-{
-    for (size_t i = 0; f->enumeration && i < f->enumeration->n_values; i++)
-        if (strcmp(f->enumeration->values[i].id, v) == 0)
-            return true;
-    return false;
-}
-
 int parse_relation_derive(struct loader *ld, const json_t *v, const char *path,
                           struct model_kind *k)
 {
@@ -342,7 +320,7 @@ int parse_relation_derive(struct loader *ld, const json_t *v, const char *path,
             ld_member(ld, one, "same", ap, JSON_ARRAY, true, &same) ||
             ld_string(ld, one, "otherwise", ap, true, &x->otherwise))
             return -1;
-        if (!enum_value(f, x->otherwise))
+        if (!ld_enum_has(f->enumeration, x->otherwise))
             return ld_fail(ld, ld_sub(ld, ap, "otherwise"), "'%s' is not a value of '%s'",
                            x->otherwise, attr);
         x->attr = ld_keep(ld, attr);
@@ -362,7 +340,7 @@ int parse_relation_derive(struct loader *ld, const json_t *v, const char *path,
             if (!ends_have(ld, k, "source", field) || !ends_have(ld, k, "target", field))
                 return ld_fail(ld, ld_sub(ld, rp, "field"),
                                "'%s' is not a field of every kind at both ends", field);
-            if (!enum_value(f, value))
+            if (!ld_enum_has(f->enumeration, value))
                 return ld_fail(ld, ld_sub(ld, rp, "value"), "'%s' is not a value of '%s'", value,
                                attr);
             x->same[x->n] = ld_keep(ld, field);
@@ -379,7 +357,7 @@ const char *model_derive_value(const struct model_derive *d, const json_t *sourc
     for (size_t i = 0; i < d->n; i++) {
         const json_t *a = json_object_get(source, d->same[i]);
         const json_t *b = json_object_get(target, d->same[i]);
-        if (filled(a) && filled(b) && json_equal(a, b))
+        if (!ld_empty(a) && !ld_empty(b) && json_equal(a, b))
             return d->values[i];
     }
     return d->otherwise;
@@ -402,12 +380,11 @@ static int parse_compute(struct loader *ld, const json_t *v, const char *path,
         ld_member(ld, v, "cases", path, JSON_ARRAY, true, &cases) ||
         ld_string(ld, v, "otherwise", path, true, &c->otherwise))
         return -1;
-    size_t n;
-    const struct model_field *scope = check_scope(k, c->over, &n);
-    if (!scope)
+    const struct model_field *obj;
+    if (!c->over || !check_scope(k, c->over, &obj))
         return ld_fail(ld, ld_sub(ld, path, "over"), "'%s' is not a list of objects of '%s'",
                        c->over, k->id);
-    if (!enum_value(f, c->otherwise))
+    if (!ld_enum_has(f->enumeration, c->otherwise))
         return ld_fail(ld, ld_sub(ld, path, "otherwise"), "'%s' is not a value of '%s'",
                        c->otherwise, name);
     c->field = ld_keep(ld, name);
@@ -426,7 +403,7 @@ static int parse_compute(struct loader *ld, const json_t *v, const char *path,
             ld_string(ld, one, "value", cp, true, &value) ||
             ld_member(ld, one, "any", cp, JSON_OBJECT, true, &any))
             return -1;
-        if (!enum_value(f, value))
+        if (!ld_enum_has(f->enumeration, value))
             return ld_fail(ld, ld_sub(ld, cp, "value"), "'%s' is not a value of '%s'", value, name);
         x->value = ld_keep(ld, value);
         x->terms = arena_calloc(ld->m->arena, json_object_size(any) + 1, sizeof *x->terms);
@@ -436,7 +413,7 @@ static int parse_compute(struct loader *ld, const json_t *v, const char *path,
             struct model_compute_term *t = &x->terms[x->n_terms];
             const char *tp = ld_sub(ld, ld_sub(ld, cp, "any"), key);
             split_path(ld, key, &t->field, &t->via);
-            const struct model_field *tf = scope_field(scope, n, t->field);
+            const struct model_field *tf = scope_field(k, obj, t->field);
             if (tf && t->via)
                 tf = via_field(ld, tf, t->via);
             if (!tf || (tf->type != FT_ENUM && tf->type != FT_BOOL))
@@ -448,7 +425,7 @@ static int parse_compute(struct loader *ld, const json_t *v, const char *path,
             json_t *val;
             json_array_foreach (vals, j, val) {
                 if (!json_is_string(val) ||
-                    (tf->type == FT_ENUM && !enum_value(tf, json_string_value(val))))
+                    (tf->type == FT_ENUM && !ld_enum_has(tf->enumeration, json_string_value(val))))
                     return ld_fail(ld, tp, "a value of '%s' is not one it may hold", key);
                 t->values[t->n_values++] = ld_keep(ld, json_string_value(val));
             }

@@ -62,6 +62,9 @@ bool ld_in_list(const char *s, const char *const *list);
 /* ^[a-z][a-z0-9_]*$, at most MODEL_NAME_MAX bytes. */
 bool ld_name_ok(const char *s);
 bool ld_blank(const char *s);
+/* A value the model counts as none: absent, null, blank text, an empty
+ * list, an object of such values. */
+bool ld_empty(const json_t *v);
 /* Fails the load: e names path and the message. Returns -1. */
 int ld_fail(struct loader *ld, const char *path, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -45,11 +45,8 @@ static int check_ends(struct loader *ld, const char *pp, const struct model_meas
             ends->has[i] ? model_field(&ld->m->kinds[i], ms->items) : NULL;
         if (!f)
             continue;
-        const struct model_field *sub = NULL;
-        for (size_t j = 0; f->type == FT_LIST && f->item->type == FT_OBJECT && j < f->item->n_sub;
-             j++)
-            if (strcmp(f->item->sub[j].name, ms->done_ref) == 0)
-                sub = &f->item->sub[j];
+        const struct model_field *sub =
+            f->type == FT_LIST ? model_sub_field(f->item, ms->done_ref) : NULL;
         if (!sub || sub->type != FT_REF)
             return ld_fail(ld, pp, "'%s' of kind '%s' is not a list of objects with a ref '%s'",
                            ms->items, kind, ms->done_ref);

@@ -128,6 +128,27 @@ bool ld_blank(const char *s)
     return true;
 }
 
+bool ld_empty(const json_t *v)
+{
+    if (!v || json_is_null(v))
+        return true;
+    if (json_is_string(v))
+        return ld_blank(json_string_value(v));
+    if (json_is_array(v))
+        return json_array_size(v) == 0;
+    if (json_is_object(v)) {
+        const char *key;
+        json_t *x;
+        json_object_foreach((json_t *)v, key, x)
+        {
+            if (!ld_empty(x))
+                return false;
+        }
+        return true;
+    }
+    return false;
+}
+
 int ld_fail(struct loader *ld, const char *path, const char *fmt, ...)
 {
     char msg[400];
@@ -1807,6 +1828,11 @@ const struct model_enum *model_enum(const struct model *m, const char *id)
 const struct model_field *model_field(const struct model_kind *k, const char *name)
 {
     return find_field(k->fields, k->n_fields, name);
+}
+
+const struct model_field *model_sub_field(const struct model_field *f, const char *name)
+{
+    return f && f->type == FT_OBJECT ? find_field(f->sub, f->n_sub, name) : NULL;
 }
 
 bool model_collection_has_kind(const struct model_collection *c, const char *kind)

@@ -785,6 +785,9 @@ const struct model_kind *model_owner_kind(const struct model *m);
 const struct model_collection *model_collection(const struct model *m, const char *id);
 const struct model_enum *model_enum(const struct model *m, const char *id);
 const struct model_field *model_field(const struct model_kind *k, const char *name);
+/* Sub-field `name` of object field f, NULL when f is not an object (or
+ * NULL) or has none. */
+const struct model_field *model_sub_field(const struct model_field *f, const char *name);
 bool model_collection_has_kind(const struct model_collection *c, const char *kind);
 /* Is `kind` the kind whose records own others (model_owner_kind)? */
 bool model_kind_owns(const struct model *m, const char *kind);

@@ -289,10 +289,7 @@ static int parse_rule_items(struct loader *ld, const json_t *v, const char *path
         if (!f || f->type != FT_LIST || f->item->type != FT_OBJECT)
             return ld_fail(ld, fp, "'%s' is not a list of objects of '%s'", out->field, k->id);
         for (size_t j = 0; j < out->n_filled; j++) {
-            size_t s = 0;
-            while (s < f->item->n_sub && strcmp(f->item->sub[s].name, out->filled[j]) != 0)
-                s++;
-            if (s == f->item->n_sub)
+            if (!model_sub_field(f->item, out->filled[j]))
                 return ld_fail(ld, ld_idx(ld, ld_sub(ld, ip, "filled"), j),
                                "'%s' is not a field of the items of '%s'", out->filled[j],
                                out->field);

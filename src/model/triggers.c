@@ -48,14 +48,6 @@ static const struct model_field *each_list(const struct model_trigger *t, const 
     return first;
 }
 
-static const struct model_field *sub_of(const struct model_field *list, const char *name)
-{
-    for (size_t i = 0; list && i < list->item->n_sub; i++)
-        if (strcmp(list->item->sub[i].name, name) == 0)
-            return &list->item->sub[i];
-    return NULL;
-}
-
 /* Is a set value one the engine can give: a literal, "$id", "$name", a
  * field of every kind of "on", or with "each" an item's field or a ref's
  * field "$item.<ref>.<field>" (the last checked when written: the named
@@ -69,8 +61,8 @@ static bool value_known(const struct model_trigger *t, const char *v)
         const char *rest = v + 6, *dot = strchr(rest, '.');
         snprintf(head, sizeof head, "%.*s", (int)(dot ? (size_t)(dot - rest) : strlen(rest)),
                  rest);
-        const struct model_field *f = t->each_items ? sub_of(each_list(t, t->each_items), head)
-                                                    : NULL;
+        const struct model_field *list = t->each_items ? each_list(t, t->each_items) : NULL;
+        const struct model_field *f = list ? model_sub_field(list->item, head) : NULL;
         return f && (!dot || f->type == FT_REF);
     }
     for (size_t i = 0; i < t->n_on; i++)
@@ -107,7 +99,7 @@ static int parse_when_each(struct loader *ld, const json_t *v, const char *path,
     if (ew && ld_cond(ld, ew, ld_sub(ld, ep, "when"), &t->each_when))
         return -1;
     for (size_t i = 0; i < t->each_when.n_terms; i++) {
-        const struct model_field *f = sub_of(list, t->each_when.terms[i].field);
+        const struct model_field *f = model_sub_field(list->item, t->each_when.terms[i].field);
         if (!f || (f->type != FT_ENUM && f->type != FT_BOOL) || t->each_when.terms[i].when ||
             t->each_when.terms[i].presence)
             return ld_fail(ld, ld_sub(ld, ep, "when"), "'%s' is not an enum or boolean of an item",

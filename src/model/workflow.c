@@ -108,27 +108,6 @@ int64_t model_judging_ms(const struct model_kind *k, const json_t *rec, int64_t 
     return now_ms;
 }
 
-static bool is_empty(const json_t *v)
-{
-    if (!v || json_is_null(v))
-        return true;
-    if (json_is_string(v))
-        return ld_blank(json_string_value(v));
-    if (json_is_array(v))
-        return json_array_size(v) == 0;
-    if (json_is_object(v)) {
-        const char *key;
-        json_t *x;
-        json_object_foreach((json_t *)v, key, x)
-        {
-            if (!is_empty(x))
-                return false;
-        }
-        return true;
-    }
-    return false;
-}
-
 static bool ld_cond_holds_value(const char *cur, const char **values, size_t n)
 {
     for (size_t i = 0; cur && i < n; i++)
@@ -166,12 +145,12 @@ bool model_cond_holds(const struct model_cond *c, const json_t *rec, int64_t day
         const char *cur = json_is_boolean(v) ? (json_is_true(v) ? "true" : "false")
                                              : json_string_value(v);
         if (t->presence && !cur) {
-            if (is_empty(v) == (strcmp(t->values[0], "present") == 0))
+            if (ld_empty(v) == (strcmp(t->values[0], "present") == 0))
                 return false;
             continue;
         }
         if (!ld_cond_holds_value(cur, t->values, t->n_values) &&
-            !(t->presence && is_empty(v) != (strcmp(t->values[0], "present") == 0)))
+            !(t->presence && ld_empty(v) != (strcmp(t->values[0], "present") == 0)))
             return false;
     }
     return true;
@@ -213,7 +192,7 @@ json_t *model_gaps(const struct model_kind *k, const json_t *rec, int64_t day)
     json_t *gaps = json_array();
     for (size_t i = 0; i < k->n_fields; i++) {
         const struct model_field *f = &k->fields[i];
-        if (needed_now(f, rec, day) && is_empty(json_object_get(rec, f->name)))
+        if (needed_now(f, rec, day) && ld_empty(json_object_get(rec, f->name)))
             json_array_append_new(
                 gaps, json_pack("{s:s, s:s}", "field", f->name, "problem",
                                 f->needed_when.n_terms ? "needed at this stage" : "needed"));

@@ -164,14 +164,6 @@ static struct far *far_of(struct rule_mem *j, const void *of, bool on_relation)
     return NULL;
 }
 
-static const struct model_field *sub_field(const struct model_field *f, const char *name)
-{
-    for (size_t i = 0; f && i < f->n_sub; i++)
-        if (strcmp(f->sub[i].name, name) == 0)
-            return &f->sub[i];
-    return NULL;
-}
-
 /* The kinds whose records measure ms may be taken from (the kinds in
  * `into` already: those of the rules that judge it) or reach along the
  * steps of their paths (repeated steps again from what they reach). */
@@ -229,7 +221,7 @@ static void measure_needs(struct rule_mem *j, const struct model *m,
             for (size_t st = 0; st < km->paths[p].n_steps; st++)
                 add_field(j->fields, km->paths[p].steps[st].field);
         const struct model_field *f = km ? model_field(k, ms->items) : NULL;
-        const struct model_field *ref = f && f->item ? sub_field(f->item, ms->done_ref) : NULL;
+        const struct model_field *ref = f ? model_sub_field(f->item, ms->done_ref) : NULL;
         for (size_t n = 0; ref && n < ref->n_ref_kinds; n++)
             add_field(sources, ref->ref_kinds[n]);
     }
