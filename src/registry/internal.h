@@ -98,6 +98,9 @@ int rec_load(struct store_conn *c, const char *collection, const char *id, struc
 /* The stored data of row rid, parsed (new reference), or NULL when there
  * is none (e set on a store error). */
 json_t *rec_data_by_rid(struct store_conn *c, int64_t rid, struct err *e);
+/* Member `field` of live record id (a new reference; NULL when there is
+ * none): model_peek_fn over the store, ctx its connection. */
+json_t *reg_peek_member(void *ctx, const char *id, const char *field);
 
 /* The one answer for a record that does not exist and for one the reader
  * may not read: the same bytes either way, naming nothing. */
@@ -338,9 +341,7 @@ int reg_snapshot_take(struct store_conn *c, const struct model_snapshot *s, cons
  * model); their count. */
 size_t reg_rule_kinds(const struct model *m, const bool *pick, const char **kinds);
 /* rule-mem.c: a judging's counts of the rules' requirements from memory
- * (the relations graph; far ends judged once a judging). whole: a judging
- * of every record (scans of a requirement's kinds pay); today: the local
- * day judged on. */
+ * (the relations graph; far ends judged once a judging). */
 struct rule_mem;
 /* The members of a record that the rules, their measures or inheritance
  * read (a new set: name -> true). */
@@ -348,6 +349,8 @@ json_t *rule_mem_fields(struct registry *r);
 /* registry_inherited of rec for a reader of everything, each base's
  * worked out once a judging (a new reference, or NULL). */
 int rule_mem_inherited(struct rule_mem *j, const json_t *rec, json_t **out, struct err *e);
+/* whole: a judging of every record (scans of a requirement's kinds pay);
+ * today: the local day judged on. */
 struct rule_mem *rule_mem_new(struct registry *r, int64_t today, bool whole);
 void rule_mem_free(struct rule_mem *j);
 /* What the rules read of a record's stored text (a few members, the rest

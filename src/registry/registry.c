@@ -986,9 +986,7 @@ static json_t *live_record(struct store_conn *c, const char *id, int *rc, struct
     return rec;
 }
 
-/* model_peek_fn over the store (ctx: the connection): member `field` of
- * live record id. */
-static json_t *peek_member(void *ctx, const char *id, const char *field)
+json_t *reg_peek_member(void *ctx, const char *id, const char *field)
 {
     struct err e = ERR_INIT;
     int rc = 0;
@@ -1051,7 +1049,7 @@ static json_t *build_record(struct registry *r, struct store_conn *c, const stru
     if (model_validate_fields(k, in, &fields, ref_lookup, &rc, e) < 0 ||
         (all && json_array_size(e->errors)))
         goto out;
-    if (model_check_fields(k, fields, registry_today(r), peek_member, c, e) < 0)
+    if (model_check_fields(k, fields, registry_today(r), reg_peek_member, c, e) < 0)
         goto out;
     if (reg_inherit_check(r, c, k, id, fields, &one) < 0 ||
         reg_inherit_fixed_check(r, c, k, id, fields, &one) < 0) {
@@ -1086,7 +1084,7 @@ static json_t *build_record(struct registry *r, struct store_conn *c, const stru
         goto out;
     }
     for (size_t i = 0; i < k->n_computes; i++) {
-        const char *v = model_compute_value(&k->computes[i], fields, peek_member, c);
+        const char *v = model_compute_value(&k->computes[i], fields, reg_peek_member, c);
         if (v)
             json_object_set_new(ro, k->computes[i].field, json_string(v));
         else

@@ -738,25 +738,87 @@ static int count_relations(struct rule_mem *j, const char *id, const struct mode
     return count;
 }
 
+/* The row id of live record id from the relations graph (0: none such)
+ * and its kind (the model's string; NULL when unknown). */
+static uint32_t live_node(struct rule_mem *j, const char *id, const char **kind)
+{
+    uint32_t rid = 0;
+    const char *k;
+    bool live = false;
+    *kind = NULL;
+    if (!id || !*id)
+        return 0;
+    fidx_read_lock(j->r->fidx);
+    bool known = relidx_node(fidx_graph(j->r->fidx), id, &rid, &k, &live);
+    const struct model_kind *mk = known && k ? model_kind(j->r->model, k) : NULL;
+    fidx_read_unlock(j->r->fidx);
+    *kind = mk ? mk->id : NULL;
+    return known && live ? rid : 0;
+}
+
 /* 1 when rec's ref q->field names a live record keeping `where`. */
 static int count_ref(struct rule_mem *j, const json_t *rec, const struct model_rule_relation *q,
                      int64_t day, struct err *e)
 {
-    const char *to = json_string_value(json_object_get(rec, q->field));
-    if (!to || !*to)
-        return 0;
-    uint32_t rid = 0;
     const char *kind;
-    bool live = false;
-    fidx_read_lock(j->r->fidx);
-    bool known = relidx_node(fidx_graph(j->r->fidx), to, &rid, &kind, &live);
-    const struct model_kind *k = known && kind ? model_kind(j->r->model, kind) : NULL;
-    fidx_read_unlock(j->r->fidx);
-    if (!known || !live || !rid)
+    uint32_t rid = live_node(j, json_string_value(json_object_get(rec, q->field)), &kind), dk;
+    if (!rid)
         return 0;
     struct far *f = far_of(j, q, false);
-    uint32_t dk;
-    return f ? far_state(j, f, rid, k ? k->id : NULL, day, &dk, e) : 1;
+    return f ? far_state(j, f, rid, kind, day, &dk, e) : 1;
+}
+
+/* Calls fn(ctx, kind, stored text) for every live record of the kinds
+ * (strings, n of them) until it answers -1; -1 then or on a store error. */
+static int scan_kinds(struct rule_mem *j, const char *const *kinds, size_t n,
+                      int (*fn)(void *ctx, const struct model_kind *k, const char *data,
+                                struct err *e),
+                      void *ctx, struct err *e)
+{
+    char *text = reg_strings_json(kinds, n);
+    struct store_stmt *st = store_prepare(
+        store_conn(j->r->store),
+        "SELECT r.kind, d.data FROM records r JOIN record_data d ON d.rid = r.rid "
+        "WHERE r.retired = 0 AND r.kind IN (SELECT value FROM json_each($1))",
+        false, e);
+    if (!st) {
+        free(text);
+        return -1;
+    }
+    store_bind_text(st, 1, text);
+    int rc;
+    while ((rc = store_step(st, e)) == STORE_ROW) {
+        const struct model_kind *k = model_kind(j->r->model, store_col_text(st, 0));
+        if (k && fn(ctx, k, store_col_text(st, 1), e) < 0) {
+            rc = STORE_ERROR;
+            break;
+        }
+    }
+    store_finalize(st);
+    free(text);
+    return rc == STORE_ERROR ? -1 : 0;
+}
+
+struct refby_scan {
+    struct rule_mem *j;
+    const struct model_rule_relation *q;
+    json_t *counts;
+};
+
+static int count_referencing_one(void *ctx, const struct model_kind *k, const char *data,
+                                 struct err *e)
+{
+    struct refby_scan *s = ctx;
+    (void)k;
+    (void)e;
+    json_t *rec = rule_mem_project(s->j, data, strlen(data));
+    const char *to = json_string_value(json_object_get(rec, s->q->field));
+    if (to && model_cond_holds(&s->q->where, rec, s->j->today)) {
+        json_t *c = json_object_get(s->counts, to);
+        json_object_set_new(s->counts, to, json_integer(c ? json_integer_value(c) + 1 : 1));
+    }
+    json_decref(rec);
+    return 0;
 }
 
 /* The records of q's kinds keeping its `where` today, counted by the id
@@ -769,41 +831,13 @@ static const json_t *referencing_counts(struct rule_mem *j, const struct model_r
     const json_t *have = json_object_get(j->refby, name);
     if (have)
         return have;
-    json_t *kinds = json_array();
-    for (size_t i = 0; i < q->n_kinds; i++)
-        json_array_append_new(kinds, json_string(q->kinds[i]));
-    char *text = json_dumps(kinds, JSON_COMPACT);
-    json_decref(kinds);
-    struct store_stmt *st = store_prepare(
-        store_conn(j->r->store),
-        "SELECT d.data FROM records r JOIN record_data d ON d.rid = r.rid "
-        "WHERE r.retired = 0 AND r.kind IN (SELECT value FROM json_each($1))",
-        false, e);
-    if (!st) {
-        free(text);
+    struct refby_scan scan = {j, q, json_object()};
+    if (scan_kinds(j, q->kinds, q->n_kinds, count_referencing_one, &scan, e) < 0) {
+        json_decref(scan.counts);
         return NULL;
     }
-    store_bind_text(st, 1, text);
-    json_t *counts = json_object();
-    int rc;
-    while ((rc = store_step(st, e)) == STORE_ROW) {
-        const char *data = store_col_text(st, 0);
-        json_t *rec = rule_mem_project(j, data, strlen(data));
-        const char *to = json_string_value(json_object_get(rec, q->field));
-        if (to && model_cond_holds(&q->where, rec, j->today)) {
-            json_t *c = json_object_get(counts, to);
-            json_object_set_new(counts, to, json_integer(c ? json_integer_value(c) + 1 : 1));
-        }
-        json_decref(rec);
-    }
-    store_finalize(st);
-    free(text);
-    if (rc == STORE_ERROR) {
-        json_decref(counts);
-        return NULL;
-    }
-    json_object_set_new(j->refby, name, counts);
-    return counts;
+    json_object_set_new(j->refby, name, scan.counts);
+    return scan.counts;
 }
 
 /* ---- measures taken along chains ------------------------------------- */
@@ -812,18 +846,9 @@ static const json_t *referencing_counts(struct rule_mem *j, const struct model_r
 static int source_done(struct rule_mem *j, const struct model_measure *ms, const char *ref,
                        struct err *e)
 {
-    uint32_t rid = 0, dk;
     const char *kind;
-    bool live = false;
-    if (!ref)
-        return 0;
-    fidx_read_lock(j->r->fidx);
-    bool known = relidx_node(fidx_graph(j->r->fidx), ref, &rid, &kind, &live);
-    const struct model_kind *k = known && kind ? model_kind(j->r->model, kind) : NULL;
-    fidx_read_unlock(j->r->fidx);
-    if (!known || !live || !rid)
-        return 0;
-    return far_state(j, far_of(j, ms, false), rid, k ? k->id : NULL, j->today, &dk, e);
+    uint32_t rid = live_node(j, ref, &kind), dk;
+    return rid ? far_state(j, far_of(j, ms, false), rid, kind, j->today, &dk, e) : 0;
 }
 
 /* The ids ref field `field` of rec names (a ref or a list of them). */
@@ -919,6 +944,17 @@ static void below_all(const struct model *m, struct chain *c)
     }
 }
 
+struct chain_scan {
+    struct rule_mem *j;
+    struct chain *c;
+};
+
+static int chain_add_one(void *ctx, const struct model_kind *k, const char *data, struct err *e)
+{
+    struct chain_scan *s = ctx;
+    return chain_add(s->j, s->c, k, data, e) == -1 ? -1 : 0;
+}
+
 /* The chain of measure ms: in a judging of everything, every live record
  * it may be taken from or reach, read in one scan; else (a few records
  * judged again after a write) each read when a step first reaches it. */
@@ -941,39 +977,22 @@ static struct chain *chain_of_measure(struct rule_mem *j, const struct model_mea
             for (size_t s = 0; s < km->paths[p].n_steps; s++)
                 add_field(c.fields, km->paths[p].steps[s].field);
     }
-    int rc = STORE_DONE;
+    int rc = 0;
     if (!c.lazy) {
-        json_t *list = json_array();
+        const char **kinds = xcalloc(json_object_size(c.kinds) + 1, sizeof *kinds);
+        size_t n = 0;
         const char *kind;
         json_t *v;
         json_object_foreach (c.kinds, kind, v)
-            json_array_append_new(list, json_string(kind));
-        char *text = json_dumps(list, JSON_COMPACT);
-        json_decref(list);
-        struct store_stmt *st = store_prepare(
-            store_conn(j->r->store),
-            "SELECT r.kind, d.data FROM records r JOIN record_data d ON d.rid = r.rid "
-            "WHERE r.retired = 0 AND r.kind IN (SELECT value FROM json_each($1))",
-            false, e);
-        if (st) {
-            store_bind_text(st, 1, text);
-            while ((rc = store_step(st, e)) == STORE_ROW) {
-                const struct model_kind *k = model_kind(m, store_col_text(st, 0));
-                if (k && chain_add(j, &c, k, store_col_text(st, 1), e) == -1) {
-                    rc = STORE_ERROR;
-                    break;
-                }
-            }
-            store_finalize(st);
-        } else {
-            rc = STORE_ERROR;
-        }
-        free(text);
+            kinds[n++] = kind;
+        struct chain_scan scan = {j, &c};
+        rc = scan_kinds(j, kinds, n, chain_add_one, &scan, e);
+        free(kinds);
         below_all(m, &c);
     }
     j->chains = xrealloc(j->chains, (j->n_chains + 1) * sizeof *j->chains);
     j->chains[j->n_chains++] = c; /* freed with the rest, also on an error */
-    return rc == STORE_ERROR ? NULL : &j->chains[j->n_chains - 1];
+    return rc < 0 ? NULL : &j->chains[j->n_chains - 1];
 }
 
 /* The index of record id in c + 1; 0 when it is not a live record of a

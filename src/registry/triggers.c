@@ -31,20 +31,6 @@ static bool fires_on(const struct model_trigger *t, const char *kind)
     return false;
 }
 
-/* Member `field` of live record id (a new reference, or NULL). */
-static json_t *peek(struct store_conn *c, const char *id, const char *field)
-{
-    struct rec_row row;
-    struct err e = ERR_INIT;
-    if (!id || rec_load(c, NULL, id, &row, &e) <= 0)
-        return NULL;
-    json_t *rec = row.retired ? NULL : json_loads(row.data, 0, NULL);
-    rec_row_free(&row);
-    json_t *v = json_incref(json_object_get(rec, field));
-    json_decref(rec);
-    return v;
-}
-
 /* A set value: a literal, or "$id", "$name", "$<field>" of rec, or (with
  * an item) "$item.<field>" or "$item.<ref>.<field>" (a new reference, or
  * NULL when there is none). */
@@ -59,7 +45,7 @@ static json_t *value_of(struct store_conn *c, const char *v, const json_t *rec,
             return json_incref(json_object_get(item, rest));
         char ref[128];
         snprintf(ref, sizeof ref, "%.*s", (int)(dot - rest), rest);
-        return peek(c, json_string_value(json_object_get(item, ref)), dot + 1);
+        return reg_peek_member(c, json_string_value(json_object_get(item, ref)), dot + 1);
     }
     return json_incref(json_object_get(rec, v + 1));
 }
