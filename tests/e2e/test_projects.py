@@ -79,7 +79,6 @@ def test_a_body_records_its_project():
 
 
 def test_bad_dates_and_spending_are_refused():
-    # REQ: MON-01
     # spending in a year that has not begun, an actual end before the
     # actual start, an actual date in the future: refused with the value at
     # fault, in the reader's language, and nothing is written

@@ -575,7 +575,7 @@ static const char CHECKS[] =
     "{\"items\":\"money\",\"field\":\"spent\",\"not_after\":\"cap\"}]}},"
     "\"collections\":{\"p\":{\"label\":" L ",\"type\":\"records\"}}}";
 
-/* REQ: MON-01 — checks between a record's values: loaded, refused when
+/* Checks between a record's values: loaded, refused when
  * they cannot work, and judged (dates as dates, numbers as numbers, a
  * year against this year, "if" skipping an item without the value). */
 static void test_checks(void **state)
@@ -640,7 +640,7 @@ static const char DERIVE[] =
     "\"p\":{\"label\":" L ",\"type\":\"records\"},"
     "\"relations\":{\"label\":" L ",\"type\":\"relations\"}}}";
 
-/* REQ: ARC-18 — a relation's attribute derived from its ends: the first
+/* A relation's attribute derived from its ends: the first
  * field both ends share, else the fallback; refused when it cannot work. */
 static void test_derive(void **state)
 {
@@ -708,7 +708,7 @@ static json_t *peek_crit(void *ctx, const char *id, const char *field)
     return json_incref(json_object_get(json_object_get(ctx, id), field));
 }
 
-/* REQ: MON-04 — a field computed from a list's items through a ref (the
+/* A field computed from a list's items through a ref (the
  * first case some item keeps, else the fallback, none for an empty
  * list); a check that an item's ref names a record of the record's stage;
  * refused when they cannot work. */
