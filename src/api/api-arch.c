@@ -8,7 +8,11 @@
  * &text=&min=&limit= — the records most like an object not created yet;
  * GET /api/v1/{collection}/{id}/compare/{other} and …/{id}/content — two
  * versions of the architecture compared, a version in digital form;
- * …/{id}/elements[/{element}] — a version's elements as they were. */
+ * …/{id}/elements[/{element}] — a version's elements as they were; GET
+ * /api/v1/scores — the model's scores; GET /api/v1/scores/{score}?owner=
+ * &level= — a score of every record of its kind (an ICT project's risk
+ * level), rolled up by state body; GET /api/v1/scores/{score}/{id} — one
+ * record's, explained. */
 #include "api/internal.h"
 
 #include "arch/arch.h"
@@ -329,6 +333,112 @@ static void h_similar(struct http_req *req, struct http_resp *resp, void *ctx)
     answer(resp, rc, &e, out);
 }
 
+static void h_scores(struct http_req *req, struct http_resp *resp, void *ctx)
+{
+    struct api *api = ctx;
+    static const char *const allowed[] = {NULL};
+    struct actor a;
+    if (only_params(req, resp, allowed) < 0 || authenticate(api, req, resp, false, &a) < 0)
+        return;
+    json_t *items = json_array();
+    for (size_t i = 0; i < model_n_scores(api->model); i++) {
+        const struct model_score *s = model_score_at(api->model, i);
+        json_array_append_new(items, json_pack("{s:s, s:o, s:s}", "id", s->id, "label",
+                                               model_label_json(s->label), "kind", s->kind->id));
+    }
+    http_resp_json(resp, 200, json_pack("{s:o}", "items", items));
+}
+
+/* A score's level from ?level= (a value of its scale), 0 when absent, -1
+ * after answering 400. */
+static int level_param(struct http_req *req, struct http_resp *resp, const json_t *score)
+{
+    const char *v = http_req_query(req, "level");
+    const json_t *x;
+    size_t i;
+    if (!v)
+        return 0;
+    json_array_foreach (json_object_get(score, "scale"), i, x)
+        if (strcmp(json_string_value(json_object_get(x, "value")), v) == 0)
+            return (int)json_integer_value(json_object_get(x, "level"));
+    problem(resp, 400, "bad-request", "level", "'%.60s' is not a level of the score", v);
+    return -1;
+}
+
+/* The answer with only the records of `owner` and (level > 0) of that
+ * level: a new object sharing the kept answer's parts. */
+static json_t *score_only(const json_t *score, const char *owner, int level)
+{
+    json_t *out = json_object(), *items = json_array(), *by = json_array(), *v;
+    const char *key;
+    size_t i;
+    json_object_foreach ((json_t *)score, key, v)
+        if (strcmp(key, "items") != 0 && strcmp(key, "by") != 0)
+            json_object_set(out, key, v);
+    json_array_foreach (json_object_get(score, "items"), i, v) {
+        const char *o = json_string_value(json_object_get(v, "owner"));
+        if ((!owner || (o && strcmp(o, owner) == 0)) &&
+            (!level || json_integer_value(json_object_get(v, "level")) == level))
+            json_array_append(items, v);
+    }
+    json_array_foreach (json_object_get(score, "by"), i, v) {
+        const char *o = json_string_value(json_object_get(v, "owner"));
+        if (!owner || (o && strcmp(o, owner) == 0))
+            json_array_append(by, v);
+    }
+    json_object_set_new(out, "by", by);
+    json_object_set_new(out, "items", items);
+    return out;
+}
+
+static void h_score(struct http_req *req, struct http_resp *resp, void *ctx)
+{
+    struct api *api = ctx;
+    static const char *const allowed[] = {"owner", "level", NULL};
+    const char *owner;
+    struct actor a;
+    if (only_params(req, resp, allowed) < 0 || filter_of(req, resp, "owner", &owner) < 0 ||
+        authenticate(api, req, resp, false, &a) < 0)
+        return;
+    json_t *out = NULL;
+    struct err e = ERR_INIT;
+    if (registry_score(api->reg, &a, http_req_param(req, "score"), &out, &e) < 0) {
+        http_resp_problem(resp, &e);
+        return;
+    }
+    int level = level_param(req, resp, out);
+    if (level >= 0)
+        http_resp_json(resp, 200, score_only(out, owner, level));
+    json_decref(out);
+}
+
+static void h_score_of(struct http_req *req, struct http_resp *resp, void *ctx)
+{
+    struct api *api = ctx;
+    static const char *const allowed[] = {NULL};
+    struct actor a;
+    if (only_params(req, resp, allowed) < 0 || authenticate(api, req, resp, false, &a) < 0)
+        return;
+    json_t *out = NULL;
+    struct err e = ERR_INIT;
+    const char *id = http_req_param(req, "id");
+    if (registry_score(api->reg, &a, http_req_param(req, "score"), &out, &e) < 0) {
+        http_resp_problem(resp, &e);
+        return;
+    }
+    const json_t *it = registry_score_item(out, id);
+    if (!it)
+        problem(resp, 404, "not-found", "", "no record '%.60s' with this score", id);
+    else
+        http_resp_json(resp, 200,
+                       json_pack("{s:O, s:O, s:O, s:O, s:O, s:O}", "score",
+                                 json_object_get(out, "score"), "label", json_object_get(out, "label"),
+                                 "judged_on", json_object_get(out, "judged_on"), "scale",
+                                 json_object_get(out, "scale"), "factors",
+                                 json_object_get(out, "factors"), "item", it));
+    json_decref(out);
+}
+
 void api_arch_routes(struct api *api, struct router *rt)
 {
     router_add(rt, "GET", "/api/v1/{collection}/{id}/compare/{other}", h_compare, api);
@@ -338,6 +448,9 @@ void api_arch_routes(struct api *api, struct router *rt)
     router_add(rt, "GET", "/api/v1/duplicates", h_duplicates, api);
     router_add(rt, "GET", "/api/v1/similar", h_similar, api);
     router_add(rt, "GET", "/api/v1/gaps", h_gaps, api);
+    router_add(rt, "GET", "/api/v1/scores", h_scores, api);
+    router_add(rt, "GET", "/api/v1/scores/{score}", h_score, api);
+    router_add(rt, "GET", "/api/v1/scores/{score}/{id}", h_score_of, api);
     router_add(rt, "GET", "/api/v1/{collection}/map", h_map, api);
     router_add(rt, "GET", "/api/v1/{collection}/matrix/{matrix}", h_matrix, api);
 }

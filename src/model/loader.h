@@ -34,6 +34,8 @@ struct model {
     struct model_duplicates *dups;   /* "duplicates", or NULL */
     struct model_measure *measures;
     size_t n_measures;
+    struct model_score *scores;
+    size_t n_scores;
     uint32_t *kind_slots; /* open addressing by the kinds' ids: index + 1, 0 empty
                              (built once the model has loaded; NULL while it loads) */
     size_t kind_mask;
@@ -131,6 +133,10 @@ int parse_rules(struct loader *ld);
  * the kinds and relations are known). */
 int parse_measures(struct loader *ld);
 json_t *measures_json(const struct model *m);
+/* scores.c: the "scores" section (after the kinds, relations and
+ * policies), and its JSON. */
+int parse_scores(struct loader *ld);
+json_t *scores_json(const struct model *m);
 json_t *kind_measures_json(const struct model_kind *k);
 json_t *rules_json(const struct model *m);
 json_t *rule_report_json(const struct model *m);

@@ -34,7 +34,7 @@ static const char *const TOP_KEYS[] = {"version",    "description", "languages",
                                        "field_sets", "kinds",       "relations",      "collections",
                                        "policies",   "workflows",   "document_lists", "rules",
                                        "measures",   "rule_report", "gap_analysis",   "duplicates",
-                                       "triggers",   NULL};
+                                       "triggers",   "scores",      NULL};
 static const char *const ENUM_KEYS[] = {"label", "values", NULL};
 static const char *const VALUE_KEYS[] = {"id", "label", "earlier", NULL};
 static const char *const COLL_KEYS[] = {"label", "type",     "facets",   "columns",
@@ -1682,6 +1682,7 @@ static json_t *model_build_doc(const struct model *m, const json_t *root)
     if (m->dups)
         json_object_set_new(doc, "duplicates", dups_json(m));
     json_object_set_new(doc, "measures", measures_json(m));
+    json_object_set_new(doc, "scores", scores_json(m));
     return doc;
 }
 
@@ -1696,7 +1697,7 @@ static int model_check(struct loader *ld)
         parse_collections(ld) || parse_enums(ld) || parse_policies(ld) || parse_workflows(ld) ||
         parse_doc_lists(ld) || parse_field_sets(ld) || parse_kinds(ld) || check_inherits(ld) ||
         parse_measures(ld) || fill_collections(ld) || parse_views(ld) || parse_maps(ld) ||
-        parse_gap_analysis(ld) || parse_duplicates(ld) || parse_triggers(ld))
+        parse_gap_analysis(ld) || parse_duplicates(ld) || parse_triggers(ld) || parse_scores(ld))
         return -1;
     return parse_rules(ld); /* after the collections know their kinds */
 }

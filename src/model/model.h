@@ -340,6 +340,74 @@ struct model_kind_measure {
     size_t n_paths;
 };
 
+/* ---- scores (model section "scores", issue 17: an ICT project's risk) -- */
+
+/* How a factor's value is worked out from a record (and, through one
+ * step, the records it reaches):
+ * - SCORE_DAYS_LATE: over the items of its list of objects `items`, the
+ *   most days by which an item's first filled `done` date (or today, when
+ *   `done_today` and none is filled) comes after its `due` date; none
+ *   when no item has a due date; never below 0;
+ * - SCORE_EXCESS: over the items with both `actual` and `planned`, by how
+ *   many per cent the sum of `actual` exceeds the sum of `planned`; never
+ *   below 0; none without such an item or with a zero plan;
+ * - SCORE_OVERDUE: how many of the records reached have an open
+ *   obligation under one of `policies` past its due time;
+ * - SCORE_LATEST: the enum `field` of the record reached keeping
+ *   `reached_when` whose date `order` is the latest;
+ * - SCORE_SHORTFALL: over the records reached with a `target`, the most
+ *   per cent of the way from `baseline` (0 when absent) to `target` that
+ *   the last item of their list `actual_items` (its `actual_field`) falls
+ *   short of, 0..100; none when no record has an actual value. */
+enum model_score_op { SCORE_DAYS_LATE, SCORE_EXCESS, SCORE_OVERDUE, SCORE_LATEST, SCORE_SHORTFALL };
+
+/* A factor's thresholds in force from a day: numeric factors rise a level
+ * at each of `at` (n_levels - 1 increasing values: level 2 from at[0],
+ * level 3 from at[1]…); SCORE_LATEST maps each enum value to a level. */
+struct model_score_thresholds {
+    const char *from; /* "YYYY-MM-DD" */
+    int64_t from_day;
+    const char *source; /* the act or decision, or NULL */
+    double *at;
+    const char **values; /* SCORE_LATEST: enum values, NULL-terminated */
+    int *value_levels;   /* the level of each, 1..n_levels */
+    size_t n_values;
+};
+
+struct model_score_factor {
+    const char *id;
+    struct i18n label;
+    const char *unit; /* "days", "count", "percent"; NULL for SCORE_LATEST */
+    const char *requirement; /* e.g. "MON-07", or NULL */
+    enum model_score_op op;
+    struct model_cond when; /* on the scored record: the factor counts only then */
+    const char *items, *due, *actual, *planned;
+    const char **done; /* SCORE_DAYS_LATE: date sub-fields, NULL-terminated */
+    size_t n_done;
+    bool done_today;
+    struct model_step step; /* SCORE_OVERDUE, SCORE_LATEST, SCORE_SHORTFALL */
+    const struct model_policy **policies; /* SCORE_OVERDUE, NULL-terminated */
+    size_t n_policies;
+    struct model_cond reached_when; /* SCORE_LATEST */
+    const char *order, *field;      /* SCORE_LATEST */
+    const char *baseline, *target, *actual_items, *actual_field; /* SCORE_SHORTFALL */
+    const struct model_enum *field_enum;                         /* SCORE_LATEST */
+    struct model_score_thresholds *thresholds; /* increasing `from` */
+    size_t n_thresholds;
+};
+
+/* A score of the records of a kind: each factor gives a level of the
+ * enum `scale` (its values in increasing order, level 1 the first), the
+ * record's level is the highest of its factors' levels. */
+struct model_score {
+    const char *id;
+    struct i18n label;
+    const struct model_kind *kind;
+    const struct model_enum *scale;
+    struct model_score_factor *factors;
+    size_t n_factors;
+};
+
 /* A kind whose records freeze the architecture (model key "snapshot",
  * issue 16: an architecture version): each write of such a record (its
  * creation, and its edits while it may be edited) takes the live records
@@ -830,6 +898,14 @@ const struct model_view_section *model_view_section(const struct model_view *v, 
 const struct model_measure *model_measure(const struct model *m, const char *id);
 /* Kind k's measure `id`, or NULL when it has none. */
 const struct model_kind_measure *model_kind_measure(const struct model_kind *k, const char *id);
+/* The score `id` of the model's "scores" section, or NULL; the i-th (i <
+ * model_n_scores). */
+const struct model_score *model_score(const struct model *m, const char *id);
+size_t model_n_scores(const struct model *m);
+const struct model_score *model_score_at(const struct model *m, size_t i);
+/* The factor's thresholds in force on local day `day`, or NULL. */
+const struct model_score_thresholds *model_score_thresholds_on(const struct model_score_factor *f,
+                                                               int64_t day);
 /* Does kind k inherit field `name` through its inherit_via? */
 bool model_kind_inherits(const struct model_kind *k, const char *name);
 

@@ -56,6 +56,9 @@ int reg_memo_load(struct store_conn *c, json_t *memo, const char *id, json_t **o
 
 struct fidx;
 struct dump_part;
+struct score_memos;
+struct score_memos *score_memos_new(void);
+void score_memos_free(struct score_memos *m);
 struct dump_table;
 
 struct registry {
@@ -64,6 +67,7 @@ struct registry {
     struct fidx *fidx; /* in-memory filter index, once enabled */
     struct ruleidx *ruleidx; /* the rules' judgements, once a report built them */
     struct dups_cache *dups; /* the similar records' vector lengths (dups.h) */
+    struct score_memos *scores; /* the scores' answers kept (score.c) */
     const struct rights *rights;
     char **restricted_keys; /* `"name":` of every restricted field */
     size_t n_restricted_keys;

@@ -61,6 +61,7 @@ struct registry *registry_new(struct store *s, const struct model *m)
     r->model = m;
     r->fidx = fidx_new();
     r->ruleidx = ruleidx_new(m);
+    r->scores = score_memos_new();
     reg_rules_dump_init(r);
     /* the keys `"name":` of restricted fields, once (lists test them on
      * every read by someone who may not see them), without repeats */
@@ -96,6 +97,7 @@ void registry_free(struct registry *r)
     fidx_free(r->fidx);
     dups_cache_free(r->dups);
     ruleidx_free(r->ruleidx);
+    score_memos_free(r->scores);
     free_keys(r->restricted_keys, r->n_restricted_keys);
     free_keys(r->published_keys, r->n_published_keys);
     free_keys(r->status_keys, r->n_status_keys);

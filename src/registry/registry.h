@@ -79,6 +79,24 @@ int registry_rules_report(struct registry *r, const struct actor *a, registry_da
  * report's "trend" shows them. *recorded says whether it wrote. */
 int registry_rules_record(struct registry *r, registry_day_fn day_of, void *day_ctx,
                           const char *day, bool *recorded, struct err *e);
+/* The model's score `score` (section "scores", e.g. an ICT project's risk
+ * level, REQ MON-07) of every live record of its kind the reader may read,
+ * over what they may read, judged today (registry_today):
+ * {"score", "label", "kind", "judged_on", "scale": [{level, value, label}],
+ *  "factors": [{id, label, unit?, requirement?, thresholds: {from, at,
+ *  source?}}], "totals": group, "by": [group…] (per owner, the riskiest
+ *  first), "items": [{id, name, owner, level, value, factors: [{factor,
+ *  applies: false | value (null: no data), level, and what it comes from:
+ *  item, entry, due, done, done_field | actual, planned, items | records
+ *  [{id, name, due}] | record {id, name}, on | record, baseline, target,
+ *  actual}]}]} in name order; a group is {owner, name, records, assessed,
+ *  level (its riskiest record's; null: none assessed), value, levels: [a
+ *  count per level]}. The answer is shared and kept: read it, never change
+ *  it (json_decref when done). 404 for an unknown score. */
+int registry_score(struct registry *r, const struct actor *a, const char *score, json_t **out,
+                   struct err *e);
+/* The item of record id in a registry_score answer, or NULL. */
+const json_t *registry_score_item(const json_t *score, const char *id);
 /* May the actor read the record as it was unpublished (its draft phase:
  * every revision, who made it)? read-unpublished on the record, or for a
  * relation on both of its ends. */
