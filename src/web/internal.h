@@ -185,6 +185,10 @@ void web_security_headers(const struct web *w, struct http_resp *resp);
 void web_home_routes(struct web *w, struct router *rt);
 void web_dash_routes(struct web *w, struct router *rt);
 void web_rules_routes(struct web *w, struct router *rt);
+/* page-scores.c: the scores' roll-up pages, and a scored record's card
+ * section ("scores": its level and each factor's, explained). */
+void web_scores_routes(struct web *w, struct router *rt);
+int page_score_section(struct page *pg, const struct model_kind *k, const char *id);
 /* The target architecture's gap report (page-gaps.c), when the model has a gap analysis. */
 void web_gaps_routes(struct web *w, struct router *rt);
 /* GET /{lang}/duplicates: duplication and reuse (page-dups.c). */

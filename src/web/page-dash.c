@@ -266,6 +266,13 @@ static void h_dashboards(struct http_req *req, struct http_resp *resp, void *ctx
     if (pg.signed_in &&
         authz_check_everywhere(registry_rights(pg.w->api->reg), &pg.actor, RA_RULES_REPORT, &re) == 0)
         json_object_set_new(pg.data, "rules_url", json_string(page_url(&pg, "/rules")));
+    json_t *scores = json_array(); /* the model's scores: a project's risk level */
+    for (size_t i = 0; i < model_n_scores(d.m); i++) {
+        const struct model_score *s = model_score_at(d.m, i);
+        json_array_append_new(scores, json_pack("{s:s, s:s}", "text", web_label(pg.lang, s->label),
+                                                "href", page_url(&pg, "/scores/%s", s->id)));
+    }
+    json_object_set_new(pg.data, "scores", scores);
     if (rc < 0)
         page_error(&pg, d.e.status, NULL);
     else {
