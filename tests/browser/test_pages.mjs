@@ -63,6 +63,21 @@ for (const lang of LANGS) {
     assert(problems.length === 0, 'console: ' + problems.join('; '));
     await ctx.close();
   }]);
+  cases.push([`the ICT projects' risk levels in ${lang}: by state body and project, explained on the card, accessible  # REQ: MON-07`, async () => {
+    const page = await browser.newPage();
+    const problems = watchConsole(page);
+    const r = await page.goto(`${srv.base}/${lang}/scores/project_risk`);
+    assert(r.status() === 200, `status ${r.status()}`);
+    assert(await page.locator('main table').count() === 3, 'the thresholds, the bodies, the records');
+    await axeCheck(page, `risk levels ${lang}`);
+    // the riskiest project first; its card says why, factor by factor
+    await page.click('main section:last-of-type table tbody th a >> nth=0');
+    assert(page.url().includes(`/${lang}/projects/`), `a row opens the project: ${page.url()}`);
+    assert(await page.locator('#score-project_risk table tbody tr').count() === 5, 'five factors');
+    await axeCheck(page, `project card ${lang}`);
+    assert(problems.length === 0, 'console: ' + problems.join('; '));
+    await page.close();
+  }]);
   cases.push([`not-found page in ${lang} is friendly and accessible`, async () => {
     const page = await browser.newPage();
     const r = await page.goto(`${srv.base}/${lang}/no-such-page`);

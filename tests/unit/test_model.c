@@ -1171,6 +1171,79 @@ static void test_broken_measures(void **state)
     model_free(m);
 }
 
+/* The scores section (issue 17's risk level): a kind that is owned, an
+ * enum for the scale, each factor worked out one way from fields of the
+ * right types, thresholds in date order with a level for each step, or the
+ * model does not load (with the path of the fault). */
+#define SC "scores.project_risk."
+#define F0 SC "factors[0]."
+static const struct broken BROKEN_SCORES[] = {
+    {SC "kind", "\"organization\"", SC "kind: kind 'organization' is not owned"},
+    {SC "kind", "\"nothing\"", SC "kind: no record kind 'nothing'"},
+    {SC "kind", "\"automates\"", SC "kind: no record kind 'automates'"},
+    {SC "scale", "\"nothing\"", SC "scale: no enum 'nothing'"},
+    {SC "factors", "[]", SC "factors: needs at least one factor"},
+    {SC "colour", "1", SC "colour: unknown key"},
+    {F0 "days_late.due", "\"stage\"", F0 "days_late.due: 'stage' is not a date sub-field of 'stages'"},
+    {F0 "days_late.items", "\"goals\"", F0 "days_late.due: 'goals' is not a list of objects of kind 'ict_project'"},
+    {F0 "days_late.done", "[\"today\", \"actual_end\"]", F0 "days_late.done[0]: 'today' can only come last"},
+    {F0 "excess", "{\"items\": \"budget\", \"actual\": \"actual\", \"planned\": \"planned\"}",
+     "has both 'days_late' and 'excess'"},
+    {F0 "days_late", NULL, "needs one of days_late, excess, overdue, latest, shortfall"},
+    {F0 "thresholds[0].at", "[1, 30, 90]", F0 "thresholds[0].at: must be an array of 4 increasing numbers"},
+    {F0 "thresholds[0].at", "[1, 30, 20, 180]", F0 "thresholds[0].at[2]: must be a number above the one before"},
+    {F0 "thresholds[0].from", "\"2025-13-01\"", F0 "thresholds[0].from: '2025-13-01' is not a date"},
+    {F0 "thresholds", "[]", F0 "thresholds: needs at least one entry"},
+    {F0 "when", "{\"stage\": [\"later\"]}", F0 "when"},
+    {F0 "unit", "\"hours\"", F0 "unit: unknown unit 'hours'"},
+    {SC "factors[1].id", "\"schedule\"", SC "factors[1].id: factor 'schedule' comes twice"},
+    {SC "factors[1].overdue.policies[0]", "\"nothing\"", SC "factors[1].overdue.policies[0]: no policy 'nothing'"},
+    {SC "factors[1].overdue.path", "[{\"relation\": \"depends_on\", \"direction\": \"out\"}]",
+     SC "factors[1].overdue.path: a factor's path is one step"},
+    {SC "factors[1].overdue.path", "[]", SC "factors[1].overdue.path: must have 1 to 8 steps"},
+    {SC "factors[2].excess.actual", "\"stage\"", SC "factors[2].excess.actual: 'stage' is not a number sub-field of 'budget'"},
+    {SC "factors[3].shortfall.target", "\"unit\"", SC "factors[3].shortfall.target: 'unit' is not a number field of kind 'indicator'"},
+    {SC "factors[3].shortfall.actual.field", "\"period\"", SC "factors[3].shortfall.actual.field: 'period' is not a number sub-field of 'actual'"},
+    {SC "factors[4].latest.field", "\"remarks\"", SC "factors[4].latest.field: 'remarks' is not an enum field of kind 'compliance_assessment'"},
+    {SC "factors[4].latest.order", "\"stage\"", SC "factors[4].latest.order: 'stage' is not a date field"},
+    {SC "factors[4].thresholds[0].at.fully_complies", "9", SC "factors[4].thresholds[0].at.fully_complies: must be a level 1..5"},
+    {SC "factors[4].thresholds[0].at.fully_complies", NULL, SC "factors[4].thresholds[0].at: must give a level to each value of enum 'compliance_level'"},
+    {SC "factors[4].unit", "\"days\"", SC "factors[4].unit: a factor of enum values has no unit"},
+};
+
+static void test_broken_scores(void **state)
+{
+    (void)state;
+    check_broken_real(BROKEN_SCORES, sizeof BROKEN_SCORES / sizeof BROKEN_SCORES[0]);
+    /* the shipped risk level: five factors, each with thresholds from a
+     * day; a second entry takes over from its day on */
+    char *real = slurp(MODEL_PATH);
+    char *text = mutate_text(real, SC "factors[0].thresholds",
+                             "[{\"from\": \"2025-01-08\", \"at\": [1, 30, 90, 180]},"
+                             " {\"from\": \"2027-01-01\", \"at\": [10, 60, 120, 240]}]");
+    free(real);
+    struct err e = ERR_INIT;
+    struct model *m = load_text(text, &e);
+    free(text);
+    assert_non_null(m);
+    const struct model_score *s = model_score(m, "project_risk");
+    assert_non_null(s);
+    assert_int_equal(s->n_factors, 5);
+    assert_string_equal(s->kind->id, "ict_project");
+    assert_int_equal(s->scale->n_values, 5);
+    const struct model_score_factor *f = &s->factors[0];
+    assert_int_equal(f->op, SCORE_DAYS_LATE);
+    assert_true(f->done_today);
+    assert_int_equal(f->n_done, 2);
+    assert_null(model_score_thresholds_on(f, time_days_from_civil(2025, 1, 7)));
+    assert_true(model_score_thresholds_on(f, time_days_from_civil(2026, 12, 31))->at[0] == 1);
+    assert_true(model_score_thresholds_on(f, time_days_from_civil(2027, 1, 1))->at[0] == 10);
+    assert_int_equal(s->factors[4].op, SCORE_LATEST);
+    assert_string_equal(s->factors[4].field_enum->id, "compliance_level");
+    assert_null(model_score(m, "nothing"));
+    model_free(m);
+}
+
 /* REQ: ARC-13 — the duplicates section names real kinds, relation types
  * out of them and conditions on their attributes, or the model does not
  * load (with the path of the fault). */
@@ -2533,6 +2606,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_relation_rules),
         cmocka_unit_test(test_gap_list_rules),
         cmocka_unit_test(test_broken_duplicates),
+        cmocka_unit_test(test_broken_scores),
         cmocka_unit_test(test_import_declaration),
         cmocka_unit_test(test_real_workflow),
         cmocka_unit_test(test_broken_json),
