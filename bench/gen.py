@@ -8,12 +8,17 @@ state functions and public services (half each), PROCESSES business
 processes, and the master data: TYPES data types in chains three deep
 below data subjects and objects, with ATTRIBUTES attributes among them
 (each stored by an object); linked by participates_in, groups, automates
-and supports. Each record has one revision and the audit hash chain is
+and supports. Then the monitoring of ICT projects (issue 17): PROJECTS
+projects of the organisations (stages with planned, projected and actual
+ends; budgets by year), each with an issued compliance assessment of
+CRITERIA_PER criteria answers, 4 recommendations (draft, open with an open
+deadline — past due for a third —, carried out, confirmed), and an
+indicator towards a goal. Each record has one revision and the audit hash chain is
 valid, ready for `archportal import`. Deterministic for a given seed.
 
 usage: gen.py OUT [--orgs N] [--objects N] [--relations N] [--domains N]
               [--capabilities N] [--functions N] [--processes N] [--types N]
-              [--attributes N] [--seed S]"""
+              [--attributes N] [--projects N] [--seed S]"""
 import argparse
 import hashlib
 import json
@@ -226,6 +231,88 @@ def architecture(w, rng, a, kinds_of):
                 rel('accesses', s, t, {'access': rng.choice(['read', 'write', 'read_write'])})
 
 
+CRITERIA_PER = 10  # answers of an assessment
+PSTAGES = ['planning', 'investment', 'post_investment']
+
+
+def day_of(t_ms, days):
+    import datetime
+    d = datetime.datetime.utcfromtimestamp(t_ms / 1000).date() + datetime.timedelta(days=days)
+    return d.isoformat()
+
+
+def monitoring(w, rng, a):
+    """ICT projects with their assessments, recommendations (and their
+    deadlines: obligations) and indicators; returns the obligations' lines."""
+    import time
+    now = int(time.time() * 1000)
+    crits = []
+    for s, stage in enumerate(PSTAGES):
+        for j in range(CRITERIA_PER):
+            cid = f'crit-{s}-{j}'
+            w.record('criteria', 'assessment_criterion', cid, {
+                'name': {'ru': f'Критерий {s}.{j}', 'kk': f'Өлшемшарт {s}.{j}', 'en': f'Criterion {s}.{j}'},
+                'stage': stage, 'requirement': 'required' if j % 3 == 0 else 'recommended'})
+            crits.append((cid, stage, j % 3 == 0))
+    n_goals = max(1, a.projects // 5)
+    for i in range(n_goals):
+        w.record('goals', 'goal', f'goal-{i}', {'owner': f'org-{i % a.orgs}', 'name': name(rng, i)})
+        w.record('indicators', 'indicator', f'ind-{i}', {
+            'owner': f'org-{i % a.orgs}', 'name': name(rng, i), 'goal': f'goal-{i}', 'unit': '%',
+            'baseline': '10', 'target_value': '60',
+            'actual': [{'period': '2025', 'value': str(10 + rng.randrange(60))}]})
+    obligations = []
+    for i in range(a.projects):
+        org = f'org-{i % a.orgs}'
+        stage = PSTAGES[i % 3]
+        stages = []
+        for k, st in enumerate(PSTAGES[:PSTAGES.index(stage) + 1]):
+            start = -900 + 300 * k
+            item = {'stage': st, 'planned_start': day_of(now, start),
+                    'planned_end': day_of(now, start + 280), 'actual_start': day_of(now, start)}
+            if st != stage:
+                item['actual_end'] = day_of(now, min(start + 280 + rng.randrange(-20, 60), -1))
+            elif rng.random() < 0.7:
+                item['projected_end'] = day_of(now, start + 280 + rng.randrange(-30, 200))
+            stages.append(item)
+        budget = [{'year': 2024 + y, 'planned': str(100000000 + 1000 * i),
+                   'actual': str(int((100000000 + 1000 * i) * rng.uniform(0.7, 1.6)))}
+                  for y in range(2)]
+        w.record('projects', 'ict_project', f'prj-{i}', {
+            'owner': org, 'name': name(rng, i), 'project_type': 'create_object', 'stage': stage,
+            'funding_source': 'state_investment_project', 'budget': budget, 'stages': stages,
+            'indicators': [f'ind-{i % n_goals}'], 'goals': [f'goal-{i % n_goals}']})
+        # the assessment at the project's first stage, issued
+        of = [c for c in crits if c[1] == 'planning']
+        answers, worst = [], 'fully_complies'
+        for cid, _, required in of:
+            res = 'not_met' if rng.random() < 0.08 else 'met'
+            if res == 'not_met':
+                worst = 'does_not_comply' if required else (
+                    worst if worst == 'does_not_comply' else 'partially_complies')
+            answers.append({'criterion': cid, 'result': res})
+        w.record('assessments', 'compliance_assessment', f'asm-{i}', {
+            'owner': org, 'name': name(rng, i), 'project': f'prj-{i}', 'stage': 'planning',
+            'answers': answers, 'conclusion': worst, 'status': 'issued',
+            'issued_on': day_of(now, -600)})
+        for r in range(4):
+            rid = f'rec-{i}-{r}'
+            status = ['draft', 'open', 'carried_out', 'confirmed'][r]
+            body = {'owner': org, 'name': name(rng, i), 'project': f'prj-{i}',
+                    'assessment': f'asm-{i}', 'criterion': of[r][0], 'status': status}
+            if status == 'confirmed':
+                body['confirmed_on'] = day_of(now, -100)
+            w.record('recommendations', 'recommendation', rid, body)
+            if status == 'open':
+                started = now - (40 if i % 3 == 0 else 5) * 86400000
+                obligations.append({'id': f'00000000-0000-7000-8000-{i:012d}',
+                                    'policy': 'recommendation_rework', 'policy_value': 20,
+                                    'subject': f'recommendations/{rid}', 'debtor_org': org,
+                                    'started_at': ts(started),
+                                    'due_at': ts(started + 28 * 86400000)})
+    return obligations
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('out')
@@ -238,6 +325,7 @@ def main():
     ap.add_argument('--processes', type=int, default=10000)
     ap.add_argument('--types', type=int, default=5000)
     ap.add_argument('--attributes', type=int, default=100000)
+    ap.add_argument('--projects', type=int, default=5000)
     ap.add_argument('--seed', type=int, default=1)
     a = ap.parse_args()
     rng = random.Random(a.seed)
@@ -298,7 +386,10 @@ def main():
             w.record('relations', typ, f'rel-{n}', dict(source=f'obj-{s}', target=f'obj-{t}', **extra))
             n += 1
         architecture(w, rng, a, kinds_of)
+        obligations = monitoring(w, rng, a)
         w.finish(codes)
+        for o in obligations:
+            f.write(dump({'obligation': o}) + '\n')
 
 
 if __name__ == '__main__':

@@ -18,6 +18,8 @@
 #      a version of the architecture assembled (<= 5 s) and two compared (<= 2 s)
 #   h. duplication and reuse (bench/dups.py): duplicate pairs across all objects
 #      (<= 1 s), similar objects of a new one (p99 <= 20 ms)
+#   i. the ICT projects' risk levels (bench/risks.py): every project judged after
+#      a write, the roll-up page (p99 <= 50 ms), a project's card with its risk
 # and prints a results table, also written to bench/out/results.md.
 #
 # Everything it makes lives in bench/out/. Only loopback addresses are used.
@@ -26,7 +28,7 @@
 #
 # Knobs (environment): BENCH_ORGS, BENCH_OBJECTS, BENCH_RELATIONS,
 # BENCH_DOMAINS, BENCH_CAPABILITIES, BENCH_FUNCTIONS, BENCH_PROCESSES,
-# BENCH_TYPES, BENCH_ATTRIBUTES, BENCH_SEED (dataset), BENCH_DURATION (seconds per wrk run, default 10),
+# BENCH_TYPES, BENCH_ATTRIBUTES, BENCH_PROJECTS, BENCH_SEED (dataset), BENCH_DURATION (seconds per wrk run, default 10),
 # BENCH_THREADS (server --threads; default: the server's own, one per CPU),
 # AP_SLOW_MS (passed to the server: log queries slower than this many ms).
 set -eu
@@ -46,6 +48,7 @@ FUNCTIONS=${BENCH_FUNCTIONS:-20000}
 PROCESSES=${BENCH_PROCESSES:-10000}
 TYPES=${BENCH_TYPES:-5000}
 ATTRIBUTES=${BENCH_ATTRIBUTES:-100000}
+PROJECTS=${BENCH_PROJECTS:-5000}
 SEED=${BENCH_SEED:-1}
 DURATION=${BENCH_DURATION:-10}
 THREADS=${BENCH_THREADS:-}
@@ -160,7 +163,7 @@ put binary "build/archportal of $(date -u -r "$ROOT/build/archportal" '+%Y-%m-%d
 
 # --- dataset: reused when made by the same gen.py with the same parameters ------
 GEN_SUM=$(sha256sum "$BENCH/gen.py" | cut -d' ' -f1)
-ARCH="domains=$DOMAINS capabilities=$CAPABILITIES functions=$FUNCTIONS processes=$PROCESSES types=$TYPES attributes=$ATTRIBUTES"
+ARCH="domains=$DOMAINS capabilities=$CAPABILITIES functions=$FUNCTIONS processes=$PROCESSES types=$TYPES attributes=$ATTRIBUTES projects=$PROJECTS"
 STAMP="orgs=$ORGS objects=$OBJECTS relations=$RELATIONS $ARCH seed=$SEED gen.py=$GEN_SUM"
 DATASET=$OUT/dataset.jsonl
 if [ -f "$DATASET" ] && [ "$(cat "$OUT/dataset.stamp" 2>/dev/null)" = "$STAMP" ]; then
@@ -172,12 +175,12 @@ else
 	python3 "$BENCH/gen.py" "$DATASET.tmp" --orgs "$ORGS" --objects "$OBJECTS" \
 		--relations "$RELATIONS" --domains "$DOMAINS" --capabilities "$CAPABILITIES" \
 		--functions "$FUNCTIONS" --processes "$PROCESSES" --types "$TYPES" \
-		--attributes "$ATTRIBUTES" --seed "$SEED"
+		--attributes "$ATTRIBUTES" --projects "$PROJECTS" --seed "$SEED"
 	mv "$DATASET.tmp" "$DATASET" # the stamp is written only for a complete file
 	printf '%s\n' "$STAMP" >"$OUT/dataset.stamp"
 	say "generated in $(echo "$(now) $t0" | awk '{ printf "%.1f", $1 - $2 }') s"
 fi
-put dataset "$ORGS orgs / $OBJECTS objects / $RELATIONS relations; $DOMAINS domains / $CAPABILITIES capabilities / $FUNCTIONS functions and services / $PROCESSES processes / $TYPES data types with $ATTRIBUTES attributes"
+put dataset "$ORGS orgs / $OBJECTS objects / $RELATIONS relations; $DOMAINS domains / $CAPABILITIES capabilities / $FUNCTIONS functions and services / $PROCESSES processes / $TYPES data types with $ATTRIBUTES attributes; $PROJECTS ICT projects with $((PROJECTS * 10)) criteria answered and $((PROJECTS * 4)) recommendations"
 
 # --- import into a fresh data directory ------------------------------------------
 rm -rf "$OUT/data"
@@ -407,6 +410,14 @@ python3 "$BENCH/dups.py" "$BASE" "$OUT" "$TOKEN" "$SERVER_PID" >"$OUT/dups.txt" 
 	say "WARNING: the duplicates' figures failed (see $OUT/dups.txt)"
 cat "$OUT/dups.txt"
 awk '$1 == "BENCH" { for (i = 3; i <= NF; i++) print $2 "_" $i }' "$OUT/dups.txt" >>"$RES"
+# --- i. the ICT projects' risk levels: judged after a write, the roll-up page, a card ------
+say "i. the ICT projects' risk levels: every project judged after a write, the roll-up page, the cards"
+quiesce
+python3 "$BENCH/risks.py" "$BASE" "$OUT" "$TOKEN" bench@bench.gov.kz Wrk-Load-Tester-7x \
+	"$SERVER_PID" >"$OUT/risks.txt" ||
+	say "WARNING: the risk levels' figures failed (see $OUT/risks.txt)"
+cat "$OUT/risks.txt"
+awk '$1 == "BENCH" { for (i = 3; i <= NF; i++) print $2 "_" $i }' "$OUT/risks.txt" >>"$RES"
 say "stopping archportal"
 kill -TERM "$SERVER_PID"
 rc=0

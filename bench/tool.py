@@ -351,6 +351,20 @@ def cmd_report(argv):
         f"{g('dups_similar_n', '?')} with results, load {g('dups_similar_load', '?')})",
         'p99 ≤ 20 ms', verdict(g('dups_similar_p99_ms'), 20, False)
         if g('dups_similar_errors') == '0' else '**FAIL** (errors)')
+    row(f"The ICT projects' risk levels judged after a write ({g('risk_judging_records', '?')} "
+        'projects: GET /api/v1/scores/project_risk): p50 / max (ms), server\'s log',
+        f"{fnum(g('risk_judging_server_p50_ms'), 0)} / {fnum(g('risk_judging_server_max_ms'), 0)} "
+        f"(client {fnum(g('risk_judging_client_p50_ms'), 0)} / {fnum(g('risk_judging_client_max_ms'), 0)}, "
+        f"errors {g('risk_judging_errors', '?')})")
+    row('The risk roll-up page, signed in (/ru/scores/project_risk): p50 / p99 (ms)',
+        f"{fnum(g('risk_page_p50_ms'), 2)} / **{fnum(g('risk_page_p99_ms'), 2)}** (server "
+        f"p99 {fnum(g('risk_page_server_p99_ms'), 2)}, {g('risk_page_bytes', '?')} bytes, load "
+        f"{g('risk_page_load', '?')})",
+        'p99 ≤ 50 ms', verdict(g('risk_page_p99_ms'), 50, False)
+        if g('risk_page_errors') == '0' else '**FAIL** (errors)')
+    row("A project's card with its risk level explained (100 projects): p50 / p99 (ms)",
+        f"{fnum(g('risk_card_p50_ms'), 2)} / {fnum(g('risk_card_p99_ms'), 2)} (server p99 "
+        f"{fnum(g('risk_card_server_p99_ms'), 2)}, errors {g('risk_card_errors', '?')})")
     try:
         row('Server VmHWM after the rules (MB)', fnum(float(g('rules_after_write_rss_kb')) / 1024, 1))
     except (TypeError, ValueError):

@@ -16,6 +16,7 @@
 #include "internal.h"
 
 #include "cache.h"
+#include "util/log.h"
 #include "util/timeutil.h"
 
 #include <math.h>
@@ -674,7 +675,11 @@ int registry_score(struct registry *r, const struct actor *a, const char *score,
     j.reached = json_array();
     j.memo = json_object();
     j.open = json_object();
+    int64_t t0 = time_now_ms();
     int rc = judge(&j, out, e);
+    if (rc == 0)
+        log_msg(LOG_INFO, "scores: %s: %zu records judged in %lld ms", s->id,
+                json_array_size(j.recs), (long long)(time_now_ms() - t0));
     json_decref(j.recs);
     json_decref(j.index);
     json_decref(j.reached);

@@ -1,0 +1,110 @@
+#!/usr/bin/env python3
+"""The ICT projects' risk levels at national scale (issue 17), against a
+server that bench/run.sh has started on the dataset of bench/gen.py (5,000
+projects, 50,000 criteria answered, 20,000 recommendations):
+
+  risks.py BASE OUT TOKEN EMAIL PASSWORD SERVER_PID [--writes 10]
+
+1. A judging of every project (GET /api/v1/scores/project_risk after a
+   write, which the kept answer does not survive): a PATCH of a project's
+   roadmap item, then the roll-up, WRITES times; the server logs "scores:
+   project_risk: N records judged in X ms" (the judging alone, timed
+   inside the server) beside the client's time of the whole answer.
+2. The roll-up page (GET /ru/scores/project_risk, signed in: the
+   integrator's view, with the open recommendations), 100 times after 5
+   unmeasured, one at a time over one keep-alive connection, the server's
+   own times from its access log beside the client's: the client is not
+   the bottleneck when the two agree.
+3. A project's card with its risk section (GET /ru/projects/prj-N), 100
+   projects in turn, the same way.
+
+Prints BENCH lines ("BENCH <name> key=value ...") for run.sh."""
+import argparse
+import http.client
+import json
+import os
+import re
+import sys
+import time
+import urllib.parse
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from national import log_size, pct, rss, server_ms, session, timed  # noqa: E402
+
+PAGE = '/ru/scores/project_risk'
+
+
+def judged_ms(log_path, offset):
+    with open(log_path, encoding='utf-8', errors='replace') as f:
+        f.seek(offset)
+        m = re.findall(r'scores: project_risk: (\d+) records judged in (\d+) ms', f.read())
+    return m[-1] if m else ('0', 'nan')
+
+
+def request(conn, method, path, headers, body=None):
+    conn.request(method, path, body=json.dumps(body) if body is not None else None,
+                 headers={**headers, 'Content-Type': 'application/json'})
+    r = conn.getresponse()
+    return r.status, r.read(), r.getheader('ETag')
+
+
+def pages(conn, log, label, paths, headers):
+    for p in paths[:5]:
+        timed(conn, p, headers)
+    at = log_size(log)
+    lat, bad, size = [], 0, 0
+    for p in paths:
+        ms, status, body = timed(conn, p, headers)
+        lat.append(ms)
+        bad += status != 200
+        size = len(body)
+    time.sleep(0.2)  # the access log is written after the answer
+    srv = server_ms(log, at, len(paths))
+    load = open('/proc/loadavg', encoding='utf-8').read().split()[0]
+    print(f'BENCH {label} n={len(lat)} errors={bad} bytes={size} p50_ms={pct(lat, 50):.2f} '
+          f'p99_ms={pct(lat, 99):.2f} server_p50_ms={pct(srv, 50):.2f} '
+          f'server_p99_ms={pct(srv, 99):.2f} load={load}', flush=True)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    for name in ('base', 'out', 'token', 'email', 'password', 'pid'):
+        ap.add_argument(name)
+    ap.add_argument('--writes', type=int, default=10)
+    a = ap.parse_args()
+    log = os.path.join(a.out, 'server.log')
+    auth = {'Authorization': f'Bearer {a.token}'}
+    u = urllib.parse.urlsplit(a.base)
+    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=300)
+
+    client, server, records, bad = [], [], '0', 0
+    for n in range(a.writes):
+        status, _, etag = request(conn, 'GET', f'/api/v1/projects/prj-{n}', auth)
+        status, _, _ = request(conn, 'PATCH', f'/api/v1/projects/prj-{n}',
+                               {**auth, 'If-Match': etag or '*'},
+                               {'roadmap_item': f'bench write {n} at {time.time():.6f}'})
+        at = log_size(log)
+        ms, status, body = timed(conn, '/api/v1/scores/project_risk', auth)
+        if status != 200:
+            bad += 1
+            continue
+        time.sleep(0.1)
+        records, logged = judged_ms(log, at)
+        client.append(ms)
+        server.append(float(logged))
+    print(f'BENCH risk_judging n={len(client)} errors={bad} records={records} '
+          f'server_p50_ms={pct(server, 50):.0f} server_max_ms={max(server, default=float("nan")):.0f} '
+          f'client_p50_ms={pct(client, 50):.0f} client_max_ms={max(client, default=float("nan")):.0f} '
+          f'rss_kb={rss(a.pid)}', flush=True)
+    conn.close()
+
+    cookie = {'Cookie': session(a.base, a.email, a.password), 'Accept': 'text/html'}
+    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=60)
+    pages(conn, log, 'risk_page', [PAGE] * 100, cookie)
+    pages(conn, log, 'risk_card', [f'/ru/projects/prj-{i}' for i in range(100)], cookie)
+    conn.close()
+
+
+if __name__ == '__main__':
+    main()
