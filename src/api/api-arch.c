@@ -402,7 +402,7 @@ static void h_score(struct http_req *req, struct http_resp *resp, void *ctx)
         return;
     json_t *out = NULL;
     struct err e = ERR_INIT;
-    if (registry_score(api->reg, &a, http_req_param(req, "score"), &out, &e) < 0) {
+    if (registry_score(api->reg, &a, http_req_param(req, "score"), &out, NULL, &e) < 0) {
         http_resp_problem(resp, &e);
         return;
     }
@@ -421,12 +421,13 @@ static void h_score_of(struct http_req *req, struct http_resp *resp, void *ctx)
         return;
     json_t *out = NULL;
     struct err e = ERR_INIT;
+    json_t *index = NULL;
     const char *id = http_req_param(req, "id");
-    if (registry_score(api->reg, &a, http_req_param(req, "score"), &out, &e) < 0) {
+    if (registry_score(api->reg, &a, http_req_param(req, "score"), &out, &index, &e) < 0) {
         http_resp_problem(resp, &e);
         return;
     }
-    const json_t *it = registry_score_item(out, id);
+    const json_t *it = registry_score_item(out, index, id);
     if (!it)
         problem(resp, 404, "not-found", "", "no record '%.60s' with this score", id);
     else
@@ -436,6 +437,7 @@ static void h_score_of(struct http_req *req, struct http_resp *resp, void *ctx)
                                  "judged_on", json_object_get(out, "judged_on"), "scale",
                                  json_object_get(out, "scale"), "factors",
                                  json_object_get(out, "factors"), "item", it));
+    json_decref(index);
     json_decref(out);
 }
 

@@ -15,6 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Sums of decimals (18 digits, 6 after the point, up to 1,000 items) held exactly. */
+__extension__ typedef __int128 i128;
+
 static const char *const CHECK_KEYS[] = {"items", "field", "not_before", "not_after", "if",
                                          "equals", NULL};
 
@@ -365,14 +368,45 @@ const char *model_derive_value(const struct model_derive *d, const json_t *sourc
 
 /* ---- fields computed from a list's items ----------------------------------- */
 
-static const char *const COMPUTE_KEYS[] = {"over", "cases", "otherwise", NULL};
+static const char *const COMPUTE_KEYS[] = {"over", "cases", "otherwise", "sum", NULL};
 static const char *const CASE_KEYS[] = {"value", "any", NULL};
+
+/* {"over": L, "sum": F}: a read-only decimal, the sum of the number
+ * sub-field F of the items of the list of objects L. */
+static int parse_compute_sum(struct loader *ld, const json_t *v, const char *path,
+                             const struct model_kind *k, const struct model_field *f,
+                             const char *name, struct model_compute *c)
+{
+    const struct model_field *obj, *sub;
+    if (!f || f->type != FT_DECIMAL || !f->readonly)
+        return ld_fail(ld, path, "'%s' is not a read-only decimal field of '%s'", name, k->id);
+    if (json_object_get(v, "cases") || json_object_get(v, "otherwise"))
+        return ld_fail(ld, path, "a sum has no cases");
+    if (ld_string(ld, v, "over", path, true, &c->over) ||
+        ld_string(ld, v, "sum", path, true, &c->sum))
+        return -1;
+    if (!check_scope(k, c->over, &obj))
+        return ld_fail(ld, ld_sub(ld, path, "over"), "'%s' is not a list of objects of '%s'",
+                       c->over, k->id);
+    sub = model_sub_field(obj, c->sum);
+    if (!sub || (sub->type != FT_DECIMAL && sub->type != FT_INTEGER))
+        return ld_fail(ld, ld_sub(ld, path, "sum"), "'%s' is not a number sub-field of '%s'",
+                       c->sum, c->over);
+    c->field = ld_keep(ld, name);
+    c->over = ld_keep(ld, c->over);
+    c->sum = ld_keep(ld, c->sum);
+    return 0;
+}
 
 static int parse_compute(struct loader *ld, const json_t *v, const char *path,
                          const struct model_kind *k, const char *name, struct model_compute *c)
 {
     const struct model_field *f = model_field(k, name);
     json_t *cases;
+    if (ld_want_object(ld, v, path) || ld_check_keys(ld, v, path, COMPUTE_KEYS))
+        return -1;
+    if (json_object_get(v, "sum"))
+        return parse_compute_sum(ld, v, path, k, f, name, c);
     if (!f || f->type != FT_ENUM || !f->readonly)
         return ld_fail(ld, path, "'%s' is not a read-only enum field of '%s'", name, k->id);
     if (ld_want_object(ld, v, path) || ld_check_keys(ld, v, path, COMPUTE_KEYS) ||
@@ -476,11 +510,93 @@ static bool term_holds(const struct model_compute_term *t, const json_t *item, m
     return holds;
 }
 
+/* A number's value in millionths (a decimal's canonical text, or an
+ * integer): false when it is neither. */
+static bool millionths(const json_t *v, i128 *out)
+{
+    if (json_is_integer(v)) {
+        *out = (i128)json_integer_value(v) * 1000000;
+        return true;
+    }
+    const char *s = json_string_value(v);
+    if (!s)
+        return false;
+    bool neg = *s == '-';
+    s += neg;
+    i128 whole = 0, frac = 0;
+    int digits = 0;
+    for (; *s >= '0' && *s <= '9'; s++)
+        whole = whole * 10 + (*s - '0');
+    if (*s == '.')
+        for (s++; *s >= '0' && *s <= '9' && digits < 6; s++, digits++)
+            frac = frac * 10 + (*s - '0');
+    if (*s)
+        return false;
+    for (; digits < 6; digits++)
+        frac *= 10;
+    *out = (whole * 1000000 + frac) * (neg ? -1 : 1);
+    return true;
+}
+
+/* The canonical decimal text of n millionths, or false when it has more
+ * than 18 digits before the point (a decimal holds no more). */
+static bool decimal_text(i128 n, char *out, size_t size)
+{
+    bool neg = n < 0;
+    if (neg)
+        n = -n;
+    i128 whole = n / 1000000;
+    long frac = (long)(n % 1000000);
+    char digits[48];
+    size_t len = 0;
+    do {
+        digits[len++] = (char)('0' + (int)(whole % 10));
+        whole /= 10;
+    } while (whole && len < sizeof digits);
+    if (len > 18)
+        return false;
+    size_t at = 0;
+    if (neg && (len > 1 || digits[0] != '0' || frac))
+        out[at++] = '-';
+    while (len && at + 1 < size)
+        out[at++] = digits[--len];
+    if (frac) {
+        char f[8];
+        snprintf(f, sizeof f, "%06ld", frac);
+        size_t flen = 6;
+        while (f[flen - 1] == '0')
+            flen--;
+        f[flen] = '\0';
+        snprintf(out + at, size - at, ".%s", f);
+    } else
+        out[at] = '\0';
+    return true;
+}
+
+json_t *model_compute_json(const struct model_compute *c, const json_t *fields, model_peek_fn peek,
+                           void *ctx)
+{
+    if (!c->sum) {
+        const char *v = model_compute_value(c, fields, peek, ctx);
+        return v ? json_string(v) : NULL;
+    }
+    const json_t *items = json_object_get(fields, c->over), *item;
+    i128 total = 0, one;
+    size_t i, n = 0;
+    json_array_foreach (items, i, item)
+        if (millionths(json_object_get(item, c->sum), &one)) {
+            total += one;
+            n++;
+        }
+    char text[64];
+    return n && decimal_text(total, text, sizeof text) ? json_string(text) : NULL;
+}
+
 const char *model_compute_value(const struct model_compute *c, const json_t *fields,
                                 model_peek_fn peek, void *ctx)
 {
     const json_t *items = json_object_get(fields, c->over), *item;
-    if (!json_array_size(items))
+    if (c->sum || !json_array_size(items))
         return NULL;
     for (size_t i = 0; i < c->n_cases; i++) {
         size_t n;

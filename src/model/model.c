@@ -38,7 +38,7 @@ static const char *const TOP_KEYS[] = {"version",    "description", "languages",
 static const char *const ENUM_KEYS[] = {"label", "values", NULL};
 static const char *const VALUE_KEYS[] = {"id", "label", "earlier", NULL};
 static const char *const COLL_KEYS[] = {"label", "type",     "facets",   "columns",
-                                        "menu",  "map",      "matrices", NULL};
+                                        "menu", "stale_after_months",  "map",      "matrices", NULL};
 static const char *const KIND_KEYS[] = {"label",   "collection", "owned",    "owns",     "named",
                                         "include", "fields",     "workflow", "code_prefix",
                                         "documents", "inclusion", "read",  "inherits", "views",
@@ -391,6 +391,11 @@ static int parse_collections(struct loader *ld)
                                    &c->n_columns)) ||
             ld_bool(ld, v, "menu", path, &c->menu))
             return -1;
+        json_t *stale = json_object_get(v, "stale_after_months");
+        if (stale && (!json_is_integer(stale) || json_integer_value(stale) < 1 ||
+                      json_integer_value(stale) > 120))
+            return ld_fail(ld, ld_sub(ld, path, "stale_after_months"), "must be an integer 1..120");
+        c->stale_months = stale ? (int)json_integer_value(stale) : 0;
         c->id = ld_keep(ld, id);
         m->n_colls++;
     }
@@ -1380,6 +1385,8 @@ static bool facet_ok(const struct model *m, const struct model_collection *col, 
  * text or a reference (a list's item neither)? */
 static bool column_ok(const struct model *m, const struct model_collection *col, const char *name)
 {
+    if (strncmp(name, "score:", 6) == 0)
+        return true; /* a score's level or a factor's: checked with the scores (scores.c) */
     for (size_t i = 0; i < col->n_kinds; i++) {
         const struct model_field *f = model_field(model_kind(m, col->kinds[i]), name);
         const struct model_field *t = f && f->type == FT_LIST ? f->item : f;

@@ -486,6 +486,7 @@ struct model_compute_case {
 };
 struct model_compute {
     const char *field, *over, *otherwise;
+    const char *sum; /* a sum: the number sub-field of the items added up (no cases) */
     struct model_compute_case *cases;
     size_t n_cases;
 };
@@ -599,6 +600,9 @@ struct model_collection {
     /* Listed on the architecture page the layout's menu leads to (model
      * key "menu"). */
     bool menu;
+    /* A record not changed for this many months is flagged on its lists
+     * (model key "stale_after_months"; 0: never): not kept up to date. */
+    int stale_months;
     /* Its map (model key "map"; NULL: none) and its matrices ("matrices"),
      * checked by maps.c. */
     const struct model_map *map;
@@ -903,6 +907,11 @@ const struct model_kind_measure *model_kind_measure(const struct model_kind *k, 
 const struct model_score *model_score(const struct model *m, const char *id);
 size_t model_n_scores(const struct model *m);
 const struct model_score *model_score_at(const struct model *m, size_t i);
+/* A collection's column "score:<score>" or "score:<score>.<factor>": the
+ * score (NULL when name is not such a column) and the factor (NULL: the
+ * record's level). */
+const struct model_score *model_score_column(const struct model *m, const char *name,
+                                             const struct model_score_factor **factor);
 /* The factor's thresholds in force on local day `day`, or NULL. */
 const struct model_score_thresholds *model_score_thresholds_on(const struct model_score_factor *f,
                                                                int64_t day);
@@ -978,9 +987,14 @@ int model_validate_fields(const struct model_kind *k, const json_t *in, json_t *
  * at fault (every one when e collects them), -1; else 0. */
 int model_check_fields(const struct model_kind *k, const json_t *fields, int64_t today,
                        model_peek_fn peek, void *ctx, struct err *e);
-/* The value of computed field c for validated fields (NULL: none). */
+/* The value of computed enum field c for validated fields (NULL: none, or c a sum). */
 const char *model_compute_value(const struct model_compute *c, const json_t *fields,
                                 model_peek_fn peek, void *ctx);
+/* The value of computed field c, an enum's or a sum's (its canonical
+ * decimal text; none without items that have the number, or beyond 18
+ * digits), as a new JSON string, or NULL. */
+json_t *model_compute_json(const struct model_compute *c, const json_t *fields, model_peek_fn peek,
+                           void *ctx);
 /* The value of derived attribute d for a relation between records source
  * and target (their stored JSON). */
 const char *model_derive_value(const struct model_derive *d, const json_t *source,

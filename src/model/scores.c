@@ -342,23 +342,65 @@ static int parse_score(struct loader *ld, const char *id, const json_t *v, struc
     return 0;
 }
 
+const struct model_score *model_score_column(const struct model *m, const char *name,
+                                             const struct model_score_factor **factor)
+{
+    *factor = NULL;
+    if (strncmp(name, "score:", 6) != 0)
+        return NULL;
+    name += 6;
+    const char *dot = strchr(name, '.');
+    size_t len = dot ? (size_t)(dot - name) : strlen(name);
+    for (size_t i = 0; i < m->n_scores; i++) {
+        const struct model_score *s = &m->scores[i];
+        if (strlen(s->id) != len || strncmp(s->id, name, len) != 0)
+            continue;
+        for (size_t f = 0; dot && f < s->n_factors; f++)
+            if (strcmp(s->factors[f].id, dot + 1) == 0)
+                *factor = &s->factors[f];
+        return !dot || *factor ? s : NULL;
+    }
+    return NULL;
+}
+
+/* A collection's columns "score:…" name a score of one of its kinds (and
+ * one of its factors). */
+static int check_columns(struct loader *ld)
+{
+    struct model *m = ld->m;
+    for (size_t c = 0; c < m->n_colls; c++) {
+        const struct model_collection *col = &m->colls[c];
+        for (size_t i = 0; i < col->n_columns; i++) {
+            const struct model_score_factor *f;
+            const struct model_score *s = model_score_column(m, col->columns[i], &f);
+            if (strncmp(col->columns[i], "score:", 6) == 0 &&
+                (!s || !model_collection_has_kind(col, s->kind->id)))
+                return ld_fail(ld, ld_idx(ld, ld_sub(ld, ld_sub(ld, "collections", col->id), "columns"), i),
+                               "'%s' is not a score of the collection's kinds (score:<score> or "
+                               "score:<score>.<factor>)",
+                               col->columns[i]);
+        }
+    }
+    return 0;
+}
+
 int parse_scores(struct loader *ld)
 {
     json_t *in, *v;
     const char *id;
     if (ld_member(ld, ld->root, "scores", "", JSON_OBJECT, false, &in))
         return -1;
-    if (!in)
-        return 0;
     struct model *m = ld->m;
-    m->scores = arena_calloc(m->arena, json_object_size(in), sizeof *m->scores);
-    json_object_foreach(in, id, v)
-    {
-        if (parse_score(ld, id, v, &m->scores[m->n_scores]))
-            return -1;
-        m->n_scores++;
+    if (in) {
+        m->scores = arena_calloc(m->arena, json_object_size(in), sizeof *m->scores);
+        json_object_foreach(in, id, v)
+        {
+            if (parse_score(ld, id, v, &m->scores[m->n_scores]))
+                return -1;
+            m->n_scores++;
+        }
     }
-    return 0;
+    return check_columns(ld);
 }
 
 const struct model_score *model_score(const struct model *m, const char *id)

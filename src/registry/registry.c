@@ -1086,9 +1086,9 @@ static json_t *build_record(struct registry *r, struct store_conn *c, const stru
         goto out;
     }
     for (size_t i = 0; i < k->n_computes; i++) {
-        const char *v = model_compute_value(&k->computes[i], fields, reg_peek_member, c);
+        json_t *v = model_compute_json(&k->computes[i], fields, reg_peek_member, c);
         if (v)
-            json_object_set_new(ro, k->computes[i].field, json_string(v));
+            json_object_set_new(ro, k->computes[i].field, v);
         else
             json_object_del(ro, k->computes[i].field);
     }

@@ -92,11 +92,13 @@ int registry_rules_record(struct registry *r, registry_day_fn day_of, void *day_
  *  actual}]}]} in name order; a group is {owner, name, records, assessed,
  *  level (its riskiest record's; null: none assessed), value, levels: [a
  *  count per level]}. The answer is shared and kept: read it, never change
- *  it (json_decref when done). 404 for an unknown score. */
+ *  it (json_decref when done); *index (index may be NULL), shared the same
+ *  way, maps each record's id to its item's position. 404 for an unknown
+ *  score. */
 int registry_score(struct registry *r, const struct actor *a, const char *score, json_t **out,
-                   struct err *e);
-/* The item of record id in a registry_score answer, or NULL. */
-const json_t *registry_score_item(const json_t *score, const char *id);
+                   json_t **index, struct err *e);
+/* The item of record id in a registry_score answer (with its index), or NULL. */
+const json_t *registry_score_item(const json_t *score, const json_t *index, const char *id);
 /* May the actor read the record as it was unpublished (its draft phase:
  * every revision, who made it)? read-unpublished on the record, or for a
  * relation on both of its ends. */

@@ -32,6 +32,7 @@ struct score_memo {
     int64_t day;
     char expires[40]; /* "" never (within the day) */
     json_t *result;
+    json_t *index; /* id -> position of the record's item in result's items */
     uint64_t used;
 };
 
@@ -52,8 +53,10 @@ void score_memos_free(struct score_memos *m)
 {
     if (!m)
         return;
-    for (size_t i = 0; i < SCORE_MEMO_SLOTS; i++)
+    for (size_t i = 0; i < SCORE_MEMO_SLOTS; i++) {
         json_decref(m->slot[i].result);
+        json_decref(m->slot[i].index);
+    }
     pthread_mutex_destroy(&m->lock);
     free(m);
 }
@@ -644,9 +647,11 @@ static void memo_key(const struct model_score *s, const struct actor *a, char *k
 }
 
 int registry_score(struct registry *r, const struct actor *a, const char *score, json_t **out,
-                   struct err *e)
+                   json_t **index, struct err *e)
 {
     *out = NULL;
+    if (index)
+        *index = NULL;
     const struct model_score *s = model_score(r->model, score);
     if (!s) {
         err_set(e, 404, "not-found", "", "no score '%s'", score);
@@ -665,6 +670,8 @@ int registry_score(struct registry *r, const struct actor *a, const char *score,
             (!x->expires[0] || strcmp(j.now, x->expires) < 0)) {
             x->used = ++m->clock;
             *out = json_incref(x->result);
+            if (index)
+                *index = json_incref(x->index);
             pthread_mutex_unlock(&m->lock);
             return 0;
         }
@@ -681,12 +688,13 @@ int registry_score(struct registry *r, const struct actor *a, const char *score,
         log_msg(LOG_INFO, "scores: %s: %zu records judged in %lld ms", s->id,
                 json_array_size(j.recs), (long long)(time_now_ms() - t0));
     json_decref(j.recs);
-    json_decref(j.index);
     json_decref(j.reached);
     json_decref(j.memo);
     json_decref(j.open);
-    if (rc < 0)
+    if (rc < 0) {
+        json_decref(j.index);
         return -1;
+    }
     pthread_mutex_lock(&m->lock);
     struct score_memo *slot = &m->slot[0];
     for (size_t i = 0; i < SCORE_MEMO_SLOTS; i++) {
@@ -698,6 +706,10 @@ int registry_score(struct registry *r, const struct actor *a, const char *score,
             slot = &m->slot[i];
     }
     json_decref(slot->result);
+    json_decref(slot->index);
+    slot->index = j.index; /* the scored records' positions are their items' */
+    if (index)
+        *index = json_incref(j.index);
     snprintf(slot->key, sizeof slot->key, "%s", key);
     slot->gen = gen;
     slot->day = j.today;
@@ -708,12 +720,9 @@ int registry_score(struct registry *r, const struct actor *a, const char *score,
     return 0;
 }
 
-const json_t *registry_score_item(const json_t *score, const char *id)
+const json_t *registry_score_item(const json_t *score, const json_t *index, const char *id)
 {
-    const json_t *it;
-    size_t i;
-    json_array_foreach (json_object_get(score, "items"), i, it)
-        if (strcmp(json_string_value(json_object_get(it, "id")), id) == 0)
-            return it;
-    return NULL;
+    const json_t *pos = json_object_get(index, id);
+    return pos ? json_array_get(json_object_get(score, "items"), (size_t)json_integer_value(pos))
+               : NULL;
 }

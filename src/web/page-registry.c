@@ -11,6 +11,7 @@
 
 #include "registry/listq.h"
 #include "registry/registry.h"
+#include "util/timeutil.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -419,14 +420,93 @@ struct columns {
     const char *model[MAX_COLS];
     size_t n_model;
     bool kind, owner;
+    /* a column "score:<score>[.<factor>]": the score's answer for the
+     * visitor and its index, fetched once for the page (NULL: none) */
+    const struct model_score *score[MAX_COLS];
+    const struct model_score_factor *factor[MAX_COLS];
+    json_t *answer[MAX_COLS], *index[MAX_COLS];
 };
 
-static void columns_of(const struct page *pg, struct columns *c)
+static void columns_of(struct page *pg, struct columns *c)
 {
     const struct model *m = pg->w->api->model;
     c->n_model = list_columns(m, pg->coll, c->model);
     c->kind = pg->coll->n_kinds > 1;
     c->owner = collection_owned(m, pg->coll);
+    for (size_t i = 0; i < c->n_model; i++) {
+        c->score[i] = model_score_column(m, c->model[i], &c->factor[i]);
+        c->answer[i] = c->index[i] = NULL;
+        struct err e = ERR_INIT;
+        for (size_t j = 0; c->score[i] && j < i && !c->answer[i]; j++)
+            if (c->score[j] == c->score[i]) {
+                c->answer[i] = json_incref(c->answer[j]);
+                c->index[i] = json_incref(c->index[j]);
+            }
+        /* a score the visitor cannot have judged shows empty cells */
+        if (c->score[i] && !c->answer[i] &&
+            registry_score(pg->w->api->reg, &pg->actor, c->score[i]->id, &c->answer[i],
+                           &c->index[i], &e) < 0)
+            c->answer[i] = c->index[i] = NULL;
+    }
+}
+
+static void columns_free(struct columns *c)
+{
+    for (size_t i = 0; i < c->n_model; i++) {
+        json_decref(c->answer[i]);
+        json_decref(c->index[i]);
+    }
+}
+
+/* A score column's cell: the record's level, or the factor's value. */
+static const char *score_cell(struct page *pg, const struct columns *c, size_t i, const char *id)
+{
+    const json_t *it = c->answer[i] && id ? registry_score_item(c->answer[i], c->index[i], id) : NULL;
+    if (!it)
+        return "";
+    const json_t *scale = json_object_get(c->answer[i], "scale");
+    if (!c->factor[i]) {
+        json_int_t l = json_integer_value(json_object_get(it, "level"));
+        return l > 0 ? web_name(pg->lang, json_object_get(json_array_get(scale, (size_t)l - 1), "label"))
+                     : "";
+    }
+    const json_t *fr = json_array_get(json_object_get(it, "factors"),
+                                      (size_t)(c->factor[i] - c->score[i]->factors));
+    const json_t *v = json_object_get(fr, "value");
+    if (json_is_string(v))
+        return page_enum_label(pg, c->factor[i]->field_enum, json_string_value(v));
+    if (!json_is_number(v))
+        return "";
+    double x = json_number_value(v);
+    const char *unit = c->factor[i]->unit;
+    const char *n = x == (double)(long long)x ? arena_printf(pg->req->arena, "%lld", (long long)x)
+                                              : arena_printf(pg->req->arena, "%.1f", x);
+    return unit && strcmp(unit, "percent") == 0 ? arena_printf(pg->req->arena, "%s %%", n) : n;
+}
+
+/* The day of the last change, flagged when it is older than the
+ * collection's stale_after_months. */
+static const char *updated_cell(struct page *pg, const char *updated)
+{
+    if (!updated)
+        return "";
+    const char *day = page_local_day(pg, updated);
+    int months = pg->coll->stale_months;
+    int y, mo, d;
+    if (!months || time_parse_date(day, &y, &mo, &d) < 0)
+        return day;
+    int64_t then = time_days_from_civil(y, mo, d);
+    /* the same day `months` months before today (the month's last when shorter) */
+    int ty, tm, td;
+    time_civil_from_days(registry_today(pg->w->api->reg), &ty, &tm, &td);
+    int back = ty * 12 + (tm - 1) - months;
+    int by = back / 12, bm = back % 12 + 1;
+    int last = (int)(time_days_from_civil(bm == 12 ? by + 1 : by, bm == 12 ? 1 : bm + 1, 1) -
+                     time_days_from_civil(by, bm, 1));
+    if (then >= time_days_from_civil(by, bm, td < last ? td : last))
+        return day;
+    return arena_printf(pg->req->arena, page_tr(pg, TR("%s (not updated for over %d months)")), day,
+                        months);
 }
 
 /* The column headings, the name's first. */
@@ -438,7 +518,10 @@ static size_t column_heads(struct page *pg, const struct columns *c, const char 
         out[n++] = page_tr(pg, TR("Kind"));
     for (size_t i = 0; i < c->n_model; i++) {
         const struct model_field *f = column_def(pg, c->model[i]);
-        out[n++] = f ? web_label(pg->lang, f->label) : c->model[i];
+        out[n++] = c->factor[i] ? web_label(pg->lang, c->factor[i]->label)
+                   : c->score[i] ? web_label(pg->lang, c->score[i]->label)
+                   : f           ? web_label(pg->lang, f->label)
+                                 : c->model[i];
     }
     if (c->owner)
         out[n++] = page_tr(pg, TR("Owner"));
@@ -481,11 +564,12 @@ static size_t row_cells(struct page *pg, const struct columns *c, json_t *rec, j
     if (c->kind)
         out[n++] = page_kind_label(pg, json_string_value(json_object_get(rec, "kind")));
     for (size_t i = 0; i < c->n_model; i++)
-        out[n++] = cell_text(pg, column_def(pg, c->model[i]), json_object_get(rec, c->model[i]));
+        out[n++] = c->score[i] ? score_cell(pg, c, i, json_string_value(json_object_get(rec, "id")))
+                               : cell_text(pg, column_def(pg, c->model[i]),
+                                           json_object_get(rec, c->model[i]));
     if (c->owner)
         out[n++] = org_name(pg, names, json_string_value(json_object_get(rec, "owner")));
-    const char *updated = json_string_value(json_object_get(rec, "updated_at"));
-    out[n++] = updated ? page_local_day(pg, updated) : "";
+    out[n++] = updated_cell(pg, json_string_value(json_object_get(rec, "updated_at")));
     return n;
 }
 
@@ -769,6 +853,7 @@ static void h_registry(struct http_req *req, struct http_resp *resp, void *ctx)
         json_array_append_new(ha, json_pack("{s:s}", "label", heads[i]));
     json_object_set_new(pg.data, "heads", ha);
     json_t *rows = rows_of(&pg, &cols, json_object_get(list, "items"), names);
+    columns_free(&cols);
     size_t n_rows = json_array_size(rows);
     json_object_set_new(pg.data, "has_rows", json_boolean(n_rows > 0));
     json_object_set_new(pg.data, "rows", rows);
@@ -940,6 +1025,7 @@ static int csv_rows(struct page *pg, struct listq_param *params, size_t n, FILE 
         if (!cursor)
             break;
     }
+    columns_free(&cols);
     json_decref(names);
     return rc;
 }
@@ -984,6 +1070,7 @@ static void h_registry_csv(struct http_req *req, struct http_resp *resp, void *c
     size_t k = column_heads(&pg, &cols, head);
     head[k++] = page_tr(&pg, TR("Identifier"));
     csv_row(f, head, k, sep);
+    columns_free(&cols);
     int rc = csv_rows(&pg, params, n, f, sep, &e);
     uint64_t size;
     int fd = http_tmpfile_done(f, rc == 0, &size);

@@ -168,13 +168,13 @@ int page_score_section(struct page *pg, const struct model_kind *k, const char *
         const struct model_score *s = model_score_at(m, i);
         if (s->kind != k)
             continue;
-        json_t *score = NULL;
+        json_t *score = NULL, *index = NULL;
         struct err e = ERR_INIT;
-        if (registry_score(pg->w->api->reg, &pg->actor, s->id, &score, &e) < 0) {
+        if (registry_score(pg->w->api->reg, &pg->actor, s->id, &score, &index, &e) < 0) {
             json_decref(sections);
             return -1;
         }
-        const json_t *it = registry_score_item(score, id), *r;
+        const json_t *it = registry_score_item(score, index, id), *r;
         if (it) {
             json_t *rows = json_array();
             size_t j;
@@ -192,6 +192,7 @@ int page_score_section(struct page *pg, const struct model_kind *k, const char *
                           json_string_value(json_object_get(score, "judged_on")), "factors", rows,
                           "url", page_url(pg, "/scores/%s", s->id)));
         }
+        json_decref(index);
         json_decref(score);
     }
     json_object_set_new(pg->data, "scores", sections);
@@ -251,7 +252,7 @@ static json_t *score_of(struct page *pg, const struct model_score **s, const cha
     }
     json_t *score = NULL;
     struct err e = ERR_INIT;
-    if (registry_score(pg->w->api->reg, &pg->actor, (*s)->id, &score, &e) < 0) {
+    if (registry_score(pg->w->api->reg, &pg->actor, (*s)->id, &score, NULL, &e) < 0) {
         page_error(pg, e.status, NULL);
         return NULL;
     }

@@ -1,4 +1,5 @@
-"""End-to-end tests of the ICT projects' risk level (issue 17 item 4, MON-07):
+"""End-to-end tests of the ICT projects' risk level (issue 17 item 4, MON-07)
+and their public transparency (item 9, X-TRN-01):
 the model's score `project_risk` works out each of the Rules' five risk
 categories from the data — work behind schedule from planned against
 projected or actual dates (or today), recommendations past their deadline,
@@ -6,10 +7,15 @@ spending over plan, indicators short of their target at the
 post-investment stage, the last issued conclusion — and maps each to a
 level 1..5 by dated thresholds; a project's level is its highest factor's,
 a state body's its riskiest project's. Each reader counts only what they
-may read. Bad requests are refused in the reader's language."""
+may read. Bad requests are refused in the reader's language. Anyone reads
+the projects' list with their stage, planned and spent totals (sums the
+portal keeps), last conclusion and risk level, the day of the last change
+flagged when older than a quarter, as a page and as CSV; the indicators
+with baseline, target and actual values; the records as JSON."""
 import datetime
 import os
 import sqlite3
+import urllib.parse
 
 from harness import Server, assert_problem, run, valid_bin
 
@@ -105,8 +111,8 @@ def test_indicators_at_post_investment():
     assert f['indicators']['value'] == 50 and f['indicators']['level'] == 4, f['indicators']
     assert f['indicators']['record']['id'] == ind['id'], f['indicators']
     assert item['level'] == 4
-    # indicators are read only when signed in: for the public there are none
-    assert risk(p['id'])[1]['indicators']['value'] is None
+    # the goals and indicators projects report against are public
+    assert risk(p['id'])[1]['indicators']['value'] == 50
 
 
 def issue_assessment(pid, results):
@@ -235,6 +241,56 @@ def test_pages():
     assert SRV.get('/en/scores/nothing').status == 404
 
 
+def test_transparency():
+    # REQ: X-TRN-01
+    # the public list of projects: progress (stage), spending against the
+    # plan (totals the portal sums at each write), the last conclusion and
+    # the risk level; not updated for a quarter: flagged; the same as CSV
+    # and, for programs, as JSON
+    goal = create('goals', {'kind': 'goal', 'owner': ORG, 'name': {'ru': 'Цифровые услуги'}}, ARCH)
+    ind = create('indicators', {'kind': 'indicator', 'owner': ORG, 'name': {'ru': 'Услуги онлайн, %'},
+                                'goal': goal['id'], 'unit': '%', 'baseline': '20',
+                                'target_value': '80', 'actual': [{'period': str(YEAR), 'value': '65'}]},
+                 ARCH)
+    p = project('Открытый проект', ORG, OWNER, goals=[goal['id']], indicators=[ind['id']],
+                budget=[{'year': YEAR - 1, 'planned': '1000.50', 'actual': '900.25'},
+                        {'year': YEAR, 'planned': '2000'}])
+    assert (p['budget_planned'], p['budget_spent']) == ('3000.5', '900.25'), p
+    # a total a client sends is not taken: the portal works it out
+    p = patch('projects', p, {'budget_planned': '1', 'budget': [{'year': YEAR - 1, 'planned': '10'}]},
+              OWNER)
+    assert p['budget_planned'] == '10' and 'budget_spent' not in p, p
+    issue_assessment(p['id'], [('recommended', 'not_met')])
+    a = SRV.get(f'/api/v1/assessments?filter=project:{p["id"]}', token=ARCH).json()['items'][0]
+    r = SRV.request('POST', f'/api/v1/assessments/{a["id"]}/submit', None, token=ARCH,
+                    headers={'If-Match': f'"{a["revision"]}"'})
+    assert r.status == 200, r
+    page = SRV.get('/en/projects?q=' + urllib.parse.quote('Открытый')).body.decode()
+    for text in ('Planned in total, tenge', 'Spent in total, tenge',
+                 'ICT project risk level', 'Partially complies', 'Medium'):
+        assert text in page, text
+    assert 'not updated' not in page
+    csv = SRV.get('/ru/projects.csv').body.decode()
+    line = [ln for ln in csv.splitlines() if p['id'] in ln][0]
+    assert ',10,' in line and 'Частично соответствует' in line and 'Средний' in line, line
+    # the public reads the project, its goal and its indicator's values
+    assert SRV.get(f'/api/v1/projects/{p["id"]}').json()['budget_planned'] == '10'
+    i = SRV.get(f'/api/v1/indicators/{ind["id"]}')
+    assert i.status == 200 and (i.json()['baseline'], i.json()['target_value']) == ('20', '80'), i
+    assert i.json()['actual'] == [{'period': str(YEAR), 'value': '65'}]
+    assert SRV.get(f'/api/v1/goals/{goal["id"]}').status == 200
+    # four months without a change: flagged on the list
+    SRV.stop()
+    old = '2026-01-01T00:00:00.000Z' if TODAY.isoformat() > '2026-05-02' else '2020-01-01T00:00:00.000Z'
+    with sqlite3.connect(db_path()) as db:
+        db.execute("UPDATE record_data SET data = json_set(data, '$.updated_at', ?) WHERE rid = "
+                   "(SELECT rid FROM records WHERE id = ?)", (old, p['id']))
+        db.execute("UPDATE records SET updated_at = ? WHERE id = ?", (old, p['id']))
+    SRV.start()
+    page = SRV.get('/en/projects?q=' + urllib.parse.quote('Открытый')).body.decode()
+    assert 'not updated for over 3 months' in page, page[page.find('<table'):][:3000]
+
+
 def q_lines(text):
     return len([ln for ln in text.splitlines() if ln.strip()])
 
@@ -252,7 +308,7 @@ def main():
         OTHER_OWNER = srv.token('owner-editor', OTHER)
         run([test_schedule_and_budget, test_indicators_at_post_investment,
              test_the_last_issued_conclusion, test_overdue_recommendations,
-             test_roll_up_by_state_body, test_bad_requests, test_pages])
+             test_roll_up_by_state_body, test_bad_requests, test_pages, test_transparency])
 
 
 if __name__ == '__main__':

@@ -161,19 +161,22 @@ static void test_real_object_kinds(void **state)
 }
 
 /* The activity layer's kinds are read by signed-in users only, but public
- * services, which the public sees (the e-services catalogue); the model's
- * JSON says so. */
+ * services, which the public sees (the e-services catalogue), and the goals
+ * and target indicators that ICT projects publish their progress against
+ * (X-TRN-01); the model's JSON says so. */
 static void test_real_signed_in_kinds(void **state)
 {
     (void)state;
-    static const char *const members[] = {"domain", "state_function", "capability", "goal",
-                                          "task", "indicator", "problem", "planning_document",
+    static const char *const members[] = {"domain", "state_function", "capability",
+                                          "task", "problem", "planning_document",
                                           "business_process", "client_journey", NULL};
     for (const char *const *k = members; *k; k++) {
         assert_non_null(model_kind(g_real, *k));
         assert_true(model_kind(g_real, *k)->read_signed_in);
     }
     assert_false(model_kind(g_real, "public_service")->read_signed_in);
+    assert_false(model_kind(g_real, "goal")->read_signed_in);
+    assert_false(model_kind(g_real, "indicator")->read_signed_in);
     assert_false(model_kind(g_real, "organization")->read_signed_in);
     assert_false(model_kind(g_real, "information_system")->read_signed_in);
     const json_t *kinds = json_object_get(model_json(g_real), "kinds");
@@ -758,6 +761,69 @@ static void test_compute(void **state)
         {"\"equals\":\"stage\"", "\"equals\":\"level\"", "kinds.asmt.checks.0.field"},
     };
     expect_refused(COMPUTE, bad, sizeof bad / sizeof bad[0]);
+}
+
+/* A project whose totals are sums of its years' amounts. */
+static const char SUMS[] =
+    "{\"version\":1,\"languages\":[\"kk\",\"ru\",\"en\"],\"kinds\":{"
+    "\"prj\":{\"label\":" L ",\"collection\":\"c\",\"named\":true,\"fields\":["
+    "{\"name\":\"years\",\"type\":\"list\",\"label\":" L ",\"item\":{\"type\":\"object\","
+    "\"fields\":[{\"name\":\"year\",\"type\":\"integer\",\"label\":" L "},"
+    "{\"name\":\"plan\",\"type\":\"decimal\",\"label\":" L "},"
+    "{\"name\":\"note\",\"type\":\"string\",\"label\":" L "}]}},"
+    "{\"name\":\"total\",\"type\":\"decimal\",\"readonly\":true,\"label\":" L "},"
+    "{\"name\":\"years_sum\",\"type\":\"decimal\",\"readonly\":true,\"label\":" L "}],"
+    "\"compute\":{\"total\":{\"over\":\"years\",\"sum\":\"plan\"},"
+    "\"years_sum\":{\"over\":\"years\",\"sum\":\"year\"}}}},"
+    "\"collections\":{\"c\":{\"label\":" L ",\"type\":\"records\"}}}";
+
+/* A computed sum (issue 17: a project's planned and spent totals): exact
+ * in millionths, canonical, none without amounts or beyond 18 digits;
+ * refused on a field or sub-field that is not a number. */
+static void test_compute_sum(void **state)
+{
+    (void)state;
+    struct err e = ERR_INIT;
+    struct model *m = load_text(SUMS, &e);
+    if (!m)
+        fail_msg("%s", e.detail);
+    const struct model_kind *k = model_kind(m, "prj");
+    assert_int_equal(k->n_computes, 2);
+    static const struct {
+        const char *years, *total, *years_sum;
+    } cases[] = {
+        {"[]", NULL, NULL},
+        {"[{\"year\":2025}]", NULL, "2025"},
+        {"[{\"year\":2025,\"plan\":\"1000.5\"},{\"year\":2026,\"plan\":\"2000\"}]", "3000.5", "4051"},
+        {"[{\"plan\":\"0.1\"},{\"plan\":\"0.2\"},{\"plan\":\"0.000001\"}]", "0.300001", NULL},
+        {"[{\"plan\":\"5\"},{\"plan\":\"-7.25\"}]", "-2.25", NULL},
+        {"[{\"plan\":\"1.5\"},{\"plan\":\"-1.5\"}]", "0", NULL},
+        {"[{\"plan\":\"999999999999999999\"}]", "999999999999999999", NULL},
+        {"[{\"plan\":\"999999999999999999\"},{\"plan\":\"1\"}]", NULL, NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        json_t *rec = json_pack("{s:o}", "years", json_loads(cases[i].years, 0, NULL));
+        for (size_t c = 0; c < 2; c++) {
+            const char *want = c == 0 ? cases[i].total : cases[i].years_sum;
+            json_t *v = model_compute_json(&k->computes[c], rec, NULL, NULL);
+            if (want ? !json_is_string(v) || strcmp(json_string_value(v), want) : v != NULL)
+                fail_msg("case %zu, %s: %s", i, k->computes[c].field,
+                         json_is_string(v) ? json_string_value(v) : "(none)");
+            json_decref(v);
+        }
+        json_decref(rec);
+    }
+    model_free(m);
+    static const struct refusal bad[] = {
+        {"\"sum\":\"plan\"", "\"sum\":\"note\"", "kinds.prj.compute.total.sum: 'note' is not a number"},
+        {"\"sum\":\"plan\"", "\"sum\":\"nothing\"", "kinds.prj.compute.total.sum"},
+        {"\"over\":\"years\",\"sum\":\"plan\"", "\"over\":\"total\",\"sum\":\"plan\"",
+         "kinds.prj.compute.total.over: 'total' is not a list of objects"},
+        {"\"sum\":\"plan\"}", "\"sum\":\"plan\",\"otherwise\":\"x\"}", "kinds.prj.compute.total: a sum has no cases"},
+        {"\"readonly\":true,\"label\":" L "},{\"name\":\"years_sum\"", "\"label\":" L "},{\"name\":\"years_sum\"",
+         "kinds.prj.compute.total: 'total' is not a read-only decimal field"},
+    };
+    expect_refused(SUMS, bad, sizeof bad / sizeof bad[0]);
 }
 
 /* A subject and a type that inherits the subject's (or a base type's)
@@ -2596,6 +2662,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_checks),
         cmocka_unit_test(test_derive),
         cmocka_unit_test(test_compute),
+        cmocka_unit_test(test_compute_sum),
         cmocka_unit_test(test_maps_loader),
         cmocka_unit_test(test_inherits_key_loader),
         cmocka_unit_test(test_broken_measures),
