@@ -59,6 +59,11 @@ struct dump_part;
 struct score_memos;
 struct score_memos *score_memos_new(void);
 void score_memos_free(struct score_memos *m);
+/* A write is about to be committed (its generation bump follows): the ids
+ * it wrote and those they name, old and new (an object whose keys are the
+ * ids). The kept answers up to date so far are brought up to date with
+ * those records at their next read; the others are judged again whole. */
+void score_memos_mark(struct score_memos *m, const json_t *ids);
 struct dump_table;
 
 struct registry {
@@ -360,6 +365,11 @@ void rule_mem_free(struct rule_mem *j);
 /* What the rules read of a record's stored text (a few members, the rest
  * skipped unparsed); NULL when it is not JSON. */
 json_t *rule_mem_project(const struct rule_mem *j, const char *text, size_t n);
+/* The members of the stored record text[0..n) named in `fields` (an
+ * object whose keys are the names), parsed (plain strings and lists of
+ * them without a parse); the whole record parsed when the text is not a
+ * well-formed object. A read that looks at a few members of many records. */
+json_t *reg_project(const json_t *fields, const char *text, size_t n);
 /* A record the judging meets (projected): its judgements as a far end. */
 void rule_mem_met(struct rule_mem *j, uint32_t rid, const char *kind, const json_t *rec);
 /* model_relation_count_fn over a struct rule_mem. */

@@ -1718,11 +1718,34 @@ static int write_begin(struct registry *r, struct store_conn **c, bool *own, str
 struct after_write {
     struct registry *r;
     struct fidx_staged *staged;
-    json_t *rule_ids; /* what the write names, for the rules' judgements */
+    json_t *rule_ids;  /* what the write names, for the rules' judgements */
+    json_t *score_ids; /* what it wrote and every id they name, for the scores */
 };
 
 /* The ids a write names, per writing thread until its write ends. */
 static __thread json_t *staged_rule_ids;
+static __thread json_t *staged_score_ids;
+
+static void stage_score_id(void *ctx, const char *field, const char *value)
+{
+    if ((strcmp(field, "_ref") == 0 || strcmp(field, "source") == 0 ||
+         strcmp(field, "target") == 0) && value && *value)
+        json_object_set_new(ctx, value, json_true());
+}
+
+/* The record written and every record it names, as it was and is now. */
+static void stage_score_ids(const struct model_kind *k, const json_t *rec, const json_t *prev)
+{
+    if (!staged_score_ids)
+        staged_score_ids = json_object();
+    const char *id = json_string_value(json_object_get(rec ? rec : prev, "id"));
+    if (id)
+        json_object_set_new(staged_score_ids, id, json_true());
+    if (rec)
+        reg_index_entries(k, rec, NULL, stage_score_id, staged_score_ids);
+    if (prev)
+        reg_index_entries(k, prev, NULL, stage_score_id, staged_score_ids);
+}
 
 /* Counts each id a record names (a relation's ends, its references). */
 static void count_rule_id(void *ctx, const char *field, const char *value)
@@ -1755,6 +1778,7 @@ static void stage_names(const struct model_kind *k, const json_t *rec)
 void reg_ruleidx_stage(struct registry *r, const struct model_kind *k, const json_t *rec,
                        const json_t *prev)
 {
+    stage_score_ids(k, rec, prev);
     if (!staged_rule_ids)
         staged_rule_ids = json_object();
     const char *id = json_string_value(json_object_get(rec, "id"));
@@ -1782,6 +1806,9 @@ static void after_write(void *ctx, bool committed)
     fidx_apply_taken(aw->r->fidx, aw->staged, committed);
     ruleidx_mark(aw->r->ruleidx, aw->rule_ids); /* also after a failed commit: be safe */
     json_decref(aw->rule_ids);
+    if (aw->score_ids) /* else (no index yet) the scores' answers go stale */
+        score_memos_mark(aw->r->scores, aw->score_ids);
+    json_decref(aw->score_ids);
     cache_bump(); /* also after a failed commit: be safe */
     free(aw);
 }
@@ -1795,6 +1822,8 @@ static int write_end(struct registry *r, struct store_conn *c, bool own, int rc,
     aw->staged = fidx_take_staged();
     aw->rule_ids = staged_rule_ids;
     staged_rule_ids = NULL;
+    aw->score_ids = staged_score_ids;
+    staged_score_ids = NULL;
     return store_write_leave(c, rc, after_write, aw, e);
 }
 

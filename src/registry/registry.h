@@ -87,9 +87,9 @@ int registry_rules_record(struct registry *r, registry_day_fn day_of, void *day_
  *  source?}}], "totals": group, "by": [group…] (per owner, the riskiest
  *  first), "items": [{id, name, owner, level, value, factors: [{factor,
  *  applies: false | value (null: no data), level, and what it comes from:
- *  item, entry, due, done, done_field | actual, planned, items | records
- *  [{id, name, due}] | record {id, name}, on | record, baseline, target,
- *  actual}]}]} in name order; a group is {owner, name, records, assessed,
+ *  item (its position), due, done, done_field | actual, planned, items | records
+ *  [{id, due}] | record {id}, on | record, baseline, target, actual}]}]} in
+ *  name order (as of the last whole judging); a group is {owner, name, records, assessed,
  *  level (its riskiest record's; null: none assessed), value, levels: [a
  *  count per level]}. The answer is shared and kept: read it, never change
  *  it (json_decref when done); *index (index may be NULL), shared the same

@@ -442,9 +442,7 @@ static json_t *member_value(struct jspan v)
     return json_loadb(v.p, v.n, JSON_DECODE_ANY, NULL);
 }
 
-/* The members of the record text[0..n) named in `fields`, parsed; the
- * whole record parsed when the text is not a well-formed object. */
-static json_t *project(const json_t *fields, const char *text, size_t n)
+json_t *reg_project(const json_t *fields, const char *text, size_t n)
 {
     struct jtext_iter it;
     struct jspan key, v;
@@ -468,7 +466,7 @@ static json_t *project(const json_t *fields, const char *text, size_t n)
 
 json_t *rule_mem_project(const struct rule_mem *j, const char *text, size_t n)
 {
-    return project(j->fields, text, n);
+    return reg_project(j->fields, text, n);
 }
 
 static void far_room(struct far *f, uint32_t rid)
@@ -871,7 +869,7 @@ static long chain_add(struct rule_mem *j, struct chain *c, const struct model_ki
                       const char *data, struct err *e)
 {
     size_t len = strlen(data);
-    json_t *rec = project(c->fields, data, len);
+    json_t *rec = reg_project(c->fields, data, len);
     const char *id = json_string_value(json_object_get(rec, "id"));
     if (!id) {
         json_decref(rec);

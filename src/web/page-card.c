@@ -1061,7 +1061,7 @@ static void card_render(struct page *pg, const char *coll, const char *id, int s
     if (refs)
         json_object_set_new(d, "referrers", refs);
     page_rule_checks(pg, k, coll, id, rec); /* the rules' checks: for the report's readers */
-    page_score_section(pg, k, id);          /* its scores (a project's risk level), explained */
+    page_score_section(pg, k, id, rec);     /* its scores (a project's risk level), explained */
     json_object_set_new(d, "trace_url", json_string(page_url(pg, "/%s/%s/trace", coll, id)));
     json_t *views = card_view_links(pg, k, coll, id);
     web_capmap_record_links(pg, k, id, views);

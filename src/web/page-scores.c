@@ -13,8 +13,10 @@
 #include <math.h>
 #include <string.h>
 
-/* The most records the page lists (the CSV has them all). */
+/* The most records and state bodies the page lists (the CSV has every
+ * record; ?bodies=all lists every body). */
 #define SCORE_PAGE_RECORDS 100
+#define SCORE_PAGE_BODIES 50
 
 static const char *level_label(struct page *pg, const json_t *score, json_int_t level)
 {
@@ -60,6 +62,9 @@ static json_t *brief_link(struct page *pg, const json_t *b)
     if (id && registry_get_visible(pg->w->api->reg, &pg->actor, NULL, id, &rec, &e) == 0) {
         const struct model_kind *k =
             model_kind(pg->w->api->model, json_string_value(json_object_get(rec, "kind")));
+        if (!*name && *web_name(pg->lang, json_object_get(rec, "name")))
+            json_object_set_new(o, "text",
+                                json_string(web_name(pg->lang, json_object_get(rec, "name"))));
         if (k && !k->is_relation)
             json_object_set_new(o, "href", json_string(page_url(pg, "/%s/%s", k->collection, id)));
         json_decref(rec);
@@ -78,7 +83,7 @@ static const char *sub_label(struct page *pg, const struct model_kind *k, const 
 
 /* What a factor's value comes from, in words, and the records it names. */
 static void explain(struct page *pg, const struct model_score *s, const struct model_score_factor *f,
-                    const json_t *r, json_t *row)
+                    const json_t *rec, const json_t *r, json_t *row)
 {
     json_t *links = json_array();
     const char *why = "";
@@ -95,8 +100,10 @@ static void explain(struct page *pg, const struct model_score *s, const struct m
         /* the item named by its first enum sub-field (a stage) */
         for (size_t k = 0; lf && lf->item && k < lf->item->n_sub; k++)
             if (lf->item->sub[k].type == FT_ENUM) {
-                const char *v = json_string_value(
-                    json_object_get(json_object_get(r, "entry"), lf->item->sub[k].name));
+                const json_t *it =
+                    json_array_get(json_object_get(rec, f->items),
+                                   (size_t)json_integer_value(json_object_get(r, "item")));
+                const char *v = json_string_value(json_object_get(it, lf->item->sub[k].name));
                 entry = v ? arena_printf(pg->req->arena, "%s: ",
                                          page_enum_label(pg, lf->item->sub[k].enumeration, v))
                           : "";
@@ -143,7 +150,7 @@ static void explain(struct page *pg, const struct model_score *s, const struct m
 
 /* A factor's row of a record: its label, value, level, explanation. */
 static json_t *factor_row(struct page *pg, const json_t *score, const struct model_score *s,
-                          const json_t *r)
+                          const json_t *rec, const json_t *r)
 {
     const struct model_score_factor *f =
         factor_of(s, json_string_value(json_object_get(r, "factor")));
@@ -156,11 +163,12 @@ static json_t *factor_row(struct page *pg, const json_t *score, const struct mod
                                             : "—";
     json_t *row = json_pack("{s:s, s:s, s:s, s:I}", "label", web_label(pg->lang, f->label), "value",
                             value, "level_label", level_label(pg, score, level), "level", level);
-    explain(pg, s, f, r, row);
+    explain(pg, s, f, rec, r, row);
     return row;
 }
 
-int page_score_section(struct page *pg, const struct model_kind *k, const char *id)
+int page_score_section(struct page *pg, const struct model_kind *k, const char *id,
+                       const json_t *rec)
 {
     const struct model *m = pg->w->api->model;
     json_t *sections = json_array();
@@ -179,7 +187,7 @@ int page_score_section(struct page *pg, const struct model_kind *k, const char *
             json_t *rows = json_array();
             size_t j;
             json_array_foreach (json_object_get(it, "factors"), j, r) {
-                json_t *row = factor_row(pg, score, s, r);
+                json_t *row = factor_row(pg, score, s, rec, r);
                 if (row)
                     json_array_append_new(rows, row);
             }
@@ -293,9 +301,14 @@ static void h_score(struct http_req *req, struct http_resp *resp, void *ctx)
     size_t i, j;
     json_array_foreach (json_object_get(score, "scale"), i, x)
         json_array_append_new(head, json_string(web_name(pg.lang, json_object_get(x, "label"))));
+    const char *bodies = http_req_query(req, "bodies");
+    bool all_bodies = bodies && strcmp(bodies, "all") == 0;
+    size_t n_bodies = 0;
     json_array_foreach (json_object_get(score, "by"), i, g) {
         const char *oid = json_string_value(json_object_get(g, "owner"));
         if (owner && (!oid || strcmp(oid, owner) != 0))
+            continue;
+        if (!all_bodies && ++n_bodies > SCORE_PAGE_BODIES)
             continue;
         const char *name = web_name(pg.lang, json_object_get(g, "name"));
         json_t *counts = json_array();
@@ -344,6 +357,11 @@ static void h_score(struct http_req *req, struct http_resp *resp, void *ctx)
     json_object_set_new(d, "legend", legend(&pg, score, s));
     json_object_set_new(d, "levels_head", head);
     json_object_set_new(d, "groups", groups);
+    if (n_bodies > SCORE_PAGE_BODIES)
+        json_object_set_new(d, "bodies_listed",
+                            json_pack("{s:i, s:I, s:s}", "shown", SCORE_PAGE_BODIES, "all",
+                                      (json_int_t)n_bodies, "href",
+                                      page_url(&pg, "/scores/%s?bodies=all", s->id)));
     json_object_set_new(d, "factors_head", fhead);
     json_object_set_new(d, "rows", rows);
     json_object_set_new(d, "has_rows", json_boolean(shown > 0));

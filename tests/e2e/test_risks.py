@@ -78,7 +78,7 @@ def test_schedule_and_budget():
     item, f = risk(p['id'])
     assert f['schedule']['value'] == 45 and f['schedule']['level'] == 3, f['schedule']
     assert f['schedule']['due'] == day(30) and f['schedule']['done_field'] == 'projected_end'
-    assert f['schedule']['entry']['stage'] == 'investment', f['schedule']
+    assert f['schedule']['item'] == 1, f['schedule']  # the investment stage
     assert f['budget']['value'] == 30 and f['budget']['level'] == 4, f['budget']
     assert f['budget']['planned'] == 1000000 and f['budget']['actual'] == 1300000
     assert (item['level'], item['value']) == (4, 'moderately_high'), item
@@ -167,7 +167,7 @@ def test_overdue_recommendations():
     SRV.start()
     item, f = risk(p['id'], token=ARCH)
     assert f['recommendations']['value'] == 1 and f['recommendations']['level'] == 2, f
-    assert f['recommendations']['records'] == [{'id': rec['id'], 'name': rec['name'],
+    assert f['recommendations']['records'] == [{'id': rec['id'],
                                                'due': '2025-02-03T04:00:00.000Z'}], f
     assert risk(p['id'], token=OWNER)[1]['recommendations']['value'] == 1
     assert risk(p['id'])[1]['recommendations']['value'] == 0  # the public
@@ -291,6 +291,32 @@ def test_transparency():
     assert 'not updated for over 3 months' in page, page[page.find('<table'):][:3000]
 
 
+def test_kept_answers_follow_the_writes():
+    # REQ: MON-07
+    # the answer kept between writes is brought up to date with the records
+    # each write names: after all the writes above (projects, indicators,
+    # assessments, recommendations and their deadlines), the same as a
+    # judging from scratch (after a restart), for each reader
+    readers = [None, OWNER, ARCH]
+    kept = [SRV.get('/api/v1/scores/project_risk', token=t).json() for t in readers]
+    # one more write of each kind, read between them
+    p = project('Проект для проверки', ORG, OWNER,
+                stages=[{'stage': 'planning', 'planned_start': day(-50), 'planned_end': day(-20)}])
+    SRV.get('/api/v1/scores/project_risk', token=ARCH)
+    rec = create('recommendations', {'kind': 'recommendation', 'owner': ORG, 'project': p['id'],
+                                     'name': {'ru': 'Ещё одна рекомендация'}}, ARCH)
+    SRV.get('/api/v1/scores/project_risk', token=ARCH)
+    r = SRV.request('POST', f'/api/v1/recommendations/{rec["id"]}/submit', None, token=ARCH,
+                    headers={'If-Match': f'"{rec["revision"]}"'})
+    assert r.status == 200, r
+    kept = [SRV.get('/api/v1/scores/project_risk', token=t).json() for t in readers]
+    SRV.stop()
+    SRV.start()
+    fresh = [SRV.get('/api/v1/scores/project_risk', token=t).json() for t in readers]
+    for k, f in zip(kept, fresh):
+        assert k == f, [(a['id'], a['level'], b['level']) for a, b in zip(k['items'], f['items']) if a != b]
+
+
 def q_lines(text):
     return len([ln for ln in text.splitlines() if ln.strip()])
 
@@ -308,7 +334,8 @@ def main():
         OTHER_OWNER = srv.token('owner-editor', OTHER)
         run([test_schedule_and_budget, test_indicators_at_post_investment,
              test_the_last_issued_conclusion, test_overdue_recommendations,
-             test_roll_up_by_state_body, test_bad_requests, test_pages, test_transparency])
+             test_roll_up_by_state_body, test_bad_requests, test_pages, test_transparency,
+             test_kept_answers_follow_the_writes])
 
 
 if __name__ == '__main__':
