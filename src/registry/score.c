@@ -6,13 +6,18 @@
  * the score's scale by the thresholds in force today, and rolled up by
  * the records' owners (the state bodies).
  *
- * One judging reads the scored kind once, each kind a step reaches once,
- * and the open obligations of the factors' policies once. Its answer is
- * kept per score and reader (what they may read depends on being the
- * system, signed in, roles and organisation alone) until the next write
- * (the answer cache's generation), the next local day (today's
- * dates and thresholds) or the first due time of an open obligation it
- * counted as not yet overdue, whichever comes first. */
+ * One whole judging reads the scored kind once, each kind a step reaches
+ * once (records projected: only the members the score reads), and the
+ * open obligations of the factors' policies once. It is kept per score
+ * and class of readers (what they may read depends on being the system,
+ * signed in, roles and organisation alone), with what each record reached,
+ * and brought up to date at the next read after writes: each write names
+ * its record and every record it names, old and new (score_memos_mark);
+ * the scored records named, or that reached a record named, are judged
+ * again one by one (what they reach by one query over the `_ref` index),
+ * as are those that counted a deadline as not passed once it has. A
+ * scored record made, retired, renamed or hidden, a new local day, or a
+ * change the writes did not name (an import) judges everything again. */
 #include "internal.h"
 
 #include "cache.h"
@@ -68,7 +73,9 @@ struct judging {
     json_t *open;    /* subject -> earliest due time of its open obligations */
     json_t *names;   /* owner id -> its name */
     json_t *items;   /* per position: the record's item of the answer */
-    char expires[40];
+    json_t *next_due; /* per position: the first due time it counted as not passed, or null */
+    char expires[40]; /* the earliest of them ("": none) */
+    char item_due[40]; /* the item being made's */
 };
 
 struct score_memo {
@@ -100,6 +107,7 @@ static void judging_free(struct judging *j)
     json_decref(j->open);
     json_decref(j->names);
     json_decref(j->items);
+    json_decref(j->next_due);
     free(j);
 }
 
@@ -472,9 +480,9 @@ static json_t *overdue(struct judging *j, const json_t *reached, double *value)
         const char *due = json_string_value(json_object_get(j->open, subj));
         if (!due)
             continue;
-        if (strcmp(due, j->now) > 0) { /* not yet: the answer holds until then */
-            if (!j->expires[0] || strcmp(due, j->expires) < 0)
-                snprintf(j->expires, sizeof j->expires, "%s", due);
+        if (strcmp(due, j->now) > 0) { /* not yet: the item holds until then */
+            if (!j->item_due[0] || strcmp(due, j->item_due) < 0)
+                snprintf(j->item_due, sizeof j->item_due, "%s", due);
             continue;
         }
         json_t *b = ref_of(x);
@@ -695,6 +703,7 @@ static json_t *item_of(struct judging *j, size_t pos)
     const json_t *rec = json_array_get(j->recs, pos);
     json_t *factors = json_array();
     int level = 0;
+    j->item_due[0] = '\0';
     for (size_t f = 0; f < s->n_factors; f++) {
         int fl;
         json_array_append_new(factors, factor_result(j, f, pos, rec, &fl));
@@ -706,7 +715,22 @@ static json_t *item_of(struct judging *j, size_t pos)
     json_object_set_new(it, "level", json_integer(level));
     set_value(s, it);
     json_object_set_new(it, "factors", factors);
+    while (json_array_size(j->next_due) <= pos)
+        json_array_append_new(j->next_due, json_null());
+    json_array_set_new(j->next_due, pos, j->item_due[0] ? json_string(j->item_due) : json_null());
     return it;
+}
+
+/* The earliest due time an item counted as not passed: when it passes,
+ * those items are made again. */
+static void set_expires(struct judging *j)
+{
+    const json_t *x;
+    size_t i;
+    j->expires[0] = '\0';
+    json_array_foreach (j->next_due, i, x)
+        if (json_is_string(x) && (!j->expires[0] || strcmp(json_string_value(x), j->expires) < 0))
+            snprintf(j->expires, sizeof j->expires, "%s", json_string_value(x));
 }
 
 /* The answer from the items: the groups by owner (each named), the
@@ -788,6 +812,7 @@ static int judge_all(struct judging *j, struct err *e)
         json_array_append_new(j->items, item_of(j, i));
         compact(j, i);
     }
+    set_expires(j);
     return 0;
 }
 
@@ -869,7 +894,15 @@ static int judge_changes(struct judging *j, const json_t *dirty, struct err *e)
     json_t *affected = json_object();
     const char *id, *p;
     json_t *v, *who;
+    size_t id_i;
     int rc = 1;
+    /* the items that counted a deadline as not passed, which has passed */
+    json_array_foreach (j->next_due, id_i, v)
+        if (json_is_string(v) && strcmp(json_string_value(v), j->now) <= 0) {
+            char at[24];
+            snprintf(at, sizeof at, "%zu", id_i);
+            add_position(affected, at);
+        }
     json_object_foreach ((json_t *)dirty, id, v) {
         json_t *pos = json_object_get(j->index, id);
         if (pos) {
@@ -937,6 +970,8 @@ static int judge_changes(struct judging *j, const json_t *dirty, struct err *e)
         json_array_set_new(j->items, pos, item_of(j, pos));
         compact(j, pos);
     }
+    if (rc == 1)
+        set_expires(j);
     json_decref(subjects);
     json_decref(affected);
     return rc;
@@ -1011,11 +1046,8 @@ static int memo_answer(struct score_memo *x, struct registry *r, const struct ac
         return 0;
     struct judging *j = x->j;
     judging_use(j, r, a, s);
-    if (j->expires[0] && strcmp(j->now, j->expires) >= 0) {
-        judging_done(j);
-        return 0; /* a deadline it counted as not passed has passed */
-    }
-    if (json_object_size(x->dirty)) {
+    /* records written since, or a deadline it counted as not passed has passed */
+    if (json_object_size(x->dirty) || (j->expires[0] && strcmp(j->now, j->expires) >= 0)) {
         int64_t t0 = time_now_ms();
         size_t n = json_object_size(x->dirty);
         int rc = judge_changes(j, x->dirty, e);
@@ -1081,6 +1113,7 @@ int registry_score(struct registry *r, const struct actor *a, const char *score,
     j->open = json_object();
     j->names = json_object();
     j->items = json_array();
+    j->next_due = json_array();
     int64_t t0 = time_now_ms();
     int rc = judge_all(j, e);
     if (rc == 0)

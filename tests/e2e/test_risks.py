@@ -15,6 +15,7 @@ with baseline, target and actual values; the records as JSON."""
 import datetime
 import os
 import sqlite3
+import time
 import urllib.parse
 
 from harness import Server, assert_problem, run, valid_bin
@@ -158,17 +159,24 @@ def test_overdue_recommendations():
     assert r.status == 200, r
     rec = r.json()
     assert risk(p['id'], token=ARCH)[1]['recommendations']['value'] == 0  # due in 20 working days
-    # the deadline passes (the server is stopped to move it)
+    # the deadline is moved to a few seconds from now (the server stopped to
+    # move it): not overdue yet; once the time has come, overdue, with no
+    # write in between
     SRV.stop()
+    due = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=4))
+    due = due.strftime('%Y-%m-%dT%H:%M:%S.000Z')
     with sqlite3.connect(db_path()) as db:
-        n = db.execute("UPDATE obligations SET due_at = '2025-02-03T04:00:00.000Z' "
-                       "WHERE subject = ? AND done_at IS NULL", (f'recommendations/{rec["id"]}',)).rowcount
+        n = db.execute("UPDATE obligations SET due_at = ? WHERE subject = ? AND done_at IS NULL",
+                       (due, f'recommendations/{rec["id"]}')).rowcount
     assert n == 1
     SRV.start()
+    assert risk(p['id'], token=ARCH)[1]['recommendations']['value'] == 0
+    while datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%S.000Z') <= due:
+        time.sleep(0.2)
+    time.sleep(0.2)
     item, f = risk(p['id'], token=ARCH)
     assert f['recommendations']['value'] == 1 and f['recommendations']['level'] == 2, f
-    assert f['recommendations']['records'] == [{'id': rec['id'],
-                                               'due': '2025-02-03T04:00:00.000Z'}], f
+    assert f['recommendations']['records'] == [{'id': rec['id'], 'due': due}], f
     assert risk(p['id'], token=OWNER)[1]['recommendations']['value'] == 1
     assert risk(p['id'])[1]['recommendations']['value'] == 0  # the public
     # carried out: no longer counted
