@@ -5,18 +5,23 @@ projects, 50,000 criteria answered, 20,000 recommendations):
 
   risks.py BASE OUT TOKEN EMAIL PASSWORD SERVER_PID [--writes 10]
 
-1. A judging of every project (GET /api/v1/scores/project_risk after a
-   write, which the kept answer does not survive): a PATCH of a project's
-   roadmap item, then the roll-up, WRITES times; the server logs "scores:
+1. Every project judged whole: the first GET /api/v1/scores/project_risk
+   of a reader class after the start; the server logs "scores:
    project_risk: N records judged in X ms" (the judging alone, timed
    inside the server) beside the client's time of the whole answer.
-2. The roll-up page (GET /ru/scores/project_risk, signed in: the
+2. After a write: a PATCH of a project's roadmap item, then the roll-up
+   (?level=high, so that the answer is small), WRITES times: the kept
+   judging is brought up to date with the records the write named.
+3. The roll-up page (GET /ru/scores/project_risk, signed in: the
    integrator's view, with the open recommendations), 100 times after 5
    unmeasured, one at a time over one keep-alive connection, the server's
    own times from its access log beside the client's: the client is not
    the bottleneck when the two agree.
-3. A project's card with its risk section (GET /ru/projects/prj-N), 100
+4. A project's card with its risk section (GET /ru/projects/prj-N), 100
    projects in turn, the same way.
+5. The public list of projects (GET /ru/projects, anonymous: the
+   transparency page, with each project's totals, last conclusion and risk
+   level), 100 times after 5 unmeasured.
 
 Prints BENCH lines ("BENCH <name> key=value ...") for run.sh."""
 import argparse
@@ -78,31 +83,33 @@ def main():
     u = urllib.parse.urlsplit(a.base)
     conn = http.client.HTTPConnection(u.hostname, u.port, timeout=300)
 
-    client, server, records, bad = [], [], '0', 0
+    at = log_size(log)
+    ms, status, _ = timed(conn, '/api/v1/scores/project_risk', auth)
+    time.sleep(0.2)
+    records, logged = judged_ms(log, at)
+    print(f'BENCH risk_whole status={status} records={records} server_ms={logged} '
+          f'client_ms={ms:.0f} rss_kb={rss(a.pid)}', flush=True)
+    lat, bad = [], 0
     for n in range(a.writes):
         status, _, etag = request(conn, 'GET', f'/api/v1/projects/prj-{n}', auth)
         status, _, _ = request(conn, 'PATCH', f'/api/v1/projects/prj-{n}',
                                {**auth, 'If-Match': etag or '*'},
                                {'roadmap_item': f'bench write {n} at {time.time():.6f}'})
-        at = log_size(log)
-        ms, status, body = timed(conn, '/api/v1/scores/project_risk', auth)
-        if status != 200:
+        ms, status2, _ = timed(conn, '/api/v1/scores/project_risk?level=high', auth)
+        if status != 200 or status2 != 200:
             bad += 1
             continue
-        time.sleep(0.1)
-        records, logged = judged_ms(log, at)
-        client.append(ms)
-        server.append(float(logged))
-    print(f'BENCH risk_judging n={len(client)} errors={bad} records={records} '
-          f'server_p50_ms={pct(server, 50):.0f} server_max_ms={max(server, default=float("nan")):.0f} '
-          f'client_p50_ms={pct(client, 50):.0f} client_max_ms={max(client, default=float("nan")):.0f} '
-          f'rss_kb={rss(a.pid)}', flush=True)
+        lat.append(ms)
+    print(f'BENCH risk_after_write n={len(lat)} errors={bad} p50_ms={pct(lat, 50):.2f} '
+          f'max_ms={max(lat, default=float("nan")):.2f} rss_kb={rss(a.pid)}', flush=True)
     conn.close()
 
     cookie = {'Cookie': session(a.base, a.email, a.password), 'Accept': 'text/html'}
     conn = http.client.HTTPConnection(u.hostname, u.port, timeout=60)
     pages(conn, log, 'risk_page', [PAGE] * 100, cookie)
     pages(conn, log, 'risk_card', [f'/ru/projects/prj-{i}' for i in range(100)], cookie)
+    pages(conn, log, 'transparency', ['/ru/projects'] * 100, {'Accept': 'text/html'})
+    print(f'BENCH risk_rss kb={rss(a.pid)}', flush=True)
     conn.close()
 
 

@@ -351,11 +351,13 @@ def cmd_report(argv):
         f"{g('dups_similar_n', '?')} with results, load {g('dups_similar_load', '?')})",
         'p99 ≤ 20 ms', verdict(g('dups_similar_p99_ms'), 20, False)
         if g('dups_similar_errors') == '0' else '**FAIL** (errors)')
-    row(f"The ICT projects' risk levels judged after a write ({g('risk_judging_records', '?')} "
-        'projects: GET /api/v1/scores/project_risk): p50 / max (ms), server\'s log',
-        f"{fnum(g('risk_judging_server_p50_ms'), 0)} / {fnum(g('risk_judging_server_max_ms'), 0)} "
-        f"(client {fnum(g('risk_judging_client_p50_ms'), 0)} / {fnum(g('risk_judging_client_max_ms'), 0)}, "
-        f"errors {g('risk_judging_errors', '?')})")
+    row(f"The ICT projects' risk levels judged whole ({g('risk_whole_records', '?')} projects: the "
+        'first GET /api/v1/scores/project_risk after the start), server\'s log (ms)',
+        f"{fnum(g('risk_whole_server_ms'), 0)} (client {fnum(g('risk_whole_client_ms'), 0)}, "
+        f"status {g('risk_whole_status', '?')})")
+    row('The risk levels after a write (a PATCH, then the roll-up brought up to date): p50 / max (ms)',
+        f"{fnum(g('risk_after_write_p50_ms'), 1)} / {fnum(g('risk_after_write_max_ms'), 1)} "
+        f"({g('risk_after_write_n', '?')} writes, errors {g('risk_after_write_errors', '?')})")
     row('The risk roll-up page, signed in (/ru/scores/project_risk): p50 / p99 (ms)',
         f"{fnum(g('risk_page_p50_ms'), 2)} / **{fnum(g('risk_page_p99_ms'), 2)}** (server "
         f"p99 {fnum(g('risk_page_server_p99_ms'), 2)}, {g('risk_page_bytes', '?')} bytes, load "
@@ -365,6 +367,16 @@ def cmd_report(argv):
     row("A project's card with its risk level explained (100 projects): p50 / p99 (ms)",
         f"{fnum(g('risk_card_p50_ms'), 2)} / {fnum(g('risk_card_p99_ms'), 2)} (server p99 "
         f"{fnum(g('risk_card_server_p99_ms'), 2)}, errors {g('risk_card_errors', '?')})")
+    row('The transparency page: the public list of projects with totals, conclusion and risk level '
+        '(/ru/projects, anonymous): p50 / p99 (ms)',
+        f"{fnum(g('transparency_p50_ms'), 2)} / **{fnum(g('transparency_p99_ms'), 2)}** (server "
+        f"p99 {fnum(g('transparency_server_p99_ms'), 2)}, {g('transparency_bytes', '?')} bytes)",
+        'p99 ≤ 20 ms', verdict(g('transparency_p99_ms'), 20, False)
+        if g('transparency_errors') == '0' else '**FAIL** (errors)')
+    try:
+        row('Server VmHWM after the risk levels (MB)', fnum(float(g('risk_rss_kb')) / 1024, 1))
+    except (TypeError, ValueError):
+        pass
     try:
         row('Server VmHWM after the rules (MB)', fnum(float(g('rules_after_write_rss_kb')) / 1024, 1))
     except (TypeError, ValueError):
