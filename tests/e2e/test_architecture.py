@@ -256,9 +256,12 @@ def test_signed_in_kinds_do_not_exist_for_the_public():
         assert f['values'] == [], (coll, f)
         f, _ = listed(f'/api/v1/{coll}/facets?field=kind', STRANGER)
         assert sum(v['count'] for v in f['values']) == mem['total'], (coll, f)
-    # a filter on the kind does not reach past it
-    typed, _ = listed('/api/v1/goals?kind=goal', None)
+    # a filter on the kind does not reach past it: the goals' collection
+    # shows the public its goals (X-TRN-01), never its tasks
+    typed, _ = listed('/api/v1/goals?kind=task', None)
     assert typed['total'] == 0, typed
+    f, _ = listed('/api/v1/goals/facets?field=kind', None)
+    assert {v['value'] for v in f['values']} == {'goal'}, f
     facet, _ = listed(f'/api/v1/functions/facets?field=domain&filter=domain:{W["domain"]["id"]}', None)
     assert facet['values'] == [], facet
     found, _ = listed('/api/v1/functions?q=' + quote(name), None)
