@@ -28,6 +28,7 @@ struct model {
     size_t n_rules;
     struct model_rule_group *rule_groups;
     size_t n_rule_groups;
+    struct model_findings *findings; /* rule_report.findings, or NULL */
     struct model_gap_analysis *gaps; /* "gap_analysis", or NULL */
     struct model_trigger *triggers;
     size_t n_triggers;

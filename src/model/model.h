@@ -740,6 +740,14 @@ struct model_rule_group {
     const struct model_kind *kind;
     const struct model_view *view;
 };
+/* The rule report's "findings": the kind whose records hand a record that
+ * breaks a rule to its owner to correct (its ref field `about` names the
+ * record, its string field `rule` the rule), or NULL. */
+struct model_findings {
+    const struct model_kind *kind;
+    const char *about, *rule;
+};
+const struct model_findings *model_rule_findings(const struct model *m);
 size_t model_n_rule_groups(const struct model *m);
 const struct model_rule_group *model_rule_group_at(const struct model *m, size_t i);
 /* The grouping by records of kind `kind`, or NULL. */

@@ -371,8 +371,33 @@ static int parse_rule(struct loader *ld, const char *id, const json_t *v, struct
     return 0;
 }
 
-static const char *const REPORT_KEYS[] = {"by", NULL};
+static const char *const REPORT_KEYS[] = {"by", "findings", NULL};
 static const char *const REPORT_BY_KEYS[] = {"kind", "view", NULL};
+static const char *const FINDINGS_KEYS[] = {"kind", "about", "rule", NULL};
+
+/* "findings": {"kind": an owned record kind, "about": its ref field,
+ * "rule": its string field}: a record that breaks a rule can be handed to
+ * its owner as a record of that kind (architectural supervision). */
+static int parse_findings(struct loader *ld, const json_t *v)
+{
+    const char *p = "rule_report.findings", *kind, *about, *rule;
+    if (ld_want_object(ld, v, p) || ld_check_keys(ld, v, p, FINDINGS_KEYS) ||
+        ld_string(ld, v, "kind", p, true, &kind) || ld_string(ld, v, "about", p, true, &about) ||
+        ld_string(ld, v, "rule", p, true, &rule))
+        return -1;
+    const struct model_kind *k = model_kind(ld->m, kind);
+    if (!k || k->is_relation || !k->owned)
+        return ld_fail(ld, ld_sub(ld, p, "kind"), "'%s' is not an owned record kind", kind);
+    const struct model_field *a = model_field(k, about), *r = model_field(k, rule);
+    if (!a || a->type != FT_REF || a->readonly)
+        return ld_fail(ld, ld_sub(ld, p, "about"), "'%s' is not a ref field of '%s'", about, kind);
+    if (!r || r->type != FT_STRING || r->readonly)
+        return ld_fail(ld, ld_sub(ld, p, "rule"), "'%s' is not a string field of '%s'", rule, kind);
+    struct model_findings *f = arena_calloc(ld->m->arena, 1, sizeof *f);
+    *f = (struct model_findings){k, ld_keep(ld, about), ld_keep(ld, rule)};
+    ld->m->findings = f;
+    return 0;
+}
 
 /* "rule_report": {"by": [{"kind": a record kind, "view": one of its views}]} */
 static int parse_rule_report(struct loader *ld)
@@ -383,7 +408,8 @@ static int parse_rule_report(struct loader *ld)
     if (!in)
         return 0;
     if (ld_check_keys(ld, in, "rule_report", REPORT_KEYS) ||
-        ld_member(ld, in, "by", "rule_report", JSON_ARRAY, true, &by))
+        ld_member(ld, in, "by", "rule_report", JSON_ARRAY, true, &by) ||
+        (json_object_get(in, "findings") && parse_findings(ld, json_object_get(in, "findings"))))
         return -1;
     ld->m->rule_groups = arena_calloc(ld->m->arena, json_array_size(by) + 1,
                                       sizeof *ld->m->rule_groups);
@@ -406,13 +432,23 @@ static int parse_rule_report(struct loader *ld)
     return 0;
 }
 
+const struct model_findings *model_rule_findings(const struct model *m)
+{
+    return m->findings;
+}
+
 json_t *rule_report_json(const struct model *m)
 {
     json_t *by = json_array();
     for (size_t i = 0; i < m->n_rule_groups; i++)
         json_array_append_new(by, json_pack("{s:s, s:s}", "kind", m->rule_groups[i].kind->id,
                                             "view", m->rule_groups[i].view->name));
-    return json_pack("{s:o}", "by", by);
+    json_t *out = json_pack("{s:o}", "by", by);
+    if (m->findings)
+        json_object_set_new(out, "findings",
+                            json_pack("{s:s, s:s, s:s}", "kind", m->findings->kind->id, "about",
+                                      m->findings->about, "rule", m->findings->rule));
+    return out;
 }
 
 size_t model_n_rule_groups(const struct model *m)

@@ -12,6 +12,7 @@
 #include "registry/dups.h"
 #include "registry/listq.h"
 #include "registry/registry.h"
+#include "util/text.h"
 #include "util/buf.h"
 #include "util/timeutil.h"
 #include "workflow/workflow.h"
@@ -1010,9 +1011,22 @@ static void h_new(struct http_req *req, struct http_resp *resp, void *ctx)
         page_error(&pg, 403, NULL);
         return;
     }
+    /* a link may fill in the form: ?<field>=<value> for a one-line field, an
+     * enumeration or a reference (the record a finding is about), ?owner= */
     json_t *vals = json_object();
+    for (size_t i = 0; i < k->n_fields; i++) {
+        const struct model_field *f = &k->fields[i];
+        const char *v = http_req_query(req, f->name);
+        if (v && *v && !f->readonly && !f->restricted && strlen(v) <= 1000 &&
+            (f->type == FT_STRING || f->type == FT_ENUM || f->type == FT_REF ||
+             f->type == FT_DATE || f->type == FT_URL || f->type == FT_EMAIL))
+            json_object_set_new(vals, f->name, json_string(v));
+    }
+    const char *owner = http_req_query(req, "owner");
+    if (owner && (!k->owned || !may_create_any(&pg, k) || !text_id_valid(owner)))
+        owner = NULL;
     struct form_state st = {.k = k, .vals = vals, .day = form_day(&pg, k, NULL)};
-    render_form(&pg, 200, &st, NULL, NULL, NULL);
+    render_form(&pg, 200, &st, NULL, owner, NULL);
     json_decref(vals);
 }
 

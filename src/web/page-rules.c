@@ -98,11 +98,19 @@ static json_t *rule_item(struct page *pg, const json_t *it)
     json_t *violators = json_array();
     size_t i;
     json_t *v;
+    const struct model_findings *fd = model_rule_findings(pg->w->api->model);
     json_array_foreach (json_object_get(it, "violators"), i, v) {
-        json_t *row = json_pack("{s:o, s:o, s:s}", "record",
-                                record_link(pg, json_string_value(json_object_get(v, "id"))),
-                                "owner", record_link(pg, json_string_value(json_object_get(v, "owner"))),
-                                "field", violator_fix(pg, v));
+        const char *vid = json_string_value(json_object_get(v, "id"));
+        const char *owner = json_string_value(json_object_get(v, "owner"));
+        json_t *row = json_pack("{s:o, s:o, s:s}", "record", record_link(pg, vid), "owner",
+                                record_link(pg, owner), "field", violator_fix(pg, v));
+        /* architectural supervision: hand it to its owner to correct */
+        if (fd && vid && owner && id &&
+            authz_may(registry_rights(pg->w->api->reg), &pg->actor, RA_CREATE, fd->kind->id, owner))
+            json_object_set_new(row, "assign_href",
+                                json_string(page_url(pg, "/%s/new?kind=%s&%s=%s&%s=%s&owner=%s",
+                                                     fd->kind->collection, fd->kind->id, fd->about,
+                                                     vid, fd->rule, id, owner)));
         json_array_append_new(violators, row);
     }
     json_int_t applicable = json_integer_value(json_object_get(it, "applicable"));
