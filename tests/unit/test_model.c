@@ -1277,9 +1277,25 @@ static const struct broken BROKEN_SCORES[] = {
     {SC "factors[4].unit", "\"days\"", SC "factors[4].unit: a factor of enum values has no unit"},
 };
 
-static void test_broken_scores(void **state)
+/* The rules' findings (architectural supervision, MON-09): an owned kind
+ * with a ref field for the record and a string field for the rule. */
+#define RF "rule_report.findings."
+static const struct broken BROKEN_FINDINGS[] = {
+    {RF "kind", "\"organization\"", RF "kind: 'organization' is not an owned record kind"},
+    {RF "kind", "\"automates\"", RF "kind: 'automates' is not an owned record kind"},
+    {RF "about", "\"rule\"", RF "about: 'rule' is not a ref field of 'discrepancy'"},
+    {RF "about", "\"status\"", RF "about: 'status' is not a ref field of 'discrepancy'"},
+    {RF "rule", "\"about\"", RF "rule: 'about' is not a string field of 'discrepancy'"},
+    {RF "colour", "1", RF "colour: unknown key"},
+};
+
+static void test_broken_scores_and_findings(void **state)
 {
     (void)state;
+    check_broken_real(BROKEN_FINDINGS, sizeof BROKEN_FINDINGS / sizeof BROKEN_FINDINGS[0]);
+    const struct model_findings *fd = model_rule_findings(g_real);
+    assert_non_null(fd);
+    assert_string_equal(fd->kind->id, "discrepancy");
     check_broken_real(BROKEN_SCORES, sizeof BROKEN_SCORES / sizeof BROKEN_SCORES[0]);
     /* the shipped risk level: five factors, each with thresholds from a
      * day; a second entry takes over from its day on */
@@ -2673,7 +2689,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_relation_rules),
         cmocka_unit_test(test_gap_list_rules),
         cmocka_unit_test(test_broken_duplicates),
-        cmocka_unit_test(test_broken_scores),
+        cmocka_unit_test(test_broken_scores_and_findings),
         cmocka_unit_test(test_import_declaration),
         cmocka_unit_test(test_real_workflow),
         cmocka_unit_test(test_broken_json),
