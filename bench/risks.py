@@ -38,6 +38,7 @@ import urllib.parse
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from national import log_size, pct, rss, server_ms, session, timed  # noqa: E402
+from rules import request  # noqa: E402
 
 PAGE = '/ru/scores/project_risk'
 
@@ -47,13 +48,6 @@ def judged_ms(log_path, offset):
         f.seek(offset)
         m = re.findall(r'scores: project_risk: (\d+) records judged in (\d+) ms', f.read())
     return m[-1] if m else ('0', 'nan')
-
-
-def request(conn, method, path, headers, body=None):
-    conn.request(method, path, body=json.dumps(body) if body is not None else None,
-                 headers={**headers, 'Content-Type': 'application/json'})
-    r = conn.getresponse()
-    return r.status, r.read(), r.getheader('ETag')
 
 
 def pages(conn, log, label, paths, headers):

@@ -920,6 +920,9 @@ const struct model_score *model_score_at(const struct model *m, size_t i);
  * record's level). */
 const struct model_score *model_score_column(const struct model *m, const char *name,
                                              const struct model_score_factor **factor);
+/* Thresholds t of factor f as JSON: {from, at, source?} (a new reference). */
+json_t *model_score_thresholds_json(const struct model_score *s, const struct model_score_factor *f,
+                                    const struct model_score_thresholds *t);
 /* The factor's thresholds in force on local day `day`, or NULL. */
 const struct model_score_thresholds *model_score_thresholds_on(const struct model_score_factor *f,
                                                                int64_t day);

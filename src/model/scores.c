@@ -431,26 +431,30 @@ const struct model_score_thresholds *model_score_thresholds_on(const struct mode
     return in;
 }
 
+json_t *model_score_thresholds_json(const struct model_score *s, const struct model_score_factor *f,
+                                    const struct model_score_thresholds *t)
+{
+    json_t *at;
+    if (f->op == SCORE_LATEST) {
+        at = json_object();
+        for (size_t v = 0; v < t->n_values; v++)
+            json_object_set_new(at, t->values[v], json_integer(t->value_levels[v]));
+    } else {
+        at = json_array();
+        for (size_t l = 0; l + 1 < s->scale->n_values; l++)
+            json_array_append_new(at, json_real(t->at[l]));
+    }
+    json_t *o = json_pack("{s:s, s:o}", "from", t->from, "at", at);
+    if (t->source)
+        json_object_set_new(o, "source", json_string(t->source));
+    return o;
+}
+
 static json_t *thresholds_json(const struct model_score *s, const struct model_score_factor *f)
 {
     json_t *out = json_array();
-    for (size_t i = 0; i < f->n_thresholds; i++) {
-        const struct model_score_thresholds *t = &f->thresholds[i];
-        json_t *at;
-        if (f->op == SCORE_LATEST) {
-            at = json_object();
-            for (size_t v = 0; v < t->n_values; v++)
-                json_object_set_new(at, t->values[v], json_integer(t->value_levels[v]));
-        } else {
-            at = json_array();
-            for (size_t l = 0; l + 1 < s->scale->n_values; l++)
-                json_array_append_new(at, json_real(t->at[l]));
-        }
-        json_t *o = json_pack("{s:s, s:o}", "from", t->from, "at", at);
-        if (t->source)
-            json_object_set_new(o, "source", json_string(t->source));
-        json_array_append_new(out, o);
-    }
+    for (size_t i = 0; i < f->n_thresholds; i++)
+        json_array_append_new(out, model_score_thresholds_json(s, f, &f->thresholds[i]));
     return out;
 }
 

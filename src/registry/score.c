@@ -624,21 +624,8 @@ static json_t *factors_json(const struct model_score *s, int64_t today)
             json_object_set_new(o, "unit", json_string(f->unit));
         if (f->requirement)
             json_object_set_new(o, "requirement", json_string(f->requirement));
-        if (t) {
-            json_t *at;
-            if (f->op == SCORE_LATEST) {
-                at = json_object();
-                for (size_t v = 0; v < t->n_values; v++)
-                    json_object_set_new(at, t->values[v], json_integer(t->value_levels[v]));
-            } else {
-                at = json_array();
-                for (size_t l = 0; l + 1 < s->scale->n_values; l++)
-                    json_array_append_new(at, json_real(t->at[l]));
-            }
-            json_object_set_new(o, "thresholds",
-                                json_pack("{s:s, s:o, s:s?}", "from", t->from, "at", at, "source",
-                                          t->source));
-        }
+        if (t)
+            json_object_set_new(o, "thresholds", model_score_thresholds_json(s, f, t));
         json_array_append_new(out, o);
     }
     return out;

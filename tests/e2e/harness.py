@@ -297,6 +297,22 @@ def valid_bin(serial: int) -> str:
     raise AssertionError('no BIN')
 
 
+def make_org(srv, admin, serial, name):
+    """A central state body named `name` (Russian), made by an administrator's
+    token; its id."""
+    body = {'name': {'ru': name}, 'bin': valid_bin(serial), 'org_type': 'central_state_body'}
+    r = srv.request('POST', '/api/v1/organizations', body, token=admin)
+    assert r.status == 201, r
+    return r.json()['id']
+
+
+def create(srv, coll, body, token, status=201):
+    """POSTs a record to a collection, expecting `status`; the answer's JSON."""
+    r = srv.request('POST', f'/api/v1/{coll}', body, token=token)
+    assert r.status == status, (coll, body, r)
+    return r.json()
+
+
 def assert_problem(resp, status, field=None):
     assert resp.status == status, f'expected {status}, got {resp}'
     assert resp.header('Content-Type').startswith('application/problem+json'), resp.headers

@@ -18,7 +18,8 @@ import sqlite3
 import time
 import urllib.parse
 
-from harness import Server, assert_problem, run, valid_bin
+import harness
+from harness import Server, assert_problem, run
 
 SRV = None
 ADMIN = ARCH = OWNER = ORG = OTHER = OTHER_OWNER = None
@@ -27,16 +28,11 @@ YEAR = TODAY.year
 
 
 def make_org(n, name):
-    body = {'name': {'ru': name}, 'bin': valid_bin(9700 + n), 'org_type': 'central_state_body'}
-    r = SRV.request('POST', '/api/v1/organizations', body, token=ADMIN)
-    assert r.status == 201, r
-    return r.json()['id']
+    return harness.make_org(SRV, ADMIN, 9700 + n, name)
 
 
 def create(coll, body, token, status=201):
-    r = SRV.request('POST', f'/api/v1/{coll}', body, token=token)
-    assert r.status == status, (coll, body, r)
-    return r.json()
+    return harness.create(SRV, coll, body, token, status)
 
 
 def patch(coll, rec, changes, token):

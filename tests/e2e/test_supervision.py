@@ -11,7 +11,8 @@ and the body and the integrator while they are open."""
 import html
 import re
 
-from harness import Server, assert_problem, run, valid_bin
+import harness
+from harness import Server, assert_problem, run
 
 SRV = None
 ADMIN = ARCH = OWNER = OTHER_OWNER = None
@@ -21,16 +22,11 @@ W = {}
 
 
 def make_org(n, name):
-    body = {'name': {'ru': name}, 'bin': valid_bin(9800 + n), 'org_type': 'central_state_body'}
-    r = SRV.request('POST', '/api/v1/organizations', body, token=ADMIN)
-    assert r.status == 201, r
-    return r.json()['id']
+    return harness.make_org(SRV, ADMIN, 9800 + n, name)
 
 
 def create(coll, body, token, status=201):
-    r = SRV.request('POST', f'/api/v1/{coll}', body, token=token)
-    assert r.status == status, (coll, body, r)
-    return r.json()
+    return harness.create(SRV, coll, body, token, status)
 
 
 def step(rec, what, token, body=None):
