@@ -165,6 +165,43 @@ static int check_column(struct loader *ld, const struct model_field *far, const 
     return 0;
 }
 
+static const char *const NETWORK_KEYS[] = {"id", "label", "relation", "by", NULL};
+
+/* A network: the records of the collection linked by relations of one
+ * type between them (both ends of its kinds), `by` an enum attribute of
+ * the relation that labels and sorts the links. */
+static int parse_network(struct loader *ld, const json_t *v, const char *path,
+                         const struct model_collection *c, const struct model_network *done,
+                         size_t n_done, struct model_network *nw)
+{
+    const char *id, *relation, *by;
+    if (ld_want_object(ld, v, path) || ld_check_keys(ld, v, path, NETWORK_KEYS) ||
+        ld_string(ld, v, "id", path, true, &id) || ld_name(ld, id, ld_sub(ld, path, "id")) ||
+        ld_label(ld, v, "label", path, &nw->label) ||
+        ld_string(ld, v, "relation", path, true, &relation) ||
+        ld_string(ld, v, "by", path, false, &by))
+        return -1;
+    for (size_t i = 0; i < n_done; i++)
+        if (strcmp(done[i].id, id) == 0)
+            return ld_fail(ld, ld_sub(ld, path, "id"), "network '%s' listed twice", id);
+    const struct model_kind *rel = relation_type(ld, relation, ld_sub(ld, path, "relation"));
+    if (!rel)
+        return -1;
+    for (size_t i = 0; i < c->n_kinds; i++)
+        if (!end_allows(rel, "source", c->kinds[i]) || !end_allows(rel, "target", c->kinds[i]))
+            return ld_fail(ld, ld_sub(ld, path, "relation"),
+                           "relation type '%s' does not link kind '%s' to itself", relation,
+                           c->kinds[i]);
+    const struct model_field *bf = by ? model_field(rel, by) : NULL;
+    if (by && (!bf || bf->type != FT_ENUM))
+        return ld_fail(ld, ld_sub(ld, path, "by"), "'%s' is not an enum attribute of '%s'", by,
+                       relation);
+    nw->id = ld_keep(ld, id);
+    nw->relation = rel->id;
+    nw->by = bf;
+    return 0;
+}
+
 static int parse_matrix(struct loader *ld, const json_t *v, const char *path,
                         const struct model_collection *c, const struct model_matrix *done,
                         size_t n_done, struct model_matrix *mx)
@@ -237,6 +274,18 @@ int parse_maps(struct loader *ld)
                 return -1;
         c->matrices = out;
         c->n_matrices = n;
+        json_t *nws;
+        if (ld_member(ld, v, "networks", path, JSON_ARRAY, false, &nws))
+            return -1;
+        if (nws && c->type != COLL_RECORDS)
+            return ld_fail(ld, path, "only a records collection has networks");
+        n = json_array_size(nws);
+        struct model_network *nw = n ? arena_calloc(ld->m->arena, n, sizeof *nw) : NULL;
+        json_array_foreach (nws, j, x)
+            if (parse_network(ld, x, ld_idx(ld, ld_sub(ld, path, "networks"), j), c, nw, j, &nw[j]))
+                return -1;
+        c->networks = nw;
+        c->n_networks = n;
     }
     return 0;
 }

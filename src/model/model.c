@@ -38,7 +38,7 @@ static const char *const TOP_KEYS[] = {"version",    "description", "languages",
 static const char *const ENUM_KEYS[] = {"label", "values", NULL};
 static const char *const VALUE_KEYS[] = {"id", "label", "earlier", NULL};
 static const char *const COLL_KEYS[] = {"label", "type",     "facets",   "columns",
-                                        "menu", "stale_after_months",  "map",      "matrices", NULL};
+                                        "menu", "stale_after_months",  "map",      "matrices", "networks", NULL};
 static const char *const KIND_KEYS[] = {"label",   "collection", "owned",    "owns",     "named",
                                         "include", "fields",     "workflow", "code_prefix",
                                         "documents", "inclusion", "read",  "inherits", "views",
@@ -1672,6 +1672,8 @@ static json_t *model_build_doc(const struct model *m, const json_t *root)
             json_object_set(o, "map", json_object_get(in, "map"));
         if (c->n_matrices)
             json_object_set(o, "matrices", json_object_get(in, "matrices"));
+        if (c->n_networks)
+            json_object_set(o, "networks", json_object_get(in, "networks"));
         json_object_set_new(colls, c->id, o);
     }
     json_object_set_new(doc, "collections", colls);

@@ -608,6 +608,10 @@ struct model_collection {
     const struct model_map *map;
     const struct model_matrix *matrices;
     size_t n_matrices;
+    /* Its networks (model key "networks", issue 17: the projects'
+     * dependencies), checked by maps.c. */
+    const struct model_network *networks;
+    size_t n_networks;
 };
 
 /* A collection's map (issue 15: the functional model as a capability map):
@@ -637,6 +641,15 @@ struct model_map {
  * enum attribute `cell`, or without one how many far ends meet there. With
  * `subtree` (a collection with a map) a row counts its descendants' too.
  * `filter` as the map's. */
+/* A collection's network: its records linked by the relations of one type
+ * between them, labelled by the relation's enum attribute `by` (or NULL). */
+struct model_network {
+    const char *id;
+    struct i18n label;
+    const char *relation;
+    const struct model_field *by;
+};
+
 struct model_matrix {
     const char *id;
     struct i18n label;

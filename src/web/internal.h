@@ -188,6 +188,8 @@ void web_rules_routes(struct web *w, struct router *rt);
 /* page-scores.c: the scores' roll-up pages, and a scored record's card
  * section ("scores": its level and each factor's, explained). */
 void web_scores_routes(struct web *w, struct router *rt);
+/* page-network.c: the networks of the collections that declare them. */
+void web_network_routes(struct web *w, struct router *rt);
 int page_score_section(struct page *pg, const struct model_kind *k, const char *id,
                        const json_t *rec);
 /* The target architecture's gap report (page-gaps.c), when the model has a gap analysis. */

@@ -674,6 +674,11 @@ json_t *web_capmap_links(struct page *pg, const struct model_collection *c)
                                                web_label(pg->lang, c->matrices[i].label), "href",
                                                page_url(pg, "/%s/matrix/%s", c->id,
                                                         c->matrices[i].id)));
+    for (size_t i = 0; c && i < c->n_networks; i++)
+        json_array_append_new(links, json_pack("{s:s, s:s}", "label",
+                                               web_label(pg->lang, c->networks[i].label), "href",
+                                               page_url(pg, "/%s/network/%s", c->id,
+                                                        c->networks[i].id)));
     return links;
 }
 

@@ -843,6 +843,7 @@ void web_routes(struct web *w, struct router *rt)
     web_dash_routes(w, rt);
     web_rules_routes(w, rt);
     web_scores_routes(w, rt);
+    web_network_routes(w, rt);
     web_gaps_routes(w, rt);
     web_dups_routes(w, rt);
     web_account_routes(w, rt);

@@ -63,7 +63,7 @@ for (const lang of LANGS) {
     assert(problems.length === 0, 'console: ' + problems.join('; '));
     await ctx.close();
   }]);
-  cases.push([`the ICT projects' risk levels in ${lang}: by state body and project, explained on the card, accessible  # REQ: MON-07`, async () => {
+  cases.push([`the ICT projects' risk levels in ${lang}: by state body and project, explained on the card; their dependencies drawn; accessible  # REQ: MON-07`, async () => {
     const page = await browser.newPage();
     const problems = watchConsole(page);
     const r = await page.goto(`${srv.base}/${lang}/scores/project_risk`);
@@ -75,6 +75,12 @@ for (const lang of LANGS) {
     assert(page.url().includes(`/${lang}/projects/`), `a row opens the project: ${page.url()}`);
     assert(await page.locator('#score-project_risk table tbody tr').count() === 5, 'five factors');
     await axeCheck(page, `project card ${lang}`);
+    // the portfolio's dependencies: drawn, and the same as a table  # REQ: ARC-18
+    const r2 = await page.goto(`${srv.base}/${lang}/projects/network/dependencies`);
+    assert(r2.status() === 200, `network: status ${r2.status()}`);
+    assert(await page.locator('main figure svg').count() === 1, 'drawn');
+    assert(await page.locator('main table tbody tr').count() === 2, 'the demo\'s two dependencies');
+    await axeCheck(page, `dependencies ${lang}`);
     assert(problems.length === 0, 'console: ' + problems.join('; '));
     await page.close();
   }]);

@@ -151,6 +151,19 @@ def test_dependencies_between_projects():
     for end in (W['project']['id'], other['id']):  # from both ends, by anyone
         r = SRV.get(f'/api/v1/projects/{end}/relations?type=depends_on')
         assert r.status == 200 and rel['id'] in [i['id'] for i in r.json()['items']], r
+    # the portfolio's dependencies as a graph and a table, by kind and by
+    # body (the projects' network), in each language
+    for lang in ('kk', 'ru', 'en'):
+        page = SRV.get(f'/{lang}/projects/network/dependencies')
+        assert page.status == 200, page
+        text = page.body.decode()
+        assert '<svg' in text and text.count('<tr>') == 3, text[text.find('<main'):][:2000]
+    text = SRV.get('/en/projects/network/dependencies?scope=sectoral').body.decode()
+    assert 'Sectoral: 1' in text and 'Intra-agency: 1' in text and text.count('<tr>') == 2, text
+    text = SRV.get(f'/en/projects/network/dependencies?owner={OTHER}').body.decode()
+    assert text.count('<tr>') == 2 and 'Платформа идентификации' in text, text  # its one link
+    assert SRV.get('/en/projects/network/dependencies?scope=galactic').status == 400
+    assert SRV.get('/en/projects/network/nothing').status == 404
     # a body does not write another body's project
     r = SRV.request('PATCH', f'/api/v1/projects/{other["id"]}', {'roadmap_item': 'x'},
                     token=OWNER, headers={'If-Match': f'"{other["revision"]}"'})
