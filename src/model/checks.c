@@ -368,7 +368,7 @@ const char *model_derive_value(const struct model_derive *d, const json_t *sourc
 
 /* ---- fields computed from a list's items ----------------------------------- */
 
-static const char *const COMPUTE_KEYS[] = {"over", "cases", "otherwise", "sum", NULL};
+static const char *const COMPUTE_KEYS[] = {"over", "cases", "otherwise", "sum", "times", NULL};
 static const char *const CASE_KEYS[] = {"value", "any", NULL};
 
 /* {"over": L, "sum": F}: a read-only decimal, the sum of the number
@@ -392,6 +392,26 @@ static int parse_compute_sum(struct loader *ld, const json_t *v, const char *pat
     if (!sub || (sub->type != FT_DECIMAL && sub->type != FT_INTEGER))
         return ld_fail(ld, ld_sub(ld, path, "sum"), "'%s' is not a number sub-field of '%s'",
                        c->sum, c->over);
+    /* "times": each item's number multiplied by its other numbers, a
+     * sub-field or, through its ref R, the named record's field (R.F2) */
+    json_t *times = json_object_get(v, "times");
+    const char *tp = ld_sub(ld, path, "times");
+    if (times && (!json_is_array(times) || !json_array_size(times) ||
+                  json_array_size(times) > MODEL_COMPUTE_MAX_TIMES))
+        return ld_fail(ld, tp, "must list 1 to %d numbers", MODEL_COMPUTE_MAX_TIMES);
+    for (size_t i = 0; i < json_array_size(times); i++) {
+        const char *term = json_string_value(json_array_get(times, i));
+        if (!term)
+            return ld_fail(ld, ld_idx(ld, tp, i), "must be a sub-field or R.F2");
+        struct model_compute_term *t = &c->times[c->n_times];
+        split_path(ld, term, &t->field, &t->via);
+        const struct model_field *tf = model_sub_field(obj, t->field);
+        if (tf && t->via)
+            tf = via_field(ld, tf, t->via);
+        if (!tf || (tf->type != FT_DECIMAL && tf->type != FT_INTEGER))
+            return ld_fail(ld, ld_idx(ld, tp, i), "'%s' is not a number there", term);
+        c->n_times++;
+    }
     c->field = ld_keep(ld, name);
     c->over = ld_keep(ld, c->over);
     c->sum = ld_keep(ld, c->sum);
@@ -538,6 +558,35 @@ static bool millionths(const json_t *v, i128 *out)
     return true;
 }
 
+/* a / d rounded half away from zero. */
+static i128 round_div(i128 a, i128 d)
+{
+    i128 x = a < 0 ? -a : a;
+    x = (x + d / 2) / d;
+    return a < 0 ? -x : x;
+}
+
+/* *p (millionths, times 10^(6 * *extra)) times b (millionths): the scale
+ * grows by a million, rounded down a million at a time only when the
+ * product would not fit otherwise; false when it cannot fit at all. */
+static bool times_scaled(i128 *p, int *extra, i128 b)
+{
+    const i128 limit = (i128)1 << 120; /* far above any 18-digit decimal */
+    i128 y = b < 0 ? -b : b;
+    for (;;) {
+        i128 x = *p < 0 ? -*p : *p;
+        if (!x || y <= limit / x)
+            break;
+        if (!*extra)
+            return false;
+        *p = round_div(*p, 1000000);
+        (*extra)--;
+    }
+    *p *= b;
+    (*extra)++;
+    return true;
+}
+
 /* The canonical decimal text of n millionths, or false when it has more
  * than 18 digits before the point (a decimal holds no more). */
 static bool decimal_text(i128 n, char *out, size_t size)
@@ -583,13 +632,37 @@ json_t *model_compute_json(const struct model_compute *c, const json_t *fields, 
     const json_t *items = json_object_get(fields, c->over), *item;
     i128 total = 0, one;
     size_t i, n = 0;
-    json_array_foreach (items, i, item)
-        if (millionths(json_object_get(item, c->sum), &one)) {
-            total += one;
-            n++;
+    bool overflow = false;
+    json_array_foreach (items, i, item) {
+        if (!millionths(json_object_get(item, c->sum), &one))
+            continue;
+        bool all = true;
+        int extra = 0; /* one's scale beyond millionths, in millions */
+        for (size_t t = 0; t < c->n_times && all; t++) {
+            const json_t *v = json_object_get(item, c->times[t].field);
+            json_t *got = NULL;
+            if (c->times[t].via)
+                v = got = json_is_string(v) && peek ? peek(ctx, json_string_value(v), c->times[t].via)
+                                                    : NULL;
+            i128 by;
+            all = millionths(v, &by);
+            if (all && !times_scaled(&one, &extra, by))
+                all = false, overflow = true; /* too big to hold: no total */
+            json_decref(got);
         }
+        if (!all)
+            continue; /* an item without one of its numbers adds nothing */
+        if (extra > 0) { /* rounded once, back to millionths */
+            i128 d = 1;
+            for (int k = 0; k < extra; k++)
+                d *= 1000000;
+            one = round_div(one, d);
+        }
+        total += one;
+        n++;
+    }
     char text[64];
-    return n && decimal_text(total, text, sizeof text) ? json_string(text) : NULL;
+    return n && !overflow && decimal_text(total, text, sizeof text) ? json_string(text) : NULL;
 }
 
 const char *model_compute_value(const struct model_compute *c, const json_t *fields,

@@ -484,9 +484,14 @@ struct model_compute_case {
     struct model_compute_term *terms;
     size_t n_terms;
 };
+#define MODEL_COMPUTE_MAX_TIMES 4
 struct model_compute {
     const char *field, *over, *otherwise;
     const char *sum; /* a sum: the number sub-field of the items added up (no cases) */
+    /* a sum's other numbers of each item, multiplied in: a sub-field, or
+     * through the item's ref `field` the named record's `via` */
+    struct model_compute_term times[MODEL_COMPUTE_MAX_TIMES];
+    size_t n_times;
     struct model_compute_case *cases;
     size_t n_cases;
 };

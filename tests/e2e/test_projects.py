@@ -307,6 +307,59 @@ def test_an_issued_assessment_makes_its_recommendations():
     assert made[0]['name'] == crits['required']['name'], made
 
 
+def test_a_cost_calculation():
+    # REQ: SVC-04
+    # the authorized body keeps the norms as dated editions; a body
+    # calculates a project's cost by an edition's norms (quantity × norm ×
+    # coefficient, summed by the portal), kept with that edition; a norm of
+    # another edition is refused; the assessment cites it as evidence
+    approver = SRV.token('approver')
+    ed = create('cost_norms', {'kind': 'cost_norm_edition', 'name': {'ru': 'Нормативы 2025'},
+                               'basis': 'Приказ 140/НҚ', 'valid_from': '2025-01-01'}, approver).json()
+    old = create('cost_norms', {'kind': 'cost_norm_edition', 'name': {'ru': 'Нормативы 2023'},
+                                'basis': 'Приказ 140/НҚ', 'valid_from': '2023-01-01',
+                                'valid_until': '2024-12-31'}, approver).json()
+    bad = create('cost_norms', {'kind': 'cost_norm_edition', 'name': {'ru': 'x'}, 'basis': 'x',
+                                'valid_from': '2025-01-01', 'valid_until': '2024-01-01'}, approver,
+                 status=422, lang='ru')
+    assert_problem(bad, 422, 'valid_until')
+
+    def norm(edition, code, rate, coefficient='1'):
+        return create('cost_norms', {'kind': 'cost_norm', 'name': {'ru': f'Статья {code}'},
+                                     'edition': edition['id'], 'code': code, 'unit': 'чел.-день',
+                                     'rate': rate, 'coefficient': coefficient}, approver).json()
+    dev, test, stale = norm(ed, '2.1', '58000', '1.15'), norm(ed, '2.2', '52000.5'), norm(old, '2.1', '40000')
+    create('cost_norms', {'kind': 'cost_norm', 'name': {'ru': 'x'}, 'edition': ed['id'], 'code': '9',
+                          'unit': 'x', 'rate': '1', 'coefficient': '1'}, OWNER, status=403)
+    calc = {'kind': 'cost_calculation', 'owner': ORG, 'name': {'ru': 'Расчёт стоимости создания ИС'},
+            'project': W['project']['id'], 'purpose': 'create_object', 'edition': ed['id'],
+            'total': '1',
+            'lines': [{'norm': dev['id'], 'quantity': '100'}, {'norm': test['id'], 'quantity': '10.5'}]}
+    rec = create('cost_calculations', calc, OWNER).json()
+    # 100 × 58000 × 1.15 + 10.5 × 52000.5 × 1
+    assert rec['total'] == '7216005.25', rec
+    r = create('cost_calculations', dict(calc, lines=calc['lines'] + [{'norm': stale['id'], 'quantity': '1'}]),
+               OWNER, status=422, lang='ru')
+    assert_problem(r, 422, 'lines[2].norm')
+    # the norm changes later: the calculation keeps its total until it is
+    # written again, by the edition it names
+    cur = SRV.get(f'/api/v1/cost_norms/{test["id"]}').json()
+    r = SRV.request('PATCH', f'/api/v1/cost_norms/{test["id"]}', {'rate': '60000'}, token=approver,
+                    headers={'If-Match': f'"{cur["revision"]}"'})
+    assert r.status == 200, r
+    assert SRV.get(f'/api/v1/cost_calculations/{rec["id"]}').json()['total'] == '7216005.25'
+    # the public reads it; the planning assessment cites it as evidence
+    assert SRV.get(f'/api/v1/cost_calculations/{rec["id"]}').status == 200
+    crit = criterion('Расчёт стоимости по методике', 'planning', 'recommended')
+    a = create('assessments', {'kind': 'compliance_assessment', 'owner': ORG, 'name': {'ru': 'Оценка расчёта'},
+                               'project': W['project']['id'], 'stage': 'planning',
+                               'answers': [{'criterion': crit['id'], 'result': 'met',
+                                            'evidence': rec['id']}]}, ARCH).json()
+    assert a['answers'][0]['evidence'] == rec['id'], a
+    page = SRV.get(f'/en/cost_calculations/{rec["id"]}').body.decode()
+    assert '7216005.25' in page and 'Total cost, tenge' in page
+
+
 def main():
     global SRV, ADMIN, ARCH, OWNER, OTHER_OWNER, ORG, OTHER
     with Server() as srv:
@@ -321,7 +374,7 @@ def main():
         run([test_a_body_records_its_project, test_bad_dates_and_spending_are_refused,
              test_dependencies_between_projects, test_a_compliance_assessment_and_its_conclusion,
              test_a_recommendation_carried_out_and_confirmed,
-             test_an_issued_assessment_makes_its_recommendations])
+             test_an_issued_assessment_makes_its_recommendations, test_a_cost_calculation])
 
 
 if __name__ == '__main__':

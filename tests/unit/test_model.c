@@ -770,11 +770,14 @@ static const char SUMS[] =
     "{\"name\":\"years\",\"type\":\"list\",\"label\":" L ",\"item\":{\"type\":\"object\","
     "\"fields\":[{\"name\":\"year\",\"type\":\"integer\",\"label\":" L "},"
     "{\"name\":\"plan\",\"type\":\"decimal\",\"label\":" L "},"
-    "{\"name\":\"note\",\"type\":\"string\",\"label\":" L "}]}},"
+    "{\"name\":\"note\",\"type\":\"string\",\"label\":" L "},"
+    "{\"name\":\"price\",\"type\":\"decimal\",\"label\":" L "}]}},"
     "{\"name\":\"total\",\"type\":\"decimal\",\"readonly\":true,\"label\":" L "},"
-    "{\"name\":\"years_sum\",\"type\":\"decimal\",\"readonly\":true,\"label\":" L "}],"
+    "{\"name\":\"years_sum\",\"type\":\"decimal\",\"readonly\":true,\"label\":" L "},"
+    "{\"name\":\"cost\",\"type\":\"decimal\",\"readonly\":true,\"label\":" L "}],"
     "\"compute\":{\"total\":{\"over\":\"years\",\"sum\":\"plan\"},"
-    "\"years_sum\":{\"over\":\"years\",\"sum\":\"year\"}}}},"
+    "\"years_sum\":{\"over\":\"years\",\"sum\":\"year\"},"
+    "\"cost\":{\"over\":\"years\",\"sum\":\"plan\",\"times\":[\"price\",\"year\"]}}}},"
     "\"collections\":{\"c\":{\"label\":" L ",\"type\":\"records\"}}}";
 
 /* A computed sum (issue 17: a project's planned and spent totals): exact
@@ -788,7 +791,27 @@ static void test_compute_sum(void **state)
     if (!m)
         fail_msg("%s", e.detail);
     const struct model_kind *k = model_kind(m, "prj");
-    assert_int_equal(k->n_computes, 2);
+    assert_int_equal(k->n_computes, 3);
+    /* each item's product (plan × price × year), rounded to millionths:
+     * an item without one of its numbers adds nothing; too big: none */
+    static const struct {
+        const char *years, *cost;
+    } products[] = {
+        {"[{\"year\":2,\"plan\":\"1.5\",\"price\":\"0.000001\"},{\"year\":1,\"plan\":\"3\"}]", "0.000003"},
+        {"[{\"year\":1,\"plan\":\"0.5\",\"price\":\"0.000001\"}]", "0.000001"},
+        {"[{\"year\":3,\"plan\":\"-2.5\",\"price\":\"4\"},{\"year\":1,\"plan\":\"100\",\"price\":\"0.25\"}]", "-5"},
+        {"[{\"year\":1000,\"plan\":\"999999999999999999\",\"price\":\"999999999999999999\"}]", NULL},
+        {"[{\"year\":1,\"plan\":\"5\"}]", NULL},
+    };
+    for (size_t i = 0; i < sizeof products / sizeof products[0]; i++) {
+        json_t *rec = json_pack("{s:o}", "years", json_loads(products[i].years, 0, NULL));
+        json_t *v = model_compute_json(&k->computes[2], rec, NULL, NULL);
+        if (products[i].cost ? !json_is_string(v) || strcmp(json_string_value(v), products[i].cost)
+                             : v != NULL)
+            fail_msg("product %zu: %s", i, json_is_string(v) ? json_string_value(v) : "(none)");
+        json_decref(v);
+        json_decref(rec);
+    }
     static const struct {
         const char *years, *total, *years_sum;
     } cases[] = {
@@ -822,6 +845,9 @@ static void test_compute_sum(void **state)
         {"\"sum\":\"plan\"}", "\"sum\":\"plan\",\"otherwise\":\"x\"}", "kinds.prj.compute.total: a sum has no cases"},
         {"\"readonly\":true,\"label\":" L "},{\"name\":\"years_sum\"", "\"label\":" L "},{\"name\":\"years_sum\"",
          "kinds.prj.compute.total: 'total' is not a read-only decimal field"},
+        {"[\"price\",\"year\"]", "[\"note\"]", "kinds.prj.compute.cost.times[0]: 'note' is not a number there"},
+        {"[\"price\",\"year\"]", "[]", "kinds.prj.compute.cost.times: must list 1 to 4 numbers"},
+        {"[\"price\",\"year\"]", "[\"price.rate\"]", "kinds.prj.compute.cost.times[0]: 'price.rate' is not a number there"},
     };
     expect_refused(SUMS, bad, sizeof bad / sizeof bad[0]);
 }
