@@ -311,6 +311,14 @@ static int check_workflow_roles(struct rights *r, struct err *e)
                 }
             }
         }
+        for (size_t s = 0; s < w->n_states; s++) /* those who edit in a locked state */
+            for (size_t d = 0; d < w->states[s].n_edit_by; d++)
+                if (rights_role_index(r, w->states[s].edit_by[d]) < 0) {
+                    err_set(e, 500, "invalid-rights", "roles",
+                            "roles: the model's workflow '%s' (state '%s') needs role '%s'", w->id,
+                            w->states[s].id, w->states[s].edit_by[d]);
+                    return -1;
+                }
     }
     return 0;
 }

@@ -151,6 +151,11 @@ struct model_wf_state {
     bool published; /* the public sees records in this state */
     bool coded;     /* records here hold an accounting code */
     bool locked;    /* records here cannot be edited (under verification) */
+    /* locked but for these roles: those who hold one (and may update the
+     * record) edit it in this state, e.g. a reviewer writing their findings
+     * into it (model key "edit_by"; NULL-terminated, NULL: none) */
+    const char **edit_by;
+    size_t n_edit_by;
 };
 
 /* What starts a transition: the owner's submission, the verifier's

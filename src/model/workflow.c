@@ -10,7 +10,8 @@
 static const char *const WF_KEYS[] = {"label",       "status_field", "review_field", "code_field",
                                       "code_pattern", "states",      "transitions",  "stage_field",
                                       "stage_policy", "stage_dates", "stage_moves", NULL};
-static const char *const STATE_KEYS[] = {"label", "initial", "published", "coded", "locked", NULL};
+static const char *const STATE_KEYS[] = {"label",  "initial", "published", "coded",
+                                         "locked", "edit_by", NULL};
 static const char *const TRANSITION_KEYS[] = {
     "label",   "trigger",     "from",  "review_from", "to", "review", "complete",
     "remarks", "assign_code", "opens", "closes",      "by", "stamp",  NULL};
@@ -315,6 +316,13 @@ static int parse_state(struct loader *ld, const char *id, const json_t *v, const
         ld_bool(ld, v, "published", path, &s->published) ||
         ld_bool(ld, v, "coded", path, &s->coded) || ld_bool(ld, v, "locked", path, &s->locked))
         return -1;
+    json_t *edit_by = json_object_get(v, "edit_by");
+    if (edit_by && (ld_strings(ld, edit_by, ld_sub(ld, path, "edit_by"), true, &s->edit_by,
+                               &s->n_edit_by)))
+        return -1;
+    if (edit_by && !s->locked)
+        return ld_fail(ld, ld_sub(ld, path, "edit_by"),
+                       "only a locked state names the roles that still edit in it");
     s->id = ld_keep(ld, id);
     return 0;
 }
@@ -792,10 +800,12 @@ json_t *workflows_json(const struct model *m)
         json_t *states = json_object(), *ts = json_object();
         for (size_t s = 0; s < w->n_states; s++) {
             const struct model_wf_state *st = &w->states[s];
-            json_object_set_new(states, st->id,
-                                json_pack("{s:o, s:b, s:b, s:b, s:b}", "label", model_label_json(st->label),
-                                          "initial", st->initial, "published", st->published,
-                                          "coded", st->coded, "locked", st->locked));
+            json_t *so = json_pack("{s:o, s:b, s:b, s:b, s:b}", "label", model_label_json(st->label),
+                                   "initial", st->initial, "published", st->published, "coded",
+                                   st->coded, "locked", st->locked);
+            if (st->n_edit_by)
+                json_object_set_new(so, "edit_by", strings_json(st->edit_by, st->n_edit_by));
+            json_object_set_new(states, st->id, so);
         }
         for (size_t t = 0; t < w->n_transitions; t++)
             json_object_set_new(ts, w->transitions[t].id, transition_json(&w->transitions[t]));

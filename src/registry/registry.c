@@ -2155,8 +2155,11 @@ static int store_new_revision(struct registry *r, struct store_conn *c, const st
     return rc;
 }
 
-/* Records in a locked workflow state (under verification) cannot change. */
-static int check_unlocked(struct registry *r, const json_t *cur, struct err *e)
+/* Records in a locked workflow state (under verification) cannot change,
+ * but by the roles the state names (`edit_by`) when a (NULL: a retirement)
+ * holds one and may update the record. */
+static int check_unlocked(struct registry *r, const struct actor *a, const json_t *cur,
+                          struct err *e)
 {
     const struct model_kind *k =
         model_kind(r->model, json_string_value(json_object_get(cur, "kind")));
@@ -2164,6 +2167,9 @@ static int check_unlocked(struct registry *r, const json_t *cur, struct err *e)
         return 0;
     const struct model_wf_state *s = model_wf_state(
         k->workflow, json_string_value(json_object_get(cur, k->workflow->status_field)));
+    if (s && s->locked && a && s->n_edit_by && r->rights && !a->system &&
+        authz_may_take(r->rights, a, RA_UPDATE, k->id, org_of(r, cur), s->edit_by, s->n_edit_by))
+        return 0;
     if (s && s->locked) {
         err_set(e, 409, "locked", k->workflow->status_field,
                 "the record is %s: it cannot change until the verifier decides", s->label.en);
@@ -2224,7 +2230,7 @@ static int patch_in_tx(struct registry *r, struct store_conn *c, const struct ac
     if (rc == 0)
         rc = check_if_match(&row, if_match, e);
     if (rc == 0)
-        rc = check_unlocked(r, cur, e);
+        rc = check_unlocked(r, a, cur, e);
     json_t *next = NULL;
     if (rc == 0) {
         const char *kkey = coll->type == COLL_RELATIONS ? "type" : "kind";
@@ -2373,7 +2379,7 @@ static int retire_one(struct registry *r, struct store_conn *c, const struct act
     if (rc == 0)
         rc = check_if_match(&row, if_match, e);
     if (rc == 0)
-        rc = check_unlocked(r, cur, e);
+        rc = check_unlocked(r, NULL, cur, e);
     if (rc == 0 && strcmp(collection, "relations") != 0)
         rc = check_unreferenced(c, id, e);
     if (rc == 0) {

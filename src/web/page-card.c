@@ -885,7 +885,13 @@ static json_t *panel_section(struct page *pg, const struct model_kind *k, const 
     const char *review =
         w && w->review_field ? json_string_value(json_object_get(rec, w->review_field)) : NULL;
     const struct model_wf_state *st = w && status ? model_wf_state(w, status) : NULL;
-    if (upd && !(st && st->locked))
+    /* a locked state is edited only by the roles it names (edit_by) */
+    bool editable = !(st && st->locked) ||
+                    (st->n_edit_by && registry_rights(pg->w->api->reg) &&
+                     authz_may_take(registry_rights(pg->w->api->reg), &pg->actor, RA_UPDATE, k->id,
+                                    json_string_value(json_object_get(rec, "owner")), st->edit_by,
+                                    st->n_edit_by));
+    if (upd && editable)
         json_array_append_new(actions, json_pack("{s:s, s:s}", "label", page_tr(pg, TR("Edit")),
                                                  "href", page_url(pg, "/%s/%s/edit", coll, id)));
     if (upd && k->documents && pg->w->api->docs)

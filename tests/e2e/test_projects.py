@@ -360,6 +360,73 @@ def test_a_cost_calculation():
     assert '7216005.25' in page and 'Total cost, tenge' in page
 
 
+def test_an_acquisition_by_donation():
+    # REQ: LC-05
+    # a state legal entity asks to acquire an object by donation; the
+    # integrator evaluates it (architecture, technical and legal
+    # requirements, data management, similar software in the register)
+    # while the request is locked for the body; the authorized body gives
+    # its conclusion on economic feasibility; each step has its deadline in
+    # working days, and a step is refused until its part is filled in
+    approver = SRV.token('approver')
+    body = {'kind': 'acquisition_request', 'owner': ORG, 'name': {'ru': 'Дарение ИС «Электронная очередь»'},
+            'way': 'donation', 'donor': 'ТОО «Разработчик»',
+            'description': {'ru': 'Система электронной очереди с исходными кодами'},
+            'use': {'ru': 'Запись на приём в центрах занятости'}, 'operation_costs': '12000000'}
+    rec = create('acquisitions', body, OWNER).json()
+    assert rec['status'] == 'draft' and SRV.get(f'/api/v1/acquisitions/{rec["id"]}').status == 404
+
+    def step(what, token, payload=None):
+        nonlocal rec
+        r = SRV.request('POST', f'/api/v1/acquisitions/{rec["id"]}/{what}', payload, token=token,
+                        headers={'If-Match': f'"{rec["revision"]}"'})
+        if r.status == 200:
+            rec = r.json()
+        return r
+
+    def edit(changes, token):
+        nonlocal rec
+        r = SRV.request('PATCH', f'/api/v1/acquisitions/{rec["id"]}', changes, token=token,
+                        headers={'If-Match': f'"{rec["revision"]}"'})
+        if r.status == 200:
+            rec = r.json()
+        return r
+
+    def duties():
+        t = SRV.get(f'/api/v1/acquisitions/{rec["id"]}/workflow', token=ARCH).json()
+        return [(o['policy'], o['policy_value'], o['debtor_role']) for o in t['obligations']
+                if not o['done_at']]
+    assert step('submit', OWNER).status == 200 and rec['status'] == 'with_integrator', rec
+    assert duties() == [('acquisition_evaluation', 10, 'integrator-architect')], duties()
+    # locked for the body, open to the integrator's architects
+    assert_problem(edit({'donor': 'Другой'}, OWNER), 409)
+    r = step('verify', ARCH, {'decision': 'accept'})
+    assert_problem(r, 422)  # the evaluation is not written yet
+    assert edit({'architecture_compliance': 'meets', 'technical_legal': 'meets',
+                 'data_management': 'partly_meets', 'similar_in_register': False,
+                 'evaluation': {'ru': 'Соответствует архитектуре; аналогов в реестре нет'}},
+                ARCH).status == 200
+    assert step('verify', OWNER, {'decision': 'accept'}).status in (403, 404)
+    assert step('verify', ARCH, {'decision': 'accept'}).status == 200
+    assert rec['status'] == 'with_authority' and duties() == [('acquisition_conclusion', 10, 'approver')]
+    assert_problem(edit({'evaluation': {'ru': 'x'}}, ARCH), 409)  # now the authorized body's
+    # the authorized body returns it with reasons; the body reworks and
+    # sends it again; the conclusion is given
+    assert step('verify', approver, {'decision': 'return',
+                                     'remarks': [{'text': 'Уточните затраты на эксплуатацию'}]}).status == 200
+    assert rec['status'] == 'returned' and duties() == []
+    assert edit({'operation_costs': '9500000'}, OWNER).status == 200
+    assert step('submit', OWNER).status == 200
+    assert step('verify', ARCH, {'decision': 'accept'}).status == 200
+    assert edit({'economically_feasible': True,
+                 'conclusion': {'ru': 'Принятие в государственную собственность целесообразно'}},
+                approver).status == 200
+    assert step('verify', approver, {'decision': 'accept'}).status == 200
+    assert rec['status'] == 'concluded' and rec['concluded_on'] == TODAY.isoformat(), rec
+    pub = SRV.get(f'/api/v1/acquisitions/{rec["id"]}')
+    assert pub.status == 200 and pub.json()['economically_feasible'] is True, pub
+
+
 def main():
     global SRV, ADMIN, ARCH, OWNER, OTHER_OWNER, ORG, OTHER
     with Server() as srv:
@@ -374,7 +441,8 @@ def main():
         run([test_a_body_records_its_project, test_bad_dates_and_spending_are_refused,
              test_dependencies_between_projects, test_a_compliance_assessment_and_its_conclusion,
              test_a_recommendation_carried_out_and_confirmed,
-             test_an_issued_assessment_makes_its_recommendations, test_a_cost_calculation])
+             test_an_issued_assessment_makes_its_recommendations, test_a_cost_calculation,
+             test_an_acquisition_by_donation])
 
 
 if __name__ == '__main__':

@@ -1315,9 +1315,29 @@ static const struct broken BROKEN_FINDINGS[] = {
     {RF "colour", "1", RF "colour: unknown key"},
 };
 
+/* A locked state may name the roles that still edit in it (LC-05: the
+ * integrator's evaluation, the authorized body's conclusion); only a
+ * locked one. */
+#define AQ "workflows.acquisition_approval.states."
+static const struct broken BROKEN_EDIT_BY[] = {
+    {AQ "draft.edit_by", "[\"approver\"]", AQ "draft.edit_by: only a locked state names the roles"},
+    {AQ "with_integrator.edit_by", "[]", AQ "with_integrator.edit_by: must be a non-empty array"},
+    {AQ "with_integrator.edit_by", "\"approver\"", AQ "with_integrator.edit_by: must be a non-empty array"},
+};
+
 static void test_broken_scores_and_findings(void **state)
 {
     (void)state;
+    check_broken_real(BROKEN_EDIT_BY, sizeof BROKEN_EDIT_BY / sizeof BROKEN_EDIT_BY[0]);
+    const struct model_workflow *aw = NULL;
+    for (size_t i = 0; i < model_n_workflows(g_real); i++)
+        if (strcmp(model_workflow_at(g_real, i)->id, "acquisition_approval") == 0)
+            aw = model_workflow_at(g_real, i);
+    assert_non_null(aw);
+    const struct model_wf_state *wi = model_wf_state(aw, "with_integrator");
+    assert_true(wi->locked);
+    assert_int_equal(wi->n_edit_by, 1);
+    assert_string_equal(wi->edit_by[0], "integrator-architect");
     check_broken_real(BROKEN_FINDINGS, sizeof BROKEN_FINDINGS / sizeof BROKEN_FINDINGS[0]);
     const struct model_findings *fd = model_rule_findings(g_real);
     assert_non_null(fd);
