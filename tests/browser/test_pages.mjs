@@ -71,8 +71,10 @@ for (const lang of LANGS) {
     assert(await page.locator('main table').count() === 3, 'the thresholds, the bodies, the records');
     await axeCheck(page, `risk levels ${lang}`);
     // the riskiest project first; its card says why, factor by factor
-    await page.click('main section:last-of-type table tbody th a >> nth=0');
+    await Promise.all([page.waitForURL(`**/${lang}/projects/**`),
+                       page.click('main section:last-of-type table tbody th a >> nth=0')]);
     assert(page.url().includes(`/${lang}/projects/`), `a row opens the project: ${page.url()}`);
+    await page.locator('#score-project_risk table').waitFor();
     assert(await page.locator('#score-project_risk table tbody tr').count() === 5, 'five factors');
     if (lang === 'en') await axeCheck(page, 'project card'); // the same markup in every language
     // the portfolio's dependencies: drawn, and the same as a table  # REQ: ARC-18
