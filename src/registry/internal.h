@@ -370,6 +370,10 @@ json_t *rule_mem_project(const struct rule_mem *j, const char *text, size_t n);
  * them without a parse); the whole record parsed when the text is not a
  * well-formed object. A read that looks at a few members of many records. */
 json_t *reg_project(const json_t *fields, const char *text, size_t n);
+/* walk.c: the live records of kinds $2 (a JSON array) that refer to a
+ * record of $1 (a JSON array of ids) through a ref, in name order:
+ * columns id, data, sort_name, rid. */
+extern const char REG_REFERRERS_SQL[];
 /* A record the judging meets (projected): its judgements as a far end. */
 void rule_mem_met(struct rule_mem *j, uint32_t rid, const char *kind, const json_t *rec);
 /* model_relation_count_fn over a struct rule_mem. */

@@ -1726,27 +1726,6 @@ struct after_write {
 static __thread json_t *staged_rule_ids;
 static __thread json_t *staged_score_ids;
 
-static void stage_score_id(void *ctx, const char *field, const char *value)
-{
-    if ((strcmp(field, "_ref") == 0 || strcmp(field, "source") == 0 ||
-         strcmp(field, "target") == 0) && value && *value)
-        json_object_set_new(ctx, value, json_true());
-}
-
-/* The record written and every record it names, as it was and is now. */
-static void stage_score_ids(const struct model_kind *k, const json_t *rec, const json_t *prev)
-{
-    if (!staged_score_ids)
-        staged_score_ids = json_object();
-    const char *id = json_string_value(json_object_get(rec ? rec : prev, "id"));
-    if (id)
-        json_object_set_new(staged_score_ids, id, json_true());
-    if (rec)
-        reg_index_entries(k, rec, NULL, stage_score_id, staged_score_ids);
-    if (prev)
-        reg_index_entries(k, prev, NULL, stage_score_id, staged_score_ids);
-}
-
 /* Counts each id a record names (a relation's ends, its references). */
 static void count_rule_id(void *ctx, const char *field, const char *value)
 {
@@ -1757,28 +1736,52 @@ static void count_rule_id(void *ctx, const char *field, const char *value)
                             json_integer(json_integer_value(json_object_get(seen, value)) + 1));
 }
 
-/* Stages the ids rec names, but its owner when only as its owner: no rule
- * counts what an organisation owns, so its owned records' writes leave its
- * judgement as it is (an organisation's every record would else be judged
- * again with each). */
-static void stage_names(const struct model_kind *k, const json_t *rec)
+/* The ids rec (NULL: none) names, each with how many times (new object). */
+static json_t *names_of(const struct model_kind *k, const json_t *rec)
 {
     json_t *seen = json_object();
-    reg_index_entries(k, rec, NULL, count_rule_id, seen);
+    if (rec)
+        reg_index_entries(k, rec, NULL, count_rule_id, seen);
+    return seen;
+}
+
+/* For the scores: the record written and every record it names, as it
+ * was (was) and is now (now). */
+static void stage_score_ids(const char *id, const json_t *now, const json_t *was)
+{
+    if (!staged_score_ids)
+        staged_score_ids = json_object();
+    if (id)
+        json_object_set_new(staged_score_ids, id, json_true());
+    const char *named;
+    json_t *n;
+    json_object_foreach ((json_t *)now, named, n)
+        json_object_set_new(staged_score_ids, named, json_true());
+    json_object_foreach ((json_t *)was, named, n)
+        json_object_set_new(staged_score_ids, named, json_true());
+}
+
+/* Stages the ids rec names (seen, as names_of counts them), but its owner
+ * when only as its owner: no rule counts what an organisation owns, so its
+ * owned records' writes leave its judgement as it is (an organisation's
+ * every record would else be judged again with each). */
+static void stage_names(const struct model_kind *k, const json_t *rec, const json_t *seen)
+{
     const char *owner = k->owned ? json_string_value(json_object_get(rec, "owner")) : NULL;
     const char *id;
     json_t *n;
-    json_object_foreach (seen, id, n)
+    json_object_foreach ((json_t *)seen, id, n)
         if ((!owner || strcmp(id, owner) != 0 || json_integer_value(n) > 1) &&
             !json_object_get(staged_rule_ids, id))
             json_object_set_new(staged_rule_ids, id, json_integer(RULEIDX_NAMED));
-    json_decref(seen);
 }
 
 void reg_ruleidx_stage(struct registry *r, const struct model_kind *k, const json_t *rec,
                        const json_t *prev)
 {
-    stage_score_ids(k, rec, prev);
+    /* what each side names, read once for the scores and the rules */
+    json_t *now = names_of(k, rec), *was = names_of(k, prev);
+    stage_score_ids(json_string_value(json_object_get(rec ? rec : prev, "id")), now, was);
     if (!staged_rule_ids)
         staged_rule_ids = json_object();
     const char *id = json_string_value(json_object_get(rec, "id"));
@@ -1787,14 +1790,16 @@ void reg_ruleidx_stage(struct registry *r, const struct model_kind *k, const jso
          * approval…): no other record's judgement can change */
         if (!json_object_get(staged_rule_ids, id))
             json_object_set_new(staged_rule_ids, id, json_integer(RULEIDX_SELF));
-        return;
+    } else {
+        if (id)
+            json_object_set_new(staged_rule_ids, id, json_integer(RULEIDX_WRITTEN));
+        if (rec)
+            stage_names(k, rec, now);
+        if (prev)
+            stage_names(k, prev, was);
     }
-    if (id)
-        json_object_set_new(staged_rule_ids, id, json_integer(RULEIDX_WRITTEN));
-    if (rec)
-        stage_names(k, rec);
-    if (prev)
-        stage_names(k, prev);
+    json_decref(now);
+    json_decref(was);
 }
 
 /* Runs after the group commit that holds the write (in commit order). */

@@ -46,12 +46,6 @@ static const char OPEN_OF_SQL[] =
     "SELECT subject, due_at FROM obligations WHERE done_at IS NULL "
     "AND policy IN (SELECT value FROM json_each($1)) AND subject IN (SELECT value FROM json_each($2))";
 
-/* The live records of kinds $2 (a JSON array) that name $1 through a ref. */
-static const char REFERRERS_SQL[] =
-    "SELECT r.id, d.data FROM attrs a JOIN records r ON r.rid = a.rid AND r.retired = 0 "
-    "JOIN record_data d ON d.rid = r.rid WHERE a.field = '_ref' AND a.value = $1 "
-    "AND r.kind IN (SELECT value FROM json_each($2)) ORDER BY r.sort_name, r.rid";
-
 /* A judging of a score for a class of readers, kept with what it read so
  * that a write's records bring it up to date one by one. */
 struct judging {
@@ -842,13 +836,15 @@ static int reach_one(struct judging *j, size_t f, size_t pos, struct err *e)
         json_array_append_new(kinds, json_string(st->kinds[k]));
     char *text = json_dumps(kinds, JSON_COMPACT);
     json_decref(kinds);
-    struct store_stmt *q = store_prepare(j->c, REFERRERS_SQL, true, e);
+    struct store_stmt *q = store_prepare(j->c, REG_REFERRERS_SQL, true, e);
     if (!q) {
         free(text);
         return -1;
     }
-    const char *id = json_string_value(json_object_get(rec, "id"));
-    store_bind_text(q, 1, id);
+    json_t *frontier = json_pack("[O]", json_object_get(rec, "id"));
+    char *ids = json_dumps(frontier, JSON_COMPACT);
+    json_decref(frontier);
+    store_bind_text(q, 1, ids);
     store_bind_text(q, 2, text);
     int rc;
     while ((rc = store_step(q, e)) == 1) {
@@ -864,6 +860,7 @@ static int reach_one(struct judging *j, size_t f, size_t pos, struct err *e)
         json_decref(x);
     }
     store_reset(q);
+    free(ids);
     free(text);
     return rc < 0 ? -1 : 0;
 }

@@ -21,8 +21,8 @@
 #include <string.h>
 
 /* The records of kinds $2 (a JSON array) that refer to a record of the
- * frontier ($1, a JSON array of ids). */
-static const char REFERRERS_SQL[] =
+ * frontier ($1, a JSON array of ids): id, data, sort_name, rid. */
+const char REG_REFERRERS_SQL[] =
     "SELECT DISTINCT r.id, d.data, r.sort_name, r.rid FROM attrs a "
     "JOIN records r ON r.rid = a.rid AND r.retired = 0 JOIN record_data d ON d.rid = r.rid "
     "WHERE a.field = '_ref' AND a.value IN (SELECT value FROM json_each($1)) "
@@ -219,7 +219,7 @@ static int step_query(const struct path_walk *w, const struct model_step *st,
     if (json_array_size(cur->recs) == 0)
         return 0;
     bool refs = st->type == STEP_REFERENCED_BY;
-    struct store_stmt *q = store_prepare(w->c, refs ? REFERRERS_SQL : FAR_ENDS_SQL, true, e);
+    struct store_stmt *q = store_prepare(w->c, refs ? REG_REFERRERS_SQL : FAR_ENDS_SQL, true, e);
     if (!q)
         return -1;
     char *ids = walk_set_ids(cur), *kinds = NULL;

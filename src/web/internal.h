@@ -192,6 +192,10 @@ void web_scores_routes(struct web *w, struct router *rt);
 void web_network_routes(struct web *w, struct router *rt);
 int page_score_section(struct page *pg, const struct model_kind *k, const char *id,
                        const json_t *rec);
+/* A factor's value v as a page shows it: a number (whole, or one decimal;
+ * with its unit when `unit`) or an enum value's label; NULL when none. */
+const char *page_score_value(struct page *pg, const struct model_score_factor *f, const json_t *v,
+                             bool unit);
 /* The target architecture's gap report (page-gaps.c), when the model has a gap analysis. */
 void web_gaps_routes(struct web *w, struct router *rt);
 /* GET /{lang}/duplicates: duplication and reuse (page-dups.c). */

@@ -472,16 +472,8 @@ static const char *score_cell(struct page *pg, const struct columns *c, size_t i
     }
     const json_t *fr = json_array_get(json_object_get(it, "factors"),
                                       (size_t)(c->factor[i] - c->score[i]->factors));
-    const json_t *v = json_object_get(fr, "value");
-    if (json_is_string(v))
-        return page_enum_label(pg, c->factor[i]->field_enum, json_string_value(v));
-    if (!json_is_number(v))
-        return "";
-    double x = json_number_value(v);
-    const char *unit = c->factor[i]->unit;
-    const char *n = x == (double)(long long)x ? arena_printf(pg->req->arena, "%lld", (long long)x)
-                                              : arena_printf(pg->req->arena, "%.1f", x);
-    return unit && strcmp(unit, "percent") == 0 ? arena_printf(pg->req->arena, "%s %%", n) : n;
+    const char *v = page_score_value(pg, c->factor[i], json_object_get(fr, "value"), true);
+    return v ? v : "";
 }
 
 /* The day of the last change, flagged when it is older than the

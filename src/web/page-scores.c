@@ -43,6 +43,17 @@ static const char *unit_text(struct page *pg, const char *unit, double v)
     return n;
 }
 
+const char *page_score_value(struct page *pg, const struct model_score_factor *f, const json_t *v,
+                             bool unit)
+{
+    if (json_is_number(v))
+        return unit ? unit_text(pg, f->unit, json_number_value(v))
+                    : number_text(pg, json_number_value(v));
+    if (json_is_string(v))
+        return page_enum_label(pg, f->field_enum, json_string_value(v));
+    return NULL;
+}
+
 static const struct model_score_factor *factor_of(const struct model_score *s, const char *id)
 {
     for (size_t i = 0; id && i < s->n_factors; i++)
@@ -158,11 +169,10 @@ static json_t *factor_row(struct page *pg, const json_t *score, const struct mod
         return NULL;
     const json_t *v = json_object_get(r, "value");
     json_int_t level = json_integer_value(json_object_get(r, "level"));
-    const char *value = json_is_number(v) ? unit_text(pg, f->unit, json_number_value(v))
-                        : json_is_string(v) ? page_enum_label(pg, f->field_enum, json_string_value(v))
-                                            : "—";
+    const char *value = page_score_value(pg, f, v, true);
     json_t *row = json_pack("{s:s, s:s, s:s, s:I}", "label", web_label(pg->lang, f->label), "value",
-                            value, "level_label", level_label(pg, score, level), "level", level);
+                            value ? value : "—", "level_label", level_label(pg, score, level), "level",
+                            level);
     explain(pg, s, f, rec, r, row);
     return row;
 }
@@ -338,10 +348,8 @@ static void h_score(struct http_req *req, struct http_resp *resp, void *ctx)
                     factor_of(s, json_string_value(json_object_get(g, "factor")));
                 const json_t *v = json_object_get(g, "value");
                 json_int_t fl = json_integer_value(json_object_get(g, "level"));
-                const char *val = !f || !v || json_is_null(v) ? "—"
-                                  : json_is_number(v) ? unit_text(&pg, f->unit, json_number_value(v))
-                                  : page_enum_label(&pg, f->field_enum, json_string_value(v));
-                json_array_append_new(cells, json_pack("{s:s, s:s?}", "value", val, "level",
+                const char *val = f ? page_score_value(&pg, f, v, true) : NULL;
+                json_array_append_new(cells, json_pack("{s:s, s:s?}", "value", val ? val : "—", "level",
                                                        fl ? level_label(&pg, score, fl) : NULL));
             }
             json_array_append_new(
@@ -435,9 +443,8 @@ static void h_score_csv(struct http_req *req, struct http_resp *resp, void *ctx)
             const json_t *v = json_object_get(r, "value");
             if (!f)
                 break;
-            row[4 + 2 * j] = !v || json_is_null(v) ? ""
-                             : json_is_number(v) ? number_text(&pg, json_number_value(v))
-                                                 : page_enum_label(&pg, f->field_enum, json_string_value(v));
+            const char *val = page_score_value(&pg, f, v, false);
+            row[4 + 2 * j] = val ? val : "";
             json_int_t fl = json_integer_value(json_object_get(r, "level"));
             row[5 + 2 * j] = fl ? level_label(&pg, score, fl) : "";
         }

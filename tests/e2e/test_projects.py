@@ -376,21 +376,20 @@ def test_an_acquisition_by_donation():
     rec = create('acquisitions', body, OWNER).json()
     assert rec['status'] == 'draft' and SRV.get(f'/api/v1/acquisitions/{rec["id"]}').status == 404
 
-    def step(what, token, payload=None):
+    def send(method, suffix, token, payload):
+        # the request at its current revision; its new state kept when taken
         nonlocal rec
-        r = SRV.request('POST', f'/api/v1/acquisitions/{rec["id"]}/{what}', payload, token=token,
+        r = SRV.request(method, f'/api/v1/acquisitions/{rec["id"]}{suffix}', payload, token=token,
                         headers={'If-Match': f'"{rec["revision"]}"'})
         if r.status == 200:
             rec = r.json()
         return r
 
+    def step(what, token, payload=None):
+        return send('POST', f'/{what}', token, payload)
+
     def edit(changes, token):
-        nonlocal rec
-        r = SRV.request('PATCH', f'/api/v1/acquisitions/{rec["id"]}', changes, token=token,
-                        headers={'If-Match': f'"{rec["revision"]}"'})
-        if r.status == 200:
-            rec = r.json()
-        return r
+        return send('PATCH', '', token, changes)
 
     def duties():
         t = SRV.get(f'/api/v1/acquisitions/{rec["id"]}/workflow', token=ARCH).json()
