@@ -16,10 +16,10 @@
 #include <string.h>
 
 /* Sums of decimals (18 digits, 6 after the point, up to 1,000 items) held exactly. */
-__extension__ typedef __int128 i128;
+typedef model_i128 i128;
 
-static const char *const CHECK_KEYS[] = {"items", "field", "not_before", "not_after", "if",
-                                         "equals", NULL};
+static const char *const CHECK_KEYS[] = {"items",  "field", "not_before", "not_after", "before",
+                                         "after",  "if",    "equals",     NULL};
 
 /* Where the fields a check names are: the kind's (items NULL), or the
  * sub-fields of its list of objects `items` (*obj that object's field).
@@ -101,19 +101,30 @@ static int parse_equals(struct loader *ld, const char *path, const struct model_
 static int parse_check(struct loader *ld, const json_t *v, const char *path,
                        const struct model_kind *k, struct model_check *c)
 {
-    const char *before, *after;
+    /* the order ops, in enum check_op's order */
+    static const char *const ops[] = {"not_before", "not_after", "before", "after"};
+    const char *by[4] = {NULL}, *other = NULL;
     if (ld_want_object(ld, v, path) || ld_check_keys(ld, v, path, CHECK_KEYS) ||
         ld_string(ld, v, "items", path, false, &c->items) ||
         ld_string(ld, v, "field", path, true, &c->field) ||
-        ld_string(ld, v, "not_before", path, false, &before) ||
-        ld_string(ld, v, "not_after", path, false, &after) ||
         ld_string(ld, v, "if", path, false, &c->if_filled))
         return -1;
+    int said = 0;
+    for (int i = 0; i < 4; i++) {
+        if (ld_string(ld, v, ops[i], path, false, &by[i]))
+            return -1;
+        if (by[i]) {
+            c->op = (enum check_op)i;
+            other = by[i];
+            said++;
+        }
+    }
     const char *equals;
     if (ld_string(ld, v, "equals", path, false, &equals))
         return -1;
-    if ((before != NULL) + (after != NULL) + (equals != NULL) != 1)
-        return ld_fail(ld, path, "a check says one of not_before, not_after and equals");
+    if (said + (equals != NULL) != 1)
+        return ld_fail(ld, path,
+                       "a check says one of not_before, not_after, before, after and equals");
     const struct model_field *obj;
     if (!check_scope(k, c->items, &obj))
         return ld_fail(ld, ld_sub(ld, path, "items"), "'%s' is not a list of objects of '%s'",
@@ -124,8 +135,6 @@ static int parse_check(struct loader *ld, const json_t *v, const char *path,
     if (!f || !comparable(f->type))
         return ld_fail(ld, ld_sub(ld, path, "field"), "'%s' is not a date or number field there",
                        c->field);
-    c->not_after = after != NULL;
-    const char *other = after ? after : before;
     if (strcmp(other, "today") == 0) {
         if (f->type == FT_DECIMAL)
             return ld_fail(ld, path, "'today' compares with a date or a year (an integer)");
@@ -232,22 +241,52 @@ static int check_one(const struct model_check *c, const json_t *o, const char *p
         b = now;
     }
     int rc = 0;
-    if (!ld_empty(b) && (c->not_after ? compare(c->type, a, b) > 0 : compare(c->type, a, b) < 0)) {
+    int cmp = ld_empty(b) ? 0 : compare(c->type, a, b);
+    bool bad = !ld_empty(b) && (c->op == CHECK_NOT_BEFORE   ? cmp < 0
+                                : c->op == CHECK_NOT_AFTER ? cmp > 0
+                                : c->op == CHECK_BEFORE    ? cmp >= 0
+                                                           : cmp <= 0);
+    if (bad) {
         struct err one = ERR_INIT;
         char path[160];
         snprintf(path, sizeof path, "%s%s", prefix, c->field);
-        if (c->other && c->not_after)
-            err_set(&one, 422, "out-of-order", path, "must not be after '%s'", c->other);
-        else if (c->other)
-            err_set(&one, 422, "out-of-order", path, "must not be before '%s'", c->other);
-        else if (c->type == FT_DATE && c->not_after)
-            err_set(&one, 422, "out-of-order", path, "must not be after today");
-        else if (c->type == FT_DATE)
-            err_set(&one, 422, "out-of-order", path, "must not be before today");
-        else if (c->not_after)
-            err_set(&one, 422, "out-of-order", path, "must not be after this year");
-        else
-            err_set(&one, 422, "out-of-order", path, "must not be before this year");
+        /* what must hold, by op: of another field, of today, of this year
+         * (each text a literal: it is the message's id for translation) */
+        bool date = c->type == FT_DATE;
+        switch (c->op) {
+        case CHECK_NOT_BEFORE:
+            if (c->other)
+                err_set(&one, 422, "out-of-order", path, "must not be before '%s'", c->other);
+            else if (date)
+                err_set(&one, 422, "out-of-order", path, "must not be before today");
+            else
+                err_set(&one, 422, "out-of-order", path, "must not be before this year");
+            break;
+        case CHECK_NOT_AFTER:
+            if (c->other)
+                err_set(&one, 422, "out-of-order", path, "must not be after '%s'", c->other);
+            else if (date)
+                err_set(&one, 422, "out-of-order", path, "must not be after today");
+            else
+                err_set(&one, 422, "out-of-order", path, "must not be after this year");
+            break;
+        case CHECK_BEFORE:
+            if (c->other)
+                err_set(&one, 422, "out-of-order", path, "must be before '%s'", c->other);
+            else if (date)
+                err_set(&one, 422, "out-of-order", path, "must be before today");
+            else
+                err_set(&one, 422, "out-of-order", path, "must be before this year");
+            break;
+        case CHECK_AFTER:
+            if (c->other)
+                err_set(&one, 422, "out-of-order", path, "must be after '%s'", c->other);
+            else if (date)
+                err_set(&one, 422, "out-of-order", path, "must be after today");
+            else
+                err_set(&one, 422, "out-of-order", path, "must be after this year");
+            break;
+        }
         note(e, &one, path);
         rc = -1;
     }
@@ -532,7 +571,7 @@ static bool term_holds(const struct model_compute_term *t, const json_t *item, m
 
 /* A number's value in millionths (a decimal's canonical text, or an
  * integer): false when it is neither. */
-static bool millionths(const json_t *v, i128 *out)
+bool model_millionths(const json_t *v, i128 *out)
 {
     if (json_is_integer(v)) {
         *out = (i128)json_integer_value(v) * 1000000;
@@ -589,7 +628,7 @@ static bool times_scaled(i128 *p, int *extra, i128 b)
 
 /* The canonical decimal text of n millionths, or false when it has more
  * than 18 digits before the point (a decimal holds no more). */
-static bool decimal_text(i128 n, char *out, size_t size)
+bool model_decimal_text(i128 n, char *out, size_t size)
 {
     bool neg = n < 0;
     if (neg)
@@ -634,7 +673,7 @@ json_t *model_compute_json(const struct model_compute *c, const json_t *fields, 
     size_t i, n = 0;
     bool overflow = false;
     json_array_foreach (items, i, item) {
-        if (!millionths(json_object_get(item, c->sum), &one))
+        if (!model_millionths(json_object_get(item, c->sum), &one))
             continue;
         bool all = true;
         int extra = 0; /* one's scale beyond millionths, in millions */
@@ -645,7 +684,7 @@ json_t *model_compute_json(const struct model_compute *c, const json_t *fields, 
                 v = got = json_is_string(v) && peek ? peek(ctx, json_string_value(v), c->times[t].via)
                                                     : NULL;
             i128 by;
-            all = millionths(v, &by);
+            all = model_millionths(v, &by);
             if (all && !times_scaled(&one, &extra, by))
                 all = false, overflow = true; /* too big to hold: no total */
             json_decref(got);
@@ -662,7 +701,7 @@ json_t *model_compute_json(const struct model_compute *c, const json_t *fields, 
         n++;
     }
     char text[64];
-    return n && !overflow && decimal_text(total, text, sizeof text) ? json_string(text) : NULL;
+    return n && !overflow && model_decimal_text(total, text, sizeof text) ? json_string(text) : NULL;
 }
 
 const char *model_compute_value(const struct model_compute *c, const json_t *fields,

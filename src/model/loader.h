@@ -137,6 +137,9 @@ json_t *measures_json(const struct model *m);
 /* scores.c: the "scores" section (after the kinds, relations and
  * policies), and its JSON. */
 int parse_scores(struct loader *ld);
+/* tally.c: each kind's "tally" (after the scores), and its JSON. */
+int parse_tallies(struct loader *ld);
+json_t *tally_json(const struct model_tally *t);
 json_t *scores_json(const struct model *m);
 json_t *kind_measures_json(const struct model_kind *k);
 json_t *rules_json(const struct model *m);

@@ -42,7 +42,7 @@ static const char *const COLL_KEYS[] = {"label", "type",     "facets",   "column
 static const char *const KIND_KEYS[] = {"label",   "collection", "owned",    "owns",     "named",
                                         "include", "fields",     "workflow", "code_prefix",
                                         "documents", "inclusion", "read",  "inherits", "views",
-                                        "measures",  "profile",   "snapshot", "import", "checks", "compute", NULL};
+                                        "measures",  "profile",   "snapshot", "import", "checks", "compute", "tally", NULL};
 static const char *const SNAPSHOT_KEYS[] = {"of", "at", "hash", "count", NULL};
 static const char *const INHERITS_KEYS[] = {"via", "fields", "key", "fixed", NULL};
 static const char *const REL_KEYS[] = {"label",  "inverse",    "inverse_label", "source",
@@ -1609,6 +1609,8 @@ static json_t *kind_json(const struct model_kind *k)
         json_object_set_new(o, "required_for", relation_required_json(k));
     if (k->import)
         json_object_set_new(o, "import", import_json(k->import));
+    if (k->tally)
+        json_object_set_new(o, "tally", tally_json(k->tally));
     json_t *fs = json_array();
     for (size_t i = 0; i < k->n_fields; i++)
         json_array_append_new(fs, field_json(&k->fields[i], ROLE_FIELD));
@@ -1706,7 +1708,8 @@ static int model_check(struct loader *ld)
         parse_collections(ld) || parse_enums(ld) || parse_policies(ld) || parse_workflows(ld) ||
         parse_doc_lists(ld) || parse_field_sets(ld) || parse_kinds(ld) || check_inherits(ld) ||
         parse_measures(ld) || fill_collections(ld) || parse_views(ld) || parse_maps(ld) ||
-        parse_gap_analysis(ld) || parse_duplicates(ld) || parse_triggers(ld) || parse_scores(ld))
+        parse_gap_analysis(ld) || parse_duplicates(ld) || parse_triggers(ld) || parse_scores(ld) ||
+        parse_tallies(ld))
         return -1;
     return parse_rules(ld); /* after the collections know their kinds */
 }

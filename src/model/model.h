@@ -461,9 +461,10 @@ const struct model_import_column *model_import_column(const struct model_import 
  * objects `items`) not before (or, not_after, not after) the field other
  * of the same object, or today when other is NULL (today's date; this year
  * for an integer); only when if_filled (when given) is filled. */
+enum check_op { CHECK_NOT_BEFORE, CHECK_NOT_AFTER, CHECK_BEFORE, CHECK_AFTER };
 struct model_check {
     const char *items, *field, *other, *if_filled;
-    bool not_after;
+    enum check_op op; /* how field compares with other (or today) */
     enum field_type type;
     /* "equals": instead of an order, field (through `via`, a field of the
      * record its ref names, when the check's field is "ref.via") must be
@@ -521,6 +522,40 @@ struct model_derive {
     const char *otherwise;
 };
 
+/* A kind whose records tally the records of other kinds by their owners
+ * (model key "tally", issue 17: the period report of the implementation
+ * of the architecture, REQ MON-06, MON-08; model/tally.c): a write of
+ * such a record that was new or kept `while` before the write (an edit of
+ * a draft, its submission) sets its read-only list of objects `into` to
+ * one item per owner of what is counted (its ref sub-field `by`) and one
+ * for them all (no `by`: the whole country), each column a sub-field, and
+ * its read-only timestamp `at` to the instant; in any other state the
+ * figures stay as they were (frozen). Records of the counted kinds count
+ * as the writer may read them; `dated` ones only when their date field
+ * lies in the record's period [from, to]. */
+enum tally_op { TALLY_COUNT, TALLY_SUM, TALLY_OVERDUE, TALLY_SCORE, TALLY_PERCENT };
+struct model_tally_column {
+    const char *field; /* the sub-field of the items it fills */
+    enum tally_op op;
+    const char **kinds; /* count, sum, overdue: the kinds counted */
+    size_t n_kinds;
+    struct model_cond when; /* on their enum and boolean fields */
+    const char *dated;      /* a date field of theirs: counted in the period only */
+    const char *sum;        /* sum: their decimal field added up */
+    const char **policies;  /* overdue: counted when an obligation of these is past due */
+    size_t n_policies;
+    const struct model_score *score; /* score: the score's records ... */
+    int factor;                      /* ... whose level (or this factor's, >= 0) ... */
+    int from;                        /* ... is at least this */
+    int of, over;                    /* percent: column `of` in per cent of column `over` */
+};
+struct model_tally {
+    const char *into, *by, *at, *from, *to;
+    struct model_cond while_;
+    struct model_tally_column *columns;
+    size_t n_columns;
+};
+
 struct model_kind {
     const char *id;
     struct i18n label;
@@ -535,6 +570,7 @@ struct model_kind {
     bool has_restricted; /* some field is restricted */
     const struct model_workflow *workflow; /* NULL: no workflow (always published) */
     const struct model_snapshot *snapshot; /* NULL: its records freeze nothing */
+    const struct model_tally *tally;       /* NULL: its records tally nothing */
     const struct model_import *import;     /* NULL: no spreadsheet import */
     const char *code_prefix;               /* {prefix} of its accounting codes */
     const struct model_doc_list *documents; /* its technical documentation, or NULL */
@@ -1021,6 +1057,14 @@ int model_validate_fields(const struct model_kind *k, const json_t *in, json_t *
  * at fault (every one when e collects them), -1; else 0. */
 int model_check_fields(const struct model_kind *k, const json_t *fields, int64_t today,
                        model_peek_fn peek, void *ctx, struct err *e);
+/* Decimals held exactly: millionths in 128 bits. */
+__extension__ typedef __int128 model_i128;
+/* A number's value in millionths (a decimal's canonical text, or an
+ * integer): false when it is neither. */
+bool model_millionths(const json_t *v, model_i128 *out);
+/* The canonical decimal text of n millionths, or false when it has more
+ * than 18 digits before the point (a decimal holds no more). */
+bool model_decimal_text(model_i128 n, char *out, size_t size);
 /* The value of computed enum field c for validated fields (NULL: none, or c a sum). */
 const char *model_compute_value(const struct model_compute *c, const json_t *fields,
                                 model_peek_fn peek, void *ctx);

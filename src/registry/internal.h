@@ -343,6 +343,13 @@ int reg_create_in_tx(struct registry *r, struct store_conn *c, const struct acto
 /* snapshot.c: sets a snapshot kind's read-only fields in `into` (the
  * instant `at`, the content's hash and count) from the live records of its
  * collections, in the write's transaction. */
+/* The tally of k (k->tally) of record rec (its period), as actor a reads
+ * now, into `into`: its list and its timestamp (tally.c). */
+int reg_tally(struct registry *r, struct store_conn *c, const struct actor *a,
+              const struct model_kind *k, const json_t *rec, json_t *into, const char *now,
+              struct err *e);
+/* Does a write of record prev (NULL: a new one) of kind k tally again? */
+bool reg_tallies(const struct registry *r, const struct model_kind *k, const json_t *prev);
 int reg_snapshot_take(struct store_conn *c, const struct model_snapshot *s, const char *at,
                       json_t *into, struct err *e);
 /* rules-report.c: the kinds the rules picked (pick[i] for the model's

@@ -1085,6 +1085,13 @@ static json_t *build_record(struct registry *r, struct store_conn *c, const stru
         rec = NULL;
         goto out;
     }
+    /* a period report counts at each write until it is submitted */
+    if (reg_tallies(r, k, prev) && reg_tally(r, c, a, k, fields, ro, updated_at, e) < 0) {
+        json_decref(ro);
+        json_decref(rec);
+        rec = NULL;
+        goto out;
+    }
     for (size_t i = 0; i < k->n_computes; i++) {
         json_t *v = model_compute_json(&k->computes[i], fields, reg_peek_member, c);
         if (v)
@@ -2203,9 +2210,16 @@ int registry_transition(struct registry *r, struct store_conn *c, const struct a
     json_t *next = rc == 0 ? json_deep_copy(cur) : NULL;
     if (rc == 0)
         rc = fn(ctx, c, cur, next, e);
-    if (rc == 0) {
-        char now[32];
+    char now[32];
+    if (rc == 0)
         next_instant(cur, now);
+    /* the step out of a state that tallies counts once more: what is
+     * submitted is counted at the submission, then frozen */
+    const struct model_kind *k =
+        rc == 0 ? model_kind(r->model, json_string_value(json_object_get(cur, "kind"))) : NULL;
+    if (rc == 0 && reg_tallies(r, k, cur))
+        rc = reg_tally(r, c, a, k, next, next, now, e);
+    if (rc == 0) {
         stamp(next, row.revision + 1, now);
         rc = store_new_revision(r, c, a, &row, action, cur, next, e);
     }
