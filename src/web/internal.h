@@ -188,6 +188,12 @@ void web_rules_routes(struct web *w, struct router *rt);
 /* page-scores.c: the scores' roll-up pages, and a scored record's card
  * section ("scores": its level and each factor's, explained). */
 void web_scores_routes(struct web *w, struct router *rt);
+/* The figures of a tallying record (page-tally.c): the card's table
+ * (pg->data's "tally"), and its CSV and XLSX downloads for a collection
+ * whose kinds tally. */
+void page_tally_section(struct page *pg, const struct model_kind *k, const char *coll,
+                        const char *id, const json_t *rec);
+void web_tally_routes_for(struct web *w, struct router *rt, const struct model_collection *c);
 /* page-network.c: the networks of the collections that declare them. */
 void web_network_routes(struct web *w, struct router *rt);
 int page_score_section(struct page *pg, const struct model_kind *k, const char *id,

@@ -323,8 +323,8 @@ json_t *card_fields(struct page *pg, const struct model_kind *k, const json_t *r
     }
     for (size_t i = 0; i < k->n_fields; i++) {
         const struct model_field *f = &k->fields[i];
-        if (f->restricted && hide_restricted)
-            continue;
+        if ((f->restricted && hide_restricted) || (k->tally && strcmp(f->name, k->tally->into) == 0))
+            continue; /* a tally's figures: a table of their own (page_tally_section) */
         json_t *o = field_value(pg, f, json_object_get(rec, f->name));
         json_object_set_new(o, "label", json_string(web_label(pg->lang, f->label)));
         json_object_set_new(o, "field", json_string(f->name));
@@ -1068,6 +1068,7 @@ static void card_render(struct page *pg, const char *coll, const char *id, int s
         json_object_set_new(d, "referrers", refs);
     page_rule_checks(pg, k, coll, id, rec); /* the rules' checks: for the report's readers */
     page_score_section(pg, k, id, rec);     /* its scores (a project's risk level), explained */
+    page_tally_section(pg, k, coll, id, rec); /* a period report's figures */
     json_object_set_new(d, "trace_url", json_string(page_url(pg, "/%s/%s/trace", coll, id)));
     json_t *views = card_view_links(pg, k, coll, id);
     web_capmap_record_links(pg, k, id, views);

@@ -828,6 +828,8 @@ static void collection_routes(struct web *w, struct router *rt)
         /* issue 15, data layer: the data catalogue of collections whose
          * kinds inherit (page-catalogue.c) */
         web_catalogue_routes_for(w, rt, c);
+        /* issue 17: a period report's figures (page-tally.c) */
+        web_tally_routes_for(w, rt, c);
     }
     /* issue 15: the architecture page the menu leads to
      * (page-arch.c) */

@@ -264,6 +264,45 @@ def test_returned_with_remarks_counts_again():
     assert r.status == 200 and r.json()['status'] == 'submitted', r
 
 
+def test_the_card_and_downloads():
+    # REQ: MON-06
+    # REQ: MON-08
+    # the received report's card shows each body's row (its scorecard) and
+    # the country's; the table downloads as CSV and XLSX, for those who may
+    # read it only
+    rep = W['received']
+    cookie = {'Cookie': SRV.session('owner-viewer', OTHER)}
+    for lang, country in (('kk', 'Бүкіл ел бойынша'), ('ru', 'По всей стране'),
+                          ('en', 'The whole country')):
+        r = SRV.get(f'/{lang}/implementation_reports/{rep["id"]}', headers=cookie)
+        assert r.status == 200, r
+        body = r.body.decode()
+        table = body[body.index('id="tally"'):]
+        table = table[:table.index('</section>')]
+        assert country in table and 'Министерство здравоохранения' in table, table[:500]
+        assert f'href="/{lang}/organizations/{OTHER}"' in table
+        assert table.count('<tr') == len(rep['results']) + 1  # the header and a row each
+    assert SRV.get(f'/en/implementation_reports/{rep["id"]}').status == 404  # the public
+    r = SRV.get(f'/ru/implementation_reports/{rep["id"]}/tally.csv', headers=cookie)
+    assert r.status == 200 and r.header('Content-Type').startswith('text/csv'), r
+    lines = r.body.decode('utf-8-sig').splitlines()
+    assert lines[0].startswith('Государственный орган,ИКТ-проекты,'), lines[0]
+    assert lines[-1].startswith('По всей стране,'), lines[-1]
+    assert len(lines) == len(rep['results']) + 1
+    r = SRV.get(f'/en/implementation_reports/{rep["id"]}/tally.xlsx', headers=cookie)
+    assert r.status == 200 and 'spreadsheetml' in r.header('Content-Type'), r
+    import io
+    import zipfile
+    z = zipfile.ZipFile(io.BytesIO(r.body))
+    strings = z.read('xl/sharedStrings.xml').decode()
+    sheet = z.read('xl/worksheets/sheet1.xml').decode()
+    assert 'The whole country' in strings and 'Министерство здравоохранения' in strings
+    total = rows(rep)['']
+    assert f'<v>{total["projects"]}</v>' in sheet, sheet[:800]
+    assert SRV.get(f'/en/implementation_reports/{rep["id"]}/tally.xlsx').status == 404
+    assert SRV.get(f'/en/implementation_reports/{rep["id"]}/tally.csv').status == 404
+
+
 def test_the_model_declares_the_tally():
     # REQ: MON-06
     k = SRV.get('/api/v1/model').json()['kinds']['implementation_report']
@@ -294,6 +333,7 @@ def main():
              test_a_report_for_a_period_not_ended_is_refused,
              test_submitted_frozen_and_received,
              test_returned_with_remarks_counts_again,
+             test_the_card_and_downloads,
              test_the_model_declares_the_tally])
 
 
