@@ -323,7 +323,8 @@ json_t *card_fields(struct page *pg, const struct model_kind *k, const json_t *r
     }
     for (size_t i = 0; i < k->n_fields; i++) {
         const struct model_field *f = &k->fields[i];
-        if ((f->restricted && hide_restricted) || (k->tally && strcmp(f->name, k->tally->into) == 0))
+        if ((f->restricted && hide_restricted) ||
+            (k->tally && (strcmp(f->name, k->tally->into) == 0 || strcmp(f->name, k->tally->at) == 0)))
             continue; /* a tally's figures: a table of their own (page_tally_section) */
         json_t *o = field_value(pg, f, json_object_get(rec, f->name));
         json_object_set_new(o, "label", json_string(web_label(pg->lang, f->label)));
