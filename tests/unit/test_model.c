@@ -1325,9 +1325,38 @@ static const struct broken BROKEN_EDIT_BY[] = {
     {AQ "with_integrator.edit_by", "\"approver\"", AQ "with_integrator.edit_by: must be a non-empty array"},
 };
 
+/* A kind's tally (the period report, MON-06): a read-only list of objects
+ * for the figures, its sub-field naming the owner, a read-only timestamp,
+ * required dates for the period, a condition on the kind's own enums, and
+ * columns each filling a sub-field of the right type one way from what
+ * they count. */
+#define TL "kinds.implementation_report.tally."
+static const struct broken BROKEN_TALLY[] = {
+    {TL "into", "\"summary\"", TL "into: 'summary' is not a read-only list of objects"},
+    {TL "by", "\"projects\"", TL "by: 'projects' is not a sub-field naming an owner"},
+    {TL "at", "\"period_end\"", TL "at: 'period_end' is not a read-only timestamp field of kind 'implementation_report'"},
+    {TL "period.to", "\"summary\"", TL "period.to: 'summary' is not a required date field of kind 'implementation_report'"},
+    {TL "while", "{\"status\": [\"later\"]}", TL "while"},
+    {TL "colour", "1", TL "colour: unknown key"},
+    {TL "columns", "[]", TL "columns: a tally has columns"},
+    {TL "columns[0].count.kinds[0]", "\"organization\"", TL "columns[0].count.kinds[0]: 'organization' is not an owned record kind"},
+    {TL "columns[1].sum.field", "\"stage\"", TL "columns[1].sum.field: 'stage' is not a decimal field of kind 'ict_project'"},
+    {TL "columns[3].count.dated", "\"stage\"", TL "columns[3].count.dated: 'stage' is not a date field of kind 'compliance_assessment'"},
+    {TL "columns[9].overdue.policies[0]", "\"nothing\"", TL "columns[9].overdue.policies[0]: no policy 'nothing'"},
+    {TL "columns[11].score.from", "9", TL "columns[11].score.from: a level of the score's scale, 1 to 5"},
+    {TL "columns[12].score.factor", "\"colour\"", TL "columns[12].score.factor: score 'project_risk' has no factor 'colour'"},
+    {TL "columns[10].percent.over", "\"budget_planned\"", TL "columns[10].percent.over: 'budget_planned' is not a column of counts before this one"},
+    {TL "columns[0].field", "\"budget_planned\"", TL "columns[0].field: 'budget_planned' is not an integer sub-field of the items"},
+    {TL "columns[2].field", "\"budget_planned\"", TL "columns[2].field: 'budget_planned' is filled twice"},
+    {TL "columns[0].sum", "{\"kinds\": [\"ict_project\"], \"field\": \"budget_planned\"}", TL "columns[0]: a column says one of count, sum, overdue, score and percent"},
+    {"kinds.implementation_report.checks[0].before", "\"tomorrow\"", "kinds.implementation_report.checks.0: 'tomorrow' is not a field of the same type as 'period_end' there"},
+    {"kinds.implementation_report.checks[0].after", "\"today\"", "kinds.implementation_report.checks.0: a check says one of not_before, not_after, before, after and equals"},
+};
+
 static void test_broken_scores_and_findings(void **state)
 {
     (void)state;
+    check_broken_real(BROKEN_TALLY, sizeof BROKEN_TALLY / sizeof BROKEN_TALLY[0]);
     check_broken_real(BROKEN_EDIT_BY, sizeof BROKEN_EDIT_BY / sizeof BROKEN_EDIT_BY[0]);
     const struct model_workflow *aw = NULL;
     for (size_t i = 0; i < model_n_workflows(g_real); i++)
