@@ -24,6 +24,12 @@ projects, 50,000 criteria answered, 20,000 recommendations):
 5. The public list of projects (GET /ru/projects, anonymous: the
    transparency page, with each project's totals, last conclusion and risk
    level), 100 times after 5 unmeasured.
+6. The period report (with --arch-token, an integrator-architect's): a
+   year's implementation report made (POST: every project, assessment,
+   recommendation and discrepancy counted by body, and the projects' risk
+   levels) and submitted (counted once more, then frozen), each one
+   request on its own: the client waits for one answer, the server's time
+   from its access log beside it.
 
 Prints BENCH lines ("BENCH <name> key=value ...") for run.sh."""
 import argparse
@@ -73,6 +79,7 @@ def main():
     for name in ('base', 'out', 'token', 'email', 'password', 'pid'):
         ap.add_argument(name)
     ap.add_argument('--writes', type=int, default=10)
+    ap.add_argument('--arch-token')
     a = ap.parse_args()
     log = os.path.join(a.out, 'server.log')
     auth = {'Authorization': f'Bearer {a.token}'}
@@ -106,6 +113,37 @@ def main():
     pages(conn, log, 'risk_card', [f'/ru/projects/prj-{i}' for i in range(100)], cookie)
     pages(conn, log, 'transparency', ['/ru/projects'] * 100, {'Accept': 'text/html'})
     print(f'BENCH risk_rss kb={rss(a.pid)}', flush=True)
+    conn.close()
+    if a.arch_token:
+        period_report(a, log, u)
+
+
+def period_report(a, log, u):
+    """Makes a year's report and submits it, timing each write."""
+    auth = {'Authorization': f'Bearer {a.arch_token}', 'Content-Type': 'application/json'}
+    year = time.gmtime().tm_year - 1
+    body = {'kind': 'implementation_report', 'owner': 'org-1', 'period_type': 'year',
+            'period_start': f'{year}-01-01', 'period_end': f'{year}-12-31',
+            'name': {'ru': f'Отчёт о реализации архитектуры за {year} год'}}
+    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=300)
+    at = log_size(log)
+    t0 = time.perf_counter()
+    status, data, etag = request(conn, 'POST', '/api/v1/implementation_reports', auth, body)
+    made = (time.perf_counter() - t0) * 1000
+    rec = json.loads(data) if status == 201 else {}
+    t0 = time.perf_counter()
+    status2, _, _ = request(conn, 'POST', f'/api/v1/implementation_reports/{rec.get("id")}/submit',
+                            {**auth, 'If-Match': etag or '*'}, None)
+    sent = (time.perf_counter() - t0) * 1000
+    time.sleep(0.2)
+    srv = server_ms(log, at, 2)
+    total = (rec.get('results') or [{}])[-1]
+    print(f'BENCH period_report status={status} submit_status={status2} '
+          f'bodies={max(len(rec.get("results") or []) - 1, 0)} projects={total.get("projects", 0)} '
+          f'create_ms={made:.0f} submit_ms={sent:.0f} '
+          f'server_create_ms={srv[0] if srv else float("nan"):.0f} '
+          f'server_submit_ms={srv[1] if len(srv) > 1 else float("nan"):.0f} '
+          f'rss_kb={rss(a.pid)}', flush=True)
     conn.close()
 
 

@@ -18,7 +18,8 @@
 #      a version of the architecture assembled (<= 5 s) and two compared (<= 2 s)
 #   h. duplication and reuse (bench/dups.py): duplicate pairs across all objects
 #      (<= 1 s), similar objects of a new one (p99 <= 20 ms)
-#   i. the ICT projects' risk levels (bench/risks.py): every project judged after
+#   i. the ICT projects' risk levels and the period report (bench/risks.py):
+#      every project judged after
 #      a write, the roll-up page (p99 <= 50 ms), a project's card with its risk
 # and prints a results table, also written to bench/out/results.md.
 #
@@ -194,6 +195,10 @@ say "imported in $IMPORT_S s ($(du -sh "$OUT/data" | cut -f1))"
 printf 'Wrk-Load-Tester-7x\n' | "$BIN" user create --email bench@bench.gov.kz --role admin \
 	--name "Bench Admin" --data "$OUT/data" >/dev/null
 TOKEN=$("$BIN" token create --name bench --user bench@bench.gov.kz --data "$OUT/data")
+# the service integrator's architect, who makes the period report (phase i)
+printf 'Wrk-Load-Tester-7x\n' | "$BIN" user create --email arch@bench.gov.kz \
+	--role integrator-architect --org org-1 --name "Bench Architect" --data "$OUT/data" >/dev/null
+ARCH_TOKEN=$("$BIN" token create --name bench-arch --user arch@bench.gov.kz --data "$OUT/data")
 
 # --- start the server (access log on, as in production) ---------------------------
 # Port 0: the kernel picks a free port and the server logs which.
@@ -414,7 +419,7 @@ awk '$1 == "BENCH" { for (i = 3; i <= NF; i++) print $2 "_" $i }' "$OUT/dups.txt
 say "i. the ICT projects' risk levels: every project judged after a write, the roll-up page, the cards"
 quiesce
 python3 "$BENCH/risks.py" "$BASE" "$OUT" "$TOKEN" bench@bench.gov.kz Wrk-Load-Tester-7x \
-	"$SERVER_PID" >"$OUT/risks.txt" ||
+	"$SERVER_PID" --arch-token "$ARCH_TOKEN" >"$OUT/risks.txt" ||
 	say "WARNING: the risk levels' figures failed (see $OUT/risks.txt)"
 cat "$OUT/risks.txt"
 awk '$1 == "BENCH" { for (i = 3; i <= NF; i++) print $2 "_" $i }' "$OUT/risks.txt" >>"$RES"

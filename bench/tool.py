@@ -374,6 +374,18 @@ def cmd_report(argv):
         'p99 ≤ 20 ms', verdict(g('transparency_p99_ms'), 20, False)
         if g('transparency_errors') == '0' else '**FAIL** (errors)')
     try:
+        worst = max(float(g('period_report_create_ms')), float(g('period_report_submit_ms'))) / 1000
+    except (TypeError, ValueError):
+        worst = None
+    row("The period report: a year's report made and submitted, every body counted (s)",
+        f"{fnum(worst, 2) if worst is not None else '?'} (made {g('period_report_create_ms', '?')} ms, "
+        f"submitted {g('period_report_submit_ms', '?')} ms; server {g('period_report_server_create_ms', '?')} / "
+        f"{g('period_report_server_submit_ms', '?')} ms; {g('period_report_bodies', '?')} bodies, "
+        f"{g('period_report_projects', '?')} projects)",
+        '≤ 2 s', verdict(worst, 2, False)
+        if g('period_report_status') == '201' and g('period_report_submit_status') == '200'
+        else '**FAIL** (errors)')
+    try:
         row('Server VmHWM after the risk levels (MB)', fnum(float(g('risk_rss_kb')) / 1024, 1))
     except (TypeError, ValueError):
         pass

@@ -268,8 +268,8 @@ def test_the_card_and_downloads():
     # REQ: MON-06
     # REQ: MON-08
     # the received report's card shows each body's row (its scorecard) and
-    # the country's; the table downloads as CSV and XLSX, for those who may
-    # read it only
+    # the country's; the table downloads as CSV and XLSX, the report as PDF,
+    # for those who may read it only
     rep = W['received']
     cookie = {'Cookie': SRV.session('owner-viewer', OTHER)}
     for lang, country in (('kk', 'Бүкіл ел бойынша'), ('ru', 'По всей стране'),
@@ -283,6 +283,19 @@ def test_the_card_and_downloads():
         assert f'href="/{lang}/organizations/{OTHER}"' in table
         assert table.count('<tr') == len(rep['results']) + 1  # the header and a row each
     assert SRV.get(f'/en/implementation_reports/{rep["id"]}').status == 404  # the public
+    # the body's scorecard: its row of each report the reader may read (the
+    # year's report, submitted but not received, is not theirs to read)
+    r = SRV.get(f'/ru/implementation_reports/scorecards/{OTHER}', headers=cookie)
+    assert r.status == 200, r
+    page = r.body.decode()
+    assert page.count(f'href="/ru/implementation_reports/{rep["id"]}"') == 1, page[-3000:]
+    assert page.count('<tr') == 2, 'the header and the one report readable'
+    other = rows(rep)[OTHER]
+    assert f'>{other["budget_spent"]}</td>' in page
+    card = SRV.get(f'/ru/implementation_reports/{rep["id"]}', headers=cookie).body.decode()
+    assert f'href="/ru/implementation_reports/scorecards/{OTHER}"' in card
+    r = SRV.get(f'/en/implementation_reports/scorecards/{OTHER}')  # the public reads no report
+    assert r.status == 200 and '<tbody>' not in r.body.decode(), r
     r = SRV.get(f'/ru/implementation_reports/{rep["id"]}/tally.csv', headers=cookie)
     assert r.status == 200 and r.header('Content-Type').startswith('text/csv'), r
     lines = r.body.decode('utf-8-sig').splitlines()
@@ -299,6 +312,17 @@ def test_the_card_and_downloads():
     assert 'The whole country' in strings and 'Министерство здравоохранения' in strings
     total = rows(rep)['']
     assert f'<v>{total["projects"]}</v>' in sheet, sheet[:800]
+    # the PDF: the report's name, its period and every row, in the reader's language
+    r = SRV.get(f'/kk/implementation_reports/{rep["id"]}/tally.pdf', headers=cookie)
+    assert r.status == 200 and r.header('Content-Type') == 'application/pdf', r
+    assert r.body.startswith(b'%PDF-'), r.body[:20]
+    import subprocess
+    text = subprocess.run(['pdftotext', '-layout', '-', '-'], input=r.body, capture_output=True,
+                          check=True).stdout.decode()
+    flat = ' '.join(text.split())
+    assert 'Бүкіл ел бойынша' in flat and 'Отчет о реализации архитектуры' in flat, text[:800]
+    assert W['start'].isoformat() in flat and 'Министерство здравоохранения' in flat, text[:800]
+    assert SRV.get(f'/kk/implementation_reports/{rep["id"]}/tally.pdf').status == 404
     assert SRV.get(f'/en/implementation_reports/{rep["id"]}/tally.xlsx').status == 404
     assert SRV.get(f'/en/implementation_reports/{rep["id"]}/tally.csv').status == 404
 
