@@ -407,7 +407,8 @@ const char *model_derive_value(const struct model_derive *d, const json_t *sourc
 
 /* ---- fields computed from a list's items ----------------------------------- */
 
-static const char *const COMPUTE_KEYS[] = {"over", "cases", "otherwise", "sum", "times", NULL};
+static const char *const COMPUTE_KEYS[] = {"over",  "cases", "otherwise", "sum",
+                                           "times", "by",    "value",     NULL};
 static const char *const CASE_KEYS[] = {"value", "any", NULL};
 
 /* {"over": L, "sum": F}: a read-only decimal, the sum of the number
@@ -457,6 +458,39 @@ static int parse_compute_sum(struct loader *ld, const json_t *v, const char *pat
     return 0;
 }
 
+/* {"over": L, "by": B, "value": V, ...}: field `name` is a read-only
+ * list of objects whose items have the sub-field B, of the type of L's
+ * items' B, and the enum sub-field V the cases give (*en its enum). */
+static int parse_compute_by(struct loader *ld, const json_t *v, const char *path,
+                            const struct model_kind *k, const struct model_field *f,
+                            const char *name, const struct model_enum **en,
+                            struct model_compute *c)
+{
+    const char *over, *by, *value;
+    const struct model_field *obj;
+    if (!f || f->type != FT_LIST || !f->item || f->item->type != FT_OBJECT || !f->readonly)
+        return ld_fail(ld, path, "'%s' is not a read-only list of objects of '%s'", name, k->id);
+    if (ld_string(ld, v, "over", path, true, &over) || ld_string(ld, v, "by", path, true, &by) ||
+        ld_string(ld, v, "value", path, true, &value))
+        return -1;
+    if (!check_scope(k, over, &obj))
+        return ld_fail(ld, ld_sub(ld, path, "over"), "'%s' is not a list of objects of '%s'",
+                       over, k->id);
+    const struct model_field *from = model_sub_field(obj, by), *to = model_sub_field(f->item, by);
+    if (!from || !to || from->type != to->type || from->type == FT_OBJECT)
+        return ld_fail(ld, ld_sub(ld, path, "by"),
+                       "'%s' is not a sub-field of both '%s' and '%s' of one type", by, over,
+                       name);
+    const struct model_field *val = model_sub_field(f->item, value);
+    if (!val || val->type != FT_ENUM || strcmp(value, by) == 0)
+        return ld_fail(ld, ld_sub(ld, path, "value"), "'%s' is not an enum sub-field of '%s'",
+                       value, name);
+    *en = val->enumeration;
+    c->by = ld_keep(ld, by);
+    c->value = ld_keep(ld, value);
+    return 0;
+}
+
 static int parse_compute(struct loader *ld, const json_t *v, const char *path,
                          const struct model_kind *k, const char *name, struct model_compute *c)
 {
@@ -466,7 +500,13 @@ static int parse_compute(struct loader *ld, const json_t *v, const char *path,
         return -1;
     if (json_object_get(v, "sum"))
         return parse_compute_sum(ld, v, path, k, f, name, c);
-    if (!f || f->type != FT_ENUM || !f->readonly)
+    /* "by": per value of an item's sub-field, the items having it judged
+     * apart, into a read-only list of objects {by, value} */
+    const struct model_enum *en = f && f->type == FT_ENUM ? f->enumeration : NULL;
+    if (json_object_get(v, "by") &&
+        parse_compute_by(ld, v, path, k, f, name, &en, c))
+        return -1;
+    if (!json_object_get(v, "by") && (!f || f->type != FT_ENUM || !f->readonly))
         return ld_fail(ld, path, "'%s' is not a read-only enum field of '%s'", name, k->id);
     if (ld_want_object(ld, v, path) || ld_check_keys(ld, v, path, COMPUTE_KEYS) ||
         ld_string(ld, v, "over", path, true, &c->over) ||
@@ -477,7 +517,7 @@ static int parse_compute(struct loader *ld, const json_t *v, const char *path,
     if (!c->over || !check_scope(k, c->over, &obj))
         return ld_fail(ld, ld_sub(ld, path, "over"), "'%s' is not a list of objects of '%s'",
                        c->over, k->id);
-    if (!ld_enum_has(f->enumeration, c->otherwise))
+    if (!ld_enum_has(en, c->otherwise))
         return ld_fail(ld, ld_sub(ld, path, "otherwise"), "'%s' is not a value of '%s'",
                        c->otherwise, name);
     c->field = ld_keep(ld, name);
@@ -496,7 +536,7 @@ static int parse_compute(struct loader *ld, const json_t *v, const char *path,
             ld_string(ld, one, "value", cp, true, &value) ||
             ld_member(ld, one, "any", cp, JSON_OBJECT, true, &any))
             return -1;
-        if (!ld_enum_has(f->enumeration, value))
+        if (!ld_enum_has(en, value))
             return ld_fail(ld, ld_sub(ld, cp, "value"), "'%s' is not a value of '%s'", value, name);
         x->value = ld_keep(ld, value);
         x->terms = arena_calloc(ld->m->arena, json_object_size(any) + 1, sizeof *x->terms);
@@ -661,9 +701,60 @@ bool model_decimal_text(i128 n, char *out, size_t size)
     return true;
 }
 
+/* The value of the cases over the items of `items` whose `by` sub-field
+ * equals key (all of them when key is NULL). */
+static const char *cases_over(const struct model_compute *c, const json_t *items,
+                              const json_t *key, model_peek_fn peek, void *ctx)
+{
+    const json_t *item;
+    for (size_t i = 0; i < c->n_cases; i++) {
+        size_t n;
+        json_array_foreach (items, n, item) {
+            if (key && !json_equal(json_object_get(item, c->by), key))
+                continue;
+            bool all = true;
+            for (size_t t = 0; all && t < c->cases[i].n_terms; t++)
+                all = term_holds(&c->cases[i].terms[t], item, peek, ctx);
+            if (all)
+                return c->cases[i].value;
+        }
+    }
+    return c->otherwise;
+}
+
+/* Per value of the items' `by` (in the order they first come), its
+ * items' value: [{by, value}], or NULL when no item has one. */
+static json_t *compute_by(const struct model_compute *c, const json_t *fields, model_peek_fn peek,
+                          void *ctx)
+{
+    const json_t *items = json_object_get(fields, c->over), *item;
+    json_t *out = json_array();
+    size_t i;
+    json_array_foreach (items, i, item) {
+        const json_t *key = json_object_get(item, c->by);
+        if (ld_empty(key))
+            continue;
+        bool seen = false;
+        size_t j;
+        const json_t *o;
+        json_array_foreach (out, j, o)
+            seen = seen || json_equal(json_object_get(o, c->by), key);
+        if (!seen)
+            json_array_append_new(out, json_pack("{s:O, s:s}", c->by, key, c->value,
+                                                 cases_over(c, items, key, peek, ctx)));
+    }
+    if (!json_array_size(out)) {
+        json_decref(out);
+        return NULL;
+    }
+    return out;
+}
+
 json_t *model_compute_json(const struct model_compute *c, const json_t *fields, model_peek_fn peek,
                            void *ctx)
 {
+    if (c->by)
+        return compute_by(c, fields, peek, ctx);
     if (!c->sum) {
         const char *v = model_compute_value(c, fields, peek, ctx);
         return v ? json_string(v) : NULL;
@@ -707,18 +798,8 @@ json_t *model_compute_json(const struct model_compute *c, const json_t *fields, 
 const char *model_compute_value(const struct model_compute *c, const json_t *fields,
                                 model_peek_fn peek, void *ctx)
 {
-    const json_t *items = json_object_get(fields, c->over), *item;
-    if (c->sum || !json_array_size(items))
+    const json_t *items = json_object_get(fields, c->over);
+    if (c->sum || c->by || !json_array_size(items))
         return NULL;
-    for (size_t i = 0; i < c->n_cases; i++) {
-        size_t n;
-        json_array_foreach (items, n, item) {
-            bool all = true;
-            for (size_t t = 0; all && t < c->cases[i].n_terms; t++)
-                all = term_holds(&c->cases[i].terms[t], item, peek, ctx);
-            if (all)
-                return c->cases[i].value;
-        }
-    }
-    return c->otherwise;
+    return cases_over(c, items, NULL, peek, ctx);
 }

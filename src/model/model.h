@@ -493,6 +493,9 @@ struct model_compute_case {
 #define MODEL_COMPUTE_MAX_TIMES 4
 struct model_compute {
     const char *field, *over, *otherwise;
+    /* per value of the items' sub-field `by`, the cases over its items:
+     * the field is a list of objects {by, value} (NULL: one value) */
+    const char *by, *value;
     const char *sum; /* a sum: the number sub-field of the items added up (no cases) */
     /* a sum's other numbers of each item, multiplied in: a sub-field, or
      * through the item's ref `field` the named record's `via` */

@@ -426,6 +426,50 @@ def test_an_acquisition_by_donation():
     assert pub.status == 200 and pub.json()['economically_feasible'] is True, pub
 
 
+def test_a_conclusion_for_each_component():
+    # REQ: MON-04
+    # each answer may name the architecture component it is about (an
+    # object, a capability, a function, a service...): the conclusion is
+    # worked out for each component from its own answers as for the
+    # project, and kept up to date with them
+    crits = {c['requirement']: c for c in SRV.get('/api/v1/criteria?limit=50').json()['items']
+             if c['stage'] == 'planning'}
+    sys_a = create('objects', {'kind': 'information_system', 'owner': ORG,
+                               'name': {'ru': 'ИС назначения пособий'}, 'stage': 'creation'},
+                   OWNER).json()
+    sys_b = create('objects', {'kind': 'information_system', 'owner': ORG,
+                               'name': {'ru': 'ИС учета получателей'}, 'stage': 'creation'},
+                   OWNER).json()
+    body = {'kind': 'compliance_assessment', 'owner': ORG, 'name': {'ru': 'Оценка по компонентам'},
+            'project': W['project']['id'], 'stage': 'planning',
+            'answers': [{'criterion': crits['required']['id'], 'result': 'met', 'component': sys_a['id']},
+                        {'criterion': crits['recommended']['id'], 'result': 'not_met',
+                         'component': sys_a['id']},
+                        {'criterion': crits['required']['id'], 'result': 'not_met',
+                         'component': sys_b['id']},
+                        {'criterion': crits['recommended']['id'], 'result': 'met'}]}
+    rec = create('assessments', body, ARCH).json()
+    assert rec['conclusion'] == 'does_not_comply', rec
+    assert rec['component_conclusions'] == [
+        {'component': sys_a['id'], 'conclusion': 'partially_complies'},
+        {'component': sys_b['id'], 'conclusion': 'does_not_comply'}], rec['component_conclusions']
+    # the answers change: so do the components' conclusions
+    answers = body['answers'][:2] + [dict(body['answers'][2], result='met')]
+    r = SRV.request('PATCH', f'/api/v1/assessments/{rec["id"]}', {'answers': answers}, token=ARCH,
+                    headers={'If-Match': f'"{rec["revision"]}"'})
+    assert r.status == 200, r
+    assert r.json()['component_conclusions'][1] == {'component': sys_b['id'],
+                                                    'conclusion': 'fully_complies'}, r.json()
+    # written by the client: ignored (computed by the portal)
+    r = SRV.request('PATCH', f'/api/v1/assessments/{rec["id"]}',
+                    {'component_conclusions': [{'component': sys_b['id'], 'conclusion': 'does_not_comply'}]},
+                    token=ARCH, headers={'If-Match': f'"{r.json()["revision"]}"'})
+    assert r.status == 200 and r.json()['component_conclusions'][1]['conclusion'] == 'fully_complies', r
+    # a component of a kind no architecture component is: refused
+    bad = dict(body, answers=[dict(body['answers'][0], component=W['project']['id'])])
+    assert_problem(create('assessments', bad, ARCH, status=422), 422, 'answers[0].component')
+
+
 def main():
     global SRV, ADMIN, ARCH, OWNER, OTHER_OWNER, ORG, OTHER
     with Server() as srv:
@@ -441,7 +485,7 @@ def main():
              test_dependencies_between_projects, test_a_compliance_assessment_and_its_conclusion,
              test_a_recommendation_carried_out_and_confirmed,
              test_an_issued_assessment_makes_its_recommendations, test_a_cost_calculation,
-             test_an_acquisition_by_donation])
+             test_an_acquisition_by_donation, test_a_conclusion_for_each_component])
 
 
 if __name__ == '__main__':

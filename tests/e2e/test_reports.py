@@ -317,7 +317,7 @@ def test_the_card_and_downloads():
     assert r.status == 200 and r.header('Content-Type') == 'application/pdf', r
     assert r.body.startswith(b'%PDF-'), r.body[:20]
     import subprocess
-    text = subprocess.run(['pdftotext', '-layout', '-', '-'], input=r.body, capture_output=True,
+    text = subprocess.run(['pdftotext', '-', '-'], input=r.body, capture_output=True,
                           check=True).stdout.decode()
     flat = ' '.join(text.split())
     assert 'Бүкіл ел бойынша' in flat and 'Отчет о реализации архитектуры' in flat, text[:800]
