@@ -290,10 +290,40 @@ void api_dups_suggest(const struct api *api, json_t *pair, enum lang g)
     json_object_set_new(pair, "suggestion", json_string(buf));
 }
 
+/* ?about=<id>: the architectural control of a record (MON-03): the
+ * duplication findings about it, or about what its kind's control reaches
+ * (an assessment: its project's objects), each with the suggestion of
+ * reuse in the reader's language. */
+static void duplicates_about(struct api *api, struct http_req *req, struct http_resp *resp,
+                             const struct actor *a, const char *about)
+{
+    json_t *rec = NULL, *out = NULL;
+    struct err e = ERR_INIT;
+    int rc = registry_get_visible(api->reg, a, NULL, about, &rec, &e);
+    if (rc == 0)
+        rc = registry_duplicates_about(api->reg, a, rec, &out, &e);
+    json_decref(rec);
+    if (rc == 0) {
+        enum lang g = i18n_negotiate(http_req_header(req, "Accept-Language"), LANG_EN);
+        size_t i, j;
+        json_t *it, *like;
+        json_array_foreach (json_object_get(out, "items"), i, it)
+            json_array_foreach (json_object_get(it, "likes"), j, like) {
+                json_t *pair = json_pack("{s:O, s:O, s:O}", "a", json_object_get(like, "other"),
+                                         "b", json_object_get(it, "record"), "shared",
+                                         json_object_get(like, "shared"));
+                api_dups_suggest(api, pair, g);
+                json_object_set(like, "suggestion", json_object_get(pair, "suggestion"));
+                json_decref(pair);
+            }
+    }
+    answer(resp, rc, &e, out);
+}
+
 static void h_duplicates(struct http_req *req, struct http_resp *resp, void *ctx)
 {
     struct api *api = ctx;
-    static const char *const allowed[] = {"kind", "min", "limit", NULL};
+    static const char *const allowed[] = {"kind", "min", "limit", "about", NULL};
     struct dups_query q = {http_req_query(req, "kind"), 0, 0};
     struct actor a;
     if (only_params(req, resp, allowed) < 0 || dups_params(req, resp, 0.5, &q.min, &q.limit) < 0 ||
@@ -301,6 +331,11 @@ static void h_duplicates(struct http_req *req, struct http_resp *resp, void *ctx
         return;
     json_t *out = NULL;
     struct err e = ERR_INIT;
+    const char *about = http_req_query(req, "about");
+    if (about) {
+        duplicates_about(api, req, resp, &a, about);
+        return;
+    }
     int rc = registry_duplicates(api->reg, &a, &q, &out, &e);
     if (rc == 0) {
         enum lang g = i18n_negotiate(http_req_header(req, "Accept-Language"), LANG_EN);

@@ -18,7 +18,8 @@
 
 #include <string.h>
 
-static const char *const DUP_KEYS[] = {"kinds", "shared", "text", "register", NULL};
+static const char *const DUP_KEYS[] = {"kinds", "shared", "text", "register", "control", NULL};
+static const char *const CONTROL_KEYS[] = {"kind", "via", NULL};
 static const char *const REGISTER_KEYS[] = {"kinds", NULL};
 static const char *const SHARED_KEYS[] = {"relation", "when", NULL};
 static const char *const TEXT_KEYS[] = {"threshold", NULL};
@@ -85,6 +86,60 @@ static int parse_register(struct loader *ld, struct model_duplicates *d, json_t 
     return 0;
 }
 
+/* "control": each entry a record kind (once) and a chain of ref fields,
+ * each a ref or a list of refs of every kind reached so far, ending at
+ * some of the section's kinds. */
+static int parse_control(struct loader *ld, struct model_duplicates *d, json_t *ctl,
+                         const char *p)
+{
+    d->n_control = json_array_size(ctl);
+    d->control = arena_calloc(ld->m->arena, d->n_control + 1, sizeof *d->control);
+    for (size_t i = 0; i < d->n_control; i++) {
+        json_t *c = json_array_get(ctl, i), *via;
+        const char *cp = ld_idx(ld, p, i), *kind;
+        struct model_dup_control *x = &d->control[i];
+        if (ld_want_object(ld, c, cp) || ld_check_keys(ld, c, cp, CONTROL_KEYS) ||
+            ld_string(ld, c, "kind", cp, true, &kind) ||
+            ld_member(ld, c, "via", cp, JSON_ARRAY, true, &via) ||
+            ld_strings(ld, via, ld_sub(ld, cp, "via"), true, &x->via, &x->n_via))
+            return -1;
+        x->kind = model_kind(ld->m, kind);
+        if (!x->kind || x->kind->is_relation || !x->kind->collection)
+            return ld_fail(ld, ld_sub(ld, cp, "kind"), "'%s' is not a record kind", kind);
+        for (size_t j = 0; j < i; j++)
+            if (d->control[j].kind == x->kind)
+                return ld_fail(ld, ld_sub(ld, cp, "kind"), "kind '%s' comes twice", kind);
+        /* the kinds reached, step by step */
+        struct ld_kinds at = ld_kinds_new(ld);
+        ld_kinds_add(&at, ld->m, x->kind->id);
+        for (size_t s = 0; s < x->n_via; s++) {
+            struct ld_kinds next = ld_kinds_new(ld);
+            bool some = false;
+            for (size_t k = 0; k < at.n; k++) {
+                if (!at.has[k])
+                    continue;
+                const struct model_field *f = ld_ref_field(&ld->m->kinds[k], x->via[s]);
+                if (!f)
+                    return ld_fail(ld, ld_idx(ld, ld_sub(ld, cp, "via"), s),
+                                   "'%s' is not a ref field of kind '%s'", x->via[s],
+                                   ld->m->kinds[k].id);
+                for (size_t r = 0; r < f->n_ref_kinds; r++)
+                    ld_kinds_add(&next, ld->m, f->ref_kinds[r]);
+                some = true;
+            }
+            if (!some)
+                return ld_fail(ld, ld_sub(ld, cp, "via"), "reaches no kind");
+            at = next;
+        }
+        const char **ids = arena_calloc(ld->m->arena, d->n_kinds + 1, sizeof *ids);
+        for (size_t k = 0; k < d->n_kinds; k++)
+            ids[k] = d->kinds[k]->id;
+        if (!ld_kinds_any(&at, ld->m, ids, d->n_kinds))
+            return ld_fail(ld, ld_sub(ld, cp, "via"), "reaches none of the duplicates' kinds");
+    }
+    return 0;
+}
+
 int parse_duplicates(struct loader *ld)
 {
     json_t *in, *kinds, *shared, *text;
@@ -124,9 +179,11 @@ int parse_duplicates(struct loader *ld)
             return ld_fail(ld, ld_sub(ld, tp, "threshold"), "must be a number from 0.5 to 1");
         d->threshold = json_number_value(th);
     }
-    json_t *reg;
+    json_t *reg, *ctl;
     if (ld_member(ld, in, "register", p, JSON_OBJECT, false, &reg) ||
-        (reg && parse_register(ld, d, reg, ld_sub(ld, p, "register"))))
+        (reg && parse_register(ld, d, reg, ld_sub(ld, p, "register"))) ||
+        ld_member(ld, in, "control", p, JSON_ARRAY, false, &ctl) ||
+        (ctl && parse_control(ld, d, ctl, ld_sub(ld, p, "control"))))
         return -1;
     ld->m->dups = d;
     return 0;
@@ -143,6 +200,15 @@ bool model_dup_kind(const struct model_duplicates *d, const char *kind)
         if (strcmp(d->kinds[i]->id, kind) == 0)
             return true;
     return false;
+}
+
+const struct model_dup_control *model_dup_control(const struct model_duplicates *d,
+                                                  const char *kind)
+{
+    for (size_t i = 0; d && kind && i < d->n_control; i++)
+        if (strcmp(d->control[i].kind->id, kind) == 0)
+            return &d->control[i];
+    return NULL;
 }
 
 json_t *dups_json(const struct model *m)
@@ -165,6 +231,15 @@ json_t *dups_json(const struct model *m)
         for (size_t i = 0; i < d->n_register; i++)
             json_array_append_new(rk, json_string(d->register_kinds[i]->id));
         json_object_set_new(o, "register", json_pack("{s:o}", "kinds", rk));
+    }
+    if (d->n_control) {
+        json_t *ctl = json_array();
+        for (size_t i = 0; i < d->n_control; i++)
+            json_array_append_new(ctl, json_pack("{s:s, s:o}", "kind", d->control[i].kind->id,
+                                                  "via",
+                                                  strings_json(d->control[i].via,
+                                                               d->control[i].n_via)));
+        json_object_set_new(o, "control", ctl);
     }
     return o;
 }

@@ -850,6 +850,11 @@ struct model_dup_shared {
     const struct model_kind *relation;
     struct model_cond when;
 };
+struct model_dup_control {
+    const struct model_kind *kind;
+    const char **via;
+    size_t n_via;
+};
 struct model_duplicates {
     const struct model_kind **kinds;
     size_t n_kinds;
@@ -862,10 +867,19 @@ struct model_duplicates {
      * in a pair; their collections hold none of `kinds`. */
     const struct model_kind **register_kinds;
     size_t n_register;
+    /* "control": [{"kind", "via": [ref fields]}]: architectural control
+     * (MON-03): a record of `kind` shows the duplication findings about
+     * the records of the section's kinds its chain of refs `via` reaches
+     * (an assessment: its project's objects). */
+    struct model_dup_control *control;
+    size_t n_control;
 };
 const struct model_duplicates *model_duplicates(const struct model *m);
 /* Is kind one of d's kinds (d may be NULL)? */
 bool model_dup_kind(const struct model_duplicates *d, const char *kind);
+/* d's control of records of kind `kind`, or NULL (d may be NULL). */
+const struct model_dup_control *model_dup_control(const struct model_duplicates *d,
+                                                  const char *kind);
 
 /* A trigger (model key "triggers", issue 16 item 4): a write (`events`,
  * MODEL_ON_*) of a record of the kinds `on` — an update only when one of

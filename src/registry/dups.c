@@ -1018,3 +1018,231 @@ int registry_similar(struct registry *r, const struct actor *a, const struct sim
         json_object_set_new(*out, "kind", json_string(q->kind));
     return 0;
 }
+
+/* --- the findings about given records (architectural control) ----------------------- */
+
+/* The most records one answer is about, and the most likes of each. */
+#define DUPS_ABOUT_MAX 50
+#define DUPS_ABOUT_LIKES 10
+
+/* The records of the section's kinds the control of rec's kind reaches
+ * (rec itself when it is of those kinds), as a reads them, into ids. */
+static void about_records(struct registry *r, const struct actor *a, json_t *memo,
+                          const struct model_duplicates *d, const json_t *rec, json_t *ids)
+{
+    const char *kind = json_string_value(json_object_get(rec, "kind"));
+    if (model_dup_kind(d, kind)) {
+        json_array_append(ids, json_object_get(rec, "id"));
+        return;
+    }
+    const struct model_dup_control *c = model_dup_control(d, kind);
+    if (!c)
+        return;
+    json_t *at = json_array();
+    json_array_append(at, (json_t *)rec);
+    for (size_t s = 0; s < c->n_via; s++) {
+        json_t *next = json_array(), *seen = json_object();
+        size_t i, j;
+        json_t *x, *v;
+        json_array_foreach (at, i, x) {
+            const json_t *f = json_object_get(x, c->via[s]);
+            json_t *one = json_is_string(f) ? json_pack("[O]", f) : json_incref((json_t *)f);
+            json_array_foreach (one, j, v) {
+                const char *id = json_string_value(v);
+                const json_t *t = id && !json_object_get(seen, id) ? readable(r, a, memo, id, 0) : NULL;
+                if (!t || json_array_size(next) >= DUPS_ABOUT_MAX)
+                    continue;
+                json_object_set_new(seen, id, json_true());
+                json_array_append(next, (json_t *)t);
+            }
+            json_decref(one);
+        }
+        json_decref(seen);
+        json_decref(at);
+        at = next;
+    }
+    size_t i;
+    json_t *x;
+    json_array_foreach (at, i, x)
+        if (model_dup_kind(d, json_string_value(json_object_get(x, "kind"))))
+            json_array_append(ids, json_object_get(x, "id"));
+    json_decref(at);
+}
+
+/* The pair of record x with y in likes (y's id → {other, shared, text_score}). */
+static json_t *like_of(struct registry *r, const struct actor *a, json_t *memo, json_t *likes,
+                       const json_t *y)
+{
+    const char *id = json_string_value(json_object_get(y, "id"));
+    json_t *l = json_object_get(likes, id);
+    if (!l) {
+        l = json_pack("{s:o, s:[]}", "other", ref_of(r, a, memo, y), "shared");
+        json_object_set_new(likes, id, l);
+    }
+    return l;
+}
+
+/* Records of other owners linked to the same record as x by a relation of
+ * a shared type (both relations and the shared record readable). */
+static int structural_likes(struct registry *r, const struct actor *a, json_t *memo,
+                            const struct model_duplicates *d, const json_t *x, json_t *likes,
+                            struct err *e)
+{
+    const char *xid = json_string_value(json_object_get(x, "id"));
+    const char *xown = json_string_value(json_object_get(x, "owner"));
+    const struct model_kind *xk =
+        model_kind(r->model, json_string_value(json_object_get(x, "kind")));
+    int64_t day = registry_today(r);
+    for (size_t s = 0; xk && s < d->n_shared; s++) {
+        const struct model_dup_shared *sh = &d->shared[s];
+        json_t *outs = NULL;
+        if (registry_relations_of(r, xk->collection, xid, "out", sh->relation->id, &outs, e) < 0)
+            return -1;
+        size_t i, j;
+        json_t *rel, *in;
+        json_array_foreach (json_object_get(outs, "items"), i, rel) {
+            const char *target = json_string_value(json_object_get(rel, "target"));
+            const json_t *t = target ? readable(r, a, memo, target, 0) : NULL;
+            const struct model_kind *tk =
+                t ? model_kind(r->model, json_string_value(json_object_get(t, "kind"))) : NULL;
+            if (!tk || !model_cond_holds(&sh->when, rel, day) || !registry_may_read(r, a, rel))
+                continue;
+            json_t *ins = NULL;
+            if (registry_relations_of(r, tk->collection, target, "in", sh->relation->id, &ins,
+                                      e) < 0) {
+                json_decref(outs);
+                return -1;
+            }
+            json_array_foreach (json_object_get(ins, "items"), j, in) {
+                const char *yid = json_string_value(json_object_get(in, "source"));
+                const json_t *y = yid && strcmp(yid, xid) != 0 ? readable(r, a, memo, yid, 0) : NULL;
+                const char *yown = y ? json_string_value(json_object_get(y, "owner")) : NULL;
+                if (!y || !model_dup_kind(d, json_string_value(json_object_get(y, "kind"))) ||
+                    (xown && yown && strcmp(xown, yown) == 0) ||
+                    !model_cond_holds(&sh->when, in, day) || !registry_may_read(r, a, in))
+                    continue;
+                json_t *tr = ref_of(r, a, memo, t);
+                json_object_del(tr, "owner");
+                json_object_del(tr, "owner_name");
+                json_array_append_new(json_object_get(like_of(r, a, memo, likes, y), "shared"),
+                                      json_pack("{s:s, s:o}", "relation", sh->relation->id,
+                                                "record", tr));
+            }
+            json_decref(ins);
+        }
+        json_decref(outs);
+    }
+    return 0;
+}
+
+/* Records of other owners whose words are like x's (registry_similar with
+ * x's names and searchable text), from the section's threshold. */
+static int textual_likes(struct registry *r, const struct actor *a, json_t *memo,
+                         const struct model_duplicates *d, const json_t *x, json_t *likes,
+                         struct err *e)
+{
+    const struct model_kind *k =
+        model_kind(r->model, json_string_value(json_object_get(x, "kind")));
+    const json_t *name = json_object_get(x, "name");
+    struct buf nb;
+    buf_init(&nb, 4096);
+    static const char *const langs[] = {"kk", "ru", "en"};
+    for (size_t i = 0; i < 3; i++) {
+        const char *s = json_string_value(json_object_get(name, langs[i]));
+        if (s && *s)
+            buf_printf(&nb, "%s%s", nb.len ? " " : "", s);
+    }
+    char *body = k ? reg_search_body(k, x) : NULL;
+    if (body && strlen(body) > 4000)
+        body[4000] = '\0';
+    json_t *sim = NULL;
+    struct similar_query q = {NULL, nb.p ? nb.p : "", body,
+                              d->threshold > 0 ? d->threshold : 0.6, DUPS_ABOUT_LIKES + 1};
+    int rc = nb.len ? registry_similar(r, a, &q, &sim, e) : 0;
+    const char *xid = json_string_value(json_object_get(x, "id"));
+    const char *xown = json_string_value(json_object_get(x, "owner"));
+    size_t i;
+    json_t *it;
+    json_array_foreach (json_object_get(sim, "items"), i, it) {
+        const json_t *ref = json_object_get(it, "record");
+        const char *yid = json_string_value(json_object_get(ref, "id"));
+        const json_t *y = yid && strcmp(yid, xid) != 0 ? readable(r, a, memo, yid, 0) : NULL;
+        const char *yown = y ? json_string_value(json_object_get(y, "owner")) : NULL;
+        if (!y || (xown && yown && strcmp(xown, yown) == 0))
+            continue;
+        json_object_set(like_of(r, a, memo, likes, y), "text_score",
+                        json_object_get(it, "score"));
+    }
+    json_decref(sim);
+    free(body);
+    buf_free(&nb);
+    return rc;
+}
+
+/* Structural likes first (most shared first), then by the words' score. */
+static int by_likeness(const void *pa, const void *pb)
+{
+    const json_t *a = *(json_t *const *)pa, *b = *(json_t *const *)pb;
+    size_t sa = json_array_size(json_object_get(a, "shared"));
+    size_t sb = json_array_size(json_object_get(b, "shared"));
+    if (sa != sb)
+        return sa > sb ? -1 : 1;
+    double ta = json_number_value(json_object_get(a, "text_score"));
+    double tb = json_number_value(json_object_get(b, "text_score"));
+    return ta > tb ? -1 : ta < tb;
+}
+
+int registry_duplicates_about(struct registry *r, const struct actor *a, const json_t *rec,
+                              json_t **out, struct err *e)
+{
+    *out = NULL;
+    const struct model_duplicates *d = model_duplicates(r->model);
+    if (!d) {
+        err_not_found(e, "the model declares no duplicates");
+        return -1;
+    }
+    if (!fidx_ready(r->fidx)) {
+        err_set(e, 503, "unavailable", "", "the word index is not built yet");
+        return -1;
+    }
+    json_t *memo = json_object(), *ids = json_array(), *items = json_array();
+    about_records(r, a, memo, d, rec, ids);
+    int rc = 0;
+    size_t i;
+    json_t *id;
+    json_array_foreach (ids, i, id) {
+        const json_t *x = readable(r, a, memo, json_string_value(id), 0);
+        if (!x)
+            continue;
+        json_t *likes = json_object();
+        rc = structural_likes(r, a, memo, d, x, likes, e);
+        if (rc == 0)
+            rc = textual_likes(r, a, memo, d, x, likes, e);
+        if (rc < 0) {
+            json_decref(likes);
+            break;
+        }
+        size_t n = json_object_size(likes), at = 0;
+        json_t **v = xcalloc(n ? n : 1, sizeof *v);
+        const char *key;
+        json_t *l;
+        json_object_foreach (likes, key, l)
+            v[at++] = l;
+        qsort(v, n, sizeof *v, by_likeness);
+        json_t *pairs = json_array();
+        for (size_t j = 0; j < n && j < DUPS_ABOUT_LIKES; j++)
+            json_array_append(pairs, v[j]);
+        free(v);
+        json_array_append_new(items, json_pack("{s:o, s:o}", "record", ref_of(r, a, memo, x),
+                                               "likes", pairs));
+        json_decref(likes);
+    }
+    json_decref(ids);
+    json_decref(memo);
+    if (rc < 0) {
+        json_decref(items);
+        return -1;
+    }
+    *out = json_pack("{s:o}", "items", items);
+    return 0;
+}

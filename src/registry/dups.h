@@ -69,6 +69,18 @@ struct similar_query {
 int registry_similar(struct registry *r, const struct actor *a, const struct similar_query *q,
                      json_t **out, struct err *e);
 
+/* Architectural control (MON-03): the duplication findings about rec —
+ * itself when it is of the section's kinds, else the records of those
+ * kinds that the section's control of its kind reaches (an assessment:
+ * its project's objects) — as a reads them: {items: [{record, likes:
+ * [{other: {id, kind, collection, name, owner, owner_name?}, shared:
+ * [{relation, record}], text_score?}]}]}, per record its records of other
+ * owners linked to the same record by a shared relation type, and those
+ * whose words are like its own (from the section's threshold), most
+ * shared first, at most 10. 503 before the word index is built. */
+int registry_duplicates_about(struct registry *r, const struct actor *a, const json_t *rec,
+                              json_t **out, struct err *e);
+
 /* Frees the registry's cache of vector lengths. */
 struct dups_cache;
 void dups_cache_free(struct dups_cache *c);

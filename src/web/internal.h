@@ -206,6 +206,10 @@ const char *page_score_value(struct page *pg, const struct model_score_factor *f
 void web_gaps_routes(struct web *w, struct router *rt);
 /* GET /{lang}/duplicates: duplication and reuse (page-dups.c). */
 void web_dups_routes(struct web *w, struct router *rt);
+/* The card's architectural control of a record whose kind the model's
+ * duplicates section controls (an assessment: the duplication findings
+ * about its project's objects; pg->data's "control"). */
+void page_control_section(struct page *pg, const struct model_kind *k, const json_t *rec);
 void web_account_routes(struct web *w, struct router *rt);
 /* The card of the records of `collection` (a records collection of the
  * model): GET /{lang}/{collection}/{id}, its uploads and its relations'

@@ -1070,6 +1070,7 @@ static void card_render(struct page *pg, const char *coll, const char *id, int s
     page_rule_checks(pg, k, coll, id, rec); /* the rules' checks: for the report's readers */
     page_score_section(pg, k, id, rec);     /* its scores (a project's risk level), explained */
     page_tally_section(pg, k, coll, id, rec); /* a period report's figures */
+    page_control_section(pg, k, rec);         /* duplication about what it assesses */
     json_object_set_new(d, "trace_url", json_string(page_url(pg, "/%s/%s/trace", coll, id)));
     json_t *views = card_view_links(pg, k, coll, id);
     web_capmap_record_links(pg, k, id, views);

@@ -23,6 +23,60 @@ static json_t *rec_link(struct page *pg, const json_t *ref)
     return o;
 }
 
+/* A pair as a row of the table: both records, the reasons, the suggestion. */
+static json_t *dups_row(struct page *pg, json_t *pair)
+{
+    const struct model *m = pg->w->api->model;
+    api_dups_suggest(pg->w->api, pair, pg->lang);
+    json_t *reasons = json_array();
+    size_t j;
+    json_t *sh;
+    json_array_foreach (json_object_get(pair, "shared"), j, sh) {
+        const struct model_kind *rk =
+            model_kind(m, json_string_value(json_object_get(sh, "relation")));
+        json_t *l = rec_link(pg, json_object_get(sh, "record"));
+        json_object_set_new(l, "relation", json_string(rk ? web_label(pg->lang, rk->label) : ""));
+        json_array_append_new(reasons, l);
+    }
+    const json_t *ts = json_object_get(pair, "text_score");
+    json_t *row = json_pack("{s:o, s:o, s:o, s:s?}", "a", rec_link(pg, json_object_get(pair, "a")),
+                            "b", rec_link(pg, json_object_get(pair, "b")), "reasons", reasons,
+                            "suggestion", json_string_value(json_object_get(pair, "suggestion")));
+    if (ts)
+        json_object_set_new(row, "alike", json_string(arena_printf(pg->req->arena, "%.0f %%",
+                                                                   100 * json_number_value(ts))));
+    return row;
+}
+
+void page_control_section(struct page *pg, const struct model_kind *k, const json_t *rec)
+{
+    const struct model_duplicates *d = model_duplicates(pg->w->api->model);
+    if (!model_dup_control(d, k->id))
+        return;
+    json_t *out = NULL;
+    struct err e = ERR_INIT;
+    if (registry_duplicates_about(pg->w->api->reg, &pg->actor, rec, &out, &e) < 0)
+        return; /* the word index not built yet: the card goes without */
+    json_t *rows = json_array();
+    size_t i, j;
+    json_t *it, *like;
+    json_array_foreach (json_object_get(out, "items"), i, it)
+        json_array_foreach (json_object_get(it, "likes"), j, like) {
+            /* the other body's record first: the one that could be reused */
+            json_t *pair = json_pack("{s:O, s:O, s:O, s:O?}", "a", json_object_get(like, "other"),
+                                     "b", json_object_get(it, "record"), "shared",
+                                     json_object_get(like, "shared"), "text_score",
+                                     json_object_get(like, "text_score"));
+            json_array_append_new(rows, dups_row(pg, pair));
+            json_decref(pair);
+        }
+    json_object_set_new(pg->data, "control",
+                        json_pack("{s:o, s:b, s:I}", "rows", rows, "has_rows",
+                                  json_array_size(rows) > 0, "records",
+                                  (json_int_t)json_array_size(json_object_get(out, "items"))));
+    json_decref(out);
+}
+
 static void h_dups(struct http_req *req, struct http_resp *resp, void *ctx)
 {
     struct page pg;
@@ -54,31 +108,10 @@ static void h_dups(struct http_req *req, struct http_resp *resp, void *ctx)
         json_array_append_new(kinds, json_pack("{s:s, s:s, s:b}", "value", dd->kinds[i]->id, "text",
                                                web_label(pg.lang, dd->kinds[i]->label), "selected",
                                                kind && strcmp(kind, dd->kinds[i]->id) == 0));
-    size_t i, j;
-    json_t *pair, *sh;
-    json_array_foreach (json_object_get(out, "items"), i, pair) {
-        api_dups_suggest(pg.w->api, pair, pg.lang);
-        json_t *reasons = json_array();
-        json_array_foreach (json_object_get(pair, "shared"), j, sh) {
-            const struct model_kind *rk =
-                model_kind(m, json_string_value(json_object_get(sh, "relation")));
-            json_t *l = rec_link(&pg, json_object_get(sh, "record"));
-            json_object_set_new(l, "relation",
-                                json_string(rk ? web_label(pg.lang, rk->label) : ""));
-            json_array_append_new(reasons, l);
-        }
-        const json_t *ts = json_object_get(pair, "text_score");
-        json_t *row = json_pack(
-            "{s:o, s:o, s:o, s:s, s:s?}", "a", rec_link(&pg, json_object_get(pair, "a")), "b",
-            rec_link(&pg, json_object_get(pair, "b")), "reasons", reasons, "score",
-            arena_printf(pg.req->arena, "%.0f %%",
-                         100 * json_number_value(json_object_get(pair, "score"))),
-            "suggestion", json_string_value(json_object_get(pair, "suggestion")));
-        if (ts)
-            json_object_set_new(row, "alike", json_string(arena_printf(
-                                                  pg.req->arena, "%.0f %%", 100 * json_number_value(ts))));
-        json_array_append_new(rows, row);
-    }
+    size_t i;
+    json_t *pair;
+    json_array_foreach (json_object_get(out, "items"), i, pair)
+        json_array_append_new(rows, dups_row(&pg, pair));
     json_t *d = pg.data;
     json_object_set_new(d, "kinds", kinds);
     json_object_set_new(d, "has_rows", json_boolean(json_array_size(rows) > 0));

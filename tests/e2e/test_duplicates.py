@@ -280,6 +280,54 @@ def test_new_object_form_shows_similar_objects():
     assert 'Fill in the name to check for similar objects.' in r.body.decode()
 
 
+def test_architectural_control_of_an_assessment():
+    # REQ: MON-03
+    # an assessment of a project at any stage attaches the duplication
+    # findings about the project's objects: system a of the body's project
+    # automates the function system b of another body automates, and system
+    # e of another body is described alike; each with the suggestion of
+    # reuse; only what the reader may read
+    p = create('projects', {'kind': 'ict_project', 'owner': ORG, 'name': {'ru': 'Развитие АИС'},
+                            'project_type': 'develop_object', 'stage': 'investment',
+                            'funding_source': 'own_funds', 'objects': [W['a']['id']]}, OWNER)
+    crit = create('criteria', {'kind': 'assessment_criterion', 'name': {'ru': 'Архитектурный контроль'},
+                               'stage': 'investment', 'requirement': 'required'}, ARCH)
+    asm = create('assessments', {'kind': 'compliance_assessment', 'owner': ORG,
+                                 'name': {'ru': 'Оценка на этапе инвестиций'}, 'project': p['id'],
+                                 'stage': 'investment',
+                                 'answers': [{'criterion': crit['id'], 'result': 'met'}]}, ARCH)
+    r = SRV.get(f'/api/v1/duplicates?about={asm["id"]}', token=ARCH, headers={'Accept-Language': 'ru'})
+    assert r.status == 200, r
+    items = r.json()['items']
+    assert [i['record']['id'] for i in items] == [W['a']['id']], items
+    likes = {l['other']['id']: l for l in items[0]['likes']}
+    assert likes[W['b']['id']]['shared'] == [
+        {'relation': 'automates', 'record': {'id': W['function']['id'], 'kind': 'state_function',
+                                             'collection': 'functions',
+                                             'name': W['function']['name']}}], likes[W['b']['id']]
+    assert 'может использовать' in likes[W['b']['id']]['suggestion'], likes[W['b']['id']]
+    assert likes[W['e']['id']]['text_score'] >= 0.6 and not likes[W['e']['id']]['shared']
+    assert W['a']['id'] not in likes and W['f']['id'] not in likes, likes.keys()
+    # the structural one first
+    assert items[0]['likes'][0]['other']['id'] == W['b']['id'], items[0]['likes']
+    # the body reads its own system, not the other bodies' drafts
+    r = SRV.get(f'/api/v1/duplicates?about={asm["id"]}', token=OWNER)
+    assert r.status == 200 and r.json()['items'][0]['likes'] == [], r.json()
+    # an object's own findings; a record of no kind controlled: none
+    r = SRV.get(f'/api/v1/duplicates?about={W["b"]["id"]}', token=ARCH)
+    assert [l['other']['id'] for l in r.json()['items'][0]['likes']] == [W['a']['id']], r.json()
+    assert SRV.get(f'/api/v1/duplicates?about={W["domain"]["id"]}', token=ARCH).json() == {'items': []}
+    assert SRV.get('/api/v1/duplicates?about=nothing', token=ARCH).status == 404
+    # the assessment's card shows them in its section
+    arch = sign_in('integrator-architect', INTEGRATOR)
+    r = SRV.request('GET', f'/ru/assessments/{asm["id"]}', headers={'Cookie': f'ap_session={arch[0]}'})
+    body = html.unescape(r.body.decode())
+    section = body[body.index('id="control"'):]
+    section = section[:section.index('</section>')]
+    assert f'/ru/objects/{W["b"]["id"]}"' in section and f'/ru/objects/{W["e"]["id"]}"' in section
+    assert 'Назначение пособий' in section and 'может использовать' in section, section
+
+
 def main():
     global SRV, ADMIN, ARCH, OWNER, OTHER_OWNER, THIRD_OWNER, ORG, OTHER, THIRD, INTEGRATOR
     with Server() as srv:
@@ -296,7 +344,8 @@ def main():
         setup()
         run([test_structural_pairs_with_reason_and_suggestion, test_textual_pairs,
              test_records_the_reader_may_not_read_are_in_no_pair, test_similar_for_a_new_object,
-             test_a_name_finds_the_long_record_that_holds_it, test_bad_input, test_duplicates_page, test_new_object_form_shows_similar_objects])
+             test_a_name_finds_the_long_record_that_holds_it, test_bad_input, test_duplicates_page, test_new_object_form_shows_similar_objects,
+             test_architectural_control_of_an_assessment])
 
 
 if __name__ == '__main__':

@@ -1359,6 +1359,10 @@ static const struct broken BROKEN_TALLY[] = {
      "kinds.compliance_assessment.compute.conclusion: 'conclusion' is not a read-only list of objects of 'compliance_assessment'"},
     {"kinds.compliance_assessment.compute.component_conclusions.otherwise", "\"never\"",
      "kinds.compliance_assessment.compute.component_conclusions.otherwise: 'never' is not a value of 'component_conclusions'"},
+    {"duplicates.control[0].kind", "\"nothing\"", "duplicates.control[0].kind: 'nothing' is not a record kind"},
+    {"duplicates.control[0].via[1]", "\"stage\"", "duplicates.control[0].via[1]: 'stage' is not a ref field of kind 'ict_project'"},
+    {"duplicates.control[0].via", "[\"project\"]", "duplicates.control[0].via: reaches none of the duplicates' kinds"},
+    {"duplicates.control[0].colour", "1", "duplicates.control[0].colour: unknown key"},
     {"kinds.implementation_report.checks[0].before", "\"tomorrow\"", "kinds.implementation_report.checks.0: 'tomorrow' is not a field of the same type as 'period_end' there"},
     {"kinds.implementation_report.checks[0].after", "\"today\"", "kinds.implementation_report.checks.0: a check says one of not_before, not_after, before, after and equals"},
 };
