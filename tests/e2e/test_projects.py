@@ -8,6 +8,7 @@ and actual dates out of order or in the future, in the reader's language,
 changing nothing; the public reads projects; a body writes only its own."""
 import datetime
 
+import harness
 from harness import Server, assert_problem, run, valid_bin
 
 SRV = None
@@ -465,6 +466,16 @@ def test_a_conclusion_for_each_component():
                     {'component_conclusions': [{'component': sys_b['id'], 'conclusion': 'does_not_comply'}]},
                     token=ARCH, headers={'If-Match': f'"{r.json()["revision"]}"'})
     assert r.status == 200 and r.json()['component_conclusions'][1]['conclusion'] == 'fully_complies', r
+    # evidence as documents too: the draft assessment takes a signed copy
+    # of the specification assessed; issued, it is locked
+    body_, ctype = harness.multipart([('type', 'assessed_specification')],
+                                     [('file', 'ts.pdf', harness.doc_fixture('pdfa1b'))])
+    up = SRV.request('POST', f'/api/v1/assessments/{rec["id"]}/documents', body_,
+                     headers={'Content-Type': ctype}, token=ARCH)
+    assert up.status == 201, up
+    docs = SRV.get(f'/api/v1/assessments/{rec["id"]}/documents', token=ARCH).json()['items']
+    assert [d['type'] for d in docs if d.get('signed')] == ['assessed_specification'], docs
+    assert not any(d['due'] for d in docs), 'evidence is never demanded'
     # a component of a kind no architecture component is: refused
     bad = dict(body, answers=[dict(body['answers'][0], component=W['project']['id'])])
     assert_problem(create('assessments', bad, ARCH, status=422), 422, 'answers[0].component')
