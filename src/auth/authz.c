@@ -55,6 +55,12 @@ static bool holds_one(const struct rights *r, const struct actor *a, const char 
     return n_by == 0 || a->system;
 }
 
+bool authz_holds_one(const struct rights *r, const struct actor *a, const char *const *by,
+                     size_t n_by)
+{
+    return holds_one(r, a, by, n_by);
+}
+
 bool authz_may_take(const struct rights *r, const struct actor *a, enum rights_action action,
                     const char *kind, const char *record_org, const char *const *by, size_t n_by)
 {

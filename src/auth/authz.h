@@ -27,6 +27,10 @@ int authz_check(const struct rights *r, const struct actor *a, enum rights_actio
  * on the record and, when the step names the roles that take it (`by`,
  * n_by > 0), one of those roles too? The check fails with 403 naming
  * them. */
+/* Does the actor hold one of the roles (or is it the system, or are
+ * there none)? */
+bool authz_holds_one(const struct rights *r, const struct actor *a, const char *const *by,
+                     size_t n_by);
 bool authz_may_take(const struct rights *r, const struct actor *a, enum rights_action action,
                     const char *kind, const char *record_org, const char *const *by, size_t n_by);
 int authz_check_take(const struct rights *r, const struct actor *a, enum rights_action action,

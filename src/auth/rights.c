@@ -320,6 +320,18 @@ static int check_workflow_roles(struct rights *r, struct err *e)
                     return -1;
                 }
     }
+    /* and those who alone write a field (`written_by`) */
+    for (size_t i = 0; i < model_n_kinds(r->model); i++) {
+        const struct model_kind *k = model_kind_at(r->model, i);
+        for (size_t f = 0; f < k->n_fields; f++)
+            for (size_t d = 0; d < k->fields[f].n_written_by; d++)
+                if (rights_role_index(r, k->fields[f].written_by[d]) < 0) {
+                    err_set(e, 500, "invalid-rights", "roles",
+                            "roles: the model's field '%s' of '%s' needs role '%s'",
+                            k->fields[f].name, k->id, k->fields[f].written_by[d]);
+                    return -1;
+                }
+    }
     return 0;
 }
 

@@ -52,7 +52,7 @@ static const char *const FIELD_KEYS[] = {
     "name",       "type",   "label",  "required", "searchable", "filterable", "readonly",
     "enum",       "to",     "item",   "format",   "min",        "max",        "max_length",
     "restricted", "needed", "fields", "help",     "derived",    "needed_in_force",
-    "migrate_from", NULL};
+    "migrate_from", "written_by", NULL};
 static const char *const ITEM_KEYS[] = {"type", "enum", "to",         "item",   "format",
                                         "min",  "max",  "max_length", "fields", NULL};
 /* A sub-field of an object: a scalar with its name, label and whether
@@ -126,6 +126,11 @@ bool ld_blank(const char *s)
         if (*s != ' ' && *s != '\t' && *s != '\n' && *s != '\r')
             return false;
     return true;
+}
+
+bool model_value_empty(const json_t *v)
+{
+    return ld_empty(v);
 }
 
 bool ld_empty(const json_t *v)
@@ -855,6 +860,15 @@ static int parse_flags(struct loader *ld, const json_t *v, const char *path, str
         ld_span(ld, v, "needed_in_force", path, &f->needed_in_force) ||
         (json_object_get(v, "help") && ld_label(ld, v, "help", path, &f->help)))
         return -1;
+    /* "written_by": the roles whose holders alone set or change it (a
+     * reviewer's finding in a record its owner edits); the rights file
+     * must know them */
+    json_t *wb = json_object_get(v, "written_by");
+    if (wb && (ld_strings(ld, wb, ld_sub(ld, path, "written_by"), true, &f->written_by,
+                          &f->n_written_by)))
+        return -1;
+    if (wb && f->readonly)
+        return ld_fail(ld, ld_sub(ld, path, "written_by"), "a read-only field is written by none");
     if (f->restricted && (f->searchable || f->filterable))
         return ld_fail(ld, ld_sub(ld, path, "restricted"),
                        "a restricted field can be neither searchable nor filterable (its "
@@ -1528,6 +1542,8 @@ static json_t *field_json(const struct model_field *f, enum field_role role)
         json_object_set_new(o, "required", json_boolean(f->required));
         json_object_set_new(o, "searchable", json_boolean(f->searchable));
         json_object_set_new(o, "filterable", json_boolean(f->filterable));
+        if (f->n_written_by)
+            json_object_set_new(o, "written_by", strings_json(f->written_by, f->n_written_by));
         json_object_set_new(o, "readonly", json_boolean(f->readonly));
         json_object_set_new(o, "restricted", json_boolean(f->restricted));
         if (f->migrate_from)

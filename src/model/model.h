@@ -117,6 +117,10 @@ struct model_field {
     bool searchable;  /* its text goes into the full-text index */
     bool filterable;  /* indexed for filter=, facets and sort= */
     bool readonly;    /* computed by the portal; ignored on input */
+    /* "written_by": only holders of these roles set or change it (NULL:
+     * whoever may update the record) */
+    const char **written_by;
+    size_t n_written_by;
     bool restricted;  /* contacts and the like: hidden from the public and from
                          other organisations (never searchable or filterable) */
     const char *migrate_from;             /* a list of refs: the text field whose names it
@@ -1074,6 +1078,9 @@ int model_validate_fields(const struct model_kind *k, const json_t *in, json_t *
  * at fault (every one when e collects them), -1; else 0. */
 int model_check_fields(const struct model_kind *k, const json_t *fields, int64_t today,
                        model_peek_fn peek, void *ctx, struct err *e);
+/* A value the model counts as none: absent, null, blank text, an empty
+ * list, an object of such values. */
+bool model_value_empty(const json_t *v);
 /* Decimals held exactly: millionths in 128 bits. */
 __extension__ typedef __int128 model_i128;
 /* A number's value in millionths (a decimal's canonical text, or an

@@ -1016,6 +1016,34 @@ static int derive_from_ends(struct store_conn *c, const struct model_kind *k,
     return rc;
 }
 
+/* A field written only by some roles (`written_by`: a reviewer's finding
+ * in a record its owner edits) that the write sets or changes, by an
+ * actor holding none of them: 403, nothing changed. */
+static int check_written_by(const struct registry *r, const struct actor *a,
+                            const struct model_kind *k, const json_t *prev, const json_t *next,
+                            struct err *e)
+{
+    for (size_t i = 0; k && r->rights && !a->system && i < k->n_fields; i++) {
+        const struct model_field *f = &k->fields[i];
+        if (!f->n_written_by)
+            continue;
+        const json_t *was = prev ? json_object_get(prev, f->name) : NULL;
+        const json_t *now = json_object_get(next, f->name);
+        bool same = (model_value_empty(was) && model_value_empty(now)) ||
+                    (was && now && json_equal(was, now));
+        if (!same && !authz_holds_one(r->rights, a, f->written_by, f->n_written_by)) {
+            char roles[256] = "";
+            for (size_t j = 0; j < f->n_written_by; j++)
+                snprintf(roles + strlen(roles), sizeof roles - strlen(roles), "%s%s",
+                         j ? ", " : "", f->written_by[j]);
+            err_set(e, 403, "forbidden", f->name, "'%s' is written only by the roles %s", f->name,
+                    roles);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* Builds the stored form of a record from the client's object: validated
  * fields in model order inside the envelope. `prev` (NULL on create) is
  * the current state: read-only fields come from it. */
@@ -1885,7 +1913,7 @@ static int create_in_tx(struct registry *r, struct store_conn *c, const struct a
     const char *kid = json_string_value(
         json_object_get(rec, coll->type == COLL_RELATIONS ? "type" : "kind"));
     const struct model_kind *k = model_kind(r->model, kid);
-    if (authorize(r, c, a, RA_CREATE, rec, e) < 0 ||
+    if (authorize(r, c, a, RA_CREATE, rec, e) < 0 || check_written_by(r, a, k, NULL, rec, e) < 0 ||
         (k->is_relation && check_relation(c, k, rec, id, e) < 0)) {
         json_decref(rec);
         return -1;
@@ -2273,6 +2301,10 @@ static int patch_in_tx(struct registry *r, struct store_conn *c, const struct ac
         /* moving a record to another organisation needs the right there too */
         if (rc == 0)
             rc = authorize(r, c, a, RA_UPDATE, next, e);
+        if (rc == 0)
+            rc = check_written_by(
+                r, a, model_kind(r->model, json_string_value(json_object_get(next, "kind"))), cur,
+                next, e);
         const struct model_kind *k =
             rc == 0 ? model_kind(r->model, json_string_value(json_object_get(next, "type"))) : NULL;
         if (k && k->is_relation)

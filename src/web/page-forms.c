@@ -232,6 +232,15 @@ static json_t *field_from_form(struct page *pg, const struct model_field *f)
     }
 }
 
+/* May the visitor write field f in a form? Not a read-only one, nor one
+ * written only by roles it holds none of (`written_by`). */
+static bool writable(const struct page *pg, const struct model_field *f)
+{
+    const struct rights *rt = registry_rights(pg->w->api->reg);
+    return !f->readonly && (!f->n_written_by || !rt ||
+                            authz_holds_one(rt, &pg->actor, f->written_by, f->n_written_by));
+}
+
 /* Every editable value of the form: {"name": …, field: value …}. */
 static json_t *values_from_form(struct page *pg, const struct model_kind *k)
 {
@@ -241,7 +250,7 @@ static json_t *values_from_form(struct page *pg, const struct model_kind *k)
         json_object_set_new(vals, "name", name);
     for (size_t i = 0; i < k->n_fields; i++) {
         const struct model_field *f = &k->fields[i];
-        if (f->readonly)
+        if (!writable(pg, f))
             continue;
         json_t *v = field_from_form(pg, f);
         if (v)
@@ -676,7 +685,7 @@ static json_t *controls(struct page *pg, const struct form_state *st)
     }
     for (size_t i = 0; i < st->k->n_fields; i++) {
         const struct model_field *f = &st->k->fields[i];
-        if (f->readonly)
+        if (!writable(pg, f))
             continue;
         json_array_append_new(out, control(pg, st, f->name, f->type, f, f->label, f->required));
     }
@@ -1209,7 +1218,7 @@ static void h_edit(struct http_req *req, struct http_resp *resp, void *ctx)
 
 /* The merge patch that makes the record hold vals: every editable field,
  * null where the form left it empty. */
-static json_t *patch_of(const struct model_kind *k, const json_t *vals)
+static json_t *patch_of(const struct page *pg, const struct model_kind *k, const json_t *vals)
 {
     json_t *p = json_object();
     if (k->named) {
@@ -1218,7 +1227,7 @@ static json_t *patch_of(const struct model_kind *k, const json_t *vals)
     }
     for (size_t i = 0; i < k->n_fields; i++) {
         const struct model_field *f = &k->fields[i];
-        if (f->readonly)
+        if (!writable(pg, f))
             continue;
         json_t *v = json_object_get(vals, f->name);
         json_object_set_new(p, f->name, v ? json_deep_copy(v) : json_null());
@@ -1255,7 +1264,7 @@ static void h_edit_post(struct http_req *req, struct http_resp *resp, void *ctx)
         render_form(&pg, 200, &st, rec, NULL, NULL);
         goto done;
     }
-    json_t *patch = patch_of(k, vals);
+    json_t *patch = patch_of(&pg, k, vals);
     json_t *out = NULL;
     struct err e = ERR_INIT;
     all = e.errors = json_array(); /* every problem at once */

@@ -7,6 +7,8 @@ projects; the model's checks refuse spending in a year that has not begun
 and actual dates out of order or in the future, in the reader's language,
 changing nothing; the public reads projects; a body writes only its own."""
 import datetime
+import re
+import urllib.parse
 
 import harness
 from harness import Server, assert_problem, run, valid_bin
@@ -374,6 +376,13 @@ def test_an_acquisition_by_donation():
             'way': 'donation', 'donor': 'ТОО «Разработчик»',
             'description': {'ru': 'Система электронной очереди с исходными кодами'},
             'use': {'ru': 'Запись на приём в центрах занятости'}, 'operation_costs': '12000000'}
+    # the reviewers' findings are theirs alone to write, even in the body's
+    # draft: refused with the field, nothing made
+    n = SRV.get('/api/v1/acquisitions?limit=1', token=ARCH).json()['total']
+    r = create('acquisitions', dict(body, economically_feasible=True), OWNER, status=403, lang='ru')
+    assert_problem(r, 403, 'economically_feasible')
+    assert 'только роли approver' in r.json()['detail'], r.json()
+    assert SRV.get('/api/v1/acquisitions?limit=1', token=ARCH).json()['total'] == n
     rec = create('acquisitions', body, OWNER).json()
     assert rec['status'] == 'draft' and SRV.get(f'/api/v1/acquisitions/{rec["id"]}').status == 404
 
@@ -396,6 +405,8 @@ def test_an_acquisition_by_donation():
         t = SRV.get(f'/api/v1/acquisitions/{rec["id"]}/workflow', token=ARCH).json()
         return [(o['policy'], o['policy_value'], o['debtor_role']) for o in t['obligations']
                 if not o['done_at']]
+    assert_problem(edit({'evaluation': {'ru': 'Соответствует'}}, OWNER), 403, 'evaluation')
+    assert 'evaluation' not in rec
     assert step('submit', OWNER).status == 200 and rec['status'] == 'with_integrator', rec
     assert duties() == [('acquisition_evaluation', 10, 'integrator-architect')], duties()
     # locked for the body, open to the integrator's architects
@@ -416,6 +427,29 @@ def test_an_acquisition_by_donation():
                                      'remarks': [{'text': 'Уточните затраты на эксплуатацию'}]}).status == 200
     assert rec['status'] == 'returned' and duties() == []
     assert edit({'operation_costs': '9500000'}, OWNER).status == 200
+    # the integrator's evaluation kept as written: the body may not change it
+    assert_problem(edit({'similar_in_register': True}, OWNER), 403, 'similar_in_register')
+    assert rec['similar_in_register'] is False
+    # the body's edit form offers none of the reviewers' fields, and saving
+    # it keeps the evaluation as the integrator wrote it
+    email = SRV.user('owner-editor', ORG)
+    r = SRV.request('POST', '/api/v1/session', {'email': email, 'password': 'Corr3ct-Horse-Battery'})
+    cookie, csrf = re.match(r'ap_session=([^;]*)', r.header('Set-Cookie')).group(1), r.json()['csrf_token']
+    page = SRV.request('GET', f'/ru/acquisitions/{rec["id"]}/edit',
+                       headers={'Cookie': f'ap_session={cookie}'}).body.decode()
+    assert 'name="donor"' in page and 'name="evaluation.ru"' not in page
+    assert 'name="economically_feasible"' not in page and 'name="similar_in_register"' not in page
+    fields = [('_csrf', csrf), ('name.ru', rec['name']['ru']), ('way', 'donation'),
+              ('donor', 'ТОО «Разработчик»'), ('description.ru', rec['description']['ru']),
+              ('use.ru', rec['use']['ru']), ('operation_costs', '9000000'),
+              ('revision', str(rec['revision']))]
+    r = SRV.request('POST', f'/ru/acquisitions/{rec["id"]}/edit', urllib.parse.urlencode(fields),
+                    headers={'Content-Type': 'application/x-www-form-urlencoded',
+                             'Origin': f'http://127.0.0.1:{SRV.port}',
+                             'Cookie': f'ap_session={cookie}'})
+    assert r.status == 303, r
+    rec = SRV.get(f'/api/v1/acquisitions/{rec["id"]}', token=ARCH).json()
+    assert rec['operation_costs'] == '9000000' and rec['evaluation']['ru'].startswith('Соответствует')
     assert step('submit', OWNER).status == 200
     assert step('verify', ARCH, {'decision': 'accept'}).status == 200
     assert edit({'economically_feasible': True,

@@ -602,6 +602,40 @@ static void test_workflow_step_roles(void **state)
     assert_non_null(strstr(e.detail, "needs role 'approver'"));
     free(bad);
     model_free(m);
+
+    /* and the roles that alone write a field (written_by, LC-05) */
+    FILE *mf = fopen(MODEL_PATH, "rb");
+    assert_non_null(mf);
+    fseek(mf, 0, SEEK_END);
+    long msize = ftell(mf);
+    fseek(mf, 0, SEEK_SET);
+    char *mtext = malloc((size_t)msize + 1);
+    assert_int_equal(fread(mtext, 1, (size_t)msize, mf), (size_t)msize);
+    mtext[msize] = '\0';
+    fclose(mf);
+    text = slurp(RIGHTS_PATH); /* the buffer it shares was read over since */
+    char *wb = strstr(mtext, "\"written_by\": [");
+    assert_non_null(wb);
+    char *role = strchr(wb, '[');
+    role = strchr(role, '"');
+    const char *nobody = "\"nobody-at-all\"";
+    size_t old_len = (size_t)(strchr(role + 1, '"') + 1 - role);
+    size_t tail = strlen(role + old_len);
+    char *mbad = malloc(strlen(mtext) + strlen(nobody) + 1);
+    size_t head = (size_t)(role - mtext);
+    memcpy(mbad, mtext, head);
+    memcpy(mbad + head, nobody, strlen(nobody));
+    memcpy(mbad + head + strlen(nobody), role + old_len, tail + 1);
+    m = NULL;
+    e = (struct err)ERR_INIT;
+    assert_int_equal(model_load_buffer(mbad, strlen(mbad), &m, &e), 0);
+    r = NULL;
+    assert_int_equal(rights_load(text, strlen(text), m, &r, &e), -1);
+    assert_non_null(strstr(e.detail, "needs role 'nobody-at-all'"));
+    assert_non_null(strstr(e.detail, "field"));
+    free(mbad);
+    free(mtext);
+    model_free(m);
 }
 
 int main(void)

@@ -1359,6 +1359,8 @@ static const struct broken BROKEN_TALLY[] = {
      "kinds.compliance_assessment.compute.conclusion: 'conclusion' is not a read-only list of objects of 'compliance_assessment'"},
     {"kinds.compliance_assessment.compute.component_conclusions.otherwise", "\"never\"",
      "kinds.compliance_assessment.compute.component_conclusions.otherwise: 'never' is not a value of 'component_conclusions'"},
+    {"kinds.acquisition_request.fields[14].written_by", "[\"approver\"]", "kinds.acquisition_request.fields[14].written_by: a read-only field is written by none"},
+    {"kinds.acquisition_request.fields[11].written_by", "[]", "kinds.acquisition_request.fields[11].written_by: must be a non-empty array"},
     {"duplicates.control[0].kind", "\"nothing\"", "duplicates.control[0].kind: 'nothing' is not a record kind"},
     {"duplicates.control[0].via[1]", "\"stage\"", "duplicates.control[0].via[1]: 'stage' is not a ref field of kind 'ict_project'"},
     {"duplicates.control[0].via", "[\"project\"]", "duplicates.control[0].via: reaches none of the duplicates' kinds"},
