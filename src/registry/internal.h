@@ -73,6 +73,7 @@ struct registry {
     struct ruleidx *ruleidx; /* the rules' judgements, once a report built them */
     struct dups_cache *dups; /* the similar records' vector lengths (dups.h) */
     struct score_memos *scores; /* the scores' answers kept (score.c) */
+    bool *end_kinds; /* per kind of the model: may it be an end of a relation type? */
     const struct rights *rights;
     char **restricted_keys; /* `"name":` of every restricted field */
     size_t n_restricted_keys;
@@ -158,6 +159,11 @@ void reg_index_entries(const struct model_kind *k, const json_t *rec, const char
 /* May the actor read unpublished records of every kind with a workflow,
  * of every organisation (org NULL) or of org? */
 bool reg_reads_unpublished(const struct registry *r, const struct actor *a, const char *org);
+/* The same over the kinds that may be an end of some relation type only:
+ * what decides a relation's readability by its visibility alone (a kind
+ * no relation touches, a period report, does not keep a body's readers
+ * from their organisation's unpublished relations). */
+bool reg_reads_unpublished_ends(const struct registry *r, const struct actor *a, const char *org);
 int reg_relation_visible(const struct registry *r, struct store_conn *c, const json_t *rel,
                          char *out, size_t n, struct err *e);
 /* Re-indexes the live relations of record id (after its visibility changed,

@@ -33,7 +33,7 @@ bool reg_relation_readable(struct registry *r, struct store_conn *c, const struc
     if (vis && *vis != ':') {
         json_t *may = json_object_get(orgs, vis);
         if (!may)
-            json_object_set_new(orgs, vis, may = json_boolean(reg_reads_unpublished(r, a, vis)));
+            json_object_set_new(orgs, vis, may = json_boolean(reg_reads_unpublished_ends(r, a, vis)));
         if (json_is_true(may))
             return true;
     }
@@ -139,7 +139,7 @@ static long links_kept(struct registry *r, const struct actor *a, struct arena *
     *links = NULL;
     if (!fidx_ready(r->fidx))
         return -1;
-    bool reads_all = a->system || (a->user[0] && reg_reads_unpublished(r, a, NULL));
+    bool reads_all = a->system || (a->user[0] && reg_reads_unpublished_ends(r, a, NULL));
     struct links_out o = {.cap = 16 * n + 64};
     o.v = arena_alloc(ar, o.cap * sizeof *o.v);
     /* under the lock, the links kept copied out of the graph: each other

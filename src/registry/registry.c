@@ -62,6 +62,19 @@ struct registry *registry_new(struct store *s, const struct model *m)
     r->fidx = fidx_new();
     r->ruleidx = ruleidx_new(m);
     r->scores = score_memos_new();
+    /* the kinds a relation type may start or end at */
+    r->end_kinds = xcalloc(model_n_kinds(m) + 1, sizeof *r->end_kinds);
+    for (size_t i = 0; i < model_n_kinds(m); i++) {
+        const struct model_kind *rel = model_kind_at(m, i);
+        static const char *const ends[] = {"source", "target"};
+        for (size_t e = 0; rel->is_relation && e < 2; e++) {
+            const struct model_field *f = model_field(rel, ends[e]);
+            for (size_t j = 0; f && j < f->n_ref_kinds; j++)
+                for (size_t k = 0; k < model_n_kinds(m); k++)
+                    if (strcmp(model_kind_at(m, k)->id, f->ref_kinds[j]) == 0)
+                        r->end_kinds[k] = true;
+        }
+    }
     reg_rules_dump_init(r);
     /* the keys `"name":` of restricted fields, once (lists test them on
      * every read by someone who may not see them), without repeats */
@@ -98,6 +111,7 @@ void registry_free(struct registry *r)
     dups_cache_free(r->dups);
     ruleidx_free(r->ruleidx);
     score_memos_free(r->scores);
+    free(r->end_kinds);
     free_keys(r->restricted_keys, r->n_restricted_keys);
     free_keys(r->published_keys, r->n_published_keys);
     free_keys(r->status_keys, r->n_status_keys);
@@ -545,7 +559,18 @@ static bool sees_only_published(const struct registry *r, const struct actor *a,
  * of every organisation (org NULL) or of org? */
 static bool reads_unpublished(const struct registry *r, const struct actor *a, const char *org)
 {
-    return reg_reads_unpublished(r, a, org);
+    return reg_reads_unpublished_ends(r, a, org);
+}
+
+bool reg_reads_unpublished_ends(const struct registry *r, const struct actor *a, const char *org)
+{
+    for (size_t i = 0; i < model_n_kinds(r->model); i++) {
+        const struct model_kind *k = model_kind_at(r->model, i);
+        if (k->workflow && r->end_kinds[i] &&
+            (!r->rights || !authz_may(r->rights, a, RA_READ_UNPUBLISHED, k->id, org)))
+            return false;
+    }
+    return true;
 }
 
 bool reg_reads_unpublished(const struct registry *r, const struct actor *a, const char *org)

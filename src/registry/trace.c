@@ -560,7 +560,7 @@ int registry_trace_text(struct registry *r, const struct actor *a, const char *c
     buf_init(&w.rids, 0);
     /* as a list of relations scopes them: the system, and a signed-in
      * reader of every organisation's unpublished records, read them all */
-    w.reads_all = a->system || (a->user[0] && reg_reads_unpublished(r, a, NULL));
+    w.reads_all = a->system || (a->user[0] && reg_reads_unpublished_ends(r, a, NULL));
     json_t *start = walk_start(&w, collection, id, q, e);
     int rc = start ? walk_graph(&w, e) : -1;
     const char *start_id = arena_strdup(w.ar, id);
