@@ -817,18 +817,21 @@ int docs_missing(struct docs *d, const json_t *rec, int64_t day, int *due, json_
     if (!k || !k->documents)
         return 0;
     struct store_conn *c = store_conn(registry_store(d->reg));
-    struct store_stmt *st = store_prepare(
-        c, "SELECT 1 FROM documents WHERE record_id = $1 AND doc_type = $2 AND variant = 'signed' "
-           "LIMIT 1",
-        true, e);
-    if (!st)
-        return -1;
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < k->documents->n_types; i++) {
         const struct model_doc_type *dt = &k->documents->types[i];
         if (!model_doc_due(dt, rec, day))
             continue;
         (*due)++;
+        /* prepared for each use: a statement the cache could not keep is
+         * freed by its reset */
+        struct store_stmt *st = store_prepare(
+            c,
+            "SELECT 1 FROM documents WHERE record_id = $1 AND doc_type = $2 AND variant = 'signed' "
+            "LIMIT 1",
+            true, e);
+        if (!st)
+            return -1;
         store_bind_text(st, 1, text_of(rec, "id"));
         store_bind_text(st, 2, dt->id);
         int s = store_step(st, e);

@@ -29,17 +29,19 @@ int reg_snapshot_take(struct store_conn *c, const struct model_snapshot *s, cons
     /* collection by collection (the model's order), each in id order along
      * its index: no sort, and the same address wherever the repository is
      * stored */
-    struct store_stmt *st = store_prepare(
-        c, "SELECT id, revision FROM records WHERE collection = $1 AND retired = 0 ORDER BY id",
-        true, e);
-    if (!st)
-        return -1;
     crypto_hash_sha256_state h;
     crypto_hash_sha256_init(&h);
     json_int_t n = 0;
     int rc = STORE_DONE;
     char line[200];
     for (size_t i = 0; i < s->n_of && rc != STORE_ERROR; i++) {
+        /* prepared for each collection: a statement the cache could not
+         * keep is freed by its reset */
+        struct store_stmt *st = store_prepare(
+            c, "SELECT id, revision FROM records WHERE collection = $1 AND retired = 0 ORDER BY id",
+            true, e);
+        if (!st)
+            return -1;
         store_bind_text(st, 1, s->of[i]);
         while ((rc = store_step(st, e)) == STORE_ROW) {
             int len = snprintf(line, sizeof line, "%s\t%lld\n", store_col_text(st, 0),

@@ -29,8 +29,8 @@
 #include <unistd.h>
 
 enum {
-    STORE_SQLITE_CACHE_SLOTS = 512,     /* a power of two */
-    STORE_SQLITE_CACHE_MAX = 256,       /* entries kept, so the table stays half empty */
+    STORE_SQLITE_CACHE_SLOTS = 1024,    /* a power of two */
+    STORE_SQLITE_CACHE_MAX = 512,       /* entries kept, so the table stays half empty */
     STORE_SQLITE_MIN_VERSION = 3037000, /* STRICT tables */
     /* the log's length (in pages) after a commit of the writer that... */
     STORE_SQLITE_CKPT_WAKE = 1000,  /* ...wakes the checkpointer */

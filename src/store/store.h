@@ -81,7 +81,10 @@ bool store_in_tx(const struct store_conn *c);
 /* Prepares (or takes from the cache) a statement. Cached statements are
  * keyed by SQL text and must be released with store_reset(); one-off
  * statements (dynamic SQL) are made with cache=false and freed with
- * store_finalize(). Returns NULL with e filled on a syntax error. */
+ * store_finalize(). Returns NULL with e filled on a syntax error. A
+ * statement the cache cannot keep (it is full, or the same SQL is in use)
+ * is freed by its store_reset(): prepare again rather than binding a
+ * statement after its reset. */
 struct store_stmt *store_prepare(struct store_conn *c, const char *sql, bool cache,
                                  struct err *e);
 void store_reset(struct store_stmt *st);
