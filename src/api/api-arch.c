@@ -17,6 +17,8 @@
 
 #include "arch/arch.h"
 #include "registry/dups.h"
+#include "auth/authz.h"
+#include "registry/archimate.h"
 #include "util/arena.h"
 #include "util/text.h"
 #include "web/i18n.h"
@@ -168,6 +170,44 @@ static void h_content(struct http_req *req, struct http_resp *resp, void *ctx)
     const char *name = arena_printf(req->arena, "architecture-%s.json", id);
     http_resp_header(resp, "Content-Disposition", http_content_disposition(req->arena, name, name));
     http_resp_file(resp, 200, "application/json", fd, 0, size);
+}
+
+/* GET /api/v1/archimate[?domain=]: the architecture (or a domain's) in the
+ * ArchiMate exchange format 3.1, as the reader may read it, for holders of
+ * architecture-interchange (the integrator's architects, the authorized
+ * body, administrators); written to a temporary file and sent from there. */
+static void h_archimate(struct http_req *req, struct http_resp *resp, void *ctx)
+{
+    struct api *api = ctx;
+    static const char *const allowed[] = {"domain", NULL};
+    struct actor a;
+    if (only_params(req, resp, allowed) < 0 || authenticate(api, req, resp, false, &a) < 0)
+        return;
+    struct err e = ERR_INIT;
+    if (authz_check_everywhere(registry_rights(api->reg), &a, RA_INTERCHANGE, &e) < 0) {
+        answer(resp, -1, &e, NULL);
+        return;
+    }
+    FILE *f = tmpfile();
+    if (!f) {
+        err_internal(&e, "cannot make a temporary file");
+        answer(resp, -1, &e, NULL);
+        return;
+    }
+    const char *domain = http_req_query(req, "domain");
+    int rc = registry_archimate_export(api->reg, &a, domain && *domain ? domain : NULL, f, &e);
+    uint64_t size;
+    int fd = http_tmpfile_done(f, rc == 0, &size);
+    if (fd < 0) {
+        if (rc == 0)
+            err_internal(&e, "cannot write the ArchiMate file");
+        answer(resp, -1, &e, NULL);
+        return;
+    }
+    const char *name = domain && *domain ? arena_printf(req->arena, "architecture-%s.xml", domain)
+                                         : "architecture.xml";
+    http_resp_header(resp, "Content-Disposition", http_content_disposition(req->arena, name, name));
+    http_resp_file(resp, 200, "application/xml", fd, 0, size);
 }
 
 /* A count parameter ?name= from lo to hi (dflt when absent); -1 after
@@ -483,6 +523,7 @@ void api_arch_routes(struct api *api, struct router *rt)
     router_add(rt, "GET", "/api/v1/{collection}/{id}/elements", h_elements, api);
     router_add(rt, "GET", "/api/v1/{collection}/{id}/elements/{element}", h_element, api);
     router_add(rt, "GET", "/api/v1/duplicates", h_duplicates, api);
+    router_add(rt, "GET", "/api/v1/archimate", h_archimate, api);
     router_add(rt, "GET", "/api/v1/similar", h_similar, api);
     router_add(rt, "GET", "/api/v1/gaps", h_gaps, api);
     router_add(rt, "GET", "/api/v1/scores", h_scores, api);

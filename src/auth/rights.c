@@ -18,7 +18,7 @@ static const char *const ACTION_IDS[RA_N] = {
     "retire",          "submit",              "verify",       "read-restricted-documents",
     "decide-inclusion", "applications-decide",
     "users-manage",    "calendar-edit",       "obligations-read", "metrics-read",
-    "rules-report",
+    "rules-report",    "architecture-interchange",
 };
 
 struct rights {

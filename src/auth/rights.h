@@ -32,6 +32,7 @@ enum rights_action {
     RA_OBLIGATIONS,     /* read deadlines (own organisation's, or all) */
     RA_METRICS,         /* read the server's metrics (GET /metrics) */
     RA_RULES_REPORT,    /* read the report on the model's rules (GET /rules) */
+    RA_INTERCHANGE,     /* export (and import) the architecture in exchange formats */
     RA_N
 };
 

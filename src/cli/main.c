@@ -8,6 +8,7 @@
 #include "http/http.h"
 #include "registry/dump.h"
 #include "registry/rows.h"
+#include "registry/archimate.h"
 #include "account/account.h"
 #include "auth/password.h"
 #include "docs/blobs.h"
@@ -44,6 +45,8 @@ struct opts {
     const char *at; /* notify scan --at */
     const char *kind; /* rows import --kind */
     bool dry_run;     /* rows import --dry-run */
+    const char *domain; /* archimate export --domain */
+    const char *out;    /* archimate export --out */
     bool restoring; /* import: a new database in a used data folder is the restore */
     bool demo;
     bool secure_cookies;
@@ -78,6 +81,9 @@ static void usage(FILE *f)
           "  rows import --kind K [--dry-run] FILE  load a CSV or XLSX file's rows into records\n"
           "                                        of kind K as its model import declares; print\n"
           "                                        the report (JSON); a refused row: nothing written\n"
+          "  archimate export [--domain D] [--out FILE]\n"
+          "                                        write the architecture (or one domain's) in the\n"
+          "                                        ArchiMate exchange format 3.1 (default: stdout)\n"
           "\n"
           "options for every command:\n"
           "  --data DIR        data directory (default ./var)\n"
@@ -118,6 +124,7 @@ enum {
     OPT_USER, OPT_EMAIL, OPT_ORG, OPT_PUBLIC_URL, OPT_SECURE, OPT_MAX_UPLOAD, OPT_SMTP,
     OPT_MAIL_FROM, OPT_SMTP_BACKOFF, OPT_SCAN_EVERY, OPT_AT, OPT_HEADER_TIMEOUT,
     OPT_BODY_TIMEOUT, OPT_BODY_MIN_RATE, OPT_HELP, OPT_LOGINS, OPT_KIND, OPT_DRY_RUN,
+    OPT_DOMAIN, OPT_OUT,
 };
 
 static int apply_numeric(struct opts *o, int c, const char *arg)
@@ -180,6 +187,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         {"at", required_argument, NULL, OPT_AT},
         {"kind", required_argument, NULL, OPT_KIND},
         {"dry-run", no_argument, NULL, OPT_DRY_RUN},
+        {"domain", required_argument, NULL, OPT_DOMAIN},
+        {"out", required_argument, NULL, OPT_OUT},
         {NULL, 0, NULL, 0},
     };
     int c;
@@ -203,6 +212,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         case OPT_AT: o->at = optarg; break;
         case OPT_KIND: o->kind = optarg; break;
         case OPT_DRY_RUN: o->dry_run = true; break;
+        case OPT_DOMAIN: o->domain = optarg; break;
+        case OPT_OUT: o->out = optarg; break;
         case OPT_HELP: o->help = true; break;
         case '?':
             fprintf(stderr, "archportal: unknown or incomplete option '%s'\n",
@@ -1030,6 +1041,44 @@ static char *read_file(const char *path, size_t max, size_t *len)
     return data;
 }
 
+static int cmd_archimate(struct opts *o)
+{
+    if (o->argc < 1 || strcmp(o->argv[0], "export") != 0) {
+        fputs("usage: archportal archimate export [--domain D] [--out FILE]\n", stderr);
+        return 2;
+    }
+    FILE *out = o->out ? fopen(o->out, "wb") : stdout;
+    if (!out) {
+        fprintf(stderr, "archportal: cannot write %s: %s\n", o->out, strerror(errno));
+        return 1;
+    }
+    struct app app;
+    if (app_open(o, &app) < 0) {
+        if (o->out)
+            fclose(out);
+        return 1;
+    }
+    struct actor by = {.id = "cli", .system = true};
+    struct err e = ERR_INIT;
+    int rc = registry_archimate_export(app.reg, &by, o->domain, out, &e);
+    if (fflush(out) != 0 && rc == 0) {
+        err_internal(&e, "cannot write the file");
+        rc = -1;
+    }
+    if (o->out && fclose(out) != 0 && rc == 0) {
+        err_internal(&e, "cannot write the file");
+        rc = -1;
+    }
+    if (rc < 0) {
+        fprintf(stderr, "archportal: %s%s%s\n", e.field[0] ? e.field : "", e.field[0] ? ": " : "",
+                e.detail);
+        if (o->out)
+            unlink(o->out); /* no half file left behind */
+    }
+    app_close(&app);
+    return rc < 0 ? 1 : 0;
+}
+
 static int cmd_rows(struct opts *o)
 {
     if (o->argc < 2 || strcmp(o->argv[0], "import") != 0 || !o->kind) {
@@ -1091,7 +1140,7 @@ int main(int argc, char **argv)
     } cmds[] = {{"serve", cmd_serve},   {"migrate", cmd_migrate}, {"export", cmd_export},
                 {"import", cmd_import}, {"check", cmd_check},     {"token", cmd_token},
                 {"user", cmd_user},     {"calendar", cmd_calendar}, {"notify", cmd_notify},
-                {"rows", cmd_rows}};
+                {"rows", cmd_rows},     {"archimate", cmd_archimate}};
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         if (strcmp(cmd, cmds[i].name) == 0)
             return cmds[i].fn(&o);

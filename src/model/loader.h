@@ -33,6 +33,7 @@ struct model {
     struct model_trigger *triggers;
     size_t n_triggers;
     struct model_duplicates *dups;   /* "duplicates", or NULL */
+    struct model_archimate *archimate; /* "archimate", or NULL */
     struct model_measure *measures;
     size_t n_measures;
     struct model_score *scores;
@@ -137,6 +138,11 @@ json_t *measures_json(const struct model *m);
 /* scores.c: the "scores" section (after the kinds, relations and
  * policies), and its JSON. */
 int parse_scores(struct loader *ld);
+/* archimate.c: the section "archimate" and each kind's and relation
+ * type's (after the kinds), and their JSON. */
+int parse_archimate(struct loader *ld);
+json_t *archimate_json(const struct model *m);
+json_t *archimate_kind_json(const struct model *m, const struct model_archimate_kind *a);
 /* tally.c: each kind's "tally" (after the scores), and its JSON. */
 int parse_tallies(struct loader *ld);
 json_t *tally_json(const struct model_tally *t);

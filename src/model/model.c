@@ -34,7 +34,7 @@ static const char *const TOP_KEYS[] = {"version",    "description", "languages",
                                        "field_sets", "kinds",       "relations",      "collections",
                                        "policies",   "workflows",   "document_lists", "rules",
                                        "measures",   "rule_report", "gap_analysis",   "duplicates",
-                                       "triggers",   "scores",      NULL};
+                                       "triggers",   "scores",      "archimate",      NULL};
 static const char *const ENUM_KEYS[] = {"label", "values", NULL};
 static const char *const VALUE_KEYS[] = {"id", "label", "earlier", NULL};
 static const char *const COLL_KEYS[] = {"label", "type",     "facets",   "columns",
@@ -42,12 +42,12 @@ static const char *const COLL_KEYS[] = {"label", "type",     "facets",   "column
 static const char *const KIND_KEYS[] = {"label",   "collection", "owned",    "owns",     "named",
                                         "include", "fields",     "workflow", "code_prefix",
                                         "documents", "inclusion", "read",  "inherits", "views",
-                                        "measures",  "profile",   "snapshot", "import", "checks", "compute", "tally", NULL};
+                                        "measures",  "profile",   "snapshot", "import", "checks", "compute", "tally", "archimate", NULL};
 static const char *const SNAPSHOT_KEYS[] = {"of", "at", "hash", "count", NULL};
 static const char *const INHERITS_KEYS[] = {"via", "fields", "key", "fixed", NULL};
 static const char *const REL_KEYS[] = {"label",  "inverse",    "inverse_label", "source",
                                        "target", "attributes", "collection",    "required_for",
-                                       "derive", NULL};
+                                       "derive", "archimate", NULL};
 static const char *const FIELD_KEYS[] = {
     "name",       "type",   "label",  "required", "searchable", "filterable", "readonly",
     "enum",       "to",     "item",   "format",   "min",        "max",        "max_length",
@@ -1583,7 +1583,7 @@ static json_t *field_json(const struct model_field *f, enum field_role role)
     return o;
 }
 
-static json_t *kind_json(const struct model_kind *k)
+static json_t *kind_json(const struct model *mdl, const struct model_kind *k)
 {
     json_t *o = json_pack("{s:o, s:s, s:b, s:b, s:b}", "label", model_label_json(k->label), "collection",
                           k->collection, "owned", k->owned, "named", k->named, "is_relation",
@@ -1627,6 +1627,8 @@ static json_t *kind_json(const struct model_kind *k)
         json_object_set_new(o, "import", import_json(k->import));
     if (k->tally)
         json_object_set_new(o, "tally", tally_json(k->tally));
+    if (k->archimate)
+        json_object_set_new(o, "archimate", archimate_kind_json(mdl, k->archimate));
     json_t *fs = json_array();
     for (size_t i = 0; i < k->n_fields; i++)
         json_array_append_new(fs, field_json(&k->fields[i], ROLE_FIELD));
@@ -1676,7 +1678,7 @@ static json_t *model_build_doc(const struct model *m, const json_t *root)
     json_object_set_new(doc, "languages", strings_json(LANGS, 3));
     json_object_set_new(doc, "enums", enums_json(m));
     for (size_t i = 0; i < m->n_kinds; i++)
-        json_object_set_new(kinds, m->kinds[i].id, kind_json(&m->kinds[i]));
+        json_object_set_new(kinds, m->kinds[i].id, kind_json(m, &m->kinds[i]));
     json_object_set_new(doc, "kinds", kinds);
     for (size_t i = 0; i < m->n_colls; i++) {
         const struct model_collection *c = &m->colls[i];
@@ -1710,6 +1712,8 @@ static json_t *model_build_doc(const struct model *m, const json_t *root)
         json_object_set_new(doc, "duplicates", dups_json(m));
     json_object_set_new(doc, "measures", measures_json(m));
     json_object_set_new(doc, "scores", scores_json(m));
+    if (m->archimate)
+        json_object_set_new(doc, "archimate", archimate_json(m));
     return doc;
 }
 
@@ -1725,7 +1729,7 @@ static int model_check(struct loader *ld)
         parse_doc_lists(ld) || parse_field_sets(ld) || parse_kinds(ld) || check_inherits(ld) ||
         parse_measures(ld) || fill_collections(ld) || parse_views(ld) || parse_maps(ld) ||
         parse_gap_analysis(ld) || parse_duplicates(ld) || parse_triggers(ld) || parse_scores(ld) ||
-        parse_tallies(ld))
+        parse_tallies(ld) || parse_archimate(ld))
         return -1;
     return parse_rules(ld); /* after the collections know their kinds */
 }

@@ -563,6 +563,38 @@ struct model_tally {
     size_t n_columns;
 };
 
+/* How records of a kind, or relations of a type, are written in The Open
+ * Group's ArchiMate exchange format (model key "archimate", issue 18;
+ * model/archimate.c): the element or relationship type; a kind's folder
+ * (an index into the section's folders), the ref field naming its domain
+ * (a sub-folder) and the field that documents it; a relation type's
+ * direction (reverse: target to source) and, for Access, the enum
+ * attribute whose values map to the access types. */
+struct model_archimate_kind {
+    const char *type;
+    int folder; /* -1: a relationship */
+    const char *domain, *documentation;
+    bool reverse;
+    const char *access_field;
+    const char **access_from, **access_to;
+    size_t n_access;
+};
+struct model_archimate_folder {
+    const char *id;
+    struct i18n label;
+};
+/* The section "archimate": the exported model's name, the folders by
+ * layer, the relationships' folder. */
+struct model_archimate {
+    struct i18n name, relations_folder;
+    struct model_archimate_folder *folders;
+    size_t n_folders;
+    /* "scope": a record of scope_kind is exported alone with what its
+     * view scope_view reaches (a domain); NULL: no part alone */
+    const struct model_kind *scope_kind;
+    const char *scope_view;
+};
+
 struct model_kind {
     const char *id;
     struct i18n label;
@@ -578,6 +610,7 @@ struct model_kind {
     const struct model_workflow *workflow; /* NULL: no workflow (always published) */
     const struct model_snapshot *snapshot; /* NULL: its records freeze nothing */
     const struct model_tally *tally;       /* NULL: its records tally nothing */
+    const struct model_archimate_kind *archimate; /* NULL: not exchanged as ArchiMate */
     const struct model_import *import;     /* NULL: no spreadsheet import */
     const char *code_prefix;               /* {prefix} of its accounting codes */
     const struct model_doc_list *documents; /* its technical documentation, or NULL */
@@ -879,6 +912,10 @@ struct model_duplicates {
     size_t n_control;
 };
 const struct model_duplicates *model_duplicates(const struct model *m);
+/* The section "archimate", or NULL. */
+const struct model_archimate *model_archimate(const struct model *m);
+/* The access type an Access relation's attribute value maps to, or NULL. */
+const char *model_archimate_access(const struct model_archimate_kind *a, const char *value);
 /* Is kind one of d's kinds (d may be NULL)? */
 bool model_dup_kind(const struct model_duplicates *d, const char *kind);
 /* d's control of records of kind `kind`, or NULL (d may be NULL). */

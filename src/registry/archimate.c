@@ -1,0 +1,497 @@
+/* archimate: the architecture written in The Open Group's ArchiMate Model
+ * Exchange File Format 3.1 (issue 18, REQ X-INT-01), as the model's
+ * "archimate" mappings say (struct model_archimate_kind): the records of
+ * the mapped kinds the reader may read as elements, the relations of the
+ * mapped types between two of them as relationships (Access with its
+ * access type), the fields everyone may read as properties with their
+ * typed definitions, names and documentation in kk, ru and en through
+ * xml:lang, and organisations: a folder per layer, a sub-folder per domain
+ * (the kind's domain field), and one for the relationships.
+ *
+ * Written with libxml2's text writer straight to a file, kind by kind in
+ * the store's order: what is held in memory is the set of the elements
+ * written (for the relationships' ends and the folders), not the file. A
+ * domain's export holds the domain and what its scope view reaches. */
+#include "internal.h"
+
+#include "registry/archimate.h"
+#include "util/log.h"
+#include "util/timeutil.h"
+
+#include <libxml/xmlwriter.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NS_ARCHIMATE "http://www.opengroup.org/xsd/archimate/3.0/"
+#define NS_XSI "http://www.w3.org/2001/XMLSchema-instance"
+#define SCHEMA_LOCATION                                                                           \
+    NS_ARCHIMATE " http://www.opengroup.org/xsd/archimate/3.1/archimate3_Diagram.xsd"
+
+static const char SCAN_SQL[] =
+    "SELECT r.id, d.data FROM records r JOIN record_data d ON d.rid = r.rid "
+    "WHERE r.collection = $1 AND r.retired = 0 AND r.kind = $2 ORDER BY r.rid";
+
+static const char *const LANGS[] = {"kk", "ru", "en"};
+
+struct writing {
+    struct registry *r;
+    const struct actor *a;
+    const struct model_archimate *x;
+    xmlTextWriterPtr w;
+    json_t *only;     /* a domain's export: the ids it holds; NULL: all */
+    json_t *written;  /* id -> true: the elements written */
+    json_t *folders;  /* per folder: {domain id or "": [ids]} */
+    json_t *relations; /* the relationships' ids */
+    json_t *defs;     /* property definition id -> {name (i18n), type} */
+    json_t *memo;     /* domain id -> its name (or null) */
+    const char *container; /* "elements" or "relationships": opened at the first one */
+    bool opened;
+    size_t n_elements, n_relationships;
+    int failed;
+};
+
+/* An identifier the format accepts (xs:ID, an NCName): the portal's ids
+ * (letters, digits, '-', '_', '.') after "id-". */
+static const char *xml_id(const char *id, char *out, size_t n)
+{
+    snprintf(out, n, "id-%s", id);
+    for (char *p = out; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '-' || *p == '_' || *p == '.'))
+            *p = '_';
+    return out;
+}
+
+static void check(struct writing *x, int rc)
+{
+    if (rc < 0)
+        x->failed = 1;
+}
+
+/* <tag xml:lang="…">text</tag> for each language an i18n value has, or
+ * one without a language for plain text. */
+static void lang_strings(struct writing *x, const char *tag, const json_t *v)
+{
+    if (json_is_string(v)) {
+        if (*json_string_value(v))
+            check(x, xmlTextWriterWriteElement(x->w, BAD_CAST tag,
+                                               BAD_CAST json_string_value(v)));
+        return;
+    }
+    for (size_t l = 0; l < 3; l++) {
+        const char *s = json_string_value(json_object_get(v, LANGS[l]));
+        if (!s || !*s)
+            continue;
+        check(x, xmlTextWriterStartElement(x->w, BAD_CAST tag));
+        check(x, xmlTextWriterWriteAttribute(x->w, BAD_CAST "xml:lang", BAD_CAST LANGS[l]));
+        check(x, xmlTextWriterWriteString(x->w, BAD_CAST s));
+        check(x, xmlTextWriterEndElement(x->w));
+    }
+}
+
+static void label_strings(struct writing *x, const char *tag, struct i18n l)
+{
+    const char *v[3] = {l.kk, l.ru, l.en};
+    for (size_t i = 0; i < 3; i++) {
+        if (!v[i])
+            continue;
+        check(x, xmlTextWriterStartElement(x->w, BAD_CAST tag));
+        check(x, xmlTextWriterWriteAttribute(x->w, BAD_CAST "xml:lang", BAD_CAST LANGS[i]));
+        check(x, xmlTextWriterWriteString(x->w, BAD_CAST v[i]));
+        check(x, xmlTextWriterEndElement(x->w));
+    }
+}
+
+/* The format's data type of a field written as a property, or NULL when
+ * it is not written (objects, lists of objects, restricted values). */
+static const char *property_type(const struct model_field *f)
+{
+    if (f->restricted)
+        return NULL;
+    enum field_type t = f->type == FT_LIST && f->item ? f->item->type : f->type;
+    if (t == FT_OBJECT)
+        return NULL;
+    if (f->type == FT_LIST)
+        return "string"; /* the items joined */
+    switch (t) {
+    case FT_INTEGER:
+    case FT_DECIMAL: return "number";
+    case FT_BOOL: return "boolean";
+    case FT_DATE: return "date";
+    default: return "string";
+    }
+}
+
+/* The value of a field as text (NULL: none), or an i18n object. */
+static char *property_text(const struct model_field *f, const json_t *v)
+{
+    if (!v || json_is_null(v))
+        return NULL;
+    if (json_is_string(v))
+        return *json_string_value(v) ? strdup(json_string_value(v)) : NULL;
+    if (json_is_integer(v)) {
+        char b[32];
+        snprintf(b, sizeof b, "%lld", (long long)json_integer_value(v));
+        return strdup(b);
+    }
+    if (json_is_real(v)) {
+        char b[64];
+        snprintf(b, sizeof b, "%.17g", json_real_value(v));
+        return strdup(b);
+    }
+    if (json_is_boolean(v))
+        return strdup(json_is_true(v) ? "true" : "false");
+    if (json_is_array(v) && f->type == FT_LIST) {
+        struct buf b;
+        buf_init(&b, 1u << 20);
+        size_t i;
+        const json_t *it;
+        json_array_foreach (v, i, it)
+            if (json_is_string(it) && *json_string_value(it))
+                buf_printf(&b, "%s%s", b.len ? "; " : "", json_string_value(it));
+        char *out = b.len ? strdup(b.p) : NULL;
+        buf_free(&b);
+        return out;
+    }
+    return NULL;
+}
+
+/* <properties> of the fields of k (but the documenting one) rec has. */
+static void properties(struct writing *x, const struct model_kind *k, const json_t *rec,
+                       const char *skip)
+{
+    bool open = false;
+    for (size_t i = 0; i < k->n_fields; i++) {
+        const struct model_field *f = &k->fields[i];
+        const char *type = property_type(f);
+        const json_t *v = json_object_get(rec, f->name);
+        if (!type || (skip && strcmp(skip, f->name) == 0) || !v || json_is_null(v))
+            continue;
+        char *text = f->type == FT_I18N ? NULL : property_text(f, v);
+        if (f->type != FT_I18N && !text)
+            continue;
+        if (f->type == FT_I18N && !json_is_object(v))
+            continue;
+        char def[160];
+        snprintf(def, sizeof def, "pd-%s-%s", f->name, type);
+        if (!json_object_get(x->defs, def))
+            json_object_set_new(x->defs, def,
+                                json_pack("{s:o, s:s}", "name", model_label_json(f->label), "type",
+                                          type));
+        if (!open) {
+            check(x, xmlTextWriterStartElement(x->w, BAD_CAST "properties"));
+            open = true;
+        }
+        check(x, xmlTextWriterStartElement(x->w, BAD_CAST "property"));
+        check(x, xmlTextWriterWriteAttribute(x->w, BAD_CAST "propertyDefinitionRef", BAD_CAST def));
+        if (text)
+            check(x, xmlTextWriterWriteElement(x->w, BAD_CAST "value", BAD_CAST text));
+        else
+            lang_strings(x, "value", v);
+        check(x, xmlTextWriterEndElement(x->w));
+        free(text);
+    }
+    if (open)
+        check(x, xmlTextWriterEndElement(x->w));
+}
+
+/* The name of domain id as the reader may read it (borrowed), or NULL. */
+static const json_t *domain_name(struct writing *x, const char *id)
+{
+    json_t *v = json_object_get(x->memo, id);
+    if (v)
+        return json_is_null(v) ? NULL : v;
+    json_t *rec = NULL;
+    struct err e = ERR_INIT;
+    if (registry_get_visible(x->r, x->a, NULL, id, &rec, &e) == 0)
+        json_object_set(x->memo, id, json_object_get(rec, "name"));
+    else
+        json_object_set_new(x->memo, id, json_null());
+    json_decref(rec);
+    v = json_object_get(x->memo, id);
+    return json_is_null(v) ? NULL : v;
+}
+
+/* The container of the concepts being written, opened before the first
+ * (the format has no empty containers). */
+static void open_container(struct writing *x)
+{
+    if (!x->opened)
+        check(x, xmlTextWriterStartElement(x->w, BAD_CAST x->container));
+    x->opened = true;
+}
+
+static void close_container(struct writing *x)
+{
+    if (x->opened)
+        check(x, xmlTextWriterEndElement(x->w));
+    x->opened = false;
+}
+
+static void element(struct writing *x, const struct model_kind *k, const json_t *rec)
+{
+    const struct model_archimate_kind *m = k->archimate;
+    const char *id = json_string_value(json_object_get(rec, "id"));
+    char xid[200];
+    open_container(x);
+    check(x, xmlTextWriterStartElement(x->w, BAD_CAST "element"));
+    check(x, xmlTextWriterWriteAttribute(x->w, BAD_CAST "identifier",
+                                         BAD_CAST xml_id(id, xid, sizeof xid)));
+    check(x, xmlTextWriterWriteAttribute(x->w, BAD_CAST "xsi:type", BAD_CAST m->type));
+    const json_t *name = json_object_get(rec, "name");
+    bool named = false;
+    for (size_t l = 0; l < 3; l++) {
+        const char *s = json_string_value(json_object_get(name, LANGS[l]));
+        named = named || (s && *s);
+    }
+    if (named)
+        lang_strings(x, "name", name);
+    else
+        check(x, xmlTextWriterWriteElement(x->w, BAD_CAST "name", BAD_CAST id));
+    if (m->documentation)
+        lang_strings(x, "documentation", json_object_get(rec, m->documentation));
+    properties(x, k, rec, m->documentation);
+    check(x, xmlTextWriterEndElement(x->w));
+    json_object_set_new(x->written, id, json_true());
+    /* its folder, and its domain's sub-folder */
+    const char *dom = m->domain ? json_string_value(json_object_get(rec, m->domain)) : NULL;
+    if (dom && !domain_name(x, dom))
+        dom = NULL; /* a domain the reader may not read: the layer's folder */
+    json_t *folder = json_array_get(x->folders, (size_t)m->folder);
+    json_t *list = json_object_get(folder, dom ? dom : "");
+    if (!list)
+        json_object_set_new(folder, dom ? dom : "", list = json_array());
+    json_array_append_new(list, json_string(xid));
+    x->n_elements++;
+}
+
+/* Each record of kind k the reader may read (and the domain's export
+ * holds), written through fn. */
+static int each_record(struct writing *x, const struct model_kind *k,
+                       void (*fn)(struct writing *, const struct model_kind *, const json_t *),
+                       struct err *e)
+{
+    struct store_stmt *st = store_prepare(store_conn(x->r->store), SCAN_SQL, true, e);
+    if (!st)
+        return -1;
+    store_bind_text(st, 1, k->collection);
+    store_bind_text(st, 2, k->id);
+    int rc;
+    while ((rc = store_step(st, e)) == STORE_ROW && !x->failed) {
+        const char *id = store_col_text(st, 0);
+        if (x->only && !k->is_relation && !json_object_get(x->only, id))
+            continue;
+        json_t *rec = json_loads(store_col_text(st, 1), 0, NULL);
+        if (!rec) {
+            err_internal(e, "stored record '%.60s' is not valid JSON", id);
+            rc = STORE_ERROR;
+            break;
+        }
+        if (registry_may_read(x->r, x->a, rec))
+            fn(x, k, rec);
+        json_decref(rec);
+    }
+    store_reset(st);
+    return rc == STORE_ERROR ? -1 : 0;
+}
+
+static void relationship(struct writing *x, const struct model_kind *k, const json_t *rel)
+{
+    const struct model_archimate_kind *m = k->archimate;
+    const char *src = json_string_value(json_object_get(rel, "source"));
+    const char *dst = json_string_value(json_object_get(rel, "target"));
+    if (!src || !dst || !json_object_get(x->written, src) || !json_object_get(x->written, dst))
+        return; /* an end not written: no dangling reference */
+    char xid[200], xs[200], xt[200];
+    const char *id = json_string_value(json_object_get(rel, "id"));
+    open_container(x);
+    check(x, xmlTextWriterStartElement(x->w, BAD_CAST "relationship"));
+    check(x, xmlTextWriterWriteAttribute(x->w, BAD_CAST "identifier",
+                                         BAD_CAST xml_id(id, xid, sizeof xid)));
+    check(x, xmlTextWriterWriteAttribute(x->w, BAD_CAST "source",
+                                         BAD_CAST xml_id(m->reverse ? dst : src, xs, sizeof xs)));
+    check(x, xmlTextWriterWriteAttribute(x->w, BAD_CAST "target",
+                                         BAD_CAST xml_id(m->reverse ? src : dst, xt, sizeof xt)));
+    check(x, xmlTextWriterWriteAttribute(x->w, BAD_CAST "xsi:type", BAD_CAST m->type));
+    if (m->access_field) {
+        const char *t = model_archimate_access(
+            m, json_string_value(json_object_get(rel, m->access_field)));
+        if (t)
+            check(x, xmlTextWriterWriteAttribute(x->w, BAD_CAST "accessType", BAD_CAST t));
+    }
+    lang_strings(x, "name", json_object_get(rel, "name"));
+    properties(x, k, rel, m->access_field);
+    check(x, xmlTextWriterEndElement(x->w));
+    json_array_append_new(x->relations, json_string(xid));
+    x->n_relationships++;
+}
+
+static void refs(struct writing *x, const json_t *ids)
+{
+    size_t i;
+    const json_t *v;
+    json_array_foreach (ids, i, v) {
+        check(x, xmlTextWriterStartElement(x->w, BAD_CAST "item"));
+        check(x, xmlTextWriterWriteAttribute(x->w, BAD_CAST "identifierRef",
+                                             BAD_CAST json_string_value(v)));
+        check(x, xmlTextWriterEndElement(x->w));
+    }
+}
+
+/* <organizations>: a folder per layer holding elements (a sub-folder per
+ * domain first), then the relationships' folder. */
+static void organizations(struct writing *x)
+{
+    bool any = x->n_elements || x->n_relationships;
+    if (!any)
+        return;
+    check(x, xmlTextWriterStartElement(x->w, BAD_CAST "organizations"));
+    for (size_t f = 0; f < x->x->n_folders; f++) {
+        json_t *folder = json_array_get(x->folders, f);
+        if (!json_object_size(folder))
+            continue;
+        check(x, xmlTextWriterStartElement(x->w, BAD_CAST "item"));
+        label_strings(x, "label", x->x->folders[f].label);
+        const char *dom;
+        json_t *ids;
+        json_object_foreach (folder, dom, ids) {
+            if (!*dom)
+                continue;
+            check(x, xmlTextWriterStartElement(x->w, BAD_CAST "item"));
+            lang_strings(x, "label", domain_name(x, dom));
+            refs(x, ids);
+            check(x, xmlTextWriterEndElement(x->w));
+        }
+        refs(x, json_object_get(folder, ""));
+        check(x, xmlTextWriterEndElement(x->w));
+    }
+    if (json_array_size(x->relations)) {
+        check(x, xmlTextWriterStartElement(x->w, BAD_CAST "item"));
+        label_strings(x, "label", x->x->relations_folder);
+        refs(x, x->relations);
+        check(x, xmlTextWriterEndElement(x->w));
+    }
+    check(x, xmlTextWriterEndElement(x->w));
+}
+
+static void property_definitions(struct writing *x)
+{
+    if (!json_object_size(x->defs))
+        return;
+    check(x, xmlTextWriterStartElement(x->w, BAD_CAST "propertyDefinitions"));
+    const char *id;
+    json_t *d;
+    json_object_foreach (x->defs, id, d) {
+        check(x, xmlTextWriterStartElement(x->w, BAD_CAST "propertyDefinition"));
+        check(x, xmlTextWriterWriteAttribute(x->w, BAD_CAST "identifier", BAD_CAST id));
+        check(x, xmlTextWriterWriteAttribute(
+                     x->w, BAD_CAST "type",
+                     BAD_CAST json_string_value(json_object_get(d, "type"))));
+        lang_strings(x, "name", json_object_get(d, "name"));
+        check(x, xmlTextWriterEndElement(x->w));
+    }
+    check(x, xmlTextWriterEndElement(x->w));
+}
+
+/* The domain's export: the domain and what its scope view reaches. */
+static int domain_scope(struct writing *x, const char *domain, struct err *e)
+{
+    const struct model_archimate *m = x->x;
+    json_t *rec = NULL;
+    if (registry_get_visible(x->r, x->a, NULL, domain, &rec, e) < 0)
+        return -1;
+    const struct model_kind *k =
+        model_kind(x->r->model, json_string_value(json_object_get(rec, "kind")));
+    const struct model_view *v = k && m->scope_kind && k == m->scope_kind
+                                     ? model_view(k, m->scope_view)
+                                     : NULL;
+    if (!v) {
+        json_decref(rec);
+        err_set(e, 422, "not-a-domain", "domain", "'%s' is not a record whose part can be exported",
+                domain);
+        return -1;
+    }
+    x->only = json_object();
+    json_object_set_new(x->only, domain, json_true());
+    json_t *mark = json_true();
+    bool cut = false;
+    int rc = reg_view_members(x->r, x->a, rec, v, 100000, x->only, mark, &cut, e);
+    json_decref(mark);
+    json_decref(rec);
+    return rc;
+}
+
+int registry_archimate_export(struct registry *r, const struct actor *a, const char *domain,
+                              FILE *out, struct err *e)
+{
+    const struct model_archimate *m = model_archimate(r->model);
+    if (!m) {
+        err_not_found(e, "the model maps nothing to ArchiMate");
+        return -1;
+    }
+    struct writing x = {.r = r, .a = a, .x = m, .written = json_object(), .folders = json_array(),
+                        .relations = json_array(), .defs = json_object(), .memo = json_object()};
+    for (size_t i = 0; i < m->n_folders; i++)
+        json_array_append_new(x.folders, json_object());
+    int64_t t0 = time_now_ms();
+    int rc = domain ? domain_scope(&x, domain, e) : 0;
+    xmlOutputBufferPtr ob = rc == 0 ? xmlOutputBufferCreateFile(out, NULL) : NULL;
+    x.w = ob ? xmlNewTextWriter(ob) : NULL;
+    if (rc == 0 && !x.w) {
+        if (ob)
+            xmlOutputBufferClose(ob);
+        err_internal(e, "cannot start writing the ArchiMate file");
+        rc = -1;
+    }
+    if (rc == 0) {
+        xmlTextWriterSetIndent(x.w, 1);
+        xmlTextWriterSetIndentString(x.w, BAD_CAST " ");
+        check(&x, xmlTextWriterStartDocument(x.w, NULL, "UTF-8", NULL));
+        check(&x, xmlTextWriterStartElement(x.w, BAD_CAST "model"));
+        check(&x, xmlTextWriterWriteAttribute(x.w, BAD_CAST "xmlns", BAD_CAST NS_ARCHIMATE));
+        check(&x, xmlTextWriterWriteAttribute(x.w, BAD_CAST "xmlns:xsi", BAD_CAST NS_XSI));
+        check(&x, xmlTextWriterWriteAttribute(x.w, BAD_CAST "xsi:schemaLocation",
+                                              BAD_CAST SCHEMA_LOCATION));
+        check(&x, xmlTextWriterWriteAttribute(x.w, BAD_CAST "identifier", BAD_CAST "id-model"));
+        label_strings(&x, "name", m->name);
+        if (domain) {
+            const json_t *dn = domain_name(&x, domain);
+            lang_strings(&x, "documentation", dn);
+        }
+        /* the elements, kind by kind in the model's order, then the
+         * relationships between two of them */
+        x.container = "elements";
+        for (size_t i = 0; rc == 0 && i < model_n_kinds(r->model); i++) {
+            const struct model_kind *k = model_kind_at(r->model, i);
+            if (k->archimate && !k->is_relation)
+                rc = each_record(&x, k, element, e);
+        }
+        close_container(&x);
+        x.container = "relationships";
+        for (size_t i = 0; rc == 0 && i < model_n_kinds(r->model); i++) {
+            const struct model_kind *k = model_kind_at(r->model, i);
+            if (k->archimate && k->is_relation)
+                rc = each_record(&x, k, relationship, e);
+        }
+        close_container(&x);
+        organizations(&x);
+        property_definitions(&x);
+        check(&x, xmlTextWriterEndElement(x.w)); /* model */
+        check(&x, xmlTextWriterEndDocument(x.w));
+        xmlFreeTextWriter(x.w);
+        if (rc == 0 && x.failed) {
+            err_internal(e, "cannot write the ArchiMate file");
+            rc = -1;
+        }
+    }
+    if (rc == 0)
+        log_msg(LOG_INFO, "archimate: %zu elements and %zu relationships written in %lld ms",
+                x.n_elements, x.n_relationships, (long long)(time_now_ms() - t0));
+    json_decref(x.only);
+    json_decref(x.written);
+    json_decref(x.folders);
+    json_decref(x.relations);
+    json_decref(x.defs);
+    json_decref(x.memo);
+    return rc;
+}

@@ -1,0 +1,21 @@
+/* The architecture in The Open Group's ArchiMate Model Exchange File
+ * Format 3.1 (issue 18, REQ X-INT-01; registry/archimate.c). */
+#ifndef AP_REGISTRY_ARCHIMATE_H
+#define AP_REGISTRY_ARCHIMATE_H
+
+#include "registry/registry.h"
+
+#include <stdio.h>
+
+/* Writes to out the records of the model's mapped kinds that a may read
+ * as elements, the mapped relations between two of them as relationships,
+ * their fields as properties with typed definitions, names and
+ * documentation in every language, and the organisations (a folder per
+ * layer, a sub-folder per domain, the relationships' folder). With
+ * domain: that record (of the section's scope kind) and what its scope
+ * view reaches only (404 when a may not read it, 422 when it is not of
+ * the kind). 404 when the model maps nothing. */
+int registry_archimate_export(struct registry *r, const struct actor *a, const char *domain,
+                              FILE *out, struct err *e);
+
+#endif

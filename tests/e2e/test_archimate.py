@@ -1,0 +1,232 @@
+"""End-to-end tests of the ArchiMate exchange format's export (issue 18
+item 1, X-INT-01): the architecture as the model maps it — elements,
+relationships with their access types and directions, properties with typed
+definitions, names and documentation in kk, ru and en, organisations by
+layer and domain — valid against The Open Group's XSDs (from
+../shared/reference/archimate, checked by xmllint), whole or one domain's,
+for the integrator's architects, the authorized body and administrators,
+each reading what they may; and the same from the command line."""
+import os
+import subprocess
+import tempfile
+import xml.etree.ElementTree as ET
+
+import harness
+from harness import Server, assert_problem, run
+
+SRV = None
+ADMIN = ARCH = OWNER = OTHER_OWNER = APPROVER = None
+ORG = OTHER = INTEGRATOR = None
+W = {}
+NS = {'a': 'http://www.opengroup.org/xsd/archimate/3.0/'}
+XSI_TYPE = '{http://www.w3.org/2001/XMLSchema-instance}type'
+LANG = '{http://www.w3.org/XML/1998/namespace}lang'
+XSD = os.path.join(harness.SOURCE, '..', 'shared', 'reference', 'archimate', 'all.xsd')
+
+
+def make_org(n, name):
+    return harness.make_org(SRV, ADMIN, 9950 + n, name)
+
+
+def create(coll, body, token, status=201):
+    return harness.create(SRV, coll, body, token, status)
+
+
+def relate(rtype, source, target, token, **attrs):
+    return create('relations', {'type': rtype, 'source': source, 'target': target, **attrs}, token)
+
+
+def setup():
+    W['domain'] = create('domains', {'name': {'kk': 'Әлеуметтік қорғау', 'ru': 'Социальная защита',
+                                              'en': 'Social protection'},
+                                     'description': {'ru': 'Домен социальной защиты'}}, ARCH)
+    W['other_domain'] = create('domains', {'name': {'ru': 'Здравоохранение'}}, ARCH)
+    d = W['domain']['id']
+    W['cap'] = create('capabilities', {'name': {'ru': 'Социальные выплаты', 'en': 'Social payments'},
+                                       'domain': d}, ARCH)
+    W['fn'] = create('functions', {'name': {'kk': 'Жәрдемақы тағайындау', 'ru': 'Назначение пособий',
+                                            'en': 'Assigning benefits'},
+                                   'owner': ORG, 'domain': d,
+                                   'description': {'ru': 'Назначение & выплата <пособий>'}}, ARCH)
+    W['fn2'] = create('functions', {'name': {'ru': 'Учет пациентов'}, 'owner': OTHER,
+                                    'domain': W['other_domain']['id']}, ARCH)
+    W['subject'] = create('master_data', {'kind': 'data_subject', 'name': {'ru': 'Гражданин'},
+                                          'domain': d}, ARCH)
+    W['type'] = create('master_data', {'kind': 'data_type', 'name': {'ru': 'Сведения о доходах'},
+                                       'base': W['subject']['id'], 'domain': d}, ARCH)
+    W['sys'] = create('objects', {'kind': 'information_system', 'owner': ORG, 'stage': 'creation',
+                                  'name': {'ru': 'АИС «Социальные выплаты»'},
+                                  'purpose': {'ru': 'Учет получателей пособий'}}, OWNER)
+    W['node'] = create('objects', {'kind': 'ict_infrastructure_object', 'owner': ORG,
+                                   'stage': 'creation', 'infrastructure_type': 'data_center',
+                                   'name': {'ru': 'ЦОД министерства'}}, OWNER)
+    W['automates'] = relate('automates', W['sys']['id'], W['fn']['id'], ARCH)
+    W['groups'] = relate('groups', W['cap']['id'], W['fn']['id'], ARCH)
+    W['accesses'] = relate('accesses', W['sys']['id'], W['type']['id'], ARCH, access='write')
+    W['runs_on'] = relate('runs_on', W['sys']['id'], W['node']['id'], OWNER)
+
+
+def export(query='', token=None, status=200):
+    r = SRV.get(f'/api/v1/archimate{query}', token=token or ARCH)
+    assert r.status == status, r
+    return r
+
+
+def validate(data: bytes):
+    """xmllint against the XSDs of The Open Group; the parsed tree."""
+    assert os.path.exists(XSD), f'the XSDs are expected in {XSD}'
+    with tempfile.NamedTemporaryFile(suffix='.xml', delete=False) as f:
+        f.write(data)
+        path = f.name
+    try:
+        p = subprocess.run(['xmllint', '--noout', '--schema', XSD, path], capture_output=True)
+        assert p.returncode == 0, p.stderr.decode()[-3000:]
+    finally:
+        os.unlink(path)
+    return ET.fromstring(data)
+
+
+def elements(root):
+    return {e.get('identifier'): e for e in root.findall('a:elements/a:element', NS)}
+
+
+def relationships(root):
+    return {r.get('identifier'): r for r in root.findall('a:relationships/a:relationship', NS)}
+
+
+def names(e):
+    return {n.get(LANG): n.text for n in e.findall('a:name', NS)}
+
+
+def test_the_whole_architecture_validates():
+    # REQ: X-INT-01
+    r = export()
+    assert r.header('Content-Type').startswith('application/xml'), r.headers
+    assert 'architecture.xml' in r.header('Content-Disposition')
+    root = validate(r.body)
+    els = elements(root)
+    types = {i: e.get(XSI_TYPE) for i, e in els.items()}
+    want = {'domain': 'Grouping', 'cap': 'Capability', 'fn': 'BusinessFunction',
+            'subject': 'BusinessObject', 'type': 'DataObject', 'sys': 'ApplicationComponent',
+            'node': 'Node'}
+    for key, t in want.items():
+        assert types.get('id-' + W[key]['id']) == t, (key, types.get('id-' + W[key]['id']))
+    # names and documentation in every language given, with xml:lang
+    fn = els['id-' + W['fn']['id']]
+    assert names(fn) == {'kk': 'Жәрдемақы тағайындау', 'ru': 'Назначение пособий',
+                         'en': 'Assigning benefits'}, names(fn)
+    doc = fn.find('a:documentation', NS)
+    assert doc.get(LANG) == 'ru' and doc.text == 'Назначение & выплата <пособий>', doc.text
+    # the organisations themselves are actors
+    assert types.get('id-' + ORG) == 'BusinessActor'
+
+
+def test_relationships_with_their_types_and_directions():
+    # REQ: X-INT-01
+    root = validate(export().body)
+    rels = relationships(root)
+    acc = rels['id-' + W['accesses']['id']]
+    assert (acc.get(XSI_TYPE), acc.get('accessType')) == ('Access', 'Write')
+    assert (acc.get('source'), acc.get('target')) == ('id-' + W['sys']['id'], 'id-' + W['type']['id'])
+    aut = rels['id-' + W['automates']['id']]
+    assert (aut.get(XSI_TYPE), aut.get('source'), aut.get('target')) == (
+        'Serving', 'id-' + W['sys']['id'], 'id-' + W['fn']['id'])
+    # a system runs on a node: the node serves it; a capability groups a
+    # function: the function realizes it
+    run_on = rels['id-' + W['runs_on']['id']]
+    assert (run_on.get(XSI_TYPE), run_on.get('source'), run_on.get('target')) == (
+        'Serving', 'id-' + W['node']['id'], 'id-' + W['sys']['id'])
+    grp = rels['id-' + W['groups']['id']]
+    assert (grp.get(XSI_TYPE), grp.get('source'), grp.get('target')) == (
+        'Realization', 'id-' + W['fn']['id'], 'id-' + W['cap']['id'])
+
+
+def test_properties_and_organisations():
+    # REQ: X-INT-01
+    root = validate(export().body)
+    defs = {d.get('identifier'): d for d in
+            root.findall('a:propertyDefinitions/a:propertyDefinition', NS)}
+    sys = elements(root)['id-' + W['sys']['id']]
+    props = {p.get('propertyDefinitionRef'): [v.text for v in p.findall('a:value', NS)]
+             for p in sys.findall('a:properties/a:property', NS)}
+    assert 'pd-stage-string' in props and props['pd-stage-string'] == ['creation'], props
+    for ref in props:
+        assert ref in defs, ref
+    assert defs['pd-stage-string'].get('type') == 'string'
+    # folders by layer, a sub-folder per domain
+    top = {}
+    for item in root.findall('a:organizations/a:item', NS):
+        labels = {l.get(LANG): l.text for l in item.findall('a:label', NS)}
+        top[labels.get('en')] = item
+    assert {'Activity layer', 'Data layer', 'Information systems layer', 'ICT infrastructure layer',
+            'Relations'} <= set(top), set(top)
+    sub = {next(l.text for l in i.findall('a:label', NS) if l.get(LANG) == 'ru'): i
+           for i in top['Activity layer'].findall('a:item', NS) if i.find('a:label', NS) is not None}
+    refs = {i.get('identifierRef') for i in sub['Социальная защита'].findall('a:item', NS)}
+    assert {'id-' + W['fn']['id'], 'id-' + W['cap']['id']} <= refs, refs
+    rel_refs = {i.get('identifierRef') for i in top['Relations'].findall('a:item', NS)}
+    assert 'id-' + W['accesses']['id'] in rel_refs
+
+
+def test_one_domain():
+    # REQ: X-INT-01
+    r = export(f'?domain={W["domain"]["id"]}')
+    assert f'architecture-{W["domain"]["id"]}.xml' in r.header('Content-Disposition')
+    root = validate(r.body)
+    els = elements(root)
+    assert 'id-' + W['fn']['id'] in els and 'id-' + W['domain']['id'] in els
+    assert 'id-' + W['fn2']['id'] not in els and 'id-' + W['other_domain']['id'] not in els
+    # a relationship only between two elements written
+    for rel in relationships(root).values():
+        assert rel.get('source') in els and rel.get('target') in els
+    assert_problem(export(f'?domain={W["fn"]["id"]}', status=422), 422, 'domain')
+    assert_problem(export('?domain=nothing-at-all', status=404), 404)
+    assert_problem(export('?colour=red', status=400), 400)
+
+
+def test_who_may_export():
+    # REQ: X-INT-01
+    # a state body's editor may not; the authorized body reads the
+    # published architecture and the drafts it may read, no more
+    assert_problem(export(token=OWNER, status=403), 403)
+    assert SRV.get('/api/v1/archimate').status in (401, 403)
+    root = validate(export(token=APPROVER).body)
+    assert 'id-' + W['fn']['id'] in elements(root)
+
+
+def test_from_the_command_line():
+    # REQ: X-INT-01
+    out = os.path.join(SRV.data, 'export.xml')
+    SRV.stop()
+    try:
+        harness.cli(SRV.data, 'archimate', 'export', '--domain', W['domain']['id'], '--out', out)
+        with open(out, 'rb') as f:
+            root = validate(f.read())
+        assert 'id-' + W['sys']['id'] in elements(root)
+        p = harness.cli(SRV.data, 'archimate', 'export', '--domain', 'nothing', '--out', out,
+                        check=False)
+        assert p.returncode == 1 and not os.path.exists(out), p.stderr
+    finally:
+        SRV.start()
+
+
+def main():
+    global SRV, ADMIN, ARCH, OWNER, OTHER_OWNER, APPROVER, ORG, OTHER, INTEGRATOR
+    with Server() as srv:
+        SRV = srv
+        ADMIN = srv.token('admin')
+        ORG = make_org(1, 'Министерство труда и социальной защиты населения')
+        OTHER = make_org(2, 'Министерство здравоохранения')
+        INTEGRATOR = make_org(3, 'Сервисный интегратор')
+        ARCH = srv.token('integrator-architect', INTEGRATOR)
+        OWNER = srv.token('owner-editor', ORG)
+        OTHER_OWNER = srv.token('owner-editor', OTHER)
+        APPROVER = srv.token('approver', make_org(4, 'Министерство цифрового развития'))
+        setup()
+        run([test_the_whole_architecture_validates, test_relationships_with_their_types_and_directions,
+             test_properties_and_organisations, test_one_domain, test_who_may_export,
+             test_from_the_command_line])
+
+
+if __name__ == '__main__':
+    main()
