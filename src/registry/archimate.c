@@ -15,6 +15,7 @@
 #include "internal.h"
 
 #include "registry/archimate.h"
+#include "util/graph.h"
 #include "util/log.h"
 #include "util/timeutil.h"
 
@@ -42,6 +43,7 @@ struct writing {
     json_t *written;  /* id -> true: the elements written */
     json_t *folders;  /* per folder: {domain id or "": [ids]} */
     json_t *relations; /* the relationships' ids */
+    json_t *rel_written; /* relation id -> true: the relationships written */
     json_t *defs;     /* property definition id -> {name (i18n), type} */
     json_t *memo;     /* domain id -> its name (or null) */
     const char *container; /* "elements" or "relationships": opened at the first one */
@@ -323,6 +325,7 @@ static void relationship(struct writing *x, const struct model_kind *k, const js
     properties(x, k, rel, m->access_field);
     check(x, xmlTextWriterEndElement(x->w));
     json_array_append_new(x->relations, json_string(xid));
+    json_object_set_new(x->rel_written, id, json_true());
     x->n_relationships++;
 }
 
@@ -393,6 +396,202 @@ static void property_definitions(struct writing *x)
     check(x, xmlTextWriterEndElement(x->w));
 }
 
+
+/* ---- views: a diagram per domain, laid out by Graphviz ---------------- */
+
+/* The most elements a domain's diagram shows (the first ones of its scope
+ * view, in the order it reaches them), and an element box's size (Archi's
+ * default). */
+#define VIEW_MAX_NODES 100
+#define BOX_W 120
+#define BOX_H 55
+
+struct diagram {
+    const char **ids; /* the elements shown (record ids) */
+    size_t n;
+    struct graph_edge *edges;
+    const char **rel_ids; /* per edge: the relationship's record id */
+    size_t n_edges, cap_edges;
+};
+
+static size_t node_of(const struct diagram *d, const char *id)
+{
+    for (size_t i = 0; i < d->n; i++)
+        if (strcmp(d->ids[i], id) == 0)
+            return i;
+    return SIZE_MAX;
+}
+
+/* The relationships written between two elements of the diagram, from
+ * each element's relations out of it (source to target as written). */
+static int diagram_edges(struct writing *x, struct diagram *d, json_t *keep, struct err *e)
+{
+    for (size_t i = 0; i < d->n; i++) {
+        json_t *rec = NULL, *rels = NULL;
+        struct err one = ERR_INIT;
+        if (registry_get_visible(x->r, x->a, NULL, d->ids[i], &rec, &one) < 0)
+            continue;
+        const struct model_kind *k =
+            model_kind(x->r->model, json_string_value(json_object_get(rec, "kind")));
+        json_decref(rec);
+        if (!k || registry_relations_of(x->r, k->collection, d->ids[i], "out", NULL, &rels, e) < 0) {
+            if (!k)
+                continue;
+            return -1;
+        }
+        size_t j;
+        json_t *rel;
+        json_array_foreach (json_object_get(rels, "items"), j, rel) {
+            const char *rid = json_string_value(json_object_get(rel, "id"));
+            const struct model_kind *rk =
+                model_kind(x->r->model, json_string_value(json_object_get(rel, "type")));
+            size_t to = node_of(d, json_string_value(json_object_get(rel, "target")));
+            if (!rid || !rk || !rk->archimate || to == SIZE_MAX ||
+                !json_object_get(x->rel_written, rid))
+                continue;
+            if (d->n_edges == d->cap_edges) {
+                d->cap_edges = d->cap_edges ? 2 * d->cap_edges : 64;
+                d->edges = xrealloc(d->edges, d->cap_edges * sizeof *d->edges);
+                d->rel_ids = xrealloc(d->rel_ids, d->cap_edges * sizeof *d->rel_ids);
+            }
+            bool rev = rk->archimate->reverse;
+            d->edges[d->n_edges] = (struct graph_edge){rev ? to : i, rev ? i : to, NULL};
+            json_array_append_new(keep, json_string(rid));
+            d->rel_ids[d->n_edges++] = json_string_value(json_array_get(keep, json_array_size(keep) - 1));
+        }
+        json_decref(rels);
+    }
+    return 0;
+}
+
+static void open_views(struct writing *x)
+{
+    if (x->opened)
+        return;
+    check(x, xmlTextWriterStartElement(x->w, BAD_CAST "views"));
+    check(x, xmlTextWriterStartElement(x->w, BAD_CAST "diagrams"));
+    x->opened = true;
+}
+
+/* One domain's diagram: what its scope view reaches among the elements
+ * written, at most VIEW_MAX_NODES, and the relationships between them. */
+static int domain_view(struct writing *x, const json_t *dom, size_t v, struct err *e)
+{
+    const struct model_view *view = model_view(x->x->scope_kind, x->x->scope_view);
+    json_t *reached = json_object(), *mark = json_true(), *keep = json_array();
+    bool cut = false;
+    int rc = reg_view_members(x->r, x->a, dom, view, VIEW_MAX_NODES * 4, reached, mark, &cut, e);
+    json_decref(mark);
+    struct diagram d = {0};
+    d.ids = xcalloc(VIEW_MAX_NODES, sizeof *d.ids);
+    const char *id;
+    json_t *val;
+    size_t members = 0;
+    json_object_foreach (reached, id, val) {
+        if (!json_object_get(x->written, id))
+            continue;
+        members++;
+        if (d.n < VIEW_MAX_NODES)
+            d.ids[d.n++] = id;
+    }
+    struct graph_box *boxes = xcalloc(d.n ? d.n : 1, sizeof *boxes);
+    if (rc == 0 && d.n)
+        rc = diagram_edges(x, &d, keep, e);
+    if (rc == 0 && d.n)
+        rc = graph_layout(d.n, d.edges, d.n_edges, BOX_W, BOX_H, boxes, e);
+    if (rc == 0 && d.n) {
+        char vid[32], nid[96], xid[200];
+        snprintf(vid, sizeof vid, "view-%zu", v);
+        open_views(x); /* the containers, before the first diagram that has a node */
+        check(x, xmlTextWriterStartElement(x->w, BAD_CAST "view"));
+        check(x, xmlTextWriterWriteAttribute(x->w, BAD_CAST "identifier", BAD_CAST vid));
+        check(x, xmlTextWriterWriteAttribute(x->w, BAD_CAST "xsi:type", BAD_CAST "Diagram"));
+        lang_strings(x, "name", json_object_get(dom, "name"));
+        if (members > d.n) {
+            char note[160];
+            snprintf(note, sizeof note, "%zu of %zu elements", d.n, members);
+            check(x, xmlTextWriterWriteElement(x->w, BAD_CAST "documentation", BAD_CAST note));
+        }
+        for (size_t i = 0; i < d.n; i++) {
+            snprintf(nid, sizeof nid, "%s-n%zu", vid, i);
+            check(x, xmlTextWriterStartElement(x->w, BAD_CAST "node"));
+            check(x, xmlTextWriterWriteAttribute(x->w, BAD_CAST "identifier", BAD_CAST nid));
+            check(x, xmlTextWriterWriteAttribute(x->w, BAD_CAST "xsi:type", BAD_CAST "Element"));
+            check(x, xmlTextWriterWriteAttribute(x->w, BAD_CAST "elementRef",
+                                                 BAD_CAST xml_id(d.ids[i], xid, sizeof xid)));
+            check(x, xmlTextWriterWriteFormatAttribute(x->w, BAD_CAST "x", "%ld", boxes[i].x));
+            check(x, xmlTextWriterWriteFormatAttribute(x->w, BAD_CAST "y", "%ld", boxes[i].y));
+            check(x, xmlTextWriterWriteFormatAttribute(x->w, BAD_CAST "w", "%ld",
+                                                       boxes[i].w > 0 ? boxes[i].w : BOX_W));
+            check(x, xmlTextWriterWriteFormatAttribute(x->w, BAD_CAST "h", "%ld",
+                                                       boxes[i].h > 0 ? boxes[i].h : BOX_H));
+            check(x, xmlTextWriterEndElement(x->w));
+        }
+        for (size_t j = 0; j < d.n_edges; j++) {
+            char src[96], dst[96];
+            snprintf(nid, sizeof nid, "%s-c%zu", vid, j);
+            snprintf(src, sizeof src, "%s-n%zu", vid, d.edges[j].from);
+            snprintf(dst, sizeof dst, "%s-n%zu", vid, d.edges[j].to);
+            check(x, xmlTextWriterStartElement(x->w, BAD_CAST "connection"));
+            check(x, xmlTextWriterWriteAttribute(x->w, BAD_CAST "identifier", BAD_CAST nid));
+            check(x, xmlTextWriterWriteAttribute(x->w, BAD_CAST "xsi:type", BAD_CAST "Relationship"));
+            check(x, xmlTextWriterWriteAttribute(x->w, BAD_CAST "relationshipRef",
+                                                 BAD_CAST xml_id(d.rel_ids[j], xid, sizeof xid)));
+            check(x, xmlTextWriterWriteAttribute(x->w, BAD_CAST "source", BAD_CAST src));
+            check(x, xmlTextWriterWriteAttribute(x->w, BAD_CAST "target", BAD_CAST dst));
+            check(x, xmlTextWriterEndElement(x->w));
+        }
+        check(x, xmlTextWriterEndElement(x->w));
+    }
+    free(boxes);
+    free(d.ids);
+    free(d.edges);
+    free(d.rel_ids);
+    json_decref(keep);
+    json_decref(reached);
+    return rc;
+}
+
+/* A diagram per domain written (the one exported, or every one). */
+static int views(struct writing *x, struct err *e)
+{
+    const struct model_kind *k = x->x->scope_kind;
+    if (!k || !x->x->scope_view)
+        return 0;
+    struct store_stmt *st = store_prepare(store_conn(x->r->store), SCAN_SQL, true, e);
+    if (!st)
+        return -1;
+    store_bind_text(st, 1, k->collection);
+    store_bind_text(st, 2, k->id);
+    json_t *doms = json_array();
+    int rc;
+    while ((rc = store_step(st, e)) == STORE_ROW)
+        if (json_object_get(x->written, store_col_text(st, 0)))
+            json_array_append_new(doms, json_string(store_col_text(st, 0)));
+    store_reset(st);
+    rc = rc == STORE_ERROR ? -1 : 0;
+    x->opened = false;
+    size_t i;
+    json_t *id;
+    json_array_foreach (doms, i, id) {
+        if (rc < 0)
+            break;
+        json_t *dom = NULL;
+        struct err one = ERR_INIT;
+        if (registry_get_visible(x->r, x->a, NULL, json_string_value(id), &dom, &one) < 0)
+            continue;
+        rc = domain_view(x, dom, i, e);
+        json_decref(dom);
+    }
+    if (x->opened) {
+        check(x, xmlTextWriterEndElement(x->w)); /* diagrams */
+        check(x, xmlTextWriterEndElement(x->w)); /* views */
+    }
+    x->opened = false;
+    json_decref(doms);
+    return rc;
+}
+
 /* The domain's export: the domain and what its scope view reaches. */
 static int domain_scope(struct writing *x, const char *domain, struct err *e)
 {
@@ -430,7 +629,8 @@ int registry_archimate_export(struct registry *r, const struct actor *a, const c
         return -1;
     }
     struct writing x = {.r = r, .a = a, .x = m, .written = json_object(), .folders = json_array(),
-                        .relations = json_array(), .defs = json_object(), .memo = json_object()};
+                        .relations = json_array(), .rel_written = json_object(),
+                        .defs = json_object(), .memo = json_object()};
     for (size_t i = 0; i < m->n_folders; i++)
         json_array_append_new(x.folders, json_object());
     int64_t t0 = time_now_ms();
@@ -476,6 +676,8 @@ int registry_archimate_export(struct registry *r, const struct actor *a, const c
         close_container(&x);
         organizations(&x);
         property_definitions(&x);
+        if (rc == 0)
+            rc = views(&x, e);
         check(&x, xmlTextWriterEndElement(x.w)); /* model */
         check(&x, xmlTextWriterEndDocument(x.w));
         xmlFreeTextWriter(x.w);
@@ -491,6 +693,7 @@ int registry_archimate_export(struct registry *r, const struct actor *a, const c
     json_decref(x.written);
     json_decref(x.folders);
     json_decref(x.relations);
+    json_decref(x.rel_written);
     json_decref(x.defs);
     json_decref(x.memo);
     return rc;

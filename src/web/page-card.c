@@ -14,7 +14,7 @@
 #include "util/text.h"
 #include "util/timeutil.h"
 #include "web/forms.h"
-#include "web/graph.h"
+#include "util/graph.h"
 #include "workflow/workflow.h"
 
 #include <sodium.h>

@@ -12,7 +12,7 @@
 #include "registry/registry.h"
 #include "util/buf.h"
 #include "util/text.h"
-#include "web/graph.h"
+#include "util/graph.h"
 
 #include <string.h>
 

@@ -10,7 +10,7 @@
 #include "account/account.h"
 #include "docs/documents.h"
 #include "registry/registry.h"
-#include "web/graph.h"
+#include "util/graph.h"
 
 #include <string.h>
 

@@ -7,7 +7,7 @@
  * ?at=<RFC 3339>, as it was at that instant (REQ ARC-12). Plain HTML: no
  * script needed. */
 #include "web/card.h"
-#include "web/graph.h"
+#include "util/graph.h"
 #include "web/internal.h"
 
 #include "registry/registry.h"

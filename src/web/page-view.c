@@ -7,7 +7,7 @@
  * so, with the way back to now. Names no kind, collection or field: the
  * model says them all. */
 #include "web/card.h"
-#include "web/graph.h"
+#include "util/graph.h"
 #include "web/internal.h"
 
 #include "registry/registry.h"

@@ -168,6 +168,39 @@ def test_properties_and_organisations():
     assert 'id-' + W['accesses']['id'] in rel_refs
 
 
+def test_a_diagram_per_domain():
+    # REQ: X-INT-01
+    # a view per domain, laid out by Graphviz: a node per element its
+    # architecture view reaches, a connection per relationship between two
+    # of them, so that Archi opens the file with diagrams
+    root = validate(export().body)
+    els, rels = elements(root), relationships(root)
+    views = root.findall('a:views/a:diagrams/a:view', NS)
+    by_name = {names(v).get('ru'): v for v in views}
+    assert {'Социальная защита', 'Здравоохранение'} <= set(by_name), set(by_name)
+    v = by_name['Социальная защита']
+    assert v.get(XSI_TYPE) == 'Diagram'
+    nodes = {n.get('identifier'): n for n in v.findall('a:node', NS)}
+    refs = {n.get('elementRef') for n in nodes.values()}
+    assert {'id-' + W['fn']['id'], 'id-' + W['cap']['id']} <= refs, refs
+    assert 'id-' + W['fn2']['id'] not in refs
+    for n in nodes.values():
+        assert n.get(XSI_TYPE) == 'Element' and n.get('elementRef') in els
+        assert int(n.get('x')) >= 0 and int(n.get('y')) >= 0 and int(n.get('w')) > 0
+    boxes = {(n.get('x'), n.get('y')) for n in nodes.values()}
+    assert len(boxes) == len(nodes), 'no two boxes at one place'
+    conns = v.findall('a:connection', NS)
+    grp = 'id-' + W['groups']['id']
+    assert any(c.get('relationshipRef') == grp for c in conns), [c.get('relationshipRef') for c in conns]
+    for c in conns:
+        rel = rels[c.get('relationshipRef')]
+        assert nodes[c.get('source')].get('elementRef') == rel.get('source')
+        assert nodes[c.get('target')].get('elementRef') == rel.get('target')
+    # one domain's file: its one diagram
+    one = validate(export(f'?domain={W["domain"]["id"]}').body)
+    assert len(one.findall('a:views/a:diagrams/a:view', NS)) == 1
+
+
 def test_one_domain():
     # REQ: X-INT-01
     r = export(f'?domain={W["domain"]["id"]}')
@@ -224,7 +257,8 @@ def main():
         APPROVER = srv.token('approver', make_org(4, 'Министерство цифрового развития'))
         setup()
         run([test_the_whole_architecture_validates, test_relationships_with_their_types_and_directions,
-             test_properties_and_organisations, test_one_domain, test_who_may_export,
+             test_properties_and_organisations, test_a_diagram_per_domain, test_one_domain,
+             test_who_may_export,
              test_from_the_command_line])
 
 

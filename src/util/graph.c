@@ -7,7 +7,10 @@
  * fontconfig, which leak memory at every start (and a leak fails our
  * sanitized tests); the core estimates text widths from its own font
  * metrics, which is enough for boxes of names. */
-#include "web/graph.h"
+#include "util/graph.h"
+
+#include <math.h>
+#include <stdlib.h>
 
 #include <dlfcn.h>
 #include <graphviz/cgraph.h>
@@ -188,5 +191,70 @@ int graph_svg(const struct graph_node *nodes, size_t n_nodes, const struct graph
     pthread_mutex_unlock(&gv_lock);
     if (rc < 0)
         err_internal(e, "Graphviz could not draw the relations");
+    return rc;
+}
+
+int graph_layout(size_t n_nodes, const struct graph_edge *edges, size_t n_edges, double w,
+                 double h, struct graph_box *boxes, struct err *e)
+{
+    if (n_nodes > GRAPH_LAYOUT_MAX_NODES)
+        n_nodes = GRAPH_LAYOUT_MAX_NODES;
+    if (!n_nodes)
+        return 0;
+    Agnode_t **made = calloc(n_nodes, sizeof *made);
+    if (!made) {
+        err_internal(e, "out of memory");
+        return -1;
+    }
+    int rc = -1;
+    pthread_mutex_lock(&gv_lock);
+    if (!gvc) {
+        agseterr(AGERR);
+        gvc = context();
+    }
+    Agraph_t *g = gvc ? agopen((char *)"layout", Agdirected, NULL) : NULL;
+    if (g) {
+        set(g, "rankdir", "LR");
+        set(g, "nodesep", "0.4");
+        set(g, "ranksep", "0.8");
+        char dim[32];
+        for (size_t i = 0; i < n_nodes; i++) {
+            char name[32];
+            snprintf(name, sizeof name, "n%zu", i);
+            made[i] = agnode(g, name, 1);
+            set(made[i], "shape", "box");
+            set(made[i], "fixedsize", "true");
+            set(made[i], "label", "");
+            snprintf(dim, sizeof dim, "%.3f", w / 72.0);
+            set(made[i], "width", dim);
+            snprintf(dim, sizeof dim, "%.3f", h / 72.0);
+            set(made[i], "height", dim);
+        }
+        for (size_t i = 0; i < n_edges; i++)
+            if (edges[i].from < n_nodes && edges[i].to < n_nodes)
+                agedge(g, made[edges[i].from], made[edges[i].to], NULL, 1);
+        if (gvLayout(gvc, g, "dot") == 0) {
+            /* Graphviz's y grows upwards from the bounding box's bottom */
+            boxf bb = GD_bb(g);
+            for (size_t i = 0; i < n_nodes; i++) {
+                pointf c = ND_coord(made[i]);
+                double nw = ND_width(made[i]) * 72.0, nh = ND_height(made[i]) * 72.0;
+                boxes[i] = (struct graph_box){lround(c.x - bb.LL.x - nw / 2) + 20,
+                                              lround(bb.UR.y - c.y - nh / 2) + 20, lround(nw),
+                                              lround(nh)};
+                if (boxes[i].x < 0)
+                    boxes[i].x = 0;
+                if (boxes[i].y < 0)
+                    boxes[i].y = 0;
+            }
+            gvFreeLayout(gvc, g);
+            rc = 0;
+        }
+        agclose(g);
+    }
+    pthread_mutex_unlock(&gv_lock);
+    free(made);
+    if (rc < 0)
+        err_internal(e, "Graphviz could not lay out the diagram");
     return rc;
 }
