@@ -377,6 +377,20 @@ def cmd_report(argv):
         worst = max(float(g('period_report_create_ms')), float(g('period_report_submit_ms'))) / 1000
     except (TypeError, ValueError):
         worst = None
+    try:
+        ax = float(g('archimate_export_client_ms')) / 1000
+        growth = float(g('archimate_export_growth_kb')) / 1024
+    except (TypeError, ValueError):
+        ax = growth = None
+    row('The whole architecture exported as ArchiMate 3.1 (elements, relationships, organisations, '
+        'a diagram per domain): time (s) / server memory growth (MB)',
+        f"{fnum(ax, 2) if ax is not None else '?'} / {fnum(growth, 1) if growth is not None else '?'} "
+        f"({g('archimate_export_elements', '?')} elements, {g('archimate_export_relationships', '?')} "
+        f"relationships, {g('archimate_export_bytes', '?')} bytes; server {g('archimate_export_server_ms', '?')} ms; "
+        f"xmllint parses it in {g('archimate_xmllint_s', '?')} s)",
+        '≤ 5 s, ≤ 100 MB',
+        'PASS' if ax is not None and growth is not None and ax <= 5 and growth <= 100
+        and g('archimate_export_status') == '200' else '**FAIL**')
     row("The period report: a year's report made and submitted, every body counted (s)",
         f"{fnum(worst, 2) if worst is not None else '?'} (made {g('period_report_create_ms', '?')} ms, "
         f"submitted {g('period_report_submit_ms', '?')} ms; server {g('period_report_server_create_ms', '?')} / "

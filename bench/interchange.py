@@ -1,0 +1,91 @@
+#!/usr/bin/env python3
+"""The architecture in the ArchiMate exchange format at national scale
+(issue 18), against a server started on the dataset of bench/gen.py:
+
+  interchange.py BASE OUT TOKEN SERVER_PID
+
+1. The whole architecture exported: GET /api/v1/archimate (every mapped
+   record and relation the reader may read, the organisations, the
+   property definitions and a diagram per domain), read and counted as it
+   arrives and thrown away: the client keeps nothing, so what is timed is
+   the server writing the file; the server's own time from its access log
+   beside the client's. The server's resident memory just before (VmRSS)
+   and its peak after (VmHWM): the growth the export costs.
+2. The same file parsed by `xmllint --noout` (libxml2's own parser, which
+   the import will use), timed in the same run: the reference of the
+   import's speed.
+
+Prints BENCH lines ("BENCH <name> key=value ...")."""
+import argparse
+import http.client
+import os
+import re
+import subprocess
+import sys
+import time
+import urllib.parse
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from national import log_size, rss, server_ms  # noqa: E402
+
+
+def vmrss(pid):
+    with open(f'/proc/{pid}/status', encoding='utf-8') as f:
+        for line in f:
+            if line.startswith('VmRSS:'):
+                return int(line.split()[1])
+    return 0
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    for name in ('base', 'out', 'token', 'pid'):
+        ap.add_argument(name)
+    a = ap.parse_args()
+    log = os.path.join(a.out, 'server.log')
+    u = urllib.parse.urlsplit(a.base)
+    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=600)
+    before = vmrss(a.pid)
+    at = log_size(log)
+    path = os.path.join(a.out, 'architecture.xml')
+    t0 = time.perf_counter()
+    conn.request('GET', '/api/v1/archimate', headers={'Authorization': f'Bearer {a.token}'})
+    r = conn.getresponse()
+    size = 0
+    elements = relationships = 0
+    tail = b''
+    with open(path, 'wb') as f:
+        while True:
+            chunk = r.read(1 << 20)
+            if not chunk:
+                break
+            size += len(chunk)
+            f.write(chunk)
+            text = tail + chunk
+            elements += len(re.findall(rb'<element ', text))
+            relationships += len(re.findall(rb'<relationship ', text))
+            tail = text[-16:]
+            # a tag split across two chunks is counted in the next one
+            elements -= len(re.findall(rb'<element ', tail))
+            relationships -= len(re.findall(rb'<relationship ', tail))
+    ms = (time.perf_counter() - t0) * 1000
+    elements += len(re.findall(rb'<element ', tail))
+    relationships += len(re.findall(rb'<relationship ', tail))
+    time.sleep(0.2)
+    srv = server_ms(log, at, 1)
+    print(f'BENCH archimate_export status={r.status} bytes={size} elements={elements} '
+          f'relationships={relationships} client_ms={ms:.0f} '
+          f'server_ms={srv[0] if srv else float("nan"):.0f} rss_before_kb={before} '
+          f'hwm_after_kb={rss(a.pid)} growth_kb={rss(a.pid) - before}', flush=True)
+    conn.close()
+    t0 = time.perf_counter()
+    p = subprocess.run(['xmllint', '--noout', path], capture_output=True)
+    xs = time.perf_counter() - t0
+    print(f'BENCH archimate_xmllint status={p.returncode} s={xs:.2f} '
+          f'mb_per_s={size / 1e6 / xs if xs else 0:.1f}', flush=True)
+    os.unlink(path)
+
+
+if __name__ == '__main__':
+    main()
