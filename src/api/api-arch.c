@@ -172,14 +172,15 @@ static void h_content(struct http_req *req, struct http_resp *resp, void *ctx)
     http_resp_file(resp, 200, "application/json", fd, 0, size);
 }
 
-/* GET /api/v1/archimate[?domain=]: the architecture (or a domain's) in the
+/* GET /api/v1/archimate[?domain=|?version=]: the architecture (a domain's
+ * part, or a version as it was frozen) in the
  * ArchiMate exchange format 3.1, as the reader may read it, for holders of
  * architecture-interchange (the integrator's architects, the authorized
  * body, administrators); written to a temporary file and sent from there. */
 static void h_archimate(struct http_req *req, struct http_resp *resp, void *ctx)
 {
     struct api *api = ctx;
-    static const char *const allowed[] = {"domain", NULL};
+    static const char *const allowed[] = {"domain", "version", NULL};
     struct actor a;
     if (only_params(req, resp, allowed) < 0 || authenticate(api, req, resp, false, &a) < 0)
         return;
@@ -195,7 +196,9 @@ static void h_archimate(struct http_req *req, struct http_resp *resp, void *ctx)
         return;
     }
     const char *domain = http_req_query(req, "domain");
-    int rc = registry_archimate_export(api->reg, &a, domain && *domain ? domain : NULL, f, &e);
+    const char *version = http_req_query(req, "version");
+    int rc = registry_archimate_export(api->reg, &a, domain && *domain ? domain : NULL,
+                                       version && *version ? version : NULL, f, &e);
     uint64_t size;
     int fd = http_tmpfile_done(f, rc == 0, &size);
     if (fd < 0) {
@@ -204,8 +207,9 @@ static void h_archimate(struct http_req *req, struct http_resp *resp, void *ctx)
         answer(resp, -1, &e, NULL);
         return;
     }
-    const char *name = domain && *domain ? arena_printf(req->arena, "architecture-%s.xml", domain)
-                                         : "architecture.xml";
+    const char *part = domain && *domain ? domain : version && *version ? version : NULL;
+    const char *name = part ? arena_printf(req->arena, "architecture-%s.xml", part)
+                            : "architecture.xml";
     http_resp_header(resp, "Content-Disposition", http_content_disposition(req->arena, name, name));
     http_resp_file(resp, 200, "application/xml", fd, 0, size);
 }

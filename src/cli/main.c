@@ -47,6 +47,7 @@ struct opts {
     bool dry_run;     /* rows import --dry-run */
     const char *domain; /* archimate export --domain */
     const char *out;    /* archimate export --out */
+    const char *version; /* archimate export --version */
     bool restoring; /* import: a new database in a used data folder is the restore */
     bool demo;
     bool secure_cookies;
@@ -81,9 +82,10 @@ static void usage(FILE *f)
           "  rows import --kind K [--dry-run] FILE  load a CSV or XLSX file's rows into records\n"
           "                                        of kind K as its model import declares; print\n"
           "                                        the report (JSON); a refused row: nothing written\n"
-          "  archimate export [--domain D] [--out FILE]\n"
-          "                                        write the architecture (or one domain's) in the\n"
-          "                                        ArchiMate exchange format 3.1 (default: stdout)\n"
+          "  archimate export [--version V | --domain D] [--out FILE]\n"
+          "                                        write the architecture (a version of it, or one\n"
+          "                                        domain's part) in the ArchiMate exchange format\n"
+          "                                        3.1 (default: stdout)\n"
           "\n"
           "options for every command:\n"
           "  --data DIR        data directory (default ./var)\n"
@@ -124,7 +126,7 @@ enum {
     OPT_USER, OPT_EMAIL, OPT_ORG, OPT_PUBLIC_URL, OPT_SECURE, OPT_MAX_UPLOAD, OPT_SMTP,
     OPT_MAIL_FROM, OPT_SMTP_BACKOFF, OPT_SCAN_EVERY, OPT_AT, OPT_HEADER_TIMEOUT,
     OPT_BODY_TIMEOUT, OPT_BODY_MIN_RATE, OPT_HELP, OPT_LOGINS, OPT_KIND, OPT_DRY_RUN,
-    OPT_DOMAIN, OPT_OUT,
+    OPT_DOMAIN, OPT_OUT, OPT_VERSION,
 };
 
 static int apply_numeric(struct opts *o, int c, const char *arg)
@@ -189,6 +191,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         {"dry-run", no_argument, NULL, OPT_DRY_RUN},
         {"domain", required_argument, NULL, OPT_DOMAIN},
         {"out", required_argument, NULL, OPT_OUT},
+        {"version", required_argument, NULL, OPT_VERSION},
         {NULL, 0, NULL, 0},
     };
     int c;
@@ -214,6 +217,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         case OPT_DRY_RUN: o->dry_run = true; break;
         case OPT_DOMAIN: o->domain = optarg; break;
         case OPT_OUT: o->out = optarg; break;
+        case OPT_VERSION: o->version = optarg; break;
         case OPT_HELP: o->help = true; break;
         case '?':
             fprintf(stderr, "archportal: unknown or incomplete option '%s'\n",
@@ -1044,7 +1048,7 @@ static char *read_file(const char *path, size_t max, size_t *len)
 static int cmd_archimate(struct opts *o)
 {
     if (o->argc < 1 || strcmp(o->argv[0], "export") != 0) {
-        fputs("usage: archportal archimate export [--domain D] [--out FILE]\n", stderr);
+        fputs("usage: archportal archimate export [--version V | --domain D] [--out FILE]\n", stderr);
         return 2;
     }
     FILE *out = o->out ? fopen(o->out, "wb") : stdout;
@@ -1060,7 +1064,7 @@ static int cmd_archimate(struct opts *o)
     }
     struct actor by = {.id = "cli", .system = true};
     struct err e = ERR_INIT;
-    int rc = registry_archimate_export(app.reg, &by, o->domain, out, &e);
+    int rc = registry_archimate_export(app.reg, &by, o->domain, o->version, out, &e);
     if (fflush(out) != 0 && rc == 0) {
         err_internal(&e, "cannot write the file");
         rc = -1;

@@ -44,6 +44,11 @@ struct writing {
     json_t *folders;  /* per folder: {domain id or "": [ids]} */
     json_t *relations; /* the relationships' ids */
     json_t *rel_written; /* relation id -> true: the relationships written */
+    /* a version's export (its diagrams come from what it froze): */
+    const char *version;
+    json_t *rel_ends;  /* relation id -> [source id, target id] as written */
+    json_t *member_of; /* element id -> the domain whose sub-folder holds it */
+    json_t *domains;   /* the ids of the scope kind's elements written, in order */
     json_t *defs;     /* property definition id -> {name (i18n), type} */
     json_t *memo;     /* domain id -> its name (or null) */
     const char *container; /* "elements" or "relationships": opened at the first one */
@@ -255,10 +260,16 @@ static void element(struct writing *x, const struct model_kind *k, const json_t 
     properties(x, k, rec, m->documentation);
     check(x, xmlTextWriterEndElement(x->w));
     json_object_set_new(x->written, id, json_true());
+    if (k == x->x->scope_kind) { /* a domain: its name as written, its diagram */
+        json_object_set(x->memo, id, json_object_get(rec, "name"));
+        json_array_append_new(x->domains, json_string(id));
+    }
     /* its folder, and its domain's sub-folder */
     const char *dom = m->domain ? json_string_value(json_object_get(rec, m->domain)) : NULL;
     if (dom && !domain_name(x, dom))
         dom = NULL; /* a domain the reader may not read: the layer's folder */
+    if (dom)
+        json_object_set_new(x->member_of, id, json_string(dom));
     json_t *folder = json_array_get(x->folders, (size_t)m->folder);
     json_t *list = json_object_get(folder, dom ? dom : "");
     if (!list)
@@ -297,6 +308,28 @@ static int each_record(struct writing *x, const struct model_kind *k,
     return rc == STORE_ERROR ? -1 : 0;
 }
 
+/* A version's records to the writer: elements in the first pass,
+ * relationships in the second. */
+struct pass {
+    struct writing *x;
+    bool relations;
+};
+
+static void relationship(struct writing *x, const struct model_kind *k, const json_t *rel);
+
+static void from_version(void *ctx, const json_t *rec)
+{
+    struct pass *p = ctx;
+    const char *kind = json_string_value(json_object_get(rec, p->relations ? "type" : "kind"));
+    const struct model_kind *k = kind ? model_kind(p->x->r->model, kind) : NULL;
+    if (!k || !k->archimate || k->is_relation != p->relations || p->x->failed)
+        return;
+    if (p->relations)
+        relationship(p->x, k, rec);
+    else
+        element(p->x, k, rec);
+}
+
 static void relationship(struct writing *x, const struct model_kind *k, const json_t *rel)
 {
     const struct model_archimate_kind *m = k->archimate;
@@ -326,6 +359,9 @@ static void relationship(struct writing *x, const struct model_kind *k, const js
     check(x, xmlTextWriterEndElement(x->w));
     json_array_append_new(x->relations, json_string(xid));
     json_object_set_new(x->rel_written, id, json_true());
+    if (x->version)
+        json_object_set_new(x->rel_ends, id, json_pack("[ss]", m->reverse ? dst : src,
+                                                       m->reverse ? src : dst));
     x->n_relationships++;
 }
 
@@ -473,6 +509,74 @@ static void open_views(struct writing *x)
     x->opened = true;
 }
 
+/* Writes diagram d (its nodes' ids, its edges and their relationships)
+ * named `name` as view number v, laid out by Graphviz; nothing when it
+ * has no node. `members` counts the elements it could have shown. */
+static int write_diagram(struct writing *x, const json_t *name, size_t v, struct diagram *d,
+                         size_t members, struct err *e)
+{
+    if (!d->n)
+        return 0;
+    struct graph_box *boxes = xcalloc(d->n, sizeof *boxes);
+    int rc = graph_layout(d->n, d->edges, d->n_edges, BOX_W, BOX_H, boxes, e);
+    if (rc == 0) {
+        char vid[32], nid[96], xid[200];
+        snprintf(vid, sizeof vid, "view-%zu", v);
+        open_views(x); /* the containers, before the first diagram that has a node */
+        check(x, xmlTextWriterStartElement(x->w, BAD_CAST "view"));
+        check(x, xmlTextWriterWriteAttribute(x->w, BAD_CAST "identifier", BAD_CAST vid));
+        check(x, xmlTextWriterWriteAttribute(x->w, BAD_CAST "xsi:type", BAD_CAST "Diagram"));
+        if (name)
+            lang_strings(x, "name", name);
+        else
+            check(x, xmlTextWriterWriteElement(x->w, BAD_CAST "name", BAD_CAST vid));
+        if (members > d->n) {
+            char note[160];
+            snprintf(note, sizeof note, "%zu of %zu elements", d->n, members);
+            check(x, xmlTextWriterWriteElement(x->w, BAD_CAST "documentation", BAD_CAST note));
+        }
+        for (size_t i = 0; i < d->n; i++) {
+            snprintf(nid, sizeof nid, "%s-n%zu", vid, i);
+            check(x, xmlTextWriterStartElement(x->w, BAD_CAST "node"));
+            check(x, xmlTextWriterWriteAttribute(x->w, BAD_CAST "identifier", BAD_CAST nid));
+            check(x, xmlTextWriterWriteAttribute(x->w, BAD_CAST "xsi:type", BAD_CAST "Element"));
+            check(x, xmlTextWriterWriteAttribute(x->w, BAD_CAST "elementRef",
+                                                 BAD_CAST xml_id(d->ids[i], xid, sizeof xid)));
+            check(x, xmlTextWriterWriteFormatAttribute(x->w, BAD_CAST "x", "%ld", boxes[i].x));
+            check(x, xmlTextWriterWriteFormatAttribute(x->w, BAD_CAST "y", "%ld", boxes[i].y));
+            check(x, xmlTextWriterWriteFormatAttribute(x->w, BAD_CAST "w", "%ld",
+                                                       boxes[i].w > 0 ? boxes[i].w : BOX_W));
+            check(x, xmlTextWriterWriteFormatAttribute(x->w, BAD_CAST "h", "%ld",
+                                                       boxes[i].h > 0 ? boxes[i].h : BOX_H));
+            check(x, xmlTextWriterEndElement(x->w));
+        }
+        for (size_t j = 0; j < d->n_edges; j++) {
+            char src[96], dst[96];
+            snprintf(nid, sizeof nid, "%s-c%zu", vid, j);
+            snprintf(src, sizeof src, "%s-n%zu", vid, d->edges[j].from);
+            snprintf(dst, sizeof dst, "%s-n%zu", vid, d->edges[j].to);
+            check(x, xmlTextWriterStartElement(x->w, BAD_CAST "connection"));
+            check(x, xmlTextWriterWriteAttribute(x->w, BAD_CAST "identifier", BAD_CAST nid));
+            check(x, xmlTextWriterWriteAttribute(x->w, BAD_CAST "xsi:type", BAD_CAST "Relationship"));
+            check(x, xmlTextWriterWriteAttribute(x->w, BAD_CAST "relationshipRef",
+                                                 BAD_CAST xml_id(d->rel_ids[j], xid, sizeof xid)));
+            check(x, xmlTextWriterWriteAttribute(x->w, BAD_CAST "source", BAD_CAST src));
+            check(x, xmlTextWriterWriteAttribute(x->w, BAD_CAST "target", BAD_CAST dst));
+            check(x, xmlTextWriterEndElement(x->w));
+        }
+        check(x, xmlTextWriterEndElement(x->w));
+    }
+    free(boxes);
+    return rc;
+}
+
+static void diagram_free(struct diagram *d)
+{
+    free(d->ids);
+    free(d->edges);
+    free(d->rel_ids);
+}
+
 /* One domain's diagram: what its scope view reaches among the elements
  * written, at most VIEW_MAX_NODES, and the relationships between them. */
 static int domain_view(struct writing *x, const json_t *dom, size_t v, struct err *e)
@@ -494,61 +598,77 @@ static int domain_view(struct writing *x, const json_t *dom, size_t v, struct er
         if (d.n < VIEW_MAX_NODES)
             d.ids[d.n++] = id;
     }
-    struct graph_box *boxes = xcalloc(d.n ? d.n : 1, sizeof *boxes);
     if (rc == 0 && d.n)
         rc = diagram_edges(x, &d, keep, e);
-    if (rc == 0 && d.n)
-        rc = graph_layout(d.n, d.edges, d.n_edges, BOX_W, BOX_H, boxes, e);
-    if (rc == 0 && d.n) {
-        char vid[32], nid[96], xid[200];
-        snprintf(vid, sizeof vid, "view-%zu", v);
-        open_views(x); /* the containers, before the first diagram that has a node */
-        check(x, xmlTextWriterStartElement(x->w, BAD_CAST "view"));
-        check(x, xmlTextWriterWriteAttribute(x->w, BAD_CAST "identifier", BAD_CAST vid));
-        check(x, xmlTextWriterWriteAttribute(x->w, BAD_CAST "xsi:type", BAD_CAST "Diagram"));
-        lang_strings(x, "name", json_object_get(dom, "name"));
-        if (members > d.n) {
-            char note[160];
-            snprintf(note, sizeof note, "%zu of %zu elements", d.n, members);
-            check(x, xmlTextWriterWriteElement(x->w, BAD_CAST "documentation", BAD_CAST note));
-        }
-        for (size_t i = 0; i < d.n; i++) {
-            snprintf(nid, sizeof nid, "%s-n%zu", vid, i);
-            check(x, xmlTextWriterStartElement(x->w, BAD_CAST "node"));
-            check(x, xmlTextWriterWriteAttribute(x->w, BAD_CAST "identifier", BAD_CAST nid));
-            check(x, xmlTextWriterWriteAttribute(x->w, BAD_CAST "xsi:type", BAD_CAST "Element"));
-            check(x, xmlTextWriterWriteAttribute(x->w, BAD_CAST "elementRef",
-                                                 BAD_CAST xml_id(d.ids[i], xid, sizeof xid)));
-            check(x, xmlTextWriterWriteFormatAttribute(x->w, BAD_CAST "x", "%ld", boxes[i].x));
-            check(x, xmlTextWriterWriteFormatAttribute(x->w, BAD_CAST "y", "%ld", boxes[i].y));
-            check(x, xmlTextWriterWriteFormatAttribute(x->w, BAD_CAST "w", "%ld",
-                                                       boxes[i].w > 0 ? boxes[i].w : BOX_W));
-            check(x, xmlTextWriterWriteFormatAttribute(x->w, BAD_CAST "h", "%ld",
-                                                       boxes[i].h > 0 ? boxes[i].h : BOX_H));
-            check(x, xmlTextWriterEndElement(x->w));
-        }
-        for (size_t j = 0; j < d.n_edges; j++) {
-            char src[96], dst[96];
-            snprintf(nid, sizeof nid, "%s-c%zu", vid, j);
-            snprintf(src, sizeof src, "%s-n%zu", vid, d.edges[j].from);
-            snprintf(dst, sizeof dst, "%s-n%zu", vid, d.edges[j].to);
-            check(x, xmlTextWriterStartElement(x->w, BAD_CAST "connection"));
-            check(x, xmlTextWriterWriteAttribute(x->w, BAD_CAST "identifier", BAD_CAST nid));
-            check(x, xmlTextWriterWriteAttribute(x->w, BAD_CAST "xsi:type", BAD_CAST "Relationship"));
-            check(x, xmlTextWriterWriteAttribute(x->w, BAD_CAST "relationshipRef",
-                                                 BAD_CAST xml_id(d.rel_ids[j], xid, sizeof xid)));
-            check(x, xmlTextWriterWriteAttribute(x->w, BAD_CAST "source", BAD_CAST src));
-            check(x, xmlTextWriterWriteAttribute(x->w, BAD_CAST "target", BAD_CAST dst));
-            check(x, xmlTextWriterEndElement(x->w));
-        }
-        check(x, xmlTextWriterEndElement(x->w));
-    }
-    free(boxes);
-    free(d.ids);
-    free(d.edges);
-    free(d.rel_ids);
+    if (rc == 0)
+        rc = write_diagram(x, json_object_get(dom, "name"), v, &d, members, e);
+    diagram_free(&d);
     json_decref(keep);
     json_decref(reached);
+    return rc;
+}
+
+/* A version's diagrams: per domain it froze, the elements of its domain's
+ * sub-folders (the first VIEW_MAX_NODES) and the relationships written
+ * between two of them (from what the version froze, not from today). */
+static int version_views(struct writing *x, struct err *e)
+{
+    size_t n = json_array_size(x->domains);
+    if (!n)
+        return 0;
+    struct diagram *ds = xcalloc(n, sizeof *ds);
+    size_t *members = xcalloc(n, sizeof *members);
+    json_t *pos = json_object(); /* domain id -> its index */
+    for (size_t i = 0; i < n; i++) {
+        json_object_set_new(pos, json_string_value(json_array_get(x->domains, i)),
+                            json_integer((json_int_t)i));
+        ds[i].ids = xcalloc(VIEW_MAX_NODES, sizeof *ds[i].ids);
+    }
+    const char *id;
+    json_t *dom;
+    json_object_foreach (x->member_of, id, dom) {
+        json_t *at = json_object_get(pos, json_string_value(dom));
+        if (!at)
+            continue;
+        struct diagram *d = &ds[json_integer_value(at)];
+        members[json_integer_value(at)]++;
+        if (d->n < VIEW_MAX_NODES)
+            d->ids[d->n++] = id;
+    }
+    json_t *ends;
+    json_object_foreach (x->rel_ends, id, ends) {
+        const char *src = json_string_value(json_array_get(ends, 0));
+        const char *dst = json_string_value(json_array_get(ends, 1));
+        json_t *sd = json_object_get(x->member_of, src), *td = json_object_get(x->member_of, dst);
+        if (!sd || !td || !json_equal(sd, td))
+            continue;
+        struct diagram *d = &ds[json_integer_value(json_object_get(pos, json_string_value(sd)))];
+        size_t from = node_of(d, src), to = node_of(d, dst);
+        if (from == SIZE_MAX || to == SIZE_MAX)
+            continue;
+        if (d->n_edges == d->cap_edges) {
+            d->cap_edges = d->cap_edges ? 2 * d->cap_edges : 64;
+            d->edges = xrealloc(d->edges, d->cap_edges * sizeof *d->edges);
+            d->rel_ids = xrealloc(d->rel_ids, d->cap_edges * sizeof *d->rel_ids);
+        }
+        d->edges[d->n_edges] = (struct graph_edge){from, to, NULL};
+        d->rel_ids[d->n_edges++] = id;
+    }
+    int rc = 0;
+    x->opened = false;
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        rc = write_diagram(x, domain_name(x, json_string_value(json_array_get(x->domains, i))), i,
+                           &ds[i], members[i], e);
+    if (x->opened) {
+        check(x, xmlTextWriterEndElement(x->w)); /* diagrams */
+        check(x, xmlTextWriterEndElement(x->w)); /* views */
+    }
+    x->opened = false;
+    for (size_t i = 0; i < n; i++)
+        diagram_free(&ds[i]);
+    free(ds);
+    free(members);
+    json_decref(pos);
     return rc;
 }
 
@@ -621,7 +741,7 @@ static int domain_scope(struct writing *x, const char *domain, struct err *e)
 }
 
 int registry_archimate_export(struct registry *r, const struct actor *a, const char *domain,
-                              FILE *out, struct err *e)
+                              const char *version, FILE *out, struct err *e)
 {
     const struct model_archimate *m = model_archimate(r->model);
     if (!m) {
@@ -630,11 +750,21 @@ int registry_archimate_export(struct registry *r, const struct actor *a, const c
     }
     struct writing x = {.r = r, .a = a, .x = m, .written = json_object(), .folders = json_array(),
                         .relations = json_array(), .rel_written = json_object(),
-                        .defs = json_object(), .memo = json_object()};
+                        .defs = json_object(), .memo = json_object(), .version = version,
+                        .rel_ends = json_object(), .member_of = json_object(),
+                        .domains = json_array()};
     for (size_t i = 0; i < m->n_folders; i++)
         json_array_append_new(x.folders, json_object());
     int64_t t0 = time_now_ms();
-    int rc = domain ? domain_scope(&x, domain, e) : 0;
+    int rc = 0;
+    json_t *vrec = NULL;
+    if (domain && version) {
+        err_set(e, 422, "one-scope", "domain", "a version is exported whole, not one domain of it");
+        rc = -1;
+    } else if (domain)
+        rc = domain_scope(&x, domain, e);
+    else if (version)
+        rc = registry_get_visible(r, a, NULL, version, &vrec, e);
     xmlOutputBufferPtr ob = rc == 0 ? xmlOutputBufferCreateFile(out, NULL) : NULL;
     x.w = ob ? xmlNewTextWriter(ob) : NULL;
     if (rc == 0 && !x.w) {
@@ -658,17 +788,35 @@ int registry_archimate_export(struct registry *r, const struct actor *a, const c
             const json_t *dn = domain_name(&x, domain);
             lang_strings(&x, "documentation", dn);
         }
+        if (version) /* the version's name says what the file holds */
+            lang_strings(&x, "documentation", json_object_get(vrec, "name"));
+        /* a version: what it froze, read from the revisions then */
+        struct pass pass = {&x, false};
+        if (version) {
+            x.container = "elements";
+            json_t *v1 = NULL;
+            rc = reg_snapshot_each(r, a, version, &v1, from_version, &pass, e);
+            json_decref(v1);
+            close_container(&x);
+            x.container = "relationships";
+            pass.relations = true;
+            json_t *again = NULL;
+            if (rc == 0)
+                rc = reg_snapshot_each(r, a, version, &again, from_version, &pass, e);
+            json_decref(again);
+            close_container(&x);
+        }
         /* the elements, kind by kind in the model's order, then the
          * relationships between two of them */
         x.container = "elements";
-        for (size_t i = 0; rc == 0 && i < model_n_kinds(r->model); i++) {
+        for (size_t i = 0; !version && rc == 0 && i < model_n_kinds(r->model); i++) {
             const struct model_kind *k = model_kind_at(r->model, i);
             if (k->archimate && !k->is_relation)
                 rc = each_record(&x, k, element, e);
         }
         close_container(&x);
         x.container = "relationships";
-        for (size_t i = 0; rc == 0 && i < model_n_kinds(r->model); i++) {
+        for (size_t i = 0; !version && rc == 0 && i < model_n_kinds(r->model); i++) {
             const struct model_kind *k = model_kind_at(r->model, i);
             if (k->archimate && k->is_relation)
                 rc = each_record(&x, k, relationship, e);
@@ -677,7 +825,7 @@ int registry_archimate_export(struct registry *r, const struct actor *a, const c
         organizations(&x);
         property_definitions(&x);
         if (rc == 0)
-            rc = views(&x, e);
+            rc = version ? version_views(&x, e) : views(&x, e);
         check(&x, xmlTextWriterEndElement(x.w)); /* model */
         check(&x, xmlTextWriterEndDocument(x.w));
         xmlFreeTextWriter(x.w);
@@ -694,6 +842,10 @@ int registry_archimate_export(struct registry *r, const struct actor *a, const c
     json_decref(x.folders);
     json_decref(x.relations);
     json_decref(x.rel_written);
+    json_decref(x.rel_ends);
+    json_decref(x.member_of);
+    json_decref(x.domains);
+    json_decref(vrec);
     json_decref(x.defs);
     json_decref(x.memo);
     return rc;

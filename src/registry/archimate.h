@@ -14,8 +14,11 @@
  * layer, a sub-folder per domain, the relationships' folder). With
  * domain: that record (of the section's scope kind) and what its scope
  * view reaches only (404 when a may not read it, 422 when it is not of
- * the kind). 404 when the model maps nothing. */
+ * the kind). With version: what that version of the architecture froze,
+ * as it was then (its diagrams from its own domains and relationships);
+ * 404 when a may not read it or it froze nothing, 422 with a domain too.
+ * 404 when the model maps nothing. */
 int registry_archimate_export(struct registry *r, const struct actor *a, const char *domain,
-                              FILE *out, struct err *e);
+                              const char *version, FILE *out, struct err *e);
 
 #endif

@@ -356,6 +356,14 @@ int reg_tally(struct registry *r, struct store_conn *c, const struct actor *a,
               struct err *e);
 /* Does a write of record prev (NULL: a new one) of kind k tally again? */
 bool reg_tallies(const struct registry *r, const struct model_kind *k, const json_t *prev);
+/* Each record the version `id` (a record of a snapshot kind a may read)
+ * froze, as it was then and as a may read it (what was unpublished then
+ * left out for a reader of published records only; restricted fields
+ * redacted), to fn in the order they were made; *version the version's
+ * record. 404 when a may not read it or it froze nothing. */
+typedef void (*reg_snapshot_fn)(void *ctx, const json_t *rec);
+int reg_snapshot_each(struct registry *r, const struct actor *a, const char *id, json_t **version,
+                      reg_snapshot_fn fn, void *ctx, struct err *e);
 int reg_snapshot_take(struct store_conn *c, const struct model_snapshot *s, const char *at,
                       json_t *into, struct err *e);
 /* rules-report.c: the kinds the rules picked (pick[i] for the model's

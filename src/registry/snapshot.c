@@ -455,6 +455,54 @@ int registry_snapshot_content(struct registry *r, const struct actor *a, const c
     return rc;
 }
 
+
+/* ---- each record of a version, for other writers (the ArchiMate export) ---- */
+
+struct each_ctx {
+    struct content w; /* its hidden set and reader */
+    reg_snapshot_fn fn;
+    void *ctx;
+};
+
+static int each_visible(void *ctx, struct store_stmt *row, json_t *d, struct err *e)
+{
+    (void)e;
+    struct each_ctx *x = ctx;
+    const char *src = json_string_value(json_object_get(d, "source"));
+    const char *dst = json_string_value(json_object_get(d, "target"));
+    if (json_object_get(x->w.hidden, store_col_text(row, 0)) ||
+        (src && json_object_get(x->w.hidden, src)) || (dst && json_object_get(x->w.hidden, dst)))
+        return 0;
+    registry_redact(x->w.r, x->w.a, d);
+    x->fn(x->ctx, d);
+    return 0;
+}
+
+int reg_snapshot_each(struct registry *r, const struct actor *a, const char *id, json_t **version,
+                      reg_snapshot_fn fn, void *ctx, struct err *e)
+{
+    json_t *v = NULL;
+    const struct model_snapshot *s;
+    *version = NULL;
+    if (version_of(r, a, NULL, id, &v, &s, e) < 0)
+        return -1;
+    struct store_conn *c = store_conn(r->store);
+    const char *at = json_string_value(json_object_get(v, s->at));
+    struct each_ctx x = {{r, a, NULL, json_object(), true}, fn, ctx};
+    /* as the version's content is read: what was unpublished then is left
+     * out for a reader of published records only */
+    int rc = !reads_published_only(r, a) ? 0 : each_member(c, s, at, note_hidden, &x.w, e);
+    if (rc == 0)
+        rc = each_member(c, s, at, each_visible, &x, e);
+    json_decref(x.w.hidden);
+    if (rc < 0) {
+        json_decref(v);
+        return -1;
+    }
+    *version = v;
+    return 0;
+}
+
 /* ---- reading a version: its elements, one element as it was ----------------------- */
 
 /* The version's head for a page: {id, kind, collection, name, at, hash,

@@ -217,6 +217,34 @@ def test_one_domain():
     assert_problem(export('?colour=red', status=400), 400)
 
 
+def test_a_version_as_it_was_frozen():
+    # REQ: X-INT-01
+    # a version of the architecture exported as it was frozen: a name
+    # changed since is the old one in the version's file, the new one in
+    # today's; its diagrams come from what it froze
+    v = create('architecture_versions', {'name': {'ru': 'Архитектура 2027'}, 'owner': INTEGRATOR},
+               ARCH)
+    fn = SRV.get(f'/api/v1/functions/{W["fn"]["id"]}', token=ARCH).json()
+    r = SRV.request('PATCH', f'/api/v1/functions/{fn["id"]}', {'name': {'ru': 'Назначение выплат'}},
+                    token=ARCH, headers={'If-Match': f'"{fn["revision"]}"'})
+    assert r.status == 200, r
+    then = export(f'?version={v["id"]}')
+    assert f'architecture-{v["id"]}.xml' in then.header('Content-Disposition')
+    root = validate(then.body)
+    assert names(elements(root)['id-' + fn['id']])['ru'] == 'Назначение пособий'
+    doc = [d.text for d in root.findall('a:documentation', NS)]
+    assert 'Архитектура 2027' in doc, doc
+    now = validate(export().body)
+    assert names(elements(now)['id-' + fn['id']])['ru'] == 'Назначение выплат'
+    views = {names(x).get('ru'): x for x in root.findall('a:views/a:diagrams/a:view', NS)}
+    refs = {n.get('elementRef') for n in views['Социальная защита'].findall('a:node', NS)}
+    assert {'id-' + fn['id'], 'id-' + W['cap']['id']} <= refs, refs
+    conns = {c.get('relationshipRef') for c in views['Социальная защита'].findall('a:connection', NS)}
+    assert 'id-' + W['groups']['id'] in conns, conns
+    assert_problem(export(f'?version={v["id"]}&domain={W["domain"]["id"]}', status=422), 422)
+    assert_problem(export(f'?version={W["fn"]["id"]}', status=404), 404)
+
+
 def test_who_may_export():
     # REQ: X-INT-01
     # a state body's editor may not; the authorized body reads the
@@ -258,7 +286,7 @@ def main():
         setup()
         run([test_the_whole_architecture_validates, test_relationships_with_their_types_and_directions,
              test_properties_and_organisations, test_a_diagram_per_domain, test_one_domain,
-             test_who_may_export,
+             test_a_version_as_it_was_frozen, test_who_may_export,
              test_from_the_command_line])
 
 
