@@ -23,8 +23,11 @@
 #include "util/text.h"
 #include "web/i18n.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <stdio.h>
 #include <string.h>
@@ -172,6 +175,43 @@ static void h_content(struct http_req *req, struct http_resp *resp, void *ctx)
     http_resp_file(resp, 200, "application/json", fd, 0, size);
 }
 
+/* ?format=csv: Archi's three CSV files in a ZIP archive (one language:
+ * ?lang=, ru by default). */
+static void archi_csv(struct api *api, struct http_req *req, struct http_resp *resp,
+                      const struct actor *a)
+{
+    struct err e = ERR_INIT;
+    char path[] = "/tmp/archportal-csv-XXXXXX";
+    int fd = mkstemp(path);
+    if (fd < 0) {
+        err_internal(&e, "cannot make a temporary file");
+        answer(resp, -1, &e, NULL);
+        return;
+    }
+    const char *domain = http_req_query(req, "domain"), *version = http_req_query(req, "version");
+    int rc = registry_archi_csv_zip(api->reg, a, domain && *domain ? domain : NULL,
+                                    version && *version ? version : NULL,
+                                    http_req_query(req, "lang"), path, &e);
+    int out = rc == 0 ? open(path, O_RDONLY) : -1;
+    unlink(path); /* read from the open descriptor only */
+    close(fd);
+    struct stat st;
+    if (rc == 0 && (out < 0 || fstat(out, &st) < 0)) {
+        err_internal(&e, "cannot read the archive");
+        rc = -1;
+    }
+    if (rc < 0) {
+        if (out >= 0)
+            close(out);
+        answer(resp, -1, &e, NULL);
+        return;
+    }
+    http_resp_header(resp, "Content-Disposition",
+                     http_content_disposition(req->arena, "architecture-csv.zip",
+                                              "architecture-csv.zip"));
+    http_resp_file(resp, 200, "application/zip", out, 0, (uint64_t)st.st_size);
+}
+
 /* GET /api/v1/archimate[?domain=|?version=]: the architecture (a domain's
  * part, or a version as it was frozen) in the
  * ArchiMate exchange format 3.1, as the reader may read it, for holders of
@@ -180,13 +220,22 @@ static void h_content(struct http_req *req, struct http_resp *resp, void *ctx)
 static void h_archimate(struct http_req *req, struct http_resp *resp, void *ctx)
 {
     struct api *api = ctx;
-    static const char *const allowed[] = {"domain", "version", NULL};
+    static const char *const allowed[] = {"domain", "version", "format", "lang", NULL};
     struct actor a;
     if (only_params(req, resp, allowed) < 0 || authenticate(api, req, resp, false, &a) < 0)
         return;
     struct err e = ERR_INIT;
     if (authz_check_everywhere(registry_rights(api->reg), &a, RA_INTERCHANGE, &e) < 0) {
         answer(resp, -1, &e, NULL);
+        return;
+    }
+    const char *format = http_req_query(req, "format");
+    if (format && strcmp(format, "csv") == 0) {
+        archi_csv(api, req, resp, &a);
+        return;
+    }
+    if (format && strcmp(format, "xml") != 0) {
+        problem(resp, 400, "bad-request", "format", "format is xml (the exchange format) or csv (Archi's)");
         return;
     }
     FILE *f = tmpfile();

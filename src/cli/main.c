@@ -48,6 +48,8 @@ struct opts {
     const char *domain; /* archimate export --domain */
     const char *out;    /* archimate export --out */
     const char *version; /* archimate export --version */
+    const char *format;  /* archimate export --format xml|csv */
+    const char *lang;    /* archimate export --lang (csv) */
     bool restoring; /* import: a new database in a used data folder is the restore */
     bool demo;
     bool secure_cookies;
@@ -85,7 +87,8 @@ static void usage(FILE *f)
           "  archimate export [--version V | --domain D] [--out FILE]\n"
           "                                        write the architecture (a version of it, or one\n"
           "                                        domain's part) in the ArchiMate exchange format\n"
-          "                                        3.1 (default: stdout)\n"
+          "                                        3.1 (default: stdout); --format csv: Archi's\n"
+          "                                        three CSV files (--lang) in a ZIP at --out\n"
           "\n"
           "options for every command:\n"
           "  --data DIR        data directory (default ./var)\n"
@@ -126,7 +129,7 @@ enum {
     OPT_USER, OPT_EMAIL, OPT_ORG, OPT_PUBLIC_URL, OPT_SECURE, OPT_MAX_UPLOAD, OPT_SMTP,
     OPT_MAIL_FROM, OPT_SMTP_BACKOFF, OPT_SCAN_EVERY, OPT_AT, OPT_HEADER_TIMEOUT,
     OPT_BODY_TIMEOUT, OPT_BODY_MIN_RATE, OPT_HELP, OPT_LOGINS, OPT_KIND, OPT_DRY_RUN,
-    OPT_DOMAIN, OPT_OUT, OPT_VERSION,
+    OPT_DOMAIN, OPT_OUT, OPT_VERSION, OPT_FORMAT, OPT_LANG,
 };
 
 static int apply_numeric(struct opts *o, int c, const char *arg)
@@ -192,6 +195,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         {"domain", required_argument, NULL, OPT_DOMAIN},
         {"out", required_argument, NULL, OPT_OUT},
         {"version", required_argument, NULL, OPT_VERSION},
+        {"format", required_argument, NULL, OPT_FORMAT},
+        {"lang", required_argument, NULL, OPT_LANG},
         {NULL, 0, NULL, 0},
     };
     int c;
@@ -218,6 +223,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         case OPT_DOMAIN: o->domain = optarg; break;
         case OPT_OUT: o->out = optarg; break;
         case OPT_VERSION: o->version = optarg; break;
+        case OPT_FORMAT: o->format = optarg; break;
+        case OPT_LANG: o->lang = optarg; break;
         case OPT_HELP: o->help = true; break;
         case '?':
             fprintf(stderr, "archportal: unknown or incomplete option '%s'\n",
@@ -1047,9 +1054,27 @@ static char *read_file(const char *path, size_t max, size_t *len)
 
 static int cmd_archimate(struct opts *o)
 {
-    if (o->argc < 1 || strcmp(o->argv[0], "export") != 0) {
-        fputs("usage: archportal archimate export [--version V | --domain D] [--out FILE]\n", stderr);
+    bool csv = o->format && strcmp(o->format, "csv") == 0;
+    if (o->argc < 1 || strcmp(o->argv[0], "export") != 0 ||
+        (o->format && !csv && strcmp(o->format, "xml") != 0) || (csv && !o->out)) {
+        fputs("usage: archportal archimate export [--version V | --domain D] [--out FILE]\n"
+              "       archportal archimate export --format csv [--lang kk|ru|en] "
+              "[--version V | --domain D] --out FILE.zip\n",
+              stderr);
         return 2;
+    }
+    if (csv) {
+        struct app app;
+        if (app_open(o, &app) < 0)
+            return 1;
+        struct actor by = {.id = "cli", .system = true};
+        struct err e = ERR_INIT;
+        int rc = registry_archi_csv_zip(app.reg, &by, o->domain, o->version, o->lang, o->out, &e);
+        if (rc < 0)
+            fprintf(stderr, "archportal: %s%s%s\n", e.field[0] ? e.field : "",
+                    e.field[0] ? ": " : "", e.detail);
+        app_close(&app);
+        return rc < 0 ? 1 : 0;
     }
     FILE *out = o->out ? fopen(o->out, "wb") : stdout;
     if (!out) {

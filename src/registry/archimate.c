@@ -15,11 +15,13 @@
 #include "internal.h"
 
 #include "registry/archimate.h"
+#include "util/csvw.h"
 #include "util/graph.h"
 #include "util/log.h"
 #include "util/timeutil.h"
 
 #include <libxml/xmlwriter.h>
+#include <zip.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -44,6 +46,11 @@ struct writing {
     json_t *folders;  /* per folder: {domain id or "": [ids]} */
     json_t *relations; /* the relationships' ids */
     json_t *rel_written; /* relation id -> true: the relationships written */
+    /* Archi's CSV instead of the exchange format: elements, relations and
+     * properties, each in one language */
+    FILE *csv[3];
+    const char *lang;
+    const char *cur_xid; /* the concept whose properties are being written */
     /* a version's export (its diagrams come from what it froze): */
     const char *version;
     json_t *rel_ends;  /* relation id -> [source id, target id] as written */
@@ -107,6 +114,18 @@ static void label_strings(struct writing *x, const char *tag, struct i18n l)
         check(x, xmlTextWriterWriteString(x->w, BAD_CAST v[i]));
         check(x, xmlTextWriterEndElement(x->w));
     }
+}
+
+/* An i18n value (or plain text) in the export's language, else in the
+ * first language it has; "" when none. */
+static const char *in_lang(const struct writing *x, const json_t *v)
+{
+    if (json_is_string(v))
+        return json_string_value(v);
+    const char *s = json_string_value(json_object_get(v, x->lang));
+    for (size_t l = 0; (!s || !*s) && l < 3; l++)
+        s = json_string_value(json_object_get(v, LANGS[l]));
+    return s ? s : "";
 }
 
 /* The format's data type of a field written as a property, or NULL when
@@ -179,6 +198,14 @@ static void properties(struct writing *x, const struct model_kind *k, const json
             continue;
         if (f->type == FT_I18N && !json_is_object(v))
             continue;
+        if (x->csv[2]) { /* Archi's properties.csv: ID, key, value */
+            const char *lab = x->lang[0] == 'k' ? f->label.kk : x->lang[0] == 'r' ? f->label.ru
+                                                                                   : f->label.en;
+            const char *cells[3] = {x->cur_xid, lab, text ? text : in_lang(x, v)};
+            csv_write_row(x->csv[2], cells, 3, ',', true);
+            free(text);
+            continue;
+        }
         char def[160];
         snprintf(def, sizeof def, "pd-%s-%s", f->name, type);
         if (!json_object_get(x->defs, def))
@@ -240,6 +267,18 @@ static void element(struct writing *x, const struct model_kind *k, const json_t 
     const struct model_archimate_kind *m = k->archimate;
     const char *id = json_string_value(json_object_get(rec, "id"));
     char xid[200];
+    if (x->csv[0]) {
+        const char *name = in_lang(x, json_object_get(rec, "name"));
+        const char *cells[5] = {xml_id(id, xid, sizeof xid), m->type, *name ? name : id,
+                                m->documentation
+                                    ? in_lang(x, json_object_get(rec, m->documentation))
+                                    : "",
+                                ""};
+        csv_write_row(x->csv[0], cells, 5, ',', true);
+        x->cur_xid = xid;
+        properties(x, k, rec, m->documentation);
+        goto written;
+    }
     open_container(x);
     check(x, xmlTextWriterStartElement(x->w, BAD_CAST "element"));
     check(x, xmlTextWriterWriteAttribute(x->w, BAD_CAST "identifier",
@@ -259,6 +298,7 @@ static void element(struct writing *x, const struct model_kind *k, const json_t 
         lang_strings(x, "documentation", json_object_get(rec, m->documentation));
     properties(x, k, rec, m->documentation);
     check(x, xmlTextWriterEndElement(x->w));
+written:
     json_object_set_new(x->written, id, json_true());
     if (k == x->x->scope_kind) { /* a domain: its name as written, its diagram */
         json_object_set(x->memo, id, json_object_get(rec, "name"));
@@ -339,6 +379,29 @@ static void relationship(struct writing *x, const struct model_kind *k, const js
         return; /* an end not written: no dangling reference */
     char xid[200], xs[200], xt[200];
     const char *id = json_string_value(json_object_get(rel, "id"));
+    if (x->csv[1]) { /* Archi's relations.csv: its types end in "Relationship" */
+        char type[64];
+        snprintf(type, sizeof type, "%sRelationship", m->type);
+        xml_id(id, xid, sizeof xid);
+        xml_id(m->reverse ? dst : src, xs, sizeof xs);
+        xml_id(m->reverse ? src : dst, xt, sizeof xt);
+        const char *cells[7] = {xid, type, in_lang(x, json_object_get(rel, "name")), "", xs, xt, ""};
+        csv_write_row(x->csv[1], cells, 7, ',', true);
+        x->cur_xid = xid;
+        const char *access =
+            m->access_field
+                ? model_archimate_access(m, json_string_value(json_object_get(rel, m->access_field)))
+                : NULL;
+        if (access) { /* the access type, which the three files have no column for */
+            const char *row[3] = {xid, "Access Type", access};
+            csv_write_row(x->csv[2], row, 3, ',', true);
+        }
+        properties(x, k, rel, m->access_field);
+        json_array_append_new(x->relations, json_string(xid));
+        json_object_set_new(x->rel_written, id, json_true());
+        x->n_relationships++;
+        return;
+    }
     open_container(x);
     check(x, xmlTextWriterStartElement(x->w, BAD_CAST "relationship"));
     check(x, xmlTextWriterWriteAttribute(x->w, BAD_CAST "identifier",
@@ -740,6 +803,83 @@ static int domain_scope(struct writing *x, const char *domain, struct err *e)
     return rc;
 }
 
+/* The concepts: a version's (what it froze, read from the revisions
+ * then) or today's, the elements kind by kind in the model's order, then
+ * the relationships between two of them. */
+static int concepts(struct writing *x, const char *version, struct err *e)
+{
+    int rc = 0;
+    struct pass pass = {x, false};
+    x->container = "elements";
+    if (version) {
+        json_t *v1 = NULL;
+        rc = reg_snapshot_each(x->r, x->a, version, &v1, from_version, &pass, e);
+        json_decref(v1);
+    }
+    for (size_t i = 0; !version && rc == 0 && i < model_n_kinds(x->r->model); i++) {
+        const struct model_kind *k = model_kind_at(x->r->model, i);
+        if (k->archimate && !k->is_relation)
+            rc = each_record(x, k, element, e);
+    }
+    if (!x->csv[0])
+        close_container(x);
+    x->container = "relationships";
+    pass.relations = true;
+    if (version && rc == 0) {
+        json_t *v2 = NULL;
+        rc = reg_snapshot_each(x->r, x->a, version, &v2, from_version, &pass, e);
+        json_decref(v2);
+    }
+    for (size_t i = 0; !version && rc == 0 && i < model_n_kinds(x->r->model); i++) {
+        const struct model_kind *k = model_kind_at(x->r->model, i);
+        if (k->archimate && k->is_relation)
+            rc = each_record(x, k, relationship, e);
+    }
+    if (!x->csv[0])
+        close_container(x);
+    return rc;
+}
+
+/* What both formats start from: the scope (a domain's records, or the
+ * version's record), or an error. */
+static int begin(struct writing *x, const char *domain, const char *version, json_t **vrec,
+                 struct err *e)
+{
+    const struct model_archimate *m = x->x;
+    for (size_t i = 0; i < m->n_folders; i++)
+        json_array_append_new(x->folders, json_object());
+    if (domain && version) {
+        err_set(e, 422, "one-scope", "domain", "a version is exported whole, not one domain of it");
+        return -1;
+    }
+    if (domain)
+        return domain_scope(x, domain, e);
+    if (version)
+        return registry_get_visible(x->r, x->a, NULL, version, vrec, e);
+    return 0;
+}
+
+static void end(struct writing *x, json_t *vrec)
+{
+    json_decref(x->only);
+    json_decref(x->written);
+    json_decref(x->folders);
+    json_decref(x->relations);
+    json_decref(x->rel_written);
+    json_decref(x->rel_ends);
+    json_decref(x->member_of);
+    json_decref(x->domains);
+    json_decref(vrec);
+    json_decref(x->defs);
+    json_decref(x->memo);
+}
+
+#define WRITING_INIT(r_, a_, m_, version_)                                                       \
+    {.r = (r_), .a = (a_), .x = (m_), .written = json_object(), .folders = json_array(),         \
+     .relations = json_array(), .rel_written = json_object(), .defs = json_object(),             \
+     .memo = json_object(), .version = (version_), .rel_ends = json_object(),                    \
+     .member_of = json_object(), .domains = json_array(), .lang = "ru"}
+
 int registry_archimate_export(struct registry *r, const struct actor *a, const char *domain,
                               const char *version, FILE *out, struct err *e)
 {
@@ -748,23 +888,10 @@ int registry_archimate_export(struct registry *r, const struct actor *a, const c
         err_not_found(e, "the model maps nothing to ArchiMate");
         return -1;
     }
-    struct writing x = {.r = r, .a = a, .x = m, .written = json_object(), .folders = json_array(),
-                        .relations = json_array(), .rel_written = json_object(),
-                        .defs = json_object(), .memo = json_object(), .version = version,
-                        .rel_ends = json_object(), .member_of = json_object(),
-                        .domains = json_array()};
-    for (size_t i = 0; i < m->n_folders; i++)
-        json_array_append_new(x.folders, json_object());
+    struct writing x = WRITING_INIT(r, a, m, version);
     int64_t t0 = time_now_ms();
-    int rc = 0;
     json_t *vrec = NULL;
-    if (domain && version) {
-        err_set(e, 422, "one-scope", "domain", "a version is exported whole, not one domain of it");
-        rc = -1;
-    } else if (domain)
-        rc = domain_scope(&x, domain, e);
-    else if (version)
-        rc = registry_get_visible(r, a, NULL, version, &vrec, e);
+    int rc = begin(&x, domain, version, &vrec, e);
     xmlOutputBufferPtr ob = rc == 0 ? xmlOutputBufferCreateFile(out, NULL) : NULL;
     x.w = ob ? xmlNewTextWriter(ob) : NULL;
     if (rc == 0 && !x.w) {
@@ -784,44 +911,11 @@ int registry_archimate_export(struct registry *r, const struct actor *a, const c
                                               BAD_CAST SCHEMA_LOCATION));
         check(&x, xmlTextWriterWriteAttribute(x.w, BAD_CAST "identifier", BAD_CAST "id-model"));
         label_strings(&x, "name", m->name);
-        if (domain) {
-            const json_t *dn = domain_name(&x, domain);
-            lang_strings(&x, "documentation", dn);
-        }
+        if (domain)
+            lang_strings(&x, "documentation", domain_name(&x, domain));
         if (version) /* the version's name says what the file holds */
             lang_strings(&x, "documentation", json_object_get(vrec, "name"));
-        /* a version: what it froze, read from the revisions then */
-        struct pass pass = {&x, false};
-        if (version) {
-            x.container = "elements";
-            json_t *v1 = NULL;
-            rc = reg_snapshot_each(r, a, version, &v1, from_version, &pass, e);
-            json_decref(v1);
-            close_container(&x);
-            x.container = "relationships";
-            pass.relations = true;
-            json_t *again = NULL;
-            if (rc == 0)
-                rc = reg_snapshot_each(r, a, version, &again, from_version, &pass, e);
-            json_decref(again);
-            close_container(&x);
-        }
-        /* the elements, kind by kind in the model's order, then the
-         * relationships between two of them */
-        x.container = "elements";
-        for (size_t i = 0; !version && rc == 0 && i < model_n_kinds(r->model); i++) {
-            const struct model_kind *k = model_kind_at(r->model, i);
-            if (k->archimate && !k->is_relation)
-                rc = each_record(&x, k, element, e);
-        }
-        close_container(&x);
-        x.container = "relationships";
-        for (size_t i = 0; !version && rc == 0 && i < model_n_kinds(r->model); i++) {
-            const struct model_kind *k = model_kind_at(r->model, i);
-            if (k->archimate && k->is_relation)
-                rc = each_record(&x, k, relationship, e);
-        }
-        close_container(&x);
+        rc = concepts(&x, version, e);
         organizations(&x);
         property_definitions(&x);
         if (rc == 0)
@@ -837,16 +931,89 @@ int registry_archimate_export(struct registry *r, const struct actor *a, const c
     if (rc == 0)
         log_msg(LOG_INFO, "archimate: %zu elements and %zu relationships written in %lld ms",
                 x.n_elements, x.n_relationships, (long long)(time_now_ms() - t0));
-    json_decref(x.only);
-    json_decref(x.written);
-    json_decref(x.folders);
-    json_decref(x.relations);
-    json_decref(x.rel_written);
-    json_decref(x.rel_ends);
-    json_decref(x.member_of);
-    json_decref(x.domains);
-    json_decref(vrec);
-    json_decref(x.defs);
-    json_decref(x.memo);
+    end(&x, vrec);
+    return rc;
+}
+
+int registry_archi_csv_export(struct registry *r, const struct actor *a, const char *domain,
+                              const char *version, const char *lang, FILE *elements,
+                              FILE *relations, FILE *properties, struct err *e)
+{
+    const struct model_archimate *m = model_archimate(r->model);
+    if (!m) {
+        err_not_found(e, "the model maps nothing to ArchiMate");
+        return -1;
+    }
+    struct writing x = WRITING_INIT(r, a, m, version);
+    x.csv[0] = elements;
+    x.csv[1] = relations;
+    x.csv[2] = properties;
+    if (lang && (!strcmp(lang, "kk") || !strcmp(lang, "ru") || !strcmp(lang, "en")))
+        x.lang = lang;
+    json_t *vrec = NULL;
+    int rc = begin(&x, domain, version, &vrec, e);
+    if (rc == 0) {
+        static const char *const eh[] = {"ID", "Type", "Name", "Documentation", "Specialization"};
+        static const char *const rh[] = {"ID",     "Type",   "Name",          "Documentation",
+                                         "Source", "Target", "Specialization"};
+        static const char *const ph[] = {"ID", "Key", "Value"};
+        csv_write_row(elements, eh, 5, ',', true);
+        csv_write_row(relations, rh, 7, ',', true);
+        csv_write_row(properties, ph, 3, ',', true);
+        const char *name = x.lang[0] == 'k' ? m->name.kk : x.lang[0] == 'r' ? m->name.ru : m->name.en;
+        const char *doc = domain    ? in_lang(&x, domain_name(&x, domain))
+                          : version ? in_lang(&x, json_object_get(vrec, "name"))
+                                    : "";
+        const char *model_row[5] = {"id-model", "ArchimateModel", name, doc, ""};
+        csv_write_row(elements, model_row, 5, ',', true);
+        rc = concepts(&x, version, e);
+    }
+    end(&x, vrec);
+    return rc;
+}
+
+int registry_archi_csv_zip(struct registry *r, const struct actor *a, const char *domain,
+                           const char *version, const char *lang, const char *path,
+                           struct err *e)
+{
+    char *text[3] = {NULL, NULL, NULL};
+    size_t len[3] = {0, 0, 0};
+    FILE *f[3];
+    for (int i = 0; i < 3; i++)
+        f[i] = open_memstream(&text[i], &len[i]);
+    int rc = f[0] && f[1] && f[2] ? 0 : -1;
+    if (rc < 0)
+        err_internal(e, "out of memory");
+    if (rc == 0)
+        rc = registry_archi_csv_export(r, a, domain, version, lang, f[0], f[1], f[2], e);
+    for (int i = 0; i < 3; i++)
+        if (f[i])
+            fclose(f[i]);
+    zip_t *z = NULL;
+    if (rc == 0) {
+        int zerr = 0;
+        z = zip_open(path, ZIP_CREATE | ZIP_TRUNCATE, &zerr);
+        if (!z) {
+            err_internal(e, "cannot make the archive");
+            rc = -1;
+        }
+    }
+    static const char *const names[] = {"elements.csv", "relations.csv", "properties.csv"};
+    for (int i = 0; rc == 0 && i < 3; i++) {
+        zip_source_t *src = zip_source_buffer(z, text[i], len[i], 0);
+        if (!src || zip_file_add(z, names[i], src, ZIP_FL_ENC_UTF_8) < 0) {
+            if (src)
+                zip_source_free(src);
+            err_internal(e, "cannot add %s to the archive", names[i]);
+            rc = -1;
+        }
+    }
+    if (z && rc == 0 && zip_close(z) < 0) {
+        err_internal(e, "cannot write the archive");
+        rc = -1;
+    } else if (z && rc < 0)
+        zip_discard(z);
+    for (int i = 0; i < 3; i++)
+        free(text[i]);
     return rc;
 }

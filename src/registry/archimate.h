@@ -21,4 +21,20 @@
 int registry_archimate_export(struct registry *r, const struct actor *a, const char *domain,
                               const char *version, FILE *out, struct err *e);
 
+/* The same concepts as Archi's three CSV files, each in one language
+ * (kk, ru or en; ru when NULL or another): elements ("ID", "Type", "Name",
+ * "Documentation", "Specialization"; the model itself first, as
+ * "ArchimateModel"), relations (with "Source" and "Target"; types ending
+ * in "Relationship") and properties ("ID", "Key", "Value": the fields, and
+ * an Access's type as "Access Type"); every cell quoted, a formula
+ * guarded. No organisations, definitions or diagrams: the files have none. */
+int registry_archi_csv_export(struct registry *r, const struct actor *a, const char *domain,
+                              const char *version, const char *lang, FILE *elements,
+                              FILE *relations, FILE *properties, struct err *e);
+
+/* The three files in a ZIP archive written to path. */
+int registry_archi_csv_zip(struct registry *r, const struct actor *a, const char *domain,
+                           const char *version, const char *lang, const char *path,
+                           struct err *e);
+
 #endif

@@ -8,6 +8,7 @@
  * (model key "facets", or every filterable enum and boolean field), the
  * columns its workflow's code, stage and status fields. */
 #include "web/internal.h"
+#include "util/csvw.h"
 
 #include "registry/listq.h"
 #include "registry/registry.h"
@@ -899,42 +900,9 @@ static void h_registry(struct http_req *req, struct http_resp *resp, void *ctx)
 
 /* ---- CSV ---------------------------------------------------------------------------------- */
 
-/* One RFC 4180 cell separated by sep: quoted when it holds the separator,
- * a quote or a line break; a cell that a spreadsheet would take for a
- * formula (= + - @ tab CR at its start) gets a leading apostrophe. */
-static void csv_cell(FILE *f, const char *s, char sep, bool last)
-{
-    if (!s)
-        s = "";
-    char specials[] = {sep, '"', '\r', '\n', '\0'};
-    bool formula = strchr("=+-@\t\r", s[0]) && s[0];
-    bool quote = formula || strpbrk(s, specials) != NULL;
-    if (quote)
-        fputc('"', f);
-    if (formula)
-        fputc('\'', f);
-    for (const char *p = s; *p; p++) {
-        if (*p == '"')
-            fputc('"', f);
-        fputc(*p, f);
-    }
-    if (quote)
-        fputc('"', f);
-    if (last)
-        fputs("\r\n", f);
-    else
-        fputc(sep, f);
-}
-
-static void csv_row(FILE *f, const char *const *cells, size_t n, char sep)
-{
-    for (size_t i = 0; i < n; i++)
-        csv_cell(f, cells[i], sep, i + 1 == n);
-}
-
 void web_csv_row(FILE *f, const char *const *cells, size_t n, char sep)
 {
-    csv_row(f, cells, n, sep);
+    csv_write_row(f, cells, n, sep, false);
 }
 
 int page_csv_begin(struct page *pg, struct page_csv *csv)
@@ -1008,7 +976,7 @@ static int csv_rows(struct page *pg, struct listq_param *params, size_t n, FILE 
             cells[0] = web_name(pg->lang, json_object_get(rec, "name"));
             size_t k = 1 + row_cells(pg, &cols, rec, names, cells + 1);
             cells[k++] = json_string_value(json_object_get(rec, "id"));
-            csv_row(f, cells, k, sep);
+            csv_write_row(f, cells, k, sep, false);
             written++;
         }
         const char *next = json_string_value(json_object_get(list, "next_cursor"));
@@ -1061,7 +1029,7 @@ static void h_registry_csv(struct http_req *req, struct http_resp *resp, void *c
     const char *head[5 + MAX_COLS];
     size_t k = column_heads(&pg, &cols, head);
     head[k++] = page_tr(&pg, TR("Identifier"));
-    csv_row(f, head, k, sep);
+    csv_write_row(f, head, k, sep, false);
     columns_free(&cols);
     int rc = csv_rows(&pg, params, n, f, sep, &e);
     uint64_t size;

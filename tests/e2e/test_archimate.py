@@ -245,6 +245,52 @@ def test_a_version_as_it_was_frozen():
     assert_problem(export(f'?version={W["fn"]["id"]}', status=404), 404)
 
 
+def test_archi_csv():
+    # REQ: X-INT-01
+    # Archi's three CSV files in a ZIP: elements (the model first), relations
+    # (types ending in Relationship, an Access's type as a property) and
+    # properties, in the language asked, every cell quoted, a formula
+    # guarded
+    import csv
+    import io
+    import zipfile
+    r = export('?format=csv&lang=en')
+    assert r.header('Content-Type') == 'application/zip', r.headers
+    z = zipfile.ZipFile(io.BytesIO(r.body))
+    assert sorted(z.namelist()) == ['elements.csv', 'properties.csv', 'relations.csv']
+    text = {n: z.read(n).decode('utf-8') for n in z.namelist()}
+    assert text['elements.csv'].startswith('"ID","Type","Name","Documentation","Specialization"\r\n')
+    assert text['relations.csv'].startswith(
+        '"ID","Type","Name","Documentation","Source","Target","Specialization"\r\n')
+    assert text['properties.csv'].startswith('"ID","Key","Value"\r\n')
+    rows = {n: list(csv.reader(io.StringIO(t))) for n, t in text.items()}
+    els = {row[0]: row for row in rows['elements.csv'][1:]}
+    assert els['id-model'][1] == 'ArchimateModel' and els['id-model'][2] == 'The e-government architecture'
+    fn = els['id-' + W['fn']['id']]
+    assert fn[1:3] == ['BusinessFunction', 'Assigning benefits'], fn
+    rels = {row[0]: row for row in rows['relations.csv'][1:]}
+    acc = rels['id-' + W['accesses']['id']]
+    assert acc[1] == 'AccessRelationship' and acc[4:6] == ['id-' + W['sys']['id'], 'id-' + W['type']['id']]
+    run_on = rels['id-' + W['runs_on']['id']]
+    assert run_on[1] == 'ServingRelationship' and run_on[4] == 'id-' + W['node']['id']
+    props = rows['properties.csv'][1:]
+    assert ['id-' + W['accesses']['id'], 'Access Type', 'Write'] in props
+    assert ['id-' + W['sys']['id'], 'Life-cycle stage', 'creation'] in props, props[:5]
+    for row in rows['elements.csv'][1:]:
+        for v in row:
+            assert not v or v[0] not in '=+-@', row  # no cell a spreadsheet would run
+    # Russian by default; a description starting like a formula is guarded
+    fn2 = SRV.get(f'/api/v1/functions/{W["fn2"]["id"]}', token=ARCH).json()
+    r = SRV.request('PATCH', f'/api/v1/functions/{fn2["id"]}', {'description': {'ru': '=1+2'}},
+                    token=ARCH, headers={'If-Match': f'"{fn2["revision"]}"'})
+    assert r.status == 200, r
+    z = zipfile.ZipFile(io.BytesIO(export('?format=csv').body))
+    els = {row[0]: row for row in csv.reader(io.StringIO(z.read('elements.csv').decode()))}
+    assert els['id-' + W['fn']['id']][2] == 'Назначение выплат'  # renamed in the version's test
+    assert els['id-' + fn2['id']][3] == "'=1+2", els['id-' + fn2['id']]
+    assert_problem(export('?format=pdf', status=400), 400, 'format')
+
+
 def test_who_may_export():
     # REQ: X-INT-01
     # a state body's editor may not; the authorized body reads the
@@ -286,7 +332,7 @@ def main():
         setup()
         run([test_the_whole_architecture_validates, test_relationships_with_their_types_and_directions,
              test_properties_and_organisations, test_a_diagram_per_domain, test_one_domain,
-             test_a_version_as_it_was_frozen, test_who_may_export,
+             test_a_version_as_it_was_frozen, test_archi_csv, test_who_may_export,
              test_from_the_command_line])
 
 
