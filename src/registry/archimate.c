@@ -36,6 +36,20 @@ static const char SCAN_SQL[] =
 
 static const char *const LANGS[] = {"kk", "ru", "en"};
 
+/* Identifiers kept for the organisations: one buffer of NUL-ended
+ * strings (a JSON string each would cost an allocation for hundreds of
+ * thousands of them). */
+struct idlist {
+    struct buf b;
+    size_t n;
+};
+
+static void idlist_add(struct idlist *l, const char *id)
+{
+    buf_append(&l->b, id, strlen(id) + 1);
+    l->n++;
+}
+
 struct writing {
     struct registry *r;
     const struct actor *a;
@@ -43,9 +57,10 @@ struct writing {
     xmlTextWriterPtr w;
     json_t *only;     /* a domain's export: the ids it holds; NULL: all */
     json_t *written;  /* id -> true: the elements written */
-    json_t *folders;  /* per folder: {domain id or "": [ids]} */
-    json_t *relations; /* the relationships' ids */
-    json_t *rel_written; /* relation id -> true: the relationships written */
+    json_t *folders;  /* per folder: {domain id or "": index into lists} */
+    struct idlist *lists; /* the folders' identifiers */
+    size_t n_lists, cap_lists;
+    struct idlist relations; /* the relationships' identifiers */
     /* Archi's CSV instead of the exchange format: elements, relations and
      * properties, each in one language */
     FILE *csv[3];
@@ -308,18 +323,46 @@ written:
     const char *dom = m->domain ? json_string_value(json_object_get(rec, m->domain)) : NULL;
     if (dom && !domain_name(x, dom))
         dom = NULL; /* a domain the reader may not read: the layer's folder */
-    if (dom)
+    if (dom && x->version)
         json_object_set_new(x->member_of, id, json_string(dom));
     json_t *folder = json_array_get(x->folders, (size_t)m->folder);
-    json_t *list = json_object_get(folder, dom ? dom : "");
-    if (!list)
-        json_object_set_new(folder, dom ? dom : "", list = json_array());
-    json_array_append_new(list, json_string(xid));
+    json_t *at = json_object_get(folder, dom ? dom : "");
+    if (!at) {
+        if (x->n_lists == x->cap_lists) {
+            x->cap_lists = x->cap_lists ? 2 * x->cap_lists : 16;
+            x->lists = xrealloc(x->lists, x->cap_lists * sizeof *x->lists);
+        }
+        buf_init(&x->lists[x->n_lists].b, 0);
+        x->lists[x->n_lists].n = 0;
+        json_object_set_new(folder, dom ? dom : "", at = json_integer((json_int_t)x->n_lists++));
+    }
+    idlist_add(&x->lists[json_integer_value(at)], xid);
     x->n_elements++;
 }
 
 /* Each record of kind k the reader may read (and the domain's export
  * holds), written through fn. */
+/* The members of a kind's records the export reads (the rest, lists of
+ * objects above all, is not parsed): the envelope, what tells who may read
+ * them (the workflows' status fields), and the fields written. */
+static json_t *members_of(const struct model *m, const struct model_kind *k)
+{
+    json_t *set = json_object();
+    static const char *const always[] = {"id", "kind", "owner", "name", "type", "source", "target"};
+    for (size_t i = 0; i < sizeof always / sizeof *always; i++)
+        json_object_set_new(set, always[i], json_true());
+    for (size_t i = 0; i < model_n_workflows(m); i++)
+        json_object_set_new(set, model_workflow_at(m, i)->status_field, json_true());
+    for (size_t i = 0; i < k->n_fields; i++) {
+        const struct model_field *f = &k->fields[i];
+        if (property_type(f) || (k->archimate->documentation &&
+                                 strcmp(k->archimate->documentation, f->name) == 0) ||
+            (k->archimate->domain && strcmp(k->archimate->domain, f->name) == 0))
+            json_object_set_new(set, f->name, json_true());
+    }
+    return set;
+}
+
 static int each_record(struct writing *x, const struct model_kind *k,
                        void (*fn)(struct writing *, const struct model_kind *, const json_t *),
                        struct err *e)
@@ -327,6 +370,7 @@ static int each_record(struct writing *x, const struct model_kind *k,
     struct store_stmt *st = store_prepare(store_conn(x->r->store), SCAN_SQL, true, e);
     if (!st)
         return -1;
+    json_t *fields = members_of(x->r->model, k);
     store_bind_text(st, 1, k->collection);
     store_bind_text(st, 2, k->id);
     int rc;
@@ -334,17 +378,24 @@ static int each_record(struct writing *x, const struct model_kind *k,
         const char *id = store_col_text(st, 0);
         if (x->only && !k->is_relation && !json_object_get(x->only, id))
             continue;
-        json_t *rec = json_loads(store_col_text(st, 1), 0, NULL);
+        json_t *rec = reg_project(fields, store_col_text(st, 1), store_col_bytes(st, 1));
         if (!rec) {
             err_internal(e, "stored record '%.60s' is not valid JSON", id);
             rc = STORE_ERROR;
             break;
         }
-        if (registry_may_read(x->r, x->a, rec))
+        /* a relation is read by those who may read both of its ends: it is
+         * written only between two elements written */
+        if (k->is_relation ? json_object_get(x->written,
+                                             json_string_value(json_object_get(rec, "source"))) &&
+                                 json_object_get(x->written,
+                                                 json_string_value(json_object_get(rec, "target")))
+                           : registry_may_read(x->r, x->a, rec))
             fn(x, k, rec);
         json_decref(rec);
     }
     store_reset(st);
+    json_decref(fields);
     return rc == STORE_ERROR ? -1 : 0;
 }
 
@@ -397,8 +448,7 @@ static void relationship(struct writing *x, const struct model_kind *k, const js
             csv_write_row(x->csv[2], row, 3, ',', true);
         }
         properties(x, k, rel, m->access_field);
-        json_array_append_new(x->relations, json_string(xid));
-        json_object_set_new(x->rel_written, id, json_true());
+        idlist_add(&x->relations, xid);
         x->n_relationships++;
         return;
     }
@@ -420,22 +470,19 @@ static void relationship(struct writing *x, const struct model_kind *k, const js
     lang_strings(x, "name", json_object_get(rel, "name"));
     properties(x, k, rel, m->access_field);
     check(x, xmlTextWriterEndElement(x->w));
-    json_array_append_new(x->relations, json_string(xid));
-    json_object_set_new(x->rel_written, id, json_true());
+    idlist_add(&x->relations, xid);
     if (x->version)
         json_object_set_new(x->rel_ends, id, json_pack("[ss]", m->reverse ? dst : src,
                                                        m->reverse ? src : dst));
     x->n_relationships++;
 }
 
-static void refs(struct writing *x, const json_t *ids)
+static void refs(struct writing *x, const struct idlist *ids)
 {
-    size_t i;
-    const json_t *v;
-    json_array_foreach (ids, i, v) {
+    const char *p = ids->b.p;
+    for (size_t i = 0; p && i < ids->n; i++, p += strlen(p) + 1) {
         check(x, xmlTextWriterStartElement(x->w, BAD_CAST "item"));
-        check(x, xmlTextWriterWriteAttribute(x->w, BAD_CAST "identifierRef",
-                                             BAD_CAST json_string_value(v)));
+        check(x, xmlTextWriterWriteAttribute(x->w, BAD_CAST "identifierRef", BAD_CAST p));
         check(x, xmlTextWriterEndElement(x->w));
     }
 }
@@ -455,22 +502,24 @@ static void organizations(struct writing *x)
         check(x, xmlTextWriterStartElement(x->w, BAD_CAST "item"));
         label_strings(x, "label", x->x->folders[f].label);
         const char *dom;
-        json_t *ids;
-        json_object_foreach (folder, dom, ids) {
+        json_t *at;
+        json_object_foreach (folder, dom, at) {
             if (!*dom)
                 continue;
             check(x, xmlTextWriterStartElement(x->w, BAD_CAST "item"));
             lang_strings(x, "label", domain_name(x, dom));
-            refs(x, ids);
+            refs(x, &x->lists[json_integer_value(at)]);
             check(x, xmlTextWriterEndElement(x->w));
         }
-        refs(x, json_object_get(folder, ""));
+        json_t *own = json_object_get(folder, "");
+        if (own)
+            refs(x, &x->lists[json_integer_value(own)]);
         check(x, xmlTextWriterEndElement(x->w));
     }
-    if (json_array_size(x->relations)) {
+    if (x->relations.n) {
         check(x, xmlTextWriterStartElement(x->w, BAD_CAST "item"));
         label_strings(x, "label", x->x->relations_folder);
-        refs(x, x->relations);
+        refs(x, &x->relations);
         check(x, xmlTextWriterEndElement(x->w));
     }
     check(x, xmlTextWriterEndElement(x->w));
@@ -545,8 +594,8 @@ static int diagram_edges(struct writing *x, struct diagram *d, json_t *keep, str
             const struct model_kind *rk =
                 model_kind(x->r->model, json_string_value(json_object_get(rel, "type")));
             size_t to = node_of(d, json_string_value(json_object_get(rel, "target")));
-            if (!rid || !rk || !rk->archimate || to == SIZE_MAX ||
-                !json_object_get(x->rel_written, rid))
+            /* written: a mapped type between two elements written */
+            if (!rid || !rk || !rk->archimate || to == SIZE_MAX)
                 continue;
             if (d->n_edges == d->cap_edges) {
                 d->cap_edges = d->cap_edges ? 2 * d->cap_edges : 64;
@@ -846,6 +895,7 @@ static int begin(struct writing *x, const char *domain, const char *version, jso
                  struct err *e)
 {
     const struct model_archimate *m = x->x;
+    buf_init(&x->relations.b, 0);
     for (size_t i = 0; i < m->n_folders; i++)
         json_array_append_new(x->folders, json_object());
     if (domain && version) {
@@ -864,8 +914,10 @@ static void end(struct writing *x, json_t *vrec)
     json_decref(x->only);
     json_decref(x->written);
     json_decref(x->folders);
-    json_decref(x->relations);
-    json_decref(x->rel_written);
+    for (size_t i = 0; i < x->n_lists; i++)
+        buf_free(&x->lists[i].b);
+    free(x->lists);
+    buf_free(&x->relations.b);
     json_decref(x->rel_ends);
     json_decref(x->member_of);
     json_decref(x->domains);
@@ -876,7 +928,7 @@ static void end(struct writing *x, json_t *vrec)
 
 #define WRITING_INIT(r_, a_, m_, version_)                                                       \
     {.r = (r_), .a = (a_), .x = (m_), .written = json_object(), .folders = json_array(),         \
-     .relations = json_array(), .rel_written = json_object(), .defs = json_object(),             \
+     .defs = json_object(),                                                                       \
      .memo = json_object(), .version = (version_), .rel_ends = json_object(),                    \
      .member_of = json_object(), .domains = json_array(), .lang = "ru"}
 
@@ -901,8 +953,6 @@ int registry_archimate_export(struct registry *r, const struct actor *a, const c
         rc = -1;
     }
     if (rc == 0) {
-        xmlTextWriterSetIndent(x.w, 1);
-        xmlTextWriterSetIndentString(x.w, BAD_CAST " ");
         check(&x, xmlTextWriterStartDocument(x.w, NULL, "UTF-8", NULL));
         check(&x, xmlTextWriterStartElement(x.w, BAD_CAST "model"));
         check(&x, xmlTextWriterWriteAttribute(x.w, BAD_CAST "xmlns", BAD_CAST NS_ARCHIMATE));
