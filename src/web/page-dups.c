@@ -62,11 +62,7 @@ void page_control_section(struct page *pg, const struct model_kind *k, const jso
     json_t *it, *like;
     json_array_foreach (json_object_get(out, "items"), i, it)
         json_array_foreach (json_object_get(it, "likes"), j, like) {
-            /* the other body's record first: the one that could be reused */
-            json_t *pair = json_pack("{s:O, s:O, s:O, s:O?}", "a", json_object_get(like, "other"),
-                                     "b", json_object_get(it, "record"), "shared",
-                                     json_object_get(like, "shared"), "text_score",
-                                     json_object_get(like, "text_score"));
+            json_t *pair = api_dups_about_pair(pg->w->api, it, like, pg->lang);
             json_array_append_new(rows, dups_row(pg, pair));
             json_decref(pair);
         }

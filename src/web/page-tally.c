@@ -149,6 +149,19 @@ static json_t *tallied(struct page *pg, const struct model_kind **k)
     return rec;
 }
 
+/* Answers with a download (copied), private, named `name`. */
+static void send_file(struct page *pg, const char *name, const char *type, const char *bytes,
+                      size_t len)
+{
+    web_security_headers(pg->w, pg->resp);
+    http_resp_header(pg->resp, "Content-Disposition",
+                     http_content_disposition(pg->req->arena, name, name));
+    http_resp_header(pg->resp, "Cache-Control", "no-cache, private");
+    http_resp_bytes(pg->resp, 200, type, bytes, len);
+    json_decref(pg->data);
+    pg->data = NULL;
+}
+
 static void h_tally_csv(struct http_req *req, struct http_resp *resp, void *ctx)
 {
     struct page pg;
@@ -260,15 +273,9 @@ static void h_tally_xlsx(struct http_req *req, struct http_resp *resp, void *ctx
         page_error(&pg, 500, NULL);
         return;
     }
-    web_security_headers(pg.w, resp);
-    const char *name = arena_printf(req->arena, "%s.xlsx", id);
-    http_resp_header(resp, "Content-Disposition", http_content_disposition(req->arena, name, name));
-    http_resp_header(resp, "Cache-Control", "no-cache, private");
-    http_resp_bytes(resp, 200, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                    bytes, len);
+    send_file(&pg, arena_printf(req->arena, "%s.xlsx", id),
+              "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", bytes, len);
     free(bytes);
-    json_decref(pg.data);
-    pg.data = NULL;
 }
 
 
@@ -465,14 +472,8 @@ static void h_tally_pdf(struct http_req *req, struct http_resp *resp, void *ctx)
         page_error(&pg, 500, NULL);
         return;
     }
-    web_security_headers(pg.w, resp);
-    const char *name = arena_printf(req->arena, "%s.pdf", id);
-    http_resp_header(resp, "Content-Disposition", http_content_disposition(req->arena, name, name));
-    http_resp_header(resp, "Cache-Control", "no-cache, private");
-    http_resp_bytes(resp, 200, "application/pdf", out.p, out.len);
+    send_file(&pg, arena_printf(req->arena, "%s.pdf", id), "application/pdf", out.p, out.len);
     buf_free(&out);
-    json_decref(pg.data);
-    pg.data = NULL;
 }
 
 /* ---- a body's scorecard: its row in each report it may read ------------ */
