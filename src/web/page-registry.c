@@ -10,6 +10,11 @@
 #include "web/internal.h"
 #include "util/csvw.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <xlsxwriter.h>
+
 #include "registry/listq.h"
 #include "registry/registry.h"
 #include "util/timeutil.h"
@@ -780,7 +785,8 @@ static int facet_answers(struct page *pg, const struct listq_param *params, size
 static bool at_registry(const struct page *pg)
 {
     const char *seg = pg->req->path + 4; /* after "/kk/" */
-    return strcmp(seg, "registry") == 0 || strcmp(seg, "registry.csv") == 0;
+    return strcmp(seg, "registry") == 0 || strcmp(seg, "registry.csv") == 0 ||
+           strcmp(seg, "registry.xlsx") == 0;
 }
 
 /* The list's own address: /registry for the registry, else /{collection}. */
@@ -885,6 +891,9 @@ static void h_registry(struct http_req *req, struct http_resp *resp, void *ctx)
     const char *csv = arena_printf(req->arena, "%s.csv", path);
     json_object_set_new(pg.data, "csv_url", json_string(url_with(&pg, csv, params, n_req,
                                                                  keep_for_csv, NULL, NULL, NULL)));
+    json_object_set_new(pg.data, "xlsx_url",
+                        json_string(url_with(&pg, arena_printf(req->arena, "%s.xlsx", path),
+                                             params, n_req, keep_for_csv, NULL, NULL, NULL)));
     json_object_set_new(pg.data, "csv_semicolon_url",
                         json_string(url_with(&pg, csv, params, n_req, keep_for_csv, NULL, "sep",
                                              "semicolon")));
@@ -936,9 +945,32 @@ void page_csv_send(struct page *pg, struct page_csv *csv, const char *base)
     pg->data = NULL;
 }
 
+/* Where a list's rows go: a CSV file, or a worksheet of an XLSX workbook
+ * (its rows in order, the first one the header). */
+struct row_sink {
+    FILE *csv;
+    char sep;
+    lxw_worksheet *ws;
+    lxw_format *bold;
+    lxw_row_t row;
+};
+
+static void sink_row(struct row_sink *s, const char *const *cells, size_t n)
+{
+    if (s->csv) {
+        csv_write_row(s->csv, cells, n, s->sep, false);
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (cells[i] && *cells[i])
+            worksheet_write_string(s->ws, s->row, (lxw_col_t)i, cells[i],
+                                   s->row == 0 ? s->bold : NULL);
+    s->row++;
+}
+
 /* Writes the rows of every page of the query, following its cursor, up
  * to CSV_MAX_ROWS. */
-static int csv_rows(struct page *pg, struct listq_param *params, size_t n, FILE *f, char sep,
+static int csv_rows(struct page *pg, struct listq_param *params, size_t n, struct row_sink *sink,
                     struct err *e)
 {
     json_t *names = json_object();
@@ -976,7 +1008,7 @@ static int csv_rows(struct page *pg, struct listq_param *params, size_t n, FILE 
             cells[0] = web_name(pg->lang, json_object_get(rec, "name"));
             size_t k = 1 + row_cells(pg, &cols, rec, names, cells + 1);
             cells[k++] = json_string_value(json_object_get(rec, "id"));
-            csv_write_row(f, cells, k, sep, false);
+            sink_row(sink, cells, k);
             written++;
         }
         const char *next = json_string_value(json_object_get(list, "next_cursor"));
@@ -990,7 +1022,11 @@ static int csv_rows(struct page *pg, struct listq_param *params, size_t n, FILE 
     return rc;
 }
 
-static void h_registry_csv(struct http_req *req, struct http_resp *resp, void *ctx)
+/* The list as a file with the page's filters, sort and search: CSV
+ * (?sep=) or an XLSX workbook. Written to an unlinked temporary file and
+ * sent from there: 100,000 rows are not held in memory (the workbook in
+ * libxlsxwriter's constant-memory mode). */
+static void list_download(struct http_req *req, struct http_resp *resp, void *ctx, bool xlsx)
 {
     struct page pg;
     page_begin(ctx, req, resp, &pg);
@@ -1003,9 +1039,9 @@ static void h_registry_csv(struct http_req *req, struct http_resp *resp, void *c
     size_t n = request_params(&pg, params);
     struct err e = ERR_INIT;
     const char *sep_name = http_req_query(req, "sep");
-    char sep = ',';
+    struct row_sink sink = {.sep = ','};
     if (sep_name && strcmp(sep_name, "semicolon") == 0)
-        sep = ';';
+        sink.sep = ';';
     else if (sep_name && strcmp(sep_name, "comma") != 0) {
         err_set(&e, 400, "bad-parameter", "sep", "'sep' is comma or semicolon");
         bad_params(&pg, &e);
@@ -1016,24 +1052,60 @@ static void h_registry_csv(struct http_req *req, struct http_resp *resp, void *c
         bad_params(&pg, &e);
         return;
     }
-    /* the file is written to an unlinked temporary file and sent from
-     * there: 100,000 rows are not held in memory */
-    FILE *f = tmpfile();
-    if (!f) {
-        page_error(&pg, 500, NULL);
-        return;
+    char path[] = "/tmp/archportal-list-XXXXXX";
+    int tmp = -1;
+    lxw_workbook *wb = NULL;
+    if (xlsx) {
+        tmp = mkstemp(path);
+        lxw_workbook_options opt = {.constant_memory = LXW_TRUE, .tmpdir = NULL};
+        wb = tmp >= 0 ? workbook_new_opt(path, &opt) : NULL;
+        sink.ws = wb ? workbook_add_worksheet(wb, NULL) : NULL;
+        if (!sink.ws) {
+            if (wb)
+                workbook_close(wb);
+            if (tmp >= 0) {
+                close(tmp);
+                unlink(path);
+            }
+            page_error(&pg, 500, NULL);
+            return;
+        }
+        sink.bold = workbook_add_format(wb);
+        format_set_bold(sink.bold);
+        worksheet_freeze_panes(sink.ws, 1, 1);
+    } else {
+        sink.csv = tmpfile();
+        if (!sink.csv) {
+            page_error(&pg, 500, NULL);
+            return;
+        }
+        fputs("\xEF\xBB\xBF", sink.csv); /* UTF-8 BOM: spreadsheets then read Cyrillic right */
     }
-    fputs("\xEF\xBB\xBF", f); /* UTF-8 BOM: spreadsheets then read Cyrillic right */
     struct columns cols;
     columns_of(&pg, &cols);
     const char *head[5 + MAX_COLS];
     size_t k = column_heads(&pg, &cols, head);
     head[k++] = page_tr(&pg, TR("Identifier"));
-    csv_write_row(f, head, k, sep, false);
+    sink_row(&sink, head, k);
     columns_free(&cols);
-    int rc = csv_rows(&pg, params, n, f, sep, &e);
-    uint64_t size;
-    int fd = http_tmpfile_done(f, rc == 0, &size);
+    int rc = csv_rows(&pg, params, n, &sink, &e);
+    uint64_t size = 0;
+    int fd = -1;
+    if (xlsx) {
+        if (workbook_close(wb) != LXW_NO_ERROR)
+            rc = -1;
+        struct stat st;
+        fd = rc == 0 ? open(path, O_RDONLY) : -1;
+        unlink(path);
+        close(tmp);
+        if (fd >= 0 && fstat(fd, &st) == 0)
+            size = (uint64_t)st.st_size;
+        else if (fd >= 0) {
+            close(fd);
+            fd = -1;
+        }
+    } else
+        fd = http_tmpfile_done(sink.csv, rc == 0, &size);
     if (fd < 0) {
         page_error(&pg, rc < 0 && e.status ? e.status : 500, NULL);
         return;
@@ -1045,20 +1117,35 @@ static void h_registry_csv(struct http_req *req, struct http_resp *resp, void *c
     gmtime_r(&now, &tm);
     strftime(day, sizeof day, "%Y-%m-%d", &tm);
     const char *base = at_registry(&pg) ? "registry" : pg.coll->id;
+    const char *ext = xlsx ? "xlsx" : "csv";
     http_resp_header(resp, "Content-Disposition",
                      http_content_disposition(req->arena,
-                                              arena_printf(req->arena, "%s-%s.csv", base, day),
-                                              arena_printf(req->arena, "%s.csv", base)));
+                                              arena_printf(req->arena, "%s-%s.%s", base, day, ext),
+                                              arena_printf(req->arena, "%s.%s", base, ext)));
     http_resp_header(resp, "Cache-Control", "no-cache, private");
-    http_resp_file(resp, 200, "text/csv; charset=utf-8; header=present", fd, 0, size);
+    http_resp_file(resp, 200,
+                   xlsx ? "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+                        : "text/csv; charset=utf-8; header=present",
+                   fd, 0, size);
     json_decref(pg.data);
     pg.data = NULL;
+}
+
+static void h_registry_csv(struct http_req *req, struct http_resp *resp, void *ctx)
+{
+    list_download(req, resp, ctx, false);
+}
+
+static void h_registry_xlsx(struct http_req *req, struct http_resp *resp, void *ctx)
+{
+    list_download(req, resp, ctx, true);
 }
 
 void web_registry_routes(struct web *w, struct router *rt)
 {
     web_route(rt, "GET", "/registry", h_registry, w);
     web_route(rt, "GET", "/registry.csv", h_registry_csv, w);
+    web_route(rt, "GET", "/registry.xlsx", h_registry_xlsx, w);
 }
 
 void web_list_routes(struct web *w, struct router *rt, const char *coll)
@@ -1068,4 +1155,6 @@ void web_list_routes(struct web *w, struct router *rt, const char *coll)
     web_route(rt, "GET", path, h_registry, w);
     snprintf(path, sizeof path, "/%s.csv", coll);
     web_route(rt, "GET", path, h_registry_csv, w);
+    snprintf(path, sizeof path, "/%s.xlsx", coll);
+    web_route(rt, "GET", path, h_registry_xlsx, w);
 }

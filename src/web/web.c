@@ -595,6 +595,8 @@ const struct model_collection *web_path_collection(const struct page *pg)
     size_t n = strcspn(seg, "/");
     if (n > 4 && strncmp(seg + n - 4, ".csv", 4) == 0)
         n -= 4;
+    else if (n > 5 && strncmp(seg + n - 5, ".xlsx", 5) == 0)
+        n -= 5;
     const struct model *m = pg->w->api->model;
     if (n == 8 && strncmp(seg, "registry", 8) == 0)
         return web_main_collection(m);

@@ -373,6 +373,47 @@ def test_names_sort_by_the_page_language():
         re.search(r'<a class="usa-link" href="[^"]*" lang="ru">Система', body), body[:2000]
 
 
+def test_xlsx_download():
+    """REQ: X-INT-01"""
+    # the same list as an Excel workbook, with the page's filters: the
+    # header row then a row per record, the same cells as the CSV
+    import zipfile
+    from xml.etree import ElementTree as ET
+    body = page('/ru/registry?filter=status:registered&limit=5&sort=name')
+    m = re.search(r'<a class="usa-link" href="([^"]*)" download id="xlsx-download">', body)
+    assert m, body
+    url = html.unescape(m.group(1))
+    assert url.startswith('/ru/registry.xlsx?') and 'limit' not in url, url
+    r = SRV.get(url)
+    assert r.status == 200 and 'spreadsheetml' in r.header('Content-Type'), r
+    assert 'filename="registry-' in r.header('Content-Disposition') and r.header('Content-Disposition').endswith('.xlsx'), r.headers
+    z = zipfile.ZipFile(io.BytesIO(r.body))
+    ns = {'s': 'http://schemas.openxmlformats.org/spreadsheetml/2006/main'}
+    # constant memory: the strings inline in the sheet (no shared table)
+    shared = ([''.join(t.text or '' for t in si.iter('{%s}t' % ns['s']))
+               for si in ET.fromstring(z.read('xl/sharedStrings.xml')).findall('s:si', ns)]
+              if 'xl/sharedStrings.xml' in z.namelist() else [])
+    sheet = ET.fromstring(z.read('xl/worksheets/sheet1.xml'))
+    rows = []
+    for row in sheet.findall('.//s:sheetData/s:row', ns):
+        cells = {}
+        for c in row.findall('s:c', ns):
+            col = re.match(r'[A-Z]+', c.get('r')).group(0)
+            v = c.findtext('s:v', namespaces=ns)
+            inline = c.find('s:is', ns)
+            cells[col] = (shared[int(v)] if c.get('t') == 's' else
+                          ''.join(t.text or '' for t in inline.iter('{%s}t' % ns['s'])) if inline is not None
+                          else v)
+        rows.append([cells.get(chr(ord('A') + i), '') for i in range(8)])
+    assert rows[0] == csv_rows(url.replace('.xlsx', '.csv'))[0], rows[0]
+    want = api([('filter', 'status:registered'), ('sort', 'name'), ('limit', '500')])
+    assert [r[7] for r in rows[1:]] == [it['id'] for it in want['items']]
+    # the public reads no draft there either
+    assert all(r[4] == 'Учтён' for r in rows[1:]), rows[1:3]
+    assert SRV.get('/ru/objects.xlsx').status == 200
+    assert SRV.get('/ru/nothing.xlsx').status == 404
+
+
 def main():
     global SRV, ADMIN, OWNER, VERIFIER, ORG
     with Server(demo=True) as srv:
@@ -390,7 +431,7 @@ def main():
                          'stage': 'creation', 'contacts': SECRET}, token=OWNER)
         assert r.status == 201, r
         run([test_facets_and_counts_match_the_api, test_filter_sort_and_paging_links,
-             test_csv_download, test_bad_parameters_give_a_friendly_400_page,
+             test_csv_download, test_xlsx_download, test_bad_parameters_give_a_friendly_400_page,
              test_no_restricted_field_and_no_draft_for_the_public,
              test_csv_walks_every_page_for_a_signed_in_owner, test_names_are_shown_as_text,
              test_names_sort_by_the_page_language])
