@@ -167,9 +167,7 @@ int parse_kind_checks(struct loader *ld, const json_t *v, const char *path, stru
     size_t i;
     json_t *one;
     json_array_foreach (a, i, one) {
-        char at[32];
-        snprintf(at, sizeof at, "%zu", i);
-        if (parse_check(ld, one, ld_sub(ld, p, at), k, &k->checks[k->n_checks]))
+        if (parse_check(ld, one, ld_idx(ld, p, i), k, &k->checks[k->n_checks]))
             return -1;
         k->n_checks++;
     }

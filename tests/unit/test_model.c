@@ -615,13 +615,13 @@ static void test_checks(void **state)
     }
     model_free(m);
     static const struct refusal bad[] = {
-        {"\"not_before\":\"start\"}", "\"not_before\":\"money\"}", "kinds.proj.checks.0"},
-        {"{\"field\":\"end\",", "{\"field\":\"nope\",", "kinds.proj.checks.0.field"},
-        {"\"not_after\":\"cap\"}", "\"not_after\":\"today\"}", "kinds.proj.checks.3"},
+        {"\"not_before\":\"start\"}", "\"not_before\":\"money\"}", "kinds.proj.checks[0]"},
+        {"{\"field\":\"end\",", "{\"field\":\"nope\",", "kinds.proj.checks[0].field"},
+        {"\"not_after\":\"cap\"}", "\"not_after\":\"today\"}", "kinds.proj.checks[3]"},
         {"\"not_before\":\"start\"}", "\"not_before\":\"start\",\"not_after\":\"end\"}",
-         "kinds.proj.checks.0"},
+         "kinds.proj.checks[0]"},
         {"\"items\":\"money\",\"field\":\"year\"", "\"items\":\"start\",\"field\":\"year\"",
-         "kinds.proj.checks.2.items"},
+         "kinds.proj.checks[2].items"},
     };
     expect_refused(CHECKS, bad, sizeof bad / sizeof bad[0]);
 }
@@ -758,7 +758,7 @@ static void test_compute(void **state)
         {"\"crit.weight\":", "\"crit.nope\":", "kinds.asmt.compute.level.cases.0.any.crit.nope"},
         {"{\"value\":\"part\"", "{\"value\":\"half\"", "kinds.asmt.compute.level.cases.1.value"},
         {"\"res\":[\"no\"]}}]", "\"res\":[\"maybe\"]}}]", "kinds.asmt.compute.level.cases.1.any.res"},
-        {"\"equals\":\"stage\"", "\"equals\":\"level\"", "kinds.asmt.checks.0.field"},
+        {"\"equals\":\"stage\"", "\"equals\":\"level\"", "kinds.asmt.checks[0].field"},
     };
     expect_refused(COMPUTE, bad, sizeof bad / sizeof bad[0]);
 }
@@ -1373,8 +1373,8 @@ static const struct broken BROKEN_TALLY[] = {
     {"duplicates.control[0].via[1]", "\"stage\"", "duplicates.control[0].via[1]: 'stage' is not a ref field of kind 'ict_project'"},
     {"duplicates.control[0].via", "[\"project\"]", "duplicates.control[0].via: reaches none of the duplicates' kinds"},
     {"duplicates.control[0].colour", "1", "duplicates.control[0].colour: unknown key"},
-    {"kinds.implementation_report.checks[0].before", "\"tomorrow\"", "kinds.implementation_report.checks.0: 'tomorrow' is not a field of the same type as 'period_end' there"},
-    {"kinds.implementation_report.checks[0].after", "\"today\"", "kinds.implementation_report.checks.0: a check says one of not_before, not_after, before, after and equals"},
+    {"kinds.implementation_report.checks[0].before", "\"tomorrow\"", "kinds.implementation_report.checks[0]: 'tomorrow' is not a field of the same type as 'period_end' there"},
+    {"kinds.implementation_report.checks[0].after", "\"today\"", "kinds.implementation_report.checks[0]: a check says one of not_before, not_after, before, after and equals"},
 };
 
 static void test_broken_scores_and_findings(void **state)
