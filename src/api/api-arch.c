@@ -402,7 +402,8 @@ static void duplicates_about(struct api *api, struct http_req *req, struct http_
         json_t *it, *like;
         json_array_foreach (json_object_get(out, "items"), i, it)
             json_array_foreach (json_object_get(it, "likes"), j, like) {
-                json_t *pair = api_dups_about_pair(api, it, like, g);
+                json_t *pair = api_dups_about_pair(it, like);
+                api_dups_suggest(api, pair, g);
                 json_object_set(like, "suggestion", json_object_get(pair, "suggestion"));
                 json_decref(pair);
             }
@@ -410,15 +411,11 @@ static void duplicates_about(struct api *api, struct http_req *req, struct http_
     answer(resp, rc, &e, out);
 }
 
-json_t *api_dups_about_pair(const struct api *api, const json_t *item, const json_t *like,
-                            enum lang g)
+json_t *api_dups_about_pair(const json_t *item, const json_t *like)
 {
-    json_t *pair = json_pack("{s:O, s:O, s:O, s:O?}", "a", json_object_get(like, "other"), "b",
-                             json_object_get(item, "record"), "shared",
-                             json_object_get(like, "shared"), "text_score",
-                             json_object_get(like, "text_score"));
-    api_dups_suggest(api, pair, g);
-    return pair;
+    return json_pack("{s:O, s:O, s:O, s:O?}", "a", json_object_get(like, "other"), "b",
+                     json_object_get(item, "record"), "shared", json_object_get(like, "shared"),
+                     "text_score", json_object_get(like, "text_score"));
 }
 
 static void h_duplicates(struct http_req *req, struct http_resp *resp, void *ctx)

@@ -45,10 +45,9 @@ void api_routes(struct api *api, struct router *rt);
 void api_dups_suggest(const struct api *api, json_t *pair, enum lang g);
 /* A finding of registry_duplicates_about (the item of a record, one of its
  * likes) as a pair of the duplicates' list: the other body's record first
- * (the one that could be reused), then the record; with its suggestion in
- * language g (a new reference). */
-json_t *api_dups_about_pair(const struct api *api, const json_t *item, const json_t *like,
-                            enum lang g);
+ * (the one that could be reused), then the record (a new reference; its
+ * suggestion is api_dups_suggest's). */
+json_t *api_dups_about_pair(const json_t *item, const json_t *like);
 void api_free(struct api *api);
 
 #endif

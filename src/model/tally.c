@@ -207,9 +207,7 @@ static int parse_tally(struct loader *ld, const json_t *v, const char *path, str
         return ld_fail(ld, ld_sub(ld, path, "into"), "'%s' is not a read-only list of objects",
                        t->into);
     const struct model_field *by = model_sub_field(into->item, t->by);
-    const struct model_kind *owner = NULL;
-    for (size_t i = 0; i < ld->m->n_kinds; i++)
-        owner = ld->m->kinds[i].owns ? &ld->m->kinds[i] : owner;
+    const struct model_kind *owner = model_owner_kind(ld->m);
     if (!by || by->type != FT_REF || !owner || by->n_ref_kinds != 1 ||
         strcmp(by->ref_kinds[0], owner->id) != 0)
         return ld_fail(ld, ld_sub(ld, path, "by"), "'%s' is not a sub-field naming an owner",

@@ -347,12 +347,7 @@ written:
  * them (the workflows' status fields), and the fields written. */
 static json_t *members_of(const struct model *m, const struct model_kind *k)
 {
-    json_t *set = json_object();
-    static const char *const always[] = {"id", "kind", "owner", "name", "type", "source", "target"};
-    for (size_t i = 0; i < sizeof always / sizeof *always; i++)
-        json_object_set_new(set, always[i], json_true());
-    for (size_t i = 0; i < model_n_workflows(m); i++)
-        json_object_set_new(set, model_workflow_at(m, i)->status_field, json_true());
+    json_t *set = reg_reading_members(m);
     for (size_t i = 0; i < k->n_fields; i++) {
         const struct model_field *f = &k->fields[i];
         if (property_type(f) || (k->archimate->documentation &&
@@ -621,6 +616,15 @@ static void open_views(struct writing *x)
     x->opened = true;
 }
 
+static void close_views(struct writing *x)
+{
+    if (x->opened) {
+        check(x, xmlTextWriterEndElement(x->w)); /* diagrams */
+        check(x, xmlTextWriterEndElement(x->w)); /* views */
+    }
+    x->opened = false;
+}
+
 /* Writes diagram d (its nodes' ids, its edges and their relationships)
  * named `name` as view number v, laid out by Graphviz; nothing when it
  * has no node. `members` counts the elements it could have shown. */
@@ -771,11 +775,7 @@ static int version_views(struct writing *x, struct err *e)
     for (size_t i = 0; rc == 0 && i < n; i++)
         rc = write_diagram(x, domain_name(x, json_string_value(json_array_get(x->domains, i))), i,
                            &ds[i], members[i], e);
-    if (x->opened) {
-        check(x, xmlTextWriterEndElement(x->w)); /* diagrams */
-        check(x, xmlTextWriterEndElement(x->w)); /* views */
-    }
-    x->opened = false;
+    close_views(x);
     for (size_t i = 0; i < n; i++)
         diagram_free(&ds[i]);
     free(ds);
@@ -787,40 +787,23 @@ static int version_views(struct writing *x, struct err *e)
 /* A diagram per domain written (the one exported, or every one). */
 static int views(struct writing *x, struct err *e)
 {
-    const struct model_kind *k = x->x->scope_kind;
-    if (!k || !x->x->scope_view)
+    if (!x->x->scope_kind || !x->x->scope_view)
         return 0;
-    struct store_stmt *st = store_prepare(store_conn(x->r->store), SCAN_SQL, true, e);
-    if (!st)
-        return -1;
-    store_bind_text(st, 1, k->collection);
-    store_bind_text(st, 2, k->id);
-    json_t *doms = json_array();
-    int rc;
-    while ((rc = store_step(st, e)) == STORE_ROW)
-        if (json_object_get(x->written, store_col_text(st, 0)))
-            json_array_append_new(doms, json_string(store_col_text(st, 0)));
-    store_reset(st);
-    rc = rc == STORE_ERROR ? -1 : 0;
+    int rc = 0;
     x->opened = false;
     size_t i;
     json_t *id;
-    json_array_foreach (doms, i, id) {
-        if (rc < 0)
-            break;
+    json_array_foreach (x->domains, i, id) { /* the domains written, in order */
         json_t *dom = NULL;
         struct err one = ERR_INIT;
         if (registry_get_visible(x->r, x->a, NULL, json_string_value(id), &dom, &one) < 0)
             continue;
         rc = domain_view(x, dom, i, e);
         json_decref(dom);
+        if (rc < 0)
+            break;
     }
-    if (x->opened) {
-        check(x, xmlTextWriterEndElement(x->w)); /* diagrams */
-        check(x, xmlTextWriterEndElement(x->w)); /* views */
-    }
-    x->opened = false;
-    json_decref(doms);
+    close_views(x);
     return rc;
 }
 

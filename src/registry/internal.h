@@ -391,6 +391,10 @@ json_t *rule_mem_project(const struct rule_mem *j, const char *text, size_t n);
  * them without a parse); the whole record parsed when the text is not a
  * well-formed object. A read that looks at a few members of many records. */
 json_t *reg_project(const json_t *fields, const char *text, size_t n);
+/* The members a projected read always needs (a set for reg_project): the
+ * envelope (id, kind, owner, name; a relation's type and ends) and what
+ * tells who may read the record (every workflow's status field). */
+json_t *reg_reading_members(const struct model *m);
 /* walk.c: the live records of kinds $2 (a JSON array) that refer to a
  * record of $1 (a JSON array of ids) through a ref, in name order:
  * columns id, data, sort_name, rid. */

@@ -562,26 +562,28 @@ static bool reads_unpublished(const struct registry *r, const struct actor *a, c
     return reg_reads_unpublished_ends(r, a, org);
 }
 
-bool reg_reads_unpublished_ends(const struct registry *r, const struct actor *a, const char *org)
+/* Does a read the unpublished records of org (NULL: of every one) of
+ * every workflow kind, or of those `only` marks? */
+static bool reads_unpublished_of(const struct registry *r, const struct actor *a, const char *org,
+                                 const bool *only)
 {
     for (size_t i = 0; i < model_n_kinds(r->model); i++) {
         const struct model_kind *k = model_kind_at(r->model, i);
-        if (k->workflow && r->end_kinds[i] &&
+        if (k->workflow && (!only || only[i]) &&
             (!r->rights || !authz_may(r->rights, a, RA_READ_UNPUBLISHED, k->id, org)))
             return false;
     }
     return true;
 }
 
+bool reg_reads_unpublished_ends(const struct registry *r, const struct actor *a, const char *org)
+{
+    return reads_unpublished_of(r, a, org, r->end_kinds);
+}
+
 bool reg_reads_unpublished(const struct registry *r, const struct actor *a, const char *org)
 {
-    for (size_t i = 0; i < model_n_kinds(r->model); i++) {
-        const struct model_kind *k = model_kind_at(r->model, i);
-        if (k->workflow &&
-            (!r->rights || !authz_may(r->rights, a, RA_READ_UNPUBLISHED, k->id, org)))
-            return false;
-    }
-    return true;
+    return reads_unpublished_of(r, a, org, NULL);
 }
 
 static struct listq_filter *scope_filter(struct list_query *q, struct err *e)

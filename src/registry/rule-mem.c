@@ -464,6 +464,17 @@ json_t *reg_project(const json_t *fields, const char *text, size_t n)
     return rec;
 }
 
+json_t *reg_reading_members(const struct model *m)
+{
+    json_t *set = json_object();
+    static const char *const always[] = {"id", "kind", "owner", "name", "type", "source", "target"};
+    for (size_t i = 0; i < sizeof always / sizeof *always; i++)
+        json_object_set_new(set, always[i], json_true());
+    for (size_t i = 0; i < model_n_workflows(m); i++)
+        json_object_set_new(set, model_workflow_at(m, i)->status_field, json_true());
+    return set;
+}
+
 json_t *rule_mem_project(const struct rule_mem *j, const char *text, size_t n)
 {
     return reg_project(j->fields, text, n);

@@ -978,12 +978,7 @@ static void add_cond(json_t *set, const struct model_cond *c)
  * member its factors name. */
 static json_t *score_fields(const struct model *m, const struct model_score *s)
 {
-    json_t *set = json_object();
-    static const char *const always[] = {"id", "kind", "owner", "name"};
-    for (size_t i = 0; i < sizeof always / sizeof *always; i++)
-        add_name(set, always[i]);
-    for (size_t i = 0; i < model_n_workflows(m); i++)
-        add_name(set, model_workflow_at(m, i)->status_field);
+    json_t *set = reg_reading_members(m);
     for (size_t i = 0; i < s->n_factors; i++) {
         const struct model_score_factor *f = &s->factors[i];
         const char *names[] = {f->items,    f->step.field, f->order,        f->field,

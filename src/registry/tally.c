@@ -138,12 +138,7 @@ static void add_member(json_t *set, const char *name)
  * record (the workflows' status fields), and what the columns name. */
 static json_t *members(const struct model *m, const struct model_tally *t)
 {
-    json_t *set = json_object();
-    static const char *const always[] = {"id", "kind", "owner"};
-    for (size_t i = 0; i < sizeof always / sizeof *always; i++)
-        add_member(set, always[i]);
-    for (size_t i = 0; i < model_n_workflows(m); i++)
-        add_member(set, model_workflow_at(m, i)->status_field);
+    json_t *set = reg_reading_members(m);
     for (size_t i = 0; i < t->n_columns; i++) {
         const struct model_tally_column *c = &t->columns[i];
         add_member(set, c->dated);

@@ -266,6 +266,18 @@ struct page_csv {
 };
 int page_csv_begin(struct page *pg, struct page_csv *csv);
 void page_csv_send(struct page *pg, struct page_csv *csv, const char *base);
+/* An XLSX workbook written to a temporary file (libxlsxwriter writes
+ * files; constant_memory: rows in order, strings inline): NULL when it
+ * cannot be made. page_xlsx_done closes it and gives an open descriptor of
+ * the file, unlinked (its size in *size), or -1 (always -1 without keep). */
+#define PAGE_XLSX_PATH 40
+struct lxw_workbook;
+struct lxw_workbook *page_xlsx_new(char path[PAGE_XLSX_PATH], bool constant_memory);
+int page_xlsx_done(struct lxw_workbook *wb, const char *path, bool keep, uint64_t *size);
+/* Answers with size bytes of the open file fd as a private download named
+ * name (plain_name: its ASCII fallback), then forgets the page's data. */
+void page_file_send(struct page *pg, const char *type, int fd, uint64_t size, const char *name,
+                    const char *plain_name);
 /* The upload of a spreadsheet into a collection's records (page-import.c):
  * the list page's form for those who may (pg->data's import_url), and
  * POST /{lang}/{collection}/import for a collection a kind of which

@@ -62,7 +62,7 @@ void page_control_section(struct page *pg, const struct model_kind *k, const jso
     json_t *it, *like;
     json_array_foreach (json_object_get(out, "items"), i, it)
         json_array_foreach (json_object_get(it, "likes"), j, like) {
-            json_t *pair = api_dups_about_pair(pg->w->api, it, like, pg->lang);
+            json_t *pair = api_dups_about_pair(it, like);
             json_array_append_new(rows, dups_row(pg, pair));
             json_decref(pair);
         }

@@ -1022,6 +1022,48 @@ static int csv_rows(struct page *pg, struct listq_param *params, size_t n, struc
     return rc;
 }
 
+struct lxw_workbook *page_xlsx_new(char path[PAGE_XLSX_PATH], bool constant_memory)
+{
+    snprintf(path, PAGE_XLSX_PATH, "/tmp/archportal-xlsx-XXXXXX");
+    int fd = mkstemp(path);
+    if (fd < 0)
+        return NULL;
+    close(fd);
+    lxw_workbook_options opt = {.constant_memory = constant_memory ? LXW_TRUE : LXW_FALSE,
+                                .tmpdir = NULL};
+    lxw_workbook *wb = workbook_new_opt(path, &opt);
+    if (!wb)
+        unlink(path);
+    return wb;
+}
+
+int page_xlsx_done(struct lxw_workbook *wb, const char *path, bool keep, uint64_t *size)
+{
+    bool ok = workbook_close(wb) == LXW_NO_ERROR && keep;
+    int fd = ok ? open(path, O_RDONLY) : -1;
+    unlink(path); /* read through the descriptor only */
+    struct stat st;
+    if (fd >= 0 && fstat(fd, &st) == 0) {
+        *size = (uint64_t)st.st_size;
+        return fd;
+    }
+    if (fd >= 0)
+        close(fd);
+    return -1;
+}
+
+void page_file_send(struct page *pg, const char *type, int fd, uint64_t size, const char *name,
+                    const char *plain_name)
+{
+    web_security_headers(pg->w, pg->resp);
+    http_resp_header(pg->resp, "Content-Disposition",
+                     http_content_disposition(pg->req->arena, name, plain_name));
+    http_resp_header(pg->resp, "Cache-Control", "no-cache, private");
+    http_resp_file(pg->resp, 200, type, fd, 0, size);
+    json_decref(pg->data);
+    pg->data = NULL;
+}
+
 /* The list as a file with the page's filters, sort and search: CSV
  * (?sep=) or an XLSX workbook. Written to an unlinked temporary file and
  * sent from there: 100,000 rows are not held in memory (the workbook in
@@ -1052,20 +1094,15 @@ static void list_download(struct http_req *req, struct http_resp *resp, void *ct
         bad_params(&pg, &e);
         return;
     }
-    char path[] = "/tmp/archportal-list-XXXXXX";
-    int tmp = -1;
+    char path[PAGE_XLSX_PATH];
     lxw_workbook *wb = NULL;
     if (xlsx) {
-        tmp = mkstemp(path);
-        lxw_workbook_options opt = {.constant_memory = LXW_TRUE, .tmpdir = NULL};
-        wb = tmp >= 0 ? workbook_new_opt(path, &opt) : NULL;
+        wb = page_xlsx_new(path, true);
         sink.ws = wb ? workbook_add_worksheet(wb, NULL) : NULL;
         if (!sink.ws) {
-            if (wb)
-                workbook_close(wb);
-            if (tmp >= 0) {
-                close(tmp);
-                unlink(path);
+            if (wb) {
+                uint64_t none;
+                page_xlsx_done(wb, path, false, &none);
             }
             page_error(&pg, 500, NULL);
             return;
@@ -1090,27 +1127,12 @@ static void list_download(struct http_req *req, struct http_resp *resp, void *ct
     columns_free(&cols);
     int rc = csv_rows(&pg, params, n, &sink, &e);
     uint64_t size = 0;
-    int fd = -1;
-    if (xlsx) {
-        if (workbook_close(wb) != LXW_NO_ERROR)
-            rc = -1;
-        struct stat st;
-        fd = rc == 0 ? open(path, O_RDONLY) : -1;
-        unlink(path);
-        close(tmp);
-        if (fd >= 0 && fstat(fd, &st) == 0)
-            size = (uint64_t)st.st_size;
-        else if (fd >= 0) {
-            close(fd);
-            fd = -1;
-        }
-    } else
-        fd = http_tmpfile_done(sink.csv, rc == 0, &size);
+    int fd = xlsx ? page_xlsx_done(wb, path, rc == 0, &size)
+                  : http_tmpfile_done(sink.csv, rc == 0, &size);
     if (fd < 0) {
         page_error(&pg, rc < 0 && e.status ? e.status : 500, NULL);
         return;
     }
-    web_security_headers(pg.w, resp);
     char day[16];
     time_t now = time(NULL);
     struct tm tm;
@@ -1118,17 +1140,11 @@ static void list_download(struct http_req *req, struct http_resp *resp, void *ct
     strftime(day, sizeof day, "%Y-%m-%d", &tm);
     const char *base = at_registry(&pg) ? "registry" : pg.coll->id;
     const char *ext = xlsx ? "xlsx" : "csv";
-    http_resp_header(resp, "Content-Disposition",
-                     http_content_disposition(req->arena,
-                                              arena_printf(req->arena, "%s-%s.%s", base, day, ext),
-                                              arena_printf(req->arena, "%s.%s", base, ext)));
-    http_resp_header(resp, "Cache-Control", "no-cache, private");
-    http_resp_file(resp, 200,
+    page_file_send(&pg,
                    xlsx ? "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
                         : "text/csv; charset=utf-8; header=present",
-                   fd, 0, size);
-    json_decref(pg.data);
-    pg.data = NULL;
+                   fd, size, arena_printf(req->arena, "%s-%s.%s", base, day, ext),
+                   arena_printf(req->arena, "%s.%s", base, ext));
 }
 
 static void h_registry_csv(struct http_req *req, struct http_resp *resp, void *ctx)

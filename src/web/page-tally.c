@@ -9,12 +9,10 @@
 
 #include "registry/listq.h"
 #include "registry/registry.h"
-#include "util/buf.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <cairo-pdf.h>
 #include <pango/pangocairo.h>
 #include <xlsxwriter.h>
@@ -29,6 +27,15 @@ struct table {
     bool *numeric; /* per column */
     bool *decimal; /* per column: a decimal (money, per cent) */
 };
+
+/* A figure as text: a count, or a decimal's canonical text ("" for none),
+ * copied into the arena. */
+static const char *figure_text(struct arena *a, const json_t *v)
+{
+    return json_is_integer(v)  ? arena_printf(a, "%lld", (long long)json_integer_value(v))
+           : json_is_string(v) ? arena_strdup(a, json_string_value(v))
+                               : "";
+}
 
 static const struct model_field *into_of(const struct model_kind *k)
 {
@@ -80,10 +87,8 @@ static void table_of(struct page *pg, const struct model_kind *k, const json_t *
                     }
                     json_decref(org);
                 }
-            } else if (json_is_integer(v))
-                text = arena_printf(a, "%lld", (long long)json_integer_value(v));
-            else if (json_is_string(v))
-                text = json_string_value(v);
+            } else
+                text = figure_text(a, v);
             t->cells[i][c] = text;
         }
     }
@@ -149,19 +154,6 @@ static json_t *tallied(struct page *pg, const struct model_kind **k)
     return rec;
 }
 
-/* Answers with a download (copied), private, named `name`. */
-static void send_file(struct page *pg, const char *name, const char *type, const char *bytes,
-                      size_t len)
-{
-    web_security_headers(pg->w, pg->resp);
-    http_resp_header(pg->resp, "Content-Disposition",
-                     http_content_disposition(pg->req->arena, name, name));
-    http_resp_header(pg->resp, "Cache-Control", "no-cache, private");
-    http_resp_bytes(pg->resp, 200, type, bytes, len);
-    json_decref(pg->data);
-    pg->data = NULL;
-}
-
 static void h_tally_csv(struct http_req *req, struct http_resp *resp, void *ctx)
 {
     struct page pg;
@@ -186,25 +178,16 @@ static void h_tally_csv(struct http_req *req, struct http_resp *resp, void *ctx)
 }
 
 /* The table as a workbook: one sheet, the header bold and frozen, numbers
- * as numbers, the whole country's row bold; written to a temporary file
- * (the library writes files) and answered from memory. */
+ * as numbers, the whole country's row bold; an open descriptor of its
+ * file (page_xlsx_done), or -1. */
 static int workbook_of(const struct table *t, const char *sheet_name, const char *title,
-                       char **out, size_t *len)
+                       uint64_t *size)
 {
-    char path[] = "/tmp/archportal-xlsx-XXXXXX";
-    int fd = mkstemp(path);
-    if (fd < 0)
-        return -1;
-    close(fd);
-    lxw_workbook_options opt = {.constant_memory = LXW_FALSE, .tmpdir = NULL};
-    lxw_workbook *wb = workbook_new_opt(path, &opt);
+    char path[PAGE_XLSX_PATH];
+    lxw_workbook *wb = page_xlsx_new(path, false);
     lxw_worksheet *ws = wb ? workbook_add_worksheet(wb, sheet_name) : NULL;
-    if (!ws) {
-        if (wb)
-            workbook_close(wb);
-        unlink(path);
-        return -1;
-    }
+    if (!ws)
+        return wb ? page_xlsx_done(wb, path, false, size) : -1;
     lxw_format *bold = workbook_add_format(wb);
     format_set_bold(bold);
     lxw_format *wrap = workbook_add_format(wb);
@@ -228,26 +211,7 @@ static int workbook_of(const struct table *t, const char *sheet_name, const char
                 worksheet_write_string(ws, row, (lxw_col_t)c, s, f);
         }
     }
-    int rc = workbook_close(wb) == LXW_NO_ERROR ? 0 : -1;
-    FILE *fp = rc == 0 ? fopen(path, "rb") : NULL;
-    *out = NULL;
-    *len = 0;
-    if (fp) {
-        fseek(fp, 0, SEEK_END);
-        long size = ftell(fp);
-        fseek(fp, 0, SEEK_SET);
-        *out = size > 0 ? xmalloc((size_t)size) : NULL;
-        if (*out && fread(*out, 1, (size_t)size, fp) == (size_t)size)
-            *len = (size_t)size;
-        else {
-            free(*out);
-            *out = NULL;
-            rc = -1;
-        }
-        fclose(fp);
-    }
-    unlink(path);
-    return *out ? 0 : -1;
+    return page_xlsx_done(wb, path, true, size);
 }
 
 static void h_tally_xlsx(struct http_req *req, struct http_resp *resp, void *ctx)
@@ -265,17 +229,16 @@ static void h_tally_xlsx(struct http_req *req, struct http_resp *resp, void *ctx
     /* a sheet's name: at most 31 characters, none of []:*?/\ */
     char sheet[32];
     snprintf(sheet, sizeof sheet, "%s", k->tally->into);
-    char *bytes;
-    size_t len;
-    int rc = workbook_of(&t, sheet, title, &bytes, &len);
+    uint64_t size = 0;
+    int fd = workbook_of(&t, sheet, title, &size);
     json_decref(rec);
-    if (rc < 0) {
+    if (fd < 0) {
         page_error(&pg, 500, NULL);
         return;
     }
-    send_file(&pg, arena_printf(req->arena, "%s.xlsx", id),
-              "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", bytes, len);
-    free(bytes);
+    const char *name = arena_printf(req->arena, "%s.xlsx", id);
+    page_file_send(&pg, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", fd,
+                   size, name, name);
 }
 
 
@@ -295,11 +258,10 @@ struct pdf {
     const char *footer;
 };
 
-static cairo_status_t to_buf(void *closure, const unsigned char *data, unsigned int length)
+static cairo_status_t to_file(void *closure, const unsigned char *data, unsigned int length)
 {
-    struct buf *b = closure;
-    buf_append(b, (const char *)data, length);
-    return CAIRO_STATUS_SUCCESS;
+    return fwrite(data, 1, length, closure) == length ? CAIRO_STATUS_SUCCESS
+                                                      : CAIRO_STATUS_WRITE_ERROR;
 }
 
 /* Lays out text in a box of width w (points) with font `font`; its height. */
@@ -393,11 +355,11 @@ static void pdf_row(struct pdf *p, const struct table *t, const char *const *cel
 }
 
 /* The document: the record's name, the lines said of it (`lines`), then
- * the table; into *out. */
+ * the table; written to out. */
 static int pdf_of(const struct table *t, const char *title, const char *const *lines,
-                  size_t n_lines, const char *foot, struct buf *out)
+                  size_t n_lines, const char *foot, FILE *out)
 {
-    cairo_surface_t *s = cairo_pdf_surface_create_for_stream(to_buf, out, PDF_W, PDF_H);
+    cairo_surface_t *s = cairo_pdf_surface_create_for_stream(to_file, out, PDF_W, PDF_H);
     cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_TITLE, title);
     cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_CREATOR, foot);
     struct pdf p = {.cr = cairo_create(s), .y = PDF_MARGIN, .page = 1, .footer = foot};
@@ -462,18 +424,19 @@ static void h_tally_pdf(struct http_req *req, struct http_resp *resp, void *ctx)
             lines[n++] = l;
     }
     const char *id = arena_printf(req->arena, "%s", json_string_value(json_object_get(rec, "id")));
-    struct buf out;
-    buf_init(&out, 64u << 20);
-    int rc = pdf_of(&t, title, lines, n, page_tr(&pg, TR("Architectural portal")),
-                    &out);
+    FILE *out = tmpfile();
+    int rc = out ? pdf_of(&t, title, lines, n,
+                          page_tr(&pg, TR("Architectural portal")), out)
+                 : -1;
     json_decref(rec);
-    if (rc < 0 || out.full) {
-        buf_free(&out);
+    uint64_t size = 0;
+    int fd = out ? http_tmpfile_done(out, rc == 0, &size) : -1;
+    if (fd < 0) {
         page_error(&pg, 500, NULL);
         return;
     }
-    send_file(&pg, arena_printf(req->arena, "%s.pdf", id), "application/pdf", out.p, out.len);
-    buf_free(&out);
+    const char *name = arena_printf(req->arena, "%s.pdf", id);
+    page_file_send(&pg, "application/pdf", fd, size, name, name);
 }
 
 /* ---- a body's scorecard: its row in each report it may read ------------ */
@@ -546,12 +509,8 @@ static void h_scorecard(struct http_req *req, struct http_resp *resp, void *ctx)
                     if (strcmp(obj->sub[f].name, k->tally->by) == 0)
                         continue;
                     const json_t *v = json_object_get(it, obj->sub[f].name);
-                    const char *text = json_is_integer(v)
-                                           ? arena_printf(req->arena, "%lld",
-                                                          (long long)json_integer_value(v))
-                                       : json_is_string(v) ? arena_strdup(req->arena, json_string_value(v))
-                                                           : "";
-                    json_array_append_new(cells, json_pack("{s:s, s:s, s:b}", "text", text,
+                    json_array_append_new(cells, json_pack("{s:s, s:s, s:b}", "text",
+                                                           figure_text(req->arena, v),
                                                            "align", "text-right", "first", false));
                 }
                 json_array_append_new(rows, json_pack("{s:o, s:s}", "cells", cells, "style", ""));
