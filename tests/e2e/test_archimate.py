@@ -21,7 +21,25 @@ W = {}
 NS = {'a': 'http://www.opengroup.org/xsd/archimate/3.0/'}
 XSI_TYPE = '{http://www.w3.org/2001/XMLSchema-instance}type'
 LANG = '{http://www.w3.org/XML/1998/namespace}lang'
-XSD = os.path.join(harness.SOURCE, '..', 'shared', 'reference', 'archimate', 'all.xsd')
+
+
+def shared_xsd():
+    """The XSDs of ../shared/reference/archimate: beside the source tree, or
+    (a clone made elsewhere, as CI's may be) beside the repository it was
+    cloned from; ARCHPORTAL_SHARED names the folder outright."""
+    rel = os.path.join('reference', 'archimate', 'all.xsd')
+    roots = [os.environ.get('ARCHPORTAL_SHARED', ''), os.path.join(harness.SOURCE, '..', 'shared')]
+    origin = subprocess.run(['git', '-C', harness.SOURCE, 'config', '--get', 'remote.origin.url'],
+                            capture_output=True, text=True).stdout.strip()
+    if origin and os.path.isdir(origin):
+        roots.append(os.path.join(origin, '..', 'shared'))
+    for root in roots:
+        if root and os.path.exists(os.path.join(root, rel)):
+            return os.path.join(root, rel)
+    return os.path.join(roots[1], rel)  # validate() says where it looked
+
+
+XSD = shared_xsd()
 
 
 def make_org(n, name):
