@@ -1,11 +1,17 @@
-/* api-rows: POST /api/v1/{collection}/import[?kind=K][&dry_run=true] — a
- * CSV or XLSX file's rows into records of a kind (registry/rows.h), sent
- * as the field "file" of a multipart/form-data body or as the raw body
- * with its content type; answers the import's report, its problems said
- * in the reader's language. The caller needs create and update on the
- * kind (checked before the body is read). */
+/* api-rows: the imports of files, each sent as the field "file" of a
+ * multipart/form-data body or as the raw body with its content type, each
+ * answering its report with its problems said in the reader's language:
+ * - POST /api/v1/{collection}/import[?kind=K][&dry_run=true]: a CSV or
+ *   XLSX file's rows into records of a kind (registry/rows.h); the caller
+ *   needs create and update on the kind (checked before the body is read);
+ * - POST /api/v1/archimate[?dry_run=true][&lang=kk|ru|en]: an architecture
+ *   from an ArchiMate exchange file or Archi's CSV files in a ZIP archive
+ *   (registry/archimate.h), for the integrator's architects. */
 #include "api/internal.h"
 
+#include "auth/authz.h"
+#include "docs/amx.h"
+#include "registry/archimate.h"
 #include "registry/rows.h"
 #include "util/buf.h"
 #include "web/i18n.h"
@@ -17,8 +23,9 @@
 struct rows_up {
     struct api *api;
     struct actor a;
-    const char *kind;
+    const char *kind; /* NULL: an architecture */
     bool dry_run;
+    char lang[3];
     struct buf data;
 };
 
@@ -45,8 +52,13 @@ static const char *import_kind_of(const struct api *api, const struct model_coll
 
 /* The raw body's content type names a CSV or XLSX file (or says nothing
  * of it: the content decides). */
-static bool raw_type_ok(const char *ct)
+static bool raw_type_ok(const char *ct, bool architecture)
 {
+    static const char *const arch[] = {"application/xml", "text/xml", "application/zip",
+                                       "application/x-zip-compressed", NULL};
+    for (size_t i = 0; architecture && ct && arch[i]; i++)
+        if (strlen(arch[i]) == strcspn(ct, "; ") && strncasecmp(ct, arch[i], strlen(arch[i])) == 0)
+            return true;
     static const char *const ok[] = {
         "text/csv",
         "text/plain",
@@ -101,14 +113,20 @@ static int rows_part(void *state, const char *name, const char *filename, const 
     (void)filename;
     if (strcmp(name, "file") != 0)
         return 0;
-    if (off == 0 && !filename && !raw_type_ok(content_type)) {
-        err_set(e, 415, "unsupported-media-type", "file",
-                "the body must be a CSV or XLSX file, or multipart/form-data with one as "
-                "'file'");
+    if (off == 0 && !filename && !raw_type_ok(content_type, !u->kind)) {
+        if (u->kind)
+            err_set(e, 415, "unsupported-media-type", "file",
+                    "the body must be a CSV or XLSX file, or multipart/form-data with one as "
+                    "'file'");
+        else
+            err_set(e, 415, "unsupported-media-type", "file",
+                    "the body must be an ArchiMate exchange file (XML) or a ZIP archive of "
+                    "Archi's CSV files, or multipart/form-data with one as 'file'");
         return -1;
     }
     if (buf_append(&u->data, data, n) < 0) {
-        err_set(e, 413, "body-too-large", "file", "the file exceeds %u bytes", ROWS_MAX_FILE);
+        err_set(e, 413, "body-too-large", "file", "the file exceeds %u bytes",
+                u->kind ? ROWS_MAX_FILE : AMX_MAX_FILE);
         return -1;
     }
     return 0;
@@ -124,6 +142,66 @@ static void rows_finish(void *state, struct http_req *req, struct http_resp *res
     if (report)
         i18n_rows_errors(i18n_negotiate(http_req_header(req, "Accept-Language"), LANG_EN),
                          json_object_get(report, "rows"));
+    if (rc < 0)
+        http_resp_problem_ext(resp, &e, report ? "report" : NULL, report);
+    else
+        http_resp_json(resp, 200, report);
+}
+
+/* POST /api/v1/archimate: who may import is checked before the body is
+ * read (the import checks it again). */
+static int arch_begin(struct http_req *req, struct http_resp *resp, void *ctx, void **state)
+{
+    struct api *api = ctx;
+    static const char *const allowed[] = {"dry_run", "lang", NULL};
+    struct actor a;
+    if (only_params(req, resp, allowed) < 0 || authenticate(api, req, resp, true, &a) < 0)
+        return -1;
+    struct err e = ERR_INIT;
+    const char *dry = http_req_query(req, "dry_run"), *lang = http_req_query(req, "lang");
+    const struct model_archimate *x = model_archimate(api->model);
+    const struct model_kind *g = x ? x->generic_element : NULL;
+    if (dry && strcmp(dry, "true") != 0 && strcmp(dry, "false") != 0)
+        err_bad_request(&e, "dry_run", "dry_run must be true or false");
+    else if (lang && strcmp(lang, "kk") != 0 && strcmp(lang, "ru") != 0 && strcmp(lang, "en") != 0)
+        err_bad_request(&e, "lang", "lang must be kk, ru or en");
+    else if (!x)
+        err_not_found(&e, "the model exchanges nothing as ArchiMate");
+    else if (!a.system && g)
+        authz_check(registry_rights(api->reg), &a, RA_CREATE, g->id, g->owned ? a.org : "", &e);
+    if (e.status) {
+        http_resp_problem(resp, &e);
+        return -1;
+    }
+    struct rows_up *u = xcalloc(1, sizeof *u);
+    u->api = api;
+    u->a = a;
+    u->dry_run = dry && strcmp(dry, "true") == 0;
+    snprintf(u->lang, sizeof u->lang, "%s",
+             lang ? lang
+                  : i18n_code(i18n_negotiate(http_req_header(req, "Accept-Language"), LANG_RU)));
+    buf_init(&u->data, AMX_MAX_FILE);
+    *state = u;
+    return 0;
+}
+
+static void arch_finish(void *state, struct http_req *req, struct http_resp *resp)
+{
+    struct rows_up *u = state;
+    struct err e = ERR_INIT;
+    json_t *report = NULL;
+    struct arena *ar = arena_new();
+    struct amx file;
+    int rc = registry_archimate_read(ar, u->data.p ? u->data.p : "", u->data.len, &file, &e);
+    if (rc == 0)
+        rc = registry_archimate_import(u->api->reg, &u->a, &file, u->lang, u->dry_run, &report,
+                                       &e);
+    amx_free(&file);
+    arena_free(ar);
+    if (report) {
+        enum lang l = i18n_negotiate(http_req_header(req, "Accept-Language"), LANG_EN);
+        i18n_rows_errors(l, json_object_get(report, "concepts"));
+    }
     if (rc < 0)
         http_resp_problem_ext(resp, &e, report ? "report" : NULL, report);
     else
@@ -149,4 +227,13 @@ void api_rows_routes(struct api *api, struct router *rt)
         .cleanup = rows_cleanup,
     };
     router_add_stream(rt, "POST", "/api/v1/{collection}/import", &api->import_ops, api);
+    api->archimate_ops = (struct http_stream_ops){
+        .max_body = AMX_MAX_FILE + 65536,
+        .raw = true,
+        .begin = arch_begin,
+        .part = rows_part,
+        .finish = arch_finish,
+        .cleanup = rows_cleanup,
+    };
+    router_add_stream(rt, "POST", "/api/v1/archimate", &api->archimate_ops, api);
 }

@@ -18,6 +18,7 @@ struct api {
     struct docs *docs; /* technical documentation (NULL: not served) */
     struct http_stream_ops upload_ops;
     struct http_stream_ops import_ops; /* POST …/{collection}/import (api-rows.c) */
+    struct http_stream_ops archimate_ops; /* POST /api/v1/archimate (api-rows.c) */
     struct calsvc *cal;
     struct workflow *wf;
     bool secure_cookies; /* served over TLS (behind a proxy): cookies get Secure */

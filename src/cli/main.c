@@ -8,6 +8,7 @@
 #include "http/http.h"
 #include "registry/dump.h"
 #include "registry/rows.h"
+#include "docs/amx.h"
 #include "registry/archimate.h"
 #include "account/account.h"
 #include "auth/password.h"
@@ -89,6 +90,13 @@ static void usage(FILE *f)
           "                                        domain's part) in the ArchiMate exchange format\n"
           "                                        3.1 (default: stdout); --format csv: Archi's\n"
           "                                        three CSV files (--lang) in a ZIP at --out\n"
+          "  archimate import [--dry-run] [--lang L] FILE\n"
+          "                                        import an architecture from an ArchiMate\n"
+          "                                        exchange file, a ZIP of Archi's CSV files or\n"
+          "                                        Archi's elements.csv (its relations.csv and\n"
+          "                                        properties.csv beside it); texts without a\n"
+          "                                        language in L; print the report (JSON); a\n"
+          "                                        refused concept: nothing written\n"
           "\n"
           "options for every command:\n"
           "  --data DIR        data directory (default ./var)\n"
@@ -1052,14 +1060,93 @@ static char *read_file(const char *path, size_t max, size_t *len)
     return data;
 }
 
+/* A file named like Archi's elements.csv: its relations.csv and
+ * properties.csv beside it (the same prefix), read when they exist. */
+static int read_archi_csv(const char *path, struct arena *ar, struct amx *file, struct err *e)
+{
+    size_t n = strlen(path), el = strlen("elements.csv");
+    char *data[3] = {NULL, NULL, NULL};
+    size_t len[3] = {0, 0, 0};
+    static const char *const names[3] = {"elements.csv", "relations.csv", "properties.csv"};
+    for (size_t i = 0; i < 3; i++) {
+        char sibling[4096];
+        snprintf(sibling, sizeof sibling, "%.*s%s", (int)(n - el), path, names[i]);
+        data[i] = read_file(sibling, AMX_MAX_FILE, &len[i]);
+        if (!data[i] && (i == 0 || errno != ENOENT)) {
+            err_set(e, 400, "bad-file", "file", "cannot read %s: %s", sibling, strerror(errno));
+            for (size_t j = 0; j < i; j++)
+                free(data[j]);
+            return -1;
+        }
+    }
+    int rc = amx_read_archi_csv(ar, data[0], len[0], data[1], len[1], data[2], len[2], file, e);
+    for (size_t i = 0; i < 3; i++)
+        free(data[i]);
+    return rc;
+}
+
+static int archimate_import(struct opts *o)
+{
+    const char *path = o->argv[1];
+    size_t n = strlen(path), el = strlen("elements.csv");
+    struct arena *ar = arena_new();
+    struct amx file;
+    struct err e = ERR_INIT;
+    int rc;
+    memset(&file, 0, sizeof file);
+    if (n >= el && strcmp(path + n - el, "elements.csv") == 0) {
+        rc = read_archi_csv(path, ar, &file, &e);
+    } else {
+        size_t len = 0;
+        char *data = read_file(path, AMX_MAX_FILE, &len);
+        if (!data) {
+            fprintf(stderr, "archportal: cannot read %s: %s\n", path, strerror(errno));
+            arena_free(ar);
+            return 1;
+        }
+        rc = registry_archimate_read(ar, data, len, &file, &e);
+        free(data);
+    }
+    struct app app;
+    json_t *report = NULL;
+    bool opened = false;
+    if (rc == 0 && (rc = app_open(o, &app)) == 0) {
+        opened = true;
+        struct actor by = {.id = "cli", .system = true};
+        rc = registry_archimate_import(app.reg, &by, &file, o->lang, o->dry_run, &report, &e);
+    } else if (rc == 0) {
+        amx_free(&file);
+        arena_free(ar);
+        return 1;
+    }
+    if (report) {
+        i18n_rows_errors(LANG_EN, json_object_get(report, "concepts"));
+        json_dumpf(report, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        fputc('\n', stdout);
+    }
+    if (rc < 0)
+        fprintf(stderr, "archportal: %s%s%s\n", e.field[0] ? e.field : "", e.field[0] ? ": " : "",
+                e.detail);
+    json_decref(report);
+    amx_free(&file);
+    arena_free(ar);
+    if (opened)
+        app_close(&app);
+    return rc < 0 ? 1 : 0;
+}
+
 static int cmd_archimate(struct opts *o)
 {
+    if (o->argc == 2 && strcmp(o->argv[0], "import") == 0)
+        return archimate_import(o);
     bool csv = o->format && strcmp(o->format, "csv") == 0;
     if (o->argc < 1 || strcmp(o->argv[0], "export") != 0 ||
         (o->format && !csv && strcmp(o->format, "xml") != 0) || (csv && !o->out)) {
         fputs("usage: archportal archimate export [--version V | --domain D] [--out FILE]\n"
               "       archportal archimate export --format csv [--lang kk|ru|en] "
-              "[--version V | --domain D] --out FILE.zip\n",
+              "[--version V | --domain D] --out FILE.zip\n"
+              "       archportal archimate import [--dry-run] [--lang kk|ru|en] "
+              "FILE.xml|FILE.zip|elements.csv\n",
               stderr);
         return 2;
     }

@@ -35,8 +35,11 @@ static const char *const ACCESS_TYPES[] = {"Access", "Read", "Write", "ReadWrite
 static const char *const SECTION_KEYS[] = {"name", "folders", "relations_folder", "scope", NULL};
 static const char *const SCOPE_KEYS[] = {"kind", "view", NULL};
 static const char *const FOLDER_KEYS[] = {"id", "label", NULL};
-static const char *const KIND_KEYS[] = {"type", "folder", "domain", "documentation", NULL};
-static const char *const REL_KEYS[] = {"type", "reverse", "access", NULL};
+static const char *const KIND_KEYS[] = {"type",   "type_field", "folder",     "domain",
+                                        "documentation", "import", "properties", "path",
+                                        NULL};
+static const char *const REL_KEYS[] = {"type", "type_field", "reverse", "access", "properties",
+                                       NULL};
 static const char *const ACCESS_KEYS[] = {"field", "values", NULL};
 
 static int parse_folders(struct loader *ld, const json_t *a, const char *path,
@@ -69,6 +72,49 @@ static int folder_of(const struct model_archimate *x, const char *id)
     return -1;
 }
 
+/* "type" or "type_field" (a string field of k: a generic kind), and
+ * "properties" (a list of {key, value} strings) and "path" (a string). */
+static int parse_import_keys(struct loader *ld, const json_t *v, const char *path,
+                             const struct model_kind *k, struct model_archimate_kind *a)
+{
+    if (ld_string(ld, v, "type", path, false, &a->type) ||
+        ld_string(ld, v, "type_field", path, false, &a->type_field) ||
+        ld_string(ld, v, "properties", path, false, &a->properties) ||
+        ld_string(ld, v, "path", path, false, &a->path))
+        return -1;
+    if (!a->type == !a->type_field)
+        return ld_fail(ld, path, "give either \"type\" or \"type_field\"");
+    const struct model_field *f;
+    if (a->type_field &&
+        (!(f = model_field(k, a->type_field)) || f->type != FT_STRING || !f->required))
+        return ld_fail(ld, ld_sub(ld, path, "type_field"),
+                       "'%s' is not a required string field of '%s'", a->type_field, k->id);
+    if (a->path && (!(f = model_field(k, a->path)) || f->type != FT_STRING))
+        return ld_fail(ld, ld_sub(ld, path, "path"), "'%s' is not a string field of '%s'", a->path,
+                       k->id);
+    if (a->properties) {
+        f = model_field(k, a->properties);
+        const struct model_field *it = f && f->type == FT_LIST ? f->item : NULL;
+        const struct model_field *key = NULL, *value = NULL;
+        for (size_t i = 0; it && it->type == FT_OBJECT && i < it->n_sub; i++) {
+            if (strcmp(it->sub[i].name, "key") == 0 && it->sub[i].type == FT_STRING)
+                key = &it->sub[i];
+            if (strcmp(it->sub[i].name, "value") == 0 && it->sub[i].type == FT_STRING)
+                value = &it->sub[i];
+        }
+        if (!key || !value || f->restricted)
+            return ld_fail(ld, ld_sub(ld, path, "properties"),
+                           "'%s' is not a list of objects with the strings 'key' and 'value' "
+                           "that everyone may read",
+                           a->properties);
+        a->properties = ld_keep(ld, a->properties);
+    }
+    a->type = a->type ? ld_keep(ld, a->type) : NULL;
+    a->type_field = a->type_field ? ld_keep(ld, a->type_field) : NULL;
+    a->path = a->path ? ld_keep(ld, a->path) : NULL;
+    return 0;
+}
+
 /* A kind's "archimate": its element type, folder, domain field (a ref)
  * and documenting field (i18n or text). */
 static int parse_kind_map(struct loader *ld, const json_t *v, const char *path,
@@ -80,12 +126,21 @@ static int parse_kind_map(struct loader *ld, const json_t *v, const char *path,
     if (!x)
         return ld_fail(ld, path, "the model has no \"archimate\" section");
     if (ld_want_object(ld, v, path) || ld_check_keys(ld, v, path, KIND_KEYS) ||
-        ld_string(ld, v, "type", path, true, &a->type) ||
+        parse_import_keys(ld, v, path, k, a) ||
         ld_string(ld, v, "folder", path, true, &folder) ||
         ld_string(ld, v, "domain", path, false, &a->domain) ||
-        ld_string(ld, v, "documentation", path, false, &a->documentation))
+        ld_string(ld, v, "documentation", path, false, &a->documentation) ||
+        ld_bool(ld, v, "import", path, &a->import))
         return -1;
-    if (!ld_in_list(a->type, ELEMENT_TYPES))
+    if (a->type_field) {
+        if (x->generic_element)
+            return ld_fail(ld, ld_sub(ld, path, "type_field"),
+                           "kind '%s' is the generic element already", x->generic_element->id);
+        if (a->import)
+            return ld_fail(ld, ld_sub(ld, path, "import"),
+                           "the generic kind takes what no kind imports");
+        ((struct model_archimate *)x)->generic_element = k;
+    } else if (!ld_in_list(a->type, ELEMENT_TYPES))
         return ld_fail(ld, ld_sub(ld, path, "type"), "'%s' is not an ArchiMate 3.1 element type",
                        a->type);
     if ((a->folder = folder_of(x, folder)) < 0)
@@ -102,7 +157,13 @@ static int parse_kind_map(struct loader *ld, const json_t *v, const char *path,
                        k->id);
     if (!k->named)
         return ld_fail(ld, path, "an element has a name: kind '%s' has none", k->id);
-    a->type = ld_keep(ld, a->type);
+    for (size_t i = 0; a->import && i < ld->m->n_kinds; i++) {
+        const struct model_kind *o = &ld->m->kinds[i];
+        if (o != k && o->archimate && o->archimate->import && !o->is_relation &&
+            strcmp(o->archimate->type, a->type) == 0)
+            return ld_fail(ld, ld_sub(ld, path, "import"), "kind '%s' imports '%s' already", o->id,
+                           a->type);
+    }
     a->domain = a->domain ? ld_keep(ld, a->domain) : NULL;
     a->documentation = a->documentation ? ld_keep(ld, a->documentation) : NULL;
     k->archimate = a;
@@ -118,10 +179,23 @@ static int parse_rel_map(struct loader *ld, const json_t *v, const char *path,
     a->folder = -1; /* relationships go to the relations' folder */
     json_t *acc;
     if (ld_want_object(ld, v, path) || ld_check_keys(ld, v, path, REL_KEYS) ||
-        ld_string(ld, v, "type", path, true, &a->type) ||
-        ld_bool(ld, v, "reverse", path, &a->reverse) ||
+        parse_import_keys(ld, v, path, k, a) || ld_bool(ld, v, "reverse", path, &a->reverse) ||
         ld_member(ld, v, "access", path, JSON_OBJECT, false, &acc))
         return -1;
+    if (a->path)
+        return ld_fail(ld, ld_sub(ld, path, "path"), "relationships are filed in one folder");
+    struct model_archimate *x = ld->m->archimate;
+    if (a->type_field) {
+        if (x->generic_relationship)
+            return ld_fail(ld, ld_sub(ld, path, "type_field"),
+                           "relation '%s' is the generic relationship already",
+                           x->generic_relationship->id);
+        if (acc || a->reverse)
+            return ld_fail(ld, path, "the generic relationship has neither access nor reverse");
+        x->generic_relationship = k;
+        k->archimate = a;
+        return 0;
+    }
     if (!ld_in_list(a->type, RELATIONSHIP_TYPES))
         return ld_fail(ld, ld_sub(ld, path, "type"),
                        "'%s' is not an ArchiMate 3.1 relationship type", a->type);
@@ -155,7 +229,6 @@ static int parse_rel_map(struct loader *ld, const json_t *v, const char *path,
         }
         a->access_field = ld_keep(ld, a->access_field);
     }
-    a->type = ld_keep(ld, a->type);
     k->archimate = a;
     return 0;
 }
@@ -213,6 +286,27 @@ const struct model_archimate *model_archimate(const struct model *m)
     return m->archimate;
 }
 
+bool model_archimate_element_type(const char *type)
+{
+    return type && ld_in_list(type, ELEMENT_TYPES);
+}
+
+bool model_archimate_relationship_type(const char *type)
+{
+    return type && ld_in_list(type, RELATIONSHIP_TYPES);
+}
+
+const struct model_kind *model_archimate_import_kind(const struct model *m, const char *type)
+{
+    for (size_t i = 0; type && i < m->n_kinds; i++) {
+        const struct model_kind *k = &m->kinds[i];
+        if (!k->is_relation && k->archimate && k->archimate->import &&
+            strcmp(k->archimate->type, type) == 0)
+            return k;
+    }
+    return m->archimate ? m->archimate->generic_element : NULL;
+}
+
 const char *model_archimate_access(const struct model_archimate_kind *a, const char *value)
 {
     for (size_t i = 0; value && i < a->n_access; i++)
@@ -238,7 +332,14 @@ json_t *archimate_json(const struct model *m)
 
 json_t *archimate_kind_json(const struct model *m, const struct model_archimate_kind *a)
 {
-    json_t *o = json_pack("{s:s}", "type", a->type);
+    json_t *o = a->type ? json_pack("{s:s}", "type", a->type)
+                        : json_pack("{s:s}", "type_field", a->type_field);
+    if (a->import)
+        json_object_set_new(o, "import", json_true());
+    if (a->properties)
+        json_object_set_new(o, "properties", json_string(a->properties));
+    if (a->path)
+        json_object_set_new(o, "path", json_string(a->path));
     if (a->folder >= 0 && m->archimate && (size_t)a->folder < m->archimate->n_folders)
         json_object_set_new(o, "folder", json_string(m->archimate->folders[a->folder].id));
     if (a->domain)

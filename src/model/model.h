@@ -569,7 +569,14 @@ struct model_tally {
  * (an index into the section's folders), the ref field naming its domain
  * (a sub-folder) and the field that documents it; a relation type's
  * direction (reverse: target to source) and, for Access, the enum
- * attribute whose values map to the access types. */
+ * attribute whose values map to the access types. For the import: whether
+ * new elements of its type become records of the kind ("import"), the
+ * list of {key, value} objects that keeps the properties no field takes
+ * ("properties"); a generic kind (or relation type) takes its type from a
+ * string field ("type_field", type NULL: every type no kind imports, kept
+ * so that nothing is lost) and may keep the folders it was filed in
+ * ("path", a string field: the labels below the top folder, " / "
+ * between them). */
 struct model_archimate_kind {
     const char *type;
     int folder; /* -1: a relationship */
@@ -578,6 +585,8 @@ struct model_archimate_kind {
     const char *access_field;
     const char **access_from, **access_to;
     size_t n_access;
+    bool import;
+    const char *type_field, *properties, *path;
 };
 struct model_archimate_folder {
     const char *id;
@@ -593,6 +602,8 @@ struct model_archimate {
      * view scope_view reaches (a domain); NULL: no part alone */
     const struct model_kind *scope_kind;
     const char *scope_view;
+    /* the generic kind and relation type (NULL: none) */
+    const struct model_kind *generic_element, *generic_relationship;
 };
 
 struct model_kind {
@@ -916,6 +927,12 @@ const struct model_duplicates *model_duplicates(const struct model *m);
 const struct model_archimate *model_archimate(const struct model *m);
 /* The access type an Access relation's attribute value maps to, or NULL. */
 const char *model_archimate_access(const struct model_archimate_kind *a, const char *value);
+/* Is type an ArchiMate 3.1 element (relationship) type? */
+bool model_archimate_element_type(const char *type);
+bool model_archimate_relationship_type(const char *type);
+/* The kind new elements of an ArchiMate element type become: the one that
+ * imports it, else the generic kind (NULL: none). */
+const struct model_kind *model_archimate_import_kind(const struct model *m, const char *type);
 /* Is kind one of d's kinds (d may be NULL)? */
 bool model_dup_kind(const struct model_duplicates *d, const char *kind);
 /* d's control of records of kind `kind`, or NULL (d may be NULL). */

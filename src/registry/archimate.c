@@ -18,6 +18,7 @@
 #include "util/csvw.h"
 #include "util/graph.h"
 #include "util/log.h"
+#include "util/text.h"
 #include "util/timeutil.h"
 
 #include <libxml/xmlwriter.h>
@@ -197,48 +198,89 @@ static char *property_text(const struct model_field *f, const json_t *v)
     return NULL;
 }
 
-/* <properties> of the fields of k (but the documenting one) rec has. */
+/* The attributes a generic relationship keeps among its other properties:
+ * accessType (of an Access), modifier (of an Influence), isDirected (of an
+ * Association). */
+static const char *const KEPT_ATTRIBUTES[][2] = {
+    {"accessType", "Access"}, {"modifier", "Influence"}, {"isDirected", "Association"}};
+
+/* One property: its definition (id, name as i18n JSON or plain text,
+ * type) and value (text, or an i18n object); in Archi's properties.csv
+ * the name in the export's language. */
+static void property(struct writing *x, bool *open, const char *def, json_t *name,
+                     const char *type, const char *text, const json_t *i18n)
+{
+    if (x->csv[2]) { /* Archi's properties.csv: ID, key, value */
+        const char *cells[3] = {x->cur_xid, in_lang(x, name), text ? text : in_lang(x, i18n)};
+        csv_write_row(x->csv[2], cells, 3, ',', true);
+        json_decref(name);
+        return;
+    }
+    if (!json_object_get(x->defs, def))
+        json_object_set_new(x->defs, def, json_pack("{s:O, s:s}", "name", name, "type", type));
+    json_decref(name);
+    if (!*open) {
+        check(x, xmlTextWriterStartElement(x->w, BAD_CAST "properties"));
+        *open = true;
+    }
+    check(x, xmlTextWriterStartElement(x->w, BAD_CAST "property"));
+    check(x, xmlTextWriterWriteAttribute(x->w, BAD_CAST "propertyDefinitionRef", BAD_CAST def));
+    if (text)
+        check(x, xmlTextWriterWriteElement(x->w, BAD_CAST "value", BAD_CAST text));
+    else
+        lang_strings(x, "value", i18n);
+    check(x, xmlTextWriterEndElement(x->w));
+}
+
+/* <properties> of rec: its owner, the fields of k but those the mapping
+ * writes otherwise (skip, the documentation, a generic kind's type and
+ * folders, a relation's ends), and its other properties, each under a
+ * definition named by its key. */
 static void properties(struct writing *x, const struct model_kind *k, const json_t *rec,
                        const char *skip)
 {
+    const struct model_archimate_kind *m = k->archimate;
     bool open = false;
+    const char *owner = k->owned ? json_string_value(json_object_get(rec, "owner")) : NULL;
+    if (owner && *owner)
+        property(x, &open, "pd-owner-string", model_label_json(ARCHIMATE_OWNER_LABEL), "string",
+                 owner, NULL);
     for (size_t i = 0; i < k->n_fields; i++) {
         const struct model_field *f = &k->fields[i];
         const char *type = property_type(f);
         const json_t *v = json_object_get(rec, f->name);
-        if (!type || (skip && strcmp(skip, f->name) == 0) || !v || json_is_null(v))
+        if (!type || (skip && strcmp(skip, f->name) == 0) || !v || json_is_null(v) ||
+            (m->path && strcmp(f->name, m->path) == 0) ||
+            (k->is_relation && (strcmp(f->name, "source") == 0 || strcmp(f->name, "target") == 0)))
             continue;
+        if (m->type_field && strcmp(f->name, m->type_field) == 0 &&
+            (k->is_relation ? model_archimate_relationship_type(json_string_value(v))
+                            : model_archimate_element_type(json_string_value(v))))
+            continue; /* written as the concept's type */
         char *text = f->type == FT_I18N ? NULL : property_text(f, v);
-        if (f->type != FT_I18N && !text)
-            continue;
-        if (f->type == FT_I18N && !json_is_object(v))
-            continue;
-        if (x->csv[2]) { /* Archi's properties.csv: ID, key, value */
-            const char *lab = x->lang[0] == 'k' ? f->label.kk : x->lang[0] == 'r' ? f->label.ru
-                                                                                   : f->label.en;
-            const char *cells[3] = {x->cur_xid, lab, text ? text : in_lang(x, v)};
-            csv_write_row(x->csv[2], cells, 3, ',', true);
+        if ((f->type != FT_I18N && !text) || (f->type == FT_I18N && !json_is_object(v))) {
             free(text);
             continue;
         }
         char def[160];
         snprintf(def, sizeof def, "pd-%s-%s", f->name, type);
-        if (!json_object_get(x->defs, def))
-            json_object_set_new(x->defs, def,
-                                json_pack("{s:o, s:s}", "name", model_label_json(f->label), "type",
-                                          type));
-        if (!open) {
-            check(x, xmlTextWriterStartElement(x->w, BAD_CAST "properties"));
-            open = true;
-        }
-        check(x, xmlTextWriterStartElement(x->w, BAD_CAST "property"));
-        check(x, xmlTextWriterWriteAttribute(x->w, BAD_CAST "propertyDefinitionRef", BAD_CAST def));
-        if (text)
-            check(x, xmlTextWriterWriteElement(x->w, BAD_CAST "value", BAD_CAST text));
-        else
-            lang_strings(x, "value", v);
-        check(x, xmlTextWriterEndElement(x->w));
+        property(x, &open, def, model_label_json(f->label), type, text, v);
         free(text);
+    }
+    size_t i;
+    const json_t *it;
+    json_array_foreach (m->properties ? json_object_get(rec, m->properties) : NULL, i, it) {
+        const char *key = json_string_value(json_object_get(it, "key"));
+        const char *value = json_string_value(json_object_get(it, "value"));
+        bool attribute = false;
+        for (size_t a = 0; key && k->is_relation && m->type_field && a < 3; a++)
+            attribute = attribute || strcmp(key, KEPT_ATTRIBUTES[a][0]) == 0;
+        if (!key || !*key || attribute)
+            continue;
+        char hex[65], def[32];
+        sha256_hex(key, strlen(key), hex);
+        snprintf(def, sizeof def, "pdx-%.16s", hex);
+        property(x, &open, def, json_string(key), "string", value ? value : "", NULL);
     }
     if (open)
         check(x, xmlTextWriterEndElement(x->w));
@@ -277,6 +319,19 @@ static void close_container(struct writing *x)
     x->opened = false;
 }
 
+/* The concept's type: the mapping's, or a generic one's own when it is
+ * one of the format's (else the most general type). */
+static const char *concept_type(const struct model_kind *k, const json_t *rec)
+{
+    const struct model_archimate_kind *m = k->archimate;
+    if (m->type)
+        return m->type;
+    const char *t = json_string_value(json_object_get(rec, m->type_field));
+    if (k->is_relation)
+        return model_archimate_relationship_type(t) ? t : "Association";
+    return model_archimate_element_type(t) ? t : "Grouping";
+}
+
 static void element(struct writing *x, const struct model_kind *k, const json_t *rec)
 {
     const struct model_archimate_kind *m = k->archimate;
@@ -284,7 +339,8 @@ static void element(struct writing *x, const struct model_kind *k, const json_t 
     char xid[200];
     if (x->csv[0]) {
         const char *name = in_lang(x, json_object_get(rec, "name"));
-        const char *cells[5] = {xml_id(id, xid, sizeof xid), m->type, *name ? name : id,
+        const char *cells[5] = {xml_id(id, xid, sizeof xid), concept_type(k, rec),
+                                *name ? name : id,
                                 m->documentation
                                     ? in_lang(x, json_object_get(rec, m->documentation))
                                     : "",
@@ -298,7 +354,8 @@ static void element(struct writing *x, const struct model_kind *k, const json_t 
     check(x, xmlTextWriterStartElement(x->w, BAD_CAST "element"));
     check(x, xmlTextWriterWriteAttribute(x->w, BAD_CAST "identifier",
                                          BAD_CAST xml_id(id, xid, sizeof xid)));
-    check(x, xmlTextWriterWriteAttribute(x->w, BAD_CAST "xsi:type", BAD_CAST m->type));
+    check(x, xmlTextWriterWriteAttribute(x->w, BAD_CAST "xsi:type",
+                                         BAD_CAST concept_type(k, rec)));
     const json_t *name = json_object_get(rec, "name");
     bool named = false;
     for (size_t l = 0; l < 3; l++) {
@@ -325,6 +382,16 @@ written:
         dom = NULL; /* a domain the reader may not read: the layer's folder */
     if (dom && x->version)
         json_object_set_new(x->member_of, id, json_string(dom));
+    /* a generic element: the folders it was filed in, as "/<path>" */
+    const char *path = m->path ? json_string_value(json_object_get(rec, m->path)) : NULL;
+    char *key = NULL;
+    if (path && *path) {
+        size_t l = strlen(path);
+        key = xcalloc(l + 2, 1);
+        key[0] = '/';
+        memcpy(key + 1, path, l);
+        dom = key;
+    }
     json_t *folder = json_array_get(x->folders, (size_t)m->folder);
     json_t *at = json_object_get(folder, dom ? dom : "");
     if (!at) {
@@ -337,6 +404,7 @@ written:
         json_object_set_new(folder, dom ? dom : "", at = json_integer((json_int_t)x->n_lists++));
     }
     idlist_add(&x->lists[json_integer_value(at)], xid);
+    free(key);
     x->n_elements++;
 }
 
@@ -352,7 +420,8 @@ static json_t *members_of(const struct model *m, const struct model_kind *k)
         const struct model_field *f = &k->fields[i];
         if (property_type(f) || (k->archimate->documentation &&
                                  strcmp(k->archimate->documentation, f->name) == 0) ||
-            (k->archimate->domain && strcmp(k->archimate->domain, f->name) == 0))
+            (k->archimate->domain && strcmp(k->archimate->domain, f->name) == 0) ||
+            (k->archimate->properties && strcmp(k->archimate->properties, f->name) == 0))
             json_object_set_new(set, f->name, json_true());
     }
     return set;
@@ -416,6 +485,21 @@ static void from_version(void *ctx, const json_t *rec)
         element(p->x, k, rec);
 }
 
+static void generic_attributes(struct writing *x, const struct model_kind *k, const json_t *rel)
+{
+    const char *type = concept_type(k, rel);
+    size_t i;
+    const json_t *it;
+    json_array_foreach (json_object_get(rel, k->archimate->properties), i, it) {
+        const char *key = json_string_value(json_object_get(it, "key"));
+        const char *value = json_string_value(json_object_get(it, "value"));
+        for (size_t a = 0; key && value && a < 3; a++)
+            if (strcmp(key, KEPT_ATTRIBUTES[a][0]) == 0 &&
+                strcmp(type, KEPT_ATTRIBUTES[a][1]) == 0)
+                check(x, xmlTextWriterWriteAttribute(x->w, BAD_CAST key, BAD_CAST value));
+    }
+}
+
 static void relationship(struct writing *x, const struct model_kind *k, const json_t *rel)
 {
     const struct model_archimate_kind *m = k->archimate;
@@ -427,7 +511,7 @@ static void relationship(struct writing *x, const struct model_kind *k, const js
     const char *id = json_string_value(json_object_get(rel, "id"));
     if (x->csv[1]) { /* Archi's relations.csv: its types end in "Relationship" */
         char type[64];
-        snprintf(type, sizeof type, "%sRelationship", m->type);
+        snprintf(type, sizeof type, "%sRelationship", concept_type(k, rel));
         xml_id(id, xid, sizeof xid);
         xml_id(m->reverse ? dst : src, xs, sizeof xs);
         xml_id(m->reverse ? src : dst, xt, sizeof xt);
@@ -455,7 +539,10 @@ static void relationship(struct writing *x, const struct model_kind *k, const js
                                          BAD_CAST xml_id(m->reverse ? dst : src, xs, sizeof xs)));
     check(x, xmlTextWriterWriteAttribute(x->w, BAD_CAST "target",
                                          BAD_CAST xml_id(m->reverse ? src : dst, xt, sizeof xt)));
-    check(x, xmlTextWriterWriteAttribute(x->w, BAD_CAST "xsi:type", BAD_CAST m->type));
+    check(x, xmlTextWriterWriteAttribute(x->w, BAD_CAST "xsi:type",
+                                         BAD_CAST concept_type(k, rel)));
+    if (m->type_field)
+        generic_attributes(x, k, rel);
     if (m->access_field) {
         const char *t = model_archimate_access(
             m, json_string_value(json_object_get(rel, m->access_field)));
@@ -482,6 +569,68 @@ static void refs(struct writing *x, const struct idlist *ids)
     }
 }
 
+static int by_text(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The length of the first segment of a path ("A / B": 1). */
+static size_t segment(const char *p)
+{
+    const char *sep = strstr(p, " / ");
+    return sep ? (size_t)(sep - p) : strlen(p);
+}
+
+/* The sub-folders of a folder's generic elements, nested as their paths
+ * ("/A / B") say, in the order of the paths. */
+static void path_folders(struct writing *x, json_t *folder)
+{
+    size_t n = 0;
+    const char *key;
+    json_t *at;
+    json_object_foreach (folder, key, at)
+        n += *key == '/';
+    if (!n)
+        return;
+    const char **paths = xcalloc(n, sizeof *paths);
+    n = 0;
+    json_object_foreach (folder, key, at)
+        if (*key == '/')
+            paths[n++] = key;
+    qsort(paths, n, sizeof *paths, by_text);
+    const char *open[64]; /* the segments open, each a pointer into its path */
+    size_t depth = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *segs[64];
+        size_t ns = 0;
+        for (const char *p = paths[i] + 1; ns < 64;) {
+            segs[ns++] = p;
+            const char *sep = strstr(p, " / ");
+            if (!sep)
+                break;
+            p = sep + 3;
+        }
+        size_t common = 0;
+        while (common < depth && common < ns && segment(open[common]) == segment(segs[common]) &&
+               strncmp(open[common], segs[common], segment(segs[common])) == 0)
+            common++;
+        for (; depth > common; depth--)
+            check(x, xmlTextWriterEndElement(x->w));
+        for (; depth < ns; depth++) {
+            check(x, xmlTextWriterStartElement(x->w, BAD_CAST "item"));
+            check(x, xmlTextWriterStartElement(x->w, BAD_CAST "label"));
+            check(x, xmlTextWriterWriteFormatString(x->w, "%.*s", (int)segment(segs[depth]),
+                                                    segs[depth]));
+            check(x, xmlTextWriterEndElement(x->w));
+            open[depth] = segs[depth];
+        }
+        refs(x, &x->lists[json_integer_value(json_object_get(folder, paths[i]))]);
+    }
+    for (; depth > 0; depth--)
+        check(x, xmlTextWriterEndElement(x->w));
+    free(paths);
+}
+
 /* <organizations>: a folder per layer holding elements (a sub-folder per
  * domain first), then the relationships' folder. */
 static void organizations(struct writing *x)
@@ -498,8 +647,9 @@ static void organizations(struct writing *x)
         label_strings(x, "label", x->x->folders[f].label);
         const char *dom;
         json_t *at;
+        path_folders(x, folder);
         json_object_foreach (folder, dom, at) {
-            if (!*dom)
+            if (!*dom || *dom == '/')
                 continue;
             check(x, xmlTextWriterStartElement(x->w, BAD_CAST "item"));
             lang_strings(x, "label", domain_name(x, dom));

@@ -7,6 +7,10 @@
 
 #include <stdio.h>
 
+/* The name of the property that gives an owned record's owner (the id of
+ * its organisation), "pd-owner-string" in the exchange format. */
+#define ARCHIMATE_OWNER_LABEL ((struct i18n){.kk = "Иесі", .ru = "Владелец", .en = "Owner"})
+
 /* Writes to out the records of the model's mapped kinds that a may read
  * as elements, the mapped relations between two of them as relationships,
  * their fields as properties with typed definitions, names and
@@ -36,5 +40,31 @@ int registry_archi_csv_export(struct registry *r, const struct actor *a, const c
 int registry_archi_csv_zip(struct registry *r, const struct actor *a, const char *domain,
                            const char *version, const char *lang, const char *path,
                            struct err *e);
+
+struct amx;
+/* Reads an architecture tool's file (docs/amx.h): an ArchiMate exchange
+ * file (XML), Archi's CSV export as a ZIP archive holding elements.csv,
+ * relations.csv and properties.csv, or an elements.csv alone. *out's
+ * memory from ar; amx_free it after. 413 over AMX_MAX_FILE, 400 for a
+ * damaged or foreign file (the line said). */
+int registry_archimate_read(struct arena *ar, const char *data, size_t n, struct amx *out,
+                            struct err *e);
+
+/* Imports what file holds (amx-import.c) as the model's "archimate"
+ * mappings say, texts without a language in lang (kk, ru or en; ru
+ * otherwise), in one write that a dry run, or a real run with a refused
+ * concept, rolls back. *report (also for a refused real run):
+ *   {format, dry_run, written, lang,
+ *    counts: {elements, relationships, created, changed, unchanged, refused, views},
+ *    concepts: [{line ("12", or "relations.csv:3"), identifier, type,
+ *                concept: "element"|"relationship", kind?, id?,
+ *                result: "created"|"changed"|"unchanged"|"refused",
+ *                fields? (changed), errors? (refused), notes? (what was
+ *                kept otherwise or left alone)}]}
+ * 404 when the model exchanges nothing, 403 for one who may not create
+ * the generic elements (the integrator's architects and administrators
+ * may), 422 "import-refused" for a real run with refused concepts. */
+int registry_archimate_import(struct registry *r, const struct actor *a, const struct amx *file,
+                              const char *lang, bool dry_run, json_t **report, struct err *e);
 
 #endif

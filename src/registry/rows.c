@@ -178,6 +178,13 @@ static json_t *list_value(struct arena *ar, const struct model_field *f, const c
     return items;
 }
 
+json_t *registry_cell_value(struct arena *ar, const struct model_field *f, const char *s,
+                            const char *path, struct err *one)
+{
+    return f->type == FT_LIST ? list_value(ar, f, s, path, one)
+                              : scalar_value(ar, f, s, path, one);
+}
+
 /* Puts column c's cell into body (json null for an empty cell: the
  * file says there is no value). -1 with one filled. */
 static int put_column(struct imp *im, json_t *body, const struct model_import_column *c,

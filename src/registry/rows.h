@@ -50,4 +50,12 @@ int registry_rows_import(struct registry *r, const struct actor *a, const char *
 const struct model_kind *registry_rows_kind(struct registry *r, const struct actor *a,
                                             const char *kind, struct err *e);
 
+struct model_field;
+struct arena;
+/* The value of a non-empty cell s for field f (a list: its items between
+ * ";" or line breaks): a new reference, or NULL with one filled (a bad
+ * number, date, yes/no or enum value; path names the field). */
+json_t *registry_cell_value(struct arena *ar, const struct model_field *f, const char *s,
+                            const char *path, struct err *one);
+
 #endif

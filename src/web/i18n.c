@@ -142,7 +142,10 @@ void i18n_rows_errors(enum lang l, json_t *rows)
     size_t i, j;
     json_t *row, *entry;
     json_array_foreach (rows, i, row) {
-        json_array_foreach (json_object_get(row, "errors"), j, entry) {
+        json_t *all = json_array();
+        json_array_extend(all, json_object_get(row, "errors"));
+        json_array_extend(all, json_object_get(row, "notes"));
+        json_array_foreach (all, j, entry) {
             struct err one;
             char out[sizeof one.detail * 2];
             err_of_entry(entry, &one);
@@ -151,5 +154,6 @@ void i18n_rows_errors(enum lang l, json_t *rows)
             json_object_del(entry, "args");
             json_object_del(entry, "prefix_len");
         }
+        json_decref(all);
     }
 }
