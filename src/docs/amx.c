@@ -101,16 +101,17 @@ struct rd {
     struct err *e;
 };
 
+/* The line of the current node (the parser reads ahead of it). */
 static long line_of(const struct rd *d)
 {
-    return xmlTextReaderGetParserLineNumber(d->x.r);
+    xmlNodePtr n = xmlTextReaderCurrentNode(d->x.r);
+    long l = n ? xmlGetLineNo(n) : -1;
+    return l > 0 ? l : xmlTextReaderGetParserLineNumber(d->x.r);
 }
 
-static int fail(struct rd *d, const char *what)
-{
-    err_set(d->e, 400, "bad-file", "file", "line %ld: %s", line_of(d), what);
-    return -1;
-}
+/* The file is refused at the current line (msg a literal: the format
+ * said again in the reader's language). */
+#define bad_line(d, msg) (err_set((d)->e, 400, "bad-file", "file", "line %ld: " msg, line_of(d)), -1)
 
 /* The next node: 1, or 0 at the end, -1 with the problem set. */
 static int next(struct rd *d)
@@ -121,7 +122,7 @@ static int next(struct rd *d)
         return -1;
     }
     if (rc == 1 && xmlTextReaderDepth(d->x.r) > AMX_MAX_DEPTH)
-        return fail(d, "the elements are nested too deep");
+        return bad_line(d, "the elements are nested too deep");
     return rc;
 }
 
@@ -180,7 +181,7 @@ static int children(struct rd *d, child_fn fn, void *arg)
         if (is_elem(d) && at == depth + 1 && fn(d, arg) < 0)
             return -1;
     }
-    return rc < 0 ? -1 : fail(d, "the file ends inside an element");
+    return rc < 0 ? -1 : bad_line(d, "the file ends inside an element");
 }
 
 /* The text of the current element (its character data, bounded) into *out. */
@@ -202,13 +203,13 @@ static int text_of(struct rd *d, const char **out)
             const xmlChar *v = xmlTextReaderConstValue(d->x.r);
             if (v && buf_append(&b, (const char *)v, strlen((const char *)v)) < 0) {
                 buf_free(&b);
-                return fail(d, "a text is longer than 1 MiB");
+                return bad_line(d, "a text is longer than 1 MiB");
             }
         }
     }
     if (rc != 1) {
         buf_free(&b);
-        return rc < 0 ? -1 : fail(d, "the file ends inside an element");
+        return rc < 0 ? -1 : bad_line(d, "the file ends inside an element");
     }
     *out = arena_strndup(d->ar, b.p ? b.p : "", b.len);
     buf_free(&b);
@@ -219,7 +220,7 @@ static int text_of(struct rd *d, const char **out)
 static int lang_text(struct rd *d, struct amx_texts *t)
 {
     if (t->n >= AMX_MAX_TEXTS)
-        return fail(d, "a text is given in too many languages");
+        return bad_line(d, "a text is given in too many languages");
     const xmlChar *lang = xmlTextReaderConstXmlLang(d->x.r);
     char l[16];
     snprintf(l, sizeof l, "%s", lang ? (const char *)lang : "");
@@ -247,14 +248,14 @@ static int property(struct rd *d, void *arg)
     if (!named(d, "property"))
         return 0;
     if (*at->n >= AMX_MAX_PROPS)
-        return fail(d, "a concept has too many properties");
+        return bad_line(d, "a concept has too many properties");
     *at->v = grow(d->ar, *at->v, *at->n, sizeof **at->v);
     struct amx_prop *p = &(*at->v)[(*at->n)++];
     memset(p, 0, sizeof *p);
     p->line = line_of(d);
     p->def = attr(d, "propertyDefinitionRef");
     if (!p->def)
-        return fail(d, "a property names no propertyDefinitionRef");
+        return bad_line(d, "a property names no propertyDefinitionRef");
     return children(d, property_child, p);
 }
 
@@ -278,16 +279,17 @@ static int concept(struct rd *d, void *arg)
     if (!named(d, rel ? "relationship" : "element"))
         return 0;
     if (d->m->n >= AMX_MAX_CONCEPTS)
-        return fail(d, "the file has too many elements and relationships");
+        return bad_line(d, "the file has too many elements and relationships");
     struct amx_concept *c = new_concept(d->m);
     c->relationship = rel;
     c->line = line_of(d);
     c->id = attr(d, "identifier");
     c->type = xsi_type(d);
     if (!c->id)
-        return fail(d, rel ? "a relationship has no identifier" : "an element has no identifier");
+        return rel ? bad_line(d, "a relationship has no identifier")
+                   : bad_line(d, "an element has no identifier");
     if (!c->type)
-        return fail(d, rel ? "a relationship has no xsi:type" : "an element has no xsi:type");
+        return rel ? bad_line(d, "a relationship has no xsi:type") : bad_line(d, "an element has no xsi:type");
     if (rel) {
         c->source = attr(d, "source");
         c->target = attr(d, "target");
@@ -315,12 +317,12 @@ static int definition(struct rd *d, void *arg)
     if (!named(d, "propertyDefinition"))
         return 0;
     if (d->m->n_defs >= AMX_MAX_DEFS)
-        return fail(d, "the file has too many property definitions");
+        return bad_line(d, "the file has too many property definitions");
     struct amx_def *def = new_def(d->m);
     def->id = attr(d, "identifier");
     def->type = attr(d, "type");
     if (!def->id)
-        return fail(d, "a property definition has no identifier");
+        return bad_line(d, "a property definition has no identifier");
     size_t at = d->m->n_defs - 1;
     struct amx_def tmp = *def;
     int rc = children(d, definition_child, &tmp);
@@ -350,7 +352,7 @@ static int item(struct rd *d, void *arg)
     if (!named(d, "item"))
         return 0;
     if (d->m->n_folders + d->m->n_members >= AMX_MAX_CONCEPTS * 2)
-        return fail(d, "the organisations have too many items");
+        return bad_line(d, "the organisations have too many items");
     const char *ref = attr(d, "identifierRef");
     if (ref) {
         if (parent >= 0) {
@@ -398,7 +400,7 @@ static int model_child(struct rd *d, void *arg)
             if (is_elem(d) && named(d, "view") && xmlTextReaderDepth(d->x.r) == depth + 2)
                 m->n_views++;
         }
-        return rc < 0 ? -1 : fail(d, "the file ends inside an element");
+        return rc < 0 ? -1 : bad_line(d, "the file ends inside an element");
     }
     return 0;
 }
@@ -616,6 +618,10 @@ static int csv_properties(struct arena *ar, const struct csvfile *f, struct amx 
             return -1;
         }
         json_int_t k = json_integer_value(at);
+        if (k >= 0 && m->c[k].relationship && strcasecmp(key, "Access Type") == 0) {
+            m->c[k].access = value; /* the attribute the three files have no column for */
+            continue;
+        }
         struct amx_prop **v = k < 0 ? &m->props : &m->c[k].props;
         size_t *n = k < 0 ? &m->n_props : &m->c[k].n_props;
         if (*n >= AMX_MAX_PROPS) {

@@ -177,8 +177,8 @@ static void resolve_element(struct imp *im, struct conc *c)
                        strcmp(a->type, "Grouping") == 0;
         if (!t || (strcmp(t, a->type) != 0 && !foreign)) {
             refuse(c, 409, "wrong-kind", "type",
-                   "'%s' is a %s in the portal, which is exchanged as '%s', not '%s'", a->id,
-                   k->label.en, t ? t : "", a->type);
+                   "'%s' is a record of kind '%s' in the portal, exchanged as '%s', not '%s'",
+                   a->id, k->id, t ? t : "", a->type);
             json_decref(cur);
             return;
         }
@@ -194,11 +194,11 @@ static void resolve_element(struct imp *im, struct conc *c)
         return;
     }
     if (!model_archimate_element_type(a->type))
-        note(c, "type", "'%s' is not an ArchiMate 3.1 element type: kept as %s", a->type,
-             c->k->label.en);
+        note(c, "type", "'%s' is not an ArchiMate 3.1 element type: kept as kind '%s'", a->type,
+             c->k->id);
     else if (!c->k->archimate->type)
-        note(c, "type", "no kind of the portal takes new '%s' elements: kept as %s", a->type,
-             c->k->label.en);
+        note(c, "type", "no kind of the portal takes new '%s' elements: kept as kind '%s'",
+             a->type, c->k->id);
 }
 
 /* An end of a relationship: the kind and record id of the element it
@@ -210,11 +210,11 @@ static const struct model_kind *end_of(struct imp *im, struct conc *c, const cha
     if (at) {
         struct conc *e = &im->cs[json_integer_value(at)];
         if (e->c->relationship) {
-            refuse(c, 422, "bad-end", which, "its %s '%s' is a relationship", which, ident);
+            refuse(c, 422, "bad-end", which, "the end '%s' is a relationship", ident);
             return NULL;
         }
         if (!e->k) {
-            refuse(c, 422, "bad-end", which, "its %s '%s' is refused", which, ident);
+            refuse(c, 422, "bad-end", which, "the end '%s' is refused", ident);
             return NULL;
         }
         *rid = e->rid;
@@ -226,7 +226,7 @@ static const struct model_kind *end_of(struct imp *im, struct conc *c, const cha
     struct err e = ERR_INIT;
     if (!ident || !*ident || registry_get_visible(im->r, im->a, NULL, id, &rec, &e) < 0) {
         refuse(c, 422, "bad-end", which,
-               "its %s '%s' is neither an element of the file nor a record of the portal", which,
+               "the end '%s' is neither an element of the file nor a record of the portal",
                ident ? ident : "");
         return NULL;
     }
@@ -234,7 +234,7 @@ static const struct model_kind *end_of(struct imp *im, struct conc *c, const cha
     const struct model_kind *k = kind ? model_kind(im->m, kind) : NULL;
     json_decref(rec);
     if (!k || k->is_relation || !k->archimate) {
-        refuse(c, 422, "bad-end", which, "its %s '%s' is not an element", which, ident);
+        refuse(c, 422, "bad-end", which, "the end '%s' is not an element", ident);
         return NULL;
     }
     *rid = arena_strdup(im->ar, id);
@@ -319,14 +319,15 @@ static void resolve_relationship(struct imp *im, struct conc *c)
     c->k = relation_for(im, a->type, src, dst, &swap);
     if (!c->k) {
         refuse(c, 422, "no-relation", "type",
-               "no relation of the portal joins a %s to a %s as '%s'", src->label.en,
-               dst->label.en, a->type);
+               "no relation of the portal joins kind '%s' to kind '%s' as '%s'", src->id, dst->id,
+               a->type);
         return;
     }
     c->fresh = true;
     if (!c->k->archimate->type)
-        note(c, "type", "no relation type of the portal joins a %s to a %s as '%s': kept as %s",
-             src->label.en, dst->label.en, a->type, c->k->label.en);
+        note(c, "type",
+             "no relation type of the portal joins kind '%s' to kind '%s' as '%s': kept as '%s'",
+             src->id, dst->id, a->type, c->k->id);
     c->body = json_pack("{s:s, s:s, s:s}", "type", c->k->id, "source", swap ? dst_id : src_id,
                         "target", swap ? src_id : dst_id);
 }
@@ -335,16 +336,27 @@ static void resolve_relationship(struct imp *im, struct conc *c)
 
 /* The i18n value of texts: kk, ru and en as the file tags them, an
  * untagged text in the importer's language; NULL when none. */
-static json_t *i18n_of(struct imp *im, struct conc *c, const struct amx_texts *t, const char *what)
+static json_t *i18n_of(struct imp *im, struct conc *c, const struct amx_texts *t, const char *what,
+                       const json_t *now)
 {
     json_t *o = NULL;
     for (size_t i = 0; i < t->n; i++) {
+        /* a text without a language that the record has in one already
+         * is that text (a file in one language, as Archi's CSV) */
+        bool known = false;
+        const char *l0;
+        json_t *v0;
+        if (!*t->v[i].lang && json_is_object(now))
+            json_object_foreach ((json_t *)now, l0, v0)
+                known = known || (json_is_string(v0) && strcmp(json_string_value(v0), t->v[i].s) == 0);
+        if (known)
+            continue;
         const char *l = *t->v[i].lang ? t->v[i].lang : im->lang;
         char two[3] = {l[0], l[0] ? l[1] : 0, 0};
         bool ours = (l[2] == '\0' || l[2] == '-' || l[2] == '_') &&
                     (strcmp(two, "kk") == 0 || strcmp(two, "ru") == 0 || strcmp(two, "en") == 0);
         if (!ours) {
-            note(c, what, "the %s in '%s' is left alone: the portal keeps kk, ru and en", what, l);
+            note(c, what, "a text in '%s' is left alone: the portal keeps kk, ru and en", l);
             continue;
         }
         if (!*t->v[i].s)
@@ -454,7 +466,8 @@ static void put_property(struct imp *im, struct conc *c, const struct amx_prop *
         json_t *v;
         struct err one = ERR_INIT;
         if (f->type == FT_I18N)
-            v = i18n_of(im, c, &p->value, key);
+            v = i18n_of(im, c, &p->value, key,
+                        c->cur ? json_object_get(c->cur, f->name) : NULL);
         else if (!*text)
             v = json_null();
         else
@@ -466,7 +479,7 @@ static void put_property(struct imp *im, struct conc *c, const struct amx_prop *
         return;
     }
     if (!extra) {
-        note(c, key, "the property '%s' is left alone: %s has no field for it", key, k->label.en);
+        note(c, key, "the property '%s' is left alone: kind '%s' has no field for it", key, k->id);
         return;
     }
     json_array_append_new(extra, json_pack("{s:s, s:s}", "key", key, "value", text));
@@ -532,21 +545,22 @@ static void build_body(struct imp *im, struct conc *c)
     if (!c->body)
         c->body = json_object();
     if (!a->relationship || model_field(c->k, "name")) {
-        json_t *name = i18n_of(im, c, &a->name, "name");
+        json_t *name = i18n_of(im, c, &a->name, "name", c->cur ? json_object_get(c->cur, "name") : NULL);
         if (!name && !a->relationship && c->fresh)
             name = json_pack("{s:s}", im->lang, a->id);
         if (name)
             json_object_set_new(c->body, "name", name);
     } else if (a->name.n) {
-        note(c, "name", "the name is left alone: a %s has none in the portal", c->k->label.en);
+        note(c, "name", "the name is left alone: relation '%s' has none in the portal", c->k->id);
     }
     if (a->doc.n) {
         const struct model_field *f = m->documentation ? model_field(c->k, m->documentation) : NULL;
         if (!f)
-            note(c, "documentation", "the documentation is left alone: a %s has no field for it",
-                 c->k->label.en);
+            note(c, "documentation",
+                 "the documentation is left alone: kind '%s' has no field for it", c->k->id);
         else if (f->type == FT_I18N) {
-            json_t *d = i18n_of(im, c, &a->doc, "documentation");
+            json_t *d = i18n_of(im, c, &a->doc, "documentation",
+                                c->cur ? json_object_get(c->cur, f->name) : NULL);
             if (d)
                 json_object_set_new(c->body, f->name, d);
         } else {
@@ -571,8 +585,9 @@ static void build_body(struct imp *im, struct conc *c)
         if (value)
             json_object_set_new(c->body, m->access_field, json_string(value));
         else
-            note(c, "accessType", "the access type '%s' is left alone: %s has no value for it",
-                 want, c->k->label.en);
+            note(c, "accessType", "the access type '%s' is left alone: relation '%s' has no value "
+                                  "for it",
+                 want, c->k->id);
     }
     json_t *extra = m->properties ? json_array() : NULL;
     for (size_t i = 0; i < a->n_props; i++)

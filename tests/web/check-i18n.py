@@ -62,12 +62,16 @@ def used_messages(root):
 # The calls that make a problem's detail (util/err.h, model/validate.c's
 # fail), and which argument is the format.
 ERR_CALL_RE = re.compile(r'\b(err_set|err_invalid|err_bad_request|err_not_found|fail|weak|problem'
-                         r'|jsonx_known_keys)\s*\(')
+                         r'|jsonx_known_keys|refuse|note|bad_line)\s*\(')
 ERR_FORMAT_ARG = {'err_set': 4, 'err_invalid': 2, 'err_bad_request': 2, 'err_not_found': 1,
-                  'fail': 3, 'weak': 1, 'problem': 4, 'jsonx_known_keys': 2}
+                  'fail': 3, 'weak': 1, 'problem': 4, 'jsonx_known_keys': 2, 'refuse': 4,
+                  'note': 2, 'bad_line': 1}
 # a module's own helper that makes a problem: where it is
 ERR_HELPER_IN = {'fail': 'src/model/validate.c', 'weak': 'src/auth/password.c',
-                 'problem': 'src/api/'}
+                 'problem': 'src/api/', 'refuse': 'src/registry/amx-import.c',
+                 'note': 'src/registry/amx-import.c', 'bad_line': 'src/docs/amx.c'}
+# what a helper puts before the format it is given
+ERR_HELPER_PREFIX = {'bad_line': 'line %ld: '}
 # What only an operator meets (the command line's import, export, demo
 # loading and checks; the templates; the inspector's and the outbox's
 # configuration), said in English only.
@@ -129,7 +133,8 @@ def problem_messages(root):
                 fmt = args[ERR_FORMAT_ARG[fn]]
                 if not re.fullmatch(r'(\s*"(?:[^"\\]|\\.)*")+\s*', fmt):
                     continue
-                msg = ''.join(c_unescape(s) for s in STR_RE.findall(fmt))
+                msg = ERR_HELPER_PREFIX.get(fn, '') + ''.join(c_unescape(s)
+                                                              for s in STR_RE.findall(fmt))
                 if not ONLY_ARGS_RE.fullmatch(msg):
                     used.setdefault(msg, rel)
     return used
