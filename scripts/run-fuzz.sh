@@ -33,7 +33,7 @@ run_one() {
 
 # As many targets at once as there are CPUs (each still gets SECS of its
 # own); the verdicts are printed in the list's order.
-TARGETS="router query model listq text import calendar rights inspect xmp mail tpl jtext csv xlsx"
+TARGETS="router query model listq text import calendar rights inspect xmp mail tpl jtext csv xlsx amx"
 JOBS=$(nproc 2>/dev/null || echo 1)
 n=0
 for t in $TARGETS; do
