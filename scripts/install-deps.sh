@@ -6,7 +6,7 @@ PKGS="build-essential meson ninja-build pkg-config clang libclang-rt-14-dev \
   libmicrohttpd-dev libjansson-dev libsqlite3-dev sqlite3 libsodium-dev \
   libcmocka-dev libcurl4-openssl-dev python3 curl nginx-light wrk \
   libqpdf-dev qpdf libzip-dev libxml2-dev libxml2-utils libxlsxwriter-dev libpango1.0-dev libcairo2-dev poppler-utils ghostscript \
-  libreoffice-writer-nogui fonts-dejavu-core \
+  libreoffice-writer-nogui libreoffice-calc-nogui fonts-dejavu-core \
   python3-polib gettext libgraphviz-dev graphviz libicu-dev nodejs chromium"
 missing=""
 for p in $PKGS; do

@@ -1,9 +1,13 @@
 /* api-rows: the imports of files, each sent as the field "file" of a
  * multipart/form-data body or as the raw body with its content type, each
  * answering its report with its problems said in the reader's language:
- * - POST /api/v1/{collection}/import[?kind=K][&dry_run=true]: a CSV or
- *   XLSX file's rows into records of a kind (registry/rows.h); the caller
- *   needs create and update on the kind (checked before the body is read);
+ * - POST /api/v1/{collection}/import[?kind=K][&dry_run=true][&result=xlsx]:
+ *   a CSV or XLSX file's rows into records of a kind (registry/rows.h); the
+ *   caller needs create and update on the kind (checked before the body is
+ *   read); result=xlsx answers the file back with each row's result and
+ *   reasons instead of the report (X-Import-Written says whether it was);
+ * - GET /api/v1/{collection}/import/template[?kind=K][&lang=]: the XLSX
+ *   workbook to fill in (the kind's records as they would import again);
  * - POST /api/v1/archimate[?dry_run=true][&lang=kk|ru|en]: an architecture
  *   from an ArchiMate exchange file or Archi's CSV files in a ZIP archive
  *   (registry/archimate.h), for the integrator's architects. */
@@ -16,18 +20,61 @@
 #include "util/buf.h"
 #include "web/i18n.h"
 
+#include <fcntl.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <string.h>
 #include <strings.h>
+
+#define XLSX_TYPE "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 struct rows_up {
     struct api *api;
     struct actor a;
     const char *kind; /* NULL: an architecture */
-    bool dry_run;
+    bool dry_run, result_xlsx;
     char lang[3];
+    char path[64]; /* the result workbook's temporary file */
     struct buf data;
 };
+
+/* Answers the workbook at path (made by the caller; failed: e set) as a
+ * download named name; the file is unlinked either way. */
+static void send_workbook(struct http_req *req, struct http_resp *resp, const char *name,
+                          const struct err *failed, const char *path)
+{
+    int fd = failed ? -1 : open(path, O_RDONLY);
+    unlink(path);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) < 0) {
+        if (fd >= 0)
+            close(fd);
+        struct err e = ERR_INIT;
+        if (failed)
+            e = *failed;
+        else
+            err_internal(&e, "cannot read the workbook");
+        http_resp_problem(resp, &e);
+        return;
+    }
+    http_resp_header(resp, "Content-Disposition", http_content_disposition(req->arena, name, name));
+    http_resp_file(resp, 200, XLSX_TYPE, fd, 0, (uint64_t)st.st_size);
+}
+
+/* A temporary file's path for a workbook (libxlsxwriter writes it by
+ * name): 0, or -1 with e set. */
+static int workbook_path(char path[64], struct err *e)
+{
+    snprintf(path, 64, "/tmp/archportal-rows-XXXXXX");
+    int fd = mkstemp(path);
+    if (fd < 0) {
+        err_internal(e, "cannot make a temporary file");
+        return -1;
+    }
+    close(fd);
+    return 0;
+}
 
 /* The collection's kind that declares an import: ?kind= or its only one. */
 static const char *import_kind_of(const struct api *api, const struct model_collection *coll,
@@ -80,7 +127,7 @@ static bool raw_type_ok(const char *ct, bool architecture)
 static int rows_begin(struct http_req *req, struct http_resp *resp, void *ctx, void **state)
 {
     struct api *api = ctx;
-    static const char *const allowed[] = {"kind", "dry_run", NULL};
+    static const char *const allowed[] = {"kind", "dry_run", "result", NULL};
     const struct model_collection *coll = collection_of(api, req, resp);
     struct actor a;
     if (!coll || only_params(req, resp, allowed) < 0 || authenticate(api, req, resp, true, &a) < 0)
@@ -88,8 +135,11 @@ static int rows_begin(struct http_req *req, struct http_resp *resp, void *ctx, v
     struct err e = ERR_INIT;
     const char *dry = http_req_query(req, "dry_run");
     const char *kind = import_kind_of(api, coll, http_req_query(req, "kind"), &e);
+    const char *result = http_req_query(req, "result");
     if (dry && strcmp(dry, "true") != 0 && strcmp(dry, "false") != 0)
         err_bad_request(&e, "dry_run", "dry_run must be true or false");
+    else if (result && strcmp(result, "xlsx") != 0 && strcmp(result, "json") != 0)
+        err_bad_request(&e, "result", "result must be json or xlsx");
     else if (kind)
         registry_rows_kind(api->reg, &a, kind, &e);
     if (e.status) {
@@ -101,6 +151,12 @@ static int rows_begin(struct http_req *req, struct http_resp *resp, void *ctx, v
     u->a = a;
     u->kind = kind;
     u->dry_run = dry && strcmp(dry, "true") == 0;
+    u->result_xlsx = result && strcmp(result, "xlsx") == 0;
+    if (u->result_xlsx && workbook_path(u->path, &e) < 0) {
+        free(u);
+        http_resp_problem(resp, &e);
+        return -1;
+    }
     buf_init(&u->data, ROWS_MAX_FILE);
     *state = u;
     return 0;
@@ -139,13 +195,22 @@ static void rows_finish(void *state, struct http_req *req, struct http_resp *res
     json_t *report = NULL;
     int rc = registry_rows_import(u->api->reg, &u->a, u->kind, u->data.p ? u->data.p : "",
                                   u->data.len, u->dry_run, &report, &e);
+    enum lang l = i18n_negotiate(http_req_header(req, "Accept-Language"), LANG_EN);
     if (report)
-        i18n_rows_errors(i18n_negotiate(http_req_header(req, "Accept-Language"), LANG_EN),
-                         json_object_get(report, "rows"));
-    if (rc < 0)
+        i18n_rows_errors(l, json_object_get(report, "rows"));
+    if (report && u->result_xlsx) {
+        struct rows_words w;
+        i18n_rows_words(l, &w);
+        http_resp_header(resp, "X-Import-Written",
+                         json_is_true(json_object_get(report, "written")) ? "true" : "false");
+        send_workbook(req, resp, "import-result.xlsx", registry_rows_result(
+            u->data.p ? u->data.p : "", u->data.len, report, &w, u->path, &e) < 0 ? &e : NULL,
+            u->path);
+    } else if (rc < 0) {
         http_resp_problem_ext(resp, &e, report ? "report" : NULL, report);
-    else
+    } else {
         http_resp_json(resp, 200, report);
+    }
 }
 
 /* POST /api/v1/archimate: who may import is checked before the body is
@@ -212,12 +277,48 @@ static void rows_cleanup(void *state, bool done)
 {
     struct rows_up *u = state;
     (void)done;
+    if (u->path[0])
+        unlink(u->path); /* a request that ended before its answer */
     buf_free(&u->data);
     free(u);
 }
 
+/* GET /api/v1/{collection}/import/template[?kind=K][&lang=kk|ru|en] */
+static void h_template(struct http_req *req, struct http_resp *resp, void *ctx)
+{
+    struct api *api = ctx;
+    static const char *const allowed[] = {"kind", "lang", NULL};
+    const struct model_collection *coll = collection_of(api, req, resp);
+    struct actor a;
+    if (!coll || only_params(req, resp, allowed) < 0 ||
+        authenticate(api, req, resp, false, &a) < 0)
+        return;
+    struct err e = ERR_INIT;
+    const char *lang = http_req_query(req, "lang");
+    enum lang l;
+    if (lang && !i18n_parse(lang, &l)) {
+        problem(resp, 400, "bad-request", "lang", "lang must be kk, ru or en");
+        return;
+    }
+    if (!lang)
+        l = i18n_negotiate(http_req_header(req, "Accept-Language"), LANG_RU);
+    const char *kind = import_kind_of(api, coll, http_req_query(req, "kind"), &e);
+    const struct model_kind *k = kind ? registry_rows_kind(api->reg, &a, kind, &e) : NULL;
+    char path[64];
+    if (!k || workbook_path(path, &e) < 0) {
+        http_resp_problem(resp, &e);
+        return;
+    }
+    struct rows_words w;
+    i18n_rows_words(l, &w);
+    int rc = registry_rows_template(api->reg, &a, k, i18n_code(l), &w, path, &e);
+    send_workbook(req, resp, arena_printf(req->arena, "%s-%s.xlsx", coll->id, k->id),
+                  rc < 0 ? &e : NULL, path);
+}
+
 void api_rows_routes(struct api *api, struct router *rt)
 {
+    router_add(rt, "GET", "/api/v1/{collection}/import/template", h_template, api);
     api->import_ops = (struct http_stream_ops){
         .max_body = ROWS_MAX_FILE + 65536, /* the file and its multipart envelope */
         .raw = true,

@@ -481,28 +481,6 @@ static char *uncommented(struct arena *ar, const char *data, size_t n)
     return s;
 }
 
-/* Would a spreadsheet take the cell for a formula? A leading apostrophe
- * before one (the guard the portal's downloads write) is dropped. */
-static bool formula(char **cell)
-{
-    char *s = *cell;
-    if (s[0] == '\'' && s[1] && strchr("=+-@\t\r", s[1])) {
-        *cell = s + 1;
-        return false;
-    }
-    if (!s[0] || !strchr("=+-@\t\r", s[0]))
-        return false;
-    if (s[0] == '+' || s[0] == '-') { /* a signed number or a dash of prose is no formula */
-        char *end = NULL;
-        (void)strtod(s, &end);
-        if (end && end != s && !*end)
-            return false;
-        if (s[1] == ' ' || s[1] == '-' || s[1] == '\0')
-            return false;
-    }
-    return true;
-}
-
 /* The columns a header of Archi's names (-1: absent). */
 enum { C_ID, C_TYPE, C_NAME, C_DOC, C_SOURCE, C_TARGET, C_SPEC, C_KEY, C_VALUE, N_COLS };
 static const char *const COLUMN[N_COLS] = {"ID",     "Type",   "Name",           "Documentation",
@@ -548,7 +526,7 @@ static const char *cell(const struct csvfile *f, const struct sheet_row *r, int 
     if (at < 0 || (size_t)at >= r->n)
         return "";
     char *s = r->cell[at];
-    if (formula(&s) && c && !c->formula)
+    if (sheet_formula(&s) && c && !c->formula)
         c->formula = COLUMN[k];
     return s;
 }

@@ -530,3 +530,25 @@ int sheet_read(struct arena *ar, const char *data, size_t n, struct sheet *out, 
         return sheet_read_xlsx(ar, data, n, out, e);
     return sheet_read_csv(ar, data, n, out, e);
 }
+
+/* Would a spreadsheet take the cell for a formula? A leading apostrophe
+ * before one (the guard the portal's downloads write) is dropped. */
+bool sheet_formula(char **cell)
+{
+    char *s = *cell;
+    if (s[0] == '\'' && s[1] && strchr("=+-@\t\r", s[1])) {
+        *cell = s + 1;
+        return false;
+    }
+    if (!s[0] || !strchr("=+-@\t\r", s[0]))
+        return false;
+    if (s[0] == '+' || s[0] == '-') { /* a signed number or a dash of prose is no formula */
+        char *end = NULL;
+        (void)strtod(s, &end);
+        if (end && end != s && !*end)
+            return false;
+        if (s[1] == ' ' || s[1] == '-' || s[1] == '\0')
+            return false;
+    }
+    return true;
+}

@@ -20,6 +20,7 @@
 #include "util/arena.h"
 #include "util/err.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #define SHEET_MAX_ROWS 100000
@@ -47,5 +48,11 @@ int sheet_read(struct arena *ar, const char *data, size_t n, struct sheet *out, 
 
 /* The CSV reader alone (data need not be NUL-terminated). */
 int sheet_read_csv(struct arena *ar, const char *data, size_t n, struct sheet *out, struct err *e);
+
+/* Would a spreadsheet take the cell for a formula (it starts with =, @, a
+ * tab or CR, or + or - before something other than a number or a space)?
+ * A leading apostrophe before such a start (the guard the portal's
+ * downloads write) is dropped from *cell, which is then no formula. */
+bool sheet_formula(char **cell);
 
 #endif

@@ -166,6 +166,9 @@ json_t *gaps_json(const struct model *m);
 int parse_duplicates(struct loader *ld);
 /* rows.c: a kind's "import" (after its fields), and its JSON. */
 int parse_kind_import(struct loader *ld, const json_t *v, const char *path, struct model_kind *k);
+/* Derives the import of every record kind that declares none, and the
+ * headers templates write for every column (model/rows.c). */
+int derive_imports(struct loader *ld);
 json_t *import_json(const struct model_import *im);
 json_t *dups_json(const struct model *m);
 /* A relation type's `required_for` ({"kinds": [...], "when": {<enum

@@ -1623,7 +1623,7 @@ static json_t *kind_json(const struct model *mdl, const struct model_kind *k)
     }
     if (k->n_required_kinds)
         json_object_set_new(o, "required_for", relation_required_json(k));
-    if (k->import)
+    if (k->import && !k->import->derived)
         json_object_set_new(o, "import", import_json(k->import));
     if (k->tally)
         json_object_set_new(o, "tally", tally_json(k->tally));
@@ -1729,7 +1729,7 @@ static int model_check(struct loader *ld)
         parse_doc_lists(ld) || parse_field_sets(ld) || parse_kinds(ld) || check_inherits(ld) ||
         parse_measures(ld) || fill_collections(ld) || parse_views(ld) || parse_maps(ld) ||
         parse_gap_analysis(ld) || parse_duplicates(ld) || parse_triggers(ld) || parse_scores(ld) ||
-        parse_tallies(ld) || parse_archimate(ld))
+        parse_tallies(ld) || parse_archimate(ld) || derive_imports(ld))
         return -1;
     return parse_rules(ld); /* after the collections know their kinds */
 }

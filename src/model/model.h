@@ -441,16 +441,22 @@ struct model_snapshot {
  * row updates. */
 struct model_import_column {
     const char *target; /* as declared: "register_number", "name.ru" */
-    const char *field;  /* "name" or the field's name */
+    const char *field;  /* "name", "id", "owner" or the field's name */
     const char *lang;   /* "kk", "ru" or "en" for an i18n value, else NULL */
-    const struct model_field *f; /* NULL for the name */
+    const struct model_field *f; /* NULL for the name, the id and the owner */
     const char **headers;        /* folded */
     size_t n_headers;
+    struct i18n display; /* the header a template writes, per language */
 };
+/* A kind's spreadsheet import: declared ("import"), or derived for every
+ * record kind that declares none (derived: the key is the record's id, an
+ * empty one adding a record; a column per field a cell can fill, headed
+ * by the field's name or its label in any language). */
 struct model_import {
     const struct model_import_column *key;
     struct model_import_column *cols;
     size_t n_cols;
+    bool derived;
 };
 
 struct arena;

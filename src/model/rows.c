@@ -137,6 +137,127 @@ int parse_kind_import(struct loader *ld, const json_t *v, const char *path, stru
     return 0;
 }
 
+/* ---- the import of every other kind, and the headers templates write ---------------------- */
+
+/* Is the folded header h free in im (no column has it)? */
+static bool header_free(const struct model_import *im, const char *h)
+{
+    for (size_t k = 0; k < im->n_cols; k++)
+        for (size_t j = 0; j < im->cols[k].n_headers; j++)
+            if (strcmp(im->cols[k].headers[j], h) == 0)
+                return false;
+    return true;
+}
+
+/* Adds the headers given (NULL ones skipped) that no column has yet. */
+static void add_headers(struct loader *ld, struct model_import *im, struct model_import_column *c,
+                        const char *const *hs, size_t n)
+{
+    const char **all = arena_calloc(ld->m->arena, c->n_headers + n + 1, sizeof *all);
+    memcpy(all, c->headers, c->n_headers * sizeof *all);
+    c->headers = all;
+    for (size_t i = 0; i < n; i++) {
+        if (!hs[i])
+            continue;
+        const char *h = model_import_fold(ld->tmp, hs[i]);
+        if (*h && header_free(im, h))
+            c->headers[c->n_headers++] = ld_keep(ld, h);
+    }
+}
+
+/* The header a template writes: the label, with " (kk)" after it for a
+ * value in one language. */
+static struct i18n display_of(struct loader *ld, struct i18n label, const char *lang)
+{
+    if (!lang)
+        return label;
+    struct i18n d;
+    d.kk = arena_printf(ld->m->arena, "%s (%s)", label.kk ? label.kk : "", lang);
+    d.ru = arena_printf(ld->m->arena, "%s (%s)", label.ru ? label.ru : "", lang);
+    d.en = arena_printf(ld->m->arena, "%s (%s)", label.en ? label.en : "", lang);
+    return d;
+}
+
+static const struct i18n ID_LABEL = {.kk = "Сәйкестендіргіш", .ru = "Идентификатор", .en = "ID"};
+static const struct i18n NAME_LABEL = {.kk = "Атауы", .ru = "Наименование", .en = "Name"};
+static const struct i18n OWNER_LABEL = {.kk = "Иесі", .ru = "Владелец", .en = "Owner"};
+static const char *const LANGS[] = {"kk", "ru", "en"};
+
+/* Adds a column for target (field f, or the envelope's id, name, owner)
+ * headed by its target and its display in every language. */
+static void derived_column(struct loader *ld, struct model_import *im, const char *target,
+                           const char *field, const char *lang, const struct model_field *f,
+                           struct i18n label)
+{
+    struct model_import_column *c = &im->cols[im->n_cols++];
+    c->target = ld_keep(ld, target);
+    c->field = ld_keep(ld, field);
+    c->lang = lang;
+    c->f = f;
+    c->display = display_of(ld, label, lang);
+    const char *hs[] = {target, c->display.kk, c->display.ru, c->display.en};
+    add_headers(ld, im, c, hs, 4);
+}
+
+/* May a cell fill field f (a template column)? */
+static bool cell_field(const struct model_field *f)
+{
+    if (f->readonly || f->derived_from)
+        return false;
+    if (f->type == FT_LIST)
+        return f->item && (scalar_ok(f->item->type) || f->item->type == FT_REF);
+    return scalar_ok(f->type) || f->type == FT_REF || f->type == FT_I18N;
+}
+
+static void derive_one(struct loader *ld, struct model_kind *k)
+{
+    size_t most = 1 + 3 + 1 + 3 * k->n_fields;
+    struct model_import *im = arena_calloc(ld->m->arena, 1, sizeof *im);
+    im->cols = arena_calloc(ld->m->arena, most, sizeof *im->cols);
+    im->derived = true;
+    derived_column(ld, im, "id", "id", NULL, NULL, ID_LABEL);
+    im->key = &im->cols[0];
+    for (size_t l = 0; k->named && l < 3; l++)
+        derived_column(ld, im, arena_printf(ld->tmp, "name.%s", LANGS[l]), "name", LANGS[l], NULL,
+                       NAME_LABEL);
+    if (k->owned)
+        derived_column(ld, im, "owner", "owner", NULL, NULL, OWNER_LABEL);
+    for (size_t i = 0; i < k->n_fields; i++) {
+        const struct model_field *f = &k->fields[i];
+        if (!cell_field(f))
+            continue;
+        if (f->type != FT_I18N) {
+            derived_column(ld, im, f->name, f->name, NULL, f, f->label);
+            continue;
+        }
+        for (size_t l = 0; l < 3; l++)
+            derived_column(ld, im, arena_printf(ld->tmp, "%s.%s", f->name, LANGS[l]), f->name,
+                           LANGS[l], f, f->label);
+    }
+    k->import = im;
+}
+
+int derive_imports(struct loader *ld)
+{
+    for (size_t i = 0; i < ld->m->n_kinds; i++) {
+        struct model_kind *k = &ld->m->kinds[i];
+        if (!k->import) {
+            derive_one(ld, k);
+            continue;
+        }
+        /* a declared import: the headers a template writes, and those
+         * headers read back */
+        struct model_import *im = (struct model_import *)k->import;
+        for (size_t c = 0; c < im->n_cols; c++) {
+            struct model_import_column *col = &im->cols[c];
+            col->display = display_of(ld, col->f ? col->f->label : NAME_LABEL, col->lang);
+            const char *hs[] = {col->display.kk, col->display.ru, col->display.en};
+            add_headers(ld, im, col, hs, 3);
+        }
+    }
+    return 0;
+}
+
 json_t *import_json(const struct model_import *im)
 {
     json_t *cols = json_object();

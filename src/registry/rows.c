@@ -190,6 +190,13 @@ json_t *registry_cell_value(struct arena *ar, const struct model_field *f, const
 static int put_column(struct imp *im, json_t *body, const struct model_import_column *c,
                       const char *cell, struct err *one)
 {
+    char *guarded = arena_strdup(im->ar, cell);
+    if (sheet_formula(&guarded)) {
+        err_set(one, 422, "formula", c->target,
+                "the cell of '%s' starts a formula, which the portal does not take", c->target);
+        return -1;
+    }
+    cell = guarded;
     const char *s = c->f && c->f->type == FT_TEXT ? cell : one_line(im->ar, cell);
     bool empty = !*trimmed(im->ar, s);
     if (c->lang) {
@@ -203,6 +210,10 @@ static int put_column(struct imp *im, json_t *body, const struct model_import_co
     }
     if (empty) {
         json_object_set_new(body, c->field, json_null());
+        return 0;
+    }
+    if (!c->f) { /* the owner: an organisation's id */
+        json_object_set_new(body, c->field, json_string(s));
         return 0;
     }
     json_t *v = c->f->type == FT_LIST ? list_value(im->ar, c->f, s, c->target, one)
@@ -219,6 +230,7 @@ static int read_header(struct imp *im, const struct sheet_row *h, json_t *column
                        struct err *e)
 {
     im->n_file_cols = h->n;
+    im->key_at = (size_t)-1; /* a derived import's file may have no ID column: all new */
     im->col = arena_calloc(im->ar, h->n + 1, sizeof *im->col);
     bool key = false, any = false;
     for (size_t i = 0; i < h->n; i++) {
@@ -249,7 +261,7 @@ static int read_header(struct imp *im, const struct sheet_row *h, json_t *column
                 im->k->id, im->im->key->headers[0]);
         return -1;
     }
-    if (!key) {
+    if (!key && !im->im->derived) {
         err_set(e, 400, "no-columns", "file", "the file has no column for the key '%s'",
                 im->im->key->target);
         return -1;
@@ -298,6 +310,30 @@ static int find_record(struct imp *im, const char *key, json_t **out, struct err
     return rc;
 }
 
+/* The record of the kind whose id is key (a derived import's key): 1
+ * (*out a new reference) or -1 with one filled. */
+static int find_by_id(struct imp *im, const char *key, json_t **out, struct err *one)
+{
+    struct err e = ERR_INIT;
+    *out = NULL;
+    if (registry_get_visible(im->r, im->a, im->k->collection, key, out, &e) < 0) {
+        if (e.status == 404)
+            err_set(one, 422, "not-found", "id",
+                    "no record '%s' in this list: leave the ID empty to add a record", key);
+        else
+            err_collect(one, &e);
+        return -1;
+    }
+    const char *kind = json_string_value(json_object_get(*out, im->k->is_relation ? "type" : "kind"));
+    if (!kind || strcmp(kind, im->k->id) != 0) {
+        err_set(one, 422, "wrong-kind", "id", "record '%s' is not of kind '%s'", key, im->k->id);
+        json_decref(*out);
+        *out = NULL;
+        return -1;
+    }
+    return 1;
+}
+
 /* Drops the nulls of a new record's body (an i18n value with none left). */
 static void drop_nulls(json_t *body)
 {
@@ -319,6 +355,8 @@ static json_t *changed_fields(const struct imp *im, const json_t *before, const 
     json_t *fields = json_array();
     for (size_t i = 0; i < im->im->n_cols; i++) {
         const char *f = im->im->cols[i].field;
+        if (&im->im->cols[i] == im->im->key && !im->im->key->f)
+            continue; /* the id */
         bool listed = false;
         for (size_t j = 0; j < i; j++)
             listed = listed || strcmp(im->im->cols[j].field, f) == 0;
@@ -359,7 +397,8 @@ static const char *write_row(struct imp *im, struct pending *p)
     json_t *out = NULL;
     const char *result = NULL;
     if (!p->cur) {
-        json_object_set_new(p->body, "kind", json_string(im->k->id));
+        json_object_set_new(p->body, im->k->is_relation ? "type" : "kind",
+                            json_string(im->k->id));
         drop_nulls(p->body);
         if (registry_create(im->r, im->a, im->k->collection, p->body, NULL, &out, &sub) == 0)
             result = "created";
@@ -394,9 +433,10 @@ static void read_row(struct imp *im, const struct sheet_row *sr, struct pending 
     p->out = json_pack("{s:I, s:s}", "line", (json_int_t)sr->line, "key", key);
     p->body = json_object();
     p->cur = NULL;
-    json_t *before = json_object_get(im->seen, key);
+    json_t *before = *key ? json_object_get(im->seen, key) : NULL;
     struct err one = ERR_INIT;
-    if (!*key) {
+    bool by_id = !im->im->key->f; /* a derived import: an empty id adds a record */
+    if (!*key && !by_id) {
         err_set(&one, 422, "required", im->im->key->target, "the key '%s' is empty",
                 im->im->key->target);
         err_collect(&p->row, &one);
@@ -408,14 +448,16 @@ static void read_row(struct imp *im, const struct sheet_row *sr, struct pending 
         err_collect(&p->row, &one);
         return;
     }
-    json_object_set_new(im->seen, key, json_integer(sr->line));
+    if (*key)
+        json_object_set_new(im->seen, key, json_integer(sr->line));
     for (size_t i = 0; i < im->n_file_cols; i++) {
         struct err cell = ERR_INIT;
-        if (im->col[i] &&
+        if (im->col[i] && !(by_id && im->col[i] == im->im->key) &&
             put_column(im, p->body, im->col[i], i < sr->n ? sr->cell[i] : "", &cell) < 0)
             err_collect(&p->row, &cell);
     }
-    if (!json_array_size(p->row.errors) && find_record(im, key, &p->cur, &one) < 0)
+    if (!json_array_size(p->row.errors) && *key &&
+        (by_id ? find_by_id(im, key, &p->cur, &one) : find_record(im, key, &p->cur, &one)) < 0)
         err_collect(&p->row, &one);
 }
 
@@ -460,7 +502,7 @@ const struct model_kind *registry_rows_kind(struct registry *r, const struct act
                                             const char *kind, struct err *e)
 {
     const struct model_kind *k = kind ? model_kind(registry_model(r), kind) : NULL;
-    if (!k || k->is_relation) {
+    if (!k) {
         err_set(e, 404, "not-found", "kind", "no kind '%s'", kind ? kind : "");
         return NULL;
     }

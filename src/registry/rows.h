@@ -50,6 +50,32 @@ int registry_rows_import(struct registry *r, const struct actor *a, const char *
 const struct model_kind *registry_rows_kind(struct registry *r, const struct actor *a,
                                             const char *kind, struct err *e);
 
+/* The words of the workbooks, in the reader's language (the caller's). */
+struct rows_words {
+    const char *columns_sheet, *column, *values; /* the template's second sheet */
+    const char *yes, *no;                        /* a yes/no cell */
+    const char *id_hint;  /* the ID column: empty for a new record */
+    const char *ref_hint; /* a column naming a record: its ID */
+    const char *result, *reason;                 /* the result file's columns */
+    const char *created, *changed, *unchanged, *refused;
+};
+
+/* An XLSX workbook at path to fill in for kind k's import: a header row
+ * of its columns in lang (kk, ru or en), then a row per live record the
+ * actor may read as it would import again (an edit and a re-import changes
+ * what was edited); a second sheet lists the columns and the values each
+ * takes. */
+int registry_rows_template(struct registry *r, const struct actor *a, const struct model_kind *k,
+                           const char *lang, const struct rows_words *w, const char *path,
+                           struct err *e);
+
+/* The file of an import (data[0..n), as registry_rows_import read it) as
+ * an XLSX workbook at path with two more columns: each row's result and
+ * its reasons (a refused row's problems, a changed row's fields, a new
+ * record's id), from report (its errors said in the reader's language). */
+int registry_rows_result(const char *data, size_t n, const json_t *report,
+                         const struct rows_words *w, const char *path, struct err *e);
+
 struct model_field;
 struct arena;
 /* The value of a non-empty cell s for field f (a list: its items between

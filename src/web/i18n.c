@@ -2,6 +2,8 @@
  * tables generated from the .po catalogs. */
 #include "web/i18n.h"
 
+#include "registry/rows.h"
+
 #include "util/err.h"
 
 #include <stdlib.h>
@@ -156,4 +158,23 @@ void i18n_rows_errors(enum lang l, json_t *rows)
         }
         json_decref(all);
     }
+}
+
+void i18n_rows_words(enum lang l, struct rows_words *w)
+{
+    *w = (struct rows_words){
+        .columns_sheet = i18n_tr(l, TR("Columns")),
+        .column = i18n_tr(l, TR("Column")),
+        .values = i18n_tr(l, TR("What it takes")),
+        .yes = i18n_tr(l, TR("yes")),
+        .no = i18n_tr(l, TR("no")),
+        .id_hint = i18n_tr(l, TR("The record's ID: leave it empty to add a record")),
+        .ref_hint = i18n_tr(l, TR("The ID of the record it names")),
+        .result = i18n_tr(l, TR("Result")),
+        .reason = i18n_tr(l, TR("Reason")),
+        .created = i18n_tr(l, TR("created")),
+        .changed = i18n_tr(l, TR("changed")),
+        .unchanged = i18n_tr(l, TR("unchanged")),
+        .refused = i18n_tr(l, TR("refused")),
+    };
 }

@@ -41,6 +41,9 @@ const char *i18n_err_text(enum lang l, const struct err *e, char *out, size_t n)
 /* Says each problem of rows[i].errors (entries as err_collect notes
  * them: an import's report) in l, dropping what translated it. */
 void i18n_rows_errors(enum lang l, json_t *rows);
+/* The words of the import's workbooks (registry/rows.h) in l. */
+struct rows_words;
+void i18n_rows_words(enum lang l, struct rows_words *w);
 /* Whether the catalogs hold msgid. */
 bool i18n_known(const char *msgid);
 
