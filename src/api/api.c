@@ -29,6 +29,9 @@ void api_init(struct api *api, struct registry *reg, struct store *store,
     api->reg = reg;
     api->store = store;
     api->model = model;
+    api->router = NULL;
+    api->openapi_json = NULL;
+    api->openapi_len = 0;
     api->model_json = json_dumps(model_json(model), JSON_COMPACT | JSON_PRESERVE_ORDER);
     if (!api->model_json)
         fatal("api: cannot serialise the model");
@@ -38,7 +41,9 @@ void api_init(struct api *api, struct registry *reg, struct store *store,
 void api_free(struct api *api)
 {
     free(api->model_json);
+    free(api->openapi_json);
     api->model_json = NULL;
+    api->openapi_json = NULL;
 }
 
 void problem(struct http_resp *resp, int status, const char *type, const char *field,
@@ -871,6 +876,7 @@ void api_routes(struct api *api, struct router *rt)
     api_notify_routes(api, rt);
     api_arch_routes(api, rt);
     api_rows_routes(api, rt);
+    api_openapi_routes(api, rt);
     if (api->docs)
         api_docs_routes(api, rt);
     router_add(rt, "GET", "/healthz", h_healthz, api);

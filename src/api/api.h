@@ -27,6 +27,9 @@ struct api {
     const struct model *model;
     char *model_json; /* GET /api/v1/model body, serialised once */
     size_t model_json_len;
+    const struct router *router; /* the routes the OpenAPI description walks */
+    char *openapi_json;          /* GET /api/v1/openapi.json, made at the first ask */
+    size_t openapi_len;
 };
 
 /* The session cookie that the API and the web pages share: its name, and
@@ -40,6 +43,11 @@ void api_set_session_cookie(const struct api *api, struct http_resp *resp, const
 void api_init(struct api *api, struct registry *reg, struct store *store,
               const struct model *model, struct accounts *acct, struct calsvc *cal);
 void api_routes(struct api *api, struct router *rt);
+/* The API's OpenAPI 3.1 description (api/openapi.c), made from the routes
+ * and the model at the first call and kept: its text (NULL with e set when
+ * a route has no description), or parsed (a new reference). */
+const char *api_openapi_text(struct api *api, size_t *len, struct err *e);
+json_t *api_openapi(struct api *api, struct err *e);
 /* Sets a duplicate pair's (registry_duplicates) "suggestion": "<body of b>
  * could use <a> of <body of a>, …" (b's body may reuse a, the older
  * record), in language g; none for records of one body. */

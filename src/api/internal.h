@@ -29,6 +29,7 @@ void api_docs_routes(struct api *api, struct router *rt);
 void api_notify_routes(struct api *api, struct router *rt);
 void api_arch_routes(struct api *api, struct router *rt);
 void api_rows_routes(struct api *api, struct router *rt);
+void api_openapi_routes(struct api *api, struct router *rt);
 /* The {collection} and {id} path parameters, or NULL after answering 404. */
 const struct model_collection *collection_of(struct api *api, struct http_req *req,
                                              struct http_resp *resp);

@@ -173,6 +173,10 @@ void router_add_stream(struct router *r, const char *method, const char *pattern
 /* The handler of paths no route matches (e.g. an HTML "not found" page
  * for browsers); without one they get a 404 problem. */
 void router_set_fallback(struct router *r, http_handler h, void *ctx);
+/* Calls fn with each route's method and pattern, in the order of the
+ * patterns' segments (literals first, as matching tries them). */
+void router_each(const struct router *r,
+                 void (*fn)(void *ctx, const char *method, const char *pattern), void *ctx);
 enum router_result { ROUTE_FOUND, ROUTE_NOT_FOUND, ROUTE_METHOD_NOT_ALLOWED, ROUTE_BAD_PATH };
 /* Matches method+path (a path no route matches goes to the fallback, as
  * ROUTE_FOUND with req->route "*", when there is one). On ROUTE_FOUND fills *h (NULL for a streaming

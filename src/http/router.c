@@ -44,6 +44,23 @@ struct router {
     void *fallback_ctx;
 };
 
+static void each_node(const struct node *n,
+                      void (*fn)(void *ctx, const char *method, const char *pattern), void *ctx)
+{
+    for (size_t i = 0; i < n->n_routes; i++)
+        fn(ctx, n->routes[i].method, n->routes[i].pattern);
+    for (size_t i = 0; i < n->n_lits; i++)
+        each_node(n->lits[i], fn, ctx);
+    if (n->param)
+        each_node(n->param, fn, ctx);
+}
+
+void router_each(const struct router *r,
+                 void (*fn)(void *ctx, const char *method, const char *pattern), void *ctx)
+{
+    each_node(&r->root, fn, ctx);
+}
+
 void router_set_fallback(struct router *r, http_handler h, void *ctx)
 {
     r->fallback = h;

@@ -154,7 +154,8 @@ static void add_headers(struct loader *ld, struct model_import *im, struct model
                         const char *const *hs, size_t n)
 {
     const char **all = arena_calloc(ld->m->arena, c->n_headers + n + 1, sizeof *all);
-    memcpy(all, c->headers, c->n_headers * sizeof *all);
+    if (c->n_headers)
+        memcpy(all, c->headers, c->n_headers * sizeof *all);
     c->headers = all;
     for (size_t i = 0; i < n; i++) {
         if (!hs[i])

@@ -225,6 +225,7 @@ void web_registry_routes(struct web *w, struct router *rt);
 void web_list_routes(struct web *w, struct router *rt, const char *coll);
 void web_forms_collection_routes(struct web *w, struct router *rt, const char *coll);
 void web_help_routes(struct web *w, struct router *rt);
+void web_apidoc_routes(struct web *w, struct router *rt);
 /* A record met by a walk or a view (its answer's {id, kind, name}) as the
  * pages list it: {name, name_lang?, kind (the kind's label), href?}. */
 json_t *page_met_record(struct page *pg, const json_t *it);

@@ -855,6 +855,7 @@ void web_routes(struct web *w, struct router *rt)
     web_workspace_routes(w, rt);
     web_registry_routes(w, rt);
     web_help_routes(w, rt);
+    web_apidoc_routes(w, rt);
     /* issue 15: the map and matrices of the collections that
      * declare them (/{collection}/map, /{collection}/matrix/{id}[.csv]) */
     web_capmap_routes(w, rt);
