@@ -8,9 +8,14 @@
 #include "web/internal.h"
 
 #include "registry/rows.h"
+
+#define XLSX_TYPE "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 #include "util/buf.h"
 
+#include <fcntl.h>
 #include <sodium.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,11 +35,42 @@ static const struct model_kind *import_kind(struct page *pg, const struct model_
     return NULL;
 }
 
+/* The kind `id` of the collection if the visitor may import into it. */
+static const struct model_kind *import_kind_named(struct page *pg,
+                                                  const struct model_collection *c, const char *id)
+{
+    const struct model *m = registry_model(pg->w->api->reg);
+    for (size_t i = 0; c && id && i < c->n_kinds; i++) {
+        const struct model_kind *k = model_kind(m, c->kinds[i]);
+        struct err e = ERR_INIT;
+        if (k && strcmp(k->id, id) == 0 && k->import && pg->signed_in &&
+            registry_rows_kind(pg->w->api->reg, &pg->actor, k->id, &e))
+            return k;
+    }
+    return NULL;
+}
+
 void web_import_form(struct page *pg)
 {
-    if (import_kind(pg, pg->coll))
-        json_object_set_new(pg->data, "import_url",
-                            json_string(page_url(pg, "/%s/import", pg->coll->id)));
+    if (!import_kind(pg, pg->coll))
+        return;
+    json_object_set_new(pg->data, "import_url",
+                        json_string(page_url(pg, "/%s/import", pg->coll->id)));
+    /* the kinds the visitor may load, each with its template to fill in */
+    json_t *kinds = json_array();
+    const struct model *m = registry_model(pg->w->api->reg);
+    for (size_t i = 0; i < pg->coll->n_kinds; i++) {
+        const struct model_kind *k = import_kind_named(pg, pg->coll, pg->coll->kinds[i]);
+        if (!k)
+            continue;
+        (void)m;
+        json_array_append_new(
+            kinds, json_pack("{s:s, s:s, s:s}", "id", k->id, "label", web_label(pg->lang, k->label),
+                             "template_url",
+                             page_url(pg, "/%s/import-template?kind=%s", pg->coll->id, k->id)));
+    }
+    json_object_set_new(pg->data, "import_several", json_boolean(json_array_size(kinds) > 1));
+    json_object_set_new(pg->data, "import_kinds", kinds);
 }
 
 /* ---- the report ------------------------------------------------------------------------ */
@@ -130,6 +166,70 @@ static void report_page(struct page *pg, const struct model_kind *k, json_t *rep
     page_render(pg, status, "import", title);
 }
 
+/* Sends the workbook a writer made at path (unlinked either way). */
+static void send_workbook(struct page *pg, const char *path, bool made, const char *name)
+{
+    int fd = made ? open(path, O_RDONLY) : -1;
+    unlink(path);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) < 0) {
+        if (fd >= 0)
+            close(fd);
+        page_error(pg, 500, NULL);
+        return;
+    }
+    page_file_send(pg, XLSX_TYPE, fd, (uint64_t)st.st_size, name, name);
+}
+
+/* A temporary file's path for a workbook (libxlsxwriter writes by name). */
+static bool workbook_path(char path[64])
+{
+    snprintf(path, 64, "/tmp/archportal-import-XXXXXX");
+    int fd = mkstemp(path);
+    if (fd < 0)
+        return false;
+    close(fd);
+    return true;
+}
+
+/* The imported file back, each row with its result and reasons. */
+static void report_xlsx(struct page *pg, const char *data, size_t n, const json_t *report)
+{
+    char path[64];
+    struct rows_words w;
+    i18n_rows_words(pg->lang, &w);
+    struct err e = ERR_INIT;
+    bool made = workbook_path(path) && registry_rows_result(data, n, report, &w, path, &e) == 0;
+    if (!made && path[0])
+        unlink(path);
+    send_workbook(pg, path, made, "import-result.xlsx");
+}
+
+/* GET /{lang}/{collection}/import-template?kind=K: the workbook to fill in. */
+static void h_template(struct http_req *req, struct http_resp *resp, void *ctx)
+{
+    struct page pg;
+    page_begin(ctx, req, resp, &pg);
+    pg.coll = web_path_collection(&pg);
+    const char *kind = http_req_query(req, "kind");
+    const struct model_kind *k = kind ? import_kind_named(&pg, pg.coll, kind)
+                                      : import_kind(&pg, pg.coll);
+    if (!k) {
+        page_error(&pg, pg.signed_in ? 403 : 401, NULL);
+        return;
+    }
+    char path[64] = "";
+    struct rows_words w;
+    i18n_rows_words(pg.lang, &w);
+    struct err e = ERR_INIT;
+    bool made = workbook_path(path) &&
+                registry_rows_template(pg.w->api->reg, &pg.actor, k, i18n_code(pg.lang), &w, path,
+                                       &e) == 0;
+    send_workbook(&pg, path, made,
+                  arena_printf(req->arena, "%s-%s-%s.xlsx", pg.coll->id, k->id,
+                               i18n_code(pg.lang)));
+}
+
 /* ---- the upload ------------------------------------------------------------------------ */
 
 struct web_import {
@@ -137,7 +237,8 @@ struct web_import {
     const struct model_kind *k;
     char csrf[80];
     size_t csrf_len;
-    bool csrf_ok, dry_run, as_csv;
+    char kind[65]; /* the kind chosen on the form ("" the first) */
+    bool csrf_ok, dry_run, as_csv, as_xlsx;
     struct buf data;
 };
 
@@ -192,8 +293,16 @@ static int wi_part(void *state, const char *name, const char *filename, const ch
         return -1;
     if (strcmp(name, "dry_run") == 0)
         wi->dry_run = true;
-    else if (strcmp(name, "report") == 0)
+    else if (strcmp(name, "report") == 0) {
         wi->as_csv = n == 3 && memcmp(data, "csv", 3) == 0;
+        wi->as_xlsx = n == 4 && memcmp(data, "xlsx", 4) == 0;
+    } else if (strcmp(name, "kind") == 0) {
+        if (off + n >= sizeof wi->kind) {
+            err_set(e, 400, "bad-request", "kind", "no such kind");
+            return -1;
+        }
+        memcpy(wi->kind + off, data, n);
+    }
     else if (strcmp(name, "file") == 0 && buf_append(&wi->data, data, n) < 0) {
         err_set(e, 413, "body-too-large", "file", "the file exceeds %u bytes", ROWS_MAX_FILE);
         return -1;
@@ -212,6 +321,10 @@ static void wi_finish(void *state, struct http_req *req, struct http_resp *resp)
                    page_tr(&wi->pg, TR("The form has expired. Open the page again and repeat.")));
         return;
     }
+    if (wi->kind[0] && !(wi->k = import_kind_named(&wi->pg, wi->pg.coll, wi->kind))) {
+        page_error(&wi->pg, 403, NULL);
+        return;
+    }
     json_t *report = NULL;
     int rc =
         registry_rows_import(wi->pg.w->api->reg, &wi->pg.actor, wi->k->id,
@@ -221,7 +334,9 @@ static void wi_finish(void *state, struct http_req *req, struct http_resp *resp)
         return;
     }
     i18n_rows_errors(wi->pg.lang, json_object_get(report, "rows"));
-    if (wi->as_csv)
+    if (wi->as_xlsx)
+        report_xlsx(&wi->pg, wi->data.p ? wi->data.p : "", wi->data.len, report);
+    else if (wi->as_csv)
         report_csv(&wi->pg, wi->k, report);
     else
         report_page(&wi->pg, wi->k, report, rc < 0 ? 422 : 200);
@@ -258,5 +373,7 @@ void web_import_routes_for(struct web *w, struct router *rt, const struct model_
         char pattern[160];
         snprintf(pattern, sizeof pattern, "/%s/%s/import", i18n_code((enum lang)l), c->id);
         router_add_stream(rt, "POST", pattern, &import_ops, w);
+        snprintf(pattern, sizeof pattern, "/%s/%s/import-template", i18n_code((enum lang)l), c->id);
+        router_add(rt, "GET", pattern, h_template, w);
     }
 }

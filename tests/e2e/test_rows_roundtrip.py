@@ -218,6 +218,23 @@ def test_bad_workbooks_change_nothing():
     assert SRV.get('/api/v1/capabilities?limit=1', token=ARCH).json()['total'] == before
 
 
+def test_the_list_page_offers_the_round_trip():
+    # REQ: X-INT-01
+    cookie = SRV.session('integrator-architect', INTEGRATOR)
+    page = SRV.get('/kk/master_data', headers={'Cookie': cookie}).body.decode()
+    assert 'name="kind"' in page and 'value="xlsx"' in page, page[-3000:]
+    link = re.search(r'href="(/kk/master_data/import-template\?kind=data_subject)"', page)
+    assert link, 'no template link'
+    r = SRV.get(link.group(1).replace('&amp;', '&'), headers={'Cookie': cookie})
+    assert r.status == 200 and r.header('Content-Type') == XLSX, r
+    assert read_xlsx(r.body)[0][0] == 'Сәйкестендіргіш'
+    # without rights: no form, no template
+    owner = SRV.session('owner-viewer', ORG)
+    assert 'import-template' not in SRV.get('/kk/master_data', headers={'Cookie': owner}).body.decode()
+    assert SRV.get('/kk/master_data/import-template?kind=data_subject',
+                   headers={'Cookie': owner}).status == 403
+
+
 def main():
     global SRV, ADMIN, ARCH, OWNER, ORG, INTEGRATOR
     try:
@@ -231,7 +248,8 @@ def main():
             setup()
             run([test_the_template_holds_the_records_and_the_columns,
                  test_a_template_through_libreoffice_imports_unchanged, test_edit_add_and_result_file,
-                 test_every_collection_has_a_template, test_bad_workbooks_change_nothing])
+                 test_every_collection_has_a_template, test_bad_workbooks_change_nothing,
+                 test_the_list_page_offers_the_round_trip])
     finally:
         shutil.rmtree(WORK, ignore_errors=True)
 
