@@ -12,8 +12,12 @@
    beside the client's. The server's resident memory just before (VmRSS)
    and its peak after (VmHWM): the growth the export costs.
 2. The same file parsed by `xmllint --noout` (libxml2's own parser, which
-   the import will use), timed in the same run: the reference of the
-   import's speed.
+   the import uses), timed in the same run: the reference of the import's
+   speed. The file is kept as OUT/architecture.xml for the import, which
+   run.sh times once the server is stopped (`interchange.py --import BIN
+   DATA OUT`): `archportal archimate import --dry-run` of the whole file on
+   the bench's data, every concept resolved, compared and (a dry run)
+   rolled back; its rate against xmllint's on the same file.
 
 Prints BENCH lines ("BENCH <name> key=value ...")."""
 import argparse
@@ -39,6 +43,9 @@ def vmrss(pid):
 
 
 def main():
+    if len(sys.argv) == 5 and sys.argv[1] == '--import':
+        import_file(*sys.argv[2:5])
+        return
     ap = argparse.ArgumentParser()
     for name in ('base', 'out', 'token', 'pid'):
         ap.add_argument(name)
@@ -84,6 +91,40 @@ def main():
     xs = time.perf_counter() - t0
     print(f'BENCH archimate_xmllint status={p.returncode} s={xs:.2f} '
           f'mb_per_s={size / 1e6 / xs if xs else 0:.1f}', flush=True)
+
+
+def import_file(binary, data, out):
+    """The kept file imported with a dry run by the command line (the server
+    stopped: nothing else runs), against xmllint on the same file."""
+    path = os.path.join(out, 'architecture.xml')
+    size = os.path.getsize(path)
+    t0 = time.perf_counter()
+    p = subprocess.run(['xmllint', '--noout', path], capture_output=True)
+    xs = time.perf_counter() - t0
+    report = os.path.join(out, 'archimate-import.json')
+    with open(report, 'wb') as f:
+        t0 = time.perf_counter()
+        q = subprocess.run([binary, 'archimate', 'import', '--dry-run', '--data', data, path],
+                           stdout=f, stderr=subprocess.PIPE)
+        s = time.perf_counter() - t0
+    counts = {}
+    try:
+        with open(report, encoding='utf-8') as f:
+            head = f.read(1 << 16)
+        m = re.search(r'"counts":\s*\{([^}]*)\}', head)
+        if m:
+            counts = {k: int(v) for k, v in re.findall(r'"(\w+)":\s*(\d+)', m.group(1))}
+    except OSError:
+        pass
+    concepts = counts.get('elements', 0) + counts.get('relationships', 0)
+    ratio = (size / s) / (size / xs) if s and xs else 0
+    print(f'BENCH archimate_import status={q.returncode} s={s:.2f} bytes={size} '
+          f'concepts={concepts} unchanged={counts.get("unchanged", 0)} '
+          f'refused={counts.get("refused", 0)} mb_per_s={size / 1e6 / s if s else 0:.1f} '
+          f'xmllint_s={xs:.2f} ratio={ratio:.2f}', flush=True)
+    if q.returncode != 0:
+        print(q.stderr.decode(errors='replace')[-2000:], file=sys.stderr)
+    os.unlink(report)
     os.unlink(path)
 
 

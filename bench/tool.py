@@ -391,6 +391,19 @@ def cmd_report(argv):
         '≤ 5 s, ≤ 100 MB',
         'PASS' if ax is not None and growth is not None and ax <= 5 and growth <= 100
         and g('archimate_export_status') == '200' else '**FAIL**')
+    try:
+        ratio = float(g('archimate_import_ratio'))
+    except (TypeError, ValueError):
+        ratio = None
+    row('The same file imported again with a dry run (every concept resolved against the '
+        'portal and compared): time (s) and its rate against xmllint --noout on the same file',
+        f"{g('archimate_import_s', '?')} s, {g('archimate_import_mb_per_s', '?')} MB/s for "
+        f"{g('archimate_import_concepts', '?')} concepts ({g('archimate_import_unchanged', '?')} "
+        f"unchanged, {g('archimate_import_refused', '?')} refused); xmllint "
+        f"{g('archimate_import_xmllint_s', '?')} s: **{fnum(ratio, 2) if ratio is not None else '?'}×**",
+        '≥ 0.25×',
+        'PASS' if ratio is not None and ratio >= 0.25 and g('archimate_import_status') == '0'
+        and g('archimate_import_refused') == '0' else '**FAIL**')
     row("The period report: a year's report made and submitted, every body counted (s)",
         f"{fnum(worst, 2) if worst is not None else '?'} (made {g('period_report_create_ms', '?')} ms, "
         f"submitted {g('period_report_submit_ms', '?')} ms; server {g('period_report_server_create_ms', '?')} / "

@@ -182,7 +182,7 @@ static int rows_part(void *state, const char *name, const char *filename, const 
     }
     if (buf_append(&u->data, data, n) < 0) {
         err_set(e, 413, "body-too-large", "file", "the file exceeds %u bytes",
-                u->kind ? ROWS_MAX_FILE : AMX_MAX_FILE);
+                u->kind ? ROWS_MAX_FILE : AMX_MAX_UPLOAD);
         return -1;
     }
     return 0;
@@ -245,7 +245,7 @@ static int arch_begin(struct http_req *req, struct http_resp *resp, void *ctx, v
     snprintf(u->lang, sizeof u->lang, "%s",
              lang ? lang
                   : i18n_code(i18n_negotiate(http_req_header(req, "Accept-Language"), LANG_RU)));
-    buf_init(&u->data, AMX_MAX_FILE);
+    buf_init(&u->data, AMX_MAX_UPLOAD);
     *state = u;
     return 0;
 }
@@ -329,7 +329,7 @@ void api_rows_routes(struct api *api, struct router *rt)
     };
     router_add_stream(rt, "POST", "/api/v1/{collection}/import", &api->import_ops, api);
     api->archimate_ops = (struct http_stream_ops){
-        .max_body = AMX_MAX_FILE + 65536,
+        .max_body = AMX_MAX_UPLOAD + 65536,
         .raw = true,
         .begin = arch_begin,
         .part = rows_part,

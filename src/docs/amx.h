@@ -27,7 +27,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define AMX_MAX_FILE (256u << 20)   /* bytes of a file (or of the three CSVs) */
+#define AMX_MAX_FILE (1u << 30)     /* bytes of a file (or of the three CSVs) */
+#define AMX_MAX_UPLOAD (256u << 20) /* … sent to the API (held in memory as it arrives) */
 #define AMX_MAX_CONCEPTS 1000000    /* elements and relationships */
 #define AMX_MAX_DEPTH 64            /* nesting of XML elements */
 #define AMX_MAX_PROPS 1000          /* properties of one concept */

@@ -399,6 +399,10 @@ static const char *write_row(struct imp *im, struct pending *p)
     if (!p->cur) {
         json_object_set_new(p->body, im->k->is_relation ? "type" : "kind",
                             json_string(im->k->id));
+        /* a new record of an owned kind without an owner column: the
+         * importer's organisation's, as a form would make it */
+        if (im->k->owned && !json_string_value(json_object_get(p->body, "owner")) && *im->a->org)
+            json_object_set_new(p->body, "owner", json_string(im->a->org));
         drop_nulls(p->body);
         if (registry_create(im->r, im->a, im->k->collection, p->body, NULL, &out, &sub) == 0)
             result = "created";

@@ -255,24 +255,36 @@ void web_capmap_record_links(struct page *pg, const struct model_kind *k, const 
 /* One RFC 4180 row of a CSV file (page-registry.c's cells: formulas
  * defused, quoted when needed), then CRLF. */
 void web_csv_row(FILE *f, const char *const *cells, size_t n, char sep);
-/* A CSV file answered from memory: page_csv_begin takes the separator from
- * ?sep= (comma, the default, or semicolon; another is a 400 page, then it
- * returns -1) and writes the UTF-8 byte order mark; rows go to csv->f with
- * web_csv_row; page_csv_send answers it as `base`.csv, private. */
-struct page_csv {
-    FILE *f;
-    char *text;
-    size_t len;
-    char sep;
-};
-int page_csv_begin(struct page *pg, struct page_csv *csv);
-void page_csv_send(struct page *pg, struct page_csv *csv, const char *base);
 /* An XLSX workbook written to a temporary file (libxlsxwriter writes
  * files; constant_memory: rows in order, strings inline): NULL when it
  * cannot be made. page_xlsx_done closes it and gives an open descriptor of
  * the file, unlinked (its size in *size), or -1 (always -1 without keep). */
 #define PAGE_XLSX_PATH 40
 struct lxw_workbook;
+struct lxw_worksheet;
+struct lxw_format;
+/* A CSV file answered from memory: page_csv_begin takes the separator from
+ * ?sep= (comma, the default, or semicolon; another is a 400 page, then it
+ * returns -1) and writes the UTF-8 byte order mark; rows go to csv->f with
+ * web_csv_row; page_csv_send answers it as `base`.csv, private.
+ * page_table_begin with xlsx makes an XLSX workbook instead (one sheet, its
+ * first row the header, bold and frozen): rows then go through
+ * page_csv_row, which writes either, and page_csv_send answers `base`.xlsx. */
+struct page_csv {
+    FILE *f;
+    char *text;
+    size_t len;
+    char sep;
+    struct lxw_workbook *wb;
+    struct lxw_worksheet *ws;
+    struct lxw_format *bold;
+    uint32_t row;
+    char path[PAGE_XLSX_PATH];
+};
+int page_csv_begin(struct page *pg, struct page_csv *csv);
+int page_table_begin(struct page *pg, struct page_csv *csv, bool xlsx);
+void page_csv_row(struct page_csv *csv, const char *const *cells, size_t n);
+void page_csv_send(struct page *pg, struct page_csv *csv, const char *base);
 struct lxw_workbook *page_xlsx_new(char path[PAGE_XLSX_PATH], bool constant_memory);
 int page_xlsx_done(struct lxw_workbook *wb, const char *path, bool keep, uint64_t *size);
 /* Answers with size bytes of the open file fd as a private download named

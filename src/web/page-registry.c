@@ -914,6 +914,39 @@ void web_csv_row(FILE *f, const char *const *cells, size_t n, char sep)
     csv_write_row(f, cells, n, sep, false);
 }
 
+int page_table_begin(struct page *pg, struct page_csv *csv, bool xlsx)
+{
+    if (!xlsx)
+        return page_csv_begin(pg, csv);
+    *csv = (struct page_csv){.sep = ','};
+    csv->wb = page_xlsx_new(csv->path, true);
+    csv->ws = csv->wb ? workbook_add_worksheet(csv->wb, NULL) : NULL;
+    if (!csv->ws) {
+        uint64_t none;
+        if (csv->wb)
+            page_xlsx_done(csv->wb, csv->path, false, &none);
+        page_error(pg, 500, NULL);
+        return -1;
+    }
+    csv->bold = workbook_add_format(csv->wb);
+    format_set_bold(csv->bold);
+    worksheet_freeze_panes(csv->ws, 1, 0);
+    return 0;
+}
+
+void page_csv_row(struct page_csv *csv, const char *const *cells, size_t n)
+{
+    if (!csv->wb) {
+        web_csv_row(csv->f, cells, n, csv->sep);
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (cells[i] && *cells[i])
+            worksheet_write_string(csv->ws, csv->row, (lxw_col_t)i, cells[i],
+                                   csv->row == 0 ? csv->bold : NULL);
+    csv->row++;
+}
+
 int page_csv_begin(struct page *pg, struct page_csv *csv)
 {
     const char *sep_name = http_req_query(pg->req, "sep");
@@ -933,6 +966,18 @@ int page_csv_begin(struct page *pg, struct page_csv *csv)
 
 void page_csv_send(struct page *pg, struct page_csv *csv, const char *base)
 {
+    if (csv->wb) {
+        uint64_t size;
+        int fd = page_xlsx_done(csv->wb, csv->path, true, &size);
+        if (fd < 0) {
+            page_error(pg, 500, NULL);
+            return;
+        }
+        const char *name = arena_printf(pg->req->arena, "%s.xlsx", base);
+        page_file_send(pg, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", fd,
+                       size, name, name);
+        return;
+    }
     fclose(csv->f);
     web_security_headers(pg->w, pg->resp);
     const char *name = arena_printf(pg->req->arena, "%s.csv", base);

@@ -250,6 +250,9 @@ static void h_rules(struct http_req *req, struct http_resp *resp, void *ctx)
     json_object_set_new(pg.data, "groupings", by_links(&pg, &only));
     const char *q = report_query(&pg, only.layer, only.rule, only.by);
     json_object_set_new(pg.data, "csv_url", json_string(page_url(&pg, "/rules.csv%s", q)));
+    json_object_set_new(pg.data, "xlsx_url", json_string(page_url(&pg, "/rules.xlsx%s", q)));
+    json_object_set_new(pg.data, "broken_xlsx_url",
+                        json_string(page_url(&pg, "/rules-broken.xlsx%s", q)));
     json_object_set_new(pg.data, "broken_csv_url",
                         json_string(page_url(&pg, "/rules-broken.csv%s", q)));
     page_render(&pg, 200, "rules", page_tr(&pg, TR("Compliance with the Rules")));
@@ -263,7 +266,7 @@ static const char *count_text(struct page *pg, const json_t *v)
 
 /* The rules' shares as a spreadsheet: a row per rule (with ?by=, per rule
  * and group). */
-static void h_rules_csv(struct http_req *req, struct http_resp *resp, void *ctx)
+static void rules_table(struct http_req *req, struct http_resp *resp, void *ctx, bool xlsx)
 {
     struct page pg;
     page_begin(ctx, req, resp, &pg);
@@ -272,7 +275,7 @@ static void h_rules_csv(struct http_req *req, struct http_resp *resp, void *ctx)
     json_t *report = report_of(&pg, &only, 1);
     if (!report)
         return;
-    if (page_csv_begin(&pg, &csv) < 0) {
+    if (page_table_begin(&pg, &csv, xlsx) < 0) {
         json_decref(report);
         return;
     }
@@ -282,7 +285,7 @@ static void h_rules_csv(struct http_req *req, struct http_resp *resp, void *ctx)
                           page_tr(&pg, TR("Applies to")),  page_tr(&pg, TR("Keep it")),
                           page_tr(&pg, TR("Break it")),    page_tr(&pg, TR("Share kept, %"))};
     size_t n = sizeof head / sizeof head[0];
-    web_csv_row(csv.f, head, n, csv.sep);
+    page_csv_row(&csv, head, n);
     size_t i, j;
     json_t *it, *g;
     json_array_foreach (json_object_get(report, "items"), i, it) {
@@ -302,7 +305,7 @@ static void h_rules_csv(struct http_req *req, struct http_resp *resp, void *ctx)
             count_text(&pg, json_object_get(it, "compliant_percent")),
         };
         if (!only.by)
-            web_csv_row(csv.f, row, n, csv.sep);
+            page_csv_row(&csv, row, n);
         json_array_foreach (json_object_get(it, "by"), j, g) {
             json_t *link = json_object_get(g, "id") ? record_link(&pg, json_string_value(json_object_get(g, "id")))
                                                     : json_pack("{s:s}", "text", page_tr(&pg, TR("None")));
@@ -314,7 +317,7 @@ static void h_rules_csv(struct http_req *req, struct http_resp *resp, void *ctx)
                                   (long long)(json_integer_value(json_object_get(g, "applicable")) -
                                               json_integer_value(json_object_get(g, "compliant"))));
             row[9] = count_text(&pg, json_object_get(g, "compliant_percent"));
-            web_csv_row(csv.f, row, n, csv.sep);
+            page_csv_row(&csv, row, n);
         }
     }
     json_decref(report);
@@ -323,7 +326,7 @@ static void h_rules_csv(struct http_req *req, struct http_resp *resp, void *ctx)
 
 /* The records that break the rules as a spreadsheet: a row per rule and
  * record (at most the report's 1,000 per rule). */
-static void h_rules_broken_csv(struct http_req *req, struct http_resp *resp, void *ctx)
+static void broken_table(struct http_req *req, struct http_resp *resp, void *ctx, bool xlsx)
 {
     struct page pg;
     page_begin(ctx, req, resp, &pg);
@@ -332,7 +335,7 @@ static void h_rules_broken_csv(struct http_req *req, struct http_resp *resp, voi
     json_t *report = report_of(&pg, &only, 1000);
     if (!report)
         return;
-    if (page_csv_begin(&pg, &csv) < 0) {
+    if (page_table_begin(&pg, &csv, xlsx) < 0) {
         json_decref(report);
         return;
     }
@@ -340,7 +343,7 @@ static void h_rules_broken_csv(struct http_req *req, struct http_resp *resp, voi
                           page_tr(&pg, TR("Record")), page_tr(&pg, TR("Identifier")),
                           page_tr(&pg, TR("Owner")),  page_tr(&pg, TR("Field to put right"))};
     size_t n = sizeof head / sizeof head[0];
-    web_csv_row(csv.f, head, n, csv.sep);
+    page_csv_row(&csv, head, n);
     size_t i, j;
     json_t *it, *v;
     json_array_foreach (json_object_get(report, "items"), i, it) {
@@ -356,7 +359,7 @@ static void h_rules_broken_csv(struct http_req *req, struct http_resp *resp, voi
                 violator_fix(&pg, v),
             };
             json_decref(o);
-            web_csv_row(csv.f, row, n, csv.sep);
+            page_csv_row(&csv, row, n);
         }
     }
     json_decref(report);
@@ -428,9 +431,31 @@ int page_rule_checks(struct page *pg, const struct model_kind *k, const char *co
     return rc;
 }
 
+static void h_rules_csv(struct http_req *req, struct http_resp *resp, void *ctx)
+{
+    rules_table(req, resp, ctx, false);
+}
+
+static void h_rules_xlsx(struct http_req *req, struct http_resp *resp, void *ctx)
+{
+    rules_table(req, resp, ctx, true);
+}
+
+static void h_rules_broken_csv(struct http_req *req, struct http_resp *resp, void *ctx)
+{
+    broken_table(req, resp, ctx, false);
+}
+
+static void h_rules_broken_xlsx(struct http_req *req, struct http_resp *resp, void *ctx)
+{
+    broken_table(req, resp, ctx, true);
+}
+
 void web_rules_routes(struct web *w, struct router *rt)
 {
     web_route(rt, "GET", "/rules", h_rules, w);
     web_route(rt, "GET", "/rules.csv", h_rules_csv, w);
+    web_route(rt, "GET", "/rules.xlsx", h_rules_xlsx, w);
     web_route(rt, "GET", "/rules-broken.csv", h_rules_broken_csv, w);
+    web_route(rt, "GET", "/rules-broken.xlsx", h_rules_broken_xlsx, w);
 }

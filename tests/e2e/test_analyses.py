@@ -6,6 +6,7 @@ rule's trend from the figures the portal records once a day, and as CSV."""
 import csv
 import html
 import io
+import zipfile
 import re
 from urllib.parse import quote
 
@@ -211,6 +212,15 @@ def test_report_page_and_csv():
     rows = list(csv.reader(io.StringIO(r.body.decode('utf-8-sig')), delimiter=';'))
     assert rows[0][0] == 'Rule', rows[0]
     assert any(x[3] == W['subject']['id'] for x in rows), rows
+    # the same as workbooks
+    r = page('/ru/rules.xlsx?layer=data&by=domain', who)
+    assert r.status == 200 and r.header('Content-Type').startswith(
+        'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'), r
+    sheet = zipfile.ZipFile(io.BytesIO(r.body)).read('xl/worksheets/sheet1.xml').decode()
+    assert 'Правило' in sheet and 'master_data_one_keeper' in sheet and 'Социальная защита' in sheet
+    r = page('/en/rules-broken.xlsx?rule=master_data_one_keeper', who)
+    assert r.status == 200 and W['subject']['id'] in zipfile.ZipFile(io.BytesIO(r.body)).read(
+        'xl/worksheets/sheet1.xml').decode()
     assert page('/ru/rules.csv?sep=tab', who).status == 400
     assert page('/ru/rules.csv?by=colour', who).status == 400
     # for holders of rules-report only, like the API

@@ -76,8 +76,9 @@ def test_contacts_name_the_service_integrator_from_the_registry():
 
 def test_api_page_links_what_the_api_serves():
     page = html('/en/help/api')
-    assert 'does not publish an OpenAPI description yet' in page
-    for path in ('/api/v1/model', '/api/v1/rights'):
+    assert 'described in OpenAPI 3.1 at /api/v1/openapi.json' in page
+    assert 'href="/en/api-reference"' in page and SRV.get('/en/api-reference').status == 200
+    for path in ('/api/v1/model', '/api/v1/rights', '/api/v1/openapi.json'):
         assert f'href="{path}"' in page
         r = SRV.get(path)
         assert r.status == 200 and isinstance(json.loads(r.body), dict), path
