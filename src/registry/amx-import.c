@@ -40,11 +40,14 @@ struct conc {
     const struct amx_concept *c;
     const struct model_kind *k; /* NULL: refused before the write */
     char rid[80];
-    json_t *cur;   /* the live record (NULL: new) */
+    json_t *cur;   /* the live record (NULL: new), until its body is compared */
     json_t *body;  /* what to create, or the patch */
     json_t *later; /* refs to records this import creates: patched after them */
     bool fresh;    /* will be created */
-    struct err row;
+    bool exists;   /* the record exists (at revision rev) */
+    json_int_t rev;
+    json_t *fields; /* an existing record's: the members the body changes */
+    json_t *errors; /* its problems as err_collect notes them (NULL: none) */
     json_t *notes;
     json_t *out;
 };
@@ -66,6 +69,16 @@ struct imp {
 
 /* ---- problems and notes ----------------------------------------------------------------- */
 
+/* Notes problem one among c's. */
+static void collect(struct conc *c, const struct err *one)
+{
+    struct err acc = ERR_INIT;
+    if (!c->errors)
+        c->errors = json_array();
+    acc.errors = c->errors;
+    err_collect(&acc, one);
+}
+
 static void refuse(struct conc *c, int status, const char *type, const char *field,
                    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 static void refuse(struct conc *c, int status, const char *type, const char *field,
@@ -76,7 +89,7 @@ static void refuse(struct conc *c, int status, const char *type, const char *fie
     va_start(ap, fmt);
     err_setv(&one, status, type, field, fmt, ap);
     va_end(ap);
-    err_collect(&c->row, &one);
+    collect(c, &one);
 }
 
 static void note(struct conc *c, const char *field, const char *fmt, ...)
@@ -84,6 +97,8 @@ static void note(struct conc *c, const char *field, const char *fmt, ...)
 static void note(struct conc *c, const char *field, const char *fmt, ...)
 {
     struct err one = ERR_INIT, acc = ERR_INIT;
+    if (!c->notes)
+        c->notes = json_array();
     acc.errors = c->notes;
     va_list ap;
     va_start(ap, fmt);
@@ -94,7 +109,7 @@ static void note(struct conc *c, const char *field, const char *fmt, ...)
 
 static bool refused(const struct conc *c)
 {
-    return json_array_size(c->row.errors) > 0;
+    return json_array_size(c->errors) > 0;
 }
 
 /* ---- identifiers ------------------------------------------------------------------------ */
@@ -150,7 +165,7 @@ static int existing(struct imp *im, struct conc *c, const char *id, json_t **out
                "identifier",
                id);
     else
-        err_collect(&c->row, &e);
+        collect(c, &e);
     return -1;
 }
 
@@ -473,7 +488,7 @@ static void put_property(struct imp *im, struct conc *c, const struct amx_prop *
         else
             v = registry_cell_value(im->ar, f, text, f->name, &one);
         if (!v && one.status)
-            err_collect(&c->row, &one);
+            collect(c, &one);
         else if (v)
             json_object_set_new(c->body, f->name, v);
         return;
@@ -648,47 +663,66 @@ static void take_errors(struct conc *c, struct err *sub)
     size_t i;
     json_t *entry;
     if (!json_array_size(sub->errors)) {
-        err_collect(&c->row, sub);
+        collect(c, sub);
         return;
     }
+    if (!c->errors)
+        c->errors = json_array();
     json_array_foreach (sub->errors, i, entry)
-        json_array_append(c->row.errors, entry);
+        json_array_append(c->errors, entry);
 }
 
-/* Creates or patches c with body (the first step or the later refs). */
-static const char *write_one(struct imp *im, struct conc *c, json_t *body)
+/* An existing record compared with its body: what the body changes is
+ * kept, the record itself dropped (a file of half a million concepts does
+ * not hold them all), the body too when it changes nothing. */
+static void settle(struct conc *c)
+{
+    if (!c->cur)
+        return;
+    c->exists = true;
+    c->rev = json_integer_value(json_object_get(c->cur, "revision"));
+    c->fields = differing(c->cur, c->body);
+    json_decref(c->cur);
+    c->cur = NULL;
+    if (!json_array_size(c->fields)) {
+        json_decref(c->body);
+        c->body = NULL;
+    }
+}
+
+/* Creates or patches c with body (the first step, or the later refs:
+ * always a change). */
+static const char *write_one(struct imp *im, struct conc *c, json_t *body, bool later)
 {
     struct err sub = ERR_INIT;
     sub.errors = json_array();
     json_t *out = NULL;
     const char *result = NULL;
     const char *coll = c->k->is_relation ? "relations" : c->k->collection;
-    if (!c->cur) {
+    if (!c->exists) {
         if (!c->k->is_relation)
             json_object_set_new(body, "kind", json_string(c->k->id));
         if (registry_create(im->r, im->a, coll, body, c->rid, &out, &sub) == 0) {
             result = "created";
-            c->cur = out;
-            out = NULL;
+            c->exists = true;
+            c->rev = json_integer_value(json_object_get(out, "revision"));
         }
-    } else {
-        json_t *fields = differing(c->cur, body);
-        if (!json_array_size(fields)) {
-            result = "unchanged";
+    } else if (!later && !json_array_size(c->fields)) {
+        result = "unchanged";
+    } else if (registry_patch(im->r, im->a, coll, c->rid, c->rev, body, &out, &sub) == 0) {
+        result = "changed";
+        c->rev = json_integer_value(json_object_get(out, "revision"));
+        json_t *all = json_object_get(c->out, "fields");
+        if (!all)
+            json_object_set_new(c->out, "fields", all = json_array());
+        if (later) {
+            const char *k;
+            json_t *v;
+            json_object_foreach (body, k, v)
+                json_array_append_new(all, json_string(k));
         } else {
-            json_int_t rev = json_integer_value(json_object_get(c->cur, "revision"));
-            if (registry_patch(im->r, im->a, coll, c->rid, rev, body, &out, &sub) == 0) {
-                result = "changed";
-                json_t *all = json_object_get(c->out, "fields");
-                if (!all)
-                    json_object_set_new(c->out, "fields", all = json_array());
-                json_array_extend(all, fields);
-                json_decref(c->cur);
-                c->cur = out;
-                out = NULL;
-            }
+            json_array_extend(all, c->fields);
         }
-        json_decref(fields);
     }
     if (!result)
         take_errors(c, &sub);
@@ -701,7 +735,7 @@ static void end_concept(struct imp *im, struct conc *c, const char *result)
 {
     if (!result || refused(c)) {
         result = "refused";
-        json_object_set(c->out, "errors", c->row.errors);
+        json_object_set(c->out, "errors", c->errors);
     }
     json_object_set_new(c->out, "result", json_string(result));
     if (c->k) {
@@ -737,9 +771,6 @@ static void setup(struct imp *im)
         const struct amx_concept *a = &f->c[i];
         char at[300];
         c->c = a;
-        c->row = (struct err)ERR_INIT;
-        c->row.errors = json_array();
-        c->notes = json_array();
         c->out = json_pack("{s:s, s:s, s:s, s:s}", "line", where(a, at, sizeof at), "identifier",
                            a->id ? a->id : "", "type", a->type ? a->type : "", "concept",
                            a->relationship ? "relationship" : "element");
@@ -772,7 +803,8 @@ static void teardown(struct imp *im)
         json_decref(c->cur);
         json_decref(c->body);
         json_decref(c->later);
-        json_decref(c->row.errors);
+        json_decref(c->fields);
+        json_decref(c->errors);
         json_decref(c->notes);
         json_decref(c->out);
     }
@@ -783,11 +815,16 @@ static void teardown(struct imp *im)
     json_decref(im->fresh);
 }
 
-/* Resolves every concept, builds the bodies, then writes them in one
+/* Resolves every concept, builds the bodies, then writes them, all in one
  * write; committed only for a real run that refuses none. */
 static int run(struct imp *im, bool dry_run, struct err *e)
 {
     size_t n = im->f->n;
+    /* one transaction from the first read: what the concepts are compared
+     * with is what they are written over */
+    struct store_conn *conn = registry_write_enter(im->r, e);
+    if (!conn)
+        return -1;
     for (size_t i = 0; i < n; i++)
         if (!refused(&im->cs[i]) && !im->cs[i].c->relationship)
             resolve_element(im, &im->cs[i]);
@@ -802,22 +839,22 @@ static int run(struct imp *im, bool dry_run, struct err *e)
             build_body(im, &im->cs[i]);
             if (!im->cs[i].c->relationship)
                 defer_refs(im, &im->cs[i]);
+            settle(&im->cs[i]);
         }
-    struct store_conn *conn = registry_write_enter(im->r, e);
-    if (!conn)
-        return -1;
     const char **results = xcalloc(n + 1, sizeof *results);
     for (int pass = 0; pass < 2; pass++)
         for (size_t i = 0; i < n; i++) {
             struct conc *c = &im->cs[i];
             if (c->c->relationship != (pass == 1) || refused(c) || !c->k)
                 continue;
-            results[i] = write_one(im, c, c->body);
+            results[i] = write_one(im, c, c->body, false);
+            json_decref(c->body);
+            c->body = NULL;
         }
     for (size_t i = 0; i < n; i++) { /* the refs between records this import made */
         struct conc *c = &im->cs[i];
         if (c->later && results[i] && !refused(c)) {
-            const char *r2 = write_one(im, c, c->later);
+            const char *r2 = write_one(im, c, c->later, true);
             if (r2 && strcmp(results[i], "unchanged") == 0)
                 results[i] = r2;
             if (!r2)

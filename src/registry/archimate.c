@@ -1086,6 +1086,10 @@ int registry_archimate_export(struct registry *r, const struct actor *a, const c
         rc = -1;
     }
     if (rc == 0) {
+        /* an element per line (indented by one space a level): an import's
+         * report names lines a reader can find */
+        check(&x, xmlTextWriterSetIndent(x.w, 1));
+        check(&x, xmlTextWriterSetIndentString(x.w, BAD_CAST " "));
         check(&x, xmlTextWriterStartDocument(x.w, NULL, "UTF-8", NULL));
         check(&x, xmlTextWriterStartElement(x.w, BAD_CAST "model"));
         check(&x, xmlTextWriterWriteAttribute(x.w, BAD_CAST "xmlns", BAD_CAST NS_ARCHIMATE));
