@@ -76,6 +76,16 @@ static int workbook_path(char path[64], struct err *e)
     return 0;
 }
 
+/* An upload's state: whose it is and whether it is a dry run. */
+static struct rows_up *upload_new(struct api *api, const struct actor *a, const char *dry)
+{
+    struct rows_up *u = xcalloc(1, sizeof *u);
+    u->api = api;
+    u->a = *a;
+    u->dry_run = dry && strcmp(dry, "true") == 0;
+    return u;
+}
+
 /* The collection's kind that declares an import: ?kind= or its only one. */
 static const char *import_kind_of(const struct api *api, const struct model_collection *coll,
                                   const char *asked, struct err *e)
@@ -146,11 +156,8 @@ static int rows_begin(struct http_req *req, struct http_resp *resp, void *ctx, v
         http_resp_problem(resp, &e);
         return -1;
     }
-    struct rows_up *u = xcalloc(1, sizeof *u);
-    u->api = api;
-    u->a = a;
+    struct rows_up *u = upload_new(api, &a, dry);
     u->kind = kind;
-    u->dry_run = dry && strcmp(dry, "true") == 0;
     u->result_xlsx = result && strcmp(result, "xlsx") == 0;
     if (u->result_xlsx && workbook_path(u->path, &e) < 0) {
         free(u);
@@ -238,10 +245,7 @@ static int arch_begin(struct http_req *req, struct http_resp *resp, void *ctx, v
         http_resp_problem(resp, &e);
         return -1;
     }
-    struct rows_up *u = xcalloc(1, sizeof *u);
-    u->api = api;
-    u->a = a;
-    u->dry_run = dry && strcmp(dry, "true") == 0;
+    struct rows_up *u = upload_new(api, &a, dry);
     snprintf(u->lang, sizeof u->lang, "%s",
              lang ? lang
                   : i18n_code(i18n_negotiate(http_req_header(req, "Accept-Language"), LANG_RU)));

@@ -1060,6 +1060,21 @@ static char *read_file(const char *path, size_t max, size_t *len)
     return data;
 }
 
+/* An import's report (its problems said in English) on stdout, the
+ * failure on stderr; report is released. */
+static void print_report(json_t *report, const char *items, int rc, const struct err *e)
+{
+    if (report) {
+        i18n_rows_errors(LANG_EN, json_object_get(report, items));
+        json_dumpf(report, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        fputc('\n', stdout);
+    }
+    if (rc < 0)
+        fprintf(stderr, "archportal: %s%s%s\n", e->field[0] ? e->field : "",
+                e->field[0] ? ": " : "", e->detail);
+    json_decref(report);
+}
+
 /* A file named like Archi's elements.csv: its relations.csv and
  * properties.csv beside it (the same prefix), read when they exist. */
 static int read_archi_csv(const char *path, struct arena *ar, struct amx *file, struct err *e)
@@ -1119,15 +1134,7 @@ static int archimate_import(struct opts *o)
         arena_free(ar);
         return 1;
     }
-    if (report) {
-        i18n_rows_errors(LANG_EN, json_object_get(report, "concepts"));
-        json_dumpf(report, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-        fputc('\n', stdout);
-    }
-    if (rc < 0)
-        fprintf(stderr, "archportal: %s%s%s\n", e.field[0] ? e.field : "", e.field[0] ? ": " : "",
-                e.detail);
-    json_decref(report);
+    print_report(report, "concepts", rc, &e);
     amx_free(&file);
     arena_free(ar);
     if (opened)
@@ -1216,15 +1223,7 @@ static int cmd_rows(struct opts *o)
     struct err e = ERR_INIT;
     json_t *report = NULL;
     int rc = registry_rows_import(app.reg, &by, o->kind, data, len, o->dry_run, &report, &e);
-    if (report) {
-        i18n_rows_errors(LANG_EN, json_object_get(report, "rows"));
-        json_dumpf(report, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-        fputc('\n', stdout);
-    }
-    if (rc < 0)
-        fprintf(stderr, "archportal: %s%s%s\n", e.field[0] ? e.field : "", e.field[0] ? ": " : "",
-                e.detail);
-    json_decref(report);
+    print_report(report, "rows", rc, &e);
     free(data);
     app_close(&app);
     return rc < 0 ? 1 : 0;

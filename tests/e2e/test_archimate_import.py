@@ -13,21 +13,18 @@ report naming the line and changes nothing."""
 import io
 import json
 import os
-import subprocess
-import tempfile
 import zipfile
 import xml.etree.ElementTree as ET
 
 import harness
 from harness import Server, assert_problem, run
-from test_archimate import shared_xsd
+from test_archimate import validate  # xmllint against the XSDs
 
 SRV = None
 ADMIN = ARCH = OWNER = ORG = INTEGRATOR = None
 W = {}
 NS = {'a': 'http://www.opengroup.org/xsd/archimate/3.0/'}
 XSI_TYPE = '{http://www.w3.org/2001/XMLSchema-instance}type'
-XSD = shared_xsd()
 
 
 def make_org(n, name):
@@ -36,19 +33,6 @@ def make_org(n, name):
 
 def create(coll, body, token, status=201):
     return harness.create(SRV, coll, body, token, status)
-
-
-def validate(data: bytes):
-    assert os.path.exists(XSD), f'the XSDs are expected in {XSD}'
-    with tempfile.NamedTemporaryFile(suffix='.xml', delete=False) as f:
-        f.write(data)
-        path = f.name
-    try:
-        p = subprocess.run(['xmllint', '--noout', '--schema', XSD, path], capture_output=True)
-        assert p.returncode == 0, p.stderr.decode()[-3000:]
-    finally:
-        os.unlink(path)
-    return ET.fromstring(data)
 
 
 def post(data, query='', token=None, ctype='application/xml', lang='en'):
