@@ -8,7 +8,7 @@
  * xml:lang, and organisations: a folder per layer, a sub-folder per domain
  * (the kind's domain field), and one for the relationships.
  *
- * Written with libxml2's text writer straight to a file, kind by kind in
+ * Written by util/xmlw.c straight to a file, kind by kind in
  * the store's order: what is held in memory is the set of the elements
  * written (for the relationships' ends and the folders), not the file. A
  * domain's export holds the domain and what its scope view reaches. */
@@ -20,8 +20,8 @@
 #include "util/log.h"
 #include "util/text.h"
 #include "util/timeutil.h"
+#include "util/xmlw.h"
 
-#include <libxml/xmlwriter.h>
 #include <zip.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,9 +31,14 @@
 #define SCHEMA_LOCATION                                                                           \
     NS_ARCHIMATE " http://www.opengroup.org/xsd/archimate/3.1/archimate3_Diagram.xsd"
 
-static const char SCAN_SQL[] =
-    "SELECT r.id, d.data FROM records r JOIN record_data d ON d.rid = r.rid "
-    "WHERE r.collection = $1 AND r.retired = 0 AND r.kind = $2 ORDER BY r.rid";
+/* The live records (but relations), and the live relations, in row order:
+ * kind, id, data ($1: the relations' collection). */
+static const char SCAN_RECORDS_SQL[] =
+    "SELECT r.kind, r.id, d.data FROM records r JOIN record_data d ON d.rid = r.rid "
+    "WHERE r.retired = 0 AND r.collection <> $1 ORDER BY r.rid";
+static const char SCAN_RELATIONS_SQL[] =
+    "SELECT r.kind, r.id, d.data FROM records r JOIN record_data d ON d.rid = r.rid "
+    "WHERE r.retired = 0 AND r.collection = $1 ORDER BY r.rid";
 
 static const char *const LANGS[] = {"kk", "ru", "en"};
 
@@ -55,7 +60,7 @@ struct writing {
     struct registry *r;
     const struct actor *a;
     const struct model_archimate *x;
-    xmlTextWriterPtr w;
+    struct xmlw xw;
     json_t *only;     /* a domain's export: the ids it holds; NULL: all */
     json_t *written;  /* id -> true: the elements written */
     json_t *folders;  /* per folder: {domain id or "": index into lists} */
@@ -84,18 +89,19 @@ struct writing {
  * (letters, digits, '-', '_', '.') after "id-". */
 static const char *xml_id(const char *id, char *out, size_t n)
 {
-    snprintf(out, n, "id-%s", id);
-    for (char *p = out; *p; p++)
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-              *p == '-' || *p == '_' || *p == '.'))
-            *p = '_';
+    size_t o = 0;
+    if (n < 4)
+        return n ? (*out = '\0', out) : out;
+    memcpy(out, "id-", 3);
+    o = 3;
+    for (const char *p = id; *p && o + 1 < n; p++) {
+        char c = *p;
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '-' || c == '_' || c == '.';
+        out[o++] = ok ? c : '_';
+    }
+    out[o] = '\0';
     return out;
-}
-
-static void check(struct writing *x, int rc)
-{
-    if (rc < 0)
-        x->failed = 1;
 }
 
 /* <tag xml:lang="…">text</tag> for each language an i18n value has, or
@@ -104,18 +110,17 @@ static void lang_strings(struct writing *x, const char *tag, const json_t *v)
 {
     if (json_is_string(v)) {
         if (*json_string_value(v))
-            check(x, xmlTextWriterWriteElement(x->w, BAD_CAST tag,
-                                               BAD_CAST json_string_value(v)));
+            xmlw_element(&x->xw, tag, json_string_value(v));
         return;
     }
     for (size_t l = 0; l < 3; l++) {
         const char *s = json_string_value(json_object_get(v, LANGS[l]));
         if (!s || !*s)
             continue;
-        check(x, xmlTextWriterStartElement(x->w, BAD_CAST tag));
-        check(x, xmlTextWriterWriteAttribute(x->w, BAD_CAST "xml:lang", BAD_CAST LANGS[l]));
-        check(x, xmlTextWriterWriteString(x->w, BAD_CAST s));
-        check(x, xmlTextWriterEndElement(x->w));
+        xmlw_start(&x->xw, tag);
+        xmlw_attr(&x->xw, "xml:lang", LANGS[l]);
+        xmlw_text(&x->xw, s);
+        xmlw_end(&x->xw);
     }
 }
 
@@ -125,10 +130,10 @@ static void label_strings(struct writing *x, const char *tag, struct i18n l)
     for (size_t i = 0; i < 3; i++) {
         if (!v[i])
             continue;
-        check(x, xmlTextWriterStartElement(x->w, BAD_CAST tag));
-        check(x, xmlTextWriterWriteAttribute(x->w, BAD_CAST "xml:lang", BAD_CAST LANGS[i]));
-        check(x, xmlTextWriterWriteString(x->w, BAD_CAST v[i]));
-        check(x, xmlTextWriterEndElement(x->w));
+        xmlw_start(&x->xw, tag);
+        xmlw_attr(&x->xw, "xml:lang", LANGS[i]);
+        xmlw_text(&x->xw, v[i]);
+        xmlw_end(&x->xw);
     }
 }
 
@@ -204,32 +209,37 @@ static char *property_text(const struct model_field *f, const json_t *v)
 static const char *const KEPT_ATTRIBUTES[][2] = {
     {"accessType", "Access"}, {"modifier", "Influence"}, {"isDirected", "Association"}};
 
-/* One property: its definition (id, name as i18n JSON or plain text,
- * type) and value (text, or an i18n object); in Archi's properties.csv
- * the name in the export's language. */
-static void property(struct writing *x, bool *open, const char *def, json_t *name,
-                     const char *type, const char *text, const json_t *i18n)
+/* One property: its definition (id, named by label in every language, or
+ * by the plain text key; type) and value (text, or an i18n object); in
+ * Archi's properties.csv the name in the export's language. The name is
+ * made only for a definition met the first time. */
+static void property(struct writing *x, bool *open, const char *def, const struct i18n *label,
+                     const char *key, const char *type, const char *text, const json_t *i18n)
 {
     if (x->csv[2]) { /* Archi's properties.csv: ID, key, value */
-        const char *cells[3] = {x->cur_xid, in_lang(x, name), text ? text : in_lang(x, i18n)};
+        const char *name = key;
+        if (label)
+            name = x->lang[0] == 'k' ? label->kk : x->lang[0] == 'e' ? label->en : label->ru;
+        const char *cells[3] = {x->cur_xid, name ? name : "", text ? text : in_lang(x, i18n)};
         csv_write_row(x->csv[2], cells, 3, ',', true);
-        json_decref(name);
         return;
     }
     if (!json_object_get(x->defs, def))
-        json_object_set_new(x->defs, def, json_pack("{s:O, s:s}", "name", name, "type", type));
-    json_decref(name);
+        json_object_set_new(x->defs, def,
+                            json_pack("{s:o, s:s}", "name",
+                                      label ? model_label_json(*label) : json_string(key), "type",
+                                      type));
     if (!*open) {
-        check(x, xmlTextWriterStartElement(x->w, BAD_CAST "properties"));
+        xmlw_start(&x->xw, "properties");
         *open = true;
     }
-    check(x, xmlTextWriterStartElement(x->w, BAD_CAST "property"));
-    check(x, xmlTextWriterWriteAttribute(x->w, BAD_CAST "propertyDefinitionRef", BAD_CAST def));
+    xmlw_start(&x->xw, "property");
+    xmlw_attr(&x->xw, "propertyDefinitionRef", def);
     if (text)
-        check(x, xmlTextWriterWriteElement(x->w, BAD_CAST "value", BAD_CAST text));
+        xmlw_element(&x->xw, "value", text);
     else
         lang_strings(x, "value", i18n);
-    check(x, xmlTextWriterEndElement(x->w));
+    xmlw_end(&x->xw);
 }
 
 /* <properties> of rec: its owner, the fields of k but those the mapping
@@ -242,9 +252,9 @@ static void properties(struct writing *x, const struct model_kind *k, const json
     const struct model_archimate_kind *m = k->archimate;
     bool open = false;
     const char *owner = k->owned ? json_string_value(json_object_get(rec, "owner")) : NULL;
+    static const struct i18n owner_label = ARCHIMATE_OWNER_LABEL;
     if (owner && *owner)
-        property(x, &open, "pd-owner-string", model_label_json(ARCHIMATE_OWNER_LABEL), "string",
-                 owner, NULL);
+        property(x, &open, "pd-owner-string", &owner_label, NULL, "string", owner, NULL);
     for (size_t i = 0; i < k->n_fields; i++) {
         const struct model_field *f = &k->fields[i];
         const char *type = property_type(f);
@@ -264,7 +274,7 @@ static void properties(struct writing *x, const struct model_kind *k, const json
         }
         char def[160];
         snprintf(def, sizeof def, "pd-%s-%s", f->name, type);
-        property(x, &open, def, model_label_json(f->label), type, text, v);
+        property(x, &open, def, &f->label, NULL, type, text, v);
         free(text);
     }
     size_t i;
@@ -280,10 +290,10 @@ static void properties(struct writing *x, const struct model_kind *k, const json
         char hex[65], def[32];
         sha256_hex(key, strlen(key), hex);
         snprintf(def, sizeof def, "pdx-%.16s", hex);
-        property(x, &open, def, json_string(key), "string", value ? value : "", NULL);
+        property(x, &open, def, NULL, key, "string", value ? value : "", NULL);
     }
     if (open)
-        check(x, xmlTextWriterEndElement(x->w));
+        xmlw_end(&x->xw);
 }
 
 /* The name of domain id as the reader may read it (borrowed), or NULL. */
@@ -308,14 +318,14 @@ static const json_t *domain_name(struct writing *x, const char *id)
 static void open_container(struct writing *x)
 {
     if (!x->opened)
-        check(x, xmlTextWriterStartElement(x->w, BAD_CAST x->container));
+        xmlw_start(&x->xw, x->container);
     x->opened = true;
 }
 
 static void close_container(struct writing *x)
 {
     if (x->opened)
-        check(x, xmlTextWriterEndElement(x->w));
+        xmlw_end(&x->xw);
     x->opened = false;
 }
 
@@ -351,11 +361,9 @@ static void element(struct writing *x, const struct model_kind *k, const json_t 
         goto written;
     }
     open_container(x);
-    check(x, xmlTextWriterStartElement(x->w, BAD_CAST "element"));
-    check(x, xmlTextWriterWriteAttribute(x->w, BAD_CAST "identifier",
-                                         BAD_CAST xml_id(id, xid, sizeof xid)));
-    check(x, xmlTextWriterWriteAttribute(x->w, BAD_CAST "xsi:type",
-                                         BAD_CAST concept_type(k, rec)));
+    xmlw_start(&x->xw, "element");
+    xmlw_attr(&x->xw, "identifier", xml_id(id, xid, sizeof xid));
+    xmlw_attr(&x->xw, "xsi:type", concept_type(k, rec));
     const json_t *name = json_object_get(rec, "name");
     bool named = false;
     for (size_t l = 0; l < 3; l++) {
@@ -365,11 +373,11 @@ static void element(struct writing *x, const struct model_kind *k, const json_t 
     if (named)
         lang_strings(x, "name", name);
     else
-        check(x, xmlTextWriterWriteElement(x->w, BAD_CAST "name", BAD_CAST id));
+        xmlw_element(&x->xw, "name", id);
     if (m->documentation)
         lang_strings(x, "documentation", json_object_get(rec, m->documentation));
     properties(x, k, rec, m->documentation);
-    check(x, xmlTextWriterEndElement(x->w));
+    xmlw_end(&x->xw);
 written:
     json_object_set_new(x->written, id, json_true());
     if (k == x->x->scope_kind) { /* a domain: its name as written, its diagram */
@@ -427,22 +435,43 @@ static json_t *members_of(const struct model *m, const struct model_kind *k)
     return set;
 }
 
-static int each_record(struct writing *x, const struct model_kind *k,
+/* Each record of the mapped kinds (relations: of the mapped relation
+ * types) that the reader may read and the domain's export holds, in the
+ * order they were made, written through fn: one pass over the records in
+ * their row order, so that each page of the records' data is read once
+ * (a pass per kind read the pages that hold several kinds again each time). */
+static int each_record(struct writing *x, bool relations,
                        void (*fn)(struct writing *, const struct model_kind *, const json_t *),
                        struct err *e)
 {
-    struct store_stmt *st = store_prepare(store_conn(x->r->store), SCAN_SQL, true, e);
-    if (!st)
-        return -1;
-    json_t *fields = members_of(x->r->model, k);
-    store_bind_text(st, 1, k->collection);
-    store_bind_text(st, 2, k->id);
-    int rc;
-    while ((rc = store_step(st, e)) == STORE_ROW && !x->failed) {
-        const char *id = store_col_text(st, 0);
+    const struct model *m = x->r->model;
+    size_t n = model_n_kinds(m);
+    const char *rel_coll = NULL;
+    json_t **fields = xcalloc(n + 1, sizeof *fields); /* per kind: the members read */
+    for (size_t i = 0; i < n; i++) {
+        const struct model_kind *k = model_kind_at(m, i);
+        if (k->is_relation)
+            rel_coll = k->collection;
+        if (k->archimate && k->is_relation == relations)
+            fields[i] = members_of(m, k);
+    }
+    struct store_stmt *st =
+        rel_coll ? store_prepare(store_conn(x->r->store), relations ? SCAN_RELATIONS_SQL
+                                                                    : SCAN_RECORDS_SQL,
+                                 true, e)
+                 : NULL;
+    int rc = st ? STORE_DONE : STORE_ERROR;
+    if (st)
+        store_bind_text(st, 1, rel_coll);
+    while (st && (rc = store_step(st, e)) == STORE_ROW && !x->failed) {
+        const struct model_kind *k = model_kind(m, store_col_text(st, 0));
+        size_t at = k ? (size_t)(k - model_kind_at(m, 0)) : n;
+        if (!k || at >= n || !fields[at])
+            continue; /* not exchanged as ArchiMate */
+        const char *id = store_col_text(st, 1);
         if (x->only && !k->is_relation && !json_object_get(x->only, id))
             continue;
-        json_t *rec = reg_project(fields, store_col_text(st, 1), store_col_bytes(st, 1));
+        json_t *rec = reg_project(fields[at], store_col_text(st, 2), store_col_bytes(st, 2));
         if (!rec) {
             err_internal(e, "stored record '%.60s' is not valid JSON", id);
             rc = STORE_ERROR;
@@ -458,8 +487,11 @@ static int each_record(struct writing *x, const struct model_kind *k,
             fn(x, k, rec);
         json_decref(rec);
     }
-    store_reset(st);
-    json_decref(fields);
+    if (st)
+        store_reset(st);
+    for (size_t i = 0; i < n; i++)
+        json_decref(fields[i]);
+    free(fields);
     return rc == STORE_ERROR ? -1 : 0;
 }
 
@@ -496,7 +528,7 @@ static void generic_attributes(struct writing *x, const struct model_kind *k, co
         for (size_t a = 0; key && value && a < 3; a++)
             if (strcmp(key, KEPT_ATTRIBUTES[a][0]) == 0 &&
                 strcmp(type, KEPT_ATTRIBUTES[a][1]) == 0)
-                check(x, xmlTextWriterWriteAttribute(x->w, BAD_CAST key, BAD_CAST value));
+                xmlw_attr(&x->xw, key, value);
     }
 }
 
@@ -532,26 +564,22 @@ static void relationship(struct writing *x, const struct model_kind *k, const js
         return;
     }
     open_container(x);
-    check(x, xmlTextWriterStartElement(x->w, BAD_CAST "relationship"));
-    check(x, xmlTextWriterWriteAttribute(x->w, BAD_CAST "identifier",
-                                         BAD_CAST xml_id(id, xid, sizeof xid)));
-    check(x, xmlTextWriterWriteAttribute(x->w, BAD_CAST "source",
-                                         BAD_CAST xml_id(m->reverse ? dst : src, xs, sizeof xs)));
-    check(x, xmlTextWriterWriteAttribute(x->w, BAD_CAST "target",
-                                         BAD_CAST xml_id(m->reverse ? src : dst, xt, sizeof xt)));
-    check(x, xmlTextWriterWriteAttribute(x->w, BAD_CAST "xsi:type",
-                                         BAD_CAST concept_type(k, rel)));
+    xmlw_start(&x->xw, "relationship");
+    xmlw_attr(&x->xw, "identifier", xml_id(id, xid, sizeof xid));
+    xmlw_attr(&x->xw, "source", xml_id(m->reverse ? dst : src, xs, sizeof xs));
+    xmlw_attr(&x->xw, "target", xml_id(m->reverse ? src : dst, xt, sizeof xt));
+    xmlw_attr(&x->xw, "xsi:type", concept_type(k, rel));
     if (m->type_field)
         generic_attributes(x, k, rel);
     if (m->access_field) {
         const char *t = model_archimate_access(
             m, json_string_value(json_object_get(rel, m->access_field)));
         if (t)
-            check(x, xmlTextWriterWriteAttribute(x->w, BAD_CAST "accessType", BAD_CAST t));
+            xmlw_attr(&x->xw, "accessType", t);
     }
     lang_strings(x, "name", json_object_get(rel, "name"));
     properties(x, k, rel, m->access_field);
-    check(x, xmlTextWriterEndElement(x->w));
+    xmlw_end(&x->xw);
     idlist_add(&x->relations, xid);
     if (x->version)
         json_object_set_new(x->rel_ends, id, json_pack("[ss]", m->reverse ? dst : src,
@@ -563,9 +591,9 @@ static void refs(struct writing *x, const struct idlist *ids)
 {
     const char *p = ids->b.p;
     for (size_t i = 0; p && i < ids->n; i++, p += strlen(p) + 1) {
-        check(x, xmlTextWriterStartElement(x->w, BAD_CAST "item"));
-        check(x, xmlTextWriterWriteAttribute(x->w, BAD_CAST "identifierRef", BAD_CAST p));
-        check(x, xmlTextWriterEndElement(x->w));
+        xmlw_start(&x->xw, "item");
+        xmlw_attr(&x->xw, "identifierRef", p);
+        xmlw_end(&x->xw);
     }
 }
 
@@ -615,19 +643,18 @@ static void path_folders(struct writing *x, json_t *folder)
                strncmp(open[common], segs[common], segment(segs[common])) == 0)
             common++;
         for (; depth > common; depth--)
-            check(x, xmlTextWriterEndElement(x->w));
+            xmlw_end(&x->xw);
         for (; depth < ns; depth++) {
-            check(x, xmlTextWriterStartElement(x->w, BAD_CAST "item"));
-            check(x, xmlTextWriterStartElement(x->w, BAD_CAST "label"));
-            check(x, xmlTextWriterWriteFormatString(x->w, "%.*s", (int)segment(segs[depth]),
-                                                    segs[depth]));
-            check(x, xmlTextWriterEndElement(x->w));
+            xmlw_start(&x->xw, "item");
+            xmlw_start(&x->xw, "label");
+            xmlw_textn(&x->xw, segs[depth], (size_t)segment(segs[depth]));
+            xmlw_end(&x->xw);
             open[depth] = segs[depth];
         }
         refs(x, &x->lists[json_integer_value(json_object_get(folder, paths[i]))]);
     }
     for (; depth > 0; depth--)
-        check(x, xmlTextWriterEndElement(x->w));
+        xmlw_end(&x->xw);
     free(paths);
 }
 
@@ -638,12 +665,12 @@ static void organizations(struct writing *x)
     bool any = x->n_elements || x->n_relationships;
     if (!any)
         return;
-    check(x, xmlTextWriterStartElement(x->w, BAD_CAST "organizations"));
+    xmlw_start(&x->xw, "organizations");
     for (size_t f = 0; f < x->x->n_folders; f++) {
         json_t *folder = json_array_get(x->folders, f);
         if (!json_object_size(folder))
             continue;
-        check(x, xmlTextWriterStartElement(x->w, BAD_CAST "item"));
+        xmlw_start(&x->xw, "item");
         label_strings(x, "label", x->x->folders[f].label);
         const char *dom;
         json_t *at;
@@ -651,42 +678,40 @@ static void organizations(struct writing *x)
         json_object_foreach (folder, dom, at) {
             if (!*dom || *dom == '/')
                 continue;
-            check(x, xmlTextWriterStartElement(x->w, BAD_CAST "item"));
+            xmlw_start(&x->xw, "item");
             lang_strings(x, "label", domain_name(x, dom));
             refs(x, &x->lists[json_integer_value(at)]);
-            check(x, xmlTextWriterEndElement(x->w));
+            xmlw_end(&x->xw);
         }
         json_t *own = json_object_get(folder, "");
         if (own)
             refs(x, &x->lists[json_integer_value(own)]);
-        check(x, xmlTextWriterEndElement(x->w));
+        xmlw_end(&x->xw);
     }
     if (x->relations.n) {
-        check(x, xmlTextWriterStartElement(x->w, BAD_CAST "item"));
+        xmlw_start(&x->xw, "item");
         label_strings(x, "label", x->x->relations_folder);
         refs(x, &x->relations);
-        check(x, xmlTextWriterEndElement(x->w));
+        xmlw_end(&x->xw);
     }
-    check(x, xmlTextWriterEndElement(x->w));
+    xmlw_end(&x->xw);
 }
 
 static void property_definitions(struct writing *x)
 {
     if (!json_object_size(x->defs))
         return;
-    check(x, xmlTextWriterStartElement(x->w, BAD_CAST "propertyDefinitions"));
+    xmlw_start(&x->xw, "propertyDefinitions");
     const char *id;
     json_t *d;
     json_object_foreach (x->defs, id, d) {
-        check(x, xmlTextWriterStartElement(x->w, BAD_CAST "propertyDefinition"));
-        check(x, xmlTextWriterWriteAttribute(x->w, BAD_CAST "identifier", BAD_CAST id));
-        check(x, xmlTextWriterWriteAttribute(
-                     x->w, BAD_CAST "type",
-                     BAD_CAST json_string_value(json_object_get(d, "type"))));
+        xmlw_start(&x->xw, "propertyDefinition");
+        xmlw_attr(&x->xw, "identifier", id);
+        xmlw_attr(&x->xw, "type", json_string_value(json_object_get(d, "type")));
         lang_strings(x, "name", json_object_get(d, "name"));
-        check(x, xmlTextWriterEndElement(x->w));
+        xmlw_end(&x->xw);
     }
-    check(x, xmlTextWriterEndElement(x->w));
+    xmlw_end(&x->xw);
 }
 
 
@@ -761,23 +786,24 @@ static void open_views(struct writing *x)
 {
     if (x->opened)
         return;
-    check(x, xmlTextWriterStartElement(x->w, BAD_CAST "views"));
-    check(x, xmlTextWriterStartElement(x->w, BAD_CAST "diagrams"));
+    xmlw_start(&x->xw, "views");
+    xmlw_start(&x->xw, "diagrams");
     x->opened = true;
 }
 
 static void close_views(struct writing *x)
 {
     if (x->opened) {
-        check(x, xmlTextWriterEndElement(x->w)); /* diagrams */
-        check(x, xmlTextWriterEndElement(x->w)); /* views */
+        xmlw_end(&x->xw); /* diagrams */
+        xmlw_end(&x->xw); /* views */
     }
     x->opened = false;
 }
 
 /* Writes diagram d (its nodes' ids, its edges and their relationships)
  * named `name` as view number v, laid out by Graphviz; nothing when it
- * has no node. `members` counts the elements it could have shown. */
+ * has no node. `members` counts the elements it could have shown (more
+ * than it shows: a note says it shows the first ones). */
 static int write_diagram(struct writing *x, const json_t *name, size_t v, struct diagram *d,
                          size_t members, struct err *e)
 {
@@ -789,48 +815,44 @@ static int write_diagram(struct writing *x, const json_t *name, size_t v, struct
         char vid[32], nid[96], xid[200];
         snprintf(vid, sizeof vid, "view-%zu", v);
         open_views(x); /* the containers, before the first diagram that has a node */
-        check(x, xmlTextWriterStartElement(x->w, BAD_CAST "view"));
-        check(x, xmlTextWriterWriteAttribute(x->w, BAD_CAST "identifier", BAD_CAST vid));
-        check(x, xmlTextWriterWriteAttribute(x->w, BAD_CAST "xsi:type", BAD_CAST "Diagram"));
+        xmlw_start(&x->xw, "view");
+        xmlw_attr(&x->xw, "identifier", vid);
+        xmlw_attr(&x->xw, "xsi:type", "Diagram");
         if (name)
             lang_strings(x, "name", name);
         else
-            check(x, xmlTextWriterWriteElement(x->w, BAD_CAST "name", BAD_CAST vid));
+            xmlw_element(&x->xw, "name", vid);
         if (members > d->n) {
             char note[160];
-            snprintf(note, sizeof note, "%zu of %zu elements", d->n, members);
-            check(x, xmlTextWriterWriteElement(x->w, BAD_CAST "documentation", BAD_CAST note));
+            snprintf(note, sizeof note, "the first %zu elements of the domain's", d->n);
+            xmlw_element(&x->xw, "documentation", note);
         }
         for (size_t i = 0; i < d->n; i++) {
             snprintf(nid, sizeof nid, "%s-n%zu", vid, i);
-            check(x, xmlTextWriterStartElement(x->w, BAD_CAST "node"));
-            check(x, xmlTextWriterWriteAttribute(x->w, BAD_CAST "identifier", BAD_CAST nid));
-            check(x, xmlTextWriterWriteAttribute(x->w, BAD_CAST "xsi:type", BAD_CAST "Element"));
-            check(x, xmlTextWriterWriteAttribute(x->w, BAD_CAST "elementRef",
-                                                 BAD_CAST xml_id(d->ids[i], xid, sizeof xid)));
-            check(x, xmlTextWriterWriteFormatAttribute(x->w, BAD_CAST "x", "%ld", boxes[i].x));
-            check(x, xmlTextWriterWriteFormatAttribute(x->w, BAD_CAST "y", "%ld", boxes[i].y));
-            check(x, xmlTextWriterWriteFormatAttribute(x->w, BAD_CAST "w", "%ld",
-                                                       boxes[i].w > 0 ? boxes[i].w : BOX_W));
-            check(x, xmlTextWriterWriteFormatAttribute(x->w, BAD_CAST "h", "%ld",
-                                                       boxes[i].h > 0 ? boxes[i].h : BOX_H));
-            check(x, xmlTextWriterEndElement(x->w));
+            xmlw_start(&x->xw, "node");
+            xmlw_attr(&x->xw, "identifier", nid);
+            xmlw_attr(&x->xw, "xsi:type", "Element");
+            xmlw_attr(&x->xw, "elementRef", xml_id(d->ids[i], xid, sizeof xid));
+            xmlw_attr_long(&x->xw, "x", boxes[i].x);
+            xmlw_attr_long(&x->xw, "y", boxes[i].y);
+            xmlw_attr_long(&x->xw, "w", boxes[i].w > 0 ? boxes[i].w : BOX_W);
+            xmlw_attr_long(&x->xw, "h", boxes[i].h > 0 ? boxes[i].h : BOX_H);
+            xmlw_end(&x->xw);
         }
         for (size_t j = 0; j < d->n_edges; j++) {
             char src[96], dst[96];
             snprintf(nid, sizeof nid, "%s-c%zu", vid, j);
             snprintf(src, sizeof src, "%s-n%zu", vid, d->edges[j].from);
             snprintf(dst, sizeof dst, "%s-n%zu", vid, d->edges[j].to);
-            check(x, xmlTextWriterStartElement(x->w, BAD_CAST "connection"));
-            check(x, xmlTextWriterWriteAttribute(x->w, BAD_CAST "identifier", BAD_CAST nid));
-            check(x, xmlTextWriterWriteAttribute(x->w, BAD_CAST "xsi:type", BAD_CAST "Relationship"));
-            check(x, xmlTextWriterWriteAttribute(x->w, BAD_CAST "relationshipRef",
-                                                 BAD_CAST xml_id(d->rel_ids[j], xid, sizeof xid)));
-            check(x, xmlTextWriterWriteAttribute(x->w, BAD_CAST "source", BAD_CAST src));
-            check(x, xmlTextWriterWriteAttribute(x->w, BAD_CAST "target", BAD_CAST dst));
-            check(x, xmlTextWriterEndElement(x->w));
+            xmlw_start(&x->xw, "connection");
+            xmlw_attr(&x->xw, "identifier", nid);
+            xmlw_attr(&x->xw, "xsi:type", "Relationship");
+            xmlw_attr(&x->xw, "relationshipRef", xml_id(d->rel_ids[j], xid, sizeof xid));
+            xmlw_attr(&x->xw, "source", src);
+            xmlw_attr(&x->xw, "target", dst);
+            xmlw_end(&x->xw);
         }
-        check(x, xmlTextWriterEndElement(x->w));
+        xmlw_end(&x->xw);
     }
     free(boxes);
     return rc;
@@ -850,7 +872,8 @@ static int domain_view(struct writing *x, const json_t *dom, size_t v, struct er
     const struct model_view *view = model_view(x->x->scope_kind, x->x->scope_view);
     json_t *reached = json_object(), *mark = json_true(), *keep = json_array();
     bool cut = false;
-    int rc = reg_view_members(x->r, x->a, dom, view, VIEW_MAX_NODES * 4, reached, mark, &cut, e);
+    /* no more than the diagram shows (and one to tell there are more) */
+    int rc = reg_view_members(x->r, x->a, dom, view, VIEW_MAX_NODES + 1, reached, mark, &cut, e);
     json_decref(mark);
     struct diagram d = {0};
     d.ids = xcalloc(VIEW_MAX_NODES, sizeof *d.ids);
@@ -998,11 +1021,8 @@ static int concepts(struct writing *x, const char *version, struct err *e)
         rc = reg_snapshot_each(x->r, x->a, version, &v1, from_version, &pass, e);
         json_decref(v1);
     }
-    for (size_t i = 0; !version && rc == 0 && i < model_n_kinds(x->r->model); i++) {
-        const struct model_kind *k = model_kind_at(x->r->model, i);
-        if (k->archimate && !k->is_relation)
-            rc = each_record(x, k, element, e);
-    }
+    if (!version && rc == 0)
+        rc = each_record(x, false, element, e);
     if (!x->csv[0])
         close_container(x);
     x->container = "relationships";
@@ -1012,11 +1032,8 @@ static int concepts(struct writing *x, const char *version, struct err *e)
         rc = reg_snapshot_each(x->r, x->a, version, &v2, from_version, &pass, e);
         json_decref(v2);
     }
-    for (size_t i = 0; !version && rc == 0 && i < model_n_kinds(x->r->model); i++) {
-        const struct model_kind *k = model_kind_at(x->r->model, i);
-        if (k->archimate && k->is_relation)
-            rc = each_record(x, k, relationship, e);
-    }
+    if (!version && rc == 0)
+        rc = each_record(x, true, relationship, e);
     if (!x->csv[0])
         close_container(x);
     return rc;
@@ -1077,26 +1094,15 @@ int registry_archimate_export(struct registry *r, const struct actor *a, const c
     int64_t t0 = time_now_ms();
     json_t *vrec = NULL;
     int rc = begin(&x, domain, version, &vrec, e);
-    xmlOutputBufferPtr ob = rc == 0 ? xmlOutputBufferCreateFile(out, NULL) : NULL;
-    x.w = ob ? xmlNewTextWriter(ob) : NULL;
-    if (rc == 0 && !x.w) {
-        if (ob)
-            xmlOutputBufferClose(ob);
-        err_internal(e, "cannot start writing the ArchiMate file");
-        rc = -1;
-    }
     if (rc == 0) {
         /* an element per line (indented by one space a level): an import's
          * report names lines a reader can find */
-        check(&x, xmlTextWriterSetIndent(x.w, 1));
-        check(&x, xmlTextWriterSetIndentString(x.w, BAD_CAST " "));
-        check(&x, xmlTextWriterStartDocument(x.w, NULL, "UTF-8", NULL));
-        check(&x, xmlTextWriterStartElement(x.w, BAD_CAST "model"));
-        check(&x, xmlTextWriterWriteAttribute(x.w, BAD_CAST "xmlns", BAD_CAST NS_ARCHIMATE));
-        check(&x, xmlTextWriterWriteAttribute(x.w, BAD_CAST "xmlns:xsi", BAD_CAST NS_XSI));
-        check(&x, xmlTextWriterWriteAttribute(x.w, BAD_CAST "xsi:schemaLocation",
-                                              BAD_CAST SCHEMA_LOCATION));
-        check(&x, xmlTextWriterWriteAttribute(x.w, BAD_CAST "identifier", BAD_CAST "id-model"));
+        xmlw_begin(&x.xw, out);
+        xmlw_start(&x.xw, "model");
+        xmlw_attr(&x.xw, "xmlns", NS_ARCHIMATE);
+        xmlw_attr(&x.xw, "xmlns:xsi", NS_XSI);
+        xmlw_attr(&x.xw, "xsi:schemaLocation", SCHEMA_LOCATION);
+        xmlw_attr(&x.xw, "identifier", "id-model");
         label_strings(&x, "name", m->name);
         if (domain)
             lang_strings(&x, "documentation", domain_name(&x, domain));
@@ -1107,9 +1113,9 @@ int registry_archimate_export(struct registry *r, const struct actor *a, const c
         property_definitions(&x);
         if (rc == 0)
             rc = version ? version_views(&x, e) : views(&x, e);
-        check(&x, xmlTextWriterEndElement(x.w)); /* model */
-        check(&x, xmlTextWriterEndDocument(x.w));
-        xmlFreeTextWriter(x.w);
+        xmlw_end(&x.xw); /* model */
+        if (!xmlw_finish(&x.xw))
+            x.failed = 1;
         if (rc == 0 && x.failed) {
             err_internal(e, "cannot write the ArchiMate file");
             rc = -1;

@@ -9,7 +9,7 @@
 
 /* The name of the property that gives an owned record's owner (the id of
  * its organisation), "pd-owner-string" in the exchange format. */
-#define ARCHIMATE_OWNER_LABEL ((struct i18n){.kk = "Иесі", .ru = "Владелец", .en = "Owner"})
+#define ARCHIMATE_OWNER_LABEL {.kk = "Иесі", .ru = "Владелец", .en = "Owner"}
 
 /* Writes to out the records of the model's mapped kinds that a may read
  * as elements, the mapped relations between two of them as relationships,

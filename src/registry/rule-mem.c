@@ -429,6 +429,37 @@ static json_t *member_value(struct jspan v)
         return json_false();
     if (v.n == 4 && memcmp(v.p, "null", 4) == 0)
         return json_null();
+    if (v.n && v.n < 19 && (v.p[0] == '-' || (v.p[0] >= '0' && v.p[0] <= '9'))) {
+        size_t i = v.p[0] == '-';
+        bool digits = i < v.n && !(v.p[i] == '0' && v.n > i + 1);
+        for (size_t j = i; digits && j < v.n; j++)
+            digits = v.p[j] >= '0' && v.p[j] <= '9';
+        if (digits) { /* an integer (a revision, a count), as the parser reads it */
+            long long x = 0;
+            for (size_t j = i; j < v.n; j++)
+                x = x * 10 + (v.p[j] - '0');
+            return json_integer(i ? -x : x);
+        }
+    }
+    if (jtext_object(v, &it)) { /* an i18n text and the like: plain strings or nulls */
+        json_t *obj = json_object();
+        struct jspan key, mv;
+        bool plain = true;
+        while (plain && jtext_next_member(&it, &key, &mv)) {
+            json_t *x = NULL;
+            if (memchr(key.p, '\\', key.n))
+                x = NULL;
+            else if (jtext_plain_string(mv, &s))
+                x = json_stringn_nocheck(s.p, s.n);
+            else if (mv.n == 4 && memcmp(mv.p, "null", 4) == 0)
+                x = json_null();
+            if ((plain = x != NULL))
+                json_object_setn_new_nocheck(obj, key.p, key.n, x);
+        }
+        if (plain && jtext_object_whole(&it))
+            return obj;
+        json_decref(obj);
+    }
     if (jtext_array(v, &it)) { /* a list of plain strings (refs, values) as it is */
         json_t *list = json_array();
         bool plain = true; /* the member's text is well-formed (jtext_next_member) */

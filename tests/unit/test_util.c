@@ -6,6 +6,7 @@
 #include "util/jtext.h"
 #include "util/text.h"
 #include "util/timeutil.h"
+#include "util/xmlw.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -354,6 +355,45 @@ static void test_err_detail_in_another_language(void **state)
     assert_string_equal(err_detail_in(&e, "%s", out, 5), "long");
 }
 
+/* The streaming XML writer: escaping in text and attributes, an element
+ * per line indented, an empty element closed in its tag, text inline. */
+static void test_xmlw_escapes_and_indents(void **state)
+{
+    (void)state;
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    struct xmlw w;
+    xmlw_begin(&w, f);
+    xmlw_start(&w, "model");
+    xmlw_attr(&w, "name", "a \"b\" & <c>\n\t");
+    xmlw_attr(&w, "skipped", NULL);
+    xmlw_element(&w, "name", "R&D <x> \x01\r");
+    xmlw_start(&w, "empty");
+    xmlw_attr_long(&w, "x", -12);
+    xmlw_end(&w);
+    xmlw_start(&w, "label");
+    xmlw_textn(&w, "ab / cd", 2);
+    xmlw_end(&w);
+    assert_true(xmlw_finish(&w));
+    fclose(f);
+    assert_string_equal(text, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+                              "<model name=\"a &quot;b&quot; &amp; &lt;c&gt;&#10;&#9;\">\n"
+                              " <name>R&amp;D &lt;x&gt;  &#13;</name>\n"
+                              " <empty x=\"-12\"/>\n"
+                              " <label>ab</label>\n"
+                              "</model>\n");
+    free(text);
+    /* nested too deep: refused, not overflowed */
+    f = open_memstream(&text, &len);
+    xmlw_begin(&w, f);
+    for (int i = 0; i < XMLW_MAX_DEPTH + 3; i++)
+        xmlw_start(&w, "a");
+    assert_false(xmlw_finish(&w));
+    fclose(f);
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -371,6 +411,7 @@ int main(void)
         cmocka_unit_test(test_jtext_put_string_as_jansson),
         cmocka_unit_test(test_arena_alignment_and_big_blocks),
         cmocka_unit_test(test_err_detail_in_another_language),
+        cmocka_unit_test(test_xmlw_escapes_and_indents),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
