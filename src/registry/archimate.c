@@ -31,14 +31,16 @@
 #define SCHEMA_LOCATION                                                                           \
     NS_ARCHIMATE " http://www.opengroup.org/xsd/archimate/3.1/archimate3_Diagram.xsd"
 
-/* The live records (but relations), and the live relations, in row order:
- * kind, id, data ($1: the relations' collection). */
+/* The live records (but relations) in row order, and the live relations by
+ * type in row order: kind, id, data ($1: the relations' collection). Each
+ * order is one an index (or the table) walks: a sort would hold every row
+ * and its data in memory. */
 static const char SCAN_RECORDS_SQL[] =
     "SELECT r.kind, r.id, d.data FROM records r JOIN record_data d ON d.rid = r.rid "
     "WHERE r.retired = 0 AND r.collection <> $1 ORDER BY r.rid";
 static const char SCAN_RELATIONS_SQL[] =
     "SELECT r.kind, r.id, d.data FROM records r JOIN record_data d ON d.rid = r.rid "
-    "WHERE r.retired = 0 AND r.collection = $1 ORDER BY r.rid";
+    "WHERE r.collection = $1 AND r.retired = 0 ORDER BY r.kind, r.rid";
 
 static const char *const LANGS[] = {"kk", "ru", "en"};
 
@@ -437,9 +439,10 @@ static json_t *members_of(const struct model *m, const struct model_kind *k)
 
 /* Each record of the mapped kinds (relations: of the mapped relation
  * types) that the reader may read and the domain's export holds, in the
- * order they were made, written through fn: one pass over the records in
- * their row order, so that each page of the records' data is read once
- * (a pass per kind read the pages that hold several kinds again each time). */
+ * order they were made (relations by type), written through fn: one pass
+ * over the records in their row order, so that each page of the records'
+ * data is read once (a pass per kind read the pages that hold several kinds
+ * again each time). */
 static int each_record(struct writing *x, bool relations,
                        void (*fn)(struct writing *, const struct model_kind *, const json_t *),
                        struct err *e)
