@@ -416,10 +416,15 @@ int rule_mem_inherited(struct rule_mem *j, const json_t *rec, json_t **out, stru
     return 0;
 }
 
-/* One member's value: a plain string without parsing it, else parsed. */
-static json_t *member_value(struct jspan v)
+/* A value of stored JSON text built without the parser when it is made of
+ * what the portal writes plainly — strings without escapes, integers,
+ * true/false/null, and arrays and objects of them (an i18n text, a list of
+ * refs, a list of attributes): NULL for anything else (an escape, a
+ * fraction, too deep), which the parser then reads. The text is the
+ * portal's own (well-formed: jansson wrote it). */
+static json_t *plain_value(struct jspan v, int depth)
 {
-    struct jspan s, one;
+    struct jspan s, key, one;
     struct jtext_iter it;
     if (jtext_plain_string(v, &s))
         return json_stringn_nocheck(s.p, s.n);
@@ -434,43 +439,44 @@ static json_t *member_value(struct jspan v)
         bool digits = i < v.n && !(v.p[i] == '0' && v.n > i + 1);
         for (size_t j = i; digits && j < v.n; j++)
             digits = v.p[j] >= '0' && v.p[j] <= '9';
-        if (digits) { /* an integer (a revision, a count), as the parser reads it */
-            long long x = 0;
-            for (size_t j = i; j < v.n; j++)
-                x = x * 10 + (v.p[j] - '0');
-            return json_integer(i ? -x : x);
-        }
+        if (!digits)
+            return NULL;
+        long long x = 0; /* an integer (a revision, a count), as the parser reads it */
+        for (size_t j = i; j < v.n; j++)
+            x = x * 10 + (v.p[j] - '0');
+        return json_integer(i ? -x : x);
     }
-    if (jtext_object(v, &it)) { /* an i18n text and the like: plain strings or nulls */
-        json_t *obj = json_object();
-        struct jspan key, mv;
-        bool plain = true;
-        while (plain && jtext_next_member(&it, &key, &mv)) {
-            json_t *x = NULL;
-            if (memchr(key.p, '\\', key.n))
-                x = NULL;
-            else if (jtext_plain_string(mv, &s))
-                x = json_stringn_nocheck(s.p, s.n);
-            else if (mv.n == 4 && memcmp(mv.p, "null", 4) == 0)
-                x = json_null();
-            if ((plain = x != NULL))
+    if (depth >= 16)
+        return NULL;
+    if (jtext_object(v, &it)) {
+        json_t *obj = json_object(), *x = obj;
+        while (x && jtext_next_member(&it, &key, &one)) {
+            x = memchr(key.p, '\\', key.n) ? NULL : plain_value(one, depth + 1);
+            if (x)
                 json_object_setn_new_nocheck(obj, key.p, key.n, x);
         }
-        if (plain && jtext_object_whole(&it))
+        if (x && jtext_object_whole(&it))
             return obj;
         json_decref(obj);
+        return NULL;
     }
-    if (jtext_array(v, &it)) { /* a list of plain strings (refs, values) as it is */
-        json_t *list = json_array();
-        bool plain = true; /* the member's text is well-formed (jtext_next_member) */
-        while (plain && jtext_next(&it, &one))
-            if ((plain = jtext_plain_string(one, &s)))
-                json_array_append_new(list, json_stringn_nocheck(s.p, s.n));
-        if (plain)
+    if (jtext_array(v, &it)) {
+        json_t *list = json_array(), *x = list;
+        while (x && jtext_next(&it, &one))
+            if ((x = plain_value(one, depth + 1)))
+                json_array_append_new(list, x);
+        if (x)
             return list;
         json_decref(list);
     }
-    return json_loadb(v.p, v.n, JSON_DECODE_ANY, NULL);
+    return NULL;
+}
+
+/* One member's value: built plainly when it can be, else parsed. */
+static json_t *member_value(struct jspan v)
+{
+    json_t *x = plain_value(v, 0);
+    return x ? x : json_loadb(v.p, v.n, JSON_DECODE_ANY, NULL);
 }
 
 json_t *reg_project(const json_t *fields, const char *text, size_t n)
