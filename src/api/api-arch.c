@@ -181,9 +181,8 @@ static void archi_csv(struct api *api, struct http_req *req, struct http_resp *r
                       const struct actor *a)
 {
     struct err e = ERR_INIT;
-    char path[] = "/tmp/archportal-csv-XXXXXX";
-    int fd = mkstemp(path);
-    if (fd < 0) {
+    char path[HTTP_TMPNAME_MAX];
+    if (!http_tmpname(path)) {
         err_internal(&e, "cannot make a temporary file");
         answer(resp, -1, &e, NULL);
         return;
@@ -192,24 +191,20 @@ static void archi_csv(struct api *api, struct http_req *req, struct http_resp *r
     int rc = registry_archi_csv_zip(api->reg, a, domain && *domain ? domain : NULL,
                                     version && *version ? version : NULL,
                                     http_req_query(req, "lang"), path, &e);
-    int out = rc == 0 ? open(path, O_RDONLY) : -1;
-    unlink(path); /* read from the open descriptor only */
-    close(fd);
-    struct stat st;
-    if (rc == 0 && (out < 0 || fstat(out, &st) < 0)) {
+    uint64_t size;
+    int out = http_tmpname_take(path, rc == 0, &size);
+    if (rc == 0 && out < 0) {
         err_internal(&e, "cannot read the archive");
         rc = -1;
     }
     if (rc < 0) {
-        if (out >= 0)
-            close(out);
         answer(resp, -1, &e, NULL);
         return;
     }
     http_resp_header(resp, "Content-Disposition",
                      http_content_disposition(req->arena, "architecture-csv.zip",
                                               "architecture-csv.zip"));
-    http_resp_file(resp, 200, "application/zip", out, 0, (uint64_t)st.st_size);
+    http_resp_file(resp, 200, "application/zip", out, 0, size);
 }
 
 /* GET /api/v1/archimate[?domain=|?version=]: the architecture (a domain's

@@ -13,18 +13,15 @@
  *   (registry/archimate.h), for the integrator's architects. */
 #include "api/internal.h"
 
-#include "auth/authz.h"
 #include "docs/amx.h"
 #include "registry/archimate.h"
 #include "registry/rows.h"
 #include "util/buf.h"
 #include "web/i18n.h"
 
-#include <fcntl.h>
 #include <stdlib.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <string.h>
+#include <unistd.h>
 #include <strings.h>
 
 #define XLSX_TYPE "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -35,21 +32,18 @@ struct rows_up {
     const char *kind; /* NULL: an architecture */
     bool dry_run, result_xlsx;
     char lang[3];
-    char path[64]; /* the result workbook's temporary file */
+    char path[HTTP_TMPNAME_MAX]; /* the result workbook's temporary file */
     struct buf data;
 };
 
-/* Answers the workbook at path (made by the caller; failed: e set) as a
+/* Answers the workbook a writer made at path (failed: e set instead) as a
  * download named name; the file is unlinked either way. */
 static void send_workbook(struct http_req *req, struct http_resp *resp, const char *name,
                           const struct err *failed, const char *path)
 {
-    int fd = failed ? -1 : open(path, O_RDONLY);
-    unlink(path);
-    struct stat st;
-    if (fd < 0 || fstat(fd, &st) < 0) {
-        if (fd >= 0)
-            close(fd);
+    uint64_t size;
+    int fd = http_tmpname_take(path, !failed, &size);
+    if (fd < 0) {
         struct err e = ERR_INIT;
         if (failed)
             e = *failed;
@@ -59,21 +53,16 @@ static void send_workbook(struct http_req *req, struct http_resp *resp, const ch
         return;
     }
     http_resp_header(resp, "Content-Disposition", http_content_disposition(req->arena, name, name));
-    http_resp_file(resp, 200, XLSX_TYPE, fd, 0, (uint64_t)st.st_size);
+    http_resp_file(resp, 200, XLSX_TYPE, fd, 0, size);
 }
 
-/* A temporary file's path for a workbook (libxlsxwriter writes it by
- * name): 0, or -1 with e set. */
-static int workbook_path(char path[64], struct err *e)
+/* A temporary file's name for a workbook: 0, or -1 with e set. */
+static int workbook_path(char path[HTTP_TMPNAME_MAX], struct err *e)
 {
-    snprintf(path, 64, "/tmp/archportal-rows-XXXXXX");
-    int fd = mkstemp(path);
-    if (fd < 0) {
-        err_internal(e, "cannot make a temporary file");
-        return -1;
-    }
-    close(fd);
-    return 0;
+    if (http_tmpname(path))
+        return 0;
+    err_internal(e, "cannot make a temporary file");
+    return -1;
 }
 
 /* An upload's state: whose it is and whether it is a dry run. */
@@ -231,16 +220,12 @@ static int arch_begin(struct http_req *req, struct http_resp *resp, void *ctx, v
         return -1;
     struct err e = ERR_INIT;
     const char *dry = http_req_query(req, "dry_run"), *lang = http_req_query(req, "lang");
-    const struct model_archimate *x = model_archimate(api->model);
-    const struct model_kind *g = x ? x->generic_element : NULL;
     if (dry && strcmp(dry, "true") != 0 && strcmp(dry, "false") != 0)
         err_bad_request(&e, "dry_run", "dry_run must be true or false");
     else if (lang && strcmp(lang, "kk") != 0 && strcmp(lang, "ru") != 0 && strcmp(lang, "en") != 0)
         err_bad_request(&e, "lang", "lang must be kk, ru or en");
-    else if (!x)
-        err_not_found(&e, "the model exchanges nothing as ArchiMate");
-    else if (!a.system && g)
-        authz_check(registry_rights(api->reg), &a, RA_CREATE, g->id, g->owned ? a.org : "", &e);
+    else
+        registry_archimate_may_import(api->reg, &a, &e);
     if (e.status) {
         http_resp_problem(resp, &e);
         return -1;
@@ -308,7 +293,7 @@ static void h_template(struct http_req *req, struct http_resp *resp, void *ctx)
         l = i18n_negotiate(http_req_header(req, "Accept-Language"), LANG_RU);
     const char *kind = import_kind_of(api, coll, http_req_query(req, "kind"), &e);
     const struct model_kind *k = kind ? registry_rows_kind(api->reg, &a, kind, &e) : NULL;
-    char path[64];
+    char path[HTTP_TMPNAME_MAX];
     if (!k || workbook_path(path, &e) < 0) {
         http_resp_problem(resp, &e);
         return;

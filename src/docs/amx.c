@@ -31,38 +31,37 @@ const char *amx_text_in(const struct amx_texts *t, const char *lang)
 
 /* ---- growing arrays --------------------------------------------------------------------- */
 
+/* A new zeroed item at the end of the heap array whose pointer is at
+ * arrp (*n items, room for *cap), grown by doubling. */
+static void *push(void *arrp, size_t *n, size_t *cap, size_t size)
+{
+    char *arr;
+    memcpy(&arr, arrp, sizeof arr);
+    if (*n == *cap) {
+        *cap = *cap ? 2 * *cap : 64;
+        arr = xrealloc(arr, *cap * size);
+        memcpy(arrp, &arr, sizeof arr);
+    }
+    char *item = arr + (*n)++ * size;
+    memset(item, 0, size);
+    return item;
+}
+
 static struct amx_concept *new_concept(struct amx *m)
 {
-    if (m->n == m->cap) {
-        m->cap = m->cap ? 2 * m->cap : 256;
-        m->c = xrealloc(m->c, m->cap * sizeof *m->c);
-    }
-    struct amx_concept *c = &m->c[m->n++];
-    memset(c, 0, sizeof *c);
-    return c;
+    return push(&m->c, &m->n, &m->cap, sizeof *m->c);
 }
 
 static struct amx_def *new_def(struct amx *m)
 {
-    if (m->n_defs == m->cap_defs) {
-        m->cap_defs = m->cap_defs ? 2 * m->cap_defs : 32;
-        m->defs = xrealloc(m->defs, m->cap_defs * sizeof *m->defs);
-    }
-    struct amx_def *d = &m->defs[m->n_defs++];
-    memset(d, 0, sizeof *d);
-    return d;
+    return push(&m->defs, &m->n_defs, &m->cap_defs, sizeof *m->defs);
 }
 
 static long new_folder(struct amx *m, long parent)
 {
-    if (m->n_folders == m->cap_folders) {
-        m->cap_folders = m->cap_folders ? 2 * m->cap_folders : 32;
-        m->folders = xrealloc(m->folders, m->cap_folders * sizeof *m->folders);
-    }
-    struct amx_folder *f = &m->folders[m->n_folders];
-    memset(f, 0, sizeof *f);
+    struct amx_folder *f = push(&m->folders, &m->n_folders, &m->cap_folders, sizeof *f);
     f->parent = parent;
-    return (long)m->n_folders++;
+    return (long)m->n_folders - 1;
 }
 
 /* An arena array of n items grown by one (copied when n is a power of two). */
@@ -357,11 +356,9 @@ static int item(struct rd *d, void *arg)
     if (ref) {
         if (parent >= 0) {
             struct amx *m = d->m;
-            if (m->n_members == m->cap_members) {
-                m->cap_members = m->cap_members ? 2 * m->cap_members : 256;
-                m->members = xrealloc(m->members, m->cap_members * sizeof *m->members);
-            }
-            m->members[m->n_members++] = (struct amx_member){.id = ref, .folder = parent};
+            struct amx_member *mb = push(&m->members, &m->n_members, &m->cap_members,
+                                         sizeof *mb);
+            *mb = (struct amx_member){.id = ref, .folder = parent};
         }
         return children(d, item_child, &(long){-1});
     }

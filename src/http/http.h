@@ -100,6 +100,14 @@ void http_resp_file(struct http_resp *r, int status, const char *content_type, i
  * returns a descriptor of it for http_resp_file with its size in *size, or
  * -1 when it could not be written or `keep` is false (nothing to send). */
 int http_tmpfile_done(FILE *f, bool keep, uint64_t *size);
+/* For writers that write a file by its name (libxlsxwriter, libzip): a new
+ * empty temporary file's name into path (false when none could be made),
+ * then, once written, http_tmpname_take opens it for an answer and
+ * unlinks it (read through the descriptor only): its descriptor and size,
+ * or -1 when it cannot be read or `keep` is false (only unlinked). */
+#define HTTP_TMPNAME_MAX 48
+bool http_tmpname(char path[HTTP_TMPNAME_MAX]);
+int http_tmpname_take(const char *path, bool keep, uint64_t *size);
 /* Answers with n bytes at data, which must outlive the server (files
  * compiled into the binary): nothing is copied. */
 void http_resp_static(struct http_resp *r, int status, const char *content_type,

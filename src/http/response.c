@@ -13,6 +13,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <fcntl.h>
 #include <strings.h>
 #include <unistd.h>
 
@@ -336,6 +338,35 @@ int http_tmpfile_done(FILE *f, bool keep, uint64_t *size)
     fclose(f);
     *size = n >= 0 ? (uint64_t)n : 0;
     return fd;
+}
+
+bool http_tmpname(char path[HTTP_TMPNAME_MAX])
+{
+    snprintf(path, HTTP_TMPNAME_MAX, "/tmp/archportal-XXXXXX");
+    int fd = mkstemp(path);
+    if (fd < 0) {
+        path[0] = '\0';
+        return false;
+    }
+    close(fd);
+    return true;
+}
+
+int http_tmpname_take(const char *path, bool keep, uint64_t *size)
+{
+    *size = 0;
+    if (!path[0])
+        return -1;
+    int fd = keep ? open(path, O_RDONLY) : -1;
+    unlink(path);
+    struct stat st;
+    if (fd >= 0 && fstat(fd, &st) == 0) {
+        *size = (uint64_t)st.st_size;
+        return fd;
+    }
+    if (fd >= 0)
+        close(fd);
+    return -1;
 }
 
 void http_resp_file(struct http_resp *r, int status, const char *content_type, int fd,

@@ -1513,6 +1513,14 @@ static int parse_policies(struct loader *ld)
 
 /* ---- the expanded document --------------------------------------------- */
 
+const struct i18n model_owner_label = {.kk = "Иесі", .ru = "Владелец", .en = "Owner"};
+
+const char *model_label_in(struct i18n l, const char *lang)
+{
+    const char *s = lang && lang[0] == 'k' ? l.kk : lang && lang[0] == 'e' ? l.en : l.ru;
+    return s ? s : l.ru ? l.ru : l.en ? l.en : l.kk ? l.kk : "";
+}
+
 json_t *model_label_json(struct i18n l)
 {
     return json_pack("{s:s, s:s, s:s}", "kk", l.kk, "ru", l.ru, "en", l.en);

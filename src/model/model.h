@@ -1180,6 +1180,13 @@ void model_search_text(const struct model_kind *k, const json_t *rec, struct buf
 
 /* A label as {"kk", "ru", "en"} (new reference). */
 json_t *model_label_json(struct i18n l);
+/* The label in language lang ("kk", "ru" or "en"; another: ru), else in
+ * another language it has; "" when it has none. */
+const char *model_label_in(struct i18n l, const char *lang);
+/* The name of the envelope's owner (an owned record's organisation) where
+ * it is shown or read as a column or property: the spreadsheets' import
+ * and the ArchiMate exchange. */
+extern const struct i18n model_owner_label;
 
 /* The type's name as written in the model file ("string", "ref", ...). */
 const char *model_type_name(enum field_type t);

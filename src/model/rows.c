@@ -181,7 +181,6 @@ static struct i18n display_of(struct loader *ld, struct i18n label, const char *
 
 static const struct i18n ID_LABEL = {.kk = "Сәйкестендіргіш", .ru = "Идентификатор", .en = "ID"};
 static const struct i18n NAME_LABEL = {.kk = "Атауы", .ru = "Наименование", .en = "Name"};
-static const struct i18n OWNER_LABEL = {.kk = "Иесі", .ru = "Владелец", .en = "Owner"};
 static const char *const LANGS[] = {"kk", "ru", "en"};
 
 /* Adds a column for target (field f, or the envelope's id, name, owner)
@@ -222,7 +221,7 @@ static void derive_one(struct loader *ld, struct model_kind *k)
         derived_column(ld, im, arena_printf(ld->tmp, "name.%s", LANGS[l]), "name", LANGS[l], NULL,
                        NAME_LABEL);
     if (k->owned)
-        derived_column(ld, im, "owner", "owner", NULL, NULL, OWNER_LABEL);
+        derived_column(ld, im, "owner", "owner", NULL, NULL, model_owner_label);
     for (size_t i = 0; i < k->n_fields; i++) {
         const struct model_field *f = &k->fields[i];
         if (!cell_field(f))

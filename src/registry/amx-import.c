@@ -69,14 +69,14 @@ struct imp {
 
 /* ---- problems and notes ----------------------------------------------------------------- */
 
-/* Notes problem one among c's. */
-static void collect(struct conc *c, const struct err *one)
+/* Notes problem one (and those it collected) in *list, made when NULL. */
+static void collect_in(json_t **list, const struct err *one)
 {
     struct err acc = ERR_INIT;
-    if (!c->errors)
-        c->errors = json_array();
-    acc.errors = c->errors;
-    err_collect(&acc, one);
+    if (!*list)
+        *list = json_array();
+    acc.errors = *list;
+    err_collect_all(&acc, one);
 }
 
 static void refuse(struct conc *c, int status, const char *type, const char *field,
@@ -89,22 +89,19 @@ static void refuse(struct conc *c, int status, const char *type, const char *fie
     va_start(ap, fmt);
     err_setv(&one, status, type, field, fmt, ap);
     va_end(ap);
-    collect(c, &one);
+    collect_in(&c->errors, &one);
 }
 
 static void note(struct conc *c, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static void note(struct conc *c, const char *field, const char *fmt, ...)
 {
-    struct err one = ERR_INIT, acc = ERR_INIT;
-    if (!c->notes)
-        c->notes = json_array();
-    acc.errors = c->notes;
+    struct err one = ERR_INIT;
     va_list ap;
     va_start(ap, fmt);
     err_setv(&one, 200, "note", field, fmt, ap);
     va_end(ap);
-    err_collect(&acc, &one);
+    collect_in(&c->notes, &one);
 }
 
 static bool refused(const struct conc *c)
@@ -165,7 +162,7 @@ static int existing(struct imp *im, struct conc *c, const char *id, json_t **out
                "identifier",
                id);
     else
-        collect(c, &e);
+        collect_in(&c->errors, &e);
     return -1;
 }
 
@@ -427,7 +424,7 @@ static const struct model_field *property_field(struct imp *im, const struct mod
         *key = def;
     }
     if (k->owned) {
-        struct i18n o = ARCHIMATE_OWNER_LABEL;
+        struct i18n o = model_owner_label;
         const char *names[] = {"owner", o.kk, o.ru, o.en};
         const char *fold = model_import_fold(im->ar, *key);
         for (size_t i = 0; i < 4; i++)
@@ -488,7 +485,7 @@ static void put_property(struct imp *im, struct conc *c, const struct amx_prop *
         else
             v = registry_cell_value(im->ar, f, text, f->name, &one);
         if (!v && one.status)
-            collect(c, &one);
+            collect_in(&c->errors, &one);
         else if (v)
             json_object_set_new(c->body, f->name, v);
         return;
@@ -658,20 +655,6 @@ static json_t *differing(const json_t *rec, const json_t *patch)
     return out;
 }
 
-static void take_errors(struct conc *c, struct err *sub)
-{
-    size_t i;
-    json_t *entry;
-    if (!json_array_size(sub->errors)) {
-        collect(c, sub);
-        return;
-    }
-    if (!c->errors)
-        c->errors = json_array();
-    json_array_foreach (sub->errors, i, entry)
-        json_array_append(c->errors, entry);
-}
-
 /* An existing record compared with its body: what the body changes is
  * kept, the record itself dropped (a file of half a million concepts does
  * not hold them all), the body too when it changes nothing. */
@@ -725,7 +708,7 @@ static const char *write_one(struct imp *im, struct conc *c, json_t *body, bool 
         }
     }
     if (!result)
-        take_errors(c, &sub);
+        collect_in(&c->errors, &sub);
     json_decref(sub.errors);
     json_decref(out);
     return result;
@@ -871,7 +854,7 @@ static int run(struct imp *im, bool dry_run, struct err *e)
     return 0;
 }
 
-static int may_import(struct registry *r, const struct actor *a, struct err *e)
+int registry_archimate_may_import(struct registry *r, const struct actor *a, struct err *e)
 {
     const struct model *m = registry_model(r);
     if (!model_archimate(m)) {
@@ -894,7 +877,7 @@ int registry_archimate_import(struct registry *r, const struct actor *a, const s
                               const char *lang, bool dry_run, json_t **report, struct err *e)
 {
     *report = NULL;
-    if (may_import(r, a, e) < 0)
+    if (registry_archimate_may_import(r, a, e) < 0)
         return -1;
     struct imp im = {.r = r, .a = a, .m = registry_model(r), .f = f, .ar = arena_new()};
     im.lang = lang && (strcmp(lang, "kk") == 0 || strcmp(lang, "en") == 0) ? lang : "ru";

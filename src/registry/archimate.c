@@ -219,10 +219,8 @@ static void property(struct writing *x, bool *open, const char *def, const struc
                      const char *key, const char *type, const char *text, const json_t *i18n)
 {
     if (x->csv[2]) { /* Archi's properties.csv: ID, key, value */
-        const char *name = key;
-        if (label)
-            name = x->lang[0] == 'k' ? label->kk : x->lang[0] == 'e' ? label->en : label->ru;
-        const char *cells[3] = {x->cur_xid, name ? name : "", text ? text : in_lang(x, i18n)};
+        const char *name = label ? model_label_in(*label, x->lang) : key;
+        const char *cells[3] = {x->cur_xid, name, text ? text : in_lang(x, i18n)};
         csv_write_row(x->csv[2], cells, 3, ',', true);
         return;
     }
@@ -254,9 +252,8 @@ static void properties(struct writing *x, const struct model_kind *k, const json
     const struct model_archimate_kind *m = k->archimate;
     bool open = false;
     const char *owner = k->owned ? json_string_value(json_object_get(rec, "owner")) : NULL;
-    static const struct i18n owner_label = ARCHIMATE_OWNER_LABEL;
-    if (owner && *owner)
-        property(x, &open, "pd-owner-string", &owner_label, NULL, "string", owner, NULL);
+    if (owner && *owner) /* "pd-owner-string": the id of its organisation */
+        property(x, &open, "pd-owner-string", &model_owner_label, NULL, "string", owner, NULL);
     for (size_t i = 0; i < k->n_fields; i++) {
         const struct model_field *f = &k->fields[i];
         const char *type = property_type(f);

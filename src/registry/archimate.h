@@ -7,10 +7,6 @@
 
 #include <stdio.h>
 
-/* The name of the property that gives an owned record's owner (the id of
- * its organisation), "pd-owner-string" in the exchange format. */
-#define ARCHIMATE_OWNER_LABEL {.kk = "Иесі", .ru = "Владелец", .en = "Owner"}
-
 /* Writes to out the records of the model's mapped kinds that a may read
  * as elements, the mapped relations between two of them as relationships,
  * their fields as properties with typed definitions, names and
@@ -66,5 +62,10 @@ int registry_archimate_read(struct arena *ar, const char *data, size_t n, struct
  * may), 422 "import-refused" for a real run with refused concepts. */
 int registry_archimate_import(struct registry *r, const struct actor *a, const struct amx *file,
                               const char *lang, bool dry_run, json_t **report, struct err *e);
+
+/* May a import an architecture (create the generic elements)? 0, or -1
+ * with e set: 404 when the model exchanges nothing, 403. Checked by the
+ * import itself; also before an upload's body is read. */
+int registry_archimate_may_import(struct registry *r, const struct actor *a, struct err *e);
 
 #endif

@@ -16,12 +16,6 @@ static const char RECORDS_SQL[] =
     "SELECT d.data FROM records r JOIN record_data d ON d.rid = r.rid "
     "WHERE r.collection = $1 AND r.retired = 0 AND r.kind = $2 ORDER BY r.rid";
 
-static const char *in_lang(struct i18n l, const char *lang)
-{
-    const char *s = lang[0] == 'k' ? l.kk : lang[0] == 'e' ? l.en : l.ru;
-    return s ? s : l.ru ? l.ru : l.en ? l.en : "";
-}
-
 /* A scalar value as a cell's text (enum values by their label). */
 static void scalar_text(struct buf *b, const struct model_field *f, const json_t *v,
                         const char *lang, const struct rows_words *w)
@@ -31,7 +25,7 @@ static void scalar_text(struct buf *b, const struct model_field *f, const json_t
         if (f && f->type == FT_ENUM && f->enumeration)
             for (size_t i = 0; i < f->enumeration->n_values; i++)
                 if (strcmp(f->enumeration->values[i].id, s) == 0) {
-                    s = in_lang(f->enumeration->values[i].label, lang);
+                    s = model_label_in(f->enumeration->values[i].label, lang);
                     break;
                 }
         buf_printf(b, "%s", s);
@@ -101,7 +95,7 @@ int registry_rows_template(struct registry *r, const struct actor *a, const stru
     lxw_format *bold = workbook_add_format(wb);
     format_set_bold(bold);
     for (size_t c = 0; c < im->n_cols; c++)
-        worksheet_write_string(ws, 0, (lxw_col_t)c, in_lang(im->cols[c].display, lang), bold);
+        worksheet_write_string(ws, 0, (lxw_col_t)c, model_label_in(im->cols[c].display, lang), bold);
     worksheet_freeze_panes(ws, 1, 0);
     struct store_stmt *st = store_prepare(store_conn(r->store), RECORDS_SQL, true, e);
     int rc = st ? STORE_DONE : STORE_ERROR;
@@ -126,7 +120,7 @@ int registry_rows_template(struct registry *r, const struct actor *a, const stru
     worksheet_write_string(help, 0, 1, w->values, bold);
     for (size_t c = 0; c < im->n_cols; c++) {
         const struct model_import_column *col = &im->cols[c];
-        worksheet_write_string(help, (lxw_row_t)c + 1, 0, in_lang(col->display, lang), NULL);
+        worksheet_write_string(help, (lxw_row_t)c + 1, 0, model_label_in(col->display, lang), NULL);
         const struct model_field *f = col->f && col->f->type == FT_LIST ? col->f->item : col->f;
         struct buf b;
         buf_init(&b, SHEET_MAX_CELL);
@@ -135,7 +129,7 @@ int registry_rows_template(struct registry *r, const struct actor *a, const stru
         else if (f && f->type == FT_ENUM && f->enumeration)
             for (size_t i = 0; i < f->enumeration->n_values; i++)
                 buf_printf(&b, "%s%s", i ? "; " : "",
-                           in_lang(f->enumeration->values[i].label, lang));
+                           model_label_in(f->enumeration->values[i].label, lang));
         else if (f && f->type == FT_DATE)
             buf_printf(&b, "YYYY-MM-DD");
         else if (f && f->type == FT_BOOL)

@@ -367,19 +367,6 @@ static json_t *changed_fields(const struct imp *im, const json_t *before, const 
     return fields;
 }
 
-/* Notes the registry's problem(s) sub among the row's. */
-static void take_errors(struct err *row, struct err *sub)
-{
-    size_t i;
-    json_t *entry;
-    if (!json_array_size(sub->errors)) {
-        err_collect(row, sub);
-        return;
-    }
-    json_array_foreach (sub->errors, i, entry)
-        json_array_append(row->errors, entry);
-}
-
 /* A row read: its record's body as the file gives it, the live record
  * its key finds (NULL: none), its problems so far. */
 struct pending {
@@ -422,7 +409,7 @@ static const char *write_row(struct imp *im, struct pending *p)
     if (result)
         json_object_set(p->out, "id", json_object_get(out, "id"));
     else
-        take_errors(&p->row, &sub);
+        err_collect_all(&p->row, &sub);
     json_decref(sub.errors);
     json_decref(out);
     return result;

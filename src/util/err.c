@@ -216,6 +216,23 @@ void err_collect(struct err *e, const struct err *one)
                                     args, "prefix_len", (int)one->prefix_len));
 }
 
+void err_collect_all(struct err *e, const struct err *sub)
+{
+    size_t i;
+    json_t *entry;
+    if (!json_array_size(sub->errors)) {
+        err_collect(e, sub);
+        return;
+    }
+    if (!json_array_size(e->errors)) { /* e's members: the first of them */
+        json_t *keep = e->errors;
+        err_of_entry(json_array_get(sub->errors, 0), e);
+        e->errors = keep;
+    }
+    json_array_foreach (sub->errors, i, entry)
+        json_array_append(e->errors, entry);
+}
+
 static const char *member(const json_t *o, const char *key)
 {
     const char *s = json_string_value(json_object_get(o, key));

@@ -60,6 +60,9 @@ void err_clear(struct err *e);
  * holds a problem (then they keep the first), and e->errors (when set)
  * gets it appended. */
 void err_collect(struct err *e, const struct err *one);
+/* The same for a problem sub that may have collected several (sub->errors):
+ * each of them, else sub itself. */
+void err_collect_all(struct err *e, const struct err *sub);
 /* The problem an entry of e->errors holds, back as a struct err (for
  * saying its detail in another language). */
 void err_of_entry(const struct json_t *entry, struct err *out);

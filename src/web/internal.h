@@ -259,7 +259,7 @@ void web_csv_row(FILE *f, const char *const *cells, size_t n, char sep);
  * files; constant_memory: rows in order, strings inline): NULL when it
  * cannot be made. page_xlsx_done closes it and gives an open descriptor of
  * the file, unlinked (its size in *size), or -1 (always -1 without keep). */
-#define PAGE_XLSX_PATH 40
+#define PAGE_XLSX_PATH HTTP_TMPNAME_MAX
 struct lxw_workbook;
 struct lxw_worksheet;
 struct lxw_format;

@@ -12,38 +12,21 @@
 #define XLSX_TYPE "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 #include "util/buf.h"
 
-#include <fcntl.h>
 #include <sodium.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* The collection's kind that declares an import and that the visitor may
+/* The collection's kind `id` (NULL: its first) that the visitor may
  * import into, or NULL. */
-static const struct model_kind *import_kind(struct page *pg, const struct model_collection *c)
+static const struct model_kind *import_kind(struct page *pg, const struct model_collection *c,
+                                            const char *id)
 {
     const struct model *m = registry_model(pg->w->api->reg);
-    for (size_t i = 0; c && i < c->n_kinds; i++) {
+    for (size_t i = 0; c && pg->signed_in && i < c->n_kinds; i++) {
         const struct model_kind *k = model_kind(m, c->kinds[i]);
         struct err e = ERR_INIT;
-        if (k && k->import && pg->signed_in &&
-            registry_rows_kind(pg->w->api->reg, &pg->actor, k->id, &e))
-            return k;
-    }
-    return NULL;
-}
-
-/* The kind `id` of the collection if the visitor may import into it. */
-static const struct model_kind *import_kind_named(struct page *pg,
-                                                  const struct model_collection *c, const char *id)
-{
-    const struct model *m = registry_model(pg->w->api->reg);
-    for (size_t i = 0; c && id && i < c->n_kinds; i++) {
-        const struct model_kind *k = model_kind(m, c->kinds[i]);
-        struct err e = ERR_INIT;
-        if (k && strcmp(k->id, id) == 0 && k->import && pg->signed_in &&
+        if (k && (!id || strcmp(k->id, id) == 0) && k->import &&
             registry_rows_kind(pg->w->api->reg, &pg->actor, k->id, &e))
             return k;
     }
@@ -52,23 +35,22 @@ static const struct model_kind *import_kind_named(struct page *pg,
 
 void web_import_form(struct page *pg)
 {
-    if (!import_kind(pg, pg->coll))
+    if (!pg->coll)
         return;
-    json_object_set_new(pg->data, "import_url",
-                        json_string(page_url(pg, "/%s/import", pg->coll->id)));
     /* the kinds the visitor may load, each with its template to fill in */
     json_t *kinds = json_array();
-    const struct model *m = registry_model(pg->w->api->reg);
     for (size_t i = 0; i < pg->coll->n_kinds; i++) {
-        const struct model_kind *k = import_kind_named(pg, pg->coll, pg->coll->kinds[i]);
-        if (!k)
-            continue;
-        (void)m;
-        json_array_append_new(
-            kinds, json_pack("{s:s, s:s, s:s}", "id", k->id, "label", web_label(pg->lang, k->label),
-                             "template_url",
-                             page_url(pg, "/%s/import-template?kind=%s", pg->coll->id, k->id)));
+        const struct model_kind *k = import_kind(pg, pg->coll, pg->coll->kinds[i]);
+        if (k)
+            json_array_append_new(
+                kinds,
+                json_pack("{s:s, s:s, s:s}", "id", k->id, "label", web_label(pg->lang, k->label),
+                          "template_url",
+                          page_url(pg, "/%s/import-template?kind=%s", pg->coll->id, k->id)));
     }
+    if (json_array_size(kinds))
+        json_object_set_new(pg->data, "import_url",
+                            json_string(page_url(pg, "/%s/import", pg->coll->id)));
     json_object_set_new(pg->data, "import_several", json_boolean(json_array_size(kinds) > 1));
     json_object_set_new(pg->data, "import_kinds", kinds);
 }
@@ -169,39 +151,22 @@ static void report_page(struct page *pg, const struct model_kind *k, json_t *rep
 /* Sends the workbook a writer made at path (unlinked either way). */
 static void send_workbook(struct page *pg, const char *path, bool made, const char *name)
 {
-    int fd = made ? open(path, O_RDONLY) : -1;
-    unlink(path);
-    struct stat st;
-    if (fd < 0 || fstat(fd, &st) < 0) {
-        if (fd >= 0)
-            close(fd);
-        page_error(pg, 500, NULL);
-        return;
-    }
-    page_file_send(pg, XLSX_TYPE, fd, (uint64_t)st.st_size, name, name);
-}
-
-/* A temporary file's path for a workbook (libxlsxwriter writes by name). */
-static bool workbook_path(char path[64])
-{
-    snprintf(path, 64, "/tmp/archportal-import-XXXXXX");
-    int fd = mkstemp(path);
+    uint64_t size;
+    int fd = http_tmpname_take(path, made, &size);
     if (fd < 0)
-        return false;
-    close(fd);
-    return true;
+        page_error(pg, 500, NULL);
+    else
+        page_file_send(pg, XLSX_TYPE, fd, size, name, name);
 }
 
 /* The imported file back, each row with its result and reasons. */
 static void report_xlsx(struct page *pg, const char *data, size_t n, const json_t *report)
 {
-    char path[64];
+    char path[HTTP_TMPNAME_MAX];
     struct rows_words w;
     i18n_rows_words(pg->lang, &w);
     struct err e = ERR_INIT;
-    bool made = workbook_path(path) && registry_rows_result(data, n, report, &w, path, &e) == 0;
-    if (!made && path[0])
-        unlink(path);
+    bool made = http_tmpname(path) && registry_rows_result(data, n, report, &w, path, &e) == 0;
     send_workbook(pg, path, made, "import-result.xlsx");
 }
 
@@ -212,17 +177,16 @@ static void h_template(struct http_req *req, struct http_resp *resp, void *ctx)
     page_begin(ctx, req, resp, &pg);
     pg.coll = web_path_collection(&pg);
     const char *kind = http_req_query(req, "kind");
-    const struct model_kind *k = kind ? import_kind_named(&pg, pg.coll, kind)
-                                      : import_kind(&pg, pg.coll);
+    const struct model_kind *k = import_kind(&pg, pg.coll, kind);
     if (!k) {
         page_error(&pg, pg.signed_in ? 403 : 401, NULL);
         return;
     }
-    char path[64] = "";
+    char path[HTTP_TMPNAME_MAX];
     struct rows_words w;
     i18n_rows_words(pg.lang, &w);
     struct err e = ERR_INIT;
-    bool made = workbook_path(path) &&
+    bool made = http_tmpname(path) &&
                 registry_rows_template(pg.w->api->reg, &pg.actor, k, i18n_code(pg.lang), &w, path,
                                        &e) == 0;
     send_workbook(&pg, path, made,
@@ -252,7 +216,7 @@ static int wi_begin(struct http_req *req, struct http_resp *resp, void *ctx, voi
                    page_tr(&wi->pg, TR("The form was not sent from the portal's own page.")));
         return -1;
     }
-    if (!wi->pg.signed_in || !(wi->k = import_kind(&wi->pg, wi->pg.coll))) {
+    if (!wi->pg.signed_in || !(wi->k = import_kind(&wi->pg, wi->pg.coll, NULL))) {
         page_error(&wi->pg, wi->pg.coll ? 403 : 404, NULL);
         return -1;
     }
@@ -321,7 +285,7 @@ static void wi_finish(void *state, struct http_req *req, struct http_resp *resp)
                    page_tr(&wi->pg, TR("The form has expired. Open the page again and repeat.")));
         return;
     }
-    if (wi->kind[0] && !(wi->k = import_kind_named(&wi->pg, wi->pg.coll, wi->kind))) {
+    if (wi->kind[0] && !(wi->k = import_kind(&wi->pg, wi->pg.coll, wi->kind))) {
         page_error(&wi->pg, 403, NULL);
         return;
     }

@@ -1069,11 +1069,8 @@ static int csv_rows(struct page *pg, struct listq_param *params, size_t n, struc
 
 struct lxw_workbook *page_xlsx_new(char path[PAGE_XLSX_PATH], bool constant_memory)
 {
-    snprintf(path, PAGE_XLSX_PATH, "/tmp/archportal-xlsx-XXXXXX");
-    int fd = mkstemp(path);
-    if (fd < 0)
+    if (!http_tmpname(path))
         return NULL;
-    close(fd);
     lxw_workbook_options opt = {.constant_memory = constant_memory ? LXW_TRUE : LXW_FALSE,
                                 .tmpdir = NULL};
     lxw_workbook *wb = workbook_new_opt(path, &opt);
@@ -1085,16 +1082,7 @@ struct lxw_workbook *page_xlsx_new(char path[PAGE_XLSX_PATH], bool constant_memo
 int page_xlsx_done(struct lxw_workbook *wb, const char *path, bool keep, uint64_t *size)
 {
     bool ok = workbook_close(wb) == LXW_NO_ERROR && keep;
-    int fd = ok ? open(path, O_RDONLY) : -1;
-    unlink(path); /* read through the descriptor only */
-    struct stat st;
-    if (fd >= 0 && fstat(fd, &st) == 0) {
-        *size = (uint64_t)st.st_size;
-        return fd;
-    }
-    if (fd >= 0)
-        close(fd);
-    return -1;
+    return http_tmpname_take(path, ok, size);
 }
 
 void page_file_send(struct page *pg, const char *type, int fd, uint64_t size, const char *name,
