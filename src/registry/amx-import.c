@@ -681,7 +681,7 @@ static const char *write_one(struct imp *im, struct conc *c, json_t *body, bool 
     sub.errors = json_array();
     json_t *out = NULL;
     const char *result = NULL;
-    const char *coll = c->k->is_relation ? "relations" : c->k->collection;
+    const char *coll = c->k->collection; /* a relation type's: the relations' */
     if (!c->exists) {
         if (!c->k->is_relation)
             json_object_set_new(body, "kind", json_string(c->k->id));
