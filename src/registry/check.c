@@ -182,6 +182,22 @@ static void check_fts(struct checker *k, int64_t rid, const char *id,
     store_reset(st);
 }
 
+/* The name kept apart (record_names) must be the record's. */
+static void check_name(struct checker *k, const char *id, const json_t *rec,
+                       struct store_stmt *st)
+{
+    const json_t *name = json_object_get(rec, "name");
+    if (store_col_null(st, 7)) {
+        problem(k, "record %s: no row in record_names", id);
+        return;
+    }
+    json_t *kept = store_col_null(st, 6) ? NULL
+                                          : json_loads(store_col_text(st, 6), JSON_DECODE_ANY, NULL);
+    if (!(name ? kept && json_equal(name, kept) : !kept && store_col_null(st, 6)))
+        problem(k, "record %s: its name in record_names is not the record's", id);
+    json_decref(kept);
+}
+
 static void check_record(struct checker *k, struct store_stmt *st)
 {
     int64_t rid = store_col_int64(st, 0);
@@ -197,6 +213,7 @@ static void check_record(struct checker *k, struct store_stmt *st)
         return;
     }
     check_revisions(k, rid, id, revision, data);
+    check_name(k, id, rec, st);
     if (retired != (json_object_get(rec, "retired_at") != NULL))
         problem(k, "record %s: retired flag disagrees with its data", id);
     if (!retired) {
@@ -213,8 +230,9 @@ static void check_records(struct checker *k)
     struct err e = ERR_INIT;
     struct store_stmt *st = store_prepare(
         k->c,
-        "SELECT r.rid, r.id, r.kind, r.revision, r.retired, d.data FROM records r "
-        "LEFT JOIN record_data d ON d.rid = r.rid ORDER BY r.rid",
+        "SELECT r.rid, r.id, r.kind, r.revision, r.retired, d.data, n.name, n.rid FROM records r "
+        "LEFT JOIN record_data d ON d.rid = r.rid LEFT JOIN record_names n ON n.rid = r.rid "
+        "ORDER BY r.rid",
         false, &e);
     if (!st) {
         problem(k, "records: cannot read: %s", e.detail);

@@ -195,9 +195,6 @@ int audit_insert(struct store_conn *c, const struct audit_row *row, struct err *
  * organisation. Else judged on the relation's stored ends. */
 bool reg_relation_readable(struct registry *r, struct store_conn *c, const struct actor *a,
                            bool reads_all, json_t *orgs, const char *id, const char *vis);
-/* The name of a stored record (its text) as JSON text in the arena, NULL
- * when it has none; read without parsing the record (trace.c). */
-const char *reg_stored_name(struct arena *a, const char *data);
 bool reg_field_in_memory(const struct model *m, const char *collection, const char *field);
 
 /* Inserts the row of a record (state from its JSON rec, stored text data)
@@ -211,8 +208,10 @@ int reg_revision_at(struct store_conn *c, int64_t rid, const char *at, int64_t *
 /* Inserts one revision of a record. */
 int reg_revision_put(struct store_conn *c, int64_t rid, int64_t revision, const char *at,
                      const char *actor, const char *action, const char *data, struct err *e);
-/* Stores a record's current JSON. */
-int reg_data_put(struct store_conn *c, int64_t rid, const char *data, struct err *e);
+/* Stores a record's current JSON (data, the text of rec) and its name apart
+ * (record_names). */
+int reg_data_put(struct store_conn *c, int64_t rid, const json_t *rec, const char *data,
+                 struct err *e);
 /* Adds delta to the live-record count of (collection, kind). */
 int reg_count_add(struct store_conn *c, const char *collection, const char *kind, int64_t delta,
                   struct err *e);
@@ -383,6 +382,15 @@ int rule_mem_inherited(struct rule_mem *j, const json_t *rec, json_t **out, stru
  * today: the local day judged on. */
 struct rule_mem *rule_mem_new(struct registry *r, int64_t today, bool whole);
 void rule_mem_free(struct rule_mem *j);
+/* j (whole, judging on one of two threads) takes the chains of measures
+ * and the counts of referencing records from common (whole, outliving j),
+ * which reads each once for both, instead of reading its own. */
+void rule_mem_share(struct rule_mem *j, struct rule_mem *common);
+/* Reads now what a judging of everything by j will ask for: the chains of
+ * the measures (measures) or the counts of referencing records (!measures)
+ * of the rules flagged in `rules` (NULL: all). Two threads sharing a common
+ * part read one each at once, instead of one waiting for the other. */
+int rule_mem_prepare(struct rule_mem *j, const bool *rules, bool measures, struct err *e);
 /* What the rules read of a record's stored text (a few members, the rest
  * skipped unparsed); NULL when it is not JSON. */
 json_t *rule_mem_project(const struct rule_mem *j, const char *text, size_t n);

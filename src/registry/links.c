@@ -221,8 +221,8 @@ int registry_names(struct registry *r, json_t *recs, struct err *e)
     char *text = json_dumps(rids, JSON_COMPACT);
     json_decref(rids);
     struct store_stmt *st = store_prepare(store_conn(r->store),
-                                          "SELECT r.id, d.data FROM records r JOIN record_data d "
-                                          "ON d.rid = r.rid WHERE r.rid IN (SELECT value FROM "
+                                          "SELECT r.id, n.name FROM records r JOIN record_names n "
+                                          "ON n.rid = r.rid WHERE r.rid IN (SELECT value FROM "
                                           "json_each($1))",
                                           true, e);
     if (!st) {
@@ -230,18 +230,15 @@ int registry_names(struct registry *r, json_t *recs, struct err *e)
         return -1;
     }
     store_bind_text(st, 1, text);
-    struct arena *ar = arena_new();
     int rc;
     while ((rc = store_step(st, e)) == STORE_ROW) {
         json_t *rec = json_object_get(recs, store_col_text(st, 0));
-        const char *name =
-            rec && !store_col_null(st, 1) ? reg_stored_name(ar, store_col_text(st, 1)) : NULL;
+        const char *name = rec && !store_col_null(st, 1) ? store_col_text(st, 1) : NULL;
         json_t *parsed = name ? json_loads(name, JSON_DECODE_ANY, NULL) : NULL;
         if (parsed)
             json_object_set_new(rec, "name", parsed);
     }
     store_reset(st);
-    arena_free(ar);
     free(text);
     return rc == STORE_ERROR ? -1 : 0;
 }

@@ -1667,12 +1667,22 @@ static bool same_visibility(const struct registry *r, const json_t *prev, const 
     return (!a && !b) || (a && b && strcmp(a, b) == 0);
 }
 
-int reg_data_put(struct store_conn *c, int64_t rid, const char *data, struct err *e)
+int reg_data_put(struct store_conn *c, int64_t rid, const json_t *rec, const char *data,
+                 struct err *e)
 {
-    return store_execf(c,
-                       "INSERT INTO record_data(rid, data) VALUES ($1, $2) "
-                       "ON CONFLICT(rid) DO UPDATE SET data = excluded.data",
-                       e, "it", rid, data);
+    if (store_execf(c,
+                    "INSERT INTO record_data(rid, data) VALUES ($1, $2) "
+                    "ON CONFLICT(rid) DO UPDATE SET data = excluded.data",
+                    e, "it", rid, data) < 0)
+        return -1;
+    const json_t *name = json_object_get(rec, "name");
+    char *text = name ? json_dumps(name, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+    int rc = store_execf(c,
+                         "INSERT INTO record_names(rid, name) VALUES ($1, $2) "
+                         "ON CONFLICT(rid) DO UPDATE SET name = excluded.name",
+                         e, "it", rid, text);
+    free(text);
+    return rc;
 }
 
 int reg_count_add(struct store_conn *c, const char *collection, const char *kind, int64_t delta,
@@ -1744,7 +1754,7 @@ int reg_record_insert(struct store_conn *c, const char *collection, const char *
     if (rc < 0)
         return -1;
     *rid = store_last_id(c);
-    return reg_data_put(c, *rid, data, e);
+    return reg_data_put(c, *rid, rec, data, e);
 }
 
 static int update_record(struct store_conn *c, int64_t rid, const json_t *rec, const char *data,
@@ -1764,7 +1774,7 @@ static int update_record(struct store_conn *c, int64_t rid, const json_t *rec, c
                          json_string_value(json_object_get(rec, "updated_at")),
                          (int64_t)(json_object_get(rec, "retired_at") ? 1 : 0), sort, kk, ru, en);
     free(sort);
-    return rc < 0 ? -1 : reg_data_put(c, rid, data, e);
+    return rc < 0 ? -1 : reg_data_put(c, rid, rec, data, e);
 }
 
 /* A write joins the caller's transaction when one is open (bulk loads run

@@ -69,12 +69,16 @@ def test_check_reports_tampering():
                "(SELECT min(seq) FROM audit WHERE after LIKE '%Портал%')")
     db.execute("UPDATE record_data SET data = replace(data, '\"creation\"', '\"development\"') "
                "WHERE rid = (SELECT min(rid) FROM record_data WHERE data LIKE '%\"creation\"%')")
+    # the name kept apart for the walks must stay the record's
+    db.execute("UPDATE record_names SET name = '{\"en\":\"Not its name\"}' WHERE rid = "
+               "(SELECT max(rid) FROM record_names WHERE name IS NOT NULL)")
     db.commit()
     db.close()
     bad = cli(data, 'check', check=False)
     assert bad.returncode == 1, bad
     text = bad.stdout.decode()
     assert 'altered' in text and 'differs from its last revision' in text, text
+    assert 'its name in record_names is not the record' in text, text
     subprocess.run(['rm', '-rf', data], check=True)
 
 
