@@ -19,6 +19,7 @@
 #include "registry/relidx.h"
 #include "util/jtext.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -70,6 +71,7 @@ struct chain {
     bool lazy;      /* records read when a step reaches them */
     json_t *kinds;  /* the kinds it measures (set) */
     json_t *fields; /* the members it reads (set) */
+    bool borrowed;  /* all but the work space is the common judging's */
 };
 
 /* The relations of q's type out of (or into) id, as the graph has them:
@@ -102,6 +104,11 @@ struct rule_mem {
     struct arena *a;
     struct relidx_hit *hits;
     size_t cap;
+    /* a judging of everything on two threads: the chains and the counts
+     * of referencing records are read once, in common (under its locks:
+     * one for each, so that both may be read at once) */
+    struct rule_mem *common;
+    pthread_mutex_t chain_mu, refby_mu;
 };
 
 static void add_field(json_t *set, const char *name)
@@ -247,6 +254,8 @@ struct rule_mem *rule_mem_new(struct registry *r, int64_t today, bool whole)
     j->refby = json_object();
     j->mstart = json_object();
     j->a = arena_new();
+    pthread_mutex_init(&j->chain_mu, NULL);
+    pthread_mutex_init(&j->refby_mu, NULL);
     static const struct actor everyone = {.id = "system:rules", .system = true};
     j->rows = reg_rows_new(r, &everyone);
     j->inherited = json_object();
@@ -319,17 +328,19 @@ void rule_mem_free(struct rule_mem *j)
     free(j->far);
     for (size_t i = 0; i < j->n_chains; i++) {
         struct chain *c = &j->chains[i];
+        free(c->reached);
+        free(c->in_next);
+        free(c->cur);
+        free(c->next);
+        free(c->got);
+        if (c->borrowed)
+            continue;
         for (size_t n = 0; n < c->n; n++)
             json_decref(c->rec[n]);
         free(c->rec);
         free(c->kind);
         free(c->items);
         free(c->done);
-        free(c->reached);
-        free(c->in_next);
-        free(c->cur);
-        free(c->next);
-        free(c->got);
         json_decref(c->ids);
         json_decref(c->below);
         json_decref(c->kinds);
@@ -345,7 +356,14 @@ void rule_mem_free(struct rule_mem *j)
     json_decref(j->refby);
     json_decref(j->mstart);
     arena_free(j->a);
+    pthread_mutex_destroy(&j->chain_mu);
+    pthread_mutex_destroy(&j->refby_mu);
     free(j);
+}
+
+void rule_mem_share(struct rule_mem *j, struct rule_mem *common)
+{
+    j->common = common;
 }
 
 /* What a record of kind k naming `base` by its inherit_via inherits, as
@@ -872,6 +890,12 @@ static int count_referencing_one(void *ctx, const struct model_kind *k, const ch
 static const json_t *referencing_counts(struct rule_mem *j, const struct model_rule_relation *q,
                                         struct err *e)
 {
+    if (j->common) { /* counted once for both threads, then only read */
+        pthread_mutex_lock(&j->common->refby_mu);
+        const json_t *counts = referencing_counts(j->common, q, e);
+        pthread_mutex_unlock(&j->common->refby_mu);
+        return counts;
+    }
     char name[32];
     snprintf(name, sizeof name, "%p", (const void *)q);
     const json_t *have = json_object_get(j->refby, name);
@@ -1001,6 +1025,31 @@ static int chain_add_one(void *ctx, const struct model_kind *k, const char *data
     return chain_add(s->j, s->c, k, data, e) == -1 ? -1 : 0;
 }
 
+static struct chain *chain_of_measure(struct rule_mem *j, const struct model_measure *ms,
+                                      struct err *e);
+
+/* This thread's view of the common judging's chain of ms: the chain (which
+ * no longer changes: it was read whole) with a work space of its own. */
+static struct chain *chain_borrow(struct rule_mem *j, const struct model_measure *ms,
+                                  struct err *e)
+{
+    pthread_mutex_lock(&j->common->chain_mu);
+    const struct chain *common = chain_of_measure(j->common, ms, e);
+    struct chain c = common ? *common : (struct chain){0};
+    pthread_mutex_unlock(&j->common->chain_mu);
+    if (!common)
+        return NULL;
+    c.borrowed = true;
+    c.reached = xcalloc(c.cap ? c.cap : 1, 1);
+    c.in_next = xcalloc(c.cap ? c.cap : 1, 1);
+    c.cur = xcalloc(c.cap ? c.cap : 1, sizeof *c.cur);
+    c.next = xcalloc(c.cap ? c.cap : 1, sizeof *c.next);
+    c.got = xcalloc(c.cap ? c.cap : 1, sizeof *c.got);
+    j->chains = xrealloc(j->chains, (j->n_chains + 1) * sizeof *j->chains);
+    j->chains[j->n_chains++] = c;
+    return &j->chains[j->n_chains - 1];
+}
+
 /* The chain of measure ms: in a judging of everything, every live record
  * it may be taken from or reach, read in one scan; else (a few records
  * judged again after a write) each read when a step first reaches it. */
@@ -1010,6 +1059,8 @@ static struct chain *chain_of_measure(struct rule_mem *j, const struct model_mea
     for (size_t i = 0; i < j->n_chains; i++)
         if (j->chains[i].ms == ms)
             return &j->chains[i];
+    if (j->common) /* the common chain, read once; a work space of this thread's */
+        return chain_borrow(j, ms, e);
     const struct model *m = j->r->model;
     struct chain c = {.ms = ms, .lazy = !j->whole, .ids = json_object(), .below = json_object()};
     c.kinds = json_deep_copy(json_object_get(j->mstart, ms->id));
@@ -1206,6 +1257,25 @@ static int chain_level(struct rule_mem *j, const char *id, const char *kind,
     if (rc < 0)
         return -1;
     return items ? (int)(done * 100 / items) : 100;
+}
+
+int rule_mem_prepare(struct rule_mem *j, const bool *rules, bool measures, struct err *e)
+{
+    const struct model *m = j->r->model;
+    for (size_t i = 0; i < model_n_rules(m); i++) {
+        const struct model_rule *ru = model_rule_at(m, i);
+        for (size_t n = 0; (!rules || rules[i]) && n < ru->n_relations + ru->n_any_of; n++) {
+            const struct model_rule_relation *q =
+                n < ru->n_relations ? &ru->relations[n] : &ru->any_of[n - ru->n_relations];
+            const struct model_measure *ms =
+                q->how == REQ_MEASURE ? model_measure(m, q->measure) : NULL;
+            if (measures && ms && !chain_of_measure(j, ms, e))
+                return -1;
+            if (!measures && q->how == REQ_REFERENCED_BY && !referencing_counts(j, q, e))
+                return -1;
+        }
+    }
+    return 0;
 }
 
 int rule_mem_count(void *ctx, const json_t *rec, const struct model_rule_relation *q, int64_t day)

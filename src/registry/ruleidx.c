@@ -291,6 +291,8 @@ struct pieces {
     registry_day_fn day_of;
     void *day_ctx;
     const char *kinds;
+    int64_t today;           /* the day judged on */
+    struct rule_mem *common; /* what both threads read once */
     uint32_t cuts[RULEIDX_PIECES + 1];
     size_t n_pieces;
     atomic_size_t next; /* the next piece to take */
@@ -304,6 +306,7 @@ struct part {
     double cpu_ms;
     int rc;
     struct err e;
+    bool reads_chains; /* first: the measures' chains (else the referencing counts) */
 };
 
 static int judge_piece(struct part *p, struct rule_mem *j, uint32_t lo, uint32_t hi)
@@ -348,8 +351,11 @@ static void judge_pieces(struct part *p)
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c0);
     p->n = 0;
     p->rc = 0;
-    struct rule_mem *j =
-        rule_mem_new(all->r, all->day_of(all->day_ctx, time_now_ms()), true);
+    struct rule_mem *j = rule_mem_new(all->r, all->today, true);
+    rule_mem_share(j, all->common);
+    /* the judging thread reads the measures' chains, the helper the
+     * counts of referencing records, each once for both */
+    p->rc = rule_mem_prepare(j, all->x->tracked, p->reads_chains, &p->e);
     for (size_t i; p->rc == 0 && (i = atomic_fetch_add(&all->next, 1)) < all->n_pieces;)
         p->rc = judge_piece(p, j, all->cuts[i], all->cuts[i + 1]);
     rule_mem_free(j);
@@ -447,7 +453,13 @@ static int build(struct registry *r, struct ruleidx *x, registry_day_fn day_of, 
     x->started = true;
     pthread_mutex_unlock(&x->dmu);
     char *kinds = rule_kinds_json(r->model, x);
-    struct pieces all = {.r = r, .x = x, .day_of = day_of, .day_ctx = day_ctx, .kinds = kinds};
+    struct pieces all = {.r = r,
+                         .x = x,
+                         .day_of = day_of,
+                         .day_ctx = day_ctx,
+                         .kinds = kinds,
+                         .today = day_of(day_ctx, time_now_ms())};
+    all.common = rule_mem_new(r, all.today, true);
     atomic_init(&all.next, 0);
     cut_pieces(r, x, &all);
     bool two = all.n_pieces > 1;
@@ -455,7 +467,7 @@ static int build(struct registry *r, struct ruleidx *x, registry_day_fn day_of, 
      * (what is written later is judged again after) */
     if (two)
         ensure_cap(x, all.cuts[all.n_pieces]);
-    struct part mine = {&all, 0, 0, 0, ERR_INIT}, helper = {&all, 0, 0, 0, ERR_INIT};
+    struct part mine = {&all, 0, 0, 0, ERR_INIT, true}, helper = {&all, 0, 0, 0, ERR_INIT, false};
     if (two) {
         pthread_mutex_lock(&x->hmu);
         if (!x->helper_up)
@@ -472,6 +484,7 @@ static int build(struct registry *r, struct ruleidx *x, registry_day_fn day_of, 
         pthread_cond_wait(&x->hcv, &x->hmu);
     pthread_mutex_unlock(&x->hmu);
     free(kinds);
+    rule_mem_free(all.common);
     struct part *bad = mine.rc < 0 ? &mine : helper.rc < 0 ? &helper : NULL;
     if (bad) {
         *e = bad->e;
