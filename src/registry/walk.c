@@ -110,16 +110,22 @@ char *walk_set_ids(const struct walk_set *s)
     return t;
 }
 
-/* Adds the record of stored text data when the reader may read it; false
- * when the set is full. */
-static bool add_readable(const struct path_walk *w, struct walk_set *next, const char *data)
+/* Adds rec (taken; NULL: none) when the reader may read it; false when
+ * the set is full. */
+static bool add_readable_rec(const struct path_walk *w, struct walk_set *next, json_t *rec)
 {
-    json_t *rec = json_loads(data, 0, NULL);
     if (!rec || !registry_may_read(w->r, w->a, rec)) {
         json_decref(rec);
         return true;
     }
     return walk_set_add(next, rec);
+}
+
+/* Adds the record of stored text data when the reader may read it; false
+ * when the set is full. */
+static bool add_readable(const struct path_walk *w, struct walk_set *next, const char *data)
+{
+    return add_readable_rec(w, next, json_loads(data, 0, NULL));
 }
 
 /* Does member v (a ref or a list of refs) name a record of set ids? */
@@ -198,15 +204,13 @@ static int add_rows(const struct path_walk *w, struct store_stmt *st, const stru
 {
     int rc;
     while ((rc = store_step(st, e)) == STORE_ROW) {
-        const char *data = store_col_text(st, 1);
-        if (step->type == STEP_REFERENCED_BY) {
-            json_t *rec = json_loads(data, 0, NULL);
-            bool keep = rec && refers_to(json_object_get(rec, step->field), cur->ids);
+        json_t *rec = json_loads(store_col_text(st, 1), 0, NULL);
+        if (step->type == STEP_REFERENCED_BY && rec &&
+            !refers_to(json_object_get(rec, step->field), cur->ids)) {
             json_decref(rec);
-            if (!keep)
-                continue;
+            continue;
         }
-        if (!add_readable(w, next, data))
+        if (!add_readable_rec(w, next, rec))
             break;
     }
     store_reset(st);
