@@ -17,6 +17,7 @@
 #include "docs/inspect.h"
 #include "notify/notify.h"
 #include "util/timeutil.h"
+#include "util/heap.h"
 #include "util/log.h"
 
 #include <errno.h>
@@ -716,8 +717,14 @@ static int cmd_serve(struct opts *o)
      * writes touch from now on */
     store_release_writer_cache(app.store);
     malloc_trim(0); /* the builds' scratch memory goes back to the system */
-    if (rc == 0)
+    struct heap_keeper *keeper = NULL;
+    if (rc == 0) {
+        /* what requests free goes back to the system every 100 ms once it
+         * comes to 4 MB (heap.h) */
+        keeper = heap_keeper_start(100, 4u << 20);
         rc = serve_until_signal(&app, &o->http, o->secure_cookies);
+    }
+    heap_keeper_stop(keeper);
     app_close(&app);
     log_event(LOG_INFO, "stopped", NULL);
     return rc < 0 ? 1 : 0;
