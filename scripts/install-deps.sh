@@ -7,7 +7,8 @@ PKGS="build-essential meson ninja-build pkg-config clang libclang-rt-14-dev \
   libcmocka-dev libcurl4-openssl-dev python3 curl nginx-light wrk \
   libqpdf-dev qpdf libzip-dev libxml2-dev libxml2-utils libxlsxwriter-dev libpango1.0-dev libcairo2-dev poppler-utils ghostscript \
   libreoffice-writer-nogui libreoffice-calc-nogui fonts-dejavu-core \
-  python3-polib gettext libgraphviz-dev graphviz libicu-dev nodejs chromium"
+  python3-polib gettext libgraphviz-dev graphviz libicu-dev nodejs chromium \
+  libpq-dev postgresql-15"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \

@@ -1,6 +1,7 @@
 /* archportal: the command line — serve, migrate, export, import, check,
  * user and token create, calendar show, notify send and scan, rows import. Every command
- * takes --data DIR (default ./var), where the SQLite database lives. */
+ * takes --data DIR (default ./var), where the SQLite database and the documents' files
+ * live, and --database postgresql://… to keep the database in PostgreSQL instead. */
 #include "api/api.h"
 #include "web/web.h"
 #include "web/i18n.h"
@@ -34,6 +35,7 @@
 
 struct opts {
     const char *data;
+    const char *database; /* a PostgreSQL URL; NULL: SQLite in data */
     const char *listen;
     const char *model;
     const char *name;
@@ -101,6 +103,8 @@ static void usage(FILE *f)
           "\n"
           "options for every command:\n"
           "  --data DIR        data directory (default ./var)\n"
+          "  --database URL    keep the database in PostgreSQL (postgresql://USER@HOST/DB);\n"
+          "                    without it, SQLite in DIR/archportal.db\n"
           "  --model FILE      metamodel file (default: the built-in model/egov-kz.json)\n"
           "serve options:\n"
           "  --threads N  --max-body BYTES  --max-header BYTES (16384 or more)  --max-conns N\n"
@@ -138,7 +142,7 @@ enum {
     OPT_USER, OPT_EMAIL, OPT_ORG, OPT_PUBLIC_URL, OPT_SECURE, OPT_MAX_UPLOAD, OPT_SMTP,
     OPT_MAIL_FROM, OPT_SMTP_BACKOFF, OPT_SCAN_EVERY, OPT_AT, OPT_HEADER_TIMEOUT,
     OPT_BODY_TIMEOUT, OPT_BODY_MIN_RATE, OPT_HELP, OPT_LOGINS, OPT_KIND, OPT_DRY_RUN,
-    OPT_DOMAIN, OPT_OUT, OPT_VERSION, OPT_FORMAT, OPT_LANG,
+    OPT_DOMAIN, OPT_OUT, OPT_VERSION, OPT_FORMAT, OPT_LANG, OPT_DATABASE,
 };
 
 static int apply_numeric(struct opts *o, int c, const char *arg)
@@ -171,6 +175,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 {
     static const struct option longopts[] = {
         {"data", required_argument, NULL, OPT_DATA},
+        {"database", required_argument, NULL, OPT_DATABASE},
         {"listen", required_argument, NULL, OPT_LISTEN},
         {"model", required_argument, NULL, OPT_MODEL},
         {"demo", no_argument, NULL, OPT_DEMO},
@@ -213,6 +218,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (c) {
         case OPT_DATA: o->data = optarg; break;
+        case OPT_DATABASE: o->database = optarg; break;
         case OPT_LISTEN: o->listen = optarg; break;
         case OPT_MODEL: o->model = optarg; break;
         case OPT_DEMO: o->demo = true; break;
@@ -332,6 +338,20 @@ static void data_mark(const char *data)
     unlink(tmp);
 }
 
+/* url with the password of its user part (scheme://user:PASSWORD@host)
+ * replaced by "***", for messages. */
+static void url_without_password(const char *url, char *out, size_t n)
+{
+    const char *scheme = strstr(url, "://");
+    const char *at = scheme ? strchr(scheme + 3, '@') : NULL;
+    const char *colon = scheme ? strchr(scheme + 3, ':') : NULL;
+    if (!at || !colon || colon > at) {
+        snprintf(out, n, "%s", url);
+        return;
+    }
+    snprintf(out, n, "%.*s:***%s", (int)(colon - url), url, at);
+}
+
 static int app_open(const struct opts *o, struct app *app)
 {
     memset(app, 0, sizeof *app);
@@ -350,13 +370,24 @@ static int app_open(const struct opts *o, struct app *app)
         model_free(app->model);
         return -1;
     }
-    char url[PATH_MAX + 16], used[160];
-    snprintf(url, sizeof url, "sqlite:%s/archportal.db", o->data);
+    char url[PATH_MAX + 16], used[160], shown[PATH_MAX + 16];
+    if (o->database && strncmp(o->database, "postgresql://", 13) != 0 &&
+        strncmp(o->database, "postgres://", 11) != 0) {
+        fprintf(stderr, "archportal: --database wants a postgresql:// URL, got '%.200s'\n",
+                o->database);
+        model_free(app->model);
+        return -1;
+    }
+    if (o->database)
+        snprintf(url, sizeof url, "%s", o->database);
+    else
+        snprintf(url, sizeof url, "sqlite:%s/archportal.db", o->data);
+    url_without_password(url, shown, sizeof shown);
     data_earlier_use(o->data, used, sizeof used);
     struct store_options so = {.busy_timeout_ms = 10000,
                                .must_exist = used[0] != '\0' && !o->restoring};
     if (store_open(url, &so, &app->store, &e) < 0) {
-        fprintf(stderr, "archportal: cannot open %s: %s\n", url, e.detail);
+        fprintf(stderr, "archportal: cannot open %s: %s\n", shown, e.detail);
         if (strcmp(e.type, "database-empty") == 0)
             fprintf(stderr,
                     "archportal: the data folder %s was used before (%s). Restore "

@@ -90,6 +90,9 @@ struct store_vfuncs {
     /* Appends one line per problem to report (each ending in '\n');
      * returns the number of problems. */
     int (*integrity)(struct store_conn *c, struct buf *report);
+    /* After rows were written with ids of their own (an import): the ids
+     * the database gives from now on come after them. */
+    int (*after_import)(struct store_conn *c, struct err *e);
 };
 
 /* One database. Drivers embed it first-or-anywhere and set v; store.c
@@ -150,6 +153,7 @@ struct store_stmt {
 
 /* The drivers built into this binary. */
 extern const struct store_vfuncs store_sqlite_vfuncs;
+extern const struct store_vfuncs store_pg_vfuncs;
 
 /* Fills e for a database that holds no schema although the caller said it
  * must (store_options.must_exist): status 409, type "database-empty". */

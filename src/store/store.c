@@ -28,8 +28,8 @@ static const struct store_vfuncs *store_pick_driver(const char *url, const char 
     if (strncmp(url, sqlite_prefix, sizeof sqlite_prefix - 1) == 0) {
         *path = url + sizeof sqlite_prefix - 1;
     } else if (strncmp(url, "postgresql://", 13) == 0 || strncmp(url, "postgres://", 11) == 0) {
-        err_set(e, 500, "storage-error", "", "the postgresql backend is not built in");
-        return NULL;
+        *path = url; /* libpq's own URL */
+        return &store_pg_vfuncs;
     } else if (strstr(url, "://") != NULL) {
         err_set(e, 500, "storage-error", "", "unknown storage backend in \"%.200s\"", url);
         return NULL;
@@ -210,6 +210,16 @@ void store_close(struct store *s)
     pthread_mutex_destroy(&s->write_lock);
     pthread_mutex_destroy(&s->lock);
     s->v->close(s);
+}
+
+int store_after_import(struct store_conn *c, struct err *e)
+{
+    return c->store->v->after_import(c, e);
+}
+
+const char *store_backend(const struct store *s)
+{
+    return s->v->name;
 }
 
 struct store_conn *store_conn(struct store *s)

@@ -31,7 +31,8 @@ struct store_options {
 };
 
 /* Opens (creating if needed, unless opt->must_exist) the database at
- * `url`: "sqlite:PATH" or a bare path for SQLite. Applies the numbered
+ * `url`: "sqlite:PATH" or a bare path for SQLite, "postgresql://…" (or
+ * "postgres://…", libpq's URL) for PostgreSQL. Applies the numbered
  * migrations not yet applied. Returns 0 or -1 with e filled. */
 int store_open(const char *url, const struct store_options *opt, struct store **out,
                struct err *e);
@@ -178,6 +179,11 @@ struct store_stats store_stats(struct store *s);
 int64_t store_size_bytes(struct store *s);
 /* Last row id of an INSERT on this connection. */
 int64_t store_last_id(struct store_conn *c);
+/* After an import that wrote rows with ids of their own: the ids the
+ * database gives from now on come after them. */
+int store_after_import(struct store_conn *c, struct err *e);
+/* "sqlite" or "postgresql". */
+const char *store_backend(const struct store *s);
 /* Runs the backend's own integrity check; appends problems to report
  * (newline-separated) and returns the count. */
 int store_integrity(struct store_conn *c, char **report);

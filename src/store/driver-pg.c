@@ -1,0 +1,929 @@
+/* driver-pg: the PostgreSQL backend of the store (libpq).
+ *
+ * One connection per thread, as with SQLite. A statement is prepared on
+ * the server at its first run on a connection, named by a counter, with
+ * the types of that run's values: an integer as int8, a text or NULL as
+ * unknown (the server infers it from the SQL, as SQLite compares by
+ * affinity); the SQL is the callers' own, whose "$n" are PostgreSQL's.
+ * Rows come one at a time (single-row mode), so that a scan of the whole
+ * registry holds one row in memory. A connection runs one statement at a
+ * time: when another starts while one is still giving rows, the rest of
+ * the first one's rows are read into memory first and it goes on from
+ * there.
+ *
+ * A write transaction is READ COMMITTED (the process's writers already
+ * take turns in store.c; the shared SQL's upserts are atomic there); a
+ * read transaction is REPEATABLE READ, READ ONLY: one snapshot, as SQLite's
+ * read transactions. COMMIT returns when the commit is durable
+ * (synchronous_commit, the server's default), so make_durable has nothing
+ * to do. Errors map by SQLSTATE: a unique violation is a conflict (409), a
+ * serialization failure, deadlock or lock timeout is busy (503), a lost or
+ * refused connection is "database-unavailable" (503), the connection being
+ * made again at the next use outside a transaction.
+ *
+ * The schema comes from migrations-pg.h, applied in one transaction under
+ * an advisory lock, so that nodes starting together take turns. */
+#include "store/migrations-pg.h"
+#include "store/store-private.h"
+#include "store/tokenize.h"
+
+#include "util/buf.h"
+#include "util/err.h"
+#include "util/log.h"
+#include "util/timeutil.h"
+
+#include <libpq-fe.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum {
+    PG_CACHE_SLOTS = 1024, /* a power of two */
+    PG_CACHE_MAX = 512,    /* entries kept, so the table stays half empty */
+    PG_MAX_PARAMS = 64,
+    PG_INT8_OID = 20,
+    /* the advisory lock the migrations take (any number the portal owns) */
+    PG_MIGRATE_LOCK = 0x61727063, /* "arpc" */
+};
+
+struct pg_store {
+    struct store base;
+    char *url;
+    int busy_timeout_ms;
+};
+
+struct pg_stmt;
+
+struct pg_conn {
+    struct store_conn base;
+    PGconn *pc;
+    unsigned next_name;      /* of the statements prepared on pc */
+    struct pg_stmt *running; /* the statement whose rows the server is sending */
+    size_t n_cached;
+    struct pg_stmt *cache[PG_CACHE_SLOTS];
+    struct pg_stmt *all;     /* every statement of the connection (to forget names) */
+};
+
+struct pg_stmt {
+    struct store_stmt base;
+    struct pg_conn *c;
+    char *sql;
+    uint32_t hash;
+    bool in_cache, busy;
+    char name[24];  /* "" until prepared on the connection */
+    int nparams;    /* the highest $n of sql */
+    char *vals[PG_MAX_PARAMS];
+    int lens[PG_MAX_PARAMS];
+    bool is_int[PG_MAX_PARAMS];
+    char ints[PG_MAX_PARAMS][24];
+    bool bind_bad; /* a $n the statement does not have */
+    /* its run */
+    bool started, streaming, done;
+    PGresult *row;      /* the current row's result */
+    PGresult **queue;   /* rows read ahead (another statement ran meanwhile) */
+    size_t q_at, q_n, q_cap;
+    struct pg_stmt *next_all, **prev_all;
+};
+
+static struct pg_conn *pg_conn_of(struct store_conn *c)
+{
+    return container_of(c, struct pg_conn, base);
+}
+
+static struct pg_stmt *pg_stmt_of(struct store_stmt *st)
+{
+    return container_of(st, struct pg_stmt, base);
+}
+
+/* ---- errors ---- */
+
+static bool pg_lost(const struct pg_conn *c)
+{
+    return PQstatus(c->pc) != CONNECTION_OK;
+}
+
+/* Fills e for a failed result (NULL: the connection's last error). */
+static void pg_fail(struct pg_conn *c, const PGresult *r, struct err *e, const char *what)
+{
+    const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    const char *msg = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+    if (!msg)
+        msg = PQerrorMessage(c->pc);
+    if (!state)
+        state = "";
+    if (strcmp(state, "23505") == 0) {
+        err_set(e, 409, "conflict", "", "%s", msg);
+    } else if (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0 ||
+               strcmp(state, "55P03") == 0) {
+        err_set(e, 503, "busy", "", "the database is busy, try again: %s", msg);
+    } else if (strncmp(state, "53", 2) == 0) {
+        err_set(e, 503, "storage-full", "", "the database server is out of resources: %s", msg);
+    } else if (strncmp(state, "08", 2) == 0 || strncmp(state, "57P", 3) == 0 || pg_lost(c)) {
+        err_set(e, 503, "database-unavailable", "",
+                "the database cannot be reached, try again shortly: %.200s", msg);
+    } else {
+        err_set(e, 500, "storage-error", "", "%s: %s", what, msg);
+    }
+}
+
+/* Runs SQL text (one or more statements, rows ignored) with the simple
+ * protocol; the connection must not be sending rows. */
+static int pg_exec_text(struct pg_conn *c, const char *sql, const char *what, struct err *e)
+{
+    PGresult *r = PQexec(c->pc, sql);
+    ExecStatusType s = PQresultStatus(r);
+    int rc = s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK ? 0 : -1;
+    if (rc < 0)
+        pg_fail(c, r, e, what);
+    PQclear(r);
+    return rc;
+}
+
+/* ---- a statement's run ---- */
+
+/* Reads the rest of the running statement's rows into its queue, so that
+ * the connection is free for another. */
+static void pg_read_ahead(struct pg_conn *c)
+{
+    struct pg_stmt *s = c->running;
+    if (!s)
+        return;
+    c->running = NULL;
+    s->streaming = false;
+    PGresult *r;
+    while ((r = PQgetResult(c->pc)) != NULL) {
+        if (s->q_n == s->q_cap) {
+            s->q_cap = s->q_cap ? 2 * s->q_cap : 64;
+            s->queue = xrealloc(s->queue, s->q_cap * sizeof *s->queue);
+        }
+        s->queue[s->q_n++] = r;
+    }
+}
+
+static void pg_run_clear(struct pg_stmt *s)
+{
+    if (s->streaming && s->c->running == s) {
+        /* rows not wanted: read and drop them, so the connection is free */
+        PGresult *r;
+        while ((r = PQgetResult(s->c->pc)) != NULL)
+            PQclear(r);
+        s->c->running = NULL;
+    }
+    PQclear(s->row);
+    s->row = NULL;
+    for (size_t i = s->q_at; i < s->q_n; i++)
+        PQclear(s->queue[i]);
+    s->q_at = s->q_n = 0;
+    s->started = s->streaming = s->done = false;
+}
+
+/* ---- statements and their cache ---- */
+
+static uint32_t pg_hash(const char *s)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 16777619u;
+    }
+    return h;
+}
+
+static size_t pg_cache_slot(const struct pg_conn *c, const char *sql, uint32_t h)
+{
+    size_t mask = PG_CACHE_SLOTS - 1;
+    size_t i = h & mask;
+    while (c->cache[i] && (c->cache[i]->hash != h || strcmp(c->cache[i]->sql, sql) != 0))
+        i = (i + 1) & mask;
+    return i;
+}
+
+/* The highest $n in sql, outside quoted text; -1 past PG_MAX_PARAMS. */
+static int pg_count_params(const char *sql)
+{
+    int most = 0;
+    for (const char *p = sql; *p; p++) {
+        if (*p == '\'' || *p == '"') {
+            char q = *p;
+            while (*++p && *p != q)
+                ;
+            if (!*p)
+                break;
+            continue;
+        }
+        if (*p == '$' && p[1] >= '1' && p[1] <= '9') {
+            int n = 0;
+            while (p[1] >= '0' && p[1] <= '9' && n <= PG_MAX_PARAMS)
+                n = n * 10 + (*++p - '0');
+            if (n > PG_MAX_PARAMS)
+                return -1;
+            if (n > most)
+                most = n;
+        }
+    }
+    return most;
+}
+
+static struct pg_stmt *pg_stmt_new(struct pg_conn *c, const char *sql, struct err *e)
+{
+    int n = pg_count_params(sql);
+    if (n < 0) {
+        err_internal(e, "store: more than %d parameters in one statement", PG_MAX_PARAMS);
+        return NULL;
+    }
+    struct pg_stmt *s = xcalloc(1, sizeof *s);
+    s->base.conn = &c->base;
+    s->c = c;
+    s->sql = xstrdup(sql);
+    s->hash = pg_hash(sql);
+    s->nparams = n;
+    s->next_all = c->all;
+    if (c->all)
+        c->all->prev_all = &s->next_all;
+    s->prev_all = &c->all;
+    c->all = s;
+    return s;
+}
+
+static void pg_unbind(struct pg_stmt *s)
+{
+    for (int i = 0; i < s->nparams; i++) {
+        if (!s->is_int[i])
+            free(s->vals[i]);
+        s->vals[i] = NULL;
+        s->is_int[i] = false;
+    }
+    s->bind_bad = false;
+}
+
+static void pg_stmt_free(struct pg_stmt *s)
+{
+    pg_run_clear(s);
+    pg_unbind(s);
+    if (s->name[0] && !pg_lost(s->c)) {
+        char sql[48];
+        snprintf(sql, sizeof sql, "DEALLOCATE %s", s->name);
+        PQclear(PQexec(s->c->pc, sql));
+    }
+    *s->prev_all = s->next_all;
+    if (s->next_all)
+        s->next_all->prev_all = s->prev_all;
+    free(s->queue);
+    free(s->sql);
+    free(s);
+}
+
+static struct store_stmt *pg_prepare(struct store_conn *cb, const char *sql, bool cache,
+                                     struct err *e)
+{
+    struct pg_conn *c = pg_conn_of(cb);
+    if (!cache) {
+        struct pg_stmt *once = pg_stmt_new(c, sql, e);
+        return once ? &once->base : NULL;
+    }
+    uint32_t h = pg_hash(sql);
+    size_t i = pg_cache_slot(c, sql, h);
+    struct pg_stmt *s = c->cache[i];
+    if (!s || s->busy) {
+        s = pg_stmt_new(c, sql, e);
+        if (!s)
+            return NULL;
+        s->base.cached = true;
+        if (!c->cache[i] && c->n_cached < PG_CACHE_MAX) {
+            s->in_cache = true;
+            c->cache[i] = s;
+            c->n_cached++;
+        }
+    }
+    s->busy = true;
+    return &s->base;
+}
+
+static void pg_reset(struct store_stmt *sb)
+{
+    struct pg_stmt *s = pg_stmt_of(sb);
+    if (s->base.cached && !s->in_cache) {
+        pg_stmt_free(s);
+        return;
+    }
+    pg_run_clear(s);
+    pg_unbind(s);
+    s->busy = false;
+}
+
+static void pg_finalize(struct store_stmt *sb)
+{
+    struct pg_stmt *s = pg_stmt_of(sb);
+    if (s->in_cache)
+        pg_reset(sb);
+    else
+        pg_stmt_free(s);
+}
+
+/* ---- binding and stepping ---- */
+
+static bool pg_param_ok(struct pg_stmt *s, int n)
+{
+    if (n >= 1 && n <= s->nparams) {
+        if (!s->is_int[n - 1])
+            free(s->vals[n - 1]);
+        s->vals[n - 1] = NULL;
+        s->is_int[n - 1] = false;
+        return true;
+    }
+    s->bind_bad = true;
+    return false;
+}
+
+static void pg_bind_text(struct store_stmt *sb, int n, const char *p, size_t len)
+{
+    struct pg_stmt *s = pg_stmt_of(sb);
+    if (!pg_param_ok(s, n))
+        return;
+    char *v = xmalloc(len + 1);
+    memcpy(v, p, len);
+    v[len] = '\0';
+    s->vals[n - 1] = v;
+    s->lens[n - 1] = (int)len;
+}
+
+static void pg_bind_int64(struct store_stmt *sb, int n, int64_t v)
+{
+    struct pg_stmt *s = pg_stmt_of(sb);
+    if (!pg_param_ok(s, n))
+        return;
+    int len = snprintf(s->ints[n - 1], sizeof s->ints[n - 1], "%lld", (long long)v);
+    s->vals[n - 1] = s->ints[n - 1];
+    s->lens[n - 1] = len;
+    s->is_int[n - 1] = true;
+}
+
+static void pg_bind_null(struct store_stmt *sb, int n)
+{
+    (void)pg_param_ok(pg_stmt_of(sb), n);
+}
+
+/* Prepares s on its connection (the connection free). */
+static int pg_server_prepare(struct pg_stmt *s, struct err *e)
+{
+    struct pg_conn *c = s->c;
+    unsigned types[PG_MAX_PARAMS];
+    for (int i = 0; i < s->nparams; i++)
+        types[i] = s->is_int[i] ? PG_INT8_OID : 0;
+    char name[24];
+    snprintf(name, sizeof name, "ap%u", ++c->next_name);
+    PGresult *r = PQprepare(c->pc, name, s->sql, s->nparams, (const Oid *)types);
+    bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    if (!ok)
+        pg_fail(c, r, e, "cannot prepare SQL");
+    PQclear(r);
+    if (ok)
+        memcpy(s->name, name, sizeof name);
+    return ok ? 0 : -1;
+}
+
+static int pg_reconnect(struct pg_conn *c, struct err *e);
+
+/* Sends s's run; its rows come one at a time. */
+static int pg_start(struct pg_stmt *s, struct err *e)
+{
+    struct pg_conn *c = s->c;
+    if (pg_reconnect(c, e) < 0)
+        return -1;
+    pg_read_ahead(c);
+    if (!s->name[0] && pg_server_prepare(s, e) < 0)
+        return -1;
+    const char *vals[PG_MAX_PARAMS];
+    for (int i = 0; i < s->nparams; i++)
+        vals[i] = s->vals[i];
+    if (!PQsendQueryPrepared(c->pc, s->name, s->nparams, vals, s->lens, NULL, 0)) {
+        pg_fail(c, NULL, e, "cannot send a statement");
+        return -1;
+    }
+    if (!PQsetSingleRowMode(c->pc))
+        log_msg(LOG_WARN, "store: PostgreSQL rows not one at a time");
+    s->started = s->streaming = true;
+    c->running = s;
+    return 0;
+}
+
+/* The statement's next result: from its queue, else from the server. */
+static PGresult *pg_next_result(struct pg_stmt *s)
+{
+    if (s->q_at < s->q_n)
+        return s->queue[s->q_at++];
+    if (!s->streaming)
+        return NULL;
+    PGresult *r = PQgetResult(s->c->pc);
+    if (!r) {
+        s->streaming = false;
+        s->c->running = NULL;
+    }
+    return r;
+}
+
+static int pg_step(struct store_stmt *sb, struct err *e)
+{
+    struct pg_stmt *s = pg_stmt_of(sb);
+    if (s->bind_bad) {
+        err_internal(e, "store: binding a $n that the statement does not contain");
+        return STORE_ERROR;
+    }
+    if (!s->started && pg_start(s, e) < 0) {
+        s->done = true;
+        return STORE_ERROR;
+    }
+    PQclear(s->row);
+    s->row = NULL;
+    if (s->done)
+        return STORE_DONE;
+    for (;;) {
+        PGresult *r = pg_next_result(s);
+        if (!r) {
+            s->done = true;
+            return STORE_DONE;
+        }
+        switch (PQresultStatus(r)) {
+        case PGRES_SINGLE_TUPLE:
+            s->row = r;
+            return STORE_ROW;
+        case PGRES_TUPLES_OK:
+        case PGRES_COMMAND_OK:
+            PQclear(r); /* the end; the NULL after it comes next */
+            continue;
+        default:
+            pg_fail(s->c, r, e, "statement failed");
+            PQclear(r);
+            /* the rest of the run (its NULL) read, the connection free */
+            while (s->streaming && (r = pg_next_result(s)) != NULL)
+                PQclear(r);
+            s->done = true;
+            return STORE_ERROR;
+        }
+    }
+}
+
+static const char *pg_col_text(struct store_stmt *sb, int i)
+{
+    struct pg_stmt *s = pg_stmt_of(sb);
+    if (!s->row || i >= PQnfields(s->row) || PQgetisnull(s->row, 0, i))
+        return NULL;
+    return PQgetvalue(s->row, 0, i);
+}
+
+static size_t pg_col_bytes(struct store_stmt *sb, int i)
+{
+    struct pg_stmt *s = pg_stmt_of(sb);
+    if (!s->row || i >= PQnfields(s->row) || PQgetisnull(s->row, 0, i))
+        return 0;
+    return (size_t)PQgetlength(s->row, 0, i);
+}
+
+static int64_t pg_col_int64(struct store_stmt *sb, int i)
+{
+    const char *t = pg_col_text(sb, i);
+    return t ? strtoll(t, NULL, 10) : 0;
+}
+
+static bool pg_col_null(struct store_stmt *sb, int i)
+{
+    struct pg_stmt *s = pg_stmt_of(sb);
+    return !s->row || i >= PQnfields(s->row) || PQgetisnull(s->row, 0, i);
+}
+
+/* ---- small helpers on a connection ---- */
+
+/* Runs a statement without parameters, ignoring its rows. */
+static int pg_run(struct pg_conn *c, const char *sql, struct err *e)
+{
+    struct store_stmt *st = pg_prepare(&c->base, sql, true, e);
+    if (!st)
+        return -1;
+    int rc;
+    while ((rc = pg_step(st, e)) == STORE_ROW)
+        ;
+    pg_reset(st);
+    return rc == STORE_ERROR ? -1 : 0;
+}
+
+static int pg_query_int64(struct pg_conn *c, const char *sql, int64_t *out, struct err *e)
+{
+    struct store_stmt *st = pg_prepare(&c->base, sql, true, e);
+    if (!st)
+        return -1;
+    int rc = pg_step(st, e);
+    if (rc == STORE_ROW)
+        *out = pg_col_int64(st, 0);
+    else if (rc == STORE_DONE)
+        err_internal(e, "%s returned no row", sql);
+    pg_reset(st);
+    return rc == STORE_ROW ? 0 : -1;
+}
+
+/* ---- stores and connections ---- */
+
+static struct store *pg_open(const char *url, const struct store_options *opt, struct err *e)
+{
+    (void)e;
+    struct pg_store *s = xcalloc(1, sizeof *s);
+    s->base.v = &store_pg_vfuncs;
+    s->url = xstrdup(url);
+    s->busy_timeout_ms = opt->busy_timeout_ms;
+    return &s->base;
+}
+
+static void pg_close(struct store *sb)
+{
+    struct pg_store *s = container_of(sb, struct pg_store, base);
+    free(s->url);
+    free(s);
+}
+
+/* The connection's settings: messages in English and UTC (the portal
+ * formats its own), a writer's lock waits bounded by the busy timeout, and
+ * no transaction left open by a stalled client holding locks for long. */
+static int pg_configure(struct pg_conn *c, int busy_ms, struct err *e)
+{
+    char sql[256];
+    snprintf(sql, sizeof sql,
+             "SET lc_messages TO 'C'; SET TIME ZONE 'UTC'; SET lock_timeout = %d; "
+             "SET idle_in_transaction_session_timeout = 600000; SET synchronous_commit = on",
+             busy_ms);
+    return pg_exec_text(c, sql, "cannot configure the connection", e);
+}
+
+static struct store_conn *pg_conn_open(struct store *sb, struct err *e)
+{
+    struct pg_store *s = container_of(sb, struct pg_store, base);
+    PGconn *pc = PQconnectdb(s->url);
+    if (PQstatus(pc) != CONNECTION_OK) {
+        err_set(e, 503, "database-unavailable", "", "cannot connect to PostgreSQL: %.300s",
+                PQerrorMessage(pc));
+        PQfinish(pc);
+        return NULL;
+    }
+    struct pg_conn *c = xcalloc(1, sizeof *c);
+    c->pc = pc;
+    if (pg_configure(c, s->busy_timeout_ms, e) < 0) {
+        PQfinish(pc);
+        free(c);
+        return NULL;
+    }
+    return &c->base;
+}
+
+static void pg_conn_close(struct store_conn *cb, bool last)
+{
+    (void)last;
+    struct pg_conn *c = pg_conn_of(cb);
+    pg_read_ahead(c);
+    for (size_t i = 0; i < PG_CACHE_SLOTS; i++)
+        if (c->cache[i])
+            pg_stmt_free(c->cache[i]);
+    while (c->all) { /* statements the caller never finalised */
+        log_msg(LOG_WARN, "store: closing a connection with unfinalised statements");
+        pg_stmt_free(c->all);
+    }
+    PQfinish(c->pc);
+    free(c);
+}
+
+/* After a lost connection, outside a transaction: connects again (the
+ * server forgot the prepared statements). */
+static int pg_reconnect(struct pg_conn *c, struct err *e)
+{
+    if (!pg_lost(c))
+        return 0;
+    if (c->base.in_tx) {
+        err_set(e, 503, "database-unavailable", "",
+                "the connection to PostgreSQL was lost during a transaction");
+        return -1;
+    }
+    c->running = NULL;
+    PQreset(c->pc);
+    if (pg_lost(c)) {
+        err_set(e, 503, "database-unavailable", "", "cannot connect to PostgreSQL: %.300s",
+                PQerrorMessage(c->pc));
+        return -1;
+    }
+    for (struct pg_stmt *s = c->all; s; s = s->next_all)
+        s->name[0] = '\0';
+    struct pg_store *st = container_of(c->base.store, struct pg_store, base);
+    return pg_configure(c, st->busy_timeout_ms, e);
+}
+
+/* ---- transactions ---- */
+
+static void pg_rollback(struct store_conn *cb)
+{
+    struct pg_conn *c = pg_conn_of(cb);
+    pg_read_ahead(c);
+    struct err ignored = ERR_INIT;
+    if (!pg_lost(c))
+        (void)pg_exec_text(c, "ROLLBACK", "rollback", &ignored);
+}
+
+static int pg_begin(struct store_conn *cb, bool write, struct err *e)
+{
+    struct pg_conn *c = pg_conn_of(cb);
+    if (pg_reconnect(c, e) < 0)
+        return -1;
+    pg_read_ahead(c);
+    return pg_exec_text(c,
+                        write ? "BEGIN ISOLATION LEVEL READ COMMITTED"
+                              : "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
+                        "cannot begin", e);
+}
+
+static int pg_commit(struct store_conn *cb, struct err *e)
+{
+    struct pg_conn *c = pg_conn_of(cb);
+    pg_read_ahead(c);
+    PGresult *r = PQexec(c->pc, "COMMIT");
+    ExecStatusType st = PQresultStatus(r);
+    /* a transaction that failed earlier answers ROLLBACK to COMMIT */
+    const char *tag = PQcmdStatus(r);
+    int rc = st == PGRES_COMMAND_OK && tag && strcmp(tag, "COMMIT") == 0 ? 0 : -1;
+    if (rc < 0 && st == PGRES_COMMAND_OK)
+        err_set(e, 500, "storage-error", "",
+                "the transaction was rolled back by PostgreSQL after an earlier error");
+    else if (rc < 0)
+        pg_fail(c, r, e, "cannot commit");
+    PQclear(r);
+    if (rc < 0)
+        pg_rollback(cb);
+    return rc;
+}
+
+/* ---- migrations ---- */
+
+static int pg_migrate_tx(struct pg_conn *c, struct err *e)
+{
+    char lock[96];
+    snprintf(lock, sizeof lock, "SELECT pg_advisory_xact_lock(%d)", PG_MIGRATE_LOCK);
+    if (pg_run(c, lock, e) < 0 ||
+        pg_exec_text(c,
+                     "CREATE TABLE IF NOT EXISTS schema_migrations("
+                     "version BIGINT PRIMARY KEY, applied_at TEXT NOT NULL)",
+                     "cannot create schema_migrations", e) < 0)
+        return -1;
+    int64_t newest = 0;
+    if (pg_query_int64(c, "SELECT coalesce(max(version), 0) FROM schema_migrations", &newest, e) <
+        0)
+        return -1;
+    if (newest == 0 && c->base.store->must_exist) {
+        store_refuse_empty(e, "in PostgreSQL");
+        return -1;
+    }
+    if (newest > (int64_t)PG_N_MIGRATIONS) {
+        err_set(e, 500, "storage-error", "",
+                "the database has schema version %lld but this program knows only %zu: "
+                "use a newer archportal",
+                (long long)newest, (size_t)PG_N_MIGRATIONS);
+        return -1;
+    }
+    char now[32];
+    time_format_rfc3339(time_now_ms(), now, sizeof now);
+    for (size_t v = (size_t)newest + 1; v <= PG_N_MIGRATIONS; v++) {
+        char what[48];
+        snprintf(what, sizeof what, "migration %zu failed", v);
+        for (const char *const *sql = pg_migrations[v - 1]; *sql; sql++)
+            if (pg_exec_text(c, *sql, what, e) < 0)
+                return -1;
+        struct store_stmt *st = pg_prepare(
+            &c->base, "INSERT INTO schema_migrations(version, applied_at) VALUES ($1, $2)", false,
+            e);
+        if (!st)
+            return -1;
+        pg_bind_int64(st, 1, (int64_t)v);
+        pg_bind_text(st, 2, now, strlen(now));
+        int rc = pg_step(st, e);
+        pg_finalize(st);
+        if (rc == STORE_ERROR)
+            return -1;
+    }
+    return 0;
+}
+
+static int pg_migrate(struct store_conn *cb, struct err *e)
+{
+    struct pg_conn *c = pg_conn_of(cb);
+    if (pg_exec_text(c, "BEGIN", "cannot begin", e) < 0)
+        return -1;
+    if (pg_migrate_tx(c, e) < 0 || pg_exec_text(c, "COMMIT", "cannot commit", e) < 0) {
+        pg_rollback(cb);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- dialect ---- */
+
+/* A record matches words by its own text (every word's terms the prefix
+ * of one of its terms: ap_words) or by its documents' terms. */
+static const char *pg_sql(struct store_conn *c, enum store_sql which)
+{
+    (void)c;
+    switch (which) {
+    case STORE_SQL_TEXT_MATCH:
+        return "(EXISTS (SELECT 1 FROM search_text t WHERE t.rid = %1$s AND "
+               "ap_words(t.body, $%2$d)) OR %1$s IN (SELECT rid FROM doc_fts WHERE terms @@ "
+               "CAST($%3$d AS tsquery)))";
+    case STORE_SQL_FTS_DOC_ROWS:
+        return "SELECT DISTINCT rid FROM doc_fts WHERE terms @@ CAST($%1$d AS tsquery) "
+               "ORDER BY rid";
+    case STORE_SQL_JSON_INTS:
+        return "(SELECT CAST(x AS BIGINT) AS value FROM "
+               "json_array_elements_text(CAST($%d AS json)) AS ints(x))";
+    case STORE_SQL_USE_INDEX:
+        return "";
+    }
+    fatal("store_sql: unknown fragment %d", (int)which);
+}
+
+static int pg_fts_terms(struct store_conn *c, const char *text, size_t len, store_term_fn fn,
+                        void *ctx)
+{
+    (void)c;
+    return store_tokenize(text, len, fn, ctx);
+}
+
+/* Appends term as a tsquery lexeme: quoted, a quote or backslash
+ * doubled/escaped, taken as it is (no dictionary). */
+static int pg_lexeme(struct buf *b, const char *t, size_t n)
+{
+    int rc = buf_putc(b, '\'');
+    for (size_t i = 0; i < n; i++) {
+        if (t[i] == '\'' || t[i] == '\\')
+            rc |= buf_putc(b, t[i] == '\'' ? '\'' : '\\');
+        rc |= buf_putc(b, t[i]);
+    }
+    return rc | buf_putc(b, '\'');
+}
+
+struct pg_query_terms {
+    struct buf *b;
+    size_t used;
+    int rc;
+};
+
+static void pg_query_term(void *vctx, const char *t, size_t n)
+{
+    struct pg_query_terms *q = vctx;
+    if (q->used++ > 0)
+        q->rc |= buf_puts(q->b, " & ");
+    q->rc |= pg_lexeme(q->b, t, n) | buf_puts(q->b, ":*");
+}
+
+/* 'coll=objects' & 'w1':* & 'w2':*: the collection's term (no term of a
+ * text has '=') and every term of the words as a prefix; "" without
+ * words. */
+static char *pg_fts_query(struct store_conn *c, const char *collection, const char *const *words,
+                          size_t n)
+{
+    struct buf b;
+    buf_init(&b, 0);
+    struct pg_query_terms q = {&b, 0, 0};
+    for (size_t i = 0; i < n; i++)
+        if (words[i] && pg_fts_terms(c, words[i], strlen(words[i]), pg_query_term, &q) < 0)
+            fatal("store: the full-text tokenizer is not available");
+    if (q.rc != 0)
+        fatal("store: full-text query too large");
+    if (q.used == 0) {
+        buf_free(&b);
+        return xstrdup("");
+    }
+    if (!collection)
+        return buf_steal(&b, NULL);
+    struct buf all;
+    buf_init(&all, 0);
+    char coll[160];
+    int len = snprintf(coll, sizeof coll, "coll=%s", collection);
+    int rc = pg_lexeme(&all, coll, len > 0 && (size_t)len < sizeof coll ? (size_t)len : 0) |
+             buf_puts(&all, " & ") | buf_append(&all, b.p, b.len);
+    buf_free(&b);
+    if (rc != 0)
+        fatal("store: full-text query too large");
+    return buf_steal(&all, NULL);
+}
+
+static int pg_analyze(struct store *s, struct err *e)
+{
+    return store_exec(store_conn(s), "ANALYZE", e, 0);
+}
+
+static int pg_make_writer(struct store_conn *c, struct err *e)
+{
+    (void)c;
+    (void)e;
+    return 0;
+}
+
+static void pg_release_cache(struct store_conn *c)
+{
+    (void)c;
+}
+
+/* Every COMMIT that returned is durable already. */
+static int pg_make_durable(struct store *s, struct err *e)
+{
+    (void)s;
+    (void)e;
+    return 0;
+}
+
+static int64_t pg_size_bytes(struct store *sb)
+{
+    struct pg_conn *c = pg_conn_of(store_conn(sb));
+    int64_t n = -1;
+    struct err e = ERR_INIT;
+    if (pg_query_int64(c, "SELECT pg_database_size(current_database())", &n, &e) < 0)
+        return -1;
+    return n;
+}
+
+static int64_t pg_last_id(struct store_conn *cb)
+{
+    int64_t id = 0;
+    struct err e = ERR_INIT;
+    if (pg_query_int64(pg_conn_of(cb), "SELECT lastval()", &id, &e) < 0)
+        return 0;
+    return id;
+}
+
+/* The server checks its pages and keys itself; what is left to check here
+ * is that every sequence is past the ids of its table. */
+static int pg_integrity(struct store_conn *cb, struct buf *report)
+{
+    struct pg_conn *c = pg_conn_of(cb);
+    int n = 0;
+    for (size_t i = 0; i < sizeof pg_serials / sizeof *pg_serials; i++) {
+        char sql[256];
+        snprintf(sql, sizeof sql,
+                 "SELECT (SELECT coalesce(max(%s), 0) FROM %s) > "
+                 "(SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END FROM %s_%s_seq)"
+                 "::bigint",
+                 pg_serials[i][1], pg_serials[i][0], pg_serials[i][0], pg_serials[i][1]);
+        struct err e = ERR_INIT;
+        int64_t behind = 0;
+        if (pg_query_int64(c, sql, &behind, &e) < 0) {
+            buf_printf(report, "sequences: %s\n", e.detail);
+            n++;
+        } else if (behind) {
+            buf_printf(report, "sequences: %s.%s would give an id already used\n",
+                       pg_serials[i][0], pg_serials[i][1]);
+            n++;
+        }
+    }
+    return n;
+}
+
+static int pg_after_import(struct store_conn *cb, struct err *e)
+{
+    struct pg_conn *c = pg_conn_of(cb);
+    for (size_t i = 0; i < sizeof pg_serials / sizeof *pg_serials; i++) {
+        char sql[256];
+        snprintf(sql, sizeof sql,
+                 "SELECT setval(pg_get_serial_sequence('%s', '%s'), "
+                 "coalesce((SELECT max(%s) FROM %s), 0) + 1, false)",
+                 pg_serials[i][0], pg_serials[i][1], pg_serials[i][1], pg_serials[i][0]);
+        if (pg_run(c, sql, e) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+const struct store_vfuncs store_pg_vfuncs = {
+    .name = "postgresql",
+    .open = pg_open,
+    .close = pg_close,
+    .conn_open = pg_conn_open,
+    .conn_close = pg_conn_close,
+    .migrate = pg_migrate,
+    .begin = pg_begin,
+    .commit = pg_commit,
+    .rollback = pg_rollback,
+    .prepare = pg_prepare,
+    .reset = pg_reset,
+    .finalize = pg_finalize,
+    .bind_text = pg_bind_text,
+    .bind_int64 = pg_bind_int64,
+    .bind_null = pg_bind_null,
+    .step = pg_step,
+    .col_text = pg_col_text,
+    .col_bytes = pg_col_bytes,
+    .col_int64 = pg_col_int64,
+    .col_null = pg_col_null,
+    .sql = pg_sql,
+    .analyze = pg_analyze,
+    .make_writer = pg_make_writer,
+    .release_cache = pg_release_cache,
+    .make_durable = pg_make_durable,
+    .fts_query = pg_fts_query,
+    .fts_terms = pg_fts_terms,
+    .size_bytes = pg_size_bytes,
+    .last_id = pg_last_id,
+    .integrity = pg_integrity,
+    .after_import = pg_after_import,
+};

@@ -1,0 +1,42 @@
+#!/bin/sh
+# with-pg.sh COMMAND [ARG...]: runs COMMAND with a PostgreSQL 15 of its own.
+#
+# Makes a cluster in a temporary directory (initdb from Debian's
+# postgresql-15), starts it on a free port with its socket in that
+# directory, creates the database "archportal", runs COMMAND with
+#   ARCHPORTAL_TEST_PG=postgresql:///archportal?host=DIR&port=PORT&user=postgres
+#   ARCHPORTAL_TEST_PG_DIR=DIR (pg_ctl's data directory is DIR/data)
+# and stops and removes the cluster afterwards, passing COMMAND's exit
+# status on. PostgreSQL refuses to run as root: as root (CI), the cluster
+# runs as the unprivileged user nobody (setpriv), its files owned by it.
+set -eu
+PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
+[ -x "$PGBIN/initdb" ] || { echo "with-pg: no PostgreSQL 15 in $PGBIN (make deps)" >&2; exit 77; }
+DIR=$(mktemp -d /tmp/archportal-pg-XXXXXX)
+AS=""
+if [ "$(id -u)" -eq 0 ]; then
+	chown nobody:nogroup "$DIR"
+	AS="setpriv --reuid=nobody --regid=nogroup --clear-groups --"
+fi
+chmod 0755 "$DIR"
+cleanup() {
+	$AS "$PGBIN/pg_ctl" -D "$DIR/data" -m immediate stop >/dev/null 2>&1 || true
+	rm -rf "$DIR"
+}
+trap cleanup EXIT INT TERM
+PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+$AS "$PGBIN/initdb" -D "$DIR/data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 \
+	--no-sync >"$DIR/initdb.log" 2>&1 || { cat "$DIR/initdb.log" >&2; exit 1; }
+# fsync off: the tests kill processes, never the machine; a commit still
+# waits for its log record (synchronous_commit stays on)
+$AS "$PGBIN/pg_ctl" -D "$DIR/data" -l "$DIR/server.log" -w -t 60 \
+	-o "-p $PORT -k $DIR -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c max_connections=200 -c shared_buffers=64MB" \
+	start >/dev/null || { cat "$DIR/server.log" >&2; exit 1; }
+"$PGBIN/psql" -h "$DIR" -p "$PORT" -U postgres -q -c 'CREATE DATABASE archportal' postgres
+export ARCHPORTAL_TEST_PG="postgresql:///archportal?host=$DIR&port=$PORT&user=postgres"
+export ARCHPORTAL_TEST_PG_DIR="$DIR"
+set +e
+"$@"
+rc=$?
+set -e
+exit $rc
