@@ -465,6 +465,51 @@ static int stage_duty_done(struct docs *d, struct store_conn *c, const struct ta
     return obligation_close(c, subject, w->stage_policy->id, "documents-placed", now, e);
 }
 
+/* Drops from the documents' index the other versions of a record's variant
+ * of a type than doc_id. */
+static int unindex_others(struct store_conn *c, const char *record, const char *type,
+                          const char *variant, const char *doc_id, struct err *e)
+{
+    struct store_stmt *st = store_prepare(c,
+                                          "SELECT n FROM documents WHERE record_id = $1 AND "
+                                          "doc_type = $2 AND variant = $3 AND id <> $4",
+                                          true, e);
+    if (!st)
+        return -1;
+    store_bind_text(st, 1, record);
+    store_bind_text(st, 2, type);
+    store_bind_text(st, 3, variant);
+    store_bind_text(st, 4, doc_id);
+    int rc;
+    while ((rc = store_step(st, e)) == STORE_ROW)
+        if (store_doc_unindex(c, store_col_int64(st, 0), e) < 0) {
+            rc = STORE_ERROR;
+            break;
+        }
+    store_reset(st);
+    return rc == STORE_ERROR ? -1 : 0;
+}
+
+/* Puts document doc_id of the record whose row id is rid (in collection)
+ * into the documents' index with its text. */
+static int index_one(struct store_conn *c, const char *doc_id, const char *collection,
+                     const char *text, int64_t rid, struct err *e)
+{
+    struct store_stmt *st = store_prepare(c, "SELECT n FROM documents WHERE id = $1", true, e);
+    if (!st)
+        return -1;
+    store_bind_text(st, 1, doc_id);
+    int rc = store_step(st, e);
+    int64_t n = rc == STORE_ROW ? store_col_int64(st, 0) : 0;
+    store_reset(st);
+    if (rc != STORE_ROW) {
+        if (rc == STORE_DONE)
+            err_internal(e, "document %s was not written", doc_id);
+        return -1;
+    }
+    return store_doc_index(c, n, collection, text, rid, e);
+}
+
 /* The new version's row, its text, the index and the audit entry, in the
  * caller's transaction. */
 static int record_version(struct docs_upload *u, struct store_conn *c, const struct form *f,
@@ -523,15 +568,9 @@ static int record_version(struct docs_upload *u, struct store_conn *c, const str
                          doc_id, v->text);
     /* the index holds the newest version of each variant, unless restricted */
     if (rc == 0)
-        rc = store_execf(c,
-                         "DELETE FROM doc_fts WHERE rowid IN (SELECT n FROM documents WHERE "
-                         "record_id = $1 AND doc_type = $2 AND variant = $3 AND id <> $4)",
-                         e, "tttt", u->id, f->type, v->variant, doc_id);
+        rc = unindex_others(c, u->id, f->type, v->variant, doc_id, e);
     if (rc == 0 && !restricted)
-        rc = store_execf(c,
-                         "INSERT INTO doc_fts(rowid, coll, body, rid) SELECT n, $2, $3, $4 "
-                         "FROM documents WHERE id = $1",
-                         e, "ttti", doc_id, t.kind->collection, v->text, rid);
+        rc = index_one(c, doc_id, t.kind->collection, v->text, rid, e);
     if (rc == 0) {
         st = store_prepare(c, "SELECT " DOC_COLS " FROM documents WHERE id = $1", true, e);
         rc = st ? 0 : -1;
@@ -844,20 +883,32 @@ int docs_missing(struct docs *d, const json_t *rec, int64_t day, int *due, json_
     return rc;
 }
 
-/* Puts into doc_fts the newest version of each variant that is not under
- * restriction on today_s and is not indexed yet. */
+/* Puts into the documents' index the newest version of each variant that
+ * is not under restriction on today_s and is not indexed yet. */
 static int index_missing(struct store_conn *c, const char *today_s, struct err *e)
 {
-    return store_execf(
-        c,
-        "INSERT INTO doc_fts(rowid, coll, body, rid) "
-        "SELECT d.n, r.collection, t.body, r.rid FROM documents d "
-        "JOIN records r ON r.id = d.record_id JOIN document_text t ON t.doc_id = d.id "
-        "WHERE (d.restricted_until IS NULL OR d.restricted_until < $1) "
-        "AND d.version = (SELECT max(x.version) FROM documents x WHERE x.record_id = d.record_id "
-        "AND x.doc_type = d.doc_type AND x.variant = d.variant) "
-        "AND NOT EXISTS (SELECT 1 FROM doc_fts f WHERE f.rowid = d.n)",
-        e, "t", today_s);
+    char sql[1024];
+    snprintf(sql, sizeof sql,
+             "SELECT d.n, r.collection, t.body, r.rid FROM documents d "
+             "JOIN records r ON r.id = d.record_id JOIN document_text t ON t.doc_id = d.id "
+             "WHERE (d.restricted_until IS NULL OR d.restricted_until < $1) "
+             "AND d.version = (SELECT max(x.version) FROM documents x WHERE "
+             "x.record_id = d.record_id AND x.doc_type = d.doc_type AND x.variant = d.variant) "
+             "AND NOT EXISTS (SELECT 1 FROM doc_fts f WHERE f.%s = d.n) ORDER BY d.n",
+             store_sql(c, STORE_SQL_DOC_ROW));
+    struct store_stmt *st = store_prepare(c, sql, true, e);
+    if (!st)
+        return -1;
+    store_bind_text(st, 1, today_s);
+    int rc;
+    while ((rc = store_step(st, e)) == STORE_ROW)
+        if (store_doc_index(c, store_col_int64(st, 0), store_col_text(st, 1),
+                            store_col_text(st, 2), store_col_int64(st, 3), e) < 0) {
+            rc = STORE_ERROR;
+            break;
+        }
+    store_reset(st);
+    return rc == STORE_ERROR ? -1 : 0;
 }
 
 int docs_reindex_expired(struct docs *d, struct err *e)
@@ -903,13 +954,12 @@ static const char *const rules[] = {
     "SELECT 'document', id, 'variant is not signed or draft' FROM documents "
     "WHERE variant NOT IN ('signed', 'draft')",
     "SELECT 'document', id, 'sha256 is not 64 lower-case hex digits' FROM documents "
-    "WHERE length(sha256) <> 64 OR sha256 GLOB '*[^0-9a-f]*'",
+    "WHERE length(sha256) <> 64 OR ap_not_hex(sha256) = 1",
     "SELECT 'document', id, 'version or size below 1' FROM documents WHERE version < 1 OR size < 1",
     "SELECT 'document', id, 'a restriction without its ground or last day' FROM documents "
     "WHERE (restricted_ground IS NULL) <> (restricted_until IS NULL)",
     "SELECT 'document', id, 'restricted_until is not a date' FROM documents "
-    "WHERE restricted_until IS NOT NULL AND restricted_until NOT GLOB "
-    "'[0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9]'",
+    "WHERE restricted_until IS NOT NULL AND ap_not_date(restricted_until) = 1",
     "SELECT 'document', id, 'its text is missing' FROM documents "
     "WHERE id NOT IN (SELECT doc_id FROM document_text)",
     "SELECT 'document text', doc_id, 'its document does not exist' FROM document_text "

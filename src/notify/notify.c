@@ -57,8 +57,7 @@ static const char *const rules[] = {
     "SELECT 'notify_sent', kind || ' ' || ref, 'a reminder has no day' "
     "FROM notify_sent WHERE kind = 'reminder' AND day <> ''",
     "SELECT 'notify_sent', kind || ' ' || ref, 'day ''' || day || ''' is not a date' "
-    "FROM notify_sent WHERE kind = 'digest' AND (day NOT GLOB "
-    "'[0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9]' OR date(day) IS NOT day)",
+    "FROM notify_sent WHERE kind = 'digest' AND ap_not_date(day) = 1",
     "SELECT 'notify_sent', kind || ' ' || ref, 'negative message count' "
     "FROM notify_sent WHERE messages < 0",
 };

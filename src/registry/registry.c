@@ -1690,7 +1690,7 @@ int reg_count_add(struct store_conn *c, const char *collection, const char *kind
 {
     return store_execf(c,
                        "INSERT INTO counts(collection, kind, n) VALUES ($1, $2, $3) "
-                       "ON CONFLICT(collection, kind) DO UPDATE SET n = n + excluded.n",
+                       "ON CONFLICT(collection, kind) DO UPDATE SET n = counts.n + excluded.n",
                        e, "tti", collection, kind, delta);
 }
 

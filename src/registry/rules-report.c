@@ -612,8 +612,7 @@ static const struct dump_table figure_tables[] = {
 };
 static const char *const figure_rules[] = {
     "SELECT 'rule_figures', rule || ' ' || day, 'day ''' || day || ''' is not a date' "
-    "FROM rule_figures WHERE day NOT GLOB '[0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9]' "
-    "OR date(day) IS NOT day",
+    "FROM rule_figures WHERE ap_not_date(day) = 1",
     "SELECT 'rule_figures', rule || ' ' || day, 'more compliant records than applicable' "
     "FROM rule_figures WHERE compliant < 0 OR compliant > applicable",
 };

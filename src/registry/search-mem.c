@@ -180,7 +180,7 @@ const char *mem_rids_json(struct arena *a, struct rids s)
 static struct store_stmt *keys_stmt(struct store_conn *c, struct arena *a,
                                     const struct list_query *q, struct rids s, struct err *e)
 {
-    char from[64];
+    char from[256];
     snprintf(from, sizeof from, store_sql(c, STORE_SQL_JSON_INTS), 1);
     const char *sql = arena_printf(a,
                                    "SELECT r.rid, r.%s FROM %s j JOIN records r ON r.rid = "

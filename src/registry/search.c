@@ -214,7 +214,7 @@ static const char *words_text(struct arena *ar, const struct list_query *q)
 static const char *matches_table(struct sqlb *b, struct arena *ar, struct store_conn *c,
                                  const struct list_query *q, const struct words_sql *w)
 {
-    char from[64];
+    char from[256];
     snprintf(from, sizeof from, store_sql(c, STORE_SQL_JSON_INTS),
              sqlb_text_keyed(b, w->matches, arena_printf(ar, "matches of %s", words_text(ar, q))));
     return arena_strdup(ar, from);

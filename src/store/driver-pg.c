@@ -43,6 +43,7 @@ enum {
     PG_CACHE_MAX = 512,    /* entries kept, so the table stays half empty */
     PG_MAX_PARAMS = 64,
     PG_INT8_OID = 20,
+    PG_TEXT_OID = 25,
     /* the advisory lock the migrations take (any number the portal owns) */
     PG_MIGRATE_LOCK = 0x61727063, /* "arpc" */
 };
@@ -77,7 +78,7 @@ struct pg_stmt {
     int lens[PG_MAX_PARAMS];
     bool is_int[PG_MAX_PARAMS];
     char ints[PG_MAX_PARAMS][24];
-    bool bind_bad; /* a $n the statement does not have */
+    int bind_bad; /* a $n the statement does not have (0: none) */
     /* its run */
     bool started, streaming, done;
     PGresult *row;      /* the current row's result */
@@ -254,7 +255,7 @@ static void pg_unbind(struct pg_stmt *s)
         s->vals[i] = NULL;
         s->is_int[i] = false;
     }
-    s->bind_bad = false;
+    s->bind_bad = 0;
 }
 
 static void pg_stmt_free(struct pg_stmt *s)
@@ -332,7 +333,7 @@ static bool pg_param_ok(struct pg_stmt *s, int n)
         s->is_int[n - 1] = false;
         return true;
     }
-    s->bind_bad = true;
+    s->bind_bad = n;
     return false;
 }
 
@@ -364,7 +365,9 @@ static void pg_bind_null(struct store_stmt *sb, int n)
     (void)pg_param_ok(pg_stmt_of(sb), n);
 }
 
-/* Prepares s on its connection (the connection free). */
+/* Prepares s on its connection (the connection free). A text left for
+ * the server to infer that it cannot (a "$2 IS NULL OR x = $2") is given
+ * as text. */
 static int pg_server_prepare(struct pg_stmt *s, struct err *e)
 {
     struct pg_conn *c = s->c;
@@ -373,10 +376,31 @@ static int pg_server_prepare(struct pg_stmt *s, struct err *e)
         types[i] = s->is_int[i] ? PG_INT8_OID : 0;
     char name[24];
     snprintf(name, sizeof name, "ap%u", ++c->next_name);
+    /* in a transaction, a failed prepare would abort it: try under a
+     * savepoint */
+    bool in_tx = PQtransactionStatus(c->pc) == PQTRANS_INTRANS;
+    if (in_tx)
+        PQclear(PQexec(c->pc, "SAVEPOINT ap_prepare"));
     PGresult *r = PQprepare(c->pc, name, s->sql, s->nparams, (const Oid *)types);
+    const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+    if (state && (strcmp(state, "42P18") == 0 || strcmp(state, "42P08") == 0)) {
+        PQclear(r);
+        if (in_tx)
+            PQclear(PQexec(c->pc, "ROLLBACK TO SAVEPOINT ap_prepare"));
+        for (int i = 0; i < s->nparams; i++)
+            types[i] = s->is_int[i] ? PG_INT8_OID : PG_TEXT_OID;
+        r = PQprepare(c->pc, name, s->sql, s->nparams, (const Oid *)types);
+    }
+    if (in_tx)
+        PQclear(PQexec(c->pc, PQresultStatus(r) == PGRES_COMMAND_OK
+                                  ? "RELEASE SAVEPOINT ap_prepare"
+                                  : "ROLLBACK TO SAVEPOINT ap_prepare"));
     bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-    if (!ok)
-        pg_fail(c, r, e, "cannot prepare SQL");
+    if (!ok) {
+        char what[300];
+        snprintf(what, sizeof what, "cannot prepare SQL (%.240s)", s->sql);
+        pg_fail(c, r, e, what);
+    }
     PQclear(r);
     if (ok)
         memcpy(s->name, name, sizeof name);
@@ -427,7 +451,8 @@ static int pg_step(struct store_stmt *sb, struct err *e)
 {
     struct pg_stmt *s = pg_stmt_of(sb);
     if (s->bind_bad) {
-        err_internal(e, "store: binding a $n that the statement does not contain");
+        err_internal(e, "store: binding $%d, which the statement does not contain: %.300s",
+                     s->bind_bad, s->sql);
         return STORE_ERROR;
     }
     if (!s->started && pg_start(s, e) < 0) {
@@ -480,9 +505,12 @@ static size_t pg_col_bytes(struct store_stmt *sb, int i)
     return (size_t)PQgetlength(s->row, 0, i);
 }
 
+/* A boolean (which SQLite gives as 0 or 1) is "t" or "f" in text. */
 static int64_t pg_col_int64(struct store_stmt *sb, int i)
 {
     const char *t = pg_col_text(sb, i);
+    if (t && (t[0] == 't' || t[0] == 'f') && !t[1])
+        return t[0] == 't';
     return t ? strtoll(t, NULL, 10) : 0;
 }
 
@@ -553,6 +581,15 @@ static int pg_configure(struct pg_conn *c, int busy_ms, struct err *e)
     return pg_exec_text(c, sql, "cannot configure the connection", e);
 }
 
+/* The server's notices (e.g. that it is shutting down) go to the log. */
+static void pg_notice(void *arg, const char *message)
+{
+    (void)arg;
+    size_t n = strlen(message);
+    log_msg(LOG_DEBUG, "PostgreSQL: %.*s", (int)(n && message[n - 1] == '\n' ? n - 1 : n),
+            message);
+}
+
 static struct store_conn *pg_conn_open(struct store *sb, struct err *e)
 {
     struct pg_store *s = container_of(sb, struct pg_store, base);
@@ -563,6 +600,7 @@ static struct store_conn *pg_conn_open(struct store *sb, struct err *e)
         PQfinish(pc);
         return NULL;
     }
+    PQsetNoticeProcessor(pc, pg_notice, NULL);
     struct pg_conn *c = xcalloc(1, sizeof *c);
     c->pc = pc;
     if (pg_configure(c, s->busy_timeout_ms, e) < 0) {
@@ -738,6 +776,8 @@ static const char *pg_sql(struct store_conn *c, enum store_sql which)
                "json_array_elements_text(CAST($%d AS json)) AS ints(x))";
     case STORE_SQL_USE_INDEX:
         return "";
+    case STORE_SQL_DOC_ROW:
+        return "n";
     }
     fatal("store_sql: unknown fragment %d", (int)which);
 }
@@ -894,6 +934,60 @@ static int pg_after_import(struct store_conn *cb, struct err *e)
     return 0;
 }
 
+/* The terms of a text as a PostgreSQL array literal ({"t1","t2",…}),
+ * built in a buf. */
+struct pg_array {
+    struct buf b;
+    size_t n;
+};
+
+static void pg_array_add(void *ctx, const char *t, size_t n)
+{
+    struct pg_array *a = ctx;
+    buf_putc(&a->b, a->n++ ? ',' : '{');
+    buf_putc(&a->b, '"');
+    for (size_t i = 0; i < n; i++) {
+        if (t[i] == '"' || t[i] == '\\')
+            buf_putc(&a->b, '\\');
+        buf_putc(&a->b, t[i]);
+    }
+    buf_putc(&a->b, '"');
+}
+
+/* The row's tsvector: the collection's term ("coll=…", which no term of a
+ * text has) and the text's terms as the tokenizer split them, taken as
+ * they are (array_to_tsvector: no parser, no dictionary). */
+static int pg_doc_index(struct store_conn *c, int64_t n, const char *collection, const char *text,
+                        int64_t rid, struct err *e)
+{
+    struct pg_array a = {.n = 0};
+    buf_init(&a.b, 0);
+    char coll[160];
+    int len = snprintf(coll, sizeof coll, "coll=%s", collection);
+    pg_array_add(&a, coll, len > 0 && (size_t)len < sizeof coll ? (size_t)len : 0);
+    if (store_tokenize(text, strlen(text), pg_array_add, &a) < 0) {
+        buf_free(&a.b);
+        err_internal(e, "the full-text tokenizer is not available");
+        return -1;
+    }
+    buf_putc(&a.b, '}');
+    int rc = a.b.full ? -1
+                      : store_execf(c,
+                                    "INSERT INTO doc_fts(n, rid, terms) VALUES ($1, $2, "
+                                    "array_to_tsvector(CAST($3 AS text[]))) ON CONFLICT (n) DO "
+                                    "UPDATE SET rid = excluded.rid, terms = excluded.terms",
+                                    e, "iit", n, rid, a.b.p);
+    if (a.b.full)
+        err_internal(e, "a document's text too large to index");
+    buf_free(&a.b);
+    return rc;
+}
+
+static int pg_doc_unindex(struct store_conn *c, int64_t n, struct err *e)
+{
+    return store_execf(c, "DELETE FROM doc_fts WHERE n = $1", e, "i", n);
+}
+
 const struct store_vfuncs store_pg_vfuncs = {
     .name = "postgresql",
     .open = pg_open,
@@ -926,4 +1020,6 @@ const struct store_vfuncs store_pg_vfuncs = {
     .last_id = pg_last_id,
     .integrity = pg_integrity,
     .after_import = pg_after_import,
+    .doc_index = pg_doc_index,
+    .doc_unindex = pg_doc_unindex,
 };

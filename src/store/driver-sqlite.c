@@ -438,6 +438,34 @@ static void sqlite_close(struct store *sb)
 
 static void sqlite_ap_words(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 
+/* ap_not_date(t) and ap_not_hex(t) (store.h). */
+static void sqlite_ap_not_date(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    const char *t = (const char *)sqlite3_value_text(argv[0]);
+    int y, m, d;
+    char again[16];
+    if (!t) {
+        sqlite3_result_null(ctx);
+        return;
+    }
+    bool ok = strlen(t) == 10 && time_parse_date(t, &y, &m, &d) == 0 &&
+              snprintf(again, sizeof again, "%04d-%02d-%02d", y, m, d) == 10 &&
+              strcmp(again, t) == 0;
+    sqlite3_result_int(ctx, !ok);
+}
+
+static void sqlite_ap_not_hex(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    const char *t = (const char *)sqlite3_value_text(argv[0]);
+    if (!t) {
+        sqlite3_result_null(ctx);
+        return;
+    }
+    sqlite3_result_int(ctx, t[strspn(t, "0123456789abcdef")] != '\0');
+}
+
 /* Connection settings: WAL (checked: some file systems refuse it),
  * synchronous=FULL, foreign keys, a busy timeout, defensive mode. */
 static int sqlite_configure(struct sqlite_conn *c, int busy_ms, struct err *e)
@@ -459,6 +487,14 @@ static int sqlite_configure(struct sqlite_conn *c, int busy_ms, struct err *e)
                                 SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY, c,
                                 sqlite_ap_words, NULL, NULL) != SQLITE_OK) {
         sqlite_fail(c->db, sqlite3_extended_errcode(c->db), e, "cannot define ap_words");
+        return -1;
+    }
+    const int pure = SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS;
+    if (sqlite3_create_function(c->db, "ap_not_date", 1, pure, NULL, sqlite_ap_not_date, NULL,
+                                NULL) != SQLITE_OK ||
+        sqlite3_create_function(c->db, "ap_not_hex", 1, pure, NULL, sqlite_ap_not_hex, NULL,
+                                NULL) != SQLITE_OK) {
+        sqlite_fail(c->db, sqlite3_extended_errcode(c->db), e, "cannot define the checks");
         return -1;
     }
     return sqlite_exec_text(c->db, sqlite_conn_pragmas, "cannot set connection pragmas", e);
@@ -758,6 +794,8 @@ static const char *sqlite_sql(struct store_conn *c, enum store_sql which)
         return "json_each($%d)";
     case STORE_SQL_USE_INDEX:
         return "INDEXED BY %s";
+    case STORE_SQL_DOC_ROW:
+        return "rowid";
     }
     fatal("store_sql: unknown fragment %d", (int)which);
 }
@@ -1122,6 +1160,20 @@ static int sqlite_integrity(struct store_conn *cb, struct buf *report)
            sqlite_check_fts(c, report);
 }
 
+static int sqlite_doc_index(struct store_conn *c, int64_t n, const char *collection,
+                            const char *text, int64_t rid, struct err *e)
+{
+    return store_execf(c,
+                       "INSERT OR REPLACE INTO doc_fts(rowid, coll, body, rid) "
+                       "VALUES ($1, $2, $3, $4)",
+                       e, "itti", n, collection, text, rid);
+}
+
+static int sqlite_doc_unindex(struct store_conn *c, int64_t n, struct err *e)
+{
+    return store_execf(c, "DELETE FROM doc_fts WHERE rowid = $1", e, "i", n);
+}
+
 /* SQLite gives max(rowid) + 1: nothing to move. */
 static int sqlite_after_import(struct store_conn *c, struct err *e)
 {
@@ -1162,4 +1214,6 @@ const struct store_vfuncs store_sqlite_vfuncs = {
     .last_id = sqlite_last_id,
     .integrity = sqlite_integrity,
     .after_import = sqlite_after_import,
+    .doc_index = sqlite_doc_index,
+    .doc_unindex = sqlite_doc_unindex,
 };

@@ -39,6 +39,13 @@ static const char *const pg_migration_1[] = {
     "BEGIN PERFORM t::jsonb; RETURN 1; EXCEPTION WHEN others THEN RETURN 0; END $$",
     "CREATE FUNCTION instr(t text, s text) RETURNS integer LANGUAGE sql IMMUTABLE "
     "PARALLEL SAFE AS $$ SELECT strpos(t, s) $$",
+    /* the checks' (store.h) */
+    "CREATE FUNCTION ap_not_date(t text) RETURNS integer LANGUAGE plpgsql IMMUTABLE AS $$ "
+    "BEGIN IF t IS NULL THEN RETURN NULL; END IF; "
+    "RETURN CASE WHEN t ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' AND to_char(t::date, 'YYYY-MM-DD') = t "
+    "THEN 0 ELSE 1 END; EXCEPTION WHEN others THEN RETURN 1; END $$",
+    "CREATE FUNCTION ap_not_hex(t text) RETURNS integer LANGUAGE sql IMMUTABLE PARALLEL SAFE AS "
+    "$$ SELECT CASE WHEN t ~ '[^0-9a-f]' THEN 1 ELSE 0 END $$",
     /* ap_words(body, words): every term of words begins a term of body
      * (SQLite's is the full-text tokenizer's; here letters, digits and '_'
      * make a term, as that tokenizer has it for the portal's texts) */

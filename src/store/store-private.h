@@ -93,6 +93,11 @@ struct store_vfuncs {
     /* After rows were written with ids of their own (an import): the ids
      * the database gives from now on come after them. */
     int (*after_import)(struct store_conn *c, struct err *e);
+    /* The documents' full-text index: row n (a document of record rid in
+     * `collection`) now holds text's terms; row n dropped. */
+    int (*doc_index)(struct store_conn *c, int64_t n, const char *collection, const char *text,
+                     int64_t rid, struct err *e);
+    int (*doc_unindex)(struct store_conn *c, int64_t n, struct err *e);
 };
 
 /* One database. Drivers embed it first-or-anywhere and set v; store.c

@@ -217,6 +217,17 @@ int store_after_import(struct store_conn *c, struct err *e)
     return c->store->v->after_import(c, e);
 }
 
+int store_doc_index(struct store_conn *c, int64_t n, const char *collection, const char *text,
+                    int64_t rid, struct err *e)
+{
+    return c->store->v->doc_index(c, n, collection, text, rid, e);
+}
+
+int store_doc_unindex(struct store_conn *c, int64_t n, struct err *e)
+{
+    return c->store->v->doc_unindex(c, n, e);
+}
+
 const char *store_backend(const struct store *s)
 {
     return s->v->name;

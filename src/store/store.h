@@ -138,6 +138,9 @@ enum store_sql {
      * by its one "%s" (walk in sort order); "" where the backend's planner
      * needs no hint */
     STORE_SQL_USE_INDEX,
+    /* the column of the documents' full-text index (table doc_fts) that
+     * holds a row's document number (documents.n) */
+    STORE_SQL_DOC_ROW,
 };
 const char *store_sql(struct store_conn *c, enum store_sql which);
 /* Calls fn with each term of text, split and folded exactly as the
@@ -182,6 +185,17 @@ int64_t store_last_id(struct store_conn *c);
 /* After an import that wrote rows with ids of their own: the ids the
  * database gives from now on come after them. */
 int store_after_import(struct store_conn *c, struct err *e);
+/* Both backends define two functions for the checks' SQL: ap_not_date(t),
+ * 1 when t is not a date YYYY-MM-DD that exists (NULL: NULL), and
+ * ap_not_hex(t), 1 when t holds a character other than 0-9 and a-f. */
+
+/* The documents' full-text index (which STORE_SQL_TEXT_MATCH and
+ * STORE_SQL_FTS_DOC_ROWS read): row n, a document of the record whose row
+ * id is rid in `collection`, holds the terms of text from now on; row n
+ * is dropped. */
+int store_doc_index(struct store_conn *c, int64_t n, const char *collection, const char *text,
+                    int64_t rid, struct err *e);
+int store_doc_unindex(struct store_conn *c, int64_t n, struct err *e);
 /* "sqlite" or "postgresql". */
 const char *store_backend(const struct store *s);
 /* Runs the backend's own integrity check; appends problems to report
