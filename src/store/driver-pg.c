@@ -13,8 +13,8 @@
  *
  * A write transaction is READ COMMITTED (the process's writers already
  * take turns in store.c; the shared SQL's upserts are atomic there); a
- * read transaction is REPEATABLE READ, READ ONLY: one snapshot, as SQLite's
- * read transactions. COMMIT returns when the commit is durable
+ * read transaction is REPEATABLE READ: one snapshot, as SQLite's read
+ * transactions (which may write, as SQLite's may). COMMIT returns when the commit is durable
  * (synchronous_commit, the server's default), so make_durable has nothing
  * to do. Errors map by SQLSTATE: a unique violation is a conflict (409), a
  * serialization failure, deadlock or lock timeout is busy (503), a lost or
@@ -37,6 +37,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 enum {
     PG_CACHE_SLOTS = 1024, /* a power of two */
@@ -64,12 +65,15 @@ struct pg_conn {
     size_t n_cached;
     struct pg_stmt *cache[PG_CACHE_SLOTS];
     struct pg_stmt *all;     /* every statement of the connection (to forget names) */
+    int64_t last_id;         /* the id the last INSERT into a table with ids gave */
 };
 
 struct pg_stmt {
     struct store_stmt base;
     struct pg_conn *c;
-    char *sql;
+    char *sql;      /* the caller's (the cache's key) */
+    char *run;      /* what the server runs: sql, or sql RETURNING the id */
+    bool returns_id; /* an INSERT into a table whose ids the database gives */
     uint32_t hash;
     bool in_cache, busy;
     char name[24];  /* "" until prepared on the connection */
@@ -81,6 +85,7 @@ struct pg_stmt {
     int bind_bad; /* a $n the statement does not have (0: none) */
     /* its run */
     bool started, streaming, done;
+    bool delivered, retried; /* a row given; the run sent again once */
     PGresult *row;      /* the current row's result */
     PGresult **queue;   /* rows read ahead (another statement ran meanwhile) */
     size_t q_at, q_n, q_cap;
@@ -177,6 +182,7 @@ static void pg_run_clear(struct pg_stmt *s)
         PQclear(s->queue[i]);
     s->q_at = s->q_n = 0;
     s->started = s->streaming = s->done = false;
+    s->delivered = s->retried = false;
 }
 
 /* ---- statements and their cache ---- */
@@ -226,6 +232,22 @@ static int pg_count_params(const char *sql)
     return most;
 }
 
+/* The id column of the table sql INSERTs into when the database gives
+ * its ids (pg_serials) and sql does not say RETURNING; else NULL. */
+static const char *pg_id_column(const char *sql)
+{
+    while (*sql == ' ' || *sql == '\n' || *sql == '\t')
+        sql++;
+    if (strncasecmp(sql, "INSERT INTO ", 12) != 0 || strcasestr(sql, "RETURNING"))
+        return NULL;
+    const char *t = sql + 12;
+    size_t n = strcspn(t, " (");
+    for (size_t i = 0; i < sizeof pg_serials / sizeof *pg_serials; i++)
+        if (strlen(pg_serials[i][0]) == n && strncmp(t, pg_serials[i][0], n) == 0)
+            return pg_serials[i][1];
+    return NULL;
+}
+
 static struct pg_stmt *pg_stmt_new(struct pg_conn *c, const char *sql, struct err *e)
 {
     int n = pg_count_params(sql);
@@ -237,6 +259,15 @@ static struct pg_stmt *pg_stmt_new(struct pg_conn *c, const char *sql, struct er
     s->base.conn = &c->base;
     s->c = c;
     s->sql = xstrdup(sql);
+    const char *col = pg_id_column(sql);
+    if (col) { /* store_last_id: SQLite's last_insert_rowid */
+        size_t len = strlen(sql) + strlen(col) + 16;
+        s->run = xmalloc(len);
+        snprintf(s->run, len, "%s RETURNING %s", sql, col);
+        s->returns_id = true;
+    } else {
+        s->run = xstrdup(sql);
+    }
     s->hash = pg_hash(sql);
     s->nparams = n;
     s->next_all = c->all;
@@ -272,7 +303,35 @@ static void pg_stmt_free(struct pg_stmt *s)
         s->next_all->prev_all = s->prev_all;
     free(s->queue);
     free(s->sql);
+    free(s->run);
     free(s);
+}
+
+static int pg_server_prepare(struct pg_stmt *s, bool eager, struct err *e);
+static int pg_reconnect(struct pg_conn *c, struct err *e);
+
+/* Prepares a new statement on the server now, as SQLite compiles it at
+ * once (an error in its SQL is the caller's at store_prepare), unless
+ * only its values' types can settle its parameters' (then at its first
+ * run); text that is no statement is refused, as SQLite refuses it. */
+static int pg_prepare_now(struct pg_stmt *s, struct err *e)
+{
+    const char *p = s->sql;
+    while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == ';')
+        p++;
+    if (!*p) {
+        err_internal(e, "store_prepare wants exactly one SQL statement");
+        return -1;
+    }
+    if (pg_reconnect(s->c, e) < 0)
+        return -1;
+    pg_read_ahead(s->c);
+    int rc = pg_server_prepare(s, true, e);
+    if (rc < 0 && pg_lost(s->c) && !s->c->base.in_tx) { /* the server ended it: once more */
+        err_clear(e);
+        rc = pg_reconnect(s->c, e) < 0 ? -1 : pg_server_prepare(s, true, e);
+    }
+    return rc;
 }
 
 static struct store_stmt *pg_prepare(struct store_conn *cb, const char *sql, bool cache,
@@ -281,6 +340,10 @@ static struct store_stmt *pg_prepare(struct store_conn *cb, const char *sql, boo
     struct pg_conn *c = pg_conn_of(cb);
     if (!cache) {
         struct pg_stmt *once = pg_stmt_new(c, sql, e);
+        if (once && pg_prepare_now(once, e) < 0) {
+            pg_stmt_free(once);
+            return NULL;
+        }
         return once ? &once->base : NULL;
     }
     uint32_t h = pg_hash(sql);
@@ -288,6 +351,10 @@ static struct store_stmt *pg_prepare(struct store_conn *cb, const char *sql, boo
     struct pg_stmt *s = c->cache[i];
     if (!s || s->busy) {
         s = pg_stmt_new(c, sql, e);
+        if (s && pg_prepare_now(s, e) < 0) {
+            pg_stmt_free(s);
+            return NULL;
+        }
         if (!s)
             return NULL;
         s->base.cached = true;
@@ -365,15 +432,28 @@ static void pg_bind_null(struct store_stmt *sb, int n)
     (void)pg_param_ok(pg_stmt_of(sb), n);
 }
 
-/* Prepares s on its connection (the connection free). A text left for
- * the server to infer that it cannot (a "$2 IS NULL OR x = $2") is given
- * as text. */
-static int pg_server_prepare(struct pg_stmt *s, struct err *e)
+/* Is SQLSTATE state one of the errors of a parameter whose type the
+ * server cannot tell (which the values' own types may settle)? */
+static bool pg_type_error(const char *state)
+{
+    static const char *const states[] = {"42P18", "42P08", "42725", "42883", "42804"};
+    for (size_t i = 0; state && i < sizeof states / sizeof *states; i++)
+        if (strcmp(state, states[i]) == 0)
+            return true;
+    return false;
+}
+
+/* Prepares s on its connection (the connection free) with its values'
+ * types (eager: before any is bound, all left to the server). A text left
+ * for the server to infer that it cannot (a "$2 IS NULL OR x = $2") is
+ * given as text; eagerly, such a statement is left to be prepared at its
+ * first run, with the values' types (0: not prepared yet). */
+static int pg_server_prepare(struct pg_stmt *s, bool eager, struct err *e)
 {
     struct pg_conn *c = s->c;
     unsigned types[PG_MAX_PARAMS];
     for (int i = 0; i < s->nparams; i++)
-        types[i] = s->is_int[i] ? PG_INT8_OID : 0;
+        types[i] = s->is_int[i] && !eager ? PG_INT8_OID : 0;
     char name[24];
     snprintf(name, sizeof name, "ap%u", ++c->next_name);
     /* in a transaction, a failed prepare would abort it: try under a
@@ -381,20 +461,26 @@ static int pg_server_prepare(struct pg_stmt *s, struct err *e)
     bool in_tx = PQtransactionStatus(c->pc) == PQTRANS_INTRANS;
     if (in_tx)
         PQclear(PQexec(c->pc, "SAVEPOINT ap_prepare"));
-    PGresult *r = PQprepare(c->pc, name, s->sql, s->nparams, (const Oid *)types);
+    PGresult *r = PQprepare(c->pc, name, s->run, s->nparams, (const Oid *)types);
     const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
-    if (state && (strcmp(state, "42P18") == 0 || strcmp(state, "42P08") == 0)) {
+    if (eager && pg_type_error(state)) {
+        PQclear(r);
+        if (in_tx)
+            PQclear(PQexec(c->pc, "ROLLBACK TO SAVEPOINT ap_prepare; RELEASE ap_prepare"));
+        return 0;
+    }
+    if (pg_type_error(state)) {
         PQclear(r);
         if (in_tx)
             PQclear(PQexec(c->pc, "ROLLBACK TO SAVEPOINT ap_prepare"));
         for (int i = 0; i < s->nparams; i++)
             types[i] = s->is_int[i] ? PG_INT8_OID : PG_TEXT_OID;
-        r = PQprepare(c->pc, name, s->sql, s->nparams, (const Oid *)types);
+        r = PQprepare(c->pc, name, s->run, s->nparams, (const Oid *)types);
     }
     if (in_tx)
         PQclear(PQexec(c->pc, PQresultStatus(r) == PGRES_COMMAND_OK
                                   ? "RELEASE SAVEPOINT ap_prepare"
-                                  : "ROLLBACK TO SAVEPOINT ap_prepare"));
+                                  : "ROLLBACK TO SAVEPOINT ap_prepare; RELEASE ap_prepare"));
     bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
     if (!ok) {
         char what[300];
@@ -416,7 +502,7 @@ static int pg_start(struct pg_stmt *s, struct err *e)
     if (pg_reconnect(c, e) < 0)
         return -1;
     pg_read_ahead(c);
-    if (!s->name[0] && pg_server_prepare(s, e) < 0)
+    if (!s->name[0] && pg_server_prepare(s, false, e) < 0)
         return -1;
     const char *vals[PG_MAX_PARAMS];
     for (int i = 0; i < s->nparams; i++)
@@ -471,13 +557,32 @@ static int pg_step(struct store_stmt *sb, struct err *e)
         }
         switch (PQresultStatus(r)) {
         case PGRES_SINGLE_TUPLE:
+            if (s->returns_id) { /* the id given, kept for store_last_id */
+                s->c->last_id = PQgetisnull(r, 0, 0) ? 0 : strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+                PQclear(r);
+                continue;
+            }
             s->row = r;
+            s->delivered = true;
             return STORE_ROW;
         case PGRES_TUPLES_OK:
         case PGRES_COMMAND_OK:
             PQclear(r); /* the end; the NULL after it comes next */
             continue;
         default:
+            if (!s->delivered && !s->retried && pg_lost(s->c) && !s->c->base.in_tx) {
+                /* the server ended the connection before the run began
+                 * (a restart, a failover): connect again, run it again */
+                PQclear(r);
+                s->c->running = NULL;
+                s->streaming = false;
+                s->retried = true;
+                if (pg_reconnect(s->c, e) < 0 || pg_start(s, e) < 0) {
+                    s->done = true;
+                    return STORE_ERROR;
+                }
+                continue;
+            }
             pg_fail(s->c, r, e, "statement failed");
             PQclear(r);
             /* the rest of the run (its NULL) read, the connection free */
@@ -670,7 +775,7 @@ static int pg_begin(struct store_conn *cb, bool write, struct err *e)
     pg_read_ahead(c);
     return pg_exec_text(c,
                         write ? "BEGIN ISOLATION LEVEL READ COMMITTED"
-                              : "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
+                              : "BEGIN ISOLATION LEVEL REPEATABLE READ",
                         "cannot begin", e);
 }
 
@@ -885,11 +990,7 @@ static int64_t pg_size_bytes(struct store *sb)
 
 static int64_t pg_last_id(struct store_conn *cb)
 {
-    int64_t id = 0;
-    struct err e = ERR_INIT;
-    if (pg_query_int64(pg_conn_of(cb), "SELECT lastval()", &id, &e) < 0)
-        return 0;
-    return id;
+    return pg_conn_of(cb)->last_id;
 }
 
 /* The server checks its pages and keys itself; what is left to check here

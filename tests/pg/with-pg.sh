@@ -6,7 +6,8 @@
 # directory, creates the database "archportal", runs COMMAND with
 #   ARCHPORTAL_TEST_PG=postgresql:///archportal?host=DIR&port=PORT&user=postgres
 #   ARCHPORTAL_TEST_PG_DIR=DIR (pg_ctl's data directory is DIR/data)
-# and stops and removes the cluster afterwards, passing COMMAND's exit
+# and PGHOST, PGPORT and PGUSER (so that postgresql:///NAME is a database of
+# this cluster), and stops and removes the cluster afterwards, passing COMMAND's exit
 # status on. PostgreSQL refuses to run as root: as root (CI), the cluster
 # runs as the unprivileged user nobody (setpriv), its files owned by it.
 set -eu
@@ -35,6 +36,8 @@ $AS "$PGBIN/pg_ctl" -D "$DIR/data" -l "$DIR/server.log" -w -t 60 \
 "$PGBIN/psql" -h "$DIR" -p "$PORT" -U postgres -q -c 'CREATE DATABASE archportal' postgres
 export ARCHPORTAL_TEST_PG="postgresql:///archportal?host=$DIR&port=$PORT&user=postgres"
 export ARCHPORTAL_TEST_PG_DIR="$DIR"
+# libpq's defaults, so that "postgresql:///NAME" is a database of this cluster
+export PGHOST="$DIR" PGPORT="$PORT" PGUSER=postgres
 set +e
 "$@"
 rc=$?

@@ -1,7 +1,12 @@
 /* test_store: the storage layer against real SQLite files in a temporary
  * directory: migrations, $n binding, the statement cache, error mapping,
  * transactions across threads, per-thread connections, durability
- * settings, full-text search (with Kazakh text), size and integrity. */
+ * settings, full-text search (with Kazakh text), size and integrity.
+ *
+ * With ARCHPORTAL_TEST_PG set (tests/pg/with-pg.sh), the same tests that
+ * do not look at SQLite's files run on PostgreSQL, each on a database of
+ * its own, and PostgreSQL's own tests after them. */
+#include "store/migrations-pg.h"
 #include "store/migrations-sqlite.h"
 #include "store/store.h"
 #include "util/err.h"
@@ -23,11 +28,30 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <libpq-fe.h>
+
+/* The PostgreSQL the tests run on (a URL of its "archportal" database),
+ * or NULL: SQLite. */
+static const char *pg_base;
+
+/* Runs one statement on the PostgreSQL of the tests (its base database). */
+static void pg_admin(const char *sql)
+{
+    PGconn *c = PQconnectdb(pg_base);
+    if (PQstatus(c) != CONNECTION_OK)
+        fail_msg("PostgreSQL: %s", PQerrorMessage(c));
+    PGresult *r = PQexec(c, sql);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)
+        fail_msg("%s: %s", sql, PQerrorMessage(c));
+    PQclear(r);
+    PQfinish(c);
+}
 
 /* One temporary directory per test, removed afterwards. */
 struct fixture {
     char dir[64];
-    char path[128];  /* dir/a.db */
+    char path[128];  /* dir/a.db, or on PostgreSQL postgresql:///db (PGHOST...) */
+    char db[48];     /* the database of the test on PostgreSQL */
     struct store *s; /* opened by the test (closed by teardown) */
 };
 
@@ -38,6 +62,14 @@ static int fx_setup(void **state)
     if (!mkdtemp(f->dir))
         return -1;
     snprintf(f->path, sizeof f->path, "%s/a.db", f->dir);
+    if (pg_base) {
+        static int n;
+        snprintf(f->db, sizeof f->db, "store_test_%d_%d", (int)getpid(), ++n);
+        char sql[96];
+        snprintf(sql, sizeof sql, "CREATE DATABASE %s", f->db);
+        pg_admin(sql);
+        snprintf(f->path, sizeof f->path, "postgresql:///%s", f->db);
+    }
     *state = f;
     return 0;
 }
@@ -63,6 +95,11 @@ static int fx_teardown(void **state)
 {
     struct fixture *f = *state;
     store_close(f->s);
+    if (pg_base && f->db[0]) {
+        char sql[96];
+        snprintf(sql, sizeof sql, "DROP DATABASE %s WITH (FORCE)", f->db);
+        pg_admin(sql);
+    }
     int rc = fx_remove_dir(f->dir);
     free(f);
     return rc;
@@ -134,7 +171,7 @@ static int64_t count_tokens(struct store_conn *c)
 
 static int64_t n_migrations(void)
 {
-    return (int64_t)SQLITE_N_MIGRATIONS;
+    return pg_base ? (int64_t)PG_N_MIGRATIONS : (int64_t)SQLITE_N_MIGRATIONS;
 }
 
 static void test_url_schemes(void **state)
@@ -142,9 +179,11 @@ static void test_url_schemes(void **state)
     struct fixture *f = *state;
     struct err e = ERR_INIT;
     struct store *s = NULL;
-    assert_int_equal(store_open("postgresql://db/x", NULL, &s, &e), -1);
+    /* a PostgreSQL that cannot be reached: refused, 503 */
+    assert_int_equal(store_open("postgresql://127.0.0.1:1/x?connect_timeout=2", NULL, &s, &e), -1);
     assert_null(s);
-    assert_non_null(strstr(e.detail, "not built in"));
+    assert_int_equal(e.status, 503);
+    assert_string_equal(e.type, "database-unavailable");
     assert_int_equal(store_open("mysql://db/x", NULL, &s, &e), -1);
     assert_int_equal(store_open("", NULL, &s, &e), -1);
     assert_int_equal(store_open("sqlite:", NULL, &s, &e), -1);
@@ -161,15 +200,18 @@ static void test_migrations_recorded(void **state)
 {
     struct store_conn *c = store_conn(fx_open(*state));
     assert_int_equal(q_int(c, "SELECT count(*) FROM schema_migrations", 0), n_migrations());
-    assert_int_equal(q_int(c, "SELECT max(version) FROM schema_migrations", 0),
-                     (int64_t)SQLITE_N_MIGRATIONS);
+    assert_int_equal(q_int(c, "SELECT max(version) FROM schema_migrations", 0), n_migrations());
     char at[64];
     int64_t ms = 0;
     q_text(c, "SELECT applied_at FROM schema_migrations WHERE version = 1", at, sizeof at);
     assert_int_equal(time_parse_rfc3339(at, &ms), 0);
     assert_int_equal(q_int(c,
-                           "SELECT count(*) FROM sqlite_schema WHERE name IN "
-                           "('records', 'revisions', 'attrs', 'search_text', 'audit', 'tokens')",
+                           pg_base ? "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' "
+                                     "AND tablename IN ('records', 'revisions', 'attrs', "
+                                     "'search_text', 'audit', 'tokens')"
+                                   : "SELECT count(*) FROM sqlite_schema WHERE name IN "
+                                     "('records', 'revisions', 'attrs', 'search_text', 'audit', "
+                                     "'tokens')",
                            0),
                      6);
 }
@@ -194,7 +236,7 @@ static void test_newer_schema_refused(void **state)
     struct fixture *f = *state;
     struct err e = ERR_INIT;
     char v[16];
-    snprintf(v, sizeof v, "%zu", (size_t)SQLITE_N_MIGRATIONS + 1);
+    snprintf(v, sizeof v, "%lld", (long long)n_migrations() + 1);
     assert_int_equal(store_exec(store_conn(fx_open(f)),
                                 "INSERT INTO schema_migrations(version, applied_at) "
                                 "VALUES (CAST($1 AS INTEGER), 'later')",
@@ -703,6 +745,8 @@ struct probe {
 static void probe_conn(struct store_conn *c, struct probe *p)
 {
     p->conn = c;
+    if (pg_base)
+        return;
     p->synchronous = q_int(c, "PRAGMA synchronous", 0);
     p->foreign_keys = q_int(c, "PRAGMA foreign_keys", 0);
     q_text(c, "PRAGMA journal_mode", p->journal, sizeof p->journal);
@@ -777,11 +821,12 @@ static void test_fts_query_text(void **state)
     struct store_conn *c = store_conn(fx_open(*state));
     const char *w1[] = {"a\"b", "c"};
     char *q = store_fts_query(c, NULL, w1, 2);
-    assert_string_equal(q, "\"a\"* AND \"b\"* AND \"c\"*"); /* '"' separates */
+    /* '"' separates */
+    assert_string_equal(q, pg_base ? "'a':* & 'b':* & 'c':*" : "\"a\"* AND \"b\"* AND \"c\"*");
     free(q);
     const char *w2[] = {"\"\"", "", "үкім"};
     q = store_fts_query(c, NULL, w2, 3);
-    assert_string_equal(q, "\"үкім\"*");
+    assert_string_equal(q, pg_base ? "'үкім':*" : "\"үкім\"*");
     free(q);
     q = store_fts_query(c, NULL, NULL, 0);
     assert_string_equal(q, "");
@@ -789,7 +834,13 @@ static void test_fts_query_text(void **state)
     /* split as the tokenizer splits text: at any punctuation */
     const char *w3[] = {"e\u2014gov", "\u00abпортал\u00bb"};
     q = store_fts_query(c, NULL, w3, 2);
-    assert_string_equal(q, "\"e\"* AND \"gov\"* AND \"портал\"*");
+    assert_string_equal(q, pg_base ? "'e':* & 'gov':* & 'портал':*"
+                                   : "\"e\"* AND \"gov\"* AND \"портал\"*");
+    free(q);
+    const char *w4[] = {"it's"}; /* a quote inside a lexeme is doubled */
+    q = store_fts_query(c, "objects", w4, 1);
+    assert_string_equal(q, pg_base ? "'coll=objects' & 'it':* & 's':*"
+                                   : "coll:\"objects\" AND body:(\"it\"* AND \"s\"*)");
     free(q);
 }
 
@@ -995,7 +1046,7 @@ static void test_size_and_last_id(void **state)
     add_record(c, "41", "x");
     assert_int_equal(store_last_id(c), 41);
     int64_t before = store_size_bytes(s);
-    for (int i = 0; i < 50; i++) {
+    for (int i = 0; i < (pg_base ? 2000 : 50); i++) { /* PostgreSQL's files grow by more */
         char rid[16];
         snprintf(rid, sizeof rid, "%d", 100 + i);
         add_record(c, rid, "some text to make the database grow a little");
@@ -1007,6 +1058,8 @@ static void test_integrity_clean(void **state)
 {
     struct store_conn *c = store_conn(fx_open(*state));
     add_record(c, "1", "Электрондық үкімет");
+    struct err e = ERR_INIT;
+    assert_int_equal(store_after_import(c, &e), 0); /* a row id of its own was given */
     char *report = NULL;
     assert_int_equal(store_integrity(c, &report), 0);
     assert_null(report);
@@ -1043,10 +1096,148 @@ static void test_foreign_keys_enforced(void **state)
     assert_int_equal(e.status, 500);
 }
 
+/* ---- PostgreSQL's own ---- */
+
+/* must_exist on a database without the portal's schema: refused, nothing
+ * made in it. */
+static void test_pg_must_exist(void **state)
+{
+    struct fixture *f = *state;
+    struct err e = ERR_INIT;
+    struct store_options opt = {.busy_timeout_ms = 1000, .must_exist = true};
+    assert_int_equal(store_open(f->path, &opt, &f->s, &e), -1);
+    assert_string_equal(e.type, "database-empty");
+    fx_open(f);
+    assert_int_equal(q_int(store_conn(f->s),
+                           "SELECT count(*) FROM information_schema.tables WHERE table_name = "
+                           "'schema_migrations'",
+                           0),
+                     1);
+    store_close(f->s);
+    f->s = NULL;
+    assert_int_equal(store_open(f->path, &opt, &f->s, &e), 0);
+}
+
+/* The server ends the connection (a restart, a failover): outside a
+ * transaction the next statement connects again; inside one it fails
+ * with 503, and the one after works. */
+static void test_pg_reconnects(void **state)
+{
+    struct fixture *f = *state;
+    struct store_conn *c = store_conn(fx_open(f));
+    assert_int_equal(add_token(c, "t1", "h1", &(struct err)ERR_INIT), 0);
+    char sql[160];
+    snprintf(sql, sizeof sql,
+             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '%s'", f->db);
+    pg_admin(sql);
+    assert_int_equal(count_tokens(c), 1);
+    struct err e = ERR_INIT;
+    assert_int_equal(store_begin(c, true, &e), 0);
+    pg_admin(sql);
+    assert_int_equal(add_token(c, "t2", "h2", &e), -1);
+    assert_int_equal(e.status, 503);
+    assert_string_equal(e.type, "database-unavailable");
+    store_rollback(c);
+    assert_int_equal(add_token(c, "t3", "h3", &e), 0);
+    assert_int_equal(count_tokens(c), 2);
+}
+
+/* The documents' index: a document's terms found by a prefix within its
+ * collection, not in another, and gone once dropped. */
+static void test_pg_documents_index(void **state)
+{
+    struct store_conn *c = store_conn(fx_open(*state));
+    struct err e = ERR_INIT;
+    assert_int_equal(store_doc_index(c, 5, "objects", "Электрондық ҮКІМЕТ порталы, it's", 7, &e),
+                     0);
+    char sql[200];
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+    snprintf(sql, sizeof sql, store_sql(c, STORE_SQL_FTS_DOC_ROWS), 1);
+#pragma GCC diagnostic pop
+    struct {
+        const char *coll, *word;
+        int64_t rid;
+    } cases[] = {{"objects", "үкім", 7}, {"objects", "порт", 7}, {NULL, "электрон", 7},
+                 {"services", "үкім", 0}, {"objects", "банк", 0}, {"objects", "it's", 7}};
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        const char *w[] = {cases[i].word};
+        char *q = store_fts_query(c, cases[i].coll, w, 1);
+        struct store_stmt *st = store_prepare(c, sql, true, &e);
+        assert_non_null(st);
+        store_bind_text(st, 1, q);
+        int rc = store_step(st, &e);
+        if (rc == STORE_ERROR)
+            fail_msg("%s: %s", q, e.detail);
+        assert_int_equal(rc == STORE_ROW ? store_col_int64(st, 0) : 0, cases[i].rid);
+        store_reset(st);
+        free(q);
+    }
+    assert_int_equal(store_doc_unindex(c, 5, &e), 0);
+    assert_int_equal(q_int(c, "SELECT count(*) FROM doc_fts", 0), 0);
+}
+
+/* Rows written with ids of their own (an import): the integrity check
+ * sees the sequence behind them until store_after_import moves it, and the
+ * database's next id comes after them, as SQLite's max(rowid) + 1. */
+static void test_pg_ids_after_import(void **state)
+{
+    struct store_conn *c = store_conn(fx_open(*state));
+    add_record(c, "50", "x");
+    assert_int_equal(store_last_id(c), 50);
+    char *report = NULL;
+    assert_int_equal(store_integrity(c, &report), 1);
+    assert_non_null(strstr(report, "records.rid"));
+    free(report);
+    report = NULL;
+    struct err e = ERR_INIT;
+    assert_int_equal(store_after_import(c, &e), 0);
+    assert_int_equal(store_integrity(c, &report), 0);
+    assert_int_equal(store_exec(c,
+                                "INSERT INTO records(id, collection, kind, revision, created_at, "
+                                "updated_at) VALUES ('next', 'systems', 'system', 1, 't', 't')",
+                                &e, 0),
+                     0);
+    assert_int_equal(store_last_id(c), 51);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, fx_setup, fx_teardown)
 
 int main(void)
 {
+    pg_base = getenv("ARCHPORTAL_TEST_PG");
+    if (pg_base && *pg_base) {
+        const struct CMUnitTest pg_tests[] = {
+            T(test_migrations_recorded),
+            T(test_reopen_does_not_reapply),
+            T(test_newer_schema_refused),
+            T(test_bind_out_of_order),
+            T(test_reset_clears_bindings),
+            T(test_stmt_cache),
+            T(test_stmt_cache_full),
+            T(test_prepare_errors),
+            T(test_unique_conflict),
+            T(test_not_null_is_storage_error),
+            T(test_rollback_leaves_nothing),
+            T(test_tx_misuse),
+            T(test_write_tx_two_threads),
+            T(test_write_tx_busy_timeout),
+            T(test_group_commit),
+            T(test_conn_per_thread),
+            T(test_fts_query_text),
+            T(test_fts_match_fragment),
+            T(test_fts_kazakh),
+            T(test_size_and_last_id),
+            T(test_integrity_clean),
+            T(test_foreign_keys_enforced),
+            T(test_pg_must_exist),
+            T(test_pg_reconnects),
+            T(test_pg_documents_index),
+            T(test_pg_ids_after_import),
+        };
+        return cmocka_run_group_tests(pg_tests, NULL, NULL);
+    }
+    pg_base = NULL;
     const struct CMUnitTest tests[] = {
         T(test_url_schemes),
         T(test_migrations_recorded),
