@@ -220,11 +220,14 @@ int registry_names(struct registry *r, json_t *recs, struct err *e)
         json_array_append_new(rids, json_integer(json_integer_value(json_object_get(v, "rid"))));
     char *text = json_dumps(rids, JSON_COMPACT);
     json_decref(rids);
-    struct store_stmt *st = store_prepare(store_conn(r->store),
-                                          "SELECT r.id, n.name FROM records r JOIN record_names n "
-                                          "ON n.rid = r.rid WHERE r.rid IN (SELECT value FROM "
-                                          "json_each($1))",
-                                          true, e);
+    struct store_conn *c = store_conn(r->store);
+    char ints[128], sql[256];
+    snprintf(ints, sizeof ints, store_sql(c, STORE_SQL_JSON_INTS), 1);
+    snprintf(sql, sizeof sql,
+             "SELECT r.id, n.name FROM records r JOIN record_names n ON n.rid = r.rid "
+             "WHERE r.rid IN (SELECT value FROM %s)",
+             ints);
+    struct store_stmt *st = store_prepare(c, sql, true, e);
     if (!st) {
         free(text);
         return -1;

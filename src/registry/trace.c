@@ -25,9 +25,10 @@
 
 #include <string.h>
 
-/* The names of the records listed (a JSON array of row ids, $1), as JSON. */
-static const char NAMES_SQL[] =
-    "SELECT rid, name FROM record_names WHERE rid IN (SELECT value FROM json_each($1))";
+/* The names of the records listed (a JSON array of row ids, $1, in the
+ * store's table of integers), as JSON. */
+static const char NAMES_SQL[] = "SELECT rid, name FROM record_names WHERE rid IN "
+                                "(SELECT value FROM %s)";
 
 /* A growing list of ids in the walk's arena. */
 struct ids {
@@ -274,7 +275,10 @@ static int add_names(struct walk *w, struct err *e)
         err_internal(e, "a walk too large");
         return -1;
     }
-    struct store_stmt *st = store_prepare(w->c, NAMES_SQL, true, e);
+    char ints[128], sql[256];
+    snprintf(ints, sizeof ints, store_sql(w->c, STORE_SQL_JSON_INTS), 1);
+    snprintf(sql, sizeof sql, NAMES_SQL, ints);
+    struct store_stmt *st = store_prepare(w->c, sql, true, e);
     if (!st)
         return -1;
     store_bind_text(st, 1, w->rids.p);

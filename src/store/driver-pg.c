@@ -877,8 +877,7 @@ static const char *pg_sql(struct store_conn *c, enum store_sql which)
         return "SELECT DISTINCT rid FROM doc_fts WHERE terms @@ CAST($%1$d AS tsquery) "
                "ORDER BY rid";
     case STORE_SQL_JSON_INTS:
-        return "(SELECT CAST(x AS BIGINT) AS value FROM "
-               "json_array_elements_text(CAST($%d AS json)) AS ints(x))";
+        return "ap_ints($%d)";
     case STORE_SQL_USE_INDEX:
         return "";
     case STORE_SQL_DOC_ROW:

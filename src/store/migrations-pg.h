@@ -22,6 +22,10 @@ static const char *const pg_migration_1[] = {
     /* functions of SQLite's the shared SQL uses */
     "CREATE FUNCTION json_each(t text) RETURNS TABLE(value text) LANGUAGE sql IMMUTABLE "
     "PARALLEL SAFE AS $$ SELECT x FROM json_array_elements_text(t::json) AS j(x) $$",
+    /* STORE_SQL_JSON_INTS: the integers of a JSON array */
+    "CREATE FUNCTION ap_ints(t text) RETURNS TABLE(value bigint) LANGUAGE sql IMMUTABLE "
+    "PARALLEL SAFE AS $$ SELECT CAST(x AS bigint) FROM json_array_elements_text(t::json) "
+    "AS j(x) $$",
     "CREATE FUNCTION ap_path(p text) RETURNS text[] LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ "
     "  SELECT coalesce(array_agg(coalesce(m[1], m[2]) ORDER BY n), '{}') "
     "  FROM regexp_matches(p, '\\.([^.\\[]+)|\\[([0-9]+)\\]', 'g') WITH ORDINALITY AS r(m, n) $$",

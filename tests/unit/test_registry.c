@@ -20,12 +20,15 @@
 
 #include <cmocka.h>
 
+#include "pgtest.h"
+
 #ifndef MODEL_PATH
 #define MODEL_PATH "../model/egov-kz.json"
 #endif
 
 struct fx {
     char dir[64];
+    char db[48]; /* on PostgreSQL (pgtest.h): the test's database */
     struct model *model;
     struct store *store;
     struct registry *reg;
@@ -45,6 +48,8 @@ static int setup(void **state)
     }
     char url[128];
     snprintf(url, sizeof url, "sqlite:%s/db", f->dir);
+    if (pgtest_base() && pgtest_create("registry_test", f->db, sizeof f->db, url, sizeof url) < 0)
+        return -1;
     struct store_options so = {.busy_timeout_ms = 5000};
     if (store_open(url, &so, &f->store, &e) < 0)
         return -1;
@@ -61,6 +66,8 @@ static int teardown(void **state)
     registry_free(f->reg);
     store_close(f->store);
     model_free(f->model);
+    if (f->db[0] && pgtest_drop(f->db) < 0)
+        return -1;
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
     if (system(cmd) != 0)
@@ -1481,9 +1488,13 @@ static void test_name_sorts_by_the_language_alphabet(void **state)
         assert_int_equal(registry_enable_filter_index(mem, &e), 0);
     }
     /* the index of each language is what a sorted list walks */
-    assert_int_equal(count_rows(f, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND "
-                                   "name IN ('records_list_kk', 'records_list_ru', "
-                                   "'records_list_en')"),
+    assert_int_equal(count_rows(f, pgtest_base()
+                                       ? "SELECT count(*) FROM pg_indexes WHERE indexname IN "
+                                         "('records_list_kk', 'records_list_ru', "
+                                         "'records_list_en')"
+                                       : "SELECT count(*) FROM sqlite_master WHERE type = "
+                                         "'index' AND name IN ('records_list_kk', "
+                                         "'records_list_ru', 'records_list_en')"),
                      3);
     registry_free(mem);
 }

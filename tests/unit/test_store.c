@@ -28,23 +28,17 @@
 #include <unistd.h>
 
 #include <cmocka.h>
-#include <libpq-fe.h>
 
-/* The PostgreSQL the tests run on (a URL of its "archportal" database),
- * or NULL: SQLite. */
+#include "pgtest.h"
+
+/* The PostgreSQL the tests run on (a URL of its base database), or NULL:
+ * SQLite. */
 static const char *pg_base;
 
-/* Runs one statement on the PostgreSQL of the tests (its base database). */
 static void pg_admin(const char *sql)
 {
-    PGconn *c = PQconnectdb(pg_base);
-    if (PQstatus(c) != CONNECTION_OK)
-        fail_msg("PostgreSQL: %s", PQerrorMessage(c));
-    PGresult *r = PQexec(c, sql);
-    if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)
-        fail_msg("%s: %s", sql, PQerrorMessage(c));
-    PQclear(r);
-    PQfinish(c);
+    if (pgtest_admin(sql) < 0)
+        fail_msg("%s failed", sql);
 }
 
 /* One temporary directory per test, removed afterwards. */
@@ -62,14 +56,8 @@ static int fx_setup(void **state)
     if (!mkdtemp(f->dir))
         return -1;
     snprintf(f->path, sizeof f->path, "%s/a.db", f->dir);
-    if (pg_base) {
-        static int n;
-        snprintf(f->db, sizeof f->db, "store_test_%d_%d", (int)getpid(), ++n);
-        char sql[96];
-        snprintf(sql, sizeof sql, "CREATE DATABASE %s", f->db);
-        pg_admin(sql);
-        snprintf(f->path, sizeof f->path, "postgresql:///%s", f->db);
-    }
+    if (pg_base && pgtest_create("store_test", f->db, sizeof f->db, f->path, sizeof f->path) < 0)
+        return -1;
     *state = f;
     return 0;
 }
@@ -95,11 +83,8 @@ static int fx_teardown(void **state)
 {
     struct fixture *f = *state;
     store_close(f->s);
-    if (pg_base && f->db[0]) {
-        char sql[96];
-        snprintf(sql, sizeof sql, "DROP DATABASE %s WITH (FORCE)", f->db);
-        pg_admin(sql);
-    }
+    if (pg_base && f->db[0] && pgtest_drop(f->db) < 0)
+        return -1;
     int rc = fx_remove_dir(f->dir);
     free(f);
     return rc;
@@ -1205,8 +1190,8 @@ static void test_pg_ids_after_import(void **state)
 
 int main(void)
 {
-    pg_base = getenv("ARCHPORTAL_TEST_PG");
-    if (pg_base && *pg_base) {
+    pg_base = pgtest_base();
+    if (pg_base) {
         const struct CMUnitTest pg_tests[] = {
             T(test_migrations_recorded),
             T(test_reopen_does_not_reapply),
@@ -1237,7 +1222,6 @@ int main(void)
         };
         return cmocka_run_group_tests(pg_tests, NULL, NULL);
     }
-    pg_base = NULL;
     const struct CMUnitTest tests[] = {
         T(test_url_schemes),
         T(test_migrations_recorded),
