@@ -18,6 +18,26 @@ BIN = os.environ.get('ARCHPORTAL', os.path.join(os.path.dirname(__file__), '../.
 SOURCE = os.environ.get('ARCHPORTAL_SOURCE', os.path.join(os.path.dirname(__file__), '../..'))
 
 
+# On PostgreSQL (tests/pg/with-pg.sh sets ARCHPORTAL_TEST_PG and libpq's
+# PGHOST, PGPORT, PGUSER), each data directory gets a database of its own.
+PG = os.environ.get('ARCHPORTAL_TEST_PG') or None
+_databases = {}
+
+
+def database_args(data_dir):
+    """["--database", URL] of data_dir's database on PostgreSQL (made at its
+    first use), [] on SQLite."""
+    if not PG:
+        return []
+    key = os.path.realpath(data_dir)
+    if key not in _databases:
+        name = 'e2e_' + uuid.uuid4().hex[:16]
+        subprocess.run(['psql', PG, '-q', '-c', f'CREATE DATABASE {name}'], check=True,
+                       capture_output=True, timeout=60)
+        _databases[key] = f'postgresql:///{name}'
+    return ['--database', _databases[key]]
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(('127.0.0.1', 0))
@@ -26,7 +46,7 @@ def free_port() -> int:
 
 def cli(data_dir, *args, stdin=None, check=True):
     """Runs an archportal command; returns CompletedProcess."""
-    proc = subprocess.run([BIN, *args, '--data', data_dir], input=stdin,
+    proc = subprocess.run([BIN, *args, '--data', data_dir, *database_args(data_dir)], input=stdin,
                           capture_output=True, timeout=300)
     if check and proc.returncode != 0:
         raise AssertionError(f'archportal {" ".join(args)} failed ({proc.returncode}): '
@@ -67,8 +87,8 @@ class Server:
         self.log_path = os.path.join(self.data, 'server.log')
 
     def start(self):
-        args = [BIN, 'serve', '--data', self.data, '--listen', f'127.0.0.1:{self.port}',
-                '--quiet', *self.extra]
+        args = [BIN, 'serve', '--data', self.data, *database_args(self.data), '--listen',
+                f'127.0.0.1:{self.port}', '--quiet', *self.extra]
         if self.demo:
             args.append('--demo')
         self.log = open(self.log_path, 'ab')
