@@ -348,6 +348,9 @@ int dump_import(struct registry *r, FILE *in, struct err *e)
     for (size_t p = 0; rc == 0 && p < r->n_parts; p++)
         if (r->parts[p]->after_import)
             rc = r->parts[p]->after_import(r->parts[p]->ctx, c, e);
+    /* the rows came with their ids: the database's next ones follow them */
+    if (rc == 0)
+        rc = store_after_import(c, e);
     if (rc < 0) {
         store_rollback(c);
         fidx_discard(r->fidx);

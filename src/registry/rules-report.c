@@ -256,7 +256,8 @@ static json_t *trend_of(struct registry *r, const char *rule, const char *grp, s
     struct store_stmt *st = store_prepare(
         store_conn(r->store),
         "SELECT day, applicable, compliant FROM (SELECT day, applicable, compliant "
-        "FROM rule_figures WHERE rule = $1 AND grp = $3 ORDER BY day DESC LIMIT $2) ORDER BY day",
+        "FROM rule_figures WHERE rule = $1 AND grp = $3 ORDER BY day DESC LIMIT $2) AS last "
+        "ORDER BY day",
         true, e);
     if (!st)
         return NULL;

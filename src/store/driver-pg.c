@@ -294,6 +294,7 @@ static void pg_stmt_free(struct pg_stmt *s)
     pg_run_clear(s);
     pg_unbind(s);
     if (s->name[0] && !pg_lost(s->c)) {
+        pg_read_ahead(s->c); /* the connection free for the DEALLOCATE */
         char sql[48];
         snprintf(sql, sizeof sql, "DEALLOCATE %s", s->name);
         PQclear(PQexec(s->c->pc, sql));
