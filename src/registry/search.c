@@ -409,28 +409,52 @@ static json_t *parse_stored(const char *text)
 }
 
 /* The page's record ids in order, then their data (so that sorting never
- * carries whole records). */
+ * carries whole records), read in one statement (a statement per row costs
+ * a round trip each where the database is a server). */
 static int fetch_data(struct store_conn *c, const int64_t *rids, int n, struct buf *items,
                       struct err *e)
 {
-    for (int i = 0; i < n; i++) {
-        /* prepared each time: a reset statement may be gone (store.h) */
-        struct store_stmt *st =
-            store_prepare(c, "SELECT data FROM record_data WHERE rid = $1", true, e);
-        if (!st)
-            return -1;
-        store_bind_int64(st, 1, rids[i]);
-        int step = store_step(st, e);
-        if (step == STORE_ROW)
-            /* the stored JSON is exactly what GET serves: splice it in */
-            if ((items->len && buf_putc(items, ',') < 0) ||
-                buf_append(items, store_col_text(st, 0), store_col_bytes(st, 0)) < 0)
-                fatal("search: page too large");
-        store_reset(st);
-        if (step == STORE_ERROR)
-            return -1;
+    if (n <= 0)
+        return 0;
+    struct buf list;
+    buf_init(&list, 0);
+    for (int i = 0; i < n; i++)
+        buf_printf(&list, "%s%" PRId64, i ? "," : "[", rids[i]);
+    buf_putc(&list, ']');
+    char ints[128], sql[256];
+    snprintf(ints, sizeof ints, store_sql(c, STORE_SQL_JSON_INTS), 1);
+    snprintf(sql, sizeof sql, "SELECT rid, data FROM record_data WHERE rid IN (SELECT value FROM %s)",
+             ints);
+    struct store_stmt *st = store_prepare(c, sql, true, e);
+    if (!st) {
+        buf_free(&list);
+        return -1;
     }
-    return 0;
+    store_bind_text(st, 1, list.p);
+    char **data = xcalloc((size_t)n, sizeof *data);
+    size_t *len = xcalloc((size_t)n, sizeof *len);
+    int step;
+    while ((step = store_step(st, e)) == STORE_ROW) {
+        int64_t rid = store_col_int64(st, 0);
+        for (int i = 0; i < n; i++)
+            if (rids[i] == rid && !data[i]) {
+                len[i] = store_col_bytes(st, 1);
+                data[i] = xmalloc(len[i] + 1);
+                memcpy(data[i], store_col_text(st, 1), len[i] + 1);
+            }
+    }
+    store_reset(st);
+    for (int i = 0; i < n; i++) {
+        /* the stored JSON is exactly what GET serves: splice it in */
+        if (step != STORE_ERROR && data[i] &&
+            ((items->len && buf_putc(items, ',') < 0) || buf_append(items, data[i], len[i]) < 0))
+            fatal("search: page too large");
+        free(data[i]);
+    }
+    free(data);
+    free(len);
+    buf_free(&list);
+    return step == STORE_ERROR ? -1 : 0;
 }
 
 static int run_page(struct store_conn *c, struct arena *ar, const struct list_query *q,

@@ -54,12 +54,15 @@ static const char *const pg_migration_1[] = {
      * (SQLite's is the full-text tokenizer's; here letters, digits and '_'
      * make a term, as that tokenizer has it for the portal's texts) */
     "CREATE FUNCTION ap_terms(t text) RETURNS text[] LANGUAGE sql IMMUTABLE PARALLEL SAFE AS "
-    "$$ SELECT coalesce(array_agg(w), '{}') FROM regexp_split_to_table(lower(t), "
-    "'[^[:alnum:]_]+') AS w WHERE w <> '' $$",
-    "CREATE FUNCTION ap_words(body text, words text) RETURNS boolean LANGUAGE sql IMMUTABLE "
-    "PARALLEL SAFE AS $$ SELECT body IS NOT NULL AND words IS NOT NULL AND NOT EXISTS ("
-    "  SELECT 1 FROM unnest(ap_terms(words)) AS w WHERE NOT EXISTS ("
-    "    SELECT 1 FROM unnest(ap_terms(body)) AS b WHERE starts_with(b, w))) $$",
+    "$$ SELECT array_remove(regexp_split_to_array(lower(t), '[^[:alnum:]_]+'), '') $$",
+    /* a term begins a term of the body when " term" is in " t1 t2 …" */
+    "CREATE FUNCTION ap_words(body text, words text) RETURNS boolean LANGUAGE plpgsql "
+    "IMMUTABLE PARALLEL SAFE AS $$ DECLARE hay text; w text; BEGIN "
+    "IF body IS NULL OR words IS NULL THEN RETURN false; END IF; "
+    "hay := ' ' || array_to_string(ap_terms(body), ' '); "
+    "FOREACH w IN ARRAY ap_terms(words) LOOP "
+    "  IF strpos(hay, ' ' || w) = 0 THEN RETURN false; END IF; "
+    "END LOOP; RETURN true; END $$",
     "CREATE TABLE records ("
     "  rid BIGSERIAL PRIMARY KEY,"
     "  id TEXT NOT NULL UNIQUE,"

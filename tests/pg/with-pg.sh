@@ -10,6 +10,7 @@
 # this cluster), and stops and removes the cluster afterwards, passing COMMAND's exit
 # status on. PostgreSQL refuses to run as root: as root (CI), the cluster
 # runs as the unprivileged user nobody (setpriv), its files owned by it.
+# PGEXTRA adds server options (e.g. "-c log_min_duration_statement=30").
 set -eu
 PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
 [ -x "$PGBIN/initdb" ] || { echo "with-pg: no PostgreSQL 15 in $PGBIN (make deps)" >&2; exit 77; }
@@ -31,7 +32,7 @@ $AS "$PGBIN/initdb" -D "$DIR/data" -U postgres --auth=trust -E UTF8 --locale=C.U
 # fsync off: the tests kill processes, never the machine; a commit still
 # waits for its log record (synchronous_commit stays on)
 $AS "$PGBIN/pg_ctl" -D "$DIR/data" -l "$DIR/server.log" -w -t 60 \
-	-o "-p $PORT -k $DIR -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c max_connections=200 -c shared_buffers=64MB" \
+	-o "-p $PORT -k $DIR -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c max_connections=200 -c shared_buffers=64MB ${PGEXTRA:-}" \
 	start >/dev/null || { cat "$DIR/server.log" >&2; exit 1; }
 "$PGBIN/psql" -h "$DIR" -p "$PORT" -U postgres -q -c 'CREATE DATABASE archportal' postgres
 export ARCHPORTAL_TEST_PG="postgresql:///archportal?host=$DIR&port=$PORT&user=postgres"

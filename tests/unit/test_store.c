@@ -220,7 +220,7 @@ static void test_newer_schema_refused(void **state)
 {
     struct fixture *f = *state;
     struct err e = ERR_INIT;
-    char v[16];
+    char v[24];
     snprintf(v, sizeof v, "%lld", (long long)n_migrations() + 1);
     assert_int_equal(store_exec(store_conn(fx_open(f)),
                                 "INSERT INTO schema_migrations(version, applied_at) "
