@@ -40,8 +40,6 @@
 #include <strings.h>
 
 enum {
-    PG_CACHE_SLOTS = 1024, /* a power of two */
-    PG_CACHE_MAX = 512,    /* entries kept, so the table stays half empty */
     PG_MAX_PARAMS = 64,
     PG_INT8_OID = 20,
     PG_TEXT_OID = 25,
@@ -62,8 +60,7 @@ struct pg_conn {
     PGconn *pc;
     unsigned next_name;      /* of the statements prepared on pc */
     struct pg_stmt *running; /* the statement whose rows the server is sending */
-    size_t n_cached;
-    struct pg_stmt *cache[PG_CACHE_SLOTS];
+    struct store_cache cache;
     struct pg_stmt *all;     /* every statement of the connection (to forget names) */
     int64_t last_id;         /* the id the last INSERT into a table with ids gave */
 };
@@ -74,8 +71,6 @@ struct pg_stmt {
     char *sql;      /* the caller's (the cache's key) */
     char *run;      /* what the server runs: sql, or sql RETURNING the id */
     bool returns_id; /* an INSERT into a table whose ids the database gives */
-    uint32_t hash;
-    bool in_cache, busy;
     char name[24];  /* "" until prepared on the connection */
     int nparams;    /* the highest $n of sql */
     char *vals[PG_MAX_PARAMS];
@@ -187,25 +182,6 @@ static void pg_run_clear(struct pg_stmt *s)
 
 /* ---- statements and their cache ---- */
 
-static uint32_t pg_hash(const char *s)
-{
-    uint32_t h = 2166136261u; /* FNV-1a */
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 16777619u;
-    }
-    return h;
-}
-
-static size_t pg_cache_slot(const struct pg_conn *c, const char *sql, uint32_t h)
-{
-    size_t mask = PG_CACHE_SLOTS - 1;
-    size_t i = h & mask;
-    while (c->cache[i] && (c->cache[i]->hash != h || strcmp(c->cache[i]->sql, sql) != 0))
-        i = (i + 1) & mask;
-    return i;
-}
-
 /* The highest $n in sql, outside quoted text; -1 past PG_MAX_PARAMS. */
 static int pg_count_params(const char *sql)
 {
@@ -268,7 +244,6 @@ static struct pg_stmt *pg_stmt_new(struct pg_conn *c, const char *sql, struct er
     } else {
         s->run = xstrdup(sql);
     }
-    s->hash = pg_hash(sql);
     s->nparams = n;
     s->next_all = c->all;
     if (c->all)
@@ -305,6 +280,7 @@ static void pg_stmt_free(struct pg_stmt *s)
     free(s->queue);
     free(s->sql);
     free(s->run);
+    free(s->base.key);
     free(s);
 }
 
@@ -347,10 +323,11 @@ static struct store_stmt *pg_prepare(struct store_conn *cb, const char *sql, boo
         }
         return once ? &once->base : NULL;
     }
-    uint32_t h = pg_hash(sql);
-    size_t i = pg_cache_slot(c, sql, h);
-    struct pg_stmt *s = c->cache[i];
-    if (!s || s->busy) {
+    size_t i;
+    uint32_t h;
+    struct store_stmt *found = store_cache_find(&c->cache, sql, &i, &h);
+    struct pg_stmt *s = found ? pg_stmt_of(found) : NULL;
+    if (!s) {
         s = pg_stmt_new(c, sql, e);
         if (s && pg_prepare_now(s, e) < 0) {
             pg_stmt_free(s);
@@ -359,32 +336,28 @@ static struct store_stmt *pg_prepare(struct store_conn *cb, const char *sql, boo
         if (!s)
             return NULL;
         s->base.cached = true;
-        if (!c->cache[i] && c->n_cached < PG_CACHE_MAX) {
-            s->in_cache = true;
-            c->cache[i] = s;
-            c->n_cached++;
-        }
+        store_cache_put(&c->cache, i, &s->base, sql, h);
     }
-    s->busy = true;
+    s->base.busy = true;
     return &s->base;
 }
 
 static void pg_reset(struct store_stmt *sb)
 {
     struct pg_stmt *s = pg_stmt_of(sb);
-    if (s->base.cached && !s->in_cache) {
+    if (s->base.cached && !s->base.in_cache) {
         pg_stmt_free(s);
         return;
     }
     pg_run_clear(s);
     pg_unbind(s);
-    s->busy = false;
+    s->base.busy = false;
 }
 
 static void pg_finalize(struct store_stmt *sb)
 {
     struct pg_stmt *s = pg_stmt_of(sb);
-    if (s->in_cache)
+    if (s->base.in_cache)
         pg_reset(sb);
     else
         pg_stmt_free(s);
@@ -722,9 +695,9 @@ static void pg_conn_close(struct store_conn *cb, bool last)
     (void)last;
     struct pg_conn *c = pg_conn_of(cb);
     pg_read_ahead(c);
-    for (size_t i = 0; i < PG_CACHE_SLOTS; i++)
-        if (c->cache[i])
-            pg_stmt_free(c->cache[i]);
+    for (size_t i = 0; i < STORE_CACHE_SLOTS; i++)
+        if (c->cache.slot[i])
+            pg_stmt_free(pg_stmt_of(c->cache.slot[i]));
     while (c->all) { /* statements the caller never finalised */
         log_msg(LOG_WARN, "store: closing a connection with unfinalised statements");
         pg_stmt_free(c->all);

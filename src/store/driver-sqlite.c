@@ -10,6 +10,7 @@
  * and is applied in one IMMEDIATE transaction. */
 #include "store/migrations-sqlite.h"
 #include "store/store-private.h"
+#include "store/tokenize.h"
 
 #include "util/buf.h"
 #include "util/err.h"
@@ -29,8 +30,6 @@
 #include <unistd.h>
 
 enum {
-    STORE_SQLITE_CACHE_SLOTS = 1024,    /* a power of two */
-    STORE_SQLITE_CACHE_MAX = 512,       /* entries kept, so the table stays half empty */
     STORE_SQLITE_MIN_VERSION = 3037000, /* STRICT tables */
     /* the log's length (in pages) after a commit of the writer that... */
     STORE_SQLITE_CKPT_WAKE = 1000,  /* ...wakes the checkpointer */
@@ -69,21 +68,13 @@ struct sqlite_store {
 struct sqlite_stmt {
     struct store_stmt base;
     sqlite3_stmt *st;
-    char *sql;     /* the cache key, owned (cached statements only) */
-    uint32_t hash; /* of sql */
-    bool in_cache; /* owned by the connection's cache */
-    bool busy;     /* handed out and not reset yet */
-    int bind_rc;   /* first failed bind, reported by the next step */
+    int bind_rc; /* first failed bind, reported by the next step */
 };
 
 struct sqlite_conn {
     struct store_conn base;
     sqlite3 *db;
-    size_t n_cached;
-    struct sqlite_stmt *cache[STORE_SQLITE_CACHE_SLOTS];
-    /* the full-text index's tokenizer, made on first use (sqlite_fts_terms) */
-    fts5_tokenizer tok_api;
-    Fts5Tokenizer *tok;
+    struct store_cache cache;
 };
 
 static struct sqlite_conn *sqlite_conn_of(struct store_conn *c)
@@ -133,27 +124,6 @@ static int sqlite_exec_text(sqlite3 *db, const char *sql, const char *what, stru
 
 /* ---- statements and their cache ---- */
 
-static uint32_t sqlite_hash(const char *s)
-{
-    uint32_t h = 2166136261u; /* FNV-1a */
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 16777619u;
-    }
-    return h;
-}
-
-/* The slot holding sql, or the empty slot where it would go. Terminates
- * because the table is never more than half full. */
-static size_t sqlite_cache_slot(const struct sqlite_conn *c, const char *sql, uint32_t h)
-{
-    size_t mask = STORE_SQLITE_CACHE_SLOTS - 1;
-    size_t i = h & mask;
-    while (c->cache[i] && (c->cache[i]->hash != h || strcmp(c->cache[i]->sql, sql) != 0))
-        i = (i + 1) & mask;
-    return i;
-}
-
 static bool sqlite_only_space(const char *s)
 {
     while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r' || *s == ';')
@@ -187,32 +157,18 @@ static struct sqlite_stmt *sqlite_compile(struct sqlite_conn *c, const char *sql
 static void sqlite_stmt_free(struct sqlite_stmt *s)
 {
     sqlite3_finalize(s->st); /* returns the last step's error, already reported */
-    free(s->sql);
+    free(s->base.key);
     free(s);
-}
-
-/* Keeps s in the cache at slot i when there is room; otherwise s stays a
- * transient statement that store_reset frees. */
-static void sqlite_cache_put(struct sqlite_conn *c, size_t i, struct sqlite_stmt *s,
-                             const char *sql, uint32_t h)
-{
-    if (c->cache[i] || c->n_cached >= STORE_SQLITE_CACHE_MAX)
-        return;
-    s->sql = xstrdup(sql);
-    s->hash = h;
-    s->in_cache = true;
-    c->cache[i] = s;
-    c->n_cached++;
 }
 
 static void sqlite_cache_clear(struct sqlite_conn *c)
 {
-    for (size_t i = 0; i < STORE_SQLITE_CACHE_SLOTS; i++) {
-        if (c->cache[i])
-            sqlite_stmt_free(c->cache[i]);
-        c->cache[i] = NULL;
+    for (size_t i = 0; i < STORE_CACHE_SLOTS; i++) {
+        if (c->cache.slot[i])
+            sqlite_stmt_free(sqlite_stmt_of(c->cache.slot[i]));
+        c->cache.slot[i] = NULL;
     }
-    c->n_cached = 0;
+    c->cache.n = 0;
 }
 
 /* A cached statement already handed out (the same SQL used while an
@@ -226,17 +182,18 @@ static struct store_stmt *sqlite_prepare(struct store_conn *cb, const char *sql,
         struct sqlite_stmt *once = sqlite_compile(c, sql, false, e);
         return once ? &once->base : NULL;
     }
-    uint32_t h = sqlite_hash(sql);
-    size_t i = sqlite_cache_slot(c, sql, h);
-    struct sqlite_stmt *s = c->cache[i];
-    if (!s || s->busy) {
+    size_t i;
+    uint32_t h;
+    struct store_stmt *found = store_cache_find(&c->cache, sql, &i, &h);
+    struct sqlite_stmt *s = found ? sqlite_stmt_of(found) : NULL;
+    if (!s) {
         s = sqlite_compile(c, sql, true, e);
         if (!s)
             return NULL;
         s->base.cached = true;
-        sqlite_cache_put(c, i, s, sql, h);
+        store_cache_put(&c->cache, i, &s->base, sql, h);
     }
-    s->busy = true;
+    s->base.busy = true;
     return &s->base;
 }
 
@@ -245,14 +202,14 @@ static struct store_stmt *sqlite_prepare(struct store_conn *cb, const char *sql,
 static void sqlite_reset(struct store_stmt *sb)
 {
     struct sqlite_stmt *s = sqlite_stmt_of(sb);
-    if (s->base.cached && !s->in_cache) {
+    if (s->base.cached && !s->base.in_cache) {
         sqlite_stmt_free(s);
         return;
     }
     sqlite3_reset(s->st); /* returns the last step's error, already reported */
     sqlite3_clear_bindings(s->st);
     s->bind_rc = SQLITE_OK;
-    s->busy = false;
+    s->base.busy = false;
 }
 
 /* Finalising a statement owned by the cache only resets it (the cache
@@ -260,7 +217,7 @@ static void sqlite_reset(struct store_stmt *sb)
 static void sqlite_finalize(struct store_stmt *sb)
 {
     struct sqlite_stmt *s = sqlite_stmt_of(sb);
-    if (s->in_cache)
+    if (s->base.in_cache)
         sqlite_reset(sb);
     else
         sqlite_stmt_free(s);
@@ -503,8 +460,6 @@ static int sqlite_configure(struct sqlite_conn *c, int busy_ms, struct err *e)
 static void sqlite_conn_free(struct sqlite_conn *c)
 {
     sqlite_cache_clear(c);
-    if (c->tok)
-        c->tok_api.xDelete(c->tok);
     int rc = sqlite3_close(c->db);
     if (rc == SQLITE_BUSY) {
         /* Statements the caller never finalised: finalise them so that the
@@ -800,59 +755,14 @@ static const char *sqlite_sql(struct store_conn *c, enum store_sql which)
     fatal("store_sql: unknown fragment %d", (int)which);
 }
 
-/* The tokenizer of the fts and doc_fts tables, as their migration declares
- * it ("unicode61 remove_diacritics 0 tokenchars _"): test_store checks that
- * terms split by it are what the tables match. */
-static const char *const sqlite_tokenizer_args[] = {"remove_diacritics", "0", "tokenchars", "_"};
-
-/* This connection's instance of the tables' tokenizer, or NULL. */
-static Fts5Tokenizer *sqlite_tokenizer(struct sqlite_conn *c)
-{
-    if (c->tok)
-        return c->tok;
-    fts5_api *api = NULL;
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(c->db, "SELECT fts5(?1)", -1, &st, NULL) == SQLITE_OK &&
-        sqlite3_bind_pointer(st, 1, (void *)&api, "fts5_api_ptr", NULL) == SQLITE_OK)
-        (void)sqlite3_step(st);
-    sqlite3_finalize(st);
-    void *user = NULL;
-    if (!api || api->xFindTokenizer(api, "unicode61", &user, &c->tok_api) != SQLITE_OK ||
-        c->tok_api.xCreate(user, (const char **)sqlite_tokenizer_args,
-                           (int)(sizeof sqlite_tokenizer_args / sizeof *sqlite_tokenizer_args),
-                           &c->tok) != SQLITE_OK)
-        c->tok = NULL;
-    return c->tok;
-}
-
-struct sqlite_terms {
-    store_term_fn fn;
-    void *ctx;
-};
-
-static int sqlite_term(void *vctx, int flags, const char *tok, int n, int start, int end)
-{
-    (void)flags;
-    (void)start;
-    (void)end;
-    struct sqlite_terms *t = vctx;
-    if (n > 0)
-        t->fn(t->ctx, tok, (size_t)n);
-    return SQLITE_OK;
-}
-
+/* The tables' tokenizer ("unicode61 remove_diacritics 0 tokenchars _", as
+ * their migration declares it) is store/tokenize.c's: test_store checks
+ * that terms split by it are what the tables match. */
 static int sqlite_fts_terms(struct store_conn *cb, const char *text, size_t len, store_term_fn fn,
                             void *ctx)
 {
-    struct sqlite_conn *c = sqlite_conn_of(cb);
-    Fts5Tokenizer *tok = sqlite_tokenizer(c);
-    if (!tok || len > INT_MAX)
-        return -1;
-    struct sqlite_terms t = {fn, ctx};
-    return c->tok_api.xTokenize(tok, &t, FTS5_TOKENIZE_DOCUMENT, text, (int)len, sqlite_term) ==
-                   SQLITE_OK
-               ? 0
-               : -1;
+    (void)cb;
+    return store_tokenize(text, len, fn, ctx);
 }
 
 /* ap_words(text, words): 1 when every term of `words` is the prefix of a
@@ -879,32 +789,24 @@ static void sqlite_prefix_term(void *vctx, const char *tok, size_t n)
         fatal("store: words too long");
 }
 
-static int sqlite_text_term(void *vctx, int flags, const char *tok, int n, int start, int end)
+static bool sqlite_text_term(void *vctx, const char *tok, size_t n)
 {
-    (void)flags;
-    (void)start;
-    (void)end;
     struct sqlite_prefixes *p = vctx;
     for (size_t i = 0; i < p->n; i++) {
         struct sqlite_prefix *w = &p->v[i];
-        if (!w->found && (size_t)n >= w->len && memcmp(tok, p->text.p + w->at, w->len) == 0) {
+        if (!w->found && n >= w->len && memcmp(tok, p->text.p + w->at, w->len) == 0) {
             w->found = true;
             if (--p->left == 0)
-                return SQLITE_DONE; /* every word found: stop splitting */
+                return false; /* every word found: stop splitting */
         }
     }
-    return SQLITE_OK;
+    return true;
 }
 
 static void sqlite_ap_words(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
     (void)argc;
     struct sqlite_conn *c = sqlite3_user_data(ctx);
-    Fts5Tokenizer *tok = sqlite_tokenizer(c);
-    if (!tok) {
-        sqlite3_result_error(ctx, "ap_words: the full-text tokenizer is not available", -1);
-        return;
-    }
     const char *text = (const char *)sqlite3_value_text(argv[0]);
     const char *words = (const char *)sqlite3_value_text(argv[1]);
     if (!text || !words) {
@@ -914,17 +816,15 @@ static void sqlite_ap_words(sqlite3_context *ctx, int argc, sqlite3_value **argv
     struct sqlite_prefixes p = {.n = 0};
     buf_init(&p.text, 0);
     int rc = sqlite_fts_terms(&c->base, words, (size_t)sqlite3_value_bytes(argv[1]),
-                              sqlite_prefix_term, &p) < 0
-                 ? SQLITE_ERROR
-                 : SQLITE_OK;
+                              sqlite_prefix_term, &p);
     p.left = p.n;
-    if (rc == SQLITE_OK && p.left)
-        rc = c->tok_api.xTokenize(tok, &p, FTS5_TOKENIZE_DOCUMENT, text,
-                                  sqlite3_value_bytes(argv[0]), sqlite_text_term);
-    if (rc == SQLITE_OK || rc == SQLITE_DONE)
+    if (rc == 0 && p.left)
+        rc = store_tokenize_until(text, (size_t)sqlite3_value_bytes(argv[0]), sqlite_text_term,
+                                  &p);
+    if (rc == 0)
         sqlite3_result_int(ctx, p.left == 0);
     else
-        sqlite3_result_error_code(ctx, rc);
+        sqlite3_result_error(ctx, "ap_words: the full-text tokenizer is not available", -1);
     buf_free(&p.text);
     free(p.v);
 }

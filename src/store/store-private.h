@@ -15,6 +15,7 @@
 
 #include <pthread.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* The struct of type `type` whose member `member` is at `ptr`. */
 #define container_of(ptr, type, member) ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
@@ -150,11 +151,33 @@ struct store_conn {
 };
 
 /* One prepared statement. cached is true when the caller asked for a
- * cached statement (released with store_reset). */
+ * cached statement (released with store_reset); in_cache when the
+ * connection's cache owns it (key: its SQL, hash: of it); busy while it is
+ * handed out. */
 struct store_stmt {
     struct store_conn *conn;
-    bool cached;
+    bool cached, in_cache, busy;
+    char *key;
+    uint32_t hash;
 };
+
+/* A connection's cache of prepared statements keyed by their SQL text: an
+ * open-addressing table kept at most half full. A driver embeds one in its
+ * connection; its statements embed struct store_stmt. */
+enum { STORE_CACHE_SLOTS = 1024, STORE_CACHE_MAX = 512 };
+struct store_cache {
+    struct store_stmt *slot[STORE_CACHE_SLOTS];
+    size_t n;
+};
+
+/* The cached statement of sql not in use, or NULL: then *at is the slot a
+ * new one may take (store_cache_put) and *h the text's hash. */
+struct store_stmt *store_cache_find(struct store_cache *k, const char *sql, size_t *at,
+                                    uint32_t *h);
+/* Keeps st in slot at when it is free and the cache has room (st's key,
+ * hash and in_cache set); otherwise st stays a transient statement. */
+void store_cache_put(struct store_cache *k, size_t at, struct store_stmt *st, const char *sql,
+                     uint32_t h);
 
 /* The drivers built into this binary. */
 extern const struct store_vfuncs store_sqlite_vfuncs;

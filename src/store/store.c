@@ -212,6 +212,42 @@ void store_close(struct store *s)
     s->v->close(s);
 }
 
+/* ---- the statement cache (store-private.h) ---- */
+
+static uint32_t store_sql_hash(const char *s)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 16777619u;
+    }
+    return h;
+}
+
+struct store_stmt *store_cache_find(struct store_cache *k, const char *sql, size_t *at,
+                                    uint32_t *h)
+{
+    *h = store_sql_hash(sql);
+    size_t mask = STORE_CACHE_SLOTS - 1, i = *h & mask;
+    /* terminates: the table is never more than half full */
+    while (k->slot[i] && (k->slot[i]->hash != *h || strcmp(k->slot[i]->key, sql) != 0))
+        i = (i + 1) & mask;
+    *at = i;
+    return k->slot[i] && !k->slot[i]->busy ? k->slot[i] : NULL;
+}
+
+void store_cache_put(struct store_cache *k, size_t at, struct store_stmt *st, const char *sql,
+                     uint32_t h)
+{
+    if (k->slot[at] || k->n >= STORE_CACHE_MAX)
+        return;
+    st->key = xstrdup(sql);
+    st->hash = h;
+    st->in_cache = true;
+    k->slot[at] = st;
+    k->n++;
+}
+
 int store_after_import(struct store_conn *c, struct err *e)
 {
     return c->store->v->after_import(c, e);

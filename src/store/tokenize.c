@@ -64,7 +64,7 @@ static struct tok *tok_get(void)
 }
 
 struct terms {
-    store_term_fn fn;
+    store_term_until_fn fn;
     void *ctx;
 };
 
@@ -74,19 +74,33 @@ static int one_term(void *vctx, int flags, const char *t, int n, int start, int 
     (void)start;
     (void)end;
     struct terms *x = vctx;
-    if (n > 0)
-        x->fn(x->ctx, t, (size_t)n);
-    return SQLITE_OK;
+    return n > 0 && !x->fn(x->ctx, t, (size_t)n) ? SQLITE_DONE : SQLITE_OK;
 }
 
-int store_tokenize(const char *text, size_t len, store_term_fn fn, void *ctx)
+int store_tokenize_until(const char *text, size_t len, store_term_until_fn fn, void *ctx)
 {
     struct tok *k = tok_get();
     if (!k || len > INT_MAX)
         return -1;
     struct terms x = {fn, ctx};
-    return k->api.xTokenize(k->t, &x, FTS5_TOKENIZE_DOCUMENT, text, (int)len, one_term) ==
-                   SQLITE_OK
-               ? 0
-               : -1;
+    int rc = k->api.xTokenize(k->t, &x, FTS5_TOKENIZE_DOCUMENT, text, (int)len, one_term);
+    return rc == SQLITE_OK || rc == SQLITE_DONE ? 0 : -1;
+}
+
+struct every {
+    store_term_fn fn;
+    void *ctx;
+};
+
+static bool every_term(void *vctx, const char *t, size_t n)
+{
+    struct every *x = vctx;
+    x->fn(x->ctx, t, n);
+    return true;
+}
+
+int store_tokenize(const char *text, size_t len, store_term_fn fn, void *ctx)
+{
+    struct every x = {fn, ctx};
+    return store_tokenize_until(text, len, every_term, &x);
 }

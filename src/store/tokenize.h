@@ -11,10 +11,14 @@
 
 #include "store/store.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Calls fn with each term of text; 0, or -1 when the tokenizer is not
  * available. */
 int store_tokenize(const char *text, size_t len, store_term_fn fn, void *ctx);
+/* The same, until fn answers false (then 0 as well). */
+typedef bool (*store_term_until_fn)(void *ctx, const char *term, size_t len);
+int store_tokenize_until(const char *text, size_t len, store_term_until_fn fn, void *ctx);
 
 #endif

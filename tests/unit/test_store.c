@@ -1190,72 +1190,55 @@ static void test_pg_ids_after_import(void **state)
 
 int main(void)
 {
-    pg_base = pgtest_base();
-    if (pg_base) {
-        const struct CMUnitTest pg_tests[] = {
-            T(test_migrations_recorded),
-            T(test_reopen_does_not_reapply),
-            T(test_newer_schema_refused),
-            T(test_bind_out_of_order),
-            T(test_reset_clears_bindings),
-            T(test_stmt_cache),
-            T(test_stmt_cache_full),
-            T(test_prepare_errors),
-            T(test_unique_conflict),
-            T(test_not_null_is_storage_error),
-            T(test_rollback_leaves_nothing),
-            T(test_tx_misuse),
-            T(test_write_tx_two_threads),
-            T(test_write_tx_busy_timeout),
-            T(test_group_commit),
-            T(test_conn_per_thread),
-            T(test_fts_query_text),
-            T(test_fts_match_fragment),
-            T(test_fts_kazakh),
-            T(test_size_and_last_id),
-            T(test_integrity_clean),
-            T(test_foreign_keys_enforced),
-            T(test_pg_must_exist),
-            T(test_pg_reconnects),
-            T(test_pg_documents_index),
-            T(test_pg_ids_after_import),
-        };
-        return cmocka_run_group_tests(pg_tests, NULL, NULL);
-    }
-    const struct CMUnitTest tests[] = {
-        T(test_url_schemes),
-        T(test_migrations_recorded),
-        T(test_reopen_does_not_reapply),
-        T(test_newer_schema_refused),
-        T(test_must_exist_refuses_an_empty_database),
-        T(test_failed_migration_leaves_nothing),
-        T(test_bind_out_of_order),
-        T(test_reset_clears_bindings),
-        T(test_stmt_cache),
-        T(test_stmt_cache_full),
-        T(test_prepare_errors),
-        T(test_unique_conflict),
-        T(test_not_null_is_storage_error),
-        T(test_rollback_leaves_nothing),
-        T(test_tx_misuse),
-        T(test_write_tx_two_threads),
-        T(test_write_tx_busy_timeout),
-        T(test_group_commit),
-        T(test_writer_flushes_before_acknowledging),
-        T(test_writer_cache_released),
-        T(test_checkpoints_keep_the_log_short),
-        T(test_conn_per_thread),
-        T(test_durability_settings),
-        T(test_two_stores),
-        T(test_fts_query_text),
-        T(test_fts_match_fragment),
-        T(test_upgrade_moves_text),
-        T(test_upgrade_cuts_links_out_of_mail),
-        T(test_fts_kazakh),
-        T(test_size_and_last_id),
-        T(test_integrity_clean),
-        T(test_integrity_reports_dangling_key),
-        T(test_foreign_keys_enforced),
+    /* each test with the backends it runs on */
+    enum { SQLITE = 1, PG = 2, BOTH = 3 };
+    static const struct {
+        struct CMUnitTest t;
+        int on;
+    } all[] = {
+        {T(test_url_schemes), SQLITE},
+        {T(test_migrations_recorded), BOTH},
+        {T(test_reopen_does_not_reapply), BOTH},
+        {T(test_newer_schema_refused), BOTH},
+        {T(test_must_exist_refuses_an_empty_database), SQLITE},
+        {T(test_failed_migration_leaves_nothing), SQLITE},
+        {T(test_bind_out_of_order), BOTH},
+        {T(test_reset_clears_bindings), BOTH},
+        {T(test_stmt_cache), BOTH},
+        {T(test_stmt_cache_full), BOTH},
+        {T(test_prepare_errors), BOTH},
+        {T(test_unique_conflict), BOTH},
+        {T(test_not_null_is_storage_error), BOTH},
+        {T(test_rollback_leaves_nothing), BOTH},
+        {T(test_tx_misuse), BOTH},
+        {T(test_write_tx_two_threads), BOTH},
+        {T(test_write_tx_busy_timeout), BOTH},
+        {T(test_group_commit), BOTH},
+        {T(test_writer_flushes_before_acknowledging), SQLITE},
+        {T(test_writer_cache_released), SQLITE},
+        {T(test_checkpoints_keep_the_log_short), SQLITE},
+        {T(test_conn_per_thread), BOTH},
+        {T(test_durability_settings), SQLITE},
+        {T(test_two_stores), SQLITE},
+        {T(test_fts_query_text), BOTH},
+        {T(test_fts_match_fragment), BOTH},
+        {T(test_upgrade_moves_text), SQLITE},
+        {T(test_upgrade_cuts_links_out_of_mail), SQLITE},
+        {T(test_fts_kazakh), BOTH},
+        {T(test_size_and_last_id), BOTH},
+        {T(test_integrity_clean), BOTH},
+        {T(test_integrity_reports_dangling_key), SQLITE},
+        {T(test_foreign_keys_enforced), BOTH},
+        {T(test_pg_must_exist), PG},
+        {T(test_pg_reconnects), PG},
+        {T(test_pg_documents_index), PG},
+        {T(test_pg_ids_after_import), PG},
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    pg_base = pgtest_base();
+    struct CMUnitTest run[sizeof all / sizeof *all];
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+        if (all[i].on & (pg_base ? PG : SQLITE))
+            run[n++] = all[i].t;
+    return _cmocka_run_group_tests(pg_base ? "pg_tests" : "tests", run, n, NULL, NULL);
 }
