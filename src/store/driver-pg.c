@@ -61,18 +61,18 @@ struct pg_conn {
     unsigned next_name;      /* of the statements prepared on pc */
     struct pg_stmt *running; /* the statement whose rows the server is sending */
     struct store_cache cache;
-    struct pg_stmt *all;     /* every statement of the connection (to forget names) */
-    int64_t last_id;         /* the id the last INSERT into a table with ids gave */
+    struct pg_stmt *all; /* every statement of the connection (to forget names) */
+    int64_t last_id;     /* the id the last INSERT into a table with ids gave */
 };
 
 struct pg_stmt {
     struct store_stmt base;
     struct pg_conn *c;
-    char *sql;      /* the caller's (the cache's key) */
-    char *run;      /* what the server runs: sql, or sql RETURNING the id */
+    char *sql;       /* the caller's (the cache's key) */
+    char *run;       /* what the server runs: sql, or sql RETURNING the id */
     bool returns_id; /* an INSERT into a table whose ids the database gives */
-    char name[24];  /* "" until prepared on the connection */
-    int nparams;    /* the highest $n of sql */
+    char name[24];   /* "" until prepared on the connection */
+    int nparams;     /* the highest $n of sql */
     char *vals[PG_MAX_PARAMS];
     int lens[PG_MAX_PARAMS];
     bool is_int[PG_MAX_PARAMS];
@@ -81,8 +81,8 @@ struct pg_stmt {
     /* its run */
     bool started, streaming, done;
     bool delivered, retried; /* a row given; the run sent again once */
-    PGresult *row;      /* the current row's result */
-    PGresult **queue;   /* rows read ahead (another statement ran meanwhile) */
+    PGresult *row;           /* the current row's result */
+    PGresult **queue;        /* rows read ahead (another statement ran meanwhile) */
     size_t q_at, q_n, q_cap;
     struct pg_stmt *next_all, **prev_all;
 };
@@ -614,20 +614,6 @@ static int pg_run(struct pg_conn *c, const char *sql, struct err *e)
     return rc == STORE_ERROR ? -1 : 0;
 }
 
-static int pg_query_int64(struct pg_conn *c, const char *sql, int64_t *out, struct err *e)
-{
-    struct store_stmt *st = pg_prepare(&c->base, sql, true, e);
-    if (!st)
-        return -1;
-    int rc = pg_step(st, e);
-    if (rc == STORE_ROW)
-        *out = pg_col_int64(st, 0);
-    else if (rc == STORE_DONE)
-        err_internal(e, "%s returned no row", sql);
-    pg_reset(st);
-    return rc == STORE_ROW ? 0 : -1;
-}
-
 /* ---- stores and connections ---- */
 
 static struct store *pg_open(const char *url, const struct store_options *opt, struct err *e)
@@ -665,8 +651,7 @@ static void pg_notice(void *arg, const char *message)
 {
     (void)arg;
     size_t n = strlen(message);
-    log_msg(LOG_DEBUG, "PostgreSQL: %.*s", (int)(n && message[n - 1] == '\n' ? n - 1 : n),
-            message);
+    log_msg(LOG_DEBUG, "PostgreSQL: %.*s", (int)(n && message[n - 1] == '\n' ? n - 1 : n), message);
 }
 
 static struct store_conn *pg_conn_open(struct store *sb, struct err *e)
@@ -747,10 +732,9 @@ static int pg_begin(struct store_conn *cb, bool write, struct err *e)
     if (pg_reconnect(c, e) < 0)
         return -1;
     pg_read_ahead(c);
-    return pg_exec_text(c,
-                        write ? "BEGIN ISOLATION LEVEL READ COMMITTED"
-                              : "BEGIN ISOLATION LEVEL REPEATABLE READ",
-                        "cannot begin", e);
+    return pg_exec_text(
+        c, write ? "BEGIN ISOLATION LEVEL READ COMMITTED" : "BEGIN ISOLATION LEVEL REPEATABLE READ",
+        "cannot begin", e);
 }
 
 static int pg_commit(struct store_conn *cb, struct err *e)
@@ -786,8 +770,8 @@ static int pg_migrate_tx(struct pg_conn *c, struct err *e)
                      "cannot create schema_migrations", e) < 0)
         return -1;
     int64_t newest = 0;
-    if (pg_query_int64(c, "SELECT coalesce(max(version), 0) FROM schema_migrations", &newest, e) <
-        0)
+    if (store_query_int64(&c->base, "SELECT coalesce(max(version), 0) FROM schema_migrations",
+                          &newest, e) < 0)
         return -1;
     if (newest == 0 && c->base.store->must_exist) {
         store_refuse_empty(e, "in PostgreSQL");
@@ -956,7 +940,7 @@ static int64_t pg_size_bytes(struct store *sb)
     struct pg_conn *c = pg_conn_of(store_conn(sb));
     int64_t n = -1;
     struct err e = ERR_INIT;
-    if (pg_query_int64(c, "SELECT pg_database_size(current_database())", &n, &e) < 0)
+    if (store_query_int64(&c->base, "SELECT pg_database_size(current_database())", &n, &e) < 0)
         return -1;
     return n;
 }
@@ -974,19 +958,20 @@ static int pg_integrity(struct store_conn *cb, struct buf *report)
     int n = 0;
     for (size_t i = 0; i < sizeof pg_serials / sizeof *pg_serials; i++) {
         char sql[256];
-        snprintf(sql, sizeof sql,
-                 "SELECT (SELECT coalesce(max(%s), 0) FROM %s) > "
-                 "(SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END FROM %s_%s_seq)"
-                 "::bigint",
-                 pg_serials[i][1], pg_serials[i][0], pg_serials[i][0], pg_serials[i][1]);
+        snprintf(
+            sql, sizeof sql,
+            "SELECT (SELECT coalesce(max(%s), 0) FROM %s) > "
+            "(SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END FROM %s_%s_seq)"
+            "::bigint",
+            pg_serials[i][1], pg_serials[i][0], pg_serials[i][0], pg_serials[i][1]);
         struct err e = ERR_INIT;
         int64_t behind = 0;
-        if (pg_query_int64(c, sql, &behind, &e) < 0) {
+        if (store_query_int64(&c->base, sql, &behind, &e) < 0) {
             buf_printf(report, "sequences: %s\n", e.detail);
             n++;
         } else if (behind) {
-            buf_printf(report, "sequences: %s.%s would give an id already used\n",
-                       pg_serials[i][0], pg_serials[i][1]);
+            buf_printf(report, "sequences: %s.%s would give an id already used\n", pg_serials[i][0],
+                       pg_serials[i][1]);
             n++;
         }
     }

@@ -3,11 +3,10 @@
  * One sqlite3 handle per thread (opened NOMUTEX: a connection is never
  * shared), each in WAL mode with synchronous=FULL so that a COMMIT that
  * returned is on disk; the writer's with synchronous=NORMAL, its log
- * flushed by sqlite_make_durable after the write lock is released. Statements are cached per connection in a small
- * open-addressing table keyed by the SQL text. Callers' "$1".."$N" are
- * SQLite named parameters, so $n is bound by looking its name up, which
- * lets "$2" appear before "$1". The schema comes from migrations-sqlite.h
- * and is applied in one IMMEDIATE transaction. */
+ * flushed by sqlite_make_durable after the write lock is released. Statements are cached per
+ * connection in a small open-addressing table keyed by the SQL text. Callers' "$1".."$N" are SQLite
+ * named parameters, so $n is bound by looking its name up, which lets "$2" appear before "$1". The
+ * schema comes from migrations-sqlite.h and is applied in one IMMEDIATE transaction. */
 #include "store/migrations-sqlite.h"
 #include "store/store-private.h"
 #include "store/tokenize.h"
@@ -32,9 +31,9 @@
 enum {
     STORE_SQLITE_MIN_VERSION = 3037000, /* STRICT tables */
     /* the log's length (in pages) after a commit of the writer that... */
-    STORE_SQLITE_CKPT_WAKE = 1000,  /* ...wakes the checkpointer */
-    STORE_SQLITE_CKPT_RESET = 8000, /* ...copies the rest itself, if that is little */
-    STORE_SQLITE_CKPT_TAIL = 2000,  /* (little: at most this many pages) */
+    STORE_SQLITE_CKPT_WAKE = 1000,   /* ...wakes the checkpointer */
+    STORE_SQLITE_CKPT_RESET = 8000,  /* ...copies the rest itself, if that is little */
+    STORE_SQLITE_CKPT_TAIL = 2000,   /* (little: at most this many pages) */
     STORE_SQLITE_CKPT_FORCE = 32000, /* ...copies the rest itself, however much */
 };
 
@@ -319,22 +318,7 @@ static int sqlite_run(struct sqlite_conn *c, const char *sql, struct err *e)
     return rc == STORE_ERROR ? -1 : 0;
 }
 
-/* Runs a cached one-row query and gives column 0 as an integer. */
-static int sqlite_query_int64(struct sqlite_conn *c, const char *sql, int64_t *out, struct err *e)
-{
-    struct store_stmt *st = sqlite_prepare(&c->base, sql, true, e);
-    if (!st)
-        return -1;
-    int rc = sqlite_step(st, e);
-    if (rc == STORE_ROW)
-        *out = sqlite_col_int64(st, 0);
-    else if (rc == STORE_DONE)
-        err_internal(e, "%s returned no row", sql);
-    sqlite_reset(st);
-    return rc == STORE_ROW ? 0 : -1;
-}
-
-/* Like sqlite_query_int64, copying column 0 as text into out. */
+/* Like store_query_int64, copying column 0 as text into out. */
 static int sqlite_query_text(struct sqlite_conn *c, const char *sql, char *out, size_t n,
                              struct err *e)
 {
@@ -563,9 +547,9 @@ static int sqlite_wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
     pthread_mutex_lock(&s->ckpt_mu);
     if (!s->ckpt_started && !s->ckpt_stop)
         s->ckpt_started = pthread_create(&s->ckpt_thread, NULL, sqlite_ckpt_main, s) == 0;
-    bool rest = pages >= STORE_SQLITE_CKPT_FORCE || !s->ckpt_started ||
-                (pages >= STORE_SQLITE_CKPT_RESET &&
-                 pages - s->ckpt_done <= STORE_SQLITE_CKPT_TAIL);
+    bool rest =
+        pages >= STORE_SQLITE_CKPT_FORCE || !s->ckpt_started ||
+        (pages >= STORE_SQLITE_CKPT_RESET && pages - s->ckpt_done <= STORE_SQLITE_CKPT_TAIL);
     if (!rest) {
         s->ckpt_wanted = true;
         pthread_cond_signal(&s->ckpt_cv);
@@ -693,8 +677,8 @@ static int sqlite_migrate_tx(struct sqlite_conn *c, struct err *e)
                          "cannot create schema_migrations", e) < 0)
         return -1;
     int64_t newest = 0;
-    if (sqlite_query_int64(c, "SELECT coalesce(max(version), 0) FROM schema_migrations", &newest,
-                           e) < 0)
+    if (store_query_int64(&c->base, "SELECT coalesce(max(version), 0) FROM schema_migrations",
+                          &newest, e) < 0)
         return -1;
     if (newest == 0 && c->base.store->must_exist) {
         store_refuse_empty(e, container_of(c->base.store, struct sqlite_store, base)->path);
@@ -773,7 +757,7 @@ struct sqlite_prefixes {
     struct sqlite_prefix {
         size_t at, len;
         bool found;
-    } *v;
+    } * v;
     size_t n, cap, left;
 };
 
@@ -819,8 +803,7 @@ static void sqlite_ap_words(sqlite3_context *ctx, int argc, sqlite3_value **argv
                               sqlite_prefix_term, &p);
     p.left = p.n;
     if (rc == 0 && p.left)
-        rc = store_tokenize_until(text, (size_t)sqlite3_value_bytes(argv[0]), sqlite_text_term,
-                                  &p);
+        rc = store_tokenize_until(text, (size_t)sqlite3_value_bytes(argv[0]), sqlite_text_term, &p);
     if (rc == 0)
         sqlite3_result_int(ctx, p.left == 0);
     else
@@ -979,8 +962,8 @@ static int64_t sqlite_size_bytes(struct store *sb)
     struct sqlite_conn *c = sqlite_conn_of(store_conn(sb));
     int64_t pages = 0, page_size = 0;
     struct err e = ERR_INIT;
-    if (sqlite_query_int64(c, "PRAGMA page_count", &pages, &e) < 0 ||
-        sqlite_query_int64(c, "PRAGMA page_size", &page_size, &e) < 0)
+    if (store_query_int64(&c->base, "PRAGMA page_count", &pages, &e) < 0 ||
+        store_query_int64(&c->base, "PRAGMA page_size", &page_size, &e) < 0)
         return -1;
     int64_t total = pages * page_size;
     const char *name = sqlite3_db_filename(c->db, "main");

@@ -111,27 +111,27 @@ struct store {
     /* Writers of this process queue here, so that they wake in turn at
      * once instead of sleeping in the database's busy handler. */
     pthread_mutex_t write_lock;
-    int busy_timeout_ms; /* how long a writer waits for write_lock */
-    bool must_exist;     /* store_options.must_exist: migrate refuses an empty schema */
+    int busy_timeout_ms;       /* how long a writer waits for write_lock */
+    bool must_exist;           /* store_options.must_exist: migrate refuses an empty schema */
     struct store_conn *writer; /* the connection of store_begin_write */
     /* group commit (store_write_enter/leave) */
-    _Atomic int waiting;         /* writers waiting for write_lock */
-    pthread_mutex_t batch_mu;    /* guards the fields below */
+    _Atomic int waiting;      /* writers waiting for write_lock */
+    pthread_mutex_t batch_mu; /* guards the fields below */
     pthread_cond_t batch_done_cv;
-    uint64_t batch_id;           /* the open (or last) batch */
-    uint64_t batch_done;         /* the last finished batch */
-    int batch_size;              /* writes in the open batch */
+    uint64_t batch_id;                           /* the open (or last) batch */
+    uint64_t batch_done;                         /* the last finished batch */
+    int batch_size;                              /* writes in the open batch */
     struct store_batch_item *items, *items_tail; /* done callbacks */
-    int batch_rc[64];            /* outcome of batch id % 64 */
+    int batch_rc[64];                            /* outcome of batch id % 64 */
     struct err batch_err[64];
-    uint64_t batch_seq[64];      /* commit number of batch id % 64 */
-    int64_t held_since_ns;       /* when the write lock was taken */
+    uint64_t batch_seq[64]; /* commit number of batch id % 64 */
+    int64_t held_since_ns;  /* when the write lock was taken */
     /* durability of the writer's commits (store_durable) */
-    pthread_mutex_t sync_mu;     /* guards the fields below */
+    pthread_mutex_t sync_mu; /* guards the fields below */
     pthread_cond_t sync_cv;
-    uint64_t commit_seq;         /* commits of the writer so far */
-    uint64_t synced_seq;         /* of those, made durable */
-    bool syncing;                /* a make_durable call is under way */
+    uint64_t commit_seq; /* commits of the writer so far */
+    uint64_t synced_seq; /* of those, made durable */
+    bool syncing;        /* a make_durable call is under way */
     _Atomic uint64_t st_writes, st_commits, st_syncs, st_wait_ns, st_hold_ns, st_commit_ns,
         st_sync_ns;
 };
@@ -178,6 +178,10 @@ struct store_stmt *store_cache_find(struct store_cache *k, const char *sql, size
  * hash and in_cache set); otherwise st stays a transient statement. */
 void store_cache_put(struct store_cache *k, size_t at, struct store_stmt *st, const char *sql,
                      uint32_t h);
+
+/* Runs a cached one-row query on c and gives column 0 as an integer (for
+ * the drivers' own queries). */
+int store_query_int64(struct store_conn *c, const char *sql, int64_t *out, struct err *e);
 
 /* The drivers built into this binary. */
 extern const struct store_vfuncs store_sqlite_vfuncs;

@@ -12,8 +12,8 @@
 #include "util/timeutil.h"
 
 #include <stdarg.h>
-#include <stdlib.h>
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -224,8 +224,7 @@ static uint32_t store_sql_hash(const char *s)
     return h;
 }
 
-struct store_stmt *store_cache_find(struct store_cache *k, const char *sql, size_t *at,
-                                    uint32_t *h)
+struct store_stmt *store_cache_find(struct store_cache *k, const char *sql, size_t *at, uint32_t *h)
 {
     *h = store_sql_hash(sql);
     size_t mask = STORE_CACHE_SLOTS - 1, i = *h & mask;
@@ -246,6 +245,20 @@ void store_cache_put(struct store_cache *k, size_t at, struct store_stmt *st, co
     st->in_cache = true;
     k->slot[at] = st;
     k->n++;
+}
+
+int store_query_int64(struct store_conn *c, const char *sql, int64_t *out, struct err *e)
+{
+    struct store_stmt *st = store_prepare(c, sql, true, e);
+    if (!st)
+        return -1;
+    int rc = store_step(st, e);
+    if (rc == STORE_ROW)
+        *out = store_col_int64(st, 0);
+    else if (rc == STORE_DONE)
+        err_internal(e, "%s returned no row", sql);
+    store_reset(st);
+    return rc == STORE_ROW ? 0 : -1;
 }
 
 int store_after_import(struct store_conn *c, struct err *e)
@@ -675,8 +688,7 @@ const char *store_sql(struct store_conn *c, enum store_sql which)
     return c->store->v->sql(c, which);
 }
 
-int store_fts_terms(struct store_conn *c, const char *text, size_t len, store_term_fn fn,
-                    void *ctx)
+int store_fts_terms(struct store_conn *c, const char *text, size_t len, store_term_fn fn, void *ctx)
 {
     return c->store->v->fts_terms(c, text, len, fn, ctx);
 }
