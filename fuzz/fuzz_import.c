@@ -55,7 +55,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 static void empty_repository(void)
 {
     static const char *const tables[] = {
-        "attrs", "search_text", "counts",   "revisions",  "record_data", "records",
+        "attrs", "search_text", "counts", "revisions", "record_data", "record_names", "records",
         "audit",    "tokens", "links",   "sessions",   "outbox",      "applications",
         "obligations", "calendar_years", "inbox", "users", "accounting_codes", "code_counters",
         "workflow_events", "notify_sent"};
