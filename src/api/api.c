@@ -278,7 +278,9 @@ static void h_healthz(struct http_req *req, struct http_resp *resp, void *ctx)
         problem(resp, 503, "unavailable", "", "the database does not answer");
         return;
     }
-    http_resp_json(resp, 200, json_pack("{s:s}", "status", "ok"));
+    /* which database answered: a node of several says it is on PostgreSQL */
+    http_resp_json(resp, 200,
+                   json_pack("{s:s, s:s}", "status", "ok", "database", store_backend(api->store)));
 }
 
 static void metrics_extra(struct buf *out, void *ctx)

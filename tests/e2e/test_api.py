@@ -3,7 +3,7 @@ import threading
 import time
 import urllib.parse
 
-from harness import Server, assert_problem, run, valid_bin
+from harness import PG, Server, assert_problem, run, valid_bin
 
 ORG = {'kind': 'organization', 'name': {'kk': 'Сынақ министрлігі', 'ru': 'Министерство испытаний',
                                          'en': 'Ministry of Testing'},
@@ -38,7 +38,7 @@ def get(path, **kw):
 
 
 def test_healthz_and_metrics():
-    assert get('/healthz').json() == {'status': 'ok'}
+    assert get('/healthz').json() == {'status': 'ok', 'database': 'postgresql' if PG else 'sqlite'}
     m = get('/metrics')
     assert m.status == 200 and m.header('Content-Type').startswith('text/plain')
     text = m.body.decode()
