@@ -32,7 +32,7 @@ def database_args(data_dir):
     key = os.path.realpath(data_dir)
     if key not in _databases:
         name = 'e2e_' + uuid.uuid4().hex[:16]
-        subprocess.run(['psql', PG, '-q', '-c', f'CREATE DATABASE {name}'], check=True,
+        subprocess.run(['psql', PG, '-q', '-c', f'CREATE DATABASE {name} STRATEGY FILE_COPY'], check=True,
                        capture_output=True, timeout=60)
         _databases[key] = f'postgresql:///{name}'
     return ['--database', _databases[key]]

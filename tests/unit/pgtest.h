@@ -41,7 +41,8 @@ static int pgtest_create(const char *prefix, char *db, size_t dn, char *url, siz
     static int n;
     snprintf(db, dn, "%s_%d_%d", prefix, (int)getpid(), ++n);
     char sql[160];
-    snprintf(sql, sizeof sql, "CREATE DATABASE %s", db);
+    /* FILE_COPY: twice as fast as the default WAL_LOG for a small template */
+    snprintf(sql, sizeof sql, "CREATE DATABASE %s STRATEGY FILE_COPY", db);
     snprintf(url, un, "postgresql:///%s", db);
     return pgtest_admin(sql);
 }
