@@ -38,6 +38,11 @@ def database_args(data_dir):
     return ['--database', _databases[key]]
 
 
+def set_database(data_dir, url):
+    """Gives data_dir the database url on PostgreSQL (instead of a new one)."""
+    _databases[os.path.realpath(data_dir)] = url
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(('127.0.0.1', 0))
