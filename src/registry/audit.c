@@ -33,6 +33,9 @@ char *audit_canonical(int64_t seq, const char *at, const char *actor, const char
     return buf_steal(&b, NULL);
 }
 
+/* The store lock (store_lock) of the audit chain's head. */
+#define AUDIT_CHAIN_LOCK INT64_C(0x6175646974) /* "audit" */
+
 static int last_entry(struct store_conn *c, int64_t *seq, char prev[65], struct err *e)
 {
     struct store_stmt *st =
@@ -56,7 +59,8 @@ int audit_append(struct store_conn *c, const char *at, const struct actor *a, co
 {
     int64_t seq;
     char prev[65], hash[65];
-    if (last_entry(c, &seq, prev, e) < 0)
+    /* one chain: another node appending waits until this transaction ends */
+    if (store_lock(c, AUDIT_CHAIN_LOCK, e) < 0 || last_entry(c, &seq, prev, e) < 0)
         return -1;
     seq++;
     char *canon = audit_canonical(seq, at, a->id, action, collection, record_id, revision,

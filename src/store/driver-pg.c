@@ -1047,6 +1047,19 @@ static int pg_doc_unindex(struct store_conn *c, int64_t n, struct err *e)
     return store_execf(c, "DELETE FROM doc_fts WHERE n = $1", e, "i", n);
 }
 
+/* An advisory lock of the transaction: held until COMMIT or ROLLBACK,
+ * waited for up to the busy timeout (lock_timeout). */
+static int pg_lock(struct store_conn *c, int64_t key, struct err *e)
+{
+    struct store_stmt *st = store_prepare(c, "SELECT pg_advisory_xact_lock($1)", true, e);
+    if (!st)
+        return -1;
+    store_bind_int64(st, 1, key);
+    int rc = store_step(st, e);
+    store_reset(st);
+    return rc == STORE_ERROR ? -1 : 0;
+}
+
 const struct store_vfuncs store_pg_vfuncs = {
     .name = "postgresql",
     .open = pg_open,
@@ -1081,4 +1094,5 @@ const struct store_vfuncs store_pg_vfuncs = {
     .after_import = pg_after_import,
     .doc_index = pg_doc_index,
     .doc_unindex = pg_doc_unindex,
+    .lock = pg_lock,
 };

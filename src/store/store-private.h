@@ -99,6 +99,10 @@ struct store_vfuncs {
     int (*doc_index)(struct store_conn *c, int64_t n, const char *collection, const char *text,
                      int64_t rid, struct err *e);
     int (*doc_unindex)(struct store_conn *c, int64_t n, struct err *e);
+    /* Takes lock `key` until the transaction ends, waiting for another
+     * process (node) that holds it; a backend with one writer process
+     * (SQLite) has nothing to do. */
+    int (*lock)(struct store_conn *c, int64_t key, struct err *e);
 };
 
 /* One database. Drivers embed it first-or-anywhere and set v; store.c

@@ -277,6 +277,11 @@ int store_doc_unindex(struct store_conn *c, int64_t n, struct err *e)
     return c->store->v->doc_unindex(c, n, e);
 }
 
+int store_lock(struct store_conn *c, int64_t key, struct err *e)
+{
+    return c->store->v->lock(c, key, e);
+}
+
 const char *store_backend(const struct store *s)
 {
     return s->v->name;

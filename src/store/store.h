@@ -196,6 +196,10 @@ int store_after_import(struct store_conn *c, struct err *e);
 int store_doc_index(struct store_conn *c, int64_t n, const char *collection, const char *text,
                     int64_t rid, struct err *e);
 int store_doc_unindex(struct store_conn *c, int64_t n, struct err *e);
+/* Takes lock `key` (a number the caller owns) until c's transaction ends:
+ * what one process (node) does under it, another's waits for. Nothing to
+ * wait for on SQLite, whose writers are one process's. */
+int store_lock(struct store_conn *c, int64_t key, struct err *e);
 /* "sqlite" or "postgresql". */
 const char *store_backend(const struct store *s);
 /* Runs the backend's own integrity check; appends problems to report

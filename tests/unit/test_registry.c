@@ -9,6 +9,7 @@
 #include "registry/relidx.h"
 #include "util/timeutil.h"
 
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -29,6 +30,7 @@
 struct fx {
     char dir[64];
     char db[48]; /* on PostgreSQL (pgtest.h): the test's database */
+    char url[128]; /* of the store */
     struct model *model;
     struct store *store;
     struct registry *reg;
@@ -53,6 +55,7 @@ static int setup(void **state)
     struct store_options so = {.busy_timeout_ms = 5000};
     if (store_open(url, &so, &f->store, &e) < 0)
         return -1;
+    snprintf(f->url, sizeof f->url, "%s", url);
     f->reg = registry_new(f->store, f->model);
     snprintf(f->actor.id, sizeof f->actor.id, "test");
     f->actor.system = true;
@@ -106,6 +109,69 @@ static json_t *make_system(struct fx *f, const char *id, const char *owner)
              "\"stage\":\"creation\",\"supplier\":\"ТОО Поставщик\"}",
              owner, id);
     return create(f, "objects", body, id);
+}
+
+/* Two nodes (two stores, each with its registry, on one database) write at
+ * once: each patches its own records (no row in common but the audit
+ * chain's head), every write is kept and the chain holds, the nodes
+ * appending to it in turn (store_lock). REQ: X-AUD-01 */
+static int64_t count_rows(struct fx *f, const char *sql);
+static json_t *make_org(struct fx *f, const char *id);
+
+struct node_writer {
+    struct registry *reg;
+    const struct actor *a;
+    int node, ok;
+};
+
+static void *node_main(void *arg)
+{
+    struct node_writer *w = arg;
+    for (int i = 0; i < 30; i++) {
+        char id[32], body[128];
+        snprintf(id, sizeof id, "node%d-%d", w->node, i % 3);
+        snprintf(body, sizeof body, "{\"supplier\":\"ТОО %d\"}", i);
+        json_t *patch = json_loads(body, 0, NULL), *out = NULL;
+        struct err e = ERR_INIT;
+        if (registry_patch(w->reg, w->a, "objects", id, -1, patch, &out, &e) == 0) /* any */
+            w->ok++;
+        else
+            fprintf(stderr, "node %d: %s\n", w->node, e.detail);
+        json_decref(patch);
+        json_decref(out);
+    }
+    return NULL;
+}
+
+static void test_audit_chain_across_nodes(void **state)
+{
+    struct fx *f = *state;
+    struct err e = ERR_INIT;
+    json_decref(make_org(f, "org-1"));
+    for (int n = 1; n <= 2; n++)
+        for (int i = 0; i < 3; i++) {
+            char id[32];
+            snprintf(id, sizeof id, "node%d-%d", n, i);
+            json_decref(make_system(f, id, "org-1"));
+        }
+    struct store *other = NULL;
+    struct store_options so = {.busy_timeout_ms = 10000};
+    assert_int_equal(store_open(f->url, &so, &other, &e), 0);
+    struct registry *reg2 = registry_new(other, f->model);
+    struct node_writer w[2] = {{f->reg, &f->actor, 1, 0}, {reg2, &f->actor, 2, 0}};
+    pthread_t t[2];
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, node_main, &w[i]), 0);
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(pthread_join(t[i], NULL), 0);
+    assert_int_equal(w[0].ok + w[1].ok, 60);
+    char *report = NULL;
+    assert_int_equal(audit_verify(store_conn(f->store), &report), 0);
+    free(report);
+    /* the organisation, six systems and sixty patches */
+    assert_int_equal(count_rows(f, "SELECT count(*) FROM audit"), 67);
+    registry_free(reg2);
+    store_close(other);
 }
 
 /* REQ: REG-06, X-AUD-01 */
@@ -2720,6 +2786,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_revisions_and_merge_patch, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_audit_chain_across_nodes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_invalid_patch_changes_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_retire_and_references, setup, teardown),
         cmocka_unit_test_setup_teardown(test_export_import_roundtrip_and_check, setup, teardown),
