@@ -844,13 +844,6 @@ static const char *pg_sql(struct store_conn *c, enum store_sql which)
     fatal("store_sql: unknown fragment %d", (int)which);
 }
 
-static int pg_fts_terms(struct store_conn *c, const char *text, size_t len, store_term_fn fn,
-                        void *ctx)
-{
-    (void)c;
-    return store_tokenize(text, len, fn, ctx);
-}
-
 /* Appends term as a tsquery lexeme: quoted, a quote or backslash
  * doubled/escaped, taken as it is (no dictionary). */
 static int pg_lexeme(struct buf *b, const char *t, size_t n)
@@ -888,7 +881,7 @@ static char *pg_fts_query(struct store_conn *c, const char *collection, const ch
     buf_init(&b, 0);
     struct pg_query_terms q = {&b, 0, 0};
     for (size_t i = 0; i < n; i++)
-        if (words[i] && pg_fts_terms(c, words[i], strlen(words[i]), pg_query_term, &q) < 0)
+        if (words[i] && store_tokenize(words[i], strlen(words[i]), pg_query_term, &q) < 0)
             fatal("store: the full-text tokenizer is not available");
     if (q.rc != 0)
         fatal("store: full-text query too large");
@@ -1087,7 +1080,6 @@ const struct store_vfuncs store_pg_vfuncs = {
     .release_cache = pg_release_cache,
     .make_durable = pg_make_durable,
     .fts_query = pg_fts_query,
-    .fts_terms = pg_fts_terms,
     .size_bytes = pg_size_bytes,
     .last_id = pg_last_id,
     .integrity = pg_integrity,

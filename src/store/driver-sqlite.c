@@ -425,7 +425,7 @@ static int sqlite_configure(struct sqlite_conn *c, int busy_ms, struct err *e)
         return -1;
     }
     if (sqlite3_create_function(c->db, "ap_words", 2,
-                                SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY, c,
+                                SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY, NULL,
                                 sqlite_ap_words, NULL, NULL) != SQLITE_OK) {
         sqlite_fail(c->db, sqlite3_extended_errcode(c->db), e, "cannot define ap_words");
         return -1;
@@ -742,12 +742,6 @@ static const char *sqlite_sql(struct store_conn *c, enum store_sql which)
 /* The tables' tokenizer ("unicode61 remove_diacritics 0 tokenchars _", as
  * their migration declares it) is store/tokenize.c's: test_store checks
  * that terms split by it are what the tables match. */
-static int sqlite_fts_terms(struct store_conn *cb, const char *text, size_t len, store_term_fn fn,
-                            void *ctx)
-{
-    (void)cb;
-    return store_tokenize(text, len, fn, ctx);
-}
 
 /* ap_words(text, words): 1 when every term of `words` is the prefix of a
  * term of `text`, both split by the full-text tokenizer (as the in-memory
@@ -790,7 +784,6 @@ static bool sqlite_text_term(void *vctx, const char *tok, size_t n)
 static void sqlite_ap_words(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
     (void)argc;
-    struct sqlite_conn *c = sqlite3_user_data(ctx);
     const char *text = (const char *)sqlite3_value_text(argv[0]);
     const char *words = (const char *)sqlite3_value_text(argv[1]);
     if (!text || !words) {
@@ -799,8 +792,7 @@ static void sqlite_ap_words(sqlite3_context *ctx, int argc, sqlite3_value **argv
     }
     struct sqlite_prefixes p = {.n = 0};
     buf_init(&p.text, 0);
-    int rc = sqlite_fts_terms(&c->base, words, (size_t)sqlite3_value_bytes(argv[1]),
-                              sqlite_prefix_term, &p);
+    int rc = store_tokenize(words, (size_t)sqlite3_value_bytes(argv[1]), sqlite_prefix_term, &p);
     p.left = p.n;
     if (rc == 0 && p.left)
         rc = store_tokenize_until(text, (size_t)sqlite3_value_bytes(argv[0]), sqlite_text_term, &p);
@@ -860,7 +852,7 @@ static char *sqlite_fts_query(struct store_conn *c, const char *collection,
     buf_init(&terms, 0);
     struct sqlite_query_terms qt = {&terms, 0, 0};
     for (size_t i = 0; i < n; i++)
-        if (words[i] && sqlite_fts_terms(c, words[i], strlen(words[i]), sqlite_query_term, &qt) < 0)
+        if (words[i] && store_tokenize(words[i], strlen(words[i]), sqlite_query_term, &qt) < 0)
             fatal("store: the full-text tokenizer is not available");
     int rc = qt.rc;
     if (rc != 0)
@@ -1102,7 +1094,6 @@ const struct store_vfuncs store_sqlite_vfuncs = {
     .release_cache = sqlite_release_cache,
     .make_durable = sqlite_make_durable,
     .fts_query = sqlite_fts_query,
-    .fts_terms = sqlite_fts_terms,
     .size_bytes = sqlite_size_bytes,
     .last_id = sqlite_last_id,
     .integrity = sqlite_integrity,

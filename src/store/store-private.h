@@ -82,8 +82,6 @@ struct store_vfuncs {
     int (*make_durable)(struct store *s, struct err *e);
     char *(*fts_query)(struct store_conn *c, const char *collection, const char *const *words,
                        size_t n);
-    int (*fts_terms)(struct store_conn *c, const char *text, size_t len, store_term_fn fn,
-                     void *ctx);
 
     /* Bytes on disk, or -1 when unknown. Called from any thread. */
     int64_t (*size_bytes)(struct store *s);

@@ -6,6 +6,7 @@
  * all), keeps the transaction flag honest, and forwards everything else
  * to the driver's vtable (store-private.h). */
 #include "store/store-private.h"
+#include "store/tokenize.h"
 
 #include "util/buf.h"
 #include "util/err.h"
@@ -693,9 +694,11 @@ const char *store_sql(struct store_conn *c, enum store_sql which)
     return c->store->v->sql(c, which);
 }
 
+/* One tokenizer for every backend (tokenize.h). */
 int store_fts_terms(struct store_conn *c, const char *text, size_t len, store_term_fn fn, void *ctx)
 {
-    return c->store->v->fts_terms(c, text, len, fn, ctx);
+    (void)c;
+    return store_tokenize(text, len, fn, ctx);
 }
 
 char *store_fts_query(struct store_conn *c, const char *collection, const char *const *words,
