@@ -67,11 +67,11 @@ struct walk {
     struct store_conn *c;
     const struct actor *a;
     struct arena *ar;
-    struct relidx *graph;     /* the relations now */
-    struct relidx *then;      /* as of `at`: those written since, as they were then */
-    bool shared;              /* graph is the filter index's: read it under its lock */
-    const char *at;           /* NULL: now */
-    const char *const *types; /* NULL-terminated, or NULL: every type */
+    struct relidx *graph;      /* the relations now */
+    struct relidx *then;       /* as of `at`: those written since, as they were then */
+    bool shared;               /* graph is the filter index's: read it under its lock */
+    const char *at;            /* NULL: now */
+    const char *const *types;  /* NULL-terminated, or NULL: every type */
     const unsigned char *ways; /* per type: REGISTRY_TRACE_OUT | _IN; NULL: both */
     bool going_out;            /* the way of the level's half being walked */
     size_t max_nodes;
@@ -376,11 +376,7 @@ static void walk_level(struct walk *w, const struct ids *frontier, bool out, int
                 add_node(w, h->other, h->other_kind, NULL, depth);
             ids_push(w->ar, next, h->other);
             if (!then && h->other_rid) {
-                char t[12], *d = t + sizeof t;
-                uint32_t u = h->other_rid;
-                do
-                    *--d = (char)('0' + u % 10);
-                while (u /= 10);
+                char t[24], *d = text_digits(h->other_rid, t + sizeof t);
                 if (w->rids.len > 1)
                     *--d = ',';
                 buf_append(&w->rids, d, (size_t)(t + sizeof t - d));
@@ -527,18 +523,14 @@ static void walk_text(const struct walk *w, const char *id, struct buf *b)
     buf_puts(b, ",\"nodes\":[");
     for (size_t i = 0; i < w->n_nodes; i++) {
         const struct wnode *n = &w->nodes[i];
-        char depth[12], *d = depth + sizeof depth;
-        unsigned u = n->depth > 0 ? (unsigned)n->depth : 0;
-        do
-            *--d = (char)('0' + u % 10);
-        while (u /= 10);
+        char depth[24];
+        char *d = text_digits(n->depth > 0 ? (unsigned)n->depth : 0, depth + sizeof depth);
         struct piece v[] = {i ? LIT(",{\"id\":") : LIT("{\"id\":"),
                             {n->id, 0, true},
                             LIT(",\"kind\":"),
                             {n->kind, 0, true},
                             LIT(",\"name\":"),
-                            n->name ? (struct piece){n->name, strlen(n->name), false}
-                                    : LIT("null"),
+                            n->name ? (struct piece){n->name, strlen(n->name), false} : LIT("null"),
                             LIT(",\"depth\":"),
                             {d, (size_t)(depth + sizeof depth - d), false},
                             LIT("}")};

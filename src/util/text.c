@@ -399,3 +399,11 @@ bool text_fraction(const char *s, double *out)
     *out = (double)num / (double)den; /* correctly rounded: 0.75 is 0.75 */
     return true;
 }
+
+char *text_digits(unsigned long long u, char *end)
+{
+    do
+        *--end = (char)('0' + u % 10);
+    while (u /= 10);
+    return end;
+}

@@ -50,6 +50,10 @@ size_t text_words(struct arena *a, const char *s, const char **words, size_t max
 
 /* Hex of n bytes into out (2n+1 bytes). */
 void hex_encode(const unsigned char *in, size_t n, char *out);
+/* Writes u in decimal (at most 20 digits) so that it ends just before end;
+ * returns where it starts. No printf: for the thousands of numbers a page
+ * or an answer writes. */
+char *text_digits(unsigned long long u, char *end);
 /* base64url without padding; returns an arena string. */
 char *b64url_encode(struct arena *a, const unsigned char *in, size_t n);
 /* Decodes base64url (no padding, strict alphabet). Returns an arena buffer

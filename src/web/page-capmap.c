@@ -188,10 +188,7 @@ static const char *number_text(struct page *pg, double v, bool percent)
             p -= 2;
             memcpy(p, " %", 2);
         }
-        unsigned long long u = (unsigned long long)v;
-        do
-            *--p = (char)('0' + u % 10);
-        while (u /= 10);
+        p = text_digits((unsigned long long)v, p);
         return arena_strdup(pg->req->arena, p);
     }
     return percent ? arena_printf(pg->req->arena, "%.0f %%", v)

@@ -2,6 +2,8 @@
  * The rules are in tpl.h. */
 #include "web/tpl.h"
 
+#include "util/text.h"
+
 #include <ctype.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -783,10 +785,7 @@ static void emit_value(struct buf *out, enum esc esc, const json_t *v)
     case JSON_INTEGER: { /* digits need no escaping; no printf for each of thousands */
         json_int_t x = json_integer_value(v);
         unsigned long long u = x < 0 ? 0ULL - (unsigned long long)x : (unsigned long long)x;
-        char *p = num + sizeof num;
-        do
-            *--p = (char)('0' + u % 10);
-        while (u /= 10);
+        char *p = text_digits(u, num + sizeof num);
         if (x < 0)
             *--p = '-';
         buf_append(out, p, (size_t)(num + sizeof num - p));
