@@ -191,9 +191,11 @@ static void check_name(struct checker *k, const char *id, const json_t *rec,
         problem(k, "record %s: no row in record_names", id);
         return;
     }
+    /* a record without a name keeps NULL */
     json_t *kept = store_col_null(st, 6) ? NULL
                                           : json_loads(store_col_text(st, 6), JSON_DECODE_ANY, NULL);
-    if (!(name ? kept && json_equal(name, kept) : !kept && store_col_null(st, 6)))
+    bool same = name ? kept && json_equal(name, kept) : store_col_null(st, 6);
+    if (!same)
         problem(k, "record %s: its name in record_names is not the record's", id);
     json_decref(kept);
 }
