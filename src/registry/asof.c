@@ -111,6 +111,24 @@ char *reg_strings_json(const char *const *v, size_t n)
     return s;
 }
 
+char *reg_kind_collections_json(const struct model *m, const char *const *kinds, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++) {
+        const struct model_kind *k = model_kind(m, kinds[i]);
+        const char *coll = k ? k->collection : NULL;
+        size_t at, had = json_array_size(a);
+        for (at = 0; coll && at < had; at++)
+            if (!strcmp(json_string_value(json_array_get(a, at)), coll))
+                break;
+        if (coll && at == had)
+            json_array_append_new(a, json_string(coll));
+    }
+    char *s = json_dumps(a, JSON_COMPACT);
+    json_decref(a);
+    return s;
+}
+
 json_t *reg_first_column(struct store_stmt *q, struct err *e)
 {
     json_t *out = json_array();

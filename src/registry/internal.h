@@ -270,6 +270,10 @@ bool reg_of_type(void *ctx, uint32_t rid, const char *type);
 char *reg_kinds_collections(const struct model *m, const char *const *kinds, size_t n);
 /* Strings as a JSON array (malloc'd). */
 char *reg_strings_json(const char *const *v, size_t n);
+/* The collections of the kinds (n of them), each once, as a JSON array's
+ * text (malloc'd): with their kinds, a scan of records goes by the index
+ * records_kind (collection, retired, kind) instead of every record. */
+char *reg_kind_collections_json(const struct model *m, const char *const *kinds, size_t n);
 /* The text of the first column of each of a query's rows (it is reset),
  * as a JSON array (new ref), or NULL on a store error. */
 json_t *reg_first_column(struct store_stmt *q, struct err *e);

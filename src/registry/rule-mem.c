@@ -840,25 +840,27 @@ static int scan_kinds(struct rule_mem *j, const char *const *kinds, size_t n,
                       void *ctx, struct err *e)
 {
     char *text = reg_strings_json(kinds, n);
+    char *colls = reg_kind_collections_json(j->r->model, kinds, n);
     struct store_stmt *st = store_prepare(
         store_conn(j->r->store),
         "SELECT r.kind, d.data FROM records r JOIN record_data d ON d.rid = r.rid "
-        "WHERE r.retired = 0 AND r.kind IN (SELECT value FROM json_each($1))",
+        "WHERE r.collection IN (SELECT value FROM json_each($2)) AND r.retired = 0 "
+        "AND r.kind IN (SELECT value FROM json_each($1))",
         false, e);
-    if (!st) {
-        free(text);
-        return -1;
-    }
-    store_bind_text(st, 1, text);
-    int rc;
-    while ((rc = store_step(st, e)) == STORE_ROW) {
-        const struct model_kind *k = model_kind(j->r->model, store_col_text(st, 0));
-        if (k && fn(ctx, k, store_col_text(st, 1), e) < 0) {
-            rc = STORE_ERROR;
-            break;
+    int rc = STORE_ERROR;
+    if (st) {
+        store_bind_text(st, 1, text);
+        store_bind_text(st, 2, colls);
+        while ((rc = store_step(st, e)) == STORE_ROW) {
+            const struct model_kind *k = model_kind(j->r->model, store_col_text(st, 0));
+            if (k && fn(ctx, k, store_col_text(st, 1), e) < 0) {
+                rc = STORE_ERROR;
+                break;
+            }
         }
+        store_finalize(st);
     }
-    store_finalize(st);
+    free(colls);
     free(text);
     return rc == STORE_ERROR ? -1 : 0;
 }

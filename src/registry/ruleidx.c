@@ -63,11 +63,15 @@ struct ruleidx {
                             a rule judges, as a JSON array text */
     json_t *kind_at;     /* kind -> its row in for_kind + 1 */
     bool *for_kind;      /* [kind][rule]: the rule names the kind */
-    pthread_mutex_t hmu; /* the helper judging the upper part of a build */
+    pthread_mutex_t hmu; /* the judging threads of a build (below) */
     pthread_cond_t hcv;
-    pthread_t helper;
-    bool helper_up, quit;
-    struct part *job;    /* its part to judge; NULL when done */
+    struct judger {
+        struct ruleidx *x;
+        pthread_t thread;
+        bool up, ready;
+        struct part *job; /* its part to judge; NULL when done */
+    } judgers[2];
+    bool quit;
     double last_ms;      /* the last re-judgement: how long, how many */
     size_t last_n;
 };
@@ -155,8 +159,9 @@ void ruleidx_free(struct ruleidx *x)
     x->quit = true;
     pthread_cond_broadcast(&x->hcv);
     pthread_mutex_unlock(&x->hmu);
-    if (x->helper_up)
-        pthread_join(x->helper, NULL);
+    for (size_t i = 0; i < 2; i++)
+        if (x->judgers[i].up)
+            pthread_join(x->judgers[i].thread, NULL);
     pthread_mutex_destroy(&x->hmu);
     pthread_cond_destroy(&x->hcv);
     for (size_t i = 0; i < x->n_rules; i++)
@@ -353,7 +358,7 @@ static void judge_pieces(struct part *p)
     p->rc = 0;
     struct rule_mem *j = rule_mem_new(all->r, all->today, true);
     rule_mem_share(j, all->common);
-    /* the judging thread reads the measures' chains, the helper the
+    /* the first part reads the measures' chains, the second the
      * counts of referencing records, each once for both */
     p->rc = rule_mem_prepare(j, all->x->tracked, p->reads_chains, &p->e);
     for (size_t i; p->rc == 0 && (i = atomic_fetch_add(&all->next, 1)) < all->n_pieces;)
@@ -363,27 +368,53 @@ static void judge_pieces(struct part *p)
     p->cpu_ms = (double)(c1.tv_sec - c0.tv_sec) * 1e3 + (double)(c1.tv_nsec - c0.tv_nsec) / 1e6;
 }
 
-/* The helper that judges pieces beside the judging thread (two cores:
- * about twice as fast). It lives as long as the index: the store keeps a
- * thread's connection for good, so one thread, not one a judging. */
-static void *helper_main(void *arg)
+/* A thread that judges pieces beside the other. Both live as long as the
+ * index: the store keeps a thread's connection for good, so two threads,
+ * not two a judging. Judging allocates much (each record projected), and
+ * the server runs on two malloc arenas (cli/main.c): two threads that
+ * shared one would wait for each other's every malloc and free (a third
+ * slower, measured), so each takes its arena — glibc gives a new thread the
+ * next arena in turn at its first malloc — before the second starts. */
+static void *judger_main(void *arg)
 {
-    struct ruleidx *x = arg;
+    struct judger *w = arg;
+    struct ruleidx *x = w->x;
+    free(xmalloc(64)); /* takes this thread's arena now */
     pthread_mutex_lock(&x->hmu);
+    w->ready = true;
+    pthread_cond_broadcast(&x->hcv);
     for (;;) {
-        while (!x->job && !x->quit)
+        while (!w->job && !x->quit)
             pthread_cond_wait(&x->hcv, &x->hmu);
         if (x->quit)
             break;
-        struct part *p = x->job;
+        struct part *p = w->job;
         pthread_mutex_unlock(&x->hmu);
         judge_pieces(p);
         pthread_mutex_lock(&x->hmu);
-        x->job = NULL;
+        w->job = NULL;
         pthread_cond_broadcast(&x->hcv);
     }
     pthread_mutex_unlock(&x->hmu);
     return NULL;
+}
+
+/* Starts the judging threads not yet up, one after the other (under hmu);
+ * false when one cannot start (the caller judges its part itself). */
+static bool judgers_up(struct ruleidx *x)
+{
+    for (size_t i = 0; i < 2; i++) {
+        struct judger *w = &x->judgers[i];
+        if (w->up)
+            continue;
+        w->x = x;
+        if (pthread_create(&w->thread, NULL, judger_main, w) != 0)
+            return false;
+        w->up = true;
+        while (!w->ready)
+            pthread_cond_wait(&x->hcv, &x->hmu);
+    }
+    return true;
 }
 
 /* Cuts the row ids of the live records of the kept rules' kinds into
@@ -467,25 +498,25 @@ static int build(struct registry *r, struct ruleidx *x, registry_day_fn day_of, 
      * (what is written later is judged again after) */
     if (two)
         ensure_cap(x, all.cuts[all.n_pieces]);
-    struct part mine = {&all, 0, 0, 0, ERR_INIT, true}, helper = {&all, 0, 0, 0, ERR_INIT, false};
+    /* two parts, each on a judging thread of its own (one part, judged
+     * here, when there is one piece or the threads cannot start) */
+    struct part parts[2] = {{&all, 0, 0, 0, ERR_INIT, true}, {&all, 0, 0, 0, ERR_INIT, false}};
+    bool threads = false;
     if (two) {
         pthread_mutex_lock(&x->hmu);
-        if (!x->helper_up)
-            x->helper_up = pthread_create(&x->helper, NULL, helper_main, x) == 0;
-        if (x->helper_up) {
-            x->job = &helper;
-            pthread_cond_broadcast(&x->hcv);
-        }
+        threads = judgers_up(x);
+        for (size_t i = 0; threads && i < 2; i++)
+            x->judgers[i].job = &parts[i];
+        pthread_cond_broadcast(&x->hcv);
+        while (threads && (x->judgers[0].job || x->judgers[1].job))
+            pthread_cond_wait(&x->hcv, &x->hmu);
         pthread_mutex_unlock(&x->hmu);
     }
-    judge_pieces(&mine);
-    pthread_mutex_lock(&x->hmu);
-    while (x->job)
-        pthread_cond_wait(&x->hcv, &x->hmu);
-    pthread_mutex_unlock(&x->hmu);
+    if (!threads)
+        judge_pieces(&parts[0]); /* takes every piece */
     free(kinds);
     rule_mem_free(all.common);
-    struct part *bad = mine.rc < 0 ? &mine : helper.rc < 0 ? &helper : NULL;
+    struct part *bad = parts[0].rc < 0 ? &parts[0] : parts[1].rc < 0 ? &parts[1] : NULL;
     if (bad) {
         *e = bad->e;
         return -1;
@@ -495,8 +526,8 @@ static int build(struct registry *r, struct ruleidx *x, registry_day_fn day_of, 
     log_msg(LOG_INFO,
             "rules: %zu records judged by %zu rules in %lld ms (%zu and %zu by two threads, "
             "CPU %.0f + %.0f ms)",
-            mine.n + helper.n, x->n_rules, (long long)(time_now_ms() - t0), mine.n, helper.n,
-            mine.cpu_ms, helper.cpu_ms);
+            parts[0].n + parts[1].n, x->n_rules, (long long)(time_now_ms() - t0), parts[0].n,
+            parts[1].n, parts[0].cpu_ms, parts[1].cpu_ms);
     return 0;
 }
 
