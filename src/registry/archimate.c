@@ -18,6 +18,7 @@
 #include "util/csvw.h"
 #include "util/graph.h"
 #include "util/log.h"
+#include "util/strset.h"
 #include "util/text.h"
 #include "util/timeutil.h"
 #include "util/xmlw.h"
@@ -64,7 +65,7 @@ struct writing {
     const struct model_archimate *x;
     struct xmlw xw;
     json_t *only;     /* a domain's export: the ids it holds; NULL: all */
-    json_t *written;  /* id -> true: the elements written */
+    struct strset *written; /* the ids of the elements written */
     json_t *folders;  /* per folder: {domain id or "": index into lists} */
     struct idlist *lists; /* the folders' identifiers */
     size_t n_lists, cap_lists;
@@ -80,7 +81,11 @@ struct writing {
     json_t *member_of; /* element id -> the domain whose sub-folder holds it */
     json_t *domains;   /* the ids of the scope kind's elements written, in order */
     json_t *defs;     /* property definition id -> {name (i18n), type} */
+    char **field_defs; /* per kind and field (max_fields a kind): its definition's id, once
+                        * defined (made at the first property of a kind's field) */
+    size_t max_fields;
     json_t *memo;     /* domain id -> its name (or null) */
+    struct buf scratch; /* a property's value made as text */
     const char *container; /* "elements" or "relationships": opened at the first one */
     bool opened;
     size_t n_elements, n_relationships;
@@ -171,38 +176,43 @@ static const char *property_type(const struct model_field *f)
     }
 }
 
-/* The value of a field as text (NULL: none), or an i18n object. */
-static char *property_text(const struct model_field *f, const json_t *v)
+/* The value of a field as text (NULL: none; borrowed from v, or made in
+ * x->scratch, valid until the next call). */
+static const char *property_text(struct writing *x, const struct model_field *f, const json_t *v)
 {
     if (!v || json_is_null(v))
         return NULL;
     if (json_is_string(v))
-        return *json_string_value(v) ? strdup(json_string_value(v)) : NULL;
-    if (json_is_integer(v)) {
-        char b[32];
-        snprintf(b, sizeof b, "%lld", (long long)json_integer_value(v));
-        return strdup(b);
-    }
-    if (json_is_real(v)) {
-        char b[64];
-        snprintf(b, sizeof b, "%.17g", json_real_value(v));
-        return strdup(b);
-    }
-    if (json_is_boolean(v))
-        return strdup(json_is_true(v) ? "true" : "false");
-    if (json_is_array(v) && f->type == FT_LIST) {
-        struct buf b;
-        buf_init(&b, 1u << 20);
+        return *json_string_value(v) ? json_string_value(v) : NULL;
+    buf_reset(&x->scratch);
+    if (json_is_integer(v))
+        buf_printf(&x->scratch, "%lld", (long long)json_integer_value(v));
+    else if (json_is_real(v))
+        buf_printf(&x->scratch, "%.17g", json_real_value(v));
+    else if (json_is_boolean(v))
+        buf_puts(&x->scratch, json_is_true(v) ? "true" : "false");
+    else if (json_is_array(v) && f->type == FT_LIST) {
         size_t i;
         const json_t *it;
         json_array_foreach (v, i, it)
             if (json_is_string(it) && *json_string_value(it))
-                buf_printf(&b, "%s%s", b.len ? "; " : "", json_string_value(it));
-        char *out = b.len ? strdup(b.p) : NULL;
-        buf_free(&b);
-        return out;
+                buf_printf(&x->scratch, "%s%s", x->scratch.len ? "; " : "",
+                           json_string_value(it));
     }
-    return NULL;
+    return x->scratch.len && !x->scratch.full ? x->scratch.p : NULL;
+}
+
+/* The slot of the definition's id of field i of kind k. */
+static char **field_def(struct writing *x, const struct model_kind *k, size_t i)
+{
+    const struct model *m = x->r->model;
+    if (!x->field_defs) {
+        for (size_t n = 0; n < model_n_kinds(m); n++)
+            if (model_kind_at(m, n)->n_fields > x->max_fields)
+                x->max_fields = model_kind_at(m, n)->n_fields;
+        x->field_defs = xcalloc(model_n_kinds(m) * x->max_fields + 1, sizeof *x->field_defs);
+    }
+    return &x->field_defs[(size_t)(k - model_kind_at(m, 0)) * x->max_fields + i];
 }
 
 /* The attributes a generic relationship keeps among its other properties:
@@ -215,8 +225,9 @@ static const char *const KEPT_ATTRIBUTES[][2] = {
  * by the plain text key; type) and value (text, or an i18n object); in
  * Archi's properties.csv the name in the export's language. The name is
  * made only for a definition met the first time. */
-static void property(struct writing *x, bool *open, const char *def, const struct i18n *label,
-                     const char *key, const char *type, const char *text, const json_t *i18n)
+static void property(struct writing *x, bool *open, const char *def, bool defined,
+                     const struct i18n *label, const char *key, const char *type, const char *text,
+                     const json_t *i18n)
 {
     if (x->csv[2]) { /* Archi's properties.csv: ID, key, value */
         const char *name = label ? model_label_in(*label, x->lang) : key;
@@ -224,7 +235,7 @@ static void property(struct writing *x, bool *open, const char *def, const struc
         csv_write_row(x->csv[2], cells, 3, ',', true);
         return;
     }
-    if (!json_object_get(x->defs, def))
+    if (!defined && !json_object_get(x->defs, def))
         json_object_set_new(x->defs, def,
                             json_pack("{s:o, s:s}", "name",
                                       label ? model_label_json(*label) : json_string(key), "type",
@@ -253,7 +264,8 @@ static void properties(struct writing *x, const struct model_kind *k, const json
     bool open = false;
     const char *owner = k->owned ? json_string_value(json_object_get(rec, "owner")) : NULL;
     if (owner && *owner) /* "pd-owner-string": the id of its organisation */
-        property(x, &open, "pd-owner-string", &model_owner_label, NULL, "string", owner, NULL);
+        property(x, &open, "pd-owner-string", false, &model_owner_label, NULL, "string", owner,
+                 NULL);
     for (size_t i = 0; i < k->n_fields; i++) {
         const struct model_field *f = &k->fields[i];
         const char *type = property_type(f);
@@ -266,15 +278,17 @@ static void properties(struct writing *x, const struct model_kind *k, const json
             (k->is_relation ? model_archimate_relationship_type(json_string_value(v))
                             : model_archimate_element_type(json_string_value(v))))
             continue; /* written as the concept's type */
-        char *text = f->type == FT_I18N ? NULL : property_text(f, v);
-        if ((f->type != FT_I18N && !text) || (f->type == FT_I18N && !json_is_object(v))) {
-            free(text);
+        const char *text = f->type == FT_I18N ? NULL : property_text(x, f, v);
+        if ((f->type != FT_I18N && !text) || (f->type == FT_I18N && !json_is_object(v)))
             continue;
+        char **def = field_def(x, k, i);
+        bool defined = *def != NULL;
+        if (!defined) {
+            char made[160];
+            snprintf(made, sizeof made, "pd-%s-%s", f->name, type);
+            *def = xstrdup(made);
         }
-        char def[160];
-        snprintf(def, sizeof def, "pd-%s-%s", f->name, type);
-        property(x, &open, def, &f->label, NULL, type, text, v);
-        free(text);
+        property(x, &open, *def, defined, &f->label, NULL, type, text, v);
     }
     size_t i;
     const json_t *it;
@@ -289,7 +303,7 @@ static void properties(struct writing *x, const struct model_kind *k, const json
         char hex[65], def[32];
         sha256_hex(key, strlen(key), hex);
         snprintf(def, sizeof def, "pdx-%.16s", hex);
-        property(x, &open, def, NULL, key, "string", value ? value : "", NULL);
+        property(x, &open, def, false, NULL, key, "string", value ? value : "", NULL);
     }
     if (open)
         xmlw_end(&x->xw);
@@ -378,7 +392,7 @@ static void element(struct writing *x, const struct model_kind *k, const json_t 
     properties(x, k, rec, m->documentation);
     xmlw_end(&x->xw);
 written:
-    json_object_set_new(x->written, id, json_true());
+    strset_add(x->written, id);
     if (k == x->x->scope_kind) { /* a domain: its name as written, its diagram */
         json_object_set(x->memo, id, json_object_get(rec, "name"));
         json_array_append_new(x->domains, json_string(id));
@@ -478,12 +492,8 @@ static int each_record(struct writing *x, bool relations,
             break;
         }
         /* a relation is read by those who may read both of its ends: it is
-         * written only between two elements written */
-        if (k->is_relation ? json_object_get(x->written,
-                                             json_string_value(json_object_get(rec, "source"))) &&
-                                 json_object_get(x->written,
-                                                 json_string_value(json_object_get(rec, "target")))
-                           : registry_may_read(x->r, x->a, rec))
+         * written only between two elements written (relationship()) */
+        if (k->is_relation || registry_may_read(x->r, x->a, rec))
             fn(x, k, rec);
         json_decref(rec);
     }
@@ -537,7 +547,7 @@ static void relationship(struct writing *x, const struct model_kind *k, const js
     const struct model_archimate_kind *m = k->archimate;
     const char *src = json_string_value(json_object_get(rel, "source"));
     const char *dst = json_string_value(json_object_get(rel, "target"));
-    if (!src || !dst || !json_object_get(x->written, src) || !json_object_get(x->written, dst))
+    if (!strset_has(x->written, src) || !strset_has(x->written, dst))
         return; /* an end not written: no dangling reference */
     char xid[200], xs[200], xt[200];
     const char *id = json_string_value(json_object_get(rel, "id"));
@@ -881,7 +891,7 @@ static int domain_view(struct writing *x, const json_t *dom, size_t v, struct er
     json_t *val;
     size_t members = 0;
     json_object_foreach (reached, id, val) {
-        if (!json_object_get(x->written, id))
+        if (!strset_has(x->written, id))
             continue;
         members++;
         if (d.n < VIEW_MAX_NODES)
@@ -1046,6 +1056,7 @@ static int begin(struct writing *x, const char *domain, const char *version, jso
 {
     const struct model_archimate *m = x->x;
     buf_init(&x->relations.b, 0);
+    buf_init(&x->scratch, 1u << 20);
     for (size_t i = 0; i < m->n_folders; i++)
         json_array_append_new(x->folders, json_object());
     if (domain && version) {
@@ -1062,7 +1073,7 @@ static int begin(struct writing *x, const char *domain, const char *version, jso
 static void end(struct writing *x, json_t *vrec)
 {
     json_decref(x->only);
-    json_decref(x->written);
+    strset_free(x->written);
     json_decref(x->folders);
     for (size_t i = 0; i < x->n_lists; i++)
         buf_free(&x->lists[i].b);
@@ -1074,10 +1085,14 @@ static void end(struct writing *x, json_t *vrec)
     json_decref(vrec);
     json_decref(x->defs);
     json_decref(x->memo);
+    buf_free(&x->scratch);
+    for (size_t i = 0; x->field_defs && i < model_n_kinds(x->r->model) * x->max_fields; i++)
+        free(x->field_defs[i]);
+    free(x->field_defs);
 }
 
 #define WRITING_INIT(r_, a_, m_, version_)                                                       \
-    {.r = (r_), .a = (a_), .x = (m_), .written = json_object(), .folders = json_array(),         \
+    {.r = (r_), .a = (a_), .x = (m_), .written = strset_new(), .folders = json_array(),         \
      .defs = json_object(),                                                                       \
      .memo = json_object(), .version = (version_), .rel_ends = json_object(),                    \
      .member_of = json_object(), .domains = json_array(), .lang = "ru"}

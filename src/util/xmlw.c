@@ -1,6 +1,7 @@
 /* xmlw: a streaming XML writer (see xmlw.h). */
 #include "util/xmlw.h"
 
+#include <pthread.h>
 #include <string.h>
 
 void xmlw_begin(struct xmlw *w, FILE *f)
@@ -10,37 +11,43 @@ void xmlw_begin(struct xmlw *w, FILE *f)
     fputs_unlocked("<?xml version=\"1.0\" encoding=\"UTF-8\"?>", f);
 }
 
+/* What each byte becomes: 0 itself; else 1 + the index of its
+ * replacement in REPS, in text (TEXT_REP) and in an attribute (ATTR_REP). */
+static const char *const REPS[] = {"&amp;", "&lt;", "&gt;", "&#13;", "&quot;", "&#10;", "&#9;",
+                                   " "};
+static unsigned char TEXT_REP[256], ATTR_REP[256];
+
+static void reps_init(void)
+{
+    for (unsigned c = 0; c < 0x20; c++)
+        TEXT_REP[c] = ATTR_REP[c] = 8; /* a control character XML does not allow */
+    TEXT_REP['\n'] = TEXT_REP['\t'] = 0;
+    TEXT_REP['&'] = ATTR_REP['&'] = 1;
+    TEXT_REP['<'] = ATTR_REP['<'] = 2;
+    TEXT_REP['>'] = ATTR_REP['>'] = 3;
+    TEXT_REP['\r'] = ATTR_REP['\r'] = 4;
+    ATTR_REP['"'] = 5;
+    ATTR_REP['\n'] = 6;
+    ATTR_REP['\t'] = 7;
+}
+
 /* Writes s[0..n) escaped for text (attr false) or a double-quoted
- * attribute; a control character XML does not allow becomes a space. */
+ * attribute; a control character XML does not allow becomes a space. The
+ * plain bytes between two to replace are written in one run. */
 static void escaped(FILE *f, const char *s, size_t n, bool attr)
 {
-    const char *run = s;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        const char *rep = NULL;
-        if (c == '&')
-            rep = "&amp;";
-        else if (c == '<')
-            rep = "&lt;";
-        else if (c == '>')
-            rep = "&gt;";
-        else if (c == '\r')
-            rep = "&#13;";
-        else if (attr && c == '"')
-            rep = "&quot;";
-        else if (attr && c == '\n')
-            rep = "&#10;";
-        else if (attr && c == '\t')
-            rep = "&#9;";
-        else if (c < 0x20 && c != '\n' && c != '\t')
-            rep = " ";
-        if (!rep)
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, reps_init);
+    const unsigned char *rep = attr ? ATTR_REP : TEXT_REP;
+    const unsigned char *p = (const unsigned char *)s, *run = p, *end = p + n;
+    for (; p < end; p++) {
+        if (!rep[*p])
             continue;
-        fwrite_unlocked(run, 1, (size_t)(s + i - run), f);
-        fputs_unlocked(rep, f);
-        run = s + i + 1;
+        fwrite_unlocked(run, 1, (size_t)(p - run), f);
+        fputs_unlocked(REPS[rep[*p] - 1], f);
+        run = p + 1;
     }
-    fwrite_unlocked(run, 1, (size_t)(s + n - run), f);
+    fwrite_unlocked(run, 1, (size_t)(end - run), f);
 }
 
 static void indent(struct xmlw *w)

@@ -6,6 +6,7 @@
 #include "util/jtext.h"
 #include "util/text.h"
 #include "util/timeutil.h"
+#include "util/strset.h"
 #include "util/xmlw.h"
 
 #include <setjmp.h>
@@ -368,7 +369,7 @@ static void test_xmlw_escapes_and_indents(void **state)
     xmlw_start(&w, "model");
     xmlw_attr(&w, "name", "a \"b\" & <c>\n\t");
     xmlw_attr(&w, "skipped", NULL);
-    xmlw_element(&w, "name", "R&D <x> \x01\r");
+    xmlw_element(&w, "name", "R&D <x> \x01\r\t\"\n");
     xmlw_start(&w, "empty");
     xmlw_attr_long(&w, "x", -12);
     xmlw_end(&w);
@@ -379,7 +380,7 @@ static void test_xmlw_escapes_and_indents(void **state)
     fclose(f);
     assert_string_equal(text, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
                               "<model name=\"a &quot;b&quot; &amp; &lt;c&gt;&#10;&#9;\">\n"
-                              " <name>R&amp;D &lt;x&gt;  &#13;</name>\n"
+                              " <name>R&amp;D &lt;x&gt;  &#13;\t\"\n</name>\n"
                               " <empty x=\"-12\"/>\n"
                               " <label>ab</label>\n"
                               "</model>\n");
@@ -392,6 +393,32 @@ static void test_xmlw_escapes_and_indents(void **state)
     assert_false(xmlw_finish(&w));
     fclose(f);
     free(text);
+}
+
+/* A set of strings: every key added once is found, a second add says so,
+ * keys it never had are not, through its growth. */
+static void test_strset(void **state)
+{
+    (void)state;
+    struct strset *s = strset_new();
+    char key[32];
+    for (int i = 0; i < 5000; i++) {
+        snprintf(key, sizeof key, "rec-%d", i);
+        assert_true(strset_add(s, key));
+    }
+    assert_false(strset_add(s, "rec-42"));
+    assert_int_equal(strset_size(s), 5000);
+    for (int i = 0; i < 5000; i++) {
+        snprintf(key, sizeof key, "rec-%d", i);
+        assert_true(strset_has(s, key));
+        snprintf(key, sizeof key, "rec-%d", i + 5000);
+        assert_false(strset_has(s, key));
+    }
+    assert_false(strset_has(s, NULL));
+    assert_false(strset_has(s, ""));
+    assert_true(strset_add(s, ""));
+    assert_true(strset_has(s, ""));
+    strset_free(s);
 }
 
 int main(void)
@@ -412,6 +439,7 @@ int main(void)
         cmocka_unit_test(test_arena_alignment_and_big_blocks),
         cmocka_unit_test(test_err_detail_in_another_language),
         cmocka_unit_test(test_xmlw_escapes_and_indents),
+        cmocka_unit_test(test_strset),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
