@@ -208,8 +208,12 @@ ARCH_TOKEN=$("$BIN" token create --name bench-arch --user arch@bench.gov.kz --da
 # --- start the server (access log on, as in production) ---------------------------
 # Port 0: the kernel picks a free port and the server logs which.
 say "starting archportal${AP_SLOW_MS:+ (AP_SLOW_MS=$AP_SLOW_MS)}"
+# No scans (--scan-every-s 0): from 20:00 local the day's scan judges every
+# rule of the model for the day's figures, which would land in whichever
+# phase runs then (its memory in the peak of phase d, its CPU in the timings);
+# phase g measures that judging on its own.
 "$BIN" serve --data "$OUT/data" --listen 127.0.0.1:0 ${THREADS:+--threads "$THREADS"} \
-	2>"$OUT/server.log" &
+	--scan-every-s 0 2>"$OUT/server.log" &
 SERVER_PID=$!
 PORT=
 i=0

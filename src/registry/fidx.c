@@ -695,6 +695,82 @@ void fidx_apply_taken(struct fidx *x, struct fidx_staged *list, bool committed)
     free(list);
 }
 
+json_t *fidx_staged_json(const struct fidx_staged *list)
+{
+    json_t *a = json_array();
+    for (const struct staged *s = list ? list->head : NULL; s; s = s->next) {
+        json_t *keys = json_array();
+        for (size_t i = 0; i < s->n_old + s->n_new; i++)
+            json_array_append_new(keys, s->keys[i] ? json_string(s->keys[i]) : json_null());
+        json_t *o = json_pack("{s:I, s:o}", "r", (json_int_t)s->rid, "k", keys);
+        if (s->n_old)
+            json_object_set_new(o, "o", json_integer((json_int_t)s->n_old));
+        if (s->text_coll)
+            json_object_set_new(o, "t", json_string(s->text_coll));
+        if (s->graph)
+            json_object_set_new(o, "g", json_stringn(&s->graph, 1));
+        if (s->live)
+            json_object_set_new(o, "l", json_true());
+        json_array_append_new(a, o);
+    }
+    return a;
+}
+
+/* One change of fidx_staged_json's form; NULL when it is not one. */
+static struct staged *staged_from_json(struct fidx *x, const json_t *o)
+{
+    json_int_t rid = json_integer_value(json_object_get(o, "r"));
+    const json_t *keys = json_object_get(o, "k"), *old = json_object_get(o, "o");
+    const char *text = json_string_value(json_object_get(o, "t"));
+    const char *graph = json_string_value(json_object_get(o, "g"));
+    size_t n = json_array_size(keys), n_old = (size_t)json_integer_value(old);
+    if (rid <= 0 || rid > UINT32_MAX || !json_is_array(keys) || (old && !json_is_integer(old)) ||
+        n_old > n || (graph && strcmp(graph, "n") != 0 && strcmp(graph, "e") != 0) ||
+        (graph && (n != (*graph == 'n' ? 2u : 5u) || n_old)) || (text && (graph || n_old)))
+        return NULL;
+    struct staged *s = xcalloc(1, sizeof *s);
+    s->x = x;
+    s->rid = (uint32_t)rid;
+    s->keys = xcalloc(n ? n : 1, sizeof *s->keys);
+    s->n_old = n_old;
+    s->n_new = n - n_old;
+    s->text_coll = text ? xstrdup(text) : NULL;
+    s->graph = graph ? *graph : 0;
+    s->live = json_is_true(json_object_get(o, "l"));
+    bool ok = true;
+    for (size_t i = 0; i < n; i++) {
+        const json_t *k = json_array_get(keys, i);
+        /* only a graph's strings may be null (an edge's visibility) */
+        ok = ok && (json_is_string(k) || (graph && json_is_null(k)));
+        s->keys[i] = json_is_string(k) ? xstrdup(json_string_value(k)) : NULL;
+    }
+    if (!ok) {
+        staged_free(s);
+        return NULL;
+    }
+    return s;
+}
+
+struct fidx_staged *fidx_staged_from_json(struct fidx *x, const json_t *a)
+{
+    if (!json_is_array(a))
+        return NULL;
+    struct fidx_staged *list = xcalloc(1, sizeof *list);
+    struct staged **tail = &list->head;
+    size_t i;
+    const json_t *o;
+    json_array_foreach (a, i, o) {
+        struct staged *s = staged_from_json(x, o);
+        if (!s) {
+            fidx_apply_taken(x, list, false); /* frees what was made */
+            return NULL;
+        }
+        *tail = s;
+        tail = &s->next;
+    }
+    return list;
+}
+
 void fidx_discard(struct fidx *x)
 {
     (void)x;

@@ -20,6 +20,8 @@
 #include "util/arena.h"
 #include "util/err.h"
 
+#include <jansson.h>
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -81,6 +83,14 @@ void fidx_discard(struct fidx *x);
 struct fidx_staged *fidx_take_staged(void);
 /* Applies (committed) or drops taken changes, and frees them. */
 void fidx_apply_taken(struct fidx *x, struct fidx_staged *list, bool committed);
+/* Taken changes as JSON, for the other nodes (the change feed, feed.c): an
+ * array of {"r": row id, "k": [strings, null kept], "o": how many of k are
+ * old keys, "t": a text's collection, "g": "n" a node or "e" an edge, "l":
+ * live}, members left out when 0, null or false. An empty array for NULL. */
+json_t *fidx_staged_json(const struct fidx_staged *list);
+/* Changes of index x back from fidx_staged_json's form (to apply with
+ * fidx_apply_taken); NULL when a is not that form. */
+struct fidx_staged *fidx_staged_from_json(struct fidx *x, const json_t *a);
 
 /* Reading: hold the read lock while using sets obtained from the index. */
 void fidx_read_lock(struct fidx *x);

@@ -66,6 +66,9 @@ void score_memos_free(struct score_memos *m);
 void score_memos_mark(struct score_memos *m, const json_t *ids);
 struct dump_table;
 
+struct fidx_staged;
+struct feed;
+
 struct registry {
     struct store *store;
     const struct model *model;
@@ -73,6 +76,7 @@ struct registry {
     struct ruleidx *ruleidx; /* the rules' judgements, once a report built them */
     struct dups_cache *dups; /* the similar records' vector lengths (dups.h) */
     struct score_memos *scores; /* the scores' answers kept (score.c) */
+    struct feed *feed; /* the other nodes' writes (feed.c; NULL: one node) */
     bool *end_kinds; /* per kind of the model: may it be an end of a relation type? */
     const struct rights *rights;
     char **restricted_keys; /* `"name":` of every restricted field */
@@ -92,6 +96,28 @@ struct registry {
     void *day_ctx;
     size_t n_parts;
 };
+
+/* What a write changed in memory, after its commit (apply: it committed
+ * and is not applied yet; else the staged changes are dropped): the
+ * filter index, the rules' and scores' marks, the caches. Takes the
+ * references. */
+void reg_apply_changes(struct registry *r, struct fidx_staged *staged, json_t *rule_ids,
+                       json_t *score_ids, bool apply);
+
+/* feed.c: the change feed between the nodes sharing a database (nothing
+ * on a store only one process serves). feed_begin before the indexes are
+ * built (from the last change there is), feed_follow after (the thread
+ * applying the others'); feed_record in a write's transaction (its row:
+ * *seq, 0 when none); feed_own_begin/end around applying the write's own
+ * changes after its commit (begin applies the others' before it, and says
+ * whether its own are to be applied now; end is told whether they were). */
+int feed_begin(struct registry *r, struct err *e);
+int feed_follow(struct registry *r, struct err *e);
+void feed_free(struct registry *r);
+int feed_record(struct registry *r, struct store_conn *c, const struct fidx_staged *staged,
+                const json_t *rule_ids, const json_t *score_ids, int64_t *seq, struct err *e);
+bool feed_own_begin(struct registry *r, int64_t seq, bool committed);
+void feed_own_end(struct registry *r, int64_t seq, bool applied);
 
 /* A loaded record row. */
 struct rec_row {

@@ -107,6 +107,7 @@ void registry_free(struct registry *r)
 {
     if (!r)
         return;
+    feed_free(r); /* its thread applies changes to what follows */
     fidx_free(r->fidx);
     dups_cache_free(r->dups);
     ruleidx_free(r->ruleidx);
@@ -205,8 +206,14 @@ int registry_enable_filter_index(struct registry *r, struct err *e)
     int rc = drop_old_absent_rows(r, absent, n, e);
     if (rc == 0)
         rc = index_unindexed_relations(r, e);
+    /* where the other nodes' writes are taken from: the last before the
+     * build (one it saw applied again changes nothing, feed.c) */
+    if (rc == 0)
+        rc = feed_begin(r, e);
     if (rc == 0)
         rc = fidx_build(r->fidx, store_conn(r->store), want_field, r, absent, n, e);
+    if (rc == 0)
+        rc = feed_follow(r, e);
     arena_free(a);
     return rc;
 }
@@ -1792,6 +1799,7 @@ struct after_write {
     struct fidx_staged *staged;
     json_t *rule_ids;  /* what the write names, for the rules' judgements */
     json_t *score_ids; /* what it wrote and every id they name, for the scores */
+    int64_t seq;       /* its row in the change feed (feed.c; 0: none) */
 };
 
 /* The ids a write names, per writing thread until its write ends. */
@@ -1875,18 +1883,27 @@ void reg_ruleidx_stage(struct registry *r, const struct model_kind *k, const jso
 }
 
 /* Runs after the group commit that holds the write (in commit order). */
+void reg_apply_changes(struct registry *r, struct fidx_staged *staged, json_t *rule_ids,
+                       json_t *score_ids, bool apply)
+{
+    /* the memory index first: an answer computed from it (a list's count,
+     * a measure) and kept under the new generation must see the write */
+    fidx_apply_taken(r->fidx, staged, apply);
+    ruleidx_mark(r->ruleidx, rule_ids); /* also after a failed commit: be safe */
+    json_decref(rule_ids);
+    if (score_ids) /* else (no index yet) the scores' answers go stale */
+        score_memos_mark(r->scores, score_ids);
+    json_decref(score_ids);
+    cache_bump(); /* also after a failed commit: be safe */
+}
+
 static void after_write(void *ctx, bool committed)
 {
     struct after_write *aw = ctx;
-    /* the memory index first: an answer computed from it (a list's count,
-     * a measure) and kept under the new generation must see the write */
-    fidx_apply_taken(aw->r->fidx, aw->staged, committed);
-    ruleidx_mark(aw->r->ruleidx, aw->rule_ids); /* also after a failed commit: be safe */
-    json_decref(aw->rule_ids);
-    if (aw->score_ids) /* else (no index yet) the scores' answers go stale */
-        score_memos_mark(aw->r->scores, aw->score_ids);
-    json_decref(aw->score_ids);
-    cache_bump(); /* also after a failed commit: be safe */
+    /* the other nodes' writes before this one first (feed.c) */
+    bool apply = feed_own_begin(aw->r, aw->seq, committed) && committed;
+    reg_apply_changes(aw->r, aw->staged, aw->rule_ids, aw->score_ids, apply);
+    feed_own_end(aw->r, aw->seq, apply);
     free(aw);
 }
 
@@ -1901,6 +1918,9 @@ static int write_end(struct registry *r, struct store_conn *c, bool own, int rc,
     staged_rule_ids = NULL;
     aw->score_ids = staged_score_ids;
     staged_score_ids = NULL;
+    /* in its transaction: what it changed, for the other nodes */
+    if (rc == 0 && feed_record(r, c, aw->staged, aw->rule_ids, aw->score_ids, &aw->seq, e) < 0)
+        rc = -1;
     return store_write_leave(c, rc, after_write, aw, e);
 }
 

@@ -485,6 +485,13 @@ int registry_referrers(struct registry *r, const struct actor *a, const char *id
 /* Builds the in-memory filter index (for a serving process: lists, totals
  * and facets then come from memory). Call once, before serving. */
 int registry_enable_filter_index(struct registry *r, struct err *e);
+/* On a database several nodes serve (store_shared): applies the other
+ * nodes' writes not applied yet now (a thread does it when notified, or
+ * each second; feed.c). Nothing otherwise. */
+int registry_feed_catch_up(struct registry *r, struct err *e);
+/* How many of the other nodes' writes this one applied, and the last
+ * change it applied (*seq). */
+uint64_t registry_feed_applied(const struct registry *r, int64_t *seq);
 
 /* Computes the per-language name sort keys (sort_kk, sort_ru, sort_en) of
  * records stored before the keys existed. Call once at start; cheap when

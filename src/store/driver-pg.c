@@ -32,7 +32,10 @@
 #include "util/log.h"
 #include "util/timeutil.h"
 
+#include <errno.h>
 #include <libpq-fe.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,12 +48,19 @@ enum {
     PG_TEXT_OID = 25,
     /* the advisory lock the migrations take (any number the portal owns) */
     PG_MIGRATE_LOCK = 0x61727063, /* "arpc" */
+    /* the lock every write transaction takes first: the writers of all the
+     * nodes take turns, as one node's do (store.c), so that each write
+     * sees every earlier one and the change feed's order is the commits' */
+    PG_WRITE_LOCK = 0x61727077, /* "arpw" */
 };
 
 struct pg_store {
     struct store base;
     char *url;
     int busy_timeout_ms;
+    pthread_mutex_t listen_mu; /* store_listen_wait's connection: */
+    PGconn *listen;            /* LISTENing to `channel` (NULL: none yet, or lost) */
+    char *channel;
 };
 
 struct pg_stmt;
@@ -623,12 +633,17 @@ static struct store *pg_open(const char *url, const struct store_options *opt, s
     s->base.v = &store_pg_vfuncs;
     s->url = xstrdup(url);
     s->busy_timeout_ms = opt->busy_timeout_ms;
+    pthread_mutex_init(&s->listen_mu, NULL);
     return &s->base;
 }
 
 static void pg_close(struct store *sb)
 {
     struct pg_store *s = container_of(sb, struct pg_store, base);
+    if (s->listen)
+        PQfinish(s->listen);
+    free(s->channel);
+    pthread_mutex_destroy(&s->listen_mu);
     free(s->url);
     free(s);
 }
@@ -732,9 +747,15 @@ static int pg_begin(struct store_conn *cb, bool write, struct err *e)
     if (pg_reconnect(c, e) < 0)
         return -1;
     pg_read_ahead(c);
-    return pg_exec_text(
-        c, write ? "BEGIN ISOLATION LEVEL READ COMMITTED" : "BEGIN ISOLATION LEVEL REPEATABLE READ",
-        "cannot begin", e);
+    if (!write)
+        return pg_exec_text(c, "BEGIN ISOLATION LEVEL REPEATABLE READ", "cannot begin", e);
+    char sql[96];
+    snprintf(sql, sizeof sql, "BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock(%d)",
+             PG_WRITE_LOCK);
+    if (pg_exec_text(c, sql, "cannot begin", e) == 0)
+        return 0;
+    pg_rollback(cb); /* the lock not had within the busy timeout: 503 busy */
+    return -1;
 }
 
 static int pg_commit(struct store_conn *cb, struct err *e)
@@ -1053,6 +1074,104 @@ static int pg_lock(struct store_conn *c, int64_t key, struct err *e)
     return rc == STORE_ERROR ? -1 : 0;
 }
 
+static int pg_try_lock(struct store_conn *c, int64_t key, struct err *e)
+{
+    struct store_stmt *st = store_prepare(c, "SELECT pg_try_advisory_xact_lock($1)", true, e);
+    if (!st)
+        return -1;
+    store_bind_int64(st, 1, key);
+    int rc = store_step(st, e);
+    int got = rc == STORE_ROW && store_col_int64(st, 0) == 1;
+    store_reset(st);
+    return rc == STORE_ERROR ? -1 : got;
+}
+
+static int pg_notify(struct store_conn *c, const char *channel, struct err *e)
+{
+    return store_execf(c, "SELECT pg_notify($1, '')", e, "t", channel) < 0 ? -1 : 0;
+}
+
+/* Waits for fd to be readable for up to ms: 1 readable, 0 not. */
+static int pg_poll_in(int fd, int ms)
+{
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    int64_t until = time_mono_ns() + (int64_t)ms * 1000000;
+    for (;;) {
+        int left = (int)((until - time_mono_ns()) / 1000000);
+        int n = poll(&p, fd >= 0 ? 1 : 0, left > 0 ? left : 0);
+        if (n >= 0 || errno != EINTR)
+            return n > 0;
+    }
+}
+
+/* Reads what the listening connection has; 1 when a notification came. */
+static int pg_notified(PGconn *pc)
+{
+    int got = 0;
+    PGnotify *n;
+    while ((n = PQnotifies(pc)) != NULL) {
+        got = 1;
+        PQfreemem(n);
+    }
+    return got;
+}
+
+/* LISTENs to channel on a connection of its own (s->listen_mu held). */
+static int pg_listen(struct pg_store *s, const char *channel, struct err *e)
+{
+    if (s->listen)
+        PQfinish(s->listen);
+    free(s->channel);
+    s->channel = xstrdup(channel);
+    s->listen = PQconnectdb(s->url);
+    char *id = PQstatus(s->listen) == CONNECTION_OK
+                   ? PQescapeIdentifier(s->listen, channel, strlen(channel))
+                   : NULL;
+    PGresult *r = NULL;
+    if (id) {
+        char sql[300];
+        snprintf(sql, sizeof sql, "LISTEN %s", id);
+        PQfreemem(id);
+        r = PQexec(s->listen, sql);
+    }
+    int rc = r && PQresultStatus(r) == PGRES_COMMAND_OK ? 0 : -1;
+    if (rc < 0) {
+        err_set(e, 503, "database-unavailable", "", "cannot listen for changes: %.300s",
+                PQerrorMessage(s->listen));
+        PQfinish(s->listen);
+        s->listen = NULL;
+    }
+    PQclear(r);
+    return rc;
+}
+
+static int pg_listen_wait(struct store *sb, const char *channel, int timeout_ms, struct err *e)
+{
+    struct pg_store *s = container_of(sb, struct pg_store, base);
+    pthread_mutex_lock(&s->listen_mu);
+    int rc;
+    if (!s->listen || PQstatus(s->listen) != CONNECTION_OK || strcmp(s->channel, channel) != 0) {
+        /* (again): what came meanwhile was missed, so the caller looks */
+        rc = pg_listen(s, channel, e) == 0 ? 1 : -1;
+        if (rc < 0)
+            pg_poll_in(-1, timeout_ms); /* no connection: wait before the next try */
+    } else if (PQconsumeInput(s->listen) && pg_notified(s->listen)) {
+        rc = 1;
+    } else if (!pg_poll_in(PQsocket(s->listen), timeout_ms)) {
+        rc = 0;
+    } else if (!PQconsumeInput(s->listen)) {
+        err_set(e, 503, "database-unavailable", "", "the listening connection was lost: %.300s",
+                PQerrorMessage(s->listen));
+        PQfinish(s->listen);
+        s->listen = NULL;
+        rc = -1;
+    } else {
+        rc = pg_notified(s->listen);
+    }
+    pthread_mutex_unlock(&s->listen_mu);
+    return rc;
+}
+
 const struct store_vfuncs store_pg_vfuncs = {
     .name = "postgresql",
     .open = pg_open,
@@ -1087,4 +1206,8 @@ const struct store_vfuncs store_pg_vfuncs = {
     .doc_index = pg_doc_index,
     .doc_unindex = pg_doc_unindex,
     .lock = pg_lock,
+    .try_lock = pg_try_lock,
+    .shared = true,
+    .notify = pg_notify,
+    .listen_wait = pg_listen_wait,
 };

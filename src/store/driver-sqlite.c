@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 enum {
@@ -1059,6 +1060,35 @@ static int sqlite_lock(struct store_conn *c, int64_t key, struct err *e)
     return 0;
 }
 
+static int sqlite_try_lock(struct store_conn *c, int64_t key, struct err *e)
+{
+    (void)c;
+    (void)key;
+    (void)e;
+    return 1; /* one process serves the file */
+}
+
+static int sqlite_notify(struct store_conn *c, const char *channel, struct err *e)
+{
+    (void)c;
+    (void)channel;
+    (void)e;
+    return 0;
+}
+
+/* Nobody else writes the file: nothing ever comes. */
+static int sqlite_listen_wait(struct store *s, const char *channel, int timeout_ms,
+                              struct err *e)
+{
+    (void)s;
+    (void)channel;
+    (void)e;
+    struct timespec t = {timeout_ms / 1000, (long)(timeout_ms % 1000) * 1000000L};
+    while (nanosleep(&t, &t) != 0 && errno == EINTR)
+        ;
+    return 0;
+}
+
 /* SQLite gives max(rowid) + 1: nothing to move. */
 static int sqlite_after_import(struct store_conn *c, struct err *e)
 {
@@ -1101,4 +1131,8 @@ const struct store_vfuncs store_sqlite_vfuncs = {
     .doc_index = sqlite_doc_index,
     .doc_unindex = sqlite_doc_unindex,
     .lock = sqlite_lock,
+    .try_lock = sqlite_try_lock,
+    .shared = false,
+    .notify = sqlite_notify,
+    .listen_wait = sqlite_listen_wait,
 };

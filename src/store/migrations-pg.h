@@ -341,16 +341,38 @@ static const char *const pg_migration_1[] = {
     NULL,
 };
 
+/* Migration 2 (issue 19): the change feed. Each write of the registry
+ * adds what it changed in the nodes' memory indexes (its staged changes
+ * and the ids the rules and scores judge again), in the order of the
+ * commits (writes take the write lock first, driver-pg.c); every node
+ * applies the others' (registry/feed.c). Rows older than a day go; the
+ * last seq gone is kept, so that a node that fell behind knows it. */
+static const char *const pg_migration_2[] = {
+    "CREATE TABLE changes ("
+    "  seq BIGSERIAL PRIMARY KEY,"
+    "  at TEXT NOT NULL,"
+    "  body TEXT NOT NULL"
+    ")",
+    "CREATE INDEX changes_at ON changes(at)",
+    "CREATE TABLE changes_pruned ("
+    "  one INTEGER PRIMARY KEY CHECK (one = 1),"
+    "  upto BIGINT NOT NULL"
+    ")",
+    "INSERT INTO changes_pruned VALUES (1, 0)",
+    NULL,
+};
+
 /* The migrations, each a NULL-ended list of statements run in order. */
 static const char *const *const pg_migrations[] = {
     pg_migration_1,
+    pg_migration_2,
 };
 
 /* The columns whose ids the database gives (a sequence each): an import
  * that wrote ids of its own moves the sequences past them (pg_after_import). */
 static const char *const pg_serials[][2] = {
     {"records", "rid"}, {"outbox", "id"}, {"workflow_events", "id"}, {"documents", "n"},
-    {"inbox", "id"},
+    {"inbox", "id"}, {"changes", "seq"},
 };
 
 #define PG_N_MIGRATIONS (sizeof pg_migrations / sizeof pg_migrations[0])

@@ -101,6 +101,14 @@ struct store_vfuncs {
      * process (node) that holds it; a backend with one writer process
      * (SQLite) has nothing to do. */
     int (*lock)(struct store_conn *c, int64_t key, struct err *e);
+    /* As lock, without waiting: 1 taken, 0 another process holds it. */
+    int (*try_lock)(struct store_conn *c, int64_t key, struct err *e);
+    /* Several processes may serve the database at once. */
+    bool shared;
+    /* A notification on channel once c's transaction commits; waiting for
+     * one (store.h). */
+    int (*notify)(struct store_conn *c, const char *channel, struct err *e);
+    int (*listen_wait)(struct store *s, const char *channel, int timeout_ms, struct err *e);
 };
 
 /* One database. Drivers embed it first-or-anywhere and set v; store.c
@@ -180,10 +188,6 @@ struct store_stmt *store_cache_find(struct store_cache *k, const char *sql, size
  * hash and in_cache set); otherwise st stays a transient statement. */
 void store_cache_put(struct store_cache *k, size_t at, struct store_stmt *st, const char *sql,
                      uint32_t h);
-
-/* Runs a cached one-row query on c and gives column 0 as an integer (for
- * the drivers' own queries). */
-int store_query_int64(struct store_conn *c, const char *sql, int64_t *out, struct err *e);
 
 /* The drivers built into this binary. */
 extern const struct store_vfuncs store_sqlite_vfuncs;

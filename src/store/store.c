@@ -283,6 +283,26 @@ int store_lock(struct store_conn *c, int64_t key, struct err *e)
     return c->store->v->lock(c, key, e);
 }
 
+int store_try_lock(struct store_conn *c, int64_t key, struct err *e)
+{
+    return c->store->v->try_lock(c, key, e);
+}
+
+bool store_shared(const struct store *s)
+{
+    return s->v->shared;
+}
+
+int store_notify(struct store_conn *c, const char *channel, struct err *e)
+{
+    return c->store->v->notify(c, channel, e);
+}
+
+int store_listen_wait(struct store *s, const char *channel, int timeout_ms, struct err *e)
+{
+    return s->v->listen_wait(s, channel, timeout_ms, e);
+}
+
 const char *store_backend(const struct store *s)
 {
     return s->v->name;

@@ -108,6 +108,10 @@ size_t store_col_bytes(struct store_stmt *st, int i);
 int64_t store_col_int64(struct store_stmt *st, int i);
 bool store_col_null(struct store_stmt *st, int i);
 
+/* Runs a cached one-row query without parameters on c and gives column 0
+ * as an integer (-1 and e when there is no row). */
+int store_query_int64(struct store_conn *c, const char *sql, int64_t *out, struct err *e);
+
 /* Runs a statement that returns no rows: prepare (cached), bind the given
  * text arguments in order (NULL pointer binds SQL NULL), step, reset. */
 int store_exec(struct store_conn *c, const char *sql, struct err *e, int nargs, ...);
@@ -200,6 +204,21 @@ int store_doc_unindex(struct store_conn *c, int64_t n, struct err *e);
  * what one process (node) does under it, another's waits for. Nothing to
  * wait for on SQLite, whose writers are one process's. */
 int store_lock(struct store_conn *c, int64_t key, struct err *e);
+/* As store_lock, without waiting: 1 taken (until c's transaction ends), 0
+ * another process holds it (a job another node runs). Always 1 on SQLite. */
+int store_try_lock(struct store_conn *c, int64_t key, struct err *e);
+/* Several processes (nodes) may serve this database at once (PostgreSQL):
+ * what one keeps in memory follows the others' writes (the change feed). */
+bool store_shared(const struct store *s);
+/* Wakes the processes waiting in store_listen_wait() on channel once c's
+ * transaction commits (at once outside one); nothing on SQLite. */
+int store_notify(struct store_conn *c, const char *channel, struct err *e);
+/* Waits up to timeout_ms for a notification on channel, on a connection
+ * of the store's own that listens to it: 1 one came, or the listening
+ * (re)started, when some may have been missed; 0 none came; -1 the
+ * database cannot be reached (after waiting timeout_ms, e filled). One
+ * thread at a time. SQLite: waits timeout_ms, 0. */
+int store_listen_wait(struct store *s, const char *channel, int timeout_ms, struct err *e);
 /* "sqlite" or "postgresql". */
 const char *store_backend(const struct store *s);
 /* Runs the backend's own integrity check; appends problems to report

@@ -1028,6 +1028,111 @@ static void compare_paths(struct fx *f, struct registry *mem, unsigned *seed, in
 
 /* The in-memory filter and word indexes answer every list, total and
  * facet exactly as SQL does, also after writes. REQ: REG-01 */
+/* One write of the feed test: a patch (a stage, maybe a name: new words),
+ * a retirement or a new record, through node `reg`. */
+static void feed_write(struct fx *f, struct registry *reg, unsigned *seed, int i)
+{
+    struct err e = ERR_INIT;
+    char id[32];
+    snprintf(id, sizeof id, "o-%d", (int)(rand_r(seed) % 120));
+    json_t *out = NULL;
+    if (i % 7 == 0) {
+        registry_retire(reg, &f->actor, "objects", id, -1, &e); /* may be retired already */
+    } else if (i % 5 == 0) {
+        char body[256];
+        snprintf(body, sizeof body,
+                 "{\"kind\":\"information_system\",\"owner\":\"org-%d\",\"name\":{\"ru\":"
+                 "\"%s узел %d\"},\"stage\":\"%s\"}",
+                 i % 4, WORDS[rand_r(seed) % 6], i, STAGES[rand_r(seed) % 5]);
+        json_t *in = json_loads(body, 0, NULL);
+        assert_int_equal(registry_create(reg, &f->actor, "objects", in, NULL, &out, &e), 0);
+        json_decref(in);
+    } else {
+        json_t *patch = json_pack("{s:s}", "stage", STAGES[rand_r(seed) % 5]);
+        if (i % 3 == 1)
+            json_object_set_new(patch, "name", json_pack("{s:s}", "ru", WORDS[rand_r(seed) % 6]));
+        registry_patch(reg, &f->actor, "objects", id, -1, patch, &out, &e); /* may be retired */
+        json_decref(patch);
+    }
+    json_decref(out);
+}
+
+struct feed_writer {
+    struct fx *f;
+    struct registry *reg;
+    unsigned seed;
+    int from;
+};
+
+static void *feed_writer_main(void *arg)
+{
+    struct feed_writer *w = arg;
+    for (int i = w->from; i < w->from + 40; i++)
+        feed_write(w->f, w->reg, &w->seed, i);
+    return NULL;
+}
+
+/* Two nodes on one PostgreSQL database, each with its memory indexes:
+ * each applies the other's writes from the change feed, in the commits'
+ * order, so that both answer lists, facets and words as SQL does, after
+ * writes taking turns and writes at once; the thread that follows the
+ * feed applies a write of the other node by itself, notified. */
+static void test_change_feed_between_nodes(void **state)
+{
+    struct fx *f = *state;
+    assert_true(store_shared(f->store)); /* (run on PostgreSQL only: main) */
+    unsigned seed = 777;
+    for (int i = 0; i < 4; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "org-%d", i);
+        json_decref(make_org(f, id));
+    }
+    make_random_objects(f, &seed, 120);
+    struct err e = ERR_INIT;
+    struct store *s2 = NULL;
+    struct store_options so = {.busy_timeout_ms = 10000};
+    assert_int_equal(store_open(f->url, &so, &s2, &e), 0);
+    assert_int_equal(store_analyze(f->store, &e), 0);
+    struct registry *a = registry_new(f->store, f->model), *b = registry_new(s2, f->model);
+    assert_int_equal(registry_enable_filter_index(a, &e), 0);
+    assert_int_equal(registry_enable_filter_index(b, &e), 0);
+    /* taking turns: each write on one node, the other told at once */
+    for (int i = 0; i < 40; i++)
+        feed_write(f, i % 2 ? b : a, &seed, i);
+    assert_int_equal(registry_feed_catch_up(a, &e), 0);
+    assert_int_equal(registry_feed_catch_up(b, &e), 0);
+    compare_paths(f, a, &seed, 15);
+    compare_paths(f, b, &seed, 15);
+    int64_t seq_a, seq_b;
+    uint64_t from_a = registry_feed_applied(b, &seq_b), from_b = registry_feed_applied(a, &seq_a);
+    assert_true(from_a >= 15 && from_b >= 15); /* the other's (some patches named retired ones) */
+    assert_int_equal(seq_a, seq_b);
+    /* at once, from two threads */
+    struct feed_writer w[2] = {{f, a, 11, 100}, {f, b, 22, 200}};
+    pthread_t t[2];
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, feed_writer_main, &w[i]), 0);
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(pthread_join(t[i], NULL), 0);
+    assert_int_equal(registry_feed_catch_up(a, &e), 0);
+    assert_int_equal(registry_feed_catch_up(b, &e), 0);
+    compare_paths(f, a, &seed, 15);
+    compare_paths(f, b, &seed, 15);
+    /* one more on a: b's thread applies it, notified, without being asked */
+    registry_feed_applied(b, &seq_b);
+    feed_write(f, a, &seed, 5);
+    registry_feed_applied(a, &seq_a);
+    for (int ms = 0; ms < 3000 && seq_b < seq_a; ms += 10) {
+        usleep(10000);
+        registry_feed_applied(b, &seq_b);
+    }
+    assert_int_equal(seq_b, seq_a);
+    compare_paths(f, b, &seed, 5);
+    registry_free(b);
+    registry_free(a);
+    store_close(s2);
+}
+
 static void test_memory_index_matches_sql(void **state)
 {
     struct fx *f = *state;
@@ -2826,5 +2931,15 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_referrers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_links_from_memory, setup, teardown),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    /* on PostgreSQL, what only a database several nodes share has */
+    const struct CMUnitTest shared[] = {
+        cmocka_unit_test_setup_teardown(test_change_feed_between_nodes, setup, teardown),
+    };
+    size_t n = sizeof tests / sizeof *tests, m = pgtest_base() ? sizeof shared / sizeof *shared : 0;
+    struct CMUnitTest *all = calloc(n + m, sizeof *all);
+    memcpy(all, tests, sizeof tests);
+    memcpy(all + n, shared, m * sizeof *shared);
+    int rc = _cmocka_run_group_tests("test_registry", all, n + m, NULL, NULL);
+    free(all);
+    return rc;
 }
