@@ -58,6 +58,7 @@ struct pg_store {
     struct store base;
     char *url;
     int busy_timeout_ms;
+    bool connected;            /* a connection was made once (the store opened) */
     pthread_mutex_t listen_mu; /* store_listen_wait's connection: */
     PGconn *listen;            /* LISTENing to `channel` (NULL: none yet, or lost) */
     char *channel;
@@ -673,7 +674,7 @@ static struct store_conn *pg_conn_open(struct store *sb, struct err *e)
 {
     struct pg_store *s = container_of(sb, struct pg_store, base);
     PGconn *pc = PQconnectdb(s->url);
-    if (PQstatus(pc) != CONNECTION_OK) {
+    if (PQstatus(pc) != CONNECTION_OK && (!s->connected || !pc)) {
         err_set(e, 503, "database-unavailable", "", "cannot connect to PostgreSQL: %.300s",
                 PQerrorMessage(pc));
         PQfinish(pc);
@@ -682,6 +683,14 @@ static struct store_conn *pg_conn_open(struct store *sb, struct err *e)
     PQsetNoticeProcessor(pc, pg_notice, NULL);
     struct pg_conn *c = xcalloc(1, sizeof *c);
     c->pc = pc;
+    if (PQstatus(pc) != CONNECTION_OK) {
+        /* a thread's first connection while the server is away, once the
+         * store opened: made again at its first use (pg_reconnect), its
+         * statements failing with 503 until then, the process running on */
+        log_msg(LOG_WARN, "store: cannot connect to PostgreSQL yet: %.300s", PQerrorMessage(pc));
+        return &c->base;
+    }
+    s->connected = true;
     if (pg_configure(c, s->busy_timeout_ms, e) < 0) {
         PQfinish(pc);
         free(c);
@@ -744,18 +753,25 @@ static void pg_rollback(struct store_conn *cb)
 static int pg_begin(struct store_conn *cb, bool write, struct err *e)
 {
     struct pg_conn *c = pg_conn_of(cb);
-    if (pg_reconnect(c, e) < 0)
-        return -1;
-    pg_read_ahead(c);
-    if (!write)
-        return pg_exec_text(c, "BEGIN ISOLATION LEVEL REPEATABLE READ", "cannot begin", e);
     char sql[96];
     snprintf(sql, sizeof sql, "BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock(%d)",
              PG_WRITE_LOCK);
-    if (pg_exec_text(c, sql, "cannot begin", e) == 0)
-        return 0;
-    pg_rollback(cb); /* the lock not had within the busy timeout: 503 busy */
-    return -1;
+    const char *begin = write ? sql : "BEGIN ISOLATION LEVEL REPEATABLE READ";
+    for (int attempt = 0;; attempt++) {
+        if (pg_reconnect(c, e) < 0)
+            return -1;
+        pg_read_ahead(c);
+        if (pg_exec_text(c, begin, "cannot begin", e) == 0)
+            return 0;
+        /* a connection the server ended while it was idle (a restart)
+         * shows only now: made again, once; else (the write lock not had
+         * within the busy timeout: 503 busy) nothing is left open */
+        if (!pg_lost(c) || attempt > 0) {
+            pg_rollback(cb);
+            return -1;
+        }
+        err_clear(e);
+    }
 }
 
 static int pg_commit(struct store_conn *cb, struct err *e)
