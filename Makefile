@@ -3,7 +3,7 @@ DATA ?= ./var
 LISTEN ?= 127.0.0.1:8080
 STAMP := .deps-ok
 
-.PHONY: all run check bench fuzz clean deps
+.PHONY: all run run-cluster check bench fuzz clean deps
 all: build/archportal
 
 deps: $(STAMP)
@@ -19,6 +19,10 @@ build/archportal: build/build.ninja FORCE
 
 run: build/archportal
 	./build/archportal serve --data $(DATA) --listen $(LISTEN) --demo
+
+# two nodes behind nginx on a PostgreSQL of their own (scripts/run-cluster.sh)
+run-cluster: build/archportal
+	sh scripts/run-cluster.sh
 
 build-check/build.ninja: | $(STAMP)
 	meson setup build-check --buildtype=debug -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false >/dev/null

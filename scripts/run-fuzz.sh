@@ -2,7 +2,9 @@
 # Builds the libFuzzer targets with clang (ASan+UBSan) and runs each for
 # FUZZ_SECONDS (default 15) over its seed corpus. Prints one line per
 # target: "fuzz NAME: ok" or "fuzz NAME: FAILED". New inputs found go to
-# build-fuzz/corpus-NAME, never into the checked-in seeds.
+# build-fuzz/corpus-NAME, never into the checked-in seeds. With
+# FUZZ_BUILD_ONLY=1 it only builds them (run-tests.sh does that beside the
+# tests).
 set -u
 SECS=${FUZZ_SECONDS:-15}
 DIR=build-fuzz
@@ -11,6 +13,7 @@ if [ ! -f "$DIR/build.ninja" ]; then
     -Db_sanitize=address,undefined -Db_lundef=false >/dev/null || exit 1
 fi
 ninja -C "$DIR" >/dev/null || { echo "fuzz build: FAILED"; exit 1; }
+[ "${FUZZ_BUILD_ONLY:-0}" = 1 ] && exit 0
 # run_one NAME: runs one target; writes its verdict line to $DIR/verdict-NAME
 run_one() {
   t=$1

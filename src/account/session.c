@@ -3,6 +3,7 @@
 #include "account/internal.h"
 
 #include "auth/password.h"
+#include "util/log.h"
 #include "util/text.h"
 #include "util/timeutil.h"
 
@@ -41,14 +42,72 @@ static void fail_credentials(struct err *e)
     err_set(e, 401, "invalid-credentials", "", "wrong e-mail or password");
 }
 
+/* On a database several nodes share (store_shared), the failures are
+ * counted in it too (login_failures: "e:<e-mail>", "i:<address>"), so that
+ * an account or an address meets one lockout whichever node it tries; each
+ * node's memory answers first. */
+static int64_t shared_wait(struct accounts *ac, const struct throttle_lockout *p, const char *key,
+                           int64_t now)
+{
+    struct err e = ERR_INIT;
+    struct store_stmt *st = store_prepare(
+        store_conn(ac->store), "SELECT failures, last_ms FROM login_failures WHERE key = $1", true,
+        &e);
+    if (!st)
+        return 0; /* the database away: the sign-in fails on reading the user */
+    store_bind_text(st, 1, key);
+    int64_t wait = 0;
+    if (store_step(st, &e) == STORE_ROW)
+        wait = throttle_lockout_wait(p, (unsigned)store_col_int64(st, 0), store_col_int64(st, 1),
+                                     now);
+    store_reset(st);
+    return wait;
+}
+
 static int64_t locked_for(struct accounts *ac, const char *email, const char *ip, int64_t now)
 {
     int64_t a = throttle_locked(ac->logins, &EMAIL_LOCKOUT, email, now);
     int64_t b = throttle_locked(ac->ips, &IP_LOCKOUT, ip, now);
+    if (store_shared(ac->store)) {
+        char key[300];
+        snprintf(key, sizeof key, "e:%s", email);
+        int64_t sa = shared_wait(ac, &EMAIL_LOCKOUT, key, now);
+        snprintf(key, sizeof key, "i:%s", ip);
+        int64_t sb = shared_wait(ac, &IP_LOCKOUT, key, now);
+        a = sa > a ? sa : a;
+        b = sb > b ? sb : b;
+    }
     return a > b ? a : b;
 }
 
+struct shared_fail {
+    const char *email, *ip;
+    int64_t now;
+};
+
+/* One more failure of the e-mail and the address, for every node; what is
+ * older than the lockouts' memory goes. */
+static int shared_fail_fn(struct accounts *ac, struct store_conn *c, void *vctx, struct err *e)
+{
+    (void)ac;
+    struct shared_fail *x = vctx;
+    static const char UPSERT[] =
+        "INSERT INTO login_failures(key, failures, last_ms) VALUES ($1, 1, $2) "
+        "ON CONFLICT (key) DO UPDATE SET failures = CASE WHEN login_failures.last_ms <= $3 "
+        "THEN 1 ELSE login_failures.failures + 1 END, last_ms = $2";
+    char key[300];
+    snprintf(key, sizeof key, "e:%s", x->email);
+    if (store_execf(c, UPSERT, e, "tii", key, x->now, x->now - EMAIL_LOCKOUT.max_ms) < 0)
+        return -1;
+    snprintf(key, sizeof key, "i:%s", x->ip);
+    if (store_execf(c, UPSERT, e, "tii", key, x->now, x->now - IP_LOCKOUT.max_ms) < 0)
+        return -1;
+    int64_t keep = EMAIL_LOCKOUT.max_ms > IP_LOCKOUT.max_ms ? EMAIL_LOCKOUT.max_ms : IP_LOCKOUT.max_ms;
+    return store_execf(c, "DELETE FROM login_failures WHERE last_ms <= $1", e, "i", x->now - keep);
+}
+
 struct open_ctx {
+    const char *email; /* its failures end (on a shared database) */
     const char *user_id, *old_hash;
     char secret[48], csrf[48];
 };
@@ -62,6 +121,12 @@ static int open_fn(struct accounts *ac, struct store_conn *c, void *vctx, struct
     time_format_rfc3339(now_ms + ac->cfg.session_absolute_ms, expires, sizeof expires);
     acct_secret(x->secret, hash);
     acct_secret(x->csrf, csrf_hash);
+    if (store_shared(ac->store)) {
+        char key[300];
+        snprintf(key, sizeof key, "e:%s", x->email);
+        if (store_execf(c, "DELETE FROM login_failures WHERE key = $1", e, "t", key) < 0)
+            return -1;
+    }
     /* the session the browser came with (if any) ends: no fixation */
     if (x->old_hash && store_execf(c, "DELETE FROM sessions WHERE hash = $1", e, "t", x->old_hash) < 0)
         return -1;
@@ -136,6 +201,11 @@ int session_login(struct accounts *ac, const char *email, const char *password,
     if (!ok || !status || strcmp(status, "active") != 0) {
         throttle_fail(ac->logins, &EMAIL_LOCKOUT, key, now);
         throttle_fail(ac->ips, &IP_LOCKOUT, ip, now);
+        struct shared_fail sf = {key, ip, now};
+        struct err ignored = ERR_INIT; /* counted here at least; the answer is the same */
+        if (store_shared(ac->store) && acct_write(ac, shared_fail_fn, &sf, &ignored) < 0)
+            log_msg(LOG_WARN, "sign-in: the failure could not be counted for every node: %s",
+                    ignored.detail);
         json_decref(user);
         fail_credentials(e);
         return -1;
@@ -144,7 +214,7 @@ int session_login(struct accounts *ac, const char *email, const char *password,
     char old_hash[65];
     if (old_cookie)
         sha256_hex(old_cookie, strlen(old_cookie), old_hash);
-    struct open_ctx x = {json_string_value(json_object_get(user, "id")),
+    struct open_ctx x = {key, json_string_value(json_object_get(user, "id")),
                          old_cookie ? old_hash : NULL, "", ""};
     if (acct_write(ac, open_fn, &x, e) < 0) {
         json_decref(user);

@@ -238,6 +238,15 @@ static void expire_failures(struct entry *en, const struct throttle_lockout *p, 
     }
 }
 
+int64_t throttle_lockout_wait(const struct throttle_lockout *p, unsigned failures,
+                              int64_t last_fail_ms, int64_t now_ms)
+{
+    if (!failures || now_ms - last_fail_ms >= p->max_ms) /* forgotten */
+        return 0;
+    int64_t lock = lock_ms(p, failures);
+    return lock > 0 && now_ms - last_fail_ms < lock ? lock - (now_ms - last_fail_ms) : 0;
+}
+
 int64_t throttle_locked(struct throttle *t, const struct throttle_lockout *p, const char *key,
                         int64_t now_ms)
 {
@@ -248,9 +257,7 @@ int64_t throttle_locked(struct throttle *t, const struct throttle_lockout *p, co
     int64_t wait = 0;
     if (en) {
         expire_failures(en, p, now_ms);
-        int64_t lock = lock_ms(p, en->failures);
-        if (lock > 0 && now_ms - en->last_fail < lock)
-            wait = lock - (now_ms - en->last_fail);
+        wait = throttle_lockout_wait(p, en->failures, en->last_fail, now_ms);
     }
     pthread_mutex_unlock(&t->mu);
     return wait;

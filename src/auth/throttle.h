@@ -33,6 +33,11 @@ struct throttle_lockout {
     int64_t base_ms, max_ms;
 };
 
+/* The lockout of a key with `failures` in a row, the last at
+ * last_fail_ms: 0 it may try now, else the milliseconds until it may (the
+ * rule above, for failures counted elsewhere: the nodes' shared count). */
+int64_t throttle_lockout_wait(const struct throttle_lockout *p, unsigned failures,
+                              int64_t last_fail_ms, int64_t now_ms);
 /* 0 if the key may try now; else the milliseconds until it may (> 0). */
 int64_t throttle_locked(struct throttle *t, const struct throttle_lockout *p, const char *key,
                         int64_t now_ms);

@@ -21,6 +21,7 @@
 #include "util/heap.h"
 #include "util/log.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <malloc.h>
@@ -74,6 +75,12 @@ static void usage(FILE *f)
           "  export                                write the whole repository as JSON Lines\n"
           "  import FILE                           load an export into an empty repository\n"
           "  check                                 verify audit chain, references, indexes\n"
+          "  backup DIR                            copy the running portal (its database as of\n"
+          "                                        one instant and its documents) into DIR, a\n"
+          "                                        new or empty folder\n"
+          "  restore DIR                           put a backup into an empty --data folder (and,\n"
+          "                                        for a PostgreSQL one, an empty --database),\n"
+          "                                        then check it\n"
           "  user create --email E [--org ORG_ID] --role R [--name \"Last First\"]\n"
           "                                        create an active user; the password is read\n"
           "                                        from standard input\n"
@@ -100,8 +107,9 @@ static void usage(FILE *f)
           "                                        properties.csv beside it); texts without a\n"
           "                                        language in L; print the report (JSON); a\n"
           "                                        refused concept: nothing written\n"
-          "\n"
-          "options for every command:\n"
+          "\n",
+          f);
+    fputs("options for every command:\n"
           "  --data DIR        data directory (default ./var)\n"
           "  --database URL    keep the database in PostgreSQL (postgresql://USER@HOST/DB);\n"
           "                    without it, SQLite in DIR/archportal.db\n"
@@ -837,6 +845,123 @@ static int cmd_check(struct opts *o)
     return problems > 0 ? 1 : 0;
 }
 
+/* Is dir a folder with nothing in it? */
+static bool dir_empty(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return false;
+    struct dirent *de;
+    bool empty = true;
+    while (empty && (de = readdir(d)))
+        empty = strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0;
+    closedir(d);
+    return empty;
+}
+
+/* Copies the documents' files of the store under from (DIR/blobs) into
+ * the one under to; -1 after saying why. */
+static int copy_blobs(const char *from, const char *to, size_t *n)
+{
+    char f[PATH_MAX], t[PATH_MAX];
+    snprintf(f, sizeof f, "%s/blobs", from);
+    snprintf(t, sizeof t, "%s/blobs", to);
+    struct err e = ERR_INIT;
+    struct blobs *b = blobs_open(t, &e);
+    int rc = b ? blobs_copy(f, b, n, &e) : -1;
+    blobs_close(b);
+    if (rc < 0)
+        fprintf(stderr, "archportal: the documents' files were not all copied: %s\n", e.detail);
+    return rc;
+}
+
+/* archportal backup DIR: the database as of one instant (SQLite's online
+ * backup, pg_dump), then the documents' files, which are only ever added:
+ * every one the copy names was stored before it was made. */
+static int cmd_backup(struct opts *o)
+{
+    if (o->argc < 1) {
+        fputs("archportal: backup needs a DIR (a new or empty folder)\n", stderr);
+        return 2;
+    }
+    const char *dir = o->argv[0];
+    if (mkdir_p(dir) < 0 || !dir_empty(dir)) {
+        fprintf(stderr, "archportal: %s is to be a new or empty folder for the backup\n", dir);
+        return 1;
+    }
+    struct app app;
+    if (app_open(o, &app) < 0)
+        return 1;
+    struct err e = ERR_INIT;
+    const char *file = NULL;
+    size_t n = 0;
+    int rc = store_backup(app.store, dir, &file, &e);
+    if (rc < 0)
+        fprintf(stderr, "archportal: backup failed: %s\n", e.detail);
+    else
+        rc = copy_blobs(o->data, dir, &n);
+    app_close(&app);
+    if (rc == 0)
+        printf("backed up into %s: %s and %zu document file%s\n", dir, file, n, n == 1 ? "" : "s");
+    return rc < 0 ? 1 : 0;
+}
+
+/* archportal restore DIR: a backup into an empty data folder (and database),
+ * then the check of what it holds. */
+static int cmd_restore(struct opts *o)
+{
+    if (o->argc < 1) {
+        fputs("archportal: restore needs the DIR a backup made\n", stderr);
+        return 2;
+    }
+    const char *dir = o->argv[0];
+    char from[PATH_MAX], used[160], url[PATH_MAX + 16];
+    struct stat st;
+    bool pg = snprintf(from, sizeof from, "%s/archportal.pgdump", dir) < (int)sizeof from &&
+              stat(from, &st) == 0;
+    if (!pg && (snprintf(from, sizeof from, "%s/archportal.db", dir) >= (int)sizeof from ||
+                stat(from, &st) != 0)) {
+        fprintf(stderr, "archportal: %s holds no backup (archportal.db or archportal.pgdump)\n",
+                dir);
+        return 1;
+    }
+    if (pg != (o->database != NULL)) {
+        fputs(pg ? "archportal: this backup is of a PostgreSQL database: restore it into an "
+                   "empty one with --database postgresql://...\n"
+                 : "archportal: this backup is of an SQLite database: restore it into --data "
+                   "(export and import move a portal to PostgreSQL)\n",
+              stderr);
+        return 1;
+    }
+    if (mkdir_p(o->data) < 0) {
+        fprintf(stderr, "archportal: cannot create data directory %s: %s\n", o->data,
+                strerror(errno));
+        return 1;
+    }
+    data_earlier_use(o->data, used, sizeof used);
+    if (used[0]) {
+        fprintf(stderr, "archportal: %s was used before (%s): restore into an empty folder\n",
+                o->data, used);
+        return 1;
+    }
+    if (pg)
+        snprintf(url, sizeof url, "%s", o->database);
+    else
+        snprintf(url, sizeof url, "sqlite:%s/archportal.db", o->data);
+    struct err e = ERR_INIT;
+    size_t n = 0;
+    if (store_restore(url, from, &e) < 0) {
+        fprintf(stderr, "archportal: restore failed: %s\n", e.detail);
+        return 1;
+    }
+    if (copy_blobs(dir, o->data, &n) < 0)
+        return 1;
+    printf("restored from %s: the database and %zu document file%s; checking it\n", dir, n,
+           n == 1 ? "" : "s");
+    fflush(stdout);
+    return cmd_check(o);
+}
+
 static int cmd_token(struct opts *o)
 {
     if (o->argc < 1 || strcmp(o->argv[0], "create") != 0 || !o->name || !o->user) {
@@ -1292,6 +1417,7 @@ int main(int argc, char **argv)
         int (*fn)(struct opts *);
     } cmds[] = {{"serve", cmd_serve},   {"migrate", cmd_migrate}, {"export", cmd_export},
                 {"import", cmd_import}, {"check", cmd_check},     {"token", cmd_token},
+                {"backup", cmd_backup}, {"restore", cmd_restore},
                 {"user", cmd_user},     {"calendar", cmd_calendar}, {"notify", cmd_notify},
                 {"rows", cmd_rows},     {"archimate", cmd_archimate}};
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -58,7 +59,12 @@ static int sync_dir(const char *path, struct err *e)
     return 0;
 }
 
-/* Removes what a crash left in tmp/. */
+/* Removes what a crash left in tmp/: files an hour old. Nodes sharing the
+ * folder (issue 19) write their uploads there too: one being written now
+ * is younger (it is written as it arrives; an upload stalled for an hour
+ * was given up long ago). */
+#define TMP_LEFT_S 3600
+
 static void sweep_tmp(const char *tmp)
 {
     DIR *d = opendir(tmp);
@@ -66,9 +72,12 @@ static void sweep_tmp(const char *tmp)
         return;
     struct dirent *de;
     char p[PATH_MAX];
+    struct stat st;
+    time_t now = time(NULL);
     while ((de = readdir(d)))
         if (strncmp(de->d_name, "upload-", 7) == 0 &&
-            snprintf(p, sizeof p, "%s/%s", tmp, de->d_name) < (int)sizeof p && unlink(p) == 0)
+            snprintf(p, sizeof p, "%s/%s", tmp, de->d_name) < (int)sizeof p &&
+            lstat(p, &st) == 0 && now - st.st_mtime >= TMP_LEFT_S && unlink(p) == 0)
             log_event(LOG_INFO, "blob_tmp_removed", "file", de->d_name, NULL);
     closedir(d);
 }
@@ -296,4 +305,58 @@ int blob_open(struct blobs *b, const char *sha, int *fd, uint64_t *size, struct 
     }
     *size = (uint64_t)st.st_size;
     return 0;
+}
+
+/* ---- copying a store's blobs (backup, restore) ---- */
+
+struct copying {
+    const char *from;
+    struct blobs *to;
+    size_t n;
+    int rc;
+    struct err *e;
+};
+
+static int copy_one(void *ctx, const char *sha)
+{
+    struct copying *c = ctx;
+    char path[PATH_MAX];
+    if (snprintf(path, sizeof path, "%s/sha256/%.2s/%s", c->from, sha, sha + 2) >=
+        (int)sizeof path) {
+        err_internal(c->e, "blobs: path too long");
+        return c->rc = -1;
+    }
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        fail_errno(c->e, "open", path);
+        return c->rc = -1;
+    }
+    struct blob_writer *w = blob_writer_new(c->to, c->e);
+    char buf[1 << 16];
+    ssize_t got = 0;
+    int rc = w ? 0 : -1;
+    while (rc == 0 && ((got = read(fd, buf, sizeof buf)) > 0 || (got < 0 && errno == EINTR)))
+        rc = got > 0 ? blob_write(w, buf, (size_t)got, c->e) : 0;
+    if (rc == 0 && got < 0)
+        rc = fail_errno(c->e, "read", path);
+    close(fd);
+    if (rc == 0 && strcmp(blob_writer_sha256(w), sha) != 0) {
+        /* the copy would keep the damage as if it were the document */
+        err_set(c->e, 500, "storage-error", "", "the stored document file %s does not hash to its name",
+                path);
+        rc = -1;
+    }
+    if (rc == 0)
+        rc = blob_writer_commit(w, c->e);
+    blob_writer_free(w);
+    c->n += rc == 0;
+    return c->rc = rc;
+}
+
+int blobs_copy(const char *from_dir, struct blobs *to, size_t *n, struct err *e)
+{
+    struct copying c = {from_dir, to, 0, 0, e};
+    blobs_each(from_dir, copy_one, &c);
+    *n = c.n;
+    return c.rc;
 }

@@ -55,5 +55,10 @@ const char *blobs_dir(const struct blobs *b);
  * Returns the number of blobs passed to fn. */
 typedef int (*blob_each_fn)(void *ctx, const char *sha);
 size_t blobs_each(const char *dir, blob_each_fn fn, void *ctx);
+/* Copies every blob stored under from_dir into the store `to`, each
+ * checked against its name (a file that does not hash to its name is an
+ * error: a copy would keep the damage); a blob `to` has already is kept.
+ * *n: how many were copied. 0, or -1 with e filled (stopping there). */
+int blobs_copy(const char *from_dir, struct blobs *to, size_t *n, struct err *e);
 
 #endif

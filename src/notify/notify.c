@@ -233,7 +233,19 @@ static void *run(void *arg)
                 log_msg(LOG_WARN, "mail: the outbox could not be read or written: %s", e.detail);
         }
         int64_t now = time_now_ms();
+        /* the scan runs on one node at a time: the one holding its lease,
+         * which another takes three periods after that one last scanned
+         * (every node sends from the outbox: each message is claimed) */
+        int lease = 0;
         if (n->cfg.scan_ms > 0 && now >= next_scan && !stopped(n)) {
+            err_clear(&e);
+            lease = store_lease(registry_store(n->reg), "scan", 3 * n->cfg.scan_ms, &e);
+            if (lease < 0)
+                log_msg(LOG_WARN, "reminders: the scan's lease could not be read: %s", e.detail);
+            if (lease <= 0)
+                next_scan = now + n->cfg.scan_ms;
+        }
+        if (lease > 0) {
             struct notify_scan_stats sc;
             err_clear(&e);
             if (notify_scan(n, now, &sc, &e) < 0)

@@ -33,7 +33,9 @@
 #include "util/timeutil.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <libpq-fe.h>
+#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -41,6 +43,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 enum {
     PG_MAX_PARAMS = 64,
@@ -1188,6 +1191,61 @@ static int pg_listen_wait(struct store *sb, const char *channel, int timeout_ms,
     return rc;
 }
 
+/* pg_dump's custom format, made in one snapshot while the nodes go on;
+ * the roles and their rights are the new server's own. */
+static int pg_backup(struct store *sb, const char *dir, const char **file, struct err *e)
+{
+    struct pg_store *s = container_of(sb, struct pg_store, base);
+    char to[PATH_MAX], part[PATH_MAX + 8];
+    *file = "archportal.pgdump";
+    if (snprintf(to, sizeof to, "%s/%s", dir, *file) >= (int)sizeof to) {
+        err_internal(e, "the path %.200s is too long", dir);
+        return -1;
+    }
+    snprintf(part, sizeof part, "%s.part", to);
+    char *argv[] = {"pg_dump", "--format=custom", "--no-owner", "--no-privileges", "--file", part,
+                    "--dbname", s->url, NULL};
+    if (store_run(argv, e) < 0) {
+        unlink(part);
+        return -1;
+    }
+    int fd = open(part, O_RDONLY | O_CLOEXEC);
+    bool ok = fd >= 0 && fsync(fd) == 0;
+    if (fd >= 0)
+        close(fd);
+    if (!ok || rename(part, to) < 0) {
+        err_internal(e, "cannot keep the copy %s: %s", to, strerror(errno));
+        unlink(part);
+        return -1;
+    }
+    return 0;
+}
+
+static int pg_restore(const char *url, const char *from, struct err *e)
+{
+    PGconn *pc = PQconnectdb(url);
+    PGresult *r = PQstatus(pc) == CONNECTION_OK
+                      ? PQexec(pc, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")
+                      : NULL;
+    int rc = 0;
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        err_set(e, 503, "database-unavailable", "", "cannot read the database to restore into: %.300s",
+                PQerrorMessage(pc));
+        rc = -1;
+    } else if (strcmp(PQgetvalue(r, 0, 0), "0") != 0) {
+        err_set(e, 409, "conflict", "",
+                "the database to restore into holds tables already: give an empty one");
+        rc = -1;
+    }
+    PQclear(r);
+    PQfinish(pc);
+    if (rc < 0)
+        return -1;
+    char *argv[] = {"pg_restore", "--no-owner", "--no-privileges", "--exit-on-error",
+                    "--single-transaction", "--dbname", (char *)url, (char *)from, NULL};
+    return store_run(argv, e);
+}
+
 const struct store_vfuncs store_pg_vfuncs = {
     .name = "postgresql",
     .open = pg_open,
@@ -1226,4 +1284,6 @@ const struct store_vfuncs store_pg_vfuncs = {
     .shared = true,
     .notify = pg_notify,
     .listen_wait = pg_listen_wait,
+    .backup = pg_backup,
+    .restore = pg_restore,
 };

@@ -1089,6 +1089,77 @@ static int sqlite_listen_wait(struct store *s, const char *channel, int timeout_
     return 0;
 }
 
+/* Copies the database file `from` into `to` (which must not be there)
+ * with the online backup: one read transaction of `from` for the whole
+ * copy (its writers go on; what they commit meanwhile is not in it), into
+ * `to`.part, synced, then renamed. */
+static int sqlite_copy(const char *from, const char *to, struct err *e)
+{
+    char part[PATH_MAX];
+    struct stat st;
+    if (snprintf(part, sizeof part, "%s.part", to) >= (int)sizeof part) {
+        err_internal(e, "the path %.200s is too long", to);
+        return -1;
+    }
+    if (stat(to, &st) == 0) {
+        err_set(e, 409, "conflict", "", "%s is there already: a copy goes to a new file", to);
+        return -1;
+    }
+    unlink(part);
+    sqlite3 *src = NULL, *dst = NULL;
+    int rc = sqlite3_open_v2(from, &src, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_open_v2(part, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                                             SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc == SQLITE_OK)
+        sqlite3_busy_timeout(src, 10000);
+    sqlite3_backup *b = rc == SQLITE_OK ? sqlite3_backup_init(dst, "main", src, "main") : NULL;
+    if (b) {
+        /* all pages in one step: one snapshot, never restarted by a write */
+        while ((rc = sqlite3_backup_step(b, -1)) == SQLITE_BUSY || rc == SQLITE_LOCKED)
+            sqlite3_sleep(10);
+        sqlite3_backup_finish(b);
+        rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
+    } else if (rc == SQLITE_OK) {
+        rc = sqlite3_errcode(dst);
+    }
+    if (rc != SQLITE_OK)
+        err_set(e, 500, "storage-error", "", "cannot copy %s: %s", from,
+                dst ? sqlite3_errmsg(dst) : src ? sqlite3_errmsg(src) : sqlite3_errstr(rc));
+    sqlite3_close_v2(src);
+    sqlite3_close_v2(dst);
+    int fd = rc == SQLITE_OK ? open(part, O_RDONLY | O_CLOEXEC) : -1;
+    bool ok = fd >= 0 && fsync(fd) == 0;
+    if (fd >= 0)
+        close(fd);
+    if (rc == SQLITE_OK && (!ok || rename(part, to) < 0)) {
+        err_internal(e, "cannot keep the copy %s: %s", to, strerror(errno));
+        rc = SQLITE_IOERR;
+    }
+    if (rc != SQLITE_OK) {
+        unlink(part);
+        return -1;
+    }
+    return 0;
+}
+
+static int sqlite_backup(struct store *sb, const char *dir, const char **file, struct err *e)
+{
+    struct sqlite_store *s = container_of(sb, struct sqlite_store, base);
+    char to[PATH_MAX];
+    *file = "archportal.db";
+    if (snprintf(to, sizeof to, "%s/%s", dir, *file) >= (int)sizeof to) {
+        err_internal(e, "the path %.200s is too long", dir);
+        return -1;
+    }
+    return sqlite_copy(s->path, to, e);
+}
+
+static int sqlite_restore(const char *path, const char *from, struct err *e)
+{
+    return sqlite_copy(from, path, e);
+}
+
 /* SQLite gives max(rowid) + 1: nothing to move. */
 static int sqlite_after_import(struct store_conn *c, struct err *e)
 {
@@ -1135,4 +1206,6 @@ const struct store_vfuncs store_sqlite_vfuncs = {
     .shared = false,
     .notify = sqlite_notify,
     .listen_wait = sqlite_listen_wait,
+    .backup = sqlite_backup,
+    .restore = sqlite_restore,
 };

@@ -362,10 +362,31 @@ static const char *const pg_migration_2[] = {
     NULL,
 };
 
+/* Migration 3 (issue 19): what the nodes share besides the records. A
+ * job one node at a time runs (the day's scan) holds a lease, which another
+ * may take once it has run out (store_lease); the sign-in failures of an
+ * e-mail ("e:…") or an address ("i:…") are counted for every node
+ * (account/session.c). */
+static const char *const pg_migration_3[] = {
+    "CREATE TABLE leases ("
+    "  job TEXT PRIMARY KEY,"
+    "  node TEXT NOT NULL,"
+    "  until_ms BIGINT NOT NULL"
+    ")",
+    "CREATE TABLE login_failures ("
+    "  key TEXT PRIMARY KEY,"
+    "  failures BIGINT NOT NULL,"
+    "  last_ms BIGINT NOT NULL"
+    ")",
+    "CREATE INDEX login_failures_last ON login_failures(last_ms)",
+    NULL,
+};
+
 /* The migrations, each a NULL-ended list of statements run in order. */
 static const char *const *const pg_migrations[] = {
     pg_migration_1,
     pg_migration_2,
+    pg_migration_3,
 };
 
 /* The columns whose ids the database gives (a sequence each): an import

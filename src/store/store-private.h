@@ -109,12 +109,18 @@ struct store_vfuncs {
      * one (store.h). */
     int (*notify)(struct store_conn *c, const char *channel, struct err *e);
     int (*listen_wait)(struct store *s, const char *channel, int timeout_ms, struct err *e);
+    /* store_backup into dir (its file's name in *file); store_restore of
+     * the copy `from` into the database `path` (the driver's part of the
+     * URL), which holds nothing yet. */
+    int (*backup)(struct store *s, const char *dir, const char **file, struct err *e);
+    int (*restore)(const char *path, const char *from, struct err *e);
 };
 
 /* One database. Drivers embed it first-or-anywhere and set v; store.c
  * initialises the rest. */
 struct store {
     const struct store_vfuncs *v;
+    char node[33]; /* this process among those sharing the database (random hex) */
     pthread_mutex_t lock;     /* guards conns */
     pthread_key_t key;        /* this thread's struct store_conn * */
     struct store_conn *conns; /* every open connection, newest first */
@@ -188,6 +194,10 @@ struct store_stmt *store_cache_find(struct store_cache *k, const char *sql, size
  * hash and in_cache set); otherwise st stays a transient statement. */
 void store_cache_put(struct store_cache *k, size_t at, struct store_stmt *st, const char *sql,
                      uint32_t h);
+
+/* Runs argv (argv[0] found on PATH; stdin /dev/null, stdout and stderr
+ * the process's) and waits for it: 0 when it exited with status 0. */
+int store_run(char *const argv[], struct err *e);
 
 /* The drivers built into this binary. */
 extern const struct store_vfuncs store_sqlite_vfuncs;

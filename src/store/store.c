@@ -12,11 +12,18 @@
 #include "util/err.h"
 #include "util/timeutil.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <spawn.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 enum { STORE_DEFAULT_BUSY_MS = 5000 };
 
@@ -175,6 +182,11 @@ int store_open(const char *url, const struct store_options *opt, struct store **
         return -1;
     s->busy_timeout_ms = o.busy_timeout_ms;
     s->must_exist = o.must_exist;
+    unsigned char r[16];
+    if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r)
+        fatal("store: no random bytes for the node's name");
+    for (size_t i = 0; i < sizeof r; i++)
+        snprintf(s->node + 2 * i, 3, "%02x", r[i]);
     /* The first connection migrates, then stays as this thread's own. */
     struct store_conn *c = store_conn_get(s, e);
     if (!c || s->v->migrate(c, e) < 0 || store_writer_open(s, e) < 0) {
@@ -301,6 +313,69 @@ int store_notify(struct store_conn *c, const char *channel, struct err *e)
 int store_listen_wait(struct store *s, const char *channel, int timeout_ms, struct err *e)
 {
     return s->v->listen_wait(s, channel, timeout_ms, e);
+}
+
+int store_lease(struct store *s, const char *job, int64_t ms, struct err *e)
+{
+    if (!s->v->shared)
+        return 1;
+    int64_t now = time_now_ms();
+    struct store_conn *w = store_write_enter(s, e);
+    if (!w)
+        return -1;
+    int rc = store_execf(w,
+                         "INSERT INTO leases(job, node, until_ms) VALUES ($1, $2, $3) "
+                         "ON CONFLICT (job) DO UPDATE SET node = $2, until_ms = $3 "
+                         "WHERE leases.node = $2 OR leases.until_ms < $4",
+                         e, "ttii", job, s->node, now + ms, now);
+    if (store_write_leave(w, rc < 0 ? -1 : 0, NULL, NULL, e) < 0)
+        return -1;
+    struct store_stmt *st =
+        store_prepare(store_conn(s), "SELECT node FROM leases WHERE job = $1", true, e);
+    if (!st)
+        return -1;
+    store_bind_text(st, 1, job);
+    int step = store_step(st, e);
+    int held = step == STORE_ROW && strcmp(store_col_text(st, 0), s->node) == 0;
+    store_reset(st);
+    return step == STORE_ERROR ? -1 : held;
+}
+
+int store_backup(struct store *s, const char *dir, const char **file, struct err *e)
+{
+    return s->v->backup(s, dir, file, e);
+}
+
+int store_restore(const char *url, const char *from, struct err *e)
+{
+    const char *path = NULL;
+    const struct store_vfuncs *v = store_pick_driver(url, &path, e);
+    return v ? v->restore(path, from, e) : -1;
+}
+
+int store_run(char *const argv[], struct err *e)
+{
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    pid_t pid;
+    int rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    if (rc != 0) {
+        err_internal(e, "cannot run %s: %s", argv[0], strerror(rc));
+        return -1;
+    }
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR) {
+            err_internal(e, "cannot wait for %s: %s", argv[0], strerror(errno));
+            return -1;
+        }
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        return 0;
+    err_internal(e, "%s failed (%s %d)", argv[0], WIFEXITED(status) ? "status" : "signal",
+                 WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+    return -1;
 }
 
 const char *store_backend(const struct store *s)

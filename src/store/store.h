@@ -219,6 +219,21 @@ int store_notify(struct store_conn *c, const char *channel, struct err *e);
  * database cannot be reached (after waiting timeout_ms, e filled). One
  * thread at a time. SQLite: waits timeout_ms, 0. */
 int store_listen_wait(struct store *s, const char *channel, int timeout_ms, struct err *e);
+/* Does this process hold job's lease, for ms from now? On a shared store
+ * one process at a time holds it (it keeps it while it asks again within
+ * ms; another takes it once it has run out): 1 held (taken or kept), 0
+ * another holds it, -1 on an error. Always 1 on SQLite. */
+int store_lease(struct store *s, const char *job, int64_t ms, struct err *e);
+/* A consistent copy of the database as it is at one instant, while
+ * others read and write on, into the folder dir (which exists): SQLite's
+ * online backup (dir/archportal.db); pg_dump's custom format on PostgreSQL
+ * (dir/archportal.pgdump), made in one snapshot. *file: the file's name. */
+int store_backup(struct store *s, const char *dir, const char **file, struct err *e);
+/* Restores store_backup's copy `from` into the database url, which must
+ * hold nothing yet (SQLite: a file not there yet; PostgreSQL: a database
+ * without tables, which pg_restore fills in one transaction). The backends
+ * must match (export and import move a portal between them). */
+int store_restore(const char *url, const char *from, struct err *e);
 /* "sqlite" or "postgresql". */
 const char *store_backend(const struct store *s);
 /* Runs the backend's own integrity check; appends problems to report

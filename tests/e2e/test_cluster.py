@@ -1,7 +1,7 @@
 """Two portal nodes on one PostgreSQL database (issue 19): what one writes the
 other serves within a second — the record, its lists and facets, its words,
 its page — both ways; accounting codes assigned on both at once are never the
-same; a node killed in the middle of writes loses nothing it acknowledged
+same; sign-in failures on both count towards one lockout; a node killed in the middle of writes loses nothing it acknowledged
 while the other serves on; PostgreSQL stopped under load gives 503s, never a
 hang or a crash, and both nodes recover by themselves when it is back; a node
 refuses a database of a newer schema. Runs under tests/pg/with-pg.sh. The
@@ -134,6 +134,18 @@ def test_codes_assigned_on_both_nodes_at_once_are_never_the_same():
             assert srv.get(f'/api/v1/objects/{rid}', token=ADMIN).json()['accounting_code'] == code
 
 
+def test_sign_in_failures_count_on_every_node():
+    email = A.user('owner-editor', ORG)
+    for i in range(5):  # the lockout's free failures, spread over the two nodes
+        r = (A, B)[i % 2].request('POST', '/api/v1/session',
+                                  {'email': email, 'password': 'Wrong-Horse-Battery'})
+        assert r.status == 401, r
+    for srv in (B, A):  # locked on both, though each saw only two or three
+        r = srv.request('POST', '/api/v1/session',
+                        {'email': email, 'password': 'Corr3ct-Horse-Battery'})
+        assert r.status == 429 and r.json()['type'].endswith(':locked'), r
+
+
 def test_a_node_killed_in_the_middle_of_writes_loses_nothing_acknowledged():
     global A
     acked, stop = [], threading.Event()
@@ -257,6 +269,7 @@ def main():
         VERIFIER = A.token('integrator-verifier', r.json()['id'])
         run([test_a_write_on_one_node_is_seen_on_the_other_within_a_second,
              test_codes_assigned_on_both_nodes_at_once_are_never_the_same,
+             test_sign_in_failures_count_on_every_node,
              test_a_node_killed_in_the_middle_of_writes_loses_nothing_acknowledged,
              test_postgresql_stopped_under_load_gives_503_and_the_nodes_recover,
              test_a_node_refuses_a_database_of_a_newer_schema])

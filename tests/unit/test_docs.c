@@ -8,6 +8,7 @@
  * memory limit, signal mask, descriptors, leftovers of the child) and the
  * isolated inspection through our own binary.
  * REQ: DOC-01 */
+#include "docs/blobs.h"
 #include "docs/inspect.h"
 #include "docs/subproc.h"
 
@@ -21,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -835,9 +837,43 @@ static void test_isolated_inspection(void **state)
     free(path);
 }
 
+/* Opening the document store removes what a crash left in tmp/ (an hour
+ * old) and not an upload another node sharing the folder is writing. */
+static void test_blobs_sweep_only_old_leftovers(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/ap-blobs-XXXXXX", tmp[64], old_f[96], new_f[96];
+    assert_non_null(mkdtemp(dir));
+    struct err e = ERR_INIT;
+    struct blobs *b = blobs_open(dir, &e);
+    assert_non_null(b);
+    blobs_close(b);
+    snprintf(tmp, sizeof tmp, "%s/tmp", dir);
+    snprintf(old_f, sizeof old_f, "%s/upload-old", tmp);
+    snprintf(new_f, sizeof new_f, "%s/upload-new", tmp);
+    for (int i = 0; i < 2; i++) {
+        FILE *f = fopen(i ? new_f : old_f, "w");
+        assert_non_null(f);
+        fputs("part", f);
+        fclose(f);
+    }
+    struct timeval two_hours_ago[2] = {{time(NULL) - 7200, 0}, {time(NULL) - 7200, 0}};
+    assert_int_equal(utimes(old_f, two_hours_ago), 0);
+    b = blobs_open(dir, &e);
+    assert_non_null(b);
+    blobs_close(b);
+    assert_int_equal(access(old_f, F_OK), -1);
+    assert_int_equal(access(new_f, F_OK), 0);
+    unlink(new_f);
+    char cmd[96];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_blobs_sweep_only_old_leftovers),
         cmocka_unit_test(test_xmp_attribute_form),
         cmocka_unit_test(test_xmp_element_form),
         cmocka_unit_test(test_xmp_other_parts_and_levels),

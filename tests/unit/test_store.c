@@ -1083,6 +1083,30 @@ static void test_foreign_keys_enforced(void **state)
 
 /* ---- PostgreSQL's own ---- */
 
+/* A job's lease: one store (node) at a time holds it, keeps it while it
+ * asks again in time, and another takes it once it ran out; on SQLite
+ * (one process) it is always held. */
+static void test_job_lease(void **state)
+{
+    struct fixture *f = *state;
+    struct store *a = fx_open(f), *b = NULL;
+    struct err e = ERR_INIT;
+    assert_int_equal(store_lease(a, "scan", 300, &e), 1);
+    if (!store_shared(a)) {
+        assert_int_equal(store_lease(a, "scan", 300, &e), 1);
+        return;
+    }
+    struct store_options opt = {.busy_timeout_ms = 5000};
+    assert_int_equal(store_open(f->path, &opt, &b, &e), 0);
+    assert_int_equal(store_lease(b, "scan", 300, &e), 0);   /* a holds it */
+    assert_int_equal(store_lease(b, "digest", 300, &e), 1); /* another job: b's */
+    assert_int_equal(store_lease(a, "scan", 300, &e), 1);   /* kept */
+    usleep(400 * 1000);                                     /* a asked no more: run out */
+    assert_int_equal(store_lease(b, "scan", 300, &e), 1);
+    assert_int_equal(store_lease(a, "scan", 300, &e), 0);
+    store_close(b);
+}
+
 /* must_exist on a database without the portal's schema: refused, nothing
  * made in it. */
 static void test_pg_must_exist(void **state)
@@ -1229,6 +1253,7 @@ int main(void)
         {T(test_integrity_clean), BOTH},
         {T(test_integrity_reports_dangling_key), SQLITE},
         {T(test_foreign_keys_enforced), BOTH},
+        {T(test_job_lease), BOTH},
         {T(test_pg_must_exist), PG},
         {T(test_pg_reconnects), PG},
         {T(test_pg_documents_index), PG},
