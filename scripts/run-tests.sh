@@ -21,9 +21,9 @@ if [ -n "$fpid" ]; then
   wait "$fpid" || cat "$BUILD/fuzz-build.txt"
 fi
 if [ "${SKIP_FUZZ:-0}" != 1 ]; then
-  # 8 s per target here keeps `make check` under 15 minutes; `make fuzz`
+  # 5 s per target here keeps `make check` under 15 minutes; `make fuzz`
   # (FUZZ_SECONDS=…) runs them longer
-  FUZZ_SECONDS=${FUZZ_SECONDS:-8} sh scripts/run-fuzz.sh > "$BUILD/fuzz-summary.txt" 2>&1
+  FUZZ_SECONDS=${FUZZ_SECONDS:-5} sh scripts/run-fuzz.sh > "$BUILD/fuzz-summary.txt" 2>&1
   frc=$?
   tail -n 20 "$BUILD/fuzz-summary.txt"
 fi

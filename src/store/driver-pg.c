@@ -33,7 +33,6 @@
 #include "util/timeutil.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <libpq-fe.h>
 #include <limits.h>
 #include <poll.h>
@@ -1209,16 +1208,7 @@ static int pg_backup(struct store *sb, const char *dir, const char **file, struc
         unlink(part);
         return -1;
     }
-    int fd = open(part, O_RDONLY | O_CLOEXEC);
-    bool ok = fd >= 0 && fsync(fd) == 0;
-    if (fd >= 0)
-        close(fd);
-    if (!ok || rename(part, to) < 0) {
-        err_internal(e, "cannot keep the copy %s: %s", to, strerror(errno));
-        unlink(part);
-        return -1;
-    }
-    return 0;
+    return store_keep_file(part, to, e);
 }
 
 static int pg_restore(const char *url, const char *from, struct err *e)

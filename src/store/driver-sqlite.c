@@ -1128,19 +1128,11 @@ static int sqlite_copy(const char *from, const char *to, struct err *e)
                 dst ? sqlite3_errmsg(dst) : src ? sqlite3_errmsg(src) : sqlite3_errstr(rc));
     sqlite3_close_v2(src);
     sqlite3_close_v2(dst);
-    int fd = rc == SQLITE_OK ? open(part, O_RDONLY | O_CLOEXEC) : -1;
-    bool ok = fd >= 0 && fsync(fd) == 0;
-    if (fd >= 0)
-        close(fd);
-    if (rc == SQLITE_OK && (!ok || rename(part, to) < 0)) {
-        err_internal(e, "cannot keep the copy %s: %s", to, strerror(errno));
-        rc = SQLITE_IOERR;
-    }
     if (rc != SQLITE_OK) {
         unlink(part);
         return -1;
     }
-    return 0;
+    return store_keep_file(part, to, e);
 }
 
 static int sqlite_backup(struct store *sb, const char *dir, const char **file, struct err *e)

@@ -195,6 +195,9 @@ struct store_stmt *store_cache_find(struct store_cache *k, const char *sql, size
 void store_cache_put(struct store_cache *k, size_t at, struct store_stmt *st, const char *sql,
                      uint32_t h);
 
+/* A copy written to `part` made durable and named `to` (fsync, rename);
+ * part removed when that fails (-1, e filled). */
+int store_keep_file(const char *part, const char *to, struct err *e);
 /* Runs argv (argv[0] found on PATH; stdin /dev/null, stdout and stderr
  * the process's) and waits for it: 0 when it exited with status 0. */
 int store_run(char *const argv[], struct err *e);

@@ -353,6 +353,19 @@ int store_restore(const char *url, const char *from, struct err *e)
     return v ? v->restore(path, from, e) : -1;
 }
 
+int store_keep_file(const char *part, const char *to, struct err *e)
+{
+    int fd = open(part, O_RDONLY | O_CLOEXEC);
+    bool ok = fd >= 0 && fsync(fd) == 0;
+    if (fd >= 0)
+        close(fd);
+    if (ok && rename(part, to) == 0)
+        return 0;
+    err_internal(e, "cannot keep the copy %s: %s", to, strerror(errno));
+    unlink(part);
+    return -1;
+}
+
 int store_run(char *const argv[], struct err *e)
 {
     posix_spawn_file_actions_t fa;
