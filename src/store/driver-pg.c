@@ -1092,18 +1092,6 @@ static int pg_lock(struct store_conn *c, int64_t key, struct err *e)
     return rc == STORE_ERROR ? -1 : 0;
 }
 
-static int pg_try_lock(struct store_conn *c, int64_t key, struct err *e)
-{
-    struct store_stmt *st = store_prepare(c, "SELECT pg_try_advisory_xact_lock($1)", true, e);
-    if (!st)
-        return -1;
-    store_bind_int64(st, 1, key);
-    int rc = store_step(st, e);
-    int got = rc == STORE_ROW && store_col_int64(st, 0) == 1;
-    store_reset(st);
-    return rc == STORE_ERROR ? -1 : got;
-}
-
 static int pg_notify(struct store_conn *c, const char *channel, struct err *e)
 {
     return store_execf(c, "SELECT pg_notify($1, '')", e, "t", channel) < 0 ? -1 : 0;
@@ -1270,7 +1258,6 @@ const struct store_vfuncs store_pg_vfuncs = {
     .doc_index = pg_doc_index,
     .doc_unindex = pg_doc_unindex,
     .lock = pg_lock,
-    .try_lock = pg_try_lock,
     .shared = true,
     .notify = pg_notify,
     .listen_wait = pg_listen_wait,

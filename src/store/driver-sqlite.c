@@ -1060,14 +1060,6 @@ static int sqlite_lock(struct store_conn *c, int64_t key, struct err *e)
     return 0;
 }
 
-static int sqlite_try_lock(struct store_conn *c, int64_t key, struct err *e)
-{
-    (void)c;
-    (void)key;
-    (void)e;
-    return 1; /* one process serves the file */
-}
-
 static int sqlite_notify(struct store_conn *c, const char *channel, struct err *e)
 {
     (void)c;
@@ -1194,7 +1186,6 @@ const struct store_vfuncs store_sqlite_vfuncs = {
     .doc_index = sqlite_doc_index,
     .doc_unindex = sqlite_doc_unindex,
     .lock = sqlite_lock,
-    .try_lock = sqlite_try_lock,
     .shared = false,
     .notify = sqlite_notify,
     .listen_wait = sqlite_listen_wait,

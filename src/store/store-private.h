@@ -101,8 +101,6 @@ struct store_vfuncs {
      * process (node) that holds it; a backend with one writer process
      * (SQLite) has nothing to do. */
     int (*lock)(struct store_conn *c, int64_t key, struct err *e);
-    /* As lock, without waiting: 1 taken, 0 another process holds it. */
-    int (*try_lock)(struct store_conn *c, int64_t key, struct err *e);
     /* Several processes may serve the database at once. */
     bool shared;
     /* A notification on channel once c's transaction commits; waiting for

@@ -295,11 +295,6 @@ int store_lock(struct store_conn *c, int64_t key, struct err *e)
     return c->store->v->lock(c, key, e);
 }
 
-int store_try_lock(struct store_conn *c, int64_t key, struct err *e)
-{
-    return c->store->v->try_lock(c, key, e);
-}
-
 bool store_shared(const struct store *s)
 {
     return s->v->shared;

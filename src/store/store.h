@@ -204,9 +204,6 @@ int store_doc_unindex(struct store_conn *c, int64_t n, struct err *e);
  * what one process (node) does under it, another's waits for. Nothing to
  * wait for on SQLite, whose writers are one process's. */
 int store_lock(struct store_conn *c, int64_t key, struct err *e);
-/* As store_lock, without waiting: 1 taken (until c's transaction ends), 0
- * another process holds it (a job another node runs). Always 1 on SQLite. */
-int store_try_lock(struct store_conn *c, int64_t key, struct err *e);
 /* Several processes (nodes) may serve this database at once (PostgreSQL):
  * what one keeps in memory follows the others' writes (the change feed). */
 bool store_shared(const struct store *s);
