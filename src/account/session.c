@@ -46,6 +46,15 @@ static void fail_credentials(struct err *e)
  * counted in it too (login_failures: "e:<e-mail>", "i:<address>"), so that
  * an account or an address meets one lockout whichever node it tries; each
  * node's memory answers first. */
+#define FAILURES_KEY_MAX 300
+
+/* The key of login_failures for an e-mail ('e') or an address ('i'). */
+static const char *failures_key(char out[FAILURES_KEY_MAX], char what, const char *s)
+{
+    snprintf(out, FAILURES_KEY_MAX, "%c:%s", what, s);
+    return out;
+}
+
 static int64_t shared_wait(struct accounts *ac, const struct throttle_lockout *p, const char *key,
                            int64_t now)
 {
@@ -69,11 +78,9 @@ static int64_t locked_for(struct accounts *ac, const char *email, const char *ip
     int64_t a = throttle_locked(ac->logins, &EMAIL_LOCKOUT, email, now);
     int64_t b = throttle_locked(ac->ips, &IP_LOCKOUT, ip, now);
     if (store_shared(ac->store)) {
-        char key[300];
-        snprintf(key, sizeof key, "e:%s", email);
-        int64_t sa = shared_wait(ac, &EMAIL_LOCKOUT, key, now);
-        snprintf(key, sizeof key, "i:%s", ip);
-        int64_t sb = shared_wait(ac, &IP_LOCKOUT, key, now);
+        char key[FAILURES_KEY_MAX];
+        int64_t sa = shared_wait(ac, &EMAIL_LOCKOUT, failures_key(key, 'e', email), now);
+        int64_t sb = shared_wait(ac, &IP_LOCKOUT, failures_key(key, 'i', ip), now);
         a = sa > a ? sa : a;
         b = sb > b ? sb : b;
     }
@@ -95,12 +102,11 @@ static int shared_fail_fn(struct accounts *ac, struct store_conn *c, void *vctx,
         "INSERT INTO login_failures(key, failures, last_ms) VALUES ($1, 1, $2) "
         "ON CONFLICT (key) DO UPDATE SET failures = CASE WHEN login_failures.last_ms <= $3 "
         "THEN 1 ELSE login_failures.failures + 1 END, last_ms = $2";
-    char key[300];
-    snprintf(key, sizeof key, "e:%s", x->email);
-    if (store_execf(c, UPSERT, e, "tii", key, x->now, x->now - EMAIL_LOCKOUT.max_ms) < 0)
-        return -1;
-    snprintf(key, sizeof key, "i:%s", x->ip);
-    if (store_execf(c, UPSERT, e, "tii", key, x->now, x->now - IP_LOCKOUT.max_ms) < 0)
+    char key[FAILURES_KEY_MAX];
+    if (store_execf(c, UPSERT, e, "tii", failures_key(key, 'e', x->email), x->now,
+                    x->now - EMAIL_LOCKOUT.max_ms) < 0 ||
+        store_execf(c, UPSERT, e, "tii", failures_key(key, 'i', x->ip), x->now,
+                    x->now - IP_LOCKOUT.max_ms) < 0)
         return -1;
     int64_t keep = EMAIL_LOCKOUT.max_ms > IP_LOCKOUT.max_ms ? EMAIL_LOCKOUT.max_ms : IP_LOCKOUT.max_ms;
     return store_execf(c, "DELETE FROM login_failures WHERE last_ms <= $1", e, "i", x->now - keep);
@@ -122,9 +128,9 @@ static int open_fn(struct accounts *ac, struct store_conn *c, void *vctx, struct
     acct_secret(x->secret, hash);
     acct_secret(x->csrf, csrf_hash);
     if (store_shared(ac->store)) {
-        char key[300];
-        snprintf(key, sizeof key, "e:%s", x->email);
-        if (store_execf(c, "DELETE FROM login_failures WHERE key = $1", e, "t", key) < 0)
+        char key[FAILURES_KEY_MAX];
+        if (store_execf(c, "DELETE FROM login_failures WHERE key = $1", e, "t",
+                        failures_key(key, 'e', x->email)) < 0)
             return -1;
     }
     /* the session the browser came with (if any) ends: no fixation */
