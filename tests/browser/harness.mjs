@@ -111,7 +111,15 @@ export class Server {
     this.base = `http://127.0.0.1:${this.port}`;
     const args = ['serve', '--data', this.data, '--listen', `127.0.0.1:${this.port}`, '--quiet',
                   ...this.extra];
-    if (this.demo) args.push('--demo');
+    if (this.demo) {
+      args.push('--demo');
+      // with the shipped model, a copy of the demo loaded once (tests/demo_template.py)
+      if (!this.extra.includes('--model')) {
+        const r = spawnSync('/usr/bin/python3', [path.join(SOURCE, 'tests/demo_template.py'), BIN, this.data],
+                            { timeout: 300000 });
+        if (r.status !== 0) throw new Error(`demo template: ${r.stderr}`);
+      }
+    }
     this.proc = spawn(BIN, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     this.stderr = '';
     this.proc.stderr.on('data', d => { this.stderr += d; });

@@ -14,6 +14,9 @@ import time
 import uuid
 import traceback
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
+import demo_template  # noqa: E402
+
 BIN = os.environ.get('ARCHPORTAL', os.path.join(os.path.dirname(__file__), '../../build/archportal'))
 SOURCE = os.environ.get('ARCHPORTAL_SOURCE', os.path.join(os.path.dirname(__file__), '../..'))
 
@@ -96,6 +99,11 @@ class Server:
                 f'127.0.0.1:{self.port}', '--quiet', *self.extra]
         if self.demo:
             args.append('--demo')
+            # on SQLite with the shipped model, a copy of the demo loaded
+            # once (tests/demo_template.py); `--demo` then finds it loaded
+            if not PG and '--model' not in self.extra and \
+                    not os.path.exists(os.path.join(self.data, 'archportal.db')):
+                demo_template.fill(BIN, self.data)
         self.log = open(self.log_path, 'ab')
         self.proc = subprocess.Popen(args, stdout=self.log, stderr=self.log, env=self.env)
         deadline = time.time() + 30
