@@ -392,6 +392,12 @@ bool relidx_node(const struct relidx *g, const char *id, uint32_t *rid, const ch
     return true;
 }
 
+uint32_t relidx_node_at(const struct relidx *g, const char *id)
+{
+    const struct node *n = node_get(g, id);
+    return n ? (uint32_t)(n - g->nodes) + 1 : 0;
+}
+
 static int cmp_hit(const void *a, const void *b)
 {
     uint32_t x = ((const struct relidx_hit *)a)->rid, y = ((const struct relidx_hit *)b)->rid;

@@ -56,6 +56,9 @@ bool relidx_has_edge(const struct relidx *g, uint32_t rid);
 bool relidx_node(const struct relidx *g, const char *id, uint32_t *rid, const char **kind,
                  bool *live);
 
+/* The node of record id + 1 (0: none), for relidx_hits_into's nodes. */
+uint32_t relidx_node_at(const struct relidx *g, const char *id);
+
 /* One relation met from a node of the frontier. Its strings are not
  * copied: from is the caller's, the others the graph's, valid while it is
  * read and unchanged (under the caller's read lock); a caller copies what

@@ -96,6 +96,13 @@ struct rule_mem {
     json_t *inherited;     /* "<kind> <base>" -> the items inherited through base */
     struct end *ends;      /* ends_of's */
     size_t n_ends;
+    /* the graph's node of the record whose ends were asked last (its
+     * rules ask several times): the graph, the id, its node + 1 */
+    const struct relidx *node_graph;
+    int64_t day_ms, day; /* rule_mem_day's last (day_ms -1: none yet) */
+    registry_day_fn day_fn;
+    char node_id[128];
+    uint32_t node;
     uint32_t *owner_of;    /* row id -> owner's index in owners + 1 (from the index) */
     size_t n_owner_of;
     uint32_t *owner_dk;    /* per owner: its distinct key in the far's keys (0: not yet) */
@@ -250,6 +257,7 @@ struct rule_mem *rule_mem_new(struct registry *r, int64_t today, bool whole)
     j->r = r;
     j->today = today;
     j->whole = whole;
+    j->day_ms = -1;
     j->fields = json_object();
     j->refby = json_object();
     j->mstart = json_object();
@@ -366,6 +374,18 @@ void rule_mem_share(struct rule_mem *j, struct rule_mem *common)
     j->common = common;
 }
 
+int64_t rule_mem_day(struct rule_mem *j, registry_day_fn day_of, void *ctx, int64_t t_ms)
+{
+    if (t_ms != j->day_ms || day_of != j->day_fn) {
+        j->day = day_of(ctx, t_ms);
+        j->day_ms = t_ms;
+        j->day_fn = day_of;
+    }
+    return j->day;
+}
+
+static json_t *member_value(struct jspan v);
+
 /* What a record of kind k naming `base` by its inherit_via inherits, as
  * registry_inherited gives it ({field: [{from, items}]}, nearest base
  * first), from the base's own items and what the base inherits in turn:
@@ -408,7 +428,7 @@ static json_t *inherited_via(struct rule_mem *j, const struct model_kind *k, con
         struct jtext_iter it;
         if (row && jtext_member((struct jspan){row->data, len}, field, &span) &&
             jtext_array(span, &it) && jtext_next(&it, &one) &&
-            (items = json_loadb(span.p, span.n, 0, NULL)))
+            (items = member_value(span)))
             json_array_append_new(list, json_pack("{s:s, s:o}", "from", row->id, "items", items));
         json_array_extend(list, json_object_get(above, field));
         json_object_set_new(out, field, list);
@@ -746,8 +766,14 @@ static size_t ends_of(struct rule_mem *j, const char *id, const struct model_rul
 {
     struct fidx *x = j->r->fidx;
     fidx_read_lock(x);
-    size_t n = relidx_hits_into(fidx_graph(x), j->a, NULL, &id, 1, q->out, keep_type,
-                                (void *)q->type, &j->hits, &j->cap);
+    const struct relidx *g = fidx_graph(x);
+    if (g != j->node_graph || strcmp(id, j->node_id) != 0) {
+        j->node_graph = g;
+        snprintf(j->node_id, sizeof j->node_id, "%s", id);
+        j->node = strlen(id) < sizeof j->node_id ? relidx_node_at(g, id) : 0;
+    }
+    size_t n = relidx_hits_into(g, j->a, &j->node, &id, 1, q->out, keep_type, (void *)q->type,
+                                &j->hits, &j->cap);
     if (n > j->n_ends) {
         j->ends = xrealloc(j->ends, n * sizeof *j->ends);
         j->n_ends = n;

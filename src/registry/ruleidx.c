@@ -250,7 +250,7 @@ static int judge(struct registry *r, struct ruleidx *x, struct rule_mem *j, uint
         if (inh)
             json_object_set_new(rec, "inherited", inh);
     }
-    int64_t day = day_of(day_ctx, model_judging_ms(k, rec, time_now_ms()));
+    int64_t day = rule_mem_day(j, day_of, day_ctx, model_judging_ms(k, rec, time_now_ms()));
     size_t row = (size_t)json_integer_value(json_object_get(x->kind_at, k->id)) - 1;
     for (size_t i = 0; i < x->n_rules; i++) {
         const struct model_rule *ru = model_rule_at(m, i);
@@ -300,6 +300,9 @@ struct pieces {
     struct rule_mem *common; /* what both threads read once */
     uint32_t cuts[RULEIDX_PIECES + 1];
     size_t n_pieces;
+    /* the row ids to judge, a bit each below cuts[n_pieces], from the
+     * filter index (NULL when it is not ready: the records table says) */
+    uint8_t *judged;
     atomic_size_t next; /* the next piece to take */
 };
 
@@ -319,24 +322,36 @@ static int judge_piece(struct part *p, struct rule_mem *j, uint32_t lo, uint32_t
     struct pieces *all = p->all;
     struct registry *r = all->r;
     struct err *e = &p->e;
-    struct store_stmt *st = store_prepare(
-        store_conn(r->store),
-        "SELECT r.rid, r.kind, d.data FROM records r JOIN record_data d ON d.rid = r.rid "
-        "WHERE r.retired = 0 AND r.kind IN (SELECT value FROM json_each($1)) "
-        "AND r.rid >= $2 AND r.rid < $3 ORDER BY r.rid",
-        true, e);
+    /* with the filter index's row ids, the records' text alone in order of
+     * row id (the records table's wide rows not read), the others skipped */
+    struct store_stmt *st =
+        all->judged ? store_prepare(store_conn(r->store),
+                                    "SELECT rid, data FROM record_data "
+                                    "WHERE rid >= $2 AND rid < $3 ORDER BY rid",
+                                    true, e)
+                    : store_prepare(store_conn(r->store),
+                                    "SELECT r.rid, d.data FROM records r JOIN record_data d "
+                                    "ON d.rid = r.rid WHERE r.retired = 0 AND r.kind IN "
+                                    "(SELECT value FROM json_each($1)) AND r.rid >= $2 AND "
+                                    "r.rid < $3 ORDER BY r.rid",
+                                    true, e);
     if (!st)
         return -1;
-    store_bind_text(st, 1, all->kinds);
+    if (!all->judged)
+        store_bind_text(st, 1, all->kinds);
     store_bind_int64(st, 2, lo);
     store_bind_int64(st, 3, hi);
     int rc;
     while ((rc = store_step(st, e)) == STORE_ROW) {
         uint32_t rid = (uint32_t)store_col_int64(st, 0);
-        const char *kind = store_col_text(st, 1), *data = store_col_text(st, 2);
+        if (all->judged && !(all->judged[rid / 8] & (1u << (rid % 8))))
+            continue;
+        const char *data = store_col_text(st, 1);
         json_t *rec = rule_mem_project(j, data, strlen(data)); /* what the rules read */
         if (rec) {
-            rule_mem_met(j, rid, kind, rec);
+            const char *kind = json_string_value(json_object_get(rec, "kind"));
+            rule_mem_met(j, rid, kind ? kind : json_string_value(json_object_get(rec, "type")),
+                         rec);
             if (judge(r, all->x, j, rid, rec, all->day_of, all->day_ctx, e) < 0)
                 rc = STORE_ERROR;
         }
@@ -467,6 +482,10 @@ static void cut_pieces(struct registry *r, const struct ruleidx *x, struct piece
     }
     all->cuts[RULEIDX_PIECES] = end;
     all->n_pieces = RULEIDX_PIECES;
+    all->judged = xcalloc((size_t)end / 8 + 1, 1);
+    for (size_t i = 0; i < n_kinds; i++)
+        for (size_t n = 0; n < sets[i].n; n++)
+            all->judged[sets[i].v[n] / 8] |= (uint8_t)(1u << (sets[i].v[n] % 8));
     arena_free(a);
     free(kinds);
 }
@@ -515,6 +534,7 @@ static int build(struct registry *r, struct ruleidx *x, registry_day_fn day_of, 
     if (!threads)
         judge_pieces(&parts[0]); /* takes every piece */
     free(kinds);
+    free(all.judged);
     rule_mem_free(all.common);
     struct part *bad = parts[0].rc < 0 ? &parts[0] : parts[1].rc < 0 ? &parts[1] : NULL;
     if (bad) {

@@ -270,6 +270,31 @@ def test_kept_judgements_follow_writes():
             [v['id'] for v in judged[rule]['violators']], rule
 
 
+def test_judged_from_scratch_after_a_restart():
+    # REQ: ARC-13
+    # a restarted server judges every record from scratch (the records' text
+    # read in row order, the records to judge told by the filter index):
+    # it agrees with the records judged one by one, and a retired record
+    # that broke a rule is judged no more
+    gone = create('objects', {'kind': 'information_system', 'owner': ORG,
+                              'stage': 'industrial_operation', 'name': {'ru': 'АИС «Снята»'}}, OWNER)
+    assert gone['id'] in violators('system_runs_on_infrastructure')
+    r = SRV.request('DELETE', f'/api/v1/objects/{gone["id"]}', token=ADMIN, headers={'If-Match': '*'})
+    assert r.status in (200, 204), r
+    before = report('?by=owner')
+    SRV.stop()
+    SRV.start()
+    kept, judged = report(), report('?by=owner')
+    assert sum(k['applicable'] for k in kept.values()) >= 10
+    for rule, k in kept.items():
+        assert (k['applicable'], k['compliant']) == \
+            (judged[rule]['applicable'], judged[rule]['compliant']) == \
+            (before[rule]['applicable'], before[rule]['compliant']), rule
+        ids = [v['id'] for v in k['violators']]
+        assert ids == [v['id'] for v in judged[rule]['violators']], rule
+        assert gone['id'] not in ids, rule
+
+
 def initiative(name, itype, **more):
     return create('initiatives', {'name': {'ru': name}, 'owner': ORG, 'initiative_type': itype,
                                   'priority': 'high', 'status': 'planned',
@@ -615,7 +640,8 @@ def main():
         run([test_master_data_kept_by_one_body, test_master_data_digitised,
              test_first_class_off_the_platform_names_its_ground, test_report_by_body_and_by_domain,
              test_trend_recorded_once_a_day, test_report_page_and_csv,
-             test_kept_judgements_follow_writes, test_initiatives_and_the_gap_report,
+             test_kept_judgements_follow_writes, test_judged_from_scratch_after_a_restart,
+             test_initiatives_and_the_gap_report,
              test_gap_report_page_and_csv, test_versions_approval_and_publication,
              test_published_architecture_pages,
              test_revision_triggers])
