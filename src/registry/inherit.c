@@ -301,7 +301,7 @@ struct reg_rows {
     const struct actor *a;
     json_t *index; /* id -> position in v */
     struct rows_entry **v;
-    size_t n;
+    size_t n, cap;
 };
 
 struct reg_rows *reg_rows_new(struct registry *r, const struct actor *a)
@@ -354,7 +354,10 @@ const struct rec_row *reg_rows_readable(struct reg_rows *m, const char *id, int 
         return NULL;
     }
     x->readable = found > 0 && !x->row.retired && row_readable(m->r, m->a, &x->row);
-    m->v = xrealloc(m->v, (m->n + 1) * sizeof *m->v);
+    if (m->n == m->cap) {
+        m->cap = m->cap ? 2 * m->cap : 16;
+        m->v = xrealloc(m->v, m->cap * sizeof *m->v);
+    }
     m->v[m->n] = x;
     json_object_set_new(m->index, id, json_integer((json_int_t)m->n++));
     return x->readable ? &x->row : NULL;
