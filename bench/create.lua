@@ -1,6 +1,6 @@
 -- wrk script: POST /api/v1/objects with a distinct body every time.
 --
---   wrk ... -s bench/create.lua http://HOST:PORT -- TOKEN
+--   wrk ... -s bench/create.lua http://HOST:PORT -- TOKEN [ORGS]
 --
 -- Each request creates a new information system with a name made of the
 -- thread number and a running number, so no two bodies are alike. Only 201
@@ -20,8 +20,11 @@ end
 local seq = 0
 created, non201, first_bad = 0, 0, 0 -- globals: read by done() via thread:get
 
+local orgs = 1000 -- the owners org-0 … org-(orgs - 1): the dataset's (gen.py --orgs)
+
 function init(args)
-  local token = assert(args[1], "usage: -- TOKEN")
+  local token = assert(args[1], "usage: -- TOKEN [ORGS]")
+  orgs = tonumber(args[2] or "1000")
   wrk.method = "POST"
   wrk.path = "/api/v1/objects"
   wrk.headers["Content-Type"] = "application/json"
@@ -38,7 +41,7 @@ function request()
     '"name":{"ru":"Тестовая информационная система %s",' ..
     '"kk":"Сынақ ақпараттық жүйесі %s","en":"Benchmark information system %s"},' ..
     '"stage":"%s"}',
-    (seq * 7 + thread_id) % 1000, tag, tag, tag, stages[seq % #stages + 1])
+    (seq * 7 + thread_id) % orgs, tag, tag, tag, stages[seq % #stages + 1])
   return wrk.format(nil, nil, nil, body)
 end
 

@@ -26,6 +26,11 @@
 #      exported whole (<= 5 s, server memory growth <= 100 MB), parsed by xmllint,
 #      imported again with a dry run once the server is stopped (>= 0.25x the
 #      rate of xmllint on the same file)
+#   k. the portal on PostgreSQL (bench/cluster.sh): on a dataset a twentieth
+#      of the size, object GET on a PostgreSQL node against a SQLite node
+#      (>= 0.5x), durable creates (>= 1000/s), two nodes behind nginx, a write
+#      on one node found on the other (p99 <= 200 ms), each node's peak RSS,
+#      and a document's bytes from a file against bytea chunks
 # and prints a results table, also written to bench/out/results.md.
 #
 # Everything it makes lives in bench/out/. Only loopback addresses are used.
@@ -468,6 +473,13 @@ else
 	tail -n 5 "$OUT/check.txt"
 fi
 put slow_ms "${AP_SLOW_MS:-250}"
+
+# --- k. PostgreSQL: one node and two behind nginx, beside SQLite (bench/cluster.sh) ---------
+say "k. the portal on PostgreSQL: one node, two behind nginx, beside a SQLite node"
+ROOT=$ROOT OUT=$OUT BIN=$BIN DURATION=$DURATION RES=$RES START=$START ORGS=$ORGS OBJECTS=$OBJECTS \
+	RELATIONS=$RELATIONS DOMAINS=$DOMAINS CAPABILITIES=$CAPABILITIES FUNCTIONS=$FUNCTIONS \
+	PROCESSES=$PROCESSES TYPES=$TYPES ATTRIBUTES=$ATTRIBUTES PROJECTS=$PROJECTS SEED=$SEED \
+	sh "$BENCH/cluster.sh" || say "WARNING: the PostgreSQL figures failed (see above and bench/out/cluster/)"
 
 put date "$(date -u '+%Y-%m-%d %H:%M UTC')"
 put elapsed_s "$(($(date +%s) - START))"

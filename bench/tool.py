@@ -436,6 +436,55 @@ def cmd_report(argv):
     if steps:
         row('Server VmHWM after each phase (MB)', ', '.join(
             f"{k} {float(v) / 1024:,.0f}" for k, v in (x.split(':') for x in steps)))
+    # k. PostgreSQL, one node and two behind nginx (bench/cluster.sh)
+    if g('k_dataset'):
+        def kratio(a, b):
+            try:
+                return float(g(a)) / float(g(b))
+            except (TypeError, ValueError, ZeroDivisionError):
+                return None
+        row('PostgreSQL (phase k): its dataset (gen.py) and settings',
+            f"{g('k_dataset')}; {g('k_pg_settings', '?')}")
+        row('PostgreSQL: import of that dataset / into SQLite (s)',
+            f"{fnum(g('k_pg_import_s'), 1)} / {fnum(g('k_sqlite_import_s'), 1)} (one round trip a "
+            'statement on PostgreSQL)')
+        for who, label in (('sqlite', 'the SQLite node'), ('pg', 'a PostgreSQL node alone'),
+                           ('pg2', 'two PostgreSQL nodes behind nginx')):
+            row(f'PostgreSQL: GET one object (one URL, wrk -t2 -c32), {label} (req/s)',
+                fnum(g(f'k_get_{who}_rps'), 0) +
+                f" (p99 {fnum(g(f'k_get_{who}_p99_ms'), 2)} ms, errors {g(f'k_get_{who}_errors', '?')}, "
+                f"client CPU {g(f'k_get_{who}_client_cpu_pct', '?')} %)")
+        ratio = kratio('k_get_pg_rps', 'k_get_sqlite_rps')
+        row('PostgreSQL: GET one object, a PostgreSQL node / the SQLite node', fnum(ratio, 2),
+            '≥ 0.5', verdict(ratio, 0.5, True))
+        for who, label in (('sqlite', 'the SQLite node'), ('pg', 'a PostgreSQL node alone'),
+                           ('pg2', 'two PostgreSQL nodes behind nginx')):
+            target = who != 'sqlite'
+            ok = verdict(g(f'k_create_{who}_rps'), 1000, True) if target else 'info'
+            if target and g(f'k_create_{who}_non201') not in ('0', None):
+                ok = '**FAIL** (non-201)'
+            row(f'PostgreSQL: durable creates (201/s, wrk -t2 -c4), {label}',
+                fnum(g(f'k_create_{who}_rps'), 0) + f" (non-201 {g(f'k_create_{who}_non201', '?')}, "
+                f"p99 {fnum(g(f'k_create_{who}_p99_ms'), 2)} ms)", '≥ 1000/s' if target else '', ok)
+        for when, label in (('idle', 'idle'), ('load', 'during the creates through nginx')):
+            p99 = g(f'k_visible_{when}_p99_ms')
+            ok = verdict(p99, 200, False) if g(f'k_visible_{when}_errors') == '0' else '**FAIL** (errors)'
+            row(f'PostgreSQL: a write on one node found by a search on the other, {label}: '
+                'p50 / p99 / max (ms)',
+                f"{fnum(g(f'k_visible_{when}_p50_ms'), 1)} / **{fnum(p99, 1)}** / "
+                f"{fnum(g(f'k_visible_{when}_max_ms'), 1)} ({g(f'k_visible_{when}_n', '?')} writes, "
+                f"errors {g(f'k_visible_{when}_errors', '?')})", 'p99 ≤ 200 ms', ok)
+        try:
+            a_mb, b_mb = float(g('k_rss_a_kb')) / 1024, float(g('k_rss_b_kb')) / 1024
+            row('PostgreSQL: peak RSS of each node, VmHWM (MB), A / B (SQLite node on the same data)',
+                f"{a_mb:,.1f} / {b_mb:,.1f} ({float(g('k_rss_sqlite_kb')) / 1024:,.1f})", '≤ 150 MB',
+                verdict(max(a_mb, b_mb), 150, False))
+        except (TypeError, ValueError):
+            row('PostgreSQL: peak RSS of each node', 'n/a', '≤ 150 MB', '**FAIL** (not measured)')
+        row(f"Documents: a {g('k_doc_mb', '?')} MB file downloaded from a node (file, sendfile) / "
+            'read from PostgreSQL in 1 MB bytea chunks at once (COPY) / one query a chunk / cat (MB/s)',
+            f"{fnum(g('k_doc_file_http_mb_s'), 0)} / {fnum(g('k_doc_chunks_copy_mb_s'), 0)} / "
+            f"{fnum(g('k_doc_chunks_each_mb_s'), 0)} / {fnum(g('k_doc_cat_mb_s'), 0)}")
     row('Database size after import (MB)', fnum(float(g('db_bytes', 'nan')) / 1e6, 1))
     row('Database size at the end (MB)', fnum(float(g('db_end_bytes', 'nan')) / 1e6, 1))
     row('Import time (s)', fnum(g('import_s'), 1))

@@ -1,9 +1,12 @@
-/* cache: answers of list counts and facets, valid until the next write.
+/* cache: answers of list counts and facets (and, on a database several
+ * nodes share, records read), valid until the next write.
  *
- * Every committed write in this process bumps a generation number; an
- * entry made under an older generation is stale. The server process is
- * the only writer of records (the CLI writes records only into an empty
- * repository, before serving), so this is exact. Thread-safe. */
+ * Every write this process applies bumps a generation number: its own
+ * after the commit, another node's when the change feed brings it
+ * (feed.c); an entry made under an older generation is stale. Writes of
+ * records come only through a server (the CLI writes records only into an
+ * empty repository, before serving), so on one node this is exact, and
+ * across nodes an answer is as fresh as the feed. Thread-safe. */
 #ifndef AP_CACHE_H
 #define AP_CACHE_H
 

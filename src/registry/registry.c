@@ -2532,6 +2532,25 @@ int registry_retire(struct registry *r, const struct actor *a, const char *colle
 int registry_get_raw(struct registry *r, struct arena *ar, const char *collection,
                      const char *id, char **json, int64_t *revision, struct err *e)
 {
+    /* On a database shared by several nodes a read is a round trip (and
+     * the database's CPU): a record read is kept in the answers' cache
+     * (cache.h) until this node applies the next write, its own or another
+     * node's (feed.c). On SQLite a read is a lookup in this process, and
+     * the cache's slots stay for the lists' answers. */
+    bool cached = store_shared(r->store);
+    const char *key = cached ? arena_printf(ar, "raw\x1f%s\x1f%s", collection, id) : NULL;
+    char *hit = NULL;
+    uint64_t gen = cached ? cache_generation() : 0;
+    if (cached && cache_get(key, &hit)) {
+        char *data = strchr(hit, ' ');
+        if (data) {
+            *revision = strtoll(hit, NULL, 10);
+            *json = arena_strdup(ar, data + 1);
+        }
+        free(hit);
+        if (data)
+            return 0;
+    }
     struct store_conn *c = store_conn(r->store);
     struct store_stmt *st = store_prepare(
         c,
@@ -2549,6 +2568,8 @@ int registry_get_raw(struct registry *r, struct arena *ar, const char *collectio
     } else if (rc == STORE_ROW) {
         *json = arena_strndup(ar, store_col_text(st, 0), store_col_bytes(st, 0));
         *revision = store_col_int64(st, 1);
+        if (cached)
+            cache_put(key, arena_printf(ar, "%lld %s", (long long)*revision, *json), gen);
     } else if (rc == STORE_DONE) {
         reg_not_found(e);
         rc = STORE_ERROR;
