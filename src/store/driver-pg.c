@@ -76,6 +76,19 @@ struct pg_conn {
     struct store_cache cache;
     struct pg_stmt *all; /* every statement of the connection (to forget names) */
     int64_t last_id;     /* the id the last INSERT into a table with ids gave */
+    /* In a write transaction the statements whose rows nobody reads (an
+     * INSERT, UPDATE or DELETE, a savepoint, an advisory lock, a NOTIFY)
+     * are sent without waiting for their answers (libpq's pipeline mode):
+     * a write is some twenty statements, and each answer waited for is a
+     * round trip. Their answers are read before the next statement whose
+     * rows are read, a RELEASE (a write's end) and the COMMIT, so that a
+     * failure is reported before the write ends, as if at its statement. */
+    bool pipe_tx;      /* a write transaction is open */
+    size_t pending;    /* statements sent whose answers are not read yet */
+    bool *pend_id;     /* of each: does its answer give an id (last_id)? */
+    size_t pend_cap;
+    bool pend_failed;  /* one of them failed: the rest were not run */
+    struct err pend_err; /* its error */
 };
 
 struct pg_stmt {
@@ -84,6 +97,7 @@ struct pg_stmt {
     char *sql;       /* the caller's (the cache's key) */
     char *run;       /* what the server runs: sql, or sql RETURNING the id */
     bool returns_id; /* an INSERT into a table whose ids the database gives */
+    bool deferred;   /* its rows are not read: sent without waiting in a write */
     char name[24];   /* "" until prepared on the connection */
     int nparams;     /* the highest $n of sql */
     char *vals[PG_MAX_PARAMS];
@@ -95,6 +109,7 @@ struct pg_stmt {
     bool started, streaming, done;
     bool delivered, retried; /* a row given; the run sent again once */
     PGresult *row;           /* the current row's result */
+    int row_i;               /* the row in it (a whole result: in a pipeline) */
     PGresult **queue;        /* rows read ahead (another statement ran meanwhile) */
     size_t q_at, q_n, q_cap;
     struct pg_stmt *next_all, **prev_all;
@@ -141,10 +156,105 @@ static void pg_fail(struct pg_conn *c, const PGresult *r, struct err *e, const c
     }
 }
 
+/* ---- a write transaction's pipeline ---- */
+
+/* Keeps the first failure of the statements sent without waiting. */
+static void pg_pend_fail(struct pg_conn *c, const PGresult *r)
+{
+    if (c->pend_failed)
+        return;
+    pg_fail(c, r, &c->pend_err, "statement failed");
+    c->pend_failed = true;
+}
+
+/* Asks the server for the answers it has not sent yet. */
+static void pg_flush(struct pg_conn *c)
+{
+    if (PQsendFlushRequest(c->pc) != 1 || PQflush(c->pc) != 0)
+        pg_pend_fail(c, NULL);
+}
+
+/* Reads the answers of the statements sent without waiting (flushed): the
+ * first failure kept (those after it were not run), an id given kept. */
+static void pg_drain(struct pg_conn *c, bool flush)
+{
+    if (!c->pending)
+        return;
+    if (flush)
+        pg_flush(c);
+    for (size_t i = 0; i < c->pending; i++) {
+        PGresult *r;
+        bool any = false;
+        while ((r = PQgetResult(c->pc)) != NULL) {
+            any = true;
+            ExecStatusType st = PQresultStatus(r);
+            if (st == PGRES_TUPLES_OK && c->pend_id[i] && PQntuples(r) == 1)
+                c->last_id = PQgetisnull(r, 0, 0) ? 0 : strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+            else if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK &&
+                     st != PGRES_PIPELINE_ABORTED)
+                pg_pend_fail(c, r);
+            PQclear(r);
+        }
+        if (!any && pg_lost(c)) { /* nothing more will come */
+            pg_pend_fail(c, NULL);
+            break;
+        }
+    }
+    c->pending = 0;
+}
+
+/* Leaves pipeline mode: every answer read, a sync point passed. -1 with
+ * the first failure of the statements sent without waiting, if one failed
+ * (kept until the transaction or its savepoint is rolled back). */
+static int pg_pipe_end(struct pg_conn *c, struct err *e)
+{
+    if (PQpipelineStatus(c->pc) != PQ_PIPELINE_OFF) {
+        bool synced = PQpipelineSync(c->pc) == 1; /* sends what waits, and a sync */
+        pg_drain(c, false);
+        if (synced) {
+            for (;;) {
+                PGresult *r = PQgetResult(c->pc);
+                if (!r) {
+                    if (pg_lost(c))
+                        break;
+                    continue; /* between two statements' answers */
+                }
+                ExecStatusType st = PQresultStatus(r);
+                if (st != PGRES_PIPELINE_SYNC && st != PGRES_TUPLES_OK &&
+                    st != PGRES_COMMAND_OK && st != PGRES_PIPELINE_ABORTED)
+                    pg_pend_fail(c, r);
+                PQclear(r);
+                if (st == PGRES_PIPELINE_SYNC)
+                    break;
+            }
+        } else {
+            pg_pend_fail(c, NULL);
+        }
+        if (!PQexitPipelineMode(c->pc))
+            pg_pend_fail(c, NULL);
+    }
+    if (c->pend_failed) {
+        *e = c->pend_err;
+        return -1;
+    }
+    return 0;
+}
+
+/* Forgets a failure of the statements sent (their transaction or
+ * savepoint rolled back). */
+static void pg_pipe_clear(struct pg_conn *c)
+{
+    c->pending = 0;
+    c->pend_failed = false;
+    err_clear(&c->pend_err);
+}
+
 /* Runs SQL text (one or more statements, rows ignored) with the simple
  * protocol; the connection must not be sending rows. */
 static int pg_exec_text(struct pg_conn *c, const char *sql, const char *what, struct err *e)
 {
+    if (pg_pipe_end(c, e) < 0)
+        return -1;
     PGresult *r = PQexec(c->pc, sql);
     ExecStatusType s = PQresultStatus(r);
     int rc = s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK ? 0 : -1;
@@ -237,6 +347,22 @@ static const char *pg_id_column(const char *sql)
     return NULL;
 }
 
+/* May sql be sent without waiting for its answer in a write transaction:
+ * is it a statement whose rows nobody reads? */
+static bool pg_deferrable(const char *sql)
+{
+    while (*sql == ' ' || *sql == '\n' || *sql == '\t')
+        sql++;
+    static const char *const starts[] = {"INSERT ", "UPDATE ", "DELETE ", "SAVEPOINT ",
+                                         "SELECT pg_advisory_xact_lock(", "SELECT pg_notify("};
+    if (strcasestr(sql, "RETURNING"))
+        return false; /* the caller reads what it returns */
+    for (size_t i = 0; i < sizeof starts / sizeof *starts; i++)
+        if (strncasecmp(sql, starts[i], strlen(starts[i])) == 0)
+            return true;
+    return false;
+}
+
 static struct pg_stmt *pg_stmt_new(struct pg_conn *c, const char *sql, struct err *e)
 {
     int n = pg_count_params(sql);
@@ -258,6 +384,7 @@ static struct pg_stmt *pg_stmt_new(struct pg_conn *c, const char *sql, struct er
         s->run = xstrdup(sql);
     }
     s->nparams = n;
+    s->deferred = pg_deferrable(sql);
     s->next_all = c->all;
     if (c->all)
         c->all->prev_all = &s->next_all;
@@ -283,6 +410,8 @@ static void pg_stmt_free(struct pg_stmt *s)
     pg_unbind(s);
     if (s->name[0] && !pg_lost(s->c)) {
         pg_read_ahead(s->c); /* the connection free for the DEALLOCATE */
+        struct err kept = ERR_INIT; /* a failure stays for the next statement */
+        (void)pg_pipe_end(s->c, &kept);
         char sql[48];
         snprintf(sql, sizeof sql, "DEALLOCATE %s", s->name);
         PQclear(PQexec(s->c->pc, sql));
@@ -438,6 +567,13 @@ static bool pg_type_error(const char *state)
 static int pg_server_prepare(struct pg_stmt *s, bool eager, struct err *e)
 {
     struct pg_conn *c = s->c;
+    /* prepared out of the pipeline; a ROLLBACK (TO a savepoint) even after
+     * a failure of the statements sent: it is what clears it */
+    struct err kept = ERR_INIT;
+    if (pg_pipe_end(c, &kept) < 0 && strncasecmp(s->sql, "ROLLBACK", 8) != 0) {
+        *e = kept;
+        return -1;
+    }
     unsigned types[PG_MAX_PARAMS];
     for (int i = 0; i < s->nparams; i++)
         types[i] = s->is_int[i] && !eager ? PG_INT8_OID : 0;
@@ -482,10 +618,77 @@ static int pg_server_prepare(struct pg_stmt *s, bool eager, struct err *e)
 
 static int pg_reconnect(struct pg_conn *c, struct err *e);
 
+/* Sends s's run in a write transaction's pipeline: without waiting when
+ * its rows are not read, else with the answers before it read first and
+ * then its own whole. */
+static int pg_start_piped(struct pg_stmt *s, struct err *e)
+{
+    struct pg_conn *c = s->c;
+    if (c->pend_failed) {
+        *e = c->pend_err;
+        return -1;
+    }
+    if (!s->name[0] && pg_server_prepare(s, false, e) < 0)
+        return -1;
+    if (PQpipelineStatus(c->pc) == PQ_PIPELINE_OFF && !PQenterPipelineMode(c->pc)) {
+        pg_fail(c, NULL, e, "cannot send statements");
+        return -1;
+    }
+    const char *vals[PG_MAX_PARAMS];
+    for (int i = 0; i < s->nparams; i++)
+        vals[i] = s->vals[i];
+    if (!PQsendQueryPrepared(c->pc, s->name, s->nparams, vals, s->lens, NULL, 0)) {
+        pg_fail(c, NULL, e, "cannot send a statement");
+        return -1;
+    }
+    s->started = true;
+    if (s->deferred) {
+        if (c->pending == c->pend_cap) {
+            c->pend_cap = c->pend_cap ? 2 * c->pend_cap : 64;
+            c->pend_id = xrealloc(c->pend_id, c->pend_cap * sizeof *c->pend_id);
+        }
+        c->pend_id[c->pending++] = s->returns_id;
+        s->done = true; /* STORE_DONE now; a failure comes at the next statement read */
+        return 0;
+    }
+    pg_flush(c);
+    pg_drain(c, false);
+    PGresult *r;
+    while ((r = PQgetResult(c->pc)) != NULL) {
+        ExecStatusType st = PQresultStatus(r);
+        if (st == PGRES_FATAL_ERROR)
+            pg_pend_fail(c, r); /* the statements after it are not run either */
+        if (s->q_n == s->q_cap) {
+            s->q_cap = s->q_cap ? 2 * s->q_cap : 8;
+            s->queue = xrealloc(s->queue, s->q_cap * sizeof *s->queue);
+        }
+        s->queue[s->q_n++] = r;
+        if (st == PGRES_PIPELINE_ABORTED && c->pend_failed) {
+            *e = c->pend_err; /* an earlier one failed */
+            s->done = true;
+            return -1;
+        }
+    }
+    if (!s->q_n && pg_lost(c)) {
+        pg_pend_fail(c, NULL);
+        *e = c->pend_err;
+        s->done = true;
+        return -1;
+    }
+    return 0;
+}
+
 /* Sends s's run; its rows come one at a time. */
 static int pg_start(struct pg_stmt *s, struct err *e)
 {
     struct pg_conn *c = s->c;
+    if (c->pipe_tx && strncasecmp(s->sql, "ROLLBACK", 8) != 0)
+        return pg_start_piped(s, e);
+    if (c->pipe_tx) { /* a savepoint rolled back: the failure with it */
+        struct err gone = ERR_INIT;
+        (void)pg_pipe_end(c, &gone);
+        pg_pipe_clear(c);
+    }
     if (pg_reconnect(c, e) < 0)
         return -1;
     pg_read_ahead(c);
@@ -532,8 +735,13 @@ static int pg_step(struct store_stmt *sb, struct err *e)
         s->done = true;
         return STORE_ERROR;
     }
+    if (s->row && s->row_i + 1 < PQntuples(s->row)) { /* a whole result's next row */
+        s->row_i++;
+        return STORE_ROW;
+    }
     PQclear(s->row);
     s->row = NULL;
+    s->row_i = 0;
     if (s->done)
         return STORE_DONE;
     for (;;) {
@@ -552,7 +760,17 @@ static int pg_step(struct store_stmt *sb, struct err *e)
             s->row = r;
             s->delivered = true;
             return STORE_ROW;
-        case PGRES_TUPLES_OK:
+        case PGRES_TUPLES_OK: /* the end, or a whole result (in a pipeline) */
+            if (PQntuples(r) > 0 && s->returns_id) {
+                s->c->last_id = PQgetisnull(r, 0, 0) ? 0 : strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+            } else if (PQntuples(r) > 0) {
+                s->row = r;
+                s->row_i = 0;
+                s->delivered = true;
+                return STORE_ROW;
+            }
+            PQclear(r);
+            continue;
         case PGRES_COMMAND_OK:
             PQclear(r); /* the end; the NULL after it comes next */
             continue;
@@ -584,17 +802,17 @@ static int pg_step(struct store_stmt *sb, struct err *e)
 static const char *pg_col_text(struct store_stmt *sb, int i)
 {
     struct pg_stmt *s = pg_stmt_of(sb);
-    if (!s->row || i >= PQnfields(s->row) || PQgetisnull(s->row, 0, i))
+    if (!s->row || i >= PQnfields(s->row) || PQgetisnull(s->row, s->row_i, i))
         return NULL;
-    return PQgetvalue(s->row, 0, i);
+    return PQgetvalue(s->row, s->row_i, i);
 }
 
 static size_t pg_col_bytes(struct store_stmt *sb, int i)
 {
     struct pg_stmt *s = pg_stmt_of(sb);
-    if (!s->row || i >= PQnfields(s->row) || PQgetisnull(s->row, 0, i))
+    if (!s->row || i >= PQnfields(s->row) || PQgetisnull(s->row, s->row_i, i))
         return 0;
-    return (size_t)PQgetlength(s->row, 0, i);
+    return (size_t)PQgetlength(s->row, s->row_i, i);
 }
 
 /* A boolean (which SQLite gives as 0 or 1) is "t" or "f" in text. */
@@ -609,7 +827,7 @@ static int64_t pg_col_int64(struct store_stmt *sb, int i)
 static bool pg_col_null(struct store_stmt *sb, int i)
 {
     struct pg_stmt *s = pg_stmt_of(sb);
-    return !s->row || i >= PQnfields(s->row) || PQgetisnull(s->row, 0, i);
+    return !s->row || i >= PQnfields(s->row) || PQgetisnull(s->row, s->row_i, i);
 }
 
 /* ---- small helpers on a connection ---- */
@@ -714,6 +932,7 @@ static void pg_conn_close(struct store_conn *cb, bool last)
         pg_stmt_free(c->all);
     }
     PQfinish(c->pc);
+    free(c->pend_id);
     free(c);
 }
 
@@ -749,6 +968,10 @@ static void pg_rollback(struct store_conn *cb)
     pg_read_ahead(c);
     struct err ignored = ERR_INIT;
     if (!pg_lost(c))
+        (void)pg_pipe_end(c, &ignored);
+    pg_pipe_clear(c);
+    c->pipe_tx = false;
+    if (!pg_lost(c))
         (void)pg_exec_text(c, "ROLLBACK", "rollback", &ignored);
 }
 
@@ -763,8 +986,11 @@ static int pg_begin(struct store_conn *cb, bool write, struct err *e)
         if (pg_reconnect(c, e) < 0)
             return -1;
         pg_read_ahead(c);
-        if (pg_exec_text(c, begin, "cannot begin", e) == 0)
+        pg_pipe_clear(c);
+        if (pg_exec_text(c, begin, "cannot begin", e) == 0) {
+            c->pipe_tx = write;
             return 0;
+        }
         /* a connection the server ended while it was idle (a restart)
          * shows only now: made again, once; else (the write lock not had
          * within the busy timeout: 503 busy) nothing is left open */
@@ -780,6 +1006,26 @@ static int pg_commit(struct store_conn *cb, struct err *e)
 {
     struct pg_conn *c = pg_conn_of(cb);
     pg_read_ahead(c);
+    if (c->pipe_tx) {
+        /* COMMIT after the statements sent, one sync point for all */
+        c->pipe_tx = false;
+        bool piped = PQpipelineStatus(c->pc) != PQ_PIPELINE_OFF && !c->pend_failed;
+        if (piped && PQsendQueryParams(c->pc, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) == 1) {
+            if (c->pending == c->pend_cap) {
+                c->pend_cap = c->pend_cap ? 2 * c->pend_cap : 64;
+                c->pend_id = xrealloc(c->pend_id, c->pend_cap * sizeof *c->pend_id);
+            }
+            c->pend_id[c->pending++] = false;
+        } else if (piped) {
+            pg_pend_fail(c, NULL);
+        }
+        if (pg_pipe_end(c, e) < 0) {
+            pg_rollback(cb);
+            return -1;
+        }
+        if (piped)
+            return 0;
+    }
     PGresult *r = PQexec(c->pc, "COMMIT");
     ExecStatusType st = PQresultStatus(r);
     /* a transaction that failed earlier answers ROLLBACK to COMMIT */
@@ -979,7 +1225,9 @@ static int64_t pg_size_bytes(struct store *sb)
 
 static int64_t pg_last_id(struct store_conn *cb)
 {
-    return pg_conn_of(cb)->last_id;
+    struct pg_conn *c = pg_conn_of(cb);
+    pg_drain(c, true); /* the INSERT's answer, if it was sent without waiting */
+    return c->last_id;
 }
 
 /* The server checks its pages and keys itself; what is left to check here
