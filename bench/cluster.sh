@@ -37,29 +37,11 @@ START=${START:-$(date +%s)}
 PIDS=
 NGINX_PID=
 
-say() { printf '[bench %4ss] %s\n' "$(($(date +%s) - START))" "$*"; }
-die() { say "ERROR: $*" >&2; exit 1; }
-now() { date +%s.%N; }
-put() { printf '%s=%s\n' "$1" "$2" >>"$RES"; }
-field() {
-	awk -v k="$1" '$1 == "BENCH" { for (i = 2; i <= NF; i++) {
-		j = index($i, "="); if (substr($i, 1, j - 1) == k) print substr($i, j + 1) } }' "$2" |
-		head -n 1
-}
+# shellcheck source=bench/lib.sh
+. "$BENCH/lib.sh"
 AS=""
 [ "$(id -u)" -eq 0 ] && AS="setpriv --reuid=nobody --regid=nogroup --clear-groups --"
 
-stop_pid() {
-	[ -n "$1" ] || return 0
-	kill -"$2" "$1" 2>/dev/null || return 0
-	i=0
-	while kill -0 "$1" 2>/dev/null; do
-		i=$((i + 1))
-		[ "$i" -eq 150 ] && kill -KILL "$1" 2>/dev/null
-		sleep 0.1
-	done
-	wait "$1" 2>/dev/null || true
-}
 cleanup() {
 	rc=$?
 	trap - EXIT INT TERM

@@ -72,10 +72,8 @@ START=$(date +%s)
 SERVER_PID=
 NGINX_PID=
 
-say() { printf '[bench %4ss] %s\n' "$(($(date +%s) - START))" "$*"; }
-die() { say "ERROR: $*" >&2; exit 1; }
-now() { date +%s.%N; }
-put() { printf '%s=%s\n' "$1" "$2" >>"$RES"; }
+# shellcheck source=bench/lib.sh
+. "$BENCH/lib.sh"
 
 # Waits (30 s at most) until the server has used under 5 % of a CPU for a
 # second, so that what an earlier phase left it doing (merging the word
@@ -93,12 +91,6 @@ quiesce() {
 	say "   (the server was idle after ${waited} s)"
 }
 
-# field KEY FILE: the value of KEY=... on the "BENCH ..." line of FILE.
-field() {
-	awk -v k="$1" '$1 == "BENCH" { for (i = 2; i <= NF; i++) {
-		j = index($i, "="); if (substr($i, 1, j - 1) == k) print substr($i, j + 1) } }' "$2" |
-		head -n 1
-}
 
 # hwm PHASE: notes the server's peak RSS so far (VmHWM, kB) after PHASE, so
 # that the table can tell which phase made the peak.
@@ -112,22 +104,6 @@ need_bench() {
 	grep -q '^BENCH ' "$1" || die "no result in $1 (see that file)"
 }
 
-# stop_pid PID SIGNAL: signals a process we started and waits (up to 15 s,
-# then SIGKILL) for it to end.
-stop_pid() {
-	[ -n "$1" ] || return 0
-	kill -"$2" "$1" 2>/dev/null || return 0
-	i=0
-	while kill -0 "$1" 2>/dev/null; do
-		i=$((i + 1))
-		if [ "$i" -ge 150 ]; then
-			say "process $1 did not stop in 15 s; killing it"
-			kill -KILL "$1" 2>/dev/null || true
-		fi
-		sleep 0.1
-	done
-	wait "$1" 2>/dev/null || true
-}
 
 # On any exit (normal, error, ^C) stop what we started: nginx and the server.
 cleanup() {

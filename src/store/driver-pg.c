@@ -618,6 +618,30 @@ static int pg_server_prepare(struct pg_stmt *s, bool eager, struct err *e)
 
 static int pg_reconnect(struct pg_conn *c, struct err *e);
 
+/* Sends s's run with its values (prepared). */
+static int pg_send(struct pg_stmt *s, struct err *e)
+{
+    const char *vals[PG_MAX_PARAMS];
+    for (int i = 0; i < s->nparams; i++)
+        vals[i] = s->vals[i];
+    if (!PQsendQueryPrepared(s->c->pc, s->name, s->nparams, vals, s->lens, NULL, 0)) {
+        pg_fail(s->c, NULL, e, "cannot send a statement");
+        return -1;
+    }
+    return 0;
+}
+
+/* Counts one more statement sent without waiting (id: its answer gives
+ * an id). */
+static void pg_pend_push(struct pg_conn *c, bool id)
+{
+    if (c->pending == c->pend_cap) {
+        c->pend_cap = c->pend_cap ? 2 * c->pend_cap : 64;
+        c->pend_id = xrealloc(c->pend_id, c->pend_cap * sizeof *c->pend_id);
+    }
+    c->pend_id[c->pending++] = id;
+}
+
 /* Sends s's run in a write transaction's pipeline: without waiting when
  * its rows are not read, else with the answers before it read first and
  * then its own whole. */
@@ -634,20 +658,11 @@ static int pg_start_piped(struct pg_stmt *s, struct err *e)
         pg_fail(c, NULL, e, "cannot send statements");
         return -1;
     }
-    const char *vals[PG_MAX_PARAMS];
-    for (int i = 0; i < s->nparams; i++)
-        vals[i] = s->vals[i];
-    if (!PQsendQueryPrepared(c->pc, s->name, s->nparams, vals, s->lens, NULL, 0)) {
-        pg_fail(c, NULL, e, "cannot send a statement");
+    if (pg_send(s, e) < 0)
         return -1;
-    }
     s->started = true;
     if (s->deferred) {
-        if (c->pending == c->pend_cap) {
-            c->pend_cap = c->pend_cap ? 2 * c->pend_cap : 64;
-            c->pend_id = xrealloc(c->pend_id, c->pend_cap * sizeof *c->pend_id);
-        }
-        c->pend_id[c->pending++] = s->returns_id;
+        pg_pend_push(c, s->returns_id);
         s->done = true; /* STORE_DONE now; a failure comes at the next statement read */
         return 0;
     }
@@ -694,13 +709,8 @@ static int pg_start(struct pg_stmt *s, struct err *e)
     pg_read_ahead(c);
     if (!s->name[0] && pg_server_prepare(s, false, e) < 0)
         return -1;
-    const char *vals[PG_MAX_PARAMS];
-    for (int i = 0; i < s->nparams; i++)
-        vals[i] = s->vals[i];
-    if (!PQsendQueryPrepared(c->pc, s->name, s->nparams, vals, s->lens, NULL, 0)) {
-        pg_fail(c, NULL, e, "cannot send a statement");
+    if (pg_send(s, e) < 0)
         return -1;
-    }
     if (!PQsetSingleRowMode(c->pc))
         log_msg(LOG_WARN, "store: PostgreSQL rows not one at a time");
     s->started = s->streaming = true;
@@ -1011,11 +1021,7 @@ static int pg_commit(struct store_conn *cb, struct err *e)
         c->pipe_tx = false;
         bool piped = PQpipelineStatus(c->pc) != PQ_PIPELINE_OFF && !c->pend_failed;
         if (piped && PQsendQueryParams(c->pc, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) == 1) {
-            if (c->pending == c->pend_cap) {
-                c->pend_cap = c->pend_cap ? 2 * c->pend_cap : 64;
-                c->pend_id = xrealloc(c->pend_id, c->pend_cap * sizeof *c->pend_id);
-            }
-            c->pend_id[c->pending++] = false;
+            pg_pend_push(c, false);
         } else if (piped) {
             pg_pend_fail(c, NULL);
         }
