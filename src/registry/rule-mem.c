@@ -651,17 +651,21 @@ static void owners_by_rid(struct rule_mem *j)
     if (!j->owners)
         j->owners = arena_calloc(j->a, 1, sizeof *j->owners);
     j->owner_dk = xcalloc(j->n_owners + 1, sizeof *j->owner_dk);
+    /* the sets' highest row id first, so the map is made once (grown
+     * owner by owner, it was copied and cleared again many times: a
+     * millisecond of each write's re-judging at national scale) */
+    struct rids *sets = arena_calloc(j->a, j->n_owners + 1, sizeof *sets);
+    size_t n = 0;
     for (size_t i = 0; i < j->n_owners; i++) {
-        struct rids set = fidx_get(x, fidx_key_owner(j->a, j->owners[i]));
-        if (set.n && set.v[set.n - 1] >= j->n_owner_of) {
-            size_t n = (size_t)set.v[set.n - 1] + 1;
-            j->owner_of = xrealloc(j->owner_of, n * sizeof *j->owner_of);
-            memset(j->owner_of + j->n_owner_of, 0, (n - j->n_owner_of) * sizeof *j->owner_of);
-            j->n_owner_of = n;
-        }
-        for (size_t r = 0; r < set.n; r++)
-            j->owner_of[set.v[r]] = (uint32_t)i + 1;
+        sets[i] = fidx_get(x, fidx_key_owner(j->a, j->owners[i]));
+        if (sets[i].n && sets[i].v[sets[i].n - 1] >= n)
+            n = (size_t)sets[i].v[sets[i].n - 1] + 1;
     }
+    j->owner_of = xcalloc(n ? n : 1, sizeof *j->owner_of);
+    j->n_owner_of = n;
+    for (size_t i = 0; i < j->n_owners; i++)
+        for (size_t r = 0; r < sets[i].n; r++)
+            j->owner_of[sets[i].v[r]] = (uint32_t)i + 1;
 }
 
 /* The distinct key (in f->keys) of a string value, as far_judge makes it. */
