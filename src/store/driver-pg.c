@@ -98,6 +98,7 @@ struct pg_stmt {
     char *run;       /* what the server runs: sql, or sql RETURNING the id */
     bool returns_id; /* an INSERT into a table whose ids the database gives */
     bool deferred;   /* its rows are not read: sent without waiting in a write */
+    bool rollback;   /* a ROLLBACK (TO a savepoint): what clears a failure */
     char name[24];   /* "" until prepared on the connection */
     int nparams;     /* the highest $n of sql */
     char *vals[PG_MAX_PARAMS];
@@ -156,7 +157,21 @@ static void pg_fail(struct pg_conn *c, const PGresult *r, struct err *e, const c
     }
 }
 
+/* The id an INSERT … RETURNING gave in its first row (0: NULL). */
+static int64_t pg_result_id(const PGresult *r)
+{
+    return PQgetisnull(r, 0, 0) ? 0 : strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+}
+
 /* ---- a write transaction's pipeline ---- */
+
+/* Is st a failure of the statement itself (not an answer, nor a statement
+ * skipped after an earlier failure, nor the sync point)? */
+static bool pg_answer_failed(ExecStatusType st)
+{
+    return st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK && st != PGRES_PIPELINE_ABORTED &&
+           st != PGRES_PIPELINE_SYNC;
+}
 
 /* Keeps the first failure of the statements sent without waiting. */
 static void pg_pend_fail(struct pg_conn *c, const PGresult *r)
@@ -189,9 +204,8 @@ static void pg_drain(struct pg_conn *c, bool flush)
             any = true;
             ExecStatusType st = PQresultStatus(r);
             if (st == PGRES_TUPLES_OK && c->pend_id[i] && PQntuples(r) == 1)
-                c->last_id = PQgetisnull(r, 0, 0) ? 0 : strtoll(PQgetvalue(r, 0, 0), NULL, 10);
-            else if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK &&
-                     st != PGRES_PIPELINE_ABORTED)
+                c->last_id = pg_result_id(r);
+            else if (pg_answer_failed(st))
                 pg_pend_fail(c, r);
             PQclear(r);
         }
@@ -220,8 +234,7 @@ static int pg_pipe_end(struct pg_conn *c, struct err *e)
                     continue; /* between two statements' answers */
                 }
                 ExecStatusType st = PQresultStatus(r);
-                if (st != PGRES_PIPELINE_SYNC && st != PGRES_TUPLES_OK &&
-                    st != PGRES_COMMAND_OK && st != PGRES_PIPELINE_ABORTED)
+                if (pg_answer_failed(st))
                     pg_pend_fail(c, r);
                 PQclear(r);
                 if (st == PGRES_PIPELINE_SYNC)
@@ -266,6 +279,16 @@ static int pg_exec_text(struct pg_conn *c, const char *sql, const char *what, st
 
 /* ---- a statement's run ---- */
 
+/* Keeps a result in the statement's queue, read before the server's. */
+static void pg_queue(struct pg_stmt *s, PGresult *r)
+{
+    if (s->q_n == s->q_cap) {
+        s->q_cap = s->q_cap ? 2 * s->q_cap : 64;
+        s->queue = xrealloc(s->queue, s->q_cap * sizeof *s->queue);
+    }
+    s->queue[s->q_n++] = r;
+}
+
 /* Reads the rest of the running statement's rows into its queue, so that
  * the connection is free for another. */
 static void pg_read_ahead(struct pg_conn *c)
@@ -276,13 +299,8 @@ static void pg_read_ahead(struct pg_conn *c)
     c->running = NULL;
     s->streaming = false;
     PGresult *r;
-    while ((r = PQgetResult(c->pc)) != NULL) {
-        if (s->q_n == s->q_cap) {
-            s->q_cap = s->q_cap ? 2 * s->q_cap : 64;
-            s->queue = xrealloc(s->queue, s->q_cap * sizeof *s->queue);
-        }
-        s->queue[s->q_n++] = r;
-    }
+    while ((r = PQgetResult(c->pc)) != NULL)
+        pg_queue(s, r);
 }
 
 static void pg_run_clear(struct pg_stmt *s)
@@ -347,18 +365,24 @@ static const char *pg_id_column(const char *sql)
     return NULL;
 }
 
+/* Does sql begin (after blanks) with word, in any case? */
+static bool pg_starts(const char *sql, const char *word)
+{
+    while (*sql == ' ' || *sql == '\n' || *sql == '\t')
+        sql++;
+    return strncasecmp(sql, word, strlen(word)) == 0;
+}
+
 /* May sql be sent without waiting for its answer in a write transaction:
  * is it a statement whose rows nobody reads? */
 static bool pg_deferrable(const char *sql)
 {
-    while (*sql == ' ' || *sql == '\n' || *sql == '\t')
-        sql++;
     static const char *const starts[] = {"INSERT ", "UPDATE ", "DELETE ", "SAVEPOINT ",
                                          "SELECT pg_advisory_xact_lock(", "SELECT pg_notify("};
     if (strcasestr(sql, "RETURNING"))
         return false; /* the caller reads what it returns */
     for (size_t i = 0; i < sizeof starts / sizeof *starts; i++)
-        if (strncasecmp(sql, starts[i], strlen(starts[i])) == 0)
+        if (pg_starts(sql, starts[i]))
             return true;
     return false;
 }
@@ -385,6 +409,7 @@ static struct pg_stmt *pg_stmt_new(struct pg_conn *c, const char *sql, struct er
     }
     s->nparams = n;
     s->deferred = pg_deferrable(sql);
+    s->rollback = pg_starts(sql, "ROLLBACK");
     s->next_all = c->all;
     if (c->all)
         c->all->prev_all = &s->next_all;
@@ -570,7 +595,7 @@ static int pg_server_prepare(struct pg_stmt *s, bool eager, struct err *e)
     /* prepared out of the pipeline; a ROLLBACK (TO a savepoint) even after
      * a failure of the statements sent: it is what clears it */
     struct err kept = ERR_INIT;
-    if (pg_pipe_end(c, &kept) < 0 && strncasecmp(s->sql, "ROLLBACK", 8) != 0) {
+    if (pg_pipe_end(c, &kept) < 0 && !s->rollback) {
         *e = kept;
         return -1;
     }
@@ -673,11 +698,7 @@ static int pg_start_piped(struct pg_stmt *s, struct err *e)
         ExecStatusType st = PQresultStatus(r);
         if (st == PGRES_FATAL_ERROR)
             pg_pend_fail(c, r); /* the statements after it are not run either */
-        if (s->q_n == s->q_cap) {
-            s->q_cap = s->q_cap ? 2 * s->q_cap : 8;
-            s->queue = xrealloc(s->queue, s->q_cap * sizeof *s->queue);
-        }
-        s->queue[s->q_n++] = r;
+        pg_queue(s, r);
         if (st == PGRES_PIPELINE_ABORTED && c->pend_failed) {
             *e = c->pend_err; /* an earlier one failed */
             s->done = true;
@@ -697,7 +718,7 @@ static int pg_start_piped(struct pg_stmt *s, struct err *e)
 static int pg_start(struct pg_stmt *s, struct err *e)
 {
     struct pg_conn *c = s->c;
-    if (c->pipe_tx && strncasecmp(s->sql, "ROLLBACK", 8) != 0)
+    if (c->pipe_tx && !s->rollback)
         return pg_start_piped(s, e);
     if (c->pipe_tx) { /* a savepoint rolled back: the failure with it */
         struct err gone = ERR_INIT;
@@ -763,7 +784,7 @@ static int pg_step(struct store_stmt *sb, struct err *e)
         switch (PQresultStatus(r)) {
         case PGRES_SINGLE_TUPLE:
             if (s->returns_id) { /* the id given, kept for store_last_id */
-                s->c->last_id = PQgetisnull(r, 0, 0) ? 0 : strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+                s->c->last_id = pg_result_id(r);
                 PQclear(r);
                 continue;
             }
@@ -772,7 +793,7 @@ static int pg_step(struct store_stmt *sb, struct err *e)
             return STORE_ROW;
         case PGRES_TUPLES_OK: /* the end, or a whole result (in a pipeline) */
             if (PQntuples(r) > 0 && s->returns_id) {
-                s->c->last_id = PQgetisnull(r, 0, 0) ? 0 : strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+                s->c->last_id = pg_result_id(r);
             } else if (PQntuples(r) > 0) {
                 s->row = r;
                 s->row_i = 0;
@@ -1434,15 +1455,10 @@ static int pg_listen_wait(struct store *sb, const char *channel, int timeout_ms,
 
 /* pg_dump's custom format, made in one snapshot while the nodes go on;
  * the roles and their rights are the new server's own. */
-static int pg_backup(struct store *sb, const char *dir, const char **file, struct err *e)
+static int pg_backup(struct store *sb, const char *to, struct err *e)
 {
     struct pg_store *s = container_of(sb, struct pg_store, base);
-    char to[PATH_MAX], part[PATH_MAX + 8];
-    *file = "archportal.pgdump";
-    if (snprintf(to, sizeof to, "%s/%s", dir, *file) >= (int)sizeof to) {
-        err_internal(e, "the path %.200s is too long", dir);
-        return -1;
-    }
+    char part[PATH_MAX + 8];
     snprintf(part, sizeof part, "%s.part", to);
     char *argv[] = {"pg_dump", "--format=custom", "--no-owner", "--no-privileges", "--file", part,
                     "--dbname", s->url, NULL};
@@ -1515,6 +1531,7 @@ const struct store_vfuncs store_pg_vfuncs = {
     .shared = true,
     .notify = pg_notify,
     .listen_wait = pg_listen_wait,
+    .backup_file = "archportal.pgdump",
     .backup = pg_backup,
     .restore = pg_restore,
 };
