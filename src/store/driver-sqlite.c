@@ -1127,16 +1127,9 @@ static int sqlite_copy(const char *from, const char *to, struct err *e)
     return store_keep_file(part, to, e);
 }
 
-static int sqlite_backup(struct store *sb, const char *dir, const char **file, struct err *e)
+static int sqlite_backup(struct store *sb, const char *to, struct err *e)
 {
-    struct sqlite_store *s = container_of(sb, struct sqlite_store, base);
-    char to[PATH_MAX];
-    *file = "archportal.db";
-    if (snprintf(to, sizeof to, "%s/%s", dir, *file) >= (int)sizeof to) {
-        err_internal(e, "the path %.200s is too long", dir);
-        return -1;
-    }
-    return sqlite_copy(s->path, to, e);
+    return sqlite_copy(container_of(sb, struct sqlite_store, base)->path, to, e);
 }
 
 static int sqlite_restore(const char *path, const char *from, struct err *e)
@@ -1189,6 +1182,7 @@ const struct store_vfuncs store_sqlite_vfuncs = {
     .shared = false,
     .notify = sqlite_notify,
     .listen_wait = sqlite_listen_wait,
+    .backup_file = "archportal.db",
     .backup = sqlite_backup,
     .restore = sqlite_restore,
 };

@@ -107,10 +107,11 @@ struct store_vfuncs {
      * one (store.h). */
     int (*notify)(struct store_conn *c, const char *channel, struct err *e);
     int (*listen_wait)(struct store *s, const char *channel, int timeout_ms, struct err *e);
-    /* store_backup into dir (its file's name in *file); store_restore of
+    /* store_backup into the file `to` (dir/backup_file); store_restore of
      * the copy `from` into the database `path` (the driver's part of the
      * URL), which holds nothing yet. */
-    int (*backup)(struct store *s, const char *dir, const char **file, struct err *e);
+    const char *backup_file;
+    int (*backup)(struct store *s, const char *to, struct err *e);
     int (*restore)(const char *path, const char *from, struct err *e);
 };
 

@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <spawn.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -338,7 +339,13 @@ int store_lease(struct store *s, const char *job, int64_t ms, struct err *e)
 
 int store_backup(struct store *s, const char *dir, const char **file, struct err *e)
 {
-    return s->v->backup(s, dir, file, e);
+    char to[PATH_MAX];
+    *file = s->v->backup_file;
+    if (snprintf(to, sizeof to, "%s/%s", dir, *file) >= (int)sizeof to) {
+        err_internal(e, "the path %.200s is too long", dir);
+        return -1;
+    }
+    return s->v->backup(s, to, e);
 }
 
 int store_restore(const char *url, const char *from, struct err *e)
