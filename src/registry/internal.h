@@ -424,6 +424,12 @@ int64_t rule_mem_day(struct rule_mem *j, registry_day_fn day_of, void *ctx, int6
  * of the rules flagged in `rules` (NULL: all). Two threads sharing a common
  * part read one each at once, instead of one waiting for the other. */
 int rule_mem_prepare(struct rule_mem *j, const bool *rules, bool measures, struct err *e);
+/* A record's kind, or a relation's type (NULL: neither). */
+static inline const char *reg_kind_of(const json_t *rec)
+{
+    const char *kind = json_string_value(json_object_get(rec, "kind"));
+    return kind ? kind : json_string_value(json_object_get(rec, "type"));
+}
 /* What the rules read of a record's stored text (a few members, the rest
  * skipped unparsed); NULL when it is not JSON. */
 json_t *rule_mem_project(const struct rule_mem *j, const char *text, size_t n);

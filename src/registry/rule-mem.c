@@ -99,10 +99,10 @@ struct rule_mem {
     /* the graph's node of the record whose ends were asked last (its
      * rules ask several times): the graph, the id, its node + 1 */
     const struct relidx *node_graph;
-    int64_t day_ms, day; /* rule_mem_day's last (day_ms -1: none yet) */
-    registry_day_fn day_fn;
     char node_id[128];
     uint32_t node;
+    int64_t day_ms, day; /* rule_mem_day's last (day_ms -1: none yet) */
+    registry_day_fn day_fn;
     uint32_t *owner_of;    /* row id -> owner's index in owners + 1 (from the index) */
     size_t n_owner_of;
     uint32_t *owner_dk;    /* per owner: its distinct key in the far's keys (0: not yet) */

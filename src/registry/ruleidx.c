@@ -238,8 +238,7 @@ static int judge(struct registry *r, struct ruleidx *x, struct rule_mem *j, uint
                 nib_set(x, i, rid, 0);
         return 0;
     }
-    const char *kind = json_string_value(json_object_get(rec, "kind"));
-    kind = kind ? kind : json_string_value(json_object_get(rec, "type"));
+    const char *kind = reg_kind_of(rec);
     const struct model_kind *k = model_kind(m, kind ? kind : "");
     if (!k)
         return 0;
@@ -349,9 +348,7 @@ static int judge_piece(struct part *p, struct rule_mem *j, uint32_t lo, uint32_t
         const char *data = store_col_text(st, 1);
         json_t *rec = rule_mem_project(j, data, strlen(data)); /* what the rules read */
         if (rec) {
-            const char *kind = json_string_value(json_object_get(rec, "kind"));
-            rule_mem_met(j, rid, kind ? kind : json_string_value(json_object_get(rec, "type")),
-                         rec);
+            rule_mem_met(j, rid, reg_kind_of(rec), rec);
             if (judge(r, all->x, j, rid, rec, all->day_of, all->day_ctx, e) < 0)
                 rc = STORE_ERROR;
         }

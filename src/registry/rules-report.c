@@ -43,8 +43,7 @@ static void tally_groups(struct tally *t, const json_t *groups, bool compliant)
 static json_t *violator_json(const json_t *rec, const struct model_rule *ru,
                              const struct model_rule_relation *q)
 {
-    const char *kind = json_string_value(json_object_get(rec, "kind"));
-    kind = kind ? kind : json_string_value(json_object_get(rec, "type"));
+    const char *kind = reg_kind_of(rec);
     json_t *v = json_pack("{s:O?, s:s?, s:O?, s:O?}", "id", json_object_get(rec, "id"), "kind",
                           kind, "name", json_object_get(rec, "name"), "owner",
                           json_object_get(rec, "owner"));
@@ -63,8 +62,7 @@ static int tally_record(struct registry *r, struct tally *t, const json_t *rec,
                         struct err *e)
 {
     const struct model *m = r->model;
-    const char *kind = json_string_value(json_object_get(rec, "kind"));
-    kind = kind ? kind : json_string_value(json_object_get(rec, "type")); /* a relation's */
+    const char *kind = reg_kind_of(rec);
     const struct model_kind *k = model_kind(m, kind);
     int64_t day = day_of(day_ctx, model_judging_ms(k, rec, time_now_ms()));
     for (size_t i = 0; i < model_n_rules(m); i++) {
