@@ -417,7 +417,8 @@ void rule_mem_free(struct rule_mem *j);
  * which reads each once for both, instead of reading its own. */
 void rule_mem_share(struct rule_mem *j, struct rule_mem *common);
 /* day_of(ctx, t_ms), kept for the last instant asked: the records judged
- * in one millisecond are mostly judged on the same instant. */
+ * in one millisecond are mostly judged on the same instant (one judging
+ * asks with one day_of and ctx). */
 int64_t rule_mem_day(struct rule_mem *j, registry_day_fn day_of, void *ctx, int64_t t_ms);
 /* Reads now what a judging of everything by j will ask for: the chains of
  * the measures (measures) or the counts of referencing records (!measures)

@@ -102,7 +102,6 @@ struct rule_mem {
     char node_id[128];
     uint32_t node;
     int64_t day_ms, day; /* rule_mem_day's last (day_ms -1: none yet) */
-    registry_day_fn day_fn;
     uint32_t *owner_of;    /* row id -> owner's index in owners + 1 (from the index) */
     size_t n_owner_of;
     uint32_t *owner_dk;    /* per owner: its distinct key in the far's keys (0: not yet) */
@@ -376,10 +375,9 @@ void rule_mem_share(struct rule_mem *j, struct rule_mem *common)
 
 int64_t rule_mem_day(struct rule_mem *j, registry_day_fn day_of, void *ctx, int64_t t_ms)
 {
-    if (t_ms != j->day_ms || day_of != j->day_fn) {
+    if (t_ms != j->day_ms) {
         j->day = day_of(ctx, t_ms);
         j->day_ms = t_ms;
-        j->day_fn = day_of;
     }
     return j->day;
 }
