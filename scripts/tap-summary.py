@@ -1,10 +1,31 @@
 #!/usr/bin/env python3
 """Counts test cases from meson's testlog.json (TAP subtests of each test;
 a test without TAP output counts as one case) and from the fuzz summary
-("fuzz NAME: ok|FAILED" lines), and prints "N passed, N failed"."""
+("fuzz NAME: ok|FAILED" lines), and prints "N passed, N failed".
+
+Before the count it names each test that failed with the last lines of its
+output: CI shows only the tail of a run, and meson's own error logs come
+before the fuzzers' output."""
 import json
 import re
 import sys
+
+
+TAIL = 25
+
+
+def report_failure(t, why):
+    all_lines = ((t.get('stdout') or '') + (t.get('stderr') or '')).splitlines()
+    # a failed case with the lines before it (the assertion's report), else
+    # the output's end (what stopped the run)
+    at = [i for i, line in enumerate(all_lines) if line.startswith('not ok ')]
+    pick = sorted({j for i in at for j in range(max(0, i - 6), i + 1)})[-TAIL:] if at else \
+        list(range(max(0, len(all_lines) - TAIL), len(all_lines)))
+    lines = [all_lines[j] for j in pick]
+    print(f"FAILED {t.get('name')} ({why}; {t.get('result')}, "
+          f"{t.get('duration', 0):.1f} s):")
+    for line in lines:
+        print('  | ' + line[:300])
 
 
 def count_meson(path):
@@ -24,6 +45,8 @@ def count_meson(path):
         ok_result = t.get('result') in ('OK', 'EXPECTEDFAIL', 'SKIP')
         if oks + bads == 0:
             passed, failed = (passed + 1, failed) if ok_result else (passed, failed + 1)
+            if not ok_result:
+                report_failure(t, 'no test case ran')
             continue
         passed += oks
         failed += bads
@@ -32,6 +55,8 @@ def count_meson(path):
             failed += missing  # a crash cut the run short
         elif not ok_result and bads == 0:
             failed += 1  # e.g. sanitizer report at exit
+        if bads or missing > 0 or not ok_result:
+            report_failure(t, f'{bads} failed, {max(missing, 0)} not run')
     return passed, failed
 
 

@@ -26,14 +26,24 @@ cleanup() {
 	rm -rf "$DIR"
 }
 trap cleanup EXIT INT TERM
-PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 $AS "$PGBIN/initdb" -D "$DIR/data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 \
 	--no-sync >"$DIR/initdb.log" 2>&1 || { cat "$DIR/initdb.log" >&2; exit 1; }
 # fsync off: the tests kill processes, never the machine; a commit still
-# waits for its log record (synchronous_commit stays on)
-$AS "$PGBIN/pg_ctl" -D "$DIR/data" -l "$DIR/server.log" -w -t 60 \
-	-o "-p $PORT -k $DIR -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c max_connections=200 -c shared_buffers=64MB ${PGEXTRA:-}" \
-	start >/dev/null || { cat "$DIR/server.log" >&2; exit 1; }
+# waits for its log record (synchronous_commit stays on). The port is one
+# the kernel found free a moment before: another suite starting at once may
+# take it, so a start that fails is tried again on another port.
+for attempt in 1 2 3; do
+	PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	if $AS "$PGBIN/pg_ctl" -D "$DIR/data" -l "$DIR/server.log" -w -t 60 \
+		-o "-p $PORT -k $DIR -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c max_connections=200 -c shared_buffers=64MB ${PGEXTRA:-}" \
+		start >/dev/null; then
+		break
+	fi
+	echo "with-pg: PostgreSQL did not start on port $PORT (attempt $attempt):" >&2
+	cat "$DIR/server.log" >&2
+	$AS "$PGBIN/pg_ctl" -D "$DIR/data" -m immediate stop >/dev/null 2>&1 || true
+	[ "$attempt" -lt 3 ] || exit 1
+done
 "$PGBIN/psql" -h "$DIR" -p "$PORT" -U postgres -q -c 'CREATE DATABASE archportal' postgres
 export ARCHPORTAL_TEST_PG="postgresql:///archportal?host=$DIR&port=$PORT&user=postgres"
 export ARCHPORTAL_TEST_PG_DIR="$DIR"
