@@ -1184,32 +1184,62 @@ out:
 
 /* --- index maintenance ----------------------------------------------------- */
 
+/* A record's filter entries are inserted by one statement per ATTRS_ROWS
+ * (on PostgreSQL each statement costs far more than a row). */
+#define ATTRS_ROWS 32
+
 struct index_ctx {
     struct store_conn *conn;
     int64_t rid;
     int failed;
     struct err *e;
+    size_t n; /* pairs waiting in field/value */
+    char *field[ATTRS_ROWS], *value[ATTRS_ROWS];
 };
+
+/* Inserts the pairs waiting, as one statement: $1 the row id, then each
+ * pair's field and value. */
+static void index_flush(struct index_ctx *ctx)
+{
+    if (ctx->n && !ctx->failed) {
+        struct buf sql;
+        buf_init(&sql, 0);
+        buf_puts(&sql, "INSERT INTO attrs(field, value, rid) VALUES ");
+        for (size_t i = 0; i < ctx->n; i++)
+            buf_printf(&sql, "%s($%zu, $%zu, $1)", i ? ", " : "", 2 * i + 2, 2 * i + 3);
+        buf_puts(&sql, " ON CONFLICT DO NOTHING");
+        struct store_stmt *st = store_prepare(ctx->conn, sql.p, true, ctx->e);
+        if (st) {
+            store_bind_int64(st, 1, ctx->rid);
+            for (size_t i = 0; i < ctx->n; i++) {
+                store_bind_text(st, (int)(2 * i + 2), ctx->field[i]);
+                store_bind_text(st, (int)(2 * i + 3), ctx->value[i]);
+            }
+            if (store_step(st, ctx->e) == STORE_ERROR)
+                ctx->failed = 1;
+            store_reset(st);
+        } else {
+            ctx->failed = 1;
+        }
+        buf_free(&sql);
+    }
+    for (size_t i = 0; i < ctx->n; i++) {
+        free(ctx->field[i]);
+        free(ctx->value[i]);
+    }
+    ctx->n = 0;
+}
 
 static void index_one(void *vctx, const char *field, const char *value)
 {
     struct index_ctx *ctx = vctx;
     if (ctx->failed)
         return;
-    struct store_stmt *st = store_prepare(
-        ctx->conn,
-        "INSERT INTO attrs(field, value, rid) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-        true, ctx->e);
-    if (!st) {
-        ctx->failed = 1;
-        return;
-    }
-    store_bind_text(st, 1, field);
-    store_bind_text(st, 2, value);
-    store_bind_int64(st, 3, ctx->rid);
-    if (store_step(st, ctx->e) == STORE_ERROR)
-        ctx->failed = 1;
-    store_reset(st);
+    if (ctx->n == ATTRS_ROWS)
+        index_flush(ctx);
+    ctx->field[ctx->n] = xstrdup(field);
+    ctx->value[ctx->n] = xstrdup(value);
+    ctx->n++;
 }
 
 char *reg_search_body(const struct model_kind *k, const json_t *rec)
@@ -1548,7 +1578,8 @@ int reg_index(struct registry *r, struct store_conn *c, int64_t rid, const struc
     stage_graph(r, rid, k, rec, *vis_now ? vis_now : NULL, retired);
     if (fidx_ready(r->fidx))
         reg_ruleidx_stage(r, k, rec, prev);
-    if (exec_rid(c, "DELETE FROM attrs WHERE rid = $1", rid, e) < 0)
+    /* a record just inserted (no prev) has no entries yet */
+    if (prev && exec_rid(c, "DELETE FROM attrs WHERE rid = $1", rid, e) < 0)
         return -1;
     char *body = retired ? NULL : reg_search_body(k, rec);
     if (fidx_stage_text(r->fidx, c, rid, k->collection, body) < 0) {
@@ -1560,6 +1591,7 @@ int reg_index(struct registry *r, struct store_conn *c, int64_t rid, const struc
         return exec_rid(c, "DELETE FROM search_text WHERE rid = $1", rid, e);
     struct index_ctx ctx = {.conn = c, .rid = rid, .e = e};
     reg_index_entries(k, rec, *vis_now ? vis_now : NULL, index_one, &ctx);
+    index_flush(&ctx);
     int rc = ctx.failed ? -1 : text_put(c, rid, body, k->collection, e);
     free(body);
     return rc;
