@@ -12,6 +12,8 @@
 #include "util/text.h"
 
 #include <inttypes.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +55,42 @@ static int last_entry(struct store_conn *c, int64_t *seq, char prev[65], struct 
     return rc == STORE_ERROR ? -1 : 0;
 }
 
+/* The chain's head as this process last appended to it: right while the
+ * same transaction (store_tx_epoch) goes on, the chain's lock held since;
+ * read from the database otherwise (PostgreSQL: a wait for every statement
+ * sent before). */
+static struct {
+    pthread_mutex_t mu;
+    const struct store_conn *c;
+    uint64_t epoch;
+    int64_t seq;
+    char hash[65];
+} head = {.mu = PTHREAD_MUTEX_INITIALIZER};
+
+static int insert_row(struct store_conn *c, const struct audit_row *row, struct err *e);
+
+static bool head_known(const struct store_conn *c, int64_t *seq, char prev[65])
+{
+    pthread_mutex_lock(&head.mu);
+    bool known = head.c == c && head.epoch == store_tx_epoch(c);
+    if (known) {
+        *seq = head.seq;
+        memcpy(prev, head.hash, 65);
+    }
+    pthread_mutex_unlock(&head.mu);
+    return known;
+}
+
+static void head_keep(const struct store_conn *c, int64_t seq, const char hash[65])
+{
+    pthread_mutex_lock(&head.mu);
+    head.c = c;
+    head.epoch = c ? store_tx_epoch(c) : 0;
+    head.seq = seq;
+    memcpy(head.hash, hash, 65);
+    pthread_mutex_unlock(&head.mu);
+}
+
 int audit_append(struct store_conn *c, const char *at, const struct actor *a, const char *action,
                  const char *collection, const char *record_id, int64_t revision,
                  const char *before, const char *after, struct err *e)
@@ -60,8 +98,12 @@ int audit_append(struct store_conn *c, const char *at, const struct actor *a, co
     int64_t seq;
     char prev[65], hash[65];
     /* one chain: another node appending waits until this transaction ends */
-    if (store_lock(c, AUDIT_CHAIN_LOCK, e) < 0 || last_entry(c, &seq, prev, e) < 0)
+    if (store_lock(c, AUDIT_CHAIN_LOCK, e) < 0)
         return -1;
+    if (!store_in_tx(c) || !head_known(c, &seq, prev)) {
+        if (last_entry(c, &seq, prev, e) < 0)
+            return -1;
+    }
     seq++;
     char *canon = audit_canonical(seq, at, a->id, action, collection, record_id, revision,
                                   before, after, prev);
@@ -69,10 +111,20 @@ int audit_append(struct store_conn *c, const char *at, const struct actor *a, co
     free(canon);
     struct audit_row row = {seq,    at,     a->id, action, collection, record_id,
                             revision, before, after, prev,   hash};
-    return audit_insert(c, &row, e);
+    if (insert_row(c, &row, e) < 0)
+        return -1;
+    if (store_in_tx(c)) /* a failure after this ends the epoch too */
+        head_keep(c, seq, hash);
+    return 0;
 }
 
 int audit_insert(struct store_conn *c, const struct audit_row *row, struct err *e)
+{
+    head_keep(NULL, 0, GENESIS_HASH); /* an entry of the caller's: read the head again */
+    return insert_row(c, row, e);
+}
+
+static int insert_row(struct store_conn *c, const struct audit_row *row, struct err *e)
 {
     return store_execf(c,
                        "INSERT INTO audit(seq, at, actor, action, collection, record_id, revision, "

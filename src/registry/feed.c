@@ -96,7 +96,8 @@ int feed_record(struct registry *r, struct store_conn *c, const struct fidx_stag
     free(text);
     if (rc < 0)
         return -1;
-    *seq = store_last_id(c);
+    /* needed only once the write commits (after_write): known by then */
+    store_last_id_later(c, seq);
     return store_notify(c, FEED_CHANNEL, e) < 0 ? -1 : 0;
 }
 

@@ -1780,19 +1780,30 @@ int reg_record_insert(struct store_conn *c, const char *collection, const char *
     reg_sort_key(rec, "en", en);
     const char *created = json_string_value(json_object_get(rec, "created_at"));
     const char *updated = json_string_value(json_object_get(rec, "updated_at"));
+    /* the row id taken ahead where the database can (its rows that refer
+     * to it then go without waiting for this one); else given by it */
+    int64_t taken = 0;
+    int given = store_take_id(c, "records", &taken, e);
+    if (given < 0) {
+        free(sort);
+        return -1;
+    }
+    char taken_text[24];
+    snprintf(taken_text, sizeof taken_text, "%lld", (long long)taken);
     int rc = store_execf(c,
-                         "INSERT INTO records(id, collection, kind, owner, revision, created_at, "
-                         "updated_at, retired, sort_name, sort_kk, sort_ru, sort_en) "
-                         "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-                         e, "ttttittitttt", json_string_value(json_object_get(rec, "id")),
-                         collection, kind, json_string_value(json_object_get(rec, "owner")),
+                         "INSERT INTO records(rid, id, collection, kind, owner, revision, "
+                         "created_at, updated_at, retired, sort_name, sort_kk, sort_ru, sort_en) "
+                         "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                         e, "tttttittitttt", given ? NULL : taken_text,
+                         json_string_value(json_object_get(rec, "id")), collection, kind,
+                         json_string_value(json_object_get(rec, "owner")),
                          (int64_t)json_integer_value(json_object_get(rec, "revision")),
                          created ? created : "", updated ? updated : "",
                          (int64_t)(json_object_get(rec, "retired_at") ? 1 : 0), sort, kk, ru, en);
     free(sort);
     if (rc < 0)
         return -1;
-    *rid = store_last_id(c);
+    *rid = given ? store_last_id(c) : taken;
     return reg_data_put(c, *rid, rec, data, e);
 }
 

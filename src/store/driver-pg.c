@@ -85,8 +85,14 @@ struct pg_conn {
      * failure is reported before the write ends, as if at its statement. */
     bool pipe_tx;      /* a write transaction is open */
     size_t pending;    /* statements sent whose answers are not read yet */
-    bool *pend_id;     /* of each: does its answer give an id (last_id)? */
+    struct pg_pend {
+        bool id;       /* its answer gives an id (last_id) */
+        int64_t *slot; /* where to write that id too (store_last_id_later) */
+    } *pend;
     size_t pend_cap;
+    /* ids taken ahead (store_take_id), of the table pg_serials[taken_of] */
+    int64_t taken[64];
+    size_t n_taken, taken_of;
     bool pend_failed;  /* one of them failed: the rest were not run */
     struct err pend_err; /* its error */
 };
@@ -166,11 +172,14 @@ static int64_t pg_result_id(const PGresult *r)
 /* ---- a write transaction's pipeline ---- */
 
 /* Is st a failure of the statement itself (not an answer, nor a statement
- * skipped after an earlier failure, nor the sync point)? */
+ * skipped after an earlier failure, nor the sync point)? A row alone
+ * (SINGLE_TUPLE) is an answer too: libpq keeps the single-row mode of the
+ * last statement run outside the pipeline for the first one sent in it
+ * (an advisory lock's row after a ROLLBACK TO a savepoint). */
 static bool pg_answer_failed(ExecStatusType st)
 {
-    return st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK && st != PGRES_PIPELINE_ABORTED &&
-           st != PGRES_PIPELINE_SYNC;
+    return st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK && st != PGRES_SINGLE_TUPLE &&
+           st != PGRES_PIPELINE_ABORTED && st != PGRES_PIPELINE_SYNC;
 }
 
 /* Keeps the first failure of the statements sent without waiting. */
@@ -203,8 +212,12 @@ static void pg_drain(struct pg_conn *c, bool flush)
         while ((r = PQgetResult(c->pc)) != NULL) {
             any = true;
             ExecStatusType st = PQresultStatus(r);
-            if (st == PGRES_TUPLES_OK && c->pend_id[i] && PQntuples(r) == 1)
+            if ((st == PGRES_TUPLES_OK || st == PGRES_SINGLE_TUPLE) && c->pend[i].id &&
+                PQntuples(r) == 1) {
                 c->last_id = pg_result_id(r);
+                if (c->pend[i].slot)
+                    *c->pend[i].slot = c->last_id;
+            }
             else if (pg_answer_failed(st))
                 pg_pend_fail(c, r);
             PQclear(r);
@@ -662,9 +675,9 @@ static void pg_pend_push(struct pg_conn *c, bool id)
 {
     if (c->pending == c->pend_cap) {
         c->pend_cap = c->pend_cap ? 2 * c->pend_cap : 64;
-        c->pend_id = xrealloc(c->pend_id, c->pend_cap * sizeof *c->pend_id);
+        c->pend = xrealloc(c->pend, c->pend_cap * sizeof *c->pend);
     }
-    c->pend_id[c->pending++] = id;
+    c->pend[c->pending++] = (struct pg_pend){id, NULL};
 }
 
 /* Sends s's run in a write transaction's pipeline: without waiting when
@@ -963,7 +976,7 @@ static void pg_conn_close(struct store_conn *cb, bool last)
         pg_stmt_free(c->all);
     }
     PQfinish(c->pc);
-    free(c->pend_id);
+    free(c->pend);
     free(c);
 }
 
@@ -1257,6 +1270,56 @@ static int64_t pg_last_id(struct store_conn *cb)
     return c->last_id;
 }
 
+static void pg_last_id_later(struct store_conn *cb, int64_t *slot)
+{
+    struct pg_conn *c = pg_conn_of(cb);
+    if (c->pending && c->pend[c->pending - 1].id)
+        c->pend[c->pending - 1].slot = slot; /* its answer is still to come */
+    else
+        *slot = pg_last_id(cb);
+}
+
+/* Ids are taken ahead a block at a time (one query for 64 rows): nextval
+ * outside any transaction's rollback, so two nodes never take the same. */
+static int pg_take_id(struct store_conn *cb, const char *table, int64_t *id, struct err *e)
+{
+    struct pg_conn *c = pg_conn_of(cb);
+    size_t t = 0;
+    while (t < sizeof pg_serials / sizeof *pg_serials && strcmp(pg_serials[t][0], table) != 0)
+        t++;
+    if (t == sizeof pg_serials / sizeof *pg_serials) {
+        err_internal(e, "store_take_id: the database gives no ids to '%.60s'", table);
+        return -1;
+    }
+    if (c->taken_of != t)
+        c->n_taken = 0;
+    if (!c->n_taken) {
+        char sql[192];
+        snprintf(sql, sizeof sql,
+                 "SELECT nextval('%s_%s_seq') FROM generate_series(1, %zu) ORDER BY 1 DESC",
+                 pg_serials[t][0], pg_serials[t][1], sizeof c->taken / sizeof *c->taken);
+        struct store_stmt *st = store_prepare(cb, sql, true, e);
+        if (!st)
+            return -1;
+        int rc;
+        while ((rc = store_step(st, e)) == STORE_ROW &&
+               c->n_taken < sizeof c->taken / sizeof *c->taken)
+            c->taken[c->n_taken++] = store_col_int64(st, 0);
+        store_reset(st);
+        if (rc == STORE_ERROR) {
+            c->n_taken = 0;
+            return -1;
+        }
+        c->taken_of = t;
+    }
+    if (!c->n_taken) {
+        err_internal(e, "store_take_id: no id of '%.60s' was given", table);
+        return -1;
+    }
+    *id = c->taken[--c->n_taken]; /* the smallest first */
+    return 0;
+}
+
 /* The server checks its pages and keys itself; what is left to check here
  * is that every sequence is past the ids of its table. */
 static int pg_integrity(struct store_conn *cb, struct buf *report)
@@ -1523,6 +1586,8 @@ const struct store_vfuncs store_pg_vfuncs = {
     .fts_query = pg_fts_query,
     .size_bytes = pg_size_bytes,
     .last_id = pg_last_id,
+    .last_id_later = pg_last_id_later,
+    .take_id = pg_take_id,
     .integrity = pg_integrity,
     .after_import = pg_after_import,
     .doc_index = pg_doc_index,

@@ -86,6 +86,11 @@ struct store_vfuncs {
     /* Bytes on disk, or -1 when unknown. Called from any thread. */
     int64_t (*size_bytes)(struct store *s);
     int64_t (*last_id)(struct store_conn *c);
+    /* store_last_id_later (NULL: *slot = last_id now). */
+    void (*last_id_later)(struct store_conn *c, int64_t *slot);
+    /* store_take_id: 0 with *id, 1 when the database gives ids as rows are
+     * inserted (NULL: always 1). */
+    int (*take_id)(struct store_conn *c, const char *table, int64_t *id, struct err *e);
     /* Appends one line per problem to report (each ending in '\n');
      * returns the number of problems. */
     int (*integrity)(struct store_conn *c, struct buf *report);
@@ -158,11 +163,19 @@ struct store_batch_item {
 };
 
 /* One connection, used by one thread at a time. */
+enum { STORE_LOCKS_KEPT = 8 };
 struct store_conn {
     struct store *store;
     struct store_conn *next; /* in store->conns, under store->lock */
     bool in_tx;              /* between store_begin and commit/rollback */
     bool holds_write_lock;   /* store->write_lock taken by this transaction */
+    /* store_tx_epoch: a number no other state of any connection had; with
+     * it what this state has done already: the locks taken, a notify sent
+     * (PostgreSQL would take or queue them again, a statement each) */
+    uint64_t epoch;
+    int64_t locked[STORE_LOCKS_KEPT];
+    size_t n_locked;
+    char notified[64];
 };
 
 /* One prepared statement. cached is true when the caller asked for a

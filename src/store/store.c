@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -111,6 +112,21 @@ static int store_base_init(struct store *s, struct err *e)
     return 0;
 }
 
+/* c's transaction ended, began, or lost a savepoint: a new epoch, with
+ * nothing done in it yet. */
+static void tx_changed(struct store_conn *c)
+{
+    static _Atomic uint64_t epochs;
+    c->epoch = atomic_fetch_add(&epochs, 1) + 1;
+    c->n_locked = 0;
+    c->notified[0] = '\0';
+}
+
+uint64_t store_tx_epoch(const struct store_conn *c)
+{
+    return c->epoch;
+}
+
 /* Opens a connection for this thread and registers it. NULL + e on
  * failure (nothing registered). */
 static struct store_conn *store_conn_new(struct store *s, struct err *e)
@@ -120,6 +136,7 @@ static struct store_conn *store_conn_new(struct store *s, struct err *e)
         return NULL;
     c->store = s;
     c->in_tx = false;
+    tx_changed(c);
     if (pthread_setspecific(s->key, c) != 0) {
         s->v->conn_close(c, false);
         err_internal(e, "cannot remember this thread's connection");
@@ -150,6 +167,7 @@ static int store_writer_open(struct store *s, struct err *e)
         return -1;
     c->store = s;
     c->in_tx = false;
+    tx_changed(c);
     pthread_mutex_lock(&s->lock);
     c->next = s->conns;
     s->conns = c;
@@ -293,7 +311,14 @@ int store_doc_unindex(struct store_conn *c, int64_t n, struct err *e)
 
 int store_lock(struct store_conn *c, int64_t key, struct err *e)
 {
-    return c->store->v->lock(c, key, e);
+    for (size_t i = 0; i < c->n_locked; i++)
+        if (c->locked[i] == key)
+            return 0; /* taken already in this transaction */
+    if (c->store->v->lock(c, key, e) < 0)
+        return -1;
+    if (c->in_tx && c->n_locked < STORE_LOCKS_KEPT)
+        c->locked[c->n_locked++] = key;
+    return 0;
 }
 
 bool store_shared(const struct store *s)
@@ -303,7 +328,14 @@ bool store_shared(const struct store *s)
 
 int store_notify(struct store_conn *c, const char *channel, struct err *e)
 {
-    return c->store->v->notify(c, channel, e);
+    /* one wake-up per transaction: the waiters read everything it wrote */
+    if (c->in_tx && strcmp(c->notified, channel) == 0)
+        return 0;
+    if (c->store->v->notify(c, channel, e) < 0)
+        return -1;
+    if (c->in_tx && strlen(channel) < sizeof c->notified)
+        snprintf(c->notified, sizeof c->notified, "%s", channel);
+    return 0;
 }
 
 int store_listen_wait(struct store *s, const char *channel, int timeout_ms, struct err *e)
@@ -423,6 +455,7 @@ int store_begin(struct store_conn *c, bool write, struct err *e)
         return -1;
     }
     c->in_tx = true;
+    tx_changed(c);
     return 0;
 }
 
@@ -504,6 +537,7 @@ static void store_batch_commit(struct store *s)
     if (w->in_tx) {
         w->in_tx = false;
         seq = store_writer_commit(s, &rc, &e);
+        tx_changed(w);
     }
     pthread_mutex_lock(&s->batch_mu);
     struct store_batch_item *it = s->items;
@@ -545,6 +579,7 @@ struct store_conn *store_write_enter(struct store *s, struct err *e)
             return NULL;
         }
         w->in_tx = true;
+        tx_changed(w);
         pthread_mutex_lock(&s->batch_mu);
         s->batch_id++;
         pthread_mutex_unlock(&s->batch_mu);
@@ -655,6 +690,7 @@ struct store_conn *store_begin_write(struct store *s, struct err *e)
         return NULL;
     }
     w->in_tx = true;
+    tx_changed(w);
     tls_writer = s;
     return w;
 }
@@ -666,6 +702,7 @@ int store_commit(struct store_conn *c, struct err *e)
         return -1;
     }
     c->in_tx = false; /* the driver rolls back when the commit fails */
+    tx_changed(c);
     struct store *s = c->store;
     if (c != s->writer) {
         int rc = s->v->commit(c, e);
@@ -685,6 +722,7 @@ void store_rollback(struct store_conn *c)
     if (!c->in_tx)
         return;
     c->in_tx = false;
+    tx_changed(c);
     c->store->v->rollback(c);
     store_release_write_lock(c);
 }
@@ -777,6 +815,10 @@ int store_exec(struct store_conn *c, const char *sql, struct err *e, int nargs, 
     va_end(ap);
     int rc = store_step(st, e);
     store_reset(st);
+    /* ROLLBACK TO a savepoint (the group commit's, a caller's): what was
+     * done since is undone, whether the statement ran or not */
+    if (strncasecmp(sql, "ROLLBACK", 8) == 0)
+        tx_changed(c);
     return rc == STORE_ERROR ? -1 : 0;
 }
 
@@ -839,6 +881,19 @@ int64_t store_size_bytes(struct store *s)
 int64_t store_last_id(struct store_conn *c)
 {
     return c->store->v->last_id(c);
+}
+
+void store_last_id_later(struct store_conn *c, int64_t *slot)
+{
+    if (c->store->v->last_id_later)
+        c->store->v->last_id_later(c, slot);
+    else
+        *slot = c->store->v->last_id(c);
+}
+
+int store_take_id(struct store_conn *c, const char *table, int64_t *id, struct err *e)
+{
+    return c->store->v->take_id ? c->store->v->take_id(c, table, id, e) : 1;
 }
 
 /* *report is NULL or a malloc'd string; problems are appended to it (a new

@@ -186,6 +186,22 @@ struct store_stats store_stats(struct store *s);
 int64_t store_size_bytes(struct store *s);
 /* Last row id of an INSERT on this connection. */
 int64_t store_last_id(struct store_conn *c);
+/* The same, written into *slot by the time the write's transaction (or
+ * savepoint) ends rather than now: PostgreSQL need not be waited for.
+ * *slot is left as it is if the INSERT fails; it must outlive the write. */
+void store_last_id_later(struct store_conn *c, int64_t *slot);
+/* An id for a row about to be inserted into table (one whose ids the
+ * database gives), taken ahead so that the rows that refer to it need not
+ * wait for the INSERT's answer: 0 with *id; 1 when the database gives it as
+ * the row is inserted (insert NULL, then store_last_id); -1 + e. Ids taken
+ * ahead and not used are skipped, and ids of one node may come before
+ * another's: they are unique, not in the order rows were inserted. */
+int store_take_id(struct store_conn *c, const char *table, int64_t *id, struct err *e);
+/* A number that changes whenever c's transaction ends or a savepoint of it
+ * is rolled back, and is never the same for two states (nor connections):
+ * what a writer remembers of the rows it wrote in the transaction (an audit
+ * chain's head) holds while the number is the same. */
+uint64_t store_tx_epoch(const struct store_conn *c);
 /* After an import that wrote rows with ids of their own: the ids the
  * database gives from now on come after them. */
 int store_after_import(struct store_conn *c, struct err *e);

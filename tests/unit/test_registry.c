@@ -143,6 +143,31 @@ static void *node_main(void *arg)
     return NULL;
 }
 
+/* The chain's head a writer keeps between the entries of one transaction
+ * is forgotten when a savepoint rolls back (a write of a group commit that
+ * failed): the next entry follows the last one kept, not the one undone.
+ * REQ: X-AUD-01 */
+static void test_audit_head_after_a_rollback(void **state)
+{
+    struct fx *f = *state;
+    struct err e = ERR_INIT;
+    int before = count_rows(f, "SELECT count(*) FROM audit");
+    struct store_conn *w = store_begin_write(f->store, &e);
+    assert_non_null(w);
+    const char *at = "2026-12-07T10:00:00.000Z";
+    assert_int_equal(audit_append(w, at, &f->actor, "test", "objects", "kept-1", 1, NULL, "{}", &e), 0);
+    assert_int_equal(store_exec(w, "SAVEPOINT one", &e, 0), 0);
+    assert_int_equal(audit_append(w, at, &f->actor, "test", "objects", "undone", 1, NULL, "{}", &e), 0);
+    assert_int_equal(store_exec(w, "ROLLBACK TO one", &e, 0), 0);
+    if (audit_append(w, at, &f->actor, "test", "objects", "kept-2", 1, NULL, "{}", &e) != 0)
+        fail_msg("%s", e.detail);
+    assert_int_equal(store_commit(w, &e), 0);
+    assert_int_equal(count_rows(f, "SELECT count(*) FROM audit"), before + 2);
+    char *report = NULL;
+    assert_int_equal(audit_verify(store_conn(f->store), &report), 0);
+    free(report);
+}
+
 static void test_audit_chain_across_nodes(void **state)
 {
     struct fx *f = *state;
@@ -2892,6 +2917,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_revisions_and_merge_patch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_audit_chain_across_nodes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_audit_head_after_a_rollback, setup, teardown),
         cmocka_unit_test_setup_teardown(test_invalid_patch_changes_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_retire_and_references, setup, teardown),
         cmocka_unit_test_setup_teardown(test_export_import_roundtrip_and_check, setup, teardown),

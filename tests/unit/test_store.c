@@ -1039,6 +1039,103 @@ static void test_size_and_last_id(void **state)
     assert_true(store_size_bytes(s) > before);
 }
 
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Row ids taken ahead (store_take_id): on PostgreSQL unique across two
+ * nodes taking them at once, and never given again by the database (nor
+ * would the integrity check find its sequence behind); on SQLite the
+ * database gives them as rows are inserted. The id of an INSERT asked for
+ * later (store_last_id_later) is there once the write has ended. */
+static void test_ids_taken_ahead_and_later(void **state)
+{
+    struct fixture *f = *state;
+    struct store *s = fx_open(f);
+    struct err e = ERR_INIT;
+    struct store_conn *c = store_conn(s);
+    int64_t id = 0;
+    if (!pg_base) {
+        assert_int_equal(store_take_id(c, "records", &id, &e), 1);
+    } else {
+        struct store *other = NULL;
+        struct store_options opt = {.busy_timeout_ms = 5000};
+        assert_int_equal(store_open(f->path, &opt, &other, &e), 0);
+        struct store_conn *c2 = store_conn(other);
+        enum { N = 150 }; /* each node past two blocks */
+        int64_t ids[2 * N];
+        for (int i = 0; i < N; i++) {
+            assert_int_equal(store_take_id(c, "records", &ids[2 * i], &e), 0);
+            assert_int_equal(store_take_id(c2, "records", &ids[2 * i + 1], &e), 0);
+        }
+        qsort(ids, 2 * N, sizeof *ids, cmp_i64);
+        for (int i = 1; i < 2 * N; i++)
+            assert_true(ids[i] > ids[i - 1]);
+        assert_int_equal(store_take_id(c, "no_such_table", &id, &e), -1);
+        /* rows with ids taken, then one the database numbers */
+        char rid[24];
+        snprintf(rid, sizeof rid, "%lld", (long long)ids[2 * N - 1]);
+        add_record(c2, rid, "taken ahead");
+        assert_int_equal(store_exec(c,
+                                    "INSERT INTO records(id, collection, kind, revision, "
+                                    "created_at, updated_at) VALUES ('given', 'systems', "
+                                    "'system', 1, 't', 't')",
+                                    &e, 0),
+                         0);
+        assert_true(store_last_id(c) > ids[2 * N - 1]);
+        char *report = NULL;
+        assert_int_equal(store_integrity(c, &report), 0);
+        free(report);
+        store_close(other);
+    }
+    /* the id later: asked inside a write, there when it ended */
+    struct store_conn *w = store_write_enter(s, &e);
+    assert_non_null(w);
+    int64_t later = 0;
+    assert_int_equal(store_exec(w,
+                                "INSERT INTO records(id, collection, kind, revision, created_at, "
+                                "updated_at) VALUES ('later', 'systems', 'system', 1, 't', 't')",
+                                &e, 0),
+                     0);
+    store_last_id_later(w, &later);
+    assert_int_equal(store_write_leave(w, 0, NULL, NULL, &e), 0);
+    int64_t want = 0;
+    assert_int_equal(
+        store_query_int64(c, "SELECT rid FROM records WHERE id = 'later'", &want, &e), 0);
+    assert_true(want > 0);
+    assert_int_equal(later, want);
+}
+
+/* A transaction's epoch: one per state, changed when it begins, when a
+ * savepoint is rolled back and when it ends; never another's. */
+static void test_tx_epoch(void **state)
+{
+    struct store *s = fx_open(*state);
+    struct err e = ERR_INIT;
+    struct store_conn *c = store_conn(s);
+    uint64_t idle = store_tx_epoch(c);
+    assert_int_equal(store_begin(c, true, &e), 0);
+    uint64_t open = store_tx_epoch(c);
+    assert_true(open != idle);
+    add_record(c, "7", "seven");
+    assert_int_equal(store_exec(c, "SAVEPOINT p", &e, 0), 0);
+    assert_true(store_tx_epoch(c) == open); /* nothing undone */
+    add_record(c, "8", "eight");
+    assert_int_equal(store_exec(c, "ROLLBACK TO p", &e, 0), 0);
+    uint64_t back = store_tx_epoch(c);
+    assert_true(back != open);
+    assert_int_equal(store_commit(c, &e), 0);
+    assert_true(store_tx_epoch(c) != back && store_tx_epoch(c) != open &&
+                store_tx_epoch(c) != idle);
+    /* the writer's, another connection: its own numbers */
+    struct store_conn *w = store_write_enter(s, &e);
+    assert_non_null(w);
+    assert_true(store_tx_epoch(w) != store_tx_epoch(c));
+    assert_int_equal(store_write_leave(w, 0, NULL, NULL, &e), 0);
+}
+
 static void test_integrity_clean(void **state)
 {
     struct store_conn *c = store_conn(fx_open(*state));
@@ -1250,6 +1347,8 @@ int main(void)
         {T(test_upgrade_cuts_links_out_of_mail), SQLITE},
         {T(test_fts_kazakh), BOTH},
         {T(test_size_and_last_id), BOTH},
+        {T(test_ids_taken_ahead_and_later), BOTH},
+        {T(test_tx_epoch), BOTH},
         {T(test_integrity_clean), BOTH},
         {T(test_integrity_reports_dangling_key), SQLITE},
         {T(test_foreign_keys_enforced), BOTH},
