@@ -37,6 +37,10 @@ struct group {
      * kept with the sets (NULL until then) */
     uint8_t *_Atomic codes;
     size_t n_codes;
+    /* the same for any number of keys (fidx_one_value): pos + 1, 0 none,
+     * UINT32_MAX several; NULL until first asked */
+    uint32_t *_Atomic slots;
+    size_t n_slots;
 };
 
 struct fidx {
@@ -181,25 +185,54 @@ static void set_remove(struct fkey *k, uint32_t rid)
 
 /* --- codes by row id ------------------------------------------------------------ */
 
-/* The code of rid in group g from the sets: its one key's pos + 1, 0 or
- * FIDX_SEVERAL. */
-static uint8_t code_from_sets(const struct fidx *x, const struct group *g, uint32_t rid)
+/* The slot of rid in group g from the sets: its one key's pos + 1, 0 or
+ * UINT32_MAX (several). */
+static uint32_t slot_from_sets(const struct fidx *x, const struct group *g, uint32_t rid)
 {
-    uint8_t code = 0;
+    uint32_t slot = 0;
     for (size_t i = 0; i < g->n; i++) {
         const struct fkey *k = &x->keys[g->keys[i]];
         size_t at = lower_bound(k->rids, k->n, rid);
         if (at < k->n && k->rids[at] == rid)
-            code = code ? FIDX_SEVERAL : (uint8_t)(i + 1);
+            slot = slot ? UINT32_MAX : (uint32_t)(i + 1);
     }
-    return code;
+    return slot;
+}
+
+/* The code of rid in group g from the sets: its one key's pos + 1, 0 or
+ * FIDX_SEVERAL. */
+static uint8_t code_from_sets(const struct fidx *x, const struct group *g, uint32_t rid)
+{
+    uint32_t slot = slot_from_sets(x, g, rid);
+    return slot == UINT32_MAX ? FIDX_SEVERAL : (uint8_t)slot;
+}
+
+/* Keeps g's slots (when made) after rid joined (the key at pos) or left
+ * (joined false) one of its keys (under the write lock). */
+static void slot_update(struct fidx *x, struct group *g, size_t pos, bool joined, uint32_t rid)
+{
+    uint32_t *slots = atomic_load(&g->slots);
+    if (!slots)
+        return;
+    if (rid >= g->n_slots) {
+        size_t n = rid + rid / 4 + 1024;
+        slots = xrealloc(slots, n * sizeof *slots);
+        memset(slots + g->n_slots, 0, (n - g->n_slots) * sizeof *slots);
+        g->n_slots = n;
+        atomic_store(&g->slots, slots);
+    }
+    if (joined && !slots[rid])
+        slots[rid] = (uint32_t)pos + 1; /* the common case: no search */
+    else
+        slots[rid] = slot_from_sets(x, g, rid);
 }
 
 /* Keeps g's codes (when made) after rid joined or left key k (under the
  * write lock). */
-static void code_update(struct fidx *x, const struct fkey *k, uint32_t rid)
+static void code_update(struct fidx *x, const struct fkey *k, uint32_t rid, bool joined)
 {
     struct group *g = &x->groups[k->group];
+    slot_update(x, g, k->pos, joined, rid);
     uint8_t *codes = atomic_load(&g->codes);
     if (!codes)
         return;
@@ -223,7 +256,7 @@ static void add_to(struct fidx *x, const char *key, uint32_t rid)
 {
     size_t k = key_index(x, key);
     set_add(&x->keys[k], rid);
-    code_update(x, &x->keys[k], rid);
+    code_update(x, &x->keys[k], rid, true);
 }
 
 /* Moves rid from its old keys' sets to its new keys' sets (under the
@@ -234,7 +267,7 @@ static void apply(struct fidx *x, uint32_t rid, char *const *keys, size_t n_old,
         size_t *slot = table_slot(x, keys[i]);
         if (*slot) {
             set_remove(&x->keys[*slot - 1], rid);
-            code_update(x, &x->keys[*slot - 1], rid);
+            code_update(x, &x->keys[*slot - 1], rid, false);
         }
     }
     for (size_t i = n_old; i < n_old + n_new; i++)
@@ -288,6 +321,7 @@ void fidx_free(struct fidx *x)
         free(x->groups[g].name);
         free(x->groups[g].keys);
         free(atomic_load(&x->groups[g].codes));
+        free(atomic_load(&x->groups[g].slots));
     }
     free(x->keys);
     free(x->table);
@@ -853,6 +887,47 @@ bool fidx_codes(struct fidx *x, const char *field, struct fidx_codes *out)
     }
     *out = (struct fidx_codes){codes, g->n_codes};
     return true;
+}
+
+const char *fidx_one_value(struct fidx *x, const char *field, uint32_t rid, size_t *pos)
+{
+    struct group *g = NULL;
+    if (strcmp(field, "owner") == 0) {
+        for (size_t i = 0; !g && i < x->n_groups; i++)
+            if (strcmp(x->groups[i].name, "o") == 0)
+                g = &x->groups[i];
+    } else {
+        g = field_group(x, field);
+    }
+    if (!g)
+        return NULL;
+    uint32_t *slots = atomic_load(&g->slots);
+    if (!slots) {
+        pthread_mutex_lock(&codes_lock);
+        if (!(slots = atomic_load(&g->slots))) {
+            size_t n = 1024;
+            for (size_t i = 0; i < g->n; i++) {
+                const struct fkey *k = &x->keys[g->keys[i]];
+                if (k->n && k->rids[k->n - 1] >= n)
+                    n = (size_t)k->rids[k->n - 1] + 1024;
+            }
+            slots = xcalloc(n, sizeof *slots);
+            for (size_t i = 0; i < g->n; i++) {
+                const struct fkey *k = &x->keys[g->keys[i]];
+                for (size_t j = 0; j < k->n; j++)
+                    slots[k->rids[j]] = slots[k->rids[j]] ? UINT32_MAX : (uint32_t)(i + 1);
+            }
+            g->n_slots = n;
+            atomic_store(&g->slots, slots);
+        }
+        pthread_mutex_unlock(&codes_lock);
+    }
+    uint32_t s = rid < g->n_slots ? slots[rid] : 0;
+    if (!s || s == UINT32_MAX)
+        return NULL;
+    *pos = s - 1;
+    /* the key is the group's name, SEP, the value */
+    return x->keys[g->keys[s - 1]].key + strlen(g->name) + 1;
 }
 
 uint8_t fidx_code(struct fidx *x, struct arena *a, const char *field, const char *value)

@@ -114,6 +114,12 @@ struct fidx_codes {
     size_t n; /* rids from n on have code 0 */
 };
 bool fidx_codes(struct fidx *x, const char *field, struct fidx_codes *out);
+/* The value record rid has for a field ("collection:field", or "owner")
+ * when it has one (NULL: none, or several), with the value's position in
+ * the field's values (*pos, for a per-value array: stable while the index
+ * lives). A word per row id, made when first asked and kept with the sets;
+ * use it (and the string) under the read lock. */
+const char *fidx_one_value(struct fidx *x, const char *field, uint32_t rid, size_t *pos);
 /* The code of a field's value (0: no record ever had it, or no code). */
 uint8_t fidx_code(struct fidx *x, struct arena *a, const char *field, const char *value);
 /* The values a field ("collection:field", or "owner") currently has, sorted

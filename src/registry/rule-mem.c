@@ -102,11 +102,9 @@ struct rule_mem {
     char node_id[128];
     uint32_t node;
     int64_t day_ms, day; /* rule_mem_day's last (day_ms -1: none yet) */
-    uint32_t *owner_of;    /* row id -> owner's index in owners + 1 (from the index) */
-    size_t n_owner_of;
-    uint32_t *owner_dk;    /* per owner: its distinct key in the far's keys (0: not yet) */
-    const char **owners;
-    size_t n_owners;
+    uint32_t *owner_dk;    /* per owner (its position in the index): its distinct key
+                              in the far's keys (0: not yet) */
+    size_t n_owner_dk;
     struct arena *a;
     struct relidx_hit *hits;
     size_t cap;
@@ -354,7 +352,6 @@ void rule_mem_free(struct rule_mem *j)
         json_decref(c->fields);
     }
     free(j->chains);
-    free(j->owner_of);
     free(j->owner_dk);
     reg_rows_free(j->rows);
     json_decref(j->inherited);
@@ -638,34 +635,6 @@ static const struct far_kind *far_kind_mem(struct rule_mem *j, struct far *f, co
     return &f->fk[f->n_fk - 1];
 }
 
-/* The owners of records by row id, from the filter index's owner sets
- * (under its read lock), made once. */
-static void owners_by_rid(struct rule_mem *j)
-{
-    if (j->owners)
-        return;
-    struct fidx *x = j->r->fidx;
-    j->n_owners = fidx_values(x, j->a, "owner", &j->owners);
-    if (!j->owners)
-        j->owners = arena_calloc(j->a, 1, sizeof *j->owners);
-    j->owner_dk = xcalloc(j->n_owners + 1, sizeof *j->owner_dk);
-    /* the sets' highest row id first, so the map is made once (grown
-     * owner by owner, it was copied and cleared again many times: a
-     * millisecond of each write's re-judging at national scale) */
-    struct rids *sets = arena_calloc(j->a, j->n_owners + 1, sizeof *sets);
-    size_t n = 0;
-    for (size_t i = 0; i < j->n_owners; i++) {
-        sets[i] = fidx_get(x, fidx_key_owner(j->a, j->owners[i]));
-        if (sets[i].n && sets[i].v[sets[i].n - 1] >= n)
-            n = (size_t)sets[i].v[sets[i].n - 1] + 1;
-    }
-    j->owner_of = xcalloc(n ? n : 1, sizeof *j->owner_of);
-    j->n_owner_of = n;
-    for (size_t i = 0; i < j->n_owners; i++)
-        for (size_t r = 0; r < sets[i].n; r++)
-            j->owner_of[sets[i].v[r]] = (uint32_t)i + 1;
-}
-
 /* The distinct key (in f->keys) of a string value, as far_judge makes it. */
 static uint32_t string_key(struct far *f, const char *value)
 {
@@ -696,11 +665,20 @@ static int far_mem(struct rule_mem *j, struct far *f, uint32_t rid, const char *
         keeps = c == FIDX_SEVERAL ? -1 : (int)((fk->t[i].accept[c / 64] >> (c % 64)) & 1);
     }
     if (fk && keeps == 1 && f->distinct) {
-        owners_by_rid(j);
-        uint32_t o = rid < j->n_owner_of ? j->owner_of[rid] : 0;
-        if (o && !j->owner_dk[o - 1])
-            j->owner_dk[o - 1] = string_key(f, j->owners[o - 1]);
-        *dk = o ? j->owner_dk[o - 1] : 0;
+        /* the owner from the index's word per row id (a map of every
+         * record's owner, made for each judging, took a millisecond of
+         * each write's re-judging at national scale) */
+        size_t pos = 0;
+        const char *owner = fidx_one_value(x, "owner", rid, &pos);
+        if (owner && pos >= j->n_owner_dk) {
+            size_t n = pos + 64;
+            j->owner_dk = xrealloc(j->owner_dk, n * sizeof *j->owner_dk);
+            memset(j->owner_dk + j->n_owner_dk, 0, (n - j->n_owner_dk) * sizeof *j->owner_dk);
+            j->n_owner_dk = n;
+        }
+        if (owner && !j->owner_dk[pos])
+            j->owner_dk[pos] = string_key(f, owner);
+        *dk = owner ? j->owner_dk[pos] : 0;
     }
     fidx_read_unlock(x);
     return fk ? keeps : -1;

@@ -2202,6 +2202,72 @@ static void test_filter_index_codes_follow_the_sets(void **state)
     fidx_free(x);
 }
 
+/* Moves rid from owner `from` to owner `to` ("": none) and applies it. */
+static void reown(struct fidx *x, struct arena *a, uint32_t rid, const char *from, const char *to)
+{
+    const char *old[1] = {fidx_key_owner(a, from)};
+    const char *now[1] = {fidx_key_owner(a, to)};
+    fidx_stage(x, rid, old, from[0] ? 1 : 0, now, to[0] ? 1 : 0);
+    fidx_commit(x);
+}
+
+/* rid's one value of field as fidx_one_value gives it ("" none or several,
+ * else the value and its position after a space). */
+static const char *one_value(struct fidx *x, const char *field, uint32_t rid)
+{
+    static char out[160];
+    size_t pos = 0;
+    fidx_read_lock(x);
+    const char *v = fidx_one_value(x, field, rid, &pos);
+    if (v)
+        snprintf(out, sizeof out, "%s %zu", v, pos);
+    else
+        out[0] = '\0';
+    fidx_read_unlock(x);
+    return out;
+}
+
+/* A record's one value of a field with any number of values (its owner:
+ * a rule's distinct owner reads it for each far end) follows the sets, from
+ * when first asked and after writes: a value changed, a second value, a
+ * row id past the end, a value left; each value keeps its position. */
+static void test_filter_index_one_value_follows_the_sets(void **state)
+{
+    struct fx *f = *state;
+    struct fidx *x = fidx_new();
+    struct arena *a = arena_new();
+    struct err e = ERR_INIT;
+    assert_int_equal(fidx_build(x, store_conn(f->store), want_all, NULL, NULL, 0, &e), 0);
+    for (uint32_t i = 0; i < 400; i++) /* more owners than a byte's codes */
+        reown(x, a, 10 + i, "", arena_printf(a, "org-%u", i));
+    char want[64];
+    const char *got = one_value(x, "owner", 15); /* made now, from the sets */
+    size_t pos5 = (size_t)strtoul(strchr(got, ' ') + 1, NULL, 10);
+    snprintf(want, sizeof want, "org-5 %zu", pos5);
+    assert_string_equal(got, want);
+    assert_string_equal(one_value(x, "owner", 9), "");
+    got = one_value(x, "owner", 409);
+    assert_int_equal(strncmp(got, "org-399 ", 8), 0);
+    reown(x, a, 15, "org-5", "org-399"); /* moved: the other's position */
+    snprintf(want, sizeof want, "org-399 %s", strchr(got, ' ') + 1);
+    assert_string_equal(one_value(x, "owner", 15), want);
+    reown(x, a, 200000, "", "org-5"); /* past the words made */
+    snprintf(want, sizeof want, "org-5 %zu", pos5);
+    assert_string_equal(one_value(x, "owner", 200000), want);
+    reown(x, a, 15, "", "org-5"); /* a second value: none told */
+    assert_string_equal(one_value(x, "owner", 15), "");
+    reown(x, a, 15, "org-399", ""); /* back to one */
+    assert_string_equal(one_value(x, "owner", 15), want);
+    reown(x, a, 200000, "org-5", "");
+    assert_string_equal(one_value(x, "owner", 200000), "");
+    /* a field's too, and none of a field the index does not have */
+    restage(x, a, 5, "", "creation");
+    assert_int_equal(strncmp(one_value(x, "objects:stage", 5), "creation ", 9), 0);
+    assert_string_equal(one_value(x, "objects:unknown", 5), "");
+    arena_free(a);
+    fidx_free(x);
+}
+
 /* What a read's inherited items must be, from the bases parsed one by
  * one as the reader may read them (the rule, written again in the test):
  * compact JSON text (malloc'd). */
@@ -2948,6 +3014,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_inherited_only_from_readable_bases, setup, teardown),
         cmocka_unit_test_setup_teardown(test_computed_read_as_the_parsed_bases, setup, teardown),
         cmocka_unit_test_setup_teardown(test_filter_index_codes_follow_the_sets, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_filter_index_one_value_follows_the_sets, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_one_source_per_attribute, setup, teardown),
         cmocka_unit_test_setup_teardown(test_digitisation_of_a_capability, setup, teardown),
         cmocka_unit_test_setup_teardown(test_digitisation_from_the_memory_index, setup, teardown),
