@@ -54,6 +54,7 @@ struct fidx {
     size_t table_cap;
     struct group *groups;
     size_t n_groups, cap_groups;
+    size_t owner_group; /* the owners' group: its index + 1 (0: none yet) */
 };
 
 /* --- staging (per thread) --------------------------------------------------- */
@@ -115,6 +116,8 @@ static size_t group_of(struct fidx *x, const char *key)
     g->name = xmalloc(len + 1);
     memcpy(g->name, key, len);
     g->name[len] = '\0';
+    if (strcmp(g->name, "o") == 0)
+        x->owner_group = x->n_groups + 1;
     return x->n_groups++;
 }
 
@@ -891,14 +894,9 @@ bool fidx_codes(struct fidx *x, const char *field, struct fidx_codes *out)
 
 const char *fidx_one_value(struct fidx *x, const char *field, uint32_t rid, size_t *pos)
 {
-    struct group *g = NULL;
-    if (strcmp(field, "owner") == 0) {
-        for (size_t i = 0; !g && i < x->n_groups; i++)
-            if (strcmp(x->groups[i].name, "o") == 0)
-                g = &x->groups[i];
-    } else {
-        g = field_group(x, field);
-    }
+    struct group *g = strcmp(field, "owner") != 0 ? field_group(x, field)
+                      : x->owner_group                ? &x->groups[x->owner_group - 1]
+                                                      : NULL;
     if (!g)
         return NULL;
     uint32_t *slots = atomic_load(&g->slots);
