@@ -861,6 +861,33 @@ static struct group *field_group(struct fidx *x, const char *field)
  * runs), and one of them at a time makes them. */
 static pthread_mutex_t codes_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/* g's values by row id from its sets, `width` bytes each (1: codes, 4:
+ * slots): a record's one key's pos + 1, 0 none, all ones several; made
+ * past the highest row id the sets hold (*n), with room for new ones. */
+static void *group_per_row(const struct fidx *x, const struct group *g, size_t width, size_t *n)
+{
+    *n = 1024;
+    for (size_t i = 0; i < g->n; i++) {
+        const struct fkey *k = &x->keys[g->keys[i]];
+        if (k->n && k->rids[k->n - 1] >= *n)
+            *n = (size_t)k->rids[k->n - 1] + 1024;
+    }
+    void *out = xcalloc(*n, width);
+    for (size_t i = 0; i < g->n; i++) {
+        const struct fkey *k = &x->keys[g->keys[i]];
+        for (size_t j = 0; j < k->n; j++) {
+            if (width == 1) {
+                uint8_t *c = (uint8_t *)out + k->rids[j];
+                *c = *c ? FIDX_SEVERAL : (uint8_t)(i + 1);
+            } else {
+                uint32_t *s = (uint32_t *)out + k->rids[j];
+                *s = *s ? UINT32_MAX : (uint32_t)(i + 1);
+            }
+        }
+    }
+    return out;
+}
+
 bool fidx_codes(struct fidx *x, const char *field, struct fidx_codes *out)
 {
     struct group *g = field_group(x, field);
@@ -871,19 +898,7 @@ bool fidx_codes(struct fidx *x, const char *field, struct fidx_codes *out)
     if (!codes) {
         pthread_mutex_lock(&codes_lock);
         if (!(codes = atomic_load(&g->codes))) {
-            size_t n = 1024;
-            for (size_t i = 0; i < g->n; i++) {
-                const struct fkey *k = &x->keys[g->keys[i]];
-                if (k->n && k->rids[k->n - 1] >= n)
-                    n = (size_t)k->rids[k->n - 1] + 1024;
-            }
-            codes = xcalloc(n, 1);
-            for (size_t i = 0; i < g->n; i++) {
-                const struct fkey *k = &x->keys[g->keys[i]];
-                for (size_t j = 0; j < k->n; j++)
-                    codes[k->rids[j]] = codes[k->rids[j]] ? FIDX_SEVERAL : (uint8_t)(i + 1);
-            }
-            g->n_codes = n;
+            codes = group_per_row(x, g, 1, &g->n_codes);
             atomic_store(&g->codes, codes);
         }
         pthread_mutex_unlock(&codes_lock);
@@ -903,19 +918,7 @@ const char *fidx_one_value(struct fidx *x, const char *field, uint32_t rid, size
     if (!slots) {
         pthread_mutex_lock(&codes_lock);
         if (!(slots = atomic_load(&g->slots))) {
-            size_t n = 1024;
-            for (size_t i = 0; i < g->n; i++) {
-                const struct fkey *k = &x->keys[g->keys[i]];
-                if (k->n && k->rids[k->n - 1] >= n)
-                    n = (size_t)k->rids[k->n - 1] + 1024;
-            }
-            slots = xcalloc(n, sizeof *slots);
-            for (size_t i = 0; i < g->n; i++) {
-                const struct fkey *k = &x->keys[g->keys[i]];
-                for (size_t j = 0; j < k->n; j++)
-                    slots[k->rids[j]] = slots[k->rids[j]] ? UINT32_MAX : (uint32_t)(i + 1);
-            }
-            g->n_slots = n;
+            slots = group_per_row(x, g, sizeof *slots, &g->n_slots);
             atomic_store(&g->slots, slots);
         }
         pthread_mutex_unlock(&codes_lock);

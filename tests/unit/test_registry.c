@@ -2135,6 +2135,15 @@ static bool want_all(void *ctx, const char *field)
     return true;
 }
 
+/* A filter index of every field, built from the fixture's store. */
+static struct fidx *built_index(struct fx *f)
+{
+    struct fidx *x = fidx_new();
+    struct err e = ERR_INIT;
+    assert_int_equal(fidx_build(x, store_conn(f->store), want_all, NULL, NULL, 0, &e), 0);
+    return x;
+}
+
 /* Moves rid from value `from` to value `to` of field "objects:stage"
  * ("": none) and applies it. */
 static void restage(struct fidx *x, struct arena *a, uint32_t rid, const char *from, const char *to)
@@ -2163,11 +2172,8 @@ static uint8_t code_at(struct fidx *x, uint32_t rid)
  * left; a field with more values than a code holds has none. */
 static void test_filter_index_codes_follow_the_sets(void **state)
 {
-    struct fx *f = *state;
-    struct fidx *x = fidx_new();
+    struct fidx *x = built_index(*state);
     struct arena *a = arena_new();
-    struct err e = ERR_INIT;
-    assert_int_equal(fidx_build(x, store_conn(f->store), want_all, NULL, NULL, 0, &e), 0);
     restage(x, a, 5, "", "creation");
     restage(x, a, 7, "", "industrial_operation");
     uint8_t creation = fidx_code(x, a, "objects:stage", "creation");
@@ -2233,11 +2239,8 @@ static const char *one_value(struct fidx *x, const char *field, uint32_t rid)
  * row id past the end, a value left; each value keeps its position. */
 static void test_filter_index_one_value_follows_the_sets(void **state)
 {
-    struct fx *f = *state;
-    struct fidx *x = fidx_new();
+    struct fidx *x = built_index(*state);
     struct arena *a = arena_new();
-    struct err e = ERR_INIT;
-    assert_int_equal(fidx_build(x, store_conn(f->store), want_all, NULL, NULL, 0, &e), 0);
     for (uint32_t i = 0; i < 400; i++) /* more owners than a byte's codes */
         reown(x, a, 10 + i, "", arena_printf(a, "org-%u", i));
     char want[64];
