@@ -13,7 +13,9 @@
 #   k2. GET one object (wrk -t2 -c32, one URL, as phase a): the SQLite node,
 #       then a PostgreSQL node, each alone: the ratio (target >= 0.5);
 #   k3. durable creates on the PostgreSQL node (wrk -t2 -c4, as phase c;
-#       target >= 1000/s);
+#       target >= 1000/s), and on the SQLite node: per create, the CPU of the
+#       node and of PostgreSQL's processes, the node's write lock held, and
+#       wrk's share of a core;
 #   k4. a second node and nginx in front of both: GET and creates through
 #       nginx; a write on one node read on the other (bench/cluster.py: 200
 #       creates alternating between the nodes, each polled for on the other
@@ -128,11 +130,40 @@ wrk_get() {
 	put "k_$1_client_cpu_pct" "$(field client_cpu_pct "$f")"
 	say "   $1: $(field rps "$f") req/s, p99 $(field p99_ms "$f") ms, client CPU $(field client_cpu_pct "$f") %"
 }
-# wrk_create NAME BASE TOKEN: creates for DURATION s, as phase c
+# cpu_ms PID...: the CPU time (user + system, ms) the processes took so far
+cpu_ms() {
+	for p in "$@"; do awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null; done |
+		awk -v hz="$(getconf CLK_TCK)" '{ s += $1 } END { printf "%d", s * 1000 / hz }'
+}
+# metric BASE TOKEN NAME: a counter of the node's /metrics
+metric() {
+	curl -s -H "Authorization: Bearer $2" "$1/metrics" | awk -v n="$3" '$1 == n { print $2 }'
+}
+# wrk_create NAME BASE TOKEN [NODE_PID]: creates for DURATION s, as phase c; with
+# a node's pid, where the time went, per create: the CPU of the node, of
+# PostgreSQL's processes, the node's write lock held, and wrk's share of a
+# core (what bounds the rate: the client is not, when its share is small)
 wrk_create() {
-	wrk -t2 -c4 -d"${DURATION}s" --timeout 10s -s "$BENCH/create.lua" "$2" -- "$3" "$(sz "$ORGS")" \
-		>"$K/wrk-$1.txt"
+	if [ -n "${4:-}" ]; then
+		n0=$(metric "$2" "$3" archportal_db_writes_total)
+		h0=$(metric "$2" "$3" archportal_db_write_lock_held_seconds_total)
+		c0=$(cpu_ms "$4")
+		g0=$(cpu_ms $(pgrep -x postgres))
+	fi
+	python3 "$BENCH/tool.py" cpu "$K/wrk-$1.txt" wrk -t2 -c4 -d"${DURATION}s" --timeout 10s \
+		-s "$BENCH/create.lua" "$2" -- "$3" "$(sz "$ORGS")"
 	f=$K/wrk-$1.txt
+	if [ -n "${4:-}" ]; then
+		n=$(($(metric "$2" "$3" archportal_db_writes_total | cut -d. -f1) - $(echo "$n0" | cut -d. -f1)))
+		h=$(metric "$2" "$3" archportal_db_write_lock_held_seconds_total)
+		c=$(($(cpu_ms "$4") - c0))
+		g=$(($(cpu_ms $(pgrep -x postgres)) - g0))
+		per() { echo "$1 $n" | awk '{ printf "%.2f", $2 ? $1 / $2 : 0 }'; }
+		put "k_$1_node_ms" "$(per "$c")"
+		put "k_$1_pg_ms" "$(per "$g")"
+		put "k_$1_wrk_pct" "$(field client_cpu_pct "$f")"
+		put "k_$1_lock_ms" "$(echo "$h $h0 $n" | awk '{ printf "%.2f", $3 ? ($1 - $2) * 1000 / $3 : 0 }')"
+	fi
 	grep -q '^BENCH ' "$f" || die "no result in $f"
 	put "k_$1_rps" "$(field creates_per_s "$f")"
 	put "k_$1_non201" "$(field non201 "$f")"
@@ -154,7 +185,7 @@ start_node sqlite-node "$P" --data "$K/sqlite-node"
 SQ_PID=$NODE_PID
 wrk_get get_sqlite "http://127.0.0.1:$P$ONE"
 say "k3. creates on the SQLite node: wrk -t2 -c4 -d${DURATION}s"
-wrk_create create_sqlite "http://127.0.0.1:$P" "$SQ_TOKEN"
+wrk_create create_sqlite "http://127.0.0.1:$P" "$SQ_TOKEN" "$SQ_PID"
 put k_rss_sqlite_kb "$(hwm_of "$SQ_PID")"
 stop_pid "$SQ_PID" TERM
 PA=$(free_port)
@@ -167,7 +198,7 @@ wrk_get get_pg "http://127.0.0.1:$PA$ONE"
 
 # --- k3. durable creates on the PostgreSQL node ---------------------------------------
 say "k3. creates on the PostgreSQL node: wrk -t2 -c4 -d${DURATION}s"
-wrk_create create_pg "http://127.0.0.1:$PA" "$PG_TOKEN"
+wrk_create create_pg "http://127.0.0.1:$PA" "$PG_TOKEN" "$A_PID"
 
 # --- k4. two nodes behind nginx ------------------------------------------------------------
 PB=$(free_port)

@@ -466,6 +466,12 @@ def cmd_report(argv):
             row(f'PostgreSQL: durable creates (201/s, wrk -t2 -c4), {label}',
                 fnum(g(f'k_create_{who}_rps'), 0) + f" (non-201 {g(f'k_create_{who}_non201', '?')}, "
                 f"p99 {fnum(g(f'k_create_{who}_p99_ms'), 2)} ms)", '≥ 1000/s' if target else '', ok)
+            if g(f'k_create_{who}_node_ms') is not None:
+                row(f'PostgreSQL: where a create\'s time went, {label}: CPU (ms) of the node / '
+                    'of PostgreSQL\'s processes; the node\'s write lock held (ms); wrk\'s CPU '
+                    '(share of one core)',
+                    f"{g(f'k_create_{who}_node_ms')} / {g(f'k_create_{who}_pg_ms')}; "
+                    f"{g(f'k_create_{who}_lock_ms')}; {g(f'k_create_{who}_wrk_pct')} %", '', 'info')
         for when, label in (('idle', 'idle'), ('load', 'during the creates through nginx')):
             p99 = g(f'k_visible_{when}_p99_ms')
             ok = verdict(p99, 200, False) if g(f'k_visible_{when}_errors') == '0' else '**FAIL** (errors)'
