@@ -113,7 +113,9 @@ bool store_col_null(struct store_stmt *st, int i);
 int store_query_int64(struct store_conn *c, const char *sql, int64_t *out, struct err *e);
 
 /* Runs a statement that returns no rows: prepare (cached), bind the given
- * text arguments in order (NULL pointer binds SQL NULL), step, reset. */
+ * text arguments in order (NULL pointer binds SQL NULL), step, reset. A
+ * ROLLBACK (TO a savepoint) must be run by it: it changes the
+ * transaction's epoch (store_tx_epoch). */
 int store_exec(struct store_conn *c, const char *sql, struct err *e, int nargs, ...);
 
 /* Like store_exec, with typed arguments: `types` has one letter per
