@@ -1352,11 +1352,15 @@ static int pg_after_import(struct store_conn *cb, struct err *e)
 {
     struct pg_conn *c = pg_conn_of(cb);
     for (size_t i = 0; i < sizeof pg_serials / sizeof *pg_serials; i++) {
-        char sql[256];
+        char sql[400];
+        /* never back: ids taken ahead (store_take_id) and not used yet
+         * must not be given again */
         snprintf(sql, sizeof sql,
-                 "SELECT setval(pg_get_serial_sequence('%s', '%s'), "
-                 "coalesce((SELECT max(%s) FROM %s), 0) + 1, false)",
-                 pg_serials[i][0], pg_serials[i][1], pg_serials[i][1], pg_serials[i][0]);
+                 "SELECT setval('%s_%s_seq', greatest(coalesce((SELECT max(%s) FROM %s), 0) + 1, "
+                 "(SELECT CASE WHEN is_called THEN last_value + 1 ELSE last_value END "
+                 "FROM %s_%s_seq)), false)",
+                 pg_serials[i][0], pg_serials[i][1], pg_serials[i][1], pg_serials[i][0],
+                 pg_serials[i][0], pg_serials[i][1]);
         if (pg_run(c, sql, e) < 0)
             return -1;
     }

@@ -1305,6 +1305,18 @@ static void test_pg_ids_after_import(void **state)
                                 &e, 0),
                      0);
     assert_int_equal(store_last_id(c), 51);
+    /* an id taken ahead and not used yet is not given again by the
+     * database after an import: the sequence goes forward only */
+    int64_t taken = 0;
+    assert_int_equal(store_take_id(c, "records", &taken, &e), 0);
+    assert_true(taken > 51);
+    assert_int_equal(store_after_import(c, &e), 0);
+    assert_int_equal(store_exec(c,
+                                "INSERT INTO records(id, collection, kind, revision, created_at, "
+                                "updated_at) VALUES ('after', 'systems', 'system', 1, 't', 't')",
+                                &e, 0),
+                     0);
+    assert_true(store_last_id(c) > taken + 62); /* past the whole block taken */
 }
 
 #define T(f) cmocka_unit_test_setup_teardown(f, fx_setup, fx_teardown)
