@@ -49,6 +49,9 @@ struct far {
     uint32_t *dk;
     size_t cap;
     json_t *keys; /* distinct value's key -> index + 1 */
+    uint32_t *owner_dk; /* per owner (its position in the filter index): its
+                           index + 1 in keys (0: not yet), for distinct owners */
+    size_t n_owner_dk;
     json_t *mem;  /* kind -> index + 1 in fk (0: the memory index cannot judge it) */
     struct far_kind *fk;
     size_t n_fk;
@@ -102,9 +105,6 @@ struct rule_mem {
     char node_id[128];
     uint32_t node;
     int64_t day_ms, day; /* rule_mem_day's last (day_ms -1: none yet) */
-    uint32_t *owner_dk;    /* per owner (its position in the index): its distinct key
-                              in the far's keys (0: not yet) */
-    size_t n_owner_dk;
     struct arena *a;
     struct relidx_hit *hits;
     size_t cap;
@@ -329,6 +329,7 @@ void rule_mem_free(struct rule_mem *j)
         free(j->far[i].fk); /* its terms are in j->a */
         free(j->far[i].st);
         free(j->far[i].dk);
+        free(j->far[i].owner_dk);
     }
     free(j->far);
     for (size_t i = 0; i < j->n_chains; i++) {
@@ -352,7 +353,6 @@ void rule_mem_free(struct rule_mem *j)
         json_decref(c->fields);
     }
     free(j->chains);
-    free(j->owner_dk);
     reg_rows_free(j->rows);
     json_decref(j->inherited);
     free(j->ends);
@@ -670,15 +670,15 @@ static int far_mem(struct rule_mem *j, struct far *f, uint32_t rid, const char *
          * each write's re-judging at national scale) */
         size_t pos = 0;
         const char *owner = fidx_one_value(x, "owner", rid, &pos);
-        if (owner && pos >= j->n_owner_dk) {
+        if (owner && pos >= f->n_owner_dk) {
             size_t n = pos + 64;
-            j->owner_dk = xrealloc(j->owner_dk, n * sizeof *j->owner_dk);
-            memset(j->owner_dk + j->n_owner_dk, 0, (n - j->n_owner_dk) * sizeof *j->owner_dk);
-            j->n_owner_dk = n;
+            f->owner_dk = xrealloc(f->owner_dk, n * sizeof *f->owner_dk);
+            memset(f->owner_dk + f->n_owner_dk, 0, (n - f->n_owner_dk) * sizeof *f->owner_dk);
+            f->n_owner_dk = n;
         }
-        if (owner && !j->owner_dk[pos])
-            j->owner_dk[pos] = string_key(f, owner);
-        *dk = owner ? j->owner_dk[pos] : 0;
+        if (owner && !f->owner_dk[pos]) /* in this far's keys, as far_judge numbers them */
+            f->owner_dk[pos] = string_key(f, owner);
+        *dk = owner ? f->owner_dk[pos] : 0;
     }
     fidx_read_unlock(x);
     return fk ? keeps : -1;
