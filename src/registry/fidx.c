@@ -19,6 +19,7 @@
 #include <string.h>
 
 #define SEP "\x1f"
+#define OWNER_GROUP "o" /* the owners' keys: OWNER_GROUP SEP owner */
 
 struct fkey {
     char *key;
@@ -116,7 +117,7 @@ static size_t group_of(struct fidx *x, const char *key)
     g->name = xmalloc(len + 1);
     memcpy(g->name, key, len);
     g->name[len] = '\0';
-    if (strcmp(g->name, "o") == 0)
+    if (strcmp(g->name, OWNER_GROUP) == 0)
         x->owner_group = x->n_groups + 1;
     return x->n_groups++;
 }
@@ -352,7 +353,7 @@ char *fidx_key_kind(struct arena *a, const char *kind)
 
 char *fidx_key_owner(struct arena *a, const char *owner)
 {
-    return arena_printf(a, "o" SEP "%s", owner);
+    return arena_printf(a, OWNER_GROUP SEP "%s", owner);
 }
 
 char *fidx_key_field(struct arena *a, const char *field, const char *value)
@@ -907,11 +908,18 @@ bool fidx_codes(struct fidx *x, const char *field, struct fidx_codes *out)
     return true;
 }
 
+/* The group of a field's values: "owner", or "collection:field" (NULL:
+ * none yet). */
+static struct group *values_group(struct fidx *x, const char *field)
+{
+    if (strcmp(field, "owner") != 0)
+        return field_group(x, field);
+    return x->owner_group ? &x->groups[x->owner_group - 1] : NULL;
+}
+
 const char *fidx_one_value(struct fidx *x, const char *field, uint32_t rid, size_t *pos)
 {
-    struct group *g = strcmp(field, "owner") != 0 ? field_group(x, field)
-                      : x->owner_group                ? &x->groups[x->owner_group - 1]
-                                                      : NULL;
+    struct group *g = values_group(x, field);
     if (!g)
         return NULL;
     uint32_t *slots = atomic_load(&g->slots);
@@ -944,23 +952,18 @@ static int cmp_cstr(const void *a, const void *b)
 
 size_t fidx_values(struct fidx *x, struct arena *a, const char *field, const char ***out)
 {
-    const char *gname = strcmp(field, "owner") == 0 ? arena_strdup(a, "o")
-                                                      : arena_printf(a, "f" SEP "%s", field);
+    const struct group *gr = values_group(x, field);
     *out = NULL;
-    for (size_t g = 0; g < x->n_groups; g++) {
-        const struct group *gr = &x->groups[g];
-        if (strcmp(gr->name, gname) != 0)
-            continue;
-        const char **vals = arena_calloc(a, gr->n ? gr->n : 1, sizeof *vals);
-        size_t n = 0, skip = strlen(gname) + 1;
-        for (size_t i = 0; i < gr->n; i++)
-            if (x->keys[gr->keys[i]].n > 0)
-                vals[n++] = arena_strdup(a, x->keys[gr->keys[i]].key + skip);
-        qsort(vals, n, sizeof *vals, cmp_cstr);
-        *out = vals;
-        return n;
-    }
-    return 0;
+    if (!gr)
+        return 0;
+    const char **vals = arena_calloc(a, gr->n ? gr->n : 1, sizeof *vals);
+    size_t n = 0, skip = strlen(gr->name) + 1; /* a key: the group's name, SEP, the value */
+    for (size_t i = 0; i < gr->n; i++)
+        if (x->keys[gr->keys[i]].n > 0)
+            vals[n++] = arena_strdup(a, x->keys[gr->keys[i]].key + skip);
+    qsort(vals, n, sizeof *vals, cmp_cstr);
+    *out = vals;
+    return n;
 }
 
 /* --- set algebra ------------------------------------------------------------- */

@@ -217,9 +217,9 @@ static void pg_drain(struct pg_conn *c, bool flush)
                 c->last_id = pg_result_id(r);
                 if (c->pend[i].slot)
                     *c->pend[i].slot = c->last_id;
-            }
-            else if (pg_answer_failed(st))
+            } else if (pg_answer_failed(st)) {
                 pg_pend_fail(c, r);
+            }
             PQclear(r);
         }
         if (!any && pg_lost(c)) { /* nothing more will come */
