@@ -439,6 +439,16 @@ json_t *rule_mem_project(const struct rule_mem *j, const char *text, size_t n);
  * them without a parse); the whole record parsed when the text is not a
  * well-formed object. A read that looks at a few members of many records. */
 json_t *reg_project(const json_t *fields, const char *text, size_t n);
+/* A set's signature: a bit of 256 for each of its names (from the name's
+ * length and end bytes), so that reg_project_signed passes over most
+ * members not in the set without looking them up. */
+struct reg_members_sig {
+    uint64_t bits[4];
+};
+void reg_members_sign(const json_t *fields, struct reg_members_sig *sig);
+/* reg_project, with fields' signature (sig NULL: as reg_project). */
+json_t *reg_project_signed(const json_t *fields, const struct reg_members_sig *sig,
+                           const char *text, size_t n);
 /* The members a projected read always needs (a set for reg_project): the
  * envelope (id, kind, owner, name; a relation's type and ends) and what
  * tells who may read the record (every workflow's status field). */

@@ -74,6 +74,7 @@ struct chain {
     bool lazy;      /* records read when a step reaches them */
     json_t *kinds;  /* the kinds it measures (set) */
     json_t *fields; /* the members it reads (set) */
+    struct reg_members_sig sig; /* their signature */
     bool borrowed;  /* all but the work space is the common judging's */
 };
 
@@ -89,6 +90,7 @@ struct rule_mem {
     int64_t today;
     bool whole; /* a judging of everything: scans and memos pay */
     json_t *fields; /* the members a projection keeps (set) */
+    struct reg_members_sig sig; /* its signature */
     struct far *far;
     size_t n_far;
     json_t *refby; /* "<q>" -> {id: count}, REQ_REFERENCED_BY counted once */
@@ -315,6 +317,7 @@ struct rule_mem *rule_mem_new(struct registry *r, int64_t today, bool whole)
             }
         }
     }
+    reg_members_sign(j->fields, &j->sig);
     return j;
 }
 
@@ -512,7 +515,29 @@ static json_t *member_value(struct jspan v)
     return x ? x : json_loadb(v.p, v.n, JSON_DECODE_ANY, NULL);
 }
 
+static unsigned member_mark(const char *p, size_t n)
+{
+    return n ? (unsigned)(n * 31u + (unsigned char)p[0] * 7u + (unsigned char)p[n - 1]) & 255u : 0;
+}
+
+void reg_members_sign(const json_t *fields, struct reg_members_sig *sig)
+{
+    const char *name;
+    json_t *v;
+    memset(sig, 0, sizeof *sig);
+    json_object_foreach ((json_t *)fields, name, v) {
+        unsigned m = member_mark(name, strlen(name));
+        sig->bits[m / 64] |= 1ull << (m % 64);
+    }
+}
+
 json_t *reg_project(const json_t *fields, const char *text, size_t n)
+{
+    return reg_project_signed(fields, NULL, text, n);
+}
+
+json_t *reg_project_signed(const json_t *fields, const struct reg_members_sig *sig,
+                           const char *text, size_t n)
 {
     struct jtext_iter it;
     struct jspan key, v;
@@ -520,6 +545,9 @@ json_t *reg_project(const json_t *fields, const char *text, size_t n)
         return json_loadb(text, n, 0, NULL);
     json_t *rec = json_object();
     while (jtext_next_member(&it, &key, &v)) {
+        unsigned m = member_mark(key.p, key.n);
+        if (sig && !((sig->bits[m / 64] >> (m % 64)) & 1))
+            continue; /* surely not in the set */
         if (!json_object_getn(fields, key.p, key.n))
             continue;
         json_t *val = member_value(v);
@@ -547,7 +575,7 @@ json_t *reg_reading_members(const struct model *m)
 
 json_t *rule_mem_project(const struct rule_mem *j, const char *text, size_t n)
 {
-    return reg_project(j->fields, text, n);
+    return reg_project_signed(j->fields, &j->sig, text, n);
 }
 
 static void far_room(struct far *f, uint32_t rid)
@@ -748,9 +776,12 @@ static size_t ends_of(struct rule_mem *j, const char *id, const struct model_rul
     fidx_read_lock(x);
     const struct relidx *g = fidx_graph(x);
     if (g != j->node_graph || strcmp(id, j->node_id) != 0) {
+        size_t len = strlen(id);
         j->node_graph = g;
-        snprintf(j->node_id, sizeof j->node_id, "%s", id);
-        j->node = strlen(id) < sizeof j->node_id ? relidx_node_at(g, id) : 0;
+        j->node = len < sizeof j->node_id ? relidx_node_at(g, id) : 0;
+        len = len < sizeof j->node_id ? len : 0; /* too long: no node, nothing kept */
+        memcpy(j->node_id, id, len);
+        j->node_id[len] = '\0';
     }
     size_t n = relidx_hits_into(g, j->a, &j->node, &id, 1, q->out, keep_type, (void *)q->type,
                                 &j->hits, &j->cap);
@@ -949,7 +980,7 @@ static long chain_add(struct rule_mem *j, struct chain *c, const struct model_ki
                       const char *data, struct err *e)
 {
     size_t len = strlen(data);
-    json_t *rec = reg_project(c->fields, data, len);
+    json_t *rec = reg_project_signed(c->fields, &c->sig, data, len);
     const char *id = json_string_value(json_object_get(rec, "id"));
     if (!id) {
         json_decref(rec);
@@ -1082,6 +1113,7 @@ static struct chain *chain_of_measure(struct rule_mem *j, const struct model_mea
             for (size_t s = 0; s < km->paths[p].n_steps; s++)
                 add_field(c.fields, km->paths[p].steps[s].field);
     }
+    reg_members_sign(c.fields, &c.sig);
     int rc = 0;
     if (!c.lazy) {
         const char **kinds = xcalloc(json_object_size(c.kinds) + 1, sizeof *kinds);

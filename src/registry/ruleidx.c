@@ -314,6 +314,7 @@ struct part {
     int rc;
     struct err e;
     bool reads_chains; /* first: the measures' chains (else the referencing counts) */
+    struct rule_mem *spent; /* what it read, freed once the judging is reported */
 };
 
 static int judge_piece(struct part *p, struct rule_mem *j, uint32_t lo, uint32_t hi)
@@ -375,7 +376,7 @@ static void judge_pieces(struct part *p)
     p->rc = rule_mem_prepare(j, all->x->tracked, p->reads_chains, &p->e);
     for (size_t i; p->rc == 0 && (i = atomic_fetch_add(&all->next, 1)) < all->n_pieces;)
         p->rc = judge_piece(p, j, all->cuts[i], all->cuts[i + 1]);
-    rule_mem_free(j);
+    p->spent = j;
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c1);
     p->cpu_ms = (double)(c1.tv_sec - c0.tv_sec) * 1e3 + (double)(c1.tv_nsec - c0.tv_nsec) / 1e6;
 }
@@ -403,9 +404,17 @@ static void *judger_main(void *arg)
         struct part *p = w->job;
         pthread_mutex_unlock(&x->hmu);
         judge_pieces(p);
+        struct rule_mem *spent = p->spent;
+        p->spent = NULL;
         pthread_mutex_lock(&x->hmu);
         w->job = NULL;
         pthread_cond_broadcast(&x->hcv);
+        /* freed after the judging is done (tens of milliseconds at
+         * national scale, which the waiting request need not wait for);
+         * before the next job, so never two at once */
+        pthread_mutex_unlock(&x->hmu);
+        rule_mem_free(spent);
+        pthread_mutex_lock(&x->hmu);
     }
     pthread_mutex_unlock(&x->hmu);
     return NULL;
@@ -516,7 +525,8 @@ static int build(struct registry *r, struct ruleidx *x, registry_day_fn day_of, 
         ensure_cap(x, all.cuts[all.n_pieces]);
     /* two parts, each on a judging thread of its own (one part, judged
      * here, when there is one piece or the threads cannot start) */
-    struct part parts[2] = {{&all, 0, 0, 0, ERR_INIT, true}, {&all, 0, 0, 0, ERR_INIT, false}};
+    struct part parts[2] = {{&all, 0, 0, 0, ERR_INIT, true, NULL},
+                            {&all, 0, 0, 0, ERR_INIT, false, NULL}};
     bool threads = false;
     if (two) {
         pthread_mutex_lock(&x->hmu);
@@ -528,8 +538,10 @@ static int build(struct registry *r, struct ruleidx *x, registry_day_fn day_of, 
             pthread_cond_wait(&x->hcv, &x->hmu);
         pthread_mutex_unlock(&x->hmu);
     }
-    if (!threads)
+    if (!threads) {
         judge_pieces(&parts[0]); /* takes every piece */
+        rule_mem_free(parts[0].spent);
+    }
     free(kinds);
     free(all.judged);
     rule_mem_free(all.common);
