@@ -31,6 +31,7 @@
 #include "http/http.h"
 #include "http/pool.h"
 
+#include "util/heap.h"
 #include "util/log.h"
 #include "util/text.h"
 #include "util/timeutil.h"
@@ -791,6 +792,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
     buf_init(&c->body, srv->cfg.max_body);
     atomic_fetch_add(&srv->inflight, 1);
     http_metrics_in_flight(1);
+    heap_activity(1);
     c->conn = conn_of(conn);
     if (c->conn)
         c->conn->req = c;
@@ -842,6 +844,7 @@ static void request_end(struct http_ctx *c, bool ok)
     arena_free(c->arena); /* c lives in it */
     atomic_fetch_sub(&srv->inflight, 1);
     http_metrics_in_flight(-1);
+    heap_activity(-1);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,

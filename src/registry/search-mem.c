@@ -342,30 +342,40 @@ static int facet_cmp(const void *pa, const void *pb)
 /* A bitmap of a large matching set: a facet then counts each value's set
  * with one bit test per member, instead of merging (or galloping through)
  * the whole matching set once per value — for the owner facet that is a
- * thousand passes over ~100,000 matches. Not made for a small or sparse
- * set (galloping is cheap then). */
+ * thousand passes over ~100,000 matches. It covers the set's rids from its
+ * least to its largest: a kind's records made in a block (the 5,000 ICT
+ * projects of the transparency page) make a small one wherever the block
+ * lies. Not made for a small or sparse set (galloping is cheap then). */
 struct rid_bits {
     uint64_t *w;
-    uint32_t max; /* the largest rid of the set */
+    uint32_t min, max; /* the least and the largest rid of the set */
 };
 
 static bool rid_bits_make(struct arena *a, struct rids s, struct rid_bits *b)
 {
     /* dense enough that the bitmap is not much larger than s itself */
-    if (s.n < 64 || s.v[s.n - 1] / 64 > s.n)
+    if (s.n < 64 || (s.v[s.n - 1] - s.v[0]) / 64 > s.n)
         return false;
+    b->min = s.v[0];
     b->max = s.v[s.n - 1];
-    b->w = arena_calloc(a, b->max / 64 + 1, sizeof *b->w);
+    b->w = arena_calloc(a, (b->max - b->min) / 64 + 1, sizeof *b->w);
     for (size_t i = 0; i < s.n; i++)
-        b->w[s.v[i] / 64] |= (uint64_t)1 << (s.v[i] % 64);
+        b->w[(s.v[i] - b->min) / 64] |= (uint64_t)1 << ((s.v[i] - b->min) % 64);
     return true;
 }
 
 static size_t rid_bits_count(const struct rid_bits *b, struct rids x)
 {
-    size_t n = 0;
-    for (size_t i = 0; i < x.n && x.v[i] <= b->max; i++)
-        n += (b->w[x.v[i] / 64] >> (x.v[i] % 64)) & 1;
+    size_t lo = 0, hi = x.n, n = 0;
+    while (lo < hi) { /* the first of x at or past the bitmap's start */
+        size_t mid = lo + (hi - lo) / 2;
+        if (x.v[mid] < b->min)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (size_t i = lo; i < x.n && x.v[i] <= b->max; i++)
+        n += (b->w[(x.v[i] - b->min) / 64] >> ((x.v[i] - b->min) % 64)) & 1;
     return n;
 }
 

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <malloc.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,29 @@ struct heap_keeper {
     unsigned interval_ms;
     size_t slack;
 };
+
+static atomic_long heap_busy;         /* requests in flight */
+static atomic_llong heap_quiet_since; /* when the last one ended (ms, monotonic) */
+
+static long long mono_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+void heap_activity(int delta)
+{
+    if (delta < 0)
+        atomic_store(&heap_quiet_since, mono_ms());
+    atomic_fetch_add(&heap_busy, delta);
+}
+
+bool heap_quiet(unsigned interval_ms)
+{
+    return atomic_load(&heap_busy) <= 0 &&
+           mono_ms() - atomic_load(&heap_quiet_since) >= (long long)interval_ms;
+}
 
 size_t heap_resident_anon(void)
 {
@@ -55,7 +79,8 @@ static void *keeper_main(void *arg)
         size_t now = heap_resident_anon();
         if (now && now < floor)
             floor = now;
-        if (now && now >= floor + k->slack) {
+        if (now && now >= floor + k->slack &&
+            (heap_quiet(k->interval_ms) || now >= floor + HEAP_BUSY_SLACKS * k->slack)) {
             malloc_trim(0);
             floor = heap_resident_anon();
         }

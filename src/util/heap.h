@@ -11,9 +11,22 @@
 #ifndef AP_HEAP_H
 #define AP_HEAP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct heap_keeper;
+
+/* A trim takes every malloc arena's lock and gives back pages that the
+ * next request faults in again: the keeper trims only when the server is
+ * quiet — no request in flight, none ended in the last interval — unless
+ * the memory has grown by HEAP_BUSY_SLACKS slacks (a bound under a load
+ * that never pauses). A sequence of large pages (the capability map: a
+ * megabyte each) then reuses what the last one freed. */
+enum { HEAP_BUSY_SLACKS = 16 };
+/* A request began (+1) or ended (-1): what the keeper reads. */
+void heap_activity(int delta);
+/* No request in flight, and none ended in the last interval_ms. */
+bool heap_quiet(unsigned interval_ms);
 
 /* NULL when the thread cannot start (the server runs without it). */
 struct heap_keeper *heap_keeper_start(unsigned interval_ms, size_t slack);

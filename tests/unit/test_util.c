@@ -3,6 +3,7 @@
 #include "util/arena.h"
 #include "util/buf.h"
 #include "util/err.h"
+#include "util/heap.h"
 #include "util/jtext.h"
 #include "util/text.h"
 #include "util/timeutil.h"
@@ -16,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <math.h>
 
@@ -421,10 +423,29 @@ static void test_strset(void **state)
     strset_free(s);
 }
 
+/* The heap keeper trims only when the server is quiet: no request in
+ * flight, and none ended within the interval. */
+static void test_heap_quiet(void **state)
+{
+    (void)state;
+    heap_activity(1);
+    assert_false(heap_quiet(0)); /* one in flight */
+    heap_activity(1);
+    heap_activity(-1);
+    assert_false(heap_quiet(0)); /* still one */
+    heap_activity(-1);
+    assert_true(heap_quiet(0));
+    assert_false(heap_quiet(60000)); /* one ended just now */
+    usleep(30000);
+    assert_true(heap_quiet(20));
+    assert_false(heap_quiet(60000));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_utf8_validation),
+        cmocka_unit_test(test_heap_quiet),
         cmocka_unit_test(test_controls),
         cmocka_unit_test(test_fold_kazakh_and_russian),
         cmocka_unit_test(test_words),
