@@ -227,9 +227,11 @@ const struct model_rule_relation *ruleidx_fault(const struct model_rule *ru, uns
     return j < ru->n_relations ? &ru->relations[j] : ru->n_any_of ? &ru->any_of[0] : NULL;
 }
 
-/* Judges rec (its row id rid; NULL: gone) by every kept rule. */
+/* Judges rec (its row id rid; NULL: gone) by every kept rule. zeroed: the
+ * record's nibbles are 0 already (a judging of everything clears them
+ * first), so that only the rules it breaks or meets write. */
 static int judge(struct registry *r, struct ruleidx *x, struct rule_mem *j, uint32_t rid,
-                 json_t *rec, registry_day_fn day_of, void *day_ctx, struct err *e)
+                 json_t *rec, bool zeroed, registry_day_fn day_of, void *day_ctx, struct err *e)
 {
     const struct model *m = r->model;
     if (!rec) {
@@ -266,7 +268,7 @@ static int judge(struct registry *r, struct ruleidx *x, struct rule_mem *j, uint
             }
             v = holds ? 1 : broken_nibble(ru, q);
         }
-        if (v || rid < x->cap)
+        if (v || (!zeroed && rid < x->cap))
             nib_set(x, i, rid, v);
     }
     return 0;
@@ -350,7 +352,7 @@ static int judge_piece(struct part *p, struct rule_mem *j, uint32_t lo, uint32_t
         json_t *rec = rule_mem_project(j, data, strlen(data)); /* what the rules read */
         if (rec) {
             rule_mem_met(j, rid, reg_kind_of(rec), rec);
-            if (judge(r, all->x, j, rid, rec, all->day_of, all->day_ctx, e) < 0)
+            if (judge(r, all->x, j, rid, rec, true, all->day_of, all->day_ctx, e) < 0)
                 rc = STORE_ERROR;
         }
         json_decref(rec);
@@ -809,7 +811,7 @@ static int rejudge(struct registry *r, struct ruleidx *x, registry_day_fn day_of
         if (found == 0)
             continue;
         json_t *rec = row.retired ? NULL : rule_mem_project(j, row.data, strlen(row.data));
-        rc = judge(r, x, j, (uint32_t)row.rid, rec, day_of, day_ctx, e);
+        rc = judge(r, x, j, (uint32_t)row.rid, rec, false, day_of, day_ctx, e);
         json_decref(rec);
         rec_row_free(&row);
         n++;
