@@ -1083,6 +1083,11 @@ size_t rids_intersect_count(struct rids x, struct rids y)
     return intersect(x, y, NULL);
 }
 
+size_t rids_lower_bound(struct rids x, uint32_t rid)
+{
+    return lower_bound(x.v, x.n, rid);
+}
+
 bool rids_has(struct rids x, uint32_t rid)
 {
     size_t at = lower_bound(x.v, x.n, rid);

@@ -139,5 +139,7 @@ struct rids rids_intersect(struct arena *a, struct rids x, struct rids y);
 size_t rids_intersect_count(struct rids x, struct rids y);
 struct rids rids_copy(struct arena *a, struct rids x);
 bool rids_has(struct rids x, uint32_t rid);
+/* The position of the first rid of x at or past rid (x.n: none). */
+size_t rids_lower_bound(struct rids x, uint32_t rid);
 
 #endif

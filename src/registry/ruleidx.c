@@ -470,17 +470,8 @@ static void cut_pieces(struct registry *r, const struct ruleidx *x, struct piece
         while (lo < hi) { /* the least row id with k pieces' records below it */
             uint32_t mid = lo + (hi - lo) / 2;
             size_t below = 0;
-            for (size_t i = 0; i < n_kinds; i++) {
-                size_t l = 0, h = sets[i].n;
-                while (l < h) {
-                    size_t m = (l + h) / 2;
-                    if (sets[i].v[m] < mid)
-                        l = m + 1;
-                    else
-                        h = m;
-                }
-                below += l;
-            }
+            for (size_t i = 0; i < n_kinds; i++)
+                below += rids_lower_bound(sets[i], mid);
             if (below < total * k / RULEIDX_PIECES)
                 lo = mid + 1;
             else

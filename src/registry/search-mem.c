@@ -366,15 +366,8 @@ static bool rid_bits_make(struct arena *a, struct rids s, struct rid_bits *b)
 
 static size_t rid_bits_count(const struct rid_bits *b, struct rids x)
 {
-    size_t lo = 0, hi = x.n, n = 0;
-    while (lo < hi) { /* the first of x at or past the bitmap's start */
-        size_t mid = lo + (hi - lo) / 2;
-        if (x.v[mid] < b->min)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    for (size_t i = lo; i < x.n && x.v[i] <= b->max; i++)
+    size_t n = 0;
+    for (size_t i = rids_lower_bound(x, b->min); i < x.n && x.v[i] <= b->max; i++)
         n += (b->w[(x.v[i] - b->min) / 64] >> ((x.v[i] - b->min) % 64)) & 1;
     return n;
 }

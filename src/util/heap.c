@@ -2,6 +2,7 @@
 #include "heap.h"
 
 #include "log.h"
+#include "timeutil.h"
 
 #include <errno.h>
 #include <malloc.h>
@@ -27,9 +28,7 @@ static atomic_llong heap_quiet_since; /* when the last one ended (ms, monotonic)
 
 static long long mono_ms(void)
 {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+    return (long long)(time_mono_ns() / 1000000);
 }
 
 void heap_activity(int delta)
